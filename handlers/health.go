@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/buildinfo"
+	"github.com/voiceassist/gateway/internal/logging"
+)
+
+func meta(ctx context.Context) api.ResponseMeta {
+	return api.ResponseMeta{RequestId: logging.RequestID(ctx)}
+}
+
+func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: api.Healthy, Version: buildinfo.Version, Timestamp: now()}, nil
+}
+
+func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
+	statuses, ok := s.Ready.Check(ctx)
+	check := func(name string) api.DependencyCheck {
+		st := statuses[name]
+		c := api.DependencyCheck{Status: api.DependencyCheckStatus(st.State)}
+		if st.State != "disabled" {
+			ms := float64(st.Latency.Microseconds()) / 1000
+			c.LatencyMs = &ms
+		}
+		if st.Err != "" {
+			c.Error = &st.Err
+		}
+		return c
+	}
+	body := api.Readiness{Status: api.Ready, Timestamp: now()}
+	body.Checks.Postgres, body.Checks.Redis, body.Checks.Qdrant = check("postgres"), check("redis"), check("qdrant")
+	if !ok {
+		body.Status = api.NotReady
+		return api.GetReady503JSONResponse(body), nil
+	}
+	return api.GetReady200JSONResponse(body), nil
+}
+
+func (s *Server) GetVersion(ctx context.Context, _ api.GetVersionRequestObject) (api.GetVersionResponseObject, error) {
+	return api.GetVersion200JSONResponse{
+		Success: true,
+		Data: api.VersionInfo{
+			Version:    buildinfo.Version,
+			Commit:     buildinfo.Commit,
+			BuildTime:  buildinfo.BuildTime,
+			GoVersion:  buildinfo.GoVersion(),
+			ApiVersion: s.apiVersion(),
+		},
+		Metadata:  meta(ctx),
+		Timestamp: now(),
+	}, nil
+}
+
+// GetMetrics is served raw by routes.GetMetrics (content negotiation, compression).
+func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {
+	return nil, apierr.New(http.StatusInternalServerError, "INTERNAL_ERROR", "metrics are served by the raw route")
+}
+
+func (r *routes) GetMetrics(c echo.Context) error {
+	if !r.s.Config.MetricsEnabled {
+		return apierr.NotFound("Metrics")
+	}
+	promhttp.HandlerFor(r.s.Gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
+}

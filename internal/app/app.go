@@ -1,0 +1,159 @@
+// Package app wires configuration, storage, services and the HTTP server together. The
+// binary and the black-box tests build the gateway through the same New, so what is tested
+// is what runs.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	qdrant "github.com/qdrant/go-client/qdrant"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/handlers"
+	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/database"
+	"github.com/voiceassist/gateway/internal/docs"
+	"github.com/voiceassist/gateway/internal/health"
+	"github.com/voiceassist/gateway/internal/httpserver"
+	"github.com/voiceassist/gateway/openapi"
+)
+
+// App is one running gateway instance.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Pool     *pgxpool.Pool
+	Redis    *redis.Client
+	Echo     *echo.Echo
+	Registry *prometheus.Registry
+
+	qdrant  *qdrant.Client
+	server  *http.Server
+	closers []func()
+}
+
+// New connects to PostgreSQL (and migrates when configured), prepares Redis (connected
+// lazily: the gateway starts while Redis is down and reports it in /ready) and builds the
+// HTTP handler.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	a.Pool = pool
+	a.closers = append(a.closers, pool.Close)
+	if cfg.DatabaseAutoMigrate {
+		if err := database.Migrate(ctx, pool, "up", io.Discard); err != nil {
+			return nil, err
+		}
+	}
+
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("app: REDIS_URL: %w", err)
+	}
+	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	a.Redis = redis.NewClient(ropts)
+	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
+
+	probes := map[string]health.Probe{
+		"postgres": pool.Ping,
+		"redis":    func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() },
+		"qdrant":   nil,
+	}
+	if cfg.QdrantHost != "" {
+		q, err := qdrant.NewClient(&qdrant.Config{Host: cfg.QdrantHost, Port: cfg.QdrantPort, APIKey: cfg.QdrantAPIKey})
+		if err != nil {
+			return nil, fmt.Errorf("app: qdrant client: %w", err)
+		}
+		a.qdrant = q
+		a.closers = append(a.closers, func() { _ = q.Close() })
+		probes["qdrant"] = func(ctx context.Context) error { _, err := q.HealthCheck(ctx); return err }
+	}
+
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		database.NewPoolCollector(pool),
+	)
+
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("app: load embedded spec: %w", err)
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("app: encode spec: %w", err)
+	}
+	h := &handlers.Server{
+		Config:   cfg,
+		Log:      log,
+		Pool:     pool,
+		Redis:    a.Redis,
+		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
+		Gatherer: a.Registry,
+		SpecJSON: specJSON,
+		SpecYAML: openapi.YAML,
+		Title:    spec.Info.Title,
+	}
+	a.Echo = httpserver.New(httpserver.Options{
+		Config:   cfg,
+		Logger:   log,
+		Spec:     spec,
+		Registry: a.Registry,
+		DocsCSP:  docs.CSP,
+		Register: h.Register,
+	})
+	ok = true
+	return a, nil
+}
+
+// Serve answers on l until Shutdown.
+func (a *App) Serve(l net.Listener) error {
+	a.server = httpserver.HTTPServer(a.Echo, a.Log)
+	err := a.server.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight, then closes
+// the pools.
+func (a *App) Shutdown(ctx context.Context) error {
+	var err error
+	if a.server != nil {
+		err = a.server.Shutdown(ctx)
+	}
+	a.Close()
+	return err
+}
+
+// Close releases connections; safe to call more than once.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

@@ -1,0 +1,711 @@
+// Package config loads the gateway configuration from environment variables.
+//
+// Every variable is declared once, in the specs table below. That table drives
+// parsing, defaults, validation, [Vars] (used for documentation and to check
+// .env.example) and [Config.Redacted].
+//
+// An empty variable is treated as unset and takes its default. [Load] reports
+// every bad variable at once: the returned error is an [errors.Join] of
+// [*VarError] values, one per variable, in table order.
+package config
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments accepted by ENVIRONMENT.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvStaging     = "staging"
+	EnvProduction  = "production"
+)
+
+var environments = []string{EnvDevelopment, EnvTest, EnvStaging, EnvProduction}
+
+// MinJWTSecretBytes is the minimum length of JWT_SECRET_KEY.
+const MinJWTSecretBytes = 32
+
+// Config is the parsed and validated gateway configuration.
+type Config struct {
+	// Server
+	Environment     string
+	Host            string
+	Port            int
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	MaxBodyBytes    int64
+	MaxUploadBytes  int64
+	DataDir         string
+
+	// Logging and observability
+	LogLevel       string
+	LogFormat      string
+	MetricsEnabled bool
+	DocsEnabled    bool
+	OTLPEndpoint   string
+
+	// Database
+	DatabaseURL         string
+	DatabaseMaxConns    int
+	DatabaseAutoMigrate bool
+
+	// Redis
+	RedisURL       string
+	RedisKeyPrefix string
+
+	// Qdrant (empty QdrantHost = disabled)
+	QdrantHost   string
+	QdrantPort   int
+	QdrantAPIKey string
+
+	// OpenAI-compatible provider (empty OpenAIAPIKey = offline providers)
+	OpenAIAPIKey         string
+	OpenAIBaseURL        string
+	OpenAIChatModel      string
+	OpenAIEmbeddingModel string
+
+	// JWT
+	JWTSecret []byte
+	// JWTSecretGenerated is true when JWT_SECRET_KEY was empty and Load
+	// generated a random key (development and test only). Tokens signed with
+	// it do not survive a restart; main should log a warning.
+	JWTSecretGenerated bool
+	JWTAlgorithm       string
+	JWTPrivateKeyFile  string
+	JWTIssuer          string
+	JWTAudience        string
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+
+	// Bootstrap superadmin (both or neither)
+	AdminEmail    string
+	AdminPassword string
+
+	// HTTP edge
+	AllowedOrigins   []string
+	TrustedProxies   []netip.Prefix
+	RateLimitEnabled bool
+
+	// Server-sent events and feature-flag events
+	SSEHeartbeat                    time.Duration
+	SSEMaxConnectionsPerIPPerMinute int
+	SSEMaxStreams                   int
+	SSEMaxStreamsPerIP              int
+	FlagEventRetentionCount         int
+	FlagEventRetention              time.Duration
+}
+
+// Var describes one environment variable.
+type Var struct {
+	Name        string
+	Default     string
+	Description string
+	Secret      bool
+	// Group is a section heading, for generated docs and .env.example.
+	Group string
+}
+
+// VarError is a problem with one variable. Load and Validate return these
+// joined with errors.Join; use errors.As or walk Unwrap() []error to inspect.
+type VarError struct {
+	Name   string
+	Reason string
+}
+
+func (e *VarError) Error() string { return "config: " + e.Name + ": " + e.Reason }
+
+// Load reads every variable through getenv (os.Getenv in main, a map lookup in
+// tests), applies defaults and validates the result. On error it returns nil
+// and all problems joined.
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := &Config{}
+	parseErrs := map[string]error{}
+	explicit := map[string]bool{}
+	for _, s := range specs {
+		raw := strings.TrimSpace(getenv(s.Name))
+		explicit[s.Name] = raw != ""
+		if raw == "" {
+			raw = s.Default
+		}
+		if err := s.parse(c, raw); err != nil {
+			parseErrs[s.Name] = &VarError{Name: s.Name, Reason: err.Error()}
+			// Keep the default so dependent checks see a sane value.
+			if err := s.parse(c, s.Default); err != nil {
+				panic(fmt.Sprintf("config: default of %s does not parse: %v", s.Name, err))
+			}
+		}
+	}
+	if c.Environment == EnvProduction {
+		for _, s := range specs {
+			if s.prodRequired && !explicit[s.Name] {
+				_ = s.parse(c, "") // drop the development default; the check reports it
+			}
+		}
+	}
+	if len(c.JWTSecret) == 0 && (c.Environment == EnvDevelopment || c.Environment == EnvTest) {
+		c.JWTSecret = make([]byte, MinJWTSecretBytes)
+		_, _ = rand.Read(c.JWTSecret) // never fails (crypto/rand, Go ≥ 1.24)
+		c.JWTSecretGenerated = true
+	}
+	if err := c.validate(parseErrs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate checks every rule and returns all problems joined, or nil.
+func (c *Config) Validate() error { return c.validate(nil) }
+
+func (c *Config) validate(parseErrs map[string]error) error {
+	var errs []error
+	for _, s := range specs {
+		if err, ok := parseErrs[s.Name]; ok {
+			errs = append(errs, err)
+			continue
+		}
+		if s.check == nil {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			errs = append(errs, &VarError{Name: s.Name, Reason: err.Error()})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Vars returns every variable in a stable order.
+func Vars() []Var {
+	vars := make([]Var, len(specs))
+	for i, s := range specs {
+		vars[i] = s.Var
+	}
+	return vars
+}
+
+// Addr is the listen address, host:port.
+func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// IsProduction reports whether ENVIRONMENT=production.
+func (c *Config) IsProduction() bool { return c.Environment == EnvProduction }
+
+// IsDevelopment reports whether ENVIRONMENT=development.
+func (c *Config) IsDevelopment() bool { return c.Environment == EnvDevelopment }
+
+// Redacted returns every variable's effective value for a startup log line.
+// Secrets that are set show as "***"; passwords inside URLs are masked.
+func (c *Config) Redacted() map[string]string {
+	m := make(map[string]string, len(specs))
+	for _, s := range specs {
+		v := s.show(c)
+		if s.Secret && v != "" {
+			v = "***"
+		}
+		m[s.Name] = v
+	}
+	return m
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+const (
+	gServer   = "Server"
+	gLog      = "Logging and observability"
+	gDB       = "Database"
+	gRedis    = "Redis"
+	gQdrant   = "Qdrant vector store"
+	gOpenAI   = "OpenAI-compatible model provider"
+	gJWT      = "Authentication (JWT)"
+	gAdmin    = "Bootstrap superadmin"
+	gEdge     = "HTTP edge: CORS, proxies, rate limiting"
+	gStreams  = "Server-sent events and feature-flag events"
+	minute    = time.Minute
+	second    = time.Second
+	hour      = time.Hour
+	kib       = 1 << 10
+	gib       = 1 << 30
+	yearInMin = 365 * 24 * 60
+)
+
+var specs = []spec{
+	// Server
+	enumVar(gServer, "ENVIRONMENT", EnvDevelopment, "Deployment environment: development, test, staging or production.",
+		func(c *Config) *string { return &c.Environment }, environments...),
+	stringVar(gServer, "HOST", "0.0.0.0", "Interface the HTTP server listens on.",
+		func(c *Config) *string { return &c.Host }),
+	intVar(gServer, "PORT", "8000", "TCP port the HTTP server listens on (1-65535).",
+		func(c *Config) *int { return &c.Port }, 1, 65535),
+	durationVar(gServer, "REQUEST_TIMEOUT_SECONDS", "30", "Per-request timeout for non-streaming requests, in seconds (1-600).",
+		func(c *Config) *time.Duration { return &c.RequestTimeout }, second, 1, 600),
+	durationVar(gServer, "SHUTDOWN_TIMEOUT_SECONDS", "20", "Grace period for in-flight requests on shutdown, in seconds (1-600).",
+		func(c *Config) *time.Duration { return &c.ShutdownTimeout }, second, 1, 600),
+	int64Var(gServer, "MAX_BODY_BYTES", "1048576", "Maximum request body size in bytes (1 KiB to 1 GiB).",
+		func(c *Config) *int64 { return &c.MaxBodyBytes }, kib, gib),
+	int64Var(gServer, "MAX_UPLOAD_BYTES", "26214400", "Maximum knowledge-base upload size in bytes (at least MAX_BODY_BYTES).",
+		func(c *Config) *int64 { return &c.MaxUploadBytes }, math.MinInt64, math.MaxInt64).
+		withCheck(func(c *Config) error {
+			if c.MaxUploadBytes < c.MaxBodyBytes {
+				return fmt.Errorf("must be at least MAX_BODY_BYTES (%d), got %d", c.MaxBodyBytes, c.MaxUploadBytes)
+			}
+			return nil
+		}),
+	stringVar(gServer, "DATA_DIR", ".data", "Directory for local on-disk state such as the search index.",
+		func(c *Config) *string { return &c.DataDir }).required(),
+
+	// Logging and observability
+	enumVar(gLog, "LOG_LEVEL", "info", "Log level: debug, info, warn or error.",
+		func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error"),
+	enumVar(gLog, "LOG_FORMAT", "json", "Log format: json or text.",
+		func(c *Config) *string { return &c.LogFormat }, "json", "text"),
+	boolVar(gLog, "METRICS_ENABLED", "true", "Expose Prometheus metrics.",
+		func(c *Config) *bool { return &c.MetricsEnabled }),
+	boolVar(gLog, "DOCS_ENABLED", "true", "Serve the API docs at /docs and /redoc.",
+		func(c *Config) *bool { return &c.DocsEnabled }),
+	stringVar(gLog, "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP endpoint URL for tracing, e.g. http://localhost:4317; empty disables tracing.",
+		func(c *Config) *string { return &c.OTLPEndpoint }).
+		withCheck(func(c *Config) error { return checkHTTPURL(c.OTLPEndpoint) }),
+
+	// Database
+	stringVar(gDB, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceassist?sslmode=disable",
+		"PostgreSQL connection URL (postgres:// or postgresql://); must be set explicitly in production.",
+		func(c *Config) *string { return &c.DatabaseURL }).
+		requiredInProduction().
+		withShow(func(c *Config) string { return redactURL(c.DatabaseURL) }).
+		withCheck(func(c *Config) error {
+			if c.DatabaseURL == "" && c.Environment == EnvProduction {
+				return errors.New("required when ENVIRONMENT=production (the local default is not used)")
+			}
+			return checkURL(c.DatabaseURL, "postgres", "postgresql")
+		}),
+	intVar(gDB, "DATABASE_MAX_CONNS", "20", "Maximum open database connections (1-1000).",
+		func(c *Config) *int { return &c.DatabaseMaxConns }, 1, 1000),
+	boolVar(gDB, "DATABASE_AUTO_MIGRATE", "true", "Apply database migrations when the server starts.",
+		func(c *Config) *bool { return &c.DatabaseAutoMigrate }),
+
+	// Redis
+	stringVar(gRedis, "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (redis:// or rediss://).",
+		func(c *Config) *string { return &c.RedisURL }).
+		withShow(func(c *Config) string { return redactURL(c.RedisURL) }).
+		withCheck(func(c *Config) error { return checkURL(c.RedisURL, "redis", "rediss") }),
+	stringVar(gRedis, "REDIS_KEY_PREFIX", "va:", "Prefix for every Redis key, so tests and tenants can share a server.",
+		func(c *Config) *string { return &c.RedisKeyPrefix }),
+
+	// Qdrant
+	stringVar(gQdrant, "QDRANT_HOST", "", "Qdrant host name (no scheme or port); empty disables Qdrant and uses in-process vector search.",
+		func(c *Config) *string { return &c.QdrantHost }).
+		withCheck(func(c *Config) error { return checkHostOnly(c.QdrantHost) }),
+	intVar(gQdrant, "QDRANT_PORT", "6334", "Qdrant gRPC port; the gateway uses the gRPC client (6334), not the REST port 6333.",
+		func(c *Config) *int { return &c.QdrantPort }, 1, 65535),
+	stringVar(gQdrant, "QDRANT_API_KEY", "", "Qdrant API key.",
+		func(c *Config) *string { return &c.QdrantAPIKey }).secret(),
+
+	// OpenAI
+	stringVar(gOpenAI, "OPENAI_API_KEY", "", "OpenAI API key; empty uses the offline providers.",
+		func(c *Config) *string { return &c.OpenAIAPIKey }).secret(),
+	stringVar(gOpenAI, "OPENAI_BASE_URL", "", "Base URL of an OpenAI-compatible server (e.g. Ollama at http://localhost:11434/v1); empty uses api.openai.com.",
+		func(c *Config) *string { return &c.OpenAIBaseURL }).
+		withCheck(func(c *Config) error { return checkHTTPURL(c.OpenAIBaseURL) }),
+	stringVar(gOpenAI, "OPENAI_CHAT_MODEL", "gpt-4o-mini", "Chat completion model.",
+		func(c *Config) *string { return &c.OpenAIChatModel }).required(),
+	stringVar(gOpenAI, "OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model.",
+		func(c *Config) *string { return &c.OpenAIEmbeddingModel }).required(),
+
+	// JWT
+	{
+		Var: Var{Group: gJWT, Name: "JWT_SECRET_KEY", Secret: true,
+			Description: "HMAC key, at least 32 bytes; required outside development/test, where an empty value generates a per-process key."},
+		parse: func(c *Config, raw string) error { c.JWTSecret = []byte(raw); return nil },
+		show:  func(c *Config) string { return string(c.JWTSecret) },
+		check: func(c *Config) error {
+			switch n := len(c.JWTSecret); {
+			case n == 0 && !slices.Contains(environments, c.Environment):
+				return nil // the ENVIRONMENT error says it all
+			case n == 0:
+				return fmt.Errorf("required when ENVIRONMENT=%s", c.Environment)
+			case n < MinJWTSecretBytes:
+				return fmt.Errorf("must be at least %d bytes, got %d", MinJWTSecretBytes, n)
+			}
+			return nil
+		},
+	},
+	enumVar(gJWT, "JWT_ALGORITHM", "HS256", "Token signing algorithm: HS256, EdDSA or RS256.",
+		func(c *Config) *string { return &c.JWTAlgorithm }, "HS256", "EdDSA", "RS256"),
+	stringVar(gJWT, "JWT_PRIVATE_KEY_FILE", "", "PEM private key file; required when JWT_ALGORITHM is EdDSA or RS256.",
+		func(c *Config) *string { return &c.JWTPrivateKeyFile }).
+		withCheck(checkPrivateKeyFile),
+	stringVar(gJWT, "JWT_ISSUER", "voiceassist", "Token issuer (iss claim).",
+		func(c *Config) *string { return &c.JWTIssuer }).required(),
+	stringVar(gJWT, "JWT_AUDIENCE", "voiceassist-api", "Token audience (aud claim).",
+		func(c *Config) *string { return &c.JWTAudience }).required(),
+	durationVar(gJWT, "JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "5", "Access token lifetime in minutes (1-1440).",
+		func(c *Config) *time.Duration { return &c.AccessTokenTTL }, minute, 1, 1440),
+	durationVar(gJWT, "JWT_REFRESH_TOKEN_EXPIRE_MINUTES", "60", "Refresh token lifetime in minutes; must exceed the access token lifetime (at most 525600, one year).",
+		func(c *Config) *time.Duration { return &c.RefreshTokenTTL }, minute, 1, yearInMin).
+		withCheck(func(c *Config) error {
+			if c.RefreshTokenTTL <= c.AccessTokenTTL {
+				return fmt.Errorf("must be greater than JWT_ACCESS_TOKEN_EXPIRE_MINUTES (%d), got %d",
+					c.AccessTokenTTL/minute, c.RefreshTokenTTL/minute)
+			}
+			return nil
+		}),
+
+	// Bootstrap admin
+	stringVar(gAdmin, "ADMIN_EMAIL", "", "Email of the superadmin created on first start; set together with ADMIN_PASSWORD or not at all.",
+		func(c *Config) *string { return &c.AdminEmail }).
+		withCheck(func(c *Config) error {
+			if c.AdminEmail == "" {
+				if c.AdminPassword != "" {
+					return errors.New("required when ADMIN_PASSWORD is set")
+				}
+				return nil
+			}
+			if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
+				return fmt.Errorf("must be a plain email address, got %q", c.AdminEmail)
+			}
+			return nil
+		}),
+	stringVar(gAdmin, "ADMIN_PASSWORD", "", "Password of the bootstrap superadmin.",
+		func(c *Config) *string { return &c.AdminPassword }).secret().
+		withCheck(func(c *Config) error {
+			if c.AdminPassword == "" && c.AdminEmail != "" {
+				return errors.New("required when ADMIN_EMAIL is set")
+			}
+			return nil
+		}),
+
+	// HTTP edge
+	listVar(gEdge, "ALLOWED_ORIGINS", "http://localhost:3000,http://localhost:5173",
+		"Comma-separated CORS origins (scheme://host[:port]); * is allowed only in development.",
+		func(c *Config) *[]string { return &c.AllowedOrigins }).
+		withCheck(checkOrigins),
+	{
+		Var: Var{Group: gEdge, Name: "TRUSTED_PROXIES",
+			Description: "Comma-separated CIDRs or IPs whose X-Forwarded-For is trusted; empty trusts none."},
+		parse: func(c *Config, raw string) error {
+			p, err := parsePrefixes(raw)
+			c.TrustedProxies = p
+			return err
+		},
+		show: func(c *Config) string {
+			s := make([]string, len(c.TrustedProxies))
+			for i, p := range c.TrustedProxies {
+				s[i] = p.String()
+			}
+			return strings.Join(s, ",")
+		},
+	},
+	boolVar(gEdge, "RATE_LIMIT_ENABLED", "true", "Enable per-client rate limiting.",
+		func(c *Config) *bool { return &c.RateLimitEnabled }),
+
+	// SSE and flag events
+	durationVar(gStreams, "SSE_HEARTBEAT_SECONDS", "30", "Interval between SSE keep-alive comments, in seconds (1-3600).",
+		func(c *Config) *time.Duration { return &c.SSEHeartbeat }, second, 1, 3600),
+	intVar(gStreams, "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE", "10", "New SSE connections allowed per client IP per minute (1-10000).",
+		func(c *Config) *int { return &c.SSEMaxConnectionsPerIPPerMinute }, 1, 10000),
+	intVar(gStreams, "SSE_MAX_STREAMS", "20000", "Maximum concurrent SSE streams per process (1-1000000).",
+		func(c *Config) *int { return &c.SSEMaxStreams }, 1, 1_000_000),
+	intVar(gStreams, "SSE_MAX_STREAMS_PER_IP", "100", "Maximum concurrent SSE streams per client IP (1 to SSE_MAX_STREAMS).",
+		func(c *Config) *int { return &c.SSEMaxStreamsPerIP }, 1, 1_000_000).
+		withCheck(func(c *Config) error {
+			if c.SSEMaxStreams >= 1 && c.SSEMaxStreamsPerIP > c.SSEMaxStreams { // else SSE_MAX_STREAMS is reported
+				return fmt.Errorf("must not exceed SSE_MAX_STREAMS (%d), got %d", c.SSEMaxStreams, c.SSEMaxStreamsPerIP)
+			}
+			return nil
+		}),
+	intVar(gStreams, "FLAG_EVENT_RETENTION_COUNT", "10000", "Feature-flag change events kept for replay (1-10000000).",
+		func(c *Config) *int { return &c.FlagEventRetentionCount }, 1, 10_000_000),
+	durationVar(gStreams, "FLAG_EVENT_RETENTION_HOURS", "168", "Maximum age of kept feature-flag events, in hours (1-8760).",
+		func(c *Config) *time.Duration { return &c.FlagEventRetention }, hour, 1, 8760),
+}
+
+// ---------------------------------------------------------------------------
+// Spec machinery.
+
+type spec struct {
+	Var
+	prodRequired bool
+	// parse converts the raw string (never empty unless the default is) into
+	// the field; it only checks syntax.
+	parse func(c *Config, raw string) error
+	// show renders the field back for Redacted.
+	show func(c *Config) string
+	// check validates the field's value (ranges, enums, cross-field rules).
+	check func(c *Config) error
+}
+
+func (s spec) secret() spec { s.Secret = true; return s }
+
+func (s spec) requiredInProduction() spec { s.prodRequired = true; return s }
+
+func (s spec) withShow(f func(*Config) string) spec { s.show = f; return s }
+
+// withCheck adds a check that runs after any existing one.
+func (s spec) withCheck(f func(*Config) error) spec {
+	prev := s.check
+	s.check = func(c *Config) error {
+		if prev != nil {
+			if err := prev(c); err != nil {
+				return err
+			}
+		}
+		return f(c)
+	}
+	return s
+}
+
+// required rejects an empty value (only reachable through Validate on a
+// hand-built Config, since Load substitutes the default).
+func (s spec) required() spec {
+	show := s.show
+	return s.withCheck(func(c *Config) error {
+		if show(c) == "" {
+			return errors.New("must not be empty")
+		}
+		return nil
+	})
+}
+
+func newSpec[T any](group, name, def, desc string, field func(*Config) *T,
+	parse func(string) (T, error), show func(T) string) spec {
+	return spec{
+		Var: Var{Group: group, Name: name, Default: def, Description: desc},
+		parse: func(c *Config, raw string) error {
+			v, err := parse(raw)
+			if err != nil {
+				return err
+			}
+			*field(c) = v
+			return nil
+		},
+		show: func(c *Config) string { return show(*field(c)) },
+	}
+}
+
+func stringVar(group, name, def, desc string, field func(*Config) *string) spec {
+	id := func(s string) string { return s }
+	return newSpec(group, name, def, desc, field, func(s string) (string, error) { return s, nil }, id)
+}
+
+func enumVar(group, name, def, desc string, field func(*Config) *string, allowed ...string) spec {
+	return stringVar(group, name, def, desc, field).withCheck(func(c *Config) error {
+		if v := *field(c); !slices.Contains(allowed, v) {
+			return fmt.Errorf("must be one of %s, got %q", strings.Join(allowed, ", "), v)
+		}
+		return nil
+	})
+}
+
+func boolVar(group, name, def, desc string, field func(*Config) *bool) spec {
+	return newSpec(group, name, def, desc, field, parseBool, strconv.FormatBool)
+}
+
+func intVar(group, name, def, desc string, field func(*Config) *int, lo, hi int) spec {
+	return newSpec(group, name, def, desc, field, parseInt, strconv.Itoa).
+		withCheck(func(c *Config) error { return checkRange(int64(*field(c)), int64(lo), int64(hi)) })
+}
+
+func int64Var(group, name, def, desc string, field func(*Config) *int64, lo, hi int64) spec {
+	parse := func(s string) (int64, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("must be a positive integer, got %q", s)
+		}
+		return n, nil
+	}
+	show := func(n int64) string { return strconv.FormatInt(n, 10) }
+	return newSpec(group, name, def, desc, field, parse, show).
+		withCheck(func(c *Config) error { return checkRange(*field(c), lo, hi) })
+}
+
+// durationVar reads an integer count of unit (the unit is in the name, e.g.
+// _MINUTES) into a time.Duration.
+func durationVar(group, name, def, desc string, field func(*Config) *time.Duration, unit time.Duration, lo, hi int) spec {
+	parse := func(s string) (time.Duration, error) {
+		n, err := parseInt(s)
+		if err != nil {
+			return 0, err
+		}
+		if int64(n) > int64(1<<62)/int64(unit) || int64(n) < -int64(1<<62)/int64(unit) {
+			return 0, fmt.Errorf("must be between %d and %d, got %d", lo, hi, n)
+		}
+		return time.Duration(n) * unit, nil
+	}
+	show := func(d time.Duration) string { return strconv.FormatInt(int64(d/unit), 10) }
+	return newSpec(group, name, def, desc, field, parse, show).
+		withCheck(func(c *Config) error {
+			return checkRange(int64(*field(c)/unit), int64(lo), int64(hi))
+		})
+}
+
+func listVar(group, name, def, desc string, field func(*Config) *[]string) spec {
+	return newSpec(group, name, def, desc, field,
+		func(s string) ([]string, error) { return splitList(s), nil },
+		func(v []string) string { return strings.Join(v, ",") })
+}
+
+// ---------------------------------------------------------------------------
+// Parsers and checks.
+
+func parseInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a positive integer, got %q", s)
+	}
+	return n, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("must be true, false, 1 or 0, got %q", s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// parsePrefixes parses CIDRs and bare IPs; a bare IP becomes a /32 or /128.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(s) {
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err != nil {
+				return nil, fmt.Errorf("must be CIDRs or IPs, got %q", item)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("must be CIDRs or IPs, got %q", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func checkRange(n, lo, hi int64) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("must be between %d and %d, got %d", lo, hi, n)
+	}
+	return nil
+}
+
+// checkURL requires a URL with one of the schemes. It never echoes the whole
+// value, which may carry a password.
+func checkURL(raw string, schemes ...string) error {
+	if raw == "" {
+		return errors.New("must not be empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("must be a %s:// URL (value does not parse)", strings.Join(schemes, ":// or "))
+	}
+	if !slices.Contains(schemes, u.Scheme) {
+		return fmt.Errorf("must be a %s:// URL, got scheme %q", strings.Join(schemes, ":// or "), u.Scheme)
+	}
+	return nil
+}
+
+// checkHTTPURL accepts empty or an absolute http(s) URL with a host.
+func checkHTTPURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http:// or https:// URL, got %q", raw)
+	}
+	return nil
+}
+
+func checkHostOnly(h string) error {
+	if h == "" {
+		return nil
+	}
+	if strings.ContainsAny(h, "/ ") {
+		return fmt.Errorf("must be a host name without scheme or path, got %q", h)
+	}
+	if _, _, err := net.SplitHostPort(h); err == nil {
+		return fmt.Errorf("must be a host name without port (set QDRANT_PORT), got %q", h)
+	}
+	return nil
+}
+
+func checkOrigins(c *Config) error {
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			if c.Environment != EnvDevelopment {
+				return fmt.Errorf(`"*" is only allowed when ENVIRONMENT=development, not %s`, c.Environment)
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+			return fmt.Errorf("each entry must be an http(s) origin like https://app.example.com[:port] without path, got %q", o)
+		}
+	}
+	return nil
+}
+
+func checkPrivateKeyFile(c *Config) error {
+	path := c.JWTPrivateKeyFile
+	if path == "" {
+		if c.JWTAlgorithm == "EdDSA" || c.JWTAlgorithm == "RS256" {
+			return fmt.Errorf("required when JWT_ALGORITHM=%s", c.JWTAlgorithm)
+		}
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot stat %q: %v", path, errors.Unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%q is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %q: %v", path, errors.Unwrap(err))
+	}
+	_ = f.Close()
+	return nil
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if raw == "" {
+			return ""
+		}
+		return "***" // unparsable; may contain a password
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,95 @@
+// Package database opens the PostgreSQL pool and applies the embedded migrations.
+package database
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/voiceassist/gateway/schema"
+)
+
+// Open connects a pool and checks the server answers.
+func Open(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database: parse DATABASE_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = int32(maxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate runs a goose command ("up", "down", "status") with the embedded migrations.
+// Goose takes a session advisory lock, so replicas starting together migrate once.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Writer) error {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("database: migration lock: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, schema.FS, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("database: migrations: %w", err)
+	}
+	switch command {
+	case "up":
+		res, err := provider.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintf(out, "applied %s (%s)\n", r.Source.Path, r.Duration)
+		}
+		if err != nil {
+			return fmt.Errorf("database: migrate up: %w", err)
+		}
+	case "down":
+		r, err := provider.Down(ctx)
+		if r != nil {
+			fmt.Fprintf(out, "rolled back %s\n", r.Source.Path)
+		}
+		if err != nil {
+			return fmt.Errorf("database: migrate down: %w", err)
+		}
+	case "status":
+		st, err := provider.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("database: migrate status: %w", err)
+		}
+		for _, s := range st {
+			applied := "pending"
+			if s.State == goose.StateApplied {
+				applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
+			}
+			fmt.Fprintf(out, "%-40s %s\n", s.Source.Path, applied)
+		}
+	default:
+		return fmt.Errorf("database: unknown migrate command %q (want up, down or status)", command)
+	}
+	return nil
+}
+
+// Version is the newest applied migration.
+func Version(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, schema.FS)
+	if err != nil {
+		return 0, err
+	}
+	return provider.GetDBVersion(ctx)
+}
+

@@ -1,0 +1,35 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	c := &Checker{Timeout: 50 * time.Millisecond, Probes: map[string]Probe{
+		"up":       func(context.Context) error { return nil },
+		"down":     func(context.Context) error { return errors.New("dial tcp 10.0.0.1:5432: password=secret") },
+		"slow":     func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
+		"disabled": nil,
+	}}
+	got, ok := c.Check(context.Background())
+	if ok {
+		t.Fatal("ready with a dependency down")
+	}
+	want := map[string]string{"up": "up", "down": "down", "slow": "down", "disabled": "disabled"}
+	for name, state := range want {
+		if got[name].State != state {
+			t.Errorf("%s: state %q, want %q", name, got[name].State, state)
+		}
+	}
+	if got["down"].Err != "unreachable" || got["slow"].Err != "timed out" {
+		t.Errorf("errors must be generic, got %q and %q", got["down"].Err, got["slow"].Err)
+	}
+	only := &Checker{Timeout: time.Second, Probes: map[string]Probe{"a": func(context.Context) error { return nil }, "q": nil}}
+	if _, ok := only.Check(context.Background()); !ok {
+		t.Fatal("not ready although every enabled dependency is up")
+	}
+}

@@ -1,0 +1,109 @@
+// Package httpserver assembles the Echo server: middleware, contract validation, the error
+// envelope, metrics and the HTTP server's life cycle. It knows nothing of business logic.
+package httpserver
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/config"
+)
+
+// Options are what the server needs from the outside.
+type Options struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Spec     *openapi3.T
+	Registry prometheus.Registerer
+	// DocsCSP is the Content-Security-Policy of the documentation pages.
+	DocsCSP string
+	// Authenticate checks credentials for secured operations; nil refuses them all (401).
+	Authenticate Authenticator
+	// WithPrincipal stores what Authenticate returned into a handler's context.
+	WithPrincipal func(ctx context.Context, principal any) context.Context
+	// Register adds the API routes (generated from the spec) to the Echo instance.
+	Register func(e *echo.Echo, mws []api.StrictMiddlewareFunc)
+}
+
+// New builds the Echo instance with every cross-cutting concern wired in order.
+func New(o Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Logger)
+	e.IPExtractor = ipExtractor(o.Config)
+
+	metrics := newHTTPMetrics(o.Registry)
+	routes := map[string]bool{}
+
+	e.Use(requestID)
+	e.Use(observe(o.Logger, metrics))
+	e.Use(recoverer(o.Logger))
+	e.Use(markRoute(routes))
+	e.Use(securityHeaders(o.DocsCSP))
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:     o.Config.AllowedOrigins,
+		AllowCredentials: true,
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
+		ExposeHeaders: []string{"X-Request-ID", "X-Correlation-ID", "Retry-After", "ETag",
+			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+		MaxAge: 600,
+	}))
+	e.Use(bodyLimit(o.Config.MaxBodyBytes))
+	e.Use(validator(o.Spec, o.Authenticate))
+
+	o.Register(e, []api.StrictMiddlewareFunc{principalIntoContext(o.WithPrincipal)})
+	for _, r := range e.Routes() {
+		routes[r.Method+" "+r.Path] = true
+	}
+	return e
+}
+
+// principalIntoContext copies the principal that the validator's authentication stored on
+// the Echo context into the request context, where strict handlers can read it.
+func principalIntoContext(with func(context.Context, any) context.Context) api.StrictMiddlewareFunc {
+	return func(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
+		return func(c echo.Context, request any) (any, error) {
+			if p := c.Get(principalKey); p != nil && with != nil {
+				c.SetRequest(c.Request().WithContext(with(c.Request().Context(), p)))
+			}
+			return f(c, request)
+		}
+	}
+}
+
+// ipExtractor believes X-Forwarded-For only from TRUSTED_PROXIES.
+func ipExtractor(cfg *config.Config) echo.IPExtractor {
+	if len(cfg.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range cfg.TrustedProxies {
+		_, n, err := net.ParseCIDR(p.String())
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// HTTPServer wraps the handler with timeouts fit for both short requests and long streams
+// (no WriteTimeout: streams clear their own deadlines; slow clients are bounded by reads).
+func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}

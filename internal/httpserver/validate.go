@@ -1,0 +1,198 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/oapi-codegen/echo-middleware"
+
+	"github.com/voiceassist/gateway/internal/apierr"
+)
+
+// Authenticator checks the credentials one security scheme of an operation asks for
+// ("bearerAuth" or "apiKeyAuth") against the role scopes the operation declares. It returns
+// the caller's principal, or an *apierr.Error (401 when credentials are missing or bad, 403
+// when the role is too low, 503 when revocation cannot be checked).
+type Authenticator func(ctx context.Context, scheme string, scopes []string, r *http.Request) (principal any, err error)
+
+const principalKey = "voiceassist.principal"
+
+var formatsOnce sync.Once
+
+// registerFormats makes kin-openapi check the formats our schemas use (it ignores them by default).
+func registerFormats() {
+	formatsOnce.Do(func() {
+		openapi3.DefineStringFormatValidator("uuid", openapi3.NewCallbackValidator(func(s string) error {
+			if _, err := uuid.Parse(s); err != nil || len(s) != 36 {
+				return errors.New("must be a UUID like 123e4567-e89b-12d3-a456-426614174000")
+			}
+			return nil
+		}))
+		openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
+			a, err := mail.ParseAddress(s)
+			if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+				return errors.New("must be an email address like name@example.org")
+			}
+			return nil
+		}))
+	})
+}
+
+// validator enforces the contract on every request: route, parameters, body, and the
+// security requirement (with the role scope) of the matched operation.
+func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
+	registerFormats()
+	return echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+		SilenceServersWarning: true,
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			KeepValidatedValue: true,
+			AuthenticationFunc: func(vctx context.Context, in *openapi3filter.AuthenticationInput) error {
+				ec := echomw.GetEchoContext(vctx)
+				if auth == nil || ec == nil {
+					return apierr.Unauthorized("UNAUTHORIZED", "Authentication required")
+				}
+				p, err := auth(ec.Request().Context(), in.SecuritySchemeName, in.Scopes, ec.Request())
+				if err != nil {
+					return err
+				}
+				ec.Set(principalKey, p)
+				return nil
+			},
+		},
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+		},
+		ErrorHandler: func(_ echo.Context, he *echo.HTTPError) error { return he },
+	})
+}
+
+// classifyInternal turns kin-openapi's errors into an API error, or nil if it is none of them.
+func classifyInternal(err error) *apierr.Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	var errs []error
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		errs = me
+	} else {
+		errs = []error{err}
+	}
+	// Authentication is judged before the input: an anonymous caller learns nothing about bodies.
+	for _, e := range errs {
+		var se *openapi3filter.SecurityRequirementsError
+		if errors.As(e, &se) {
+			return securityError(se)
+		}
+	}
+	var fields []apierr.FieldError
+	status := http.StatusUnprocessableEntity
+	for _, e := range errs {
+		var re *openapi3filter.RequestError
+		if !errors.As(e, &re) {
+			continue
+		}
+		if errors.As(re.Err, &mbe) {
+			return tooLarge(mbe.Limit)
+		}
+		if re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value") {
+			return apierr.New(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be one of the types this operation accepts").WithField("Content-Type")
+		}
+		where := "body"
+		if re.Parameter != nil {
+			where = re.Parameter.Name
+		}
+		var pe *openapi3filter.ParseError
+		switch {
+		case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			status = http.StatusBadRequest
+			fields = append(fields, apierr.FieldError{Field: where, Message: "is required"})
+		case errors.As(re.Err, &pe):
+			status = http.StatusBadRequest
+			msg := "could not be parsed"
+			if where == "body" {
+				msg = "is not valid JSON"
+			}
+			fields = append(fields, apierr.FieldError{Field: where, Message: msg})
+		default:
+			fields = append(fields, schemaFieldErrors(where, re.Parameter != nil, re.Err)...)
+			if len(fields) == 0 {
+				fields = append(fields, apierr.FieldError{Field: where, Message: re.Reason})
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return apierr.Validation(status, fields...)
+}
+
+var quotedProperty = regexp.MustCompile(`^property "(.+)" is (unsupported|missing)$`)
+
+// schemaFieldErrors names each schema violation by its path in the body ("items.0.name").
+func schemaFieldErrors(where string, isParam bool, err error) []apierr.FieldError {
+	var out []apierr.FieldError
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		for _, e := range me {
+			out = append(out, schemaFieldErrors(where, isParam, e)...)
+		}
+		return out
+	}
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	path := se.JSONPointer()
+	reason := se.Reason
+	if m := quotedProperty.FindStringSubmatch(reason); m != nil {
+		path = append(path, m[1])
+		if m[2] == "unsupported" {
+			reason = "is not a known field"
+		} else {
+			reason = "is required"
+		}
+	}
+	field := strings.Join(path, ".")
+	switch {
+	case isParam || field == "":
+		field = where
+	}
+	return []apierr.FieldError{{Field: field, Message: reason}}
+}
+
+// securityError picks the most telling of the per-scheme failures: a present-but-rejected
+// credential (expired, revoked, too low a role) beats "no credential" from another scheme.
+func securityError(se *openapi3filter.SecurityRequirementsError) *apierr.Error {
+	var best *apierr.Error
+	for _, e := range se.Errors {
+		var ae *apierr.Error
+		if !errors.As(e, &ae) {
+			continue
+		}
+		if best == nil || (best.Code == "UNAUTHORIZED" && ae.Code != "UNAUTHORIZED") {
+			best = ae
+		}
+	}
+	if best == nil {
+		best = apierr.Unauthorized("UNAUTHORIZED", "Authentication required")
+	}
+	return best
+}
+
+func tooLarge(limit int64) *apierr.Error {
+	return apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+		fmt.Sprintf("The request body exceeds the limit of %d bytes", limit)).WithField("body")
+}
