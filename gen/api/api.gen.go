@@ -220,6 +220,9 @@ type VersionInfo struct {
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
 
+// UnprocessableEntity defines model for UnprocessableEntity.
+type UnprocessableEntity = ErrorEnvelope
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetVersion Build information
@@ -405,6 +408,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 type NotFoundJSONResponse ErrorEnvelope
 
+type UnprocessableEntityJSONResponse ErrorEnvelope
+
 type GetVersionRequestObject struct {
 }
 
@@ -475,14 +480,14 @@ type GetDocsAssetResponseObject interface {
 	VisitGetDocsAssetResponse(w http.ResponseWriter) error
 }
 
-type GetDocsAsset200ApplicationoctetStreamResponse struct {
+type GetDocsAsset200ImagepngResponse struct {
 	Body          io.Reader
 	ContentLength int64
 }
 
-func (response GetDocsAsset200ApplicationoctetStreamResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+func (response GetDocsAsset200ImagepngResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
 
-	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Type", "image/png")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
@@ -492,6 +497,57 @@ func (response GetDocsAsset200ApplicationoctetStreamResponse) VisitGetDocsAssetR
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextcssResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextcssResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextjavascriptResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextResponse string
+
+func (response GetDocsAsset200TextResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
 	return err
 }
 
@@ -505,6 +561,22 @@ func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetDocsAsset422JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -943,59 +1015,60 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"zFrvcuJIkn+VDM1GrD0hwDO9++HYuLhQG3lG2xgYwN09O/ShspSgWktV2qqSac7hd7/IKgHCyPb0XvfE",
-	"fbJUqsrM+uX/xA9eIotSChRGe/0HT6EupdBoX0bSXMlKpPScSGFQGHpkZZnzhBkuRe+fWgpa00mGBaOn",
-	"PylceX3vu96BcM991b1QKalCcY+5LNF7fHz0vRR1onhJxLy+N5KgqyQDhVpWKkE4kwqENHDPNb/NEYwE",
-	"kyEkLM9RnXc9IlFTJ+YDLFGkKJLtZYbJHS2VSpaoDHdXQpKAHo75fsi2lm66Pw9cQyKF5ikqTCGVGwFn",
-	"QkKiMEVhOMs1SAVcGFSC5fq86/me2Zbo9T1tFBdr79H3cmaI2LKwzFdSFcx4fS+V1W2OhwOiKm5R0QFt",
-	"mKmcpKIqvP5vXlV6vkfs6Q/X7DbH1Pt0wuvR9xT+q+IKUzpV0znsk7f/xMQQC6uEtzLdnqKTyBRPwZkZ",
-	"YgoFSzIusKOQpXaBdvchfh8Mo0Ewj8ajZTidjqexD/HbYLCchr/chLM5vd6Mgpv5z+Np9I9wEPsLEc/H",
-	"78LRMvw4iaa0AvVCNLLEDgvT8P34ndtRf1teTsNBOJpHwXBGy1fj6dtoMAhHlm40mt1cXUWXUTiaLyfh",
-	"9DqazaLxyO4cjefLq/HNyFK7Duc/jwdLWguGw/EHx+NyPLoaRpdzSyu8DqLhMhhOw2Dw6zL8GM3mls6H",
-	"MHi3nASz2Yfx1J6aBL8Ox8FgOR+Pl8Ng+lPorjy7mUzG03k4WF6HgyhYzn+dhJbwZBpejkeDyEJ2FURD",
-	"x3wazMPlMLqO5svw42UYDtzyLJy+jy7D5c0oeB9Ew+DtMHRwzMPpKBjWmHcXZB/4mRVlTup+qpQ240zR",
-	"MJ5bxbM05aRtlk8aBmFUhU899EoquGc5T63/g/Un3Yf4YeF8Sy+8Pvz2sPBWHPN04fmw8ArUmq1x4T1+",
-	"eozJT0SV52RCOxYnNmoPn1riPEMgK0dtwG4BZmDFqtz4wDQw+PtsPIKSmYx8s2SKFWhQgWAFvsD3AEkt",
-	"KXF+2b+spxz27yQ+gPqs5+3D34n3pcyw0zsH+YZtNcQkewxcAKtRh12s/l2I7gPfq/HZhgaLhWE7kV46",
-	"NK3FuEbDbAirkgR1M4atWK7xAMitlDkyQXsNL1AbVpTH4ZEZ7NAn79UwV/PyHXi7azaEb/Jo08nPyHKT",
-	"nSrjNBBndue2Jfb+G/fwvXtUmrvk+btC+eHEa1caVXketue5U2OCGsJVlX+ZQU3Ymgtm6iscg5cxvSyk",
-	"avpRQ+k5L7hpfKIcunbpT+Bns0wqpZ3wr/qrkYblLXGClqFghjLWGrjBQvuwyVBAkiErqYxIZCVMI2nv",
-	"pXgCv5PWP9ypDfIpspSL2uqf5FQqRFrWS6nNWrnnl9zraUnz6Hv/ShVzpdgXHlSY8i9n+ASQveA7enuB",
-	"2pA59SOqH7ZkYdIs3fNX8ajnvKbG/zWnOYpip8o6MvaX0Gu4RS0RarPk6et+3tjbJuB75/2vp4+XpKuJ",
-	"RGIlf3dSOISTr5oUyKP/n+aEJkonMLOSLxux+7RAiblYyW69JQa5ApNxDcEkgsbm1nbhtuJ5urS3PDUX",
-	"n1q148h5+LSWy+cTyhckm0OOqZkdCXXExz+C4hRH0jomleJmOyOr2MP3DrdB5XLuk+wEGtU9T9CCdYdb",
-	"WClZQDwZz+bQYyXvscpk9NC5w62O/wbcAEuMhg03GXCjQW4Eqj9rUDJHH2zsxpTCPX3UiSxRE/Kc2GXI",
-	"UiTDoPLQ63sfO8Ek6rzD7UE1TlqrGmQK1U5u93a1M86/f5h7TwvlQACzhghG3qFov0ou15xsREF8WFS4",
-	"UqizuAtkTlZoW8GmrvpbCDJHG2Look55BQpDLSs1sbncUIFMEADL6S2Fs7jSqGJYVBcXbxKI7zlumu8s",
-	"LUiQ3auuiIVdO3ethXVs66n26geIMmNK18rz2l8SKQxLrJ3WyL6XPMFAa67JoCqV1+d0v9dbc5NVt91E",
-	"Fr172sbstt6aGdywrXcyIiBMGvSsqfzkNveB8KPu3E0nfKBLa58aebJTu1gbS2INYxr8BEzojd1lMlyI",
-	"AlOesBzuhNzkmK4RbplGH1bITKUQVjlbaziz2BBvH8Yliiv3tTe+moYTwHuWV7UEDBSy3EYumM3ChdBG",
-	"ISt8IEDTKscUgt5bSDIm1qjPrRT2iD3xAW9nMrlDA0ykYPHpLsRCfPcdXNKdhL3RQnQgvEe1df3ProwD",
-	"/JxgaaBU8hY1nMU9V8JS+9izmTc+p8cCjeKJjn1w4hMrJ6UmkyKLA/j+e6wzz/ffu3avjrOuxaO46p5s",
-	"tN31fS7gUkv4sGgkOPf5kFQX3n890so+LC+8R2ppO2ATj4aEKWUnNFxZcODn+XwCLsdbeZmA2HKOwcUf",
-	"p2VGe25zhJgatpguctY6sDgaDpxMJ9pb8263e04KzqqC2Ne9ILX4YLUoVysUKRWgse0OY1eBmgwVErBS",
-	"oG+Fj+umsb6y1eReiXR1jhrij52pA7ATDWI4O4zB/qx9iiAM1igoMGBKpM8d6Y+dS6kU5hZnOml5TGWO",
-	"Gii50lbIWZqi6sO/HSSaoSrn2hxiFUAzWsWHMBq/FrpMxgwUbGtvCdy4OJTzBIXGRnAJSpZk2Pmxe3ES",
-	"WzabTZfZz12p1r36rO4No8twNAvtGVtxmPxJmGqGlUbr1fd+7P7gDskSBSu51/fedC+6bzzfK5nJbI6z",
-	"obyRctdog+EeiCj1+t5PaN7vM+nR2PXHi4uvNnF9WjW2zFzrLRQlKeNbs7E5H2wIsvULgqqEIFO+5YKp",
-	"bfcovXv93z5RiVcUTG29vvfWnqZ0QPmxblnZWh+6aO8Tne+lMtENgI7lioRBxRLD7xFSmVRkJ3VQpTIB",
-	"U5dSsbjFNMUUmNZoNJxtpLrT5Hw5F2jHsifAzzZsvUZ1E70OvcHPppeZIj/G/GkV1ZqmajZwE0HJ1tgl",
-	"s/nLxV+e09lekt5+8P4SygfqDXgtogdwew6U3gP5yuNLtjiQiQ5oszXkenBGJB9csUTGfSiV7J9m5ej6",
-	"8wM+JTMGFR3879+Czj9Y538uOv/RXXY+Pfzg/3Bx8finljL+0xf5gUwMmo7LU8e62fcMzlZbOLVqy0L1",
-	"lXUU2BzFE0d850tH1mxNQ7erMNsPp1o9JHCVC/x4cQGbjNuYiZTubdmpKqG7YHt4DUI2ftto9Yl6EPYN",
-	"Y1HN4Rn4d2JTxZHze3w5xAz5PQraboub5+JLXdk8C+BEyQJNhpUG8nPAz6XUdhAOzohakbquqf6+2FHm",
-	"jIsvDB41h6Yx/jG/v9WMgSmE3Y9NcBZfh/NpdDlbhqPg7TAc/Kcd6MbnL6uoAW6xR6xVTXUq7e4u81yM",
-	"oko7mERU5P5f7fRpr9pqkjW/vb++fN95S5cPTEMtbot77+69ZS69vHLvX4Pr4Zfde0f4C/PW17l3LW7L",
-	"vd3U7zmnrCPWxI0ZZ78MfZhiahuRdDfElWLF15XC1Idf7OyxC3+9eOM+MmF/vE3lRrS677SeP36zOHcY",
-	"Brfg66r7xu/Mrv3E1Dr7Xy/e/DFiBAZyZNrY8v/4V28C7m+ALMnoTWEplbHivWADe14vx2OFqUyeVfwU",
-	"V6hQJF+93Jtatt+01JviQCbfosqzhFvcyB5R97sa7VSieoDiho87QEmjDTT3DVPPo+qr5vGU2i7X+tR6",
-	"OzX7dYfQqPFt31DsEte+Uqz1/+i3yXgSNURqB3WKzNH920XDEBpULQqnNKe45tqo2mzscM2vx2/1UM2y",
-	"UHgvdxOietJoxyO7CVx83mBFCy2sbjQqMvYVp06aqFLvDAUTbO1a2pqgHUEdUbQrLSQvqeHVqLWdUjk4",
-	"7UjBCnc0wzqid/SlhW5gZ1Up09mtZCp185Iq5YYQ2t+bNvVKJjC386HDmt3ayeX6mKv92LEHWnhet47R",
-	"WuBxPO5uW2jf3baBRN08JQCjZH5MJKFPLXTsegupq8ZID+zWvfEcE65nfx07+2thcPS9jRExOAwFrQJ2",
-	"Yz43GbQiuF5mx/qU2XPkZ/tJ4j1TnAkDG+TrzOyGii9cpvdAfx57+2Fkpz5zxPjka4sQjSkoTLGQBiE8",
-	"3HiipJGJU5hcKSx79z8csbCLbXcrEZPM/tsXfja+K9ONBO3WCcmUJ+ZIaXZMekTdrjwTg1pmrWdxb3OM",
-	"wG6T9/jp8X8DAAD//w==",
+	"zFr/c+LGkv9XupRX9eyUAGc374cjdXWlNXLCWwwE8O7mhT00SA2aWJpRZkZmOZf/96ueESCMbO/msrn3",
+	"k8Voprvn099bvvdimRdSoDDa6957CnUhhUb7YyjNlSxFQs+xFAaFoUdWFBmPmeFSdH7TUtCajlPMGT39",
+	"TeHK63rfdA6EO+6t7oRKSRWKO8xkgd7Dw4PvJahjxQsi5nW9oQRdxiko1LJUMcKZVCCkgTuu+TJDMBJM",
+	"ihCzLEN13vYefO9GFErGqDVbZhgKw832rxN4liIo/L1EbYBr2GCWtVZS5ZjAsiSxZcYMamCgygx/gAiJ",
+	"YnvFMUsiECxHbS9kF9oeMah4k2g9LFAkKOLtZYrxLS0VShaoDHcastTo4Viq9+nWUk3250m4WArNE1SY",
+	"QCI3As6EhFhhgsJwlmmQCrgwqATL9Hnb8z2zLdDretooLtYENd1FxNtFbpnTPZnxul4iy2WGhwOizJeo",
+	"6IA2zJROUlHmXvdXryw83yP29IdbnSXexxNeD75HsHKFCZ2q6Bz2yeVvGBtiYVX0RibbU3RimeApOFND",
+	"TCFnccoFthSyxC7Q7i5E74JBvxfM+qPhIpxMRpPIh+hN0FtMwp9vwumMft4Mg5vZT6NJ/19hL/LnIpqN",
+	"3obDRfhh3J/QClQL/aEldliYhO9Gb92O6t3ichL2wuGsHwymtHw1mrzp93rh0NLtD6c3V1f9y344nC3G",
+	"4eS6P532R0O7cziaLa5GN0NL7Tqc/TTqLWgtGAxG7x2Py9HwatC/nFla4XXQHyyCwSQMer8swg/96czS",
+	"eR8GbxfjYDp9P5rYU+Pgl8Eo6C1mo9FiEEx+DN2Vpzfj8WgyC3uL67DXDxazX8ahJTyehJejYa9vIbsK",
+	"+gPHfBLMwsWgf92fLcIPl2HYc8vTcPKufxkubobBu6A/CN4MQgfHLJwMg0GFeXtO9oGfWF5kpO7HSmky",
+	"zgQN45lVPEsSTtpm2bhmEEaV+Nh/r6SCO5bxxEYHsP6kuxDdz51v6bnXhV/v55510Lnnw9zLKdasce49",
+	"fHyIyE9EmWVkQjsWJzZqD59aYj142C3ADKxYmRkfGMWMf05HQyiYSck3C6ZYjgaVDRvP8D1AUklKnJ/3",
+	"L+sph/07iQ+gPul5++B44n0JM+z0zkG2YVsNEckeARfAKtRhl3o+C9F94HsxetvQYLEwbCfSc4cmlRjX",
+	"aJgNYWVMyaUWw1Ys03gAZCllhkzQXsNz1IblxXF4ZAZb9Mp7McxVvHwH3u6aNeHrPJp08hOyzKSnyjgN",
+	"xKnduW2IvX/gHr53h0pzl1o/K5QfTrx0pWGZZWFznjs1JqggXJXZlxnUmK25YKa6wjF4KdOLXKq6H9WU",
+	"nvGcm9oryqFrl/4EfjKLuFTaCf+ivxppWNYQJ2gZcmYoY62BG8y1D5sUBcQpsoKqoliWwtSS9l6KR/A7",
+	"af3DnZognyBLuKis/lFOpUKkYb2Q2qyVe37OvR6XNA++93uimCvUvvCgwoR/OcNHgOwF39HbC9SEzKkf",
+	"Uf2wJQuTZuGe/xSPesprKvxfcpqjKHaqrCNjfw69mltUEqE2C5687Oe1vU0CvnPe/3L6eE66ikhfrORn",
+	"J4VDOPlTkwJ59L9pTqijdAIzK/iiFrtPC5SIi5VsV1sikCswKdcQjPtQ29zYLixLniULe8tTc/Gp8zyO",
+	"nIdXa7l4OqF8QbI55JiK2ZFQR3z8IyhOcSStY1wqbrZTsoo9fG9xG5Qu5z7KTqBR3fEYLVi3uIWVkjlE",
+	"49F0Bh1W8A4rTUoPrVvc6ugH4AZYbDRsuEmBGw1yI1D9XYOSGfpgYzcmFO7ppY5lgZqQ58QuRZYgGQaV",
+	"h17X+9AKxv3WW9weVOOktapBplDt5Ha/rnbG+c/3M+9xoRwIYNYQwchbFM1XyeSak40oiA6LClcKdRq1",
+	"gczJCm0r2MRVf3NB5mhDDF3UKS9HYftpamIzuaECmSAAltGvBM6iUqOKYF5eXLyOIbrjuKn/ZklOgux+",
+	"6pJY2LVz11pYx7aeaq9+gCg1pnCNPq/8JZbCsNjaaYXsO8ljDLTmmgyqVFl1Tnc7nTU3ablsxzLv3NE2",
+	"Zrd11szghm29xgFCjZ41lR/d5i4QftSdu9mFD3Rp7VMjT3ZqFytjia1hTIIfgQm9sbtMinORY8JjlsGt",
+	"kJsMkzXCkmn0YYXMlAphlbG1hjOLDfH2YVSguHJvO6OrSTgGvGNZWUnAQCHLbOSC6TScC20UstwHAjQp",
+	"M0wg6LyBOGVijfrcSmGP2BPvcTmV8S0aYCIBi097Lubim2/gku4k7I3mogXhHaqt6392ZRzgpxgLA4WS",
+	"S9RwFnVcCUvtY8dm3uicHnM0isc68sGJT6yclJpMiiwO4Ntvsco8337r2r0qzroWj+Kqe7LRdtf3uYBL",
+	"LeH9vJbg3OtDUp17//VAK/uwPPceqKVtgU08GmKmlJ3QcGXBgZ9mszG4HG/lZaKaFEXg4o/TMqM9ywwh",
+	"ooYtooucNQ4sjoYDJ9OJ5ta83W6fk4LTMif2VS9ILT5YLcrVCkVCBWhUja9sBWpSVEjASoG+FT6qmsbq",
+	"ylaTeyXS1TlqiD60Jg7AVr8Xwdlhqvd37VMEYbBGQYEBEyJ97kh/aF1KpTCzONNJy2MiM9RAyZW2QsaS",
+	"BFUX/nCQqIeqjGtziFUA9WgVHcJo9FLoMikzkLOtvSVw4+JQxmMUGmvBJShYnGLrVfviJLZsNps2s6/b",
+	"Uq071VndGfQvw+E0tGdsxWGyR2GqHlZqrVfXe9X+zh2SBQpWcK/rvW5ftF97vlcwk9ocZ0N5LeWu0QbD",
+	"PRD9xOt6P6J5t8+kR1PkVxcXf9o89nHV2DCRrbZQlKSMb83G5nywIcjWLwiqFIJMeckFU9v2UXr3ur9+",
+	"pBIvz5nael3vjT1N6YDyY9WysrU+dNHeRzrfSWSsawAdy9UXBhWLDb9DSGRckp1UQZXKBExcSsV8iUmC",
+	"CTCt0Wg420h1q8n5Mi7QjmVPgJ9u2HqN6qb/MvQGP5lOavLsGPPHVVRjmqrYwE0fCrZGO3z//uL7p3S2",
+	"l6Sz/47wHMoH6jV4LaIHcDsOlM49+crDc7bYk7EOaLM15GpwRiTvXbFExn0oleyfeuXo+vMDPgUzBhUd",
+	"/O9fg9a/WOt/Llr/0V60Pt5/5393cfHwt4Yy/uOLyuA5W2OnEOtjZeybBGecjR2C1WPsOpCn1Vjt+43d",
+	"MafMz9peZIyLP2AfVjk/2NKU9sNKUrWm7YIbWX65wfje969evXyg6RvQc8YW2GTLYyfzLigcuaW1cd1s",
+	"i+l+ytbo6oErweDVxQVsUm6DP0IlIYUe3QY7jNAgZO0jTaNzVxO9rxhUKw5PaHUnNpVOGb/D52PlgN+h",
+	"oO22SnsqUFYl2pMAjpXM0aRYaiCLBPxUSG0n+uCcoxGp64rq5wXBP2LlFYe6If81nxkrxsAUwu6rGZxF",
+	"1+Fs0r+cLsJh8GYQ9v7TTqaj8+dVVAM33yPWqKaqJmjvLvNUsKWWIRj3qVr/v9rp46a70SQrfnt/ff6+",
+	"s4ZxBTANlbgN7r2795a5PPnCvX8Jrgdfdu8d4f+Xe1fiNtzbjS+fcsoqYo3dvHT688CHCSa2o0p202gp",
+	"VnxdKkx8+NkOUdvwj4vX7iUT9it0Ijei0X0n1SD1q8W5w1S7AV/XptQ+mLs+GhPr7P+4eP3XiBEYyJBp",
+	"Y/uY48/3BNwPgCxO6ZfCQiqDyfM2sOf1fDxWmMj4ScVPcIUKRfyn160Ty/ar1qwT7Mn4a5SrlnCDG9kj",
+	"6m5XbJ5KVE2C3BR1ByhptIbmvvPreFRGVjweU9vlWh/UTs1+1erUmhXbAOW7xLUveSv9P/hNMp5EDZHY",
+	"Kk6RObr/H6kZQo2qReGU5gTXXBtVmY2dEvrVHLGaDloWCu/kbtRVjUztnGc3SozOa6xooYHVjUZFxr7i",
+	"GbpZSkkrORNs7XrziqCdpR1RtCsNJC+pc9eotR23OTjtbMQKdzSMO6J39KaBbmCHbgnT6VIylbjBT5lw",
+	"Qwjt702bOgUTmNlB12HNbm1lcn3M1b5s2QMNPK8b54EN8Dget8sG2rfLJpBYnCIlAKNkdkwkplcNdOx6",
+	"A6mr2mwS7Na98RwTroaYLTvEbGBw9L6JETE4TDetAnbzSjfitCK44eGO9Smzp8hP9yPRO6Y4EwY2yNep",
+	"2U1Hn7lM557+PHT2U9VWdeaI8cnbBiFq41yYYC4NQni48VhJI2OnMLlSWHTuvjtiYReb7lYgxqn9dzz8",
+	"ZHxXphsJ2q0TkgmPzZHS7Lz3iLpdeSIGNQyNz6LO5hiB3Sbv4ePD/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		"qdrant":   nil,
 	}
 	if cfg.QdrantHost != "" {
-		q, err := qdrant.NewClient(&qdrant.Config{Host: cfg.QdrantHost, Port: cfg.QdrantPort, APIKey: cfg.QdrantAPIKey})
+		q, err := qdrant.NewClient(&qdrant.Config{Host: cfg.QdrantHost, Port: cfg.QdrantPort, APIKey: cfg.QdrantAPIKey, SkipCompatibilityCheck: true})
 		if err != nil {
 			return nil, fmt.Errorf("app: qdrant client: %w", err)
 		}

@@ -92,4 +92,3 @@ func Version(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	}
 	return provider.GetDBVersion(ctx)
 }
-

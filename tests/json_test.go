@@ -1,0 +1,12 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// jsonUnmarshal decodes with numbers kept as float64, as kin-openapi expects.
+func jsonUnmarshal(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	return d.Decode(v)
+}
