@@ -23,20 +23,17 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/logging"
 )
 
-const (
-	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/voiceassist?sslmode=disable"
-	defaultRedisURL    = "redis://127.0.0.1:6379/0"
-)
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -80,33 +77,6 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newDatabase creates an empty database on the test server and drops it at cleanup.
-func newDatabase(t testing.TB) string {
-	t.Helper()
-	base := envOr("DATABASE_URL", defaultDatabaseURL)
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	name := "va_test_" + randomID()
-	admin := *u
-	admin.Path = "/postgres"
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin.String())
-	require.NoError(t, err, "connect to the test PostgreSQL (run `make test`, which starts one)")
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin.String())
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u.Path = "/" + name
-	return u.String()
-}
-
 // startServer runs a gateway with a fresh database. env overrides configuration
 // (DATABASE_URL: "" keeps the fresh one; pass "reuse:<url>" to share another server's).
 func startServer(t testing.TB, env map[string]string) *testServer {
@@ -122,7 +92,7 @@ func startServer(t testing.TB, env map[string]string) *testServer {
 		vars[k] = v
 	}
 	if vars["DATABASE_URL"] == "" {
-		vars["DATABASE_URL"] = newDatabase(t)
+		vars["DATABASE_URL"] = dbtest.NewURL(t)
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	require.NoError(t, err)
