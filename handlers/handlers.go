@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/health"
 )
@@ -22,6 +23,7 @@ type Server struct {
 	Log      *slog.Logger
 	Pool     *pgxpool.Pool
 	Redis    redis.UniversalClient
+	Auth     *auth.Service
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer
 	SpecJSON []byte
@@ -31,10 +33,10 @@ type Server struct {
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
-// Register mounts every operation of the contract on e. Most go through the strict layer;
+// Mount mounts every operation of the contract on e. Most go through the strict layer;
 // the few that must write raw bytes (metrics, spec, static assets) are served by routes
 // that override the generated wrapper, so the spec still declares them.
-func (s *Server) Register(e *echo.Echo, mws []api.StrictMiddlewareFunc) {
+func (s *Server) Mount(e *echo.Echo, mws []api.StrictMiddlewareFunc) {
 	api.RegisterHandlers(e, &routes{ServerInterface: api.NewStrictHandler(s, mws), s: s})
 }
 

@@ -20,7 +20,68 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ApiKeyCreatedEnvelopeSuccess.
+const (
+	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEnvelopeSuccess enum.
+func (e ApiKeyCreatedEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ApiKeyCreatedEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyListEnvelopeSuccess.
+const (
+	ApiKeyListEnvelopeSuccessTrue ApiKeyListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyListEnvelopeSuccess enum.
+func (e ApiKeyListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ApiKeyListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditLogListEnvelopeSuccess.
+const (
+	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the AuditLogListEnvelopeSuccess enum.
+func (e AuditLogListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case AuditLogListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditVerificationEnvelopeSuccess.
+const (
+	AuditVerificationEnvelopeSuccessTrue AuditVerificationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the AuditVerificationEnvelopeSuccess enum.
+func (e AuditVerificationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case AuditVerificationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for DependencyCheckStatus.
 const (
@@ -91,19 +152,238 @@ func (e ReadinessStatus) Valid() bool {
 	}
 }
 
+// Defines values for Role.
+const (
+	RoleAdmin      Role = "admin"
+	RoleSuperadmin Role = "superadmin"
+	RoleUser       Role = "user"
+	RoleViewer     Role = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleSuperadmin:
+		return true
+	case RoleUser:
+		return true
+	case RoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenEnvelopeSuccess.
+const (
+	TokenEnvelopeSuccessTrue TokenEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the TokenEnvelopeSuccess enum.
+func (e TokenEnvelopeSuccess) Valid() bool {
+	switch e {
+	case TokenEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenPairTokenType.
+const (
+	Bearer TokenPairTokenType = "bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenPairTokenType enum.
+func (e TokenPairTokenType) Valid() bool {
+	switch e {
+	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserEnvelopeSuccess.
+const (
+	UserEnvelopeSuccessTrue UserEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserEnvelopeSuccess enum.
+func (e UserEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserListEnvelopeSuccess.
+const (
+	UserListEnvelopeSuccessTrue UserListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserListEnvelopeSuccess enum.
+func (e UserListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VersionEnvelopeSuccess.
 const (
-	True VersionEnvelopeSuccess = true
+	VersionEnvelopeSuccessTrue VersionEnvelopeSuccess = true
 )
 
 // Valid indicates whether the value is a known member of the VersionEnvelopeSuccess enum.
 func (e VersionEnvelopeSuccess) Valid() bool {
 	switch e {
-	case True:
+	case VersionEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
 	}
+}
+
+// AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
+type AdminUpdateUserRequest struct {
+	FullName *string `json:"full_name,omitempty"`
+	IsActive *bool   `json:"is_active,omitempty"`
+}
+
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	CreatedAt  time.Time          `json:"created_at"`
+	ExpiresAt  *time.Time         `json:"expires_at"`
+	Id         openapi_types.UUID `json:"id"`
+	LastUsedAt *time.Time         `json:"last_used_at"`
+	Name       string             `json:"name"`
+
+	// Prefix The public start of the key, to recognise it.
+	Prefix    string     `json:"prefix"`
+	RevokedAt *time.Time `json:"revoked_at"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role Role `json:"role"`
+}
+
+// ApiKeyCreated defines model for ApiKeyCreated.
+type ApiKeyCreated struct {
+	ApiKey ApiKey `json:"api_key"`
+
+	// Key The whole key. Shown only in this response; store it now.
+	Key string `json:"key"`
+}
+
+// ApiKeyCreatedEnvelope defines model for ApiKeyCreatedEnvelope.
+type ApiKeyCreatedEnvelope struct {
+	Data ApiKeyCreated `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   ApiKeyCreatedEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// ApiKeyCreatedEnvelopeSuccess defines model for ApiKeyCreatedEnvelope.Success.
+type ApiKeyCreatedEnvelopeSuccess bool
+
+// ApiKeyListEnvelope defines model for ApiKeyListEnvelope.
+type ApiKeyListEnvelope struct {
+	Data []ApiKey `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   ApiKeyListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// ApiKeyListEnvelopeSuccess defines model for ApiKeyListEnvelope.Success.
+type ApiKeyListEnvelopeSuccess bool
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Action       string                 `json:"action"`
+	ActorEmail   string                 `json:"actor_email"`
+	ActorId      *openapi_types.UUID    `json:"actor_id"`
+	ActorRole    string                 `json:"actor_role"`
+	Details      map[string]interface{} `json:"details"`
+	Id           int64                  `json:"id"`
+	Ip           string                 `json:"ip"`
+	OccurredAt   time.Time              `json:"occurred_at"`
+	RequestId    string                 `json:"request_id"`
+	ResourceId   string                 `json:"resource_id"`
+	ResourceType string                 `json:"resource_type"`
+	Success      bool                   `json:"success"`
+	UserAgent    string                 `json:"user_agent"`
+}
+
+// AuditLogListEnvelope defines model for AuditLogListEnvelope.
+type AuditLogListEnvelope struct {
+	Data []AuditEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   AuditLogListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// AuditLogListEnvelopeSuccess defines model for AuditLogListEnvelope.Success.
+type AuditLogListEnvelopeSuccess bool
+
+// AuditVerification defines model for AuditVerification.
+type AuditVerification struct {
+	// Checked Entries checked.
+	Checked       int64  `json:"checked"`
+	FirstBrokenId *int64 `json:"first_broken_id"`
+
+	// HeadHash Hex hash of that entry. Record it outside the database now and then: a later
+	// verification must still reach that entry with that hash, which detects removal or a
+	// consistent rewrite of the newest entries.
+	HeadHash string `json:"head_hash"`
+
+	// HeadId The last intact entry (0 when there is none).
+	HeadId int64  `json:"head_id"`
+	Reason string `json:"reason"`
+	Valid  bool   `json:"valid"`
+}
+
+// AuditVerificationEnvelope defines model for AuditVerificationEnvelope.
+type AuditVerificationEnvelope struct {
+	Data AuditVerification `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   AuditVerificationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
+type AuditVerificationEnvelopeSuccess bool
+
+// ChangePasswordRequest defines model for ChangePasswordRequest.
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// CreateApiKeyRequest defines model for CreateApiKeyRequest.
+type CreateApiKeyRequest struct {
+	ExpiresInDays *int   `json:"expires_in_days,omitempty"`
+	Name          string `json:"name"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role *Role `json:"role,omitempty"`
 }
 
 // DependencyCheck defines model for DependencyCheck.
@@ -160,6 +440,26 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK defines model for JWK.
+type JWK struct {
+	Alg                  *string                `json:"alg,omitempty"`
+	Kid                  *string                `json:"kid,omitempty"`
+	Kty                  string                 `json:"kty"`
+	Use                  *string                `json:"use,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// JWKS defines model for JWKS.
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// LoginRequest defines model for LoginRequest.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
 
@@ -187,11 +487,110 @@ type Readiness struct {
 // ReadinessStatus defines model for Readiness.Status.
 type ReadinessStatus string
 
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	Email    openapi_types.Email `json:"email"`
+	FullName *string             `json:"full_name,omitempty"`
+	Password string              `json:"password"`
+}
+
 // ResponseMeta defines model for ResponseMeta.
 type ResponseMeta struct {
 	Pagination *Pagination `json:"pagination,omitempty"`
 	RequestId  string      `json:"request_id"`
 }
+
+// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+type Role string
+
+// SetRoleRequest defines model for SetRoleRequest.
+type SetRoleRequest struct {
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role Role `json:"role"`
+}
+
+// TokenEnvelope defines model for TokenEnvelope.
+type TokenEnvelope struct {
+	Data TokenPair `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError           `json:"error"`
+	Metadata  ResponseMeta         `json:"metadata"`
+	Success   TokenEnvelopeSuccess `json:"success"`
+	Timestamp time.Time            `json:"timestamp"`
+}
+
+// TokenEnvelopeSuccess defines model for TokenEnvelope.Success.
+type TokenEnvelopeSuccess bool
+
+// TokenPair defines model for TokenPair.
+type TokenPair struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires.
+	RefreshExpiresIn int                `json:"refresh_expires_in"`
+	RefreshToken     string             `json:"refresh_token"`
+	TokenType        TokenPairTokenType `json:"token_type"`
+	User             User               `json:"user"`
+}
+
+// TokenPairTokenType defines model for TokenPair.TokenType.
+type TokenPairTokenType string
+
+// UpdateProfileRequest defines model for UpdateProfileRequest.
+type UpdateProfileRequest struct {
+	FullName *string `json:"full_name,omitempty"`
+}
+
+// User defines model for User.
+type User struct {
+	CreatedAt   time.Time           `json:"created_at"`
+	Email       openapi_types.Email `json:"email"`
+	FullName    string              `json:"full_name"`
+	Id          openapi_types.UUID  `json:"id"`
+	IsActive    bool                `json:"is_active"`
+	LastLoginAt *time.Time          `json:"last_login_at"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserEnvelope defines model for UserEnvelope.
+type UserEnvelope struct {
+	Data User `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError          `json:"error"`
+	Metadata  ResponseMeta        `json:"metadata"`
+	Success   UserEnvelopeSuccess `json:"success"`
+	Timestamp time.Time           `json:"timestamp"`
+}
+
+// UserEnvelopeSuccess defines model for UserEnvelope.Success.
+type UserEnvelopeSuccess bool
+
+// UserListEnvelope defines model for UserListEnvelope.
+type UserListEnvelope struct {
+	Data []User `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   UserListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// UserListEnvelopeSuccess defines model for UserListEnvelope.Success.
+type UserListEnvelopeSuccess bool
 
 // VersionEnvelope defines model for VersionEnvelope.
 type VersionEnvelope struct {
@@ -217,14 +616,274 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// IdPath defines model for IdPath.
+type IdPath = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
+
+// BadRequest defines model for BadRequest.
+type BadRequest = ErrorEnvelope
+
+// Conflict defines model for Conflict.
+type Conflict = ErrorEnvelope
+
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// PayloadTooLarge defines model for PayloadTooLarge.
+type PayloadTooLarge = ErrorEnvelope
+
+// ServiceUnavailable defines model for ServiceUnavailable.
+type ServiceUnavailable = ErrorEnvelope
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = ErrorEnvelope
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorEnvelope
 
 // UnprocessableEntity defines model for UnprocessableEntity.
 type UnprocessableEntity = ErrorEnvelope
 
+// UnsupportedMediaType defines model for UnsupportedMediaType.
+type UnsupportedMediaType = ErrorEnvelope
+
+// ListAuditLogsParams defines parameters for ListAuditLogs.
+type ListAuditLogsParams struct {
+	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action       *string             `form:"action,omitempty" json:"action,omitempty"`
+	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// From Entries at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Entries before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
+	IsActive *bool `form:"is_active,omitempty" json:"is_active,omitempty"`
+
+	// Search Case-insensitive text matched against email and full name.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// LoginJSONRequestBody defines body for Login for application/json ContentType.
+type LoginJSONRequestBody = LoginRequest
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
+type RefreshTokenJSONRequestBody = RefreshRequest
+
+// RegisterJSONRequestBody defines body for Register for application/json ContentType.
+type RegisterJSONRequestBody = RegisterRequest
+
+// UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
+type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = AdminUpdateUserRequest
+
+// SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
+type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// Getter for additional properties for JWK. Returns the specified
+// element and whether it was found
+func (a JWK) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for JWK
+func (a *JWK) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for JWK to handle AdditionalProperties
+func (a *JWK) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["alg"]; found {
+		err = json.Unmarshal(raw, &a.Alg)
+		if err != nil {
+			return fmt.Errorf("error reading 'alg': %w", err)
+		}
+		delete(object, "alg")
+	}
+
+	if raw, found := object["kid"]; found {
+		err = json.Unmarshal(raw, &a.Kid)
+		if err != nil {
+			return fmt.Errorf("error reading 'kid': %w", err)
+		}
+		delete(object, "kid")
+	}
+
+	if raw, found := object["kty"]; found {
+		err = json.Unmarshal(raw, &a.Kty)
+		if err != nil {
+			return fmt.Errorf("error reading 'kty': %w", err)
+		}
+		delete(object, "kty")
+	}
+
+	if raw, found := object["use"]; found {
+		err = json.Unmarshal(raw, &a.Use)
+		if err != nil {
+			return fmt.Errorf("error reading 'use': %w", err)
+		}
+		delete(object, "use")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for JWK to handle AdditionalProperties
+func (a JWK) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Alg != nil {
+		object["alg"], err = json.Marshal(a.Alg)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'alg': %w", err)
+		}
+	}
+
+	if a.Kid != nil {
+		object["kid"], err = json.Marshal(a.Kid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'kid': %w", err)
+		}
+	}
+
+	object["kty"], err = json.Marshal(a.Kty)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'kty': %w", err)
+	}
+
+	if a.Use != nil {
+		object["use"], err = json.Marshal(a.Use)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'use': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys that verify access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx echo.Context) error
+	// ListAuditLogs Search the audit log
+	// (GET /api/admin/audit-logs)
+	ListAuditLogs(ctx echo.Context, params ListAuditLogsParams) error
+	// VerifyAuditLog Verify the audit log's hash chain
+	// (GET /api/admin/audit-logs/verify)
+	VerifyAuditLog(ctx echo.Context) error
+	// ListApiKeys The caller's API keys
+	// (GET /api/auth/api-keys)
+	ListApiKeys(ctx echo.Context) error
+	// CreateApiKey Create an API key
+	// (POST /api/auth/api-keys)
+	CreateApiKey(ctx echo.Context) error
+	// RevokeApiKey Revoke an API key
+	// (DELETE /api/auth/api-keys/{id})
+	RevokeApiKey(ctx echo.Context, id IdPath) error
+	// Login Log in with email and password
+	// (POST /api/auth/login)
+	Login(ctx echo.Context) error
+	// Logout End this session
+	// (POST /api/auth/logout)
+	Logout(ctx echo.Context) error
+	// GetMe The caller's account
+	// (GET /api/auth/me)
+	GetMe(ctx echo.Context) error
+	// ChangePassword Change the caller's password
+	// (POST /api/auth/password)
+	ChangePassword(ctx echo.Context) error
+	// RefreshToken Exchange a refresh token for a new token pair
+	// (POST /api/auth/refresh)
+	RefreshToken(ctx echo.Context) error
+	// Register Create an account
+	// (POST /api/auth/register)
+	Register(ctx echo.Context) error
+	// ListUsers List users
+	// (GET /api/users)
+	ListUsers(ctx echo.Context, params ListUsersParams) error
+	// GetMyProfile The caller's profile
+	// (GET /api/users/me)
+	GetMyProfile(ctx echo.Context) error
+	// UpdateMyProfile Update the caller's profile
+	// (PATCH /api/users/me)
+	UpdateMyProfile(ctx echo.Context) error
+	// DeactivateUser Deactivate a user
+	// (DELETE /api/users/{id})
+	DeactivateUser(ctx echo.Context, id IdPath) error
+	// GetUser Get a user
+	// (GET /api/users/{id})
+	GetUser(ctx echo.Context, id IdPath) error
+	// UpdateUser Update a user's name or status
+	// (PATCH /api/users/{id})
+	UpdateUser(ctx echo.Context, id IdPath) error
+	// SetUserRole Change a user's role
+	// (PUT /api/users/{id}/role)
+	SetUserRole(ctx echo.Context, id IdPath) error
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx echo.Context) error
@@ -257,6 +916,307 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetJWKS(ctx)
+	return err
+}
+
+// ListAuditLogs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditLogs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditLogsParams
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditLogs(ctx, params)
+	return err
+}
+
+// VerifyAuditLog converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyAuditLog(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyAuditLog(ctx)
+	return err
+}
+
+// ListApiKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiKeys(ctx)
+	return err
+}
+
+// CreateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// RevokeApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeApiKey(ctx, id)
+	return err
+}
+
+// Login converts echo context to params.
+func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Login(ctx)
+	return err
+}
+
+// Logout converts echo context to params.
+func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Logout(ctx)
+	return err
+}
+
+// GetMe converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// ChangePassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ChangePassword(ctx)
+	return err
+}
+
+// RefreshToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RefreshToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RefreshToken(ctx)
+	return err
+}
+
+// Register converts echo context to params.
+func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Register(ctx)
+	return err
+}
+
+// ListUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "is_active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "is_active", ctx.QueryParams(), &params.IsActive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter is_active: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUsers(ctx, params)
+	return err
+}
+
+// GetMyProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMyProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMyProfile(ctx)
+	return err
+}
+
+// UpdateMyProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMyProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMyProfile(ctx)
+	return err
+}
+
+// DeactivateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) DeactivateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeactivateUser(ctx, id)
+	return err
+}
+
+// GetUser converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUser(ctx, id)
+	return err
+}
+
+// UpdateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateUser(ctx, id)
+	return err
+}
+
+// SetUserRole converts echo context to params.
+func (w *ServerInterfaceWrapper) SetUserRole(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetUserRole(ctx, id)
+	return err
 }
 
 // GetVersion converts echo context to params.
@@ -403,12 +1363,1923 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetSwaggerUI, options.OperationMiddlewares["getSwaggerUI"]...)
 	router.GET(options.BaseURL+"/redoc", wrapper.GetRedoc, options.OperationMiddlewares["getRedoc"]...)
 	router.GET(options.BaseURL+"/docs/assets/:name", wrapper.GetDocsAsset, options.OperationMiddlewares["getDocsAsset"]...)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.POST(options.BaseURL+"/api/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
+	router.POST(options.BaseURL+"/api/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
+	router.POST(options.BaseURL+"/api/auth/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
+	router.POST(options.BaseURL+"/api/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.GET(options.BaseURL+"/api/auth/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
+	router.POST(options.BaseURL+"/api/auth/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.GET(options.BaseURL+"/api/auth/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
+	router.POST(options.BaseURL+"/api/auth/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
+	router.DELETE(options.BaseURL+"/api/auth/api-keys/:id", wrapper.RevokeApiKey, options.OperationMiddlewares["revokeApiKey"]...)
+	router.GET(options.BaseURL+"/api/users/me", wrapper.GetMyProfile, options.OperationMiddlewares["getMyProfile"]...)
+	router.PATCH(options.BaseURL+"/api/users/me", wrapper.UpdateMyProfile, options.OperationMiddlewares["updateMyProfile"]...)
+	router.GET(options.BaseURL+"/api/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
+	router.DELETE(options.BaseURL+"/api/users/:id", wrapper.DeactivateUser, options.OperationMiddlewares["deactivateUser"]...)
+	router.GET(options.BaseURL+"/api/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
+	router.PATCH(options.BaseURL+"/api/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
+	router.PUT(options.BaseURL+"/api/users/:id/role", wrapper.SetUserRole, options.OperationMiddlewares["setUserRole"]...)
+	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
+	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
 
 }
 
+type BadRequestJSONResponse ErrorEnvelope
+
+type ConflictJSONResponse ErrorEnvelope
+
+type ForbiddenJSONResponse ErrorEnvelope
+
 type NotFoundJSONResponse ErrorEnvelope
 
+type PayloadTooLargeJSONResponse ErrorEnvelope
+
+type ServiceUnavailableJSONResponse ErrorEnvelope
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+type TooManyRequestsJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers TooManyRequestsResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers UnauthorizedResponseHeaders
+}
+
 type UnprocessableEntityJSONResponse ErrorEnvelope
+
+type UnsupportedMediaTypeJSONResponse ErrorEnvelope
+
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200JSONResponse JWKS
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogsRequestObject struct {
+	Params ListAuditLogsParams
+}
+
+type ListAuditLogsResponseObject interface {
+	VisitListAuditLogsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditLogs200JSONResponse AuditLogListEnvelope
+
+func (response ListAuditLogs200JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAuditLogs400JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAuditLogs401JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAuditLogs403JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListAuditLogs422JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLogRequestObject struct {
+}
+
+type VerifyAuditLogResponseObject interface {
+	VisitVerifyAuditLogResponse(w http.ResponseWriter) error
+}
+
+type VerifyAuditLog200JSONResponse AuditVerificationEnvelope
+
+func (response VerifyAuditLog200JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response VerifyAuditLog401JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response VerifyAuditLog403JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeysRequestObject struct {
+}
+
+type ListApiKeysResponseObject interface {
+	VisitListApiKeysResponse(w http.ResponseWriter) error
+}
+
+type ListApiKeys200JSONResponse ApiKeyListEnvelope
+
+func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKeyRequestObject struct {
+	Body *CreateApiKeyJSONRequestBody
+}
+
+type CreateApiKeyResponseObject interface {
+	VisitCreateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateApiKey201JSONResponse ApiKeyCreatedEnvelope
+
+func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateApiKey415JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateApiKey422JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKeyRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type RevokeApiKeyResponseObject interface {
+	VisitRevokeApiKeyResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiKey204Response struct {
+}
+
+func (response RevokeApiKey204Response) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RevokeApiKey422JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginRequestObject struct {
+	Body *LoginJSONRequestBody
+}
+
+type LoginResponseObject interface {
+	VisitLoginResponse(w http.ResponseWriter) error
+}
+
+type Login200JSONResponse TokenEnvelope
+
+func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response Login400JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response Login415JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response Login422JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response Login429JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMeRequestObject struct {
+}
+
+type GetMeResponseObject interface {
+	VisitGetMeResponse(w http.ResponseWriter) error
+}
+
+type GetMe200JSONResponse UserEnvelope
+
+func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword200JSONResponse TokenEnvelope
+
+func (response ChangePassword200JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ChangePassword400JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ChangePassword401JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ChangePassword415JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ChangePassword422JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokenRequestObject struct {
+	Body *RefreshTokenJSONRequestBody
+}
+
+type RefreshTokenResponseObject interface {
+	VisitRefreshTokenResponse(w http.ResponseWriter) error
+}
+
+type RefreshToken200JSONResponse TokenEnvelope
+
+func (response RefreshToken200JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RefreshToken400JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RefreshToken401JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RefreshToken413JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RefreshToken415JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RefreshToken422JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RefreshToken429JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RefreshToken503JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRequestObject struct {
+	Body *RegisterJSONRequestBody
+}
+
+type RegisterResponseObject interface {
+	VisitRegisterResponse(w http.ResponseWriter) error
+}
+
+type Register201JSONResponse UserEnvelope
+
+func (response Register201JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response Register400JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register409JSONResponse struct{ ConflictJSONResponse }
+
+func (response Register409JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Register413JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response Register415JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response Register422JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response Register429JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserListEnvelope
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListUsers422JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfileRequestObject struct {
+}
+
+type GetMyProfileResponseObject interface {
+	VisitGetMyProfileResponse(w http.ResponseWriter) error
+}
+
+type GetMyProfile200JSONResponse UserEnvelope
+
+func (response GetMyProfile200JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetMyProfile503JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfileRequestObject struct {
+	Body *UpdateMyProfileJSONRequestBody
+}
+
+type UpdateMyProfileResponseObject interface {
+	VisitUpdateMyProfileResponse(w http.ResponseWriter) error
+}
+
+type UpdateMyProfile200JSONResponse UserEnvelope
+
+func (response UpdateMyProfile200JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMyProfile400JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMyProfile401JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateMyProfile413JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateMyProfile415JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateMyProfile422JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateMyProfile503JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUserRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeactivateUserResponseObject interface {
+	VisitDeactivateUserResponse(w http.ResponseWriter) error
+}
+
+type DeactivateUser200JSONResponse UserEnvelope
+
+func (response DeactivateUser200JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeactivateUser401JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeactivateUser403JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeactivateUser404JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeactivateUser409JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeactivateUser422JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeactivateUser503JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse UserEnvelope
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUser403JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetUser422JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *UpdateUserJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse UserEnvelope
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateUser400JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateUser401JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateUser403JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateUser404JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateUser409JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateUser415JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateUser422JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRoleRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *SetUserRoleJSONRequestBody
+}
+
+type SetUserRoleResponseObject interface {
+	VisitSetUserRoleResponse(w http.ResponseWriter) error
+}
+
+type SetUserRole200JSONResponse UserEnvelope
+
+func (response SetUserRole200JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SetUserRole400JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SetUserRole401JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetUserRole403JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SetUserRole404JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole409JSONResponse struct{ ConflictJSONResponse }
+
+func (response SetUserRole409JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetUserRole413JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SetUserRole415JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SetUserRole422JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SetUserRole503JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetVersionRequestObject struct {
 }
@@ -760,6 +3631,63 @@ func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWri
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys that verify access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// ListAuditLogs Search the audit log
+	// (GET /api/admin/audit-logs)
+	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// VerifyAuditLog Verify the audit log's hash chain
+	// (GET /api/admin/audit-logs/verify)
+	VerifyAuditLog(ctx context.Context, request VerifyAuditLogRequestObject) (VerifyAuditLogResponseObject, error)
+	// ListApiKeys The caller's API keys
+	// (GET /api/auth/api-keys)
+	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
+	// CreateApiKey Create an API key
+	// (POST /api/auth/api-keys)
+	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// RevokeApiKey Revoke an API key
+	// (DELETE /api/auth/api-keys/{id})
+	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// Login Log in with email and password
+	// (POST /api/auth/login)
+	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// Logout End this session
+	// (POST /api/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// GetMe The caller's account
+	// (GET /api/auth/me)
+	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ChangePassword Change the caller's password
+	// (POST /api/auth/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// RefreshToken Exchange a refresh token for a new token pair
+	// (POST /api/auth/refresh)
+	RefreshToken(ctx context.Context, request RefreshTokenRequestObject) (RefreshTokenResponseObject, error)
+	// Register Create an account
+	// (POST /api/auth/register)
+	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// ListUsers List users
+	// (GET /api/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetMyProfile The caller's profile
+	// (GET /api/users/me)
+	GetMyProfile(ctx context.Context, request GetMyProfileRequestObject) (GetMyProfileResponseObject, error)
+	// UpdateMyProfile Update the caller's profile
+	// (PATCH /api/users/me)
+	UpdateMyProfile(ctx context.Context, request UpdateMyProfileRequestObject) (UpdateMyProfileResponseObject, error)
+	// DeactivateUser Deactivate a user
+	// (DELETE /api/users/{id})
+	DeactivateUser(ctx context.Context, request DeactivateUserRequestObject) (DeactivateUserResponseObject, error)
+	// GetUser Get a user
+	// (GET /api/users/{id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Update a user's name or status
+	// (PATCH /api/users/{id})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// SetUserRole Change a user's role
+	// (PUT /api/users/{id}/role)
+	SetUserRole(ctx context.Context, request SetUserRoleRequestObject) (SetUserRoleResponseObject, error)
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx context.Context, request GetVersionRequestObject) (GetVersionResponseObject, error)
@@ -799,6 +3727,641 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx echo.Context) error {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx.Request().Context(), request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		return validResponse.VisitGetJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditLogs operation middleware
+func (sh *strictHandler) ListAuditLogs(ctx echo.Context, params ListAuditLogsParams) error {
+	var request ListAuditLogsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditLogs(ctx.Request().Context(), request.(ListAuditLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditLogsResponseObject); ok {
+		return validResponse.VisitListAuditLogsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyAuditLog operation middleware
+func (sh *strictHandler) VerifyAuditLog(ctx echo.Context) error {
+	var request VerifyAuditLogRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyAuditLog(ctx.Request().Context(), request.(VerifyAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyAuditLogResponseObject); ok {
+		return validResponse.VisitVerifyAuditLogResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApiKeys operation middleware
+func (sh *strictHandler) ListApiKeys(ctx echo.Context) error {
+	var request ListApiKeysRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiKeysResponseObject); ok {
+		return validResponse.VisitListApiKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiKey operation middleware
+func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
+	var request CreateApiKeyRequestObject
+
+	var body CreateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiKey(ctx.Request().Context(), request.(CreateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
+		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeApiKey operation middleware
+func (sh *strictHandler) RevokeApiKey(ctx echo.Context, id IdPath) error {
+	var request RevokeApiKeyRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiKey(ctx.Request().Context(), request.(RevokeApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
+		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Login operation middleware
+func (sh *strictHandler) Login(ctx echo.Context) error {
+	var request LoginRequestObject
+
+	var body LoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Login(ctx.Request().Context(), request.(LoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Login")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LoginResponseObject); ok {
+		return validResponse.VisitLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx echo.Context) error {
+	var request LogoutRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.Request().Context(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMe operation middleware
+func (sh *strictHandler) GetMe(ctx echo.Context) error {
+	var request GetMeRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMeResponseObject); ok {
+		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx.Request().Context(), request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		return validResponse.VisitChangePasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RefreshToken operation middleware
+func (sh *strictHandler) RefreshToken(ctx echo.Context) error {
+	var request RefreshTokenRequestObject
+
+	var body RefreshTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshToken(ctx.Request().Context(), request.(RefreshTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RefreshTokenResponseObject); ok {
+		return validResponse.VisitRefreshTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Register operation middleware
+func (sh *strictHandler) Register(ctx echo.Context) error {
+	var request RegisterRequestObject
+
+	var body RegisterJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Register(ctx.Request().Context(), request.(RegisterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Register")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterResponseObject); ok {
+		return validResponse.VisitRegisterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx.Request().Context(), request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		return validResponse.VisitListUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMyProfile operation middleware
+func (sh *strictHandler) GetMyProfile(ctx echo.Context) error {
+	var request GetMyProfileRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMyProfile(ctx.Request().Context(), request.(GetMyProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMyProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMyProfileResponseObject); ok {
+		return validResponse.VisitGetMyProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMyProfile operation middleware
+func (sh *strictHandler) UpdateMyProfile(ctx echo.Context) error {
+	var request UpdateMyProfileRequestObject
+
+	var body UpdateMyProfileJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMyProfile(ctx.Request().Context(), request.(UpdateMyProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMyProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMyProfileResponseObject); ok {
+		return validResponse.VisitUpdateMyProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeactivateUser operation middleware
+func (sh *strictHandler) DeactivateUser(ctx echo.Context, id IdPath) error {
+	var request DeactivateUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeactivateUser(ctx.Request().Context(), request.(DeactivateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeactivateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeactivateUserResponseObject); ok {
+		return validResponse.VisitDeactivateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx echo.Context, id IdPath) error {
+	var request GetUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		return validResponse.VisitGetUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(ctx echo.Context, id IdPath) error {
+	var request UpdateUserRequestObject
+
+	request.Id = id
+
+	var body UpdateUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx.Request().Context(), request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		return validResponse.VisitUpdateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetUserRole operation middleware
+func (sh *strictHandler) SetUserRole(ctx echo.Context, id IdPath) error {
+	var request SetUserRoleRequestObject
+
+	request.Id = id
+
+	var body SetUserRoleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetUserRole(ctx.Request().Context(), request.(SetUserRoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetUserRole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetUserRoleResponseObject); ok {
+		return validResponse.VisitSetUserRoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetVersion operation middleware
@@ -1015,60 +4578,124 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"zFr/c+LGkv9XupRX9eyUAGc374cjdXWlNXLCWwwE8O7mhT00SA2aWJpRZkZmOZf/96ueESCMbO/msrn3",
-	"k8Voprvn099bvvdimRdSoDDa6957CnUhhUb7YyjNlSxFQs+xFAaFoUdWFBmPmeFSdH7TUtCajlPMGT39",
-	"TeHK63rfdA6EO+6t7oRKSRWKO8xkgd7Dw4PvJahjxQsi5nW9oQRdxiko1LJUMcKZVCCkgTuu+TJDMBJM",
-	"ihCzLEN13vYefO9GFErGqDVbZhgKw832rxN4liIo/L1EbYBr2GCWtVZS5ZjAsiSxZcYMamCgygx/gAiJ",
-	"YnvFMUsiECxHbS9kF9oeMah4k2g9LFAkKOLtZYrxLS0VShaoDHcastTo4Viq9+nWUk3250m4WArNE1SY",
-	"QCI3As6EhFhhgsJwlmmQCrgwqATL9Hnb8z2zLdDretooLtYENd1FxNtFbpnTPZnxul4iy2WGhwOizJeo",
-	"6IA2zJROUlHmXvdXryw83yP29IdbnSXexxNeD75HsHKFCZ2q6Bz2yeVvGBtiYVX0RibbU3RimeApOFND",
-	"TCFnccoFthSyxC7Q7i5E74JBvxfM+qPhIpxMRpPIh+hN0FtMwp9vwumMft4Mg5vZT6NJ/19hL/LnIpqN",
-	"3obDRfhh3J/QClQL/aEldliYhO9Gb92O6t3ichL2wuGsHwymtHw1mrzp93rh0NLtD6c3V1f9y344nC3G",
-	"4eS6P532R0O7cziaLa5GN0NL7Tqc/TTqLWgtGAxG7x2Py9HwatC/nFla4XXQHyyCwSQMer8swg/96czS",
-	"eR8GbxfjYDp9P5rYU+Pgl8Eo6C1mo9FiEEx+DN2Vpzfj8WgyC3uL67DXDxazX8ahJTyehJejYa9vIbsK",
-	"+gPHfBLMwsWgf92fLcIPl2HYc8vTcPKufxkubobBu6A/CN4MQgfHLJwMg0GFeXtO9oGfWF5kpO7HSmky",
-	"zgQN45lVPEsSTtpm2bhmEEaV+Nh/r6SCO5bxxEYHsP6kuxDdz51v6bnXhV/v55510Lnnw9zLKdasce49",
-	"fHyIyE9EmWVkQjsWJzZqD59aYj142C3ADKxYmRkfGMWMf05HQyiYSck3C6ZYjgaVDRvP8D1AUklKnJ/3",
-	"L+sph/07iQ+gPul5++B44n0JM+z0zkG2YVsNEckeARfAKtRhl3o+C9F94HsxetvQYLEwbCfSc4cmlRjX",
-	"aJgNYWVMyaUWw1Ys03gAZCllhkzQXsNz1IblxXF4ZAZb9Mp7McxVvHwH3u6aNeHrPJp08hOyzKSnyjgN",
-	"xKnduW2IvX/gHr53h0pzl1o/K5QfTrx0pWGZZWFznjs1JqggXJXZlxnUmK25YKa6wjF4KdOLXKq6H9WU",
-	"nvGcm9oryqFrl/4EfjKLuFTaCf+ivxppWNYQJ2gZcmYoY62BG8y1D5sUBcQpsoKqoliWwtSS9l6KR/A7",
-	"af3DnZognyBLuKis/lFOpUKkYb2Q2qyVe37OvR6XNA++93uimCvUvvCgwoR/OcNHgOwF39HbC9SEzKkf",
-	"Uf2wJQuTZuGe/xSPesprKvxfcpqjKHaqrCNjfw69mltUEqE2C5687Oe1vU0CvnPe/3L6eE66ikhfrORn",
-	"J4VDOPlTkwJ59L9pTqijdAIzK/iiFrtPC5SIi5VsV1sikCswKdcQjPtQ29zYLixLniULe8tTc/Gp8zyO",
-	"nIdXa7l4OqF8QbI55JiK2ZFQR3z8IyhOcSStY1wqbrZTsoo9fG9xG5Qu5z7KTqBR3fEYLVi3uIWVkjlE",
-	"49F0Bh1W8A4rTUoPrVvc6ugH4AZYbDRsuEmBGw1yI1D9XYOSGfpgYzcmFO7ppY5lgZqQ58QuRZYgGQaV",
-	"h17X+9AKxv3WW9weVOOktapBplDt5Ha/rnbG+c/3M+9xoRwIYNYQwchbFM1XyeSak40oiA6LClcKdRq1",
-	"gczJCm0r2MRVf3NB5mhDDF3UKS9HYftpamIzuaECmSAAltGvBM6iUqOKYF5eXLyOIbrjuKn/ZklOgux+",
-	"6pJY2LVz11pYx7aeaq9+gCg1pnCNPq/8JZbCsNjaaYXsO8ljDLTmmgyqVFl1Tnc7nTU3ablsxzLv3NE2",
-	"Zrd11szghm29xgFCjZ41lR/d5i4QftSdu9mFD3Rp7VMjT3ZqFytjia1hTIIfgQm9sbtMinORY8JjlsGt",
-	"kJsMkzXCkmn0YYXMlAphlbG1hjOLDfH2YVSguHJvO6OrSTgGvGNZWUnAQCHLbOSC6TScC20UstwHAjQp",
-	"M0wg6LyBOGVijfrcSmGP2BPvcTmV8S0aYCIBi097Lubim2/gku4k7I3mogXhHaqt6392ZRzgpxgLA4WS",
-	"S9RwFnVcCUvtY8dm3uicHnM0isc68sGJT6yclJpMiiwO4Ntvsco8337r2r0qzroWj+Kqe7LRdtf3uYBL",
-	"LeH9vJbg3OtDUp17//VAK/uwPPceqKVtgU08GmKmlJ3QcGXBgZ9mszG4HG/lZaKaFEXg4o/TMqM9ywwh",
-	"ooYtooucNQ4sjoYDJ9OJ5ta83W6fk4LTMif2VS9ILT5YLcrVCkVCBWhUja9sBWpSVEjASoG+FT6qmsbq",
-	"ylaTeyXS1TlqiD60Jg7AVr8Xwdlhqvd37VMEYbBGQYEBEyJ97kh/aF1KpTCzONNJy2MiM9RAyZW2QsaS",
-	"BFUX/nCQqIeqjGtziFUA9WgVHcJo9FLoMikzkLOtvSVw4+JQxmMUGmvBJShYnGLrVfviJLZsNps2s6/b",
-	"Uq071VndGfQvw+E0tGdsxWGyR2GqHlZqrVfXe9X+zh2SBQpWcK/rvW5ftF97vlcwk9ocZ0N5LeWu0QbD",
-	"PRD9xOt6P6J5t8+kR1PkVxcXf9o89nHV2DCRrbZQlKSMb83G5nywIcjWLwiqFIJMeckFU9v2UXr3ur9+",
-	"pBIvz5nael3vjT1N6YDyY9WysrU+dNHeRzrfSWSsawAdy9UXBhWLDb9DSGRckp1UQZXKBExcSsV8iUmC",
-	"CTCt0Wg420h1q8n5Mi7QjmVPgJ9u2HqN6qb/MvQGP5lOavLsGPPHVVRjmqrYwE0fCrZGO3z//uL7p3S2",
-	"l6Sz/47wHMoH6jV4LaIHcDsOlM49+crDc7bYk7EOaLM15GpwRiTvXbFExn0oleyfeuXo+vMDPgUzBhUd",
-	"/O9fg9a/WOt/Llr/0V60Pt5/5393cfHwt4Yy/uOLyuA5W2OnEOtjZeybBGecjR2C1WPsOpCn1Vjt+43d",
-	"MafMz9peZIyLP2AfVjk/2NKU9sNKUrWm7YIbWX65wfje969evXyg6RvQc8YW2GTLYyfzLigcuaW1cd1s",
-	"i+l+ytbo6oErweDVxQVsUm6DP0IlIYUe3QY7jNAgZO0jTaNzVxO9rxhUKw5PaHUnNpVOGb/D52PlgN+h",
-	"oO22SnsqUFYl2pMAjpXM0aRYaiCLBPxUSG0n+uCcoxGp64rq5wXBP2LlFYe6If81nxkrxsAUwu6rGZxF",
-	"1+Fs0r+cLsJh8GYQ9v7TTqaj8+dVVAM33yPWqKaqJmjvLvNUsKWWIRj3qVr/v9rp46a70SQrfnt/ff6+",
-	"s4ZxBTANlbgN7r2795a5PPnCvX8Jrgdfdu8d4f+Xe1fiNtzbjS+fcsoqYo3dvHT688CHCSa2o0p202gp",
-	"VnxdKkx8+NkOUdvwj4vX7iUT9it0Ijei0X0n1SD1q8W5w1S7AV/XptQ+mLs+GhPr7P+4eP3XiBEYyJBp",
-	"Y/uY48/3BNwPgCxO6ZfCQiqDyfM2sOf1fDxWmMj4ScVPcIUKRfyn160Ty/ar1qwT7Mn4a5SrlnCDG9kj",
-	"6m5XbJ5KVE2C3BR1ByhptIbmvvPreFRGVjweU9vlWh/UTs1+1erUmhXbAOW7xLUveSv9P/hNMp5EDZHY",
-	"Kk6RObr/H6kZQo2qReGU5gTXXBtVmY2dEvrVHLGaDloWCu/kbtRVjUztnGc3SozOa6xooYHVjUZFxr7i",
-	"GbpZSkkrORNs7XrziqCdpR1RtCsNJC+pc9eotR23OTjtbMQKdzSMO6J39KaBbmCHbgnT6VIylbjBT5lw",
-	"Qwjt702bOgUTmNlB12HNbm1lcn3M1b5s2QMNPK8b54EN8Dget8sG2rfLJpBYnCIlAKNkdkwkplcNdOx6",
-	"A6mr2mwS7Na98RwTroaYLTvEbGBw9L6JETE4TDetAnbzSjfitCK44eGO9Smzp8hP9yPRO6Y4EwY2yNep",
-	"2U1Hn7lM557+PHT2U9VWdeaI8cnbBiFq41yYYC4NQni48VhJI2OnMLlSWHTuvjtiYReb7lYgxqn9dzz8",
-	"ZHxXphsJ2q0TkgmPzZHS7Lz3iLpdeSIGNQyNz6LO5hiB3Sbv4ePD/wYAAP//",
+	"7H17b9s49uhXIbQ/YNOFYqeddoBJcXHhJu7U0zTJ2k47u+Nem5aObW5k0kNScb1FvvsFDylZsijbTZO2",
+	"80P+aWM9+Dg875c+B5GYLwQHrlVw/DmYAY1B4p9dquGMzZnGf8yVGFQk2UIzwYPjoAt/pqC0IjRJxBJi",
+	"wjjRMyBLxmOxbARhoKIZzKl5U68WEBwHjGuYggxub8P18F2YU8YZn26ZIoGJvvv4CjzL70EkeKxIyjVL",
+	"CgMTaZ5Xu8cHLVetiQZZP7YWZEmZJmOYCAlEmlcYn+4Y+zYMFlTSOWh3EiepVMIzzcWC/pkCifA2mUgx",
+	"J6M5aBpTTRsLOmWcmicbHD7poX1qRMQEN7uQcMNEqsiCTsEsiJkR/0xBroIw4HRu1mTfKa12Tj+dAZ/q",
+	"WXD84umzMFu90tKcoFl7J76k5vZnO+TC/MhHZHEQBhL+TJmEODjWMoXi6BMh51QHx0Ga4pPV0WuQ8ZJO",
+	"gSj239qtJPheca4YJjRNdHD84ig022LzdB4cPzsyvxi3v56G3uORoBaCK8DTeUVjh6fmVyS4Bo5/0sUi",
+	"YREeQfM/yizzc2H6/5EwCY6DvzXXBNi0d1WzLaWQbX4DiViAnbK83f7MYBNOSpgic5oYyEFMDtSKa/op",
+	"JJQspeBTYpYfEspJyq+5WHIyYZDE5v6cKcX4lIxFvHrSCG7D4ETwScKi77SPyM2uyJLpGSJplEoJXBOl",
+	"qQZyQEmc2qWYLZmrCZAbkIoJbnfwWsgxi2Pg33YLEU0SkH9XRIoESCxAES60ZYxEz5giYgHSEqNZ5rnQ",
+	"r0XK42+3ynNBVBrNDHMTqYyAHAiJa7xhio0TMKxK5zuxwLykq0TQuC/EGZVT+D5YYbCTwKcIwPDTmSVy",
+	"gtSMi+yBvGERXHF6Q1lCx8k3XGeLxLAAHgOPVoQDxBAbOFKuliANXabrVb203J8kVIPElfeFeEf5KpNx",
+	"327ZRjJaCDrAQmy4ZlH0m6Ue5sLNN5t7ulkQg7dh8PthLnYPc0699fWykrExREk12GuY9RuVoZwWsOcw",
+	"5mmE3RWnqZ4Jyf4L35Be31nmHBLGb2jC4pDAp4WRmURIIuFGXENMIgkxcM1oojYO8MOHD4etVM/MXcMu",
+	"qwLT0BhdP8EEJ7g45ASpAq+OksthC5iFFBEoZdC7zTXTq+8mAJeQJIdOBI5Tw9WEITRFKJGpIb4RmBEb",
+	"KPxGxOgElpvgBSTHK67SxUJIDfE7iBnt45a/G8ubUbP4Ezv5oVnMhiApiJkogoXhhrfZkSEOtOI541eL",
+	"mGq4UiALOgqNY2aGoMmlNONpZjSZCU0UoO5TvPo0DBaFn5+DSZokQ6tUlbRBVJw28CQMmBrSSLMbKGDR",
+	"WIgEKMf1ukti/B+IkPxbC/YWEJHK00YSqIZ4SHVJTzS7O9RsDoFncksyats7PE2c0LCqaHUD8R56aRgk",
+	"VOlhqrYvcOdkGVgrNxYSJuyTn4oX6ThhkdGGpM60+2tYhYaQJURiypkCYsSlZ0bHSr5q1Ubp2UUAXfOM",
+	"VZ0z3f8PawzgnvMdutHC4nmXDnID1KUdfKzFpxM7WhWt6IINry2+bVu+w8rbMHAPV49hOTO63zWsGqQ3",
+	"M4q24MnK2qxMkcxieEmUNqYg04RbI7Zq4hRBZKYL81Xu3GDOYiobNTbhfrvMYGUIyLCtXW+dp0mC/M28",
+	"kZmfO/HBweMdaGreU2lkRIl5DbixvP4wyLbeb84zwsCgpdJ0vtiXEWyANJsqtDDJdllYe3GOepCfMaV3",
+	"w5tpmKv90cvNRaWkq8cTqD+BNGa6zbX0SAojb6xsrnAqGmkhh0ZFTLbc97P8nWzQvpwxw8rtGDRliaqX",
+	"v6Vh11vdWA3j+ufnQdUtEQZs4Z1XRGhFf5nkdKqIA4XntrUid97XTomqPFHAtip+pQrkkE6d1rUdl/Bs",
+	"inssnGL5wEsnFGZosrnY8ubCAq4WYILALq1zfb616HompvfJMtYU8Mg2vohtvAfJJk6N9+iZM4iuraZQ",
+	"lvEG1gwUcQ8Y0b0HUU6YVHo4luIa+LCGlGs4S2EUY9kNZ1TNqst6A5+MrTCzmh/VBAxONEgXIiFjo2eI",
+	"VCsWA+qFBkpjqsAoH4Ty2Fzkx4Rat8SA3xRgQ+ap0kRpliREAo1mhfEzFx3VOHlIljMWzUgMGiJttJ25",
+	"uKGJsVXpgEeCK6aMHUMkLCXTkKmpHJbG4AEL2saA+3gRbp7Ffq3LKIOEcU2jbGUHR2Q5AwwVGD3LmEgc",
+	"nux5XBKoqpEdaIbXWDFFLLXPhTkiVXEgn2a9t+IR74W4X6noVejgkWfU8YyTGeVTuKRKLYWM97WiN5iK",
+	"9WMPF26U0mbyi2EluDJnPPv91GcuwvJ+h9wAXmXZG1N6wYXWg1Vo7waszNhjfBjTlXJuBhuP+ennFzvC",
+	"M2sjurDzpy6osw2Yd7ZicT4fKE5z5/CJ4QVVUs0prszXPsxWllmvnctMEeSiMUiISWzMywMuig5Aw2sN",
+	"ECSniXrS8PsotBlsaJWLNTGJdJwUKImn87GFpNJUp0UyDVKj9pjpzX8MPX9FNKgjQjuOD0bIS16J2Ofx",
+	"EbHHb9nTZlIyp9GMcTiUQGO8YJ4+JqP3rbPOaavfuTgftrvdi+4oJKNXrdNht/3Pq3avb35enbeu+m8u",
+	"up1/t09H4YCP+hdv2+fD9u+Xna65QtyFzjkOtr7Qbb+/eGufcPeGJ932afu832md9czl1xfdV53T0/Y5",
+	"jts57129ft056bTP+8PLdvddp9frXJzjk+cX/eHri6tzHO1du//m4nRorrXOzi4+2DlOLs5fn3VO+jhW",
+	"+12rczZsnXXbrdN/Ddu/d3p9HOdDu/V2eNnq9T5cdPGty9a/zi5ap8P+xcXwrNX9tW233Lu6vLzo9tun",
+	"w3ft005r2P/XZRsHvuy2Ty7OTzsIstetzpmdvNvqt4dnnXed/rD9+0m7fWov99rd952T9vDqvPW+1Tlr",
+	"vTprW3D0293z1pmDuRXk8InOF4amgs1D8SHnnuZRGRleC0lQ3lqFBelJHZPR54GlLTUIjskfnwcBunkH",
+	"QUgGwRyUolMYBLcfb0eNevVrjaP4sl/9yFy2+AihmmBIOSTovP2td3FOFlTPDG3mEX10Pjf2MSjdSnfb",
+	"QEgp6+ezFW+3Scou6Vo1YiPilSzpSpGRWfuIME6og3ru4NoLonupGmvWcK+qBsqcH1TXeAM0sakT5cOo",
+	"MuIZPrny8N477CMMXBB9N6q5lazf2LWl3z683UXTG+6bZOrVv69rfA3XNuxUuZ6qPSjHvFyz6l71GK7B",
+	"qiN7Gehm4xXLvOrd9RPnmZgyfkf1KfNuFWMzL57v1H8eUpHMHDBbNce1abEH2yGO2CZp8mWs5zJPi6qe",
+	"74yq4VxI8Hulkiye7VE51wlW5oGdnF0LTROPRDGXyZxqo9tMCaJZaK3ZaAZ0QbQgkUh5MZRTTEkrgjzL",
+	"d8r35AN5F2jMuOOPHj+I5/pCKD2VsBP9N5Xf2zD4M5aU6zu8KCFmXz7hBkDyhWfj5QvyQabKcY2miflk",
+	"Qg/t3/fCe+v4q4P/LvbahYkENbsbq5D25aEW1zZjqkDjz49++fnLiLw8mn+xU6b0/qHoGsaWgzVjK5uc",
+	"rnIqXxaz/u6csKTEVCmwxMG2kUSB1+3y6VfOMn/Wu0BnK3sUYpEASWgcgzwmqQJJBunR0U8RuWGwBEkO",
+	"DOkcYmiUxnPGn2T38Vf2Q6ULkHjFcLrc+FRgtCk7UhAG+AC66LOnvSTZA23We0cSuatXAF/0wa5vyOPr",
+	"3Hc4xCVl8tFtV8sY1zDyBAjN2GuuV5s3wvg+aeN2OILDuSwt1ajxLlsO+WXju7e+ZIL6reGdPCyXUdYY",
+	"qATppR4kuh2IcqU8CkgJyptLKy2kBHAvlNwyfOdsE5wupZiw/Wn8PnOcfElMVw5o95DCVCv0tgu5u+Yx",
+	"bc3Xcrk3iTFOvlHGUBikeMBfAjVfhDiD2hpIeabRessbWUeFmTd3/rHm0L+Or1s6emTpNSzdgOceI+gZ",
+	"tB9j53tB/711+HwdhrtBOnwiHkG9C9QIJW/GYsFdV1XBR4xPRMM94uq9mCKtyw4pPOyNEI1TlsRD3KVP",
+	"hkRiXnaBrG9NxbDeh/gF/sW1W9FNVlpUaZ6wBIoqHM2pQ5RKplc9zGzPwPcWVq1Ue3IpWkTZahIE1jWs",
+	"XE3d5UWvT5p0wZo01TPzx+E1rNToJWGa0LxiiWlFxJLnhUChLbKwRSHmporEwqpuWKFm8/XXJWq/H7Yu",
+	"O4dvMeMzY0p5YqBV0bJ121+vM+T87UM/qBSn8LJm6t0KCrQREZKM1hedAjZqEINOuGgMWsTW4T/geQ66",
+	"2ag9vDlwTMQ3CmsiMKsDTcGsNvRgZDS4UWbgjawRt/6N5tv659qkGz2x0SRbnGAo1eqqOYhmWi9sRj1z",
+	"9BIJzAdBT5yF7HvBImgpxRTKdZm499RxszllepaOG5GYN2/MYxQfa06phqUVCFUSK4yHqPKrffh4o6Ii",
+	"RAtYhSQS3OApXnTIEiFidFu/unIhFRrYDfgcYhbRhFxzsUwgngIZUwUhmQDVqQQySehUkQNrLrcuOyG5",
+	"WAB/be82L15325cEbmiSuhVQIoEmyLlIr9cecKUl0HmI1R5xmkBMWs1XJMIsB/UkdCYHTfCNDzDuiega",
+	"NCYLIXwaAz7gf/sbOTF74rijAT8k7RuQKxvyyvyxWF200GQhxRgUORg1bdRiFJJRE11ooyfmzzloySI1",
+	"ColdvpnKrlIZlDIYR8g//gFO8vzjHzbC5/isjeoZvmr/Qm6bhfoswx0Ex+TzoODUsLfXjpRB8H9vzZWc",
+	"LQ+C21EDt4VhRBJRKTEozyQCh7zp9y+Jddbheil3JSYjYvmPPWUsUhwnQEaRiGFkNnLgjVGX4sGVgLQ/",
+	"GttoNJ6YA56lczO9C/+NQjOLOUUxmQCPGZ+Skat7KSdGCY6VoTEZuTih2zKeZH6IZusMFBn9fujMq8PO",
+	"6Ygc6ELdY4iZXmQK3DAGiM3QT+zQvx+eCCkhQTibN3EOo9wrYoSreTR3GN2ZSRRZVcKUXvMqQorcarRm",
+	"o6NdrAuz2+Z0hbskTFs+lLAIuA0tOebSWtBoBofPGkcV3rJcLhsUbzeEnDbdu6p51jlpn/fa+A5qHDrZ",
+	"YFNFtlKIth0HzxpP7UtiAZwuWHAc/NQ4avyEPkU9QxnXbGA9FNb7Nv+zvFaNrFpp6quEN6BDwv0AY/IW",
+	"VqQHeSGJlR2KTbnBIyMSLQ6Zy4pQCXgPYkLVam4JmSbJasAPRr996A9bZ79edDv9N+9GpB2f9loGT7q9",
+	"Zy9+ftIgH7IqX1eITd6YG7bGE/BEYL7Qq2N7ZUYlxAOuIJL2JocbkLb4Rc0gtqeTn3UnDo6DX0FjIG+j",
+	"YPvZ0dG9FXbh+DX1XAZaCrLCLKeKBMd/fDTq6HxO5So4Di5t9Y7RJyzGYQrmqiS7MQxApwrdKkYD+GhG",
+	"tALboH+TpjHTh4mYqtpDPreplpiL2CCvWaJBkrGZRwsZEpsNHa7rgzE51IgAaQRDg9geBKTQVaACbmOb",
+	"ZZnOKig3Mfjjs7cqv5Cq/QVNAGrHsmqht1nBU6/rxj/SZkb4/Q24sdOdrqW6JGSqkeNOzCGidm+Oqq71",
+	"gdH8/ADeatTUze2aWeycVos7TeqjtjUmNbM64Z0PuqYZtx8fkPq9ef3eQvEFnWLWc5bqbDj4c7sS3wT5",
+	"ipuF7hL4ytPdr5QqlvGln3a/tO6cYN549myfaar1v7dh8GKf2TxV+xtM8nPJ4vkji/p8vC1xzx5QGVkp",
+	"gjyQJGJaZJaGOx4uKIdkC89sWpZbyzo/0OTaqge2xi+aUVQuYiJhIaTOKomlyrPjZ0KBS8uXJGH8el2t",
+	"i+H9KvPEbOxVhlDBQyOtN5e8Ro6VigIkKCOrD2iiRK5POpAwRWyW+5PGN0TWB0I4F1As45s9pTK+/V3Z",
+	"k0YY7Ea+ogehFuUMQ1GkqGKjhhBmFROIbCHaGCLVzjCxupGqEczoSVAPiljVssh6zUjdHUUe6MBtiKl8",
+	"3qXmLs4p5NHGQswuqR6jTYZXhFpnkpC5g8kOaozi3OszItYh9MQaM+YN9C1RtfYs4YkPuDFMhNJkZAyV",
+	"ETlwGrRVlYsuqJdOTaZjcQOEaTf2WotWrlQZ7foK4hST+dcVcFm69r0gja9e4LbsFdQyhdsK3j69Z7zd",
+	"rKCuR91w7e6zgPy20vzpHti/2boH33uxz2SeJhg/pkLgI1d7hoTyjFa3GE5FPtz8zOJbS74J+LqldLHJ",
+	"ALpMMsu4xJjRE6y0WCiyFPLa2MpGRTdkVSEqO1ZOVBtW0g6t1jVX82i1z+tWHX+NMH6++6W8mdVfB08s",
+	"YPbHE3STZ9mPPjjrVHJlxiu53DO+TF6QOeOpBmWdYnQjpyN/7uej/MHGgF+5jm0Yu7ZuRtvTLUseU2QK",
+	"2rpH6BzyvlN8fQntM3LmwhALkAMeJQy4Jh30s4YolCaUJakEFZonzBZEyvXLzDFNnj/7xXK8UaEvlHMm",
+	"5g2kPNIDk5gfSGyUEqT3khf3p+eUM7g8cuJMTKfogXwUDNsI/vmzX3a/u9kl7f4YRYkjnImpIRxEc6Q3",
+	"JLdC0ucO9iBSvY0/WOlRyRYzc4BztxcZgpg47UIpv6fNTriPDHC4KFL9l1C421iTzvK974C8DVTXerUd",
+	"KyNjmDFb7F6Gv5CZAGj4nMfv4CHNpVK+UI226Tbwox5dWI6n72FDuQ3tONZiBrafpNo8Vo50HKZkepmb",
+	"ISSMR0mK4a9iK9E86CUzoW1saosPA76gTDZIy8nZ0WYB9AjjkeT5s2dEcOuud5V/PLaVGcqW/hmJCjFB",
+	"vcFrWJWKyh/KtPJWrv9owjJbnwtBxy9JqiDrDuHiH49y9AeWo3sZZni2ZbtpT+HqJOM26VoQnYpIoamG",
+	"Y4IdS5hy3RExJh1Bg1xKUMC1YQvGmEMaXhqaTTAjwSBfPOCyILGt0zfjMgeW6Vj5YRYCPIbYZtfkajfS",
+	"vdX1zQrS2KjfPj7g1t7Pk6TvnwtsVAj9aOTfWpM5Qe77SOp/EZW5/cly7Io5O8FkkPKx7iRyWxlWT+Vr",
+	"V6pLEslUI3RoZrzE9iwaA6GaJECVJk+fGcEiaaQxxwr7pZJIzOcCxb17zVCquYWpY86ARjPgpeUjNqyB",
+	"vWQNRa9TTFxfWZdA07BdB0aNAS/Y3GRtch8UU3m67V87vX67O7xsd4dvLq66Wa7bJo9wsHko/lAuyvvG",
+	"ztd9tGCDSmVN+A7sYQ/CyfvfP7KGr2MNaz/sTn0fMyT3ylp5SSZ51opNr3X5d8huNHzCL4RY4124Nhv7",
+	"pq1c4Sr2SllxVSN7EpcrDfQPVaw8qfTaLvQXq/BCquCQcQVcMfO63TwGliEmdEoZV7rgxpikSZK3HfEt",
+	"RGEYfWumy44i179W3kalkmRrzgai6GPGxp0zNipeAn8uhzkQC+sCt7C/N9jFLrdPbmKIJbdFyBK7Ifqd",
+	"PCtXPPi9fT0Lu4z/Pb6eRQ7XzdPEXNXIU4Fh7cSNzIeYqUVCV46jtw1bC111AWaK2yRsCajBKUgmhy7K",
+	"Xj1vWy1aPvL7V6m8Nanf2PDaB+NcgeMG5j2aXt87PGnxZ8NbUktMZda4K5J9CqhyoC1VcJfafH7LJq3f",
+	"QjvHBdHS6BFK05X1aACPVTE8oRoDnrditfpMoYEDiSg3dDkGEudTx+Tg+dEvXmtnvb4r2+7hvuLj35a0",
+	"ins1B/MtE+K+PGr/xcbRj0dH3nS9NTIRSlz7kKos8uoRFxys6jBeEebXHP7SCPrjI+VfX6P9FfQ2vKvR",
+	"gfC7PcqFQ2wghM4BrVzHXJ3Z6ywTMoZELIs9c0iO95iIhI8NOPJtmiQuUIYJo46BYz1WVgOI8ZfR5ZWr",
+	"E12LlSZmG/qY9vorQ19HD/evitV8BOkHVsYKhPnDGpsPL2AetcN6qebUQ0vXf1c5e8h7x+3WEJtZB5ZF",
+	"6vs0bs5KFH7FqEHqw+0oI5XIA7bWLjOU4sqUbGrxngriXGxVDntW6HatC+6HYjQbXcYeGcwjg/krMJhi",
+	"7zxvyD7nMs7vXcdbCh0+nD5d0Zff5407HowONpvUeEjBPRIS22AETVpsMWLLXR1bkynHiucx41Sutpfw",
+	"vsK3GbcVjuWkNdvxwMEpFlF9qKPDNUjHHWMRpXPg2vVwUCBvshwDmI8hjrHgWoFW5GAp5LVRBicJc985",
+	"qQC+t6TTKcirzm7Qa/ikmzM9T8owr3z/08dg3DTkquM+Kv7llLwFyuvRC+BFiK6B27RAaX42IvF2Gy6e",
+	"iki1zMM1QZ/yV8uzhmG13y1fUK1Bmhf/3x+tw3/Tw/8eHf7SGB5+/Pw0fHp0dPs/nlrX3RYgm9MpNBf2",
+	"87eeSlqLnN6GRHiOkW14VH+M7rn/0BtqD3OvxxcJZfwO+IGH8xJdR+Z5MhFJIpbWl2SjU9/WTtyCbC1U",
+	"plhk15wxhRJZIo4rPy7O8j7uXlJvucT6Z0dHZDljCbgv8uMKDetRDYJNjBXhovAZEC9xu57xD8hU3Qz1",
+	"YQtcNjPGJbuB7bzyjN0AN49jU5g6Ruk6wtQC8FKKOegZpMqGPuHTQihs90gscdSk89pR92OCd8FyN0MR",
+	"kb/R56LtxBgFyb7LQg5G79r9buekN2yft16dtU//D7a/HD3Z0ZFiDdx5DjHvMbkWJJvdRSqAv1gAb112",
+	"futdnH8tnm72+PKipJsvp9ft++17uqMRqohbroe8s32vqJWTO/b9r9a7sy/bdzbwd9m3W65n37bteR1R",
+	"Oo51afus9/55FpIuxNjAKc662As+YdNUQhySf2Lz9QZ5cfSTvUk5fucoFkvuJd+ua8D+YHxu3Q3fA1/b",
+	"FanwSSZbHeWq65x2/vDLaGV5bYJvfiDKAO5lnvZqWxPg8rbgQD7Xdn4sIRZR7cF3YQISeHTvemsXp31Q",
+	"nbULpyJ6CHUVB/aQ0d7RQAM7p5FWl+2609lSmQzqWM+9BnnejaqJTg+3kGqnASuQQyIzXAidPVSwaNBK",
+	"mmfSLdeLHZJUM5TMGiusxUUVpcFZ+xmzArYURkVQVce0iYrS4RamWIcuwzTLP7V1HTcia7+XVeyTg3V7",
+	"w9GTwlSYjFad6kqBzCKutvAS3VxzyunU9gtzA6IVXBrR2sWenK0Z1bnD3YET+7Xh4koNAkvjle54xkUH",
+	"N4mpmo0FdbHbvDVFvm/seIKtKLD5nq8LShkuhd4V1TnfeXsUesBj57gee8a+HvuARKMZYBKuFEl5kMjc",
+	"8oyD1z1DvS70S7QfF8iRpzywa6x4iI0VPROU7vsmMhOsOy5mX1UttF3EJdiGhtnU1cnqhu/lbRpvqGSU",
+	"a7IENp3pPFpTv5nmZ/PfbTPv9Hjo3ilNXLnrWUShxSTpopOWtNc7vpRCi8gemJhIWDRvnpamwIu+vS0A",
+	"ohnRArX40OryWhBlrxtIxizSpUPDHpSl0fFKDQ/yNLI8GDWXZQhkDwW3H2//fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,11 +5,69 @@
 package db
 
 import (
+	"encoding/json"
 	"time"
+
+	"github.com/google/uuid"
 )
+
+type ApiKey struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Name       string
+	Prefix     string
+	SecretHash []byte
+	Role       string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	LastUsedIp string
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+}
 
 type AppMetum struct {
 	Key       string
 	Value     string
 	UpdatedAt time.Time
+}
+
+type AuditLog struct {
+	ID           int64
+	OccurredAt   time.Time
+	ActorID      *uuid.UUID
+	ActorEmail   string
+	ActorRole    string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Success      bool
+	RequestID    string
+	Ip           string
+	UserAgent    string
+	Details      json.RawMessage
+	PrevHash     []byte
+	Hash         []byte
+}
+
+type RefreshToken struct {
+	Jti       uuid.UUID
+	FamilyID  uuid.UUID
+	UserID    uuid.UUID
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
+type User struct {
+	ID           uuid.UUID
+	Email        string
+	FullName     string
+	PasswordHash string
+	Role         string
+	IsActive     bool
+	AuthEpoch    int32
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }

@@ -6,12 +6,60 @@ package db
 
 import (
 	"context"
+
+	"github.com/google/uuid"
 )
 
 type Querier interface {
+	// One batch of the chain in id order, after the given id, for verification.
+	AuditChainBatch(ctx context.Context, arg AuditChainBatchParams) ([]AuditLog, error)
+	// Audit log appends happen only through audit.Record, in one READ COMMITTED transaction:
+	// AuditLockChain, AuditNextLink, InsertAuditLog. This serialises appenders (across replicas)
+	// until the transaction ends and reports the transaction's isolation level: the chain head
+	// must be read with a snapshot taken after the lock.
+	AuditLockChain(ctx context.Context, lockKey int64) (string, error)
+	// The id of the row about to be appended and the hash of the current last row (NULL when the
+	// log is empty). Run only while holding the chain lock.
+	AuditNextLink(ctx context.Context) (AuditNextLinkRow, error)
+	CountSuperadmins(ctx context.Context) (int64, error)
+	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
+	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
+	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
+	GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, error)
+	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
+	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
+	GetUser(ctx context.Context, id uuid.UUID) (User, error)
+	// The per-request check behind every access token: is the user there, active, and is the
+	// token's epoch current?
+	GetUserAuthState(ctx context.Context, id uuid.UUID) (GetUserAuthStateRow, error)
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
+	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
+	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
+	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
+	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
+	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
+	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
+	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
+	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
+	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
+	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
+	// A transparent upgrade of the hash parameters at login; tokens stay valid.
+	RehashPassword(ctx context.Context, arg RehashPasswordParams) error
+	RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (ApiKey, error)
+	RevokeFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
+	// Ends every session of a user; returns the families so their access tokens can be
+	// revoked in Redis too.
+	RevokeUserFamilies(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
+	TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) error
+	TouchLogin(ctx context.Context, id uuid.UUID) error
+	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
+	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)
+	// Role and activity changes end every session of the user (epoch + 1).
+	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 }
 
 var _ Querier = (*Queries)(nil)

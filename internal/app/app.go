@@ -23,6 +23,8 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/handlers"
+	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/docs"
@@ -39,6 +41,7 @@ type App struct {
 	Redis    *redis.Client
 	Echo     *echo.Echo
 	Registry *prometheus.Registry
+	Auth     *auth.Service
 
 	qdrant  *qdrant.Client
 	server  *http.Server
@@ -98,6 +101,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		database.NewPoolCollector(pool),
 	)
 
+	authSvc, err := auth.NewService(cfg, pool, a.Redis, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.Auth = authSvc
+
 	spec, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("app: load embedded spec: %w", err)
@@ -111,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Log:      log,
 		Pool:     pool,
 		Redis:    a.Redis,
+		Auth:     authSvc,
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
 		SpecJSON: specJSON,
@@ -123,7 +133,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Spec:     spec,
 		Registry: a.Registry,
 		DocsCSP:  docs.CSP,
-		Register: h.Register,
+		Register: h.Mount,
+		WithClient: func(ctx context.Context, id, ip, ua string) context.Context {
+			return audit.WithRequest(ctx, audit.Request{ID: id, IP: ip, UserAgent: ua})
+		},
+		Authenticate:  authSvc.Authenticate,
+		WithPrincipal: auth.WithPrincipal,
 	})
 	ok = true
 	return a, nil

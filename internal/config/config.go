@@ -98,6 +98,10 @@ type Config struct {
 	AllowedOrigins   []string
 	TrustedProxies   []netip.Prefix
 	RateLimitEnabled bool
+	LoginPerMinute   int
+	LoginFailures    int
+	RegisterPerHour  int
+	RefreshPerMinute int
 
 	// Server-sent events and feature-flag events
 	SSEHeartbeat                    time.Duration
@@ -412,6 +416,14 @@ var specs = []spec{
 	},
 	boolVar(gEdge, "RATE_LIMIT_ENABLED", "true", "Enable per-client rate limiting.",
 		func(c *Config) *bool { return &c.RateLimitEnabled }),
+	intVar(gEdge, "RATE_LIMIT_LOGIN_PER_MINUTE", "10", "Login attempts per client IP per minute (1-10000).",
+		func(c *Config) *int { return &c.LoginPerMinute }, 1, 10000),
+	intVar(gEdge, "RATE_LIMIT_LOGIN_FAILURES", "5", "Failed logins per account per 15 minutes before the account is throttled (1-1000).",
+		func(c *Config) *int { return &c.LoginFailures }, 1, 1000),
+	intVar(gEdge, "RATE_LIMIT_REGISTER_PER_HOUR", "5", "Registrations per client IP per hour (1-10000).",
+		func(c *Config) *int { return &c.RegisterPerHour }, 1, 10000),
+	intVar(gEdge, "RATE_LIMIT_REFRESH_PER_MINUTE", "30", "Token refreshes per session (refresh-token family) per minute (1-10000).",
+		func(c *Config) *int { return &c.RefreshPerMinute }, 1, 10000),
 
 	// SSE and flag events
 	durationVar(gStreams, "SSE_HEARTBEAT_SECONDS", "30", "Interval between SSE keep-alive comments, in seconds (1-3600).",

@@ -30,6 +30,9 @@ type Options struct {
 	Authenticate Authenticator
 	// WithPrincipal stores what Authenticate returned into a handler's context.
 	WithPrincipal func(ctx context.Context, principal any) context.Context
+	// WithClient stores the client's IP (as trusted-proxy settings decide) and user agent
+	// into the request context, for audit rows.
+	WithClient func(ctx context.Context, requestID, ip, userAgent string) context.Context
 	// Register adds the API routes (generated from the spec) to the Echo instance.
 	Register func(e *echo.Echo, mws []api.StrictMiddlewareFunc)
 }
@@ -45,6 +48,16 @@ func New(o Options) *echo.Echo {
 	routes := map[string]bool{}
 
 	e.Use(requestID)
+	if o.WithClient != nil {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				r := c.Request()
+				ctx := o.WithClient(r.Context(), c.Response().Header().Get("X-Request-ID"), c.RealIP(), r.UserAgent())
+				c.SetRequest(r.WithContext(ctx))
+				return next(c)
+			}
+		})
+	}
 	e.Use(observe(o.Logger, metrics))
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))

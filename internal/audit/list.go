@@ -1,0 +1,115 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+)
+
+// Page sizes for List.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Row is a stored audit entry as List returns it.
+type Row struct {
+	ID           int64
+	OccurredAt   time.Time
+	Actor        Actor
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Success      bool
+	RequestID    string
+	IP           string
+	UserAgent    string
+	// Details as stored; numbers are json.Number, so large integers keep their precision.
+	Details map[string]any
+}
+
+// Filter selects rows for List. Every field is optional (zero = no filter).
+type Filter struct {
+	ActorID      *uuid.UUID
+	Action       string
+	ResourceType string
+	ResourceID   string
+	From, To     *time.Time // From <= occurred_at < To
+	BeforeID     int64      // cursor: rows with a smaller id; 0 = from the newest
+	Limit        int        // 1..MaxLimit; 0 = DefaultLimit
+}
+
+// List returns rows newest first; next is the cursor for the following page (0 when none).
+// An out-of-range limit or cursor is an *apierr.Error (422).
+func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next int64, err error) {
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 1 || limit > MaxLimit:
+		return nil, 0, apierr.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	if f.BeforeID < 0 {
+		return nil, 0, apierr.Invalid("before_id", "must not be negative")
+	}
+	p := db.ListAuditLogParams{
+		ActorID:      f.ActorID,
+		Action:       optText(f.Action),
+		ResourceType: optText(f.ResourceType),
+		ResourceID:   optText(f.ResourceID),
+		OccurredFrom: f.From,
+		OccurredTo:   f.To,
+		BeforeID:     pgtype.Int8{Int64: f.BeforeID, Valid: f.BeforeID > 0},
+		RowLimit:     int32(limit + 1), // one extra row tells whether another page exists
+	}
+	got, err := db.New(pool).ListAuditLog(ctx, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit: list: %w", err)
+	}
+	if len(got) > limit {
+		got = got[:limit]
+		next = got[limit-1].ID
+	}
+	rows = make([]Row, 0, len(got))
+	for _, g := range got {
+		details, err := decodeDetails(g.Details)
+		if err != nil {
+			return nil, 0, fmt.Errorf("audit: list: row %d: %w", g.ID, err)
+		}
+		rows = append(rows, Row{
+			ID:           g.ID,
+			OccurredAt:   g.OccurredAt.UTC(),
+			Actor:        Actor{ID: g.ActorID, Email: g.ActorEmail, Role: g.ActorRole},
+			Action:       g.Action,
+			ResourceType: g.ResourceType,
+			ResourceID:   g.ResourceID,
+			Success:      g.Success,
+			RequestID:    g.RequestID,
+			IP:           g.Ip,
+			UserAgent:    g.UserAgent,
+			Details:      details,
+		})
+	}
+	return rows, next, nil
+}
+
+func optText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+
+func decodeDetails(raw []byte) (map[string]any, error) {
+	d := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("details: %w", err)
+	}
+	return d, nil
+}

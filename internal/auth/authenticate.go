@@ -1,0 +1,143 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+)
+
+var errNoCredentials = apierr.Unauthorized("UNAUTHORIZED", "Authentication required")
+
+// Authenticate is the contract validator's hook: it checks the credentials of one security
+// scheme ("bearerAuth" or "apiKeyAuth") and the lowest role the operation declares as scope.
+func (s *Service) Authenticate(ctx context.Context, scheme string, scopes []string, r *http.Request) (any, error) {
+	min := RoleUser
+	if len(scopes) > 0 {
+		min = Role(scopes[0])
+	}
+	var p *Principal
+	var err error
+	switch scheme {
+	case "bearerAuth":
+		p, err = s.authBearer(ctx, r)
+	case "apiKeyAuth":
+		p, err = s.authAPIKey(ctx, r)
+	default:
+		err = errNoCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.AtLeast(min) {
+		return nil, apierr.Forbidden(fmt.Sprintf("This operation requires the %s role", min))
+	}
+	return p, nil
+}
+
+// authBearer accepts a valid access token that is not revoked (itself or its session) and
+// whose user is active with the same auth epoch. Redis trouble fails closed.
+func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, error) {
+	raw, ok := bearer(r)
+	if !ok {
+		return nil, errNoCredentials
+	}
+	c, err := s.tokens.Parse(raw, TypeAccess)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+c.ID.String(), s.prefix+"revoked:fam:"+c.Family.String()).Result()
+	if err != nil {
+		return nil, apierr.Unavailable("Token revocation cannot be checked; try again shortly", err)
+	}
+	if n > 0 {
+		return nil, errRevoked
+	}
+	st, err := s.q.GetUserAuthState(ctx, c.Subject)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errInvalid
+	}
+	if err != nil {
+		return nil, apierr.Unavailable("Authentication is unavailable; try again shortly", err)
+	}
+	if !st.IsActive || st.AuthEpoch != c.Epoch {
+		return nil, errRevoked
+	}
+	return &Principal{
+		UserID: c.Subject, Email: st.Email, Role: Role(st.Role),
+		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt,
+	}, nil
+}
+
+const apiKeyTag = "va_k_"
+
+// authAPIKey accepts "va_k_<prefix>_<secret>" keys that are neither revoked nor expired and
+// whose owner is active. The key acts with the lower of its own role and its owner's.
+func (s *Service) authAPIKey(ctx context.Context, r *http.Request) (*Principal, error) {
+	key := r.Header.Get("X-API-Key")
+	if key == "" {
+		return nil, errNoCredentials
+	}
+	bad := apierr.Unauthorized("INVALID_API_KEY", "The API key is invalid, revoked or expired").WithHeader("WWW-Authenticate", "Bearer, X-API-Key")
+	prefix, ok := apiKeyPrefix(key)
+	if !ok {
+		return nil, bad
+	}
+	k, err := s.q.GetAPIKeyByPrefix(ctx, prefix)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, apierr.Unavailable("Authentication is unavailable; try again shortly", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	if subtle.ConstantTimeCompare(sum[:], k.SecretHash) != 1 || k.RevokedAt != nil ||
+		(k.ExpiresAt != nil && !k.ExpiresAt.After(s.now())) || !k.OwnerActive {
+		return nil, bad
+	}
+	// Record use at most once a minute per key: no write on every request.
+	if k.LastUsedAt == nil || s.now().Sub(*k.LastUsedAt) > time.Minute {
+		if err := s.q.TouchAPIKey(ctx, db.TouchAPIKeyParams{ID: k.ID, LastUsedIp: audit.RequestFrom(ctx).IP}); err != nil {
+			s.log.WarnContext(ctx, "record api key use", "error", err)
+		}
+	}
+	id := k.ID
+	return &Principal{UserID: k.UserID, Email: k.OwnerEmail, Role: Lower(Role(k.Role), Role(k.OwnerRole)), APIKeyID: &id}, nil
+}
+
+func apiKeyPrefix(key string) (string, bool) {
+	if !strings.HasPrefix(key, apiKeyTag) || len(key) > 200 {
+		return "", false
+	}
+	rest := key[len(apiKeyTag):]
+	i := strings.IndexByte(rest, '_')
+	if i != 12 {
+		return "", false
+	}
+	return key[:len(apiKeyTag)+i], true
+}
+
+// newAPIKey returns a fresh key, its lookup prefix and the hash to store.
+func newAPIKey() (key, prefix string, hash []byte) {
+	var p [6]byte
+	var sec [32]byte
+	_, _ = rand.Read(p[:])
+	_, _ = rand.Read(sec[:])
+	prefix = apiKeyTag + hex.EncodeToString(p[:])
+	key = prefix + "_" + base64.RawURLEncoding.EncodeToString(sec[:])
+	sum := sha256.Sum256([]byte(key))
+	return key, prefix, sum[:]
+}

@@ -1,0 +1,432 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/password"
+	"github.com/voiceassist/gateway/internal/ratelimit"
+)
+
+// Service holds accounts, sessions and credentials.
+type Service struct {
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	rdb     redis.UniversalClient
+	prefix  string
+	tokens  *Tokens
+	hasher  password.Hasher
+	limiter *ratelimit.Limiter
+	limits  limits
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+type limits struct {
+	enabled                                   bool
+	loginIP, loginFailures, register, refresh ratelimit.Rule
+}
+
+// NewService wires the account service. now is injectable for tests.
+func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, now func() time.Time) (*Service, error) {
+	if now == nil {
+		now = time.Now
+	}
+	tokens, err := NewTokens(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
+		tokens: tokens, limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
+		limits: limits{
+			enabled:       cfg.RateLimitEnabled,
+			loginIP:       ratelimit.Rule{Name: "login_ip", Limit: cfg.LoginPerMinute, Window: time.Minute},
+			loginFailures: ratelimit.Rule{Name: "login_failures", Limit: cfg.LoginFailures, Window: 15 * time.Minute},
+			register:      ratelimit.Rule{Name: "register_ip", Limit: cfg.RegisterPerHour, Window: time.Hour},
+			refresh:       ratelimit.Rule{Name: "refresh_family", Limit: cfg.RefreshPerMinute, Window: time.Minute},
+		},
+	}, nil
+}
+
+// Tokens exposes the signer (JWKS, lifetimes).
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Pair is a freshly issued access + refresh token.
+type Pair struct {
+	Access, Refresh string
+	AccessClaims    Claims
+	RefreshClaims   Claims
+}
+
+// NormalizeEmail is how emails are stored and compared.
+func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// allow applies a rate-limit rule; Redis trouble fails closed (503).
+func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count bool) error {
+	if !s.limits.enabled {
+		return nil
+	}
+	var res ratelimit.Result
+	var err error
+	if count {
+		res, err = s.limiter.Allow(ctx, r, key)
+	} else {
+		res, err = s.limiter.Peek(ctx, r, key)
+	}
+	if err != nil {
+		return apierr.Unavailable("Rate limiting is unavailable; try again shortly", err)
+	}
+	if !res.Allowed {
+		e := apierr.New(http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Too many requests; retry later")
+		for k, v := range res.Headers() {
+			e = e.WithHeader(k, v)
+		}
+		return e
+	}
+	return nil
+}
+
+// Register creates a user account after the password policy passes.
+func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (db.User, error) {
+	if err := s.allow(ctx, s.limits.register, ip, true); err != nil {
+		return db.User{}, err
+	}
+	return s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+}
+
+// CreateUser makes an account with a role (the bootstrap and the CLI use it for superadmins).
+func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (db.User, error) {
+	email = NormalizeEmail(email)
+	if vs := password.Check("password", pw, email); len(vs) > 0 {
+		return db.User{}, policyError(vs)
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return db.User{}, fmt.Errorf("auth: hash password: %w", err)
+	}
+	var u db.User
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: strings.TrimSpace(fullName), PasswordHash: hash, Role: string(role)})
+		if err != nil {
+			if ae := apierr.From(err); ae.Status == http.StatusConflict {
+				return apierr.Conflict("EMAIL_ALREADY_EXISTS", "An account with this email already exists").WithField("email")
+			}
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Actor: actorOf(actor, &u), Action: "users.created", ResourceType: "user", ResourceID: u.ID.String(),
+			Success: true, Details: map[string]any{"role": u.Role, "email": u.Email},
+		})
+	})
+	return u, err
+}
+
+func policyError(vs []password.Violation) *apierr.Error {
+	fes := make([]apierr.FieldError, len(vs))
+	for i, v := range vs {
+		fes[i] = apierr.FieldError{Field: v.Field, Message: v.Message}
+	}
+	e := apierr.Validation(http.StatusUnprocessableEntity, fes...)
+	e.Code = "WEAK_PASSWORD"
+	return e
+}
+
+// actorOf names who did something: the principal, or the subject itself (self-service).
+func actorOf(p *Principal, self *db.User) audit.Actor {
+	if p != nil {
+		id := p.UserID
+		return audit.Actor{ID: &id, Email: p.Email, Role: string(p.Role)}
+	}
+	if self != nil {
+		id := self.ID
+		return audit.Actor{ID: &id, Email: self.Email, Role: self.Role}
+	}
+	return audit.Actor{}
+}
+
+var errBadCredentials = apierr.Unauthorized("INVALID_CREDENTIALS", "Email or password is incorrect")
+
+// Login checks the credentials and starts a session (a new refresh-token family).
+func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.User, error) {
+	email = NormalizeEmail(email)
+	if err := s.allow(ctx, s.limits.loginIP, ip, true); err != nil {
+		return Pair{}, db.User{}, err
+	}
+	if err := s.allow(ctx, s.limits.loginFailures, email, false); err != nil {
+		return Pair{}, db.User{}, err
+	}
+	u, err := s.q.GetUserByEmail(ctx, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		s.hasher.VerifyDummy(pw) // same time as a real check: no enumeration by timing
+		s.failedLogin(ctx, email, nil, "unknown_email")
+		return Pair{}, db.User{}, errBadCredentials
+	}
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	ok, err := s.hasher.Verify(pw, u.PasswordHash)
+	if err != nil {
+		return Pair{}, db.User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
+	}
+	if !ok {
+		s.failedLogin(ctx, email, &u, "wrong_password")
+		return Pair{}, db.User{}, errBadCredentials
+	}
+	if !u.IsActive {
+		s.failedLogin(ctx, email, &u, "inactive")
+		return Pair{}, db.User{}, apierr.Unauthorized("ACCOUNT_DISABLED", "This account is deactivated")
+	}
+	if s.limits.enabled {
+		if err := s.limiter.Reset(ctx, s.limits.loginFailures, email); err != nil {
+			s.log.WarnContext(ctx, "reset login failures", "error", err)
+		}
+	}
+	var pair Pair
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if s.hasher.NeedsRehash(u.PasswordHash) {
+			if h, err := s.hasher.Hash(pw); err == nil {
+				if err := q.RehashPassword(ctx, db.RehashPasswordParams{ID: u.ID, PasswordHash: h}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := q.TouchLogin(ctx, u.ID); err != nil {
+			return err
+		}
+		var err error
+		if pair, err = s.issue(ctx, q, u, uuid.New()); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Actor: actorOf(nil, &u), Action: "auth.login_success", ResourceType: "user", ResourceID: u.ID.String(),
+			Success: true, Details: map[string]any{"session": pair.RefreshClaims.Family.String()},
+		})
+	})
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	now := s.now()
+	u.LastLoginAt = &now
+	return pair, u, nil
+}
+
+// failedLogin counts the failure against the account and audits it. Neither may fail the
+// request: the client gets 401 whatever happens here.
+func (s *Service) failedLogin(ctx context.Context, email string, u *db.User, reason string) {
+	if s.limits.enabled {
+		if _, err := s.limiter.Hit(ctx, s.limits.loginFailures, email); err != nil {
+			s.log.WarnContext(ctx, "count failed login", "error", err)
+		}
+	}
+	e := audit.Entry{Action: "auth.login_failed", ResourceType: "user", Success: false, Details: map[string]any{"reason": reason}}
+	if u != nil {
+		e.Actor, e.ResourceID = actorOf(nil, u), u.ID.String()
+	} else {
+		e.Actor = audit.Actor{Email: email}
+	}
+	if err := audit.RecordNow(ctx, s.pool, e); err != nil {
+		s.log.ErrorContext(ctx, "audit failed login", "error", err)
+	}
+}
+
+// issue signs a pair in family and records the refresh token.
+func (s *Service) issue(ctx context.Context, q *db.Queries, u db.User, family uuid.UUID) (Pair, error) {
+	role := Role(u.Role)
+	access, ac, err := s.tokens.Issue(TypeAccess, u.ID, role, u.AuthEpoch, family)
+	if err != nil {
+		return Pair{}, err
+	}
+	refresh, rc, err := s.tokens.Issue(TypeRefresh, u.ID, role, u.AuthEpoch, family)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := q.InsertRefreshToken(ctx, db.InsertRefreshTokenParams{
+		Jti: rc.ID, FamilyID: family, UserID: u.ID, IssuedAt: rc.IssuedAt, ExpiresAt: rc.ExpiresAt,
+	}); err != nil {
+		return Pair{}, err
+	}
+	return Pair{Access: access, Refresh: refresh, AccessClaims: ac, RefreshClaims: rc}, nil
+}
+
+// IssueFor starts a session for u without a password (tests and the CLI).
+func (s *Service) IssueFor(ctx context.Context, u db.User) (Pair, error) {
+	return s.issue(ctx, s.q, u, uuid.New())
+}
+
+// Refresh rotates a refresh token. A token that was already used means it leaked (or was
+// replayed): the whole family is revoked, in Postgres and for its access tokens in Redis.
+func (s *Service) Refresh(ctx context.Context, raw string) (Pair, db.User, error) {
+	c, err := s.tokens.Parse(raw, TypeRefresh)
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	if err := s.allow(ctx, s.limits.refresh, c.Family.String(), true); err != nil {
+		return Pair{}, db.User{}, err
+	}
+	var pair Pair
+	var user db.User
+	var reused bool
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rt, err := q.GetRefreshTokenForUpdate(ctx, c.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if rt.RevokedAt != nil {
+			return errRevoked
+		}
+		u, err := q.GetUser(ctx, rt.UserID)
+		if err != nil {
+			return err
+		}
+		if rt.UsedAt != nil {
+			reused = true
+			if _, err := q.RevokeFamily(ctx, rt.FamilyID); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, audit.Entry{
+				Actor: actorOf(nil, &u), Action: "auth.refresh_token_reused", ResourceType: "session",
+				ResourceID: rt.FamilyID.String(), Success: false,
+				Details: map[string]any{"detail": "a rotated refresh token was presented again; the session was revoked"},
+			})
+		}
+		if !u.IsActive || u.AuthEpoch != c.Epoch {
+			return errRevoked
+		}
+		if err := q.MarkRefreshTokenUsed(ctx, rt.Jti); err != nil {
+			return err
+		}
+		user = u
+		pair, err = s.issue(ctx, q, u, rt.FamilyID)
+		return err
+	})
+	if reused {
+		// The family's live access tokens die too; the Postgres revocation above is committed.
+		if err := s.revokeFamilyAccess(ctx, c.Family); err != nil {
+			s.log.ErrorContext(ctx, "revoke reused family in redis", "error", err)
+		}
+		return Pair{}, db.User{}, errRevoked
+	}
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	return pair, user, nil
+}
+
+var errRevoked = apierr.Unauthorized("TOKEN_REVOKED", "The token has been revoked")
+
+// Logout revokes the caller's access token and its whole session.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	if p.APIKeyID != nil {
+		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "API keys are revoked with DELETE /api/auth/api-keys/{id}")
+	}
+	ttl := time.Until(p.ExpiresAt) + time.Minute
+	pipe := s.rdb.TxPipeline()
+	pipe.Set(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), "1", ttl)
+	pipe.Set(ctx, s.prefix+"revoked:fam:"+p.Family.String(), "1", s.tokens.refreshTTL+time.Minute)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return apierr.Unavailable("Token revocation is unavailable; try again shortly", err)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := db.New(tx).RevokeFamily(ctx, p.Family); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Actor: actorOf(p, nil), Action: "auth.logout", ResourceType: "session", ResourceID: p.Family.String(), Success: true,
+		})
+	})
+}
+
+func (s *Service) revokeFamilyAccess(ctx context.Context, families ...uuid.UUID) error {
+	if len(families) == 0 {
+		return nil
+	}
+	pipe := s.rdb.TxPipeline()
+	for _, f := range families {
+		pipe.Set(ctx, s.prefix+"revoked:fam:"+f.String(), "1", s.tokens.refreshTTL+time.Minute)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// endSessions revokes every session of a user in tx (the epoch bump that accompanies it
+// already makes their tokens fail; this also kills the refresh families for good).
+func (s *Service) endSessions(ctx context.Context, q *db.Queries, user uuid.UUID) ([]uuid.UUID, error) {
+	return q.RevokeUserFamilies(ctx, user)
+}
+
+// ChangePassword checks the current password, applies the policy, ends every session and
+// starts a new one for the caller.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (Pair, db.User, error) {
+	u, err := s.q.GetUser(ctx, p.UserID)
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	if err := s.allow(ctx, s.limits.loginFailures, u.Email, false); err != nil {
+		return Pair{}, db.User{}, err
+	}
+	ok, err := s.hasher.Verify(current, u.PasswordHash)
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	if !ok {
+		s.failedLogin(ctx, u.Email, &u, "wrong_current_password")
+		return Pair{}, db.User{}, apierr.Invalid("current_password", "is incorrect")
+	}
+	if vs := password.Check("new_password", next, u.Email); len(vs) > 0 {
+		return Pair{}, db.User{}, policyError(vs)
+	}
+	if current == next {
+		return Pair{}, db.User{}, apierr.Invalid("new_password", "must differ from the current password")
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	var pair Pair
+	var families []uuid.UUID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		var err error
+		if u, err = q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
+			return err
+		}
+		if families, err = s.endSessions(ctx, q, u.ID); err != nil {
+			return err
+		}
+		if pair, err = s.issue(ctx, q, u, uuid.New()); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Actor: actorOf(p, nil), Action: "auth.password_changed", ResourceType: "user", ResourceID: u.ID.String(),
+			Success: true, Details: map[string]any{"sessions_ended": len(families)},
+		})
+	})
+	if err != nil {
+		return Pair{}, db.User{}, err
+	}
+	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
+		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
+	}
+	return pair, u, nil
+}

@@ -1,0 +1,239 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+)
+
+// GetUser returns one account.
+func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (db.User, error) {
+	u, err := s.q.GetUser(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.User{}, apierr.NotFound("User")
+	}
+	return u, err
+}
+
+// UpdateProfile changes the caller's own name.
+func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *string) (db.User, error) {
+	var u db.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if fullName != nil {
+			n := strings.TrimSpace(*fullName)
+			fullName = &n
+		}
+		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: text(fullName)}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "users.profile_updated", ResourceType: "user", ResourceID: u.ID.String(), Success: true})
+	})
+	return u, err
+}
+
+// UserFilter selects users for the admin list.
+type UserFilter struct {
+	Role     *string
+	IsActive *bool
+	Search   *string
+	Limit    int
+	Cursor   string
+}
+
+type userCursor struct {
+	CreatedAt time.Time `json:"c"`
+	ID        uuid.UUID `json:"i"`
+}
+
+// ListUsers returns a page, newest first, and the cursor of the next page ("" at the end).
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]db.User, string, error) {
+	params := db.ListUsersParams{Role: text(f.Role), IsActive: boolean(f.IsActive), Lim: int32(f.Limit + 1)}
+	if f.Search != nil {
+		// ILIKE wildcards in the search text are literal characters.
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Search)
+		params.Search = text(&esc)
+	}
+	if f.Cursor != "" {
+		var c userCursor
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == uuid.Nil {
+			return nil, "", apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "cursor", Message: "is not a cursor returned by this endpoint"})
+		}
+		params.BeforeCreated, params.BeforeID = &c.CreatedAt, &c.ID
+	}
+	users, err := s.q.ListUsers(ctx, params)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(users) > f.Limit {
+		users = users[:f.Limit]
+		last := users[len(users)-1]
+		raw, _ := json.Marshal(userCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return users, next, nil
+}
+
+// AdminUpdate changes a user's name or active status. Admins cannot touch accounts above
+// their own rank; the last active superadmin cannot be deactivated.
+func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, fullName *string, active *bool) (db.User, error) {
+	return s.changeUser(ctx, p, id, "users.updated", func(q *db.Queries, before db.User) (db.User, error) {
+		if active != nil && !*active && before.Role == string(RoleSuperadmin) && before.IsActive {
+			if err := s.keepOneSuperadmin(ctx, q); err != nil {
+				return db.User{}, err
+			}
+		}
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: text(fullName), IsActive: boolean(active)})
+	})
+}
+
+// Deactivate is AdminUpdate with is_active=false.
+func (s *Service) Deactivate(ctx context.Context, p *Principal, id uuid.UUID) (db.User, error) {
+	f := false
+	return s.AdminUpdate(ctx, p, id, nil, &f)
+}
+
+// SetRole changes a user's role (superadmins only, declared in the contract).
+func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role Role) (db.User, error) {
+	return s.changeUser(ctx, p, id, "users.role_changed", func(q *db.Queries, before db.User) (db.User, error) {
+		if before.Role == string(RoleSuperadmin) && role != RoleSuperadmin && before.IsActive {
+			if err := s.keepOneSuperadmin(ctx, q); err != nil {
+				return db.User{}, err
+			}
+		}
+		r := string(role)
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: text(&r)})
+	})
+}
+
+func (s *Service) keepOneSuperadmin(ctx context.Context, q *db.Queries) error {
+	// Serialise demotions so two concurrent ones cannot both see "another one is left".
+	if _, err := q.LockSuperadmins(ctx); err != nil {
+		return err
+	}
+	n, err := q.CountSuperadmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return apierr.Conflict("LAST_SUPERADMIN", "The last active superadmin cannot be demoted or deactivated")
+	}
+	return nil
+}
+
+// changeUser runs one audited admin change of a user; when the change bumps the user's
+// auth epoch, their sessions end.
+func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, action string, change func(*db.Queries, db.User) (db.User, error)) (db.User, error) {
+	var after db.User
+	var families []uuid.UUID
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		before, err := q.GetUserForUpdate(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apierr.NotFound("User")
+		}
+		if err != nil {
+			return err
+		}
+		if !p.Role.AtLeast(Role(before.Role)) {
+			return apierr.Forbidden("You cannot change an account with a higher role than yours")
+		}
+		if after, err = change(q, before); err != nil {
+			return err
+		}
+		if after.AuthEpoch != before.AuthEpoch {
+			if families, err = s.endSessions(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{
+			Actor: actorOf(p, nil), Action: action, ResourceType: "user", ResourceID: id.String(), Success: true,
+			Details: map[string]any{
+				"before": map[string]any{"role": before.Role, "is_active": before.IsActive, "full_name": before.FullName},
+				"after":  map[string]any{"role": after.Role, "is_active": after.IsActive, "full_name": after.FullName},
+			},
+		})
+	})
+	if err != nil {
+		return db.User{}, err
+	}
+	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
+		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
+	}
+	return after, nil
+}
+
+// CreateAPIKey makes a key for the caller acting with at most role (default: the caller's).
+func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, role *Role, expiresInDays *int) (db.ApiKey, string, error) {
+	r := p.Role
+	if role != nil {
+		if !p.Role.AtLeast(*role) {
+			return db.ApiKey{}, "", apierr.Invalid("role", "cannot exceed your own role ("+string(p.Role)+")")
+		}
+		r = *role
+	}
+	var exp *time.Time
+	if expiresInDays != nil {
+		t := s.now().Add(time.Duration(*expiresInDays) * 24 * time.Hour).UTC()
+		exp = &t
+	}
+	key, prefix, hash := newAPIKey()
+	var k db.ApiKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		k, err = db.New(tx).CreateAPIKey(ctx, db.CreateAPIKeyParams{UserID: p.UserID, Name: strings.TrimSpace(name), Prefix: prefix, SecretHash: hash, Role: string(r), ExpiresAt: exp})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "api_keys.created", ResourceType: "api_key", ResourceID: k.ID.String(), Success: true,
+			Details: map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix}})
+	})
+	return k, key, err
+}
+
+// ListAPIKeys returns the caller's keys.
+func (s *Service) ListAPIKeys(ctx context.Context, p *Principal) ([]db.ApiKey, error) {
+	return s.q.ListAPIKeys(ctx, p.UserID)
+}
+
+// RevokeAPIKey revokes one of the caller's keys.
+func (s *Service) RevokeAPIKey(ctx context.Context, p *Principal, id uuid.UUID) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		k, err := db.New(tx).RevokeAPIKey(ctx, db.RevokeAPIKeyParams{ID: id, UserID: p.UserID})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apierr.NotFound("API key")
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "api_keys.revoked", ResourceType: "api_key", ResourceID: k.ID.String(), Success: true})
+	})
+}
+
+func text(s *string) pgtype.Text {
+	if s == nil {
+		return pgtype.Text{}
+	}
+	return pgtype.Text{String: *s, Valid: true}
+}
+
+func boolean(b *bool) pgtype.Bool {
+	if b == nil {
+		return pgtype.Bool{}
+	}
+	return pgtype.Bool{Bool: *b, Valid: true}
+}
