@@ -73,7 +73,7 @@ migrate: build ## Apply database migrations
 
 .PHONY: run
 run: build ## Serve on :8000 with local PostgreSQL/Redis (installed and started if missing)
-	@$(WITH_SERVICES) bin/voiceassist serve
+	@$(WITH_SERVICES) eval "$$(scripts/dev-env.sh)" && bin/voiceassist serve
 
 .PHONY: test
 test: ## Run every test against real PostgreSQL and Redis (started if missing)

@@ -6,15 +6,23 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/app"
+	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/buildinfo"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
@@ -26,6 +34,10 @@ const usage = `usage: voiceassist <command>
 commands:
   serve                   serve the API on HOST:PORT (default command)
   migrate up|down|status  apply all, roll back one, or list database migrations
+  user create --email E [--role R] [--name N]
+                          create an account (role user|viewer|admin|superadmin, default
+                          superadmin); the password is read from stdin when it is piped,
+                          otherwise generated and printed once
   version                 print build information
 
 Configuration comes from the environment; see .env.example.
@@ -52,6 +64,11 @@ func run(args []string) error {
 		return nil
 	case "serve":
 		return serve()
+	case "user":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New("user needs a subcommand: create")
+		}
+		return createUser(args[1:])
 	case "migrate":
 		if len(args) != 1 {
 			return errors.New("migrate needs one of: up, down, status")
@@ -111,4 +128,67 @@ func migrate(command string) error {
 	}
 	defer pool.Close()
 	return database.Migrate(ctx, pool, command, os.Stdout)
+}
+
+func createUser(args []string) error {
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	email := fs.String("email", "", "email address (required)")
+	role := fs.String("role", "superadmin", "user, viewer, admin or superadmin")
+	name := fs.String("name", "", "full name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("user create: --email is required")
+	}
+	if !auth.Role(*role).Valid() {
+		return fmt.Errorf("user create: --role %q is not one of user, viewer, admin, superadmin", *role)
+	}
+	password, generated, err := readPassword(os.Stdin)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogFormat, "warn")
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Auth.CreateUser(ctx, *email, password, *name, auth.Role(*role), nil)
+	if err != nil {
+		var ae *apierr.Error
+		if errors.As(err, &ae) {
+			return fmt.Errorf("user create: %s", ae.Message)
+		}
+		return err
+	}
+	fmt.Printf("created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	if generated {
+		fmt.Printf("password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+// readPassword takes the first line of piped stdin, or generates a strong password when
+// stdin is a terminal or empty.
+func readPassword(in *os.File) (pw string, generated bool, err error) {
+	if st, err := in.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, err
+		}
+		if line = strings.TrimRight(line, "\r\n"); line != "" {
+			return line, false, nil
+		}
+	}
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", false, err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), true, nil
 }

@@ -106,6 +106,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Auth = authSvc
+	if cfg.AdminEmail != "" {
+		created, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return nil, fmt.Errorf("app: bootstrap superadmin ADMIN_EMAIL: %w", err)
+		}
+		if created {
+			log.Info("created the bootstrap superadmin", "email", auth.NormalizeEmail(cfg.AdminEmail))
+		}
+	}
 
 	spec, err := api.GetSwagger()
 	if err != nil {

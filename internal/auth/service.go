@@ -430,3 +430,23 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	}
 	return pair, u, nil
 }
+
+// Bootstrap creates the first superadmin from ADMIN_EMAIL/ADMIN_PASSWORD unless an account
+// with that email exists (a restart never resets its password). It reports whether it made one.
+func (s *Service) Bootstrap(ctx context.Context, email, pw string) (bool, error) {
+	_, err := s.q.GetUserByEmail(ctx, NormalizeEmail(email))
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return false, err
+	}
+	if _, err := s.CreateUser(ctx, email, pw, "Administrator", RoleSuperadmin, nil); err != nil {
+		var ae *apierr.Error
+		if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+			return false, nil // another replica made it first
+		}
+		return false, err
+	}
+	return true, nil
+}

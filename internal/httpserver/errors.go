@@ -74,6 +74,14 @@ func Envelope(ctx context.Context, e *apierr.Error) api.ErrorEnvelope {
 
 // classify maps any error to an *apierr.Error.
 func classify(err error) *apierr.Error {
+	// Validator errors first: errors.As would otherwise pick the first *apierr.Error inside
+	// a MultiError (say "no bearer token") over the more telling one (a bad API key).
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Internal != nil {
+		if inner := classifyInternal(he.Internal); inner != nil {
+			return inner
+		}
+	}
 	var ae *apierr.Error
 	if errors.As(err, &ae) {
 		return ae
@@ -82,13 +90,7 @@ func classify(err error) *apierr.Error {
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
 	}
-	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		if he.Internal != nil {
-			if inner := classifyInternal(he.Internal); inner != nil {
-				return inner
-			}
-		}
 		msg := http.StatusText(he.Code)
 		if s, ok := he.Message.(string); ok && s != "" && he.Code < 500 {
 			msg = s

@@ -158,7 +158,9 @@ func schemaFieldErrors(where string, isParam bool, err error) []apierr.FieldErro
 	path := se.JSONPointer()
 	reason := se.Reason
 	if m := quotedProperty.FindStringSubmatch(reason); m != nil {
-		path = append(path, m[1])
+		if len(path) == 0 || path[len(path)-1] != m[1] {
+			path = append(path, m[1])
+		}
 		if m[2] == "unsupported" {
 			reason = "is not a known field"
 		} else {
