@@ -611,3 +611,17 @@ func TestEnvExample(t *testing.T) {
 		t.Error(".env.example is out of date (descriptions or grouping); run: go test ./internal/config -run TestEnvExample -update")
 	}
 }
+
+// The README's configuration table lists every variable.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars() {
+		if !strings.Contains(string(b), "| `"+v.Name+"` |") {
+			t.Errorf("README.md configuration table lacks %s", v.Name)
+		}
+	}
+}
