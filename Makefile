@@ -28,11 +28,12 @@ generate: ## Regenerate gen/ from openapi/ and queries/+schema/
 	$(OAPI) -config oapi-codegen.client.yaml $(SPEC)
 	$(SQLC) generate
 
-# Drift check: regenerate into the tree and compare with what was there. Works in a dirty
-# tree too; fails when gen/ was edited by hand or the contract changed without `make generate`.
+# Drift check: regenerate and compare with what is in gen/, then put gen/ back as it was (the
+# check changes nothing). Works in a dirty tree too; fails when gen/ was edited by hand or the
+# contract or SQL changed without `make generate`.
 .PHONY: check-generated
 check-generated: ## Fail if gen/ is stale or hand-edited
-	@snap=$$(mktemp -d) && trap 'rm -rf "$$snap"' EXIT && cp -a gen "$$snap/gen" && \
+	@snap=$$(mktemp -d) && trap 'rm -rf gen && mv "$$snap/gen" gen && rm -rf "$$snap"' EXIT && cp -a gen "$$snap/gen" && \
 	$(MAKE) -s generate >/dev/null && \
 	if ! diff -ru "$$snap/gen" gen; then \
 	  echo "check-generated: gen/ does not match openapi/, queries/ and schema/ (run 'make generate' and commit)"; exit 1; \

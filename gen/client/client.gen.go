@@ -1140,6 +1140,8 @@ type ClientInterface interface {
 
 	// GetVersion Build information
 	//
+	// Version, commit and build time of the running binary, and the version of this API description.
+	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1151,6 +1153,8 @@ type ClientInterface interface {
 	GetSwaggerUI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocsAsset A static asset of the documentation pages
+	//
+	// Scripts, styles and images of `/docs` and `/redoc`, embedded in the binary.
 	//
 	// Corresponds with GET /docs/assets/{name} (the `GetDocsAsset` operationId).
 	GetDocsAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1171,10 +1175,14 @@ type ClientInterface interface {
 
 	// GetOpenAPIJSON This API description as JSON
 	//
+	// The OpenAPI 3.0.3 document the server validates every request against, as JSON.
+	//
 	// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
 	GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIYAML This API description as YAML
+	//
+	// The OpenAPI 3.0.3 document as written in the repository (`openapi/openapi.yaml`).
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
 	GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1708,6 +1716,8 @@ func (c *Client) SetUserRole(ctx context.Context, id IdPath, body SetUserRoleJSO
 
 // GetVersion Build information
 //
+// Version, commit and build time of the running binary, and the version of this API description.
+//
 // Corresponds with GET /api/version (the `GetVersion` operationId).
 func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetVersionRequest(c.Server)
@@ -1739,6 +1749,8 @@ func (c *Client) GetSwaggerUI(ctx context.Context, reqEditors ...RequestEditorFn
 }
 
 // GetDocsAsset A static asset of the documentation pages
+//
+// Scripts, styles and images of `/docs` and `/redoc`, embedded in the binary.
 //
 // Corresponds with GET /docs/assets/{name} (the `GetDocsAsset` operationId).
 func (c *Client) GetDocsAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1789,6 +1801,8 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetOpenAPIJSON This API description as JSON
 //
+// The OpenAPI 3.0.3 document the server validates every request against, as JSON.
+//
 // Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
 func (c *Client) GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIJSONRequest(c.Server)
@@ -1803,6 +1817,8 @@ func (c *Client) GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditor
 }
 
 // GetOpenAPIYAML This API description as YAML
+//
+// The OpenAPI 3.0.3 document as written in the repository (`openapi/openapi.yaml`).
 //
 // Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
 func (c *Client) GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3249,6 +3265,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetVersionWithResponse Build information
 	//
+	// Version, commit and build time of the running binary, and the version of this API description.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
@@ -3264,6 +3282,8 @@ type ClientWithResponsesInterface interface {
 	GetSwaggerUIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSwaggerUIResponse, error)
 
 	// GetDocsAssetWithResponse A static asset of the documentation pages
+	//
+	// Scripts, styles and images of `/docs` and `/redoc`, embedded in the binary.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3290,12 +3310,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetOpenAPIJSONWithResponse This API description as JSON
 	//
+	// The OpenAPI 3.0.3 document the server validates every request against, as JSON.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
 	GetOpenAPIJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIJSONResponse, error)
 
 	// GetOpenAPIYAMLWithResponse This API description as YAML
+	//
+	// The OpenAPI 3.0.3 document as written in the repository (`openapi/openapi.yaml`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5714,6 +5738,8 @@ func (c *ClientWithResponses) SetUserRoleWithResponse(ctx context.Context, id Id
 
 // GetVersionWithResponse Build information
 //
+// Version, commit and build time of the running binary, and the version of this API description.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/version (the `GetVersion` operationId).
@@ -5741,6 +5767,8 @@ func (c *ClientWithResponses) GetSwaggerUIWithResponse(ctx context.Context, reqE
 }
 
 // GetDocsAssetWithResponse A static asset of the documentation pages
+//
+// Scripts, styles and images of `/docs` and `/redoc`, embedded in the binary.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5785,6 +5813,8 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 
 // GetOpenAPIJSONWithResponse This API description as JSON
 //
+// The OpenAPI 3.0.3 document the server validates every request against, as JSON.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
@@ -5797,6 +5827,8 @@ func (c *ClientWithResponses) GetOpenAPIJSONWithResponse(ctx context.Context, re
 }
 
 // GetOpenAPIYAMLWithResponse This API description as YAML
+//
+// The OpenAPI 3.0.3 document as written in the repository (`openapi/openapi.yaml`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
