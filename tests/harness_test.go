@@ -6,11 +6,8 @@ package tests
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,13 +24,10 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/gen/client"
-	"github.com/voiceassist/gateway/internal/app"
-	"github.com/voiceassist/gateway/internal/config"
-	"github.com/voiceassist/gateway/internal/dbtest"
-	"github.com/voiceassist/gateway/internal/logging"
+	"github.com/voiceassist/gateway/internal/apptest"
 )
 
-const defaultRedisURL = "redis://127.0.0.1:6379/0"
+const defaultRedisURL = apptest.DefaultRedisURL
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -42,97 +36,24 @@ func envOr(k, def string) string {
 	return def
 }
 
-// testServer is one running gateway.
+// testServer is one running gateway with a contract-validating client.
 type testServer struct {
-	URL    string
-	App    *app.App
+	*apptest.Server
 	Client *client.ClientWithResponses
-	Env    map[string]string
-	logs   *syncBuffer
 }
 
-// Logs returns everything the server has logged so far.
-func (s *testServer) Logs() string { return s.logs.String() }
+func randomID() string { return apptest.RandomID() }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func randomID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// startServer runs a gateway with a fresh database. env overrides configuration
-// (DATABASE_URL: "" keeps the fresh one; pass "reuse:<url>" to share another server's).
+// startServer runs a gateway with a fresh database; env overrides configuration.
 func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
-	vars := map[string]string{
-		"ENVIRONMENT":      "test",
-		"REDIS_URL":        envOr("REDIS_URL", defaultRedisURL),
-		"REDIS_KEY_PREFIX": "test:" + randomID() + ":",
-		"LOG_LEVEL":        "debug",
-		"JWT_SECRET_KEY":   "test-secret-key-that-is-long-enough-0123456789",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	if vars["DATABASE_URL"] == "" {
-		vars["DATABASE_URL"] = dbtest.NewURL(t)
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	require.NoError(t, err)
-
-	logs := &syncBuffer{}
-	log := logging.New(logs, "json", vars["LOG_LEVEL"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	a, err := app.New(ctx, cfg, log)
-	require.NoError(t, err)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(l) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Shutdown(sctx)
-		<-done
-		if t.Failed() {
-			t.Logf("server logs:\n%s", tail(logs.String(), 60))
-		}
-	})
-
-	base := "http://" + l.Addr().String()
-	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(&http.Client{
+	s := apptest.Start(t, env)
+	c, err := client.NewClientWithResponses(s.URL, client.WithHTTPClient(&http.Client{
 		Transport: &validatingTransport{t: t},
 		Timeout:   30 * time.Second,
 	}))
 	require.NoError(t, err)
-	return &testServer{URL: base, App: a, Client: c, Env: vars, logs: logs}
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(s, "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
+	return &testServer{Server: s, Client: c}
 }
 
 var (

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
@@ -116,6 +117,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 	}
 
+	bg, stop := context.WithCancel(context.Background())
+	a.closers = append(a.closers, stop) // runs before the pools close
+	go a.janitor(bg)
+
 	spec, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("app: load embedded spec: %w", err)
@@ -180,4 +185,24 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// janitor deletes refresh tokens a day past expiry, hourly. Every replica runs it; the
+// delete is idempotent.
+func (a *App) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := db.New(a.Pool).DeleteExpiredRefreshTokens(ctx)
+			if err != nil && ctx.Err() == nil {
+				a.Log.Warn("delete expired refresh tokens", "error", err)
+			} else if n > 0 {
+				a.Log.Info("deleted expired refresh tokens", "count", n)
+			}
+		}
+	}
 }

@@ -29,7 +29,7 @@ type Service struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	tokens  *Tokens
-	hasher  password.Hasher
+	hasher  hashers
 	limiter *ratelimit.Limiter
 	limits  limits
 	log     *slog.Logger
@@ -52,7 +52,7 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 	}
 	return &Service{
 		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
-		tokens: tokens, limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
+		tokens: tokens, hasher: newHashers(), limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
 		limits: limits{
 			enabled:       cfg.RateLimitEnabled,
 			loginIP:       ratelimit.Rule{Name: "login_ip", Limit: cfg.LoginPerMinute, Window: time.Minute},
@@ -115,7 +115,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 	if vs := password.Check("password", pw, email); len(vs) > 0 {
 		return db.User{}, policyError(vs)
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return db.User{}, fmt.Errorf("auth: hash password: %w", err)
 	}
@@ -173,14 +173,14 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.Use
 	}
 	u, err := s.q.GetUserByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.hasher.VerifyDummy(pw) // same time as a real check: no enumeration by timing
+		s.hasher.VerifyDummy(ctx, pw) // same time as a real check: no enumeration by timing
 		s.failedLogin(ctx, email, nil, "unknown_email")
 		return Pair{}, db.User{}, errBadCredentials
 	}
 	if err != nil {
 		return Pair{}, db.User{}, err
 	}
-	ok, err := s.hasher.Verify(pw, u.PasswordHash)
+	ok, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return Pair{}, db.User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
 	}
@@ -201,7 +201,7 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.Use
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		if s.hasher.NeedsRehash(u.PasswordHash) {
-			if h, err := s.hasher.Hash(pw); err == nil {
+			if h, err := s.hasher.Hash(ctx, pw); err == nil {
 				if err := q.RehashPassword(ctx, db.RehashPasswordParams{ID: u.ID, PasswordHash: h}); err != nil {
 					return err
 				}
@@ -385,7 +385,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err := s.allow(ctx, s.limits.loginFailures, u.Email, false); err != nil {
 		return Pair{}, db.User{}, err
 	}
-	ok, err := s.hasher.Verify(current, u.PasswordHash)
+	ok, err := s.hasher.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
 		return Pair{}, db.User{}, err
 	}
@@ -399,7 +399,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if current == next {
 		return Pair{}, db.User{}, apierr.Invalid("new_password", "must differ from the current password")
 	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return Pair{}, db.User{}, err
 	}
