@@ -14,6 +14,7 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 )
 
@@ -24,6 +25,8 @@ type Server struct {
 	Pool     *pgxpool.Pool
 	Redis    redis.UniversalClient
 	Auth     *auth.Service
+	Flags    *flagstore.Store
+	FlagM    *flagstore.Metrics
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer
 	SpecJSON []byte

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -119,6 +120,300 @@ func (e ErrorEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for EvaluationEnvelopeSuccess.
+const (
+	EvaluationEnvelopeSuccessTrue EvaluationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EvaluationEnvelopeSuccess enum.
+func (e EvaluationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EvaluationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagCategory.
+const (
+	FlagCategoryAdmin       FlagCategory = "admin"
+	FlagCategoryBackend     FlagCategory = "backend"
+	FlagCategoryExperiment  FlagCategory = "experiment"
+	FlagCategoryIntegration FlagCategory = "integration"
+	FlagCategoryOps         FlagCategory = "ops"
+	FlagCategoryUi          FlagCategory = "ui"
+)
+
+// Valid indicates whether the value is a known member of the FlagCategory enum.
+func (e FlagCategory) Valid() bool {
+	switch e {
+	case FlagCategoryAdmin:
+		return true
+	case FlagCategoryBackend:
+		return true
+	case FlagCategoryExperiment:
+		return true
+	case FlagCategoryIntegration:
+		return true
+	case FlagCategoryOps:
+		return true
+	case FlagCategoryUi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagConditionOperator.
+const (
+	Contains   FlagConditionOperator = "contains"
+	EndsWith   FlagConditionOperator = "ends_with"
+	Equals     FlagConditionOperator = "equals"
+	Gt         FlagConditionOperator = "gt"
+	Gte        FlagConditionOperator = "gte"
+	In         FlagConditionOperator = "in"
+	Lt         FlagConditionOperator = "lt"
+	Lte        FlagConditionOperator = "lte"
+	NotEquals  FlagConditionOperator = "not_equals"
+	NotIn      FlagConditionOperator = "not_in"
+	Regex      FlagConditionOperator = "regex"
+	SemverEq   FlagConditionOperator = "semver_eq"
+	SemverGt   FlagConditionOperator = "semver_gt"
+	SemverGte  FlagConditionOperator = "semver_gte"
+	SemverLt   FlagConditionOperator = "semver_lt"
+	SemverLte  FlagConditionOperator = "semver_lte"
+	StartsWith FlagConditionOperator = "starts_with"
+)
+
+// Valid indicates whether the value is a known member of the FlagConditionOperator enum.
+func (e FlagConditionOperator) Valid() bool {
+	switch e {
+	case Contains:
+		return true
+	case EndsWith:
+		return true
+	case Equals:
+		return true
+	case Gt:
+		return true
+	case Gte:
+		return true
+	case In:
+		return true
+	case Lt:
+		return true
+	case Lte:
+		return true
+	case NotEquals:
+		return true
+	case NotIn:
+		return true
+	case Regex:
+		return true
+	case SemverEq:
+		return true
+	case SemverGt:
+		return true
+	case SemverGte:
+		return true
+	case SemverLt:
+		return true
+	case SemverLte:
+		return true
+	case StartsWith:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEnvelopeSuccess.
+const (
+	FlagEnvelopeSuccessTrue FlagEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagEnvelopeSuccess enum.
+func (e FlagEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEvaluationErrorCode.
+const (
+	FlagEvaluationErrorCodeFLAGNOTFOUND        FlagEvaluationErrorCode = "FLAG_NOT_FOUND"
+	FlagEvaluationErrorCodeGENERAL             FlagEvaluationErrorCode = "GENERAL"
+	FlagEvaluationErrorCodeINVALIDCONTEXT      FlagEvaluationErrorCode = "INVALID_CONTEXT"
+	FlagEvaluationErrorCodePARSEERROR          FlagEvaluationErrorCode = "PARSE_ERROR"
+	FlagEvaluationErrorCodeTARGETINGKEYMISSING FlagEvaluationErrorCode = "TARGETING_KEY_MISSING"
+	FlagEvaluationErrorCodeTYPEMISMATCH        FlagEvaluationErrorCode = "TYPE_MISMATCH"
+)
+
+// Valid indicates whether the value is a known member of the FlagEvaluationErrorCode enum.
+func (e FlagEvaluationErrorCode) Valid() bool {
+	switch e {
+	case FlagEvaluationErrorCodeFLAGNOTFOUND:
+		return true
+	case FlagEvaluationErrorCodeGENERAL:
+		return true
+	case FlagEvaluationErrorCodeINVALIDCONTEXT:
+		return true
+	case FlagEvaluationErrorCodePARSEERROR:
+		return true
+	case FlagEvaluationErrorCodeTARGETINGKEYMISSING:
+		return true
+	case FlagEvaluationErrorCodeTYPEMISMATCH:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEvaluationReason.
+const (
+	DEFAULT        FlagEvaluationReason = "DEFAULT"
+	DISABLED       FlagEvaluationReason = "DISABLED"
+	ERROR          FlagEvaluationReason = "ERROR"
+	SPLIT          FlagEvaluationReason = "SPLIT"
+	STATIC         FlagEvaluationReason = "STATIC"
+	TARGETINGMATCH FlagEvaluationReason = "TARGETING_MATCH"
+)
+
+// Valid indicates whether the value is a known member of the FlagEvaluationReason enum.
+func (e FlagEvaluationReason) Valid() bool {
+	switch e {
+	case DEFAULT:
+		return true
+	case DISABLED:
+		return true
+	case ERROR:
+		return true
+	case SPLIT:
+		return true
+	case STATIC:
+		return true
+	case TARGETINGMATCH:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagImportEnvelopeSuccess.
+const (
+	FlagImportEnvelopeSuccessTrue FlagImportEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagImportEnvelopeSuccess enum.
+func (e FlagImportEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagImportEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagListEnvelopeSuccess.
+const (
+	FlagListEnvelopeSuccessTrue FlagListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagListEnvelopeSuccess enum.
+func (e FlagListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagOverrideEnvelopeSuccess.
+const (
+	FlagOverrideEnvelopeSuccessTrue FlagOverrideEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagOverrideEnvelopeSuccess enum.
+func (e FlagOverrideEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagOverrideEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagOverrideListEnvelopeSuccess.
+const (
+	FlagOverrideListEnvelopeSuccessTrue FlagOverrideListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagOverrideListEnvelopeSuccess enum.
+func (e FlagOverrideListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagOverrideListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagType.
+const (
+	FlagTypeBoolean      FlagType = "boolean"
+	FlagTypeJson         FlagType = "json"
+	FlagTypeMultivariate FlagType = "multivariate"
+	FlagTypeNumber       FlagType = "number"
+	FlagTypeString       FlagType = "string"
+)
+
+// Valid indicates whether the value is a known member of the FlagType enum.
+func (e FlagType) Valid() bool {
+	switch e {
+	case FlagTypeBoolean:
+		return true
+	case FlagTypeJson:
+		return true
+	case FlagTypeMultivariate:
+		return true
+	case FlagTypeNumber:
+		return true
+	case FlagTypeString:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagVisibility.
+const (
+	FlagVisibilityAdmin         FlagVisibility = "admin"
+	FlagVisibilityAuthenticated FlagVisibility = "authenticated"
+	FlagVisibilityInternal      FlagVisibility = "internal"
+	FlagVisibilityPublic        FlagVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the FlagVisibility enum.
+func (e FlagVisibility) Valid() bool {
+	switch e {
+	case FlagVisibilityAdmin:
+		return true
+	case FlagVisibilityAuthenticated:
+		return true
+	case FlagVisibilityInternal:
+		return true
+	case FlagVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Healthy HealthStatus = "healthy"
@@ -128,6 +423,69 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Healthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepBulkFailureErrorCode.
+const (
+	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
+	OfrepBulkFailureErrorCodeINVALIDCONTEXT      OfrepBulkFailureErrorCode = "INVALID_CONTEXT"
+	OfrepBulkFailureErrorCodePARSEERROR          OfrepBulkFailureErrorCode = "PARSE_ERROR"
+	OfrepBulkFailureErrorCodeTARGETINGKEYMISSING OfrepBulkFailureErrorCode = "TARGETING_KEY_MISSING"
+)
+
+// Valid indicates whether the value is a known member of the OfrepBulkFailureErrorCode enum.
+func (e OfrepBulkFailureErrorCode) Valid() bool {
+	switch e {
+	case OfrepBulkFailureErrorCodeGENERAL:
+		return true
+	case OfrepBulkFailureErrorCodeINVALIDCONTEXT:
+		return true
+	case OfrepBulkFailureErrorCodePARSEERROR:
+		return true
+	case OfrepBulkFailureErrorCodeTARGETINGKEYMISSING:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepEvaluationFailureErrorCode.
+const (
+	OfrepEvaluationFailureErrorCodeGENERAL             OfrepEvaluationFailureErrorCode = "GENERAL"
+	OfrepEvaluationFailureErrorCodeINVALIDCONTEXT      OfrepEvaluationFailureErrorCode = "INVALID_CONTEXT"
+	OfrepEvaluationFailureErrorCodePARSEERROR          OfrepEvaluationFailureErrorCode = "PARSE_ERROR"
+	OfrepEvaluationFailureErrorCodeTARGETINGKEYMISSING OfrepEvaluationFailureErrorCode = "TARGETING_KEY_MISSING"
+)
+
+// Valid indicates whether the value is a known member of the OfrepEvaluationFailureErrorCode enum.
+func (e OfrepEvaluationFailureErrorCode) Valid() bool {
+	switch e {
+	case OfrepEvaluationFailureErrorCodeGENERAL:
+		return true
+	case OfrepEvaluationFailureErrorCodeINVALIDCONTEXT:
+		return true
+	case OfrepEvaluationFailureErrorCodePARSEERROR:
+		return true
+	case OfrepEvaluationFailureErrorCodeTARGETINGKEYMISSING:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepFlagNotFoundErrorCode.
+const (
+	OfrepFlagNotFoundErrorCodeFLAGNOTFOUND OfrepFlagNotFoundErrorCode = "FLAG_NOT_FOUND"
+)
+
+// Valid indicates whether the value is a known member of the OfrepFlagNotFoundErrorCode enum.
+func (e OfrepFlagNotFoundErrorCode) Valid() bool {
+	switch e {
+	case OfrepFlagNotFoundErrorCodeFLAGNOTFOUND:
 		return true
 	default:
 		return false
@@ -251,11 +609,32 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for ExportFlagsParamsFormat.
+const (
+	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
+	ExportFlagsParamsFormatYaml ExportFlagsParamsFormat = "yaml"
+)
+
+// Valid indicates whether the value is a known member of the ExportFlagsParamsFormat enum.
+func (e ExportFlagsParamsFormat) Valid() bool {
+	switch e {
+	case ExportFlagsParamsFormatJson:
+		return true
+	case ExportFlagsParamsFormatYaml:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
 	FullName *string `json:"full_name,omitempty"`
 	IsActive *bool   `json:"is_active,omitempty"`
 }
+
+// AnyValue Any JSON value; its type must fit the flag type.
+type AnyValue = interface{}
 
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
@@ -430,6 +809,342 @@ type ErrorEnvelope struct {
 // ErrorEnvelopeSuccess defines model for ErrorEnvelope.Success.
 type ErrorEnvelopeSuccess bool
 
+// EvaluateRequest defines model for EvaluateRequest.
+type EvaluateRequest struct {
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	Context *EvaluationContext `json:"context,omitempty"`
+	Keys    *[]string          `json:"keys,omitempty"`
+}
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+type EvaluationContext struct {
+	TargetingKey         *string                `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// EvaluationEnvelope defines model for EvaluationEnvelope.
+type EvaluationEnvelope struct {
+	Data EvaluationResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   EvaluationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// EvaluationEnvelopeSuccess defines model for EvaluationEnvelope.Success.
+type EvaluationEnvelopeSuccess bool
+
+// EvaluationResult defines model for EvaluationResult.
+type EvaluationResult struct {
+	Flags []FlagEvaluation `json:"flags"`
+
+	// Revision The flag revision (event id) the evaluation used.
+	Revision     int64  `json:"revision"`
+	TargetingKey string `json:"targeting_key"`
+}
+
+// FeatureFlag defines model for FeatureFlag.
+type FeatureFlag struct {
+	Archived  bool         `json:"archived"`
+	Category  FlagCategory `json:"category"`
+	CreatedAt time.Time    `json:"created_at"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue  `json:"default_value"`
+	Description       string     `json:"description"`
+	Enabled           bool       `json:"enabled"`
+	Key               string     `json:"key"`
+	Owner             string     `json:"owner"`
+	RolloutPercentage float64    `json:"rollout_percentage"`
+	Rules             []FlagRule `json:"rules"`
+	Salt              string     `json:"salt"`
+	Tags              []string   `json:"tags"`
+	Type              FlagType   `json:"type"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue     `json:"value"`
+	Variants []FlagVariant `json:"variants"`
+	Version  int64         `json:"version"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility FlagVisibility `json:"visibility"`
+}
+
+// FlagCategory defines model for FlagCategory.
+type FlagCategory string
+
+// FlagCondition defines model for FlagCondition.
+type FlagCondition struct {
+	// Attribute A context attribute; `targetingKey` is the unit id.
+	Attribute string                `json:"attribute"`
+	Operator  FlagConditionOperator `json:"operator"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value"`
+}
+
+// FlagConditionOperator defines model for FlagCondition.Operator.
+type FlagConditionOperator string
+
+// FlagEnvelope defines model for FlagEnvelope.
+type FlagEnvelope struct {
+	Data FeatureFlag `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError          `json:"error"`
+	Metadata  ResponseMeta        `json:"metadata"`
+	Success   FlagEnvelopeSuccess `json:"success"`
+	Timestamp time.Time           `json:"timestamp"`
+}
+
+// FlagEnvelopeSuccess defines model for FlagEnvelope.Success.
+type FlagEnvelopeSuccess bool
+
+// FlagEvaluation defines model for FlagEvaluation.
+type FlagEvaluation struct {
+	ErrorCode *FlagEvaluationErrorCode `json:"error_code,omitempty"`
+	Key       string                   `json:"key"`
+	Reason    FlagEvaluationReason     `json:"reason"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant string    `json:"variant"`
+	Version int64     `json:"version"`
+}
+
+// FlagEvaluationErrorCode defines model for FlagEvaluation.ErrorCode.
+type FlagEvaluationErrorCode string
+
+// FlagEvaluationReason defines model for FlagEvaluation.Reason.
+type FlagEvaluationReason string
+
+// FlagExport defines model for FlagExport.
+type FlagExport struct {
+	ExportedAt time.Time        `json:"exported_at"`
+	Flags      []FlagExportItem `json:"flags"`
+
+	// Version Format version (1).
+	Version int `json:"version"`
+}
+
+// FlagExportItem defines model for FlagExportItem.
+type FlagExportItem struct {
+	Archived *bool `json:"archived,omitempty"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue             `json:"default_value,omitempty"`
+	Description       *string               `json:"description,omitempty"`
+	Enabled           *bool                 `json:"enabled,omitempty"`
+	Key               string                `json:"key"`
+	Overrides         *[]FlagExportOverride `json:"overrides,omitempty"`
+	Owner             *string               `json:"owner,omitempty"`
+	RolloutPercentage *float64              `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule           `json:"rules,omitempty"`
+	Salt              *string               `json:"salt,omitempty"`
+	Tags              *[]string             `json:"tags,omitempty"`
+	Type              FlagType              `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagExportOverride defines model for FlagExportOverride.
+type FlagExportOverride struct {
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	Reason       *string    `json:"reason,omitempty"`
+	TargetingKey string     `json:"targeting_key"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// FlagImport defines model for FlagImport.
+type FlagImport struct {
+	ExportedAt *time.Time       `json:"exported_at,omitempty"`
+	Flags      []FlagExportItem `json:"flags"`
+	Version    *int             `json:"version,omitempty"`
+}
+
+// FlagImportEnvelope defines model for FlagImportEnvelope.
+type FlagImportEnvelope struct {
+	Data FlagImportResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   FlagImportEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// FlagImportEnvelopeSuccess defines model for FlagImportEnvelope.Success.
+type FlagImportEnvelopeSuccess bool
+
+// FlagImportResult defines model for FlagImportResult.
+type FlagImportResult struct {
+	Created   []string `json:"created"`
+	DryRun    bool     `json:"dry_run"`
+	Unchanged []string `json:"unchanged"`
+	Updated   []string `json:"updated"`
+}
+
+// FlagInput defines model for FlagInput.
+type FlagInput struct {
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue *AnyValue `json:"default_value,omitempty"`
+	Description  *string   `json:"description,omitempty"`
+	Enabled      *bool     `json:"enabled,omitempty"`
+
+	// Key Example: experiment.new_checkout
+	Key               string      `json:"key"`
+	Owner             *string     `json:"owner,omitempty"`
+	RolloutPercentage *float64    `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule `json:"rules,omitempty"`
+	Salt              *string     `json:"salt,omitempty"`
+	Tags              *[]string   `json:"tags,omitempty"`
+	Type              FlagType    `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagListEnvelope defines model for FlagListEnvelope.
+type FlagListEnvelope struct {
+	Data []FeatureFlag `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   FlagListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// FlagListEnvelopeSuccess defines model for FlagListEnvelope.Success.
+type FlagListEnvelopeSuccess bool
+
+// FlagOverride defines model for FlagOverride.
+type FlagOverride struct {
+	CreatedAt    time.Time  `json:"created_at"`
+	Expired      bool       `json:"expired"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	FlagKey      string     `json:"flag_key"`
+	Reason       string     `json:"reason"`
+	TargetingKey string     `json:"targeting_key"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant string    `json:"variant"`
+}
+
+// FlagOverrideEnvelope defines model for FlagOverrideEnvelope.
+type FlagOverrideEnvelope struct {
+	Data FlagOverride `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   FlagOverrideEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// FlagOverrideEnvelopeSuccess defines model for FlagOverrideEnvelope.Success.
+type FlagOverrideEnvelopeSuccess bool
+
+// FlagOverrideInput defines model for FlagOverrideInput.
+type FlagOverrideInput struct {
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Reason    *string    `json:"reason,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// FlagOverrideListEnvelope defines model for FlagOverrideListEnvelope.
+type FlagOverrideListEnvelope struct {
+	Data []FlagOverride `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   FlagOverrideListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// FlagOverrideListEnvelopeSuccess defines model for FlagOverrideListEnvelope.Success.
+type FlagOverrideListEnvelopeSuccess bool
+
+// FlagPatch defines model for FlagPatch.
+type FlagPatch struct {
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue   `json:"default_value,omitempty"`
+	Description       *string     `json:"description,omitempty"`
+	Enabled           *bool       `json:"enabled,omitempty"`
+	Owner             *string     `json:"owner,omitempty"`
+	RolloutPercentage *float64    `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule `json:"rules,omitempty"`
+	Salt              *string     `json:"salt,omitempty"`
+	Tags              *[]string   `json:"tags,omitempty"`
+	Type              *FlagType   `json:"type,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Version The version this change is based on (409 when the flag is at another).
+	Version *int64 `json:"version,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagRule defines model for FlagRule.
+type FlagRule struct {
+	Conditions []FlagCondition `json:"conditions"`
+	Id         string          `json:"id"`
+	Name       *string         `json:"name,omitempty"`
+
+	// Priority Lower first; ties keep list order.
+	Priority *int `json:"priority,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value,omitempty"`
+
+	// Variant For multivariate flags, the variant the rule serves.
+	Variant *string `json:"variant,omitempty"`
+}
+
+// FlagType defines model for FlagType.
+type FlagType string
+
+// FlagVariant defines model for FlagVariant.
+type FlagVariant struct {
+	Description *string `json:"description,omitempty"`
+	Id          string  `json:"id"`
+	Name        *string `json:"name,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value,omitempty"`
+
+	// Weight Percent of units, up to 3 decimals; the weights of a flag sum to 100.
+	Weight float64 `json:"weight"`
+}
+
+// FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+type FlagVisibility string
+
 // Health defines model for Health.
 type Health struct {
 	Status    HealthStatus `json:"status"`
@@ -462,6 +1177,91 @@ type LoginRequest struct {
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
+
+// OfrepBulkFailure defines model for OfrepBulkFailure.
+type OfrepBulkFailure struct {
+	ErrorCode    OfrepBulkFailureErrorCode `json:"errorCode"`
+	ErrorDetails *string                   `json:"errorDetails,omitempty"`
+}
+
+// OfrepBulkFailureErrorCode defines model for OfrepBulkFailure.ErrorCode.
+type OfrepBulkFailureErrorCode string
+
+// OfrepBulkItem defines model for OfrepBulkItem.
+type OfrepBulkItem struct {
+	ErrorCode    *string `json:"errorCode,omitempty"`
+	ErrorDetails *string `json:"errorDetails,omitempty"`
+	Key          string  `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+	Reason   *string        `json:"reason,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// OfrepBulkResponse defines model for OfrepBulkResponse.
+type OfrepBulkResponse struct {
+	Flags []OfrepBulkItem `json:"flags"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepEvaluationFailure defines model for OfrepEvaluationFailure.
+type OfrepEvaluationFailure struct {
+	ErrorCode    OfrepEvaluationFailureErrorCode `json:"errorCode"`
+	ErrorDetails *string                         `json:"errorDetails,omitempty"`
+	Key          string                          `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepEvaluationFailureErrorCode defines model for OfrepEvaluationFailure.ErrorCode.
+type OfrepEvaluationFailureErrorCode string
+
+// OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
+type OfrepEvaluationRequest struct {
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	Context *EvaluationContext `json:"context,omitempty"`
+}
+
+// OfrepEvaluationSuccess defines model for OfrepEvaluationSuccess.
+type OfrepEvaluationSuccess struct {
+	Key string `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+	Reason   string         `json:"reason"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// OfrepFlagNotFound defines model for OfrepFlagNotFound.
+type OfrepFlagNotFound struct {
+	ErrorCode    OfrepFlagNotFoundErrorCode `json:"errorCode"`
+	ErrorDetails *string                    `json:"errorDetails,omitempty"`
+	Key          string                     `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepFlagNotFoundErrorCode defines model for OfrepFlagNotFound.ErrorCode.
+type OfrepFlagNotFoundErrorCode string
+
+// OfrepGeneralError defines model for OfrepGeneralError.
+type OfrepGeneralError struct {
+	ErrorDetails *string `json:"errorDetails,omitempty"`
+}
+
+// OfrepMetadata Arbitrary flag metadata (here the flag's version and category).
+type OfrepMetadata map[string]interface{}
 
 // Pagination defines model for Pagination.
 type Pagination struct {
@@ -619,11 +1419,17 @@ type VersionInfo struct {
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// FlagKeyPath defines model for FlagKeyPath.
+type FlagKeyPath = string
+
 // IdPath defines model for IdPath.
 type IdPath = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
+
+// TargetingKeyPath defines model for TargetingKeyPath.
+type TargetingKeyPath = string
 
 // BadRequest defines model for BadRequest.
 type BadRequest = ErrorEnvelope
@@ -639,6 +1445,9 @@ type NotFound = ErrorEnvelope
 
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = ErrorEnvelope
+
+// PreconditionFailed defines model for PreconditionFailed.
+type PreconditionFailed = ErrorEnvelope
 
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
@@ -675,6 +1484,53 @@ type ListAuditLogsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListFlagsParams defines parameters for ListFlags.
+type ListFlagsParams struct {
+	Category   *FlagCategory   `form:"category,omitempty" json:"category,omitempty"`
+	Visibility *FlagVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+	Enabled    *bool           `form:"enabled,omitempty" json:"enabled,omitempty"`
+
+	// Archived Archived flags are hidden unless this is true.
+	Archived *bool `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Q Case-insensitive text matched against key, description, owner and tags.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ExportFlagsParams defines parameters for ExportFlags.
+type ExportFlagsParams struct {
+	Format *ExportFlagsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ExportFlagsParamsFormat defines parameters for ExportFlags.
+type ExportFlagsParamsFormat string
+
+// ImportFlagsParams defines parameters for ImportFlags.
+type ImportFlagsParams struct {
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
+// UpdateFlagParams defines parameters for UpdateFlag.
+type UpdateFlagParams struct {
+	// IfMatch The ETag (version) the change is based on.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListFlagOverridesParams defines parameters for ListFlagOverrides.
+type ListFlagOverridesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -689,6 +1545,23 @@ type ListUsersParams struct {
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// OfrepEvaluateFlagsParams defines parameters for OfrepEvaluateFlags.
+type OfrepEvaluateFlagsParams struct {
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// CreateFlagJSONRequestBody defines body for CreateFlag for application/json ContentType.
+type CreateFlagJSONRequestBody = FlagInput
+
+// ImportFlagsJSONRequestBody defines body for ImportFlags for application/json ContentType.
+type ImportFlagsJSONRequestBody = FlagImport
+
+// UpdateFlagJSONRequestBody defines body for UpdateFlag for application/json ContentType.
+type UpdateFlagJSONRequestBody = FlagPatch
+
+// PutFlagOverrideJSONRequestBody defines body for PutFlagOverride for application/json ContentType.
+type PutFlagOverrideJSONRequestBody = FlagOverrideInput
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
@@ -705,6 +1578,9 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
 
+// EvaluateFlagsJSONRequestBody defines body for EvaluateFlags for application/json ContentType.
+type EvaluateFlagsJSONRequestBody = EvaluateRequest
+
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
 
@@ -713,6 +1589,80 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// OfrepEvaluateFlagsJSONRequestBody defines body for OfrepEvaluateFlags for application/json ContentType.
+type OfrepEvaluateFlagsJSONRequestBody = OfrepEvaluationRequest
+
+// OfrepEvaluateFlagJSONRequestBody defines body for OfrepEvaluateFlag for application/json ContentType.
+type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
+
+// Getter for additional properties for EvaluationContext. Returns the specified
+// element and whether it was found
+func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for EvaluationContext
+func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for EvaluationContext to handle AdditionalProperties
+func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["targetingKey"]; found {
+		err = json.Unmarshal(raw, &a.TargetingKey)
+		if err != nil {
+			return fmt.Errorf("error reading 'targetingKey': %w", err)
+		}
+		delete(object, "targetingKey")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for EvaluationContext to handle AdditionalProperties
+func (a EvaluationContext) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.TargetingKey != nil {
+		object["targetingKey"], err = json.Marshal(a.TargetingKey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'targetingKey': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for JWK. Returns the specified
 // element and whether it was found
@@ -836,6 +1786,45 @@ type ServerInterface interface {
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx echo.Context) error
+	// ListFlags List feature flags
+	// (GET /api/admin/feature-flags)
+	ListFlags(ctx echo.Context, params ListFlagsParams) error
+	// CreateFlag Create a feature flag
+	// (POST /api/admin/feature-flags)
+	CreateFlag(ctx echo.Context) error
+	// ExportFlags Export every flag
+	// (GET /api/admin/feature-flags/export)
+	ExportFlags(ctx echo.Context, params ExportFlagsParams) error
+	// ImportFlags Import flags
+	// (POST /api/admin/feature-flags/import)
+	ImportFlags(ctx echo.Context, params ImportFlagsParams) error
+	// DeleteFlag Delete a feature flag
+	// (DELETE /api/admin/feature-flags/{flag})
+	DeleteFlag(ctx echo.Context, flag FlagKeyPath) error
+	// GetFlag Get a feature flag
+	// (GET /api/admin/feature-flags/{flag})
+	GetFlag(ctx echo.Context, flag FlagKeyPath) error
+	// UpdateFlag Update a feature flag
+	// (PATCH /api/admin/feature-flags/{flag})
+	UpdateFlag(ctx echo.Context, flag FlagKeyPath, params UpdateFlagParams) error
+	// ArchiveFlag Archive a flag
+	// (POST /api/admin/feature-flags/{flag}/archive)
+	ArchiveFlag(ctx echo.Context, flag FlagKeyPath) error
+	// ListFlagOverrides List per-user overrides of a flag
+	// (GET /api/admin/feature-flags/{flag}/overrides)
+	ListFlagOverrides(ctx echo.Context, flag FlagKeyPath, params ListFlagOverridesParams) error
+	// DeleteFlagOverride Remove a per-user override
+	// (DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key})
+	DeleteFlagOverride(ctx echo.Context, flag FlagKeyPath, targetingKey TargetingKeyPath) error
+	// PutFlagOverride Set a per-user override
+	// (PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key})
+	PutFlagOverride(ctx echo.Context, flag FlagKeyPath, targetingKey TargetingKeyPath) error
+	// ToggleFlag Switch a flag on or off
+	// (POST /api/admin/feature-flags/{flag}/toggle)
+	ToggleFlag(ctx echo.Context, flag FlagKeyPath) error
+	// UnarchiveFlag Restore an archived flag
+	// (POST /api/admin/feature-flags/{flag}/unarchive)
+	UnarchiveFlag(ctx echo.Context, flag FlagKeyPath) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context) error
@@ -863,6 +1852,9 @@ type ServerInterface interface {
 	// Register Create an account
 	// (POST /api/auth/register)
 	Register(ctx echo.Context) error
+	// EvaluateFlags Evaluate flags for the caller
+	// (POST /api/flags/evaluate)
+	EvaluateFlags(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -899,6 +1891,12 @@ type ServerInterface interface {
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx echo.Context) error
+	// OfrepEvaluateFlags OFREP bulk evaluation
+	// (POST /ofrep/v1/evaluate/flags)
+	OfrepEvaluateFlags(ctx echo.Context, params OfrepEvaluateFlagsParams) error
+	// OfrepEvaluateFlag OFREP single flag evaluation
+	// (POST /ofrep/v1/evaluate/flags/{key})
+	OfrepEvaluateFlag(ctx echo.Context, key string) error
 	// GetOpenAPIJSON This API description as JSON
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx echo.Context) error
@@ -1003,6 +2001,307 @@ func (w *ServerInterfaceWrapper) VerifyAuditLog(ctx echo.Context) error {
 	return err
 }
 
+// ListFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFlags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFlagsParams
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", ctx.QueryParams(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", ctx.QueryParams(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enabled: %s", err))
+	}
+
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFlags(ctx, params)
+	return err
+}
+
+// CreateFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateFlag(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateFlag(ctx)
+	return err
+}
+
+// ExportFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportFlags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportFlagsParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportFlags(ctx, params)
+	return err
+}
+
+// ImportFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportFlags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportFlagsParams
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportFlags(ctx, params)
+	return err
+}
+
+// DeleteFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteFlag(ctx, flag)
+	return err
+}
+
+// GetFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFlag(ctx, flag)
+	return err
+}
+
+// UpdateFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateFlagParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateFlag(ctx, flag, params)
+	return err
+}
+
+// ArchiveFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) ArchiveFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArchiveFlag(ctx, flag)
+	return err
+}
+
+// ListFlagOverrides converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFlagOverrides(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFlagOverridesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFlagOverrides(ctx, flag, params)
+	return err
+}
+
+// DeleteFlagOverride converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteFlagOverride(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "targeting_key" -------------
+	var targetingKey TargetingKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "targeting_key", ctx.Param("targeting_key"), &targetingKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter targeting_key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteFlagOverride(ctx, flag, targetingKey)
+	return err
+}
+
+// PutFlagOverride converts echo context to params.
+func (w *ServerInterfaceWrapper) PutFlagOverride(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "targeting_key" -------------
+	var targetingKey TargetingKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "targeting_key", ctx.Param("targeting_key"), &targetingKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter targeting_key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutFlagOverride(ctx, flag, targetingKey)
+	return err
+}
+
+// ToggleFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) ToggleFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ToggleFlag(ctx, flag)
+	return err
+}
+
+// UnarchiveFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) UnarchiveFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnarchiveFlag(ctx, flag)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -1088,6 +2387,15 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Register(ctx)
+	return err
+}
+
+// EvaluateFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) EvaluateFlags(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EvaluateFlags(ctx)
 	return err
 }
 
@@ -1271,6 +2579,51 @@ func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
 	return err
 }
 
+// OfrepEvaluateFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) OfrepEvaluateFlags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OfrepEvaluateFlagsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OfrepEvaluateFlags(ctx, params)
+	return err
+}
+
+// OfrepEvaluateFlag converts echo context to params.
+func (w *ServerInterfaceWrapper) OfrepEvaluateFlag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OfrepEvaluateFlag(ctx, key)
+	return err
+}
+
 // GetOpenAPIJSON converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
 	var err error
@@ -1382,6 +2735,22 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/users/:id/role", wrapper.SetUserRole, options.OperationMiddlewares["setUserRole"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags", wrapper.ListFlags, options.OperationMiddlewares["listFlags"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags", wrapper.CreateFlag, options.OperationMiddlewares["createFlag"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/export", wrapper.ExportFlags, options.OperationMiddlewares["exportFlags"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/import", wrapper.ImportFlags, options.OperationMiddlewares["importFlags"]...)
+	router.DELETE(options.BaseURL+"/api/admin/feature-flags/:flag", wrapper.DeleteFlag, options.OperationMiddlewares["deleteFlag"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag", wrapper.GetFlag, options.OperationMiddlewares["getFlag"]...)
+	router.PATCH(options.BaseURL+"/api/admin/feature-flags/:flag", wrapper.UpdateFlag, options.OperationMiddlewares["updateFlag"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/toggle", wrapper.ToggleFlag, options.OperationMiddlewares["toggleFlag"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/archive", wrapper.ArchiveFlag, options.OperationMiddlewares["archiveFlag"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/unarchive", wrapper.UnarchiveFlag, options.OperationMiddlewares["unarchiveFlag"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/overrides", wrapper.ListFlagOverrides, options.OperationMiddlewares["listFlagOverrides"]...)
+	router.DELETE(options.BaseURL+"/api/admin/feature-flags/:flag/overrides/:targeting_key", wrapper.DeleteFlagOverride, options.OperationMiddlewares["deleteFlagOverride"]...)
+	router.PUT(options.BaseURL+"/api/admin/feature-flags/:flag/overrides/:targeting_key", wrapper.PutFlagOverride, options.OperationMiddlewares["putFlagOverride"]...)
+	router.POST(options.BaseURL+"/api/flags/evaluate", wrapper.EvaluateFlags, options.OperationMiddlewares["evaluateFlags"]...)
+	router.POST(options.BaseURL+"/ofrep/v1/evaluate/flags/:key", wrapper.OfrepEvaluateFlag, options.OperationMiddlewares["ofrepEvaluateFlag"]...)
+	router.POST(options.BaseURL+"/ofrep/v1/evaluate/flags", wrapper.OfrepEvaluateFlags, options.OperationMiddlewares["ofrepEvaluateFlags"]...)
 
 }
 
@@ -1394,6 +2763,8 @@ type ForbiddenJSONResponse ErrorEnvelope
 type NotFoundJSONResponse ErrorEnvelope
 
 type PayloadTooLargeJSONResponse ErrorEnvelope
+
+type PreconditionFailedJSONResponse ErrorEnvelope
 
 type ServiceUnavailableJSONResponse ErrorEnvelope
 
@@ -1595,6 +2966,1483 @@ func (response VerifyAuditLog403JSONResponse) VisitVerifyAuditLogResponse(w http
 type VerifyAuditLog503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagsRequestObject struct {
+	Params ListFlagsParams
+}
+
+type ListFlagsResponseObject interface {
+	VisitListFlagsResponse(w http.ResponseWriter) error
+}
+
+type ListFlags200JSONResponse FlagListEnvelope
+
+func (response ListFlags200JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFlags400JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListFlags401JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFlags403JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListFlags422JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListFlags503JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlagRequestObject struct {
+	Body *CreateFlagJSONRequestBody
+}
+
+type CreateFlagResponseObject interface {
+	VisitCreateFlagResponse(w http.ResponseWriter) error
+}
+
+type CreateFlag201JSONResponse FlagEnvelope
+
+func (response CreateFlag201JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateFlag400JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateFlag401JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateFlag403JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateFlag409JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateFlag413JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateFlag415JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateFlag422JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateFlag503JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlagsRequestObject struct {
+	Params ExportFlagsParams
+}
+
+type ExportFlagsResponseObject interface {
+	VisitExportFlagsResponse(w http.ResponseWriter) error
+}
+
+type ExportFlags200JSONResponse FlagExport
+
+func (response ExportFlags200JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportFlags200ApplicationyamlResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportFlags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportFlags401JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportFlags403JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExportFlags422JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportFlags503JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlagsRequestObject struct {
+	Params   ImportFlagsParams
+	JSONBody *ImportFlagsJSONRequestBody
+	Body     io.Reader
+}
+
+type ImportFlagsResponseObject interface {
+	VisitImportFlagsResponse(w http.ResponseWriter) error
+}
+
+type ImportFlags200JSONResponse FlagImportEnvelope
+
+func (response ImportFlags200JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ImportFlags400JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ImportFlags401JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ImportFlags403JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ImportFlags413JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ImportFlags415JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ImportFlags422JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type DeleteFlagResponseObject interface {
+	VisitDeleteFlagResponse(w http.ResponseWriter) error
+}
+
+type DeleteFlag204Response struct {
+}
+
+func (response DeleteFlag204Response) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteFlag401JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteFlag403JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteFlag404JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteFlag422JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteFlag503JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type GetFlagResponseObject interface {
+	VisitGetFlagResponse(w http.ResponseWriter) error
+}
+
+type GetFlag200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetFlag200JSONResponse struct {
+	Body    FlagEnvelope
+	Headers GetFlag200ResponseHeaders
+}
+
+func (response GetFlag200JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFlag401JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlag403JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetFlag404JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetFlag422JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetFlag503JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlagRequestObject struct {
+	Flag   FlagKeyPath `json:"flag"`
+	Params UpdateFlagParams
+	Body   *UpdateFlagJSONRequestBody
+}
+
+type UpdateFlagResponseObject interface {
+	VisitUpdateFlagResponse(w http.ResponseWriter) error
+}
+
+type UpdateFlag200JSONResponse FlagEnvelope
+
+func (response UpdateFlag200JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateFlag400JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateFlag401JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateFlag403JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateFlag404JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateFlag409JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateFlag412JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateFlag413JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateFlag415JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateFlag422JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateFlag503JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlagRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type ArchiveFlagResponseObject interface {
+	VisitArchiveFlagResponse(w http.ResponseWriter) error
+}
+
+type ArchiveFlag200JSONResponse FlagEnvelope
+
+func (response ArchiveFlag200JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ArchiveFlag401JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ArchiveFlag403JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ArchiveFlag404JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ArchiveFlag422JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverridesRequestObject struct {
+	Flag   FlagKeyPath `json:"flag"`
+	Params ListFlagOverridesParams
+}
+
+type ListFlagOverridesResponseObject interface {
+	VisitListFlagOverridesResponse(w http.ResponseWriter) error
+}
+
+type ListFlagOverrides200JSONResponse FlagOverrideListEnvelope
+
+func (response ListFlagOverrides200JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFlagOverrides400JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListFlagOverrides401JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListFlagOverrides403JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListFlagOverrides404JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListFlagOverrides422JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListFlagOverrides503JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverrideRequestObject struct {
+	Flag         FlagKeyPath      `json:"flag"`
+	TargetingKey TargetingKeyPath `json:"targeting_key"`
+}
+
+type DeleteFlagOverrideResponseObject interface {
+	VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error
+}
+
+type DeleteFlagOverride204Response struct {
+}
+
+func (response DeleteFlagOverride204Response) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteFlagOverride401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteFlagOverride401JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteFlagOverride403JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteFlagOverride404JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteFlagOverride422JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteFlagOverride503JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverrideRequestObject struct {
+	Flag         FlagKeyPath      `json:"flag"`
+	TargetingKey TargetingKeyPath `json:"targeting_key"`
+	Body         *PutFlagOverrideJSONRequestBody
+}
+
+type PutFlagOverrideResponseObject interface {
+	VisitPutFlagOverrideResponse(w http.ResponseWriter) error
+}
+
+type PutFlagOverride200JSONResponse FlagOverrideEnvelope
+
+func (response PutFlagOverride200JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PutFlagOverride400JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutFlagOverride401JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutFlagOverride403JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PutFlagOverride404JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutFlagOverride413JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PutFlagOverride415JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response PutFlagOverride422JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlagRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type ToggleFlagResponseObject interface {
+	VisitToggleFlagResponse(w http.ResponseWriter) error
+}
+
+type ToggleFlag200JSONResponse FlagEnvelope
+
+func (response ToggleFlag200JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ToggleFlag401JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ToggleFlag403JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ToggleFlag404JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ToggleFlag422JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ToggleFlag503JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlagRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type UnarchiveFlagResponseObject interface {
+	VisitUnarchiveFlagResponse(w http.ResponseWriter) error
+}
+
+type UnarchiveFlag200JSONResponse FlagEnvelope
+
+func (response UnarchiveFlag200JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnarchiveFlag401JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnarchiveFlag403JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UnarchiveFlag404JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UnarchiveFlag422JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2488,6 +5336,119 @@ func (response Register429JSONResponse) VisitRegisterResponse(w http.ResponseWri
 type Register503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlagsRequestObject struct {
+	Body *EvaluateFlagsJSONRequestBody
+}
+
+type EvaluateFlagsResponseObject interface {
+	VisitEvaluateFlagsResponse(w http.ResponseWriter) error
+}
+
+type EvaluateFlags200JSONResponse EvaluationEnvelope
+
+func (response EvaluateFlags200JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EvaluateFlags400JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EvaluateFlags401JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EvaluateFlags413JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response EvaluateFlags415JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response EvaluateFlags422JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3505,6 +6466,224 @@ func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.Respons
 	return err
 }
 
+type OfrepEvaluateFlagsRequestObject struct {
+	Params OfrepEvaluateFlagsParams
+	Body   *OfrepEvaluateFlagsJSONRequestBody
+}
+
+type OfrepEvaluateFlagsResponseObject interface {
+	VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error
+}
+
+type OfrepEvaluateFlags200ResponseHeaders struct {
+	ETag *string
+}
+
+type OfrepEvaluateFlags200JSONResponse struct {
+	Body    OfrepBulkResponse
+	Headers OfrepEvaluateFlags200ResponseHeaders
+}
+
+func (response OfrepEvaluateFlags200JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags304Response struct {
+}
+
+func (response OfrepEvaluateFlags304Response) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type OfrepEvaluateFlags400JSONResponse OfrepBulkFailure
+
+func (response OfrepEvaluateFlags400JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags401JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags401JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags413JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags413JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags415JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags415JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags503JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlagRequestObject struct {
+	Key  string `json:"key"`
+	Body *OfrepEvaluateFlagJSONRequestBody
+}
+
+type OfrepEvaluateFlagResponseObject interface {
+	VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error
+}
+
+type OfrepEvaluateFlag200JSONResponse OfrepEvaluationSuccess
+
+func (response OfrepEvaluateFlag200JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag400JSONResponse OfrepEvaluationFailure
+
+func (response OfrepEvaluateFlag400JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag401JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag401JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag404JSONResponse OfrepFlagNotFound
+
+func (response OfrepEvaluateFlag404JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag413JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag413JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag415JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag415JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag503JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag503JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIJSONRequestObject struct {
 }
 
@@ -3640,6 +6819,45 @@ type StrictServerInterface interface {
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx context.Context, request VerifyAuditLogRequestObject) (VerifyAuditLogResponseObject, error)
+	// ListFlags List feature flags
+	// (GET /api/admin/feature-flags)
+	ListFlags(ctx context.Context, request ListFlagsRequestObject) (ListFlagsResponseObject, error)
+	// CreateFlag Create a feature flag
+	// (POST /api/admin/feature-flags)
+	CreateFlag(ctx context.Context, request CreateFlagRequestObject) (CreateFlagResponseObject, error)
+	// ExportFlags Export every flag
+	// (GET /api/admin/feature-flags/export)
+	ExportFlags(ctx context.Context, request ExportFlagsRequestObject) (ExportFlagsResponseObject, error)
+	// ImportFlags Import flags
+	// (POST /api/admin/feature-flags/import)
+	ImportFlags(ctx context.Context, request ImportFlagsRequestObject) (ImportFlagsResponseObject, error)
+	// DeleteFlag Delete a feature flag
+	// (DELETE /api/admin/feature-flags/{flag})
+	DeleteFlag(ctx context.Context, request DeleteFlagRequestObject) (DeleteFlagResponseObject, error)
+	// GetFlag Get a feature flag
+	// (GET /api/admin/feature-flags/{flag})
+	GetFlag(ctx context.Context, request GetFlagRequestObject) (GetFlagResponseObject, error)
+	// UpdateFlag Update a feature flag
+	// (PATCH /api/admin/feature-flags/{flag})
+	UpdateFlag(ctx context.Context, request UpdateFlagRequestObject) (UpdateFlagResponseObject, error)
+	// ArchiveFlag Archive a flag
+	// (POST /api/admin/feature-flags/{flag}/archive)
+	ArchiveFlag(ctx context.Context, request ArchiveFlagRequestObject) (ArchiveFlagResponseObject, error)
+	// ListFlagOverrides List per-user overrides of a flag
+	// (GET /api/admin/feature-flags/{flag}/overrides)
+	ListFlagOverrides(ctx context.Context, request ListFlagOverridesRequestObject) (ListFlagOverridesResponseObject, error)
+	// DeleteFlagOverride Remove a per-user override
+	// (DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key})
+	DeleteFlagOverride(ctx context.Context, request DeleteFlagOverrideRequestObject) (DeleteFlagOverrideResponseObject, error)
+	// PutFlagOverride Set a per-user override
+	// (PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key})
+	PutFlagOverride(ctx context.Context, request PutFlagOverrideRequestObject) (PutFlagOverrideResponseObject, error)
+	// ToggleFlag Switch a flag on or off
+	// (POST /api/admin/feature-flags/{flag}/toggle)
+	ToggleFlag(ctx context.Context, request ToggleFlagRequestObject) (ToggleFlagResponseObject, error)
+	// UnarchiveFlag Restore an archived flag
+	// (POST /api/admin/feature-flags/{flag}/unarchive)
+	UnarchiveFlag(ctx context.Context, request UnarchiveFlagRequestObject) (UnarchiveFlagResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -3667,6 +6885,9 @@ type StrictServerInterface interface {
 	// Register Create an account
 	// (POST /api/auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// EvaluateFlags Evaluate flags for the caller
+	// (POST /api/flags/evaluate)
+	EvaluateFlags(ctx context.Context, request EvaluateFlagsRequestObject) (EvaluateFlagsResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -3703,6 +6924,12 @@ type StrictServerInterface interface {
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
+	// OfrepEvaluateFlags OFREP bulk evaluation
+	// (POST /ofrep/v1/evaluate/flags)
+	OfrepEvaluateFlags(ctx context.Context, request OfrepEvaluateFlagsRequestObject) (OfrepEvaluateFlagsResponseObject, error)
+	// OfrepEvaluateFlag OFREP single flag evaluation
+	// (POST /ofrep/v1/evaluate/flags/{key})
+	OfrepEvaluateFlag(ctx context.Context, request OfrepEvaluateFlagRequestObject) (OfrepEvaluateFlagResponseObject, error)
 	// GetOpenAPIJSON This API description as JSON
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
@@ -3794,6 +7021,430 @@ func (sh *strictHandler) VerifyAuditLog(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(VerifyAuditLogResponseObject); ok {
 		return validResponse.VisitVerifyAuditLogResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFlags operation middleware
+func (sh *strictHandler) ListFlags(ctx echo.Context, params ListFlagsParams) error {
+	var request ListFlagsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFlags(ctx.Request().Context(), request.(ListFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFlagsResponseObject); ok {
+		return validResponse.VisitListFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateFlag operation middleware
+func (sh *strictHandler) CreateFlag(ctx echo.Context) error {
+	var request CreateFlagRequestObject
+
+	var body CreateFlagJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateFlag(ctx.Request().Context(), request.(CreateFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateFlagResponseObject); ok {
+		return validResponse.VisitCreateFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportFlags operation middleware
+func (sh *strictHandler) ExportFlags(ctx echo.Context, params ExportFlagsParams) error {
+	var request ExportFlagsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportFlags(ctx.Request().Context(), request.(ExportFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportFlagsResponseObject); ok {
+		return validResponse.VisitExportFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportFlags operation middleware
+func (sh *strictHandler) ImportFlags(ctx echo.Context, params ImportFlagsParams) error {
+	var request ImportFlagsRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body ImportFlagsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/yaml") {
+		request.Body = ctx.Request().Body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportFlags(ctx.Request().Context(), request.(ImportFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportFlagsResponseObject); ok {
+		return validResponse.VisitImportFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteFlag operation middleware
+func (sh *strictHandler) DeleteFlag(ctx echo.Context, flag FlagKeyPath) error {
+	var request DeleteFlagRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteFlag(ctx.Request().Context(), request.(DeleteFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteFlagResponseObject); ok {
+		return validResponse.VisitDeleteFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFlag operation middleware
+func (sh *strictHandler) GetFlag(ctx echo.Context, flag FlagKeyPath) error {
+	var request GetFlagRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFlag(ctx.Request().Context(), request.(GetFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFlagResponseObject); ok {
+		return validResponse.VisitGetFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateFlag operation middleware
+func (sh *strictHandler) UpdateFlag(ctx echo.Context, flag FlagKeyPath, params UpdateFlagParams) error {
+	var request UpdateFlagRequestObject
+
+	request.Flag = flag
+	request.Params = params
+
+	var body UpdateFlagJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateFlag(ctx.Request().Context(), request.(UpdateFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateFlagResponseObject); ok {
+		return validResponse.VisitUpdateFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArchiveFlag operation middleware
+func (sh *strictHandler) ArchiveFlag(ctx echo.Context, flag FlagKeyPath) error {
+	var request ArchiveFlagRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArchiveFlag(ctx.Request().Context(), request.(ArchiveFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArchiveFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArchiveFlagResponseObject); ok {
+		return validResponse.VisitArchiveFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFlagOverrides operation middleware
+func (sh *strictHandler) ListFlagOverrides(ctx echo.Context, flag FlagKeyPath, params ListFlagOverridesParams) error {
+	var request ListFlagOverridesRequestObject
+
+	request.Flag = flag
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFlagOverrides(ctx.Request().Context(), request.(ListFlagOverridesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFlagOverrides")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFlagOverridesResponseObject); ok {
+		return validResponse.VisitListFlagOverridesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteFlagOverride operation middleware
+func (sh *strictHandler) DeleteFlagOverride(ctx echo.Context, flag FlagKeyPath, targetingKey TargetingKeyPath) error {
+	var request DeleteFlagOverrideRequestObject
+
+	request.Flag = flag
+	request.TargetingKey = targetingKey
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteFlagOverride(ctx.Request().Context(), request.(DeleteFlagOverrideRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteFlagOverride")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteFlagOverrideResponseObject); ok {
+		return validResponse.VisitDeleteFlagOverrideResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutFlagOverride operation middleware
+func (sh *strictHandler) PutFlagOverride(ctx echo.Context, flag FlagKeyPath, targetingKey TargetingKeyPath) error {
+	var request PutFlagOverrideRequestObject
+
+	request.Flag = flag
+	request.TargetingKey = targetingKey
+
+	var body PutFlagOverrideJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutFlagOverride(ctx.Request().Context(), request.(PutFlagOverrideRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutFlagOverride")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutFlagOverrideResponseObject); ok {
+		return validResponse.VisitPutFlagOverrideResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ToggleFlag operation middleware
+func (sh *strictHandler) ToggleFlag(ctx echo.Context, flag FlagKeyPath) error {
+	var request ToggleFlagRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ToggleFlag(ctx.Request().Context(), request.(ToggleFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ToggleFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ToggleFlagResponseObject); ok {
+		return validResponse.VisitToggleFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnarchiveFlag operation middleware
+func (sh *strictHandler) UnarchiveFlag(ctx echo.Context, flag FlagKeyPath) error {
+	var request UnarchiveFlagRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnarchiveFlag(ctx.Request().Context(), request.(UnarchiveFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnarchiveFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnarchiveFlagResponseObject); ok {
+		return validResponse.VisitUnarchiveFlagResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4118,6 +7769,52 @@ func (sh *strictHandler) Register(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RegisterResponseObject); ok {
 		return validResponse.VisitRegisterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EvaluateFlags operation middleware
+func (sh *strictHandler) EvaluateFlags(ctx echo.Context) error {
+	var request EvaluateFlagsRequestObject
+
+	var body EvaluateFlagsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EvaluateFlags(ctx.Request().Context(), request.(EvaluateFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EvaluateFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EvaluateFlagsResponseObject); ok {
+		return validResponse.VisitEvaluateFlagsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4481,6 +8178,108 @@ func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
 	return nil
 }
 
+// OfrepEvaluateFlags operation middleware
+func (sh *strictHandler) OfrepEvaluateFlags(ctx echo.Context, params OfrepEvaluateFlagsParams) error {
+	var request OfrepEvaluateFlagsRequestObject
+
+	request.Params = params
+
+	var body OfrepEvaluateFlagsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OfrepEvaluateFlags(ctx.Request().Context(), request.(OfrepEvaluateFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OfrepEvaluateFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OfrepEvaluateFlagsResponseObject); ok {
+		return validResponse.VisitOfrepEvaluateFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// OfrepEvaluateFlag operation middleware
+func (sh *strictHandler) OfrepEvaluateFlag(ctx echo.Context, key string) error {
+	var request OfrepEvaluateFlagRequestObject
+
+	request.Key = key
+
+	var body OfrepEvaluateFlagJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OfrepEvaluateFlag(ctx.Request().Context(), request.(OfrepEvaluateFlagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OfrepEvaluateFlag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OfrepEvaluateFlagResponseObject); ok {
+		return validResponse.VisitOfrepEvaluateFlagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOpenAPIJSON operation middleware
 func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
 	var request GetOpenAPIJSONRequestObject
@@ -4578,126 +8377,192 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17c9s2tvhXwXB3Zp0OLTlp0pk685vfKLbSqHFsr2Qn7Va5EkQeSagpQAVAK9qMv/sdHIAUKYKS7NhJ",
-	"esf/JBYfeByc94ufg0jM5oID1yo4/BxMgcYg8c8u1XDCZkzjP+ZKDCqSbK6Z4MFh0IW/UlBaEZokYgEx",
-	"YZzoKZAF47FYNIIwUNEUZtS8qZdzCA4DxjVMQAY3N+Fq+C7MKOOMTzZMkcBY3318BZ7l9yASPFYk5Zol",
-	"hYGJNM+r7eODlsvWWIOsH1sLsqBMkxGMhQQizSuMT7aMfRMGcyrpDLQ7iaNUKuGZ5mxO/0qBRHibjKWY",
-	"keEMNI2ppo05nTBOzZMNDp/0wD41JGKMm51LuGYiVWROJ2AWxMyIf6Ugl0EYcDoza7LvlFY7o59OgE/0",
-	"NDh88fRZmK1eaWlO0Ky9E59Tc/uzHXJufuQjsjgIAwl/pUxCHBxqmUJx9LGQM6qDwyBN8cnq6DXIeE4n",
-	"QBT7b+1WEnyvOFcMY5omOjh8cRCabbFZOgsOnx2YX4zbX09D7/FIUHPBFeDpvKKxw1PzKxJcA8c/6Xye",
-	"sAiPoPmnMsv8XJj+nxLGwWHwj+aKAJv2rmq2pRSyza8hEXOwU5a3ezE12ISTEqbIjCYGchCTPbXkmn4K",
-	"CSULKfiEmOWHhHKS8isuFpyMGSSxuT9jSjE+ISMRL580gpswOBJ8nLDoG+0jcrMrsmB6ikgapVIC10Rp",
-	"qoHsURKndilmS+ZqAuQapGKC2x28FnLE4hj4191CRJME5L8UkSIBEgtQhAttGSPRU6aImIO0xGiWeSr0",
-	"a5Hy+Out8lQQlUZTw9xEKiMge0LiGq+ZYqMEDKvS+U4sMM/pMhE0vhDihMoJfBusMNhJ4FMEYPjp1BI5",
-	"QWrGRfZAXrMILjm9piyho+QrrrNFYpgDj4FHS8IBYogNHClXC5CGLtPVql5a7k8SqkHiyi+EeEf5MpNx",
-	"X2/ZRjJaCDrAQmy4ZlH0m6Xu58LNN5t7ulkQgzdh8Nt+Lnb3c0698fWykrE2REk12GmY1RuVoZwWsOMw",
-	"5mmE3SWnqZ4Kyf4LX5Fe31nmHBLGr2nC4pDAp7mRmURIIuFaXEFMIgkxcM1ootYO8MOHD/utVE/NXcMu",
-	"qwLT0BhdPcEEJ7g45ASpAq+OksthC5i5FBEoZdC7zTXTy28mABeQJPtOBI5Sw9WEITRFKJGpIb4hmBEb",
-	"KPyGxOgElpvgBSTHS67S+VxIDfE7iBm9wC1/M5Y3pWbxR3byfbOYNUFSEDNRBHPDDW+yI0McaMUzxi/n",
-	"MdVwqUAWdBQax8wMQZNzacbTzGgyY5ooQN2nePVpGMwLPz8H4zRJBlapKmmDqDit4UkYMDWgkWbXUMCi",
-	"kRAJUI7rdZfE6E+IkPxbc/YWEJHK00YSqIZ4QHVJTzS729dsBoFncksyatM7PE2c0LCqaHUD8Q56aRgk",
-	"VOlBqjYvcOtkGVgrN+YSxuyTn4rn6ShhkdGGpM60+ytYhoaQJURiwpkCYsSlZ0bHSr5o1Ubp2UYAXfOM",
-	"VZ0z3f8PawzgnvMdutHC4nmXDnIN1KUdfKzFpyM7WhWt6JwNriy+bVq+w8qbMHAPV49hMTW63xUsG6Q3",
-	"NYq24MnS2qxMkcxieEmUNqYg04RbI7Zq4hRBZKYL81Vu3WDOYiobNTbhbrvMYGUIyLCtbW+dpkmC/M28",
-	"kZmfW/HBweMdaGreU2lkRIl5DbixvP4wyLbab84zwsCgpdJ0Nt+VEayBNJsqtDDJdllYe3GOepCfMKW3",
-	"w5tpmKnd0cvNRaWky8cTqD+BNGa6zbX0SAojb6xsrnAqGmkhB0ZFTDbc97P8rWzQvpwxw8rtGDRliaqX",
-	"v6VhV1tdWw3j+qfnQdUtEQZs7p1XRGhF305yOlXEgcJz21qRW+9rp0RVnihgWxW/UgVyQCdO69qMS3g2",
-	"xT0WTrF84KUTCjM0WV9seXNhAVcLMEFgl9a5Ot9adD0Rk/tkGSsKeGQbt2Ib70GysVPjPXrmFKIrqymU",
-	"ZbyBNQNF3ANGdO9AlGMmlR6MpLgCPqgh5RrOUhjFWHaDKVXT6rLewCdjK0yt5kc1AYMTDdKFSMjY6Bki",
-	"1YrFgHqhgdKIKjDKB6E8Nhf5IaHWLdHn1wXYkFmqNFGaJQmRQKNpYfzMRUc1Th6SxZRFUxKDhkgbbWcm",
-	"rmlibFXa55HgiiljxxAJC8k0ZGoqh4UxeMCCttHnPl6Em2exX+syyiBhXNMoW9neAVlMAUMFRs8yJhKH",
-	"JzselwSqamQHmuE1VkwRS+1zYY5IVRzIp1ntrXjEOyHuFyp6FTp45Bl1PONoSvkEzqlSCyHjXa3oNaZi",
-	"/diDuRultJn8YlgJrswYz34/9ZmLsLjfIdeAV1n22pRecKH1YBXauwErM/YYH8R0qZybwcZjfvzpxZbw",
-	"zMqILuz8qQvqbALmna1YnM8HiuPcOXxkeEGVVHOKK/O1D9OlZdYr5zJTBLloDBJiEhvzco+LogPQ8FoD",
-	"BMlpop40/D4KbQYbWOViRUwiHSUFSuLpbGQhqTTVaZFMg9SoPWZ68x9Dz18RDeqI0I7jgxHyklci9nl8",
-	"ROzxW/a0mZTMaDRlHPYl0BgvmKcPyfB966Rz3LronJ0O2t3uWXcYkuGr1vGg2/73Zbt3YX5enrYuL96c",
-	"dTv/aR8Pwz4fXpy9bZ8O2r+dd7rmCnEXOqc42OpCt/3+7K19wt0bHHXbx+3Ti07rpGcuvz7rvuocH7dP",
-	"cdzOae/y9evOUad9ejE4b3ffdXq9ztkpPnl6djF4fXZ5iqO9a1+8OTsemGutk5OzD3aOo7PT1yedowsc",
-	"q/2u1TkZtE667dbx74P2b53eBY7zod16Ozhv9Xofzrr41nnr95Oz1vHg4uxscNLq/tK2W+5dnp+fdS/a",
-	"x4N37eNOa3Dx+3kbBz7vto/OTo87CLLXrc6JnbzbumgPTjrvOheD9m9H7faxvdxrd993jtqDy9PW+1bn",
-	"pPXqpG3BcdHunrZOHMytIIdPdDY3NBWsH4oPOXc0j8rI8FpIgvLWKixIT+qQDD/3LW2pfnBI/vjcD9DN",
-	"2w9C0g9moBSdQD+4+XgzbNSrXyscxZf96kfmssVHCNUEQ8ohQeftr72zUzKnempoM4/oo/O5sYtB6Va6",
-	"3QZCSlk9n614s01SdknXqhFrEa9kQZeKDM3ah4RxQh3UcwfXThDdSdVYsYZ7VTVQ5nynusYboIlNnSgf",
-	"RpURT/HJpYf33mEfYeCC6NtRza1k9ca2Lf364e02ml5z3yQTr/59VeNruLJhp8r1VO1AOeblmlX3qsdw",
-	"BVYd2clANxuvWOZV766fOE/EhPE7qk+Zd6sYm3nxfKv+85CKZOaA2ag5rkyLHdgOccQ2TpPbsZ7zPC2q",
-	"er5TqgYzIcHvlUqyeLZH5VwlWJkHtnJ2LTRNPBLFXCYzqo1uMyGIZqG1ZqMp0DnRgkQi5cVQTjElrQjy",
-	"LN8p35MP5F2gMeOOP3r8IJ7rc6H0RMJW9F9Xfm/C4K9YUq7v8KKEmN1+wjWA5AvPxssX5INMleMaTRPz",
-	"yYQe2L/vhffW8VcH/23stQtjCWp6N1Yh7csDLa5sxlSBxp8f/PzT7Yi8PJp/sROm9O6h6BrGloM1Yyvr",
-	"nK5yKreLWX9zTlhSYqoUWOJgm0iiwOu2+fQrZ5k/612gs5U9CrFIgCQ0jkEeklSBJP304ODHiFwzWIAk",
-	"e4Z09jE0SuMZ40+y+/gr+6HSOUi8YjhdbnwqMNqUHSkIA3wAXfTZ016S7IE2670jidzVK4Av+mB3Ycjj",
-	"y9x3OMQ5ZfLRbVfLGFcw8gQIzdgrrlebN8L4LmnjdjiCw7ksLdWo8S5bDnm78d1bt5mgfmt4Jw/LZZQ1",
-	"AipBeqkHiW4LolwqjwJSgvL60koLKQHcCyW3DN852wSncynGbHcav88cJ18S06UD2j2kMNUKvc1C7q55",
-	"TBvztVzuTWKMk6+UMRQGKR7wbaDmixBnUFsBKc80Wm15LeuoMPP6zj/WHPqX8XVLR48svYalG/DcYwQ9",
-	"g/Zj7Hwn6L+3Dp8vw3A3SIePxSOot4EaoeTNWCy466oq+JDxsWi4R1y9F1Okdd4hhYe9EaJRypJ4gLv0",
-	"yZBIzMoukNWtiRjU+xBv4V9cuRXdZKVFleYJS6CowtGcOkSpZHrZw8z2DHxvYdlKtSeXokWUrSZBYF3B",
-	"0tXUnZ/1LkiTzlmTpnpq/ti/gqUaviRME5pXLDGtiFjwvBAotEUWtijE3FSRmFvVDSvUbL7+qkTtt/3W",
-	"eWf/LWZ8ZkwpTwy0Klq2bvvrdYacv364CCrFKbysmXq3ggJtSIQkw9VFp4ANG8SgEy4agxaxdfj3eZ6D",
-	"bjZqD28GHBPxjcKaCMzqQFMwqw3dGxoNbpgZeENrxK1+o/m2+rky6YZPbDTJFicYSrW6ag6iqdZzm1HP",
-	"HL1EAvNB0BNnIftesAhaSjGFcl0m7j112GxOmJ6mo0YkZs1r8xjFx5oTqmFhBUKVxArjIar8Yh8+XKuo",
-	"CNECViGJBDd4ihcdskSIGN3WL65cSIUGdn0+g5hFNCFXXCwSiCdARlRBSMZAdSqBjBM6UWTPmsut805I",
-	"zubAX9u7zbPX3fY5gWuapG4FlEigCXIu0uu1+1xpCXQWYrVHnCYQk1bzFYkwy0E9CZ3JQRN84wOMeiK6",
-	"Ao3JQgifRp/3+T/+QY7MnjjuqM/3Sfsa5NKGvDJ/LFYXzTWZSzECRfaGTRu1GIZk2EQX2vCJ+XMGWrJI",
-	"DUNil2+msqtUBqUMxhHyww/gJM8PP9gIn+OzNqpn+Kr9C7ltFuqzDLcfHJLP/YJTw95eOVL6wf+/MVdy",
-	"ttwPboYN3BaGEUlEpcSgPJMIHPLm4uKcWGcdrpdyV2IyJJb/2FPGIsVRAmQYiRiGZiN73hh1KR5cCUj7",
-	"o7GNRuOJOeBpOjPTu/DfMDSzmFMU4zHwmPEJGbq6l3JilOBYGRqToYsTui3jSeaHaLbOQJHhb/vOvNrv",
-	"HA/Jni7UPYaY6UUmwA1jgNgM/cQO/dv+kZASEoSzeRPnMMq9Ika4mkdzh9GdmUSRVSVM6RWvIqTIrYYr",
-	"Njrcxrowu21Gl7hLwrTlQwmLgNvQkmMurTmNprD/rHFQ4S2LxaJB8XZDyEnTvauaJ52j9mmvje+gxqGT",
-	"NTZVZCuFaNth8Kzx1L4k5sDpnAWHwY+Ng8aP6FPUU5RxzQbWQ2G9b/PPxZVqZNVKE18lvAEdEu4HGJG3",
-	"sCQ9yAtJrOxQbMINHhmRaHHIXFaESsB7EBOqljNLyDRJln2+N/z1w8WgdfLLWbdz8ebdkLTj417L4Em3",
-	"9+zFT08a5ENW5esKsckbc8PWeAKeCMzmenlor0yphLjPFUTS3uRwDdIWv6gpxPZ08rPuxMFh8AtoDOSt",
-	"FWw/Ozi4t8IuHL+mnstAS0FWmOVUkeDwj49GHZ3NqFwGh8G5rd4x+oTFOEzBXJZkN4YB6EShW8VoAB/N",
-	"iFZgG/Rv0jRmej8RE1V7yKc21RJzERvkNUs0SDIy82ghQ2KzocNVfTAmhxoRII1gaBDbg4AUugpUwG1s",
-	"syzTWQXlJgZ/fPZW5RdStW/RBKB2LKsWepsVPPW6bvwjrWeE39+Aazvd6lqqS0KmGjnu2BwiavfmqOpa",
-	"HxjNzw/gjUZN3dyumcXWabW406Q+althUjOrE976oGuacfPxAanfm9fvLRSf0wlmPWepzoaDP7cr8U2Q",
-	"r7hZ6C6Brzzd/kqpYhlf+nH7S6vOCeaNZ892maZa/3sTBi92mc1Ttb/GJD+XLJ4/sqjPx5sS9+wBlZGV",
-	"IsgDSSImRWZpuOP+nHJINvDMpmW5tazzA02urHpga/yiKUXlIiYS5kLqrJJYqjw7fioUuLR8SRLGr1bV",
-	"uhjerzJPzMZeZggVPDTSenPJa+RYqShAgjKyeo8mSuT6pAMJU8RmuT9pfEVkfSCEcwHFMr7ZUyrj27+U",
-	"PWmEwXbkK3oQalHOMBRFiio2aghhVjGByBaijSFS7QwTqxupGsGMngT1oIhVLYus14zU3VHkgQ7chpjK",
-	"511q7uKcQh5tLMTskuox2mR4Rah1JgmZO5jsoMYozr0+Q2IdQk+sMWPeQN8SVSvPEp54nxvDRChNhsZQ",
-	"GZI9p0FbVbnognrp1GQ6EtdAmHZjr7Ro5UqV0a6vIE4xmX9VAZela98L0vjqBW7KXkEtU7ip4O3Te8bb",
-	"9QrqetQNV+4+C8ivK82f7oD966178L0Xu0zmaYLxfSoEPnK1Z0goz2h1g+FU5MPNzyy+seSbgK9bSheb",
-	"DKDLJLOMS4wZPcFKi7kiCyGvjK1sVHRDVhWismPlRLVmJW3Ral1zNY9W+7xu1fGXCOPn21/Km1n9ffDE",
-	"AmZ3PEE3eZb96IOzTiVXZrySyz3jy+QFmTGealDWKUbXcjry5346yB9s9Pml69iGsWvrZrQ93bLkMUUm",
-	"oK17hM4g7zvFV5fQPiMnLgwxB9nnUcKAa9JBP2uIQmlMWZJKUKF5wmxBpFy/zBzT5Pmzny3HGxb6Qjln",
-	"Yt5AyiM9MIn5gcRGKUF6J3lxf3pOOYPLIydOxGSCHshHwbCJ4J8/+3n7u+td0u6PUZQ4womYGMJBNEd6",
-	"Q3IrJH1uYQ8i1Zv4g5UelWwxMwc4d3uRIYix0y6U8nva7IS7yACHiyLVfwuFu4016Szf+xbI20B1rVfb",
-	"sTIygimzxe5l+AuZCYCGz3n8Dh7SXCrlC9Vom24D3+vRheV4+g42lNvQlmMtZmD7SarNY+VIx2FKppe5",
-	"GULCeJSkGP4qthLNg14yE9rGprb40OdzymSDtJycHa4XQA8xHkmeP3tGBLfuelf5x2NbmaFs6Z+RqBAT",
-	"1Bu8hlWpqPyhTCtv5fr3Jiyz9bkQdPySpAqy7hAu/vEoR79jObqTYYZnW7abdhSuTjJukq4F0amIFJpq",
-	"OCTYsYQp1x0RY9IRNMi5BAVcG7ZgjDmk4YWh2QQzEgzyxX0uCxLbOn0zLrNnmY6VH2YhwGOIbXZNrnYj",
-	"3Vtd36wgjY367eMDbu0XeZL0/XOBtQqh7438WysyJ8h9H0n9b6Iytz9Zjl0xZ8eYDFI+1q1EbivD6ql8",
-	"5Up1SSKZaoQOzYyX2J5FIyBUkwSo0uTpMyNYJI005lhhv1QSidlMoLh3rxlKNbcwdcwZ0GgGvLR8xIY1",
-	"sJesoehVionrK+sSaBq268Cw0ecFm5usTO69YipPt/1Lp3fR7g7O293Bm7PLbpbrts4jHGweij+Ui/K+",
-	"svN1Fy3YoFJZE74De9iBcPL+94+s4ctYw8oPu1XfxwzJnbJWXpJxnrVi02td/h2yGw2f8Ash1ngXrs3G",
-	"rmkrl7iKnVJWXNXIjsTlSgP9QxUrTyq9tgv9xSq8kCrYZ1wBV8y8bjePgWWICZ1QxpUuuDHGaZLkbUd8",
-	"C1EYRt+Y6bKlyPXvlbdRqSTZmLOBKPqYsXHnjI2Kl8Cfy2EOxMK6wC3s7zV2sc3tk5sYYsFtEbLEboh+",
-	"J8/SFQ9+a1/P3C7j/46vZ57Ddf00MVc18lRgWDtxLfMhZmqe0KXj6G3D1kJXXYCZ4jYJWwJqcAqS8b6L",
-	"slfP21aLlo/8/lUqb03qVza8dsE4V+C4hnmPpte3Dk9a/FnzltQSU5k1botkHwOqHGhLFdylNp/fsknr",
-	"t9DOcUG0NHqE0nRpPRrAY1UMT6hGn+etWK0+U2jgQCLKDV2OgMT51DHZe37ws9faWa3v0rZ7uK/4+Ncl",
-	"reJezcF8zYS420ftb20cfX905E3XWyETocS1D6nKIq8eccbBqg6jJWF+zeFvjaDfP1L+/TXaX0Bvwrsa",
-	"HQi/26NcOMQGQugM0Mp1zNWZvc4yISNIxKLYM4fkeI+JSPhYnyPfpkniAmWYMOoYONZjZTWAGH8Znl+6",
-	"OtGVWGlitqGPaa++MvRl9HD/qljNR5C+Y2WsQJjfrbH58ALmUTusl2pOPbR0/S+Vs4e8d9x2DbGZdWCZ",
-	"p75P4+asROFXjBqkPtyOMlKJPGBr7TJDKa5MyaYW76ggzsRG5bBnhW7XuuC+K0az1mXskcE8Mpi/A4Mp",
-	"9s7zhuxzLuP83nW8pdDhw6tPu54mIbF9PdCSxM4etsrUcROZciw0HjFO5TLMPlGSfeR3UzOTinr+Pu8T",
-	"8mBkt94Tx0N5d9n35orhV/g247agspwjZxssuGOJRVQfWelwDdIx41hE6Qy4di0jFMjrLKUBZiOIY6zv",
-	"VqAV2VsIeWV0z3HC3GdVKoDvLehkAvKysx30Gj7p5lTPkjLMK58b9fEzNw257LhvmN+ecWyA8mr0AngR",
-	"oivgNi1Qmp+NBL6pBXUP/1YhUXqZgE3kZjNqVG0xJkMcami7JTQlxCIahiu4u2B0hhgecB+LSLXMQmri",
-	"V+UPsGe9z2o/wT6nWoM0L/7PH639/9D9/x7s/9wY7H/8/DR8enBw809P2e52Yxb325zbL/l6ioLt/ry9",
-	"lRBHItu7qR5F3HN/0mtqYb/T4/OEMn4H3MODf4leMPM8GYskEQvrFrOBtq9r8m5A5BbqhSyya84YTonk",
-	"kX6UH8+neUt6L263XI3As4MDspiyxBqsboWGrakGwX7MinBR+KKJF5Nd+/sHZNhuhvoIDC6bGTuZXcNm",
-	"PnzCroGbx7G/TR0Tds1tagF4LsUM9BRSZaO48GkuFHauJJY4ajKT7ai7Mdi7YLmboYjIX+nL13ZiDOhk",
-	"n5ghe8N37Ytu56g3aJ+2Xp20j/8fdvIcPtnSXGMF3FkOMe8xuW4q2xulnM2BG+0Dm67kZOS6lshryD9I",
-	"AipP7bffCHFxefw4yK+9s1Pvwbrhzf0vpYP1dmhelM+2k21kMzwvPLpXth0/+8jguqRWxt8WrlSRhWRa",
-	"A88koQQkECGXZG/ohi9NM3yyCbK/t96d3A6y2dK/CWTdcj2QtT3o60DqeO65bXrf+/dJSLoQYzetOPuk",
-	"gOBjNkklxCH5N3bCb5AXBz/am5TjR6disfAr113XDf/BOPXq0wQe+NoWVYXvY9lSNVfq6Eylh19GK0sy",
-	"FHz9a10GcC/zHGTbJwKXtwEH8rk2SxRUEWsPvgtjkMCje9fquzjtg2r0XTgW0UMo8ziwh4x2Ds0iZ7c6",
-	"dXXZrlWgtUxzzoU1TDnI89ZgTfRAuYVU2z5YlSIkMsOF0FmLBXsPTYVZJp9zzd4hSTVdzKyxwlpciFca",
-	"nLXflCtgS2FUBFV1TJs1Kh1uYb576NJ9s2RgW2RzLbJeiFn7BLK36jVpeXXWwCn1Lv9SgczC39Z4Qp/j",
-	"jHI6sc3b3IDokiiNaJ0UngS6KdV59MOBE5vn4eJK3RpL45XueMbFaAOJqZqOBHWB9LxPSL5vbD+DfUGw",
-	"E6KvJU0ZLoVGItU533kbRnrAY+e4GnnGvhr5gESjKWBGtBRJeZDI3PKMg9c9Q70uNK+0X3rIkac8sOty",
-	"uY9dLj0TlO77JjITrNpf5v6jVQ9MXILtLplNXZ2sbvhe3jPzmkpGuSYLYJOpzkNn9Ztpfjb/3TTztpv7",
-	"7p3SxJW7nkUU+n2SLnrMSXu143MptIjsgYmxhHnz+mlpCrzo29scIJoSLdAOCa01ogVR9rqBZMwiXTo0",
-	"bAhaGh2v1PAgT1fRvWFzUYZA9lBw8/HmfwMAAP//",
+	"7L37bhs5sjj8KoTOAdZetGXnMgOsgw8fNLac0caxfSQlmTnjHDXdXZK4bpEakm1FG/jdf2CRfZPYuviW",
+	"ZNb/JLLUTRaLdWex6msjEpOp4MC1ahx+bYyBxiDxY5dqOGUTpvEf800MKpJsqpngjcNGF/5MQWlFaJKI",
+	"GcSEcaLHQGaMx2LWbAQNFY1hQs2bej6FxmGDcQ0jkI3b26AYvgsTyjjjoxVTJDDUdx9fgQf8HkSCx4qk",
+	"XLOkNDCR5nm1fnzQct4aapD1Y2tBZpRpcgVDIYFI8wrjozVj3waNKZV0AtrtxFEqlfBMcz6lf6ZAIvyZ",
+	"DKWYkHACmsZU0+aUjhin5skmhy96YJ8KiRjiYqcSbphIFZnSERiAmBnxzxTkvBE0OJ0YmOw7FWgn9Msp",
+	"8JEeNw5/evEyyKBXWpodNLCfJHT0DuYX1DyzCHJ/DGSY0BG5hnlAwq8R1TAScn7b/Ko4vYaBmfk2zAGa",
+	"mlFyeMybjaAh4c+USYgbh1qmUAPdi5cHQWPCeP63D9ZOnIHpmY3FK+caCjmhunHYSFN8cnn0Gsa5oCMg",
+	"iv27Fu0JvleeK4YhTRPdOPzJLIp+YZN00jh8eWCXaP8qFlgm0z6VI9CMr96SlDONZCFuQEoWA6HTacIA",
+	"SXiHklSBJCwmV3PiQNmt2SKdzTe4hvmme/Xyp5/X7dWtGUpNBVeAPPELjZ10MH9Fgmvg+BEBj5Dw9/+l",
+	"zAq/lib9bwnDxmHjv/YLsbdvf1X7bSmFbPMbSMQU7JTLmJJ2UsIUmdDE0ADEZEfNuaZfAkLJTAo+Igb6",
+	"gFBOUn7NxYyTIYMkNr9PmFKMj8iViOe7zcZt0DgSfJiw6ButI3KzKzJjeow0EKVSAtdEaarB7H6cWlDM",
+	"ksy3CZAbkIoJbldwIuQVi2PgT7uEiCYJyL8pIkUCJBagCBfaqiOix0wRMQVpRaAB80zoE5Hy+OmgPBNE",
+	"pdHYqBSRygjIjpAI4w1T7CoBw106X4lF5gWdJ4LGfSFODSt9G6ow1EngSwRgtNjYiiuCcskCKVHDMfPq",
+	"CWUJxE8Np0NoNKZ8BDFRjEeAkDrKJEYeoU0SdoZ776mOxiGC3gN5wyL4wOkNZQm9Sp4QxS0SwxR4DDya",
+	"Ew4QQ2xIgHI1M/LVGCM5VG+suUASqkEi5H0h3lM+z4yipwPbmFJ28x1NQGykf9lWNKDu5daQbzb39H7J",
+	"broNGr/t5XbaXq4uV75etUoXhqjYkhsNU7yxNJQzGzccxjyNuPvAaarHQrJ/PyVXvLd6JSCM39CExQGB",
+	"L1OjeImQRMKNuIaYRBJi4JrRRC1s4KdPn/ZaqR6bX42k95sJtHjCsBgCh0IsVeA1agv1jYiZShGBUoa8",
+	"21wzPf9munsGSbLntPdVagSyMIymCCUyNcwXghmxiXo7RGFiBSF+gez4gat0OhVSQ/weYkb7uORvJq3H",
+	"1AB/ZCffM8As6MCShowimBpBfpttGdJAK54w/mEaUw0fFMiSeUVjK+ppciHNeJoZI2xIEwVot5W/fRE0",
+	"pqU/vzaGaZIMrHVYNfqM9bpAJ0GDqQGNNLuBEhVdCZEA5Qiv+0pc/QsiZP8Wn3+kSeqh2Bafk3/2zs/I",
+	"jfn9DWFaoWFGJqnSZOgsXvRGzNeGgHmaOJVgrFUz+pS9AyTT6qIiCVRDPKC64goY3O1pNoGGZ2mWIdWq",
+	"d6rz+9ATb+B6BI2EKj1I1WoA106WbdrSD1MJQ/bFLyOm6VXCImMmSp05m+jsaUGM1TDiTAExdoRnRieo",
+	"7gW1sQbXsVfXPGN9isw9+cP6e7jmfIVutKC835WNXEB1ZQWffdSK9HRkR1smKzpl6DetAd9R5W3QcA8v",
+	"b8NsbIzia5g3SW9sPBDBk7kNoTBFMlfqDVFaSLMdhNuYyrIXW0aR9ekyKNcuMBdgSwuNqaabrTLDlWEg",
+	"IxTXvXWWJglKT/NGFg1ZSw8OH+9BU/OeSiOjqMxrwI1z/YchtmK9uUQKGoYslaaT6aaCYAGl2VSBxUm2",
+	"yhLs5TnqUX7KlF6Pb6ZhojYnLzcXlZLOn3egfgfSmOk219KjKYw2s5p/SVLRSAs5MAZosuJ3v8hfKwbt",
+	"y5kwXPo5Bk1Zouq1e2XYYqkL0DCuf37dWI48BQ029c4rIgwvbKc5naHjUOH52XqDa3/XzkRbeqJEbcv0",
+	"lSqQAzpyNt1qWsK9Ka+xtIvVDa/sUJCRySKw1cUFJVot4QSRXYGz2N9acj0Vo4cUGQUHPIuNrcTGR5Bs",
+	"6JwEj505hujaWgpVHW9wzUAR94BR3Rsw5ZBJpQdXUlwDH9Swco1kKY1i/MbBmCpPMPlX+GI8kbG1/Kgm",
+	"YGiiSboQCRkbO0OkWrHYxmoMlq6oAmN8EMpj8yU/JNQGPS75TQk31mpXmiUJkUCjcWn8LHZJNU4ekNmY",
+	"RWMSg4ZIG2tnIm5oYjxheskjwRVTxksiEmaSacjMVA4z406BRW3zkvtkES6exX6ryxiDhHFNowyynQMy",
+	"GwOeXBk7yzhgHHY33C4JVNXoDnTya3ykMpXa54KckJZpIJ+mWFt5izci3Hsaekt88Cwz6mTGEQY8L6hS",
+	"MyHjTX30BaFiA/yDqRulspj8y2DprG/lCU3Q4DB72CEXkLcE9sKUXnSh92AN2rshK3P2GB/EdK5cEMMe",
+	"ub36+ac1J3CFE10+mjw4WIvMO3uxOJ8PFcd56PnIyIJlVs05rirXPo3nVlgXoWumCErRGCTEJDbu5Q4X",
+	"5fCikbUGCZLTRO02/TEKbQYbWOOiYCaRXiUlTuLp5MpiUmmq0zKbNlJj9pjpzX8M44plMqhjQjuOD0co",
+	"S34RsS/iI2JPjKmnzaRkQqMx47Angcb4hXn6kIQfW6ed41a/c342aHe7590wIOEvreNBt/0/H9q9vvnz",
+	"w1nrQ//X827nf9vHYXDJw/75u/bZoP3bRadrviHui84ZDlZ80W1/PH9nn3C/DY667eP2Wb/TOu2Zr0/O",
+	"u790jo/bZzhu56z34eSkc9Rpn/UHF+3u+06v1zk/wyfPzvuDk/MPZzja+3b/1/PjgfmudXp6/snOcXR+",
+	"dnLaOerjWO33rc7poHXabbeOfx+0f+v0+jjOp3br3eCi1et9Ou/iWxet30/PW8eD/vn54LTVfdu2S+59",
+	"uLg47/bbx4P37eNOa9D//aKNA19020fnZ8cdRNlJq3NqJ++2+u3Baed9pz9o/3bUbh/br3vt7sfOUXvw",
+	"4az1sdU5bf1y2rbo6Le7Z61Th3OryOELnUwNTzUWN8VHnBu6R1ViOBGSoL61Bgvykzok4ddLy1vqsnFI",
+	"/vh62cAg8mUjIJeNCShFR3DZuP1s0x5qzK+CRvFlv/mRBYTxEUI1waP6gGBoGEOhU6rHhjfzBBMMbTc3",
+	"cSgdpOt9IOSU4vkM4tU+STXgXWtGLER4kxmdKxIa2EPCOKEO63mAayOMbmRqFKLhQU0N1Dnfqa3RvqFJ",
+	"SjXc0coQXMMXvRavdhIm+JF7wYY1VcX3XEzsWaZO+qVjH/6pdK7gPNDb+sWV5t2K18+nwE+A6lQCgXwo",
+	"4hb9hoS6lHgTGo2pszwbFgdEGH+ATMDoNkWoBEK1luwq1YBHc1VUlsfypc4sE8KK5d7PVi/G6YJKE/1s",
+	"qq9jnwJVSwgfJnSkNo6xnCR0VIzpi7NIuGHKxRFq8u6yR8gO3BgXmMW7SJklGk7VxvGEarbXWs2Qwxcs",
+	"5YlZVPjQ6LjMrN4TXZXRmN1A7I/cZdmFm2D2KHv2NrjT6Z7LixvcZIeRKz3e7NBy8VzX4+kDt3atd4V+",
+	"tAcNMeM2FcPnWCQi1YMpyAi4dhp9A/NbpglsR6zdNAEfmSqaaC9sepEdlp9YGCqL6K4DBQ/nb4NGisfb",
+	"2+3s1jt6QyWjLqF6Y2R9tC/5FulSmjYMvGNuGUtcdsXaaYun/Yd9OQ9VKdXNXJBnhqdFTiihI6MhLxE6",
+	"sqjAn9Gxo4ygYPcCKQtns6UN9gqTMqeXPUnWCBpXNLoGjoH6eMI4JrhqGNn0CXvuC5JNbIBdTJXH1XQz",
+	"ZLlxW5pMuQ3gMXUz06IwFNYYGc1quGWToIPNFbG6PMMM/JnSxOCeCz3I/0DsmG/wgwGNMm5+wHN/NZgx",
+	"TAoGHuefJYzgSyNojDT+Y3Yc9zvBjwomNyAH8GfxGR/MP5ceSnT5M3i3YUumXSD9YiNKSMkGraOr+xlW",
+	"ZTX3bFPV2VQLNpA/hjXIYjUZDZ+ctt4O8hhHI2j0W9237X7n7O3gXfv3AUZCzt6a73+/aJs/37f6R782",
+	"gsZFq9tr51GCPMxyftZv/9ZvBI237bN2t3XqpcA61VwE9TPwev1Wv3PUCBrH7ZPWh9N+BcAMlN7Facf8",
+	"ctzptX45bZtVWLg+P6DK8h81bKF+vCpkQRGUTxyysWv3+stUSI/lDF9s5t1WivwO5jZOYxzLNXp5KRA0",
+	"oTpPRd55UY6A1uGqUGjlxa20jKsQbqlrVlrOD2XNVhWQz3HfxLxd6/1n11busrvn7t1qFMFAe7C85bld",
+	"vTaRcVM7Oz9MeFG5zXPwoBZ4ZV31BvmiuXAHA72Y6eXB/c31Jze9y2EkD8M/rGmNw69m7Jw473Zoda88",
+	"ylxPlQ/tashiIQyw1d2u+6mr0lQ/v15ngFQBrUN9Z5Ipne1Q/vQaqRL1PFipodZon9VaxmLkngZuPs5z",
+	"5HADK7eCqrr88+2CJbGcD2TKa7LcuLtLtd2Yzt/e5qXF4yK3lGKsMjAF1LWI4tN0W2b9JuZNfonXgVRr",
+	"7hRHlUXEoclhNsAkHpHqBc9+4abzq2BFPPCOdksOO9oFz1bMsxWzmRXzgCmmCwGS5xzTjVVJ2Yh8qGtM",
+	"NQ7bQxiexhQZrI+erLdCl554yuj/+tOwfJ3Lp2ErIiaVy0fZXmwfBM9o4v42Xdl/fmbCtQi/i7myAVfd",
+	"x317VPdrJTIeUj0skOKzftiYNC+ojsb3vuf7nYQMnyN0/9G2bV1Ivl8qDYJXYK2DSZgiV1RBTAQnO68P",
+	"/pHf1rDpMkwRqgnlmK+16bWNexnYXg5FKtk6/c4+ux2mi6PrtaRi758sKIB1dwQ2rQMwlUxIh8HqTp6K",
+	"GUiCt1jeELNacg0wJQlTmggZg2z6N+UeSm45zXeSJprhE9pSigps9Rn7En42woAokDc2pW+Di4OlPauT",
+	"1VmViezsMJN8QTZwkImjoPEvazGWYa1NWfhYrHarOMqWotvSzJRqDdLg8v/+oHv/Ptj7x2f3/2Dv89eD",
+	"4OdXt//duA/1bL3ZM2Cjsa9Wm9UNRAwxrUIFJJ0SLcgrEkPEJjRRb2ztQHxfmeeolRwqnZgHXxwcVKTG",
+	"9lrFRygO3Doi+VgRQIvXOQSZ0DlRAHjlziX+QS7zDrMSDpfpwcGrqFz0BeL8y3jCePZHdtGD7LQuOuQa",
+	"5gqrDaC4zOjUjtkIGpXhFlJtzCBeCv0VaGJr11Xpb/lKyBifnHtH2dra8gXQV18qKeclrTa8/vnp3bqM",
+	"44UD22Tk1efXNbeer3WNE6w2yOE3L9dA3VvehqV07VVsZxa+LiaMA/rmPxUjxu94kSu7Z185nFqvsh7z",
+	"Slt2FXzlHbbCKdngAgRxLsEwTba7BHE+lDD9JU2uTyhLUgk1uTVHC6k11QyZurya7TJncKLj4gbOGhzm",
+	"YH1etawsRWLFmrYFpD7HZ1PXEaF7nz289sbvIwWi6s5Cc9xlHu59M9irm+Fx0u+It43PMvG9In/suyf1",
+	"B6cwbwR/Aw4q32XIhe9D3fe5XT9rr4ipLKmevwgHFlFfB0LtZhgTr1zMdAPaXciA/JFJ8S1wkLTQiJ7V",
+	"r9Qd/lHflxax+S2wlrxiWlI5tzZ/hgmyg9UeMov6byoPPRiLO8uoLycFFtBc5HW7lxc3pmowERL8ka8k",
+	"q5/puYReVAA3D6w9gtFC08QTRDFfkwnV0ZjxEUGZH9iISTQGip5RJFKuN0h3zIpc52vybXgXaMy4l/Hx",
+	"LNzz/VQoPZKwVhctXoe/DRp/xtJx65YvSojZ9hMuICQHPBsvB8iHmWXPRwKN5y4r335+EB+ozs9x+F/n",
+	"5nRhKEGN72ayS/vyQItrWAwwvD74x8/bGdvV0fzAjpjSm5e+rHEwcrRm5v2ix7F85LlVjcxv7pFUTjyW",
+	"ObAiwVaxREnWravytbSX+bNeAF31DM8VeZEASWgcgzy0Ze1dEOOGwQwk2TGss4fFEjEyseuNeKh0ChK/",
+	"Kcc4zHB4gcmMVAptFE97WbIH2sB7Rxa5a50QfNGHu75hj/sdC+MQF5TJ54O3WsFY4MhTMtCMXUi92kqy",
+	"jG/S18QOR3A4VxVaNWvqTVkJud347q1tJqhfGv6SF+rLo9xAJUgv9yDTrSGUD8pjgFSwvAhaBZAKwr1Y",
+	"cmD49tkWVL6QYsg25/GHrKnsM3k/OKQ9QDZQrdJbreTuWtl4ZX1oV403ESPGn6iG8F2SinwR/QxrBZLy",
+	"2sPFkuvTfBZX/rlm0+8n1y0fPYv0GpFu0POAGS0Ztp8zWTbC/kfrYt+Pwt0gHT4Uz6heh2rEkreG+co0",
+	"jJDxoWi6R1xDMqZI66JDSg97a8ZdpSyJB7hKnw6JxKQaAil+GolB/VneFud8pbIDdrIKUJV5ggoqlvFo",
+	"dh2iVDI972EnjQx972DeSn2tulqYTsAiIO6g1TV9uzjv9ck+nbJ9muqx+bB3DXMVviFME5o3d2JaEUyP",
+	"cj2TAtvUxTahMT+qSEyt6YadvWx/kKK31297rYvO3rsi6/vQQYtbgyZaBrf96yQjzn9+6jeWYme8apl6",
+	"l4IKLSRCkrD40hlgYZMYckKgi3Y/lF/yvOeFWajdvAkWu7EFEhKBdV7RFcyaF+6ExoILMwcvtE5c8Te6",
+	"b8WfhUsX7tr6crYZiuFUa6vmKBprPbUdPJjjFyyXYBt+Ocx+FCyCllJMoV6XiXtPHe7vj5gep1fNSEz2",
+	"b8xjFB/bH1ENM3evZ4nFSuMhqby1Dx8udHAJ0ANWAYkEN3SKXzpiiZAwuq23rj2RTXC55BOIWUQTcs3F",
+	"LIF4BJg/FZChK4aFhy9kx7rLrYtOQEqlsvbPT7rti1KxoYBQIoEmKLlIr9e+5EpLoJMAu8vEaQIxae3/",
+	"4tK11G7gXA6a4Buf4KonomvQGFlF/DQv+SX/r/8iR2ZNHFd0yfdI+wak6weSnYtiN6OpJlMprkCRnXDf",
+	"Zg+EAQn3MYQW7pqPE9CSRSoMiAXfTGWhVJggxi85IX//OzjN8/e/25p/Ts7aOn9GrtpPKG2z4n9W4F42",
+	"DsnXy1JQw/5cBFIuG///rfkmF8uXjduwicvCwoIkolJimU4mETnk137/gthgHcJLuWtpExIrf+wuYz+3",
+	"qwRIGIkYQrOQHW/VykqFyKUSlf76jM1mc9ds8DidmOldQcAwMLNgs8HhEHjM+IiErs9OtVSy4NhELyah",
+	"qxzolow7mW+iWToDRcLf9px7tdc5DsmOLrWIC7D2Mxnh0YHGbD/YtUP/tnckpIQE8WzexDmMca+IUa7m",
+	"0TxgdGchURZVCVO6kFWElKVVWIjRcJ3ownrXEzrHVRKmrRxKWATuqNYJl9aURmPYe9k8WJIts9msSfHn",
+	"ppCjffeu2j/tHLXPem18By0OnSyIqbJYKWW9HDZeNl/Yl8QUOJ2yxmHjVfOg+QpjinqMOm6/if2XsDXi",
+	"/r9m16qZdUca+Vq1GtQh436CK/IO5qQHeWsZqzsUG3FDR0YlWhoyX9vCeuY3iAlV84llZJok80u+E/7z",
+	"U3/QOn173u30f30fknZ83GsZOun2Xv70826TfMoaIrrMZvKr+cG2wwPcEZhM9fzQfjOmEuJLriCS9kcO",
+	"NyBtLpUaQ2x3J9/rTtw4bLwFjQk1C70tXx4cPFgjKRy/pn+UwZaCrBGUM0Uah398NuboZELlvHHYuLDJ",
+	"YJjVhRSHRdnnFd2tsgpNh39gflfjsxnRKmxD/vs0jZneS4TNFfBu8pktvo55nU1ywhINklyZebSQAbH9",
+	"EYKi8x+WizcqQBrF0CS2SS4ptb1dQrfxzbLeB6pR7bL7x1dvK9ZS84YtOr/WjmXNQn+/Wm/oxj/SYo+I",
+	"hxtwYaVrQ0t1bQmoRok7NJuI1r3Zqrp+t8by8yN4pVNTN7frtrx2Wi3uNKmP2wpK2s/6Eq590HV1vv38",
+	"iNzv7fThbUw5pSPsg5A1PzAS/LWFxDdBDvF+qREvvvJi/SuVDon40qv1LxVNZs0bL19uMs1yv8HboPHT",
+	"JrN5uoQuCMmvFY/nj+zU5/NtRXr2gMrIahGUgSQRo7KwNNJxb0o5JCtk5r4VubWi8xNNrq15YLt+RWPK",
+	"bKqBhKmQOutcKFXeL2MsFLhGHZIkjF8X3QHxeH9ZeGJ/hnlGUI3HJlpvd4kaPVZpEyKxYgLZoYkSxWUO",
+	"ixKmiO17sdt8QmJ9JIJzB4pVerO7VKW3vym704iDDYnPeXN7eX6fl/DOpe0AcDW3neYKrZ3luASkuAwT",
+	"uI7SQhJbIznaTGWfJHRTdV0qVrkZrVUrv9apx0pJys0Hrt7s8Q9dlM9cap5aaumyFAhyxbuct23M3DHS",
+	"G0l5gmaZUX5G/8m0Vv+Viml6Os3XFKlYhuWIKthjXAFXTLMbwM21UsSY3SPKuNK2BWTpxcBGoqwZR0eq",
+	"Dsg/V5o3azIbfixlvVQvYaWixp1/VtN3VtNBNdRap8DNhlRjW0sStCorP98GmMq1LC3fGRfKsGr4NZNT",
+	"t82vitNrwBO/29BF3tyPJExZGJDQlaU1H20wISBhqTAt9s0oCsXYYKmYqrCZRUrSBFyDY6MgmSKUvH75",
+	"knA6MT5z0dUYYxT5vchLjhrE8DCPCz+WiNL1SFtDPBEjsoNBMZH92uu1XYhs1+f42rY8WMojz/vJ2q48",
+	"GC/Zm/a31Qi+6+u7wMQvHnTidfYKhxmi73vn3oN/rH/jSPBhwuyx0OsXG0xxQeeJoHFfiFMqR2Df+2mT",
+	"9XjabX+fMsZrmVmSJ7QiTNbKkhVW2T7ktVG9xlkrSfJgfGYuMB4laQzxbtYxD5gkefFMbBSDgTYhye+t",
+	"96dvnHBIgIQM65GFrnm4WjbVbGW6LYw153B7rY/s7mqWAOT+nNOJ74Lgo6tlV4bWbEd5IATnbgN5BYPd",
+	"URKLKMWaX8+qehtVbXFrdJLLx78Xd7G8CKRfm1t+xkZnNg9H5WrRXgPmi9tJGMfDBC0pVzYYeEhogn0p",
+	"udBjxkfNS96ymtV66I6Ajc7OS+LhdXeF57Uu6t4koSuSF2b9p0CV/f9LbthdpJrMJNN2niX+tQUHt+Df",
+	"rDDfVu7D50fU95MHYtJ8oA0sh4NHWMIq++HTmNrqApY+ScxisiMkmYk0iUksdr93o+LZRqi3Eez2b+hm",
+	"rBJeX81/t5YhE/D1k+jCRNyUZBaKC0wQyayBN8Rv/2MzudCOG4fWBVi2Bo7xd2fhLwiTNb62eekdzC+o",
+	"Hvsc7tfLi7GTxU+qLy0cq9/IL+n9QDRocbmtnRrUn9xadZblH7kmrpnqCgjGaZX5ilpqDNt9OgqbvsPS",
+	"xyCngyd1/azbF7jUKgTBLLcec8XdwYAMjWffGe69pzoah8bVvmj1j35t+oKHuWl8+8wTj2l0vgW9Pa9M",
+	"s4JrCyalzXEqIjKKjNgN8CY5n2o2YUqzyJiEloei+aHhm7hMEplXRwxRGSt0LlJ5ySXQmOy8fvFyobpV",
+	"ZlEqxiPYxSSZMM/LZPbBKxHPS5WxmDE5hkOQard5yT9hHZosOYsYlULgC410Ys8gML2MOIslq410Zbaf",
+	"4lHtjgIw9rHav0qja6yA2ZzE3pCRvUdxfwkQ+DgN0bXjlr6bnRgt1AerzYvM8F8XqvYVRnxEO9iW8/sG",
+	"1us64efuK/wYsa9tRdn2wbINZN+FhLwm2AlliVvOsw1db79YOfGQcTZrTO+7IFp9RKDFCS2fy+WltZQx",
+	"bbjQZGioxVraKjuww7TnhCmtsrM7qq7NCEIu20Du3O/Ht4MqiHq22x+A7h1puPJzD0HwlaZK687/8wrW",
+	"5Brmb9wt0LjwJvHgKws/IwtMqLy2jWb9R/7n+fT31fc/2iGwtzryysPgHM1/ObX6FzlBnoLcw2oDBUPk",
+	"pSIflFf3v1Zqya+MAfWdhU5GoFW5Wg0XckKTck9oTONYFeXJS28/MrP2Sx1Pt4gQ2XDXc4ToITSNxSWh",
+	"y0S9ieubevTIe3pdDkVizVzDHOwLxASrYpEdIW0AxFd5l2a+5S7RgggOl7yij8gOtYTOUFe5Qwrj8E7t",
+	"Ffxk7uoZhEWp/dDnhV6k+jug9sfxG6sdCr6B/7jUk6LGeMzI7S+n7J79unqp08NA2/YiZwPlqcVolKxw",
+	"7E4SNlUkdKmantB0Hwf48b0yT4DmWVXei2hnTEfjrCS44ERIIobDhyDalK8NSFi1Sv1hiasE6qy6D9nQ",
+	"Pz5FS1BayGeSfkjrDzG6RFab03S5REFtaOEUI2LlO7x4BTEgvHRPMCBZXovNZLOXL1XNzT/01dSj3lzB",
+	"Kda57e7qpbo7OT7SftsaVtXt7pd3ICvvv3zdM1iTJUVttQoh8woWdlBFdsK8rERI7MnKrs1ENm9g8Qqq",
+	"itIVuOOXnGoyEUqTUIoEQrLjTHp7F7dc4+KNu4dLr4zPwrQbu7imq8ZixongWDigJlHZ7usjpSqXp8iN",
+	"1KdNWraTW0DiDUg3KM7zLSKf1hJ/NpNr2TXLMuYZr664mV2Ww/tfWbwmX+hGGGtCcMiu3lcEM5aaUVpM",
+	"FZkJeW0cb6otWy0xlR0rZ6rtzItOvFXYx8x0r7DPj6/GfXRiEbM5nWAdnnpLsws6ldzamuWaPplcJj+R",
+	"CeOpBmWrbtCFopH5cz8f5A82L/kHjiUiCBbHsxmtMyn4iGTVaRUZgU0uUHQCrlJNlrmAX+EFcHLq6hxN",
+	"QV7yKGHANelgIRcbVBraRgAqME+YJYiU6zdZ5Rvy+uU/rMQLu6DlfK811CBdtRL4EgHE/voO2K3kkdRG",
+	"pRPKEwdrqiViPXriVIxGeN3gWTGsYvjXLzdIGugL8Z7yzDRQDygoqscUYmQYB8kc+c2mfRZVpdeIB5Hq",
+	"VfLBao+lcrS2A5Wt51MWCGLorAul/PeC7YSb6ABHiyLVP4TB3eaxvb3r1r4G87YSXm3ypRNl5ArGDAde",
+	"wL+QmQLwJly+h8d0lyoFSesSBSLXUOD73LqlM8C1PpRb0JptLZd497NUm8fKsY6jlMwuczME7rg9u+OZ",
+	"Zd7mVbVkprTxQiLSwyWfUiabpOX0bOheGmTwhMX1UbzpSbXNVLSNLcy0yiaIDzFbiaDd4HWsML3uohAv",
+	"j+JaVSb5XpVlBl+WjvmGpMo2D8n3RT3r0e9Yj27kmNl00orftKFydZpxlXYtqU5FpNBUwyEBGo2RXfHG",
+	"JqawRtAkFxIUcDwaxdtohodnhmcTLHloiC++5LKksW1VmUzK7FihY/WHAQR4DLHNY8vNbuT73SzVzV0k",
+	"8ckBB3s/r8L+8FJgoQXJ98b+rYLNCUrfZ1b/QUzm9heXJL7ozg6x2mR1W9cyuW09s/7CKc2qUGamEQY0",
+	"M1lCJqky5h6hmiRAlSYvXhrFImmksYgrF5pQEonJRKC6d68ZTjU/YW1a50CjG/DGyhFbN8nWkmCqVMPS",
+	"VhVtugqdTfwLC3WWfG5SuNw75Vqh3fbbTq/f7g4u2t3Br+cfuuGuX0Y43DyWfKh2/Xni4OsmVrAhpaol",
+	"fAfx8Fev5vA9iYYiDrvW3nfFHFyu+AqDP88mL+6ZF+ZE3tN5x3VvRhnEBZ9PRKqy05ZgoZvzUMhL7mpA",
+	"24rN5jWbx+jqBl+JGwiKFs/DwmO0KYzmLVXUk7A3li656wbZJKEu5TCFWe6V8T+rxpDLz7J3nYSZKsQa",
+	"5rZGubLFp21xtzfuOGlh9UZ8GQww5e6928uqYbX3oTetK8Ntdvv9McRMNsc3skOKXprrhE2R9vnsdnzD",
+	"eH1daCH4uhAwyhq4W5FgGLRgjJLYWTyHR7bfqBzvGzLMC/vZvgGusDiaOVjujbkgPdayoJPN6/F+QCg2",
+	"qjfh2uFsqNRdzzP/UOWWOtvU3dus1l0RPh2mSWLxUVPeTmF90P+cGndLLXJWXmtAEn2ucfckNxRSx4iZ",
+	"uLB/L4iLdeHmXJuLGbcaXUIkZOwPLs9dV7RvHWOeWjD+OjHmaY7Xxd3c6O55Pk7M1DQxlhVK9LYRa4Fr",
+	"m4ItMGx3CQnO9EqGey67p1lzfbu65Q9vY3mb7T2xobUJxWWJtlXKezazvnVahLs8rDdjpqpoXJdBcwxo",
+	"cuQeXHY0t2Mb2kRZFMY4O7Z2s5bGjlCazm0kFXisyseiqnnJDTUlVGGbJ2OQFD1HSES54csrIHE+dYyl",
+	"HLxRlgK+D7aP7UPl5Twta5XXajam+deqGvDDVBHKdoHYq1deXeS/VMzdrcSrOWF+y+GHJtDvnyj/KlV5",
+	"aumuxgZqYSwrq/yCB7B0gvXqM+Hq3F7nmZArSMSs3Ayc5HSPCZD42CVHuY2FHod5oroT4NhoKq+fkyog",
+	"4cUH1wCvUCv7mOVcXxXn/vzw8KYYIrMA7wcwxkqM+Z9clubZOlxfW8aQyt9ULh6sXNjIQtzPWkt7L0L3",
+	"clGiiODJvEnq03xQRyqRJ4pYv8xwiuu/ZK80bGggTsRK47BnlW7XhuC+K0HTA23AehYwzwLmRxIwBR/W",
+	"pArlUsbFvetkS6l1sdee/piVj7QNi9GTxJbFtn2ekyYy5dhB8YpxKuc2QVDb3kqF0PF3aV4yzz/mDZAf",
+	"je0Wm317OO8u617dCvEXfJtxW7i+mptrO8e6bYlFVH+y0uEapBPGWWlw1wsXC1+4VCqYXEGMtZKUAq3I",
+	"zkzIa2N7DhPGYdeL+N6MjkYgP3TWo17DF70/1oulsZeqh/rkmZuGfOhgpL55B8GxAsvF6CX0IkYL5O5b",
+	"pOx/xb4ptaju4WcVEKXniSuJziZ0ZKvvhDhUaNvA7kuIRRQGBd6z+peOMDzoPhaRahlAas6vpkbt5Uc9",
+	"+N+iaiof/Eyp1iDNi//3R2vvf+nevw/2/tEc7H3++iJ4cXBw+9+NuzQ+wPXuT/moutF5t0O7Pm/TeKSR",
+	"yDalrycR99y/6A21uN/o8WlCGb8D7eHGv8EomHmeDEWSiJkNi9mDtqd1eVcQcgvtQhZZmDOBU2F55B/l",
+	"p3MnUWrbe7i7SS8PDshszBLrsDoIjVhTTXI0huhaES5IDFPgMfDIT8m/2rkeUWC7GepPYBBsZvxkdgOr",
+	"5fApuwFuHsfG3XVC2HXtrkXghRQT0GNIlT3FhS9TobDSJrHMUXMjwo66mYC9C5W7GcqE/DAJIFKKlaaq",
+	"mxgPdGKGVB6TnfB9u9/tHPUG7bPWL6ft4/8POzuEu2u6BhfIneQY826TGEqY7t+8yDOg9vOeg3V5UFl/",
+	"D9tb0FB+OZcoyOtuxkVWUp6O1M8rjJNIGOMmz6bCnGdmTYbKAUDR/Y8kcANJbhu5Qd9g/ida6llTdcwI",
+	"YHx0ycPOcO9McMgqNGOptVcHr31O1rlBxWIqkk+xeAoQF3Ns1cD3kXyy8kqYKF9TfExfDGf9JU2uu26G",
+	"jTKcNijG/tE2VcHiLdYMtolo6yuvv/LdSDuzzV6q5bfzst1lD/Fh0XJib7nW10qxNMwUmdDEyEDk/4tW",
+	"t9cetLvd8264S7LsIkv6hHFsOEN2ws7Zx9Zp53hwdH7Wb//WDystVh9uHW+xhX+Cwsy3kCMJMXDNaKLI",
+	"DCTY1gJXqXYFSBHcZskRfTrQyjjGqupMES0ESYyL2yz5uE8LUgYKFxqbfzVLTu/TQVLynN8QCVrOSUI1",
+	"xkseNFvu/KTbviBXaXJdkgIl3YTqaLVq2v+aFdb0K6jzKfATV3y6i4E1UohCciGFFpFImgRxYYP+CNXf",
+	"FFFjOnV+SiRiUJd8ZzF9lbw+eP2GhP1W92273zl7O3jX/n3wvtPrdc7ehgFZ4sOAVDiYvD442N1I+Wzk",
+	"1FznZVH8Ps2i/lmdzPbX00bFrL0U792uV0mPI/8LQNZogVLRV3eH02aUMpUJ/SBTAhsoDA9Bfv+K4QGN",
+	"bgTNcFMp9LEE2pkgKo3GK2zaZ4X1H66wFOOjBCptBVborSlwOmXNbNW16ZpGU7UuOuRV86D5quhTiLc4",
+	"Qd6ALLUTzKo0WHJwqc55x1Cvr+yGN7/fN7TgNIW4+hdEte0zs+WU+meucFH7nnB2thx/RCbDa9ZRcFu8",
+	"UoX9FzXwLLgoAWMOQs7JTuiGr0wT7q7C7O+t96fbYXa5GeITYtaB68Es3jyuRakLY10IpUcSev9zGpAu",
+	"xEzZ+j1YhScSfMhGqYQ4IP8TS8p1k/x08Mr+SDnKi1jM/OcVXZz9EU0BMwHjNdrfxjOKAJ2rOuSqVj2k",
+	"XFsJRiu7Lyo4lKFxiHuTXyfP7latpoF8rtVBOoy61258F4YgwTjHD3xQ0sVpH/WQpAvHInqM8xEc2MNG",
+	"G2e7omS3Fv0y2COqYUbn1uArOteqMsobQSOVSeOwsY+H+g6Q5QqeNkobEJnRQuAO4EpHaLYVSBbyzP0K",
+	"RyT+bl1LosVlzUpDsxLiKrWURkVULY9pLwBLR1tYuiBwN7eze922XsqNiNxD+RXInTC/w21ltZsKL3ku",
+	"T/VBgcwyiq2fh2kcE8rpCBDVbkA85a2MaM99PXeSxlTnCWUOnUrhIddOuB8JbnbbBrsq41V+8YyLCVwk",
+	"pmp8JajLTbZ5ydjvPywVKJ5SDomx9Uvf4aN7iRhVZ7W1YfEFz5zvIWYRTcg1F7ME4hFg8zUPeuwc11ee",
+	"sa+vfEiikYtaSZFUB4nMT55x8HvPUCelvlL2+mtOPNWBKwVwPRNUC+R6Jqoae3nYWQJN9vAM23ZL0BLo",
+	"JJt6ebK64XvRGOI0wQ4LtjHfrNrNr34xWQ1qlQ2x596pTLz0qweIzWIlBpQsGFOZwlq9nrVNAaIx+lDo",
+	"sGKsUgui7PcGkzGLdGXTbgSLqnSA39TIILMJuAef4KonomtA0pxVMZA91Lj9fPv/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

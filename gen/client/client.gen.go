@@ -116,6 +116,300 @@ func (e ErrorEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for EvaluationEnvelopeSuccess.
+const (
+	EvaluationEnvelopeSuccessTrue EvaluationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EvaluationEnvelopeSuccess enum.
+func (e EvaluationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EvaluationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagCategory.
+const (
+	FlagCategoryAdmin       FlagCategory = "admin"
+	FlagCategoryBackend     FlagCategory = "backend"
+	FlagCategoryExperiment  FlagCategory = "experiment"
+	FlagCategoryIntegration FlagCategory = "integration"
+	FlagCategoryOps         FlagCategory = "ops"
+	FlagCategoryUi          FlagCategory = "ui"
+)
+
+// Valid indicates whether the value is a known member of the FlagCategory enum.
+func (e FlagCategory) Valid() bool {
+	switch e {
+	case FlagCategoryAdmin:
+		return true
+	case FlagCategoryBackend:
+		return true
+	case FlagCategoryExperiment:
+		return true
+	case FlagCategoryIntegration:
+		return true
+	case FlagCategoryOps:
+		return true
+	case FlagCategoryUi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagConditionOperator.
+const (
+	Contains   FlagConditionOperator = "contains"
+	EndsWith   FlagConditionOperator = "ends_with"
+	Equals     FlagConditionOperator = "equals"
+	Gt         FlagConditionOperator = "gt"
+	Gte        FlagConditionOperator = "gte"
+	In         FlagConditionOperator = "in"
+	Lt         FlagConditionOperator = "lt"
+	Lte        FlagConditionOperator = "lte"
+	NotEquals  FlagConditionOperator = "not_equals"
+	NotIn      FlagConditionOperator = "not_in"
+	Regex      FlagConditionOperator = "regex"
+	SemverEq   FlagConditionOperator = "semver_eq"
+	SemverGt   FlagConditionOperator = "semver_gt"
+	SemverGte  FlagConditionOperator = "semver_gte"
+	SemverLt   FlagConditionOperator = "semver_lt"
+	SemverLte  FlagConditionOperator = "semver_lte"
+	StartsWith FlagConditionOperator = "starts_with"
+)
+
+// Valid indicates whether the value is a known member of the FlagConditionOperator enum.
+func (e FlagConditionOperator) Valid() bool {
+	switch e {
+	case Contains:
+		return true
+	case EndsWith:
+		return true
+	case Equals:
+		return true
+	case Gt:
+		return true
+	case Gte:
+		return true
+	case In:
+		return true
+	case Lt:
+		return true
+	case Lte:
+		return true
+	case NotEquals:
+		return true
+	case NotIn:
+		return true
+	case Regex:
+		return true
+	case SemverEq:
+		return true
+	case SemverGt:
+		return true
+	case SemverGte:
+		return true
+	case SemverLt:
+		return true
+	case SemverLte:
+		return true
+	case StartsWith:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEnvelopeSuccess.
+const (
+	FlagEnvelopeSuccessTrue FlagEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagEnvelopeSuccess enum.
+func (e FlagEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEvaluationErrorCode.
+const (
+	FlagEvaluationErrorCodeFLAGNOTFOUND        FlagEvaluationErrorCode = "FLAG_NOT_FOUND"
+	FlagEvaluationErrorCodeGENERAL             FlagEvaluationErrorCode = "GENERAL"
+	FlagEvaluationErrorCodeINVALIDCONTEXT      FlagEvaluationErrorCode = "INVALID_CONTEXT"
+	FlagEvaluationErrorCodePARSEERROR          FlagEvaluationErrorCode = "PARSE_ERROR"
+	FlagEvaluationErrorCodeTARGETINGKEYMISSING FlagEvaluationErrorCode = "TARGETING_KEY_MISSING"
+	FlagEvaluationErrorCodeTYPEMISMATCH        FlagEvaluationErrorCode = "TYPE_MISMATCH"
+)
+
+// Valid indicates whether the value is a known member of the FlagEvaluationErrorCode enum.
+func (e FlagEvaluationErrorCode) Valid() bool {
+	switch e {
+	case FlagEvaluationErrorCodeFLAGNOTFOUND:
+		return true
+	case FlagEvaluationErrorCodeGENERAL:
+		return true
+	case FlagEvaluationErrorCodeINVALIDCONTEXT:
+		return true
+	case FlagEvaluationErrorCodePARSEERROR:
+		return true
+	case FlagEvaluationErrorCodeTARGETINGKEYMISSING:
+		return true
+	case FlagEvaluationErrorCodeTYPEMISMATCH:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagEvaluationReason.
+const (
+	DEFAULT        FlagEvaluationReason = "DEFAULT"
+	DISABLED       FlagEvaluationReason = "DISABLED"
+	ERROR          FlagEvaluationReason = "ERROR"
+	SPLIT          FlagEvaluationReason = "SPLIT"
+	STATIC         FlagEvaluationReason = "STATIC"
+	TARGETINGMATCH FlagEvaluationReason = "TARGETING_MATCH"
+)
+
+// Valid indicates whether the value is a known member of the FlagEvaluationReason enum.
+func (e FlagEvaluationReason) Valid() bool {
+	switch e {
+	case DEFAULT:
+		return true
+	case DISABLED:
+		return true
+	case ERROR:
+		return true
+	case SPLIT:
+		return true
+	case STATIC:
+		return true
+	case TARGETINGMATCH:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagImportEnvelopeSuccess.
+const (
+	FlagImportEnvelopeSuccessTrue FlagImportEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagImportEnvelopeSuccess enum.
+func (e FlagImportEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagImportEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagListEnvelopeSuccess.
+const (
+	FlagListEnvelopeSuccessTrue FlagListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagListEnvelopeSuccess enum.
+func (e FlagListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagOverrideEnvelopeSuccess.
+const (
+	FlagOverrideEnvelopeSuccessTrue FlagOverrideEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagOverrideEnvelopeSuccess enum.
+func (e FlagOverrideEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagOverrideEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagOverrideListEnvelopeSuccess.
+const (
+	FlagOverrideListEnvelopeSuccessTrue FlagOverrideListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagOverrideListEnvelopeSuccess enum.
+func (e FlagOverrideListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagOverrideListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagType.
+const (
+	FlagTypeBoolean      FlagType = "boolean"
+	FlagTypeJson         FlagType = "json"
+	FlagTypeMultivariate FlagType = "multivariate"
+	FlagTypeNumber       FlagType = "number"
+	FlagTypeString       FlagType = "string"
+)
+
+// Valid indicates whether the value is a known member of the FlagType enum.
+func (e FlagType) Valid() bool {
+	switch e {
+	case FlagTypeBoolean:
+		return true
+	case FlagTypeJson:
+		return true
+	case FlagTypeMultivariate:
+		return true
+	case FlagTypeNumber:
+		return true
+	case FlagTypeString:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagVisibility.
+const (
+	FlagVisibilityAdmin         FlagVisibility = "admin"
+	FlagVisibilityAuthenticated FlagVisibility = "authenticated"
+	FlagVisibilityInternal      FlagVisibility = "internal"
+	FlagVisibilityPublic        FlagVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the FlagVisibility enum.
+func (e FlagVisibility) Valid() bool {
+	switch e {
+	case FlagVisibilityAdmin:
+		return true
+	case FlagVisibilityAuthenticated:
+		return true
+	case FlagVisibilityInternal:
+		return true
+	case FlagVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Healthy HealthStatus = "healthy"
@@ -125,6 +419,69 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Healthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepBulkFailureErrorCode.
+const (
+	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
+	OfrepBulkFailureErrorCodeINVALIDCONTEXT      OfrepBulkFailureErrorCode = "INVALID_CONTEXT"
+	OfrepBulkFailureErrorCodePARSEERROR          OfrepBulkFailureErrorCode = "PARSE_ERROR"
+	OfrepBulkFailureErrorCodeTARGETINGKEYMISSING OfrepBulkFailureErrorCode = "TARGETING_KEY_MISSING"
+)
+
+// Valid indicates whether the value is a known member of the OfrepBulkFailureErrorCode enum.
+func (e OfrepBulkFailureErrorCode) Valid() bool {
+	switch e {
+	case OfrepBulkFailureErrorCodeGENERAL:
+		return true
+	case OfrepBulkFailureErrorCodeINVALIDCONTEXT:
+		return true
+	case OfrepBulkFailureErrorCodePARSEERROR:
+		return true
+	case OfrepBulkFailureErrorCodeTARGETINGKEYMISSING:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepEvaluationFailureErrorCode.
+const (
+	OfrepEvaluationFailureErrorCodeGENERAL             OfrepEvaluationFailureErrorCode = "GENERAL"
+	OfrepEvaluationFailureErrorCodeINVALIDCONTEXT      OfrepEvaluationFailureErrorCode = "INVALID_CONTEXT"
+	OfrepEvaluationFailureErrorCodePARSEERROR          OfrepEvaluationFailureErrorCode = "PARSE_ERROR"
+	OfrepEvaluationFailureErrorCodeTARGETINGKEYMISSING OfrepEvaluationFailureErrorCode = "TARGETING_KEY_MISSING"
+)
+
+// Valid indicates whether the value is a known member of the OfrepEvaluationFailureErrorCode enum.
+func (e OfrepEvaluationFailureErrorCode) Valid() bool {
+	switch e {
+	case OfrepEvaluationFailureErrorCodeGENERAL:
+		return true
+	case OfrepEvaluationFailureErrorCodeINVALIDCONTEXT:
+		return true
+	case OfrepEvaluationFailureErrorCodePARSEERROR:
+		return true
+	case OfrepEvaluationFailureErrorCodeTARGETINGKEYMISSING:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfrepFlagNotFoundErrorCode.
+const (
+	OfrepFlagNotFoundErrorCodeFLAGNOTFOUND OfrepFlagNotFoundErrorCode = "FLAG_NOT_FOUND"
+)
+
+// Valid indicates whether the value is a known member of the OfrepFlagNotFoundErrorCode enum.
+func (e OfrepFlagNotFoundErrorCode) Valid() bool {
+	switch e {
+	case OfrepFlagNotFoundErrorCodeFLAGNOTFOUND:
 		return true
 	default:
 		return false
@@ -248,11 +605,32 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for ExportFlagsParamsFormat.
+const (
+	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
+	ExportFlagsParamsFormatYaml ExportFlagsParamsFormat = "yaml"
+)
+
+// Valid indicates whether the value is a known member of the ExportFlagsParamsFormat enum.
+func (e ExportFlagsParamsFormat) Valid() bool {
+	switch e {
+	case ExportFlagsParamsFormatJson:
+		return true
+	case ExportFlagsParamsFormatYaml:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
 	FullName *string `json:"full_name,omitempty"`
 	IsActive *bool   `json:"is_active,omitempty"`
 }
+
+// AnyValue Any JSON value; its type must fit the flag type.
+type AnyValue = interface{}
 
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
@@ -427,6 +805,342 @@ type ErrorEnvelope struct {
 // ErrorEnvelopeSuccess defines model for ErrorEnvelope.Success.
 type ErrorEnvelopeSuccess bool
 
+// EvaluateRequest defines model for EvaluateRequest.
+type EvaluateRequest struct {
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	Context *EvaluationContext `json:"context,omitempty"`
+	Keys    *[]string          `json:"keys,omitempty"`
+}
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+type EvaluationContext struct {
+	TargetingKey         *string                `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// EvaluationEnvelope defines model for EvaluationEnvelope.
+type EvaluationEnvelope struct {
+	Data EvaluationResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   EvaluationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// EvaluationEnvelopeSuccess defines model for EvaluationEnvelope.Success.
+type EvaluationEnvelopeSuccess bool
+
+// EvaluationResult defines model for EvaluationResult.
+type EvaluationResult struct {
+	Flags []FlagEvaluation `json:"flags"`
+
+	// Revision The flag revision (event id) the evaluation used.
+	Revision     int64  `json:"revision"`
+	TargetingKey string `json:"targeting_key"`
+}
+
+// FeatureFlag defines model for FeatureFlag.
+type FeatureFlag struct {
+	Archived  bool         `json:"archived"`
+	Category  FlagCategory `json:"category"`
+	CreatedAt time.Time    `json:"created_at"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue  `json:"default_value"`
+	Description       string     `json:"description"`
+	Enabled           bool       `json:"enabled"`
+	Key               string     `json:"key"`
+	Owner             string     `json:"owner"`
+	RolloutPercentage float64    `json:"rollout_percentage"`
+	Rules             []FlagRule `json:"rules"`
+	Salt              string     `json:"salt"`
+	Tags              []string   `json:"tags"`
+	Type              FlagType   `json:"type"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue     `json:"value"`
+	Variants []FlagVariant `json:"variants"`
+	Version  int64         `json:"version"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility FlagVisibility `json:"visibility"`
+}
+
+// FlagCategory defines model for FlagCategory.
+type FlagCategory string
+
+// FlagCondition defines model for FlagCondition.
+type FlagCondition struct {
+	// Attribute A context attribute; `targetingKey` is the unit id.
+	Attribute string                `json:"attribute"`
+	Operator  FlagConditionOperator `json:"operator"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value"`
+}
+
+// FlagConditionOperator defines model for FlagCondition.Operator.
+type FlagConditionOperator string
+
+// FlagEnvelope defines model for FlagEnvelope.
+type FlagEnvelope struct {
+	Data FeatureFlag `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError          `json:"error"`
+	Metadata  ResponseMeta        `json:"metadata"`
+	Success   FlagEnvelopeSuccess `json:"success"`
+	Timestamp time.Time           `json:"timestamp"`
+}
+
+// FlagEnvelopeSuccess defines model for FlagEnvelope.Success.
+type FlagEnvelopeSuccess bool
+
+// FlagEvaluation defines model for FlagEvaluation.
+type FlagEvaluation struct {
+	ErrorCode *FlagEvaluationErrorCode `json:"error_code,omitempty"`
+	Key       string                   `json:"key"`
+	Reason    FlagEvaluationReason     `json:"reason"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant string    `json:"variant"`
+	Version int64     `json:"version"`
+}
+
+// FlagEvaluationErrorCode defines model for FlagEvaluation.ErrorCode.
+type FlagEvaluationErrorCode string
+
+// FlagEvaluationReason defines model for FlagEvaluation.Reason.
+type FlagEvaluationReason string
+
+// FlagExport defines model for FlagExport.
+type FlagExport struct {
+	ExportedAt time.Time        `json:"exported_at"`
+	Flags      []FlagExportItem `json:"flags"`
+
+	// Version Format version (1).
+	Version int `json:"version"`
+}
+
+// FlagExportItem defines model for FlagExportItem.
+type FlagExportItem struct {
+	Archived *bool `json:"archived,omitempty"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue             `json:"default_value,omitempty"`
+	Description       *string               `json:"description,omitempty"`
+	Enabled           *bool                 `json:"enabled,omitempty"`
+	Key               string                `json:"key"`
+	Overrides         *[]FlagExportOverride `json:"overrides,omitempty"`
+	Owner             *string               `json:"owner,omitempty"`
+	RolloutPercentage *float64              `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule           `json:"rules,omitempty"`
+	Salt              *string               `json:"salt,omitempty"`
+	Tags              *[]string             `json:"tags,omitempty"`
+	Type              FlagType              `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagExportOverride defines model for FlagExportOverride.
+type FlagExportOverride struct {
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	Reason       *string    `json:"reason,omitempty"`
+	TargetingKey string     `json:"targeting_key"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// FlagImport defines model for FlagImport.
+type FlagImport struct {
+	ExportedAt *time.Time       `json:"exported_at,omitempty"`
+	Flags      []FlagExportItem `json:"flags"`
+	Version    *int             `json:"version,omitempty"`
+}
+
+// FlagImportEnvelope defines model for FlagImportEnvelope.
+type FlagImportEnvelope struct {
+	Data FlagImportResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   FlagImportEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// FlagImportEnvelopeSuccess defines model for FlagImportEnvelope.Success.
+type FlagImportEnvelopeSuccess bool
+
+// FlagImportResult defines model for FlagImportResult.
+type FlagImportResult struct {
+	Created   []string `json:"created"`
+	DryRun    bool     `json:"dry_run"`
+	Unchanged []string `json:"unchanged"`
+	Updated   []string `json:"updated"`
+}
+
+// FlagInput defines model for FlagInput.
+type FlagInput struct {
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue *AnyValue `json:"default_value,omitempty"`
+	Description  *string   `json:"description,omitempty"`
+	Enabled      *bool     `json:"enabled,omitempty"`
+
+	// Key Example: experiment.new_checkout
+	Key               string      `json:"key"`
+	Owner             *string     `json:"owner,omitempty"`
+	RolloutPercentage *float64    `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule `json:"rules,omitempty"`
+	Salt              *string     `json:"salt,omitempty"`
+	Tags              *[]string   `json:"tags,omitempty"`
+	Type              FlagType    `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagListEnvelope defines model for FlagListEnvelope.
+type FlagListEnvelope struct {
+	Data []FeatureFlag `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   FlagListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// FlagListEnvelopeSuccess defines model for FlagListEnvelope.Success.
+type FlagListEnvelopeSuccess bool
+
+// FlagOverride defines model for FlagOverride.
+type FlagOverride struct {
+	CreatedAt    time.Time  `json:"created_at"`
+	Expired      bool       `json:"expired"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	FlagKey      string     `json:"flag_key"`
+	Reason       string     `json:"reason"`
+	TargetingKey string     `json:"targeting_key"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant string    `json:"variant"`
+}
+
+// FlagOverrideEnvelope defines model for FlagOverrideEnvelope.
+type FlagOverrideEnvelope struct {
+	Data FlagOverride `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   FlagOverrideEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// FlagOverrideEnvelopeSuccess defines model for FlagOverrideEnvelope.Success.
+type FlagOverrideEnvelopeSuccess bool
+
+// FlagOverrideInput defines model for FlagOverrideInput.
+type FlagOverrideInput struct {
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Reason    *string    `json:"reason,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// FlagOverrideListEnvelope defines model for FlagOverrideListEnvelope.
+type FlagOverrideListEnvelope struct {
+	Data []FlagOverride `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   FlagOverrideListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// FlagOverrideListEnvelopeSuccess defines model for FlagOverrideListEnvelope.Success.
+type FlagOverrideListEnvelopeSuccess bool
+
+// FlagPatch defines model for FlagPatch.
+type FlagPatch struct {
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue      *AnyValue   `json:"default_value,omitempty"`
+	Description       *string     `json:"description,omitempty"`
+	Enabled           *bool       `json:"enabled,omitempty"`
+	Owner             *string     `json:"owner,omitempty"`
+	RolloutPercentage *float64    `json:"rollout_percentage,omitempty"`
+	Rules             *[]FlagRule `json:"rules,omitempty"`
+	Salt              *string     `json:"salt,omitempty"`
+	Tags              *[]string   `json:"tags,omitempty"`
+	Type              *FlagType   `json:"type,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue      `json:"value,omitempty"`
+	Variants *[]FlagVariant `json:"variants,omitempty"`
+
+	// Version The version this change is based on (409 when the flag is at another).
+	Version *int64 `json:"version,omitempty"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility *FlagVisibility `json:"visibility,omitempty"`
+}
+
+// FlagRule defines model for FlagRule.
+type FlagRule struct {
+	Conditions []FlagCondition `json:"conditions"`
+	Id         string          `json:"id"`
+	Name       *string         `json:"name,omitempty"`
+
+	// Priority Lower first; ties keep list order.
+	Priority *int `json:"priority,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value,omitempty"`
+
+	// Variant For multivariate flags, the variant the rule serves.
+	Variant *string `json:"variant,omitempty"`
+}
+
+// FlagType defines model for FlagType.
+type FlagType string
+
+// FlagVariant defines model for FlagVariant.
+type FlagVariant struct {
+	Description *string `json:"description,omitempty"`
+	Id          string  `json:"id"`
+	Name        *string `json:"name,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value *AnyValue `json:"value,omitempty"`
+
+	// Weight Percent of units, up to 3 decimals; the weights of a flag sum to 100.
+	Weight float64 `json:"weight"`
+}
+
+// FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+type FlagVisibility string
+
 // Health defines model for Health.
 type Health struct {
 	Status    HealthStatus `json:"status"`
@@ -459,6 +1173,91 @@ type LoginRequest struct {
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
+
+// OfrepBulkFailure defines model for OfrepBulkFailure.
+type OfrepBulkFailure struct {
+	ErrorCode    OfrepBulkFailureErrorCode `json:"errorCode"`
+	ErrorDetails *string                   `json:"errorDetails,omitempty"`
+}
+
+// OfrepBulkFailureErrorCode defines model for OfrepBulkFailure.ErrorCode.
+type OfrepBulkFailureErrorCode string
+
+// OfrepBulkItem defines model for OfrepBulkItem.
+type OfrepBulkItem struct {
+	ErrorCode    *string `json:"errorCode,omitempty"`
+	ErrorDetails *string `json:"errorDetails,omitempty"`
+	Key          string  `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+	Reason   *string        `json:"reason,omitempty"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value,omitempty"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// OfrepBulkResponse defines model for OfrepBulkResponse.
+type OfrepBulkResponse struct {
+	Flags []OfrepBulkItem `json:"flags"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepEvaluationFailure defines model for OfrepEvaluationFailure.
+type OfrepEvaluationFailure struct {
+	ErrorCode    OfrepEvaluationFailureErrorCode `json:"errorCode"`
+	ErrorDetails *string                         `json:"errorDetails,omitempty"`
+	Key          string                          `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepEvaluationFailureErrorCode defines model for OfrepEvaluationFailure.ErrorCode.
+type OfrepEvaluationFailureErrorCode string
+
+// OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
+type OfrepEvaluationRequest struct {
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	Context *EvaluationContext `json:"context,omitempty"`
+}
+
+// OfrepEvaluationSuccess defines model for OfrepEvaluationSuccess.
+type OfrepEvaluationSuccess struct {
+	Key string `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+	Reason   string         `json:"reason"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value   *AnyValue `json:"value"`
+	Variant *string   `json:"variant,omitempty"`
+}
+
+// OfrepFlagNotFound defines model for OfrepFlagNotFound.
+type OfrepFlagNotFound struct {
+	ErrorCode    OfrepFlagNotFoundErrorCode `json:"errorCode"`
+	ErrorDetails *string                    `json:"errorDetails,omitempty"`
+	Key          string                     `json:"key"`
+
+	// Metadata Arbitrary flag metadata (here the flag's version and category).
+	Metadata *OfrepMetadata `json:"metadata,omitempty"`
+}
+
+// OfrepFlagNotFoundErrorCode defines model for OfrepFlagNotFound.ErrorCode.
+type OfrepFlagNotFoundErrorCode string
+
+// OfrepGeneralError defines model for OfrepGeneralError.
+type OfrepGeneralError struct {
+	ErrorDetails *string `json:"errorDetails,omitempty"`
+}
+
+// OfrepMetadata Arbitrary flag metadata (here the flag's version and category).
+type OfrepMetadata map[string]interface{}
 
 // Pagination defines model for Pagination.
 type Pagination struct {
@@ -616,11 +1415,17 @@ type VersionInfo struct {
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// FlagKeyPath defines model for FlagKeyPath.
+type FlagKeyPath = string
+
 // IdPath defines model for IdPath.
 type IdPath = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
+
+// TargetingKeyPath defines model for TargetingKeyPath.
+type TargetingKeyPath = string
 
 // BadRequest defines model for BadRequest.
 type BadRequest = ErrorEnvelope
@@ -636,6 +1441,9 @@ type NotFound = ErrorEnvelope
 
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = ErrorEnvelope
+
+// PreconditionFailed defines model for PreconditionFailed.
+type PreconditionFailed = ErrorEnvelope
 
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
@@ -672,6 +1480,53 @@ type ListAuditLogsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListFlagsParams defines parameters for ListFlags.
+type ListFlagsParams struct {
+	Category   *FlagCategory   `form:"category,omitempty" json:"category,omitempty"`
+	Visibility *FlagVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+	Enabled    *bool           `form:"enabled,omitempty" json:"enabled,omitempty"`
+
+	// Archived Archived flags are hidden unless this is true.
+	Archived *bool `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Q Case-insensitive text matched against key, description, owner and tags.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ExportFlagsParams defines parameters for ExportFlags.
+type ExportFlagsParams struct {
+	Format *ExportFlagsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ExportFlagsParamsFormat defines parameters for ExportFlags.
+type ExportFlagsParamsFormat string
+
+// ImportFlagsParams defines parameters for ImportFlags.
+type ImportFlagsParams struct {
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
+// UpdateFlagParams defines parameters for UpdateFlag.
+type UpdateFlagParams struct {
+	// IfMatch The ETag (version) the change is based on.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListFlagOverridesParams defines parameters for ListFlagOverrides.
+type ListFlagOverridesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -686,6 +1541,23 @@ type ListUsersParams struct {
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// OfrepEvaluateFlagsParams defines parameters for OfrepEvaluateFlags.
+type OfrepEvaluateFlagsParams struct {
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// CreateFlagJSONRequestBody defines body for CreateFlag for application/json ContentType.
+type CreateFlagJSONRequestBody = FlagInput
+
+// ImportFlagsJSONRequestBody defines body for ImportFlags for application/json ContentType.
+type ImportFlagsJSONRequestBody = FlagImport
+
+// UpdateFlagJSONRequestBody defines body for UpdateFlag for application/json ContentType.
+type UpdateFlagJSONRequestBody = FlagPatch
+
+// PutFlagOverrideJSONRequestBody defines body for PutFlagOverride for application/json ContentType.
+type PutFlagOverrideJSONRequestBody = FlagOverrideInput
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
@@ -702,6 +1574,9 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
 
+// EvaluateFlagsJSONRequestBody defines body for EvaluateFlags for application/json ContentType.
+type EvaluateFlagsJSONRequestBody = EvaluateRequest
+
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
 
@@ -710,6 +1585,80 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// OfrepEvaluateFlagsJSONRequestBody defines body for OfrepEvaluateFlags for application/json ContentType.
+type OfrepEvaluateFlagsJSONRequestBody = OfrepEvaluationRequest
+
+// OfrepEvaluateFlagJSONRequestBody defines body for OfrepEvaluateFlag for application/json ContentType.
+type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
+
+// Getter for additional properties for EvaluationContext. Returns the specified
+// element and whether it was found
+func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for EvaluationContext
+func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for EvaluationContext to handle AdditionalProperties
+func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["targetingKey"]; found {
+		err = json.Unmarshal(raw, &a.TargetingKey)
+		if err != nil {
+			return fmt.Errorf("error reading 'targetingKey': %w", err)
+		}
+		delete(object, "targetingKey")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for EvaluationContext to handle AdditionalProperties
+func (a EvaluationContext) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.TargetingKey != nil {
+		object["targetingKey"], err = json.Marshal(a.TargetingKey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'targetingKey': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for JWK. Returns the specified
 // element and whether it was found
@@ -919,6 +1868,155 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/audit-logs/verify (the `VerifyAuditLog` operationId).
 	VerifyAuditLog(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListFlags List feature flags
+	//
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	//
+	// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
+	ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFlagWithBody Create a feature flag
+	//
+	// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+	// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+	// audited and published on the flag event log (and so on the SSE stream).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+	CreateFlagWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFlag Create a feature flag
+	//
+	// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+	// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+	// audited and published on the flag event log (and so on the SSE stream).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+	CreateFlag(ctx context.Context, body CreateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportFlags Export every flag
+	//
+	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	//
+	// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
+	ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportFlagsWithBody Import flags
+	//
+	// Creates or updates the flags of an export document in one transaction: all or nothing.
+	// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+	// without writing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+	ImportFlagsWithBody(ctx context.Context, params *ImportFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportFlags Import flags
+	//
+	// Creates or updates the flags of an export document in one transaction: all or nothing.
+	// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+	// without writing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+	ImportFlags(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteFlag Delete a feature flag
+	//
+	// Removes the flag and its overrides; audited and published as a `deleted` event.
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag} (the `DeleteFlag` operationId).
+	DeleteFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFlag Get a feature flag
+	//
+	// The flag with its current version, also sent as the `ETag`.
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
+	GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFlagWithBody Update a feature flag
+	//
+	// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+	// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+	// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+	UpdateFlagWithBody(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFlag Update a feature flag
+	//
+	// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+	// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+	// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+	UpdateFlag(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, body UpdateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ArchiveFlag Archive a flag
+	//
+	// An archived flag evaluates as not found and is hidden from lists unless asked for.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
+	ArchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFlagOverrides List per-user overrides of a flag
+	//
+	// Ordered by targeting key; expired overrides are included and marked.
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/overrides (the `ListFlagOverrides` operationId).
+	ListFlagOverrides(ctx context.Context, flag FlagKeyPath, params *ListFlagOverridesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteFlagOverride Remove a per-user override
+	//
+	// The user gets the flag's normal evaluation again.
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `DeleteFlagOverride` operationId).
+	DeleteFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutFlagOverrideWithBody Set a per-user override
+	//
+	// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+	// targeting key (a user id by default), optionally until `expires_at`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+	PutFlagOverrideWithBody(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutFlagOverride Set a per-user override
+	//
+	// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+	// targeting key (a user id by default), optionally until `expires_at`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+	PutFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ToggleFlag Switch a flag on or off
+	//
+	// Flips `enabled`.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/toggle (the `ToggleFlag` operationId).
+	ToggleFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnarchiveFlag Restore an archived flag
+	//
+	// Makes an archived flag evaluable again.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
+	UnarchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets.
@@ -1051,6 +2149,30 @@ type ClientInterface interface {
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
 	Register(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EvaluateFlagsWithBody Evaluate flags for the caller
+	//
+	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+	// users, admin for viewers and above, internal for API keys of admins) with the given
+	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+	EvaluateFlagsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EvaluateFlags Evaluate flags for the caller
+	//
+	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+	// users, admin for viewers and above, internal for API keys of admins) with the given
+	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+	EvaluateFlags(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users
 	//
 	// Newest first; filter by role, status or a text in email or name. Cursor pagination.
@@ -1173,6 +2295,48 @@ type ClientInterface interface {
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OfrepEvaluateFlagsWithBody OFREP bulk evaluation
+	//
+	// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+	// revision, the caller's visibility level and the context; a request with a matching
+	// `If-None-Match` gets 304.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+	OfrepEvaluateFlagsWithBody(ctx context.Context, params *OfrepEvaluateFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfrepEvaluateFlags OFREP bulk evaluation
+	//
+	// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+	// revision, the caller's visibility level and the context; a request with a matching
+	// `If-None-Match` gets 304.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+	OfrepEvaluateFlags(ctx context.Context, params *OfrepEvaluateFlagsParams, body OfrepEvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfrepEvaluateFlagWithBody OFREP single flag evaluation
+	//
+	// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+	// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+	OfrepEvaluateFlagWithBody(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfrepEvaluateFlag OFREP single flag evaluation
+	//
+	// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+	// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+	OfrepEvaluateFlag(ctx context.Context, key string, body OfrepEvaluateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPIJSON This API description as JSON
 	//
 	// The OpenAPI 3.0.3 document the server validates every request against, as JSON.
@@ -1245,6 +2409,325 @@ func (c *Client) ListAuditLogs(ctx context.Context, params *ListAuditLogsParams,
 // Corresponds with GET /api/admin/audit-logs/verify (the `VerifyAuditLog` operationId).
 func (c *Client) VerifyAuditLog(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyAuditLogRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFlags List feature flags
+//
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+//
+// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
+func (c *Client) ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFlagsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFlagWithBody Create a feature flag
+//
+// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+// audited and published on the flag event log (and so on the SSE stream).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+func (c *Client) CreateFlagWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFlagRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFlag Create a feature flag
+//
+// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+// audited and published on the flag event log (and so on the SSE stream).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+func (c *Client) CreateFlag(ctx context.Context, body CreateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFlagRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportFlags Export every flag
+//
+// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+//
+// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
+func (c *Client) ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportFlagsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportFlagsWithBody Import flags
+//
+// Creates or updates the flags of an export document in one transaction: all or nothing.
+// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+// without writing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+func (c *Client) ImportFlagsWithBody(ctx context.Context, params *ImportFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportFlagsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportFlags Import flags
+//
+// Creates or updates the flags of an export document in one transaction: all or nothing.
+// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+// without writing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+func (c *Client) ImportFlags(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportFlagsRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteFlag Delete a feature flag
+//
+// Removes the flag and its overrides; audited and published as a `deleted` event.
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag} (the `DeleteFlag` operationId).
+func (c *Client) DeleteFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFlagRequest(c.Server, flag)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFlag Get a feature flag
+//
+// The flag with its current version, also sent as the `ETag`.
+//
+// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
+func (c *Client) GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFlagRequest(c.Server, flag)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFlagWithBody Update a feature flag
+//
+// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+func (c *Client) UpdateFlagWithBody(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFlagRequestWithBody(c.Server, flag, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFlag Update a feature flag
+//
+// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+func (c *Client) UpdateFlag(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, body UpdateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFlagRequest(c.Server, flag, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ArchiveFlag Archive a flag
+//
+// An archived flag evaluates as not found and is hidden from lists unless asked for.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
+func (c *Client) ArchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewArchiveFlagRequest(c.Server, flag)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFlagOverrides List per-user overrides of a flag
+//
+// Ordered by targeting key; expired overrides are included and marked.
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/overrides (the `ListFlagOverrides` operationId).
+func (c *Client) ListFlagOverrides(ctx context.Context, flag FlagKeyPath, params *ListFlagOverridesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFlagOverridesRequest(c.Server, flag, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteFlagOverride Remove a per-user override
+//
+// The user gets the flag's normal evaluation again.
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `DeleteFlagOverride` operationId).
+func (c *Client) DeleteFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFlagOverrideRequest(c.Server, flag, targetingKey)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutFlagOverrideWithBody Set a per-user override
+//
+// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+// targeting key (a user id by default), optionally until `expires_at`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+func (c *Client) PutFlagOverrideWithBody(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutFlagOverrideRequestWithBody(c.Server, flag, targetingKey, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutFlagOverride Set a per-user override
+//
+// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+// targeting key (a user id by default), optionally until `expires_at`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+func (c *Client) PutFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutFlagOverrideRequest(c.Server, flag, targetingKey, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ToggleFlag Switch a flag on or off
+//
+// Flips `enabled`.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/toggle (the `ToggleFlag` operationId).
+func (c *Client) ToggleFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewToggleFlagRequest(c.Server, flag)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnarchiveFlag Restore an archived flag
+//
+// Makes an archived flag evaluable again.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
+func (c *Client) UnarchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnarchiveFlagRequest(c.Server, flag)
 	if err != nil {
 		return nil, err
 	}
@@ -1527,6 +3010,50 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 	return c.Client.Do(req)
 }
 
+// EvaluateFlagsWithBody Evaluate flags for the caller
+//
+// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+// users, admin for viewers and above, internal for API keys of admins) with the given
+// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+func (c *Client) EvaluateFlagsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEvaluateFlagsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EvaluateFlags Evaluate flags for the caller
+//
+// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+// users, admin for viewers and above, internal for API keys of admins) with the given
+// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+func (c *Client) EvaluateFlags(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEvaluateFlagsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List users
 //
 // Newest first; filter by role, status or a text in email or name. Cursor pagination.
@@ -1799,6 +3326,88 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// OfrepEvaluateFlagsWithBody OFREP bulk evaluation
+//
+// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+// revision, the caller's visibility level and the context; a request with a matching
+// `If-None-Match` gets 304.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+func (c *Client) OfrepEvaluateFlagsWithBody(ctx context.Context, params *OfrepEvaluateFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfrepEvaluateFlagsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfrepEvaluateFlags OFREP bulk evaluation
+//
+// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+// revision, the caller's visibility level and the context; a request with a matching
+// `If-None-Match` gets 304.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+func (c *Client) OfrepEvaluateFlags(ctx context.Context, params *OfrepEvaluateFlagsParams, body OfrepEvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfrepEvaluateFlagsRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfrepEvaluateFlagWithBody OFREP single flag evaluation
+//
+// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+func (c *Client) OfrepEvaluateFlagWithBody(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfrepEvaluateFlagRequestWithBody(c.Server, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfrepEvaluateFlag OFREP single flag evaluation
+//
+// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+func (c *Client) OfrepEvaluateFlag(ctx context.Context, key string, body OfrepEvaluateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfrepEvaluateFlagRequest(c.Server, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPIJSON This API description as JSON
 //
 // The OpenAPI 3.0.3 document the server validates every request against, as JSON.
@@ -2052,6 +3661,693 @@ func NewVerifyAuditLogRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListFlagsRequest constructs an http.Request for the ListFlags method
+func NewListFlagsRequest(server string, params *ListFlagsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Enabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "enabled", *params.Enabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateFlagRequest calls the generic CreateFlag builder with application/json body
+func NewCreateFlagRequest(server string, body CreateFlagJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateFlagRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateFlagRequestWithBody constructs an http.Request for the CreateFlag method, with any body, and a specified content type
+func NewCreateFlagRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewExportFlagsRequest constructs an http.Request for the ExportFlags method
+func NewExportFlagsRequest(server string, params *ExportFlagsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportFlagsRequest calls the generic ImportFlags builder with application/json body
+func NewImportFlagsRequest(server string, params *ImportFlagsParams, body ImportFlagsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportFlagsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportFlagsRequestWithBody constructs an http.Request for the ImportFlags method, with any body, and a specified content type
+func NewImportFlagsRequestWithBody(server string, params *ImportFlagsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteFlagRequest constructs an http.Request for the DeleteFlag method
+func NewDeleteFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFlagRequest constructs an http.Request for the GetFlag method
+func NewGetFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateFlagRequest calls the generic UpdateFlag builder with application/json body
+func NewUpdateFlagRequest(server string, flag FlagKeyPath, params *UpdateFlagParams, body UpdateFlagJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateFlagRequestWithBody(server, flag, params, "application/json", bodyReader)
+}
+
+// NewUpdateFlagRequestWithBody constructs an http.Request for the UpdateFlag method, with any body, and a specified content type
+func NewUpdateFlagRequestWithBody(server string, flag FlagKeyPath, params *UpdateFlagParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewArchiveFlagRequest constructs an http.Request for the ArchiveFlag method
+func NewArchiveFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/archive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListFlagOverridesRequest constructs an http.Request for the ListFlagOverrides method
+func NewListFlagOverridesRequest(server string, flag FlagKeyPath, params *ListFlagOverridesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/overrides", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteFlagOverrideRequest constructs an http.Request for the DeleteFlagOverride method
+func NewDeleteFlagOverrideRequest(server string, flag FlagKeyPath, targetingKey TargetingKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "targeting_key", targetingKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/overrides/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutFlagOverrideRequest calls the generic PutFlagOverride builder with application/json body
+func NewPutFlagOverrideRequest(server string, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutFlagOverrideRequestWithBody(server, flag, targetingKey, "application/json", bodyReader)
+}
+
+// NewPutFlagOverrideRequestWithBody constructs an http.Request for the PutFlagOverride method, with any body, and a specified content type
+func NewPutFlagOverrideRequestWithBody(server string, flag FlagKeyPath, targetingKey TargetingKeyPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "targeting_key", targetingKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/overrides/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewToggleFlagRequest constructs an http.Request for the ToggleFlag method
+func NewToggleFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/toggle", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnarchiveFlagRequest constructs an http.Request for the UnarchiveFlag method
+func NewUnarchiveFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/unarchive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2355,6 +4651,46 @@ func NewRegisterRequestWithBody(server string, contentType string, body io.Reade
 	}
 
 	operationPath := fmt.Sprintf("/api/auth/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEvaluateFlagsRequest calls the generic EvaluateFlags builder with application/json body
+func NewEvaluateFlagsRequest(server string, body EvaluateFlagsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEvaluateFlagsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEvaluateFlagsRequestWithBody constructs an http.Request for the EvaluateFlags method, with any body, and a specified content type
+func NewEvaluateFlagsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/evaluate")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2847,6 +5183,108 @@ func NewGetMetricsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewOfrepEvaluateFlagsRequest calls the generic OfrepEvaluateFlags builder with application/json body
+func NewOfrepEvaluateFlagsRequest(server string, params *OfrepEvaluateFlagsParams, body OfrepEvaluateFlagsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOfrepEvaluateFlagsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewOfrepEvaluateFlagsRequestWithBody constructs an http.Request for the OfrepEvaluateFlags method, with any body, and a specified content type
+func NewOfrepEvaluateFlagsRequestWithBody(server string, params *OfrepEvaluateFlagsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ofrep/v1/evaluate/flags")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewOfrepEvaluateFlagRequest calls the generic OfrepEvaluateFlag builder with application/json body
+func NewOfrepEvaluateFlagRequest(server string, key string, body OfrepEvaluateFlagJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOfrepEvaluateFlagRequestWithBody(server, key, "application/json", bodyReader)
+}
+
+// NewOfrepEvaluateFlagRequestWithBody constructs an http.Request for the OfrepEvaluateFlag method, with any body, and a specified content type
+func NewOfrepEvaluateFlagRequestWithBody(server string, key string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ofrep/v1/evaluate/flags/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetOpenAPIJSONRequest constructs an http.Request for the GetOpenAPIJSON method
 func NewGetOpenAPIJSONRequest(server string) (*http.Request, error) {
 	var err error
@@ -3028,6 +5466,173 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/audit-logs/verify (the `VerifyAuditLog` operationId).
 	VerifyAuditLogWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyAuditLogResponse, error)
 
+	// ListFlagsWithResponse List feature flags
+	//
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
+	ListFlagsWithResponse(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*ListFlagsResponse, error)
+
+	// CreateFlagWithBodyWithResponse Create a feature flag
+	//
+	// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+	// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+	// audited and published on the flag event log (and so on the SSE stream).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+	CreateFlagWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFlagResponse, error)
+
+	// CreateFlagWithResponse Create a feature flag
+	//
+	// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+	// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+	// audited and published on the flag event log (and so on the SSE stream).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+	CreateFlagWithResponse(ctx context.Context, body CreateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFlagResponse, error)
+
+	// ExportFlagsWithResponse Export every flag
+	//
+	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
+	ExportFlagsWithResponse(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*ExportFlagsResponse, error)
+
+	// ImportFlagsWithBodyWithResponse Import flags
+	//
+	// Creates or updates the flags of an export document in one transaction: all or nothing.
+	// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+	// without writing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+	ImportFlagsWithBodyWithResponse(ctx context.Context, params *ImportFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportFlagsResponse, error)
+
+	// ImportFlagsWithResponse Import flags
+	//
+	// Creates or updates the flags of an export document in one transaction: all or nothing.
+	// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+	// without writing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+	ImportFlagsWithResponse(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportFlagsResponse, error)
+
+	// DeleteFlagWithResponse Delete a feature flag
+	//
+	// Removes the flag and its overrides; audited and published as a `deleted` event.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag} (the `DeleteFlag` operationId).
+	DeleteFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*DeleteFlagResponse, error)
+
+	// GetFlagWithResponse Get a feature flag
+	//
+	// The flag with its current version, also sent as the `ETag`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
+	GetFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*GetFlagResponse, error)
+
+	// UpdateFlagWithBodyWithResponse Update a feature flag
+	//
+	// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+	// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+	// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+	UpdateFlagWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFlagResponse, error)
+
+	// UpdateFlagWithResponse Update a feature flag
+	//
+	// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+	// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+	// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+	UpdateFlagWithResponse(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, body UpdateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFlagResponse, error)
+
+	// ArchiveFlagWithResponse Archive a flag
+	//
+	// An archived flag evaluates as not found and is hidden from lists unless asked for.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
+	ArchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*ArchiveFlagResponse, error)
+
+	// ListFlagOverridesWithResponse List per-user overrides of a flag
+	//
+	// Ordered by targeting key; expired overrides are included and marked.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/overrides (the `ListFlagOverrides` operationId).
+	ListFlagOverridesWithResponse(ctx context.Context, flag FlagKeyPath, params *ListFlagOverridesParams, reqEditors ...RequestEditorFn) (*ListFlagOverridesResponse, error)
+
+	// DeleteFlagOverrideWithResponse Remove a per-user override
+	//
+	// The user gets the flag's normal evaluation again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `DeleteFlagOverride` operationId).
+	DeleteFlagOverrideWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, reqEditors ...RequestEditorFn) (*DeleteFlagOverrideResponse, error)
+
+	// PutFlagOverrideWithBodyWithResponse Set a per-user override
+	//
+	// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+	// targeting key (a user id by default), optionally until `expires_at`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+	PutFlagOverrideWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutFlagOverrideResponse, error)
+
+	// PutFlagOverrideWithResponse Set a per-user override
+	//
+	// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+	// targeting key (a user id by default), optionally until `expires_at`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+	PutFlagOverrideWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*PutFlagOverrideResponse, error)
+
+	// ToggleFlagWithResponse Switch a flag on or off
+	//
+	// Flips `enabled`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/toggle (the `ToggleFlag` operationId).
+	ToggleFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*ToggleFlagResponse, error)
+
+	// UnarchiveFlagWithResponse Restore an archived flag
+	//
+	// Makes an archived flag evaluable again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
+	UnarchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*UnarchiveFlagResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets.
@@ -3168,6 +5773,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
 	RegisterWithResponse(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
+	// EvaluateFlagsWithBodyWithResponse Evaluate flags for the caller
+	//
+	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+	// users, admin for viewers and above, internal for API keys of admins) with the given
+	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+	EvaluateFlagsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EvaluateFlagsResponse, error)
+
+	// EvaluateFlagsWithResponse Evaluate flags for the caller
+	//
+	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+	// users, admin for viewers and above, internal for API keys of admins) with the given
+	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+	EvaluateFlagsWithResponse(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*EvaluateFlagsResponse, error)
+
 	// ListUsersWithResponse List users
 	//
 	// Newest first; filter by role, status or a text in email or name. Cursor pagination.
@@ -3307,6 +5936,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
+	// OfrepEvaluateFlagsWithBodyWithResponse OFREP bulk evaluation
+	//
+	// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+	// revision, the caller's visibility level and the context; a request with a matching
+	// `If-None-Match` gets 304.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+	OfrepEvaluateFlagsWithBodyWithResponse(ctx context.Context, params *OfrepEvaluateFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagsResponse, error)
+
+	// OfrepEvaluateFlagsWithResponse OFREP bulk evaluation
+	//
+	// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+	// revision, the caller's visibility level and the context; a request with a matching
+	// `If-None-Match` gets 304.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+	OfrepEvaluateFlagsWithResponse(ctx context.Context, params *OfrepEvaluateFlagsParams, body OfrepEvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagsResponse, error)
+
+	// OfrepEvaluateFlagWithBodyWithResponse OFREP single flag evaluation
+	//
+	// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+	// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+	OfrepEvaluateFlagWithBodyWithResponse(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagResponse, error)
+
+	// OfrepEvaluateFlagWithResponse OFREP single flag evaluation
+	//
+	// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+	// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+	OfrepEvaluateFlagWithResponse(ctx context.Context, key string, body OfrepEvaluateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagResponse, error)
 
 	// GetOpenAPIJSONWithResponse This API description as JSON
 	//
@@ -3532,6 +6203,1176 @@ func (r VerifyAuditLogResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyAuditLogResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFlagsResponse401Headers the declared response headers of an HTTP 401 response for ListFlags
+type ListFlagsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListFlagsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFlagsResponse) GetJSON200() *FlagListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFlagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFlagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListFlagsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFlagsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateFlagResponse401Headers the declared response headers of an HTTP 401 response for CreateFlag
+type CreateFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateFlagResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateFlagResponse) GetJSON201() *FlagEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateFlagResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateFlagResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateFlagResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportFlagsResponse401Headers the declared response headers of an HTTP 401 response for ExportFlags
+type ExportFlagsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ExportFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagExport
+	// YAML200 the response for an HTTP 200 `application/yaml` response
+	YAML200 *FlagExport
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportFlagsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportFlagsResponse) GetJSON200() *FlagExport {
+	return r.JSON200
+}
+
+// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
+func (r ExportFlagsResponse) GetYAML200() *FlagExport {
+	return r.YAML200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportFlagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExportFlagsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportFlagsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportFlagsResponse401Headers the declared response headers of an HTTP 401 response for ImportFlags
+type ImportFlagsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ImportFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagImportEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportFlagsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportFlagsResponse) GetJSON200() *FlagImportEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportFlagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportFlagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportFlagsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ImportFlagsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportFlagsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ImportFlagsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteFlagResponse401Headers the declared response headers of an HTTP 401 response for DeleteFlag
+type DeleteFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteFlagResponse401Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFlagResponse200Headers the declared response headers of an HTTP 200 response for GetFlag
+type GetFlagResponse200Headers struct {
+	ETag *string
+}
+
+// GetFlagResponse401Headers the declared response headers of an HTTP 401 response for GetFlag
+type GetFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetFlagResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFlagResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFlagResponse) GetJSON200() *FlagEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateFlagResponse401Headers the declared response headers of an HTTP 401 response for UpdateFlag
+type UpdateFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateFlagResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateFlagResponse) GetJSON200() *FlagEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateFlagResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r UpdateFlagResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateFlagResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateFlagResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ArchiveFlagResponse401Headers the declared response headers of an HTTP 401 response for ArchiveFlag
+type ArchiveFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ArchiveFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ArchiveFlagResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ArchiveFlagResponse) GetJSON200() *FlagEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ArchiveFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ArchiveFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ArchiveFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ArchiveFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ArchiveFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ArchiveFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ArchiveFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ArchiveFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ArchiveFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFlagOverridesResponse401Headers the declared response headers of an HTTP 401 response for ListFlagOverrides
+type ListFlagOverridesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListFlagOverridesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagOverrideListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListFlagOverridesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON200() *FlagOverrideListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFlagOverridesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFlagOverridesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFlagOverridesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFlagOverridesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteFlagOverrideResponse401Headers the declared response headers of an HTTP 401 response for DeleteFlagOverride
+type DeleteFlagOverrideResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteFlagOverrideResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteFlagOverrideResponse401Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteFlagOverrideResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteFlagOverrideResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteFlagOverrideResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteFlagOverrideResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutFlagOverrideResponse401Headers the declared response headers of an HTTP 401 response for PutFlagOverride
+type PutFlagOverrideResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type PutFlagOverrideResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagOverrideEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutFlagOverrideResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON200() *FlagOverrideEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutFlagOverrideResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutFlagOverrideResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutFlagOverrideResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutFlagOverrideResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ToggleFlagResponse401Headers the declared response headers of an HTTP 401 response for ToggleFlag
+type ToggleFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ToggleFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ToggleFlagResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ToggleFlagResponse) GetJSON200() *FlagEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ToggleFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ToggleFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ToggleFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ToggleFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ToggleFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ToggleFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ToggleFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ToggleFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ToggleFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnarchiveFlagResponse401Headers the declared response headers of an HTTP 401 response for UnarchiveFlag
+type UnarchiveFlagResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UnarchiveFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnarchiveFlagResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON200() *FlagEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnarchiveFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnarchiveFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnarchiveFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnarchiveFlagResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4291,6 +8132,96 @@ func (r RegisterResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RegisterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EvaluateFlagsResponse401Headers the declared response headers of an HTTP 401 response for EvaluateFlags
+type EvaluateFlagsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type EvaluateFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EvaluationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EvaluateFlagsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON200() *EvaluationEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EvaluateFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EvaluateFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EvaluateFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EvaluateFlagsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5139,6 +9070,172 @@ func (r GetMetricsResponse) ContentType() string {
 	return ""
 }
 
+// OfrepEvaluateFlagsResponse200Headers the declared response headers of an HTTP 200 response for OfrepEvaluateFlags
+type OfrepEvaluateFlagsResponse200Headers struct {
+	ETag *string
+}
+
+type OfrepEvaluateFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OfrepBulkResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OfrepBulkFailure
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OfrepGeneralError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OfrepGeneralError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *OfrepGeneralError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OfrepGeneralError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *OfrepEvaluateFlagsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON200() *OfrepBulkResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON400() *OfrepBulkFailure {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON401() *OfrepGeneralError {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON413() *OfrepGeneralError {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON415() *OfrepGeneralError {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON503() *OfrepGeneralError {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OfrepEvaluateFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OfrepEvaluateFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OfrepEvaluateFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OfrepEvaluateFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OfrepEvaluateFlagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OfrepEvaluationSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OfrepEvaluationFailure
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OfrepGeneralError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OfrepFlagNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OfrepGeneralError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *OfrepGeneralError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OfrepGeneralError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON200() *OfrepEvaluationSuccess {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON400() *OfrepEvaluationFailure {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON401() *OfrepGeneralError {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON404() *OfrepFlagNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON413() *OfrepGeneralError {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON415() *OfrepGeneralError {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON503() *OfrepGeneralError {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OfrepEvaluateFlagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OfrepEvaluateFlagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OfrepEvaluateFlagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OfrepEvaluateFlagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenAPIJSONResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5355,6 +9452,275 @@ func (c *ClientWithResponses) VerifyAuditLogWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseVerifyAuditLogResponse(rsp)
+}
+
+// ListFlagsWithResponse List feature flags
+//
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
+func (c *ClientWithResponses) ListFlagsWithResponse(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*ListFlagsResponse, error) {
+	rsp, err := c.ListFlags(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFlagsResponse(rsp)
+}
+
+// CreateFlagWithBodyWithResponse Create a feature flag
+//
+// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+// audited and published on the flag event log (and so on the SSE stream).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+func (c *ClientWithResponses) CreateFlagWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFlagResponse, error) {
+	rsp, err := c.CreateFlagWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFlagResponse(rsp)
+}
+
+// CreateFlagWithResponse Create a feature flag
+//
+// Keys are `{category}.{snake_name}` with category `ui`, `backend`, `admin`, `integration`,
+// `experiment` or `ops`. Every rule violation is a 422 naming the field. The change is
+// audited and published on the flag event log (and so on the SSE stream).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags (the `CreateFlag` operationId).
+func (c *ClientWithResponses) CreateFlagWithResponse(ctx context.Context, body CreateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFlagResponse, error) {
+	rsp, err := c.CreateFlag(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFlagResponse(rsp)
+}
+
+// ExportFlagsWithResponse Export every flag
+//
+// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
+func (c *ClientWithResponses) ExportFlagsWithResponse(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*ExportFlagsResponse, error) {
+	rsp, err := c.ExportFlags(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportFlagsResponse(rsp)
+}
+
+// ImportFlagsWithBodyWithResponse Import flags
+//
+// Creates or updates the flags of an export document in one transaction: all or nothing.
+// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+// without writing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+func (c *ClientWithResponses) ImportFlagsWithBodyWithResponse(ctx context.Context, params *ImportFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportFlagsResponse, error) {
+	rsp, err := c.ImportFlagsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportFlagsResponse(rsp)
+}
+
+// ImportFlagsWithResponse Import flags
+//
+// Creates or updates the flags of an export document in one transaction: all or nothing.
+// A flag whose content is unchanged keeps its version. `dry_run` validates and reports
+// without writing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
+func (c *ClientWithResponses) ImportFlagsWithResponse(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportFlagsResponse, error) {
+	rsp, err := c.ImportFlags(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportFlagsResponse(rsp)
+}
+
+// DeleteFlagWithResponse Delete a feature flag
+//
+// Removes the flag and its overrides; audited and published as a `deleted` event.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag} (the `DeleteFlag` operationId).
+func (c *ClientWithResponses) DeleteFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*DeleteFlagResponse, error) {
+	rsp, err := c.DeleteFlag(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteFlagResponse(rsp)
+}
+
+// GetFlagWithResponse Get a feature flag
+//
+// The flag with its current version, also sent as the `ETag`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
+func (c *ClientWithResponses) GetFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*GetFlagResponse, error) {
+	rsp, err := c.GetFlag(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFlagResponse(rsp)
+}
+
+// UpdateFlagWithBodyWithResponse Update a feature flag
+//
+// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+func (c *ClientWithResponses) UpdateFlagWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFlagResponse, error) {
+	rsp, err := c.UpdateFlagWithBody(ctx, flag, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFlagResponse(rsp)
+}
+
+// UpdateFlagWithResponse Update a feature flag
+//
+// Changes the fields given. Optimistic concurrency: send `If-Match` with the ETag of your
+// read (412 when the flag changed since), or `version` in the body (409 when it differs).
+// Weight changes move exactly the users at the variant boundaries (see docs/bucketing.md).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag} (the `UpdateFlag` operationId).
+func (c *ClientWithResponses) UpdateFlagWithResponse(ctx context.Context, flag FlagKeyPath, params *UpdateFlagParams, body UpdateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFlagResponse, error) {
+	rsp, err := c.UpdateFlag(ctx, flag, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFlagResponse(rsp)
+}
+
+// ArchiveFlagWithResponse Archive a flag
+//
+// An archived flag evaluates as not found and is hidden from lists unless asked for.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
+func (c *ClientWithResponses) ArchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*ArchiveFlagResponse, error) {
+	rsp, err := c.ArchiveFlag(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseArchiveFlagResponse(rsp)
+}
+
+// ListFlagOverridesWithResponse List per-user overrides of a flag
+//
+// Ordered by targeting key; expired overrides are included and marked.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/overrides (the `ListFlagOverrides` operationId).
+func (c *ClientWithResponses) ListFlagOverridesWithResponse(ctx context.Context, flag FlagKeyPath, params *ListFlagOverridesParams, reqEditors ...RequestEditorFn) (*ListFlagOverridesResponse, error) {
+	rsp, err := c.ListFlagOverrides(ctx, flag, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFlagOverridesResponse(rsp)
+}
+
+// DeleteFlagOverrideWithResponse Remove a per-user override
+//
+// The user gets the flag's normal evaluation again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `DeleteFlagOverride` operationId).
+func (c *ClientWithResponses) DeleteFlagOverrideWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, reqEditors ...RequestEditorFn) (*DeleteFlagOverrideResponse, error) {
+	rsp, err := c.DeleteFlagOverride(ctx, flag, targetingKey, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteFlagOverrideResponse(rsp)
+}
+
+// PutFlagOverrideWithBodyWithResponse Set a per-user override
+//
+// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+// targeting key (a user id by default), optionally until `expires_at`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+func (c *ClientWithResponses) PutFlagOverrideWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutFlagOverrideResponse, error) {
+	rsp, err := c.PutFlagOverrideWithBody(ctx, flag, targetingKey, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutFlagOverrideResponse(rsp)
+}
+
+// PutFlagOverrideWithResponse Set a per-user override
+//
+// Makes the flag serve a fixed value (or, for multivariate flags, a variant) to one
+// targeting key (a user id by default), optionally until `expires_at`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
+func (c *ClientWithResponses) PutFlagOverrideWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*PutFlagOverrideResponse, error) {
+	rsp, err := c.PutFlagOverride(ctx, flag, targetingKey, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutFlagOverrideResponse(rsp)
+}
+
+// ToggleFlagWithResponse Switch a flag on or off
+//
+// Flips `enabled`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/toggle (the `ToggleFlag` operationId).
+func (c *ClientWithResponses) ToggleFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*ToggleFlagResponse, error) {
+	rsp, err := c.ToggleFlag(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseToggleFlagResponse(rsp)
+}
+
+// UnarchiveFlagWithResponse Restore an archived flag
+//
+// Makes an archived flag evaluable again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
+func (c *ClientWithResponses) UnarchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*UnarchiveFlagResponse, error) {
+	rsp, err := c.UnarchiveFlag(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnarchiveFlagResponse(rsp)
 }
 
 // ListApiKeysWithResponse The caller's API keys
@@ -5579,6 +9945,42 @@ func (c *ClientWithResponses) RegisterWithResponse(ctx context.Context, body Reg
 		return nil, err
 	}
 	return ParseRegisterResponse(rsp)
+}
+
+// EvaluateFlagsWithBodyWithResponse Evaluate flags for the caller
+//
+// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+// users, admin for viewers and above, internal for API keys of admins) with the given
+// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+func (c *ClientWithResponses) EvaluateFlagsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EvaluateFlagsResponse, error) {
+	rsp, err := c.EvaluateFlagsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEvaluateFlagsResponse(rsp)
+}
+
+// EvaluateFlagsWithResponse Evaluate flags for the caller
+//
+// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
+// users, admin for viewers and above, internal for API keys of admins) with the given
+// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
+func (c *ClientWithResponses) EvaluateFlagsWithResponse(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*EvaluateFlagsResponse, error) {
+	rsp, err := c.EvaluateFlags(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEvaluateFlagsResponse(rsp)
 }
 
 // ListUsersWithResponse List users
@@ -5811,6 +10213,72 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 	return ParseGetMetricsResponse(rsp)
 }
 
+// OfrepEvaluateFlagsWithBodyWithResponse OFREP bulk evaluation
+//
+// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+// revision, the caller's visibility level and the context; a request with a matching
+// `If-None-Match` gets 304.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+func (c *ClientWithResponses) OfrepEvaluateFlagsWithBodyWithResponse(ctx context.Context, params *OfrepEvaluateFlagsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagsResponse, error) {
+	rsp, err := c.OfrepEvaluateFlagsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfrepEvaluateFlagsResponse(rsp)
+}
+
+// OfrepEvaluateFlagsWithResponse OFREP bulk evaluation
+//
+// Every flag visible to the caller, evaluated with the context. The `ETag` covers the flag
+// revision, the caller's visibility level and the context; a request with a matching
+// `If-None-Match` gets 304.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags (the `OfrepEvaluateFlags` operationId).
+func (c *ClientWithResponses) OfrepEvaluateFlagsWithResponse(ctx context.Context, params *OfrepEvaluateFlagsParams, body OfrepEvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagsResponse, error) {
+	rsp, err := c.OfrepEvaluateFlags(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfrepEvaluateFlagsResponse(rsp)
+}
+
+// OfrepEvaluateFlagWithBodyWithResponse OFREP single flag evaluation
+//
+// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+func (c *ClientWithResponses) OfrepEvaluateFlagWithBodyWithResponse(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagResponse, error) {
+	rsp, err := c.OfrepEvaluateFlagWithBody(ctx, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfrepEvaluateFlagResponse(rsp)
+}
+
+// OfrepEvaluateFlagWithResponse OFREP single flag evaluation
+//
+// OpenFeature Remote Evaluation Protocol. Errors use OFREP's shapes and codes
+// (`FLAG_NOT_FOUND` 404; `TARGETING_KEY_MISSING`, `INVALID_CONTEXT`, `PARSE_ERROR` 400).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ofrep/v1/evaluate/flags/{key} (the `OfrepEvaluateFlag` operationId).
+func (c *ClientWithResponses) OfrepEvaluateFlagWithResponse(ctx context.Context, key string, body OfrepEvaluateFlagJSONRequestBody, reqEditors ...RequestEditorFn) (*OfrepEvaluateFlagResponse, error) {
+	rsp, err := c.OfrepEvaluateFlag(ctx, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfrepEvaluateFlagResponse(rsp)
+}
+
 // GetOpenAPIJSONWithResponse This API description as JSON
 //
 // The OpenAPI 3.0.3 document the server validates every request against, as JSON.
@@ -6018,6 +10486,1068 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 	switch {
 	case rsp.StatusCode == 401:
 		var headers VerifyAuditLogResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFlagsResponse parses an HTTP response from a ListFlagsWithResponse call
+func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateFlagResponse parses an HTTP response from a CreateFlagWithResponse call
+func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportFlagsResponse parses an HTTP response from a ExportFlagsWithResponse call
+func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagExport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
+		var dest FlagExport
+		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.YAML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ExportFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportFlagsResponse parses an HTTP response from a ImportFlagsWithResponse call
+func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagImportEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteFlagResponse parses an HTTP response from a DeleteFlagWithResponse call
+func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFlagResponse parses an HTTP response from a GetFlagWithResponse call
+func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetFlagResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateFlagResponse parses an HTTP response from a UpdateFlagWithResponse call
+func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseArchiveFlagResponse parses an HTTP response from a ArchiveFlagWithResponse call
+func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ArchiveFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ArchiveFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFlagOverridesResponse parses an HTTP response from a ListFlagOverridesWithResponse call
+func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFlagOverridesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagOverrideListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListFlagOverridesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteFlagOverrideResponse parses an HTTP response from a DeleteFlagOverrideWithResponse call
+func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteFlagOverrideResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteFlagOverrideResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutFlagOverrideResponse parses an HTTP response from a PutFlagOverrideWithResponse call
+func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutFlagOverrideResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagOverrideEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutFlagOverrideResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseToggleFlagResponse parses an HTTP response from a ToggleFlagWithResponse call
+func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ToggleFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ToggleFlagResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnarchiveFlagResponse parses an HTTP response from a UnarchiveFlagWithResponse call
+func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnarchiveFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UnarchiveFlagResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -6796,6 +12326,87 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	return response, nil
 }
 
+// ParseEvaluateFlagsResponse parses an HTTP response from a EvaluateFlagsWithResponse call
+func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EvaluateFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EvaluationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EvaluateFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
 func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7494,6 +13105,151 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOfrepEvaluateFlagsResponse parses an HTTP response from a OfrepEvaluateFlagsWithResponse call
+func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OfrepEvaluateFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OfrepBulkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OfrepBulkFailure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers OfrepEvaluateFlagsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOfrepEvaluateFlagResponse parses an HTTP response from a OfrepEvaluateFlagWithResponse call
+func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OfrepEvaluateFlagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OfrepEvaluationSuccess
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OfrepEvaluationFailure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OfrepFlagNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

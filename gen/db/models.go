@@ -49,6 +49,50 @@ type AuditLog struct {
 	Hash         []byte
 }
 
+type FeatureFlag struct {
+	Key               string
+	Description       string
+	Type              string
+	Enabled           bool
+	Value             json.RawMessage
+	DefaultValue      json.RawMessage
+	Variants          json.RawMessage
+	Rules             json.RawMessage
+	RolloutPercentage float64
+	Salt              string
+	Visibility        string
+	Owner             string
+	Tags              []string
+	Archived          bool
+	Version           int64
+	CreatedBy         *uuid.UUID
+	UpdatedBy         *uuid.UUID
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type FlagEvent struct {
+	ID         int64
+	FlagKey    string
+	Kind       string
+	Version    int64
+	Visibility string
+	Payload    json.RawMessage
+	CreatedAt  time.Time
+}
+
+type FlagOverride struct {
+	FlagKey      string
+	TargetingKey string
+	Value        json.RawMessage
+	Variant      string
+	Reason       string
+	ExpiresAt    *time.Time
+	CreatedBy    *uuid.UUID
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
 type RefreshToken struct {
 	Jti       uuid.UUID
 	FamilyID  uuid.UUID

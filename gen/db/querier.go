@@ -11,6 +11,8 @@ import (
 )
 
 type Querier interface {
+	AllFlags(ctx context.Context) ([]FeatureFlag, error)
+	AllOverrides(ctx context.Context) ([]FlagOverride, error)
 	// One batch of the chain in id order, after the given id, for verification.
 	AuditChainBatch(ctx context.Context, arg AuditChainBatchParams) ([]AuditLog, error)
 	// Audit log appends happen only through audit.Record, in one READ COMMITTED transaction:
@@ -25,8 +27,14 @@ type Querier interface {
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
+	DeleteFlag(ctx context.Context, key string) (int64, error)
+	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
+	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
+	FlagRevision(ctx context.Context) (int64, error)
 	GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, error)
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
+	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
+	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
 	GetUser(ctx context.Context, id uuid.UUID) (User, error)
@@ -36,15 +44,22 @@ type Querier interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
+	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
+	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
+	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
+	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
+	// Serialises flag writers so flag_events ids commit in increasing order.
+	LockFlagWrites(ctx context.Context) error
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
+	OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOverride, error)
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
 	// A transparent upgrade of the hash parameters at login; tokens stay valid.
@@ -56,10 +71,12 @@ type Querier interface {
 	RevokeUserFamilies(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
 	TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) error
 	TouchLogin(ctx context.Context, id uuid.UUID) error
+	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)
 	// Role and activity changes end every session of the user (epoch + 1).
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
+	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,6 +30,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/docs"
+	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/openapi"
@@ -43,6 +45,7 @@ type App struct {
 	Echo     *echo.Echo
 	Registry *prometheus.Registry
 	Auth     *auth.Service
+	Flags    *flagstore.Store
 
 	qdrant  *qdrant.Client
 	server  *http.Server
@@ -78,6 +81,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("app: REDIS_URL: %w", err)
 	}
 	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	redis.SetLogger(redisLogger{log})
 	a.Redis = redis.NewClient(ropts)
 	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
 
@@ -117,9 +121,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 	}
 
+	flags, err := flagstore.New(ctx, pool, log, cfg.FlagPollInterval, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.Flags = flags
+
 	bg, stop := context.WithCancel(context.Background())
-	a.closers = append(a.closers, stop) // runs before the pools close
-	go a.janitor(bg)
+	var workers sync.WaitGroup
+	a.closers = append(a.closers, func() { stop(); workers.Wait() }) // before the pools close
+	workers.Add(2)
+	go func() { defer workers.Done(); a.janitor(bg) }()
+	go func() { defer workers.Done(); flags.Run(bg) }()
 
 	spec, err := api.GetSwagger()
 	if err != nil {
@@ -135,6 +148,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Pool:     pool,
 		Redis:    a.Redis,
 		Auth:     authSvc,
+		Flags:    flags,
+		FlagM:    flagstore.NewMetrics(a.Registry),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
 		SpecJSON: specJSON,
@@ -205,4 +220,12 @@ func (a *App) janitor(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// redisLogger sends go-redis's internal messages (dial retries while Redis is down) to the
+// structured log instead of stderr.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

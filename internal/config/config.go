@@ -110,6 +110,7 @@ type Config struct {
 	SSEMaxStreamsPerIP              int
 	FlagEventRetentionCount         int
 	FlagEventRetention              time.Duration
+	FlagPollInterval                time.Duration
 }
 
 // Var describes one environment variable.
@@ -426,6 +427,8 @@ var specs = []spec{
 		func(c *Config) *int { return &c.RefreshPerMinute }, 1, 10000),
 
 	// SSE and flag events
+	durationVar(gStreams, "FLAG_POLL_INTERVAL_MS", "1000", "Safety poll of the flag event log behind LISTEN/NOTIFY, in milliseconds (50-60000).",
+		func(c *Config) *time.Duration { return &c.FlagPollInterval }, time.Millisecond, 50, 60000),
 	durationVar(gStreams, "SSE_HEARTBEAT_SECONDS", "30", "Interval between SSE keep-alive comments, in seconds (1-3600).",
 		func(c *Config) *time.Duration { return &c.SSEHeartbeat }, second, 1, 3600),
 	intVar(gStreams, "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE", "10", "New SSE connections allowed per client IP per minute (1-10000).",

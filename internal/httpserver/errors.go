@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"strings"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -37,12 +38,16 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		for k, v := range e.Headers {
 			c.Response().Header().Set(k, v)
 		}
-		body := Envelope(ctx, e)
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(e.Status)
 			return
 		}
-		_ = c.JSON(e.Status, body)
+		if strings.HasPrefix(c.Request().URL.Path, "/ofrep/") {
+			status, body := ofrepError(c, e)
+			_ = c.JSON(status, body)
+			return
+		}
+		_ = c.JSON(e.Status, Envelope(ctx, e))
 	}
 }
 
@@ -119,4 +124,26 @@ func classify(err error) *apierr.Error {
 		return &apierr.Error{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "An internal error occurred", Err: err}
 	}
 	return apierr.From(err)
+}
+
+// ofrepError renders an error in the OpenFeature Remote Evaluation Protocol's shapes, which
+// OFREP providers parse: invalid input is a 400 with an errorCode (and the flag key on the
+// single-flag route); other failures carry errorDetails only.
+func ofrepError(c echo.Context, e *apierr.Error) (int, map[string]any) {
+	details := e.Message
+	if e.Field != "" && !strings.Contains(details, e.Field) {
+		details = e.Field + ": " + details
+	}
+	if e.Status != http.StatusBadRequest && e.Status != http.StatusUnprocessableEntity {
+		return e.Status, map[string]any{"errorDetails": details}
+	}
+	code := "INVALID_CONTEXT"
+	if e.Status == http.StatusBadRequest {
+		code = "PARSE_ERROR"
+	}
+	body := map[string]any{"errorCode": code, "errorDetails": details}
+	if key := c.Param("key"); key != "" {
+		body["key"] = key
+	}
+	return http.StatusBadRequest, body
 }

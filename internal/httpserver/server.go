@@ -85,7 +85,13 @@ func New(o Options) *echo.Echo {
 func principalIntoContext(with func(context.Context, any) context.Context) api.StrictMiddlewareFunc {
 	return func(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
 		return func(c echo.Context, request any) (any, error) {
-			if p := c.Get(principalKey); p != nil && with != nil {
+			p := c.Get(principalKey)
+			if p == nil {
+				if err, ok := c.Get(rejectedKey).(error); ok {
+					return nil, err
+				}
+			}
+			if p != nil && with != nil {
 				c.SetRequest(c.Request().WithContext(with(c.Request().Context(), p)))
 			}
 			return f(c, request)

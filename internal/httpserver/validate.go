@@ -25,7 +25,10 @@ import (
 // when the role is too low, 503 when revocation cannot be checked).
 type Authenticator func(ctx context.Context, scheme string, scopes []string, r *http.Request) (principal any, err error)
 
-const principalKey = "voiceassist.principal"
+const (
+	principalKey = "voiceassist.principal"
+	rejectedKey  = "voiceassist.rejected-credential"
+)
 
 var formatsOnce sync.Once
 
@@ -64,6 +67,12 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 				}
 				p, err := auth(ec.Request().Context(), in.SecuritySchemeName, in.Scopes, ec.Request())
 				if err != nil {
+					// Remember a credential that was presented but refused: an operation that
+					// also allows anonymous callers must not silently treat it as anonymous.
+					var ae *apierr.Error
+					if errors.As(err, &ae) && ae.Code != "UNAUTHORIZED" && ec.Get(rejectedKey) == nil {
+						ec.Set(rejectedKey, err)
+					}
 					return err
 				}
 				ec.Set(principalKey, p)

@@ -1,0 +1,167 @@
+package flagstore
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/flag"
+)
+
+// The JSON shapes of variants and rules in the database, in flag_events payloads and in
+// export files. Field names follow the API.
+type variantDoc struct {
+	ID          string  `json:"id" yaml:"id"`
+	Name        string  `json:"name,omitempty" yaml:"name,omitempty"`
+	Description string  `json:"description,omitempty" yaml:"description,omitempty"`
+	Value       any     `json:"value" yaml:"value"`
+	Weight      float64 `json:"weight" yaml:"weight"`
+}
+
+type conditionDoc struct {
+	Attribute string `json:"attribute" yaml:"attribute"`
+	Operator  string `json:"operator" yaml:"operator"`
+	Value     any    `json:"value" yaml:"value"`
+}
+
+type ruleDoc struct {
+	ID         string         `json:"id" yaml:"id"`
+	Name       string         `json:"name,omitempty" yaml:"name,omitempty"`
+	Priority   int            `json:"priority" yaml:"priority"`
+	Conditions []conditionDoc `json:"conditions" yaml:"conditions"`
+	Variant    string         `json:"variant,omitempty" yaml:"variant,omitempty"`
+	Value      any            `json:"value,omitempty" yaml:"value,omitempty"`
+}
+
+// Doc is a flag as events, exports and imports carry it.
+type Doc struct {
+	Key               string         `json:"key" yaml:"key"`
+	Description       string         `json:"description" yaml:"description,omitempty"`
+	Type              string         `json:"type" yaml:"type"`
+	Enabled           bool           `json:"enabled" yaml:"enabled"`
+	Value             any            `json:"value" yaml:"value,omitempty"`
+	DefaultValue      any            `json:"default_value" yaml:"default_value,omitempty"`
+	Variants          []variantDoc   `json:"variants" yaml:"variants,omitempty"`
+	Rules             []ruleDoc      `json:"rules" yaml:"rules,omitempty"`
+	RolloutPercentage float64        `json:"rollout_percentage" yaml:"rollout_percentage"`
+	Salt              string         `json:"salt" yaml:"salt,omitempty"`
+	Visibility        string         `json:"visibility" yaml:"visibility"`
+	Owner             string         `json:"owner" yaml:"owner,omitempty"`
+	Tags              []string       `json:"tags" yaml:"tags,omitempty"`
+	Archived          bool           `json:"archived" yaml:"archived,omitempty"`
+	Version           int64          `json:"version" yaml:"-"`
+	Overrides         []OverrideDoc  `json:"overrides,omitempty" yaml:"overrides,omitempty"`
+	Extra             map[string]any `json:"-" yaml:"-"`
+}
+
+// OverrideDoc is an override in an export file.
+type OverrideDoc struct {
+	TargetingKey string     `json:"targeting_key" yaml:"targeting_key"`
+	Value        any        `json:"value,omitempty" yaml:"value,omitempty"`
+	Variant      string     `json:"variant,omitempty" yaml:"variant,omitempty"`
+	Reason       string     `json:"reason,omitempty" yaml:"reason,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty" yaml:"expires_at,omitempty"`
+}
+
+// Record is a stored flag with its timestamps.
+type Record struct {
+	flag.Flag
+	CreatedAt, UpdatedAt time.Time
+}
+
+func decodeJSON(raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+func encodeJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func fromRow(r db.FeatureFlag) Record {
+	f := flag.Flag{
+		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: flag.Type(r.Type), Enabled: r.Enabled,
+		Value: decodeJSON(r.Value), DefaultValue: decodeJSON(r.DefaultValue),
+		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: flag.Visibility(r.Visibility),
+		Tags: r.Tags, Archived: r.Archived, Version: r.Version,
+	}
+	var vs []variantDoc
+	_ = json.Unmarshal(r.Variants, &vs)
+	for _, v := range vs {
+		f.Variants = append(f.Variants, flag.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+	}
+	var rs []ruleDoc
+	_ = json.Unmarshal(r.Rules, &rs)
+	for _, rd := range rs {
+		f.Rules = append(f.Rules, ruleFromDoc(rd))
+	}
+	if f.Tags == nil {
+		f.Tags = []string{}
+	}
+	return Record{Flag: f, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func ruleFromDoc(rd ruleDoc) flag.Rule {
+	r := flag.Rule{ID: rd.ID, Name: rd.Name, Priority: rd.Priority, Variant: rd.Variant, Value: rd.Value}
+	for _, c := range rd.Conditions {
+		r.Conditions = append(r.Conditions, flag.Condition{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
+	}
+	return r
+}
+
+// ToDoc renders a flag in the shared document shape.
+func ToDoc(f flag.Flag) Doc {
+	d := Doc{
+		Key: f.Key, Description: f.Description, Type: string(f.Type), Enabled: f.Enabled, Value: f.Value,
+		DefaultValue: f.DefaultValue, RolloutPercentage: f.RolloutPercentage, Salt: f.Salt,
+		Visibility: string(f.Visibility), Owner: f.Owner, Tags: f.Tags, Archived: f.Archived, Version: f.Version,
+		Variants: []variantDoc{}, Rules: []ruleDoc{},
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	for _, v := range f.Variants {
+		d.Variants = append(d.Variants, variantDoc{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+	}
+	for _, r := range f.Rules {
+		rd := ruleDoc{ID: r.ID, Name: r.Name, Priority: r.Priority, Variant: r.Variant, Value: r.Value, Conditions: []conditionDoc{}}
+		for _, c := range r.Conditions {
+			rd.Conditions = append(rd.Conditions, conditionDoc{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
+		}
+		d.Rules = append(d.Rules, rd)
+	}
+	return d
+}
+
+// FromDoc is the inverse of ToDoc (version and overrides aside).
+func FromDoc(d Doc) flag.Flag {
+	f := flag.Flag{
+		Key: d.Key, Description: d.Description, Type: flag.Type(d.Type), Enabled: d.Enabled, Value: d.Value,
+		DefaultValue: d.DefaultValue, RolloutPercentage: d.RolloutPercentage, Salt: d.Salt,
+		Visibility: flag.Visibility(d.Visibility), Owner: d.Owner, Tags: d.Tags, Archived: d.Archived,
+	}
+	if f.Tags == nil {
+		f.Tags = []string{}
+	}
+	for _, v := range d.Variants {
+		f.Variants = append(f.Variants, flag.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+	}
+	for _, r := range d.Rules {
+		f.Rules = append(f.Rules, ruleFromDoc(r))
+	}
+	return f
+}
+
+func overrideFromRow(o db.FlagOverride) flag.Override {
+	return flag.Override{FlagKey: o.FlagKey, TargetingKey: o.TargetingKey, Value: decodeJSON(o.Value), Variant: o.Variant, ExpiresAt: o.ExpiresAt}
+}
