@@ -38,7 +38,7 @@ func TestRBACMatrix(t *testing.T) {
 			if o.Security != nil {
 				sec = *o.Security
 			}
-			min := "" // public
+			min := ""         // public
 			optional := false // anonymous callers allowed, credentials used when given
 			for _, req := range sec {
 				if scopes, ok := req["bearerAuth"]; ok {

@@ -2,11 +2,11 @@ package httpserver
 
 import (
 	"context"
-	"strings"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
