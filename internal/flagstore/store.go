@@ -223,9 +223,18 @@ func notFound(key string) error { return apierr.NotFound("Flag " + key) }
 
 func actorID(a audit.Actor) *uuid.UUID { return a.ID }
 
-// Create stores a new flag at version 1.
+// Create stores a new flag at version 1. A boolean flag given without values serves true
+// when on and false otherwise.
 func (s *Store) Create(ctx context.Context, actor audit.Actor, f flag.Flag) (Record, error) {
 	normalise(&f)
+	if f.Type == flag.TypeBoolean {
+		if f.Value == nil {
+			f.Value = true
+		}
+		if f.DefaultValue == nil {
+			f.DefaultValue = false
+		}
+	}
 	if err := validate(&f); err != nil {
 		return Record{}, err
 	}
