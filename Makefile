@@ -74,10 +74,10 @@ migrate: build ## Apply database migrations
 
 .PHONY: run
 run: build ## Serve on :8000 with local PostgreSQL/Redis (installed and started if missing)
-	@$(WITH_SERVICES) eval "$$(scripts/dev-env.sh)" && bin/voiceassist serve
+	@$(WITH_SERVICES) eval "$$(scripts/dev-env.sh)" && bin/voiceassist seed && bin/voiceassist serve
 
 .PHONY: test
-test: ## Run every test against real PostgreSQL and Redis (started if missing)
+test: $(NPM_STAMP) ## Run every test against real PostgreSQL and Redis (started if missing)
 	@$(WITH_SERVICES) $(GO) test -count=1 -timeout 12m ./...
 
 .PHONY: bench

@@ -13,6 +13,7 @@ import (
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/seed"
 )
 
 // The "done when": an admin creates a multivariate flag, users get stable variants,
@@ -326,4 +327,17 @@ func TestFlagChangesReachOtherReplicas(t *testing.T) {
 		return b.evaluate(t, "", "ui.banner", "").Reason == "DISABLED"
 	}, 10*time.Second, 2*time.Millisecond)
 	t.Logf("replica B served the change %s after A's toggle was sent", time.Since(start))
+}
+
+func TestSeedDemoFlags(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	n, err := seed.Flags(context.Background(), s.App.Flags)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	n, err = seed.Flags(context.Background(), s.App.Flags)
+	require.NoError(t, err)
+	require.Zero(t, n, "seeding only fills an empty table")
+	e := s.evaluate(t, "", "experiment.new_checkout", "visitor-1")
+	require.Equal(t, client.FlagEvaluationReason("SPLIT"), e.Reason)
 }

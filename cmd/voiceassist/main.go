@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +29,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/logging"
+	"github.com/voiceassist/gateway/internal/seed"
 )
 
 const usage = `usage: voiceassist <command>
@@ -38,6 +41,7 @@ commands:
                           create an account (role user|viewer|admin|superadmin, default
                           superadmin); the password is read from stdin when it is piped,
                           otherwise generated and printed once
+  seed                    load demo data (feature flags) into an empty database
   version                 print build information
 
 Configuration comes from the environment; see .env.example.
@@ -69,6 +73,8 @@ func run(args []string) error {
 			return errors.New("user needs a subcommand: create")
 		}
 		return createUser(args[1:])
+	case "seed":
+		return seedDemo()
 	case "migrate":
 		if len(args) != 1 {
 			return errors.New("migrate needs one of: up, down, status")
@@ -101,6 +107,15 @@ func serve() error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
 	log.Info("serving", "addr", l.Addr().String(), "version", buildinfo.Version, "environment", cfg.Environment)
+	if cfg.PprofAddr != "" {
+		go func() {
+			// net/http/pprof registers on http.DefaultServeMux; only this listener serves it.
+			log.Warn("pprof listening", "addr", cfg.PprofAddr)
+			if err := http.ListenAndServe(cfg.PprofAddr, nil); err != nil {
+				log.Error("pprof listener", "error", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.Serve(l) }()
@@ -191,4 +206,23 @@ func readPassword(in *os.File) (pw string, generated bool, err error) {
 		return "", false, err
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), true, nil
+}
+
+func seedDemo() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, logging.New(os.Stderr, cfg.LogFormat, "warn"))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := seed.Flags(ctx, a.Flags)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "seed: %d demo feature flags created\n", n)
+	return nil
 }

@@ -56,6 +56,7 @@ type Config struct {
 	MetricsEnabled bool
 	DocsEnabled    bool
 	OTLPEndpoint   string
+	PprofAddr      string
 
 	// Database
 	DatabaseURL         string
@@ -282,6 +283,8 @@ var specs = []spec{
 		func(c *Config) *bool { return &c.MetricsEnabled }),
 	boolVar(gLog, "DOCS_ENABLED", "true", "Serve the API docs at /docs and /redoc.",
 		func(c *Config) *bool { return &c.DocsEnabled }),
+	stringVar(gLog, "PPROF_ADDR", "", "Address of an opt-in net/http/pprof listener for profiling, e.g. 127.0.0.1:6060; empty disables it. Never expose it publicly.",
+		func(c *Config) *string { return &c.PprofAddr }),
 	stringVar(gLog, "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP endpoint URL for tracing, e.g. http://localhost:4317; empty disables tracing.",
 		func(c *Config) *string { return &c.OTLPEndpoint }).
 		withCheck(func(c *Config) error { return checkHTTPURL(c.OTLPEndpoint) }),
