@@ -221,7 +221,10 @@ func TestFlagVisibility(t *testing.T) {
 	}
 	key, err := s.Client.CreateApiKeyWithResponse(ctx, client.CreateApiKeyRequest{Name: "svc"}, bearerAuth(admin))
 	require.NoError(t, err)
-	withKey := func(_ context.Context, r *http.Request) error { r.Header.Set("X-API-Key", key.JSON201.Data.Key); return nil }
+	withKey := func(_ context.Context, r *http.Request) error {
+		r.Header.Set("X-API-Key", key.JSON201.Data.Key)
+		return nil
+	}
 
 	visible := func(eds ...client.RequestEditorFn) []string {
 		r, err := s.Client.EvaluateFlagsWithResponse(ctx, client.EvaluateRequest{Context: &client.EvaluationContext{TargetingKey: ptr("u1")}}, eds...)
