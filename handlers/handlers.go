@@ -16,6 +16,8 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
+	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/stream"
 )
 
 // Server carries the dependencies of every handler.
@@ -27,6 +29,8 @@ type Server struct {
 	Auth     *auth.Service
 	Flags    *flagstore.Store
 	FlagM    *flagstore.Metrics
+	Stream   *stream.Hub
+	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer
 	SpecJSON []byte

@@ -77,3 +77,15 @@ SELECT coalesce(max(id), 0)::bigint FROM flag_events;
 
 -- name: FlagEventsAfter :many
 SELECT * FROM flag_events WHERE id > $1 ORDER BY id LIMIT sqlc.arg(lim);
+
+-- name: FlagEventLogStats :one
+SELECT coalesce(min(id), 0)::bigint AS oldest_id, coalesce(max(id), 0)::bigint AS newest_id, count(*) AS events
+FROM flag_events;
+
+-- name: PruneFlagEvents :execrows
+-- Deletes a prefix of the log: everything beyond the newest retain_count events, and
+-- everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
+DELETE FROM flag_events
+WHERE id <= greatest(
+    (SELECT coalesce(max(id), 0) FROM flag_events) - sqlc.arg(retain_count)::bigint,
+    (SELECT coalesce(max(id), 0) FROM flag_events WHERE created_at < now() - sqlc.arg(max_age)::interval));

@@ -165,6 +165,21 @@ func (e FlagCategory) Valid() bool {
 	}
 }
 
+// Defines values for FlagChangesEnvelopeSuccess.
+const (
+	FlagChangesEnvelopeSuccessTrue FlagChangesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagChangesEnvelopeSuccess enum.
+func (e FlagChangesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagChangesEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagConditionOperator.
 const (
 	Contains   FlagConditionOperator = "contains"
@@ -303,6 +318,21 @@ func (e FlagEvaluationReason) Valid() bool {
 	}
 }
 
+// Defines values for FlagHistoryStatsEnvelopeSuccess.
+const (
+	FlagHistoryStatsEnvelopeSuccessTrue FlagHistoryStatsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagHistoryStatsEnvelopeSuccess enum.
+func (e FlagHistoryStatsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagHistoryStatsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagImportEnvelopeSuccess.
 const (
 	FlagImportEnvelopeSuccessTrue FlagImportEnvelopeSuccess = true
@@ -363,6 +393,21 @@ func (e FlagOverrideListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for FlagStreamStatsEnvelopeSuccess.
+const (
+	FlagStreamStatsEnvelopeSuccessTrue FlagStreamStatsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagStreamStatsEnvelopeSuccess enum.
+func (e FlagStreamStatsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagStreamStatsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagType.
 const (
 	FlagTypeBoolean      FlagType = "boolean"
@@ -384,6 +429,21 @@ func (e FlagType) Valid() bool {
 	case FlagTypeNumber:
 		return true
 	case FlagTypeString:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagVersionEnvelopeSuccess.
+const (
+	FlagVersionEnvelopeSuccessTrue FlagVersionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagVersionEnvelopeSuccess enum.
+func (e FlagVersionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagVersionEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -528,6 +588,36 @@ func (e Role) Valid() bool {
 	case RoleUser:
 		return true
 	case RoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SseFlagUpdateKind.
+const (
+	Created         SseFlagUpdateKind = "created"
+	Deleted         SseFlagUpdateKind = "deleted"
+	Hidden          SseFlagUpdateKind = "hidden"
+	OverrideDeleted SseFlagUpdateKind = "override_deleted"
+	OverrideSet     SseFlagUpdateKind = "override_set"
+	Updated         SseFlagUpdateKind = "updated"
+)
+
+// Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
+func (e SseFlagUpdateKind) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Deleted:
+		return true
+	case Hidden:
+		return true
+	case OverrideDeleted:
+		return true
+	case OverrideSet:
+		return true
+	case Updated:
 		return true
 	default:
 		return false
@@ -876,6 +966,28 @@ type FeatureFlag struct {
 // FlagCategory defines model for FlagCategory.
 type FlagCategory string
 
+// FlagChanges defines model for FlagChanges.
+type FlagChanges struct {
+	Flags           []FlagState `json:"flags"`
+	HistoryComplete bool        `json:"history_complete"`
+	SinceVersion    int64       `json:"since_version"`
+	Version         int64       `json:"version"`
+}
+
+// FlagChangesEnvelope defines model for FlagChangesEnvelope.
+type FlagChangesEnvelope struct {
+	Data FlagChanges `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   FlagChangesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// FlagChangesEnvelopeSuccess defines model for FlagChangesEnvelope.Success.
+type FlagChangesEnvelopeSuccess bool
+
 // FlagCondition defines model for FlagCondition.
 type FlagCondition struct {
 	// Attribute A context attribute; `targetingKey` is the unit id.
@@ -965,6 +1077,32 @@ type FlagExportOverride struct {
 	Value   *AnyValue `json:"value,omitempty"`
 	Variant *string   `json:"variant,omitempty"`
 }
+
+// FlagHistoryStats defines model for FlagHistoryStats.
+type FlagHistoryStats struct {
+	CurrentVersion int64 `json:"current_version"`
+	LogEvents      int64 `json:"log_events"`
+	LogOldestId    int64 `json:"log_oldest_id"`
+	RetentionCount int   `json:"retention_count"`
+	RetentionHours int   `json:"retention_hours"`
+	RingCapacity   int   `json:"ring_capacity"`
+	RingOldestId   int64 `json:"ring_oldest_id"`
+	RingSize       int   `json:"ring_size"`
+}
+
+// FlagHistoryStatsEnvelope defines model for FlagHistoryStatsEnvelope.
+type FlagHistoryStatsEnvelope struct {
+	Data FlagHistoryStats `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   FlagHistoryStatsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// FlagHistoryStatsEnvelopeSuccess defines model for FlagHistoryStatsEnvelope.Success.
+type FlagHistoryStatsEnvelopeSuccess bool
 
 // FlagImport defines model for FlagImport.
 type FlagImport struct {
@@ -1126,6 +1264,67 @@ type FlagRule struct {
 	Variant *string `json:"variant,omitempty"`
 }
 
+// FlagState What streams and `/api/flags/changes` publish about a flag: its switch and values, not
+// its targeting rules (they may name users). Evaluate per user with OFREP or
+// `/api/flags/evaluate`.
+type FlagState struct {
+	Archived bool `json:"archived"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue *AnyValue `json:"default_value"`
+
+	// Deleted True when the flag was deleted or is no longer visible to this caller.
+	Deleted bool     `json:"deleted"`
+	Enabled bool     `json:"enabled"`
+	Key     string   `json:"key"`
+	Type    FlagType `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue `json:"value"`
+	Variants []struct {
+		Id     string  `json:"id"`
+		Weight float64 `json:"weight"`
+	} `json:"variants"`
+	Version int64 `json:"version"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility FlagVisibility `json:"visibility"`
+}
+
+// FlagStateMap defines model for FlagStateMap.
+type FlagStateMap map[string]FlagState
+
+// FlagStreamEvent The data of one event; the SSE `event:` field names which.
+type FlagStreamEvent struct {
+	union json.RawMessage
+}
+
+// FlagStreamStats defines model for FlagStreamStats.
+type FlagStreamStats struct {
+	ActiveConnections   int            `json:"active_connections"`
+	ByLevel             map[string]int `json:"by_level"`
+	ConnectionsTotal    int64          `json:"connections_total"`
+	DisconnectionsTotal int64          `json:"disconnections_total"`
+	DroppedTotal        int64          `json:"dropped_total"`
+	HeartbeatSeconds    int            `json:"heartbeat_seconds"`
+	MaxStreams          int            `json:"max_streams"`
+	MaxStreamsPerIp     int            `json:"max_streams_per_ip"`
+}
+
+// FlagStreamStatsEnvelope defines model for FlagStreamStatsEnvelope.
+type FlagStreamStatsEnvelope struct {
+	Data FlagStreamStats `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   FlagStreamStatsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// FlagStreamStatsEnvelopeSuccess defines model for FlagStreamStatsEnvelope.Success.
+type FlagStreamStatsEnvelopeSuccess bool
+
 // FlagType defines model for FlagType.
 type FlagType string
 
@@ -1141,6 +1340,25 @@ type FlagVariant struct {
 	// Weight Percent of units, up to 3 decimals; the weights of a flag sum to 100.
 	Weight float64 `json:"weight"`
 }
+
+// FlagVersion defines model for FlagVersion.
+type FlagVersion struct {
+	Version int64 `json:"version"`
+}
+
+// FlagVersionEnvelope defines model for FlagVersionEnvelope.
+type FlagVersionEnvelope struct {
+	Data FlagVersion `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   FlagVersionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// FlagVersionEnvelopeSuccess defines model for FlagVersionEnvelope.Success.
+type FlagVersionEnvelopeSuccess bool
 
 // FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
 type FlagVisibility string
@@ -1312,6 +1530,71 @@ type Role string
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 	Role Role `json:"role"`
+}
+
+// SseConnected `connected`: the first event of a fresh stream, with the current flags.
+type SseConnected struct {
+	ClientId  string       `json:"client_id"`
+	Flags     FlagStateMap `json:"flags"`
+	Timestamp time.Time    `json:"timestamp"`
+	Version   int64        `json:"version"`
+}
+
+// SseError `error`: the stream ends (token expired or revoked, server shutdown, too slow).
+type SseError struct {
+	Message   string    `json:"message"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// SseFlagUpdate `flag_update`: one flag changed (its `id:` is the event id).
+type SseFlagUpdate struct {
+	Flag      string             `json:"flag"`
+	Kind      *SseFlagUpdateKind `json:"kind,omitempty"`
+	Replayed  *bool              `json:"replayed,omitempty"`
+	Timestamp time.Time          `json:"timestamp"`
+
+	// Value What streams and `/api/flags/changes` publish about a flag: its switch and values, not
+	// its targeting rules (they may name users). Evaluate per user with OFREP or
+	// `/api/flags/evaluate`.
+	Value FlagState `json:"value"`
+
+	// Version The event id (global version).
+	Version int64 `json:"version"`
+}
+
+// SseFlagUpdateKind defines model for SseFlagUpdate.Kind.
+type SseFlagUpdateKind string
+
+// SseFlagsBulkUpdate `flags_bulk_update`: the full set of visible flags.
+type SseFlagsBulkUpdate struct {
+	Flags     FlagStateMap `json:"flags"`
+	Reason    *string      `json:"reason,omitempty"`
+	Timestamp time.Time    `json:"timestamp"`
+	Version   int64        `json:"version"`
+}
+
+// SseHeartbeat `heartbeat`: keep-alive (every SSE_HEARTBEAT_SECONDS).
+type SseHeartbeat struct {
+	Timestamp time.Time `json:"timestamp"`
+	Version   int64     `json:"version"`
+}
+
+// SseHistoryIncomplete `history_incomplete`: the missed events were pruned; a `flags_bulk_update` follows.
+type SseHistoryIncomplete struct {
+	ClientId       string    `json:"client_id"`
+	CurrentVersion int64     `json:"current_version"`
+	LastEventId    int64     `json:"last_event_id"`
+	Message        string    `json:"message"`
+	Timestamp      time.Time `json:"timestamp"`
+}
+
+// SseReconnected `reconnected`: sent after the replay of a stream resumed with Last-Event-ID.
+type SseReconnected struct {
+	ClientId        string    `json:"client_id"`
+	EventsReplayed  int       `json:"events_replayed"`
+	HistoryComplete bool      `json:"history_complete"`
+	Timestamp       time.Time `json:"timestamp"`
+	Version         int64     `json:"version"`
 }
 
 // TokenEnvelope defines model for TokenEnvelope.
@@ -1529,6 +1812,20 @@ type ListFlagOverridesParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetFlagChangesParams defines parameters for GetFlagChanges.
+type GetFlagChangesParams struct {
+	SinceVersion int64 `form:"since_version" json:"since_version"`
+}
+
+// StreamFlagsParams defines parameters for StreamFlags.
+type StreamFlagsParams struct {
+	// Flags Comma-separated flag keys to receive (default all).
+	Flags *string `form:"flags,omitempty" json:"flags,omitempty"`
+
+	// LastEventID The id of the last event received, to resume.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1775,6 +2072,198 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
+func (t FlagStreamEvent) AsSseConnected() (SseConnected, error) {
+	var body SseConnected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseConnected overwrites any union data inside the FlagStreamEvent as the provided SseConnected
+func (t *FlagStreamEvent) FromSseConnected(v SseConnected) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseConnected performs a merge with any union data inside the FlagStreamEvent, using the provided SseConnected
+func (t *FlagStreamEvent) MergeSseConnected(v SseConnected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseReconnected returns the union data inside the FlagStreamEvent as a SseReconnected
+func (t FlagStreamEvent) AsSseReconnected() (SseReconnected, error) {
+	var body SseReconnected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseReconnected overwrites any union data inside the FlagStreamEvent as the provided SseReconnected
+func (t *FlagStreamEvent) FromSseReconnected(v SseReconnected) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseReconnected performs a merge with any union data inside the FlagStreamEvent, using the provided SseReconnected
+func (t *FlagStreamEvent) MergeSseReconnected(v SseReconnected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseHistoryIncomplete returns the union data inside the FlagStreamEvent as a SseHistoryIncomplete
+func (t FlagStreamEvent) AsSseHistoryIncomplete() (SseHistoryIncomplete, error) {
+	var body SseHistoryIncomplete
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseHistoryIncomplete overwrites any union data inside the FlagStreamEvent as the provided SseHistoryIncomplete
+func (t *FlagStreamEvent) FromSseHistoryIncomplete(v SseHistoryIncomplete) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseHistoryIncomplete performs a merge with any union data inside the FlagStreamEvent, using the provided SseHistoryIncomplete
+func (t *FlagStreamEvent) MergeSseHistoryIncomplete(v SseHistoryIncomplete) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseFlagUpdate returns the union data inside the FlagStreamEvent as a SseFlagUpdate
+func (t FlagStreamEvent) AsSseFlagUpdate() (SseFlagUpdate, error) {
+	var body SseFlagUpdate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseFlagUpdate overwrites any union data inside the FlagStreamEvent as the provided SseFlagUpdate
+func (t *FlagStreamEvent) FromSseFlagUpdate(v SseFlagUpdate) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseFlagUpdate performs a merge with any union data inside the FlagStreamEvent, using the provided SseFlagUpdate
+func (t *FlagStreamEvent) MergeSseFlagUpdate(v SseFlagUpdate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseFlagsBulkUpdate returns the union data inside the FlagStreamEvent as a SseFlagsBulkUpdate
+func (t FlagStreamEvent) AsSseFlagsBulkUpdate() (SseFlagsBulkUpdate, error) {
+	var body SseFlagsBulkUpdate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseFlagsBulkUpdate overwrites any union data inside the FlagStreamEvent as the provided SseFlagsBulkUpdate
+func (t *FlagStreamEvent) FromSseFlagsBulkUpdate(v SseFlagsBulkUpdate) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseFlagsBulkUpdate performs a merge with any union data inside the FlagStreamEvent, using the provided SseFlagsBulkUpdate
+func (t *FlagStreamEvent) MergeSseFlagsBulkUpdate(v SseFlagsBulkUpdate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseHeartbeat returns the union data inside the FlagStreamEvent as a SseHeartbeat
+func (t FlagStreamEvent) AsSseHeartbeat() (SseHeartbeat, error) {
+	var body SseHeartbeat
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseHeartbeat overwrites any union data inside the FlagStreamEvent as the provided SseHeartbeat
+func (t *FlagStreamEvent) FromSseHeartbeat(v SseHeartbeat) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseHeartbeat performs a merge with any union data inside the FlagStreamEvent, using the provided SseHeartbeat
+func (t *FlagStreamEvent) MergeSseHeartbeat(v SseHeartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseError returns the union data inside the FlagStreamEvent as a SseError
+func (t FlagStreamEvent) AsSseError() (SseError, error) {
+	var body SseError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseError overwrites any union data inside the FlagStreamEvent as the provided SseError
+func (t *FlagStreamEvent) FromSseError(v SseError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseError performs a merge with any union data inside the FlagStreamEvent, using the provided SseError
+func (t *FlagStreamEvent) MergeSseError(v SseError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FlagStreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FlagStreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys that verify access tokens
@@ -1852,9 +2341,24 @@ type ServerInterface interface {
 	// Register Create an account
 	// (POST /api/auth/register)
 	Register(ctx echo.Context) error
+	// GetFlagChanges Flags changed since a version
+	// (GET /api/flags/changes)
+	GetFlagChanges(ctx echo.Context, params GetFlagChangesParams) error
 	// EvaluateFlags Evaluate flags for the caller
 	// (POST /api/flags/evaluate)
 	EvaluateFlags(ctx echo.Context) error
+	// GetFlagHistoryStats Event history statistics
+	// (GET /api/flags/history-stats)
+	GetFlagHistoryStats(ctx echo.Context) error
+	// GetFlagStreamStats Real-time connection statistics
+	// (GET /api/flags/stats)
+	GetFlagStreamStats(ctx echo.Context) error
+	// StreamFlags Real-time flag updates (Server-Sent Events)
+	// (GET /api/flags/stream)
+	StreamFlags(ctx echo.Context, params StreamFlagsParams) error
+	// GetFlagVersion Current global flag version
+	// (GET /api/flags/version)
+	GetFlagVersion(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -2390,12 +2894,92 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 	return err
 }
 
+// GetFlagChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFlagChanges(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFlagChangesParams
+	// ------------- Required query parameter "since_version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "since_version", ctx.QueryParams(), &params.SinceVersion, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since_version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFlagChanges(ctx, params)
+	return err
+}
+
 // EvaluateFlags converts echo context to params.
 func (w *ServerInterfaceWrapper) EvaluateFlags(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.EvaluateFlags(ctx)
+	return err
+}
+
+// GetFlagHistoryStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFlagHistoryStats(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFlagHistoryStats(ctx)
+	return err
+}
+
+// GetFlagStreamStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFlagStreamStats(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFlagStreamStats(ctx)
+	return err
+}
+
+// StreamFlags converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamFlags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamFlagsParams
+	// ------------- Optional query parameter "flags" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "flags", ctx.QueryParams(), &params.Flags, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flags: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Last-Event-ID, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Last-Event-ID: %s", err))
+		}
+
+		params.LastEventID = &LastEventID
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamFlags(ctx, params)
+	return err
+}
+
+// GetFlagVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFlagVersion(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFlagVersion(ctx)
 	return err
 }
 
@@ -2751,6 +3335,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/flags/evaluate", wrapper.EvaluateFlags, options.OperationMiddlewares["evaluateFlags"]...)
 	router.POST(options.BaseURL+"/ofrep/v1/evaluate/flags/:key", wrapper.OfrepEvaluateFlag, options.OperationMiddlewares["ofrepEvaluateFlag"]...)
 	router.POST(options.BaseURL+"/ofrep/v1/evaluate/flags", wrapper.OfrepEvaluateFlags, options.OperationMiddlewares["ofrepEvaluateFlags"]...)
+	router.GET(options.BaseURL+"/api/flags/stream", wrapper.StreamFlags, options.OperationMiddlewares["streamFlags"]...)
+	router.GET(options.BaseURL+"/api/flags/version", wrapper.GetFlagVersion, options.OperationMiddlewares["getFlagVersion"]...)
+	router.GET(options.BaseURL+"/api/flags/changes", wrapper.GetFlagChanges, options.OperationMiddlewares["getFlagChanges"]...)
+	router.GET(options.BaseURL+"/api/flags/stats", wrapper.GetFlagStreamStats, options.OperationMiddlewares["getFlagStreamStats"]...)
+	router.GET(options.BaseURL+"/api/flags/history-stats", wrapper.GetFlagHistoryStats, options.OperationMiddlewares["getFlagHistoryStats"]...)
 
 }
 
@@ -5347,6 +5936,89 @@ func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	return err
 }
 
+type GetFlagChangesRequestObject struct {
+	Params GetFlagChangesParams
+}
+
+type GetFlagChangesResponseObject interface {
+	VisitGetFlagChangesResponse(w http.ResponseWriter) error
+}
+
+type GetFlagChanges200JSONResponse FlagChangesEnvelope
+
+func (response GetFlagChanges200JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagChanges400JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFlagChanges401JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetFlagChanges422JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetFlagChanges503JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlagsRequestObject struct {
 	Body *EvaluateFlagsJSONRequestBody
 }
@@ -5449,6 +6121,278 @@ func (response EvaluateFlags422JSONResponse) VisitEvaluateFlagsResponse(w http.R
 type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStatsRequestObject struct {
+}
+
+type GetFlagHistoryStatsResponseObject interface {
+	VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error
+}
+
+type GetFlagHistoryStats200JSONResponse FlagHistoryStatsEnvelope
+
+func (response GetFlagHistoryStats200JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetFlagHistoryStats503JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStatsRequestObject struct {
+}
+
+type GetFlagStreamStatsResponseObject interface {
+	VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error
+}
+
+type GetFlagStreamStats200JSONResponse FlagStreamStatsEnvelope
+
+func (response GetFlagStreamStats200JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetFlagStreamStats503JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamFlagsRequestObject struct {
+	Params StreamFlagsParams
+}
+
+type StreamFlagsResponseObject interface {
+	VisitStreamFlagsResponse(w http.ResponseWriter) error
+}
+
+type StreamFlags200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type StreamFlags200TexteventStreamResponse struct {
+	Body          io.Reader
+	Headers       StreamFlags200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StreamFlags200TexteventStreamResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamFlags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamFlags429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StreamFlags429JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response StreamFlags503JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersionRequestObject struct {
+}
+
+type GetFlagVersionResponseObject interface {
+	VisitGetFlagVersionResponse(w http.ResponseWriter) error
+}
+
+type GetFlagVersion200JSONResponse FlagVersionEnvelope
+
+func (response GetFlagVersion200JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6885,9 +7829,24 @@ type StrictServerInterface interface {
 	// Register Create an account
 	// (POST /api/auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// GetFlagChanges Flags changed since a version
+	// (GET /api/flags/changes)
+	GetFlagChanges(ctx context.Context, request GetFlagChangesRequestObject) (GetFlagChangesResponseObject, error)
 	// EvaluateFlags Evaluate flags for the caller
 	// (POST /api/flags/evaluate)
 	EvaluateFlags(ctx context.Context, request EvaluateFlagsRequestObject) (EvaluateFlagsResponseObject, error)
+	// GetFlagHistoryStats Event history statistics
+	// (GET /api/flags/history-stats)
+	GetFlagHistoryStats(ctx context.Context, request GetFlagHistoryStatsRequestObject) (GetFlagHistoryStatsResponseObject, error)
+	// GetFlagStreamStats Real-time connection statistics
+	// (GET /api/flags/stats)
+	GetFlagStreamStats(ctx context.Context, request GetFlagStreamStatsRequestObject) (GetFlagStreamStatsResponseObject, error)
+	// StreamFlags Real-time flag updates (Server-Sent Events)
+	// (GET /api/flags/stream)
+	StreamFlags(ctx context.Context, request StreamFlagsRequestObject) (StreamFlagsResponseObject, error)
+	// GetFlagVersion Current global flag version
+	// (GET /api/flags/version)
+	GetFlagVersion(ctx context.Context, request GetFlagVersionRequestObject) (GetFlagVersionResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -7775,6 +8734,31 @@ func (sh *strictHandler) Register(ctx echo.Context) error {
 	return nil
 }
 
+// GetFlagChanges operation middleware
+func (sh *strictHandler) GetFlagChanges(ctx echo.Context, params GetFlagChangesParams) error {
+	var request GetFlagChangesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFlagChanges(ctx.Request().Context(), request.(GetFlagChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFlagChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFlagChangesResponseObject); ok {
+		return validResponse.VisitGetFlagChangesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // EvaluateFlags operation middleware
 func (sh *strictHandler) EvaluateFlags(ctx echo.Context) error {
 	var request EvaluateFlagsRequestObject
@@ -7815,6 +8799,100 @@ func (sh *strictHandler) EvaluateFlags(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(EvaluateFlagsResponseObject); ok {
 		return validResponse.VisitEvaluateFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFlagHistoryStats operation middleware
+func (sh *strictHandler) GetFlagHistoryStats(ctx echo.Context) error {
+	var request GetFlagHistoryStatsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFlagHistoryStats(ctx.Request().Context(), request.(GetFlagHistoryStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFlagHistoryStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFlagHistoryStatsResponseObject); ok {
+		return validResponse.VisitGetFlagHistoryStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFlagStreamStats operation middleware
+func (sh *strictHandler) GetFlagStreamStats(ctx echo.Context) error {
+	var request GetFlagStreamStatsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFlagStreamStats(ctx.Request().Context(), request.(GetFlagStreamStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFlagStreamStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFlagStreamStatsResponseObject); ok {
+		return validResponse.VisitGetFlagStreamStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StreamFlags operation middleware
+func (sh *strictHandler) StreamFlags(ctx echo.Context, params StreamFlagsParams) error {
+	var request StreamFlagsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamFlags(ctx.Request().Context(), request.(StreamFlagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamFlags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamFlagsResponseObject); ok {
+		return validResponse.VisitStreamFlagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFlagVersion operation middleware
+func (sh *strictHandler) GetFlagVersion(ctx echo.Context) error {
+	var request GetFlagVersionRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFlagVersion(ctx.Request().Context(), request.(GetFlagVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFlagVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFlagVersionResponseObject); ok {
+		return validResponse.VisitGetFlagVersionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8377,192 +9455,224 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37bhs5sjj8KoTOAdZetGXnMgOsgw8fNLac0caxfSQlmTnjHDXdXZK4bpEakm1FG/jdf2CRfZPYuviW",
-	"ZNb/JLLUTRaLdWex6msjEpOp4MC1ahx+bYyBxiDxY5dqOGUTpvEf800MKpJsqpngjcNGF/5MQWlFaJKI",
-	"GcSEcaLHQGaMx2LWbAQNFY1hQs2bej6FxmGDcQ0jkI3b26AYvgsTyjjjoxVTJDDUdx9fgQf8HkSCx4qk",
-	"XLOkNDCR5nm1fnzQct4aapD1Y2tBZpRpcgVDIYFI8wrjozVj3waNKZV0AtrtxFEqlfBMcz6lf6ZAIvyZ",
-	"DKWYkHACmsZU0+aUjhin5skmhy96YJ8KiRjiYqcSbphIFZnSERiAmBnxzxTkvBE0OJ0YmOw7FWgn9Msp",
-	"8JEeNw5/evEyyKBXWpodNLCfJHT0DuYX1DyzCHJ/DGSY0BG5hnlAwq8R1TAScn7b/Ko4vYaBmfk2zAGa",
-	"mlFyeMybjaAh4c+USYgbh1qmUAPdi5cHQWPCeP63D9ZOnIHpmY3FK+caCjmhunHYSFN8cnn0Gsa5oCMg",
-	"iv27Fu0JvleeK4YhTRPdOPzJLIp+YZN00jh8eWCXaP8qFlgm0z6VI9CMr96SlDONZCFuQEoWA6HTacIA",
-	"SXiHklSBJCwmV3PiQNmt2SKdzTe4hvmme/Xyp5/X7dWtGUpNBVeAPPELjZ10MH9Fgmvg+BEBj5Dw9/+l",
-	"zAq/lib9bwnDxmHjv/YLsbdvf1X7bSmFbPMbSMQU7JTLmJJ2UsIUmdDE0ADEZEfNuaZfAkLJTAo+Igb6",
-	"gFBOUn7NxYyTIYMkNr9PmFKMj8iViOe7zcZt0DgSfJiw6ButI3KzKzJjeow0EKVSAtdEaarB7H6cWlDM",
-	"ksy3CZAbkIoJbldwIuQVi2PgT7uEiCYJyL8pIkUCJBagCBfaqiOix0wRMQVpRaAB80zoE5Hy+OmgPBNE",
-	"pdHYqBSRygjIjpAI4w1T7CoBw106X4lF5gWdJ4LGfSFODSt9G6ow1EngSwRgtNjYiiuCcskCKVHDMfPq",
-	"CWUJxE8Np0NoNKZ8BDFRjEeAkDrKJEYeoU0SdoZ776mOxiGC3gN5wyL4wOkNZQm9Sp4QxS0SwxR4DDya",
-	"Ew4QQ2xIgHI1M/LVGCM5VG+suUASqkEi5H0h3lM+z4yipwPbmFJ28x1NQGykf9lWNKDu5daQbzb39H7J",
-	"broNGr/t5XbaXq4uV75etUoXhqjYkhsNU7yxNJQzGzccxjyNuPvAaarHQrJ/PyVXvLd6JSCM39CExQGB",
-	"L1OjeImQRMKNuIaYRBJi4JrRRC1s4KdPn/ZaqR6bX42k95sJtHjCsBgCh0IsVeA1agv1jYiZShGBUoa8",
-	"21wzPf9munsGSbLntPdVagSyMIymCCUyNcwXghmxiXo7RGFiBSF+gez4gat0OhVSQ/weYkb7uORvJq3H",
-	"1AB/ZCffM8As6MCShowimBpBfpttGdJAK54w/mEaUw0fFMiSeUVjK+ppciHNeJoZI2xIEwVot5W/fRE0",
-	"pqU/vzaGaZIMrHVYNfqM9bpAJ0GDqQGNNLuBEhVdCZEA5Qiv+0pc/QsiZP8Wn3+kSeqh2Bafk3/2zs/I",
-	"jfn9DWFaoWFGJqnSZOgsXvRGzNeGgHmaOJVgrFUz+pS9AyTT6qIiCVRDPKC64goY3O1pNoGGZ2mWIdWq",
-	"d6rz+9ATb+B6BI2EKj1I1WoA106WbdrSD1MJQ/bFLyOm6VXCImMmSp05m+jsaUGM1TDiTAExdoRnRieo",
-	"7gW1sQbXsVfXPGN9isw9+cP6e7jmfIVutKC835WNXEB1ZQWffdSK9HRkR1smKzpl6DetAd9R5W3QcA8v",
-	"b8NsbIzia5g3SW9sPBDBk7kNoTBFMlfqDVFaSLMdhNuYyrIXW0aR9ekyKNcuMBdgSwuNqaabrTLDlWEg",
-	"IxTXvXWWJglKT/NGFg1ZSw8OH+9BU/OeSiOjqMxrwI1z/YchtmK9uUQKGoYslaaT6aaCYAGl2VSBxUm2",
-	"yhLs5TnqUX7KlF6Pb6ZhojYnLzcXlZLOn3egfgfSmOk219KjKYw2s5p/SVLRSAs5MAZosuJ3v8hfKwbt",
-	"y5kwXPo5Bk1Zouq1e2XYYqkL0DCuf37dWI48BQ029c4rIgwvbKc5naHjUOH52XqDa3/XzkRbeqJEbcv0",
-	"lSqQAzpyNt1qWsK9Ka+xtIvVDa/sUJCRySKw1cUFJVot4QSRXYGz2N9acj0Vo4cUGQUHPIuNrcTGR5Bs",
-	"6JwEj505hujaWgpVHW9wzUAR94BR3Rsw5ZBJpQdXUlwDH9Swco1kKY1i/MbBmCpPMPlX+GI8kbG1/Kgm",
-	"YGiiSboQCRkbO0OkWrHYxmoMlq6oAmN8EMpj8yU/JNQGPS75TQk31mpXmiUJkUCjcWn8LHZJNU4ekNmY",
-	"RWMSg4ZIG2tnIm5oYjxheskjwRVTxksiEmaSacjMVA4z406BRW3zkvtkES6exX6ryxiDhHFNowyynQMy",
-	"GwOeXBk7yzhgHHY33C4JVNXoDnTya3ykMpXa54KckJZpIJ+mWFt5izci3Hsaekt88Cwz6mTGEQY8L6hS",
-	"MyHjTX30BaFiA/yDqRulspj8y2DprG/lCU3Q4DB72CEXkLcE9sKUXnSh92AN2rshK3P2GB/EdK5cEMMe",
-	"ub36+ac1J3CFE10+mjw4WIvMO3uxOJ8PFcd56PnIyIJlVs05rirXPo3nVlgXoWumCErRGCTEJDbu5Q4X",
-	"5fCikbUGCZLTRO02/TEKbQYbWOOiYCaRXiUlTuLp5MpiUmmq0zKbNlJj9pjpzX8M44plMqhjQjuOD0co",
-	"S34RsS/iI2JPjKmnzaRkQqMx47Angcb4hXn6kIQfW6ed41a/c342aHe7590wIOEvreNBt/0/H9q9vvnz",
-	"w1nrQ//X827nf9vHYXDJw/75u/bZoP3bRadrviHui84ZDlZ80W1/PH9nn3C/DY667eP2Wb/TOu2Zr0/O",
-	"u790jo/bZzhu56z34eSkc9Rpn/UHF+3u+06v1zk/wyfPzvuDk/MPZzja+3b/1/PjgfmudXp6/snOcXR+",
-	"dnLaOerjWO33rc7poHXabbeOfx+0f+v0+jjOp3br3eCi1et9Ou/iWxet30/PW8eD/vn54LTVfdu2S+59",
-	"uLg47/bbx4P37eNOa9D//aKNA19020fnZ8cdRNlJq3NqJ++2+u3Baed9pz9o/3bUbh/br3vt7sfOUXvw",
-	"4az1sdU5bf1y2rbo6Le7Z61Th3OryOELnUwNTzUWN8VHnBu6R1ViOBGSoL61Bgvykzok4ddLy1vqsnFI",
-	"/vh62cAg8mUjIJeNCShFR3DZuP1s0x5qzK+CRvFlv/mRBYTxEUI1waP6gGBoGEOhU6rHhjfzBBMMbTc3",
-	"cSgdpOt9IOSU4vkM4tU+STXgXWtGLER4kxmdKxIa2EPCOKEO63mAayOMbmRqFKLhQU0N1Dnfqa3RvqFJ",
-	"SjXc0coQXMMXvRavdhIm+JF7wYY1VcX3XEzsWaZO+qVjH/6pdK7gPNDb+sWV5t2K18+nwE+A6lQCgXwo",
-	"4hb9hoS6lHgTGo2pszwbFgdEGH+ATMDoNkWoBEK1luwq1YBHc1VUlsfypc4sE8KK5d7PVi/G6YJKE/1s",
-	"qq9jnwJVSwgfJnSkNo6xnCR0VIzpi7NIuGHKxRFq8u6yR8gO3BgXmMW7SJklGk7VxvGEarbXWs2Qwxcs",
-	"5YlZVPjQ6LjMrN4TXZXRmN1A7I/cZdmFm2D2KHv2NrjT6Z7LixvcZIeRKz3e7NBy8VzX4+kDt3atd4V+",
-	"tAcNMeM2FcPnWCQi1YMpyAi4dhp9A/NbpglsR6zdNAEfmSqaaC9sepEdlp9YGCqL6K4DBQ/nb4NGisfb",
-	"2+3s1jt6QyWjLqF6Y2R9tC/5FulSmjYMvGNuGUtcdsXaaYun/Yd9OQ9VKdXNXJBnhqdFTiihI6MhLxE6",
-	"sqjAn9Gxo4ygYPcCKQtns6UN9gqTMqeXPUnWCBpXNLoGjoH6eMI4JrhqGNn0CXvuC5JNbIBdTJXH1XQz",
-	"ZLlxW5pMuQ3gMXUz06IwFNYYGc1quGWToIPNFbG6PMMM/JnSxOCeCz3I/0DsmG/wgwGNMm5+wHN/NZgx",
-	"TAoGHuefJYzgSyNojDT+Y3Yc9zvBjwomNyAH8GfxGR/MP5ceSnT5M3i3YUumXSD9YiNKSMkGraOr+xlW",
-	"ZTX3bFPV2VQLNpA/hjXIYjUZDZ+ctt4O8hhHI2j0W9237X7n7O3gXfv3AUZCzt6a73+/aJs/37f6R782",
-	"gsZFq9tr51GCPMxyftZv/9ZvBI237bN2t3XqpcA61VwE9TPwev1Wv3PUCBrH7ZPWh9N+BcAMlN7Facf8",
-	"ctzptX45bZtVWLg+P6DK8h81bKF+vCpkQRGUTxyysWv3+stUSI/lDF9s5t1WivwO5jZOYxzLNXp5KRA0",
-	"oTpPRd55UY6A1uGqUGjlxa20jKsQbqlrVlrOD2XNVhWQz3HfxLxd6/1n11busrvn7t1qFMFAe7C85bld",
-	"vTaRcVM7Oz9MeFG5zXPwoBZ4ZV31BvmiuXAHA72Y6eXB/c31Jze9y2EkD8M/rGmNw69m7Jw473Zoda88",
-	"ylxPlQ/tashiIQyw1d2u+6mr0lQ/v15ngFQBrUN9Z5Ipne1Q/vQaqRL1PFipodZon9VaxmLkngZuPs5z",
-	"5HADK7eCqrr88+2CJbGcD2TKa7LcuLtLtd2Yzt/e5qXF4yK3lGKsMjAF1LWI4tN0W2b9JuZNfonXgVRr",
-	"7hRHlUXEoclhNsAkHpHqBc9+4abzq2BFPPCOdksOO9oFz1bMsxWzmRXzgCmmCwGS5xzTjVVJ2Yh8qGtM",
-	"NQ7bQxiexhQZrI+erLdCl554yuj/+tOwfJ3Lp2ErIiaVy0fZXmwfBM9o4v42Xdl/fmbCtQi/i7myAVfd",
-	"x317VPdrJTIeUj0skOKzftiYNC+ojsb3vuf7nYQMnyN0/9G2bV1Ivl8qDYJXYK2DSZgiV1RBTAQnO68P",
-	"/pHf1rDpMkwRqgnlmK+16bWNexnYXg5FKtk6/c4+ux2mi6PrtaRi758sKIB1dwQ2rQMwlUxIh8HqTp6K",
-	"GUiCt1jeELNacg0wJQlTmggZg2z6N+UeSm45zXeSJprhE9pSigps9Rn7En42woAokDc2pW+Di4OlPauT",
-	"1VmViezsMJN8QTZwkImjoPEvazGWYa1NWfhYrHarOMqWotvSzJRqDdLg8v/+oHv/Ptj7x2f3/2Dv89eD",
-	"4OdXt//duA/1bL3ZM2Cjsa9Wm9UNRAwxrUIFJJ0SLcgrEkPEJjRRb2ztQHxfmeeolRwqnZgHXxwcVKTG",
-	"9lrFRygO3Doi+VgRQIvXOQSZ0DlRAHjlziX+QS7zDrMSDpfpwcGrqFz0BeL8y3jCePZHdtGD7LQuOuQa",
-	"5gqrDaC4zOjUjtkIGpXhFlJtzCBeCv0VaGJr11Xpb/lKyBifnHtH2dra8gXQV18qKeclrTa8/vnp3bqM",
-	"44UD22Tk1efXNbeer3WNE6w2yOE3L9dA3VvehqV07VVsZxa+LiaMA/rmPxUjxu94kSu7Z185nFqvsh7z",
-	"Slt2FXzlHbbCKdngAgRxLsEwTba7BHE+lDD9JU2uTyhLUgk1uTVHC6k11QyZurya7TJncKLj4gbOGhzm",
-	"YH1etawsRWLFmrYFpD7HZ1PXEaF7nz289sbvIwWi6s5Cc9xlHu59M9irm+Fx0u+It43PMvG9In/suyf1",
-	"B6cwbwR/Aw4q32XIhe9D3fe5XT9rr4ipLKmevwgHFlFfB0LtZhgTr1zMdAPaXciA/JFJ8S1wkLTQiJ7V",
-	"r9Qd/lHflxax+S2wlrxiWlI5tzZ/hgmyg9UeMov6byoPPRiLO8uoLycFFtBc5HW7lxc3pmowERL8ka8k",
-	"q5/puYReVAA3D6w9gtFC08QTRDFfkwnV0ZjxEUGZH9iISTQGip5RJFKuN0h3zIpc52vybXgXaMy4l/Hx",
-	"LNzz/VQoPZKwVhctXoe/DRp/xtJx65YvSojZ9hMuICQHPBsvB8iHmWXPRwKN5y4r335+EB+ozs9x+F/n",
-	"5nRhKEGN72ayS/vyQItrWAwwvD74x8/bGdvV0fzAjpjSm5e+rHEwcrRm5v2ix7F85LlVjcxv7pFUTjyW",
-	"ObAiwVaxREnWravytbSX+bNeAF31DM8VeZEASWgcgzy0Ze1dEOOGwQwk2TGss4fFEjEyseuNeKh0ChK/",
-	"Kcc4zHB4gcmMVAptFE97WbIH2sB7Rxa5a50QfNGHu75hj/sdC+MQF5TJ54O3WsFY4MhTMtCMXUi92kqy",
-	"jG/S18QOR3A4VxVaNWvqTVkJud347q1tJqhfGv6SF+rLo9xAJUgv9yDTrSGUD8pjgFSwvAhaBZAKwr1Y",
-	"cmD49tkWVL6QYsg25/GHrKnsM3k/OKQ9QDZQrdJbreTuWtl4ZX1oV403ESPGn6iG8F2SinwR/QxrBZLy",
-	"2sPFkuvTfBZX/rlm0+8n1y0fPYv0GpFu0POAGS0Ztp8zWTbC/kfrYt+Pwt0gHT4Uz6heh2rEkreG+co0",
-	"jJDxoWi6R1xDMqZI66JDSg97a8ZdpSyJB7hKnw6JxKQaAil+GolB/VneFud8pbIDdrIKUJV5ggoqlvFo",
-	"dh2iVDI972EnjQx972DeSn2tulqYTsAiIO6g1TV9uzjv9ck+nbJ9muqx+bB3DXMVviFME5o3d2JaEUyP",
-	"cj2TAtvUxTahMT+qSEyt6YadvWx/kKK31297rYvO3rsi6/vQQYtbgyZaBrf96yQjzn9+6jeWYme8apl6",
-	"l4IKLSRCkrD40hlgYZMYckKgi3Y/lF/yvOeFWajdvAkWu7EFEhKBdV7RFcyaF+6ExoILMwcvtE5c8Te6",
-	"b8WfhUsX7tr6crYZiuFUa6vmKBprPbUdPJjjFyyXYBt+Ocx+FCyCllJMoV6XiXtPHe7vj5gep1fNSEz2",
-	"b8xjFB/bH1ENM3evZ4nFSuMhqby1Dx8udHAJ0ANWAYkEN3SKXzpiiZAwuq23rj2RTXC55BOIWUQTcs3F",
-	"LIF4BJg/FZChK4aFhy9kx7rLrYtOQEqlsvbPT7rti1KxoYBQIoEmKLlIr9e+5EpLoJMAu8vEaQIxae3/",
-	"4tK11G7gXA6a4Buf4KonomvQGFlF/DQv+SX/r/8iR2ZNHFd0yfdI+wak6weSnYtiN6OpJlMprkCRnXDf",
-	"Zg+EAQn3MYQW7pqPE9CSRSoMiAXfTGWhVJggxi85IX//OzjN8/e/25p/Ts7aOn9GrtpPKG2z4n9W4F42",
-	"DsnXy1JQw/5cBFIuG///rfkmF8uXjduwicvCwoIkolJimU4mETnk137/gthgHcJLuWtpExIrf+wuYz+3",
-	"qwRIGIkYQrOQHW/VykqFyKUSlf76jM1mc9ds8DidmOldQcAwMLNgs8HhEHjM+IiErs9OtVSy4NhELyah",
-	"qxzolow7mW+iWToDRcLf9px7tdc5DsmOLrWIC7D2Mxnh0YHGbD/YtUP/tnckpIQE8WzexDmMca+IUa7m",
-	"0TxgdGchURZVCVO6kFWElKVVWIjRcJ3ownrXEzrHVRKmrRxKWATuqNYJl9aURmPYe9k8WJIts9msSfHn",
-	"ppCjffeu2j/tHLXPem18By0OnSyIqbJYKWW9HDZeNl/Yl8QUOJ2yxmHjVfOg+QpjinqMOm6/if2XsDXi",
-	"/r9m16qZdUca+Vq1GtQh436CK/IO5qQHeWsZqzsUG3FDR0YlWhoyX9vCeuY3iAlV84llZJok80u+E/7z",
-	"U3/QOn173u30f30fknZ83GsZOun2Xv70826TfMoaIrrMZvKr+cG2wwPcEZhM9fzQfjOmEuJLriCS9kcO",
-	"NyBtLpUaQ2x3J9/rTtw4bLwFjQk1C70tXx4cPFgjKRy/pn+UwZaCrBGUM0Uah398NuboZELlvHHYuLDJ",
-	"YJjVhRSHRdnnFd2tsgpNh39gflfjsxnRKmxD/vs0jZneS4TNFfBu8pktvo55nU1ywhINklyZebSQAbH9",
-	"EYKi8x+WizcqQBrF0CS2SS4ptb1dQrfxzbLeB6pR7bL7x1dvK9ZS84YtOr/WjmXNQn+/Wm/oxj/SYo+I",
-	"hxtwYaVrQ0t1bQmoRok7NJuI1r3Zqrp+t8by8yN4pVNTN7frtrx2Wi3uNKmP2wpK2s/6Eq590HV1vv38",
-	"iNzv7fThbUw5pSPsg5A1PzAS/LWFxDdBDvF+qREvvvJi/SuVDon40qv1LxVNZs0bL19uMs1yv8HboPHT",
-	"JrN5uoQuCMmvFY/nj+zU5/NtRXr2gMrIahGUgSQRo7KwNNJxb0o5JCtk5r4VubWi8xNNrq15YLt+RWPK",
-	"bKqBhKmQOutcKFXeL2MsFLhGHZIkjF8X3QHxeH9ZeGJ/hnlGUI3HJlpvd4kaPVZpEyKxYgLZoYkSxWUO",
-	"ixKmiO17sdt8QmJ9JIJzB4pVerO7VKW3vym704iDDYnPeXN7eX6fl/DOpe0AcDW3neYKrZ3luASkuAwT",
-	"uI7SQhJbIznaTGWfJHRTdV0qVrkZrVUrv9apx0pJys0Hrt7s8Q9dlM9cap5aaumyFAhyxbuct23M3DHS",
-	"G0l5gmaZUX5G/8m0Vv+Viml6Os3XFKlYhuWIKthjXAFXTLMbwM21UsSY3SPKuNK2BWTpxcBGoqwZR0eq",
-	"Dsg/V5o3azIbfixlvVQvYaWixp1/VtN3VtNBNdRap8DNhlRjW0sStCorP98GmMq1LC3fGRfKsGr4NZNT",
-	"t82vitNrwBO/29BF3tyPJExZGJDQlaU1H20wISBhqTAt9s0oCsXYYKmYqrCZRUrSBFyDY6MgmSKUvH75",
-	"knA6MT5z0dUYYxT5vchLjhrE8DCPCz+WiNL1SFtDPBEjsoNBMZH92uu1XYhs1+f42rY8WMojz/vJ2q48",
-	"GC/Zm/a31Qi+6+u7wMQvHnTidfYKhxmi73vn3oN/rH/jSPBhwuyx0OsXG0xxQeeJoHFfiFMqR2Df+2mT",
-	"9XjabX+fMsZrmVmSJ7QiTNbKkhVW2T7ktVG9xlkrSfJgfGYuMB4laQzxbtYxD5gkefFMbBSDgTYhye+t",
-	"96dvnHBIgIQM65GFrnm4WjbVbGW6LYw153B7rY/s7mqWAOT+nNOJ74Lgo6tlV4bWbEd5IATnbgN5BYPd",
-	"URKLKMWaX8+qehtVbXFrdJLLx78Xd7G8CKRfm1t+xkZnNg9H5WrRXgPmi9tJGMfDBC0pVzYYeEhogn0p",
-	"udBjxkfNS96ymtV66I6Ajc7OS+LhdXeF57Uu6t4koSuSF2b9p0CV/f9LbthdpJrMJNN2niX+tQUHt+Df",
-	"rDDfVu7D50fU95MHYtJ8oA0sh4NHWMIq++HTmNrqApY+ScxisiMkmYk0iUksdr93o+LZRqi3Eez2b+hm",
-	"rBJeX81/t5YhE/D1k+jCRNyUZBaKC0wQyayBN8Rv/2MzudCOG4fWBVi2Bo7xd2fhLwiTNb62eekdzC+o",
-	"Hvsc7tfLi7GTxU+qLy0cq9/IL+n9QDRocbmtnRrUn9xadZblH7kmrpnqCgjGaZX5ilpqDNt9OgqbvsPS",
-	"xyCngyd1/azbF7jUKgTBLLcec8XdwYAMjWffGe69pzoah8bVvmj1j35t+oKHuWl8+8wTj2l0vgW9Pa9M",
-	"s4JrCyalzXEqIjKKjNgN8CY5n2o2YUqzyJiEloei+aHhm7hMEplXRwxRGSt0LlJ5ySXQmOy8fvFyobpV",
-	"ZlEqxiPYxSSZMM/LZPbBKxHPS5WxmDE5hkOQard5yT9hHZosOYsYlULgC410Ys8gML2MOIslq410Zbaf",
-	"4lHtjgIw9rHav0qja6yA2ZzE3pCRvUdxfwkQ+DgN0bXjlr6bnRgt1AerzYvM8F8XqvYVRnxEO9iW8/sG",
-	"1us64efuK/wYsa9tRdn2wbINZN+FhLwm2AlliVvOsw1db79YOfGQcTZrTO+7IFp9RKDFCS2fy+WltZQx",
-	"bbjQZGioxVraKjuww7TnhCmtsrM7qq7NCEIu20Du3O/Ht4MqiHq22x+A7h1puPJzD0HwlaZK687/8wrW",
-	"5Brmb9wt0LjwJvHgKws/IwtMqLy2jWb9R/7n+fT31fc/2iGwtzryysPgHM1/ObX6FzlBnoLcw2oDBUPk",
-	"pSIflFf3v1Zqya+MAfWdhU5GoFW5Wg0XckKTck9oTONYFeXJS28/MrP2Sx1Pt4gQ2XDXc4ToITSNxSWh",
-	"y0S9ieubevTIe3pdDkVizVzDHOwLxASrYpEdIW0AxFd5l2a+5S7RgggOl7yij8gOtYTOUFe5Qwrj8E7t",
-	"Ffxk7uoZhEWp/dDnhV6k+jug9sfxG6sdCr6B/7jUk6LGeMzI7S+n7J79unqp08NA2/YiZwPlqcVolKxw",
-	"7E4SNlUkdKmantB0Hwf48b0yT4DmWVXei2hnTEfjrCS44ERIIobDhyDalK8NSFi1Sv1hiasE6qy6D9nQ",
-	"Pz5FS1BayGeSfkjrDzG6RFab03S5REFtaOEUI2LlO7x4BTEgvHRPMCBZXovNZLOXL1XNzT/01dSj3lzB",
-	"Kda57e7qpbo7OT7SftsaVtXt7pd3ICvvv3zdM1iTJUVttQoh8woWdlBFdsK8rERI7MnKrs1ENm9g8Qqq",
-	"itIVuOOXnGoyEUqTUIoEQrLjTHp7F7dc4+KNu4dLr4zPwrQbu7imq8ZixongWDigJlHZ7usjpSqXp8iN",
-	"1KdNWraTW0DiDUg3KM7zLSKf1hJ/NpNr2TXLMuYZr664mV2Ww/tfWbwmX+hGGGtCcMiu3lcEM5aaUVpM",
-	"FZkJeW0cb6otWy0xlR0rZ6rtzItOvFXYx8x0r7DPj6/GfXRiEbM5nWAdnnpLsws6ldzamuWaPplcJj+R",
-	"CeOpBmWrbtCFopH5cz8f5A82L/kHjiUiCBbHsxmtMyn4iGTVaRUZgU0uUHQCrlJNlrmAX+EFcHLq6hxN",
-	"QV7yKGHANelgIRcbVBraRgAqME+YJYiU6zdZ5Rvy+uU/rMQLu6DlfK811CBdtRL4EgHE/voO2K3kkdRG",
-	"pRPKEwdrqiViPXriVIxGeN3gWTGsYvjXLzdIGugL8Z7yzDRQDygoqscUYmQYB8kc+c2mfRZVpdeIB5Hq",
-	"VfLBao+lcrS2A5Wt51MWCGLorAul/PeC7YSb6ABHiyLVP4TB3eaxvb3r1r4G87YSXm3ypRNl5ArGDAde",
-	"wL+QmQLwJly+h8d0lyoFSesSBSLXUOD73LqlM8C1PpRb0JptLZd497NUm8fKsY6jlMwuczME7rg9u+OZ",
-	"Zd7mVbVkprTxQiLSwyWfUiabpOX0bOheGmTwhMX1UbzpSbXNVLSNLcy0yiaIDzFbiaDd4HWsML3uohAv",
-	"j+JaVSb5XpVlBl+WjvmGpMo2D8n3RT3r0e9Yj27kmNl00orftKFydZpxlXYtqU5FpNBUwyEBGo2RXfHG",
-	"JqawRtAkFxIUcDwaxdtohodnhmcTLHloiC++5LKksW1VmUzK7FihY/WHAQR4DLHNY8vNbuT73SzVzV0k",
-	"8ckBB3s/r8L+8FJgoQXJ98b+rYLNCUrfZ1b/QUzm9heXJL7ozg6x2mR1W9cyuW09s/7CKc2qUGamEQY0",
-	"M1lCJqky5h6hmiRAlSYvXhrFImmksYgrF5pQEonJRKC6d68ZTjU/YW1a50CjG/DGyhFbN8nWkmCqVMPS",
-	"VhVtugqdTfwLC3WWfG5SuNw75Vqh3fbbTq/f7g4u2t3Br+cfuuGuX0Y43DyWfKh2/Xni4OsmVrAhpaol",
-	"fAfx8Fev5vA9iYYiDrvW3nfFHFyu+AqDP88mL+6ZF+ZE3tN5x3VvRhnEBZ9PRKqy05ZgoZvzUMhL7mpA",
-	"24rN5jWbx+jqBl+JGwiKFs/DwmO0KYzmLVXUk7A3li656wbZJKEu5TCFWe6V8T+rxpDLz7J3nYSZKsQa",
-	"5rZGubLFp21xtzfuOGlh9UZ8GQww5e6928uqYbX3oTetK8Ntdvv9McRMNsc3skOKXprrhE2R9vnsdnzD",
-	"eH1daCH4uhAwyhq4W5FgGLRgjJLYWTyHR7bfqBzvGzLMC/vZvgGusDiaOVjujbkgPdayoJPN6/F+QCg2",
-	"qjfh2uFsqNRdzzP/UOWWOtvU3dus1l0RPh2mSWLxUVPeTmF90P+cGndLLXJWXmtAEn2ucfckNxRSx4iZ",
-	"uLB/L4iLdeHmXJuLGbcaXUIkZOwPLs9dV7RvHWOeWjD+OjHmaY7Xxd3c6O55Pk7M1DQxlhVK9LYRa4Fr",
-	"m4ItMGx3CQnO9EqGey67p1lzfbu65Q9vY3mb7T2xobUJxWWJtlXKezazvnVahLs8rDdjpqpoXJdBcwxo",
-	"cuQeXHY0t2Mb2kRZFMY4O7Z2s5bGjlCazm0kFXisyseiqnnJDTUlVGGbJ2OQFD1HSES54csrIHE+dYyl",
-	"HLxRlgK+D7aP7UPl5Twta5XXajam+deqGvDDVBHKdoHYq1deXeS/VMzdrcSrOWF+y+GHJtDvnyj/KlV5",
-	"aumuxgZqYSwrq/yCB7B0gvXqM+Hq3F7nmZArSMSs3Ayc5HSPCZD42CVHuY2FHod5oroT4NhoKq+fkyog",
-	"4cUH1wCvUCv7mOVcXxXn/vzw8KYYIrMA7wcwxkqM+Z9clubZOlxfW8aQyt9ULh6sXNjIQtzPWkt7L0L3",
-	"clGiiODJvEnq03xQRyqRJ4pYv8xwiuu/ZK80bGggTsRK47BnlW7XhuC+K0HTA23AehYwzwLmRxIwBR/W",
-	"pArlUsbFvetkS6l1sdee/piVj7QNi9GTxJbFtn2ekyYy5dhB8YpxKuc2QVDb3kqF0PF3aV4yzz/mDZAf",
-	"je0Wm317OO8u617dCvEXfJtxW7i+mptrO8e6bYlFVH+y0uEapBPGWWlw1wsXC1+4VCqYXEGMtZKUAq3I",
-	"zkzIa2N7DhPGYdeL+N6MjkYgP3TWo17DF70/1oulsZeqh/rkmZuGfOhgpL55B8GxAsvF6CX0IkYL5O5b",
-	"pOx/xb4ptaju4WcVEKXniSuJziZ0ZKvvhDhUaNvA7kuIRRQGBd6z+peOMDzoPhaRahlAas6vpkbt5Uc9",
-	"+N+iaiof/Eyp1iDNi//3R2vvf+nevw/2/tEc7H3++iJ4cXBw+9+NuzQ+wPXuT/moutF5t0O7Pm/TeKSR",
-	"yDalrycR99y/6A21uN/o8WlCGb8D7eHGv8EomHmeDEWSiJkNi9mDtqd1eVcQcgvtQhZZmDOBU2F55B/l",
-	"p3MnUWrbe7i7SS8PDshszBLrsDoIjVhTTXI0huhaES5IDFPgMfDIT8m/2rkeUWC7GepPYBBsZvxkdgOr",
-	"5fApuwFuHsfG3XVC2HXtrkXghRQT0GNIlT3FhS9TobDSJrHMUXMjwo66mYC9C5W7GcqE/DAJIFKKlaaq",
-	"mxgPdGKGVB6TnfB9u9/tHPUG7bPWL6ft4/8POzuEu2u6BhfIneQY826TGEqY7t+8yDOg9vOeg3V5UFl/",
-	"D9tb0FB+OZcoyOtuxkVWUp6O1M8rjJNIGOMmz6bCnGdmTYbKAUDR/Y8kcANJbhu5Qd9g/ida6llTdcwI",
-	"YHx0ycPOcO9McMgqNGOptVcHr31O1rlBxWIqkk+xeAoQF3Ns1cD3kXyy8kqYKF9TfExfDGf9JU2uu26G",
-	"jTKcNijG/tE2VcHiLdYMtolo6yuvv/LdSDuzzV6q5bfzst1lD/Fh0XJib7nW10qxNMwUmdDEyEDk/4tW",
-	"t9cetLvd8264S7LsIkv6hHFsOEN2ws7Zx9Zp53hwdH7Wb//WDystVh9uHW+xhX+Cwsy3kCMJMXDNaKLI",
-	"DCTY1gJXqXYFSBHcZskRfTrQyjjGqupMES0ESYyL2yz5uE8LUgYKFxqbfzVLTu/TQVLynN8QCVrOSUI1",
-	"xkseNFvu/KTbviBXaXJdkgIl3YTqaLVq2v+aFdb0K6jzKfATV3y6i4E1UohCciGFFpFImgRxYYP+CNXf",
-	"FFFjOnV+SiRiUJd8ZzF9lbw+eP2GhP1W92273zl7O3jX/n3wvtPrdc7ehgFZ4sOAVDiYvD442N1I+Wzk",
-	"1FznZVH8Ps2i/lmdzPbX00bFrL0U792uV0mPI/8LQNZogVLRV3eH02aUMpUJ/SBTAhsoDA9Bfv+K4QGN",
-	"bgTNcFMp9LEE2pkgKo3GK2zaZ4X1H66wFOOjBCptBVborSlwOmXNbNW16ZpGU7UuOuRV86D5quhTiLc4",
-	"Qd6ALLUTzKo0WHJwqc55x1Cvr+yGN7/fN7TgNIW4+hdEte0zs+WU+meucFH7nnB2thx/RCbDa9ZRcFu8",
-	"UoX9FzXwLLgoAWMOQs7JTuiGr0wT7q7C7O+t96fbYXa5GeITYtaB68Es3jyuRakLY10IpUcSev9zGpAu",
-	"xEzZ+j1YhScSfMhGqYQ4IP8TS8p1k/x08Mr+SDnKi1jM/OcVXZz9EU0BMwHjNdrfxjOKAJ2rOuSqVj2k",
-	"XFsJRiu7Lyo4lKFxiHuTXyfP7latpoF8rtVBOoy61258F4YgwTjHD3xQ0sVpH/WQpAvHInqM8xEc2MNG",
-	"G2e7omS3Fv0y2COqYUbn1uArOteqMsobQSOVSeOwsY+H+g6Q5QqeNkobEJnRQuAO4EpHaLYVSBbyzP0K",
-	"RyT+bl1LosVlzUpDsxLiKrWURkVULY9pLwBLR1tYuiBwN7eze922XsqNiNxD+RXInTC/w21ltZsKL3ku",
-	"T/VBgcwyiq2fh2kcE8rpCBDVbkA85a2MaM99PXeSxlTnCWUOnUrhIddOuB8JbnbbBrsq41V+8YyLCVwk",
-	"pmp8JajLTbZ5ydjvPywVKJ5SDomx9Uvf4aN7iRhVZ7W1YfEFz5zvIWYRTcg1F7ME4hFg8zUPeuwc11ee",
-	"sa+vfEiikYtaSZFUB4nMT55x8HvPUCelvlL2+mtOPNWBKwVwPRNUC+R6Jqoae3nYWQJN9vAM23ZL0BLo",
-	"JJt6ebK64XvRGOI0wQ4LtjHfrNrNr34xWQ1qlQ2x596pTLz0qweIzWIlBpQsGFOZwlq9nrVNAaIx+lDo",
-	"sGKsUgui7PcGkzGLdGXTbgSLqnSA39TIILMJuAef4KonomtA0pxVMZA91Lj9fPv/AgAA//8=",
+	"7L35cxq5tjj+r6h4r2rsW23sZDJTdZ361reIjRNuvD0gycwb59GiW4CuG4mR1CZMyv/7p3Qk9QJqaLwl",
+	"metfEgPdWo6Ozr58bUR8OuOMMCUbh18bE4JjIuDPLlbklE6pgn/0NzGRkaAzRTlrHDa65M+USCURThI+",
+	"JzGiDKkJQXPKYj5vNoKGjCZkivWbajEjjcMGZYqMiWjc3gb58F0yxZRRNl4zRUJG6u7jS+JZfo9EnMUS",
+	"pUzRpDAwEvp5uXl8osSiNVJEVI+tOJpjqtCQjLggSOhXKBtvGPs2aMywwFOi7EkcpUJyzzQXM/xnSlAE",
+	"P6OR4FMUTonCMVa4OcNjyrB+ssnIFzUwT4WIj2CzM0FuKE8lmuEx0QuiesQ/UyIWjaDB8FSvybxTWu0U",
+	"fzklbKwmjcNfXrwM3OqlEvoE9dpPEjx+TxaXWD+zvOT+hKBRgsfomiwCFH6NsCJjLha3za+S4Wsy0DPf",
+	"htmCZnqUbD36zUbQEOTPlAoSNw6VSEnF6l68PAgaU8qyz761dmK3TM9sNF4714iLKVaNw0aawpOro1dc",
+	"nEs8JkjSvyrBnsB7xbliMsJpohqHv+hN4S90mk4bhy8PzBbNp3yDRTTtYzEmirL1R5IyqgAt+A0RgsYE",
+	"4dksoQRQeAejVBKBaIyGC2SXsltxRMrNN7gmi7pn9fKXXzed1a0eSs44kwTuxBscW+qgP0WcKcLgT1h4",
+	"BIi//2+pd/i1MOl/CzJqHDb+az8ne/vmV7nfFoKLNrshCZ8RM+UqpISZFFGJpjjROEBitCMXTOEvAcJo",
+	"LjgbI736AGGGUnbN+JyhESVJrH+fUikpG6Mhjxe7zcZt0DjibJTQ6BvtI7KzSzSnagI4EKVCEKaQVFgR",
+	"ffpxapait6S/TQi6IUJSzswOTrgY0jgm7Gm3EOEkIeIniQRPCIo5kYhxZdgRUhMqEZ8RYUigXuY5Vyc8",
+	"ZfHTrfKcI5lGE81SeCoigna4gDXeUEmHCdG3S2U7McC8xIuE47jP+am+St8GKzR2IvIlIkRzsYkhVwjo",
+	"klmkAA5H9asnmCYkfup1WoBGE8zGJEaSsojASi1mIk2PQCYJO6O9M6yiSQhL7xFxQyPygeEbTBM8TJ4Q",
+	"xC0UkxlhMWHRAjFCYhJrFMBMzjV91cJItqrXRlxACVZEwMr7nJ9htnBC0dMtW4tS5vAtTpBYU/+irKiX",
+	"updJQ77Z7NP7BbnpNmj8tpfJaXsZu1z7elkqXRqiJEvWGiZ/Y2UoKzbWHEY/DbD7wHCqJlzQv57yVpwZ",
+	"vhIgym5wQuMAkS8zzXgRF0iQG35NYhQJEhOmKE7k0gF++vRpr5Wqif5VU3q/mIDzJ/QVg8UBEUsl8Qq1",
+	"OfsGwMwEj4iUGr3bTFG1+Ga8e06SZM9y72GqCTLXF00ijESqL19I9IhN4NshEBNDCOELuI4fmExnMy4U",
+	"ic9ITHEftvzNqPUE68Ufmcn39GKWeGCBQ0YRmWlCfuuODHCgFU8p+zCLsSIfJBEF8QrHhtTj5FLo8RTV",
+	"QtgIJ5KA3Fb89kXQmBU+fm2M0iQZGOmwLPRp6XUJT4IGlQMcKXpDClg05DwhmMF67Vd8+G8SwfVvscVH",
+	"nKQejG2xBfpX7+Ic3ejfXyOqJAhmaJpKhUZW4gVtRH+tEZiliWUJWlrVo8/oewJoWt5UJAhWJB5gVVIF",
+	"NOz2FJ2Shmdr5kLKde+U5/eBJ66hegSNBEs1SOX6BW6czB3ayg8zQUb0i59GzNJhQiMtJgrllE1Q9hRH",
+	"WmoYMyoJ0nKEZ0ZLqO61ai0NbrpeXf2M0SmcevKH0fdgz9kO7WhB8bxLB7kE6tIOPvuwFfDpyIy2ilZ4",
+	"RkFv2rB8i5W3QcM+vHoM84kWiq/Jool6E62BcJYsjAmFSuRUqddIKi70cSBmbCqrWmwRREanc6vcuMGM",
+	"gK1sNMYK19ulg5W+QJoobnrrPE0SoJ76DWcN2YgPFh5nRGH9nkwjzaj0a4Rp5foPjWz5fjOKFDQ0WkqF",
+	"p7O6hGAJpG6qwMDE7bKw9uIc1SA/pVJthjdVZCrro5edCwuBF88nUH0CaUxVmynh4RSamxnOv0KpcKS4",
+	"GGgBNFnzu5/kbySD5mVHDFd+jonCNJHV3L00bL7VpdVQpn591Vi1PAUNOvPOyyMwL2zHOa2gY0Hh+dlo",
+	"gxt/V1ZEW3migG2r+JVKIgZ4bGW69bgEZ1PcY+EUywdeOqHAocnyYsubCwq4WoAJALu0zvx8K9H1lI8f",
+	"kmTkN+CZbGxFNj4SQUdWSfDImRMSXRtJoczjNawpkcg+oFl3jUs5okKqwVDwa8IGFVe5grIURtF642CC",
+	"pceY/I580ZrIxEh+WCGicaKJuiTiItZyBk+VpLGx1WgoDbEkWvhAmMX6S3aIsDF6XLGbAmyM1C4VTRIk",
+	"CI4mhfGd7RIrmDxA8wmNJigmikRKSztTfoMTrQnjKxZxJqnUWhISZC6oIk5MZWSu1SliQNu8Yj5aBJun",
+	"sV/q0sIgokzhyK1s5wDNJwQ8V1rO0goYI7s1j0sQLCt4Byj5FTpSEUvNc0GGSKs4kE2T7614xLUQ956C",
+	"3so9eKYZVTTjCAyel1jKORdxXR19iagYA/9gZkcpbSb7Mljx9a310AQNRuYPO+QS8FaWvTSlF1ygPRiB",
+	"9m7AcsoeZYMYL6Q1YhiX28+//rLBA5cr0UXX5MHBRmDeWYuF+XygOM5Mz0eaFqxe1ezGlenap8nCEOvc",
+	"dE0lAioaE0FiFGv1cofxonlR01oNBMFwInebfhuF0oMNjHCRXyaeDpPCTWLpdGggKRVWafGaNlIt9ujp",
+	"9X8U7IpFNKi6hGYcH4yAlrzhsc/iw2OPjamn9KRoiqMJZWRPEBzDF/rpQxR+bJ12jlv9zsX5oN3tXnTD",
+	"AIVvWseDbvt/PrR7ff3xw3nrQ//dRbfzv+3jMLhiYf/ifft80P7tstPV3yD7ReccBsu/6LY/Xrw3T9jf",
+	"Bkfd9nH7vN9pnfb01ycX3Ted4+P2OYzbOe99ODnpHHXa5/3BZbt71un1Ohfn8OT5RX9wcvHhHEY7a/ff",
+	"XRwP9Het09OLT2aOo4vzk9POUR/Gap+1OqeD1mm33Tr+fdD+rdPrwzif2q33g8tWr/fpogtvXbZ+P71o",
+	"HQ/6FxeD01b3bdtsuffh8vKi228fD87ax53WoP/7ZRsGvuy2jy7OjzsAspNW59RM3m3124PTzlmnP2j/",
+	"dtRuH5uve+3ux85Re/DhvPWx1TltvTltG3D0293z1qmFuWHk5AuezvSdaiwfig85a6pHZWQ44QIBvzUC",
+	"C9wneYjCr1fmbsmrxiH64+tVA4zIV40AXTWmREo8JleN288m7KFC/MpxFF72ix/OIAyPIKwQuOoDBKZh",
+	"MIXOsJrou5kFmIBpu1lHobQr3awDwU3Jn3crXq+TlA3elWLEkoU3meOFRKFee4goQ9hCPTNw1YJoLVEj",
+	"Jw0PKmoAz/lOZY32DU5SrMgdpQzOFPmiNsLVTEI5O7IvGLOmLOmey4E9q9iJv3TMw78U/ApWA72t3lxh",
+	"3q3u+sWMsBOCVSoIItlQyG76NQpVIfAm1BxTuTgbGgeIa30ATYnmbRJhQRBWStBhqgi45sqgLI7lC51Z",
+	"RYQ1272frJ6P0yUyTdSzqL7p+uSgWgH4KMFjWdvGcpLgcT6mz84iyA2V1o5QEXfnHkE75EarwDTeBcws",
+	"4HAqa9sTytFeGzlDtr5gJU7MgMIHRnvL9O491lURTegNif2WOxddWAeyR+7Z2+BO3j0bFze4cc7ItRqv",
+	"c1ou+3U9mj5hRq717tAP9qDB58yEYvgUi4SnajAjIiJMWY5eQ/wWaUK2Q9ZumhAfmkqcKO/a1PJ1WH1i",
+	"aShn0d20FHDO3waNFNzb253s1id6gwXFNqC6NrA+mpd8m7QhTTUN7xBbRhMbXbFx2vxpv7Mvu0NlTLUz",
+	"5+jp4LR8EwrgcDjkRUKLFqX1Ozy2mBHk1z0HypJvtnDAXmJSvOlFTZI2gsYQR9eEgaE+nlIGAa6KjE34",
+	"hPH7EkGnxsDOZ9KjatoZwEgjH4Lg9xRW3ks0oVJxsRjo9xKiiJ8+QFzcYEsE2uLpZaZZmq54SCvLXUvy",
+	"cxjeT1opHsazoFIlqACUXDjnllJ+JrZ6tDMnDeey7Qa5uFm2ENaxk5nwJnOq7jKTP1OcaIAwrgbZB7jQ",
+	"+hv4Qy8NU6Z/gFAVOZhTiGMnLM7+FmRMvjSCxljBP/osgEQl8Kck0xsiBuTP/G94MPu78FCiin8TL+XY",
+	"ks8soUF+EAWguEGrTv2et6sgmT3frnW3qyC2+82uA2dedDh8ctp6O8jMco2g0W9137b7nfO3g/ft3wdg",
+	"vDt/q7///bKtP561+kfvGkHjstXttTPDVmYZvDjvt3/rN4LG2/Z5u9s69WJglTSZ+6Hc8nr9Vr9z1Aga",
+	"x+2T1ofTfmmBbim9y9OO/uW402u9OW3rXZh1fX5AKcvvHbs7CzNSz5LsUnSSubErz/rLjAuPske+mGDR",
+	"rWTPO2iIME1HkekGUXLFdjnFKoue33lRNNpXwSpn78XNbeLshRVuyWvWKnsPpYCVGZDP1lRHI9tosHKZ",
+	"Vnc53Qv7btnwpVd7sHrkmSq4Mfa2rmqY+b9elBLQDh5UaSztq1qHXBYX7qBT5jO9PLi/hvnk2mLR8um5",
+	"8A+rDcLw6y92hpx387PeK/Q341NFP3MFWixZrrZKR7wfuypM9eurTQJIeaFVoH9n1CutLXrUTuc5304P",
+	"TPh4AEZCucULPInzSL1aIS6KMI0ig4inJW7ufWjCUyErHtIwivAMRxbZKx7ZeoX6JUn/IhWJ4L4QhZwx",
+	"5m8vr3BlOcsALJ3AKqRWwVIHOe6vT5dQ7VnsXyf2d6ZOFNyOED69nFhynx2slRs3XIH1sp+ByP2R0Izz",
+	"7IKqjYRVLqgoT0Wpb3WPxWIgUlYRLs1sUu52Y1rD7TYvLRNfu5V8rOJi8lVXAorN0m0v6zdROrJqEHZJ",
+	"lUpIHvOSm66bjMwHEA3KU7Vkb1sqmfFzsMaxdEdtIls7SOvPusWzblFPt3jAXIUls+VzskJtVlJU7R4q",
+	"H7bCjPIQ6qAWRQabbZqbdcOVJ57Sjbw5rCLb52pYxRo7ZimL1Z3F9t5UhxP3l+mKVq3nS7gR4HcRV2rc",
+	"qvsYVR7VKLIWGA/JHpZQ8Zk/1EbNS6yiyb0LRnwnhvxnu/l/tGxb5SjrF2pMQS0Fo2AiKtEQSxIjztDO",
+	"q4N/Zml/Ju6SSoQVwgwCf+vm/91LwPbeUMCSreO4zbPbQToPKNmIKsYUu8QANiWb1S0oMxOUCwvB8kme",
+	"8jkRCNIhXyO9W3RNyAwlVCrERUxE038o92Byq/ki0zRRFJ5QBlNkYMqYmZfgb00MkCTixsSG18hAL5xZ",
+	"Fa02gWWebC+skFSC4KmElNxwH8/oPqxs36C6DE2RFzlBeMhThTAs/BAK7Mg5VdEE3gRAyQAxrq4YFN9x",
+	"winsSKIdNSELNMULSEKBIpNyt4lc2gGaEWEqT0J678VJt32JuLhixSXZuGVis3yeyGGcEOVLyu6LlCzd",
+	"+zmWyD4POXESMY4SzsZElKsAakoCZQALR1zUh+4SBfxtaHD5DCpqMswJHU9UrdBjH4Lb133I/V1Fz94l",
+	"SLYUAJt7kgqxrw4B197tMzyrpvTbB54uz6ApRPuG+Oha36b2Iz5CnBEELqzXcCd6vTYK4fNhaNPUTG01",
+	"yNjXqM8ZuRg1Dv9Yv8KeJEecMRKZ0kAbH+6SaJvHrY+rw7Jw1RovabiY8ml1n5Zv0uS6/ivvCBZqSLCq",
+	"87DVPj6XDqzCP2wqrg0siByrX70cw8UgITckWYdXniSRZQQqzDNQXOGk5t2Mqbzzq4LPZiTe6p2JA/dA",
+	"mnre/u1N8ZeBZZgbH9AqwqBUGafKjeY5kgL8fTCsgM/y3ssL9q7Ot/XPawnBA7mWi0j6rGmv07RdsUkX",
+	"j+kWGLhpA8c+g8a/jb2vKGlWZi58zGXVrbxgWyreRiiYYaWI0Bzj//7Ae38d7P3zs/1/sPf560Hw68+3",
+	"/924j+y/tTyTSyVLJduNZq8ZWqpF2QClMy22/YxiEtEpTqRhb+Z9qZ8zQjGS6VQ/+OLgoKTzbW8T2FIK",
+	"gsPMJZ/yed0jPHZT9Kud8/60wC3+mQ6sowMfS+LqsirHQbmShIA+5lSlTDk5dMU6r9KDg5+jYnlfEmdf",
+	"xlPK3AdX0gPttC476JosJNSVBHuGI0VmTC2wFodbSqrSg3iJ0DuCE9OloIw2q8U/JvDkwjvK1ofji3BZ",
+	"Xz6kKJqvP6d/fXq/Kbd8SRxLxl6d6bpCl7pWFV4qWaNag365YtW91WNYScxfd7v0xjcFbcCAvvlP+Ziy",
+	"O5bscRUVSzGdm21Kj1m8yBX9W1utKKdhNUpdIEtBRmmyXbmLi5EgM615nGCapIJUpKQcLWWklBNLqtJR",
+	"tks4gYmO81orG2CYLevzum25zII1e9p2IdUmlrqcBlZ35h7eWNvtkTzFVSHEGewcQ7xv6mr5MDxWmTvC",
+	"rXawIbyXp11996j+4BjmNUfVuEHFqhUZ8X2oyi63m2ft5SLYCuv5m9zA3Apol1B5GFrEK7atqYG7S4mD",
+	"PzIqviWMCJxzRM/u1/IO/6hnhU3Ur/fTEkOqBBYLo9Y5SKAdqOvpJOqfZOYb1BK3q51QzKXLV3OZdWhb",
+	"3dwEy8GUi4qs/sR1SvGUG8x7vekHNsZIZQaxJROu/hpNsYomlI0R0PzAuDaiCcGg/EIaQo0sQdfOLNuT",
+	"78C7BMeUeS8+BKt6vp9xqcZiszV7ufDhbdD4Mxb2tm75oiAx3X7CJYBkC3fjZQvyQWZV8xEExwubzG7+",
+	"fhAdqErPsfDfpOZ0yUgQObmbyC7MywPFr8myDenVwT9/3U7YLo/mX+yYSlW/yUmFgpGB1Yn3yxrHakzi",
+	"Vt1QvrlGUjKQrN7AEgVbdyUKtG5TPfeVs8ye9S7Q1kn1FEPkCUEJjmMiDo0b2RoxbiiZE4F29NXZg7YY",
+	"YJnY9Vo8ZDojAr4p2jj0cOCp0yMVTBv5094r2SNKr/eOV+SuFWHhRR/sSk60FRiGmccsPLStj4RUxpln",
+	"DZz6ktlggWC1fyAI56vF7KKEElZZyz9TM2r5J8/w7P7mnm1NoPkGijYgs/BNRDJzzK2CG+QZC2oDU0RY",
+	"LNEOUDFPO6/AxIQIJCepivmcBUhxjmTC57urYK8u33l/VpGX+ty4+4KTdBUEEMhsYo7DQ3Adg7Dlmvzt",
+	"UCVRSOPDrG5MVsNudb8jWy/OY0UzsrS7y760Iedgz9P0B5Ko4sf8iYlpffnZGzo7S/CiKmrjLlhbRy8p",
+	"ee/XxrE58KGdccKHOCm09Qy2vha2OW8W0FDTOupxhfsRQw6GaXKdoweQpDRJkCRAj1w0TQXZuRNhWZck",
+	"8KQ0x1GXLaCaRwuswjPz74aHEPS2hxN6Q6AmpFigXq89eNdudftv2q3+oAcVmXueK/a0IMhnW1+DxRu+",
+	"4QGBLUhGs4csTk2plCQ2d0OiuVbvZiJlJH6NMPJgIhrxJOHzrTndHZPysVQmJ7x+Bvtjkv4iM8zZQHmV",
+	"gScvfiP6FiN2Vk9PkKJ0IjUZwyNFhImXBLJrZBTLSQWR6ZTERkg5xVLtQezSXud422MzeDHwkPZi6Eit",
+	"4nzfg9iyvB1vpb71h9XX8sn9HL4wxCWm4tndux7MACNP/JYeO1eeK1tPUo8g0DMRPihliiZwf8xwqCh3",
+	"ymZF9Q6jaG83vn1rmwmqtwa/ZJ29sngYggURXqEMdLcNiPJBekOyClBeXlppISWAe6Fkl+E7ZyMEXQo+",
+	"ovVVxYdswuqznH6wQHuArM9K28l6W8ldW6GubShrOVXCx5Q9UdPRuySP+mJ/HNRyIGXNSvMtV6dzLu/8",
+	"c8Wh34+um3v0TNIrSLoGzwNmLjpoP2cs1oL+g4Sq2UE6bMSfQb0J1AAlb9PjtWaKkLIRb9pHQtOtj0rU",
+	"uuygwsPeJlPDlCbxAHbp1cH4tOxJy38a80F1SNgW4WKFOuVmstKiSvMEJVCswlGfOolSQdWiB633Hfje",
+	"k0UrVRNfCWZJxA2NCLLxemgk+BSFlxe9PoIsKpyqif5j75osZPgaUYVwpPVerShRJRGkwf4kwZweIPDl",
+	"kRgpbrK9Ij4zopuW/KBrINjDDdNu/LbXuuzsvc8zYQ7tauFoQERz6zafThxy/utTv7HigmVlydS7FWBo",
+	"IeLCJq7Bl1YAC5tIoxMsGtJOYtMz6IplTfL1Rs3hTcE0ZsyMCYfGkOBRwFrZJzHaCbUEFzo/QWh8Afln",
+	"8ALkH3PPQLhrUtXgYsNNNbJqBqKJUjPT8p/a+wLFqiPAUwvZj5xGpCUllcDXRWLfk4f7+2OqJumwGfHp",
+	"/o1+DMNj+2OsyNzWb1q5YoXxAFXemocPizGhlLPAJOkFKOJM4yl8aZElAsTott4izOQcnlITcsWmJKYR",
+	"TtA14/OExGMCebIBGtnuOWBRQTvG69K67ASo0Ftn32T95d1JAoSRIDgByoV6vfYVcw4IDdA4TUiMWvtv",
+	"rNFY7gZW5cAJvPGJDHs8uibKpCjqbTev2BX7r/9CR3pPUE9PXrE91AZbGHTNcuF1iHyJyEyhmeBDItFO",
+	"uG+CUMMAhfvgiQ139Z9TogSNZBjYpEU9lcuppBIwDqF//INYzvOPf5gmYZbOmsZgmq6av4Daum5hhuBe",
+	"NQ7R16uCb8z8nPvjrhr//63+JiPLV43bsAnbgk5kKMJCQF8/KgA46F2/f4mMzxfWixmyLglk6I85Zayf",
+	"GSYEhRGPSag3suNtc1dqKbfS087f0K3ZbO7qA56kUz29tSeFgZ5FnyIfjQiLKRujEHLHwqXeqpyRwCSt",
+	"2lZjdstwktkh6q1TIlH4255Vr/Y6xyFko9oUzJ9kAM1i0RgiUCB3k5FdM/Rve0dcCJIAnPWbMIcW7iXS",
+	"zBX8Fs7veGciUSRVCZUqp1UIFalVmJPRcBPpgga5U7yAXSKqDB1KaERsxJ8lLq0ZjiZk72XzYIW2zOfz",
+	"Joafm1yM9+27cv+0c9Q+77XhHZA4VLJEpopkpWCBOmy8bL4wL/EZYXhGG4eNn5sHzZ/BNa0mwOP2m3OS",
+	"JHuahLD9f8+vZfPf1i4/JhUJiHBxP5Ehek8WqGdcBBoghndIOmYajzRLNDikvzaduPRvJEZYLqbmIuMk",
+	"WVyxnfBfn/qD1unbi26n/+4sRO34uNfSeNLtvfzl190m+uQ8oDa5E73TPxiHHoETIdOZWlgX3wQLEl8x",
+	"SSJhfmTkhgiXWk1iczrZWXfixmHjLVEQlw1twQGbATwvDw6yuDybvDObJZZm7ztQGUmyRtB2z3CfVZhq",
+	"aEmimiVRpHH4x2ctjk6nWCwah41Lk1MAyQGAcdDFeVHi3dK1dDn8A9IEGp/1iIZha/Tfx2lM1V7CjcvG",
+	"e8jnplszeKWb6IQmigg01PMoLgJkGqoHyPVPN/2lNQsQmjE00REESaGcZjZXwK11M9csXQI+2q6JEhJU",
+	"Qeb5MyXQHMfenUK39xzeG4wUt0HlWEYszEfaULajaqTlpvIPN+DSTjealqr6mGMFFNfa8DXxoqYvpW92",
+	"Lfn5AbxWqamae0hGHIL4Nkyr+J0m9d22HJP2TyE8rsaDBmEbt58f8fY7bC9ZJTzUoKXvDTROd93SNQV/",
+	"ZVbimyBb8f4bnLWthldebH7lA9NEggv6F6RvN14d/Lz5pRMuhsY1r994+bLONDPBNZHSAk6bKUjrDxq/",
+	"1JmtZ/SsDwzfYGpshUtE8mtJ4/nDBQ99vi1Rzx7BIjJcBGggSvi4SCw1ddybYUaSNTRz35DcStL5CSfX",
+	"RjyYT7RgEE0wNRGrgsy4ULIY72Ma7E+4JLazv0AJZdco5kQixpWJEl0lntDQfeEQqvHYSOttR1/Bx24K",
+	"z4JrMFFoByeS58U7DEioRKZR/m7zCZH1kRDOxqWV8c2cUhnffpLmpAEGNZHPanN7WZiFF/EuhGkZPlxo",
+	"+aDItV2odIDy8hcB6CNEY5xpqhrVY9knNliiBrsudLerh2vlVpFV7LFUwqP+wOVyIv6h81Ii+bjLJr9V",
+	"VteyxUOstq3FXBO3hFKWgFimmZ/mfyKt5H+FCiT53JuKEa+u5QhLskeZJExSRW8IHK6hIlrsHmPKpNL4",
+	"ERTNe4GxRBkxzkb4+Bb551rxZkOA7I/FrFfq4q5l1DYu6plN35FNB2VTaxUD1wdStm2tUNAyrfx8G0BG",
+	"wCq1fK9VKH1Vw6+OTt02v0qGrwl4/G5Da3mzP6IwpWGAQtvHUv9pjAkBCgudLKHRfl4Q3BhL+UyGTWcp",
+	"SROCbig3Jg6wWKFXL18ihqdaZzayAUliY6PI6t9dMeAg+g6zONdjES+UwzIRhwkfox0winH3a6/Xtiay",
+	"XZ/iewRuzBMTYmjNXtCM/SHvkqmoelu24GuCeLtyiV886MSb5BVG5gC+7/32Hvxz8xtHnI0SatxCr17U",
+	"mOISLxKO4z7np1iMiXnvlzr7kenMtNI4IzHFrsjZd0hjvJKZQXmES8RkIy1ZI5Xtk6wznVc4ayVJZox3",
+	"4gJlUZLGJN7NwvupQFnrsgBhaQxtXKDfW2enry1xSAgKKfSdCMHuM1NyVVQzHUi2ENaswu2VPlyVGxcA",
+	"ZD8u8NRXZ+LR2bJtAqiPozgQLOduA3kJgzlRFPMohd4Oz6x6G1ZtYItM0PO9bxfNmv34ubm5z1JfFROH",
+	"IzO2aAoGseXjRJSBM0EJzKQxBh4inCR6CMbVhLJx84q1bKFJ0NAtAmuenbU+gQhvCf5aa3VvotA2QwnR",
+	"DU6oWU1B/79i+rrzVKG5oMrMs3J/TWOZLe6va8Cylfrw+RH5/fSBLmk2UA3J4eARtrBOfoCCrhrRDH6i",
+	"mMZohws052kSo5jvfu9CxbOMUC0jmOOvqWasI15f9X+35kL6Eya6ZMpvCjQLyAUEiDhp4DXyy/9Y6w+h",
+	"TZgKjQqwKg0cw+9Wwl8iJht0bf3Se7K4xGriU7hfrW7GTBY/Kb8061j/Rlbr4QfCQQPLbeXUoNpza9iZ",
+	"iz9y2aSWdQUI7LQm48NgY9ju43HY9DlLHwOdDp5U9TNqX2BDq2AJervVkMtLUARopDX7zmjvDKtoEmpV",
+	"+7LVP3rX9BkPM9H49vlOPKbQ+Zao7e/KzDXWWBIpTYxTbpGRaExvCGuii5miUyoVjbRIaO5QtIBMqbiI",
+	"ElnStkYqLYUueCqumCA4RjuvXrxcqmbuJEpJWUR2IUgmzOIyqXlwyONFoQMC1SLHaASl3a/YJ6hY6YKz",
+	"kGYpiHzBkUqMDwLCy5CVWFwN/KE+fgyu2h1JiJaP5f4wja6hmHxzGntNRiaP4v4UIPDdNADXjkuXdR6j",
+	"pT4QlXGRDv5VpmpfA5xHlINN25ZvIL1uIn42X+HHsH1tS8q2N5bVoH2XkBhpEoVOME3sdp5l6Gr5xdCJ",
+	"h7SzGWF63xrRqi0CLYZw0S+XVWiVWrRhXKGRxhYjaUvnsIOw54RKJZ3vDstrPQIXqzKQ9fv9+HJQCVDP",
+	"cvsD4L1FDVuo+iEQPtME6/j/82Yw12TxOi9v4sYAx5czP8MVmGJxrXW2Kpf/RTb9ffn9j+YE9nbBW+sM",
+	"zsD8t2OrfxMP8oyIPShalV+IrKj8g97V/a+lnqFrbUB9K6GjMVGyWPSQcTHFSSFNw4RxrLPyZC0WH/my",
+	"9t3utrMQGXPXs4XoITiNgSXCq0hdR/VNPXzkDF8XTZFQB0tfDvqF2L5jaIcLYwDxdVjDTrfcRYojzsgV",
+	"K/EjtIMNolPgVdZJoRXemUnBTxa2nkGYt1QNfVroZaq+A2x/HL2x3In2G+iPK72HK4RHh25/O2b3rNdV",
+	"U50eGNq2Jzk1mKfi43GyRrE7SehMotCGanpM030Y4MfXyjwGmmdWeS+kte0zDV/jDHGB+Gj0EEibso0G",
+	"CcNWsd8sMUxIlVT3wQ3942O0IFJx8YzSDyn9AURX0Ko+ThdLFFSaFk7BIlbM4YUUxACxQp6gqVLLU2Uj",
+	"2UzypazI/ANdTT5q5gpMsUltt6mX8u7o+EjnbWpYlY+7XzwB1yVqNd0z2BAlhU21Ci6yChZmUIl2wqys",
+	"RIiMZ2XXRCLrN6B4BZZ56Qo48SuGFZpyqVAoeEJCtGNFepOLW6xx8drm4eKh1lmosmPnabpywucMcQaF",
+	"AyoClc25PlKocnGKTEh92qBlM7lZSFwDdYPcn28A+bSS+LOYXHldXZQxc3d1TWZ2kQ7vf6XxhnihG66l",
+	"Cc6IS70vEWYoNSMVn0k05+JaK95YmWu1cqnMWNml2k686MRbmX2gtPZ9GP+Pz8Z9eGIAUx9PoA5PtaTZ",
+	"JSoVzMiaxZo+ji6jX9CUslQRaapu4KWikdlzvx5kDzav2AcGJSIQFMczEa1zwdkYuSYHEo2JCS6QeEps",
+	"pRoXuQBfQQI4OrV1jmZEXDFTORV1oJCLMSqNTD8pGUCTehxBL5TXrvINevXyn4bihV2ixGKvNVJE2Gol",
+	"5EtESOyv7wBN7x6JbZQa6j2xsaZcItbDJ075eAzpBs+MYd2Ff/WyRtBAn/MzzJxoIB+QUJTdFHysLw6g",
+	"Odw3E/aZNyfZQB54qtbRB8M9VsrRmkampp5PkSDwkZUupPTnBZsJ6/AAi4s8VT+EwN1mscnetXvfAHlT",
+	"Ca8y+NKSMjQkEwoDL8GfC8cAvAGXZ+Qx1aVSQdKqQIHI9qX6Po9uxQe4UYeyG9pwrMVOQf4r1WaxtFfH",
+	"YoqTy+wMgXW3uxxPF3mbVdUSjmlDQiLgwxWbYSqaqGX5bOgqvbv1hHn6KGR6YmUiFU1/ND2tNAHiI4hW",
+	"QiA3eBUrCK+7zMnLo6hWpUm+V2bp1ufCMV+jVJoedNm5yGc++h3z0VqKmQknLelNNZmr5YzruGuBdUok",
+	"uMKKHCKCowlcV8jYhBDWiDTRpSCSMHCNQjaavsNzfWcTKHmokS++YqLAsU1VGUdlbFcRwz/0QgiLSWzi",
+	"2DKxG+79rgt1s4kkPjpg197PqrA/PBVY6mT3vV3/Vn7NEVDf56v+g4jM7S82SHxZnR1BtcnysW685KaD",
+	"4eaEU+yqUDrRCAyajpagaSq1uIewQgnBUqEXLzVjEThSUMSVcYUwivh0yoHd29f0TdU/QW1aq0CDGvDa",
+	"0BFTN8nUkqCyUMPSVBVt2gqdTfgEhToLOjfKVe6dYq3Qbvttp9dvdweX7e7g3cWHbrjrpxEWNo9FH8rN",
+	"I5/Y+FpHCtaoVJaE70Ae/u7VHL4n0pDbYTfK+8ara1No1ipzToK3ZbRGhVR3tOP6pSleEDJ2sxQfKMV4",
+	"xUJI9XFFycMARABTE07fU/CSonC5ZxBI/ZDRbW1eppmWf8xijy3wxzC7zmJHt5yGVNRFhcJcFia1stFL",
+	"i2gsX2BvoUfXaWlKGZ2m08bhgafr0mN7sO0mN1EAd47foOzTd2vRrlK+g69l2RtqGpST3RBGheZl9mIu",
+	"e6ptmRWbxbFGFc/yPPIKEPkdhBLNkhC0MzOldEE6YJwtpjyVzg8aFEuzm/SPK2ars5ta6vo1E2FsK3oP",
+	"+Q3RSr4iguEEfncOWggu1m/JvNKLySW8YrbdfxOFqhBdGLqoSFmmID9JFzlpshC5niqE7gKme4A0ZeFN",
+	"2cXX1tG7tHstWGgIUGkrUpg08rDc3N4bcOlg6+pSPIYA4Ob4RhpCOwuz3kQE8oDsZ4PAD0B3HF5ZkqAv",
+	"aH4xNtIdy4T3NLevlgugHojtkBhhZmKnTd0myvamZMrFAglwx1r7r9CSOnMtMbWmXplrbxtv9mAFj8wH",
+	"i3NtugcaJJANLX80u/AqiugzsEdd2NdG7FiPFT3bnYLPCDOGWkN69fkEaLgoVGVFCbkhibEIJ3REoKY6",
+	"iKxEyErMMBM8CWIUpvrPwYtu1hPFNkalnG2HHhpo1bXhUKhlgH0gAXvm4dD5D+4owFyxWZLKVTHG9Zgx",
+	"v1aLMq8LogysAAK3dptXDC6JPESFFvYBKvWMDZCvAXCASi3Igyvm6ferX83aJ5uWIKZPiiGiMVYYVC1n",
+	"TLUF8qCHyhUzYB2aHMgwR1dYclaB01DaYaqyHiwTDMES0P3ctLSxLbv1AsH6SrVw+hplu7QBCKVmt6GW",
+	"1QSJCF2qu2AVNNv7eAezhR4TbmHOJfST090m+mRqQuCcDs2xtApcsX29JCyWV8wHaaPm+fspG49ypqk2",
+	"UQtNcaKVMNP+fpSqVJArtry1kjcJjGv5VdCDWJsSLDzCTMuY14TMUDqD4qUxlRl+WHeXTKdEooRLmRAp",
+	"k4U+swy+lI2bqOfKUUhJmlOvbmrOt6JM2pLFjk+neE8S/ZALq7eNNPJjy0JfcJLsVnZIsNN5y0u8OqjV",
+	"mkETSBq7S55gqSxe2pXEgVmWhlJlqYvSGW3VeWKzHr1Cke7CJ2Bt1fKzMZ/oB5eq8BxBj5wjzpTgia+Y",
+	"5hwvJAoZ34v0k+FjFd35Lj1Z23MtQHVXF3FHT0zEXk9D3xDz3Y0crNCRr9Ig5mLB81LENDaNnxwBzYJL",
+	"LO2DPmdQY4fvVgo3HwtGpEcUbJYbVlZ3NzAxMD+2RHNkjZcFPlfDBAOyQ62eQa/RKOs+YJob2u5n4IuB",
+	"mvTURhJCwU08rd806AOsopYZ0vbsrel54AbM/qGKfX+3aQ5QryB/HuM1SpPEwKOC+0hoYvKfU4h/pY/v",
+	"2toLgKLPhfifpIxCai+iIxfm8xK52BQTlxk2+ZwZ46YWAkXsj4Bb2Nbt3zoQbmaW8fcJhJtlcF0+zVoF",
+	"8rJxYirB+mUoeluTtcD2doU+naYFpiDWCp2M9mwKUrOixlz5yB/e3GxmsXN8I5tzHYxz2cBlzHu2OH/r",
+	"3A1b4UzVu0xl0rgpzeeYgMiRObNc/LAVqiMXKkKVjepCSmg5Qiq8MOFehMWyGLstm1es7xROI8+gvDGq",
+	"09yHBMXZ1DHUm/SGguTrg+74D5c89LRXq7hXfTDNv1dpwx+m1LE7BWTqw3h5kb/yGbOlk4YLRP2Sww+N",
+	"oN8/Uv5dSgdX4l2FDNQCt74rTwtR4ngKTfUccbVqr9VM0JAkfF4guU2U4T24BeGxKwZ0G7pRjLJsekvA",
+	"oRt2VuQ3lQSFlx9sl/6crexDKnZ16d7734eHF8UAmPnyfgBhrHAx/5Nr5z5Lh5sL4GpU+Ulm5MHQhVoS",
+	"IlxliHfyVWvrZaREIs6SRRNV5yIBj5Q8y2Yxepm+KbZJtKm7UFNAnPK1wmHPMN2uMcF9V4SmR5Re1jOB",
+	"eSYwPxKBye9hRT5TRmWs3buKtmzy5nx0PS4iPp1SBZrkMKWJ7fFvqYlIGdMyy5AyLBZBFtJkRzePUVOn",
+	"pjC+Vzx/AidPDQfPXfbdXBt5/gbepsxEOZe9KxOCkyz2POZRtWelwxQRlhi7/mXY9O2F2AGb70WmQxJD",
+	"QWcpiZJoZ87FtZY9RwllxO9h683xeEzEh06jnkd4opb7d614W330zE6DPnTAUt+8A+FYA+V89AJ4AaI5",
+	"cPcNUPa/QnPX6lgt+FsGSKpFYvu20SkemxLBIQxlA1P2BYl5FAY53F2TDosYHnAf80i29EIq/FczzfYy",
+	"Vw/8ty54foaVIkK/+H9/tPb+F+/9dbD3z+Zg7/PXF8GLg4Pb/27cxfUP+92fsXH5oLNIfbM/z9CBwZFI",
+	"yvUoYp/7N77BBva1Hp8lmLI74B4c/Guwgunn0YgnCZ8bs5hxtD2tyrsGkVsmqiwya3YEp3Tl4f5IP55b",
+	"ilIZZ2YLqLw8OEDzCU2MwmpXqMmabKKjCYmuJWIcxWRGWExY5Mfkd2auRyTYdoZqDwwsm2o9md6Q9XT4",
+	"lN4Qph+fCT4kVUR4SpSga+jwpeBToiYklcaLS77MuIR2IMhcjoqyDWbUegT2LlhuZygi8sPEwgvB14qq",
+	"dmJw6MQUsDxGO+FZu9/tHPUG7fPWm9P28f8HyUrh7vojKgB3mkHMe0x8JMhs/+ZFlgxiglTWpYRkmVne",
+	"xKwgaw4S5wkaWWZGP2uDhiKuhZssLjMPDQzKDoDlgN5MNrKDvoYkVZDUzYTYRARQNr5iYWe0d84ZcW2k",
+	"oB78zwevfErWhQbFclaGj7F4uiTlc1QFE7ysDB17eJ2suBPKi7WUHlMXg1nfpMl1185QK9mjRse4j6bz",
+	"K1SYdQHfMk3U5ki1n31lc85NR9qltCnXW6yoIT4sWE5MKa7qgq4Gh6ksRJHuhJetbq89aHe7F91wF7lE",
+	"C4P6iDLoiot2ws75x9Zp53hwdHHeb//WD3eLNu6H28dbwojACRAz30aOBIkJUxQn0mRLShcfbLqkwHKb",
+	"BUX06ZZWhDG0fqMSKc5RolXcZkHHfdoluaUwriAAu1lQep9uJQXN+TUSRIkFSrACe8mDxspdnHTbl2iY",
+	"JtcFKlDgTcCO1rOm/a+u+4efQV3MCDuxHbK6YFhDOSlEl4IrHvGkiQAWxugPq/pJIjnBM6unRDwm8ort",
+	"LGfyoVcHr16jsN/qvm33O+dvB+/bvw/OOr1e5/xtGKCVexig0g1Grw4Odmsxn1pKzXVWu9Wv0yzzn/XB",
+	"bH8/bpTP2kuhONhmlvQ49D9fyAYuUOhMYwtNmeQ6Kh3RDxwTqMEwPAj5/TOGBxS6YWn6NhVMHytLO+dI",
+	"ptFkjUz7zLD+wxmWpGzs6jts5lszwvCMNt2uK8M1NadqXXbQz82D5s+ZZcIkJkFeAboxki+RWbS/QQcb",
+	"6hwgLO0ZeHRlO7z+/b6mBcspTG5YFWK47biNrFdR+x5zttuO3yLj4LrAxmy6LVyxRHNBlSLMGRcFAZsD",
+	"Fwu0E9rhS9OEu+sg+3vr7HQ7yLqlfxPI2uV6IAvl0SpBas1Yl1yqsSC9/zkNUJfEVJoiw1A2JeJsRMep",
+	"IHGA/icWmKkm+uXgZ/MjZkAvYj73+yu6MPsjigJ6AsoquL+xZ+QGOlsa2ZbWfki6tnYZLVfUijNSXI0F",
+	"3OssTdOVmViPA9lc6410YHWvPPguGRFBtHL8wI6SLkz7qE6SLjnm0WP4R2BgzzWqHe0KlN2XVKmXPcaK",
+	"zPHCCHwZ5YKauRnIG0EjFUnjsLEPTn27kNU2I8ZKGyDhcCGwDriCC830K3Umz0yvsEjiT7VcIS02alZo",
+	"nBUkLmNLYVQA1eqYpkqZsLgF9RUDW17OFZ8zWa43PLIPZdVgdsKs0Jyh1XYqqES1OtUHSYSLKDZ6HoRx",
+	"TDHDYwKgtgOCl7c0ovH7enKSJlhlAWUWnFKCk2sn3DdpedIYu0rjlX7xjAsBXCjGcjLk2MYmm7jkhI+z",
+	"fUMXpRlmJNGyfuE7eHQv4ePyrKaBDbzgmfOMxDTCCbpmfJ6QeEygQ7wHPGaO66Fn7OuhD0g4slYrwZPy",
+	"ICbpdHUc+N4z1Emh+bVJus+QpzxwqUuPZ4JyFx/PRGVhr1BlpJQKalPI7dSrk1UN34smJE4TaAMJHR7R",
+	"nNDxRGXRiNWbcY2ypBtiz75TmnjlV88i6tlK9FKcMaY0hZF6PXubERJNQIcChRVslYojab7XkIxppEqH",
+	"dsNpVMYD+KaCBulDgDP4RIY9Hl0TQM15GQLuocbt59v/FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -161,6 +161,21 @@ func (e FlagCategory) Valid() bool {
 	}
 }
 
+// Defines values for FlagChangesEnvelopeSuccess.
+const (
+	FlagChangesEnvelopeSuccessTrue FlagChangesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagChangesEnvelopeSuccess enum.
+func (e FlagChangesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagChangesEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagConditionOperator.
 const (
 	Contains   FlagConditionOperator = "contains"
@@ -299,6 +314,21 @@ func (e FlagEvaluationReason) Valid() bool {
 	}
 }
 
+// Defines values for FlagHistoryStatsEnvelopeSuccess.
+const (
+	FlagHistoryStatsEnvelopeSuccessTrue FlagHistoryStatsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagHistoryStatsEnvelopeSuccess enum.
+func (e FlagHistoryStatsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagHistoryStatsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagImportEnvelopeSuccess.
 const (
 	FlagImportEnvelopeSuccessTrue FlagImportEnvelopeSuccess = true
@@ -359,6 +389,21 @@ func (e FlagOverrideListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for FlagStreamStatsEnvelopeSuccess.
+const (
+	FlagStreamStatsEnvelopeSuccessTrue FlagStreamStatsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagStreamStatsEnvelopeSuccess enum.
+func (e FlagStreamStatsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagStreamStatsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlagType.
 const (
 	FlagTypeBoolean      FlagType = "boolean"
@@ -380,6 +425,21 @@ func (e FlagType) Valid() bool {
 	case FlagTypeNumber:
 		return true
 	case FlagTypeString:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlagVersionEnvelopeSuccess.
+const (
+	FlagVersionEnvelopeSuccessTrue FlagVersionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the FlagVersionEnvelopeSuccess enum.
+func (e FlagVersionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case FlagVersionEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -524,6 +584,36 @@ func (e Role) Valid() bool {
 	case RoleUser:
 		return true
 	case RoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SseFlagUpdateKind.
+const (
+	Created         SseFlagUpdateKind = "created"
+	Deleted         SseFlagUpdateKind = "deleted"
+	Hidden          SseFlagUpdateKind = "hidden"
+	OverrideDeleted SseFlagUpdateKind = "override_deleted"
+	OverrideSet     SseFlagUpdateKind = "override_set"
+	Updated         SseFlagUpdateKind = "updated"
+)
+
+// Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
+func (e SseFlagUpdateKind) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Deleted:
+		return true
+	case Hidden:
+		return true
+	case OverrideDeleted:
+		return true
+	case OverrideSet:
+		return true
+	case Updated:
 		return true
 	default:
 		return false
@@ -872,6 +962,28 @@ type FeatureFlag struct {
 // FlagCategory defines model for FlagCategory.
 type FlagCategory string
 
+// FlagChanges defines model for FlagChanges.
+type FlagChanges struct {
+	Flags           []FlagState `json:"flags"`
+	HistoryComplete bool        `json:"history_complete"`
+	SinceVersion    int64       `json:"since_version"`
+	Version         int64       `json:"version"`
+}
+
+// FlagChangesEnvelope defines model for FlagChangesEnvelope.
+type FlagChangesEnvelope struct {
+	Data FlagChanges `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   FlagChangesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// FlagChangesEnvelopeSuccess defines model for FlagChangesEnvelope.Success.
+type FlagChangesEnvelopeSuccess bool
+
 // FlagCondition defines model for FlagCondition.
 type FlagCondition struct {
 	// Attribute A context attribute; `targetingKey` is the unit id.
@@ -961,6 +1073,32 @@ type FlagExportOverride struct {
 	Value   *AnyValue `json:"value,omitempty"`
 	Variant *string   `json:"variant,omitempty"`
 }
+
+// FlagHistoryStats defines model for FlagHistoryStats.
+type FlagHistoryStats struct {
+	CurrentVersion int64 `json:"current_version"`
+	LogEvents      int64 `json:"log_events"`
+	LogOldestId    int64 `json:"log_oldest_id"`
+	RetentionCount int   `json:"retention_count"`
+	RetentionHours int   `json:"retention_hours"`
+	RingCapacity   int   `json:"ring_capacity"`
+	RingOldestId   int64 `json:"ring_oldest_id"`
+	RingSize       int   `json:"ring_size"`
+}
+
+// FlagHistoryStatsEnvelope defines model for FlagHistoryStatsEnvelope.
+type FlagHistoryStatsEnvelope struct {
+	Data FlagHistoryStats `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   FlagHistoryStatsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// FlagHistoryStatsEnvelopeSuccess defines model for FlagHistoryStatsEnvelope.Success.
+type FlagHistoryStatsEnvelopeSuccess bool
 
 // FlagImport defines model for FlagImport.
 type FlagImport struct {
@@ -1122,6 +1260,67 @@ type FlagRule struct {
 	Variant *string `json:"variant,omitempty"`
 }
 
+// FlagState What streams and `/api/flags/changes` publish about a flag: its switch and values, not
+// its targeting rules (they may name users). Evaluate per user with OFREP or
+// `/api/flags/evaluate`.
+type FlagState struct {
+	Archived bool `json:"archived"`
+
+	// DefaultValue Any JSON value; its type must fit the flag type.
+	DefaultValue *AnyValue `json:"default_value"`
+
+	// Deleted True when the flag was deleted or is no longer visible to this caller.
+	Deleted bool     `json:"deleted"`
+	Enabled bool     `json:"enabled"`
+	Key     string   `json:"key"`
+	Type    FlagType `json:"type"`
+
+	// Value Any JSON value; its type must fit the flag type.
+	Value    *AnyValue `json:"value"`
+	Variants []struct {
+		Id     string  `json:"id"`
+		Weight float64 `json:"weight"`
+	} `json:"variants"`
+	Version int64 `json:"version"`
+
+	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	Visibility FlagVisibility `json:"visibility"`
+}
+
+// FlagStateMap defines model for FlagStateMap.
+type FlagStateMap map[string]FlagState
+
+// FlagStreamEvent The data of one event; the SSE `event:` field names which.
+type FlagStreamEvent struct {
+	union json.RawMessage
+}
+
+// FlagStreamStats defines model for FlagStreamStats.
+type FlagStreamStats struct {
+	ActiveConnections   int            `json:"active_connections"`
+	ByLevel             map[string]int `json:"by_level"`
+	ConnectionsTotal    int64          `json:"connections_total"`
+	DisconnectionsTotal int64          `json:"disconnections_total"`
+	DroppedTotal        int64          `json:"dropped_total"`
+	HeartbeatSeconds    int            `json:"heartbeat_seconds"`
+	MaxStreams          int            `json:"max_streams"`
+	MaxStreamsPerIp     int            `json:"max_streams_per_ip"`
+}
+
+// FlagStreamStatsEnvelope defines model for FlagStreamStatsEnvelope.
+type FlagStreamStatsEnvelope struct {
+	Data FlagStreamStats `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   FlagStreamStatsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// FlagStreamStatsEnvelopeSuccess defines model for FlagStreamStatsEnvelope.Success.
+type FlagStreamStatsEnvelopeSuccess bool
+
 // FlagType defines model for FlagType.
 type FlagType string
 
@@ -1137,6 +1336,25 @@ type FlagVariant struct {
 	// Weight Percent of units, up to 3 decimals; the weights of a flag sum to 100.
 	Weight float64 `json:"weight"`
 }
+
+// FlagVersion defines model for FlagVersion.
+type FlagVersion struct {
+	Version int64 `json:"version"`
+}
+
+// FlagVersionEnvelope defines model for FlagVersionEnvelope.
+type FlagVersionEnvelope struct {
+	Data FlagVersion `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   FlagVersionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// FlagVersionEnvelopeSuccess defines model for FlagVersionEnvelope.Success.
+type FlagVersionEnvelopeSuccess bool
 
 // FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
 type FlagVisibility string
@@ -1308,6 +1526,71 @@ type Role string
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 	Role Role `json:"role"`
+}
+
+// SseConnected `connected`: the first event of a fresh stream, with the current flags.
+type SseConnected struct {
+	ClientId  string       `json:"client_id"`
+	Flags     FlagStateMap `json:"flags"`
+	Timestamp time.Time    `json:"timestamp"`
+	Version   int64        `json:"version"`
+}
+
+// SseError `error`: the stream ends (token expired or revoked, server shutdown, too slow).
+type SseError struct {
+	Message   string    `json:"message"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// SseFlagUpdate `flag_update`: one flag changed (its `id:` is the event id).
+type SseFlagUpdate struct {
+	Flag      string             `json:"flag"`
+	Kind      *SseFlagUpdateKind `json:"kind,omitempty"`
+	Replayed  *bool              `json:"replayed,omitempty"`
+	Timestamp time.Time          `json:"timestamp"`
+
+	// Value What streams and `/api/flags/changes` publish about a flag: its switch and values, not
+	// its targeting rules (they may name users). Evaluate per user with OFREP or
+	// `/api/flags/evaluate`.
+	Value FlagState `json:"value"`
+
+	// Version The event id (global version).
+	Version int64 `json:"version"`
+}
+
+// SseFlagUpdateKind defines model for SseFlagUpdate.Kind.
+type SseFlagUpdateKind string
+
+// SseFlagsBulkUpdate `flags_bulk_update`: the full set of visible flags.
+type SseFlagsBulkUpdate struct {
+	Flags     FlagStateMap `json:"flags"`
+	Reason    *string      `json:"reason,omitempty"`
+	Timestamp time.Time    `json:"timestamp"`
+	Version   int64        `json:"version"`
+}
+
+// SseHeartbeat `heartbeat`: keep-alive (every SSE_HEARTBEAT_SECONDS).
+type SseHeartbeat struct {
+	Timestamp time.Time `json:"timestamp"`
+	Version   int64     `json:"version"`
+}
+
+// SseHistoryIncomplete `history_incomplete`: the missed events were pruned; a `flags_bulk_update` follows.
+type SseHistoryIncomplete struct {
+	ClientId       string    `json:"client_id"`
+	CurrentVersion int64     `json:"current_version"`
+	LastEventId    int64     `json:"last_event_id"`
+	Message        string    `json:"message"`
+	Timestamp      time.Time `json:"timestamp"`
+}
+
+// SseReconnected `reconnected`: sent after the replay of a stream resumed with Last-Event-ID.
+type SseReconnected struct {
+	ClientId        string    `json:"client_id"`
+	EventsReplayed  int       `json:"events_replayed"`
+	HistoryComplete bool      `json:"history_complete"`
+	Timestamp       time.Time `json:"timestamp"`
+	Version         int64     `json:"version"`
 }
 
 // TokenEnvelope defines model for TokenEnvelope.
@@ -1525,6 +1808,20 @@ type ListFlagOverridesParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetFlagChangesParams defines parameters for GetFlagChanges.
+type GetFlagChangesParams struct {
+	SinceVersion int64 `form:"since_version" json:"since_version"`
+}
+
+// StreamFlagsParams defines parameters for StreamFlags.
+type StreamFlagsParams struct {
+	// Flags Comma-separated flag keys to receive (default all).
+	Flags *string `form:"flags,omitempty" json:"flags,omitempty"`
+
+	// LastEventID The id of the last event received, to resume.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1769,6 +2066,198 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
+func (t FlagStreamEvent) AsSseConnected() (SseConnected, error) {
+	var body SseConnected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseConnected overwrites any union data inside the FlagStreamEvent as the provided SseConnected
+func (t *FlagStreamEvent) FromSseConnected(v SseConnected) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseConnected performs a merge with any union data inside the FlagStreamEvent, using the provided SseConnected
+func (t *FlagStreamEvent) MergeSseConnected(v SseConnected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseReconnected returns the union data inside the FlagStreamEvent as a SseReconnected
+func (t FlagStreamEvent) AsSseReconnected() (SseReconnected, error) {
+	var body SseReconnected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseReconnected overwrites any union data inside the FlagStreamEvent as the provided SseReconnected
+func (t *FlagStreamEvent) FromSseReconnected(v SseReconnected) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseReconnected performs a merge with any union data inside the FlagStreamEvent, using the provided SseReconnected
+func (t *FlagStreamEvent) MergeSseReconnected(v SseReconnected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseHistoryIncomplete returns the union data inside the FlagStreamEvent as a SseHistoryIncomplete
+func (t FlagStreamEvent) AsSseHistoryIncomplete() (SseHistoryIncomplete, error) {
+	var body SseHistoryIncomplete
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseHistoryIncomplete overwrites any union data inside the FlagStreamEvent as the provided SseHistoryIncomplete
+func (t *FlagStreamEvent) FromSseHistoryIncomplete(v SseHistoryIncomplete) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseHistoryIncomplete performs a merge with any union data inside the FlagStreamEvent, using the provided SseHistoryIncomplete
+func (t *FlagStreamEvent) MergeSseHistoryIncomplete(v SseHistoryIncomplete) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseFlagUpdate returns the union data inside the FlagStreamEvent as a SseFlagUpdate
+func (t FlagStreamEvent) AsSseFlagUpdate() (SseFlagUpdate, error) {
+	var body SseFlagUpdate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseFlagUpdate overwrites any union data inside the FlagStreamEvent as the provided SseFlagUpdate
+func (t *FlagStreamEvent) FromSseFlagUpdate(v SseFlagUpdate) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseFlagUpdate performs a merge with any union data inside the FlagStreamEvent, using the provided SseFlagUpdate
+func (t *FlagStreamEvent) MergeSseFlagUpdate(v SseFlagUpdate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseFlagsBulkUpdate returns the union data inside the FlagStreamEvent as a SseFlagsBulkUpdate
+func (t FlagStreamEvent) AsSseFlagsBulkUpdate() (SseFlagsBulkUpdate, error) {
+	var body SseFlagsBulkUpdate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseFlagsBulkUpdate overwrites any union data inside the FlagStreamEvent as the provided SseFlagsBulkUpdate
+func (t *FlagStreamEvent) FromSseFlagsBulkUpdate(v SseFlagsBulkUpdate) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseFlagsBulkUpdate performs a merge with any union data inside the FlagStreamEvent, using the provided SseFlagsBulkUpdate
+func (t *FlagStreamEvent) MergeSseFlagsBulkUpdate(v SseFlagsBulkUpdate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseHeartbeat returns the union data inside the FlagStreamEvent as a SseHeartbeat
+func (t FlagStreamEvent) AsSseHeartbeat() (SseHeartbeat, error) {
+	var body SseHeartbeat
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseHeartbeat overwrites any union data inside the FlagStreamEvent as the provided SseHeartbeat
+func (t *FlagStreamEvent) FromSseHeartbeat(v SseHeartbeat) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseHeartbeat performs a merge with any union data inside the FlagStreamEvent, using the provided SseHeartbeat
+func (t *FlagStreamEvent) MergeSseHeartbeat(v SseHeartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSseError returns the union data inside the FlagStreamEvent as a SseError
+func (t FlagStreamEvent) AsSseError() (SseError, error) {
+	var body SseError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSseError overwrites any union data inside the FlagStreamEvent as the provided SseError
+func (t *FlagStreamEvent) FromSseError(v SseError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSseError performs a merge with any union data inside the FlagStreamEvent, using the provided SseError
+func (t *FlagStreamEvent) MergeSseError(v SseError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FlagStreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FlagStreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
@@ -2149,6 +2638,15 @@ type ClientInterface interface {
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
 	Register(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetFlagChanges Flags changed since a version
+	//
+	// The current state of every flag (visible to the caller) changed after
+	// `since_version`, one entry per flag. `history_complete` is false when events after
+	// `since_version` were pruned: then every visible flag is listed.
+	//
+	// Corresponds with GET /api/flags/changes (the `GetFlagChanges` operationId).
+	GetFlagChanges(ctx context.Context, params *GetFlagChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EvaluateFlagsWithBody Evaluate flags for the caller
 	//
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
@@ -2172,6 +2670,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
 	EvaluateFlags(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFlagHistoryStats Event history statistics
+	//
+	// What replay can serve; the in-memory ring and the retained event log.
+	//
+	// Corresponds with GET /api/flags/history-stats (the `GetFlagHistoryStats` operationId).
+	GetFlagHistoryStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFlagStreamStats Real-time connection statistics
+	//
+	// Streams open on this replica, by visibility level, and lifetime counters.
+	//
+	// Corresponds with GET /api/flags/stats (the `GetFlagStreamStats` operationId).
+	GetFlagStreamStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamFlags Real-time flag updates (Server-Sent Events)
+	//
+	// A `text/event-stream` of the flags the caller may see (public for anonymous callers,
+	// plus authenticated for users, plus admin for viewers and above; internal flags never).
+	// Events: `connected`, `reconnected`, `history_incomplete`, `flag_update`,
+	// `flags_bulk_update`, `heartbeat` and `error`; the data of each is a JSON object
+	// described by `FlagStreamEvent`. Every event but `error` has an `id:`, the global flag
+	// revision; reconnect with `Last-Event-ID` to receive exactly the events missed (any
+	// replica can serve them). When that history was pruned the stream sends
+	// `history_incomplete` then a `flags_bulk_update` with every flag. A malformed or future
+	// `Last-Event-ID` counts as a fresh connection. A client that cannot keep up is
+	// disconnected and resumes losslessly by reconnecting. See docs/sse.md.
+	//
+	// Corresponds with GET /api/flags/stream (the `StreamFlags` operationId).
+	StreamFlags(ctx context.Context, params *StreamFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFlagVersion Current global flag version
+	//
+	// The newest flag event id (the revision every replica converges to).
+	//
+	// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
+	GetFlagVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
@@ -3010,6 +3545,25 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 	return c.Client.Do(req)
 }
 
+// GetFlagChanges Flags changed since a version
+//
+// The current state of every flag (visible to the caller) changed after
+// `since_version`, one entry per flag. `history_complete` is false when events after
+// `since_version` were pruned: then every visible flag is listed.
+//
+// Corresponds with GET /api/flags/changes (the `GetFlagChanges` operationId).
+func (c *Client) GetFlagChanges(ctx context.Context, params *GetFlagChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFlagChangesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // EvaluateFlagsWithBody Evaluate flags for the caller
 //
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
@@ -3044,6 +3598,83 @@ func (c *Client) EvaluateFlagsWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
 func (c *Client) EvaluateFlags(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEvaluateFlagsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFlagHistoryStats Event history statistics
+//
+// What replay can serve; the in-memory ring and the retained event log.
+//
+// Corresponds with GET /api/flags/history-stats (the `GetFlagHistoryStats` operationId).
+func (c *Client) GetFlagHistoryStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFlagHistoryStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFlagStreamStats Real-time connection statistics
+//
+// Streams open on this replica, by visibility level, and lifetime counters.
+//
+// Corresponds with GET /api/flags/stats (the `GetFlagStreamStats` operationId).
+func (c *Client) GetFlagStreamStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFlagStreamStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamFlags Real-time flag updates (Server-Sent Events)
+//
+// A `text/event-stream` of the flags the caller may see (public for anonymous callers,
+// plus authenticated for users, plus admin for viewers and above; internal flags never).
+// Events: `connected`, `reconnected`, `history_incomplete`, `flag_update`,
+// `flags_bulk_update`, `heartbeat` and `error`; the data of each is a JSON object
+// described by `FlagStreamEvent`. Every event but `error` has an `id:`, the global flag
+// revision; reconnect with `Last-Event-ID` to receive exactly the events missed (any
+// replica can serve them). When that history was pruned the stream sends
+// `history_incomplete` then a `flags_bulk_update` with every flag. A malformed or future
+// `Last-Event-ID` counts as a fresh connection. A client that cannot keep up is
+// disconnected and resumes losslessly by reconnecting. See docs/sse.md.
+//
+// Corresponds with GET /api/flags/stream (the `StreamFlags` operationId).
+func (c *Client) StreamFlags(ctx context.Context, params *StreamFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamFlagsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFlagVersion Current global flag version
+//
+// The newest flag event id (the revision every replica converges to).
+//
+// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
+func (c *Client) GetFlagVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFlagVersionRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4670,6 +5301,56 @@ func NewRegisterRequestWithBody(server string, contentType string, body io.Reade
 	return req, nil
 }
 
+// NewGetFlagChangesRequest constructs an http.Request for the GetFlagChanges method
+func NewGetFlagChangesRequest(server string, params *GetFlagChangesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/changes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since_version", params.SinceVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewEvaluateFlagsRequest calls the generic EvaluateFlags builder with application/json body
 func NewEvaluateFlagsRequest(server string, body EvaluateFlagsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4706,6 +5387,156 @@ func NewEvaluateFlagsRequestWithBody(server string, contentType string, body io.
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetFlagHistoryStatsRequest constructs an http.Request for the GetFlagHistoryStats method
+func NewGetFlagHistoryStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/history-stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFlagStreamStatsRequest constructs an http.Request for the GetFlagStreamStats method
+func NewGetFlagStreamStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamFlagsRequest constructs an http.Request for the StreamFlags method
+func NewStreamFlagsRequest(server string, params *StreamFlagsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Flags != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flags", *params.Flags, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetFlagVersionRequest constructs an http.Request for the GetFlagVersion method
+func NewGetFlagVersionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/flags/version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5773,6 +6604,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
 	RegisterWithResponse(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
+	// GetFlagChangesWithResponse Flags changed since a version
+	//
+	// The current state of every flag (visible to the caller) changed after
+	// `since_version`, one entry per flag. `history_complete` is false when events after
+	// `since_version` were pruned: then every visible flag is listed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/flags/changes (the `GetFlagChanges` operationId).
+	GetFlagChangesWithResponse(ctx context.Context, params *GetFlagChangesParams, reqEditors ...RequestEditorFn) (*GetFlagChangesResponse, error)
+
 	// EvaluateFlagsWithBodyWithResponse Evaluate flags for the caller
 	//
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
@@ -5796,6 +6638,51 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/flags/evaluate (the `EvaluateFlags` operationId).
 	EvaluateFlagsWithResponse(ctx context.Context, body EvaluateFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*EvaluateFlagsResponse, error)
+
+	// GetFlagHistoryStatsWithResponse Event history statistics
+	//
+	// What replay can serve; the in-memory ring and the retained event log.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/flags/history-stats (the `GetFlagHistoryStats` operationId).
+	GetFlagHistoryStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagHistoryStatsResponse, error)
+
+	// GetFlagStreamStatsWithResponse Real-time connection statistics
+	//
+	// Streams open on this replica, by visibility level, and lifetime counters.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/flags/stats (the `GetFlagStreamStats` operationId).
+	GetFlagStreamStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagStreamStatsResponse, error)
+
+	// StreamFlagsWithResponse Real-time flag updates (Server-Sent Events)
+	//
+	// A `text/event-stream` of the flags the caller may see (public for anonymous callers,
+	// plus authenticated for users, plus admin for viewers and above; internal flags never).
+	// Events: `connected`, `reconnected`, `history_incomplete`, `flag_update`,
+	// `flags_bulk_update`, `heartbeat` and `error`; the data of each is a JSON object
+	// described by `FlagStreamEvent`. Every event but `error` has an `id:`, the global flag
+	// revision; reconnect with `Last-Event-ID` to receive exactly the events missed (any
+	// replica can serve them). When that history was pruned the stream sends
+	// `history_incomplete` then a `flags_bulk_update` with every flag. A malformed or future
+	// `Last-Event-ID` counts as a fresh connection. A client that cannot keep up is
+	// disconnected and resumes losslessly by reconnecting. See docs/sse.md.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/flags/stream (the `StreamFlags` operationId).
+	StreamFlagsWithResponse(ctx context.Context, params *StreamFlagsParams, reqEditors ...RequestEditorFn) (*StreamFlagsResponse, error)
+
+	// GetFlagVersionWithResponse Current global flag version
+	//
+	// The newest flag event id (the revision every replica converges to).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
+	GetFlagVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagVersionResponse, error)
 
 	// ListUsersWithResponse List users
 	//
@@ -8138,6 +9025,82 @@ func (r RegisterResponse) ContentType() string {
 	return ""
 }
 
+// GetFlagChangesResponse401Headers the declared response headers of an HTTP 401 response for GetFlagChanges
+type GetFlagChangesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetFlagChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagChangesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFlagChangesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFlagChangesResponse) GetJSON200() *FlagChangesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagChangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFlagChangesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetFlagChangesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFlagChangesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFlagChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFlagChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFlagChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFlagChangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // EvaluateFlagsResponse401Headers the declared response headers of an HTTP 401 response for EvaluateFlags
 type EvaluateFlagsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8222,6 +9185,271 @@ func (r EvaluateFlagsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EvaluateFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFlagHistoryStatsResponse401Headers the declared response headers of an HTTP 401 response for GetFlagHistoryStats
+type GetFlagHistoryStatsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetFlagHistoryStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagHistoryStatsEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFlagHistoryStatsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON200() *FlagHistoryStatsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFlagHistoryStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFlagHistoryStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFlagHistoryStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFlagHistoryStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFlagStreamStatsResponse401Headers the declared response headers of an HTTP 401 response for GetFlagStreamStats
+type GetFlagStreamStatsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetFlagStreamStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagStreamStatsEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFlagStreamStatsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON200() *FlagStreamStatsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFlagStreamStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFlagStreamStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFlagStreamStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFlagStreamStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamFlagsResponse200Headers the declared response headers of an HTTP 200 response for StreamFlags
+type StreamFlagsResponse200Headers struct {
+	CacheControl *string
+}
+
+// StreamFlagsResponse401Headers the declared response headers of an HTTP 401 response for StreamFlags
+type StreamFlagsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StreamFlagsResponse429Headers the declared response headers of an HTTP 429 response for StreamFlags
+type StreamFlagsResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type StreamFlagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamFlagsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamFlagsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamFlagsResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamFlagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StreamFlagsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StreamFlagsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamFlagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamFlagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamFlagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamFlagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFlagVersionResponse401Headers the declared response headers of an HTTP 401 response for GetFlagVersion
+type GetFlagVersionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetFlagVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlagVersionEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFlagVersionResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFlagVersionResponse) GetJSON200() *FlagVersionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFlagVersionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFlagVersionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFlagVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFlagVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFlagVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFlagVersionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9947,6 +11175,23 @@ func (c *ClientWithResponses) RegisterWithResponse(ctx context.Context, body Reg
 	return ParseRegisterResponse(rsp)
 }
 
+// GetFlagChangesWithResponse Flags changed since a version
+//
+// The current state of every flag (visible to the caller) changed after
+// `since_version`, one entry per flag. `history_complete` is false when events after
+// `since_version` were pruned: then every visible flag is listed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/flags/changes (the `GetFlagChanges` operationId).
+func (c *ClientWithResponses) GetFlagChangesWithResponse(ctx context.Context, params *GetFlagChangesParams, reqEditors ...RequestEditorFn) (*GetFlagChangesResponse, error) {
+	rsp, err := c.GetFlagChanges(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFlagChangesResponse(rsp)
+}
+
 // EvaluateFlagsWithBodyWithResponse Evaluate flags for the caller
 //
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
@@ -9981,6 +11226,75 @@ func (c *ClientWithResponses) EvaluateFlagsWithResponse(ctx context.Context, bod
 		return nil, err
 	}
 	return ParseEvaluateFlagsResponse(rsp)
+}
+
+// GetFlagHistoryStatsWithResponse Event history statistics
+//
+// What replay can serve; the in-memory ring and the retained event log.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/flags/history-stats (the `GetFlagHistoryStats` operationId).
+func (c *ClientWithResponses) GetFlagHistoryStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagHistoryStatsResponse, error) {
+	rsp, err := c.GetFlagHistoryStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFlagHistoryStatsResponse(rsp)
+}
+
+// GetFlagStreamStatsWithResponse Real-time connection statistics
+//
+// Streams open on this replica, by visibility level, and lifetime counters.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/flags/stats (the `GetFlagStreamStats` operationId).
+func (c *ClientWithResponses) GetFlagStreamStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagStreamStatsResponse, error) {
+	rsp, err := c.GetFlagStreamStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFlagStreamStatsResponse(rsp)
+}
+
+// StreamFlagsWithResponse Real-time flag updates (Server-Sent Events)
+//
+// A `text/event-stream` of the flags the caller may see (public for anonymous callers,
+// plus authenticated for users, plus admin for viewers and above; internal flags never).
+// Events: `connected`, `reconnected`, `history_incomplete`, `flag_update`,
+// `flags_bulk_update`, `heartbeat` and `error`; the data of each is a JSON object
+// described by `FlagStreamEvent`. Every event but `error` has an `id:`, the global flag
+// revision; reconnect with `Last-Event-ID` to receive exactly the events missed (any
+// replica can serve them). When that history was pruned the stream sends
+// `history_incomplete` then a `flags_bulk_update` with every flag. A malformed or future
+// `Last-Event-ID` counts as a fresh connection. A client that cannot keep up is
+// disconnected and resumes losslessly by reconnecting. See docs/sse.md.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/flags/stream (the `StreamFlags` operationId).
+func (c *ClientWithResponses) StreamFlagsWithResponse(ctx context.Context, params *StreamFlagsParams, reqEditors ...RequestEditorFn) (*StreamFlagsResponse, error) {
+	rsp, err := c.StreamFlags(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamFlagsResponse(rsp)
+}
+
+// GetFlagVersionWithResponse Current global flag version
+//
+// The newest flag event id (the revision every replica converges to).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
+func (c *ClientWithResponses) GetFlagVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagVersionResponse, error) {
+	rsp, err := c.GetFlagVersion(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFlagVersionResponse(rsp)
 }
 
 // ListUsersWithResponse List users
@@ -12326,6 +13640,73 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	return response, nil
 }
 
+// ParseGetFlagChangesResponse parses an HTTP response from a GetFlagChangesWithResponse call
+func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFlagChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagChangesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetFlagChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseEvaluateFlagsResponse parses an HTTP response from a EvaluateFlagsWithResponse call
 func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12394,6 +13775,259 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 	switch {
 	case rsp.StatusCode == 401:
 		var headers EvaluateFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFlagHistoryStatsResponse parses an HTTP response from a GetFlagHistoryStatsWithResponse call
+func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFlagHistoryStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagHistoryStatsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetFlagHistoryStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFlagStreamStatsResponse parses an HTTP response from a GetFlagStreamStatsWithResponse call
+func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFlagStreamStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagStreamStatsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetFlagStreamStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamFlagsResponse parses an HTTP response from a StreamFlagsWithResponse call
+func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamFlagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamFlagsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamFlagsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StreamFlagsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFlagVersionResponse parses an HTTP response from a GetFlagVersionWithResponse call
+func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFlagVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlagVersionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetFlagVersionResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

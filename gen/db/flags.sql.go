@@ -131,6 +131,24 @@ func (q *Queries) DeleteOverride(ctx context.Context, arg DeleteOverrideParams) 
 	return i, err
 }
 
+const flagEventLogStats = `-- name: FlagEventLogStats :one
+SELECT coalesce(min(id), 0)::bigint AS oldest_id, coalesce(max(id), 0)::bigint AS newest_id, count(*) AS events
+FROM flag_events
+`
+
+type FlagEventLogStatsRow struct {
+	OldestID int64
+	NewestID int64
+	Events   int64
+}
+
+func (q *Queries) FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error) {
+	row := q.db.QueryRow(ctx, flagEventLogStats)
+	var i FlagEventLogStatsRow
+	err := row.Scan(&i.OldestID, &i.NewestID, &i.Events)
+	return i, err
+}
+
 const flagEventsAfter = `-- name: FlagEventsAfter :many
 SELECT id, flag_key, kind, version, visibility, payload, created_at FROM flag_events WHERE id > $1 ORDER BY id LIMIT $2
 `
@@ -495,6 +513,28 @@ func (q *Queries) OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOv
 		return nil, err
 	}
 	return items, nil
+}
+
+const pruneFlagEvents = `-- name: PruneFlagEvents :execrows
+DELETE FROM flag_events
+WHERE id <= greatest(
+    (SELECT coalesce(max(id), 0) FROM flag_events) - $1::bigint,
+    (SELECT coalesce(max(id), 0) FROM flag_events WHERE created_at < now() - $2::interval))
+`
+
+type PruneFlagEventsParams struct {
+	RetainCount int64
+	MaxAge      pgtype.Interval
+}
+
+// Deletes a prefix of the log: everything beyond the newest retain_count events, and
+// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
+func (q *Queries) PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneFlagEvents, arg.RetainCount, arg.MaxAge)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updateFlag = `-- name: UpdateFlag :one

@@ -29,6 +29,7 @@ type Querier interface {
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
+	FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error)
 	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
 	FlagRevision(ctx context.Context) (int64, error)
 	GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, error)
@@ -60,6 +61,9 @@ type Querier interface {
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOverride, error)
+	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
+	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
+	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
 	// A transparent upgrade of the hash parameters at login; tokens stay valid.

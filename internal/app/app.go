@@ -33,6 +33,8 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
+	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/stream"
 	"github.com/voiceassist/gateway/openapi"
 )
 
@@ -46,6 +48,7 @@ type App struct {
 	Registry *prometheus.Registry
 	Auth     *auth.Service
 	Flags    *flagstore.Store
+	Stream   *stream.Hub
 
 	qdrant  *qdrant.Client
 	server  *http.Server
@@ -127,12 +130,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Flags = flags
 
+	hub, err := stream.New(ctx, pool, flags, log, stream.NewMetrics(a.Registry), stream.Options{
+		Heartbeat: cfg.SSEHeartbeat, Poll: cfg.FlagPollInterval,
+		RetentionCount: cfg.FlagEventRetentionCount, RetentionMaxAge: cfg.FlagEventRetention,
+		MaxStreams: cfg.SSEMaxStreams, MaxStreamsPerIP: cfg.SSEMaxStreamsPerIP,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Stream = hub
+
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
-	a.closers = append(a.closers, func() { stop(); workers.Wait() }) // before the pools close
-	workers.Add(2)
+	a.closers = append(a.closers, func() { hub.Close(); stop(); workers.Wait() }) // before the pools close
+	workers.Add(3)
 	go func() { defer workers.Done(); a.janitor(bg) }()
 	go func() { defer workers.Done(); flags.Run(bg) }()
+	go func() { defer workers.Done(); hub.Run(bg) }()
 
 	spec, err := api.GetSwagger()
 	if err != nil {
@@ -150,6 +164,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Auth:     authSvc,
 		Flags:    flags,
 		FlagM:    flagstore.NewMetrics(a.Registry),
+		Stream:   hub,
+		Limiter:  ratelimit.New(a.Redis, cfg.RedisKeyPrefix),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
 		SpecJSON: specJSON,
@@ -187,6 +203,9 @@ func (a *App) Serve(l net.Listener) error {
 // the pools.
 func (a *App) Shutdown(ctx context.Context) error {
 	var err error
+	if a.Stream != nil {
+		a.Stream.Close() // streams never end on their own: end them first, with a final event
+	}
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)
 	}

@@ -78,8 +78,36 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	}
 	return &Principal{
 		UserID: c.Subject, Email: st.Email, Role: Role(st.Role),
-		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt,
+		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt, Epoch: c.Epoch,
 	}, nil
+}
+
+// Recheck reports whether a long-lived connection (a stream) may go on: the access token is
+// not expired or revoked and the account is active at the same epoch. API-key principals
+// are rechecked against their key.
+func (s *Service) Recheck(ctx context.Context, p *Principal) error {
+	if p.APIKeyID != nil {
+		k, err := s.q.GetAPIKey(ctx, db.GetAPIKeyParams{ID: *p.APIKeyID, UserID: p.UserID})
+		if err != nil || k.RevokedAt != nil || (k.ExpiresAt != nil && !k.ExpiresAt.After(s.now())) {
+			return errRevoked
+		}
+		return nil
+	}
+	if !p.ExpiresAt.After(s.now()) {
+		return errExpired
+	}
+	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), s.prefix+"revoked:fam:"+p.Family.String()).Result()
+	if err != nil {
+		return apierr.Unavailable("Token revocation cannot be checked", err)
+	}
+	if n > 0 {
+		return errRevoked
+	}
+	st, err := s.q.GetUserAuthState(ctx, p.UserID)
+	if err != nil || !st.IsActive || st.AuthEpoch != p.Epoch {
+		return errRevoked
+	}
+	return nil
 }
 
 const apiKeyTag = "va_k_"

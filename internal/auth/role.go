@@ -43,6 +43,7 @@ type Principal struct {
 	TokenID   uuid.UUID  // jti of the access token (zero for API keys)
 	Family    uuid.UUID  // session of the access token (zero for API keys)
 	ExpiresAt time.Time  // of the access token
+	Epoch     int32      // the user's auth epoch the token was issued under
 	APIKeyID  *uuid.UUID // set when the caller used an API key
 }
 

@@ -165,3 +165,6 @@ func FromDoc(d Doc) flag.Flag {
 func overrideFromRow(o db.FlagOverride) flag.Override {
 	return flag.Override{FlagKey: o.FlagKey, TargetingKey: o.TargetingKey, Value: decodeJSON(o.Value), Variant: o.Variant, ExpiresAt: o.ExpiresAt}
 }
+
+// Decode turns a feature_flags row into a Record.
+func Decode(r db.FeatureFlag) (Record, error) { return fromRow(r), nil }

@@ -301,7 +301,7 @@ func (s *Store) Update(ctx context.Context, actor audit.Actor, key string, pre P
 			return err
 		}
 		rec = fromRow(row)
-		if err := s.event(ctx, q, "updated", rec.Flag, nil); err != nil {
+		if err := s.event(ctx, q, "updated", rec.Flag, map[string]any{"prev_visibility": before.Visibility}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ResourceType: "feature_flag", ResourceID: key,

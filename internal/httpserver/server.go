@@ -72,8 +72,9 @@ func New(o Options) *echo.Echo {
 	}))
 	e.Use(bodyLimit(o.Config.MaxBodyBytes))
 	e.Use(validator(o.Spec, o.Authenticate))
+	e.Use(principalIntoContext(o.WithPrincipal))
 
-	o.Register(e, []api.StrictMiddlewareFunc{principalIntoContext(o.WithPrincipal)})
+	o.Register(e, nil)
 	for _, r := range e.Routes() {
 		routes[r.Method+" "+r.Path] = true
 	}
@@ -81,20 +82,24 @@ func New(o Options) *echo.Echo {
 }
 
 // principalIntoContext copies the principal that the validator's authentication stored on
-// the Echo context into the request context, where strict handlers can read it.
-func principalIntoContext(with func(context.Context, any) context.Context) api.StrictMiddlewareFunc {
-	return func(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
-		return func(c echo.Context, request any) (any, error) {
+// the Echo context into the request context, where handlers (strict or raw) read it. It runs
+// after validation has finished, so the request body the validator kept stays in place. An
+// operation that also admits anonymous callers still refuses a credential that was sent but
+// rejected.
+func principalIntoContext(with func(context.Context, any) context.Context) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
 			p := c.Get(principalKey)
 			if p == nil {
 				if err, ok := c.Get(rejectedKey).(error); ok {
-					return nil, err
+					return err
 				}
+				return next(c)
 			}
-			if p != nil && with != nil {
+			if with != nil {
 				c.SetRequest(c.Request().WithContext(with(c.Request().Context(), p)))
 			}
-			return f(c, request)
+			return next(c)
 		}
 	}
 }

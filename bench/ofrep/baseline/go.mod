@@ -1,0 +1,3 @@
+module github.com/voiceassist/gateway/bench/ofrep/baseline
+
+go 1.26

@@ -1,0 +1,434 @@
+// Package stream fans flag changes out to Server-Sent Event clients. Each replica tails the
+// durable flag_events log (woken by the flag store's LISTEN/NOTIFY, with a safety poll), so
+// an event id means the same change on every replica and any replica can replay from any
+// Last-Event-ID. The broadcaster never blocks: each client has one writer goroutine and a
+// bounded queue, and a client whose queue overflows is disconnected (it resumes losslessly
+// by reconnecting with Last-Event-ID).
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/flagstore"
+)
+
+// Options configure a Hub.
+type Options struct {
+	Heartbeat       time.Duration
+	Poll            time.Duration
+	RingSize        int // recent events kept in memory for replay
+	QueueSize       int // per-client queue of frames
+	RetentionCount  int
+	RetentionMaxAge time.Duration
+	MaxStreams      int
+	MaxStreamsPerIP int
+}
+
+// Hub is one replica's broadcaster.
+type Hub struct {
+	opts    Options
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	flags   *flagstore.Store
+	log     *slog.Logger
+	metrics *Metrics
+
+	mu       sync.Mutex
+	clients  map[*Client]struct{}
+	perIP    map[string]int
+	state    map[string]State // latest state of every flag, at version
+	version  int64            // newest event id applied
+	ring     []Event          // circular buffer of the newest events, oldest at ringHead
+	ringHead int
+	closed   bool
+
+	connects, disconnects, drops int64
+}
+
+// New loads the current flag state and version consistently (one snapshot).
+func New(ctx context.Context, pool *pgxpool.Pool, flags *flagstore.Store, log *slog.Logger, m *Metrics, opts Options) (*Hub, error) {
+	if opts.RingSize <= 0 {
+		opts.RingSize = 4096
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 64
+	}
+	h := &Hub{opts: opts, pool: pool, q: db.New(pool), flags: flags, log: log, metrics: m,
+		clients: map[*Client]struct{}{}, perIP: map[string]int{}, state: map[string]State{}}
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rev, err := q.FlagRevision(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := q.AllFlags(ctx)
+		if err != nil {
+			return err
+		}
+		h.version = rev
+		for _, r := range rows {
+			rec, err := flagstore.Decode(r)
+			if err != nil {
+				return err
+			}
+			h.state[r.Key] = stateOf(rec.Flag, false)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream: load state: %w", err)
+	}
+	return h, nil
+}
+
+// Version is the newest event id this replica has applied.
+func (h *Hub) Version() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.version
+}
+
+// Run tails the event log, sends heartbeats and prunes old events until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	poll := time.NewTicker(h.opts.Poll)
+	defer poll.Stop()
+	beat := time.NewTicker(h.opts.Heartbeat)
+	defer beat.Stop()
+	prune := time.NewTicker(time.Minute)
+	defer prune.Stop()
+	for {
+		changed := h.flags.Changed()
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-poll.C:
+		case <-beat.C:
+			h.heartbeat()
+			continue
+		case <-prune.C:
+			h.prune(ctx)
+			continue
+		}
+		if err := h.tail(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("stream: tail flag events", "error", err)
+		}
+	}
+}
+
+// tail applies and broadcasts every event after the current version, in id order.
+func (h *Hub) tail(ctx context.Context) error {
+	for {
+		h.mu.Lock()
+		after := h.version
+		h.mu.Unlock()
+		rows, err := h.q.FlagEventsAfter(ctx, db.FlagEventsAfterParams{ID: after, Lim: 500})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			h.broadcast(eventOf(r))
+		}
+		if len(rows) < 500 {
+			return nil
+		}
+	}
+}
+
+// broadcast applies ev and offers it to every eligible client without blocking.
+func (h *Hub) broadcast(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ev.ID <= h.version {
+		return // already applied (two tails raced)
+	}
+	h.version = ev.ID
+	if ev.State.Deleted {
+		delete(h.state, ev.Key)
+	} else {
+		h.state[ev.Key] = ev.State
+	}
+	if len(h.ring) < h.opts.RingSize {
+		h.ring = append(h.ring, ev)
+	} else {
+		h.ring[h.ringHead] = ev
+		h.ringHead = (h.ringHead + 1) % len(h.ring)
+	}
+	notified := 0
+	for c := range h.clients {
+		if !c.wants(ev.Key) {
+			continue
+		}
+		fr := ev.frameFor(c.level, false)
+		if fr == nil {
+			continue
+		}
+		if !c.offer(Item{Frame: fr, At: ev.At, Type: "flag_update"}, ev.ID) {
+			h.dropLocked(c, "queue_full")
+			continue
+		}
+		notified++
+	}
+	h.metrics.broadcast(ev, notified)
+}
+
+func (h *Hub) heartbeat() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fr := frame(h.version, "heartbeat", heartbeatData{Timestamp: time.Now().UTC(), Version: h.version})
+	var maxDrift int64
+	for c := range h.clients {
+		c.offerHeartbeat(Item{Frame: fr, Type: "heartbeat"}) // a full queue skips a heartbeat: it carries no change
+		if d := h.version - c.delivered.Load(); d > maxDrift {
+			maxDrift = d
+		}
+	}
+	h.metrics.drift.Set(float64(maxDrift))
+}
+
+type heartbeatData struct {
+	Timestamp time.Time `json:"timestamp"`
+	Version   int64     `json:"version"`
+}
+
+func (h *Hub) prune(ctx context.Context) {
+	n, err := h.q.PruneFlagEvents(ctx, db.PruneFlagEventsParams{
+		RetainCount: int64(h.opts.RetentionCount),
+		MaxAge:      pgtype.Interval{Microseconds: h.opts.RetentionMaxAge.Microseconds(), Valid: true},
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("stream: prune flag events", "error", err)
+		}
+		return
+	}
+	if n > 0 {
+		h.log.Info("stream: pruned flag events", "count", n)
+	}
+}
+
+// Errors of Subscribe.
+var (
+	ErrTooManyStreams = errors.New("too many concurrent streams")
+	ErrTooManyFromIP  = errors.New("too many concurrent streams from this address")
+	ErrClosed         = errors.New("server is shutting down")
+)
+
+// Subscribe registers a client. It returns the client (already receiving live events
+// after version) and the state to greet it with, both taken atomically.
+func (h *Hub) Subscribe(level int, ip string, keys map[string]bool) (*Client, map[string]State, int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return nil, nil, 0, ErrClosed
+	case h.opts.MaxStreams > 0 && len(h.clients) >= h.opts.MaxStreams:
+		return nil, nil, 0, ErrTooManyStreams
+	case h.opts.MaxStreamsPerIP > 0 && h.perIP[ip] >= h.opts.MaxStreamsPerIP:
+		return nil, nil, 0, ErrTooManyFromIP
+	}
+	c := newClient(uuid.NewString(), level, ip, keys, h.opts.QueueSize)
+	c.delivered.Store(h.version)
+	h.clients[c] = struct{}{}
+	h.perIP[ip]++
+	h.connects++
+	h.metrics.connect()
+	return c, h.visibleStateLocked(c), h.version, nil
+}
+
+func (h *Hub) visibleStateLocked(c *Client) map[string]State {
+	out := make(map[string]State, len(h.state))
+	for k, st := range h.state {
+		if st.Archived || !c.wants(k) || levelOf(st.Visibility) > c.level {
+			continue
+		}
+		out[k] = st
+	}
+	return out
+}
+
+// VisibleState is the current state for a level (for bulk updates and /changes).
+func (h *Hub) VisibleState(level int) (map[string]State, int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.visibleStateLocked(&Client{level: level}), h.version
+}
+
+// Unsubscribe removes a client (its handler returned).
+func (h *Hub) Unsubscribe(c *Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(c)
+}
+
+func (h *Hub) removeLocked(c *Client) {
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	if h.perIP[c.ip]--; h.perIP[c.ip] <= 0 {
+		delete(h.perIP, c.ip)
+	}
+	h.disconnects++
+	h.metrics.disconnect(time.Since(c.since))
+}
+
+func (h *Hub) dropLocked(c *Client, reason string) {
+	h.removeLocked(c)
+	h.drops++
+	h.metrics.dropped.WithLabelValues(reason).Inc()
+	c.kill("your connection could not keep up and was closed; reconnect with Last-Event-ID to resume")
+}
+
+// Close ends every stream with a final error event; new subscriptions are refused.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for c := range h.clients {
+		h.removeLocked(c)
+		c.kill("the server is shutting down; reconnect with Last-Event-ID to resume")
+	}
+}
+
+// Stats of this replica.
+type Stats struct {
+	Active                       int
+	ByLevel                      map[string]int
+	Connects, Disconnects, Drops int64
+}
+
+// Stats reports connection counts.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := Stats{Active: len(h.clients), ByLevel: map[string]int{}, Connects: h.connects, Disconnects: h.disconnects, Drops: h.drops}
+	for c := range h.clients {
+		st.ByLevel[levelName(c.level)]++
+	}
+	return st
+}
+
+// RingStats reports what the in-memory ring holds.
+func (h *Hub) RingStats() (size, capacity int, oldest int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.ring) > 0 {
+		oldest = h.ring[h.ringHead].ID
+	}
+	return len(h.ring), h.opts.RingSize, oldest
+}
+
+// Metrics exposes the stream metrics to the HTTP layer.
+func (h *Hub) Metrics() *Metrics { return h.metrics }
+
+// Changes is the answer to "what changed since version N".
+type Changes struct {
+	Version  int64
+	Complete bool
+	States   []State // one per flag, current state, ordered by key
+}
+
+// ChangesSince lists the current state of every flag a caller at level may see that changed
+// after since (deleted ones as deleted). When those events were pruned, every visible flag.
+func (h *Hub) ChangesSince(ctx context.Context, since int64, level int) (Changes, error) {
+	cur, version := h.VisibleState(level)
+	complete, err := h.historyComplete(ctx, since, version)
+	if err != nil {
+		return Changes{}, err
+	}
+	out := Changes{Version: version, Complete: complete}
+	keys := map[string]bool{}
+	if !complete {
+		for k := range cur {
+			keys[k] = true
+		}
+	} else {
+		events, _ := h.eventsBetween(ctx, since, version)
+		for _, ev := range events {
+			if ev.Level <= level || ev.PrevLevel <= level {
+				keys[ev.Key] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+	for _, k := range sorted {
+		if st, ok := cur[k]; ok {
+			out.States = append(out.States, st)
+		} else {
+			out.States = append(out.States, hidden(k, version))
+		}
+	}
+	return out, nil
+}
+
+// eventsBetween returns the events in (after, upto] from the ring or the log.
+func (h *Hub) eventsBetween(ctx context.Context, after, upto int64) ([]Event, error) {
+	if evs, ok := h.fromRing(after, upto); ok {
+		return evs, nil
+	}
+	var out []Event
+	for cur := after; cur < upto; {
+		rows, err := h.q.FlagEventsAfter(ctx, db.FlagEventsAfterParams{ID: cur, Lim: 500})
+		if err != nil || len(rows) == 0 {
+			return out, err
+		}
+		for _, r := range rows {
+			if r.ID > upto {
+				return out, nil
+			}
+			out = append(out, eventOf(r))
+			cur = r.ID
+		}
+	}
+	return out, nil
+}
+
+// HistoryStats describes what replay can serve.
+type HistoryStats struct {
+	Version                int64
+	RingSize, RingCapacity int
+	RingOldest, LogOldest  int64
+	LogEvents              int64
+}
+
+// HistoryStats reports the ring and the retained log.
+func (h *Hub) HistoryStats(ctx context.Context) (HistoryStats, error) {
+	st, err := h.q.FlagEventLogStats(ctx)
+	if err != nil {
+		return HistoryStats{}, err
+	}
+	size, capacity, oldest := h.RingStats()
+	return HistoryStats{Version: h.Version(), RingSize: size, RingCapacity: capacity, RingOldest: oldest, LogOldest: st.OldestID, LogEvents: st.Events}, nil
+}
+
+// historyComplete reports whether every event in (after, upto] is still retained.
+func (h *Hub) historyComplete(ctx context.Context, after, upto int64) (bool, error) {
+	if after >= upto {
+		return true, nil
+	}
+	if _, ok := h.fromRing(after, upto); ok {
+		return true, nil
+	}
+	st, err := h.q.FlagEventLogStats(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.Events > 0 && st.OldestID <= after+1, nil
+}

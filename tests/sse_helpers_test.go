@@ -1,0 +1,96 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sseEvent is one parsed Server-Sent Event.
+type sseEvent struct {
+	ID   string
+	Name string
+	Data map[string]any
+}
+
+func (e sseEvent) IDInt(t *testing.T) int64 {
+	n, err := strconv.ParseInt(e.ID, 10, 64)
+	require.NoError(t, err, "event %s id %q", e.Name, e.ID)
+	return n
+}
+
+// sseStream reads events from an open stream in the background.
+type sseStream struct {
+	Res    *http.Response
+	Events chan sseEvent
+	cancel context.CancelFunc
+}
+
+func (s *testServer) openStream(t *testing.T, query string, header map[string]string) *sseStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/flags/stream"+query, nil)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	st := &sseStream{Res: res, Events: make(chan sseEvent, 10000), cancel: cancel}
+	t.Cleanup(st.Close)
+	if res.StatusCode != http.StatusOK {
+		return st
+	}
+	go func() {
+		defer close(st.Events)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.Name != "" {
+					st.Events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.Name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(line[6:]), &ev.Data)
+			}
+		}
+	}()
+	return st
+}
+
+func (st *sseStream) Close() {
+	st.cancel()
+	st.Res.Body.Close()
+}
+
+// next waits for the next event (optionally skipping heartbeats).
+func (st *sseStream) next(t *testing.T, skipHeartbeats bool) sseEvent {
+	t.Helper()
+	for {
+		select {
+		case ev, ok := <-st.Events:
+			require.True(t, ok, "stream ended")
+			if skipHeartbeats && ev.Name == "heartbeat" {
+				continue
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+		}
+	}
+}
