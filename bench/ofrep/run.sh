@@ -2,7 +2,7 @@
 # OFREP evaluation over loopback with wrk (docs/benchmarks.md, "OFREP evaluation over HTTP").
 #
 #   bash bench/ofrep/run.sh                       # the full run, about 6 minutes
-#   RUNS=1 DURATION=3s PROFILE=0 INFO_RUN=0 bash bench/ofrep/run.sh   # a quick smoke run
+#   RUNS=1 DURATION=3s PROFILE=0 INFO_RUN=0 BASELINE=0 bash bench/ofrep/run.sh   # a smoke run
 #   SRC=head bash bench/ofrep/run.sh             # measure the last commit, not the work tree
 #
 # 1. Starts (or reuses) PostgreSQL and Redis with scripts/services.sh, builds bin/voiceassist
@@ -14,7 +14,8 @@
 # 4. Prints a markdown table with the median of the runs and the exact commands.
 # 5. Takes an 8 s CPU profile during a single-evaluation run and a bulk run
 #    (bench/ofrep/profile-{single,bulk}.txt, flat and cumulative -top text).
-# 6. Restarts the gateway with LOG_LEVEL=info and measures the single evaluation again.
+# 6. Measures a bare net/http JSON server (baseline/) the same way, to calibrate the machine.
+# 7. Restarts the gateway with LOG_LEVEL=info and measures the single evaluation again.
 # On exit it stops the gateway, drops the database and deletes the bench: Redis keys.
 # Raw wrk output, the server logs and the profiles (.pb.gz) stay in .data/bench-ofrep/.
 set -euo pipefail
@@ -34,6 +35,7 @@ DURATION=${DURATION:-10s}
 RUNS=${RUNS:-3}
 PROFILE=${PROFILE:-1}   # 0 skips the CPU profiles
 INFO_RUN=${INFO_RUN:-1} # 0 skips the LOG_LEVEL=info run
+BASELINE=${BASELINE:-1} # 0 skips the bare net/http calibration run (baseline/main.go)
 BENCH_DB=voiceassist_bench
 ADMIN_EMAIL=bench@example.org
 ADMIN_PASSWORD=Loopback-Passphrase-4711 # must not contain the email's local part
@@ -256,15 +258,35 @@ if [[ "$PROFILE" == 1 ]]; then
   profile bulk /ofrep/v1/evaluate/flags
 fi
 
-if [[ "$INFO_RUN" == 1 ]]; then
+stop_server
+
+if [[ "$BASELINE" == 1 ]]; then
+  # Calibration: a bare net/http JSON server (baseline/main.go), pinned and driven the same way.
+  log "building and starting the bare net/http baseline"
+  go build -C "$HERE/baseline" -o "$(realpath -m "$OUT")/baseline" .
+  GATEWAY_BASE=$BASE
+  BASE=http://127.0.0.1:$(free_port $((PORT + 10)))
+  taskset -c "$SERVER_CPU" "$OUT/baseline" -addr "${BASE#http://}" >"$OUT/baseline.log" 2>&1 &
+  SERVER_PID=$!
+  for ((i = 0; i < 40; i++)); do
+    curl -sf -o /dev/null -X POST -d '{}' "$BASE/ofrep/v1/evaluate/flags/ui.dark_mode" && break
+    sleep 0.25
+  done
+  check /ofrep/v1/evaluate/flags/ui.dark_mode "$K" '.value == true'
+  taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d3s -s "$LUA" "$BASE/ofrep/v1/evaluate/flags/ui.dark_mode" >/dev/null
+  scenario 'bare net/http JSON server, same request (calibration)' /ofrep/v1/evaluate/flags/ui.dark_mode
   stop_server
+  BASE=$GATEWAY_BASE
+fi
+
+if [[ "$INFO_RUN" == 1 ]]; then
   start_server info
   taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d3s -s "$LUA" "$BASE/ofrep/v1/evaluate/flags/ui.dark_mode" >/dev/null
   scenario 'single ui.dark_mode, LOG_LEVEL=info' /ofrep/v1/evaluate/flags/ui.dark_mode
   # The access log of the info runs is large: keep its head only.
   head -n 5 "$OUT/server-info.log" >"$OUT/server-info.head.log" && rm -f "$OUT/server-info.log"
+  stop_server
 fi
-stop_server
 
 cat <<EOF
 
@@ -279,7 +301,7 @@ Load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg).
 EOF
 printf '%s\n' "${ROWS[@]}"
 echo
-echo 'Commands (from the repository root, the gateway already running):'
+echo 'Commands (from the repository root, with the server running):'
 echo
 echo '```sh'
 printf '%s\n' "${CMDS[@]}" | sort -u
