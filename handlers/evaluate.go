@@ -155,8 +155,12 @@ func (s *Server) OfrepEvaluateFlags(ctx context.Context, r api.OfrepEvaluateFlag
 		}
 		items[i] = it
 	}
+	streams := []api.OfrepEventStream{{Type: api.Sse, InactivityDelaySec: ptrTo(120),
+		Endpoint: &struct {
+			RequestUri string `json:"requestUri"`
+		}{RequestUri: "/api/flags/stream?protocol=ofrep"}}}
 	return api.OfrepEvaluateFlags200JSONResponse{
-		Body:    api.OfrepBulkResponse{Flags: items},
+		Body:    api.OfrepBulkResponse{Flags: items, EventStreams: &streams},
 		Headers: api.OfrepEvaluateFlags200ResponseHeaders{ETag: &etag},
 	}, nil
 }

@@ -60,7 +60,8 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 			}
 		}
 	}
-	client, state, version, err := s.Stream.Subscribe(streamLevel(ctx), ip, keys)
+	ofrep := params.Protocol != nil && *params.Protocol == api.Ofrep
+	client, state, version, err := s.Stream.Subscribe(streamLevel(ctx), ip, keys, ofrep)
 	switch {
 	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP):
 		return apierr.Unavailable("Cannot open a stream now: "+err.Error(), err).WithHeader("Retry-After", "5")
@@ -89,7 +90,13 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	last, resumed := lastEventID(params.LastEventID, version)
 	s.Stream.Metrics().Reconnects.WithLabelValues(strconv.FormatBool(resumed)).Inc()
 	var greeting [][]byte
-	if resumed {
+	switch {
+	case ofrep:
+		// OFREP providers just fetched: only a client that missed changes is told to refetch.
+		if resumed && last < version {
+			greeting = [][]byte{stream.RefetchFrame(version)}
+		}
+	case resumed:
 		s.Stream.Metrics().VersionLag.Observe(float64(version - last))
 		rep, err := s.Stream.ReplayFor(ctx, client, last, version)
 		if err != nil {
@@ -102,7 +109,7 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 		} else {
 			greeting = append(stream.HistoryIncompleteFrames(client, last, version, state), stream.ReconnectedFrame(client, version, 0, false))
 		}
-	} else {
+	default:
 		greeting = [][]byte{stream.ConnectedFrame(client, version, state)}
 	}
 	for _, fr := range greeting {
@@ -118,7 +125,9 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 		defer t.Stop()
 		expiry = t.C
 	}
+	var batch []stream.Item
 	for {
+		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second)) // a stuck client only blocks itself
 		select {
 		case <-ctx.Done():
 			return nil
@@ -128,18 +137,26 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 		case <-expiry:
 			write(stream.ErrorFrame("your token expired; reconnect with a fresh token and Last-Event-ID"))
 			return nil
-		case it := <-client.Queue():
-			if it.Type == "heartbeat" && authed {
-				if err := s.Auth.Recheck(ctx, p); err != nil {
-					write(stream.ErrorFrame("your credentials are no longer valid"))
+		case <-client.Wake():
+			batch = client.Drain(batch)
+			for _, it := range batch {
+				if it.Type == "heartbeat" && authed {
+					if err := s.Auth.Recheck(ctx, p); err != nil {
+						write(stream.ErrorFrame("your credentials are no longer valid"))
+						return nil
+					}
+				}
+				if _, err := w.Write(it.Frame); err != nil {
 					return nil
 				}
 			}
-			if !write(it.Frame) {
+			if rc.Flush() != nil {
 				return nil
 			}
-			if !it.At.IsZero() {
-				s.Stream.Metrics().Delivery.WithLabelValues(it.Type).Observe(time.Since(it.At).Seconds())
+			for _, it := range batch {
+				if !it.At.IsZero() {
+					s.Stream.Metrics().Delivery.WithLabelValues(it.Type).Observe(time.Since(it.At).Seconds())
+				}
 			}
 		}
 	}

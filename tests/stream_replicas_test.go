@@ -27,6 +27,10 @@ func TestStreamAcrossReplicasLossless(t *testing.T) {
 	admin := a.token(t, a.account(t, auth.RoleAdmin))
 	pub := client.FlagVisibilityPublic
 	a.createFlag(t, admin, client.FlagInput{Key: "ui.switch", Type: client.FlagTypeBoolean, Visibility: &pub})
+	var want int64
+	require.NoError(t, a.App.Pool.QueryRow(ctx, `SELECT max(id) FROM flag_events`).Scan(&want))
+	require.Eventually(t, func() bool { return b.App.Stream.Version() == want && c.App.Stream.Version() == want },
+		10*time.Second, 5*time.Millisecond, "replicas catch up with the creation")
 
 	onB := b.openStream(t, "", nil)
 	onC := c.openStream(t, "", nil)
@@ -156,7 +160,7 @@ func TestStreamLimitsAndShutdown(t *testing.T) {
 // A client that stops reading is disconnected; the broadcaster never waits for it.
 func TestStreamSlowClientDropped(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, nil)
+	s := startServer(t, map[string]string{"SSE_CLIENT_QUEUE": "16"})
 	ctx := context.Background()
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	pub := client.FlagVisibilityPublic

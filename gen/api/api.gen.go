@@ -537,6 +537,21 @@ func (e OfrepEvaluationFailureErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for OfrepEventStreamType.
+const (
+	Sse OfrepEventStreamType = "sse"
+)
+
+// Valid indicates whether the value is a known member of the OfrepEventStreamType enum.
+func (e OfrepEventStreamType) Valid() bool {
+	switch e {
+	case Sse:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepFlagNotFoundErrorCode.
 const (
 	OfrepFlagNotFoundErrorCodeFLAGNOTFOUND OfrepFlagNotFoundErrorCode = "FLAG_NOT_FOUND"
@@ -711,6 +726,24 @@ func (e ExportFlagsParamsFormat) Valid() bool {
 	case ExportFlagsParamsFormatJson:
 		return true
 	case ExportFlagsParamsFormatYaml:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StreamFlagsParamsProtocol.
+const (
+	Ofrep       StreamFlagsParamsProtocol = "ofrep"
+	Voiceassist StreamFlagsParamsProtocol = "voiceassist"
+)
+
+// Valid indicates whether the value is a known member of the StreamFlagsParamsProtocol enum.
+func (e StreamFlagsParamsProtocol) Valid() bool {
+	switch e {
+	case Ofrep:
+		return true
+	case Voiceassist:
 		return true
 	default:
 		return false
@@ -1422,7 +1455,9 @@ type OfrepBulkItem struct {
 
 // OfrepBulkResponse defines model for OfrepBulkResponse.
 type OfrepBulkResponse struct {
-	Flags []OfrepBulkItem `json:"flags"`
+	// EventStreams Where OFREP providers get change notifications instead of polling.
+	EventStreams *[]OfrepEventStream `json:"eventStreams,omitempty"`
+	Flags        []OfrepBulkItem     `json:"flags"`
 
 	// Metadata Arbitrary flag metadata (here the flag's version and category).
 	Metadata *OfrepMetadata `json:"metadata,omitempty"`
@@ -1459,6 +1494,18 @@ type OfrepEvaluationSuccess struct {
 	Value   *AnyValue `json:"value"`
 	Variant *string   `json:"variant,omitempty"`
 }
+
+// OfrepEventStream defines model for OfrepEventStream.
+type OfrepEventStream struct {
+	Endpoint *struct {
+		RequestUri string `json:"requestUri"`
+	} `json:"endpoint,omitempty"`
+	InactivityDelaySec *int                 `json:"inactivityDelaySec,omitempty"`
+	Type               OfrepEventStreamType `json:"type"`
+}
+
+// OfrepEventStreamType defines model for OfrepEventStream.Type.
+type OfrepEventStreamType string
 
 // OfrepFlagNotFound defines model for OfrepFlagNotFound.
 type OfrepFlagNotFound struct {
@@ -1824,9 +1871,19 @@ type StreamFlagsParams struct {
 	// Flags Comma-separated flag keys to receive (default all).
 	Flags *string `form:"flags,omitempty" json:"flags,omitempty"`
 
+	// Protocol `voiceassist` (default): the events above. `ofrep`: OpenFeature change
+	// notifications for OFREP web providers: an unnamed event
+	// `{"type":"refetchEvaluation","etag":"<version>"}` per flag change (no flag data, so
+	// it is the same for every caller; clients refetch through the bulk endpoint, which
+	// applies visibility). The OFREP bulk response advertises this stream.
+	Protocol *StreamFlagsParamsProtocol `form:"protocol,omitempty" json:"protocol,omitempty"`
+
 	// LastEventID The id of the last event received, to resume.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
+
+// StreamFlagsParamsProtocol defines parameters for StreamFlags.
+type StreamFlagsParamsProtocol string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -2950,6 +3007,13 @@ func (w *ServerInterfaceWrapper) StreamFlags(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "flags", ctx.QueryParams(), &params.Flags, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flags: %s", err))
+	}
+
+	// ------------- Optional query parameter "protocol" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "protocol", ctx.QueryParams(), &params.Protocol, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter protocol: %s", err))
 	}
 
 	headers := ctx.Request().Header
@@ -9455,224 +9519,229 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cxq5tjj+r6h4r2rsW23sZDJTdZ361reIjRNuvD0gycwb59GiW4CuG4mR1CZMyv/7p3Qk9QJqaLwl",
-	"metfEgPdWo6Ozr58bUR8OuOMMCUbh18bE4JjIuDPLlbklE6pgn/0NzGRkaAzRTlrHDa65M+USCURThI+",
-	"JzGiDKkJQXPKYj5vNoKGjCZkivWbajEjjcMGZYqMiWjc3gb58F0yxZRRNl4zRUJG6u7jS+JZfo9EnMUS",
-	"pUzRpDAwEvp5uXl8osSiNVJEVI+tOJpjqtCQjLggSOhXKBtvGPs2aMywwFOi7EkcpUJyzzQXM/xnSlAE",
-	"P6OR4FMUTonCMVa4OcNjyrB+ssnIFzUwT4WIj2CzM0FuKE8lmuEx0QuiesQ/UyIWjaDB8FSvybxTWu0U",
-	"fzklbKwmjcNfXrwM3OqlEvoE9dpPEjx+TxaXWD+zvOT+hKBRgsfomiwCFH6NsCJjLha3za+S4Wsy0DPf",
-	"htmCZnqUbD36zUbQEOTPlAoSNw6VSEnF6l68PAgaU8qyz761dmK3TM9sNF4714iLKVaNw0aawpOro1dc",
-	"nEs8JkjSvyrBnsB7xbliMsJpohqHv+hN4S90mk4bhy8PzBbNp3yDRTTtYzEmirL1R5IyqgAt+A0RgsYE",
-	"4dksoQRQeAejVBKBaIyGC2SXsltxRMrNN7gmi7pn9fKXXzed1a0eSs44kwTuxBscW+qgP0WcKcLgT1h4",
-	"BIi//2+pd/i1MOl/CzJqHDb+az8ne/vmV7nfFoKLNrshCZ8RM+UqpISZFFGJpjjROEBitCMXTOEvAcJo",
-	"LjgbI736AGGGUnbN+JyhESVJrH+fUikpG6Mhjxe7zcZt0DjibJTQ6BvtI7KzSzSnagI4EKVCEKaQVFgR",
-	"ffpxapait6S/TQi6IUJSzswOTrgY0jgm7Gm3EOEkIeIniQRPCIo5kYhxZdgRUhMqEZ8RYUigXuY5Vyc8",
-	"ZfHTrfKcI5lGE81SeCoigna4gDXeUEmHCdG3S2U7McC8xIuE47jP+am+St8GKzR2IvIlIkRzsYkhVwjo",
-	"klmkAA5H9asnmCYkfup1WoBGE8zGJEaSsojASi1mIk2PQCYJO6O9M6yiSQhL7xFxQyPygeEbTBM8TJ4Q",
-	"xC0UkxlhMWHRAjFCYhJrFMBMzjV91cJItqrXRlxACVZEwMr7nJ9htnBC0dMtW4tS5vAtTpBYU/+irKiX",
-	"updJQ77Z7NP7BbnpNmj8tpfJaXsZu1z7elkqXRqiJEvWGiZ/Y2UoKzbWHEY/DbD7wHCqJlzQv57yVpwZ",
-	"vhIgym5wQuMAkS8zzXgRF0iQG35NYhQJEhOmKE7k0gF++vRpr5Wqif5VU3q/mIDzJ/QVg8UBEUsl8Qq1",
-	"OfsGwMwEj4iUGr3bTFG1+Ga8e06SZM9y72GqCTLXF00ijESqL19I9IhN4NshEBNDCOELuI4fmExnMy4U",
-	"ic9ITHEftvzNqPUE68Ufmcn39GKWeGCBQ0YRmWlCfuuODHCgFU8p+zCLsSIfJBEF8QrHhtTj5FLo8RTV",
-	"QtgIJ5KA3Fb89kXQmBU+fm2M0iQZGOmwLPRp6XUJT4IGlQMcKXpDClg05DwhmMF67Vd8+G8SwfVvscVH",
-	"nKQejG2xBfpX7+Ic3ejfXyOqJAhmaJpKhUZW4gVtRH+tEZiliWUJWlrVo8/oewJoWt5UJAhWJB5gVVIF",
-	"NOz2FJ2Shmdr5kLKde+U5/eBJ66hegSNBEs1SOX6BW6czB3ayg8zQUb0i59GzNJhQiMtJgrllE1Q9hRH",
-	"WmoYMyoJ0nKEZ0ZLqO61ai0NbrpeXf2M0SmcevKH0fdgz9kO7WhB8bxLB7kE6tIOPvuwFfDpyIy2ilZ4",
-	"RkFv2rB8i5W3QcM+vHoM84kWiq/Jool6E62BcJYsjAmFSuRUqddIKi70cSBmbCqrWmwRREanc6vcuMGM",
-	"gK1sNMYK19ulg5W+QJoobnrrPE0SoJ76DWcN2YgPFh5nRGH9nkwjzaj0a4Rp5foPjWz5fjOKFDQ0WkqF",
-	"p7O6hGAJpG6qwMDE7bKw9uIc1SA/pVJthjdVZCrro5edCwuBF88nUH0CaUxVmynh4RSamxnOv0KpcKS4",
-	"GGgBNFnzu5/kbySD5mVHDFd+jonCNJHV3L00bL7VpdVQpn591Vi1PAUNOvPOyyMwL2zHOa2gY0Hh+dlo",
-	"gxt/V1ZEW3migG2r+JVKIgZ4bGW69bgEZ1PcY+EUywdeOqHAocnyYsubCwq4WoAJALu0zvx8K9H1lI8f",
-	"kmTkN+CZbGxFNj4SQUdWSfDImRMSXRtJoczjNawpkcg+oFl3jUs5okKqwVDwa8IGFVe5grIURtF642CC",
-	"pceY/I580ZrIxEh+WCGicaKJuiTiItZyBk+VpLGx1WgoDbEkWvhAmMX6S3aIsDF6XLGbAmyM1C4VTRIk",
-	"CI4mhfGd7RIrmDxA8wmNJigmikRKSztTfoMTrQnjKxZxJqnUWhISZC6oIk5MZWSu1SliQNu8Yj5aBJun",
-	"sV/q0sIgokzhyK1s5wDNJwQ8V1rO0goYI7s1j0sQLCt4Byj5FTpSEUvNc0GGSKs4kE2T7614xLUQ956C",
-	"3so9eKYZVTTjCAyel1jKORdxXR19iagYA/9gZkcpbSb7Mljx9a310AQNRuYPO+QS8FaWvTSlF1ygPRiB",
-	"9m7AcsoeZYMYL6Q1YhiX28+//rLBA5cr0UXX5MHBRmDeWYuF+XygOM5Mz0eaFqxe1ezGlenap8nCEOvc",
-	"dE0lAioaE0FiFGv1cofxonlR01oNBMFwInebfhuF0oMNjHCRXyaeDpPCTWLpdGggKRVWafGaNlIt9ujp",
-	"9X8U7IpFNKi6hGYcH4yAlrzhsc/iw2OPjamn9KRoiqMJZWRPEBzDF/rpQxR+bJ12jlv9zsX5oN3tXnTD",
-	"AIVvWseDbvt/PrR7ff3xw3nrQ//dRbfzv+3jMLhiYf/ifft80P7tstPV3yD7ReccBsu/6LY/Xrw3T9jf",
-	"Bkfd9nH7vN9pnfb01ycX3Ted4+P2OYzbOe99ODnpHHXa5/3BZbt71un1Ohfn8OT5RX9wcvHhHEY7a/ff",
-	"XRwP9Het09OLT2aOo4vzk9POUR/Gap+1OqeD1mm33Tr+fdD+rdPrwzif2q33g8tWr/fpogtvXbZ+P71o",
-	"HQ/6FxeD01b3bdtsuffh8vKi228fD87ax53WoP/7ZRsGvuy2jy7OjzsAspNW59RM3m3124PTzlmnP2j/",
-	"dtRuH5uve+3ux85Re/DhvPWx1TltvTltG3D0293z1qmFuWHk5AuezvSdaiwfig85a6pHZWQ44QIBvzUC",
-	"C9wneYjCr1fmbsmrxiH64+tVA4zIV40AXTWmREo8JleN288m7KFC/MpxFF72ix/OIAyPIKwQuOoDBKZh",
-	"MIXOsJrou5kFmIBpu1lHobQr3awDwU3Jn3crXq+TlA3elWLEkoU3meOFRKFee4goQ9hCPTNw1YJoLVEj",
-	"Jw0PKmoAz/lOZY32DU5SrMgdpQzOFPmiNsLVTEI5O7IvGLOmLOmey4E9q9iJv3TMw78U/ApWA72t3lxh",
-	"3q3u+sWMsBOCVSoIItlQyG76NQpVIfAm1BxTuTgbGgeIa30ATYnmbRJhQRBWStBhqgi45sqgLI7lC51Z",
-	"RYQ1272frJ6P0yUyTdSzqL7p+uSgWgH4KMFjWdvGcpLgcT6mz84iyA2V1o5QEXfnHkE75EarwDTeBcws",
-	"4HAqa9sTytFeGzlDtr5gJU7MgMIHRnvL9O491lURTegNif2WOxddWAeyR+7Z2+BO3j0bFze4cc7ItRqv",
-	"c1ou+3U9mj5hRq717tAP9qDB58yEYvgUi4SnajAjIiJMWY5eQ/wWaUK2Q9ZumhAfmkqcKO/a1PJ1WH1i",
-	"aShn0d20FHDO3waNFNzb253s1id6gwXFNqC6NrA+mpd8m7QhTTUN7xBbRhMbXbFx2vxpv7Mvu0NlTLUz",
-	"5+jp4LR8EwrgcDjkRUKLFqX1Ozy2mBHk1z0HypJvtnDAXmJSvOlFTZI2gsYQR9eEgaE+nlIGAa6KjE34",
-	"hPH7EkGnxsDOZ9KjatoZwEgjH4Lg9xRW3ks0oVJxsRjo9xKiiJ8+QFzcYEsE2uLpZaZZmq54SCvLXUvy",
-	"cxjeT1opHsazoFIlqACUXDjnllJ+JrZ6tDMnDeey7Qa5uFm2ENaxk5nwJnOq7jKTP1OcaIAwrgbZB7jQ",
-	"+hv4Qy8NU6Z/gFAVOZhTiGMnLM7+FmRMvjSCxljBP/osgEQl8Kck0xsiBuTP/G94MPu78FCiin8TL+XY",
-	"ks8soUF+EAWguEGrTv2et6sgmT3frnW3qyC2+82uA2dedDh8ctp6O8jMco2g0W9137b7nfO3g/ft3wdg",
-	"vDt/q7///bKtP561+kfvGkHjstXttTPDVmYZvDjvt3/rN4LG2/Z5u9s69WJglTSZ+6Hc8nr9Vr9z1Aga",
-	"x+2T1ofTfmmBbim9y9OO/uW402u9OW3rXZh1fX5AKcvvHbs7CzNSz5LsUnSSubErz/rLjAuPske+mGDR",
-	"rWTPO2iIME1HkekGUXLFdjnFKoue33lRNNpXwSpn78XNbeLshRVuyWvWKnsPpYCVGZDP1lRHI9tosHKZ",
-	"Vnc53Qv7btnwpVd7sHrkmSq4Mfa2rmqY+b9elBLQDh5UaSztq1qHXBYX7qBT5jO9PLi/hvnk2mLR8um5",
-	"8A+rDcLw6y92hpx387PeK/Q341NFP3MFWixZrrZKR7wfuypM9eurTQJIeaFVoH9n1CutLXrUTuc5304P",
-	"TPh4AEZCucULPInzSL1aIS6KMI0ig4inJW7ufWjCUyErHtIwivAMRxbZKx7ZeoX6JUn/IhWJ4L4QhZwx",
-	"5m8vr3BlOcsALJ3AKqRWwVIHOe6vT5dQ7VnsXyf2d6ZOFNyOED69nFhynx2slRs3XIH1sp+ByP2R0Izz",
-	"7IKqjYRVLqgoT0Wpb3WPxWIgUlYRLs1sUu52Y1rD7TYvLRNfu5V8rOJi8lVXAorN0m0v6zdROrJqEHZJ",
-	"lUpIHvOSm66bjMwHEA3KU7Vkb1sqmfFzsMaxdEdtIls7SOvPusWzblFPt3jAXIUls+VzskJtVlJU7R4q",
-	"H7bCjPIQ6qAWRQabbZqbdcOVJ57Sjbw5rCLb52pYxRo7ZimL1Z3F9t5UhxP3l+mKVq3nS7gR4HcRV2rc",
-	"qvsYVR7VKLIWGA/JHpZQ8Zk/1EbNS6yiyb0LRnwnhvxnu/l/tGxb5SjrF2pMQS0Fo2AiKtEQSxIjztDO",
-	"q4N/Zml/Ju6SSoQVwgwCf+vm/91LwPbeUMCSreO4zbPbQToPKNmIKsYUu8QANiWb1S0oMxOUCwvB8kme",
-	"8jkRCNIhXyO9W3RNyAwlVCrERUxE038o92Byq/ki0zRRFJ5QBlNkYMqYmZfgb00MkCTixsSG18hAL5xZ",
-	"Fa02gWWebC+skFSC4KmElNxwH8/oPqxs36C6DE2RFzlBeMhThTAs/BAK7Mg5VdEE3gRAyQAxrq4YFN9x",
-	"winsSKIdNSELNMULSEKBIpNyt4lc2gGaEWEqT0J678VJt32JuLhixSXZuGVis3yeyGGcEOVLyu6LlCzd",
-	"+zmWyD4POXESMY4SzsZElKsAakoCZQALR1zUh+4SBfxtaHD5DCpqMswJHU9UrdBjH4Lb133I/V1Fz94l",
-	"SLYUAJt7kgqxrw4B197tMzyrpvTbB54uz6ApRPuG+Oha36b2Iz5CnBEELqzXcCd6vTYK4fNhaNPUTG01",
-	"yNjXqM8ZuRg1Dv9Yv8KeJEecMRKZ0kAbH+6SaJvHrY+rw7Jw1RovabiY8ml1n5Zv0uS6/ivvCBZqSLCq",
-	"87DVPj6XDqzCP2wqrg0siByrX70cw8UgITckWYdXniSRZQQqzDNQXOGk5t2Mqbzzq4LPZiTe6p2JA/dA",
-	"mnre/u1N8ZeBZZgbH9AqwqBUGafKjeY5kgL8fTCsgM/y3ssL9q7Ot/XPawnBA7mWi0j6rGmv07RdsUkX",
-	"j+kWGLhpA8c+g8a/jb2vKGlWZi58zGXVrbxgWyreRiiYYaWI0Bzj//7Ae38d7P3zs/1/sPf560Hw68+3",
-	"/924j+y/tTyTSyVLJduNZq8ZWqpF2QClMy22/YxiEtEpTqRhb+Z9qZ8zQjGS6VQ/+OLgoKTzbW8T2FIK",
-	"gsPMJZ/yed0jPHZT9Kud8/60wC3+mQ6sowMfS+LqsirHQbmShIA+5lSlTDk5dMU6r9KDg5+jYnlfEmdf",
-	"xlPK3AdX0gPttC476JosJNSVBHuGI0VmTC2wFodbSqrSg3iJ0DuCE9OloIw2q8U/JvDkwjvK1ofji3BZ",
-	"Xz6kKJqvP6d/fXq/Kbd8SRxLxl6d6bpCl7pWFV4qWaNag365YtW91WNYScxfd7v0xjcFbcCAvvlP+Ziy",
-	"O5bscRUVSzGdm21Kj1m8yBX9W1utKKdhNUpdIEtBRmmyXbmLi5EgM615nGCapIJUpKQcLWWklBNLqtJR",
-	"tks4gYmO81orG2CYLevzum25zII1e9p2IdUmlrqcBlZ35h7eWNvtkTzFVSHEGewcQ7xv6mr5MDxWmTvC",
-	"rXawIbyXp11996j+4BjmNUfVuEHFqhUZ8X2oyi63m2ft5SLYCuv5m9zA3Apol1B5GFrEK7atqYG7S4mD",
-	"PzIqviWMCJxzRM/u1/IO/6hnhU3Ur/fTEkOqBBYLo9Y5SKAdqOvpJOqfZOYb1BK3q51QzKXLV3OZdWhb",
-	"3dwEy8GUi4qs/sR1SvGUG8x7vekHNsZIZQaxJROu/hpNsYomlI0R0PzAuDaiCcGg/EIaQo0sQdfOLNuT",
-	"78C7BMeUeS8+BKt6vp9xqcZiszV7ufDhbdD4Mxb2tm75oiAx3X7CJYBkC3fjZQvyQWZV8xEExwubzG7+",
-	"fhAdqErPsfDfpOZ0yUgQObmbyC7MywPFr8myDenVwT9/3U7YLo/mX+yYSlW/yUmFgpGB1Yn3yxrHakzi",
-	"Vt1QvrlGUjKQrN7AEgVbdyUKtG5TPfeVs8ye9S7Q1kn1FEPkCUEJjmMiDo0b2RoxbiiZE4F29NXZg7YY",
-	"YJnY9Vo8ZDojAr4p2jj0cOCp0yMVTBv5094r2SNKr/eOV+SuFWHhRR/sSk60FRiGmccsPLStj4RUxpln",
-	"DZz6ktlggWC1fyAI56vF7KKEElZZyz9TM2r5J8/w7P7mnm1NoPkGijYgs/BNRDJzzK2CG+QZC2oDU0RY",
-	"LNEOUDFPO6/AxIQIJCepivmcBUhxjmTC57urYK8u33l/VpGX+ty4+4KTdBUEEMhsYo7DQ3Adg7Dlmvzt",
-	"UCVRSOPDrG5MVsNudb8jWy/OY0UzsrS7y760Iedgz9P0B5Ko4sf8iYlpffnZGzo7S/CiKmrjLlhbRy8p",
-	"ee/XxrE58KGdccKHOCm09Qy2vha2OW8W0FDTOupxhfsRQw6GaXKdoweQpDRJkCRAj1w0TQXZuRNhWZck",
-	"8KQ0x1GXLaCaRwuswjPz74aHEPS2hxN6Q6AmpFigXq89eNdudftv2q3+oAcVmXueK/a0IMhnW1+DxRu+",
-	"4QGBLUhGs4csTk2plCQ2d0OiuVbvZiJlJH6NMPJgIhrxJOHzrTndHZPysVQmJ7x+Bvtjkv4iM8zZQHmV",
-	"gScvfiP6FiN2Vk9PkKJ0IjUZwyNFhImXBLJrZBTLSQWR6ZTERkg5xVLtQezSXud422MzeDHwkPZi6Eit",
-	"4nzfg9iyvB1vpb71h9XX8sn9HL4wxCWm4tndux7MACNP/JYeO1eeK1tPUo8g0DMRPihliiZwf8xwqCh3",
-	"ymZF9Q6jaG83vn1rmwmqtwa/ZJ29sngYggURXqEMdLcNiPJBekOyClBeXlppISWAe6Fkl+E7ZyMEXQo+",
-	"ovVVxYdswuqznH6wQHuArM9K28l6W8ldW6GubShrOVXCx5Q9UdPRuySP+mJ/HNRyIGXNSvMtV6dzLu/8",
-	"c8Wh34+um3v0TNIrSLoGzwNmLjpoP2cs1oL+g4Sq2UE6bMSfQb0J1AAlb9PjtWaKkLIRb9pHQtOtj0rU",
-	"uuygwsPeJlPDlCbxAHbp1cH4tOxJy38a80F1SNgW4WKFOuVmstKiSvMEJVCswlGfOolSQdWiB633Hfje",
-	"k0UrVRNfCWZJxA2NCLLxemgk+BSFlxe9PoIsKpyqif5j75osZPgaUYVwpPVerShRJRGkwf4kwZweIPDl",
-	"kRgpbrK9Ij4zopuW/KBrINjDDdNu/LbXuuzsvc8zYQ7tauFoQERz6zafThxy/utTv7HigmVlydS7FWBo",
-	"IeLCJq7Bl1YAC5tIoxMsGtJOYtMz6IplTfL1Rs3hTcE0ZsyMCYfGkOBRwFrZJzHaCbUEFzo/QWh8Afln",
-	"8ALkH3PPQLhrUtXgYsNNNbJqBqKJUjPT8p/a+wLFqiPAUwvZj5xGpCUllcDXRWLfk4f7+2OqJumwGfHp",
-	"/o1+DMNj+2OsyNzWb1q5YoXxAFXemocPizGhlLPAJOkFKOJM4yl8aZElAsTott4izOQcnlITcsWmJKYR",
-	"TtA14/OExGMCebIBGtnuOWBRQTvG69K67ASo0Ftn32T95d1JAoSRIDgByoV6vfYVcw4IDdA4TUiMWvtv",
-	"rNFY7gZW5cAJvPGJDHs8uibKpCjqbTev2BX7r/9CR3pPUE9PXrE91AZbGHTNcuF1iHyJyEyhmeBDItFO",
-	"uG+CUMMAhfvgiQ139Z9TogSNZBjYpEU9lcuppBIwDqF//INYzvOPf5gmYZbOmsZgmq6av4Daum5hhuBe",
-	"NQ7R16uCb8z8nPvjrhr//63+JiPLV43bsAnbgk5kKMJCQF8/KgA46F2/f4mMzxfWixmyLglk6I85Zayf",
-	"GSYEhRGPSag3suNtc1dqKbfS087f0K3ZbO7qA56kUz29tSeFgZ5FnyIfjQiLKRujEHLHwqXeqpyRwCSt",
-	"2lZjdstwktkh6q1TIlH4255Vr/Y6xyFko9oUzJ9kAM1i0RgiUCB3k5FdM/Rve0dcCJIAnPWbMIcW7iXS",
-	"zBX8Fs7veGciUSRVCZUqp1UIFalVmJPRcBPpgga5U7yAXSKqDB1KaERsxJ8lLq0ZjiZk72XzYIW2zOfz",
-	"Joafm1yM9+27cv+0c9Q+77XhHZA4VLJEpopkpWCBOmy8bL4wL/EZYXhGG4eNn5sHzZ/BNa0mwOP2m3OS",
-	"JHuahLD9f8+vZfPf1i4/JhUJiHBxP5Ehek8WqGdcBBoghndIOmYajzRLNDikvzaduPRvJEZYLqbmIuMk",
-	"WVyxnfBfn/qD1unbi26n/+4sRO34uNfSeNLtvfzl190m+uQ8oDa5E73TPxiHHoETIdOZWlgX3wQLEl8x",
-	"SSJhfmTkhgiXWk1iczrZWXfixmHjLVEQlw1twQGbATwvDw6yuDybvDObJZZm7ztQGUmyRtB2z3CfVZhq",
-	"aEmimiVRpHH4x2ctjk6nWCwah41Lk1MAyQGAcdDFeVHi3dK1dDn8A9IEGp/1iIZha/Tfx2lM1V7CjcvG",
-	"e8jnplszeKWb6IQmigg01PMoLgJkGqoHyPVPN/2lNQsQmjE00REESaGcZjZXwK11M9csXQI+2q6JEhJU",
-	"Qeb5MyXQHMfenUK39xzeG4wUt0HlWEYszEfaULajaqTlpvIPN+DSTjealqr6mGMFFNfa8DXxoqYvpW92",
-	"Lfn5AbxWqamae0hGHIL4Nkyr+J0m9d22HJP2TyE8rsaDBmEbt58f8fY7bC9ZJTzUoKXvDTROd93SNQV/",
-	"ZVbimyBb8f4bnLWthldebH7lA9NEggv6F6RvN14d/Lz5pRMuhsY1r994+bLONDPBNZHSAk6bKUjrDxq/",
-	"1JmtZ/SsDwzfYGpshUtE8mtJ4/nDBQ99vi1Rzx7BIjJcBGggSvi4SCw1ddybYUaSNTRz35DcStL5CSfX",
-	"RjyYT7RgEE0wNRGrgsy4ULIY72Ma7E+4JLazv0AJZdco5kQixpWJEl0lntDQfeEQqvHYSOttR1/Bx24K",
-	"z4JrMFFoByeS58U7DEioRKZR/m7zCZH1kRDOxqWV8c2cUhnffpLmpAEGNZHPanN7WZiFF/EuhGkZPlxo",
-	"+aDItV2odIDy8hcB6CNEY5xpqhrVY9knNliiBrsudLerh2vlVpFV7LFUwqP+wOVyIv6h81Ii+bjLJr9V",
-	"VteyxUOstq3FXBO3hFKWgFimmZ/mfyKt5H+FCiT53JuKEa+u5QhLskeZJExSRW8IHK6hIlrsHmPKpNL4",
-	"ERTNe4GxRBkxzkb4+Bb551rxZkOA7I/FrFfq4q5l1DYu6plN35FNB2VTaxUD1wdStm2tUNAyrfx8G0BG",
-	"wCq1fK9VKH1Vw6+OTt02v0qGrwl4/G5Da3mzP6IwpWGAQtvHUv9pjAkBCgudLKHRfl4Q3BhL+UyGTWcp",
-	"SROCbig3Jg6wWKFXL18ihqdaZzayAUliY6PI6t9dMeAg+g6zONdjES+UwzIRhwkfox0winH3a6/Xtiay",
-	"XZ/iewRuzBMTYmjNXtCM/SHvkqmoelu24GuCeLtyiV886MSb5BVG5gC+7/32Hvxz8xtHnI0SatxCr17U",
-	"mOISLxKO4z7np1iMiXnvlzr7kenMtNI4IzHFrsjZd0hjvJKZQXmES8RkIy1ZI5Xtk6wznVc4ayVJZox3",
-	"4gJlUZLGJN7NwvupQFnrsgBhaQxtXKDfW2enry1xSAgKKfSdCMHuM1NyVVQzHUi2ENaswu2VPlyVGxcA",
-	"ZD8u8NRXZ+LR2bJtAqiPozgQLOduA3kJgzlRFPMohd4Oz6x6G1ZtYItM0PO9bxfNmv34ubm5z1JfFROH",
-	"IzO2aAoGseXjRJSBM0EJzKQxBh4inCR6CMbVhLJx84q1bKFJ0NAtAmuenbU+gQhvCf5aa3VvotA2QwnR",
-	"DU6oWU1B/79i+rrzVKG5oMrMs3J/TWOZLe6va8Cylfrw+RH5/fSBLmk2UA3J4eARtrBOfoCCrhrRDH6i",
-	"mMZohws052kSo5jvfu9CxbOMUC0jmOOvqWasI15f9X+35kL6Eya6ZMpvCjQLyAUEiDhp4DXyy/9Y6w+h",
-	"TZgKjQqwKg0cw+9Wwl8iJht0bf3Se7K4xGriU7hfrW7GTBY/Kb8061j/Rlbr4QfCQQPLbeXUoNpza9iZ",
-	"iz9y2aSWdQUI7LQm48NgY9ju43HY9DlLHwOdDp5U9TNqX2BDq2AJervVkMtLUARopDX7zmjvDKtoEmpV",
-	"+7LVP3rX9BkPM9H49vlOPKbQ+Zao7e/KzDXWWBIpTYxTbpGRaExvCGuii5miUyoVjbRIaO5QtIBMqbiI",
-	"ElnStkYqLYUueCqumCA4RjuvXrxcqmbuJEpJWUR2IUgmzOIyqXlwyONFoQMC1SLHaASl3a/YJ6hY6YKz",
-	"kGYpiHzBkUqMDwLCy5CVWFwN/KE+fgyu2h1JiJaP5f4wja6hmHxzGntNRiaP4v4UIPDdNADXjkuXdR6j",
-	"pT4QlXGRDv5VpmpfA5xHlINN25ZvIL1uIn42X+HHsH1tS8q2N5bVoH2XkBhpEoVOME3sdp5l6Gr5xdCJ",
-	"h7SzGWF63xrRqi0CLYZw0S+XVWiVWrRhXKGRxhYjaUvnsIOw54RKJZ3vDstrPQIXqzKQ9fv9+HJQCVDP",
-	"cvsD4L1FDVuo+iEQPtME6/j/82Yw12TxOi9v4sYAx5czP8MVmGJxrXW2Kpf/RTb9ffn9j+YE9nbBW+sM",
-	"zsD8t2OrfxMP8oyIPShalV+IrKj8g97V/a+lnqFrbUB9K6GjMVGyWPSQcTHFSSFNw4RxrLPyZC0WH/my",
-	"9t3utrMQGXPXs4XoITiNgSXCq0hdR/VNPXzkDF8XTZFQB0tfDvqF2L5jaIcLYwDxdVjDTrfcRYojzsgV",
-	"K/EjtIMNolPgVdZJoRXemUnBTxa2nkGYt1QNfVroZaq+A2x/HL2x3In2G+iPK72HK4RHh25/O2b3rNdV",
-	"U50eGNq2Jzk1mKfi43GyRrE7SehMotCGanpM030Y4MfXyjwGmmdWeS+kte0zDV/jDHGB+Gj0EEibso0G",
-	"CcNWsd8sMUxIlVT3wQ3942O0IFJx8YzSDyn9AURX0Ko+ThdLFFSaFk7BIlbM4YUUxACxQp6gqVLLU2Uj",
-	"2UzypazI/ANdTT5q5gpMsUltt6mX8u7o+EjnbWpYlY+7XzwB1yVqNd0z2BAlhU21Ci6yChZmUIl2wqys",
-	"RIiMZ2XXRCLrN6B4BZZ56Qo48SuGFZpyqVAoeEJCtGNFepOLW6xx8drm4eKh1lmosmPnabpywucMcQaF",
-	"AyoClc25PlKocnGKTEh92qBlM7lZSFwDdYPcn28A+bSS+LOYXHldXZQxc3d1TWZ2kQ7vf6XxhnihG66l",
-	"Cc6IS70vEWYoNSMVn0k05+JaK95YmWu1cqnMWNml2k686MRbmX2gtPZ9GP+Pz8Z9eGIAUx9PoA5PtaTZ",
-	"JSoVzMiaxZo+ji6jX9CUslQRaapu4KWikdlzvx5kDzav2AcGJSIQFMczEa1zwdkYuSYHEo2JCS6QeEps",
-	"pRoXuQBfQQI4OrV1jmZEXDFTORV1oJCLMSqNTD8pGUCTehxBL5TXrvINevXyn4bihV2ixGKvNVJE2Gol",
-	"5EtESOyv7wBN7x6JbZQa6j2xsaZcItbDJ075eAzpBs+MYd2Ff/WyRtBAn/MzzJxoIB+QUJTdFHysLw6g",
-	"Odw3E/aZNyfZQB54qtbRB8M9VsrRmkampp5PkSDwkZUupPTnBZsJ6/AAi4s8VT+EwN1mscnetXvfAHlT",
-	"Ca8y+NKSMjQkEwoDL8GfC8cAvAGXZ+Qx1aVSQdKqQIHI9qX6Po9uxQe4UYeyG9pwrMVOQf4r1WaxtFfH",
-	"YoqTy+wMgXW3uxxPF3mbVdUSjmlDQiLgwxWbYSqaqGX5bOgqvbv1hHn6KGR6YmUiFU1/ND2tNAHiI4hW",
-	"QiA3eBUrCK+7zMnLo6hWpUm+V2bp1ufCMV+jVJoedNm5yGc++h3z0VqKmQknLelNNZmr5YzruGuBdUok",
-	"uMKKHCKCowlcV8jYhBDWiDTRpSCSMHCNQjaavsNzfWcTKHmokS++YqLAsU1VGUdlbFcRwz/0QgiLSWzi",
-	"2DKxG+79rgt1s4kkPjpg197PqrA/PBVY6mT3vV3/Vn7NEVDf56v+g4jM7S82SHxZnR1BtcnysW685KaD",
-	"4eaEU+yqUDrRCAyajpagaSq1uIewQgnBUqEXLzVjEThSUMSVcYUwivh0yoHd29f0TdU/QW1aq0CDGvDa",
-	"0BFTN8nUkqCyUMPSVBVt2gqdTfgEhToLOjfKVe6dYq3Qbvttp9dvdweX7e7g3cWHbrjrpxEWNo9FH8rN",
-	"I5/Y+FpHCtaoVJaE70Ae/u7VHL4n0pDbYTfK+8ara1No1ipzToK3ZbRGhVR3tOP6pSleEDJ2sxQfKMV4",
-	"xUJI9XFFycMARABTE07fU/CSonC5ZxBI/ZDRbW1eppmWf8xijy3wxzC7zmJHt5yGVNRFhcJcFia1stFL",
-	"i2gsX2BvoUfXaWlKGZ2m08bhgafr0mN7sO0mN1EAd47foOzTd2vRrlK+g69l2RtqGpST3RBGheZl9mIu",
-	"e6ptmRWbxbFGFc/yPPIKEPkdhBLNkhC0MzOldEE6YJwtpjyVzg8aFEuzm/SPK2ars5ta6vo1E2FsK3oP",
-	"+Q3RSr4iguEEfncOWggu1m/JvNKLySW8YrbdfxOFqhBdGLqoSFmmID9JFzlpshC5niqE7gKme4A0ZeFN",
-	"2cXX1tG7tHstWGgIUGkrUpg08rDc3N4bcOlg6+pSPIYA4Ob4RhpCOwuz3kQE8oDsZ4PAD0B3HF5ZkqAv",
-	"aH4xNtIdy4T3NLevlgugHojtkBhhZmKnTd0myvamZMrFAglwx1r7r9CSOnMtMbWmXplrbxtv9mAFj8wH",
-	"i3NtugcaJJANLX80u/AqiugzsEdd2NdG7FiPFT3bnYLPCDOGWkN69fkEaLgoVGVFCbkhibEIJ3REoKY6",
-	"iKxEyErMMBM8CWIUpvrPwYtu1hPFNkalnG2HHhpo1bXhUKhlgH0gAXvm4dD5D+4owFyxWZLKVTHG9Zgx",
-	"v1aLMq8LogysAAK3dptXDC6JPESFFvYBKvWMDZCvAXCASi3Igyvm6ferX83aJ5uWIKZPiiGiMVYYVC1n",
-	"TLUF8qCHyhUzYB2aHMgwR1dYclaB01DaYaqyHiwTDMES0P3ctLSxLbv1AsH6SrVw+hplu7QBCKVmt6GW",
-	"1QSJCF2qu2AVNNv7eAezhR4TbmHOJfST090m+mRqQuCcDs2xtApcsX29JCyWV8wHaaPm+fspG49ypqk2",
-	"UQtNcaKVMNP+fpSqVJArtry1kjcJjGv5VdCDWJsSLDzCTMuY14TMUDqD4qUxlRl+WHeXTKdEooRLmRAp",
-	"k4U+swy+lI2bqOfKUUhJmlOvbmrOt6JM2pLFjk+neE8S/ZALq7eNNPJjy0JfcJLsVnZIsNN5y0u8OqjV",
-	"mkETSBq7S55gqSxe2pXEgVmWhlJlqYvSGW3VeWKzHr1Cke7CJ2Bt1fKzMZ/oB5eq8BxBj5wjzpTgia+Y",
-	"5hwvJAoZ34v0k+FjFd35Lj1Z23MtQHVXF3FHT0zEXk9D3xDz3Y0crNCRr9Ig5mLB81LENDaNnxwBzYJL",
-	"LO2DPmdQY4fvVgo3HwtGpEcUbJYbVlZ3NzAxMD+2RHNkjZcFPlfDBAOyQ62eQa/RKOs+YJob2u5n4IuB",
-	"mvTURhJCwU08rd806AOsopYZ0vbsrel54AbM/qGKfX+3aQ5QryB/HuM1SpPEwKOC+0hoYvKfU4h/pY/v",
-	"2toLgKLPhfifpIxCai+iIxfm8xK52BQTlxk2+ZwZ46YWAkXsj4Bb2Nbt3zoQbmaW8fcJhJtlcF0+zVoF",
-	"8rJxYirB+mUoeluTtcD2doU+naYFpiDWCp2M9mwKUrOixlz5yB/e3GxmsXN8I5tzHYxz2cBlzHu2OH/r",
-	"3A1b4UzVu0xl0rgpzeeYgMiRObNc/LAVqiMXKkKVjepCSmg5Qiq8MOFehMWyGLstm1es7xROI8+gvDGq",
-	"09yHBMXZ1DHUm/SGguTrg+74D5c89LRXq7hXfTDNv1dpwx+m1LE7BWTqw3h5kb/yGbOlk4YLRP2Sww+N",
-	"oN8/Uv5dSgdX4l2FDNQCt74rTwtR4ngKTfUccbVqr9VM0JAkfF4guU2U4T24BeGxKwZ0G7pRjLJsekvA",
-	"oRt2VuQ3lQSFlx9sl/6crexDKnZ16d7734eHF8UAmPnyfgBhrHAx/5Nr5z5Lh5sL4GpU+Ulm5MHQhVoS",
-	"IlxliHfyVWvrZaREIs6SRRNV5yIBj5Q8y2Yxepm+KbZJtKm7UFNAnPK1wmHPMN2uMcF9V4SmR5Re1jOB",
-	"eSYwPxKBye9hRT5TRmWs3buKtmzy5nx0PS4iPp1SBZrkMKWJ7fFvqYlIGdMyy5AyLBZBFtJkRzePUVOn",
-	"pjC+Vzx/AidPDQfPXfbdXBt5/gbepsxEOZe9KxOCkyz2POZRtWelwxQRlhi7/mXY9O2F2AGb70WmQxJD",
-	"QWcpiZJoZ87FtZY9RwllxO9h683xeEzEh06jnkd4opb7d614W330zE6DPnTAUt+8A+FYA+V89AJ4AaI5",
-	"cPcNUPa/QnPX6lgt+FsGSKpFYvu20SkemxLBIQxlA1P2BYl5FAY53F2TDosYHnAf80i29EIq/FczzfYy",
-	"Vw/8ty54foaVIkK/+H9/tPb+F+/9dbD3z+Zg7/PXF8GLg4Pb/27cxfUP+92fsXH5oLNIfbM/z9CBwZFI",
-	"yvUoYp/7N77BBva1Hp8lmLI74B4c/Guwgunn0YgnCZ8bs5hxtD2tyrsGkVsmqiwya3YEp3Tl4f5IP55b",
-	"ilIZZ2YLqLw8OEDzCU2MwmpXqMmabKKjCYmuJWIcxWRGWExY5Mfkd2auRyTYdoZqDwwsm2o9md6Q9XT4",
-	"lN4Qph+fCT4kVUR4SpSga+jwpeBToiYklcaLS77MuIR2IMhcjoqyDWbUegT2LlhuZygi8sPEwgvB14qq",
-	"dmJw6MQUsDxGO+FZu9/tHPUG7fPWm9P28f8HyUrh7vojKgB3mkHMe0x8JMhs/+ZFlgxiglTWpYRkmVne",
-	"xKwgaw4S5wkaWWZGP2uDhiKuhZssLjMPDQzKDoDlgN5MNrKDvoYkVZDUzYTYRARQNr5iYWe0d84ZcW2k",
-	"oB78zwevfErWhQbFclaGj7F4uiTlc1QFE7ysDB17eJ2suBPKi7WUHlMXg1nfpMl1185QK9mjRse4j6bz",
-	"K1SYdQHfMk3U5ki1n31lc85NR9qltCnXW6yoIT4sWE5MKa7qgq4Gh6ksRJHuhJetbq89aHe7F91wF7lE",
-	"C4P6iDLoiot2ws75x9Zp53hwdHHeb//WD3eLNu6H28dbwojACRAz30aOBIkJUxQn0mRLShcfbLqkwHKb",
-	"BUX06ZZWhDG0fqMSKc5RolXcZkHHfdoluaUwriAAu1lQep9uJQXN+TUSRIkFSrACe8mDxspdnHTbl2iY",
-	"JtcFKlDgTcCO1rOm/a+u+4efQV3MCDuxHbK6YFhDOSlEl4IrHvGkiQAWxugPq/pJIjnBM6unRDwm8ort",
-	"LGfyoVcHr16jsN/qvm33O+dvB+/bvw/OOr1e5/xtGKCVexig0g1Grw4Odmsxn1pKzXVWu9Wv0yzzn/XB",
-	"bH8/bpTP2kuhONhmlvQ49D9fyAYuUOhMYwtNmeQ6Kh3RDxwTqMEwPAj5/TOGBxS6YWn6NhVMHytLO+dI",
-	"ptFkjUz7zLD+wxmWpGzs6jts5lszwvCMNt2uK8M1NadqXXbQz82D5s+ZZcIkJkFeAboxki+RWbS/QQcb",
-	"6hwgLO0ZeHRlO7z+/b6mBcspTG5YFWK47biNrFdR+x5zttuO3yLj4LrAxmy6LVyxRHNBlSLMGRcFAZsD",
-	"Fwu0E9rhS9OEu+sg+3vr7HQ7yLqlfxPI2uV6IAvl0SpBas1Yl1yqsSC9/zkNUJfEVJoiw1A2JeJsRMep",
-	"IHGA/icWmKkm+uXgZ/MjZkAvYj73+yu6MPsjigJ6AsoquL+xZ+QGOlsa2ZbWfki6tnYZLVfUijNSXI0F",
-	"3OssTdOVmViPA9lc6410YHWvPPguGRFBtHL8wI6SLkz7qE6SLjnm0WP4R2BgzzWqHe0KlN2XVKmXPcaK",
-	"zPHCCHwZ5YKauRnIG0EjFUnjsLEPTn27kNU2I8ZKGyDhcCGwDriCC830K3Umz0yvsEjiT7VcIS02alZo",
-	"nBUkLmNLYVQA1eqYpkqZsLgF9RUDW17OFZ8zWa43PLIPZdVgdsKs0Jyh1XYqqES1OtUHSYSLKDZ6HoRx",
-	"TDHDYwKgtgOCl7c0ovH7enKSJlhlAWUWnFKCk2sn3DdpedIYu0rjlX7xjAsBXCjGcjLk2MYmm7jkhI+z",
-	"fUMXpRlmJNGyfuE7eHQv4ePyrKaBDbzgmfOMxDTCCbpmfJ6QeEygQ7wHPGaO66Fn7OuhD0g4slYrwZPy",
-	"ICbpdHUc+N4z1Emh+bVJus+QpzxwqUuPZ4JyFx/PRGVhr1BlpJQKalPI7dSrk1UN34smJE4TaAMJHR7R",
-	"nNDxRGXRiNWbcY2ypBtiz75TmnjlV88i6tlK9FKcMaY0hZF6PXubERJNQIcChRVslYojab7XkIxppEqH",
-	"dsNpVMYD+KaCBulDgDP4RIY9Hl0TQM15GQLuocbt59v/FwAA//8=",
+	"7L15cxq51jD+VVQ8T9XYT7Wxk8lM1XXqV79iHJLhjmP7AZLMvENeWnQfQNeNxEhqE27K3/0tHak3ULN4",
+	"yTLX/yQGurUcHZ19+dyIxGwuOHCtGqefG1OgMUj8s0s1nLMZ0/iP+SYGFUk210zwxmmjC3+loLQiNEnE",
+	"AmLCONFTIAvGY7FoNoKGiqYwo+ZNvZxD47TBuIYJyMbtbVAM34UZZZzxyYYpEhjru4+vwLP8HkSCx4qk",
+	"XLOkNDCR5nm1fXzQctkaa5D1Y2tBFpRpMoKxkECkeYXxyZaxb4PGnEo6A+1O4iyVSnimuZzTv1IgEf5M",
+	"xlLMSDgDTWOqaXNOJ4xT82STwyc9tE+FRIxxs3MJN0ykiszpBMyCmBnxrxTkshE0OJ2ZNdl3Kqud0U/n",
+	"wCd62jj96dnzIFu90tKcoFn764ROfoPlFTXPrC65PwUyTuiEXMMyIOHniGqYCLm8bX5WnF7D0Mx8G+YL",
+	"mptR8vWYNxtBQ8JfKZMQN061TKFmdc+enwSNGeP5Z99aO3G2TM9sLN4411jIGdWN00aa4pPro9dcnCs6",
+	"AaLYv2vBnuB75bliGNM00Y3Tn8ym6Cc2S2eN0+cndov2U7HBMpr2qZyAZnzzkaScaUQLcQNSshgInc8T",
+	"BojCB5SkCiRhMRktiVvKYc0R6Wy+4TUsdz2r5z/9vO2sbs1Qai64ArwTv9DYUQfzKRJcA8c/ceERIv7x",
+	"v5TZ4efSpP8tYdw4bfzXcUH2ju2v6rgtpZBtfgOJmIOdch1S0k5KmCIzmhgcgJgcqCXX9FNAKFlIwSfE",
+	"rD4glJOUX3Ox4GTMIInN7zOmFOMTMhLx8rDZuA0aZ4KPExZ9pX1EbnZFFkxPEQeiVErgmihNNZjTj1O7",
+	"FLMl820C5AakYoLbHbwWcsTiGPiX3UJEkwTkD4pIkQCJBSjChbbsiOgpU0TMQVoSaJZ5IfRrkfL4y63y",
+	"QhCVRlPDUkQqIyAHQuIab5hiowTM7dL5Tiwwr+gyETTuC3FurtLXwQqDnQQ+RQCGi00tuSJIl+wiJXI4",
+	"Zl59TVkC8ZdepwNoNKV8AjFRjEeAK3WYSQw9Qpkk7IyP3lIdTUNceg/kDYvgHac3lCV0lHxBELdIDHPg",
+	"MfBoSThADLFBAcrVwtBXI4zkq3ppxQWSUA0SV94X4i3ly0wo+nLLNqKUPXyHExAb6l+WFc1Sj3JpyDeb",
+	"e/q4JDfdBo3fj3I57Shnlxtfr0qlK0NUZMmdhineWBvKiY07DmOeRti94zTVUyHZv7/krXhr+UpAGL+h",
+	"CYsDAp/mhvESIYmEG3ENMYkkxMA1o4laOcAPHz4ctVI9Nb8aSu8XE2jxhLliuDgkYqkCr1BbsG8EzFyK",
+	"CJQy6N3mmunlV+PdC0iSI8e9R6khyMJcNEUokam5fCGYEZvIt0MkJpYQ4hd4Hd9xlc7nQmqI30LMaB+3",
+	"/NWo9ZSaxZ/ZyY/MYlZ4YIlDRhHMDSG/zY4McaAVzxh/N4+phncKZEm8orEl9TS5kmY8zYwQNqaJApTb",
+	"yt8+Cxrz0sfPjXGaJEMrHVaFPiO9ruBJ0GBqSCPNbqCERSMhEqAc1+u+EqN/QYTXv8WX72mSejC2xZfk",
+	"n73LC3Jjfn9JmFYomJFZqjQZO4kXtRHztUFgniaOJRhp1Yw+Z78Boml1U5EEqiEeUl1RBQzsjjSbQcOz",
+	"NXsh1aZ3qvP7wBPvoHoEjYQqPUzV5gVunSw7tLUf5hLG7JOfRszTUcIiIyZKnSmbqOxpQYzUMOFMATFy",
+	"hGdGR6jutWojDW67Xl3zjNUpMvXkT6vv4Z7zHbrRgvJ5Vw5yBdSVHXz0YSvi05kdbR2t6Jyh3rRl+Q4r",
+	"b4OGe3j9GBZTIxRfw7JJelOjgQieLK0JhSmSqVIvidJCmuMg3NpU1rXYMoisTpetcusGcwK2ttGYarrb",
+	"LjNYmQtkiOK2ty7SJEHqad7IrCFb8cHB4y1oat5TaWQYlXkNuFGu/zTIVuw3p0hBw6Cl0nQ235UQrIA0",
+	"myqwMMl2WVp7eY56kJ8zpbfDm2mYqd3Ry81FpaTLpxOoP4E0ZrrNtfRwCsPNLOdfo1Q00kIOjQCabPjd",
+	"T/K3kkH7ckYM136OQVOWqHruXhm22OrKahjXP79orFueggabe+cVEZoX9uOcTtBxoPD8bLXBrb9rJ6Kt",
+	"PVHCtnX8ShXIIZ04mW4zLuHZlPdYOsXqgVdOKMjQZHWx1c0FJVwtwQSBXVlncb616HouJg9JMoob8EQ2",
+	"9iIb70GysVMSPHLmFKJrKylUebyBNQNF3AOGde9wKcdMKj0cSXENfFhzlWsoS2kUozcOp1R5jMm/wiej",
+	"iUyt5Ec1AYMTTdKFSMjYyBki1YrF1lZjoDSiCozwQSiPzZf8lFBr9BjwmxJsrNSuNEsSIoFG09L4me2S",
+	"apw8IIspi6YkBg2RNtLOTNzQxGjCdMAjwRVTRksiEhaSacjEVA4Lo06BBW1zwH20CDfPYr/UZYRBwrim",
+	"UbaygxOymAJ6roycZRQwDoc7HpcEqmp4Byr5NTpSGUvtc0GOSOs4kE9T7K18xDsh7j0FvbV78EQz6mjG",
+	"GRo8r6hSCyHjXXX0FaJiDfzDuRulspn8y2DN17fRQxM0OCwedsgV4K0te2VKL7hQe7AC7d2AlSl7jA9j",
+	"ulTOiGFdbj/+/NMWD1yhRJddkycnW4F5Zy0W5/OB4lVuej4ztGD9quY3rkrXPkyXllgXpmumCFLRGCTE",
+	"JDbq5QEXZfOiobUGCJLTRB02/TYKbQYbWuGiuEwiHSWlm8TT2chCUmmq0/I1baRG7DHTm/8Y2hXLaFB3",
+	"Ce04PhghLflFxD6Lj4g9NqaeNpOSGY2mjMORBBrjF+bpUxK+b513XrX6ncuLYbvbveyGAQl/ab0adtv/",
+	"+67d65uP7y5a7/q/XnY7/6f9KgwGPOxf/ta+GLZ/v+p0zTfEfdG5wMGKL7rt95e/2Sfcb8OzbvtV+6Lf",
+	"aZ33zNevL7u/dF69al/guJ2L3rvXrztnnfZFf3jV7r7t9Hqdywt88uKyP3x9+e4CR3vb7v96+Wpovmud",
+	"n19+sHOcXV68Pu+c9XGs9ttW53zYOu+2W6/+GLZ/7/T6OM6Hduu34VWr1/tw2cW3rlp/nF+2Xg37l5fD",
+	"81b3Tdtuuffu6uqy22+/Gr5tv+q0hv0/rto48FW3fXZ58aqDIHvd6pzbybutfnt43nnb6Q/bv5+126/s",
+	"1712933nrD18d9F63+qct345b1tw9Nvdi9a5g7ll5PCJzubmTjVWD8WHnDuqR1VkeC0kQX5rBRa8T+qU",
+	"hJ8H9m6pQeOU/Pl50EAj8qARkEFjBkrRCQwatx9t2EON+FXgKL7sFz8ygzA+Qqgm6KoPCJqG0RQ6p3pq",
+	"7mYeYIKm7eYuCqVb6XYdCG9K8Xy24s06SdXgXStGrFh4kwVdKhKatYeEcUId1HMD104Q3UnUKEjDg4oa",
+	"yHO+UVmjfUOTlGq4o5QhuIZPeitc7SRM8DP3gjVrqoruuRrYs46d9FPHPvxTya/gNNDb+s2V5t3rrl/O",
+	"gb8GqlMJBPKhiNv0SxLqUuBNaDimzuJsWBwQYfQBMgPD2xShEgjVWrJRqgFdc1VQlsfyhc6sI8KG7d5P",
+	"Vi/G6YJKE/0kqm+7PgWo1gA+TuhE7WxjeZ3QSTGmz84i4YYpZ0eoibvLHiEHcGNUYBYfImaWcDhVO9sT",
+	"qtFeWzlDvr5gLU7MgsIHRnfLzO491lUZTdkNxH7LXRZduAtkz7Jnb4M7efdcXNzwJnNGbtR4M6flql/X",
+	"o+kDt3Ktd4d+sAcNseA2FMOnWCQi1cM5yAi4dhx9B/Fbpgnsh6zdNAEfmiqaaO/a9Op1WH9iZajMortt",
+	"Keicvw0aKbq39zvZvU/0hkpGXUD1zsB6b1/ybdKFNO1oeMfYMpa46Iqt0xZP+519+R2qYqqbuUDPDE6r",
+	"N6EEjgyHvEjo0KKy/gyPHWYExXUvgLLimy0dsJeYlG96WZNkjaAxotE1cDTUxzPGMcBVw8SGT1i/L0g2",
+	"swZ2MVceVdPNgEYa9RAEv6ep9l6iKVNayOXQvJeABj99wLi44Z4ItMfTq0yzMl35kNaWu5HkFzC8n7RS",
+	"PownQaVOUEEoZeGce0r5udjq0c4yabiQbbfIxc2qhXAXO5kNb7Knml1m+CuliQEIF3qYf8ALbb7BP8zS",
+	"KOPmBwxVUcMFwzh24HH+t4QJfGoEjYnGf8xZIIlK8E8FsxuQQ/ir+BsfzP8uPZTo8t/gpRx78pkVNCgO",
+	"ogSUbNC6U7/n7SpJZk+3a9PtKontfrPrMDMvZjj8+rz1Zpib5RpBo9/qvmn3Oxdvhr+1/xii8e7ijfn+",
+	"j6u2+fi21T/7tRE0rlrdXjs3bOWWwcuLfvv3fiNovGlftLutcy8G1kmThR8qW16v3+p3zhpB41X7devd",
+	"eb+ywGwpvavzjvnlVafX+uW8bXZh1/XxAaUsv3fs7izMSj0rskvZSZaNXXvWn+ZCepQ9+GSDRfeSPe+g",
+	"IeI0HQ2zLaLkmu1yRnUePX/wrGy0r4NVwd7Lm9vG2Usr3JPXbFT2HkoBqzIgn61pF41sq8Eqy7S6y+le",
+	"unerhi+z2pP1I89Vwa2xt7uqhrn/61klAe3kQZXGyr7qdchVceEOOmUx0/OT+2uYX1xbLFs+PRf+YbVB",
+	"HH7zxc6R825+1nuF/uZ8quxnrkGLFcvVXumI92NXpal+frFNAKkutA70v1r1ymiLHrUz85zvpwcmYjJE",
+	"I6Ha4wWRxEWk3k4hLhq4QZFhJNIKN/c+NBWpVDUPGRhFdE4jh+w1j+y9QvOSYv+GmkRwX4hCwRiLt1dX",
+	"uLacVQBWTmAdUutg2QU57q9PV1DtSezfJPZ3ZpkouB8h/PJyYsV9drJRbtxyBTbLfhYi90dCO86TC2pn",
+	"JKxzQUVFKsruVvdYLocy5TXh0twl5e43pjPc7vPSKvF1WynGKi+mWHUtoPg83feyfhWlI68G4ZZUq4QU",
+	"MS+F6brJYTHEaFCR6hV720rJjB+DDY6lO2oT+dpRWn/SLZ50i910iwfMVVgxWz4lK+zMSsqq3UPlw9aY",
+	"UR5CHTSiyHC7TXO7brj2xJd0I28Pq8j3uR5WscGOWclizc5if29qhhP3l+nKVq2nS7gV4HcRV3a4Vfcx",
+	"qjyqUWQjMB6SPayg4hN/2Bk1r6iOpvcuGPGNGPKf7Ob/0bJtnaOsX6oxhbUUrIJJmCIjqiAmgpODFyf/",
+	"yNP+bNwlU4RqQjkG/u6a/3cvAdt7QxFL9o7jts/uB+kioGQrqlhT7AoD2JZstmtBmblkQjoIVk/yXCxA",
+	"EkyHfEnMbsk1wJwkTGkiZAyy6T+UezC59XyRWZpohk9oiykqsGXM7Ev4tyEGRIG8sbHhO2Sgl86sjlbb",
+	"wDJPthfVRGkJdKYwJTc8pnN2jCs7tqiuQlvkRU0JHYlUE4oLP8UCO2rBdDTFNxFQKiBc6AHH4juZcIo7",
+	"UuRAT2FJZnSJSShYZFIdNkmWdkDmIG3lSUzvvXzdbV8RIQe8vCQXtwwuy+cLOYwT0L6k7L5MYeXeL6gi",
+	"7nnMiVOEC5IIPgFZrQJoKAmWASwdcVkfuksU8NehwdUzqKnJsAA2meqdQo99CO5e9yH3NxU9e5cg2UoA",
+	"bOFJKsW+Zgi48W6/pfN6Sr9/4OnqDIZCtG/AR9f6LrWfiDERHAi6sF7inej12iTEz6ehS1OztdUwY9+g",
+	"vuBwOW6c/rl5hT0FZ4JziGxpoK0PdyHa53Hn4+rwPFx1h5cMXGz5tF2fVr+kyfXur/wKVOoRUL3Lw077",
+	"+Fg5sBr/sK24NnQgylj9+uUYLYcJ3ECyCa88SSKrCFSaZ6iFpsmOdzNm6s6vSjGfQ7zXO9MM3ENl63n7",
+	"tzejn4aOYW59wKgIw0plnDo3mudISvD3wbAGPqt7ry7Yuzrf1j9uJAQP5FouI+mTpr1J086KTWbxmNkC",
+	"g2zaIGOfQeNf1t5XljRrMxfeF7LqXl6wPRVvKxTMqdYgDcf4v3/So3+fHP3jo/t/ePTx80nw84+3/924",
+	"j+y/tzxTSCUrJdutZm8YWmpE2YCkcyO2/UhiiNiMJsqyN/u+Ms9ZoZiodGYefHZyUtH59rcJ7CkF4WEW",
+	"kk/1vO4RHrst+tXNeX9akC3+iQ5sogPvK+LqqionULlSAKiPZapSrpycZsU6B+nJyY9RubwvxPmX8Yzx",
+	"7ENW0oMctK465BqWCutKoj0jI0V2TCOwlodbSaoyg3iJ0K9AE9uloIo268U/pvjk0jvK3ofji3DZXD6k",
+	"LJpvPqd/fvhtW275ijiWTLw603WNLnWta7xUaodqDeblmlX31o9hLTF/0+0yG98WtIED+uY/FxPG71iy",
+	"J6uoWInp3G5TesziRVnRv43VigoatkOpC+IoyDhN9it3cTmWMDeax2vKklRCTUrK2UpGSjWxpC4dZb+E",
+	"E5zoVVFrZQsM82V93LStLLNgw572XUi9iWVXToOre5s9vLW22yN5iutCiHPYZQzRAz+jtPcKPWeV14AE",
+	"Z6KbS3HDYpCKTEBn5nEudF7eTRHGlQYaGzlpLpLE9UTaiajgUtvFYnwmn/2iIauI4xnujme8c2Ck21KW",
+	"IvbNX8sHvw1e09kOt71cYSNnFA9VheZ2+6y9QlxcY5N/E2pRWCzdEjYcRnEn11GXx3PBuOeAXM2qd5Lt",
+	"Uj8kf9a3DMbRasL08hUkdNmDaJNBqrhCSsH2qnG10Wm4eSOLl/sL7XBxVzI8v+d7+AY4SFqILp7db2Ty",
+	"/lHfljaxe2GmlhwxLalcWv07gwQ5QA6VqT4/qNyJa1SjrMhFOemxWM1V3kpvfXNTqoYzIWvKLyRZSxtP",
+	"XciiKZ95YGswW265XLG1m6/JjOpoyviEIMMLrA8qmgJFKwXmi+yQzpn1ncv35DvwLtCYcS/Vw6hiz/dz",
+	"ofREbnc7rFaovA0af8XSkao9X5QQs/0nXAFIvvBsvHxBPsisq6gSaLx0VQfs3w+irNYppA7+2/TRLowl",
+	"qOnddCtpXx5qcQ2rxr4XJ//4eT+tqDqaf7ETpvTu3WhqNMEcrJketqoargeP7tW25qurjhVL1voNrFCw",
+	"TVeiROu2Fd73M2fzrHeBrqCtp2qlSIAkNI5Bnlp/v7M23TBYgCQH5uocYf8SNCEdek1TKp2DxG/Kxigz",
+	"HLpUzUglG1TxtPdK9kCb9d7xity1dC++6INdxdu5BsMwd22Gp65HlVTael2dJdpcMhfVEaw3ekTNZL3q",
+	"YJQw4LVNF3IdaydH8ls6v79dbl9bdbGBsrHOLnwbkcw9qOvgRnnGgdrClACPFTlAKubpuxbY4B1J1DTV",
+	"sVjwgGghiErE4nAd7PV1Vu/PKoqarFt3X/Jmr4MAI85tcHh4ij5+FLaybowHTCsSsvg0L/CTFxtc3+/Y",
+	"FfbzmDutLJ3dZV9+VxYJUdRTGCrQ5Y/FE1Pbo/SjN8Z5ntBlXXjNXbB2F6WsEmaxMeAwAx85mCRiRJNS",
+	"/9Vg72vhuijnkSc7mrE9MQt+xFDDUZpcF+iBJClNEqIA6VEW9lRDdu5EWDZlc3xRmpNRlz2gWoR1rMMz",
+	"d8SHpxideEQTdgNYvFMuSa/XHv7abnX7v7Rb/WEPS2f3PFfsy4KgmG1zsRxvnI0HBK5yHMsfcjg1Y0pB",
+	"bO+GIguj3s1lyiF+SSjxYCIZiyQRi7053R2rJ1ClbfL+7qUGHpP0l5lhwQaqqww8BQy2om85tGr99CSU",
+	"pRNlyBgda5A2sBXJrpVRHCeVoNIZxFZIOadKH6Fd6ajzat9js3gx9JD2cozPTlUUvwWxZXU73pKKmw+r",
+	"b+ST+3nmcYgryuSTX34zmBFGnkA7M3ahPNf2CGUeQaBnQ7FIyjVL8P7Y4UhZ7lTNmjIrVtHeb3z31j4T",
+	"1G8Nfxmu2l5HQCVIr1CGutsWRHmnvLFzJSivLq2ykArAvVByy/CdsxWCrqQYs91VxYfsluuznL5zQHuA",
+	"9Nxa28lmW8lde9Zu7PzrOFUiJox/oe6wd8ny9QVpZVArgJR3lS22XJ93u7rzjzWHfj+6bu/RE0mvIekG",
+	"PA+YYppB+ym1dCfoP0hMoRukw8fiCdTbQI1Q8nan3mimCBkfi6Z7JLRtFZkirasOKT3s7QY2SlkSD3GX",
+	"Xh1MzKqetOKniRjWx+7tEddXKihvJ6ssqjJPUAHFOhzNqUOUSqaXPYMVOfh+g2Ur1VNfrWwF8oZFQFxg",
+	"JRlLMSPh1WWvTzDdjaZ6av44uoalCl8SpgmNjN5rFCWmFcF85R8UmtMDgr48iIkWNi0vEnMruhnJD9s7",
+	"oj3cMu3G70etq87Rb0XK0qlbLR4NimjZuu2n1xly/vNDv7HmguVVydS7FWRoIRHSZRjil04AC5vEoBMu",
+	"GvODYtvcacBtZWsmuNmoPbwZmsasmTER2METPQrUKPsQk4PQSHBh5icIrS+g+IxegOJj4RkID21OIV5s",
+	"vKlWVs1BNNV63ri9xcgDe1+wqniEeOog+16wCFpKMYV8XSbuPXV6fDxhepqOmpGYHd+Yxyg+djyhGhau",
+	"0NbaFSuNh6jyxj58Wg7eZYIHNpsyIJHgBk9d3BUiS4SI0W29IZSrBT6lpzDgM4hZRBNyzcUigXgCmNAc",
+	"kLFrc4QWFXJgvS6tq05ASk2Qjm3sV9FGJiCUSKAJUi7S67UHPHNAGIDGaQIxaR3/4ozG6jBwKgdN8I0P",
+	"MOqJ6Bq0zSU1224O+ID/13+RM7MnLHyoBvyItNEWhu3NsjhIAp8imGsyl2IEihyExzZaOAxIeIye2PDQ",
+	"/DkDLVmkwsCFrpmpsuRXphDjCPmf/wHHef7nf2w3N0dnbQc3Q1ftX0hts7ZuluAOGqfk86DkG7M/F/64",
+	"QeP/vzXf5GR50LgNm7gtbBlHIiolNmBkEoFDfu33r4j1+eJ6KSfOJUEs/bGnTM0zowRIGIkYQrORA28/",
+	"wkrvv7Xmg/7Oe81m89Ac8DSdmemdPSkMzCzmFMV4DDxmfEJCTPILV5rgCg6BzS52PeHclvEk80M0W2eg",
+	"SPj7kVOvjjqvQkwbdrmyP6gAu/qSCUagYJIth0M79O9HZ0JKSBDO5k2cwwj3ihjmin6LzO94ZyJRJlUJ",
+	"U7qgVYSUqVVYkNFwG+nCTsYzusRdEqYtHUpYBC400xGX1pxGUzh63jxZoy2LxaJJ8eemkJNj9646Pu+c",
+	"tS96bXwHJQ6drJCpMlkpWaBOG8+bz+xLYg6czlnjtPFj86T5I7qm9RR53HFzAUlyZEgIP/7X4lo1/+Xs",
+	"8hOoyRTFi/sBRuQ3WJKedREYgFjeodiEGzwyLNHikPnatkwzv0FMqFrO7EWmSbIc8IPwnx/6w9b5m8tu",
+	"p//r25C041e9lsGTbu/5Tz8fNsmHzAPqsnDJr+YH69ADPBGYzfXSufimVEI84AoiaX/kcAMyy4GH2J5O",
+	"ftaduHHaeAMaA+ixfztiM4Ln+clJHpTosqzm88TR7OMMVFaS3CG6vme5zzpMDbQU6GZFFGmc/vnRiKOz",
+	"GZXLxmnjyiZ/YBYHYhy2215WeLfKeu+c/on5HI2PZkTLsA36H9M0ZvooEdZl4z3kC9tWG73STfKaJRok",
+	"GZl5tJABsZ3vA5I1ureNwA0LkIYxNMkZBkmRgmY218BtdLOsq71CfHTtLRVmEqPM81cK2MXI3Z1SW/4C",
+	"3luMFLdB7VhWLCxG2lJfpW6k1e7/Dzfgyk63mpbqGs5TjRTX2fAN8WK2gahvdiP5+QG8Uampm3sEY4FB",
+	"fFum1eJOk/puW4FJx+cYHrfDgxZhG7cfH/H2Z9hesUp4qEHL3BvscJ+1tTcU/IVdiW+CfMXHv9C8vzi+",
+	"8mz7K++4IRJCsn9jnn3jxcmP2196LeTIuubNG8+f7zLNXApDpIyA0+Ya6y8EjZ92ma1n9ax3nN5QZm2F",
+	"K0Tyc0Xj+TMLHvp4W6GePaAyslwEaSBJxKRMLA11PJpTDskGmnlsSW4t6fxAk2srHiymRjCIppTZiFUJ",
+	"cyG1Ksf7cC0NjxQKyJQqbPObMH5NYgGKcKFtlOg68cTO+8sMoRqPjbTlRv+bMNcVWsqfRddgoskBTZQo",
+	"qqxYkDBFRtIwrMPmF0TWR0I4F5dWxTd7SlV8+0HZk0YY7Ih8Tps7ysMsvIh3KW1v99HSyAdlrp2FSgek",
+	"qFMSoD4CBuNs99toN5b92gVL7MCuS20Id8O1ak/POvZYqbWy+8DVui/+oYuaL8W4qya/dVbXclVenLZt",
+	"xFwbt0RSnqBYZpif4X8yreV/pVIxxdzbqkavr+WMKjhiXAFXTLMbwMO1VMSI3RPKuNIGP4KyeS+wligr",
+	"xrkIH98i/9oo3mwJkP2+mPVaAeONjNrFRT2x6Tuy6aBqaq1j4OZAqratNQpapZUfbwPMCFinlr8ZFcpc",
+	"1fBzRqdum58Vp9eAHr/b0Fne3I8kTFkYkNA1HDV/WmNCQMJSy9EwGPCwqNxujaVirsJmZilJEyA3TFgT",
+	"B1qsyIvnzwmnM6MzW9kAktjaKPJChQOOHMTcYR4XeiwRpbplNuIwERNygEYxkf3a67WdiezQp/ieoRvz",
+	"tQ0xdGYv7Jr/kHfJlr69rVrwDUG8XbvEzx504m3yCocFgu9bv70n/9j+xpng44RZt9CLZztMcUWXiaBx",
+	"X4hzKidg3/tpl/2odG57nryFmNGsGt03SGO8kplFeUIrxGQrLdkglR1D3kLQK5y1kiQ3xmfiAuNRksYQ",
+	"H+bh/UySvMdcQKiyhjYhyR+tt+cvHXFIgIQMG4SEaPeZa7UuqtlWMXsIa07h9kofWTmiLADIfVzSma8g",
+	"yKOzZdet0RxHeSBczt0G8hIGe6IkFlGKTTieWPU+rNrCltig53vfLpZ3ZfJzc3uflbkqNg5H5WzRVnbi",
+	"q8dJGEdngpaUK2sMPCU0ScwQXOgp45PmgLdcRVDU0B0CG56d96jBCG+F/lpndW+S0HWtCckNTZhdTUn/",
+	"H3Bz3UWqyUIybedZu7+2A9Ae9zfrlLOX+vDxEfn97IEuaT7QDpLDySNsYZP8gJV3DaJZ/CQxi8mBkGQh",
+	"0iQmsTj81oWKJxmhXkawx7+jmrGJeH02/93aC+lPmOjCTNyUaBaSCwwQyaSBl8Qv/1OjP4QuYSq0KsC6",
+	"NPAKf3cS/gox2aJrm5d+g+UV1VOfwv1ifTN2sviL8ku7js1v5LUeviMctLDcV04N6j23lp1l8UdZNqlj",
+	"XQFBO63N+LDYGLb7dBI2fc7Sx0Cnky+q+lm1L3ChVbgEs916yBUlKAIyNpp9Z3z0lupoGhpV+6rVP/u1",
+	"6TMe5qLx7dOdeEyh8w3o/e/KPOuAsiJS2hinwiKjyITdAG+Sy7lmM6Y0i4xIaO9QtMRMqbiMEnnStkEq",
+	"I4UuRSoHXAKNycGLZ89Xys5nEqViPIJDDJIJ87hMZh8ciXhZalXBjMgxHmMN/gH/gKVFs+AsYlgKgU80",
+	"0on1QWB4GXESS9asYGSOn6Kr9kABGPlYHY/S6Bqr/jdnsddkZPMo7k8BAt9NQ3AdZOmymcdopWFHbVxk",
+	"Bv86U7WvU9EjysG2v85XkF63ET+Xr/B92L72JWX7G8t2oH1XmBhpE4VeU5a47TzJ0PXyi6UTD2lns8L0",
+	"sTOi1VsEWpzQsl8uL6WrjGjDhSZjgy1W0laZww7DnhOmtMp8d1RdmxGEXJeBnN/v+5eDKoB6ktsfAO8d",
+	"ariK4g+B8LkmuIv/v+jacw3Ll0V5k2wMdHxl5me8AjMqr43OVufyv8ynvy+//96cwN52hRudwTmY/3Zs",
+	"9W/iQZ6DPMKiVcWFyKv/P+hdPf5cae660QbUdxI6mYBW5aKHXMgZTUppGjaMY5OVJ++F+ciXtZ/tbj8L",
+	"kTV3PVmIHoLTWFgSuo7Uu6i+qYePvKXXZVMk1sEyl4N9AtcgjhwIaQ0gvlZ4NNMtD4kWRHAY8Ao/IgfU",
+	"IjpDXuWcFEbhndsU/GTp6hmERe/b0KeFXqX6G8D2x9Ebqy2Dv4L+uNYkukZ4zNDtb8fsnvS6eqrTQ0Pb",
+	"/iRnB+apxWSSbFDsXidsrkjoQjU9puk+DvD9a2UeA80Tq7wX0ro+p5avCU6EJGI8fgikTflWg4Rlq9Rv",
+	"lhglUCfVvcuG/v4xWoLSQj6h9ENKfwjRNbTaHafLJQpqTQvnaBEr5/BiCmJAeClP0FapFal2kWw2+VLV",
+	"ZP6hrqYeNXMFp9imtrvUS3V3dHyk87Y1rKrH3S+fQNbOaz3dM9gSJUVttQoh8woWdlBFDsK8rERIrGfl",
+	"0EYimzeweAVVRekKPPEBp5rMhNIklCKBkBw4kd7m4pZrXLx0ebh0ZHQWpt3YRZqumooFJ4Jj4YCaQGV7",
+	"ro8UqlyeIhdSv2zQsp3cLiTeAXWDwp9vAfllJfEnMbn2umZRxjy7qxsys8t0+Pgzi7fEC90II00IDlnq",
+	"fYUwY6kZpcVckYWQ10bxptpeq7VLZcfKL9V+4kUn3svsg6W178P4v3827sMTC5jd8QTr8NRLml3QqeRW",
+	"1izX9MnoMvmJzBhPNShbdYOuFI3Mn/v5JH+wOeDvOJaIIFgcz0a0LqTgE5I1ObDNw7D+Ap2Bq1STRS7g",
+	"V5gATs5dnaM5yAG3lVNJBwu5WKPS2DbTUoF5wmxBpFy/zCrfkBfP/2EpXtgFLZdHrbEG6aqVwKcIIPbX",
+	"d8DuhI/ENiqdD7+wsaZaItbDJ87FZILpBk+MYdOFf/F8h6CBvhBvKc9EA/WAhKLqphATc3EQzfG+2bDP",
+	"ojnJFvIgUr2JPljusVaO1nactfV8ygRBjJ10oZQ/L9hOuAsPcLgoUv1dCNxtHtvsXbf3LZC3lfBqgy8d",
+	"KSMjmDIceAX+QmYMwBtw+RYeU12qFCStCxSIXF+qb/Po1nyAW3Uot6Etx1ruFOS/Um0eK3d1HKZkcpmb",
+	"IXDu9izHM4u8zatqyYxpY0Ii4sOAzymTTdJyfDbMKr1n6wmL9FHM9KTaRira/mhmWmUDxMcYrURQbvAq",
+	"Vhhed1WQl0dRrSqTfKvMMltfFo75kqTK9qDLz0U98dFvmI/upJjZcNKK3rQjc3WccRN3LbFORaTQVMMp",
+	"ARpN8bpixiaGsEbQJFcSFHB0jWI2mrnDC3NnEyx5aJAvHnBZ4ti2qkxGZVxXEcs/zEKAxxDbOLZc7MZ7",
+	"f5iFurlEEh8dcGvv51XYH54KrHSy+9auf6u45gSp79NV/05E5vYnFyS+qs6Osdpk9Vi3XnLbwXB7winN",
+	"qlBmohEaNDNaQmapMuIeoZokQJUmz54bxiJppLGIKxeaUBKJ2Uwgu3evmZtqfsLatE6BRjXgpaUjtm6S",
+	"rSXBVKmGpa0q2nQVOpv4CQt1lnRuUqjcB+Vaod32m06v3+4Or9rd4a+X77rhoZ9GONg8Fn2oNo/8wsbX",
+	"XaRgg0pVSfgO5OHvXs3hWyINhR12q7xvvbouhWajMpdJ8K6M1riU6k4Osn5pWpSEjMM8xQdLMQ54iKk+",
+	"WVHyMEARwNaEM/cUvaQkXO0ZhFI/ZnQ7m5dtpuUfs9xjC/0x3K2z3NGtoCE1dVGxMJeDyU7Z6JVFNFYv",
+	"sLfQY9ZpacY4m6WzxumJp+vSY3uw3Sa3UYDsHL9C2adv1qJdp3wHn6uyN9Y0qCa7EUpKzcvcxVz1VLsy",
+	"Ky6LY4Mqnud5FBUgijuIJZoVADmY21K6KB1wwZczkarMDxqUS7Pb9I8Bd9XZbS1185qNMHYVvUfiBoyS",
+	"r0FymuDvmYMWg4vNW6qo9GJzCQccMfeTbpJQl6ILwywqUlUpyA8qi5y0WYjCTBVidwHbPUDZsvC27OJL",
+	"5+hd2b0RLAwEmHIVKWwaeVhtbu8NuMxgm9WleAwBIJvjK2kI7TzMehsRKAKynwwC3wHdyfDKkQRzQYuL",
+	"sZXuOCZ8ZLh9vVyA9UBch8SIchs7bes2MX40g5mQSyLRHevsv9JI6jxriWk09dpce9d4s4creGQ+WJ5r",
+	"2z0wIMFsaPW92YXXUcScgTvq0r62YsdmrOi57hRiDtwaai3pNecTkNGyVJWVJHADibUIJ2wMWFMdRVaQ",
+	"qhYz7ARfBDFKU/3n4EU374niGqMywfdDDwO0+tpwJDQywDGSgCP7cJj5D+4owAz4PEnVuhiT9Zixv9aL",
+	"Mi9LogyuAAO3DpsDjpdEnZJSC/uAVHrGBsTXADgglRbkwYB7+v2aV/P2ybYliO2TYoloTDVFVSszproC",
+	"edhDZcAtWEc2BzIs0BWXnFfgtJR2lOq8B8uUYrAEdj+3LW1cy26zQLS+MiOcviT5Ll0AQqXZbWhkNQkR",
+	"sJW6C05Bc72PDyhfmjHxFhZcwjw5O2ySD7YmBC3o0IIqp8CV29cr4LEacB+krZrn76dsPcq5ptokLTKj",
+	"iVHCbPv7capTCQO+urWKNwmNa8VVMIM4mxIuPKLcyJjXAHOSzrF4acxUjh/O3aXSGSiSCKUSUCpZmjPL",
+	"4cv4pEl6WTkKpaA58+qm9nxryqStWOzEbEaPFJiHsrB610ijOLY89IUmyWFthwQ3nbe8xIuTnVozhKXu",
+	"UUXE5OFpGWHwIjZJKMYS5uFpuXWT058GBtB5tXUr1NiuSAsYkbkUNywGqU4NdqfcduXCwQc8/DzAVQ4a",
+	"p4OGhDHoaFrIvoNGMGiAphP82bbQcSoafoBB4zbMjRRZeY4DLuxnc08DosSAs7xZDnoizAIt9llC9dIh",
+	"juGHuASip1KkE6sjGcwlwOO5YFwHZDFl0XTAkYGBKnFNF0Zqd44v5f2IaHwDUjMFrgq3vT0WlXxnO5dC",
+	"i0gkNYUwS6dWqodZ/RaPy1cX01vshMUZpU+o0o44OXSMA4ub5qrU1jupXNS92o9sN6assaW7CAu4tnol",
+	"ytrQ8FSqpZjOsFHSmeBaisRXUXVBl4qEXBxF5snwsSovfZPuzP1FF7yYWXHMAzMxyKOegb7l6IdbxZhS",
+	"W8Zaq2iWEFDUo2ax7f6VcdE8wsgxQGx2h4WWxGGthPu+ZEl8ROl2tWtpfYsLGwj1fYu1Z86CXRJ2drDD",
+	"oQC5U+Ool2Sct6CwHS5dCzx0yGFjAubCSbHqKp3t3jnqHa5iJ1u0a9y8o/tJWDD7hyo3f96nQ8RuXRmK",
+	"QL9xmiQWHjVsSmEnm/+cbgxrzZw3FuBAFH3qxvBFammk7iJm5MJ+XiEX2wIjc+u2WHBr4TaagIz9YZBL",
+	"17//a0dDzu0y/j7RkPMcrqunuVOVxHycmCk0gVqK3jZkLXANfrFZq+2DKsG5IpLxkctDa9YUGqwe+cP7",
+	"HOwsbo6v5HjYBeOylPAq5j25Hb52Ao8rc6d3u0xV0rgt1+sVoMiRezSzIHInVEdZvBDTLrSPaGnkCKXp",
+	"0sb8AY9VOYBfNQe8nymcVp4hRXfczHwzAhLnU8dYdNQbD1Ssz2DwA2aQfdmrVd6rOZjm36u+5XdT7zo7",
+	"BWKLBHl5kb/8HXf1s0ZLwvySw3eNoN8+Uv5d6kfX4l2NDNTC2I7MCIqpAnSGnRUz4urUXqeZkBEkYlEi",
+	"uU2S4z36hvGxAUe6jS1JxnlJBUfAsSV6Xuk5VUDCq3d9ssJWjjEfv75+8/3vw8OLYgjMYnnfgTBWupj/",
+	"yQWUn6TD7VWQDar8oHLyYOnCThIiXmUMevOV7OvlpEQRwZNlk9QnpCGPVCJPabJ6mfOpZFUCdhYQZ2Kj",
+	"cNizTLdrTXDfFKHpgTbLeiIwTwTmeyIwxT2sSWrLqYyze9fRlm3enPdZo5NIzGZMoyY5SlkSYxWHjJrI",
+	"lHMjs4wYp3IZ5HFtbnT7GLPFikrje8XzL+Dk2cHBc5d9NzemH/yCbzNuQ92r3pUp0CRPQIhFVO9Z6XAN",
+	"0hHjrIkdtc2bMYDEJf3BbAQxVvVWCrQiBwshr43sOU4YB7+HrbegkwnId53Gbh7hqV5t4rbmbfXRMzcN",
+	"eddBS33zDoRjA5SL0UvgRYgWwD22QDn+jB1+6wP28G8VEKWXiWvex2Z0YutEhziUi046lhCLKAwKuGed",
+	"WhxieMD9SkSqZRZS47+aG7aXu3rwv00ZFHOqNUjz4v/9s3X0f+jRv0+O/tEcHn38/Cx4dnJy+9+Nu7j+",
+	"cb/Hcz6pHnSermH35xk6sDgSKbUZRdxz/6I31MJ+p8fnCWX8DriHB/8SrWDmeTIWSSIW1ixmHW1fVuXd",
+	"gMgtG1oY2TVnBKdy5fH+KD+eO4pSG2zoqug8PzkhiylLrMLqVmjImmqSsylE14pwQWKYA4+BR35M/tXO",
+	"9YgE281Q74HBZTOjJ7Mb2EyHz9kNcPP4XIoR1BHhGWjJNtDhKylmoKeQKuvFhU9zobAnDLGXo6Z2hx11",
+	"NwJ7Fyx3M5QR+WESIqQUG0VVNzE6dGKGWB6Tg/Btu9/tnPWG7YvWL+ftV/8fZqyFh5uPqATcWQ4x7zFh",
+	"lNXxzbM8I8gGqWzKC8rT87zZeUHeISYusnTy9Jx+3guPRMIIN3lwbhEfGlQdAKtR3bls5AZ9iZnKKKnb",
+	"CamNCGB8MuBhZ3x0IThkvcSwKcCPJy98StalAcVqao6PsXhaZRVz1AUTPK8NHXt4nay8EybKBbUeUxfD",
+	"WX9Jk+uum2GnjJ8d2ga+t+1/scxwFvWv0kRvj1T70Vc76cK2JV7JncsazJU1xIcFy2tbj62+qq/FYaZK",
+	"ocQH4VWr22sP293uZTc8JFm2jUV9wji2RiYHYefifeu882p4dnnRb//eDw/LNu6H28cb4CBpgsTMt5Ez",
+	"CTFwzWiibMqsyoLEbascXG6zpIh+uaWVYYz9/5giWgiSGBW3WdJxv+ySsqVwoTEKv1lSer/cSkqa80si",
+	"QcslSahGe8mDxsqVYosLKlDiTS7odxNrOv6ctYDxM6hyeHcXDWukIIXkygUmNwnCwhr9cVU/KKKmdO70",
+	"lEjEoAb8YDWdk7w4efGShP1W902737l4M/yt/cfwbafX61y8CQOydg8DUrnB5MXJyeFOzGcnpeY6L+Dr",
+	"12lW+c/mYLa/HzcqZu2lWCFuO0t6HPpfLGQLFyi1J3LVxmyGJVMZ0Q8yJrADw/Ag5LfPGB5Q6MalmdtU",
+	"Mn2sLe1CEJVG0w0y7RPD+g9nWIrxSVbkYzvfmgOnc9bMdl0brmk4VeuqQ35snjR/zC0TNssH8wrIjZV8",
+	"QeXR/hYdXKhzQKhyZ+DRld3w5vf7mhYcp7AJgnWIkW0n28hmFbXvMWdn2/FbZDK4Lqk1m+4LV6rIQjKt",
+	"gWfGRQlocxBySQ5CN3xlmvBwE2T/aL093w+y2dK/CmTdcj2QxRp5tSB1ZqwrofREQu9/zwPShZgpW2ka",
+	"a+dEgo/ZJJUQB+R/Y0m5bpKfTn60P1KO9CIWC7+/oouzP6IoYCZgvIb7W3tGYaBz9bFdffWHpGsbl9HK",
+	"KpsJDuXVOMC9zHN1s1ojm3Egn2uzkQ6t7rUH34UxSDDK8QM7Sro47aM6SbrwSkSP4R/BgT3XaOdoV6Ts",
+	"vsxas+wJ1bCgSyvw5ZQLCyfnIG8EjVQmjdPGMTr13ULWe81YK21AZIYLgXPAlVxotmltZvLM9QqHJP5U",
+	"yzXS4qJmpcFZCXEVW0qjIqjWx7Sl6qTDLSyyGbgag1kFQpvqfCMi91BeEuggzKsNWlrtpsJyZOtTvVMg",
+	"s4hiq+dhGMeMcjoBBLUbEL28lRGt39eTkzSlOg8oc+BUCp1cB+GxTctT1thVGa/yi2dcDOAiMVXTkaAu",
+	"NtnGJSdiku8bW2nNKYfEyPql7/DRo0RMqrPaLkb4gmfOtxCziCbkmotFAvEEyIgq8IDHznE98ox9PfIB",
+	"iUbOaiVFUh3EJp2uj4Pfe4Z6XeqAbisv5MhTHbjSqskzQbWVk2eiqrBXKjVTSQV1dQTc1OuT1Q3fi6YQ",
+	"pwn2AsU2n2QBbDLVeTRi/WaybmkqG+LIvVOZeO1XzyJ2s5WYpWTGmMoUVur17G0OEE1Rh0KFFW2VWhBl",
+	"vzeQjFmkK4eGyd+V0fGbGhpkDgHP4AOMeiK6BkTNRRUC2UON24+3/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

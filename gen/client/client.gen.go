@@ -533,6 +533,21 @@ func (e OfrepEvaluationFailureErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for OfrepEventStreamType.
+const (
+	Sse OfrepEventStreamType = "sse"
+)
+
+// Valid indicates whether the value is a known member of the OfrepEventStreamType enum.
+func (e OfrepEventStreamType) Valid() bool {
+	switch e {
+	case Sse:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepFlagNotFoundErrorCode.
 const (
 	OfrepFlagNotFoundErrorCodeFLAGNOTFOUND OfrepFlagNotFoundErrorCode = "FLAG_NOT_FOUND"
@@ -707,6 +722,24 @@ func (e ExportFlagsParamsFormat) Valid() bool {
 	case ExportFlagsParamsFormatJson:
 		return true
 	case ExportFlagsParamsFormatYaml:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StreamFlagsParamsProtocol.
+const (
+	Ofrep       StreamFlagsParamsProtocol = "ofrep"
+	Voiceassist StreamFlagsParamsProtocol = "voiceassist"
+)
+
+// Valid indicates whether the value is a known member of the StreamFlagsParamsProtocol enum.
+func (e StreamFlagsParamsProtocol) Valid() bool {
+	switch e {
+	case Ofrep:
+		return true
+	case Voiceassist:
 		return true
 	default:
 		return false
@@ -1418,7 +1451,9 @@ type OfrepBulkItem struct {
 
 // OfrepBulkResponse defines model for OfrepBulkResponse.
 type OfrepBulkResponse struct {
-	Flags []OfrepBulkItem `json:"flags"`
+	// EventStreams Where OFREP providers get change notifications instead of polling.
+	EventStreams *[]OfrepEventStream `json:"eventStreams,omitempty"`
+	Flags        []OfrepBulkItem     `json:"flags"`
 
 	// Metadata Arbitrary flag metadata (here the flag's version and category).
 	Metadata *OfrepMetadata `json:"metadata,omitempty"`
@@ -1455,6 +1490,18 @@ type OfrepEvaluationSuccess struct {
 	Value   *AnyValue `json:"value"`
 	Variant *string   `json:"variant,omitempty"`
 }
+
+// OfrepEventStream defines model for OfrepEventStream.
+type OfrepEventStream struct {
+	Endpoint *struct {
+		RequestUri string `json:"requestUri"`
+	} `json:"endpoint,omitempty"`
+	InactivityDelaySec *int                 `json:"inactivityDelaySec,omitempty"`
+	Type               OfrepEventStreamType `json:"type"`
+}
+
+// OfrepEventStreamType defines model for OfrepEventStream.Type.
+type OfrepEventStreamType string
 
 // OfrepFlagNotFound defines model for OfrepFlagNotFound.
 type OfrepFlagNotFound struct {
@@ -1820,9 +1867,19 @@ type StreamFlagsParams struct {
 	// Flags Comma-separated flag keys to receive (default all).
 	Flags *string `form:"flags,omitempty" json:"flags,omitempty"`
 
+	// Protocol `voiceassist` (default): the events above. `ofrep`: OpenFeature change
+	// notifications for OFREP web providers: an unnamed event
+	// `{"type":"refetchEvaluation","etag":"<version>"}` per flag change (no flag data, so
+	// it is the same for every caller; clients refetch through the bulk endpoint, which
+	// applies visibility). The OFREP bulk response advertises this stream.
+	Protocol *StreamFlagsParamsProtocol `form:"protocol,omitempty" json:"protocol,omitempty"`
+
 	// LastEventID The id of the last event received, to resume.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
+
+// StreamFlagsParamsProtocol defines parameters for StreamFlags.
+type StreamFlagsParamsProtocol string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -5476,6 +5533,18 @@ func NewStreamFlagsRequest(server string, params *StreamFlagsParams) (*http.Requ
 		if params.Flags != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flags", *params.Flags, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Protocol != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "protocol", *params.Protocol, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	hub, err := stream.New(ctx, pool, flags, log, stream.NewMetrics(a.Registry), stream.Options{
 		Heartbeat: cfg.SSEHeartbeat, Poll: cfg.FlagPollInterval,
 		RetentionCount: cfg.FlagEventRetentionCount, RetentionMaxAge: cfg.FlagEventRetention,
-		MaxStreams: cfg.SSEMaxStreams, MaxStreamsPerIP: cfg.SSEMaxStreamsPerIP,
+		MaxStreams: cfg.SSEMaxStreams, MaxStreamsPerIP: cfg.SSEMaxStreamsPerIP, QueueSize: cfg.SSEClientQueue,
 	})
 	if err != nil {
 		return nil, err

@@ -107,6 +107,7 @@ type Config struct {
 	// Server-sent events and feature-flag events
 	SSEHeartbeat                    time.Duration
 	SSEMaxConnectionsPerIPPerMinute int
+	SSEClientQueue                  int
 	SSEMaxStreams                   int
 	SSEMaxStreamsPerIP              int
 	FlagEventRetentionCount         int
@@ -434,6 +435,8 @@ var specs = []spec{
 		func(c *Config) *time.Duration { return &c.FlagPollInterval }, time.Millisecond, 50, 60000),
 	durationVar(gStreams, "SSE_HEARTBEAT_SECONDS", "30", "Interval between SSE keep-alive comments, in seconds (1-3600).",
 		func(c *Config) *time.Duration { return &c.SSEHeartbeat }, second, 1, 3600),
+	intVar(gStreams, "SSE_CLIENT_QUEUE", "1024", "Events an SSE client may fall behind before it is disconnected (it resumes with Last-Event-ID) (1-100000).",
+		func(c *Config) *int { return &c.SSEClientQueue }, 1, 100000),
 	intVar(gStreams, "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE", "10", "New SSE connections allowed per client IP per minute (1-10000).",
 		func(c *Config) *int { return &c.SSEMaxConnectionsPerIPPerMinute }, 1, 10000),
 	intVar(gStreams, "SSE_MAX_STREAMS", "20000", "Maximum concurrent SSE streams per process (1-1000000).",

@@ -14,9 +14,13 @@ type Client struct {
 	level int
 	ip    string
 	keys  map[string]bool // nil: every flag
+	ofrep bool            // OFREP change notifications instead of flag events
 	since time.Time
 
-	queue     chan Item
+	mu        sync.Mutex
+	pending   []Item // frames not yet written; grows on demand up to max
+	max       int
+	wake      chan struct{} // capacity 1: "pending is not empty"
 	done      chan struct{}
 	closeOnce sync.Once
 	reason    atomic.Pointer[string]
@@ -25,7 +29,7 @@ type Client struct {
 
 func newClient(id string, level int, ip string, keys map[string]bool, queue int) *Client {
 	return &Client{ID: id, level: level, ip: ip, keys: keys, since: time.Now(),
-		queue: make(chan Item, queue), done: make(chan struct{})}
+		max: queue, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 func (c *Client) wants(key string) bool { return c.keys == nil || c.keys[key] }
@@ -38,22 +42,46 @@ type Item struct {
 	Type  string
 }
 
-// offer queues a frame; false when the queue is full.
-func (c *Client) offer(it Item, id int64) bool {
-	select {
-	case c.queue <- it:
-		c.delivered.Store(id)
-		return true
-	default:
+// push appends a frame unless the queue is full. An idle client holds no buffer: the
+// slice grows only while frames wait.
+func (c *Client) push(it Item) bool {
+	c.mu.Lock()
+	if len(c.pending) >= c.max {
+		c.mu.Unlock()
 		return false
 	}
-}
-
-func (c *Client) offerHeartbeat(it Item) {
+	c.pending = append(c.pending, it)
+	c.mu.Unlock()
 	select {
-	case c.queue <- it:
+	case c.wake <- struct{}{}:
 	default:
 	}
+	return true
+}
+
+// offer queues a frame; false when the queue is full.
+func (c *Client) offer(it Item, id int64) bool {
+	if !c.push(it) {
+		return false
+	}
+	c.delivered.Store(id)
+	return true
+}
+
+// offerHeartbeat queues a heartbeat unless the queue is full (it carries no change).
+func (c *Client) offerHeartbeat(it Item) { c.push(it) }
+
+// Drain moves every waiting frame into buf (reused between calls) and returns it.
+func (c *Client) Drain(buf []Item) []Item {
+	c.mu.Lock()
+	buf = append(buf[:0], c.pending...)
+	clear(c.pending)
+	c.pending = c.pending[:0]
+	if cap(c.pending) > 64 {
+		c.pending = nil // give a burst's memory back
+	}
+	c.mu.Unlock()
+	return buf
 }
 
 // kill ends the stream with reason, sent as a final error event.
@@ -64,8 +92,8 @@ func (c *Client) kill(reason string) {
 	})
 }
 
-// Queue delivers frames in order; Done is closed when the hub ends the stream.
-func (c *Client) Queue() <-chan Item    { return c.queue }
+// Wake signals waiting frames (Drain them); Done is closed when the hub ends the stream.
+func (c *Client) Wake() <-chan struct{} { return c.wake }
 func (c *Client) Done() <-chan struct{} { return c.done }
 func (c *Client) Level() int            { return c.level }
 

@@ -59,6 +59,12 @@ type Event struct {
 
 	frame       []byte // the flag_update frame, built once
 	hiddenFrame []byte // for callers who lost sight of the flag
+	ofrepFrame  []byte // the OFREP change notification
+}
+
+// RefetchFrame is the OFREP change notification: an unnamed event carrying no flag data.
+func RefetchFrame(id int64) []byte {
+	return []byte("id: " + strconv.FormatInt(id, 10) + "\ndata: {\"type\":\"refetchEvaluation\",\"etag\":\"" + strconv.FormatInt(id, 10) + "\"}\n\n")
 }
 
 func eventOf(row db.FlagEvent) Event {
@@ -78,6 +84,7 @@ func eventOf(row db.FlagEvent) Event {
 		ev.PrevLevel = flag.Visibility(payload.PrevVisibility).Level()
 	}
 	ev.frame = updateFrame(ev, ev.State, ev.Kind, false)
+	ev.ofrepFrame = RefetchFrame(ev.ID)
 	if ev.PrevLevel < ev.Level {
 		ev.hiddenFrame = updateFrame(ev, hidden(ev.Key, ev.State.Version), "hidden", false)
 	}
@@ -86,7 +93,14 @@ func eventOf(row db.FlagEvent) Event {
 
 // frameFor returns what a caller at level sees of ev: the update, a "hidden" update when the
 // flag just rose above its level, or nothing.
-func (ev *Event) frameFor(level int, replayed bool) []byte {
+func (ev *Event) frameFor(c *Client, replayed bool) []byte {
+	if c.ofrep {
+		return ev.ofrepFrame // no flag data: the same for everyone
+	}
+	if !c.wants(ev.Key) {
+		return nil
+	}
+	level := c.level
 	switch {
 	case ev.Level <= level:
 		if replayed {
@@ -115,12 +129,12 @@ func updateFrame(ev Event, st State, kind string, replayed bool) []byte {
 	return frame(ev.ID, "flag_update", flagUpdate{Flag: ev.Key, Value: st, Version: ev.ID, Timestamp: ev.At.UTC(), Replayed: replayed, Kind: kind})
 }
 
-// frame renders one SSE event; id <= 0 means no id line (error events).
+// frame renders one SSE event; a negative id means no id line (error events).
 func frame(id int64, name string, data any) []byte {
 	raw, _ := json.Marshal(data)
 	var b bytes.Buffer
 	b.Grow(len(raw) + len(name) + 32)
-	if id > 0 {
+	if id >= 0 {
 		b.WriteString("id: ")
 		b.WriteString(strconv.FormatInt(id, 10))
 		b.WriteByte('\n')

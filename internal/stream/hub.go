@@ -29,7 +29,7 @@ type Options struct {
 	Heartbeat       time.Duration
 	Poll            time.Duration
 	RingSize        int // recent events kept in memory for replay
-	QueueSize       int // per-client queue of frames
+	QueueSize       int // per-client queue of frames; a client this far behind is dropped
 	RetentionCount  int
 	RetentionMaxAge time.Duration
 	MaxStreams      int
@@ -63,7 +63,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, flags *flagstore.Store, log *s
 		opts.RingSize = 4096
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 64
+		opts.QueueSize = 1024
 	}
 	h := &Hub{opts: opts, pool: pool, q: db.New(pool), flags: flags, log: log, metrics: m,
 		clients: map[*Client]struct{}{}, perIP: map[string]int{}, state: map[string]State{}}
@@ -168,10 +168,7 @@ func (h *Hub) broadcast(ev Event) {
 	}
 	notified := 0
 	for c := range h.clients {
-		if !c.wants(ev.Key) {
-			continue
-		}
-		fr := ev.frameFor(c.level, false)
+		fr := ev.frameFor(c, false)
 		if fr == nil {
 			continue
 		}
@@ -188,9 +185,14 @@ func (h *Hub) heartbeat() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	fr := frame(h.version, "heartbeat", heartbeatData{Timestamp: time.Now().UTC(), Version: h.version})
+	comment := []byte(": heartbeat\n\n")
 	var maxDrift int64
 	for c := range h.clients {
-		c.offerHeartbeat(Item{Frame: fr, Type: "heartbeat"}) // a full queue skips a heartbeat: it carries no change
+		it := Item{Frame: fr, Type: "heartbeat"}
+		if c.ofrep {
+			it.Frame = comment
+		}
+		c.offerHeartbeat(it) // a full queue skips a heartbeat: it carries no change
 		if d := h.version - c.delivered.Load(); d > maxDrift {
 			maxDrift = d
 		}
@@ -228,7 +230,7 @@ var (
 
 // Subscribe registers a client. It returns the client (already receiving live events
 // after version) and the state to greet it with, both taken atomically.
-func (h *Hub) Subscribe(level int, ip string, keys map[string]bool) (*Client, map[string]State, int64, error) {
+func (h *Hub) Subscribe(level int, ip string, keys map[string]bool, ofrep bool) (*Client, map[string]State, int64, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -240,6 +242,7 @@ func (h *Hub) Subscribe(level int, ip string, keys map[string]bool) (*Client, ma
 		return nil, nil, 0, ErrTooManyFromIP
 	}
 	c := newClient(uuid.NewString(), level, ip, keys, h.opts.QueueSize)
+	c.ofrep = ofrep
 	c.delivered.Store(h.version)
 	h.clients[c] = struct{}{}
 	h.perIP[ip]++

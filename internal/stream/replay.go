@@ -32,10 +32,7 @@ func (h *Hub) ReplayFor(ctx context.Context, c *Client, after, upto int64) (Repl
 	out := Replay{Complete: true}
 	for i := range events {
 		ev := &events[i]
-		if !c.wants(ev.Key) {
-			continue
-		}
-		if fr := ev.frameFor(c.level, true); fr != nil {
+		if fr := ev.frameFor(c, true); fr != nil {
 			out.Frames = append(out.Frames, fr)
 		}
 	}
@@ -121,5 +118,5 @@ func HistoryIncompleteFrames(c *Client, lastEventID, version int64, flags map[st
 
 // ErrorFrame is the final event of a stream (no id: it is not a change).
 func ErrorFrame(message string) []byte {
-	return frame(0, "error", errorData{Message: message, Timestamp: now()})
+	return frame(-1, "error", errorData{Message: message, Timestamp: now()})
 }
