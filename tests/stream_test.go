@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,6 +85,9 @@ func TestStreamReplay(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+	var head int64
+	require.NoError(t, s.App.Pool.QueryRow(ctx, `SELECT max(id) FROM flag_events`).Scan(&head))
+	require.Eventually(t, func() bool { return s.App.Stream.Version() == head }, 10*time.Second, 5*time.Millisecond)
 	st2 := s.openStream(t, "", map[string]string{"Authorization": "Bearer " + user, "Last-Event-ID": last})
 	var ids []int64
 	for {

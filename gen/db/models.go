@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiKey struct {
@@ -101,6 +102,28 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+}
+
+type ScheduledChange struct {
+	ID              uuid.UUID
+	FlagKey         string
+	ScheduledAt     time.Time
+	TimezoneID      string
+	Changes         json.RawMessage
+	Description     string
+	Status          string
+	CreatedBy       *uuid.UUID
+	CreatedByEmail  string
+	ModifiedBy      *uuid.UUID
+	ModifiedByEmail string
+	CancelledBy     *uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CancelledAt     *time.Time
+	AppliedAt       *time.Time
+	AppliedVersion  pgtype.Int8
+	LatenessMs      pgtype.Int8
+	FailureReason   string
 }
 
 type User struct {

@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -23,12 +24,18 @@ type Querier interface {
 	// The id of the row about to be appended and the hash of the current last row (NULL when the
 	// log is empty). Run only while holding the chain lock.
 	AuditNextLink(ctx context.Context) (AuditNextLinkRow, error)
+	CancelScheduledChange(ctx context.Context, arg CancelScheduledChangeParams) (ScheduledChange, error)
+	// The oldest due change nobody else is applying; SKIP LOCKED lets replicas work in parallel
+	// without waiting on each other, and the status check makes a second claim impossible.
+	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
+	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
+	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
 	FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error)
 	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
 	FlagRevision(ctx context.Context) (int64, error)
@@ -38,6 +45,8 @@ type Querier interface {
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
+	GetScheduledChange(ctx context.Context, arg GetScheduledChangeParams) (ScheduledChange, error)
+	GetScheduledChangeForUpdate(ctx context.Context, arg GetScheduledChangeForUpdateParams) (ScheduledChange, error)
 	GetUser(ctx context.Context, id uuid.UUID) (User, error)
 	// The per-request check behind every access token: is the user there, active, and is the
 	// token's epoch current?
@@ -48,18 +57,24 @@ type Querier interface {
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
 	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
+	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
 	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
+	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
+	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.
 	LockFlagWrites(ctx context.Context) error
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
+	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
+	MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error
+	NextDueAt(ctx context.Context) (time.Time, error)
 	OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOverride, error)
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
 	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
@@ -78,6 +93,7 @@ type Querier interface {
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)
+	UpdateScheduledChange(ctx context.Context, arg UpdateScheduledChangeParams) (ScheduledChange, error)
 	// Role and activity changes end every session of the user (epoch + 1).
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)

@@ -267,47 +267,64 @@ type Precondition struct {
 // that changes nothing is not written (no version bump, no event).
 func (s *Store) Update(ctx context.Context, actor audit.Actor, key string, pre Precondition, action string, change func(*flag.Flag) error) (Record, error) {
 	var rec Record
-	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		row, err := q.GetFlagForUpdate(ctx, key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(key)
-		}
-		if err != nil {
-			return err
-		}
-		before := fromRow(row)
-		if pre.IfMatch != nil && *pre.IfMatch != before.Version {
-			return apierr.New(http.StatusPreconditionFailed, "PRECONDITION_FAILED",
-				fmt.Sprintf("The flag is at version %d, not %d", before.Version, *pre.IfMatch)).WithField("If-Match")
-		}
-		if pre.BodyVersion != nil && *pre.BodyVersion != before.Version {
-			return apierr.Conflict("VERSION_CONFLICT", fmt.Sprintf("The flag is at version %d, not %d", before.Version, *pre.BodyVersion)).WithField("version")
-		}
-		after := cloneFlag(before.Flag)
-		if err := change(&after); err != nil {
-			return err
-		}
-		after.Key = key
-		normalise(&after)
-		if err := validate(&after); err != nil {
-			return err
-		}
-		if sameContent(before.Flag, after) {
-			rec = before
-			return nil
-		}
-		row, err = q.UpdateFlag(ctx, updateParams(after, actorID(actor)))
-		if err != nil {
-			return err
-		}
-		rec = fromRow(row)
-		if err := s.event(ctx, q, "updated", rec.Flag, map[string]any{"prev_visibility": before.Visibility}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ResourceType: "feature_flag", ResourceID: key,
-			Success: true, Details: map[string]any{"before": ToDoc(before.Flag), "after": ToDoc(rec.Flag)}})
+	err := s.Write(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		var err error
+		rec, err = s.UpdateInTx(ctx, q, tx, actor, key, pre, action, change, nil)
+		return err
 	})
 	return rec, err
+}
+
+// Write runs fn in one flag-write transaction (the advisory lock that orders flag events is
+// held), then refreshes this replica's snapshot. Other packages use it to make their own
+// rows part of a flag change.
+func (s *Store) Write(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) error) error {
+	return s.write(ctx, fn)
+}
+
+// UpdateInTx is Update inside a transaction opened by Write. details are added to the audit
+// row (e.g. the scheduled change that caused it).
+func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor audit.Actor, key string, pre Precondition, action string, change func(*flag.Flag) error, details map[string]any) (Record, error) {
+	row, err := q.GetFlagForUpdate(ctx, key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, notFound(key)
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	before := fromRow(row)
+	if pre.IfMatch != nil && *pre.IfMatch != before.Version {
+		return Record{}, apierr.New(http.StatusPreconditionFailed, "PRECONDITION_FAILED",
+			fmt.Sprintf("The flag is at version %d, not %d", before.Version, *pre.IfMatch)).WithField("If-Match")
+	}
+	if pre.BodyVersion != nil && *pre.BodyVersion != before.Version {
+		return Record{}, apierr.Conflict("VERSION_CONFLICT", fmt.Sprintf("The flag is at version %d, not %d", before.Version, *pre.BodyVersion)).WithField("version")
+	}
+	after := cloneFlag(before.Flag)
+	if err := change(&after); err != nil {
+		return Record{}, err
+	}
+	after.Key = key
+	normalise(&after)
+	if err := validate(&after); err != nil {
+		return Record{}, err
+	}
+	if sameContent(before.Flag, after) {
+		return before, nil
+	}
+	row, err = q.UpdateFlag(ctx, updateParams(after, actorID(actor)))
+	if err != nil {
+		return Record{}, err
+	}
+	rec := fromRow(row)
+	if err := s.event(ctx, q, "updated", rec.Flag, map[string]any{"prev_visibility": before.Visibility}); err != nil {
+		return Record{}, err
+	}
+	d := map[string]any{"before": ToDoc(before.Flag), "after": ToDoc(rec.Flag)}
+	for k, v := range details {
+		d[k] = v
+	}
+	return rec, audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ResourceType: "feature_flag", ResourceID: key, Success: true, Details: d})
 }
 
 // Delete removes a flag and its overrides.

@@ -184,6 +184,9 @@ class Stream {
         if (token) headers.set('Authorization', `Bearer ${token}`);
         if (lastEventId !== undefined && self.requests.length === 0) headers.set('Last-Event-ID', lastEventId);
         self.requests.push({ lastEventId: headers.get('Last-Event-ID'), accept: headers.get('Accept') });
+        // A reconnect waits until the test has made its changes, so that they are replayed
+        // however slow this machine is (the package retries after 3 s).
+        if (self.requests.length > 1 && self.gate) await self.gate;
         const res = await fetch(input, { ...init, headers });
         if (!droppable || !res.body) return res;
         // Hand the package a body this script can end at will: a dropped connection.
@@ -428,11 +431,14 @@ async function main() {
   const cD = await connectedChecks(drop, { mustHave: [PUB, ONLY], mustNot: [USR, ADM], visibilities: ['public'] });
   if (cD) {
     const lastD = drop.lastId();
+    let openGate;
+    drop.gate = new Promise((resolve) => { openGate = resolve; });
     drop.drop();
     const ce = await drop.expect('connection_error', { ms: 3000 });
     if (ce) check('auto-reconnect: the package noticed the drop and is reconnecting (readyState CONNECTING)', ce.readyState === EventSource.CONNECTING, show(ce));
     for (const k of [ONLY, ADM, PUB]) await toggle(k);
     await waitVersion(Number(lastD) + 3);
+    openGate();
     const rep2 = await expectUpdates(drop, [ONLY, PUB], { replayed: true, after: Number(lastD) });
     const rc2 = await drop.expect('reconnected');
     check('auto-reconnect: the package sent Last-Event-ID itself on its second request',
