@@ -17,6 +17,7 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
 )
 
@@ -30,6 +31,7 @@ type Server struct {
 	Flags    *flagstore.Store
 	FlagM    *flagstore.Metrics
 	Stream   *stream.Hub
+	Schedule *schedule.Service
 	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer

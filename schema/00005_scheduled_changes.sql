@@ -36,6 +36,14 @@ $$;
 CREATE TRIGGER scheduled_changes_notify AFTER INSERT OR UPDATE ON scheduled_changes
     FOR EACH ROW EXECUTE FUNCTION scheduled_changes_notify();
 
+-- A forced reload of a flag on every replica is an event too (and tells stream clients to refetch).
+ALTER TABLE flag_events DROP CONSTRAINT flag_events_kind_check;
+ALTER TABLE flag_events ADD CONSTRAINT flag_events_kind_check
+    CHECK (kind IN ('created', 'updated', 'deleted', 'override_set', 'override_deleted', 'invalidated'));
+
 -- +goose Down
+ALTER TABLE flag_events DROP CONSTRAINT flag_events_kind_check;
+ALTER TABLE flag_events ADD CONSTRAINT flag_events_kind_check
+    CHECK (kind IN ('created', 'updated', 'deleted', 'override_set', 'override_deleted'));
 DROP TABLE scheduled_changes;
 DROP FUNCTION scheduled_changes_notify();

@@ -24,6 +24,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/apptest"
 )
 
@@ -45,9 +46,9 @@ type testServer struct {
 func randomID() string { return apptest.RandomID() }
 
 // startServer runs a gateway with a fresh database; env overrides configuration.
-func startServer(t testing.TB, env map[string]string) *testServer {
+func startServer(t testing.TB, env map[string]string, opts ...app.Option) *testServer {
 	t.Helper()
-	s := apptest.Start(t, env)
+	s := apptest.Start(t, env, opts...)
 	c, err := client.NewClientWithResponses(s.URL, client.WithHTTPClient(&http.Client{
 		Transport: &validatingTransport{t: t},
 		Timeout:   30 * time.Second,

@@ -84,6 +84,21 @@ func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for CacheInvalidationEnvelopeSuccess.
+const (
+	CacheInvalidationEnvelopeSuccessTrue CacheInvalidationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CacheInvalidationEnvelopeSuccess enum.
+func (e CacheInvalidationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case CacheInvalidationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyCheckStatus.
 const (
 	Disabled DependencyCheckStatus = "disabled"
@@ -609,11 +624,81 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for ScheduledChangeEnvelopeSuccess.
+const (
+	ScheduledChangeEnvelopeSuccessTrue ScheduledChangeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeEnvelopeSuccess enum.
+func (e ScheduledChangeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangeEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangeListEnvelopeSuccess.
+const (
+	ScheduledChangeListEnvelopeSuccessTrue ScheduledChangeListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeListEnvelopeSuccess enum.
+func (e ScheduledChangeListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangeListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangePreviewEnvelopeSuccess.
+const (
+	ScheduledChangePreviewEnvelopeSuccessTrue ScheduledChangePreviewEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangePreviewEnvelopeSuccess enum.
+func (e ScheduledChangePreviewEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangePreviewEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangeStatus.
+const (
+	Applied   ScheduledChangeStatus = "applied"
+	Cancelled ScheduledChangeStatus = "cancelled"
+	Failed    ScheduledChangeStatus = "failed"
+	Pending   ScheduledChangeStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeStatus enum.
+func (e ScheduledChangeStatus) Valid() bool {
+	switch e {
+	case Applied:
+		return true
+	case Cancelled:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SseFlagUpdateKind.
 const (
 	Created         SseFlagUpdateKind = "created"
 	Deleted         SseFlagUpdateKind = "deleted"
 	Hidden          SseFlagUpdateKind = "hidden"
+	Invalidated     SseFlagUpdateKind = "invalidated"
 	OverrideDeleted SseFlagUpdateKind = "override_deleted"
 	OverrideSet     SseFlagUpdateKind = "override_set"
 	Updated         SseFlagUpdateKind = "updated"
@@ -627,6 +712,8 @@ func (e SseFlagUpdateKind) Valid() bool {
 	case Deleted:
 		return true
 	case Hidden:
+		return true
+	case Invalidated:
 		return true
 	case OverrideDeleted:
 		return true
@@ -872,6 +959,28 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// CacheInvalidation defines model for CacheInvalidation.
+type CacheInvalidation struct {
+	FlagKey string `json:"flag_key"`
+
+	// Version The flag revision every replica reloads to.
+	Version int64 `json:"version"`
+}
+
+// CacheInvalidationEnvelope defines model for CacheInvalidationEnvelope.
+type CacheInvalidationEnvelope struct {
+	Data CacheInvalidation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   CacheInvalidationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// CacheInvalidationEnvelopeSuccess defines model for CacheInvalidationEnvelope.Success.
+type CacheInvalidationEnvelopeSuccess bool
 
 // ChangePasswordRequest defines model for ChangePasswordRequest.
 type ChangePasswordRequest struct {
@@ -1573,6 +1682,118 @@ type ResponseMeta struct {
 // Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 type Role string
 
+// ScheduledChange defines model for ScheduledChange.
+type ScheduledChange struct {
+	AppliedAt *time.Time `json:"applied_at"`
+
+	// AppliedVersion The flag version the application produced.
+	AppliedVersion *int64     `json:"applied_version"`
+	CancelledAt    *time.Time `json:"cancelled_at"`
+
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes        WeightChanges      `json:"changes"`
+	CreatedAt      time.Time          `json:"created_at"`
+	CreatedByEmail string             `json:"created_by_email"`
+	Description    string             `json:"description"`
+	FailureReason  string             `json:"failure_reason"`
+	FlagKey        string             `json:"flag_key"`
+	Id             openapi_types.UUID `json:"id"`
+
+	// LatenessMs How long after scheduled_at it was applied.
+	LatenessMs      *int64                `json:"lateness_ms"`
+	ModifiedByEmail string                `json:"modified_by_email"`
+	ScheduledAt     time.Time             `json:"scheduled_at"`
+	Status          ScheduledChangeStatus `json:"status"`
+	TimezoneId      string                `json:"timezone_id"`
+	UpdatedAt       time.Time             `json:"updated_at"`
+}
+
+// ScheduledChangeEnvelope defines model for ScheduledChangeEnvelope.
+type ScheduledChangeEnvelope struct {
+	Data ScheduledChange `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   ScheduledChangeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// ScheduledChangeEnvelopeSuccess defines model for ScheduledChangeEnvelope.Success.
+type ScheduledChangeEnvelopeSuccess bool
+
+// ScheduledChangeInput defines model for ScheduledChangeInput.
+type ScheduledChangeInput struct {
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes     WeightChanges `json:"changes"`
+	Description *string       `json:"description,omitempty"`
+
+	// ScheduledAt RFC 3339 (2025-01-15T14:00:00Z), or local (2025-01-15T09:00) read in timezone_id.
+	//
+	// Example: 2025-01-15T14:00:00Z
+	ScheduledAt string `json:"scheduled_at"`
+
+	// TimezoneId Example: America/New_York
+	TimezoneId *string `json:"timezone_id,omitempty"`
+}
+
+// ScheduledChangeListEnvelope defines model for ScheduledChangeListEnvelope.
+type ScheduledChangeListEnvelope struct {
+	Data []ScheduledChange `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                         `json:"error"`
+	Metadata  ResponseMeta                       `json:"metadata"`
+	Success   ScheduledChangeListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                          `json:"timestamp"`
+}
+
+// ScheduledChangeListEnvelopeSuccess defines model for ScheduledChangeListEnvelope.Success.
+type ScheduledChangeListEnvelopeSuccess bool
+
+// ScheduledChangePatch defines model for ScheduledChangePatch.
+type ScheduledChangePatch struct {
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes     *WeightChanges `json:"changes,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	ScheduledAt *string        `json:"scheduled_at,omitempty"`
+	TimezoneId  *string        `json:"timezone_id,omitempty"`
+}
+
+// ScheduledChangePreview defines model for ScheduledChangePreview.
+type ScheduledChangePreview struct {
+	// AffectedUsersShare Exact share of users (within the rollout) whose variant changes.
+	AffectedUsersShare float64 `json:"affected_users_share"`
+	Changes            []struct {
+		CurrentWeight float64 `json:"current_weight"`
+		Difference    float64 `json:"difference"`
+		NewWeight     float64 `json:"new_weight"`
+		VariantId     string  `json:"variant_id"`
+	} `json:"changes"`
+	FlagEnabled       bool                  `json:"flag_enabled"`
+	FlagKey           string                `json:"flag_key"`
+	ScheduledAt       time.Time             `json:"scheduled_at"`
+	ScheduledChangeId openapi_types.UUID    `json:"scheduled_change_id"`
+	Status            ScheduledChangeStatus `json:"status"`
+}
+
+// ScheduledChangePreviewEnvelope defines model for ScheduledChangePreviewEnvelope.
+type ScheduledChangePreviewEnvelope struct {
+	Data ScheduledChangePreview `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                            `json:"error"`
+	Metadata  ResponseMeta                          `json:"metadata"`
+	Success   ScheduledChangePreviewEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                             `json:"timestamp"`
+}
+
+// ScheduledChangePreviewEnvelopeSuccess defines model for ScheduledChangePreviewEnvelope.Success.
+type ScheduledChangePreviewEnvelopeSuccess bool
+
+// ScheduledChangeStatus defines model for ScheduledChangeStatus.
+type ScheduledChangeStatus string
+
 // SetRoleRequest defines model for SetRoleRequest.
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
@@ -1746,6 +1967,9 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// WeightChanges Variant id to new weight (percent, up to 3 decimals).
+type WeightChanges map[string]float64
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1846,6 +2070,24 @@ type ImportFlagsParams struct {
 	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
 }
 
+// ListAllScheduledChangesParams defines parameters for ListAllScheduledChanges.
+type ListAllScheduledChangesParams struct {
+	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
+	Flag   *string                `form:"flag,omitempty" json:"flag,omitempty"`
+
+	// From Changes scheduled at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Changes scheduled before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // UpdateFlagParams defines parameters for UpdateFlag.
 type UpdateFlagParams struct {
 	// IfMatch The ETag (version) the change is based on.
@@ -1859,6 +2101,11 @@ type ListFlagOverridesParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListScheduledChangesParams defines parameters for ListScheduledChanges.
+type ListScheduledChangesParams struct {
+	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
 }
 
 // GetFlagChangesParams defines parameters for GetFlagChanges.
@@ -1916,6 +2163,12 @@ type UpdateFlagJSONRequestBody = FlagPatch
 
 // PutFlagOverrideJSONRequestBody defines body for PutFlagOverride for application/json ContentType.
 type PutFlagOverrideJSONRequestBody = FlagOverrideInput
+
+// CreateScheduledChangeJSONRequestBody defines body for CreateScheduledChange for application/json ContentType.
+type CreateScheduledChangeJSONRequestBody = ScheduledChangeInput
+
+// UpdateScheduledChangeJSONRequestBody defines body for UpdateScheduledChange for application/json ContentType.
+type UpdateScheduledChangeJSONRequestBody = ScheduledChangePatch
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
@@ -2344,6 +2597,9 @@ type ServerInterface interface {
 	// ImportFlags Import flags
 	// (POST /api/admin/feature-flags/import)
 	ImportFlags(ctx echo.Context, params ImportFlagsParams) error
+	// ListAllScheduledChanges Scheduled changes across all flags
+	// (GET /api/admin/feature-flags/scheduled-changes/all)
+	ListAllScheduledChanges(ctx echo.Context, params ListAllScheduledChangesParams) error
 	// DeleteFlag Delete a feature flag
 	// (DELETE /api/admin/feature-flags/{flag})
 	DeleteFlag(ctx echo.Context, flag FlagKeyPath) error
@@ -2356,6 +2612,9 @@ type ServerInterface interface {
 	// ArchiveFlag Archive a flag
 	// (POST /api/admin/feature-flags/{flag}/archive)
 	ArchiveFlag(ctx echo.Context, flag FlagKeyPath) error
+	// InvalidateFlagCache Force every replica to reload a flag
+	// (POST /api/admin/feature-flags/{flag}/invalidate-cache)
+	InvalidateFlagCache(ctx echo.Context, flag FlagKeyPath) error
 	// ListFlagOverrides List per-user overrides of a flag
 	// (GET /api/admin/feature-flags/{flag}/overrides)
 	ListFlagOverrides(ctx echo.Context, flag FlagKeyPath, params ListFlagOverridesParams) error
@@ -2365,6 +2624,27 @@ type ServerInterface interface {
 	// PutFlagOverride Set a per-user override
 	// (PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key})
 	PutFlagOverride(ctx echo.Context, flag FlagKeyPath, targetingKey TargetingKeyPath) error
+	// ListScheduledChanges Scheduled changes of a flag
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes)
+	ListScheduledChanges(ctx echo.Context, flag FlagKeyPath, params ListScheduledChangesParams) error
+	// CreateScheduledChange Schedule a variant weight change
+	// (POST /api/admin/feature-flags/{flag}/scheduled-changes)
+	CreateScheduledChange(ctx echo.Context, flag FlagKeyPath) error
+	// DeleteScheduledChange Delete a scheduled change
+	// (DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	DeleteScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error
+	// GetScheduledChange Get a scheduled change
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	GetScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error
+	// UpdateScheduledChange Change a pending scheduled change
+	// (PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	UpdateScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error
+	// CancelScheduledChange Cancel a pending scheduled change
+	// (POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel)
+	CancelScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error
+	// PreviewScheduledChange Preview the impact of a scheduled change
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview)
+	PreviewScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error
 	// ToggleFlag Switch a flag on or off
 	// (POST /api/admin/feature-flags/{flag}/toggle)
 	ToggleFlag(ctx echo.Context, flag FlagKeyPath) error
@@ -2667,6 +2947,59 @@ func (w *ServerInterfaceWrapper) ImportFlags(ctx echo.Context) error {
 	return err
 }
 
+// ListAllScheduledChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllScheduledChanges(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllScheduledChangesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "flag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "flag", ctx.QueryParams(), &params.Flag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllScheduledChanges(ctx, params)
+	return err
+}
+
 // DeleteFlag converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteFlag(ctx echo.Context) error {
 	var err error
@@ -2751,6 +3084,22 @@ func (w *ServerInterfaceWrapper) ArchiveFlag(ctx echo.Context) error {
 	return err
 }
 
+// InvalidateFlagCache converts echo context to params.
+func (w *ServerInterfaceWrapper) InvalidateFlagCache(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InvalidateFlagCache(ctx, flag)
+	return err
+}
+
 // ListFlagOverrides converts echo context to params.
 func (w *ServerInterfaceWrapper) ListFlagOverrides(ctx echo.Context) error {
 	var err error
@@ -2828,6 +3177,167 @@ func (w *ServerInterfaceWrapper) PutFlagOverride(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.PutFlagOverride(ctx, flag, targetingKey)
+	return err
+}
+
+// ListScheduledChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListScheduledChanges(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListScheduledChangesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListScheduledChanges(ctx, flag, params)
+	return err
+}
+
+// CreateScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateScheduledChange(ctx, flag)
+	return err
+}
+
+// DeleteScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteScheduledChange(ctx, flag, id)
+	return err
+}
+
+// GetScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) GetScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetScheduledChange(ctx, flag, id)
+	return err
+}
+
+// UpdateScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateScheduledChange(ctx, flag, id)
+	return err
+}
+
+// CancelScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelScheduledChange(ctx, flag, id)
+	return err
+}
+
+// PreviewScheduledChange converts echo context to params.
+func (w *ServerInterfaceWrapper) PreviewScheduledChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "flag" -------------
+	var flag FlagKeyPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "flag", ctx.Param("flag"), &flag, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flag: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PreviewScheduledChange(ctx, flag, id)
 	return err
 }
 
@@ -3404,6 +3914,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/flags/changes", wrapper.GetFlagChanges, options.OperationMiddlewares["getFlagChanges"]...)
 	router.GET(options.BaseURL+"/api/flags/stats", wrapper.GetFlagStreamStats, options.OperationMiddlewares["getFlagStreamStats"]...)
 	router.GET(options.BaseURL+"/api/flags/history-stats", wrapper.GetFlagHistoryStats, options.OperationMiddlewares["getFlagHistoryStats"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/scheduled-changes/all", wrapper.ListAllScheduledChanges, options.OperationMiddlewares["listAllScheduledChanges"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes", wrapper.ListScheduledChanges, options.OperationMiddlewares["listScheduledChanges"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes", wrapper.CreateScheduledChange, options.OperationMiddlewares["createScheduledChange"]...)
+	router.DELETE(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id", wrapper.DeleteScheduledChange, options.OperationMiddlewares["deleteScheduledChange"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id", wrapper.GetScheduledChange, options.OperationMiddlewares["getScheduledChange"]...)
+	router.PATCH(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id", wrapper.UpdateScheduledChange, options.OperationMiddlewares["updateScheduledChange"]...)
+	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/preview", wrapper.PreviewScheduledChange, options.OperationMiddlewares["previewScheduledChange"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/cancel", wrapper.CancelScheduledChange, options.OperationMiddlewares["cancelScheduledChange"]...)
+	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/invalidate-cache", wrapper.InvalidateFlagCache, options.OperationMiddlewares["invalidateFlagCache"]...)
 
 }
 
@@ -4100,6 +4619,103 @@ func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.Respo
 	return err
 }
 
+type ListAllScheduledChangesRequestObject struct {
+	Params ListAllScheduledChangesParams
+}
+
+type ListAllScheduledChangesResponseObject interface {
+	VisitListAllScheduledChangesResponse(w http.ResponseWriter) error
+}
+
+type ListAllScheduledChanges200JSONResponse ScheduledChangeListEnvelope
+
+func (response ListAllScheduledChanges200JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAllScheduledChanges400JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllScheduledChanges401JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAllScheduledChanges403JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListAllScheduledChanges422JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListAllScheduledChanges503JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagRequestObject struct {
 	Flag FlagKeyPath `json:"flag"`
 }
@@ -4566,6 +5182,103 @@ func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	return err
 }
 
+type InvalidateFlagCacheRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+}
+
+type InvalidateFlagCacheResponseObject interface {
+	VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error
+}
+
+type InvalidateFlagCache200JSONResponse CacheInvalidationEnvelope
+
+func (response InvalidateFlagCache200JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response InvalidateFlagCache401JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response InvalidateFlagCache403JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response InvalidateFlagCache404JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response InvalidateFlagCache422JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response InvalidateFlagCache503JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlagOverridesRequestObject struct {
 	Flag   FlagKeyPath `json:"flag"`
 	Params ListFlagOverridesParams
@@ -4902,6 +5615,831 @@ func (response PutFlagOverride422JSONResponse) VisitPutFlagOverrideResponse(w ht
 type PutFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChangesRequestObject struct {
+	Flag   FlagKeyPath `json:"flag"`
+	Params ListScheduledChangesParams
+}
+
+type ListScheduledChangesResponseObject interface {
+	VisitListScheduledChangesResponse(w http.ResponseWriter) error
+}
+
+type ListScheduledChanges200JSONResponse ScheduledChangeListEnvelope
+
+func (response ListScheduledChanges200JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListScheduledChanges401JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListScheduledChanges403JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListScheduledChanges404JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListScheduledChanges422JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListScheduledChanges503JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Body *CreateScheduledChangeJSONRequestBody
+}
+
+type CreateScheduledChangeResponseObject interface {
+	VisitCreateScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type CreateScheduledChange201JSONResponse ScheduledChangeEnvelope
+
+func (response CreateScheduledChange201JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateScheduledChange400JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateScheduledChange401JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateScheduledChange403JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateScheduledChange404JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateScheduledChange409JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateScheduledChange413JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateScheduledChange415JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateScheduledChange422JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateScheduledChange503JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Id   IdPath      `json:"id"`
+}
+
+type DeleteScheduledChangeResponseObject interface {
+	VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type DeleteScheduledChange204Response struct {
+}
+
+func (response DeleteScheduledChange204Response) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteScheduledChange401JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteScheduledChange403JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteScheduledChange404JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteScheduledChange409JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteScheduledChange422JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteScheduledChange503JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Id   IdPath      `json:"id"`
+}
+
+type GetScheduledChangeResponseObject interface {
+	VisitGetScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type GetScheduledChange200JSONResponse ScheduledChangeEnvelope
+
+func (response GetScheduledChange200JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetScheduledChange401JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetScheduledChange403JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetScheduledChange404JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetScheduledChange422JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetScheduledChange503JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Id   IdPath      `json:"id"`
+	Body *UpdateScheduledChangeJSONRequestBody
+}
+
+type UpdateScheduledChangeResponseObject interface {
+	VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type UpdateScheduledChange200JSONResponse ScheduledChangeEnvelope
+
+func (response UpdateScheduledChange200JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateScheduledChange400JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateScheduledChange401JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateScheduledChange403JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateScheduledChange404JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateScheduledChange409JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateScheduledChange413JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateScheduledChange415JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateScheduledChange422JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateScheduledChange503JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Id   IdPath      `json:"id"`
+}
+
+type CancelScheduledChangeResponseObject interface {
+	VisitCancelScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type CancelScheduledChange200JSONResponse ScheduledChangeEnvelope
+
+func (response CancelScheduledChange200JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelScheduledChange401JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CancelScheduledChange403JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CancelScheduledChange404JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CancelScheduledChange409JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CancelScheduledChange422JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelScheduledChange503JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChangeRequestObject struct {
+	Flag FlagKeyPath `json:"flag"`
+	Id   IdPath      `json:"id"`
+}
+
+type PreviewScheduledChangeResponseObject interface {
+	VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error
+}
+
+type PreviewScheduledChange200JSONResponse ScheduledChangePreviewEnvelope
+
+func (response PreviewScheduledChange200JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PreviewScheduledChange401JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PreviewScheduledChange403JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PreviewScheduledChange404JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response PreviewScheduledChange422JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PreviewScheduledChange503JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7839,6 +9377,9 @@ type StrictServerInterface interface {
 	// ImportFlags Import flags
 	// (POST /api/admin/feature-flags/import)
 	ImportFlags(ctx context.Context, request ImportFlagsRequestObject) (ImportFlagsResponseObject, error)
+	// ListAllScheduledChanges Scheduled changes across all flags
+	// (GET /api/admin/feature-flags/scheduled-changes/all)
+	ListAllScheduledChanges(ctx context.Context, request ListAllScheduledChangesRequestObject) (ListAllScheduledChangesResponseObject, error)
 	// DeleteFlag Delete a feature flag
 	// (DELETE /api/admin/feature-flags/{flag})
 	DeleteFlag(ctx context.Context, request DeleteFlagRequestObject) (DeleteFlagResponseObject, error)
@@ -7851,6 +9392,9 @@ type StrictServerInterface interface {
 	// ArchiveFlag Archive a flag
 	// (POST /api/admin/feature-flags/{flag}/archive)
 	ArchiveFlag(ctx context.Context, request ArchiveFlagRequestObject) (ArchiveFlagResponseObject, error)
+	// InvalidateFlagCache Force every replica to reload a flag
+	// (POST /api/admin/feature-flags/{flag}/invalidate-cache)
+	InvalidateFlagCache(ctx context.Context, request InvalidateFlagCacheRequestObject) (InvalidateFlagCacheResponseObject, error)
 	// ListFlagOverrides List per-user overrides of a flag
 	// (GET /api/admin/feature-flags/{flag}/overrides)
 	ListFlagOverrides(ctx context.Context, request ListFlagOverridesRequestObject) (ListFlagOverridesResponseObject, error)
@@ -7860,6 +9404,27 @@ type StrictServerInterface interface {
 	// PutFlagOverride Set a per-user override
 	// (PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key})
 	PutFlagOverride(ctx context.Context, request PutFlagOverrideRequestObject) (PutFlagOverrideResponseObject, error)
+	// ListScheduledChanges Scheduled changes of a flag
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes)
+	ListScheduledChanges(ctx context.Context, request ListScheduledChangesRequestObject) (ListScheduledChangesResponseObject, error)
+	// CreateScheduledChange Schedule a variant weight change
+	// (POST /api/admin/feature-flags/{flag}/scheduled-changes)
+	CreateScheduledChange(ctx context.Context, request CreateScheduledChangeRequestObject) (CreateScheduledChangeResponseObject, error)
+	// DeleteScheduledChange Delete a scheduled change
+	// (DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	DeleteScheduledChange(ctx context.Context, request DeleteScheduledChangeRequestObject) (DeleteScheduledChangeResponseObject, error)
+	// GetScheduledChange Get a scheduled change
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	GetScheduledChange(ctx context.Context, request GetScheduledChangeRequestObject) (GetScheduledChangeResponseObject, error)
+	// UpdateScheduledChange Change a pending scheduled change
+	// (PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id})
+	UpdateScheduledChange(ctx context.Context, request UpdateScheduledChangeRequestObject) (UpdateScheduledChangeResponseObject, error)
+	// CancelScheduledChange Cancel a pending scheduled change
+	// (POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel)
+	CancelScheduledChange(ctx context.Context, request CancelScheduledChangeRequestObject) (CancelScheduledChangeResponseObject, error)
+	// PreviewScheduledChange Preview the impact of a scheduled change
+	// (GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview)
+	PreviewScheduledChange(ctx context.Context, request PreviewScheduledChangeRequestObject) (PreviewScheduledChangeResponseObject, error)
 	// ToggleFlag Switch a flag on or off
 	// (POST /api/admin/feature-flags/{flag}/toggle)
 	ToggleFlag(ctx context.Context, request ToggleFlagRequestObject) (ToggleFlagResponseObject, error)
@@ -8199,6 +9764,31 @@ func (sh *strictHandler) ImportFlags(ctx echo.Context, params ImportFlagsParams)
 	return nil
 }
 
+// ListAllScheduledChanges operation middleware
+func (sh *strictHandler) ListAllScheduledChanges(ctx echo.Context, params ListAllScheduledChangesParams) error {
+	var request ListAllScheduledChangesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllScheduledChanges(ctx.Request().Context(), request.(ListAllScheduledChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllScheduledChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllScheduledChangesResponseObject); ok {
+		return validResponse.VisitListAllScheduledChangesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DeleteFlag operation middleware
 func (sh *strictHandler) DeleteFlag(ctx echo.Context, flag FlagKeyPath) error {
 	var request DeleteFlagRequestObject
@@ -8323,6 +9913,31 @@ func (sh *strictHandler) ArchiveFlag(ctx echo.Context, flag FlagKeyPath) error {
 	return nil
 }
 
+// InvalidateFlagCache operation middleware
+func (sh *strictHandler) InvalidateFlagCache(ctx echo.Context, flag FlagKeyPath) error {
+	var request InvalidateFlagCacheRequestObject
+
+	request.Flag = flag
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InvalidateFlagCache(ctx.Request().Context(), request.(InvalidateFlagCacheRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InvalidateFlagCache")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InvalidateFlagCacheResponseObject); ok {
+		return validResponse.VisitInvalidateFlagCacheResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListFlagOverrides operation middleware
 func (sh *strictHandler) ListFlagOverrides(ctx echo.Context, flag FlagKeyPath, params ListFlagOverridesParams) error {
 	var request ListFlagOverridesRequestObject
@@ -8418,6 +10033,233 @@ func (sh *strictHandler) PutFlagOverride(ctx echo.Context, flag FlagKeyPath, tar
 		return err
 	} else if validResponse, ok := response.(PutFlagOverrideResponseObject); ok {
 		return validResponse.VisitPutFlagOverrideResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListScheduledChanges operation middleware
+func (sh *strictHandler) ListScheduledChanges(ctx echo.Context, flag FlagKeyPath, params ListScheduledChangesParams) error {
+	var request ListScheduledChangesRequestObject
+
+	request.Flag = flag
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListScheduledChanges(ctx.Request().Context(), request.(ListScheduledChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListScheduledChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListScheduledChangesResponseObject); ok {
+		return validResponse.VisitListScheduledChangesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateScheduledChange operation middleware
+func (sh *strictHandler) CreateScheduledChange(ctx echo.Context, flag FlagKeyPath) error {
+	var request CreateScheduledChangeRequestObject
+
+	request.Flag = flag
+
+	var body CreateScheduledChangeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateScheduledChange(ctx.Request().Context(), request.(CreateScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateScheduledChangeResponseObject); ok {
+		return validResponse.VisitCreateScheduledChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteScheduledChange operation middleware
+func (sh *strictHandler) DeleteScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error {
+	var request DeleteScheduledChangeRequestObject
+
+	request.Flag = flag
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteScheduledChange(ctx.Request().Context(), request.(DeleteScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteScheduledChangeResponseObject); ok {
+		return validResponse.VisitDeleteScheduledChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetScheduledChange operation middleware
+func (sh *strictHandler) GetScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error {
+	var request GetScheduledChangeRequestObject
+
+	request.Flag = flag
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetScheduledChange(ctx.Request().Context(), request.(GetScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetScheduledChangeResponseObject); ok {
+		return validResponse.VisitGetScheduledChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateScheduledChange operation middleware
+func (sh *strictHandler) UpdateScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error {
+	var request UpdateScheduledChangeRequestObject
+
+	request.Flag = flag
+	request.Id = id
+
+	var body UpdateScheduledChangeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateScheduledChange(ctx.Request().Context(), request.(UpdateScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateScheduledChangeResponseObject); ok {
+		return validResponse.VisitUpdateScheduledChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelScheduledChange operation middleware
+func (sh *strictHandler) CancelScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error {
+	var request CancelScheduledChangeRequestObject
+
+	request.Flag = flag
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelScheduledChange(ctx.Request().Context(), request.(CancelScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelScheduledChangeResponseObject); ok {
+		return validResponse.VisitCancelScheduledChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PreviewScheduledChange operation middleware
+func (sh *strictHandler) PreviewScheduledChange(ctx echo.Context, flag FlagKeyPath, id IdPath) error {
+	var request PreviewScheduledChangeRequestObject
+
+	request.Flag = flag
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PreviewScheduledChange(ctx.Request().Context(), request.(PreviewScheduledChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PreviewScheduledChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PreviewScheduledChangeResponseObject); ok {
+		return validResponse.VisitPreviewScheduledChangeResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9519,229 +11361,259 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15cxq51jD+VVQ8T9XYT7Wxk8lM1XXqV79iHJLhjmP7AZLMvENeWnQfQNeNxEhqE27K3/0tHak3ULN4",
-	"yTLX/yQGurUcHZ19+dyIxGwuOHCtGqefG1OgMUj8s0s1nLMZ0/iP+SYGFUk210zwxmmjC3+loLQiNEnE",
-	"AmLCONFTIAvGY7FoNoKGiqYwo+ZNvZxD47TBuIYJyMbtbVAM34UZZZzxyYYpEhjru4+vwLP8HkSCx4qk",
-	"XLOkNDCR5nm1fXzQctkaa5D1Y2tBFpRpMoKxkECkeYXxyZaxb4PGnEo6A+1O4iyVSnimuZzTv1IgEf5M",
-	"xlLMSDgDTWOqaXNOJ4xT82STwyc9tE+FRIxxs3MJN0ykiszpBMyCmBnxrxTkshE0OJ2ZNdl3Kqud0U/n",
-	"wCd62jj96dnzIFu90tKcoFn764ROfoPlFTXPrC65PwUyTuiEXMMyIOHniGqYCLm8bX5WnF7D0Mx8G+YL",
-	"mptR8vWYNxtBQ8JfKZMQN061TKFmdc+enwSNGeP5Z99aO3G2TM9sLN4411jIGdWN00aa4pPro9dcnCs6",
-	"AaLYv2vBnuB75bliGNM00Y3Tn8ym6Cc2S2eN0+cndov2U7HBMpr2qZyAZnzzkaScaUQLcQNSshgInc8T",
-	"BojCB5SkCiRhMRktiVvKYc0R6Wy+4TUsdz2r5z/9vO2sbs1Qai64ArwTv9DYUQfzKRJcA8c/ceERIv7x",
-	"v5TZ4efSpP8tYdw4bfzXcUH2ju2v6rgtpZBtfgOJmIOdch1S0k5KmCIzmhgcgJgcqCXX9FNAKFlIwSfE",
-	"rD4glJOUX3Ox4GTMIInN7zOmFOMTMhLx8rDZuA0aZ4KPExZ9pX1EbnZFFkxPEQeiVErgmihNNZjTj1O7",
-	"FLMl820C5AakYoLbHbwWcsTiGPiX3UJEkwTkD4pIkQCJBSjChbbsiOgpU0TMQVoSaJZ5IfRrkfL4y63y",
-	"QhCVRlPDUkQqIyAHQuIab5hiowTM7dL5Tiwwr+gyETTuC3FurtLXwQqDnQQ+RQCGi00tuSJIl+wiJXI4",
-	"Zl59TVkC8ZdepwNoNKV8AjFRjEeAK3WYSQw9Qpkk7IyP3lIdTUNceg/kDYvgHac3lCV0lHxBELdIDHPg",
-	"MfBoSThADLFBAcrVwtBXI4zkq3ppxQWSUA0SV94X4i3ly0wo+nLLNqKUPXyHExAb6l+WFc1Sj3JpyDeb",
-	"e/q4JDfdBo3fj3I57Shnlxtfr0qlK0NUZMmdhineWBvKiY07DmOeRti94zTVUyHZv7/krXhr+UpAGL+h",
-	"CYsDAp/mhvESIYmEG3ENMYkkxMA1o4laOcAPHz4ctVI9Nb8aSu8XE2jxhLliuDgkYqkCr1BbsG8EzFyK",
-	"CJQy6N3mmunlV+PdC0iSI8e9R6khyMJcNEUokam5fCGYEZvIt0MkJpYQ4hd4Hd9xlc7nQmqI30LMaB+3",
-	"/NWo9ZSaxZ/ZyY/MYlZ4YIlDRhHMDSG/zY4McaAVzxh/N4+phncKZEm8orEl9TS5kmY8zYwQNqaJApTb",
-	"yt8+Cxrz0sfPjXGaJEMrHVaFPiO9ruBJ0GBqSCPNbqCERSMhEqAc1+u+EqN/QYTXv8WX72mSejC2xZfk",
-	"n73LC3Jjfn9JmFYomJFZqjQZO4kXtRHztUFgniaOJRhp1Yw+Z78Boml1U5EEqiEeUl1RBQzsjjSbQcOz",
-	"NXsh1aZ3qvP7wBPvoHoEjYQqPUzV5gVunSw7tLUf5hLG7JOfRszTUcIiIyZKnSmbqOxpQYzUMOFMATFy",
-	"hGdGR6jutWojDW67Xl3zjNUpMvXkT6vv4Z7zHbrRgvJ5Vw5yBdSVHXz0YSvi05kdbR2t6Jyh3rRl+Q4r",
-	"b4OGe3j9GBZTIxRfw7JJelOjgQieLK0JhSmSqVIvidJCmuMg3NpU1rXYMoisTpetcusGcwK2ttGYarrb",
-	"LjNYmQtkiOK2ty7SJEHqad7IrCFb8cHB4y1oat5TaWQYlXkNuFGu/zTIVuw3p0hBw6Cl0nQ235UQrIA0",
-	"myqwMMl2WVp7eY56kJ8zpbfDm2mYqd3Ry81FpaTLpxOoP4E0ZrrNtfRwCsPNLOdfo1Q00kIOjQCabPjd",
-	"T/K3kkH7ckYM136OQVOWqHruXhm22OrKahjXP79orFueggabe+cVEZoX9uOcTtBxoPD8bLXBrb9rJ6Kt",
-	"PVHCtnX8ShXIIZ04mW4zLuHZlPdYOsXqgVdOKMjQZHWx1c0FJVwtwQSBXVlncb616HouJg9JMoob8EQ2",
-	"9iIb70GysVMSPHLmFKJrKylUebyBNQNF3AOGde9wKcdMKj0cSXENfFhzlWsoS2kUozcOp1R5jMm/wiej",
-	"iUyt5Ec1AYMTTdKFSMjYyBki1YrF1lZjoDSiCozwQSiPzZf8lFBr9BjwmxJsrNSuNEsSIoFG09L4me2S",
-	"apw8IIspi6YkBg2RNtLOTNzQxGjCdMAjwRVTRksiEhaSacjEVA4Lo06BBW1zwH20CDfPYr/UZYRBwrim",
-	"UbaygxOymAJ6roycZRQwDoc7HpcEqmp4Byr5NTpSGUvtc0GOSOs4kE9T7K18xDsh7j0FvbV78EQz6mjG",
-	"GRo8r6hSCyHjXXX0FaJiDfzDuRulspn8y2DN17fRQxM0OCwedsgV4K0te2VKL7hQe7AC7d2AlSl7jA9j",
-	"ulTOiGFdbj/+/NMWD1yhRJddkycnW4F5Zy0W5/OB4lVuej4ztGD9quY3rkrXPkyXllgXpmumCFLRGCTE",
-	"JDbq5QEXZfOiobUGCJLTRB02/TYKbQYbWuGiuEwiHSWlm8TT2chCUmmq0/I1baRG7DHTm/8Y2hXLaFB3",
-	"Ce04PhghLflFxD6Lj4g9NqaeNpOSGY2mjMORBBrjF+bpUxK+b513XrX6ncuLYbvbveyGAQl/ab0adtv/",
-	"+67d65uP7y5a7/q/XnY7/6f9KgwGPOxf/ta+GLZ/v+p0zTfEfdG5wMGKL7rt95e/2Sfcb8OzbvtV+6Lf",
-	"aZ33zNevL7u/dF69al/guJ2L3rvXrztnnfZFf3jV7r7t9Hqdywt88uKyP3x9+e4CR3vb7v96+Wpovmud",
-	"n19+sHOcXV68Pu+c9XGs9ttW53zYOu+2W6/+GLZ/7/T6OM6Hduu34VWr1/tw2cW3rlp/nF+2Xg37l5fD",
-	"81b3Tdtuuffu6uqy22+/Gr5tv+q0hv0/rto48FW3fXZ58aqDIHvd6pzbybutfnt43nnb6Q/bv5+126/s",
-	"1712933nrD18d9F63+qct345b1tw9Nvdi9a5g7ll5PCJzubmTjVWD8WHnDuqR1VkeC0kQX5rBRa8T+qU",
-	"hJ8H9m6pQeOU/Pl50EAj8qARkEFjBkrRCQwatx9t2EON+FXgKL7sFz8ygzA+Qqgm6KoPCJqG0RQ6p3pq",
-	"7mYeYIKm7eYuCqVb6XYdCG9K8Xy24s06SdXgXStGrFh4kwVdKhKatYeEcUId1HMD104Q3UnUKEjDg4oa",
-	"yHO+UVmjfUOTlGq4o5QhuIZPeitc7SRM8DP3gjVrqoruuRrYs46d9FPHPvxTya/gNNDb+s2V5t3rrl/O",
-	"gb8GqlMJBPKhiNv0SxLqUuBNaDimzuJsWBwQYfQBMgPD2xShEgjVWrJRqgFdc1VQlsfyhc6sI8KG7d5P",
-	"Vi/G6YJKE/0kqm+7PgWo1gA+TuhE7WxjeZ3QSTGmz84i4YYpZ0eoibvLHiEHcGNUYBYfImaWcDhVO9sT",
-	"qtFeWzlDvr5gLU7MgsIHRnfLzO491lUZTdkNxH7LXRZduAtkz7Jnb4M7efdcXNzwJnNGbtR4M6flql/X",
-	"o+kDt3Ktd4d+sAcNseA2FMOnWCQi1cM5yAi4dhx9B/Fbpgnsh6zdNAEfmiqaaO/a9Op1WH9iZajMortt",
-	"Keicvw0aKbq39zvZvU/0hkpGXUD1zsB6b1/ybdKFNO1oeMfYMpa46Iqt0xZP+519+R2qYqqbuUDPDE6r",
-	"N6EEjgyHvEjo0KKy/gyPHWYExXUvgLLimy0dsJeYlG96WZNkjaAxotE1cDTUxzPGMcBVw8SGT1i/L0g2",
-	"swZ2MVceVdPNgEYa9RAEv6ep9l6iKVNayOXQvJeABj99wLi44Z4ItMfTq0yzMl35kNaWu5HkFzC8n7RS",
-	"PownQaVOUEEoZeGce0r5udjq0c4yabiQbbfIxc2qhXAXO5kNb7Knml1m+CuliQEIF3qYf8ALbb7BP8zS",
-	"KOPmBwxVUcMFwzh24HH+t4QJfGoEjYnGf8xZIIlK8E8FsxuQQ/ir+BsfzP8uPZTo8t/gpRx78pkVNCgO",
-	"ogSUbNC6U7/n7SpJZk+3a9PtKontfrPrMDMvZjj8+rz1Zpib5RpBo9/qvmn3Oxdvhr+1/xii8e7ijfn+",
-	"j6u2+fi21T/7tRE0rlrdXjs3bOWWwcuLfvv3fiNovGlftLutcy8G1kmThR8qW16v3+p3zhpB41X7devd",
-	"eb+ywGwpvavzjvnlVafX+uW8bXZh1/XxAaUsv3fs7izMSj0rskvZSZaNXXvWn+ZCepQ9+GSDRfeSPe+g",
-	"IeI0HQ2zLaLkmu1yRnUePX/wrGy0r4NVwd7Lm9vG2Usr3JPXbFT2HkoBqzIgn61pF41sq8Eqy7S6y+le",
-	"unerhi+z2pP1I89Vwa2xt7uqhrn/61klAe3kQZXGyr7qdchVceEOOmUx0/OT+2uYX1xbLFs+PRf+YbVB",
-	"HH7zxc6R825+1nuF/uZ8quxnrkGLFcvVXumI92NXpal+frFNAKkutA70v1r1ymiLHrUz85zvpwcmYjJE",
-	"I6Ha4wWRxEWk3k4hLhq4QZFhJNIKN/c+NBWpVDUPGRhFdE4jh+w1j+y9QvOSYv+GmkRwX4hCwRiLt1dX",
-	"uLacVQBWTmAdUutg2QU57q9PV1DtSezfJPZ3ZpkouB8h/PJyYsV9drJRbtxyBTbLfhYi90dCO86TC2pn",
-	"JKxzQUVFKsruVvdYLocy5TXh0twl5e43pjPc7vPSKvF1WynGKi+mWHUtoPg83feyfhWlI68G4ZZUq4QU",
-	"MS+F6brJYTHEaFCR6hV720rJjB+DDY6lO2oT+dpRWn/SLZ50i910iwfMVVgxWz4lK+zMSsqq3UPlw9aY",
-	"UR5CHTSiyHC7TXO7brj2xJd0I28Pq8j3uR5WscGOWclizc5if29qhhP3l+nKVq2nS7gV4HcRV3a4Vfcx",
-	"qjyqUWQjMB6SPayg4hN/2Bk1r6iOpvcuGPGNGPKf7Ob/0bJtnaOsX6oxhbUUrIJJmCIjqiAmgpODFyf/",
-	"yNP+bNwlU4RqQjkG/u6a/3cvAdt7QxFL9o7jts/uB+kioGQrqlhT7AoD2JZstmtBmblkQjoIVk/yXCxA",
-	"EkyHfEnMbsk1wJwkTGkiZAyy6T+UezC59XyRWZpohk9oiykqsGXM7Ev4tyEGRIG8sbHhO2Sgl86sjlbb",
-	"wDJPthfVRGkJdKYwJTc8pnN2jCs7tqiuQlvkRU0JHYlUE4oLP8UCO2rBdDTFNxFQKiBc6AHH4juZcIo7",
-	"UuRAT2FJZnSJSShYZFIdNkmWdkDmIG3lSUzvvXzdbV8RIQe8vCQXtwwuy+cLOYwT0L6k7L5MYeXeL6gi",
-	"7nnMiVOEC5IIPgFZrQJoKAmWASwdcVkfuksU8NehwdUzqKnJsAA2meqdQo99CO5e9yH3NxU9e5cg2UoA",
-	"bOFJKsW+Zgi48W6/pfN6Sr9/4OnqDIZCtG/AR9f6LrWfiDERHAi6sF7inej12iTEz6ehS1OztdUwY9+g",
-	"vuBwOW6c/rl5hT0FZ4JziGxpoK0PdyHa53Hn4+rwPFx1h5cMXGz5tF2fVr+kyfXur/wKVOoRUL3Lw077",
-	"+Fg5sBr/sK24NnQgylj9+uUYLYcJ3ECyCa88SSKrCFSaZ6iFpsmOdzNm6s6vSjGfQ7zXO9MM3ENl63n7",
-	"tzejn4aOYW59wKgIw0plnDo3mudISvD3wbAGPqt7ry7Yuzrf1j9uJAQP5FouI+mTpr1J086KTWbxmNkC",
-	"g2zaIGOfQeNf1t5XljRrMxfeF7LqXl6wPRVvKxTMqdYgDcf4v3/So3+fHP3jo/t/ePTx80nw84+3/924",
-	"j+y/tzxTSCUrJdutZm8YWmpE2YCkcyO2/UhiiNiMJsqyN/u+Ms9ZoZiodGYefHZyUtH59rcJ7CkF4WEW",
-	"kk/1vO4RHrst+tXNeX9akC3+iQ5sogPvK+LqqionULlSAKiPZapSrpycZsU6B+nJyY9RubwvxPmX8Yzx",
-	"7ENW0oMctK465BqWCutKoj0jI0V2TCOwlodbSaoyg3iJ0K9AE9uloIo268U/pvjk0jvK3ofji3DZXD6k",
-	"LJpvPqd/fvhtW275ijiWTLw603WNLnWta7xUaodqDeblmlX31o9hLTF/0+0yG98WtIED+uY/FxPG71iy",
-	"J6uoWInp3G5TesziRVnRv43VigoatkOpC+IoyDhN9it3cTmWMDeax2vKklRCTUrK2UpGSjWxpC4dZb+E",
-	"E5zoVVFrZQsM82V93LStLLNgw572XUi9iWVXToOre5s9vLW22yN5iutCiHPYZQzRAz+jtPcKPWeV14AE",
-	"Z6KbS3HDYpCKTEBn5nEudF7eTRHGlQYaGzlpLpLE9UTaiajgUtvFYnwmn/2iIauI4xnujme8c2Ck21KW",
-	"IvbNX8sHvw1e09kOt71cYSNnFA9VheZ2+6y9QlxcY5N/E2pRWCzdEjYcRnEn11GXx3PBuOeAXM2qd5Lt",
-	"Uj8kf9a3DMbRasL08hUkdNmDaJNBqrhCSsH2qnG10Wm4eSOLl/sL7XBxVzI8v+d7+AY4SFqILp7db2Ty",
-	"/lHfljaxe2GmlhwxLalcWv07gwQ5QA6VqT4/qNyJa1SjrMhFOemxWM1V3kpvfXNTqoYzIWvKLyRZSxtP",
-	"XciiKZ95YGswW265XLG1m6/JjOpoyviEIMMLrA8qmgJFKwXmi+yQzpn1ncv35DvwLtCYcS/Vw6hiz/dz",
-	"ofREbnc7rFaovA0af8XSkao9X5QQs/0nXAFIvvBsvHxBPsisq6gSaLx0VQfs3w+irNYppA7+2/TRLowl",
-	"qOnddCtpXx5qcQ2rxr4XJ//4eT+tqDqaf7ETpvTu3WhqNMEcrJketqoargeP7tW25qurjhVL1voNrFCw",
-	"TVeiROu2Fd73M2fzrHeBrqCtp2qlSIAkNI5Bnlp/v7M23TBYgCQH5uocYf8SNCEdek1TKp2DxG/Kxigz",
-	"HLpUzUglG1TxtPdK9kCb9d7xity1dC++6INdxdu5BsMwd22Gp65HlVTael2dJdpcMhfVEaw3ekTNZL3q",
-	"YJQw4LVNF3IdaydH8ls6v79dbl9bdbGBsrHOLnwbkcw9qOvgRnnGgdrClACPFTlAKubpuxbY4B1J1DTV",
-	"sVjwgGghiErE4nAd7PV1Vu/PKoqarFt3X/Jmr4MAI85tcHh4ij5+FLaybowHTCsSsvg0L/CTFxtc3+/Y",
-	"FfbzmDutLJ3dZV9+VxYJUdRTGCrQ5Y/FE1Pbo/SjN8Z5ntBlXXjNXbB2F6WsEmaxMeAwAx85mCRiRJNS",
-	"/9Vg72vhuijnkSc7mrE9MQt+xFDDUZpcF+iBJClNEqIA6VEW9lRDdu5EWDZlc3xRmpNRlz2gWoR1rMMz",
-	"d8SHpxideEQTdgNYvFMuSa/XHv7abnX7v7Rb/WEPS2f3PFfsy4KgmG1zsRxvnI0HBK5yHMsfcjg1Y0pB",
-	"bO+GIguj3s1lyiF+SSjxYCIZiyQRi7053R2rJ1ClbfL+7qUGHpP0l5lhwQaqqww8BQy2om85tGr99CSU",
-	"pRNlyBgda5A2sBXJrpVRHCeVoNIZxFZIOadKH6Fd6ajzat9js3gx9JD2cozPTlUUvwWxZXU73pKKmw+r",
-	"b+ST+3nmcYgryuSTX34zmBFGnkA7M3ahPNf2CGUeQaBnQ7FIyjVL8P7Y4UhZ7lTNmjIrVtHeb3z31j4T",
-	"1G8Nfxmu2l5HQCVIr1CGutsWRHmnvLFzJSivLq2ykArAvVByy/CdsxWCrqQYs91VxYfsluuznL5zQHuA",
-	"9Nxa28lmW8lde9Zu7PzrOFUiJox/oe6wd8ny9QVpZVArgJR3lS22XJ93u7rzjzWHfj+6bu/RE0mvIekG",
-	"PA+YYppB+ym1dCfoP0hMoRukw8fiCdTbQI1Q8nan3mimCBkfi6Z7JLRtFZkirasOKT3s7QY2SlkSD3GX",
-	"Xh1MzKqetOKniRjWx+7tEddXKihvJ6ssqjJPUAHFOhzNqUOUSqaXPYMVOfh+g2Ur1VNfrWwF8oZFQFxg",
-	"JRlLMSPh1WWvTzDdjaZ6av44uoalCl8SpgmNjN5rFCWmFcF85R8UmtMDgr48iIkWNi0vEnMruhnJD9s7",
-	"oj3cMu3G70etq87Rb0XK0qlbLR4NimjZuu2n1xly/vNDv7HmguVVydS7FWRoIRHSZRjil04AC5vEoBMu",
-	"GvODYtvcacBtZWsmuNmoPbwZmsasmTER2METPQrUKPsQk4PQSHBh5icIrS+g+IxegOJj4RkID21OIV5s",
-	"vKlWVs1BNNV63ri9xcgDe1+wqniEeOog+16wCFpKMYV8XSbuPXV6fDxhepqOmpGYHd+Yxyg+djyhGhau",
-	"0NbaFSuNh6jyxj58Wg7eZYIHNpsyIJHgBk9d3BUiS4SI0W29IZSrBT6lpzDgM4hZRBNyzcUigXgCmNAc",
-	"kLFrc4QWFXJgvS6tq05ASk2Qjm3sV9FGJiCUSKAJUi7S67UHPHNAGIDGaQIxaR3/4ozG6jBwKgdN8I0P",
-	"MOqJ6Bq0zSU1224O+ID/13+RM7MnLHyoBvyItNEWhu3NsjhIAp8imGsyl2IEihyExzZaOAxIeIye2PDQ",
-	"/DkDLVmkwsCFrpmpsuRXphDjCPmf/wHHef7nf2w3N0dnbQc3Q1ftX0hts7ZuluAOGqfk86DkG7M/F/64",
-	"QeP/vzXf5GR50LgNm7gtbBlHIiolNmBkEoFDfu33r4j1+eJ6KSfOJUEs/bGnTM0zowRIGIkYQrORA28/",
-	"wkrvv7Xmg/7Oe81m89Ac8DSdmemdPSkMzCzmFMV4DDxmfEJCTPILV5rgCg6BzS52PeHclvEk80M0W2eg",
-	"SPj7kVOvjjqvQkwbdrmyP6gAu/qSCUagYJIth0M79O9HZ0JKSBDO5k2cwwj3ihjmin6LzO94ZyJRJlUJ",
-	"U7qgVYSUqVVYkNFwG+nCTsYzusRdEqYtHUpYBC400xGX1pxGUzh63jxZoy2LxaJJ8eemkJNj9646Pu+c",
-	"tS96bXwHJQ6drJCpMlkpWaBOG8+bz+xLYg6czlnjtPFj86T5I7qm9RR53HFzAUlyZEgIP/7X4lo1/+Xs",
-	"8hOoyRTFi/sBRuQ3WJKedREYgFjeodiEGzwyLNHikPnatkwzv0FMqFrO7EWmSbIc8IPwnx/6w9b5m8tu",
-	"p//r25C041e9lsGTbu/5Tz8fNsmHzAPqsnDJr+YH69ADPBGYzfXSufimVEI84AoiaX/kcAMyy4GH2J5O",
-	"ftaduHHaeAMaA+ixfztiM4Ln+clJHpTosqzm88TR7OMMVFaS3CG6vme5zzpMDbQU6GZFFGmc/vnRiKOz",
-	"GZXLxmnjyiZ/YBYHYhy2215WeLfKeu+c/on5HI2PZkTLsA36H9M0ZvooEdZl4z3kC9tWG73STfKaJRok",
-	"GZl5tJABsZ3vA5I1ureNwA0LkIYxNMkZBkmRgmY218BtdLOsq71CfHTtLRVmEqPM81cK2MXI3Z1SW/4C",
-	"3luMFLdB7VhWLCxG2lJfpW6k1e7/Dzfgyk63mpbqGs5TjRTX2fAN8WK2gahvdiP5+QG8Uampm3sEY4FB",
-	"fFum1eJOk/puW4FJx+cYHrfDgxZhG7cfH/H2Z9hesUp4qEHL3BvscJ+1tTcU/IVdiW+CfMXHv9C8vzi+",
-	"8mz7K++4IRJCsn9jnn3jxcmP2196LeTIuubNG8+f7zLNXApDpIyA0+Ya6y8EjZ92ma1n9ax3nN5QZm2F",
-	"K0Tyc0Xj+TMLHvp4W6GePaAyslwEaSBJxKRMLA11PJpTDskGmnlsSW4t6fxAk2srHiymRjCIppTZiFUJ",
-	"cyG1Ksf7cC0NjxQKyJQqbPObMH5NYgGKcKFtlOg68cTO+8sMoRqPjbTlRv+bMNcVWsqfRddgoskBTZQo",
-	"qqxYkDBFRtIwrMPmF0TWR0I4F5dWxTd7SlV8+0HZk0YY7Ih8Tps7ysMsvIh3KW1v99HSyAdlrp2FSgek",
-	"qFMSoD4CBuNs99toN5b92gVL7MCuS20Id8O1ak/POvZYqbWy+8DVui/+oYuaL8W4qya/dVbXclVenLZt",
-	"xFwbt0RSnqBYZpif4X8yreV/pVIxxdzbqkavr+WMKjhiXAFXTLMbwMO1VMSI3RPKuNIGP4KyeS+wligr",
-	"xrkIH98i/9oo3mwJkP2+mPVaAeONjNrFRT2x6Tuy6aBqaq1j4OZAqratNQpapZUfbwPMCFinlr8ZFcpc",
-	"1fBzRqdum58Vp9eAHr/b0Fne3I8kTFkYkNA1HDV/WmNCQMJSy9EwGPCwqNxujaVirsJmZilJEyA3TFgT",
-	"B1qsyIvnzwmnM6MzW9kAktjaKPJChQOOHMTcYR4XeiwRpbplNuIwERNygEYxkf3a67WdiezQp/ieoRvz",
-	"tQ0xdGYv7Jr/kHfJlr69rVrwDUG8XbvEzx504m3yCocFgu9bv70n/9j+xpng44RZt9CLZztMcUWXiaBx",
-	"X4hzKidg3/tpl/2odG57nryFmNGsGt03SGO8kplFeUIrxGQrLdkglR1D3kLQK5y1kiQ3xmfiAuNRksYQ",
-	"H+bh/UySvMdcQKiyhjYhyR+tt+cvHXFIgIQMG4SEaPeZa7UuqtlWMXsIa07h9kofWTmiLADIfVzSma8g",
-	"yKOzZdet0RxHeSBczt0G8hIGe6IkFlGKTTieWPU+rNrCltig53vfLpZ3ZfJzc3uflbkqNg5H5WzRVnbi",
-	"q8dJGEdngpaUK2sMPCU0ScwQXOgp45PmgLdcRVDU0B0CG56d96jBCG+F/lpndW+S0HWtCckNTZhdTUn/",
-	"H3Bz3UWqyUIybedZu7+2A9Ae9zfrlLOX+vDxEfn97IEuaT7QDpLDySNsYZP8gJV3DaJZ/CQxi8mBkGQh",
-	"0iQmsTj81oWKJxmhXkawx7+jmrGJeH02/93aC+lPmOjCTNyUaBaSCwwQyaSBl8Qv/1OjP4QuYSq0KsC6",
-	"NPAKf3cS/gox2aJrm5d+g+UV1VOfwv1ifTN2sviL8ku7js1v5LUeviMctLDcV04N6j23lp1l8UdZNqlj",
-	"XQFBO63N+LDYGLb7dBI2fc7Sx0Cnky+q+lm1L3ChVbgEs916yBUlKAIyNpp9Z3z0lupoGhpV+6rVP/u1",
-	"6TMe5qLx7dOdeEyh8w3o/e/KPOuAsiJS2hinwiKjyITdAG+Sy7lmM6Y0i4xIaO9QtMRMqbiMEnnStkEq",
-	"I4UuRSoHXAKNycGLZ89Xys5nEqViPIJDDJIJ87hMZh8ciXhZalXBjMgxHmMN/gH/gKVFs+AsYlgKgU80",
-	"0on1QWB4GXESS9asYGSOn6Kr9kABGPlYHY/S6Bqr/jdnsddkZPMo7k8BAt9NQ3AdZOmymcdopWFHbVxk",
-	"Bv86U7WvU9EjysG2v85XkF63ET+Xr/B92L72JWX7G8t2oH1XmBhpE4VeU5a47TzJ0PXyi6UTD2lns8L0",
-	"sTOi1VsEWpzQsl8uL6WrjGjDhSZjgy1W0laZww7DnhOmtMp8d1RdmxGEXJeBnN/v+5eDKoB6ktsfAO8d",
-	"ariK4g+B8LkmuIv/v+jacw3Ll0V5k2wMdHxl5me8AjMqr43OVufyv8ynvy+//96cwN52hRudwTmY/3Zs",
-	"9W/iQZ6DPMKiVcWFyKv/P+hdPf5cae660QbUdxI6mYBW5aKHXMgZTUppGjaMY5OVJ++F+ciXtZ/tbj8L",
-	"kTV3PVmIHoLTWFgSuo7Uu6i+qYePvKXXZVMk1sEyl4N9AtcgjhwIaQ0gvlZ4NNMtD4kWRHAY8Ao/IgfU",
-	"IjpDXuWcFEbhndsU/GTp6hmERe/b0KeFXqX6G8D2x9Ebqy2Dv4L+uNYkukZ4zNDtb8fsnvS6eqrTQ0Pb",
-	"/iRnB+apxWSSbFDsXidsrkjoQjU9puk+DvD9a2UeA80Tq7wX0ro+p5avCU6EJGI8fgikTflWg4Rlq9Rv",
-	"lhglUCfVvcuG/v4xWoLSQj6h9ENKfwjRNbTaHafLJQpqTQvnaBEr5/BiCmJAeClP0FapFal2kWw2+VLV",
-	"ZP6hrqYeNXMFp9imtrvUS3V3dHyk87Y1rKrH3S+fQNbOaz3dM9gSJUVttQoh8woWdlBFDsK8rERIrGfl",
-	"0EYimzeweAVVRekKPPEBp5rMhNIklCKBkBw4kd7m4pZrXLx0ebh0ZHQWpt3YRZqumooFJ4Jj4YCaQGV7",
-	"ro8UqlyeIhdSv2zQsp3cLiTeAXWDwp9vAfllJfEnMbn2umZRxjy7qxsys8t0+Pgzi7fEC90II00IDlnq",
-	"fYUwY6kZpcVckYWQ10bxptpeq7VLZcfKL9V+4kUn3svsg6W178P4v3827sMTC5jd8QTr8NRLml3QqeRW",
-	"1izX9MnoMvmJzBhPNShbdYOuFI3Mn/v5JH+wOeDvOJaIIFgcz0a0LqTgE5I1ObDNw7D+Ap2Bq1STRS7g",
-	"V5gATs5dnaM5yAG3lVNJBwu5WKPS2DbTUoF5wmxBpFy/zCrfkBfP/2EpXtgFLZdHrbEG6aqVwKcIIPbX",
-	"d8DuhI/ENiqdD7+wsaZaItbDJ87FZILpBk+MYdOFf/F8h6CBvhBvKc9EA/WAhKLqphATc3EQzfG+2bDP",
-	"ojnJFvIgUr2JPljusVaO1nactfV8ygRBjJ10oZQ/L9hOuAsPcLgoUv1dCNxtHtvsXbf3LZC3lfBqgy8d",
-	"KSMjmDIceAX+QmYMwBtw+RYeU12qFCStCxSIXF+qb/Po1nyAW3Uot6Etx1ruFOS/Um0eK3d1HKZkcpmb",
-	"IXDu9izHM4u8zatqyYxpY0Ii4sOAzymTTdJyfDbMKr1n6wmL9FHM9KTaRira/mhmWmUDxMcYrURQbvAq",
-	"Vhhed1WQl0dRrSqTfKvMMltfFo75kqTK9qDLz0U98dFvmI/upJjZcNKK3rQjc3WccRN3LbFORaTQVMMp",
-	"ARpN8bpixiaGsEbQJFcSFHB0jWI2mrnDC3NnEyx5aJAvHnBZ4ti2qkxGZVxXEcs/zEKAxxDbOLZc7MZ7",
-	"f5iFurlEEh8dcGvv51XYH54KrHSy+9auf6u45gSp79NV/05E5vYnFyS+qs6Osdpk9Vi3XnLbwXB7winN",
-	"qlBmohEaNDNaQmapMuIeoZokQJUmz54bxiJppLGIKxeaUBKJ2Uwgu3evmZtqfsLatE6BRjXgpaUjtm6S",
-	"rSXBVKmGpa0q2nQVOpv4CQt1lnRuUqjcB+Vaod32m06v3+4Or9rd4a+X77rhoZ9GONg8Fn2oNo/8wsbX",
-	"XaRgg0pVSfgO5OHvXs3hWyINhR12q7xvvbouhWajMpdJ8K6M1riU6k4Osn5pWpSEjMM8xQdLMQ54iKk+",
-	"WVHyMEARwNaEM/cUvaQkXO0ZhFI/ZnQ7m5dtpuUfs9xjC/0x3K2z3NGtoCE1dVGxMJeDyU7Z6JVFNFYv",
-	"sLfQY9ZpacY4m6WzxumJp+vSY3uw3Sa3UYDsHL9C2adv1qJdp3wHn6uyN9Y0qCa7EUpKzcvcxVz1VLsy",
-	"Ky6LY4Mqnud5FBUgijuIJZoVADmY21K6KB1wwZczkarMDxqUS7Pb9I8Bd9XZbS1185qNMHYVvUfiBoyS",
-	"r0FymuDvmYMWg4vNW6qo9GJzCQccMfeTbpJQl6ILwywqUlUpyA8qi5y0WYjCTBVidwHbPUDZsvC27OJL",
-	"5+hd2b0RLAwEmHIVKWwaeVhtbu8NuMxgm9WleAwBIJvjK2kI7TzMehsRKAKynwwC3wHdyfDKkQRzQYuL",
-	"sZXuOCZ8ZLh9vVyA9UBch8SIchs7bes2MX40g5mQSyLRHevsv9JI6jxriWk09dpce9d4s4creGQ+WJ5r",
-	"2z0wIMFsaPW92YXXUcScgTvq0r62YsdmrOi57hRiDtwaai3pNecTkNGyVJWVJHADibUIJ2wMWFMdRVaQ",
-	"qhYz7ARfBDFKU/3n4EU374niGqMywfdDDwO0+tpwJDQywDGSgCP7cJj5D+4owAz4PEnVuhiT9Zixv9aL",
-	"Mi9LogyuAAO3DpsDjpdEnZJSC/uAVHrGBsTXADgglRbkwYB7+v2aV/P2ybYliO2TYoloTDVFVSszproC",
-	"edhDZcAtWEc2BzIs0BWXnFfgtJR2lOq8B8uUYrAEdj+3LW1cy26zQLS+MiOcviT5Ll0AQqXZbWhkNQkR",
-	"sJW6C05Bc72PDyhfmjHxFhZcwjw5O2ySD7YmBC3o0IIqp8CV29cr4LEacB+krZrn76dsPcq5ptokLTKj",
-	"iVHCbPv7capTCQO+urWKNwmNa8VVMIM4mxIuPKLcyJjXAHOSzrF4acxUjh/O3aXSGSiSCKUSUCpZmjPL",
-	"4cv4pEl6WTkKpaA58+qm9nxryqStWOzEbEaPFJiHsrB610ijOLY89IUmyWFthwQ3nbe8xIuTnVozhKXu",
-	"UUXE5OFpGWHwIjZJKMYS5uFpuXWT058GBtB5tXUr1NiuSAsYkbkUNywGqU4NdqfcduXCwQc8/DzAVQ4a",
-	"p4OGhDHoaFrIvoNGMGiAphP82bbQcSoafoBB4zbMjRRZeY4DLuxnc08DosSAs7xZDnoizAIt9llC9dIh",
-	"juGHuASip1KkE6sjGcwlwOO5YFwHZDFl0XTAkYGBKnFNF0Zqd44v5f2IaHwDUjMFrgq3vT0WlXxnO5dC",
-	"i0gkNYUwS6dWqodZ/RaPy1cX01vshMUZpU+o0o44OXSMA4ub5qrU1jupXNS92o9sN6assaW7CAu4tnol",
-	"ytrQ8FSqpZjOsFHSmeBaisRXUXVBl4qEXBxF5snwsSovfZPuzP1FF7yYWXHMAzMxyKOegb7l6IdbxZhS",
-	"W8Zaq2iWEFDUo2ax7f6VcdE8wsgxQGx2h4WWxGGthPu+ZEl8ROl2tWtpfYsLGwj1fYu1Z86CXRJ2drDD",
-	"oQC5U+Ool2Sct6CwHS5dCzx0yGFjAubCSbHqKp3t3jnqHa5iJ1u0a9y8o/tJWDD7hyo3f96nQ8RuXRmK",
-	"QL9xmiQWHjVsSmEnm/+cbgxrzZw3FuBAFH3qxvBFammk7iJm5MJ+XiEX2wIjc+u2WHBr4TaagIz9YZBL",
-	"17//a0dDzu0y/j7RkPMcrqunuVOVxHycmCk0gVqK3jZkLXANfrFZq+2DKsG5IpLxkctDa9YUGqwe+cP7",
-	"HOwsbo6v5HjYBeOylPAq5j25Hb52Ao8rc6d3u0xV0rgt1+sVoMiRezSzIHInVEdZvBDTLrSPaGnkCKXp",
-	"0sb8AY9VOYBfNQe8nymcVp4hRXfczHwzAhLnU8dYdNQbD1Ssz2DwA2aQfdmrVd6rOZjm36u+5XdT7zo7",
-	"BWKLBHl5kb/8HXf1s0ZLwvySw3eNoN8+Uv5d6kfX4l2NDNTC2I7MCIqpAnSGnRUz4urUXqeZkBEkYlEi",
-	"uU2S4z36hvGxAUe6jS1JxnlJBUfAsSV6Xuk5VUDCq3d9ssJWjjEfv75+8/3vw8OLYgjMYnnfgTBWupj/",
-	"yQWUn6TD7VWQDar8oHLyYOnCThIiXmUMevOV7OvlpEQRwZNlk9QnpCGPVCJPabJ6mfOpZFUCdhYQZ2Kj",
-	"cNizTLdrTXDfFKHpgTbLeiIwTwTmeyIwxT2sSWrLqYyze9fRlm3enPdZo5NIzGZMoyY5SlkSYxWHjJrI",
-	"lHMjs4wYp3IZ5HFtbnT7GLPFikrje8XzL+Dk2cHBc5d9NzemH/yCbzNuQ92r3pUp0CRPQIhFVO9Z6XAN",
-	"0hHjrIkdtc2bMYDEJf3BbAQxVvVWCrQiBwshr43sOU4YB7+HrbegkwnId53Gbh7hqV5t4rbmbfXRMzcN",
-	"eddBS33zDoRjA5SL0UvgRYgWwD22QDn+jB1+6wP28G8VEKWXiWvex2Z0YutEhziUi046lhCLKAwKuGed",
-	"WhxieMD9SkSqZRZS47+aG7aXu3rwv00ZFHOqNUjz4v/9s3X0f+jRv0+O/tEcHn38/Cx4dnJy+9+Nu7j+",
-	"cb/Hcz6pHnSermH35xk6sDgSKbUZRdxz/6I31MJ+p8fnCWX8DriHB/8SrWDmeTIWSSIW1ixmHW1fVuXd",
-	"gMgtG1oY2TVnBKdy5fH+KD+eO4pSG2zoqug8PzkhiylLrMLqVmjImmqSsylE14pwQWKYA4+BR35M/tXO",
-	"9YgE281Q74HBZTOjJ7Mb2EyHz9kNcPP4XIoR1BHhGWjJNtDhKylmoKeQKuvFhU9zobAnDLGXo6Z2hx11",
-	"NwJ7Fyx3M5QR+WESIqQUG0VVNzE6dGKGWB6Tg/Btu9/tnPWG7YvWL+ftV/8fZqyFh5uPqATcWQ4x7zFh",
-	"lNXxzbM8I8gGqWzKC8rT87zZeUHeISYusnTy9Jx+3guPRMIIN3lwbhEfGlQdAKtR3bls5AZ9iZnKKKnb",
-	"CamNCGB8MuBhZ3x0IThkvcSwKcCPJy98StalAcVqao6PsXhaZRVz1AUTPK8NHXt4nay8EybKBbUeUxfD",
-	"WX9Jk+uum2GnjJ8d2ga+t+1/scxwFvWv0kRvj1T70Vc76cK2JV7JncsazJU1xIcFy2tbj62+qq/FYaZK",
-	"ocQH4VWr22sP293uZTc8JFm2jUV9wji2RiYHYefifeu882p4dnnRb//eDw/LNu6H28cb4CBpgsTMt5Ez",
-	"CTFwzWiibMqsyoLEbascXG6zpIh+uaWVYYz9/5giWgiSGBW3WdJxv+ySsqVwoTEKv1lSer/cSkqa80si",
-	"QcslSahGe8mDxsqVYosLKlDiTS7odxNrOv6ctYDxM6hyeHcXDWukIIXkygUmNwnCwhr9cVU/KKKmdO70",
-	"lEjEoAb8YDWdk7w4efGShP1W902737l4M/yt/cfwbafX61y8CQOydg8DUrnB5MXJyeFOzGcnpeY6L+Dr",
-	"12lW+c/mYLa/HzcqZu2lWCFuO0t6HPpfLGQLFyi1J3LVxmyGJVMZ0Q8yJrADw/Ag5LfPGB5Q6MalmdtU",
-	"Mn2sLe1CEJVG0w0y7RPD+g9nWIrxSVbkYzvfmgOnc9bMdl0brmk4VeuqQ35snjR/zC0TNssH8wrIjZV8",
-	"QeXR/hYdXKhzQKhyZ+DRld3w5vf7mhYcp7AJgnWIkW0n28hmFbXvMWdn2/FbZDK4Lqk1m+4LV6rIQjKt",
-	"gWfGRQlocxBySQ5CN3xlmvBwE2T/aL093w+y2dK/CmTdcj2QxRp5tSB1ZqwrofREQu9/zwPShZgpW2ka",
-	"a+dEgo/ZJJUQB+R/Y0m5bpKfTn60P1KO9CIWC7+/oouzP6IoYCZgvIb7W3tGYaBz9bFdffWHpGsbl9HK",
-	"KpsJDuXVOMC9zHN1s1ojm3Egn2uzkQ6t7rUH34UxSDDK8QM7Sro47aM6SbrwSkSP4R/BgT3XaOdoV6Ts",
-	"vsxas+wJ1bCgSyvw5ZQLCyfnIG8EjVQmjdPGMTr13ULWe81YK21AZIYLgXPAlVxotmltZvLM9QqHJP5U",
-	"yzXS4qJmpcFZCXEVW0qjIqjWx7Sl6qTDLSyyGbgag1kFQpvqfCMi91BeEuggzKsNWlrtpsJyZOtTvVMg",
-	"s4hiq+dhGMeMcjoBBLUbEL28lRGt39eTkzSlOg8oc+BUCp1cB+GxTctT1thVGa/yi2dcDOAiMVXTkaAu",
-	"NtnGJSdiku8bW2nNKYfEyPql7/DRo0RMqrPaLkb4gmfOtxCziCbkmotFAvEEyIgq8IDHznE98ox9PfIB",
-	"iUbOaiVFUh3EJp2uj4Pfe4Z6XeqAbisv5MhTHbjSqskzQbWVk2eiqrBXKjVTSQV1dQTc1OuT1Q3fi6YQ",
-	"pwn2AsU2n2QBbDLVeTRi/WaybmkqG+LIvVOZeO1XzyJ2s5WYpWTGmMoUVur17G0OEE1Rh0KFFW2VWhBl",
-	"vzeQjFmkK4eGyd+V0fGbGhpkDgHP4AOMeiK6BkTNRRUC2UON24+3/y8AAP//",
+	"7L35chu3ljj8KijOVF1pqkXJS1IVub76ipFpRzeypBHpOJnQwwa7D0lcNQEGQIvmdendf4UDoBeym2xq",
+	"8ZLRP7ZIdmM5ODj78rkVidlccOBatY4/t6ZAY5D45xXVcMZmTOM/5psYVCTZXDPBW8etK/grBaUVoUki",
+	"FhATxomeAlkwHotFuxW0VDSFGTVv6uUcWsctxjVMQLZub4N8+CuYUcYZn2yYIoGxvvv4CiqW34NI8FiR",
+	"lGuWFAYm0jyvto8PWi47Yw2yfmwtyIIyTUYwFhKINK8wPtky9m3QmlNJZ6DdSZykUomKaS7m9K8USIQ/",
+	"k7EUMxLOQNOYatqe0wnj1DzZ5vBJD+1TIRFj3Oxcwg0TqSJzOgGzIGZG/CsFuWwFLU5nZk32ndJqZ/TT",
+	"GfCJnraOf3j2PPCrV1qaEzRrf5PQya+wvKTmmdUl96dAxgmdkGtYBiT8HFENEyGXt+3PitNrGJqZb8Ns",
+	"QXMzSrYe82YraEn4K2US4taxlinUrO7Z86OgNWM8+1y11tPYL7NiNhZvnGss5Izq1nErTfHJ9dFrLs4l",
+	"nQBR7N+1YE/wveJcMYxpmujW8Q9mU/QTm6Wz1vHzI7tF+ynfYBFN+1ROQDO++UhSzjSihbgBKVkMhM7n",
+	"CQNE4T1KUgWSsJiMlsQtZb/miLSfb3gNy6Zn9fyHH7ed1a0ZSs0FV4B34mcaO+pgPkWCa+D4Jy48QsQ/",
+	"/JcyO/xcmPQ/JYxbx63/OMzJ3qH9VR12pRSyy28gEXOwU65DStpJCVNkRhODAxCTPbXkmn4KCCULKfiE",
+	"mNUHhHKS8msuFpyMGSSx+X3GlGJ8QkYiXu63W7dB60TwccKir7SPyM2uyILpKeJAlEoJXBOlqQZz+nFq",
+	"l2K2ZL5NgNyAVExwu4M3Qo5YHAP/sluIaJKA/IciUiRAYgGKcKEtOyJ6yhQRc5CWBJplngv9RqQ8/nKr",
+	"PBdEpdHUsBSRygjInpC4xhum2CgBc7t0thMLzEu6TASN+0Kcmav0dbDCYCeBTxGA4WJTS64I0iW7SIkc",
+	"jplX31CWQPyl1+kAGk0pn0BMFOMR4EodZhJDj1AmCU/HB++ojqYhLr0H8oZF8J7TG8oSOkq+IIg7JIY5",
+	"8Bh4tCQcIIbYoADlamHoqxFGslW9suICSagGiSvvC/GO8qUXir7cso0oZQ/f4QTEhvoXZUWz1INMGqqa",
+	"zT19WJCbboPW7weZnHaQscuNr5el0pUhSrJko2HyN9aGcmJjw2HM0wi795ymeiok+/eXvBXvLF8JCOM3",
+	"NGFxQODT3DBeIiSRcCOuISaRhBi4ZjRRKwf44cOHg06qp+ZXQ+mrxQSaP2GuGC4OiViqoFKozdk3AmYu",
+	"RQRKGfTucs308qvx7gUkyYHj3qPUEGRhLpoilMjUXL4QzIht5NshEhNLCPELvI7vuUrncyE1xO8gZrSP",
+	"W/5q1HpKzeJP7OQHZjErPLDAIaMI5oaQ3/ojQxzoxDPG389jquG9AlkQr2hsST1NLqUZTzMjhI1pogDl",
+	"tuK3z4LWvPDxc2ucJsnQSodloc9Iryt4ErSYGtJIsxsoYNFIiAQox/W6r8ToXxDh9e/w5W80SSswtsOX",
+	"5J+9i3NyY35/RZhWKJiRWao0GTuJF7UR87VBYJ4mjiUYadWMPme/AqJpeVORBKohHlJdUgUM7A40m0Gr",
+	"Ymv2QqpN75TnrwJP3ED1CFoJVXqYqs0L3DqZP7S1H+YSxuxTNY2Yp6OERUZMlNorm6jsaUGM1DDhTAEx",
+	"ckTFjI5Q3WvVRhrcdr2uzDNWp/DqyZ9W38M9Zzt0owXF8y4d5AqoSzv4WIWtiE8ndrR1tKJzhnrTluU7",
+	"rLwNWu7h9WNYTI1QfA3LNulNjQYieLK0JhSmiFelXhGlhTTHQbi1qaxrsUUQWZ3Or3LrBjMCtrbRmGra",
+	"bJceVuYCGaK47a3zNEmQepo3vDVkKz44eLwDTc17Ko0MozKvATfK9Z8G2fL9ZhQpaBm0VJrO5k0JwQpI",
+	"/VSBhYnfZWHtxTnqQX7GlN4Ob6Zhppqjl5uLSkmXTydQfwJpzHSXa1nBKQw3s5x/jVLRSAs5NAJosuH3",
+	"apK/lQzalz0xXPs5Bk1Zouq5e2nYfKsrq2Fc//iytW55ClpsXjmviNC8sBvndIKOA0XFz1Yb3Pq7diLa",
+	"2hMFbFvHr1SBHNKJk+k24xKeTXGPhVMsH3jphAKPJquLLW8uKOBqASYI7NI68/OtRdczMXlIkpHfgCey",
+	"sRPZ+A0kGzsloULOnEJ0bSWFMo83sGagiHvAsO4Gl3LMpNLDkRTXwIc1V7mGshRGMXrjcEpVhTH5F/hk",
+	"NJGplfyoJmBwok2uIBIyNnKGSLVisbXVGCiNqAIjfBDKY/MlPybUGj0G/KYAGyu1K82ShEig0bQwvrdd",
+	"Uo2TB2QxZdGUxKAh0kbamYkbmhhNmA54JLhiymhJRMJCMg1eTOWwMOoUWNC2B7yKFuHmWVwtdRlhkDCu",
+	"aeRXtndEFlNAz5WRs4wCxmG/4XFJoKqGd6CSX6MjFbHUPhdkiLSOA9k0+d6KR9wIce8p6K3dgyeaUUcz",
+	"Tmg0hVNr46mhGUaj9VrEOt5Y8+gGz5yEG4YWVLgBuSQS0IZBJCSCok+zEfKubDxbU76CRru7H2KtA+sJ",
+	"sWoRCy3pl1SphZBxU+PPCreynqPh3I1S2kz2ZbDmRN7o+gtaHBYPO+QK8NaWvTJlJbhQLbWa0t2A5a0I",
+	"jA9julTOOmZ9uS9+/GGLaze3zhR93kdHW4F5Z/MIzlcFiteZT+PEMJn1q5rduDLF+TBdWikg94kwRZA9",
+	"xyAhJrFYcLLHRdFubZi4AYLkNFH77WrjlzaDDa3Uml8mkY6Swk3i6WxkIak01WnxmrZSI0+b6c1/DA3W",
+	"RTSou4R2nCoYIS35WcRVpkQRVxgve9pMSmY0mjIOBxJojF+Yp49J+Fvn7PR1p396cT7sXl1dXIUBCX/u",
+	"vB5edf/7fbfXNx/fn3fe93+5uDr9n+7rMBjwsH/xa/d82P398vTKfEPcF6fnOFj+xVX3t4tf7RPut+HJ",
+	"Vfd197x/2jnrma/fXFz9fPr6dfccxz09771/8+b05LR73h9edq/enfZ6pxfn+OT5RX/45uL9OY72rtv/",
+	"5eL10HzXOTu7+GDnOLk4f3N2etLHsbrvOqdnw87ZVbfz+o9h9/fTXh/H+dDt/Dq87PR6Hy6u8K3Lzh9n",
+	"F53Xw/7FxfCsc/W2a7fce395eXHV774evuu+Pu0M+39cdnHgy6vuycX561ME2ZvO6Zmd/KrT7w7PTt+d",
+	"9ofd30+63df261736rfTk+7w/Xnnt87pWefns64FR797dd45czC3EiJ8orO5uVOt1UOpQs6GencZGd4I",
+	"SXImRvA+qWMSfh7Yu6UGrWPy5+dBC70Tg1ZABq0ZKEUnMGjdfrTxNDVyfY6j+HK1YOA9DfgIoZpgDEhA",
+	"0OeANvY51VNzN7PIJfSZtJtYKtxKtyvXeFPy5/2KNyu7ZU9KrRix4jpIFnSpSGjWHhLGCXVQzyynjSDa",
+	"SNTIScODihrIc75RWaN7Q5OUarijlCG4hk96K1ztJEzwE/eCtZerklFjNWJsHTvpp1P78A8Fh5UzbdzW",
+	"b64w7053/WIO/A1QnUogkA1F3KZfkVAXIrpCwzG1D+BicUCEUTTJDAxvU4RKIFRryUapBvT5lkFZHKsq",
+	"JmsdETZs936yej7OFag00U+i+rbrk4OqUgVUjY13bxI6ycesMuB5nbCJ2rgHN8ANMu4jZhZwOFWNDVXl",
+	"MMKtnCFbX7AWgGhBUQVGd8vM7ivM9jKashuIq03CPmy1CWRP/LO3wZ3cxi7gcnjjvdwbTSneG74aMFBh",
+	"CgBu5drKHdbZD8SC2xifKsUiEakezkFGwLXj6A3Eb5kmsBuyXqUJVKGpoomuXJtevQ7rT6wM5V0F25aC",
+	"UR+3QSvFuIndTnbnE72hklEXqd8YWL/Zl6o2WTAGNbiTGLTIEhe2s3Xa/OlqL3J2h8qY6mbO0dPDafUm",
+	"FMDhcagSCR1alNbv8dhhRpBf9xwoK07/wgFXEpPiTS9qkqwVtEY0ugaOHqB4xjhGTmuY2LgcG1AAks2s",
+	"50bMVYWq6WZAI416CILf01RXXqIpU1rI5dC8l4CGavqAAZfDHRFoh6dXmWZpuuIhrS13I8nPYXg/aaV4",
+	"GE+CSp2gglDyccI7SvmZ2FqhnXlpOJdtt8jF7bKFsImdzMbN2VP1lxn+SmliAMKFHmYf8EKbb/APszTK",
+	"uPkBY6DUcMEwQQJ4nP0tYQKfWkFrovEfcxZIohL8U8HsBuQQ/sr/xgezvwsPJbr4N1RSjh35zAoa5AdR",
+	"AIoftO7U73m7CpLZ0+3adLsKYnu12XXozYseh9+cdd4OM7NcK2j1O1dvu/3T87fDX7t/DNF4d/7WfP/H",
+	"Zdd8fNfpn/zSClqXnateNzNsZZbBi/N+9/d+K2i97Z53rzpnlRhYJ03mDk6/vF6/0z89aQWt1903nfdn",
+	"/dIC/VJ6l2en5pfXp73Oz2ddswu7ro8PKGVtc5/tysKc96ssuxS9r5scY3jWn+ZCVih78MlGIe8ke95B",
+	"Q8RpTjXMtoiSa7bLGdVZWsbes6LRvg5WOXsvbm4bZy+scEdes1HZeygFrMyAqmxNTTSyrQYrn8J3l9O9",
+	"cO+WDV9mtUfrR56pgluDupuqhpn/61kps/HoQZXG0r7qdchVceEOOmU+0/Oj+2uYX1xbLFo+Ky78w2qD",
+	"OPzmi50h5938rPeKKc/4VNHPXIMWK5arnfJc78euClP9+HKbAFJeaB3of7HqldEWK9RO7znfTQ9MxGSI",
+	"RkK1wwsiifMQ0EaxUxq4QZFhJNISN698aCpSqWoeMjCK6JxGDtlrHtl5heYlxf4NNRUGqkIUcsaYv726",
+	"wrXlrAKwdALrkFoHSxPkuL8+XUK1J7F/k9h/OvOi4G6E8MvLiSX32dFGubFBCJnaApH7I6Ed58kF1RgJ",
+	"61xQUZ7j1NzqHsvlUKa8Jg6fu2zv3cZ0httdXlolvm4r+VjFxeSrrgUUn6e7XtavonRkZUbckmqVkDzm",
+	"JTddtzkshhhmLFK9Ym9bqcXyItjgWLqjNpGtHaX1J93iSbdopls8YBLMitnyKQumMSspqnYPlWhdY0Z5",
+	"CHVwY4T9hqSNbVENX9aNvD2sohC1vxpWscGOWUqP9mexuzfV48T9ZbqiVevpEm4F+F3ElQa36j5GlUc1",
+	"imwExkOyhxVUfOIPjVHzkupoeu9KJN+IIf/Jbv5/WrbdlIDnvWRYpMMqmIQpMqIKYiI42Xt59FOWT2rj",
+	"LpkiVBPKMfC3aWLpvQTsyhuKWLJzHLd9djdI5wElW1HFmmJXGMC2ZLOmlYrmkgnpIFg+yTOxAEkwz/YV",
+	"Mbsl1wBzkjCliZAxyHb1odyDya3ni8zSRDN8QltMUYGtj2dfwr8NMSAK5I2NDW9Q2qBwZnW02gaWVWR7",
+	"UU2UlkBnCnO9w0M6Z4e4skOL6iq01YPUlNCRSDWhuPBjrNykFkxHU3wTAaUCwoUecKzq5IVT3JEie3oK",
+	"SzKjS0xCweqlar9NfNoBmYO0JU0xb/zizVX3kgg54MUlubhlcFk+X8hhnICuyvbvyxRW7v2CKuKex5w4",
+	"RbggieATkOXykoaSYH3JwhEX9aG7RAF/HRpcPoOaYh8LYJOpbhR6XIXg7vUq5P6momfvEiRbCoDNPUmF",
+	"2FePgBvv9js6r6f0uweers5gKET3BqroWt/VjCBiTAQHgi6sV3gner0uCfHzcejS1GzRPiwFYVBfcLgY",
+	"t47/3LzCnoITwTlEtubU1oevINrlcefjOuVZuGqDlwxcbF2+pk+rn9PkuvkrvwCVegRUN3nYaR8fSwdW",
+	"4x+2pfyGDkSe1a9fjtFymMANJJvwqiJJZBWBCvMMtdA0aXg3Y6bu/KoU8znEO70z9eAeKlsovnp7M/pp",
+	"6Bjm1geMijAslVyqc6NVHEkB/lUwrIHP6t7LC65cXdXWP24kBA/kWi4i6ZOmvUnT9lVMfTymX2Dgpw08",
+	"+wxa/7L2vqKkWZu58Fsuq+7kBdtR8bZCwZxqDdJwjP/9kx78++jgp4/u/+HBx89HwY8vbv+zdR/Zf2d5",
+	"JpdKVnoBWM3eMLTUiLIBSedGbHtBYojYjCbKsjf7vjLPWaGYqHRmHnx2dFTS+Xa3CewoBeFh5pJP+bzu",
+	"ER67LfrVzXl/WuAX/0QHNtGB30ri6qoqJ1C5UgCoj3lVKVNOjn0V2EF6dPQiKtaNhjj7Mp4x7j/4kh5k",
+	"r3N5Sq5hqbBgKdozPCmyYxqBtTjcSlKVGaSSCP0CNLHtL8pos178Y4pPLitH2flwqiJcNpcPKYrmm8/p",
+	"nx9+3ZZbviKOJZNKnem6Rpe61jVeKtWgWoN5uWbVvfVjWEvM33S7zMa3BW3ggFXzn4kJ43cs2eNLdZZi",
+	"OrfblB6zeJGvJrmxWlFOwxqUuiCOgozTZLdyFxdjCXOjebyhLEkl1KSknKxkpJQTS+rSUXZLOMGJXue1",
+	"VrbAMFvWx03b8pkFG/a060LqTSxNOQ2u7p1/eGvRwEfyFNeFEGew8wyxAn5Gae/les4qrwEJzkQ3l+KG",
+	"xSAVmYD25nEudFY3UBHGlQYaGzlpLpLENdtqRFRwqd18MVUmn92iIcuIUzHcHc+4cWCk25JPEfvmr+WD",
+	"34ZK01mD216ssJExioeqQnO7fdZeLi6uscm/CbXILZZuCRsOI7+T66jL47lgvOKAXM2q95I1qR+SPVu1",
+	"DMbRasL08jUkdNmDaJNBKr9CSsH2qnG10Wm4eSOLFxtXNbi4Kxme3/M9fAscJM1Fl4rdb2Ty1aO+K2yi",
+	"eWGmjhwxLalcWv3bQ4LsIYfyqs8/VObENaqRL3JRTHrMV3OZ9Whc39yUquFMyJryC4nvlVRRFzLv9mge",
+	"2BrMllkuV2zt5msyozqaMj4hyPAC64OKpkDRSoH5Ig3SOX1Dw2xPVQd+BTRmvJLqYVRxxfdzofREbnc7",
+	"rFaovA1af8XSkaodX5QQs90nXAFItnA/XragKsisq6gSaLx0VQfs3w+irNYppA7+2/TRKxhLUNO76VbS",
+	"vjzU4hpWjX0vj376cTetqDxa9WInTOnmbY5qNMEMrF4PW1UN14NHd+qH9NVVx5Ila/0GlijYpitRoHXb",
+	"OjpUM2fzbOUCXUHbiqqVIgGS0DgGeWz9/c7adMNgAZLsmatzgI1x0IS0X2maUukcJH5TNEaZ4dClakYq",
+	"2KDypyuvZC+aQpwmENviMVUdgOYJu2cHJD/G9lrfebyR6/jqau3PpYjTqKZa2/YGARHlESTJPbcR5cWO",
+	"NiHWB7RVF4rx3CVk3L8zWm7ox7KtoNrY6lfDDTL1xsjxxs29NBg+OazSl38RC4wCIXSsQWKLPsS3IdWE",
+	"aYwacehxx7OdiZiN2TZQFedtfgo5o9vogy7foZ59yfG7fwte2wdm9+D6Kt9IISi+tMvy/Dn6rpY3y7nq",
+	"Ks5VAbc+bn7lmgVF0rFOA8pos4arVYR1Bc7387ysEr4n70udFLUCqbtE49+Vcu7sbl295it9Y9+ckBcv",
+	"XvxE9p4fPf/h4OjZwbMf+s9eHh8dHR8d/c9+QIQkiYhoUnrg6Kfjo6N9Yngz9qvLL1W7VG27asyyQPRy",
+	"pcrXUY2MXKAZ+fCdGUgW0cNzWAz/EPK6PPT28gortMEfSYMTf8CUg4pb95R1cJdb+DAJCF/tXt7vUuye",
+	"QbMKPQlGUK6QdsdjDJ0bYojuUE2prJDlu59opAn+iIES5lmyt2B6yqzo6vIk9sliKlQe4uzAvS0+YkvG",
+	"ROHQaiJRfXGOHUJPg1bMxmOQwKOmZXI5LHabwYGhkY5VeDZY3U9p6tLCm0TJori0Mch4o0x8R0Eye8ue",
+	"3rChaH0vAbSWAeRr2CQ9ZnJhCWJFObLytnxsfP0eVIDzV/qJgzTkIL01I94ceGwj6pywXhTpnYhe2XYm",
+	"aPVAX4nkjv0T7twBCF+s3GoxaHqNfIdZhHR47HqoS6Vt8LYLaJOgpi45JPDN/IA4OmSzV9abF0QJA17b",
+	"FDRz1TaKR39H5/cP79k15C3fQDHmxy58K3b5QOx1cCOmOlBbmBLgsSJ7aAwlLiObYDMTbFYd2BwgSdQ0",
+	"1bFY8IBoIYhKxGJ/Hez17Vruf+vy1i5bd18Iil8HAZJQqyuHx5gqgOYuV7KF7DGtSMji46xOcNazYH2/",
+	"Y9cfoCJqyrrk/H2uKhPjEyrysoxDBbr4MX+C+UZ1+GnK4hiqjYgS5gld1rHTu+BwE09vKXdjo2nRA5Ps",
+	"TRIxook3M+7ftXNgsd5Aw9i4ikSIajRRw1GaXOfIggQqTRKiAKmTz6WqIUJ3IjObSkR8UQrkac0OUM1z",
+	"RdbhmUX3h8eY8nhAE3YD2BFELkmv1x3+0u1c9X/udvrDHvbj6lVcuC8Lgny2zRV4K5N3KkDgytGz7CGH",
+	"UzOmFMT2biiyAAlkLlMO8StCSQUmkrFRahY78707lmSkStuKgM3rFz4mIyiyxpwplFcZVFRF3Iq+xXyt",
+	"9dOTUJRVlCFj1o6OWiaSXSuxOL4qQaUziK3IckaVPsBglYPT17sem8WLYQVpLyYONWrN8C0IMavbqezT",
+	"sPmw+kZauZ/OgkNcUiaf1JTNYEYYVWTvmbFzj3xNoSU1ZBWCQM/md5GUa5ZYByMOR4pSqGrX1G613vvd",
+	"xndv7TJB/dbwl+FqQNcIqARZKZShQ3gLorxXlQl5BSivLq20kBLAK6HkllF1zlYIupRizJorjtsMmrvE",
+	"MlTZCd87oD1Aza/agIzNARh3dcIyNbSZlDXxWYZTJWLC+P3qTjdW1R/Ku+mhlgPJraK45U1OyfLOP9Yc",
+	"+v3our1HTyS9hqQb8DygE8lD+8lz1Aj6D5Ko6AY55WPxBOptoEYoVURSsc0RUCHjY9F2j4RGrsdiKZ3L",
+	"U1J4uLLF+ChlSTzEXVbqYGJWDs/Nf5qIYX1C4A7JgoUudXay0qJK8wQlUFTBsexw3FCD4V6lx8on4BLC",
+	"CYuJFoTDwuU4kz1X7Ww9FboqiNqgLESpZHrZMyidnf2vsOykNuFztXuYAnnDIiAu1ZSMpZiR8PKi1ydY",
+	"AIimemr+OLiGpQpfEaYJjYzSbrQ8phXBCm7/UBhgGBCMbgbcBhYqisTcyp1GbG1NgcYYIWgljtbvB53L",
+	"04Nf8yIux261iFcoX/p1209vPMz/+aHfWgtK52WxunIryI1DIqSruYRfOukxbBNzF3DRWDEltu2uB9z2",
+	"+mKCm41azJuhXc9aTBOxAKVtjCVNzKeY7IVG/Ax95GRooyPzzxgXmX/MYyXDfVtlCakSkhkraGcgmmo9",
+	"b93eYi6GvezYZy3CS+Yg+5tgEXSUYgqFEpm499Tx4eGE6Wk6akdidnhjHqP42OGEali40uNr9KEwHqLK",
+	"W/vwcTGdmQkeWId0QCLBzSVzmWiILBEixlXnLaFcLfApPYUBn0HMIpqQay4WCcQTwBJvARm7xs9oDiJ7",
+	"Ng61c3kakEJb6EObDZc31g0IJRJogmSX9HrdAfe+lMzHSDqHP3uH+H7g9CWa4BsfYNQT0TVoW13LbLs9",
+	"4AP+H/9BTsyesBWEGvAD0kVDHjZ895mhBD5FMNdkLsUIFNkLD23+dBiQ8BBj08N98+cMtGSRCgOXzGem",
+	"8uXAmEKMI+S//gsc2/yv/7L97R2TsD3tDVOwfyGr8I3uLbcYtI7J50EhWtj+nEcoD1r//635JuMpg9Zt",
+	"2MZtYRN9ElEplwY0TCJwyC/9/iWxfllcL+XEeVeIpT/2lKl5ZpQACSMRQ2g2shdiWlynf3pxbnPoDDyy",
+	"pBzzoX/xa/d82P398vSqi19cdfrd4dnpu9P+sPv7Sbf7Gr9ut9v75oCn6cxM74xhYWBmMacoxmPrRyQh",
+	"lj0KszphEmsHCg6BrbfmuuS7LeNJZodots5AkfD3A6cbHpy+DrGQmqse9g+F8VqUTDAnB8uOcdi3Q/9+",
+	"cCKkhAThbN7EOYxmoojhGeiC8ZHYdyYSRVKVMKVzWkVIkVqFORkNt5EuPaUaixmYXRKmLR1KWAQuWdUR",
+	"l86cRlM4eN4+WqMti8WiTfHntpCTQ/euOjw7Peme97r4DopLOlkhU0WyUjCfHbeet5/Zl8QcOJ2z1nHr",
+	"Rfuo/QKD9fUUedxhewFJcmBICD/81+Jatf/lnAoTqKmdhRf3A4zIr7AkPevfMACxvEOxCTd4ZFiixSHz",
+	"tW0ib36DmFC1nNmLTJNkOeB74T8/9Ieds7cXV6f9X96FpBu/7nUMnlz1nv/w436bfPDOXFeXjPxifrC+",
+	"ScATgdlcL523ckolxAOuIJL2Rw43IH1VQIjt6WRnfRq3jltvQWNJASMfWWxG8Dw/OsrSNF3dmTzA/dCD",
+	"yorBDeoN9Cz3WYepgZYC3S6JIq3jPz8aWXo2o3LZOm5d2nIYWNcCMe4GJBsvS7xb+W7Ex39ihYvWRzOi",
+	"ZdgG/Q9pGjN9kAjrb6o85HNAzEYHe5u8YYkGSUZmHi1kYP5DdiFBiVRGtnoHsgBpGEObnGDaGMlpZnsN",
+	"3Eax7JiVnAl0Hc2ppDPQIBXWVkOZ568UsK+zuzs4u7UQ5/DeYmG5DWrHcmHU2UhbKs7WjeSB4G1rDzfg",
+	"yk632sXW4t24RmJMNVJc54AwxIvNIBMsV2Y3kl81gDdqZHVzj2AsMK1xy7Ra3GnSqtuWY9LhGSYMNnjQ",
+	"Imzr9uMj3n6P7SWTSgU16Jh7gxGKYIHYNhT8pV1J1QTZig9/prE3yeIrz7a/8p4bIiEk+zdWHmy9PHqx",
+	"/aU3Qo5sXIF54/nzJtPMpTBEygg4Xa6xImXQ+qHJbD2rZ73n9IYya+hcIZKfSxrPnz6d6uNtiXr2gMrI",
+	"chGkgSQRkyKxNNTxYE45JBto5qElubWk8wNNrq14sJgawSCaUmZzeCXMhdSqGLrEtVy6YNMpVVMMZGf8",
+	"msQCFOFC27zZdeL5G67BI1TrsZEWp3Pvb8JcV3o6exb9mokmezRRIq87a0HCFBlJw7D2218QWR8J4Vym",
+	"Xhnf7CmV8e0fyp40wqAh8jlt7iCLEalEvAsZg4TYsOlrWBa5tk8eD0heuTVAfQQMxmn4pF+RqBnLfuMi",
+	"PRqwaz9tibBvrcrtX6plj6Xqs80HLlfCrR46D5bNx121V66zuo6re+u0bSPm2qArkvIExTLD/Az/k2kt",
+	"/ysUz83n3tZHa30tJ1TBAeMKuGKa3QAerqUiRuyeUMaVNvgRFG2TgbVEWTHOhSdVLfKvjeLNlpTh74tZ",
+	"r7V02sioXVDXE5u+I5sOyqbWOgZuDqRs21qjoGVa+fE2wBoJ69TyV6NCmasafvZ06rb9WXF6DeiuvA2d",
+	"5c39SMKUhQEJRzS6Bh6bP60xISAhBgRYOhkGAx7mveyssVTMVdj2lpI0AXLDhDVxoMWKvHz+nHA6Mzqz",
+	"lQ0gia2NImvdMODIQcwd5nGuxxJRqORuwyUTMSF7aBQT/tder+tMZPtViu8J+mDf2PhIZ/b6WcTLB71L",
+	"Nv3wtux+MATxdu0SP3vQibfJKxwWCL5v/fYe/bT9jRPBxwmzvpiXzxpMcUmXiaBxX4gzKm1e38tnPzTZ",
+	"j0rntgvsO4gZ9fX5v0EaUymZWZQntERMttKSDVLZoW2KWyucdZIkM8Z7cYHxKEljiPezTAUmSdZ1PyBU",
+	"WUObkOSPzruzV444JEBChi1TQ7T7zLVaF9Vs89wdhDWncFdKH75As49ech+XdFZVIvXR2bLdG557cSBc",
+	"zt0GqiQM9kRJLKIU25I+sepdWLWFLbER2/e+XSzrU13Nze19Vuaq2CAilbFFW+uarx4nYRydCVpSrqwx",
+	"8JjQJDFDcKGnjE/aA95xPVJQQ3cIbHh21rUXw9MV+mud1b1NQtfHNyQ+D0MV9f8BN9ddpJosJNN2nrX7",
+	"a3si73B/fe/gndSHj4/I72cPdEmzgRpIDkePsIVN8gP2IjKIZvGTxCwme0KShUiTmMRi/1sXKp5khHoZ",
+	"wR5/QzVjE/HKfOcHzm9+SJOkVlI4taUqbIOvV4bfOyuO8x/vQXvSJqFL+gz3A0uiyh6YxuacTpKs5Jc2",
+	"pDdZlnGz+1Sb6lwjjViGUW1reN7E9+E2Uwhc+BpekPVVPPlD6nCiubUlq8fwZG95XCEuOyEPckIjKZRC",
+	"QWmVMK6RuS1k8bP579YSwOokuCuYiZuCKIdEDuPmvJL0ilSbRagilIQuJTa0lpF1Avgaf3eGjxWat+V+",
+	"mJd+heUl1dOqS/JyfTN2sviLqhF2HZvfyIoCf0es2cJyV/U9qA9osVK+D8v09QKcRB8QdF/ZLD6LjWG3",
+	"TydhuyqG5DHQ6eiLWsSsNSxwEae4BLPdesjltYoDMhaShKfjg3dUR9OQCE4uO/2TX9pVPpWMcd0+3YnH",
+	"JONvQe9+V+a+UlW1RJMZqhWZsBvgbXIx12zGlGaR0ZTtHYqWmP0aF1EiK8thkMqw86VI5YBjnba9l8+e",
+	"r/Qn9Yq2YjwCW+stzGLtXd2mkYiXhZ7GzGhi4zE2ax1wG5SecTDDUgh8opFOrGvWloFyipwv+TQyx08x",
+	"gmVPAZBYROpwlEbX2B62PYsrLek2N+7+FCCoumkIrj1fAsE70lc6O9eGi3v410nVVQW5HtE8YOugfQWl",
+	"fhvxczlo34dLYFdStrsPoQHtu8Rkd5vn8caWGnoyLWyWXyydeEj3gxWmD51vod5Q2uGEFsMVsp5ryog2",
+	"XGgyNthiJW3l4xgwGyRhSisf0kDVtRlByHUZyIVDfP9yUAlQT3L7A+C9Qw3XevIhED6vdXQQ0Wi6AfPz",
+	"pjjW72/2mSKlN8hNOWH8wAGIKE7naio02bMs375hbgdOEu8Hth30gINLf0A8JBIMOVNG6gUaTR1/bpP+",
+	"lGH+QmSumXuKcLHAB4sjoPzsU6aEVGQxFZkEpF3XasPryWhJppTHbdKxCnClEyEDjo2sMvD5Zm8kLi9b",
+	"8ZZAw9eCw9ONfIAb+cYgZRkHiRYeRdfu6d1sPIeZvaZJ8KI2ooB2CSSv8jJzfgy8i953joxqRuW1rUNf",
+	"Ha94kU1/X6n8e4tg8ztvblvNwPy3E37/JuFvc5AH2IMkvxBZM+eH4KjZsIefs5s4vIblRktt3+nRZAJa",
+	"FXtYcSFnNCnkmNoY1E22WI+zj31Z+353u9lxrVH6yY77ENzHwpLQdaRuYqBKK/jIO3pddBhgPVJzOdgn",
+	"iAnWfiR7QlozZbHfvPVmBIR6C9C+YYOCw4CX+BHZoxbRGfIqF2GxHxAxt3UOkqWrJBX6ckpUh1XC2WWq",
+	"vwFsfxzrjt/UDkGfj8P3tql4Ht3+dszuyfpST3V6aA7fneQ0YJ7r8nGjMI8S+cA+YoKDC/ioFmu3B23s",
+	"SD4eMcbjG4ohyGPq1RMD/9KxA1ViapVCWZeyEbpHQjKjc5W5alisypV/lC03IfQUpMIATRtbrfZfuXol",
+	"mJQ4S5UmKp0NuBbk2dFRm4TFTgqhrSZCsuZD5rq60hW22RDeXx/LKcZjBdp3GxrwsND7JCR7lJPTznmH",
+	"/BvLaPgaBu/7J/vH5fEYVyw2IktMl4nZzYGiN0b4mNA55oFIGKcK4sBGr06pJlM6nwNXRC9YBIQDxLhw",
+	"u6I26Wj7GA6PeakOSkaPdh0DBtx7xASPIPBhHs4iYGPRqRfmnQvKW5AXkmkgey4QIyglpwx4Xjx+v006",
+	"RKGvgLjoNe/AcuUjFJ35QA+df8G40tSG3VLy8uin+hSW1S5F97d1Pbx4VNmV6wunxdQ1ZKshmGrlJj+5",
+	"xZ6kqw3SlcOWXJXyBdkifyvvaU1cj6f9zOJGgWTUExwkiAvn8XI08JX/I2NYStMlaop5BreWlCUYarBf",
+	"Z8N4UCq0XbE7jf9uQWg7X8fvLWptlaBulYeqTeY8CwDJItesxG7rdGEojEdpbSszYJNeprO+vFlEpW/q",
+	"WRnS9s1g9NHXYoElxvekMjxqnNrOt6MmUu3C6NFlQVPZIDHUDBZMQVkhYCpL2IpJwq7NVTVaBfoaq0O9",
+	"vubNeHTZ9KvEaO14MX241pNk+iSZbk36tsySZkRhR0pzZ9H00Hbjq49N6SMRioSMUeZ0RV9dwleY9fIL",
+	"X1nj4CpRiygnIyDZc3Xy6Qk+8MTNc0B9D3z97yoOW2z8GtdxnrcRrpSsL0Fmumuxf6QRlnMzo5Wysenf",
+	"lr7CA17TWNjmCdu1BTYQDcPZMeiMJHQpUk32UEclChuKV4adux6qf/+LvdqAtuZ+u/N9EtcfV1x3p+ET",
+	"4M0dsD3NHvweazGZJBtiO98kbK5I6Mq3VeRl9XGA7z8kuSI74Qm972WtXDAdTZ1fighOhCRiPH4IX3DK",
+	"t0bj22gVWh2TP0qgLljqvR/6+8doCUoL+YTSDxlUhRBdQ6vmOF1sW1IrJJ1hOkixrj+WJQ+MhJTVDg8y",
+	"/6itbmULstfENHSQ56hHrWaLUzSJEjB7uTs6PtJ526Z85ePuF0/AdaKpKAEfbKmcRG0HGyGzrjZ2UEX2",
+	"wqzVTEhsWuG+rU5o3sCGNlTl7WzwxAecajITSpNQigRCsudc3rY+f7HvzStXm5+OxA0Qpt3Yeel+NRUL",
+	"jn7pes+vPddHKl9YnCIzGn1Zj62d3C4kboC6QcElgID8spaxJytU7XX1lQe5v6sbujUU6XADH+eNMNKE",
+	"4Fk8RYkwY/sppcVckYWQ10bhptpeq7VLZcfKLtVu4sVODkk7070ckt8/G6/CEwuY5niCvbnqJc0r0Knk",
+	"VtYs9vnydJn8QGaMpxqU7cRDV7rgZs/9eJQ92B7w9xzbxhDs9mmr3C2k4BMyp0othIwVmUAhlsd2r/Jp",
+	"+/gVFkEiZ6732RzkgNtW0OQUmzvZWO0xZUkqQQXmCbMFkXL9ynfDIi+f/2QpXngFWi4POmMN0nUwgk8R",
+	"QFydIXeGUHsctoFj78QvHk7OKfe8ruATZ2IywRKkT4xh04V/+byB8bUvxDvKvWigHpBQlLN/xMRcHERz",
+	"vG+25pG7aNvJg0j1Jvpgucdaf20zh08PLBIEMXbShVLVxeXshE14gMNFkervQuDuotWXZXvfAnnb2rO2",
+	"8pAjZWQEU+bMySX4C+kZQGVoxjt4THWp1GG5LkvebuBbPbo1W+ZWHcptaMuxZveuPuGcx8pdHYcpXi5z",
+	"MwQui9XXffduhqzTnvRMG70OiA8DPqdMtknH8dnQvTT06wnzkvJY/Z1qW6YHB8RplQ3mHWOpDoJyQ6Vi",
+	"5WIAMvLyKKpVaZJvlVn69flM/FckVTaUOjsX9cRHv2E+2kgx85GhBVLQkLk6zriJuxZYpyJSaKrh2NaI",
+	"YMpVcceA+Qja5FKCAo4Zh1mM/8Lc2QTboBrkiwdcFji27TTlqcyeJTqWf5iFAI99nYtM7MZ7v+/rvND6",
+	"IhJu7XhJHokKuCm+1evfya85Qer7dNW/E5G5+ynyMT9l6XWMaTzlY916ySdMaZDbi9BT35nWi0Zo0PS0",
+	"xOYdjYBQTRKgSpNnzw1jkTTS2NjZuvsjMZsJZPfuNQw+EBqr0FOnQKMa8MrSEdtLzfaXYarQ19Z2Gm67",
+	"rr1t/ITNews6N8lV7r1i/+Cr7tvTXr97NbzsXg1/uXh/Fe5X0wgHm8eiD3b4r2R8bSIFG1QqS8J3IA9/",
+	"92C/b4k05HbYrfK+9epuS+jtFyR411pvXGh/Qfawb10CRIuCkLGfVXfCwuQDHmKdy6GvcGnT/GyfSHNP",
+	"0UtKwilTWsjl0EAiAQ0o9WOXB2fzugEU9CvHJAuQQOYy5RCjP8YXofIrxPVmNKSmVzKWlNqpYnxxEa3V",
+	"C1xZ7Jxx/ePLFnaWY7N01jrOK79jzy2QX6DdjNtksxSB+Gu0gvtmLdp1ynfweaUKFfZpKVV6JZTkqOIv",
+	"5qqn2rVeciUMt9Z+K3WFye8gtm1XAGRvbttro3TABV/ORKq8HzQgBupGLo9sCI6QA46hfgFBfzq+ZiOl",
+	"XJf/kbgBo+RrkJwm+Lt30GKklHlL5d2fbCHdAUfM/aTbJNSFoh2hzxpWZQryD+ULktgSvMJMFZo5QpIY",
+	"Dq9cCCImObxyjt6V3RvBwkCAKdelxtZQD9+cdd4Ozy/6wzcX789fV9Yx8bD1vWoeQwDwc3wlDSEvHbiN",
+	"COR1jp4MAt8B3fF45UiCT/W0F2Mr3XFM+MBw+3q5AHsESZgndImB+liSyOYdMX4wg5mQSyLRHevsv9JI",
+	"6hzivKFjbaH5X+wSeriCR+aDxbm2poxrqrEUuPre7MLrKGLOwB11YV9bsWMzVvSwJIIiYg7cGmqZyouA",
+	"jpaFTs0kgRtIrEU4YWPAOg4osoJUtZhhJ/giiFGY6v8OXlwBTQ7cUXAO2EBuN/QwQKvvF0lCIwMcIgk4",
+	"sA+H3n9wRwFmwOdJqtbFGOKkGPtrvSjzqiDK4AowcGu/PeB4SdQxCR0sAPvjYl3w/KPXWRjPtJaAhGak",
+	"oQ1rxt65OPJwlCbX2bcknAKVegRUh7gaa9EIX2UVcVHV8sZU1zRz9C+I9IBbsI5sadEwR1dcctaV11La",
+	"Uar92GRKMVgiZPFxGFjpLBEjt3W0vjIjnL4i2S5dAMIZVfoARz84fR3aYqoRsJWmA05BmzGlICZ7lC/N",
+	"mLb+asYlzJOz/Tb5YBsi0JwOLahyChzJC6xgpwU14FWQtmoeJRXwdR7lTFNtkw6Z0cQoYRATIck41amE",
+	"AV/dWsmbhMa1/CqYQZxNCRceUW5kTCzGk9pCNjFTGX44d5dKZ6BIIpRKQKlkac4sgy/jkzbp+V4MSkF7",
+	"Vqmb2vOtaZ24YrETsxk9UGAe8mH1VjwvHFsW+kKTZL+2X5ibrrK3wsujoyYty8IbwSKgSjGl84jJ/eMi",
+	"wuBFbJNQjCXMw2NyMQf+xhWRt/rTwACajR05t0LNxZur7iVZwIjMpbhhMUh1bLA75Wb5TtAY8PDzAFc5",
+	"aB0PWhLGoKNpLvsOWsGgBZpO8OdBenT0InIqGn6AQes2zIwUvjTBHhf2s7mnAVFiwBmGdeYFf4R02GcJ",
+	"1SuHOIYf4hKInkqRTqYuNyq5JsDjuWBcZ2W4bZkDVeCaLozU7hxf8syB0PgGpGYKXGd+e3ssKlWd7VwK",
+	"LSKR1DTHLZxaoUdu+Vs8rqpeuZWdPljsKX1ClXbEyaFjHFjcNFelttlH6aJu7Nm/e+/eNbZ0F2EB11av",
+	"RFkbGp5KuQ8RFgk/OBFcS5FUdVle0KUiIRe2Gnz4WG2Hvkl35u6iC15M3zB3z0wM8qBnoG85+v5WMcbb",
+	"aDZZRX1CQN6jnsW2RJvnoisFyCPBb0BilyGxXyvh/lawJD6idOum2SbZ+u6/37lYe+Is2AVhp4EdDgXI",
+	"Whw4LySEFBuaSpFA4LPc0SFnaAthLpwUOzHTGbTJSbNepu9xFY1s0WbqxnUtr4QFc/VQTA1ppNkNVJGa",
+	"vNXyemtQquCAcQVcMfO63fyM6ggbGE4o44b2Z4F+4zRJLDxq2JQCKuv7OyG1nzGeff7u24ea425e1x5R",
+	"9Klj6BcpUZ+6i+jJhf28Qi62BUZm1m2x4NbCbStkVIdBLi+lGLPkq0dDzu0y/j7RkPMMrqun2ahFYDZO",
+	"zBSaQC1F7xqyFiAHQOLmmIDvsqMgGR+4PLS60kvlI394n4Odxc3xlRwPTTDOp4SXMe/J7fC1E3hcjzfd",
+	"7DKVSeO2XK/XgCJH5tH0QeROqI58vBDTqlS3Umm6tDF/wGNVDOBX7QHve4XTyjNEpebaoT3QmW9GQOJs",
+	"al9mqMIEk6/PYPADZpB92atV3Ks5mKc6QV+nbKY/BWJ7b1TyotoSmSg6jJaEVUsO3zWCfvtI+XcpSlmL",
+	"dzUyUAdjO/Jyw4CCD2q5jrg6tdeXixpBIhYFktsmGd6jbxgfG3Ck2zRJnIEQSyo4Ak6MnprVhEsVkPDy",
+	"fZ+ssJVDzMevb158//vw8KIYAjNf3ncgjBUu5lMxyqdilJtaABtU+YfKyEPWc2W7hIhXGYPeqjph9TJS",
+	"orBqZJvUJ6Qhj1QiS2myepnzqfgqAY0FxJnYKBz2LNO9sia4b4rQ9ECbZT0RmCcC8z0RmPwe1pa8dVTG",
+	"2b3raMs2b47zhQSYncJsQcxRypLY9bKy1ESmnBuZZcQ4lcu8TKavP4+PMVusqDB+pXj+BZw8DRw8d9l3",
+	"e2P6wc/4NuM21L3sXZkCTbIEhFhEm5qIaZCOGMciSmfANY4W2AASl/QHsxHE2CxXKdCK7C2EvDay5zhh",
+	"HKo9bL0FnUxAvj9tNfMIT/UsKcN8zdtaRc/cNOT9KVrq23cgHBugnI9eAC9CNAfuoQXK4WfDgW/rA/bw",
+	"bxUQpZcJ2KgoNqOur1WIQ7nopEMJsYjCIIe7S9fyiFEB7tciUh2zkBr/1dywvczVg/9tyqCYU61Bmhf/",
+	"98/Owf/Qg38fHfzUHh58/PwseHZ0dPufrbu4/nG/h3M+KR90lq5h91cxdGBxJFJqM4q45/5Fb6iFfaPH",
+	"5wll/A64hwf/Cq1g5nkyFkkiFtYsZh1tX1bl3YDIHRtaGNk1e4JTuvJ4f1Q1njuKUhts6KroPD86Iosp",
+	"S6zC6pvhy9QolydTiK4V4YLEMAceA4+qMfkXO9cjEmw3Q70HBpfNjJ7MbmAzHT5jN9j3xLw2gjoiPAMt",
+	"2QY6fCnFDPQUUmW9uPBpLhTDU7GXo6Z2hx21GYG9C5a7GYqI/DAJEVKKjaKqmxgdOjFDLI/JXviu2786",
+	"PekNu+edn8+6r/8/zFgL9zcfUQG4swxilceEUVaHN8+yjCAbpLIpLyhLz6vMzgt8QgfEeZZOlp5jsC3s",
+	"9ukkJJEwwk0WnJvHhwZlB8BqVHcmG7lBX2GmMkrqdkJqIwIYnwx4eDo+OBccDt6Zr0Lba/vF0csqJevC",
+	"gGI1NaeKsayGjpXmqAsmeF4bOvbwOllxJ0wUC2o9pi6Gs/6cJtdXboZGGT+lWDWDGRUitO0wg2WGfdS/",
+	"ShO9PVLtRVXtpHOhp3krCJ87ZzDKTF/UEB8WLG9sPbb6qr4Wh5kqhBLvhZedq1532L26urgK94nPtrGo",
+	"TxjH7jtkLzw9/61zdvp6eHJx3u/+3kcCkamtD7ePt8BB0gSJWdVGTiTEwDWjibIps8oHiRuy5pbbLiii",
+	"X25pRRiPRLzEgFohSGJU3HZBx/2yS/JL4UJjFH67oPR+uZUUNOdXRIKWS2xvJtsPHCtXiC3OqUCBN7mg",
+	"302s6fDzNSxv6xlUMbz7Cg1rJCeF5NIFJrcJwsIa/XFV/1BETenc6SmRiEEN+N5qOid5efTyFQn7nau3",
+	"3f7p+dvhr90/hu9Oe73T87dhQNbuYUBKN5i8PDrab8R8Gik111kB32qdZpX/bA5m+/txo3zWXooV4raz",
+	"pMeh//lCtnCBfCG+2pjNsGTKE/3AM4EGDKMCIb99xvCAQjcuzdymguljbWnngqg0mm6QaZ8Y1v9xhqUY",
+	"n/giH9v51hw4nbO233VtuKbhVJ3LU/KifdR+kVkmbJYP5hVkvRVVFu1v0cGFOmOPcXsGFbqyG978fl/T",
+	"guMUNkGwDjH8dvxGNquo/Qpztt9OtUXGw3VJrdl0V7hShX3XNXBvXJSANgchl2QvdMOXpgn3N0H2j867",
+	"s90g65f+VSDrllsBWayRVwtSZ8a6FEpPJPT++ywgVxBjp/84sLVzIsHHbJJKiAPy37GkXLfJD0cvXD9d",
+	"jvQiFotqf8UVzv6IooCZgPEa7m/tGbmBztXHdvXVH5KubVxGx1c2ExyKq3GAe5Xl6vpaI5txIJtrs5EO",
+	"re61B38FY5BglOMHdpRc4bSP6iS5gtciegz/CA5ccY0aR7siZa/KrDXLnlANC7q0Al9GubBwcgbyVtBK",
+	"ZdI6bh2iU98tZL3XjLXSBkR6XAicA67gQkNdZ+ZNnple4ZCkOtVyjbS4qFlpcFZCXMaWwqgIqvUxbak6",
+	"6XALi2wGrsagr0BoU51vROQeykoC7YVZtUFLq91UWI5sfar3CqSPKLZ6HoZxzCinE0BQuwHRy1sa0fp9",
+	"K3KSplRnAWUOnEqhk2svPLRpecoau0rjlX6pGBcDuEhM1XQkqItNtnHJiZhk+8ZWWnPKITGyfuE7fPQg",
+	"EZPyrLaLEb5QMec7iFlEE3LNxSKBeAJkRBVUgMfOcT2qGPt6VAUkGjmrlRRJeRCbdLo+Dn5fMZRX7VEW",
+	"w0cz5CkPXGrVVDFBuZVTxURlYa9QaqaUCurqCLip1yerGz5r05h3tsQWmXnb7XDnVp2lidf7Bq4vopmt",
+	"xCzFG2NKU1ipt2Jvc4BoijoUKqxoq9SCKPu9gWTMIl06NEz+Lo2O39TQIHMIeAYfYNQT2PpzLzxclCHg",
+	"H2rdfrz9fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

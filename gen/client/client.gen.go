@@ -80,6 +80,21 @@ func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for CacheInvalidationEnvelopeSuccess.
+const (
+	CacheInvalidationEnvelopeSuccessTrue CacheInvalidationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CacheInvalidationEnvelopeSuccess enum.
+func (e CacheInvalidationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case CacheInvalidationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyCheckStatus.
 const (
 	Disabled DependencyCheckStatus = "disabled"
@@ -605,11 +620,81 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for ScheduledChangeEnvelopeSuccess.
+const (
+	ScheduledChangeEnvelopeSuccessTrue ScheduledChangeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeEnvelopeSuccess enum.
+func (e ScheduledChangeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangeEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangeListEnvelopeSuccess.
+const (
+	ScheduledChangeListEnvelopeSuccessTrue ScheduledChangeListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeListEnvelopeSuccess enum.
+func (e ScheduledChangeListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangeListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangePreviewEnvelopeSuccess.
+const (
+	ScheduledChangePreviewEnvelopeSuccessTrue ScheduledChangePreviewEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangePreviewEnvelopeSuccess enum.
+func (e ScheduledChangePreviewEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ScheduledChangePreviewEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledChangeStatus.
+const (
+	Applied   ScheduledChangeStatus = "applied"
+	Cancelled ScheduledChangeStatus = "cancelled"
+	Failed    ScheduledChangeStatus = "failed"
+	Pending   ScheduledChangeStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ScheduledChangeStatus enum.
+func (e ScheduledChangeStatus) Valid() bool {
+	switch e {
+	case Applied:
+		return true
+	case Cancelled:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SseFlagUpdateKind.
 const (
 	Created         SseFlagUpdateKind = "created"
 	Deleted         SseFlagUpdateKind = "deleted"
 	Hidden          SseFlagUpdateKind = "hidden"
+	Invalidated     SseFlagUpdateKind = "invalidated"
 	OverrideDeleted SseFlagUpdateKind = "override_deleted"
 	OverrideSet     SseFlagUpdateKind = "override_set"
 	Updated         SseFlagUpdateKind = "updated"
@@ -623,6 +708,8 @@ func (e SseFlagUpdateKind) Valid() bool {
 	case Deleted:
 		return true
 	case Hidden:
+		return true
+	case Invalidated:
 		return true
 	case OverrideDeleted:
 		return true
@@ -868,6 +955,28 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// CacheInvalidation defines model for CacheInvalidation.
+type CacheInvalidation struct {
+	FlagKey string `json:"flag_key"`
+
+	// Version The flag revision every replica reloads to.
+	Version int64 `json:"version"`
+}
+
+// CacheInvalidationEnvelope defines model for CacheInvalidationEnvelope.
+type CacheInvalidationEnvelope struct {
+	Data CacheInvalidation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   CacheInvalidationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// CacheInvalidationEnvelopeSuccess defines model for CacheInvalidationEnvelope.Success.
+type CacheInvalidationEnvelopeSuccess bool
 
 // ChangePasswordRequest defines model for ChangePasswordRequest.
 type ChangePasswordRequest struct {
@@ -1569,6 +1678,118 @@ type ResponseMeta struct {
 // Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 type Role string
 
+// ScheduledChange defines model for ScheduledChange.
+type ScheduledChange struct {
+	AppliedAt *time.Time `json:"applied_at"`
+
+	// AppliedVersion The flag version the application produced.
+	AppliedVersion *int64     `json:"applied_version"`
+	CancelledAt    *time.Time `json:"cancelled_at"`
+
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes        WeightChanges      `json:"changes"`
+	CreatedAt      time.Time          `json:"created_at"`
+	CreatedByEmail string             `json:"created_by_email"`
+	Description    string             `json:"description"`
+	FailureReason  string             `json:"failure_reason"`
+	FlagKey        string             `json:"flag_key"`
+	Id             openapi_types.UUID `json:"id"`
+
+	// LatenessMs How long after scheduled_at it was applied.
+	LatenessMs      *int64                `json:"lateness_ms"`
+	ModifiedByEmail string                `json:"modified_by_email"`
+	ScheduledAt     time.Time             `json:"scheduled_at"`
+	Status          ScheduledChangeStatus `json:"status"`
+	TimezoneId      string                `json:"timezone_id"`
+	UpdatedAt       time.Time             `json:"updated_at"`
+}
+
+// ScheduledChangeEnvelope defines model for ScheduledChangeEnvelope.
+type ScheduledChangeEnvelope struct {
+	Data ScheduledChange `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   ScheduledChangeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// ScheduledChangeEnvelopeSuccess defines model for ScheduledChangeEnvelope.Success.
+type ScheduledChangeEnvelopeSuccess bool
+
+// ScheduledChangeInput defines model for ScheduledChangeInput.
+type ScheduledChangeInput struct {
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes     WeightChanges `json:"changes"`
+	Description *string       `json:"description,omitempty"`
+
+	// ScheduledAt RFC 3339 (2025-01-15T14:00:00Z), or local (2025-01-15T09:00) read in timezone_id.
+	//
+	// Example: 2025-01-15T14:00:00Z
+	ScheduledAt string `json:"scheduled_at"`
+
+	// TimezoneId Example: America/New_York
+	TimezoneId *string `json:"timezone_id,omitempty"`
+}
+
+// ScheduledChangeListEnvelope defines model for ScheduledChangeListEnvelope.
+type ScheduledChangeListEnvelope struct {
+	Data []ScheduledChange `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                         `json:"error"`
+	Metadata  ResponseMeta                       `json:"metadata"`
+	Success   ScheduledChangeListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                          `json:"timestamp"`
+}
+
+// ScheduledChangeListEnvelopeSuccess defines model for ScheduledChangeListEnvelope.Success.
+type ScheduledChangeListEnvelopeSuccess bool
+
+// ScheduledChangePatch defines model for ScheduledChangePatch.
+type ScheduledChangePatch struct {
+	// Changes Variant id to new weight (percent, up to 3 decimals).
+	Changes     *WeightChanges `json:"changes,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	ScheduledAt *string        `json:"scheduled_at,omitempty"`
+	TimezoneId  *string        `json:"timezone_id,omitempty"`
+}
+
+// ScheduledChangePreview defines model for ScheduledChangePreview.
+type ScheduledChangePreview struct {
+	// AffectedUsersShare Exact share of users (within the rollout) whose variant changes.
+	AffectedUsersShare float64 `json:"affected_users_share"`
+	Changes            []struct {
+		CurrentWeight float64 `json:"current_weight"`
+		Difference    float64 `json:"difference"`
+		NewWeight     float64 `json:"new_weight"`
+		VariantId     string  `json:"variant_id"`
+	} `json:"changes"`
+	FlagEnabled       bool                  `json:"flag_enabled"`
+	FlagKey           string                `json:"flag_key"`
+	ScheduledAt       time.Time             `json:"scheduled_at"`
+	ScheduledChangeId openapi_types.UUID    `json:"scheduled_change_id"`
+	Status            ScheduledChangeStatus `json:"status"`
+}
+
+// ScheduledChangePreviewEnvelope defines model for ScheduledChangePreviewEnvelope.
+type ScheduledChangePreviewEnvelope struct {
+	Data ScheduledChangePreview `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                            `json:"error"`
+	Metadata  ResponseMeta                          `json:"metadata"`
+	Success   ScheduledChangePreviewEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                             `json:"timestamp"`
+}
+
+// ScheduledChangePreviewEnvelopeSuccess defines model for ScheduledChangePreviewEnvelope.Success.
+type ScheduledChangePreviewEnvelopeSuccess bool
+
+// ScheduledChangeStatus defines model for ScheduledChangeStatus.
+type ScheduledChangeStatus string
+
 // SetRoleRequest defines model for SetRoleRequest.
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
@@ -1742,6 +1963,9 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// WeightChanges Variant id to new weight (percent, up to 3 decimals).
+type WeightChanges map[string]float64
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1842,6 +2066,24 @@ type ImportFlagsParams struct {
 	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
 }
 
+// ListAllScheduledChangesParams defines parameters for ListAllScheduledChanges.
+type ListAllScheduledChangesParams struct {
+	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
+	Flag   *string                `form:"flag,omitempty" json:"flag,omitempty"`
+
+	// From Changes scheduled at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Changes scheduled before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // UpdateFlagParams defines parameters for UpdateFlag.
 type UpdateFlagParams struct {
 	// IfMatch The ETag (version) the change is based on.
@@ -1855,6 +2097,11 @@ type ListFlagOverridesParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListScheduledChangesParams defines parameters for ListScheduledChanges.
+type ListScheduledChangesParams struct {
+	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
 }
 
 // GetFlagChangesParams defines parameters for GetFlagChanges.
@@ -1912,6 +2159,12 @@ type UpdateFlagJSONRequestBody = FlagPatch
 
 // PutFlagOverrideJSONRequestBody defines body for PutFlagOverride for application/json ContentType.
 type PutFlagOverrideJSONRequestBody = FlagOverrideInput
+
+// CreateScheduledChangeJSONRequestBody defines body for CreateScheduledChange for application/json ContentType.
+type CreateScheduledChangeJSONRequestBody = ScheduledChangeInput
+
+// UpdateScheduledChangeJSONRequestBody defines body for UpdateScheduledChange for application/json ContentType.
+type UpdateScheduledChangeJSONRequestBody = ScheduledChangePatch
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
@@ -2472,6 +2725,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
 	ImportFlags(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAllScheduledChanges Scheduled changes across all flags
+	//
+	// In time order; filter by status (e.g. `pending`), flag and time range; cursor pagination.
+	//
+	// Corresponds with GET /api/admin/feature-flags/scheduled-changes/all (the `ListAllScheduledChanges` operationId).
+	ListAllScheduledChanges(ctx context.Context, params *ListAllScheduledChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteFlag Delete a feature flag
 	//
 	// Removes the flag and its overrides; audited and published as a `deleted` event.
@@ -2515,6 +2775,15 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
 	ArchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// InvalidateFlagCache Force every replica to reload a flag
+	//
+	// Evaluations are computed from an in-process snapshot (buckets are not cached), which
+	// every replica reloads on each change. This forces a reload now on every replica, for
+	// operators who changed the database by hand. Audited.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/invalidate-cache (the `InvalidateFlagCache` operationId).
+	InvalidateFlagCache(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListFlagOverrides List per-user overrides of a flag
 	//
 	// Ordered by targeting key; expired overrides are included and marked.
@@ -2548,6 +2817,88 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
 	PutFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListScheduledChanges Scheduled changes of a flag
+	//
+	// In time order, optionally only one status.
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes (the `ListScheduledChanges` operationId).
+	ListScheduledChanges(ctx context.Context, flag FlagKeyPath, params *ListScheduledChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateScheduledChangeWithBody Schedule a variant weight change
+	//
+	// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+	// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+	// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+	// refused, one that happens twice needs an offset. At that time the weights are applied
+	// exactly once, across replicas, as a normal versioned flag write (audited, published on
+	// the stream). A second pending change of the same flag at the same instant is a 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+	CreateScheduledChangeWithBody(ctx context.Context, flag FlagKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateScheduledChange Schedule a variant weight change
+	//
+	// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+	// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+	// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+	// refused, one that happens twice needs an offset. At that time the weights are applied
+	// exactly once, across replicas, as a normal versioned flag write (audited, published on
+	// the stream). A second pending change of the same flag at the same instant is a 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+	CreateScheduledChange(ctx context.Context, flag FlagKeyPath, body CreateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteScheduledChange Delete a scheduled change
+	//
+	// Removes a change that was not applied; applied changes stay for the audit trail (409).
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `DeleteScheduledChange` operationId).
+	DeleteScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScheduledChange Get a scheduled change
+	//
+	// One change with its status, and when applied the version it produced and its lateness.
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `GetScheduledChange` operationId).
+	GetScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateScheduledChangeWithBody Change a pending scheduled change
+	//
+	// Only pending changes (409 otherwise); the result is validated like a new one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+	UpdateScheduledChangeWithBody(ctx context.Context, flag FlagKeyPath, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateScheduledChange Change a pending scheduled change
+	//
+	// Only pending changes (409 otherwise); the result is validated like a new one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+	UpdateScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, body UpdateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelScheduledChange Cancel a pending scheduled change
+	//
+	// The record stays with status `cancelled`; only pending changes can be cancelled (409).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel (the `CancelScheduledChange` operationId).
+	CancelScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewScheduledChange Preview the impact of a scheduled change
+	//
+	// Per variant the current and new weight, and the exact share of users (within the
+	// rollout) whose variant would change, from the bucket layout (not a sample).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview (the `PreviewScheduledChange` operationId).
+	PreviewScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ToggleFlag Switch a flag on or off
 	//
@@ -3129,6 +3480,23 @@ func (c *Client) ImportFlags(ctx context.Context, params *ImportFlagsParams, bod
 	return c.Client.Do(req)
 }
 
+// ListAllScheduledChanges Scheduled changes across all flags
+//
+// In time order; filter by status (e.g. `pending`), flag and time range; cursor pagination.
+//
+// Corresponds with GET /api/admin/feature-flags/scheduled-changes/all (the `ListAllScheduledChanges` operationId).
+func (c *Client) ListAllScheduledChanges(ctx context.Context, params *ListAllScheduledChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAllScheduledChangesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteFlag Delete a feature flag
 //
 // Removes the flag and its overrides; audited and published as a `deleted` event.
@@ -3222,6 +3590,25 @@ func (c *Client) ArchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors .
 	return c.Client.Do(req)
 }
 
+// InvalidateFlagCache Force every replica to reload a flag
+//
+// Evaluations are computed from an in-process snapshot (buckets are not cached), which
+// every replica reloads on each change. This forces a reload now on every replica, for
+// operators who changed the database by hand. Audited.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/invalidate-cache (the `InvalidateFlagCache` operationId).
+func (c *Client) InvalidateFlagCache(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInvalidateFlagCacheRequest(c.Server, flag)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListFlagOverrides List per-user overrides of a flag
 //
 // Ordered by targeting key; expired overrides are included and marked.
@@ -3286,6 +3673,178 @@ func (c *Client) PutFlagOverrideWithBody(ctx context.Context, flag FlagKeyPath, 
 // Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
 func (c *Client) PutFlagOverride(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutFlagOverrideRequest(c.Server, flag, targetingKey, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListScheduledChanges Scheduled changes of a flag
+//
+// In time order, optionally only one status.
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes (the `ListScheduledChanges` operationId).
+func (c *Client) ListScheduledChanges(ctx context.Context, flag FlagKeyPath, params *ListScheduledChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListScheduledChangesRequest(c.Server, flag, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateScheduledChangeWithBody Schedule a variant weight change
+//
+// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+// refused, one that happens twice needs an offset. At that time the weights are applied
+// exactly once, across replicas, as a normal versioned flag write (audited, published on
+// the stream). A second pending change of the same flag at the same instant is a 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+func (c *Client) CreateScheduledChangeWithBody(ctx context.Context, flag FlagKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateScheduledChangeRequestWithBody(c.Server, flag, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateScheduledChange Schedule a variant weight change
+//
+// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+// refused, one that happens twice needs an offset. At that time the weights are applied
+// exactly once, across replicas, as a normal versioned flag write (audited, published on
+// the stream). A second pending change of the same flag at the same instant is a 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+func (c *Client) CreateScheduledChange(ctx context.Context, flag FlagKeyPath, body CreateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateScheduledChangeRequest(c.Server, flag, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteScheduledChange Delete a scheduled change
+//
+// Removes a change that was not applied; applied changes stay for the audit trail (409).
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `DeleteScheduledChange` operationId).
+func (c *Client) DeleteScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteScheduledChangeRequest(c.Server, flag, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScheduledChange Get a scheduled change
+//
+// One change with its status, and when applied the version it produced and its lateness.
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `GetScheduledChange` operationId).
+func (c *Client) GetScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScheduledChangeRequest(c.Server, flag, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateScheduledChangeWithBody Change a pending scheduled change
+//
+// Only pending changes (409 otherwise); the result is validated like a new one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+func (c *Client) UpdateScheduledChangeWithBody(ctx context.Context, flag FlagKeyPath, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScheduledChangeRequestWithBody(c.Server, flag, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateScheduledChange Change a pending scheduled change
+//
+// Only pending changes (409 otherwise); the result is validated like a new one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+func (c *Client) UpdateScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, body UpdateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateScheduledChangeRequest(c.Server, flag, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelScheduledChange Cancel a pending scheduled change
+//
+// The record stays with status `cancelled`; only pending changes can be cancelled (409).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel (the `CancelScheduledChange` operationId).
+func (c *Client) CancelScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelScheduledChangeRequest(c.Server, flag, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewScheduledChange Preview the impact of a scheduled change
+//
+// Per variant the current and new weight, and the exact share of users (within the
+// rollout) whose variant would change, from the bucket layout (not a sample).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview (the `PreviewScheduledChange` operationId).
+func (c *Client) PreviewScheduledChange(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewScheduledChangeRequest(c.Server, flag, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4643,6 +5202,120 @@ func NewImportFlagsRequestWithBody(server string, params *ImportFlagsParams, con
 	return req, nil
 }
 
+// NewListAllScheduledChangesRequest constructs an http.Request for the ListAllScheduledChanges method
+func NewListAllScheduledChangesRequest(server string, params *ListAllScheduledChangesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/scheduled-changes/all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Flag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flag", *params.Flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteFlagRequest constructs an http.Request for the DeleteFlag method
 func NewDeleteFlagRequest(server string, flag FlagKeyPath) (*http.Request, error) {
 	var err error
@@ -4790,6 +5463,40 @@ func NewArchiveFlagRequest(server string, flag FlagKeyPath) (*http.Request, erro
 	}
 
 	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/archive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewInvalidateFlagCacheRequest constructs an http.Request for the InvalidateFlagCache method
+func NewInvalidateFlagCacheRequest(server string, flag FlagKeyPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/invalidate-cache", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4971,6 +5678,332 @@ func NewPutFlagOverrideRequestWithBody(server string, flag FlagKeyPath, targetin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListScheduledChangesRequest constructs an http.Request for the ListScheduledChanges method
+func NewListScheduledChangesRequest(server string, flag FlagKeyPath, params *ListScheduledChangesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateScheduledChangeRequest calls the generic CreateScheduledChange builder with application/json body
+func NewCreateScheduledChangeRequest(server string, flag FlagKeyPath, body CreateScheduledChangeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateScheduledChangeRequestWithBody(server, flag, "application/json", bodyReader)
+}
+
+// NewCreateScheduledChangeRequestWithBody constructs an http.Request for the CreateScheduledChange method, with any body, and a specified content type
+func NewCreateScheduledChangeRequestWithBody(server string, flag FlagKeyPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteScheduledChangeRequest constructs an http.Request for the DeleteScheduledChange method
+func NewDeleteScheduledChangeRequest(server string, flag FlagKeyPath, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetScheduledChangeRequest constructs an http.Request for the GetScheduledChange method
+func NewGetScheduledChangeRequest(server string, flag FlagKeyPath, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateScheduledChangeRequest calls the generic UpdateScheduledChange builder with application/json body
+func NewUpdateScheduledChangeRequest(server string, flag FlagKeyPath, id IdPath, body UpdateScheduledChangeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateScheduledChangeRequestWithBody(server, flag, id, "application/json", bodyReader)
+}
+
+// NewUpdateScheduledChangeRequestWithBody constructs an http.Request for the UpdateScheduledChange method, with any body, and a specified content type
+func NewUpdateScheduledChangeRequestWithBody(server string, flag FlagKeyPath, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCancelScheduledChangeRequest constructs an http.Request for the CancelScheduledChange method
+func NewCancelScheduledChangeRequest(server string, flag FlagKeyPath, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes/%s/cancel", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPreviewScheduledChangeRequest constructs an http.Request for the PreviewScheduledChange method
+func NewPreviewScheduledChangeRequest(server string, flag FlagKeyPath, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "flag", flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/feature-flags/%s/scheduled-changes/%s/preview", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6428,6 +7461,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/import (the `ImportFlags` operationId).
 	ImportFlagsWithResponse(ctx context.Context, params *ImportFlagsParams, body ImportFlagsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportFlagsResponse, error)
 
+	// ListAllScheduledChangesWithResponse Scheduled changes across all flags
+	//
+	// In time order; filter by status (e.g. `pending`), flag and time range; cursor pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/scheduled-changes/all (the `ListAllScheduledChanges` operationId).
+	ListAllScheduledChangesWithResponse(ctx context.Context, params *ListAllScheduledChangesParams, reqEditors ...RequestEditorFn) (*ListAllScheduledChangesResponse, error)
+
 	// DeleteFlagWithResponse Delete a feature flag
 	//
 	// Removes the flag and its overrides; audited and published as a `deleted` event.
@@ -6477,6 +7519,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/{flag}/archive (the `ArchiveFlag` operationId).
 	ArchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*ArchiveFlagResponse, error)
 
+	// InvalidateFlagCacheWithResponse Force every replica to reload a flag
+	//
+	// Evaluations are computed from an in-process snapshot (buckets are not cached), which
+	// every replica reloads on each change. This forces a reload now on every replica, for
+	// operators who changed the database by hand. Audited.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/invalidate-cache (the `InvalidateFlagCache` operationId).
+	InvalidateFlagCacheWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*InvalidateFlagCacheResponse, error)
+
 	// ListFlagOverridesWithResponse List per-user overrides of a flag
 	//
 	// Ordered by targeting key; expired overrides are included and marked.
@@ -6514,6 +7567,98 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/admin/feature-flags/{flag}/overrides/{targeting_key} (the `PutFlagOverride` operationId).
 	PutFlagOverrideWithResponse(ctx context.Context, flag FlagKeyPath, targetingKey TargetingKeyPath, body PutFlagOverrideJSONRequestBody, reqEditors ...RequestEditorFn) (*PutFlagOverrideResponse, error)
+
+	// ListScheduledChangesWithResponse Scheduled changes of a flag
+	//
+	// In time order, optionally only one status.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes (the `ListScheduledChanges` operationId).
+	ListScheduledChangesWithResponse(ctx context.Context, flag FlagKeyPath, params *ListScheduledChangesParams, reqEditors ...RequestEditorFn) (*ListScheduledChangesResponse, error)
+
+	// CreateScheduledChangeWithBodyWithResponse Schedule a variant weight change
+	//
+	// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+	// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+	// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+	// refused, one that happens twice needs an offset. At that time the weights are applied
+	// exactly once, across replicas, as a normal versioned flag write (audited, published on
+	// the stream). A second pending change of the same flag at the same instant is a 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+	CreateScheduledChangeWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateScheduledChangeResponse, error)
+
+	// CreateScheduledChangeWithResponse Schedule a variant weight change
+	//
+	// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+	// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+	// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+	// refused, one that happens twice needs an offset. At that time the weights are applied
+	// exactly once, across replicas, as a normal versioned flag write (audited, published on
+	// the stream). A second pending change of the same flag at the same instant is a 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+	CreateScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, body CreateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateScheduledChangeResponse, error)
+
+	// DeleteScheduledChangeWithResponse Delete a scheduled change
+	//
+	// Removes a change that was not applied; applied changes stay for the audit trail (409).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `DeleteScheduledChange` operationId).
+	DeleteScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*DeleteScheduledChangeResponse, error)
+
+	// GetScheduledChangeWithResponse Get a scheduled change
+	//
+	// One change with its status, and when applied the version it produced and its lateness.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `GetScheduledChange` operationId).
+	GetScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*GetScheduledChangeResponse, error)
+
+	// UpdateScheduledChangeWithBodyWithResponse Change a pending scheduled change
+	//
+	// Only pending changes (409 otherwise); the result is validated like a new one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+	UpdateScheduledChangeWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScheduledChangeResponse, error)
+
+	// UpdateScheduledChangeWithResponse Change a pending scheduled change
+	//
+	// Only pending changes (409 otherwise); the result is validated like a new one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+	UpdateScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, body UpdateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScheduledChangeResponse, error)
+
+	// CancelScheduledChangeWithResponse Cancel a pending scheduled change
+	//
+	// The record stays with status `cancelled`; only pending changes can be cancelled (409).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel (the `CancelScheduledChange` operationId).
+	CancelScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*CancelScheduledChangeResponse, error)
+
+	// PreviewScheduledChangeWithResponse Preview the impact of a scheduled change
+	//
+	// Per variant the current and new weight, and the exact share of users (within the
+	// rollout) whose variant would change, from the bucket layout (not a sample).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview (the `PreviewScheduledChange` operationId).
+	PreviewScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*PreviewScheduledChangeResponse, error)
 
 	// ToggleFlagWithResponse Switch a flag on or off
 	//
@@ -7532,6 +8677,89 @@ func (r ImportFlagsResponse) ContentType() string {
 	return ""
 }
 
+// ListAllScheduledChangesResponse401Headers the declared response headers of an HTTP 401 response for ListAllScheduledChanges
+type ListAllScheduledChangesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListAllScheduledChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangeListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAllScheduledChangesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON200() *ScheduledChangeListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAllScheduledChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAllScheduledChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAllScheduledChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAllScheduledChangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteFlagResponse401Headers the declared response headers of an HTTP 401 response for DeleteFlag
 type DeleteFlagResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7899,6 +9127,89 @@ func (r ArchiveFlagResponse) ContentType() string {
 	return ""
 }
 
+// InvalidateFlagCacheResponse401Headers the declared response headers of an HTTP 401 response for InvalidateFlagCache
+type InvalidateFlagCacheResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type InvalidateFlagCacheResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CacheInvalidationEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *InvalidateFlagCacheResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON200() *CacheInvalidationEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r InvalidateFlagCacheResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InvalidateFlagCacheResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InvalidateFlagCacheResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InvalidateFlagCacheResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListFlagOverridesResponse401Headers the declared response headers of an HTTP 401 response for ListFlagOverrides
 type ListFlagOverridesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8163,6 +9474,650 @@ func (r PutFlagOverrideResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutFlagOverrideResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListScheduledChangesResponse401Headers the declared response headers of an HTTP 401 response for ListScheduledChanges
+type ListScheduledChangesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListScheduledChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangeListEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListScheduledChangesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON200() *ScheduledChangeListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListScheduledChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListScheduledChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListScheduledChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListScheduledChangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for CreateScheduledChange
+type CreateScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateScheduledChangeResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON201() *ScheduledChangeEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateScheduledChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for DeleteScheduledChange
+type DeleteScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteScheduledChangeResponse401Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteScheduledChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for GetScheduledChange
+type GetScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangeEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetScheduledChangeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScheduledChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for UpdateScheduledChange
+type UpdateScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateScheduledChangeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateScheduledChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for CancelScheduledChange
+type CancelScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CancelScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangeEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelScheduledChangeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelScheduledChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PreviewScheduledChangeResponse401Headers the declared response headers of an HTTP 401 response for PreviewScheduledChange
+type PreviewScheduledChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type PreviewScheduledChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledChangePreviewEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PreviewScheduledChangeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON200() *ScheduledChangePreviewEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewScheduledChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewScheduledChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewScheduledChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewScheduledChangeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10849,6 +12804,21 @@ func (c *ClientWithResponses) ImportFlagsWithResponse(ctx context.Context, param
 	return ParseImportFlagsResponse(rsp)
 }
 
+// ListAllScheduledChangesWithResponse Scheduled changes across all flags
+//
+// In time order; filter by status (e.g. `pending`), flag and time range; cursor pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/scheduled-changes/all (the `ListAllScheduledChanges` operationId).
+func (c *ClientWithResponses) ListAllScheduledChangesWithResponse(ctx context.Context, params *ListAllScheduledChangesParams, reqEditors ...RequestEditorFn) (*ListAllScheduledChangesResponse, error) {
+	rsp, err := c.ListAllScheduledChanges(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAllScheduledChangesResponse(rsp)
+}
+
 // DeleteFlagWithResponse Delete a feature flag
 //
 // Removes the flag and its overrides; audited and published as a `deleted` event.
@@ -10928,6 +12898,23 @@ func (c *ClientWithResponses) ArchiveFlagWithResponse(ctx context.Context, flag 
 	return ParseArchiveFlagResponse(rsp)
 }
 
+// InvalidateFlagCacheWithResponse Force every replica to reload a flag
+//
+// Evaluations are computed from an in-process snapshot (buckets are not cached), which
+// every replica reloads on each change. This forces a reload now on every replica, for
+// operators who changed the database by hand. Audited.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/invalidate-cache (the `InvalidateFlagCache` operationId).
+func (c *ClientWithResponses) InvalidateFlagCacheWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*InvalidateFlagCacheResponse, error) {
+	rsp, err := c.InvalidateFlagCache(ctx, flag, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInvalidateFlagCacheResponse(rsp)
+}
+
 // ListFlagOverridesWithResponse List per-user overrides of a flag
 //
 // Ordered by targeting key; expired overrides are included and marked.
@@ -10988,6 +12975,152 @@ func (c *ClientWithResponses) PutFlagOverrideWithResponse(ctx context.Context, f
 		return nil, err
 	}
 	return ParsePutFlagOverrideResponse(rsp)
+}
+
+// ListScheduledChangesWithResponse Scheduled changes of a flag
+//
+// In time order, optionally only one status.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes (the `ListScheduledChanges` operationId).
+func (c *ClientWithResponses) ListScheduledChangesWithResponse(ctx context.Context, flag FlagKeyPath, params *ListScheduledChangesParams, reqEditors ...RequestEditorFn) (*ListScheduledChangesResponse, error) {
+	rsp, err := c.ListScheduledChanges(ctx, flag, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListScheduledChangesResponse(rsp)
+}
+
+// CreateScheduledChangeWithBodyWithResponse Schedule a variant weight change
+//
+// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+// refused, one that happens twice needs an offset. At that time the weights are applied
+// exactly once, across replicas, as a normal versioned flag write (audited, published on
+// the stream). A second pending change of the same flag at the same instant is a 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+func (c *ClientWithResponses) CreateScheduledChangeWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateScheduledChangeResponse, error) {
+	rsp, err := c.CreateScheduledChangeWithBody(ctx, flag, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateScheduledChangeResponse(rsp)
+}
+
+// CreateScheduledChangeWithResponse Schedule a variant weight change
+//
+// `changes` maps variant ids to new weights (the others keep theirs); the result must sum
+// to 100. `scheduled_at` is an RFC 3339 time, or a local time without offset read in
+// `timezone_id` (an IANA zone, default UTC): a local time inside a daylight-saving gap is
+// refused, one that happens twice needs an offset. At that time the weights are applied
+// exactly once, across replicas, as a normal versioned flag write (audited, published on
+// the stream). A second pending change of the same flag at the same instant is a 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes (the `CreateScheduledChange` operationId).
+func (c *ClientWithResponses) CreateScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, body CreateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateScheduledChangeResponse, error) {
+	rsp, err := c.CreateScheduledChange(ctx, flag, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateScheduledChangeResponse(rsp)
+}
+
+// DeleteScheduledChangeWithResponse Delete a scheduled change
+//
+// Removes a change that was not applied; applied changes stay for the audit trail (409).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `DeleteScheduledChange` operationId).
+func (c *ClientWithResponses) DeleteScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*DeleteScheduledChangeResponse, error) {
+	rsp, err := c.DeleteScheduledChange(ctx, flag, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteScheduledChangeResponse(rsp)
+}
+
+// GetScheduledChangeWithResponse Get a scheduled change
+//
+// One change with its status, and when applied the version it produced and its lateness.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `GetScheduledChange` operationId).
+func (c *ClientWithResponses) GetScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*GetScheduledChangeResponse, error) {
+	rsp, err := c.GetScheduledChange(ctx, flag, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScheduledChangeResponse(rsp)
+}
+
+// UpdateScheduledChangeWithBodyWithResponse Change a pending scheduled change
+//
+// Only pending changes (409 otherwise); the result is validated like a new one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+func (c *ClientWithResponses) UpdateScheduledChangeWithBodyWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateScheduledChangeResponse, error) {
+	rsp, err := c.UpdateScheduledChangeWithBody(ctx, flag, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateScheduledChangeResponse(rsp)
+}
+
+// UpdateScheduledChangeWithResponse Change a pending scheduled change
+//
+// Only pending changes (409 otherwise); the result is validated like a new one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/admin/feature-flags/{flag}/scheduled-changes/{id} (the `UpdateScheduledChange` operationId).
+func (c *ClientWithResponses) UpdateScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, body UpdateScheduledChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateScheduledChangeResponse, error) {
+	rsp, err := c.UpdateScheduledChange(ctx, flag, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateScheduledChangeResponse(rsp)
+}
+
+// CancelScheduledChangeWithResponse Cancel a pending scheduled change
+//
+// The record stays with status `cancelled`; only pending changes can be cancelled (409).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/feature-flags/{flag}/scheduled-changes/{id}/cancel (the `CancelScheduledChange` operationId).
+func (c *ClientWithResponses) CancelScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*CancelScheduledChangeResponse, error) {
+	rsp, err := c.CancelScheduledChange(ctx, flag, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelScheduledChangeResponse(rsp)
+}
+
+// PreviewScheduledChangeWithResponse Preview the impact of a scheduled change
+//
+// Per variant the current and new weight, and the exact share of users (within the
+// rollout) whose variant would change, from the bucket layout (not a sample).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/feature-flags/{flag}/scheduled-changes/{id}/preview (the `PreviewScheduledChange` operationId).
+func (c *ClientWithResponses) PreviewScheduledChangeWithResponse(ctx context.Context, flag FlagKeyPath, id IdPath, reqEditors ...RequestEditorFn) (*PreviewScheduledChangeResponse, error) {
+	rsp, err := c.PreviewScheduledChange(ctx, flag, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewScheduledChangeResponse(rsp)
 }
 
 // ToggleFlagWithResponse Switch a flag on or off
@@ -12213,6 +14346,80 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 	return response, nil
 }
 
+// ParseListAllScheduledChangesResponse parses an HTTP response from a ListAllScheduledChangesWithResponse call
+func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduledChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAllScheduledChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangeListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAllScheduledChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteFlagResponse parses an HTTP response from a DeleteFlagWithResponse call
 func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12550,6 +14757,80 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 	return response, nil
 }
 
+// ParseInvalidateFlagCacheResponse parses an HTTP response from a InvalidateFlagCacheWithResponse call
+func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InvalidateFlagCacheResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CacheInvalidationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers InvalidateFlagCacheResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListFlagOverridesResponse parses an HTTP response from a ListFlagOverridesWithResponse call
 func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12783,6 +15064,590 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 	switch {
 	case rsp.StatusCode == 401:
 		var headers PutFlagOverrideResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListScheduledChangesResponse parses an HTTP response from a ListScheduledChangesWithResponse call
+func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListScheduledChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangeListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListScheduledChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateScheduledChangeResponse parses an HTTP response from a CreateScheduledChangeWithResponse call
+func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ScheduledChangeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateScheduledChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteScheduledChangeResponse parses an HTTP response from a DeleteScheduledChangeWithResponse call
+func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteScheduledChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetScheduledChangeResponse parses an HTTP response from a GetScheduledChangeWithResponse call
+func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetScheduledChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateScheduledChangeResponse parses an HTTP response from a UpdateScheduledChangeWithResponse call
+func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateScheduledChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelScheduledChangeResponse parses an HTTP response from a CancelScheduledChangeWithResponse call
+func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CancelScheduledChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePreviewScheduledChangeResponse parses an HTTP response from a PreviewScheduledChangeWithResponse call
+func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewScheduledChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledChangePreviewEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PreviewScheduledChangeResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -34,6 +34,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
 	"github.com/voiceassist/gateway/openapi"
 )
@@ -49,6 +50,9 @@ type App struct {
 	Auth     *auth.Service
 	Flags    *flagstore.Store
 	Stream   *stream.Hub
+	Schedule *schedule.Service
+
+	now func() time.Time // the clock of scheduled changes (tests inject one)
 
 	qdrant  *qdrant.Client
 	server  *http.Server
@@ -58,8 +62,11 @@ type App struct {
 // New connects to PostgreSQL (and migrates when configured), prepares Redis (connected
 // lazily: the gateway starts while Redis is down and reports it in /ready) and builds the
 // HTTP handler.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry()}
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -140,10 +147,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Stream = hub
 
+	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
+	a.Schedule = sched
+
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	a.closers = append(a.closers, func() { hub.Close(); stop(); workers.Wait() }) // before the pools close
-	workers.Add(3)
+	workers.Add(4)
+	go func() { defer workers.Done(); sched.Run(bg) }()
 	go func() { defer workers.Done(); a.janitor(bg) }()
 	go func() { defer workers.Done(); flags.Run(bg) }()
 	go func() { defer workers.Done(); hub.Run(bg) }()
@@ -165,6 +176,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Flags:    flags,
 		FlagM:    flagstore.NewMetrics(a.Registry),
 		Stream:   hub,
+		Schedule: sched,
 		Limiter:  ratelimit.New(a.Redis, cfg.RedisKeyPrefix),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
@@ -188,6 +200,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	ok = true
 	return a, nil
 }
+
+// Option adjusts an App before it starts.
+type Option func(*App)
+
+// WithClock sets the clock scheduled changes are due by (tests move it instead of waiting).
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // Serve answers on l until Shutdown.
 func (a *App) Serve(l net.Listener) error {

@@ -43,7 +43,7 @@ func RandomID() string {
 
 // Start runs a gateway until t ends. env overrides configuration; DATABASE_URL unset means
 // a fresh database (pass another server's Env["DATABASE_URL"] to share one).
-func Start(t testing.TB, env map[string]string) *Server {
+func Start(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	t.Helper()
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
@@ -71,7 +71,7 @@ func Start(t testing.TB, env map[string]string) *Server {
 	log := logging.New(logs, "json", vars["LOG_LEVEL"])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, err := app.New(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		t.Fatalf("apptest: start: %v", err)
 	}

@@ -255,3 +255,26 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 	}
 	return res, err
 }
+
+// Invalidate makes every replica reload the flag now (an "invalidated" event, which stream
+// clients also see as a cue to refetch). It returns the new revision.
+func (s *Store) Invalidate(ctx context.Context, actor audit.Actor, key string) (int64, error) {
+	var rev int64
+	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.GetFlagForUpdate(ctx, key)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound(key)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.event(ctx, q, "invalidated", fromRow(row).Flag, nil); err != nil {
+			return err
+		}
+		if rev, err = q.FlagRevision(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "flags.cache_invalidated", ResourceType: "feature_flag", ResourceID: key, Success: true})
+	})
+	return rev, err
+}

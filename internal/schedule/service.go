@@ -131,7 +131,9 @@ func (s *Service) validate(f *flag.Flag, when, zone string, weights map[string]f
 	return at, nil
 }
 
-func trim(f float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".") }
+func trim(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+}
 
 func (s *Service) currentFlag(ctx context.Context, key string) (*flag.Flag, error) {
 	rec, err := s.flags.Get(ctx, key)
@@ -325,15 +327,16 @@ func (s *Service) ListForFlag(ctx context.Context, key string, status *string) (
 type Filter struct {
 	Status, FlagKey *string
 	From, To        *time.Time
-	After           *Change // cursor: the last change of the previous page
+	AfterAt         *time.Time // cursor: scheduled_at and id of the last change of the previous page
+	AfterID         *uuid.UUID
 	Limit           int
 }
 
 // List returns changes across flags in time order; more reports another page.
 func (s *Service) List(ctx context.Context, f Filter) ([]Change, bool, error) {
 	p := db.ListScheduledChangesParams{Status: text(f.Status), FlagKey: text(f.FlagKey), FromAt: f.From, ToAt: f.To, Lim: int32(f.Limit + 1)}
-	if f.After != nil {
-		p.AfterAt, p.AfterID = &f.After.ScheduledAt, &f.After.ID
+	if f.AfterAt != nil && f.AfterID != nil {
+		p.AfterAt, p.AfterID = f.AfterAt, f.AfterID
 	}
 	rows, err := s.q.ListScheduledChanges(ctx, p)
 	if err != nil {
@@ -348,20 +351,6 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Change, bool, error) {
 		out[i] = decode(r)
 	}
 	return out, more, nil
-}
-
-// GetByID finds a change by id alone (for cursors).
-func (s *Service) GetByID(ctx context.Context, id uuid.UUID) (Change, error) {
-	rows, err := s.q.ListScheduledChanges(ctx, db.ListScheduledChangesParams{Lim: 1 << 30})
-	if err != nil {
-		return Change{}, err
-	}
-	for _, r := range rows {
-		if r.ID == id {
-			return decode(r), nil
-		}
-	}
-	return Change{}, apierr.NotFound("Scheduled change")
 }
 
 // VariantPreview is one variant's weight before and after.

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/schedule"
+)
+
+func toAPIChange(c schedule.Change) api.ScheduledChange {
+	out := api.ScheduledChange{
+		Id: c.ID, FlagKey: c.FlagKey, ScheduledAt: c.ScheduledAt.UTC(), TimezoneId: c.TimezoneID, Changes: api.WeightChanges(c.Weights),
+		Description: c.Description, Status: api.ScheduledChangeStatus(c.Status), CreatedByEmail: c.CreatedByEmail,
+		ModifiedByEmail: c.ModifiedByEmail, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, CancelledAt: c.CancelledAt,
+		AppliedAt: c.AppliedAt, FailureReason: c.FailureReason,
+	}
+	if c.AppliedVersion.Valid {
+		out.AppliedVersion = &c.AppliedVersion.Int64
+	}
+	if c.LatenessMs.Valid {
+		out.LatenessMs = &c.LatenessMs.Int64
+	}
+	return out
+}
+
+func (s *Server) changeEnvelope(ctx context.Context, c schedule.Change) api.ScheduledChangeEnvelope {
+	return api.ScheduledChangeEnvelope{Success: true, Data: toAPIChange(c), Metadata: meta(ctx), Timestamp: now()}
+}
+
+func (s *Server) CreateScheduledChange(ctx context.Context, r api.CreateScheduledChangeRequestObject) (api.CreateScheduledChangeResponseObject, error) {
+	c, err := s.Schedule.Create(ctx, actorOf(ctx), r.Flag, schedule.Input{
+		ScheduledAt: &r.Body.ScheduledAt, TimezoneID: r.Body.TimezoneId, Changes: r.Body.Changes, Description: r.Body.Description,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateScheduledChange201JSONResponse(s.changeEnvelope(ctx, c)), nil
+}
+
+func (s *Server) GetScheduledChange(ctx context.Context, r api.GetScheduledChangeRequestObject) (api.GetScheduledChangeResponseObject, error) {
+	c, err := s.Schedule.Get(ctx, r.Flag, r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetScheduledChange200JSONResponse(s.changeEnvelope(ctx, c)), nil
+}
+
+func (s *Server) UpdateScheduledChange(ctx context.Context, r api.UpdateScheduledChangeRequestObject) (api.UpdateScheduledChangeResponseObject, error) {
+	in := schedule.Input{ScheduledAt: r.Body.ScheduledAt, TimezoneID: r.Body.TimezoneId, Description: r.Body.Description}
+	if r.Body.Changes != nil {
+		in.Changes = *r.Body.Changes
+	}
+	c, err := s.Schedule.Update(ctx, actorOf(ctx), r.Flag, r.Id, in)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateScheduledChange200JSONResponse(s.changeEnvelope(ctx, c)), nil
+}
+
+func (s *Server) CancelScheduledChange(ctx context.Context, r api.CancelScheduledChangeRequestObject) (api.CancelScheduledChangeResponseObject, error) {
+	c, err := s.Schedule.Cancel(ctx, actorOf(ctx), r.Flag, r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.CancelScheduledChange200JSONResponse(s.changeEnvelope(ctx, c)), nil
+}
+
+func (s *Server) DeleteScheduledChange(ctx context.Context, r api.DeleteScheduledChangeRequestObject) (api.DeleteScheduledChangeResponseObject, error) {
+	if err := s.Schedule.Delete(ctx, actorOf(ctx), r.Flag, r.Id); err != nil {
+		return nil, err
+	}
+	return api.DeleteScheduledChange204Response{}, nil
+}
+
+func changeList(cs []schedule.Change) []api.ScheduledChange {
+	out := make([]api.ScheduledChange, len(cs))
+	for i, c := range cs {
+		out[i] = toAPIChange(c)
+	}
+	return out
+}
+
+func (s *Server) ListScheduledChanges(ctx context.Context, r api.ListScheduledChangesRequestObject) (api.ListScheduledChangesResponseObject, error) {
+	var status *string
+	if r.Params.Status != nil {
+		st := string(*r.Params.Status)
+		status = &st
+	}
+	cs, err := s.Schedule.ListForFlag(ctx, r.Flag, status)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListScheduledChanges200JSONResponse{Success: true, Data: changeList(cs), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+type changeCursor struct {
+	At time.Time `json:"a"`
+	ID uuid.UUID `json:"i"`
+}
+
+func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllScheduledChangesRequestObject) (api.ListAllScheduledChangesResponseObject, error) {
+	p := r.Params
+	f := schedule.Filter{FlagKey: p.Flag, From: p.From, To: p.To, Limit: limitOf(p.Limit)}
+	if p.Status != nil {
+		st := string(*p.Status)
+		f.Status = &st
+	}
+	if p.Cursor != nil {
+		var c changeCursor
+		raw, err := base64.RawURLEncoding.DecodeString(*p.Cursor)
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == uuid.Nil {
+			return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "cursor", Message: "is not a cursor returned by this endpoint"})
+		}
+		f.AfterAt, f.AfterID = &c.At, &c.ID
+	}
+	cs, more, err := s.Schedule.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	next := ""
+	if more && len(cs) > 0 {
+		last := cs[len(cs)-1]
+		raw, _ := json.Marshal(changeCursor{At: last.ScheduledAt, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	m := meta(ctx)
+	m.Pagination = page(f.Limit, next)
+	return api.ListAllScheduledChanges200JSONResponse{Success: true, Data: changeList(cs), Metadata: m, Timestamp: now()}, nil
+}
+
+func (s *Server) PreviewScheduledChange(ctx context.Context, r api.PreviewScheduledChangeRequestObject) (api.PreviewScheduledChangeResponseObject, error) {
+	p, err := s.Schedule.Preview(ctx, r.Flag, r.Id)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ScheduledChangePreview{
+		ScheduledChangeId: p.Change.ID, FlagKey: p.Change.FlagKey, ScheduledAt: p.Change.ScheduledAt.UTC(),
+		Status: api.ScheduledChangeStatus(p.Change.Status), FlagEnabled: p.FlagEnabled, AffectedUsersShare: p.MovedShare,
+	}
+	for _, v := range p.Variants {
+		out.Changes = append(out.Changes, struct {
+			CurrentWeight float64 `json:"current_weight"`
+			Difference    float64 `json:"difference"`
+			NewWeight     float64 `json:"new_weight"`
+			VariantId     string  `json:"variant_id"`
+		}{CurrentWeight: v.Current, Difference: v.Diff, NewWeight: v.New, VariantId: v.ID})
+	}
+	return api.PreviewScheduledChange200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) InvalidateFlagCache(ctx context.Context, r api.InvalidateFlagCacheRequestObject) (api.InvalidateFlagCacheResponseObject, error) {
+	rev, err := s.Flags.Invalidate(ctx, actorOf(ctx), r.Flag)
+	if err != nil {
+		return nil, err
+	}
+	return api.InvalidateFlagCache200JSONResponse{Success: true, Metadata: meta(ctx), Timestamp: now(),
+		Data: api.CacheInvalidation{FlagKey: r.Flag, Version: rev}}, nil
+}
