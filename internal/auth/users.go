@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/database"
 )
 
 // GetUser returns one account.
@@ -36,7 +36,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *str
 			n := strings.TrimSpace(*fullName)
 			fullName = &n
 		}
-		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: text(fullName)}); err != nil {
+		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: database.Text(fullName)}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "users.profile_updated", ResourceType: "user", ResourceID: u.ID.String(), Success: true})
@@ -60,11 +60,11 @@ type userCursor struct {
 
 // ListUsers returns a page, newest first, and the cursor of the next page ("" at the end).
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]db.User, string, error) {
-	params := db.ListUsersParams{Role: text(f.Role), IsActive: boolean(f.IsActive), Lim: int32(f.Limit + 1)}
+	params := db.ListUsersParams{Role: database.Text(f.Role), IsActive: database.Bool(f.IsActive), Lim: int32(f.Limit + 1)}
 	if f.Search != nil {
 		// ILIKE wildcards in the search text are literal characters.
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Search)
-		params.Search = text(&esc)
+		params.Search = database.Text(&esc)
 	}
 	if f.Cursor != "" {
 		var c userCursor
@@ -97,7 +97,7 @@ func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, f
 				return db.User{}, err
 			}
 		}
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: text(fullName), IsActive: boolean(active)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: database.Text(fullName), IsActive: database.Bool(active)})
 	})
 }
 
@@ -116,7 +116,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role 
 			}
 		}
 		r := string(role)
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: text(&r)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: database.Text(&r)})
 	})
 }
 
@@ -222,18 +222,4 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p *Principal, id uuid.UUID) 
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "api_keys.revoked", ResourceType: "api_key", ResourceID: k.ID.String(), Success: true})
 	})
-}
-
-func text(s *string) pgtype.Text {
-	if s == nil {
-		return pgtype.Text{}
-	}
-	return pgtype.Text{String: *s, Valid: true}
-}
-
-func boolean(b *bool) pgtype.Bool {
-	if b == nil {
-		return pgtype.Bool{}
-	}
-	return pgtype.Bool{Bool: *b, Valid: true}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flag"
 )
 
@@ -122,7 +123,7 @@ func (s *Store) ListOverrides(ctx context.Context, key, after string, limit int)
 	}
 	p := db.ListOverridesParams{FlagKey: key, Lim: int32(limit + 1)}
 	if after != "" {
-		p.AfterKey = text(&after)
+		p.AfterKey = database.Text(&after)
 	}
 	rows, err := s.q.ListOverrides(ctx, p)
 	if err != nil {

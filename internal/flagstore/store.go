@@ -19,12 +19,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flag"
 )
 
@@ -123,7 +123,7 @@ func (s *Store) reload(ctx context.Context) error {
 // s.poll in case a notification was missed (a dropped connection, a restart).
 func (s *Store) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
-	go s.listen(ctx, wake)
+	go database.Listen(ctx, s.pool, "flag_events", wake, s.log)
 	t := time.NewTicker(s.poll)
 	defer t.Stop()
 	for {
@@ -135,43 +135,6 @@ func (s *Store) Run(ctx context.Context) {
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("flag snapshot refresh", "error", err)
-		}
-	}
-}
-
-func (s *Store) listen(ctx context.Context, wake chan<- struct{}) {
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := s.pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN flag_events"); err != nil {
-				return err
-			}
-			defer func() { _, _ = conn.Exec(context.Background(), "UNLISTEN flag_events") }()
-			select { // catch up on anything committed before LISTEN took effect
-			case wake <- struct{}{}:
-			default:
-			}
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("flag LISTEN connection lost; retrying", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
 		}
 	}
 }
@@ -373,14 +336,14 @@ type Filter struct {
 
 // List returns a page ordered by key and the key to continue after ("" at the end).
 func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
-	p := db.ListFlagsParams{Category: text(f.Category), Visibility: text(f.Visibility), Enabled: boolean(f.Enabled),
+	p := db.ListFlagsParams{Category: database.Text(f.Category), Visibility: database.Text(f.Visibility), Enabled: database.Bool(f.Enabled),
 		Archived: f.Archived, Lim: int32(f.Limit + 1)}
 	if f.Q != nil {
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Q)
-		p.Q = text(&esc)
+		p.Q = database.Text(&esc)
 	}
 	if f.After != "" {
-		p.AfterKey = text(&f.After)
+		p.AfterKey = database.Text(&f.After)
 	}
 	rows, err := s.q.ListFlags(ctx, p)
 	if err != nil {
@@ -396,20 +359,6 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
 		out[i] = fromRow(r)
 	}
 	return out, next, nil
-}
-
-func text(s *string) pgtype.Text {
-	if s == nil {
-		return pgtype.Text{}
-	}
-	return pgtype.Text{String: *s, Valid: true}
-}
-
-func boolean(b *bool) pgtype.Bool {
-	if b == nil {
-		return pgtype.Bool{}
-	}
-	return pgtype.Bool{Bool: *b, Valid: true}
 }
 
 func normalise(f *flag.Flag) {

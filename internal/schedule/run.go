@@ -12,6 +12,7 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flag"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
@@ -26,7 +27,7 @@ var schedulerActor = audit.Actor{Email: "scheduler", Role: "system"}
 // at start and apply at once, with their lateness recorded.
 func (s *Service) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
-	go s.listen(ctx, wake)
+	go database.Listen(ctx, s.pool, "scheduled_changes", wake, s.log)
 	for ctx.Err() == nil {
 		for {
 			applied, err := s.ApplyOne(ctx)
@@ -56,39 +57,6 @@ func (s *Service) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Stop()
-	}
-}
-
-func (s *Service) listen(ctx context.Context, wake chan<- struct{}) {
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := s.pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN scheduled_changes"); err != nil {
-				return err
-			}
-			defer func() { _, _ = conn.Exec(context.Background(), "UNLISTEN scheduled_changes") }()
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("schedule: LISTEN connection lost; retrying", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
 	}
 }
 

@@ -14,13 +14,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flag"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
@@ -312,7 +312,7 @@ func (s *Service) ListForFlag(ctx context.Context, key string, status *string) (
 	if _, err := s.flags.Get(ctx, key); err != nil && apierr.From(err).Status == http.StatusNotFound {
 		return nil, err
 	}
-	rows, err := s.q.ListScheduledChangesOfFlag(ctx, db.ListScheduledChangesOfFlagParams{FlagKey: key, Status: text(status)})
+	rows, err := s.q.ListScheduledChangesOfFlag(ctx, db.ListScheduledChangesOfFlagParams{FlagKey: key, Status: database.Text(status)})
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ type Filter struct {
 
 // List returns changes across flags in time order; more reports another page.
 func (s *Service) List(ctx context.Context, f Filter) ([]Change, bool, error) {
-	p := db.ListScheduledChangesParams{Status: text(f.Status), FlagKey: text(f.FlagKey), FromAt: f.From, ToAt: f.To, Lim: int32(f.Limit + 1)}
+	p := db.ListScheduledChangesParams{Status: database.Text(f.Status), FlagKey: database.Text(f.FlagKey), FromAt: f.From, ToAt: f.To, Lim: int32(f.Limit + 1)}
 	if f.AfterAt != nil && f.AfterID != nil {
 		p.AfterAt, p.AfterID = f.AfterAt, f.AfterID
 	}
@@ -388,10 +388,3 @@ func (s *Service) Preview(ctx context.Context, key string, id uuid.UUID) (Previe
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
-
-func text(s *string) pgtype.Text {
-	if s == nil {
-		return pgtype.Text{}
-	}
-	return pgtype.Text{String: *s, Valid: true}
-}

@@ -1,0 +1,19 @@
+package database
+
+import "github.com/jackc/pgx/v5/pgtype"
+
+// Text turns an optional string into a nullable query parameter.
+func Text(s *string) pgtype.Text {
+	if s == nil {
+		return pgtype.Text{}
+	}
+	return pgtype.Text{String: *s, Valid: true}
+}
+
+// Bool turns an optional bool into a nullable query parameter.
+func Bool(b *bool) pgtype.Bool {
+	if b == nil {
+		return pgtype.Bool{}
+	}
+	return pgtype.Bool{Bool: *b, Valid: true}
+}

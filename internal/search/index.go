@@ -1,0 +1,276 @@
+// Package search is the keyword side of knowledge-base retrieval: a Bleve v2
+// index scored with BM25, plus rank fusion (see fusion.go) to combine it with
+// vector search.
+//
+// The index always lives on disk. Bleve's in-memory index (bleve.NewMemOnly)
+// silently falls back to TF-IDF even when the mapping asks for BM25, so this
+// package has no in-memory mode; tests use t.TempDir(). Open checks that the
+// mapping it finds on disk really selects BM25.
+//
+// Documents come in as Go values (Doc); the package stores nothing but the
+// inverted index, so callers keep the text elsewhere (Postgres) and can rebuild
+// the index from there when the directory is missing.
+//
+// Each document is indexed as one field "body" = Title + " " + Text, analysed
+// with the English analyzer (Unicode word tokenizer, possessive filter,
+// lowercase, English stop words, Porter stemmer); the title is also indexed on
+// its own in "title" so that it can be boosted at query time
+// (Options.TitleBoost). Doc.Fields are indexed verbatim (no analysis) as
+// "key=value" terms in "meta" and are used only as exact-match filters, which
+// do not change scores.
+package search
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// Field names inside the Bleve documents.
+const (
+	fieldBody  = "body"
+	fieldTitle = "title"
+	fieldMeta  = "meta"
+)
+
+// DefaultTitleBoost is the query-time weight of title matches on top of the
+// body match, tuned on the SciFact training split (see bench/kb).
+const DefaultTitleBoost = 0.0
+
+// batchSize bounds the number of documents per Bleve batch in Put.
+const batchSize = 1000
+
+// Doc is one unit of retrieval (a document or a chunk of one).
+type Doc struct {
+	ID    string
+	Title string
+	Text  string
+	// Fields are exact-match attributes for filtering (document id, tags, ...).
+	// Keys must not contain '='.
+	Fields map[string]string
+}
+
+// Hit is one search result; higher Score is better. Scores are only
+// comparable within one result list.
+type Hit struct {
+	ID    string
+	Score float64
+}
+
+// Options tune an Index. The zero value gives the defaults.
+type Options struct {
+	// TitleBoost adds a second clause matching the query against the title
+	// alone with this boost; 0 searches the body (title + text) only.
+	// Negative means DefaultTitleBoost.
+	TitleBoost float64
+}
+
+// Index is a BM25 keyword index on disk. It is safe for concurrent use.
+type Index struct {
+	idx        bleve.Index
+	titleBoost float64
+}
+
+// Open opens the index in dir, creating it (and dir) when it does not exist.
+func Open(dir string) (*Index, error) {
+	return OpenWith(dir, Options{TitleBoost: -1})
+}
+
+// OpenWith is Open with explicit options.
+func OpenWith(dir string, opt Options) (*Index, error) {
+	if dir == "" {
+		return nil, errors.New("search: index directory is required (in-memory Bleve ignores BM25)")
+	}
+	boost := opt.TitleBoost
+	if boost < 0 {
+		boost = DefaultTitleBoost
+	}
+	var (
+		idx bleve.Index
+		err error
+	)
+	if _, statErr := os.Stat(filepath.Join(dir, "index_meta.json")); statErr == nil {
+		idx, err = bleve.Open(dir)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		idx, err = bleve.New(dir, newMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: open %s: %w", dir, err)
+	}
+	if m := ScoringModel(idx); m != index.BM25Scoring {
+		_ = idx.Close()
+		return nil, fmt.Errorf("search: index %s uses scoring model %q, want %q", dir, m, index.BM25Scoring)
+	}
+	return &Index{idx: idx, titleBoost: boost}, nil
+}
+
+// ScoringModel reports the scoring model of a Bleve index's mapping ("" means
+// Bleve's default, TF-IDF).
+func ScoringModel(idx bleve.Index) string {
+	if m, ok := idx.Mapping().(*mapping.IndexMappingImpl); ok {
+		return m.ScoringModel
+	}
+	return ""
+}
+
+func newMapping() *mapping.IndexMappingImpl {
+	text := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	meta := bleve.NewKeywordFieldMapping()
+	meta.Analyzer = keyword.Name
+	meta.Store = false
+	meta.IncludeTermVectors = false
+	meta.IncludeInAll = false
+	meta.DocValues = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldBody, text())
+	doc.AddFieldMappingsAt(fieldTitle, text())
+	doc.AddFieldMappingsAt(fieldMeta, meta)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.IndexDynamic = false
+	m.StoreDynamic = false
+	m.DocValuesDynamic = false
+	m.ScoringModel = index.BM25Scoring
+	return m
+}
+
+func bleveDoc(d Doc) map[string]any {
+	body := d.Text
+	if d.Title != "" {
+		body = d.Title + " " + d.Text
+	}
+	m := map[string]any{fieldBody: body, fieldTitle: d.Title}
+	if len(d.Fields) > 0 {
+		meta := make([]string, 0, len(d.Fields))
+		for k, v := range d.Fields {
+			meta = append(meta, metaTerm(k, v))
+		}
+		m[fieldMeta] = meta
+	}
+	return m
+}
+
+func metaTerm(k, v string) string { return k + "=" + v }
+
+// Put adds or replaces documents.
+func (x *Index) Put(docs ...Doc) error {
+	for start := 0; start < len(docs); start += batchSize {
+		end := min(start+batchSize, len(docs))
+		b := x.idx.NewBatch()
+		for _, d := range docs[start:end] {
+			if d.ID == "" {
+				return errors.New("search: document without ID")
+			}
+			for k := range d.Fields {
+				if k == "" || strings.Contains(k, "=") {
+					return fmt.Errorf("search: document %s: invalid field name %q", d.ID, k)
+				}
+			}
+			if err := b.Index(d.ID, bleveDoc(d)); err != nil {
+				return fmt.Errorf("search: index %s: %w", d.ID, err)
+			}
+		}
+		if err := x.idx.Batch(b); err != nil {
+			return fmt.Errorf("search: batch: %w", err)
+		}
+	}
+	return nil
+}
+
+// Delete removes documents by ID; unknown IDs are ignored.
+func (x *Index) Delete(ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b := x.idx.NewBatch()
+	for _, id := range ids {
+		b.Delete(id)
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return fmt.Errorf("search: delete: %w", err)
+	}
+	return nil
+}
+
+// Search returns up to k documents matching any analysed term of q, best
+// first. Only documents whose Fields contain every key/value pair of filter
+// are returned; the filter does not affect scores. k <= 0 means 10.
+func (x *Index) Search(q string, k int, filter map[string]string) ([]Hit, error) {
+	if k <= 0 {
+		k = 10
+	}
+	if strings.TrimSpace(q) == "" {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(x.query(q, filter), k, 0, false)
+	req.SortBy([]string{"-_score", "_id"})
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	hits := make([]Hit, len(res.Hits))
+	for i, h := range res.Hits {
+		hits[i] = Hit{ID: h.ID, Score: h.Score}
+	}
+	return hits, nil
+}
+
+func (x *Index) query(q string, filter map[string]string) query.Query {
+	body := bleve.NewMatchQuery(q)
+	body.SetField(fieldBody)
+	var match query.Query = body
+	if x.titleBoost > 0 {
+		title := bleve.NewMatchQuery(q)
+		title.SetField(fieldTitle)
+		title.SetBoost(x.titleBoost)
+		match = bleve.NewDisjunctionQuery(body, title)
+	}
+	if len(filter) == 0 {
+		return match
+	}
+	terms := make([]query.Query, 0, len(filter))
+	for k, v := range filter {
+		t := bleve.NewTermQuery(metaTerm(k, v))
+		t.SetField(fieldMeta)
+		terms = append(terms, t)
+	}
+	bq := bleve.NewBooleanQuery()
+	bq.AddMust(match)
+	bq.AddFilter(bleve.NewConjunctionQuery(terms...))
+	return bq
+}
+
+// Count returns the number of indexed documents.
+func (x *Index) Count() (uint64, error) {
+	n, err := x.idx.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("search: count: %w", err)
+	}
+	return n, nil
+}
+
+// Close releases the index; it must not be used afterwards.
+func (x *Index) Close() error { return x.idx.Close() }
