@@ -1,0 +1,183 @@
+// Command sse is a load driver for the flag stream: it opens N concurrent SSE connections to
+// a running gateway, applies changes through the admin API, and reports the change→delivery
+// latency measured at every client (from the moment the change request is sent, so the
+// PostgreSQL commit, NOTIFY, tail and fan-out all count) and the server's RSS per stream.
+//
+//	go run ./bench/sse -url http://127.0.0.1:18090 -token $ADMIN_TOKEN -n 5000 -changes 20 -pid $SERVER_PID
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:18090", "gateway base URL")
+	token := flag.String("token", "", "admin access token (to toggle the flag)")
+	key := flag.String("flag", "ui.bench_stream", "public boolean flag to toggle")
+	n := flag.Int("n", 1000, "concurrent streams")
+	changes := flag.Int("changes", 20, "changes to apply")
+	gap := flag.Duration("gap", 300*time.Millisecond, "pause between changes")
+	pid := flag.Int("pid", 0, "server pid, for RSS per stream (0: skip)")
+	pprof := flag.String("pprof", "", "server pprof address, to force a GC before reading RSS")
+	flag.Parse()
+
+	u, err := url.Parse(*base)
+	must(err)
+	rssBefore := rss(*pid, *pprof)
+
+	var connected atomic.Int64
+	// arrivals[k][i] = when client i saw the k-th flag_update
+	arrivals := make([][]time.Time, *changes)
+	for k := range arrivals {
+		arrivals[k] = make([]time.Time, *n)
+	}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < *n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			stream(u.Host, i, *changes, &connected, arrivals)
+		}(i)
+		if i%200 == 199 {
+			time.Sleep(20 * time.Millisecond) // do not trip the kernel's SYN backlog
+		}
+	}
+	for connected.Load() < int64(*n) {
+		if time.Since(start) > 2*time.Minute {
+			fmt.Fprintf(os.Stderr, "only %d of %d streams connected\n", connected.Load(), *n)
+			os.Exit(1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	connectTime := time.Since(start)
+	time.Sleep(time.Second)
+	rssAfter := rss(*pid, *pprof)
+
+	sent := make([]time.Time, *changes)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for k := 0; k < *changes; k++ {
+		req, _ := http.NewRequest(http.MethodPost, *base+"/api/admin/feature-flags/"+*key+"/toggle", nil)
+		req.Header.Set("Authorization", "Bearer "+*token)
+		sent[k] = time.Now()
+		res, err := client.Do(req)
+		must(err)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			fmt.Fprintf(os.Stderr, "toggle: %d\n", res.StatusCode)
+			os.Exit(1)
+		}
+		time.Sleep(*gap)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select { // every stream returns after its last change; wait for them (bounded)
+	case <-done:
+	case <-time.After(15 * time.Second):
+	}
+
+	var lat []time.Duration
+	missing := 0
+	for k := 0; k < *changes; k++ {
+		for i := 0; i < *n; i++ {
+			if arrivals[k][i].IsZero() {
+				missing++
+				continue
+			}
+			lat = append(lat, arrivals[k][i].Sub(sent[k]))
+		}
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	perStream := "n/a"
+	if *pid > 0 && rssAfter > rssBefore {
+		perStream = fmt.Sprintf("%.1f KiB", float64(rssAfter-rssBefore)/1024/float64(*n))
+	}
+	fmt.Printf("| %d | %s | %s | %s | %s | %s | %d | %d |\n", *n, round(pct(0.5)), round(pct(0.99)), round(pct(1)),
+		perStream, round(connectTime), len(lat), missing)
+}
+
+// stream holds one raw HTTP/1.1 SSE connection and records flag_update arrivals by order.
+func stream(host string, i, changes int, connected *atomic.Int64, arrivals [][]time.Time) {
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dial:", err)
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /api/flags/stream HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", host)
+	r := bufio.NewReaderSize(conn, 4096)
+	seen := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "event: connected":
+			connected.Add(1)
+		case line == "event: flag_update":
+			if seen < changes {
+				arrivals[seen][i] = time.Now()
+			}
+			seen++
+			if seen >= changes {
+				return
+			}
+		}
+	}
+}
+
+// rss reads the server's resident set size in bytes (after a forced GC when pprof is given).
+func rss(pid int, pprof string) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	if pprof != "" {
+		if res, err := http.Get("http://" + pprof + "/debug/pprof/heap?gc=1"); err == nil {
+			res.Body.Close()
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	must(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func round(d time.Duration) string {
+	if d > time.Second {
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(100 * time.Microsecond).String()
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
