@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 SIZES="${SIZES:-1000 5000 10000}"
 CHANGES="${CHANGES:-20}"
 PORT="${PORT:-18090}"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" # 10,000 streams need 10,000 descriptors on each side
 
 eval "$(scripts/services.sh up)"
 make -s build
@@ -19,14 +19,14 @@ export DATABASE_URL="${db_base}/voiceassist_ssebench?sslmode=disable"
 PW="bench-Passphrase-4711"
 env HOST=127.0.0.1 PORT="$PORT" ENVIRONMENT=test LOG_LEVEL=warn RATE_LIMIT_ENABLED=false \
   SSE_MAX_STREAMS=50000 SSE_MAX_STREAMS_PER_IP=50000 REDIS_KEY_PREFIX=ssebench: \
-  JWT_SECRET_KEY=sse-bench-secret-key-0123456789abcdef ADMIN_EMAIL=bench@example.org ADMIN_PASSWORD="$PW" \
+  JWT_SECRET_KEY=sse-bench-secret-key-0123456789abcdef ADMIN_EMAIL=sse-admin@example.org ADMIN_PASSWORD="$PW" \
   PPROF_ADDR=127.0.0.1:16061 taskset -c 0 bin/voiceassist serve 2>/tmp/sse-bench-server.log &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
 
 TOKEN=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/auth/login" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"bench@example.org\",\"password\":\"$PW\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
+  -d "{\"email\":\"sse-admin@example.org\",\"password\":\"$PW\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
 curl -fs -X POST "http://127.0.0.1:$PORT/api/admin/feature-flags" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"key":"ui.bench_stream","type":"boolean","enabled":true,"visibility":"public"}' >/dev/null
 
