@@ -78,6 +78,7 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	_ = rc.Flush() // headers now: a stream whose greeting is empty (OFREP) must still open
 	write := func(fr []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second)) // a stuck client only blocks itself
 		if _, err := w.Write(fr); err != nil {

@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,4 +134,41 @@ func mustInt(t *testing.T, s string) int64 {
 	n, err := strconv.ParseInt(s, 10, 64)
 	require.NoError(t, err)
 	return n
+}
+
+// OFREP providers learn about changes from the stream the bulk response advertises.
+func TestOFREPChangeNotifications(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	adm := client.FlagVisibilityAdmin
+	s.createFlag(t, admin, client.FlagInput{Key: "ui.secret", Type: client.FlagTypeBoolean, Visibility: &adm})
+
+	bulk, err := s.Client.OfrepEvaluateFlagsWithResponse(ctx, nil, client.OfrepEvaluationRequest{Context: &client.EvaluationContext{TargetingKey: ptr("u")}})
+	require.NoError(t, err)
+	require.NotNil(t, bulk.JSON200.EventStreams)
+	es := (*bulk.JSON200.EventStreams)[0]
+	require.Equal(t, client.OfrepEventStreamType("sse"), es.Type)
+	require.Equal(t, "/api/flags/stream?protocol=ofrep", es.Endpoint.RequestUri)
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+es.Endpoint.RequestUri, nil)
+	require.NoError(t, err)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	_, err = s.Client.ToggleFlagWithResponse(ctx, "ui.secret", bearerAuth(admin))
+	require.NoError(t, err)
+	sc := bufio.NewScanner(res.Body)
+	var lines []string
+	for sc.Scan() && (sc.Text() != "" || len(lines) == 0) {
+		if sc.Text() != "" && !strings.HasPrefix(sc.Text(), ":") { // comments are heartbeats
+			lines = append(lines, sc.Text())
+		}
+	}
+	require.Len(t, lines, 2, "an unnamed event: id and data only")
+	require.Regexp(t, `^id: \d+$`, lines[0])
+	require.Regexp(t, `^data: \{"type":"refetchEvaluation","etag":"\d+"\}$`, lines[1], "no flag data, so visibility cannot leak")
+	require.NotContains(t, lines[1], "ui.secret")
 }

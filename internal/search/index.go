@@ -25,11 +25,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -72,12 +72,17 @@ type Options struct {
 	// alone with this boost; 0 searches the body (title + text) only.
 	// Negative means DefaultTitleBoost.
 	TitleBoost float64
+	// Analyzer is one of Analyzers(), used for body and title; empty means
+	// DefaultAnalyzer. It is fixed when the index is created: opening an
+	// existing index keeps the analyzer it was built with.
+	Analyzer string
 }
 
 // Index is a BM25 keyword index on disk. It is safe for concurrent use.
 type Index struct {
 	idx        bleve.Index
 	titleBoost float64
+	analyzer   string
 }
 
 // Open opens the index in dir, creating it (and dir) when it does not exist.
@@ -98,13 +103,21 @@ func OpenWith(dir string, opt Options) (*Index, error) {
 		idx bleve.Index
 		err error
 	)
+	an := opt.Analyzer
+	if an == "" {
+		an = DefaultAnalyzer
+	}
+	if !slices.Contains(Analyzers(), an) {
+		return nil, fmt.Errorf("search: unknown analyzer %q (have %v)", an, Analyzers())
+	}
 	if _, statErr := os.Stat(filepath.Join(dir, "index_meta.json")); statErr == nil {
 		idx, err = bleve.Open(dir)
 	} else {
-		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+		var m *mapping.IndexMappingImpl
+		if m, err = newMapping(an); err != nil {
+			return nil, err
 		}
-		idx, err = bleve.New(dir, newMapping())
+		idx, err = bleve.New(dir, m)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: open %s: %w", dir, err)
@@ -113,8 +126,18 @@ func OpenWith(dir string, opt Options) (*Index, error) {
 		_ = idx.Close()
 		return nil, fmt.Errorf("search: index %s uses scoring model %q, want %q", dir, m, index.BM25Scoring)
 	}
-	return &Index{idx: idx, titleBoost: boost}, nil
+	x := &Index{idx: idx, titleBoost: boost}
+	if m, ok := idx.Mapping().(*mapping.IndexMappingImpl); ok {
+		x.analyzer = m.DefaultAnalyzer
+	}
+	return x, nil
 }
+
+// Analyzer is the analyzer the index was built with.
+func (x *Index) Analyzer() string { return x.analyzer }
+
+// TitleBoost is the query-time title boost in use.
+func (x *Index) TitleBoost() float64 { return x.titleBoost }
 
 // ScoringModel reports the scoring model of a Bleve index's mapping ("" means
 // Bleve's default, TF-IDF).
@@ -125,10 +148,16 @@ func ScoringModel(idx bleve.Index) string {
 	return ""
 }
 
-func newMapping() *mapping.IndexMappingImpl {
+func newMapping(analyzer string) (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	if def, ok := customAnalyzers[analyzer]; ok {
+		if err := m.AddCustomAnalyzer(analyzer, def); err != nil {
+			return nil, fmt.Errorf("search: analyzer %s: %w", analyzer, err)
+		}
+	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = en.AnalyzerName
+		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
@@ -147,14 +176,13 @@ func newMapping() *mapping.IndexMappingImpl {
 	doc.AddFieldMappingsAt(fieldTitle, text())
 	doc.AddFieldMappingsAt(fieldMeta, meta)
 
-	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
-	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultAnalyzer = analyzer
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
 	m.ScoringModel = index.BM25Scoring
-	return m
+	return m, nil
 }
 
 func bleveDoc(d Doc) map[string]any {
