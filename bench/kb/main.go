@@ -317,7 +317,7 @@ func run(dataDir string, cfg config, out io.Writer) error {
 	if cfg.tune {
 		fmt.Fprintln(out)
 		printWeightSweep(out, sweep)
-		if err := tuneBM25(out, ds, docs, tmp, cfg.depth); err != nil {
+		if err := tuneBM25(out, ds, docs, idx, tmp, cfg.depth); err != nil {
 			return err
 		}
 	}
@@ -436,7 +436,7 @@ func printWeightSweep(out io.Writer, sweep []weightScore) {
 
 // tuneBM25 prints nDCG@10 of the keyword index over analyzers, title boosts
 // and BM25 k1/b; it restores the BM25 parameters afterwards.
-func tuneBM25(out io.Writer, ds *dataset, docs []search.Doc, tmp string, depth int) error {
+func tuneBM25(out io.Writer, ds *dataset, docs []search.Doc, idx *search.Index, tmp string, depth int) error {
 	k1, b := search.BM25Params()
 	defer search.SetBM25Params(k1, b)
 	eval := func(idx *search.Index) (float64, error) {
@@ -476,20 +476,15 @@ func tuneBM25(out io.Writer, ds *dataset, docs []search.Doc, tmp string, depth i
 		fmt.Fprintln(out)
 	}
 
-	idx, err := search.OpenWith(filepath.Join(tmp, "bm25"), search.Options{TitleBoost: -1})
-	if err != nil {
-		return err
-	}
-	defer idx.Close()
-	k1s := []float64{0.6, 0.9, 1.2, 1.5, 2.0}
-	bs := []float64{0.4, 0.6, 0.75, 0.9, 1.0}
+	k1s := []float64{0.2, 0.35, 0.6, 0.9, 1.2, 2.0}
+	bs := []float64{0.03, 0.05, 0.1, 0.2, 0.4, 0.75, 1.0}
 	fmt.Fprintf(out, "\nBM25 k1 x b (analyzer %q, title boost %.2f), nDCG@10:\n\n| k1 \\ b |", idx.Analyzer(), idx.TitleBoost())
 	for _, bv := range bs {
 		fmt.Fprintf(out, " %.2f |", bv)
 	}
 	fmt.Fprintf(out, "\n|---|%s\n", strings.Repeat("---|", len(bs)))
 	for _, kv := range k1s {
-		fmt.Fprintf(out, "| %.1f |", kv)
+		fmt.Fprintf(out, "| %.2f |", kv)
 		for _, bv := range bs {
 			search.SetBM25Params(kv, bv)
 			s, err := eval(idx)

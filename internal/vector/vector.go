@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -96,13 +97,14 @@ func (s *Exact) Upsert(ctx context.Context, items []Item) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.vecs = slices.Grow(s.vecs, len(items)*s.dim)
 	for _, it := range items {
 		j, ok := s.pos[it.ID]
 		if !ok {
 			j = len(s.ids)
 			s.pos[it.ID] = j
 			s.ids = append(s.ids, it.ID)
-			s.vecs = append(s.vecs, make([]float32, s.dim)...)
+			s.vecs = s.vecs[:len(s.vecs)+s.dim]
 			s.payload = append(s.payload, nil)
 		}
 		v := s.vecs[j*s.dim : (j+1)*s.dim]
@@ -164,7 +166,7 @@ func (s *Exact) Search(ctx context.Context, q []float32, k int, filter map[strin
 		if len(filter) > 0 && !matches(s.payload[j], filter) {
 			continue
 		}
-		top.push(cand{idx: j, score: vek32.Dot(qn, s.vecs[j*s.dim:(j+1)*s.dim]), id: s.ids[j]})
+		top.push(cand{idx: j, score: dot(qn, s.vecs[j*s.dim:(j+1)*s.dim]), id: s.ids[j]})
 	}
 	hits := make([]Hit, len(top.h))
 	sort.Slice(top.h, func(a, b int) bool { return top.h[b].less(top.h[a]) })
@@ -173,6 +175,9 @@ func (s *Exact) Search(ctx context.Context, q []float32, k int, filter map[strin
 	}
 	return hits, nil
 }
+
+// dot is the SIMD dot product (AVX2 when available, else vek's Go fallback).
+func dot(x, y []float32) float32 { return vek32.Dot(x, y) }
 
 func matches(p, filter map[string]string) bool {
 	for k, v := range filter {
