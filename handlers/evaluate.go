@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/auth"
@@ -79,12 +80,9 @@ func (s *Server) EvaluateFlags(ctx context.Context, r api.EvaluateFlagsRequestOb
 	}}, nil
 }
 
-func ofrepMetadata(res flag.Result, f *flag.Flag) *api.OfrepMetadata {
-	m := api.OfrepMetadata{"version": res.Version}
-	if f != nil {
-		m["category"] = f.Category()
-	}
-	return &m
+func ofrepMetadata(res flag.Result) *api.OfrepMetadata {
+	category, _, _ := strings.Cut(res.Key, ".")
+	return &api.OfrepMetadata{"version": res.Version, "category": category}
 }
 
 func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagRequestObject) (api.OfrepEvaluateFlagResponseObject, error) {
@@ -106,9 +104,8 @@ func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagR
 		}
 		return api.OfrepEvaluateFlag400JSONResponse{Key: r.Key, ErrorCode: code, ErrorDetails: ptrTo(res.ErrorMessage)}, nil
 	}
-	f, _ := ev.Snapshot.Flag(r.Key)
 	v := api.AnyValue(res.Value)
-	out := api.OfrepEvaluateFlag200JSONResponse{Key: r.Key, Value: &v, Reason: string(res.Reason), Metadata: ofrepMetadata(res, f)}
+	out := api.OfrepEvaluateFlag200JSONResponse{Key: r.Key, Value: &v, Reason: string(res.Reason), Metadata: ofrepMetadata(res)}
 	if res.Variant != "" {
 		out.Variant = &res.Variant
 	}
@@ -141,8 +138,7 @@ func (s *Server) OfrepEvaluateFlags(ctx context.Context, r api.OfrepEvaluateFlag
 	results := ev.All(ec)
 	items := make([]api.OfrepBulkItem, len(results))
 	for i, res := range results {
-		f, _ := ev.Snapshot.Flag(res.Key)
-		it := api.OfrepBulkItem{Key: res.Key, Metadata: ofrepMetadata(res, f)}
+		it := api.OfrepBulkItem{Key: res.Key, Metadata: ofrepMetadata(res)}
 		if res.ErrorCode != "" {
 			it.ErrorCode = ptrTo(string(res.ErrorCode))
 			it.ErrorDetails = ptrTo(res.ErrorMessage)
