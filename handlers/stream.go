@@ -39,16 +39,9 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	ip := c.RealIP()
 
 	if s.Config.RateLimitEnabled {
-		res, err := s.Limiter.Allow(ctx, ratelimit.Rule{Name: "sse_connect_ip", Limit: s.Config.SSEMaxConnectionsPerIPPerMinute, Window: time.Minute}, ip)
-		if err != nil {
-			return apierr.Unavailable("Rate limiting is unavailable; try again shortly", err)
-		}
-		if !res.Allowed {
-			e := apierr.New(http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Too many new stream connections from this address; retry later")
-			for k, v := range res.Headers() {
-				e = e.WithHeader(k, v)
-			}
-			return e
+		rule := ratelimit.Rule{Name: "sse_connect_ip", Limit: s.Config.SSEMaxConnectionsPerIPPerMinute, Window: time.Minute}
+		if err := s.Limiter.Check(ctx, rule, ip, true, "Too many new stream connections from this address; retry later"); err != nil {
+			return err
 		}
 	}
 	var keys map[string]bool

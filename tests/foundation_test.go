@@ -20,6 +20,16 @@ import (
 // still validating the response against the spec.
 func (s *testServer) raw(t *testing.T, method, path, body string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
+	res := s.send(t, method, path, body, header)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, b
+}
+
+// send issues a request (JSON body if any) through the contract-validating transport.
+func (s *testServer) send(t *testing.T, method, path, body string, header map[string]string) *http.Response {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -34,10 +44,7 @@ func (s *testServer) raw(t *testing.T, method, path, body string, header map[str
 	}
 	res, err := (&http.Client{Transport: &validatingTransport{t: t}, Timeout: 30 * time.Second}).Do(req)
 	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, b
+	return res
 }
 
 // errorOf decodes an error envelope.
@@ -47,6 +54,20 @@ func errorOf(t *testing.T, b []byte) client.ErrorEnvelope {
 	require.NoError(t, json.Unmarshal(b, &e), "body: %s", b)
 	require.False(t, bool(e.Success))
 	return e
+}
+
+// errorFields lists every field a validation error names (error.field and details.errors).
+func errorFields(t *testing.T, b []byte) []string {
+	t.Helper()
+	e := errorOf(t, b)
+	require.NotNil(t, e.Error.Field, "%s", b)
+	fields := []string{*e.Error.Field}
+	if e.Error.Details != nil {
+		for _, fe := range (*e.Error.Details)["errors"].([]any) {
+			fields = append(fields, fe.(map[string]any)["field"].(string))
+		}
+	}
+	return fields
 }
 
 func TestHealth(t *testing.T) {

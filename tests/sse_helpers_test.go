@@ -94,3 +94,12 @@ func (st *sseStream) next(t *testing.T, skipHeartbeats bool) sseEvent {
 		}
 	}
 }
+
+// caughtUp waits until the server's stream hub has applied every committed flag event, so a
+// stream opened next starts after them (otherwise they could still arrive as live updates).
+func (s *testServer) caughtUp(t *testing.T) {
+	t.Helper()
+	var head int64
+	require.NoError(t, s.App.Pool.QueryRow(context.Background(), `SELECT coalesce(max(id), 0) FROM flag_events`).Scan(&head))
+	require.Eventually(t, func() bool { return s.App.Stream.Version() >= head }, 10*time.Second, 5*time.Millisecond)
+}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,6 +23,7 @@ func TestStreamBasics(t *testing.T) {
 	pub, adm := client.FlagVisibilityPublic, client.FlagVisibilityAdmin
 	s.createFlag(t, admin, client.FlagInput{Key: "ui.public_one", Type: client.FlagTypeBoolean, Enabled: ptr(true), Visibility: &pub})
 	s.createFlag(t, admin, client.FlagInput{Key: "ui.admin_one", Type: client.FlagTypeBoolean, Enabled: ptr(true), Visibility: &adm})
+	s.caughtUp(t)
 
 	st := s.openStream(t, "", nil)
 	require.Equal(t, http.StatusOK, st.Res.StatusCode)
@@ -74,6 +74,7 @@ func TestStreamReplay(t *testing.T) {
 	s.createFlag(t, admin, client.FlagInput{Key: "ui.a", Type: client.FlagTypeBoolean, Visibility: &pub})
 	s.createFlag(t, admin, client.FlagInput{Key: "ui.b", Type: client.FlagTypeBoolean, Visibility: &authd})
 	s.createFlag(t, admin, client.FlagInput{Key: "ui.c", Type: client.FlagTypeBoolean, Visibility: &adm})
+	s.caughtUp(t)
 
 	st := s.openStream(t, "", map[string]string{"Authorization": "Bearer " + user})
 	hello := st.next(t, true)
@@ -87,9 +88,7 @@ func TestStreamReplay(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	var head int64
-	require.NoError(t, s.App.Pool.QueryRow(ctx, `SELECT max(id) FROM flag_events`).Scan(&head))
-	require.Eventually(t, func() bool { return s.App.Stream.Version() == head }, 10*time.Second, 5*time.Millisecond)
+	s.caughtUp(t)
 	st2 := s.openStream(t, "", map[string]string{"Authorization": "Bearer " + user, "Last-Event-ID": last})
 	var ids []int64
 	for {
@@ -171,4 +170,11 @@ func TestOFREPChangeNotifications(t *testing.T) {
 	require.Regexp(t, `^id: \d+$`, lines[0])
 	require.Regexp(t, `^data: \{"type":"refetchEvaluation","etag":"\d+"\}$`, lines[1], "no flag data, so visibility cannot leak")
 	require.NotContains(t, lines[1], "ui.secret")
+}
+
+func TestStreamRejectsBadParameters(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	st := s.openStream(t, "?protocol=carrier-pigeon", nil)
+	require.Equal(t, http.StatusUnprocessableEntity, st.Res.StatusCode)
 }

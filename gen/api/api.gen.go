@@ -7897,6 +7897,20 @@ func (response StreamFlags200TexteventStreamResponse) VisitStreamFlagsResponse(w
 	}
 }
 
+type StreamFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response StreamFlags400JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
@@ -7910,6 +7924,22 @@ func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamFlags422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response StreamFlags422JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11574,46 +11604,46 @@ var swaggerSpec = []string{
 	"aB0PWhLGoKNpLvsOWsGgBZpO8OdBenT0InIqGn6AQes2zIwUvjTBHhf2s7mnAVFiwBmGdeYFf4R02GcJ",
 	"1SuHOIYf4hKInkqRTqYuNyq5JsDjuWBcZ2W4bZkDVeCaLozU7hxf8syB0PgGpGYKXGd+e3ssKlWd7VwK",
 	"LSKR1DTHLZxaoUdu+Vs8rqpeuZWdPljsKX1ClXbEyaFjHFjcNFelttlH6aJu7Nm/e+/eNbZ0F2EB11av",
-	"RFkbGp5KuQ8RFgk/OBFcS5FUdVle0KUiIRe2Gnz4WG2Hvkl35u6iC15M3zB3z0wM8qBnoG85+v5WMcbb",
-	"aDZZRX1CQN6jnsW2RJvnoisFyCPBb0BilyGxXyvh/lawJD6idOum2SbZ+u6/37lYe+Is2AVhp4EdDgXI",
-	"Whw4LySEFBuaSpFA4LPc0SFnaAthLpwUOzHTGbTJSbNepu9xFY1s0WbqxnUtr4QFc/VQTA1ppNkNVJGa",
-	"vNXyemtQquCAcQVcMfO63fyM6ggbGE4o44b2Z4F+4zRJLDxq2JQCKuv7OyG1nzGeff7u24ea425e1x5R",
-	"9Klj6BcpUZ+6i+jJhf28Qi62BUZm1m2x4NbCbStkVIdBLi+lGLPkq0dDzu0y/j7RkPMMrqun2ahFYDZO",
-	"zBSaQC1F7xqyFiAHQOLmmIDvsqMgGR+4PLS60kvlI394n4Odxc3xlRwPTTDOp4SXMe/J7fC1E3hcjzfd",
-	"7DKVSeO2XK/XgCJH5tH0QeROqI58vBDTqlS3Umm6tDF/wGNVDOBX7QHve4XTyjNEpebaoT3QmW9GQOJs",
-	"al9mqMIEk6/PYPADZpB92atV3Ks5mKc6QV+nbKY/BWJ7b1TyotoSmSg6jJaEVUsO3zWCfvtI+XcpSlmL",
-	"dzUyUAdjO/Jyw4CCD2q5jrg6tdeXixpBIhYFktsmGd6jbxgfG3Ck2zRJnIEQSyo4Ak6MnprVhEsVkPDy",
-	"fZ+ssJVDzMevb158//vw8KIYAjNf3ncgjBUu5lMxyqdilJtaABtU+YfKyEPWc2W7hIhXGYPeqjph9TJS",
-	"orBqZJvUJ6Qhj1QiS2myepnzqfgqAY0FxJnYKBz2LNO9sia4b4rQ9ECbZT0RmCcC8z0RmPwe1pa8dVTG",
-	"2b3raMs2b47zhQSYncJsQcxRypLY9bKy1ESmnBuZZcQ4lcu8TKavP4+PMVusqDB+pXj+BZw8DRw8d9l3",
-	"e2P6wc/4NuM21L3sXZkCTbIEhFhEm5qIaZCOGMciSmfANY4W2AASl/QHsxHE2CxXKdCK7C2EvDay5zhh",
-	"HKo9bL0FnUxAvj9tNfMIT/UsKcN8zdtaRc/cNOT9KVrq23cgHBugnI9eAC9CNAfuoQXK4WfDgW/rA/bw",
-	"bxUQpZcJ2KgoNqOur1WIQ7nopEMJsYjCIIe7S9fyiFEB7tciUh2zkBr/1dywvczVg/9tyqCYU61Bmhf/",
-	"98/Owf/Qg38fHfzUHh58/PwseHZ0dPufrbu4/nG/h3M+KR90lq5h91cxdGBxJFJqM4q45/5Fb6iFfaPH",
-	"5wll/A64hwf/Cq1g5nkyFkkiFtYsZh1tX1bl3YDIHRtaGNk1e4JTuvJ4f1Q1njuKUhts6KroPD86Iosp",
-	"S6zC6pvhy9QolydTiK4V4YLEMAceA4+qMfkXO9cjEmw3Q70HBpfNjJ7MbmAzHT5jN9j3xLw2gjoiPAMt",
-	"2QY6fCnFDPQUUmW9uPBpLhTDU7GXo6Z2hx21GYG9C5a7GYqI/DAJEVKKjaKqmxgdOjFDLI/JXviu2786",
-	"PekNu+edn8+6r/8/zFgL9zcfUQG4swxilceEUVaHN8+yjCAbpLIpLyhLz6vMzgt8QgfEeZZOlp5jsC3s",
-	"9ukkJJEwwk0WnJvHhwZlB8BqVHcmG7lBX2GmMkrqdkJqIwIYnwx4eDo+OBccDt6Zr0Lba/vF0csqJevC",
-	"gGI1NaeKsayGjpXmqAsmeF4bOvbwOllxJ0wUC2o9pi6Gs/6cJtdXboZGGT+lWDWDGRUitO0wg2WGfdS/",
-	"ShO9PVLtRVXtpHOhp3krCJ87ZzDKTF/UEB8WLG9sPbb6qr4Wh5kqhBLvhZedq1532L26urgK94nPtrGo",
-	"TxjH7jtkLzw9/61zdvp6eHJx3u/+3kcCkamtD7ePt8BB0gSJWdVGTiTEwDWjibIps8oHiRuy5pbbLiii",
-	"X25pRRiPRLzEgFohSGJU3HZBx/2yS/JL4UJjFH67oPR+uZUUNOdXRIKWS2xvJtsPHCtXiC3OqUCBN7mg",
-	"302s6fDzNSxv6xlUMbz7Cg1rJCeF5NIFJrcJwsIa/XFV/1BETenc6SmRiEEN+N5qOid5efTyFQn7nau3",
-	"3f7p+dvhr90/hu9Oe73T87dhQNbuYUBKN5i8PDrab8R8Gik111kB32qdZpX/bA5m+/txo3zWXooV4raz",
-	"pMeh//lCtnCBfCG+2pjNsGTKE/3AM4EGDKMCIb99xvCAQjcuzdymguljbWnngqg0mm6QaZ8Y1v9xhqUY",
-	"n/giH9v51hw4nbO233VtuKbhVJ3LU/KifdR+kVkmbJYP5hVkvRVVFu1v0cGFOmOPcXsGFbqyG978fl/T",
-	"guMUNkGwDjH8dvxGNquo/Qpztt9OtUXGw3VJrdl0V7hShX3XNXBvXJSANgchl2QvdMOXpgn3N0H2j867",
-	"s90g65f+VSDrllsBWayRVwtSZ8a6FEpPJPT++ywgVxBjp/84sLVzIsHHbJJKiAPy37GkXLfJD0cvXD9d",
-	"jvQiFotqf8UVzv6IooCZgPEa7m/tGbmBztXHdvXVH5KubVxGx1c2ExyKq3GAe5Xl6vpaI5txIJtrs5EO",
-	"re61B38FY5BglOMHdpRc4bSP6iS5gtciegz/CA5ccY0aR7siZa/KrDXLnlANC7q0Al9GubBwcgbyVtBK",
-	"ZdI6bh2iU98tZL3XjLXSBkR6XAicA67gQkNdZ+ZNnple4ZCkOtVyjbS4qFlpcFZCXMaWwqgIqvUxbak6",
-	"6XALi2wGrsagr0BoU51vROQeykoC7YVZtUFLq91UWI5sfar3CqSPKLZ6HoZxzCinE0BQuwHRy1sa0fp9",
-	"K3KSplRnAWUOnEqhk2svPLRpecoau0rjlX6pGBcDuEhM1XQkqItNtnHJiZhk+8ZWWnPKITGyfuE7fPQg",
-	"EZPyrLaLEb5QMec7iFlEE3LNxSKBeAJkRBVUgMfOcT2qGPt6VAUkGjmrlRRJeRCbdLo+Dn5fMZRX7VEW",
-	"w0cz5CkPXGrVVDFBuZVTxURlYa9QaqaUCurqCLip1yerGz5r05h3tsQWmXnb7XDnVp2lidf7Bq4vopmt",
-	"xCzFG2NKU1ipt2Jvc4BoijoUKqxoq9SCKPu9gWTMIl06NEz+Lo2O39TQIHMIeAYfYNQT2PpzLzxclCHg",
-	"H2rdfrz9fwEAAP//",
+	"RFkbGp5KuQ8RFgk/OBFcS5FUdVle0KUiIRe2GnzYpO3Qt2+k+Ta9p7tLSkgHfH/ePTMxyIOeOWwrQOxv",
+	"lZq8SWiTEdbnH+Qt8VlsK8J5pr1S7zwS/AYkNjUS+7UC9W8Fw+UjCtNumm2CtG82/J1L0SfOYF6QrRqY",
+	"/VBercWB80L+SbF/qhQJBD6pHv1/hpQR5qJXsfEznUGbnDRrnfoeV9HI9G2mblxG80pYMFcPxdSQRprd",
+	"QBVlyzs7r3cipQoOGFfAFTOv283PqI6wX+KEMm5YTRZXOE6TxMKjhisqoLK+nRQylxnj2efvvlupOe7m",
+	"ZfQRRZ8alH6Rivipu4ieXNjPK+RiWxxmZkwXC24N6rYgR3XU5fJSijFLvnrw5dwu4+8TfDnP4Lp6mo06",
+	"EmbjxEyhxdVS9K4hawFyACRujgn4pj4KkvGBS3urq/RUPvKHd3HYWdwcX8nP0QTjfAZ6GfOevBxfO1/I",
+	"tZTTzS5TmTRuSy17DShyZA5UH7PuhOrIhycxrUplMpWmSxtiCDxWxXwB1R7wvtdvrTxDVGquHZofnbVo",
+	"BCTOpvZVjSosPvn6DAY/YMLal71axb2ag3kqS/R1qnT6UyC21UclL6qtyImiw2hJWLXk8F0j6LePlH+X",
+	"Gpi1eFcjA3UwlCSvbgwo+KCW64irU3t9daoRJGJRILltkuE9uqLxsQFHuk2TxNkjsYKDI+DE6KlZCbpU",
+	"AQkv3/fJCls5xPT/+l7J978PDy+KITDz5X0HwljhYj7Vvnyqfbmp47BBlX+ojDxkLV62S4h4lTHGrqrx",
+	"Vi8jJQqLVLZJff4b8kglsgwqq5c5F44vStBYQJyJjcJhzzLdK2uC+6YITQ+0WdYTgXkiMN8TgcnvYW2F",
+	"XUdlnN27jrZs8+Y4X0iAyTDM1t8cpSyJXessS01kyrmRWUaMU7nMq3L6cvf4GLO1kQrjV4rnX8DJ08DB",
+	"c5d9tzdmO/yMbzNuI+vL3pUp0CTLd4hFtKlnmQbpiHEsonQGXONogY1XcTmGMBtBjL15lQKtyN5CyGsj",
+	"e44TxqHaw9Zb0MkE5PvTVjMH9FTPkjLM15y7VfTMTUPen6Klvn0HwrEByvnoBfAiRHPgHlqgHH42HPi2",
+	"Pj4Q/1YBUXqZgA3CYjPq2miFOJQLhjqUEIsoDHK4u+wwjxgV4H4tItUxC6nxX80N28tcPfjfpoSNOdUa",
+	"pHnxf//sHPwPPfj30cFP7eHBx8/PgmdHR7f/2bpLpAHu93DOJ+WDzrJD7P4qhg4sjkRKbUYR99y/6A21",
+	"sG/0+DyhjN8B9/DgX6EVzDxPxiJJxMKaxayj7cuqvBsQuWMjGSO7Zk9wSlce74+qxnNHUWpjG13RnudH",
+	"R2QxZYlVWH3vfZka5fJkCtG1IlyQGObAY+BRNSb/Yud6RILtZqj3wOCymdGT2Q1spsNn7AbbrJjXRlBH",
+	"hGegJdtAhy+lmIGeQqqsFxc+zYVieCr2ctSUCrGjNiOwd8FyN0MRkR8m/0JKsVFUdROjQydmiOUx2Qvf",
+	"dftXpye9Yfe88/NZ9/X/hwly4f7mIyoAd5ZBrPKYMKjr8OZZloBkg1Q2pSFl2YCVyYCBzx+BOE8KyrKB",
+	"DLaF3T6dhCQSRrjJYoHzcNSg7ABYDSLPZCM36CtMjEZJ3U5IbUQA45MBD0/HB+eCw8E781VoW3u/OHpZ",
+	"pWRdGFCsZgJVMZbVSLXSHHXBBM9rI9UeXicr7oSJYv2ux9TFcNaf0+T6ys3QKMGoFBpnMKNChLYNbbCq",
+	"sU8yUGmitwfGvagq1XQu9DTvPOFT9QxGmemLGuLDguWNLf9WX0TY4jBThcjlvfCyc9XrDrtXVxdX4T7x",
+	"yT0W9Qnj2OyH7IWn5791zk5fD08uzvvd3/tIIDK19eH28RY4SJogMavayImEGLhmNFE2Q1f5mHRD1txy",
+	"2wVF9MstrQjjkYiXGL8rBEmMitsu6Lhfdkl+KVxoDPpvF5TeL7eSgub8ikjQcond1GT7gWPlCqHMORUo",
+	"8CYXY7yJNR1+voblbT2DKkaTX6FhjeSkkFy6OOg2QVhYoz+u6h+KqCmdOz0lEjGoAd9bzR4lL49eviJh",
+	"v3P1tts/PX87/LX7x/Ddaa93ev42DMjaPQxI6QaTl0dH+42YTyOl5jqrF1yt06zyn83BbH8/bpTP2kux",
+	"IN12lvQ49D9fyBYukC/EFzezCZ1MeaIfeCbQgGFUIOS3zxgeUOjGpZnbVDB9rC3tXBCVRtMNMu0Tw/o/",
+	"zrAU4xNfU2Q735oDp3PW9ruuDdc0nKpzeUpetI/aLzLLhE0qwryCrJWjyqL9LTq4UGdsaW7PoEJXdsOb",
+	"3+9rWnCcwuYj1iGG347fyGYVtV9hzvbbqbbIeLguqTWb7gpXqrDNuwbujYsS0OYg5JLshW740jTh/ibI",
+	"/tF5d7YbZP3Svwpk3XIrIIsl+WpB6sxYl0LpiYTef58F5ApipmxhayzVEwk+ZpNUQhyQ/44l5bpNfjh6",
+	"4dr3cqQXsVhU+yuucPZHFAXMBIzXcH9rz8gNdK4ctyvn/pB0beMyOr6QmuBQXI0D3KssNdiXNtmMA9lc",
+	"m410aHWvPfgrGIMEoxw/sKPkCqd9VCfJFbwW0WP4R3DgimvUONoVKXtVIq9Z9oRqWNClFfgyyoV1mjOQ",
+	"t4JWKpPWcesQnfpuIeutbayVNiDS40LgHHAFFxrqOjNv8sz0Cock1Zmda6TFRc1Kg7MS4jK2FEZFUK2P",
+	"aSvjSYdbWNMzcCUNfcFDm1l9IyL3UFaBaC/MihtaWu2mwupn61O9VyB9RLHV8zCMY0Y5nQCC2g2IXt7S",
+	"iNbvW5GTNKU6Cyhz4FQKnVx74aFNy1PW2FUar/RLxbgYwEViqqYjQV1sso1LTsQk2zd27ppTDomR9Qvf",
+	"4aMHiZiUZ7VNk/CFijnfQcwimpBrLhYJxBMgI6qgAjx2jutRxdjXoyog0chZraRIyoPYHNf1cfD7iqG8",
+	"ao+yGD6aIU954FJnqIoJyp2jKiYqC3uFyjalVFBXtsBNvT5Z3fBZV8i8kSZ25My7fIc7dwYtTbzepnB9",
+	"Ec1sJWYp3hhTmsJKvRV7mwNEU9ShUGFFW6UWRNnvDSRjFunSoWGueWl0/KaGBplDwDP4AKOewE6je+Hh",
+	"ogwB/1Dr9uPt/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -81,24 +81,7 @@ func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count
 	if !s.limits.enabled {
 		return nil
 	}
-	var res ratelimit.Result
-	var err error
-	if count {
-		res, err = s.limiter.Allow(ctx, r, key)
-	} else {
-		res, err = s.limiter.Peek(ctx, r, key)
-	}
-	if err != nil {
-		return apierr.Unavailable("Rate limiting is unavailable; try again shortly", err)
-	}
-	if !res.Allowed {
-		e := apierr.New(http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Too many requests; retry later")
-		for k, v := range res.Headers() {
-			e = e.WithHeader(k, v)
-		}
-		return e
-	}
-	return nil
+	return s.limiter.Check(ctx, r, key, count, "Too many requests; retry later")
 }
 
 // Register creates a user account after the password policy passes.

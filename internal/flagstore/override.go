@@ -65,14 +65,11 @@ func checkOverride(f flag.Flag, o flag.Override, now time.Time) error {
 func (s *Store) PutOverride(ctx context.Context, actor audit.Actor, o flag.Override, reason string) (OverrideRecord, error) {
 	var rec OverrideRecord
 	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		row, err := q.GetFlagForUpdate(ctx, o.FlagKey)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(o.FlagKey)
-		}
+		cur, err := lock(ctx, q, o.FlagKey)
 		if err != nil {
 			return err
 		}
-		f := fromRow(row).Flag
+		f := cur.Flag
 		if err := checkOverride(f, o, s.now()); err != nil {
 			return err
 		}
@@ -96,10 +93,7 @@ func (s *Store) PutOverride(ctx context.Context, actor audit.Actor, o flag.Overr
 // DeleteOverride removes the override of one targeting key.
 func (s *Store) DeleteOverride(ctx context.Context, actor audit.Actor, key, targetingKey string) error {
 	return s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		row, err := q.GetFlagForUpdate(ctx, key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(key)
-		}
+		cur, err := lock(ctx, q, key)
 		if err != nil {
 			return err
 		}
@@ -108,7 +102,7 @@ func (s *Store) DeleteOverride(ctx context.Context, actor audit.Actor, key, targ
 		} else if err != nil {
 			return err
 		}
-		if err := s.event(ctx, q, "override_deleted", fromRow(row).Flag, map[string]any{"targeting_key": targetingKey}); err != nil {
+		if err := s.event(ctx, q, "override_deleted", cur.Flag, map[string]any{"targeting_key": targetingKey}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "flags.override_deleted", ResourceType: "feature_flag", ResourceID: key,
@@ -262,14 +256,11 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 func (s *Store) Invalidate(ctx context.Context, actor audit.Actor, key string) (int64, error) {
 	var rev int64
 	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		row, err := q.GetFlagForUpdate(ctx, key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(key)
-		}
+		cur, err := lock(ctx, q, key)
 		if err != nil {
 			return err
 		}
-		if err := s.event(ctx, q, "invalidated", fromRow(row).Flag, nil); err != nil {
+		if err := s.event(ctx, q, "invalidated", cur.Flag, nil); err != nil {
 			return err
 		}
 		if rev, err = q.FlagRevision(ctx); err != nil {

@@ -184,6 +184,18 @@ func validate(f *flag.Flag) error {
 
 func notFound(key string) error { return apierr.NotFound("Flag " + key) }
 
+// lock reads a flag FOR UPDATE inside a write; a missing flag is a 404.
+func lock(ctx context.Context, q *db.Queries, key string) (Record, error) {
+	row, err := q.GetFlagForUpdate(ctx, key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, notFound(key)
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	return fromRow(row), nil
+}
+
 func actorID(a audit.Actor) *uuid.UUID { return a.ID }
 
 // Create stores a new flag at version 1. A boolean flag given without values serves true
@@ -248,14 +260,10 @@ func (s *Store) Write(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) err
 // UpdateInTx is Update inside a transaction opened by Write. details are added to the audit
 // row (e.g. the scheduled change that caused it).
 func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor audit.Actor, key string, pre Precondition, action string, change func(*flag.Flag) error, details map[string]any) (Record, error) {
-	row, err := q.GetFlagForUpdate(ctx, key)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Record{}, notFound(key)
-	}
+	before, err := lock(ctx, q, key)
 	if err != nil {
 		return Record{}, err
 	}
-	before := fromRow(row)
 	if pre.IfMatch != nil && *pre.IfMatch != before.Version {
 		return Record{}, apierr.New(http.StatusPreconditionFailed, "PRECONDITION_FAILED",
 			fmt.Sprintf("The flag is at version %d, not %d", before.Version, *pre.IfMatch)).WithField("If-Match")
@@ -275,7 +283,7 @@ func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor 
 	if sameContent(before.Flag, after) {
 		return before, nil
 	}
-	row, err = q.UpdateFlag(ctx, updateParams(after, actorID(actor)))
+	row, err := q.UpdateFlag(ctx, updateParams(after, actorID(actor)))
 	if err != nil {
 		return Record{}, err
 	}
@@ -293,23 +301,20 @@ func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor 
 // Delete removes a flag and its overrides.
 func (s *Store) Delete(ctx context.Context, actor audit.Actor, key string) error {
 	return s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		row, err := q.GetFlagForUpdate(ctx, key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(key)
-		}
+		cur, err := lock(ctx, q, key)
 		if err != nil {
 			return err
 		}
 		if _, err := q.DeleteFlag(ctx, key); err != nil {
 			return err
 		}
-		gone := fromRow(row).Flag
+		gone := cur.Flag
 		gone.Version++
 		if err := s.event(ctx, q, "deleted", gone, nil); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "flags.deleted", ResourceType: "feature_flag", ResourceID: key,
-			Success: true, Details: map[string]any{"before": ToDoc(fromRow(row).Flag)}})
+			Success: true, Details: map[string]any{"before": ToDoc(cur.Flag)}})
 	})
 }
 

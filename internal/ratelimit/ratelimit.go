@@ -30,12 +30,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/voiceassist/gateway/internal/apierr"
 )
 
 // MaxKeyLen is the longest key part used verbatim; longer ones are hashed.
@@ -233,4 +236,28 @@ func (l *Limiter) run(ctx context.Context, r Rule, key, mode string) (Result, er
 		res.RetryAfter = max(res.Reset, time.Microsecond)
 	}
 	return res, nil
+}
+
+// Check counts one hit (count) or only looks (Peek) and turns the outcome into the API's
+// answer: nil when allowed, 429 with Retry-After and X-RateLimit-* when not, 503 when Redis
+// cannot be asked (callers fail closed).
+func (l *Limiter) Check(ctx context.Context, r Rule, key string, count bool, message string) error {
+	var res Result
+	var err error
+	if count {
+		res, err = l.Allow(ctx, r, key)
+	} else {
+		res, err = l.Peek(ctx, r, key)
+	}
+	if err != nil {
+		return apierr.Unavailable("Rate limiting is unavailable; try again shortly", err)
+	}
+	if res.Allowed {
+		return nil
+	}
+	e := apierr.New(http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", message)
+	for k, v := range res.Headers() {
+		e = e.WithHeader(k, v)
+	}
+	return e
 }
