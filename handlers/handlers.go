@@ -16,6 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
+	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
@@ -32,6 +33,7 @@ type Server struct {
 	FlagM    *flagstore.Metrics
 	Stream   *stream.Hub
 	Schedule *schedule.Service
+	KB       *kb.Service
 	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer

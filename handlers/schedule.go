@@ -2,15 +2,8 @@ package handlers
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"net/http"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/schedule"
 )
 
@@ -100,11 +93,6 @@ func (s *Server) ListScheduledChanges(ctx context.Context, r api.ListScheduledCh
 	return api.ListScheduledChanges200JSONResponse{Success: true, Data: changeList(cs), Metadata: meta(ctx), Timestamp: now()}, nil
 }
 
-type changeCursor struct {
-	At time.Time `json:"a"`
-	ID uuid.UUID `json:"i"`
-}
-
 func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllScheduledChangesRequestObject) (api.ListAllScheduledChangesResponseObject, error) {
 	p := r.Params
 	f := schedule.Filter{FlagKey: p.Flag, From: p.From, To: p.To, Limit: limitOf(p.Limit)}
@@ -113,12 +101,11 @@ func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllSched
 		f.Status = &st
 	}
 	if p.Cursor != nil {
-		var c changeCursor
-		raw, err := base64.RawURLEncoding.DecodeString(*p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == uuid.Nil {
-			return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "cursor", Message: "is not a cursor returned by this endpoint"})
+		at, id, err := decodeTimeCursor(*p.Cursor)
+		if err != nil {
+			return nil, err
 		}
-		f.AfterAt, f.AfterID = &c.At, &c.ID
+		f.AfterAt, f.AfterID = &at, &id
 	}
 	cs, more, err := s.Schedule.List(ctx, f)
 	if err != nil {
@@ -127,8 +114,7 @@ func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllSched
 	next := ""
 	if more && len(cs) > 0 {
 		last := cs[len(cs)-1]
-		raw, _ := json.Marshal(changeCursor{At: last.ScheduledAt, ID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(raw)
+		next = encodeTimeCursor(last.ScheduledAt, last.ID)
 	}
 	m := meta(ctx)
 	m.Pagination = page(f.Limit, next)

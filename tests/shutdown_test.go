@@ -35,7 +35,7 @@ func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ENVIRONMENT=test",
 		"DATABASE_URL="+dbtest.NewURL(t), "REDIS_URL="+envOr("REDIS_URL", defaultRedisURL),
-		"REDIS_KEY_PREFIX=test:"+randomID()+":",
+		"REDIS_KEY_PREFIX=test:"+randomID()+":", "DATA_DIR="+t.TempDir(),
 	)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)

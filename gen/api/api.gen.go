@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -504,6 +505,222 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for KbDocumentEnvelopeSuccess.
+const (
+	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentEnvelopeSuccess enum.
+func (e KbDocumentEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbDocumentEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbDocumentListEnvelopeSuccess.
+const (
+	KbDocumentListEnvelopeSuccessTrue KbDocumentListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentListEnvelopeSuccess enum.
+func (e KbDocumentListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbDocumentListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbDocumentStatus.
+const (
+	KbDocumentStatusFailed     KbDocumentStatus = "failed"
+	KbDocumentStatusIndexed    KbDocumentStatus = "indexed"
+	KbDocumentStatusPending    KbDocumentStatus = "pending"
+	KbDocumentStatusProcessing KbDocumentStatus = "processing"
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentStatus enum.
+func (e KbDocumentStatus) Valid() bool {
+	switch e {
+	case KbDocumentStatusFailed:
+		return true
+	case KbDocumentStatusIndexed:
+		return true
+	case KbDocumentStatusPending:
+		return true
+	case KbDocumentStatusProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbFormat.
+const (
+	KbFormatHtml KbFormat = "html"
+	KbFormatJson KbFormat = "json"
+	KbFormatMd   KbFormat = "md"
+	KbFormatPdf  KbFormat = "pdf"
+	KbFormatTxt  KbFormat = "txt"
+)
+
+// Valid indicates whether the value is a known member of the KbFormat enum.
+func (e KbFormat) Valid() bool {
+	switch e {
+	case KbFormatHtml:
+		return true
+	case KbFormatJson:
+		return true
+	case KbFormatMd:
+		return true
+	case KbFormatPdf:
+		return true
+	case KbFormatTxt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbFusion.
+const (
+	Rrf      KbFusion = "rrf"
+	Weighted KbFusion = "weighted"
+)
+
+// Valid indicates whether the value is a known member of the KbFusion enum.
+func (e KbFusion) Valid() bool {
+	switch e {
+	case Rrf:
+		return true
+	case Weighted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbIngestEnvelopeSuccess.
+const (
+	KbIngestEnvelopeSuccessTrue KbIngestEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbIngestEnvelopeSuccess enum.
+func (e KbIngestEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbIngestEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbJobListEnvelopeSuccess.
+const (
+	KbJobListEnvelopeSuccessTrue KbJobListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbJobListEnvelopeSuccess enum.
+func (e KbJobListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbJobListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbJobState.
+const (
+	KbJobStateAvailable KbJobState = "available"
+	KbJobStateCancelled KbJobState = "cancelled"
+	KbJobStateCompleted KbJobState = "completed"
+	KbJobStateDiscarded KbJobState = "discarded"
+	KbJobStatePending   KbJobState = "pending"
+	KbJobStateRetryable KbJobState = "retryable"
+	KbJobStateRunning   KbJobState = "running"
+	KbJobStateScheduled KbJobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the KbJobState enum.
+func (e KbJobState) Valid() bool {
+	switch e {
+	case KbJobStateAvailable:
+		return true
+	case KbJobStateCancelled:
+		return true
+	case KbJobStateCompleted:
+		return true
+	case KbJobStateDiscarded:
+		return true
+	case KbJobStatePending:
+		return true
+	case KbJobStateRetryable:
+		return true
+	case KbJobStateRunning:
+		return true
+	case KbJobStateScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbReindexEnvelopeSuccess.
+const (
+	KbReindexEnvelopeSuccessTrue KbReindexEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbReindexEnvelopeSuccess enum.
+func (e KbReindexEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbReindexEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbSearchEnvelopeSuccess.
+const (
+	KbSearchEnvelopeSuccessTrue KbSearchEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbSearchEnvelopeSuccess enum.
+func (e KbSearchEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbSearchEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbSearchMode.
+const (
+	Hybrid  KbSearchMode = "hybrid"
+	Keyword KbSearchMode = "keyword"
+	Vector  KbSearchMode = "vector"
+)
+
+// Valid indicates whether the value is a known member of the KbSearchMode enum.
+func (e KbSearchMode) Valid() bool {
+	switch e {
+	case Hybrid:
+		return true
+	case Keyword:
+		return true
+	case Vector:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepBulkFailureErrorCode.
 const (
 	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
@@ -671,22 +888,22 @@ func (e ScheduledChangePreviewEnvelopeSuccess) Valid() bool {
 
 // Defines values for ScheduledChangeStatus.
 const (
-	Applied   ScheduledChangeStatus = "applied"
-	Cancelled ScheduledChangeStatus = "cancelled"
-	Failed    ScheduledChangeStatus = "failed"
-	Pending   ScheduledChangeStatus = "pending"
+	ScheduledChangeStatusApplied   ScheduledChangeStatus = "applied"
+	ScheduledChangeStatusCancelled ScheduledChangeStatus = "cancelled"
+	ScheduledChangeStatusFailed    ScheduledChangeStatus = "failed"
+	ScheduledChangeStatusPending   ScheduledChangeStatus = "pending"
 )
 
 // Valid indicates whether the value is a known member of the ScheduledChangeStatus enum.
 func (e ScheduledChangeStatus) Valid() bool {
 	switch e {
-	case Applied:
+	case ScheduledChangeStatusApplied:
 		return true
-	case Cancelled:
+	case ScheduledChangeStatusCancelled:
 		return true
-	case Failed:
+	case ScheduledChangeStatusFailed:
 		return true
-	case Pending:
+	case ScheduledChangeStatusPending:
 		return true
 	default:
 		return false
@@ -1529,6 +1746,272 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// KbCitation defines model for KbCitation.
+type KbCitation struct {
+	ChunkIndex int                `json:"chunk_index"`
+	DocumentId openapi_types.UUID `json:"document_id"`
+	Filename   *string            `json:"filename,omitempty"`
+
+	// Heading Section heading path, outermost first.
+	Heading   []string `json:"heading"`
+	Page      *int     `json:"page,omitempty"`
+	SourceUrl *string  `json:"source_url,omitempty"`
+	Title     string   `json:"title"`
+}
+
+// KbDocument defines model for KbDocument.
+type KbDocument struct {
+	// Attempts Indexing attempts of the current generation.
+	Attempts   int `json:"attempts"`
+	ChunkCount int `json:"chunk_count"`
+
+	// ContentHash SHA-256 of the stored content, hex.
+	ContentHash    string              `json:"content_hash"`
+	ContentType    *string             `json:"content_type,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
+	CreatedBy      *openapi_types.UUID `json:"created_by,omitempty"`
+	EmbeddingModel *string             `json:"embedding_model,omitempty"`
+
+	// Error Why the last indexing attempt failed.
+	Error    *string            `json:"error,omitempty"`
+	Filename *string            `json:"filename,omitempty"`
+	Format   KbFormat           `json:"format"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// IndexDurationMs Wall time of the last successful indexing run.
+	IndexDurationMs   *int64                 `json:"index_duration_ms,omitempty"`
+	IndexedAt         *time.Time             `json:"indexed_at,omitempty"`
+	IndexingStartedAt *time.Time             `json:"indexing_started_at,omitempty"`
+	Metadata          map[string]interface{} `json:"metadata"`
+
+	// Pages Page count (PDF only).
+	Pages     *int             `json:"pages,omitempty"`
+	Progress  *KbProgress      `json:"progress,omitempty"`
+	SizeBytes int64            `json:"size_bytes"`
+	SourceUrl *string          `json:"source_url,omitempty"`
+	Status    KbDocumentStatus `json:"status"`
+	Tags      []string         `json:"tags"`
+	Title     string           `json:"title"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// KbDocumentEnvelope defines model for KbDocumentEnvelope.
+type KbDocumentEnvelope struct {
+	Data KbDocument `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   KbDocumentEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// KbDocumentEnvelopeSuccess defines model for KbDocumentEnvelope.Success.
+type KbDocumentEnvelopeSuccess bool
+
+// KbDocumentInput defines model for KbDocumentInput.
+type KbDocumentInput struct {
+	Metadata  *map[string]interface{} `json:"metadata,omitempty"`
+	SourceUrl *string                 `json:"source_url,omitempty"`
+	Tags      *[]KbTag                `json:"tags,omitempty"`
+
+	// Text Plain text or Markdown (headings become citation sections).
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// KbDocumentListEnvelope defines model for KbDocumentListEnvelope.
+type KbDocumentListEnvelope struct {
+	Data []KbDocument `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   KbDocumentListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// KbDocumentListEnvelopeSuccess defines model for KbDocumentListEnvelope.Success.
+type KbDocumentListEnvelopeSuccess bool
+
+// KbDocumentStatus defines model for KbDocumentStatus.
+type KbDocumentStatus string
+
+// KbFormat defines model for KbFormat.
+type KbFormat string
+
+// KbFusion defines model for KbFusion.
+type KbFusion string
+
+// KbIngestEnvelope defines model for KbIngestEnvelope.
+type KbIngestEnvelope struct {
+	Data KbIngestResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   KbIngestEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// KbIngestEnvelopeSuccess defines model for KbIngestEnvelope.Success.
+type KbIngestEnvelopeSuccess bool
+
+// KbIngestItem defines model for KbIngestItem.
+type KbIngestItem struct {
+	Document KbDocument `json:"document"`
+
+	// Duplicate The content was already in the knowledge base; `document` is the existing one.
+	Duplicate bool `json:"duplicate"`
+}
+
+// KbIngestResult defines model for KbIngestResult.
+type KbIngestResult struct {
+	Items []KbIngestItem `json:"items"`
+}
+
+// KbJob defines model for KbJob.
+type KbJob struct {
+	Attempt       int                 `json:"attempt"`
+	AttemptedAt   *time.Time          `json:"attempted_at,omitempty"`
+	CreatedAt     time.Time           `json:"created_at"`
+	DocumentId    *openapi_types.UUID `json:"document_id,omitempty"`
+	DocumentTitle *string             `json:"document_title,omitempty"`
+	Errors        []KbJobError        `json:"errors"`
+	FinalizedAt   *time.Time          `json:"finalized_at,omitempty"`
+	Id            int64               `json:"id"`
+	Kind          string              `json:"kind"`
+	MaxAttempts   int                 `json:"max_attempts"`
+	Progress      *KbProgress         `json:"progress,omitempty"`
+	ScheduledAt   time.Time           `json:"scheduled_at"`
+
+	// State River job states.
+	State KbJobState `json:"state"`
+}
+
+// KbJobError defines model for KbJobError.
+type KbJobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+	Error   string    `json:"error"`
+}
+
+// KbJobListEnvelope defines model for KbJobListEnvelope.
+type KbJobListEnvelope struct {
+	Data []KbJob `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   KbJobListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// KbJobListEnvelopeSuccess defines model for KbJobListEnvelope.Success.
+type KbJobListEnvelopeSuccess bool
+
+// KbJobState River job states.
+type KbJobState string
+
+// KbProgress defines model for KbProgress.
+type KbProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// KbReindexEnvelope defines model for KbReindexEnvelope.
+type KbReindexEnvelope struct {
+	Data KbReindexResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   KbReindexEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// KbReindexEnvelopeSuccess defines model for KbReindexEnvelope.Success.
+type KbReindexEnvelopeSuccess bool
+
+// KbReindexResult defines model for KbReindexResult.
+type KbReindexResult struct {
+	Queued int `json:"queued"`
+}
+
+// KbRetrieverScore defines model for KbRetrieverScore.
+type KbRetrieverScore struct {
+	// Rank 1-based rank in this retriever's list.
+	Rank int `json:"rank"`
+
+	// Score BM25 score (keyword) or cosine similarity (vector).
+	Score float32 `json:"score"`
+}
+
+// KbSearchEnvelope defines model for KbSearchEnvelope.
+type KbSearchEnvelope struct {
+	Data KbSearchResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   KbSearchEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// KbSearchEnvelopeSuccess defines model for KbSearchEnvelope.Success.
+type KbSearchEnvelopeSuccess bool
+
+// KbSearchHit defines model for KbSearchHit.
+type KbSearchHit struct {
+	ChunkId  openapi_types.UUID `json:"chunk_id"`
+	Citation KbCitation         `json:"citation"`
+	Keyword  *KbRetrieverScore  `json:"keyword,omitempty"`
+	Rank     int                `json:"rank"`
+
+	// Score The fused score in hybrid mode, else the retriever's score.
+	Score  float32           `json:"score"`
+	Text   string            `json:"text"`
+	Vector *KbRetrieverScore `json:"vector,omitempty"`
+}
+
+// KbSearchMode defines model for KbSearchMode.
+type KbSearchMode string
+
+// KbSearchRequest defines model for KbSearchRequest.
+type KbSearchRequest struct {
+	// DocumentId Only chunks of this document.
+	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
+	Fusion     *KbFusion           `json:"fusion,omitempty"`
+	Mode       *KbSearchMode       `json:"mode,omitempty"`
+	Query      string              `json:"query"`
+
+	// Tags Only documents carrying every one of these tags.
+	Tags *[]KbTag `json:"tags,omitempty"`
+	TopK *int     `json:"top_k,omitempty"`
+}
+
+// KbSearchResult defines model for KbSearchResult.
+type KbSearchResult struct {
+	EmbeddingModel string        `json:"embedding_model"`
+	Fusion         *KbFusion     `json:"fusion,omitempty"`
+	Hits           []KbSearchHit `json:"hits"`
+	Mode           KbSearchMode  `json:"mode"`
+	Query          string        `json:"query"`
+	TookMs         float32       `json:"took_ms"`
+}
+
+// KbTag defines model for KbTag.
+type KbTag = string
+
+// KbUpload defines model for KbUpload.
+type KbUpload struct {
+	Files     []openapi_types.File `json:"files"`
+	SourceUrl *string              `json:"source_url,omitempty"`
+
+	// Tags Tags for every uploaded file (repeat the field for several).
+	Tags *[]KbTag `json:"tags,omitempty"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -2108,6 +2591,33 @@ type ListScheduledChangesParams struct {
 	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
 }
 
+// ListKbDocumentsParams defines parameters for ListKbDocuments.
+type ListKbDocumentsParams struct {
+	Status *KbDocumentStatus `form:"status,omitempty" json:"status,omitempty"`
+	Format *KbFormat         `form:"format,omitempty" json:"format,omitempty"`
+	Tag    *KbTag            `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Case-insensitive substring of the title or file name.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListKbJobsParams defines parameters for ListKbJobs.
+type ListKbJobsParams struct {
+	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetFlagChangesParams defines parameters for GetFlagChanges.
 type GetFlagChangesParams struct {
 	SinceVersion int64 `form:"since_version" json:"since_version"`
@@ -2170,6 +2680,12 @@ type CreateScheduledChangeJSONRequestBody = ScheduledChangeInput
 // UpdateScheduledChangeJSONRequestBody defines body for UpdateScheduledChange for application/json ContentType.
 type UpdateScheduledChangeJSONRequestBody = ScheduledChangePatch
 
+// IngestKbDocumentsJSONRequestBody defines body for IngestKbDocuments for application/json ContentType.
+type IngestKbDocumentsJSONRequestBody = KbDocumentInput
+
+// IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
+type IngestKbDocumentsMultipartRequestBody = KbUpload
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
 
@@ -2187,6 +2703,9 @@ type RegisterJSONRequestBody = RegisterRequest
 
 // EvaluateFlagsJSONRequestBody defines body for EvaluateFlags for application/json ContentType.
 type EvaluateFlagsJSONRequestBody = EvaluateRequest
+
+// SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
+type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -2651,6 +3170,27 @@ type ServerInterface interface {
 	// UnarchiveFlag Restore an archived flag
 	// (POST /api/admin/feature-flags/{flag}/unarchive)
 	UnarchiveFlag(ctx echo.Context, flag FlagKeyPath) error
+	// ListKbDocuments List knowledge-base documents
+	// (GET /api/admin/kb/documents)
+	ListKbDocuments(ctx echo.Context, params ListKbDocumentsParams) error
+	// IngestKbDocuments Add documents to the knowledge base
+	// (POST /api/admin/kb/documents)
+	IngestKbDocuments(ctx echo.Context) error
+	// DeleteKbDocument Delete a document
+	// (DELETE /api/admin/kb/documents/{id})
+	DeleteKbDocument(ctx echo.Context, id IdPath) error
+	// GetKbDocument One knowledge-base document with its indexing status
+	// (GET /api/admin/kb/documents/{id})
+	GetKbDocument(ctx echo.Context, id IdPath) error
+	// ReindexKbDocument Index one document again
+	// (POST /api/admin/kb/documents/{id}/reindex)
+	ReindexKbDocument(ctx echo.Context, id IdPath) error
+	// ListKbJobs Indexing jobs and their progress
+	// (GET /api/admin/kb/jobs)
+	ListKbJobs(ctx echo.Context, params ListKbJobsParams) error
+	// ReindexKnowledgeBase Index every document again
+	// (POST /api/admin/kb/reindex)
+	ReindexKnowledgeBase(ctx echo.Context) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context) error
@@ -2696,6 +3236,9 @@ type ServerInterface interface {
 	// GetFlagVersion Current global flag version
 	// (GET /api/flags/version)
 	GetFlagVersion(ctx echo.Context) error
+	// SearchKnowledgeBase Search the knowledge base
+	// (POST /api/kb/search)
+	SearchKnowledgeBase(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -3373,6 +3916,157 @@ func (w *ServerInterfaceWrapper) UnarchiveFlag(ctx echo.Context) error {
 	return err
 }
 
+// ListKbDocuments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListKbDocuments(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListKbDocumentsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListKbDocuments(ctx, params)
+	return err
+}
+
+// IngestKbDocuments converts echo context to params.
+func (w *ServerInterfaceWrapper) IngestKbDocuments(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IngestKbDocuments(ctx)
+	return err
+}
+
+// DeleteKbDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteKbDocument(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteKbDocument(ctx, id)
+	return err
+}
+
+// GetKbDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) GetKbDocument(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetKbDocument(ctx, id)
+	return err
+}
+
+// ReindexKbDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) ReindexKbDocument(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReindexKbDocument(ctx, id)
+	return err
+}
+
+// ListKbJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListKbJobs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListKbJobsParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListKbJobs(ctx, params)
+	return err
+}
+
+// ReindexKnowledgeBase converts echo context to params.
+func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReindexKnowledgeBase(ctx)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -3554,6 +4248,15 @@ func (w *ServerInterfaceWrapper) GetFlagVersion(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetFlagVersion(ctx)
+	return err
+}
+
+// SearchKnowledgeBase converts echo context to params.
+func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SearchKnowledgeBase(ctx)
 	return err
 }
 
@@ -3893,6 +4596,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/users/:id/role", wrapper.SetUserRole, options.OperationMiddlewares["setUserRole"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
+	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
+	router.POST(options.BaseURL+"/api/admin/kb/documents", wrapper.IngestKbDocuments, options.OperationMiddlewares["ingestKbDocuments"]...)
+	router.DELETE(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.DeleteKbDocument, options.OperationMiddlewares["deleteKbDocument"]...)
+	router.GET(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.GetKbDocument, options.OperationMiddlewares["getKbDocument"]...)
+	router.POST(options.BaseURL+"/api/admin/kb/documents/:id/reindex", wrapper.ReindexKbDocument, options.OperationMiddlewares["reindexKbDocument"]...)
+	router.POST(options.BaseURL+"/api/admin/kb/reindex", wrapper.ReindexKnowledgeBase, options.OperationMiddlewares["reindexKnowledgeBase"]...)
+	router.GET(options.BaseURL+"/api/admin/kb/jobs", wrapper.ListKbJobs, options.OperationMiddlewares["listKbJobs"]...)
+	router.POST(options.BaseURL+"/api/kb/search", wrapper.SearchKnowledgeBase, options.OperationMiddlewares["searchKnowledgeBase"]...)
 	router.GET(options.BaseURL+"/api/admin/feature-flags", wrapper.ListFlags, options.OperationMiddlewares["listFlags"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags", wrapper.CreateFlag, options.OperationMiddlewares["createFlag"]...)
 	router.GET(options.BaseURL+"/api/admin/feature-flags/export", wrapper.ExportFlags, options.OperationMiddlewares["exportFlags"]...)
@@ -6645,6 +7356,721 @@ func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	return err
 }
 
+type ListKbDocumentsRequestObject struct {
+	Params ListKbDocumentsParams
+}
+
+type ListKbDocumentsResponseObject interface {
+	VisitListKbDocumentsResponse(w http.ResponseWriter) error
+}
+
+type ListKbDocuments200JSONResponse KbDocumentListEnvelope
+
+func (response ListKbDocuments200JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListKbDocuments400JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListKbDocuments401JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListKbDocuments403JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListKbDocuments422JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListKbDocuments503JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocumentsRequestObject struct {
+	JSONBody      *IngestKbDocumentsJSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type IngestKbDocumentsResponseObject interface {
+	VisitIngestKbDocumentsResponse(w http.ResponseWriter) error
+}
+
+type IngestKbDocuments202JSONResponse KbIngestEnvelope
+
+func (response IngestKbDocuments202JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response IngestKbDocuments400JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response IngestKbDocuments401JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response IngestKbDocuments403JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response IngestKbDocuments413JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response IngestKbDocuments415JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response IngestKbDocuments422JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response IngestKbDocuments503JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocumentRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeleteKbDocumentResponseObject interface {
+	VisitDeleteKbDocumentResponse(w http.ResponseWriter) error
+}
+
+type DeleteKbDocument204Response struct {
+}
+
+func (response DeleteKbDocument204Response) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteKbDocument400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteKbDocument400JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteKbDocument401JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteKbDocument403JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteKbDocument404JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteKbDocument422JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteKbDocument503JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocumentRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type GetKbDocumentResponseObject interface {
+	VisitGetKbDocumentResponse(w http.ResponseWriter) error
+}
+
+type GetKbDocument200JSONResponse KbDocumentEnvelope
+
+func (response GetKbDocument200JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetKbDocument400JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetKbDocument401JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetKbDocument403JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetKbDocument404JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetKbDocument422JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetKbDocument503JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocumentRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type ReindexKbDocumentResponseObject interface {
+	VisitReindexKbDocumentResponse(w http.ResponseWriter) error
+}
+
+type ReindexKbDocument202JSONResponse KbDocumentEnvelope
+
+func (response ReindexKbDocument202JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReindexKbDocument400JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReindexKbDocument401JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReindexKbDocument403JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReindexKbDocument404JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ReindexKbDocument422JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReindexKbDocument503JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobsRequestObject struct {
+	Params ListKbJobsParams
+}
+
+type ListKbJobsResponseObject interface {
+	VisitListKbJobsResponse(w http.ResponseWriter) error
+}
+
+type ListKbJobs200JSONResponse KbJobListEnvelope
+
+func (response ListKbJobs200JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListKbJobs400JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListKbJobs401JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListKbJobs403JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListKbJobs422JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListKbJobs503JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBaseRequestObject struct {
+}
+
+type ReindexKnowledgeBaseResponseObject interface {
+	VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error
+}
+
+type ReindexKnowledgeBase202JSONResponse KbReindexEnvelope
+
+func (response ReindexKnowledgeBase202JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReindexKnowledgeBase401JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReindexKnowledgeBase403JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeysRequestObject struct {
 }
 
@@ -8025,6 +9451,119 @@ func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http
 type GetFlagVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBaseRequestObject struct {
+	Body *SearchKnowledgeBaseJSONRequestBody
+}
+
+type SearchKnowledgeBaseResponseObject interface {
+	VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error
+}
+
+type SearchKnowledgeBase200JSONResponse KbSearchEnvelope
+
+func (response SearchKnowledgeBase200JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SearchKnowledgeBase400JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SearchKnowledgeBase401JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SearchKnowledgeBase413JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SearchKnowledgeBase415JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SearchKnowledgeBase422JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9461,6 +11000,27 @@ type StrictServerInterface interface {
 	// UnarchiveFlag Restore an archived flag
 	// (POST /api/admin/feature-flags/{flag}/unarchive)
 	UnarchiveFlag(ctx context.Context, request UnarchiveFlagRequestObject) (UnarchiveFlagResponseObject, error)
+	// ListKbDocuments List knowledge-base documents
+	// (GET /api/admin/kb/documents)
+	ListKbDocuments(ctx context.Context, request ListKbDocumentsRequestObject) (ListKbDocumentsResponseObject, error)
+	// IngestKbDocuments Add documents to the knowledge base
+	// (POST /api/admin/kb/documents)
+	IngestKbDocuments(ctx context.Context, request IngestKbDocumentsRequestObject) (IngestKbDocumentsResponseObject, error)
+	// DeleteKbDocument Delete a document
+	// (DELETE /api/admin/kb/documents/{id})
+	DeleteKbDocument(ctx context.Context, request DeleteKbDocumentRequestObject) (DeleteKbDocumentResponseObject, error)
+	// GetKbDocument One knowledge-base document with its indexing status
+	// (GET /api/admin/kb/documents/{id})
+	GetKbDocument(ctx context.Context, request GetKbDocumentRequestObject) (GetKbDocumentResponseObject, error)
+	// ReindexKbDocument Index one document again
+	// (POST /api/admin/kb/documents/{id}/reindex)
+	ReindexKbDocument(ctx context.Context, request ReindexKbDocumentRequestObject) (ReindexKbDocumentResponseObject, error)
+	// ListKbJobs Indexing jobs and their progress
+	// (GET /api/admin/kb/jobs)
+	ListKbJobs(ctx context.Context, request ListKbJobsRequestObject) (ListKbJobsResponseObject, error)
+	// ReindexKnowledgeBase Index every document again
+	// (POST /api/admin/kb/reindex)
+	ReindexKnowledgeBase(ctx context.Context, request ReindexKnowledgeBaseRequestObject) (ReindexKnowledgeBaseResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -9506,6 +11066,9 @@ type StrictServerInterface interface {
 	// GetFlagVersion Current global flag version
 	// (GET /api/flags/version)
 	GetFlagVersion(ctx context.Context, request GetFlagVersionRequestObject) (GetFlagVersionResponseObject, error)
+	// SearchKnowledgeBase Search the knowledge base
+	// (POST /api/kb/search)
+	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -10346,6 +11909,210 @@ func (sh *strictHandler) UnarchiveFlag(ctx echo.Context, flag FlagKeyPath) error
 	return nil
 }
 
+// ListKbDocuments operation middleware
+func (sh *strictHandler) ListKbDocuments(ctx echo.Context, params ListKbDocumentsParams) error {
+	var request ListKbDocumentsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListKbDocuments(ctx.Request().Context(), request.(ListKbDocumentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListKbDocuments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListKbDocumentsResponseObject); ok {
+		return validResponse.VisitListKbDocumentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IngestKbDocuments operation middleware
+func (sh *strictHandler) IngestKbDocuments(ctx echo.Context) error {
+	var request IngestKbDocumentsRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body IngestKbDocumentsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request().MultipartReader(); err != nil {
+			return err
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IngestKbDocuments(ctx.Request().Context(), request.(IngestKbDocumentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IngestKbDocuments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IngestKbDocumentsResponseObject); ok {
+		return validResponse.VisitIngestKbDocumentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteKbDocument operation middleware
+func (sh *strictHandler) DeleteKbDocument(ctx echo.Context, id IdPath) error {
+	var request DeleteKbDocumentRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteKbDocument(ctx.Request().Context(), request.(DeleteKbDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteKbDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteKbDocumentResponseObject); ok {
+		return validResponse.VisitDeleteKbDocumentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetKbDocument operation middleware
+func (sh *strictHandler) GetKbDocument(ctx echo.Context, id IdPath) error {
+	var request GetKbDocumentRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetKbDocument(ctx.Request().Context(), request.(GetKbDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetKbDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetKbDocumentResponseObject); ok {
+		return validResponse.VisitGetKbDocumentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReindexKbDocument operation middleware
+func (sh *strictHandler) ReindexKbDocument(ctx echo.Context, id IdPath) error {
+	var request ReindexKbDocumentRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReindexKbDocument(ctx.Request().Context(), request.(ReindexKbDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReindexKbDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReindexKbDocumentResponseObject); ok {
+		return validResponse.VisitReindexKbDocumentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListKbJobs operation middleware
+func (sh *strictHandler) ListKbJobs(ctx echo.Context, params ListKbJobsParams) error {
+	var request ListKbJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListKbJobs(ctx.Request().Context(), request.(ListKbJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListKbJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListKbJobsResponseObject); ok {
+		return validResponse.VisitListKbJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReindexKnowledgeBase operation middleware
+func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
+	var request ReindexKnowledgeBaseRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReindexKnowledgeBase(ctx.Request().Context(), request.(ReindexKnowledgeBaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReindexKnowledgeBase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReindexKnowledgeBaseResponseObject); ok {
+		return validResponse.VisitReindexKnowledgeBaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApiKeys operation middleware
 func (sh *strictHandler) ListApiKeys(ctx echo.Context) error {
 	var request ListApiKeysRequestObject
@@ -10829,6 +12596,52 @@ func (sh *strictHandler) GetFlagVersion(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetFlagVersionResponseObject); ok {
 		return validResponse.VisitGetFlagVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SearchKnowledgeBase operation middleware
+func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
+	var request SearchKnowledgeBaseRequestObject
+
+	var body SearchKnowledgeBaseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchKnowledgeBase(ctx.Request().Context(), request.(SearchKnowledgeBaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchKnowledgeBase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SearchKnowledgeBaseResponseObject); ok {
+		return validResponse.VisitSearchKnowledgeBaseResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11391,259 +13204,300 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chu3ljj8KijOVF1pqkXJS1IVub76ipFpRzeypBHpOJnQwwa7D0lcNQEGQIvmdendf4UDoBeym2xq",
-	"8ZLRP7ZIdmM5ODj78rkVidlccOBatY4/t6ZAY5D45xXVcMZmTOM/5psYVCTZXDPBW8etK/grBaUVoUki",
-	"FhATxomeAlkwHotFuxW0VDSFGTVv6uUcWsctxjVMQLZub4N8+CuYUcYZn2yYIoGxvvv4CiqW34NI8FiR",
-	"lGuWFAYm0jyvto8PWi47Yw2yfmwtyIIyTUYwFhKINK8wPtky9m3QmlNJZ6DdSZykUomKaS7m9K8USIQ/",
-	"k7EUMxLOQNOYatqe0wnj1DzZ5vBJD+1TIRFj3Oxcwg0TqSJzOgGzIGZG/CsFuWwFLU5nZk32ndJqZ/TT",
-	"GfCJnraOf3j2PPCrV1qaEzRrf5PQya+wvKTmmdUl96dAxgmdkGtYBiT8HFENEyGXt+3PitNrGJqZb8Ns",
-	"QXMzSrYe82YraEn4K2US4taxlinUrO7Z86OgNWM8+1y11tPYL7NiNhZvnGss5Izq1nErTfHJ9dFrLs4l",
-	"nQBR7N+1YE/wveJcMYxpmujW8Q9mU/QTm6Wz1vHzI7tF+ynfYBFN+1ROQDO++UhSzjSihbgBKVkMhM7n",
-	"CQNE4T1KUgWSsJiMlsQtZb/miLSfb3gNy6Zn9fyHH7ed1a0ZSs0FV4B34mcaO+pgPkWCa+D4Jy48QsQ/",
-	"/JcyO/xcmPQ/JYxbx63/OMzJ3qH9VR12pRSyy28gEXOwU65DStpJCVNkRhODAxCTPbXkmn4KCCULKfiE",
-	"mNUHhHKS8msuFpyMGSSx+X3GlGJ8QkYiXu63W7dB60TwccKir7SPyM2uyILpKeJAlEoJXBOlqQZz+nFq",
-	"l2K2ZL5NgNyAVExwu4M3Qo5YHAP/sluIaJKA/IciUiRAYgGKcKEtOyJ6yhQRc5CWBJplngv9RqQ8/nKr",
-	"PBdEpdHUsBSRygjInpC4xhum2CgBc7t0thMLzEu6TASN+0Kcmav0dbDCYCeBTxGA4WJTS64I0iW7SIkc",
-	"jplX31CWQPyl1+kAGk0pn0BMFOMR4EodZhJDj1AmCU/HB++ojqYhLr0H8oZF8J7TG8oSOkq+IIg7JIY5",
-	"8Bh4tCQcIIbYoADlamHoqxFGslW9suICSagGiSvvC/GO8qUXir7cso0oZQ/f4QTEhvoXZUWz1INMGqqa",
-	"zT19WJCbboPW7weZnHaQscuNr5el0pUhSrJko2HyN9aGcmJjw2HM0wi795ymeiok+/eXvBXvLF8JCOM3",
-	"NGFxQODT3DBeIiSRcCOuISaRhBi4ZjRRKwf44cOHg06qp+ZXQ+mrxQSaP2GuGC4OiViqoFKozdk3AmYu",
-	"RQRKGfTucs308qvx7gUkyYHj3qPUEGRhLpoilMjUXL4QzIht5NshEhNLCPELvI7vuUrncyE1xO8gZrSP",
-	"W/5q1HpKzeJP7OQHZjErPLDAIaMI5oaQ3/ojQxzoxDPG389jquG9AlkQr2hsST1NLqUZTzMjhI1pogDl",
-	"tuK3z4LWvPDxc2ucJsnQSodloc9Iryt4ErSYGtJIsxsoYNFIiAQox/W6r8ToXxDh9e/w5W80SSswtsOX",
-	"5J+9i3NyY35/RZhWKJiRWao0GTuJF7UR87VBYJ4mjiUYadWMPme/AqJpeVORBKohHlJdUgUM7A40m0Gr",
-	"Ymv2QqpN75TnrwJP3ED1CFoJVXqYqs0L3DqZP7S1H+YSxuxTNY2Yp6OERUZMlNorm6jsaUGM1DDhTAEx",
-	"ckTFjI5Q3WvVRhrcdr2uzDNWp/DqyZ9W38M9Zzt0owXF8y4d5AqoSzv4WIWtiE8ndrR1tKJzhnrTluU7",
-	"rLwNWu7h9WNYTI1QfA3LNulNjQYieLK0JhSmiFelXhGlhTTHQbi1qaxrsUUQWZ3Or3LrBjMCtrbRmGra",
-	"bJceVuYCGaK47a3zNEmQepo3vDVkKz44eLwDTc17Ko0MozKvATfK9Z8G2fL9ZhQpaBm0VJrO5k0JwQpI",
-	"/VSBhYnfZWHtxTnqQX7GlN4Ob6Zhppqjl5uLSkmXTydQfwJpzHSXa1nBKQw3s5x/jVLRSAs5NAJosuH3",
-	"apK/lQzalz0xXPs5Bk1Zouq5e2nYfKsrq2Fc//iytW55ClpsXjmviNC8sBvndIKOA0XFz1Yb3Pq7diLa",
-	"2hMFbFvHr1SBHNKJk+k24xKeTXGPhVMsH3jphAKPJquLLW8uKOBqASYI7NI68/OtRdczMXlIkpHfgCey",
-	"sRPZ+A0kGzsloULOnEJ0bSWFMo83sGagiHvAsO4Gl3LMpNLDkRTXwIc1V7mGshRGMXrjcEpVhTH5F/hk",
-	"NJGplfyoJmBwok2uIBIyNnKGSLVisbXVGCiNqAIjfBDKY/MlPybUGj0G/KYAGyu1K82ShEig0bQwvrdd",
-	"Uo2TB2QxZdGUxKAh0kbamYkbmhhNmA54JLhiymhJRMJCMg1eTOWwMOoUWNC2B7yKFuHmWVwtdRlhkDCu",
-	"aeRXtndEFlNAz5WRs4wCxmG/4XFJoKqGd6CSX6MjFbHUPhdkiLSOA9k0+d6KR9wIce8p6K3dgyeaUUcz",
-	"Tmg0hVNr46mhGUaj9VrEOt5Y8+gGz5yEG4YWVLgBuSQS0IZBJCSCok+zEfKubDxbU76CRru7H2KtA+sJ",
-	"sWoRCy3pl1SphZBxU+PPCreynqPh3I1S2kz2ZbDmRN7o+gtaHBYPO+QK8NaWvTJlJbhQLbWa0t2A5a0I",
-	"jA9julTOOmZ9uS9+/GGLaze3zhR93kdHW4F5Z/MIzlcFiteZT+PEMJn1q5rduDLF+TBdWikg94kwRZA9",
-	"xyAhJrFYcLLHRdFubZi4AYLkNFH77WrjlzaDDa3Uml8mkY6Swk3i6WxkIak01WnxmrZSI0+b6c1/DA3W",
-	"RTSou4R2nCoYIS35WcRVpkQRVxgve9pMSmY0mjIOBxJojF+Yp49J+Fvn7PR1p396cT7sXl1dXIUBCX/u",
-	"vB5edf/7fbfXNx/fn3fe93+5uDr9n+7rMBjwsH/xa/d82P398vTKfEPcF6fnOFj+xVX3t4tf7RPut+HJ",
-	"Vfd197x/2jnrma/fXFz9fPr6dfccxz09771/8+b05LR73h9edq/enfZ6pxfn+OT5RX/45uL9OY72rtv/",
-	"5eL10HzXOTu7+GDnOLk4f3N2etLHsbrvOqdnw87ZVbfz+o9h9/fTXh/H+dDt/Dq87PR6Hy6u8K3Lzh9n",
-	"F53Xw/7FxfCsc/W2a7fce395eXHV774evuu+Pu0M+39cdnHgy6vuycX561ME2ZvO6Zmd/KrT7w7PTt+d",
-	"9ofd30+63df261736rfTk+7w/Xnnt87pWefns64FR797dd45czC3EiJ8orO5uVOt1UOpQs6GencZGd4I",
-	"SXImRvA+qWMSfh7Yu6UGrWPy5+dBC70Tg1ZABq0ZKEUnMGjdfrTxNDVyfY6j+HK1YOA9DfgIoZpgDEhA",
-	"0OeANvY51VNzN7PIJfSZtJtYKtxKtyvXeFPy5/2KNyu7ZU9KrRix4jpIFnSpSGjWHhLGCXVQzyynjSDa",
-	"SNTIScODihrIc75RWaN7Q5OUarijlCG4hk96K1ztJEzwE/eCtZerklFjNWJsHTvpp1P78A8Fh5UzbdzW",
-	"b64w7053/WIO/A1QnUogkA1F3KZfkVAXIrpCwzG1D+BicUCEUTTJDAxvU4RKIFRryUapBvT5lkFZHKsq",
-	"JmsdETZs936yej7OFag00U+i+rbrk4OqUgVUjY13bxI6ycesMuB5nbCJ2rgHN8ANMu4jZhZwOFWNDVXl",
-	"MMKtnCFbX7AWgGhBUQVGd8vM7ivM9jKashuIq03CPmy1CWRP/LO3wZ3cxi7gcnjjvdwbTSneG74aMFBh",
-	"CgBu5drKHdbZD8SC2xifKsUiEakezkFGwLXj6A3Eb5kmsBuyXqUJVKGpoomuXJtevQ7rT6wM5V0F25aC",
-	"UR+3QSvFuIndTnbnE72hklEXqd8YWL/Zl6o2WTAGNbiTGLTIEhe2s3Xa/OlqL3J2h8qY6mbO0dPDafUm",
-	"FMDhcagSCR1alNbv8dhhRpBf9xwoK07/wgFXEpPiTS9qkqwVtEY0ugaOHqB4xjhGTmuY2LgcG1AAks2s",
-	"50bMVYWq6WZAI416CILf01RXXqIpU1rI5dC8l4CGavqAAZfDHRFoh6dXmWZpuuIhrS13I8nPYXg/aaV4",
-	"GE+CSp2gglDyccI7SvmZ2FqhnXlpOJdtt8jF7bKFsImdzMbN2VP1lxn+SmliAMKFHmYf8EKbb/APszTK",
-	"uPkBY6DUcMEwQQJ4nP0tYQKfWkFrovEfcxZIohL8U8HsBuQQ/sr/xgezvwsPJbr4N1RSjh35zAoa5AdR",
-	"AIoftO7U73m7CpLZ0+3adLsKYnu12XXozYseh9+cdd4OM7NcK2j1O1dvu/3T87fDX7t/DNF4d/7WfP/H",
-	"Zdd8fNfpn/zSClqXnateNzNsZZbBi/N+9/d+K2i97Z53rzpnlRhYJ03mDk6/vF6/0z89aQWt1903nfdn",
-	"/dIC/VJ6l2en5pfXp73Oz2ddswu7ro8PKGVtc5/tysKc96ssuxS9r5scY3jWn+ZCVih78MlGIe8ke95B",
-	"Q8RpTjXMtoiSa7bLGdVZWsbes6LRvg5WOXsvbm4bZy+scEdes1HZeygFrMyAqmxNTTSyrQYrn8J3l9O9",
-	"cO+WDV9mtUfrR56pgluDupuqhpn/61kps/HoQZXG0r7qdchVceEOOmU+0/Oj+2uYX1xbLFo+Ky78w2qD",
-	"OPzmi50h5938rPeKKc/4VNHPXIMWK5arnfJc78euClP9+HKbAFJeaB3of7HqldEWK9RO7znfTQ9MxGSI",
-	"RkK1wwsiifMQ0EaxUxq4QZFhJNISN698aCpSqWoeMjCK6JxGDtlrHtl5heYlxf4NNRUGqkIUcsaYv726",
-	"wrXlrAKwdALrkFoHSxPkuL8+XUK1J7F/k9h/OvOi4G6E8MvLiSX32dFGubFBCJnaApH7I6Ed58kF1RgJ",
-	"61xQUZ7j1NzqHsvlUKa8Jg6fu2zv3cZ0httdXlolvm4r+VjFxeSrrgUUn6e7XtavonRkZUbckmqVkDzm",
-	"JTddtzkshhhmLFK9Ym9bqcXyItjgWLqjNpGtHaX1J93iSbdopls8YBLMitnyKQumMSspqnYPlWhdY0Z5",
-	"CHVwY4T9hqSNbVENX9aNvD2sohC1vxpWscGOWUqP9mexuzfV48T9ZbqiVevpEm4F+F3ElQa36j5GlUc1",
-	"imwExkOyhxVUfOIPjVHzkupoeu9KJN+IIf/Jbv5/WrbdlIDnvWRYpMMqmIQpMqIKYiI42Xt59FOWT2rj",
-	"LpkiVBPKMfC3aWLpvQTsyhuKWLJzHLd9djdI5wElW1HFmmJXGMC2ZLOmlYrmkgnpIFg+yTOxAEkwz/YV",
-	"Mbsl1wBzkjCliZAxyHb1odyDya3ni8zSRDN8QltMUYGtj2dfwr8NMSAK5I2NDW9Q2qBwZnW02gaWVWR7",
-	"UU2UlkBnCnO9w0M6Z4e4skOL6iq01YPUlNCRSDWhuPBjrNykFkxHU3wTAaUCwoUecKzq5IVT3JEie3oK",
-	"SzKjS0xCweqlar9NfNoBmYO0JU0xb/zizVX3kgg54MUlubhlcFk+X8hhnICuyvbvyxRW7v2CKuKex5w4",
-	"RbggieATkOXykoaSYH3JwhEX9aG7RAF/HRpcPoOaYh8LYJOpbhR6XIXg7vUq5P6momfvEiRbCoDNPUmF",
-	"2FePgBvv9js6r6f0uweers5gKET3BqroWt/VjCBiTAQHgi6sV3gner0uCfHzcejS1GzRPiwFYVBfcLgY",
-	"t47/3LzCnoITwTlEtubU1oevINrlcefjOuVZuGqDlwxcbF2+pk+rn9PkuvkrvwCVegRUN3nYaR8fSwdW",
-	"4x+2pfyGDkSe1a9fjtFymMANJJvwqiJJZBWBCvMMtdA0aXg3Y6bu/KoU8znEO70z9eAeKlsovnp7M/pp",
-	"6Bjm1geMijAslVyqc6NVHEkB/lUwrIHP6t7LC65cXdXWP24kBA/kWi4i6ZOmvUnT9lVMfTymX2Dgpw08",
-	"+wxa/7L2vqKkWZu58Fsuq+7kBdtR8bZCwZxqDdJwjP/9kx78++jgp4/u/+HBx89HwY8vbv+zdR/Zf2d5",
-	"JpdKVnoBWM3eMLTUiLIBSedGbHtBYojYjCbKsjf7vjLPWaGYqHRmHnx2dFTS+Xa3CewoBeFh5pJP+bzu",
-	"ER67LfrVzXl/WuAX/0QHNtGB30ri6qoqJ1C5UgCoj3lVKVNOjn0V2EF6dPQiKtaNhjj7Mp4x7j/4kh5k",
-	"r3N5Sq5hqbBgKdozPCmyYxqBtTjcSlKVGaSSCP0CNLHtL8pos178Y4pPLitH2flwqiJcNpcPKYrmm8/p",
-	"nx9+3ZZbviKOJZNKnem6Rpe61jVeKtWgWoN5uWbVvfVjWEvM33S7zMa3BW3ggFXzn4kJ43cs2eNLdZZi",
-	"OrfblB6zeJGvJrmxWlFOwxqUuiCOgozTZLdyFxdjCXOjebyhLEkl1KSknKxkpJQTS+rSUXZLOMGJXue1",
-	"VrbAMFvWx03b8pkFG/a060LqTSxNOQ2u7p1/eGvRwEfyFNeFEGew8wyxAn5Gae/les4qrwEJzkQ3l+KG",
-	"xSAVmYD25nEudFY3UBHGlQYaGzlpLpLENdtqRFRwqd18MVUmn92iIcuIUzHcHc+4cWCk25JPEfvmr+WD",
-	"34ZK01mD216ssJExioeqQnO7fdZeLi6uscm/CbXILZZuCRsOI7+T66jL47lgvOKAXM2q95I1qR+SPVu1",
-	"DMbRasL08jUkdNmDaJNBKr9CSsH2qnG10Wm4eSOLFxtXNbi4Kxme3/M9fAscJM1Fl4rdb2Ty1aO+K2yi",
-	"eWGmjhwxLalcWv3bQ4LsIYfyqs8/VObENaqRL3JRTHrMV3OZ9Whc39yUquFMyJryC4nvlVRRFzLv9mge",
-	"2BrMllkuV2zt5msyozqaMj4hyPAC64OKpkDRSoH5Ig3SOX1Dw2xPVQd+BTRmvJLqYVRxxfdzofREbnc7",
-	"rFaovA1af8XSkaodX5QQs90nXAFItnA/XragKsisq6gSaLx0VQfs3w+irNYppA7+2/TRKxhLUNO76VbS",
-	"vjzU4hpWjX0vj376cTetqDxa9WInTOnmbY5qNMEMrF4PW1UN14NHd+qH9NVVx5Ila/0GlijYpitRoHXb",
-	"OjpUM2fzbOUCXUHbiqqVIgGS0DgGeWz9/c7adMNgAZLsmatzgI1x0IS0X2maUukcJH5TNEaZ4dClakYq",
-	"2KDypyuvZC+aQpwmENviMVUdgOYJu2cHJD/G9lrfebyR6/jqau3PpYjTqKZa2/YGARHlESTJPbcR5cWO",
-	"NiHWB7RVF4rx3CVk3L8zWm7ox7KtoNrY6lfDDTL1xsjxxs29NBg+OazSl38RC4wCIXSsQWKLPsS3IdWE",
-	"aYwacehxx7OdiZiN2TZQFedtfgo5o9vogy7foZ59yfG7fwte2wdm9+D6Kt9IISi+tMvy/Dn6rpY3y7nq",
-	"Ks5VAbc+bn7lmgVF0rFOA8pos4arVYR1Bc7387ysEr4n70udFLUCqbtE49+Vcu7sbl295it9Y9+ckBcv",
-	"XvxE9p4fPf/h4OjZwbMf+s9eHh8dHR8d/c9+QIQkiYhoUnrg6Kfjo6N9Yngz9qvLL1W7VG27asyyQPRy",
-	"pcrXUY2MXKAZ+fCdGUgW0cNzWAz/EPK6PPT28gortMEfSYMTf8CUg4pb95R1cJdb+DAJCF/tXt7vUuye",
-	"QbMKPQlGUK6QdsdjDJ0bYojuUE2prJDlu59opAn+iIES5lmyt2B6yqzo6vIk9sliKlQe4uzAvS0+YkvG",
-	"ROHQaiJRfXGOHUJPg1bMxmOQwKOmZXI5LHabwYGhkY5VeDZY3U9p6tLCm0TJori0Mch4o0x8R0Eye8ue",
-	"3rChaH0vAbSWAeRr2CQ9ZnJhCWJFObLytnxsfP0eVIDzV/qJgzTkIL01I94ceGwj6pywXhTpnYhe2XYm",
-	"aPVAX4nkjv0T7twBCF+s3GoxaHqNfIdZhHR47HqoS6Vt8LYLaJOgpi45JPDN/IA4OmSzV9abF0QJA17b",
-	"FDRz1TaKR39H5/cP79k15C3fQDHmxy58K3b5QOx1cCOmOlBbmBLgsSJ7aAwlLiObYDMTbFYd2BwgSdQ0",
-	"1bFY8IBoIYhKxGJ/Hez17Vruf+vy1i5bd18Iil8HAZJQqyuHx5gqgOYuV7KF7DGtSMji46xOcNazYH2/",
-	"Y9cfoCJqyrrk/H2uKhPjEyrysoxDBbr4MX+C+UZ1+GnK4hiqjYgS5gld1rHTu+BwE09vKXdjo2nRA5Ps",
-	"TRIxook3M+7ftXNgsd5Aw9i4ikSIajRRw1GaXOfIggQqTRKiAKmTz6WqIUJ3IjObSkR8UQrkac0OUM1z",
-	"RdbhmUX3h8eY8nhAE3YD2BFELkmv1x3+0u1c9X/udvrDHvbj6lVcuC8Lgny2zRV4K5N3KkDgytGz7CGH",
-	"UzOmFMT2biiyAAlkLlMO8StCSQUmkrFRahY78707lmSkStuKgM3rFz4mIyiyxpwplFcZVFRF3Iq+xXyt",
-	"9dOTUJRVlCFj1o6OWiaSXSuxOL4qQaUziK3IckaVPsBglYPT17sem8WLYQVpLyYONWrN8C0IMavbqezT",
-	"sPmw+kZauZ/OgkNcUiaf1JTNYEYYVWTvmbFzj3xNoSU1ZBWCQM/md5GUa5ZYByMOR4pSqGrX1G613vvd",
-	"xndv7TJB/dbwl+FqQNcIqARZKZShQ3gLorxXlQl5BSivLq20kBLAK6HkllF1zlYIupRizJorjtsMmrvE",
-	"MlTZCd87oD1Aza/agIzNARh3dcIyNbSZlDXxWYZTJWLC+P3qTjdW1R/Ku+mhlgPJraK45U1OyfLOP9Yc",
-	"+v3our1HTyS9hqQb8DygE8lD+8lz1Aj6D5Ko6AY55WPxBOptoEYoVURSsc0RUCHjY9F2j4RGrsdiKZ3L",
-	"U1J4uLLF+ChlSTzEXVbqYGJWDs/Nf5qIYX1C4A7JgoUudXay0qJK8wQlUFTBsexw3FCD4V6lx8on4BLC",
-	"CYuJFoTDwuU4kz1X7Ww9FboqiNqgLESpZHrZMyidnf2vsOykNuFztXuYAnnDIiAu1ZSMpZiR8PKi1ydY",
-	"AIimemr+OLiGpQpfEaYJjYzSbrQ8phXBCm7/UBhgGBCMbgbcBhYqisTcyp1GbG1NgcYYIWgljtbvB53L",
-	"04Nf8yIux261iFcoX/p1209vPMz/+aHfWgtK52WxunIryI1DIqSruYRfOukxbBNzF3DRWDEltu2uB9z2",
-	"+mKCm41azJuhXc9aTBOxAKVtjCVNzKeY7IVG/Ax95GRooyPzzxgXmX/MYyXDfVtlCakSkhkraGcgmmo9",
-	"b93eYi6GvezYZy3CS+Yg+5tgEXSUYgqFEpm499Tx4eGE6Wk6akdidnhjHqP42OGEali40uNr9KEwHqLK",
-	"W/vwcTGdmQkeWId0QCLBzSVzmWiILBEixlXnLaFcLfApPYUBn0HMIpqQay4WCcQTwBJvARm7xs9oDiJ7",
-	"Ng61c3kakEJb6EObDZc31g0IJRJogmSX9HrdAfe+lMzHSDqHP3uH+H7g9CWa4BsfYNQT0TVoW13LbLs9",
-	"4AP+H/9BTsyesBWEGvAD0kVDHjZ895mhBD5FMNdkLsUIFNkLD23+dBiQ8BBj08N98+cMtGSRCgOXzGem",
-	"8uXAmEKMI+S//gsc2/yv/7L97R2TsD3tDVOwfyGr8I3uLbcYtI7J50EhWtj+nEcoD1r//635JuMpg9Zt",
-	"2MZtYRN9ElEplwY0TCJwyC/9/iWxfllcL+XEeVeIpT/2lKl5ZpQACSMRQ2g2shdiWlynf3pxbnPoDDyy",
-	"pBzzoX/xa/d82P398vSqi19cdfrd4dnpu9P+sPv7Sbf7Gr9ut9v75oCn6cxM74xhYWBmMacoxmPrRyQh",
-	"lj0KszphEmsHCg6BrbfmuuS7LeNJZodots5AkfD3A6cbHpy+DrGQmqse9g+F8VqUTDAnB8uOcdi3Q/9+",
-	"cCKkhAThbN7EOYxmoojhGeiC8ZHYdyYSRVKVMKVzWkVIkVqFORkNt5EuPaUaixmYXRKmLR1KWAQuWdUR",
-	"l86cRlM4eN4+WqMti8WiTfHntpCTQ/euOjw7Peme97r4DopLOlkhU0WyUjCfHbeet5/Zl8QcOJ2z1nHr",
-	"Rfuo/QKD9fUUedxhewFJcmBICD/81+Jatf/lnAoTqKmdhRf3A4zIr7AkPevfMACxvEOxCTd4ZFiixSHz",
-	"tW0ib36DmFC1nNmLTJNkOeB74T8/9Ieds7cXV6f9X96FpBu/7nUMnlz1nv/w436bfPDOXFeXjPxifrC+",
-	"ScATgdlcL523ckolxAOuIJL2Rw43IH1VQIjt6WRnfRq3jltvQWNJASMfWWxG8Dw/OsrSNF3dmTzA/dCD",
-	"yorBDeoN9Cz3WYepgZYC3S6JIq3jPz8aWXo2o3LZOm5d2nIYWNcCMe4GJBsvS7xb+W7Ex39ihYvWRzOi",
-	"ZdgG/Q9pGjN9kAjrb6o85HNAzEYHe5u8YYkGSUZmHi1kYP5DdiFBiVRGtnoHsgBpGEObnGDaGMlpZnsN",
-	"3Eax7JiVnAl0Hc2ppDPQIBXWVkOZ568UsK+zuzs4u7UQ5/DeYmG5DWrHcmHU2UhbKs7WjeSB4G1rDzfg",
-	"yk632sXW4t24RmJMNVJc54AwxIvNIBMsV2Y3kl81gDdqZHVzj2AsMK1xy7Ra3GnSqtuWY9LhGSYMNnjQ",
-	"Imzr9uMj3n6P7SWTSgU16Jh7gxGKYIHYNhT8pV1J1QTZig9/prE3yeIrz7a/8p4bIiEk+zdWHmy9PHqx",
-	"/aU3Qo5sXIF54/nzJtPMpTBEygg4Xa6xImXQ+qHJbD2rZ73n9IYya+hcIZKfSxrPnz6d6uNtiXr2gMrI",
-	"chGkgSQRkyKxNNTxYE45JBto5qElubWk8wNNrq14sJgawSCaUmZzeCXMhdSqGLrEtVy6YNMpVVMMZGf8",
-	"msQCFOFC27zZdeL5G67BI1TrsZEWp3Pvb8JcV3o6exb9mokmezRRIq87a0HCFBlJw7D2218QWR8J4Vym",
-	"Xhnf7CmV8e0fyp40wqAh8jlt7iCLEalEvAsZg4TYsOlrWBa5tk8eD0heuTVAfQQMxmn4pF+RqBnLfuMi",
-	"PRqwaz9tibBvrcrtX6plj6Xqs80HLlfCrR46D5bNx121V66zuo6re+u0bSPm2qArkvIExTLD/Az/k2kt",
-	"/ysUz83n3tZHa30tJ1TBAeMKuGKa3QAerqUiRuyeUMaVNvgRFG2TgbVEWTHOhSdVLfKvjeLNlpTh74tZ",
-	"r7V02sioXVDXE5u+I5sOyqbWOgZuDqRs21qjoGVa+fE2wBoJ69TyV6NCmasafvZ06rb9WXF6DeiuvA2d",
-	"5c39SMKUhQEJRzS6Bh6bP60xISAhBgRYOhkGAx7mveyssVTMVdj2lpI0AXLDhDVxoMWKvHz+nHA6Mzqz",
-	"lQ0gia2NImvdMODIQcwd5nGuxxJRqORuwyUTMSF7aBQT/tder+tMZPtViu8J+mDf2PhIZ/b6WcTLB71L",
-	"Nv3wtux+MATxdu0SP3vQibfJKxwWCL5v/fYe/bT9jRPBxwmzvpiXzxpMcUmXiaBxX4gzKm1e38tnPzTZ",
-	"j0rntgvsO4gZ9fX5v0EaUymZWZQntERMttKSDVLZoW2KWyucdZIkM8Z7cYHxKEljiPezTAUmSdZ1PyBU",
-	"WUObkOSPzruzV444JEBChi1TQ7T7zLVaF9Vs89wdhDWncFdKH75As49ech+XdFZVIvXR2bLdG557cSBc",
-	"zt0GqiQM9kRJLKIU25I+sepdWLWFLbER2/e+XSzrU13Nze19Vuaq2CAilbFFW+uarx4nYRydCVpSrqwx",
-	"8JjQJDFDcKGnjE/aA95xPVJQQ3cIbHh21rUXw9MV+mud1b1NQtfHNyQ+D0MV9f8BN9ddpJosJNN2nrX7",
-	"a3si73B/fe/gndSHj4/I72cPdEmzgRpIDkePsIVN8gP2IjKIZvGTxCwme0KShUiTmMRi/1sXKp5khHoZ",
-	"wR5/QzVjE/HKfOcHzm9+SJOkVlI4taUqbIOvV4bfOyuO8x/vQXvSJqFL+gz3A0uiyh6YxuacTpKs5Jc2",
-	"pDdZlnGz+1Sb6lwjjViGUW1reN7E9+E2Uwhc+BpekPVVPPlD6nCiubUlq8fwZG95XCEuOyEPckIjKZRC",
-	"QWmVMK6RuS1k8bP579YSwOokuCuYiZuCKIdEDuPmvJL0ilSbRagilIQuJTa0lpF1Avgaf3eGjxWat+V+",
-	"mJd+heUl1dOqS/JyfTN2sviLqhF2HZvfyIoCf0es2cJyV/U9qA9osVK+D8v09QKcRB8QdF/ZLD6LjWG3",
-	"TydhuyqG5DHQ6eiLWsSsNSxwEae4BLPdesjltYoDMhaShKfjg3dUR9OQCE4uO/2TX9pVPpWMcd0+3YnH",
-	"JONvQe9+V+a+UlW1RJMZqhWZsBvgbXIx12zGlGaR0ZTtHYqWmP0aF1EiK8thkMqw86VI5YBjnba9l8+e",
-	"r/Qn9Yq2YjwCW+stzGLtXd2mkYiXhZ7GzGhi4zE2ax1wG5SecTDDUgh8opFOrGvWloFyipwv+TQyx08x",
-	"gmVPAZBYROpwlEbX2B62PYsrLek2N+7+FCCoumkIrj1fAsE70lc6O9eGi3v410nVVQW5HtE8YOugfQWl",
-	"fhvxczlo34dLYFdStrsPoQHtu8Rkd5vn8caWGnoyLWyWXyydeEj3gxWmD51vod5Q2uGEFsMVsp5ryog2",
-	"XGgyNthiJW3l4xgwGyRhSisf0kDVtRlByHUZyIVDfP9yUAlQT3L7A+C9Qw3XevIhED6vdXQQ0Wi6AfPz",
-	"pjjW72/2mSKlN8hNOWH8wAGIKE7naio02bMs375hbgdOEu8Hth30gINLf0A8JBIMOVNG6gUaTR1/bpP+",
-	"lGH+QmSumXuKcLHAB4sjoPzsU6aEVGQxFZkEpF3XasPryWhJppTHbdKxCnClEyEDjo2sMvD5Zm8kLi9b",
-	"8ZZAw9eCw9ONfIAb+cYgZRkHiRYeRdfu6d1sPIeZvaZJ8KI2ooB2CSSv8jJzfgy8i953joxqRuW1rUNf",
-	"Ha94kU1/X6n8e4tg8ztvblvNwPy3E37/JuFvc5AH2IMkvxBZM+eH4KjZsIefs5s4vIblRktt3+nRZAJa",
-	"FXtYcSFnNCnkmNoY1E22WI+zj31Z+353u9lxrVH6yY77ENzHwpLQdaRuYqBKK/jIO3pddBhgPVJzOdgn",
-	"iAnWfiR7QlozZbHfvPVmBIR6C9C+YYOCw4CX+BHZoxbRGfIqF2GxHxAxt3UOkqWrJBX6ckpUh1XC2WWq",
-	"vwFsfxzrjt/UDkGfj8P3tql4Ht3+dszuyfpST3V6aA7fneQ0YJ7r8nGjMI8S+cA+YoKDC/ioFmu3B23s",
-	"SD4eMcbjG4ohyGPq1RMD/9KxA1ViapVCWZeyEbpHQjKjc5W5alisypV/lC03IfQUpMIATRtbrfZfuXol",
-	"mJQ4S5UmKp0NuBbk2dFRm4TFTgqhrSZCsuZD5rq60hW22RDeXx/LKcZjBdp3GxrwsND7JCR7lJPTznmH",
-	"/BvLaPgaBu/7J/vH5fEYVyw2IktMl4nZzYGiN0b4mNA55oFIGKcK4sBGr06pJlM6nwNXRC9YBIQDxLhw",
-	"u6I26Wj7GA6PeakOSkaPdh0DBtx7xASPIPBhHs4iYGPRqRfmnQvKW5AXkmkgey4QIyglpwx4Xjx+v006",
-	"RKGvgLjoNe/AcuUjFJ35QA+df8G40tSG3VLy8uin+hSW1S5F97d1Pbx4VNmV6wunxdQ1ZKshmGrlJj+5",
-	"xZ6kqw3SlcOWXJXyBdkifyvvaU1cj6f9zOJGgWTUExwkiAvn8XI08JX/I2NYStMlaop5BreWlCUYarBf",
-	"Z8N4UCq0XbE7jf9uQWg7X8fvLWptlaBulYeqTeY8CwDJItesxG7rdGEojEdpbSszYJNeprO+vFlEpW/q",
-	"WRnS9s1g9NHXYoElxvekMjxqnNrOt6MmUu3C6NFlQVPZIDHUDBZMQVkhYCpL2IpJwq7NVTVaBfoaq0O9",
-	"vubNeHTZ9KvEaO14MX241pNk+iSZbk36tsySZkRhR0pzZ9H00Hbjq49N6SMRioSMUeZ0RV9dwleY9fIL",
-	"X1nj4CpRiygnIyDZc3Xy6Qk+8MTNc0B9D3z97yoOW2z8GtdxnrcRrpSsL0Fmumuxf6QRlnMzo5Wysenf",
-	"lr7CA17TWNjmCdu1BTYQDcPZMeiMJHQpUk32UEclChuKV4adux6qf/+LvdqAtuZ+u/N9EtcfV1x3p+ET",
-	"4M0dsD3NHvweazGZJBtiO98kbK5I6Mq3VeRl9XGA7z8kuSI74Qm972WtXDAdTZ1fighOhCRiPH4IX3DK",
-	"t0bj22gVWh2TP0qgLljqvR/6+8doCUoL+YTSDxlUhRBdQ6vmOF1sW1IrJJ1hOkixrj+WJQ+MhJTVDg8y",
-	"/6itbmULstfENHSQ56hHrWaLUzSJEjB7uTs6PtJ526Z85ePuF0/AdaKpKAEfbKmcRG0HGyGzrjZ2UEX2",
-	"wqzVTEhsWuG+rU5o3sCGNlTl7WzwxAecajITSpNQigRCsudc3rY+f7HvzStXm5+OxA0Qpt3Yeel+NRUL",
-	"jn7pes+vPddHKl9YnCIzGn1Zj62d3C4kboC6QcElgID8spaxJytU7XX1lQe5v6sbujUU6XADH+eNMNKE",
-	"4Fk8RYkwY/sppcVckYWQ10bhptpeq7VLZcfKLtVu4sVODkk7070ckt8/G6/CEwuY5niCvbnqJc0r0Knk",
-	"VtYs9vnydJn8QGaMpxqU7cRDV7rgZs/9eJQ92B7w9xzbxhDs9mmr3C2k4BMyp0othIwVmUAhlsd2r/Jp",
-	"+/gVFkEiZ6732RzkgNtW0OQUmzvZWO0xZUkqQQXmCbMFkXL9ynfDIi+f/2QpXngFWi4POmMN0nUwgk8R",
-	"QFydIXeGUHsctoFj78QvHk7OKfe8ruATZ2IywRKkT4xh04V/+byB8bUvxDvKvWigHpBQlLN/xMRcHERz",
-	"vG+25pG7aNvJg0j1Jvpgucdaf20zh08PLBIEMXbShVLVxeXshE14gMNFkervQuDuotWXZXvfAnnb2rO2",
-	"8pAjZWQEU+bMySX4C+kZQGVoxjt4THWp1GG5LkvebuBbPbo1W+ZWHcptaMuxZveuPuGcx8pdHYcpXi5z",
-	"MwQui9XXffduhqzTnvRMG70OiA8DPqdMtknH8dnQvTT06wnzkvJY/Z1qW6YHB8RplQ3mHWOpDoJyQ6Vi",
-	"5WIAMvLyKKpVaZJvlVn69flM/FckVTaUOjsX9cRHv2E+2kgx85GhBVLQkLk6zriJuxZYpyJSaKrh2NaI",
-	"YMpVcceA+Qja5FKCAo4Zh1mM/8Lc2QTboBrkiwdcFji27TTlqcyeJTqWf5iFAI99nYtM7MZ7v+/rvND6",
-	"IhJu7XhJHokKuCm+1evfya85Qer7dNW/E5G5+ynyMT9l6XWMaTzlY916ySdMaZDbi9BT35nWi0Zo0PS0",
-	"xOYdjYBQTRKgSpNnzw1jkTTS2NjZuvsjMZsJZPfuNQw+EBqr0FOnQKMa8MrSEdtLzfaXYarQ19Z2Gm67",
-	"rr1t/ITNews6N8lV7r1i/+Cr7tvTXr97NbzsXg1/uXh/Fe5X0wgHm8eiD3b4r2R8bSIFG1QqS8J3IA9/",
-	"92C/b4k05HbYrfK+9epuS+jtFyR411pvXGh/Qfawb10CRIuCkLGfVXfCwuQDHmKdy6GvcGnT/GyfSHNP",
-	"0UtKwilTWsjl0EAiAQ0o9WOXB2fzugEU9CvHJAuQQOYy5RCjP8YXofIrxPVmNKSmVzKWlNqpYnxxEa3V",
-	"C1xZ7Jxx/ePLFnaWY7N01jrOK79jzy2QX6DdjNtksxSB+Gu0gvtmLdp1ynfweaUKFfZpKVV6JZTkqOIv",
-	"5qqn2rVeciUMt9Z+K3WFye8gtm1XAGRvbttro3TABV/ORKq8HzQgBupGLo9sCI6QA46hfgFBfzq+ZiOl",
-	"XJf/kbgBo+RrkJwm+Lt30GKklHlL5d2fbCHdAUfM/aTbJNSFoh2hzxpWZQryD+ULktgSvMJMFZo5QpIY",
-	"Dq9cCCImObxyjt6V3RvBwkCAKdelxtZQD9+cdd4Ozy/6wzcX789fV9Yx8bD1vWoeQwDwc3wlDSEvHbiN",
-	"COR1jp4MAt8B3fF45UiCT/W0F2Mr3XFM+MBw+3q5AHsESZgndImB+liSyOYdMX4wg5mQSyLRHevsv9JI",
-	"6hzivKFjbaH5X+wSeriCR+aDxbm2poxrqrEUuPre7MLrKGLOwB11YV9bsWMzVvSwJIIiYg7cGmqZyouA",
-	"jpaFTs0kgRtIrEU4YWPAOg4osoJUtZhhJ/giiFGY6v8OXlwBTQ7cUXAO2EBuN/QwQKvvF0lCIwMcIgk4",
-	"sA+H3n9wRwFmwOdJqtbFGOKkGPtrvSjzqiDK4AowcGu/PeB4SdQxCR0sAPvjYl3w/KPXWRjPtJaAhGak",
-	"oQ1rxt65OPJwlCbX2bcknAKVegRUh7gaa9EIX2UVcVHV8sZU1zRz9C+I9IBbsI5sadEwR1dcctaV11La",
-	"Uar92GRKMVgiZPFxGFjpLBEjt3W0vjIjnL4i2S5dAMIZVfoARz84fR3aYqoRsJWmA05BmzGlICZ7lC/N",
-	"mLb+asYlzJOz/Tb5YBsi0JwOLahyChzJC6xgpwU14FWQtmoeJRXwdR7lTFNtkw6Z0cQoYRATIck41amE",
-	"AV/dWsmbhMa1/CqYQZxNCRceUW5kTCzGk9pCNjFTGX44d5dKZ6BIIpRKQKlkac4sgy/jkzbp+V4MSkF7",
-	"Vqmb2vOtaZ24YrETsxk9UGAe8mH1VjwvHFsW+kKTZL+2X5ibrrK3wsujoyYty8IbwSKgSjGl84jJ/eMi",
-	"wuBFbJNQjCXMw2NyMQf+xhWRt/rTwACajR05t0LNxZur7iVZwIjMpbhhMUh1bLA75Wb5TtAY8PDzAFc5",
-	"aB0PWhLGoKNpLvsOWsGgBZpO8OdBenT0InIqGn6AQes2zIwUvjTBHhf2s7mnAVFiwBmGdeYFf4R02GcJ",
-	"1SuHOIYf4hKInkqRTqYuNyq5JsDjuWBcZ2W4bZkDVeCaLozU7hxf8syB0PgGpGYKXGd+e3ssKlWd7VwK",
-	"LSKR1DTHLZxaoUdu+Vs8rqpeuZWdPljsKX1ClXbEyaFjHFjcNFelttlH6aJu7Nm/e+/eNbZ0F2EB11av",
-	"RFkbGp5KuQ8RFgk/OBFcS5FUdVle0KUiIRe2GnzYpO3Qt2+k+Ta9p7tLSkgHfH/ePTMxyIOeOWwrQOxv",
-	"lZq8SWiTEdbnH+Qt8VlsK8J5pr1S7zwS/AYkNjUS+7UC9W8Fw+UjCtNumm2CtG82/J1L0SfOYF6QrRqY",
-	"/VBercWB80L+SbF/qhQJBD6pHv1/hpQR5qJXsfEznUGbnDRrnfoeV9HI9G2mblxG80pYMFcPxdSQRprd",
-	"QBVlyzs7r3cipQoOGFfAFTOv283PqI6wX+KEMm5YTRZXOE6TxMKjhisqoLK+nRQylxnj2efvvlupOe7m",
-	"ZfQRRZ8alH6Rivipu4ieXNjPK+RiWxxmZkwXC24N6rYgR3XU5fJSijFLvnrw5dwu4+8TfDnP4Lp6mo06",
-	"EmbjxEyhxdVS9K4hawFyACRujgn4pj4KkvGBS3urq/RUPvKHd3HYWdwcX8nP0QTjfAZ6GfOevBxfO1/I",
-	"tZTTzS5TmTRuSy17DShyZA5UH7PuhOrIhycxrUplMpWmSxtiCDxWxXwB1R7wvtdvrTxDVGquHZofnbVo",
-	"BCTOpvZVjSosPvn6DAY/YMLal71axb2ag3kqS/R1qnT6UyC21UclL6qtyImiw2hJWLXk8F0j6LePlH+X",
-	"Gpi1eFcjA3UwlCSvbgwo+KCW64irU3t9daoRJGJRILltkuE9uqLxsQFHuk2TxNkjsYKDI+DE6KlZCbpU",
-	"AQkv3/fJCls5xPT/+l7J978PDy+KITDz5X0HwljhYj7Vvnyqfbmp47BBlX+ojDxkLV62S4h4lTHGrqrx",
-	"Vi8jJQqLVLZJff4b8kglsgwqq5c5F44vStBYQJyJjcJhzzLdK2uC+6YITQ+0WdYTgXkiMN8TgcnvYW2F",
-	"XUdlnN27jrZs8+Y4X0iAyTDM1t8cpSyJXessS01kyrmRWUaMU7nMq3L6cvf4GLO1kQrjV4rnX8DJ08DB",
-	"c5d9tzdmO/yMbzNuI+vL3pUp0CTLd4hFtKlnmQbpiHEsonQGXONogY1XcTmGMBtBjL15lQKtyN5CyGsj",
-	"e44TxqHaw9Zb0MkE5PvTVjMH9FTPkjLM15y7VfTMTUPen6Klvn0HwrEByvnoBfAiRHPgHlqgHH42HPi2",
-	"Pj4Q/1YBUXqZgA3CYjPq2miFOJQLhjqUEIsoDHK4u+wwjxgV4H4tItUxC6nxX80N28tcPfjfpoSNOdUa",
-	"pHnxf//sHPwPPfj30cFP7eHBx8/PgmdHR7f/2bpLpAHu93DOJ+WDzrJD7P4qhg4sjkRKbUYR99y/6A21",
-	"sG/0+DyhjN8B9/DgX6EVzDxPxiJJxMKaxayj7cuqvBsQuWMjGSO7Zk9wSlce74+qxnNHUWpjG13RnudH",
-	"R2QxZYlVWH3vfZka5fJkCtG1IlyQGObAY+BRNSb/Yud6RILtZqj3wOCymdGT2Q1spsNn7AbbrJjXRlBH",
-	"hGegJdtAhy+lmIGeQqqsFxc+zYVieCr2ctSUCrGjNiOwd8FyN0MRkR8m/0JKsVFUdROjQydmiOUx2Qvf",
-	"dftXpye9Yfe88/NZ9/X/hwly4f7mIyoAd5ZBrPKYMKjr8OZZloBkg1Q2pSFl2YCVyYCBzx+BOE8KyrKB",
-	"DLaF3T6dhCQSRrjJYoHzcNSg7ABYDSLPZCM36CtMjEZJ3U5IbUQA45MBD0/HB+eCw8E781VoW3u/OHpZ",
-	"pWRdGFCsZgJVMZbVSLXSHHXBBM9rI9UeXicr7oSJYv2ux9TFcNaf0+T6ys3QKMGoFBpnMKNChLYNbbCq",
-	"sU8yUGmitwfGvagq1XQu9DTvPOFT9QxGmemLGuLDguWNLf9WX0TY4jBThcjlvfCyc9XrDrtXVxdX4T7x",
-	"yT0W9Qnj2OyH7IWn5791zk5fD08uzvvd3/tIIDK19eH28RY4SJogMavayImEGLhmNFE2Q1f5mHRD1txy",
-	"2wVF9MstrQjjkYiXGL8rBEmMitsu6Lhfdkl+KVxoDPpvF5TeL7eSgub8ikjQcond1GT7gWPlCqHMORUo",
-	"8CYXY7yJNR1+voblbT2DKkaTX6FhjeSkkFy6OOg2QVhYoz+u6h+KqCmdOz0lEjGoAd9bzR4lL49eviJh",
-	"v3P1tts/PX87/LX7x/Ddaa93ev42DMjaPQxI6QaTl0dH+42YTyOl5jqrF1yt06zyn83BbH8/bpTP2kux",
-	"IN12lvQ49D9fyBYukC/EFzezCZ1MeaIfeCbQgGFUIOS3zxgeUOjGpZnbVDB9rC3tXBCVRtMNMu0Tw/o/",
-	"zrAU4xNfU2Q735oDp3PW9ruuDdc0nKpzeUpetI/aLzLLhE0qwryCrJWjyqL9LTq4UGdsaW7PoEJXdsOb",
-	"3+9rWnCcwuYj1iGG347fyGYVtV9hzvbbqbbIeLguqTWb7gpXqrDNuwbujYsS0OYg5JLshW740jTh/ibI",
-	"/tF5d7YbZP3Svwpk3XIrIIsl+WpB6sxYl0LpiYTef58F5ApipmxhayzVEwk+ZpNUQhyQ/44l5bpNfjh6",
-	"4dr3cqQXsVhU+yuucPZHFAXMBIzXcH9rz8gNdK4ctyvn/pB0beMyOr6QmuBQXI0D3KssNdiXNtmMA9lc",
-	"m410aHWvPfgrGIMEoxw/sKPkCqd9VCfJFbwW0WP4R3DgimvUONoVKXtVIq9Z9oRqWNClFfgyyoV1mjOQ",
-	"t4JWKpPWcesQnfpuIeutbayVNiDS40LgHHAFFxrqOjNv8sz0Cock1Zmda6TFRc1Kg7MS4jK2FEZFUK2P",
-	"aSvjSYdbWNMzcCUNfcFDm1l9IyL3UFaBaC/MihtaWu2mwupn61O9VyB9RLHV8zCMY0Y5nQCC2g2IXt7S",
-	"iNbvW5GTNKU6Cyhz4FQKnVx74aFNy1PW2FUar/RLxbgYwEViqqYjQV1sso1LTsQk2zd27ppTDomR9Qvf",
-	"4aMHiZiUZ7VNk/CFijnfQcwimpBrLhYJxBMgI6qgAjx2jutRxdjXoyog0chZraRIyoPYHNf1cfD7iqG8",
-	"ao+yGD6aIU954FJnqIoJyp2jKiYqC3uFyjalVFBXtsBNvT5Z3fBZV8i8kSZ25My7fIc7dwYtTbzepnB9",
-	"Ec1sJWYp3hhTmsJKvRV7mwNEU9ShUGFFW6UWRNnvDSRjFunSoWGueWl0/KaGBplDwDP4AKOewE6je+Hh",
-	"ogwB/1Dr9uPt/wsAAP//",
+	"7L17c9u2tjj6VTD6nZlt76FlJ007t87cuaPYSuvWsX1spWnPVn4iRC5JqClABUDLasbf/Q4WAD4kUqL8",
+	"yKPH/ySWROKxsN5Yj0+tSExnggPXqnX4qTUBGoPEPy+phlM2ZRr/Md/EoCLJZpoJ3jpsXcJfKSitCE0S",
+	"MYeYME70BMic8VjM262gpaIJTKl5Uy9m0DpsMa5hDLJ1dxfkw1/ClDLO+HjNFAmM9P3HV1Cx/CuIBI8V",
+	"SblmSWFgIs3zavP4oOWiM9Ig68fWgswp02QIIyGBSPMK4+MNY98FrRmVdArancRRKpWomOZ8Rv9KgUT4",
+	"MxlJMSXhFDSNqabtGR0zTs2TbQ63emCfCokY4WZnEm6YSBWZ0TGYBTEz4l8pyEUraHE6NWuy75RWO6W3",
+	"p8DHetI6/P7Fy8CvXmlpTtCs/W1Cx7/C4oKaZ5aX3JsAGSV0TK5hEZDwU0Q1jIVc3LU/KU6vYWBmvguz",
+	"Bc3MKNl6zJutoCXhr5RJiFuHWqZQs7oXLw+C1pTx7HPVWk9iv8yK2Vi8dq6RkFOqW4etNMUnV0evIZwL",
+	"Ogai2N+1YE/wveJcMYxomujW4fdmU/SWTdNp6/Dlgd2i/ZRvsIimPSrHoBlffyQpZxrRQtyAlCwGQmez",
+	"hAGi8A4lqQJJWEyGC+KWsltzRNrPN7iGRdOzevn9D5vO6s4MpWaCK0CaeENjxx3Mp0hwDRz/xIVHiPj7",
+	"fyqzw0+FSf9Lwqh12Po/+znb27e/qv2ulEJ2+Q0kYgZ2ylVISTspYYpMaWJwAGKyoxZc09uAUDKXgo+J",
+	"WX1AKCcpv+ZizsmIQRKb36dMKcbHZCjixW67dRe0jgQfJSz6QvuI3OyKzJmeIA5EqZTANVGaajCnH6d2",
+	"KWZL5tsEyA1IxQS3O3gr5JDFMfDPu4WIJgnIfykiRQIkFqAIF9qKI6InTBExA2lZoFnmmdBvRcrjz7fK",
+	"M0FUGk2MSBGpjIDsCIlrvGGKDRMw1KWznVhgXtBFImjcE+LUkNKXwQqDnQRuIwAjxSaWXRHkS3aREiUc",
+	"M6++pSyB+HOv0wE0mlA+hpgoxiPAlTrMJIYfoU4Snoz23lEdTUJc+hXIGxbBe05vKEvoMPmMIO6QGGbA",
+	"Y+DRgnCAGGKDApSrueGvRhnJVvXaqgskoRokrrwnxDvKF14p+nzLNqqUPXyHExAb7l/UFc1S9zJtqGo2",
+	"9/R+QW+6C1q/72V62l4mLte+XtZKl4Yo6ZKNhsnfWBnKqY0NhzFPI+zec5rqiZDs789JFe+sXAkI4zc0",
+	"YXFA4HZmBC8Rkki4EdcQk0hCDFwzmqilA/zw4cNeJ9UT86vh9NVqAs2fMCSGi0MmliqoVGpz8Y2AmUkR",
+	"gVIGvbtcM734YrJ7Dkmy56T3MDUMWRhCU4QSmRriC8GM2Ea5HSIzsYwQv0ByfM9VOpsJqSF+BzGjPdzy",
+	"F+PWE2oWf2Qn3zOLWZKBBQkZRTAzjPzOHxniQCeeMv5+FlMN7xXIgnpFY8vqaXIhzXiaGSVsRBMFqLcV",
+	"v30RtGaFj59aozRJBlY7LCt9RntdwpOgxdSARprdQAGLhkIkQDmu130lhn9ChOTf4YvfaJJWYGyHL8gv",
+	"V+dn5Mb8/powrVAxI9NUaTJyGi9aI+Zrg8A8TZxIMNqqGX3GfgVE0/KmIglUQzygumQKGNjtaTaFVsXW",
+	"LEGqde+U568CT9zA9AhaCVV6kKr1C9w4mT+0lR9mEkbstppHzNJhwiKjJkrtjU009rQgRmsYc6aAGD2i",
+	"YkbHqB60aqMNbiKvS/OMtSm8efIfa+/hnrMdutGC4nmXDnIJ1KUdfKzCVsSnIzvaKlrRGUO7acPyHVbe",
+	"BS338OoxzCdGKb6GRZtcTYwFIniysC4Upog3pV4TpYU0x0G49amsWrFFEFmbzq9y4wYzBray0Zhq2myX",
+	"HlaGgAxT3PTWWZokyD3NG94bshEfHDzegabmPZVGRlCZ14Ab4/o/Btny/WYcKWgZtFSaTmdNGcESSP1U",
+	"gYWJ32Vh7cU56kF+ypTeDG+mYaqao5ebi0pJF88nUH8Cacx0l2tZISmMNLOSf4VT0UgLOTAKaLLm92qW",
+	"v5EN2pc9M1z5OQZNWaLqpXtp2HyrS6thXP/wqrXqeQpabFY5r4jQvbCd5HSKjgNFxc/WGtz4u3Yq2soT",
+	"BWxbxa9UgRzQsdPp1uMSnk1xj4VTLB946YQCjybLiy1vLijgagEmCOzSOvPzrUXXUzF+TJaRU8Az29iK",
+	"bfwGko2ckVChZ04guraaQlnGG1gzUMQ9YER3A6IcMan0YCjFNfBBDSnXcJbCKMZuHEyoqnAm/wy3xhKZ",
+	"WM2PagIGJ9rkEiIhY6NniFQrFltfjYHSkCowygehPDZf8kNCrdOjz28KsLFau9IsSYgEGk0K43vfJdU4",
+	"eUDmExZNSAwaIm20nam4oYmxhGmfR4IrpoyVRCTMJdPg1VQOc2NOgQVtu8+reBFunsXVWpdRBgnjmkZ+",
+	"ZTsHZD4BvLkyepYxwDjsNjwuCVTVyA408mtspCKW2ueCDJFWcSCbJt9b8YgbIe4DFb0VOnjmGXU844hG",
+	"EzixPp4anmEsWm9FrOKNdY+uuZmTcMPQgwo3IBdEAvowiIREULzTbIS8SxvP1pSvoNHuHoZYq8B6Rqxa",
+	"xEJP+gVVai5k3NT5sySt7M3RYOZGKW0m+zJYuURee/UXtDjMH3fIJeCtLHtpykpwoVlqLaX7Act7ERgf",
+	"xHShnHfM3uV+98P3G652c+9M8c774GAjMO/tHsH5qkBxnN1pHBkhs0qqGcWVOc6HycJqAfmdCFMExXMM",
+	"EmISizknO1wU/dZGiBsgSE4Ttduudn5pM9jAaq05MYl0mBQoiafToYWk0lSnRTJtpUafNtOb/xg6rIto",
+	"UEeEdpwqGCEveSPiKleiiCucl1faTEqmNJowDnsSaIxfmKcPSfhb5/TkuNM7OT8bdC8vzy/DgIRvOseD",
+	"y+5/v+9e9czH92ed972fzy9P/qd7HAZ9HvbOf+2eDbq/X5xcmm+I++LkDAfLv7js/nb+q33C/TY4uuwe",
+	"d896J53TK/P12/PLNyfHx90zHPfk7Or927cnRyfds97gonv57uTq6uT8DJ88O+8N3p6/P8PR3nV7P58f",
+	"D8x3ndPT8w92jqPzs7enJ0c9HKv7rnNyOuicXnY7x38Mur+fXPVwnA/dzq+Di87V1YfzS3zrovPH6Xnn",
+	"eNA7Px+cdi5/6totX72/uDi/7HWPB++6xyedQe+Piy4OfHHZPTo/Oz5BkL3tnJzayS87ve7g9OTdSW/Q",
+	"/f2o2z22X191L387OeoO3p91fuucnHbenHYtOHrdy7POqYO51RDhlk5nhqZay4dShZwN7e4yMrwVkuRC",
+	"jCA9qUMSfupb2lL91iH5z6d+C28n+q2A9FtTUIqOod+6+2jjaWr0+hxH8eVqxcDfNOAjhGqCMSABwTsH",
+	"9LHPqJ4Y2swil/DOpN3EU+FWutm4RkrJn/crXm/slm9SatWIpauDZE4XioRm7SFhnFAH9cxz2giijVSN",
+	"nDU8qqqBMucr1TW6NzRJqYZ7ahmCa7jVG+FqJ2GCH7kXrL9clZwayxFjq9hJb0/sw98XLqyca+OufnOF",
+	"ebei9fMZ8LdAdSqBQDYUcZt+TUJdiOgKjcTUPoCLxQERxtAkUzCyTREqgVCtJRumGvDOtwzK4lhVMVmr",
+	"iLBmuw/T1fNxLkGliX5W1TeRTw6qShNQNXbevU3oOB+zyoHnbcImZuMO3AA3yLiLmFnA4VQ1dlSVwwg3",
+	"SoZsfcFKAKIFRRUYHZWZ3Ve47WU0YTcQV7uEfdhqE8ge+WfvgntdG7uAy8GNv+Ve60rxt+HLAQMVrgDg",
+	"Vq+t3GGd/0DMuY3xqTIsEpHqwQxkBFw7id5A/ZZpAtsh62WaQBWaKproyrXpZXJYfWJpKH9VsGkpGPVx",
+	"F7RSjJvY7mS3PtEbKhl1kfqNgfWbfalqkwVnUAOaxKBFlriwnY3T5k9X3yJnNFTGVDdzjp4eTsuUUACH",
+	"x6FKJHRoUVq/x2OHGUFO7jlQli79CwdcyUyKlF60JFkraA1pdA0cb4DiKeMYOa1hbONybEABSDa1Nzdi",
+	"pipMTTcDOmnUYzD8K011JRFNmNJCLgbmvQQ0VPMHDLgcbIlAWzy9LDRL0xUPaWW5a1l+DsOHaSvFw3hW",
+	"VOoUFYSSjxPeUsvP1NYK68xrw7luu0Evbpc9hE38ZDZuzp6qJ2b4K6WJAQgXepB9QII23+AfZmmUcfMD",
+	"xkCpwZxhggTwOPtbwhhuW0FrrPEfcxbIohL8U8H0BuQA/sr/xgezvwsPJbr4N1Ryji3lzBIa5AdRAIof",
+	"tO7UH0hdBc3smbrWUVdBba92uw68e9Hj8NvTzk+DzC3XClq9zuVP3d7J2U+DX7t/DNB5d/aT+f6Pi675",
+	"+K7TO/q5FbQuOpdX3cyxlXkGz8963d97raD1U/ese9k5rcTAOm0yv+D0y7vqdXonR62gddx923l/2ist",
+	"0C/l6uL0xPxyfHLVeXPaNbuw6/r4iFrWpuuzbUWYu/0q6y7F29d1F2N41rczISuMPbi1Uchb6Z73sBBx",
+	"mhMN0w2q5Irvckp1lpax86LotK+DVS7ei5vbJNkLK9xS1qw19h7LACsLoCpfUxOLbKPDyqfw3ed0z927",
+	"ZceXWe3B6pFnpuDGoO6mpmF2//WilNl48KhGY2lf9TbksrpwD5syn+nlwcMtzM9uLRY9nxUE/7jWIA6/",
+	"nrAz5LzfPeuDYsozOVW8Z65BiyXP1VZ5rg8TV4Wpfni1SQEpL7QO9D9b88pYixVmp785384OTMR4gE5C",
+	"tcULIonzENBGsVMauEGRQSTSkjSvfGgiUqlqHjIwiuiMRg7Zax7ZeoXmJcX+hpoKA1UhCrlgzN9eXuHK",
+	"cpYBWDqBVUitgqUJcjzcni6h2rPav07tP5l6VXA7Rvj59cTS9dnBWr2xQQiZ2gCRhyOhHef5CqoxEtZd",
+	"QUV5jlNzr3ssFwOZ8po4fO6yvbcb0zlut3lpmfm6reRjFReTr7oWUHyWbkusX8ToyMqMuCXVGiF5zEvu",
+	"um5zmA8wzFikesnftlSL5btgzcXSPa2JbO2orT/bFs+2RTPb4hGTYJbcls9ZMI1FSdG0e6xE6xo3ymOY",
+	"g2sj7NckbWyKavi818ibwyoKUfvLYRVr/Jil9Gh/FtvfpnqceLhOV/RqPRPhRoDfR11pQFUPcao8qVNk",
+	"LTAeUzwsoeKzfGiMmhdUR5MHVyL5Shz5z37z/9W67boEPH9LhkU6rIFJmCJDqiAmgpOdVwc/ZvmkNu6S",
+	"KUI1oRwDf5smlj5Iwa6kUMSSreO47bPbQToPKNmIKtYVuyQANiWbNa1UNJNMSAfB8kmeijlIgnm2r4nZ",
+	"LbkGmJGEKU2EjEG2qw/lAUJuNV9kmiaa4RPaYooKbH08+xL+bZgBUSBvbGx4g9IGhTOr49U2sKwi24tq",
+	"orQEOlWY6x3u0xnbx5XtW1RXoa0epCaEDkWqCcWFH2LlJjVnOprgmwgoFRAudJ9jVSevnOKOFNnRE1iQ",
+	"KV1gEgpWL1W7beLTDsgMpC1pinnj528vuxdEyD4vLsnFLYPL8vlMF8YJ6Kps/55MYYnu51QR9zzmxCnC",
+	"BUkEH4Msl5c0nATrSxaOuGgP3ScK+Mvw4PIZ1BT7mAMbT3Sj0OMqBHevVyH3VxU9e58g2VIAbH6TVIh9",
+	"9Qi4lrbf0Vk9p98+8HR5BsMhujdQxdd6rmYEESMiOBC8wnqNNHF11SUhfj4MXZqaLdqHpSAM6gsO56PW",
+	"4X/Wr/BKwZHgHCJbc2rjw5cQbfO4u+M64Vm4aoOXDFxsXb6mT6s3aXLd/JWfgUo9BKqbPOysj4+lA6u5",
+	"H7al/AYORF7UrxLHcDFI4AaSdXhVkSSyjECFeQZaaJo0pM2YqXu/KsVsBvFW70w8uAfKFoqv3t6U3g6c",
+	"wNz4gDERBqWSS3XXaBVHUoB/FQxr4LO89/KCK1dXtfWPaxnBI10tF5H02dJeZ2n7KqY+HtMvMPDTBl58",
+	"Bq0/rb+vqGnWZi78luuqW92CbWl4W6VgRrUGaSTG//0P3fv7YO/Hj+7/wd7HTwfBD9/d/VfrIbr/1vpM",
+	"rpUs9QKwlr0RaKlRZQOSzoza9h2JIWJTmigr3uz7yjxnlWKi0ql58MXBQcnm294nsKUWhIeZaz7l83pA",
+	"eOym6Fc358N5gV/8Mx9Yxwd+K6mry6acQONKAaA95k2lzDg59FVg++nBwXdRsW40xNmX8ZRx/8GX9CA7",
+	"nYsTcg0LhQVL0Z/hWZEd0yisxeGWkqrMIJVM6GegiW1/UUab1eIfE3xyUTnK1odTFeGyvnxIUTVff06/",
+	"fPh1U275kjqWjCttpusaW+pa19xSqQbVGszLNau+Wj2GlcT8ddRlNr4paAMHrJr/1+ER07Xl9lJ+PWA8",
+	"httqlSsWUToFrgcNCzGPWAJeqmy8VpwAjSv7IF1ZzYu4B7DYRkBEqkFOBZblkAoLKjePipk5Z/Lman+u",
+	"/GQqk0ab0EwnDbCjCEj/Ug6BoHQS1ad47EaosDq0hulMr2oQrRMznoGgf8SX/vM9T8bAs5YhVcCwy1oT",
+	"Ueqqv9eUR7z6ubP38vsf/KxYfDkm7p2ATOC2sqKRH9S7XTYewn1uzf07w8W96s3CdAixObzBVMTQDFc2",
+	"FIZy1RTLR0ZG2G+kUWWZrajP73g96/l1aBNatijGjjsYxKnFK1eWamnHNEmIORiPGbh1J8lHaZJDQaa8",
+	"0se/mY5xiAfWVvfLGGBq4wMHK+pSW9UgNrxL1fTVQtIkOxfHb3MFYjNsZlKMpdPP1p/+hX8Sc6D/hsFw",
+	"oaFpHPuWrDRXTdavyXPCK/v8/eod1LDt+4SkVFkUnsO797PE+4JSWgDnEh8Nct2oyICDnNNvF16Sg+xh",
+	"5kRBCD1bE3Vaag6k+wSWNGUSU3pb/LJw85qvpEx+Od+WrByu+vLg1f/T5OJ6PWr0aJPLbFcfaomTJZRx",
+	"ghnuQpJ3VF7bUohOPVJkCJGYAomcIkuUc83tLiW6f39wYHP3Nlx6ZtS/HImzTRlNT+K4p/WY8IhRNWUa",
+	"fI6p2ZImr1bM3xlwp4O7dk32g1MfDAu3Dd+qzONMOyqMp28xGhyrSutpYsaNR957WDNI6i1mP4iUo8wt",
+	"VTv3CR+DejBLt6M8Z4BsRCELKJ9uvQTqgnHWnHqzRpPVV39OJ8Crb5pIoPHCNwW+5mKeQDwGjJV5TUK/",
+	"gKwSCNwyhSECgkPVTfiyfZotJTf618KhLg8mY2INuVkBqptcHHbE6kX9Ioa1hnG15ep+fKBSf68KZ+ud",
+	"KhvnzN7PxFgzy3ObY/lFDDP6XhYyI8Zpwv5+qG3VNG/0mvG4Lm5uUPR9PJqdE00gTpMtT1X5OKCNgHUR",
+	"AVVmA+7Vj5XhaGtpr9l5LpkBpYXX0knXM/hlYmm+17WElQmQ9Sw535sNnMe3ahf9qBqUYRbPylNzyZfh",
+	"7GrHenYDkvwphrZ7sireX+QNZ4NWRHkEiY3c8aEgsbtppzLGv3NFDDvBujdlyrn9NsPuGnXookDsy9KZ",
+	"Q01IhQ9j2HBbhyP4x6uBdAmoMj5UHXPDPOtjG7GyDKkVcP+VQlqK86s7W/dg3SRaMrgBeRUJWXGokvLr",
+	"VbJ4sWdDmM2vhSaEbqh/KYyNrfa4Kz9PecQ3715+T/A3snMNi7mQ8a4xliOhGAei2JQlVDK9IDs3EGkh",
+	"i2WHaq6+ce1+xurtXwGV0eShOG1HeUbpjShtAfUz07VXdc1c8FHhxm/90WR3gzb61bcc2cSjSkRhAOHI",
+	"oDE+Yx3l1NCIRWrGyWQxlCwmUxFDQCBR9n69SDX4aLuqpq73K1XcRkd6M66tbmkdqQT5YbiZCxBfd7Dv",
+	"lmrTeYBnywxaFgg1Es7T0X2qyC8ZHUtF2HmyILgpd0PIFPEvlK5fau99Mw/Ghsuk1MeiTB0smnAOhNtd",
+	"YDi1XKwGLDXw9zlXZsWu/TYViaiUC2Mx20ZQgvvbKYOJdKxKF85b+kJfVPlCxWxwvZTKXxvH9CJoIMbk",
+	"Yi361UnKiqvMRzjgCdPbGJw566vQzB+ELKvYIMT1oHRPVCMg7RBuerej/PXVO+Bq4PdsvfW1aTn1EXzt",
+	"wd7Hf1dG7/06fD9LBK1oqzxiy0lvGQEPGady0Qo2ZaFNGfeoW5H79jgXC0sSgY4VGQnpyC/FvUFMzGbI",
+	"joQZUJ23pMcnlXmUJrsPocyXBxu8ThaYVUd7KsaM37MZlm+CW6qWtjlb6ynbgvk+rWv7gOVaWYMmMsUb",
+	"/a0ayZyPJMzepMn1W8qStErvRuXqaEmelku21hV63a6UK050nHcx2gDDbFkf122r2olc2tO2C6lPXmqq",
+	"O+Pq3vmHN7bjfKIaDHXF+TLYeRW/An43eMGTZRAsR9mABJf8NpPihsUgFRmD9omnXOisI6cijCsNNDYq",
+	"wEwkCePjxlwGl9rNF1PpQ92qzlgZcaoE5P3OuHHJMbclX3z5qyfLR6eGyqS0BtRe7F2TCYrH6u90t3nW",
+	"q9wAXglA/YdwizwX0C1hzWHkNLmKujyeCVYVX+m6wb2XrElnnuzZqmUwjvlITC+OIaGLK4jWpXrlJKQU",
+	"bO7HWFv3CTf/NqHjM6HfipTHDQl3qXb6t0yHP2Gga1Jz97FZyFeP+q5htM6SoiSHTEsqFzazxUOC7KCE",
+	"8kkF/1JZeQTKY+LbxxT9evlqLuiY8Zog7wlVg6lzwqy6vRI2ZTUXORxu9SBKpbIg2xwK7Z3pS4q9+ZpM",
+	"qY4mxrpGgRfY7O5oAhTzfzDArUGhdLvaIN9T1YFfYthQJdfDen0V38+E0mO5OaF3ufersTNjSTdf/Fe8",
+	"KCFm20+4BJBs4X68bEFVkFlN/sCoAtfPw/79KGkgdakeDv6bPKGXMJKg7unpkvblgRbXsJxG9+rgxx+2",
+	"s4rKo1UvdsyUBvlASzADq7fDlk3DCp9Mkgya1+/40qZjyTe/SoElDraOJAq8zi0jL0PdSDgPWM0CXavo",
+	"in6wIgGS0DgGeWgrabg8rhsGc5Bkx5DOnuDJwqZ57VYmfal0BhK/KV6TmuGwWIEZqZDdlT9dSZJX/jbU",
+	"tmWquM+fzRL2wBgNP8bmLvp5JR8g+Ja1o4ylFadRTR/EzYHq2b3xw4J08jZi6xDrA4bbFdpcPSytZJCR",
+	"dkWPw/WtCkfWvhqs0anX1mRseE2EncNBqcocjZ/FHOurEDrSIEkxtoQwF5Rm0eOeZzsVMRuxTaC6fzDO",
+	"5lSCJRoq5BOwKfwtOAxqEgUfJ0egUG6ytMvy/Dn6LjcOzKXqMs5VAbc+ZWCJzIIi61jlAWW0WcHVKsa6",
+	"BOeHXScvM77n++Q6LWoJUvdJR7gv59y6kMEymS+FGb09It99992PZOflwcvv9w5e7L34vvfi1eHBweHB",
+	"wf/sBkRIkoiIJqUHDn48PDjYJUY2YxBGTlTtUh/7qjHLCtGrpSvGgxoducAz8uE7U5AsovtnMB/8IeR1",
+	"eejNjUuWeIM/kgYn/ohBcxVU9xw+dx8qfJzSnl+MLh9GFNvXpl2GngSjKFdou6MRFqUaYPG7gZrQqqiT",
+	"7i2NNMEfsQSJeZbszJmeuLh6V4F0l8wnQuXFAx24N1Ue2VCLtHBoNTXefNubLYq6Ba2YjUYggUdNG1Bz",
+	"mG83gwNDIxur8GywvJ/S1KWFN6k/h+rS2vJ9a3XieyqS2Vv29JpGYD1IAa0VAPka1mmPmV5YglhRj6yk",
+	"lo+Nye9RFThP0s8SpKEEWZfC5pT1pYjrNRlsV6AvRQL39LQ5h8layJtnVhwx5svKrRbLEa6w7zCrPRge",
+	"ulAQqbQti+hKRUlQE1d2NbDlTovlLvCCs71S3jRKGNSxt8JVbaNKj+/o7OGFc7YtJpVvoFhNxy58I3b5",
+	"Eoer4EZMdaC2MCXAY0V20BlKXK8Do3xLuBHXEAe2uq4kapLqWMx5QLQQRCVivrsK9iko5cqyPLrH2Y/d",
+	"YPeFcpOrIEAWam3l8BBjAtHd5ZohkR2mFQlZfJjn3SEysrhiv+bNmnpE9krO03NVAyZfqjRveDpQoIsf",
+	"8ycYv6EJ829OWBxDtRNRwiyhizpxeh8cbnLTW6qKuta16IFJdsaJGNLEuxmb1f2uiG4odvJoWHWqosRo",
+	"NZqowTBNrnNkQQaVJglRgNzJVymuYUL3YjPrmq98Vg7kec0WUM2rsK7CM6ubGR5iMfE9mrAbIDs2NvDq",
+	"qjv4udu57L3pdnqDq+7R+dnxVQXBfV4Q5LOt721dWRa3AgT2mQHLHnI4NWVKQWxpQ5E5SCAzmXKIXxNK",
+	"KjCRjIxRM99a7t2z2SlV2vbabN4Z9CkFQVE05kKhvMqgot/oRvQtVkJePT0JRV1FGTZm/eg2p8GwXaux",
+	"OLkqQaVTiK3KckqV3sNglb2T422PzeLFoIK1F0vyOuQq4t/jCIDHVmKWt1Ox9k2H1TPaysNsFhzigjL5",
+	"bKasBzPCqKIuthk7v5GvaWGmBoxXVgMURutMuWaJvWDE4UhRC1Xtmq7I9vZ+u/HdW9tMUL81/GWwHNA1",
+	"BCpBVipleCG8AVHeq8pS1wUoLy+ttJASwCuh5JZRdc5WCbqQYsSaG46bHJrbxDJU+QnfO6A9Qje92oCM",
+	"9QEY972EZWpga5TXxGcZSZWIMeMP6+je2FR/rNtND7UcSG4VxS2vu5Qs7/xjzaE/jK9bOnpm6TUs3YDn",
+	"ES+RPLSfb44aQf9RSoC7QU74SDyDehOoEUoVkVRsfQRUyPhItN0jYZZB27k4IYWHK0vdDlOWxAPcZaUN",
+	"Jqbl8Nz8p7EY1Jfa3qIMd65qu8lKiyrNE5RAUQXH8oXjmu4mD2rqVz4B12qBsJhoQTjMXfcAsuP6CK42",
+	"GagKojYoC1EqmV5cGZTOzv5XWHRSXVHduIPeThYBcUXcyUiKKQkvzq96BFtr0VRPzB9717BQ4WvCNKGR",
+	"MdqNlce0Itgb8V8KAwwDgtHNgNvAFmCRmFm906itWCwaIwStxtH6fa9zcbL3KxSyOe1qEa9Qv/Trtp98",
+	"rbrWLx96rZWgdF5Wqyu3gtI4JEK6bmb4pdMewzYxtICLxl5EGHRBeZ+bc8doQLNRi3lT9OtZj2ki5qC0",
+	"jbGkifkUk53QqJ+hj5wMbXRk/hnjIvOPeaxkuGv7lyFXQjZjFe0MRBOtZ627O8zFsMQeCa5phETmIPub",
+	"YBF0lGIKlRKZuPfU4f7+mOlJOmxHYrp/Yx6j+Nj+mGqYu6b+K/yhMB6iyk/24cNiowAmeGAvpAMSCW6I",
+	"zGWiIbJEiBiXnZ8I5WqOT+kJ9PkUYhbRZKkgXEBGtje3dTaSHRuH2rk4Ccj5DLjr3L1vs+EgyxYKCCUS",
+	"aIJsl1xddfvc36Vkd4yks//GX4jvBs5eogm+8QGGVyK6Bm371pltt/u8z//P/yFHZk8cd9Tne6SLjrxf",
+	"rs7PssxQArcRzDSZSTEERXbCfduZIAxIuI+x6eGu+XMKWrJIhYFL5jNT+UZ7TCHGEfLvf4MTm//+9yEJ",
+	"P/W9kOi3AtJHOWH/QlFh//TSot86JJ/6hWhh+3Meodxv/X935ptMpvRbd2Ebt4V1uWwpAQMaJhE45Ode",
+	"74LYe1lcL+XE3a4Qy3/sKVPzzDABEkYihtBsZCfEtLhO7+T8zObQGXhkSTnmQ+/81+7ZoPv7xcllF7+4",
+	"7PS6g9OTdye9Qff3o273GL9ut9u75oAn6dRM75xhYWBmMacoRiN7j0hCTLEOsw58ErtyCg6B7WQY20wZ",
+	"t2U8yewQzdYZKBL+vudsw72T4xBbFLq+fP9SGK9FffF5bPUJu3bo3/eOhJSQIJzNmziHsUwwOXyKVzA+",
+	"EvveTKLIqhKmdM6rCClyqzBno+Em1qUnVGObELNLwrTlQwmLwCWrOubSmdFoAnsv2wcrvGU+n7cp/twW",
+	"crzv3lX7pydH3bOrLr6TV69t1bCVgvvssPWy/cK+JGbA6Yy1DlvftQ/a32Gwvp6gjNtvzyFJ9gwL4ft/",
+	"zq9V+093qTCGmq50SLgfYEh+hQW5svcbBiBWdig25gaPjEi0OGS+VoRKwN8gJlQtppaQaZIs+nwn/OVD",
+	"b9A5/en88qT387uQdOPjq47Bk8url9//sNsmH/xlriuXQX42P9i7ScATgelML9xt5YRKiPtcQSTtjxxu",
+	"QPp+mxDb08nO+iRuHbZ+Ao3NOox+ZLEZwfPy4CBL03QdnfIA930PKqsGN+jkcWWlzypMDbQU6HZJFWkd",
+	"/uej0aWnUyoXrcPWhW00gx1jEONuQLLRoiS7lS83fvgf7B3T+mhGtALboP8+TWOm9xJh75sqD/kMELNt",
+	"pw3yliUaJBmaebSQgfkPxYUEWwsCiRdFgDSCoU2OMG2M5DyzvQJuY1h2zEpOBV4dzaikU9AgFXYtRJ3H",
+	"V+BwtIOzWw9xDu8NHpa7oHYsF0adjbShl3PdSB4I3rf2eAMu7XSjX2wl3o1rZMYUC2v7CwjDvNgUMsVy",
+	"aXaj+VUDeK1FVjf3EEYC0xo3TKvFvSatorYck/ZPMWGwwYMWYVt3H5+Q+j22l1wqFdygY+gGIxTBArFt",
+	"OPgru5KqCbIV77+hsXfJ4isvNr/ynhsmIST7G3t6tl4dfLf5pbdCDm1cgXnj5csm07j62kbB6XKNvV6D",
+	"1vdNZruydtZ7nteUXGKSn0oWz398OtXHuxL3tBWC7B2COQuSiHGRWRruuDejHJI1PHPfstxa1vmBJtdW",
+	"PZhPjGIQTSizObwSZkJqVQxd4louXLDphKoJBrIzfk1iAYpwoW3e7Crz/A3X4BGq9dRIi9O599dhrmvq",
+	"nj2L95qJJjs0USLv6GxBwhQZSiOwdtufEVmfCOFcpl4Z3+wplfHtX8qeNMKgIfI5a24vixGpRLxzGYOE",
+	"2Ijpa1gUpbZPHg9I3hM5sCVbDcZpuNWvSdRMZL91kR4NxLWftsTYN/a79y/VisdSX+fmA5d7TFcPnQfL",
+	"5uOuVk5fcQS5jtLO2jZqrg26IilPUC0zws/IP5nWyr9CW+p87qw0nLtG27yWI6pgj3EFXDHNbsC21UAu",
+	"YtTuMWVcaYMfQdE3GVhPlFXjfK27ikX+tVa92ZAy/G0Ja4MyzQW1C+p6FtP3FNNB2dVaJ8DNgZR9Wysc",
+	"tMwrP94FWCNhlVv+akwoQ6rhJ8+n7tqfFKfXgNeVd6HzvLkfSZiyMCDhkEbXwGPzp3UmBCTEgADLJ8Og",
+	"z0O4nYFkth+DkCQUMxW2vackTYDcMGFdHOixIq9eviScTo3NnFW4sz4KV5uKqT5HCWJomMe5HUtczjVG",
+	"pdpwyUSMyQ46xYT/9eqq61xku1WG7xHewb618ZHO7fVGxItHpSWbfnhXvn4wDPFuhYhfPOrEm/QVDnME",
+	"39dOvQc/bn7jSPBRwuxdzKsXDaa4oItE0LgnxCmVNq/v1Yvvm+xHpTOjzUL8DmJGsY/218ljKjUzi/KE",
+	"lpjJRl6yRivbh1sDjlrlrJMkmTPeqwuMR0kaQ7ybZSowSXw8twoIVdbRJiT5o/Pu9LVjDgmQkE3NbCH6",
+	"fWZarapqXVzOFspa1qmuQvvwrc999JL7uKDTqubDTy6W7d7w3IsD4XLuN1AlY7AnWiiE/CyqtxDVFrau",
+	"muuDqcviuy/VtEpelp6VIRUbRKQysWi7yPPl4ySM42WClpQr6ww8JDRJzBBc6Anj43afd6xktRa6b8jE",
+	"FEm5TwG5BpgpvK91Xvc2CWO5GMiUh8TnYaii/d/nhtxFqslcMm3nWaHfk+mW9Ovm3M58+PiE8n76SESa",
+	"DdRAczh4gi2s0x8+TFxRYoufJGYx2RGSzEWaxCQWu1+7UvGsI9TrCPb4G5oZ65hXdne+5+7N92mS1GoK",
+	"J9y1RpYxyNdG3jsvjrs/3oH2uE1Cl/QZ7gaWRZVvYBq7czpJspRf2pDfZFnGzeipNtW5RhuxAqPa1/Cy",
+	"yd2H20whcOFL3IKsruL5PqQOJ5p7W7J6DM/+lqdV4rIT8iAnNJJCKVSUlhnjCpvbwBY/mf/uLAOsToK7",
+	"hKm4KahyyOQwbs4bSa9JtVuEKkJJ6FJiQ+sZWWWAx/i7c3ws8bwN9GFe+hUWF1RPqojk1epm7GTxZzUj",
+	"7DrWv5EVBf6GRLOF5bbme1Af0GK1fB+W6esFOI0+IHh9ZbP4LDaG3R4dh+2qGJKnQKeDz+oRs96wwEWc",
+	"4hK6rotJ9cN5reIAG3OEJ6O9d1RHk5AITi46vaOf21V3Kpngunumiadk4z+B3p5WZr5SVbVGkzmqFRmz",
+	"G+Btcj7TbMqUZpGxlC0NRQvMfo2LKJGV5TBIZcT5QqSyz7FO286rFy/ze+JSrQXFeAS21luYxdq7uk1D",
+	"ES/IzquDH+27zFhioxFItdvucxuUnkkwI1II3NJIJ/Zq1paBcoacL/k0NMdPMYJlRwGQWERqf5hG14AW",
+	"+zSu9KTb3LiHc4CgitIQXDu+BIK/SLfXA8Q2HLRafmW4uId/nVZdVZDrCd0Dtg7aFzDqNzE/l4P2bVwJ",
+	"bMvKtr9DaMD7LjDZ3eZ5vLWlhp5dC+v1F8snHvP6wSrT++5uod5R2uGEFsMVfPS/Ue1txNHIYIvVtJWP",
+	"Y8BskIQprXxIA1XXgF24VnUgFw7x7etBJUA96+2PgPcONQziPxLC57WO9iIaTdZgft4Ux977m32myOkN",
+	"clNOGN9zACKK05maCE12rMi3bxjqwEni3YDMJyya9Dm49AfEQyLBsDNltF6g0cTJ5zbpTRjmL0SGzNxT",
+	"hIs5PlgcAfVnnzIlpCLzicg0IIx+p5oaWU+GCzKhPG6TjjWAKy8RMuDYyCoDn6+WInF52Yo3BBoeCw7P",
+	"FPkIFPnWIGUZB4kWHkVX6PR+Pp79zF/TJHhRG1VAuwSS13mZOT8G0qK/O0dBNaXy2tahr45XPM+mf6hW",
+	"/q1FsPmdN/etZmD+xym//5DwtxnIPexBkhOErX35SBI1G3b/U0aJg2tYrPXU9pwdTcagVbGHFRdySpNC",
+	"jqmNQV3ni/U4+9TE2vO7286Pa53Sz37cx5A+FpaEriJ1EwdVWiFH3tHr4oUB1iM1xMFuISZY+5HsCGnd",
+	"lNM00QwdPtqFigSEeg/QrhGDgkOfl+QR2aEW0RnKKhdhsRsQMbN1DpKFqyQV+nJKVIdVytlFqr8CbH8a",
+	"747f1BZBn08j9zaZeB7d/nHC7tn7Us91rtAdvj3LaSA8V/XjRmEeJfaBfcQEBxfwUa3Wbg7a2JJ9PGGM",
+	"x1cUQ5DH1KtnAf65Yweq1NQqg7IuZSN0j4RkSmcqu6phsSpX/lG23ITQE5AKAzRtbLXafe3qlWBS4jRV",
+	"mqh02udakBcHB20SFjsphLaaCMmaDxlydaUrbLMhpF8fyylGIwXadxvq87DQ+yQkO5STk85Zh/yNZTR8",
+	"DYP3vaPdw/J4jCsWG5UlpovE7GZP0RujfIzpDPNAJIxSBXFgo1cnVJMJnc2AK6LnLALCAWJcuF1Rm3S0",
+	"fQyHx7xUByVjR7uOAX3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyXTQHZcIEZQSk7p87x4/G6bdIjCuwLi",
+	"otf8BZYrH6Ho1Ad66PwLxpWmNuyWklcHP9ansCx3KXq4r+vx1aPKrlyfOS2mriFbDcNUS5T8fC32rF2t",
+	"0a4ctuSmlC/IFnmqfKA3cTWe9hOLGwWSUc9wkCHO3Y2X44Gv/R+ZwFKaLtBSzDO4taQswVCD3TofxqNy",
+	"oc2G3Un8TwtC25ocv7WotWWGulEfqnaZ8ywAJItcsxq7rdOFoTAepbWtzIBNepnO+vJmEZW+qWdlSNtX",
+	"g9EHX0oElgTfs8nwpHFqW1NHTaTaubGjy4qmskFiaBnMmYKyQcBUlrAVk4RdG1I1VgXeNVaHen1Jynhy",
+	"3fSLxGhtSZg+XOtZM33WTDcmfVthSTOmsCWnubdqum+78dXHpvSQCUVCxqhzuqKvLuErzHr5ha+tc3CZ",
+	"qUWUkyGQ7Lk6/fQIH3iW5jmgvgW5/k9Vhy02fglynOVthCs16wuQme1a7B9plOXczWi1bGz6t6GvcJ/X",
+	"NBa2ecJ2bYENRMNwdgw6IwldiFSTHbRRicKG4pVh566H6j+fsJcb0NbQtzvfZ3X9adV1dxo+Ad7QgO1p",
+	"9uh0rMV4nKyJ7XybsJkioSvfVpGX1cMBvv2Q5IrshGf0fpC3cs50NHH3UkRwIiQRo9Fj3AWnfGM0vo1W",
+	"odUx+cME6oKl3vuhv32MlqC0kM8o/ZhBVQjRFbTaEqevh/u+Vs72dcK9H9KWLQiIdsnbtFCPEqvTMZ1g",
+	"DVIsa8XptHnt8F+Hx9nynqJiRT7+xmIVq6Wz1g/sOrHUDqiXil+sH61Hx40qgap0aDP7smr9q8Dftu7n",
+	"y39c3c/82JvHTGd08lyR4nEKdWOgc9bTZg8TXuICtZf52PVwTdBIl+kJSBJisOeMSr1vyHUvppq6VGTB",
+	"kQimhmeGhhRUSHbCtr7VYUDC9hRrfbYneprgH7N4hP8btApf9znVZCqUJuG7zu+D9xen553jwZs/et0r",
+	"m50sNE12bdQIFvPL6o+Fn5D+AuSIAXEl/1OZBMR3okG+qbC3jC0eioTKFIkmEF1DTHYMsQVEsb8hwNAT",
+	"VBrMgLu+0AzlC/OGFbK2hf2QxnYkG0qirIlqq5U7t3KbdGk0cW8VaqYp8lcKqc38I4zHcGv4yU5oeesh",
+	"yaoSIbcfQiSmoPpcYeF1XJzgEXZMi+HWaOqkY5eyUmGNJtjzx2d4lxscYUcPod36+hzVpEO8yGIapkTR",
+	"hSJhnFomAIdYeTnENfkGNdZuZwoDe7Maf5VJVGNYljZP4XzPZ/AxIUGrAmm3GfD9LBE0bubBf/mIG7Eg",
+	"26T5ZQRtG8NYVDNHVIFiz3XUvl23eyeOC2etRQU9V7P0en20ccCHLuBZYGu7TFJ+besxwnQIsWFX7sLc",
+	"/Ow6bhi2Y5PiLOuyiFgX8ZGT7ta22AOiN54zs75U/Eacn3alJuJMpZU4iifBk6dQfZuy7mdM/EIK8jmH",
+	"Ov04DwbK9LPM8t2eye5LwGHqfViXsAe3WtJIK6OD7hUYrIQ95LFlPtwmJ4UaW+5xDLUrqIl5N34XgWGD",
+	"kWmEIcxTX71XaZitcuVLu+YnIbeXn5nc/huVoWdC+0I1YA0eIaZl5IW2RkNa+lMMm/rO0N76Uwwt1YIq",
+	"TfqahDMpxhKUCkkkUu6SbB3xWEUGsOXDiEoyn6CdqIlMuarznv1i1tbYcQZbOKR+EcMrfOUbdP78IobN",
+	"/T7meJ9dPo8j0U68sDJA9TfrTBKP9w0pbqO4Qn5qqYsVpiQzkDmN7xjbE27xxt1VDMb7St+hJbMcyFTE",
+	"gDXjM3JEb8xuvVDyUvuNtXueULy4GRtLl39c/zXLva0dtxX/LvZtr+Xfp1gPq9jYGPuyBkZjyRh7kCWI",
+	"WXS2HWlrmHIHL93Vk7bzwymapEmavdwfMZ7omFO1yjl6xRNwrfgreuAGG1pHUNvCX8isrb8dVJGdMOu1",
+	"HxJbV3HXtmcyb2BHf6ryfv544gW/sBQJhGTH5fzZBsXFxv+vXXNiOhQ3Rmq7sfPexWoi5hwdp/Wpb/Zc",
+	"n8g1WZwiE2GfN2XNTm4XEjdA3aCQE4GA/Lxy+tkfWEuuvvUS97S6pl11kQ838PndiGsn2t0NZ4kxvzYa",
+	"sdJipshcyGsjvam2ZFUhrM1YGVE9oU/PzvQgEfzt215VeGIB0xxPEjFmfJ2bQqeS22CbQrP0jC+T78mU",
+	"8VSD2nWRChJGEtRk+bkfDrIH233+nmPffAJTyhKrt86l4GMyo0rNhYwVGUMhmZlyNQfpb7XwK+wCQdAO",
+	"gtjooX0eJcyoKicXZkBbrGZEWZJKUAFqqjRCK/C1G0+RVy9/tBwvvAQtF3sdo7SGNgcMbiOAuLpE4ClC",
+	"7WnEBo69lbx4PD2nZw5tnZw4FeMx9mB7FgzrCP7VywbR5z0h3lHuVQP1iIyiHBUgxoZwEM2R3mzTB0do",
+	"m9mDSPU6/mClB6b6FhkE3hS5+ohFhiBGTrtQqjpGyU7YRAY4XBSp/iYU7i4a5yzb+wbIT6HWhOpZYBtW",
+	"RoYwYS6evgR/Ib0AqMxNfQdPaS69VyA3lgm2G/haj24lmHujDeU2tOFYM7qrr7jLY5XdoiKmeL3MzRC4",
+	"Mp7ereLvBLBGir1AcEIbbwEQH/p8Rplsk46Ts6F7aeDXE+Y9dbH9LdW2T4GN/rC+U6xmMsJa5QT1hkrD",
+	"yiVBZuzlSUyr0iRfq7D06/OliF+TVEF2O4Pnop7l6FcsRxsZZr40RoEVNBSuTjKuk64F0amIFBrDsrBI",
+	"NlOujS1WDIqgTS4kKOAYmZUVOZrTPCYsVRD3uSxIbBu85rnMjmU6Vn6YhQCPfaHvTO1Gut/1he5pfRVt",
+	"t3YkkifiAm6Kr5X8OzmZE+S+z6T+jajM3dvIJz2XtdcRRqSWj3UjkY+Z0iA3d+GlJDQMJsxUI3Roel5i",
+	"C68NgVBNEqBKkxcvjWCRNNIgVWBr8pBITKcCxb17DbMvhcYgUeoMaDQDXls+MpS4E2ywzxS2q0ADj4Qg",
+	"pZDtGLSx0dv4SYXtPi/Y3CQ3uXfCy06vOzg9eXfSG1x2fzq56nUvBxfdy8HP5+8vw91qHuFg81T8wQ7/",
+	"hZyvTbRgg0plTfge7OGfXu3ga2INuR92o75v09o2VTTtFTR4DBkw2n7e/5vs3DDFMD5dFJSM3ay9Bd6z",
+	"9nmIjb4GvsWXrXMIXMsF0immiZFwwpQWcjEwkEhAA2r92Oba+bxubGRx5ZhkDhLITKYcYryP8cGefoW4",
+	"3oyHVBG8a/S3Xcvc4iJaywRc2e2Vcf3Dqxam2LBpOm0d5q1vGdcwBvkZ+u27TTarkWRzzT6zNfDVerTr",
+	"jO/g01IbDmxUX2p1RyjJUcUT5nKqnqVM38NpY/ObUlv8nAbJFIPvgOxg7c7Iagdc8MVUpMrfgwbEQN3o",
+	"5ZHNQRayz7HWQUDwEh1fs9Ed1hOON5rGyNcgOU3wd39Bi6ni5i21m3cExE6CfY6Ye6vbJNSFquWhL5uq",
+	"yhzkX8pXZLc9CIWZKjRzhCQxEt4luNgqT6/dRe/S7jGbBFBxsG36bRPZ8O1p56fB2Xlv8Pb8/dlxZSF3",
+	"D1vfrP8pFAA/xxeyEPLeSZuYQN7o4dkh8A3wHY9XjiX4WpeWMDbyHSeE94y0r9cLPhjzHYN3F1ipCHsy",
+	"2MJrjO9NYSrkgmBeqq+nIo2mziG2UtxY6rWddn+2S7jCFTyxHCzOtbFmrqYae6Gqb80vvIoi5gzcURf2",
+	"tRE71mPFFdaEVkTMgFtHLVN5F7Sh08VYwvSCJHADifUIJ2wEWMgaVVaQqhYz7ASfBTEKU/3vwYtLoMme",
+	"OwrOIcLmPluhhwFaLX50SGh0gH1kAXv24dDfH9xTgenzWZKqVTWGOC3G/lqvyrwuqDK4Agzc2rXpuVyr",
+	"QxI6WAAmDWNj1Pyjt1kYz6yWgIRmpIGt6xIGfY6f1WCYJtfZtyScAJV6CFTbJFbr0QhfZy0B0dTyzlSb",
+	"aCyGf0Kk+9yCdWh7q4U5uuKSwzaxmcWW0w5T7ccmE4rBEiGLD8PAameJGLqto/eVGeX0Ncl26QIQTqnS",
+	"ezj63slxaLvJRcCWui47A23KlIKY7FC+MGPaBnSZlMBcj902+WA7QtOcD82pcgYcySvMY6tp1edVkLZm",
+	"HiUV8HU3ypml2iYdMqWJMcIgxvoIqU4l9Pny1kq3Sehcy0nBDOJ8SrjwiHKjY2I3gtRW8o+ZyvDDXXep",
+	"dAqKJEKpBJRKFubMMvgyPm6TK9+MWiloTyttU3u+Xh1dMkyXPHZiOqV7CsxDvq6QVc8Lx5aFvtAk2a0r",
+	"ETFy01WWiXh1cHBQWRliqcHDjWARUKWY0nnE5O5hEWGQENskFCMJs/CQnM+Av3VddK391DeAZiPHzq1S",
+	"c/72sntB5jAkMyluWAxSHRrsTrlZvlM0+jz81MdV9luH/ZaEEehokuu+/VbQb4GmY/y5nx4cfBc5Ew0/",
+	"QL91F2ZOCl+beYcL+9lm9CvR5wzDOvOOB0I67LOM6rVDHCMPcQlET6RIxxNXHC65JsDjmWBcZ31IbZ1n",
+	"VZCaLozU7hxf8sKB0PgGpGY29R+LAxiEsahUdbYzKbSIRFI6Xnc6rcNW4dRaQQt4OsUw/9K3eFytjw2Q",
+	"wCyaxZ7TJ1Rpx5wcOsaBxU1DKrXdzkuEWoeVL6qQcrMzZUUs3UdZwLXVG1HWh4an0grc7nA52CV170hw",
+	"LUVSITWTOZY+4MK2w8VSaPnaljd79404ab7O29PtNSXkA1bqKLJjJga5d2UO2yoQuxu1Ju8SWueE9fkH",
+	"tpQY1tOIbUscL7SXGr5Ggt+AHBt2IHZrFerfCo7LJ1Sm3TSbFGkHiG9diz5yDvOCbtXA7Xc93Le5svUe",
+	"v/AaFlk4zJt3L7/HPmeFNCVbdia8gUgbdY8pEgnFOBDFpiyhZnuoVRaKJISTxVCyOOzzTDYTW0FmKPSE",
+	"7FxCxAz90oRcUn5N3qaIbIU+iV7dnDCdVWJhRtCZx40KpCJhNC3mGmhL0JIZZLUaKHY+ss9YhYny68CF",
+	"60ZM2wajO3nBB1dhRznrxPBRxsd9PqN6EmAa326bYJ14V5BmuSgJArn6BuAKf1tN53qKyjB2ri/k/PPT",
+	"b6LICdMqIMM8p/XZ//d1RNLb49u67AoaxY2yl1+TUVb5TwqkOFu6HIMMsOIfcyHy5qutyvy9x1U0ul8z",
+	"UzdOU74UCdRX4GNqQCPNbqBKfRoKkQDljYru5eUOjY03powbfTYLXh6lSbK28p5j8+s02H9U+T1z3M0T",
+	"sBFFnzOwP0vf8dQRoucY9vMSu9gU7J3d2Ik5t7d2tu1BdWj34kKKEUu+eIT3zC7jnxPhPcvgunyatd10",
+	"XBBA+d41ZgqvdSxH7xq2FqAEsLqcFQJGkbLXq8loz+XW1vXTKR/546tSdhY3xxfSp5pgnK/zXca8Z1Xq",
+	"S6tSFn+WYqRrianMGjflrx4DqhxZlIZPjHGWe+RjII29VGxGqDRd2Dhm4LEqJiWpdp/3vBPN6jNEpYbs",
+	"8I7DuaSHQOJsat87psLgyddnMPirrGDWhLSKezUH89z85cvU0vOnQCgeQ6Usqu17iKrDcEFYtebwTSPo",
+	"14+U/5ROg7V4V6MDdTBeLe8ha4umo5XrmKsze30PoCEkYl5guW2S4T3Gu+BjfY58myaJu/TAMjGOgRNj",
+	"p2aNvlIFJLx43yNLYmUfa4xUMW0rsB5OD4+viiEw8+V9A8pYgTCfOww+lzqukGpOPbR0/S+VsYeVApz1",
+	"GiKSMrr106qoqYyVKGwF2Cb1SbYoI5XI0jStXebuiX3lk8YK4lSsVQ6vrNC9tC64r4rRXIE2y3pmMM8M",
+	"5ltiMDkd1vYxdVzG+b3reMumK2N34Rpgxh2zXQ6HKUtirEzjuYlMOTc6y5BxKhd570PfVBwfY7YAW2H8",
+	"SvX8M9wkN7hFvs++22tTqt7g24zb9J3yFe4EaJIlVcUiqr9ZOeEapGPG/joSRwtsUJxLZM6KvlKlQCuy",
+	"Mxfy2uieo4RxqL7Gv5rT8Rjk+5NWsyiXiZ4mZZivRJBU8TM3DXl/gp769j0Yxxoo56MXwIsQzYG7b4Gy",
+	"/8lI4Lv6IGT8WwVE6UUCNtKTTalRtcWIhDiUi7jclxCLKAxyuLsUVI8YFeA+FpHqmIXU3F/NjNjLrnrw",
+	"v3VZYTOqNUjz4v/9T2fvf+je3wd7P7YHex8/vQheHBzc/VfrPuFMuN/9GR+XDzpLQbP7qxg6sDgSKbUe",
+	"Rdxzf9IbamHf6PFZQhm/B+7hwb9GL5h5noxEkoi5dYvZi7bPa/KuQeSODZeO7Jo9wymRPNKPqsZzx1Fq",
+	"A6hdZbCXBweuILS2VxlYWwcrQ5OjCUTXinBBYpgBj4FH1Zj8s53rCRm2m6H+BgaXjY2B2A2s58On7Aa4",
+	"eXwmxRDqmPAUtGRr+PCFFFPQE0iVvcWF25lQDE/FEkdNPSI7ajMGex8sdzMUEflxkrykFGtVVTcxXujE",
+	"DLE8Jjvhu27v8uToatA967w57R7/v5iFG+6uP6ICcKcZxCqPCSNH929eZFmONhJuXa5jlnJcmXEc+CQ1",
+	"iPPMwyzl0GBb2O3RcUgiYZSbLOEgj3kPyhcAy5kqmW7kBn2N1RdQU7cTUhsRgKFI4clo70xw2HtnvgrJ",
+	"2Mjy7w5eVRlZ5wYUy+mGVYJlORy2NMfaXn6V8uPxbbLiTpgoFgl8SlsMZ32TJteXboZGWYyl+FuDGRUq",
+	"NE1YTDX2jvWZTCpN9Obo2++q6sGdCT3J+/v7fGCDUWb6ooX4uGB5a2tM1rdqtTjMVCE9Yie86FxedQfd",
+	"y8vzy3A3K4VuUZ8wfmNgQ3bCk7PfOqcnx4Oj87Ne9/ceMojMbH28ffwEHCRNkJlVbeRIQgxcM5ooWwZA",
+	"+cQXw9bcctsFQ/TzLa0I46GIsW+fFoIkxsRtF2zcz7skvxQuNGYWtQtG7+dbScFyfo1hoQuSUI3+kkcN",
+	"yC3kS+RcoCCbXCLDOtG0/+kaFnf1AqqYsnKJjjWSs0Jy4ZIt2gRhYZ3+uKp/KaImdObslEjEoPp8ZzlF",
+	"nbw6ePWahL3O5U/d3snZT4Nfu38M3p1cXZ2c/RQGZIUOA1KiYPLq4GC3kfBpZNRcZ0XJq22a7XrJ/vOk",
+	"UT7rVYpVLzeLpKfh//lCNkiBfCG+gqLNGscAcm6jyp0QaCAwKhDy6xcMj6h049IMNRVcHytLOxNEpdFk",
+	"jU77LLD+lwssxfjYFy7aLLdmwOmMtf2ua8M1jaTqXJyQ79oH7e/yFiqYuYjJS+TGar6gspQiiw4u1Dkg",
+	"VLkzqLCV3fDm94e6FpyksEnPdYjht1NoX7jGRO1VuLP9dqo9Mh6uC2rdptvClSoyl0xr4N65KAF9DkIu",
+	"yE7ohi9NE+6ug+wfnXen20HWL/2LQNYttwKyWPezFqTOjXUhlB5LuPrv04BcQsyUrZ6P9cAiwUdsnEqI",
+	"A/LfsaRct8n3B9/ZH12P7FjMq+8rLnH2J1QFLjExqUb6W39G7qBzNf9dz4jH5Gtrl9Hx1RqxMV2+Gge4",
+	"11n9AV8/aT0OZHOtd9Kh17324C9hBBKMcfzIFyWXOO2TXpJcwrGInuJ+BAeuIKPG0a7I2auqBZhlj6mG",
+	"OV1Yha/YGL4A8lbQSmXSOmzt46W+W8hq/yzrpbWd65n9c7h8hYa2ztS7PDO7wiFJdfr4CmtxUbPS4Gyx",
+	"oX2Wd+RGRVCtjmnLb0qHW1g4OHB1U31VVVu+4UZE7qGszNlOmFVQtbzaTYUlFleneq9A+ohia+dhGMeU",
+	"cjoG25suzCNGSiPae9+KnKQJ1VlAmQOnUnjJtRPu29xfZZ1dpfFKv1SMiwFcJKZqMhTUxSbbuOREjLN9",
+	"Y2O+GeWQGF2/8B0+upeIcXlWm4iGL1TM+Q5iFtFkKY+tAjy+IWDF2NfDKiDRyHmtpEjKg9hE+tVx8PuK",
+	"obxpj7oYPpohT3ngkX1wD50GFROUfq+aqKzsFcpnlfLNXW0UN/XqZHXDX0UTiFNj4N1QySjXZA5sPNFZ",
+	"NGL9ZvY/mf/uULDgEHvundLEK79WLKKZr8QsxTtjSlNYrbdibzOAaII2FBqs6KvUgij7vYFkzCJdOjQs",
+	"aFEaHb+p4UHmEPAMPsDwSkTXgKg5L0PAP9S6+3j3/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -500,6 +500,222 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for KbDocumentEnvelopeSuccess.
+const (
+	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentEnvelopeSuccess enum.
+func (e KbDocumentEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbDocumentEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbDocumentListEnvelopeSuccess.
+const (
+	KbDocumentListEnvelopeSuccessTrue KbDocumentListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentListEnvelopeSuccess enum.
+func (e KbDocumentListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbDocumentListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbDocumentStatus.
+const (
+	KbDocumentStatusFailed     KbDocumentStatus = "failed"
+	KbDocumentStatusIndexed    KbDocumentStatus = "indexed"
+	KbDocumentStatusPending    KbDocumentStatus = "pending"
+	KbDocumentStatusProcessing KbDocumentStatus = "processing"
+)
+
+// Valid indicates whether the value is a known member of the KbDocumentStatus enum.
+func (e KbDocumentStatus) Valid() bool {
+	switch e {
+	case KbDocumentStatusFailed:
+		return true
+	case KbDocumentStatusIndexed:
+		return true
+	case KbDocumentStatusPending:
+		return true
+	case KbDocumentStatusProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbFormat.
+const (
+	KbFormatHtml KbFormat = "html"
+	KbFormatJson KbFormat = "json"
+	KbFormatMd   KbFormat = "md"
+	KbFormatPdf  KbFormat = "pdf"
+	KbFormatTxt  KbFormat = "txt"
+)
+
+// Valid indicates whether the value is a known member of the KbFormat enum.
+func (e KbFormat) Valid() bool {
+	switch e {
+	case KbFormatHtml:
+		return true
+	case KbFormatJson:
+		return true
+	case KbFormatMd:
+		return true
+	case KbFormatPdf:
+		return true
+	case KbFormatTxt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbFusion.
+const (
+	Rrf      KbFusion = "rrf"
+	Weighted KbFusion = "weighted"
+)
+
+// Valid indicates whether the value is a known member of the KbFusion enum.
+func (e KbFusion) Valid() bool {
+	switch e {
+	case Rrf:
+		return true
+	case Weighted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbIngestEnvelopeSuccess.
+const (
+	KbIngestEnvelopeSuccessTrue KbIngestEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbIngestEnvelopeSuccess enum.
+func (e KbIngestEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbIngestEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbJobListEnvelopeSuccess.
+const (
+	KbJobListEnvelopeSuccessTrue KbJobListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbJobListEnvelopeSuccess enum.
+func (e KbJobListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbJobListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbJobState.
+const (
+	KbJobStateAvailable KbJobState = "available"
+	KbJobStateCancelled KbJobState = "cancelled"
+	KbJobStateCompleted KbJobState = "completed"
+	KbJobStateDiscarded KbJobState = "discarded"
+	KbJobStatePending   KbJobState = "pending"
+	KbJobStateRetryable KbJobState = "retryable"
+	KbJobStateRunning   KbJobState = "running"
+	KbJobStateScheduled KbJobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the KbJobState enum.
+func (e KbJobState) Valid() bool {
+	switch e {
+	case KbJobStateAvailable:
+		return true
+	case KbJobStateCancelled:
+		return true
+	case KbJobStateCompleted:
+		return true
+	case KbJobStateDiscarded:
+		return true
+	case KbJobStatePending:
+		return true
+	case KbJobStateRetryable:
+		return true
+	case KbJobStateRunning:
+		return true
+	case KbJobStateScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbReindexEnvelopeSuccess.
+const (
+	KbReindexEnvelopeSuccessTrue KbReindexEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbReindexEnvelopeSuccess enum.
+func (e KbReindexEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbReindexEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbSearchEnvelopeSuccess.
+const (
+	KbSearchEnvelopeSuccessTrue KbSearchEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the KbSearchEnvelopeSuccess enum.
+func (e KbSearchEnvelopeSuccess) Valid() bool {
+	switch e {
+	case KbSearchEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KbSearchMode.
+const (
+	Hybrid  KbSearchMode = "hybrid"
+	Keyword KbSearchMode = "keyword"
+	Vector  KbSearchMode = "vector"
+)
+
+// Valid indicates whether the value is a known member of the KbSearchMode enum.
+func (e KbSearchMode) Valid() bool {
+	switch e {
+	case Hybrid:
+		return true
+	case Keyword:
+		return true
+	case Vector:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepBulkFailureErrorCode.
 const (
 	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
@@ -667,22 +883,22 @@ func (e ScheduledChangePreviewEnvelopeSuccess) Valid() bool {
 
 // Defines values for ScheduledChangeStatus.
 const (
-	Applied   ScheduledChangeStatus = "applied"
-	Cancelled ScheduledChangeStatus = "cancelled"
-	Failed    ScheduledChangeStatus = "failed"
-	Pending   ScheduledChangeStatus = "pending"
+	ScheduledChangeStatusApplied   ScheduledChangeStatus = "applied"
+	ScheduledChangeStatusCancelled ScheduledChangeStatus = "cancelled"
+	ScheduledChangeStatusFailed    ScheduledChangeStatus = "failed"
+	ScheduledChangeStatusPending   ScheduledChangeStatus = "pending"
 )
 
 // Valid indicates whether the value is a known member of the ScheduledChangeStatus enum.
 func (e ScheduledChangeStatus) Valid() bool {
 	switch e {
-	case Applied:
+	case ScheduledChangeStatusApplied:
 		return true
-	case Cancelled:
+	case ScheduledChangeStatusCancelled:
 		return true
-	case Failed:
+	case ScheduledChangeStatusFailed:
 		return true
-	case Pending:
+	case ScheduledChangeStatusPending:
 		return true
 	default:
 		return false
@@ -1525,6 +1741,272 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// KbCitation defines model for KbCitation.
+type KbCitation struct {
+	ChunkIndex int                `json:"chunk_index"`
+	DocumentId openapi_types.UUID `json:"document_id"`
+	Filename   *string            `json:"filename,omitempty"`
+
+	// Heading Section heading path, outermost first.
+	Heading   []string `json:"heading"`
+	Page      *int     `json:"page,omitempty"`
+	SourceUrl *string  `json:"source_url,omitempty"`
+	Title     string   `json:"title"`
+}
+
+// KbDocument defines model for KbDocument.
+type KbDocument struct {
+	// Attempts Indexing attempts of the current generation.
+	Attempts   int `json:"attempts"`
+	ChunkCount int `json:"chunk_count"`
+
+	// ContentHash SHA-256 of the stored content, hex.
+	ContentHash    string              `json:"content_hash"`
+	ContentType    *string             `json:"content_type,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
+	CreatedBy      *openapi_types.UUID `json:"created_by,omitempty"`
+	EmbeddingModel *string             `json:"embedding_model,omitempty"`
+
+	// Error Why the last indexing attempt failed.
+	Error    *string            `json:"error,omitempty"`
+	Filename *string            `json:"filename,omitempty"`
+	Format   KbFormat           `json:"format"`
+	Id       openapi_types.UUID `json:"id"`
+
+	// IndexDurationMs Wall time of the last successful indexing run.
+	IndexDurationMs   *int64                 `json:"index_duration_ms,omitempty"`
+	IndexedAt         *time.Time             `json:"indexed_at,omitempty"`
+	IndexingStartedAt *time.Time             `json:"indexing_started_at,omitempty"`
+	Metadata          map[string]interface{} `json:"metadata"`
+
+	// Pages Page count (PDF only).
+	Pages     *int             `json:"pages,omitempty"`
+	Progress  *KbProgress      `json:"progress,omitempty"`
+	SizeBytes int64            `json:"size_bytes"`
+	SourceUrl *string          `json:"source_url,omitempty"`
+	Status    KbDocumentStatus `json:"status"`
+	Tags      []string         `json:"tags"`
+	Title     string           `json:"title"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// KbDocumentEnvelope defines model for KbDocumentEnvelope.
+type KbDocumentEnvelope struct {
+	Data KbDocument `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   KbDocumentEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// KbDocumentEnvelopeSuccess defines model for KbDocumentEnvelope.Success.
+type KbDocumentEnvelopeSuccess bool
+
+// KbDocumentInput defines model for KbDocumentInput.
+type KbDocumentInput struct {
+	Metadata  *map[string]interface{} `json:"metadata,omitempty"`
+	SourceUrl *string                 `json:"source_url,omitempty"`
+	Tags      *[]KbTag                `json:"tags,omitempty"`
+
+	// Text Plain text or Markdown (headings become citation sections).
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// KbDocumentListEnvelope defines model for KbDocumentListEnvelope.
+type KbDocumentListEnvelope struct {
+	Data []KbDocument `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   KbDocumentListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// KbDocumentListEnvelopeSuccess defines model for KbDocumentListEnvelope.Success.
+type KbDocumentListEnvelopeSuccess bool
+
+// KbDocumentStatus defines model for KbDocumentStatus.
+type KbDocumentStatus string
+
+// KbFormat defines model for KbFormat.
+type KbFormat string
+
+// KbFusion defines model for KbFusion.
+type KbFusion string
+
+// KbIngestEnvelope defines model for KbIngestEnvelope.
+type KbIngestEnvelope struct {
+	Data KbIngestResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   KbIngestEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// KbIngestEnvelopeSuccess defines model for KbIngestEnvelope.Success.
+type KbIngestEnvelopeSuccess bool
+
+// KbIngestItem defines model for KbIngestItem.
+type KbIngestItem struct {
+	Document KbDocument `json:"document"`
+
+	// Duplicate The content was already in the knowledge base; `document` is the existing one.
+	Duplicate bool `json:"duplicate"`
+}
+
+// KbIngestResult defines model for KbIngestResult.
+type KbIngestResult struct {
+	Items []KbIngestItem `json:"items"`
+}
+
+// KbJob defines model for KbJob.
+type KbJob struct {
+	Attempt       int                 `json:"attempt"`
+	AttemptedAt   *time.Time          `json:"attempted_at,omitempty"`
+	CreatedAt     time.Time           `json:"created_at"`
+	DocumentId    *openapi_types.UUID `json:"document_id,omitempty"`
+	DocumentTitle *string             `json:"document_title,omitempty"`
+	Errors        []KbJobError        `json:"errors"`
+	FinalizedAt   *time.Time          `json:"finalized_at,omitempty"`
+	Id            int64               `json:"id"`
+	Kind          string              `json:"kind"`
+	MaxAttempts   int                 `json:"max_attempts"`
+	Progress      *KbProgress         `json:"progress,omitempty"`
+	ScheduledAt   time.Time           `json:"scheduled_at"`
+
+	// State River job states.
+	State KbJobState `json:"state"`
+}
+
+// KbJobError defines model for KbJobError.
+type KbJobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+	Error   string    `json:"error"`
+}
+
+// KbJobListEnvelope defines model for KbJobListEnvelope.
+type KbJobListEnvelope struct {
+	Data []KbJob `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   KbJobListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// KbJobListEnvelopeSuccess defines model for KbJobListEnvelope.Success.
+type KbJobListEnvelopeSuccess bool
+
+// KbJobState River job states.
+type KbJobState string
+
+// KbProgress defines model for KbProgress.
+type KbProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// KbReindexEnvelope defines model for KbReindexEnvelope.
+type KbReindexEnvelope struct {
+	Data KbReindexResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   KbReindexEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// KbReindexEnvelopeSuccess defines model for KbReindexEnvelope.Success.
+type KbReindexEnvelopeSuccess bool
+
+// KbReindexResult defines model for KbReindexResult.
+type KbReindexResult struct {
+	Queued int `json:"queued"`
+}
+
+// KbRetrieverScore defines model for KbRetrieverScore.
+type KbRetrieverScore struct {
+	// Rank 1-based rank in this retriever's list.
+	Rank int `json:"rank"`
+
+	// Score BM25 score (keyword) or cosine similarity (vector).
+	Score float32 `json:"score"`
+}
+
+// KbSearchEnvelope defines model for KbSearchEnvelope.
+type KbSearchEnvelope struct {
+	Data KbSearchResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   KbSearchEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// KbSearchEnvelopeSuccess defines model for KbSearchEnvelope.Success.
+type KbSearchEnvelopeSuccess bool
+
+// KbSearchHit defines model for KbSearchHit.
+type KbSearchHit struct {
+	ChunkId  openapi_types.UUID `json:"chunk_id"`
+	Citation KbCitation         `json:"citation"`
+	Keyword  *KbRetrieverScore  `json:"keyword,omitempty"`
+	Rank     int                `json:"rank"`
+
+	// Score The fused score in hybrid mode, else the retriever's score.
+	Score  float32           `json:"score"`
+	Text   string            `json:"text"`
+	Vector *KbRetrieverScore `json:"vector,omitempty"`
+}
+
+// KbSearchMode defines model for KbSearchMode.
+type KbSearchMode string
+
+// KbSearchRequest defines model for KbSearchRequest.
+type KbSearchRequest struct {
+	// DocumentId Only chunks of this document.
+	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
+	Fusion     *KbFusion           `json:"fusion,omitempty"`
+	Mode       *KbSearchMode       `json:"mode,omitempty"`
+	Query      string              `json:"query"`
+
+	// Tags Only documents carrying every one of these tags.
+	Tags *[]KbTag `json:"tags,omitempty"`
+	TopK *int     `json:"top_k,omitempty"`
+}
+
+// KbSearchResult defines model for KbSearchResult.
+type KbSearchResult struct {
+	EmbeddingModel string        `json:"embedding_model"`
+	Fusion         *KbFusion     `json:"fusion,omitempty"`
+	Hits           []KbSearchHit `json:"hits"`
+	Mode           KbSearchMode  `json:"mode"`
+	Query          string        `json:"query"`
+	TookMs         float32       `json:"took_ms"`
+}
+
+// KbTag defines model for KbTag.
+type KbTag = string
+
+// KbUpload defines model for KbUpload.
+type KbUpload struct {
+	Files     []openapi_types.File `json:"files"`
+	SourceUrl *string              `json:"source_url,omitempty"`
+
+	// Tags Tags for every uploaded file (repeat the field for several).
+	Tags *[]KbTag `json:"tags,omitempty"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -2104,6 +2586,33 @@ type ListScheduledChangesParams struct {
 	Status *ScheduledChangeStatus `form:"status,omitempty" json:"status,omitempty"`
 }
 
+// ListKbDocumentsParams defines parameters for ListKbDocuments.
+type ListKbDocumentsParams struct {
+	Status *KbDocumentStatus `form:"status,omitempty" json:"status,omitempty"`
+	Format *KbFormat         `form:"format,omitempty" json:"format,omitempty"`
+	Tag    *KbTag            `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Case-insensitive substring of the title or file name.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListKbJobsParams defines parameters for ListKbJobs.
+type ListKbJobsParams struct {
+	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetFlagChangesParams defines parameters for GetFlagChanges.
 type GetFlagChangesParams struct {
 	SinceVersion int64 `form:"since_version" json:"since_version"`
@@ -2166,6 +2675,12 @@ type CreateScheduledChangeJSONRequestBody = ScheduledChangeInput
 // UpdateScheduledChangeJSONRequestBody defines body for UpdateScheduledChange for application/json ContentType.
 type UpdateScheduledChangeJSONRequestBody = ScheduledChangePatch
 
+// IngestKbDocumentsJSONRequestBody defines body for IngestKbDocuments for application/json ContentType.
+type IngestKbDocumentsJSONRequestBody = KbDocumentInput
+
+// IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
+type IngestKbDocumentsMultipartRequestBody = KbUpload
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
 
@@ -2183,6 +2698,9 @@ type RegisterJSONRequestBody = RegisterRequest
 
 // EvaluateFlagsJSONRequestBody defines body for EvaluateFlags for application/json ContentType.
 type EvaluateFlagsJSONRequestBody = EvaluateRequest
+
+// SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
+type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -2914,6 +3432,74 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
 	UnarchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListKbDocuments List knowledge-base documents
+	//
+	// Newest first. Filter by status, format, tag and a text match on title or file name. Cursor pagination.
+	//
+	// Corresponds with GET /api/admin/kb/documents (the `ListKbDocuments` operationId).
+	ListKbDocuments(ctx context.Context, params *ListKbDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestKbDocumentsWithBody Add documents to the knowledge base
+	//
+	// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+	// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+	// again: its item says `duplicate: true` and carries the existing document.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+	IngestKbDocumentsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IngestKbDocuments Add documents to the knowledge base
+	//
+	// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+	// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+	// again: its item says `duplicate: true` and carries the existing document.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+	IngestKbDocuments(ctx context.Context, body IngestKbDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteKbDocument Delete a document
+	//
+	// Removes the document, its chunks and embeddings, and its entries in every search index.
+	//
+	// Corresponds with DELETE /api/admin/kb/documents/{id} (the `DeleteKbDocument` operationId).
+	DeleteKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKbDocument One knowledge-base document with its indexing status
+	//
+	// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
+	GetKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReindexKbDocument Index one document again
+	//
+	// Re-extracts, re-chunks and re-embeds the document. Its current chunks stay searchable until the new ones replace them in one step.
+	//
+	// Corresponds with POST /api/admin/kb/documents/{id}/reindex (the `ReindexKbDocument` operationId).
+	ReindexKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListKbJobs Indexing jobs and their progress
+	//
+	// Newest first. Each job indexes one document; `progress` counts the chunks embedded so far while it runs.
+	//
+	// Corresponds with GET /api/admin/kb/jobs (the `ListKbJobs` operationId).
+	ListKbJobs(ctx context.Context, params *ListKbJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReindexKnowledgeBase Index every document again
+	//
+	// Queues one indexing job per document (for example after changing the embedding model or the chunk size).
+	//
+	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
+	ReindexKnowledgeBase(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets.
@@ -3115,6 +3701,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
 	GetFlagVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchKnowledgeBaseWithBody Search the knowledge base
+	//
+	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+	// in each retriever, the fused score and rank, and a citation (document, title, section heading
+	// path, page). Only indexed documents are searched.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+	SearchKnowledgeBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchKnowledgeBase Search the knowledge base
+	//
+	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+	// in each retriever, the fused score and rank, and a citation (document, title, section heading
+	// path, page). Only indexed documents are searched.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+	SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
@@ -3889,6 +4499,154 @@ func (c *Client) UnarchiveFlag(ctx context.Context, flag FlagKeyPath, reqEditors
 	return c.Client.Do(req)
 }
 
+// ListKbDocuments List knowledge-base documents
+//
+// Newest first. Filter by status, format, tag and a text match on title or file name. Cursor pagination.
+//
+// Corresponds with GET /api/admin/kb/documents (the `ListKbDocuments` operationId).
+func (c *Client) ListKbDocuments(ctx context.Context, params *ListKbDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListKbDocumentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestKbDocumentsWithBody Add documents to the knowledge base
+//
+// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+// again: its item says `duplicate: true` and carries the existing document.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+func (c *Client) IngestKbDocumentsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestKbDocumentsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IngestKbDocuments Add documents to the knowledge base
+//
+// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+// again: its item says `duplicate: true` and carries the existing document.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+func (c *Client) IngestKbDocuments(ctx context.Context, body IngestKbDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIngestKbDocumentsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteKbDocument Delete a document
+//
+// Removes the document, its chunks and embeddings, and its entries in every search index.
+//
+// Corresponds with DELETE /api/admin/kb/documents/{id} (the `DeleteKbDocument` operationId).
+func (c *Client) DeleteKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteKbDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKbDocument One knowledge-base document with its indexing status
+//
+// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
+func (c *Client) GetKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKbDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReindexKbDocument Index one document again
+//
+// Re-extracts, re-chunks and re-embeds the document. Its current chunks stay searchable until the new ones replace them in one step.
+//
+// Corresponds with POST /api/admin/kb/documents/{id}/reindex (the `ReindexKbDocument` operationId).
+func (c *Client) ReindexKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReindexKbDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListKbJobs Indexing jobs and their progress
+//
+// Newest first. Each job indexes one document; `progress` counts the chunks embedded so far while it runs.
+//
+// Corresponds with GET /api/admin/kb/jobs (the `ListKbJobs` operationId).
+func (c *Client) ListKbJobs(ctx context.Context, params *ListKbJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListKbJobsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReindexKnowledgeBase Index every document again
+//
+// Queues one indexing job per document (for example after changing the embedding model or the chunk size).
+//
+// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
+func (c *Client) ReindexKnowledgeBase(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReindexKnowledgeBaseRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApiKeys The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets.
@@ -4291,6 +5049,50 @@ func (c *Client) StreamFlags(ctx context.Context, params *StreamFlagsParams, req
 // Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
 func (c *Client) GetFlagVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetFlagVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchKnowledgeBaseWithBody Search the knowledge base
+//
+// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+// in each retriever, the fused score and rank, and a citation (document, title, section heading
+// path, page). Only indexed documents are searched.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+func (c *Client) SearchKnowledgeBaseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchKnowledgeBaseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchKnowledgeBase Search the knowledge base
+//
+// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+// in each retriever, the fused score and rank, and a citation (document, title, section heading
+// path, page). Only indexed documents are searched.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+func (c *Client) SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchKnowledgeBaseRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6076,6 +6878,367 @@ func NewUnarchiveFlagRequest(server string, flag FlagKeyPath) (*http.Request, er
 	return req, nil
 }
 
+// NewListKbDocumentsRequest constructs an http.Request for the ListKbDocuments method
+func NewListKbDocumentsRequest(server string, params *ListKbDocumentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/documents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIngestKbDocumentsRequest calls the generic IngestKbDocuments builder with application/json body
+func NewIngestKbDocumentsRequest(server string, body IngestKbDocumentsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIngestKbDocumentsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIngestKbDocumentsRequestWithBody constructs an http.Request for the IngestKbDocuments method, with any body, and a specified content type
+func NewIngestKbDocumentsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/documents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteKbDocumentRequest constructs an http.Request for the DeleteKbDocument method
+func NewDeleteKbDocumentRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetKbDocumentRequest constructs an http.Request for the GetKbDocument method
+func NewGetKbDocumentRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReindexKbDocumentRequest constructs an http.Request for the ReindexKbDocument method
+func NewReindexKbDocumentRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/documents/%s/reindex", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListKbJobsRequest constructs an http.Request for the ListKbJobs method
+func NewListKbJobsRequest(server string, params *ListKbJobsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/jobs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReindexKnowledgeBaseRequest constructs an http.Request for the ReindexKnowledgeBase method
+func NewReindexKnowledgeBaseRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/kb/reindex")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string) (*http.Request, error) {
 	var err error
@@ -6639,6 +7802,46 @@ func NewGetFlagVersionRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSearchKnowledgeBaseRequest calls the generic SearchKnowledgeBase builder with application/json body
+func NewSearchKnowledgeBaseRequest(server string, body SearchKnowledgeBaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSearchKnowledgeBaseRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSearchKnowledgeBaseRequestWithBody constructs an http.Request for the SearchKnowledgeBase method, with any body, and a specified content type
+func NewSearchKnowledgeBaseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/kb/search")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7678,6 +8881,86 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/feature-flags/{flag}/unarchive (the `UnarchiveFlag` operationId).
 	UnarchiveFlagWithResponse(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*UnarchiveFlagResponse, error)
 
+	// ListKbDocumentsWithResponse List knowledge-base documents
+	//
+	// Newest first. Filter by status, format, tag and a text match on title or file name. Cursor pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/kb/documents (the `ListKbDocuments` operationId).
+	ListKbDocumentsWithResponse(ctx context.Context, params *ListKbDocumentsParams, reqEditors ...RequestEditorFn) (*ListKbDocumentsResponse, error)
+
+	// IngestKbDocumentsWithBodyWithResponse Add documents to the knowledge base
+	//
+	// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+	// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+	// again: its item says `duplicate: true` and carries the existing document.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+	IngestKbDocumentsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestKbDocumentsResponse, error)
+
+	// IngestKbDocumentsWithResponse Add documents to the knowledge base
+	//
+	// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+	// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+	// again: its item says `duplicate: true` and carries the existing document.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+	IngestKbDocumentsWithResponse(ctx context.Context, body IngestKbDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestKbDocumentsResponse, error)
+
+	// DeleteKbDocumentWithResponse Delete a document
+	//
+	// Removes the document, its chunks and embeddings, and its entries in every search index.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/kb/documents/{id} (the `DeleteKbDocument` operationId).
+	DeleteKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeleteKbDocumentResponse, error)
+
+	// GetKbDocumentWithResponse One knowledge-base document with its indexing status
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
+	GetKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*GetKbDocumentResponse, error)
+
+	// ReindexKbDocumentWithResponse Index one document again
+	//
+	// Re-extracts, re-chunks and re-embeds the document. Its current chunks stay searchable until the new ones replace them in one step.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/kb/documents/{id}/reindex (the `ReindexKbDocument` operationId).
+	ReindexKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ReindexKbDocumentResponse, error)
+
+	// ListKbJobsWithResponse Indexing jobs and their progress
+	//
+	// Newest first. Each job indexes one document; `progress` counts the chunks embedded so far while it runs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/kb/jobs (the `ListKbJobs` operationId).
+	ListKbJobsWithResponse(ctx context.Context, params *ListKbJobsParams, reqEditors ...RequestEditorFn) (*ListKbJobsResponse, error)
+
+	// ReindexKnowledgeBaseWithResponse Index every document again
+	//
+	// Queues one indexing job per document (for example after changing the embedding model or the chunk size).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
+	ReindexKnowledgeBaseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReindexKnowledgeBaseResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets.
@@ -7897,6 +9180,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/flags/version (the `GetFlagVersion` operationId).
 	GetFlagVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFlagVersionResponse, error)
+
+	// SearchKnowledgeBaseWithBodyWithResponse Search the knowledge base
+	//
+	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+	// in each retriever, the fused score and rank, and a citation (document, title, section heading
+	// path, page). Only indexed documents are searched.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+	SearchKnowledgeBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error)
+
+	// SearchKnowledgeBaseWithResponse Search the knowledge base
+	//
+	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+	// in each retriever, the fused score and rank, and a citation (document, title, section heading
+	// path, page). Only indexed documents are searched.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+	SearchKnowledgeBaseWithResponse(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error)
 
 	// ListUsersWithResponse List users
 	//
@@ -10290,6 +11597,601 @@ func (r UnarchiveFlagResponse) ContentType() string {
 	return ""
 }
 
+// ListKbDocumentsResponse401Headers the declared response headers of an HTTP 401 response for ListKbDocuments
+type ListKbDocumentsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListKbDocumentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KbDocumentListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListKbDocumentsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON200() *KbDocumentListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListKbDocumentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListKbDocumentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListKbDocumentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListKbDocumentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// IngestKbDocumentsResponse401Headers the declared response headers of an HTTP 401 response for IngestKbDocuments
+type IngestKbDocumentsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type IngestKbDocumentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *KbIngestEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IngestKbDocumentsResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON202() *KbIngestEnvelope {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r IngestKbDocumentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IngestKbDocumentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IngestKbDocumentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IngestKbDocumentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteKbDocumentResponse401Headers the declared response headers of an HTTP 401 response for DeleteKbDocument
+type DeleteKbDocumentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteKbDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteKbDocumentResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteKbDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteKbDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteKbDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteKbDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetKbDocumentResponse401Headers the declared response headers of an HTTP 401 response for GetKbDocument
+type GetKbDocumentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetKbDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KbDocumentEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetKbDocumentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKbDocumentResponse) GetJSON200() *KbDocumentEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetKbDocumentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKbDocumentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetKbDocumentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetKbDocumentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetKbDocumentResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKbDocumentResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKbDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKbDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKbDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKbDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReindexKbDocumentResponse401Headers the declared response headers of an HTTP 401 response for ReindexKbDocument
+type ReindexKbDocumentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReindexKbDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *KbDocumentEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReindexKbDocumentResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON202() *KbDocumentEnvelope {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReindexKbDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReindexKbDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReindexKbDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReindexKbDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListKbJobsResponse401Headers the declared response headers of an HTTP 401 response for ListKbJobs
+type ListKbJobsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListKbJobsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KbJobListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListKbJobsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListKbJobsResponse) GetJSON200() *KbJobListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListKbJobsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListKbJobsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListKbJobsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListKbJobsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListKbJobsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListKbJobsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListKbJobsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListKbJobsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListKbJobsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReindexKnowledgeBaseResponse401Headers the declared response headers of an HTTP 401 response for ReindexKnowledgeBase
+type ReindexKnowledgeBaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReindexKnowledgeBaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *KbReindexEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReindexKnowledgeBaseResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON202() *KbReindexEnvelope {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReindexKnowledgeBaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReindexKnowledgeBaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReindexKnowledgeBaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReindexKnowledgeBaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListApiKeysResponse401Headers the declared response headers of an HTTP 401 response for ListApiKeys
 type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate *string
@@ -11488,6 +13390,96 @@ func (r GetFlagVersionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetFlagVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SearchKnowledgeBaseResponse401Headers the declared response headers of an HTTP 401 response for SearchKnowledgeBase
+type SearchKnowledgeBaseResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SearchKnowledgeBaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KbSearchEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SearchKnowledgeBaseResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON200() *KbSearchEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchKnowledgeBaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchKnowledgeBaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchKnowledgeBaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchKnowledgeBaseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13167,6 +15159,134 @@ func (c *ClientWithResponses) UnarchiveFlagWithResponse(ctx context.Context, fla
 	return ParseUnarchiveFlagResponse(rsp)
 }
 
+// ListKbDocumentsWithResponse List knowledge-base documents
+//
+// Newest first. Filter by status, format, tag and a text match on title or file name. Cursor pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/kb/documents (the `ListKbDocuments` operationId).
+func (c *ClientWithResponses) ListKbDocumentsWithResponse(ctx context.Context, params *ListKbDocumentsParams, reqEditors ...RequestEditorFn) (*ListKbDocumentsResponse, error) {
+	rsp, err := c.ListKbDocuments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListKbDocumentsResponse(rsp)
+}
+
+// IngestKbDocumentsWithBodyWithResponse Add documents to the knowledge base
+//
+// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+// again: its item says `duplicate: true` and carries the existing document.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+func (c *ClientWithResponses) IngestKbDocumentsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IngestKbDocumentsResponse, error) {
+	rsp, err := c.IngestKbDocumentsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestKbDocumentsResponse(rsp)
+}
+
+// IngestKbDocumentsWithResponse Add documents to the knowledge base
+//
+// Either `multipart/form-data` with one or more `files` (`.txt`, `.md`, `.html`, `.pdf`, `.json`;
+// at most `MAX_UPLOAD_BYTES` in total) or a JSON document `{title, text, source_url, metadata, tags}`.
+// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
+// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
+// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
+// again: its item says `duplicate: true` and carries the existing document.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/kb/documents (the `IngestKbDocuments` operationId).
+func (c *ClientWithResponses) IngestKbDocumentsWithResponse(ctx context.Context, body IngestKbDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestKbDocumentsResponse, error) {
+	rsp, err := c.IngestKbDocuments(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIngestKbDocumentsResponse(rsp)
+}
+
+// DeleteKbDocumentWithResponse Delete a document
+//
+// Removes the document, its chunks and embeddings, and its entries in every search index.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/kb/documents/{id} (the `DeleteKbDocument` operationId).
+func (c *ClientWithResponses) DeleteKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeleteKbDocumentResponse, error) {
+	rsp, err := c.DeleteKbDocument(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteKbDocumentResponse(rsp)
+}
+
+// GetKbDocumentWithResponse One knowledge-base document with its indexing status
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
+func (c *ClientWithResponses) GetKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*GetKbDocumentResponse, error) {
+	rsp, err := c.GetKbDocument(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKbDocumentResponse(rsp)
+}
+
+// ReindexKbDocumentWithResponse Index one document again
+//
+// Re-extracts, re-chunks and re-embeds the document. Its current chunks stay searchable until the new ones replace them in one step.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/kb/documents/{id}/reindex (the `ReindexKbDocument` operationId).
+func (c *ClientWithResponses) ReindexKbDocumentWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ReindexKbDocumentResponse, error) {
+	rsp, err := c.ReindexKbDocument(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReindexKbDocumentResponse(rsp)
+}
+
+// ListKbJobsWithResponse Indexing jobs and their progress
+//
+// Newest first. Each job indexes one document; `progress` counts the chunks embedded so far while it runs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/kb/jobs (the `ListKbJobs` operationId).
+func (c *ClientWithResponses) ListKbJobsWithResponse(ctx context.Context, params *ListKbJobsParams, reqEditors ...RequestEditorFn) (*ListKbJobsResponse, error) {
+	rsp, err := c.ListKbJobs(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListKbJobsResponse(rsp)
+}
+
+// ReindexKnowledgeBaseWithResponse Index every document again
+//
+// Queues one indexing job per document (for example after changing the embedding model or the chunk size).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
+func (c *ClientWithResponses) ReindexKnowledgeBaseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReindexKnowledgeBaseResponse, error) {
+	rsp, err := c.ReindexKnowledgeBase(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReindexKnowledgeBaseResponse(rsp)
+}
+
 // ListApiKeysWithResponse The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets.
@@ -13511,6 +15631,42 @@ func (c *ClientWithResponses) GetFlagVersionWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseGetFlagVersionResponse(rsp)
+}
+
+// SearchKnowledgeBaseWithBodyWithResponse Search the knowledge base
+//
+// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+// in each retriever, the fused score and rank, and a citation (document, title, section heading
+// path, page). Only indexed documents are searched.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+func (c *ClientWithResponses) SearchKnowledgeBaseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error) {
+	rsp, err := c.SearchKnowledgeBaseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchKnowledgeBaseResponse(rsp)
+}
+
+// SearchKnowledgeBaseWithResponse Search the knowledge base
+//
+// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
+// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
+// in each retriever, the fused score and rank, and a citation (document, title, section heading
+// path, page). Only indexed documents are searched.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
+func (c *ClientWithResponses) SearchKnowledgeBaseWithResponse(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error) {
+	rsp, err := c.SearchKnowledgeBase(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchKnowledgeBaseResponse(rsp)
 }
 
 // ListUsersWithResponse List users
@@ -15823,6 +17979,541 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 	return response, nil
 }
 
+// ParseListKbDocumentsResponse parses an HTTP response from a ListKbDocumentsWithResponse call
+func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListKbDocumentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KbDocumentListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListKbDocumentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseIngestKbDocumentsResponse parses an HTTP response from a IngestKbDocumentsWithResponse call
+func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IngestKbDocumentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest KbIngestEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers IngestKbDocumentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteKbDocumentResponse parses an HTTP response from a DeleteKbDocumentWithResponse call
+func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteKbDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteKbDocumentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetKbDocumentResponse parses an HTTP response from a GetKbDocumentWithResponse call
+func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKbDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KbDocumentEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetKbDocumentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReindexKbDocumentResponse parses an HTTP response from a ReindexKbDocumentWithResponse call
+func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReindexKbDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest KbDocumentEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReindexKbDocumentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListKbJobsResponse parses an HTTP response from a ListKbJobsWithResponse call
+func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListKbJobsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KbJobListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListKbJobsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReindexKnowledgeBaseResponse parses an HTTP response from a ReindexKnowledgeBaseWithResponse call
+func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReindexKnowledgeBaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest KbReindexEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReindexKnowledgeBaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListApiKeysResponse parses an HTTP response from a ListApiKeysWithResponse call
 func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16990,6 +19681,87 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 	switch {
 	case rsp.StatusCode == 401:
 		var headers GetFlagVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchKnowledgeBaseResponse parses an HTTP response from a SearchKnowledgeBaseWithResponse call
+func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchKnowledgeBaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KbSearchEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SearchKnowledgeBaseResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -94,6 +94,59 @@ type FlagOverride struct {
 	UpdatedAt    time.Time
 }
 
+type KbChunk struct {
+	ID             uuid.UUID
+	DocumentID     uuid.UUID
+	Ord            int32
+	Text           string
+	Heading        []string
+	Page           pgtype.Int4
+	Tokens         int32
+	Embedding      []float32
+	EmbeddingModel string
+}
+
+type KbContent struct {
+	DocumentID uuid.UUID
+	Content    []byte
+}
+
+type KbDocument struct {
+	ID                uuid.UUID
+	Title             string
+	Filename          pgtype.Text
+	Format            string
+	ContentType       pgtype.Text
+	SourceUrl         pgtype.Text
+	Tags              []string
+	Metadata          json.RawMessage
+	ContentHash       string
+	SizeBytes         int64
+	Status            string
+	Error             pgtype.Text
+	Generation        int32
+	Attempts          int32
+	ChunkCount        int32
+	Pages             pgtype.Int4
+	EmbeddingModel    pgtype.Text
+	ProgressDone      int32
+	ProgressTotal     int32
+	CreatedBy         *uuid.UUID
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	IndexingStartedAt *time.Time
+	IndexedAt         *time.Time
+	IndexDurationMs   pgtype.Int8
+}
+
+type KbEvent struct {
+	ID         int64
+	DocumentID uuid.UUID
+	Kind       string
+	Removed    []uuid.UUID
+	CreatedAt  time.Time
+}
+
 type RefreshToken struct {
 	Jti       uuid.UUID
 	FamilyID  uuid.UUID

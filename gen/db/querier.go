@@ -24,18 +24,26 @@ type Querier interface {
 	// The id of the row about to be appended and the hash of the current last row (NULL when the
 	// log is empty). Run only while holding the chain lock.
 	AuditNextLink(ctx context.Context) (AuditNextLinkRow, error)
+	BumpKbGeneration(ctx context.Context, id uuid.UUID) (KbDocument, error)
 	CancelScheduledChange(ctx context.Context, arg CancelScheduledChangeParams) (ScheduledChange, error)
 	// The oldest due change nobody else is applying; SKIP LOCKED lets replicas work in parallel
 	// without waiting on each other, and the status check makes a second claim impossible.
 	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
+	CountKbChunks(ctx context.Context) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
+	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
+	DeleteKbDocument(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
+	// the job gives up.
+	FailKbIndexing(ctx context.Context, arg FailKbIndexingParams) error
+	FinishKbIndexing(ctx context.Context, arg FinishKbIndexingParams) (KbDocument, error)
 	FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error)
 	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
 	FlagRevision(ctx context.Context) (int64, error)
@@ -43,6 +51,11 @@ type Querier interface {
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
 	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
+	GetKbContent(ctx context.Context, documentID uuid.UUID) ([]byte, error)
+	GetKbDocument(ctx context.Context, id uuid.UUID) (KbDocument, error)
+	GetKbDocumentByHash(ctx context.Context, contentHash string) (KbDocument, error)
+	// Hydrates search hits: chunks with their document, only while the document still exists.
+	GetKbHits(ctx context.Context, ids []uuid.UUID) ([]GetKbHitsRow, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
 	GetScheduledChange(ctx context.Context, arg GetScheduledChangeParams) (ScheduledChange, error)
@@ -56,13 +69,27 @@ type Querier interface {
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
 	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
+	InsertKbChunks(ctx context.Context, arg []InsertKbChunksParams) (int64, error)
+	InsertKbContent(ctx context.Context, arg InsertKbContentParams) error
+	InsertKbDocument(ctx context.Context, arg InsertKbDocumentParams) (KbDocument, error)
+	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
+	LastKbEvent(ctx context.Context) (int64, error)
 	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
+	ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error)
+	// Every chunk in id order, a page at a time (index rebuilds).
+	ListKbChunksPage(ctx context.Context, arg ListKbChunksPageParams) ([]KbChunk, error)
+	ListKbDocumentIDs(ctx context.Context) ([]uuid.UUID, error)
+	ListKbDocuments(ctx context.Context, arg ListKbDocumentsParams) ([]KbDocument, error)
+	ListKbDocumentsByIDs(ctx context.Context, ids []uuid.UUID) ([]KbDocument, error)
+	// Documents whose chunks were embedded by another model than the current one.
+	ListKbDocumentsWithStaleModel(ctx context.Context, embeddingModel string) ([]uuid.UUID, error)
+	ListKbEventsAfter(ctx context.Context, arg ListKbEventsAfterParams) ([]KbEvent, error)
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
@@ -70,6 +97,9 @@ type Querier interface {
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.
 	LockFlagWrites(ctx context.Context) error
+	LockKbDocument(ctx context.Context, id uuid.UUID) (KbDocument, error)
+	// Serialises kb_events appends until commit, so event ids follow commit order.
+	LockKbEvents(ctx context.Context) error
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
@@ -88,6 +118,8 @@ type Querier interface {
 	// Ends every session of a user; returns the families so their access tokens can be
 	// revoked in Redis too.
 	RevokeUserFamilies(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
+	SetKbProgress(ctx context.Context, arg SetKbProgressParams) error
+	StartKbIndexing(ctx context.Context, arg StartKbIndexingParams) (KbDocument, error)
 	TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) error
 	TouchLogin(ctx context.Context, id uuid.UUID) error
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)

@@ -19,7 +19,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	qdrant "github.com/qdrant/go-client/qdrant"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
@@ -30,9 +29,11 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/docs"
+	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
+	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
@@ -51,11 +52,14 @@ type App struct {
 	Flags    *flagstore.Store
 	Stream   *stream.Hub
 	Schedule *schedule.Service
+	KB       *kb.Service
 
-	now func() time.Time // the clock of scheduled changes (tests inject one)
+	now      func() time.Time // the clock of scheduled changes (tests inject one)
+	embedder embed.Embedder   // replaces the configured one when set (tests)
+	kbRetry  time.Duration
 
-	qdrant  *qdrant.Client
 	server  *http.Server
+	closeMu sync.Mutex
 	closers []func()
 }
 
@@ -100,15 +104,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		"redis":    func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() },
 		"qdrant":   nil,
 	}
-	if cfg.QdrantHost != "" {
-		q, err := qdrant.NewClient(&qdrant.Config{Host: cfg.QdrantHost, Port: cfg.QdrantPort, APIKey: cfg.QdrantAPIKey, SkipCompatibilityCheck: true})
-		if err != nil {
-			return nil, fmt.Errorf("app: qdrant client: %w", err)
-		}
-		a.qdrant = q
-		a.closers = append(a.closers, func() { _ = q.Close() })
-		probes["qdrant"] = func(ctx context.Context) error { _, err := q.HealthCheck(ctx); return err }
-	}
 
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -150,9 +145,30 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
 	a.Schedule = sched
 
+	kbs, err := a.newKB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.KB = kbs
+	if cfg.QdrantHost != "" {
+		probes["qdrant"] = kbs.Ping
+	}
+
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
-	a.closers = append(a.closers, func() { hub.Close(); stop(); workers.Wait() }) // before the pools close
+	a.closers = append(a.closers, func() {
+		hub.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := kbs.Close(sctx); err != nil {
+			log.Warn("kb: close", "error", err)
+		}
+		stop()
+		workers.Wait()
+	}) // before the pools close
+	if err := kbs.Start(bg); err != nil {
+		return nil, err
+	}
 	workers.Add(4)
 	go func() { defer workers.Done(); sched.Run(bg) }()
 	go func() { defer workers.Done(); a.janitor(bg) }()
@@ -177,6 +193,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		FlagM:    flagstore.NewMetrics(a.Registry),
 		Stream:   hub,
 		Schedule: sched,
+		KB:       kbs,
 		Limiter:  ratelimit.New(a.Redis, cfg.RedisKeyPrefix),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
@@ -233,6 +250,8 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 // Close releases connections; safe to call more than once.
 func (a *App) Close() {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
 	}

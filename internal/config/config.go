@@ -77,6 +77,19 @@ type Config struct {
 	OpenAIBaseURL        string
 	OpenAIChatModel      string
 	OpenAIEmbeddingModel string
+	// EmbeddingDim is the vector size: of the offline embedder, or the "dimensions" sent to
+	// OpenAI (0 = the model's own).
+	EmbeddingDim int
+
+	// Knowledge base
+	KBChunkTokens    int
+	KBChunkOverlap   int
+	KBFusion         string
+	KBRRFK           int
+	KBKeywordWeight  float64
+	KBVectorWeight   float64
+	KBIndexWorkers   int
+	KBJobMaxAttempts int
 
 	// JWT
 	JWTSecret []byte
@@ -242,6 +255,7 @@ const (
 	gAdmin    = "Bootstrap superadmin"
 	gEdge     = "HTTP edge: CORS, proxies, rate limiting"
 	gStreams  = "Server-sent events and feature-flag events"
+	gKB       = "Knowledge base"
 	minute    = time.Minute
 	second    = time.Second
 	hour      = time.Hour
@@ -334,6 +348,32 @@ var specs = []spec{
 		func(c *Config) *string { return &c.OpenAIChatModel }).required(),
 	stringVar(gOpenAI, "OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model.",
 		func(c *Config) *string { return &c.OpenAIEmbeddingModel }).required(),
+	intVar(gOpenAI, "EMBEDDING_DIM", "0", "Embedding size: 0 means 512 for the offline embedder and the model's own size for OpenAI (0-8192).",
+		func(c *Config) *int { return &c.EmbeddingDim }, 0, 8192),
+
+	// Knowledge base
+	intVar(gKB, "KB_CHUNK_TOKENS", "200", "Target chunk size in tokens (32-2000).",
+		func(c *Config) *int { return &c.KBChunkTokens }, 32, 2000),
+	intVar(gKB, "KB_CHUNK_OVERLAP", "40", "Tokens repeated from the previous chunk of a section (0-500, below KB_CHUNK_TOKENS).",
+		func(c *Config) *int { return &c.KBChunkOverlap }, 0, 500).
+		withCheck(func(c *Config) error {
+			if c.KBChunkOverlap >= c.KBChunkTokens {
+				return fmt.Errorf("must be below KB_CHUNK_TOKENS (%d), got %d", c.KBChunkTokens, c.KBChunkOverlap)
+			}
+			return nil
+		}),
+	enumVar(gKB, "KB_FUSION", "rrf", "Hybrid search fusion: rrf (weighted Reciprocal Rank Fusion) or weighted (min-max normalised scores).",
+		func(c *Config) *string { return &c.KBFusion }, "rrf", "weighted"),
+	intVar(gKB, "KB_RRF_K", "60", "RRF constant k (1-1000).",
+		func(c *Config) *int { return &c.KBRRFK }, 1, 1000),
+	floatVar(gKB, "KB_KEYWORD_WEIGHT", "1", "Weight of the keyword (BM25) list in fusion (0-10).",
+		func(c *Config) *float64 { return &c.KBKeywordWeight }, 0, 10),
+	floatVar(gKB, "KB_VECTOR_WEIGHT", "0.3", "Weight of the vector list in fusion (0-10); tuned on the SciFact training split for the offline embedder (docs/benchmarks.md).",
+		func(c *Config) *float64 { return &c.KBVectorWeight }, 0, 10),
+	intVar(gKB, "KB_INDEX_WORKERS", "2", "Indexing jobs run at once by this process (0 = none: another process indexes) (0-64).",
+		func(c *Config) *int { return &c.KBIndexWorkers }, 0, 64),
+	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",
+		func(c *Config) *int { return &c.KBJobMaxAttempts }, 1, 25),
 
 	// JWT
 	{
@@ -571,6 +611,24 @@ func durationVar(group, name, def, desc string, field func(*Config) *time.Durati
 	return newSpec(group, name, def, desc, field, parse, show).
 		withCheck(func(c *Config) error {
 			return checkRange(int64(*field(c)/unit), int64(lo), int64(hi))
+		})
+}
+
+func floatVar(group, name, def, desc string, field func(*Config) *float64, lo, hi float64) spec {
+	parse := func(s string) (float64, error) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("must be a number, got %q", s)
+		}
+		return f, nil
+	}
+	show := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	return newSpec(group, name, def, desc, field, parse, show).
+		withCheck(func(c *Config) error {
+			if f := *field(c); f < lo || f > hi {
+				return fmt.Errorf("must be between %g and %g, got %g", lo, hi, f)
+			}
+			return nil
 		})
 }
 

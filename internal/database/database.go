@@ -4,6 +4,8 @@ package database
 import (
 	"context"
 	"fmt"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 	"io"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -56,6 +58,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Wri
 		if err != nil {
 			return fmt.Errorf("database: migrate up: %w", err)
 		}
+		if err := migrateRiver(ctx, pool, out); err != nil {
+			return err
+		}
 	case "down":
 		r, err := provider.Down(ctx)
 		if r != nil {
@@ -91,4 +96,21 @@ func Version(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 		return 0, err
 	}
 	return provider.GetDBVersion(ctx)
+}
+
+// migrateRiver applies River's own migrations (the job queue of knowledge-base indexing).
+// River versions its schema itself; goose's "down" leaves it in place.
+func migrateRiver(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("database: river migrator: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("database: river migrations: %w", err)
+	}
+	for _, v := range res.Versions {
+		fmt.Fprintf(out, "applied river migration %d (%s)\n", v.Version, v.Duration)
+	}
+	return nil
 }

@@ -17,3 +17,8 @@ func Bool(b *bool) pgtype.Bool {
 	}
 	return pgtype.Bool{Bool: *b, Valid: true}
 }
+
+// NonEmpty is a nullable text parameter that is NULL for "".
+func NonEmpty(s string) pgtype.Text {
+	return pgtype.Text{String: s, Valid: s != ""}
+}

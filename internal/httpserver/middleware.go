@@ -77,12 +77,20 @@ func securityHeaders(docsCSP string) echo.MiddlewareFunc {
 	}
 }
 
-// bodyLimit refuses bodies over max bytes: at once when Content-Length says so, otherwise
-// when reading passes the limit (the validator then reports 413).
-func bodyLimit(max int64) echo.MiddlewareFunc {
+// uploadPath is the one operation whose body may reach MAX_UPLOAD_BYTES.
+const uploadPath = "/api/admin/kb/documents"
+
+// bodyLimit refuses bodies over max bytes (upload bytes for knowledge-base uploads): at once
+// when Content-Length says so, otherwise when reading passes the limit (the validator then
+// reports 413).
+func bodyLimit(small, upload int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
+			max := small
+			if req.Method == http.MethodPost && req.URL.Path == uploadPath {
+				max = upload
+			}
 			if req.ContentLength > max {
 				return tooLarge(max)
 			}

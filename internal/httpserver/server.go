@@ -70,7 +70,7 @@ func New(o Options) *echo.Echo {
 			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
 		MaxAge: 600,
 	}))
-	e.Use(bodyLimit(o.Config.MaxBodyBytes))
+	e.Use(bodyLimit(o.Config.MaxBodyBytes, o.Config.MaxUploadBytes))
 	e.Use(validator(o.Spec, o.Authenticate))
 	e.Use(principalIntoContext(o.WithPrincipal))
 

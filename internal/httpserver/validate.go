@@ -51,6 +51,13 @@ func registerFormats() {
 			}
 			return nil
 		}))
+		openapi3.DefineStringFormatValidator("uri", openapi3.NewCallbackValidator(func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http(s) URL like https://example.org/page")
+			}
+			return nil
+		}))
 	})
 }
 

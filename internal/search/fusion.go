@@ -23,11 +23,22 @@ type Fused struct {
 // k <= 0 means DefaultRRFK. Within a list only the first occurrence of an ID
 // counts. The result is sorted by score, then by best rank, then by ID.
 func FuseRRF(k int, lists ...[]Hit) []Fused {
+	return FuseRRFWeighted(k, nil, lists...)
+}
+
+// FuseRRFWeighted is FuseRRF with a weight per list (weighted RRF):
+// score(d) = sum_i weights[i] / (k + rank_i(d)). Missing weights count as 1.
+// It lets a weaker retriever break ties without overriding a stronger one.
+func FuseRRFWeighted(k int, weights []float64, lists ...[]Hit) []Fused {
 	if k <= 0 {
 		k = DefaultRRFK
 	}
 	return fuse(lists, func(i, rank int, _ float64) float64 {
-		return 1 / float64(k+rank)
+		w := 1.0
+		if i < len(weights) {
+			w = weights[i]
+		}
+		return w / float64(k+rank)
 	})
 }
 

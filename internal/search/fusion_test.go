@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -78,4 +79,29 @@ func TestFuseWeightedHandComputed(t *testing.T) {
 	require.Equal(t, []string{"x", "y"}, IDs(got))
 	require.InDelta(t, 1.0, got[0].Score, 1e-12)
 	require.InDelta(t, 1.0, got[1].Score, 1e-12)
+}
+
+func TestFuseRRFWeighted(t *testing.T) {
+	a := []Hit{{ID: "x"}, {ID: "y"}}
+	b := []Hit{{ID: "y"}, {ID: "z"}}
+	got := FuseRRFWeighted(10, []float64{1, 0.5}, a, b)
+	want := map[string]float64{"x": 1.0 / 11, "y": 1.0/12 + 0.5/11, "z": 0.5 / 12}
+	if len(got) != 3 {
+		t.Fatalf("got %d results", len(got))
+	}
+	for _, f := range got {
+		if math.Abs(f.Score-want[f.ID]) > 1e-12 {
+			t.Errorf("%s: score %v, want %v", f.ID, f.Score, want[f.ID])
+		}
+	}
+	if got[0].ID != "y" || got[1].ID != "x" || got[2].ID != "z" {
+		t.Errorf("order %v", IDs(got))
+	}
+	// Equal weights are plain RRF.
+	plain, weighted := FuseRRF(60, a, b), FuseRRFWeighted(60, []float64{1, 1}, a, b)
+	for i := range plain {
+		if plain[i].ID != weighted[i].ID || plain[i].Score != weighted[i].Score {
+			t.Fatalf("weights 1 differ from RRF at %d", i)
+		}
+	}
 }

@@ -319,5 +319,24 @@ func (x *Index) Count() (uint64, error) {
 	return n, nil
 }
 
+// SetMeta stores a small value inside the index (Bleve's internal store), so
+// that state describing the index, such as the last change applied to it,
+// lives and dies with it.
+func (x *Index) SetMeta(key string, val []byte) error {
+	if err := x.idx.SetInternal([]byte("meta:"+key), val); err != nil {
+		return fmt.Errorf("search: set meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// Meta returns a value stored with SetMeta, nil when absent.
+func (x *Index) Meta(key string) ([]byte, error) {
+	v, err := x.idx.GetInternal([]byte("meta:" + key))
+	if err != nil {
+		return nil, fmt.Errorf("search: meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
 // Close releases the index; it must not be used afterwards.
 func (x *Index) Close() error { return x.idx.Close() }

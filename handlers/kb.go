@@ -1,0 +1,327 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/extract"
+	"github.com/voiceassist/gateway/internal/kb"
+)
+
+func (s *Server) IngestKbDocuments(ctx context.Context, r api.IngestKbDocumentsRequestObject) (api.IngestKbDocumentsResponseObject, error) {
+	var ups []kb.Upload
+	switch {
+	case r.JSONBody != nil:
+		b := r.JSONBody
+		up := kb.Upload{Format: extract.Markdown, Data: []byte(b.Text), Title: b.Title}
+		if b.SourceUrl != nil {
+			up.SourceURL = *b.SourceUrl
+		}
+		if b.Metadata != nil {
+			up.Metadata = *b.Metadata
+		}
+		if b.Tags != nil {
+			up.Tags = tagsOf(*b.Tags)
+		}
+		ups = []kb.Upload{up}
+	case r.MultipartBody != nil:
+		var err error
+		if ups, err = readUploads(r.MultipartBody); err != nil {
+			return nil, err
+		}
+	}
+	items, err := s.KB.Ingest(ctx, actorOf(ctx), ups)
+	if err != nil {
+		return nil, err
+	}
+	out := api.KbIngestResult{Items: make([]api.KbIngestItem, len(items))}
+	for i, it := range items {
+		out.Items[i] = api.KbIngestItem{Duplicate: it.Duplicate, Document: kbDocument(it.Document)}
+	}
+	return api.IngestKbDocuments202JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+// readUploads reads the multipart form: every "files" part is one document; "tags" and
+// "source_url" apply to all. The body limit middleware bounds the total size.
+func readUploads(mr *multipart.Reader) ([]kb.Upload, error) {
+	var (
+		ups       []kb.Upload
+		tags      []string
+		sourceURL string
+	)
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, uploadError(err)
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, uploadError(err)
+		}
+		switch p.FormName() {
+		case "files":
+			ct := p.Header.Get("Content-Type")
+			if mt, _, err := mime.ParseMediaType(ct); err == nil {
+				ct = mt
+			}
+			ups = append(ups, kb.Upload{Filename: p.FileName(), ContentType: ct, Data: data})
+		case "tags":
+			tags = append(tags, strings.TrimSpace(string(data)))
+		case "source_url":
+			sourceURL = strings.TrimSpace(string(data))
+		}
+	}
+	if len(ups) == 0 {
+		return nil, apierr.Invalid("files", "at least one file is required")
+	}
+	for i := range ups {
+		ups[i].Tags, ups[i].SourceURL = tags, sourceURL
+	}
+	return ups, nil
+}
+
+func uploadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("The upload exceeds %d bytes", mbe.Limit))
+	}
+	return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The multipart body could not be read: "+err.Error())
+}
+
+func tagsOf(ts []api.KbTag) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}
+
+func (s *Server) ListKbDocuments(ctx context.Context, r api.ListKbDocumentsRequestObject) (api.ListKbDocumentsResponseObject, error) {
+	p := r.Params
+	f := kb.ListFilter{Limit: limitOf(p.Limit)}
+	if p.Status != nil {
+		f.Status = string(*p.Status)
+	}
+	if p.Format != nil {
+		f.Format = string(*p.Format)
+	}
+	if p.Tag != nil {
+		f.Tag = string(*p.Tag)
+	}
+	if p.Q != nil {
+		f.Q = *p.Q
+	}
+	if p.Cursor != nil {
+		at, id, err := decodeTimeCursor(*p.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		f.BeforeAt, f.BeforeID = &at, &id
+	}
+	docs, more, err := s.KB.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.KbDocument, len(docs))
+	for i, d := range docs {
+		out[i] = kbDocument(d)
+	}
+	next := ""
+	if more {
+		last := docs[len(docs)-1]
+		next = encodeTimeCursor(last.CreatedAt, last.ID)
+	}
+	m := meta(ctx)
+	m.Pagination = page(f.Limit, next)
+	return api.ListKbDocuments200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+}
+
+func (s *Server) GetKbDocument(ctx context.Context, r api.GetKbDocumentRequestObject) (api.GetKbDocumentResponseObject, error) {
+	d, err := s.KB.Get(ctx, r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetKbDocument200JSONResponse{Success: true, Data: kbDocument(d), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) DeleteKbDocument(ctx context.Context, r api.DeleteKbDocumentRequestObject) (api.DeleteKbDocumentResponseObject, error) {
+	if err := s.KB.Delete(ctx, actorOf(ctx), r.Id); err != nil {
+		return nil, err
+	}
+	return api.DeleteKbDocument204Response{}, nil
+}
+
+func (s *Server) ReindexKbDocument(ctx context.Context, r api.ReindexKbDocumentRequestObject) (api.ReindexKbDocumentResponseObject, error) {
+	d, err := s.KB.Reindex(ctx, actorOf(ctx), r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.ReindexKbDocument202JSONResponse{Success: true, Data: kbDocument(d), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) ReindexKnowledgeBase(ctx context.Context, _ api.ReindexKnowledgeBaseRequestObject) (api.ReindexKnowledgeBaseResponseObject, error) {
+	n, err := s.KB.ReindexAll(ctx, actorOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return api.ReindexKnowledgeBase202JSONResponse{Success: true, Data: api.KbReindexResult{Queued: n}, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) ListKbJobs(ctx context.Context, r api.ListKbJobsRequestObject) (api.ListKbJobsResponseObject, error) {
+	p := r.Params
+	state, cursor := "", ""
+	if p.State != nil {
+		state = string(*p.State)
+	}
+	if p.Cursor != nil {
+		cursor = *p.Cursor
+	}
+	limit := limitOf(p.Limit)
+	jobs, next, err := s.KB.Jobs(ctx, state, limit, cursor)
+	if errors.Is(err, kb.ErrBadCursor) {
+		return nil, badCursor()
+	}
+	if err != nil {
+		return nil, err
+	}
+	docs, err := s.KB.Documents(ctx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.KbJob, len(jobs))
+	for i, j := range jobs {
+		r := j.Row
+		errs := make([]api.KbJobError, len(r.Errors))
+		for k, e := range r.Errors {
+			errs[k] = api.KbJobError{Attempt: e.Attempt, At: e.At, Error: e.Error}
+		}
+		out[i] = api.KbJob{Id: r.ID, Kind: r.Kind, DocumentId: j.DocumentID, State: api.KbJobState(r.State), Attempt: r.Attempt,
+			MaxAttempts: r.MaxAttempts, Errors: errs, CreatedAt: r.CreatedAt, ScheduledAt: r.ScheduledAt,
+			AttemptedAt: r.AttemptedAt, FinalizedAt: r.FinalizedAt}
+		if j.DocumentID != nil {
+			if d, ok := docs[*j.DocumentID]; ok {
+				out[i].DocumentTitle = &d.Title
+				if string(r.State) == "running" {
+					out[i].Progress = &api.KbProgress{Done: int(d.ProgressDone), Total: int(d.ProgressTotal)}
+				}
+			}
+		}
+	}
+	m := meta(ctx)
+	m.Pagination = page(limit, next)
+	return api.ListKbJobs200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+}
+
+func (s *Server) SearchKnowledgeBase(ctx context.Context, r api.SearchKnowledgeBaseRequestObject) (api.SearchKnowledgeBaseResponseObject, error) {
+	b := r.Body
+	q := kb.Query{Text: b.Query, DocumentID: b.DocumentId}
+	if strings.TrimSpace(b.Query) == "" {
+		return nil, apierr.Invalid("query", "must contain a word")
+	}
+	if b.TopK != nil {
+		q.TopK = *b.TopK
+	}
+	if b.Mode != nil {
+		q.Mode = string(*b.Mode)
+	}
+	if b.Fusion != nil {
+		q.Fusion = string(*b.Fusion)
+	}
+	if b.Tags != nil {
+		q.Tags = tagsOf(*b.Tags)
+	}
+	res, err := s.KB.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := api.KbSearchResult{Query: res.Query, Mode: api.KbSearchMode(res.Mode), EmbeddingModel: res.Model,
+		TookMs: float32(res.Took.Microseconds()) / 1000, Hits: make([]api.KbSearchHit, len(res.Hits))}
+	if res.Fusion != "" {
+		f := api.KbFusion(res.Fusion)
+		out.Fusion = &f
+	}
+	for i, h := range res.Hits {
+		out.Hits[i] = api.KbSearchHit{Rank: h.Rank, Score: float32(h.Score), ChunkId: h.ChunkID, Text: h.Text,
+			Keyword: retrieverScore(h.Keyword), Vector: retrieverScore(h.Vector), Citation: kbCitation(h.Citation)}
+	}
+	return api.SearchKnowledgeBase200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func retrieverScore(s *kb.Score) *api.KbRetrieverScore {
+	if s == nil {
+		return nil
+	}
+	return &api.KbRetrieverScore{Rank: s.Rank, Score: float32(s.Score)}
+}
+
+func kbCitation(c kb.Citation) api.KbCitation {
+	out := api.KbCitation{DocumentId: c.DocumentID, Title: c.Title, Heading: c.Heading, ChunkIndex: c.ChunkIndex,
+		SourceUrl: nonEmpty(c.SourceURL), Filename: nonEmpty(c.Filename)}
+	if out.Heading == nil {
+		out.Heading = []string{}
+	}
+	if c.Page > 0 {
+		p := c.Page
+		out.Page = &p
+	}
+	return out
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func kbDocument(d db.KbDocument) api.KbDocument {
+	meta := map[string]any{}
+	_ = json.Unmarshal(d.Metadata, &meta)
+	out := api.KbDocument{
+		Id: d.ID, Title: d.Title, Format: api.KbFormat(d.Format), Tags: d.Tags, Metadata: meta, SizeBytes: d.SizeBytes,
+		ContentHash: d.ContentHash, Status: api.KbDocumentStatus(d.Status), ChunkCount: int(d.ChunkCount), Attempts: int(d.Attempts),
+		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, IndexingStartedAt: d.IndexingStartedAt, IndexedAt: d.IndexedAt,
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if d.Filename.Valid {
+		out.Filename = &d.Filename.String
+	}
+	if d.ContentType.Valid {
+		out.ContentType = &d.ContentType.String
+	}
+	if d.SourceUrl.Valid {
+		out.SourceUrl = &d.SourceUrl.String
+	}
+	if d.Error.Valid {
+		out.Error = &d.Error.String
+	}
+	if d.Pages.Valid {
+		n := int(d.Pages.Int32)
+		out.Pages = &n
+	}
+	if d.EmbeddingModel.Valid {
+		out.EmbeddingModel = &d.EmbeddingModel.String
+	}
+	if d.IndexDurationMs.Valid {
+		out.IndexDurationMs = &d.IndexDurationMs.Int64
+	}
+	if d.Status == "processing" || d.ProgressTotal > 0 {
+		out.Progress = &api.KbProgress{Done: int(d.ProgressDone), Total: int(d.ProgressTotal)}
+	}
+	return out
+}

@@ -1,0 +1,245 @@
+// Package kb is the medical knowledge base: ingestion of uploaded documents, indexing as River
+// jobs (extract → chunk → embed → store), and hybrid search with citations.
+//
+// Postgres is the source of truth: documents, their raw content, and chunks with embeddings.
+// The search indexes are derived from it and can be rebuilt at any time:
+//
+//   - a Bleve BM25 index on disk in each process (rebuilt when missing or stale),
+//   - a vector store: the in-process exact store (filled from Postgres at start) or Qdrant.
+//
+// A document's chunk set is replaced in one transaction that also appends a kb_events row;
+// every process applies those events to its own indexes in order and a search first applies
+// the ones it has not seen, so what is committed is searchable on every replica and a crash
+// mid-indexing leaves nothing half-indexed. Search hits are hydrated from Postgres, so a
+// chunk the indexes still hold after a deletion can never be returned.
+package kb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/chunk"
+	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/search"
+	"github.com/voiceassist/gateway/internal/vector"
+)
+
+// Config tunes the knowledge base. Zero values take the defaults noted.
+type Config struct {
+	// Dir holds the Bleve index (Dir/bleve). Required.
+	Dir string
+	// Chunk sizes chunks (chunk.Options defaults when zero).
+	Chunk chunk.Options
+	// Fusion is "rrf" (default) or "weighted".
+	Fusion string
+	// RRFK is the RRF constant (60).
+	RRFK int
+	// KeywordWeight and VectorWeight weight the two lists in fusion (1 and 1 when both 0).
+	KeywordWeight, VectorWeight float64
+	// Workers is the number of indexing jobs this process runs at once; 0 runs none (an
+	// insert-only client: another process indexes).
+	Workers int
+	// MaxAttempts of an indexing job (5).
+	MaxAttempts int
+	// JobTimeout bounds one indexing attempt (10 minutes); RescueAfter is how long a job may
+	// stay running before another process takes it over, e.g. after a crash (JobTimeout + 5m).
+	JobTimeout, RescueAfter time.Duration
+	// RetryDelay is the first retry delay, doubled per attempt (2 s).
+	RetryDelay time.Duration
+	// MaxUploadBytes caps one document (25 MiB).
+	MaxUploadBytes int64
+}
+
+func (c *Config) defaults() {
+	if c.Fusion == "" {
+		c.Fusion = FusionRRF
+	}
+	if c.RRFK <= 0 {
+		c.RRFK = search.DefaultRRFK
+	}
+	if c.KeywordWeight == 0 && c.VectorWeight == 0 {
+		c.KeywordWeight, c.VectorWeight = 1, 1
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 10 * time.Minute
+	}
+	if c.RescueAfter <= c.JobTimeout {
+		c.RescueAfter = c.JobTimeout + 5*time.Minute
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = 2 * time.Second
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 25 << 20
+	}
+}
+
+// Fusion methods.
+const (
+	FusionRRF      = "rrf"
+	FusionWeighted = "weighted"
+)
+
+// Service is the knowledge base of one process.
+type Service struct {
+	cfg   Config
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	log   *slog.Logger
+	emb   embed.Embedder
+	vec   vector.Store
+	index *search.Index
+	river *river.Client[pgx.Tx]
+	now   func() time.Time
+
+	// applyMu serialises applying kb_events to the local indexes; applied is the last one.
+	applyMu sync.Mutex
+	applied int64
+
+	progressMu sync.Mutex
+	onProgress func(Progress) // test hook
+}
+
+// Progress reports an indexing step, for tests and metrics.
+type Progress struct {
+	DocumentID string
+	Done       int
+	Total      int
+}
+
+// Option customises New.
+type Option func(*Service)
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// New opens the knowledge base: it opens (or rebuilds) the Bleve index, fills the vector
+// store from Postgres when it is in process, and prepares the job client. Start runs the
+// workers; Close stops them.
+func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector.Store, cfg Config, log *slog.Logger, opts ...Option) (*Service, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("kb: Dir is required")
+	}
+	cfg.defaults()
+	s := &Service{cfg: cfg, pool: pool, q: db.New(pool), log: log, emb: emb, vec: vec, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &indexWorker{s: s})
+	rc := &river.Config{
+		Logger:               slog.New(quiet{log.Handler()}).With("component", "river"),
+		MaxAttempts:          cfg.MaxAttempts,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		Workers:              workers,
+	}
+	if cfg.Workers > 0 {
+		rc.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Workers}}
+		rc.FetchPollInterval = 500 * time.Millisecond
+	}
+	rcl, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("kb: river client: %w", err)
+	}
+	s.river = rcl
+	if err := s.openIndex(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start runs the indexing workers (when Config.Workers > 0) and queues a re-embedding of
+// every document whose chunks another embedding model produced.
+func (s *Service) Start(ctx context.Context) error {
+	if s.cfg.Workers > 0 {
+		if err := s.river.Start(ctx); err != nil {
+			return fmt.Errorf("kb: start workers: %w", err)
+		}
+	}
+	n, err := s.reembedStale(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("kb: re-embedding documents of another embedding model", "documents", n, "model", s.emb.Model())
+	}
+	return nil
+}
+
+// Close stops the workers (letting running jobs finish until ctx ends) and closes the index.
+func (s *Service) Close(ctx context.Context) error {
+	var errs []error
+	if s.cfg.Workers > 0 {
+		if err := s.river.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	if s.index != nil {
+		errs = append(errs, s.index.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// EmbeddingModel names the model of the embeddings searched.
+func (s *Service) EmbeddingModel() string { return s.emb.Model() }
+
+// Ping checks the vector store when it is remote (Qdrant), for readiness.
+func (s *Service) Ping(ctx context.Context) error {
+	if p, ok := s.vec.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+func (s *Service) setProgressHook(f func(Progress)) {
+	s.progressMu.Lock()
+	s.onProgress = f
+	s.progressMu.Unlock()
+}
+
+func (s *Service) progress(p Progress) {
+	s.progressMu.Lock()
+	f := s.onProgress
+	s.progressMu.Unlock()
+	if f != nil {
+		f(p)
+	}
+}
+
+func bleveDir(dir string) string { return filepath.Join(dir, "bleve") }
+
+// removeIndexDir deletes an index directory that cannot be trusted (to rebuild it).
+func removeIndexDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("kb: remove stale index: %w", err)
+	}
+	return nil
+}
+
+// quiet passes on River's warnings and errors only: its info and debug lines narrate every
+// poll and batch.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(as []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(as)} }
+
+func (q quiet) WithGroup(name string) slog.Handler { return quiet{q.Handler.WithGroup(name)} }
