@@ -13,7 +13,9 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
@@ -34,6 +36,8 @@ type Server struct {
 	Stream   *stream.Hub
 	Schedule *schedule.Service
 	KB       *kb.Service
+	Cache    *cache.Cache
+	Chats    *conversation.Service
 	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer

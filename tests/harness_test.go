@@ -67,7 +67,7 @@ var (
 func loadSpec() (*openapi3.T, routers.Router, error) {
 	specOnce.Do(func() {
 		// Documentation pages and assets are text the validator may read as plain strings.
-		for _, ct := range []string{"text/html", "text/javascript", "text/css"} {
+		for _, ct := range []string{"text/html", "text/javascript", "text/css", "text/markdown"} {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 		}
 		openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)

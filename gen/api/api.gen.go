@@ -85,6 +85,21 @@ func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for CacheClearEnvelopeSuccess.
+const (
+	CacheClearEnvelopeSuccessTrue CacheClearEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CacheClearEnvelopeSuccess enum.
+func (e CacheClearEnvelopeSuccess) Valid() bool {
+	switch e {
+	case CacheClearEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CacheInvalidationEnvelopeSuccess.
 const (
 	CacheInvalidationEnvelopeSuccessTrue CacheInvalidationEnvelopeSuccess = true
@@ -94,6 +109,69 @@ const (
 func (e CacheInvalidationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case CacheInvalidationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CacheLayerStatsLayer.
+const (
+	L1 CacheLayerStatsLayer = "l1"
+	L2 CacheLayerStatsLayer = "l2"
+)
+
+// Valid indicates whether the value is a known member of the CacheLayerStatsLayer enum.
+func (e CacheLayerStatsLayer) Valid() bool {
+	switch e {
+	case L1:
+		return true
+	case L2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CacheStatsEnvelopeSuccess.
+const (
+	CacheStatsEnvelopeSuccessTrue CacheStatsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CacheStatsEnvelopeSuccess enum.
+func (e CacheStatsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case CacheStatsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConversationEnvelopeSuccess.
+const (
+	ConversationEnvelopeSuccessTrue ConversationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ConversationEnvelopeSuccess enum.
+func (e ConversationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ConversationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConversationListEnvelopeSuccess.
+const (
+	ConversationListEnvelopeSuccessTrue ConversationListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ConversationListEnvelopeSuccess enum.
+func (e ConversationListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ConversationListEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -145,6 +223,21 @@ const (
 func (e EvaluationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case EvaluationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExchangeEnvelopeSuccess.
+const (
+	ExchangeEnvelopeSuccessTrue ExchangeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ExchangeEnvelopeSuccess enum.
+func (e ExchangeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ExchangeEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -721,6 +814,54 @@ func (e KbSearchMode) Valid() bool {
 	}
 }
 
+// Defines values for MessageEnvelopeSuccess.
+const (
+	MessageEnvelopeSuccessTrue MessageEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MessageEnvelopeSuccess enum.
+func (e MessageEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MessageEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageListEnvelopeSuccess.
+const (
+	MessageListEnvelopeSuccessTrue MessageListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MessageListEnvelopeSuccess enum.
+func (e MessageListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MessageListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageRole.
+const (
+	MessageRoleAssistant MessageRole = "assistant"
+	MessageRoleUser      MessageRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the MessageRole enum.
+func (e MessageRole) Valid() bool {
+	switch e {
+	case MessageRoleAssistant:
+		return true
+	case MessageRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepBulkFailureErrorCode.
 const (
 	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
@@ -1177,6 +1318,37 @@ type AuditVerificationEnvelope struct {
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
 
+// CacheClearEnvelope defines model for CacheClearEnvelope.
+type CacheClearEnvelope struct {
+	Data CacheClearResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   CacheClearEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// CacheClearEnvelopeSuccess defines model for CacheClearEnvelope.Success.
+type CacheClearEnvelopeSuccess bool
+
+// CacheClearRequest defines model for CacheClearRequest.
+type CacheClearRequest struct {
+	// Namespace Only this namespace (e.g. `kb.search`, `embed`); all when absent.
+	Namespace *string `json:"namespace,omitempty"`
+}
+
+// CacheClearResult defines model for CacheClearResult.
+type CacheClearResult struct {
+	Removed int64 `json:"removed"`
+}
+
+// CacheInvalidateRequest defines model for CacheInvalidateRequest.
+type CacheInvalidateRequest struct {
+	// Pattern Glob over `namespace:key`, e.g. `kb.search:*`.
+	Pattern string `json:"pattern"`
+}
+
 // CacheInvalidation defines model for CacheInvalidation.
 type CacheInvalidation struct {
 	FlagKey string `json:"flag_key"`
@@ -1199,10 +1371,131 @@ type CacheInvalidationEnvelope struct {
 // CacheInvalidationEnvelopeSuccess defines model for CacheInvalidationEnvelope.Success.
 type CacheInvalidationEnvelopeSuccess bool
 
+// CacheLayerStats defines model for CacheLayerStats.
+type CacheLayerStats struct {
+	Bytes      *int64                          `json:"bytes,omitempty"`
+	Entries    *int64                          `json:"entries,omitempty"`
+	Errors     *int64                          `json:"errors,omitempty"`
+	Evictions  *int64                          `json:"evictions,omitempty"`
+	HitRate    float32                         `json:"hit_rate"`
+	Hits       int64                           `json:"hits"`
+	Layer      CacheLayerStatsLayer            `json:"layer"`
+	Misses     int64                           `json:"misses"`
+	Namespaces *map[string]CacheNamespaceStats `json:"namespaces,omitempty"`
+	Sets       int64                           `json:"sets"`
+}
+
+// CacheLayerStatsLayer defines model for CacheLayerStats.Layer.
+type CacheLayerStatsLayer string
+
+// CacheNamespaceStats defines model for CacheNamespaceStats.
+type CacheNamespaceStats struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+}
+
+// CacheStats defines model for CacheStats.
+type CacheStats struct {
+	Layers []CacheLayerStats `json:"layers"`
+}
+
+// CacheStatsEnvelope defines model for CacheStatsEnvelope.
+type CacheStatsEnvelope struct {
+	Data CacheStats `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   CacheStatsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// CacheStatsEnvelopeSuccess defines model for CacheStatsEnvelope.Success.
+type CacheStatsEnvelopeSuccess bool
+
 // ChangePasswordRequest defines model for ChangePasswordRequest.
 type ChangePasswordRequest struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+}
+
+// ChatCitation defines model for ChatCitation.
+type ChatCitation struct {
+	ChunkId    openapi_types.UUID `json:"chunk_id"`
+	DocumentId openapi_types.UUID `json:"document_id"`
+	Heading    []string           `json:"heading"`
+
+	// N The number used as `[n]` in the answer.
+	N       int    `json:"n"`
+	Page    *int   `json:"page,omitempty"`
+	Snippet string `json:"snippet"`
+	Title   string `json:"title"`
+}
+
+// ChatStreamEvent Server-sent events, one JSON object per `data:` line:
+// `event: message.created` `{"message": Message}`;
+// `event: message.delta` `{"delta": "..."}`;
+// `event: citation` `{"citation": ChatCitation}`;
+// `event: message.done` `{"message": Message}`;
+// `event: error` `{"code": "...", "message": "..."}`.
+type ChatStreamEvent = string
+
+// Conversation defines model for Conversation.
+type Conversation struct {
+	Archived bool `json:"archived"`
+
+	// BranchedFrom The message this conversation was branched from.
+	BranchedFrom  *openapi_types.UUID `json:"branched_from,omitempty"`
+	CreatedAt     time.Time           `json:"created_at"`
+	Folder        *string             `json:"folder,omitempty"`
+	Id            openapi_types.UUID  `json:"id"`
+	LastMessageAt *time.Time          `json:"last_message_at,omitempty"`
+	MessageCount  int                 `json:"message_count"`
+	Title         string              `json:"title"`
+	UpdatedAt     time.Time           `json:"updated_at"`
+}
+
+// ConversationEnvelope defines model for ConversationEnvelope.
+type ConversationEnvelope struct {
+	Data Conversation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   ConversationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// ConversationEnvelopeSuccess defines model for ConversationEnvelope.Success.
+type ConversationEnvelopeSuccess bool
+
+// ConversationInput defines model for ConversationInput.
+type ConversationInput struct {
+	Folder *string `json:"folder,omitempty"`
+	Title  *string `json:"title,omitempty"`
+}
+
+// ConversationListEnvelope defines model for ConversationListEnvelope.
+type ConversationListEnvelope struct {
+	Data []Conversation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   ConversationListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// ConversationListEnvelopeSuccess defines model for ConversationListEnvelope.Success.
+type ConversationListEnvelopeSuccess bool
+
+// ConversationPatch defines model for ConversationPatch.
+type ConversationPatch struct {
+	Archived *bool `json:"archived,omitempty"`
+
+	// Folder The folder; an empty string removes the conversation from its folder.
+	Folder *string `json:"folder,omitempty"`
+	Title  *string `json:"title,omitempty"`
 }
 
 // CreateApiKeyRequest defines model for CreateApiKeyRequest.
@@ -1293,6 +1586,26 @@ type EvaluationResult struct {
 	Revision     int64  `json:"revision"`
 	TargetingKey string `json:"targeting_key"`
 }
+
+// Exchange defines model for Exchange.
+type Exchange struct {
+	AssistantMessage Message `json:"assistant_message"`
+	UserMessage      Message `json:"user_message"`
+}
+
+// ExchangeEnvelope defines model for ExchangeEnvelope.
+type ExchangeEnvelope struct {
+	Data Exchange `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError              `json:"error"`
+	Metadata  ResponseMeta            `json:"metadata"`
+	Success   ExchangeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time               `json:"timestamp"`
+}
+
+// ExchangeEnvelopeSuccess defines model for ExchangeEnvelope.Success.
+type ExchangeEnvelopeSuccess bool
 
 // FeatureFlag defines model for FeatureFlag.
 type FeatureFlag struct {
@@ -2018,6 +2331,56 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Message defines model for Message.
+type Message struct {
+	Citations      []ChatCitation     `json:"citations"`
+	Content        string             `json:"content"`
+	ConversationId openapi_types.UUID `json:"conversation_id"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Id             openapi_types.UUID `json:"id"`
+
+	// Model The model that wrote an answer (`extractive` for the offline default).
+	Model     *string        `json:"model,omitempty"`
+	Retrieval *RetrievalInfo `json:"retrieval,omitempty"`
+	Role      MessageRole    `json:"role"`
+}
+
+// MessageEnvelope defines model for MessageEnvelope.
+type MessageEnvelope struct {
+	Data Message `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError             `json:"error"`
+	Metadata  ResponseMeta           `json:"metadata"`
+	Success   MessageEnvelopeSuccess `json:"success"`
+	Timestamp time.Time              `json:"timestamp"`
+}
+
+// MessageEnvelopeSuccess defines model for MessageEnvelope.Success.
+type MessageEnvelopeSuccess bool
+
+// MessageInput defines model for MessageInput.
+type MessageInput struct {
+	Content string `json:"content"`
+}
+
+// MessageListEnvelope defines model for MessageListEnvelope.
+type MessageListEnvelope struct {
+	Data []Message `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   MessageListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// MessageListEnvelopeSuccess defines model for MessageListEnvelope.Success.
+type MessageListEnvelopeSuccess bool
+
+// MessageRole defines model for MessageRole.
+type MessageRole string
+
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
 
@@ -2160,6 +2523,16 @@ type RegisterRequest struct {
 type ResponseMeta struct {
 	Pagination *Pagination `json:"pagination,omitempty"`
 	RequestId  string      `json:"request_id"`
+}
+
+// RetrievalInfo defines model for RetrievalInfo.
+type RetrievalInfo struct {
+	FollowUp *bool    `json:"follow_up,omitempty"`
+	Hops     int      `json:"hops"`
+	Queries  []string `json:"queries"`
+
+	// Sources Passages given to the model.
+	Sources int `json:"sources"`
 }
 
 // Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
@@ -2465,6 +2838,9 @@ type IdPath = openapi_types.UUID
 // Limit defines model for Limit.
 type Limit = int
 
+// MessageIdPath defines model for MessageIdPath.
+type MessageIdPath = openapi_types.UUID
+
 // TargetingKeyPath defines model for TargetingKeyPath.
 type TargetingKeyPath = string
 
@@ -2657,10 +3033,41 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListConversationsParams defines parameters for ListConversations.
+type ListConversationsParams struct {
+	// Q Case-insensitive substring of the title.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Archived Only archived (true) or only active (false) conversations; both when absent.
+	Archived *bool   `form:"archived,omitempty" json:"archived,omitempty"`
+	Folder   *string `form:"folder,omitempty" json:"folder,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListMessagesParams defines parameters for ListMessages.
+type ListMessagesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // OfrepEvaluateFlagsParams defines parameters for OfrepEvaluateFlags.
 type OfrepEvaluateFlagsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
+
+// ClearCacheJSONRequestBody defines body for ClearCache for application/json ContentType.
+type ClearCacheJSONRequestBody = CacheClearRequest
+
+// InvalidateCacheJSONRequestBody defines body for InvalidateCache for application/json ContentType.
+type InvalidateCacheJSONRequestBody = CacheInvalidateRequest
 
 // CreateFlagJSONRequestBody defines body for CreateFlag for application/json ContentType.
 type CreateFlagJSONRequestBody = FlagInput
@@ -2715,6 +3122,18 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
+type CreateConversationJSONRequestBody = ConversationInput
+
+// UpdateConversationJSONRequestBody defines body for UpdateConversation for application/json ContentType.
+type UpdateConversationJSONRequestBody = ConversationPatch
+
+// SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
+type SendMessageJSONRequestBody = MessageInput
+
+// StreamMessageJSONRequestBody defines body for StreamMessage for application/json ContentType.
+type StreamMessageJSONRequestBody = MessageInput
 
 // OfrepEvaluateFlagsJSONRequestBody defines body for OfrepEvaluateFlags for application/json ContentType.
 type OfrepEvaluateFlagsJSONRequestBody = OfrepEvaluationRequest
@@ -3104,6 +3523,15 @@ type ServerInterface interface {
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx echo.Context) error
+	// ClearCache Clear the cache
+	// (POST /api/admin/cache/clear)
+	ClearCache(ctx echo.Context) error
+	// InvalidateCache Invalidate cache entries by pattern
+	// (POST /api/admin/cache/invalidate)
+	InvalidateCache(ctx echo.Context) error
+	// GetCacheStats Cache statistics
+	// (GET /api/admin/cache/stats)
+	GetCacheStats(ctx echo.Context) error
 	// ListFlags List feature flags
 	// (GET /api/admin/feature-flags)
 	ListFlags(ctx echo.Context, params ListFlagsParams) error
@@ -3263,6 +3691,42 @@ type ServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx echo.Context) error
+	// ListConversations List the caller's conversations
+	// (GET /conversations)
+	ListConversations(ctx echo.Context, params ListConversationsParams) error
+	// CreateConversation Start a conversation
+	// (POST /conversations)
+	CreateConversation(ctx echo.Context) error
+	// DeleteConversation Delete a conversation and its messages
+	// (DELETE /conversations/{id})
+	DeleteConversation(ctx echo.Context, id IdPath) error
+	// GetConversation One conversation
+	// (GET /conversations/{id})
+	GetConversation(ctx echo.Context, id IdPath) error
+	// UpdateConversation Rename, archive or file a conversation
+	// (PATCH /conversations/{id})
+	UpdateConversation(ctx echo.Context, id IdPath) error
+	// ExportConversation Export as Markdown
+	// (GET /conversations/{id}/export)
+	ExportConversation(ctx echo.Context, id IdPath) error
+	// ListMessages Messages of a conversation
+	// (GET /conversations/{id}/messages)
+	ListMessages(ctx echo.Context, id IdPath, params ListMessagesParams) error
+	// SendMessage Ask a question
+	// (POST /conversations/{id}/messages)
+	SendMessage(ctx echo.Context, id IdPath) error
+	// StreamMessage Ask a question, streaming the answer (SSE)
+	// (POST /conversations/{id}/messages/stream)
+	StreamMessage(ctx echo.Context, id IdPath) error
+	// DeleteMessage Delete one message
+	// (DELETE /conversations/{id}/messages/{message_id})
+	DeleteMessage(ctx echo.Context, id IdPath, messageId MessageIdPath) error
+	// BranchConversation Branch a conversation
+	// (POST /conversations/{id}/messages/{message_id}/branch)
+	BranchConversation(ctx echo.Context, id IdPath, messageId MessageIdPath) error
+	// RegenerateAnswer Answer the last question again
+	// (POST /conversations/{id}/regenerate)
+	RegenerateAnswer(ctx echo.Context, id IdPath) error
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx echo.Context) error
@@ -3382,6 +3846,33 @@ func (w *ServerInterfaceWrapper) VerifyAuditLog(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VerifyAuditLog(ctx)
+	return err
+}
+
+// ClearCache converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearCache(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearCache(ctx)
+	return err
+}
+
+// InvalidateCache converts echo context to params.
+func (w *ServerInterfaceWrapper) InvalidateCache(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InvalidateCache(ctx)
+	return err
+}
+
+// GetCacheStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCacheStats(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCacheStats(ctx)
 	return err
 }
 
@@ -4397,6 +4888,253 @@ func (w *ServerInterfaceWrapper) GetVersion(ctx echo.Context) error {
 	return err
 }
 
+// ListConversations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConversationsParams
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "folder" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "folder", ctx.QueryParams(), &params.Folder, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter folder: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListConversations(ctx, params)
+	return err
+}
+
+// CreateConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateConversation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateConversation(ctx)
+	return err
+}
+
+// DeleteConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteConversation(ctx, id)
+	return err
+}
+
+// GetConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetConversation(ctx, id)
+	return err
+}
+
+// UpdateConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateConversation(ctx, id)
+	return err
+}
+
+// ExportConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportConversation(ctx, id)
+	return err
+}
+
+// ListMessages converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMessages(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessagesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMessages(ctx, id, params)
+	return err
+}
+
+// SendMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) SendMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SendMessage(ctx, id)
+	return err
+}
+
+// StreamMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamMessage(ctx, id)
+	return err
+}
+
+// DeleteMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteMessage(ctx, id, messageId)
+	return err
+}
+
+// BranchConversation converts echo context to params.
+func (w *ServerInterfaceWrapper) BranchConversation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BranchConversation(ctx, id, messageId)
+	return err
+}
+
+// RegenerateAnswer converts echo context to params.
+func (w *ServerInterfaceWrapper) RegenerateAnswer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegenerateAnswer(ctx, id)
+	return err
+}
+
 // GetSwaggerUI converts echo context to params.
 func (w *ServerInterfaceWrapper) GetSwaggerUI(ctx echo.Context) error {
 	var err error
@@ -4594,6 +5332,21 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/api/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/api/users/:id/role", wrapper.SetUserRole, options.OperationMiddlewares["setUserRole"]...)
+	router.GET(options.BaseURL+"/conversations", wrapper.ListConversations, options.OperationMiddlewares["listConversations"]...)
+	router.POST(options.BaseURL+"/conversations", wrapper.CreateConversation, options.OperationMiddlewares["createConversation"]...)
+	router.DELETE(options.BaseURL+"/conversations/:id", wrapper.DeleteConversation, options.OperationMiddlewares["deleteConversation"]...)
+	router.GET(options.BaseURL+"/conversations/:id", wrapper.GetConversation, options.OperationMiddlewares["getConversation"]...)
+	router.PATCH(options.BaseURL+"/conversations/:id", wrapper.UpdateConversation, options.OperationMiddlewares["updateConversation"]...)
+	router.GET(options.BaseURL+"/conversations/:id/messages", wrapper.ListMessages, options.OperationMiddlewares["listMessages"]...)
+	router.POST(options.BaseURL+"/conversations/:id/messages", wrapper.SendMessage, options.OperationMiddlewares["sendMessage"]...)
+	router.POST(options.BaseURL+"/conversations/:id/messages/stream", wrapper.StreamMessage, options.OperationMiddlewares["streamMessage"]...)
+	router.POST(options.BaseURL+"/conversations/:id/regenerate", wrapper.RegenerateAnswer, options.OperationMiddlewares["regenerateAnswer"]...)
+	router.DELETE(options.BaseURL+"/conversations/:id/messages/:message_id", wrapper.DeleteMessage, options.OperationMiddlewares["deleteMessage"]...)
+	router.POST(options.BaseURL+"/conversations/:id/messages/:message_id/branch", wrapper.BranchConversation, options.OperationMiddlewares["branchConversation"]...)
+	router.GET(options.BaseURL+"/conversations/:id/export", wrapper.ExportConversation, options.OperationMiddlewares["exportConversation"]...)
+	router.GET(options.BaseURL+"/api/admin/cache/stats", wrapper.GetCacheStats, options.OperationMiddlewares["getCacheStats"]...)
+	router.POST(options.BaseURL+"/api/admin/cache/clear", wrapper.ClearCache, options.OperationMiddlewares["clearCache"]...)
+	router.POST(options.BaseURL+"/api/admin/cache/invalidate", wrapper.InvalidateCache, options.OperationMiddlewares["invalidateCache"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
@@ -4849,6 +5602,326 @@ func (response VerifyAuditLog403JSONResponse) VisitVerifyAuditLogResponse(w http
 type VerifyAuditLog503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCacheRequestObject struct {
+	Body *ClearCacheJSONRequestBody
+}
+
+type ClearCacheResponseObject interface {
+	VisitClearCacheResponse(w http.ResponseWriter) error
+}
+
+type ClearCache200JSONResponse CacheClearEnvelope
+
+func (response ClearCache200JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ClearCache400JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClearCache401JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ClearCache403JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ClearCache413JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ClearCache415JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ClearCache422JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ClearCache503JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCacheRequestObject struct {
+	Body *InvalidateCacheJSONRequestBody
+}
+
+type InvalidateCacheResponseObject interface {
+	VisitInvalidateCacheResponse(w http.ResponseWriter) error
+}
+
+type InvalidateCache200JSONResponse CacheClearEnvelope
+
+func (response InvalidateCache200JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response InvalidateCache400JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response InvalidateCache401JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response InvalidateCache403JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response InvalidateCache413JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response InvalidateCache415JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response InvalidateCache422JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response InvalidateCache503JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStatsRequestObject struct {
+}
+
+type GetCacheStatsResponseObject interface {
+	VisitGetCacheStatsResponse(w http.ResponseWriter) error
+}
+
+type GetCacheStats200JSONResponse CacheStatsEnvelope
+
+func (response GetCacheStats200JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCacheStats401JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCacheStats403JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCacheStats503JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10378,6 +11451,1273 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	return err
 }
 
+type ListConversationsRequestObject struct {
+	Params ListConversationsParams
+}
+
+type ListConversationsResponseObject interface {
+	VisitListConversationsResponse(w http.ResponseWriter) error
+}
+
+type ListConversations200JSONResponse ConversationListEnvelope
+
+func (response ListConversations200JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListConversations400JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListConversations401JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListConversations422JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListConversations503JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversationRequestObject struct {
+	Body *CreateConversationJSONRequestBody
+}
+
+type CreateConversationResponseObject interface {
+	VisitCreateConversationResponse(w http.ResponseWriter) error
+}
+
+type CreateConversation201JSONResponse ConversationEnvelope
+
+func (response CreateConversation201JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateConversation400JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateConversation401JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateConversation413JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateConversation415JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateConversation422JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateConversation503JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeleteConversationResponseObject interface {
+	VisitDeleteConversationResponse(w http.ResponseWriter) error
+}
+
+type DeleteConversation204Response struct {
+}
+
+func (response DeleteConversation204Response) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteConversation401JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteConversation404JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteConversation422JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteConversation503JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type GetConversationResponseObject interface {
+	VisitGetConversationResponse(w http.ResponseWriter) error
+}
+
+type GetConversation200JSONResponse ConversationEnvelope
+
+func (response GetConversation200JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetConversation401JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetConversation404JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetConversation422JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetConversation503JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversationRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *UpdateConversationJSONRequestBody
+}
+
+type UpdateConversationResponseObject interface {
+	VisitUpdateConversationResponse(w http.ResponseWriter) error
+}
+
+type UpdateConversation200JSONResponse ConversationEnvelope
+
+func (response UpdateConversation200JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateConversation400JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateConversation401JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateConversation404JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateConversation413JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateConversation415JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateConversation422JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateConversation503JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type ExportConversationResponseObject interface {
+	VisitExportConversationResponse(w http.ResponseWriter) error
+}
+
+type ExportConversation200TextmarkdownResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportConversation200TextmarkdownResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/markdown")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportConversation401JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ExportConversation404JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExportConversation422JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportConversation503JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessagesRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params ListMessagesParams
+}
+
+type ListMessagesResponseObject interface {
+	VisitListMessagesResponse(w http.ResponseWriter) error
+}
+
+type ListMessages200JSONResponse MessageListEnvelope
+
+func (response ListMessages200JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMessages400JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMessages401JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListMessages422JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessageRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *SendMessageJSONRequestBody
+}
+
+type SendMessageResponseObject interface {
+	VisitSendMessageResponse(w http.ResponseWriter) error
+}
+
+type SendMessage201JSONResponse ExchangeEnvelope
+
+func (response SendMessage201JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SendMessage400JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SendMessage401JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SendMessage404JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SendMessage413JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SendMessage415JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SendMessage422JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SendMessage429JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessageRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *StreamMessageJSONRequestBody
+}
+
+type StreamMessageResponseObject interface {
+	VisitStreamMessageResponse(w http.ResponseWriter) error
+}
+
+type StreamMessage200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamMessage200TexteventStreamResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response StreamMessage400JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StreamMessage401JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response StreamMessage413JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response StreamMessage415JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response StreamMessage422JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response StreamMessage503JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessageRequestObject struct {
+	Id        IdPath        `json:"id"`
+	MessageId MessageIdPath `json:"message_id"`
+}
+
+type DeleteMessageResponseObject interface {
+	VisitDeleteMessageResponse(w http.ResponseWriter) error
+}
+
+type DeleteMessage204Response struct {
+}
+
+func (response DeleteMessage204Response) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteMessage401JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteMessage404JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessage422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteMessage422JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteMessage503JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversationRequestObject struct {
+	Id        IdPath        `json:"id"`
+	MessageId MessageIdPath `json:"message_id"`
+}
+
+type BranchConversationResponseObject interface {
+	VisitBranchConversationResponse(w http.ResponseWriter) error
+}
+
+type BranchConversation201JSONResponse ConversationEnvelope
+
+func (response BranchConversation201JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BranchConversation401JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BranchConversation404JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response BranchConversation422JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BranchConversation503JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswerRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type RegenerateAnswerResponseObject interface {
+	VisitRegenerateAnswerResponse(w http.ResponseWriter) error
+}
+
+type RegenerateAnswer201JSONResponse MessageEnvelope
+
+func (response RegenerateAnswer201JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegenerateAnswer401JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegenerateAnswer404JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RegenerateAnswer409JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RegenerateAnswer422JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSwaggerUIRequestObject struct {
 }
 
@@ -10934,6 +13274,15 @@ type StrictServerInterface interface {
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx context.Context, request VerifyAuditLogRequestObject) (VerifyAuditLogResponseObject, error)
+	// ClearCache Clear the cache
+	// (POST /api/admin/cache/clear)
+	ClearCache(ctx context.Context, request ClearCacheRequestObject) (ClearCacheResponseObject, error)
+	// InvalidateCache Invalidate cache entries by pattern
+	// (POST /api/admin/cache/invalidate)
+	InvalidateCache(ctx context.Context, request InvalidateCacheRequestObject) (InvalidateCacheResponseObject, error)
+	// GetCacheStats Cache statistics
+	// (GET /api/admin/cache/stats)
+	GetCacheStats(ctx context.Context, request GetCacheStatsRequestObject) (GetCacheStatsResponseObject, error)
 	// ListFlags List feature flags
 	// (GET /api/admin/feature-flags)
 	ListFlags(ctx context.Context, request ListFlagsRequestObject) (ListFlagsResponseObject, error)
@@ -11093,6 +13442,42 @@ type StrictServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx context.Context, request GetVersionRequestObject) (GetVersionResponseObject, error)
+	// ListConversations List the caller's conversations
+	// (GET /conversations)
+	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
+	// CreateConversation Start a conversation
+	// (POST /conversations)
+	CreateConversation(ctx context.Context, request CreateConversationRequestObject) (CreateConversationResponseObject, error)
+	// DeleteConversation Delete a conversation and its messages
+	// (DELETE /conversations/{id})
+	DeleteConversation(ctx context.Context, request DeleteConversationRequestObject) (DeleteConversationResponseObject, error)
+	// GetConversation One conversation
+	// (GET /conversations/{id})
+	GetConversation(ctx context.Context, request GetConversationRequestObject) (GetConversationResponseObject, error)
+	// UpdateConversation Rename, archive or file a conversation
+	// (PATCH /conversations/{id})
+	UpdateConversation(ctx context.Context, request UpdateConversationRequestObject) (UpdateConversationResponseObject, error)
+	// ExportConversation Export as Markdown
+	// (GET /conversations/{id}/export)
+	ExportConversation(ctx context.Context, request ExportConversationRequestObject) (ExportConversationResponseObject, error)
+	// ListMessages Messages of a conversation
+	// (GET /conversations/{id}/messages)
+	ListMessages(ctx context.Context, request ListMessagesRequestObject) (ListMessagesResponseObject, error)
+	// SendMessage Ask a question
+	// (POST /conversations/{id}/messages)
+	SendMessage(ctx context.Context, request SendMessageRequestObject) (SendMessageResponseObject, error)
+	// StreamMessage Ask a question, streaming the answer (SSE)
+	// (POST /conversations/{id}/messages/stream)
+	StreamMessage(ctx context.Context, request StreamMessageRequestObject) (StreamMessageResponseObject, error)
+	// DeleteMessage Delete one message
+	// (DELETE /conversations/{id}/messages/{message_id})
+	DeleteMessage(ctx context.Context, request DeleteMessageRequestObject) (DeleteMessageResponseObject, error)
+	// BranchConversation Branch a conversation
+	// (POST /conversations/{id}/messages/{message_id}/branch)
+	BranchConversation(ctx context.Context, request BranchConversationRequestObject) (BranchConversationResponseObject, error)
+	// RegenerateAnswer Answer the last question again
+	// (POST /conversations/{id}/regenerate)
+	RegenerateAnswer(ctx context.Context, request RegenerateAnswerRequestObject) (RegenerateAnswerResponseObject, error)
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx context.Context, request GetSwaggerUIRequestObject) (GetSwaggerUIResponseObject, error)
@@ -11202,6 +13587,121 @@ func (sh *strictHandler) VerifyAuditLog(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(VerifyAuditLogResponseObject); ok {
 		return validResponse.VisitVerifyAuditLogResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ClearCache operation middleware
+func (sh *strictHandler) ClearCache(ctx echo.Context) error {
+	var request ClearCacheRequestObject
+
+	var body ClearCacheJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearCache(ctx.Request().Context(), request.(ClearCacheRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearCache")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearCacheResponseObject); ok {
+		return validResponse.VisitClearCacheResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InvalidateCache operation middleware
+func (sh *strictHandler) InvalidateCache(ctx echo.Context) error {
+	var request InvalidateCacheRequestObject
+
+	var body InvalidateCacheJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InvalidateCache(ctx.Request().Context(), request.(InvalidateCacheRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InvalidateCache")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InvalidateCacheResponseObject); ok {
+		return validResponse.VisitInvalidateCacheResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCacheStats operation middleware
+func (sh *strictHandler) GetCacheStats(ctx echo.Context) error {
+	var request GetCacheStatsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCacheStats(ctx.Request().Context(), request.(GetCacheStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCacheStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCacheStatsResponseObject); ok {
+		return validResponse.VisitGetCacheStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12911,6 +15411,399 @@ func (sh *strictHandler) GetVersion(ctx echo.Context) error {
 	return nil
 }
 
+// ListConversations operation middleware
+func (sh *strictHandler) ListConversations(ctx echo.Context, params ListConversationsParams) error {
+	var request ListConversationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListConversations(ctx.Request().Context(), request.(ListConversationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListConversations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListConversationsResponseObject); ok {
+		return validResponse.VisitListConversationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateConversation operation middleware
+func (sh *strictHandler) CreateConversation(ctx echo.Context) error {
+	var request CreateConversationRequestObject
+
+	var body CreateConversationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateConversation(ctx.Request().Context(), request.(CreateConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateConversationResponseObject); ok {
+		return validResponse.VisitCreateConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteConversation operation middleware
+func (sh *strictHandler) DeleteConversation(ctx echo.Context, id IdPath) error {
+	var request DeleteConversationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteConversation(ctx.Request().Context(), request.(DeleteConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteConversationResponseObject); ok {
+		return validResponse.VisitDeleteConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetConversation operation middleware
+func (sh *strictHandler) GetConversation(ctx echo.Context, id IdPath) error {
+	var request GetConversationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConversation(ctx.Request().Context(), request.(GetConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetConversationResponseObject); ok {
+		return validResponse.VisitGetConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateConversation operation middleware
+func (sh *strictHandler) UpdateConversation(ctx echo.Context, id IdPath) error {
+	var request UpdateConversationRequestObject
+
+	request.Id = id
+
+	var body UpdateConversationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateConversation(ctx.Request().Context(), request.(UpdateConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateConversationResponseObject); ok {
+		return validResponse.VisitUpdateConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportConversation operation middleware
+func (sh *strictHandler) ExportConversation(ctx echo.Context, id IdPath) error {
+	var request ExportConversationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportConversation(ctx.Request().Context(), request.(ExportConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportConversationResponseObject); ok {
+		return validResponse.VisitExportConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMessages operation middleware
+func (sh *strictHandler) ListMessages(ctx echo.Context, id IdPath, params ListMessagesParams) error {
+	var request ListMessagesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMessages(ctx.Request().Context(), request.(ListMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMessages")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMessagesResponseObject); ok {
+		return validResponse.VisitListMessagesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SendMessage operation middleware
+func (sh *strictHandler) SendMessage(ctx echo.Context, id IdPath) error {
+	var request SendMessageRequestObject
+
+	request.Id = id
+
+	var body SendMessageJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SendMessage(ctx.Request().Context(), request.(SendMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SendMessageResponseObject); ok {
+		return validResponse.VisitSendMessageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StreamMessage operation middleware
+func (sh *strictHandler) StreamMessage(ctx echo.Context, id IdPath) error {
+	var request StreamMessageRequestObject
+
+	request.Id = id
+
+	var body StreamMessageJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamMessage(ctx.Request().Context(), request.(StreamMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamMessageResponseObject); ok {
+		return validResponse.VisitStreamMessageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteMessage operation middleware
+func (sh *strictHandler) DeleteMessage(ctx echo.Context, id IdPath, messageId MessageIdPath) error {
+	var request DeleteMessageRequestObject
+
+	request.Id = id
+	request.MessageId = messageId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMessage(ctx.Request().Context(), request.(DeleteMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteMessageResponseObject); ok {
+		return validResponse.VisitDeleteMessageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BranchConversation operation middleware
+func (sh *strictHandler) BranchConversation(ctx echo.Context, id IdPath, messageId MessageIdPath) error {
+	var request BranchConversationRequestObject
+
+	request.Id = id
+	request.MessageId = messageId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BranchConversation(ctx.Request().Context(), request.(BranchConversationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BranchConversation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BranchConversationResponseObject); ok {
+		return validResponse.VisitBranchConversationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegenerateAnswer operation middleware
+func (sh *strictHandler) RegenerateAnswer(ctx echo.Context, id IdPath) error {
+	var request RegenerateAnswerRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateAnswer(ctx.Request().Context(), request.(RegenerateAnswerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateAnswer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegenerateAnswerResponseObject); ok {
+		return validResponse.VisitRegenerateAnswerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetSwaggerUI operation middleware
 func (sh *strictHandler) GetSwaggerUI(ctx echo.Context) error {
 	var request GetSwaggerUIRequestObject
@@ -13204,300 +16097,336 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9u2tjj6VTD6nZlt76FlJ007t87cuaPYSuvWsX1spWnPVn4iRC5JqClABUDLasbf/Q4WAD4kUqL8",
-	"yKPH/ySWROKxsN5Yj0+tSExnggPXqnX4qTUBGoPEPy+phlM2ZRr/Md/EoCLJZpoJ3jpsXcJfKSitCE0S",
-	"MYeYME70BMic8VjM262gpaIJTKl5Uy9m0DpsMa5hDLJ1dxfkw1/ClDLO+HjNFAmM9P3HV1Cx/CuIBI8V",
-	"SblmSWFgIs3zavP4oOWiM9Ig68fWgswp02QIIyGBSPMK4+MNY98FrRmVdArancRRKpWomOZ8Rv9KgUT4",
-	"MxlJMSXhFDSNqabtGR0zTs2TbQ63emCfCokY4WZnEm6YSBWZ0TGYBTEz4l8pyEUraHE6NWuy75RWO6W3",
-	"p8DHetI6/P7Fy8CvXmlpTtCs/W1Cx7/C4oKaZ5aX3JsAGSV0TK5hEZDwU0Q1jIVc3LU/KU6vYWBmvguz",
-	"Bc3MKNl6zJutoCXhr5RJiFuHWqZQs7oXLw+C1pTx7HPVWk9iv8yK2Vi8dq6RkFOqW4etNMUnV0evIZwL",
-	"Ogai2N+1YE/wveJcMYxomujW4fdmU/SWTdNp6/Dlgd2i/ZRvsIimPSrHoBlffyQpZxrRQtyAlCwGQmez",
-	"hAGi8A4lqQJJWEyGC+KWsltzRNrPN7iGRdOzevn9D5vO6s4MpWaCK0CaeENjxx3Mp0hwDRz/xIVHiPj7",
-	"fyqzw0+FSf9Lwqh12Po/+znb27e/qv2ulEJ2+Q0kYgZ2ylVISTspYYpMaWJwAGKyoxZc09uAUDKXgo+J",
-	"WX1AKCcpv+ZizsmIQRKb36dMKcbHZCjixW67dRe0jgQfJSz6QvuI3OyKzJmeIA5EqZTANVGaajCnH6d2",
-	"KWZL5tsEyA1IxQS3O3gr5JDFMfDPu4WIJgnIfykiRQIkFqAIF9qKI6InTBExA2lZoFnmmdBvRcrjz7fK",
-	"M0FUGk2MSBGpjIDsCIlrvGGKDRMw1KWznVhgXtBFImjcE+LUkNKXwQqDnQRuIwAjxSaWXRHkS3aREiUc",
-	"M6++pSyB+HOv0wE0mlA+hpgoxiPAlTrMJIYfoU4Snoz23lEdTUJc+hXIGxbBe05vKEvoMPmMIO6QGGbA",
-	"Y+DRgnCAGGKDApSrueGvRhnJVvXaqgskoRokrrwnxDvKF14p+nzLNqqUPXyHExAb7l/UFc1S9zJtqGo2",
-	"9/R+QW+6C1q/72V62l4mLte+XtZKl4Yo6ZKNhsnfWBnKqY0NhzFPI+zec5rqiZDs789JFe+sXAkI4zc0",
-	"YXFA4HZmBC8Rkki4EdcQk0hCDFwzmqilA/zw4cNeJ9UT86vh9NVqAs2fMCSGi0MmliqoVGpz8Y2AmUkR",
-	"gVIGvbtcM734YrJ7Dkmy56T3MDUMWRhCU4QSmRriC8GM2Ea5HSIzsYwQv0ByfM9VOpsJqSF+BzGjPdzy",
-	"F+PWE2oWf2Qn3zOLWZKBBQkZRTAzjPzOHxniQCeeMv5+FlMN7xXIgnpFY8vqaXIhzXiaGSVsRBMFqLcV",
-	"v30RtGaFj59aozRJBlY7LCt9RntdwpOgxdSARprdQAGLhkIkQDmu130lhn9ChOTf4YvfaJJWYGyHL8gv",
-	"V+dn5Mb8/powrVAxI9NUaTJyGi9aI+Zrg8A8TZxIMNqqGX3GfgVE0/KmIglUQzygumQKGNjtaTaFVsXW",
-	"LEGqde+U568CT9zA9AhaCVV6kKr1C9w4mT+0lR9mEkbstppHzNJhwiKjJkrtjU009rQgRmsYc6aAGD2i",
-	"YkbHqB60aqMNbiKvS/OMtSm8efIfa+/hnrMdutGC4nmXDnIJ1KUdfKzCVsSnIzvaKlrRGUO7acPyHVbe",
-	"BS338OoxzCdGKb6GRZtcTYwFIniysC4Upog3pV4TpYU0x0G49amsWrFFEFmbzq9y4wYzBray0Zhq2myX",
-	"HlaGgAxT3PTWWZokyD3NG94bshEfHDzegabmPZVGRlCZ14Ab4/o/Btny/WYcKWgZtFSaTmdNGcESSP1U",
-	"gYWJ32Vh7cU56kF+ypTeDG+mYaqao5ebi0pJF88nUH8Cacx0l2tZISmMNLOSf4VT0UgLOTAKaLLm92qW",
-	"v5EN2pc9M1z5OQZNWaLqpXtp2HyrS6thXP/wqrXqeQpabFY5r4jQvbCd5HSKjgNFxc/WGtz4u3Yq2soT",
-	"BWxbxa9UgRzQsdPp1uMSnk1xj4VTLB946YQCjybLiy1vLijgagEmCOzSOvPzrUXXUzF+TJaRU8Az29iK",
-	"bfwGko2ckVChZ04guraaQlnGG1gzUMQ9YER3A6IcMan0YCjFNfBBDSnXcJbCKMZuHEyoqnAm/wy3xhKZ",
-	"WM2PagIGJ9rkEiIhY6NniFQrFltfjYHSkCowygehPDZf8kNCrdOjz28KsLFau9IsSYgEGk0K43vfJdU4",
-	"eUDmExZNSAwaIm20nam4oYmxhGmfR4IrpoyVRCTMJdPg1VQOc2NOgQVtu8+reBFunsXVWpdRBgnjmkZ+",
-	"ZTsHZD4BvLkyepYxwDjsNjwuCVTVyA408mtspCKW2ueCDJFWcSCbJt9b8YgbIe4DFb0VOnjmGXU844hG",
-	"EzixPp4anmEsWm9FrOKNdY+uuZmTcMPQgwo3IBdEAvowiIREULzTbIS8SxvP1pSvoNHuHoZYq8B6Rqxa",
-	"xEJP+gVVai5k3NT5sySt7M3RYOZGKW0m+zJYuURee/UXtDjMH3fIJeCtLHtpykpwoVlqLaX7Act7ERgf",
-	"xHShnHfM3uV+98P3G652c+9M8c774GAjMO/tHsH5qkBxnN1pHBkhs0qqGcWVOc6HycJqAfmdCFMExXMM",
-	"EmISizknO1wU/dZGiBsgSE4Ttduudn5pM9jAaq05MYl0mBQoiafToYWk0lSnRTJtpUafNtOb/xg6rIto",
-	"UEeEdpwqGCEveSPiKleiiCucl1faTEqmNJowDnsSaIxfmKcPSfhb5/TkuNM7OT8bdC8vzy/DgIRvOseD",
-	"y+5/v+9e9czH92ed972fzy9P/qd7HAZ9HvbOf+2eDbq/X5xcmm+I++LkDAfLv7js/nb+q33C/TY4uuwe",
-	"d896J53TK/P12/PLNyfHx90zHPfk7Or927cnRyfds97gonv57uTq6uT8DJ88O+8N3p6/P8PR3nV7P58f",
-	"D8x3ndPT8w92jqPzs7enJ0c9HKv7rnNyOuicXnY7x38Mur+fXPVwnA/dzq+Di87V1YfzS3zrovPH6Xnn",
-	"eNA7Px+cdi5/6totX72/uDi/7HWPB++6xyedQe+Piy4OfHHZPTo/Oz5BkL3tnJzayS87ve7g9OTdSW/Q",
-	"/f2o2z22X191L387OeoO3p91fuucnHbenHYtOHrdy7POqYO51RDhlk5nhqZay4dShZwN7e4yMrwVkuRC",
-	"jCA9qUMSfupb2lL91iH5z6d+C28n+q2A9FtTUIqOod+6+2jjaWr0+hxH8eVqxcDfNOAjhGqCMSABwTsH",
-	"9LHPqJ4Y2swil/DOpN3EU+FWutm4RkrJn/crXm/slm9SatWIpauDZE4XioRm7SFhnFAH9cxz2giijVSN",
-	"nDU8qqqBMucr1TW6NzRJqYZ7ahmCa7jVG+FqJ2GCH7kXrL9clZwayxFjq9hJb0/sw98XLqyca+OufnOF",
-	"ebei9fMZ8LdAdSqBQDYUcZt+TUJdiOgKjcTUPoCLxQERxtAkUzCyTREqgVCtJRumGvDOtwzK4lhVMVmr",
-	"iLBmuw/T1fNxLkGliX5W1TeRTw6qShNQNXbevU3oOB+zyoHnbcImZuMO3AA3yLiLmFnA4VQ1dlSVwwg3",
-	"SoZsfcFKAKIFRRUYHZWZ3Ve47WU0YTcQV7uEfdhqE8ge+WfvgntdG7uAy8GNv+Ve60rxt+HLAQMVrgDg",
-	"Vq+t3GGd/0DMuY3xqTIsEpHqwQxkBFw7id5A/ZZpAtsh62WaQBWaKproyrXpZXJYfWJpKH9VsGkpGPVx",
-	"F7RSjJvY7mS3PtEbKhl1kfqNgfWbfalqkwVnUAOaxKBFlriwnY3T5k9X3yJnNFTGVDdzjp4eTsuUUACH",
-	"x6FKJHRoUVq/x2OHGUFO7jlQli79CwdcyUyKlF60JFkraA1pdA0cb4DiKeMYOa1hbONybEABSDa1Nzdi",
-	"pipMTTcDOmnUYzD8K011JRFNmNJCLgbmvQQ0VPMHDLgcbIlAWzy9LDRL0xUPaWW5a1l+DsOHaSvFw3hW",
-	"VOoUFYSSjxPeUsvP1NYK68xrw7luu0Evbpc9hE38ZDZuzp6qJ2b4K6WJAQgXepB9QII23+AfZmmUcfMD",
-	"xkCpwZxhggTwOPtbwhhuW0FrrPEfcxbIohL8U8H0BuQA/sr/xgezvwsPJbr4N1Ryji3lzBIa5AdRAIof",
-	"tO7UH0hdBc3smbrWUVdBba92uw68e9Hj8NvTzk+DzC3XClq9zuVP3d7J2U+DX7t/DNB5d/aT+f6Pi675",
-	"+K7TO/q5FbQuOpdX3cyxlXkGz8963d97raD1U/ese9k5rcTAOm0yv+D0y7vqdXonR62gddx923l/2ist",
-	"0C/l6uL0xPxyfHLVeXPaNbuw6/r4iFrWpuuzbUWYu/0q6y7F29d1F2N41rczISuMPbi1Uchb6Z73sBBx",
-	"mhMN0w2q5Irvckp1lpax86LotK+DVS7ei5vbJNkLK9xS1qw19h7LACsLoCpfUxOLbKPDyqfw3ed0z927",
-	"ZceXWe3B6pFnpuDGoO6mpmF2//WilNl48KhGY2lf9TbksrpwD5syn+nlwcMtzM9uLRY9nxUE/7jWIA6/",
-	"nrAz5LzfPeuDYsozOVW8Z65BiyXP1VZ5rg8TV4Wpfni1SQEpL7QO9D9b88pYixVmp785384OTMR4gE5C",
-	"tcULIonzENBGsVMauEGRQSTSkjSvfGgiUqlqHjIwiuiMRg7Zax7ZeoXmJcX+hpoKA1UhCrlgzN9eXuHK",
-	"cpYBWDqBVUitgqUJcjzcni6h2rPav07tP5l6VXA7Rvj59cTS9dnBWr2xQQiZ2gCRhyOhHef5CqoxEtZd",
-	"QUV5jlNzr3ssFwOZ8po4fO6yvbcb0zlut3lpmfm6reRjFReTr7oWUHyWbkusX8ToyMqMuCXVGiF5zEvu",
-	"um5zmA8wzFikesnftlSL5btgzcXSPa2JbO2orT/bFs+2RTPb4hGTYJbcls9ZMI1FSdG0e6xE6xo3ymOY",
-	"g2sj7NckbWyKavi818ibwyoKUfvLYRVr/Jil9Gh/FtvfpnqceLhOV/RqPRPhRoDfR11pQFUPcao8qVNk",
-	"LTAeUzwsoeKzfGiMmhdUR5MHVyL5Shz5z37z/9W67boEPH9LhkU6rIFJmCJDqiAmgpOdVwc/ZvmkNu6S",
-	"KUI1oRwDf5smlj5Iwa6kUMSSreO47bPbQToPKNmIKtYVuyQANiWbNa1UNJNMSAfB8kmeijlIgnm2r4nZ",
-	"LbkGmJGEKU2EjEG2qw/lAUJuNV9kmiaa4RPaYooKbH08+xL+bZgBUSBvbGx4g9IGhTOr49U2sKwi24tq",
-	"orQEOlWY6x3u0xnbx5XtW1RXoa0epCaEDkWqCcWFH2LlJjVnOprgmwgoFRAudJ9jVSevnOKOFNnRE1iQ",
-	"KV1gEgpWL1W7beLTDsgMpC1pinnj528vuxdEyD4vLsnFLYPL8vlMF8YJ6Kps/55MYYnu51QR9zzmxCnC",
-	"BUkEH4Msl5c0nATrSxaOuGgP3ScK+Mvw4PIZ1BT7mAMbT3Sj0OMqBHevVyH3VxU9e58g2VIAbH6TVIh9",
-	"9Qi4lrbf0Vk9p98+8HR5BsMhujdQxdd6rmYEESMiOBC8wnqNNHF11SUhfj4MXZqaLdqHpSAM6gsO56PW",
-	"4X/Wr/BKwZHgHCJbc2rjw5cQbfO4u+M64Vm4aoOXDFxsXb6mT6s3aXLd/JWfgUo9BKqbPOysj4+lA6u5",
-	"H7al/AYORF7UrxLHcDFI4AaSdXhVkSSyjECFeQZaaJo0pM2YqXu/KsVsBvFW70w8uAfKFoqv3t6U3g6c",
-	"wNz4gDERBqWSS3XXaBVHUoB/FQxr4LO89/KCK1dXtfWPaxnBI10tF5H02dJeZ2n7KqY+HtMvMPDTBl58",
-	"Bq0/rb+vqGnWZi78luuqW92CbWl4W6VgRrUGaSTG//0P3fv7YO/Hj+7/wd7HTwfBD9/d/VfrIbr/1vpM",
-	"rpUs9QKwlr0RaKlRZQOSzoza9h2JIWJTmigr3uz7yjxnlWKi0ql58MXBQcnm294nsKUWhIeZaz7l83pA",
-	"eOym6Fc358N5gV/8Mx9Yxwd+K6mry6acQONKAaA95k2lzDg59FVg++nBwXdRsW40xNmX8ZRx/8GX9CA7",
-	"nYsTcg0LhQVL0Z/hWZEd0yisxeGWkqrMIJVM6GegiW1/UUab1eIfE3xyUTnK1odTFeGyvnxIUTVff06/",
-	"fPh1U275kjqWjCttpusaW+pa19xSqQbVGszLNau+Wj2GlcT8ddRlNr4paAMHrJr/1+ER07Xl9lJ+PWA8",
-	"httqlSsWUToFrgcNCzGPWAJeqmy8VpwAjSv7IF1ZzYu4B7DYRkBEqkFOBZblkAoLKjePipk5Z/Lman+u",
-	"/GQqk0ab0EwnDbCjCEj/Ug6BoHQS1ad47EaosDq0hulMr2oQrRMznoGgf8SX/vM9T8bAs5YhVcCwy1oT",
-	"Ueqqv9eUR7z6ubP38vsf/KxYfDkm7p2ATOC2sqKRH9S7XTYewn1uzf07w8W96s3CdAixObzBVMTQDFc2",
-	"FIZy1RTLR0ZG2G+kUWWZrajP73g96/l1aBNatijGjjsYxKnFK1eWamnHNEmIORiPGbh1J8lHaZJDQaa8",
-	"0se/mY5xiAfWVvfLGGBq4wMHK+pSW9UgNrxL1fTVQtIkOxfHb3MFYjNsZlKMpdPP1p/+hX8Sc6D/hsFw",
-	"oaFpHPuWrDRXTdavyXPCK/v8/eod1LDt+4SkVFkUnsO797PE+4JSWgDnEh8Nct2oyICDnNNvF16Sg+xh",
-	"5kRBCD1bE3Vaag6k+wSWNGUSU3pb/LJw85qvpEx+Od+WrByu+vLg1f/T5OJ6PWr0aJPLbFcfaomTJZRx",
-	"ghnuQpJ3VF7bUohOPVJkCJGYAomcIkuUc83tLiW6f39wYHP3Nlx6ZtS/HImzTRlNT+K4p/WY8IhRNWUa",
-	"fI6p2ZImr1bM3xlwp4O7dk32g1MfDAu3Dd+qzONMOyqMp28xGhyrSutpYsaNR957WDNI6i1mP4iUo8wt",
-	"VTv3CR+DejBLt6M8Z4BsRCELKJ9uvQTqgnHWnHqzRpPVV39OJ8Crb5pIoPHCNwW+5mKeQDwGjJV5TUK/",
-	"gKwSCNwyhSECgkPVTfiyfZotJTf618KhLg8mY2INuVkBqptcHHbE6kX9Ioa1hnG15ep+fKBSf68KZ+ud",
-	"KhvnzN7PxFgzy3ObY/lFDDP6XhYyI8Zpwv5+qG3VNG/0mvG4Lm5uUPR9PJqdE00gTpMtT1X5OKCNgHUR",
-	"AVVmA+7Vj5XhaGtpr9l5LpkBpYXX0knXM/hlYmm+17WElQmQ9Sw535sNnMe3ahf9qBqUYRbPylNzyZfh",
-	"7GrHenYDkvwphrZ7sireX+QNZ4NWRHkEiY3c8aEgsbtppzLGv3NFDDvBujdlyrn9NsPuGnXookDsy9KZ",
-	"Q01IhQ9j2HBbhyP4x6uBdAmoMj5UHXPDPOtjG7GyDKkVcP+VQlqK86s7W/dg3SRaMrgBeRUJWXGokvLr",
-	"VbJ4sWdDmM2vhSaEbqh/KYyNrfa4Kz9PecQ3715+T/A3snMNi7mQ8a4xliOhGAei2JQlVDK9IDs3EGkh",
-	"i2WHaq6+ce1+xurtXwGV0eShOG1HeUbpjShtAfUz07VXdc1c8FHhxm/90WR3gzb61bcc2cSjSkRhAOHI",
-	"oDE+Yx3l1NCIRWrGyWQxlCwmUxFDQCBR9n69SDX4aLuqpq73K1XcRkd6M66tbmkdqQT5YbiZCxBfd7Dv",
-	"lmrTeYBnywxaFgg1Es7T0X2qyC8ZHUtF2HmyILgpd0PIFPEvlK5fau99Mw/Ghsuk1MeiTB0smnAOhNtd",
-	"YDi1XKwGLDXw9zlXZsWu/TYViaiUC2Mx20ZQgvvbKYOJdKxKF85b+kJfVPlCxWxwvZTKXxvH9CJoIMbk",
-	"Yi361UnKiqvMRzjgCdPbGJw566vQzB+ELKvYIMT1oHRPVCMg7RBuerej/PXVO+Bq4PdsvfW1aTn1EXzt",
-	"wd7Hf1dG7/06fD9LBK1oqzxiy0lvGQEPGady0Qo2ZaFNGfeoW5H79jgXC0sSgY4VGQnpyC/FvUFMzGbI",
-	"joQZUJ23pMcnlXmUJrsPocyXBxu8ThaYVUd7KsaM37MZlm+CW6qWtjlb6ynbgvk+rWv7gOVaWYMmMsUb",
-	"/a0ayZyPJMzepMn1W8qStErvRuXqaEmelku21hV63a6UK050nHcx2gDDbFkf122r2olc2tO2C6lPXmqq",
-	"O+Pq3vmHN7bjfKIaDHXF+TLYeRW/An43eMGTZRAsR9mABJf8NpPihsUgFRmD9omnXOisI6cijCsNNDYq",
-	"wEwkCePjxlwGl9rNF1PpQ92qzlgZcaoE5P3OuHHJMbclX3z5qyfLR6eGyqS0BtRe7F2TCYrH6u90t3nW",
-	"q9wAXglA/YdwizwX0C1hzWHkNLmKujyeCVYVX+m6wb2XrElnnuzZqmUwjvlITC+OIaGLK4jWpXrlJKQU",
-	"bO7HWFv3CTf/NqHjM6HfipTHDQl3qXb6t0yHP2Gga1Jz97FZyFeP+q5htM6SoiSHTEsqFzazxUOC7KCE",
-	"8kkF/1JZeQTKY+LbxxT9evlqLuiY8Zog7wlVg6lzwqy6vRI2ZTUXORxu9SBKpbIg2xwK7Z3pS4q9+ZpM",
-	"qY4mxrpGgRfY7O5oAhTzfzDArUGhdLvaIN9T1YFfYthQJdfDen0V38+E0mO5OaF3ufersTNjSTdf/Fe8",
-	"KCFm20+4BJBs4X68bEFVkFlN/sCoAtfPw/79KGkgdakeDv6bPKGXMJKg7unpkvblgRbXsJxG9+rgxx+2",
-	"s4rKo1UvdsyUBvlASzADq7fDlk3DCp9Mkgya1+/40qZjyTe/SoElDraOJAq8zi0jL0PdSDgPWM0CXavo",
-	"in6wIgGS0DgGeWgrabg8rhsGc5Bkx5DOnuDJwqZ57VYmfal0BhK/KV6TmuGwWIEZqZDdlT9dSZJX/jbU",
-	"tmWquM+fzRL2wBgNP8bmLvp5JR8g+Ja1o4ylFadRTR/EzYHq2b3xw4J08jZi6xDrA4bbFdpcPSytZJCR",
-	"dkWPw/WtCkfWvhqs0anX1mRseE2EncNBqcocjZ/FHOurEDrSIEkxtoQwF5Rm0eOeZzsVMRuxTaC6fzDO",
-	"5lSCJRoq5BOwKfwtOAxqEgUfJ0egUG6ytMvy/Dn6LjcOzKXqMs5VAbc+ZWCJzIIi61jlAWW0WcHVKsa6",
-	"BOeHXScvM77n++Q6LWoJUvdJR7gv59y6kMEymS+FGb09It99992PZOflwcvv9w5e7L34vvfi1eHBweHB",
-	"wf/sBkRIkoiIJqUHDn48PDjYJUY2YxBGTlTtUh/7qjHLCtGrpSvGgxoducAz8uE7U5AsovtnMB/8IeR1",
-	"eejNjUuWeIM/kgYn/ohBcxVU9xw+dx8qfJzSnl+MLh9GFNvXpl2GngSjKFdou6MRFqUaYPG7gZrQqqiT",
-	"7i2NNMEfsQSJeZbszJmeuLh6V4F0l8wnQuXFAx24N1Ue2VCLtHBoNTXefNubLYq6Ba2YjUYggUdNG1Bz",
-	"mG83gwNDIxur8GywvJ/S1KWFN6k/h+rS2vJ9a3XieyqS2Vv29JpGYD1IAa0VAPka1mmPmV5YglhRj6yk",
-	"lo+Nye9RFThP0s8SpKEEWZfC5pT1pYjrNRlsV6AvRQL39LQ5h8layJtnVhwx5svKrRbLEa6w7zCrPRge",
-	"ulAQqbQti+hKRUlQE1d2NbDlTovlLvCCs71S3jRKGNSxt8JVbaNKj+/o7OGFc7YtJpVvoFhNxy58I3b5",
-	"Eoer4EZMdaC2MCXAY0V20BlKXK8Do3xLuBHXEAe2uq4kapLqWMx5QLQQRCVivrsK9iko5cqyPLrH2Y/d",
-	"YPeFcpOrIEAWam3l8BBjAtHd5ZohkR2mFQlZfJjn3SEysrhiv+bNmnpE9krO03NVAyZfqjRveDpQoIsf",
-	"8ycYv6EJ829OWBxDtRNRwiyhizpxeh8cbnLTW6qKuta16IFJdsaJGNLEuxmb1f2uiG4odvJoWHWqosRo",
-	"NZqowTBNrnNkQQaVJglRgNzJVymuYUL3YjPrmq98Vg7kec0WUM2rsK7CM6ubGR5iMfE9mrAbIDs2NvDq",
-	"qjv4udu57L3pdnqDq+7R+dnxVQXBfV4Q5LOt721dWRa3AgT2mQHLHnI4NWVKQWxpQ5E5SCAzmXKIXxNK",
-	"KjCRjIxRM99a7t2z2SlV2vbabN4Z9CkFQVE05kKhvMqgot/oRvQtVkJePT0JRV1FGTZm/eg2p8GwXaux",
-	"OLkqQaVTiK3KckqV3sNglb2T422PzeLFoIK1F0vyOuQq4t/jCIDHVmKWt1Ox9k2H1TPaysNsFhzigjL5",
-	"bKasBzPCqKIuthk7v5GvaWGmBoxXVgMURutMuWaJvWDE4UhRC1Xtmq7I9vZ+u/HdW9tMUL81/GWwHNA1",
-	"BCpBVipleCG8AVHeq8pS1wUoLy+ttJASwCuh5JZRdc5WCbqQYsSaG46bHJrbxDJU+QnfO6A9Qje92oCM",
-	"9QEY972EZWpga5TXxGcZSZWIMeMP6+je2FR/rNtND7UcSG4VxS2vu5Qs7/xjzaE/jK9bOnpm6TUs3YDn",
-	"ES+RPLSfb44aQf9RSoC7QU74SDyDehOoEUoVkVRsfQRUyPhItN0jYZZB27k4IYWHK0vdDlOWxAPcZaUN",
-	"Jqbl8Nz8p7EY1Jfa3qIMd65qu8lKiyrNE5RAUQXH8oXjmu4mD2rqVz4B12qBsJhoQTjMXfcAsuP6CK42",
-	"GagKojYoC1EqmV5cGZTOzv5XWHRSXVHduIPeThYBcUXcyUiKKQkvzq96BFtr0VRPzB9717BQ4WvCNKGR",
-	"MdqNlce0Itgb8V8KAwwDgtHNgNvAFmCRmFm906itWCwaIwStxtH6fa9zcbL3KxSyOe1qEa9Qv/Trtp98",
-	"rbrWLx96rZWgdF5Wqyu3gtI4JEK6bmb4pdMewzYxtICLxl5EGHRBeZ+bc8doQLNRi3lT9OtZj2ki5qC0",
-	"jbGkifkUk53QqJ+hj5wMbXRk/hnjIvOPeaxkuGv7lyFXQjZjFe0MRBOtZ627O8zFsMQeCa5phETmIPub",
-	"YBF0lGIKlRKZuPfU4f7+mOlJOmxHYrp/Yx6j+Nj+mGqYu6b+K/yhMB6iyk/24cNiowAmeGAvpAMSCW6I",
-	"zGWiIbJEiBiXnZ8I5WqOT+kJ9PkUYhbRZKkgXEBGtje3dTaSHRuH2rk4Ccj5DLjr3L1vs+EgyxYKCCUS",
-	"aIJsl1xddfvc36Vkd4yks//GX4jvBs5eogm+8QGGVyK6Bm371pltt/u8z//P/yFHZk8cd9Tne6SLjrxf",
-	"rs7PssxQArcRzDSZSTEERXbCfduZIAxIuI+x6eGu+XMKWrJIhYFL5jNT+UZ7TCHGEfLvf4MTm//+9yEJ",
-	"P/W9kOi3AtJHOWH/QlFh//TSot86JJ/6hWhh+3Meodxv/X935ptMpvRbd2Ebt4V1uWwpAQMaJhE45Ode",
-	"74LYe1lcL+XE3a4Qy3/sKVPzzDABEkYihtBsZCfEtLhO7+T8zObQGXhkSTnmQ+/81+7ZoPv7xcllF7+4",
-	"7PS6g9OTdye9Qff3o273GL9ut9u75oAn6dRM75xhYWBmMacoRiN7j0hCTLEOsw58ErtyCg6B7WQY20wZ",
-	"t2U8yewQzdYZKBL+vudsw72T4xBbFLq+fP9SGK9FffF5bPUJu3bo3/eOhJSQIJzNmziHsUwwOXyKVzA+",
-	"EvveTKLIqhKmdM6rCClyqzBno+Em1qUnVGObELNLwrTlQwmLwCWrOubSmdFoAnsv2wcrvGU+n7cp/twW",
-	"crzv3lX7pydH3bOrLr6TV69t1bCVgvvssPWy/cK+JGbA6Yy1DlvftQ/a32Gwvp6gjNtvzyFJ9gwL4ft/",
-	"zq9V+093qTCGmq50SLgfYEh+hQW5svcbBiBWdig25gaPjEi0OGS+VoRKwN8gJlQtppaQaZIs+nwn/OVD",
-	"b9A5/en88qT387uQdOPjq47Bk8url9//sNsmH/xlriuXQX42P9i7ScATgelML9xt5YRKiPtcQSTtjxxu",
-	"QPp+mxDb08nO+iRuHbZ+Ao3NOox+ZLEZwfPy4CBL03QdnfIA930PKqsGN+jkcWWlzypMDbQU6HZJFWkd",
-	"/uej0aWnUyoXrcPWhW00gx1jEONuQLLRoiS7lS83fvgf7B3T+mhGtALboP8+TWOm9xJh75sqD/kMELNt",
-	"pw3yliUaJBmaebSQgfkPxYUEWwsCiRdFgDSCoU2OMG2M5DyzvQJuY1h2zEpOBV4dzaikU9AgFXYtRJ3H",
-	"V+BwtIOzWw9xDu8NHpa7oHYsF0adjbShl3PdSB4I3rf2eAMu7XSjX2wl3o1rZMYUC2v7CwjDvNgUMsVy",
-	"aXaj+VUDeK1FVjf3EEYC0xo3TKvFvSatorYck/ZPMWGwwYMWYVt3H5+Q+j22l1wqFdygY+gGIxTBArFt",
-	"OPgru5KqCbIV77+hsXfJ4isvNr/ynhsmIST7G3t6tl4dfLf5pbdCDm1cgXnj5csm07j62kbB6XKNvV6D",
-	"1vdNZruydtZ7nteUXGKSn0oWz398OtXHuxL3tBWC7B2COQuSiHGRWRruuDejHJI1PHPfstxa1vmBJtdW",
-	"PZhPjGIQTSizObwSZkJqVQxd4louXLDphKoJBrIzfk1iAYpwoW3e7Crz/A3X4BGq9dRIi9O599dhrmvq",
-	"nj2L95qJJjs0USLv6GxBwhQZSiOwdtufEVmfCOFcpl4Z3+wplfHtX8qeNMKgIfI5a24vixGpRLxzGYOE",
-	"2Ijpa1gUpbZPHg9I3hM5sCVbDcZpuNWvSdRMZL91kR4NxLWftsTYN/a79y/VisdSX+fmA5d7TFcPnQfL",
-	"5uOuVk5fcQS5jtLO2jZqrg26IilPUC0zws/IP5nWyr9CW+p87qw0nLtG27yWI6pgj3EFXDHNbsC21UAu",
-	"YtTuMWVcaYMfQdE3GVhPlFXjfK27ikX+tVa92ZAy/G0Ja4MyzQW1C+p6FtP3FNNB2dVaJ8DNgZR9Wysc",
-	"tMwrP94FWCNhlVv+akwoQ6rhJ8+n7tqfFKfXgNeVd6HzvLkfSZiyMCDhkEbXwGPzp3UmBCTEgADLJ8Og",
-	"z0O4nYFkth+DkCQUMxW2vackTYDcMGFdHOixIq9eviScTo3NnFW4sz4KV5uKqT5HCWJomMe5HUtczjVG",
-	"pdpwyUSMyQ46xYT/9eqq61xku1WG7xHewb618ZHO7fVGxItHpSWbfnhXvn4wDPFuhYhfPOrEm/QVDnME",
-	"39dOvQc/bn7jSPBRwuxdzKsXDaa4oItE0LgnxCmVNq/v1Yvvm+xHpTOjzUL8DmJGsY/218ljKjUzi/KE",
-	"lpjJRl6yRivbh1sDjlrlrJMkmTPeqwuMR0kaQ7ybZSowSXw8twoIVdbRJiT5o/Pu9LVjDgmQkE3NbCH6",
-	"fWZarapqXVzOFspa1qmuQvvwrc999JL7uKDTqubDTy6W7d7w3IsD4XLuN1AlY7AnWiiE/CyqtxDVFrau",
-	"muuDqcviuy/VtEpelp6VIRUbRKQysWi7yPPl4ySM42WClpQr6ww8JDRJzBBc6Anj43afd6xktRa6b8jE",
-	"FEm5TwG5BpgpvK91Xvc2CWO5GMiUh8TnYaii/d/nhtxFqslcMm3nWaHfk+mW9Ovm3M58+PiE8n76SESa",
-	"DdRAczh4gi2s0x8+TFxRYoufJGYx2RGSzEWaxCQWu1+7UvGsI9TrCPb4G5oZ65hXdne+5+7N92mS1GoK",
-	"J9y1RpYxyNdG3jsvjrs/3oH2uE1Cl/QZ7gaWRZVvYBq7czpJspRf2pDfZFnGzeipNtW5RhuxAqPa1/Cy",
-	"yd2H20whcOFL3IKsruL5PqQOJ5p7W7J6DM/+lqdV4rIT8iAnNJJCKVSUlhnjCpvbwBY/mf/uLAOsToK7",
-	"hKm4KahyyOQwbs4bSa9JtVuEKkJJ6FJiQ+sZWWWAx/i7c3ws8bwN9GFe+hUWF1RPqojk1epm7GTxZzUj",
-	"7DrWv5EVBf6GRLOF5bbme1Af0GK1fB+W6esFOI0+IHh9ZbP4LDaG3R4dh+2qGJKnQKeDz+oRs96wwEWc",
-	"4hK6rotJ9cN5reIAG3OEJ6O9d1RHk5AITi46vaOf21V3Kpngunumiadk4z+B3p5WZr5SVbVGkzmqFRmz",
-	"G+Btcj7TbMqUZpGxlC0NRQvMfo2LKJGV5TBIZcT5QqSyz7FO286rFy/ze+JSrQXFeAS21luYxdq7uk1D",
-	"ES/IzquDH+27zFhioxFItdvucxuUnkkwI1II3NJIJ/Zq1paBcoacL/k0NMdPMYJlRwGQWERqf5hG14AW",
-	"+zSu9KTb3LiHc4CgitIQXDu+BIK/SLfXA8Q2HLRafmW4uId/nVZdVZDrCd0Dtg7aFzDqNzE/l4P2bVwJ",
-	"bMvKtr9DaMD7LjDZ3eZ5vLWlhp5dC+v1F8snHvP6wSrT++5uod5R2uGEFsMVfPS/Ue1txNHIYIvVtJWP",
-	"Y8BskIQprXxIA1XXgF24VnUgFw7x7etBJUA96+2PgPcONQziPxLC57WO9iIaTdZgft4Ux977m32myOkN",
-	"clNOGN9zACKK05maCE12rMi3bxjqwEni3YDMJyya9Dm49AfEQyLBsDNltF6g0cTJ5zbpTRjmL0SGzNxT",
-	"hIs5PlgcAfVnnzIlpCLzicg0IIx+p5oaWU+GCzKhPG6TjjWAKy8RMuDYyCoDn6+WInF52Yo3BBoeCw7P",
-	"FPkIFPnWIGUZB4kWHkVX6PR+Pp79zF/TJHhRG1VAuwSS13mZOT8G0qK/O0dBNaXy2tahr45XPM+mf6hW",
-	"/q1FsPmdN/etZmD+xym//5DwtxnIPexBkhOErX35SBI1G3b/U0aJg2tYrPXU9pwdTcagVbGHFRdySpNC",
-	"jqmNQV3ni/U4+9TE2vO7286Pa53Sz37cx5A+FpaEriJ1EwdVWiFH3tHr4oUB1iM1xMFuISZY+5HsCGnd",
-	"lNM00QwdPtqFigSEeg/QrhGDgkOfl+QR2aEW0RnKKhdhsRsQMbN1DpKFqyQV+nJKVIdVytlFqr8CbH8a",
-	"747f1BZBn08j9zaZeB7d/nHC7tn7Us91rtAdvj3LaSA8V/XjRmEeJfaBfcQEBxfwUa3Wbg7a2JJ9PGGM",
-	"x1cUQ5DH1KtnAf65Yweq1NQqg7IuZSN0j4RkSmcqu6phsSpX/lG23ITQE5AKAzRtbLXafe3qlWBS4jRV",
-	"mqh02udakBcHB20SFjsphLaaCMmaDxlydaUrbLMhpF8fyylGIwXadxvq87DQ+yQkO5STk85Zh/yNZTR8",
-	"DYP3vaPdw/J4jCsWG5UlpovE7GZP0RujfIzpDPNAJIxSBXFgo1cnVJMJnc2AK6LnLALCAWJcuF1Rm3S0",
-	"fQyHx7xUByVjR7uOAX3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyXTQHZcIEZQSk7p87x4/G6bdIjCuwLi",
-	"otf8BZYrH6Ho1Ad66PwLxpWmNuyWklcHP9ansCx3KXq4r+vx1aPKrlyfOS2mriFbDcNUS5T8fC32rF2t",
-	"0a4ctuSmlC/IFnmqfKA3cTWe9hOLGwWSUc9wkCHO3Y2X44Gv/R+ZwFKaLtBSzDO4taQswVCD3TofxqNy",
-	"oc2G3Un8TwtC25ocv7WotWWGulEfqnaZ8ywAJItcsxq7rdOFoTAepbWtzIBNepnO+vJmEZW+qWdlSNtX",
-	"g9EHX0oElgTfs8nwpHFqW1NHTaTaubGjy4qmskFiaBnMmYKyQcBUlrAVk4RdG1I1VgXeNVaHen1Jynhy",
-	"3fSLxGhtSZg+XOtZM33WTDcmfVthSTOmsCWnubdqum+78dXHpvSQCUVCxqhzuqKvLuErzHr5ha+tc3CZ",
-	"qUWUkyGQ7Lk6/fQIH3iW5jmgvgW5/k9Vhy02fglynOVthCs16wuQme1a7B9plOXczWi1bGz6t6GvcJ/X",
-	"NBa2ecJ2bYENRMNwdgw6IwldiFSTHbRRicKG4pVh566H6j+fsJcb0NbQtzvfZ3X9adV1dxo+Ad7QgO1p",
-	"9uh0rMV4nKyJ7XybsJkioSvfVpGX1cMBvv2Q5IrshGf0fpC3cs50NHH3UkRwIiQRo9Fj3AWnfGM0vo1W",
-	"odUx+cME6oKl3vuhv32MlqC0kM8o/ZhBVQjRFbTaEqevh/u+Vs72dcK9H9KWLQiIdsnbtFCPEqvTMZ1g",
-	"DVIsa8XptHnt8F+Hx9nynqJiRT7+xmIVq6Wz1g/sOrHUDqiXil+sH61Hx40qgap0aDP7smr9q8Dftu7n",
-	"y39c3c/82JvHTGd08lyR4nEKdWOgc9bTZg8TXuICtZf52PVwTdBIl+kJSBJisOeMSr1vyHUvppq6VGTB",
-	"kQimhmeGhhRUSHbCtr7VYUDC9hRrfbYneprgH7N4hP8btApf9znVZCqUJuG7zu+D9xen553jwZs/et0r",
-	"m50sNE12bdQIFvPL6o+Fn5D+AuSIAXEl/1OZBMR3okG+qbC3jC0eioTKFIkmEF1DTHYMsQVEsb8hwNAT",
-	"VBrMgLu+0AzlC/OGFbK2hf2QxnYkG0qirIlqq5U7t3KbdGk0cW8VaqYp8lcKqc38I4zHcGv4yU5oeesh",
-	"yaoSIbcfQiSmoPpcYeF1XJzgEXZMi+HWaOqkY5eyUmGNJtjzx2d4lxscYUcPod36+hzVpEO8yGIapkTR",
-	"hSJhnFomAIdYeTnENfkGNdZuZwoDe7Maf5VJVGNYljZP4XzPZ/AxIUGrAmm3GfD9LBE0bubBf/mIG7Eg",
-	"26T5ZQRtG8NYVDNHVIFiz3XUvl23eyeOC2etRQU9V7P0en20ccCHLuBZYGu7TFJ+besxwnQIsWFX7sLc",
-	"/Ow6bhi2Y5PiLOuyiFgX8ZGT7ta22AOiN54zs75U/Eacn3alJuJMpZU4iifBk6dQfZuy7mdM/EIK8jmH",
-	"Ov04DwbK9LPM8t2eye5LwGHqfViXsAe3WtJIK6OD7hUYrIQ95LFlPtwmJ4UaW+5xDLUrqIl5N34XgWGD",
-	"kWmEIcxTX71XaZitcuVLu+YnIbeXn5nc/huVoWdC+0I1YA0eIaZl5IW2RkNa+lMMm/rO0N76Uwwt1YIq",
-	"TfqahDMpxhKUCkkkUu6SbB3xWEUGsOXDiEoyn6CdqIlMuarznv1i1tbYcQZbOKR+EcMrfOUbdP78IobN",
-	"/T7meJ9dPo8j0U68sDJA9TfrTBKP9w0pbqO4Qn5qqYsVpiQzkDmN7xjbE27xxt1VDMb7St+hJbMcyFTE",
-	"gDXjM3JEb8xuvVDyUvuNtXueULy4GRtLl39c/zXLva0dtxX/LvZtr+Xfp1gPq9jYGPuyBkZjyRh7kCWI",
-	"WXS2HWlrmHIHL93Vk7bzwymapEmavdwfMZ7omFO1yjl6xRNwrfgreuAGG1pHUNvCX8isrb8dVJGdMOu1",
-	"HxJbV3HXtmcyb2BHf6ryfv544gW/sBQJhGTH5fzZBsXFxv+vXXNiOhQ3Rmq7sfPexWoi5hwdp/Wpb/Zc",
-	"n8g1WZwiE2GfN2XNTm4XEjdA3aCQE4GA/Lxy+tkfWEuuvvUS97S6pl11kQ838PndiGsn2t0NZ4kxvzYa",
-	"sdJipshcyGsjvam2ZFUhrM1YGVE9oU/PzvQgEfzt215VeGIB0xxPEjFmfJ2bQqeS22CbQrP0jC+T78mU",
-	"8VSD2nWRChJGEtRk+bkfDrIH233+nmPffAJTyhKrt86l4GMyo0rNhYwVGUMhmZlyNQfpb7XwK+wCQdAO",
-	"gtjooX0eJcyoKicXZkBbrGZEWZJKUAFqqjRCK/C1G0+RVy9/tBwvvAQtF3sdo7SGNgcMbiOAuLpE4ClC",
-	"7WnEBo69lbx4PD2nZw5tnZw4FeMx9mB7FgzrCP7VywbR5z0h3lHuVQP1iIyiHBUgxoZwEM2R3mzTB0do",
-	"m9mDSPU6/mClB6b6FhkE3hS5+ohFhiBGTrtQqjpGyU7YRAY4XBSp/iYU7i4a5yzb+wbIT6HWhOpZYBtW",
-	"RoYwYS6evgR/Ib0AqMxNfQdPaS69VyA3lgm2G/haj24lmHujDeU2tOFYM7qrr7jLY5XdoiKmeL3MzRC4",
-	"Mp7ereLvBLBGir1AcEIbbwEQH/p8Rplsk46Ts6F7aeDXE+Y9dbH9LdW2T4GN/rC+U6xmMsJa5QT1hkrD",
-	"yiVBZuzlSUyr0iRfq7D06/OliF+TVEF2O4Pnop7l6FcsRxsZZr40RoEVNBSuTjKuk64F0amIFBrDsrBI",
-	"NlOujS1WDIqgTS4kKOAYmZUVOZrTPCYsVRD3uSxIbBu85rnMjmU6Vn6YhQCPfaHvTO1Gut/1he5pfRVt",
-	"t3YkkifiAm6Kr5X8OzmZE+S+z6T+jajM3dvIJz2XtdcRRqSWj3UjkY+Z0iA3d+GlJDQMJsxUI3Roel5i",
-	"C68NgVBNEqBKkxcvjWCRNNIgVWBr8pBITKcCxb17DbMvhcYgUeoMaDQDXls+MpS4E2ywzxS2q0ADj4Qg",
-	"pZDtGLSx0dv4SYXtPi/Y3CQ3uXfCy06vOzg9eXfSG1x2fzq56nUvBxfdy8HP5+8vw91qHuFg81T8wQ7/",
-	"hZyvTbRgg0plTfge7OGfXu3ga2INuR92o75v09o2VTTtFTR4DBkw2n7e/5vs3DDFMD5dFJSM3ay9Bd6z",
-	"9nmIjb4GvsWXrXMIXMsF0immiZFwwpQWcjEwkEhAA2r92Oba+bxubGRx5ZhkDhLITKYcYryP8cGefoW4",
-	"3oyHVBG8a/S3Xcvc4iJaywRc2e2Vcf3Dqxam2LBpOm0d5q1vGdcwBvkZ+u27TTarkWRzzT6zNfDVerTr",
-	"jO/g01IbDmxUX2p1RyjJUcUT5nKqnqVM38NpY/ObUlv8nAbJFIPvgOxg7c7Iagdc8MVUpMrfgwbEQN3o",
-	"5ZHNQRayz7HWQUDwEh1fs9Ed1hOON5rGyNcgOU3wd39Bi6ni5i21m3cExE6CfY6Ye6vbJNSFquWhL5uq",
-	"yhzkX8pXZLc9CIWZKjRzhCQxEt4luNgqT6/dRe/S7jGbBFBxsG36bRPZ8O1p56fB2Xlv8Pb8/dlxZSF3",
-	"D1vfrP8pFAA/xxeyEPLeSZuYQN7o4dkh8A3wHY9XjiX4WpeWMDbyHSeE94y0r9cLPhjzHYN3F1ipCHsy",
-	"2MJrjO9NYSrkgmBeqq+nIo2mziG2UtxY6rWddn+2S7jCFTyxHCzOtbFmrqYae6Gqb80vvIoi5gzcURf2",
-	"tRE71mPFFdaEVkTMgFtHLVN5F7Sh08VYwvSCJHADifUIJ2wEWMgaVVaQqhYz7ASfBTEKU/3vwYtLoMme",
-	"OwrOIcLmPluhhwFaLX50SGh0gH1kAXv24dDfH9xTgenzWZKqVTWGOC3G/lqvyrwuqDK4Agzc2rXpuVyr",
-	"QxI6WAAmDWNj1Pyjt1kYz6yWgIRmpIGt6xIGfY6f1WCYJtfZtyScAJV6CFTbJFbr0QhfZy0B0dTyzlSb",
-	"aCyGf0Kk+9yCdWh7q4U5uuKSwzaxmcWW0w5T7ccmE4rBEiGLD8PAameJGLqto/eVGeX0Ncl26QIQTqnS",
-	"ezj63slxaLvJRcCWui47A23KlIKY7FC+MGPaBnSZlMBcj902+WA7QtOcD82pcgYcySvMY6tp1edVkLZm",
-	"HiUV8HU3ypml2iYdMqWJMcIgxvoIqU4l9Pny1kq3Sehcy0nBDOJ8SrjwiHKjY2I3gtRW8o+ZyvDDXXep",
-	"dAqKJEKpBJRKFubMMvgyPm6TK9+MWiloTyttU3u+Xh1dMkyXPHZiOqV7CsxDvq6QVc8Lx5aFvtAk2a0r",
-	"ETFy01WWiXh1cHBQWRliqcHDjWARUKWY0nnE5O5hEWGQENskFCMJs/CQnM+Av3VddK391DeAZiPHzq1S",
-	"c/72sntB5jAkMyluWAxSHRrsTrlZvlM0+jz81MdV9luH/ZaEEehokuu+/VbQb4GmY/y5nx4cfBc5Ew0/",
-	"QL91F2ZOCl+beYcL+9lm9CvR5wzDOvOOB0I67LOM6rVDHCMPcQlET6RIxxNXHC65JsDjmWBcZ31IbZ1n",
-	"VZCaLozU7hxf8sKB0PgGpGY29R+LAxiEsahUdbYzKbSIRFI6Xnc6rcNW4dRaQQt4OsUw/9K3eFytjw2Q",
-	"wCyaxZ7TJ1Rpx5wcOsaBxU1DKrXdzkuEWoeVL6qQcrMzZUUs3UdZwLXVG1HWh4an0grc7nA52CV170hw",
-	"LUVSITWTOZY+4MK2w8VSaPnaljd79404ab7O29PtNSXkA1bqKLJjJga5d2UO2yoQuxu1Ju8SWueE9fkH",
-	"tpQY1tOIbUscL7SXGr5Ggt+AHBt2IHZrFerfCo7LJ1Sm3TSbFGkHiG9diz5yDvOCbtXA7Xc93Le5svUe",
-	"v/AaFlk4zJt3L7/HPmeFNCVbdia8gUgbdY8pEgnFOBDFpiyhZnuoVRaKJISTxVCyOOzzTDYTW0FmKPSE",
-	"7FxCxAz90oRcUn5N3qaIbIU+iV7dnDCdVWJhRtCZx40KpCJhNC3mGmhL0JIZZLUaKHY+ss9YhYny68CF",
-	"60ZM2wajO3nBB1dhRznrxPBRxsd9PqN6EmAa326bYJ14V5BmuSgJArn6BuAKf1tN53qKyjB2ri/k/PPT",
-	"b6LICdMqIMM8p/XZ//d1RNLb49u67AoaxY2yl1+TUVb5TwqkOFu6HIMMsOIfcyHy5qutyvy9x1U0ul8z",
-	"UzdOU74UCdRX4GNqQCPNbqBKfRoKkQDljYru5eUOjY03powbfTYLXh6lSbK28p5j8+s02H9U+T1z3M0T",
-	"sBFFnzOwP0vf8dQRoucY9vMSu9gU7J3d2Ik5t7d2tu1BdWj34kKKEUu+eIT3zC7jnxPhPcvgunyatd10",
-	"XBBA+d41ZgqvdSxH7xq2FqAEsLqcFQJGkbLXq8loz+XW1vXTKR/546tSdhY3xxfSp5pgnK/zXca8Z1Xq",
-	"S6tSFn+WYqRrianMGjflrx4DqhxZlIZPjHGWe+RjII29VGxGqDRd2Dhm4LEqJiWpdp/3vBPN6jNEpYbs",
-	"8I7DuaSHQOJsat87psLgyddnMPirrGDWhLSKezUH89z85cvU0vOnQCgeQ6Usqu17iKrDcEFYtebwTSPo",
-	"14+U/5ROg7V4V6MDdTBeLe8ha4umo5XrmKsze30PoCEkYl5guW2S4T3Gu+BjfY58myaJu/TAMjGOgRNj",
-	"p2aNvlIFJLx43yNLYmUfa4xUMW0rsB5OD4+viiEw8+V9A8pYgTCfOww+lzqukGpOPbR0/S+VsYeVApz1",
-	"GiKSMrr106qoqYyVKGwF2Cb1SbYoI5XI0jStXebuiX3lk8YK4lSsVQ6vrNC9tC64r4rRXIE2y3pmMM8M",
-	"5ltiMDkd1vYxdVzG+b3reMumK2N34Rpgxh2zXQ6HKUtirEzjuYlMOTc6y5BxKhd570PfVBwfY7YAW2H8",
-	"SvX8M9wkN7hFvs++22tTqt7g24zb9J3yFe4EaJIlVcUiqr9ZOeEapGPG/joSRwtsUJxLZM6KvlKlQCuy",
-	"Mxfy2uieo4RxqL7Gv5rT8Rjk+5NWsyiXiZ4mZZivRJBU8TM3DXl/gp769j0Yxxoo56MXwIsQzYG7b4Gy",
-	"/8lI4Lv6IGT8WwVE6UUCNtKTTalRtcWIhDiUi7jclxCLKAxyuLsUVI8YFeA+FpHqmIXU3F/NjNjLrnrw",
-	"v3VZYTOqNUjz4v/9T2fvf+je3wd7P7YHex8/vQheHBzc/VfrPuFMuN/9GR+XDzpLQbP7qxg6sDgSKbUe",
-	"Rdxzf9IbamHf6PFZQhm/B+7hwb9GL5h5noxEkoi5dYvZi7bPa/KuQeSODZeO7Jo9wymRPNKPqsZzx1Fq",
-	"A6hdZbCXBweuILS2VxlYWwcrQ5OjCUTXinBBYpgBj4FH1Zj8s53rCRm2m6H+BgaXjY2B2A2s58On7Aa4",
-	"eXwmxRDqmPAUtGRr+PCFFFPQE0iVvcWF25lQDE/FEkdNPSI7ajMGex8sdzMUEflxkrykFGtVVTcxXujE",
-	"DLE8Jjvhu27v8uToatA967w57R7/v5iFG+6uP6ICcKcZxCqPCSNH929eZFmONhJuXa5jlnJcmXEc+CQ1",
-	"iPPMwyzl0GBb2O3RcUgiYZSbLOEgj3kPyhcAy5kqmW7kBn2N1RdQU7cTUhsRgKFI4clo70xw2HtnvgrJ",
-	"2Mjy7w5eVRlZ5wYUy+mGVYJlORy2NMfaXn6V8uPxbbLiTpgoFgl8SlsMZ32TJteXboZGWYyl+FuDGRUq",
-	"NE1YTDX2jvWZTCpN9Obo2++q6sGdCT3J+/v7fGCDUWb6ooX4uGB5a2tM1rdqtTjMVCE9Yie86FxedQfd",
-	"y8vzy3A3K4VuUZ8wfmNgQ3bCk7PfOqcnx4Oj87Ne9/ceMojMbH28ffwEHCRNkJlVbeRIQgxcM5ooWwZA",
-	"+cQXw9bcctsFQ/TzLa0I46GIsW+fFoIkxsRtF2zcz7skvxQuNGYWtQtG7+dbScFyfo1hoQuSUI3+kkcN",
-	"yC3kS+RcoCCbXCLDOtG0/+kaFnf1AqqYsnKJjjWSs0Jy4ZIt2gRhYZ3+uKp/KaImdObslEjEoPp8ZzlF",
-	"nbw6ePWahL3O5U/d3snZT4Nfu38M3p1cXZ2c/RQGZIUOA1KiYPLq4GC3kfBpZNRcZ0XJq22a7XrJ/vOk",
-	"UT7rVYpVLzeLpKfh//lCNkiBfCG+gqLNGscAcm6jyp0QaCAwKhDy6xcMj6h049IMNRVcHytLOxNEpdFk",
-	"jU77LLD+lwssxfjYFy7aLLdmwOmMtf2ua8M1jaTqXJyQ79oH7e/yFiqYuYjJS+TGar6gspQiiw4u1Dkg",
-	"VLkzqLCV3fDm94e6FpyksEnPdYjht1NoX7jGRO1VuLP9dqo9Mh6uC2rdptvClSoyl0xr4N65KAF9DkIu",
-	"yE7ohi9NE+6ug+wfnXen20HWL/2LQNYttwKyWPezFqTOjXUhlB5LuPrv04BcQsyUrZ6P9cAiwUdsnEqI",
-	"A/LfsaRct8n3B9/ZH12P7FjMq+8rLnH2J1QFLjExqUb6W39G7qBzNf9dz4jH5Gtrl9Hx1RqxMV2+Gge4",
-	"11n9AV8/aT0OZHOtd9Kh17324C9hBBKMcfzIFyWXOO2TXpJcwrGInuJ+BAeuIKPG0a7I2auqBZhlj6mG",
-	"OV1Yha/YGL4A8lbQSmXSOmzt46W+W8hq/yzrpbWd65n9c7h8hYa2ztS7PDO7wiFJdfr4CmtxUbPS4Gyx",
-	"oX2Wd+RGRVCtjmnLb0qHW1g4OHB1U31VVVu+4UZE7qGszNlOmFVQtbzaTYUlFleneq9A+ohia+dhGMeU",
-	"cjoG25suzCNGSiPae9+KnKQJ1VlAmQOnUnjJtRPu29xfZZ1dpfFKv1SMiwFcJKZqMhTUxSbbuOREjLN9",
-	"Y2O+GeWQGF2/8B0+upeIcXlWm4iGL1TM+Q5iFtFkKY+tAjy+IWDF2NfDKiDRyHmtpEjKg9hE+tVx8PuK",
-	"obxpj7oYPpohT3ngkX1wD50GFROUfq+aqKzsFcpnlfLNXW0UN/XqZHXDX0UTiFNj4N1QySjXZA5sPNFZ",
-	"NGL9ZvY/mf/uULDgEHvundLEK79WLKKZr8QsxTtjSlNYrbdibzOAaII2FBqs6KvUgij7vYFkzCJdOjQs",
-	"aFEaHb+p4UHmEPAMPsDwSkTXgKg5L0PAP9S6+3j3/wcAAP//",
+	"7P35chs3tyiKvwqKZ1dF+qpFyY6TOp9cvzpFy3SiRJa0RTrDjnzYYPciiagJMABaFONy1e8h7hPeJ7mF",
+	"BaAHsptsavCQj//YItmNYWHNWMOHViSmM8GBa9U6/tCaAI1B4p9XVMMZmzKN/5hvYlCRZDPNBG8dt67g",
+	"rxSUVoQmiZhDTBgnegJkzngs5u1W0FLRBKbUvKkXM2gdtxjXMAbZ+vgxyIe/gillnPHxmikSGOn7j6+g",
+	"Yvk9iASPFUm5ZklhYCLN82rz+KDlojPSIOvH1oLMKdNkCCMhgUjzCuPjDWN/DFozKukUtDuJk1QqUTHN",
+	"xYz+lQKJ8GcykmJKwiloGlNN2zM6ZpyaJ9sc7vTAPhUSMcLNziTcMpEqMqNjMAtiZsS/UpCLVtDidGrW",
+	"ZN8prXZK786Aj/Wkdfzds+eBX73S0pygWfubhI5/hsUlNc8sL7k/ATJK6JjcwCIg4YeIahgLufjY/qA4",
+	"vYGBmfljmC1oZkbJ1mPebAUtCX+lTELcOtYyhZrVPXt+FLSmjGefq9Z6GvtlVszG4rVzjYScUt06bqUp",
+	"Prk6eg3hXNIxEMX+rgV7gu8V54phRNNEt46/M5uid2yaTlvHz4/sFu2nfINFNH0LStExrN3o1D4zePCG",
+	"+1SOQTO+/vxTzjTioLgFKVkMhM5mCQOklz1KUgWSsJgMF8Tte78GH7Sfb3ADi6aI8fy77zchxkczlJoJ",
+	"rgAJ8BWNHSsynyLBNXD8ExceIZUd/qnMDj8UJv0vCaPWcet/HeY89tD+qg67UgrZ5beQiBnYKVchJe2k",
+	"hCkypYmBP8RkTy24pncBoWQuBR8Ts/qAUE5SfsPFnJMRgyQ2v0+ZUoyPyVDEi/1262PQOhF8lLDoM+0j",
+	"crMrMmd6gjgQpVIC10RpqsGcfpzapZgtmW8TILcgFRPc7uCNkEMWx8A/7RYimiQgv1FEigRILEARLrSV",
+	"fURPmCJiBtLyW7PMc6HfiJTHn26V54KoNJoY+SVSGQHZExLXeMsUGyZgqEtnO7HAvKSLRNC4L8SZIaXP",
+	"gxUGOwncRQBGZE4sbyTIBO0iJYpTZl59Q1kC8adepwNoNKF8DDFRjEeAK3WYSQw/QgUoPB0dvKU6moS4",
+	"9B7IWxbBO05vKUvoMPmEIO6QGGbAY+DRgnCAGGKDApSrueGvRvPJVvXS6iYkoRokrrwvxFvKF14D+3TL",
+	"NnqbPXyHExAb7l9UTM1SDzLVq2o29/RhQUn7GLR+O8iUwoNMNq99vawCLw1RUlwbDZO/sTKU01EbDmOe",
+	"Rti94zTVEyHZ35+SKt5auRIQxm9pwuKAwN3MCF4iJJFwK24gJpGEGLhmNFFLB/jrr78edFI9Mb8aTl+t",
+	"JtD8CUNiuDhkYqmCSg06F98ImJkUkVFshgl0uWZ68dlk9xyS5MBJ72FqGLIwhKYIJTI1xBeCGbGNcjtE",
+	"ZmIZIX6B5PiOq3Q2E1JD/BZiRvu45c/GrSfULP7ETn5gFrMkAwsSMopgZhj5R39kiAOdeMr4u1lMNbxT",
+	"IAvqFY0tq6fJpTTjaWaUsBFNFKDeVvz2WdCaFT5+aI3SJBlY7bCs9BlVeQlPghZTAxppdgsFLBoKkQDl",
+	"uF73lRj+CRGSf4cvfqFJWoGxHb4gP/Uuzsmt+f0lYVqhYkamqdJk5DReNH3M1waBeZo4kWC0VTP6jP0M",
+	"iKblTUUSqIZ4QHVJDTewO9BsCq2KrVmCVOveKc9fBZ64gdoftBKq9CBV6xe4cTJ/aCs/zCSM2F01j5il",
+	"w4RFRk2U2lu2aFlqQYzWMOZMATF6RMWMjlE9aNVGG9xEXlfmGWtTePPkD2tc4p6zHbrRguJ5lw5yCdSl",
+	"HbyvwlbEpxM72ipa0RlDu2nD8h1Wfgxa7uHVY5hPjFJ8A4s26U2MBSJ4srD+GqaIN6VeEqWFNMdBuHXg",
+	"rFqQRRBZm86vcuMGMwa2stGYatpslx5WhoAMU9z01nmaJMg9zRve9bIRHxw83oKm5j2VRkZQmdeAG0v+",
+	"D4Ns+X4zjhS0DFoqTaezpoxgCaR+qsDCxO+ysPbiHPUgP2NKb4Y30zBVzdHLzUWlpIvdCdSfQBoz3eVa",
+	"VkgKI82s5F/hVDTSQg6MApqs+b2a5W9kg/ZlzwxXfo5BU5aoeuleGjbf6tJqGNffv2iturmCFptVzisi",
+	"dC9sJzmdouNAUfGztQY3/q6dirbyRAHbVvErVSAHdOx0uvW4hGdT3GPhFMsHXjqhwKPJ8mLLmwsKuFqA",
+	"CQK7tM78fGvR9UyMH5Nl5BSwYxtbsY1fQLKRMxIq9MwJRDdWUyjLeANrBoq4B4zobkCUIyaVHgyluAE+",
+	"qCHlGs5SGMXYjYMJVRXO5B/hzlgiE6v5UU3A4ESbXEEkZGz0DJFqxWLrqzFQGlIFRvkglMfmS35MqHV6",
+	"XPPbAmys1q40SxIigUaTwvjed0k1Th6Q+YRFExKDhkgbbWcqbmliLGF6zSPBFVPGSiIS5pJp8Goqh7kx",
+	"p8CCtn3Nq3gRbp7F1VqXUQYJ45pGfmV7R2Q+AbwmM3qWMcA47Dc8LglU1cgONPJrbKQiltrnggyRVnEg",
+	"mybfW/GIGyHuAxW9FTrY8Yw6nnFCowmcJEDlw2Cej3MFKk30DuQNQN7UJVI+DnQezWhU4aK4MEYZWmTZ",
+	"Q2QP2uM2CW+GbQVURpMwICFMhxCH+y8JTRLLT+hQAUcjeka1BmlG+79/0IO/jw7+3R4cvP/wLPj+xcf/",
+	"qgTP2h0iMqygFLJQaKb7LR2Af7UWtKfWY0k13A++GQCWoftDIoZ4o0nCDLzHN7AIA7IE4+N/4f12wTv1",
+	"7VGDu+riNv0qNm+zUtCPEjr2pv8qs7d3Gmvu7iXcMrz2gFuQCyIBHY9EQiIoRj00kjhLW8rWlK+g0e4e",
+	"gTOVgLVjTWtZ0xldgOxpaq+EygAfLrTDr+3VPKcH3fdtsxfV0FiEW4b2T9PnJ0wPpLumcL/ydDrMfmw6",
+	"TmJAVzjqVvKsFbSS5wVg51Q4ZUpB05EzhrPGxG5AB+d+GHu+VcxbQcPtLmGf3bsDV7Y7N14BxLV4t7S2",
+	"Fdzb4hy2AO3SLsqrr11rzRIRBqqxlbtMbiumbhWIN63qEbhltpodm6wGNkYJXFKl5kLG99MyXFTMYOZG",
+	"KW0m+zJYicZbq0MELQ7zxx1yCXgry16asgZc+oTpWpdEym8GDS+iYhGlUzN/w+eN3emu7zOKXHlo2b1U",
+	"oxhZiUBSBTGhioR/8Pehj1i1IRftSmY0ozbsZrOMU5zNZqCrF8l0pet16XyM2V0EUpDD14+RQyWfse7Y",
+	"eloCnXZvnbNyOQZW3oI8MIaD0RO5VgERHOwlqR2HzIy2bIjqOCQJ43B8zUN89pi4mMS2uwsLSfjh2gcq",
+	"XreOiYtr/Bi+XH0nhkRT+wb+aZ6/brXb7etW6fnIoZ191H8yTxeRsnoKwaHRmpB9uAlEDIWlBKT0crbA",
+	"GlfQieBGL66hE2NXMGczrTLFoaQ8mkA8GEkxrcZftxJrH0aFucicKuIHwCDjknbf9IbgPnfYI5HEVmN6",
+	"1KtqH+76kHtfP0Yk0pKnvkCvdTQZtFIMe9gGFlWOf0+v2dEvr2rpIrkwayVBF878gVpCEVN3ekKtnlAA",
+	"0ymfpdvqCDl1FKPeN3oSCoi5HB+zSdSv3cIj3u8sI9DuhmdrhLqkOpo8OJpqvVTJEbDCT4S/vSSUE5jO",
+	"9ILYXdvbERfdVpIymL3CtHJvLjnInlWGbz0iIiOjtKEI99PYfZgO44OYLpRblc3M+Pb77zYkauThT1vS",
+	"8r3jj3C+Kix6nQUNn0wgulkl5Yz6yqf+62Rhr9nyoGOrSSgWg4SYxGLOyR4XxcBQIiQxQJCcJmq/XS2y",
+	"tRlsMC1b7LFIh0mBqnKPjNJUp0WSbaUz1HvnqP4yjAiNK5wuywRpx6mCEfKVVyKuitUTcYXrvafNpGRK",
+	"ownjcCCBxviFefqYhL90zk5fd/qnF+eD7tXVxVUYkPBV5/Xgqvvf77q9vvn47rzzrv/jxdXp/3Rfh8E1",
+	"D/sXP3fPB93fLk+vzDfEfXF6joPlX1x1f7n42T7hfhucXHVfd8/7p52znvn6zcXVq9PXr7vnOO7pee/d",
+	"mzenJ6fd8/7gsnv19rTXO704xyfPL/qDNxfvznG0t93+jxevB+a7ztnZxa92jpOL8zdnpyd9HKv7tnN6",
+	"NuicXXU7r38fdH877fVxnF+7nZ8Hl51e79eLK3zrsvP72UXn9aB/cTE461z90LVb7r27vLy46ndfD952",
+	"X592Bv3fL7s48OVV9+Ti/PUpguxN5/TMTn7V6XcHZ6dvT/uD7m8n3e5r+3Wve/XL6Ul38O6880vn9Kzz",
+	"6qxrwdHvXp13zhzMrd4Nd3Q6MzTVWj6USouzWWBLGRneCElyh7O1ENQxmgj2b2MO/PHhuoXhv0uGwsf3",
+	"NjuuRkPNcRRfrmbOPpQXHyFUE0yyCggG9aJ9NqN6Ymgzy0PEK6P2FprxZmMUKSV/3q94fTRJOVS5Vs1Y",
+	"is1N5nShSGjWjkY5dVDPQhMbQbSR2pGzhkdVO1DmfKF6R/eWJum9L9Qwgv1Ob4SrnYQJfuJesAGpZX/q",
+	"cv7nKnbSu1P78HcFlSJ3qNZtrjDvVrR+MQP+BqhOJRDIhiJu0y9JqAspk6GRmNpnSLI4IEJPQJIpGNmm",
+	"CJVAqNaSDVMNmFRRBmVxrKqkxwaKUL7dh9mA+Ti7G/9m5JODqvK6tvm9wZuEjvMxq+wnf3/b5Ip3D/1Y",
+	"hMX7iJkFHE5V40iwcp7uRsmQrS9YyfC1oKgE451Nz6vwjSnFlKY88/xsgqDz42XhmNu+trSd0hhBxXLW",
+	"beeBZOiBsiO/OvJz3NlQzbZuVV+8oAlFnvhn7+kLdZnwg1uffrQ2xs2nKS1nclU4I4Fbe6hyh3UxImLO",
+	"reVfZZAmItWDGcgIuHZk08Bsk2kC2zG5qzSBKvamaFJzS7LMRjde9vgY7k1LwXS8e3l2MbhyuxO9pZJR",
+	"V6+lMbB+sS9VbbIQ8NOAl2M2OUtcPuXGafOnq9N7MhoqY6qbOUdPD6dlSiiAw+NQJRI6tCit3+Oxw4yS",
+	"K90DZTsneonSix4I1gpaQxrdAMfQ/HjKOJa00DC2CZM20wskm9qQejFTlXEhOAPydPUYikJPU11JRBOm",
+	"tJCLgXkvAQ3V/AEz4QdbItAWTy9z+9J0xUNaWe46VaEAw4eJ1+Jh7CRsrYQ1UPIFHLa0DjNzp8Kq91ZU",
+	"bhNtsKeqnMob/Ks2oVmUwrbgr5QmBiBc6EH2AQnafIN/mKVRxjHESVOp1WDOsHIN8Dj7W8IY7lpBa6zx",
+	"H3MWyKIS/FPB9BbkAP7K/8YHs78LDyW6+DdUco4t5cwSGuQHUQCKH7Tu1B9IXQXNbEdd66irYO5Vu+sH",
+	"3i3tcfjNWeeHQebObQWtfufqh27/9PyHwc/d3wfo9D3/wXz/+2XXfHzb6Z/82Apal52rXjdziGYe5Yvz",
+	"fve3fito/dA97151zioxsE6bzDNP/PJ6/U7/9KQVtF5333TenfVLC/RL6V2enZpfXp/2Oq/OumYXdl3v",
+	"H1HL2hQiva0IcxHOZd2lmBazLvgZz/puJmSFkwDubHmI7SIstvcs4DSnGqYbVMkVn/eU6qxezt6z/fZm",
+	"WOXivbi5TZK9sMItZc1aY++xDLCyAKryUTaxyDY6On1ttfuc7oV7t+wwNas9Wj3yzBTcWG2jqWmY3Zs+",
+	"K9W3O3pUo7G0r3obcvMd9EabMp/p+dHDLcxPbi0WPeYVBP+41iAOv56wM+S83/38g4p9ZHKqGCRbgxZL",
+	"Hs+tChA+TFwVpvr+xSYFpLzQOtD/aM2rmsB2H/a7nR2YiPHABoZu8YJI4jw3v1FSqwZuUGRdpF7+0ESk",
+	"UtU8ZGAU0RmNHLLXPLL1Cs1Liv0NNXVmq+Krc8GYv728wpXlLAOwdAKrkFoFSxPkeLg9XUK1ndq/Tu0/",
+	"nXpVcDtG+On1xNK169FavbFBmqDaAJGHI6EdZ3d12RgJ664uo7z4VHOveywXA5nymgIp3JXh3G5M57jd",
+	"5qVl5uu2ko9VXEy+6lpA3SPG97MYHVmxabekWiMkj5XKXddtDvMB1n8QqV7yty1V5P42WHOxdE9rIls7",
+	"aus722JnWzSzLR4xen3JbbkLXm8sSoqm3WNVwKxxozyGObi2isKaajqbomE+7TXy5nCcQmWG5XCcNX7M",
+	"Ut1Kfxbb36Z6nHi4Tlf0au2IcCPA76OuNKCqhzhVntQpshYYjykellBxJx8ao+bjJDV9IY78nd/8P1q3",
+	"XVdkyd+S2VxsNDAJU2RIFcREcLL34ujfWaE/G6/LFKGaUI4B400r/j1Iwa6kUMSSreP/7bPbQToPKNmI",
+	"KtYVuyQANlXKaFpCfiaZkA6C5ZM8E3OQBAsgviRmt+QGYEYSpjQRMq4rCPEQIbeaZzRNE83wCW0xRQW2",
+	"cYl9Cf82zIAokLc2p6BB6nnhzOp4tQ0sq8gSpJoorBuhsAhneEhn7BBXdmhRXYW2rLuaEDoUqSYUF36M",
+	"2aFqznQ0wTcRUCogXOhrjuX2vXKKO1JkT09gQaZ0gclL2FZK7beJT1fB6hPYawoLel68uepeEiGveXFJ",
+	"Lt4dXHbYJ7owTkBXlWHtyxSW6H5OFXHPYy6lIlyQRPAxyHLfH8NJsPFP4YiL9tB9ooA/Dw8un0FNFeY5",
+	"sPFENwo9rkJw93oVcn9R0bP3CZItBcDmN0mF2FePgGtp+y2d3bfYWFXg6fIMayrL9F0xXyJGWFEGr7Be",
+	"Ik30el3iKq+ELr3RdlPBGr0G9QWHi1Hr+I/1K+wpOBGcQ2SbAWx8+AqibR53d1ynPAtXbfCSgYttmNL0",
+	"afUqTW6av/IjUKmHQHWTh5318b50YDX3w7bHysCByIv6VeIYLgYJ3EKyDq8qkouWEagwz0ALTZOGtBkz",
+	"de9XpZjNIN7qnYkH90DZdqHV25vSu4ETmBsfMCbCoFQLv+4areJICvCvgmENfJb3Xl5w5eqqtv5+LSN4",
+	"pKvlIpLuLO11lrZvL+XjMf0CAz9t4MVn0PrT+vuKmmZt5sIvua661S3Yloa3VQpWaxW/d/8PDt5/OAq+",
+	"/7aqZPEWuv/W+kyulSx1hLWWvRFoqVFlA5LOjNr2LYkhYlOaKCve7PvKPGeVYqLSqXnw2dFRyebb3iew",
+	"pRaEh5lrPuXzekB47KboVzfnw3mBX/yOD6zjA7+U1NVlU06gcaUA0B7zplJmnBz79lzX6dHRt1GxoR/E",
+	"2ZfxlHH/wZeCIXudy1NyAwuFnaTQn+FZkR3TKKzF4ZaSqswglUzoR6CJ7UtcRpvVojETfHJROcrWh1MV",
+	"4bK+7ExRNV9/Tj/9+vOmmgRL6lgyrrSZbmpsqRtdc0ulGlT5MC/XrLq3egwrBR3WUZfZ+KagDRywav6f",
+	"hxuLjvIY7qpVrm0LjY5YAl6qbLxWLFQlXekqj4n37gEs0hIQkWqQU4HlXKTCIv3No2K2qD5q+wKlMmm0",
+	"iYYFScvFSFcrkBZPovoUX7sRKqwOrWE606saROvUjGcg6B/xPVl8M+ox8KyXcxUw7LLWRJS6tpw1fWt6",
+	"P3YOnn/3vZ8Vu+LFxL0TkAncVVbC8oN6t8uT1Nz07wwX92oEhr0jzOENpiKGZriyoaCYa3NTPjIywkbQ",
+	"jSoSbUV9fsfrWc/PQ5vQskXpUdzBIE4tXrlyZks7pklCzMF4zMCtO0k+SpMcCjLllT7+zXSMQzyw6aVf",
+	"xgBTGx84WFGX2qo5nOFdFUC8pGMgSJpk7/L1m1yB2AybmRRj6fSz9ad/6Z/EHOi/YVDf+uDBrDRXTdav",
+	"yXPCnn3+fvUOPlHNWvd+lnhfUEoL4Fzio0GuGxUZcJBz+u3CS3KQPcycKAihnTVRp6XmQLpPYElTJjGl",
+	"d8UvCzevhRYWJfLL+bZk5XDV50cv/neTi+v1qNGnTS6zXV2xJU6WUMYJZrgLSd5SeWNLaDr1SJEhRGIK",
+	"WRlzopxrbn8p0f27oyObu3ePwsDfbduayJM47mk9JjxiVE2ZBncxNVvSZG/F/J0Bdzq466NvPzj1wbBw",
+	"VMAqzeNMOyqMp+8wGhzb/elpYsaNR957WDNI6i1mP4iUo8wtVTv3KR+DejBLt6PsMkA2opAFlE+3XgJ1",
+	"wThrTr1xiv3EqsIH+rZsNPbTnFNFaCKBxgvfaOOGi3kC8RgwVuYlCf0CskogcMcUhggIDlU34cv2abaU",
+	"3OhfC4e6PJiMiTXkZgWobnJx2BGrF/WTGNYaxtWWq/vxgUr9vSqcrXeqbJwzez8TY80sz22O5ScxzOh7",
+	"WciMGKcJ+/uhtlXTvNEbxuO6uLlB0ffxaHZONIE4TbY8VeXjgDYC1kUEVJkNuFc/VoajraW9Zue5ZAaU",
+	"Fl5LJ13P4JeJpfle1xJWJkDWs+R8bzZwHt+qXfSjalCGWeyUp+aSL8PZFTF1xW5Bkj/FkCDKquL9Bb2l",
+	"zLKAoBVRHkFiI3d8KEjsbtqpjPHvXBGToOXCvSlTzl2TJo/dNerQZYHYl6Uzh5qQCh/GsOG2Dkfwj1cD",
+	"6QpQZXyoOuaG2eljG7GyDKkVcP+VQlqK86s7W/dg3SRaMrgF2YuErDhUSfnNKlk8O7AhzOZXq7IxRaQf",
+	"6huFsbHVHnfl5ymP+Ort8+8I/kb2bmAxFzLeN8ZyJBTjQBSbsoRKphdk7xYiLWSx7FDN1Teu3c9Yvf0e",
+	"9vF9KE7bUXYovRGlLaB+ZPqB/QGjwo3f+qPJ7gZt9Kvvl7iJR5WIwgDCkUFjfMb629hD0CI142SyGEoW",
+	"k6mIISCQKHu/XqQafLRdVVPX+5UqbqMjvRnXVre0jlTKzQQB7f0M4usO9u1SbToP8GyZQcsCoUbCeTq6",
+	"T/eBJaOjomE6bsrdEDJF/AtVTfBWL5MyD8aGy6TUx6JMHSyacA6E28fAcGq5WA1YauDvc67Mil37bSoS",
+	"USkXxmK2zb4F97dTBhPpWJUunLf0hT6r8oWK2eBmKZW/No7pWdBAjMnFWvSrk5QVV5mPcMC+T3FDkOWs",
+	"r0IzfxCyrGKDEDeD0j1RjYC0Q7jps5bO/vXVO+Bq4PdtvfW1aTn1EXztwcH7f1VG7/08fDdLBI0rqiOz",
+	"5aS3jICHjFO5aAWbstCmjHvUrch9e5yLhSWJQMeKjIR05Jfi3iAmZjNkT8IMqM3isdHu5kllHqXJ/kMo",
+	"8/nRBq+TBWbV0Z6JMeP3bKI2pSxZqZa2OVvrKXsa2zUV5qja89u8Q8SSfuIE4BZtv4v9kCuI3rk/K0m4",
+	"2FGvsVJ0D1ddw6EzvlnRbtb8RPSEajKXQgOh3LVJJnsh3GlpA9RDRGiD3mI0SoxK76TCfrtZwT5UX6wt",
+	"u15Bdg+e8pFo2lfPHXplez2fJlc6DjdsfoZBAT9KJ7EGxx5mdRRam+zMjXVgvs8tdYE0Cxznfx9te4Xq",
+	"x1mzvEd0/BVQYuf62wZFrhyPyJo8KMyHyPr7VJorObQatKkrxn5t1aruYiRh9ipNbt5QlqRVHhrc9MmS",
+	"5VUu7l1XEny7ot840eu8T+IGaZst6/26bVVfN5b2tO1C6tNcm+I0ru6tf3h9DaCnq9ZTV8Y1g50nvQr4",
+	"3WIoQJZrthyPCRJcmvRMilsWg1RkDNqXKOBCsxGLrDwjjCsNNDbG4kwkCePjxvooLrWbL6bytm2ripRl",
+	"xKkype53xo2LU7ot+TL9XzxZPjo1VKYvN6D2Yne8zKR4rA6SHzfP2ssF00qqwj+EW+RZ424Jaw4jp8lV",
+	"1OXxTLCqSHzXb/adZE16/2XPVi2DcTQMmF68hoQuehCtSwrOSUgp2NzxubZCIG7+TULH50K/ESmPGxLu",
+	"UpeNr5kOf8CUiKTmlnyzkK8e9W3DuM4lRUkOmZZULmwOpIcE2UMJ5dPPvlFZIR3KY+IbjRVvgPLVXNIx",
+	"4zXpQBOqBlPnrl9VRxM2ZTVX/hzu9CBKpbIg25w0469dl+xl8zWZUh1NGB8TFHiBrQMSTYBipiiGQjdo",
+	"qWFXG+R7qjrwKwwwreR6WNm14vuZUHosN5d+WO4u/zFo/RVLujlErOJFCTHbfsIlgGQL9+NlC6qCzGqa",
+	"IMafuc5P9u9HSRisSwp08N9koVzBSIK6552ItC8PtLiB5YTrF0f//n47Y7Y8WvVix0xpkA/0GWZg9R67",
+	"ZSdihfc+SQbNKz19bidjyWZepcASB1tHEgVe55aRNyxoJJwHrG6BRS/aqv9dJImYD9JZNSOdiFlNvNpf",
+	"KcjlOMqNqSzWG1+ZIITWuyJjdgvcVkdyDskGDNSvxa03n6cSIM5DUNGCXyRAEhrHII9tESqXAn3LAJ2g",
+	"hpccCJ4sbIb0fmW+tEpnIPGbYoSR80PYkQqJ0fnTlTyq5wOJTur6KM9mCXtgeKMfY239O5TqeRE8IPiW",
+	"NSyN6RmnUU3r6c05XlnI1cPiW/MOnOso7VeMVC90iHxYRuYg43UV7YHXd/kdWYNzsMbIWFvOuKHHP6Ea",
+	"jOJQmd74o5hjaTJCRxokKYZlEubiuS163PNspyJmI7YJVPePY92chbdEQ4VUPDaFvwWHQU2O/eOk1xUq",
+	"NZd2WZ4/R9/lnru5mrGMc1XArc+2WyKzoMg6VnlAGW1WcLWKsS7B+WF3IsuMb+f4rlMrlyB1rzuSe3LO",
+	"rWsALZP5UoTumxPy7bff/pvsPT96/t3B0bODZ9/1n704Pjo6Pjr6n/2ACEkSEdGk9MDRv4+PjvaJkc0Y",
+	"v5gTFcrfrB1G1ZhlDfHF0pXQUY3RUOAZ+fCdKUgW0cNzmA9+F/KmPPTmnl9LvMEfSYMTf8Rrpwqq210/",
+	"3YcKH6cq9mejy4cRxfZl3ZehJ8EoyhXa7miE9RwHWDd2oCa0KmCze0cjTfBHrN5lniV7c6YnLiXNFe/e",
+	"J/OJUHndXQfuTUW7NpTxLhxaTXlU3zFui3qoQStmoxFI4BE0fIHDfLsZHBgaGZ2FZ4Pl/ZSmLi28SelW",
+	"VJfWVr5dqxPfU5HM3rKn1zRO50EKaK0AyNewTnvM9MISxIp6ZCW1vG9Mfo+qwHmS3kmQhhJkXfa3U9aX",
+	"kpXWJH/3QF+JBO7pemwQdlUZb4UvVm61WMl3hX2HWdne8NhFUUqlbUVhV2VRgpq4iuWBrRRerBSFN77t",
+	"lcrgUcKgjr0V7q4bFUl+S2cPrzm3bR3GfAPFQnR24Ruxy1cHXgU3YqoDtYUpAR4rsofeYeLaBBnlW8Kt",
+	"uIE4sIXpJVGTVMdizgOihSAqEfP9VbBP8zDMR3fB+7Eb7L5QqXkVBMhCra0cHmM4Pbq7XB9Bsse0IiGL",
+	"j/OUdURGFlfs17xZU8rP3lF6eq7qXeirfOe9wgcKdPFj/gTjtzRh/s0Ji2OodiJKmCV0USdO74PDTa6+",
+	"SwXF17oWPTDJ3jgRQ5p4N2OzlhkV4R7FJlgNCzZWVOeuRhM1GKbJTY4syKDSJCEKkDv5Av81TOhebGZd",
+	"37JPyoE8r9kCqnkB81V4ZiWnw2Psw3FAE3YLZM+G1fd63cGP3c5V/1W30x/0uicX5697FQT3aUGQzxas",
+	"LYxbWVG+AgT2mQHLHnI4NWVKQWxpQ5E5SCAzmXKIXxJKKjCR2JucreXePfuEU6Vtm+rmTbWfUhAURWMu",
+	"FMqrDCpadW9E32ITgdXTk1DUVZRhY9aPbtMBDdu1GouTqxJUOoXYqixnVOkDjN45OH297bFZvBhUsPZi",
+	"NXuHXEX8exwB8NhKzPJ2Kta+6bD6Rlt5mM2CQ1xSJndmynowI4wqWkqYsfMQhZrun2rAeGUhXWG0zpRr",
+	"ltgLRhyOFLVQVZ2I7sMZthvfvbXNBPVbw18GyxFuQ6ASZKVShhfCGxDlnarsElGA8vLSSgspAbwSSm4Z",
+	"VedslaBLKUasueG4yaG5TXBHlZ/wnQPaIzSirY1QWR+Rct9LWKYGNnuqJmDNSKpEjBl/0BV4c1P9sW43",
+	"PdRyIGUJVfmW111Klnf+vubQH8bXLR3tWHoNSzfgecRLJA/t3c1RI+g/SvcMN4jPlNyBeh2oqyPh6Iyt",
+	"j4AKGR+JtnskzIpPdC5PSeHhyirxw5Ql8QB3WZ0iPC3HK+c/jcWgvkvFFh0sclXbTVZaVGmeoASKKjiW",
+	"LxzXNAZ7UD/c8gm4LkWExUQLwmHuGu+QPdeCd7U/T1VUuUFZiFLJ9KJnUDo7+59h0Ul1RWOADno7WQTE",
+	"9T8hIymmJLy86PUJdqWkqZ6YPw5uYKHCl4RpQiNjtBsrj2lFsK3wNwoDDAOC4d6A28DumZGYWb3TqK3Y",
+	"ZwEjBK3G0frtoHN5evAzFAoh2NUiXqF+6ddtP/kyr62ffu23VqL0eVmtrtwKSuOQCOkageKXTnsM28TQ",
+	"Ai4a2/hh0AXl19ycO0YDmo1azJuiX896TBMxB6VtjCVNzKeY7IVG/Qx95GRooyPzzxgXmX/MYyXDfdv6",
+	"E7kSshmraGcgmmg9a338iMkpltgjwTWNkMgcZH8RLIIOJoYapUQm7j11fHg4ZnqSDtuRmB7emsds/ujh",
+	"mGqYW2m2yh8K4yGq/GAfPi722GGCB/ZCOiDFTHSHLBEixlXnB5d3bxvDXvMpxCyiyVIt1YCMgOpUOmcj",
+	"2bNxqJ3L04BczIC/sb8e2vRAyNKnAkKJBJog2yW9Xvea+7uU7I6RdA5f+Qvx/cDZSzTBN36FYU9EN6Bt",
+	"y1ez7fY1v+b/63+RE7Mnjju65geki468n3oX51mqLIG7CGaazKQYgiJ74aFt6hMGJDzEYP1w3/w5BS1Z",
+	"pMLAZTeaqXyPWqYQ4wj517/Aic1//euYhB+uvZC4bgXkGuWE/QtFhf3TS4vr1jH5cF0In7Y/5yHb163/",
+	"89F8k8mU69bHsI3bwpKWtgqPAQ2TCBzyY79/Sey9LK6XcuJuV4jlP/aUqXlmmAAJIxFDaDayF2KeYKd/",
+	"enFukwoNPLIsJfOhf/Fz93zQ/e3y9KqLX1x1+t3B2enb0/6g+9tJt/sav2632/vmgCfp1EzvnGFhYGZx",
+	"NRvsPSIJsTpJmDWvldjQWnAIbBPg2KYOuS3jSWaHaLbOQJHwtwNnGx6cvg6xu69rafuNwngt6vu2YJds",
+	"2LdD/3ZwIqSEBOFs3sQ5jGWCdVWmeAXjI7HvzSSKrCphSue8ipAitwpzNhpuYl1YHWNKF7hLwrTlQwmL",
+	"wGXvOubSmdFoAgfP20crvGU+n7cp/twWcnzo3lWHZ6cn3fNeF9/JC7+3athKwX123HrefmZfEjPgdMZa",
+	"x61v20ftbzF7QU9Qxh2255AkB4aF8MM/5zeq/ae7VBhDTUNXJNxfYUh+hgXp2fsNAxArOxQbc4NHRiRa",
+	"HDJfK0Il4G8QE6oWU0vINEkW13wv/OnX/qBz9sPF1Wn/x7ch6cavex2DJ1e95999v98mv/rLXFdThPxo",
+	"frB3k4AnAtOZXrjbygmVEF9zBZG0P3K4BelbVUNsTyc769O4ddz6ATT2uTL6kcVmBM/zo6OlchGFAPdD",
+	"DyqrBjdogtWz0mcVpgZaCnS7pIq0jv94b3Tp6ZTKReu4dWl7tGGzNcS4W5BstCjJbuU7dRz/gW3XWu/N",
+	"iFZgG/Q/pGnM9EEi7H1T5SGfA2K2bVJF3rBEgyRDM48WMjD/obiQYBMqkHhRBEgjGNrkBPPoSM4z2yvg",
+	"NoZlx6zkTODV0YxKOgUNUmHDX9R5fPEqRzs4u/UQ5/De4GH5GNSO5cKos5HK4XCNR/JA8L61xxtwaacb",
+	"/WIr8W5cIzOm2JPCX0AY5sWmkCmWS7Mbza8awGstsrq5hzASmOe5YVot7jVpFbXlmHR4hhmUDR60CNv6",
+	"+P4Jqd9je8mlUsENOoZuMEIRLBDbhoO/sCupmiBb8eErGnuXLL7ybPMr77hhEkKyv7EdduvF0bebX3oj",
+	"5NDGFZg3nj9vMo1rTWEUnC7X2CY9aH3XZLaetbPe8bwc8xKT/FCyeP7w6VTvP5a4py2uZ+8QzFmQRIyL",
+	"zNJwx4MZ5ZCs4ZmHluXWss5faXJj1YP5xCgG0YQym9QsYSakVsXQJa7lwgWbTqiaYCA74zckFqAIF9om",
+	"Eq8yz19wDR6hWk+NtDide38d5ho5dlt4Fu81E032aKJEpk86kDBFhtIIrP32J0TWJ0I4l6lXxjd7SmV8",
+	"+0bZk0YYNES+yOiEh1ECVPr07YrgZlTEsYH+jEaASrbg0CZ4gtUqz4kZ8sSM3spyS1+JePFo2INj4ywZ",
+	"Wyo7oLRM4eMTom++gHV4+yuWtqOKSJiKW4i/dIb7rMEbl3SRCBr3hTij0qZsvHj2XZPlqXRmGBXEbyFm",
+	"FLuLf5lcvpLo8LAtm3GIXSYx+201ieWRc/V0doUo4qL9nJJjOXiYEd/xDSxCy7uN+kXGiRgSVx+V7IX/",
+	"Mlb6/zH//NFut9+H+8b8tLFNCV2ARGkh/FcSEPnXEvJptvAnp+Z8qh1J70j6k5B0jnKWpjO6Gy48VW1F",
+	"5kpTXW/7XoJ0ZLhnJLLdPDl7FpAriJkiZ8/3j8kEG/9jLJ4KiGJ/Wxt4wjSRVEPgHXpDCdR2ApyBzKVz",
+	"jf8BUbuHq3tqAsJZNulyBlBMaRapf4CKVm0TIDAKG22ISM7BfpCF7Vai0oWMQUJs8PQGFkVHii9wFNi4",
+	"YOzaH9gGNEZx03CnX5KomRfljQu+beBB8dOWbO1NEccn/qVaj0W+h60G/iV/rXboPH8pH3e1D9zK3ZyM",
+	"JuwWYncBQiUQGwdPUp6gp2zC8LrACKs6lwR1g5Tmzgrdu8imzWs5oQoOGFfAFdPsFmyTUKscxISOKeNK",
+	"G/wIitfFgb0ctJ41X7m/YpF/rfU4bShr83X5TwzKNPeduDj7nefknlwyKN9+1/FPcyDl68YVDlrmle8/",
+	"BjWa9c+wsKQafvB86mP7g+L0BjCC7GPoLkPdjyRMmVGihzS6AR6bP+39TkBCjNG0fDIMrnkIdzOQzHaX",
+	"FJKEYqbCtr+8ShMgt0zYWye8RCQvnj830prxcV6v314bufqpTF1zahVypNHsaoG4MjiYKGQzWBIxJnt4",
+	"Tyn8r71e191a7lca5hgW98amrDyFKm+GthUhGmnvzx514k1qB4c5gu9Lp96jf29+40TwUcJseMxOyV9n",
+	"tyPKE1piJht5yRqt7BDuDDhqlbNOkmTxEV5dYDxK0hji/Sx5lEniU+xUQKiyd59Ckt87b89eOuaQAAnZ",
+	"1MwW4lXcTKtVVa2Ly9lCWcv67ldoH7YVc15GzH1c0GlSVTr1qcWy3Ruee3EgXM79BqpkDPZEC22ddqJ6",
+	"C1FtYeu8Sg+mLovv9X4yS8/KkIqN61aZWMQGXZQvHydhHOM7tKRc2fvZY0KTxAzBhZ4wPm5f846VrNbl",
+	"5ttLM0VS7rNybwBmCkPoXCBEm4SxXAxkykPiPQmqeCVzzQ25i1STuWTazrPqY5tuSb9uzu3Mh/dPKO+n",
+	"j0Sk2UCf1O+Xz7zR72cQzeIniVlM9oQkc5EmMYnF/s4R+BU7Au2ZNjMz1jGvLJzxwIUyHtIkqdUUTm31",
+	"MCJkDPKlkffOi+NC+vagPW6T0NXhCPcDy6LKQTGN3TmdJFkq+dGQ32SFX5rRU231mRptxAqMal/D8ybh",
+	"KG4zhVjSzxGYsrqKXYhKHU4097ZkJbJ2/panVeKyE/IgJzSSQilUlJYZ4wqb28AWP5j/PloGWF2XoHj7",
+	"mTE5TGXwRtJLUu0WoYpQEroqJaH1jKwywNf4u3N8LPG8DfRhXvoZFpdUT6qI5MXqZuxk8Sc1I+w61r+R",
+	"Na74ikSzheW25ntQH2NstXyfKeNLODmNPiAYUWQLK1hsDLt9Og7bVddqT4FOR5/UI2a9YYFLAsIldF1P",
+	"1uqH834aAXZlDE9HB2+pjiYhEZxcdvonP7ar7lQywfVxRxNPycZ/AL09rcx88dBqjSZzVLtq+W1yMdNs",
+	"iveaxlK2NBQtsCBJXESJrFKaQSojzhcildccS+fuvXj2PA/dK5W/UoxHYMvvhln6oyulORTxguy9OPq3",
+	"fZcZS2w0Aqn229fc5glmEsyIFAJ3NNKJjZazlTmdIeercA7N8VO8999TACQWkTocptENoMU+jSs96bZc",
+	"wcM5QFBFaQiuPV+Vysc22usBzMSKidXyKzP4PPzrtOqqGqlP6B6wpWk/g1G/ifm5sgBfx5XAtqxs+zuE",
+	"BrzvEusP2dTbN7b64861sF5/sXziMa8frDJ96O4W6h2lHU5oMVzBJ2Qa1d4GgY8MtlhNW/k4BkzQTZjS",
+	"yoc0UHUD2FN8VQdy4RBfvx5UAtROb38EvHeoYRD/kRA+D6J1sVNrQtZ95rG99zf7TJHTG+SmnBTi7xSn",
+	"MzURmuxZkW/fMNSBk8T7AZlPWDS55qWoWSLBsDOF4bQ0mjj53Cb9CcOU0ggDdO1ThIv5Stwt6s8+i11I",
+	"DPbNNCBMSKSaGllPhgsyoTxuGKhrI6tssO4XSpHleN8NuR+vBYcdRT4CRb4xSFnGQaKFR9EVOr2fj+cw",
+	"89c0CV7URhXQLqf3ZV7514+BtOjvzlFQTam8sa2BquMVL7LpH6qVf20RbH7nzX2rGZj/ccrvPyT8bQby",
+	"ANvC5QRhy5E/kkTNhj38kFHi4AYWaz21fWdHkzFoVeyzyoWc0qRQ9sPGoK7zxXqcfWpi7fvdbefHvSql",
+	"eOxw/SHSx8KS0FWkbuKgSivkyFt6U7wwwBLxhjjYHcQEy3GTPSGtm3KaJpqhw0e7UJGAUO8B2jdiUHC4",
+	"5iV5RPaoRXSGsspFWOwHRMxs6alk4Yp7hr7CJdVhlXJ2meovANufxrvjN7VF0OfTyL1NJp5Ht3+csNt5",
+	"X+q5Tg/d4duznAbCc1U/bhTmUWIf2NpVcHABH9Vq7eagjS3ZxxPGeHxBMQR5TL3aCfBPHTtQpaZWGZR1",
+	"KRuheyQkUzpT2VUNi1W5GKOyFcCEnoBUGKBpY6vV/ktXQg7rRExTpYlKp9dcC/Ls6KhNwmJzq9AWeCNZ",
+	"P0hDrq6amO3/iPTrYznFaKRA+waQ1zwstKMLyR7l5LRz3iF/Y2UzX1bqXf9k/7g8HuOKxUZliekiMbs5",
+	"UPTWKB9jOsM8EAmjVEEc2OjVCdVkQmcz4IroOYuAcIAYF25X1CYdbR/D4bFUiIOSsaNdE6dr7m/EBI8g",
+	"8GEeziNgY9GpV+bdFZT3IM8l00D2XCBGUEpOueZ5P5/9NukQhXcFxEWv+QssV9FL0akP9ND5F4wrTW3Y",
+	"LSUvjv5dn8Ky3Djy4b6ux1ePKhulfuK0mLoeuXWJuUuUvLsW22lXa7Qrhy25KeVr5EaeKh/oTVyNp/3A",
+	"4kaBZNQzHO0LNnChPQ986f/IBJbSdIGWYl5UR0vKEgw12K/zYTwqF9ps2J3G/7QgtK3J8WuLWltmqBv1",
+	"oWqXOc8CQLLINaux29KpGArjUVrbYlkKc06x7m2cRs59bl70fdYrQ9q+GIw++lwisCT4dibDk8apbU0d",
+	"NZFqF8aOLiuaygaJoWUwZwrKBgFTWcJWTBJ2Y0jVWBV411gd6vU5KePJddPPEqO1JWH6cK2dZrrTTDcm",
+	"fVthSTOmsCWnubdqemgbJNfHpvSRCUVCxqhzujr8LuErzNorhy+tc3CZqUWUkyGQ7Lk6/fQEH9hJ8xxQ",
+	"X4Nc/6eqwxYbPwc5zlwb+HVF2bztWmzpbZTl3M1otWyszHhHI23rwBMxcgHle4aGbXz6NZciSUSq910m",
+	"eWYYY56wXVtgA9EwnB2DzkhCFyLVZA9tVKLodJZAZdi5a2v/zydst9FN9O3Od6euP6267k7DJ8AbGrBt",
+	"Zh+djrUYj5M1sZ1vEjZTJHTl2yrysvo4wNcfklyRnbBD7wd5K+dMRxN3L0UEx0LWo9Fj3AWnfGM0vo1W",
+	"odUx+cME6oKl3vmhv36MlqC0kDuUfsygKoToClptidM3w0NfK2f71i3eD2nLFgREu+RtWqhHidXpmE6w",
+	"BimWteJ02rydy8/D19nynqJiRT7+xmIVq6Wz1g/smuPVDqiXil+sH61Px40qgap0aDP7sgZKq8Dftu7n",
+	"839c3c/82JvHTGd0sqtI8Th1kjHQOWszeIAJL3GB2st87Ga4Jmiky/QEJAkx2HNGpT405HoQU01dKrLg",
+	"SARTwzNDQwoqJHthW9/pMCBhe4q1PtsTPU3wj1k8wv8NWoUvrznVZCqUJuHbzm+Dd5dnF53Xg1e/97s9",
+	"m50sNE32bdQIFvPL6o+FH5D+AuSIAXFdmFKZBMQ3B0S+qbDdny0eioTKFIkmEN1ATPYMsdmK4AGGnqDS",
+	"YAbc94VmKF+YN6yQPcbNDmlsR7KhJMqaqLaBjHMrt0mXRhP3VqFmmiJ/pZDazD/CeAx3hp/shZa3HpOs",
+	"KhFy+yFEYgrqmivshYOLEzzCJrYx3BlNnXTsUlYqrNEE2zD6DO9yz0lssia0W981RzXpGC+ymIYpUXSh",
+	"SBinlgnAMVZeDnFNvmegtduZwsDerMZfZRLVGJalzVM43/MZfExI0KpA2m0GfDdLBI2befCfP+JGLMg2",
+	"aX4ZQdtefRbVzBFVoNiujtrX63bvxHHhrLWooOdqll6vjzYO+NAFPAtsbZdJym9sPUaYDiE27MpdmJuf",
+	"fbOHrEeKZV0WEesiPnLS3doWe0D0xi4z63PFb8T5aVdqIs5UWomjeBI8eQrVtynr3mHiZ1KQLzjU6cd5",
+	"MFCmn2WW7/ZM9lACDrOuRdUB3GlJI62MDnpQYLASDpDHlvlwm5wWamy5xzHUrqAm2hwq7eqzCw42GJlG",
+	"GMI89dV7lYbZKle+smt+EnJ7/onJ7b9RGdoR2udqBhXDHWJaRl5oazSkpT/FsKnvDO2tP8XQUi2o0qQv",
+	"STiTYixBqZBEIuUuydYRj1VkAFs+jKgk8wnaiZrIlKs679lPZm2NHWewhUPqJzHs4StfofPnJzFs7vcx",
+	"x7tz+TyORDv1wsoA1d+sM0k83jekuI3iCvmppS5WmBI7pmU0vmdsT7jDG3dXMRjvK32HlsxyIFMRA9aM",
+	"z8gRvTH79ULJS+1X1u55QvHiZmwsXf5xLXEt97Z23Fb8O9UT88fBDSzq+fcZ1sOyvT+TBOQ3ClvlB0Zj",
+	"yRh7kCWIWXRWEEnQNUy5g5fuT9qOz07RJE3S7OX+iPFEx5yqVc7RL55A5/IUV148YPNuvYPYt46gmN5v",
+	"CF/ZZblBFdkLfzvoXJ4e/AyLkNi6ivu2PZN5wyi+hNoWELaLmjnxgl9YigRCsudy/o4RY/DBbxQxv70k",
+	"WEWK0KG4NVLbjW0xBX23EzHn6DitT32z5/pUrVgLU2zVh/XZI+OtXUjcAHWDQk4EAvLTyumdP7CWXH3r",
+	"Je5pdZVUK/lwA5/frbhxot3dcJYY80ujESstZorMhbwx0ptqS1YVwtqMlRHVE/r07EwPEsFfv+1VhScW",
+	"MM3xJBFjxte5KXQquQ22ibDInxY3wDO+TL4jU8ZTDWrfRSpIGElQk+Xnvj/KHmxf83f8hhvuDFPKEqu3",
+	"zqXgYzKjSs2FjBUZQyGZmXI1B+lvtfAr7AJB0A6C2Oih1zxKmFFVTi/NgLZYzYiyJJWgAtRUaYRW4Es3",
+	"niIvnv/bcrzwCrRcHHSM0hraHDC4iwDi6hKBZwi1pxEbOPZn6tvdN4e2Tk6cifEYe7DtBMM6gn/xvEH0",
+	"eV+It5R71UA9IqMoRwWIsSEcRHOkN9v0wRHaZvYgUr2OP1jpgam+RQaBN0WuPmKRIYiR0y6Uqo5RshM2",
+	"kQEOF0WqvwqFu4vGOcv2vgHyU6g1ofoW2IaVkSFMmIunL8FfSC8AKnNT38JTmkvvFMiNZYLtBr7Uo1sJ",
+	"5t5oQ7kNbTjWjO7qK+7yWGW3qIgpXi9zMwSujKd3q/g7AayRYi8QnNDGWwDEh2s+o0y2ScfJ2dC9NPDr",
+	"CfOeutj+lmrbp8BGf1jfKVYzGWGtcoJ6Q6Vh5ZIgM/byJKZVaZIvVVj69flSxC9JqiC7ncFzUTs5+gXL",
+	"0UaGmS+NUWAFDYWrk4zrpGtBdCoihcawLCySzZRrY4sVgyJok0sJCjhGZmVFjuY0jwlLFcTXXBYktg1e",
+	"81xmzzIdKz/MQoDHvtB3pnYj3e/7Qve0voq2WzsSyRNxATfFl0r+nZzMCXLfHal/JSpz9y7ySc9l7XWE",
+	"EanlY91I5GOmNMjNXXgpCQ2DCTPVCB2anpfYwmtDIFSTBKjS5NlzI1gkjTRIFdiaPCQS06lAce9ew+xL",
+	"oTFIlDoDGs2Al5aPDCXuBBvsM4XtKtDAIyFIKWQ7Bm1s9DZ+UmH7mhdsbpKb3HvhVaffHZydvj3tD666",
+	"P5z2+t2rwWX3avDjxburcL+aRzjYPBV/sMN/JudrEy3YoFJZE74He/inVzv4klhD7ofdqO/btLZNFU37",
+	"BQ0eQwaMtp/3/yZ7t0wxjE8XBSVjP2tvgfes1zzERl8D3+LL1jkEruUC6RTTxEg4YUoLuRgYSCSgAbV+",
+	"bHPtfF63NrK4ckwyBwlkJlMOMd7H+GBPv0Jcb8ZDqgjeNfrbrmVucRGtZQKu7PbKuP7+RQtTbNg0nbaO",
+	"89a3jGsYg/wE/fbdJpvVSLK5Zp/YGvhiPdp1xnfwYakNBzaqL7W6I5TkqOIJczlVz1Km7+G0sflNqS1+",
+	"ToNkisF3QPawdmdktQMu+GIqUuXvQQNioG708sjmIAt5zbHWQUDwEh1fs9Ed1hOON5rGyNcgOU3wd39B",
+	"i6ni5i21n3cExE6C1xwx9063SagLVctDXzZVlTnIN8pXZLc9CIWZKjRzhCQxEt4luNgqTy/dRe/S7jGb",
+	"BFBxsG36bRPZ8M1Z54fB+UV/8Obi3fnrykLuHra+Wf9TKAB+js9kIeS9kzYxgbzRw84h8BXwHY9XjiX4",
+	"WpeWMDbyHSeED4y0r9cLfjXmOwbvLrBSEfZksIXXGD+YwlTIBcG8VF9PRRpNnUNspbix1Gs77f5ol9DD",
+	"FTyxHCzOtbFmrqYae6Gqr80vvIoi5gzcURf2tRE71mNFD2tCKyJmwK2jlqm8C9rQ6WIsYXpBEriFxHqE",
+	"EzYCLGSNKitIVYsZdoJPghiFqf5z8OIKaHLgjoJziLC5z1boYYBWix8dEhod4BBZwIF9OPT3B/dUYK75",
+	"LEnVqhpDnBZjf61XZV4WVBlcAQZu7dv0XK7VMQkdLACThrExav7R2yyMZ1ZLQEIz0sDWdQmDa46f1WCY",
+	"JjfZtyScAJV6CFTbJFbr0QhfZi0B0dTyzlSbaCyGf0Kkr7kF69D2VgtzdMUlh21iM4stpx2m2o9NJhSD",
+	"JUIWH4eB1c4SMXRbR+8rM8rpS5Lt0gUgnFGlD3D0g9PXoe0mFwFb6rrsDLQpUwpiskf5woxpG9BlUgJz",
+	"Pfbb5FfbEZrmfGhOlTPgSF5hHltNq2teBWlr5lFSAV93o5xZqm3SIVOaGCMMYqyPkOpUwjVf3lrpNgmd",
+	"azkpmEGcTwkXHlFudEzsRpDaSv4xUxl+uOsulU5BkUQolYBSycKcWQZfxsdt0vPNqJWC9rTSNrXn69XR",
+	"JcN0yWMnplN6oMA85OsKWfW8cGxZ6AtNkv26EhEjN11lmYgXR0dHlZUhlho83AoWAVWKKZ1HTO4fFxEG",
+	"CbFNQjGSMAuPycUM+BvXRdfaT9cG0Gzk2LlVai7eXHUvyRyGZCbFLYtBqmOD3Sk3y3eKxjUPP1zjKq9b",
+	"x9ctCSPQ0STXfa9bwXULNB3jz9fp0dG3kTPR8ANctz6GmZPC12be48J+thn9SlxzhmGdeccDIR32WUb1",
+	"0iGOkYe4BKInUqTjiSsOl9wQ4PFMMK6zPqS2zrMqSE0XRmp3ji954UBofAtSM5v6j8UBDMJYVKo625kU",
+	"WkQiKR2vO53Wcatwaq2gBTydYph/6Vs8rtb7BkhgFs1iz+kTqrRjTg4d48DipiGV2m7nJUKtw8pnVUi5",
+	"2ZmyIpbuoyzg2uqNKOtDw1NpBW53uBzsknpwIriWIqmQmskcSx9wYdvhYim0fG3Lm/34lThpvszb0+01",
+	"JeQDVuoosmcmBnnQM4dtFYj9jVqTdwmtc8L6/ANbSgzracS2JY4X2ksNXyPBb0GODTsQ+7UK9S8Fx+UT",
+	"KtNumk2KtAPE165FnziHeUG3auD2uxke2lzZeo9feAOLLBzm1dvn32Gfs0Kaki07E95CpI26xxSJhGIc",
+	"iGJTllCzPdQqC0USwsliKFkcXvNMNhNbQWYo9ITsXUHEDP3ShFxRfkPepIhshT6JXt2cMJ1VYmFG0JnH",
+	"jQqkImE0LeYaaEvQkhlktRoodj6yz1iFifKbwIXrRkzbBqN7ecEHV2FHOevE8FHGx9d8RvUkwDS+/TbB",
+	"OvGuIM1yURIEcvUNQA9/W03neorKMHauz+T889NvosgJ0yogwzyndef/+zIi6e3xbV12BY3iRtnLL8ko",
+	"q/wnBVKcLV2OQQZY8Y+5EHnz1VZl/t7hKhrdr5mpG6cpX4kE6ivwMTWgkWa3UKU+DYVIgPJGRffycofG",
+	"xhtTxo0+mwUvj9IkWVt5z7H5dRrsP6r8njnu5gnYiKK7DOxP0nc8dYToOYb9vMQuNgV7Zzd2Ys7trZ1t",
+	"e1Ad2r24lGLEks8e4T2zy/jnRHjPMrgun2ZtNx0XBFC+d42Zwmsdy9G7hq0FKAGsLmeFgFGk7PVqMjpw",
+	"ubV1/XTKR/74qpSdxc3xmfSpJhjn63yXMW+nSn1uVcriz1KMdC0xlVnjpvzV14AqRxal4RNjnOUe+RhI",
+	"Yy8VmxEqTRc2jhl4rIpJSap9zfveiWb1GaJSQ3Z4x+Fc0kMgcTa17x1TYfDk6zMY/EVWMGtCWsW9moPZ",
+	"NX/5PLX0/CkQisdQKYtq+x6i6jBcEFatOXzVCPrlI+U/pdNgLd7V6EAdjFfLe8jaoulo5Trm6sxe3wNo",
+	"CImYF1hum2R4j/Eu+Ng1R75Nk8RdemCZGMfAibFTs0ZfqQISXr7rkyWxcog1RqqYthVYD6eHx1fFEJj5",
+	"8r4CZaxAmLsOg7tSxxVSzamHlq6/URl7WCnAWa8hIimjWz+tiprKWInCVoBtUp9kizJSiSxN09pl7p7Y",
+	"Vz5prCBOxVrlsGeF7pV1wX1RjKYH2ixrx2B2DOZrYjA5Hdb2MXVcxvm963jLpitjd+EaYMYds10OhylL",
+	"YqxM47mJTDk3OsuQcSoXee9D31QcH2O2AFth/Er1/BPcJDe4Rb7PvttrU6pe4duM2/Sd8hXuBGiSJVXZ",
+	"C3dlA5RqD+atUDbqhetk4dmzKxfr7nSGC3/Hmd/AZE2fbBIWXjOIJAZZdedSVRKIKX1SWuCmILJmnYae",
+	"qLlQRdPvDAJ7hrtj9xXsm+tAuId5YvukdAov7R22bZo/VFjcvHq9fvSNV0PVvaISG6j0H3KfU0Sk5vc6",
+	"pZPZpZI19/LjTU3JOxktUbLnR+Xvi+Uxq8pLFo/xqSqhFKbwHXA+aZZzcQHr0NQVodz55L9wWuhpKm0h",
+	"gRLu1hHAilze6LDv1NcMsa1Clqjmk3WG+c+uItkIObJeLsUjz65XpmbJNq+7nl9Wp61wgf3mnGpeGn0p",
+	"t9SY1iMDzpr88ifCnqNPzjDx6rnw7A5Lm2LpBYem7KvgtK7yAD8eMj2t5L/ETXxiH802iOx9NRUI/al8",
+	"NtvSwE532JrwrsDYa4G3JLMmuQ/UJg7hzsBqfYhUUWRkRcx9dLPLNntL5U0s5rzQVGmNNtLFWT+RPMH0",
+	"mKlbX5kGV9JPqghsdWs7cdEQa+05GwzxQNweQzPVpw5HL5K40LaosUfpba5S3Q/zvjLHh9tvc5+HB/wX",
+	"Lky+bgrxWIjVZ7ZQrSpTbHpaSBerhaeAzmRfkJ3pvN7kUvPiPZtG47JLAkLJSCSJmB+kM5/wQhP0RF5z",
+	"zHoxpIbl84wJMQd64xsO+WkxWVvBLUiakBmVulhUp7idb5TPoEYP/jX3FXbR+ZmhIGaOulL1EdMuSce2",
+	"qEYJFP7B34dBscZeJqDCNnmDcf82fxHbM9uRbPTCRa9P1jEeVxggrL5l5LE7wi9NiXXL+iyeK1/lcZPu",
+	"mqGLv7yxB7NTX/8DSv02Yo8ddUNohib3Vx4KxT2qWecZuwESqpycwwCLT9hQV5emjrUsKqqAHJPQTdSO",
+	"rC82tEGyvh2838B+kD8ZQ6JpSPYcL7LZj4wTIWOQ5kHPwEKyJzjYmqBYHdSyvX3MQOTXPB9RcChN7Mhp",
+	"n/y/////x3BoV0mjTU4SobIa53mxlIjyCBJVpMTaag7/GK73iNn0JxOqt86m37G6HatbZXWBww9PpY5L",
+	"7PV63f0HsMEP7q/BQ28SHkr+m20iT8m7W4env3Uw8mWanehjINfhUFK+rhxAXpqbw7zsY5qIJOvA4Qcn",
+	"6YxoYe9DCi06GHZXq0LTVzj/o7iYHgFXn30W1/AyZHd00ZQuLPY82LsqYQzcYCWs60SBXeRVXl3I8/q5",
+	"LTIGEjVPwcHZ0NS3oK8p/O6m7OAwj+hYffbYWlqjEu5Fi/CTYO4/IMNpK73D2R8e+3KbfKkvcRXOxyKq",
+	"d8yecg3Shbh53zl1yg3IW98AJWsWT5UCrcjeXMgbRcRolDAO1eV/enM6HoN8d9pqps9P9DS5h+vfTUPe",
+	"naJXtH0PhFoTnZmPXoAyQjQH7qEFyuEHTqfwsb54Kf6tjNa4SMBWiGRT71gMcShXqfFQQiyiMMjh7lpX",
+	"+IDSCnC/FpHqmIXU1L2YGY6RhRTif+uqyc+o1iDNi//3j87B/9CDv48O/t0eHLz/8Cx4dnT08b9a9ymD",
+	"hvs9nPFx+aCz0vV2fxVDBxZHIqXWo4h77k96Sy3sGz0+Syi7z7UTHvxL9HOa551L1jo+bYGOTyuX1yBy",
+	"x5ZZjeyafYxtieSRflQ1nrtI5NrCq86B/fzoiMwnLLGJbm6FRKZctcnJBKIbRbggMcyAx8Cjakz+0c71",
+	"hPcsbob6yg24bKYITdgtrI/fPmO3wM3jMymGUBe8PQUt2Ro+fCnFFPQEUmWrv8DdTCiGp2KJo6aPoR21",
+	"GYO9D5a7GYqI/DjeZynF2hQXNzEWgogZYnlM9sK33f7V6Ulv0D3vvDrrvv7/YVR2uL/+iArAnWYQqzwm",
+	"rDh5ePss645gK+it65GQtSqp7FQS+OL2EJcuV2yrAoNtYbdPxyGJhBHcWaHivFZuUA7NXa5wnbnl3aAv",
+	"sWsTKgheE8VKQljCLDwdHZwLDgdvzVchGRtZ/u3Riyol9cKAYrlNQZVgWS6jWZpjbZh+pfx4fH9jcSdM",
+	"FJsLP2V8EM76Kk1urtwMjboflOp2GsyoSL2hCYupFjJLn7FNKjZX7fy2yh9zLrRBjqU+IgajzPRF3+fj",
+	"guWN7U1dBxWPw0wVyirvhZedq1530L26urgK9/2NpkN9wvitgQ3ZC0/Pf+mcnb4enFyc97u/9ZFBZMbJ",
+	"4+3jBzTjEmRmNVHfMXDNaKJs+yDlC2YbtuaW2y54cT/d0oowHop4gcWFhSAJlV6Jtg7iT7skvxQuNFYk",
+	"bxcssE+3koIZ9xJv1xckoRpN3Ect5Fmos5xzgYJscgWQ14mmww83sPhYL6CKpa6vMCGX5KyQXLoizW2C",
+	"sLDFAnBV3yiiJnTm7JRIxKCu+d5yaxvy4ujFSxL2O1c/dPun5z8Mfu7+Pnh72uudnv8QBmSFDgNSomDy",
+	"4uhov5HwaWTU2H7/9TbNdmli/zxplM/aS7Fb9maR9DT8P1/IBimQL8R3XrbdZrDwLLf3sU4INBAYFQj5",
+	"5QuGR1S6cWmGmgquj5WlnQui0miyRqfdCaz/cIGlGB/7hoeb5dYMOJ2xtt91bQyzkVSdy1Pybfuo/W3m",
+	"mbAdD7DoObm1mi+orBS5RQdXIjUgVLkzqLCV3fDm94e6FpyksM1S6hDDb6cQkbzGRO1XpMH77VR7ZDxc",
+	"F9S6TbeFK1VkLpnWwL1zUQL6HIRckL3QDV+aJtxfB9nfO2/PtoOsX/pngaxbbgVksV94LUidG+tSKD2W",
+	"0Pvvs4BcQcxQTwpsKngk+IiNUwlxQP47lpTrNvnu6FuXJ86RX8RiXl3n4Apnf0JV4AoLmtdIf+vPyB10",
+	"7m7H3dc/Jl9bu4yO7/IsOBRX4wD3Mutb5HPj1uNANtd6Jx163WsP/gpGIMEYx498UXKF0z7pJckVvBbR",
+	"U9yP4MAVZNS4SiZy9qoCEWbZY6phThdW4cs4F1NFkLeCViqT1nHrEO9D3UJWYwetlzYg0uNC4Ap3FEpv",
+	"oK0z9S7PzK5wSFLddmaFtbh0UGlwVha6A2T1yt2oCKrVMW3bbulwKxFjxgPXb913Y7dtn25F5B7K2qPu",
+	"hVnndcurffWJtHL57xRIX4nU2nlY/mlKOR0DgtoNiNVhSiPaejEVtcwnVGeF6Bw4XXTIXli+fi+NV764",
+	"XB0XC7+RmKrJUFBX09TWM03EONu3eehwRjkkRtcvfIePHiRiXJ7VFrDHFyrmfAsxi2iyHIm/Ch47x82w",
+	"YuybYRWQaOS8VlIk5UFsA57VcfD7iqG8aY+6GD6aIU954JF98ACdBhUTlH6vmqis7BXabpb61Lieam7q",
+	"1cnqhu9FE4hTY+DdUsko12QObDzRWRXD+s0cfjD/fUTBgkMcuHdKE6/8WrGIZr4SsxTvjClNYbXeir3N",
+	"AKIJ2lBosKKvUgui7PcGkjGLdOnQsBFWaXT8poYHmUPAM/gVhj0R3QCi5rwMAf9Q6+P7j/9fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

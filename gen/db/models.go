@@ -50,6 +50,20 @@ type AuditLog struct {
 	Hash         []byte
 }
 
+type Conversation struct {
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	Title         string
+	DefaultTitle  bool
+	Folder        pgtype.Text
+	Archived      bool
+	BranchedFrom  *uuid.UUID
+	MessageCount  int32
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	LastMessageAt *time.Time
+}
+
 type FeatureFlag struct {
 	Key               string
 	Description       string
@@ -145,6 +159,18 @@ type KbEvent struct {
 	Kind       string
 	Removed    []uuid.UUID
 	CreatedAt  time.Time
+}
+
+type Message struct {
+	ID             uuid.UUID
+	Seq            int64
+	ConversationID uuid.UUID
+	Role           string
+	Content        string
+	Citations      json.RawMessage
+	Model          pgtype.Text
+	Retrieval      json.RawMessage
+	CreatedAt      time.Time
 }
 
 type RefreshToken struct {

@@ -29,15 +29,18 @@ type Querier interface {
 	// The oldest due change nobody else is applying; SKIP LOCKED lets replicas work in parallel
 	// without waiting on each other, and the status check makes a second claim impossible.
 	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
+	CopyMessage(ctx context.Context, arg CopyMessageParams) error
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
+	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
 	DeleteKbDocument(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteMessage(ctx context.Context, arg DeleteMessageParams) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
@@ -49,6 +52,8 @@ type Querier interface {
 	FlagRevision(ctx context.Context) (int64, error)
 	GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, error)
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
+	// Ownership is part of the key: another user's conversation does not exist for the caller.
+	GetConversation(ctx context.Context, arg GetConversationParams) (Conversation, error)
 	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
 	GetKbContent(ctx context.Context, documentID uuid.UUID) ([]byte, error)
@@ -56,6 +61,7 @@ type Querier interface {
 	GetKbDocumentByHash(ctx context.Context, contentHash string) (KbDocument, error)
 	// Hydrates search hits: chunks with their document, only while the document still exists.
 	GetKbHits(ctx context.Context, ids []uuid.UUID) ([]GetKbHitsRow, error)
+	GetMessage(ctx context.Context, arg GetMessageParams) (Message, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
 	GetScheduledChange(ctx context.Context, arg GetScheduledChangeParams) (ScheduledChange, error)
@@ -67,19 +73,24 @@ type Querier interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
+	InsertConversation(ctx context.Context, arg InsertConversationParams) (Conversation, error)
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
 	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
 	InsertKbChunks(ctx context.Context, arg []InsertKbChunksParams) (int64, error)
 	InsertKbContent(ctx context.Context, arg InsertKbContentParams) error
 	InsertKbDocument(ctx context.Context, arg InsertKbDocumentParams) (KbDocument, error)
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
+	InsertMessage(ctx context.Context, arg InsertMessageParams) (Message, error)
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
 	LastKbEvent(ctx context.Context) (int64, error)
+	// The newest messages, newest first (history for the model).
+	LastMessages(ctx context.Context, arg LastMessagesParams) ([]Message, error)
 	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
+	ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
 	ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error)
 	// Every chunk in id order, a page at a time (index rebuilds).
@@ -90,11 +101,13 @@ type Querier interface {
 	// Documents whose chunks were embedded by another model than the current one.
 	ListKbDocumentsWithStaleModel(ctx context.Context, embeddingModel string) ([]uuid.UUID, error)
 	ListKbEventsAfter(ctx context.Context, arg ListKbEventsAfterParams) ([]KbEvent, error)
+	ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error)
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
+	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.
 	LockFlagWrites(ctx context.Context) error
 	LockKbDocument(ctx context.Context, id uuid.UUID) (KbDocument, error)
@@ -104,6 +117,7 @@ type Querier interface {
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
 	MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error
+	MessagesUpTo(ctx context.Context, arg MessagesUpToParams) ([]Message, error)
 	NextDueAt(ctx context.Context) (time.Time, error)
 	OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOverride, error)
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
@@ -121,7 +135,10 @@ type Querier interface {
 	SetKbProgress(ctx context.Context, arg SetKbProgressParams) error
 	StartKbIndexing(ctx context.Context, arg StartKbIndexingParams) (KbDocument, error)
 	TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) error
+	// After a message: count, activity time, and the first question as title.
+	TouchConversation(ctx context.Context, arg TouchConversationParams) error
 	TouchLogin(ctx context.Context, id uuid.UUID) error
+	UpdateConversation(ctx context.Context, arg UpdateConversationParams) (Conversation, error)
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)

@@ -26,7 +26,10 @@ import (
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/cache"
+	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/docs"
 	"github.com/voiceassist/gateway/internal/embed"
@@ -53,6 +56,9 @@ type App struct {
 	Stream   *stream.Hub
 	Schedule *schedule.Service
 	KB       *kb.Service
+	Cache    *cache.Cache
+
+	Conversations *conversation.Service
 
 	now      func() time.Time // the clock of scheduled changes (tests inject one)
 	embedder embed.Embedder   // replaces the configured one when set (tests)
@@ -153,6 +159,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
+	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
+	a.Registry.MustRegister(a.Cache.Collectors()...)
+	kbs.OnChange(func(ctx context.Context) {
+		if _, err := a.Cache.Bump(ctx, nsSearch); err != nil {
+			log.Warn("cache: invalidate search results after a knowledge-base change", "error", err)
+		}
+	})
+	model, err := newChatModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, kbRetriever{kb: kbs, cache: a.Cache}, chat.Options{}))
 
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
@@ -169,6 +187,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err := kbs.Start(bg); err != nil {
 		return nil, err
 	}
+	a.Cache.Start(bg)
+	a.closers = append(a.closers, a.Cache.Close)
 	workers.Add(4)
 	go func() { defer workers.Done(); sched.Run(bg) }()
 	go func() { defer workers.Done(); a.janitor(bg) }()
@@ -194,6 +214,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Stream:   hub,
 		Schedule: sched,
 		KB:       kbs,
+		Cache:    a.Cache,
+		Chats:    a.Conversations,
 		Limiter:  ratelimit.New(a.Redis, cfg.RedisKeyPrefix),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,

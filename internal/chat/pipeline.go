@@ -353,3 +353,6 @@ func (m *merger) top(n int) []Passage {
 	}
 	return out
 }
+
+// Model names the chat model answering.
+func (p *Pipeline) Model() string { return p.model.Name() }

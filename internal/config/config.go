@@ -77,6 +77,10 @@ type Config struct {
 	OpenAIBaseURL        string
 	OpenAIChatModel      string
 	OpenAIEmbeddingModel string
+	// ChatProvider and EmbeddingProvider are "auto" (OpenAI when a key or base URL is set),
+	// "offline" or "openai".
+	ChatProvider      string
+	EmbeddingProvider string
 	// EmbeddingDim is the vector size: of the offline embedder, or the "dimensions" sent to
 	// OpenAI (0 = the model's own).
 	EmbeddingDim int
@@ -348,6 +352,10 @@ var specs = []spec{
 		func(c *Config) *string { return &c.OpenAIChatModel }).required(),
 	stringVar(gOpenAI, "OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model.",
 		func(c *Config) *string { return &c.OpenAIEmbeddingModel }).required(),
+	enumVar(gOpenAI, "CHAT_PROVIDER", "auto", "Chat model: auto (OpenAI-compatible when OPENAI_API_KEY or OPENAI_BASE_URL is set, else offline), offline (extractive answers) or openai.",
+		func(c *Config) *string { return &c.ChatProvider }, "auto", "offline", "openai"),
+	enumVar(gOpenAI, "EMBEDDING_PROVIDER", "auto", "Embedder: auto (OpenAI-compatible when OPENAI_API_KEY or OPENAI_BASE_URL is set, else offline), offline (hashing) or openai.",
+		func(c *Config) *string { return &c.EmbeddingProvider }, "auto", "offline", "openai"),
 	intVar(gOpenAI, "EMBEDDING_DIM", "0", "Embedding size: 0 means 512 for the offline embedder and the model's own size for OpenAI (0-8192).",
 		func(c *Config) *int { return &c.EmbeddingDim }, 0, 8192),
 
@@ -636,6 +644,17 @@ func listVar(group, name, def, desc string, field func(*Config) *[]string) spec 
 	return newSpec(group, name, def, desc, field,
 		func(s string) ([]string, error) { return splitList(s), nil },
 		func(v []string) string { return strings.Join(v, ",") })
+}
+
+// UseOpenAI says whether a provider setting selects the OpenAI-compatible provider.
+func (c *Config) UseOpenAI(provider string) bool {
+	switch provider {
+	case "openai":
+		return true
+	case "offline":
+		return false
+	}
+	return c.OpenAIAPIKey != "" || c.OpenAIBaseURL != ""
 }
 
 // ---------------------------------------------------------------------------

@@ -242,6 +242,7 @@ func (s *Service) Delete(ctx context.Context, actor audit.Actor, id uuid.UUID) e
 	if err != nil {
 		return err
 	}
+	s.changed(ctx)
 	return s.CatchUp(ctx)
 }
 

@@ -113,6 +113,17 @@ type Service struct {
 
 	progressMu sync.Mutex
 	onProgress func(Progress) // test hook
+	onChange   func(context.Context)
+}
+
+// OnChange registers f to run after every committed change of searchable content (a document
+// indexed or deleted), e.g. to invalidate cached search results. Call before Start.
+func (s *Service) OnChange(f func(context.Context)) { s.onChange = f }
+
+func (s *Service) changed(ctx context.Context) {
+	if s.onChange != nil {
+		s.onChange(context.WithoutCancel(ctx))
+	}
 }
 
 // Progress reports an indexing step, for tests and metrics.

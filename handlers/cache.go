@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/cache"
+)
+
+func (s *Server) GetCacheStats(ctx context.Context, _ api.GetCacheStatsRequestObject) (api.GetCacheStatsResponseObject, error) {
+	var out api.CacheStats
+	for _, l := range s.Cache.Stats() {
+		ls := api.CacheLayerStats{Layer: api.CacheLayerStatsLayer(l.Layer), Hits: l.Hits, Misses: l.Misses, Sets: l.Sets, HitRate: float32(l.HitRate)}
+		if l.Layer == "l1" {
+			ls.Entries, ls.Bytes, ls.Evictions = &l.Entries, &l.Bytes, &l.Evictions
+		} else {
+			ls.Errors = &l.Errors
+		}
+		ns := make(map[string]api.CacheNamespaceStats, len(l.Namespaces))
+		for k, v := range l.Namespaces {
+			ns[k] = api.CacheNamespaceStats{Hits: v.Hits, Misses: v.Misses}
+		}
+		ls.Namespaces = &ns
+		out.Layers = append(out.Layers, ls)
+	}
+	if out.Layers == nil {
+		out.Layers = []api.CacheLayerStats{}
+	}
+	return api.GetCacheStats200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) ClearCache(ctx context.Context, r api.ClearCacheRequestObject) (api.ClearCacheResponseObject, error) {
+	ns := ""
+	if r.Body.Namespace != nil {
+		ns = *r.Body.Namespace
+	}
+	n, err := s.Cache.Clear(ctx, ns)
+	if err := cacheError(err); err != nil {
+		return nil, err
+	}
+	if err := audit.RecordNow(ctx, s.Pool, audit.Entry{Actor: actorOf(ctx), Action: "cache.cleared", ResourceType: "cache",
+		ResourceID: ns, Success: true, Details: map[string]any{"namespace": ns, "removed": n}}); err != nil {
+		return nil, err
+	}
+	return api.ClearCache200JSONResponse{Success: true, Data: api.CacheClearResult{Removed: n}, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) InvalidateCache(ctx context.Context, r api.InvalidateCacheRequestObject) (api.InvalidateCacheResponseObject, error) {
+	n, err := s.Cache.Invalidate(ctx, r.Body.Pattern)
+	if err := cacheError(err); err != nil {
+		return nil, err
+	}
+	if err := audit.RecordNow(ctx, s.Pool, audit.Entry{Actor: actorOf(ctx), Action: "cache.invalidated", ResourceType: "cache",
+		ResourceID: r.Body.Pattern, Success: true, Details: map[string]any{"pattern": r.Body.Pattern, "removed": n}}); err != nil {
+		return nil, err
+	}
+	return api.InvalidateCache200JSONResponse{Success: true, Data: api.CacheClearResult{Removed: n}, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+// cacheError maps a cache failure: a bad namespace or pattern is the caller's, anything else
+// is Redis being unavailable.
+func cacheError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cache.ErrInvalidNamespace):
+		return apierr.Invalid("namespace", err.Error())
+	}
+	return apierr.Unavailable("The cache could not be cleared: Redis is unavailable", err)
+}

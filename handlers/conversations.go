@@ -1,0 +1,281 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/chat"
+	"github.com/voiceassist/gateway/internal/conversation"
+)
+
+// owner is the caller, whose conversations these are.
+func owner(ctx context.Context) uuid.UUID {
+	if p, ok := auth.From(ctx); ok {
+		return p.UserID
+	}
+	return uuid.Nil
+}
+
+func (s *Server) CreateConversation(ctx context.Context, r api.CreateConversationRequestObject) (api.CreateConversationResponseObject, error) {
+	var title, folder string
+	if r.Body.Title != nil {
+		title = strings.TrimSpace(*r.Body.Title)
+	}
+	if r.Body.Folder != nil {
+		folder = strings.TrimSpace(*r.Body.Folder)
+	}
+	c, err := s.Chats.Create(ctx, owner(ctx), title, folder)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateConversation201JSONResponse{Success: true, Data: conversationOf(c), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) ListConversations(ctx context.Context, r api.ListConversationsRequestObject) (api.ListConversationsResponseObject, error) {
+	p := r.Params
+	f := conversation.Filter{Archived: p.Archived, Limit: limitOf(p.Limit)}
+	if p.Q != nil {
+		f.Q = *p.Q
+	}
+	if p.Folder != nil {
+		f.Folder = *p.Folder
+	}
+	if p.Cursor != nil {
+		at, id, err := decodeTimeCursor(*p.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		f.BeforeAt, f.BeforeID = &at, &id
+	}
+	cs, more, err := s.Chats.List(ctx, owner(ctx), f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Conversation, len(cs))
+	for i, c := range cs {
+		out[i] = conversationOf(c)
+	}
+	next := ""
+	if more {
+		last := cs[len(cs)-1]
+		next = encodeTimeCursor(last.UpdatedAt, last.ID)
+	}
+	m := meta(ctx)
+	m.Pagination = page(f.Limit, next)
+	return api.ListConversations200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+}
+
+func (s *Server) GetConversation(ctx context.Context, r api.GetConversationRequestObject) (api.GetConversationResponseObject, error) {
+	c, err := s.Chats.Get(ctx, owner(ctx), r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetConversation200JSONResponse{Success: true, Data: conversationOf(c), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) UpdateConversation(ctx context.Context, r api.UpdateConversationRequestObject) (api.UpdateConversationResponseObject, error) {
+	b := r.Body
+	p := conversation.Patch{Archived: b.Archived}
+	if b.Title != nil {
+		t := strings.TrimSpace(*b.Title)
+		if t == "" {
+			return nil, apierr.Invalid("title", "must not be blank")
+		}
+		p.Title = &t
+	}
+	if b.Folder != nil {
+		p.SetFolder = true
+		if f := strings.TrimSpace(*b.Folder); f != "" {
+			p.Folder = &f
+		}
+	}
+	c, err := s.Chats.Update(ctx, owner(ctx), r.Id, p)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateConversation200JSONResponse{Success: true, Data: conversationOf(c), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) DeleteConversation(ctx context.Context, r api.DeleteConversationRequestObject) (api.DeleteConversationResponseObject, error) {
+	if err := s.Chats.Delete(ctx, actorOf(ctx), owner(ctx), r.Id); err != nil {
+		return nil, err
+	}
+	return api.DeleteConversation204Response{}, nil
+}
+
+func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObject) (api.ListMessagesResponseObject, error) {
+	limit := limitOf(r.Params.Limit)
+	var after int64
+	if r.Params.Cursor != nil {
+		n, err := strconv.ParseInt(*r.Params.Cursor, 10, 64)
+		if err != nil || n < 0 {
+			return nil, badCursor()
+		}
+		after = n
+	}
+	ms, more, err := s.Chats.Messages(ctx, owner(ctx), r.Id, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Message, len(ms))
+	for i, m := range ms {
+		out[i] = messageOf(m)
+	}
+	next := ""
+	if more {
+		next = strconv.FormatInt(ms[len(ms)-1].Seq, 10)
+	}
+	m := meta(ctx)
+	m.Pagination = page(limit, next)
+	return api.ListMessages200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+}
+
+func (s *Server) SendMessage(ctx context.Context, r api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {
+	q, a, err := s.Chats.Send(ctx, owner(ctx), r.Id, r.Body.Content, nil)
+	if err != nil {
+		return nil, err
+	}
+	return api.SendMessage201JSONResponse{Success: true, Data: api.Exchange{UserMessage: messageOf(q), AssistantMessage: messageOf(a)},
+		Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+// StreamMessage is implemented by routes (it writes an event stream); the strict layer never
+// calls this.
+func (s *Server) StreamMessage(context.Context, api.StreamMessageRequestObject) (api.StreamMessageResponseObject, error) {
+	return nil, errors.New("handlers: StreamMessage is served by routes")
+}
+
+// StreamMessage answers as server-sent events. Errors before the stream starts are ordinary
+// envelopes; afterwards they are an `error` event. A client that disconnects cancels the
+// request context, which stops the model.
+func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
+	s := r.s
+	req := c.Request()
+	var in api.MessageInput
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body is not valid JSON")
+	}
+	ctx := req.Context()
+	user := owner(ctx)
+	// Ownership first, so a wrong id is a 404 envelope rather than a stream.
+	if _, err := s.Chats.Get(ctx, user, id); err != nil {
+		return err
+	}
+	w := c.Response()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(event string, data any) error {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	_, a, err := s.Chats.Send(ctx, user, id, in.Content, func(e conversation.Event) error {
+		switch {
+		case e.Question != nil:
+			return send("message.created", map[string]any{"message": messageOf(*e.Question)})
+		case e.Chat.Type == chat.EventDelta:
+			return send("message.delta", map[string]any{"delta": e.Chat.Delta})
+		case e.Chat.Type == chat.EventCitation:
+			return send("citation", map[string]any{"citation": conversation.CitationOf(*e.Chat.Citation)})
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the client left
+		}
+		ae := apierr.From(err)
+		if ae.Status >= 500 {
+			s.Log.ErrorContext(ctx, "chat stream failed", "error", err)
+		}
+		_ = send("error", map[string]any{"code": ae.Code, "message": ae.Message})
+		return nil
+	}
+	_ = send("message.done", map[string]any{"message": messageOf(a)})
+	return nil
+}
+
+func (s *Server) RegenerateAnswer(ctx context.Context, r api.RegenerateAnswerRequestObject) (api.RegenerateAnswerResponseObject, error) {
+	a, err := s.Chats.Regenerate(ctx, owner(ctx), r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.RegenerateAnswer201JSONResponse{Success: true, Data: messageOf(a), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) DeleteMessage(ctx context.Context, r api.DeleteMessageRequestObject) (api.DeleteMessageResponseObject, error) {
+	if err := s.Chats.DeleteMessage(ctx, actorOf(ctx), owner(ctx), r.Id, r.MessageId); err != nil {
+		return nil, err
+	}
+	return api.DeleteMessage204Response{}, nil
+}
+
+func (s *Server) BranchConversation(ctx context.Context, r api.BranchConversationRequestObject) (api.BranchConversationResponseObject, error) {
+	c, err := s.Chats.Branch(ctx, owner(ctx), r.Id, r.MessageId)
+	if err != nil {
+		return nil, err
+	}
+	return api.BranchConversation201JSONResponse{Success: true, Data: conversationOf(c), Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) ExportConversation(ctx context.Context, r api.ExportConversationRequestObject) (api.ExportConversationResponseObject, error) {
+	md, err := s.Chats.Export(ctx, actorOf(ctx), owner(ctx), r.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.ExportConversation200TextmarkdownResponse{Body: strings.NewReader(md), ContentLength: int64(len(md))}, nil
+}
+
+func conversationOf(c db.Conversation) api.Conversation {
+	out := api.Conversation{Id: c.ID, Title: c.Title, Archived: c.Archived, MessageCount: int(c.MessageCount),
+		BranchedFrom: c.BranchedFrom, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastMessageAt: c.LastMessageAt}
+	if c.Folder.Valid {
+		out.Folder = &c.Folder.String
+	}
+	return out
+}
+
+func messageOf(m db.Message) api.Message {
+	cs := conversation.Citations(m)
+	out := api.Message{Id: m.ID, ConversationId: m.ConversationID, Role: api.MessageRole(m.Role), Content: m.Content,
+		CreatedAt: m.CreatedAt, Citations: make([]api.ChatCitation, len(cs))}
+	for i, c := range cs {
+		doc, _ := uuid.Parse(c.DocumentID)
+		chunk, _ := uuid.Parse(c.ChunkID)
+		out.Citations[i] = api.ChatCitation{N: c.N, DocumentId: doc, ChunkId: chunk, Title: c.Title, Heading: c.Heading, Page: c.Page, Snippet: c.Snippet}
+	}
+	if m.Model.Valid {
+		out.Model = &m.Model.String
+	}
+	if len(m.Retrieval) > 0 {
+		var ri api.RetrievalInfo
+		if json.Unmarshal(m.Retrieval, &ri) == nil {
+			if ri.Queries == nil {
+				ri.Queries = []string{}
+			}
+			out.Retrieval = &ri
+		}
+	}
+	return out
+}

@@ -1,0 +1,430 @@
+// Package conversation holds chat sessions and their messages, and answers questions in them
+// through the chat pipeline with the conversation's own history. Every operation is scoped to
+// the owner: another user's conversation does not exist for the caller (404).
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/chat"
+	"github.com/voiceassist/gateway/internal/database"
+)
+
+// historyMessages bounds the messages read as history; chat.Pipeline then keeps what fits
+// its token budget.
+const historyMessages = 50
+
+// DefaultTitle names a conversation until its first question does.
+const DefaultTitle = "New conversation"
+
+// Service stores conversations and answers in them.
+type Service struct {
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	pipeline *chat.Pipeline
+}
+
+// New returns a Service answering with pipeline.
+func New(pool *pgxpool.Pool, pipeline *chat.Pipeline) *Service {
+	return &Service{pool: pool, q: db.New(pool), pipeline: pipeline}
+}
+
+// Model names the chat model answers come from.
+func (s *Service) Model() string { return s.pipeline.Model() }
+
+func notFound() error { return apierr.NotFound("Conversation") }
+
+// Create starts a conversation.
+func (s *Service) Create(ctx context.Context, user uuid.UUID, title, folder string) (db.Conversation, error) {
+	def := title == ""
+	if def {
+		title = DefaultTitle
+	}
+	return s.q.InsertConversation(ctx, db.InsertConversationParams{UserID: user, Title: title, DefaultTitle: def, Folder: database.NonEmpty(folder)})
+}
+
+// Get returns one of the user's conversations.
+func (s *Service) Get(ctx context.Context, user, id uuid.UUID) (db.Conversation, error) {
+	c, err := s.q.GetConversation(ctx, db.GetConversationParams{ID: id, UserID: user})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, notFound()
+	}
+	return c, err
+}
+
+// Filter selects conversations; Before* is the cursor.
+type Filter struct {
+	Q, Folder string
+	Archived  *bool
+	BeforeAt  *time.Time
+	BeforeID  *uuid.UUID
+	Limit     int
+}
+
+// List returns a page of the user's conversations, most recently active first.
+func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]db.Conversation, bool, error) {
+	rows, err := s.q.ListConversations(ctx, db.ListConversationsParams{
+		UserID: user, Q: database.NonEmpty(escapeLike(f.Q)), Archived: database.Bool(f.Archived), Folder: database.NonEmpty(f.Folder),
+		BeforeAt: f.BeforeAt, BeforeID: f.BeforeID, Lim: int32(f.Limit + 1),
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(rows) > f.Limit
+	if more {
+		rows = rows[:f.Limit]
+	}
+	return rows, more, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Patch is a partial update; SetFolder with Folder nil removes the folder.
+type Patch struct {
+	Title     *string
+	Archived  *bool
+	SetFolder bool
+	Folder    *string
+}
+
+// Update applies a patch.
+func (s *Service) Update(ctx context.Context, user, id uuid.UUID, p Patch) (db.Conversation, error) {
+	c, err := s.q.UpdateConversation(ctx, db.UpdateConversationParams{
+		ID: id, UserID: user, Title: database.Text(p.Title), Archived: database.Bool(p.Archived),
+		SetFolder: p.SetFolder, Folder: database.Text(p.Folder),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, notFound()
+	}
+	return c, err
+}
+
+// Delete removes a conversation with its messages, audited.
+func (s *Service) Delete(ctx context.Context, actor audit.Actor, user, id uuid.UUID) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := s.q.WithTx(tx).LockConversation(ctx, db.LockConversationParams{ID: id, UserID: user})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound()
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.q.WithTx(tx).DeleteConversation(ctx, db.DeleteConversationParams{ID: id, UserID: user}); err != nil {
+			return err
+		}
+		// The title may quote the first question: record only counts.
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "conversations.deleted", ResourceType: "conversation",
+			ResourceID: id.String(), Success: true, Details: map[string]any{"messages": c.MessageCount}})
+	})
+}
+
+// Messages returns a page of messages, oldest first, after the message with sequence after.
+func (s *Service) Messages(ctx context.Context, user, id uuid.UUID, after int64, limit int) ([]db.Message, bool, error) {
+	if _, err := s.Get(ctx, user, id); err != nil {
+		return nil, false, err
+	}
+	rows, err := s.q.ListMessages(ctx, db.ListMessagesParams{ConversationID: id, Seq: after, Limit: int32(limit + 1)})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	return rows, more, nil
+}
+
+// History returns the newest messages of a conversation, oldest first.
+func (s *Service) History(ctx context.Context, user, id uuid.UUID, limit int) ([]db.Message, error) {
+	if _, err := s.Get(ctx, user, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.LastMessages(ctx, db.LastMessagesParams{ConversationID: id, Limit: int32(limit)})
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+		rows[i], rows[j] = rows[j], rows[i]
+	}
+	return rows, nil
+}
+
+// Event is a step of a streamed answer: the stored question, then chat events.
+type Event struct {
+	Question *db.Message // first event
+	Chat     *chat.Event
+}
+
+// Send stores the question, answers it with the conversation's history and stores the
+// answer. emit (may be nil) receives the stored question first, then the answer as it streams;
+// if emit fails or ctx ends the answer is abandoned (the question stays).
+func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, emit func(Event) error) (db.Message, db.Message, error) {
+	content = strings.TrimSpace(content)
+	if content == "" {
+		return db.Message{}, db.Message{}, apierr.Invalid("content", "must not be blank")
+	}
+	history, err := s.History(ctx, user, id, historyMessages)
+	if err != nil {
+		return db.Message{}, db.Message{}, err
+	}
+	q, err := s.insert(ctx, id, chat.RoleUser, content, nil, "", nil, titleOf(content))
+	if err != nil {
+		return db.Message{}, db.Message{}, err
+	}
+	if emit != nil {
+		if err := emit(Event{Question: &q}); err != nil {
+			return q, db.Message{}, err
+		}
+	}
+	a, err := s.answer(ctx, id, history, content, emit)
+	return q, a, err
+}
+
+// Regenerate replaces the last answer with a new one to the last question.
+func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (db.Message, error) {
+	history, err := s.History(ctx, user, id, historyMessages+1)
+	if err != nil {
+		return db.Message{}, err
+	}
+	if n := len(history); n > 0 && history[n-1].Role == chat.RoleAssistant {
+		if _, err := s.q.DeleteMessage(ctx, db.DeleteMessageParams{ID: history[n-1].ID, ConversationID: id}); err != nil {
+			return db.Message{}, err
+		}
+		history = history[:n-1]
+	}
+	n := len(history)
+	if n == 0 || history[n-1].Role != chat.RoleUser {
+		return db.Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
+	}
+	return s.answer(ctx, id, history[:n-1], history[n-1].Content, nil)
+}
+
+func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message, question string, emit func(Event) error) (db.Message, error) {
+	msgs := make([]chat.Message, len(history))
+	for i, m := range history {
+		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
+	}
+	var chatEmit func(chat.Event) error
+	if emit != nil {
+		chatEmit = func(e chat.Event) error { return emit(Event{Chat: &e}) }
+	}
+	ans, err := s.pipeline.Answer(ctx, msgs, question, chatEmit)
+	if err != nil {
+		if ctx.Err() != nil {
+			return db.Message{}, ctx.Err()
+		}
+		return db.Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
+	}
+	retrieval := map[string]any{"queries": ans.Retrieval.Queries, "hops": ans.Retrieval.Hops,
+		"follow_up": ans.Retrieval.FollowUp, "sources": len(ans.Sources)}
+	// The answer is stored even if the client went away meanwhile: it was paid for.
+	return s.insert(context.WithoutCancel(ctx), id, chat.RoleAssistant, ans.Text, ans.Citations, ans.Model, retrieval, "")
+}
+
+func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content string, cites []chat.Citation, model string, retrieval map[string]any, title string) (db.Message, error) {
+	if cites == nil {
+		cites = []chat.Citation{}
+	}
+	cj, err := json.Marshal(citationsJSON(cites))
+	if err != nil {
+		return db.Message{}, err
+	}
+	var rj []byte
+	if retrieval != nil {
+		if rj, err = json.Marshal(retrieval); err != nil {
+			return db.Message{}, err
+		}
+	}
+	var m db.Message
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		var err error
+		m, err = q.InsertMessage(ctx, db.InsertMessageParams{ConversationID: conv, Role: role, Content: content,
+			Citations: cj, Model: database.NonEmpty(model), Retrieval: rj})
+		if err != nil {
+			return err
+		}
+		return q.TouchConversation(ctx, db.TouchConversationParams{ID: conv, Title: database.NonEmpty(title)})
+	})
+	return m, err
+}
+
+// titleOf shortens a first question into a title.
+func titleOf(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if utf8.RuneCountInString(q) <= 60 {
+		return q
+	}
+	r := []rune(q)[:60]
+	if i := strings.LastIndexByte(string(r), ' '); i > 30 {
+		return string(r)[:i] + "…"
+	}
+	return string(r) + "…"
+}
+
+// Citation is the stored (and API) form of a chat citation.
+type Citation struct {
+	N          int      `json:"n"`
+	DocumentID string   `json:"document_id"`
+	ChunkID    string   `json:"chunk_id"`
+	Title      string   `json:"title"`
+	Heading    []string `json:"heading"`
+	Page       *int     `json:"page"`
+	Snippet    string   `json:"snippet"`
+}
+
+func citationsJSON(cs []chat.Citation) []Citation {
+	out := make([]Citation, len(cs))
+	for i, c := range cs {
+		out[i] = CitationOf(c)
+	}
+	return out
+}
+
+// CitationOf converts a chat citation.
+func CitationOf(c chat.Citation) Citation {
+	h := c.Heading
+	if h == nil {
+		h = []string{}
+	}
+	out := Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: h, Snippet: c.Snippet}
+	if c.Page > 0 {
+		p := c.Page
+		out.Page = &p
+	}
+	return out
+}
+
+// Citations decodes a message's stored citations.
+func Citations(m db.Message) []Citation {
+	var cs []Citation
+	_ = json.Unmarshal(m.Citations, &cs)
+	if cs == nil {
+		cs = []Citation{}
+	}
+	return cs
+}
+
+// DeleteMessage removes one message, audited.
+func (s *Service) DeleteMessage(ctx context.Context, actor audit.Actor, user, id, msg uuid.UUID) error {
+	if _, err := s.Get(ctx, user, id); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		n, err := q.DeleteMessage(ctx, db.DeleteMessageParams{ID: msg, ConversationID: id})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apierr.NotFound("Message")
+		}
+		if err := q.TouchConversation(ctx, db.TouchConversationParams{ID: id}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "conversations.message_deleted", ResourceType: "message",
+			ResourceID: msg.String(), Success: true, Details: map[string]any{"conversation_id": id.String()}})
+	})
+}
+
+// Branch copies the messages up to and including msg into a new conversation.
+func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (db.Conversation, error) {
+	src, err := s.Get(ctx, user, id)
+	if err != nil {
+		return src, err
+	}
+	m, err := s.q.GetMessage(ctx, db.GetMessageParams{ID: msg, ConversationID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return src, apierr.NotFound("Message")
+	}
+	if err != nil {
+		return src, err
+	}
+	var c db.Conversation
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		var err error
+		c, err = q.InsertConversation(ctx, db.InsertConversationParams{UserID: user, Title: branchTitle(src.Title),
+			Folder: src.Folder, BranchedFrom: &msg})
+		if err != nil {
+			return err
+		}
+		msgs, err := q.MessagesUpTo(ctx, db.MessagesUpToParams{ConversationID: id, Seq: m.Seq})
+		if err != nil {
+			return err
+		}
+		for _, x := range msgs {
+			if err := q.CopyMessage(ctx, db.CopyMessageParams{ConversationID: c.ID, Role: x.Role, Content: x.Content,
+				Citations: x.Citations, Model: x.Model, Retrieval: x.Retrieval, CreatedAt: x.CreatedAt}); err != nil {
+				return err
+			}
+		}
+		if err := q.TouchConversation(ctx, db.TouchConversationParams{ID: c.ID}); err != nil {
+			return err
+		}
+		c, err = q.GetConversation(ctx, db.GetConversationParams{ID: c.ID, UserID: user})
+		return err
+	})
+	return c, err
+}
+
+func branchTitle(t string) string {
+	if strings.HasSuffix(t, " (branch)") {
+		return t
+	}
+	return t + " (branch)"
+}
+
+// Export renders a conversation as Markdown with numbered sources per answer, audited.
+func (s *Service) Export(ctx context.Context, actor audit.Actor, user, id uuid.UUID) (string, error) {
+	c, err := s.Get(ctx, user, id)
+	if err != nil {
+		return "", err
+	}
+	msgs, err := s.q.MessagesUpTo(ctx, db.MessagesUpToParams{ConversationID: id, Seq: 1<<62 - 1})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", c.Title)
+	fmt.Fprintf(&b, "_Exported %s · %d messages_\n", time.Now().UTC().Format(time.RFC3339), len(msgs))
+	for _, m := range msgs {
+		who := "You"
+		if m.Role == chat.RoleAssistant {
+			who = "Assistant"
+		}
+		fmt.Fprintf(&b, "\n## %s — %s\n\n%s\n", who, m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.Content)
+		if cs := Citations(m); len(cs) > 0 {
+			b.WriteString("\n**Sources**\n\n")
+			for _, ct := range cs {
+				fmt.Fprintf(&b, "%d. %s", ct.N, ct.Title)
+				if len(ct.Heading) > 0 {
+					fmt.Fprintf(&b, " — %s", strings.Join(ct.Heading, " › "))
+				}
+				if ct.Page != nil {
+					fmt.Fprintf(&b, ", p. %d", *ct.Page)
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	err = audit.RecordNow(ctx, s.pool, audit.Entry{Actor: actor, Action: "conversations.exported", ResourceType: "conversation",
+		ResourceID: id.String(), Success: true, Details: map[string]any{"messages": len(msgs), "format": "markdown"}})
+	return b.String(), err
+}
+
