@@ -20,6 +20,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
 )
@@ -38,6 +39,7 @@ type Server struct {
 	KB       *kb.Service
 	Cache    *cache.Cache
 	Chats    *conversation.Service
+	Realtime *realtime.Hub
 	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer

@@ -3063,6 +3063,12 @@ type OfrepEvaluateFlagsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// OpenRealtimeParams defines parameters for OpenRealtime.
+type OpenRealtimeParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
 // ClearCacheJSONRequestBody defines body for ClearCache for application/json ContentType.
 type ClearCacheJSONRequestBody = CacheClearRequest
 
@@ -3757,6 +3763,9 @@ type ServerInterface interface {
 	// GetRedoc ReDoc
 	// (GET /redoc)
 	GetRedoc(ctx echo.Context) error
+	// OpenRealtime The realtime WebSocket
+	// (GET /ws)
+	OpenRealtime(ctx echo.Context, params OpenRealtimeParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -5259,6 +5268,24 @@ func (w *ServerInterfaceWrapper) GetRedoc(ctx echo.Context) error {
 	return err
 }
 
+// OpenRealtime converts echo context to params.
+func (w *ServerInterfaceWrapper) OpenRealtime(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OpenRealtimeParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OpenRealtime(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -5347,6 +5374,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/admin/cache/stats", wrapper.GetCacheStats, options.OperationMiddlewares["getCacheStats"]...)
 	router.POST(options.BaseURL+"/api/admin/cache/clear", wrapper.ClearCache, options.OperationMiddlewares["clearCache"]...)
 	router.POST(options.BaseURL+"/api/admin/cache/invalidate", wrapper.InvalidateCache, options.OperationMiddlewares["invalidateCache"]...)
+	router.GET(options.BaseURL+"/ws", wrapper.OpenRealtime, options.OperationMiddlewares["openRealtime"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
@@ -13263,6 +13291,67 @@ func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWri
 	return err
 }
 
+type OpenRealtimeRequestObject struct {
+	Params OpenRealtimeParams
+}
+
+type OpenRealtimeResponseObject interface {
+	VisitOpenRealtimeResponse(w http.ResponseWriter) error
+}
+
+type OpenRealtime101Response struct {
+}
+
+func (response OpenRealtime101Response) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(101)
+	return nil
+}
+
+type OpenRealtime400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response OpenRealtime400JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response OpenRealtime401JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response OpenRealtime403JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys that verify access tokens
@@ -13508,6 +13597,9 @@ type StrictServerInterface interface {
 	// GetRedoc ReDoc
 	// (GET /redoc)
 	GetRedoc(ctx context.Context, request GetRedocRequestObject) (GetRedocResponseObject, error)
+	// OpenRealtime The realtime WebSocket
+	// (GET /ws)
+	OpenRealtime(ctx context.Context, request OpenRealtimeRequestObject) (OpenRealtimeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -16092,341 +16184,372 @@ func (sh *strictHandler) GetRedoc(ctx echo.Context) error {
 	return nil
 }
 
+// OpenRealtime operation middleware
+func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParams) error {
+	var request OpenRealtimeRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OpenRealtime(ctx.Request().Context(), request.(OpenRealtimeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OpenRealtime")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OpenRealtimeResponseObject); ok {
+		return validResponse.VisitOpenRealtimeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P35chs3tyiKvwqKZ1dF+qpFyY6TOp9cvzpFy3SiRJa0RTrDjnzYYPciiagJMABaFONy1e8h7hPeJ7mF",
-	"BaAHsptsavCQj//YItmNYWHNWMOHViSmM8GBa9U6/tCaAI1B4p9XVMMZmzKN/5hvYlCRZDPNBG8dt67g",
-	"rxSUVoQmiZhDTBgnegJkzngs5u1W0FLRBKbUvKkXM2gdtxjXMAbZ+vgxyIe/gillnPHxmikSGOn7j6+g",
-	"Yvk9iASPFUm5ZklhYCLN82rz+KDlojPSIOvH1oLMKdNkCCMhgUjzCuPjDWN/DFozKukUtDuJk1QqUTHN",
-	"xYz+lQKJ8GcykmJKwiloGlNN2zM6ZpyaJ9sc7vTAPhUSMcLNziTcMpEqMqNjMAtiZsS/UpCLVtDidGrW",
-	"ZN8prXZK786Aj/Wkdfzds+eBX73S0pygWfubhI5/hsUlNc8sL7k/ATJK6JjcwCIg4YeIahgLufjY/qA4",
-	"vYGBmfljmC1oZkbJ1mPebAUtCX+lTELcOtYyhZrVPXt+FLSmjGefq9Z6GvtlVszG4rVzjYScUt06bqUp",
-	"Prk6eg3hXNIxEMX+rgV7gu8V54phRNNEt46/M5uid2yaTlvHz4/sFu2nfINFNH0LStExrN3o1D4zePCG",
-	"+1SOQTO+/vxTzjTioLgFKVkMhM5mCQOklz1KUgWSsJgMF8Tte78GH7Sfb3ADi6aI8fy77zchxkczlJoJ",
-	"rgAJ8BWNHSsynyLBNXD8ExceIZUd/qnMDj8UJv0vCaPWcet/HeY89tD+qg67UgrZ5beQiBnYKVchJe2k",
-	"hCkypYmBP8RkTy24pncBoWQuBR8Ts/qAUE5SfsPFnJMRgyQ2v0+ZUoyPyVDEi/1262PQOhF8lLDoM+0j",
-	"crMrMmd6gjgQpVIC10RpqsGcfpzapZgtmW8TILcgFRPc7uCNkEMWx8A/7RYimiQgv1FEigRILEARLrSV",
-	"fURPmCJiBtLyW7PMc6HfiJTHn26V54KoNJoY+SVSGQHZExLXeMsUGyZgqEtnO7HAvKSLRNC4L8SZIaXP",
-	"gxUGOwncRQBGZE4sbyTIBO0iJYpTZl59Q1kC8adepwNoNKF8DDFRjEeAK3WYSQw/QgUoPB0dvKU6moS4",
-	"9B7IWxbBO05vKUvoMPmEIO6QGGbAY+DRgnCAGGKDApSrueGvRvPJVvXS6iYkoRokrrwvxFvKF14D+3TL",
-	"NnqbPXyHExAb7l9UTM1SDzLVq2o29/RhQUn7GLR+O8iUwoNMNq99vawCLw1RUlwbDZO/sTKU01EbDmOe",
-	"Rti94zTVEyHZ35+SKt5auRIQxm9pwuKAwN3MCF4iJJFwK24gJpGEGLhmNFFLB/jrr78edFI9Mb8aTl+t",
-	"JtD8CUNiuDhkYqmCSg06F98ImJkUkVFshgl0uWZ68dlk9xyS5MBJ72FqGLIwhKYIJTI1xBeCGbGNcjtE",
-	"ZmIZIX6B5PiOq3Q2E1JD/BZiRvu45c/GrSfULP7ETn5gFrMkAwsSMopgZhj5R39kiAOdeMr4u1lMNbxT",
-	"IAvqFY0tq6fJpTTjaWaUsBFNFKDeVvz2WdCaFT5+aI3SJBlY7bCs9BlVeQlPghZTAxppdgsFLBoKkQDl",
-	"uF73lRj+CRGSf4cvfqFJWoGxHb4gP/Uuzsmt+f0lYVqhYkamqdJk5DReNH3M1waBeZo4kWC0VTP6jP0M",
+	"7L3pchu3tjD6KiieUxVpV4uSHSd1Itetr2iZTrQjSzqinGSf0IcNdi+SiJoAA6BFMS5X3Ye4T3if5Css",
+	"AD2Q3WRTg4ds/rEpshvDwpqxhg+tSExnggPXqnX8oTUBGoPEj1dUwxmbMo3/mG9iUJFkM80Ebx23ruDP",
+	"FJRWhCaJmENMGCd6AmTOeCzm7VbQUtEEptS8qRczaB23GNcwBtn6+DHIh7+CKWWc8fGaKRIY6fuPr6Bi",
+	"+T2IBI8VSblmSWFgIs3zavP4oOWiM9Ig68fWgswp02QIIyGBSPMK4+MNY38MWjMq6RS0O4mTVCpRMc3F",
+	"jP6ZAonwZzKSYkrCKWgaU03bMzpmnJon2xzu9MA+FRIxws3OJNwykSoyo2MwC2JmxD9TkItW0OJ0atZk",
+	"3ymtdkrvzoCP9aR1/N2z54FfvdLSnKBZ+5uEjn+GxSU1zywv+XoCZJTQMbmBRUDCDxHVMBZy8bH9QXF6",
+	"AwMz88cwW9DMjJKtx7zZCloS/kyZhLh1rGUKNat79vwoaE0Zz/6uWutp7JdZMRuL1841EnJKdeu4lab4",
+	"5OroNYRzScdAFPurFuwJvlecK4YRTRPdOv7ObIresWk6bR0/P7JbtH/lGyyi6VtQio5h7Uan9pnBgzd8",
+	"TeUYNOPrzz/lTCMOiluQksVA6GyWMEB62aMkVSAJi8lwQdy+92vwQfv5BjewaIoYz7/7fhNifDRDqZng",
+	"CpAAX9HYsSLzVyS4Bo4fceERUtnhH8rs8ENh0v+UMGodt/7jMOexh/ZXddiVUsguv4VEzMBOuQopaScl",
+	"TJEpTQz8ISZ7asE1vQsIJXMp+JiY1QeEcpLyGy7mnIwYJLH5fcqUYnxMhiJe7LdbH4PWieCjhEWfaR+R",
+	"m12ROdMTxIEolRK4JkpTDeb049QuxWzJfJsAuQWpmOB2B2+EHLI4Bv5ptxDRJAH5jSJSJEBiAYpwoa3s",
+	"I3rCFBEzkJbfmmWeC/1GpDz+dKs8F0Sl0cTIL5HKCMiekLjGW6bYMAFDXTrbiQXmJV0kgsbXQpwZUvo8",
+	"WGGwk8BdBGBE5sTyRoJM0C5Sojhl5tU3lCUQf+p1OoBGE8rHEBPFeAS4UoeZxPAjVIDC09HBW6qjSYhL",
+	"74G8ZRG84/SWsoQOk08I4g6JYQY8Bh4tCAeIITYoQLmaG/5qNJ9sVS+tbkISqkHiyq+FeEv5wmtgn27Z",
+	"Rm+zh+9wAmLD/YuKqVnqQaZ6Vc3mnj4sKGkfg9ZvB5lSeJDJ5rWvl1XgpSFKimujYfI3VoZyOmrDYczT",
+	"CLt3nKZ6IiT761NSxVsrVwLC+C1NWBwQuJsZwUuEJBJuxQ3EJJIQA9eMJmrpAH/99deDTqon5lfD6avV",
+	"BJo/YUgMF4dMLFVQqUHn4hsBM5MiMorNMIEu10wvPpvsnkOSHDjpPUwNQxaG0BShRKaG+EIwI7ZRbofI",
+	"TCwjxC+QHN9xlc5mQmqI30LM6DVu+bNx6wk1iz+xkx+YxSzJwIKEjCKYGUb+0R8Z4kAnnjL+bhZTDe8U",
+	"yIJ6RWPL6mlyKc14mhklbEQTBai3Fb99FrRmhT8/tEZpkgysdlhW+oyqvIQnQYupAY00u4UCFg2FSIBy",
+	"XK/7Sgz/gAjJv8MXv9AkrcDYDl+Qf/Yuzsmt+f0lYVqhYkamqdJk5DReNH3M1waBeZo4kWC0VTP6jP0M",
 	"iKblTUUSqIZ4QHVJDTewO9BsCq2KrVmCVOveKc9fBZ64gdoftBKq9CBV6xe4cTJ/aCs/zCSM2F01j5il",
-	"w4RFRk2U2lu2aFlqQYzWMOZMATF6RMWMjlE9aNVGG9xEXlfmGWtTePPkD2tc4p6zHbrRguJ5lw5yCdSl",
+	"w4RFRk2U2lu2aFlqQYzWMOZMATF6RMWMjlE9aNVGG9xEXlfmGWtTePPkd2tc4p6zHbrRguJ5lw5yCdSl",
 	"HbyvwlbEpxM72ipa0RlDu2nD8h1Wfgxa7uHVY5hPjFJ8A4s26U2MBSJ4srD+GqaIN6VeEqWFNMdBuHXg",
 	"rFqQRRBZm86vcuMGMwa2stGYatpslx5WhoAMU9z01nmaJMg9zRve9bIRHxw83oKm5j2VRkZQmdeAG0v+",
-	"D4Ns+X4zjhS0DFoqTaezpoxgCaR+qsDCxO+ysPbiHPUgP2NKb4Y30zBVzdHLzUWlpIvdCdSfQBoz3eVa",
+	"d4Ns+X4zjhS0DFoqTaezpoxgCaR+qsDCxO+ysPbiHPUgP2NKb4Y30zBVzdHLzUWlpIvdCdSfQBoz3eVa",
 	"VkgKI82s5F/hVDTSQg6MApqs+b2a5W9kg/ZlzwxXfo5BU5aoeuleGjbf6tJqGNffv2iturmCFptVzisi",
 	"dC9sJzmdouNAUfGztQY3/q6dirbyRAHbVvErVSAHdOx0uvW4hGdT3GPhFMsHXjqhwKPJ8mLLmwsKuFqA",
 	"CQK7tM78fGvR9UyMH5Nl5BSwYxtbsY1fQLKRMxIq9MwJRDdWUyjLeANrBoq4B4zobkCUIyaVHgyluAE+",
-	"qCHlGs5SGMXYjYMJVRXO5B/hzlgiE6v5UU3A4ESbXEEkZGz0DJFqxWLrqzFQGlIFRvkglMfmS35MqHV6",
-	"XPPbAmys1q40SxIigUaTwvjed0k1Th6Q+YRFExKDhkgbbWcqbmliLGF6zSPBFVPGSiIS5pJp8Goqh7kx",
-	"p8CCtn3Nq3gRbp7F1VqXUQYJ45pGfmV7R2Q+AbwmM3qWMcA47Dc8LglU1cgONPJrbKQiltrnggyRVnEg",
-	"mybfW/GIGyHuAxW9FTrY8Yw6nnFCowmcJEDlw2Cej3MFKk30DuQNQN7UJVI+DnQezWhU4aK4MEYZWmTZ",
-	"Q2QP2uM2CW+GbQVURpMwICFMhxCH+y8JTRLLT+hQAUcjeka1BmlG+79/0IO/jw7+3R4cvP/wLPj+xcf/",
-	"qgTP2h0iMqygFLJQaKb7LR2Af7UWtKfWY0k13A++GQCWoftDIoZ4o0nCDLzHN7AIA7IE4+N/4f12wTv1",
-	"7VGDu+riNv0qNm+zUtCPEjr2pv8qs7d3Gmvu7iXcMrz2gFuQCyIBHY9EQiIoRj00kjhLW8rWlK+g0e4e",
-	"gTOVgLVjTWtZ0xldgOxpaq+EygAfLrTDr+3VPKcH3fdtsxfV0FiEW4b2T9PnJ0wPpLumcL/ydDrMfmw6",
-	"TmJAVzjqVvKsFbSS5wVg51Q4ZUpB05EzhrPGxG5AB+d+GHu+VcxbQcPtLmGf3bsDV7Y7N14BxLV4t7S2",
-	"Fdzb4hy2AO3SLsqrr11rzRIRBqqxlbtMbiumbhWIN63qEbhltpodm6wGNkYJXFKl5kLG99MyXFTMYOZG",
-	"KW0m+zJYicZbq0MELQ7zxx1yCXgry16asgZc+oTpWpdEym8GDS+iYhGlUzN/w+eN3emu7zOKXHlo2b1U",
-	"oxhZiUBSBTGhioR/8Pehj1i1IRftSmY0ozbsZrOMU5zNZqCrF8l0pet16XyM2V0EUpDD14+RQyWfse7Y",
-	"eloCnXZvnbNyOQZW3oI8MIaD0RO5VgERHOwlqR2HzIy2bIjqOCQJ43B8zUN89pi4mMS2uwsLSfjh2gcq",
-	"XreOiYtr/Bi+XH0nhkRT+wb+aZ6/brXb7etW6fnIoZ191H8yTxeRsnoKwaHRmpB9uAlEDIWlBKT0crbA",
-	"GlfQieBGL66hE2NXMGczrTLFoaQ8mkA8GEkxrcZftxJrH0aFucicKuIHwCDjknbf9IbgPnfYI5HEVmN6",
-	"1KtqH+76kHtfP0Yk0pKnvkCvdTQZtFIMe9gGFlWOf0+v2dEvr2rpIrkwayVBF878gVpCEVN3ekKtnlAA",
-	"0ymfpdvqCDl1FKPeN3oSCoi5HB+zSdSv3cIj3u8sI9DuhmdrhLqkOpo8OJpqvVTJEbDCT4S/vSSUE5jO",
-	"9ILYXdvbERfdVpIymL3CtHJvLjnInlWGbz0iIiOjtKEI99PYfZgO44OYLpRblc3M+Pb77zYkauThT1vS",
-	"8r3jj3C+Kix6nQUNn0wgulkl5Yz6yqf+62Rhr9nyoGOrSSgWg4SYxGLOyR4XxcBQIiQxQJCcJmq/XS2y",
-	"tRlsMC1b7LFIh0mBqnKPjNJUp0WSbaUz1HvnqP4yjAiNK5wuywRpx6mCEfKVVyKuitUTcYXrvafNpGRK",
-	"ownjcCCBxviFefqYhL90zk5fd/qnF+eD7tXVxVUYkPBV5/Xgqvvf77q9vvn47rzzrv/jxdXp/3Rfh8E1",
-	"D/sXP3fPB93fLk+vzDfEfXF6joPlX1x1f7n42T7hfhucXHVfd8/7p52znvn6zcXVq9PXr7vnOO7pee/d",
-	"mzenJ6fd8/7gsnv19rTXO704xyfPL/qDNxfvznG0t93+jxevB+a7ztnZxa92jpOL8zdnpyd9HKv7tnN6",
-	"NuicXXU7r38fdH877fVxnF+7nZ8Hl51e79eLK3zrsvP72UXn9aB/cTE461z90LVb7r27vLy46ndfD952",
-	"X592Bv3fL7s48OVV9+Ti/PUpguxN5/TMTn7V6XcHZ6dvT/uD7m8n3e5r+3Wve/XL6Ul38O6880vn9Kzz",
-	"6qxrwdHvXp13zhzMrd4Nd3Q6MzTVWj6USouzWWBLGRneCElyh7O1ENQxmgj2b2MO/PHhuoXhv0uGwsf3",
-	"NjuuRkPNcRRfrmbOPpQXHyFUE0yyCggG9aJ9NqN6Ymgzy0PEK6P2FprxZmMUKSV/3q94fTRJOVS5Vs1Y",
-	"is1N5nShSGjWjkY5dVDPQhMbQbSR2pGzhkdVO1DmfKF6R/eWJum9L9Qwgv1Ob4SrnYQJfuJesAGpZX/q",
-	"cv7nKnbSu1P78HcFlSJ3qNZtrjDvVrR+MQP+BqhOJRDIhiJu0y9JqAspk6GRmNpnSLI4IEJPQJIpGNmm",
-	"CJVAqNaSDVMNmFRRBmVxrKqkxwaKUL7dh9mA+Ti7G/9m5JODqvK6tvm9wZuEjvMxq+wnf3/b5Ip3D/1Y",
-	"hMX7iJkFHE5V40iwcp7uRsmQrS9YyfC1oKgE451Nz6vwjSnFlKY88/xsgqDz42XhmNu+trSd0hhBxXLW",
-	"beeBZOiBsiO/OvJz3NlQzbZuVV+8oAlFnvhn7+kLdZnwg1uffrQ2xs2nKS1nclU4I4Fbe6hyh3UxImLO",
-	"reVfZZAmItWDGcgIuHZk08Bsk2kC2zG5qzSBKvamaFJzS7LMRjde9vgY7k1LwXS8e3l2MbhyuxO9pZJR",
-	"V6+lMbB+sS9VbbIQ8NOAl2M2OUtcPuXGafOnq9N7MhoqY6qbOUdPD6dlSiiAw+NQJRI6tCit3+Oxw4yS",
-	"K90DZTsneonSix4I1gpaQxrdAMfQ/HjKOJa00DC2CZM20wskm9qQejFTlXEhOAPydPUYikJPU11JRBOm",
-	"tJCLgXkvAQ3V/AEz4QdbItAWTy9z+9J0xUNaWe46VaEAw4eJ1+Jh7CRsrYQ1UPIFHLa0DjNzp8Kq91ZU",
-	"bhNtsKeqnMob/Ks2oVmUwrbgr5QmBiBc6EH2AQnafIN/mKVRxjHESVOp1WDOsHIN8Dj7W8IY7lpBa6zx",
-	"H3MWyKIS/FPB9BbkAP7K/8YHs78LDyW6+DdUco4t5cwSGuQHUQCKH7Tu1B9IXQXNbEdd66irYO5Vu+sH",
-	"3i3tcfjNWeeHQebObQWtfufqh27/9PyHwc/d3wfo9D3/wXz/+2XXfHzb6Z/82Apal52rXjdziGYe5Yvz",
-	"fve3fito/dA97151zioxsE6bzDNP/PJ6/U7/9KQVtF5333TenfVLC/RL6V2enZpfXp/2Oq/OumYXdl3v",
-	"H1HL2hQiva0IcxHOZd2lmBazLvgZz/puJmSFkwDubHmI7SIstvcs4DSnGqYbVMkVn/eU6qxezt6z/fZm",
-	"WOXivbi5TZK9sMItZc1aY++xDLCyAKryUTaxyDY6On1ttfuc7oV7t+wwNas9Wj3yzBTcWG2jqWmY3Zs+",
-	"K9W3O3pUo7G0r3obcvMd9EabMp/p+dHDLcxPbi0WPeYVBP+41iAOv56wM+S83/38g4p9ZHKqGCRbgxZL",
-	"Hs+tChA+TFwVpvr+xSYFpLzQOtD/aM2rmsB2H/a7nR2YiPHABoZu8YJI4jw3v1FSqwZuUGRdpF7+0ESk",
-	"UtU8ZGAU0RmNHLLXPLL1Cs1Liv0NNXVmq+Krc8GYv728wpXlLAOwdAKrkFoFSxPkeLg9XUK1ndq/Tu0/",
-	"nXpVcDtG+On1xNK169FavbFBmqDaAJGHI6EdZ3d12RgJ664uo7z4VHOveywXA5nymgIp3JXh3G5M57jd",
-	"5qVl5uu2ko9VXEy+6lpA3SPG97MYHVmxabekWiMkj5XKXddtDvMB1n8QqV7yty1V5P42WHOxdE9rIls7",
-	"aus722JnWzSzLR4xen3JbbkLXm8sSoqm3WNVwKxxozyGObi2isKaajqbomE+7TXy5nCcQmWG5XCcNX7M",
-	"Ut1Kfxbb36Z6nHi4Tlf0au2IcCPA76OuNKCqhzhVntQpshYYjykellBxJx8ao+bjJDV9IY78nd/8P1q3",
-	"XVdkyd+S2VxsNDAJU2RIFcREcLL34ujfWaE/G6/LFKGaUI4B400r/j1Iwa6kUMSSreP/7bPbQToPKNmI",
-	"KtYVuyQANlXKaFpCfiaZkA6C5ZM8E3OQBAsgviRmt+QGYEYSpjQRMq4rCPEQIbeaZzRNE83wCW0xRQW2",
-	"cYl9Cf82zIAokLc2p6BB6nnhzOp4tQ0sq8gSpJoorBuhsAhneEhn7BBXdmhRXYW2rLuaEDoUqSYUF36M",
-	"2aFqznQ0wTcRUCogXOhrjuX2vXKKO1JkT09gQaZ0gclL2FZK7beJT1fB6hPYawoLel68uepeEiGveXFJ",
-	"Lt4dXHbYJ7owTkBXlWHtyxSW6H5OFXHPYy6lIlyQRPAxyHLfH8NJsPFP4YiL9tB9ooA/Dw8un0FNFeY5",
-	"sPFENwo9rkJw93oVcn9R0bP3CZItBcDmN0mF2FePgGtp+y2d3bfYWFXg6fIMayrL9F0xXyJGWFEGr7Be",
-	"Ik30el3iKq+ELr3RdlPBGr0G9QWHi1Hr+I/1K+wpOBGcQ2SbAWx8+AqibR53d1ynPAtXbfCSgYttmNL0",
-	"afUqTW6av/IjUKmHQHWTh5318b50YDX3w7bHysCByIv6VeIYLgYJ3EKyDq8qkouWEagwz0ALTZOGtBkz",
-	"de9XpZjNIN7qnYkH90DZdqHV25vSu4ETmBsfMCbCoFQLv+4areJICvCvgmENfJb3Xl5w5eqqtv5+LSN4",
-	"pKvlIpLuLO11lrZvL+XjMf0CAz9t4MVn0PrT+vuKmmZt5sIvua661S3Yloa3VQpWaxW/d/8PDt5/OAq+",
-	"/7aqZPEWuv/W+kyulSx1hLWWvRFoqVFlA5LOjNr2LYkhYlOaKCve7PvKPGeVYqLSqXnw2dFRyebb3iew",
-	"pRaEh5lrPuXzekB47KboVzfnw3mBX/yOD6zjA7+U1NVlU06gcaUA0B7zplJmnBz79lzX6dHRt1GxoR/E",
-	"2ZfxlHH/wZeCIXudy1NyAwuFnaTQn+FZkR3TKKzF4ZaSqswglUzoR6CJ7UtcRpvVojETfHJROcrWh1MV",
-	"4bK+7ExRNV9/Tj/9+vOmmgRL6lgyrrSZbmpsqRtdc0ulGlT5MC/XrLq3egwrBR3WUZfZ+KagDRywav6f",
-	"hxuLjvIY7qpVrm0LjY5YAl6qbLxWLFQlXekqj4n37gEs0hIQkWqQU4HlXKTCIv3No2K2qD5q+wKlMmm0",
-	"iYYFScvFSFcrkBZPovoUX7sRKqwOrWE606saROvUjGcg6B/xPVl8M+ox8KyXcxUw7LLWRJS6tpw1fWt6",
-	"P3YOnn/3vZ8Vu+LFxL0TkAncVVbC8oN6t8uT1Nz07wwX92oEhr0jzOENpiKGZriyoaCYa3NTPjIywkbQ",
-	"jSoSbUV9fsfrWc/PQ5vQskXpUdzBIE4tXrlyZks7pklCzMF4zMCtO0k+SpMcCjLllT7+zXSMQzyw6aVf",
-	"xgBTGx84WFGX2qo5nOFdFUC8pGMgSJpk7/L1m1yB2AybmRRj6fSz9ad/6Z/EHOi/YVDf+uDBrDRXTdav",
-	"yXPCnn3+fvUOPlHNWvd+lnhfUEoL4Fzio0GuGxUZcJBz+u3CS3KQPcycKAihnTVRp6XmQLpPYElTJjGl",
-	"d8UvCzevhRYWJfLL+bZk5XDV50cv/neTi+v1qNGnTS6zXV2xJU6WUMYJZrgLSd5SeWNLaDr1SJEhRGIK",
-	"WRlzopxrbn8p0f27oyObu3ePwsDfbduayJM47mk9JjxiVE2ZBncxNVvSZG/F/J0Bdzq466NvPzj1wbBw",
-	"VMAqzeNMOyqMp+8wGhzb/elpYsaNR957WDNI6i1mP4iUo8wtVTv3KR+DejBLt6PsMkA2opAFlE+3XgJ1",
-	"wThrTr1xiv3EqsIH+rZsNPbTnFNFaCKBxgvfaOOGi3kC8RgwVuYlCf0CskogcMcUhggIDlU34cv2abaU",
-	"3OhfC4e6PJiMiTXkZgWobnJx2BGrF/WTGNYaxtWWq/vxgUr9vSqcrXeqbJwzez8TY80sz22O5ScxzOh7",
-	"WciMGKcJ+/uhtlXTvNEbxuO6uLlB0ffxaHZONIE4TbY8VeXjgDYC1kUEVJkNuFc/VoajraW9Zue5ZAaU",
-	"Fl5LJ13P4JeJpfle1xJWJkDWs+R8bzZwHt+qXfSjalCGWeyUp+aSL8PZFTF1xW5Bkj/FkCDKquL9Bb2l",
-	"zLKAoBVRHkFiI3d8KEjsbtqpjPHvXBGToOXCvSlTzl2TJo/dNerQZYHYl6Uzh5qQCh/GsOG2Dkfwj1cD",
-	"6QpQZXyoOuaG2eljG7GyDKkVcP+VQlqK86s7W/dg3SRaMrgF2YuErDhUSfnNKlk8O7AhzOZXq7IxRaQf",
-	"6huFsbHVHnfl5ymP+Ort8+8I/kb2bmAxFzLeN8ZyJBTjQBSbsoRKphdk7xYiLWSx7FDN1Teu3c9Yvf0e",
-	"9vF9KE7bUXYovRGlLaB+ZPqB/QGjwo3f+qPJ7gZt9Kvvl7iJR5WIwgDCkUFjfMb629hD0CI142SyGEoW",
-	"k6mIISCQKHu/XqQafLRdVVPX+5UqbqMjvRnXVre0jlTKzQQB7f0M4usO9u1SbToP8GyZQcsCoUbCeTq6",
-	"T/eBJaOjomE6bsrdEDJF/AtVTfBWL5MyD8aGy6TUx6JMHSyacA6E28fAcGq5WA1YauDvc67Mil37bSoS",
-	"USkXxmK2zb4F97dTBhPpWJUunLf0hT6r8oWK2eBmKZW/No7pWdBAjMnFWvSrk5QVV5mPcMC+T3FDkOWs",
-	"r0IzfxCyrGKDEDeD0j1RjYC0Q7jps5bO/vXVO+Bq4PdtvfW1aTn1EXztwcH7f1VG7/08fDdLBI0rqiOz",
-	"5aS3jICHjFO5aAWbstCmjHvUrch9e5yLhSWJQMeKjIR05Jfi3iAmZjNkT8IMqM3isdHu5kllHqXJ/kMo",
-	"8/nRBq+TBWbV0Z6JMeP3bKI2pSxZqZa2OVvrKXsa2zUV5qja89u8Q8SSfuIE4BZtv4v9kCuI3rk/K0m4",
-	"2FGvsVJ0D1ddw6EzvlnRbtb8RPSEajKXQgOh3LVJJnsh3GlpA9RDRGiD3mI0SoxK76TCfrtZwT5UX6wt",
-	"u15Bdg+e8pFo2lfPHXplez2fJlc6DjdsfoZBAT9KJ7EGxx5mdRRam+zMjXVgvs8tdYE0Cxznfx9te4Xq",
-	"x1mzvEd0/BVQYuf62wZFrhyPyJo8KMyHyPr7VJorObQatKkrxn5t1aruYiRh9ipNbt5QlqRVHhrc9MmS",
-	"5VUu7l1XEny7ot840eu8T+IGaZst6/26bVVfN5b2tO1C6tNcm+I0ru6tf3h9DaCnq9ZTV8Y1g50nvQr4",
-	"3WIoQJZrthyPCRJcmvRMilsWg1RkDNqXKOBCsxGLrDwjjCsNNDbG4kwkCePjxvooLrWbL6bytm2ripRl",
-	"xKkype53xo2LU7ot+TL9XzxZPjo1VKYvN6D2Yne8zKR4rA6SHzfP2ssF00qqwj+EW+RZ424Jaw4jp8lV",
-	"1OXxTLCqSHzXb/adZE16/2XPVi2DcTQMmF68hoQuehCtSwrOSUgp2NzxubZCIG7+TULH50K/ESmPGxLu",
-	"UpeNr5kOf8CUiKTmlnyzkK8e9W3DuM4lRUkOmZZULmwOpIcE2UMJ5dPPvlFZIR3KY+IbjRVvgPLVXNIx",
-	"4zXpQBOqBlPnrl9VRxM2ZTVX/hzu9CBKpbIg25w0469dl+xl8zWZUh1NGB8TFHiBrQMSTYBipiiGQjdo",
-	"qWFXG+R7qjrwKwwwreR6WNm14vuZUHosN5d+WO4u/zFo/RVLujlErOJFCTHbfsIlgGQL9+NlC6qCzGqa",
-	"IMafuc5P9u9HSRisSwp08N9koVzBSIK6552ItC8PtLiB5YTrF0f//n47Y7Y8WvVix0xpkA/0GWZg9R67",
-	"ZSdihfc+SQbNKz19bidjyWZepcASB1tHEgVe55aRNyxoJJwHrG6BRS/aqv9dJImYD9JZNSOdiFlNvNpf",
-	"KcjlOMqNqSzWG1+ZIITWuyJjdgvcVkdyDskGDNSvxa03n6cSIM5DUNGCXyRAEhrHII9tESqXAn3LAJ2g",
-	"hpccCJ4sbIb0fmW+tEpnIPGbYoSR80PYkQqJ0fnTlTyq5wOJTur6KM9mCXtgeKMfY239O5TqeRE8IPiW",
-	"NSyN6RmnUU3r6c05XlnI1cPiW/MOnOso7VeMVC90iHxYRuYg43UV7YHXd/kdWYNzsMbIWFvOuKHHP6Ea",
-	"jOJQmd74o5hjaTJCRxokKYZlEubiuS163PNspyJmI7YJVPePY92chbdEQ4VUPDaFvwWHQU2O/eOk1xUq",
-	"NZd2WZ4/R9/lnru5mrGMc1XArc+2WyKzoMg6VnlAGW1WcLWKsS7B+WF3IsuMb+f4rlMrlyB1rzuSe3LO",
-	"rWsALZP5UoTumxPy7bff/pvsPT96/t3B0bODZ9/1n704Pjo6Pjr6n/2ACEkSEdGk9MDRv4+PjvaJkc0Y",
-	"v5gTFcrfrB1G1ZhlDfHF0pXQUY3RUOAZ+fCdKUgW0cNzmA9+F/KmPPTmnl9LvMEfSYMTf8Rrpwqq210/",
-	"3YcKH6cq9mejy4cRxfZl3ZehJ8EoyhXa7miE9RwHWDd2oCa0KmCze0cjTfBHrN5lniV7c6YnLiXNFe/e",
-	"J/OJUHndXQfuTUW7NpTxLhxaTXlU3zFui3qoQStmoxFI4BE0fIHDfLsZHBgaGZ2FZ4Pl/ZSmLi28SelW",
-	"VJfWVr5dqxPfU5HM3rKn1zRO50EKaK0AyNewTnvM9MISxIp6ZCW1vG9Mfo+qwHmS3kmQhhJkXfa3U9aX",
-	"kpXWJH/3QF+JBO7pemwQdlUZb4UvVm61WMl3hX2HWdne8NhFUUqlbUVhV2VRgpq4iuWBrRRerBSFN77t",
-	"lcrgUcKgjr0V7q4bFUl+S2cPrzm3bR3GfAPFQnR24Ruxy1cHXgU3YqoDtYUpAR4rsofeYeLaBBnlW8Kt",
-	"uIE4sIXpJVGTVMdizgOihSAqEfP9VbBP8zDMR3fB+7Eb7L5QqXkVBMhCra0cHmM4Pbq7XB9Bsse0IiGL",
-	"j/OUdURGFlfs17xZU8rP3lF6eq7qXeirfOe9wgcKdPFj/gTjtzRh/s0Ji2OodiJKmCV0USdO74PDTa6+",
-	"SwXF17oWPTDJ3jgRQ5p4N2OzlhkV4R7FJlgNCzZWVOeuRhM1GKbJTY4syKDSJCEKkDv5Av81TOhebGZd",
-	"37JPyoE8r9kCqnkB81V4ZiWnw2Psw3FAE3YLZM+G1fd63cGP3c5V/1W30x/0uicX5697FQT3aUGQzxas",
-	"LYxbWVG+AgT2mQHLHnI4NWVKQWxpQ5E5SCAzmXKIXxJKKjCR2JucreXePfuEU6Vtm+rmTbWfUhAURWMu",
-	"FMqrDCpadW9E32ITgdXTk1DUVZRhY9aPbtMBDdu1GouTqxJUOoXYqixnVOkDjN45OH297bFZvBhUsPZi",
-	"NXuHXEX8exwB8NhKzPJ2Kta+6bD6Rlt5mM2CQ1xSJndmynowI4wqWkqYsfMQhZrun2rAeGUhXWG0zpRr",
-	"ltgLRhyOFLVQVZ2I7sMZthvfvbXNBPVbw18GyxFuQ6ASZKVShhfCGxDlnarsElGA8vLSSgspAbwSSm4Z",
-	"VedslaBLKUasueG4yaG5TXBHlZ/wnQPaIzSirY1QWR+Rct9LWKYGNnuqJmDNSKpEjBl/0BV4c1P9sW43",
-	"PdRyIGUJVfmW111Klnf+vubQH8bXLR3tWHoNSzfgecRLJA/t3c1RI+g/SvcMN4jPlNyBeh2oqyPh6Iyt",
-	"j4AKGR+JtnskzIpPdC5PSeHhyirxw5Ql8QB3WZ0iPC3HK+c/jcWgvkvFFh0sclXbTVZaVGmeoASKKjiW",
-	"LxzXNAZ7UD/c8gm4LkWExUQLwmHuGu+QPdeCd7U/T1VUuUFZiFLJ9KJnUDo7+59h0Ul1RWOADno7WQTE",
-	"9T8hIymmJLy86PUJdqWkqZ6YPw5uYKHCl4RpQiNjtBsrj2lFsK3wNwoDDAOC4d6A28DumZGYWb3TqK3Y",
-	"ZwEjBK3G0frtoHN5evAzFAoh2NUiXqF+6ddtP/kyr62ffu23VqL0eVmtrtwKSuOQCOkageKXTnsM28TQ",
-	"Ai4a2/hh0AXl19ycO0YDmo1azJuiX896TBMxB6VtjCVNzKeY7IVG/Qx95GRooyPzzxgXmX/MYyXDfdv6",
-	"E7kSshmraGcgmmg9a338iMkpltgjwTWNkMgcZH8RLIIOJoYapUQm7j11fHg4ZnqSDtuRmB7emsds/ujh",
-	"mGqYW2m2yh8K4yGq/GAfPi722GGCB/ZCOiDFTHSHLBEixlXnB5d3bxvDXvMpxCyiyVIt1YCMgOpUOmcj",
-	"2bNxqJ3L04BczIC/sb8e2vRAyNKnAkKJBJog2yW9Xvea+7uU7I6RdA5f+Qvx/cDZSzTBN36FYU9EN6Bt",
-	"y1ez7fY1v+b/63+RE7Mnjju65geki468n3oX51mqLIG7CGaazKQYgiJ74aFt6hMGJDzEYP1w3/w5BS1Z",
-	"pMLAZTeaqXyPWqYQ4wj517/Aic1//euYhB+uvZC4bgXkGuWE/QtFhf3TS4vr1jH5cF0In7Y/5yHb163/",
-	"89F8k8mU69bHsI3bwpKWtgqPAQ2TCBzyY79/Sey9LK6XcuJuV4jlP/aUqXlmmAAJIxFDaDayF2KeYKd/",
-	"enFukwoNPLIsJfOhf/Fz93zQ/e3y9KqLX1x1+t3B2enb0/6g+9tJt/sav2632/vmgCfp1EzvnGFhYGZx",
-	"NRvsPSIJsTpJmDWvldjQWnAIbBPg2KYOuS3jSWaHaLbOQJHwtwNnGx6cvg6xu69rafuNwngt6vu2YJds",
-	"2LdD/3ZwIqSEBOFs3sQ5jGWCdVWmeAXjI7HvzSSKrCphSue8ipAitwpzNhpuYl1YHWNKF7hLwrTlQwmL",
-	"wGXvOubSmdFoAgfP20crvGU+n7cp/twWcnzo3lWHZ6cn3fNeF9/JC7+3athKwX123HrefmZfEjPgdMZa",
-	"x61v20ftbzF7QU9Qxh2255AkB4aF8MM/5zeq/ae7VBhDTUNXJNxfYUh+hgXp2fsNAxArOxQbc4NHRiRa",
-	"HDJfK0Il4G8QE6oWU0vINEkW13wv/OnX/qBz9sPF1Wn/x7ch6cavex2DJ1e95999v98mv/rLXFdThPxo",
-	"frB3k4AnAtOZXrjbygmVEF9zBZG0P3K4BelbVUNsTyc769O4ddz6ATT2uTL6kcVmBM/zo6OlchGFAPdD",
-	"DyqrBjdogtWz0mcVpgZaCnS7pIq0jv94b3Tp6ZTKReu4dWl7tGGzNcS4W5BstCjJbuU7dRz/gW3XWu/N",
-	"iFZgG/Q/pGnM9EEi7H1T5SGfA2K2bVJF3rBEgyRDM48WMjD/obiQYBMqkHhRBEgjGNrkBPPoSM4z2yvg",
-	"NoZlx6zkTODV0YxKOgUNUmHDX9R5fPEqRzs4u/UQ5/De4GH5GNSO5cKos5HK4XCNR/JA8L61xxtwaacb",
-	"/WIr8W5cIzOm2JPCX0AY5sWmkCmWS7Mbza8awGstsrq5hzASmOe5YVot7jVpFbXlmHR4hhmUDR60CNv6",
-	"+P4Jqd9je8mlUsENOoZuMEIRLBDbhoO/sCupmiBb8eErGnuXLL7ybPMr77hhEkKyv7EdduvF0bebX3oj",
-	"5NDGFZg3nj9vMo1rTWEUnC7X2CY9aH3XZLaetbPe8bwc8xKT/FCyeP7w6VTvP5a4py2uZ+8QzFmQRIyL",
-	"zNJwx4MZ5ZCs4ZmHluXWss5faXJj1YP5xCgG0YQym9QsYSakVsXQJa7lwgWbTqiaYCA74zckFqAIF9om",
-	"Eq8yz19wDR6hWk+NtDide38d5ho5dlt4Fu81E032aKJEpk86kDBFhtIIrP32J0TWJ0I4l6lXxjd7SmV8",
-	"+0bZk0YYNES+yOiEh1ECVPr07YrgZlTEsYH+jEaASrbg0CZ4gtUqz4kZ8sSM3spyS1+JePFo2INj4ywZ",
-	"Wyo7oLRM4eMTom++gHV4+yuWtqOKSJiKW4i/dIb7rMEbl3SRCBr3hTij0qZsvHj2XZPlqXRmGBXEbyFm",
-	"FLuLf5lcvpLo8LAtm3GIXSYx+201ieWRc/V0doUo4qL9nJJjOXiYEd/xDSxCy7uN+kXGiRgSVx+V7IX/",
-	"Mlb6/zH//NFut9+H+8b8tLFNCV2ARGkh/FcSEPnXEvJptvAnp+Z8qh1J70j6k5B0jnKWpjO6Gy48VW1F",
-	"5kpTXW/7XoJ0ZLhnJLLdPDl7FpAriJkiZ8/3j8kEG/9jLJ4KiGJ/Wxt4wjSRVEPgHXpDCdR2ApyBzKVz",
-	"jf8BUbuHq3tqAsJZNulyBlBMaRapf4CKVm0TIDAKG22ISM7BfpCF7Vai0oWMQUJs8PQGFkVHii9wFNi4",
-	"YOzaH9gGNEZx03CnX5KomRfljQu+beBB8dOWbO1NEccn/qVaj0W+h60G/iV/rXboPH8pH3e1D9zK3ZyM",
-	"JuwWYncBQiUQGwdPUp6gp2zC8LrACKs6lwR1g5Tmzgrdu8imzWs5oQoOGFfAFdPsFmyTUKscxISOKeNK",
-	"G/wIitfFgb0ctJ41X7m/YpF/rfU4bShr83X5TwzKNPeduDj7nefknlwyKN9+1/FPcyDl68YVDlrmle8/",
-	"BjWa9c+wsKQafvB86mP7g+L0BjCC7GPoLkPdjyRMmVGihzS6AR6bP+39TkBCjNG0fDIMrnkIdzOQzHaX",
-	"FJKEYqbCtr+8ShMgt0zYWye8RCQvnj830prxcV6v314bufqpTF1zahVypNHsaoG4MjiYKGQzWBIxJnt4",
-	"Tyn8r71e191a7lca5hgW98amrDyFKm+GthUhGmnvzx514k1qB4c5gu9Lp96jf29+40TwUcJseMxOyV9n",
-	"tyPKE1piJht5yRqt7BDuDDhqlbNOkmTxEV5dYDxK0hji/Sx5lEniU+xUQKiyd59Ckt87b89eOuaQAAnZ",
-	"1MwW4lXcTKtVVa2Ly9lCWcv67ldoH7YVc15GzH1c0GlSVTr1qcWy3Ruee3EgXM79BqpkDPZEC22ddqJ6",
-	"C1FtYeu8Sg+mLovv9X4yS8/KkIqN61aZWMQGXZQvHydhHOM7tKRc2fvZY0KTxAzBhZ4wPm5f846VrNbl",
-	"5ttLM0VS7rNybwBmCkPoXCBEm4SxXAxkykPiPQmqeCVzzQ25i1STuWTazrPqY5tuSb9uzu3Mh/dPKO+n",
-	"j0Sk2UCf1O+Xz7zR72cQzeIniVlM9oQkc5EmMYnF/s4R+BU7Au2ZNjMz1jGvLJzxwIUyHtIkqdUUTm31",
-	"MCJkDPKlkffOi+NC+vagPW6T0NXhCPcDy6LKQTGN3TmdJFkq+dGQ32SFX5rRU231mRptxAqMal/D8ybh",
-	"KG4zhVjSzxGYsrqKXYhKHU4097ZkJbJ2/panVeKyE/IgJzSSQilUlJYZ4wqb28AWP5j/PloGWF2XoHj7",
-	"mTE5TGXwRtJLUu0WoYpQEroqJaH1jKwywNf4u3N8LPG8DfRhXvoZFpdUT6qI5MXqZuxk8Sc1I+w61r+R",
-	"Na74ikSzheW25ntQH2NstXyfKeNLODmNPiAYUWQLK1hsDLt9Og7bVddqT4FOR5/UI2a9YYFLAsIldF1P",
-	"1uqH834aAXZlDE9HB2+pjiYhEZxcdvonP7ar7lQywfVxRxNPycZ/AL09rcx88dBqjSZzVLtq+W1yMdNs",
-	"iveaxlK2NBQtsCBJXESJrFKaQSojzhcildccS+fuvXj2PA/dK5W/UoxHYMvvhln6oyulORTxguy9OPq3",
-	"fZcZS2w0Aqn229fc5glmEsyIFAJ3NNKJjZazlTmdIeercA7N8VO8999TACQWkTocptENoMU+jSs96bZc",
-	"wcM5QFBFaQiuPV+Vysc22usBzMSKidXyKzP4PPzrtOqqGqlP6B6wpWk/g1G/ifm5sgBfx5XAtqxs+zuE",
-	"BrzvEusP2dTbN7b64861sF5/sXziMa8frDJ96O4W6h2lHU5oMVzBJ2Qa1d4GgY8MtlhNW/k4BkzQTZjS",
-	"yoc0UHUD2FN8VQdy4RBfvx5UAtROb38EvHeoYRD/kRA+D6J1sVNrQtZ95rG99zf7TJHTG+SmnBTi7xSn",
-	"MzURmuxZkW/fMNSBk8T7AZlPWDS55qWoWSLBsDOF4bQ0mjj53Cb9CcOU0ggDdO1ThIv5Stwt6s8+i11I",
-	"DPbNNCBMSKSaGllPhgsyoTxuGKhrI6tssO4XSpHleN8NuR+vBYcdRT4CRb4xSFnGQaKFR9EVOr2fj+cw",
-	"89c0CV7URhXQLqf3ZV7514+BtOjvzlFQTam8sa2BquMVL7LpH6qVf20RbH7nzX2rGZj/ccrvPyT8bQby",
-	"ANvC5QRhy5E/kkTNhj38kFHi4AYWaz21fWdHkzFoVeyzyoWc0qRQ9sPGoK7zxXqcfWpi7fvdbefHvSql",
-	"eOxw/SHSx8KS0FWkbuKgSivkyFt6U7wwwBLxhjjYHcQEy3GTPSGtm3KaJpqhw0e7UJGAUO8B2jdiUHC4",
-	"5iV5RPaoRXSGsspFWOwHRMxs6alk4Yp7hr7CJdVhlXJ2meovANufxrvjN7VF0OfTyL1NJp5Ht3+csNt5",
-	"X+q5Tg/d4duznAbCc1U/bhTmUWIf2NpVcHABH9Vq7eagjS3ZxxPGeHxBMQR5TL3aCfBPHTtQpaZWGZR1",
-	"KRuheyQkUzpT2VUNi1W5GKOyFcCEnoBUGKBpY6vV/ktXQg7rRExTpYlKp9dcC/Ls6KhNwmJzq9AWeCNZ",
-	"P0hDrq6amO3/iPTrYznFaKRA+waQ1zwstKMLyR7l5LRz3iF/Y2UzX1bqXf9k/7g8HuOKxUZliekiMbs5",
-	"UPTWKB9jOsM8EAmjVEEc2OjVCdVkQmcz4IroOYuAcIAYF25X1CYdbR/D4bFUiIOSsaNdE6dr7m/EBI8g",
-	"8GEeziNgY9GpV+bdFZT3IM8l00D2XCBGUEpOueZ5P5/9NukQhXcFxEWv+QssV9FL0akP9ND5F4wrTW3Y",
-	"LSUvjv5dn8Ky3Djy4b6ux1ePKhulfuK0mLoeuXWJuUuUvLsW22lXa7Qrhy25KeVr5EaeKh/oTVyNp/3A",
-	"4kaBZNQzHO0LNnChPQ986f/IBJbSdIGWYl5UR0vKEgw12K/zYTwqF9ps2J3G/7QgtK3J8WuLWltmqBv1",
-	"oWqXOc8CQLLINaux29KpGArjUVrbYlkKc06x7m2cRs59bl70fdYrQ9q+GIw++lwisCT4dibDk8apbU0d",
-	"NZFqF8aOLiuaygaJoWUwZwrKBgFTWcJWTBJ2Y0jVWBV411gd6vU5KePJddPPEqO1JWH6cK2dZrrTTDcm",
-	"fVthSTOmsCWnubdqemgbJNfHpvSRCUVCxqhzujr8LuErzNorhy+tc3CZqUWUkyGQ7Lk6/fQEH9hJ8xxQ",
-	"X4Nc/6eqwxYbPwc5zlwb+HVF2bztWmzpbZTl3M1otWyszHhHI23rwBMxcgHle4aGbXz6NZciSUSq910m",
-	"eWYYY56wXVtgA9EwnB2DzkhCFyLVZA9tVKLodJZAZdi5a2v/zydst9FN9O3Od6euP6267k7DJ8AbGrBt",
-	"Zh+djrUYj5M1sZ1vEjZTJHTl2yrysvo4wNcfklyRnbBD7wd5K+dMRxN3L0UEx0LWo9Fj3AWnfGM0vo1W",
-	"odUx+cME6oKl3vmhv36MlqC0kDuUfsygKoToClptidM3w0NfK2f71i3eD2nLFgREu+RtWqhHidXpmE6w",
-	"BimWteJ02rydy8/D19nynqJiRT7+xmIVq6Wz1g/smuPVDqiXil+sH61Px40qgap0aDP7sgZKq8Dftu7n",
-	"839c3c/82JvHTGd0sqtI8Th1kjHQOWszeIAJL3GB2st87Ga4Jmiky/QEJAkx2HNGpT405HoQU01dKrLg",
-	"SARTwzNDQwoqJHthW9/pMCBhe4q1PtsTPU3wj1k8wv8NWoUvrznVZCqUJuHbzm+Dd5dnF53Xg1e/97s9",
-	"m50sNE32bdQIFvPL6o+FH5D+AuSIAXFdmFKZBMQ3B0S+qbDdny0eioTKFIkmEN1ATPYMsdmK4AGGnqDS",
-	"YAbc94VmKF+YN6yQPcbNDmlsR7KhJMqaqLaBjHMrt0mXRhP3VqFmmiJ/pZDazD/CeAx3hp/shZa3HpOs",
-	"KhFy+yFEYgrqmivshYOLEzzCJrYx3BlNnXTsUlYqrNEE2zD6DO9yz0lssia0W981RzXpGC+ymIYpUXSh",
-	"SBinlgnAMVZeDnFNvmegtduZwsDerMZfZRLVGJalzVM43/MZfExI0KpA2m0GfDdLBI2befCfP+JGLMg2",
-	"aX4ZQdtefRbVzBFVoNiujtrX63bvxHHhrLWooOdqll6vjzYO+NAFPAtsbZdJym9sPUaYDiE27MpdmJuf",
-	"fbOHrEeKZV0WEesiPnLS3doWe0D0xi4z63PFb8T5aVdqIs5UWomjeBI8eQrVtynr3mHiZ1KQLzjU6cd5",
-	"MFCmn2WW7/ZM9lACDrOuRdUB3GlJI62MDnpQYLASDpDHlvlwm5wWamy5xzHUrqAm2hwq7eqzCw42GJlG",
-	"GMI89dV7lYbZKle+smt+EnJ7/onJ7b9RGdoR2udqBhXDHWJaRl5oazSkpT/FsKnvDO2tP8XQUi2o0qQv",
-	"STiTYixBqZBEIuUuydYRj1VkAFs+jKgk8wnaiZrIlKs679lPZm2NHWewhUPqJzHs4StfofPnJzFs7vcx",
-	"x7tz+TyORDv1wsoA1d+sM0k83jekuI3iCvmppS5WmBI7pmU0vmdsT7jDG3dXMRjvK32HlsxyIFMRA9aM",
-	"z8gRvTH79ULJS+1X1u55QvHiZmwsXf5xLXEt97Z23Fb8O9UT88fBDSzq+fcZ1sOyvT+TBOQ3ClvlB0Zj",
-	"yRh7kCWIWXRWEEnQNUy5g5fuT9qOz07RJE3S7OX+iPFEx5yqVc7RL55A5/IUV148YPNuvYPYt46gmN5v",
-	"CF/ZZblBFdkLfzvoXJ4e/AyLkNi6ivu2PZN5wyi+hNoWELaLmjnxgl9YigRCsudy/o4RY/DBbxQxv70k",
-	"WEWK0KG4NVLbjW0xBX23EzHn6DitT32z5/pUrVgLU2zVh/XZI+OtXUjcAHWDQk4EAvLTyumdP7CWXH3r",
-	"Je5pdZVUK/lwA5/frbhxot3dcJYY80ujESstZorMhbwx0ptqS1YVwtqMlRHVE/r07EwPEsFfv+1VhScW",
-	"MM3xJBFjxte5KXQquQ22ibDInxY3wDO+TL4jU8ZTDWrfRSpIGElQk+Xnvj/KHmxf83f8hhvuDFPKEqu3",
-	"zqXgYzKjSs2FjBUZQyGZmXI1B+lvtfAr7AJB0A6C2Oih1zxKmFFVTi/NgLZYzYiyJJWgAtRUaYRW4Es3",
-	"niIvnv/bcrzwCrRcHHSM0hraHDC4iwDi6hKBZwi1pxEbOPZn6tvdN4e2Tk6cifEYe7DtBMM6gn/xvEH0",
-	"eV+It5R71UA9IqMoRwWIsSEcRHOkN9v0wRHaZvYgUr2OP1jpgam+RQaBN0WuPmKRIYiR0y6Uqo5RshM2",
-	"kQEOF0WqvwqFu4vGOcv2vgHyU6g1ofoW2IaVkSFMmIunL8FfSC8AKnNT38JTmkvvFMiNZYLtBr7Uo1sJ",
-	"5t5oQ7kNbTjWjO7qK+7yWGW3qIgpXi9zMwSujKd3q/g7AayRYi8QnNDGWwDEh2s+o0y2ScfJ2dC9NPDr",
-	"CfOeutj+lmrbp8BGf1jfKVYzGWGtcoJ6Q6Vh5ZIgM/byJKZVaZIvVVj69flSxC9JqiC7ncFzUTs5+gXL",
-	"0UaGmS+NUWAFDYWrk4zrpGtBdCoihcawLCySzZRrY4sVgyJok0sJCjhGZmVFjuY0jwlLFcTXXBYktg1e",
-	"81xmzzIdKz/MQoDHvtB3pnYj3e/7Qve0voq2WzsSyRNxATfFl0r+nZzMCXLfHal/JSpz9y7ySc9l7XWE",
-	"EanlY91I5GOmNMjNXXgpCQ2DCTPVCB2anpfYwmtDIFSTBKjS5NlzI1gkjTRIFdiaPCQS06lAce9ew+xL",
-	"oTFIlDoDGs2Al5aPDCXuBBvsM4XtKtDAIyFIKWQ7Bm1s9DZ+UmH7mhdsbpKb3HvhVaffHZydvj3tD666",
-	"P5z2+t2rwWX3avDjxburcL+aRzjYPBV/sMN/JudrEy3YoFJZE74He/inVzv4klhD7ofdqO/btLZNFU37",
-	"BQ0eQwaMtp/3/yZ7t0wxjE8XBSVjP2tvgfes1zzERl8D3+LL1jkEruUC6RTTxEg4YUoLuRgYSCSgAbV+",
-	"bHPtfF63NrK4ckwyBwlkJlMOMd7H+GBPv0Jcb8ZDqgjeNfrbrmVucRGtZQKu7PbKuP7+RQtTbNg0nbaO",
-	"89a3jGsYg/wE/fbdJpvVSLK5Zp/YGvhiPdp1xnfwYakNBzaqL7W6I5TkqOIJczlVz1Km7+G0sflNqS1+",
-	"ToNkisF3QPawdmdktQMu+GIqUuXvQQNioG708sjmIAt5zbHWQUDwEh1fs9Ed1hOON5rGyNcgOU3wd39B",
-	"i6ni5i21n3cExE6C1xwx9063SagLVctDXzZVlTnIN8pXZLc9CIWZKjRzhCQxEt4luNgqTy/dRe/S7jGb",
-	"BFBxsG36bRPZ8M1Z54fB+UV/8Obi3fnrykLuHra+Wf9TKAB+js9kIeS9kzYxgbzRw84h8BXwHY9XjiX4",
-	"WpeWMDbyHSeED4y0r9cLfjXmOwbvLrBSEfZksIXXGD+YwlTIBcG8VF9PRRpNnUNspbix1Gs77f5ol9DD",
-	"FTyxHCzOtbFmrqYae6Gqr80vvIoi5gzcURf2tRE71mNFD2tCKyJmwK2jlqm8C9rQ6WIsYXpBEriFxHqE",
-	"EzYCLGSNKitIVYsZdoJPghiFqf5z8OIKaHLgjoJziLC5z1boYYBWix8dEhod4BBZwIF9OPT3B/dUYK75",
-	"LEnVqhpDnBZjf61XZV4WVBlcAQZu7dv0XK7VMQkdLACThrExav7R2yyMZ1ZLQEIz0sDWdQmDa46f1WCY",
-	"JjfZtyScAJV6CFTbJFbr0QhfZi0B0dTyzlSbaCyGf0Kkr7kF69D2VgtzdMUlh21iM4stpx2m2o9NJhSD",
-	"JUIWH4eB1c4SMXRbR+8rM8rpS5Lt0gUgnFGlD3D0g9PXoe0mFwFb6rrsDLQpUwpiskf5woxpG9BlUgJz",
-	"Pfbb5FfbEZrmfGhOlTPgSF5hHltNq2teBWlr5lFSAV93o5xZqm3SIVOaGCMMYqyPkOpUwjVf3lrpNgmd",
-	"azkpmEGcTwkXHlFudEzsRpDaSv4xUxl+uOsulU5BkUQolYBSycKcWQZfxsdt0vPNqJWC9rTSNrXn69XR",
-	"JcN0yWMnplN6oMA85OsKWfW8cGxZ6AtNkv26EhEjN11lmYgXR0dHlZUhlho83AoWAVWKKZ1HTO4fFxEG",
-	"CbFNQjGSMAuPycUM+BvXRdfaT9cG0Gzk2LlVai7eXHUvyRyGZCbFLYtBqmOD3Sk3y3eKxjUPP1zjKq9b",
-	"x9ctCSPQ0STXfa9bwXULNB3jz9fp0dG3kTPR8ANctz6GmZPC12be48J+thn9SlxzhmGdeccDIR32WUb1",
-	"0iGOkYe4BKInUqTjiSsOl9wQ4PFMMK6zPqS2zrMqSE0XRmp3ji954UBofAtSM5v6j8UBDMJYVKo625kU",
-	"WkQiKR2vO53Wcatwaq2gBTydYph/6Vs8rtb7BkhgFs1iz+kTqrRjTg4d48DipiGV2m7nJUKtw8pnVUi5",
-	"2ZmyIpbuoyzg2uqNKOtDw1NpBW53uBzsknpwIriWIqmQmskcSx9wYdvhYim0fG3Lm/34lThpvszb0+01",
-	"JeQDVuoosmcmBnnQM4dtFYj9jVqTdwmtc8L6/ANbSgzracS2JY4X2ksNXyPBb0GODTsQ+7UK9S8Fx+UT",
-	"KtNumk2KtAPE165FnziHeUG3auD2uxke2lzZeo9feAOLLBzm1dvn32Gfs0Kaki07E95CpI26xxSJhGIc",
-	"iGJTllCzPdQqC0USwsliKFkcXvNMNhNbQWYo9ITsXUHEDP3ShFxRfkPepIhshT6JXt2cMJ1VYmFG0JnH",
-	"jQqkImE0LeYaaEvQkhlktRoodj6yz1iFifKbwIXrRkzbBqN7ecEHV2FHOevE8FHGx9d8RvUkwDS+/TbB",
-	"OvGuIM1yURIEcvUNQA9/W03neorKMHauz+T889NvosgJ0yogwzyndef/+zIi6e3xbV12BY3iRtnLL8ko",
-	"q/wnBVKcLV2OQQZY8Y+5EHnz1VZl/t7hKhrdr5mpG6cpX4kE6ivwMTWgkWa3UKU+DYVIgPJGRffycofG",
-	"xhtTxo0+mwUvj9IkWVt5z7H5dRrsP6r8njnu5gnYiKK7DOxP0nc8dYToOYb9vMQuNgV7Zzd2Ys7trZ1t",
-	"e1Ad2r24lGLEks8e4T2zy/jnRHjPMrgun2ZtNx0XBFC+d42Zwmsdy9G7hq0FKAGsLmeFgFGk7PVqMjpw",
-	"ubV1/XTKR/74qpSdxc3xmfSpJhjn63yXMW+nSn1uVcriz1KMdC0xlVnjpvzV14AqRxal4RNjnOUe+RhI",
-	"Yy8VmxEqTRc2jhl4rIpJSap9zfveiWb1GaJSQ3Z4x+Fc0kMgcTa17x1TYfDk6zMY/EVWMGtCWsW9moPZ",
-	"NX/5PLX0/CkQisdQKYtq+x6i6jBcEFatOXzVCPrlI+U/pdNgLd7V6EAdjFfLe8jaoulo5Trm6sxe3wNo",
-	"CImYF1hum2R4j/Eu+Ng1R75Nk8RdemCZGMfAibFTs0ZfqQISXr7rkyWxcog1RqqYthVYD6eHx1fFEJj5",
-	"8r4CZaxAmLsOg7tSxxVSzamHlq6/URl7WCnAWa8hIimjWz+tiprKWInCVoBtUp9kizJSiSxN09pl7p7Y",
-	"Vz5prCBOxVrlsGeF7pV1wX1RjKYH2ixrx2B2DOZrYjA5Hdb2MXVcxvm963jLpitjd+EaYMYds10OhylL",
-	"YqxM47mJTDk3OsuQcSoXee9D31QcH2O2AFth/Er1/BPcJDe4Rb7PvttrU6pe4duM2/Sd8hXuBGiSJVXZ",
-	"C3dlA5RqD+atUDbqhetk4dmzKxfr7nSGC3/Hmd/AZE2fbBIWXjOIJAZZdedSVRKIKX1SWuCmILJmnYae",
-	"qLlQRdPvDAJ7hrtj9xXsm+tAuId5YvukdAov7R22bZo/VFjcvHq9fvSNV0PVvaISG6j0H3KfU0Sk5vc6",
-	"pZPZpZI19/LjTU3JOxktUbLnR+Xvi+Uxq8pLFo/xqSqhFKbwHXA+aZZzcQHr0NQVodz55L9wWuhpKm0h",
-	"gRLu1hHAilze6LDv1NcMsa1Clqjmk3WG+c+uItkIObJeLsUjz65XpmbJNq+7nl9Wp61wgf3mnGpeGn0p",
-	"t9SY1iMDzpr88ifCnqNPzjDx6rnw7A5Lm2LpBYem7KvgtK7yAD8eMj2t5L/ETXxiH802iOx9NRUI/al8",
-	"NtvSwE532JrwrsDYa4G3JLMmuQ/UJg7hzsBqfYhUUWRkRcx9dLPLNntL5U0s5rzQVGmNNtLFWT+RPMH0",
-	"mKlbX5kGV9JPqghsdWs7cdEQa+05GwzxQNweQzPVpw5HL5K40LaosUfpba5S3Q/zvjLHh9tvc5+HB/wX",
-	"Lky+bgrxWIjVZ7ZQrSpTbHpaSBerhaeAzmRfkJ3pvN7kUvPiPZtG47JLAkLJSCSJmB+kM5/wQhP0RF5z",
-	"zHoxpIbl84wJMQd64xsO+WkxWVvBLUiakBmVulhUp7idb5TPoEYP/jX3FXbR+ZmhIGaOulL1EdMuSce2",
-	"qEYJFP7B34dBscZeJqDCNnmDcf82fxHbM9uRbPTCRa9P1jEeVxggrL5l5LE7wi9NiXXL+iyeK1/lcZPu",
-	"mqGLv7yxB7NTX/8DSv02Yo8ddUNohib3Vx4KxT2qWecZuwESqpycwwCLT9hQV5emjrUsKqqAHJPQTdSO",
-	"rC82tEGyvh2838B+kD8ZQ6JpSPYcL7LZj4wTIWOQ5kHPwEKyJzjYmqBYHdSyvX3MQOTXPB9RcChN7Mhp",
-	"n/y/////x3BoV0mjTU4SobIa53mxlIjyCBJVpMTaag7/GK73iNn0JxOqt86m37G6HatbZXWBww9PpY5L",
-	"7PV63f0HsMEP7q/BQ28SHkr+m20iT8m7W4env3Uw8mWanehjINfhUFK+rhxAXpqbw7zsY5qIJOvA4Qcn",
-	"6YxoYe9DCi06GHZXq0LTVzj/o7iYHgFXn30W1/AyZHd00ZQuLPY82LsqYQzcYCWs60SBXeRVXl3I8/q5",
-	"LTIGEjVPwcHZ0NS3oK8p/O6m7OAwj+hYffbYWlqjEu5Fi/CTYO4/IMNpK73D2R8e+3KbfKkvcRXOxyKq",
-	"d8yecg3Shbh53zl1yg3IW98AJWsWT5UCrcjeXMgbRcRolDAO1eV/enM6HoN8d9pqps9P9DS5h+vfTUPe",
-	"naJXtH0PhFoTnZmPXoAyQjQH7qEFyuEHTqfwsb54Kf6tjNa4SMBWiGRT71gMcShXqfFQQiyiMMjh7lpX",
-	"+IDSCnC/FpHqmIXU1L2YGY6RhRTif+uqyc+o1iDNi//3j87B/9CDv48O/t0eHLz/8Cx4dnT08b9a9ymD",
-	"hvs9nPFx+aCz0vV2fxVDBxZHIqXWo4h77k96Sy3sGz0+Syi7z7UTHvxL9HOa551L1jo+bYGOTyuX1yBy",
-	"x5ZZjeyafYxtieSRflQ1nrtI5NrCq86B/fzoiMwnLLGJbm6FRKZctcnJBKIbRbggMcyAx8Cjakz+0c71",
-	"hPcsbob6yg24bKYITdgtrI/fPmO3wM3jMymGUBe8PQUt2Ro+fCnFFPQEUmWrv8DdTCiGp2KJo6aPoR21",
-	"GYO9D5a7GYqI/DjeZynF2hQXNzEWgogZYnlM9sK33f7V6Ulv0D3vvDrrvv7/YVR2uL/+iArAnWYQqzwm",
-	"rDh5ePss645gK+it65GQtSqp7FQS+OL2EJcuV2yrAoNtYbdPxyGJhBHcWaHivFZuUA7NXa5wnbnl3aAv",
-	"sWsTKgheE8VKQljCLDwdHZwLDgdvzVchGRtZ/u3Riyol9cKAYrlNQZVgWS6jWZpjbZh+pfx4fH9jcSdM",
-	"FJsLP2V8EM76Kk1urtwMjboflOp2GsyoSL2hCYupFjJLn7FNKjZX7fy2yh9zLrRBjqU+IgajzPRF3+fj",
-	"guWN7U1dBxWPw0wVyirvhZedq1530L26urgK9/2NpkN9wvitgQ3ZC0/Pf+mcnb4enFyc97u/9ZFBZMbJ",
-	"4+3jBzTjEmRmNVHfMXDNaKJs+yDlC2YbtuaW2y54cT/d0oowHop4gcWFhSAJlV6Jtg7iT7skvxQuNFYk",
-	"bxcssE+3koIZ9xJv1xckoRpN3Ect5Fmos5xzgYJscgWQ14mmww83sPhYL6CKpa6vMCGX5KyQXLoizW2C",
-	"sLDFAnBV3yiiJnTm7JRIxKCu+d5yaxvy4ujFSxL2O1c/dPun5z8Mfu7+Pnh72uudnv8QBmSFDgNSomDy",
-	"4uhov5HwaWTU2H7/9TbNdmli/zxplM/aS7Fb9maR9DT8P1/IBimQL8R3XrbdZrDwLLf3sU4INBAYFQj5",
-	"5QuGR1S6cWmGmgquj5WlnQui0miyRqfdCaz/cIGlGB/7hoeb5dYMOJ2xtt91bQyzkVSdy1Pybfuo/W3m",
-	"mbAdD7DoObm1mi+orBS5RQdXIjUgVLkzqLCV3fDm94e6FpyksM1S6hDDb6cQkbzGRO1XpMH77VR7ZDxc",
-	"F9S6TbeFK1VkLpnWwL1zUQL6HIRckL3QDV+aJtxfB9nfO2/PtoOsX/pngaxbbgVksV94LUidG+tSKD2W",
-	"0Pvvs4BcQcxQTwpsKngk+IiNUwlxQP47lpTrNvnu6FuXJ86RX8RiXl3n4Apnf0JV4AoLmtdIf+vPyB10",
-	"7m7H3dc/Jl9bu4yO7/IsOBRX4wD3Mutb5HPj1uNANtd6Jx163WsP/gpGIMEYx498UXKF0z7pJckVvBbR",
-	"U9yP4MAVZNS4SiZy9qoCEWbZY6phThdW4cs4F1NFkLeCViqT1nHrEO9D3UJWYwetlzYg0uNC4Ap3FEpv",
-	"oK0z9S7PzK5wSFLddmaFtbh0UGlwVha6A2T1yt2oCKrVMW3bbulwKxFjxgPXb913Y7dtn25F5B7K2qPu",
-	"hVnndcurffWJtHL57xRIX4nU2nlY/mlKOR0DgtoNiNVhSiPaejEVtcwnVGeF6Bw4XXTIXli+fi+NV764",
-	"XB0XC7+RmKrJUFBX09TWM03EONu3eehwRjkkRtcvfIePHiRiXJ7VFrDHFyrmfAsxi2iyHIm/Ch47x82w",
-	"YuybYRWQaOS8VlIk5UFsA57VcfD7iqG8aY+6GD6aIU954JF98ACdBhUTlH6vmqis7BXabpb61Lieam7q",
-	"1cnqhu9FE4hTY+DdUsko12QObDzRWRXD+s0cfjD/fUTBgkMcuHdKE6/8WrGIZr4SsxTvjClNYbXeir3N",
-	"AKIJ2lBosKKvUgui7PcGkjGLdOnQsBFWaXT8poYHmUPAM/gVhj0R3QCi5rwMAf9Q6+P7j/9fAAAA//8=",
+	"qCHlGs5SGMXYjYMJVRXO5J/gzlgiE6v5UU3A4ESbXEEkZGz0DJFqxWLrqzFQGlIFRvkglMfmS35MqHV6",
+	"9PltATZWa1eaJQmRQKNJYXzvu6QaJw/IfMKiCYlBQ6SNtjMVtzQxljDt80hwxZSxkoiEuWQavJrKYW7M",
+	"KbCgbfd5FS/CzbO4WusyyiBhXNPIr2zviMwngNdkRs8yBhiH/YbHJYGqGtmBRn6NjVTEUvtckCHSKg5k",
+	"0+R7Kx5xI8R9oKK3Qgc7nlHHM05oNIGTBKh8GMzzca5ApYnegbwByJu6RMrHgc6jGY0qXBQXxihDiyx7",
+	"iOxBe9wm4c2wrYDKaBIGJITpEOJw/yWhSWL5CR0q4GhEz6jWIM1o//s7Pfjr6OCH9uDg/YdnwfcvPv5n",
+	"JXjW7hCRYQWlkIVCM91v6QD8q7WgPbUeS6rhfvDNALAM3R8TMcQbTRJm4D2+gUUYkCUYH/8D77cL3qlv",
+	"jxrcVRe36VexeZuVgn6U0LE3/VeZvb3TWHN3L+GW4bUH3IJcEAnoeCQSEkEx6qGRxFnaUramfAWNdvcI",
+	"nKkErB1rWsuazugCZE9TeyVUBvhwoR1+ba/mOT3ovm+bvaiGxiLcMrR/mj4/YXog3TWF+5Wn02H2Y9Nx",
+	"EgO6wlG3kmetoJU8LwA7p8IpUwqajpwxnDUmdgM6OPfD2POtYt4KGm53Cfvs3h24st258QogrsW7pbWt",
+	"4N4W57AFaJd2UV597VprlogwUI2t3GVyWzF1q0C8aVWPwC2z1ezYZDWwMUrgkio1FzK+n5bhomIGMzdK",
+	"aTPZl8FKNN5aHSJocZg/7pBLwFtZ9tKUNeDSJ0zXuiRSfjNoeBEViyidmvkbPm/sTnd9n1HkykPL7qUa",
+	"xchKBJIqiAlVJPydvw99xKoNuWhXMqMZtWE3m2Wc4mw2A129SKYrXa9L52PM7iKQghy+fowcKvmMdcfW",
+	"0xLotHvrnJXLMbDyFuSBMRyMnsi1CojgYC9J7ThkZrRlQ1THIUkYh+M+D/HZY+JiEtvuLiwk4Ye+D1Ts",
+	"t46Ji2v8GL5cfSeGRFP7Bn40z/db7Xa73yo9Hzm0s4/6v8zTRaSsnkJwaLQmZB9uAhFDYSkBKb2cLbDG",
+	"FXQiuNGLa+jE2BXM2UyrTHEoKY8mEA9GUkyr8detxNqHUWEuMqeK+AEwyLik3Te9IbjPHfZIJLHVmB71",
+	"qtqHuz7k3tePEYm05Kkv0GsdTQatFMMetoFFlePf02t29MurWrpILsxaSdCFM3+gllDE1J2eUKsnFMB0",
+	"ymfptjpCTh3FqPeNnoQCYi7Hx2wS9Wu38Ij3O8sItLvh2RqhLqmOJg+OplovVXIErPAT4W8vCeUEpjO9",
+	"IHbX9nbERbeVpAxmrzCt3JtLDrJnleFbj4jIyChtKML9NHYfpsP4IKYL5VZlMzO+/f67DYkaefjTlrR8",
+	"7/gjnK8Ki15nQcMnE4huVkk5o77yqf86Wdhrtjzo2GoSisUgISaxmHOyx0UxMJQISQwQJKeJ2m9Xi2xt",
+	"BhtMyxZ7LNJhUqCq3COjNNVpkWRb6Qz13jmqvwwjQuMKp8syQdpxqmCEfOWViKti9URc4XrvaTMpmdJo",
+	"wjgcSKAxfmGePibhL52z09ed69OL80H36uriKgxI+KrzenDV/e933d61+fPdeefd9U8XV6f/030dBn0e",
+	"Xl/83D0fdH+7PL0y3xD3xek5DpZ/cdX95eJn+4T7bXBy1X3dPb8+7Zz1zNdvLq5enb5+3T3HcU/Pe+/e",
+	"vDk9Oe2eXw8uu1dvT3u904tzfPL84nrw5uLdOY72tnv908Xrgfmuc3Z28aud4+Ti/M3Z6ck1jtV92zk9",
+	"G3TOrrqd1/8adH877V3jOL92Oz8PLju93q8XV/jWZedfZxed14Pri4vBWefqx67dcu/d5eXF1XX39eBt",
+	"9/VpZ3D9r8suDnx51T25OH99iiB70zk9s5Nfda67g7PTt6fXg+5vJ93ua/t1r3v1y+lJd/DuvPNL5/Ss",
+	"8+qsa8Fx3b0675w5mFu9G+7odGZoqrV8KJUWZ7PAljIyvBGS5A5nayGoYzQR7GdjDvz+od/C8N8lQ+Hj",
+	"e5sdV6Oh5jiKL1czZx/Ki48QqgkmWQUEg3rRPptRPTG0meUh4pVRewvNeLMxipSSP+9XvD6apByqXKtm",
+	"LMXmJnO6UCQ0a0ejnDqoZ6GJjSDaSO3IWcOjqh0oc75QvaN7S5P03hdqGMF+pzfC1U7CBD9xL9iA1LI/",
+	"dTn/cxU76d2pffi7gkqRO1TrNleYdytav5gBfwNUpxIIZEMRt+mXJNSFlMnQSEztMyRZHBChJyDJFIxs",
+	"U4RKIFRryYapBkyqKIOyOFZV0mMDRSjf7sNswHyc3Y1/M/LJQVV5Xdv83uBNQsf5mFX2k7+/bXLFu4d+",
+	"LMLifcTMAg6nqnEkWDlPd6NkyNYXrGT4WlBUgvHOpudV+MaUYkpTnnl+NkHQ+fGycMxtX1vaTmmMoGI5",
+	"67bzQDL0QNmRXx35Oe5sqGZbt6ovXtCEIk/8s/f0hbpM+MGtTz9aG+Pm05SWM7kqnJHArT1UucO6GBEx",
+	"59byrzJIE5HqwQxkBFw7smlgtsk0ge2Y3FWaQBV7UzSpuSVZZqMbL3t8DPempWA63r08uxhcud2J3lLJ",
+	"qKvX0hhYv9iXqjZZCPhpwMsxm5wlLp9y47T509XpPRkNlTHVzZyjp4fTMiUUwOFxqBIJHVqU1u/x2GFG",
+	"yZXugbKdE71E6UUPBGsFrSGNboBjaH48ZRxLWmgY24RJm+kFkk1tSL2Yqcq4EJwBebp6DEWhp6muJKIJ",
+	"U1rIxcC8l4CGav6AmfCDLRFoi6eXuX1puuIhrSx3napQgOHDxGvxMHYStlbCGij5Ag5bWoeZuVNh1Xsr",
+	"KreJNthTVU7lDf5Vm9AsSmFb8GdKEwMQLvQg+wMJ2nyDH8zSKOMY4qSp1GowZ1i5BnicfZYwhrtW0Bpr",
+	"/MecBbKoBD8qmN6CHMCf+Wd8MPtceCjRxc9QyTm2lDNLaJAfRAEoftC6U38gdRU0sx11raOugrlX7a4f",
+	"eLe0x+E3Z50fB5k7txW0rjtXP3avT89/HPzc/dcAnb7nP5rv/3XZNX++7Vyf/NQKWpedq143c4hmHuWL",
+	"8+vub9etoPVj97x71TmrxMA6bTLPPPHL6113rk9PWkHrdfdN593ZdWmBfim9y7NT88vr017n1VnX7MKu",
+	"6/0jalmbQqS3FWEuwrmsuxTTYtYFP+NZ382ErHASwJ0tD7FdhMX2ngWc5lTDdIMqueLznlKd1cvZe7bf",
+	"3gyrXLwXN7dJshdWuKWsWWvsPZYBVhZAVT7KJhbZRkenr612n9O9cO+WHaZmtUerR56ZghurbTQ1DbN7",
+	"02el+nZHj2o0lvZVb0NuvoPeaFPmMz0/eriF+cmtxaLHvILgH9caxOHXE3aGnPe7n39QsY9MThWDZGvQ",
+	"YsnjuVUBwoeJq8JU37/YpICUF1oH+p+seVUT2O7DfrezAxMxHtjA0C1eEEmc5+Y3SmrVwA2KrIvUyx+a",
+	"iFSqmocMjCI6o5FD9ppHtl6heUmxv6CmzmxVfHUuGPO3l1e4spxlAJZOYBVSq2BpghwPt6dLqLZT+9ep",
+	"/adTrwpuxwg/vZ5YunY9Wqs3NkgTVBsg8nAktOPsri4bI2Hd1WWUF59q7nWP5WIgU15TIIW7Mpzbjekc",
+	"t9u8tMx83VbysYqLyVddC6h7xPh+FqMjKzbtllRrhOSxUrnrus1hPsD6DyLVS/62pYrc3wZrLpbuaU1k",
+	"a0dtfWdb7GyLZrbFI0avL7ktd8HrjUVJ0bR7rAqYNW6UxzAH11ZRWFNNZ1M0zKe9Rt4cjlOozLAcjrPG",
+	"j1mqW+nPYvvbVI8TD9fpil6tHRFuBPh91JUGVPUQp8qTOkXWAuMxxcMSKu7kQ2PUfJykpi/Ekb/zm/9b",
+	"67briiz5WzKbi40GJmGKDKmCmAhO9l4c/ZAV+rPxukwRqgnlGDDetOLfgxTsSgpFLNk6/t8+ux2k84CS",
+	"jahiXbFLAmBTpYymJeRnkgnpIFg+yTMxB0mwAOJLYnZLbgBmJGFKEyHjuoIQDxFyq3lG0zTRDJ/QFlNU",
+	"YBuX2Jfws2EGRIG8tTkFDVLPC2dWx6ttYFlFliDVRGHdCIVFOMNDOmOHuLJDi+oqtGXd1YTQoUg1objw",
+	"Y8wOVXOmowm+iYBSAeFC9zmW2/fKKe5IkT09gQWZ0gUmL2FbKbXfJj5dBatPYK8pLOh58eaqe0mE7PPi",
+	"kly8O7jssE90YZyArirDei1TWKL7OVXEPY+5lIpwQRLBxyDLfX8MJ8HGP4UjLtpD94kC/jw8uHwGNVWY",
+	"58DGE90o9LgKwd3rVcj9RUXP3idIthQAm98kFWJfPQKupe23dHbfYmNVgafLM6ypLHPtivkSMcKKMniF",
+	"9RJpotfrEld5JXTpjbabCtboNagvOFyMWse/r19hT8GJ4Bwi2wxg48NXEG3zuLvjOuVZuGqDlwxcbMOU",
+	"pk+rV2ly0/yVn4BKPQSqmzzsrI/3pQOruR+2PVYGDkRe1K8Sx3AxSOAWknV4VZFctIxAhXkGWmiaNKTN",
+	"mKl7vyrFbAbxVu9MPLgHyrYLrd7elN4NnMDc+IAxEQalWvh112gVR1KAfxUMa+CzvPfygitXV7X192sZ",
+	"wSNdLReRdGdpr7O0fXspH4/pFxj4aQMvPoPWH9bfV9Q0azMXfsl11a1uwbY0vK1SsFqr+L37f3Dw/sNR",
+	"8P23VSWLt9D9t9Zncq1kqSOsteyNQEuNKhuQdGbUtm9JDBGb0kRZ8WbfV+Y5qxQTlU7Ng8+Ojko23/Y+",
+	"gS21IDzMXPMpn9cDwmM3Rb+6OR/OC/zid3xgHR/4paSuLptyAo0rBYD2mDeVMuPk2Lfn6qdHR99GxYZ+",
+	"EGdfxlPG/R++FAzZ61yekhtYKOwkhf4Mz4rsmEZhLQ63lFRlBqlkQj8BTWxf4jLarBaNmeCTi8pRtj6c",
+	"qgiX9WVniqr5+nP6568/b6pJsKSOJeNKm+mmxpa60TW3VKpBlQ/zcs2qe6vHsFLQYR11mY1vCtrAAavm",
+	"/3m4segoj+GuWuXattDoiCXgpcrGa8VCVdKVrvKYeO8ewCItARGpBjkVWM5FKizS3zwqZovqo7YvUCqT",
+	"RptoWJC0XIx0tQJp8SSqT/G1G6HC6tAapjO9qkG0Ts14BoL+Ed+TxTejHgPPejlXAcMua01EqWvLWdO3",
+	"pvdT5+D5d9/7WbErXkzcOwGZwF1lJSw/qHe7PEnNTf/OcHGvRmDYO8Ic3mAqYmiGKxsKirk2N+UjIyNs",
+	"BN2oItFW1Od3vJ71/Dy0CS1blB7FHQzi1OKVK2e2tGOaJMQcjMcM3LqT5KM0yaEgU17p499MxzjEA5te",
+	"+mUMMLXxgYMVdamtmsMZ3lUBxEs6BoKkSfYuX7/JFYjNsJlJMZZOP1t/+pf+ScyB/gsG9a0PHsxKc9Vk",
+	"/Zo8J+zZ5+9X7+AT1ax172eJ9wWltADOJT4a5LpRkQEHOaffLrwkB9nDzImCENpZE3Vaag6k+wSWNGUS",
+	"U3pX/LJw81poYVEiv5xvS1YOV31+9OK/mlxcr0eNa9rkMtvVFVviZAllnGCGu5DkLZU3toSmU48UGUIk",
+	"ppCVMSfKueb2lxLdvzs6srl79ygM/N22rYk8ieOe1mPCI0bVlGlwF1OzJU32VszfGXCng7s++vYPpz4Y",
+	"Fo4KWKV5nGlHhfH0HUaDY7s/PU3MuPHIew9rBkm9xewHkXKUuaVq5z7lY1APZul2lF0GyEYUsoDy6dZL",
+	"oC4YZ82pN06xn1hV+MC1LRuN/TTnVBGaSKDxwjfauOFinkA8BoyVeUlCv4CsEgjcMYUhAoJD1U34sn2a",
+	"LSU3+tfCoS4PJmNiDblZAaqbXBx2xOpF/VMMaw3jasvV/fhApf5eFc7WO1U2zpm9n4mxZpbnNsfyTzHM",
+	"6HtZyIwYpwn766G2VdO80RvG47q4uUHR9/Fodk40gThNtjxV5eOANgLWRQRUmQ24Vz9WhqOtpb1m57lk",
+	"BpQWXksnXc/gl4ml+V7XElYmQNaz5HxvNnAe36pd9KNqUIZZ7JSn5pIvw9kVMXXFbkGSP8SQIMqq4v0F",
+	"vaXMsoCgFVEeQWIjd3woSOxu2qmM8XOuiEnQcuHelCnnrkmTx+4adeiyQOzL0plDTUiFD2PYcFuHI/jH",
+	"q4F0BagyPlQdc8Ps9LGNWFmG1Aq4/0whLcX51Z2te7BuEi0Z3ILsRUJWHKqk/GaVLJ4d2BBm86tV2Zgi",
+	"0g/1jcLY2GqPu/LzlEd89fb5dwR/I3s3sJgLGe8bYzkSinEgik1ZQiXTC7J3C5EWslh2qObqG9fuZ6ze",
+	"fg/7+D4Up+0oO5TeiNIWUD8x/cD+gFHhxm/90WR3gzb61fdL3MSjSkRhAOHIoDE+Y/1t7CFokZpxMlkM",
+	"JYvJVMQQEEiUvV8vUg0+2q6qqev9ShW30ZHejGurW1pHKuVmgoD2fgbxdQf7dqk2nQd4tsygZYFQI+E8",
+	"Hd2n+8CS0VHRMB035W4ImSL+haomeKuXSZkHY8NlUupjUaYOFk04B8LtY2A4tVysBiw18Pc5V2bFrv02",
+	"FYmolAtjMdtm34L72ymDiXSsShfOW/pCn1X5QsVscLOUyl8bx/QsaCDG5GIt+tVJyoqrzEc4YN+nuCHI",
+	"ctZXoZk/CFlWsUGIm0HpnqhGQNoh3PRZS2f/+uodcDXwr2299bVpOfURfO3Bwft/VEbv/Tx8N0sEjSuq",
+	"I7PlpLeMgIeMU7loBZuy0KaMe9StyH17nIuFJYlAx4qMhHTkl+LeICZmM2RPwgyozeKx0e7mSWUepcn+",
+	"Qyjz+dEGr5MFZtXRnokx4/dsojalLFmplrY5W+spexrbNRXmqNrz27xDxJJ+4gTgFm2/i/2QK4jeuT8r",
+	"SbjYUa+xUnQPV13DoTO+WdFu1vxE9IRqMpdCA6HctUkmeyHcaWkD1ENEaIPeYjRKjErvpMJ+u1nBPlRf",
+	"rC27XkF2D57ykWjaV88demV7PZ8mVzoON2x+hkEBP0onsQbHHmZ1FFqb7MyNdWC+zy11gTQLHOe/jra9",
+	"QvXjrFneIzr+Ciixc/1tgyJXjkdkTR4U5kNk/X0qzZUcWg3a1BVjv7ZqVXcxkjB7lSY3byhL0ioPDW76",
+	"ZMnyKhf3risJvl3Rb5zodd4ncYO0zZb1ft22qq8bS3vadiH1aa5NcRpX99Y/vL4G0NNV66kr45rBzpNe",
+	"BfxuMRQgyzVbjscECS5NeibFLYtBKjIG7UsUcKHZiEVWnhHGlQYaG2NxJpKE8XFjfRSX2s0XU3nbtlVF",
+	"yjLiVJlS9zvjxsUp3ZZ8mf4vniwfnRoq05cbUHuxO15mUjxWB8mPm2ft5YJpJVXhb8It8qxxt4Q1h5HT",
+	"5Crq8ngmWFUkvus3+06yJr3/smerlsE4GgZML15DQhc9iNYlBeckpBRs7vhcWyEQN/8moeNzod+IlMcN",
+	"CXepy8bXTIc/YkpEUnNLvlnIV4/6tmFc55KiJIdMSyoXNgfSQ4LsoYTy6WffqKyQDuUx8Y3GijdA+Wou",
+	"6ZjxmnSgCVWDqXPXr6qjCZuymit/Dnd6EKVSWZBtTprx165L9rL5mkypjiaMjwkKvMDWAYkmQDFTFEOh",
+	"G7TUsKsN8j1VHfgVBphWcj2s7Frx/UwoPZabSz8sd5f/GLT+jCXdHCJW8aKEmG0/4RJAsoX78bIFVUFm",
+	"NU0Q489c5yf7+VESBuuSAh38N1koVzCSoO55JyLtywMtbmA54frF0Q/fb2fMlkerXuyYKQ3ygT7DDKze",
+	"Y7fsRKzw3ifJoHmlp8/tZCzZzKsUWOJg60iiwOvcMvKGBY2E84DVLbDoRVv1v4skEfNBOqtmpBMxq4lX",
+	"+zMFuRxHuTGVxXrjKxOE0HpXZMxugdvqSM4h2YCB+rW49ebzVALEeQgqWvCLBEhC4xjksS1C5VKgbxmg",
+	"E9TwkgPBk4XNkN6vzJdW6QwkflOMMHJ+CDtSITE6f7qSR/V8INFJXR/l2SxhDwxv9GOsrX+HUj0vggcE",
+	"37KGpTE94zSqaT29OccrC7l6WHxr3oFzHaX9ipHqhQ6RD8vIHGS8rqI98PouvyNrcA7WGBlryxk39Pgn",
+	"VINRHCrTG38ScyxNRuhIgyTFsEzCXDy3RY97nu1UxGzENoHq/nGsm7PwlmiokIrHpvCX4DCoybF/nPS6",
+	"QqXm0i7L8+fou9xzN1czlnGuCrj12XZLZBYUWccqDyijzQquVjHWJTg/7E5kmfHtHN91auUSpO51R3JP",
+	"zrl1DaBlMl+K0H1zQr799tsfyN7zo+ffHRw9O3j23fWzF8dHR8dHR/+zHxAhSSIimpQeOPrh+OhonxjZ",
+	"jPGLOVGh/M3aYVSNWdYQXyxdCR3VGA0FnpEP35mCZBE9PIf54F9C3pSH3tzza4k3+CNpcOKPeO1UQXW7",
+	"66f7UOHjVMX+bHT5MKLYvqz7MvQkGEW5QtsdjbCe4wDrxg7UhFYFbHbvaKQJ/ojVu8yzZG/O9MSlpLni",
+	"3ftkPhEqr7vrwL2paNeGMt6FQ6spj+o7xm1RDzVoxWw0Agk8goYvcJhvN4MDQyOjs/BssLyf0tSlhTcp",
+	"3Yrq0trKt2t14nsqktlb9vSaxuk8SAGtFQD5GtZpj5leWIJYUY+spJb3jcnvURU4T9I7CdJQgqzL/nbK",
+	"+lKy0prk7x7oK5HAPV2PDcKuKuOt8MXKrRYr+a6w7zAr2xseuyhKqbStKOyqLEpQE1exPLCVwouVovDG",
+	"t71SGTxKGNSxt8LddaMiyW/p7OE157atw5hvoFiIzi58I3b56sCr4EZMdaC2MCXAY0X20DtMXJsgo3xL",
+	"uBU3EAe2ML0kapLqWMx5QLQQRCVivr8K9mkehvnoLng/doPdFyo1r4IAWai1lcNjDKdHd5frI0j2mFYk",
+	"ZPFxnrKOyMjiiv2aN2tK+dk7Sk/PVb0LfZXvvFf4QIEu/pk/wfgtTZh/c8LiGKqdiBJmCV3UidP74HCT",
+	"q+9SQfG1rkUPTLI3TsSQJt7N2KxlRkW4R7EJVsOCjRXVuavRRA2GaXKTIwsyqDRJiALkTr7Afw0Tuheb",
+	"Wde37JNyIM9rtoBqXsB8FZ5ZyenwGPtwHNCE3QLZs2H1vV538FO3c3X9qtu5HvS6Jxfnr3sVBPdpQZDP",
+	"FqwtjFtZUb4CBPaZAcsecjg1ZUpBbGlDkTlIIDOZcohfEkoqMJHYm5yt5d49+4RTpW2b6uZNtZ9SEBRF",
+	"Yy4UyqsMKlp1b0TfYhOB1dOTUNRVlGFj1o9u0wEN27Uai5OrElQ6hdiqLGdU6QOM3jk4fb3tsVm8GFSw",
+	"9mI1e4dcRfx7HAHw2ErM8nYq1r7psK6NtvIwmwWHuKRM7syU9WBGGFW0lDBj5yEKNd0/1YDxykK6wmid",
+	"KdcssReMOBwpaqGqOhHdhzNsN757a5sJ6reGvwyWI9yGQCXISqUML4Q3IMo7VdklogDl5aWVFlICeCWU",
+	"3DKqztkqQZdSjFhzw3GTQ3Ob4I4qP+E7B7RHaERbG6GyPiLlvpewTA1s9lRNwJqRVIkYM/6gK/Dmpvpj",
+	"3W56qOVAyhKq8i2vu5Qs7/x9zaE/jK9bOtqx9BqWbsDziJdIHtq7m6NG0H+U7hluEJ8puQP1OlBXR8LR",
+	"GVsfARUyPhJt90iYFZ/oXJ6SwsOVVeKHKUviAe6yOkV4Wo5Xzn8ai0F9l4otOljkqrabrLSo0jxBCRRV",
+	"cCxfOK5pDPagfrjlE3BdigiLiRaEw9w13iF7rgXvan+eqqhyg7IQpZLpRc+gdHb2P8Oik+qKxgAd9Hay",
+	"CIjrf0JGUkxJeHnRuybYlZKmemI+HNzAQoUvCdOERsZoN1Ye04pgW+FvFAYYBgTDvQG3gd0zIzGzeqdR",
+	"W7HPAkYIWo2j9dtB5/L04GcoFEKwq0W8Qv3Sr9v+5cu8tv7563VrJUqfl9Xqyq2gNA6JkK4RKH7ptMew",
+	"TQwt4KKxjR8GXVDe5+bcMRrQbNRi3hT9etZjmog5KG1jLGli/orJXmjUz9BHToY2OjL/G+Mi8z/zWMlw",
+	"37b+RK6EbMYq2hmIJlrPWh8/YnKKJfZIcE0jJDIH2V8Ei6CDiaFGKZGJe08dHx6OmZ6kw3Ykpoe35jGb",
+	"P3o4phrmVpqt8ofCeIgqP9qHj4s9dpjggb2QDkgxE90hS4SIcdX50eXd28awfT6FmEU0WaqlGpARUJ1K",
+	"52wkezYOtXN5GpCLGfA39tdDmx4IWfpUQCiRQBNku6TX6/a5v0vJ7hhJ5/CVvxDfD5y9RBN841cY9kR0",
+	"A9q2fDXbbvd5n//Hf5ATsyeOO+rzA9JFR94/exfnWaosgbsIZprMpBiCInvhoW3qEwYkPMRg/XDffJyC",
+	"lixSYeCyG81UvkctU4hxhPzjH+DE5j/+cUzCD30vJPqtgPRRTthPKCrsRy8t+q1j8qFfCJ+2P+ch2/3W",
+	"//lovslkSr/1MWzjtrCkpa3CY0DDJAKH/HR9fUnsvSyul3LibleI5T/2lKl5ZpgACSMRQ2g2shdinmDn",
+	"+vTi3CYVGnhkWUrmj+uLn7vng+5vl6dXXfziqnPdHZydvj29HnR/O+l2X+PX7XZ73xzwJJ2a6Z0zLAzM",
+	"LK5mg71HJCFWJwmz5rUSG1oLDoFtAhzb1CG3ZTzJ7BDN1hkoEv524GzDg9PXIXb3dS1tv1EYr0V93xbs",
+	"kg37dujfDk6ElJAgnM2bOIexTLCuyhSvYHwk9r2ZRJFVJUzpnFcRUuRWYc5Gw02sC6tjTOkCd0mYtnwo",
+	"YRG47F3HXDozGk3g4Hn7aIW3zOfzNsWf20KOD9276vDs9KR73uviO3nh91YNWym4z45bz9vP7EtiBpzO",
+	"WOu49W37qP0tZi/oCcq4w/YckuTAsBB++Mf8RrX/cJcKY6hp6IqE+ysMyc+wID17v2EAYmWHYmNu8MiI",
+	"RItD5mtFqAT8DWJC1WJqCZkmyaLP98J//no96Jz9eHF1ev3T25B049e9jsGTq97z777fb5Nf/WWuqylC",
+	"fjI/2LtJwBOB6Uwv3G3lhEqI+1xBJO2PHG5B+lbVENvTyc76NG4dt34EjX2ujH5ksRnB8/zoaKlcRCHA",
+	"/dCDyqrBDZpg9az0WYWpgZYC3S6pIq3j398bXXo6pXLROm5d2h5t2GwNMe4WJBstSrJb+U4dx79j27XW",
+	"ezOiFdgG/Q9pGjN9kAh731R5yOeAmG2bVJE3LNEgydDMo4UMzH8oLiTYhAokXhQB0giGNjnBPDqS88z2",
+	"CriNYdkxKzkTeHU0o5JOQYNU2PAXdR5fvMrRDs5uPcQ5vDd4WD4GtWO5MOpspHI4XOORPBC8b+3xBlza",
+	"6Ua/2Eq8G9fIjCn2pPAXEIZ5sSlkiuXS7EbzqwbwWousbu4hjATmeW6YVot7TVpFbTkmHZ5hBmWDBy3C",
+	"tj6+f0Lq99hecqlUcIOOoRuMUAQLxLbh4C/sSqomyFZ8+IrG3iWLrzzb/Mo7bpiEkOwvbIfdenH07eaX",
+	"3gg5tHEF5o3nz5tM41pTGAWnyzW2SQ9a3zWZrWftrHc8L8e8xCQ/lCye33061fuPJe5pi+vZOwRzFiQR",
+	"4yKzNNzxYEY5JGt45qFlubWs81ea3Fj1YD4xikE0ocwmNUuYCalVMXSJa7lwwaYTqiYYyM74DYkFKMKF",
+	"tonEq8zzF1yDR6jWUyMtTufeX4e5Ro7dFp7Fe81Ekz2aKJHpkw4kTJGhNAJrv/0JkfWJEM5l6pXxzZ5S",
+	"Gd++UfakEQYNkS8yOuFhlACVPn27IrgZFXFsoD+jEaCSLTi0CZ5gtcpzYoY8MaO3stzSVyJePBr24Ng4",
+	"S8aWyg4oLVP4+ITomy9gHd7+iqXtqCISpuIW4i+d4T5r8MYlXSSCxtdCnFFpUzZePPuuyfJUOjOMCuK3",
+	"EDOK3cW/TC5fSXR42JbNOMQuk5j9tprE8si5ejq7QhRx0X5OybEcPMyI7/gGFqHl3Ub9IuNEDImrj0r2",
+	"wn8YK/3/mH9+b7fb78N9Y37a2KaELkCitBD+KwmI/GsJ+TRb+JNTcz7VjqR3JP1JSDpHOUvTGd0NF56q",
+	"tiJzpamut30vQToy3DMS2W6enD0LyBXETJGz5/vHZIKN/zEWTwVEsb+sDTxhmkiqIfAOvaEEajsBzkDm",
+	"0rnG/4Co3cPVPTUB4SybdDkDKKY0i9TfQEWrtgkQGIWNNkQk52A/yMJ2K1HpQsYgITZ4egOLoiPFFzgK",
+	"bFwwdu0PbAMao7hpuNMvSdTMi/LGBd828KD4aUu29qaI4xP/Uq3HIt/DVgP/kr9WO3Sev5SPu9oHbuVu",
+	"TkYTdguxuwChEoiNgycpT9BTNmF4XWCEVZ1LgrpBSnNnhe5dZNPmtZxQBQeMK+CKaXYLtkmoVQ5iQseU",
+	"caUNfgTF6+LAXg5az5qv3F+xyD/Xepw2lLX5uvwnBmWa+05cnP3Oc3JPLhmUb7/r+Kc5kPJ14woHLfPK",
+	"9x+DGs36Z1hYUg0/eD71sf1BcXoDGEH2MXSXoe5HEqbMKNFDGt0Aj81He78TkBBjNC2fDIM+D+FuBpLZ",
+	"7pJCklDMVNj2l1dpAuSWCXvrhJeI5MXz50ZaMz7O6/XbayNXP5WpPqdWIUcaza4WiCuDg4lCNoMlEWOy",
+	"h/eUwv/a63XdreV+pWGOYXFvbMrKU6jyZmhbEaKR9v7sUSfepHZwmCP4vnTqPfph8xsngo8SZsNjdkr+",
+	"OrsdUZ7QEjPZyEvWaGWHcGfAUaucdZIki4/w6gLjUZLGEO9nyaNMEp9ipwJClb37FJL8q/P27KVjDgmQ",
+	"kE3NbCFexc20WlXVuricLZS1rO9+hfZhWzHnZcTcnws6TapKpz61WLZ7w3MvDoTLud9AlYzBnmihrdNO",
+	"VG8hqi1snVfpwdRl8b3eT2bpWRlSsXHdKhOL2KCL8uXjJIxjfIeWlCt7P3tMaJKYIbjQE8bH7T7vWMlq",
+	"XW6+vTRTJOU+K/cGYKYwhM4FQrRJGMvFQKY8JN6ToIpXMn1uyF2kmswl03aeVR/bdEv6dXNuZz68f0J5",
+	"P30kIs0G+qR+v3zmjX4/g2gWP0nMYrInJJmLNIlJLPZ3jsCv2BFoz7SZmbGOeWXhjAculPGQJkmtpnBq",
+	"q4cRIWOQL428d14cF9K3B+1xm4SuDke4H1gWVQ6KaezO6STJUsmPhvwmK/zSjJ5qq8/UaCNWYFT7Gp43",
+	"CUdxmynEkn6OwJTVVexCVOpworm3JSuRtfO3PK0Sl52QBzmhkRRKoaK0zBhX2NwGtvjB/PfRMsDqugTF",
+	"28+MyWEqgzeSXpJqtwhVhJLQVSkJrWdklQG+xt+d42OJ522gD/PSz7C4pHpSRSQvVjdjJ4s/qRlh17H+",
+	"jaxxxVckmi0stzXfg/oYY6vl+0wZX8LJafQBwYgiW1jBYmPYvabjsF11rfYU6HT0ST1i1hsWuCQgXELX",
+	"9WStfjjvpxFgV8bwdHTwlupoEhLByWXn+uSndtWdSia4Pu5o4inZ+I+gt6eVmS8eWq3RZI5qVy2/TS5m",
+	"mk3xXtNYypaGogUWJImLKJFVSjNIZcT5QqSyz7F07t6LZ8/z0L1S+SvFeAS2/G6YpT+6UppDES/I3ouj",
+	"H+y7zFhioxFItd/uc5snmEkwI1II3NFIJzZazlbmdIacr8I5NMdP8d5/TwGQWETqcJhGN4AW+zSu9KTb",
+	"cgUP5wBBFaUhuPZ8VSof22ivBzATKyZWy6/M4PPwr9Oqq2qkPqF7wJam/QxG/Sbm58oCfB1XAtuysu3v",
+	"EBrwvkusP2RTb9/Y6o8718J6/cXyice8frDK9KG7W6h3lHY4ocVwBZ+QaVR7GwQ+MthiNW3l4xgwQTdh",
+	"Sisf0kDVDWBP8VUdyIVDfP16UAlQO739EfDeoYZB/EdC+DyI1sVOrQlZ95nH9t7f7DNFTm+Qm3JSiL9T",
+	"nM7URGiyZ0W+fcNQB04S7wdkPmHRpM9LUbNEgmFnCsNpaTRx8rlNricMU0ojDNC1TxEu5itxt6g/+yx2",
+	"ITHYN9OAMCGRampkPRkuyITyuGGgro2sssG6XyhFluN9N+R+vBYcdhT5CBT5xiBlGQeJFh5FV+j0fj6e",
+	"w8xf0yR4URtVQLuc3pd55V8/BtKivztHQTWl8sa2BqqOV7zIpn+oVv61RbD5nTf3rWZg/tspv3+T8LcZ",
+	"yANsC5cThC1H/kgSNRv28ENGiYMbWKz11F47O5qMQatin1Uu5JQmhbIfNgZ1nS/W4+xTE+u13912ftyr",
+	"UorHDtcfIn0sLAldReomDqq0Qo68pTfFCwMsEW+Ig91BTLAcN9kT0ropp2miGTp8tAsVCQj1HqB9IwYF",
+	"hz4vySOyRy2iM5RVLsJiPyBiZktPJQtX3DP0FS6pDquUs8tUfwHY/jTeHb+pLYI+n0bubTLxPLr97YTd",
+	"zvtSz3V66A7fnuU0EJ6r+nGjMI8S+8DWroKDC/ioVms3B21syT6eMMbjC4ohyGPq1U6Af+rYgSo1tcqg",
+	"rEvZCN0jIZnSmcqualisysUYla0AJvQEpMIATRtbrfZfuhJyWCdimipNVDrtcy3Is6OjNgmLza1CW+CN",
+	"ZP0gDbm6amK2/yPSr4/lFKORAu0bQPZ5WGhHF5I9yslp57xD/sLKZr6s1Lvrk/3j8niMKxYblSWmi8Ts",
+	"5kDRW6N8jOkM80AkjFIFcWCjVydUkwmdzYAroucsAsIBYly4XVGbdLR9DIfHUiEOSsaOdk2c+tzfiAke",
+	"QeDDPJxHwMaiU6/Muyso70GeS6aB7LlAjKCUnNLneT+f/TbpEIV3BcRFr/kLLFfRS9GpD/TQ+ReMK01t",
+	"2C0lL45+qE9hWW4c+XBf1+OrR5WNUj9xWkxdj9y6xNwlSt5di+20qzXalcOW3JTyNXIjT5UP9CauxtN+",
+	"YHGjQDLqGY72BRu40J4HvvQfMoGlNF2gpZgX1dGSsgRDDfbrfBiPyoU2G3an8d8tCG1rcvzaotaWGepG",
+	"fajaZc6zAJAscs1q7LZ0KobCeJTWtliWwpxTrHsbp5Fzn5sXfZ/1ypC2Lwajjz6XCCwJvp3J8KRxaltT",
+	"R02k2oWxo8uKprJBYmgZzJmCskHAVJawFZOE3RhSNVYF3jVWh3p9Tsp4ct30s8RobUmYPlxrp5nuNNON",
+	"Sd9WWNKMKWzJae6tmh7aBsn1sSnXyIQiIWPUOV0dfpfwFWbtlcOX1jm4zNQiyskQSPZcnX56gg/spHkO",
+	"qK9Brv9d1WGLjZ+DHGeuDfy6omzedi229DbKcu5mtFo2Vma8o5G2deCJGLmA8j1DwzY+vc+lSBKR6n2X",
+	"SZ4ZxpgnbNcW2EA0DGfHoDOS0IVINdlDG5UoOp0lUBl27tra//0J2210E327892p60+rrrvT8AnwhgZs",
+	"m9lHp2MtxuNkTWznm4TNFAld+baKvKxrHODrD0muyE7YofeDvJVzpqOJu5cigmMh69HoMe6CU74xGt9G",
+	"q9DqmPxhAnXBUu/80F8/RktQWsgdSj9mUBVCdAWttsTpm+Ghr5WzfesW74e0ZQsCol3yNi3Uo8TqdEwn",
+	"WIMUy1pxOm3ezuXn4etseU9RsSIff2OxitXSWesHds3xagfUS8Uv1o92TceNKoGqdGgz+7IGSqvA37bu",
+	"5/O/Xd3P/Nibx0xndLKrSPE4dZIx0DlrM3iACS9xgdrLfOxmuCZopMv0BCQJMdhzRqU+NOR6EFNNXSqy",
+	"4EgEU8MzQ0MKKiR7YVvf6TAgYXuKtT7bEz1N8MMsHuH/Bq3Cl31ONZkKpUn4tvPb4N3l2UXn9eDVv667",
+	"PZudLDRN9m3UCBbzy+qPhR+Q/gLkiAFxXZhSmQTENwdEvqmw3Z8tHoqEyhSJJhDdQEz2DLHZiuABhp6g",
+	"0mAG3PeFZihfmDeskD3GzQ5pbEeyoSTKmqi2gYxzK7dJl0YT91ahZpoif6aQ2sw/wngMd4af7IWWtx6T",
+	"rCoRcvshRGIKqs8V9sLBxQkeYRPbGO6Mpk46dikrFdZogm0YfYZ3ueckNlkT2q2vz1FNOsaLLKZhShRd",
+	"KBLGqWUCcIyVl0Nck+8ZaO12pjCwN6vxV5lENYZlafMUzvd8Bh8TErQqkHabAd/NEkHjZh7854+4EQuy",
+	"TZpfRtC2V59FNXNEFSi2q6P29brdO3FcOGstKui5mqXX66ONAz50Ac8CW9tlkvIbW48RpkOIDbtyF+bm",
+	"Z9/sIeuRYlmXRcS6iI+cdLe2xR4QvbHLzPpc8RtxftqVmogzlVbiKJ4ET55C9W3KuneY+JkU5AsOdfpx",
+	"HgyU6WeZ5bs9kz2UgMOsa1F1AHda0kgro4MeFBishAPksWU+3CanhRpb7nEMtSuoiTaHSrv67IKDDUam",
+	"EYYwT331XqVhtsqVr+yan4Tcnn9icvtvVIZ2hPa5mkHFcIeYlpEX2hoNaekPMWzqO0N76w8xtFQLqjTp",
+	"SxLOpBhLUCokkUi5S7J1xGMVGcCWDyMqyXyCdqImMuWqznv2T7O2xo4z2MIh9U8x7OErX6Hz559i2Nzv",
+	"Y4535/J5HIl26oWVAaq/WWeSeLxvSHEbxRXyU0tdrDAldkzLaHzP2J5whzfurmIw3lf6Di2Z5UCmIgas",
+	"GZ+RI3pj9uuFkpfar6zd84Tixc3YWLr87VriWu5t7bit+HeqJ+bDwQ0s6vn3GdbDsr0/kwTkNwpb5QdG",
+	"Y8kYe5AliFl0VhBJ0DVMuYOX7k/ajs9O0SRN0uzl/ojxRMecqlXOcV08gc7lKa68eMDm3XoHsW8dQTG9",
+	"3xC+sstygyqyF/520Lk8PfgZFiGxdRX3bXsm84ZRfAm1LSBsFzVz4gW/sBQJhGTP5fwdI8bgg98oYn57",
+	"SbCKFKFDcWukthvbYgr6bidiztFxWp/6Zs/1qVqxFqbYqg/rs0fGW7uQuAHqBoWcCATkp5XTO39gLbn6",
+	"1kvc0+oqqVby4QY+v1tx40S7u+EsMeaXRiNWWswUmQt5Y6Q31ZasKoS1GSsjqif06dmZHiSCv37bqwpP",
+	"LGCa40kixoyvc1PoVHIbbBNhkT8tboBnfJl8R6aMpxrUvotUkDCSoCbLz31/lD3Y7vN3/IYb7gxTyhKr",
+	"t86l4GMyo0rNhYwVGUMhmZlyNQfpb7XwK+wCQdAOgtjooX0eJcyoKqeXZkBbrGZEWZJKUAFqqjRCK/Cl",
+	"G0+RF89/sBwvvAItFwcdo7SGNgcM7iKAuLpE4BlC7WnEBo79mfp2X5tDWycnzsR4jD3YdoJhHcG/eN4g",
+	"+vxaiLeUe9VAPSKjKEcFiLEhHERzpDfb9MER2mb2IFK9jj9Y6YGpvkUGgTdFrj5ikSGIkdMulKqOUbIT",
+	"NpEBDhdFqr8KhbuLxjnL9r4B8lOoNaGuLbANKyNDmDAXT1+Cv5BeAFTmpr6FpzSX3imQG8sE2w18qUe3",
+	"Esy90YZyG9pwrBnd1Vfc5bHKblERU7xe5mYIXBlP71bxdwJYI8VeIDihjbcAiA99PqNMtknHydnQvTTw",
+	"6wnznrrY/pZq26fARn9Y3ylWMxlhrXKCekOlYeWSIDP28iSmVWmSL1VY+vX5UsQvSaogu53Bc1E7OfoF",
+	"y9FGhpkvjVFgBQ2Fq5OM66RrQXQqIoXGsCwsks2Ua2OLFYMiaJNLCQo4RmZlRY7mNI8JSxXEfS4LEtsG",
+	"r3kus2eZjpUfZiHAY1/oO1O7ke73faF7Wl9F260dieSJuICb4ksl/05O5gS5747UvxKVuXsX+aTnsvY6",
+	"wojU8rFuJPIxUxrk5i68lISGwYSZaoQOTc9LbOG1IRCqSQJUafLsuREskkYapApsTR4SielUoLh3r2H2",
+	"pdAYJEqdAY1mwEvLR4YSd4IN9pnCdhVo4JEQpBSyHYM2Nnob/1Jhu88LNjfJTe698Kpz3R2cnb49vR5c",
+	"dX887V13rwaX3avBTxfvrsL9ah7hYPNU/MEO/5mcr020YINKZU34Huzh717t4EtiDbkfdqO+b9PaNlU0",
+	"vS5o8BgyYLT9vP832btlimF8uigoGftZewu8Z+3zEBt9DXyLL1vnELiWC6RTTBMj4YQpLeRiYCCRgAbU",
+	"+rHNtfN53drI4soxyRwkkJlMOcR4H+ODPf0Kcb0ZD6kieNfob7uWucVFtJYJuLLbK+P6+xctTLFh03Ta",
+	"Os5b3zKuYQzyE/Tbd5tsViPJ5pp9Ymvgi/Vo1xnfwYelNhzYqL7U6o5QkqOKJ8zlVD1Lmb6H08bmN6W2",
+	"+DkNkikG3wHZw9qdkdUOuOCLqUiVvwcNiIG60csjm4MsZJ9jrYOA4CU6vmajO6wnHG80jZGvQXKa4O/+",
+	"ghZTxc1baj/vCIidBPscMfdOt0moC1XLQ182VZU5yDfKV2S3PQiFmSo0c4QkMRLeJbjYKk8v3UXv0u4x",
+	"mwRQcbBt+m0T2fDNWefHwfnF9eDNxbvz15WF3D1sfbP+p1AA/ByfyULIeydtYgJ5o4edQ+Ar4DserxxL",
+	"8LUuLWFs5DtOCB8YaV+vF/xqzHcM3l1gpSLsyWALrzF+MIWpkAuCeam+noo0mjqH2EpxY6nXdtr9yS6h",
+	"hyt4YjlYnGtjzVxNNfZCVV+bX3gVRcwZuKMu7GsjdqzHih7WhFZEzIBbRy1TeRe0odPFWML0giRwC4n1",
+	"CCdsBFjIGlVWkKoWM+wEnwQxClP9++DFFdDkwB0F5xBhc5+t0MMArRY/OiQ0OsAhsoAD+3Do7w/uqcD0",
+	"+SxJ1aoaQ5wWY3+tV2VeFlQZXAEGbu3b9Fyu1TEJHSwAk4axMWr+p7dZGM+sloCEZqSBresSBn2Of6vB",
+	"ME1usm9JOAEq9RCotkms1qMRvsxaAqKp5Z2pNtFYDP+ASPe5BevQ9lYLc3TFJYdtYjOLLacdptqPTSYU",
+	"gyVCFh+HgdXOEjF0W0fvKzPK6UuS7dIFIJxRpQ9w9IPT16HtJhcBW+q67Ay0KVMKYrJH+cKMaRvQZVIC",
+	"cz322+RX2xGa5nxoTpUz4EheYR5bTas+r4K0NfMoqYCvu1HOLNU26ZApTYwRBjHWR0h1KqHPl7dWuk1C",
+	"51pOCmYQ51PChUeUGx0TuxGktpJ/zFSGH+66S6VTUCQRSiWgVLIwZ5bBl/Fxm/R8M2qloD2ttE3t+Xp1",
+	"dMkwXfLYiemUHigwD/m6QlY9LxxbFvpCk2S/rkTEyE1XWSbixdHRUWVliKUGD7eCRUCVYkrnEZP7x0WE",
+	"QUJsk1CMJMzCY3IxA/7GddG19lPfAJqNHDu3Ss3Fm6vuJZnDkMykuGUxSHVssDvlZvlO0ejz8EMfV9lv",
+	"HfdbEkago0mu+/ZbQb8Fmo7x5356dPRt5Ew0/AP6rY9h5qTwtZn3uLB/24x+JfqcYVhn3vFASId9llG9",
+	"dIhj5CEugeiJFOl44orDJTcEeDwTjOusD6mt86wKUtOFkdqd40teOBAa34LUzKb+Y3EAgzAWlarOdiaF",
+	"FpFISsfrTqd13CqcWitoAU+nGOZf+haPq/W+ARKYRbPYc/qEKu2Yk0PHOLC4aUilttt5iVDrsPJZFVJu",
+	"dqasiKX7KAu4tnojyvrQ8FRagdsdLge7pB6cCK6lSCqkZjLH0gdc2Ha4WAotX9vyZj9+JU6aL/P2dHtN",
+	"CfmAlTqK7JmJQR70zGFbBWJ/o9bkXULrnLA+/8CWEsN6GrFtieOF9lLD10jwW5Bjww7Efq1C/UvBcfmE",
+	"yrSbZpMi7QDxtWvRJ85hXtCtGrj9boaHNle23uMX3sAiC4d59fb5d9jnrJCmZMvOhLcQaaPuMUUioRgH",
+	"otiUJdRsD7XKQpGEcLIYShaHfZ7JZmIryAyFnpC9K4iYoV+akCvKb8ibFJGt0CfRq5sTprNKLMwIOvO4",
+	"UYFUJIymxVwDbQlaMoOsVgPFzkf2GaswUX4TuHDdiGnbYHQvL/jgKuwoZ50YPsr4uM9nVE8CTOPbbxOs",
+	"E+8K0iwXJUEgV98A9PC31XSup6gMY+f6TM4/P/0mipwwrQIyzHNad/6/LyOS3h7f1mVX0ChulL38koyy",
+	"yn9SIMXZ0uUYZIAV/5gLkTdfbVXm7x2uotH9mpm6cZrylUigvgIfUwMaaXYLVerTUIgEKG9UdC8vd2hs",
+	"vDFl3OizWfDyKE2StZX3HJtfp8H+rcrvmeNunoCNKLrLwP4kfcdTR4ieY9i/l9jFpmDv7MZOzLm9tbNt",
+	"D6pDuxeXUoxY8tkjvGd2GX+fCO9ZBtfl06ztpuOCAMr3rjFTeK1jOXrXsLUAJYDV5awQMIqUvV5NRgcu",
+	"t7aun075yB9flbKzuDk+kz7VBON8ne8y5u1Uqc+tSln8WYqRriWmMmvclL/6GlDlyKI0fGKMs9wjHwNp",
+	"7KViM0Kl6cLGMQOPVTEpSbX7/No70aw+Q1RqyA7vOJxLeggkzqb2vWMqDJ58fQaDv8gKZk1Iq7hXczC7",
+	"5i+fp5aePwVC8RgqZVFt30NUHYYLwqo1h68aQb98pPy7dBqsxbsaHaiD8Wp5D1lbNB2tXMdcndnrewAN",
+	"IRHzAsttkwzvMd4FH+tz5Ns0SdylB5aJcQycGDs1a/SVKiDh5btrsiRWDrHGSBXTtgLr4fTw+KoYAjNf",
+	"3legjBUIc9dhcFfquEKqOfXQ0vU3KmMPKwU46zVEJGV066dVUVMZK1HYCrBN6pNsUUYqkaVpWrvM3RP7",
+	"yieNFcSpWKsc9qzQvbIuuC+K0fRAm2XtGMyOwXxNDCanw9o+po7LOL93HW/ZdGXsLlwDzLhjtsvhMGVJ",
+	"jJVpPDeRKedGZxkyTuUi733om4rjY8wWYCuMX6mef4Kb5Aa3yPfZd3ttStUrfJtxm75TvsKdAE2ypCp7",
+	"4a5sgFLtwbwVyka9cJ0sPHt25WLdnc5w4e848xuYrOmTTcLCawaRxCCr7lyqSgIxpU9KC9wURNas09AT",
+	"NReqaPqdQWDPcHfsvoJ9cx0I9zBPbJ+UTuGlvcO2TfOHCoubV6/Xj77xaqi6V1RiA5X+Te5ziojU/F6n",
+	"dDK7VLLmXn68qSl5J6MlSvb8qPx9sTxmVXnJ4jE+VSWUwhS+A84nzXIuLmAdmroilDuf/BdOCz1NpS0k",
+	"UMLdOgJYkcsbHfad+pohtlXIEtV8ss4w/95VJBshR9bLpXjk2fXK1CzZ5nXX88vqtBUusN+cU81Loy/l",
+	"lhrTemTAWZNf/kTYc/TJGSZePRee3WFpUyy94NCUfRWc1lUe4MdDpqeV/Je4iU/so9kGkb2vpgKhP5XP",
+	"Zlsa2OkOWxPeFRh7LfCWZNYk94HaxCHcGVitD5EqioysiLmPbnbZZm+pvInFnBeaKq3RRro46yeSJ5ge",
+	"M3XrK9PgSvpJFYGtbm0nLhpirT1ngyEeiNtjaKb61OHoRRIX2hY19ii9zVWq+2HeV+b4cPtt7vPwgP/C",
+	"hcnXTSEeC7H6zBaqVWWKTU8L6WK18BTQmewLsjOd15tcal68Z9NoXHZJQCgZiSQR84N05hNeaIKeyD7H",
+	"rBdDalg+z5gQc6A3vuGQnxaTtRXcgqQJmVGpi0V1itv5RvkMavTg97mvsIvOzwwFMXPUlaqPmHZJOrZF",
+	"NUqg8Hf+PgyKNfYyARW2yRuM+7f5i9ie2Y5koxcuetdkHeNxhQHC6ltGHrsj/NKUWLesz+K58lUeN+mu",
+	"Gbr4yxt7MDv19d+g1G8j9thRN4RmaHJ/5aFQ3KOadZ6xGyChysk5DLD4hA11dWnqWMuiogrIMQndRO3I",
+	"+mJDGyTr28H7DewH+ZMxJJqGZM/xIpv9yDgRMgZpHvQMLCR7goOtCYrVQS3b28cMRN7n+YiCQ2liR077",
+	"5P//f/8/w6FdJY02OUmEymqc58VSIsojSFSREmurOfxtuN4jZtOfTKjeOpt+x+p2rG6V1QUOPzyVOi6x",
+	"1+t19x/ABj+4T4OH3iQ8lPw320Sekne3Dk9/62DkyzQ70cdArsOhpHxdOYC8NDeHednHNBFJ1oHDD07S",
+	"GdHC3ocUWnQw7K5WhaavcP5HcTE9Aq4++yyu4WXI7uiiKV1Y7Hmwd1XCGLjBSljXiQK7yKu8upDn9XNb",
+	"ZAwkap6Cg7OhqW9BX1P43U3ZwWEe0bH67LG1tEYl3IsW4SfB3L9BhtNWeoezPzz25Tb5Ul/iKpyPRVTv",
+	"mD3lGqQLcfO+c+qUG5C3vgFK1iyeKgVakb25kDeKiNEoYRyqy//05nQ8BvnutNVMn5/oaXIP17+bhrw7",
+	"Ra9o+x4ItSY6Mx+9AGWEaA7cQwuUww+cTuFjffFS/KyM1rhIwFaIZFPvWAxxKFep8VBCLKIwyOHuWlf4",
+	"gNIKcL8WkeqYhdTUvZgZjpGFFOJ/66rJz6jWIM2L//t75+B/6MFfRwc/tAcH7z88C54dHX38z9Z9yqDh",
+	"fg9nfFw+6Kx0vd1fxdCBxZFIqfUo4p77g95SC/tGj88Syu5z7YQH/xL9nOZ555K1jk9boOPTyuU1iNyx",
+	"ZVYju2YfY1sieaQfVY3nLhK5tvCqc2A/Pzoi8wlLbKKbWyGRKVdtcjKB6EYRLkgMM+Ax8Kgak3+ycz3h",
+	"PYubob5yAy6bKUITdgvr47fP2C1w8/hMiiHUBW9PQUu2hg9fSjEFPYFU2eovcDcTiuGpWOKo6WNoR23G",
+	"YO+D5W6GIiI/jvdZSrE2xcVNjIUgYoZYHpO98G33+ur0pDfonndenXVf/z8YlR3urz+iAnCnGcQqjwkr",
+	"Th7ePsu6I9gKeut6JGStSio7lQS+uD3EpcsV26rAYFvYvabjkETCCO6sUHFeKzcoh+YuV7jO3PJu0JfY",
+	"tQkVBK+JYiUhLGEWno4OzgWHg7fmq5CMjSz/9uhFlZJ6YUCx3KagSrAsl9EszbE2TL9Sfjy+v7G4EyaK",
+	"zYWfMj4IZ32VJjdXboZG3Q9KdTsNZlSk3tCExVQLmaXP2CYVm6t2flvljzkX2iDHUh8Rg1Fm+qLv83HB",
+	"8sb2pq6DisdhpgpllffCy85VrzvoXl1dXIX7/kbToT5h/NbAhuyFp+e/dM5OXw9OLs6vu79dI4PIjJPH",
+	"28ePaMYlyMxqor5j4JrRRNn2QcoXzDZszS23XfDifrqlFWE8FPECiwsLQRIqvRJtHcSfdkl+KVxorEje",
+	"Llhgn24lBTPuJd6uL0hCNZq4j1rIs1BnOecCBdnkCiCvE02HH25g8bFeQBVLXV9hQi7JWSG5dEWa2wRh",
+	"YYsF4Kq+UURN6MzZKZGIQfX53nJrG/Li6MVLEl53rn7sXp+e/zj4ufuvwdvTXu/0/McwICt0GJASBZMX",
+	"R0f7jYRPI6PG9vuvt2m2SxP7+0mjfNZeit2yN4ukp+H/+UI2SIF8Ib7zsu02g4Vnub2PdUKggcCoQMgv",
+	"XzA8otKNSzPUVHB9rCztXBCVRpM1Ou1OYP2bCyzF+Ng3PNwst2bA6Yy1/a5rY5iNpOpcnpJv20ftbzPP",
+	"hO14gEXPya3VfEFlpcgtOrgSqQGhyp1Bha3shje/P9S14CSFbZZShxh+O4WI5DUm6nVFGrzfTrVHxsN1",
+	"Qa3bdFu4UkXmkmkN3DsXJaDPQcgF2Qvd8KVpwv11kP1X5+3ZdpD1S/8skHXLrYAs9guvBalzY10KpccS",
+	"ev99FpAriBnqSYFNBY8EH7FxKiEOyH/HknLdJt8dfevyxDnyi1jMq+scXOHsT6gKXGFB8xrpb/0ZuYPO",
+	"3e24+/rH5Gtrl9HxXZ4Fh+JqHOBeZn2LfG7cehzI5lrvpEOve+3BX8EIJBjj+JEvSq5w2ie9JLmC1yJ6",
+	"ivsRHLiajOb13s53s7GkMbaOIJT8CsOeiG7AVvdfMD62zahc854930kGQ4bxwkWaU2NTaE/jcL/cQCtv",
+	"5BSuBPIVA/aKPwqO/bL0Ysb42HyaSVDmpPGzMN/1eal9lmvShK2jSPiHYDhgAvQWCiMXBrX3OvixTV5J",
+	"McdSb65WkgLd55STsOOuRV1MoXUFEcOvciAFvjwTRRXetWKPxBSUY+R9HvYgOsjeOPBW3jGxwj8gtg8R",
+	"vmq7EGWT7c2kwXMJ8TFh2JN5oYhI8cbg3dWZNQcTMVb7fe407xDHCQlWrSCZmYYdsZjCIEYhM+eMXS/G",
+	"E5PU4gGJEqHc7brCJfc5+i6fHR3910vbgyKiMxoxvSDPjp59+9K8nLdVszaE+eVZpTE5A37lMGZTWZJO",
+	"AaiOm+Oq0mGGhQ5QeZ2rVEFcV/cDB6rvcPXD95tv0Z5Z42TpMnHOrFPXq+Y5EfmFftFFodYKbKOK2OPK",
+	"t1XgMf5Hw2caV+NFDbLqxM10Y6phThfWsMw0JKaKrL0VtFKZtI5bhxh34RazGqNsb4MCswUrcwJXIKhQ",
+	"4geJaOqvVjJkccKour3Vigrj0s6lkY2y0IUk64vgRkWWvDrmFYyZ0tLJsESMGQ8ccUqwjelse7lbEbmH",
+	"sjbMeyEWiTIoYHVCX+UmrVz+OwXSVzy2DATLzE0pp2NAULsBsQpVaURbl6qiZ8KE6qzgpQOni0LbC8th",
+	"PqXxygESq+NigUkSUzUZCupqJ9u6yYkYZ/s2Dx3OKIfEsPjCd/jogWGPZbhgowx8oWLOtxCziCbLGT+r",
+	"4LFz3Awrxr4ZVgGJRs47LkVSHsQ2+lodB7+vGMq7ENHmw0cz5CkPPLIPHqBzsmKC0u9VE5WNykJ731I/",
+	"LNe70U29Olnd8L1oAnGaQExuqWSUazIHNp7orFpq/WYOP5j/PqICi0McuHdKE6/8WrGIZj5ZsxTv9C1N",
+	"Ya3rir3NAKIJCgR0jOGdiBZE2e8NJGMW6dKhYcO90uj4TQ0PWmXLZpx5GQIZe/74/uP/DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3058,6 +3058,12 @@ type OfrepEvaluateFlagsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// OpenRealtimeParams defines parameters for OpenRealtime.
+type OpenRealtimeParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
 // ClearCacheJSONRequestBody defines body for ClearCache for application/json ContentType.
 type ClearCacheJSONRequestBody = CacheClearRequest
 
@@ -4509,6 +4515,19 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /redoc (the `GetRedoc` operationId).
 	GetRedoc(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenRealtime The realtime WebSocket
+	//
+	// Upgrades to a WebSocket carrying JSON events (protocol in `docs/realtime.md`): `connected`,
+	// `history`, `message.delta`, `citation`, `message.done`, `typing`, `presence`, `pong`,
+	// `error`; the client sends `join`, `leave`, `message`, `typing` and `ping`. Browsers cannot set
+	// an `Authorization` header on a WebSocket, so the access token comes in the
+	// `Sec-WebSocket-Protocol: bearer, <token>` header (preferred: it stays out of URLs and logs)
+	// or the `token` query parameter. A missing or invalid token on an upgrade closes the socket
+	// with 1008; over capacity 1013; an internal failure 1011.
+	//
+	// Corresponds with GET /ws (the `OpenRealtime` operationId).
+	OpenRealtime(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Public keys that verify access tokens
@@ -6490,6 +6509,29 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with GET /redoc (the `GetRedoc` operationId).
 func (c *Client) GetRedoc(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRedocRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenRealtime The realtime WebSocket
+//
+// Upgrades to a WebSocket carrying JSON events (protocol in `docs/realtime.md`): `connected`,
+// `history`, `message.delta`, `citation`, `message.done`, `typing`, `presence`, `pong`,
+// `error`; the client sends `join`, `leave`, `message`, `typing` and `ping`. Browsers cannot set
+// an `Authorization` header on a WebSocket, so the access token comes in the
+// `Sec-WebSocket-Protocol: bearer, <token>` header (preferred: it stays out of URLs and logs)
+// or the `token` query parameter. A missing or invalid token on an upgrade closes the socket
+// with 1008; over capacity 1013; an internal failure 1011.
+//
+// Corresponds with GET /ws (the `OpenRealtime` operationId).
+func (c *Client) OpenRealtime(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenRealtimeRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -10185,6 +10227,60 @@ func NewGetRedocRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewOpenRealtimeRequest constructs an http.Request for the OpenRealtime method
+func NewOpenRealtimeRequest(server string, params *OpenRealtimeParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ws")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -11269,6 +11365,21 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /redoc (the `GetRedoc` operationId).
 	GetRedocWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetRedocResponse, error)
+
+	// OpenRealtimeWithResponse The realtime WebSocket
+	//
+	// Upgrades to a WebSocket carrying JSON events (protocol in `docs/realtime.md`): `connected`,
+	// `history`, `message.delta`, `citation`, `message.done`, `typing`, `presence`, `pong`,
+	// `error`; the client sends `join`, `leave`, `message`, `typing` and `ping`. Browsers cannot set
+	// an `Authorization` header on a WebSocket, so the access token comes in the
+	// `Sec-WebSocket-Protocol: bearer, <token>` header (preferred: it stays out of URLs and logs)
+	// or the `token` query parameter. A missing or invalid token on an upgrade closes the socket
+	// with 1008; over capacity 1013; an internal failure 1011.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /ws (the `OpenRealtime` operationId).
+	OpenRealtimeWithResponse(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*OpenRealtimeResponse, error)
 }
 
 type GetJWKSResponse struct {
@@ -17784,6 +17895,68 @@ func (r GetRedocResponse) ContentType() string {
 	return ""
 }
 
+// OpenRealtimeResponse401Headers the declared response headers of an HTTP 401 response for OpenRealtime
+type OpenRealtimeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenRealtimeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenRealtimeResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OpenRealtimeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OpenRealtimeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OpenRealtimeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenRealtimeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenRealtimeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenRealtimeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenRealtimeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Public keys that verify access tokens
 //
 // The JSON Web Key Set of the token signing key when tokens are signed asymmetrically
@@ -19459,6 +19632,27 @@ func (c *ClientWithResponses) GetRedocWithResponse(ctx context.Context, reqEdito
 		return nil, err
 	}
 	return ParseGetRedocResponse(rsp)
+}
+
+// OpenRealtimeWithResponse The realtime WebSocket
+//
+// Upgrades to a WebSocket carrying JSON events (protocol in `docs/realtime.md`): `connected`,
+// `history`, `message.delta`, `citation`, `message.done`, `typing`, `presence`, `pong`,
+// `error`; the client sends `join`, `leave`, `message`, `typing` and `ping`. Browsers cannot set
+// an `Authorization` header on a WebSocket, so the access token comes in the
+// `Sec-WebSocket-Protocol: bearer, <token>` header (preferred: it stays out of URLs and logs)
+// or the `token` query parameter. A missing or invalid token on an upgrade closes the socket
+// with 1008; over capacity 1013; an internal failure 1011.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /ws (the `OpenRealtime` operationId).
+func (c *ClientWithResponses) OpenRealtimeWithResponse(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*OpenRealtimeResponse, error) {
+	rsp, err := c.OpenRealtime(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenRealtimeResponse(rsp)
 }
 
 // ParseGetJWKSResponse parses an HTTP response from a GetJWKSWithResponse call
@@ -25351,6 +25545,62 @@ func ParseGetRedocResponse(rsp *http.Response) (*GetRedocResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseOpenRealtimeResponse parses an HTTP response from a OpenRealtimeWithResponse call
+func ParseOpenRealtimeResponse(rsp *http.Response) (*OpenRealtimeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenRealtimeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenRealtimeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -38,6 +38,7 @@ import (
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
 	"github.com/voiceassist/gateway/openapi"
@@ -59,6 +60,7 @@ type App struct {
 	Cache    *cache.Cache
 
 	Conversations *conversation.Service
+	Realtime      *realtime.Hub
 
 	now      func() time.Time // the clock of scheduled changes (tests inject one)
 	embedder embed.Embedder   // replaces the configured one when set (tests)
@@ -171,6 +173,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Conversations = conversation.New(pool, chat.NewPipeline(model, kbRetriever{kb: kbs, cache: a.Cache}, chat.Options{}))
+	a.Realtime = a.newRealtime()
+	a.Registry.MustRegister(a.Realtime.Collectors()...)
 
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
@@ -189,6 +193,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	a.Cache.Start(bg)
 	a.closers = append(a.closers, a.Cache.Close)
+	a.Realtime.Start(bg)
 	workers.Add(4)
 	go func() { defer workers.Done(); sched.Run(bg) }()
 	go func() { defer workers.Done(); a.janitor(bg) }()
@@ -216,6 +221,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		KB:       kbs,
 		Cache:    a.Cache,
 		Chats:    a.Conversations,
+		Realtime: a.Realtime,
 		Limiter:  ratelimit.New(a.Redis, cfg.RedisKeyPrefix),
 		Ready:    &health.Checker{Probes: probes, Timeout: 2 * time.Second},
 		Gatherer: a.Registry,
@@ -262,6 +268,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var err error
 	if a.Stream != nil {
 		a.Stream.Close() // streams never end on their own: end them first, with a final event
+	}
+	if a.Realtime != nil {
+		a.Realtime.Close() // hijacked WebSockets are not tracked by http.Server.Shutdown
 	}
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)

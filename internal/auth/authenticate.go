@@ -48,6 +48,14 @@ func (s *Service) Authenticate(ctx context.Context, scheme string, scopes []stri
 	return p, nil
 }
 
+// AuthenticateToken checks a raw access token as a bearer credential would be checked, for
+// transports that cannot send an Authorization header (WebSocket).
+func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Principal, error) {
+	r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	return s.authBearer(ctx, r)
+}
+
 // authBearer accepts a valid access token that is not revoked (itself or its session) and
 // whose user is active with the same auth epoch. Redis trouble fails closed.
 func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, error) {

@@ -102,6 +102,7 @@ type Service struct {
 	q     *db.Queries
 	log   *slog.Logger
 	emb   embed.Embedder
+	qemb  embed.Embedder // queries; emb when not set
 	vec   vector.Store
 	index *search.Index
 	river *river.Client[pgx.Tx]
@@ -136,6 +137,10 @@ type Progress struct {
 // Option customises New.
 type Option func(*Service)
 
+// WithQueryEmbedder embeds search queries with e instead of the indexing embedder (a cached
+// wrapper of the same model: documents are embedded once, queries repeat).
+func WithQueryEmbedder(e embed.Embedder) Option { return func(s *Service) { s.qemb = e } }
+
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
@@ -150,6 +155,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 	s := &Service{cfg: cfg, pool: pool, q: db.New(pool), log: log, emb: emb, vec: vec, now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.qemb == nil {
+		s.qemb = emb
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &indexWorker{s: s})

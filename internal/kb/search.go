@@ -143,7 +143,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 }
 
 func (s *Service) vectorSearch(ctx context.Context, text string, k int, filter map[string]string) ([]search.Hit, error) {
-	vs, err := s.emb.Embed(ctx, []string{text})
+	vs, err := s.qemb.Embed(ctx, []string{text})
 	if err != nil {
 		return nil, apierr.Unavailable("The embedding service is unavailable; keyword mode still works", err)
 	}

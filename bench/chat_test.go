@@ -1,0 +1,159 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voiceassist/gateway/internal/app"
+	"github.com/voiceassist/gateway/internal/apptest"
+	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/embed"
+)
+
+// fakeModel streams a fixed answer in the OpenAI chat.completion.chunk format, with no
+// thinking time: the benchmark measures what the gateway adds, not a model.
+func fakeModel() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, p := range []string{"Thiazides ", "are ", "first-line [1]."} {
+			b, _ := json.Marshal(map[string]any{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "fake",
+				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": p}}}})
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			w.(http.Flusher).Flush()
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	})
+}
+
+// firstData posts body to url and returns the time until the first SSE line starting with
+// prefix, then drains the stream.
+func firstData(ctx context.Context, url, tok, body, prefix string) (time.Duration, error) {
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		return 0, fmt.Errorf("%s: %d %s", url, res.StatusCode, b)
+	}
+	sc := bufio.NewScanner(res.Body)
+	var ttft time.Duration
+	for sc.Scan() {
+		if ttft == 0 && strings.HasPrefix(sc.Text(), prefix) {
+			ttft = time.Since(start)
+		}
+	}
+	if ttft == 0 {
+		return 0, fmt.Errorf("%s: no %q line", url, prefix)
+	}
+	return ttft, nil
+}
+
+// BenchmarkChatTTFTOverhead measures the time to first token of the same fake streaming model
+// called directly and through POST /conversations/{id}/messages/stream (history load, question
+// insert, hybrid retrieval, prompt, model call, SSE relay), interleaved, and reports p50/p99 of
+// both and of the per-pair difference. Run:
+// go test -run '^$' -bench ChatTTFTOverhead -benchtime 1x ./bench/
+func BenchmarkChatTTFTOverhead(b *testing.B) {
+	model := httptest.NewServer(fakeModel())
+	defer model.Close()
+	s := apptest.Start(b, map[string]string{"LOG_LEVEL": "warn", "OPENAI_BASE_URL": model.URL + "/v1", "OPENAI_API_KEY": "bench",
+		"OPENAI_CHAT_MODEL": "fake"}, app.WithEmbedder(embed.NewHashing(embed.DefaultDim)))
+	ctx := context.Background()
+	u, err := s.App.Auth.CreateUser(ctx, "ttft"+apptest.RandomID()+"@example.org", "bench-Passphrase-for-login-42", "", auth.RoleAdmin, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pair, err := s.App.Auth.IssueFor(ctx, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := pair.Access
+	post := func(path, body string) map[string]any {
+		req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode >= 300 {
+			b.Fatalf("%s: %d %v", path, res.StatusCode, out)
+		}
+		return out
+	}
+	for _, d := range []string{
+		`{"title":"Hypertension","text":"# Hypertension\n\n## Treatment\n\nThiazide diuretics, ACE inhibitors and calcium channel blockers are first-line drugs."}`,
+		`{"title":"Asthma","text":"# Asthma\n\nInhaled corticosteroids control persistent asthma."}`,
+	} {
+		post("/api/admin/kb/documents", d)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := post("/api/kb/search", `{"query":"thiazide asthma","mode":"keyword"}`)
+		if hits := res["data"].(map[string]any)["hits"].([]any); len(hits) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("knowledge base not indexed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	direct := `{"model":"fake","stream":true,"messages":[{"role":"user","content":"What are first-line drugs for hypertension?"}]}`
+	const n = 300
+	for i := 0; i < b.N; i++ {
+		var d, g, diff []time.Duration
+		for j := 0; j < n+20; j++ {
+			conv := post("/conversations", `{}`)["data"].(map[string]any)["id"].(string)
+			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, "data: ")
+			if err != nil {
+				b.Fatal(err)
+			}
+			tg, err := firstData(ctx, s.URL+"/conversations/"+conv+"/messages/stream", tok,
+				`{"content":"What are first-line drugs for hypertension?"}`, "event: message.delta")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if j < 20 {
+				continue // warm-up
+			}
+			d, g, diff = append(d, td), append(g, tg), append(diff, tg-td)
+		}
+		b.ReportMetric(ms(pct(d, 50)), "direct-p50-ms")
+		b.ReportMetric(ms(pct(d, 99)), "direct-p99-ms")
+		b.ReportMetric(ms(pct(g, 50)), "gateway-p50-ms")
+		b.ReportMetric(ms(pct(g, 99)), "gateway-p99-ms")
+		b.ReportMetric(ms(pct(diff, 50)), "overhead-p50-ms")
+		b.ReportMetric(ms(pct(diff, 99)), "overhead-p99-ms")
+	}
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
