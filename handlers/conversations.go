@@ -169,19 +169,20 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body is not valid JSON")
 	}
 	ctx := req.Context()
-	user := owner(ctx)
-	// Ownership first, so a wrong id is a 404 envelope rather than a stream.
-	if _, err := s.Chats.Get(ctx, user, id); err != nil {
-		return err
-	}
 	w := c.Response()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	started := false
+	// The stream starts with the first event, so that failures before it (not found, blank
+	// question) are ordinary envelopes with their status.
 	send := func(event string, data any) error {
+		if !started {
+			started = true
+			h := w.Header()
+			h.Set("Content-Type", "text/event-stream")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Accel-Buffering", "no")
+			w.WriteHeader(http.StatusOK)
+		}
 		b, err := json.Marshal(data)
 		if err != nil {
 			return err
@@ -191,7 +192,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		}
 		return rc.Flush()
 	}
-	_, a, err := s.Chats.Send(ctx, user, id, in.Content, func(e conversation.Event) error {
+	_, a, err := s.Chats.Send(ctx, owner(ctx), id, in.Content, func(e conversation.Event) error {
 		switch {
 		case e.Question != nil:
 			return send("message.created", map[string]any{"message": messageOf(*e.Question)})
@@ -203,6 +204,9 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return nil
 	})
 	if err != nil {
+		if !started {
+			return err
+		}
 		if ctx.Err() != nil {
 			return nil // the client left
 		}

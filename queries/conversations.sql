@@ -43,11 +43,6 @@ UPDATE conversations SET
     default_title = default_title AND sqlc.narg(title)::text IS NULL
 WHERE id = sqlc.arg(id);
 
--- name: InsertMessage :one
-INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING *;
-
 -- name: ListMessages :many
 SELECT * FROM messages
 WHERE conversation_id = $1 AND seq > $2
@@ -70,3 +65,20 @@ SELECT * FROM messages WHERE conversation_id = $1 AND seq <= $2 ORDER BY seq;
 -- name: CopyMessage :exec
 INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: AddMessage :one
+-- A message and its conversation's counters (and first-question title) in one statement: one
+-- round trip on the way to the first token.
+WITH m AS (
+    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
+    VALUES (sqlc.arg(conversation_id), sqlc.arg(role), sqlc.arg(content), sqlc.arg(citations), sqlc.narg(model), sqlc.narg(retrieval))
+    RETURNING *
+), c AS (
+    UPDATE conversations SET
+        message_count = message_count + 1,
+        last_message_at = now(), updated_at = now(),
+        title = CASE WHEN default_title AND sqlc.narg(title)::text IS NOT NULL THEN sqlc.narg(title) ELSE title END,
+        default_title = default_title AND sqlc.narg(title)::text IS NULL
+    WHERE id = sqlc.arg(conversation_id)
+)
+SELECT * FROM m;

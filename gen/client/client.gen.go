@@ -3944,6 +3944,8 @@ type ClientInterface interface {
 
 	// GetKbDocument One knowledge-base document with its indexing status
 	//
+	// Status (`pending`, `processing`, `indexed`, `failed`), the last error, chunk and page counts, progress while indexing and timings.
+	//
 	// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
 	GetKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4297,12 +4299,16 @@ type ClientInterface interface {
 
 	// CreateConversationWithBody Start a conversation
 	//
+	// Starts an empty conversation; without a title it is named after its first question.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /conversations (the `CreateConversation` operationId).
 	CreateConversationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateConversation Start a conversation
+	//
+	// Starts an empty conversation; without a title it is named after its first question.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4325,12 +4331,16 @@ type ClientInterface interface {
 
 	// UpdateConversationWithBody Rename, archive or file a conversation
 	//
+	// Changes any of title, archived and folder; an empty folder removes it.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /conversations/{id} (the `UpdateConversation` operationId).
 	UpdateConversationWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateConversation Rename, archive or file a conversation
+	//
+	// Changes any of title, archived and folder; an empty folder removes it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5287,6 +5297,8 @@ func (c *Client) DeleteKbDocument(ctx context.Context, id IdPath, reqEditors ...
 
 // GetKbDocument One knowledge-base document with its indexing status
 //
+// Status (`pending`, `processing`, `indexed`, `failed`), the last error, chunk and page counts, progress while indexing and timings.
+//
 // Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
 func (c *Client) GetKbDocument(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetKbDocumentRequest(c.Server, id)
@@ -6030,6 +6042,8 @@ func (c *Client) ListConversations(ctx context.Context, params *ListConversation
 
 // CreateConversationWithBody Start a conversation
 //
+// Starts an empty conversation; without a title it is named after its first question.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /conversations (the `CreateConversation` operationId).
@@ -6046,6 +6060,8 @@ func (c *Client) CreateConversationWithBody(ctx context.Context, contentType str
 }
 
 // CreateConversation Start a conversation
+//
+// Starts an empty conversation; without a title it is named after its first question.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6098,6 +6114,8 @@ func (c *Client) GetConversation(ctx context.Context, id IdPath, reqEditors ...R
 
 // UpdateConversationWithBody Rename, archive or file a conversation
 //
+// Changes any of title, archived and folder; an empty folder removes it.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /conversations/{id} (the `UpdateConversation` operationId).
@@ -6114,6 +6132,8 @@ func (c *Client) UpdateConversationWithBody(ctx context.Context, id IdPath, cont
 }
 
 // UpdateConversation Rename, archive or file a conversation
+//
+// Changes any of title, archived and folder; an empty folder removes it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10726,6 +10746,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetKbDocumentWithResponse One knowledge-base document with its indexing status
 	//
+	// Status (`pending`, `processing`, `indexed`, `failed`), the last error, chunk and page counts, progress while indexing and timings.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
@@ -11117,12 +11139,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateConversationWithBodyWithResponse Start a conversation
 	//
+	// Starts an empty conversation; without a title it is named after its first question.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /conversations (the `CreateConversation` operationId).
 	CreateConversationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateConversationResponse, error)
 
 	// CreateConversationWithResponse Start a conversation
+	//
+	// Starts an empty conversation; without a title it is named after its first question.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11149,12 +11175,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateConversationWithBodyWithResponse Rename, archive or file a conversation
 	//
+	// Changes any of title, archived and folder; an empty folder removes it.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /conversations/{id} (the `UpdateConversation` operationId).
 	UpdateConversationWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateConversationResponse, error)
 
 	// UpdateConversationWithResponse Rename, archive or file a conversation
+	//
+	// Changes any of title, archived and folder; an empty folder removes it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18598,6 +18628,8 @@ func (c *ClientWithResponses) DeleteKbDocumentWithResponse(ctx context.Context, 
 
 // GetKbDocumentWithResponse One knowledge-base document with its indexing status
 //
+// Status (`pending`, `processing`, `indexed`, `failed`), the last error, chunk and page counts, progress while indexing and timings.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/admin/kb/documents/{id} (the `GetKbDocument` operationId).
@@ -19223,6 +19255,8 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 
 // CreateConversationWithBodyWithResponse Start a conversation
 //
+// Starts an empty conversation; without a title it is named after its first question.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /conversations (the `CreateConversation` operationId).
@@ -19235,6 +19269,8 @@ func (c *ClientWithResponses) CreateConversationWithBodyWithResponse(ctx context
 }
 
 // CreateConversationWithResponse Start a conversation
+//
+// Starts an empty conversation; without a title it is named after its first question.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19279,6 +19315,8 @@ func (c *ClientWithResponses) GetConversationWithResponse(ctx context.Context, i
 
 // UpdateConversationWithBodyWithResponse Rename, archive or file a conversation
 //
+// Changes any of title, archived and folder; an empty folder removes it.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /conversations/{id} (the `UpdateConversation` operationId).
@@ -19291,6 +19329,8 @@ func (c *ClientWithResponses) UpdateConversationWithBodyWithResponse(ctx context
 }
 
 // UpdateConversationWithResponse Rename, archive or file a conversation
+//
+// Changes any of title, archived and folder; an empty folder removes it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

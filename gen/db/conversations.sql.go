@@ -14,6 +14,71 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const addMessage = `-- name: AddMessage :one
+WITH m AS (
+    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at
+), c AS (
+    UPDATE conversations SET
+        message_count = message_count + 1,
+        last_message_at = now(), updated_at = now(),
+        title = CASE WHEN default_title AND $7::text IS NOT NULL THEN $7 ELSE title END,
+        default_title = default_title AND $7::text IS NULL
+    WHERE id = $1
+)
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM m
+`
+
+type AddMessageParams struct {
+	ConversationID uuid.UUID
+	Role           string
+	Content        string
+	Citations      json.RawMessage
+	Model          pgtype.Text
+	Retrieval      json.RawMessage
+	Title          pgtype.Text
+}
+
+type AddMessageRow struct {
+	ID             uuid.UUID
+	Seq            int64
+	ConversationID uuid.UUID
+	Role           string
+	Content        string
+	Citations      json.RawMessage
+	Model          pgtype.Text
+	Retrieval      json.RawMessage
+	CreatedAt      time.Time
+}
+
+// A message and its conversation's counters (and first-question title) in one statement: one
+// round trip on the way to the first token.
+func (q *Queries) AddMessage(ctx context.Context, arg AddMessageParams) (AddMessageRow, error) {
+	row := q.db.QueryRow(ctx, addMessage,
+		arg.ConversationID,
+		arg.Role,
+		arg.Content,
+		arg.Citations,
+		arg.Model,
+		arg.Retrieval,
+		arg.Title,
+	)
+	var i AddMessageRow
+	err := row.Scan(
+		&i.ID,
+		&i.Seq,
+		&i.ConversationID,
+		&i.Role,
+		&i.Content,
+		&i.Citations,
+		&i.Model,
+		&i.Retrieval,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const copyMessage = `-- name: CopyMessage :exec
 INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -166,45 +231,6 @@ func (q *Queries) InsertConversation(ctx context.Context, arg InsertConversation
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastMessageAt,
-	)
-	return i, err
-}
-
-const insertMessage = `-- name: InsertMessage :one
-INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at
-`
-
-type InsertMessageParams struct {
-	ConversationID uuid.UUID
-	Role           string
-	Content        string
-	Citations      json.RawMessage
-	Model          pgtype.Text
-	Retrieval      json.RawMessage
-}
-
-func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (Message, error) {
-	row := q.db.QueryRow(ctx, insertMessage,
-		arg.ConversationID,
-		arg.Role,
-		arg.Content,
-		arg.Citations,
-		arg.Model,
-		arg.Retrieval,
-	)
-	var i Message
-	err := row.Scan(
-		&i.ID,
-		&i.Seq,
-		&i.ConversationID,
-		&i.Role,
-		&i.Content,
-		&i.Citations,
-		&i.Model,
-		&i.Retrieval,
-		&i.CreatedAt,
 	)
 	return i, err
 }

@@ -12,6 +12,9 @@ import (
 )
 
 type Querier interface {
+	// A message and its conversation's counters (and first-question title) in one statement: one
+	// round trip on the way to the first token.
+	AddMessage(ctx context.Context, arg AddMessageParams) (AddMessageRow, error)
 	AllFlags(ctx context.Context) ([]FeatureFlag, error)
 	AllOverrides(ctx context.Context) ([]FlagOverride, error)
 	// One batch of the chain in id order, after the given id, for verification.
@@ -80,7 +83,6 @@ type Querier interface {
 	InsertKbContent(ctx context.Context, arg InsertKbContentParams) error
 	InsertKbDocument(ctx context.Context, arg InsertKbDocumentParams) (KbDocument, error)
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
-	InsertMessage(ctx context.Context, arg InsertMessageParams) (Message, error)
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
 	LastKbEvent(ctx context.Context) (int64, error)

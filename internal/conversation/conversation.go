@@ -250,18 +250,9 @@ func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content stri
 			return db.Message{}, err
 		}
 	}
-	var m db.Message
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		var err error
-		m, err = q.InsertMessage(ctx, db.InsertMessageParams{ConversationID: conv, Role: role, Content: content,
-			Citations: cj, Model: database.NonEmpty(model), Retrieval: rj})
-		if err != nil {
-			return err
-		}
-		return q.TouchConversation(ctx, db.TouchConversationParams{ID: conv, Title: database.NonEmpty(title)})
-	})
-	return m, err
+	row, err := s.q.AddMessage(ctx, db.AddMessageParams{ConversationID: conv, Role: role, Content: content,
+		Citations: cj, Model: database.NonEmpty(model), Retrieval: rj, Title: database.NonEmpty(title)})
+	return db.Message(row), err
 }
 
 // titleOf shortens a first question into a title.
