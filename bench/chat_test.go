@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/apptest"
 	"github.com/voiceassist/gateway/internal/auth"
@@ -68,9 +70,9 @@ func firstData(ctx context.Context, url, tok, body, prefix string) (time.Duratio
 }
 
 // BenchmarkChatTTFTOverhead measures the time to first token of the same fake streaming model
-// called directly and through POST /conversations/{id}/messages/stream (history load, question
-// insert, hybrid retrieval, prompt, model call, SSE relay), interleaved, and reports p50/p99 of
-// both and of the per-pair difference. Run:
+// called directly, through POST /conversations/{id}/messages/stream (history load, question
+// insert, hybrid retrieval, prompt, model call, SSE relay) and through a `message` on /ws,
+// interleaved, and reports p50/p99 of each and of the per-round difference from the direct call. Run:
 // go test -run '^$' -bench ChatTTFTOverhead -benchtime 1x ./bench/
 func BenchmarkChatTTFTOverhead(b *testing.B) {
 	model := httptest.NewServer(fakeModel())
@@ -121,9 +123,41 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	direct := `{"model":"fake","stream":true,"messages":[{"role":"user","content":"What are first-line drugs for hypertension?"}]}`
+	ws, _, err := (&websocket.Dialer{Subprotocols: []string{"bearer", tok}}).Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	readUntil := func(typ string) {
+		for {
+			var ev map[string]any
+			if err := ws.ReadJSON(&ev); err != nil {
+				b.Fatal(err)
+			}
+			if ev["type"] == "error" {
+				b.Fatalf("ws error: %v", ev)
+			}
+			if ev["type"] == typ {
+				return
+			}
+		}
+	}
+	readUntil("connected")
+	// viaWS joins a fresh conversation, then times a question to its first delta.
+	viaWS := func(conv string) time.Duration {
+		_ = ws.WriteJSON(map[string]any{"type": "join", "conversation_id": conv})
+		readUntil("history")
+		start := time.Now()
+		_ = ws.WriteJSON(map[string]any{"type": "message", "conversation_id": conv, "content": "What are first-line drugs for hypertension?"})
+		readUntil("message.delta")
+		t := time.Since(start)
+		readUntil("message.done")
+		_ = ws.WriteJSON(map[string]any{"type": "leave", "conversation_id": conv})
+		return t
+	}
 	const n = 300
 	for i := 0; i < b.N; i++ {
-		var d, g, diff []time.Duration
+		var d, g, diff, w, wdiff []time.Duration
 		for j := 0; j < n+20; j++ {
 			conv := post("/conversations", `{}`)["data"].(map[string]any)["id"].(string)
 			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, "data: ")
@@ -135,10 +169,12 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			tw := viaWS(post("/conversations", `{}`)["data"].(map[string]any)["id"].(string))
 			if j < 20 {
 				continue // warm-up
 			}
 			d, g, diff = append(d, td), append(g, tg), append(diff, tg-td)
+			w, wdiff = append(w, tw), append(wdiff, tw-td)
 		}
 		b.ReportMetric(ms(pct(d, 50)), "direct-p50-ms")
 		b.ReportMetric(ms(pct(d, 99)), "direct-p99-ms")
@@ -146,6 +182,10 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 		b.ReportMetric(ms(pct(g, 99)), "gateway-p99-ms")
 		b.ReportMetric(ms(pct(diff, 50)), "overhead-p50-ms")
 		b.ReportMetric(ms(pct(diff, 99)), "overhead-p99-ms")
+		b.ReportMetric(ms(pct(w, 50)), "ws-p50-ms")
+		b.ReportMetric(ms(pct(w, 99)), "ws-p99-ms")
+		b.ReportMetric(ms(pct(wdiff, 50)), "ws-overhead-p50-ms")
+		b.ReportMetric(ms(pct(wdiff, 99)), "ws-overhead-p99-ms")
 	}
 }
 
