@@ -84,6 +84,15 @@ test: $(NPM_STAMP) ## Run every test against real PostgreSQL and Redis (started 
 bench: ## Run the Go benchmarks in bench/
 	@$(WITH_SERVICES) $(GO) test -run '^$$' -bench . -benchmem ./bench/...
 
+# The data is read from ../shared/data/scifact and never copied into the repo. Extra flags:
+# make bench-kb BENCH_KB_ARGS=-tune (fusion weight and chunk size sweeps; see bench/kb).
+BENCH_KB_DATA ?= ../shared/data/scifact
+BENCH_KB_ARGS ?=
+
+.PHONY: bench-kb
+bench-kb: ## Knowledge-base retrieval benchmark through kb.Service on SciFact (scratch database, a few minutes)
+	@$(WITH_SERVICES) $(GO) run ./bench/kb -data $(BENCH_KB_DATA) $(BENCH_KB_ARGS)
+
 .PHONY: clean
 clean: ## Remove build output
 	rm -rf bin coverage.out

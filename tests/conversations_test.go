@@ -239,8 +239,12 @@ func TestConversationLifecycle(t *testing.T) {
 	require.Equal(t, 401, status(t, func() (*http.Response, error) { return s.Client.ListConversations(ctx, nil) }))
 
 	// Deleting a message and the conversation; both audited, exports too.
-	require.Equal(t, 204, status(t, func() (*http.Response, error) { return s.Client.DeleteMessage(ctx, c.Id, none.AssistantMessage.Id, bearerAuth(alice)) }))
-	require.Equal(t, 404, status(t, func() (*http.Response, error) { return s.Client.DeleteMessage(ctx, c.Id, none.AssistantMessage.Id, bearerAuth(alice)) }))
+	require.Equal(t, 204, status(t, func() (*http.Response, error) {
+		return s.Client.DeleteMessage(ctx, c.Id, none.AssistantMessage.Id, bearerAuth(alice))
+	}))
+	require.Equal(t, 404, status(t, func() (*http.Response, error) {
+		return s.Client.DeleteMessage(ctx, c.Id, none.AssistantMessage.Id, bearerAuth(alice))
+	}))
 	require.Equal(t, 204, status(t, func() (*http.Response, error) { return s.Client.DeleteConversation(ctx, c.Id, bearerAuth(alice)) }))
 	require.Equal(t, 404, status(t, func() (*http.Response, error) { return s.Client.GetConversation(ctx, c.Id, bearerAuth(alice)) }))
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
@@ -454,7 +458,9 @@ func TestCacheSearchResultsAndAdmin(t *testing.T) {
 	require.Contains(t, titles, "Hypertension in pregnancy", "the fresh answer sees the new document")
 
 	// Admin operations: viewers read, admins clear and invalidate (audited).
-	require.Equal(t, 403, status(t, func() (*http.Response, error) { return s.Client.ClearCache(ctx, client.CacheClearRequest{}, bearerAuth(viewer)) }))
+	require.Equal(t, 403, status(t, func() (*http.Response, error) {
+		return s.Client.ClearCache(ctx, client.CacheClearRequest{}, bearerAuth(viewer))
+	}))
 	require.Equal(t, 403, status(t, func() (*http.Response, error) { return s.Client.GetCacheStats(ctx, bearerAuth(tok)) }))
 	inv, err := s.Client.InvalidateCacheWithResponse(ctx, client.CacheInvalidateRequest{Pattern: "kb.search:*"}, bearerAuth(admin))
 	require.NoError(t, err)

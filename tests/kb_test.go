@@ -73,7 +73,7 @@ func TestKBUploadPDFAndMarkdownThenHybridSearch(t *testing.T) {
 	out := s.kbSearch(t, user, client.KbSearchRequest{Query: "crystalloid fluid in septic shock", Mode: mode(client.Hybrid)})
 	require.Equal(t, client.Hybrid, out.Mode)
 	require.NotNil(t, out.Fusion)
-	require.Equal(t, client.Rrf, *out.Fusion)
+	require.Equal(t, client.Weighted, *out.Fusion, "auto fusion with the offline embedder")
 	docs := docsOf(out.Hits)
 	require.Contains(t, docs, md.Id)
 	require.Contains(t, docs, pdf.Id)

@@ -1,531 +1,165 @@
-// Command kb benchmarks knowledge-base retrieval on the SciFact training split
-// (BEIR layout, read from ../shared/data/scifact; never copied into the repo).
+// Command kb benchmarks knowledge-base retrieval through the real service on a BEIR
+// dataset, by default the SciFact training split read from ../shared/data/scifact (never
+// copied into the repo).
 //
-// It indexes the corpus (title + " " + text per document) into a temporary
-// on-disk BM25 index and an exact in-process vector store filled by the
-// offline hashing embedder, runs every query judged in qrels/train.tsv in
-// keyword, vector and hybrid modes, and prints a markdown table of nDCG@10,
-// Recall@100 and MRR@10, indexing throughput and search latency.
+// It creates a throwaway PostgreSQL database on the server of DATABASE_URL, migrates it,
+// opens kb.Service exactly as the server does (app.OpenKB) with the default configuration,
+// the offline hashing embedder, the in-process vector store and a temporary DATA_DIR,
+// ingests every abstract as one JSON upload through kb.Service.Ingest, lets the indexing
+// workers run in process until every document is indexed, then searches every query judged
+// in qrels/train.tsv through kb.Service.Search (top 100 chunks) in keyword, vector and both
+// hybrid modes, and prints a markdown table of nDCG@10, Recall@100 and MRR@10 with indexing
+// throughput and search latency. The database is dropped at the end.
 //
-//	go run ./bench/kb -data ../shared/data/scifact
-//	go run ./bench/kb -tune   # also print the tuning sweeps
+//	go run ./bench/kb -data ../shared/data/scifact            # make bench-kb
+//	go run ./bench/kb -tune                                    # + fusion weight and chunk size sweeps
+//	go run ./bench/kb -component [-tune]                       # the engine alone (BM25 tuning)
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
+	"os/signal"
+	"strconv"
 	"strings"
-	"time"
+	"syscall"
 
+	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/kbeval"
 	"github.com/voiceassist/gateway/internal/search"
-	"github.com/voiceassist/gateway/internal/vector"
 )
 
-type corpusDoc struct {
-	ID    string `json:"_id"`
-	Title string `json:"title"`
-	Text  string `json:"text"`
-}
-
-type benchQuery struct {
-	ID   string `json:"_id"`
-	Text string `json:"text"`
-}
+// defaultDatabaseURL is used when DATABASE_URL is unset (as internal/dbtest does).
+const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/voiceassist?sslmode=disable"
 
 func main() {
 	var (
-		dataDir    = flag.String("data", "../shared/data/scifact", "SciFact directory in BEIR layout (corpus.jsonl, queries.jsonl, qrels/train.tsv)")
-		depth      = flag.Int("depth", 100, "results taken from each retriever (and kept after fusion)")
-		dim        = flag.Int("dim", embed.DefaultDim, "offline embedder dimension")
-		titleBoost = flag.Float64("title-boost", -1, "BM25 title boost (negative: the package default)")
-		analyzer   = flag.String("analyzer", "", "BM25 analyzer (empty: the package default)")
-		k1         = flag.Float64("k1", 0, "BM25 k1 (0: the package default)")
-		b          = flag.Float64("b", -1, "BM25 b (negative: the package default)")
-		rrfK       = flag.Int("rrf-k", search.DefaultRRFK, "RRF constant")
-		weight     = flag.Float64("w", -1, "keyword weight of weighted fusion (vector gets 1-w); negative: tune on the training split")
-		tune       = flag.Bool("tune", false, "also print tuning sweeps (BM25 k1/b/title boost, analyzers, fusion weight)")
+		dataDir  = flag.String("data", "../shared/data/scifact", "dataset directory in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
+		split    = flag.String("split", "train", "qrels split to evaluate")
+		modes    = flag.String("modes", "keyword,vector,hybrid", "modes: keyword, vector, hybrid (both fusions), hybrid:rrf, hybrid:weighted")
+		workers  = flag.Int("workers", 8, "indexing workers run in process (indexing throughput is bound by River's 100 ms fetch cooldown: about 10 documents per second per worker)")
+		topK     = flag.Int("topk", 100, "chunk hits asked per query")
+		tune     = flag.Bool("tune", false, "also sweep the vector weight of both fusions and the chunk size (with -component: BM25 and fusion sweeps)")
+		sizes    = flag.String("chunk-sizes", "200,400,600,1000", "chunk sizes (tokens) tried by -tune")
+		weights  = flag.String("vector-weights", "", "vector weights tried by -tune (default 0,0.05,0.1,0.15,0.2,0.3,0.4,0.5,0.7,1)")
+		chunkTok = flag.Int("chunk-tokens", 0, "KB_CHUNK_TOKENS (0: the configured default)")
+		vecW     = flag.Float64("vector-weight", -1, "KB_VECTOR_WEIGHT (negative: the configured default)")
+
+		component  = flag.Bool("component", false, "benchmark the retrieval engine alone (BM25 index and exact vector store, whole abstracts), as before the service existed")
+		depth      = flag.Int("depth", 100, "-component: results taken from each retriever (and kept after fusion)")
+		dim        = flag.Int("dim", embed.DefaultDim, "-component: offline embedder dimension")
+		titleBoost = flag.Float64("title-boost", -1, "-component: BM25 title boost (negative: the package default)")
+		analyzer   = flag.String("analyzer", "", "-component: BM25 analyzer (empty: the package default)")
+		k1         = flag.Float64("k1", 0, "-component: BM25 k1 (0: the package default)")
+		b          = flag.Float64("b", -1, "-component: BM25 b (negative: the package default)")
+		rrfK       = flag.Int("rrf-k", search.DefaultRRFK, "-component: RRF constant")
+		weight     = flag.Float64("w", -1, "-component: keyword weight of weighted fusion (vector gets 1-w); negative: tune on the training split")
 	)
 	flag.Parse()
-	if *k1 > 0 || *b >= 0 {
-		cur1, curB := search.BM25Params()
-		if *k1 > 0 {
-			cur1 = *k1
+	if *component {
+		if *k1 > 0 || *b >= 0 {
+			cur1, curB := search.BM25Params()
+			if *k1 > 0 {
+				cur1 = *k1
+			}
+			if *b >= 0 {
+				curB = *b
+			}
+			search.SetBM25Params(cur1, curB)
 		}
-		if *b >= 0 {
-			curB = *b
+		if err := runComponent(*dataDir, componentConfig{
+			depth: *depth, dim: *dim, titleBoost: *titleBoost, analyzer: *analyzer,
+			rrfK: *rrfK, weight: *weight, tune: *tune,
+		}, os.Stdout); err != nil {
+			log.Fatal(err)
 		}
-		search.SetBM25Params(cur1, curB)
+		return
 	}
-	if err := run(*dataDir, config{
-		depth: *depth, dim: *dim, titleBoost: *titleBoost, analyzer: *analyzer,
-		rrfK: *rrfK, weight: *weight, tune: *tune,
-	}, os.Stdout); err != nil {
+
+	cfg, err := benchConfig()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *chunkTok > 0 {
+		cfg.KBChunkTokens = *chunkTok
+		cfg.KBChunkOverlap = min(cfg.KBChunkOverlap, *chunkTok-1)
+	}
+	if *vecW >= 0 {
+		cfg.KBVectorWeight = *vecW
+	}
+	ms, err := kbeval.ParseModes(*modes)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opt := kbeval.Options{
+		Data: *dataDir, Split: *split, Modes: ms, Workers: *workers, TopK: *topK, Tune: *tune,
+		DBPrefix: "va_bench_", Progress: os.Stderr,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if *tune {
+		if opt.ChunkSizes, err = parseInts(*sizes); err != nil {
+			log.Fatalf("-chunk-sizes: %v", err)
+		}
+		if *weights != "" {
+			if opt.VectorWeights, err = parseFloats(*weights); err != nil {
+				log.Fatalf("-vector-weights: %v", err)
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := kbeval.Run(ctx, cfg, opt, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-type config struct {
-	depth      int
-	dim        int
-	titleBoost float64
-	analyzer   string
-	rrfK       int
-	weight     float64
-	tune       bool
-}
-
-type dataset struct {
-	docs    []corpusDoc
-	queries []benchQuery // only those with judgments
-	qrels   map[string]map[string]bool
-}
-
-func load(dir string) (*dataset, error) {
-	var ds dataset
-	if err := readJSONL(filepath.Join(dir, "corpus.jsonl"), func(dec *json.Decoder) error {
-		var d corpusDoc
-		if err := dec.Decode(&d); err != nil {
-			return err
+// benchConfig is the default configuration with only DATABASE_URL taken from the
+// environment: the benchmark measures the defaults (offline embedder, in-process vectors),
+// whatever the shell exports.
+func benchConfig() (*config.Config, error) {
+	dbURL := os.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		dbURL = defaultDatabaseURL
+	}
+	return config.Load(func(k string) string {
+		if k == "DATABASE_URL" {
+			return dbURL
 		}
-		ds.docs = append(ds.docs, d)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	qrels, err := readQrels(filepath.Join(dir, "qrels", "train.tsv"))
-	if err != nil {
-		return nil, err
-	}
-	ds.qrels = qrels
-	if err := readJSONL(filepath.Join(dir, "queries.jsonl"), func(dec *json.Decoder) error {
-		var q benchQuery
-		if err := dec.Decode(&q); err != nil {
-			return err
-		}
-		if _, ok := qrels[q.ID]; ok {
-			ds.queries = append(ds.queries, q)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if len(ds.queries) != len(qrels) {
-		return nil, fmt.Errorf("%d judged queries, %d found in queries.jsonl", len(qrels), len(ds.queries))
-	}
-	return &ds, nil
+		return ""
+	})
 }
 
-func readJSONL(path string, each func(*json.Decoder) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReader(f))
-	for dec.More() {
-		if err := each(dec); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return nil
-}
-
-// readQrels reads a BEIR qrels TSV (header "query-id corpus-id score");
-// pairs with score > 0 are relevant.
-func readQrels(path string) (map[string]map[string]bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseQrels(f)
-}
-
-func parseQrels(r io.Reader) (map[string]map[string]bool, error) {
-	qrels := map[string]map[string]bool{}
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 || (line == 1 && fields[0] == "query-id") {
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if len(fields) != 3 {
-			return nil, fmt.Errorf("qrels line %d: %d fields", line, len(fields))
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 32 {
+			return nil, fmt.Errorf("%q is not a chunk size of at least 32 tokens", p)
 		}
-		if fields[2] == "0" {
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if qrels[fields[0]] == nil {
-			qrels[fields[0]] = map[string]bool{}
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || f < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative number", p)
 		}
-		qrels[fields[0]][fields[1]] = true
+		out = append(out, f)
 	}
-	return qrels, sc.Err()
-}
-
-// mode is one retrieval configuration's results.
-type mode struct {
-	name    string
-	runs    map[string][]string
-	latency []time.Duration
-}
-
-func run(dataDir string, cfg config, out io.Writer) error {
-	ctx := context.Background()
-	ds, err := load(dataDir)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "kb-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-
-	docs := make([]search.Doc, len(ds.docs))
-	texts := make([]string, len(ds.docs))
-	for i, d := range ds.docs {
-		docs[i] = search.Doc{ID: d.ID, Title: d.Title, Text: d.Text}
-		texts[i] = d.Title + " " + d.Text
-	}
-
-	// Keyword index.
-	idx, err := search.OpenWith(filepath.Join(tmp, "bm25"), search.Options{TitleBoost: cfg.titleBoost, Analyzer: cfg.analyzer})
-	if err != nil {
-		return err
-	}
-	defer idx.Close()
-	start := time.Now()
-	if err := idx.Put(docs...); err != nil {
-		return err
-	}
-	bm25Time := time.Since(start)
-	if n, err := idx.Count(); err != nil || int(n) != len(docs) {
-		return fmt.Errorf("indexed %d of %d documents: %v", n, len(docs), err)
-	}
-
-	// Vector store.
-	emb := embed.NewHashing(cfg.dim)
-	start = time.Now()
-	vecs, err := emb.Embed(ctx, texts)
-	if err != nil {
-		return err
-	}
-	embedTime := time.Since(start)
-	store := vector.NewExact(emb.Dim())
-	items := make([]vector.Item, len(docs))
-	for i, d := range docs {
-		items[i] = vector.Item{ID: d.ID, Vector: vecs[i]}
-	}
-	start = time.Now()
-	if err := store.Upsert(ctx, items); err != nil {
-		return err
-	}
-	upsertTime := time.Since(start)
-
-	// Retrieval; per-query lists are kept for the fusion variants.
-	kwLists := map[string][]search.Hit{}
-	vecLists := map[string][]search.Hit{}
-	keyword := mode{name: "keyword (BM25)", runs: map[string][]string{}}
-	vec := mode{name: "vector (" + emb.Model() + ", exact)", runs: map[string][]string{}}
-	rrf := mode{name: fmt.Sprintf("hybrid RRF (k=%d)", cfg.rrfK), runs: map[string][]string{}}
-	for _, q := range ds.queries {
-		t := time.Now()
-		kw, err := idx.Search(q.Text, cfg.depth, nil)
-		if err != nil {
-			return err
-		}
-		keyword.latency = append(keyword.latency, time.Since(t))
-		keyword.runs[q.ID] = hitIDs(kw)
-		kwLists[q.ID] = kw
-
-		t = time.Now()
-		vh, err := vectorSearch(ctx, emb, store, q.Text, cfg.depth)
-		if err != nil {
-			return err
-		}
-		vec.latency = append(vec.latency, time.Since(t))
-		vec.runs[q.ID] = hitIDs(vh)
-		vecLists[q.ID] = vh
-
-		t = time.Now()
-		fused, err := hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
-			return search.FuseRRF(cfg.rrfK, kw, vh)
-		})
-		if err != nil {
-			return err
-		}
-		rrf.latency = append(rrf.latency, time.Since(t))
-		rrf.runs[q.ID] = search.IDs(fused)[:min(cfg.depth, len(fused))]
-	}
-
-	// Weighted fusion: the keyword weight is chosen on the training split
-	// (in-sample), and checked by two-fold cross-validation.
-	w := cfg.weight
-	var sweep []weightScore
-	if w < 0 {
-		sweep = sweepWeights(ds.qrels, kwLists, vecLists, cfg.depth)
-		w = bestWeight(sweep)
-	}
-	weighted := mode{name: fmt.Sprintf("hybrid weighted (%.2f kw + %.2f vec, min-max)", w, 1-w), runs: map[string][]string{}}
-	for _, q := range ds.queries {
-		t := time.Now()
-		fused, err := hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
-			return search.FuseWeighted([]float64{w, 1 - w}, kw, vh)
-		})
-		if err != nil {
-			return err
-		}
-		weighted.latency = append(weighted.latency, time.Since(t))
-		weighted.runs[q.ID] = search.IDs(fused)[:min(cfg.depth, len(fused))]
-	}
-
-	k1, b := search.BM25Params()
-	fmt.Fprintf(out, "SciFact training split: %d documents, %d judged queries, %d relevant pairs; %s/%s, %d CPUs, %s\n\n",
-		len(ds.docs), len(ds.queries), countPairs(ds.qrels), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(out, "| mode | nDCG@10 | Recall@100 | MRR@10 | p50 latency | p99 latency |\n")
-	fmt.Fprintf(out, "|---|---|---|---|---|---|\n")
-	for _, m := range []mode{keyword, vec, rrf, weighted} {
-		s := evaluate(m.runs, ds.qrels)
-		p50, p99 := percentile(m.latency, 50), percentile(m.latency, 99)
-		fmt.Fprintf(out, "| %s | %.3f | %.3f | %.3f | %s | %s |\n", m.name, s.NDCG10, s.Recall100, s.MRR10, fmtDur(p50), fmtDur(p99))
-	}
-	fmt.Fprintf(out, "\nIndexing: BM25 (Bleve, on disk, analyzer %q, k1=%.2f b=%.2f, title boost %.2f) %.0f docs/s (%s); "+
-		"embedding (%s) %.0f docs/s (%s); vector upsert %.0f docs/s (%s).\n",
-		idx.Analyzer(), k1, b, idx.TitleBoost(), rate(len(docs), bm25Time), fmtDur(bm25Time),
-		emb.Model(), rate(len(docs), embedTime), fmtDur(embedTime), rate(len(docs), upsertTime), fmtDur(upsertTime))
-	fmt.Fprintf(out, "Latency is per query, single-threaded, and includes embedding the query; hybrid runs both retrievers (top %d each) then fuses.\n", cfg.depth)
-
-	if len(sweep) > 0 {
-		cv := crossValidate(ds, kwLists, vecLists, cfg.depth)
-		fmt.Fprintf(out, "Weighted fusion: keyword weight %.2f chosen on the whole training split (in-sample); "+
-			"two-fold cross-validation (tune on one half of the queries, score the other) gives nDCG@10 %.3f (keyword alone on the same folds %.3f).\n",
-			w, cv.fused, cv.keyword)
-	}
-	if cfg.tune {
-		fmt.Fprintln(out)
-		printWeightSweep(out, sweep)
-		if err := tuneBM25(out, ds, docs, idx, tmp, cfg.depth); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func hitIDs(hs []search.Hit) []string {
-	ids := make([]string, len(hs))
-	for i, h := range hs {
-		ids[i] = h.ID
-	}
-	return ids
-}
-
-func vectorSearch(ctx context.Context, emb embed.Embedder, store vector.Store, q string, k int) ([]search.Hit, error) {
-	qv, err := emb.Embed(ctx, []string{q})
-	if err != nil {
-		return nil, err
-	}
-	vh, err := store.Search(ctx, qv[0], k, nil)
-	if err != nil {
-		return nil, err
-	}
-	hits := make([]search.Hit, len(vh))
-	for i, h := range vh {
-		hits[i] = search.Hit{ID: h.ID, Score: float64(h.Score)}
-	}
-	return hits, nil
-}
-
-func hybrid(ctx context.Context, idx *search.Index, emb embed.Embedder, store vector.Store, q string, k int,
-	fuse func(kw, vh []search.Hit) []search.Fused) ([]search.Fused, error) {
-	kw, err := idx.Search(q, k, nil)
-	if err != nil {
-		return nil, err
-	}
-	vh, err := vectorSearch(ctx, emb, store, q, k)
-	if err != nil {
-		return nil, err
-	}
-	return fuse(kw, vh), nil
-}
-
-type weightScore struct {
-	w    float64
-	ndcg float64
-}
-
-func fusedRuns(lists map[string][]search.Hit, vecLists map[string][]search.Hit, w float64, depth int, only map[string]map[string]bool) map[string][]string {
-	runs := map[string][]string{}
-	for q := range only {
-		f := search.FuseWeighted([]float64{w, 1 - w}, lists[q], vecLists[q])
-		runs[q] = search.IDs(f)[:min(depth, len(f))]
-	}
-	return runs
-}
-
-func sweepWeights(qrels map[string]map[string]bool, kw, vec map[string][]search.Hit, depth int) []weightScore {
-	var out []weightScore
-	for i := 0; i <= 20; i++ {
-		w := float64(i) / 20
-		out = append(out, weightScore{w: w, ndcg: evaluate(fusedRuns(kw, vec, w, depth, qrels), qrels).NDCG10})
-	}
-	return out
-}
-
-func bestWeight(sweep []weightScore) float64 {
-	best := sweep[0]
-	for _, s := range sweep[1:] {
-		if s.ndcg > best.ndcg {
-			best = s
-		}
-	}
-	return best.w
-}
-
-type cvResult struct{ fused, keyword float64 }
-
-// crossValidate splits the queries in two folds by position, tunes the weight
-// on one fold and scores the other, and averages the two held-out scores.
-func crossValidate(ds *dataset, kw, vec map[string][]search.Hit, depth int) cvResult {
-	ids := make([]string, 0, len(ds.qrels))
-	for q := range ds.qrels {
-		ids = append(ids, q)
-	}
-	sort.Strings(ids)
-	folds := [2]map[string]map[string]bool{{}, {}}
-	for i, q := range ids {
-		folds[i%2][q] = ds.qrels[q]
-	}
-	var res cvResult
-	for f := range 2 {
-		train, test := folds[f], folds[1-f]
-		w := bestWeight(sweepWeights(train, kw, vec, depth))
-		res.fused += evaluate(fusedRuns(kw, vec, w, depth, test), test).NDCG10 / 2
-		kwRuns := map[string][]string{}
-		for q := range test {
-			kwRuns[q] = hitIDs(kw[q])
-		}
-		res.keyword += evaluate(kwRuns, test).NDCG10 / 2
-	}
-	return res
-}
-
-func printWeightSweep(out io.Writer, sweep []weightScore) {
-	fmt.Fprintf(out, "Weighted fusion sweep (keyword weight w, vector 1-w), nDCG@10:\n\n| w |")
-	for _, s := range sweep {
-		fmt.Fprintf(out, " %.2f |", s.w)
-	}
-	fmt.Fprintf(out, "\n|---|%s\n| nDCG@10 |", strings.Repeat("---|", len(sweep)))
-	for _, s := range sweep {
-		fmt.Fprintf(out, " %.3f |", s.ndcg)
-	}
-	fmt.Fprintln(out)
-}
-
-// tuneBM25 prints nDCG@10 of the keyword index over analyzers, title boosts
-// and BM25 k1/b; it restores the BM25 parameters afterwards.
-func tuneBM25(out io.Writer, ds *dataset, docs []search.Doc, idx *search.Index, tmp string, depth int) error {
-	k1, b := search.BM25Params()
-	defer search.SetBM25Params(k1, b)
-	eval := func(idx *search.Index) (float64, error) {
-		runs := map[string][]string{}
-		for _, q := range ds.queries {
-			hs, err := idx.Search(q.Text, depth, nil)
-			if err != nil {
-				return 0, err
-			}
-			runs[q.ID] = hitIDs(hs)
-		}
-		return evaluate(runs, ds.qrels).NDCG10, nil
-	}
-	fmt.Fprintf(out, "\nBM25 analyzer x title boost (k1=%.2f, b=%.2f), nDCG@10:\n\n| analyzer | boost 0 | 0.25 | 0.5 | 1 | 2 |\n|---|---|---|---|---|---|\n", k1, b)
-	for i, an := range search.Analyzers() {
-		dir := filepath.Join(tmp, fmt.Sprintf("tune-%d", i))
-		fmt.Fprintf(out, "| %s |", an)
-		for j, boost := range []float64{0, 0.25, 0.5, 1, 2} {
-			idx, err := search.OpenWith(dir, search.Options{Analyzer: an, TitleBoost: boost})
-			if err != nil {
-				return err
-			}
-			if j == 0 {
-				if err := idx.Put(docs...); err != nil {
-					return err
-				}
-			}
-			s, err := eval(idx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, " %.3f |", s)
-			if err := idx.Close(); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintln(out)
-	}
-
-	k1s := []float64{0.2, 0.35, 0.6, 0.9, 1.2, 2.0}
-	bs := []float64{0.03, 0.05, 0.1, 0.2, 0.4, 0.75, 1.0}
-	fmt.Fprintf(out, "\nBM25 k1 x b (analyzer %q, title boost %.2f), nDCG@10:\n\n| k1 \\ b |", idx.Analyzer(), idx.TitleBoost())
-	for _, bv := range bs {
-		fmt.Fprintf(out, " %.2f |", bv)
-	}
-	fmt.Fprintf(out, "\n|---|%s\n", strings.Repeat("---|", len(bs)))
-	for _, kv := range k1s {
-		fmt.Fprintf(out, "| %.2f |", kv)
-		for _, bv := range bs {
-			search.SetBM25Params(kv, bv)
-			s, err := eval(idx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, " %.3f |", s)
-		}
-		fmt.Fprintln(out)
-	}
-	return nil
-}
-
-func countPairs(q map[string]map[string]bool) int {
-	n := 0
-	for _, r := range q {
-		n += len(r)
-	}
-	return n
-}
-
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	// Nearest-rank method.
-	r := int(float64(len(s))*p/100+0.999999) - 1
-	return s[max(0, min(r, len(s)-1))]
-}
-
-func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
-	}
+	return out, nil
 }

@@ -153,6 +153,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
 	a.Schedule = sched
 
+	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
+	a.Registry.MustRegister(a.Cache.Collectors()...)
 	kbs, err := a.newKB(ctx)
 	if err != nil {
 		return nil, err
@@ -161,8 +163,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
-	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
-	a.Registry.MustRegister(a.Cache.Collectors()...)
 	kbs.OnChange(func(ctx context.Context) {
 		if _, err := a.Cache.Bump(ctx, nsSearch); err != nil {
 			log.Warn("cache: invalidate search results after a knowledge-base change", "error", err)

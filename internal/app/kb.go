@@ -3,11 +3,19 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/gen/db"
+
+	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/chunk"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
@@ -21,11 +29,154 @@ func WithEmbedder(e embed.Embedder) Option { return func(a *App) { a.embedder = 
 // WithKBRetryDelay shortens the first retry delay of indexing jobs (tests).
 func WithKBRetryDelay(d time.Duration) Option { return func(a *App) { a.kbRetry = d } }
 
-// newEmbedder is the OpenAI-compatible embedder when OPENAI_API_KEY or OPENAI_BASE_URL is set,
-// else the offline hashing embedder. An OpenAI model of unknown size is asked once for a
+// KB is a knowledge base opened outside the server (CLI commands, benchmarks): the service
+// plus the vector store connection it does not own. Close closes both.
+type KB struct {
+	*kb.Service
+	pool     *pgxpool.Pool
+	closeVec func()
+}
+
+// Close stops the indexing workers (letting running jobs finish until ctx ends), closes the
+// keyword index and then the vector store connection.
+func (k *KB) Close(ctx context.Context) error {
+	err := k.Service.Close(ctx)
+	k.closeVec()
+	return err
+}
+
+// OpenKB opens the knowledge base of cfg on pool without the HTTP server, exactly as the
+// server does: the configured embedder (OpenAI-compatible when OPENAI_API_KEY or
+// OPENAI_BASE_URL is set, else the offline hashing embedder), vector store (Qdrant when
+// QDRANT_HOST is set, else the in-process exact store), chunking and fusion settings, and
+// the keyword index in cfg.DataDir/kb. workers indexing jobs run at once after Start; 0
+// opens an insert-only client whose jobs another process runs.
+//
+// The keyword index directory is locked by the process that has it open: a command that
+// may run next to a server sharing DATA_DIR must pass a cfg copy with a private DataDir
+// (the index is rebuilt there from PostgreSQL).
+func OpenKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, workers int) (*KB, error) {
+	s, closeVec, err := openKB(ctx, cfg, pool, log, kbDeps{workers: workers})
+	if err != nil {
+		return nil, err
+	}
+	return &KB{Service: s, pool: pool, closeVec: closeVec}, nil
+}
+
+// IndexState counts documents by indexing outcome.
+type IndexState struct {
+	Total, Indexed, Failed int
+}
+
+// Done reports whether every document is indexed or failed.
+func (s IndexState) Done() bool { return s.Indexed+s.Failed >= s.Total }
+
+// WaitIndexed polls the documents every interval until each is indexed or failed for good
+// (a document whose indexing will be retried counts as neither), or ctx ends. It calls
+// progress (when not nil) after every poll that changed the counts, and returns the
+// documents as last read, in the order of ids (a document deleted meanwhile is left out
+// and counted as failed). Some process must run the indexing workers.
+func (k *KB) WaitIndexed(ctx context.Context, ids []uuid.UUID, interval time.Duration, progress func(IndexState)) ([]db.KbDocument, IndexState, error) {
+	q := db.New(k.pool)
+	last := make(map[uuid.UUID]db.KbDocument, len(ids))
+	pending := slices.Clone(ids)
+	st := IndexState{Total: len(ids)}
+	prev := IndexState{Total: -1}
+	for {
+		docs, err := q.ListKbDocumentsByIDs(ctx, pending)
+		if err != nil {
+			return nil, st, fmt.Errorf("kb: indexing state: %w", err)
+		}
+		found := make(map[uuid.UUID]bool, len(docs))
+		for _, d := range docs {
+			found[d.ID] = true
+			last[d.ID] = d
+		}
+		next := pending[:0]
+		for _, id := range pending {
+			switch d := last[id]; {
+			case !found[id]:
+				delete(last, id)
+				st.Failed++ // deleted while waiting
+			case d.Status == "indexed":
+				st.Indexed++
+			case d.Status == "failed":
+				st.Failed++
+			default:
+				next = append(next, id)
+			}
+		}
+		pending = next
+		if progress != nil && st != prev {
+			progress(st)
+		}
+		prev = st
+		if len(pending) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, st, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+	out := make([]db.KbDocument, 0, len(ids))
+	for _, id := range ids {
+		if d, ok := last[id]; ok {
+			out = append(out, d)
+		}
+	}
+	return out, st, nil
+}
+
+// kbDeps are what the App may replace in the configured knowledge base (tests).
+type kbDeps struct {
+	workers  int
+	embedder embed.Embedder // nil: the configured one
+	retry    time.Duration  // 0: the kb default
+	// queryCache, when set, caches query embeddings (the server's L1+L2 cache).
+	queryCache *cache.Cache
+}
+
+// openKB builds the knowledge base: the one code path of the server and the CLI. The
+// returned func closes the vector store; it is also called here when opening fails.
+func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, d kbDeps) (*kb.Service, func(), error) {
+	emb := d.embedder
+	if emb == nil {
+		var err error
+		if emb, err = newEmbedder(ctx, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	vec, closeVec := newVectorStore(cfg, emb)
+	var opts []kb.Option
+	if d.queryCache != nil {
+		opts = append(opts, kb.WithQueryEmbedder(cachedEmbedder{Embedder: emb, cache: d.queryCache}))
+	}
+	s, err := kb.New(ctx, pool, emb, vec, kb.Config{
+		Dir:            filepath.Join(cfg.DataDir, "kb"),
+		Chunk:          chunk.Options{Size: cfg.KBChunkTokens, Overlap: cfg.KBChunkOverlap},
+		Fusion:         cfg.KBFusion,
+		RRFK:           cfg.KBRRFK,
+		KeywordWeight:  cfg.KBKeywordWeight,
+		VectorWeight:   cfg.KBVectorWeight,
+		Workers:        d.workers,
+		MaxAttempts:    cfg.KBJobMaxAttempts,
+		RetryDelay:     d.retry,
+		MaxUploadBytes: cfg.MaxUploadBytes,
+	}, log, opts...)
+	if err != nil {
+		closeVec()
+		return nil, nil, err
+	}
+	return s, closeVec, nil
+}
+
+// newEmbedder is the OpenAI-compatible embedder when EMBEDDING_PROVIDER selects it (by default
+// when OPENAI_API_KEY or OPENAI_BASE_URL is set), else the offline hashing embedder. An OpenAI model of unknown size is asked once for a
 // vector, since the vector store needs the dimension up front.
 func newEmbedder(ctx context.Context, cfg *config.Config) (embed.Embedder, error) {
-	if cfg.OpenAIAPIKey == "" && cfg.OpenAIBaseURL == "" {
+	if !cfg.UseOpenAI(cfg.EmbeddingProvider) {
 		dim := cfg.EmbeddingDim
 		if dim == 0 {
 			dim = embed.DefaultDim
@@ -51,11 +202,11 @@ var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
 
 // newVectorStore is Qdrant when QDRANT_HOST is set (one collection per embedding model, so a
 // model change re-embeds into a new collection; connected on first use, so the gateway starts
-// while Qdrant is down and /ready says so), else the in-process exact store.
-func (a *App) newVectorStore(ctx context.Context, emb embed.Embedder) (vector.Store, error) {
-	cfg := a.Config
+// while Qdrant is down and /ready says so), else the in-process exact store. The func closes
+// the store.
+func newVectorStore(cfg *config.Config, emb embed.Embedder) (vector.Store, func()) {
 	if cfg.QdrantHost == "" {
-		return vector.NewExact(emb.Dim()), nil
+		return vector.NewExact(emb.Dim()), func() {}
 	}
 	name := "voiceassist_kb_" + strings.Trim(nonIdent.ReplaceAllString(strings.ToLower(emb.Model()), "_"), "_")
 	q := vector.NewLazy(func(ctx context.Context) (vector.Store, error) {
@@ -64,34 +215,17 @@ func (a *App) newVectorStore(ctx context.Context, emb embed.Embedder) (vector.St
 		return vector.NewQdrant(ctx, vector.QdrantConfig{Host: cfg.QdrantHost, Port: cfg.QdrantPort, APIKey: cfg.QdrantAPIKey,
 			Collection: name, Dim: emb.Dim()})
 	})
-	a.closers = append(a.closers, func() { _ = q.Close() })
-	return q, nil
+	return q, func() { _ = q.Close() }
 }
 
 // newKB opens the knowledge base of this process.
 func (a *App) newKB(ctx context.Context) (*kb.Service, error) {
-	cfg := a.Config
-	emb := a.embedder
-	if emb == nil {
-		var err error
-		if emb, err = newEmbedder(ctx, cfg); err != nil {
-			return nil, err
-		}
-	}
-	vec, err := a.newVectorStore(ctx, emb)
+	s, closeVec, err := openKB(ctx, a.Config, a.Pool, a.Log, kbDeps{
+		workers: a.Config.KBIndexWorkers, embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return kb.New(ctx, a.Pool, emb, vec, kb.Config{
-		Dir:            filepath.Join(cfg.DataDir, "kb"),
-		Chunk:          chunk.Options{Size: cfg.KBChunkTokens, Overlap: cfg.KBChunkOverlap},
-		Fusion:         cfg.KBFusion,
-		RRFK:           cfg.KBRRFK,
-		KeywordWeight:  cfg.KBKeywordWeight,
-		VectorWeight:   cfg.KBVectorWeight,
-		Workers:        cfg.KBIndexWorkers,
-		MaxAttempts:    cfg.KBJobMaxAttempts,
-		RetryDelay:     a.kbRetry,
-		MaxUploadBytes: cfg.MaxUploadBytes,
-	}, a.Log)
+	a.closers = append(a.closers, closeVec) // after kb.Close, which app.New registers next
+	return s, nil
 }

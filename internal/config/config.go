@@ -370,13 +370,13 @@ var specs = []spec{
 			}
 			return nil
 		}),
-	enumVar(gKB, "KB_FUSION", "rrf", "Hybrid search fusion: rrf (weighted Reciprocal Rank Fusion) or weighted (min-max normalised scores).",
-		func(c *Config) *string { return &c.KBFusion }, "rrf", "weighted"),
+	enumVar(gKB, "KB_FUSION", "auto", "Hybrid search fusion: rrf (weighted Reciprocal Rank Fusion), weighted (min-max normalised scores), or auto: rrf for an OpenAI-compatible embedder, weighted with vector weight 0.1 for the offline one (tuned on SciFact train; docs/benchmarks.md).",
+		func(c *Config) *string { return &c.KBFusion }, "auto", "rrf", "weighted"),
 	intVar(gKB, "KB_RRF_K", "60", "RRF constant k (1-1000).",
 		func(c *Config) *int { return &c.KBRRFK }, 1, 1000),
-	floatVar(gKB, "KB_KEYWORD_WEIGHT", "1", "Weight of the keyword (BM25) list in fusion (0-10).",
+	floatVar(gKB, "KB_KEYWORD_WEIGHT", "1", "Weight of the keyword (BM25) list in fusion when KB_FUSION is rrf or weighted (0-10).",
 		func(c *Config) *float64 { return &c.KBKeywordWeight }, 0, 10),
-	floatVar(gKB, "KB_VECTOR_WEIGHT", "0.3", "Weight of the vector list in fusion (0-10); tuned on the SciFact training split for the offline embedder (docs/benchmarks.md).",
+	floatVar(gKB, "KB_VECTOR_WEIGHT", "1", "Weight of the vector list in fusion when KB_FUSION is rrf or weighted (0-10).",
 		func(c *Config) *float64 { return &c.KBVectorWeight }, 0, 10),
 	intVar(gKB, "KB_INDEX_WORKERS", "2", "Indexing jobs run at once by this process (0 = none: another process indexes) (0-64).",
 		func(c *Config) *int { return &c.KBIndexWorkers }, 0, 64),

@@ -418,4 +418,3 @@ func (s *Service) Export(ctx context.Context, actor audit.Actor, user, id uuid.U
 		ResourceID: id.String(), Success: true, Details: map[string]any{"messages": len(msgs), "format": "markdown"}})
 	return b.String(), err
 }
-

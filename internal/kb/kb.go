@@ -42,7 +42,9 @@ type Config struct {
 	Dir string
 	// Chunk sizes chunks (chunk.Options defaults when zero).
 	Chunk chunk.Options
-	// Fusion is "rrf" (default) or "weighted".
+	// Fusion is "rrf", "weighted" or "auto" (default): rrf for a semantic embedder, and for the
+	// offline hashing embedder weighted fusion with vector weight OfflineVectorWeight, since
+	// that lexical embedder's list only lowers RRF (docs/benchmarks.md).
 	Fusion string
 	// RRFK is the RRF constant (60).
 	RRFK int
@@ -62,9 +64,18 @@ type Config struct {
 	MaxUploadBytes int64
 }
 
-func (c *Config) defaults() {
-	if c.Fusion == "" {
-		c.Fusion = FusionRRF
+// OfflineVectorWeight is the vector weight of "auto" fusion with the offline embedder: the
+// best held-out weight on the SciFact training split (nDCG@10 0.680 against 0.678 for BM25
+// alone; RRF at any vector weight above 0 scored below BM25).
+const OfflineVectorWeight = 0.1
+
+func (c *Config) defaults(emb embed.Embedder) {
+	if c.Fusion == "" || c.Fusion == FusionAuto {
+		if _, offline := emb.(*embed.Hashing); offline {
+			c.Fusion, c.KeywordWeight, c.VectorWeight = FusionWeighted, 1, OfflineVectorWeight
+		} else {
+			c.Fusion = FusionRRF
+		}
 	}
 	if c.RRFK <= 0 {
 		c.RRFK = search.DefaultRRFK
@@ -91,6 +102,7 @@ func (c *Config) defaults() {
 
 // Fusion methods.
 const (
+	FusionAuto     = "auto"
 	FusionRRF      = "rrf"
 	FusionWeighted = "weighted"
 )
@@ -151,7 +163,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 	if cfg.Dir == "" {
 		return nil, errors.New("kb: Dir is required")
 	}
-	cfg.defaults()
+	cfg.defaults(emb)
 	s := &Service{cfg: cfg, pool: pool, q: db.New(pool), log: log, emb: emb, vec: vec, now: time.Now}
 	for _, o := range opts {
 		o(s)
@@ -171,6 +183,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Workers}}
 		rc.FetchPollInterval = 500 * time.Millisecond
+		// River's 100 ms default cooldown caps a producer at Workers jobs per 100 ms (about
+		// 20 documents/s with 2 workers, CPU idle); 10 ms lifts that cap (docs/benchmarks.md).
+		rc.FetchCooldown = 10 * time.Millisecond
 	}
 	rcl, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {

@@ -214,3 +214,15 @@ func (s *Service) hydrate(ctx context.Context, fused []search.Fused, q Query) ([
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// FusionSettings are the hybrid fusion a Service uses after resolving "auto".
+type FusionSettings struct {
+	Name            string
+	K               int
+	Keyword, Vector float64
+}
+
+// Fusion reports the effective fusion settings.
+func (s *Service) Fusion() FusionSettings {
+	return FusionSettings{Name: s.cfg.Fusion, K: s.cfg.RRFK, Keyword: s.cfg.KeywordWeight, Vector: s.cfg.VectorWeight}
+}

@@ -36,6 +36,11 @@ func (s *Service) openIndex(ctx context.Context) error {
 	_, statErr := os.Stat(dir)
 	fresh := errors.Is(statErr, os.ErrNotExist)
 	idx, err := search.Open(dir)
+	if err != nil && strings.Contains(err.Error(), "timeout") {
+		// Another process holds the index (bbolt's file lock): it is in use, not broken. Two
+		// processes must not share one DATA_DIR; never delete a live index.
+		return fmt.Errorf("kb: search index %s is locked by another process (each process needs its own DATA_DIR): %w", dir, err)
+	}
 	if err != nil && !fresh {
 		s.log.Warn("kb: search index unreadable, rebuilding", "dir", dir, "error", err)
 		if err := removeIndexDir(dir); err != nil {
