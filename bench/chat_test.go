@@ -144,11 +144,11 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 	}
 	readUntil("connected")
 	// viaWS joins a fresh conversation, then times a question to its first delta.
-	viaWS := func(conv string) time.Duration {
+	viaWS := func(conv, question string) time.Duration {
 		_ = ws.WriteJSON(map[string]any{"type": "join", "conversation_id": conv})
 		readUntil("history")
 		start := time.Now()
-		_ = ws.WriteJSON(map[string]any{"type": "message", "conversation_id": conv, "content": "What are first-line drugs for hypertension?"})
+		_ = ws.WriteJSON(map[string]any{"type": "message", "conversation_id": conv, "content": question})
 		readUntil("message.delta")
 		t := time.Since(start)
 		readUntil("message.done")
@@ -159,17 +159,19 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var d, g, diff, w, wdiff []time.Duration
 		for j := 0; j < n+20; j++ {
+			// A different question each round: retrieval and query embedding miss the cache.
+			question := fmt.Sprintf("What are first-line drugs for hypertension in patient %d?", j)
 			conv := post("/conversations", `{}`)["data"].(map[string]any)["id"].(string)
 			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, "data: ")
 			if err != nil {
 				b.Fatal(err)
 			}
 			tg, err := firstData(ctx, s.URL+"/conversations/"+conv+"/messages/stream", tok,
-				`{"content":"What are first-line drugs for hypertension?"}`, "event: message.delta")
+				fmt.Sprintf(`{"content":%q}`, question), "event: message.delta")
 			if err != nil {
 				b.Fatal(err)
 			}
-			tw := viaWS(post("/conversations", `{}`)["data"].(map[string]any)["id"].(string))
+			tw := viaWS(post("/conversations", `{}`)["data"].(map[string]any)["id"].(string), question+" (ws)")
 			if j < 20 {
 				continue // warm-up
 			}
