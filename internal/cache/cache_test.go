@@ -2,11 +2,9 @@ package cache_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"github.com/voiceassist/gateway/internal/redistest"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,42 +17,6 @@ import (
 
 	"github.com/voiceassist/gateway/internal/cache"
 )
-
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// newClient returns a client to the test Redis, closed when tb ends. dial, if
-// not nil, replaces the dialer.
-func newClient(tb testing.TB, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *redis.Client {
-	tb.Helper()
-	opts, err := redis.ParseURL(redisURL())
-	require.NoError(tb, err)
-	opts.Dialer = dial
-	c := redis.NewClient(opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	require.NoError(tb, c.Ping(context.Background()).Err(), "Redis at %s", redisURL())
-	return c
-}
-
-// newPrefix returns a random key prefix whose keys are deleted when tb ends.
-func newPrefix(tb testing.TB, c *redis.Client) string {
-	tb.Helper()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	prefix := "test:" + hex.EncodeToString(b[:]) + ":"
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			_ = c.Del(ctx, iter.Val()).Err()
-		}
-	})
-	return prefix
-}
 
 // started returns a started Cache, once its subscription is confirmed.
 func started(t *testing.T, rdb redis.UniversalClient, cfg cache.Config) *cache.Cache {
@@ -228,8 +190,8 @@ func TestL1OnlyWithoutRedis(t *testing.T) {
 
 func TestStatsCountExactly(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	cfg := cache.Config{Prefix: newPrefix(t, rdb)}
+	rdb := redistest.Client(t, nil)
+	cfg := cache.Config{Prefix: redistest.Prefix(t, rdb)}
 	a := started(t, rdb, cfg)
 	b := started(t, rdb, cfg)
 	ctx := t.Context()
@@ -259,8 +221,8 @@ func TestStatsCountExactly(t *testing.T) {
 
 func TestL2FillThrough(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	a := started(t, rdb, cache.Config{Prefix: prefix})
 	clock := newClock()
 	b := started(t, rdb, cache.Config{Prefix: prefix, Now: clock.Now})
@@ -284,8 +246,8 @@ func TestL2FillThrough(t *testing.T) {
 
 func TestRedisTTL(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	c := started(t, rdb, cache.Config{Prefix: prefix, DefaultTTL: time.Hour})
 	ctx := t.Context()
 
@@ -303,8 +265,8 @@ func TestRedisTTL(t *testing.T) {
 
 func TestClearNamespaceInBothLayers(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	c := started(t, rdb, cache.Config{Prefix: prefix})
 	ctx := t.Context()
 
@@ -335,8 +297,8 @@ func TestClearNamespaceInBothLayers(t *testing.T) {
 
 func TestInvalidatePattern(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	c := started(t, rdb, cache.Config{Prefix: prefix})
 	ctx := t.Context()
 	set := func(ns, key string) { c.Set(ctx, ns, key, []byte(ns+":"+key), 0) }
@@ -374,8 +336,8 @@ func TestInvalidatePattern(t *testing.T) {
 
 func TestLongKeys(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	c := started(t, rdb, cache.Config{Prefix: prefix})
 	ctx := t.Context()
 	head := strings.Repeat("h", cache.MaxKeyLen)
@@ -409,8 +371,8 @@ func TestLongKeys(t *testing.T) {
 // Invalidations reach the L1 of other replicas through pub/sub.
 func TestInvalidateReachesOtherReplicas(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	cfg := cache.Config{Prefix: newPrefix(t, rdb)}
+	rdb := redistest.Client(t, nil)
+	cfg := cache.Config{Prefix: redistest.Prefix(t, rdb)}
 	a := started(t, rdb, cfg)
 	b := started(t, rdb, cfg)
 	ctx := t.Context()
@@ -447,8 +409,8 @@ func TestInvalidateReachesOtherReplicas(t *testing.T) {
 
 func TestBumpMakesOldEntriesUnreachable(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	a := started(t, rdb, cache.Config{Prefix: prefix})
 	b := started(t, rdb, cache.Config{Prefix: prefix})
 	// c never subscribes, as if it had missed the message: only GenRefresh saves it.
@@ -504,8 +466,8 @@ func TestSubscriptionLossEmptiesL1(t *testing.T) {
 		}
 		return cn, err
 	}
-	rdb := newClient(t, dial)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, dial)
+	prefix := redistest.Prefix(t, rdb)
 	c := started(t, rdb, cache.Config{Prefix: prefix})
 	ctx := t.Context()
 
@@ -562,8 +524,8 @@ func TestRedisDown(t *testing.T) {
 
 func TestL1Disabled(t *testing.T) {
 	t.Parallel()
-	rdb := newClient(t, nil)
-	prefix := newPrefix(t, rdb)
+	rdb := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, rdb)
 	c := cache.New(rdb, cache.Config{Prefix: prefix, L1MaxBytes: -1})
 	ctx := t.Context()
 	c.Start(ctx)

@@ -6,9 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/voiceassist/gateway/internal/backoff"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +112,7 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.HTTPClient != nil {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
 	}
-	return &OpenAI{client: openai.NewClient(opts...), cfg: cfg, sleep: sleep}, nil
+	return &OpenAI{client: openai.NewClient(opts...), cfg: cfg, sleep: backoff.Sleep}, nil
 }
 
 // Name implements ChatModel.
@@ -142,7 +141,7 @@ func (m *OpenAI) Stream(ctx context.Context, req Request, onDelta func(string) e
 			return text, fmt.Errorf("chat: %w", err)
 		}
 		if wait < 0 {
-			wait = backoff(m.cfg.BaseDelay, attempt)
+			wait = backoff.Delay(m.cfg.BaseDelay, attempt)
 		}
 		if err := m.sleep(ctx, min(wait, m.cfg.MaxDelay)); err != nil {
 			return "", fmt.Errorf("chat: %w", err)
@@ -263,7 +262,7 @@ func retryable(err error) (bool, time.Duration) {
 			return false, -1
 		}
 		if apiErr.Response != nil {
-			return true, retryAfter(apiErr.Response.Header, time.Now())
+			return true, backoff.RetryAfter(apiErr.Response.Header, time.Now())
 		}
 		return true, -1
 	}
@@ -277,47 +276,4 @@ func retryable(err error) (bool, time.Duration) {
 		return false, -1
 	}
 	return true, -1
-}
-
-// retryAfter reads Retry-After-Ms (milliseconds, as OpenAI sends) or
-// Retry-After (seconds or an HTTP date); -1 if absent or invalid.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e6 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
-	}
-	return -1
-}
-
-// backoff is base * 2^attempt with "equal jitter": between half and all of it.
-func backoff(base time.Duration, attempt int) time.Duration {
-	d := base << min(attempt, 20)
-	if d <= 0 {
-		d = base
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

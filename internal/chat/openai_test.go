@@ -372,17 +372,3 @@ func TestOpenAIEmptyAnswerIsAnError(t *testing.T) {
 	require.Len(t, f.requests(), 1)
 	require.Empty(t, *waits)
 }
-
-func TestRetryAfterParsing(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := http.Header{}
-	require.Equal(t, time.Duration(-1), retryAfter(h, now))
-	h.Set("Retry-After", "1.5")
-	require.Equal(t, 1500*time.Millisecond, retryAfter(h, now))
-	h.Set("Retry-After-Ms", "250")
-	require.Equal(t, 250*time.Millisecond, retryAfter(h, now))
-	h = http.Header{}
-	h.Set("Retry-After", now.Add(3*time.Second).Format(http.TimeFormat))
-	require.Equal(t, 3*time.Second, retryAfter(h, now))
-}

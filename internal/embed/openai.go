@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/voiceassist/gateway/internal/backoff"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -170,10 +169,10 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 			return nil, fmt.Errorf("embed: %w", err)
 		}
 		if wait < 0 {
-			wait = backoff(e.cfg.BaseDelay, attempt)
+			wait = backoff.Delay(e.cfg.BaseDelay, attempt)
 		}
 		wait = min(wait, e.cfg.MaxDelay)
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("embed: %w", err)
 		}
 	}
@@ -222,54 +221,11 @@ func retryable(err error) (bool, time.Duration) {
 			return false, -1
 		}
 		if apiErr.Response != nil {
-			return true, retryAfter(apiErr.Response.Header, time.Now())
+			return true, backoff.RetryAfter(apiErr.Response.Header, time.Now())
 		}
 		return true, -1
 	}
 	// Transport errors (connection refused or reset, timeouts) are retried;
 	// context errors were handled by the caller.
 	return true, -1
-}
-
-// retryAfter reads Retry-After-Ms (milliseconds, as OpenAI sends) or
-// Retry-After (seconds or an HTTP date); -1 if absent or invalid.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e6 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
-	}
-	return -1
-}
-
-// backoff is base * 2^attempt with "equal jitter": between half and all of it.
-func backoff(base time.Duration, attempt int) time.Duration {
-	d := base << min(attempt, 20)
-	if d <= 0 {
-		d = base
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -2,9 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
+	"github.com/voiceassist/gateway/internal/redistest"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,44 +16,10 @@ import (
 	"github.com/voiceassist/gateway/internal/ratelimit"
 )
 
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// newClient returns a new client to the test Redis, closed when tb ends.
-func newClient(tb testing.TB) *redis.Client {
-	tb.Helper()
-	opts, err := redis.ParseURL(redisURL())
-	require.NoError(tb, err)
-	c := redis.NewClient(opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	require.NoError(tb, c.Ping(context.Background()).Err(), "Redis at %s", redisURL())
-	return c
-}
-
-// newPrefix returns a random key prefix whose keys are deleted when tb ends.
-func newPrefix(tb testing.TB, c *redis.Client) string {
-	tb.Helper()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	prefix := "test:" + hex.EncodeToString(b[:]) + ":"
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			_ = c.Del(ctx, iter.Val()).Err()
-		}
-	})
-	return prefix
-}
-
 func newLimiter(tb testing.TB) (*ratelimit.Limiter, *redis.Client, string) {
 	tb.Helper()
-	c := newClient(tb)
-	prefix := newPrefix(tb, c)
+	c := redistest.Client(tb, nil)
+	prefix := redistest.Prefix(tb, c)
 	return ratelimit.New(c, prefix), c, prefix
 }
 
@@ -222,9 +186,9 @@ func TestReset(t *testing.T) {
 
 func TestLimitersShareCounters(t *testing.T) {
 	t.Parallel()
-	c1 := newClient(t)
-	c2 := newClient(t)
-	prefix := newPrefix(t, c1)
+	c1 := redistest.Client(t, nil)
+	c2 := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, c1)
 	l1 := ratelimit.New(c1, prefix)
 	l2 := ratelimit.New(c2, prefix)
 	ctx := t.Context()
@@ -256,9 +220,9 @@ func TestLimitersShareCounters(t *testing.T) {
 // Concurrent checks from two replicas never let more than Limit hits through.
 func TestConcurrentAllowIsAtomic(t *testing.T) {
 	t.Parallel()
-	c1 := newClient(t)
-	c2 := newClient(t)
-	prefix := newPrefix(t, c1)
+	c1 := redistest.Client(t, nil)
+	c2 := redistest.Client(t, nil)
+	prefix := redistest.Prefix(t, c1)
 	ls := []*ratelimit.Limiter{ratelimit.New(c1, prefix), ratelimit.New(c2, prefix)}
 	ctx := t.Context()
 	rule := ratelimit.Rule{Name: "sse_ip", Limit: 25, Window: time.Minute}

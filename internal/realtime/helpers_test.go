@@ -2,14 +2,12 @@ package realtime_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/voiceassist/gateway/internal/redistest"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,39 +24,6 @@ import (
 
 // wait bounds every blocking step; reaching it is a failure, never an expectation.
 const wait = 10 * time.Second
-
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-func newRedis(tb testing.TB) *redis.Client {
-	tb.Helper()
-	opts, err := redis.ParseURL(redisURL())
-	require.NoError(tb, err)
-	c := redis.NewClient(opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	require.NoError(tb, c.Ping(context.Background()).Err(), "Redis at %s", redisURL())
-	return c
-}
-
-// newPrefix returns a random key prefix whose keys are deleted when tb ends.
-func newPrefix(tb testing.TB, c *redis.Client) string {
-	tb.Helper()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	prefix := "test:" + hex.EncodeToString(b[:]) + ":"
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			_ = c.Del(ctx, iter.Val()).Err()
-		}
-	})
-	return prefix
-}
 
 // fakeAuth accepts the tokens it was given until they are revoked.
 type fakeAuth struct {
@@ -195,9 +160,9 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	rdb := newRedis(t)
+	rdb := redistest.Client(t, nil)
 	f := &fixture{
-		rdb: rdb, prefix: newPrefix(t, rdb),
+		rdb: rdb, prefix: redistest.Prefix(t, rdb),
 		alice: realtime.Principal{UserID: uuid.New(), Email: "alice@example.com", Role: "user"},
 		bob:   realtime.Principal{UserID: uuid.New(), Email: "bob@example.com", Role: "user"},
 		conv:  uuid.New(), other: uuid.New(),
@@ -226,7 +191,7 @@ func (f *fixture) hub(t *testing.T, start bool, mutate func(*realtime.Config)) *
 
 func (f *fixture) hubOn(t *testing.T, start bool, mutate func(*realtime.Config), wrap func(net.Listener) net.Listener) *testHub {
 	t.Helper()
-	cfg := realtime.Config{Auth: f.auth.authenticate, Chat: f.chat, Redis: newRedis(t), Prefix: f.prefix,
+	cfg := realtime.Config{Auth: f.auth.authenticate, Chat: f.chat, Redis: redistest.Client(t, nil), Prefix: f.prefix,
 		AllowedOrigins: []string{"https://app.example"}}
 	if mutate != nil {
 		mutate(&cfg)
