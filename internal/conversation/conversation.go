@@ -182,16 +182,41 @@ func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, 
 	if err != nil {
 		return db.Message{}, db.Message{}, err
 	}
-	q, err := s.insert(ctx, id, chat.RoleUser, content, nil, "", nil, titleOf(content))
-	if err != nil {
-		return db.Message{}, db.Message{}, err
+	// The question is stored while retrieval runs (it does not need it): the first token then
+	// waits for the slower of the two, not their sum. Nothing of the answer reaches the client,
+	// and the answer is not stored, before the question is.
+	stored := make(chan struct{})
+	var q db.Message
+	var qerr error
+	go func() {
+		defer close(stored)
+		q, qerr = s.insert(context.WithoutCancel(ctx), id, chat.RoleUser, content, nil, "", nil, titleOf(content))
+	}()
+	announced := false
+	questionFirst := func() error {
+		<-stored
+		if qerr != nil {
+			return qerr
+		}
+		if !announced && emit != nil {
+			announced = true
+			return emit(Event{Question: &q})
+		}
+		return nil
 	}
+	var aemit func(Event) error
 	if emit != nil {
-		if err := emit(Event{Question: &q}); err != nil {
-			return q, db.Message{}, err
+		aemit = func(e Event) error {
+			if err := questionFirst(); err != nil {
+				return err
+			}
+			return emit(e)
 		}
 	}
-	a, err := s.answer(ctx, id, history, content, emit)
+	a, err := s.answer(ctx, id, history, content, aemit, questionFirst)
+	if qerr := questionFirst(); qerr != nil {
+		return q, db.Message{}, qerr
+	}
 	return q, a, err
 }
 
@@ -211,10 +236,12 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (db.Messag
 	if n == 0 || history[n-1].Role != chat.RoleUser {
 		return db.Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
-	return s.answer(ctx, id, history[:n-1], history[n-1].Content, nil)
+	return s.answer(ctx, id, history[:n-1], history[n-1].Content, nil, nil)
 }
 
-func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message, question string, emit func(Event) error) (db.Message, error) {
+// answer runs the pipeline and stores the answer; before, when set, must succeed first (the
+// question is stored).
+func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message, question string, emit func(Event) error, before func() error) (db.Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
@@ -229,6 +256,11 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message
 			return db.Message{}, ctx.Err()
 		}
 		return db.Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return db.Message{}, err
+		}
 	}
 	retrieval := map[string]any{"queries": ans.Retrieval.Queries, "hops": ans.Retrieval.Hops,
 		"follow_up": ans.Retrieval.FollowUp, "sources": len(ans.Sources)}
