@@ -342,9 +342,12 @@ func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.(http.Flusher).Flush()
 	}
 	if block {
+		f.mu.Lock()
+		cancelled := f.cancelled
+		f.mu.Unlock()
 		chunk("Thinking")
 		<-r.Context().Done()
-		close(f.cancelled)
+		close(cancelled)
 		return
 	}
 	for _, p := range []string{"Answer ", fmt.Sprint(n), ": thiazides ", "are first-line [1]."} {
@@ -398,10 +401,38 @@ func TestConversationWithOpenAICompatibleModel(t *testing.T) {
 	require.Contains(t, msgs[3]["content"], "And what is the blood pressure target?")
 	require.Contains(t, msgs[3]["content"], "130/80", "the retrieved sources reach the model")
 
-	// Disconnecting mid-answer cancels the upstream call.
+	// The same over the WebSocket: chunks in order.
+	ws := dialWS(t, s, tok)
+	ws.send(map[string]any{"type": "join", "conversation_id": c.Id})
+	ws.until("history")
+	ws.send(map[string]any{"type": "message", "conversation_id": c.Id, "content": "Which calcium channel blockers?"})
+	_, before := ws.until("message.done")
+	var wsDeltas []string
+	for _, ev := range before {
+		if ev["type"] == "message.delta" {
+			wsDeltas = append(wsDeltas, ev["delta"].(string))
+		}
+	}
+	require.Equal(t, []string{"Answer ", "3", ": thiazides ", "are first-line [1]."}, wsDeltas)
+	require.Len(t, fake.messages(2), 1+4+1, "system, two earlier exchanges, the question")
+
+	// Disconnecting mid-answer cancels the upstream call: first the WebSocket...
 	fake.mu.Lock()
 	fake.block = true
 	fake.mu.Unlock()
+	ws.send(map[string]any{"type": "message", "conversation_id": c.Id, "content": "And diuretics?"})
+	ws.until("message.delta")
+	require.NoError(t, ws.conn.Close())
+	select {
+	case <-fake.cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream request was not cancelled when the WebSocket closed")
+	}
+	fake.mu.Lock()
+	fake.cancelled = make(chan struct{})
+	fake.mu.Unlock()
+
+	// ...then the SSE stream.
 	ctx, cancel := context.WithCancel(context.Background())
 	s.streamAsk(t, ctx, tok, c.Id, "Tell me more about ACE inhibitors", func(e chatEvent) bool {
 		if e.Name == "message.delta" {
@@ -411,8 +442,11 @@ func TestConversationWithOpenAICompatibleModel(t *testing.T) {
 		return true
 	})
 	cancel()
+	fake.mu.Lock()
+	cancelled := fake.cancelled
+	fake.mu.Unlock()
 	select {
-	case <-fake.cancelled:
+	case <-cancelled:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the upstream request was not cancelled when the client left")
 	}
