@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,13 +19,34 @@ import (
 	"github.com/voiceassist/gateway/internal/dbtest"
 )
 
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binOut  []byte
+)
+
+// buildBinary builds cmd/voiceassist once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "voiceassist-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "voiceassist")
+		binOut, binErr = exec.Command("go", "build", "-o", binPath, "../cmd/voiceassist").CombinedOutput()
+	})
+	require.NoError(t, binErr, "%s", binOut)
+	return binPath
+}
+
 // TestBinaryServesAndStopsOnSIGTERM builds the real binary, runs `voiceassist serve`, waits for
 // readiness, and checks that SIGTERM ends it cleanly (exit 0, "shutting down" logged).
 func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "voiceassist")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/voiceassist").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildBinary(t)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -162,6 +162,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		VectorWeight:   cfg.KBVectorWeight,
 		Workers:        d.workers,
 		MaxAttempts:    cfg.KBJobMaxAttempts,
+		JobTimeout:     cfg.KBJobTimeout,
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 	}, log, opts...)

@@ -94,6 +94,7 @@ type Config struct {
 	KBVectorWeight   float64
 	KBIndexWorkers   int
 	KBJobMaxAttempts int
+	KBJobTimeout     time.Duration
 
 	// JWT
 	JWTSecret []byte
@@ -380,6 +381,8 @@ var specs = []spec{
 		func(c *Config) *float64 { return &c.KBVectorWeight }, 0, 10),
 	intVar(gKB, "KB_INDEX_WORKERS", "2", "Indexing jobs run at once by this process (0 = none: another process indexes) (0-64).",
 		func(c *Config) *int { return &c.KBIndexWorkers }, 0, 64),
+	durationVar(gKB, "KB_JOB_TIMEOUT_SECONDS", "600", "Longest one indexing attempt may run, in seconds; a job still running this long plus as much again (at most 5 minutes more) is taken over by another process, e.g. after a crash (1-86400).",
+		func(c *Config) *time.Duration { return &c.KBJobTimeout }, second, 1, 86400),
 	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",
 		func(c *Config) *int { return &c.KBJobMaxAttempts }, 1, 25),
 

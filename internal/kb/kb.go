@@ -56,7 +56,8 @@ type Config struct {
 	// MaxAttempts of an indexing job (5).
 	MaxAttempts int
 	// JobTimeout bounds one indexing attempt (10 minutes); RescueAfter is how long a job may
-	// stay running before another process takes it over, e.g. after a crash (JobTimeout + 5m).
+	// stay running before another process takes it over, e.g. after a crash (JobTimeout plus
+	// as much again, at most 5 minutes more). River's rescuer looks every 30 s.
 	JobTimeout, RescueAfter time.Duration
 	// RetryDelay is the first retry delay, doubled per attempt (2 s).
 	RetryDelay time.Duration
@@ -90,7 +91,7 @@ func (c *Config) defaults(emb embed.Embedder) {
 		c.JobTimeout = 10 * time.Minute
 	}
 	if c.RescueAfter <= c.JobTimeout {
-		c.RescueAfter = c.JobTimeout + 5*time.Minute
+		c.RescueAfter = c.JobTimeout + min(c.JobTimeout, 5*time.Minute)
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = 2 * time.Second

@@ -1,0 +1,159 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/dbtest"
+	"github.com/voiceassist/gateway/internal/embed"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// fakeEmbeddings is an OpenAI-compatible /embeddings server (hashing vectors under another
+// model name) that, while hold is set, never answers a request containing the marker.
+type fakeEmbeddings struct {
+	mu      sync.Mutex
+	hold    bool
+	marker  string
+	arrived chan struct{} // closed when a held request arrives
+	once    sync.Once
+	h       *embed.Hashing
+}
+
+func (f *fakeEmbeddings) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Input []string `json:"input"`
+		Model string   `json:"model"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold && strings.Contains(strings.Join(req.Input, " "), f.marker) {
+		f.once.Do(func() { close(f.arrived) })
+		<-r.Context().Done()
+		return
+	}
+	data := make([]map[string]any, len(req.Input))
+	for i, in := range req.Input {
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": f.h.EmbedOne(in)}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
+		"usage": map[string]any{"prompt_tokens": 1, "total_tokens": 1}})
+}
+
+// A process killed (SIGKILL) in the middle of indexing leaves nothing of the document
+// searchable; another process takes the job over once it is overdue and indexes it.
+func TestKBIndexingSurvivesACrash(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	fake := &fakeEmbeddings{hold: true, marker: "crashmarker", arrived: make(chan struct{}), h: embed.NewHashing(64)}
+	up := httptest.NewServer(fake)
+	defer up.Close()
+	dbURL := dbtest.NewURL(t)
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1", "OPENAI_API_KEY": "test",
+		"OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
+		"CHAT_PROVIDER": "offline", "KB_INDEX_WORKERS": "1",
+	}
+
+	// Process A: the real binary, whose indexing job hangs inside the embedding call.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ENVIRONMENT=test",
+		"REDIS_URL="+envOr("REDIS_URL", defaultRedisURL), "REDIS_KEY_PREFIX=test:"+randomID()+":", "DATA_DIR="+t.TempDir(),
+		"JWT_SECRET_KEY=test-secret-key-that-is-long-enough-0123456789")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/ready")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 60*time.Second, 50*time.Millisecond, "process A never became ready")
+
+	// Process B: an in-process server on the same database, without workers until A is dead.
+	b := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1",
+		"OPENAI_API_KEY": "test", "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
+		"KB_INDEX_WORKERS": "0"})
+	acct := b.account(t, auth.RoleAdmin)
+	admin := b.token(t, acct)
+	var text strings.Builder
+	text.WriteString("# Crash test\n\n")
+	for range 100 {
+		text.WriteString("Oxygen saturation targets guide oxygen therapy in acute illness. ")
+	}
+	text.WriteString("\n\n## End\n\nThe crashmarker section.")
+	d := b.addText(t, admin, "Oxygen targets", text.String())
+
+	// A picks the job up and hangs in the embedding call: kill it there.
+	select {
+	case <-fake.arrived:
+	case <-time.After(60 * time.Second):
+		t.Fatal("process A never started indexing")
+	}
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+
+	g, err := b.Client.GetKbDocumentWithResponse(context.Background(), d.Id, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, client.KbDocumentStatusProcessing, g.JSON200.Data.Status, "A died while processing")
+	out := b.kbSearch(t, admin, client.KbSearchRequest{Query: "oxygen saturation targets", Mode: mode(client.Keyword)})
+	require.Empty(t, out.Hits, "nothing of a half-indexed document is searchable")
+	n, err := b.App.KB.IndexCounts(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n.Keyword)
+
+	// A third process with workers takes the overdue job over (River's rescuer) and indexes it.
+	fake.mu.Lock()
+	fake.hold = false
+	fake.mu.Unlock()
+	c := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1",
+		"OPENAI_API_KEY": "test", "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5"})
+	tokC := c.token(t, acct)
+	deadline := time.Now().Add(90 * time.Second) // the rescuer looks every 30 s
+	for {
+		g, err := c.Client.GetKbDocumentWithResponse(context.Background(), d.Id, bearerAuth(tokC))
+		require.NoError(t, err)
+		if g.JSON200.Data.Status == client.KbDocumentStatusIndexed {
+			require.GreaterOrEqual(t, g.JSON200.Data.Attempts, 2)
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the crashed job was not taken over (status %s)", g.JSON200.Data.Status)
+		time.Sleep(200 * time.Millisecond)
+	}
+	out = b.kbSearch(t, admin, client.KbSearchRequest{Query: "oxygen saturation targets crashmarker", Mode: mode(client.Keyword)})
+	require.NotEmpty(t, out.Hits)
+}
