@@ -525,3 +525,30 @@ func TestKBReindex(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 400, j3.StatusCode(), string(j3.Body))
 }
+
+// With the vector store down (Qdrant unreachable), documents still index, keyword search and
+// chat keep working, and the modes that need vectors say so with a 503.
+func TestKBDegradesWithoutTheVectorStore(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"QDRANT_HOST": "127.0.0.1", "QDRANT_PORT": "1"})
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	d := s.addText(t, admin, "Hypoglycaemia", "# Hypoglycaemia\n\nGive 15 g of fast-acting glucose and recheck after 15 minutes.")
+	require.Equal(t, client.KbDocumentStatusIndexed, s.waitIndexed(t, admin, d.Id).Status)
+
+	kw := s.kbSearch(t, admin, client.KbSearchRequest{Query: "fast-acting glucose", Mode: mode(client.Keyword)})
+	require.Equal(t, []uuid.UUID{d.Id}, docsOf(kw.Hits))
+	for _, m := range []client.KbSearchMode{client.Vector, client.Hybrid} {
+		res, err := s.Client.SearchKnowledgeBaseWithResponse(context.Background(), client.KbSearchRequest{Query: "glucose", Mode: mode(m)}, bearerAuth(admin))
+		require.NoError(t, err)
+		require.Equal(t, 503, res.StatusCode(), "%s: %s", m, res.Body)
+	}
+	c := s.newConversation(t, admin, nil)
+	ex := s.ask(t, admin, c.Id, "How much fast-acting glucose for hypoglycaemia?")
+	require.NotEmpty(t, ex.AssistantMessage.Citations, "chat falls back to keyword retrieval")
+	require.Equal(t, d.Id, ex.AssistantMessage.Citations[0].DocumentId)
+
+	r, err := s.Client.GetReadyWithResponse(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 503, r.StatusCode())
+	require.Equal(t, client.Down, r.JSON503.Checks.Qdrant.Status)
+}

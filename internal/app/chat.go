@@ -47,16 +47,28 @@ func (r kbRetriever) Retrieve(ctx context.Context, query string, k int) ([]chat.
 		return ps, nil
 	}
 	res, err := r.kb.Search(ctx, kb.Query{Text: query, TopK: k, Mode: kb.ModeHybrid})
+	if err != nil && ctx.Err() == nil {
+		// Without the vector store (Qdrant down, embedding provider failing) answer from
+		// keyword search rather than not at all; not cached, so recovery is seen at once.
+		if res, err = r.kb.Search(ctx, kb.Query{Text: query, TopK: k, Mode: kb.ModeKeyword}); err == nil {
+			return passages(res), nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
+	ps := passages(res)
+	_ = cache.SetJSON(ctx, r.cache, nsSearch, key, ps, searchTTL)
+	return ps, nil
+}
+
+func passages(res kb.Result) []chat.Passage {
 	ps := make([]chat.Passage, len(res.Hits))
 	for i, h := range res.Hits {
 		ps[i] = chat.Passage{ChunkID: h.ChunkID.String(), DocumentID: h.Citation.DocumentID.String(), Title: h.Citation.Title,
 			Heading: h.Citation.Heading, Page: h.Citation.Page, Text: h.Text, Score: h.Score}
 	}
-	_ = cache.SetJSON(ctx, r.cache, nsSearch, key, ps, searchTTL)
-	return ps, nil
+	return ps
 }
 
 // embedTTL bounds how long a query embedding is reused (it only changes with the model, which

@@ -94,7 +94,12 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 		res.Fusion = q.Fusion
 	}
 	if err := s.CatchUp(ctx); err != nil {
-		return res, apierr.Unavailable("The search indexes cannot be brought up to date right now; try again shortly", err)
+		// apply writes the keyword index before the vector store, so when only the (remote)
+		// vector store fails, keyword search is still current; the other modes need vectors.
+		if q.Mode != ModeKeyword {
+			return res, apierr.Unavailable("The search indexes cannot be brought up to date right now (keyword mode may still work); try again shortly", err)
+		}
+		s.log.WarnContext(ctx, "kb: keyword search while the vector store lags", "error", err)
 	}
 	filter := map[string]string{}
 	if q.DocumentID != nil {
