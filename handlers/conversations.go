@@ -199,7 +199,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		case e.Chat.Type == chat.EventDelta:
 			return send("message.delta", map[string]any{"delta": e.Chat.Delta})
 		case e.Chat.Type == chat.EventCitation:
-			return send("citation", map[string]any{"citation": conversation.CitationOf(*e.Chat.Citation)})
+			return send("citation", map[string]any{"citation": e.Chat.Citation.JSON()})
 		}
 		return nil
 	})

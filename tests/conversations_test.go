@@ -236,6 +236,13 @@ func TestConversationLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 422, blank.StatusCode())
 	require.Equal(t, 404, status(t, func() (*http.Response, error) { return s.Client.GetConversation(ctx, uuid.New(), bearerAuth(alice)) }))
+	bad := "not-a-cursor"
+	require.Equal(t, 400, status(t, func() (*http.Response, error) {
+		return s.Client.ListConversations(ctx, &client.ListConversationsParams{Cursor: &bad}, bearerAuth(alice))
+	}))
+	require.Equal(t, 400, status(t, func() (*http.Response, error) {
+		return s.Client.ListMessages(ctx, c.Id, &client.ListMessagesParams{Cursor: &bad}, bearerAuth(alice))
+	}))
 	require.Equal(t, 401, status(t, func() (*http.Response, error) { return s.Client.ListConversations(ctx, nil) }))
 
 	// Deleting a message and the conversation; both audited, exports too.

@@ -3,13 +3,10 @@ package tests
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +66,6 @@ func (f *fakeEmbeddings) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // searchable; another process takes the job over once it is overdue and indexes it.
 func TestKBIndexingSurvivesACrash(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
 	fake := &fakeEmbeddings{hold: true, marker: "crashmarker", arrived: make(chan struct{}), h: embed.NewHashing(64)}
 	up := httptest.NewServer(fake)
 	defer up.Close()
@@ -77,32 +73,11 @@ func TestKBIndexingSurvivesACrash(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1", "OPENAI_API_KEY": "test",
 		"OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
-		"CHAT_PROVIDER": "offline", "KB_INDEX_WORKERS": "1",
+		"CHAT_PROVIDER": "offline", "KB_INDEX_WORKERS": "1", "JWT_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
 	}
 
 	// Process A: the real binary, whose indexing job hangs inside the embedding call.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ENVIRONMENT=test",
-		"REDIS_URL="+envOr("REDIS_URL", defaultRedisURL), "REDIS_KEY_PREFIX=test:"+randomID()+":", "DATA_DIR="+t.TempDir(),
-		"JWT_SECRET_KEY=test-secret-key-that-is-long-enough-0123456789")
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/ready")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 60*time.Second, 50*time.Millisecond, "process A never became ready")
+	a := startBinary(t, env)
 
 	// Process B: an in-process server on the same database, without workers until A is dead.
 	b := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1",
@@ -124,8 +99,8 @@ func TestKBIndexingSurvivesACrash(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("process A never started indexing")
 	}
-	require.NoError(t, cmd.Process.Kill())
-	_ = cmd.Wait()
+	require.NoError(t, a.cmd.Process.Kill())
+	_ = a.cmd.Wait()
 
 	g, err := b.Client.GetKbDocumentWithResponse(context.Background(), d.Id, bearerAuth(admin))
 	require.NoError(t, err)

@@ -230,6 +230,10 @@ func TestKBIngestFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 422, r2.StatusCode(), string(r2.Body))
 
+	// A bad tag in the form.
+	rt := s.upload(t, admin, []file{good}, map[string][]string{"tags": {"Bad Tag"}})
+	require.Equal(t, 422, rt.StatusCode(), string(rt.Body))
+
 	// Unsupported request content type.
 	r3, err := s.Client.IngestKbDocumentsWithBodyWithResponse(context.Background(), "text/plain", strings.NewReader("hello"), bearerAuth(admin))
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"net"
 	"net/http"
 	"os"
@@ -42,60 +41,89 @@ func buildBinary(t *testing.T) string {
 	return binPath
 }
 
-// TestBinaryServesAndStopsOnSIGTERM builds the real binary, runs `voiceassist serve`, waits for
-// readiness, and checks that SIGTERM ends it cleanly (exit 0, "shutting down" logged).
-func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
-	t.Parallel()
-	bin := buildBinary(t)
+// binaryServer is `voiceassist serve` running as its own process.
+type binaryServer struct {
+	cmd  *exec.Cmd
+	base string
+	logs *lockedBuffer
+}
 
+// lockedBuffer collects a child's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startBinary runs the built binary with a fresh database (unless env names one), a private
+// Redis prefix and data directory, and waits until it is ready. It is killed when t ends.
+func startBinary(t *testing.T, env map[string]string) *binaryServer {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ENVIRONMENT=test",
-		"DATABASE_URL="+dbtest.NewURL(t), "REDIS_URL="+envOr("REDIS_URL", defaultRedisURL),
-		"REDIS_KEY_PREFIX=test:"+randomID()+":", "DATA_DIR="+t.TempDir(),
-	)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
+	vars := map[string]string{
+		"HOST": "127.0.0.1", "PORT": strconv.Itoa(port), "ENVIRONMENT": "test",
+		"REDIS_URL": envOr("REDIS_URL", defaultRedisURL), "REDIS_KEY_PREFIX": "test:" + randomID() + ":", "DATA_DIR": t.TempDir(),
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	if vars["DATABASE_URL"] == "" {
+		vars["DATABASE_URL"] = dbtest.NewURL(t)
+	}
+	s := &binaryServer{cmd: exec.Command(buildBinary(t), "serve"), base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{}}
+	s.cmd.Env = os.Environ()
+	for k, v := range vars {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	s.cmd.Stderr = s.logs
+	require.NoError(t, s.cmd.Start())
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
 		}
-		close(lines)
-	}()
-
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	})
 	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/ready")
+		res, err := http.Get(s.base + "/ready")
 		if err != nil {
 			return false
 		}
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
-	}, 30*time.Second, 50*time.Millisecond, "the binary never became ready")
+	}, 60*time.Second, 50*time.Millisecond, "the binary never became ready: %s", s.logs)
+	return s
+}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+// TestBinaryServesAndStopsOnSIGTERM builds the real binary, runs `voiceassist serve`, waits for
+// readiness, and checks that SIGTERM ends it cleanly (exit 0, "shutting down" logged).
+func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	s := startBinary(t, nil)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var logged []string
-	for line := range lines {
-		logged = append(logged, line)
-	}
+	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		require.NoError(t, err, "exit status after SIGTERM")
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 		t.Fatal("did not stop within 30 s of SIGTERM")
 	}
-	require.Contains(t, strings.Join(logged, "\n"), "shutting down")
-	_, err = http.Get(base + "/health")
+	require.Contains(t, s.logs.String(), "shutting down")
+	_, err := http.Get(s.base + "/health")
 	require.Error(t, err, "the port is closed after shutdown")
 }

@@ -69,13 +69,10 @@ func (w wsChat) Send(ctx context.Context, user, conv uuid.UUID, content string, 
 		Citations: chatCitations(conversation.Citations(ans))}, nil
 }
 
-func chatCitations(cs []conversation.Citation) []chat.Citation {
+func chatCitations(cs []chat.CitationJSON) []chat.Citation {
 	out := make([]chat.Citation, len(cs))
 	for i, c := range cs {
-		out[i] = chat.Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: c.Heading, Snippet: c.Snippet}
-		if c.Page != nil {
-			out[i].Page = *c.Page
-		}
+		out[i] = c.Citation()
 	}
 	return out
 }

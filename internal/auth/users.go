@@ -63,7 +63,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]db.User, strin
 	params := db.ListUsersParams{Role: database.Text(f.Role), IsActive: database.Bool(f.IsActive), Lim: int32(f.Limit + 1)}
 	if f.Search != nil {
 		// ILIKE wildcards in the search text are literal characters.
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Search)
+		esc := database.EscapeLike(*f.Search)
 		params.Search = database.Text(&esc)
 	}
 	if f.Cursor != "" {

@@ -54,6 +54,41 @@ type Citation struct {
 	Snippet    string // start of the passage text, about SnippetLen characters
 }
 
+// CitationJSON is a citation as the API, the WebSocket and stored messages carry it: page is
+// null when the source has no pages.
+type CitationJSON struct {
+	N          int      `json:"n"`
+	DocumentID string   `json:"document_id"`
+	ChunkID    string   `json:"chunk_id"`
+	Title      string   `json:"title"`
+	Heading    []string `json:"heading"`
+	Page       *int     `json:"page"`
+	Snippet    string   `json:"snippet"`
+}
+
+// JSON returns the citation's wire form.
+func (c Citation) JSON() CitationJSON {
+	h := c.Heading
+	if h == nil {
+		h = []string{}
+	}
+	out := CitationJSON{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: h, Snippet: c.Snippet}
+	if c.Page > 0 {
+		p := c.Page
+		out.Page = &p
+	}
+	return out
+}
+
+// Citation returns the citation a wire form describes.
+func (c CitationJSON) Citation() Citation {
+	out := Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: c.Heading, Snippet: c.Snippet}
+	if c.Page != nil {
+		out.Page = *c.Page
+	}
+	return out
+}
+
 // Request is what a ChatModel gets.
 type Request struct {
 	History   []Message // earlier turns, oldest first, already budgeted

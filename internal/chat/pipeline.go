@@ -353,6 +353,3 @@ func (m *merger) top(n int) []Passage {
 	}
 	return out
 }
-
-// Model names the chat model answering.
-func (p *Pipeline) Model() string { return p.model.Name() }

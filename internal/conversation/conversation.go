@@ -42,9 +42,6 @@ func New(pool *pgxpool.Pool, pipeline *chat.Pipeline) *Service {
 	return &Service{pool: pool, q: db.New(pool), pipeline: pipeline}
 }
 
-// Model names the chat model answers come from.
-func (s *Service) Model() string { return s.pipeline.Model() }
-
 func notFound() error { return apierr.NotFound("Conversation") }
 
 // Create starts a conversation.
@@ -77,7 +74,7 @@ type Filter struct {
 // List returns a page of the user's conversations, most recently active first.
 func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]db.Conversation, bool, error) {
 	rows, err := s.q.ListConversations(ctx, db.ListConversationsParams{
-		UserID: user, Q: database.NonEmpty(escapeLike(f.Q)), Archived: database.Bool(f.Archived), Folder: database.NonEmpty(f.Folder),
+		UserID: user, Q: database.NonEmpty(database.EscapeLike(f.Q)), Archived: database.Bool(f.Archived), Folder: database.NonEmpty(f.Folder),
 		BeforeAt: f.BeforeAt, BeforeID: f.BeforeID, Lim: int32(f.Limit + 1),
 	})
 	if err != nil {
@@ -88,10 +85,6 @@ func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]db.Conv
 		rows = rows[:f.Limit]
 	}
 	return rows, more, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Patch is a partial update; SetFolder with Folder nil removes the folder.
@@ -300,45 +293,20 @@ func titleOf(q string) string {
 	return string(r) + "…"
 }
 
-// Citation is the stored (and API) form of a chat citation.
-type Citation struct {
-	N          int      `json:"n"`
-	DocumentID string   `json:"document_id"`
-	ChunkID    string   `json:"chunk_id"`
-	Title      string   `json:"title"`
-	Heading    []string `json:"heading"`
-	Page       *int     `json:"page"`
-	Snippet    string   `json:"snippet"`
-}
-
-func citationsJSON(cs []chat.Citation) []Citation {
-	out := make([]Citation, len(cs))
+func citationsJSON(cs []chat.Citation) []chat.CitationJSON {
+	out := make([]chat.CitationJSON, len(cs))
 	for i, c := range cs {
-		out[i] = CitationOf(c)
-	}
-	return out
-}
-
-// CitationOf converts a chat citation.
-func CitationOf(c chat.Citation) Citation {
-	h := c.Heading
-	if h == nil {
-		h = []string{}
-	}
-	out := Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: h, Snippet: c.Snippet}
-	if c.Page > 0 {
-		p := c.Page
-		out.Page = &p
+		out[i] = c.JSON()
 	}
 	return out
 }
 
 // Citations decodes a message's stored citations.
-func Citations(m db.Message) []Citation {
-	var cs []Citation
+func Citations(m db.Message) []chat.CitationJSON {
+	var cs []chat.CitationJSON
 	_ = json.Unmarshal(m.Citations, &cs)
 	if cs == nil {
-		cs = []Citation{}
+		cs = []chat.CitationJSON{}
 	}
 	return cs
 }

@@ -1,6 +1,10 @@
 package database
 
-import "github.com/jackc/pgx/v5/pgtype"
+import (
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
 
 // Text turns an optional string into a nullable query parameter.
 func Text(s *string) pgtype.Text {
@@ -22,3 +26,11 @@ func Bool(b *bool) pgtype.Bool {
 func NonEmpty(s string) pgtype.Text {
 	return pgtype.Text{String: s, Valid: s != ""}
 }
+
+// EscapeLike escapes LIKE/ILIKE wildcards (and the escape character) in s, for a substring
+// search of user input.
+func EscapeLike(s string) string {
+	return likeEscaper.Replace(s)
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -344,7 +344,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
 	p := db.ListFlagsParams{Category: database.Text(f.Category), Visibility: database.Text(f.Visibility), Enabled: database.Bool(f.Enabled),
 		Archived: f.Archived, Lim: int32(f.Limit + 1)}
 	if f.Q != nil {
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Q)
+		esc := database.EscapeLike(*f.Q)
 		p.Q = database.Text(&esc)
 	}
 	if f.After != "" {

@@ -198,7 +198,7 @@ type ListFilter struct {
 // List returns a page of documents, newest first, and whether more follow.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]db.KbDocument, bool, error) {
 	rows, err := s.q.ListKbDocuments(ctx, db.ListKbDocumentsParams{
-		Status: database.NonEmpty(f.Status), Format: database.NonEmpty(f.Format), Tag: database.NonEmpty(f.Tag), Q: database.NonEmpty(escapeLike(f.Q)),
+		Status: database.NonEmpty(f.Status), Format: database.NonEmpty(f.Format), Tag: database.NonEmpty(f.Tag), Q: database.NonEmpty(database.EscapeLike(f.Q)),
 		BeforeAt: f.BeforeAt, BeforeID: f.BeforeID, Lim: int32(f.Limit + 1),
 	})
 	if err != nil {
@@ -209,10 +209,6 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]db.KbDocument, bool
 		rows = rows[:f.Limit]
 	}
 	return rows, more, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Delete removes a document with its chunks, and (through a kb event) its index entries.

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,7 +117,6 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 		vecs = append(vecs, vs...)
 		done := len(vecs)
 		_ = s.q.SetKbProgress(ctx, db.SetKbProgressParams{ID: d.ID, Generation: a.Generation, ProgressDone: int32(done), ProgressTotal: int32(len(chunks))})
-		s.progress(Progress{DocumentID: d.ID.String(), Done: done, Total: len(chunks)})
 	}
 	pages := pageCount(doc)
 	model := s.emb.Model()
@@ -231,7 +231,7 @@ func (s *Service) Jobs(ctx context.Context, state string, limit int, cursor stri
 	for i, r := range res.Jobs {
 		out[i] = Job{Row: r}
 		var a indexArgs
-		if err := jsonUnmarshal(r.EncodedArgs, &a); err == nil && a.DocumentID != uuid.Nil {
+		if err := json.Unmarshal(r.EncodedArgs, &a); err == nil && a.DocumentID != uuid.Nil {
 			id := a.DocumentID
 			out[i].DocumentID = &id
 		}

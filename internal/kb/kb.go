@@ -125,9 +125,7 @@ type Service struct {
 	applyMu sync.Mutex
 	applied int64
 
-	progressMu sync.Mutex
-	onProgress func(Progress) // test hook
-	onChange   func(context.Context)
+	onChange func(context.Context)
 }
 
 // OnChange registers f to run after every committed change of searchable content (a document
@@ -138,13 +136,6 @@ func (s *Service) changed(ctx context.Context) {
 	if s.onChange != nil {
 		s.onChange(context.WithoutCancel(ctx))
 	}
-}
-
-// Progress reports an indexing step, for tests and metrics.
-type Progress struct {
-	DocumentID string
-	Done       int
-	Total      int
 }
 
 // Option customises New.
@@ -240,21 +231,6 @@ func (s *Service) Ping(ctx context.Context) error {
 		return p.Ping(ctx)
 	}
 	return nil
-}
-
-func (s *Service) setProgressHook(f func(Progress)) {
-	s.progressMu.Lock()
-	s.onProgress = f
-	s.progressMu.Unlock()
-}
-
-func (s *Service) progress(p Progress) {
-	s.progressMu.Lock()
-	f := s.onProgress
-	s.progressMu.Unlock()
-	if f != nil {
-		f(p)
-	}
 }
 
 func bleveDir(dir string) string { return filepath.Join(dir, "bleve") }

@@ -2,7 +2,6 @@ package kb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -217,8 +216,6 @@ func (s *Service) hydrate(ctx context.Context, fused []search.Fused, q Query) ([
 	}
 	return out, nil
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // FusionSettings are the hybrid fusion a Service uses after resolving "auto".
 type FusionSettings struct {

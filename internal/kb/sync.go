@@ -19,7 +19,7 @@ import (
 // Meta keys stored inside the Bleve index.
 const (
 	metaApplied = "kb_applied_event" // last kb_events id applied to this index
-	metaModel   = "kb_index_format"  // indexFormat: a change rebuilds the index
+	metaFormat  = "kb_index_format"  // indexFormat: a change rebuilds the index
 )
 
 // indexFormat versions what a Bleve document of a chunk contains; bump it when chunkDoc changes.
@@ -57,7 +57,7 @@ func (s *Service) openIndex(ctx context.Context) error {
 	if v, err := idx.Meta(metaApplied); err == nil && v != nil {
 		applied, _ = strconv.ParseInt(string(v), 10, 64)
 	}
-	if v, err := idx.Meta(metaModel); err == nil {
+	if v, err := idx.Meta(metaFormat); err == nil {
 		format = string(v)
 	}
 	if !fresh && format != indexFormat {
@@ -123,7 +123,7 @@ func (s *Service) rebuild(ctx context.Context, keyword, vectors bool) error {
 		after = rows[len(rows)-1].ID
 	}
 	if keyword {
-		if err := s.index.SetMeta(metaModel, []byte(indexFormat)); err != nil {
+		if err := s.index.SetMeta(metaFormat, []byte(indexFormat)); err != nil {
 			return err
 		}
 	}

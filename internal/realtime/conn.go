@@ -324,7 +324,7 @@ func (c *conn) answer(conv uuid.UUID, content, clientID string) {
 			ok = c.sendEvent(deltaEvent{head: head{evDelta}, ConversationID: conv, Delta: ev.Delta, ClientID: clientID})
 		case ev.Type == chat.EventCitation && ev.Citation != nil:
 			ok = c.sendEvent(citationEvent{head: head{evCitation}, ConversationID: conv,
-				Citation: toWireCitation(*ev.Citation), ClientID: clientID})
+				Citation: ev.Citation.JSON(), ClientID: clientID})
 		default:
 			return nil
 		}

@@ -76,22 +76,11 @@ type historyEvent struct {
 }
 
 type wireMessage struct {
-	ID        uuid.UUID      `json:"id"`
-	Role      string         `json:"role"`
-	Content   string         `json:"content"`
-	Citations []wireCitation `json:"citations"`
-	CreatedAt time.Time      `json:"created_at"`
-}
-
-// wireCitation is the REST API's ChatCitation.
-type wireCitation struct {
-	N          int      `json:"n"`
-	DocumentID string   `json:"document_id"`
-	ChunkID    string   `json:"chunk_id"`
-	Title      string   `json:"title"`
-	Heading    []string `json:"heading"`
-	Page       *int     `json:"page"`
-	Snippet    string   `json:"snippet"`
+	ID        uuid.UUID           `json:"id"`
+	Role      string              `json:"role"`
+	Content   string              `json:"content"`
+	Citations []chat.CitationJSON `json:"citations"`
+	CreatedAt time.Time           `json:"created_at"`
 }
 
 type deltaEvent struct {
@@ -103,19 +92,19 @@ type deltaEvent struct {
 
 type citationEvent struct {
 	head
-	ConversationID uuid.UUID    `json:"conversation_id"`
-	Citation       wireCitation `json:"citation"`
-	ClientID       string       `json:"client_id,omitempty"`
+	ConversationID uuid.UUID         `json:"conversation_id"`
+	Citation       chat.CitationJSON `json:"citation"`
+	ClientID       string            `json:"client_id,omitempty"`
 }
 
 type doneEvent struct {
 	head
-	ConversationID uuid.UUID      `json:"conversation_id"`
-	MessageID      uuid.UUID      `json:"message_id"`
-	UserMessageID  uuid.UUID      `json:"user_message_id"`
-	Content        string         `json:"content"`
-	Citations      []wireCitation `json:"citations"`
-	ClientID       string         `json:"client_id,omitempty"`
+	ConversationID uuid.UUID           `json:"conversation_id"`
+	MessageID      uuid.UUID           `json:"message_id"`
+	UserMessageID  uuid.UUID           `json:"user_message_id"`
+	Content        string              `json:"content"`
+	Citations      []chat.CitationJSON `json:"citations"`
+	ClientID       string              `json:"client_id,omitempty"`
 }
 
 type typingEvent struct {
@@ -144,23 +133,10 @@ type errorEvent struct {
 	ClientID  string `json:"client_id,omitempty"`
 }
 
-func toWireCitation(c chat.Citation) wireCitation {
-	w := wireCitation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title,
-		Heading: c.Heading, Snippet: c.Snippet}
-	if w.Heading == nil {
-		w.Heading = []string{}
-	}
-	if c.Page > 0 {
-		page := c.Page
-		w.Page = &page
-	}
-	return w
-}
-
-func toWireCitations(cs []chat.Citation) []wireCitation {
-	out := make([]wireCitation, 0, len(cs))
+func toWireCitations(cs []chat.Citation) []chat.CitationJSON {
+	out := make([]chat.CitationJSON, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, toWireCitation(c))
+		out = append(out, c.JSON())
 	}
 	return out
 }
