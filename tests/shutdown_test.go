@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/voiceassist/gateway/internal/apptest"
 	"github.com/voiceassist/gateway/internal/dbtest"
 )
 
@@ -45,25 +45,7 @@ func buildBinary(t *testing.T) string {
 type binaryServer struct {
 	cmd  *exec.Cmd
 	base string
-	logs *lockedBuffer
-}
-
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *apptest.LogBuffer
 }
 
 // startBinary runs the built binary with a fresh database (unless env names one), a private
@@ -84,7 +66,7 @@ func startBinary(t *testing.T, env map[string]string) *binaryServer {
 	if vars["DATABASE_URL"] == "" {
 		vars["DATABASE_URL"] = dbtest.NewURL(t)
 	}
-	s := &binaryServer{cmd: exec.Command(buildBinary(t), "serve"), base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{}}
+	s := &binaryServer{cmd: exec.Command(buildBinary(t), "serve"), base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &apptest.LogBuffer{}}
 	s.cmd.Env = os.Environ()
 	for k, v := range vars {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)

@@ -28,7 +28,7 @@ type Server struct {
 	URL  string
 	App  *app.App
 	Env  map[string]string
-	logs *syncBuffer
+	logs *LogBuffer
 }
 
 // Logs returns everything the server has logged so far.
@@ -67,7 +67,7 @@ func Start(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	if err != nil {
 		t.Fatalf("apptest: config: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	log := logging.New(logs, "json", vars["LOG_LEVEL"])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -101,18 +101,19 @@ func tail(s string, lines int) string {
 	return strings.Join(parts, "\n")
 }
 
-type syncBuffer struct {
+// LogBuffer collects a server's log output; safe for concurrent writes.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
