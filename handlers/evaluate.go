@@ -10,31 +10,31 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // visibilityOf is the highest flag visibility the caller may see: public for anonymous
 // callers, authenticated for users, admin for viewers and above, internal only for API keys
 // of admins (service-to-service callers).
-func visibilityOf(ctx context.Context) flag.Visibility {
+func visibilityOf(ctx context.Context) flageval.Visibility {
 	p, ok := auth.From(ctx)
 	switch {
 	case !ok:
-		return flag.VisibilityPublic
+		return flageval.VisibilityPublic
 	case p.APIKeyID != nil && p.Role.AtLeast(auth.RoleAdmin):
-		return flag.VisibilityInternal
+		return flageval.VisibilityInternal
 	case p.Role.AtLeast(auth.RoleViewer):
-		return flag.VisibilityAdmin
+		return flageval.VisibilityAdmin
 	default:
-		return flag.VisibilityAuthenticated
+		return flageval.VisibilityAuthenticated
 	}
 }
 
 // evalContext builds the evaluation context. For authenticated callers the targeting key
 // defaults to the user id, and the attributes user_id, email and role come from the
 // account (a caller cannot claim another role to match a rule).
-func evalContext(ctx context.Context, c *api.EvaluationContext) flag.EvalContext {
-	ec := flag.EvalContext{Attributes: map[string]any{}}
+func evalContext(ctx context.Context, c *api.EvaluationContext) flageval.EvalContext {
+	ec := flageval.EvalContext{Attributes: map[string]any{}}
 	if c != nil {
 		for k, v := range c.AdditionalProperties {
 			ec.Attributes[k] = v
@@ -58,7 +58,7 @@ func (s *Server) EvaluateFlags(ctx context.Context, r api.EvaluateFlagsRequestOb
 	ev := s.Flags.Evaluator(visibilityOf(ctx), s.FlagM)
 	defer ev.Done()
 	ec := evalContext(ctx, r.Body.Context)
-	var results []flag.Result
+	var results []flageval.Result
 	if r.Body.Keys != nil {
 		for _, k := range *r.Body.Keys {
 			results = append(results, ev.Evaluate(k, ec))
@@ -80,7 +80,7 @@ func (s *Server) EvaluateFlags(ctx context.Context, r api.EvaluateFlagsRequestOb
 	}}, nil
 }
 
-func ofrepMetadata(res flag.Result) *api.OfrepMetadata {
+func ofrepMetadata(res flageval.Result) *api.OfrepMetadata {
 	category, _, _ := strings.Cut(res.Key, ".")
 	return &api.OfrepMetadata{"version": res.Version, "category": category}
 }
@@ -95,7 +95,7 @@ func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagR
 	res := ev.Evaluate(r.Key, evalContext(ctx, c))
 	switch res.ErrorCode {
 	case "":
-	case flag.CodeFlagNotFound:
+	case flageval.CodeFlagNotFound:
 		return api.OfrepEvaluateFlag404JSONResponse{Key: r.Key, ErrorCode: api.OfrepFlagNotFoundErrorCodeFLAGNOTFOUND, ErrorDetails: ptrTo("flag " + r.Key + " was not found")}, nil
 	default:
 		code := api.OfrepEvaluationFailureErrorCode(res.ErrorCode)
@@ -114,7 +114,7 @@ func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagR
 
 // bulkETag covers everything the bulk answer depends on: the flag revision, the caller's
 // visibility level and the evaluation context (including server-derived attributes).
-func bulkETag(revision int64, level flag.Visibility, ec flag.EvalContext) string {
+func bulkETag(revision int64, level flageval.Visibility, ec flageval.EvalContext) string {
 	h := sha256.New()
 	h.Write([]byte(strconv.FormatInt(revision, 10) + "|" + string(level) + "|" + ec.TargetingKey + "|"))
 	attrs, _ := json.Marshal(ec.Attributes) // map keys are sorted: deterministic

@@ -16,7 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
@@ -145,7 +145,7 @@ func (s *Server) UpdateFlag(ctx context.Context, r api.UpdateFlagRequestObject) 
 	if err := convert(patch, &changes); err != nil {
 		return nil, err
 	}
-	rec, err := s.Flags.Update(ctx, actorOf(ctx), r.Flag, pre, "flags.updated", func(f *flag.Flag) error {
+	rec, err := s.Flags.Update(ctx, actorOf(ctx), r.Flag, pre, "flags.updated", func(f *flageval.Flag) error {
 		// Top-level merge: each field given replaces the stored one.
 		var cur map[string]json.RawMessage
 		if err := convert(flagstore.ToDoc(*f), &cur); err != nil {
@@ -180,8 +180,8 @@ func (s *Server) DeleteFlag(ctx context.Context, r api.DeleteFlagRequestObject) 
 	return api.DeleteFlag204Response{}, nil
 }
 
-func (s *Server) setFlag(ctx context.Context, key, action string, change func(*flag.Flag)) (api.FlagEnvelope, error) {
-	rec, err := s.Flags.Update(ctx, actorOf(ctx), key, flagstore.Precondition{}, action, func(f *flag.Flag) error { change(f); return nil })
+func (s *Server) setFlag(ctx context.Context, key, action string, change func(*flageval.Flag)) (api.FlagEnvelope, error) {
+	rec, err := s.Flags.Update(ctx, actorOf(ctx), key, flagstore.Precondition{}, action, func(f *flageval.Flag) error { change(f); return nil })
 	if err != nil {
 		return api.FlagEnvelope{}, err
 	}
@@ -189,7 +189,7 @@ func (s *Server) setFlag(ctx context.Context, key, action string, change func(*f
 }
 
 func (s *Server) ToggleFlag(ctx context.Context, r api.ToggleFlagRequestObject) (api.ToggleFlagResponseObject, error) {
-	env, err := s.setFlag(ctx, r.Flag, "flags.toggled", func(f *flag.Flag) { f.Enabled = !f.Enabled })
+	env, err := s.setFlag(ctx, r.Flag, "flags.toggled", func(f *flageval.Flag) { f.Enabled = !f.Enabled })
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Server) ToggleFlag(ctx context.Context, r api.ToggleFlagRequestObject) 
 }
 
 func (s *Server) ArchiveFlag(ctx context.Context, r api.ArchiveFlagRequestObject) (api.ArchiveFlagResponseObject, error) {
-	env, err := s.setFlag(ctx, r.Flag, "flags.archived", func(f *flag.Flag) { f.Archived = true })
+	env, err := s.setFlag(ctx, r.Flag, "flags.archived", func(f *flageval.Flag) { f.Archived = true })
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s *Server) ArchiveFlag(ctx context.Context, r api.ArchiveFlagRequestObject
 }
 
 func (s *Server) UnarchiveFlag(ctx context.Context, r api.UnarchiveFlagRequestObject) (api.UnarchiveFlagResponseObject, error) {
-	env, err := s.setFlag(ctx, r.Flag, "flags.unarchived", func(f *flag.Flag) { f.Archived = false })
+	env, err := s.setFlag(ctx, r.Flag, "flags.unarchived", func(f *flageval.Flag) { f.Archived = false })
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (s *Server) ListFlagOverrides(ctx context.Context, r api.ListFlagOverridesR
 }
 
 func (s *Server) PutFlagOverride(ctx context.Context, r api.PutFlagOverrideRequestObject) (api.PutFlagOverrideResponseObject, error) {
-	o := flag.Override{FlagKey: r.Flag, TargetingKey: r.TargetingKey, ExpiresAt: r.Body.ExpiresAt}
+	o := flageval.Override{FlagKey: r.Flag, TargetingKey: r.TargetingKey, ExpiresAt: r.Body.ExpiresAt}
 	if r.Body.Value != nil {
 		o.Value = *r.Body.Value
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/stream"
 )
@@ -21,7 +21,7 @@ import (
 // streamLevel is the visibility level of a stream: internal flags are never streamed.
 func streamLevel(ctx context.Context) int {
 	l := visibilityOf(ctx).Level()
-	if max := flag.VisibilityAdmin.Level(); l > max {
+	if max := flageval.VisibilityAdmin.Level(); l > max {
 		l = max
 	}
 	return l

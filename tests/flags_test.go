@@ -12,7 +12,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/seed"
 )
 
@@ -56,7 +56,7 @@ func TestMultivariateFlagWeightChange(t *testing.T) {
 	moved, expected := 0, 0
 	for i := 0; i < users; i++ {
 		tk := fmt.Sprintf("user-%d", i)
-		b := flag.Bucket(flag.PurposeVariant, f.Key, f.Key, tk)
+		b := flageval.Bucket(flageval.PurposeVariant, f.Key, f.Key, tk)
 		shouldMove := b >= 50000 && b < 60000
 		after := s.evaluate(t, user, f.Key, tk).Variant
 		if shouldMove {

@@ -13,7 +13,7 @@ import (
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // fakeClock is shared by replicas in a test: moving it makes scheduled changes due at once.
@@ -168,7 +168,7 @@ func TestScheduledChangeAppliedExactlyOnce(t *testing.T) {
 	for i := 0; i < users; i++ {
 		tk := fmt.Sprintf("u%d", i)
 		after := c.evaluate(t, "", f.Key, tk).Variant
-		bk := flag.Bucket(flag.PurposeVariant, f.Key, f.Key, tk)
+		bk := flageval.Bucket(flageval.PurposeVariant, f.Key, f.Key, tk)
 		inMovedRange := (bk >= 20000 && bk < 50000) || (bk >= 60000 && bk < 75000)
 		require.Equal(t, inMovedRange, after != before[tk], tk)
 		if after != before[tk] {

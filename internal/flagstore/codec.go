@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/voiceassist/gateway/gen/db"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // The JSON shapes of variants and rules in the database, in flag_events payloads and in
@@ -65,7 +65,7 @@ type OverrideDoc struct {
 
 // Record is a stored flag with its timestamps.
 type Record struct {
-	flag.Flag
+	flageval.Flag
 	CreatedAt, UpdatedAt time.Time
 }
 
@@ -89,16 +89,16 @@ func encodeJSON(v any) json.RawMessage {
 }
 
 func fromRow(r db.FeatureFlag) Record {
-	f := flag.Flag{
-		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: flag.Type(r.Type), Enabled: r.Enabled,
+	f := flageval.Flag{
+		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: flageval.Type(r.Type), Enabled: r.Enabled,
 		Value: decodeJSON(r.Value), DefaultValue: decodeJSON(r.DefaultValue),
-		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: flag.Visibility(r.Visibility),
+		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: flageval.Visibility(r.Visibility),
 		Tags: r.Tags, Archived: r.Archived, Version: r.Version,
 	}
 	var vs []variantDoc
 	_ = json.Unmarshal(r.Variants, &vs)
 	for _, v := range vs {
-		f.Variants = append(f.Variants, flag.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+		f.Variants = append(f.Variants, flageval.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
 	}
 	var rs []ruleDoc
 	_ = json.Unmarshal(r.Rules, &rs)
@@ -111,16 +111,16 @@ func fromRow(r db.FeatureFlag) Record {
 	return Record{Flag: f, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-func ruleFromDoc(rd ruleDoc) flag.Rule {
-	r := flag.Rule{ID: rd.ID, Name: rd.Name, Priority: rd.Priority, Variant: rd.Variant, Value: rd.Value}
+func ruleFromDoc(rd ruleDoc) flageval.Rule {
+	r := flageval.Rule{ID: rd.ID, Name: rd.Name, Priority: rd.Priority, Variant: rd.Variant, Value: rd.Value}
 	for _, c := range rd.Conditions {
-		r.Conditions = append(r.Conditions, flag.Condition{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
+		r.Conditions = append(r.Conditions, flageval.Condition{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
 	}
 	return r
 }
 
 // ToDoc renders a flag in the shared document shape.
-func ToDoc(f flag.Flag) Doc {
+func ToDoc(f flageval.Flag) Doc {
 	d := Doc{
 		Key: f.Key, Description: f.Description, Type: string(f.Type), Enabled: f.Enabled, Value: f.Value,
 		DefaultValue: f.DefaultValue, RolloutPercentage: f.RolloutPercentage, Salt: f.Salt,
@@ -144,17 +144,17 @@ func ToDoc(f flag.Flag) Doc {
 }
 
 // FromDoc is the inverse of ToDoc (version and overrides aside).
-func FromDoc(d Doc) flag.Flag {
-	f := flag.Flag{
-		Key: d.Key, Description: d.Description, Type: flag.Type(d.Type), Enabled: d.Enabled, Value: d.Value,
+func FromDoc(d Doc) flageval.Flag {
+	f := flageval.Flag{
+		Key: d.Key, Description: d.Description, Type: flageval.Type(d.Type), Enabled: d.Enabled, Value: d.Value,
 		DefaultValue: d.DefaultValue, RolloutPercentage: d.RolloutPercentage, Salt: d.Salt,
-		Visibility: flag.Visibility(d.Visibility), Owner: d.Owner, Tags: d.Tags, Archived: d.Archived,
+		Visibility: flageval.Visibility(d.Visibility), Owner: d.Owner, Tags: d.Tags, Archived: d.Archived,
 	}
 	if f.Tags == nil {
 		f.Tags = []string{}
 	}
 	for _, v := range d.Variants {
-		f.Variants = append(f.Variants, flag.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+		f.Variants = append(f.Variants, flageval.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
 	}
 	for _, r := range d.Rules {
 		f.Rules = append(f.Rules, ruleFromDoc(r))
@@ -162,8 +162,8 @@ func FromDoc(d Doc) flag.Flag {
 	return f
 }
 
-func overrideFromRow(o db.FlagOverride) flag.Override {
-	return flag.Override{FlagKey: o.FlagKey, TargetingKey: o.TargetingKey, Value: decodeJSON(o.Value), Variant: o.Variant, ExpiresAt: o.ExpiresAt}
+func overrideFromRow(o db.FlagOverride) flageval.Override {
+	return flageval.Override{FlagKey: o.FlagKey, TargetingKey: o.TargetingKey, Value: decodeJSON(o.Value), Variant: o.Variant, ExpiresAt: o.ExpiresAt}
 }
 
 // Decode turns a feature_flags row into a Record.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // Metrics of flag evaluation; labels are bounded (reason only: never per user or flag).
@@ -28,7 +28,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.evaluations, m.duration)
-	for _, r := range []flag.Reason{flag.ReasonStatic, flag.ReasonDefault, flag.ReasonTargetingMatch, flag.ReasonSplit, flag.ReasonDisabled, flag.ReasonError} {
+	for _, r := range []flageval.Reason{flageval.ReasonStatic, flageval.ReasonDefault, flageval.ReasonTargetingMatch, flageval.ReasonSplit, flageval.ReasonDisabled, flageval.ReasonError} {
 		m.evaluations.WithLabelValues(string(r))
 	}
 	return m
@@ -37,14 +37,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // Evaluator evaluates flags for one caller: flags above the caller's visibility level do not
 // exist for it (FLAG_NOT_FOUND), on every read path.
 type Evaluator struct {
-	Snapshot *flag.Snapshot
-	Level    flag.Visibility
+	Snapshot *flageval.Snapshot
+	Level    flageval.Visibility
 	metrics  *Metrics
 	start    time.Time
 }
 
 // Evaluator pins the current snapshot, so a bulk evaluation sees one revision.
-func (s *Store) Evaluator(level flag.Visibility, m *Metrics) *Evaluator {
+func (s *Store) Evaluator(level flageval.Visibility, m *Metrics) *Evaluator {
 	return &Evaluator{Snapshot: s.Snapshot(), Level: level, metrics: m, start: time.Now()}
 }
 
@@ -55,10 +55,10 @@ func (e *Evaluator) Visible(key string) bool {
 }
 
 // Evaluate one flag.
-func (e *Evaluator) Evaluate(key string, ctx flag.EvalContext) flag.Result {
-	var r flag.Result
+func (e *Evaluator) Evaluate(key string, ctx flageval.EvalContext) flageval.Result {
+	var r flageval.Result
 	if !e.Visible(key) {
-		r = flag.Result{Key: key, Reason: flag.ReasonError, ErrorCode: flag.CodeFlagNotFound, ErrorMessage: "flag not found"}
+		r = flageval.Result{Key: key, Reason: flageval.ReasonError, ErrorCode: flageval.CodeFlagNotFound, ErrorMessage: "flag not found"}
 	} else {
 		r = e.Snapshot.Evaluate(key, ctx)
 	}
@@ -69,9 +69,9 @@ func (e *Evaluator) Evaluate(key string, ctx flag.EvalContext) flag.Result {
 }
 
 // All evaluates every flag visible to the caller, ordered by key.
-func (e *Evaluator) All(ctx flag.EvalContext) []flag.Result {
+func (e *Evaluator) All(ctx flageval.EvalContext) []flageval.Result {
 	keys := e.Snapshot.Keys()
-	out := make([]flag.Result, 0, len(keys))
+	out := make([]flageval.Result, 0, len(keys))
 	for _, k := range keys {
 		if !e.Visible(k) {
 			continue

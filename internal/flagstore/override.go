@@ -14,12 +14,12 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // OverrideRecord is a stored override.
 type OverrideRecord struct {
-	flag.Override
+	flageval.Override
 	Reason               string
 	CreatedAt, UpdatedAt time.Time
 }
@@ -30,11 +30,11 @@ func overrideRecord(o db.FlagOverride) OverrideRecord {
 
 // checkOverride verifies the override fits the flag: a known variant for multivariate flags,
 // a value of the flag's type otherwise.
-func checkOverride(f flag.Flag, o flag.Override, now time.Time) error {
+func checkOverride(f flageval.Flag, o flageval.Override, now time.Time) error {
 	if o.ExpiresAt != nil && !o.ExpiresAt.After(now) {
 		return apierr.Invalid("expires_at", "must be in the future")
 	}
-	if f.Type == flag.TypeMultivariate {
+	if f.Type == flageval.TypeMultivariate {
 		if o.Value != nil {
 			return apierr.Invalid("value", "a multivariate flag is overridden with a variant, not a value")
 		}
@@ -50,7 +50,7 @@ func checkOverride(f flag.Flag, o flag.Override, now time.Time) error {
 	}
 	probe := cloneFlag(f)
 	probe.Value = o.Value
-	for _, e := range flag.Validate(&probe) {
+	for _, e := range flageval.Validate(&probe) {
 		if e.Field == "value" {
 			return apierr.Invalid("value", e.Message)
 		}
@@ -62,7 +62,7 @@ func checkOverride(f flag.Flag, o flag.Override, now time.Time) error {
 }
 
 // PutOverride creates or replaces the override of one targeting key.
-func (s *Store) PutOverride(ctx context.Context, actor audit.Actor, o flag.Override, reason string) (OverrideRecord, error) {
+func (s *Store) PutOverride(ctx context.Context, actor audit.Actor, o flageval.Override, reason string) (OverrideRecord, error) {
 	var rec OverrideRecord
 	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := lock(ctx, q, o.FlagKey)
@@ -167,12 +167,12 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 	res := ImportResult{Created: []string{}, Updated: []string{}, Unchanged: []string{}}
 	var fieldErrs []apierr.FieldError
 	seen := map[string]bool{}
-	flags := make([]flag.Flag, len(docs))
+	flags := make([]flageval.Flag, len(docs))
 	for i, d := range docs {
 		f := FromDoc(d)
 		normalise(&f)
 		prefix := "flags[" + strconv.Itoa(i) + "]."
-		for _, e := range flag.Validate(&f) {
+		for _, e := range flageval.Validate(&f) {
 			fieldErrs = append(fieldErrs, apierr.FieldError{Field: prefix + e.Field, Message: e.Message})
 		}
 		if seen[f.Key] {
@@ -180,7 +180,7 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 		}
 		seen[f.Key] = true
 		for j, o := range d.Overrides {
-			ov := flag.Override{FlagKey: f.Key, TargetingKey: o.TargetingKey, Value: o.Value, Variant: o.Variant, ExpiresAt: o.ExpiresAt}
+			ov := flageval.Override{FlagKey: f.Key, TargetingKey: o.TargetingKey, Value: o.Value, Variant: o.Variant, ExpiresAt: o.ExpiresAt}
 			if err := checkOverride(f, ov, s.now()); err != nil {
 				var ae *apierr.Error
 				if errors.As(err, &ae) {

@@ -25,7 +25,7 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // Store is the flag service of one replica.
@@ -36,7 +36,7 @@ type Store struct {
 	now  func() time.Time
 	poll time.Duration
 
-	snap     atomic.Pointer[flag.Snapshot]
+	snap     atomic.Pointer[flageval.Snapshot]
 	reloadMu sync.Mutex
 	changed  chan struct{} // closed and replaced on every snapshot swap
 	chMu     sync.Mutex
@@ -55,7 +55,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, poll time.Du
 }
 
 // Snapshot is the current immutable view used for evaluation.
-func (s *Store) Snapshot() *flag.Snapshot { return s.snap.Load() }
+func (s *Store) Snapshot() *flageval.Snapshot { return s.snap.Load() }
 
 // Changed returns a channel closed at the next snapshot swap.
 func (s *Store) Changed() <-chan struct{} {
@@ -96,15 +96,15 @@ func (s *Store) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("flagstore: load overrides: %w", err)
 	}
-	flags := make([]flag.Flag, 0, len(rows))
+	flags := make([]flageval.Flag, 0, len(rows))
 	for _, r := range rows {
 		flags = append(flags, fromRow(r).Flag)
 	}
-	overrides := make([]flag.Override, 0, len(ovs))
+	overrides := make([]flageval.Override, 0, len(ovs))
 	for _, o := range ovs {
 		overrides = append(overrides, overrideFromRow(o))
 	}
-	snap, err := flag.NewSnapshot(flags, overrides, rev, s.now)
+	snap, err := flageval.NewSnapshot(flags, overrides, rev, s.now)
 	if err != nil {
 		return fmt.Errorf("flagstore: build snapshot: %w", err)
 	}
@@ -159,7 +159,7 @@ func (s *Store) write(ctx context.Context, change func(q *db.Queries, tx pgx.Tx)
 	return nil
 }
 
-func (s *Store) event(ctx context.Context, q *db.Queries, kind string, f flag.Flag, extra map[string]any) error {
+func (s *Store) event(ctx context.Context, q *db.Queries, kind string, f flageval.Flag, extra map[string]any) error {
 	doc := ToDoc(f)
 	payload := map[string]any{"flag": doc}
 	for k, v := range extra {
@@ -175,8 +175,8 @@ func (s *Store) event(ctx context.Context, q *db.Queries, kind string, f flag.Fl
 	return err
 }
 
-func validate(f *flag.Flag) error {
-	if errs := flag.Validate(f); len(errs) > 0 {
+func validate(f *flageval.Flag) error {
+	if errs := flageval.Validate(f); len(errs) > 0 {
 		return apierr.Validation(http.StatusUnprocessableEntity, errs...)
 	}
 	return nil
@@ -200,9 +200,9 @@ func actorID(a audit.Actor) *uuid.UUID { return a.ID }
 
 // Create stores a new flag at version 1. A boolean flag given without values serves true
 // when on and false otherwise.
-func (s *Store) Create(ctx context.Context, actor audit.Actor, f flag.Flag) (Record, error) {
+func (s *Store) Create(ctx context.Context, actor audit.Actor, f flageval.Flag) (Record, error) {
 	normalise(&f)
-	if f.Type == flag.TypeBoolean {
+	if f.Type == flageval.TypeBoolean {
 		if f.Value == nil {
 			f.Value = true
 		}
@@ -240,7 +240,7 @@ type Precondition struct {
 
 // Update applies change to the stored flag and writes it as the next version. An update
 // that changes nothing is not written (no version bump, no event).
-func (s *Store) Update(ctx context.Context, actor audit.Actor, key string, pre Precondition, action string, change func(*flag.Flag) error) (Record, error) {
+func (s *Store) Update(ctx context.Context, actor audit.Actor, key string, pre Precondition, action string, change func(*flageval.Flag) error) (Record, error) {
 	var rec Record
 	err := s.Write(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		var err error
@@ -259,7 +259,7 @@ func (s *Store) Write(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) err
 
 // UpdateInTx is Update inside a transaction opened by Write. details are added to the audit
 // row (e.g. the scheduled change that caused it).
-func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor audit.Actor, key string, pre Precondition, action string, change func(*flag.Flag) error, details map[string]any) (Record, error) {
+func (s *Store) UpdateInTx(ctx context.Context, q *db.Queries, tx pgx.Tx, actor audit.Actor, key string, pre Precondition, action string, change func(*flageval.Flag) error, details map[string]any) (Record, error) {
 	before, err := lock(ctx, q, key)
 	if err != nil {
 		return Record{}, err
@@ -366,9 +366,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
 	return out, next, nil
 }
 
-func normalise(f *flag.Flag) {
+func normalise(f *flageval.Flag) {
 	if f.Visibility == "" {
-		f.Visibility = flag.VisibilityAuthenticated
+		f.Visibility = flageval.VisibilityAuthenticated
 	}
 	if f.Tags == nil {
 		f.Tags = []string{}
@@ -377,7 +377,7 @@ func normalise(f *flag.Flag) {
 	f.Owner = strings.TrimSpace(f.Owner)
 }
 
-func cloneFlag(f flag.Flag) flag.Flag {
+func cloneFlag(f flageval.Flag) flageval.Flag {
 	raw, _ := json.Marshal(ToDoc(f))
 	var d Doc
 	_ = json.Unmarshal(raw, &d)
@@ -386,7 +386,7 @@ func cloneFlag(f flag.Flag) flag.Flag {
 	return c
 }
 
-func sameContent(a, b flag.Flag) bool {
+func sameContent(a, b flageval.Flag) bool {
 	da, db := ToDoc(a), ToDoc(b)
 	da.Version, db.Version = 0, 0
 	ja, _ := json.Marshal(da)
@@ -394,7 +394,7 @@ func sameContent(a, b flag.Flag) bool {
 	return reflect.DeepEqual(ja, jb)
 }
 
-func insertParams(f flag.Flag, by *uuid.UUID) db.InsertFlagParams {
+func insertParams(f flageval.Flag, by *uuid.UUID) db.InsertFlagParams {
 	d := ToDoc(f)
 	return db.InsertFlagParams{
 		Key: f.Key, Description: f.Description, Type: string(f.Type), Enabled: f.Enabled,
@@ -404,7 +404,7 @@ func insertParams(f flag.Flag, by *uuid.UUID) db.InsertFlagParams {
 	}
 }
 
-func updateParams(f flag.Flag, by *uuid.UUID) db.UpdateFlagParams {
+func updateParams(f flageval.Flag, by *uuid.UUID) db.UpdateFlagParams {
 	d := ToDoc(f)
 	return db.UpdateFlagParams{
 		Key: f.Key, Description: f.Description, Type: string(f.Type), Enabled: f.Enabled,

@@ -1,22 +1,22 @@
 package schedule
 
 import (
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
-// MovedBuckets counts the buckets (of flag.Buckets) whose variant differs between two
+// MovedBuckets counts the buckets (of flageval.Buckets) whose variant differs between two
 // weight layouts. Variants take consecutive ranges in their stored order, so this is exact:
 // the share of users (within the rollout) whose variant changes.
-func MovedBuckets(before, after []flag.Variant) int64 {
+func MovedBuckets(before, after []flageval.Variant) int64 {
 	type rng struct {
 		id         string
 		start, end int64
 	}
-	layout := func(vs []flag.Variant) []rng {
+	layout := func(vs []flageval.Variant) []rng {
 		var out []rng
 		var pos int64
 		for _, v := range vs {
-			w, _ := flag.Thousandths(v.Weight)
+			w, _ := flageval.Thousandths(v.Weight)
 			out = append(out, rng{v.ID, pos, pos + w})
 			pos += w
 		}
@@ -35,12 +35,12 @@ func MovedBuckets(before, after []flag.Variant) int64 {
 			}
 		}
 	}
-	return flag.Buckets - same
+	return flageval.Buckets - same
 }
 
 // Apply returns variants with the weights of changes (variant id -> weight) applied.
-func Apply(vs []flag.Variant, changes map[string]float64) []flag.Variant {
-	out := make([]flag.Variant, len(vs))
+func Apply(vs []flageval.Variant, changes map[string]float64) []flageval.Variant {
+	out := make([]flageval.Variant, len(vs))
 	for i, v := range vs {
 		out[i] = v
 		if w, ok := changes[v.ID]; ok {

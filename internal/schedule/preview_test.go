@@ -6,13 +6,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
-func vs(ws ...float64) []flag.Variant {
-	out := make([]flag.Variant, len(ws))
+func vs(ws ...float64) []flageval.Variant {
+	out := make([]flageval.Variant, len(ws))
 	for i, w := range ws {
-		out[i] = flag.Variant{ID: fmt.Sprintf("v%d", i), Weight: w}
+		out[i] = flageval.Variant{ID: fmt.Sprintf("v%d", i), Weight: w}
 	}
 	return out
 }
@@ -28,10 +28,10 @@ func TestMovedBuckets(t *testing.T) {
 	// The count agrees with bucketing real units: the share of 20,000 units that change.
 	before, after := vs(20, 40, 40), vs(30, 30, 40)
 	moved := 0
-	variantOf := func(layout []flag.Variant, b uint32) string {
+	variantOf := func(layout []flageval.Variant, b uint32) string {
 		var pos int64
 		for _, v := range layout {
-			w, _ := flag.Thousandths(v.Weight)
+			w, _ := flageval.Thousandths(v.Weight)
 			if int64(b) < pos+w {
 				return v.ID
 			}
@@ -40,10 +40,10 @@ func TestMovedBuckets(t *testing.T) {
 		return ""
 	}
 	for i := 0; i < 20000; i++ {
-		b := flag.Bucket(flag.PurposeVariant, "k", "k", fmt.Sprint("u", i))
+		b := flageval.Bucket(flageval.PurposeVariant, "k", "k", fmt.Sprint("u", i))
 		if variantOf(before, b) != variantOf(after, b) {
 			moved++
 		}
 	}
-	require.InDelta(t, float64(MovedBuckets(before, after))/flag.Buckets, float64(moved)/20000, 0.01)
+	require.InDelta(t, float64(MovedBuckets(before, after))/flageval.Buckets, float64(moved)/20000, 0.01)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
@@ -88,8 +88,8 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 			return err
 		}
 		rec, err := s.flags.UpdateInTx(ctx, db.New(sp), sp, schedulerActor, row.FlagKey, flagstore.Precondition{}, "flags.scheduled_change_applied",
-			func(f *flag.Flag) error {
-				if f.Type != flag.TypeMultivariate {
+			func(f *flageval.Flag) error {
+				if f.Type != flageval.TypeMultivariate {
 					return apierr.Invalid("flag", "is no longer multivariate")
 				}
 				known := map[string]bool{}

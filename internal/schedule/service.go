@@ -21,7 +21,7 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
@@ -79,7 +79,7 @@ type Input struct {
 }
 
 // validate resolves the time and checks the weights against the flag's current variants.
-func (s *Service) validate(f *flag.Flag, when, zone string, weights map[string]float64) (time.Time, error) {
+func (s *Service) validate(f *flageval.Flag, when, zone string, weights map[string]float64) (time.Time, error) {
 	var fes []apierr.FieldError
 	at := time.Time{}
 	if _, err := LoadZone(zone); err != nil {
@@ -91,7 +91,7 @@ func (s *Service) validate(f *flag.Flag, when, zone string, weights map[string]f
 	} else {
 		at = t
 	}
-	if f.Type != flag.TypeMultivariate {
+	if f.Type != flageval.TypeMultivariate {
 		fes = append(fes, apierr.FieldError{Field: "flag", Message: "only multivariate flags have variant weights to schedule"})
 		return at, apierr.Validation(http.StatusUnprocessableEntity, fes...)
 	}
@@ -111,17 +111,17 @@ func (s *Service) validate(f *flag.Flag, when, zone string, weights map[string]f
 		w := weights[id]
 		if !known[id] {
 			fes = append(fes, apierr.FieldError{Field: "changes." + id, Message: "is not a variant of this flag"})
-		} else if _, ok := flag.Thousandths(w); !ok || w < 0 || w > 100 {
+		} else if _, ok := flageval.Thousandths(w); !ok || w < 0 || w > 100 {
 			fes = append(fes, apierr.FieldError{Field: "changes." + id, Message: "must be a weight from 0 to 100 with at most 3 decimals"})
 		}
 	}
 	if len(fes) == 0 {
 		var sum int64
 		for _, v := range Apply(f.Variants, weights) {
-			t, _ := flag.Thousandths(v.Weight)
+			t, _ := flageval.Thousandths(v.Weight)
 			sum += t
 		}
-		if sum != flag.Buckets {
+		if sum != flageval.Buckets {
 			fes = append(fes, apierr.FieldError{Field: "changes", Message: fmt.Sprintf("the resulting weights sum to %s, not 100", trim(float64(sum)/1000))})
 		}
 	}
@@ -135,7 +135,7 @@ func trim(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
 }
 
-func (s *Service) currentFlag(ctx context.Context, key string) (*flag.Flag, error) {
+func (s *Service) currentFlag(ctx context.Context, key string) (*flageval.Flag, error) {
 	rec, err := s.flags.Get(ctx, key)
 	if err != nil {
 		return nil, err
@@ -380,7 +380,7 @@ func (s *Service) Preview(ctx context.Context, key string, id uuid.UUID) (Previe
 		return Preview{}, err
 	}
 	after := Apply(f.Variants, ch.Weights)
-	p := Preview{Change: ch, FlagEnabled: f.Enabled, MovedShare: float64(MovedBuckets(f.Variants, after)) / flag.Buckets}
+	p := Preview{Change: ch, FlagEnabled: f.Enabled, MovedShare: float64(MovedBuckets(f.Variants, after)) / flageval.Buckets}
 	for i, v := range f.Variants {
 		p.Variants = append(p.Variants, VariantPreview{ID: v.ID, Current: v.Weight, New: after[i].Weight, Diff: round3(after[i].Weight - v.Weight)})
 	}

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 )
 
 // Client is one open stream. The hub offers it frames; its own goroutine writes them.
@@ -105,10 +105,10 @@ func (c *Client) Reason() string {
 	return ""
 }
 
-func levelOf(v string) int { return flag.Visibility(v).Level() }
+func levelOf(v string) int { return flageval.Visibility(v).Level() }
 
 func levelName(l int) string {
-	for _, v := range []flag.Visibility{flag.VisibilityPublic, flag.VisibilityAuthenticated, flag.VisibilityAdmin, flag.VisibilityInternal} {
+	for _, v := range []flageval.Visibility{flageval.VisibilityPublic, flageval.VisibilityAuthenticated, flageval.VisibilityAdmin, flageval.VisibilityInternal} {
 		if v.Level() == l {
 			return string(v)
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/voiceassist/gateway/gen/db"
-	"github.com/voiceassist/gateway/internal/flag"
+	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
@@ -31,7 +31,7 @@ type VariantState struct {
 	Weight float64 `json:"weight"`
 }
 
-func stateOf(f flag.Flag, deleted bool) State {
+func stateOf(f flageval.Flag, deleted bool) State {
 	st := State{
 		Key: f.Key, Type: string(f.Type), Enabled: f.Enabled, Value: f.Value, DefaultValue: f.DefaultValue,
 		Variants: []VariantState{}, Visibility: string(f.Visibility), Version: f.Version, Archived: f.Archived, Deleted: deleted,
@@ -44,7 +44,7 @@ func stateOf(f flag.Flag, deleted bool) State {
 
 // hidden is the state sent to callers who could see a flag that is now above their level.
 func hidden(key string, version int64) State {
-	return State{Key: key, Variants: []VariantState{}, Version: version, Deleted: true, Visibility: string(flag.VisibilityInternal)}
+	return State{Key: key, Variants: []VariantState{}, Version: version, Deleted: true, Visibility: string(flageval.VisibilityInternal)}
 }
 
 // Event is one flag_events row, ready to fan out.
@@ -77,11 +77,11 @@ func eventOf(row db.FlagEvent) Event {
 	f.Version = row.Version
 	ev := Event{
 		ID: row.ID, Key: row.FlagKey, Kind: row.Kind, At: row.CreatedAt,
-		Level: flag.Visibility(row.Visibility).Level(), State: stateOf(f, row.Kind == "deleted"),
+		Level: flageval.Visibility(row.Visibility).Level(), State: stateOf(f, row.Kind == "deleted"),
 	}
 	ev.PrevLevel = ev.Level
 	if payload.PrevVisibility != "" {
-		ev.PrevLevel = flag.Visibility(payload.PrevVisibility).Level()
+		ev.PrevLevel = flageval.Visibility(payload.PrevVisibility).Level()
 	}
 	ev.frame = updateFrame(ev, ev.State, ev.Kind, false)
 	ev.ofrepFrame = RefetchFrame(ev.ID)

@@ -4,7 +4,7 @@
 // It is a pure domain package: no HTTP, no SQL. The service layer loads flags and
 // overrides from the database, builds a Snapshot with NewSnapshot and swaps it in
 // atomically; readers evaluate lock-free.
-package flag
+package flageval
 
 import (
 	"regexp"
