@@ -55,6 +55,30 @@ func (e ApiKeyListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for AudioFormat.
+const (
+	Mp3  AudioFormat = "mp3"
+	Opus AudioFormat = "opus"
+	Pcm  AudioFormat = "pcm"
+	Wav  AudioFormat = "wav"
+)
+
+// Valid indicates whether the value is a known member of the AudioFormat enum.
+func (e AudioFormat) Valid() bool {
+	switch e {
+	case Mp3:
+		return true
+	case Opus:
+		return true
+	case Pcm:
+		return true
+	case Wav:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditLogListEnvelopeSuccess.
 const (
 	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
@@ -862,6 +886,27 @@ func (e MessageRole) Valid() bool {
 	}
 }
 
+// Defines values for MessageSource.
+const (
+	Chat      MessageSource = "chat"
+	Dictation MessageSource = "dictation"
+	Voice     MessageSource = "voice"
+)
+
+// Valid indicates whether the value is a known member of the MessageSource enum.
+func (e MessageSource) Valid() bool {
+	switch e {
+	case Chat:
+		return true
+	case Dictation:
+		return true
+	case Voice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepBulkFailureErrorCode.
 const (
 	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
@@ -1114,6 +1159,21 @@ func (e TokenPairTokenType) Valid() bool {
 	}
 }
 
+// Defines values for TranscriptionEnvelopeSuccess.
+const (
+	TranscriptionEnvelopeSuccessTrue TranscriptionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the TranscriptionEnvelopeSuccess enum.
+func (e TranscriptionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case TranscriptionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserEnvelopeSuccess.
 const (
 	UserEnvelopeSuccessTrue UserEnvelopeSuccess = true
@@ -1153,6 +1213,156 @@ const (
 func (e VersionEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VersionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceListEnvelopeSuccess.
+const (
+	VoiceListEnvelopeSuccessTrue VoiceListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceListEnvelopeSuccess enum.
+func (e VoiceListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoicePreferencesEnvelopeSuccess.
+const (
+	VoicePreferencesEnvelopeSuccessTrue VoicePreferencesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoicePreferencesEnvelopeSuccess enum.
+func (e VoicePreferencesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoicePreferencesEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoicePreferencesInputProvider.
+const (
+	Auto    VoicePreferencesInputProvider = "auto"
+	Offline VoicePreferencesInputProvider = "offline"
+	Openai  VoicePreferencesInputProvider = "openai"
+)
+
+// Valid indicates whether the value is a known member of the VoicePreferencesInputProvider enum.
+func (e VoicePreferencesInputProvider) Valid() bool {
+	switch e {
+	case Auto:
+		return true
+	case Offline:
+		return true
+	case Openai:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceProviderStatusKind.
+const (
+	Stt VoiceProviderStatusKind = "stt"
+	Tts VoiceProviderStatusKind = "tts"
+)
+
+// Valid indicates whether the value is a known member of the VoiceProviderStatusKind enum.
+func (e VoiceProviderStatusKind) Valid() bool {
+	switch e {
+	case Stt:
+		return true
+	case Tts:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceProviderStatusState.
+const (
+	Degraded    VoiceProviderStatusState = "degraded"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
+func (e VoiceProviderStatusState) Valid() bool {
+	switch e {
+	case Degraded:
+		return true
+	case Ok:
+		return true
+	case Unavailable:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStatusEnvelopeSuccess.
+const (
+	VoiceStatusEnvelopeSuccessTrue VoiceStatusEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceStatusEnvelopeSuccess enum.
+func (e VoiceStatusEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceStatusEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStyle.
+const (
+	Brisk   VoiceStyle = "brisk"
+	Calm    VoiceStyle = "calm"
+	Clear   VoiceStyle = "clear"
+	Neutral VoiceStyle = "neutral"
+	Warm    VoiceStyle = "warm"
+)
+
+// Valid indicates whether the value is a known member of the VoiceStyle enum.
+func (e VoiceStyle) Valid() bool {
+	switch e {
+	case Brisk:
+		return true
+	case Calm:
+		return true
+	case Clear:
+		return true
+	case Neutral:
+		return true
+	case Warm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStylePresetListEnvelopeSuccess.
+const (
+	VoiceStylePresetListEnvelopeSuccessTrue VoiceStylePresetListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceStylePresetListEnvelopeSuccess enum.
+func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceStylePresetListEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1255,6 +1465,9 @@ type ApiKeyListEnvelope struct {
 
 // ApiKeyListEnvelopeSuccess defines model for ApiKeyListEnvelope.Success.
 type ApiKeyListEnvelopeSuccess bool
+
+// AudioFormat defines model for AudioFormat.
+type AudioFormat string
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -2339,10 +2552,16 @@ type Message struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	Id             openapi_types.UUID `json:"id"`
 
+	// Interrupted The answer was cut short (the user barged in or the stream was cancelled); `content` holds what was said.
+	Interrupted bool `json:"interrupted"`
+
 	// Model The model that wrote an answer (`extractive` for the offline default).
 	Model     *string        `json:"model,omitempty"`
 	Retrieval *RetrievalInfo `json:"retrieval,omitempty"`
 	Role      MessageRole    `json:"role"`
+
+	// Source Where the message came from (`chat` for typed messages and their answers).
+	Source MessageSource `json:"source"`
 }
 
 // MessageEnvelope defines model for MessageEnvelope.
@@ -2380,6 +2599,9 @@ type MessageListEnvelopeSuccess bool
 
 // MessageRole defines model for MessageRole.
 type MessageRole string
+
+// MessageSource Where the message came from (`chat` for typed messages and their answers).
+type MessageSource string
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
@@ -2721,6 +2943,18 @@ type SseReconnected struct {
 	Version         int64     `json:"version"`
 }
 
+// SynthesisInput defines model for SynthesisInput.
+type SynthesisInput struct {
+	Format *AudioFormat `json:"format,omitempty"`
+
+	// Speed 1 is normal; default from the preferences.
+	Speed *float32 `json:"speed,omitempty"`
+	Text  string   `json:"text"`
+
+	// Voice A voice id from `GET /api/voice/voices`; default from the preferences.
+	Voice *string `json:"voice,omitempty"`
+}
+
 // TokenEnvelope defines model for TokenEnvelope.
 type TokenEnvelope struct {
 	Data TokenPair `json:"data"`
@@ -2751,6 +2985,71 @@ type TokenPair struct {
 
 // TokenPairTokenType defines model for TokenPair.TokenType.
 type TokenPairTokenType string
+
+// TranscriptSegment defines model for TranscriptSegment.
+type TranscriptSegment struct {
+	Confidence *float32         `json:"confidence,omitempty"`
+	End        float32          `json:"end"`
+	Start      float32          `json:"start"`
+	Text       string           `json:"text"`
+	Words      []TranscriptWord `json:"words"`
+}
+
+// TranscriptWord defines model for TranscriptWord.
+type TranscriptWord struct {
+	Confidence *float32 `json:"confidence,omitempty"`
+	End        float32  `json:"end"`
+
+	// Start Seconds from the start of the audio.
+	Start float32 `json:"start"`
+	Word  string  `json:"word"`
+}
+
+// Transcription defines model for Transcription.
+type Transcription struct {
+	// Duration Seconds of audio.
+	Duration float32 `json:"duration"`
+
+	// Fallback An earlier provider in `VOICE_STT_PROVIDER` failed.
+	Fallback bool   `json:"fallback"`
+	Language string `json:"language"`
+
+	// Provider The provider that transcribed (`offline`, `openai`).
+	Provider string `json:"provider"`
+
+	// Segments Present when `timestamps` was asked for.
+	Segments *[]TranscriptSegment `json:"segments,omitempty"`
+	Text     string               `json:"text"`
+}
+
+// TranscriptionEnvelope defines model for TranscriptionEnvelope.
+type TranscriptionEnvelope struct {
+	Data Transcription `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   TranscriptionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// TranscriptionEnvelopeSuccess defines model for TranscriptionEnvelope.Success.
+type TranscriptionEnvelopeSuccess bool
+
+// TranscriptionInput defines model for TranscriptionInput.
+type TranscriptionInput struct {
+	// Audio The recording (WAV always; OGG/Opus, WebM/Opus, MP3, FLAC, M4A with ffmpeg).
+	Audio openapi_types.File `json:"audio"`
+
+	// Language Spoken language as a BCP 47 tag (`en`, `en-US`); the offline recogniser speaks English only.
+	Language *string `json:"language,omitempty"`
+
+	// Prompt Phrase hints (names, drugs) for providers that take them.
+	Prompt *string `json:"prompt,omitempty"`
+
+	// Timestamps Return segments and words with their times and confidence.
+	Timestamps *bool `json:"timestamps,omitempty"`
+}
 
 // UpdateProfileRequest defines model for UpdateProfileRequest.
 type UpdateProfileRequest struct {
@@ -2823,6 +3122,166 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceInfo defines model for VoiceInfo.
+type VoiceInfo struct {
+	// Default The provider's default voice.
+	Default  bool    `json:"default"`
+	Gender   *string `json:"gender,omitempty"`
+	Id       string  `json:"id"`
+	Language string  `json:"language"`
+	Name     string  `json:"name"`
+	Provider string  `json:"provider"`
+	Style    *string `json:"style,omitempty"`
+}
+
+// VoiceList defines model for VoiceList.
+type VoiceList struct {
+	// Providers TTS providers in the order they are tried.
+	Providers []string    `json:"providers"`
+	Voices    []VoiceInfo `json:"voices"`
+}
+
+// VoiceListEnvelope defines model for VoiceListEnvelope.
+type VoiceListEnvelope struct {
+	Data VoiceList `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   VoiceListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
+type VoiceListEnvelopeSuccess bool
+
+// VoicePreferences defines model for VoicePreferences.
+type VoicePreferences struct {
+	AutoPlay bool   `json:"auto_play"`
+	Language string `json:"language"`
+
+	// Provider Preferred TTS provider (`auto` = the configured order).
+	Provider string     `json:"provider"`
+	Speed    float32    `json:"speed"`
+	Style    VoiceStyle `json:"style"`
+
+	// UpdatedAt When the preferences were last stored; null for the defaults.
+	UpdatedAt *time.Time `json:"updated_at"`
+
+	// Voice Preferred voice id; null = the provider's default.
+	Voice *string `json:"voice"`
+}
+
+// VoicePreferencesEnvelope defines model for VoicePreferencesEnvelope.
+type VoicePreferencesEnvelope struct {
+	Data VoicePreferences `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   VoicePreferencesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// VoicePreferencesEnvelopeSuccess defines model for VoicePreferencesEnvelope.Success.
+type VoicePreferencesEnvelopeSuccess bool
+
+// VoicePreferencesInput defines model for VoicePreferencesInput.
+type VoicePreferencesInput struct {
+	AutoPlay *bool                          `json:"auto_play,omitempty"`
+	Language *string                        `json:"language,omitempty"`
+	Provider *VoicePreferencesInputProvider `json:"provider,omitempty"`
+
+	// Speed Clamped to 0.5–2.0.
+	Speed *float32    `json:"speed,omitempty"`
+	Style *VoiceStyle `json:"style,omitempty"`
+	Voice *string     `json:"voice,omitempty"`
+}
+
+// VoicePreferencesInputProvider defines model for VoicePreferencesInput.Provider.
+type VoicePreferencesInputProvider string
+
+// VoiceProviderStatus defines model for VoiceProviderStatus.
+type VoiceProviderStatus struct {
+	Detail *string `json:"detail,omitempty"`
+
+	// External Audio leaves this deployment (cloud endpoint not declared trusted).
+	External bool                    `json:"external"`
+	Kind     VoiceProviderStatusKind `json:"kind"`
+
+	// LatencyMs Duration of the last call.
+	LatencyMs *float32 `json:"latency_ms,omitempty"`
+
+	// Loaded Models (decoders) loaded in this process.
+	Loaded *int                     `json:"loaded,omitempty"`
+	Name   string                   `json:"name"`
+	State  VoiceProviderStatusState `json:"state"`
+}
+
+// VoiceProviderStatusKind defines model for VoiceProviderStatus.Kind.
+type VoiceProviderStatusKind string
+
+// VoiceProviderStatusState defines model for VoiceProviderStatus.State.
+type VoiceProviderStatusState string
+
+// VoiceRelayInput defines model for VoiceRelayInput.
+type VoiceRelayInput struct {
+	ConversationId openapi_types.UUID `json:"conversation_id"`
+
+	// PatientId An opaque patient reference kept with the request for the clinical context (not stored in the message).
+	PatientId  *string `json:"patient_id,omitempty"`
+	Transcript string  `json:"transcript"`
+}
+
+// VoiceStatus defines model for VoiceStatus.
+type VoiceStatus struct {
+	CloudAllowed bool `json:"cloud_allowed"`
+
+	// Decoders Audio containers `transcribeAudio` accepts here.
+	Decoders  []string              `json:"decoders"`
+	Ffmpeg    bool                  `json:"ffmpeg"`
+	Providers []VoiceProviderStatus `json:"providers"`
+}
+
+// VoiceStatusEnvelope defines model for VoiceStatusEnvelope.
+type VoiceStatusEnvelope struct {
+	Data VoiceStatus `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceStatusEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceStatusEnvelopeSuccess defines model for VoiceStatusEnvelope.Success.
+type VoiceStatusEnvelopeSuccess bool
+
+// VoiceStyle defines model for VoiceStyle.
+type VoiceStyle string
+
+// VoiceStylePreset defines model for VoiceStylePreset.
+type VoiceStylePreset struct {
+	Description string     `json:"description"`
+	Id          VoiceStyle `json:"id"`
+	Name        string     `json:"name"`
+	Speed       float32    `json:"speed"`
+}
+
+// VoiceStylePresetListEnvelope defines model for VoiceStylePresetListEnvelope.
+type VoiceStylePresetListEnvelope struct {
+	Data []VoiceStylePreset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceStylePresetListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
+type VoiceStylePresetListEnvelopeSuccess bool
+
 // WeightChanges Variant id to new weight (percent, up to 3 decimals).
 type WeightChanges map[string]float64
 
@@ -2853,8 +3312,14 @@ type Conflict = ErrorEnvelope
 // Forbidden defines model for Forbidden.
 type Forbidden = ErrorEnvelope
 
+// GatewayTimeout defines model for GatewayTimeout.
+type GatewayTimeout = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// Overloaded defines model for Overloaded.
+type Overloaded = ErrorEnvelope
 
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = ErrorEnvelope
@@ -3128,6 +3593,21 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// UpdateVoicePreferencesJSONRequestBody defines body for UpdateVoicePreferences for application/json ContentType.
+type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
+
+// RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
+type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
+type SynthesizeSpeechJSONRequestBody = SynthesisInput
+
+// StreamSpeechJSONRequestBody defines body for StreamSpeech for application/json ContentType.
+type StreamSpeechJSONRequestBody = SynthesisInput
+
+// TranscribeAudioMultipartRequestBody defines body for TranscribeAudio for multipart/form-data ContentType.
+type TranscribeAudioMultipartRequestBody = TranscriptionInput
 
 // CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
 type CreateConversationJSONRequestBody = ConversationInput
@@ -3697,6 +4177,36 @@ type ServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx echo.Context) error
+	// GetVoicePreferences The caller's voice preferences
+	// (GET /api/voice/preferences)
+	GetVoicePreferences(ctx echo.Context) error
+	// UpdateVoicePreferences Change the caller's voice preferences
+	// (PUT /api/voice/preferences)
+	UpdateVoicePreferences(ctx echo.Context) error
+	// ResetVoicePreferences Back to the default voice preferences
+	// (POST /api/voice/preferences/reset)
+	ResetVoicePreferences(ctx echo.Context) error
+	// RelayVoiceTranscript Answer a spoken question
+	// (POST /api/voice/relay)
+	RelayVoiceTranscript(ctx echo.Context) error
+	// GetVoiceStatus Speech providers, their health and the decoders available
+	// (GET /api/voice/status)
+	GetVoiceStatus(ctx echo.Context) error
+	// ListVoiceStylePresets Speaking-style presets
+	// (GET /api/voice/style-presets)
+	ListVoiceStylePresets(ctx echo.Context) error
+	// SynthesizeSpeech Text to speech
+	// (POST /api/voice/synthesize)
+	SynthesizeSpeech(ctx echo.Context) error
+	// StreamSpeech Text to speech, streamed
+	// (POST /api/voice/synthesize/stream)
+	StreamSpeech(ctx echo.Context) error
+	// TranscribeAudio Speech to text
+	// (POST /api/voice/transcribe)
+	TranscribeAudio(ctx echo.Context) error
+	// ListVoices Voices of the configured speech providers
+	// (GET /api/voice/voices)
+	ListVoices(ctx echo.Context) error
 	// ListConversations List the caller's conversations
 	// (GET /conversations)
 	ListConversations(ctx echo.Context, params ListConversationsParams) error
@@ -4897,6 +5407,96 @@ func (w *ServerInterfaceWrapper) GetVersion(ctx echo.Context) error {
 	return err
 }
 
+// GetVoicePreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoicePreferences(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoicePreferences(ctx)
+	return err
+}
+
+// UpdateVoicePreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateVoicePreferences(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateVoicePreferences(ctx)
+	return err
+}
+
+// ResetVoicePreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetVoicePreferences(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetVoicePreferences(ctx)
+	return err
+}
+
+// RelayVoiceTranscript converts echo context to params.
+func (w *ServerInterfaceWrapper) RelayVoiceTranscript(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RelayVoiceTranscript(ctx)
+	return err
+}
+
+// GetVoiceStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceStatus(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceStatus(ctx)
+	return err
+}
+
+// ListVoiceStylePresets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVoiceStylePresets(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVoiceStylePresets(ctx)
+	return err
+}
+
+// SynthesizeSpeech converts echo context to params.
+func (w *ServerInterfaceWrapper) SynthesizeSpeech(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SynthesizeSpeech(ctx)
+	return err
+}
+
+// StreamSpeech converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamSpeech(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamSpeech(ctx)
+	return err
+}
+
+// TranscribeAudio converts echo context to params.
+func (w *ServerInterfaceWrapper) TranscribeAudio(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TranscribeAudio(ctx)
+	return err
+}
+
+// ListVoices converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVoices(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVoices(ctx)
+	return err
+}
+
 // ListConversations converts echo context to params.
 func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 	var err error
@@ -5415,6 +6015,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/preview", wrapper.PreviewScheduledChange, options.OperationMiddlewares["previewScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/cancel", wrapper.CancelScheduledChange, options.OperationMiddlewares["cancelScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/invalidate-cache", wrapper.InvalidateFlagCache, options.OperationMiddlewares["invalidateFlagCache"]...)
+	router.POST(options.BaseURL+"/api/voice/transcribe", wrapper.TranscribeAudio, options.OperationMiddlewares["transcribeAudio"]...)
+	router.POST(options.BaseURL+"/api/voice/synthesize", wrapper.SynthesizeSpeech, options.OperationMiddlewares["synthesizeSpeech"]...)
+	router.POST(options.BaseURL+"/api/voice/synthesize/stream", wrapper.StreamSpeech, options.OperationMiddlewares["streamSpeech"]...)
+	router.GET(options.BaseURL+"/api/voice/voices", wrapper.ListVoices, options.OperationMiddlewares["listVoices"]...)
+	router.GET(options.BaseURL+"/api/voice/preferences", wrapper.GetVoicePreferences, options.OperationMiddlewares["getVoicePreferences"]...)
+	router.PUT(options.BaseURL+"/api/voice/preferences", wrapper.UpdateVoicePreferences, options.OperationMiddlewares["updateVoicePreferences"]...)
+	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
+	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
+	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
+	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
 
 }
 
@@ -5424,7 +6034,18 @@ type ConflictJSONResponse ErrorEnvelope
 
 type ForbiddenJSONResponse ErrorEnvelope
 
+type GatewayTimeoutJSONResponse ErrorEnvelope
+
 type NotFoundJSONResponse ErrorEnvelope
+
+type OverloadedResponseHeaders struct {
+	RetryAfter *int
+}
+type OverloadedJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers OverloadedResponseHeaders
+}
 
 type PayloadTooLargeJSONResponse ErrorEnvelope
 
@@ -11479,6 +12100,1088 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	return err
 }
 
+type GetVoicePreferencesRequestObject struct {
+}
+
+type GetVoicePreferencesResponseObject interface {
+	VisitGetVoicePreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetVoicePreferences200JSONResponse VoicePreferencesEnvelope
+
+func (response GetVoicePreferences200JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoicePreferences503JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferencesRequestObject struct {
+	Body *UpdateVoicePreferencesJSONRequestBody
+}
+
+type UpdateVoicePreferencesResponseObject interface {
+	VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error
+}
+
+type UpdateVoicePreferences200JSONResponse VoicePreferencesEnvelope
+
+func (response UpdateVoicePreferences200JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateVoicePreferences400JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateVoicePreferences401JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateVoicePreferences413JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateVoicePreferences415JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateVoicePreferences422JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateVoicePreferences503JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferencesRequestObject struct {
+}
+
+type ResetVoicePreferencesResponseObject interface {
+	VisitResetVoicePreferencesResponse(w http.ResponseWriter) error
+}
+
+type ResetVoicePreferences200JSONResponse VoicePreferencesEnvelope
+
+func (response ResetVoicePreferences200JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResetVoicePreferences503JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscriptRequestObject struct {
+	Body *RelayVoiceTranscriptJSONRequestBody
+}
+
+type RelayVoiceTranscriptResponseObject interface {
+	VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error
+}
+
+type RelayVoiceTranscript201JSONResponse ExchangeEnvelope
+
+func (response RelayVoiceTranscript201JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RelayVoiceTranscript400JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RelayVoiceTranscript401JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RelayVoiceTranscript404JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RelayVoiceTranscript413JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RelayVoiceTranscript415JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RelayVoiceTranscript422JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RelayVoiceTranscript429JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatusRequestObject struct {
+}
+
+type GetVoiceStatusResponseObject interface {
+	VisitGetVoiceStatusResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceStatus200JSONResponse VoiceStatusEnvelope
+
+func (response GetVoiceStatus200JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceStatus401JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceStatus403JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresetsRequestObject struct {
+}
+
+type ListVoiceStylePresetsResponseObject interface {
+	VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error
+}
+
+type ListVoiceStylePresets200JSONResponse VoiceStylePresetListEnvelope
+
+func (response ListVoiceStylePresets200JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeechRequestObject struct {
+	Body *SynthesizeSpeechJSONRequestBody
+}
+
+type SynthesizeSpeechResponseObject interface {
+	VisitSynthesizeSpeechResponse(w http.ResponseWriter) error
+}
+
+type SynthesizeSpeech200ResponseHeaders struct {
+	XTTSFallback *string
+	XTTSProvider *string
+	XTTSVoice    *string
+}
+
+type SynthesizeSpeech200AudioL16Response struct {
+	Body          io.Reader
+	Headers       SynthesizeSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response SynthesizeSpeech200AudioL16Response) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/L16")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SynthesizeSpeech200AudiompegResponse struct {
+	Body          io.Reader
+	Headers       SynthesizeSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response SynthesizeSpeech200AudiompegResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/mpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SynthesizeSpeech200AudiooggResponse struct {
+	Body          io.Reader
+	Headers       SynthesizeSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response SynthesizeSpeech200AudiooggResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/ogg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SynthesizeSpeech200AudiowavResponse struct {
+	Body          io.Reader
+	Headers       SynthesizeSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response SynthesizeSpeech200AudiowavResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/wav")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SynthesizeSpeech400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SynthesizeSpeech400JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SynthesizeSpeech401JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SynthesizeSpeech413JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SynthesizeSpeech415JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SynthesizeSpeech422JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech503JSONResponse struct{ OverloadedJSONResponse }
+
+func (response SynthesizeSpeech503JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response SynthesizeSpeech504JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeechRequestObject struct {
+	Body *StreamSpeechJSONRequestBody
+}
+
+type StreamSpeechResponseObject interface {
+	VisitStreamSpeechResponse(w http.ResponseWriter) error
+}
+
+type StreamSpeech200ResponseHeaders struct {
+	XTTSFallback *string
+	XTTSProvider *string
+	XTTSVoice    *string
+}
+
+type StreamSpeech200AudioL16Response struct {
+	Body          io.Reader
+	Headers       StreamSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StreamSpeech200AudioL16Response) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/L16")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StreamSpeech200AudiompegResponse struct {
+	Body          io.Reader
+	Headers       StreamSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StreamSpeech200AudiompegResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/mpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StreamSpeech200AudiooggResponse struct {
+	Body          io.Reader
+	Headers       StreamSpeech200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StreamSpeech200AudiooggResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/ogg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XTTSFallback != nil {
+		w.Header().Set("X-TTS-Fallback", fmt.Sprint(*response.Headers.XTTSFallback))
+	}
+	if response.Headers.XTTSProvider != nil {
+		w.Header().Set("X-TTS-Provider", fmt.Sprint(*response.Headers.XTTSProvider))
+	}
+	if response.Headers.XTTSVoice != nil {
+		w.Header().Set("X-TTS-Voice", fmt.Sprint(*response.Headers.XTTSVoice))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StreamSpeech400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response StreamSpeech400JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StreamSpeech401JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response StreamSpeech413JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response StreamSpeech415JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response StreamSpeech422JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech503JSONResponse struct{ OverloadedJSONResponse }
+
+func (response StreamSpeech503JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response StreamSpeech504JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudioRequestObject struct {
+	Body *multipart.Reader
+}
+
+type TranscribeAudioResponseObject interface {
+	VisitTranscribeAudioResponse(w http.ResponseWriter) error
+}
+
+type TranscribeAudio200JSONResponse TranscriptionEnvelope
+
+func (response TranscribeAudio200JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TranscribeAudio400JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TranscribeAudio401JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response TranscribeAudio413JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response TranscribeAudio415JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response TranscribeAudio422JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio503JSONResponse struct{ OverloadedJSONResponse }
+
+func (response TranscribeAudio503JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response TranscribeAudio504JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoicesRequestObject struct {
+}
+
+type ListVoicesResponseObject interface {
+	VisitListVoicesResponse(w http.ResponseWriter) error
+}
+
+type ListVoices200JSONResponse VoiceListEnvelope
+
+func (response ListVoices200JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversationsRequestObject struct {
 	Params ListConversationsParams
 }
@@ -13479,6 +15182,36 @@ type StrictServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx context.Context, request GetVersionRequestObject) (GetVersionResponseObject, error)
+	// GetVoicePreferences The caller's voice preferences
+	// (GET /api/voice/preferences)
+	GetVoicePreferences(ctx context.Context, request GetVoicePreferencesRequestObject) (GetVoicePreferencesResponseObject, error)
+	// UpdateVoicePreferences Change the caller's voice preferences
+	// (PUT /api/voice/preferences)
+	UpdateVoicePreferences(ctx context.Context, request UpdateVoicePreferencesRequestObject) (UpdateVoicePreferencesResponseObject, error)
+	// ResetVoicePreferences Back to the default voice preferences
+	// (POST /api/voice/preferences/reset)
+	ResetVoicePreferences(ctx context.Context, request ResetVoicePreferencesRequestObject) (ResetVoicePreferencesResponseObject, error)
+	// RelayVoiceTranscript Answer a spoken question
+	// (POST /api/voice/relay)
+	RelayVoiceTranscript(ctx context.Context, request RelayVoiceTranscriptRequestObject) (RelayVoiceTranscriptResponseObject, error)
+	// GetVoiceStatus Speech providers, their health and the decoders available
+	// (GET /api/voice/status)
+	GetVoiceStatus(ctx context.Context, request GetVoiceStatusRequestObject) (GetVoiceStatusResponseObject, error)
+	// ListVoiceStylePresets Speaking-style presets
+	// (GET /api/voice/style-presets)
+	ListVoiceStylePresets(ctx context.Context, request ListVoiceStylePresetsRequestObject) (ListVoiceStylePresetsResponseObject, error)
+	// SynthesizeSpeech Text to speech
+	// (POST /api/voice/synthesize)
+	SynthesizeSpeech(ctx context.Context, request SynthesizeSpeechRequestObject) (SynthesizeSpeechResponseObject, error)
+	// StreamSpeech Text to speech, streamed
+	// (POST /api/voice/synthesize/stream)
+	StreamSpeech(ctx context.Context, request StreamSpeechRequestObject) (StreamSpeechResponseObject, error)
+	// TranscribeAudio Speech to text
+	// (POST /api/voice/transcribe)
+	TranscribeAudio(ctx context.Context, request TranscribeAudioRequestObject) (TranscribeAudioResponseObject, error)
+	// ListVoices Voices of the configured speech providers
+	// (GET /api/voice/voices)
+	ListVoices(ctx context.Context, request ListVoicesRequestObject) (ListVoicesResponseObject, error)
 	// ListConversations List the caller's conversations
 	// (GET /conversations)
 	ListConversations(ctx context.Context, request ListConversationsRequestObject) (ListConversationsResponseObject, error)
@@ -15451,6 +17184,334 @@ func (sh *strictHandler) GetVersion(ctx echo.Context) error {
 	return nil
 }
 
+// GetVoicePreferences operation middleware
+func (sh *strictHandler) GetVoicePreferences(ctx echo.Context) error {
+	var request GetVoicePreferencesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoicePreferences(ctx.Request().Context(), request.(GetVoicePreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoicePreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoicePreferencesResponseObject); ok {
+		return validResponse.VisitGetVoicePreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateVoicePreferences operation middleware
+func (sh *strictHandler) UpdateVoicePreferences(ctx echo.Context) error {
+	var request UpdateVoicePreferencesRequestObject
+
+	var body UpdateVoicePreferencesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVoicePreferences(ctx.Request().Context(), request.(UpdateVoicePreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVoicePreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateVoicePreferencesResponseObject); ok {
+		return validResponse.VisitUpdateVoicePreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetVoicePreferences operation middleware
+func (sh *strictHandler) ResetVoicePreferences(ctx echo.Context) error {
+	var request ResetVoicePreferencesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetVoicePreferences(ctx.Request().Context(), request.(ResetVoicePreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetVoicePreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetVoicePreferencesResponseObject); ok {
+		return validResponse.VisitResetVoicePreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RelayVoiceTranscript operation middleware
+func (sh *strictHandler) RelayVoiceTranscript(ctx echo.Context) error {
+	var request RelayVoiceTranscriptRequestObject
+
+	var body RelayVoiceTranscriptJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RelayVoiceTranscript(ctx.Request().Context(), request.(RelayVoiceTranscriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RelayVoiceTranscript")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RelayVoiceTranscriptResponseObject); ok {
+		return validResponse.VisitRelayVoiceTranscriptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceStatus operation middleware
+func (sh *strictHandler) GetVoiceStatus(ctx echo.Context) error {
+	var request GetVoiceStatusRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceStatus(ctx.Request().Context(), request.(GetVoiceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceStatusResponseObject); ok {
+		return validResponse.VisitGetVoiceStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListVoiceStylePresets operation middleware
+func (sh *strictHandler) ListVoiceStylePresets(ctx echo.Context) error {
+	var request ListVoiceStylePresetsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVoiceStylePresets(ctx.Request().Context(), request.(ListVoiceStylePresetsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVoiceStylePresets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVoiceStylePresetsResponseObject); ok {
+		return validResponse.VisitListVoiceStylePresetsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SynthesizeSpeech operation middleware
+func (sh *strictHandler) SynthesizeSpeech(ctx echo.Context) error {
+	var request SynthesizeSpeechRequestObject
+
+	var body SynthesizeSpeechJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SynthesizeSpeech(ctx.Request().Context(), request.(SynthesizeSpeechRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SynthesizeSpeech")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SynthesizeSpeechResponseObject); ok {
+		return validResponse.VisitSynthesizeSpeechResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StreamSpeech operation middleware
+func (sh *strictHandler) StreamSpeech(ctx echo.Context) error {
+	var request StreamSpeechRequestObject
+
+	var body StreamSpeechJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamSpeech(ctx.Request().Context(), request.(StreamSpeechRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamSpeech")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamSpeechResponseObject); ok {
+		return validResponse.VisitStreamSpeechResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TranscribeAudio operation middleware
+func (sh *strictHandler) TranscribeAudio(ctx echo.Context) error {
+	var request TranscribeAudioRequestObject
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TranscribeAudio(ctx.Request().Context(), request.(TranscribeAudioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TranscribeAudio")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TranscribeAudioResponseObject); ok {
+		return validResponse.VisitTranscribeAudioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListVoices operation middleware
+func (sh *strictHandler) ListVoices(ctx echo.Context) error {
+	var request ListVoicesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVoices(ctx.Request().Context(), request.(ListVoicesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVoices")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVoicesResponseObject); ok {
+		return validResponse.VisitListVoicesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListConversations operation middleware
 func (sh *strictHandler) ListConversations(ctx echo.Context, params ListConversationsParams) error {
 	var request ListConversationsRequestObject
@@ -16162,344 +18223,399 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P35chu3lzAM3wqKM1WRftWiZMdJTaT66ilaphP9om0kOcuEfthg9yGJqAkwAFoU43LVdxHvFb5X8hYO",
-	"gF7IbrKpxUuG/9gU2Y3l4Ow4y4dWJCZTwYFr1Tr80BoDjUHixyuq4ZRNmMZ/zDcxqEiyqWaCtw5bV/BX",
-	"CkorQpNEzCAmjBM9BjJjPBazditoqWgME2re1PMptA5bjGsYgWx9/Bjkw1/BhDLO+GjFFAkM9cPHV1Cx",
-	"/GuIBI8VSblmSWFgIs3zav34oOW8M9Qg68fWgswo02QAQyGBSPMK46M1Y38MWlMq6QS0O4njVCpRMc3F",
-	"lP6VAonwZzKUYkLCCWgaU03bUzpinJon2xzudd8+FRIxxM1OJdwxkSoypSMwC2JmxL9SkPNW0OJ0YtZk",
-	"3ymtdkLvT4GP9Lh1+N2Ll4FfvdLSnKBZ+9uEjn6G+SU1zywu+WYMZJjQEbmFeUDCDxHVMBJy/rH9QXF6",
-	"C30z88cwW9DUjJKtx7zZCloS/kqZhLh1qGUKNat78fIgaE0Yz/6uWutJ7JdZMRuLV841FHJCdeuwlab4",
-	"5PLoNYRzSUdAFPu7FuwJvlecK4YhTRPdOvzObIres0k6aR2+PLBbtH/lGyyi6RkoRUewcqMT+0z/0Ru+",
-	"oXIEmvHV559yphEHxR1IyWIgdDpNGCC97FCSKpCExWQwJ27fuzX4oP18/VuYN0WMl999vw4xPpqh1FRw",
-	"BUiAr2nsWJH5KxJcA8ePuPAIqWz/T2V2+KEw6X9KGLYOW/+xn/PYffur2u9KKWSX30EipmCnXIaUtJMS",
-	"psiEJgb+EJMdNeea3geEkpkUfETM6gNCOUn5LRczToYMktj8PmFKMT4iAxHPd9utj0HrWPBhwqLPtI/I",
-	"za7IjOkx4kCUSglcE6WpBnP6cWqXYrZkvk2A3IFUTHC7g7dCDlgcA/+0W4hokoD8RhEpEiCxAEW40Fb2",
-	"ET1miogpSMtvzTLPhX4rUh5/ulWeC6LSaGzkl0hlBGRHSFzjHVNskIChLp3txALzks4TQeMbIU4NKX0e",
-	"rDDYSeA+AjAic2x5I0EmaBcpUZwy8+pbyhKIP/U6HUCjMeUjiIliPAJcqcNMYvgRKkDhyXDvjOpoHOLS",
-	"r0HesQjecXpHWUIHyScEcYfEMAUeA4/mhAPEEBsUoFzNDH81mk+2qiOrm5CEapC48hshziifew3s0y3b",
-	"6G328B1OQGy4f1ExNUvdy1Svqtnc0/sFJe1j0PptL1MK9zLZvPL1sgq8MERJcW00TP7G0lBOR204jHka",
-	"YfeO01SPhWR/f0qqOLNyJSCM39GExQGB+6kRvERIIuFO3EJMIgkxcM1oohYO8Ndff93rpHpsfjWcvlpN",
-	"oPkThsRwccjEUgWVGnQuvhEwUykio9gMEuhyzfT8s8nuGSTJnpPeg9QwZGEITRFKZGqILwQzYhvldojM",
-	"xDJC/ALJ8R1X6XQqpIb4DGJGb3DLn41bj6lZ/LGdfM8sZkEGFiRkFMHUMPKP/sgQBzrxhPF305hqeKdA",
-	"FtQrGltWT5NLacbTzChhQ5ooQL2t+O2LoDUt/PmhNUyTpG+1w7LSZ1TlBTwJWkz1aaTZHRSwaCBEApTj",
-	"et1XYvAnREj+HT7/hSZpBcZ2+Jz8+/rinNyZ348I0woVMzJJlSZDp/Gi6WO+NgjM08SJBKOtmtGn7GdA",
-	"NC1vKpJANcR9qktquIHdnmYTaFVszRKkWvVOef4q8MQN1P6glVCl+6lavcC1k/lDW/phKmHI7qt5xDQd",
-	"JCwyaqLU3rJFy1ILYrSGEWcKiNEjKmZ0jOpRqzba4DryujLPWJvCmyd/WOMS95zt0I0WFM+7dJALoC7t",
-	"4H0VtiI+HdvRltGKThnaTWuW77DyY9ByDy8fw2xslOJbmLfJ9dhYIIInc+uvYYp4U+qIKC2kOQ7CrQNn",
-	"2YIsgsjadH6VazeYMbCljcZU02a79LAyBGSY4rq3ztMkQe5p3vCul7X44OBxBpqa91QaGUFlXgNuLPk/",
-	"DLLl+804UtAyaKk0nUybMoIFkPqpAgsTv8vC2otz1IP8lCm9Ht5Mw0Q1Ry83F5WSzrcnUH8Cacx0l2tZ",
-	"ISmMNLOSf4lT0UgL2TcKaLLi92qWv5YN2pc9M1z6OQZNWaLqpXtp2HyrC6thXH//qrXs5gpabFo5r4jQ",
-	"vbCZ5HSKjgNFxc/WGlz7u3Yq2tITBWxbxq9UgezTkdPpVuMSnk1xj4VTLB946YQCjyaLiy1vLijgagEm",
-	"COzSOvPzrUXXUzF6SpaRU8CWbWzENn4ByYbOSKjQM8cQ3VpNoSzjDawZKOIeMKK7AVEOmVS6P5DiFni/",
-	"hpRrOEthFGM39sdUVTiTf4J7Y4mMreZHNQGDE21yBZGQsdEzRKoVi62vxkBpQBUY5YNQHpsv+SGh1unR",
-	"43cF2FitXWmWJEQCjcaF8b3vkmqcPCCzMYvGJAYNkTbazkTc0cRYwrTHI8EVU8ZKIhJmkmnwaiqHmTGn",
-	"wIK23eNVvAg3z+Jqrcsog4RxTSO/sp0DMhsDXpMZPcsYYBx2Gx6XBKpqZAca+TU2UhFL7XNBhkjLOJBN",
-	"k++teMSNEPeRit4SHWx5Rh3POKbRGI4ToPJxMM/HuQKVJnoL8gYgb+oSKR8HOo+mNKpwUVwYowwtsuwh",
-	"sgPtUZuEt4O2AiqjcRiQECYDiMPdI0KTxPITOlDA0YieUq1BmtH+7x907++DvR/a/b33H14E37/6+J+V",
-	"4Fm5Q0SGJZRCFgrNdL+FA/Cv1oL2xHosqYaHwTcDwCJ0f0zEAG80SZiB9/AW5mFAFmB8+C+83y54p749",
-	"aHBXXdymX8X6bVYK+mFCR970X2b29k5jxd29hDuG1x5wB3JOJKDjkUhIBMWoh0YSZ2FL2ZryFTTa3RNw",
-	"phKwtqxpJWs6pXOQ15raK6EywAdz7fBrczXP6UEPfdvsRTU0FuGOof3T9Pkx033princrzydDLIfm46T",
-	"GNAVjrqVvGgFreRlAdg5FU6YUtB05IzhrDCxG9DBuR/Gnm8V81bQcLsL2Gf37sCV7c6NVwBxLd4trG0J",
-	"9zY4hw1Au7CL8upr11qzRISBamzlLpLbkqlbBeJ1q3oCbpmtZssmq4GNUQKXVKmZkPHDtAwXFdOfulFK",
-	"m8m+DJai8VbqEEGLw+xph1wA3tKyF6asAZc+ZrrWJZHy237Di6hYROnEzN/weWN3uuv7jCKXHlp0L9Uo",
-	"RlYikFRBTKgi4R/8fegjVm3IRbuSGU2pDbtZL+MUZ9Mp6OpFMl3pel04H2N2F4EU5PD1Y+RQyWesO7Zr",
-	"LYFOunfOWbkYAyvvQO4Zw8HoiVyrgAgO9pLUjkOmRls2RHUYkoRxOOzxEJ89JC4mse3uwkISfuj5QMVe",
-	"65C4uMaP4dHyOzEkmto38KN5vtdqt9u9Vun5yKGdfdT/ZZ4uImX1FIJDozUh+3ATiBgKSwlI6eVsgTWu",
-	"oGPBjV5cQyfGrmDOZlpmigNJeTSGuD+UYlKNv24l1j6MCnORGVXED4BBxiXtvukNwUPusIciia3G9KRX",
-	"1T7c9TH3vn6MSKQlT32BXutoMmilGPawCSyqHP+eXrOjX1zVwkVyYdZKgi6c+SO1hCKmbvWEWj2hAKYT",
-	"Pk031RFy6ihGva/1JBQQczE+Zp2oX7mFJ7zfWUSg7Q3Pxgh1SXU0fnQ01WqpkiNghZ8IfzsilBOYTPWc",
-	"2F3b2xEX3VaSMpi9wrRyby44yF5Uhm89ISIjo7ShCA/T2H2YDuP9mM6VW5XNzPj2++/WJGrk4U8b0vKD",
-	"449wviosepMFDR+PIbpdJuWM+sqn/ut4bq/Z8qBjq0koFoOEmMRixskOF8XAUCIkMUCQnCZqt10tsrUZ",
-	"rD8pW+yxSAdJgapyj4zSVKdFkm2lU9R7Z6j+MowIjSucLosEacepghHyldcirorVE3GF6/1am0nJhEZj",
-	"xmFPAo3xC/P0IQl/6ZyevOncnFyc97tXVxdXYUDC1503/avuf7/rXt+YP9+dd97d/HRxdfI/3Tdh0OPh",
-	"zcXP3fN+97fLkyvzDXFfnJzjYPkXV91fLn62T7jf+sdX3Tfd85uTzum1+frtxdXrkzdvuuc47sn59bu3",
-	"b0+OT7rnN/3L7tXZyfX1ycU5Pnl+cdN/e/HuHEc76978dPGmb77rnJ5e/GrnOL44f3t6cnyDY3XPOien",
-	"/c7pVbfz5vd+97eT6xsc59du5+f+Zef6+teLK3zrsvP76UXnTf/m4qJ/2rn6sWu3fP3u8vLi6qb7pn/W",
-	"fXPS6d/8ftnFgS+vuscX529OEGRvOyendvKrzk23f3pydnLT7/523O2+sV9fd69+OTnu9t+dd37pnJx2",
-	"Xp92LThuulfnnVMHc6t3wz2dTA1NtRYPpdLibBbYUkaGt0KS3OFsLQR1iCaC/WzMgT8+9FoY/rtgKHx8",
-	"b7PjajTUHEfx5Wrm7EN58RFCNcEkq4BgUC/aZ1Oqx4Y2szxEvDJqb6AZrzdGkVLy5/2KV0eTlEOVa9WM",
-	"hdjcZEbnioRm7WiUUwf1LDSxEUQbqR05a3hStQNlzheqd3TvaJI++EINI9jv9Vq42kmY4MfuBRuQWvan",
-	"LuZ/LmMnvT+xD39XUClyh2rd5grzbkTrF1Pgb4HqVAKBbCjiNn1EQl1ImQyNxNQ+Q5LFARF6DJJMwMg2",
-	"RagEQrWWbJBqwKSKMiiLY1UlPTZQhPLtPs4GzMfZ3vg3I58cVJXXtc3vDd4mdJSPWWU/+fvbJle8O+jH",
-	"IizeRcws4HCqGkeClfN010qGbH3BUoavBUUlGO9tel6Fb0wppjTlmednHQSdHy8Lx9z0tYXtlMYIKpaz",
-	"ajuPJEMPlC351ZGf486GajZ1q/riBU0o8tg/+0BfqMuE79/59KOVMW4+TWkxk6vCGQnc2kOVO6yLEREz",
-	"bi3/KoM0EanuT0FGwLUjmwZmm0wT2IzJXaUJVLE3RZOaW5JFNrr2ssfHcK9bCqbjPcizi8GVm53oHZWM",
-	"unotjYH1i32papOFgJ8GvByzyVni8inXTps/XZ3ek9FQGVPdzDl6ejgtUkIBHB6HKpHQoUVp/R6PHWaU",
-	"XOkeKJs50UuUXvRAsFbQGtDoFjiG5scTxrGkhYaRTZi0mV4g2cSG1IupqowLwRmQp6unUBSuNdWVRDRm",
-	"Sgs575v3EtBQzR8wE76/IQJt8PQity9NVzykpeWuUhUKMHyceC0exlbC1kpYAyVfwGFD6zAzdyqsem9F",
-	"5TbRGnuqyqm8xr9qE5pFKWwL/kppYgDChe5nfyBBm2/wg1kaZRxDnDSVWvVnDCvXAI+zzxJGcN8KWiON",
-	"/5izQBaV4EcFkzuQffgr/4wPZp8LDyW6+BkqOceGcmYBDfKDKADFD1p36o+kroJmtqWuVdRVMPeq3fV9",
-	"75b2OPz2tPNjP3PntoLWTefqx+7NyfmP/Z+7v/fR6Xv+o/n+98uu+fOsc3P8UytoXXaurruZQzTzKF+c",
-	"33R/u2kFrR+7592rzmklBtZpk3nmiV/e9U3n5uS4FbTedN923p3elBbol3J9eXpifnlzct15fdo1u7Dr",
-	"ev+EWta6EOlNRZiLcC7rLsW0mFXBz3jW91MhK5wEcG/LQ2wWYbG5ZwGnOdEwWaNKLvm8J1Rn9XJ2Xuy2",
-	"18MqF+/Fza2T7IUVbihrVhp7T2WAlQVQlY+yiUW21tHpa6s95HQv3Ltlh6lZ7cHykWem4NpqG01Nw+ze",
-	"9EWpvt3BkxqNpX3V25Dr76DX2pT5TC8PHm9hfnJrsegxryD4p7UGcfjVhJ0h58Pu5x9V7COTU8Ug2Rq0",
-	"WPB4blSA8HHiqjDV96/WKSDlhdaB/idrXtUEtvuw383swESM+jYwdIMXRBLnufmNklo1cIMiqyL18ofG",
-	"IpWq5iEDo4hOaeSQveaRjVdoXlLsb6ipM1sVX50LxvztxRUuLWcRgKUTWIbUMliaIMfj7ekSqm3V/lVq",
-	"/8nEq4KbMcJPryeWrl0PVuqNDdIE1RqIPB4J7Tjbq8vGSFh3dRnlxaeae91jOe/LlNcUSOGuDOdmYzrH",
-	"7SYvLTJft5V8rOJi8lXXAuoBMb6fxejIik27JdUaIXmsVO66bnOY9bH+g0j1gr9toSL3t8GKi6UHWhPZ",
-	"2lFb39oWW9uimW3xhNHrC27LbfB6Y1FSNO2eqgJmjRvlKczBlVUUVlTTWRcN82mvkdeH4xQqMyyG46zw",
-	"Y5bqVvqz2Pw21ePE43W6oldrS4RrAf4QdaUBVT3GqfKsTpGVwHhK8bCAilv50Bg1nyap6Qtx5G/95v+r",
-	"ddtVRZb8LZnNxUYDkzBFBlRBTAQnO68OfsgK/dl4XaYI1YRyDBhvWvHvUQp2JYUilmwc/2+f3QzSeUDJ",
-	"WlSxrtgFAbCuUkbTEvJTyYR0ECyf5KmYgSRYAPGImN2SW4ApSZjSRMi4riDEY4Tccp7RJE00wye0xRQV",
-	"2MYl9iX8bJgBUSDvbE5Bg9TzwpnV8WobWFaRJUg1UVg3QmERznCfTtk+rmzforoKbVl3NSZ0IFJNKC78",
-	"ELND1YzpaIxvIqBUQLjQPY7l9r1yijtSZEePYU4mdI7JS9hWSu22iU9XweoT2GsKC3pevL3qXhIhe7y4",
-	"JBfvDi477BNdGCegq8qw3sgUFuh+RhVxz2MupSJckETwEchy3x/DSbDxT+GIi/bQQ6KAPw8PLp9BTRXm",
-	"GbDRWDcKPa5CcPd6FXJ/UdGzDwmSLQXA5jdJhdhXj4ArafuMTh9abKwq8HRxhhWVZW5cMV8ihlhRBq+w",
-	"jpAmrq+7xFVeCV16o+2mgjV6DeoLDhfD1uEfq1d4reBYcA6RbQaw9uEriDZ53N1xnfAsXLXBSwYutmFK",
-	"06fV6zS5bf7KT0ClHgDVTR521sf70oHV3A/bHit9ByIv6peJYzDvJ3AHySq8qkguWkSgwjx9LTRNGtJm",
-	"zNSDX5ViOoV4o3fGHtx9ZduFVm9vQu/7TmCufcCYCP1SLfy6a7SKIynAvwqGNfBZ3Ht5wZWrq9r6+5WM",
-	"4ImulotIurW0V1navr2Uj8f0Cwz8tIEXn0HrT+vvK2qatZkLv+S66ka3YBsa3lYpWK5V/N793997/+Eg",
-	"+P7bqpLFG+j+G+szuVay0BHWWvZGoKVGlQ1IOjVq27ckhohNaKKseLPvK/OcVYqJSifmwRcHByWbb3Of",
-	"wIZaEB5mrvmUz+sR4bHrol/dnI/nBX7xWz6wig/8UlJXF005gcaVAkB7zJtKmXFy6Ntz9dKDg2+jYkM/",
-	"iLMv4wnj/g9fCobsdC5PyC3MFXaSQn+GZ0V2TKOwFodbSKoyg1QyoZ+AJrYvcRltlovGjPHJeeUoGx9O",
-	"VYTL6rIzRdV89Tn9+9ef19UkWFDHklGlzXRbY0vd6ppbKtWgyod5uWbV18vHsFTQYRV1mY2vC9rAAavm",
-	"/3mwtugoj+G+WuXatNDokCXgpcraa8VCVdKlrvKYeO8ewCItARGpBjkRWM5FKizS3zwqZoPqo7YvUCqT",
-	"RptoWJC0XIx0uQJp8SSqT/GNG6HC6tAaJlO9rEG0Tsx4BoL+Ed+TxTejHgHPejlXAcMua0VEqWvLWdO3",
-	"5vqnzt7L7773s2JXvJi4dwIyhvvKSlh+UO92eZaam/6dwfxBjcCwd4Q5vP5ExNAMV9YUFHNtbspHRobY",
-	"CLpRRaKNqM/veDXr+XlgE1o2KD2KO+jHqcUrV85sYcc0SYg5GI8ZuHUnyYdpkkNBprzSx7+ejnGIRza9",
-	"9MvoY2rjIwcr6lIbNYczvKsCiJd0BARJk+xcvnmbKxDrYTOVYiSdfrb69C/9k5gD/Tf061sfPJqV5qrJ",
-	"6jV5Tnhtn39YvYNPVLPWvZ8l3heU0gI4F/hokOtGRQYc5Jx+s/CSHGSPMycKQmhrTdRpqTmQHhJY0pRJ",
-	"TOh98cvCzWuhhUWJ/HK+LVk5XPXlwav/anJxvRo1bmiTy2xXV2yBkyWUcYIZ7kKSMypvbQlNpx4pMoBI",
-	"TCArY06Uc83tLiS6f3dwYHP3HlAY+LtNWxN5Esc9rcaEJ4yqKdPgNqZmQ5q8XjJ/p8CdDu766Ns/nPpg",
-	"WDgqYJXmcaYdFcbT9xgNju3+9CQx48ZD7z2sGST1FrMfRMph5paqnfuEj0A9mqXbUbYZIGtRyALKp1sv",
-	"gLpgnDWn3jjFfmJV4QM3tmw09tOcUUVoIoHGc99o45aLWQLxCDBW5oiEfgFZJRC4ZwpDBASHqpvwRfs0",
-	"W0pu9K+EQ10eTMbEGnKzAlTXuTjsiNWL+rcY1BrG1Zar+/GRSv2DKpytdqqsnTN7PxNjzSzPTY7l32KQ",
-	"0feikBkyThP292Ntq6Z5o7eMx3Vxc/2i7+PJ7JxoDHGabHiqyscBrQWsiwioMhtwr36sDEdbC3vNznPB",
-	"DCgtvJZOup7BLxJL872uJKxMgKxmyfnebOA8vlW76CfVoAyz2CpPzSVfhrNLYuqK3YEkf4oBQZRVxfsL",
-	"ekeZZQFBK6I8gsRG7vhQkNjdtFMZ4+dcEZOg5dy9KVPOXZMmj9016tBlgdgXpTOHmpAKH8aw5rYOR/CP",
-	"VwPpClBlfKw65obZ6mNrsbIMqSVw/5VCWorzqztb92DdJFoyuAN5HQlZcaiS8ttlsnixZ0OYza9WZWOK",
-	"SD/UNwpjY6s97srPUx7x9dnL7wj+RnZuYT4TMt41xnIkFONAFJuwhEqm52TnDiItZLHsUM3VN67dz1i9",
-	"/Wvs4/tYnLajbFF6LUpbQP3E9CP7A0aFG7/VR5PdDdroV98vcR2PKhGFAYQjg8b4jPW3sYegRWrGyXg+",
-	"kCwmExFDQCBR9n69SDX4aLuqpq73K1XcRkd6Pa4tb2kVqZSbCQLa+xnEVx3s2UJtOg/wbJlBywKhRsJ5",
-	"OnpI94EFo6OiYTpuyt0QMkX8C1VN8JYvkzIPxprLpNTHokwcLJpwDoTbx8BwajlfDlhq4O9zrsyKXftt",
-	"KhJRKefGYrbNvgX3t1MGE+lIlS6cN/SFvqjyhYpp/3Yhlb82julF0ECMyflK9KuTlBVXmU9wwL5PcUOQ",
-	"5ayvQjN/FLIsY4MQt/3SPVGNgLRDuOmzls7+9eU74Grg39h66yvTcuoj+Nr9vff/qoze+3nwbpoIGldU",
-	"R2aLSW8ZAQ8Yp3LeCtZloU0Y96hbkfv2NBcLCxKBjhQZCunIL8W9QUzMZsiOhClQm8Vjo93Nk8o8SpPd",
-	"x1Dmy4M1XicLzKqjPRUjxh/YRG1CWbJULW19ttZz9jS2ayrMUbXns7xDxIJ+4gTgBm2/i/2QK4jeuT8r",
-	"SbjYUa+xUvQAV13DoTO+WdFu1vxE9JhqMpNCA6HctUkmOyHca2kD1ENEaIPeYjhMjErvpMJuu1nBPlRf",
-	"rC27WkF2D57woWjaV88demV7PZ8mVzoON2x+hkEBP0onsQLHHmd1FFqbbM2NVWB+yC11gTQLHOe/Dja9",
-	"QvXjrFjeEzr+Ciixdf1tgiJXjkdkTR4U5kNk/X0qzZUcWg3a1BVjvzZqVXcxlDB9nSa3bylL0ioPDW76",
-	"eMHyKhf3risJvlnRb5zoTd4ncY20zZb1ftW2qq8bS3vadCH1aa5NcRpXd+YfXl0D6Pmq9dSVcc1g50mv",
-	"An53GAqQ5ZotxmOCBJcmPZXijsUgFRmB9iUKuNBsyCIrzwjjSgONjbE4FUnC+KixPopL7eaLqbxt26gi",
-	"ZRlxqkyph51x4+KUbku+TP8XT5ZPTg2V6csNqL3YHS8zKZ6qg+TH9bNe54JpKVXhH8It8qxxt4QVh5HT",
-	"5DLq8ngqWFUkvus3+06yJr3/smerlsE4GgZMz99AQufXEK1KCs5JSClY3/G5tkIgbv5tQkfnQr8VKY8b",
-	"Eu5Cl42vmQ5/xJSIpOaWfL2Qrx71rGFc54KiJAdMSyrnNgfSQ4LsoITy6WffqKyQDuUx8Y3GijdA+Wou",
-	"6YjxmnSgMVX9iXPXL6ujCZuwmit/Dve6H6VSWZCtT5rx164L9rL5mkyojsaMjwgKvMDWAYnGQDFTFEOh",
-	"G7TUsKsN8j1VHfgVBphWcj2s7Frx/VQoPZLrSz8sdpf/GLT+iiVdHyJW8aKEmG0+4QJAsoX78bIFVUFm",
-	"OU0Q489c5yf7+UkSBuuSAh3811koVzCUoB54JyLty30tbmEx4frVwQ/fb2bMlkerXuyIKQ3ykT7DDKze",
-	"Y7foRKzw3idJv3mlp8/tZCzZzMsUWOJgq0iiwOvcMvKGBY2Ec5/VLbDoRVv2v4skEbN+Oq1mpGMxrYlX",
-	"+ysFuRhHuTaVxXrjKxOE0HpXZMTugNvqSM4h2YCB+rW49ebzVALEeQgqWvCLBEhC4xjkoS1C5VKg7xig",
-	"E9Twkj3Bk7nNkN6tzJdW6RQkflOMMHJ+CDtSITE6f7qSR137QKLjuj7K02nCHhne6MdYWf8OpXpeBA8I",
-	"vmUNS2N6xmlU03p6fY5XFnL1uPjWvAPnKkr7FSPVCx0iH5eR2c94XUV74NVdfofW4OyvMDJWljNu6PFP",
-	"qAajOFSmN/4kZliajNChBkmKYZmEuXhuix4PPNuJiNmQrQPVw+NY12fhLdBQIRWPTeBvwaFfk2P/NOl1",
-	"hUrNpV2W58/Rd7Hnbq5mLOJcFXDrs+0WyCwoso5lHlBGmyVcrWKsC3B+3J3IIuPbOr7r1MoFSD3ojuSB",
-	"nHPjGkCLZL4Qofv2mHz77bc/kJ2XBy+/2zt4sffiu5sXrw4PDg4PDv5nNyBCkkRENCk9cPDD4cHBLjGy",
-	"GeMXc6JC+Zu1w6gas6whvlq4EjqoMRoKPCMfvjMBySK6fw6z/u9C3paHXt/za4E3+CNpcOJPeO1UQXXb",
-	"66eHUOHTVMX+bHT5OKLYvKz7IvQkGEW5QtsdDrGeYx/rxvbVmFYFbHbvaaQJ/ojVu8yzZGfG9NilpLni",
-	"3btkNhYqr7vrwL2uaNeaMt6FQ6spj+o7xm1QDzVoxWw4BAk8goYvcJhtNoMDQyOjs/BssLif0tSlhTcp",
-	"3Yrq0srKtyt14gcqktlb9vSaxuk8SgGtFQD5GlZpj5leWIJYUY+spJb3jcnvSRU4T9JbCdJQgqzK/nbK",
-	"+kKy0ork72vQVyKBB7oeG4RdVcZb4YuVWy1W8l1i32FWtjc8dFGUUmlbUdhVWZSgxq5ieWArhRcrReGN",
-	"b3upMniUMKhjb4W760ZFks/o9PE15zatw5hvoFiIzi58LXb56sDL4EZMdaC2MCXAY0V20DtMXJsgo3xL",
-	"uBO3EAe2ML0kapzqWMx4QLQQRCVitrsM9kkehvnkLng/doPdFyo1L4MAWai1lcNDDKdHd5frI0h2mFYk",
-	"ZPFhnrKOyMjiiv2aN2tK+dk7Sk/PVb0LfZXvvFd4X4Eu/pk/wfgdTZh/c8ziGKqdiBKmCZ3XidOH4HCT",
-	"q+9SQfGVrkUPTLIzSsSAJt7N2KxlRkW4R7EJVsOCjRXVuavRRPUHaXKbIwsyqDRJiALkTr7Afw0TehCb",
-	"WdW37JNyIM9rNoBqXsB8GZ5ZyenwEPtw7NGE3QHZsWH119fd/k/dztXN627npn/dPb44f3NdQXCfFgT5",
-	"bMHKwriVFeUrQGCf6bPsIYdTE6YUxJY2FJmBBDKVKYf4iFBSgYnE3uRsLPce2CecKm3bVDdvqv2cgqAo",
-	"GnOhUF5lUNGqey36FpsILJ+ehKKuogwbs350mw5o2K7VWJxclaDSCcRWZTmlSu9h9M7eyZtNj83iRb+C",
-	"tRer2TvkKuLf0wiAp1ZiFrdTsfZ1h3VjtJXH2Sw4xCVlcmumrAYzwqiipYQZOw9RqOn+qfqMVxbSFUbr",
-	"TLlmib1gxOFIUQtV1YnoPpxhs/HdW5tMUL81/KW/GOE2ACpBVipleCG8BlHeqcouEQUoLy6ttJASwCuh",
-	"5JZRdc5WCbqUYsiaG47rHJqbBHdU+QnfOaA9QSPa2giV1REpD72EZapvs6dqAtaMpErEiPFHXYE3N9Wf",
-	"6nbTQy0HUpZQlW951aVkeefvaw79cXzd0tGWpdewdAOeJ7xE8tDe3hw1gv6TdM9wg/hMyS2oV4G6OhKO",
-	"TtnqCKiQ8aFou0fCrPhE5/KEFB6urBI/SFkS93GX1SnCk3K8cv7TSPTru1Rs0MEiV7XdZKVFleYJSqCo",
-	"gmP5wnFFY7BH9cMtn4DrUkRYTLQgHGau8Q7ZcS14l/vzVEWVG5SFKJVMz68NSmdn/zPMO6muaAzQQW8n",
-	"i4C4/idkKMWEhJcX1zcEu1LSVI/Nh71bmKvwiDBNaGSMdmPlMa0IthX+RmGAYUAw3BtwG9g9MxJTq3ca",
-	"tRX7LGCEoNU4Wr/tdS5P9n6GQiEEu1rEK9Qv/brtX77Ma+vfv960lqL0eVmtrtwKSuOQCOkageKXTnsM",
-	"28TQAi4a2/hh0AXlPW7OHaMBzUYt5k3Qr2c9pomYgdI2xpIm5q+Y7IRG/Qx95GRooyPzvzEuMv8zj5UM",
-	"d23rT+RKyGasop2BaKz1tPXxIyanWGKPBNc0QiJzkP1FsAg6mBhqlBKZuPfU4f7+iOlxOmhHYrJ/Zx6z",
-	"+aP7I6phZqXZMn8ojIeo8qN9+LDYY4cJHtgL6YAUM9EdskSIGFedH13evW0M2+MTiFlEk4VaqgEZAtWp",
-	"dM5GsmPjUDuXJwG5mAJ/a3/dt+mBkKVPBYQSCTRBtkuur7s97u9SsjtG0tl/7S/EdwNnL9EE3/gVBtci",
-	"ugVtW76abbd7vMf/4z/IsdkTxx31+B7poiPv39cX51mqLIH7CKaaTKUYgCI74b5t6hMGJNzHYP1w13yc",
-	"gJYsUmHgshvNVL5HLVOIcYT861/gxOa//nVIwg89LyR6rYD0UE7YTygq7EcvLXqtQ/KhVwiftj/nIdu9",
-	"1v/5aL7JZEqv9TFs47awpKWtwmNAwyQCh/x0c3NJ7L0srpdy4m5XiOU/9pSpeWaQAAkjEUNoNrITYp5g",
-	"5+bk4twmFRp4ZFlK5o+bi5+75/3ub5cnV1384qpz0+2fnpyd3PS7vx13u2/w63a7vWsOeJxOzPTOGRYG",
-	"ZhZXs8HeI5IQq5OEWfNaiQ2tBYfANgGObeqQ2zKeZHaIZusMFAl/23O24d7JmxC7+7qWtt8ojNeivm8L",
-	"dsmGXTv0b3vHQkpIEM7mTZzDWCZYV2WCVzA+EvvBTKLIqhKmdM6rCClyqzBno+E61oXVMSZ0jrskTFs+",
-	"lLAIXPauYy6dKY3GsPeyfbDEW2azWZviz20hR/vuXbV/enLcPb/u4jt54fdWDVspuM8OWy/bL+xLYgqc",
-	"TlnrsPVt+6D9LWYv6DHKuP32DJJkz7AQvv/n7Fa1/3SXCiOoaeiKhPsrDMjPMCfX9n7DAMTKDsVG3OCR",
-	"EYkWh8zXilAJ+BvEhKr5xBIyTZJ5j++E//71pt85/fHi6uTmp7OQdOM31x2DJ1fXL7/7frdNfvWXua6m",
-	"CPnJ/GDvJgFPBCZTPXe3lWMqIe5xBZG0P3K4A+lbVUNsTyc765O4ddj6ETT2uTL6kcVmBM/Lg4OFchGF",
-	"APd9DyqrBjdognVtpc8yTA20FOh2SRVpHf7x3ujSkwmV89Zh69L2aMNma4hxdyDZcF6S3cp36jj8A9uu",
-	"td6bEa3ANui/T9OY6b1E2PumykM+B8Rs26SKvGWJBkkGZh4tZGD+Q3EhwSZUIPGiCJBGMLTJMebRkZxn",
-	"tpfAbQzLjlnJqcCroymVdAIapMKGv6jz+OJVjnZwdushzuG9xsPyMagdy4VRZyOVw+Eaj+SB4H1rTzfg",
-	"wk7X+sWW4t24RmZMsSeFv4AwzItNIFMsF2Y3ml81gFdaZHVzD2AoMM9zzbRaPGjSKmrLMWn/FDMoGzxo",
-	"Ebb18f0zUr/H9pJLpYIbdAzdYIQiWCC2DQd/ZVdSNUG24v3XNPYuWXzlxfpX3nHDJIRkf2M77Narg2/X",
-	"v/RWyIGNKzBvvHzZZBrXmsIoOF2usU160PquyWzX1s56x/NyzAtM8kPJ4vnDp1O9/1jinra4nr1DMGdB",
-	"EjEqMkvDHfemlEOygmfuW5Zbyzp/pcmtVQ9mY6MYRGPKbFKzhKmQWhVDl7iWcxdsOqZqjIHsjN+SWIAi",
-	"XGibSLzMPH/BNXiEaj030uJ07v1VmGvk2F3hWbzXTDTZoYkSmT7pQMIUGUgjsHbbnxBZnwnhXKZeGd/s",
-	"KZXx7RtlTxph0BD5IqMT7kcJUOnTtyuCm1ERxwb6UxoBKtmCQ5vgCVarPMdmyGMzeivLLX0t4vmTYQ+O",
-	"jbNkbKnsgNIyhY/PiL75Albh7a9Y2o4qImEi7iD+0hnuiwZvXNJ5Imh8I8QplTZl49WL75osT6VTw6gg",
-	"PoOYUewu/mVy+Uqiw8O2bMYhdpnE7LfVJJZHztXT2RWiiIv2c0qO5eBhRnyHtzAPLe826hcZJWJAXH1U",
-	"shP+y1jp/8f880e73X4f7hrz08Y2JXQOEqWF8F9JQORfScgn2cKfnZrzqbYkvSXpT0LSOcpZms7objD3",
-	"VLURmStNdb3tewnSkeGOkch28+T0RUCuIGaKnL7cPSRjbPyPsXgqIIr9bW3gMdNEUg2Bd+gNJFDbCXAK",
-	"MpfONf4HRO1rXN1zExDOsk6XM4BiSrNI/QNUtGqbAIFR2GhDRHIO9r0sbLcSlS5kDBJig6e3MC86UnyB",
-	"o8DGBWPX/sA2oDGKm4Z7fUSiZl6Uty74toEHxU9bsrXXRRwf+5dqPRb5HjYa+Jf8tdqh8/ylfNzlPnBL",
-	"d3MyGrM7iN0FCJVAbBw8SXmCnrIxw+sCI6zqXBLUDVKaOyt07yKb1q/lmCrYY1wBV0yzO7BNQq1yEBM6",
-	"oowrbfAjKF4XB/Zy0HrWfOX+ikX+tdLjtKaszdflPzEo09x34uLst56TB3LJoHz7Xcc/zYGUrxuXOGiZ",
-	"V77/GNRo1j/D3JJq+MHzqY/tD4rTW8AIso+huwx1P5IwZUaJHtDoFnhsPtr7nYCEGKNp+WQY9HgI91OQ",
-	"zHaXFJKEYqrCtr+8ShMgd0zYWye8RCSvXr400prxUV6v314bufqpTPU4tQo50mh2tUBcGRxMFLIZLIkY",
-	"kR28pxT+1+vrrru13K00zDEs7q1NWXkOVd4MbStCNNLeXzzpxOvUDg4zBN+XTr0HP6x/41jwYcJseMxW",
-	"yV9ltyPKE1piJmt5yQqtbB/uDThqlbNOkmTxEV5dYDxK0hji3Sx5lEniU+xUQKiyd59Ckt87Z6dHjjkk",
-	"QEI2MbOFeBU31WpZVevicjZQ1rK++xXah23FnJcRc3/O6SSpKp363GLZ7g3PvTgQLudhA1UyBnuihbZO",
-	"W1G9gai2sHVepUdTl8X3ej+ZpWdlSMXGdatMLGKDLsoXj5MwjvEdWlKu7P3sIaFJYobgQo8ZH7V7vGMl",
-	"q3W5+fbSTJGU+6zcW4CpwhA6FwjRJmEs532Z8pB4T4IqXsn0uCF3kWoyk0zbeZZ9bJMN6dfNuZn58P4Z",
-	"5f3kiYg0G+iT+v3ymdf6/QyiWfwkMYvJjpBkJtIkJrHY3ToCv2JHoD3TZmbGKuaVhTPuuVDGfZoktZrC",
-	"ia0eRoSMQR4Zee+8OC6kbwfaozYJXR2OcDewLKocFNPYndNJkoWSHw35TVb4pRk91VafqdFGrMCo9jW8",
-	"bBKO4jZTiCX9HIEpy6vYhqjU4URzb0tWImvrb3leJS47IQ9yQiMplEJFaZExLrG5NWzxg/nvo2WA1XUJ",
-	"irefGZPDVAZvJB2RarcIVYSS0FUpCa1nZJkBvsHfneNjgeetoQ/z0s8wv6R6XEUkr5Y3YyeLP6kZYdex",
-	"+o2sccVXJJotLDc134P6GGOr5ftMGV/CyWn0AcGIIltYwWJj2L2ho7Bdda32HOh08Ek9YtYbFrgkIFxC",
-	"1/VkrX4476cRYFfG8GS4d0Z1NA6J4OSyc3P8U7vqTiUTXB+3NPGcbPxH0JvTytQXD63WaDJHtauW3yYX",
-	"U80meK9pLGVLQ9EcC5LERZTIKqUZpDLifC5S2eNYOnfn1YuXeeheqfyVYjwCW343zNIfXSnNgYjnZOfV",
-	"wQ/2XWYsseEQpNpt97jNE8wkmBEpBO5ppBMbLWcrczpDzlfhHJjjp3jvv6MASCwitT9Io1tAi30SV3rS",
-	"bbmCx3OAoIrSEFw7viqVj2201wOYiRUTq+VXZvB5+Ndp1VU1Up/RPWBL034Go34d83NlAb6OK4FNWdnm",
-	"dwgNeN8l1h+yqbdvbfXHrWthtf5i+cRTXj9YZXrf3S3UO0o7nNBiuIJPyDSqvQ0CHxpssZq28nEMmKCb",
-	"MKWVD2mg6hawp/iyDuTCIb5+PagEqK3e/gR471DDIP4TIXweROtip1aErPvMY3vvb/aZIqc3yE05KcTf",
-	"KU6naiw02bEi375hqAMniXcDMhuzaNzjpahZIsGwM4XhtDQaO/ncJjdjhimlEQbo2qcIF7OluFvUn30W",
-	"u5AY7JtpQJiQSDU1sp4M5mRMedwwUNdGVtlg3S+UIsvxvmtyP94IDluKfAKKfGuQsoyDRAuPokt0+jAf",
-	"z37mr2kSvKiNKqBdTu9RXvnXj4G06O/OUVBNqLy1rYGq4xUvsukfq5V/bRFsfufNfasZmP9xyu8/JPxt",
-	"CnIP28LlBGHLkT+RRM2G3f+QUWL/FuYrPbU3zo4mI9Cq2GeVCzmhSaHsh41BXeWL9Tj73MR643e3mR/3",
-	"qpTiscX1x0gfC0tCl5G6iYMqrZAjZ/S2eGGAJeINcbB7iAmW4yY7Qlo35SRNNEOHj3ahIgGh3gO0a8Sg",
-	"4NDjJXlEdqhFdIayykVY7AZETG3pqWTuinuGvsIl1WGVcnaZ6i8A25/Hu+M3tUHQ5/PIvXUmnke3f5yw",
-	"23pf6rnONbrDN2c5DYTnsn7cKMyjxD6wtavg4AI+qtXa9UEbG7KPZ4zx+IJiCPKYerUV4J86dqBKTa0y",
-	"KOtSNkL3SEgmdKqyqxoWq3IxRmUrgAk9BqkwQNPGVqvdI1dCDutETFKliUonPa4FeXFw0CZhsblVaAu8",
-	"kawfpCFXV03M9n9E+vWxnGI4VKB9A8geDwvt6EKyQzk56Zx3yN9Y2cyXlXp3c7x7WB6PccVio7LEdJ6Y",
-	"3ewpemeUjxGdYh6IhGGqIA5s9OqYajKm0ylwRfSMRUA4QIwLtytqk462j+HwWCrEQcnY0a6JU4/7GzHB",
-	"Iwh8mIfzCNhYdOqVeXcF5T3IM8k0kB0XiBGUklN6PO/ns9smHaLwroC46DV/geUqeik68YEeOv+CcaWp",
-	"Dbul5NXBD/UpLIuNIx/v63p69aiyUeonToup65Fbl5i7QMnba7GtdrVCu3LYkptSvkZu5Knykd7E5Xja",
-	"DyxuFEhGPcPRvmADF9rzwCP/IRNYStM5Wop5UR0tKUsw1GC3zofxpFxovWF3Ev/TgtA2JsevLWptkaGu",
-	"1YeqXeY8CwDJItesxm5Lp2IojEdpbYtlKcw5xbq3cRo597l50fdZrwxp+2Iw+uBzicCS4NuaDM8ap7Yx",
-	"ddREql0YO7qsaCobJIaWwYwpKBsETGUJWzFJ2K0hVWNV4F1jdajX56SMZ9dNP0uM1oaE6cO1tprpVjNd",
-	"m/RthSXNmMKGnObBqum+bZBcH5tyg0woEjJGndPV4XcJX2HWXjk8ss7BRaYWUU4GQLLn6vTTY3xgK81z",
-	"QH0Ncv2fqg5bbPwc5Dh1beBXFWXztmuxpbdRlnM3o9WysTLjPY20rQNPxNAFlO8YGrbx6T0uRZKIVO+6",
-	"TPLMMMY8Ybu2wAaiYTg7Bp2RhM5FqskO2qhE0ck0gcqwc9fW/p9P2G6j6+jbne9WXX9edd2dhk+ANzRg",
-	"28w+OR1rMRolK2I73yZsqkjoyrdV5GXd4ABff0hyRXbCFr0f5a2cMR2N3b0UERwLWQ+HT3EXnPK10fg2",
-	"WoVWx+QPEqgLlnrnh/76MVqC0kJuUfopg6oQoktotSFO3w72fa2czVu3eD+kLVsQEO2St2mhHiVWp2M6",
-	"wRqkWNaK00nzdi4/D95ky3uOihX5+GuLVSyXzlo9sGuOVzugXih+sXq0GzpqVAlUpQOb2Zc1UFoG/qZ1",
-	"P1/+4+p+5sfePGY6o5NtRYqnqZOMgc5Zm8E9THiJC9Re5mO3gxVBI12mxyBJiMGeUyr1viHXvZhq6lKR",
-	"BUcimBieGRpSUCHZCdv6XocBCdsTrPXZHutJgh+m8RD/N2gVHvU41WQilCbhWee3/rvL04vOm/7r32+6",
-	"1zY7WWia7NqoESzml9UfCz8g/QXIEQPiujClMgmIbw6IfFNhuz9bPBQJlSkSjSG6hZjsGGKzFcEDDD1B",
-	"pcEMuOsLzVA+N29YIXuImx3Q2I5kQ0mUNVFtAxnnVm6TLo3G7q1CzTRF/kohtZl/hPEY7g0/2Qktbz0k",
-	"WVUi5PYDiMQEVI8r7IWDixM8wia2MdwbTZ107FKWKqzRBNsw+gzvcs9JbLImtFtfj6OadIgXWUzDhCg6",
-	"VySMU8sE4BArL4e4Jt8z0NrtTGFgb1bjrzKJagSL0uY5nO/5DD4mJGhVIO0mA76bJoLGzTz4L59wIxZk",
-	"6zS/jKBtrz6LauaIKlBsW0ft63W7d+K4cNZaVNBzNUuv10cbB3zoAp4FtrbLOOW3th4jTAYQG3blLszN",
-	"z77ZQ9YjxbIui4h1ER856W5siz0iemObmfW54jfi/LQrNZFKU+nale/LKvcFJHRbcn95oRiQcIh1FELX",
-	"8zihShNs4RtY/LXVroz2GYmUaxWQqRQjCUqR2Rh1BC+aXVlAg+SVoR3PgrrPoY03lSZb4vhMOvsFhzqV",
-	"PY9PyvAyM8Y35/v7EnCYVV2z9uBeSxoZypCwV+D5EvaQ7ZdFQ5ucFMp+uccx+q+gudq0Lu1KxgsONj6a",
-	"RhhVPfEFhZWG6TKpXdk1Pwu5vfzE5PbfqJ9tCe1z9aeK4R4xLSMvNH8a0tKfYtDUnYcm4J9iYKkWVGnS",
-	"I5ReKHNCJ4VcSSokHqtbAXahGFLpxZImMuWqzqH3b7O2xr482MBH9m8xuMZXvkJ/1L/FoLkryhzv1gv1",
-	"NBLtxAsrA1R/2c9kpms1pLi14gr5qaUuVpgSm7hlNL5jzGG4xyAAV8QYr1B905jMmCETEQOWsc/IER1E",
-	"u/VCyUvt19YUe0bx4mZsLF3+cV16Lfe2puVG/DvVY/Nh7xbm9fz7FEt02XakSQLyG4Xd+wOjsWSMPchy",
-	"1iw6K4gk6Bqm3ME4gGftEGinaJK5afbycMR4pmNO1TLnuCmeQOfyBFdePGDzbr3P2nezoFhxwBC+ssty",
-	"gxor8re9zuXJ3s8wD4kt9bhrO0aZN4ziS6jtSmEbu5kTL7iqpUggJDsuDfEQMQYf/EYR89sRwcJWhA7E",
-	"nZHabmyLKehOHosZR19ufTaePdfn6g5bmGKj1rAvnhhv7ULiBqgbFNI0EJCfVk5vXZS15Oq7QXFPq8uk",
-	"WsmHG7gh78StE+3u0rXEmI+MRqy0mCoyE/IWHTbaklWFsDZjZUT1jG5GO9OjRPDXb3tV4YkFTHM8ScSI",
-	"8VVuCp1KbuN/Iqw7qMUt8Iwvk+/IhPFUg9p1wRMShhLUePG57w+yB9s9/o7fcsOdYUJZYvXWmRR8RKZU",
-	"qZmQsSIjKORXU65mIP1FG36FjSkI2kEQGz20x6OEGVXl5NIMaOvnDClLUgkqQE2VRmgFHrnxFHn18gfL",
-	"8cIr0HK+1zFKa2jT0uA+AoirqxaeItSeR2zg2J+plfiNObRVcuJUjEbYFm4rGFYR/KuXDQLib4Q4o9yr",
-	"BuoJGUU5UEGMDOEgmiO9Oc+8JbT17EGkehV/sNIDs4+LDAIvr1zJxiJDEEOnXShVHTZlJ2wiAxwuilR/",
-	"FQp3F41zlu19DeQnUGtC3VhgG1ZGBjBmLsS/BH8hvQCovFM5g+c0l94pkGsrF9sNfKlHtxRfvtaGchta",
-	"c6wZ3dUXAeaxyi52EVO8XuZmCFxlUe9W8XcCWLbFXiA4oY23AIgPPT6lTLZJx8nZ0L3U9+sJ8za/2JGX",
-	"ats6wQakWN8pFlix134E9YZKw8rlZWbs5VlMq9IkX6qw9Ovz1ZGPSKogu53Bc1FbOfoFy9FGhpmv1lFg",
-	"BQ2Fq5OMq6RrQXQqIoXGSDGs282U66yLRYwiaJNLCQo4BotldZdmNA9TSxXEPS4LEtvG03kus2OZjpUf",
-	"ZiHAY197PFO7ke53fe19Wl/Y260dieSZuICb4ksl/05O5gS575bUvxKVuXsf+TzssvY6xCDZ8rGuJfIR",
-	"Uxrk+sbAlISGwYSZaoQOTc9LbC24ARCqSQJUafLipREskkYapApsmSASiclEoLh3r2FCqNAYt0qdAY1m",
-	"wJHlIwOJO8Ge/0xhBw008EiI0TztGLSx0dv4lwrbPV6wuUlucu+EV52bbv/05Ozkpn/V/fHk+qZ71b/s",
-	"XvV/unh3Fe5W8wgHm+fiD3b4z+R8baIFG1Qqa8IPYA//9AIMXxJryP2wa/V9m2m3rsjqTUGDx5ABo+3n",
-	"LcnJzh1TDEPmRUHJ2M06buA9a4+H2Hus77uO2dKLwLWcI51i5hoJx0xpIed9A4kENKDWj523nc/rzgY7",
-	"V45JZiCBTGXKIcb7GB9/6leI6814SBXBu96Dm3XxLS6itUjAlQ1oGdffv2ph1g+bpJPWYd6Nl3ENI5DP",
-	"XPK1sMlmZZts+tsntga+WI92nfEdfFjoDIK980vd9wglOap4wlzMHrSU6dtKre3HU+rUn9MgmWDwHZAd",
-	"LCcaWe2ACz6fiFT5e9CAGKgbvTyyadFC9jiWXwgIXqLjaza6w3rC8UbTGPkaJKcJ/u4vaDF73byldvMm",
-	"hdjcsMcRc+91m4S6UEg99JVcVZmDfKN8kXjbFlGYqUIzR0gSI+Fdzo0tPHXkLnoXdo8JLoCKgwTL9QlV",
-	"JHx72vmxf35x03978e78TWVteQ/bt65F73MoAH6Oz2Qh5O2c1jGBvPfE1iHwFfAdj1eOJfjym5Yw1vId",
-	"J4T3jLSv1wt+NeY7Bu/OsXgStomwteAY35vARMg5kVn8PKapGwUfYivFjaVe2/z3J7uEa1zBM8vB4lxr",
-	"y/hqqrE9q/ra/MLLKGLOwB11YV9rsWM1VlxjmWpFxBS4ddQylTdmGzhdjCVMz0kCd5BYj3DChoC1tVFl",
-	"BalqMcNO8EkQozDV/x68uAKa7Lmj4Bwi7De0EXoYoNXiR4eERgfYRxawZx8O/f3BAxWYHp8mqVpWY4jT",
-	"Yuyv9arMUUGVwRVg4NauzRjmWh2S0MHCJhZhr9b8T2+zMJ5ZLQEJzUh9W2omDHoc/1b9QZrcZt+ScAxU",
-	"6gFQbfNqrUcjPMq6FKKp5Z2pNvdZDP6ESPe4BevAtnsLc3TFJYdtYpOdLacdpNqPTcYUgyVCFh+GNjNq",
-	"lIiB2zp6X5lRTo9ItksXgHBKld7D0fdO3oS2wV0EbKERtDPQJkwpiMkO5XMzpu2Jl0kJzPXYbZNfbZNq",
-	"mvOhGVXOgCN50Xvsfq16vArS1syjpAK+7kY5s1TbpEMmNDFGGMRYsiHVqYQeX9xa6TYJnWs5KZhBnE8J",
-	"Fx5RbnRMbJCQ2uYCMVMZfrjrLpVOQJFEKJWAUsncnFkGX8ZHbXLt+2MrBe1JpW1qz9erowuG6YLHTkwm",
-	"dE+BeciXOrLqeeHYstAXmiS7dVUrhm66ysoVrw4ODiqLVSz0nLgTLAKqFFM6j5jcPSwiDBJim4RiKGEa",
-	"HpKLKfC3rrGvtZ96BtBs6Ni5VWou3l51L8kMBmQqxR2LQapDg90pN8t3ikaPhx96uMpe67DXkjAEHY1z",
-	"3bfXCnot0HSEP/fSg4NvI2ei4R/Qa30MMyeFLxe9w4X92xYZUKLHGYZ15k0YhHTYZxnVkUMcIw9xCUSP",
-	"pUhHY1evLrklwOOpYFxnrVFt6WlVkJoujNTuHF/ywoHQ+A6kZrYaAdYrMAhjUanqbKdSaBGJpHS87nRa",
-	"h63CqbWCFvB0gmH+pW/xuFrvGyCBWTSLPae32ZjInBw6xoHFTUMqtQ3YS4Rah5UvqpByvTNlSSw9RFnA",
-	"tdUbUdaHhqfSCtzucDnYuHXvWHAtRVIhNZMZVmPgwnboxeps+doWN/vxK3HSfJm3p5trSsgHrNRRZMdM",
-	"DHLv2hy2VSB212pN3iW0ygnr8w9sdTMs8RHbLj1eaC/0oI0EvwM5MuxA7NYq1L8UHJfPqEy7adYp0g4Q",
-	"X7sWfewc5gXdqoHb73awb3Nl6z1+4S3Ms3CY12cvv8PWa4U0JVsJJ7yDSBt1jykSCcU4EMUmLKFme6hV",
-	"Fuo2hOP5QLI47PFMNhNb1GYg9JjsXEHEDP3ShFxRfkvepohshdaNXt0cM50Vh2FG0FGXZ68iYTQt5np6",
-	"S9CSGWS1Gig2Y7LPWIWJ8tvAhetGTNuepzt5DQpX9Ec568TwUcZHPT6lehxgGt9um2DpelcOYLFOCgK5",
-	"+gbgGn9bTud6jmI1dq7P5Pzz06+jyDHTKiCDPKd16//7MiLp7fFtXAkGjeJG2ctHZJgVI5QCKc7W38Ag",
-	"AyxCyFyIvPlqo8qD73AVje7XzNSN05SvRAL1RQGZ6tNIszuoUp8GQiRAeaM6gHkFRmPjjSjjRp/NgpeH",
-	"aZKsLAbo2PwqDfYfVRHQHHfzBGxE0W0G9idphZ46QvQcw/69wC7WBXtnN3Zixu2tne3EUB3aPb+UYsiS",
-	"zx7hPbXL+OdEeE8zuC6eZm2DHxcEUL53jZnCax3L0buGrQUoAawuZ4WAUaTs9Woy3HO5tXUtfspH/vSq",
-	"lJ3FzfGZ9KkmGOdLj5cxb6tKfW5VyuLPQox0LTGVWeO6/NU3gCpHFqXhE2Oc5R75GEhjLxX7IypN5zaO",
-	"GXisiklJqt3jN96JZvUZolJDdnjH4VzSAyBxNrVvZ1Nh8OTrMxj8RVYwa0Jaxb2ag9n2o/k85f38KRCK",
-	"x1Api2pbMaLqMJgTVq05fNUI+uUj5T+l+WEt3tXoQB2MV8vb2to67mjlOubqzF7flmgAiZgVWG6bZHiP",
-	"8S74WI8j36ZJ4i49sEyMY+DE2KlZ77FUAQkv392QBbGyjzVGqpi2FViPp4enV8UQmPnyvgJlrECY26aH",
-	"2+rLFVLNqYeWrr9RGXtYKsBZryEiKaNbP62KmspYicLuhG1Sn2SLMlKJLE3T2mXunthXPmmsIE7ESuXw",
-	"2grdK+uC+6IYzTVos6wtg9kymK+JweR0WNta1XEZ5/eu4y3rrozdhWuAGXfMNl4cpCzBWtZZKSWZcm50",
-	"lgHjVM7zdoy+zzk+xmwBtsL4ler5J7hJbnCL/JB9t1emVL3Gtxm36TvlK9wx0CRLqrIX7soGKNUezJlQ",
-	"NuqF62Tu2bMrF+vudAZzf8eZ38BkfahsEhZeM4gkBll151JVEogpfVxa4LogsmbNj56p31FFH/IMAjuG",
-	"u2NDGGzl60C4g3liu6R0Ckf2Dtv28R8oLG5evV4/+tqroer2VYkNVPpfcp9TRKTm9zqlk9mmkjX38uNN",
-	"Tck7GS1QsudH5e/ry2Neayo1RgLDZKrnpfGOsuKm1PU3s5GNNqbS1s1lWlmeRfBgKkWCTUUtospzVVsp",
-	"TOEb/3zSTOriAlaRgit0ufX7f+H0htRBaIkqVhDZkuxfeynQqa9LYjukLFDNJ2uI87+7UmUj5Mha2BSP",
-	"PLvCmZgl29zxep5cnRrDBbbZc+p/afSF/FVjvg8NOGty2J8Jew4+OcPE6+3Cs1ssbYqlFxyasq+1wQGU",
-	"Y8yoM0kyNTw3QY5yRcJ+QaRrHsZ0XUzA0+Ho8yoUlwibT+xe2oQ+vJupgk4+lbtpU9LaqiQb0/MVGPU7",
-	"o76s5fAjlZR9uDewWh3dVZREWf11H5jtEuXOqLyNxYwX+kGtUHK6OOsnElOY2TNx6yvT4FLmTBWBLW9t",
-	"K4UaYq09Z4MhHoibY2imUdXh6EUSFzouNXaGneWa2sMw7yvz2bj9NnfXeMB/4cLk66YQj4VYOGcDja3G",
-	"qyOkCzPzbpkgqyXPdF4qc6EV9I7NAHKJMQGhRo1LxGwvnfpcHZqgE7XHMWEHPT9TqpSxTGZAb32vJD8t",
-	"5pkruANJEzKlUhfrARW3843yyd94+dDjvjgw+m0zFMSkV1dlP2La5RfZht8ogcI/+PswKJYHzARU2CZv",
-	"MWXBpl5is2s7kg28uLi+IasYj6tpEFZfkPLYHeGXpsS6ZX0Wh5gvULlOd83Qxd872YPZqq//NPW1o24J",
-	"zY774UpAob5INQs8ZbdAQpWTZRhg/Qsbbesy5bGcRkUhkkMSuonakXXVhjZO1zfJ9xvYDfInY0g0DcmO",
-	"4yk2AZNxImQM0jzoGVFIdgQHW5YUC5Ra9mUbFPMez0cUHEoTO7LYJf/v////MZzWFfNok+NEqKzMel6v",
-	"JaI8gkQVKaq2oMQ/hns9YUL/8ZjqjRP6tyzrn8yyAnfOntocte9cX3d3H8HOPrhP/cdeGDyWjNfbKJ4i",
-	"t5cLz3+5YOTEJDvRp0Cu/YGkfFVlgbzKN4dZ2eczFknWzMMPTtIp0cJeexS6fTBs1FaFpq9x/idx+TwB",
-	"rr74LK7aRchu6aIpXVjsebS3U8IIuMFKWNXUAhvSq7xQkef1M1uvDCRqkIKDs2mp72ZfU0PeTdnBYZ7Q",
-	"0fniqbWtRtXgixbaJ8Hcf0Cy1EZ6h7MjPPblNvJCi+MqnI9FVO8oPeEapIuW875s6pQbkHe+l0rWd54q",
-	"BVqRnZmQt4qI4TBhHKorCV3P6GgE8t1Jq5lePtaT5AGueDcNeXeCXsr2AxBqRaBnPnoBygjRHLj7Fij7",
-	"HzidwMf6Oqj4WRmtcZ6ALTbJJt7RF+JQrujjvoRYRGGQw911wfCxqRXgfiMi1TELqSmhMTUcI4tOxP9W",
-	"FaafUq1Bmhf/7x+dvf+he38f7P3Q7u+9//AieHFw8PE/Ww+pqIb73Z/yUfmgsyr4dn8VQwcWRyKlVqOI",
-	"e+5Pekct7Bs9Pk0oe8g1EB78EfodzfPORWodkbbWx6eVyysQuWMrtkZ2zT5ct0TySD+qGs9dUHNtDVfn",
-	"UH55cEBmY5bYnDm3QiJTrtrkeAzRrSJckBimwGPgUTUm/2TnesZ7DzdDfREIXDZThCbsDlaHgp+yO+Dm",
-	"8akUA6iLA5+AlmwFH76UYgJ6DKmyhWTgfioUw1OxxFHTEtGO2ozBPgTL3QxFRH4ab7CUYmW2jJsYa0rE",
-	"DLE8JjvhWffm6uT4ut8977w+7b75/2GAd7i7+ogKwJ1kEKs8JixeuX/3Imu0YIvxrWq3kHU9qWx6Evg6",
-	"+RCXLjts1wODbWH3ho5CEgkjuLOax3nZ3aAc5btYLDtzk7tBj7ABFCoIXhPFokRYDS08Ge6dCw57Z+ar",
-	"kIyMLP/24FWVknphQLHY8aBKsCxW5CzNsTLiv1J+PL3fsLgTJop9ip8zXgdnfZ0mt1duhkaNFEolQA1m",
-	"VGTx0ITFVAuZZeLYfhfrC4B+W+WPORfaIMdCSxKDUWb6og/zacHy1ra5roOKx2GmChWad8LLztV1t9+9",
-	"urq4Cnf9DaNDfcL4nYEN2QlPzn/pnJ686R9fnN90f7tBBpEZJ0+3jx/RjEuQmdUEd8fANaOJsp2IlK+9",
-	"bdiaW2674I39dEsrwngg4jnWKRaCJFR6Jdo6ej/tkvxSuNBY3LxdsMA+3UoKZtwR3nbPSUI1mrhPWhO0",
-	"ULI55wIF2eRqKa8STfsfbmH+sV5AFatmX2FuL8lZIbl09Z7bBGFh6w7gqr5RRI3p1NkpkYhB9fjOYpcc",
-	"8urg1REJbzpXP3ZvTs5/7P/c/b1/dnJ9fXL+YxiQJToMSImCyauDg91GwqeRUXML85U2zWYZZ/88aZTP",
-	"ep1i4+31Iul5+H++kDVSIF+Ib+JsG9dgDVtu71WdEGggMCoQ8ssXDE+odOPSDDUVXB9LSzsXRKXReIVO",
-	"uxVY/8sFlmJ85HsnrpdbU+B0ytp+17UxxUZSdS5PyLftg/a3mWfCNk/A+unkzmq+oLKq5hYdXLXVgFDl",
-	"zqDCVnbDm98f61pwksL2XalDDL+dQoTwChP1piKj3m+n2iPj4Tqn1m26KVypIjPJtAbunYsS0Ocg5Jzs",
-	"hG740jTh7irI/t45O90Msn7pnwWybrkVkMXW47UgdW6sS6H0SML1f58G5ApihnpSYLPKI8GHbJRKiAPy",
-	"37GkXLfJdwffupRzjvwiFrPqkglXOPszqgJXWBu9Rvpbf0buoHN3O+6+/in52spldHzDaMGhuBoHuKOs",
-	"BZJPgVuNA9lcq5106HWvPfgrGIIEYxw/8UXJFU77rJckV/BGRM9xP4IDV5PRrN7b+W46kjTGLhSEkl9h",
-	"cC2iW7CNAuaMj2xfK9cHaMc3pcEQXrxwkebU2ATakzjcLffiyntChUsBecXAu+KPgmPrLT2fMj4yn6YS",
-	"lDlp/CzMdz1e6sTl+j1hFyoS/ikYDpgAvYPCyIVB7b0OfmyT11LMsGqcK7ukQPc45STsuGtRFxtoXUHE",
-	"8KscSIGv9ERRhXdd3SMxAeUYeY+H1xDtZW/seSvvkFjhHxDb0ghftQ2Nssl2ptLguYT4kDBs7zxXRKR4",
-	"Y/Du6tSag4kYqd0ed5p3iOOEBAtgkMxMw+ZaTGEwopCZc8auF+N7SWrxgESJUO52XeGSexx9ly8ODv7r",
-	"yLaziOiURkzPyYuDF99icmHeoc3aEOaXF5XG5BT4lcOYdRVOOgWgOm6Oq0oHGRY6QOUls1IFcV0JERyo",
-	"vlnWD9+vv0V7YY2ThcvEGbNOXa+a50TkF/pF15daKbCNKmKPK99Wgcf4H1vvg9b9njf392w5Nau5fmxe",
-	"8RdVyypUMOsYUQ0zOrcWZ6Y6MVXk+a2glcqkddjax4AMt8rlIGR7TRSYvVlhFLgiRIUyQkhdE3/nkmGR",
-	"k1LVLbSWdBuXdi6N0JSFTidZ7wU3KvLq5TGvYMSUlk64JWLEeOCoVoJtfmdb2N2JyD2UtXreCbEQlcEN",
-	"qyz6Sjpp5fLfKZC+qrLlLFjKbkI5HQGC2g2Ila5KI9raVxV9GcZUZ0U1HThdeNpOWI7/KY1XjpxYHheL",
-	"WJKYqvFAUFef2dZmTsQo27d5aH9KOSSG9xe+w0f3DN8swwWbceALFXOeQcwimiym5iyDx85xO6gY+3ZQ",
-	"BSQaObe5FEl5ENtMbHkc/L5iKO9bRGMQH82Qpzzw0D64h17LiglKv1dNVLY2Cy2ESz23XH9IN/XyZHXD",
-	"X0djiNMEYnJHJaNckxmw0VhnFVnrN7P/wfz3ETVbHGLPvVOaeOnXikU0c9aapXhvcGkKa3ZX7G0KEI1R",
-	"UqDHDC9LtCDKfm8gGbNIlw4Nm/qVRsdvanjQMr8248zKEMj49sf3H/+/AAAA//8=",
+	"7P15cxu3ljAOfxUUn6cq0q0WJS/JeyPV1BQj045utI1Ix7kT+WGD3UckrpoAA6BFMy5XzXeY9xPOJ/kV",
+	"DoBeyG6yqcVLhv/YFNmN5eDsOMvHViQmU8GBa9U6/NgaA41B4scrquGUTZjGf8w3MahIsqlmgrcOW1fw",
+	"RwpKK0KTRMwgJowTPQYyYzwWs3YraKloDBNq3tTzKbQOW4xrGIFsffoU5MNfwYQyzvhoxRQJ3Oj7j6+g",
+	"Yvk9iASPFUm5ZklhYCLN82r9+KDlvHOjQdaPrQWZUabJEG6EBCLNK4yP1o7d7/de0yQZ0uh2efBQyxRC",
+	"MhsDJ5QToDJhIMlUijsWgyQ3lCUQE8pjosdMEcGBaCFuibgDWZ4aeDppHf7eMiO2gtYNTRS03gd+SUpL",
+	"cyxuRZduguUV9cdA1BQgGuer0GOqzV9xGkGM4KVpzETl1svz/CpYBNWT3JmfSKogXj3Op6A1pZJOQDtc",
+	"Pk6lEhUrv5jSP1IgEf5MbqSYkHACmsZU0/aUjhin5sk2hw96YJ8KibjB/Uwl3DGRKjKlIzDrYWbEP1KQ",
+	"81bQ4nRilmTfKS12Qj+cAh/pcevw+2fPq4D9OqGjX2B+Sc0zVXC4SeiI3MI8IOHHiGoYCTn/1P6oOL2F",
+	"gZn5U5gtaGpGydZj3mwFLQl/pExC3Do0R1+zumfPD4LWhPHs76q1nsR+mRWzsXjlXDdCTqhuHbbSFJ9c",
+	"Hr2G9VzSERDF/qwFe4LvFeeK4YamiW4dfm82RT+wiUH95wd2i/avfINFYjwDpegIVm50Yp8ZPHjDfSpH",
+	"oBlfff4pZxpx0JC0ZDEQOp0mDJDj7FBDIZKwmAznxO17twYftJ9vcAvzpojx/Psf1iHGJzOUmgquAAnw",
+	"Jxo7Zm7+igTXwPEjLjxCKtv/lzI7/FiY9P9KuGkdtv7Pfi6l9u2var8rpZBdfgeJmIKdchlS0k5KmCIT",
+	"mhj4Q0x21Jxr+iEglMyk4CNiVh8YZpryWy5mnNwwSGLz+4QpxfiIDEU83223PgWtY8FvEhZ9oX1EbnZF",
+	"ZkyPEQeiVErgmihNNZjTj1O7FLMl820C5A6kYoLbHbwWcsjiGPjn3UJEkwTkd4pIkQCJBSjChbbag5NU",
+	"U5CW35plvqEaZnTeZxMQ6WcGdybGYhbbVXI1MzTFiWYTwPWdC/1apDz+fCs7F0Sl0dhoKCKVEZAdIXF1",
+	"d0yxYWLEvMUIhLQ97Is7kImgMcRfCILMqFj0jrKEmiUKSeAO5JzMhLy1Pw9TNT8iISpUe6hRhUTRubIq",
+	"jhZWbzIMrKid5k/Xrdc9vV/Q1HCxl3RuINIX4tRwvy9DyIahEPgQARg9cWzFGUG5hed2KVGHZObV16jR",
+	"fe51OhyLxpSPICaK8QhwpY6ZECNCUOsPT272zqiOxiEuvQfyjkXwNj/1z7f0DolhCjwGHs0JB4iN8iky",
+	"8i3h4pFFLJJQbRRjI32FOKN87s2Oz7dsY6zYw3c4YTXch+N70PptL7OE9jJ1auXrZbtvYYiStdZomPyN",
+	"paGcYdZwGPM0wu4tp6keC8n+/JxUcWZVgYAwfkcTFgcEPkyNrmR4moQ7cQsxiSTEwDWjiVo4wHfv3u11",
+	"Uj02vxrhXK3Z0fwJQ2K4OOTrqYI1Ng8CZipFZHTRYQJdrpmefzF1awZJsucUrmFqZJQwhKYIJTI1xBeC",
+	"GbGNqlaIzMQyQvwCyfEtV+l0KqSG+AxiRvu45S/GrcfULP7YTr5nFrOgthSUmiiCqWHkn/yRIQ504gnj",
+	"b6cx1fBWgSxoxDS2rJ4ml9KMp5nRm9EgR1W7+O2zoDUt/PmxdZMmycAq9GU93Vg3C3gStJga0EizOyhg",
+	"0VCIBCjH9bqvxPBfECH5d/j8V5qkFRjb4XPyj97FObkzvx8RphXq0mSSKk1unJGC1qr52iAwTxMnEoyB",
+	"YUafsl8A0bS8qUgC1RAPqC5ZTgZ2e0YHa1VszRKkWvVOef4q8MQNLLWglVClB6lavcC1k/lDW/phKuGG",
+	"fajmEdN0mLDIaPZSe2cEOgNQVYrEiDMFxOgRFTM6RvWgVRsFfh15XZlnrBnoLcrfrT8A95zt0I0WFM+7",
+	"dJALoC7t4H0VtiI+HdvRltGKThmaumuW77DyU9ByDy8fw2xs7JhbmLdJb2yMRsGTuXVSMkW89XtElBbS",
+	"HAfh1mu5bPQXQWTNcL/KtRvMGNjSRmOqabNdelgZAjJMcd1b52mSIPc0b3hv2Vp8cPA4A03NeyqNjKAq",
+	"eCENsuX7zThS0DJoqTSdTJsyggWQ+qkCCxO/y8Lai3PUg/yUKb0e3kzDRDVHLzcXlZLOtydQfwJpzMRr",
+	"N3PuuJ7ROzPK9EUraIlpamaYRpMKF7YdQXe5lhWyxshDqzssvUYjLeTAqLDJit+rhcZaRmpf9ux06ecY",
+	"NGWJqtcPSsPmwFpYDeP6h5etZd9m0GLTynlFhD6lzWSvU5UcKCp+tvbk2t+1U/KWnijg6zKGpgrkgI6c",
+	"VrgaG/FsinssnGL5wEsnFHg0WVxseXNBAdsLMEFgl9aZn28dwutTMXpMppNTwJbxbMJ49K8g2Y0zMyo0",
+	"1TFEt1bXKGsJBtYMFHEPGOHfgChvmFR6MJTiFvighpRrOEthFGN5DsZUVdwg/AwfjC0ztroj1QQMTrTJ",
+	"FURCxkZTEalWLLbeHgOlIVVg1Bd3qQj8kFDrNrnmdwXYWL1faZYkRAKNxoXxvcOaapw8ILMxi8YkBg2R",
+	"NvrSRNzRxNjS9JpHgiumjJ1FJMwk0+AVXQ4zY5CBBW37mlfxItw8i6v1NqNOEsY1jfzKdg6cq3EMRlMz",
+	"JhyH3YbHJYGqGtmBboIaK6uIpfa5IEOkZRzIpsn3VjziRoj7QFVxiQ62PKOOZxzTaAzHCVD5MJjn41yB",
+	"ShO9BXkDkDd1qpSPA91PU1oVeHBhzDq06bKHyA60R20S3g7bCqiMxmFAQpgMIQ53jwhNEhedMVTA0Qyf",
+	"Uq1BmtH+3+9078+DvR/bg733H58FP7z89H8rwbNyh4gMSyiFLBSa6X4LB+BfrQXtifV5Ug33g28GgEXo",
+	"vknEEK+xSZiB9/AW5mFAFmB8+DcMaij4t14cNAhQKG7Tr2L9NisF/U1CR955sMzs7a3IioANCXcML07s",
+	"BZgEdF0SCYmgGCzUSOIsbClbU76CRrt7BM5UAtaWNa1kTad0DrKnqb1UKgN8ONcOvzZX85wedN+3zV5U",
+	"Q2MR7hjaP02fHzM9kO6iw/3K08kw+7HpOIkBXdHoT561glbyvNLKnzCloOnIGcNZYWI3oINzP4w93yrm",
+	"raDhdhewz+7dgSvbnRuvAOJavFtY2xLubXAOG4B2YRfl1deutWaJCAPV2MpdJLclU7cKxOtW9QjcMlvN",
+	"lk1WAxvjDC6pUjMh4/tpGS4UajB1o5Q2k30ZLIVgrtQhghaH2eMOuQC8pWUvTFkDLn3MdK1LIuW3g4ZX",
+	"WbGI0omZv+Hzxu50AQAZRS49tOheqlGMrETAkF5CFQl/5+9DH+htgzbalcxoSm3gznoZpzibTkFXL5Lp",
+	"StfrwvkYs7sIpCCHrx8jh0o+Y92x9bQEOuneOWflYui4vAO5ZwwHoydyrQKM4MZrVjsOmRpt2RDVYUgS",
+	"xuHwmof47CFxgahtd5sWkvDjtY9OvW4dEhfM+ik8Wn4nhkRT+wZ+NM9ft9rt9nWr9Hzk0M4+6v8yTxeR",
+	"snoKwaHRmpB9uAlEDIWlBKT0crbAGlfQseBGL66hE2NXMGczLTPFoaQ8GkM8uJFiUo2/biXWPowKc5EZ",
+	"VcQPgJHlJe2+6Q3BfW7Bb0TiwvQf9bLbxzg/5ObYjxGJtOSpL9BrHU0GrRQDJzaBRZXj39NrdvSLq1q4",
+	"ii7MWknQhTN/oJZQxNStnlCrJxTAdMKn6aY6Qk4dxVSHtZ6EAmIuRtisE/Urt/CI9zuLCLS94dkYoS6p",
+	"jsYPjsdaLVVyBKzwE+FvR5jXNZnqObG7trcjLj6uJGUwZYlp5d5ccJA9qwwAe0RERkZpgxnup7H7QB/G",
+	"BzGdK7cqm47z4ofv12Tn5AFUG9LyvSOYcL4qLHqVhR0fj8Gm7S3s1FNf+dTfjef2mi0PW7aahGIxSIhJ",
+	"LGac7HBRDC0lQhIDBMlponbb1SJbm8EGk7LFHot0mBSoKvfIKE11WiTZVjpFvXeG6i/DmNK4OjuwRJB2",
+	"nCoYIV/5ScRV0X4irnC99zTmDExoNGYc9iTQGL8wTx+S8NfO6cmrTv/k4nzQvbq6uAoDEv7UeTW46v7H",
+	"226vb/58e9552//54urkP7uvwuCah/2LX7rng+5vlydX5hvivjg5x8HyL666v178Yp9wvw2Or7qvuuf9",
+	"k85pz3z9+uLqp5NXr7rnOO7Jee/t69cnxyfd8/7gsnt1dtLrnVyc45PnF/3B64u35zjaWbf/88Wrgfmu",
+	"c3p68c7OcXxx/vr05LiPY3XPOieng87pVbfz6p+D7m8nvT6O867b+WVw2en13l1c4VuXnX+eXnReDfoX",
+	"F4PTztWbrt1y7+3l5cVVv/tqcNZ9ddIZ9P952cWBL6+6xxfnr04QZK87J6d28qtOvzs4PTk76Q+6vx13",
+	"u6/s173u1a8nx93B2/POr52T085Pp10Ljn736rxz6mBu9W74QCdTQ1OtxUOptDibBbaUkeG1kCR3OFsL",
+	"QR2iiWA/G3Pg94/XLQwgXjAUPr23KZE1GmqOo/hyNXP2wcD4CKGaYGZdQDAsGO2zKdVjQ5tZ8ileGbU3",
+	"0IzXG6NIKfnzfsWro0nKwc61asZCdG8yo3NFQrN2NMqpg3oW3NgIoo3Ujpw1PKragTLnK9U7unc0Se99",
+	"oYYx8B/0WrjaSZjgx+4FG9Ja9qcuJv0uYyf9cGIf/r6gUuQO1brNFebdiNYvpsBfA9WpBALZUMRt+oiE",
+	"upAnGxqJqX1aLIsDIvQYJJmAkW2KUAmEai3ZMNWAaRllUBbHqsp0baAI5dt9mA2Yj7O98W9GPjmoKq9r",
+	"m98bvE7oKB+zyn7y97dNrnh30I9FWLyLmFnAYV+9oMGNSzk5e61kyNYXLKV1W1BUgvGDTfCr8I0pxZSm",
+	"PPP8rIOg8+Nl4ZibvrawndIYQcVyVm3ngWTogbIlvzryc9zZUM2mblVfsaIJRR77Z+/pC3XlDwZ3PoFp",
+	"ZYybT3RazAWrcEYCt/ZQ5Q7rYkTEjFvLv8ogTUSqB1OQEXDtyKaB2SbTBDZjcldpAlXsTdGk5pZkkY2u",
+	"vezxMdzrloIJfffy7GJw5WYnekclo67MUWNg/WpfqtpkIeCnAS/HFH2WuIzMtdPmT1cnCGU0VMZUN3OO",
+	"nh5Oi5RQAIfHoUokdGhRWr/HY4cZJVe6B8pmTvQSpRc9EKwVtIY0ugWOofnxhHGsY6JhZFMuba4YSDax",
+	"IfViqirjQnAG5OnqMRSFnqa6kojGTGkh5wPzXgIaqvkD5tIPNkSgDZ5e5Pal6YqHtLTcVapCAYYPE6/F",
+	"w9hK2FoJa6DkS0BsaB1m5k6FVe+tqNwmWmNPVTmV1/hXbUq0KIVtwR8pTQxAuNCD7A8kaPMNfjBLo4xj",
+	"iJOmUqvBjGG5IuBx9lnCCD60gtZI4z/mLJBFJfhRweQO5AD+yD/jg9nnwkOJLn6GSs6xoZxZQIP8IApA",
+	"8YPWnfoDqaugmW2paxV1Fcy9anf9wLulPQ6/Pu28GWTu3FbQ6neu3nT7J+dvBr90/zlAp+/5G/P9Py+7",
+	"5s+zTv/451bQuuxc9bqZQzTzKF+c97u/9VtB6033vHvVOa3EwDptMs888cvr9Tv9k+NW0HrVfd15e9ov",
+	"LdAvpXd5emJ+eXXS6/x02jW7sOt6/4ha1roQ6U1FmItwLusuxbSYVcHPeNYfpkJWOAnggy0wsVmExeae",
+	"BZzmRMNkjSq55POeUJ1V3Nl5ttteD6tcvBc3t06yF1a4oaxZaew9lgFWFkBVPsomFtlaR6cvqHef071w",
+	"75Ydpma1B8tHnpmCa+t1NDUNs3vTZ6WihgePajSW9lVvQ66/g15rU+YzPT94uIX52a3Fose8guAf1xrE",
+	"4VcTdoac97uff1C5kExOFYNka9BiweO5UdXJh4mrwlQ/vFyngJQXWgf6n615VRPY7sN+N7MDEzEa2MDQ",
+	"DV4QSZzn5jdKatXADYqsitTLHxqLVKqahwyMIjqlkUP2mkc2XqF5SbE/oaaEclV8dS4Y87cXV7i0nEUA",
+	"lk5gGVLLYGmCHA+3p0uotlX7V6n9JxOvCm7GCD+/nli6dj1YqTc2SBNUayDycCS042yvLhsjYd3VZZSX",
+	"r2rudY/lfCBTXlMghbtCnpuN6Ry3m7y0yHzdVvKxiovJV10LqHvE+H4RoyOrMO6WVGuE5LFSueu6zWE2",
+	"wPoPItUL/raFMuwvghUXS/e0JrK1o7a+tS22tkUz2+IRo9cX3Jbb4PXGoqRo2j1WDc0aN8pjmIMrqyis",
+	"qKazLhrm814jrw/HKVRmWAzHWeHHLFW+9Gex+W2qx4mH63RFr9aWCNcC/D7qSgOqeohT5UmdIiuB8Zji",
+	"YQEVt/KhMWo+TlLTV+LI3/rN/1frtquKLPlbMpuLjQYmthehCmIiONl5efBjVujPxusyRagmlGPAeNOK",
+	"fw9SsCspFLFk4/h/++xmkM4DStaiinXFLgiAdZUymhahn0ompINg+SRPxQwkwQKIR8TsltwCTEnClCZC",
+	"xnUFIR4i5JbzjCZpohk+oS2mqMC2PrEv4WfDDIgCeWdzChqknhfOrI5X28CyiixBqonCuhEKi3CG+3TK",
+	"9nFl+xbVVWgLw6sxoUORakJx4YeYHapmTEdjfBMBpQLChb7mWLDfK6e4I0V29BjmZELnmLyEvcTUbpv4",
+	"dBWsPoENxrCg58Xrq+4lEfKaF5fk4t3BZYd9pgvjBHRVGda+TGGB7mdUEfc85lIqwgVJBB+BLDdTMpwE",
+	"uykVjrhoD90nCvjL8ODyGdRUYZ4BG411o9DjKgR3r1ch91cVPXufINlSAGx+k1SIffUIuJK2z+j0vsXG",
+	"qgJPF2dYUVmm74r5EnGDFWXwCusIaaLX6xJXeSV06Y22HwvW6DWoLzhc3LQOf1+9wp6CY8E5RLadwNqH",
+	"ryDa5HF3x3XCs3DVBi8ZuNiWK02fVj+lyW3zV34GKvUQqG7ysLM+3pcOrOZ+2HZpGTgQeVG/TBzD+SCB",
+	"O0hW4VVFctEiAhXmGWihadKQNmOm7v2qFNMpxBu9M/bgHijbZbd6exP6YeAE5toHjIkwKNXCr7tGqziS",
+	"AvyrYFgDn8W9lxdcubqqrb9fyQge6Wq5iKRbS3uVpe0bVPl4TL/AwE8bePEZtP5l/X1FTbM2c+HXXFfd",
+	"6BZsQ8PbKgXLtYrfu/8He+8/HgQ/vKgqWbyB7r+xPpNrJQttgK1lbwRaalTZgKRTo7a9IDFEbEITZcWb",
+	"fV+Z56xSTFQ6MQ8+Ozgo2Xyb+wQ21ILwMHPNp3xeDwiPXRf96uZ8OC/wi9/ygVV84NeSurpoygk0rhQA",
+	"2mPeVMqMk0Pf4Os6PTh4ERVbAkKcfRlPGPd/+FIwZKdzeUJuYa6wFxX6MzwrsmMahbU43EJSlRmkkgn9",
+	"DDSxzajLaLNcNGaMT84rR9n4cKoiXFaXnSmq5qvP6R/vfllXk2BBHUtGlTbTbY0tdatrbqlUgyof5uWa",
+	"VfeWj2GpoMMq6jIbXxe0gQNWzf/LcG3RUR7Dh2qVa9NCozcsAS9V1l4rFqqSLlbURM2LuAewSEtARKpB",
+	"TgSWc5EKi/Q3j4rZoPqo7QuUyqTRJhoWJC0XI12uQFo8iepTfOVGqLA6tIbJVC9rEK0TM56BoH/E92Tx",
+	"HchHwLMG3lXAsMtaEVHqGnvW9K3p/dzZe/79D35W7KsXE/dOQMbwobISlh/Uu12epOamf2c4v1cjMOwd",
+	"YQ5vMBExNMOVNQXFXJub8pGRG2wl3agi0UbUd5O1ZlvFen4ZuhZuzUuP4g4GcWrxypUzW9gxTRJsy+4x",
+	"A7fuJPlNmuRQkCmv9PGvp2Mc4oFtM/0yBpja+MDBirrURs3hDO+qAOIlHQFB0iQ7l69e5wrEethMpRhJ",
+	"p5+tPv1L/yTmQP8Jg/rWBw9mpblqsnpNnhP27PP3q3fwmWrWuvezxPuCUloA5wIfDXLdqMiAg5zTbxZe",
+	"koPsYeZEQQhtrYk6LTUH0n0CS5oyiQn9UPyycPNaaGFRIr+cb0tWDld9fvDy700urlejRp82ucx2dcUW",
+	"OFlCGSeY4S4kOaPy1pbQdOqRIkOIxASyMuZEOdfc7kKi+/cHBzZ37x6Fgb/ftDWRJ3Hc02pMeMSomjIN",
+	"bmNqNqTJ3pL5OwXudHDXid/+4dQHw8JRAas0jzPtqDCe/oDR4NjuT08SM258472HNYOk3mL2g0h5k7ml",
+	"auc+4SNQD2bpdpRtBshaFLKA8unWC6AuGGfNqTdOsZ9YVfhA35aNxn6aM6oITSTQeO4bbdxyMUsgHgHG",
+	"yhyR0C8gqwQCH5jCEAHBoeomfNE+zZaSG/0r4VCXB5MxsYbcrADVdS4OO2L1ov4hhrWGcbXl6n58oFJ/",
+	"rwpnq50qa+fM3s/EWDPLc5Nj+YcYZvS9KGRuGKcJ+/OhtlXTvNFbxuO6uLlB0ffxaHZONIY4TTY8VeXj",
+	"gNYC1kUEVJkNuFc/VoajrYW9Zue5YAaUFl5LJ13P4BeJpfleVxJWJkBWs+R8bzZwHt+qXfSjalCGWWyV",
+	"p+aSL8PZJTF1xe5Akn+JIUGUVcX7C3pHmWUBQSuiPILERu74UJDY3bRTGePnXBGToOXcvSlTzl2TJo/d",
+	"NerQZYHYF6Uzh5qQCh/GsOa2Dkfwj1cD6QpQZXyoOuaG2epja7GyDKklcP+RQlqK86s7W/dg3SRaMrgD",
+	"2YuErDhUSfntMlk827MhzOZXq7IxRaQf6juFsbHVHnfl5ymP+NPZ8+8J/kZ2bmE+EzLeNcZyJBTjQBSb",
+	"sIRKpudk5w4iLWSx7FDN1Teu3c9Yvf0e9vF9KE7bUbYovRalLaB+ZvqB/QGjwo3f6qPJ7gZt9Kvvl7iO",
+	"R5WIwgDCkUFjfMb629hD0CI142Q8H0oWk4mIISCQKHu/XqQafLRdVVPX+5UqbqMjvR7Xlre0ilTKzQQB",
+	"7f0M4qsO9myhNp0HeLbMoGWBUCPhPB3dp/vAgtFR0TAdN+VuCJki/oWqJnjLl0mZB2PNZVLqY1EmDhZN",
+	"OAfC7VNgOLWcLwcsNfD3OVdmxa79NhWJqJRzYzHbZt+C+9spg4l0pEoXzhv6Qp9V+ULFdHC7kMpfG8f0",
+	"LGggxuR8JfrVScqKq8xHOGDfp7ghyHLWV6GZPwhZlrFBiNtB6Z6oRkDaIdz0WUtn//ryHXA18Pu23vrK",
+	"tJz6CL72YO/93yqj934Zvp0mgsYV1ZHZYtJbRsBDxqmct4J1WWgTxj3qVuS+Pc7FwoJEoCNFboR05Jfi",
+	"3iAmZjNkR8IUqM3isdHu5kllHqXJ7kMo8/nBGq+TBWbV0Z6KEeP3bKI2oSxZqpa2PlvrKXsa2zUV5qja",
+	"81neIWJBP3ECcIO238V+yBVE79yflSRc7KjXWCm6h6uucciDBinTaXUyU9YYGT25UaqJGgupMW3L5mUN",
+	"qRxBbJQgIV2kjAQ6sc9703n3iIQOJiEZiyRWZDam1j2sqC36vKzWZiy9ohOu+YloHEMKbVbpF7oTwgct",
+	"bex8iLRmViVubhJjbTiBtdtuVksQNStrZq/W3d2DJ/xGNG355/DRdv7znKnhSz37cF3iXwnB3GpyrAwK",
+	"GJ/NW8aEEsqtIKaHmVeFHi5bu2oVmO9zHV/gQQXW+veDTe+K/TgrlveIHs4CSmx9nJugyJXjOFk3C4WJ",
+	"H1kjo0q7rMxNKqL7QFpT1ncej+gEbBvYnTAaU+0Y7HwKsX/GpgzrMTDpWLIqxYab14zZKBhynZhFS+Zn",
+	"vsD8OBs0DCxG4W3UNPDiRsL0pzS5fU1Zklb5yvBUjhds4HKZ9bri7JuVX8eJXuUdK9foPdmy3q/aVvXF",
+	"b2lPmy6kPuG4KdHh6s78w6urMT1d3aS6groZ7DxvqIDfHQZlZFl/VbRjE9anUtyxGKQiI9C+WAQXmt2w",
+	"yMphwrjSQGNjtk9FkjA+amwZ4FK7+WIq7z03qg1aRpwqo/Z+Z9y4TKjbkm+Y8NWT5aNTQ2UieQNqL/Yp",
+	"zIy7x+rl+Wn9rL1cci4ljfxFuEWev++WsOIwcppcRl0eTwWryolwnX/fStakC2P2bNUyGEc7iOn5K0jo",
+	"vAfRqvTsnISUgvW9t2trNeLmXyd0dC70a5HyuCHhLvQ7+Zbp8A0mpyQ18QrrhXz1qGcNI2wXFCU5ZFpS",
+	"ObfZqB4SZCfT7sz336mspJHR33zLt+JdXL6aSzpivCYxa0zVYOIuTpb15YRNWE3wBYcPehClUlmQrU9f",
+	"8hfgC+4B8zWZUB2NGR8RFHiBrcgSjYFizi4GpTdobmJXG+R7qjrwKwz1reR6WGO34vupUHok1xfhWOzz",
+	"/ylo/RFLuj5Yr+JFCTHbfMIFgGQL9+NlC6qCzHLCJkYCuh5c9vOjpG7WpWc6+K8zoa7gRoK65+2UtC8P",
+	"tLiFxdT3lwc//rCZtV0erXqxI6Y0yAd6bzOwet/poju34h4lSQbNa259aXdvyahfpsASB1tFEgVe55aR",
+	"t45oJJwHrG6BRafh8k2ISBIxG6TTakY6FtOayME/UpCLEa1rk4qsF7AyVctZ9SN2B9zWqXL+1wYM1K/F",
+	"rTefpxIgzoWx7O6VIgGS0DgGeWjdzi4Z/Y4B+nwNL9kTPJnbXPXdysx1lU5B4jdFf4RzlNiRCinq+dOV",
+	"PKrnQ7qO6zpaT6cJe2CgqR9jZSVClOp5OUIg+JY1LI3pGadRTRPw9dl2mQf/YZHGeS/UVZT2DnMGCr06",
+	"H5YbO8h4XUWj5tX9lm+swTlYYWSsLCzd8O4loRqM4lCZaPqzmGGROEJvNEhSDJAlzEXWW/S459lORMxu",
+	"2DpQ3T+ieH0+5AINFZIi2QT+FBwGNdUOHifRsVAzu7TL8vw5+i52P87VjEWcqwJufd7jApkFRdaxzAPK",
+	"aLOEq1WMdQHOD7u0WWR8W898nVq5AKl7XeLck3NuXI1pkcwXYqVfH5MXL178SHaeHzz/fu/g2d6z7/vP",
+	"Xh4eHBweHPznbkCEJImIaFJ64ODHw4ODXWJkM0aS5kSF8jdrTFI1ZllDfLlwZ3VQYzQUeEY+fGcCkkV0",
+	"/xxmg38KeVseen33tQXe4I+kwYk/4r1YBdVt78fuQ4WPU5/8i9Hlw4hi8wL7i9CTYBTlCm335gYraw6w",
+	"gu9AjWlV6Gz3A400wR+xjpp5luzMmB675EBXRn2XzMZC5RWQHbjXlU9bU1C9cGg1hWp9774NKtMGrZjd",
+	"3IAEHkHDFzjMNpvBgaGR0Vl4NljcT2nq0sKbFNFFdWllDeKVOvE9FcnsLXt6TSOmHqSA1gqAfA2rtMdM",
+	"LyxBrKhHVlLL+8bk96gKnCfprQRpKEFW5eE7ZX0hbWxFGn4P9JVI4J6uxwZRZja8bNEzZb6s3GqxpvIS",
+	"+w6zAsrhoYtnlUrb2s6u3qUENXYhgIGt2V6s2YU3vu2lGu1RwqCOvRXurhuVqz6j04dX/9u0Ima+gWJJ",
+	"QLvwtdjl6zQvgxsx1YHahVUCjxXZQe8wcQ2bjPIt4U7cQhzYFgGSqHGqYzHjAdFCEJWI2e4y2Cd5QOyj",
+	"u+D92A12X6iZvQwCZKHWVg4PMbEB3V2uoyPZYVqRkMWHefEAREYWV+zXvFlTVNHeUWYhShVdJH299bxr",
+	"+0CBLv6ZP8H4HU2Yf3PM4hiqnYgSpgmd14nT++Bwk6vvUmn3la5FD0yyM0rEkCbezdiseUlFuEexHVnD",
+	"0pkVddKr0UQNhmlymyMLMqg0SYgC5E6+1UINE7oXm1nVQe6zciDPazaAal5KfhmeWfHv8BA7ouzRhN0B",
+	"2bEJDr1ed/Bzt3PV/6nb6Q963eOL81e9CoL7vCDIZwtWliiurO1fAQL7zIBlDzmcmjClILa0ocgMJJCp",
+	"TDnER4SSCkwk9iZnY7l3z47tVGnbMLx5e/OnFARF0ZgLhfIqg4qm6WvRt9jOYfn0JBR1FWXYmPWj28RM",
+	"w3atxuLkqgSVTiC2KsspVXoPo3f2Tl5temwWLwYVrL3YV8AhVxH/HkcAPLYSs7idirWvPaw512NQTN3H",
+	"A9qs1mcnjZnIy32qKVRhxTPbe0dOaHLkM0FsNLPBiqkEZw6rdtGt8LzoVmh/vyKFd6Gc29qUKBsDvRzZ",
+	"TPAHI3dxceGbbp9gvyP83v6rwkZbaNxOa5GZ1lWG6xvV82EGKA5xSZnc2py1NJPDqKJTixk7jzepaaqr",
+	"BoxX1qcWxoRIuWaJvS3G4UjRpFDV9R18bMpm47u3Npmgfmv4y2AxXHEIVIKs1LDxdn8NorxVlc1XClBe",
+	"XFppISWAV0LJLaPynCXlFn49GFXXyI4Ev2Gx9y/WeTtr7ntzJgWlUlT591gfuPKX2soEMyHj5tHk+Rbf",
+	"CRmvLZXmqhLYZdll+xlXA/Cdizb6MtCrJoOMM+NzvmQ0NdKqshiEj5hazV5cCFURRKtBUxmo6ctc16/e",
+	"KEi1S72hSTKkUUUJmQ4nQGXCQGaZD4RxEv56cXLcHfT6/cHl1cWvJ6+6V2GhRHhFrCjlo7ROL/UjVxuu",
+	"2byYIqodIIYQk53QpYKGAQnFFDhl4W5lKXdlCbIqJkoCapQYVBpmjFyFNipD3QImeTfO4FhmAp/q6882",
+	"kNsF0AX5MRdgVji9tYjzQFlfwsGtvK+V90U4ZXryguA3tFgTIAeRkNhwYudd51dCMTfuiFy8ebN/MU1V",
+	"QN7B8Mx9PLt8EZDXp53jgJy97FiL5+ZmMoVR2a1TX2+hSJgLnGOKUt4/QAw5kJ+OL8nL/x/RdER2QuCG",
+	"8IDvve2Fu0el3GyziRFnCiRRU6C3inT5CHuMCp7MFxTaZz8slZ54//F58OLTzt7vnb3/dJUoPj4P/v5p",
+	"998ri1BMpXCFABeoeyypAjJmxrzfwdaEAYllOlK7mO2YZ3NZ5kJvMYp+srjA6gvdnFuU6qc422ch7AJ0",
+	"KjnxjAgD81ESZp51JjGswv6Ui7oGVVMtMlWhonWyXUpxw5pfTKy7MN8keLjqHvqt0+MWhPs9AgTrI6BX",
+	"Rzzfu8CCGthiBDUJEVTpQSJGjD8oxLL5VdBjRc95qOVAygoN5FteFfRW3vn7mkN/mPixqv1W6tRIHQOe",
+	"RwxS8tDeRiY1gv6j9Mlzg/jCI1tQrwJ1daYFnbLVEfYh4zei7R4JszJzncsTUni40ogYpiyJB7jL6mJA",
+	"k3I+XP7TSAzq+9Ft0Ksud+W6yUqLKs0TlEBRCUfBIqiGYqbKrLLHvlOZ0xK9mNWG3wi4s+waluJeqaHW",
+	"9g5daVNWRBTNG1UsX8yYy20uWyLdSsqigeYAVwtvw6ErMpi8GloB8X6voKW60DohrT0Mc0IlEC1d5kDz",
+	"HCHrd24sDXJcWefycQMHhT2tBMYDOWYG0y2/rOWXBkaX+W1ClTGqxWCa0HmdWnsv342dUkJMijhMdkIz",
+	"XUj+zUYTGTtnlNrQlxhkjfvG3wFtcJGT0fha/Onhk0vK9FINEL54L2MvjG3TOOwpeEQMQ8kKlTlusBDr",
+	"uokpUHOrlIPW3y65mf/NLXGRQzcokVbP63x5H3sKQQFdSrzPAnxtF7BFdHwEBlBE7i0faMoHmt3grnMG",
+	"bMA7Htvjk/GdrNR/qkUraDkflPmEPuHKy6Saa+XjhE6mEBMtyEH7+//5r/9+3j5ob9LX+16MJyPzlbe8",
+	"6wm47swtqPJg10VtTzs3yvoGLh9cr+fli4I0ZoIkQO9AucrNME3EfAJck50oEWlMfJ0UwoUmMUQJNSxM",
+	"y1RpiHer9cfFeD6lMalPq8pTxXS6aF6ZhPnKOc9LzT4jmiQrmGN+qrYM7PKoZyKGRJGdGCJhtJ1d4grG",
+	"+nr7rp1Xs46Yteps1tbFw0Hcoro5ktS2rUh5sdFFym+5mPH1hV+cCrvQ8CU75lo+cgUJnd+zlOHGJVOn",
+	"VLO6muEdTsSU/pECcU+RjMORW5jqPHDZpfBn0jlKGGcRTYirokR2DFq65sBO0XZRTosN/p49//v6Yt/Z",
+	"LcBjlG1cqAJaGLz2iOrIHWlxQJNEzOqiVT0y15G5gRhl3FgkYX4hh7+FGIQw1YqMwVbJb26U2JuL6iWV",
+	"TKTmNssC71tnveSzFICQLSxYgN0a0D+CZpMve6vUrAL3vFwwk0OqJcU8bZpM8NyAmnGHkinDOGdUTioF",
+	"SD4eXgzrKmm5ut4AizeT/fUs32soq6vDFz0RCzntOMBqqNldPqLfeAmAWx9yU1wuZ5jWitWPK/Mm16qn",
+	"ZX7+q8vKZKjycpgRm1JIdqYgI2yPn2KZrRdGYWMTmqiqMmIYYhGlkul5zxxF5oz9BeadVI+rAiMVyDtj",
+	"vHYuT8gtzF185OVFzwVI0lSPzYe9W5ir8IgwTWik3X0p04qIGUcbV4oEAoL1vazmbn5UkZja2DRmphsD",
+	"tcasJbfWb3udy5O9X6BwJ25Xi45ejEHz67Z/+Q6rrX+867eCZSWkFHpXuRW8HguJkCTMv3QRZmGb9Mdg",
+	"F03MElEDofyam3NHwW82atENVWqXImMEkdK2qI4TS2QnTBXI0JfKCW05nPxvLIST/5kXxwl329fc5UAi",
+	"lFwwXgaisdbT1qdPWI3Q+o1RE4iQTTrIIgPoYKlio4jKxL2nDvf3R0yP02E7EhMb+GorGu+PqIaZZQ3L",
+	"7ubCeIgqb+zDh8TAD7h21XECm4EckKKy5JAlQsS46rzxRYwDA7trPoEYFcByG9OA3ADVqXTZJWTHFh7q",
+	"XJ4E5GIK/LX9dd/Wg4WsXmZAKJFAE2QXpNfrXnOfPJcllZLO/k8+A3o3cGopTfCNdzDsiegWNAYAWJf6",
+	"Nb/m/+f/kGOzJ447uuZ7pIuZG//oXZxntZEJfDBal7E2hqDITrg/NuOOw4CE+1idLdw1HyegJYtUGLhy",
+	"tmYqu0plUMpgHCF/+xs4YfC3vx2S8OO1Z27XrYBcI3+zn5DF2Y+ey123DsnH60K9LPtzXqPruvXvn8w3",
+	"GS+8bn0K27gt7CZpG+C4gAgDHPJzv39JbCIurpdy4tLpiOU/9pSpeWaYAAmN3haajeyEWBi20z+5OLdV",
+	"ZA08srKU5o/+xS/d80H3t8uTqy5+cdXpdwenJ2cn/UH3t+Nu9xV+3W63d80Bj9OJmd7ZBWFgZnFxLzZx",
+	"lITYGCS0AWUa6zIyRQSHABcfWmtbuS3jSWaHaLbOQJHwtz0XrLF38iq0HRqMpWrYHRbooGSEVSkNXgsO",
+	"u3bo3/aOhZSQIJzNmzjHlUgAW5pMMOfOl966N5MosqqEGdPd8ypCitwqzNlouI51YfTNhM5xl4Rpy4cS",
+	"FoEr1+yYS2dKozHsPW8fLPGW2WzWpvhzW8jRvntX7Z+eHHfPe118J++53qphK4V8icPW8/Yz+xL6kaas",
+	"ddh60T5ov8BydXqMMm6/PYMk2UNze/9fs1vV/pfLIhtBzQUaEu47GJJfYE56kIWSWtmh2IgbPDIi0eKQ",
+	"+VrhRY/5DWJC1XxiCZkmyfya74T/eNcfdE7fXFyd9H8+C0k3ftXrGDy56j3//ofdNnnnjWB/Y/ez+cFG",
+	"swKeCEymeu7SU8dUQnzNFUTS/sjhDiSZpsOEqTHE9nSysz6JW4etN6D/8e6XHgZNW2xG8Dw/OFhoYFCo",
+	"aLbvQWXVt3XKHY6P0mcZpgZaCnS7pIq0Dn9/b3TAyYTKeeuwdWk2EJlnXbzXHUh2My/JbkzyxexB9CeO",
+	"W+/NiFZgG/Tfp2nM9F4ibIJh5SGfA2I2ZlS3yWuWaJBkaObRQgbmPxQXEmwFPVtk34gAaQRDmxxj4VSS",
+	"88z2EriNxm7sbX0qMFdwSiWdgEb7+PePVufxfaMc7eDs1n2Qw3uN7+VTUDuWszGykcrhco1H8kDw8feP",
+	"N+DCTtcGqi0VOOEamTHVyHFdxplhXmwCmWK5MLvR/KoBvNKSqJt7CDcCC/uumRb93ptPWkVtOSbtn2LJ",
+	"3AYPWoRtfXr/hNTvsb1kq1Zwg46hGyxJAxaIbcPBX9qVVE2QrXj/Jxr7GEl85dn6V95ywySEZH9CbF96",
+	"sf6l10IObSK5eeP58ybTODeyUXC6XBvm9ilofd9ktp61s94WHMQLTPJjyeL53dfPfP+pxD1tX7ss6UGT",
+	"RIyKzNJwx70p5ZCs4Jn7luXWss53NLm16sFsbBSDaEyZrWItYSqkVsVaFVzLuasuNKZqjJXLGL8lsQCF",
+	"dwxYOXqZef6Ka/AI1XpqpMXp3PurMNfIsbvCs5jImmiyQxMlMn3SgYQpMpRGYO22PyOyPhHCudKsZXyz",
+	"p1TGt++UPWmEQUPki4xOuG89gK5ed0U1K1TEMUB8SiNAJVtwaBM8wWqV59gMeWxGb2XFhH8S8fzRsAfH",
+	"xlkytlT2OmmZwqcnRN98Aavw9p1v/yZhIu4g/toZ7rMGb1zSeSJo3BfilEpbo+/ls++bLE+lU8OoID6D",
+	"mNG+EbpfJ5evJDo8bMtmHGKXScx+W01ieamUejq7QhRx5V2ckmM5eJgR3+EtzEPLu436RUaJGBIXLUB2",
+	"wr8ZK/3fzT+/t9vt9+GuMT9tMYuEzkGitBD+KwmI/CsJ+SRb+JNTcz7VlqS3JP1ZSDpHOUvTGd0N556q",
+	"NiJzpamut30vQToy3DES2W6enD4LyBXETJHT57uHZMy0CmzxFRUQxf60NvCYaSKphsA79IYS6G0sZpxM",
+	"QebSucb/gKjdw9U9NQHhLOt0OQMopjSL1F9ARau2CRAYhY02RCTnYN/L6jRVotKFjEFCbPD0FuZFR4rv",
+	"aBPYQlAsYXoe4DIAW9fCB31EomZelNeu2lIDD4qftmRrrysxdexfqvVY5HvYaOBf89dqh84LVubjLicT",
+	"Lt3NyWjM7iB2FyBUArGFz0jKE/SUjRleFxhhVeeSoG6Q0tyLOZLr13JMFewxroArptkd4OE65SAmdEQZ",
+	"V9rgR1DM3wjs5aD1rPmm+RWL/GOlx2lNjM635T8xKNPcd+IKq209J/fkkkH59ruOf5oDKV83LnHQMq98",
+	"/ymo0ax/gbkl1fCj51Of2h8Vp7eAKZ2fQncZ6n4kYcqMEj2k0S3w2Hy09zsBCTEi0fLJMLjmIXyYgmQT",
+	"bPktJAnFVIVtf3mVJkDumLC3TniJSF4+f26kNeOjvFW+vTZyDTOZuubUKuRIo9nVAnF9T7AypC1ZmIgR",
+	"2cF7SuF/7fW67tZyt9IwxzzV17ZG4VOo8mZoG/zYSHt/9qgTr1M7OMwQfF879R78uP6NY8FvEmbDY7ZK",
+	"/iq7HVGe0BIzWctLVmhl+/DBgKNWOeskSRYf4dUFxqMkjSHeLdY08DVVVUCosnefQpJ/ds5OjxxzSICE",
+	"bGJmy4JHl1W1Li5nA2XN3YFUah8tpLq8b5T7c04nSVXI9FOLZbs3PPfiQLic+w1UyRjsiZJYRKlh5e2t",
+	"qN5EVFvYOq/Sg6nL4nu9n8zSszKkYvOpVCYWbS0nvnichHGM78B4bHs/e0hokpghuNBjxkfta96xktW6",
+	"3BwCG5mdcl+G+RZgqjCEzgVCtEkYy/lApjwk3pOgilcy19yQu0g1mUmm7TzLPrbJhvTr5tzMfHj/hPJ+",
+	"8khEmg30Wf1++cxr/X4G0Sx+kpjFZEdIMhNpEpNY7G4dgd+wI9CeaTMzYxXzysIZ91wo4z5NklpN4cS2",
+	"i7L5vUdG3jsvjgvp24H2qE1C13gh3A0siyoHxTR253SSZKHHQ0N+k3X6aEZPte1GarQRKzCqfQ3Pm4Sj",
+	"uM0UYkm/RGDK8iq2ISp1ONHc25L1RNr6W55WictOyIOc0EgKpVBRWmSMS2xuDVv8aP77ZBlgdSH64u1n",
+	"xuQwlcEbSUek2i2CxfdC15YitJ6RZQb4Cn93jo8FnreGPsxLv8D8kupxFZG8rMintYv5rGaEXcfqN86F",
+	"fi1SHn9LotnCclPzPaiPMbZavs+U8T17nEYfEIwospX0LTaG3T4dhe2qa7WnQKeDz+oRs96wwCUB4RLM",
+	"dush953KQXUjJAlPbvbOqI7GIRGcXHb6xz+3q+5UMsH1aUsTT8nG34DenFamvltktUaTOapde/Q2uZhq",
+	"NsF7TWMpWxqK5tiBIi6iRJZhbpDKiPO5SOU1x16pOy+fPc9D90r9jhTjEdh+q2FWj8zlnQ9FPCc7Lw9+",
+	"tO8yY4nd3IBUu+1rbvMEMwlmRAqBDzTSiY2Ws60YnSHn2y4OzfFTvPffUQAkFpHaH6bRLaDFPokrPem2",
+	"fujDOUBQRWkIrh3fhsjHNtrrAczEionV8isz+Dz867TqqqaYT+gesL1Iv4BRv475uXI838aVwKasbPM7",
+	"hAa87xIbztjU29e23d/WtbBaf7F84jGvH6wyve/uFuodpR1OaDFcwSdkGtXeBoHfGGyxmrbycQyYoJsw",
+	"pZUPaShVei8zQRcO8e3rQSVAbfX2R8B7hxoG8R8J4fMgWhc7tSJk3Wce23t/s88UOb1BbspJIf5OcTpV",
+	"Y6HJjhX59g1DHThJvBuQ2ZhF42teipolEgw7UxhOS6Oxk89t0h8zTCmNMEDXPkW4mC3F3aL+7LPYhcRg",
+	"30wDwoREqqmR9WQ4J2PK44aBujayygbrfqUUWY73XZP78Upw2FLkI1Dka4OUZRwkWngUXaLT+/l49jN/",
+	"TZPgRW1UAe1yeo/yVq9+DKRFf3eOgmpC5a2t6Fodr3iRTf9Qrfxbi2DzO2/uW83A/JdTfv8i4W9TkHvG",
+	"ZC0QhO0//UgSNRt2/2NGiYNbmK/01PadHU1GoHN/7Xe+5WCh7IeNQV3li/U4+9TE2ve728yPe1VK8dji",
+	"+kOkj4UloctI3cRBlVbIkTN6W7wwwJ7ghjjYB4gJ9l8mO0JaN+UkTTRDh492oSIBod4DtGvEoOBwzUvy",
+	"iOxQi+gMZZWLsNgNiJja0lPJ3DUADH0XPKrDKuXsMtVfAbY/jXfHb2qDoM+nkXvrTDyPbn85Ybf1vtRz",
+	"nR66wzdnOQ2E57J+3CjMo8Q+BMd/wAV8VKu164M2NmQfTxjj8RXFEOQx9WorwD937ECVmlplUNalbITu",
+	"kZBM6FRlVzUsVuVijMpWABN6DFJhgKaNrVau6Z6rEzFJlSYqnVxzLcizg4M2CbPVGKFtC7yRq9fH5MWL",
+	"Fz8iubpqYomIaGLp18dyipsbBZrgLRbj1xx7Y/4pOAxYHJIdyslJ57xD/sTKZr6s1Nv+8e5heTzGFYuN",
+	"yhLTeWJ2s6fonVE+RnSKeSASblIFcWCjV8dUkzGdToEromcsAsIBYly4XVGbdLTr1meGx1IhDkrGjkbK",
+	"g/ia+xsxwSMIfJiH8wjYWHTqlXl3BeU9yDPJNJAdF4gRlJJTrrntAGtzT0iHKLwrIC56zV9guYpeik58",
+	"oIfOv2BcaWrDbil5efBjfQrLAjN4BF/X46tHC2v8ImkxC2tYm5i7QMnba7GtdrVCu3LYkptSvkZu5Kny",
+	"gd7E5XjajyxuFEhGPcPRvmADF9rzwCP/IRNYStN5Vv/eFtXRkrIEQw1263wYj8qF1ht2J/FfLQhtY3L8",
+	"1qLWFhnqWn2o2mXOswCQLHLNauy2dCqGwniU1rZYlsKcU6x7G6eRc5+bF7ETiOu7sRTS9tVg9MGXEoEl",
+	"wbc1GZ40Tm1j6qiJVLswdnRZ0VQ2SAwtgxlTUDYImMoStmKSsFtDqsaqwLvG6lCvL0kZT66bfpEYrQ0J",
+	"04drbTXTrWa6NunbCkuaMYUNOc29VdP9iPIIkvrYlD4yoUjIGHVOV4ffJXyF9u0E4vDIOgcXmVpEORkC",
+	"yZ6r00+P8YGtNM8B9S3I9b+qOmyx8UuQ41SCUUBWFmXztiuGWbt8EKMs525Gq2VjZcYPNNK2DjwRNy6g",
+	"fMfQsI1Pv+ZSJIlI9a7LJM8MY8wTtmsLbCAahrNj0BlJ6Fykrs8aJYpOpglUhp1f2v389QnbbXQdfbvz",
+	"3arrT6uuu9PwCfCGBtDF//h0rMVolKyI7XydsKkioSvfVpGX1ccBvv2Q5IrshC16P8hbOWM6Grt7KSI4",
+	"FrK+uXmMu+CUr43Gt9EqtDomf5hAXbDUWz/0t4/RElwL0S1KP1pQFUJ0Ca02xOnb4b6vlbN56xbvh7Rl",
+	"CwKiXfI2LdSjxOp0TCdYgxTLWnE6ad7O5Zfhq2x5T1GxIh9/bbGK5dJZqwd2zfFqB9QLxS9Wj9ano0aV",
+	"QFU6tJl9WQOlZeBvWvfz+V+u7md+7M1jpjM62VakeJw6yRjonLUZ3MOEl7hA7WU+djtcETTSZXoMkoQY",
+	"7DmlUu8bct2LqaYuFVlwJIKJ4ZmhIQUVkp2wrT/oMCBhe4K1PttjPUnwwzS+wf8NWoVH15xqMhFKk/Cs",
+	"89vg7eXpRefV4Kd/9rs9m50sNE12bdQIFvPL6o+FH5H+AuSIAXFdmFKZBMQ3B0S+qbDdny0eioTKFInG",
+	"EN1CTHYMsdmK4AGGnqDSYAbc9YVmKJ+bN6yQPcTNDmlsR7KhJMqaqLaBjHMrt0mXRmPf3TuvmabIHymk",
+	"NvOPMB7DB8NPdkLLWw9JVpUIuf0QIjEBdc0V9sLBxQkeAQnxVaOpk45dylKFNZpgG0af4V3uOYlN1rLu",
+	"49cc1aRDvMhiGiZE0bkiYZxaJgCHWHk5xDX5noHWbmcKA3uzGn+VSVQjWJQ2T+F8z2fwMSFBqwJpNxnw",
+	"7TQRNG7mwX/+iBuxIFun+WUEbXv1WVQzR1SBYts6at+u270Tx4Wz1qKCnqtZer0+2jjgQxfwLLC1XcYp",
+	"v7X1GGEyhNiwK3dhbn72zR6yHimWdVlErIv4yEl3Y1vsAdEb28ysLxW/EeenXamJVJpKPVe+L6vcF5DQ",
+	"bcn95YViQMIbrKMQup7HCVWaYAvfwOKvrXZltM9IpFyrgEylGElQiszGqCN40ezKAhokrwzteBLUfQpt",
+	"vKk02RLHF9LZLzjUqex5fFKGl5kxvjnf35eAw6zqmrUHH7SkkaEMCXsFni9hD9l+WTS0yUmh7Jd7HKP/",
+	"CpqrTevSrmS84GDjo2mEUdUTX1BYaZguk9qVXfOTkNvzz0xu/4H62ZbQvlR/qhg+IKZl5IXmT0Na+pcY",
+	"NnXnoQn4LzG0VAuqNOkRSi+UOaGTQq4kFRKP1a0Au1DcUOnFkiYy5arOofcPs7bGvjzYwEf2DzHs4Svf",
+	"oD/qH2LY3BVljnfrhXociXbihZUBqr/sZzLTtRpS3FpxhfzUUhcrTIlN3DIa3zHmMHzAIABXxBivUH3T",
+	"mMyYIRMRA5axz8gRHUS79ULJS+2frCn2hOLFzdhYuvzluvRa7m1Ny434d6rH5sPeLczr+fcpluiy7UiT",
+	"BOR3Crv3B0ZjyRh7kOWsWXRWEEnQNUy5g3EAT9oh0E7RJHPT7OX+iPFEx5yqZc7RL55A5/IEV148YPNu",
+	"vc/ad7OgWHHAEL6yy3KDGivyt73O5cneLzAPiS31uGs7Rpk3jOJLqO1KYRu7mRMvuKqlSCAkOy4N8RAx",
+	"Bh/8ThHz2xHBwlaEDsWdkdpubIsp6E4eixlHX259Np4916fqDluYYqPWsM8eGW/tQuIGqBsU0jQQkJ9X",
+	"Tm9dlLXk6rtBcU+ry6RayYcbuCHvxK0T7e7StcSYj4xGrLSYKjIT8hYdNtqSVYWwNmNlRPWEbkY704NE",
+	"8Ldve1XhiQVMczxJxIjxVW4KnUpu438irDuoxS3wjC+T78mE8VSD2nXBExJuJKjx4nM/HGQPtq/5W37L",
+	"DXeGCWWJ1VtnUvARmVKlZkLGioygkF9NuZqB9Bdt+BU2piBoB0Fs9NBrHiXMqConl2ZAWz/nhrIklaAC",
+	"1FRphFbgkRtPkZfPf7QcL7wCLed7HaO0hjYtDT5EAHF11cJThNrTiA0c+wu1Eu+bQ1slJ07FaIRt4baC",
+	"YRXBv3zeICC+L8QZ5V41UI/IKMqBCmJkCAfRHOnNeeYtoa1nDyLVq/iDlR6YfVxkEHh55Uo2FhmCuHHa",
+	"hVLVYVN2wiYywOGiSPU3oXB30Thn2d7XQH4CtSZU3wLbsDIyhDFzIf4l+AvpBUDlncoZPKW59FaBXFu5",
+	"2G7gaz26pfjytTaU29CaY83orr4IMI9VdrGLmOL1MjdD4CqLereKvxPAsi32AsEJbbwFQHy45lPKZJt0",
+	"nJwN3UsDv54wb/OLHXmptq0TbECK9Z1igRV77UdQb6g0rFxeZsZensS0Kk3ytQpLvz5fHfmIpAqy2xk8",
+	"F7WVo1+xHG1kmPlqHQVW0FC4Osm4SroWRKciUmiMFMO63Uy5zrpYxCiCNrmUoIBjsFhWd2lG8zC1VEF8",
+	"zWVBYtt4Os9ldizTsfLDLAR47GuPZ2o30v2ur71P6wt7u7UjkTwRF3BTfK3k38nJnCD33ZL6N6Iydz9E",
+	"Pg+7rL3eYJBs+VjXEvmIKQ1yfWNgSkLDYMJMNUKHpuclthbcEAjVJAGqNHn23AgWSSMNUgW2TBCJxGQi",
+	"UNy71zAhVGiMW6XOgEYz4MjykaHEnWDPf6awgwYaeCTEaJ52DNrY6G38S4Xta16wuUlucu+EV51+d3B6",
+	"cnbSH1x135z0+t2rwWX3avDzxdurcLeaRzjYPBV/sMN/IedrEy3YoFJZE74He/irF2D4mlhD7oddq+/b",
+	"TLt1RVb7BQ0eQwaMtp+3JCc7d0wxDJkXBSVjN+u4gfes1zzE3mMD33XMll4EruUc6RQz10g4ZkoLOR8Y",
+	"SCSgAbV+7LztfF53Nti5ckwyAwlkKlMOMd7H+PhTv0Jcb8ZDqgje9R7crItvcRGtRQKubEDLuP7hZQuz",
+	"ftgknbQO8268jGsYgXzikq+FTTYr22TT3z6zNfDVerTrjO/g40JnEOydX+q+RyjJUcUT5mL2oKVM31Zq",
+	"bT+eUqf+nAbJBIPvgOxgOdHIagdc8PlEpMrfgwbEQN3o5ZFNixbymmP5hYDgJTq+ZqM7rCccbzSNka9B",
+	"cprg7/6CFrPXzVtqN29SiM0Nrzli7gfdJqEuFFIPfSVXVeYg3ylfJN62RRRmqtDMEZLESHiXc2MLTx25",
+	"i96F3WOCC6DiIMFyfUIVCV+fdt4Mzi/6g9cXb89fVdaW97B97Vr0PoUC4Of4QhZC3s5pHRPIe09sHQLf",
+	"AN/xeOVYgi+/aQljLd9xQnjPSPt6veCdMd8xeHeOxZOwTYStBcf43gQmQs6JzOLnMU3dKPgQWyluLPXa",
+	"5r8/2yX0cAVPLAeLc60t46upxvas6lvzCy+jiDkDd9SFfa3FjtVY0cMy1YqIKXDrqGUqb8w2dLoYS5ie",
+	"kwTuILEe4YTdANbWRpUVpKrFDDvBZ0GMwlT/e/DiCmiy546Cc4iw39BG6GGAVosfHRIaHWAfWcCefTj0",
+	"9wf3VGCu+TRJ1bIaQ5wWY3+tV2WOCqoMrgADt3ZtxjDX6pCEDhY2sQh7teZ/epuF8cxqCUhoRhrYUjNh",
+	"cM3xbzUYpslt9i0Jx0ClHgLVNq/WejTCo6xLIZpa3plqc5/F8F8Q6WtuwTq07d7CHF1xyWGb2GRny2mH",
+	"qfZjkzHFYImQxYehzYwaJWLoto7eV2aU0yOS7dIFIJxSpfdw9L2TV6FtcBcBW2gE7Qy0CVMKYrJD+dyM",
+	"aXviZVICcz122+SdbVJNcz40o8oZcCQveo/dr9U1r4K0NfMoqYCvu1HOLNU26ZAJTYwRBjGWbEh1KuGa",
+	"L26tdJuEzrWcFMwgzqeEC48oNzomNkhIbXOBmKkMP9x1l0onoEgilEpAqWRuziyDL+OjNun5/thKQXtS",
+	"aZva8/Xq6IJhuuCxE5MJ3VNgHvKljqx6Xji2LPSFJsluXdWKGzddZeWKlwcHB5XFKhZ6TtwJFgFViimd",
+	"R0zuHhYRBgmxTUJxI2EaHpKLKfDXrrGvtZ+uDaDZjWPnVqm5eH3VvSQzGJKpFHcsBqkODXan3CzfKRrX",
+	"PPx4jau8bh1etyTcgI7Gue573QquW6DpCH++Tg8OXkTORMM/4Lr1KcycFL5c9A4X9m9bZECJa84wrDNv",
+	"wiCkwz7LqI4c4hh5iEsgeixFOhq7enXJLQEeTwXjOmuNaktPq4LUdGGkduf4khcOhMZ3IDWz1QiwXoFB",
+	"GItKVWc7lUKLSCSl43Wn0zpsFU6tFbSApxMM8y99i8fVet8ACcyiWew5vc3GRObk0DEOLG4aUqltwF4i",
+	"1DqsfFaFlOudKUti6T7KAq6t3oiyPjQ8lVbgdofLwcate8eCaymSCqmZzLAaAxe2Qy9WZ8vXtrjZT9+I",
+	"k+brvD3dXFNCPmCljiI7ZmKQez1z2FaB2F2rNXmX0ConrM8/sNXNsMRHbLv0eKG90IM2EvwO5MiwA7Fb",
+	"q1D/WnBcPqEy7aZZp0g7QHzrWvSxc5gXdKsGbr/b4b7Nla33+IW3MM/CYX46e/49tl4rpCnZSjjhHUTa",
+	"qHtMkUgoxoEoNmEJNdtDrbJQtyEcz4eSxeE1z2QzsUVthkKPyc4VRMzQL03IFeW35HWKyFZo3ejVzTHT",
+	"WXEYZgQddXn2KhJG02Kup7cELZlBVquBYjMm+4xVmCi/DVy4bsS07Xm6k9egcEV/lLNODB9lfHTNp1SP",
+	"A0zj220TLF3vygEs1klBIFffAPTwt+V0rqcoVmPn+kLOPz/9OoocM60CMsxzWrf+v68jkt4e38aVYNAo",
+	"bpS9fERusmKEUiDF2fobGGSARQiZC5E3X21UefAtrqLR/ZqZunGa8pVIoL4oIFMDGml2B1Xq01CIBChv",
+	"VAcwr8BobLwRZdzos1nw8k2aJCuLATo2v0qD/UtVBDTH3TwBG1F0m4H9WVqhp44QPcewfy+wi3XB3tmN",
+	"nZhxe2tnOzFUh3bPL6W4YckXj/Ce2mX8dSK8pxlcF0+ztsGPCwIo37vGTOG1juXoXcPWApQAVpezQsAo",
+	"UvZ6NbnZc7m1dS1+ykf++KqUncXN8YX0qSYY50uPlzFvq0p9aVXK4s9CjHQtMZVZ47r81VeAKkcWpeET",
+	"Y5zlHvkYSGMvFfsjKk3nNo4ZeKyKSUmqfc373olm9RmiUkN2eMfhXNJDIHE2tW9nU2Hw5OszGPxVVjBr",
+	"QlrFvZqD2faj+TLl/fwpEIrHUCmLalsxouownBNWrTl80wj69SPlX6X5YS3e1ehAHYxXy9va2jruaOU6",
+	"5urMXt+WaAiJmBVYbptkeI/xLvjYNUe+TZPEXXpgmRjHwImxU7PeY6kCEl6+7ZMFsbKPNUaqmLYVWA+n",
+	"h8dXxRCY+fK+AWWsQJjbpofb6ssVUs2ph5auv1MZe1gqwFmvISIpo1s/rYqayliJwu6EbVKfZIsyUoks",
+	"TdPaZe6e2Fc+aawgTsRK5bBnhe6VdcF9VYymB9osa8tgtgzmW2IwOR3WtlZ1XMb5vet4y7orY3fhGmDG",
+	"HbONF4cpS7CWdVZKSaacG51lyDiV87wdo+9zjo8xW4CtMH6lev4ZbpIb3CLfZ9/tlSlVP+HbjNv0nfIV",
+	"7hhoUkqqwviY/amEG5DAozWJVa5jQ+HxwFedzLIiMPGJCw6FHg/V8DdTXxZmfsqDWJirQTtJ/+hfx9+K",
+	"Z13cWgEx8DdrdVRJ/NcMkliRBG40EakLILRGwh1NUmiTUE0B7D1/lNDJFGKiBTlof/8///Xfz9sHR4QS",
+	"G1gX2sxbbMRiFADMionGQgHPwuLIDhbOyHq219sUlUj0+NJ7cRrfr+WzCvEHIDGhKiPFrRP3a8uHWVsA",
+	"ownl1nJ0s3Io1ZxazBpXXzcz9oG/fxWm/BONbn3yoN/b5icsIaHz1f3lozHVZMqmkDAOrtiCnUhLyu3T",
+	"h5YvKBLm34U2mBxp32hVtpRsaPuVHdohwiCr+sdczL2PfVIkYbdAQgU8PjMkNrJP55WUMFBrYn9S7Wt+",
+	"ZezVpFAHAa3GUgmEXy9OjruDq+5p559YBeHs5Pxtv1tXByGhc8SyfranpxQMON8GIuHxaiL4yhrrSCg7",
+	"Sq8w27P7zGbepkbbtrDCZ+NJHVsRlBI1xfolHmHWsiHnVMqthmo9v+d9T08rVew0TdLfUvX5bjce99ag",
+	"NwWIxnkKSeAUcWvbZRQeQyRiTBzL8GX9Wc4T2JuivrAi5g5zVSIxGbqQObxqQPXfBVzMEyDU5x1F1Jjl",
+	"N8jP8acsf64g7Xarw+7cmc4TuHSLenoEyiZrUp7eweq+qPR49NubAr1lfLRnoT/NwLXmxOdcj0GxP2FV",
+	"1TSOeISZkKgaoHGfxkxgI892ZthhUqCzA71is1gkoXDo13wnfNN110hLamu42yaXHsfRl6Als6WUsHa9",
+	"NHaiuCGh1Qz6/d7g8uri15NX3avw6JqHv+31+709P0KIXnAb0pBVc7NC0KGte+E1TZIhjW59A1HsK0o5",
+	"ASoTZmbkcM1t0cY2CSfTF27bYpqqkHBDBDc3kymMyM7LZ99nfReYPiLhjN65p6fRJCTUpsnMhLx1aVIG",
+	"wtccFSESwxRv5AR3xOJN4+8PDg4KlaoMcRn9LiAvD378weaZTYF3Tqo95NmBWzbyRGqRn+ZBhrLBsP3T",
+	"Zz+Up82q0lhfWKsi2NS9ak7hvu+K0b1fndG7TV+truhqRltIvCrjaN0puBf2+/1e9uinoFWmiAYvZ49m",
+	"LyOPbPCmfe7zZnb9JX0NF3cgzYq98dpAhX5DNczovM8mIFxT4cfyJsIHZOjKs46mwqWQZl8tY06twbjA",
+	"nMIAc8G1JwZsQ4KZZDxr6ormp/necxyIA3zICBEynF9z/0dAlCDThM4NPdjsbk2l9l2z8wKeNlVAEYmC",
+	"z/B5271fHTrG7fOOgmseZlzqiEiq4d+e/XBwcHCEsRIcEvVvz8LdYFlO7FhZwBR5+fy57WJtqQcliCsV",
+	"lGA8/W6bdHLubysJY5X/wrox/4EM5xrIDU3MbwUXAzfbQbG1Uy3jdo9cd6mFoagv929D+goZ7kYYzuuT",
+	"vrei5ZFFS718cN1h7RXLVlBsBcVXKCgCxzYgXisyvA9yuMIeCSta5LvqGUaztxw5RNMEWa7IqrEllI9S",
+	"640Mp1JMpjokO9OxpArImGFTZSwnl5nWlt1qeutqgFgWrtkElKaTqWHkCkYuU5PHxLZasYXkzEOu2ju/",
+	"YbGRQFbLt5XlKOMgrZSJxIgbuWVLQxtZkDNhbOR2BzIvG202/p0i4bFlZ3sGw8JD8q7zK9m5PD675n//",
+	"n//675d/J7c//xmQieDChv6ABLHrTI4jcvHmzf7FNFUBeQfDM/fx7PJFQF6fdo5x2WcvO/Yu15kzTF1z",
+	"xpU2hlxMliw361MJsVilKjkgdl1bGSM+ra121vlt0Hn76uRi8NM/+91eaEylF7tGmi7+3useX5y/yp7w",
+	"A/T6/UH/5Kx78bZfeOT7g5crbcZrvmg0mnEyo9GaYFbR8E6U3CduE0jwKBLXKEP6et1HdnQbDp+IkYuT",
+	"d+hDC6Ng/i+dToEbGBpNJyBxagVokEn5Ssutn5FGxyxxpXStoJANCnEXV/tFLjpLK1jngsmBu73a/GtJ",
+	"EefoNGosfNDLsiNofdgbini+hw6T1qHVr1oLIgX/rXdQZ27Gp/ctNnEo2tXaOgMoOEapjbhx+r/lYMXM",
+	"9i/odLRwy9rc5ctVCy7qGrlvK34o60Su9TefCWXL7nCdzH18qOtX7ZLKh3NfZCFPATc/sDuIXRVozHMW",
+	"SQyyKum7qicZU/q4tMB1VawWs65VOrQavIcQrrEux/qPuvTq543SqxezU5ICBHYMw941AkvwHIQ7WKh6",
+	"l5RO4cjezaLgp0NjOtet14++Nje9sk4XnsT/noTyIiI1Tywvncy2lnVzxoSp4qVrh2iBkj07Kn9f35+3",
+	"p6nU9iJgMtXz0nhHmZefWhJ3Lilb1M26VnKt3t+stmt66BZR5anaPRWm+CJhC8UFrCIF12l3q9h95fSG",
+	"1EFoiSpWENmS7F+bldypb4z0Cl9ZoJonbJVr59u2ym2MHBZgC9iR5ZD7KLCVPLm6Ni/HAGGff1AafaGA",
+	"Phea3Bhw1jTReCLsOfjsDLNv9fDs2S2WNsXSCw5N2dfa6iSUY9E6Z5JkanhughzlioT9gkiYiDssQ1dX",
+	"lOTxcPRpFYpLhM1n9hhtQh8+z62CTraBkH8ZleQKjPqdUR8W0GYJPFRJ2YcPBlary0sVJRFeBhhBl0dH",
+	"Y3D1GZW3sZjxrNZjm6xQcro462cSU1haeOLWV6bBRheTy1vbSqGGWGvP2WCIB+LmGJppVHU4epHEeXnM",
+	"5s6ws1xTux/mfWM+G7ff5u6aLKHh6xYm3zaFeCzEzl0baGw1Xh1MfdGFDIlSWkt26VquWEp2bAliV5k3",
+	"INSocYmY7aVTXyyYJuhEveZ5UM2UKmUskxnQW582myVmjKkiCu5A0gSveIsNyYrb+U757hOYUnPNq3Nq",
+	"7F2mDeqPmHYFjm0GD0qg8Hf+PgyK/UkzARViwBOh2bX9NXcj2covF70+WcV4XLRXWF2hIcsJ+tqUWLes",
+	"bR7PVn39CvJx1G0hA+/+SkDTyMtSqp4PusxadWA/n4pOSIckdBO1I+uqDW2hQJtrfM39BjAG0j0ZQ6Jp",
+	"SHYcT7EV4Bm3V5vmQc+IQrIjONi+yJgZaNnXLt6O8muejyg4lCZ2ZLFL/ue//v+G07puQm1ynAjF+Mhz",
+	"Vd8wKqI8gkQVKao2uPEvw70esaPI8ZjqjTuKbFnWX5ll+aA/T22O2nd6ve7uA9jZR/dp8NALg4eS8Xob",
+	"xVPk9nLh6S8XjJyYZCf6GMi1P5SUr2ptYu8mjWDkMCv7fMYiiT3e+8FJOiXaBhYyHiWpe4BhNl0Vmv6E",
+	"8z+Ky+cRcPXZF3HVLkJ2SxeNa0wg9jzY2ylhBNxg5cr80GlCI2dG2xp+jtfPbMNEkKhBCg7OprUkU4P3",
+	"V9mUNif9ER2dzx5b22qCvyUL7bNg7l+gWvM9Shdk2JfbyCPK1uF8LKJ6R+kJ1yBdtJz3ZbtQbWwM6iL2",
+	"bXMqvGlWoBXZmQl5m+XlVrcy683oaATy7UmrmV4+1pPkHq54Nw15e4JeyvY9EGpFpbl89AKUEaI5cPct",
+	"UPY/cjqBT/WNmPGzCmz1AJs4wSbe0RfiUC6Dbl9CLKIwyOHuUsJ9cbwKcL8SkeqYhdT08JkajpFFJ+J/",
+	"iwZUMVZxSrUGaV78f7939v6T7v15sPdje7D3/uOz4NnBwaf/27pPS0fc7/6U3yOzDHEkUmo1irjn/kXv",
+	"qCuK0+TxaWLIaHPcw4M/Qr+jed65SK0j0jYb+rxyeQUid2zL6Miu2Yfrlkge6UdV47mrqljbRNo5lJ8f",
+	"HJDZmCXgE/rNColMuWqT4zFEt4pw4fL+gUfVmPyznesJ7z3cDPVdaHDZTBGasDtYXYvylN0BN49PpRhC",
+	"XSHKCWjJVvDhSykmoMeQKpubCx+mQjE8FUsc1Y173KjNGOx9sNzNUETkx/EGSylWlut1E2NOUswQy2Oy",
+	"E551+1cnx71B97zz02n31b9hgHe4u/qICsCdZBCrPCbsnrt/92wfbDNisN1A6zXDbtbM2nYENphfLAcS",
+	"ED9SXLrsMAdibzDCbp+OQhKJO5uNBwt9v4OFOnkL3fozN7kb9IhQ4pxvXhPFrmjYjjE8udk7Fxz2zsxX",
+	"IRkZWf7i4GWVknphQOF6MkNNj+vKlsClOVZG/FfKj8f3GxZ3wgQv1Kd+yngdnPWnNLm9cjPUuwz9ytRC",
+	"hrPBjIoywjRhMdVCZqWAJag00es7EL+o8secC22Qw7U+iIliPLLs20xf9GE+Llhe28T7Oqh4HGaq0CJ+",
+	"J7zsXPW6g+7V1cVVuOtvGB3qE8bvDGzITnhy/mvn9OTV4PjivN/9rY8MIjNOHm8fb9CMS5CZ1QR3x8A1",
+	"o4kiM8A+p675v2Frbrntgjf28y2tCOOhiOfYKF0IklDplWjr6P28S/JL4UKTf/QuztsFC+zzraRgxh3h",
+	"bfecJFSjifuoTYkLPeNzLlCQTa6Z+yrRtP/xFuaf6gVUsW3/FTYXIDkrJJeu4XybICxs4xNc1XeKqDGd",
+	"ZgnesS1m9fq082ZwftEfvL54e/4qJC8PXh6RsN+5etPtn5y/GfzS/efg7KTXOzl/EwZkiQ4DUqJg8vLg",
+	"YLeR8Glk1NzCfKVNs1nG2V9PGuWz9tLIqLjrRdLT8P98IWukQL4QYguSYfEvFHqO6WfV2RsIjAqE/PoF",
+	"wyMq3bg0Q00F18fS0s4FUWk0XqHTbgXW/3KBpRgfJdZOaSC3psDplLX9rmtjirGk3+UJedE+aL/IPBO2",
+	"JhPIO8A6/EbzBd+Hx6ODa/ccEKrcGVTYym548/tDXQtOUojhvyCqjQTw2ylECK8wUfsVLT38dqo9Mh6u",
+	"c2rdppvClSoyk0xr4N65KAF9DkLOyU7ohi9NE+6uguw/O2enm0HWL/2LQNYttwKyEqiV95UgdW6sS6H0",
+	"SELvP04DcgUxQz0psFnleZmAgPxHLCnXbfL9wQuXcs6RX8RiVt2z5Qpnf0JVwEzAeI30t/6M3EGXFRB9",
+	"dL62chkdTRKgCou6FVfjAHdEgEbjYgrcahzI5lrtpEOve+3BX/m6rY99UXKF0z7pJckVvBLRU9yP4MDV",
+	"ZDSr93a+nY4kjUFhuAB5B8OeiG5Bk4hKOWd8hGzPxlIpsjN1RgqG8OKFizSnxibQnsTh7iEJXZwbxGFw",
+	"zUMXPBwuBeQVA++KPwqO9bL0fMr4yFbOAmVOGj8L8901dwF2R1YRsoWfFVYNDP8lGA6YAL2DwsiFQV1N",
+	"XPOxTX6SYoZtK13fNwX6mlNOwo67FnWxga5eouFXOZAC32qOogpPNBYzj8QEVFYEKuxBtJe9seetvENi",
+	"hX9ArtODgxcRvoofIZtsx9YnlhAfEqax57HCfjjihry9OrXmYCJGaveaO807xHFCggUwSGamtUmHTJjC",
+	"YEQhM+eMXS/G95LU4gGJEqHc7brCJV9z9F0+Ozj4+xERRvZHdEojpufk2cGzF5hcyLgGyWmSlXB8dvDs",
+	"WaUxOQV+5TBmXYWTTgGojpvjqtJhhoUOUHnPvlTZ2oRVVUBwoDon6MuDH39Yf4v2zBonC5eJM2adul41",
+	"z4nIL/SrbnC3UmAbVcQeV76tAo/xP9rySN7c37P9HK3m+ql5y3FULatQwaxjZCs/WYszU52wRmvG81tB",
+	"K5VJ67C1jwEZbpXLQcj2migwe7PCKHBd0Ap9zJC6Jv7OJcMiJ6WWi+CYNS7pNi7t3Nd2LYurwqjIq5fH",
+	"vIIRU9oXbEvEiPHAUa2EGwlq7Bqd3InIPWSWcAtzRXZCLEtlcMMqi76STlq5/LcKpG/rbjkLdkWZUE5H",
+	"gKB2A2KrvdKItvne8pDHY6qzrr4OnC48bScsx/+UxitHTiyPi110SUzVeCioaxCfV8Pz+zYP7U8ph8Tw",
+	"/sJ3+Oie4ZtluJgf9/CFijnPIGYRTRZTc5bBY+e4HVaMfTusAhKNnNtciqQ8SGR+qhgHv68YyvsW0RjE",
+	"RzPkKQ98Yx/cQ69lxQSl36smKlub2b2X4QZ7yCtwCa58r5t6ebK64XvRGOI0gZjcUcko12QGbDTWWUvo",
+	"+s3sfzT/fULNFofYc++UJl76tWIRzZy1ZineG1yawprdFXsrVZkL7A1zVrsUIRmzSJcOzfY7KI5uy5pV",
+	"86Blfm3GmZUhkPHtT+8//X8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -50,6 +50,30 @@ func (e ApiKeyListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for AudioFormat.
+const (
+	Mp3  AudioFormat = "mp3"
+	Opus AudioFormat = "opus"
+	Pcm  AudioFormat = "pcm"
+	Wav  AudioFormat = "wav"
+)
+
+// Valid indicates whether the value is a known member of the AudioFormat enum.
+func (e AudioFormat) Valid() bool {
+	switch e {
+	case Mp3:
+		return true
+	case Opus:
+		return true
+	case Pcm:
+		return true
+	case Wav:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditLogListEnvelopeSuccess.
 const (
 	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
@@ -857,6 +881,27 @@ func (e MessageRole) Valid() bool {
 	}
 }
 
+// Defines values for MessageSource.
+const (
+	Chat      MessageSource = "chat"
+	Dictation MessageSource = "dictation"
+	Voice     MessageSource = "voice"
+)
+
+// Valid indicates whether the value is a known member of the MessageSource enum.
+func (e MessageSource) Valid() bool {
+	switch e {
+	case Chat:
+		return true
+	case Dictation:
+		return true
+	case Voice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OfrepBulkFailureErrorCode.
 const (
 	OfrepBulkFailureErrorCodeGENERAL             OfrepBulkFailureErrorCode = "GENERAL"
@@ -1109,6 +1154,21 @@ func (e TokenPairTokenType) Valid() bool {
 	}
 }
 
+// Defines values for TranscriptionEnvelopeSuccess.
+const (
+	TranscriptionEnvelopeSuccessTrue TranscriptionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the TranscriptionEnvelopeSuccess enum.
+func (e TranscriptionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case TranscriptionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserEnvelopeSuccess.
 const (
 	UserEnvelopeSuccessTrue UserEnvelopeSuccess = true
@@ -1148,6 +1208,156 @@ const (
 func (e VersionEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VersionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceListEnvelopeSuccess.
+const (
+	VoiceListEnvelopeSuccessTrue VoiceListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceListEnvelopeSuccess enum.
+func (e VoiceListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoicePreferencesEnvelopeSuccess.
+const (
+	VoicePreferencesEnvelopeSuccessTrue VoicePreferencesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoicePreferencesEnvelopeSuccess enum.
+func (e VoicePreferencesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoicePreferencesEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoicePreferencesInputProvider.
+const (
+	Auto    VoicePreferencesInputProvider = "auto"
+	Offline VoicePreferencesInputProvider = "offline"
+	Openai  VoicePreferencesInputProvider = "openai"
+)
+
+// Valid indicates whether the value is a known member of the VoicePreferencesInputProvider enum.
+func (e VoicePreferencesInputProvider) Valid() bool {
+	switch e {
+	case Auto:
+		return true
+	case Offline:
+		return true
+	case Openai:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceProviderStatusKind.
+const (
+	Stt VoiceProviderStatusKind = "stt"
+	Tts VoiceProviderStatusKind = "tts"
+)
+
+// Valid indicates whether the value is a known member of the VoiceProviderStatusKind enum.
+func (e VoiceProviderStatusKind) Valid() bool {
+	switch e {
+	case Stt:
+		return true
+	case Tts:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceProviderStatusState.
+const (
+	Degraded    VoiceProviderStatusState = "degraded"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
+func (e VoiceProviderStatusState) Valid() bool {
+	switch e {
+	case Degraded:
+		return true
+	case Ok:
+		return true
+	case Unavailable:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStatusEnvelopeSuccess.
+const (
+	VoiceStatusEnvelopeSuccessTrue VoiceStatusEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceStatusEnvelopeSuccess enum.
+func (e VoiceStatusEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceStatusEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStyle.
+const (
+	Brisk   VoiceStyle = "brisk"
+	Calm    VoiceStyle = "calm"
+	Clear   VoiceStyle = "clear"
+	Neutral VoiceStyle = "neutral"
+	Warm    VoiceStyle = "warm"
+)
+
+// Valid indicates whether the value is a known member of the VoiceStyle enum.
+func (e VoiceStyle) Valid() bool {
+	switch e {
+	case Brisk:
+		return true
+	case Calm:
+		return true
+	case Clear:
+		return true
+	case Neutral:
+		return true
+	case Warm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceStylePresetListEnvelopeSuccess.
+const (
+	VoiceStylePresetListEnvelopeSuccessTrue VoiceStylePresetListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceStylePresetListEnvelopeSuccess enum.
+func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceStylePresetListEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1250,6 +1460,9 @@ type ApiKeyListEnvelope struct {
 
 // ApiKeyListEnvelopeSuccess defines model for ApiKeyListEnvelope.Success.
 type ApiKeyListEnvelopeSuccess bool
+
+// AudioFormat defines model for AudioFormat.
+type AudioFormat string
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -2334,10 +2547,16 @@ type Message struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	Id             openapi_types.UUID `json:"id"`
 
+	// Interrupted The answer was cut short (the user barged in or the stream was cancelled); `content` holds what was said.
+	Interrupted bool `json:"interrupted"`
+
 	// Model The model that wrote an answer (`extractive` for the offline default).
 	Model     *string        `json:"model,omitempty"`
 	Retrieval *RetrievalInfo `json:"retrieval,omitempty"`
 	Role      MessageRole    `json:"role"`
+
+	// Source Where the message came from (`chat` for typed messages and their answers).
+	Source MessageSource `json:"source"`
 }
 
 // MessageEnvelope defines model for MessageEnvelope.
@@ -2375,6 +2594,9 @@ type MessageListEnvelopeSuccess bool
 
 // MessageRole defines model for MessageRole.
 type MessageRole string
+
+// MessageSource Where the message came from (`chat` for typed messages and their answers).
+type MessageSource string
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
@@ -2716,6 +2938,18 @@ type SseReconnected struct {
 	Version         int64     `json:"version"`
 }
 
+// SynthesisInput defines model for SynthesisInput.
+type SynthesisInput struct {
+	Format *AudioFormat `json:"format,omitempty"`
+
+	// Speed 1 is normal; default from the preferences.
+	Speed *float32 `json:"speed,omitempty"`
+	Text  string   `json:"text"`
+
+	// Voice A voice id from `GET /api/voice/voices`; default from the preferences.
+	Voice *string `json:"voice,omitempty"`
+}
+
 // TokenEnvelope defines model for TokenEnvelope.
 type TokenEnvelope struct {
 	Data TokenPair `json:"data"`
@@ -2746,6 +2980,71 @@ type TokenPair struct {
 
 // TokenPairTokenType defines model for TokenPair.TokenType.
 type TokenPairTokenType string
+
+// TranscriptSegment defines model for TranscriptSegment.
+type TranscriptSegment struct {
+	Confidence *float32         `json:"confidence,omitempty"`
+	End        float32          `json:"end"`
+	Start      float32          `json:"start"`
+	Text       string           `json:"text"`
+	Words      []TranscriptWord `json:"words"`
+}
+
+// TranscriptWord defines model for TranscriptWord.
+type TranscriptWord struct {
+	Confidence *float32 `json:"confidence,omitempty"`
+	End        float32  `json:"end"`
+
+	// Start Seconds from the start of the audio.
+	Start float32 `json:"start"`
+	Word  string  `json:"word"`
+}
+
+// Transcription defines model for Transcription.
+type Transcription struct {
+	// Duration Seconds of audio.
+	Duration float32 `json:"duration"`
+
+	// Fallback An earlier provider in `VOICE_STT_PROVIDER` failed.
+	Fallback bool   `json:"fallback"`
+	Language string `json:"language"`
+
+	// Provider The provider that transcribed (`offline`, `openai`).
+	Provider string `json:"provider"`
+
+	// Segments Present when `timestamps` was asked for.
+	Segments *[]TranscriptSegment `json:"segments,omitempty"`
+	Text     string               `json:"text"`
+}
+
+// TranscriptionEnvelope defines model for TranscriptionEnvelope.
+type TranscriptionEnvelope struct {
+	Data Transcription `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   TranscriptionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// TranscriptionEnvelopeSuccess defines model for TranscriptionEnvelope.Success.
+type TranscriptionEnvelopeSuccess bool
+
+// TranscriptionInput defines model for TranscriptionInput.
+type TranscriptionInput struct {
+	// Audio The recording (WAV always; OGG/Opus, WebM/Opus, MP3, FLAC, M4A with ffmpeg).
+	Audio openapi_types.File `json:"audio"`
+
+	// Language Spoken language as a BCP 47 tag (`en`, `en-US`); the offline recogniser speaks English only.
+	Language *string `json:"language,omitempty"`
+
+	// Prompt Phrase hints (names, drugs) for providers that take them.
+	Prompt *string `json:"prompt,omitempty"`
+
+	// Timestamps Return segments and words with their times and confidence.
+	Timestamps *bool `json:"timestamps,omitempty"`
+}
 
 // UpdateProfileRequest defines model for UpdateProfileRequest.
 type UpdateProfileRequest struct {
@@ -2818,6 +3117,166 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceInfo defines model for VoiceInfo.
+type VoiceInfo struct {
+	// Default The provider's default voice.
+	Default  bool    `json:"default"`
+	Gender   *string `json:"gender,omitempty"`
+	Id       string  `json:"id"`
+	Language string  `json:"language"`
+	Name     string  `json:"name"`
+	Provider string  `json:"provider"`
+	Style    *string `json:"style,omitempty"`
+}
+
+// VoiceList defines model for VoiceList.
+type VoiceList struct {
+	// Providers TTS providers in the order they are tried.
+	Providers []string    `json:"providers"`
+	Voices    []VoiceInfo `json:"voices"`
+}
+
+// VoiceListEnvelope defines model for VoiceListEnvelope.
+type VoiceListEnvelope struct {
+	Data VoiceList `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   VoiceListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
+type VoiceListEnvelopeSuccess bool
+
+// VoicePreferences defines model for VoicePreferences.
+type VoicePreferences struct {
+	AutoPlay bool   `json:"auto_play"`
+	Language string `json:"language"`
+
+	// Provider Preferred TTS provider (`auto` = the configured order).
+	Provider string     `json:"provider"`
+	Speed    float32    `json:"speed"`
+	Style    VoiceStyle `json:"style"`
+
+	// UpdatedAt When the preferences were last stored; null for the defaults.
+	UpdatedAt *time.Time `json:"updated_at"`
+
+	// Voice Preferred voice id; null = the provider's default.
+	Voice *string `json:"voice"`
+}
+
+// VoicePreferencesEnvelope defines model for VoicePreferencesEnvelope.
+type VoicePreferencesEnvelope struct {
+	Data VoicePreferences `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   VoicePreferencesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// VoicePreferencesEnvelopeSuccess defines model for VoicePreferencesEnvelope.Success.
+type VoicePreferencesEnvelopeSuccess bool
+
+// VoicePreferencesInput defines model for VoicePreferencesInput.
+type VoicePreferencesInput struct {
+	AutoPlay *bool                          `json:"auto_play,omitempty"`
+	Language *string                        `json:"language,omitempty"`
+	Provider *VoicePreferencesInputProvider `json:"provider,omitempty"`
+
+	// Speed Clamped to 0.5–2.0.
+	Speed *float32    `json:"speed,omitempty"`
+	Style *VoiceStyle `json:"style,omitempty"`
+	Voice *string     `json:"voice,omitempty"`
+}
+
+// VoicePreferencesInputProvider defines model for VoicePreferencesInput.Provider.
+type VoicePreferencesInputProvider string
+
+// VoiceProviderStatus defines model for VoiceProviderStatus.
+type VoiceProviderStatus struct {
+	Detail *string `json:"detail,omitempty"`
+
+	// External Audio leaves this deployment (cloud endpoint not declared trusted).
+	External bool                    `json:"external"`
+	Kind     VoiceProviderStatusKind `json:"kind"`
+
+	// LatencyMs Duration of the last call.
+	LatencyMs *float32 `json:"latency_ms,omitempty"`
+
+	// Loaded Models (decoders) loaded in this process.
+	Loaded *int                     `json:"loaded,omitempty"`
+	Name   string                   `json:"name"`
+	State  VoiceProviderStatusState `json:"state"`
+}
+
+// VoiceProviderStatusKind defines model for VoiceProviderStatus.Kind.
+type VoiceProviderStatusKind string
+
+// VoiceProviderStatusState defines model for VoiceProviderStatus.State.
+type VoiceProviderStatusState string
+
+// VoiceRelayInput defines model for VoiceRelayInput.
+type VoiceRelayInput struct {
+	ConversationId openapi_types.UUID `json:"conversation_id"`
+
+	// PatientId An opaque patient reference kept with the request for the clinical context (not stored in the message).
+	PatientId  *string `json:"patient_id,omitempty"`
+	Transcript string  `json:"transcript"`
+}
+
+// VoiceStatus defines model for VoiceStatus.
+type VoiceStatus struct {
+	CloudAllowed bool `json:"cloud_allowed"`
+
+	// Decoders Audio containers `transcribeAudio` accepts here.
+	Decoders  []string              `json:"decoders"`
+	Ffmpeg    bool                  `json:"ffmpeg"`
+	Providers []VoiceProviderStatus `json:"providers"`
+}
+
+// VoiceStatusEnvelope defines model for VoiceStatusEnvelope.
+type VoiceStatusEnvelope struct {
+	Data VoiceStatus `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceStatusEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceStatusEnvelopeSuccess defines model for VoiceStatusEnvelope.Success.
+type VoiceStatusEnvelopeSuccess bool
+
+// VoiceStyle defines model for VoiceStyle.
+type VoiceStyle string
+
+// VoiceStylePreset defines model for VoiceStylePreset.
+type VoiceStylePreset struct {
+	Description string     `json:"description"`
+	Id          VoiceStyle `json:"id"`
+	Name        string     `json:"name"`
+	Speed       float32    `json:"speed"`
+}
+
+// VoiceStylePresetListEnvelope defines model for VoiceStylePresetListEnvelope.
+type VoiceStylePresetListEnvelope struct {
+	Data []VoiceStylePreset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceStylePresetListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
+type VoiceStylePresetListEnvelopeSuccess bool
+
 // WeightChanges Variant id to new weight (percent, up to 3 decimals).
 type WeightChanges map[string]float64
 
@@ -2848,8 +3307,14 @@ type Conflict = ErrorEnvelope
 // Forbidden defines model for Forbidden.
 type Forbidden = ErrorEnvelope
 
+// GatewayTimeout defines model for GatewayTimeout.
+type GatewayTimeout = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// Overloaded defines model for Overloaded.
+type Overloaded = ErrorEnvelope
 
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = ErrorEnvelope
@@ -3123,6 +3588,21 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
+
+// UpdateVoicePreferencesJSONRequestBody defines body for UpdateVoicePreferences for application/json ContentType.
+type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
+
+// RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
+type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
+type SynthesizeSpeechJSONRequestBody = SynthesisInput
+
+// StreamSpeechJSONRequestBody defines body for StreamSpeech for application/json ContentType.
+type StreamSpeechJSONRequestBody = SynthesisInput
+
+// TranscribeAudioMultipartRequestBody defines body for TranscribeAudio for multipart/form-data ContentType.
+type TranscribeAudioMultipartRequestBody = TranscriptionInput
 
 // CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
 type CreateConversationJSONRequestBody = ConversationInput
@@ -4289,6 +4769,145 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoicePreferences The caller's voice preferences
+	//
+	// The stored preferences, or the defaults when none are stored.
+	//
+	// Corresponds with GET /api/voice/preferences (the `GetVoicePreferences` operationId).
+	GetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVoicePreferencesWithBody Change the caller's voice preferences
+	//
+	// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+	// chosen provider (422 otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+	UpdateVoicePreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVoicePreferences Change the caller's voice preferences
+	//
+	// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+	// chosen provider (422 otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+	UpdateVoicePreferences(ctx context.Context, body UpdateVoicePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetVoicePreferences Back to the default voice preferences
+	//
+	// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
+	ResetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelayVoiceTranscriptWithBody Answer a spoken question
+	//
+	// The chat pipeline for a voice transcript: stores `transcript` as a question with
+	// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+	// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+	RelayVoiceTranscriptWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelayVoiceTranscript Answer a spoken question
+	//
+	// The chat pipeline for a voice transcript: stores `transcript` as a question with
+	// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+	// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+	RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoiceStatus Speech providers, their health and the decoders available
+	//
+	// Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
+	GetVoiceStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVoiceStylePresets Speaking-style presets
+	//
+	// Named combinations of speed and style a client can offer (`style` of the preferences).
+	//
+	// Corresponds with GET /api/voice/style-presets (the `ListVoiceStylePresets` operationId).
+	ListVoiceStylePresets(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SynthesizeSpeechWithBody Text to speech
+	//
+	// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+	// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+	// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+	// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+	// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+	SynthesizeSpeechWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SynthesizeSpeech Text to speech
+	//
+	// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+	// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+	// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+	// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+	// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+	SynthesizeSpeech(ctx context.Context, body SynthesizeSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamSpeechWithBody Text to speech, streamed
+	//
+	// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+	// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+	// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+	// length). A provider that fails before the first byte falls back to the next one
+	// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+	StreamSpeechWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamSpeech Text to speech, streamed
+	//
+	// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+	// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+	// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+	// length). A provider that fails before the first byte falls back to the next one
+	// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+	StreamSpeech(ctx context.Context, body StreamSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TranscribeAudioWithBody Speech to text
+	//
+	// `multipart/form-data` with one `audio` file and optional `language`, `prompt` (phrase hints, for
+	// providers that take them) and `timestamps` (segments and words with times and confidence). The
+	// container is recognised from its first bytes, never from the part's `Content-Type`: WAV (PCM
+	// 8–48 kHz, mono or stereo) always; OGG/Opus, WebM/Opus, MP3, FLAC and M4A when ffmpeg is
+	// installed (`GET /api/voice/status` lists the decoders). Limits: `VOICE_MAX_AUDIO_BYTES` (413),
+	// `VOICE_MAX_AUDIO_SECONDS` (413), `VOICE_STT_TIMEOUT_SECONDS` (504). Providers are tried in the
+	// order of `VOICE_STT_PROVIDER`. The audio and the transcript are never logged or audited; the
+	// audit log records that a transcription happened (size, duration, provider).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
+	TranscribeAudioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVoices Voices of the configured speech providers
+	//
+	// Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
+	ListVoices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConversations List the caller's conversations
 	//
@@ -6013,6 +6632,285 @@ func (c *Client) SetUserRole(ctx context.Context, id IdPath, body SetUserRoleJSO
 // Corresponds with GET /api/version (the `GetVersion` operationId).
 func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoicePreferences The caller's voice preferences
+//
+// The stored preferences, or the defaults when none are stored.
+//
+// Corresponds with GET /api/voice/preferences (the `GetVoicePreferences` operationId).
+func (c *Client) GetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoicePreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVoicePreferencesWithBody Change the caller's voice preferences
+//
+// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+// chosen provider (422 otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+func (c *Client) UpdateVoicePreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVoicePreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVoicePreferences Change the caller's voice preferences
+//
+// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+// chosen provider (422 otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+func (c *Client) UpdateVoicePreferences(ctx context.Context, body UpdateVoicePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVoicePreferencesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetVoicePreferences Back to the default voice preferences
+//
+// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
+func (c *Client) ResetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetVoicePreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelayVoiceTranscriptWithBody Answer a spoken question
+//
+// The chat pipeline for a voice transcript: stores `transcript` as a question with
+// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+func (c *Client) RelayVoiceTranscriptWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelayVoiceTranscriptRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelayVoiceTranscript Answer a spoken question
+//
+// The chat pipeline for a voice transcript: stores `transcript` as a question with
+// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelayVoiceTranscriptRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceStatus Speech providers, their health and the decoders available
+//
+// Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
+func (c *Client) GetVoiceStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceStatusRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVoiceStylePresets Speaking-style presets
+//
+// Named combinations of speed and style a client can offer (`style` of the preferences).
+//
+// Corresponds with GET /api/voice/style-presets (the `ListVoiceStylePresets` operationId).
+func (c *Client) ListVoiceStylePresets(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVoiceStylePresetsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SynthesizeSpeechWithBody Text to speech
+//
+// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+func (c *Client) SynthesizeSpeechWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSynthesizeSpeechRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SynthesizeSpeech Text to speech
+//
+// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+func (c *Client) SynthesizeSpeech(ctx context.Context, body SynthesizeSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSynthesizeSpeechRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamSpeechWithBody Text to speech, streamed
+//
+// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+// length). A provider that fails before the first byte falls back to the next one
+// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+func (c *Client) StreamSpeechWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSpeechRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamSpeech Text to speech, streamed
+//
+// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+// length). A provider that fails before the first byte falls back to the next one
+// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+func (c *Client) StreamSpeech(ctx context.Context, body StreamSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSpeechRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TranscribeAudioWithBody Speech to text
+//
+// `multipart/form-data` with one `audio` file and optional `language`, `prompt` (phrase hints, for
+// providers that take them) and `timestamps` (segments and words with times and confidence). The
+// container is recognised from its first bytes, never from the part's `Content-Type`: WAV (PCM
+// 8–48 kHz, mono or stereo) always; OGG/Opus, WebM/Opus, MP3, FLAC and M4A when ffmpeg is
+// installed (`GET /api/voice/status` lists the decoders). Limits: `VOICE_MAX_AUDIO_BYTES` (413),
+// `VOICE_MAX_AUDIO_SECONDS` (413), `VOICE_STT_TIMEOUT_SECONDS` (504). Providers are tried in the
+// order of `VOICE_STT_PROVIDER`. The audio and the transcript are never logged or audited; the
+// audit log records that a transcription happened (size, duration, provider).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
+func (c *Client) TranscribeAudioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTranscribeAudioRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVoices Voices of the configured speech providers
+//
+// Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
+func (c *Client) ListVoices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVoicesRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -9348,6 +10246,330 @@ func NewGetVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetVoicePreferencesRequest constructs an http.Request for the GetVoicePreferences method
+func NewGetVoicePreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVoicePreferencesRequest calls the generic UpdateVoicePreferences builder with application/json body
+func NewUpdateVoicePreferencesRequest(server string, body UpdateVoicePreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVoicePreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateVoicePreferencesRequestWithBody constructs an http.Request for the UpdateVoicePreferences method, with any body, and a specified content type
+func NewUpdateVoicePreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetVoicePreferencesRequest constructs an http.Request for the ResetVoicePreferences method
+func NewResetVoicePreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/preferences/reset")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRelayVoiceTranscriptRequest calls the generic RelayVoiceTranscript builder with application/json body
+func NewRelayVoiceTranscriptRequest(server string, body RelayVoiceTranscriptJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRelayVoiceTranscriptRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRelayVoiceTranscriptRequestWithBody constructs an http.Request for the RelayVoiceTranscript method, with any body, and a specified content type
+func NewRelayVoiceTranscriptRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/relay")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetVoiceStatusRequest constructs an http.Request for the GetVoiceStatus method
+func NewGetVoiceStatusRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/status")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListVoiceStylePresetsRequest constructs an http.Request for the ListVoiceStylePresets method
+func NewListVoiceStylePresetsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/style-presets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSynthesizeSpeechRequest calls the generic SynthesizeSpeech builder with application/json body
+func NewSynthesizeSpeechRequest(server string, body SynthesizeSpeechJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSynthesizeSpeechRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSynthesizeSpeechRequestWithBody constructs an http.Request for the SynthesizeSpeech method, with any body, and a specified content type
+func NewSynthesizeSpeechRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/synthesize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStreamSpeechRequest calls the generic StreamSpeech builder with application/json body
+func NewStreamSpeechRequest(server string, body StreamSpeechJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStreamSpeechRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewStreamSpeechRequestWithBody constructs an http.Request for the StreamSpeech method, with any body, and a specified content type
+func NewStreamSpeechRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/synthesize/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTranscribeAudioRequestWithBody constructs an http.Request for the TranscribeAudio method, with any body, and a specified content type
+func NewTranscribeAudioRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/transcribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListVoicesRequest constructs an http.Request for the ListVoices method
+func NewListVoicesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/voices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListConversationsRequest constructs an http.Request for the ListConversations method
 func NewListConversationsRequest(server string, params *ListConversationsParams) (*http.Request, error) {
 	var err error
@@ -11127,6 +12349,155 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVersionResponse, error)
+
+	// GetVoicePreferencesWithResponse The caller's voice preferences
+	//
+	// The stored preferences, or the defaults when none are stored.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/preferences (the `GetVoicePreferences` operationId).
+	GetVoicePreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoicePreferencesResponse, error)
+
+	// UpdateVoicePreferencesWithBodyWithResponse Change the caller's voice preferences
+	//
+	// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+	// chosen provider (422 otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+	UpdateVoicePreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVoicePreferencesResponse, error)
+
+	// UpdateVoicePreferencesWithResponse Change the caller's voice preferences
+	//
+	// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+	// chosen provider (422 otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+	UpdateVoicePreferencesWithResponse(ctx context.Context, body UpdateVoicePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVoicePreferencesResponse, error)
+
+	// ResetVoicePreferencesWithResponse Back to the default voice preferences
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
+	ResetVoicePreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ResetVoicePreferencesResponse, error)
+
+	// RelayVoiceTranscriptWithBodyWithResponse Answer a spoken question
+	//
+	// The chat pipeline for a voice transcript: stores `transcript` as a question with
+	// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+	// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+	RelayVoiceTranscriptWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
+
+	// RelayVoiceTranscriptWithResponse Answer a spoken question
+	//
+	// The chat pipeline for a voice transcript: stores `transcript` as a question with
+	// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+	// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+	RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
+
+	// GetVoiceStatusWithResponse Speech providers, their health and the decoders available
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
+	GetVoiceStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceStatusResponse, error)
+
+	// ListVoiceStylePresetsWithResponse Speaking-style presets
+	//
+	// Named combinations of speed and style a client can offer (`style` of the preferences).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/style-presets (the `ListVoiceStylePresets` operationId).
+	ListVoiceStylePresetsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListVoiceStylePresetsResponse, error)
+
+	// SynthesizeSpeechWithBodyWithResponse Text to speech
+	//
+	// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+	// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+	// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+	// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+	// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+	SynthesizeSpeechWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SynthesizeSpeechResponse, error)
+
+	// SynthesizeSpeechWithResponse Text to speech
+	//
+	// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+	// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+	// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+	// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+	// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+	SynthesizeSpeechWithResponse(ctx context.Context, body SynthesizeSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*SynthesizeSpeechResponse, error)
+
+	// StreamSpeechWithBodyWithResponse Text to speech, streamed
+	//
+	// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+	// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+	// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+	// length). A provider that fails before the first byte falls back to the next one
+	// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+	StreamSpeechWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamSpeechResponse, error)
+
+	// StreamSpeechWithResponse Text to speech, streamed
+	//
+	// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+	// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+	// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+	// length). A provider that fails before the first byte falls back to the next one
+	// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+	StreamSpeechWithResponse(ctx context.Context, body StreamSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamSpeechResponse, error)
+
+	// TranscribeAudioWithBodyWithResponse Speech to text
+	//
+	// `multipart/form-data` with one `audio` file and optional `language`, `prompt` (phrase hints, for
+	// providers that take them) and `timestamps` (segments and words with times and confidence). The
+	// container is recognised from its first bytes, never from the part's `Content-Type`: WAV (PCM
+	// 8–48 kHz, mono or stereo) always; OGG/Opus, WebM/Opus, MP3, FLAC and M4A when ffmpeg is
+	// installed (`GET /api/voice/status` lists the decoders). Limits: `VOICE_MAX_AUDIO_BYTES` (413),
+	// `VOICE_MAX_AUDIO_SECONDS` (413), `VOICE_STT_TIMEOUT_SECONDS` (504). Providers are tried in the
+	// order of `VOICE_STT_PROVIDER`. The audio and the transcript are never logged or audited; the
+	// audit log records that a transcription happened (size, duration, provider).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
+	TranscribeAudioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TranscribeAudioResponse, error)
+
+	// ListVoicesWithResponse Voices of the configured speech providers
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
+	ListVoicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListVoicesResponse, error)
 
 	// ListConversationsWithResponse List the caller's conversations
 	//
@@ -16408,6 +17779,822 @@ func (r GetVersionResponse) ContentType() string {
 	return ""
 }
 
+// GetVoicePreferencesResponse401Headers the declared response headers of an HTTP 401 response for GetVoicePreferences
+type GetVoicePreferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetVoicePreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoicePreferencesEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoicePreferencesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoicePreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoicePreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoicePreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoicePreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateVoicePreferencesResponse401Headers the declared response headers of an HTTP 401 response for UpdateVoicePreferences
+type UpdateVoicePreferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateVoicePreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoicePreferencesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateVoicePreferencesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVoicePreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVoicePreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVoicePreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVoicePreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetVoicePreferencesResponse401Headers the declared response headers of an HTTP 401 response for ResetVoicePreferences
+type ResetVoicePreferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ResetVoicePreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoicePreferencesEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResetVoicePreferencesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetVoicePreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetVoicePreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetVoicePreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetVoicePreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RelayVoiceTranscriptResponse401Headers the declared response headers of an HTTP 401 response for RelayVoiceTranscript
+type RelayVoiceTranscriptResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RelayVoiceTranscriptResponse429Headers the declared response headers of an HTTP 429 response for RelayVoiceTranscript
+type RelayVoiceTranscriptResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RelayVoiceTranscriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ExchangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RelayVoiceTranscriptResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RelayVoiceTranscriptResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON201() *ExchangeEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RelayVoiceTranscriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RelayVoiceTranscriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RelayVoiceTranscriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RelayVoiceTranscriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceStatusResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceStatus
+type GetVoiceStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetVoiceStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceStatusEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceStatusResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON200() *VoiceStatusEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVoiceStylePresetsResponse401Headers the declared response headers of an HTTP 401 response for ListVoiceStylePresets
+type ListVoiceStylePresetsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListVoiceStylePresetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceStylePresetListEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListVoiceStylePresetsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON200() *VoiceStylePresetListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVoiceStylePresetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVoiceStylePresetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVoiceStylePresetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVoiceStylePresetsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SynthesizeSpeechResponse200Headers the declared response headers of an HTTP 200 response for SynthesizeSpeech
+type SynthesizeSpeechResponse200Headers struct {
+	XTTSFallback *string
+	XTTSProvider *string
+	XTTSVoice    *string
+}
+
+// SynthesizeSpeechResponse401Headers the declared response headers of an HTTP 401 response for SynthesizeSpeech
+type SynthesizeSpeechResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SynthesizeSpeechResponse503Headers the declared response headers of an HTTP 503 response for SynthesizeSpeech
+type SynthesizeSpeechResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SynthesizeSpeechResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Overloaded
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SynthesizeSpeechResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SynthesizeSpeechResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SynthesizeSpeechResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON503() *Overloaded {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r SynthesizeSpeechResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SynthesizeSpeechResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SynthesizeSpeechResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SynthesizeSpeechResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamSpeechResponse200Headers the declared response headers of an HTTP 200 response for StreamSpeech
+type StreamSpeechResponse200Headers struct {
+	XTTSFallback *string
+	XTTSProvider *string
+	XTTSVoice    *string
+}
+
+// StreamSpeechResponse401Headers the declared response headers of an HTTP 401 response for StreamSpeech
+type StreamSpeechResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StreamSpeechResponse503Headers the declared response headers of an HTTP 503 response for StreamSpeech
+type StreamSpeechResponse503Headers struct {
+	RetryAfter *int
+}
+
+type StreamSpeechResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Overloaded
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamSpeechResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamSpeechResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StreamSpeechResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StreamSpeechResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamSpeechResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StreamSpeechResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StreamSpeechResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r StreamSpeechResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StreamSpeechResponse) GetJSON503() *Overloaded {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r StreamSpeechResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamSpeechResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamSpeechResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamSpeechResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamSpeechResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TranscribeAudioResponse401Headers the declared response headers of an HTTP 401 response for TranscribeAudio
+type TranscribeAudioResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// TranscribeAudioResponse503Headers the declared response headers of an HTTP 503 response for TranscribeAudio
+type TranscribeAudioResponse503Headers struct {
+	RetryAfter *int
+}
+
+type TranscribeAudioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TranscriptionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Overloaded
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TranscribeAudioResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TranscribeAudioResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TranscribeAudioResponse) GetJSON200() *TranscriptionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TranscribeAudioResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TranscribeAudioResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TranscribeAudioResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r TranscribeAudioResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r TranscribeAudioResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TranscribeAudioResponse) GetJSON503() *Overloaded {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r TranscribeAudioResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r TranscribeAudioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TranscribeAudioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TranscribeAudioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TranscribeAudioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVoicesResponse401Headers the declared response headers of an HTTP 401 response for ListVoices
+type ListVoicesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListVoicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceListEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListVoicesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVoicesResponse) GetJSON200() *VoiceListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVoicesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVoicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVoicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVoicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVoicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListConversationsResponse401Headers the declared response headers of an HTTP 401 response for ListConversations
 type ListConversationsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -19202,6 +21389,239 @@ func (c *ClientWithResponses) GetVersionWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetVersionResponse(rsp)
+}
+
+// GetVoicePreferencesWithResponse The caller's voice preferences
+//
+// The stored preferences, or the defaults when none are stored.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/preferences (the `GetVoicePreferences` operationId).
+func (c *ClientWithResponses) GetVoicePreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoicePreferencesResponse, error) {
+	rsp, err := c.GetVoicePreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoicePreferencesResponse(rsp)
+}
+
+// UpdateVoicePreferencesWithBodyWithResponse Change the caller's voice preferences
+//
+// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+// chosen provider (422 otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+func (c *ClientWithResponses) UpdateVoicePreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVoicePreferencesResponse, error) {
+	rsp, err := c.UpdateVoicePreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVoicePreferencesResponse(rsp)
+}
+
+// UpdateVoicePreferencesWithResponse Change the caller's voice preferences
+//
+// Fields left out keep their value. `speed` is clamped to 0.5–2.0; a `voice` must exist at the
+// chosen provider (422 otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/voice/preferences (the `UpdateVoicePreferences` operationId).
+func (c *ClientWithResponses) UpdateVoicePreferencesWithResponse(ctx context.Context, body UpdateVoicePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVoicePreferencesResponse, error) {
+	rsp, err := c.UpdateVoicePreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVoicePreferencesResponse(rsp)
+}
+
+// ResetVoicePreferencesWithResponse Back to the default voice preferences
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
+func (c *ClientWithResponses) ResetVoicePreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ResetVoicePreferencesResponse, error) {
+	rsp, err := c.ResetVoicePreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetVoicePreferencesResponse(rsp)
+}
+
+// RelayVoiceTranscriptWithBodyWithResponse Answer a spoken question
+//
+// The chat pipeline for a voice transcript: stores `transcript` as a question with
+// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+func (c *ClientWithResponses) RelayVoiceTranscriptWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error) {
+	rsp, err := c.RelayVoiceTranscriptWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelayVoiceTranscriptResponse(rsp)
+}
+
+// RelayVoiceTranscriptWithResponse Answer a spoken question
+//
+// The chat pipeline for a voice transcript: stores `transcript` as a question with
+// `source: voice`, answers it with citations like `sendMessage`, and returns both messages.
+// Rate limited per user (`RATE_LIMIT_VOICE_RELAY_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
+func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error) {
+	rsp, err := c.RelayVoiceTranscript(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelayVoiceTranscriptResponse(rsp)
+}
+
+// GetVoiceStatusWithResponse Speech providers, their health and the decoders available
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
+func (c *ClientWithResponses) GetVoiceStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceStatusResponse, error) {
+	rsp, err := c.GetVoiceStatus(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceStatusResponse(rsp)
+}
+
+// ListVoiceStylePresetsWithResponse Speaking-style presets
+//
+// Named combinations of speed and style a client can offer (`style` of the preferences).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/style-presets (the `ListVoiceStylePresets` operationId).
+func (c *ClientWithResponses) ListVoiceStylePresetsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListVoiceStylePresetsResponse, error) {
+	rsp, err := c.ListVoiceStylePresets(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVoiceStylePresetsResponse(rsp)
+}
+
+// SynthesizeSpeechWithBodyWithResponse Text to speech
+//
+// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+func (c *ClientWithResponses) SynthesizeSpeechWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SynthesizeSpeechResponse, error) {
+	rsp, err := c.SynthesizeSpeechWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSynthesizeSpeechResponse(rsp)
+}
+
+// SynthesizeSpeechWithResponse Text to speech
+//
+// Renders `text` as one audio file. `voice` and `speed` default to the caller's preferences
+// (`GET /api/voice/preferences`). Providers are tried in the order of `VOICE_TTS_PROVIDER`;
+// `X-TTS-Provider` names the one that answered and `X-TTS-Fallback: true` says an earlier one
+// failed. `mp3` and `opus` need ffmpeg (415 without it; `wav` and `pcm` always work). The text
+// limit depends on the provider (5000 characters offline, 4096 for OpenAI).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/synthesize (the `SynthesizeSpeech` operationId).
+func (c *ClientWithResponses) SynthesizeSpeechWithResponse(ctx context.Context, body SynthesizeSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*SynthesizeSpeechResponse, error) {
+	rsp, err := c.SynthesizeSpeech(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSynthesizeSpeechResponse(rsp)
+}
+
+// StreamSpeechWithBodyWithResponse Text to speech, streamed
+//
+// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+// length). A provider that fails before the first byte falls back to the next one
+// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+func (c *ClientWithResponses) StreamSpeechWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StreamSpeechResponse, error) {
+	rsp, err := c.StreamSpeechWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSpeechResponse(rsp)
+}
+
+// StreamSpeechWithResponse Text to speech, streamed
+//
+// Like `synthesizeSpeech`, but the audio is sent in chunks as it is synthesised, sentence by
+// sentence, so playback can start before the whole text is rendered. Formats: `pcm` (default,
+// `audio/L16; rate=16000; channels=1`), `mp3` and `opus` (`wav` is 422: its header needs the
+// length). A provider that fails before the first byte falls back to the next one
+// (`X-TTS-Fallback: true`); after the first byte a failure ends the stream early.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/synthesize/stream (the `StreamSpeech` operationId).
+func (c *ClientWithResponses) StreamSpeechWithResponse(ctx context.Context, body StreamSpeechJSONRequestBody, reqEditors ...RequestEditorFn) (*StreamSpeechResponse, error) {
+	rsp, err := c.StreamSpeech(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSpeechResponse(rsp)
+}
+
+// TranscribeAudioWithBodyWithResponse Speech to text
+//
+// `multipart/form-data` with one `audio` file and optional `language`, `prompt` (phrase hints, for
+// providers that take them) and `timestamps` (segments and words with times and confidence). The
+// container is recognised from its first bytes, never from the part's `Content-Type`: WAV (PCM
+// 8–48 kHz, mono or stereo) always; OGG/Opus, WebM/Opus, MP3, FLAC and M4A when ffmpeg is
+// installed (`GET /api/voice/status` lists the decoders). Limits: `VOICE_MAX_AUDIO_BYTES` (413),
+// `VOICE_MAX_AUDIO_SECONDS` (413), `VOICE_STT_TIMEOUT_SECONDS` (504). Providers are tried in the
+// order of `VOICE_STT_PROVIDER`. The audio and the transcript are never logged or audited; the
+// audit log records that a transcription happened (size, duration, provider).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
+func (c *ClientWithResponses) TranscribeAudioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TranscribeAudioResponse, error) {
+	rsp, err := c.TranscribeAudioWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTranscribeAudioResponse(rsp)
+}
+
+// ListVoicesWithResponse Voices of the configured speech providers
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
+func (c *ClientWithResponses) ListVoicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListVoicesResponse, error) {
+	rsp, err := c.ListVoices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVoicesResponse(rsp)
 }
 
 // ListConversationsWithResponse List the caller's conversations
@@ -24235,6 +26655,792 @@ func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetVoicePreferencesResponse parses an HTTP response from a GetVoicePreferencesWithResponse call
+func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoicePreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoicePreferencesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoicePreferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVoicePreferencesResponse parses an HTTP response from a UpdateVoicePreferencesWithResponse call
+func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVoicePreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoicePreferencesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateVoicePreferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetVoicePreferencesResponse parses an HTTP response from a ResetVoicePreferencesWithResponse call
+func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetVoicePreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoicePreferencesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResetVoicePreferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRelayVoiceTranscriptResponse parses an HTTP response from a RelayVoiceTranscriptWithResponse call
+func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RelayVoiceTranscriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ExchangeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RelayVoiceTranscriptResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RelayVoiceTranscriptResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceStatusResponse parses an HTTP response from a GetVoiceStatusWithResponse call
+func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceStatusEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVoiceStylePresetsResponse parses an HTTP response from a ListVoiceStylePresetsWithResponse call
+func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePresetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVoiceStylePresetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceStylePresetListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListVoiceStylePresetsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSynthesizeSpeechResponse parses an HTTP response from a SynthesizeSpeechWithResponse call
+func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SynthesizeSpeechResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Overloaded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SynthesizeSpeechResponse200Headers
+		if values := rsp.Header.Values("X-TTS-Fallback"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Fallback", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSFallback = &value
+		}
+		if values := rsp.Header.Values("X-TTS-Provider"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Provider", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSProvider = &value
+		}
+		if values := rsp.Header.Values("X-TTS-Voice"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Voice", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSVoice = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers SynthesizeSpeechResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SynthesizeSpeechResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamSpeechResponse parses an HTTP response from a StreamSpeechWithResponse call
+func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamSpeechResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Overloaded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamSpeechResponse200Headers
+		if values := rsp.Header.Values("X-TTS-Fallback"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Fallback", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSFallback = &value
+		}
+		if values := rsp.Header.Values("X-TTS-Provider"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Provider", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSProvider = &value
+		}
+		if values := rsp.Header.Values("X-TTS-Voice"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-TTS-Voice", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTTSVoice = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamSpeechResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers StreamSpeechResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTranscribeAudioResponse parses an HTTP response from a TranscribeAudioWithResponse call
+func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TranscribeAudioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TranscriptionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Overloaded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers TranscribeAudioResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers TranscribeAudioResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVoicesResponse parses an HTTP response from a ListVoicesWithResponse call
+func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVoicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListVoicesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
