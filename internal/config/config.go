@@ -96,6 +96,21 @@ type Config struct {
 	KBJobMaxAttempts int
 	KBJobTimeout     time.Duration
 
+	// Voice. VoiceSTTProviders and VoiceTTSProviders are the providers in the order they are
+	// tried ("auto" resolves to openai,offline with an OpenAI key or base URL, else offline).
+	VoiceSTTProviders    []string
+	VoiceTTSProviders    []string
+	VoiceMaxAudioBytes   int64
+	VoiceMaxAudioSeconds int
+	VoiceSTTTimeout      time.Duration
+	VoiceTTSTimeout      time.Duration
+	VoiceSTTWorkers      int
+	VoiceAllowCloud      bool
+	ProvidersTrusted     bool
+	OpenAISTTModel       string
+	OpenAITTSModel       string
+	VoiceRelayPerMinute  int
+
 	// JWT
 	JWTSecret []byte
 	// JWTSecretGenerated is true when JWT_SECRET_KEY was empty and Load
@@ -261,6 +276,7 @@ const (
 	gEdge     = "HTTP edge: CORS, proxies, rate limiting"
 	gStreams  = "Server-sent events and feature-flag events"
 	gKB       = "Knowledge base"
+	gVoice    = "Voice"
 	minute    = time.Minute
 	second    = time.Second
 	hour      = time.Hour
@@ -385,6 +401,34 @@ var specs = []spec{
 		func(c *Config) *time.Duration { return &c.KBJobTimeout }, second, 1, 86400),
 	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",
 		func(c *Config) *int { return &c.KBJobMaxAttempts }, 1, 25),
+
+	// Voice
+	listVar(gVoice, "VOICE_STT_PROVIDER", "auto", "Speech-to-text providers in the order they are tried, comma-separated: openai, offline; auto means openai,offline when OPENAI_API_KEY or OPENAI_BASE_URL is set, else offline.",
+		func(c *Config) *[]string { return &c.VoiceSTTProviders }).
+		withCheck(func(c *Config) error { return checkProviders(c.VoiceSTTProviders) }),
+	listVar(gVoice, "VOICE_TTS_PROVIDER", "auto", "Text-to-speech providers in the order they are tried, comma-separated: openai, offline; auto as for VOICE_STT_PROVIDER.",
+		func(c *Config) *[]string { return &c.VoiceTTSProviders }).
+		withCheck(func(c *Config) error { return checkProviders(c.VoiceTTSProviders) }),
+	int64Var(gVoice, "VOICE_MAX_AUDIO_BYTES", "26214400", "Largest audio upload to /api/voice/transcribe, in bytes (1 KiB to 1 GiB).",
+		func(c *Config) *int64 { return &c.VoiceMaxAudioBytes }, kib, gib),
+	intVar(gVoice, "VOICE_MAX_AUDIO_SECONDS", "600", "Longest audio accepted for transcription, in seconds (1-7200).",
+		func(c *Config) *int { return &c.VoiceMaxAudioSeconds }, 1, 7200),
+	durationVar(gVoice, "VOICE_STT_TIMEOUT_SECONDS", "120", "Longest one transcription may take, in seconds (1-3600).",
+		func(c *Config) *time.Duration { return &c.VoiceSTTTimeout }, second, 1, 3600),
+	durationVar(gVoice, "VOICE_TTS_TIMEOUT_SECONDS", "30", "Longest one synthesis (or one sentence of a stream) may take, in seconds (1-600).",
+		func(c *Config) *time.Duration { return &c.VoiceTTSTimeout }, second, 1, 600),
+	intVar(gVoice, "VOICE_STT_WORKERS", "2", "Offline speech decoders per process (about 100 MB each, loaded on first use) (1-64).",
+		func(c *Config) *int { return &c.VoiceSTTWorkers }, 1, 64),
+	boolVar(gVoice, "VOICE_ALLOW_CLOUD", "true", "Allow audio to be sent to external speech providers (an OpenAI-compatible endpoint not declared trusted by PROVIDERS_TRUSTED).",
+		func(c *Config) *bool { return &c.VoiceAllowCloud }),
+	boolVar(gVoice, "PROVIDERS_TRUSTED", "false", "Declare the OpenAI-compatible endpoint self-hosted (inside the deployment), so audio sent to it does not count as leaving it.",
+		func(c *Config) *bool { return &c.ProvidersTrusted }),
+	stringVar(gVoice, "OPENAI_STT_MODEL", "whisper-1", "Speech-to-text model of the OpenAI-compatible provider.",
+		func(c *Config) *string { return &c.OpenAISTTModel }).required(),
+	stringVar(gVoice, "OPENAI_TTS_MODEL", "tts-1", "Text-to-speech model of the OpenAI-compatible provider.",
+		func(c *Config) *string { return &c.OpenAITTSModel }).required(),
+	intVar(gVoice, "RATE_LIMIT_VOICE_RELAY_PER_MINUTE", "30", "Voice relay requests (/api/voice/relay) per user per minute (1-10000).",
+		func(c *Config) *int { return &c.VoiceRelayPerMinute }, 1, 10000),
 
 	// JWT
 	{
@@ -658,6 +702,38 @@ func (c *Config) UseOpenAI(provider string) bool {
 		return false
 	}
 	return c.OpenAIAPIKey != "" || c.OpenAIBaseURL != ""
+}
+
+// VoiceProviders resolves a provider list: "auto" becomes openai,offline when an OpenAI key or
+// base URL is set, else offline.
+func (c *Config) VoiceProviders(list []string) []string {
+	if len(list) == 1 && list[0] == "auto" {
+		if c.UseOpenAI("auto") {
+			return []string{"openai", "offline"}
+		}
+		return []string{"offline"}
+	}
+	return list
+}
+
+func checkProviders(list []string) error {
+	if len(list) == 0 {
+		return errors.New("must name at least one provider")
+	}
+	if len(list) == 1 && list[0] == "auto" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, p := range list {
+		if p != "openai" && p != "offline" {
+			return fmt.Errorf("must be auto or a list of openai and offline, got %q", p)
+		}
+		if seen[p] {
+			return fmt.Errorf("names %q twice", p)
+		}
+		seen[p] = true
+	}
+	return nil
 }
 
 // ---------------------------------------------------------------------------
