@@ -21,10 +21,26 @@ type Status struct {
 type Checker struct {
 	Probes  map[string]Probe // a nil probe reports "disabled"
 	Timeout time.Duration
+	// Optional names dependencies the gateway answers without (voice providers, the vector
+	// store behind keyword fallback): one down makes the gateway degraded, not unready.
+	Optional map[string]bool
 }
 
-// Check returns every dependency's status and whether all enabled ones are up.
+// Verdicts of Check.
+const (
+	Ready    = "ready"
+	Degraded = "degraded" // every required dependency is up, an optional one is down
+	NotReady = "not_ready"
+)
+
+// Check returns every dependency's status and whether all enabled required ones are up.
 func (c *Checker) Check(ctx context.Context) (map[string]Status, bool) {
+	statuses, verdict := c.Verdict(ctx)
+	return statuses, verdict != NotReady
+}
+
+// Verdict returns every dependency's status and the overall verdict.
+func (c *Checker) Verdict(ctx context.Context) (map[string]Status, string) {
 	out := make(map[string]Status, len(c.Probes))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -51,13 +67,19 @@ func (c *Checker) Check(ctx context.Context) (map[string]Status, bool) {
 		}()
 	}
 	wg.Wait()
-	ok := true
-	for _, s := range out {
-		if s.State == "down" {
-			ok = false
+	verdict := Ready
+	for name, s := range out {
+		switch {
+		case s.State != "down":
+		case c.Optional[name]:
+			if verdict == Ready {
+				verdict = Degraded
+			}
+		default:
+			verdict = NotReady
 		}
 	}
-	return out, ok
+	return out, verdict
 }
 
 // describe says why a probe failed without leaking addresses or credentials.

@@ -33,3 +33,22 @@ func TestCheck(t *testing.T) {
 		t.Fatal("not ready although every enabled dependency is up")
 	}
 }
+
+func TestOptionalDependencyDegrades(t *testing.T) {
+	t.Parallel()
+	down := func(context.Context) error { return errors.New("down") }
+	up := func(context.Context) error { return nil }
+	c := &Checker{Timeout: time.Second, Optional: map[string]bool{"voice": true},
+		Probes: map[string]Probe{"postgres": up, "voice": down}}
+	got, verdict := c.Verdict(context.Background())
+	if verdict != Degraded || got["voice"].State != "down" {
+		t.Fatalf("verdict %q, voice %q; want degraded with voice down", verdict, got["voice"].State)
+	}
+	if _, ok := c.Check(context.Background()); !ok {
+		t.Fatal("an optional dependency down must not make the gateway unready")
+	}
+	c.Probes["postgres"] = down
+	if _, verdict := c.Verdict(context.Background()); verdict != NotReady {
+		t.Fatalf("verdict %q with a required dependency down, want not_ready", verdict)
+	}
+}

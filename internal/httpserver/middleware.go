@@ -3,6 +3,7 @@ package httpserver
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/logging"
 )
 
@@ -77,19 +80,40 @@ func securityHeaders(docsCSP string) echo.MiddlewareFunc {
 	}
 }
 
-// uploadPath is the one operation whose body may reach MAX_UPLOAD_BYTES.
-const uploadPath = "/api/admin/kb/documents"
+// bodyLimits reads the declared upload operations from the contract: an operation with
+// `x-body-limit: upload` (MAX_UPLOAD_BYTES) or `x-body-limit: audio` (VOICE_MAX_AUDIO_BYTES)
+// may receive more than MAX_BODY_BYTES. Keys are "METHOD echo-route-template".
+func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
+	out := map[string]int64{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			var limit int64
+			switch op.Extensions["x-body-limit"] {
+			case nil:
+				continue
+			case "upload":
+				limit = cfg.MaxUploadBytes
+			case "audio":
+				limit = cfg.VoiceMaxAudioBytes
+			default:
+				panic(fmt.Sprintf("httpserver: %s %s: unknown x-body-limit %v", method, path, op.Extensions["x-body-limit"]))
+			}
+			out[method+" "+specParam.ReplaceAllString(path, ":$1")] = max(limit, cfg.MaxBodyBytes)
+		}
+	}
+	return out
+}
 
-// bodyLimit refuses bodies over max bytes (upload bytes for knowledge-base uploads): at once
-// when Content-Length says so, otherwise when reading passes the limit (the validator then
-// reports 413).
-func bodyLimit(small, upload int64) echo.MiddlewareFunc {
+// bodyLimit refuses bodies over the operation's limit (MAX_BODY_BYTES unless the contract
+// declares it an upload): at once when Content-Length says so, otherwise when reading passes
+// the limit (the validator then reports 413).
+func bodyLimit(small int64, uploads map[string]int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			max := small
-			if req.Method == http.MethodPost && req.URL.Path == uploadPath {
-				max = upload
+			if l, ok := uploads[req.Method+" "+c.Path()]; ok {
+				max = l
 			}
 			if req.ContentLength > max {
 				return tooLarge(max)

@@ -67,10 +67,11 @@ func New(o Options) *echo.Echo {
 		AllowCredentials: true,
 		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
 		ExposeHeaders: []string{"X-Request-ID", "X-Correlation-ID", "Retry-After", "ETag",
-			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+			"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice"},
 		MaxAge: 600,
 	}))
-	e.Use(bodyLimit(o.Config.MaxBodyBytes, o.Config.MaxUploadBytes))
+	e.Use(bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)))
 	e.Use(validator(o.Spec, o.Authenticate))
 	e.Use(principalIntoContext(o.WithPrincipal))
 
