@@ -118,7 +118,9 @@ func enc24(v float64) []byte {
 	x := uint32(int32(math.Round(v * 256)))
 	return []byte{byte(x), byte(x >> 8), byte(x >> 16)}
 }
-func enc32(v float64) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(int32(math.Round(v*65536)))) }
+func enc32(v float64) []byte {
+	return binary.LittleEndian.AppendUint32(nil, uint32(int32(math.Round(v*65536))))
+}
 func encF32(v float64) []byte {
 	return binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(v/32768)))
 }
