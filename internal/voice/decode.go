@@ -17,6 +17,10 @@ import (
 // ever run as a subprocess: it is a GPL build here and must never be linked.
 var ffmpegBin = "ffmpeg"
 
+// codecSlackSeconds is how far past maxSeconds ffmpeg output may run: encoders pad the
+// start and end (an MP3 of exactly the limit decodes some tens of milliseconds longer).
+const codecSlackSeconds = 0.25
+
 // maxUnboundedSeconds caps decoder output when the caller sets no limit, so a small
 // compressed upload can never expand into unbounded memory.
 const maxUnboundedSeconds = 3600
@@ -95,7 +99,7 @@ func decodeWAVFile(data []byte, maxSeconds float64) (PCM, error) {
 
 // decodeFFmpeg runs ffmpeg on the bytes. Input goes through a pipe, except MP4 which keeps
 // its index (moov) at the end when a recorder wrote it in one go and so needs a seekable
-// file. The output is capped at maxSeconds (plus a little) and ffmpeg is stopped there.
+// file. The output is capped at maxSeconds (plus codec padding) and ffmpeg is stopped there.
 func decodeFFmpeg(ctx context.Context, data []byte, c Container, maxSeconds float64) (PCM, error) {
 	input, cleanup, err := ffmpegInput(data, c)
 	if err != nil {
@@ -106,7 +110,7 @@ func decodeFFmpeg(ctx context.Context, data []byte, c Container, maxSeconds floa
 	if limit <= 0 {
 		limit = maxUnboundedSeconds
 	}
-	out := &cappedBuffer{max: int(limit*SampleRate)*2 + 2}
+	out := &cappedBuffer{max: int((limit+codecSlackSeconds)*SampleRate) * 2}
 	var stderr bytes.Buffer
 	run, cancel := context.WithCancel(ctx)
 	defer cancel()

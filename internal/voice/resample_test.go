@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,4 +53,25 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// A ratio too fine for a filter bank takes the per-tap path with the same response.
+func TestResampleOddRatio(t *testing.T) {
+	t.Parallel()
+	in := sinePCM(44111, 1000, 12000, 1) // 16000/gcd = 16000 phases > maxPhases
+	out := Resample(in, 16000)
+	require.Len(t, out.Samples, int(math.Round(44111*16000/44111.0)))
+	freq, amp := tone(t, out)
+	require.InDelta(t, 1000, freq, 3)
+	require.InDelta(t, 12000, amp, 120)
+	_, amp = tone(t, Resample(sinePCM(44111, 11000, 12000, 1), 16000))
+	require.Less(t, amp, 12.0)
+
+	// Both paths agree.
+	poly := Resample(sinePCM(44100, 3000, 12000, 0.2), 16000)
+	interp := make([]int16, len(poly.Samples))
+	resampleInterp(sinePCM(44100, 3000, 12000, 0.2).Samples, interp, 44100.0/16000, sincRolloff*16000/44100)
+	for i := range interp {
+		require.InDelta(t, poly.Samples[i], interp[i], 2, i)
+	}
 }
