@@ -226,6 +226,10 @@ func TestDecodeFFmpegFailures(t *testing.T) {
 
 	_, _, err = Decode(context.Background(), ogg, 1)
 	require.ErrorIs(t, err, ErrTooLong)
+	// Exactly at the limit passes despite the codec's padding.
+	p, _, err := Decode(context.Background(), ogg, 3)
+	require.NoError(t, err)
+	require.InDelta(t, 3, p.Duration().Seconds(), 0.1)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
