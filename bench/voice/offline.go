@@ -1,0 +1,27 @@
+//go:build offlinevoice
+
+package main
+
+import (
+	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/offline"
+)
+
+// The offline engines: flite for synthesis, pocketsphinx (one worker) for recognition. The
+// medical condition adds the clinical term list and the drug names to the dictionary.
+func init() {
+	openEngines = func() (engines, error) {
+		tts, err := offline.NewTTS()
+		if err != nil {
+			return engines{}, err
+		}
+		return engines{
+			tts:    tts,
+			voices: []string{"kal16", "slt"},
+			newSTT: func(words []string) (voice.STT, error) {
+				return offline.NewSTT(offline.STTOptions{Workers: 1, Words: words})
+			},
+			medical: dedupe(voice.ClinicalTerms(), offline.DrugNames()),
+		}, nil
+	}
+}
