@@ -1,0 +1,426 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/health"
+	"github.com/voiceassist/gateway/internal/ratelimit"
+)
+
+// Limits bound what one request may ask of the providers.
+type Limits struct {
+	MaxAudioSeconds int
+	STTTimeout      time.Duration
+	TTSTimeout      time.Duration
+	RelayPerMinute  int
+}
+
+// Provider is one configured provider with what the status report says about it.
+type Provider struct {
+	STT      STT
+	TTS      TTS
+	External bool         // audio leaves the deployment
+	Loaded   func() int   // models loaded in this process (nil when not applicable)
+	Ready    func() error // nil when the provider can serve at all (packages present, ...)
+}
+
+// Service is the voice domain: transcription and synthesis through provider chains,
+// preferences, and the status of the providers. Audio and transcripts are PHI: they are
+// never logged and never put into audit details.
+type Service struct {
+	stt       *STTChain
+	tts       *TTSChain
+	providers map[string]Provider
+	order     []string
+	limits    Limits
+	pool      *pgxpool.Pool
+	q         *db.Queries
+	health    *health.Registry
+	limiter   *ratelimit.Limiter
+	metrics   *Metrics
+	log       *slog.Logger
+	cloud     bool
+}
+
+// Config assembles a Service.
+type Config struct {
+	// STT and TTS name the providers of each chain in the order they are tried.
+	STT, TTS   []string
+	Providers  map[string]Provider
+	AllowCloud bool // when false, external providers are left out of both chains
+	Limits     Limits
+	Pool       *pgxpool.Pool
+	Health     *health.Registry
+	Limiter    *ratelimit.Limiter
+	Metrics    *Metrics
+	Log        *slog.Logger
+}
+
+// NewService builds the chains from the configured order.
+func NewService(c Config) *Service {
+	s := &Service{providers: c.Providers, limits: c.Limits, pool: c.Pool, q: db.New(c.Pool),
+		health: c.Health, limiter: c.Limiter, metrics: c.Metrics, log: c.Log, cloud: c.AllowCloud}
+	if s.health == nil {
+		s.health = &health.Registry{}
+	}
+	var stt []STT
+	var tts []TTS
+	seen := map[string]bool{}
+	for _, name := range c.STT {
+		if p, ok := c.Providers[name]; ok && p.STT != nil && (c.AllowCloud || !p.External) {
+			stt = append(stt, observedSTT{p.STT, s})
+			if !seen[name] {
+				s.order, seen[name] = append(s.order, name), true
+			}
+		}
+	}
+	for _, name := range c.TTS {
+		if p, ok := c.Providers[name]; ok && p.TTS != nil && (c.AllowCloud || !p.External) {
+			tts = append(tts, observedTTS{p.TTS, s})
+			if !seen[name] {
+				s.order, seen[name] = append(s.order, name), true
+			}
+		}
+	}
+	s.stt, s.tts = NewSTTChain(stt...), NewTTSChain(tts...)
+	return s
+}
+
+// TranscribeRequest is one upload to transcribe.
+type TranscribeRequest struct {
+	Audio   []byte
+	Options TranscribeOptions
+}
+
+// TranscribeResult is a transcript and the route that produced it.
+type TranscribeResult struct {
+	Transcript
+	Fallback bool
+}
+
+// Transcribe decodes the upload (the container is sniffed from its bytes), runs the STT
+// chain within the STT timeout and audits that a transcription happened.
+func (s *Service) Transcribe(ctx context.Context, actor audit.Actor, req TranscribeRequest) (TranscribeResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.limits.STTTimeout)
+	defer cancel()
+	pcm, container, err := Decode(ctx, req.Audio, float64(s.limits.MaxAudioSeconds))
+	if err != nil {
+		return TranscribeResult{}, s.fail("stt", ctx, err)
+	}
+	t, route, err := s.stt.Transcribe(ctx, pcm, req.Options)
+	if err != nil {
+		return TranscribeResult{}, s.fail("stt", ctx, err)
+	}
+	if route.Fallback {
+		s.metrics.fallbacks.WithLabelValues("stt").Inc()
+	}
+	s.metrics.audio.WithLabelValues("in").Add(pcm.Duration().Seconds())
+	if t.Duration == 0 {
+		t.Duration = pcm.Duration()
+	}
+	if t.Language == "" {
+		t.Language = "en"
+	}
+	s.audit(actor, "voice.transcribed", map[string]any{
+		"bytes": len(req.Audio), "container": string(container), "duration_seconds": round(pcm.Duration().Seconds()),
+		"provider": route.Provider, "fallback": route.Fallback,
+	})
+	return TranscribeResult{Transcript: t, Fallback: route.Fallback}, nil
+}
+
+// SynthesizeRequest is one text to speak.
+type SynthesizeRequest struct {
+	Text   string
+	Voice  string  // "" = the caller's preference, else the provider default
+	Format string  // wav, mp3, opus, pcm
+	Speed  float64 // 0 = the caller's preference
+}
+
+// Speech is synthesised audio and how it was made.
+type Speech struct {
+	Audio       []byte
+	ContentType string
+	Provider    string
+	Fallback    bool
+	Voice       string
+}
+
+// Synthesize renders the whole text in the requested format.
+func (s *Service) Synthesize(ctx context.Context, actor audit.Actor, req SynthesizeRequest) (Speech, error) {
+	opt, err := s.prepare(ctx, actor, &req, FormatWAV)
+	if err != nil {
+		return Speech{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.limits.TTSTimeout)
+	defer cancel()
+	pcm, route, err := s.tts.Synthesize(ctx, req.Text, opt)
+	if err != nil {
+		return Speech{}, s.fail("tts", ctx, err)
+	}
+	audio, ct, err := Encode(ctx, pcm, req.Format)
+	if err != nil {
+		return Speech{}, s.fail("tts", ctx, err)
+	}
+	s.synthesized(actor, route, req, pcm.Duration(), false)
+	return Speech{Audio: audio, ContentType: ct, Provider: route.Provider, Fallback: route.Fallback, Voice: s.voiceOf(route.Provider, opt.Voice)}, nil
+}
+
+// StreamStart is what a stream's headers say, known once the first sentence is rendered.
+type StreamStart struct {
+	ContentType string
+	Provider    string
+	Fallback    bool
+	Voice       string
+}
+
+// Stream speaks the text sentence by sentence into w. start is called once, before the
+// first byte, when the provider is chosen (fallback happens only before it); an error
+// before start is a normal API error, one after it ends the stream early. Each sentence
+// has the TTS timeout.
+func (s *Service) Stream(ctx context.Context, actor audit.Actor, req SynthesizeRequest, w io.Writer, start func(StreamStart) error) error {
+	if req.Format == FormatWAV {
+		return apierr.Invalid("format", "wav cannot be streamed (its header needs the length); use pcm, mp3 or opus")
+	}
+	opt, err := s.prepare(ctx, actor, &req, FormatPCM)
+	if err != nil {
+		return err
+	}
+	var enc io.WriteCloser
+	var total time.Duration
+	route, err := s.tts.SynthesizeStream(ctx, req.Text, opt, func(p PCM, r Route) error {
+		if enc == nil {
+			e, ct, err := NewStreamEncoder(ctx, req.Format, w)
+			if err != nil {
+				return err
+			}
+			if err := start(StreamStart{ContentType: ct, Provider: r.Provider, Fallback: r.Fallback, Voice: s.voiceOf(r.Provider, opt.Voice)}); err != nil {
+				_ = e.Close()
+				return err
+			}
+			enc = e
+		}
+		total += p.Duration()
+		_, err := enc.Write(PCMBytes(p))
+		return err
+	}, s.limits.TTSTimeout)
+	if enc != nil {
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+		s.synthesized(actor, route, req, total, true)
+	}
+	if err != nil {
+		if enc != nil {
+			s.log.WarnContext(ctx, "voice stream ended early", "provider", route.Provider, "error_kind", kindOf(err))
+			return err
+		}
+		return s.fail("tts", ctx, err)
+	}
+	return nil
+}
+
+// prepare validates a synthesis request and fills voice and speed from the preferences.
+func (s *Service) prepare(ctx context.Context, actor audit.Actor, req *SynthesizeRequest, format string) (SynthesizeOptions, error) {
+	if req.Format == "" {
+		req.Format = format
+	}
+	if err := checkFormat(req.Format); err != nil {
+		return SynthesizeOptions{}, s.fail("tts", ctx, err)
+	}
+	if len(s.tts.Providers()) == 0 {
+		return SynthesizeOptions{}, s.fail("tts", ctx, fmt.Errorf("%w: no text-to-speech provider is configured", ErrUnavailable))
+	}
+	if n := len([]rune(req.Text)); n > s.tts.MaxChars() {
+		return SynthesizeOptions{}, apierr.Invalid("text", fmt.Sprintf("is %d characters; the speech providers take at most %d", n, s.tts.MaxChars()))
+	}
+	if len(Sentences(req.Text)) == 0 {
+		return SynthesizeOptions{}, apierr.Invalid("text", "has nothing to speak")
+	}
+	if (req.Voice == "" || req.Speed == 0) && actor.ID != nil {
+		p, err := s.Preferences(ctx, *actor.ID)
+		if err != nil {
+			return SynthesizeOptions{}, err
+		}
+		if req.Voice == "" && p.Voice != nil && s.hasVoice(*p.Voice) {
+			req.Voice = *p.Voice
+		}
+		if req.Speed == 0 {
+			req.Speed = p.Speed
+		}
+	}
+	if req.Voice != "" && !s.hasVoice(req.Voice) {
+		return SynthesizeOptions{}, apierr.Invalid("voice", "is not a voice of the configured providers (GET /api/voice/voices)")
+	}
+	return SynthesizeOptions{Voice: req.Voice, Speed: clampSpeed(req.Speed)}, nil
+}
+
+func (s *Service) synthesized(actor audit.Actor, route Route, req SynthesizeRequest, d time.Duration, stream bool) {
+	if route.Fallback {
+		s.metrics.fallbacks.WithLabelValues("tts").Inc()
+	}
+	s.metrics.audio.WithLabelValues("out").Add(d.Seconds())
+	s.audit(actor, "voice.synthesized", map[string]any{
+		"characters": len([]rune(req.Text)), "duration_seconds": round(d.Seconds()), "format": req.Format,
+		"provider": route.Provider, "fallback": route.Fallback, "stream": stream,
+	})
+}
+
+func (s *Service) hasVoice(id string) bool {
+	for _, v := range s.tts.Voices() {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// voiceOf names the voice a provider spoke with: the requested one or its default.
+func (s *Service) voiceOf(provider, requested string) string {
+	for _, v := range s.tts.Voices() {
+		if v.Provider == provider && (v.ID == requested || (requested == "" && v.Default)) {
+			return v.ID
+		}
+	}
+	return requested
+}
+
+// Voices lists every configured provider's voices, the preferred provider first.
+func (s *Service) Voices() ([]Voice, []string) {
+	var names []string
+	for _, p := range s.tts.Providers() {
+		names = append(names, providerName(p))
+	}
+	return s.tts.Voices(), names
+}
+
+func providerName(p TTS) string {
+	if o, ok := p.(observedTTS); ok {
+		return o.TTS.Name()
+	}
+	return p.Name()
+}
+
+// audit records that speech was processed: sizes, durations, provider; never content.
+// It runs after the response is decided, on its own context, so a client hanging up does
+// not lose the record.
+func (s *Service) audit(actor audit.Actor, action string, details map[string]any) {
+	if s.pool == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := audit.RecordNow(ctx, s.pool, audit.Entry{Actor: actor, Action: action, ResourceType: "voice", Success: true, Details: details}); err != nil {
+		s.log.Error("voice: audit", "action", action, "error", err)
+	}
+}
+
+// fail maps a provider or decoder error to the API error, and counts it.
+func (s *Service) fail(kind string, ctx context.Context, err error) error {
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	k := kindOf(err)
+	if ctx.Err() == context.DeadlineExceeded {
+		k = "timeout"
+	}
+	s.metrics.errors.WithLabelValues(kind, k).Inc()
+	switch k {
+	case "unsupported":
+		return apierr.New(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", publicReason(err)).WithField("audio")
+	case "undecodable":
+		return apierr.New(http.StatusUnprocessableEntity, "VALIDATION_ERROR", publicReason(err)).WithField("audio")
+	case "too_long":
+		return apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+			fmt.Sprintf("The audio is longer than %d seconds", s.limits.MaxAudioSeconds)).WithField("audio")
+	case "invalid":
+		return apierr.New(http.StatusUnprocessableEntity, "VALIDATION_ERROR", publicReason(err))
+	case "timeout":
+		return apierr.New(http.StatusGatewayTimeout, "VOICE_TIMEOUT", "The speech provider did not answer in time")
+	case "overloaded":
+		return apierr.New(http.StatusServiceUnavailable, "VOICE_OVERLOADED", "Every speech worker is busy; retry shortly").
+			WithHeader("Retry-After", strconv.Itoa(2))
+	case "canceled":
+		return apierr.New(499, "CLIENT_CLOSED", "The client went away")
+	}
+	return apierr.New(http.StatusServiceUnavailable, "VOICE_UNAVAILABLE", publicReason(err)).WithHeader("Retry-After", "30")
+}
+
+// kindOf classifies an error for metrics and status mapping.
+func kindOf(err error) string {
+	switch {
+	case errors.Is(err, ErrUnsupportedContainer):
+		return "unsupported"
+	case errors.Is(err, ErrUndecodable):
+		return "undecodable"
+	case errors.Is(err, ErrTooLong):
+		return "too_long"
+	case errors.Is(err, ErrInvalidInput):
+		return "invalid"
+	case errors.Is(err, ErrOverloaded):
+		return "overloaded"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	}
+	return "provider"
+}
+
+// publicReason is an error's message without the chain's provider prefixes when it is one
+// of ours (the sentinel texts and their wrapped reasons are written for clients); anything
+// else gets a generic sentence, since a provider's message may echo the input.
+func publicReason(err error) string {
+	for _, sentinel := range []error{ErrUnsupportedContainer, ErrUndecodable, ErrInvalidInput, ErrUnavailable} {
+		if errors.Is(err, sentinel) {
+			return reasonAfter(err.Error(), sentinel.Error())
+		}
+	}
+	return "The speech provider failed"
+}
+
+// reasonAfter turns "offline: voice: invalid input: empty text" into "Invalid input: empty text".
+func reasonAfter(msg, sentinel string) string {
+	for i := 0; i+len(sentinel) <= len(msg); i++ {
+		if msg[i:i+len(sentinel)] == sentinel {
+			msg = msg[i:]
+			break
+		}
+	}
+	const prefix = "voice: "
+	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		msg = msg[len(prefix):]
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[n:]
+}
+
+func clampSpeed(v float64) float64 {
+	switch {
+	case v == 0:
+		return 1
+	case v < 0.5:
+		return 0.5
+	case v > 2:
+		return 2
+	}
+	return v
+}
+
+func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
