@@ -26,7 +26,7 @@ var (
 )
 
 // Sentences splits text into the pieces a streaming synthesiser speaks one at a time. A
-// sentence ends at . ! ? ; or a line break followed by space or the end, but not inside
+// sentence ends at a line break, or at . ! ? ; followed by space or the end, but not inside
 // decimals ("2.5"), after titles and Latin abbreviations ("Dr.", "e.g."), after a single
 // initial ("J."), or after a unit abbreviation ("mg.") unless a capitalised word follows.
 // Pieces longer than MaxSentenceChars are cut at the last comma, colon or dash, else at
