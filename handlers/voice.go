@@ -144,34 +144,18 @@ type speechStream struct {
 }
 
 func (st *speechStream) VisitStreamSpeechResponse(w http.ResponseWriter) error {
-	rc := http.NewResponseController(w)
-	fw := flushWriter{w: w, rc: rc}
-	err := st.s.Voice.Stream(st.ctx, actorOf(st.ctx), st.req, fw, func(start voice.StreamStart) error {
+	started := false
+	err := st.s.Voice.Stream(st.ctx, actorOf(st.ctx), st.req, w, func(start voice.StreamStart) error {
 		ttsHeaders(w.Header(), start.ContentType, start.Provider, start.Voice, start.Fallback)
 		w.WriteHeader(http.StatusOK)
-		return rc.Flush()
+		started = true
+		return http.NewResponseController(w).Flush()
 	})
-	if err != nil && !fw.started() {
+	if err != nil && !started {
 		return err // nothing sent yet: the error handler writes the envelope
 	}
 	return nil
 }
-
-// flushWriter sends each chunk to the client as soon as it is written.
-type flushWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (f flushWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.rc.Flush()
-	}
-	return n, err
-}
-
-func (f flushWriter) started() bool { return f.w.Header().Get("X-TTS-Provider") != "" }
 
 func (s *Server) ListVoices(ctx context.Context, _ api.ListVoicesRequestObject) (api.ListVoicesResponseObject, error) {
 	voices, providers := s.Voice.Voices()

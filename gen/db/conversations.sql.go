@@ -18,7 +18,7 @@ const addMessage = `-- name: AddMessage :one
 WITH m AS (
     INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
     VALUES ($1, $2, $3, $4, $5, $6)
-    RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at
+    RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted
 ), c AS (
     UPDATE conversations SET
         message_count = message_count + 1,
@@ -27,7 +27,7 @@ WITH m AS (
         default_title = default_title AND $7::text IS NULL
     WHERE id = $1
 )
-SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM m
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM m
 `
 
 type AddMessageParams struct {
@@ -50,6 +50,8 @@ type AddMessageRow struct {
 	Model          pgtype.Text
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
+	Source         string
+	Interrupted    bool
 }
 
 // A message and its conversation's counters (and first-question title) in one statement: one
@@ -75,6 +77,8 @@ func (q *Queries) AddMessage(ctx context.Context, arg AddMessageParams) (AddMess
 		&i.Model,
 		&i.Retrieval,
 		&i.CreatedAt,
+		&i.Source,
+		&i.Interrupted,
 	)
 	return i, err
 }
@@ -171,7 +175,7 @@ func (q *Queries) GetConversation(ctx context.Context, arg GetConversationParams
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM messages WHERE id = $1 AND conversation_id = $2
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM messages WHERE id = $1 AND conversation_id = $2
 `
 
 type GetMessageParams struct {
@@ -192,6 +196,8 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (Message
 		&i.Model,
 		&i.Retrieval,
 		&i.CreatedAt,
+		&i.Source,
+		&i.Interrupted,
 	)
 	return i, err
 }
@@ -236,7 +242,7 @@ func (q *Queries) InsertConversation(ctx context.Context, arg InsertConversation
 }
 
 const lastMessages = `-- name: LastMessages :many
-SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
 `
 
 type LastMessagesParams struct {
@@ -264,6 +270,8 @@ func (q *Queries) LastMessages(ctx context.Context, arg LastMessagesParams) ([]M
 			&i.Model,
 			&i.Retrieval,
 			&i.CreatedAt,
+			&i.Source,
+			&i.Interrupted,
 		); err != nil {
 			return nil, err
 		}
@@ -338,7 +346,7 @@ func (q *Queries) ListConversations(ctx context.Context, arg ListConversationsPa
 }
 
 const listMessages = `-- name: ListMessages :many
-SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM messages
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM messages
 WHERE conversation_id = $1 AND seq > $2
 ORDER BY seq
 LIMIT $3
@@ -369,6 +377,8 @@ func (q *Queries) ListMessages(ctx context.Context, arg ListMessagesParams) ([]M
 			&i.Model,
 			&i.Retrieval,
 			&i.CreatedAt,
+			&i.Source,
+			&i.Interrupted,
 		); err != nil {
 			return nil, err
 		}
@@ -409,7 +419,7 @@ func (q *Queries) LockConversation(ctx context.Context, arg LockConversationPara
 }
 
 const messagesUpTo = `-- name: MessagesUpTo :many
-SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at FROM messages WHERE conversation_id = $1 AND seq <= $2 ORDER BY seq
+SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM messages WHERE conversation_id = $1 AND seq <= $2 ORDER BY seq
 `
 
 type MessagesUpToParams struct {
@@ -436,6 +446,8 @@ func (q *Queries) MessagesUpTo(ctx context.Context, arg MessagesUpToParams) ([]M
 			&i.Model,
 			&i.Retrieval,
 			&i.CreatedAt,
+			&i.Source,
+			&i.Interrupted,
 		); err != nil {
 			return nil, err
 		}

@@ -171,6 +171,8 @@ type Message struct {
 	Model          pgtype.Text
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
+	Source         string
+	Interrupted    bool
 }
 
 type RefreshToken struct {
@@ -216,4 +218,15 @@ type User struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type VoicePreference struct {
+	UserID    uuid.UUID
+	Provider  string
+	Voice     pgtype.Text
+	Speed     float32
+	AutoPlay  bool
+	Language  string
+	Style     string
+	UpdatedAt time.Time
 }

@@ -46,6 +46,7 @@ type Querier interface {
 	DeleteMessage(ctx context.Context, arg DeleteMessageParams) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
 	// the job gives up.
 	FailKbIndexing(ctx context.Context, arg FailKbIndexingParams) error
@@ -75,6 +76,7 @@ type Querier interface {
 	GetUserAuthState(ctx context.Context, id uuid.UUID) (GetUserAuthStateRow, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
+	GetVoicePreferences(ctx context.Context, userID uuid.UUID) (VoicePreference, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
 	InsertConversation(ctx context.Context, arg InsertConversationParams) (Conversation, error)
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
@@ -148,6 +150,7 @@ type Querier interface {
 	// Role and activity changes end every session of the user (epoch + 1).
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
+	UpsertVoicePreferences(ctx context.Context, arg UpsertVoicePreferencesParams) (VoicePreference, error)
 }
 
 var _ Querier = (*Queries)(nil)

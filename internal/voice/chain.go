@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrTransient marks a provider failure worth trying elsewhere: a timeout, a 5xx or a
@@ -167,11 +168,12 @@ func (c *TTSChain) Synthesize(ctx context.Context, text string, opt SynthesizeOp
 }
 
 // SynthesizeStream speaks text sentence by sentence (Sentences), calling emit with each
-// sentence's audio as soon as it is rendered, so playback starts before the whole text is
-// synthesised. The provider is chosen on the first sentence (with fallback) and kept for
-// the rest; a later failure is returned as is. An error from emit stops the stream and is
-// returned. The Route is valid whenever some audio was emitted.
-func (c *TTSChain) SynthesizeStream(ctx context.Context, text string, opt SynthesizeOptions, emit func(PCM) error) (Route, error) {
+// sentence's audio (and the route, fixed from the first call on) as soon as it is
+// rendered, so playback starts before the whole text is synthesised. The provider is chosen
+// on the first sentence (with fallback) and kept for the rest; a later failure is returned
+// as is. Each sentence gets at most perSentence (0 = no limit beyond ctx). An error from
+// emit stops the stream and is returned. The Route is valid whenever some audio was emitted.
+func (c *TTSChain) SynthesizeStream(ctx context.Context, text string, opt SynthesizeOptions, emit func(PCM, Route) error, perSentence time.Duration) (Route, error) {
 	sentences := Sentences(text)
 	if len(sentences) == 0 {
 		return Route{}, fmt.Errorf("%w: empty text", ErrInvalidInput)
@@ -181,10 +183,23 @@ func (c *TTSChain) SynthesizeStream(ctx context.Context, text string, opt Synthe
 	if err != nil {
 		return route, err
 	}
+	speak := func(a attempt, s string) (PCM, error) {
+		sctx := ctx
+		if perSentence > 0 {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(ctx, perSentence)
+			defer cancel()
+		}
+		p, err := a.tts.Synthesize(sctx, s, a.opt)
+		if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrTransient, context.DeadlineExceeded)
+		}
+		return p, err
+	}
 	var chosen attempt
 	var first PCM
 	for i, a := range plan {
-		first, err = a.tts.Synthesize(ctx, sentences[0], a.opt)
+		first, err = speak(a, sentences[0])
 		if err == nil {
 			chosen = a
 			route.Provider, route.Fallback = a.tts.Name(), i > 0
@@ -199,15 +214,15 @@ func (c *TTSChain) SynthesizeStream(ctx context.Context, text string, opt Synthe
 	if chosen.tts == nil {
 		return route, chainError(route.Failed)
 	}
-	if err := emit(first); err != nil {
+	if err := emit(first, route); err != nil {
 		return route, err
 	}
 	for _, s := range sentences[1:] {
-		p, err := chosen.tts.Synthesize(ctx, s, chosen.opt)
+		p, err := speak(chosen, s)
 		if err != nil {
 			return route, fmt.Errorf("%s: %w", chosen.tts.Name(), err)
 		}
-		if err := emit(p); err != nil {
+		if err := emit(p, route); err != nil {
 			return route, err
 		}
 	}

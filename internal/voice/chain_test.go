@@ -157,10 +157,10 @@ func TestTTSChainStream(t *testing.T) {
 	a := &fakeTTS{name: "a", voices: []string{"v"}, max: 100, failAt: 1, err: ErrOverloaded}
 	b := &fakeTTS{name: "b", voices: []string{"w"}, max: 100}
 	var got []int
-	route, err := NewTTSChain(a, b).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(p PCM) error {
+	route, err := NewTTSChain(a, b).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(p PCM, _ Route) error {
 		got = append(got, len(p.Samples))
 		return nil
-	})
+	}, 0)
 	require.NoError(t, err)
 	require.Equal(t, "b", route.Provider)
 	require.True(t, route.Fallback)
@@ -170,10 +170,10 @@ func TestTTSChainStream(t *testing.T) {
 	a = &fakeTTS{name: "a", voices: []string{"v"}, max: 100, failAt: 2, err: ErrTransient}
 	b = &fakeTTS{name: "b", voices: []string{"w"}, max: 100}
 	got = nil
-	route, err = NewTTSChain(a, b).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(p PCM) error {
+	route, err = NewTTSChain(a, b).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(p PCM, _ Route) error {
 		got = append(got, len(p.Samples))
 		return nil
-	})
+	}, 0)
 	require.ErrorIs(t, err, ErrTransient)
 	require.Equal(t, Route{Provider: "a"}, route)
 	require.Len(t, got, 1)
@@ -182,10 +182,10 @@ func TestTTSChainStream(t *testing.T) {
 	// The consumer going away stops synthesis.
 	stop := errors.New("client gone")
 	a = &fakeTTS{name: "a", voices: []string{"v"}, max: 100}
-	_, err = NewTTSChain(a).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(PCM) error { return stop })
+	_, err = NewTTSChain(a).SynthesizeStream(ctx, text, SynthesizeOptions{}, func(PCM, Route) error { return stop }, 0)
 	require.ErrorIs(t, err, stop)
 	require.Len(t, a.calls, 1)
 
-	_, err = NewTTSChain(a).SynthesizeStream(ctx, "  ", SynthesizeOptions{}, func(PCM) error { return nil })
+	_, err = NewTTSChain(a).SynthesizeStream(ctx, "  ", SynthesizeOptions{}, func(PCM, Route) error { return nil }, 0)
 	require.ErrorIs(t, err, ErrInvalidInput)
 }

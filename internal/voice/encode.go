@@ -20,8 +20,8 @@ const (
 	FormatOpus = "opus"
 )
 
-// ContentType is the media type of an encoded format. pcm is raw signed 16-bit
-// little-endian mono (the rate is in the parameter).
+// ContentType is the media type of an encoded format. pcm is raw signed 16-bit mono in
+// network byte order (big-endian), as audio/L16 is defined (RFC 2586); the rate is a parameter.
 func ContentType(format string, rate int) string {
 	switch format {
 	case FormatWAV:
@@ -91,7 +91,7 @@ func Encode(ctx context.Context, p PCM, format string) ([]byte, string, error) {
 	case FormatWAV:
 		return EncodeWAV(p), ct, nil
 	case FormatPCM:
-		return PCMBytes(p), ct, nil
+		return bigEndian(PCMBytes(p)), ct, nil
 	}
 	var out, stderr bytes.Buffer
 	cmd := ffmpegEncoder(ctx, format, p.Rate)
@@ -109,7 +109,7 @@ func Encode(ctx context.Context, p PCM, format string) ([]byte, string, error) {
 
 // NewStreamEncoder returns a writer that takes raw PCM16 LE mono at SampleRate, chunk by
 // chunk, and writes the encoded stream to w as it is produced, flushing w (an
-// http.ResponseWriter, say) after every piece. pcm passes through; mp3 and opus go through
+// http.ResponseWriter, say) after every piece. pcm passes through (byte-swapped to audio/L16 order); mp3 and opus go through
 // one long-lived ffmpeg. Close flushes the encoder and must be called; after an error from
 // Write or Close the stream is unusable. w must not be written by anyone else meanwhile.
 func NewStreamEncoder(ctx context.Context, format string, w io.Writer) (io.WriteCloser, string, error) {
@@ -209,7 +209,7 @@ func (s *streamEncoder) Close() error {
 type passThrough struct{ w io.Writer }
 
 func (p *passThrough) Write(b []byte) (int, error) {
-	n, err := p.w.Write(b)
+	n, err := p.w.Write(bigEndian(append([]byte(nil), b...)))
 	if err == nil {
 		flush(p.w)
 	}
@@ -217,6 +217,15 @@ func (p *passThrough) Write(b []byte) (int, error) {
 }
 
 func (p *passThrough) Close() error { return nil }
+
+// bigEndian swaps PCM16 LE bytes in place into network byte order, which audio/L16 means
+// (RFC 2586); the internal format and the encoders' input stay little-endian.
+func bigEndian(b []byte) []byte {
+	for i := 0; i+1 < len(b); i += 2 {
+		b[i], b[i+1] = b[i+1], b[i]
+	}
+	return b
+}
 
 // flush pushes buffered bytes to the client when w can (http.ResponseWriter, bufio.Writer).
 func flush(w io.Writer) {
