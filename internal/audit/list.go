@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Page sizes for List.
@@ -68,15 +68,17 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 		ResourceID:   optText(f.ResourceID),
 		OccurredFrom: f.From,
 		OccurredTo:   f.To,
-		BeforeID:     pgtype.Int8{Int64: f.BeforeID, Valid: f.BeforeID > 0},
-		RowLimit:     int32(limit + 1), // one extra row tells whether another page exists
+		RowLimit:     page.Limit(limit),
+	}
+	if f.BeforeID > 0 {
+		p.BeforeID = &f.BeforeID
 	}
 	got, err := db.New(pool).ListAuditLog(ctx, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: list: %w", err)
 	}
-	if len(got) > limit {
-		got = got[:limit]
+	got, more := page.Trim(got, limit)
+	if more {
 		next = got[limit-1].ID
 	}
 	rows = make([]Row, 0, len(got))
@@ -102,7 +104,13 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	return rows, next, nil
 }
 
-func optText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+// optText is NULL (no filter) for "".
+func optText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
 
 func decodeDetails(raw []byte) (map[string]any, error) {
 	d := map[string]any{}

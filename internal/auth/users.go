@@ -36,7 +36,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *str
 			n := strings.TrimSpace(*fullName)
 			fullName = &n
 		}
-		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: database.Text(fullName)}); err != nil {
+		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: fullName}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "users.profile_updated", ResourceType: "user", ResourceID: u.ID.String(), Success: true})
@@ -60,11 +60,11 @@ type userCursor struct {
 
 // ListUsers returns a page, newest first, and the cursor of the next page ("" at the end).
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]db.User, string, error) {
-	params := db.ListUsersParams{Role: database.Text(f.Role), IsActive: database.Bool(f.IsActive), Lim: int32(f.Limit + 1)}
+	params := db.ListUsersParams{Role: f.Role, IsActive: f.IsActive, Lim: int32(f.Limit + 1)}
 	if f.Search != nil {
 		// ILIKE wildcards in the search text are literal characters.
 		esc := database.EscapeLike(*f.Search)
-		params.Search = database.Text(&esc)
+		params.Search = &esc
 	}
 	if f.Cursor != "" {
 		var c userCursor
@@ -97,7 +97,7 @@ func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, f
 				return db.User{}, err
 			}
 		}
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: database.Text(fullName), IsActive: database.Bool(active)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: fullName, IsActive: active})
 	})
 }
 
@@ -116,7 +116,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role 
 			}
 		}
 		r := string(role)
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: database.Text(&r)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: &r})
 	})
 }
 
