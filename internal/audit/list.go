@@ -104,6 +104,24 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	return rows, next, nil
 }
 
+// ParseCursor reads a cursor of List (the id of the previous page's last row) for
+// Filter.BeforeID; anything else is page.BadCursor.
+func ParseCursor(s string) (int64, error) {
+	id, err := page.DecodeSeq(s)
+	if err != nil || id == 0 {
+		return 0, page.BadCursor()
+	}
+	return id, nil
+}
+
+// Cursor is the client's cursor for List's next (0, the end, is "").
+func Cursor(next int64) string {
+	if next <= 0 {
+		return ""
+	}
+	return page.EncodeSeq(next)
+}
+
 // optText is NULL (no filter) for "".
 func optText(s string) *string {
 	if s == "" {

@@ -18,8 +18,8 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
-	"github.com/voiceassist/gateway/internal/page"
 	"github.com/voiceassist/gateway/internal/extract"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Upload is one document to add.

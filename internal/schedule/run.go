@@ -16,7 +16,6 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
-
 var schedulerActor = audit.Actor{Email: "scheduler", Role: "system"}
 
 // Run applies due changes until ctx ends. It wakes at the next due time, on a LISTEN
