@@ -12,6 +12,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/page"
 )
 
@@ -63,9 +64,9 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	}
 	p := db.ListAuditLogParams{
 		ActorID:      f.ActorID,
-		Action:       optText(f.Action),
-		ResourceType: optText(f.ResourceType),
-		ResourceID:   optText(f.ResourceID),
+		Action:       database.NonEmpty(f.Action),
+		ResourceType: database.NonEmpty(f.ResourceType),
+		ResourceID:   database.NonEmpty(f.ResourceID),
 		OccurredFrom: f.From,
 		OccurredTo:   f.To,
 		RowLimit:     page.Limit(limit),
@@ -120,14 +121,6 @@ func Cursor(next int64) string {
 		return ""
 	}
 	return page.EncodeSeq(next)
-}
-
-// optText is NULL (no filter) for "".
-func optText(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func decodeDetails(raw []byte) (map[string]any, error) {
