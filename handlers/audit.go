@@ -2,11 +2,8 @@ package handlers
 
 import (
 	"context"
-	"net/http"
-	"strconv"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 )
 
@@ -23,9 +20,9 @@ func (s *Server) ListAuditLogs(ctx context.Context, r api.ListAuditLogsRequestOb
 		f.ResourceID = *p.ResourceId
 	}
 	if p.Cursor != nil {
-		id, err := strconv.ParseInt(*p.Cursor, 10, 64)
-		if err != nil || id <= 0 {
-			return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "cursor", Message: "is not a cursor returned by this endpoint"})
+		id, err := audit.ParseCursor(*p.Cursor)
+		if err != nil {
+			return nil, err
 		}
 		f.BeforeID = id
 	}
@@ -45,12 +42,8 @@ func (s *Server) ListAuditLogs(ctx context.Context, r api.ListAuditLogsRequestOb
 			Success: row.Success, RequestId: row.RequestID, Ip: row.IP, UserAgent: row.UserAgent, Details: details,
 		}
 	}
-	cursor := ""
-	if next > 0 {
-		cursor = strconv.FormatInt(next, 10)
-	}
 	m := meta(ctx)
-	m.Pagination = page(f.Limit, cursor)
+	m.Pagination = page(f.Limit, audit.Cursor(next))
 	return api.ListAuditLogs200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
 }
 

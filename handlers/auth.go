@@ -7,7 +7,6 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
@@ -24,25 +23,25 @@ func caller(ctx context.Context) (*auth.Principal, error) {
 
 func clientIP(ctx context.Context) string { return audit.RequestFrom(ctx).IP }
 
-func toUser(u db.User) api.User {
+func toUser(u auth.User) api.User {
 	return api.User{
 		Id: u.ID, Email: openapi_types.Email(u.Email), FullName: u.FullName, Role: api.Role(u.Role), IsActive: u.IsActive,
 		LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
 
-func toAPIKey(k db.ApiKey) api.ApiKey {
+func toAPIKey(k auth.APIKey) api.ApiKey {
 	return api.ApiKey{
 		Id: k.ID, Name: k.Name, Prefix: k.Prefix, Role: api.Role(k.Role), CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt,
 	}
 }
 
-func (s *Server) userEnvelope(ctx context.Context, u db.User) api.UserEnvelope {
+func (s *Server) userEnvelope(ctx context.Context, u auth.User) api.UserEnvelope {
 	return api.UserEnvelope{Success: true, Data: toUser(u), Metadata: meta(ctx), Timestamp: now()}
 }
 
-func (s *Server) tokenEnvelope(ctx context.Context, p auth.Pair, u db.User) api.TokenEnvelope {
+func (s *Server) tokenEnvelope(ctx context.Context, p auth.Pair, u auth.User) api.TokenEnvelope {
 	return api.TokenEnvelope{Success: true, Metadata: meta(ctx), Timestamp: now(), Data: api.TokenPair{
 		AccessToken:      p.Access,
 		RefreshToken:     p.Refresh,

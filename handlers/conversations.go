@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -14,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/chat"
@@ -54,24 +52,15 @@ func (s *Server) ListConversations(ctx context.Context, r api.ListConversationsR
 		f.Folder = *p.Folder
 	}
 	if p.Cursor != nil {
-		at, id, err := decodeTimeCursor(*p.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		f.BeforeAt, f.BeforeID = &at, &id
+		f.Cursor = *p.Cursor
 	}
-	cs, more, err := s.Chats.List(ctx, owner(ctx), f)
+	cs, next, err := s.Chats.List(ctx, owner(ctx), f)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]api.Conversation, len(cs))
 	for i, c := range cs {
 		out[i] = conversationOf(c)
-	}
-	next := ""
-	if more {
-		last := cs[len(cs)-1]
-		next = encodeTimeCursor(last.UpdatedAt, last.ID)
 	}
 	m := meta(ctx)
 	m.Pagination = page(f.Limit, next)
@@ -118,25 +107,17 @@ func (s *Server) DeleteConversation(ctx context.Context, r api.DeleteConversatio
 
 func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObject) (api.ListMessagesResponseObject, error) {
 	limit := limitOf(r.Params.Limit)
-	var after int64
+	cursor := ""
 	if r.Params.Cursor != nil {
-		n, err := strconv.ParseInt(*r.Params.Cursor, 10, 64)
-		if err != nil || n < 0 {
-			return nil, badCursor()
-		}
-		after = n
+		cursor = *r.Params.Cursor
 	}
-	ms, more, err := s.Chats.Messages(ctx, owner(ctx), r.Id, after, limit)
+	ms, next, err := s.Chats.Messages(ctx, owner(ctx), r.Id, cursor, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]api.Message, len(ms))
 	for i, m := range ms {
 		out[i] = messageOf(m)
-	}
-	next := ""
-	if more {
-		next = strconv.FormatInt(ms[len(ms)-1].Seq, 10)
 	}
 	m := meta(ctx)
 	m.Pagination = page(limit, next)
@@ -252,16 +233,12 @@ func (s *Server) ExportConversation(ctx context.Context, r api.ExportConversatio
 	return api.ExportConversation200TextmarkdownResponse{Body: strings.NewReader(md), ContentLength: int64(len(md))}, nil
 }
 
-func conversationOf(c db.Conversation) api.Conversation {
-	out := api.Conversation{Id: c.ID, Title: c.Title, Archived: c.Archived, MessageCount: int(c.MessageCount),
+func conversationOf(c conversation.Conversation) api.Conversation {
+	return api.Conversation{Id: c.ID, Title: c.Title, Archived: c.Archived, MessageCount: int(c.MessageCount), Folder: c.Folder,
 		BranchedFrom: c.BranchedFrom, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastMessageAt: c.LastMessageAt}
-	if c.Folder.Valid {
-		out.Folder = &c.Folder.String
-	}
-	return out
 }
 
-func messageOf(m db.Message) api.Message {
+func messageOf(m conversation.Message) api.Message {
 	cs := conversation.Citations(m)
 	out := api.Message{Id: m.ID, ConversationId: m.ConversationID, Role: api.MessageRole(m.Role), Content: m.Content,
 		CreatedAt: m.CreatedAt, Citations: make([]api.ChatCitation, len(cs))}
@@ -270,9 +247,7 @@ func messageOf(m db.Message) api.Message {
 		chunk, _ := uuid.Parse(c.ChunkID)
 		out.Citations[i] = api.ChatCitation{N: c.N, DocumentId: doc, ChunkId: chunk, Title: c.Title, Heading: c.Heading, Page: c.Page, Snippet: c.Snippet}
 	}
-	if m.Model.Valid {
-		out.Model = &m.Model.String
-	}
+	out.Model = m.Model
 	if len(m.Retrieval) > 0 {
 		var ri api.RetrievalInfo
 		if json.Unmarshal(m.Retrieval, &ri) == nil {

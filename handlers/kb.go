@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/kb"
@@ -125,24 +124,15 @@ func (s *Server) ListKbDocuments(ctx context.Context, r api.ListKbDocumentsReque
 		f.Q = *p.Q
 	}
 	if p.Cursor != nil {
-		at, id, err := decodeTimeCursor(*p.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		f.BeforeAt, f.BeforeID = &at, &id
+		f.Cursor = *p.Cursor
 	}
-	docs, more, err := s.KB.List(ctx, f)
+	docs, next, err := s.KB.List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]api.KbDocument, len(docs))
 	for i, d := range docs {
 		out[i] = kbDocument(d)
-	}
-	next := ""
-	if more {
-		last := docs[len(docs)-1]
-		next = encodeTimeCursor(last.CreatedAt, last.ID)
 	}
 	m := meta(ctx)
 	m.Pagination = page(f.Limit, next)
@@ -191,9 +181,6 @@ func (s *Server) ListKbJobs(ctx context.Context, r api.ListKbJobsRequestObject) 
 	}
 	limit := limitOf(p.Limit)
 	jobs, next, err := s.KB.Jobs(ctx, state, limit, cursor)
-	if errors.Is(err, kb.ErrBadCursor) {
-		return nil, badCursor()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -287,38 +274,22 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func kbDocument(d db.KbDocument) api.KbDocument {
+func kbDocument(d kb.Document) api.KbDocument {
 	meta := map[string]any{}
 	_ = json.Unmarshal(d.Metadata, &meta)
 	out := api.KbDocument{
 		Id: d.ID, Title: d.Title, Format: api.KbFormat(d.Format), Tags: d.Tags, Metadata: meta, SizeBytes: d.SizeBytes,
 		ContentHash: d.ContentHash, Status: api.KbDocumentStatus(d.Status), ChunkCount: int(d.ChunkCount), Attempts: int(d.Attempts),
 		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, IndexingStartedAt: d.IndexingStartedAt, IndexedAt: d.IndexedAt,
+		Filename: d.Filename, ContentType: d.ContentType, SourceUrl: d.SourceUrl, Error: d.Error, EmbeddingModel: d.EmbeddingModel,
+		IndexDurationMs: d.IndexDurationMs,
 	}
 	if out.Tags == nil {
 		out.Tags = []string{}
 	}
-	if d.Filename.Valid {
-		out.Filename = &d.Filename.String
-	}
-	if d.ContentType.Valid {
-		out.ContentType = &d.ContentType.String
-	}
-	if d.SourceUrl.Valid {
-		out.SourceUrl = &d.SourceUrl.String
-	}
-	if d.Error.Valid {
-		out.Error = &d.Error.String
-	}
-	if d.Pages.Valid {
-		n := int(d.Pages.Int32)
+	if d.Pages != nil {
+		n := int(*d.Pages)
 		out.Pages = &n
-	}
-	if d.EmbeddingModel.Valid {
-		out.EmbeddingModel = &d.EmbeddingModel.String
-	}
-	if d.IndexDurationMs.Valid {
-		out.IndexDurationMs = &d.IndexDurationMs.Int64
 	}
 	if d.Status == "processing" || d.ProgressTotal > 0 {
 		out.Progress = &api.KbProgress{Done: int(d.ProgressDone), Total: int(d.ProgressTotal)}

@@ -12,13 +12,7 @@ func toAPIChange(c schedule.Change) api.ScheduledChange {
 		Id: c.ID, FlagKey: c.FlagKey, ScheduledAt: c.ScheduledAt.UTC(), TimezoneId: c.TimezoneID, Changes: api.WeightChanges(c.Weights),
 		Description: c.Description, Status: api.ScheduledChangeStatus(c.Status), CreatedByEmail: c.CreatedByEmail,
 		ModifiedByEmail: c.ModifiedByEmail, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, CancelledAt: c.CancelledAt,
-		AppliedAt: c.AppliedAt, FailureReason: c.FailureReason,
-	}
-	if c.AppliedVersion.Valid {
-		out.AppliedVersion = &c.AppliedVersion.Int64
-	}
-	if c.LatenessMs.Valid {
-		out.LatenessMs = &c.LatenessMs.Int64
+		AppliedAt: c.AppliedAt, FailureReason: c.FailureReason, AppliedVersion: c.AppliedVersion, LatenessMs: c.LatenessMs,
 	}
 	return out
 }
@@ -101,20 +95,11 @@ func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllSched
 		f.Status = &st
 	}
 	if p.Cursor != nil {
-		at, id, err := decodeTimeCursor(*p.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		f.AfterAt, f.AfterID = &at, &id
+		f.Cursor = *p.Cursor
 	}
-	cs, more, err := s.Schedule.List(ctx, f)
+	cs, next, err := s.Schedule.List(ctx, f)
 	if err != nil {
 		return nil, err
-	}
-	next := ""
-	if more && len(cs) > 0 {
-		last := cs[len(cs)-1]
-		next = encodeTimeCursor(last.ScheduledAt, last.ID)
 	}
 	m := meta(ctx)
 	m.Pagination = page(f.Limit, next)

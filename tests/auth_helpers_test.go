@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
-	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/auth"
 )
 
@@ -17,7 +16,7 @@ const goodPassword = "vivid-orchid-Lantern-93"
 
 // account is a user created directly through the service (no HTTP, no rate limits).
 type account struct {
-	User     db.User
+	User     auth.User
 	Email    string
 	Password string
 }

@@ -289,7 +289,11 @@ func kbIngest(args []string) error {
 		for _, d := range docs {
 			found[d.ID] = true
 			if d.Status == "failed" {
-				fmt.Printf("failed     %s: %s\n", strings.Join(pathsOf[d.ID], ", "), d.Error.String)
+				reason := ""
+				if d.Error != nil {
+					reason = *d.Error
+				}
+				fmt.Printf("failed     %s: %s\n", strings.Join(pathsOf[d.ID], ", "), reason)
 			}
 		}
 		for _, id := range ids {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const auditChainBatch = `-- name: AuditChainBatch :many
@@ -168,12 +167,12 @@ LIMIT $8
 
 type ListAuditLogParams struct {
 	ActorID      *uuid.UUID
-	Action       pgtype.Text
-	ResourceType pgtype.Text
-	ResourceID   pgtype.Text
+	Action       *string
+	ResourceType *string
+	ResourceID   *string
 	OccurredFrom *time.Time
 	OccurredTo   *time.Time
-	BeforeID     pgtype.Int8
+	BeforeID     *int64
 	RowLimit     int32
 }
 

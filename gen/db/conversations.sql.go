@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const addMessage = `-- name: AddMessage :one
@@ -35,9 +34,9 @@ type AddMessageParams struct {
 	Role           string
 	Content        string
 	Citations      json.RawMessage
-	Model          pgtype.Text
+	Model          *string
 	Retrieval      json.RawMessage
-	Title          pgtype.Text
+	Title          *string
 }
 
 type AddMessageRow struct {
@@ -47,7 +46,7 @@ type AddMessageRow struct {
 	Role           string
 	Content        string
 	Citations      json.RawMessage
-	Model          pgtype.Text
+	Model          *string
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
 	Source         string
@@ -93,7 +92,7 @@ type CopyMessageParams struct {
 	Role           string
 	Content        string
 	Citations      json.RawMessage
-	Model          pgtype.Text
+	Model          *string
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
 }
@@ -212,7 +211,7 @@ type InsertConversationParams struct {
 	UserID       uuid.UUID
 	Title        string
 	DefaultTitle bool
-	Folder       pgtype.Text
+	Folder       *string
 	BranchedFrom *uuid.UUID
 }
 
@@ -297,9 +296,9 @@ LIMIT $7
 
 type ListConversationsParams struct {
 	UserID   uuid.UUID
-	Q        pgtype.Text
-	Archived pgtype.Bool
-	Folder   pgtype.Text
+	Q        *string
+	Archived *bool
+	Folder   *string
 	BeforeAt *time.Time
 	BeforeID *uuid.UUID
 	Lim      int32
@@ -470,7 +469,7 @@ WHERE id = $1
 
 type TouchConversationParams struct {
 	ID    uuid.UUID
-	Title pgtype.Text
+	Title *string
 }
 
 // After a message: count, activity time, and the first question as title.
@@ -491,10 +490,10 @@ RETURNING id, user_id, title, default_title, folder, archived, branched_from, me
 `
 
 type UpdateConversationParams struct {
-	Title     pgtype.Text
-	Archived  pgtype.Bool
+	Title     *string
+	Archived  *bool
 	SetFolder bool
-	Folder    pgtype.Text
+	Folder    *string
 	ID        uuid.UUID
 	UserID    uuid.UUID
 }

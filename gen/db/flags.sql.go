@@ -371,12 +371,12 @@ LIMIT $7
 `
 
 type ListFlagsParams struct {
-	Category   pgtype.Text
-	Visibility pgtype.Text
-	Enabled    pgtype.Bool
+	Category   *string
+	Visibility *string
+	Enabled    *bool
 	Archived   bool
-	Q          pgtype.Text
-	AfterKey   pgtype.Text
+	Q          *string
+	AfterKey   *string
 	Lim        int32
 }
 
@@ -437,7 +437,7 @@ LIMIT $3
 
 type ListOverridesParams struct {
 	FlagKey  string
-	AfterKey pgtype.Text
+	AfterKey *string
 	Lim      int32
 }
 

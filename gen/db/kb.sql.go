@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const bumpKbGeneration = `-- name: BumpKbGeneration :one
@@ -110,7 +109,7 @@ WHERE id = $1 AND generation = $2
 type FailKbIndexingParams struct {
 	ID         uuid.UUID
 	Generation int32
-	Error      pgtype.Text
+	Error      *string
 	Final      bool
 }
 
@@ -137,10 +136,10 @@ type FinishKbIndexingParams struct {
 	ID              uuid.UUID
 	Generation      int32
 	ChunkCount      int32
-	Pages           pgtype.Int4
-	EmbeddingModel  pgtype.Text
+	Pages           *int32
+	EmbeddingModel  *string
 	Title           string
-	IndexDurationMs pgtype.Int8
+	IndexDurationMs *int64
 	ProgressDone    int32
 }
 
@@ -284,10 +283,10 @@ type GetKbHitsRow struct {
 	Ord        int32
 	Text       string
 	Heading    []string
-	Page       pgtype.Int4
+	Page       *int32
 	Title      string
-	SourceUrl  pgtype.Text
-	Filename   pgtype.Text
+	SourceUrl  *string
+	Filename   *string
 	Tags       []string
 }
 
@@ -329,7 +328,7 @@ type InsertKbChunksParams struct {
 	Ord            int32
 	Text           string
 	Heading        []string
-	Page           pgtype.Int4
+	Page           *int32
 	Tokens         int32
 	Embedding      []float32
 	EmbeddingModel string
@@ -358,10 +357,10 @@ RETURNING id, title, filename, format, content_type, source_url, tags, metadata,
 
 type InsertKbDocumentParams struct {
 	Title       string
-	Filename    pgtype.Text
+	Filename    *string
 	Format      string
-	ContentType pgtype.Text
-	SourceUrl   pgtype.Text
+	ContentType *string
+	SourceUrl   *string
 	Tags        []string
 	Metadata    json.RawMessage
 	ContentHash string
@@ -550,10 +549,10 @@ LIMIT $7
 `
 
 type ListKbDocumentsParams struct {
-	Status   pgtype.Text
-	Format   pgtype.Text
-	Tag      pgtype.Text
-	Q        pgtype.Text
+	Status   *string
+	Format   *string
+	Tag      *string
+	Q        *string
 	BeforeAt *time.Time
 	BeforeID *uuid.UUID
 	Lim      int32

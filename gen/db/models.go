@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiKey struct {
@@ -55,7 +54,7 @@ type Conversation struct {
 	UserID        uuid.UUID
 	Title         string
 	DefaultTitle  bool
-	Folder        pgtype.Text
+	Folder        *string
 	Archived      bool
 	BranchedFrom  *uuid.UUID
 	MessageCount  int32
@@ -114,7 +113,7 @@ type KbChunk struct {
 	Ord            int32
 	Text           string
 	Heading        []string
-	Page           pgtype.Int4
+	Page           *int32
 	Tokens         int32
 	Embedding      []float32
 	EmbeddingModel string
@@ -128,21 +127,21 @@ type KbContent struct {
 type KbDocument struct {
 	ID                uuid.UUID
 	Title             string
-	Filename          pgtype.Text
+	Filename          *string
 	Format            string
-	ContentType       pgtype.Text
-	SourceUrl         pgtype.Text
+	ContentType       *string
+	SourceUrl         *string
 	Tags              []string
 	Metadata          json.RawMessage
 	ContentHash       string
 	SizeBytes         int64
 	Status            string
-	Error             pgtype.Text
+	Error             *string
 	Generation        int32
 	Attempts          int32
 	ChunkCount        int32
-	Pages             pgtype.Int4
-	EmbeddingModel    pgtype.Text
+	Pages             *int32
+	EmbeddingModel    *string
 	ProgressDone      int32
 	ProgressTotal     int32
 	CreatedBy         *uuid.UUID
@@ -150,7 +149,7 @@ type KbDocument struct {
 	UpdatedAt         time.Time
 	IndexingStartedAt *time.Time
 	IndexedAt         *time.Time
-	IndexDurationMs   pgtype.Int8
+	IndexDurationMs   *int64
 }
 
 type KbEvent struct {
@@ -168,7 +167,7 @@ type Message struct {
 	Role           string
 	Content        string
 	Citations      json.RawMessage
-	Model          pgtype.Text
+	Model          *string
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
 	Source         string
@@ -202,8 +201,8 @@ type ScheduledChange struct {
 	UpdatedAt       time.Time
 	CancelledAt     *time.Time
 	AppliedAt       *time.Time
-	AppliedVersion  pgtype.Int8
-	LatenessMs      pgtype.Int8
+	AppliedVersion  *int64
+	LatenessMs      *int64
 	FailureReason   string
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const cancelScheduledChange = `-- name: CancelScheduledChange :one
@@ -248,8 +247,8 @@ LIMIT $7
 `
 
 type ListScheduledChangesParams struct {
-	Status  pgtype.Text
-	FlagKey pgtype.Text
+	Status  *string
+	FlagKey *string
 	FromAt  *time.Time
 	ToAt    *time.Time
 	AfterAt *time.Time
@@ -313,7 +312,7 @@ ORDER BY scheduled_at, id
 
 type ListScheduledChangesOfFlagParams struct {
 	FlagKey string
-	Status  pgtype.Text
+	Status  *string
 }
 
 func (q *Queries) ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error) {
@@ -364,8 +363,8 @@ WHERE id = $1
 type MarkScheduledAppliedParams struct {
 	ID             uuid.UUID
 	AppliedAt      *time.Time
-	AppliedVersion pgtype.Int8
-	LatenessMs     pgtype.Int8
+	AppliedVersion *int64
+	LatenessMs     *int64
 }
 
 func (q *Queries) MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error {
@@ -387,7 +386,7 @@ type MarkScheduledFailedParams struct {
 	ID            uuid.UUID
 	AppliedAt     *time.Time
 	FailureReason string
-	LatenessMs    pgtype.Int8
+	LatenessMs    *int64
 }
 
 func (q *Queries) MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const countSuperadmins = `-- name: CountSuperadmins :one
@@ -165,9 +164,9 @@ LIMIT $6
 `
 
 type ListUsersParams struct {
-	Role          pgtype.Text
-	IsActive      pgtype.Bool
-	Search        pgtype.Text
+	Role          *string
+	IsActive      *bool
+	Search        *string
 	BeforeCreated *time.Time
 	BeforeID      *uuid.UUID
 	Lim           int32
@@ -299,7 +298,7 @@ RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last
 
 type UpdateProfileParams struct {
 	ID       uuid.UUID
-	FullName pgtype.Text
+	FullName *string
 }
 
 func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error) {
@@ -336,9 +335,9 @@ RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last
 
 type UpdateUserAdminParams struct {
 	ID       uuid.UUID
-	Role     pgtype.Text
-	IsActive pgtype.Bool
-	FullName pgtype.Text
+	Role     *string
+	IsActive *bool
+	FullName *string
 }
 
 // Role and activity changes end every session of the user (epoch + 1).

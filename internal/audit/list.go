@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/database"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Page sizes for List.
@@ -63,20 +64,22 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	}
 	p := db.ListAuditLogParams{
 		ActorID:      f.ActorID,
-		Action:       optText(f.Action),
-		ResourceType: optText(f.ResourceType),
-		ResourceID:   optText(f.ResourceID),
+		Action:       database.NonEmpty(f.Action),
+		ResourceType: database.NonEmpty(f.ResourceType),
+		ResourceID:   database.NonEmpty(f.ResourceID),
 		OccurredFrom: f.From,
 		OccurredTo:   f.To,
-		BeforeID:     pgtype.Int8{Int64: f.BeforeID, Valid: f.BeforeID > 0},
-		RowLimit:     int32(limit + 1), // one extra row tells whether another page exists
+		RowLimit:     page.Limit(limit),
+	}
+	if f.BeforeID > 0 {
+		p.BeforeID = &f.BeforeID
 	}
 	got, err := db.New(pool).ListAuditLog(ctx, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: list: %w", err)
 	}
-	if len(got) > limit {
-		got = got[:limit]
+	got, more := page.Trim(got, limit)
+	if more {
 		next = got[limit-1].ID
 	}
 	rows = make([]Row, 0, len(got))
@@ -102,7 +105,23 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	return rows, next, nil
 }
 
-func optText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+// ParseCursor reads a cursor of List (the id of the previous page's last row) for
+// Filter.BeforeID; anything else is page.BadCursor.
+func ParseCursor(s string) (int64, error) {
+	id, err := page.DecodeSeq(s)
+	if err != nil || id == 0 {
+		return 0, page.BadCursor()
+	}
+	return id, nil
+}
+
+// Cursor is the client's cursor for List's next (0, the end, is "").
+func Cursor(next int64) string {
+	if next <= 0 {
+		return ""
+	}
+	return page.EncodeSeq(next)
+}
 
 func decodeDetails(raw []byte) (map[string]any, error) {
 	d := map[string]any{}

@@ -85,22 +85,22 @@ func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count
 }
 
 // Register creates a user account after the password policy passes.
-func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (db.User, error) {
+func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (User, error) {
 	if err := s.allow(ctx, s.limits.register, ip, true); err != nil {
-		return db.User{}, err
+		return User{}, err
 	}
 	return s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
 }
 
 // CreateUser makes an account with a role (the bootstrap and the CLI use it for superadmins).
-func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (db.User, error) {
+func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (User, error) {
 	email = NormalizeEmail(email)
 	if vs := password.Check("password", pw, email); len(vs) > 0 {
-		return db.User{}, policyError(vs)
+		return User{}, policyError(vs)
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		return db.User{}, fmt.Errorf("auth: hash password: %w", err)
+		return User{}, fmt.Errorf("auth: hash password: %w", err)
 	}
 	var u db.User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -117,7 +117,10 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 			Success: true, Details: map[string]any{"role": u.Role, "email": u.Email},
 		})
 	})
-	return u, err
+	if err != nil {
+		return User{}, err
+	}
+	return userOf(u), nil
 }
 
 func policyError(vs []password.Violation) *apierr.Error {
@@ -146,34 +149,34 @@ func actorOf(p *Principal, self *db.User) audit.Actor {
 var errBadCredentials = apierr.Unauthorized("INVALID_CREDENTIALS", "Email or password is incorrect")
 
 // Login checks the credentials and starts a session (a new refresh-token family).
-func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.User, error) {
+func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, error) {
 	email = NormalizeEmail(email)
 	if err := s.allow(ctx, s.limits.loginIP, ip, true); err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	if err := s.allow(ctx, s.limits.loginFailures, email, false); err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	u, err := s.q.GetUserByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.hasher.VerifyDummy(ctx, pw) // same time as a real check: no enumeration by timing
 		s.failedLogin(ctx, email, nil, "unknown_email")
-		return Pair{}, db.User{}, errBadCredentials
+		return Pair{}, User{}, errBadCredentials
 	}
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	ok, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
-		return Pair{}, db.User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
+		return Pair{}, User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
 	}
 	if !ok {
 		s.failedLogin(ctx, email, &u, "wrong_password")
-		return Pair{}, db.User{}, errBadCredentials
+		return Pair{}, User{}, errBadCredentials
 	}
 	if !u.IsActive {
 		s.failedLogin(ctx, email, &u, "inactive")
-		return Pair{}, db.User{}, apierr.Unauthorized("ACCOUNT_DISABLED", "This account is deactivated")
+		return Pair{}, User{}, apierr.Unauthorized("ACCOUNT_DISABLED", "This account is deactivated")
 	}
 	if s.limits.enabled {
 		if err := s.limiter.Reset(ctx, s.limits.loginFailures, email); err != nil {
@@ -194,7 +197,7 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.Use
 			return err
 		}
 		var err error
-		if pair, err = s.issue(ctx, q, u, uuid.New()); err != nil {
+		if pair, err = s.issue(ctx, q, userOf(u), uuid.New()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{
@@ -203,11 +206,11 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, db.Use
 		})
 	})
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	now := s.now()
 	u.LastLoginAt = &now
-	return pair, u, nil
+	return pair, userOf(u), nil
 }
 
 // failedLogin counts the failure against the account and audits it. Neither may fail the
@@ -230,8 +233,8 @@ func (s *Service) failedLogin(ctx context.Context, email string, u *db.User, rea
 }
 
 // issue signs a pair in family and records the refresh token.
-func (s *Service) issue(ctx context.Context, q *db.Queries, u db.User, family uuid.UUID) (Pair, error) {
-	role := Role(u.Role)
+func (s *Service) issue(ctx context.Context, q *db.Queries, u User, family uuid.UUID) (Pair, error) {
+	role := u.Role
 	access, ac, err := s.tokens.Issue(TypeAccess, u.ID, role, u.AuthEpoch, family)
 	if err != nil {
 		return Pair{}, err
@@ -249,19 +252,19 @@ func (s *Service) issue(ctx context.Context, q *db.Queries, u db.User, family uu
 }
 
 // IssueFor starts a session for u without a password (tests and the CLI).
-func (s *Service) IssueFor(ctx context.Context, u db.User) (Pair, error) {
+func (s *Service) IssueFor(ctx context.Context, u User) (Pair, error) {
 	return s.issue(ctx, s.q, u, uuid.New())
 }
 
 // Refresh rotates a refresh token. A token that was already used means it leaked (or was
 // replayed): the whole family is revoked, in Postgres and for its access tokens in Redis.
-func (s *Service) Refresh(ctx context.Context, raw string) (Pair, db.User, error) {
+func (s *Service) Refresh(ctx context.Context, raw string) (Pair, User, error) {
 	c, err := s.tokens.Parse(raw, TypeRefresh)
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	if err := s.allow(ctx, s.limits.refresh, c.Family.String(), true); err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	var pair Pair
 	var user db.User
@@ -300,7 +303,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Pair, db.User, error
 			return err
 		}
 		user = u
-		pair, err = s.issue(ctx, q, u, rt.FamilyID)
+		pair, err = s.issue(ctx, q, userOf(u), rt.FamilyID)
 		return err
 	})
 	if reused {
@@ -308,12 +311,12 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Pair, db.User, error
 		if err := s.revokeFamilyAccess(ctx, c.Family); err != nil {
 			s.log.ErrorContext(ctx, "revoke reused family in redis", "error", err)
 		}
-		return Pair{}, db.User{}, errRevoked
+		return Pair{}, User{}, errRevoked
 	}
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
-	return pair, user, nil
+	return pair, userOf(user), nil
 }
 
 var errRevoked = apierr.Unauthorized("TOKEN_REVOKED", "The token has been revoked")
@@ -360,31 +363,31 @@ func (s *Service) endSessions(ctx context.Context, q *db.Queries, user uuid.UUID
 
 // ChangePassword checks the current password, applies the policy, ends every session and
 // starts a new one for the caller.
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (Pair, db.User, error) {
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (Pair, User, error) {
 	u, err := s.q.GetUser(ctx, p.UserID)
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	if err := s.allow(ctx, s.limits.loginFailures, u.Email, false); err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	ok, err := s.hasher.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	if !ok {
 		s.failedLogin(ctx, u.Email, &u, "wrong_current_password")
-		return Pair{}, db.User{}, apierr.Invalid("current_password", "is incorrect")
+		return Pair{}, User{}, apierr.Invalid("current_password", "is incorrect")
 	}
 	if vs := password.Check("new_password", next, u.Email); len(vs) > 0 {
-		return Pair{}, db.User{}, policyError(vs)
+		return Pair{}, User{}, policyError(vs)
 	}
 	if current == next {
-		return Pair{}, db.User{}, apierr.Invalid("new_password", "must differ from the current password")
+		return Pair{}, User{}, apierr.Invalid("new_password", "must differ from the current password")
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	var pair Pair
 	var families []uuid.UUID
@@ -397,7 +400,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		if families, err = s.endSessions(ctx, q, u.ID); err != nil {
 			return err
 		}
-		if pair, err = s.issue(ctx, q, u, uuid.New()); err != nil {
+		if pair, err = s.issue(ctx, q, userOf(u), uuid.New()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{
@@ -406,12 +409,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		})
 	})
 	if err != nil {
-		return Pair{}, db.User{}, err
+		return Pair{}, User{}, err
 	}
 	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
 		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
 	}
-	return pair, u, nil
+	return pair, userOf(u), nil
 }
 
 // Bootstrap creates the first superadmin from ADMIN_EMAIL/ADMIN_PASSWORD unless an account

@@ -2,10 +2,7 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -16,19 +13,23 @@ import (
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // GetUser returns one account.
-func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (db.User, error) {
+func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 	u, err := s.q.GetUser(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return db.User{}, apierr.NotFound("User")
+		return User{}, apierr.NotFound("User")
 	}
-	return u, err
+	if err != nil {
+		return User{}, err
+	}
+	return userOf(u), nil
 }
 
 // UpdateProfile changes the caller's own name.
-func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *string) (db.User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *string) (User, error) {
 	var u db.User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
@@ -36,12 +37,15 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *str
 			n := strings.TrimSpace(*fullName)
 			fullName = &n
 		}
-		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: database.Text(fullName)}); err != nil {
+		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: fullName}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "users.profile_updated", ResourceType: "user", ResourceID: u.ID.String(), Success: true})
 	})
-	return u, err
+	if err != nil {
+		return User{}, err
+	}
+	return userOf(u), nil
 }
 
 // UserFilter selects users for the admin list.
@@ -50,65 +54,64 @@ type UserFilter struct {
 	IsActive *bool
 	Search   *string
 	Limit    int
-	Cursor   string
-}
-
-type userCursor struct {
-	CreatedAt time.Time `json:"c"`
-	ID        uuid.UUID `json:"i"`
+	Cursor   string // the previous page's next cursor; "" for the first page
 }
 
 // ListUsers returns a page, newest first, and the cursor of the next page ("" at the end).
-func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]db.User, string, error) {
-	params := db.ListUsersParams{Role: database.Text(f.Role), IsActive: database.Bool(f.IsActive), Lim: int32(f.Limit + 1)}
+// A cursor ListUsers did not issue is page.BadCursor.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, string, error) {
+	params := db.ListUsersParams{Role: f.Role, IsActive: f.IsActive, Lim: page.Limit(f.Limit)}
 	if f.Search != nil {
 		// ILIKE wildcards in the search text are literal characters.
 		esc := database.EscapeLike(*f.Search)
-		params.Search = database.Text(&esc)
+		params.Search = &esc
 	}
 	if f.Cursor != "" {
-		var c userCursor
-		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == uuid.Nil {
-			return nil, "", apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "cursor", Message: "is not a cursor returned by this endpoint"})
+		// User lists keep their own cursor layout (the time under "c"), as issued so far.
+		k, err := page.DecodeCreated(f.Cursor)
+		if err != nil {
+			return nil, "", err
 		}
-		params.BeforeCreated, params.BeforeID = &c.CreatedAt, &c.ID
+		params.BeforeCreated, params.BeforeID = &k.At, &k.ID
 	}
-	users, err := s.q.ListUsers(ctx, params)
+	rows, err := s.q.ListUsers(ctx, params)
 	if err != nil {
 		return nil, "", err
 	}
+	rows, more := page.Trim(rows, f.Limit)
+	users := make([]User, len(rows))
+	for i, r := range rows {
+		users[i] = userOf(r)
+	}
 	next := ""
-	if len(users) > f.Limit {
-		users = users[:f.Limit]
+	if more {
 		last := users[len(users)-1]
-		raw, _ := json.Marshal(userCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(raw)
+		next = page.Keyset{At: last.CreatedAt, ID: last.ID}.EncodeCreated()
 	}
 	return users, next, nil
 }
 
 // AdminUpdate changes a user's name or active status. Admins cannot touch accounts above
 // their own rank; the last active superadmin cannot be deactivated.
-func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, fullName *string, active *bool) (db.User, error) {
+func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, fullName *string, active *bool) (User, error) {
 	return s.changeUser(ctx, p, id, "users.updated", func(q *db.Queries, before db.User) (db.User, error) {
 		if active != nil && !*active && before.Role == string(RoleSuperadmin) && before.IsActive {
 			if err := s.keepOneSuperadmin(ctx, q); err != nil {
 				return db.User{}, err
 			}
 		}
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: database.Text(fullName), IsActive: database.Bool(active)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, FullName: fullName, IsActive: active})
 	})
 }
 
 // Deactivate is AdminUpdate with is_active=false.
-func (s *Service) Deactivate(ctx context.Context, p *Principal, id uuid.UUID) (db.User, error) {
+func (s *Service) Deactivate(ctx context.Context, p *Principal, id uuid.UUID) (User, error) {
 	f := false
 	return s.AdminUpdate(ctx, p, id, nil, &f)
 }
 
 // SetRole changes a user's role (superadmins only, declared in the contract).
-func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role Role) (db.User, error) {
+func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role Role) (User, error) {
 	return s.changeUser(ctx, p, id, "users.role_changed", func(q *db.Queries, before db.User) (db.User, error) {
 		if before.Role == string(RoleSuperadmin) && role != RoleSuperadmin && before.IsActive {
 			if err := s.keepOneSuperadmin(ctx, q); err != nil {
@@ -116,7 +119,7 @@ func (s *Service) SetRole(ctx context.Context, p *Principal, id uuid.UUID, role 
 			}
 		}
 		r := string(role)
-		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: database.Text(&r)})
+		return q.UpdateUserAdmin(ctx, db.UpdateUserAdminParams{ID: id, Role: &r})
 	})
 }
 
@@ -137,7 +140,7 @@ func (s *Service) keepOneSuperadmin(ctx context.Context, q *db.Queries) error {
 
 // changeUser runs one audited admin change of a user; when the change bumps the user's
 // auth epoch, their sessions end.
-func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, action string, change func(*db.Queries, db.User) (db.User, error)) (db.User, error) {
+func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, action string, change func(*db.Queries, db.User) (db.User, error)) (User, error) {
 	var after db.User
 	var families []uuid.UUID
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -169,20 +172,20 @@ func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, ac
 		})
 	})
 	if err != nil {
-		return db.User{}, err
+		return User{}, err
 	}
 	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
 		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
 	}
-	return after, nil
+	return userOf(after), nil
 }
 
 // CreateAPIKey makes a key for the caller acting with at most role (default: the caller's).
-func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, role *Role, expiresInDays *int) (db.ApiKey, string, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, role *Role, expiresInDays *int) (APIKey, string, error) {
 	r := p.Role
 	if role != nil {
 		if !p.Role.AtLeast(*role) {
-			return db.ApiKey{}, "", apierr.Invalid("role", "cannot exceed your own role ("+string(p.Role)+")")
+			return APIKey{}, "", apierr.Invalid("role", "cannot exceed your own role ("+string(p.Role)+")")
 		}
 		r = *role
 	}
@@ -202,12 +205,23 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 		return audit.Record(ctx, tx, audit.Entry{Actor: actorOf(p, nil), Action: "api_keys.created", ResourceType: "api_key", ResourceID: k.ID.String(), Success: true,
 			Details: map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix}})
 	})
-	return k, key, err
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	return apiKeyOf(k), key, nil
 }
 
 // ListAPIKeys returns the caller's keys.
-func (s *Service) ListAPIKeys(ctx context.Context, p *Principal) ([]db.ApiKey, error) {
-	return s.q.ListAPIKeys(ctx, p.UserID)
+func (s *Service) ListAPIKeys(ctx context.Context, p *Principal) ([]APIKey, error) {
+	rows, err := s.q.ListAPIKeys(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, len(rows))
+	for i, r := range rows {
+		out[i] = apiKeyOf(r)
+	}
+	return out, nil
 }
 
 // RevokeAPIKey revokes one of the caller's keys.

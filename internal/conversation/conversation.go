@@ -21,6 +21,7 @@ import (
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/database"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // historyMessages bounds the messages read as history; chat.Pipeline then keeps what fits
@@ -45,46 +46,59 @@ func New(pool *pgxpool.Pool, pipeline *chat.Pipeline) *Service {
 func notFound() error { return apierr.NotFound("Conversation") }
 
 // Create starts a conversation.
-func (s *Service) Create(ctx context.Context, user uuid.UUID, title, folder string) (db.Conversation, error) {
+func (s *Service) Create(ctx context.Context, user uuid.UUID, title, folder string) (Conversation, error) {
 	def := title == ""
 	if def {
 		title = DefaultTitle
 	}
-	return s.q.InsertConversation(ctx, db.InsertConversationParams{UserID: user, Title: title, DefaultTitle: def, Folder: database.NonEmpty(folder)})
+	c, err := s.q.InsertConversation(ctx, db.InsertConversationParams{UserID: user, Title: title, DefaultTitle: def, Folder: database.NonEmpty(folder)})
+	return conversationOf(c), err
 }
 
 // Get returns one of the user's conversations.
-func (s *Service) Get(ctx context.Context, user, id uuid.UUID) (db.Conversation, error) {
+func (s *Service) Get(ctx context.Context, user, id uuid.UUID) (Conversation, error) {
 	c, err := s.q.GetConversation(ctx, db.GetConversationParams{ID: id, UserID: user})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, notFound()
+		return Conversation{}, notFound()
 	}
-	return c, err
+	return conversationOf(c), err
 }
 
-// Filter selects conversations; Before* is the cursor.
+// Filter selects conversations.
 type Filter struct {
 	Q, Folder string
 	Archived  *bool
-	BeforeAt  *time.Time
-	BeforeID  *uuid.UUID
+	Cursor    string // the previous page's next cursor; "" for the first page
 	Limit     int
 }
 
-// List returns a page of the user's conversations, most recently active first.
-func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]db.Conversation, bool, error) {
-	rows, err := s.q.ListConversations(ctx, db.ListConversationsParams{
-		UserID: user, Q: database.NonEmpty(database.EscapeLike(f.Q)), Archived: database.Bool(f.Archived), Folder: database.NonEmpty(f.Folder),
-		BeforeAt: f.BeforeAt, BeforeID: f.BeforeID, Lim: int32(f.Limit + 1),
-	})
+// List returns a page of the user's conversations, most recently active first, and the
+// cursor of the next page ("" at the end). A cursor List did not issue is page.BadCursor.
+func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]Conversation, string, error) {
+	p := db.ListConversationsParams{UserID: user, Q: database.NonEmpty(database.EscapeLike(f.Q)), Archived: f.Archived,
+		Folder: database.NonEmpty(f.Folder), Lim: page.Limit(f.Limit)}
+	if f.Cursor != "" {
+		k, err := page.DecodeKeyset(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		p.BeforeAt, p.BeforeID = &k.At, &k.ID
+	}
+	rows, err := s.q.ListConversations(ctx, p)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	more := len(rows) > f.Limit
+	rows, more := page.Trim(rows, f.Limit)
+	out := make([]Conversation, len(rows))
+	for i, r := range rows {
+		out[i] = conversationOf(r)
+	}
+	next := ""
 	if more {
-		rows = rows[:f.Limit]
+		last := out[len(out)-1]
+		next = page.Keyset{At: last.UpdatedAt, ID: last.ID}.Encode()
 	}
-	return rows, more, nil
+	return out, next, nil
 }
 
 // Patch is a partial update; SetFolder with Folder nil removes the folder.
@@ -96,15 +110,15 @@ type Patch struct {
 }
 
 // Update applies a patch.
-func (s *Service) Update(ctx context.Context, user, id uuid.UUID, p Patch) (db.Conversation, error) {
+func (s *Service) Update(ctx context.Context, user, id uuid.UUID, p Patch) (Conversation, error) {
 	c, err := s.q.UpdateConversation(ctx, db.UpdateConversationParams{
-		ID: id, UserID: user, Title: database.Text(p.Title), Archived: database.Bool(p.Archived),
-		SetFolder: p.SetFolder, Folder: database.Text(p.Folder),
+		ID: id, UserID: user, Title: p.Title, Archived: p.Archived,
+		SetFolder: p.SetFolder, Folder: p.Folder,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, notFound()
+		return Conversation{}, notFound()
 	}
-	return c, err
+	return conversationOf(c), err
 }
 
 // Delete removes a conversation with its messages, audited.
@@ -126,24 +140,35 @@ func (s *Service) Delete(ctx context.Context, actor audit.Actor, user, id uuid.U
 	})
 }
 
-// Messages returns a page of messages, oldest first, after the message with sequence after.
-func (s *Service) Messages(ctx context.Context, user, id uuid.UUID, after int64, limit int) ([]db.Message, bool, error) {
+// Messages returns a page of messages, oldest first, and the cursor of the next page ("" at
+// the end); cursor is the previous page's, "" for the first. A cursor Messages did not issue
+// is page.BadCursor.
+func (s *Service) Messages(ctx context.Context, user, id uuid.UUID, cursor string, limit int) ([]Message, string, error) {
+	var after int64
+	if cursor != "" {
+		n, err := page.DecodeSeq(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		after = n
+	}
 	if _, err := s.Get(ctx, user, id); err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	rows, err := s.q.ListMessages(ctx, db.ListMessagesParams{ConversationID: id, Seq: after, Limit: int32(limit + 1)})
+	rows, err := s.q.ListMessages(ctx, db.ListMessagesParams{ConversationID: id, Seq: after, Limit: page.Limit(limit)})
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	more := len(rows) > limit
+	rows, more := page.Trim(rows, limit)
+	next := ""
 	if more {
-		rows = rows[:limit]
+		next = page.EncodeSeq(rows[len(rows)-1].Seq)
 	}
-	return rows, more, nil
+	return messagesOf(rows), next, nil
 }
 
 // History returns the newest messages of a conversation, oldest first.
-func (s *Service) History(ctx context.Context, user, id uuid.UUID, limit int) ([]db.Message, error) {
+func (s *Service) History(ctx context.Context, user, id uuid.UUID, limit int) ([]Message, error) {
 	if _, err := s.Get(ctx, user, id); err != nil {
 		return nil, err
 	}
@@ -154,32 +179,32 @@ func (s *Service) History(ctx context.Context, user, id uuid.UUID, limit int) ([
 	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 		rows[i], rows[j] = rows[j], rows[i]
 	}
-	return rows, nil
+	return messagesOf(rows), nil
 }
 
 // Event is a step of a streamed answer: the stored question, then chat events.
 type Event struct {
-	Question *db.Message // first event
+	Question *Message // first event
 	Chat     *chat.Event
 }
 
 // Send stores the question, answers it with the conversation's history and stores the
 // answer. emit (may be nil) receives the stored question first, then the answer as it streams;
 // if emit fails or ctx ends the answer is abandoned (the question stays).
-func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, emit func(Event) error) (db.Message, db.Message, error) {
+func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, emit func(Event) error) (Message, Message, error) {
 	content = strings.TrimSpace(content)
 	if content == "" {
-		return db.Message{}, db.Message{}, apierr.Invalid("content", "must not be blank")
+		return Message{}, Message{}, apierr.Invalid("content", "must not be blank")
 	}
 	history, err := s.History(ctx, user, id, historyMessages)
 	if err != nil {
-		return db.Message{}, db.Message{}, err
+		return Message{}, Message{}, err
 	}
 	// The question is stored while retrieval runs (it does not need it): the first token then
 	// waits for the slower of the two, not their sum. Nothing of the answer reaches the client,
 	// and the answer is not stored, before the question is.
 	stored := make(chan struct{})
-	var q db.Message
+	var q Message
 	var qerr error
 	go func() {
 		defer close(stored)
@@ -208,33 +233,33 @@ func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, 
 	}
 	a, err := s.answer(ctx, id, history, content, aemit, questionFirst)
 	if qerr := questionFirst(); qerr != nil {
-		return q, db.Message{}, qerr
+		return q, Message{}, qerr
 	}
 	return q, a, err
 }
 
 // Regenerate replaces the last answer with a new one to the last question.
-func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (db.Message, error) {
+func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, error) {
 	history, err := s.History(ctx, user, id, historyMessages+1)
 	if err != nil {
-		return db.Message{}, err
+		return Message{}, err
 	}
 	if n := len(history); n > 0 && history[n-1].Role == chat.RoleAssistant {
 		if _, err := s.q.DeleteMessage(ctx, db.DeleteMessageParams{ID: history[n-1].ID, ConversationID: id}); err != nil {
-			return db.Message{}, err
+			return Message{}, err
 		}
 		history = history[:n-1]
 	}
 	n := len(history)
 	if n == 0 || history[n-1].Role != chat.RoleUser {
-		return db.Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
+		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
 	return s.answer(ctx, id, history[:n-1], history[n-1].Content, nil, nil)
 }
 
 // answer runs the pipeline and stores the answer; before, when set, must succeed first (the
 // question is stored).
-func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message, question string, emit func(Event) error, before func() error) (db.Message, error) {
+func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question string, emit func(Event) error, before func() error) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
@@ -246,13 +271,13 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message
 	ans, err := s.pipeline.Answer(ctx, msgs, question, chatEmit)
 	if err != nil {
 		if ctx.Err() != nil {
-			return db.Message{}, ctx.Err()
+			return Message{}, ctx.Err()
 		}
-		return db.Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
+		return Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
 	}
 	if before != nil {
 		if err := before(); err != nil {
-			return db.Message{}, err
+			return Message{}, err
 		}
 	}
 	retrieval := map[string]any{"queries": ans.Retrieval.Queries, "hops": ans.Retrieval.Hops,
@@ -261,23 +286,23 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []db.Message
 	return s.insert(context.WithoutCancel(ctx), id, chat.RoleAssistant, ans.Text, ans.Citations, ans.Model, retrieval, "")
 }
 
-func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content string, cites []chat.Citation, model string, retrieval map[string]any, title string) (db.Message, error) {
+func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content string, cites []chat.Citation, model string, retrieval map[string]any, title string) (Message, error) {
 	if cites == nil {
 		cites = []chat.Citation{}
 	}
 	cj, err := json.Marshal(citationsJSON(cites))
 	if err != nil {
-		return db.Message{}, err
+		return Message{}, err
 	}
 	var rj []byte
 	if retrieval != nil {
 		if rj, err = json.Marshal(retrieval); err != nil {
-			return db.Message{}, err
+			return Message{}, err
 		}
 	}
 	row, err := s.q.AddMessage(ctx, db.AddMessageParams{ConversationID: conv, Role: role, Content: content,
 		Citations: cj, Model: database.NonEmpty(model), Retrieval: rj, Title: database.NonEmpty(title)})
-	return db.Message(row), err
+	return Message(row), err
 }
 
 // titleOf shortens a first question into a title.
@@ -302,7 +327,7 @@ func citationsJSON(cs []chat.Citation) []chat.CitationJSON {
 }
 
 // Citations decodes a message's stored citations.
-func Citations(m db.Message) []chat.CitationJSON {
+func Citations(m Message) []chat.CitationJSON {
 	var cs []chat.CitationJSON
 	_ = json.Unmarshal(m.Citations, &cs)
 	if cs == nil {
@@ -334,7 +359,7 @@ func (s *Service) DeleteMessage(ctx context.Context, actor audit.Actor, user, id
 }
 
 // Branch copies the messages up to and including msg into a new conversation.
-func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (db.Conversation, error) {
+func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (Conversation, error) {
 	src, err := s.Get(ctx, user, id)
 	if err != nil {
 		return src, err
@@ -371,7 +396,7 @@ func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (db.Conve
 		c, err = q.GetConversation(ctx, db.GetConversationParams{ID: c.ID, UserID: user})
 		return err
 	})
-	return c, err
+	return conversationOf(c), err
 }
 
 func branchTitle(t string) string {
@@ -400,7 +425,7 @@ func (s *Service) Export(ctx context.Context, actor audit.Actor, user, id uuid.U
 			who = "Assistant"
 		}
 		fmt.Fprintf(&b, "\n## %s — %s\n\n%s\n", who, m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.Content)
-		if cs := Citations(m); len(cs) > 0 {
+		if cs := Citations(Message(m)); len(cs) > 0 {
 			b.WriteString("\n**Sources**\n\n")
 			for _, ct := range cs {
 				fmt.Fprintf(&b, "%d. %s", ct.N, ct.Title)

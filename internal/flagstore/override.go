@@ -13,8 +13,8 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
-	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flageval"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // OverrideRecord is a stored override.
@@ -115,17 +115,17 @@ func (s *Store) ListOverrides(ctx context.Context, key, after string, limit int)
 	if _, err := s.Get(ctx, key); err != nil {
 		return nil, "", err
 	}
-	p := db.ListOverridesParams{FlagKey: key, Lim: int32(limit + 1)}
+	p := db.ListOverridesParams{FlagKey: key, Lim: page.Limit(limit)}
 	if after != "" {
-		p.AfterKey = database.Text(&after)
+		p.AfterKey = &after
 	}
 	rows, err := s.q.ListOverrides(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
+	rows, more := page.Trim(rows, limit)
+	if more {
 		next = rows[len(rows)-1].TargetingKey
 	}
 	out := make([]OverrideRecord, len(rows))

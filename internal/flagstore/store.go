@@ -26,6 +26,7 @@ import (
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flageval"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Store is the flag service of one replica.
@@ -341,22 +342,22 @@ type Filter struct {
 
 // List returns a page ordered by key and the key to continue after ("" at the end).
 func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
-	p := db.ListFlagsParams{Category: database.Text(f.Category), Visibility: database.Text(f.Visibility), Enabled: database.Bool(f.Enabled),
-		Archived: f.Archived, Lim: int32(f.Limit + 1)}
+	p := db.ListFlagsParams{Category: f.Category, Visibility: f.Visibility, Enabled: f.Enabled,
+		Archived: f.Archived, Lim: page.Limit(f.Limit)}
 	if f.Q != nil {
 		esc := database.EscapeLike(*f.Q)
-		p.Q = database.Text(&esc)
+		p.Q = &esc
 	}
 	if f.After != "" {
-		p.AfterKey = database.Text(&f.After)
+		p.AfterKey = &f.After
 	}
 	rows, err := s.q.ListFlags(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(rows) > f.Limit {
-		rows = rows[:f.Limit]
+	rows, more := page.Trim(rows, f.Limit)
+	if more {
 		next = rows[len(rows)-1].Key
 	}
 	out := make([]Record, len(rows))

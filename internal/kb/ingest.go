@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -20,6 +19,7 @@ import (
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/extract"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Upload is one document to add.
@@ -38,7 +38,7 @@ type Upload struct {
 
 // Item is the outcome of one upload.
 type Item struct {
-	Document  db.KbDocument
+	Document  Document
 	Duplicate bool
 }
 
@@ -110,7 +110,7 @@ func (s *Service) Ingest(ctx context.Context, actor audit.Actor, uploads []Uploa
 				if d, err = q.GetKbDocumentByHash(ctx, c.hash); err != nil {
 					return err
 				}
-				items[i] = Item{Document: d, Duplicate: true}
+				items[i] = Item{Document: documentOf(d), Duplicate: true}
 				continue
 			}
 			if err != nil {
@@ -128,7 +128,7 @@ func (s *Service) Ingest(ctx context.Context, actor audit.Actor, uploads []Uploa
 				}}); err != nil {
 				return err
 			}
-			items[i] = Item{Document: d}
+			items[i] = Item{Document: documentOf(d)}
 		}
 		return nil
 	})
@@ -179,36 +179,50 @@ func (s *Service) enqueue(ctx context.Context, tx pgx.Tx, d db.KbDocument) error
 func errNotFound() error { return apierr.NotFound("Document") }
 
 // Get returns one document.
-func (s *Service) Get(ctx context.Context, id uuid.UUID) (db.KbDocument, error) {
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (Document, error) {
 	d, err := s.q.GetKbDocument(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return d, errNotFound()
+		return Document{}, errNotFound()
 	}
-	return d, err
+	return documentOf(d), err
 }
 
-// ListFilter selects documents; Before* is the cursor (the last item of the previous page).
+// ListFilter selects documents.
 type ListFilter struct {
 	Status, Format, Tag, Q string
-	BeforeAt               *time.Time
-	BeforeID               *uuid.UUID
+	Cursor                 string // the previous page's next cursor; "" for the first page
 	Limit                  int
 }
 
-// List returns a page of documents, newest first, and whether more follow.
-func (s *Service) List(ctx context.Context, f ListFilter) ([]db.KbDocument, bool, error) {
-	rows, err := s.q.ListKbDocuments(ctx, db.ListKbDocumentsParams{
-		Status: database.NonEmpty(f.Status), Format: database.NonEmpty(f.Format), Tag: database.NonEmpty(f.Tag), Q: database.NonEmpty(database.EscapeLike(f.Q)),
-		BeforeAt: f.BeforeAt, BeforeID: f.BeforeID, Lim: int32(f.Limit + 1),
-	})
+// List returns a page of documents, newest first, and the cursor of the next page ("" at
+// the end). A cursor List did not issue is page.BadCursor.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]Document, string, error) {
+	p := db.ListKbDocumentsParams{
+		Status: database.NonEmpty(f.Status), Format: database.NonEmpty(f.Format), Tag: database.NonEmpty(f.Tag),
+		Q: database.NonEmpty(database.EscapeLike(f.Q)), Lim: page.Limit(f.Limit),
+	}
+	if f.Cursor != "" {
+		k, err := page.DecodeKeyset(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		p.BeforeAt, p.BeforeID = &k.At, &k.ID
+	}
+	rows, err := s.q.ListKbDocuments(ctx, p)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	more := len(rows) > f.Limit
+	rows, more := page.Trim(rows, f.Limit)
+	out := make([]Document, len(rows))
+	for i, r := range rows {
+		out[i] = documentOf(r)
+	}
+	next := ""
 	if more {
-		rows = rows[:f.Limit]
+		last := out[len(out)-1]
+		next = page.Keyset{At: last.CreatedAt, ID: last.ID}.Encode()
 	}
-	return rows, more, nil
+	return out, next, nil
 }
 
 // Delete removes a document with its chunks, and (through a kb event) its index entries.
@@ -256,7 +270,7 @@ func (s *Service) event(ctx context.Context, q *db.Queries, doc uuid.UUID, kind 
 
 // Reindex queues a new indexing of one document (a new generation: running jobs of older
 // ones finish without effect).
-func (s *Service) Reindex(ctx context.Context, actor audit.Actor, id uuid.UUID) (db.KbDocument, error) {
+func (s *Service) Reindex(ctx context.Context, actor audit.Actor, id uuid.UUID) (Document, error) {
 	var d db.KbDocument
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -274,7 +288,10 @@ func (s *Service) Reindex(ctx context.Context, actor audit.Actor, id uuid.UUID) 
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "kb.document_reindexed", ResourceType: "kb_document",
 			ResourceID: id.String(), Success: true, Details: map[string]any{"generation": d.Generation}})
 	})
-	return d, err
+	if err != nil {
+		return Document{}, err
+	}
+	return documentOf(d), nil
 }
 
 // ReindexAll queues every document; it returns how many.

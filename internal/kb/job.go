@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chunk"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/extract"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 const (
@@ -132,6 +132,7 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 		}
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		took := time.Since(started).Milliseconds()
 		q := s.q.WithTx(tx)
 		cur, err := q.LockKbDocument(ctx, d.ID)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && cur.Generation != a.Generation) {
@@ -150,7 +151,7 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 		if _, err := q.FinishKbIndexing(ctx, db.FinishKbIndexingParams{
 			ID: d.ID, Generation: a.Generation, ChunkCount: int32(len(rows)), Pages: pages,
 			EmbeddingModel: database.NonEmpty(model), Title: title,
-			IndexDurationMs: pgtype.Int8{Int64: time.Since(started).Milliseconds(), Valid: true}, ProgressDone: int32(len(rows)),
+			IndexDurationMs: &took, ProgressDone: int32(len(rows)),
 		}); err != nil {
 			return err
 		}
@@ -186,22 +187,21 @@ func embedText(title string, c chunk.Chunk) string {
 	return b.String()
 }
 
-func pageCount(d extract.Document) pgtype.Int4 {
+func pageCount(d extract.Document) *int32 {
 	n := 0
 	for _, s := range d.Sections {
 		n = max(n, s.Page)
 	}
-	if n == 0 {
-		return pgtype.Int4{}
-	}
-	return pgtype.Int4{Int32: int32(n), Valid: true}
+	return pageOf(n)
 }
 
-func pageOf(p int) pgtype.Int4 {
+// pageOf is NULL (nil) for an unknown page (0).
+func pageOf(p int) *int32 {
 	if p <= 0 {
-		return pgtype.Int4{}
+		return nil
 	}
-	return pgtype.Int4{Int32: int32(p), Valid: true}
+	n := int32(p)
+	return &n
 }
 
 // Job is an indexing job as River reports it.
@@ -219,7 +219,7 @@ func (s *Service) Jobs(ctx context.Context, state string, limit int, cursor stri
 	if cursor != "" {
 		var c river.JobListCursor
 		if err := c.UnmarshalText([]byte(cursor)); err != nil {
-			return nil, "", ErrBadCursor
+			return nil, "", page.BadCursor()
 		}
 		p = p.After(&c)
 	}
@@ -247,12 +247,20 @@ func (s *Service) Jobs(ctx context.Context, state string, limit int, cursor stri
 }
 
 // Documents returns the documents the jobs index, by id.
-func (s *Service) Documents(ctx context.Context, jobs []Job) (map[uuid.UUID]db.KbDocument, error) {
+func (s *Service) Documents(ctx context.Context, jobs []Job) (map[uuid.UUID]Document, error) {
 	var ids []uuid.UUID
 	for _, j := range jobs {
 		if j.DocumentID != nil {
 			ids = append(ids, *j.DocumentID)
 		}
 	}
-	return s.docsByID(ctx, ids)
+	rows, err := s.docsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]Document, len(rows))
+	for id, r := range rows {
+		out[id] = documentOf(r)
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package kb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,9 +21,6 @@ const (
 // candidates is how deep each retriever looks before fusion: fusion needs more than top_k to
 // reward chunks that both retrievers rank well.
 const candidates = 100
-
-// ErrBadCursor reports a cursor this service did not issue.
-var ErrBadCursor = errors.New("kb: bad cursor")
 
 // Query is one search.
 type Query struct {
@@ -190,8 +186,8 @@ func (s *Service) hydrate(ctx context.Context, fused []search.Fused, q Query) ([
 		}
 		r := rows[i]
 		h := Hit{Rank: len(out) + 1, Score: f.Score, ChunkID: r.ID, Text: r.Text,
-			Citation: Citation{DocumentID: r.DocumentID, Title: r.Title, Heading: r.Heading, Page: int(r.Page.Int32),
-				SourceURL: r.SourceUrl.String, Filename: r.Filename.String, ChunkIndex: int(r.Ord)}}
+			Citation: Citation{DocumentID: r.DocumentID, Title: r.Title, Heading: r.Heading, Page: int(deref(r.Page)),
+				SourceURL: deref(r.SourceUrl), Filename: deref(r.Filename), ChunkIndex: int(r.Ord)}}
 		lists := []**Score{&h.Keyword, &h.Vector}
 		if q.Mode == ModeVector {
 			lists = []**Score{nil, &h.Vector}
@@ -227,4 +223,13 @@ type FusionSettings struct {
 // Fusion reports the effective fusion settings.
 func (s *Service) Fusion() FusionSettings {
 	return FusionSettings{Name: s.cfg.Fusion, K: s.cfg.RRFK, Keyword: s.cfg.KeywordWeight, Vector: s.cfg.VectorWeight}
+}
+
+// deref is the value of an optional column, or its zero value when NULL.
+func deref[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }

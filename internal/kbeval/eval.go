@@ -334,7 +334,7 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 	if st.Failed > 0 {
 		for _, d := range docs {
 			if d.Status != "indexed" {
-				return nil, fmt.Errorf("kbeval: %d of %d documents failed to index, e.g. %s: %s", st.Failed, st.Total, in.docOf[d.ID], d.Error.String)
+				return nil, fmt.Errorf("kbeval: %d of %d documents failed to index, e.g. %s: %s", st.Failed, st.Total, in.docOf[d.ID], errorOf(d.Error))
 			}
 		}
 		return nil, fmt.Errorf("kbeval: %d of %d documents failed to index", st.Failed, st.Total)
@@ -633,4 +633,12 @@ func fmtDur(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 	}
+}
+
+// errorOf is a document's recorded failure, "" when none.
+func errorOf(e *string) string {
+	if e == nil {
+		return ""
+	}
+	return *e
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -16,8 +15,6 @@ import (
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
-
-func int8(n int64) pgtype.Int8 { return pgtype.Int8{Int64: n, Valid: true} }
 
 var schedulerActor = audit.Actor{Email: "scheduler", Role: "system"}
 
@@ -112,7 +109,7 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 			}
 			outcome = "failed"
 			reason := ae.Message
-			if err := q.MarkScheduledFailed(ctx, db.MarkScheduledFailedParams{ID: row.ID, AppliedAt: &now, FailureReason: reason, LatenessMs: int8(ms)}); err != nil {
+			if err := q.MarkScheduledFailed(ctx, db.MarkScheduledFailedParams{ID: row.ID, AppliedAt: &now, FailureReason: reason, LatenessMs: &ms}); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, audit.Entry{Actor: schedulerActor, Action: "flags.scheduled_change_failed", ResourceType: "scheduled_change",
@@ -122,7 +119,7 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 			return err
 		}
 		outcome = "applied"
-		return q.MarkScheduledApplied(ctx, db.MarkScheduledAppliedParams{ID: row.ID, AppliedAt: &now, AppliedVersion: int8(rec.Version), LatenessMs: int8(ms)})
+		return q.MarkScheduledApplied(ctx, db.MarkScheduledAppliedParams{ID: row.ID, AppliedAt: &now, AppliedVersion: &rec.Version, LatenessMs: &ms})
 	})
 	if err != nil {
 		return false, err

@@ -20,9 +20,9 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
-	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
+	"github.com/voiceassist/gateway/internal/page"
 )
 
 // Service stores scheduled changes and applies them when due.
@@ -58,14 +58,37 @@ func New(pool *pgxpool.Pool, flags *flagstore.Store, log *slog.Logger, reg prome
 	return &Service{pool: pool, q: db.New(pool), flags: flags, log: log, now: now, poll: poll, metrics: m}
 }
 
-// Change is a stored scheduled change.
+// Change is a stored scheduled change of a flag's variant weights.
 type Change struct {
-	db.ScheduledChange
-	Weights map[string]float64
+	ID              uuid.UUID
+	FlagKey         string
+	ScheduledAt     time.Time
+	TimezoneID      string             // the IANA zone the author scheduled in
+	Weights         map[string]float64 // variant id -> new weight
+	Description     string
+	Status          string // pending, applied, failed, cancelled
+	CreatedBy       *uuid.UUID
+	CreatedByEmail  string
+	ModifiedBy      *uuid.UUID
+	ModifiedByEmail string
+	CancelledBy     *uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CancelledAt     *time.Time
+	AppliedAt       *time.Time
+	AppliedVersion  *int64 // the flag version the change produced
+	LatenessMs      *int64 // how late it applied (or failed)
+	FailureReason   string
 }
 
 func decode(r db.ScheduledChange) Change {
-	c := Change{ScheduledChange: r, Weights: map[string]float64{}}
+	c := Change{
+		ID: r.ID, FlagKey: r.FlagKey, ScheduledAt: r.ScheduledAt, TimezoneID: r.TimezoneID, Weights: map[string]float64{},
+		Description: r.Description, Status: r.Status, CreatedBy: r.CreatedBy, CreatedByEmail: r.CreatedByEmail,
+		ModifiedBy: r.ModifiedBy, ModifiedByEmail: r.ModifiedByEmail, CancelledBy: r.CancelledBy, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt, CancelledAt: r.CancelledAt, AppliedAt: r.AppliedAt, AppliedVersion: r.AppliedVersion,
+		LatenessMs: r.LatenessMs, FailureReason: r.FailureReason,
+	}
 	_ = json.Unmarshal(r.Changes, &c.Weights)
 	return c
 }
@@ -312,7 +335,7 @@ func (s *Service) ListForFlag(ctx context.Context, key string, status *string) (
 	if _, err := s.flags.Get(ctx, key); err != nil && apierr.From(err).Status == http.StatusNotFound {
 		return nil, err
 	}
-	rows, err := s.q.ListScheduledChangesOfFlag(ctx, db.ListScheduledChangesOfFlagParams{FlagKey: key, Status: database.Text(status)})
+	rows, err := s.q.ListScheduledChangesOfFlag(ctx, db.ListScheduledChangesOfFlagParams{FlagKey: key, Status: status})
 	if err != nil {
 		return nil, err
 	}
@@ -327,30 +350,36 @@ func (s *Service) ListForFlag(ctx context.Context, key string, status *string) (
 type Filter struct {
 	Status, FlagKey *string
 	From, To        *time.Time
-	AfterAt         *time.Time // cursor: scheduled_at and id of the last change of the previous page
-	AfterID         *uuid.UUID
+	Cursor          string // the previous page's next cursor; "" for the first page
 	Limit           int
 }
 
-// List returns changes across flags in time order; more reports another page.
-func (s *Service) List(ctx context.Context, f Filter) ([]Change, bool, error) {
-	p := db.ListScheduledChangesParams{Status: database.Text(f.Status), FlagKey: database.Text(f.FlagKey), FromAt: f.From, ToAt: f.To, Lim: int32(f.Limit + 1)}
-	if f.AfterAt != nil && f.AfterID != nil {
-		p.AfterAt, p.AfterID = f.AfterAt, f.AfterID
+// List returns changes across flags in time order and the cursor of the next page ("" at
+// the end). A cursor List did not issue is page.BadCursor.
+func (s *Service) List(ctx context.Context, f Filter) ([]Change, string, error) {
+	p := db.ListScheduledChangesParams{Status: f.Status, FlagKey: f.FlagKey, FromAt: f.From, ToAt: f.To, Lim: page.Limit(f.Limit)}
+	if f.Cursor != "" {
+		k, err := page.DecodeKeyset(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		p.AfterAt, p.AfterID = &k.At, &k.ID
 	}
 	rows, err := s.q.ListScheduledChanges(ctx, p)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	more := len(rows) > f.Limit
-	if more {
-		rows = rows[:f.Limit]
-	}
+	rows, more := page.Trim(rows, f.Limit)
 	out := make([]Change, len(rows))
 	for i, r := range rows {
 		out[i] = decode(r)
 	}
-	return out, more, nil
+	next := ""
+	if more && len(out) > 0 {
+		last := out[len(out)-1]
+		next = page.Keyset{At: last.ScheduledAt, ID: last.ID}.Encode()
+	}
+	return out, next, nil
 }
 
 // VariantPreview is one variant's weight before and after.
