@@ -241,7 +241,7 @@ func conversationOf(c conversation.Conversation) api.Conversation {
 func messageOf(m conversation.Message) api.Message {
 	cs := conversation.Citations(m)
 	out := api.Message{Id: m.ID, ConversationId: m.ConversationID, Role: api.MessageRole(m.Role), Content: m.Content,
-		CreatedAt: m.CreatedAt, Citations: make([]api.ChatCitation, len(cs))}
+		CreatedAt: m.CreatedAt, Citations: make([]api.ChatCitation, len(cs)), Source: api.MessageSource(m.Source), Interrupted: m.Interrupted}
 	for i, c := range cs {
 		doc, _ := uuid.Parse(c.DocumentID)
 		chunk, _ := uuid.Parse(c.ChunkID)

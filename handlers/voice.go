@@ -11,6 +11,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/voice"
 )
 
@@ -240,7 +241,7 @@ func (s *Server) RelayVoiceTranscript(ctx context.Context, r api.RelayVoiceTrans
 	if err := s.Voice.AllowRelay(ctx, user); err != nil {
 		return nil, err
 	}
-	q, a, err := s.Chats.SendFrom(ctx, user, r.Body.ConversationId, r.Body.Transcript, conversation.SourceVoice)
+	q, a, err := s.Chats.SendFrom(ctx, user, r.Body.ConversationId, r.Body.Transcript, conversation.SourceVoice, nil)
 	if err != nil {
 		return nil, err
 	}

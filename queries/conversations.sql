@@ -63,15 +63,16 @@ DELETE FROM messages WHERE id = $1 AND conversation_id = $2;
 SELECT * FROM messages WHERE conversation_id = $1 AND seq <= $2 ORDER BY seq;
 
 -- name: CopyMessage :exec
-INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 
 -- name: AddMessage :one
 -- A message and its conversation's counters (and first-question title) in one statement: one
 -- round trip on the way to the first token.
 WITH m AS (
-    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
-    VALUES (sqlc.arg(conversation_id), sqlc.arg(role), sqlc.arg(content), sqlc.arg(citations), sqlc.narg(model), sqlc.narg(retrieval))
+    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, source, interrupted)
+    VALUES (sqlc.arg(conversation_id), sqlc.arg(role), sqlc.arg(content), sqlc.arg(citations), sqlc.narg(model), sqlc.narg(retrieval),
+            sqlc.arg(source), sqlc.arg(interrupted))
     RETURNING *
 ), c AS (
     UPDATE conversations SET

@@ -15,15 +15,16 @@ import (
 
 const addMessage = `-- name: AddMessage :one
 WITH m AS (
-    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval)
-    VALUES ($1, $2, $3, $4, $5, $6)
+    INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, source, interrupted)
+    VALUES ($1, $2, $3, $4, $5, $6,
+            $7, $8)
     RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted
 ), c AS (
     UPDATE conversations SET
         message_count = message_count + 1,
         last_message_at = now(), updated_at = now(),
-        title = CASE WHEN default_title AND $7::text IS NOT NULL THEN $7 ELSE title END,
-        default_title = default_title AND $7::text IS NULL
+        title = CASE WHEN default_title AND $9::text IS NOT NULL THEN $9 ELSE title END,
+        default_title = default_title AND $9::text IS NULL
     WHERE id = $1
 )
 SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM m
@@ -36,6 +37,8 @@ type AddMessageParams struct {
 	Citations      json.RawMessage
 	Model          *string
 	Retrieval      json.RawMessage
+	Source         string
+	Interrupted    bool
 	Title          *string
 }
 
@@ -63,6 +66,8 @@ func (q *Queries) AddMessage(ctx context.Context, arg AddMessageParams) (AddMess
 		arg.Citations,
 		arg.Model,
 		arg.Retrieval,
+		arg.Source,
+		arg.Interrupted,
 		arg.Title,
 	)
 	var i AddMessageRow
@@ -83,8 +88,8 @@ func (q *Queries) AddMessage(ctx context.Context, arg AddMessageParams) (AddMess
 }
 
 const copyMessage = `-- name: CopyMessage :exec
-INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO messages (conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 `
 
 type CopyMessageParams struct {
@@ -95,6 +100,8 @@ type CopyMessageParams struct {
 	Model          *string
 	Retrieval      json.RawMessage
 	CreatedAt      time.Time
+	Source         string
+	Interrupted    bool
 }
 
 func (q *Queries) CopyMessage(ctx context.Context, arg CopyMessageParams) error {
@@ -106,6 +113,8 @@ func (q *Queries) CopyMessage(ctx context.Context, arg CopyMessageParams) error 
 		arg.Model,
 		arg.Retrieval,
 		arg.CreatedAt,
+		arg.Source,
+		arg.Interrupted,
 	)
 	return err
 }

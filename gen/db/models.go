@@ -222,7 +222,7 @@ type User struct {
 type VoicePreference struct {
 	UserID    uuid.UUID
 	Provider  string
-	Voice     pgtype.Text
+	Voice     *string
 	Speed     float32
 	AutoPlay  bool
 	Language  string

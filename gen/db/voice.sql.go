@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const deleteVoicePreferences = `-- name: DeleteVoicePreferences :exec
@@ -54,7 +53,7 @@ RETURNING user_id, provider, voice, speed, auto_play, language, style, updated_a
 type UpsertVoicePreferencesParams struct {
 	UserID   uuid.UUID
 	Provider string
-	Voice    pgtype.Text
+	Voice    *string
 	Speed    float32
 	AutoPlay bool
 	Language string

@@ -192,6 +192,12 @@ type Event struct {
 // answer. emit (may be nil) receives the stored question first, then the answer as it streams;
 // if emit fails or ctx ends the answer is abandoned (the question stays).
 func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, emit func(Event) error) (Message, Message, error) {
+	return s.SendFrom(ctx, user, id, content, SourceChat, emit)
+}
+
+// SendFrom is Send for a question from another source (voice, dictation); the question and
+// its answer carry the source.
+func (s *Service) SendFrom(ctx context.Context, user, id uuid.UUID, content, source string, emit func(Event) error) (Message, Message, error) {
 	content = strings.TrimSpace(content)
 	if content == "" {
 		return Message{}, Message{}, apierr.Invalid("content", "must not be blank")
@@ -208,7 +214,7 @@ func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, 
 	var qerr error
 	go func() {
 		defer close(stored)
-		q, qerr = s.insert(context.WithoutCancel(ctx), id, chat.RoleUser, content, nil, "", nil, titleOf(content))
+		q, qerr = s.insert(context.WithoutCancel(ctx), id, message{role: chat.RoleUser, content: content, source: source}, titleOf(content))
 	}()
 	announced := false
 	questionFirst := func() error {
@@ -231,7 +237,7 @@ func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, 
 			return emit(e)
 		}
 	}
-	a, err := s.answer(ctx, id, history, content, aemit, questionFirst)
+	a, err := s.answer(ctx, id, history, content, source, aemit, questionFirst)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}
@@ -254,12 +260,12 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, 
 	if n == 0 || history[n-1].Role != chat.RoleUser {
 		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
-	return s.answer(ctx, id, history[:n-1], history[n-1].Content, nil, nil)
+	return s.answer(ctx, id, history[:n-1], history[n-1].Content, history[n-1].Source, nil, nil)
 }
 
 // answer runs the pipeline and stores the answer; before, when set, must succeed first (the
 // question is stored).
-func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question string, emit func(Event) error, before func() error) (Message, error) {
+func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question, source string, emit func(Event) error, before func() error) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
@@ -283,10 +289,23 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, q
 	retrieval := map[string]any{"queries": ans.Retrieval.Queries, "hops": ans.Retrieval.Hops,
 		"follow_up": ans.Retrieval.FollowUp, "sources": len(ans.Sources)}
 	// The answer is stored even if the client went away meanwhile: it was paid for.
-	return s.insert(context.WithoutCancel(ctx), id, chat.RoleAssistant, ans.Text, ans.Citations, ans.Model, retrieval, "")
+	return s.insert(context.WithoutCancel(ctx), id, message{role: chat.RoleAssistant, content: ans.Text, cites: ans.Citations,
+		model: ans.Model, retrieval: retrieval, source: source}, "")
 }
 
-func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content string, cites []chat.Citation, model string, retrieval map[string]any, title string) (Message, error) {
+// message is what insert stores.
+type message struct {
+	role, content, model, source string
+	cites                        []chat.Citation
+	retrieval                    map[string]any
+	interrupted                  bool
+}
+
+func (s *Service) insert(ctx context.Context, conv uuid.UUID, m message, title string) (Message, error) {
+	cites, retrieval := m.cites, m.retrieval
+	if m.source == "" {
+		m.source = SourceChat
+	}
 	if cites == nil {
 		cites = []chat.Citation{}
 	}
@@ -300,8 +319,9 @@ func (s *Service) insert(ctx context.Context, conv uuid.UUID, role, content stri
 			return Message{}, err
 		}
 	}
-	row, err := s.q.AddMessage(ctx, db.AddMessageParams{ConversationID: conv, Role: role, Content: content,
-		Citations: cj, Model: database.NonEmpty(model), Retrieval: rj, Title: database.NonEmpty(title)})
+	row, err := s.q.AddMessage(ctx, db.AddMessageParams{ConversationID: conv, Role: m.role, Content: m.content,
+		Citations: cj, Model: database.NonEmpty(m.model), Retrieval: rj, Title: database.NonEmpty(title),
+		Source: m.source, Interrupted: m.interrupted})
 	return Message(row), err
 }
 
@@ -386,7 +406,8 @@ func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (Conversa
 		}
 		for _, x := range msgs {
 			if err := q.CopyMessage(ctx, db.CopyMessageParams{ConversationID: c.ID, Role: x.Role, Content: x.Content,
-				Citations: x.Citations, Model: x.Model, Retrieval: x.Retrieval, CreatedAt: x.CreatedAt}); err != nil {
+				Citations: x.Citations, Model: x.Model, Retrieval: x.Retrieval, CreatedAt: x.CreatedAt,
+				Source: x.Source, Interrupted: x.Interrupted}); err != nil {
 				return err
 			}
 		}

@@ -35,7 +35,16 @@ type Message struct {
 	Model          *string
 	Retrieval      json.RawMessage // what retrieval did for an answer (queries, hops, ...), or empty
 	CreatedAt      time.Time
+	Source         string // SourceChat, SourceVoice or SourceDictation
+	Interrupted    bool   // an answer cut short (barge-in, cancelled stream)
 }
+
+// Where a message came from; an answer has its question's source.
+const (
+	SourceChat      = "chat"
+	SourceVoice     = "voice"
+	SourceDictation = "dictation"
+)
 
 // The domain types have exactly the rows' fields, so a conversion maps them (and stops
 // compiling when the schema changes).
