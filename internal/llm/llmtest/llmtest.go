@@ -353,9 +353,9 @@ func parse(endpoint string, r *http.Request) (Request, error) {
 		return req, fmt.Errorf("decode JSON: %w", err)
 	}
 	var b struct {
-		Model       string `json:"model"`
-		Stream      bool   `json:"stream"`
-		MaxTokens   *int   `json:"max_tokens"`
+		Model       string   `json:"model"`
+		Stream      bool     `json:"stream"`
+		MaxTokens   *int     `json:"max_tokens"`
 		Temperature *float64 `json:"temperature"`
 		Messages    []struct {
 			Role    string          `json:"role"`
