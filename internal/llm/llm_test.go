@@ -41,7 +41,7 @@ func start(t *testing.T, cfg llm.Config) (*llmtest.Server, *llm.Client, *recorde
 	s := llmtest.New(t)
 	rec := &recorder{}
 	cfg.Sleep = rec.sleep
-	return s, s.Client(cfg), rec
+	return s, s.NewClient(cfg), rec
 }
 
 // embedOnce is a Do attempt: one embeddings request.
@@ -169,7 +169,7 @@ func TestDoTimeoutIsNotRetried(t *testing.T) {
 func TestDoReturnsContextError(t *testing.T) {
 	t.Parallel()
 	s := llmtest.New(t)
-	c := s.Client(llm.Config{MaxRetries: 3}) // real sleeps
+	c := s.NewClient(llm.Config{MaxRetries: 3}) // real sleeps
 	s.Fail("", llmtest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "30"})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -139,9 +139,9 @@ func New(t testing.TB) *Server {
 // BaseURL is the OpenAI-style base URL, ending in /v1.
 func (s *Server) BaseURL() string { return s.URL + "/v1" }
 
-// Client returns an llm.Client for this server: cfg with its base URL, key and HTTP
+// NewClient returns an llm.Client for this server: cfg with its base URL, key and HTTP
 // client, and a 1 ms base delay unless cfg sets one.
-func (s *Server) Client(cfg llm.Config) *llm.Client {
+func (s *Server) NewClient(cfg llm.Config) *llm.Client {
 	cfg.BaseURL = s.BaseURL()
 	s.mu.Lock()
 	cfg.APIKey = s.apiKey
