@@ -4,7 +4,6 @@ package handlers
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -38,14 +37,16 @@ type Server struct {
 	Schedule *schedule.Service
 	KB       *kb.Service
 	Cache    *cache.Cache
-	Chats    *conversation.Service
-	Realtime *realtime.Hub
-	Limiter  *ratelimit.Limiter
-	Ready    *health.Checker
-	Gatherer prometheus.Gatherer
-	SpecJSON []byte
-	SpecYAML []byte
-	Title    string
+	// CacheAdmin clears and invalidates the cache with an audit row.
+	CacheAdmin *cache.Admin
+	Chats      *conversation.Service
+	Realtime   *realtime.Hub
+	Limiter    *ratelimit.Limiter
+	Ready      *health.Checker
+	Gatherer   prometheus.Gatherer
+	SpecJSON   []byte
+	SpecYAML   []byte
+	Title      string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -62,5 +63,3 @@ type routes struct {
 	api.ServerInterface
 	s *Server
 }
-
-func now() time.Time { return time.Now().UTC() }
