@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, kbRetriever{kb: kbs, cache: a.Cache}, chat.Options{}))
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{}))
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
 
