@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/sse"
 )
 
 // owner is the caller, whose conversations these are.
@@ -168,28 +168,15 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body is not valid JSON")
 	}
 	ctx := req.Context()
-	w := c.Response()
-	rc := http.NewResponseController(w)
-	started := false
 	// The stream starts with the first event, so that failures before it (not found, blank
 	// question) are ordinary envelopes with their status.
+	out := sse.NewWriter(c.Response())
 	send := func(event string, data any) error {
-		if !started {
-			started = true
-			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no")
-			w.WriteHeader(http.StatusOK)
-		}
 		b, err := json.Marshal(data)
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return out.Event(event, b)
 	}
 	_, a, err := s.Chats.Send(ctx, owner(ctx), id, in.Content, func(e conversation.Event) error {
 		switch {
@@ -203,7 +190,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return nil
 	})
 	if err != nil {
-		if !started {
+		if !out.Started() {
 			return err
 		}
 		if ctx.Err() != nil {
