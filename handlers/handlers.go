@@ -37,16 +37,17 @@ type Server struct {
 	Schedule *schedule.Service
 	KB       *kb.Service
 	Cache    *cache.Cache
+	Chats    *conversation.Service
+	Realtime *realtime.Hub
+	Limiter  *ratelimit.Limiter
+	Ready    *health.Checker
+	Gatherer prometheus.Gatherer
+	SpecJSON []byte
+	SpecYAML []byte
+	Title    string
+
 	// CacheAdmin clears and invalidates the cache with an audit row.
 	CacheAdmin *cache.Admin
-	Chats      *conversation.Service
-	Realtime   *realtime.Hub
-	Limiter    *ratelimit.Limiter
-	Ready      *health.Checker
-	Gatherer   prometheus.Gatherer
-	SpecJSON   []byte
-	SpecYAML   []byte
-	Title      string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
