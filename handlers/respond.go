@@ -13,8 +13,10 @@ import (
 
 // Helpers every handler file uses to build envelopes and pass the caller on.
 
+// now is the envelope timestamp (UTC).
 func now() time.Time { return time.Now().UTC() }
 
+// meta is the envelope metadata of the request in ctx.
 func meta(ctx context.Context) api.ResponseMeta {
 	return api.ResponseMeta{RequestId: logging.RequestID(ctx)}
 }
@@ -29,6 +31,7 @@ func convert(in, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
+// actorOf is the caller as the audit log records it (empty when anonymous).
 func actorOf(ctx context.Context) audit.Actor {
 	p, ok := auth.From(ctx)
 	if !ok {
