@@ -87,6 +87,7 @@ func seedKB(t *testing.T, s *testServer) {
 }
 
 func TestConversationLifecycle(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	alice := s.token(t, s.account(t, auth.RoleUser))
@@ -277,6 +278,7 @@ func status(t *testing.T, call func() (*http.Response, error)) int {
 }
 
 func TestConversationStreamOffline(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	tok := s.token(t, s.account(t, auth.RoleUser))
@@ -373,6 +375,7 @@ func (f *fakeChat) messages(i int) []map[string]any {
 }
 
 func TestConversationWithOpenAICompatibleModel(t *testing.T) {
+	t.Parallel()
 	fake := &fakeChat{cancelled: make(chan struct{})}
 	up := httptest.NewServer(fake)
 	defer up.Close()
@@ -459,6 +462,7 @@ func TestConversationWithOpenAICompatibleModel(t *testing.T) {
 }
 
 func TestCacheSearchResultsAndAdmin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	ctx := context.Background()
