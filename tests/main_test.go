@@ -3,6 +3,7 @@ package tests
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -20,5 +21,9 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", strconv.Itoa(defaultParallel))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" { // the binary built for the tests that run it
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
