@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/voiceassist/gateway/internal/dbtest"
 )
 
 // defaultParallel is how many tests of this package run at once when -parallel is not
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", strconv.Itoa(defaultParallel))
 	}
-	code := m.Run()
+	code := dbtest.Run(m)
 	if binPath != "" { // the binary built for the tests that run it
 		_ = os.RemoveAll(filepath.Dir(binPath))
 	}

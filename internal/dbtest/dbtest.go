@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,12 +49,39 @@ func NewURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("dbtest: template database (run `make test`, which starts PostgreSQL): %v", err)
 	}
-	u, err := database.CreateScratch(ctx, base, "va_test_", tpl)
+	// The creation time in the name lets a later run sweep what an interrupted one left.
+	u, err := database.CreateScratch(ctx, base, fmt.Sprintf("va_test_%d_", time.Now().Unix()), tpl)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	t.Cleanup(func() { _ = database.DropScratch(u) })
+	t.Cleanup(func() {
+		if !background.Load() {
+			_ = database.DropScratch(u)
+			return
+		}
+		drops.Add(1)
+		go func() {
+			defer drops.Done()
+			_ = database.DropScratch(u)
+		}()
+	})
 	return u
+}
+
+var (
+	background atomic.Bool
+	drops      sync.WaitGroup
+)
+
+// Run runs a package's tests (from TestMain: os.Exit(dbtest.Run(m))) with the test
+// databases dropped in the background: DROP DATABASE waits for a checkpoint, which a test
+// then does not wait for (and concurrent drops share). It returns once every drop is done.
+// A drop cut off by a killed process is swept by a later run.
+func Run(m *testing.M) int {
+	background.Store(true)
+	code := m.Run()
+	drops.Wait()
+	return code
 }
 
 // New returns a pool on a fresh database with every migration applied.
@@ -83,6 +111,7 @@ func templateFor(ctx context.Context, base string) (string, error) {
 	if err := ensureTemplate(ctx, base, name); err != nil {
 		return "", err
 	}
+	sweep(ctx, base)
 	if templates.name == nil {
 		templates.name = map[string]string{}
 	}
@@ -166,4 +195,28 @@ func schemaHash() string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// sweep drops the test databases older than an hour that an interrupted run left behind
+// (once per process). A database still in use is not dropped (no FORCE): the error is ignored.
+func sweep(ctx context.Context, base string) {
+	cutoff := time.Now().Add(-time.Hour).Unix()
+	_ = database.Admin(ctx, base, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname ~ '^va_test_[0-9]+_[0-9a-f]+$'`)
+		if err != nil {
+			return err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			var ts int64
+			if _, err := fmt.Sscanf(n, "va_test_%d_", &ts); err != nil || ts >= cutoff {
+				continue
+			}
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+		}
+		return nil
+	})
 }
