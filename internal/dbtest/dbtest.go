@@ -138,7 +138,7 @@ func ensureTemplate(ctx context.Context, base, name string) error {
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
-		defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck // the session ends next
+		defer func() { _, _ = conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", key) }()
 		if ok, err := exists(); err != nil || ok {
 			return err // built by another process while we waited
 		}
