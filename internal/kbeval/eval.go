@@ -269,11 +269,11 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 			in.close() // drops the scratch database on any failure or interruption
 		}
 	}()
-	url, drop, err := TempDB(ctx, cfg.DatabaseURL, opt.DBPrefix)
+	url, err := database.CreateScratch(ctx, cfg.DatabaseURL, opt.DBPrefix, "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kbeval: %w", err)
 	}
-	in.drop = drop
+	in.drop = func() error { return database.DropScratch(url) }
 	if in.pool, err = database.Open(ctx, url, opt.Workers+8); err != nil {
 		return nil, err
 	}
