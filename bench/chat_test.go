@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/apptest"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 // fakeModel streams a fixed answer in the OpenAI chat.completion.chunk format, with no
@@ -37,9 +37,9 @@ func fakeModel() http.Handler {
 	})
 }
 
-// firstData posts body to url and returns the time until the first SSE line starting with
-// prefix, then drains the stream.
-func firstData(ctx context.Context, url, tok, body, prefix string) (time.Duration, error) {
+// firstData posts body to url and returns the time until the first SSE event that first
+// accepts, then drains the stream.
+func firstData(ctx context.Context, url, tok, body string, first func(ssetest.Event) bool) (time.Duration, error) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
@@ -56,15 +56,19 @@ func firstData(ctx context.Context, url, tok, body, prefix string) (time.Duratio
 		b, _ := io.ReadAll(res.Body)
 		return 0, fmt.Errorf("%s: %d %s", url, res.StatusCode, b)
 	}
-	sc := bufio.NewScanner(res.Body)
+	r := ssetest.NewReader(res.Body)
 	var ttft time.Duration
-	for sc.Scan() {
-		if ttft == 0 && strings.HasPrefix(sc.Text(), prefix) {
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			break
+		}
+		if ttft == 0 && first(ev) {
 			ttft = time.Since(start)
 		}
 	}
 	if ttft == 0 {
-		return 0, fmt.Errorf("%s: no %q line", url, prefix)
+		return 0, fmt.Errorf("%s: no first event", url)
 	}
 	return ttft, nil
 }
@@ -162,12 +166,12 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 			// A different question each round: retrieval and query embedding miss the cache.
 			question := fmt.Sprintf("What are first-line drugs for hypertension in patient %d?", j)
 			conv := post("/conversations", `{}`)["data"].(map[string]any)["id"].(string)
-			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, "data: ")
+			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, func(ev ssetest.Event) bool { return ev.Data != "" })
 			if err != nil {
 				b.Fatal(err)
 			}
 			tg, err := firstData(ctx, s.URL+"/conversations/"+conv+"/messages/stream", tok,
-				fmt.Sprintf(`{"content":%q}`, question), "event: message.delta")
+				fmt.Sprintf(`{"content":%q}`, question), func(ev ssetest.Event) bool { return ev.Event == "message.delta" })
 			if err != nil {
 				b.Fatal(err)
 			}

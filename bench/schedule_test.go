@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/voiceassist/gateway/internal/apptest"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 // BenchmarkScheduledChangeApplyLag schedules 100 weight changes 50 ms apart (real clock) and
@@ -59,9 +59,13 @@ func BenchmarkScheduledChangeApplyLag(b *testing.B) {
 		}
 		arrivals := make(chan time.Time, n+10)
 		go func() {
-			sc := bufio.NewScanner(res.Body)
-			for sc.Scan() {
-				if sc.Text() == "event: flag_update" {
+			r := ssetest.NewReader(res.Body)
+			for {
+				ev, err := r.Next()
+				if err != nil {
+					return
+				}
+				if ev.Event == "flag_update" {
 					arrivals <- time.Now()
 				}
 			}

@@ -2,12 +2,8 @@ package handlers
 
 import (
 	"context"
-	"errors"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/internal/apierr"
-	"github.com/voiceassist/gateway/internal/audit"
-	"github.com/voiceassist/gateway/internal/cache"
 )
 
 func (s *Server) GetCacheStats(ctx context.Context, _ api.GetCacheStatsRequestObject) (api.GetCacheStatsResponseObject, error) {
@@ -37,37 +33,17 @@ func (s *Server) ClearCache(ctx context.Context, r api.ClearCacheRequestObject) 
 	if r.Body.Namespace != nil {
 		ns = *r.Body.Namespace
 	}
-	n, err := s.Cache.Clear(ctx, ns)
-	if err := cacheError(err); err != nil {
-		return nil, err
-	}
-	if err := audit.RecordNow(ctx, s.Pool, audit.Entry{Actor: actorOf(ctx), Action: "cache.cleared", ResourceType: "cache",
-		ResourceID: ns, Success: true, Details: map[string]any{"namespace": ns, "removed": n}}); err != nil {
+	n, err := s.CacheAdmin.Clear(ctx, actorOf(ctx), ns)
+	if err != nil {
 		return nil, err
 	}
 	return api.ClearCache200JSONResponse{Success: true, Data: api.CacheClearResult{Removed: n}, Metadata: meta(ctx), Timestamp: now()}, nil
 }
 
 func (s *Server) InvalidateCache(ctx context.Context, r api.InvalidateCacheRequestObject) (api.InvalidateCacheResponseObject, error) {
-	n, err := s.Cache.Invalidate(ctx, r.Body.Pattern)
-	if err := cacheError(err); err != nil {
-		return nil, err
-	}
-	if err := audit.RecordNow(ctx, s.Pool, audit.Entry{Actor: actorOf(ctx), Action: "cache.invalidated", ResourceType: "cache",
-		ResourceID: r.Body.Pattern, Success: true, Details: map[string]any{"pattern": r.Body.Pattern, "removed": n}}); err != nil {
+	n, err := s.CacheAdmin.Invalidate(ctx, actorOf(ctx), r.Body.Pattern)
+	if err != nil {
 		return nil, err
 	}
 	return api.InvalidateCache200JSONResponse{Success: true, Data: api.CacheClearResult{Removed: n}, Metadata: meta(ctx), Timestamp: now()}, nil
-}
-
-// cacheError maps a cache failure: a bad namespace or pattern is the caller's, anything else
-// is Redis being unavailable.
-func cacheError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, cache.ErrInvalidNamespace):
-		return apierr.Invalid("namespace", err.Error())
-	}
-	return apierr.Unavailable("The cache could not be cleared: Redis is unavailable", err)
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/voiceassist/gateway/gen/api"
@@ -17,6 +15,7 @@ import (
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/sse"
 )
 
 // owner is the caller, whose conversations these are.
@@ -150,28 +149,15 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body is not valid JSON")
 	}
 	ctx := req.Context()
-	w := c.Response()
-	rc := http.NewResponseController(w)
-	started := false
 	// The stream starts with the first event, so that failures before it (not found, blank
 	// question) are ordinary envelopes with their status.
+	out := sse.NewWriter(c.Response())
 	send := func(event string, data any) error {
-		if !started {
-			started = true
-			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no")
-			w.WriteHeader(http.StatusOK)
-		}
 		b, err := json.Marshal(data)
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return out.Event(event, b)
 	}
 	_, a, err := s.Chats.Send(ctx, owner(ctx), id, in.Content, func(e conversation.Event) error {
 		switch {
@@ -185,7 +171,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return nil
 	})
 	if err != nil {
-		if !started {
+		if !out.Started() {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -258,30 +244,4 @@ func messageOf(m conversation.Message) api.Message {
 		}
 	}
 	return out
-}
-
-// OpenRealtime hands the connection to the realtime hub, which authenticates the token and
-// upgrades (the spec declares no security: browsers cannot send headers on a WebSocket).
-func (r *routes) OpenRealtime(c echo.Context, p api.OpenRealtimeParams) error {
-	req := c.Request()
-	if !websocket.IsWebSocketUpgrade(req) {
-		// A plain request gets an ordinary envelope: 401 without a valid token, else 400.
-		tok := ""
-		if p.Token != nil {
-			tok = *p.Token
-		} else if h := req.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			tok = strings.TrimPrefix(h, "Bearer ")
-		}
-		if _, err := r.s.Auth.AuthenticateToken(req.Context(), tok); err != nil {
-			return apierr.Unauthorized("UNAUTHORIZED", "A valid access token is required").WithHeader("WWW-Authenticate", "Bearer")
-		}
-		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "GET /ws expects a WebSocket handshake")
-	}
-	r.s.Realtime.ServeHTTP(c.Response(), req)
-	return nil
-}
-
-// OpenRealtime is served by routes.
-func (s *Server) OpenRealtime(context.Context, api.OpenRealtimeRequestObject) (api.OpenRealtimeResponseObject, error) {
-	return nil, errors.New("handlers: OpenRealtime is served by routes")
 }

@@ -14,30 +14,9 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
-	"github.com/voiceassist/gateway/internal/audit"
-	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
-
-// The API's flag shapes and flagstore.Doc share field names, so conversions go through JSON:
-// one mapping to keep in step with the contract instead of two hand-written ones.
-func convert(in, out any) error {
-	raw, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-func actorOf(ctx context.Context) audit.Actor {
-	p, ok := auth.From(ctx)
-	if !ok {
-		return audit.Actor{}
-	}
-	id := p.UserID
-	return audit.Actor{ID: &id, Email: p.Email, Role: string(p.Role)}
-}
 
 func toAPIFlag(r flagstore.Record) (api.FeatureFlag, error) {
 	var out api.FeatureFlag
@@ -145,24 +124,7 @@ func (s *Server) UpdateFlag(ctx context.Context, r api.UpdateFlagRequestObject) 
 	if err := convert(patch, &changes); err != nil {
 		return nil, err
 	}
-	rec, err := s.Flags.Update(ctx, actorOf(ctx), r.Flag, pre, "flags.updated", func(f *flageval.Flag) error {
-		// Top-level merge: each field given replaces the stored one.
-		var cur map[string]json.RawMessage
-		if err := convert(flagstore.ToDoc(*f), &cur); err != nil {
-			return err
-		}
-		for k, v := range changes {
-			cur[k] = v
-		}
-		var d flagstore.Doc
-		if err := convert(cur, &d); err != nil {
-			return err
-		}
-		version := f.Version
-		*f = flagstore.FromDoc(d)
-		f.Version = version
-		return nil
-	})
+	rec, err := s.Flags.Patch(ctx, actorOf(ctx), r.Flag, pre, changes)
 	if err != nil {
 		return nil, err
 	}
@@ -342,5 +304,3 @@ func (s *Server) ImportFlags(ctx context.Context, r api.ImportFlagsRequestObject
 	}
 	return api.ImportFlags200JSONResponse(env), nil
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -4,7 +4,6 @@ package handlers
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -46,6 +45,9 @@ type Server struct {
 	SpecJSON []byte
 	SpecYAML []byte
 	Title    string
+
+	// CacheAdmin clears and invalidates the cache with an audit row.
+	CacheAdmin *cache.Admin
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -62,5 +64,3 @@ type routes struct {
 	api.ServerInterface
 	s *Server
 }
-
-func now() time.Time { return time.Now().UTC() }

@@ -10,12 +10,7 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/buildinfo"
-	"github.com/voiceassist/gateway/internal/logging"
 )
-
-func meta(ctx context.Context) api.ResponseMeta {
-	return api.ResponseMeta{RequestId: logging.RequestID(ctx)}
-}
 
 func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
 	return api.GetHealth200JSONResponse{Status: api.Healthy, Version: buildinfo.Version, Timestamp: now()}, nil

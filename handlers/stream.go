@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,18 +12,14 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/auth"
-	"github.com/voiceassist/gateway/internal/flageval"
+	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/stream"
 )
 
 // streamLevel is the visibility level of a stream: internal flags are never streamed.
 func streamLevel(ctx context.Context) int {
-	l := visibilityOf(ctx).Level()
-	if max := flageval.VisibilityAdmin.Level(); l > max {
-		l = max
-	}
-	return l
+	return flagstore.StreamLevel(visibilityOf(ctx))
 }
 
 // StreamFlags is declared by the contract and served raw: it writes and flushes event by event.
@@ -44,134 +39,28 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 			return err
 		}
 	}
-	var keys map[string]bool
+	sess := stream.Session{Level: streamLevel(ctx), IP: ip, LastEventID: params.LastEventID,
+		OFREP: params.Protocol != nil && *params.Protocol == api.Ofrep}
 	if params.Flags != nil && strings.TrimSpace(*params.Flags) != "" {
-		keys = map[string]bool{}
+		sess.Keys = map[string]bool{}
 		for _, k := range strings.Split(*params.Flags, ",") {
 			if k = strings.TrimSpace(k); k != "" {
-				keys[k] = true
+				sess.Keys[k] = true
 			}
 		}
 	}
-	ofrep := params.Protocol != nil && *params.Protocol == api.Ofrep
-	client, state, version, err := s.Stream.Subscribe(streamLevel(ctx), ip, keys, ofrep)
+	if p, ok := auth.From(ctx); ok {
+		if p.APIKeyID == nil {
+			sess.ExpiresAt = p.ExpiresAt
+		}
+		sess.Recheck = func(ctx context.Context) error { return s.Auth.Recheck(ctx, p) }
+	}
+	err := s.Stream.Serve(c.Response(), req, sess)
 	switch {
 	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP):
 		return apierr.Unavailable("Cannot open a stream now: "+err.Error(), err).WithHeader("Retry-After", "5")
-	case err != nil:
-		return err
 	}
-	defer s.Stream.Unsubscribe(client)
-
-	w := c.Response()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Connection", "keep-alive")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush() // headers now: a stream whose greeting is empty (OFREP) must still open
-	write := func(fr []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second)) // a stuck client only blocks itself
-		if _, err := w.Write(fr); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-
-	// Greeting: a replay when Last-Event-ID names a known past event, else the full state.
-	last, resumed := lastEventID(params.LastEventID, version)
-	s.Stream.Metrics().Reconnects.WithLabelValues(strconv.FormatBool(resumed)).Inc()
-	var greeting [][]byte
-	switch {
-	case ofrep:
-		// OFREP providers just fetched: only a client that missed changes is told to refetch.
-		if resumed && last < version {
-			greeting = [][]byte{stream.RefetchFrame(version)}
-		}
-	case resumed:
-		s.Stream.Metrics().VersionLag.Observe(float64(version - last))
-		rep, err := s.Stream.ReplayFor(ctx, client, last, version)
-		if err != nil {
-			s.Log.ErrorContext(ctx, "stream replay", "error", err)
-			write(stream.ErrorFrame("replay failed; reconnect"))
-			return nil
-		}
-		if rep.Complete {
-			greeting = append(rep.Frames, stream.ReconnectedFrame(client, version, len(rep.Frames), true))
-		} else {
-			greeting = append(stream.HistoryIncompleteFrames(client, last, version, state), stream.ReconnectedFrame(client, version, 0, false))
-		}
-	default:
-		greeting = [][]byte{stream.ConnectedFrame(client, version, state)}
-	}
-	for _, fr := range greeting {
-		if !write(fr) {
-			return nil
-		}
-	}
-
-	p, authed := auth.From(ctx)
-	var expiry <-chan time.Time
-	if authed && p.APIKeyID == nil {
-		t := time.NewTimer(time.Until(p.ExpiresAt))
-		defer t.Stop()
-		expiry = t.C
-	}
-	var batch []stream.Item
-	var deadlineSet time.Time
-	for {
-		// A stuck client only blocks itself: writes time out after 30 s. Re-arming the deadline
-		// costs a runtime timer update, so it is done at most every 10 s, not per event.
-		if now := time.Now(); now.Sub(deadlineSet) > 10*time.Second {
-			_ = rc.SetWriteDeadline(now.Add(30 * time.Second))
-			deadlineSet = now
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-client.Done():
-			write(stream.ErrorFrame(client.Reason()))
-			return nil
-		case <-expiry:
-			write(stream.ErrorFrame("your token expired; reconnect with a fresh token and Last-Event-ID"))
-			return nil
-		case <-client.Wake():
-			batch = client.Drain(batch)
-			for _, it := range batch {
-				if it.Type == "heartbeat" && authed {
-					if err := s.Auth.Recheck(ctx, p); err != nil {
-						write(stream.ErrorFrame("your credentials are no longer valid"))
-						return nil
-					}
-				}
-				if _, err := w.Write(it.Frame); err != nil {
-					return nil
-				}
-			}
-			if rc.Flush() != nil {
-				return nil
-			}
-			for _, it := range batch {
-				if !it.At.IsZero() {
-					s.Stream.Metrics().Delivery.WithLabelValues(it.Type).Observe(time.Since(it.At).Seconds())
-				}
-			}
-		}
-	}
-}
-
-// lastEventID parses Last-Event-ID; malformed or future ids count as a fresh connection.
-func lastEventID(h *string, version int64) (int64, bool) {
-	if h == nil {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(*h), 10, 64)
-	if err != nil || n < 0 || n > version {
-		return 0, false
-	}
-	return n, true
+	return err
 }
 
 func toAPIState(st stream.State) (api.FlagState, error) {

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 func (s *testServer) newConversation(t *testing.T, tok string, title *string) client.Conversation {
@@ -58,24 +58,23 @@ func (s *testServer) streamAsk(t *testing.T, ctx context.Context, tok string, co
 		return res
 	}
 	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var ev chatEvent
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			ev.Name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.Data))
-		case line == "":
-			if ev.Name != "" && !each(ev) {
-				return res
-			}
-			ev = chatEvent{}
+	r := ssetest.NewReader(res.Body)
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return res
+		}
+		if e.Event == "" {
+			continue
+		}
+		ev := chatEvent{Name: e.Event}
+		if e.Data != "" {
+			require.NoError(t, e.JSON(&ev.Data))
+		}
+		if !each(ev) {
+			return res
 		}
 	}
-	return res
 }
 
 func seedKB(t *testing.T, s *testServer) {
@@ -88,6 +87,7 @@ func seedKB(t *testing.T, s *testServer) {
 }
 
 func TestConversationLifecycle(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	alice := s.token(t, s.account(t, auth.RoleUser))
@@ -278,6 +278,7 @@ func status(t *testing.T, call func() (*http.Response, error)) int {
 }
 
 func TestConversationStreamOffline(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	tok := s.token(t, s.account(t, auth.RoleUser))
@@ -374,6 +375,7 @@ func (f *fakeChat) messages(i int) []map[string]any {
 }
 
 func TestConversationWithOpenAICompatibleModel(t *testing.T) {
+	t.Parallel()
 	fake := &fakeChat{cancelled: make(chan struct{})}
 	up := httptest.NewServer(fake)
 	defer up.Close()
@@ -460,6 +462,7 @@ func TestConversationWithOpenAICompatibleModel(t *testing.T) {
 }
 
 func TestCacheSearchResultsAndAdmin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	seedKB(t, s)
 	ctx := context.Background()

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,14 +17,6 @@ import (
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/embed"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
 
 // fakeEmbeddings is an OpenAI-compatible /embeddings server (hashing vectors under another
 // model name) that, while hold is set, never answers a request containing the marker.

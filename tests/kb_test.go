@@ -41,6 +41,7 @@ var heartFailurePages = []string{
 // The acceptance test: an admin uploads a PDF and a Markdown file, they index, and a
 // user's hybrid search returns cited chunks from both.
 func TestKBUploadPDFAndMarkdownThenHybridSearch(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	user := s.token(t, s.account(t, auth.RoleUser))
@@ -116,6 +117,7 @@ func TestKBUploadPDFAndMarkdownThenHybridSearch(t *testing.T) {
 }
 
 func TestKBSearchModesAndFilters(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	user := s.token(t, s.account(t, auth.RoleUser))
@@ -189,6 +191,7 @@ func TestKBSearchModesAndFilters(t *testing.T) {
 }
 
 func TestKBIngestFailures(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"MAX_UPLOAD_BYTES": "2000000"})
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	viewer := s.token(t, s.account(t, auth.RoleViewer))
@@ -289,6 +292,7 @@ func TestKBIngestFailures(t *testing.T) {
 }
 
 func TestKBFormatsIndex(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	res := s.upload(t, admin, []file{
@@ -346,6 +350,7 @@ func TestKBFormatsIndex(t *testing.T) {
 
 // Deleting a document removes it from both indexes on every replica.
 func TestKBDeleteRemovesFromEveryIndex(t *testing.T) {
+	t.Parallel()
 	a := startServer(t, nil)
 	b := startServer(t, map[string]string{"DATABASE_URL": a.Env["DATABASE_URL"]})
 	admin := a.account(t, auth.RoleAdmin)
@@ -396,6 +401,7 @@ func TestKBDeleteRemovesFromEveryIndex(t *testing.T) {
 
 // A restarted server rebuilds a missing Bleve index from Postgres.
 func TestKBRestartRebuildsMissingIndex(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	first := startServer(t, map[string]string{"DATA_DIR": dataDir})
 	admin := first.account(t, auth.RoleAdmin)
@@ -436,6 +442,7 @@ func (f *flaky) Embed(ctx context.Context, texts []string) ([][]float32, error) 
 
 // A failing attempt leaves nothing searchable, records its error, and the job retries.
 func TestKBIndexingRetriesAndNeverShowsHalfIndexed(t *testing.T) {
+	t.Parallel()
 	emb := &flaky{Embedder: embed.NewHashing(embed.DefaultDim), marker: "retrymarker"}
 	emb.left.Store(2)
 	s := startServer(t, nil, app.WithEmbedder(emb), app.WithKBRetryDelay(200*time.Millisecond))
@@ -488,6 +495,7 @@ func TestKBIndexingRetriesAndNeverShowsHalfIndexed(t *testing.T) {
 }
 
 func TestKBReindex(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	user := s.token(t, s.account(t, auth.RoleUser))

@@ -81,6 +81,7 @@ func (w *wsClient) presenceWith(users ...uuid.UUID) {
 }
 
 func TestRealtimeChatPresenceAndTyping(t *testing.T) {
+	t.Parallel()
 	prefix := "test:" + randomID() + ":"
 	a := startServer(t, map[string]string{"REDIS_KEY_PREFIX": prefix})
 	b := startServer(t, map[string]string{"REDIS_KEY_PREFIX": prefix, "DATABASE_URL": a.Env["DATABASE_URL"]})
@@ -147,6 +148,7 @@ func TestRealtimeChatPresenceAndTyping(t *testing.T) {
 }
 
 func TestRealtimeRefusesBadTokens(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil)
 	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/ws"
 	for _, protos := range [][]string{nil, {"bearer", "not-a-token"}} {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,28 +13,12 @@ import (
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/clock"
 	"github.com/voiceassist/gateway/internal/flageval"
 )
 
-// fakeClock is shared by replicas in a test: moving it makes scheduled changes due at once.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Now().UTC()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is shared by replicas in a test: moving it makes scheduled changes due at once.
+func newClock() *clock.Fake { return clock.NewFake(time.Now().UTC()) }
 
 func checkoutFlag(t *testing.T, s *testServer, admin string) client.FeatureFlag {
 	pub := client.FlagVisibilityPublic
@@ -89,10 +73,16 @@ func TestScheduledChangeAppliedExactlyOnce(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	env := map[string]string{"FLAG_POLL_INTERVAL_MS": "50"}
-	a := startServer(t, env, app.WithClock(clock.Now))
+	// Each replica reads the shared clock through its own counter: the scheduler reads it
+	// (at least) twice a poll round, so the test can wait for rounds instead of sleeping.
+	var reads [3]atomic.Int64
+	counted := func(i int) app.Option {
+		return app.WithClock(func() time.Time { reads[i].Add(1); return clock.Now() })
+	}
+	a := startServer(t, env, counted(0))
 	env["DATABASE_URL"], env["REDIS_KEY_PREFIX"] = a.Env["DATABASE_URL"], a.Env["REDIS_KEY_PREFIX"]
-	b := startServer(t, env, app.WithClock(clock.Now))
-	c := startServer(t, env, app.WithClock(clock.Now))
+	b := startServer(t, env, counted(1))
+	c := startServer(t, env, counted(2))
 	ctx := context.Background()
 	admin := a.token(t, a.account(t, auth.RoleAdmin))
 	f := checkoutFlag(t, a, admin)
@@ -131,8 +121,20 @@ func TestScheduledChangeAppliedExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, `SELECT 1 FROM scheduled_changes WHERE id = $1 FOR UPDATE`, id)
 	require.NoError(t, err)
+	var seen [3]int64
+	for i := range reads {
+		seen[i] = reads[i].Load()
+	}
 	clock.Advance(2 * time.Hour)
-	time.Sleep(300 * time.Millisecond) // several poll rounds on every replica, all skipping the locked row
+	// Several poll rounds on every replica, all skipping the locked row.
+	require.Eventually(t, func() bool {
+		for i := range reads {
+			if reads[i].Load() < seen[i]+6 {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 5*time.Millisecond, "every replica polls after the clock moved")
 	got, err := a.Client.GetScheduledChangeWithResponse(ctx, f.Key, id, bearerAuth(admin))
 	require.NoError(t, err)
 	require.Equal(t, client.ScheduledChangeStatus("pending"), got.JSON200.Data.Status, "held by the dying replica")

@@ -1,16 +1,15 @@
 package tests
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 // sseEvent is one parsed Server-Sent Event.
@@ -50,24 +49,18 @@ func (s *testServer) openStream(t *testing.T, query string, header map[string]st
 	}
 	go func() {
 		defer close(st.Events)
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if ev.Name != "" {
-					st.Events <- ev
-				}
-				ev = sseEvent{}
-			case strings.HasPrefix(line, "id: "):
-				ev.ID = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				ev.Name = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				_ = json.Unmarshal([]byte(line[6:]), &ev.Data)
+		r := ssetest.NewReader(res.Body)
+		for {
+			e, err := r.Next()
+			if err != nil {
+				return
 			}
+			if e.Event == "" {
+				continue // comments (heartbeats)
+			}
+			ev := sseEvent{ID: e.ID, Name: e.Event}
+			_ = e.JSON(&ev.Data)
+			st.Events <- ev
 		}
 	}()
 	return st

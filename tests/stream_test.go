@@ -1,18 +1,17 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 func TestStreamBasics(t *testing.T) {
@@ -159,12 +158,12 @@ func TestOFREPChangeNotifications(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	_, err = s.Client.ToggleFlagWithResponse(ctx, "ui.secret", bearerAuth(admin))
 	require.NoError(t, err)
-	sc := bufio.NewScanner(res.Body)
+	r := ssetest.NewReader(res.Body)
 	var lines []string
-	for sc.Scan() && (sc.Text() != "" || len(lines) == 0) {
-		if sc.Text() != "" && !strings.HasPrefix(sc.Text(), ":") { // comments are heartbeats
-			lines = append(lines, sc.Text())
-		}
+	for len(lines) == 0 { // comment-only blocks are heartbeats
+		ev, err := r.Next()
+		require.NoError(t, err)
+		lines = ev.Lines
 	}
 	require.Len(t, lines, 2, "an unnamed event: id and data only")
 	require.Regexp(t, `^id: \d+$`, lines[0])

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kbeval"
@@ -98,7 +99,7 @@ func main() {
 	}
 	opt := kbeval.Options{
 		Data: *dataDir, Split: *split, Modes: ms, Workers: *workers, TopK: *topK, Tune: *tune,
-		DBPrefix: "va_bench_", Progress: os.Stderr,
+		DBPrefix: "va_bench_", Progress: os.Stderr, Open: app.OpenKBService,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if *tune {

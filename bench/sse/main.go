@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 func main() {
@@ -123,18 +125,23 @@ func stream(host string, i, changes int, connected *atomic.Int64, arrivals [][]t
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /api/flags/stream HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", host)
-	r := bufio.NewReaderSize(conn, 4096)
+	res, err := http.ReadResponse(bufio.NewReaderSize(conn, 4096), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stream:", err)
+		return
+	}
+	defer res.Body.Close()
+	r := ssetest.NewReader(res.Body)
 	seen := 0
 	for {
-		line, err := r.ReadString('\n')
+		ev, err := r.Next()
 		if err != nil {
 			return
 		}
-		line = strings.TrimRight(line, "\r\n")
-		switch {
-		case line == "event: connected":
+		switch ev.Event {
+		case "connected":
 			connected.Add(1)
-		case line == "event: flag_update":
+		case "flag_update":
 			if seen < changes {
 				arrivals[seen][i] = time.Now()
 			}

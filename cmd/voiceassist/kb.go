@@ -271,7 +271,7 @@ func kbIngest(args []string) error {
 	failed := 0
 	if *wait && len(ids) > 0 {
 		var last time.Time
-		docs, st, err := k.WaitIndexed(ctx, ids, 250*time.Millisecond, func(s app.IndexState) {
+		docs, st, err := k.WaitIndexed(ctx, ids, 250*time.Millisecond, func(s kb.IndexState) {
 			if time.Since(last) >= time.Second || s.Done() {
 				fmt.Printf("indexing   %d/%d indexed", s.Indexed, s.Total)
 				if s.Failed > 0 {
@@ -374,6 +374,6 @@ MRR@10). With an OpenAI-compatible embedder configured, the whole corpus is embe
 	defer stop()
 	return kbeval.Run(ctx, cfg, kbeval.Options{
 		Data: *data, Split: *split, Modes: ms, Workers: *workers, Tune: *tune,
-		Log: logging.New(os.Stderr, cfg.LogFormat, "warn"), Progress: os.Stderr,
+		Log: logging.New(os.Stderr, cfg.LogFormat, "warn"), Progress: os.Stderr, Open: app.OpenKBService,
 	}, os.Stdout)
 }

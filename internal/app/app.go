@@ -22,7 +22,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
-	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
@@ -172,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, kbRetriever{kb: kbs, cache: a.Cache}, chat.Options{}))
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{}))
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
 
@@ -196,7 +195,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Realtime.Start(bg)
 	workers.Add(4)
 	go func() { defer workers.Done(); sched.Run(bg) }()
-	go func() { defer workers.Done(); a.janitor(bg) }()
+	go func() { defer workers.Done(); authSvc.RunJanitor(bg, auth.JanitorInterval) }()
 	go func() { defer workers.Done(); flags.Run(bg) }()
 	go func() { defer workers.Done(); hub.Run(bg) }()
 
@@ -229,6 +228,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		SpecYAML: openapi.YAML,
 		Title:    spec.Info.Title,
 	}
+	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Echo = httpserver.New(httpserver.Options{
 		Config:   cfg,
 		Logger:   log,
@@ -287,26 +287,6 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
-}
-
-// janitor deletes refresh tokens a day past expiry, hourly. Every replica runs it; the
-// delete is idempotent.
-func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := db.New(a.Pool).DeleteExpiredRefreshTokens(ctx)
-			if err != nil && ctx.Err() == nil {
-				a.Log.Warn("delete expired refresh tokens", "error", err)
-			} else if n > 0 {
-				a.Log.Info("deleted expired refresh tokens", "count", n)
-			}
-		}
-	}
 }
 
 // redisLogger sends go-redis's internal messages (dial retries while Redis is down) to the

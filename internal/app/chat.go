@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/voiceassist/gateway/internal/cache"
@@ -34,32 +33,28 @@ func newChatModel(cfg *config.Config) (chat.ChatModel, error) {
 	return m, nil
 }
 
-// kbRetriever serves the chat pipeline from the knowledge base's hybrid search, through the
-// cache.
-type kbRetriever struct {
-	kb    *kb.Service
-	cache *cache.Cache
+// newRetriever is the chat pipeline's retrieval: hybrid search through the cache, keyword
+// search when the vector side fails.
+func newRetriever(k *kb.Service, c *cache.Cache) chat.Retriever {
+	return chat.FallbackRetriever{
+		Primary:  kbSearch{kb: k, mode: kb.ModeHybrid},
+		Fallback: kbSearch{kb: k, mode: kb.ModeKeyword},
+		Cache:    c, Namespace: nsSearch, TTL: searchTTL,
+	}
 }
 
-func (r kbRetriever) Retrieve(ctx context.Context, query string, k int) ([]chat.Passage, error) {
-	key := strconv.Itoa(k) + ":" + query
-	if ps, ok := cache.GetJSON[[]chat.Passage](ctx, r.cache, nsSearch, key); ok {
-		return ps, nil
-	}
-	res, err := r.kb.Search(ctx, kb.Query{Text: query, TopK: k, Mode: kb.ModeHybrid})
-	if err != nil && ctx.Err() == nil {
-		// Without the vector store (Qdrant down, embedding provider failing) answer from
-		// keyword search rather than not at all; not cached, so recovery is seen at once.
-		if res, err = r.kb.Search(ctx, kb.Query{Text: query, TopK: k, Mode: kb.ModeKeyword}); err == nil {
-			return passages(res), nil
-		}
-	}
+// kbSearch adapts one knowledge-base search mode to the chat pipeline.
+type kbSearch struct {
+	kb   *kb.Service
+	mode string // kb.ModeHybrid, kb.ModeKeyword
+}
+
+func (s kbSearch) Retrieve(ctx context.Context, query string, k int) ([]chat.Passage, error) {
+	res, err := s.kb.Search(ctx, kb.Query{Text: query, TopK: k, Mode: s.mode})
 	if err != nil {
 		return nil, err
 	}
-	ps := passages(res)
-	_ = cache.SetJSON(ctx, r.cache, nsSearch, key, ps, searchTTL)
-	return ps, nil
+	return passages(res), nil
 }
 
 func passages(res kb.Result) []chat.Passage {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/internal/cache"
+	"github.com/voiceassist/gateway/internal/clock"
 )
 
 // started returns a started Cache, once its subscription is confirmed.
@@ -38,24 +39,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
 func layer(t *testing.T, c *cache.Cache, name string) cache.LayerStats {
 	t.Helper()
@@ -135,15 +119,15 @@ func TestL1ExpiryWithFakeClock(t *testing.T) {
 
 	c.Set(ctx, "kb.search", "explicit", []byte("a"), time.Minute)
 	c.Set(ctx, "kb.search", "default", []byte("b"), 0)
-	clock.Add(time.Minute - time.Nanosecond)
+	clock.Advance(time.Minute - time.Nanosecond)
 	requireHit(t, c, "kb.search", "explicit", "a")
-	clock.Add(time.Nanosecond)
+	clock.Advance(time.Nanosecond)
 	requireMiss(t, c, "kb.search", "explicit")
 	require.EqualValues(t, 1, layer(t, c, "l1").Entries, "the expired entry is dropped")
 
-	clock.Add(9*time.Minute - time.Nanosecond)
+	clock.Advance(9*time.Minute - time.Nanosecond)
 	requireHit(t, c, "kb.search", "default", "b")
-	clock.Add(time.Nanosecond)
+	clock.Advance(time.Nanosecond)
 	requireMiss(t, c, "kb.search", "default")
 }
 
@@ -239,7 +223,7 @@ func TestL2FillThrough(t *testing.T) {
 	require.EqualValues(t, 1, layer(t, b, "l2").Hits, "second Get served by L1")
 
 	// The L1 copy lives no longer than the Redis entry had left (≤ 1m).
-	clock.Add(time.Minute + time.Second)
+	clock.Advance(time.Minute + time.Second)
 	requireHit(t, b, "kb.search", "q", "answer")
 	require.EqualValues(t, 2, layer(t, b, "l2").Hits, "L1 copy expired, Redis still has it")
 }
@@ -431,7 +415,7 @@ func TestBumpMakesOldEntriesUnreachable(t *testing.T) {
 	requireHit(t, b, "embed", "q", "other ns")
 
 	requireHit(t, c, "kb.search", "q", "old") // bounded staleness: generation remembered
-	clock.Add(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	requireMiss(t, c, "kb.search", "q")
 
 	a.Set(ctx, "kb.search", "q", []byte("new"), 0)

@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/voiceassist/gateway/internal/backoff"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
+
+	"github.com/voiceassist/gateway/internal/llm"
 )
 
 // OpenAI defaults.
@@ -20,6 +20,9 @@ const (
 	DefaultMaxRetries = 4
 	DefaultBaseDelay  = 500 * time.Millisecond
 	DefaultMaxDelay   = 30 * time.Second
+	// DefaultTimeout is generous: a batch on a CPU-only local server (Ollama) can take
+	// tens of seconds, and a request cut by it is not retried.
+	DefaultTimeout = 2 * time.Minute
 )
 
 // OpenAIConfig configures an OpenAI-compatible embedder.
@@ -38,6 +41,9 @@ type OpenAIConfig struct {
 	Dimensions int
 	// BatchSize is the number of texts per request (DefaultBatchSize if <= 0).
 	BatchSize int
+	// Timeout bounds each request (DefaultTimeout if <= 0); a request cut by it is not
+	// retried.
+	Timeout time.Duration
 	// MaxRetries is the number of retries after a failed request on 429, 5xx
 	// and transport errors (DefaultMaxRetries if 0; negative disables them).
 	MaxRetries int
@@ -54,7 +60,7 @@ type OpenAIConfig struct {
 // OpenAI embeds texts through an OpenAI-compatible /embeddings endpoint. It
 // is safe for concurrent use.
 type OpenAI struct {
-	client openai.Client
+	client *llm.Client
 	cfg    OpenAIConfig
 	dim    atomic.Int64
 }
@@ -72,10 +78,11 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
-	} else if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
 	}
 	if cfg.BaseDelay <= 0 {
 		cfg.BaseDelay = DefaultBaseDelay
@@ -83,19 +90,9 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.MaxDelay <= 0 {
 		cfg.MaxDelay = DefaultMaxDelay
 	}
-	// The SDK's own retries are off: this package retries, so that the policy
-	// (attempts, backoff, Retry-After cap) is explicit and tested.
-	opts := []option.RequestOption{option.WithMaxRetries(0)}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	if cfg.BaseURL != "" {
-		opts = append(opts, option.WithBaseURL(cfg.BaseURL))
-	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
-	}
-	e := &OpenAI{client: openai.NewClient(opts...), cfg: cfg}
+	client := llm.New(llm.Config{APIKey: cfg.APIKey, BaseURL: cfg.BaseURL, Timeout: cfg.Timeout,
+		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient})
+	e := &OpenAI{client: client, cfg: cfg}
 	e.dim.Store(int64(cfg.Dimensions))
 	return e, nil
 }
@@ -152,29 +149,13 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 		params.Dimensions = openai.Int(int64(e.cfg.Dimensions))
 	}
 	var resp *openai.CreateEmbeddingResponse
-	for attempt := 0; ; attempt++ {
+	err := e.client.Do(ctx, func(ctx context.Context) error {
 		var err error
-		resp, err = e.client.Embeddings.New(ctx, params)
-		if err == nil {
-			break
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("embed: %w", ctxErr)
-		}
-		retry, wait := retryable(err)
-		if !retry || attempt >= e.cfg.MaxRetries {
-			if retry {
-				return nil, fmt.Errorf("embed: giving up after %d attempts: %w", attempt+1, err)
-			}
-			return nil, fmt.Errorf("embed: %w", err)
-		}
-		if wait < 0 {
-			wait = backoff.Delay(e.cfg.BaseDelay, attempt)
-		}
-		wait = min(wait, e.cfg.MaxDelay)
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("embed: %w", err)
-		}
+		resp, err = e.client.API().Embeddings.New(ctx, params)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
 	}
 	return e.decode(resp, len(batch))
 }
@@ -209,23 +190,4 @@ func (e *OpenAI) decode(resp *openai.CreateEmbeddingResponse, n int) ([][]float3
 	}
 	e.dim.CompareAndSwap(0, int64(want))
 	return vecs, nil
-}
-
-// retryable reports whether err is worth retrying and, for HTTP responses,
-// the delay the server asked for (-1 if none).
-func retryable(err error) (bool, time.Duration) {
-	var apiErr *openai.Error
-	if errors.As(err, &apiErr) {
-		code := apiErr.StatusCode
-		if code != http.StatusTooManyRequests && code != http.StatusRequestTimeout && code < 500 {
-			return false, -1
-		}
-		if apiErr.Response != nil {
-			return true, backoff.RetryAfter(apiErr.Response.Header, time.Now())
-		}
-		return true, -1
-	}
-	// Transport errors (connection refused or reset, timeouts) are retried;
-	// context errors were handled by the caller.
-	return true, -1
 }

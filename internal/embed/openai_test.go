@@ -2,142 +2,56 @@ package embed
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
-// fakeOpenAI is an OpenAI-compatible /v1/embeddings server. Each request is
-// checked and recorded; respond decides the reply by request number (0-based).
-type fakeOpenAI struct {
-	t       *testing.T
-	model   string
-	dims    int // expected "dimensions" parameter, 0 = must be absent
-	respond func(n int, w http.ResponseWriter, inputs []string) bool
-
-	mu      sync.Mutex
-	batches [][]string
-	times   []time.Time
-}
-
-type embedRequest struct {
-	Model          string   `json:"model"`
-	Input          []string `json:"input"`
-	Dimensions     *int     `json:"dimensions"`
-	EncodingFormat string   `json:"encoding_format"`
-}
-
-func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Errors are reported with 418, which the client does not retry, so that
-	// the failing check shows up in the test's result.
-	fail := func(msg string, args ...any) {
-		f.t.Errorf(msg, args...)
-		http.Error(w, "bad request", http.StatusTeapot)
-	}
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/embeddings" {
-		fail("unexpected %s %s", r.Method, r.URL.Path)
-		return
-	}
-	if got := r.Header.Get("Authorization"); got != "Bearer test-key" {
-		fail("authorization %q", got)
-		return
-	}
-	var req embedRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		fail("decode: %v", err)
-		return
-	}
-	if req.Model != f.model {
-		fail("model %q, want %q", req.Model, f.model)
-		return
-	}
-	if req.EncodingFormat != "float" {
-		fail("encoding_format %q", req.EncodingFormat)
-		return
-	}
-	if (f.dims == 0) != (req.Dimensions == nil) || (req.Dimensions != nil && *req.Dimensions != f.dims) {
-		fail("dimensions %v, want %d", req.Dimensions, f.dims)
-		return
-	}
-	f.mu.Lock()
-	n := len(f.batches)
-	f.batches = append(f.batches, req.Input)
-	f.times = append(f.times, time.Now())
-	f.mu.Unlock()
-	if f.respond != nil && f.respond(n, w, req.Input) {
-		return
-	}
-	writeEmbeddings(w, req.Input, max(f.dims, 4))
-}
-
-// fakeVector is the vector the fake server returns for a text: unnormalised,
-// so that the client's normalisation is visible.
-func fakeVector(text string, dim int) []float64 {
-	v := make([]float64, dim)
-	v[0] = float64(len(text))
-	v[1] = 3
-	return v
-}
-
-func writeEmbeddings(w http.ResponseWriter, inputs []string, dim int) {
-	type item struct {
-		Object    string    `json:"object"`
-		Index     int       `json:"index"`
-		Embedding []float64 `json:"embedding"`
-	}
-	data := make([]item, 0, len(inputs))
-	for i := len(inputs) - 1; i >= 0; i-- { // reversed: clients must use "index"
-		data = append(data, item{Object: "embedding", Index: i, Embedding: fakeVector(inputs[i], dim)})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"object": "list", "model": "fake", "data": data,
-		"usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1},
-	})
-}
-
-func writeError(w http.ResponseWriter, code int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"message": http.StatusText(code), "type": "server_error", "code": strconv.Itoa(code),
-	}})
-}
-
-func (f *fakeOpenAI) requests() [][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([][]string(nil), f.batches...)
-}
-
-func start(t *testing.T, f *fakeOpenAI, cfg OpenAIConfig) *OpenAI {
+// start returns an embedder for model pointed at a fake server.
+func start(t *testing.T, model string, cfg OpenAIConfig) (*llmtest.Server, *OpenAI) {
 	t.Helper()
-	f.t = t
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	cfg.BaseURL = srv.URL + "/v1"
-	cfg.APIKey = "test-key"
-	cfg.Model = f.model
-	cfg.HTTPClient = srv.Client()
+	s := llmtest.New(t)
+	cfg.BaseURL = s.BaseURL()
+	cfg.APIKey = llmtest.APIKey
+	cfg.Model = model
+	cfg.HTTPClient = s.Server.Client()
 	if cfg.BaseDelay == 0 {
 		cfg.BaseDelay = time.Millisecond
 	}
 	e, err := NewOpenAI(cfg)
 	require.NoError(t, err)
-	return e
+	return s, e
+}
+
+// batches checks every request's parameters and returns their inputs.
+func batches(t *testing.T, s *llmtest.Server, model string, dims int) [][]string {
+	t.Helper()
+	var out [][]string
+	for _, r := range s.Requests("") {
+		require.Equal(t, llmtest.Embeddings, r.Endpoint)
+		require.Equal(t, "Bearer "+llmtest.APIKey, r.Header.Get("Authorization"))
+		require.Equal(t, model, r.Model)
+		require.Equal(t, "float", r.EncodingFormat)
+		if dims == 0 {
+			require.Nil(t, r.Dimensions)
+		} else {
+			require.NotNil(t, r.Dimensions)
+			require.Equal(t, dims, *r.Dimensions)
+		}
+		out = append(out, r.Input)
+	}
+	return out
 }
 
 func TestOpenAIBatchesAndNormalises(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "text-embedding-3-small", dims: 8}
-	e := start(t, f, OpenAIConfig{Dimensions: 8, BatchSize: 2})
+	s, e := start(t, "text-embedding-3-small", OpenAIConfig{Dimensions: 8, BatchSize: 2})
 	var _ Embedder = e
 	require.Equal(t, 8, e.Dim())
 	require.Equal(t, "text-embedding-3-small", e.Model())
@@ -146,7 +60,7 @@ func TestOpenAIBatchesAndNormalises(t *testing.T) {
 	vecs, err := e.Embed(context.Background(), texts)
 	require.NoError(t, err)
 	// Empty texts are not sent; the rest go in batches of two, in order.
-	require.Equal(t, [][]string{{"a", "bb"}, {"cccc", "ddddd"}}, f.requests())
+	require.Equal(t, [][]string{{"a", "bb"}, {"cccc", "ddddd"}}, batches(t, s, "text-embedding-3-small", 8))
 	require.Len(t, vecs, len(texts))
 	for i, text := range texts {
 		require.Len(t, vecs[i], 8)
@@ -154,7 +68,7 @@ func TestOpenAIBatchesAndNormalises(t *testing.T) {
 			require.Zero(t, norm(vecs[i]))
 			continue
 		}
-		// (len, 3) normalised.
+		// llmtest.FakeVector: (len, 3) normalised.
 		l := float64(len(text))
 		d := l*l + 9
 		require.InDelta(t, l/math.Sqrt(d), vecs[i][0], 1e-6, text)
@@ -169,93 +83,80 @@ func TestOpenAIBatchesAndNormalises(t *testing.T) {
 
 func TestOpenAILearnsDimension(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "nomic-embed-text"} // no "dimensions" parameter sent
-	e := start(t, f, OpenAIConfig{})
+	s, e := start(t, "nomic-embed-text", OpenAIConfig{})
 	require.Equal(t, 0, e.Dim())
 	vecs, err := e.Embed(context.Background(), []string{"x", "yy"})
 	require.NoError(t, err)
-	require.Len(t, vecs[0], 4)
+	require.Len(t, vecs[0], 4) // the fake's default dimension
 	require.Equal(t, 4, e.Dim())
+	require.Len(t, batches(t, s, "nomic-embed-text", 0), 1) // no "dimensions" parameter sent
 }
 
 func TestOpenAIRetries429HonouringRetryAfter(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "m", dims: 4}
-	f.respond = func(n int, w http.ResponseWriter, _ []string) bool {
-		if n == 0 {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusTooManyRequests)
-			return true
-		}
-		return false
-	}
 	// The backoff alone would wait about a millisecond; Retry-After asks for 1 s.
-	e := start(t, f, OpenAIConfig{Dimensions: 4, BaseDelay: time.Millisecond})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, BaseDelay: time.Millisecond})
+	s.Fail(llmtest.Embeddings, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	vecs, err := e.Embed(context.Background(), []string{"hello", "world"})
 	require.NoError(t, err)
 	require.Len(t, vecs, 2)
-	require.Equal(t, [][]string{{"hello", "world"}, {"hello", "world"}}, f.requests())
-	require.GreaterOrEqual(t, f.times[1].Sub(f.times[0]), 950*time.Millisecond)
+	require.Equal(t, [][]string{{"hello", "world"}, {"hello", "world"}}, batches(t, s, "m", 4))
+	reqs := s.Requests("")
+	require.GreaterOrEqual(t, reqs[1].Time.Sub(reqs[0].Time), 950*time.Millisecond)
 }
 
 func TestOpenAI500Exhausted(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "m", dims: 4}
-	f.respond = func(_ int, w http.ResponseWriter, _ []string) bool {
-		writeError(w, http.StatusInternalServerError)
-		return true
-	}
-	e := start(t, f, OpenAIConfig{Dimensions: 4, MaxRetries: 2, BaseDelay: 5 * time.Millisecond})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, MaxRetries: 2, BaseDelay: 5 * time.Millisecond})
+	s.Fail("", llmtest.Fault{Status: http.StatusInternalServerError, Times: 10})
 	_, err := e.Embed(context.Background(), []string{"x"})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "giving up after 3 attempts")
 	require.Contains(t, err.Error(), "500")
-	require.Len(t, f.requests(), 3)
+	reqs := s.Requests("")
+	require.Len(t, reqs, 3)
 	// Exponential backoff with equal jitter: waits in [2.5, 5] ms then [5, 10] ms.
-	require.GreaterOrEqual(t, f.times[1].Sub(f.times[0]), 2*time.Millisecond)
-	require.GreaterOrEqual(t, f.times[2].Sub(f.times[1]), 5*time.Millisecond)
+	require.GreaterOrEqual(t, reqs[1].Time.Sub(reqs[0].Time), 2*time.Millisecond)
+	require.GreaterOrEqual(t, reqs[2].Time.Sub(reqs[1].Time), 5*time.Millisecond)
 }
 
 func TestOpenAIClientErrorNotRetried(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "m", dims: 4}
-	f.respond = func(_ int, w http.ResponseWriter, _ []string) bool {
-		writeError(w, http.StatusBadRequest)
-		return true
-	}
-	e := start(t, f, OpenAIConfig{Dimensions: 4})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4})
+	s.Fail("", llmtest.Fault{Status: http.StatusBadRequest, Times: 10})
 	_, err := e.Embed(context.Background(), []string{"x"})
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "giving up")
-	require.Len(t, f.requests(), 1)
+	require.Equal(t, llm.Invalid, llm.Classify(err))
+	require.Len(t, s.Requests(""), 1)
 }
 
 func TestOpenAIContextCancelledDuringBackoff(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "m", dims: 4}
-	f.respond = func(_ int, w http.ResponseWriter, _ []string) bool {
-		w.Header().Set("Retry-After", "30")
-		writeError(w, http.StatusServiceUnavailable)
-		return true
-	}
-	e := start(t, f, OpenAIConfig{Dimensions: 4})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4})
+	s.Fail("", llmtest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "30", Times: 10})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	began := time.Now()
 	_, err := e.Embed(ctx, []string{"x"})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(began), 5*time.Second)
-	require.Len(t, f.requests(), 1)
+	require.Len(t, s.Requests(""), 1)
+}
+
+func TestOpenAITimeoutNotRetried(t *testing.T) {
+	t.Parallel()
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, Timeout: 50 * time.Millisecond})
+	s.Fail("", llmtest.Fault{Hang: true})
+	_, err := e.Embed(context.Background(), []string{"x"})
+	require.ErrorIs(t, err, llm.ErrTimeout)
+	require.Len(t, s.Requests(""), 1)
 }
 
 func TestOpenAIDimensionMismatch(t *testing.T) {
 	t.Parallel()
-	f := &fakeOpenAI{model: "m", dims: 8}
-	f.respond = func(_ int, w http.ResponseWriter, in []string) bool {
-		writeEmbeddings(w, in, 3) // asked for 8
-		return true
-	}
-	e := start(t, f, OpenAIConfig{Dimensions: 8})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 8})
+	s.SetEmbed(func(text string, _ int) []float64 { return llmtest.FakeVector(text, 3) }) // asked for 8
 	_, err := e.Embed(context.Background(), []string{"x"})
 	require.ErrorContains(t, err, "dimension 3, want 8")
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/database"
@@ -57,7 +56,14 @@ type Options struct {
 	Log *slog.Logger
 	// Progress receives progress lines (stderr); nil discards them.
 	Progress io.Writer
+	// Open opens the knowledge base of cfg on pool exactly as the server does, with workers
+	// indexing jobs at once (app.OpenKBService); required.
+	Open Opener
 }
+
+// Opener opens a knowledge base and returns it with the function that closes it (its
+// workers, keyword index and vector store).
+type Opener func(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, workers int) (*kb.Service, func(context.Context) error, error)
 
 // DefaultVectorWeights are the vector weights -tune tries (the keyword weight stays as
 // configured).
@@ -137,6 +143,9 @@ func (o *Options) defaults() {
 // vector store is always the in-process one, so that nothing is written to a shared
 // Qdrant collection) and writes the report to out as Markdown.
 func Run(ctx context.Context, base *config.Config, opt Options, out io.Writer) error {
+	if opt.Open == nil {
+		return errors.New("kbeval: Options.Open is required")
+	}
 	opt.defaults()
 	ds, err := Load(opt.Data, opt.Split)
 	if err != nil {
@@ -238,12 +247,13 @@ func Run(ctx context.Context, base *config.Config, opt Options, out io.Writer) e
 
 // instance is one scratch knowledge base with the corpus indexed.
 type instance struct {
-	cfg   config.Config
-	kb    *app.KB
-	pool  *pgxpool.Pool
-	drop  func() error
-	tmp   string
-	docOf map[uuid.UUID]string // kb document id -> corpus id
+	cfg     config.Config
+	kb      *kb.Service
+	closeKB func(context.Context) error
+	pool    *pgxpool.Pool
+	drop    func() error
+	tmp     string
+	docOf   map[uuid.UUID]string // kb document id -> corpus id
 
 	chunks              int
 	ingestDur, indexDur time.Duration
@@ -259,11 +269,11 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 			in.close() // drops the scratch database on any failure or interruption
 		}
 	}()
-	url, drop, err := TempDB(ctx, cfg.DatabaseURL, opt.DBPrefix)
+	url, err := database.CreateScratch(ctx, cfg.DatabaseURL, opt.DBPrefix, "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kbeval: %w", err)
 	}
-	in.drop = drop
+	in.drop = func() error { return database.DropScratch(url) }
 	if in.pool, err = database.Open(ctx, url, opt.Workers+8); err != nil {
 		return nil, err
 	}
@@ -274,7 +284,7 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 		return nil, err
 	}
 	in.cfg.DatabaseURL, in.cfg.DataDir = url, in.tmp
-	if in.kb, err = app.OpenKB(ctx, &in.cfg, in.pool, opt.Log, opt.Workers); err != nil {
+	if in.kb, in.closeKB, err = opt.Open(ctx, &in.cfg, in.pool, opt.Log, opt.Workers); err != nil {
 		return nil, err
 	}
 	// Labels and offline sweeps use what the service resolved ("auto" fusion picks weights).
@@ -321,7 +331,7 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 	}
 	in.ingestDur = time.Since(start)
 	lastReport = time.Time{}
-	docs, st, err := in.kb.WaitIndexed(ctx, ids, 200*time.Millisecond, func(s app.IndexState) {
+	docs, st, err := in.kb.WaitIndexed(ctx, ids, 200*time.Millisecond, func(s kb.IndexState) {
 		if time.Since(lastReport) > 5*time.Second || s.Done() {
 			fmt.Fprintf(opt.Progress, "kbeval: indexed %d/%d (%d failed, %s)\n", s.Indexed, s.Total, s.Failed, fmtDur(time.Since(start)))
 			lastReport = time.Now()
@@ -349,7 +359,7 @@ func open(ctx context.Context, cfg config.Config, ds *Dataset, opt Options) (*in
 func (in *instance) close() {
 	if in.kb != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := in.kb.Close(ctx); err != nil {
+		if err := in.closeKB(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "kbeval: close:", err)
 		}
 		cancel()

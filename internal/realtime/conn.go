@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,27 +29,19 @@ type frame struct {
 	data []byte
 }
 
-// conn is one client connection. The reader (run's goroutine) owns joined and
-// typing; the writer goroutine owns every write except gorilla's own control
-// replies and the close frame (WriteControl may run concurrently).
+// conn is one client connection of the chat socket, served by a Conn. The reader (the
+// Conn's OnText) owns joined and typing.
 type conn struct {
 	h     *Hub
-	ws    *websocket.Conn
+	sock  *Conn
 	id    uuid.UUID
 	user  Principal
 	token string // re-checked every ping interval
 	reqID string
 	log   *slog.Logger
 
-	ctx      context.Context // cancelled when the connection closes: stops a running answer
-	cancel   context.CancelFunc
-	send     chan frame
-	done     chan struct{} // closed by close()
-	readDone chan struct{}
-
-	closeOnce   sync.Once
-	closeCode   int
-	closeReason string
+	ctx    context.Context // cancelled when the connection closes: stops a running answer
+	cancel context.CancelFunc
 
 	busy    atomic.Bool    // an answer is in flight
 	answers sync.WaitGroup // the answer goroutine
@@ -65,27 +56,32 @@ type conn struct {
 func newConn(reqCtx context.Context, h *Hub, ws *websocket.Conn, p Principal, token, reqID string) *conn {
 	id := uuid.New()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(reqCtx))
-	return &conn{
-		h: h, ws: ws, id: id, user: p, token: token, reqID: reqID,
+	c := &conn{
+		h: h, id: id, user: p, token: token, reqID: reqID,
 		log: h.log.With("connection_id", id, "user_id", p.UserID, "request_id", reqID),
 		ctx: ctx, cancel: cancel,
-		send: make(chan frame, h.cfg.SendQueue), done: make(chan struct{}), readDone: make(chan struct{}),
 		joined: map[uuid.UUID]bool{}, typing: map[uuid.UUID]time.Time{},
 	}
+	cfg := &h.cfg
+	c.sock = NewConn(ws, ConnOptions{
+		ReadLimit: cfg.ReadLimit, QueueSize: cfg.SendQueue, PingInterval: cfg.PingInterval,
+		PongWait: cfg.PongWait, WriteWait: cfg.WriteWait, Logger: c.log,
+		OnText: c.handle,
+		OnBinary: func([]byte) {
+			c.countIn("invalid")
+			c.fail(codeValidation, "binary frames are not supported", "")
+		},
+		OnClose: func(int, string) { c.cancel() },
+		OnSent:  func(typ string) { h.messages.WithLabelValues("out", typ).Inc() },
+	})
+	return c
 }
 
 // run serves the connection until it ends, then leaves every conversation.
 func (c *conn) run() {
 	c.sendEvent(connectedEvent{head: head{evConnected}, ConnectionID: c.id, UserID: c.user.UserID,
 		ServerTime: time.Now().UTC()})
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
-	c.readLoop()
-	c.close(websocket.CloseGoingAway, "")
-	<-writerDone
+	c.sock.Run()
 	c.answers.Wait()
 
 	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteWait)
@@ -93,35 +89,16 @@ func (c *conn) run() {
 	for conv := range c.joined {
 		c.leave(ctx, conv)
 	}
-	c.log.Debug("realtime: disconnected", "code", c.closeCode, "reason", c.closeReason)
+	code, reason := c.sock.CloseStatus()
+	c.log.Debug("realtime: disconnected", "code", code, "reason", reason)
 }
 
 // close ends the connection with a close code; the first call wins.
-func (c *conn) close(code int, reason string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeReason = code, reason
-		c.cancel()
-		close(c.done)
-	})
-}
+func (c *conn) close(code int, reason string) { c.sock.Close(code, reason) }
 
 // enqueue queues a frame for the writer without ever blocking: a client whose
 // queue is full is closed (1013) rather than slowing its producers.
-func (c *conn) enqueue(f frame) bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	select {
-	case c.send <- f:
-		return true
-	default:
-		c.log.Info("realtime: send queue full; closing")
-		c.close(websocket.CloseTryAgainLater, "too slow")
-		return false
-	}
-}
+func (c *conn) enqueue(f frame) bool { return c.sock.SendText(f.typ, f.data) }
 
 func (c *conn) sendEvent(ev event) bool {
 	data, err := json.Marshal(ev)
@@ -136,83 +113,10 @@ func (c *conn) fail(code, message, clientID string) {
 	c.sendEvent(errorEvent{head: head{evError}, Code: code, Message: message, RequestID: c.reqID, ClientID: clientID})
 }
 
-func (c *conn) writeLoop() {
-	cfg := &c.h.cfg
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case f := <-c.send:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-				c.close(websocket.CloseGoingAway, "")
-				_ = c.ws.Close()
-				return
-			}
-			c.h.messages.WithLabelValues("out", f.typ).Inc()
-		case <-ping.C:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				c.close(websocket.CloseGoingAway, "")
-				_ = c.ws.Close()
-				return
-			}
-		case <-c.done:
-			msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.WriteWait))
-			// Wait for the client's close reply before dropping TCP: closing a
-			// socket with unread input resets it, and the client may lose our frame.
-			select {
-			case <-c.readDone:
-			case <-time.After(cfg.WriteWait):
-			}
-			_ = c.ws.Close()
-			return
-		}
-	}
-}
-
-func (c *conn) readLoop() {
-	defer close(c.readDone)
-	cfg := &c.h.cfg
-	alive := func() { _ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait)) }
-	c.ws.SetReadLimit(cfg.ReadLimit) // gorilla closes with 1009 beyond it
-	alive()
-	c.ws.SetPongHandler(func(string) error { alive(); return nil })
-	for {
-		typ, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.close(websocket.CloseGoingAway, "")
-			return
-		}
-		alive()
-		select {
-		case <-c.done: // closing: only wait for the client's close reply
-			continue
-		default:
-		}
-		c.handle(typ, data)
-	}
-}
-
-// recoverPanic turns a panic in a handler or the backend into a 1011 close
-// instead of a crashed process.
-func (c *conn) recoverPanic() {
-	if v := recover(); v != nil {
-		c.log.Error("realtime: panic", "panic", v, "stack", string(debug.Stack()))
-		c.close(websocket.CloseInternalServerErr, "internal error")
-	}
-}
-
 func (c *conn) countIn(typ string) { c.h.messages.WithLabelValues("in", typ).Inc() }
 
-func (c *conn) handle(typ int, data []byte) {
-	defer c.recoverPanic()
-	if typ != websocket.TextMessage {
-		c.countIn("invalid")
-		c.fail(codeValidation, "binary frames are not supported", "")
-		return
-	}
+// handle serves one text frame (the Conn recovers its panics).
+func (c *conn) handle(data []byte) {
 	var in inbound
 	if err := json.Unmarshal(data, &in); err != nil {
 		c.countIn("invalid")
@@ -316,7 +220,7 @@ func (c *conn) message(conv uuid.UUID, in inbound) {
 // typing and BUSY replies meanwhile.
 func (c *conn) answer(conv uuid.UUID, content, clientID string) {
 	defer c.answers.Done()
-	defer c.recoverPanic()
+	defer c.sock.Recover()
 	done, err := c.h.cfg.Chat.Send(c.ctx, c.user.UserID, conv, content, func(ev ChatEvent) error {
 		var ok bool
 		switch {

@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
+	"github.com/voiceassist/gateway/internal/sse"
 )
 
 // State is what the stream publishes about a flag (no targeting rules: they may name users).
@@ -64,7 +64,8 @@ type Event struct {
 
 // RefetchFrame is the OFREP change notification: an unnamed event carrying no flag data.
 func RefetchFrame(id int64) []byte {
-	return []byte("id: " + strconv.FormatInt(id, 10) + "\ndata: {\"type\":\"refetchEvaluation\",\"etag\":\"" + strconv.FormatInt(id, 10) + "\"}\n\n")
+	v := strconv.FormatInt(id, 10)
+	return sse.Frame(v, "", []byte(`{"type":"refetchEvaluation","etag":"`+v+`"}`))
 }
 
 func eventOf(row db.FlagEvent) Event {
@@ -132,17 +133,9 @@ func updateFrame(ev Event, st State, kind string, replayed bool) []byte {
 // frame renders one SSE event; a negative id means no id line (error events).
 func frame(id int64, name string, data any) []byte {
 	raw, _ := json.Marshal(data)
-	var b bytes.Buffer
-	b.Grow(len(raw) + len(name) + 32)
+	sid := ""
 	if id >= 0 {
-		b.WriteString("id: ")
-		b.WriteString(strconv.FormatInt(id, 10))
-		b.WriteByte('\n')
+		sid = strconv.FormatInt(id, 10)
 	}
-	b.WriteString("event: ")
-	b.WriteString(name)
-	b.WriteString("\ndata: ")
-	b.Write(raw) // JSON has no raw newlines: one data line
-	b.WriteString("\n\n")
-	return b.Bytes()
+	return sse.Frame(sid, name, raw)
 }

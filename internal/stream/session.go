@@ -1,0 +1,131 @@
+package stream
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voiceassist/gateway/internal/sse"
+)
+
+// Session describes one subscriber of the flag stream.
+type Session struct {
+	Level int             // visibility level (flagstore.StreamLevel)
+	IP    string          // for the per-IP cap
+	Keys  map[string]bool // nil: every flag
+	OFREP bool            // OFREP change notifications instead of flag data
+	// LastEventID is the client's Last-Event-ID header, if any: a replay from there
+	// replaces the full-state greeting.
+	LastEventID *string
+	// ExpiresAt ends the stream with an error event when the caller's token expires (zero:
+	// never, e.g. anonymous callers and API keys).
+	ExpiresAt time.Time
+	// Recheck, when set, is called at each heartbeat; an error ends the stream (revoked
+	// token, disabled account).
+	Recheck func(context.Context) error
+}
+
+// Serve subscribes and streams to w until the client leaves, the hub drops it, the token
+// expires or the hub closes. An error means nothing was written: the stream could not be
+// opened (ErrClosed, ErrTooManyStreams, ErrTooManyFromIP).
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
+	ctx := r.Context()
+	client, state, version, err := h.Subscribe(s.Level, s.IP, s.Keys, s.OFREP)
+	if err != nil {
+		return err
+	}
+	defer h.Unsubscribe(client)
+
+	out := sse.NewWriter(w)
+	out.Header().Set("Connection", "keep-alive")
+	_ = out.Start() // headers now: a stream whose greeting is empty (OFREP) must still open
+
+	// Greeting: a replay when Last-Event-ID names a known past event, else the full state.
+	last, resumed := lastEventID(s.LastEventID, version)
+	h.metrics.Reconnects.WithLabelValues(strconv.FormatBool(resumed)).Inc()
+	var greeting [][]byte
+	switch {
+	case s.OFREP:
+		// OFREP providers just fetched: only a client that missed changes is told to refetch.
+		if resumed && last < version {
+			greeting = [][]byte{RefetchFrame(version)}
+		}
+	case resumed:
+		h.metrics.VersionLag.Observe(float64(version - last))
+		rep, err := h.ReplayFor(ctx, client, last, version)
+		if err != nil {
+			h.log.ErrorContext(ctx, "stream replay", "error", err)
+			_ = out.Send(ErrorFrame("replay failed; reconnect"))
+			return nil
+		}
+		if rep.Complete {
+			greeting = append(rep.Frames, ReconnectedFrame(client, version, len(rep.Frames), true))
+		} else {
+			greeting = append(HistoryIncompleteFrames(client, last, version, state), ReconnectedFrame(client, version, 0, false))
+		}
+	default:
+		greeting = [][]byte{ConnectedFrame(client, version, state)}
+	}
+	for _, fr := range greeting {
+		if out.Send(fr) != nil {
+			return nil
+		}
+	}
+
+	var expiry <-chan time.Time
+	if !s.ExpiresAt.IsZero() {
+		t := time.NewTimer(time.Until(s.ExpiresAt))
+		defer t.Stop()
+		expiry = t.C
+	}
+	var batch []Item
+	for {
+		out.Rearm()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-client.Done():
+			_ = out.Send(ErrorFrame(client.Reason()))
+			return nil
+		case <-expiry:
+			_ = out.Send(ErrorFrame("your token expired; reconnect with a fresh token and Last-Event-ID"))
+			return nil
+		case <-client.Wake():
+			out.Rearm()
+			batch = client.Drain(batch)
+			for _, it := range batch {
+				if it.Type == "heartbeat" && s.Recheck != nil {
+					if err := s.Recheck(ctx); err != nil {
+						_ = out.Send(ErrorFrame("your credentials are no longer valid"))
+						return nil
+					}
+				}
+				if out.Write(it.Frame) != nil {
+					return nil
+				}
+			}
+			if out.Flush() != nil {
+				return nil
+			}
+			for _, it := range batch {
+				if !it.At.IsZero() {
+					h.metrics.Delivery.WithLabelValues(it.Type).Observe(time.Since(it.At).Seconds())
+				}
+			}
+		}
+	}
+}
+
+// lastEventID parses Last-Event-ID; malformed or future ids count as a fresh connection.
+func lastEventID(v *string, version int64) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(*v), 10, 64)
+	if err != nil || n < 0 || n > version {
+		return 0, false
+	}
+	return n, true
+}
