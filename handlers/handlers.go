@@ -22,6 +22,7 @@ import (
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
+	"github.com/voiceassist/gateway/internal/voice"
 )
 
 // Server carries the dependencies of every handler.
@@ -48,6 +49,8 @@ type Server struct {
 
 	// CacheAdmin clears and invalidates the cache with an audit row.
 	CacheAdmin *cache.Admin
+	// Voice transcribes and synthesises speech.
+	Voice *voice.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

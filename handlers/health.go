@@ -10,6 +10,7 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/buildinfo"
+	"github.com/voiceassist/gateway/internal/health"
 )
 
 func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
@@ -17,7 +18,7 @@ func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 }
 
 func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
-	statuses, ok := s.Ready.Check(ctx)
+	statuses, verdict := s.Ready.Verdict(ctx)
 	check := func(name string) api.DependencyCheck {
 		st := statuses[name]
 		c := api.DependencyCheck{Status: api.DependencyCheckStatus(st.State)}
@@ -30,10 +31,13 @@ func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api
 		}
 		return c
 	}
-	body := api.Readiness{Status: api.Ready, Timestamp: now()}
+	body := api.Readiness{Status: api.ReadinessStatus(verdict), Timestamp: now()}
 	body.Checks.Postgres, body.Checks.Redis, body.Checks.Qdrant = check("postgres"), check("redis"), check("qdrant")
-	if !ok {
-		body.Status = api.NotReady
+	if _, ok := statuses["voice"]; ok {
+		v := check("voice")
+		body.Checks.Voice = &v
+	}
+	if verdict == health.NotReady {
 		return api.GetReady503JSONResponse(body), nil
 	}
 	return api.GetReady200JSONResponse(body), nil

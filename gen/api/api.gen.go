@@ -987,16 +987,19 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 
 // Defines values for ReadinessStatus.
 const (
-	NotReady ReadinessStatus = "not_ready"
-	Ready    ReadinessStatus = "ready"
+	ReadinessStatusDegraded ReadinessStatus = "degraded"
+	ReadinessStatusNotReady ReadinessStatus = "not_ready"
+	ReadinessStatusReady    ReadinessStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the ReadinessStatus enum.
 func (e ReadinessStatus) Valid() bool {
 	switch e {
-	case NotReady:
+	case ReadinessStatusDegraded:
 		return true
-	case Ready:
+	case ReadinessStatusNotReady:
+		return true
+	case ReadinessStatusReady:
 		return true
 	default:
 		return false
@@ -1290,22 +1293,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Degraded    VoiceProviderStatusState = "degraded"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateDegraded    VoiceProviderStatusState = "degraded"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Degraded:
+	case VoiceProviderStatusStateDegraded:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -2718,15 +2721,18 @@ type Pagination struct {
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
-		Postgres DependencyCheck `json:"postgres"`
-		Qdrant   DependencyCheck `json:"qdrant"`
-		Redis    DependencyCheck `json:"redis"`
+		Postgres DependencyCheck  `json:"postgres"`
+		Qdrant   DependencyCheck  `json:"qdrant"`
+		Redis    DependencyCheck  `json:"redis"`
+		Voice    *DependencyCheck `json:"voice,omitempty"`
 	} `json:"checks"`
+
+	// Status `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 	Status    ReadinessStatus `json:"status"`
 	Timestamp time.Time       `json:"timestamp"`
 }
 
-// ReadinessStatus defines model for Readiness.Status.
+// ReadinessStatus `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 type ReadinessStatus string
 
 // RefreshRequest defines model for RefreshRequest.
@@ -2988,27 +2994,27 @@ type TokenPairTokenType string
 
 // TranscriptSegment defines model for TranscriptSegment.
 type TranscriptSegment struct {
-	Confidence *float32         `json:"confidence,omitempty"`
-	End        float32          `json:"end"`
-	Start      float32          `json:"start"`
+	Confidence *float64         `json:"confidence,omitempty"`
+	End        float64          `json:"end"`
+	Start      float64          `json:"start"`
 	Text       string           `json:"text"`
 	Words      []TranscriptWord `json:"words"`
 }
 
 // TranscriptWord defines model for TranscriptWord.
 type TranscriptWord struct {
-	Confidence *float32 `json:"confidence,omitempty"`
-	End        float32  `json:"end"`
+	Confidence *float64 `json:"confidence,omitempty"`
+	End        float64  `json:"end"`
 
 	// Start Seconds from the start of the audio.
-	Start float32 `json:"start"`
+	Start float64 `json:"start"`
 	Word  string  `json:"word"`
 }
 
 // Transcription defines model for Transcription.
 type Transcription struct {
 	// Duration Seconds of audio.
-	Duration float32 `json:"duration"`
+	Duration float64 `json:"duration"`
 
 	// Fallback An earlier provider in `VOICE_STT_PROVIDER` failed.
 	Fallback bool   `json:"fallback"`
@@ -3195,7 +3201,9 @@ type VoicePreferencesInput struct {
 	// Speed Clamped to 0.5–2.0.
 	Speed *float32    `json:"speed,omitempty"`
 	Style *VoiceStyle `json:"style,omitempty"`
-	Voice *string     `json:"voice,omitempty"`
+
+	// Voice A voice id from `GET /api/voice/voices`; an empty string goes back to the provider's default.
+	Voice *string `json:"voice,omitempty"`
 }
 
 // VoicePreferencesInputProvider defines model for VoicePreferencesInput.Provider.
@@ -3210,7 +3218,7 @@ type VoiceProviderStatus struct {
 	Kind     VoiceProviderStatusKind `json:"kind"`
 
 	// LatencyMs Duration of the last call.
-	LatencyMs *float32 `json:"latency_ms,omitempty"`
+	LatencyMs *float64 `json:"latency_ms,omitempty"`
 
 	// Loaded Models (decoders) loaded in this process.
 	Loaded *int                     `json:"loaded,omitempty"`
@@ -12574,15 +12582,15 @@ type SynthesizeSpeech200ResponseHeaders struct {
 	XTTSVoice    *string
 }
 
-type SynthesizeSpeech200AudioL16Response struct {
+type SynthesizeSpeech200Audiol16Response struct {
 	Body          io.Reader
 	Headers       SynthesizeSpeech200ResponseHeaders
 	ContentLength int64
 }
 
-func (response SynthesizeSpeech200AudioL16Response) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+func (response SynthesizeSpeech200Audiol16Response) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
 
-	w.Header().Set("Content-Type", "audio/L16")
+	w.Header().Set("Content-Type", "audio/l16")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
@@ -12816,15 +12824,15 @@ type StreamSpeech200ResponseHeaders struct {
 	XTTSVoice    *string
 }
 
-type StreamSpeech200AudioL16Response struct {
+type StreamSpeech200Audiol16Response struct {
 	Body          io.Reader
 	Headers       StreamSpeech200ResponseHeaders
 	ContentLength int64
 }
 
-func (response StreamSpeech200AudioL16Response) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+func (response StreamSpeech200Audiol16Response) VisitStreamSpeechResponse(w http.ResponseWriter) error {
 
-	w.Header().Set("Content-Type", "audio/L16")
+	w.Header().Set("Content-Type", "audio/l16")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
@@ -18353,269 +18361,272 @@ var swaggerSpec = []string{
 	"vAfRqvTsnISUgvW9t2trNeLmXyd0dC70a5HyuCHhLvQ7+Zbp8A0mpyQ18QrrhXz1qGcNI2wXFCU5ZFpS",
 	"ObfZqB4SZCfT7sz336mspJHR33zLt+JdXL6aSzpivCYxa0zVYOIuTpb15YRNWE3wBYcPehClUlmQrU9f",
 	"8hfgC+4B8zWZUB2NGR8RFHiBrcgSjYFizi4GpTdobmJXG+R7qjrwKwz1reR6WGO34vupUHok1xfhWOzz",
-	"/ylo/RFLuj5Yr+JFCTHbfMIFgGQL9+NlC6qCzHLCJkYCuh5c9vOjpG7WpWc6+K8zoa7gRoK65+2UtC8P",
-	"tLiFxdT3lwc//rCZtV0erXqxI6Y0yAd6bzOwet/poju34h4lSQbNa259aXdvyahfpsASB1tFEgVe55aR",
-	"t45oJJwHrG6BRafh8k2ISBIxG6TTakY6FtOayME/UpCLEa1rk4qsF7AyVctZ9SN2B9zWqXL+1wYM1K/F",
-	"rTefpxIgzoWx7O6VIgGS0DgGeWjdzi4Z/Y4B+nwNL9kTPJnbXPXdysx1lU5B4jdFf4RzlNiRCinq+dOV",
-	"PKrnQ7qO6zpaT6cJe2CgqR9jZSVClOp5OUIg+JY1LI3pGadRTRPw9dl2mQf/YZHGeS/UVZT2DnMGCr06",
-	"H5YbO8h4XUWj5tX9lm+swTlYYWSsLCzd8O4loRqM4lCZaPqzmGGROEJvNEhSDJAlzEXWW/S459lORMxu",
-	"2DpQ3T+ieH0+5AINFZIi2QT+FBwGNdUOHifRsVAzu7TL8vw5+i52P87VjEWcqwJufd7jApkFRdaxzAPK",
-	"aLOEq1WMdQHOD7u0WWR8W898nVq5AKl7XeLck3NuXI1pkcwXYqVfH5MXL178SHaeHzz/fu/g2d6z7/vP",
-	"Xh4eHBweHPznbkCEJImIaFJ64ODHw4ODXWJkM0aS5kSF8jdrTFI1ZllDfLlwZ3VQYzQUeEY+fGcCkkV0",
-	"/xxmg38KeVseen33tQXe4I+kwYk/4r1YBdVt78fuQ4WPU5/8i9Hlw4hi8wL7i9CTYBTlCm335gYraw6w",
-	"gu9AjWlV6Gz3A400wR+xjpp5luzMmB675EBXRn2XzMZC5RWQHbjXlU9bU1C9cGg1hWp9774NKtMGrZjd",
-	"3IAEHkHDFzjMNpvBgaGR0Vl4NljcT2nq0sKbFNFFdWllDeKVOvE9FcnsLXt6TSOmHqSA1gqAfA2rtMdM",
-	"LyxBrKhHVlLL+8bk96gKnCfprQRpKEFW5eE7ZX0hbWxFGn4P9JVI4J6uxwZRZja8bNEzZb6s3GqxpvIS",
-	"+w6zAsrhoYtnlUrb2s6u3qUENXYhgIGt2V6s2YU3vu2lGu1RwqCOvRXurhuVqz6j04dX/9u0Ima+gWJJ",
-	"QLvwtdjl6zQvgxsx1YHahVUCjxXZQe8wcQ2bjPIt4U7cQhzYFgGSqHGqYzHjAdFCEJWI2e4y2Cd5QOyj",
-	"u+D92A12X6iZvQwCZKHWVg4PMbEB3V2uoyPZYVqRkMWHefEAREYWV+zXvFlTVNHeUWYhShVdJH299bxr",
-	"+0CBLv6ZP8H4HU2Yf3PM4hiqnYgSpgmd14nT++Bwk6vvUmn3la5FD0yyM0rEkCbezdiseUlFuEexHVnD",
-	"0pkVddKr0UQNhmlymyMLMqg0SYgC5E6+1UINE7oXm1nVQe6zciDPazaAal5KfhmeWfHv8BA7ouzRhN0B",
-	"2bEJDr1ed/Bzt3PV/6nb6Q963eOL81e9CoL7vCDIZwtWliiurO1fAQL7zIBlDzmcmjClILa0ocgMJJCp",
-	"TDnER4SSCkwk9iZnY7l3z47tVGnbMLx5e/OnFARF0ZgLhfIqg4qm6WvRt9jOYfn0JBR1FWXYmPWj28RM",
-	"w3atxuLkqgSVTiC2KsspVXoPo3f2Tl5temwWLwYVrL3YV8AhVxH/HkcAPLYSs7idirWvPaw512NQTN3H",
-	"A9qs1mcnjZnIy32qKVRhxTPbe0dOaHLkM0FsNLPBiqkEZw6rdtGt8LzoVmh/vyKFd6Gc29qUKBsDvRzZ",
-	"TPAHI3dxceGbbp9gvyP83v6rwkZbaNxOa5GZ1lWG6xvV82EGKA5xSZnc2py1NJPDqKJTixk7jzepaaqr",
-	"BoxX1qcWxoRIuWaJvS3G4UjRpFDV9R18bMpm47u3Npmgfmv4y2AxXHEIVIKs1LDxdn8NorxVlc1XClBe",
-	"XFppISWAV0LJLaPynCXlFn49GFXXyI4Ev2Gx9y/WeTtr7ntzJgWlUlT591gfuPKX2soEMyHj5tHk+Rbf",
-	"CRmvLZXmqhLYZdll+xlXA/Cdizb6MtCrJoOMM+NzvmQ0NdKqshiEj5hazV5cCFURRKtBUxmo6ctc16/e",
-	"KEi1S72hSTKkUUUJmQ4nQGXCQGaZD4RxEv56cXLcHfT6/cHl1cWvJ6+6V2GhRHhFrCjlo7ROL/UjVxuu",
-	"2byYIqodIIYQk53QpYKGAQnFFDhl4W5lKXdlCbIqJkoCapQYVBpmjFyFNipD3QImeTfO4FhmAp/q6882",
-	"kNsF0AX5MRdgVji9tYjzQFlfwsGtvK+V90U4ZXryguA3tFgTIAeRkNhwYudd51dCMTfuiFy8ebN/MU1V",
-	"QN7B8Mx9PLt8EZDXp53jgJy97FiL5+ZmMoVR2a1TX2+hSJgLnGOKUt4/QAw5kJ+OL8nL/x/RdER2QuCG",
-	"8IDvve2Fu0el3GyziRFnCiRRU6C3inT5CHuMCp7MFxTaZz8slZ54//F58OLTzt7vnb3/dJUoPj4P/v5p",
-	"998ri1BMpXCFABeoeyypAjJmxrzfwdaEAYllOlK7mO2YZ3NZ5kJvMYp+srjA6gvdnFuU6qc422ch7AJ0",
-	"KjnxjAgD81ESZp51JjGswv6Ui7oGVVMtMlWhonWyXUpxw5pfTKy7MN8keLjqHvqt0+MWhPs9AgTrI6BX",
-	"Rzzfu8CCGthiBDUJEVTpQSJGjD8oxLL5VdBjRc95qOVAygoN5FteFfRW3vn7mkN/mPixqv1W6tRIHQOe",
-	"RwxS8tDeRiY1gv6j9Mlzg/jCI1tQrwJ1daYFnbLVEfYh4zei7R4JszJzncsTUni40ogYpiyJB7jL6mJA",
-	"k3I+XP7TSAzq+9Ft0Ksud+W6yUqLKs0TlEBRCUfBIqiGYqbKrLLHvlOZ0xK9mNWG3wi4s+waluJeqaHW",
-	"9g5daVNWRBTNG1UsX8yYy20uWyLdSsqigeYAVwtvw6ErMpi8GloB8X6voKW60DohrT0Mc0IlEC1d5kDz",
-	"HCHrd24sDXJcWefycQMHhT2tBMYDOWYG0y2/rOWXBkaX+W1ClTGqxWCa0HmdWnsv342dUkJMijhMdkIz",
-	"XUj+zUYTGTtnlNrQlxhkjfvG3wFtcJGT0fha/Onhk0vK9FINEL54L2MvjG3TOOwpeEQMQ8kKlTlusBDr",
-	"uokpUHOrlIPW3y65mf/NLXGRQzcokVbP63x5H3sKQQFdSrzPAnxtF7BFdHwEBlBE7i0faMoHmt3grnMG",
-	"bMA7Htvjk/GdrNR/qkUraDkflPmEPuHKy6Saa+XjhE6mEBMtyEH7+//5r/9+3j5ob9LX+16MJyPzlbe8",
-	"6wm47swtqPJg10VtTzs3yvoGLh9cr+fli4I0ZoIkQO9AucrNME3EfAJck50oEWlMfJ0UwoUmMUQJNSxM",
-	"y1RpiHer9cfFeD6lMalPq8pTxXS6aF6ZhPnKOc9LzT4jmiQrmGN+qrYM7PKoZyKGRJGdGCJhtJ1d4grG",
-	"+nr7rp1Xs46Yteps1tbFw0Hcoro5ktS2rUh5sdFFym+5mPH1hV+cCrvQ8CU75lo+cgUJnd+zlOHGJVOn",
-	"VLO6muEdTsSU/pECcU+RjMORW5jqPHDZpfBn0jlKGGcRTYirokR2DFq65sBO0XZRTosN/p49//v6Yt/Z",
-	"LcBjlG1cqAJaGLz2iOrIHWlxQJNEzOqiVT0y15G5gRhl3FgkYX4hh7+FGIQw1YqMwVbJb26U2JuL6iWV",
-	"TKTmNssC71tnveSzFICQLSxYgN0a0D+CZpMve6vUrAL3vFwwk0OqJcU8bZpM8NyAmnGHkinDOGdUTioF",
-	"SD4eXgzrKmm5ut4AizeT/fUs32soq6vDFz0RCzntOMBqqNldPqLfeAmAWx9yU1wuZ5jWitWPK/Mm16qn",
-	"ZX7+q8vKZKjycpgRm1JIdqYgI2yPn2KZrRdGYWMTmqiqMmIYYhGlkul5zxxF5oz9BeadVI+rAiMVyDtj",
-	"vHYuT8gtzF185OVFzwVI0lSPzYe9W5ir8IgwTWik3X0p04qIGUcbV4oEAoL1vazmbn5UkZja2DRmphsD",
-	"tcasJbfWb3udy5O9X6BwJ25Xi45ejEHz67Z/+Q6rrX+867eCZSWkFHpXuRW8HguJkCTMv3QRZmGb9Mdg",
-	"F03MElEDofyam3NHwW82atENVWqXImMEkdK2qI4TS2QnTBXI0JfKCW05nPxvLIST/5kXxwl329fc5UAi",
-	"lFwwXgaisdbT1qdPWI3Q+o1RE4iQTTrIIgPoYKlio4jKxL2nDvf3R0yP02E7EhMb+GorGu+PqIaZZQ3L",
-	"7ubCeIgqb+zDh8TAD7h21XECm4EckKKy5JAlQsS46rzxRYwDA7trPoEYFcByG9OA3ADVqXTZJWTHFh7q",
-	"XJ4E5GIK/LX9dd/Wg4WsXmZAKJFAE2QXpNfrXnOfPJcllZLO/k8+A3o3cGopTfCNdzDsiegWNAYAWJf6",
-	"Nb/m/+f/kGOzJ447uuZ7pIuZG//oXZxntZEJfDBal7E2hqDITrg/NuOOw4CE+1idLdw1HyegJYtUGLhy",
-	"tmYqu0plUMpgHCF/+xs4YfC3vx2S8OO1Z27XrYBcI3+zn5DF2Y+ey123DsnH60K9LPtzXqPruvXvn8w3",
-	"GS+8bn0K27gt7CZpG+C4gAgDHPJzv39JbCIurpdy4tLpiOU/9pSpeWaYAAmN3haajeyEWBi20z+5OLdV",
-	"ZA08srKU5o/+xS/d80H3t8uTqy5+cdXpdwenJ2cn/UH3t+Nu9xV+3W63d80Bj9OJmd7ZBWFgZnFxLzZx",
-	"lITYGCS0AWUa6zIyRQSHABcfWmtbuS3jSWaHaLbOQJHwtz0XrLF38iq0HRqMpWrYHRbooGSEVSkNXgsO",
-	"u3bo3/aOhZSQIJzNmzjHlUgAW5pMMOfOl966N5MosqqEGdPd8ypCitwqzNlouI51YfTNhM5xl4Rpy4cS",
-	"FoEr1+yYS2dKozHsPW8fLPGW2WzWpvhzW8jRvntX7Z+eHHfPe118J++53qphK4V8icPW8/Yz+xL6kaas",
-	"ddh60T5ov8BydXqMMm6/PYMk2UNze/9fs1vV/pfLIhtBzQUaEu47GJJfYE56kIWSWtmh2IgbPDIi0eKQ",
-	"+VrhRY/5DWJC1XxiCZkmyfya74T/eNcfdE7fXFyd9H8+C0k3ftXrGDy56j3//ofdNnnnjWB/Y/ez+cFG",
-	"swKeCEymeu7SU8dUQnzNFUTS/sjhDiSZpsOEqTHE9nSysz6JW4etN6D/8e6XHgZNW2xG8Dw/OFhoYFCo",
-	"aLbvQWXVt3XKHY6P0mcZpgZaCnS7pIq0Dn9/b3TAyYTKeeuwdWk2EJlnXbzXHUh2My/JbkzyxexB9CeO",
-	"W+/NiFZgG/Tfp2nM9F4ibIJh5SGfA2I2ZlS3yWuWaJBkaObRQgbmPxQXEmwFPVtk34gAaQRDmxxj4VSS",
-	"88z2EriNxm7sbX0qMFdwSiWdgEb7+PePVufxfaMc7eDs1n2Qw3uN7+VTUDuWszGykcrhco1H8kDw8feP",
-	"N+DCTtcGqi0VOOEamTHVyHFdxplhXmwCmWK5MLvR/KoBvNKSqJt7CDcCC/uumRb93ptPWkVtOSbtn2LJ",
-	"3AYPWoRtfXr/hNTvsb1kq1Zwg46hGyxJAxaIbcPBX9qVVE2QrXj/Jxr7GEl85dn6V95ywySEZH9CbF96",
-	"sf6l10IObSK5eeP58ybTODeyUXC6XBvm9ilofd9ktp61s94WHMQLTPJjyeL53dfPfP+pxD1tX7ss6UGT",
-	"RIyKzNJwx70p5ZCs4Jn7luXWss53NLm16sFsbBSDaEyZrWItYSqkVsVaFVzLuasuNKZqjJXLGL8lsQCF",
-	"dwxYOXqZef6Ka/AI1XpqpMXp3PurMNfIsbvCs5jImmiyQxMlMn3SgYQpMpRGYO22PyOyPhHCudKsZXyz",
-	"p1TGt++UPWmEQUPki4xOuG89gK5ed0U1K1TEMUB8SiNAJVtwaBM8wWqV59gMeWxGb2XFhH8S8fzRsAfH",
-	"xlkytlT2OmmZwqcnRN98Aavw9p1v/yZhIu4g/toZ7rMGb1zSeSJo3BfilEpbo+/ls++bLE+lU8OoID6D",
-	"mNG+EbpfJ5evJDo8bMtmHGKXScx+W01ieamUejq7QhRx5V2ckmM5eJgR3+EtzEPLu436RUaJGBIXLUB2",
-	"wr8ZK/3fzT+/t9vt9+GuMT9tMYuEzkGitBD+KwmI/CsJ+SRb+JNTcz7VlqS3JP1ZSDpHOUvTGd0N556q",
-	"NiJzpamut30vQToy3DES2W6enD4LyBXETJHT57uHZMy0CmzxFRUQxf60NvCYaSKphsA79IYS6G0sZpxM",
-	"QebSucb/gKjdw9U9NQHhLOt0OQMopjSL1F9ARau2CRAYhY02RCTnYN/L6jRVotKFjEFCbPD0FuZFR4rv",
-	"aBPYQlAsYXoe4DIAW9fCB31EomZelNeu2lIDD4qftmRrrysxdexfqvVY5HvYaOBf89dqh84LVubjLicT",
-	"Lt3NyWjM7iB2FyBUArGFz0jKE/SUjRleFxhhVeeSoG6Q0tyLOZLr13JMFewxroArptkd4OE65SAmdEQZ",
-	"V9rgR1DM3wjs5aD1rPmm+RWL/GOlx2lNjM635T8xKNPcd+IKq209J/fkkkH59ruOf5oDKV83LnHQMq98",
-	"/ymo0ax/gbkl1fCj51Of2h8Vp7eAKZ2fQncZ6n4kYcqMEj2k0S3w2Hy09zsBCTEi0fLJMLjmIXyYgmQT",
-	"bPktJAnFVIVtf3mVJkDumLC3TniJSF4+f26kNeOjvFW+vTZyDTOZuubUKuRIo9nVAnF9T7AypC1ZmIgR",
-	"2cF7SuF/7fW67tZyt9IwxzzV17ZG4VOo8mZoG/zYSHt/9qgTr1M7OMwQfF879R78uP6NY8FvEmbDY7ZK",
-	"/iq7HVGe0BIzWctLVmhl+/DBgKNWOeskSRYf4dUFxqMkjSHeLdY08DVVVUCosnefQpJ/ds5OjxxzSICE",
-	"bGJmy4JHl1W1Li5nA2XN3YFUah8tpLq8b5T7c04nSVXI9FOLZbs3PPfiQLic+w1UyRjsiZJYRKlh5e2t",
-	"qN5EVFvYOq/Sg6nL4nu9n8zSszKkYvOpVCYWbS0nvnichHGM78B4bHs/e0hokpghuNBjxkfta96xktW6",
-	"3BwCG5mdcl+G+RZgqjCEzgVCtEkYy/lApjwk3pOgilcy19yQu0g1mUmm7TzLPrbJhvTr5tzMfHj/hPJ+",
-	"8khEmg30Wf1++cxr/X4G0Sx+kpjFZEdIMhNpEpNY7G4dgd+wI9CeaTMzYxXzysIZ91wo4z5NklpN4cS2",
-	"i7L5vUdG3jsvjgvp24H2qE1C13gh3A0siyoHxTR253SSZKHHQ0N+k3X6aEZPte1GarQRKzCqfQ3Pm4Sj",
-	"uM0UYkm/RGDK8iq2ISp1ONHc25L1RNr6W55WictOyIOc0EgKpVBRWmSMS2xuDVv8aP77ZBlgdSH64u1n",
-	"xuQwlcEbSUek2i2CxfdC15YitJ6RZQb4Cn93jo8FnreGPsxLv8D8kupxFZG8rMintYv5rGaEXcfqN86F",
-	"fi1SHn9LotnCclPzPaiPMbZavs+U8T17nEYfEIwospX0LTaG3T4dhe2qa7WnQKeDz+oRs96wwCUB4RLM",
-	"dush953KQXUjJAlPbvbOqI7GIRGcXHb6xz+3q+5UMsH1aUsTT8nG34DenFamvltktUaTOapde/Q2uZhq",
-	"NsF7TWMpWxqK5tiBIi6iRJZhbpDKiPO5SOU1x16pOy+fPc9D90r9jhTjEdh+q2FWj8zlnQ9FPCc7Lw9+",
-	"tO8yY4nd3IBUu+1rbvMEMwlmRAqBDzTSiY2Ws60YnSHn2y4OzfFTvPffUQAkFpHaH6bRLaDFPokrPem2",
-	"fujDOUBQRWkIrh3fhsjHNtrrAczEionV8isz+Dz867TqqqaYT+gesL1Iv4BRv475uXI838aVwKasbPM7",
-	"hAa87xIbztjU29e23d/WtbBaf7F84jGvH6wyve/uFuodpR1OaDFcwSdkGtXeBoHfGGyxmrbycQyYoJsw",
-	"pZUPaShVei8zQRcO8e3rQSVAbfX2R8B7hxoG8R8J4fMgWhc7tSJk3Wce23t/s88UOb1BbspJIf5OcTpV",
-	"Y6HJjhX59g1DHThJvBuQ2ZhF42teipolEgw7UxhOS6Oxk89t0h8zTCmNMEDXPkW4mC3F3aL+7LPYhcRg",
-	"30wDwoREqqmR9WQ4J2PK44aBujayygbrfqUUWY73XZP78Upw2FLkI1Dka4OUZRwkWngUXaLT+/l49jN/",
-	"TZPgRW1UAe1yeo/yVq9+DKRFf3eOgmpC5a2t6Fodr3iRTf9Qrfxbi2DzO2/uW83A/JdTfv8i4W9TkHvG",
-	"ZC0QhO0//UgSNRt2/2NGiYNbmK/01PadHU1GoHN/7Xe+5WCh7IeNQV3li/U4+9TE2ve728yPe1VK8dji",
-	"+kOkj4UloctI3cRBlVbIkTN6W7wwwJ7ghjjYB4gJ9l8mO0JaN+UkTTRDh492oSIBod4DtGvEoOBwzUvy",
-	"iOxQi+gMZZWLsNgNiJja0lPJ3DUADH0XPKrDKuXsMtVfAbY/jXfHb2qDoM+nkXvrTDyPbn85Ybf1vtRz",
-	"nR66wzdnOQ2E57J+3CjMo8Q+BMd/wAV8VKu164M2NmQfTxjj8RXFEOQx9WorwD937ECVmlplUNalbITu",
-	"kZBM6FRlVzUsVuVijMpWABN6DFJhgKaNrVau6Z6rEzFJlSYqnVxzLcizg4M2CbPVGKFtC7yRq9fH5MWL",
-	"Fz8iubpqYomIaGLp18dyipsbBZrgLRbj1xx7Y/4pOAxYHJIdyslJ57xD/sTKZr6s1Nv+8e5heTzGFYuN",
-	"yhLTeWJ2s6fonVE+RnSKeSASblIFcWCjV8dUkzGdToEromcsAsIBYly4XVGbdLTr1meGx1IhDkrGjkbK",
-	"g/ia+xsxwSMIfJiH8wjYWHTqlXl3BeU9yDPJNJAdF4gRlJJTrrntAGtzT0iHKLwrIC56zV9guYpeik58",
-	"oIfOv2BcaWrDbil5efBjfQrLAjN4BF/X46tHC2v8ImkxC2tYm5i7QMnba7GtdrVCu3LYkptSvkZu5Kny",
-	"gd7E5XjajyxuFEhGPcPRvmADF9rzwCP/IRNYStN5Vv/eFtXRkrIEQw1263wYj8qF1ht2J/FfLQhtY3L8",
-	"1qLWFhnqWn2o2mXOswCQLHLNauy2dCqGwniU1rZYlsKcU6x7G6eRc5+bF7ETiOu7sRTS9tVg9MGXEoEl",
-	"wbc1GZ40Tm1j6qiJVLswdnRZ0VQ2SAwtgxlTUDYImMoStmKSsFtDqsaqwLvG6lCvL0kZT66bfpEYrQ0J",
-	"04drbTXTrWa6NunbCkuaMYUNOc29VdP9iPIIkvrYlD4yoUjIGHVOV4ffJXyF9u0E4vDIOgcXmVpEORkC",
-	"yZ6r00+P8YGtNM8B9S3I9b+qOmyx8UuQ41SCUUBWFmXztiuGWbt8EKMs525Gq2VjZcYPNNK2DjwRNy6g",
-	"fMfQsI1Pv+ZSJIlI9a7LJM8MY8wTtmsLbCAahrNj0BlJ6Fykrs8aJYpOpglUhp1f2v389QnbbXQdfbvz",
-	"3arrT6uuu9PwCfCGBtDF//h0rMVolKyI7XydsKkioSvfVpGX1ccBvv2Q5IrshC16P8hbOWM6Grt7KSI4",
-	"FrK+uXmMu+CUr43Gt9EqtDomf5hAXbDUWz/0t4/RElwL0S1KP1pQFUJ0Ca02xOnb4b6vlbN56xbvh7Rl",
-	"CwKiXfI2LdSjxOp0TCdYgxTLWnE6ad7O5Zfhq2x5T1GxIh9/bbGK5dJZqwd2zfFqB9QLxS9Wj9ano0aV",
-	"QFU6tJl9WQOlZeBvWvfz+V+u7md+7M1jpjM62VakeJw6yRjonLUZ3MOEl7hA7WU+djtcETTSZXoMkoQY",
-	"7DmlUu8bct2LqaYuFVlwJIKJ4ZmhIQUVkp2wrT/oMCBhe4K1PttjPUnwwzS+wf8NWoVH15xqMhFKk/Cs",
-	"89vg7eXpRefV4Kd/9rs9m50sNE12bdQIFvPL6o+FH5H+AuSIAXFdmFKZBMQ3B0S+qbDdny0eioTKFInG",
-	"EN1CTHYMsdmK4AGGnqDSYAbc9YVmKJ+bN6yQPcTNDmlsR7KhJMqaqLaBjHMrt0mXRmPf3TuvmabIHymk",
-	"NvOPMB7DB8NPdkLLWw9JVpUIuf0QIjEBdc0V9sLBxQkeAQnxVaOpk45dylKFNZpgG0af4V3uOYlN1rLu",
-	"49cc1aRDvMhiGiZE0bkiYZxaJgCHWHk5xDX5noHWbmcKA3uzGn+VSVQjWJQ2T+F8z2fwMSFBqwJpNxnw",
-	"7TQRNG7mwX/+iBuxIFun+WUEbXv1WVQzR1SBYts6at+u270Tx4Wz1qKCnqtZer0+2jjgQxfwLLC1XcYp",
-	"v7X1GGEyhNiwK3dhbn72zR6yHimWdVlErIv4yEl3Y1vsAdEb28ysLxW/EeenXamJVJpKPVe+L6vcF5DQ",
-	"bcn95YViQMIbrKMQup7HCVWaYAvfwOKvrXZltM9IpFyrgEylGElQiszGqCN40ezKAhokrwzteBLUfQpt",
-	"vKk02RLHF9LZLzjUqex5fFKGl5kxvjnf35eAw6zqmrUHH7SkkaEMCXsFni9hD9l+WTS0yUmh7Jd7HKP/",
-	"CpqrTevSrmS84GDjo2mEUdUTX1BYaZguk9qVXfOTkNvzz0xu/4H62ZbQvlR/qhg+IKZl5IXmT0Na+pcY",
-	"NnXnoQn4LzG0VAuqNOkRSi+UOaGTQq4kFRKP1a0Au1DcUOnFkiYy5arOofcPs7bGvjzYwEf2DzHs4Svf",
-	"oD/qH2LY3BVljnfrhXociXbihZUBqr/sZzLTtRpS3FpxhfzUUhcrTIlN3DIa3zHmMHzAIABXxBivUH3T",
-	"mMyYIRMRA5axz8gRHUS79ULJS+2frCn2hOLFzdhYuvzluvRa7m1Ny434d6rH5sPeLczr+fcpluiy7UiT",
-	"BOR3Crv3B0ZjyRh7kOWsWXRWEEnQNUy5g3EAT9oh0E7RJHPT7OX+iPFEx5yqZc7RL55A5/IEV148YPNu",
-	"vc/ad7OgWHHAEL6yy3KDGivyt73O5cneLzAPiS31uGs7Rpk3jOJLqO1KYRu7mRMvuKqlSCAkOy4N8RAx",
-	"Bh/8ThHz2xHBwlaEDsWdkdpubIsp6E4eixlHX259Np4916fqDluYYqPWsM8eGW/tQuIGqBsU0jQQkJ9X",
-	"Tm9dlLXk6rtBcU+ry6RayYcbuCHvxK0T7e7StcSYj4xGrLSYKjIT8hYdNtqSVYWwNmNlRPWEbkY704NE",
-	"8Ldve1XhiQVMczxJxIjxVW4KnUpu438irDuoxS3wjC+T78mE8VSD2nXBExJuJKjx4nM/HGQPtq/5W37L",
-	"DXeGCWWJ1VtnUvARmVKlZkLGioygkF9NuZqB9Bdt+BU2piBoB0Fs9NBrHiXMqConl2ZAWz/nhrIklaAC",
-	"1FRphFbgkRtPkZfPf7QcL7wCLed7HaO0hjYtDT5EAHF11cJThNrTiA0c+wu1Eu+bQ1slJ07FaIRt4baC",
-	"YRXBv3zeICC+L8QZ5V41UI/IKMqBCmJkCAfRHOnNeeYtoa1nDyLVq/iDlR6YfVxkEHh55Uo2FhmCuHHa",
-	"hVLVYVN2wiYywOGiSPU3oXB30Thn2d7XQH4CtSZU3wLbsDIyhDFzIf4l+AvpBUDlncoZPKW59FaBXFu5",
-	"2G7gaz26pfjytTaU29CaY83orr4IMI9VdrGLmOL1MjdD4CqLereKvxPAsi32AsEJbbwFQHy45lPKZJt0",
-	"nJwN3UsDv54wb/OLHXmptq0TbECK9Z1igRV77UdQb6g0rFxeZsZensS0Kk3ytQpLvz5fHfmIpAqy2xk8",
-	"F7WVo1+xHG1kmPlqHQVW0FC4Osm4SroWRKciUmiMFMO63Uy5zrpYxCiCNrmUoIBjsFhWd2lG8zC1VEF8",
-	"zWVBYtt4Os9ldizTsfLDLAR47GuPZ2o30v2ur71P6wt7u7UjkTwRF3BTfK3k38nJnCD33ZL6N6Iydz9E",
-	"Pg+7rL3eYJBs+VjXEvmIKQ1yfWNgSkLDYMJMNUKHpuclthbcEAjVJAGqNHn23AgWSSMNUgW2TBCJxGQi",
-	"UNy71zAhVGiMW6XOgEYz4MjykaHEnWDPf6awgwYaeCTEaJ52DNrY6G38S4Xta16wuUlucu+EV51+d3B6",
-	"cnbSH1x135z0+t2rwWX3avDzxdurcLeaRzjYPBV/sMN/IedrEy3YoFJZE74He/irF2D4mlhD7oddq+/b",
-	"TLt1RVb7BQ0eQwaMtp+3JCc7d0wxDJkXBSVjN+u4gfes1zzE3mMD33XMll4EruUc6RQz10g4ZkoLOR8Y",
-	"SCSgAbV+7LztfF53Nti5ckwyAwlkKlMOMd7H+PhTv0Jcb8ZDqgje9R7crItvcRGtRQKubEDLuP7hZQuz",
-	"ftgknbQO8268jGsYgXzikq+FTTYr22TT3z6zNfDVerTrjO/g40JnEOydX+q+RyjJUcUT5mL2oKVM31Zq",
-	"bT+eUqf+nAbJBIPvgOxgOdHIagdc8PlEpMrfgwbEQN3o5ZFNixbymmP5hYDgJTq+ZqM7rCccbzSNka9B",
-	"cprg7/6CFrPXzVtqN29SiM0Nrzli7gfdJqEuFFIPfSVXVeYg3ylfJN62RRRmqtDMEZLESHiXc2MLTx25",
-	"i96F3WOCC6DiIMFyfUIVCV+fdt4Mzi/6g9cXb89fVdaW97B97Vr0PoUC4Of4QhZC3s5pHRPIe09sHQLf",
-	"AN/xeOVYgi+/aQljLd9xQnjPSPt6veCdMd8xeHeOxZOwTYStBcf43gQmQs6JzOLnMU3dKPgQWyluLPXa",
-	"5r8/2yX0cAVPLAeLc60t46upxvas6lvzCy+jiDkDd9SFfa3FjtVY0cMy1YqIKXDrqGUqb8w2dLoYS5ie",
-	"kwTuILEe4YTdANbWRpUVpKrFDDvBZ0GMwlT/e/DiCmiy546Cc4iw39BG6GGAVosfHRIaHWAfWcCefTj0",
-	"9wf3VGCu+TRJ1bIaQ5wWY3+tV2WOCqoMrgADt3ZtxjDX6pCEDhY2sQh7teZ/epuF8cxqCUhoRhrYUjNh",
-	"cM3xbzUYpslt9i0Jx0ClHgLVNq/WejTCo6xLIZpa3plqc5/F8F8Q6WtuwTq07d7CHF1xyWGb2GRny2mH",
-	"qfZjkzHFYImQxYehzYwaJWLoto7eV2aU0yOS7dIFIJxSpfdw9L2TV6FtcBcBW2gE7Qy0CVMKYrJD+dyM",
-	"aXviZVICcz122+SdbVJNcz40o8oZcCQveo/dr9U1r4K0NfMoqYCvu1HOLNU26ZAJTYwRBjGWbEh1KuGa",
-	"L26tdJuEzrWcFMwgzqeEC48oNzomNkhIbXOBmKkMP9x1l0onoEgilEpAqWRuziyDL+OjNun5/thKQXtS",
-	"aZva8/Xq6IJhuuCxE5MJ3VNgHvKljqx6Xji2LPSFJsluXdWKGzddZeWKlwcHB5XFKhZ6TtwJFgFViimd",
-	"R0zuHhYRBgmxTUJxI2EaHpKLKfDXrrGvtZ+uDaDZjWPnVqm5eH3VvSQzGJKpFHcsBqkODXan3CzfKRrX",
-	"PPx4jau8bh1etyTcgI7Gue573QquW6DpCH++Tg8OXkTORMM/4Lr1KcycFL5c9A4X9m9bZECJa84wrDNv",
-	"wiCkwz7LqI4c4hh5iEsgeixFOhq7enXJLQEeTwXjOmuNaktPq4LUdGGkduf4khcOhMZ3IDWz1QiwXoFB",
-	"GItKVWc7lUKLSCSl43Wn0zpsFU6tFbSApxMM8y99i8fVet8ACcyiWew5vc3GRObk0DEOLG4aUqltwF4i",
-	"1DqsfFaFlOudKUti6T7KAq6t3oiyPjQ8lVbgdofLwcate8eCaymSCqmZzLAaAxe2Qy9WZ8vXtrjZT9+I",
-	"k+brvD3dXFNCPmCljiI7ZmKQez1z2FaB2F2rNXmX0ConrM8/sNXNsMRHbLv0eKG90IM2EvwO5MiwA7Fb",
-	"q1D/WnBcPqEy7aZZp0g7QHzrWvSxc5gXdKsGbr/b4b7Nla33+IW3MM/CYX46e/49tl4rpCnZSjjhHUTa",
-	"qHtMkUgoxoEoNmEJNdtDrbJQtyEcz4eSxeE1z2QzsUVthkKPyc4VRMzQL03IFeW35HWKyFZo3ejVzTHT",
-	"WXEYZgQddXn2KhJG02Kup7cELZlBVquBYjMm+4xVmCi/DVy4bsS07Xm6k9egcEV/lLNODB9lfHTNp1SP",
-	"A0zj220TLF3vygEs1klBIFffAPTwt+V0rqcoVmPn+kLOPz/9OoocM60CMsxzWrf+v68jkt4e38aVYNAo",
-	"bpS9fERusmKEUiDF2fobGGSARQiZC5E3X21UefAtrqLR/ZqZunGa8pVIoL4oIFMDGml2B1Xq01CIBChv",
-	"VAcwr8BobLwRZdzos1nw8k2aJCuLATo2v0qD/UtVBDTH3TwBG1F0m4H9WVqhp44QPcewfy+wi3XB3tmN",
-	"nZhxe2tnOzFUh3bPL6W4YckXj/Ce2mX8dSK8pxlcF0+ztsGPCwIo37vGTOG1juXoXcPWApQAVpezQsAo",
-	"UvZ6NbnZc7m1dS1+ykf++KqUncXN8YX0qSYY50uPlzFvq0p9aVXK4s9CjHQtMZVZ47r81VeAKkcWpeET",
-	"Y5zlHvkYSGMvFfsjKk3nNo4ZeKyKSUmqfc373olm9RmiUkN2eMfhXNJDIHE2tW9nU2Hw5OszGPxVVjBr",
-	"QlrFvZqD2faj+TLl/fwpEIrHUCmLalsxouownBNWrTl80wj69SPlX6X5YS3e1ehAHYxXy9va2jruaOU6",
-	"5urMXt+WaAiJmBVYbptkeI/xLvjYNUe+TZPEXXpgmRjHwImxU7PeY6kCEl6+7ZMFsbKPNUaqmLYVWA+n",
-	"h8dXxRCY+fK+AWWsQJjbpofb6ssVUs2ph5auv1MZe1gqwFmvISIpo1s/rYqayliJwu6EbVKfZIsyUoks",
-	"TdPaZe6e2Fc+aawgTsRK5bBnhe6VdcF9VYymB9osa8tgtgzmW2IwOR3WtlZ1XMb5vet4y7orY3fhGmDG",
-	"HbONF4cpS7CWdVZKSaacG51lyDiV87wdo+9zjo8xW4CtMH6lev4ZbpIb3CLfZ9/tlSlVP+HbjNv0nfIV",
-	"7hhoUkqqwviY/amEG5DAozWJVa5jQ+HxwFedzLIiMPGJCw6FHg/V8DdTXxZmfsqDWJirQTtJ/+hfx9+K",
-	"Z13cWgEx8DdrdVRJ/NcMkliRBG40EakLILRGwh1NUmiTUE0B7D1/lNDJFGKiBTlof/8///Xfz9sHR4QS",
-	"G1gX2sxbbMRiFADMionGQgHPwuLIDhbOyHq219sUlUj0+NJ7cRrfr+WzCvEHIDGhKiPFrRP3a8uHWVsA",
-	"ownl1nJ0s3Io1ZxazBpXXzcz9oG/fxWm/BONbn3yoN/b5icsIaHz1f3lozHVZMqmkDAOrtiCnUhLyu3T",
-	"h5YvKBLm34U2mBxp32hVtpRsaPuVHdohwiCr+sdczL2PfVIkYbdAQgU8PjMkNrJP55WUMFBrYn9S7Wt+",
-	"ZezVpFAHAa3GUgmEXy9OjruDq+5p559YBeHs5Pxtv1tXByGhc8SyfranpxQMON8GIuHxaiL4yhrrSCg7",
-	"Sq8w27P7zGbepkbbtrDCZ+NJHVsRlBI1xfolHmHWsiHnVMqthmo9v+d9T08rVew0TdLfUvX5bjce99ag",
-	"NwWIxnkKSeAUcWvbZRQeQyRiTBzL8GX9Wc4T2JuivrAi5g5zVSIxGbqQObxqQPXfBVzMEyDU5x1F1Jjl",
-	"N8jP8acsf64g7Xarw+7cmc4TuHSLenoEyiZrUp7eweq+qPR49NubAr1lfLRnoT/NwLXmxOdcj0GxP2FV",
-	"1TSOeISZkKgaoHGfxkxgI892ZthhUqCzA71is1gkoXDo13wnfNN110hLamu42yaXHsfRl6Als6WUsHa9",
-	"NHaiuCGh1Qz6/d7g8uri15NX3avw6JqHv+31+709P0KIXnAb0pBVc7NC0KGte+E1TZIhjW59A1HsK0o5",
-	"ASoTZmbkcM1t0cY2CSfTF27bYpqqkHBDBDc3kymMyM7LZ99nfReYPiLhjN65p6fRJCTUpsnMhLx1aVIG",
-	"wtccFSESwxRv5AR3xOJN4+8PDg4KlaoMcRn9LiAvD378weaZTYF3Tqo95NmBWzbyRGqRn+ZBhrLBsP3T",
-	"Zz+Up82q0lhfWKsi2NS9ak7hvu+K0b1fndG7TV+truhqRltIvCrjaN0puBf2+/1e9uinoFWmiAYvZ49m",
-	"LyOPbPCmfe7zZnb9JX0NF3cgzYq98dpAhX5DNczovM8mIFxT4cfyJsIHZOjKs46mwqWQZl8tY06twbjA",
-	"nMIAc8G1JwZsQ4KZZDxr6ormp/necxyIA3zICBEynF9z/0dAlCDThM4NPdjsbk2l9l2z8wKeNlVAEYmC",
-	"z/B5271fHTrG7fOOgmseZlzqiEiq4d+e/XBwcHCEsRIcEvVvz8LdYFlO7FhZwBR5+fy57WJtqQcliCsV",
-	"lGA8/W6bdHLubysJY5X/wrox/4EM5xrIDU3MbwUXAzfbQbG1Uy3jdo9cd6mFoagv929D+goZ7kYYzuuT",
-	"vrei5ZFFS718cN1h7RXLVlBsBcVXKCgCxzYgXisyvA9yuMIeCSta5LvqGUaztxw5RNMEWa7IqrEllI9S",
-	"640Mp1JMpjokO9OxpArImGFTZSwnl5nWlt1qeutqgFgWrtkElKaTqWHkCkYuU5PHxLZasYXkzEOu2ju/",
-	"YbGRQFbLt5XlKOMgrZSJxIgbuWVLQxtZkDNhbOR2BzIvG202/p0i4bFlZ3sGw8JD8q7zK9m5PD675n//",
-	"n//675d/J7c//xmQieDChv6ABLHrTI4jcvHmzf7FNFUBeQfDM/fx7PJFQF6fdo5x2WcvO/Yu15kzTF1z",
-	"xpU2hlxMliw361MJsVilKjkgdl1bGSM+ra121vlt0Hn76uRi8NM/+91eaEylF7tGmi7+3useX5y/yp7w",
-	"A/T6/UH/5Kx78bZfeOT7g5crbcZrvmg0mnEyo9GaYFbR8E6U3CduE0jwKBLXKEP6et1HdnQbDp+IkYuT",
-	"d+hDC6Ng/i+dToEbGBpNJyBxagVokEn5Ssutn5FGxyxxpXStoJANCnEXV/tFLjpLK1jngsmBu73a/GtJ",
-	"EefoNGosfNDLsiNofdgbini+hw6T1qHVr1oLIgX/rXdQZ27Gp/ctNnEo2tXaOgMoOEapjbhx+r/lYMXM",
-	"9i/odLRwy9rc5ctVCy7qGrlvK34o60Su9TefCWXL7nCdzH18qOtX7ZLKh3NfZCFPATc/sDuIXRVozHMW",
-	"SQyyKum7qicZU/q4tMB1VawWs65VOrQavIcQrrEux/qPuvTq543SqxezU5ICBHYMw941AkvwHIQ7WKh6",
-	"l5RO4cjezaLgp0NjOtet14++Nje9sk4XnsT/noTyIiI1Tywvncy2lnVzxoSp4qVrh2iBkj07Kn9f35+3",
-	"p6nU9iJgMtXz0nhHmZefWhJ3Lilb1M26VnKt3t+stmt66BZR5anaPRWm+CJhC8UFrCIF12l3q9h95fSG",
-	"1EFoiSpWENmS7F+bldypb4z0Cl9ZoJonbJVr59u2ym2MHBZgC9iR5ZD7KLCVPLm6Ni/HAGGff1AafaGA",
-	"Phea3Bhw1jTReCLsOfjsDLNv9fDs2S2WNsXSCw5N2dfa6iSUY9E6Z5JkanhughzlioT9gkiYiDssQ1dX",
-	"lOTxcPRpFYpLhM1n9hhtQh8+z62CTraBkH8ZleQKjPqdUR8W0GYJPFRJ2YcPBlary0sVJRFeBhhBl0dH",
-	"Y3D1GZW3sZjxrNZjm6xQcro462cSU1haeOLWV6bBRheTy1vbSqGGWGvP2WCIB+LmGJppVHU4epHEeXnM",
-	"5s6ws1xTux/mfWM+G7ff5u6aLKHh6xYm3zaFeCzEzl0baGw1Xh1MfdGFDIlSWkt26VquWEp2bAliV5k3",
-	"INSocYmY7aVTXyyYJuhEveZ5UM2UKmUskxnQW582myVmjKkiCu5A0gSveIsNyYrb+U757hOYUnPNq3Nq",
-	"7F2mDeqPmHYFjm0GD0qg8Hf+PgyK/UkzARViwBOh2bX9NXcj2covF70+WcV4XLRXWF2hIcsJ+tqUWLes",
-	"bR7PVn39CvJx1G0hA+/+SkDTyMtSqp4PusxadWA/n4pOSIckdBO1I+uqDW2hQJtrfM39BjAG0j0ZQ6Jp",
-	"SHYcT7EV4Bm3V5vmQc+IQrIjONi+yJgZaNnXLt6O8muejyg4lCZ2ZLFL/ue//v+G07puQm1ynAjF+Mhz",
-	"Vd8wKqI8gkQVKao2uPEvw70esaPI8ZjqjTuKbFnWX5ll+aA/T22O2nd6ve7uA9jZR/dp8NALg4eS8Xob",
-	"xVPk9nLh6S8XjJyYZCf6GMi1P5SUr2ptYu8mjWDkMCv7fMYiiT3e+8FJOiXaBhYyHiWpe4BhNl0Vmv6E",
-	"8z+Ky+cRcPXZF3HVLkJ2SxeNa0wg9jzY2ylhBNxg5cr80GlCI2dG2xp+jtfPbMNEkKhBCg7OprUkU4P3",
-	"V9mUNif9ER2dzx5b22qCvyUL7bNg7l+gWvM9Shdk2JfbyCPK1uF8LKJ6R+kJ1yBdtJz3ZbtQbWwM6iL2",
-	"bXMqvGlWoBXZmQl5m+XlVrcy683oaATy7UmrmV4+1pPkHq54Nw15e4JeyvY9EGpFpbl89AKUEaI5cPct",
-	"UPY/cjqBT/WNmPGzCmz1AJs4wSbe0RfiUC6Dbl9CLKIwyOHuUsJ9cbwKcL8SkeqYhdT08JkajpFFJ+J/",
-	"iwZUMVZxSrUGaV78f7939v6T7v15sPdje7D3/uOz4NnBwaf/27pPS0fc7/6U3yOzDHEkUmo1irjn/kXv",
-	"qCuK0+TxaWLIaHPcw4M/Qr+jed65SK0j0jYb+rxyeQUid2zL6Miu2Yfrlkge6UdV47mrqljbRNo5lJ8f",
-	"HJDZmCXgE/rNColMuWqT4zFEt4pw4fL+gUfVmPyznesJ7z3cDPVdaHDZTBGasDtYXYvylN0BN49PpRhC",
-	"XSHKCWjJVvDhSykmoMeQKpubCx+mQjE8FUsc1Y173KjNGOx9sNzNUETkx/EGSylWlut1E2NOUswQy2Oy",
-	"E551+1cnx71B97zz02n31b9hgHe4u/qICsCdZBCrPCbsnrt/92wfbDNisN1A6zXDbtbM2nYENphfLAcS",
-	"ED9SXLrsMAdibzDCbp+OQhKJO5uNBwt9v4OFOnkL3fozN7kb9IhQ4pxvXhPFrmjYjjE8udk7Fxz2zsxX",
-	"IRkZWf7i4GWVknphQOF6MkNNj+vKlsClOVZG/FfKj8f3GxZ3wgQv1Kd+yngdnPWnNLm9cjPUuwz9ytRC",
-	"hrPBjIoywjRhMdVCZqWAJag00es7EL+o8secC22Qw7U+iIliPLLs20xf9GE+Llhe28T7Oqh4HGaq0CJ+",
-	"J7zsXPW6g+7V1cVVuOtvGB3qE8bvDGzITnhy/mvn9OTV4PjivN/9rY8MIjNOHm8fb9CMS5CZ1QR3x8A1",
-	"o4kiM8A+p675v2Frbrntgjf28y2tCOOhiOfYKF0IklDplWjr6P28S/JL4UKTf/QuztsFC+zzraRgxh3h",
-	"bfecJFSjifuoTYkLPeNzLlCQTa6Z+yrRtP/xFuaf6gVUsW3/FTYXIDkrJJeu4XybICxs4xNc1XeKqDGd",
-	"ZgnesS1m9fq082ZwftEfvL54e/4qJC8PXh6RsN+5etPtn5y/GfzS/efg7KTXOzl/EwZkiQ4DUqJg8vLg",
-	"YLeR8Glk1NzCfKVNs1nG2V9PGuWz9tLIqLjrRdLT8P98IWukQL4QYguSYfEvFHqO6WfV2RsIjAqE/PoF",
-	"wyMq3bg0Q00F18fS0s4FUWk0XqHTbgXW/3KBpRgfJdZOaSC3psDplLX9rmtjirGk3+UJedE+aL/IPBO2",
-	"JhPIO8A6/EbzBd+Hx6ODa/ccEKrcGVTYym548/tDXQtOUojhvyCqjQTw2ylECK8wUfsVLT38dqo9Mh6u",
-	"c2rdppvClSoyk0xr4N65KAF9DkLOyU7ohi9NE+6uguw/O2enm0HWL/2LQNYttwKyEqiV95UgdW6sS6H0",
-	"SELvP04DcgUxQz0psFnleZmAgPxHLCnXbfL9wQuXcs6RX8RiVt2z5Qpnf0JVwEzAeI30t/6M3EGXFRB9",
-	"dL62chkdTRKgCou6FVfjAHdEgEbjYgrcahzI5lrtpEOve+3BX/m6rY99UXKF0z7pJckVvBLRU9yP4MDV",
-	"ZDSr93a+nY4kjUFhuAB5B8OeiG5Bk4hKOWd8hGzPxlIpsjN1RgqG8OKFizSnxibQnsTh7iEJXZwbxGFw",
-	"zUMXPBwuBeQVA++KPwqO9bL0fMr4yFbOAmVOGj8L8901dwF2R1YRsoWfFVYNDP8lGA6YAL2DwsiFQV1N",
-	"XPOxTX6SYoZtK13fNwX6mlNOwo67FnWxga5eouFXOZAC32qOogpPNBYzj8QEVFYEKuxBtJe9seetvENi",
-	"hX9ArtODgxcRvoofIZtsx9YnlhAfEqax57HCfjjihry9OrXmYCJGaveaO807xHFCggUwSGamtUmHTJjC",
-	"YEQhM+eMXS/G95LU4gGJEqHc7brCJV9z9F0+Ozj4+xERRvZHdEojpufk2cGzF5hcyLgGyWmSlXB8dvDs",
-	"WaUxOQV+5TBmXYWTTgGojpvjqtJhhoUOUHnPvlTZ2oRVVUBwoDon6MuDH39Yf4v2zBonC5eJM2adul41",
-	"z4nIL/SrbnC3UmAbVcQeV76tAo/xP9rySN7c37P9HK3m+ql5y3FULatQwaxjZCs/WYszU52wRmvG81tB",
-	"K5VJ67C1jwEZbpXLQcj2migwe7PCKHBd0Ap9zJC6Jv7OJcMiJ6WWi+CYNS7pNi7t3Nd2LYurwqjIq5fH",
-	"vIIRU9oXbEvEiPHAUa2EGwlq7Bqd3InIPWSWcAtzRXZCLEtlcMMqi76STlq5/LcKpG/rbjkLdkWZUE5H",
-	"gKB2A2KrvdKItvne8pDHY6qzrr4OnC48bScsx/+UxitHTiyPi110SUzVeCioaxCfV8Pz+zYP7U8ph8Tw",
-	"/sJ3+Oie4ZtluJgf9/CFijnPIGYRTRZTc5bBY+e4HVaMfTusAhKNnNtciqQ8SGR+qhgHv68YyvsW0RjE",
-	"RzPkKQ98Yx/cQ69lxQSl36smKlub2b2X4QZ7yCtwCa58r5t6ebK64XvRGOI0gZjcUcko12QGbDTWWUvo",
-	"+s3sfzT/fULNFofYc++UJl76tWIRzZy1ZineG1yawprdFXsrVZkL7A1zVrsUIRmzSJcOzfY7KI5uy5pV",
-	"86Blfm3GmZUhkPHtT+8//X8BAAD//w==",
+	"/ylo/RFLuj5Yr+JFCTG7z4RWUd/0vQVAZhv268g2UgXRPJuifLRhDCNJY4jDQ+dq9XOQOFsAYYqkU0Ri",
+	"yomYWiLBO5Gd/8A5A4J7ytWyXYKXRjNetFMwaBELrdg5Xecw+/WjJJzWJZU6rFln+F3BjQR1zzs1aV8e",
+	"aHELiwn7Lw9+/GEzH0F5tOrFjpjSIB/oc87A6j2+i07oitufJBk0rxT2pZ3UJVfEMt8o8d1VBFng0G4Z",
+	"ecOLRirFgNUtsOjqXL6/EUkiZoN0Ws3+x2JaE+/4RwpyMQ53bSqU9V1WJpg5X8SI3QG31bWc17gB2/dr",
+	"cevN56kEiHO8LDuppUiAJDSOQR5aZ7lLob9jgJ5qw0v2BE/mNsN+tzLfXqVTkPhNkTs5944dqZBYnz9d",
+	"yaN6PhDtuK4P93SasAeGx/oxVtZPRF0kL6IIBN+y5rDhzHEa1bQuX58jmN07PCw+Ou/guorS3mGmQ6HD",
+	"6MMyegcZr6toL726S/SNNZMHK0yjleWwG94YJVSDUXcq02N/FjMsbUfojQZJimG9hLl8AIse9zzbiYjZ",
+	"DVsHqvvHQa/P4lygoUIqJ5vAn4LDoKZGw+OkZxYqfZd2WZ4/R9/Fns25mrGIc1XArc/WXCCzoMg6lnlA",
+	"GW2WcLWKsS7A+WFXTYuMb3ufUKdWLkDqXldP9+ScG9eQWiTzhQjv18fkxYsXP5Kd5wfPv987eLb37Pv+",
+	"s5eHBweHBwf/uRsQIUkiIpqUHjj48fDgYJcY2YzxrzlRofzN2qlUjVnWEF8u3LQd1BgNBZ6RD9+ZgGQR",
+	"3T+H2eCfQt6Wh17fM26BN/gjaXDij3ibV0F121u9+1Dh41RV/2J0+TCi2LwtwCL0JBhFuULbvbnBeqAD",
+	"rDs8UGNaFfDb/UAjTfBHrP5mniU7M6bHLqXRFX/fJbOxUHndZgfudUXf1pSBLxxaTXld33Fwg3q6QStm",
+	"NzcggUfQ8AUOs81mcGBoZHQWng0W91OaurTwJqV/UV1aWTl5pU58T0Uye8ueXtM4rwcpoLUCIF/DKu0x",
+	"0wtLECvqkZXU8r4x+T2qAudJeitBGkqQVdUDnLK+kOy2onhAD/SVSOCerscGsXE2KG7RM2W+rNxqsRL0",
+	"stc4K/scHrooXKm0rUjtqnRKUGMXuBjYSvPFSmN4T91eqiwfJQzq2Fvhxr1Rke0zOn14zcJN63jmGygW",
+	"MrQLX4tdvrr0MrgRUx2oXTAo8FiRHfQOE9dmyijfEu7ELcSBbWwgiRqnOhYzHhAtBFGJmO0ug32Sh/E+",
+	"ugvej91g94VK38sgQBZqbeXwEK8e0N3l+lCSHaYVCVl8mJc8QGRkccV+zZs1pSDtzWoWWFXR+9JXic97",
+	"zQ8U6OKf+ROM39GE+TfHLI6h2okoYZrQeZ04vQ8ON7mwLxWkX+la9MAkO6NEDGni3YzNWq5UBKkUm6g1",
+	"LPhZUd29Gk3UYJgmtzmyIINKk4QoQO7kG0TUMKF7sZlVfe8+KwfyvGYDqOYF8JfhmZUsDw+xj8seTdgd",
+	"kB17V9jrdQc/dztX/Z+6nf6g1z2+OH/VqyC4zwuCfLZgZWHlyo4EFSCwzwxY9pDDqQlTCmJLG4rMQAKZ",
+	"ypRDfEQoqcBEYm9yNpZ79+wzT5W2bc6bN2V/SkFQFI25UCivMqho9b4WfYtNKJZPT0JRV1GGjVk/uk0n",
+	"NWzXaixOrkpQ6QRiq7KcUqX3MOZo7+TVpsdm8WJQwdqL3RAcchXx73EEwGMrMYvbqVj72sOacz0GxdR9",
+	"PKDNKpR20piJvEipmkIVVjyzHYPkhCZHPn/FxmAbrJhKcOawahfdCs+LboX29ysSjxeK0K1N5MoCQhbC",
+	"jFxUBYvt4sI33T7BLk34vf1XhY220LgJ2CIzratn1zeq58MMUBzikjK5tTlraSaHUUV/GTN2Hm9S0wpY",
+	"DRivrKotjAmRcs0Se1uMw5GiSaGqq1L42JTNxndvbTJB/dbwl8FikOUQqARZqWHj7f4aRHmrKlvGFKC8",
+	"uLTSQkoAr4SSW0blOUvKLfx6MKqu7B0JfsPiev9inf+z5gY4Z1vA44YOSKx83PDZ2ioMMyHj5pHzOWDe",
+	"CRmvLQvnKjDYhdqt+RlXg/2di1H6emFeTWAZz8fnfAltauRgtZt8aQIfnbWalblwrSJgVwO0MpTVFwKv",
+	"349RxjZY/A1NkiGNKsrudDgBKhMGMgtLJIyT8NeLk+PuoNfvDy6vLn49edW9Cgtl1SviaykfpXVasR+5",
+	"2mzO5sW0Wu1AM4SY7IQufTYMSCimwCkLdyvL3yvLDqoisiSgPouBuGEmRlRoY0LULWBifOOsl2UW9Km+",
+	"Zm8DraEAuiA/+ALMCqe3FpUeqGmUsHKrbdRqG0U4ZVr6gtphqLMmPA8iIbFJx867zq+EYj7hEbl482b/",
+	"YpqqgLyD4Zn7eHb5IiCvTzvHATl72bH21s3NZAqjslOpvkZFkTAXeMkUdQz/ADHkQH46viQv/39E0xHZ",
+	"CYEbwgO+97YX7h6V8tnNJkacKZBETYHeKtLlI+zLKngyX1Cnn/2wVK7j/cfnwYtPO3u/d/b+01Xv+Pg8",
+	"+Pun3X+vLNwxlcIVT1yg7rGkCsiYca3IDrZzDEgs05HaxQzRPAPOMhd6i5kHk8UFVl8n59yiVHPGWV4L",
+	"QR+gU8mJZ0QYB44SNfPrM4lBHfanXGQ2qDRrkakKFa2L71KKG9b8WmTddf0moctVt+BvnRa5oCTcIzyx",
+	"Pv56dbz1vYtSqIEt4FCTREKVHiRixPiDAjybX0Q9Vuyeh1oOpKw4Q77lVSF35Z2/rzn0h4kfa1hspU6N",
+	"1DHgecQQKQ/tbVxUI+g/Sm9BN4gv1rIF9SpQV+d50ClbHd8fMn4j2u6RMCvN17k8IYWHK42IYcqSeIC7",
+	"rC6gNCnnEOY/jcSgvoffBv39ckeym6y0qNI8QQkUlXAULIJqKGaqzCp77DuVuUzRh1pt+I2AO8uuYfny",
+	"lRpqbb/VlTZlRTzTvFGV98VswdzmsmXlraQsGmgOcLXwNhy6In/Kq6EVEO/3ClqqC+wT0trDMCdUAtHS",
+	"5S00z1CyXu/G0iDHlXWuIzdwUNjTSmA8kGNmMN3yy1p+aWB0md9lVBmjWgymCZ3XqbX38t3YKSXEpIjD",
+	"ZCc004Xk32wsk7FzRqkNvIlB1rhv/A3UBtdIGY2vxZ8ePrmkTC/VTeGLt0L2uto22sM+jEfEMJSsuJvj",
+	"BguRtpuYAjV3Wjlo/d2Wm/nf3BIXOXSDsnL1vM6XRLKnEBTQpcT7LMDXdk5bRMdHYABF5N7ygaZ8oNn9",
+	"8TpnwAa847E9PhnfydojpFq0gpbzQZlP6BOuvMqqudQ+TuhkCjHRghy0v/+f//rv5+2D9ia90O/FeB56",
+	"dU05gclUz4ndHxkJUGRIo1ufYVzNETZPYHA4ZAfLQ3cXtUft3DLrm+h8cP22l/eexkyQBOgdKFc9G6aJ",
+	"mE+Aa7ITJSKNia9VQ7jQJIYooYYlapkqDfFutT66GJ2oNKYoalWJJZgcGM0rU0pfOWd8qeFqRJOk+tJl",
+	"7WWWLc67PM+ZiCFRZCeGSNiqEK6Mr++C4JqsNetTWqswZ812PGTEbbnKRMqL7UdSfsvFjK8vx+OU5IU2",
+	"PNnB13KqK0jo/J4FJjcuZDulmtVVcu9wIqb0jxSIe4pkPJTcwlTngdmuREEm/6OEcRbRhLjaVmTHIKpr",
+	"2exUeRfFtdh28dnzv68vwZ7dMzxGMc2F2qyFwWuPqI4BIHUOaJKIWV00rkfmOsI3EKOMG5snzK/88LcQ",
+	"gyymWpEx2N4Fzc0eezdSvaSSEdbcKlrghuvso3yWAhCyhQULsFsD+kfQnfJlb9WmVeCel8uYcki1pJiH",
+	"TpMJnhtQM+5QMmUY54zKSaVIycfDq2ddJT9X11Ng8WbaRT3L9zrQ6pr9RV/HQs4+DrAaanaXj+iZXgLg",
+	"1kvdFJfLGbS1YnV1jM5aBbjMz391WacMlWoOM2JTJsnOFGQEXAckxeJnL4wKxyY0UVXF3TCII0ol0/Oe",
+	"OYrM3fsLzDupHldpzwrkndGfO5cn5BbmTom+vOg5LZqmemw+7N3C3KjRTBMaaXcjy7QiYsZRZ5YigYBg",
+	"1TVrG5gfVSSmNvaOmenGQK25bMmt9dte5/Jk7xco3Lrb1aIrGWPs/LrtX77vbesf7/qtYFkJKYUWVm4F",
+	"L+BCIiQJ8y9dBF3YJv0x2EUTs0TUQCi/5ubcUfCbjVp0QyXbpQAZQaS0LRrkxBLZCVMFMvSlgEJb7if/",
+	"Gwv95H/mxX/C3fY1dzmeCCUXbJiBaKz1tPXpE9aItJ5p1AQiZJMOssgAOlhA2iiiMnHvqcP9/RHT43TY",
+	"jsTEWke2zvT+iGqYWdaw7NAujIeo8sY+fEgM/IBrV/0nsBnWASkqSw5ZIkSMq84bX1o6MLC75hOIUQEs",
+	"N5cNyA1QnUqXPUN2bGGlzuVJQC6mwF/bX/dtlV7IqpgGhBIJNEF2QXq97jX3yYFZ0izp7P/kM7x3A6eW",
+	"0gTfeAfDnohuQWOIgXXaX/Nr/n/+Dzk2e+K4o2u+R7qYmfKP3sV5VrGawAejdRlrYwiK7IT7YzPuOAxI",
+	"uI/V58Jd83ECWrJIhYErMmymsqtUBqUMxhHyt7+BEwZ/+9shCT9ee+Z23QrINfI3+wlZnP3oudx165B8",
+	"vC7UA7M/5zXIrlv//sl8k/HC69ansI3bwh6fti2RC7kwwCE/9/uXxCYa+wJ9Ll2QWP5jT5maZ4YJkNDo",
+	"baHZyE6I5Xo7/ZOLc1vb18AjKxZq/uhf/NI9H3R/uzy56uIXV51+d3B6cnbSH3R/O+52X+HX7XZ71xzw",
+	"OJ2Y6Z1dEAZmFhdZYxNjSYjtWkIbsqaxWiZTRHAIcPGhtb+V27KrR+gO0WydgSLhb3suHGTv5FVo+2YY",
+	"29WwOyxAQskIa4UavBYcdu3Qv+0dCykhQTibN3GOK5EANpqZYE6hLy12byZRZFUJM8a851WEFLlVmLPR",
+	"cB3rwvieCZ3jLgnTlg8lLAJXRNsxl86URmPYe94+WOIts9msTfHntpCjffeu2j89Oe6e97r4Tt4Jv1XD",
+	"Vgr5IIet5+1n9iX0VE1Z67D1on3QfoHl+PQYZdx+ewZJsofm9v6/Zreq/S+XJTeCmis6JNx3MCS/wJz0",
+	"IAtotbJDsRE3eGREosUh87XCqyTzG8SEqvnEEjJNkvk13wn/8a4/6Jy+ubg66f98FpJu/KrXMXhy1Xv+",
+	"/Q+7bfLOG8H+TvBn84ONqQU8EfRQufTbMZUQX3MFkbQ/crgDSabpMGFqDLE9neysT+LWYesN6H+8+6WH",
+	"QeEWmxE8zw8OFtpKFCq27XtQWfVtnXKH46P0WYapgZYC3S6pIq3D398bHXAyoXLeOmxdmg1E5lkXUXYH",
+	"kt3MS7Ibk5gxOxI9luPWezOiFdgG/fdpGjO9lwibQFl5yOeAmI0Z423ymiUaJBmaebSQgfkPxYUEWyHQ",
+	"tj4wIkAawdAmx1jOluQ8s70EbqOxG3tbnwrMhZxSSSeg0T7+/aPVeXw3L0c7OLt1H+TwXuN7+RTUjuVs",
+	"jGykckBe45E8EHx+weMNuLDTtaFwSwVcuEZmTDVyXJdRZ5gXm0CmWC7MbjS/agCvtCTq5h7CjcByy2um",
+	"Rc/65pNWUVuOSfunWMi4wYMWYVuf3j8h9XtsL9mqFdygY+gGS+6ABWLbcPCXdiVVE2Qr3v+Jxj4KE195",
+	"tv6Vt9wwCSHZnxDbl16sf+m1kEObKG/eeP68yTTOjWwUnC7Xhrl9ClrfN5mtZ+2stwUH8QKT/FiyeH73",
+	"9UHffypxT9ttMEu90CQRoyKzNNxxb0o5JCt45r5lubWs8x1Nbq16MBsbxSAaU2Zri0uYCqlVsRYH13Lu",
+	"qieNqRpjZTbGb0ksQOGtA9bzXmaev+IaPEK1nhppcTr3/irMNXLsrvAsJuommuzQRIlMn3QgYYoMpRFY",
+	"u+3PiKxPhHCu9GwZ3+wplfHtO2VPGmHQEPkioxPuWw+gq6JeUa0LFXEMQZ/SCFDJFhzaBE+wWuU5NkMe",
+	"m9FbWbHkn0Q8fzTswbFxlowtlb1OWqbw6QnRN1/AKrx955vySZiIO4i/dob7rMEbl3SeCBr3hTil0tYg",
+	"fPns+ybLU+nUMCqIzyBmtG+E7tfJ5SuJDg/bshmH2GUSs99Wk1heCqaezq4QRVz5GqfkWA4eZsR3eAvz",
+	"0PJuo36RUSKGxMUjkJ3wb8ZK/3fzz+/tdvt9uGvMT1usI6FzkCgtBM9q/SPyryTkk2zhT07N+VRbkt6S",
+	"9Gch6RzlLE1ndDece6raiMyVprre9r0E6chwx0hku3ly+iwgVxAzRU6f7x6SMdMqsMVlVEAU+9PawGOm",
+	"iaQaAu/QG0qgt7GYcTIFmUvnGv8DonYPV/fUBISzrNPlDKCY0ixSfwEVrdomQGAUNtoQkZyDfS+rQ1WJ",
+	"ShcyBgmxwdNbmBcdKb7PUGALXbGE6XmAywBsKAwf9BGJmnlRXrtqUg08KH7akq29roTWsX+p1mOR72Gj",
+	"gX/NX6sdOi/ImY+7nK64dDcnozG7g9hdgFAJxBZ2IylP0FM2ZnhdYIRVnUuCukFKcy9mYa5fyzFVsMe4",
+	"Aq6YZneAh+uUg5jQEWVcaYMfQTFDJLCXg9az5kqgVS3yj5UepzUxOt+W/8SgTHPfiSsct/Wc3JNLBuXb",
+	"7zr+aQ6kfN24xEHLvPL9p6BGs/4F5pZUw4+eT31qf1Sc3gImjX4K3WWo+5GEKTNK9JBGt8Bj89He7wQk",
+	"xIhEyyfD4JqH8GEKkk2wEbuQJBRTFbb95VWaALljwt464SUiefn8uZHWjI+cuwaS2F4buTamTF1zahVy",
+	"pNHsaoG4vi5Y+dKWZEzEiOzgPaXwv/Z6XXdruVtpmGMm7Gtbg/EpVHkztA1+bKS9P3vUidepHRxmCL6v",
+	"nXoPflz/xrHgNwmz4TFbJX+V3Y4oT2iJmazlJSu0sn34YMBRq5x1kiSLj/DqAuNRksYQ7xarJviasSog",
+	"VNm7TyHJPztnp0eOOSRAQjYxs2XBo8uqWheXs4Gy5u5AKrWPFlJd3hfL/Tmnk6QqZPqpxbLdG557cSBc",
+	"zv0GqmQM9kRJLKLUsPL2VlRvIqotbJ1X6cHUZfG93k9m6VkZUrEZWyoTi7Z+FF88TsI4xndgPLa9nz0k",
+	"NEnMEFzoMeOj9jXvWMlqXW4OgbH3Jfdlpm8BpgpD6FwgRJuEsZwPZMpD4j0Jqnglc80NuYtUk5lk2s6z",
+	"7GObbEi/bs7NzIf3TyjvJ49EpNlAn9Xvl8+81u9nEM3iJ4lZTHaEJDORJjGJxe7WEfgNOwLtmTYzM1Yx",
+	"ryyccc+FMu7TJKnVFE5sOyybQXxk5L3z4riQvh1oj9okdI0lwt3AsqhyUExjd04nSRZ6WDTkN1knk2b0",
+	"VNtOpUYbsQKj2tfwvEk4ittMIZb0SwSmLK9iG6JShxPNvS1Zz6etv+VplbjshDzICY2kUAoVpUXGuMTm",
+	"1rDFj+a/T5YBVhfaL95+ZkwOUxm8kXREqt0iWN4vdG03QusZWWaAr/B35/hY4Hlr6MO89AvML6keVxHJ",
+	"y4oMW7uYz2pG2HWsfuNc6Nci5fG3JJotLDc134P6GGOr5ftMGd+TyGn0AcGIItspwGJj2O3TUdiuulZ7",
+	"CnQ6+KweMesNC1wSEC7BbLcect+pHFQ3QpLw5GbvjOpoHBLByWWnf/xzu+pOJRNcn7Y08ZRs/A3ozWll",
+	"6rthVms0maPatX9vk4upZhO81zSWsqWhaI4dNuIiSmQZ5gapjDifi1Rec+wFu/Py2fM8dK/Uz0kxHoHt",
+	"JxtmFc9c3vlQxHOy8/LgR/suM5bYzQ1Itdu+5jZPMJNgRqQQ+EAjndhoOdtq0hlyvq3k0Bw/xXv/HQVA",
+	"YhGp/WEa3QJa7JO40pNuK5Q+nAMEVZSG4NrxbZZ8bKO9HsBMrJhYLb8yg8/Dv06rrqqZ8YTuAdtr9QsY",
+	"9euYnyv4821cCWzKyja/Q2jA+y6xoY5NvX1t2xluXQur9RfLJx7z+sEq0/vubqHeUdrhhBbDFXxCplHt",
+	"bRD4jcEWq2krH8eACboJU1r5kIZSLfkyE3ThEN++HlQC1FZvfwS8d6hhEP+RED4PonWxUytC1n3msb33",
+	"N/tMkdMb5KacFOLvFKdTNRaa7FiRb98w1IGTxLsBmY1ZNL7mpahZIsGwM4XhtDQaO/ncJv0xw5TSCAN0",
+	"7VOEi9lS3C3qzz6LXUgM9s00IExIpJoaWU+GczKmPG4YqGsjq2yw7ldKkeV43zW5H68Ehy1FPgJFvjZI",
+	"WcZBooVH0SU6vZ+PZz/z1zQJXtRGFdAup/cob2Xrx0Ba9HfnKKgmVN7amrHV8YoX2fQP1cq/tQg2v/Pm",
+	"vtUMzH855fcvEv42BblnTNYCQdj+2o8kUbNh9z9mlDi4hflKT23f2dFkBDr3137nWyoWyn7YGNRVvliP",
+	"s09NrH2/u838uFelFI8trj9E+lhYErqM1E0cVGmFHDmjt8ULA+x5boiDfYCYYH9psiOkdVNO0kQzdPho",
+	"FyoSEOo9QLtGDAoO17wkj8gOtYjOUFa5CIvdgIipLT2VzF2Dw9B3+aM6rFLOLlP9FWD703h3/KY2CPp8",
+	"Grm3zsTz6PaXE3Zb70s91+mhO3xzltNAeC7rx43CPErsQ3D8B1zAR7Vauz5oY0P28YQxHl9RDEEeU6+2",
+	"Avxzxw5UqalVBmVdykboHgnJhE5VdlXDYlUuxqhsBTChxyAVBmja2Grl2vq5OhGTVGmi0sk114I8Ozho",
+	"kzBbjRHatsAbuXp9TF68ePEjkqurJpaIiCaWfn0sp7i5UaAJ3mIxfs2x++afgsOAxSHZoZycdM475E+s",
+	"bObLSr3tH+8elsdjXLHYqCwxnSdmN3uK3mEZdDrFPBAJN6mCOLDRq2OqyZhOp8AV0TMWAeEAMS7crqhN",
+	"Otr1AzTDY6kQByVjRyPlQXzN/Y2Y4BEEPszDeQRsLDr1yry7gvIe5JlkGsiOC8QISskp19z2obW5J6RD",
+	"FN4VEBe95i+wXEUvRSc+0EPnXzCuNLVht5S8PPixPoVlgRk8gq/r8dWjhTV+kbSYhTWsTcxdoOTttdhW",
+	"u1qhXTlsyU0pXyM38lT5QG/icjztRxY3CiSjnuFoX7CBC+154JH/kAkspek8q39vi+poSVmCoQa7dT6M",
+	"R+VC6w27k/ivFoS2MTl+a1Friwx1rT5U7TLnWQBIFrlmNXZbOhVDYTxKa1ssS2HOKda9jdPIuc/Ni9gb",
+	"xPXdWApp+2ow+uBLicCS4NuaDE8ap7YxddREql0YO7qsaCobJIaWwYwpKBsETGUJWzFJ2K0hVWNV4F1j",
+	"dajXl6SMJ9dNv0iM1oaE6cO1tprpVjNdm/RthSXNmMKGnObequl+RHkESX1sSh+ZUCRkjDqnq8PvEr5C",
+	"+3YCcXhknYOLTC2inAyBZM/V6afH+MBWmueA+hbk+l9VHbbY+CXIcSrBKCAri7J52xXDrF0+iFGWczej",
+	"1bKxMuMHGmlbB56IGxdQvmNo2ManX3MpkkSketdlkmeGMeYJ27UFNhANw9kx6IwkdC5S12eNEkUn0wQq",
+	"w84v7X7++oTtNrqOvt35btX1p1XX3Wn4BHhDA+jif3w61mI0SlbEdr5O2FSR0JVvq8jL6uMA335IckV2",
+	"wha9H+StnDEdjd29FBEcC1nf3DzGXXDK10bj22gVWh2TP0ygLljqrR/628doCa6F6BalHy2oCiG6hFYb",
+	"4vTtcN/Xytm8dYv3Q9qyBQHRLnmbFupRYnU6phOsQYplrTidNG/n8svwVba8p6hYkY+/tljFcums1QO7",
+	"5ni1A+qF4herR+vTUaNKoCoduo7avoHSMvA3rfv5/C9X9zM/9uYx0xmdbCtSPE6dZAx0ztoM7mHCS1yg",
+	"9jIfux2uCBrpMj0GSUIM9pxSqfcNue7FVFOXiiw4EsHE8MzQkIIKyU7Y1h90GJCwPcFan+2xniT4YRrf",
+	"4P8GrcKja041mQilSXjW+W3w9vL0ovNq8NM/+92ezU4Wmia7NmoEi/ll9cfCj0h/AXLEgLguTKlMAuKb",
+	"AyLfVNjuzxYPRUJlikRjiG4hJjuG2GxF8ABDT1BpMAPu+kIzlM/NG1bIHuJmhzS2I9lQEmVNVNtAxrmV",
+	"26RLo7Hv7p3XTFPkjxRSm/lHGI/hg+EnO6HlrYckq0qE3H4IkZiAuuYKe+Hg4gSPgIT4qtHUSccuZanC",
+	"Gk2wDaPP8C73nMQma1n38WuOatIhXmQxDROi6FyRME4tE4BDrLwc4pp8z0BrtzOFgb1Zjb/KJKoRLEqb",
+	"p3C+5zP4mJCgVYG0mwz4dpoIGjfz4D9/xI1YkK3T/DKCtr36LKqZI6pAsW0dtW/X7d6J48JZa1FBz5Us",
+	"PWh92BuKeL6HrYpbh63Uo3Otnto4EEQX8C+wNV/GKb+1dRphMoTYsDF3kW5+9k0gst4plqVZBK2LBMlJ",
+	"emMb7QFRHduMrS8V1xHnp12poVSaUD1X1i+r6BeQ0G3J/eWFZUDCG6yvELpeyAlVmmBr38Dir62CZbTS",
+	"SKRcq4BMpRhJUIrMxqg7eJHtygUaJK8M+XgS1H0KLb2plNkSxxfS5S841KnyedxShpeZkV5BQGv4/r4E",
+	"HGZVN609+KAljQxlSNgr8HwJe8j2y6KhTU4K5cDc4xgVWNBobbqXdqXkBQcbN00jjLae+ELDSsN0mdSu",
+	"7JqfhNyef2Zy+w/U27aE9qX6VsXwATEtIy80ixrS0r/EsKmbD03Df4mhpVpQpUmPUHqhzAmdFHKlqpB4",
+	"rG4F2J3ihkovljSRKVd1jr5/mLU19vHBBr6zf4hhD1/5Bv1U/xDD5i4qc7xb79TjSLQTL6wMUH0QAJOZ",
+	"rtWQ4taKK+SnlrpYYUps7pbR+I4xk+EDBge44sZ4teqbyWTGDJmIGLC8fUaO6DjarRdKXmr/ZE20JxQv",
+	"bsbG0uUv173Xcm9rWm7Ev1M9Nh/2bmFez79PsXSXbVOaJCC/U9jVPzAaS8bYgyyXzaKzgkiCrmHKHYwP",
+	"eNLOgXaKJhmdZi/3R4wnOuZULXOOfvEEOpcnuPLiAZt3633ZvssFxUoEhvCVXZYb1FiRv+11Lk/2foF5",
+	"SGwJyF3bScq8YRRfQm23CtvwzZx4wYUtRQIh2XHpiYeIMfjgd4qY344IFrwidCjujNR2Y1tMQTfzWMw4",
+	"+njrs/TsuT5V19jCFBu1jH32yHhrFxI3QN2gkL6BgPy8cnrruqwlV98lintaXSbVSj7cwA15J26daHeX",
+	"sSXGfGQ0YqXFVJGZkLfosNGWrCqEtRkrI6ondDPamR4kgr9926sKTyxgmuNJIkaMr3JT6FRyGxcUYT1C",
+	"LW6BZ3yZfE8mjKca1K4LqpBwI0GNF5/74SB7sH3N3/JbbrgzTChLrN46k4KPyJQqNRMyVmQEhbxrytUM",
+	"pL+Aw6+wYQVBOwhio4de8yhhRlU5uTQD2ro6N5QlqQQVoKZKI7QCj9x4irx8/qPleOEVaDnf6xilNbTp",
+	"avAhAoirqxmeItSeRmzg2F+oxXjfHNoqOXEqRiNsF7cVDKsI/uXzBoHyfSHOKPeqgXpERlEOYBAjQziI",
+	"5khvzjNvCW09exCpXsUfrPTArOQig8DLK1fKscgQxI3TLpSqDqeyEzaRAQ4XRaq/CYW7i8Y5y/a+BvIT",
+	"qDWh+hbYhpWRIYyZC/0vwV9ILwAq71TO4CnNpbcK5NqKxnYDX+vRLcWdr7Wh3IbWHGtGd/XFgXmssotd",
+	"xBSvl7kZAldx1LtV/J0AlnOxFwhOaOMtAOLDNZ9SJtuk4+Rs6F4a+PWEeftf7NRLtW2pYANVrO8UC6/Y",
+	"az+CekOlYeXyNTP28iSmVWmSr1VY+vX5qslHJFWQ3c7guaitHP2K5Wgjw8xX8SiwgobC1UnGVdK1IDoV",
+	"kUJjBBnW82bKddzF4kYRtMmlBAUcg8iyekwzmoevpQriay4LEtvG2Xkus2OZjpUfZiHAY1+TPFO7ke53",
+	"fU1+Wl/w260dieSJuICb4msl/05O5gS575bUvxGVufsh8vnZZe31BoNny8e6lshHTGmQ6xsGUxIaBhNm",
+	"qhE6ND0vsTXihkCoJglQpcmz50awSBppkCqw5YNIJCYTgeLevYaJokJjPCt1BjSaAUeWjwwl7kSmNpw3",
+	"MYs1Bh4JMZqnHYM2Nnob/1Jh+5oXbG6Sm9w74VWn3x2cnpyd9AdX3TcnvX73anDZvRr8fPH2Ktyt5hEO",
+	"Nk/FH+zwX8j52kQLNqhU1oTvwR7+6oUZvibWkPth1+r7NgNvXfHVfkGDx5ABo+3nrcrJzh1TDEPpRUHJ",
+	"2M06ceA96zUPsSfZwHcjsyUZgWs5RzrFjDYSjpnSQs4HBhIJaECtHztyO5/XnQ2CrhyTzEACmcqUQ4z3",
+	"MT7+1K8Q15vxkCqCdz0JN+vuW1xEa5GAKxvTMq5/eNnCbCA2SSetw7xLL+MaRiCfuBRsYZPNyjnZtLjP",
+	"bA18tR7tOuM7+LjQMQR76pe68hFKclTxhLmYVWgp07ebWtunp9TBP6dBMsHgOyA7WGY0stoBF3w+Eany",
+	"96ABMVA3enlk06WFvOZYliEgeImOr9noDusJxxtNY+RrkJwm+Lu/oMWsdvOW2s2bF2LTw2uOmPtBt0mo",
+	"CwXWQ1/hVZU5yHfKF4+37RKFmSo0c4QEo9xdLo4tSHXkLnoXdo+JL4CKgwTL9QlVJHx92nkzOL/oD15f",
+	"vD1/VVlz3sP2tWvd+xQKgJ/jC1kIeZundUwg70mxdQh8A3zH45VjCb4spyWMtXzHCeE9I+3r9YJ3xnzH",
+	"4N05FlXC9hG2RhzjexOYCDknMoufx/R1o+BDbKW4sdRrmwL/bJfQwxU8sRwszrW2vK+mGtu2qm/NL7yM",
+	"IuYM3FEX9rUWO1ZjRQ/LVysipsCto5apvGHb0OliLGF6ThK4g8R6hBN2A1hzG1VWkKoWM+wEnwUxClP9",
+	"78GLK6DJnjsKziHCPkQboYcBWi1+dEhodIB9ZAF79uHQ3x/cU4G55tMkVctqDHFajP21XpU5KqgyuAIM",
+	"3Nq1mcRcq0MSOljYxCLs4Zr/6W0WxjOrJSChGWlgS9CEwTXHv9VgmCa32bckHAOVeghU23xb69EIj7Lu",
+	"hWhqeWeqzYkWw39BpK+5BevQtoELc3TFJYdtYpOgLacdptqPTcYUgyVCFh+GNjNqlIih2zp6X5lRTo9I",
+	"tksXgHBKld7D0fdOXoW28V0EbKFBtDPQJkwpiMkO5XMzpu2Vl0kJzPXYbZN3tnk1zfnQjCpnwJG8GD52",
+	"xVbXvArS1syjpAK+7kY5s1TbpEMmNDFGGMRYyiHVqYRrvri10m0SOtdyUjCDOJ8SLjyi3OiY2DghtU0H",
+	"YqYy/HDXXSqdgCKJUCoBpZK5ObMMvoyP2qTn+2YrBe1JpW1qz9erowuG6YLHTkwmdE+BeciXQLLqeeHY",
+	"stAXmiS7ddUsbtx0lRUtXh4cHFQWsVjoRXEnWARUKaZ0HjG5e1hEGCTENgnFjYRpeEgupsBfu4a/1n66",
+	"NoBmN46dW6Xm4vVV95LMYEimUtyxGKQ6NNidcrN8p2hc8/DjNa7yunV43ZJwAzoa57rvdSu4boGmI/z5",
+	"Oj04eBE5Ew3/gOvWpzBzUvgy0jtc2L9t8QElrjnDsM68OYOQDvssozpyiGPkIS6B6LEU6Wjs6tgltwR4",
+	"PBWM66xlqi1JrQpS04WR2p3jS144EBrfgdTMVinAOgYGYSwqVZ3tVAotIpGUjtedTuuwVTi1VtACnk4w",
+	"zL/0LR5X630DJDCLZrHn9DYbE5mTQ8c4sLhpSKW2MXuJUOuw8lkVUq53piyJpfsoC7i2eiPK+tDwVFqB",
+	"2x0uBxu67h0LrqVIKqRmMsMqDVzYzr1YtS1f2+JmP30jTpqv8/Z0c00J+YCVOorsmIlB7vXMYVsFYnet",
+	"1uRdQqucsD7/wFY9w9Ifse3e44X2Qm/aSPA7kCPDDsRurUL9a8Fx+YTKtJtmnSLtAPGta9HHzmFe0K0a",
+	"uP1uh/s2V7be4xfewjwLh/np7Pn32JKtkKZkK+SEdxBpo+4xRSKhGAei2IQl1GwPtcpC3YZwPB9KFofX",
+	"PJPNxBa7GQo9JjtXEDFDvzQhV5TfktcpIluhpaNXN8dMZ0VjmBF01OXZq0gYTYu5Xt8StGQGWa0Gik2a",
+	"7DNWYaL8NnDhuhHTthfqTl6DwhUDUs46MXyU8dE1n1I9DjCNb7dNsKS9KwewWD8FgVx9A9DD35bTuZ6i",
+	"iI2d6ws5//z06yhyzLQKyDDPad36/76OSHp7fE0rxGRMBo3iRtnLR+QmK1IoBVKcrb+BQQZYnJC5EHnz",
+	"1UYVCd/iKhrdr5mpG6cpX4kE6osFMjWgkWZ3UKU+DYVIgPJG9QHzyozGxhtRxo0+mwUv36RJsrJIoGPz",
+	"qzTYv1SlQHPczROwEUW3GdifpUV66gjRcwz79wK7WBfsnd3YiRm3t3a2Q0N1aPf8UooblnzxCO+pXcZf",
+	"J8J7msF18TRrG/+4IIDyvWvMFF7rWI7eNWwtQAlgdTkrBIwiZa9Xk5s9l1tb1/qnfOSPr0rZWdwcX0if",
+	"aoJxviR5GfO2qtSXVqUs/izESNcSU5k1rstffQWocmRRGj4xxlnukY+BNPZSsW+i0nRu45iBx6qYlKTa",
+	"17zvnWhWnyEqNWSHdxzOJT0EEmdT+zY3FQZPvj6DwV9lBbMmpFXcqzmYbZ+aL1Pez58CoXgMlbKotkUj",
+	"qg7DOWHVmsM3jaBfP1L+VZoi1uJdjQ7UwXi1vN2tre+OVq5jrs7s9e2KhpCIWYHltkmG9xjvgo9dc+Tb",
+	"NEncpQeWiXEMnBg7NetJliog4eXbPlkQK/tYY6SKaVuB9XB6eHxVDIGZL+8bUMYKhLlthritylwh1Zx6",
+	"aOn6O5Wxh6UCnPUaIpIyuvXTqqipjJUo7FrYJvVJtigjlcjSNK1d5u6JfeWTxgriRKxUDntW6F5ZF9xX",
+	"xWh6oM2ytgxmy2C+JQaT02Fty1XHZZzfu463rLsydheuAWbcMduQcZiyBGtZZ6WUZMq50VmGjFM5z9s0",
+	"+v7n+BizBdgK41eq55/hJrnBLfJ99t1emVL1E77NuE3fKV/hjoEmpaQqjI/Zn0q4AQk8WpNY5To5FB4P",
+	"fNXJLCsCE5+44FDo/VANfzP1ZWHmpzyIhbkatJn0j/51/K141sWtFRADf7NWR5XEf80giRVJ4EYTkboA",
+	"Qmsk3NEkhTYJ1RTA3vNHCZ1MISZakIP29//zX//9vH1wRCixgXWhzbzFBi1GAcCsmGgsFPAsLI7sYOGM",
+	"rJd7vU1RiUSPL70Xp/F9XD6rEH8AEhOqMlLcOnG/tnyYtQUwmlBuLUc3K4dSzanFrHH1dTNjH/j7V2HK",
+	"P9Ho1icP+r1tfsISEjpf3Xc+GlNNpmwKCePgii3YibSk3D59aPmCImH+XWiDyZH2jVZlS8mGto/ZoR0i",
+	"DLKqf8zF3PvYJ0USdgskVMDjM0NiI/t0XkkJA7Um9ifVvuZXxl5NCnUQ0GoslUD49eLkuDu46p52/olV",
+	"EM5Ozt/2u3V1EBI6RyzrZ3t6SsGA820gEh6vJoKvrLGOhLKj9AqzPbvPbOZtarRtCyt8Np7UsRVBKVFT",
+	"rF/iEWYtG3JOpdxqqNbze9739LRSxU7TJP0tVZ/vduNxbw16U4BonKeQBE4Rt7ZdRuExRCLGxLEMX9af",
+	"5TyBvSnqCyti7jBXJRKToQuZw6sGVP9dwMU8AUJ93lFEjVl+g/wcf8ry5wrSbrc67M6d6TyBS7eop0eg",
+	"bLIm5ekdrO6LSo9Hv70p0FvGR3sW+tMMXGtOfM71GBT7E1ZVTeOIR5gJiaoBGvdpzAQ2+Gxnhh0mBTo7",
+	"0Cs2i0USCod+zXfCN113jbSktoa7bXLpcRx9CVoyW0oJa9dLYyeKGxJazaDf7w0ury5+PXnVvQqPrnn4",
+	"216/39vzI4ToBbchDVk1NysEHdq6F17TJBnS6NY3FsV+o5QToDJhZkYO19wWbWyTcDJ94bYtpqkKCTdE",
+	"cHMzmcKI7Lx89n3Wd4HpIxLO6J17ehpNQkJtmsxMyFuXJmUgfM1RESIxTPFGTnBHLN40/v7g4KBQqcoQ",
+	"l9HvAvLy4McfbJ7ZFHjnpNpDnh24ZSNPpBb5aR5kKBsM20+e/VCeNqtKY31hrYpgU/eqOYX7vitG9351",
+	"Ru82fbW6oqsZbSHxqoyjdafgXtjv93vZo5+CVpkiGrycPZq9jDyywZv2uc+b2fWX9DVc3IE0K/bGawMV",
+	"+g3VMKPzPpuAcM2GH8ubCB+QoSvPOpoKl0KafbWMObUG4wJzCgPMBdeeGLANCWaS8aypK5qf5nvPcSAO",
+	"8CEjRMhwfs39HwFRgkwTOjf0YLO7NZXad9POC3jaVAFFJAo+w+dtV3916Bi3zzsKrnloaf702Q9HRFIN",
+	"//bsh4ODgyOMleCQqH97Fu4Gy3Jix8oCpsjL589td2tLPShBXKmgBOPpd9ukk3N/W0kYq/wX1o35D2Q4",
+	"10BuaGJ+K7gYuNkOiq2dahm3e+S6Sy0MRX25fxvSV8hwN8JwXp/0vRUtjyxa6uWD6w5rr1i2gmIrKL5C",
+	"QRE4tgHxWpHhfZDDFfZIWNE631XPMJq95cghmibIckVWjS2hfJRab2Q4lWIy1SHZmY4lVUDGDJsqYzm5",
+	"zLS27FbTW1cDxLJwzSagNJ1MDSNXMHKZmjwmttWKLSRnHnLV3vkNi40Eslq+rSxHGQdppUwkRtzILVsa",
+	"2siCnAljI7c7kHnZaLPx7xQJjy072zMYFh6Sd51fyc7l8dk1//v//Nd/v/w7uf35z4BMBBc29AckiF1n",
+	"chyRizdv9i+mqQrIOxieuY9nly8C8vq0c4zLPnvZsXe5zpxh6pozrrQx5GKyZLlZn0qIxSpVyQGx69rK",
+	"GPFpbbWzzm+DzttXJxeDn/7Z7/ZCYyq92DXSdPH3Xvf44vxV9oQfoNfvD/onZ92Lt/3CI98fvFxpM17z",
+	"RaPRjJMZjdYEs4qGd6LkPnGbQIJHkbhGGdLX6z6yo9tw+ESMXJy8Qx9aGAXzf+l0CtzA0Gg6AYlTK0CD",
+	"TMpXWm79jDQ6ZokrpWsFhWxQiLu42i9y0VlawToXTA7c7dXmX0uKOEenUWPhg16WHUHrw95QxPM9dJi0",
+	"Dq1+1VoQKfhvvYM6czM+vW+xiUPRrtbWGUDBMUptxI3T/y0HK2a2f0Gno4Vb1uYuX65acFHXyH1b8UNZ",
+	"J3Ktv/lMKFt2h+tk7uNDXb9ql1Q+nPsiC3kKuPmB3UHsqkBjnrNIYpBVSd9VPcmY0selBa6rYrWYda3S",
+	"odXgPYRwjXU51n/UpVc/b5RevZidkhQgsGMY9q4RWILnINzBQtW7pHQKR/ZuFgU/HRrTuW69fvS1uemV",
+	"dbrwJP73JJQXEal5YnnpZLa1rJszJkwVL107RAuU7NlR+fv6/rw9TaW2FwGTqZ6XxjvKvPzUkrhzSdmi",
+	"bta1kmv1/ma1XdNDt4gqT9XuqTDFFwlbKC5gFSm4Trtbxe4rpzekDkJLVLGCyJZk/9qs5E59Y6RX+MoC",
+	"1Txhq1w737ZVbmPksABbwI4sh9xHga3kydW1eTkGCPv8g9LoCwX0udDkxoCzponGE2HPwWdnmH2rh2fP",
+	"brG0KZZecGjKvtZWJ6Eci9Y5kyRTw3MT5ChXJOwXRMJE3GEZurqiJI+Ho0+rUFwibD6zx2gT+vB5bhV0",
+	"sg2E/MuoJFdg1O+M+rCANkvgoUrKPnwwsFpdXqooifAywAi6PDoag6vPqLyNxYxntR7bZIWS08VZP5OY",
+	"wtLCE7e+Mg02uphc3tpWCjXEWnvOBkM8EDfH0EyjqsPRiyTOy2M2d4ad5Zra/TDvG/PZuP02d9dkCQ1f",
+	"tzD5tinEYyF27tpAY6vx6mDqiy5kSJTSWrJL13LFUrJjSxC7yrwBoUaNS8RsL536YsE0QSfqNc+DaqZU",
+	"KWOZzIDe+rTZLDFjTBVRcAeSJnjFW2xIVtzOd8p3n8CUmmtenVNj7zJtUH/EtCtwbDN4UAKFv/P3YVDs",
+	"T5oJqBADngjNru2vuRvJVn656PXJKsbjor3C6goNWU7Q16bEumVt83i26utXkI+jbgsZePdXAppGXpZS",
+	"9XzQZdaqA/v5VHRCOiShm6gdWVdtaAsF2lzja+43gDGQ7skYEk1DsuN4iq0Az7i92jQPekYUkh3BwfZF",
+	"xsxAy7528XaUX/N8RMGhNLEji13yP//1/zec1nUTapPjRCjGR56r+oZREeURJKpIUbXBjX8Z7vWIHUWO",
+	"x1Rv3FFky7L+yizLB/15anPUvtPrdXcfwM4+uk+Dh14YPJSM19soniK3lwtPf7lg5MQkO9HHQK79oaR8",
+	"VWsTezdpBCOHWdnnMxZJ7PHeD07SKdE2sJDxKEndAwyz6arQ9Cec/1FcPo+Aq8++iKt2EbJbumhcYwKx",
+	"58HeTgkj4AYrV+aHThMaOTPa1vBzvH5mGyaCRA1ScHA2rSWZGry/yqa0OemP6Oh89tjaVhP8LVlonwVz",
+	"/wLVmu9RuiDDvtxGHlG2DudjEdU7Sk+4Bumi5bwv24VqY2NQF7Fvm1PhTbMCrcjOTMjbLC+3upVZb0ZH",
+	"I5BvT1rN9PKxniT3cMW7acjbE/RStu+BUCsqzeWjF6CMEM2Bu2+Bsv+R0wl8qm/EjJ9VYKsH2MQJNvGO",
+	"vhCHchl0+xJiEYVBDneXEu6L41WA+5WIVMcspKaHz9RwjCw6Ef9bNKCKsYpTqjVI8+L/+72z959078+D",
+	"vR/bg733H58Fzw4OPv3f1n1aOuJ+96f8HplliCORUqtRxD33L3pHXVGcJo9PE0NGm+MeHvwR+h3N885F",
+	"ah2RttnQ55XLKxC5Y1tGR3bNPly3RPJIP6oaz11Vxdom0s6h/PzggMzGLAGf0G9WSGTKVZscjyG6VYQL",
+	"l/cPPKrG5J/tXE947+FmqO9Cg8tmitCE3cHqWpSn7A64eXwqxRDqClFOQEu2gg9fSjEBPYZU2dxc+DAV",
+	"iuGpWOKobtzjRm3GYO+D5W6GIiI/jjdYSrGyXK+bGHOSYoZYHpOd8Kzbvzo57g26552fTruv/g0DvMPd",
+	"1UdUAO4kg1jlMWH33P27Z/tgmxGD7QZarxl2s2bWtiOwwfxiOZCA+JHi0mWHORB7gxF2+3QUkkjc2Ww8",
+	"WOj7HSzUyVvo1p+5yd2gR4QS53zzmih2RcN2jOHJzd654LB3Zr4KycjI8hcHL6uU1AsDCteTGWp6XFe2",
+	"BC7NsTLiv1J+PL7fsLgTJnihPvVTxuvgrD+lye2Vm6HeZehXphYynA1mVJQRpgmLqRYyKwUsQaWJXt+B",
+	"+EWVP+ZcaIMcrvVBTBTjkWXfZvqiD/NxwfLaJt7XQcXjMFOFFvE74WXnqtcddK+uLq7CXX/D6FCfMH5n",
+	"YEN2wpPzXzunJ68Gxxfn/e5vfWQQmXHyePt4g2ZcgsysJrg7Bq4ZTRSZAfY5dc3/DVtzy20XvLGfb2lF",
+	"GA9FPMdG6UKQhEqvRFtH7+ddkl8KF5r8o3dx3i5YYJ9vJQUz7ghvu+ckoRpN3EdtSlzoGZ9zgYJscs3c",
+	"V4mm/Y+3MP9UL6CKbfuvsLkAyVkhuXQN59sEYWEbn+CqvlNEjek0S/CObTGr16edN4Pzi/7g9cXb81ch",
+	"eXnw8oiE/c7Vm27/5PzN4JfuPwdnJ73eyfmbMCBLdBiQEgWTlwcHu42ETyOj5hbmK22azTLO/nrSKJ+1",
+	"l0ZGxV0vkp6G/+cLWSMF8oUQW5AMi3+h0HNMP6vO3kBgVCDk1y8YHlHpxqUZaiq4PpaWdi6ISqPxCp12",
+	"K7D+lwssxfgosXZKA7k1BU6nrO13XRtTjCX9Lk/Ii/ZB+0XmmbA1mUDeAdbhN5ov+D48Hh1cu+eAUOXO",
+	"oMJWdsOb3x/qWnCSQgz/BVFtJIDfTiFCeIWJ2q9o6eG3U+2R8XCdU+s23RSuVJGZZFoD985FCehzEHJO",
+	"dkI3fGmacHcVZP/ZOTvdDLJ+6V8Esm65FZCVQK28rwSpc2NdCqVHEnr/cRqQK4gZ6kmBzSrPywQE5D9i",
+	"Sbm2tcFnY8B0LrpYPYBElF9zxPI2+f7ghR0mn8LIODsJUyQWM35kPW3Gvg9tWZpDEsNI0hji0L5t8+D5",
+	"Nc+KA+VuN7Jjl3VIbmE+E9KHeVpdb0xd94uZkLeMj45syYZdP3lNhtkVgu0JdRgzAeM1aks34whG9yvu",
+	"1ZdAfXTOvHI9HU0SoArL0hVXkx0g0GhcTOJbjcXZXKvdjHhvUIu6V77y7GNf9VzhtE96zXMFr0T0FDc8",
+	"OHA1I5jV+2vfTpHYFAY8kHcw7InoFjSJqJRzxkfIuG00mCI7U2dmYRAyXhlJc2psAu1JHO4ektBF6kEc",
+	"Btc8dOHP4VJIYTF0sPij4FjxS8+njI9s7S9Q5qTxszDfXXMXInhkVTlbulph3cPwX4LhgAnQOyiMXBjU",
+	"VfU1H9vkJylm2HjTda5ToK855STsuItdF93oKj4ajpsDKfDN8igaIURjOfZITEBlZazCHkR72Rt73k49",
+	"JFZ9Cch1enDwIsJX8SNkk+3YCssS4kPCNHZtVtjRR9yQt1en1qBNxEjtXnNnO4Q4TkiwhAfJDM026ZAJ",
+	"UxhOKWTmXrLrxQhlklo8IFEilIsPULjka47c+dnBwd+PiLhDHj+lEdNz8uzg2QtMj2RcgzSc2RehfHbw",
+	"7FmlOTwFfuUwZl2Nlk4BqE4e4arSYYaFDlB518FU2eqKVXVMcKA6N+7Lgx9/WH8P+MyaVwvXoTNm3dLe",
+	"uMiJyC/0q27Rt1LlMMqUPa58WwUe43+0BZ680NqzHSmt7v2pedN0VI6rUMGsY2RrV1mbOVP+sMpsxvNb",
+	"QSuVSeuwtY8hJW6Vy2HU9qIrMHuzwihwfdwKndiQuib+1ijDIiellsv4mDUuaWcucd5Xpy2Lq8KoyKuX",
+	"x7yCEVPal5xLxIjxwFGthBsJauxatdyJyD1klnALc0V2QiysZXDDqru+FlBaufy3CqRvTG85C/Z1mVBO",
+	"R4CgdgNis8DSiLZ94PKQx0b/8n2JHThdgN1OWI5gKo1Xjv1YHhf7AJOYqvFQUNfiPq/n5/dtHtqfUg6J",
+	"4f2F7/DRPcM3y3AxP+7hCxVznkHMIposJhctg8fOcTusGPt2WAUkGjnHvxRJeZDI/FQxDn5fMZT3jqI5",
+	"i49myFMe+MY+uId+14oJSr9XTVS2l7ObO8MN9pBX4BJcAWI39fJkdcP3ojHEaQIxuaOSUa7JDNhorLOm",
+	"1vWb2f9o/vuEmi0OsefeKU289GvFIpq5m81SvD+7NIV1HFTsrVQnL7B35Fn1VYRkzCJdOjTbsaE4ui3M",
+	"Vs2Dlvm1GWdWhkDGtz+9//T/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

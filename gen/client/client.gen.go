@@ -982,16 +982,19 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 
 // Defines values for ReadinessStatus.
 const (
-	NotReady ReadinessStatus = "not_ready"
-	Ready    ReadinessStatus = "ready"
+	ReadinessStatusDegraded ReadinessStatus = "degraded"
+	ReadinessStatusNotReady ReadinessStatus = "not_ready"
+	ReadinessStatusReady    ReadinessStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the ReadinessStatus enum.
 func (e ReadinessStatus) Valid() bool {
 	switch e {
-	case NotReady:
+	case ReadinessStatusDegraded:
 		return true
-	case Ready:
+	case ReadinessStatusNotReady:
+		return true
+	case ReadinessStatusReady:
 		return true
 	default:
 		return false
@@ -1285,22 +1288,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Degraded    VoiceProviderStatusState = "degraded"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateDegraded    VoiceProviderStatusState = "degraded"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Degraded:
+	case VoiceProviderStatusStateDegraded:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -2713,15 +2716,18 @@ type Pagination struct {
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
-		Postgres DependencyCheck `json:"postgres"`
-		Qdrant   DependencyCheck `json:"qdrant"`
-		Redis    DependencyCheck `json:"redis"`
+		Postgres DependencyCheck  `json:"postgres"`
+		Qdrant   DependencyCheck  `json:"qdrant"`
+		Redis    DependencyCheck  `json:"redis"`
+		Voice    *DependencyCheck `json:"voice,omitempty"`
 	} `json:"checks"`
+
+	// Status `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 	Status    ReadinessStatus `json:"status"`
 	Timestamp time.Time       `json:"timestamp"`
 }
 
-// ReadinessStatus defines model for Readiness.Status.
+// ReadinessStatus `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 type ReadinessStatus string
 
 // RefreshRequest defines model for RefreshRequest.
@@ -2983,27 +2989,27 @@ type TokenPairTokenType string
 
 // TranscriptSegment defines model for TranscriptSegment.
 type TranscriptSegment struct {
-	Confidence *float32         `json:"confidence,omitempty"`
-	End        float32          `json:"end"`
-	Start      float32          `json:"start"`
+	Confidence *float64         `json:"confidence,omitempty"`
+	End        float64          `json:"end"`
+	Start      float64          `json:"start"`
 	Text       string           `json:"text"`
 	Words      []TranscriptWord `json:"words"`
 }
 
 // TranscriptWord defines model for TranscriptWord.
 type TranscriptWord struct {
-	Confidence *float32 `json:"confidence,omitempty"`
-	End        float32  `json:"end"`
+	Confidence *float64 `json:"confidence,omitempty"`
+	End        float64  `json:"end"`
 
 	// Start Seconds from the start of the audio.
-	Start float32 `json:"start"`
+	Start float64 `json:"start"`
 	Word  string  `json:"word"`
 }
 
 // Transcription defines model for Transcription.
 type Transcription struct {
 	// Duration Seconds of audio.
-	Duration float32 `json:"duration"`
+	Duration float64 `json:"duration"`
 
 	// Fallback An earlier provider in `VOICE_STT_PROVIDER` failed.
 	Fallback bool   `json:"fallback"`
@@ -3190,7 +3196,9 @@ type VoicePreferencesInput struct {
 	// Speed Clamped to 0.5–2.0.
 	Speed *float32    `json:"speed,omitempty"`
 	Style *VoiceStyle `json:"style,omitempty"`
-	Voice *string     `json:"voice,omitempty"`
+
+	// Voice A voice id from `GET /api/voice/voices`; an empty string goes back to the provider's default.
+	Voice *string `json:"voice,omitempty"`
 }
 
 // VoicePreferencesInputProvider defines model for VoicePreferencesInput.Provider.
@@ -3205,7 +3213,7 @@ type VoiceProviderStatus struct {
 	Kind     VoiceProviderStatusKind `json:"kind"`
 
 	// LatencyMs Duration of the last call.
-	LatencyMs *float32 `json:"latency_ms,omitempty"`
+	LatencyMs *float64 `json:"latency_ms,omitempty"`
 
 	// Loaded Models (decoders) loaded in this process.
 	Loaded *int                     `json:"loaded,omitempty"`
@@ -5133,7 +5141,9 @@ type ClientInterface interface {
 
 	// GetReady Readiness probe
 	//
-	// Checks PostgreSQL, Redis and, when configured, Qdrant. 503 when any is down.
+	// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
+	// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+	// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 	//
 	// Corresponds with GET /ready (the `GetReady` operationId).
 	GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7405,7 +7415,9 @@ func (c *Client) GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditor
 
 // GetReady Readiness probe
 //
-// Checks PostgreSQL, Redis and, when configured, Qdrant. 503 when any is down.
+// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
+// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 //
 // Corresponds with GET /ready (the `GetReady` operationId).
 func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12751,7 +12763,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyWithResponse Readiness probe
 	//
-	// Checks PostgreSQL, Redis and, when configured, Qdrant. 503 when any is down.
+	// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
+	// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+	// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -22032,7 +22046,9 @@ func (c *ClientWithResponses) GetOpenAPIYAMLWithResponse(ctx context.Context, re
 
 // GetReadyWithResponse Readiness probe
 //
-// Checks PostgreSQL, Redis and, when configured, Qdrant. 503 when any is down.
+// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
+// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 //
 // Returns a wrapper object for the known response body format(s).
 //

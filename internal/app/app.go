@@ -40,6 +40,7 @@ import (
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
+	"github.com/voiceassist/gateway/internal/voice"
 	"github.com/voiceassist/gateway/openapi"
 )
 
@@ -60,6 +61,10 @@ type App struct {
 
 	Conversations *conversation.Service
 	Realtime      *realtime.Hub
+	Voice         *voice.Service
+	// Health holds what real calls said of providers that are not probed (voice, models);
+	// /ready, /api/voice/status and the admin summary read it.
+	Health *health.Registry
 
 	now      func() time.Time // the clock of scheduled changes (tests inject one)
 	embedder embed.Embedder   // replaces the configured one when set (tests)
@@ -74,7 +79,7 @@ type App struct {
 // lazily: the gateway starts while Redis is down and reports it in /ready) and builds the
 // HTTP handler.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), now: time.Now}
+	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), Health: &health.Registry{}, now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}
@@ -229,6 +234,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Title:    spec.Info.Title,
 	}
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
+	a.Voice = newVoice(cfg, pool, h.Limiter, a.Registry, a.Health, log)
+	h.Voice = a.Voice
+	probes["voice"] = a.Voice.Probe
+	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
 	a.Echo = httpserver.New(httpserver.Options{
 		Config:   cfg,
 		Logger:   log,

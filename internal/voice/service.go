@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -45,7 +47,6 @@ type Service struct {
 	stt       *STTChain
 	tts       *TTSChain
 	providers map[string]Provider
-	order     []string
 	limits    Limits
 	pool      *pgxpool.Pool
 	q         *db.Queries
@@ -54,6 +55,11 @@ type Service struct {
 	metrics   *Metrics
 	log       *slog.Logger
 	cloud     bool
+	// missing says why no provider of a chain is available (packages not installed, cloud
+	// not allowed), for the 503 a request then gets.
+	missing []string
+	// sttNames and ttsNames are the configured chains, usable or not (for Status).
+	sttNames, ttsNames []string
 }
 
 // Config assembles a Service.
@@ -73,31 +79,49 @@ type Config struct {
 // NewService builds the chains from the configured order.
 func NewService(c Config) *Service {
 	s := &Service{providers: c.Providers, limits: c.Limits, pool: c.Pool, q: db.New(c.Pool),
-		health: c.Health, limiter: c.Limiter, metrics: c.Metrics, log: c.Log, cloud: c.AllowCloud}
+		health: c.Health, limiter: c.Limiter, metrics: c.Metrics, log: c.Log, cloud: c.AllowCloud,
+		sttNames: c.STT, ttsNames: c.TTS}
 	if s.health == nil {
 		s.health = &health.Registry{}
 	}
 	var stt []STT
 	var tts []TTS
-	seen := map[string]bool{}
-	for _, name := range c.STT {
-		if p, ok := c.Providers[name]; ok && p.STT != nil && (c.AllowCloud || !p.External) {
-			stt = append(stt, observedSTT{p.STT, s})
-			if !seen[name] {
-				s.order, seen[name] = append(s.order, name), true
-			}
+	var seen []string
+	for _, name := range append(slices.Clone(c.STT), c.TTS...) {
+		if slices.Contains(seen, name) {
+			continue
 		}
-	}
-	for _, name := range c.TTS {
-		if p, ok := c.Providers[name]; ok && p.TTS != nil && (c.AllowCloud || !p.External) {
+		seen = append(seen, name)
+		p, ok := c.Providers[name]
+		switch {
+		case !ok:
+			s.missing = append(s.missing, name+": not configured")
+			continue
+		case p.External && !c.AllowCloud:
+			s.missing = append(s.missing, name+": VOICE_ALLOW_CLOUD=false keeps audio from external providers")
+			continue
+		case p.Ready != nil && p.Ready() != nil:
+			s.missing = append(s.missing, name+": "+publicReason(p.Ready()))
+			continue
+		}
+		if p.STT != nil && slices.Contains(c.STT, name) {
+			stt = append(stt, observedSTT{p.STT, s})
+		}
+		if p.TTS != nil && slices.Contains(c.TTS, name) {
 			tts = append(tts, observedTTS{p.TTS, s})
-			if !seen[name] {
-				s.order, seen[name] = append(s.order, name), true
-			}
 		}
 	}
 	s.stt, s.tts = NewSTTChain(stt...), NewTTSChain(tts...)
 	return s
+}
+
+// unavailable is the error of a chain without providers, with the reasons.
+func (s *Service) unavailable(what string) error {
+	reason := "none is configured"
+	if len(s.missing) > 0 {
+		reason = strings.Join(s.missing, "; ")
+	}
+	return fmt.Errorf("%w: no %s provider can run here (%s)", ErrUnavailable, what, reason)
 }
 
 // TranscribeRequest is one upload to transcribe.
@@ -120,6 +144,9 @@ func (s *Service) Transcribe(ctx context.Context, actor audit.Actor, req Transcr
 	pcm, container, err := Decode(ctx, req.Audio, float64(s.limits.MaxAudioSeconds))
 	if err != nil {
 		return TranscribeResult{}, s.fail("stt", ctx, err)
+	}
+	if len(s.stt.Providers()) == 0 {
+		return TranscribeResult{}, s.fail("stt", ctx, s.unavailable("speech-to-text"))
 	}
 	t, route, err := s.stt.Transcribe(ctx, pcm, req.Options)
 	if err != nil {
@@ -242,7 +269,7 @@ func (s *Service) prepare(ctx context.Context, actor audit.Actor, req *Synthesiz
 		return SynthesizeOptions{}, s.fail("tts", ctx, err)
 	}
 	if len(s.tts.Providers()) == 0 {
-		return SynthesizeOptions{}, s.fail("tts", ctx, fmt.Errorf("%w: no text-to-speech provider is configured", ErrUnavailable))
+		return SynthesizeOptions{}, s.fail("tts", ctx, s.unavailable("text-to-speech"))
 	}
 	if n := len([]rune(req.Text)); n > s.tts.MaxChars() {
 		return SynthesizeOptions{}, apierr.Invalid("text", fmt.Sprintf("is %d characters; the speech providers take at most %d", n, s.tts.MaxChars()))

@@ -53,16 +53,20 @@ func (s *Service) Status() Status {
 		if p.External && !s.cloud {
 			ps.State, ps.Detail = "unavailable", "VOICE_ALLOW_CLOUD=false keeps audio from external providers"
 		}
+		if (kind == "stt" && p.STT == nil) || (kind == "tts" && p.TTS == nil) {
+			if _, configured := s.providers[name]; !configured {
+				ps.State, ps.Detail = "unavailable", "not configured"
+			} else if ps.State != "unavailable" {
+				ps.State, ps.Detail = "unavailable", "could not start"
+			}
+		}
 		st.Providers = append(st.Providers, ps)
 	}
-	for _, name := range s.order {
-		p := s.providers[name]
-		if p.STT != nil {
-			add("stt", name)
-		}
-		if p.TTS != nil {
-			add("tts", name)
-		}
+	for _, name := range s.sttNames {
+		add("stt", name)
+	}
+	for _, name := range s.ttsNames {
+		add("tts", name)
 	}
 	return st
 }

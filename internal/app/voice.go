@@ -1,0 +1,54 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/health"
+	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/offline"
+	"github.com/voiceassist/gateway/internal/voice/voiceopenai"
+)
+
+// newVoice builds the speech providers VOICE_STT_PROVIDER and VOICE_TTS_PROVIDER name. The
+// offline decoders load on first use, never here.
+func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter, reg prometheus.Registerer,
+	registry *health.Registry, log *slog.Logger) *voice.Service {
+	providers := map[string]voice.Provider{}
+	off := voice.Provider{Ready: offline.Available} // without the build tag: unavailable, naming the packages
+	if stt, err := offline.NewSTT(offline.STTOptions{Workers: cfg.VoiceSTTWorkers,
+		Words: offlineWords(), Acquire: 10 * time.Second}); err == nil {
+		off.STT, off.Loaded = stt, stt.Loaded
+	}
+	if tts, err := offline.NewTTS(); err == nil {
+		off.TTS = tts
+	}
+	providers["offline"] = off
+	if cfg.OpenAIAPIKey != "" || cfg.OpenAIBaseURL != "" {
+		client := llm.New(llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Timeout: cfg.VoiceSTTTimeout})
+		providers["openai"] = voice.Provider{
+			STT:      voiceopenai.NewSTT(client, cfg.OpenAISTTModel),
+			TTS:      voiceopenai.NewTTS(client, cfg.OpenAITTSModel),
+			External: !cfg.ProvidersTrusted,
+		}
+	}
+	return voice.NewService(voice.Config{
+		STT: cfg.VoiceProviders(cfg.VoiceSTTProviders), TTS: cfg.VoiceProviders(cfg.VoiceTTSProviders),
+		Providers: providers, AllowCloud: cfg.VoiceAllowCloud,
+		Limits: voice.Limits{MaxAudioSeconds: cfg.VoiceMaxAudioSeconds, STTTimeout: cfg.VoiceSTTTimeout,
+			TTSTimeout: cfg.VoiceTTSTimeout, RelayPerMinute: cfg.VoiceRelayPerMinute},
+		Pool: pool, Health: registry, Limiter: limiter, Metrics: voice.NewMetrics(reg), Log: log,
+	})
+}
+
+// offlineWords is the medical vocabulary the offline recogniser learns: the clinical term
+// list and the generic drug names.
+func offlineWords() []string {
+	return append(voice.ClinicalTerms(), offline.DrugNames()...)
+}
