@@ -13,8 +13,8 @@ package offline
 #include <sphinxbase/ngram_model.h>
 
 // gw_dec is one decoder and the live-CMN state it had when fresh, restored before every
-// utterance: pocketsphinx otherwise carries its cepstral-mean estimate from one utterance
-// into the next, so a transcript would depend on earlier requests.
+// utterance: pocketsphinx otherwise carries its cepstral-mean and noise estimates from one
+// utterance into the next, so a transcript would depend on earlier requests.
 typedef struct {
 	ps_decoder_t *ps;
 	mfcc_t *mean0, *sum0;
@@ -73,13 +73,15 @@ static void gw_dec_free(gw_dec *d) {
 	free(d);
 }
 
-static int gw_start(gw_dec *d) {
+static int gw_start(gw_dec *d, int reset) {
 	cmn_t *c = ps_get_feat(d->ps)->cmn_struct;
-	if (c != NULL && d->mean0 != NULL) {
+	if (reset && c != NULL && d->mean0 != NULL) {
 		memcpy(c->cmn_mean, d->mean0, c->veclen * sizeof(mfcc_t));
 		memcpy(c->sum, d->sum0, c->veclen * sizeof(mfcc_t));
 		c->nframe = d->nframe0;
 	}
+	// A new stream also resets the noise estimate and the frame count.
+	if (reset && ps_start_stream(d->ps) < 0) return -1;
 	return ps_start_utt(d->ps);
 }
 
@@ -327,10 +329,22 @@ func newDecoder(dir string, v *vocab) (*decoder, error) {
 	return &decoder{d: d, frames: int(C.gw_frate(d.ps))}, nil
 }
 
+// resetCMN restores the fresh cepstral-mean and noise state before every utterance (a new
+// stream); tests turn it off
+// to show the carry-over it prevents.
+var resetCMN = true
+
+func boolInt(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // decode runs one utterance, checking ctx between chunks, and returns it as a segment.
 func (dec *decoder) decode(ctx context.Context, samples []int16) (voice.Segment, error) {
 	ps := dec.d.ps
-	if C.gw_start(dec.d) < 0 {
+	if C.gw_start(dec.d, boolInt(resetCMN)) < 0 {
 		return voice.Segment{}, errors.New("pocketsphinx: start utterance failed")
 	}
 	for off := 0; off < len(samples); off += chunk {
