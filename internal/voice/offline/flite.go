@@ -185,13 +185,7 @@ func (t *TTS) Synthesize(ctx context.Context, text string, opt voice.SynthesizeO
 	if speed < 0.5 || speed > 2 {
 		return voice.PCM{}, fmt.Errorf("%w: speed %g outside 0.5..2", voice.ErrInvalidInput, opt.Speed)
 	}
-	// flite reads only 8-bit text; drop control characters and anything it cannot say.
-	text = strings.Map(func(r rune) rune {
-		if r > unicode.MaxLatin1 || unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, text)
+	text = latin1(text)
 
 	out := voice.PCM{Rate: voice.SampleRate}
 	var from int
@@ -233,6 +227,19 @@ func synth(ctx context.Context, cv *C.cst_voice, text string, stretch float32) (
 		copy(samples, unsafe.Slice((*int16)(unsafe.Pointer(buf)), int(n)))
 	}
 	return voice.PCM{Samples: samples, Rate: int(rate)}, nil
+}
+
+// latin1 re-encodes text as the 8-bit text flite reads: Latin-1 runes become single bytes,
+// control characters and runes beyond Latin-1 become spaces.
+func latin1(text string) string {
+	b := make([]byte, 0, len(text))
+	for _, r := range text {
+		if r > unicode.MaxLatin1 || unicode.IsControl(r) {
+			r = ' '
+		}
+		b = append(b, byte(r))
+	}
+	return string(b)
 }
 
 var lexWord = regexp.MustCompile(`^[a-z]+('[a-z]+)?$`)

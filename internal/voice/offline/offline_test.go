@@ -243,6 +243,10 @@ func TestSynthesize(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, normal, again, "speed must not stick to the shared voice")
 
+	require.Equal(t, "caf\xe9 ok  ", latin1("café ok ✓\n"))
+	_, err = tts.Synthesize(ctx, "Café – naïve ✓", voice.SynthesizeOptions{})
+	require.NoError(t, err)
+
 	two, err := tts.Synthesize(ctx, "First sentence. Second sentence!", voice.SynthesizeOptions{})
 	require.NoError(t, err)
 	require.Greater(t, two.Duration(), normal.Duration())

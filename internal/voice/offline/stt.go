@@ -66,13 +66,6 @@ static gw_dec *gw_dec_new(const char *hmm, const char *lm, const char *dict, con
 	return d;
 }
 
-static void gw_dec_free(gw_dec *d) {
-	ps_free(d->ps);
-	free(d->mean0);
-	free(d->sum0);
-	free(d);
-}
-
 static int gw_start(gw_dec *d, int reset) {
 	cmn_t *c = ps_get_feat(d->ps)->cmn_struct;
 	if (reset && c != NULL && d->mean0 != NULL) {
