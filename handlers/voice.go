@@ -257,7 +257,7 @@ func (s *Server) GetVoiceStatus(ctx context.Context, _ api.GetVoiceStatusRequest
 		ps := api.VoiceProviderStatus{Name: p.Name, Kind: api.VoiceProviderStatusKind(p.Kind),
 			State: api.VoiceProviderStatusState(p.State), External: p.External, Detail: optString(p.Detail), Loaded: p.Loaded}
 		if p.Latency != nil {
-			ms := float32(p.Latency.Microseconds()) / 1000
+			ms := float64(p.Latency.Microseconds()) / 1000
 			ps.LatencyMs = &ms
 		}
 		out.Providers = append(out.Providers, ps)

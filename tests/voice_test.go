@@ -18,6 +18,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 	"github.com/voiceassist/gateway/internal/voice"
 	"github.com/voiceassist/gateway/internal/voice/offline"
 )
@@ -79,8 +80,6 @@ func (s *testServer) synthesize(t *testing.T, tok string, in client.SynthesisInp
 	require.NoError(t, err)
 	return res
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // tone is a WAV of a sine at rate Hz for the given seconds (not speech: a decodable file).
 func tone(rate int, seconds float64) []byte {
@@ -160,8 +159,7 @@ func TestVoiceTranscribeErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := s.transcribe(t, tok, c.audio, c.fields)
 			require.Equal(t, c.status, res.StatusCode(), "%s", res.Body)
-			env := errorEnvelope(t, res.Body)
-			require.Equal(t, c.field, env.Field, "%s", res.Body)
+			require.Equal(t, c.field, errField(t, res.Body), "%s", res.Body)
 		})
 	}
 
@@ -184,28 +182,14 @@ func TestVoiceTranscribeErrors(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode())
 }
 
-// errorFields is the error part of an envelope.
-type errorFields struct {
-	Code  string
-	Field string
-}
-
-func errorEnvelope(t *testing.T, body []byte) errorFields {
+// errField is the field an error envelope names ("" when none).
+func errField(t *testing.T, body []byte) string {
 	t.Helper()
-	var env struct {
-		Success bool `json:"success"`
-		Error   struct {
-			Code  string  `json:"code"`
-			Field *string `json:"field"`
-		} `json:"error"`
+	e := errorOf(t, body)
+	if e.Error.Field == nil {
+		return ""
 	}
-	require.NoError(t, jsonUnmarshal(body, &env), "%s", body)
-	require.False(t, env.Success)
-	out := errorFields{Code: env.Error.Code}
-	if env.Error.Field != nil {
-		out.Field = *env.Error.Field
-	}
-	return out
+	return *e.Error.Field
 }
 
 func TestVoiceSynthesizeErrorsAndFormats(t *testing.T) {
@@ -226,7 +210,7 @@ func TestVoiceSynthesizeErrorsAndFormats(t *testing.T) {
 	} {
 		res := s.synthesize(t, tok, c.in)
 		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), "%s: %s", c.name, res.Body)
-		require.Equal(t, c.field, errorEnvelope(t, res.Body).Field, c.name)
+		require.Equal(t, c.field, errField(t, res.Body), c.name)
 	}
 
 	// pcm is audio/L16: big-endian samples at 16 kHz, and as many as the WAV holds.
@@ -270,7 +254,7 @@ func TestVoiceSynthesizeStream(t *testing.T) {
 	bad, err := s.Client.StreamSpeechWithResponse(context.Background(), client.SynthesisInput{Text: text, Format: ptr(client.Wav)}, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnprocessableEntity, bad.StatusCode(), "%s", bad.Body)
-	require.Equal(t, "format", errorEnvelope(t, bad.Body).Field)
+	require.Equal(t, "format", errField(t, bad.Body))
 }
 
 func TestVoicePreferences(t *testing.T) {
@@ -296,7 +280,7 @@ func TestVoicePreferences(t *testing.T) {
 	bad, err := s.Client.UpdateVoicePreferencesWithResponse(ctx, client.VoicePreferencesInput{Voice: ptr("no-such-voice")}, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnprocessableEntity, bad.StatusCode())
-	require.Equal(t, "voice", errorEnvelope(t, bad.Body).Field)
+	require.Equal(t, "voice", errField(t, bad.Body))
 	got, err = s.Client.GetVoicePreferencesWithResponse(ctx, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Equal(t, float32(2), got.JSON200.Data.Speed)
@@ -325,4 +309,222 @@ func TestVoicePreferences(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, presets.StatusCode())
 	require.NotEmpty(t, presets.JSON200.Data)
+}
+
+// openAIVoice starts a gateway whose speech goes to a fake OpenAI-compatible server first,
+// with the offline providers as the fallback.
+func openAIVoice(t *testing.T, env map[string]string) (*testServer, *llmtest.Server) {
+	t.Helper()
+	fake := llmtest.New(t)
+	cfg := map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": "test-key",
+		"CHAT_PROVIDER": "offline", "EMBEDDING_PROVIDER": "offline",
+		"VOICE_STT_PROVIDER": "openai,offline", "VOICE_TTS_PROVIDER": "openai,offline",
+		"OPENAI_STT_MODEL": "whisper-test", "OPENAI_TTS_MODEL": "tts-test"}
+	for k, v := range env {
+		cfg[k] = v
+	}
+	return startServer(t, cfg), fake
+}
+
+func TestVoiceOpenAIProvider(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, nil)
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
+		return llmtest.Transcript{Text: "Start metformin twice daily.", Language: "english", Duration: 1,
+			Segments: []llmtest.Segment{{Text: "Start metformin twice daily.", Start: 0, End: 1, AvgLogprob: -0.1}},
+			Words: []llmtest.Word{{Word: "Start", Start: 0, End: 0.3}, {Word: "metformin", Start: 0.3, End: 0.8}}}
+	})
+
+	res := s.transcribe(t, tok, tone(44100, 1), map[string]string{"language": "en-GB", "prompt": "metformin", "timestamps": "true"})
+	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, "openai", res.JSON200.Data.Provider)
+	require.False(t, res.JSON200.Data.Fallback)
+	require.Equal(t, "Start metformin twice daily.", res.JSON200.Data.Text)
+	require.NotNil(t, res.JSON200.Data.Segments)
+	reqs := fake.Requests(llmtest.Transcriptions)
+	require.Len(t, reqs, 1)
+	r := reqs[0]
+	require.Equal(t, "whisper-test", r.Model)
+	require.Equal(t, "en", r.Language, "the primary language tag")
+	require.Equal(t, "metformin", r.Prompt)
+	require.True(t, strings.HasSuffix(r.Filename, ".wav"), r.Filename)
+	require.Equal(t, voice.Container("wav"), voice.Sniff(r.File), "the upload is re-encoded as WAV")
+	require.Contains(t, r.TimestampGranularities, "word")
+
+	// A provider error on the caller's input (4xx) is a 422, not a fallback.
+	fake.Fail(llmtest.Transcriptions, llmtest.Fault{Status: http.StatusBadRequest, Message: "audio too short"})
+	res = s.transcribe(t, tok, tone(16000, 1), nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), "%s", res.Body)
+
+	// Synthesis: the fake answers 24 kHz PCM; the gateway serves WAV.
+	sp := s.synthesize(t, tok, client.SynthesisInput{Text: "Hello there.", Voice: ptr("nova"), Speed: ptr(float32(1.25))})
+	require.Equal(t, http.StatusOK, sp.StatusCode(), "%s", sp.Body)
+	require.Equal(t, "openai", sp.HTTPResponse.Header.Get("X-TTS-Provider"))
+	require.Equal(t, "nova", sp.HTTPResponse.Header.Get("X-TTS-Voice"))
+	speech := fake.Requests(llmtest.Speech)
+	require.Len(t, speech, 1)
+	require.Equal(t, "tts-test", speech[0].Model)
+	require.Equal(t, "pcm", speech[0].ResponseFormat)
+	require.Equal(t, "Hello there.", speech[0].JSON["input"])
+	require.NotNil(t, speech[0].Speed)
+	require.InDelta(t, 1.25, *speech[0].Speed, 1e-6)
+}
+
+// When the first provider fails (5xx after its retries), the next one answers and the
+// response says so.
+func TestVoiceFallback(t *testing.T) {
+	t.Parallel()
+	needOfflineVoice(t)
+	s, fake := openAIVoice(t, nil)
+	tok := s.token(t, s.account(t, auth.RoleUser))
+
+	fake.Fail(llmtest.Speech, llmtest.Fault{Status: http.StatusServiceUnavailable, Times: 10})
+	sp := s.synthesize(t, tok, client.SynthesisInput{Text: "The clinic opens at nine."})
+	require.Equal(t, http.StatusOK, sp.StatusCode(), "%s", sp.Body)
+	require.Equal(t, "offline", sp.HTTPResponse.Header.Get("X-TTS-Provider"))
+	require.Equal(t, "true", sp.HTTPResponse.Header.Get("X-TTS-Fallback"))
+	require.Greater(t, len(fake.Requests(llmtest.Speech)), 1, "the cloud provider was retried before the fallback")
+
+	fake.Fail(llmtest.Transcriptions, llmtest.Fault{Status: http.StatusInternalServerError, Times: 10})
+	tr := s.transcribe(t, tok, sp.Body, nil)
+	require.Equal(t, http.StatusOK, tr.StatusCode(), "%s", tr.Body)
+	require.Equal(t, "offline", tr.JSON200.Data.Provider)
+	require.True(t, tr.JSON200.Data.Fallback)
+
+	// The status report names the failing provider.
+	admin := s.token(t, s.account(t, auth.RoleViewer))
+	st, err := s.Client.GetVoiceStatusWithResponse(context.Background(), bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, st.StatusCode(), "%s", st.Body)
+	states := map[string]client.VoiceProviderStatusState{}
+	for _, p := range st.JSON200.Data.Providers {
+		states[string(p.Kind)+":"+p.Name] = p.State
+		if p.Name == "openai" {
+			require.True(t, p.External)
+		}
+	}
+	require.Equal(t, client.Failing, states["tts:openai"])
+	require.Equal(t, client.Ok, states["tts:offline"])
+	require.Equal(t, client.Failing, states["stt:openai"])
+}
+
+func TestVoiceTimeoutAndOverload(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, map[string]string{"VOICE_STT_PROVIDER": "openai", "VOICE_TTS_PROVIDER": "openai",
+		"VOICE_STT_TIMEOUT_SECONDS": "1"})
+	tok := s.token(t, s.account(t, auth.RoleUser))
+
+	fake.Fail(llmtest.Transcriptions, llmtest.Fault{Hang: true})
+	res := s.transcribe(t, tok, tone(16000, 1), nil)
+	require.Equal(t, http.StatusGatewayTimeout, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, "VOICE_TIMEOUT", errorOf(t, res.Body).Error.Code)
+
+	fake.Fail(llmtest.Speech, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 10})
+	sp := s.synthesize(t, tok, client.SynthesisInput{Text: "Hello."})
+	require.Equal(t, http.StatusServiceUnavailable, sp.StatusCode(), "%s", sp.Body)
+	require.Equal(t, "VOICE_OVERLOADED", errorOf(t, sp.Body).Error.Code)
+	require.NotEmpty(t, sp.HTTPResponse.Header.Get("Retry-After"))
+}
+
+// VOICE_ALLOW_CLOUD=false keeps audio away from an external provider; without any other
+// provider the answer is 503 naming why.
+func TestVoiceCloudNotAllowed(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, map[string]string{"VOICE_STT_PROVIDER": "openai", "VOICE_TTS_PROVIDER": "openai",
+		"VOICE_ALLOW_CLOUD": "false"})
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	res := s.transcribe(t, tok, tone(16000, 1), nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode(), "%s", res.Body)
+	e := errorOf(t, res.Body)
+	require.Equal(t, "VOICE_UNAVAILABLE", e.Error.Code)
+	require.Contains(t, e.Error.Message, "VOICE_ALLOW_CLOUD")
+	require.Empty(t, fake.Requests(llmtest.Transcriptions), "no audio left the deployment")
+
+	// Readiness stays 200 (voice is optional) but says degraded.
+	rd, err := s.Client.GetReadyWithResponse(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, rd.StatusCode(), "%s", rd.Body)
+	require.Equal(t, client.Degraded, rd.JSON200.Status)
+	require.Equal(t, client.Down, rd.JSON200.Checks.Voice.Status)
+}
+
+func TestVoiceRelay(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"RATE_LIMIT_VOICE_RELAY_PER_MINUTE": "2"})
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	doc := s.addText(t, admin, "Hypertension guideline", "First-line treatment of hypertension is a thiazide diuretic, an ACE inhibitor or a calcium channel blocker.")
+	s.waitIndexed(t, admin, doc.Id)
+
+	user := s.account(t, auth.RoleUser)
+	tok := s.token(t, user)
+	ctx := context.Background()
+	conv, err := s.Client.CreateConversationWithResponse(ctx, client.ConversationInput{}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, conv.StatusCode(), "%s", conv.Body)
+	id := conv.JSON201.Data.Id
+
+	res, err := s.Client.RelayVoiceTranscriptWithResponse(ctx, client.VoiceRelayInput{ConversationId: id,
+		Transcript: "what is the first line treatment of hypertension"}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, res.StatusCode(), "%s", res.Body)
+	ex := res.JSON201.Data
+	require.Equal(t, client.Voice, ex.UserMessage.Source)
+	require.Equal(t, client.Voice, ex.AssistantMessage.Source)
+	require.False(t, ex.AssistantMessage.Interrupted)
+	require.NotEmpty(t, ex.AssistantMessage.Citations, "a cited answer")
+
+	// Stored with their source; typed messages stay chat.
+	sent, err := s.Client.SendMessageWithResponse(ctx, id, client.MessageInput{Content: "and for diabetes?"}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, client.Chat, sent.JSON201.Data.UserMessage.Source)
+	list, err := s.Client.ListMessagesWithResponse(ctx, id, nil, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Len(t, list.JSON200.Data, 4)
+	require.Equal(t, client.Voice, list.JSON200.Data[0].Source)
+	require.Equal(t, client.Chat, list.JSON200.Data[2].Source)
+
+	// Another user's conversation is a 404; the per-user limit answers 429.
+	other := s.token(t, s.account(t, auth.RoleUser))
+	nf, err := s.Client.RelayVoiceTranscriptWithResponse(ctx, client.VoiceRelayInput{ConversationId: id, Transcript: "hello"}, bearerAuth(other))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, nf.StatusCode(), "%s", nf.Body)
+	lim, err := s.Client.RelayVoiceTranscriptWithResponse(ctx, client.VoiceRelayInput{ConversationId: id, Transcript: "hello again"}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, lim.StatusCode(), "%s", lim.Body)
+	lim, err = s.Client.RelayVoiceTranscriptWithResponse(ctx, client.VoiceRelayInput{ConversationId: id, Transcript: "third"}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusTooManyRequests, lim.StatusCode(), "%s", lim.Body)
+	require.Equal(t, "RATE_LIMIT_EXCEEDED", errorOf(t, lim.Body).Error.Code)
+	require.NotEmpty(t, lim.HTTPResponse.Header.Get("Retry-After"))
+
+	// Blank transcript.
+	blank, err := s.Client.RelayVoiceTranscriptWithResponse(ctx, client.VoiceRelayInput{ConversationId: id, Transcript: "  "}, bearerAuth(other))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, blank.StatusCode(), "%s", blank.Body)
+}
+
+// The voice audit rows say that speech was processed, never what was said.
+func TestVoiceAuditHasNoContent(t *testing.T) {
+	t.Parallel()
+	needOfflineVoice(t)
+	s := startServer(t, nil)
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	const secret = "Patient Zebediah Quinlan takes warfarin."
+	sp := s.synthesize(t, tok, client.SynthesisInput{Text: secret})
+	require.Equal(t, http.StatusOK, sp.StatusCode())
+	tr := s.transcribe(t, tok, sp.Body, nil)
+	require.Equal(t, http.StatusOK, tr.StatusCode())
+
+	sa := s.token(t, s.account(t, auth.RoleSuperadmin))
+	logs, err := s.Client.ListAuditLogsWithResponse(context.Background(), &client.ListAuditLogsParams{ResourceType: ptr("voice")}, bearerAuth(sa))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, logs.StatusCode(), "%s", logs.Body)
+	actions := map[string]bool{}
+	for _, e := range logs.JSON200.Data {
+		actions[e.Action] = true
+	}
+	require.True(t, actions["voice.synthesized"] && actions["voice.transcribed"], "%v", actions)
+	require.NotContains(t, strings.ToLower(string(logs.Body)), "zebediah")
+	require.NotContains(t, strings.ToLower(s.Logs()), "zebediah", "no text in logs")
 }

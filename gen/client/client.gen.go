@@ -982,19 +982,19 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 
 // Defines values for ReadinessStatus.
 const (
-	ReadinessStatusDegraded ReadinessStatus = "degraded"
-	ReadinessStatusNotReady ReadinessStatus = "not_ready"
-	ReadinessStatusReady    ReadinessStatus = "ready"
+	Degraded ReadinessStatus = "degraded"
+	NotReady ReadinessStatus = "not_ready"
+	Ready    ReadinessStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the ReadinessStatus enum.
 func (e ReadinessStatus) Valid() bool {
 	switch e {
-	case ReadinessStatusDegraded:
+	case Degraded:
 		return true
-	case ReadinessStatusNotReady:
+	case NotReady:
 		return true
-	case ReadinessStatusReady:
+	case Ready:
 		return true
 	default:
 		return false
@@ -1288,22 +1288,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateDegraded    VoiceProviderStatusState = "degraded"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateDegraded:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
@@ -3216,15 +3216,17 @@ type VoiceProviderStatus struct {
 	LatencyMs *float64 `json:"latency_ms,omitempty"`
 
 	// Loaded Models (decoders) loaded in this process.
-	Loaded *int                     `json:"loaded,omitempty"`
-	Name   string                   `json:"name"`
-	State  VoiceProviderStatusState `json:"state"`
+	Loaded *int   `json:"loaded,omitempty"`
+	Name   string `json:"name"`
+
+	// State `failing`: its last call failed; `unknown`: not called since start.
+	State VoiceProviderStatusState `json:"state"`
 }
 
 // VoiceProviderStatusKind defines model for VoiceProviderStatus.Kind.
 type VoiceProviderStatusKind string
 
-// VoiceProviderStatusState defines model for VoiceProviderStatus.State.
+// VoiceProviderStatusState `failing`: its last call failed; `unknown`: not called since start.
 type VoiceProviderStatusState string
 
 // VoiceRelayInput defines model for VoiceRelayInput.

@@ -11,7 +11,7 @@ import (
 type ProviderStatus struct {
 	Name     string
 	Kind     string // stt or tts
-	State    string // ok, degraded, unavailable, unknown
+	State    string // ok, failing, unavailable, unknown
 	External bool
 	Latency  *time.Duration // of the last call
 	Detail   string
@@ -42,7 +42,7 @@ func (s *Service) Status() Status {
 			ps.Latency = &d
 			ps.State = "ok"
 			if !o.OK {
-				ps.State, ps.Detail = "degraded", "last call failed: "+o.Err
+				ps.State, ps.Detail = "failing", "last call failed: "+o.Err
 			}
 		}
 		if p.Ready != nil {

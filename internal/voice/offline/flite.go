@@ -142,13 +142,13 @@ func NewTTS() (*TTS, error) {
 }
 
 // Name identifies the provider.
-func (*TTS) Name() string { return "flite" }
+func (*TTS) Name() string { return "offline" }
 
 // Voices lists the voices; kal16 is the default.
 func (*TTS) Voices() []voice.Voice {
 	out := make([]voice.Voice, len(fliteVoices))
 	for i, v := range fliteVoices {
-		v.Provider, v.Language, v.Default = "flite", "en-US", i == 0
+		v.Provider, v.Language, v.Default = "offline", "en-US", i == 0
 		out[i] = v
 	}
 	return out

@@ -90,7 +90,7 @@ func TestTimestampsAndConfidence(t *testing.T) {
 	audio := say(t, "kal16", clinicalSentences[0])
 	tr := transcribe(t, clinicalSTT(t), audio)
 	require.Equal(t, "en", tr.Language)
-	require.Equal(t, "pocketsphinx", tr.Provider)
+	require.Equal(t, "offline", tr.Provider)
 	require.Equal(t, audio.Duration(), tr.Duration)
 	require.Len(t, tr.Segments, 1)
 	seg := tr.Segments[0]
@@ -223,7 +223,7 @@ func TestSynthesize(t *testing.T) {
 	require.True(t, vs[0].Default)
 	for _, v := range vs {
 		require.Equal(t, "en-US", v.Language)
-		require.Equal(t, "flite", v.Provider)
+		require.Equal(t, "offline", v.Provider)
 		require.NotEmpty(t, v.Gender)
 		p, err := tts.Synthesize(ctx, "Good morning.", voice.SynthesizeOptions{Voice: v.ID})
 		require.NoError(t, err, v.ID)

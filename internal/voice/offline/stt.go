@@ -154,7 +154,7 @@ func NewSTT(opt STTOptions) (*STT, error) {
 }
 
 // Name identifies the provider.
-func (*STT) Name() string { return "pocketsphinx" }
+func (*STT) Name() string { return "offline" }
 
 // Loaded is the number of decoders created so far.
 func (s *STT) Loaded() int { return int(s.loaded.Load()) }

@@ -31,7 +31,7 @@ type STT struct{}
 func NewSTT(STTOptions) (*STT, error) { return nil, errUnavailable }
 
 // Name identifies the provider.
-func (*STT) Name() string { return "pocketsphinx" }
+func (*STT) Name() string { return "offline" }
 
 // Loaded is the number of decoders created so far.
 func (*STT) Loaded() int { return 0 }
@@ -48,7 +48,7 @@ type TTS struct{}
 func NewTTS() (*TTS, error) { return nil, errUnavailable }
 
 // Name identifies the provider.
-func (*TTS) Name() string { return "flite" }
+func (*TTS) Name() string { return "offline" }
 
 // Voices is empty without the offline voice.
 func (*TTS) Voices() []voice.Voice { return nil }
