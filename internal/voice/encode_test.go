@@ -75,7 +75,8 @@ func TestEncodeFormats(t *testing.T) {
 	b, ct, err := Encode(context.Background(), src, FormatPCM)
 	require.NoError(t, err)
 	require.Equal(t, "audio/L16; rate=16000; channels=1", ct)
-	require.Equal(t, PCMBytes(src), b)
+	require.Equal(t, bigEndian(PCMBytes(src)), b, "audio/L16 is big-endian (RFC 2586)")
+	require.Equal(t, []byte{0x00, 0x01, 0xFF, 0xFF, 0x80, 0x00}, bigEndian(PCMBytes(PCM{Samples: []int16{1, -1, -32768}})))
 
 	_, _, err = Encode(context.Background(), src, "aiff")
 	require.ErrorIs(t, err, ErrInvalidInput)
@@ -121,7 +122,8 @@ func TestStreamEncoder(t *testing.T) {
 	require.Equal(t, "audio/L16; rate=16000; channels=1", ct)
 	_, err = w.Write(chunk[:100])
 	require.NoError(t, err)
-	require.Equal(t, chunk[:100], out.Bytes(), "pcm passes straight through")
+	require.Equal(t, bigEndian(append([]byte(nil), chunk[:100]...)), out.Bytes(), "pcm passes through in audio/L16 byte order")
+	require.Equal(t, chunk[0], out.Bytes()[1], "the low byte comes second")
 	require.NoError(t, w.Close())
 
 	_, _, err = NewStreamEncoder(context.Background(), FormatWAV, out)
