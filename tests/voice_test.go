@@ -333,7 +333,7 @@ func TestVoiceOpenAIProvider(t *testing.T) {
 	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
 		return llmtest.Transcript{Text: "Start metformin twice daily.", Language: "english", Duration: 1,
 			Segments: []llmtest.Segment{{Text: "Start metformin twice daily.", Start: 0, End: 1, AvgLogprob: -0.1}},
-			Words: []llmtest.Word{{Word: "Start", Start: 0, End: 0.3}, {Word: "metformin", Start: 0.3, End: 0.8}}}
+			Words:    []llmtest.Word{{Word: "Start", Start: 0, End: 0.3}, {Word: "metformin", Start: 0.3, End: 0.8}}}
 	})
 
 	res := s.transcribe(t, tok, tone(44100, 1), map[string]string{"language": "en-GB", "prompt": "metformin", "timestamps": "true"})
