@@ -4809,6 +4809,8 @@ type ClientInterface interface {
 
 	// ResetVoicePreferences Back to the default voice preferences
 	//
+	// Forgets the stored preferences; the answer holds the defaults (`updated_at` null).
+	//
 	// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
 	ResetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4835,6 +4837,12 @@ type ClientInterface interface {
 	RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetVoiceStatus Speech providers, their health and the decoders available
+	//
+	// Each configured provider per kind (`stt`, `tts`) with its state from its last real call
+	// (`ok`, `failing`), `unavailable` when it cannot run here (packages missing, no key, cloud not
+	// allowed) or `unknown` before its first call; whether it is external; the latency of its last
+	// call and the models loaded in this process. Also the audio containers `transcribeAudio`
+	// accepts here and whether ffmpeg is present. The same registry feeds `/ready`.
 	//
 	// Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
 	GetVoiceStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4915,6 +4923,10 @@ type ClientInterface interface {
 	TranscribeAudioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListVoices Voices of the configured speech providers
+	//
+	// Every voice of the text-to-speech providers in `VOICE_TTS_PROVIDER` order that can run here
+	// (`providers`); `default` marks each provider's own default. A voice id goes into
+	// `synthesizeSpeech` or the preferences.
 	//
 	// Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
 	ListVoices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6713,6 +6725,8 @@ func (c *Client) UpdateVoicePreferences(ctx context.Context, body UpdateVoicePre
 
 // ResetVoicePreferences Back to the default voice preferences
 //
+// Forgets the stored preferences; the answer holds the defaults (`updated_at` null).
+//
 // Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
 func (c *Client) ResetVoicePreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetVoicePreferencesRequest(c.Server)
@@ -6769,6 +6783,12 @@ func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTransc
 }
 
 // GetVoiceStatus Speech providers, their health and the decoders available
+//
+// Each configured provider per kind (`stt`, `tts`) with its state from its last real call
+// (`ok`, `failing`), `unavailable` when it cannot run here (packages missing, no key, cloud not
+// allowed) or `unknown` before its first call; whether it is external; the latency of its last
+// call and the models loaded in this process. Also the audio containers `transcribeAudio`
+// accepts here and whether ffmpeg is present. The same registry feeds `/ready`.
 //
 // Corresponds with GET /api/voice/status (the `GetVoiceStatus` operationId).
 func (c *Client) GetVoiceStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6919,6 +6939,10 @@ func (c *Client) TranscribeAudioWithBody(ctx context.Context, contentType string
 }
 
 // ListVoices Voices of the configured speech providers
+//
+// Every voice of the text-to-speech providers in `VOICE_TTS_PROVIDER` order that can run here
+// (`providers`); `default` marks each provider's own default. A voice id goes into
+// `synthesizeSpeech` or the preferences.
 //
 // Corresponds with GET /api/voice/voices (the `ListVoices` operationId).
 func (c *Client) ListVoices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12395,6 +12419,8 @@ type ClientWithResponsesInterface interface {
 
 	// ResetVoicePreferencesWithResponse Back to the default voice preferences
 	//
+	// Forgets the stored preferences; the answer holds the defaults (`updated_at` null).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
@@ -12423,6 +12449,12 @@ type ClientWithResponsesInterface interface {
 	RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
 
 	// GetVoiceStatusWithResponse Speech providers, their health and the decoders available
+	//
+	// Each configured provider per kind (`stt`, `tts`) with its state from its last real call
+	// (`ok`, `failing`), `unavailable` when it cannot run here (packages missing, no key, cloud not
+	// allowed) or `unknown` before its first call; whether it is external; the latency of its last
+	// call and the models loaded in this process. Also the audio containers `transcribeAudio`
+	// accepts here and whether ffmpeg is present. The same registry feeds `/ready`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12507,6 +12539,10 @@ type ClientWithResponsesInterface interface {
 	TranscribeAudioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TranscribeAudioResponse, error)
 
 	// ListVoicesWithResponse Voices of the configured speech providers
+	//
+	// Every voice of the text-to-speech providers in `VOICE_TTS_PROVIDER` order that can run here
+	// (`providers`); `default` marks each provider's own default. A voice id goes into
+	// `synthesizeSpeech` or the preferences.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -21456,6 +21492,8 @@ func (c *ClientWithResponses) UpdateVoicePreferencesWithResponse(ctx context.Con
 
 // ResetVoicePreferencesWithResponse Back to the default voice preferences
 //
+// Forgets the stored preferences; the answer holds the defaults (`updated_at` null).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/voice/preferences/reset (the `ResetVoicePreferences` operationId).
@@ -21502,6 +21540,12 @@ func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Conte
 }
 
 // GetVoiceStatusWithResponse Speech providers, their health and the decoders available
+//
+// Each configured provider per kind (`stt`, `tts`) with its state from its last real call
+// (`ok`, `failing`), `unavailable` when it cannot run here (packages missing, no key, cloud not
+// allowed) or `unknown` before its first call; whether it is external; the latency of its last
+// call and the models loaded in this process. Also the audio containers `transcribeAudio`
+// accepts here and whether ffmpeg is present. The same registry feeds `/ready`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21628,6 +21672,10 @@ func (c *ClientWithResponses) TranscribeAudioWithBodyWithResponse(ctx context.Co
 }
 
 // ListVoicesWithResponse Voices of the configured speech providers
+//
+// Every voice of the text-to-speech providers in `VOICE_TTS_PROVIDER` order that can run here
+// (`providers`); `default` marks each provider's own default. A voice id goes into
+// `synthesizeSpeech` or the preferences.
 //
 // Returns a wrapper object for the known response body format(s).
 //
