@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: a static binary on a distroless, non-root base.
+# Multi-stage build: a static binary on a distroless, non-root base. It is built without cgo,
+# so it has NO offline voice (pocketsphinx/flite need cgo and their Debian libraries): voice
+# requests answer 503 VOICE_UNAVAILABLE unless OPENAI_API_KEY or OPENAI_BASE_URL points the
+# voice providers at an OpenAI-compatible server (docs/voice.md).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
