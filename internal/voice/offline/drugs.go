@@ -1,7 +1,3 @@
-// Package offline holds the offline voice providers: pocketsphinx for speech-to-text and
-// flite for text-to-speech, linked through cgo. They build only with the offlinevoice tag
-// (and cgo) and need the Debian packages named in Packages; without them every constructor
-// returns an error wrapping voice.ErrUnavailable.
 package offline
 
 import (
@@ -10,9 +6,6 @@ import (
 )
 
 //go:generate go run gendrugs.go
-
-// Packages are the Debian packages the offline providers build and run with.
-const Packages = "libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev"
 
 //go:embed drugs_generic.txt
 var drugsGeneric string
