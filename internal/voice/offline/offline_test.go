@@ -67,7 +67,7 @@ func TestNewSTTLoadsNothing(t *testing.T) {
 }
 
 // TestRoundTrip synthesises sentences with kal16 and slt and transcribes them. The bounds
-// are the measured WER (see TestMeasure) with a little headroom.
+// are the measured WER (0.061 general, 0.111 clinical for both voices) with headroom.
 func TestRoundTrip(t *testing.T) {
 	s := clinicalSTT(t)
 	general, clinical := generalSentences[:3], clinicalSentences[:3]
@@ -76,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 		general, clinical float64
 	}{
 		{"kal16", 0.15, 0.15},
-		{"slt", 0.15, 0.30},
+		{"slt", 0.15, 0.15},
 	} {
 		g := wer(t, s, c.voice, general)
 		m := wer(t, s, c.voice, clinical)
