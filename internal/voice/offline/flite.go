@@ -33,6 +33,9 @@ static cst_voice *gw_voice(int i) {
 // gw_synth renders text with stretch set on the utterance (not the shared voice), copies
 // the samples into a malloc'ed buffer the caller frees, and returns the sample count or -1.
 static int gw_synth(cst_voice *v, const char *text, float stretch, short **out, int *rate) {
+	// The clustergen voices excite unvoiced sounds with rand(); a fixed seed makes the same
+	// text give the same audio (callers hold the flite lock).
+	srand(1);
 	cst_utterance *u = new_utterance();
 	utt_set_input_text(u, text);
 	utt_init(u, v);

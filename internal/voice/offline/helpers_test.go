@@ -22,6 +22,12 @@ var (
 		"the meeting has been moved to next thursday afternoon",
 		"she read the book in one evening and loved the ending",
 		"can you tell me how to get to the train station",
+		"we need to buy milk bread and eggs before the store closes",
+		"my brother moved to a small town near the coast last year",
+		"the children played football in the garden all afternoon",
+		"turn left at the second light and park behind the bank",
+		"he forgot his keys and had to wait outside for an hour",
+		"the price of coffee has gone up again this month",
 	}
 	clinicalSentences = []string{
 		"the patient takes metformin five hundred milligrams twice daily",

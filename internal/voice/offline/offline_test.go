@@ -67,7 +67,7 @@ func TestNewSTTLoadsNothing(t *testing.T) {
 }
 
 // TestRoundTrip synthesises sentences with kal16 and slt and transcribes them. The bounds
-// are the measured WER (see TestMeasure) with a little headroom.
+// are the measured WER (0.061 general, 0.111 clinical for both voices) with headroom.
 func TestRoundTrip(t *testing.T) {
 	s := clinicalSTT(t)
 	general, clinical := generalSentences[:3], clinicalSentences[:3]
@@ -76,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 		general, clinical float64
 	}{
 		{"kal16", 0.15, 0.15},
-		{"slt", 0.15, 0.30},
+		{"slt", 0.15, 0.15},
 	} {
 		g := wer(t, s, c.voice, general)
 		m := wer(t, s, c.voice, clinical)
@@ -200,8 +200,7 @@ func TestConcurrent(t *testing.T) {
 	for i, x := range texts {
 		wg.Go(func() { got[i] = transcribe(t, s, say(t, "kal16", x)).Text })
 		wg.Go(func() {
-			// kal16 (diphone) is deterministic; the clustergen voices add random excitation noise.
-			p, err := testTTS(t).Synthesize(context.Background(), x, voice.SynthesizeOptions{Voice: "kal16"})
+			p, err := testTTS(t).Synthesize(context.Background(), x, voice.SynthesizeOptions{Voice: "slt"})
 			require.NoError(t, err)
 			speech[i] = p
 		})
@@ -210,7 +209,7 @@ func TestConcurrent(t *testing.T) {
 	require.Equal(t, want, got)
 	require.LessOrEqual(t, s.Loaded(), 2)
 	for i, x := range texts {
-		require.Equal(t, say(t, "kal16", x), speech[i])
+		require.Equal(t, say(t, "slt", x), speech[i]) // deterministic: flite's rand() is seeded
 	}
 }
 
@@ -243,7 +242,7 @@ func TestSynthesize(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, normal, again, "speed must not stick to the shared voice")
 
-	require.Equal(t, "caf\xe9 ok  ", latin1("café ok ✓\n"))
+	require.Equal(t, "caf\xe9 ok   ", latin1("café ok ✓\n"))
 	_, err = tts.Synthesize(ctx, "Café – naïve ✓", voice.SynthesizeOptions{})
 	require.NoError(t, err)
 
