@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -18,23 +17,16 @@ import (
 	"github.com/voiceassist/gateway/internal/apptest"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
 // fakeModel streams a fixed answer in the OpenAI chat.completion.chunk format, with no
 // thinking time: the benchmark measures what the gateway adds, not a model.
-func fakeModel() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		for _, p := range []string{"Thiazides ", "are ", "first-line [1]."} {
-			b, _ := json.Marshal(map[string]any{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "fake",
-				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": p}}}})
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			w.(http.Flusher).Flush()
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	})
+func fakeModel(b *testing.B) *llmtest.Server {
+	m := llmtest.New(b)
+	m.SetChat(func(llmtest.Request) []string { return []string{"Thiazides ", "are ", "first-line [1]."} })
+	return m
 }
 
 // firstData posts body to url and returns the time until the first SSE event that first
@@ -79,9 +71,8 @@ func firstData(ctx context.Context, url, tok, body string, first func(ssetest.Ev
 // interleaved, and reports p50/p99 of each and of the per-round difference from the direct call. Run:
 // go test -run '^$' -bench ChatTTFTOverhead -benchtime 1x ./bench/
 func BenchmarkChatTTFTOverhead(b *testing.B) {
-	model := httptest.NewServer(fakeModel())
-	defer model.Close()
-	s := apptest.Start(b, map[string]string{"LOG_LEVEL": "warn", "OPENAI_BASE_URL": model.URL + "/v1", "OPENAI_API_KEY": "bench",
+	model := fakeModel(b)
+	s := apptest.Start(b, map[string]string{"LOG_LEVEL": "warn", "OPENAI_BASE_URL": model.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
 		"OPENAI_CHAT_MODEL": "fake"}, app.WithEmbedder(embed.NewHashing(embed.DefaultDim)))
 	ctx := context.Background()
 	u, err := s.App.Auth.CreateUser(ctx, "ttft"+apptest.RandomID()+"@example.org", "bench-Passphrase-for-login-42", "", auth.RoleAdmin, nil)
@@ -166,7 +157,7 @@ func BenchmarkChatTTFTOverhead(b *testing.B) {
 			// A different question each round: retrieval and query embedding miss the cache.
 			question := fmt.Sprintf("What are first-line drugs for hypertension in patient %d?", j)
 			conv := post("/conversations", `{}`)["data"].(map[string]any)["id"].(string)
-			td, err := firstData(ctx, model.URL+"/v1/chat/completions", "", direct, func(ev ssetest.Event) bool { return ev.Data != "" })
+			td, err := firstData(ctx, model.BaseURL()+"/chat/completions", llmtest.APIKey, direct, func(ev ssetest.Event) bool { return ev.Data != "" })
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,11 +2,9 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 	"github.com/voiceassist/gateway/internal/ssetest"
 )
 
@@ -321,54 +320,45 @@ func TestConversationStreamOffline(t *testing.T) {
 	require.Len(t, m.JSON200.Data, 2)
 }
 
-// fakeChat is an OpenAI-compatible streaming chat server that records requests.
+// fakeChat is the OpenAI-compatible chat server behind the gateway: answer n (1-based)
+// streams "Answer n: thiazides are first-line [1]." in four chunks; while block is set it
+// streams one chunk and waits for the client to leave, then closes cancelled.
 type fakeChat struct {
-	mu       sync.Mutex
-	requests []map[string]any
-	// block, when set, makes the server stream one chunk and wait for the client to leave.
+	*llmtest.Server
+	mu        sync.Mutex
 	block     bool
 	cancelled chan struct{}
 }
 
-func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasSuffix(r.URL.Path, "/chat/completions") {
-		http.Error(w, "not found", 404)
-		return
-	}
-	var body map[string]any
-	_ = json.NewDecoder(r.Body).Decode(&body)
-	f.mu.Lock()
-	f.requests = append(f.requests, body)
-	n := len(f.requests)
-	block := f.block
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "text/event-stream")
-	chunk := func(s string) {
-		b, _ := json.Marshal(map[string]any{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "fake",
-			"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": s}}}})
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		w.(http.Flusher).Flush()
-	}
-	if block {
+func newFakeChat(t *testing.T) *fakeChat {
+	f := &fakeChat{Server: llmtest.New(t), cancelled: make(chan struct{})}
+	f.SetChat(func(r llmtest.Request) []string {
+		// N counts requests to any endpoint; this server only gets chat ones.
+		return []string{"Answer ", fmt.Sprint(r.N + 1), ": thiazides ", "are first-line [1]."}
+	})
+	f.SetHandler(func(w http.ResponseWriter, r *http.Request, _ llmtest.Request) bool {
 		f.mu.Lock()
-		cancelled := f.cancelled
+		block, cancelled := f.block, f.cancelled
 		f.mu.Unlock()
-		chunk("Thinking")
-		<-r.Context().Done()
-		close(cancelled)
-		return
-	}
-	for _, p := range []string{"Answer ", fmt.Sprint(n), ": thiazides ", "are first-line [1]."} {
-		chunk(p)
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
+		if !block {
+			return false
+		}
+		llmtest.StartStream(w)
+		llmtest.WriteEvent(w, llmtest.ChunkJSON("Thinking", ""))
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-f.Done():
+		}
+		return true
+	})
+	return f
 }
 
+// messages are the messages of chat request i, as sent.
 func (f *fakeChat) messages(i int) []map[string]any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var out []map[string]any
-	for _, m := range f.requests[i]["messages"].([]any) {
+	for _, m := range f.Requests(llmtest.Chat)[i].JSON["messages"].([]any) {
 		out = append(out, m.(map[string]any))
 	}
 	return out
@@ -376,10 +366,8 @@ func (f *fakeChat) messages(i int) []map[string]any {
 
 func TestConversationWithOpenAICompatibleModel(t *testing.T) {
 	t.Parallel()
-	fake := &fakeChat{cancelled: make(chan struct{})}
-	up := httptest.NewServer(fake)
-	defer up.Close()
-	s := startServer(t, map[string]string{"OPENAI_BASE_URL": up.URL + "/v1", "OPENAI_API_KEY": "test-key", "OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline"})
+	fake := newFakeChat(t)
+	s := startServer(t, map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline"})
 	seedKB(t, s)
 	tok := s.token(t, s.account(t, auth.RoleUser))
 	c := s.newConversation(t, tok, nil)

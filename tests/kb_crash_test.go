@@ -2,9 +2,7 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -16,52 +14,56 @@ import (
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
-// fakeEmbeddings is an OpenAI-compatible /embeddings server (hashing vectors under another
+// fakeEmbeddings is the OpenAI-compatible embeddings server (hashing vectors under another
 // model name) that, while hold is set, never answers a request containing the marker.
 type fakeEmbeddings struct {
+	*llmtest.Server
 	mu      sync.Mutex
 	hold    bool
 	marker  string
 	arrived chan struct{} // closed when a held request arrives
 	once    sync.Once
-	h       *embed.Hashing
 }
 
-func (f *fakeEmbeddings) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Input []string `json:"input"`
-		Model string   `json:"model"`
-	}
-	_ = json.NewDecoder(r.Body).Decode(&req)
-	f.mu.Lock()
-	hold := f.hold
-	f.mu.Unlock()
-	if hold && strings.Contains(strings.Join(req.Input, " "), f.marker) {
+func newFakeEmbeddings(t *testing.T, marker string) *fakeEmbeddings {
+	f := &fakeEmbeddings{Server: llmtest.New(t), hold: true, marker: marker, arrived: make(chan struct{})}
+	h := embed.NewHashing(64)
+	f.SetEmbed(func(text string, _ int) []float64 {
+		v := h.EmbedOne(text)
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	})
+	f.SetHandler(func(_ http.ResponseWriter, r *http.Request, req llmtest.Request) bool {
+		f.mu.Lock()
+		hold := f.hold
+		f.mu.Unlock()
+		if !hold || !strings.Contains(strings.Join(req.Input, " "), f.marker) {
+			return false
+		}
 		f.once.Do(func() { close(f.arrived) })
-		<-r.Context().Done()
-		return
-	}
-	data := make([]map[string]any, len(req.Input))
-	for i, in := range req.Input {
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": f.h.EmbedOne(in)}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
-		"usage": map[string]any{"prompt_tokens": 1, "total_tokens": 1}})
+		select {
+		case <-r.Context().Done():
+		case <-f.Done():
+		}
+		return true
+	})
+	return f
 }
 
 // A process killed (SIGKILL) in the middle of indexing leaves nothing of the document
 // searchable; another process takes the job over once it is overdue and indexes it.
 func TestKBIndexingSurvivesACrash(t *testing.T) {
 	t.Parallel()
-	fake := &fakeEmbeddings{hold: true, marker: "crashmarker", arrived: make(chan struct{}), h: embed.NewHashing(64)}
-	up := httptest.NewServer(fake)
-	defer up.Close()
+	fake := newFakeEmbeddings(t, "crashmarker")
 	dbURL := dbtest.NewURL(t)
 	env := map[string]string{
-		"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1", "OPENAI_API_KEY": "test",
+		"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
 		"OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
 		"CHAT_PROVIDER": "offline", "KB_INDEX_WORKERS": "1", "JWT_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
 	}
@@ -70,8 +72,8 @@ func TestKBIndexingSurvivesACrash(t *testing.T) {
 	a := startBinary(t, env)
 
 	// Process B: an in-process server on the same database, without workers until A is dead.
-	b := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1",
-		"OPENAI_API_KEY": "test", "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
+	b := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": fake.BaseURL(),
+		"OPENAI_API_KEY": llmtest.APIKey, "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5",
 		"KB_INDEX_WORKERS": "0"})
 	acct := b.account(t, auth.RoleAdmin)
 	admin := b.token(t, acct)
@@ -105,8 +107,8 @@ func TestKBIndexingSurvivesACrash(t *testing.T) {
 	fake.mu.Lock()
 	fake.hold = false
 	fake.mu.Unlock()
-	c := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": up.URL + "/v1",
-		"OPENAI_API_KEY": "test", "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5"})
+	c := startServer(t, map[string]string{"DATABASE_URL": dbURL, "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": fake.BaseURL(),
+		"OPENAI_API_KEY": llmtest.APIKey, "OPENAI_EMBEDDING_MODEL": "fake-embed", "EMBEDDING_DIM": "64", "KB_JOB_TIMEOUT_SECONDS": "5"})
 	tokC := c.token(t, acct)
 	deadline := time.Now().Add(90 * time.Second) // the rescuer looks every 30 s
 	for {

@@ -1,6 +1,6 @@
-// Package backoff holds the retry timing shared by the clients of OpenAI-compatible servers
-// (embeddings and chat): server-requested delays, exponential backoff with jitter, and a
-// context-aware sleep.
+// Package backoff holds retry timing: server-requested delays (Retry-After), exponential
+// backoff with jitter, and a context-aware sleep. The clients of OpenAI-compatible servers
+// (chat, embeddings, audio) use it through the retry loop of internal/llm.
 package backoff
 
 import (

@@ -3,25 +3,24 @@ package chat
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/voiceassist/gateway/internal/backoff"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/voiceassist/gateway/internal/backoff"
+	"github.com/voiceassist/gateway/internal/llm"
 )
 
-// OpenAI defaults.
+// OpenAI defaults, those of internal/llm.
 const (
-	DefaultTimeout    = 60 * time.Second
-	DefaultMaxRetries = 2
-	DefaultBaseDelay  = 500 * time.Millisecond
-	DefaultMaxDelay   = 20 * time.Second
+	DefaultTimeout    = llm.DefaultTimeout
+	DefaultMaxRetries = llm.DefaultMaxRetries
+	DefaultBaseDelay  = llm.DefaultBaseDelay
+	DefaultMaxDelay   = llm.DefaultMaxDelay
 )
 
 // SystemPrompt is the system message of every OpenAI request.
@@ -69,7 +68,7 @@ type OpenAIConfig struct {
 // OpenAI is a ChatModel backed by an OpenAI-compatible chat completions
 // endpoint, streamed. It is safe for concurrent use.
 type OpenAI struct {
-	client openai.Client
+	client *llm.Client
 	cfg    OpenAIConfig
 	// sleep waits between retries; tests replace it to observe the delays
 	// without waiting.
@@ -86,33 +85,12 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.MaxTokens < 0 {
 		return nil, errors.New("chat: negative max tokens")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = DefaultMaxRetries
-	} else if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
-	if cfg.BaseDelay <= 0 {
-		cfg.BaseDelay = DefaultBaseDelay
-	}
-	if cfg.MaxDelay <= 0 {
-		cfg.MaxDelay = DefaultMaxDelay
-	}
-	// The SDK's own retries are off: they would also retry after text has
-	// been streamed, and the policy here is explicit and tested.
-	opts := []option.RequestOption{option.WithMaxRetries(0)}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	if cfg.BaseURL != "" {
-		opts = append(opts, option.WithBaseURL(cfg.BaseURL))
-	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
-	}
-	return &OpenAI{client: openai.NewClient(opts...), cfg: cfg, sleep: backoff.Sleep}, nil
+	m := &OpenAI{cfg: cfg, sleep: backoff.Sleep}
+	// llm.New fills in the defaults (and takes a negative MaxRetries as none).
+	m.client = llm.New(llm.Config{APIKey: cfg.APIKey, BaseURL: cfg.BaseURL, Timeout: cfg.Timeout,
+		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient,
+		Sleep: func(ctx context.Context, d time.Duration) error { return m.sleep(ctx, d) }})
+	return m, nil
 }
 
 // Name implements ChatModel.
@@ -121,32 +99,27 @@ func (m *OpenAI) Name() string { return m.cfg.Model }
 // Stream implements ChatModel. Cancelling ctx aborts the HTTP stream.
 func (m *OpenAI) Stream(ctx context.Context, req Request, onDelta func(string) error) (string, error) {
 	params := m.params(req)
-	for attempt := 0; ; attempt++ {
-		text, err := m.attempt(ctx, params, onDelta)
-		if err == nil {
-			return text, nil
+	var text string
+	err := m.client.Do(ctx, func(ctx context.Context) error {
+		var err error
+		text, err = m.attempt(ctx, params, onDelta)
+		if err != nil && (text != "" || errors.Is(err, errEmptyAnswer)) {
+			// Text passed on cannot be taken back; an empty answer would recur.
+			return llm.NoRetry(err)
 		}
-		var cb callbackError
-		if errors.As(err, &cb) {
-			return text, cb.err
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return text, fmt.Errorf("chat: %w", ctxErr)
-		}
-		retry, wait := retryable(err)
-		if text != "" || !retry || attempt >= m.cfg.MaxRetries {
-			if retry && text == "" {
-				return text, fmt.Errorf("chat: giving up after %d attempts: %w", attempt+1, err)
-			}
-			return text, fmt.Errorf("chat: %w", err)
-		}
-		if wait < 0 {
-			wait = backoff.Delay(m.cfg.BaseDelay, attempt)
-		}
-		if err := m.sleep(ctx, min(wait, m.cfg.MaxDelay)); err != nil {
-			return "", fmt.Errorf("chat: %w", err)
-		}
+		return err
+	})
+	if err == nil {
+		return text, nil
 	}
+	var cb callbackError
+	if errors.As(err, &cb) {
+		return text, cb.err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return text, fmt.Errorf("chat: %w", ctxErr)
+	}
+	return text, fmt.Errorf("chat: %w", err)
 }
 
 // callbackError carries onDelta's error out of attempt, so that it is
@@ -155,18 +128,13 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-// Attempt errors that are not retried.
-var (
-	errTimeout     = errors.New("timed out") // cut by OpenAIConfig.Timeout
-	errEmptyAnswer = errors.New("empty answer")
-)
+// errEmptyAnswer: the stream ended without text; not retried.
+var errEmptyAnswer = errors.New("empty answer")
 
-// attempt makes one streaming request; the text returned is what reached
-// onDelta.
+// attempt makes one streaming request, ctx bounded by OpenAIConfig.Timeout;
+// the text returned is what reached onDelta.
 func (m *OpenAI) attempt(ctx context.Context, params openai.ChatCompletionNewParams, onDelta func(string) error) (string, error) {
-	actx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
-	defer cancel()
-	stream := m.client.Chat.Completions.NewStreaming(actx, params)
+	stream := m.client.API().Chat.Completions.NewStreaming(ctx, params)
 	defer stream.Close()
 
 	var b strings.Builder
@@ -193,9 +161,6 @@ func (m *OpenAI) attempt(ctx context.Context, params openai.ChatCompletionNewPar
 		}
 	}
 	if err := stream.Err(); err != nil {
-		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return b.String(), fmt.Errorf("%w after %s: %w", errTimeout, m.cfg.Timeout, err)
-		}
 		return b.String(), err
 	}
 	if b.Len() == 0 {
@@ -250,30 +215,4 @@ func FormatSources(sources []Passage) string {
 		b.WriteString("\n" + strings.TrimSpace(p.Text))
 	}
 	return b.String()
-}
-
-// retryable reports whether err is worth retrying and the delay the server
-// asked for (-1 if none). Mirrors internal/embed.
-func retryable(err error) (bool, time.Duration) {
-	var apiErr *openai.Error
-	if errors.As(err, &apiErr) {
-		code := apiErr.StatusCode
-		if code != http.StatusTooManyRequests && code != http.StatusRequestTimeout && code < 500 {
-			return false, -1
-		}
-		if apiErr.Response != nil {
-			return true, backoff.RetryAfter(apiErr.Response.Header, time.Now())
-		}
-		return true, -1
-	}
-	// An error event in the stream, an undecodable chunk, an empty answer or
-	// our own timeout would most likely recur; transport errors (refused,
-	// reset) may not.
-	var streamErr *ssestream.StreamError
-	var syntaxErr *json.SyntaxError
-	if errors.As(err, &streamErr) || errors.As(err, &syntaxErr) ||
-		errors.Is(err, errTimeout) || errors.Is(err, errEmptyAnswer) {
-		return false, -1
-	}
-	return true, -1
 }

@@ -2,11 +2,9 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,132 +12,37 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
-// fakeChat is an OpenAI-compatible /v1/chat/completions server. It records
-// each request; respond writes the reply for request n (0-based), and by
-// default streams "Hello world".
-type fakeChat struct {
-	t       *testing.T
-	respond func(n int, w http.ResponseWriter, r *http.Request)
-
-	mu   sync.Mutex
-	reqs []chatRequest
-}
-
-type chatRequest struct {
-	Model       string   `json:"model"`
-	Stream      bool     `json:"stream"`
-	MaxTokens   *int     `json:"max_tokens"`
-	Temperature *float64 `json:"temperature"`
-	Messages    []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
-	} `json:"messages"`
-}
-
-func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
-		f.t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
-		http.Error(w, "bad path", http.StatusTeapot)
-		return
-	}
-	if got := r.Header.Get("Authorization"); got != "Bearer test-key" {
-		f.t.Errorf("authorization %q", got)
-	}
-	var req chatRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		f.t.Errorf("decode: %v", err)
-		http.Error(w, "bad body", http.StatusTeapot)
-		return
-	}
-	f.mu.Lock()
-	n := len(f.reqs)
-	f.reqs = append(f.reqs, req)
-	f.mu.Unlock()
-	if f.respond != nil {
-		f.respond(n, w, r)
-		return
-	}
-	streamChunks(w, "Hello", " world")
-}
-
-func (f *fakeChat) requests() []chatRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]chatRequest(nil), f.reqs...)
-}
-
-// chunkJSON is one chat.completion.chunk carrying content (and a finish
-// reason if not empty).
-func chunkJSON(content, finish string) string {
-	delta := map[string]any{}
-	if content != "" {
-		delta["content"] = content
-	}
-	var fr any
-	if finish != "" {
-		fr = finish
-	}
-	b, _ := json.Marshal(map[string]any{
-		"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "fake",
-		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": fr}},
-	})
-	return string(b)
-}
-
-func startStream(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-}
-
-func writeEvent(w http.ResponseWriter, data string) {
-	_, _ = fmt.Fprintf(w, "data: %s\n\n", data)
-	w.(http.Flusher).Flush()
-}
-
-// streamChunks streams a role-only chunk, one chunk per piece, a finish
-// chunk and [DONE], as OpenAI does.
-func streamChunks(w http.ResponseWriter, pieces ...string) {
-	startStream(w)
-	writeEvent(w, `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"fake",`+
-		`"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`)
-	for _, p := range pieces {
-		writeEvent(w, chunkJSON(p, ""))
-	}
-	writeEvent(w, chunkJSON("", "stop"))
-	writeEvent(w, "[DONE]")
-}
-
-func writeAPIError(w http.ResponseWriter, code int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"message": http.StatusText(code), "type": "server_error",
-	}})
-}
-
-// startOpenAI starts f and returns a model pointed at it whose retry waits
-// are recorded instead of slept.
-func startOpenAI(t *testing.T, f *fakeChat, cfg OpenAIConfig) (*OpenAI, *[]time.Duration) {
+// startOpenAI starts a fake server and returns a model pointed at it whose
+// retry waits are recorded instead of slept.
+func startOpenAI(t *testing.T, cfg OpenAIConfig) (*llmtest.Server, *OpenAI, func() []time.Duration) {
 	t.Helper()
-	f.t = t
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	cfg.BaseURL = srv.URL + "/v1"
-	cfg.APIKey = "test-key"
+	s := llmtest.New(t)
+	cfg.BaseURL = s.BaseURL()
+	cfg.APIKey = llmtest.APIKey
 	if cfg.Model == "" {
 		cfg.Model = "fake-model"
 	}
-	cfg.HTTPClient = srv.Client()
+	cfg.HTTPClient = s.Server.Client()
 	m, err := NewOpenAI(cfg)
 	require.NoError(t, err)
+	var mu sync.Mutex
 	var waits []time.Duration
 	m.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
 		waits = append(waits, d)
+		mu.Unlock()
 		return ctx.Err()
 	}
-	return m, &waits
+	return s, m, func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Duration(nil), waits...)
+	}
 }
 
 func collect(deltas *[]string) func(string) error {
@@ -157,11 +60,9 @@ func TestNewOpenAIRequiresModel(t *testing.T) {
 
 func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
-		streamChunks(w, "Start at ", "500 mg", " once daily [1].")
-	}}
 	temp := 0.2
-	m, waits := startOpenAI(t, f, OpenAIConfig{Model: "gpt-test", Temperature: &temp, MaxTokens: 100})
+	s, m, waits := startOpenAI(t, OpenAIConfig{Model: "gpt-test", Temperature: &temp, MaxTokens: 100})
+	s.SetChat(func(llmtest.Request) []string { return []string{"Start at ", "500 mg", " once daily [1]."} })
 	require.Equal(t, "gpt-test", m.Name())
 
 	req := Request{
@@ -182,11 +83,12 @@ func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 	// The role-only and finish chunks carry no text and produce no delta.
 	require.Equal(t, []string{"Start at ", "500 mg", " once daily [1]."}, deltas)
 	require.Equal(t, strings.Join(deltas, ""), text)
-	require.Empty(t, *waits)
+	require.Empty(t, waits())
 
-	reqs := f.requests()
+	reqs := s.Requests(llmtest.Chat)
 	require.Len(t, reqs, 1)
 	got := reqs[0]
+	require.Equal(t, "Bearer "+llmtest.APIKey, got.Header.Get("Authorization"))
 	require.Equal(t, "gpt-test", got.Model)
 	require.True(t, got.Stream)
 	require.NotNil(t, got.MaxTokens)
@@ -211,12 +113,11 @@ func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 
 func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{}
-	m, _ := startOpenAI(t, f, OpenAIConfig{})
+	s, m, _ := startOpenAI(t, OpenAIConfig{})
 	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "Hello world", text)
-	got := f.requests()[0]
+	got := s.Requests(llmtest.Chat)[0]
 	require.Nil(t, got.MaxTokens)
 	require.Nil(t, got.Temperature)
 	require.Contains(t, got.Messages[len(got.Messages)-1].Content, "Sources: none")
@@ -224,19 +125,20 @@ func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 
 func TestOpenAICancelAbortsStream(t *testing.T) {
 	t.Parallel()
+	s, m, _ := startOpenAI(t, OpenAIConfig{})
 	disconnected := make(chan struct{})
-	release := make(chan struct{}) // unblocks the handler if the test fails
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, r *http.Request) {
-		startStream(w)
-		writeEvent(w, chunkJSON("Hel", ""))
+	release := make(chan struct{})       // unblocks the handler if the test fails
+	t.Cleanup(func() { close(release) }) // runs before the server's Close
+	s.SetHandler(func(w http.ResponseWriter, r *http.Request, _ llmtest.Request) bool {
+		llmtest.StartStream(w)
+		llmtest.WriteEvent(w, llmtest.ChunkJSON("Hel", ""))
 		select {
 		case <-r.Context().Done():
 			close(disconnected)
 		case <-release:
 		}
-	}}
-	m, _ := startOpenAI(t, f, OpenAIConfig{})
-	t.Cleanup(func() { close(release) }) // runs before the server's Close
+		return true
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -265,110 +167,130 @@ func TestOpenAICancelAbortsStream(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not see the client disconnect")
 	}
-	require.Len(t, f.requests(), 1) // cancellation is not retried
+	require.Len(t, s.Requests(""), 1) // cancellation is not retried
 }
 
 func TestOpenAIRetriesBeforeFirstDelta(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(n int, w http.ResponseWriter, _ *http.Request) {
-		switch n {
-		case 0:
-			w.Header().Set("Retry-After", "2")
-			writeAPIError(w, http.StatusTooManyRequests)
-		case 1:
-			writeAPIError(w, http.StatusServiceUnavailable)
-		default:
-			streamChunks(w, "ok")
-		}
-	}}
-	m, waits := startOpenAI(t, f, OpenAIConfig{MaxRetries: 3, BaseDelay: 100 * time.Millisecond})
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3, BaseDelay: 100 * time.Millisecond})
+	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"})
+	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusServiceUnavailable})
+	s.SetChat(func(llmtest.Request) []string { return []string{"ok"} })
 	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "ok", text)
-	require.Len(t, f.requests(), 3)
-	require.Len(t, *waits, 2)
-	require.Equal(t, 2*time.Second, (*waits)[0]) // Retry-After honoured
+	require.Len(t, s.Requests(""), 3)
+	w := waits()
+	require.Len(t, w, 2)
+	require.Equal(t, 2*time.Second, w[0]) // Retry-After honoured
 	// Second retry: backoff of 2*BaseDelay with equal jitter.
-	require.GreaterOrEqual(t, (*waits)[1], 100*time.Millisecond)
-	require.LessOrEqual(t, (*waits)[1], 200*time.Millisecond)
+	require.GreaterOrEqual(t, w[1], 100*time.Millisecond)
+	require.LessOrEqual(t, w[1], 200*time.Millisecond)
+}
+
+func TestOpenAIRetriesDroppedConnection(t *testing.T) {
+	t.Parallel()
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s.Fail(llmtest.Chat, llmtest.Fault{Drop: true})
+	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	require.NoError(t, err)
+	require.Equal(t, "Hello world", text)
+	require.Len(t, s.Requests(""), 2)
+	require.Len(t, waits(), 1)
 }
 
 func TestOpenAIGivesUpAndCapsRetryAfter(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Retry-After", "3600")
-		writeAPIError(w, http.StatusTooManyRequests)
-	}}
-	m, waits := startOpenAI(t, f, OpenAIConfig{MaxRetries: 2, MaxDelay: time.Second})
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 2, MaxDelay: time.Second})
+	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3600", Times: 10})
 	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorContains(t, err, "giving up after 3 attempts")
 	var apiErr *openai.Error
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
-	require.Len(t, f.requests(), 3)
-	require.Equal(t, []time.Duration{time.Second, time.Second}, *waits)
+	require.Len(t, s.Requests(""), 3)
+	require.Equal(t, []time.Duration{time.Second, time.Second}, waits())
+}
+
+func TestOpenAINegativeMaxRetriesDisablesRetries(t *testing.T) {
+	t.Parallel()
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: -1})
+	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusServiceUnavailable, Times: 10})
+	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	require.ErrorContains(t, err, "giving up after 1 attempts")
+	require.Equal(t, llm.Transient, llm.Classify(err))
+	require.Len(t, s.Requests(""), 1)
+	require.Empty(t, waits())
 }
 
 func TestOpenAIDoesNotRetryClientErrors(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
-		writeAPIError(w, http.StatusBadRequest)
-	}}
-	m, waits := startOpenAI(t, f, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusBadRequest, Times: 10})
 	var deltas []string
 	_, err := m.Stream(context.Background(), Request{Question: "q"}, collect(&deltas))
 	var apiErr *openai.Error
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-	require.Len(t, f.requests(), 1)
-	require.Empty(t, *waits)
+	require.Len(t, s.Requests(""), 1)
+	require.Empty(t, waits())
 	require.Empty(t, deltas)
+}
+
+func TestOpenAITimeoutIsNotRetried(t *testing.T) {
+	t.Parallel()
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3, Timeout: 50 * time.Millisecond})
+	s.Fail(llmtest.Chat, llmtest.Fault{Hang: true, Times: 10})
+	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	require.ErrorIs(t, err, llm.ErrTimeout)
+	require.ErrorContains(t, err, "timed out after 50ms")
+	require.Len(t, s.Requests(""), 1)
+	require.Empty(t, waits())
 }
 
 func TestOpenAIDoesNotRetryAfterFirstDelta(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s.SetHandler(func(w http.ResponseWriter, _ *http.Request, _ llmtest.Request) bool {
 		// Promise a long body, send one chunk and drop the connection: the
 		// client sees an unexpected EOF, a transport error.
-		conn, buf, err := w.(http.Hijacker).Hijack()
+		conn, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			t.Errorf("hijack: %v", err)
-			return
+			return true
 		}
 		defer conn.Close()
 		_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n")
-		_, _ = fmt.Fprintf(buf, "data: %s\n\n", chunkJSON("Hel", ""))
+		_, _ = fmt.Fprintf(buf, "data: %s\n\n", llmtest.ChunkJSON("Hel", ""))
 		_ = buf.Flush()
-	}}
-	m, waits := startOpenAI(t, f, OpenAIConfig{MaxRetries: 3})
+		return true
+	})
 	var deltas []string
 	text, err := m.Stream(context.Background(), Request{Question: "q"}, collect(&deltas))
 	require.Error(t, err)
+	require.Equal(t, llm.Unavailable, llm.Classify(err)) // retryable in itself
 	require.Equal(t, "Hel", text)
 	require.Equal(t, []string{"Hel"}, deltas)
-	require.Len(t, f.requests(), 1)
-	require.Empty(t, *waits)
+	require.Len(t, s.Requests(""), 1)
+	require.Empty(t, waits())
 }
 
 func TestOpenAIReturnsCallbackError(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{}
-	m, _ := startOpenAI(t, f, OpenAIConfig{MaxRetries: 3})
+	s, m, _ := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
 	gone := errors.New("client gone")
 	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return gone })
 	require.Equal(t, gone, err) // unchanged, so callers can compare it
 	require.Equal(t, "Hello", text)
-	require.Len(t, f.requests(), 1)
+	require.Len(t, s.Requests(""), 1)
 }
 
 func TestOpenAIEmptyAnswerIsAnError(t *testing.T) {
 	t.Parallel()
-	f := &fakeChat{respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
-		streamChunks(w) // no content at all
-	}}
-	m, waits := startOpenAI(t, f, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s.SetChat(func(llmtest.Request) []string { return nil }) // no content at all
 	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorContains(t, err, `empty answer (finish_reason "stop")`)
-	require.Len(t, f.requests(), 1)
-	require.Empty(t, *waits)
+	require.Len(t, s.Requests(""), 1)
+	require.Empty(t, waits())
 }
