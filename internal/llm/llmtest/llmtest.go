@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/voice"
 )
 
 // Endpoints, as recorded in Request.Endpoint (the path after /v1/).
@@ -630,19 +631,14 @@ func (s *Server) answerSpeech(w http.ResponseWriter, req Request) {
 	if f == nil {
 		f = FakeSpeech
 	}
-	samples := f(req)
-	pcm := make([]byte, 2*len(samples))
-	for i, v := range samples {
-		binary.LittleEndian.PutUint16(pcm[2*i:], uint16(v))
-	}
+	p := voice.PCM{Samples: f(req), Rate: SpeechRate}
 	switch req.ResponseFormat {
 	case "pcm":
 		w.Header().Set("Content-Type", "audio/pcm")
-		_, _ = w.Write(pcm)
+		_, _ = w.Write(voice.PCMBytes(p))
 	case "wav":
 		w.Header().Set("Content-Type", "audio/wav")
-		_, _ = w.Write(wavHeader(len(pcm), SpeechRate))
-		_, _ = w.Write(pcm)
+		_, _ = w.Write(voice.EncodeWAV(p))
 	default: // "" is mp3 at OpenAI, which the fake cannot make
 		WriteError(w, http.StatusBadRequest, "llmtest: unsupported response_format "+strconv.Quote(req.ResponseFormat))
 	}

@@ -204,7 +204,7 @@ func (t *TTS) Synthesize(ctx context.Context, text string, opt voice.SynthesizeO
 			return voice.PCM{}, err
 		}
 		if pcm.Rate != voice.SampleRate {
-			pcm = resample(pcm, voice.SampleRate)
+			pcm = voice.Resample(pcm, voice.SampleRate)
 		}
 		out.Samples = append(out.Samples, pcm.Samples...)
 	}

@@ -4,7 +4,6 @@ package offline
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 
@@ -64,35 +63,13 @@ func say(t testing.TB, voiceID, text string) voice.PCM {
 	return p
 }
 
-// wordErrors is the word-level Levenshtein distance between a reference and a hypothesis.
-func wordErrors(ref, hyp string) (errs, words int) {
-	r, h := strings.Fields(strings.ToLower(ref)), strings.Fields(strings.ToLower(hyp))
-	prev := make([]int, len(h)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(r); i++ {
-		cur := make([]int, len(h)+1)
-		cur[0] = i
-		for j := 1; j <= len(h); j++ {
-			sub := prev[j-1]
-			if r[i-1] != h[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev = cur
-	}
-	return prev[len(h)], len(r)
-}
-
 // wer transcribes each sentence spoken by voiceID and returns the corpus word error rate.
 func wer(t testing.TB, s *STT, voiceID string, sentences []string) float64 {
 	var errs, words int
 	for _, ref := range sentences {
 		tr, err := s.Transcribe(context.Background(), say(t, voiceID, ref), voice.TranscribeOptions{Language: "en"})
 		require.NoError(t, err)
-		e, n := wordErrors(ref, tr.Text)
+		e, n := voice.WERCounts(ref, tr.Text)
 		if testing.Verbose() && e > 0 {
 			t.Logf("%s: %q -> %q (%d errors)", voiceID, ref, tr.Text, e)
 		}
@@ -100,12 +77,4 @@ func wer(t testing.TB, s *STT, voiceID string, sentences []string) float64 {
 		words += n
 	}
 	return float64(errs) / float64(words)
-}
-
-func TestWordErrors(t *testing.T) {
-	e, n := wordErrors("a b c d", "a x c")
-	require.Equal(t, 2, e)
-	require.Equal(t, 4, n)
-	e, _ = wordErrors("The cat", "the cat")
-	require.Zero(t, e)
 }

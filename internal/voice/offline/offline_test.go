@@ -178,10 +178,10 @@ func TestTranscribeInvalid(t *testing.T) {
 
 func TestTranscribeResamples(t *testing.T) {
 	ref := clinicalSentences[1]
-	audio := resample(say(t, "kal16", ref), 44100)
+	audio := voice.Resample(say(t, "kal16", ref), 44100)
 	require.Equal(t, 44100, audio.Rate)
 	tr := transcribe(t, clinicalSTT(t), audio)
-	e, n := wordErrors(ref, tr.Text)
+	e, n := voice.WERCounts(ref, tr.Text)
 	require.LessOrEqual(t, float64(e)/float64(n), 0.2, tr.Text)
 }
 

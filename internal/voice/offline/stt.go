@@ -173,7 +173,7 @@ func (s *STT) Transcribe(ctx context.Context, audio voice.PCM, opt voice.Transcr
 		return voice.Transcript{}, fmt.Errorf("%w: no samples", voice.ErrUndecodable)
 	}
 	if audio.Rate != voice.SampleRate {
-		audio = resample(audio, voice.SampleRate)
+		audio = voice.Resample(audio, voice.SampleRate)
 	}
 	dec, err := s.acquire(ctx)
 	if err != nil {

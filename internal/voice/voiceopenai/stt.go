@@ -40,7 +40,7 @@ func (s *STT) Transcribe(ctx context.Context, audio voice.PCM, opt voice.Transcr
 	if len(audio.Samples) == 0 || audio.Rate <= 0 {
 		return voice.Transcript{}, invalid(op, "no audio")
 	}
-	wav := encodeWAV(audio)
+	wav := voice.EncodeWAV(audio)
 	lang := primaryTag(opt.Language)
 	prompt := strings.TrimSpace(opt.Prompt)
 	if len(opt.Words) > 0 {

@@ -2,7 +2,6 @@ package voiceopenai
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -112,9 +111,5 @@ func (t *TTS) Synthesize(ctx context.Context, text string, opt voice.SynthesizeO
 	if len(body) == 0 || len(body)%2 != 0 {
 		return voice.PCM{}, fmt.Errorf("voiceopenai: %s: %w: %d bytes of audio, no PCM16", op, voice.ErrUnavailable, len(body))
 	}
-	samples := make([]int16, len(body)/2)
-	for i := range samples {
-		samples[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
-	}
-	return voice.PCM{Samples: samples, Rate: SpeechRate}, nil
+	return voice.PCMFromBytes(body, SpeechRate), nil
 }
