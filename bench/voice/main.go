@@ -36,10 +36,11 @@ import (
 
 // engines are the providers under test; offline.go opens the real ones.
 type engines struct {
-	tts     voice.TTS
-	voices  []string
-	newSTT  func(words []string) (voice.STT, error) // one worker, the given extra words
-	medical []string                                // the words of the "medical" condition
+	tts      voice.TTS
+	voices   []string
+	newSTT   func(words []string) (voice.STT, error) // one worker, the given extra words
+	clinical []string                                // the words of the "clinical" condition (the term list)
+	medical  []string                                // the words of the "clinical+drugs" condition
 }
 
 // openEngines is set by offline.go when built with -tags offlinevoice.
@@ -154,8 +155,8 @@ func (s score) rtf() string {
 // run synthesises every sentence with every voice, then per condition loads a recogniser,
 // warms it up and transcribes everything one request at a time.
 func run(ctx context.Context, e engines, sentences []sentence, w io.Writer, verbose bool) error {
-	fmt.Fprintf(w, "sentences: %d (%d general, %d clinical); voices: %s; medical words: %d\n",
-		len(sentences), count(sentences, "general"), count(sentences, "clinical"), strings.Join(e.voices, ", "), len(e.medical))
+	fmt.Fprintf(w, "sentences: %d (%d general, %d clinical); voices: %s; clinical terms: %d words; with drug names: %d\n",
+		len(sentences), count(sentences, "general"), count(sentences, "clinical"), strings.Join(e.voices, ", "), len(e.clinical), len(e.medical))
 	fmt.Fprintf(w, "peak RSS at start: %s\n", peakRSS())
 
 	audio := map[string][]voice.PCM{} // voice -> audio per sentence
@@ -179,7 +180,7 @@ func run(ctx context.Context, e engines, sentences []sentence, w io.Writer, verb
 	conditions := []struct {
 		name  string
 		words []string
-	}{{"stock", nil}, {"medical", e.medical}}
+	}{{"stock", nil}, {"clinical", e.clinical}, {"clinical+drugs", e.medical}}
 	type row struct {
 		voice, condition string
 		byKind           map[string]score

@@ -8,7 +8,7 @@ import (
 )
 
 // The offline engines: flite for synthesis, pocketsphinx (one worker) for recognition. The
-// medical condition adds the clinical term list and the drug names to the dictionary.
+// clinical condition adds the clinical term list, clinical+drugs also the generic drug names.
 func init() {
 	openEngines = func() (engines, error) {
 		tts, err := offline.NewTTS()
@@ -21,7 +21,8 @@ func init() {
 			newSTT: func(words []string) (voice.STT, error) {
 				return offline.NewSTT(offline.STTOptions{Workers: 1, Words: words})
 			},
-			medical: dedupe(voice.ClinicalTerms(), offline.DrugNames()),
+			clinical: voice.ClinicalTerms(),
+			medical:  dedupe(voice.ClinicalTerms(), offline.DrugNames()),
 		}, nil
 	}
 }
