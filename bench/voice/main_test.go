@@ -68,6 +68,7 @@ func TestRunWithFakeEngines(t *testing.T) {
 	got := out.String()
 	// Stock dictionary: "metformin" -> "met for men" = 1 substitution + 2 insertions over 4 words.
 	require.Contains(t, got, "| a | stock | 0.0% | 75.0% | 42.9% |")
-	require.Contains(t, got, "| b | medical | 0.0% | 0.0% | 0.0% |")
+	require.Contains(t, got, "| b | clinical | 0.0% | 75.0% | 42.9% |", "the clinical words lack metformin here")
+	require.Contains(t, got, "| b | clinical+drugs | 0.0% | 0.0% | 0.0% |")
 	require.Contains(t, got, "hyp: start met for men twice daily")
 }

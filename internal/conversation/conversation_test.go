@@ -35,7 +35,7 @@ func newConversation(t *testing.T, s *conversation.Service, user uuid.UUID) conv
 // addMessage stores a message without citations as the service would.
 func addMessage(t *testing.T, pool *pgxpool.Pool, conv uuid.UUID, role, content string) db.AddMessageRow {
 	t.Helper()
-	m, err := db.New(pool).AddMessage(context.Background(), db.AddMessageParams{ConversationID: conv, Role: role, Content: content, Citations: []byte("[]")})
+	m, err := db.New(pool).AddMessage(context.Background(), db.AddMessageParams{ConversationID: conv, Role: role, Content: content, Citations: []byte("[]"), Source: conversation.SourceChat})
 	require.NoError(t, err)
 	return m
 }
