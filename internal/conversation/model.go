@@ -41,6 +41,8 @@ type Message struct {
 // compiling when the schema changes).
 func conversationOf(r db.Conversation) Conversation { return Conversation(r) }
 
+func messageOf(r db.Message) Message { return Message(r) }
+
 func messagesOf(rows []db.Message) []Message {
 	out := make([]Message, len(rows))
 	for i, r := range rows {

@@ -89,25 +89,17 @@ func encodeJSON(v any) json.RawMessage {
 }
 
 func fromRow(r db.FeatureFlag) Record {
-	f := flageval.Flag{
-		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: flageval.Type(r.Type), Enabled: r.Enabled,
+	// A row holds variants and rules in their document shape: read it as a Doc.
+	d := Doc{
+		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: r.Type, Enabled: r.Enabled,
 		Value: decodeJSON(r.Value), DefaultValue: decodeJSON(r.DefaultValue),
-		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: flageval.Visibility(r.Visibility),
-		Tags: r.Tags, Archived: r.Archived, Version: r.Version,
+		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: r.Visibility,
+		Tags: r.Tags, Archived: r.Archived,
 	}
-	var vs []variantDoc
-	_ = json.Unmarshal(r.Variants, &vs)
-	for _, v := range vs {
-		f.Variants = append(f.Variants, flageval.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
-	}
-	var rs []ruleDoc
-	_ = json.Unmarshal(r.Rules, &rs)
-	for _, rd := range rs {
-		f.Rules = append(f.Rules, ruleFromDoc(rd))
-	}
-	if f.Tags == nil {
-		f.Tags = []string{}
-	}
+	_ = json.Unmarshal(r.Variants, &d.Variants)
+	_ = json.Unmarshal(r.Rules, &d.Rules)
+	f := FromDoc(d)
+	f.Version = r.Version
 	return Record{Flag: f, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 

@@ -123,15 +123,7 @@ func (s *Store) ListOverrides(ctx context.Context, key, after string, limit int)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	rows, more := page.Trim(rows, limit)
-	if more {
-		next = rows[len(rows)-1].TargetingKey
-	}
-	out := make([]OverrideRecord, len(rows))
-	for i, r := range rows {
-		out[i] = overrideRecord(r)
-	}
+	out, next := page.Map(rows, limit, overrideRecord, func(o OverrideRecord) string { return o.TargetingKey })
 	return out, next, nil
 }
 

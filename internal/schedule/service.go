@@ -358,28 +358,12 @@ type Filter struct {
 // the end). A cursor List did not issue is page.BadCursor.
 func (s *Service) List(ctx context.Context, f Filter) ([]Change, string, error) {
 	p := db.ListScheduledChangesParams{Status: f.Status, FlagKey: f.FlagKey, FromAt: f.From, ToAt: f.To, Lim: page.Limit(f.Limit)}
-	if f.Cursor != "" {
-		k, err := page.DecodeKeyset(f.Cursor)
-		if err != nil {
-			return nil, "", err
+	return page.KeysetList(page.LayoutAt, f.Cursor, f.Limit, func(after *page.Keyset) ([]db.ScheduledChange, error) {
+		if after != nil {
+			p.AfterAt, p.AfterID = &after.At, &after.ID
 		}
-		p.AfterAt, p.AfterID = &k.At, &k.ID
-	}
-	rows, err := s.q.ListScheduledChanges(ctx, p)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, more := page.Trim(rows, f.Limit)
-	out := make([]Change, len(rows))
-	for i, r := range rows {
-		out[i] = decode(r)
-	}
-	next := ""
-	if more && len(out) > 0 {
-		last := out[len(out)-1]
-		next = page.Keyset{At: last.ScheduledAt, ID: last.ID}.Encode()
-	}
-	return out, next, nil
+		return s.q.ListScheduledChanges(ctx, p)
+	}, decode, func(c Change) page.Keyset { return page.Keyset{At: c.ScheduledAt, ID: c.ID} })
 }
 
 // VariantPreview is one variant's weight before and after.
