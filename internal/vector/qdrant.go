@@ -228,13 +228,8 @@ func (s *Qdrant) Count(ctx context.Context) (int, error) {
 // nothing, and ties are ordered by ID (only among the hits returned, as
 // Qdrant picks which tied points make the cut).
 func (s *Qdrant) Search(ctx context.Context, q []float32, k int, filter map[string]string) ([]Hit, error) {
-	if len(q) != s.dim {
-		return nil, fmt.Errorf("%w: query has %d, store has %d", ErrDim, len(q), s.dim)
-	}
-	if k <= 0 {
-		k = 10
-	}
-	if err := ctx.Err(); err != nil {
+	k, err := searchArgs(ctx, s.dim, q, k)
+	if err != nil {
 		return nil, err
 	}
 	qn := slices.Clone(q)
