@@ -150,11 +150,8 @@ func (s *Qdrant) Ping(ctx context.Context) error {
 // but the batches are separate requests: if one fails, earlier ones stay.
 func (s *Qdrant) Upsert(ctx context.Context, items []Item) error {
 	for _, it := range items {
-		if it.ID == "" {
-			return errors.New("vector: item without ID")
-		}
-		if len(it.Vector) != s.dim {
-			return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), s.dim)
+		if err := checkItem(it, s.dim); err != nil {
+			return err
 		}
 		if _, ok := it.Payload[QdrantIDKey]; ok {
 			return fmt.Errorf("vector: item %s: payload key %q is reserved", it.ID, QdrantIDKey)

@@ -85,11 +85,8 @@ func (s *Exact) Len() int {
 // better than score 0.
 func (s *Exact) Upsert(ctx context.Context, items []Item) error {
 	for _, it := range items {
-		if it.ID == "" {
-			return errors.New("vector: item without ID")
-		}
-		if len(it.Vector) != s.dim {
-			return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), s.dim)
+		if err := checkItem(it, s.dim); err != nil {
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -279,4 +276,15 @@ func searchArgs(ctx context.Context, dim int, q []float32, k int) (int, error) {
 		k = 10
 	}
 	return k, nil
+}
+
+// checkItem is what every store requires of an item to upsert: an ID and the store's dimension.
+func checkItem(it Item, dim int) error {
+	if it.ID == "" {
+		return errors.New("vector: item without ID")
+	}
+	if len(it.Vector) != dim {
+		return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), dim)
+	}
+	return nil
 }
