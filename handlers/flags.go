@@ -35,15 +35,7 @@ func (s *Server) flagEnvelope(ctx context.Context, r flagstore.Record) (api.Flag
 
 func (s *Server) ListFlags(ctx context.Context, r api.ListFlagsRequestObject) (api.ListFlagsResponseObject, error) {
 	p := r.Params
-	f := flagstore.Filter{Enabled: p.Enabled, Q: p.Q, Archived: valueOf(p.Archived), After: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
-	if p.Category != nil {
-		c := string(*p.Category)
-		f.Category = &c
-	}
-	if p.Visibility != nil {
-		v := string(*p.Visibility)
-		f.Visibility = &v
-	}
+	f := flagstore.Filter{Category: stringOf(p.Category), Visibility: stringOf(p.Visibility), Enabled: p.Enabled, Q: p.Q, Archived: valueOf(p.Archived), After: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
 	recs, next, err := s.Flags.List(ctx, f)
 	if err != nil {
 		return nil, err

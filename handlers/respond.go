@@ -52,6 +52,15 @@ func valueOf[T any](p *T) T {
 	return *p
 }
 
+// stringOf converts an optional enum parameter to the *string domain filters take.
+func stringOf[T ~string](p *T) *string {
+	if p == nil {
+		return nil
+	}
+	s := string(*p)
+	return &s
+}
+
 // mapAll maps a page of domain items to their API shape.
 func mapAll[T, U any](in []T, f func(T) U) []U {
 	out := make([]U, len(in))

@@ -58,11 +58,7 @@ func (s *Server) UpdateMyProfile(ctx context.Context, r api.UpdateMyProfileReque
 }
 
 func (s *Server) ListUsers(ctx context.Context, r api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	f := auth.UserFilter{IsActive: r.Params.IsActive, Search: r.Params.Search, Limit: limitOf(r.Params.Limit), Cursor: valueOf(r.Params.Cursor)}
-	if r.Params.Role != nil {
-		role := string(*r.Params.Role)
-		f.Role = &role
-	}
+	f := auth.UserFilter{Role: stringOf(r.Params.Role), IsActive: r.Params.IsActive, Search: r.Params.Search, Limit: limitOf(r.Params.Limit), Cursor: valueOf(r.Params.Cursor)}
 	users, next, err := s.Auth.ListUsers(ctx, f)
 	if err != nil {
 		return nil, err
