@@ -61,7 +61,7 @@ func stringOf[T ~string](p *T) *string {
 	return &s
 }
 
-// mapAll maps a page of domain items to their API shape.
+// mapAll maps domain items to their API shape (an empty list stays [], never null).
 func mapAll[T, U any](in []T, f func(T) U) []U {
 	out := make([]U, len(in))
 	for i, v := range in {

@@ -128,8 +128,8 @@ var (
 
 // KeysetList reads one page of a list ordered by (time, id) and returns its items and the
 // cursor of the next page ("" at the end). fetch reads up to Limit(limit) rows past after,
-// which is nil on the first page; key is an item's position. A cursor in another layout, or
-// one this service did not issue, is BadCursor.
+// which is nil on the first page; key is an item's position. A cursor l cannot read is
+// BadCursor.
 func KeysetList[R, T any](l Layout, cursor string, limit int, fetch func(after *Keyset) ([]R, error),
 	conv func(R) T, key func(T) Keyset) ([]T, string, error) {
 	var after *Keyset
