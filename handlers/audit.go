@@ -9,16 +9,8 @@ import (
 
 func (s *Server) ListAuditLogs(ctx context.Context, r api.ListAuditLogsRequestObject) (api.ListAuditLogsResponseObject, error) {
 	p := r.Params
-	f := audit.Filter{ActorID: p.ActorId, From: p.From, To: p.To, Limit: limitOf(p.Limit)}
-	if p.Action != nil {
-		f.Action = *p.Action
-	}
-	if p.ResourceType != nil {
-		f.ResourceType = *p.ResourceType
-	}
-	if p.ResourceId != nil {
-		f.ResourceID = *p.ResourceId
-	}
+	f := audit.Filter{ActorID: p.ActorId, Action: valueOf(p.Action), ResourceType: valueOf(p.ResourceType), ResourceID: valueOf(p.ResourceId),
+		From: p.From, To: p.To, Limit: limitOf(p.Limit)}
 	if p.Cursor != nil {
 		id, err := audit.ParseCursor(*p.Cursor)
 		if err != nil {
@@ -42,9 +34,7 @@ func (s *Server) ListAuditLogs(ctx context.Context, r api.ListAuditLogsRequestOb
 			Success: row.Success, RequestId: row.RequestID, Ip: row.IP, UserAgent: row.UserAgent, Details: details,
 		}
 	}
-	m := meta(ctx)
-	m.Pagination = page(f.Limit, audit.Cursor(next))
-	return api.ListAuditLogs200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListAuditLogs200JSONResponse{Success: true, Data: out, Metadata: pageMeta(ctx, f.Limit, audit.Cursor(next)), Timestamp: now()}, nil
 }
 
 func (s *Server) VerifyAuditLog(ctx context.Context, _ api.VerifyAuditLogRequestObject) (api.VerifyAuditLogResponseObject, error) {

@@ -107,15 +107,11 @@ func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.Log
 }
 
 func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMeResponseObject, error) {
-	p, err := caller(ctx)
+	env, err := s.me(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Auth.GetUser(ctx, p.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return api.GetMe200JSONResponse(s.userEnvelope(ctx, u)), nil
+	return api.GetMe200JSONResponse(env), nil
 }
 
 func (s *Server) ChangePassword(ctx context.Context, r api.ChangePasswordRequestObject) (api.ChangePasswordResponseObject, error) {
@@ -139,11 +135,7 @@ func (s *Server) ListApiKeys(ctx context.Context, _ api.ListApiKeysRequestObject
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.ApiKey, len(keys))
-	for i, k := range keys {
-		out[i] = toAPIKey(k)
-	}
-	return api.ListApiKeys200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+	return api.ListApiKeys200JSONResponse{Success: true, Data: mapAll(keys, toAPIKey), Metadata: meta(ctx), Timestamp: now()}, nil
 }
 
 func (s *Server) CreateApiKey(ctx context.Context, r api.CreateApiKeyRequestObject) (api.CreateApiKeyResponseObject, error) {

@@ -43,27 +43,12 @@ func (s *Server) CreateConversation(ctx context.Context, r api.CreateConversatio
 
 func (s *Server) ListConversations(ctx context.Context, r api.ListConversationsRequestObject) (api.ListConversationsResponseObject, error) {
 	p := r.Params
-	f := conversation.Filter{Archived: p.Archived, Limit: limitOf(p.Limit)}
-	if p.Q != nil {
-		f.Q = *p.Q
-	}
-	if p.Folder != nil {
-		f.Folder = *p.Folder
-	}
-	if p.Cursor != nil {
-		f.Cursor = *p.Cursor
-	}
+	f := conversation.Filter{Q: valueOf(p.Q), Folder: valueOf(p.Folder), Archived: p.Archived, Cursor: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
 	cs, next, err := s.Chats.List(ctx, owner(ctx), f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Conversation, len(cs))
-	for i, c := range cs {
-		out[i] = conversationOf(c)
-	}
-	m := meta(ctx)
-	m.Pagination = page(f.Limit, next)
-	return api.ListConversations200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListConversations200JSONResponse{Success: true, Data: mapAll(cs, conversationOf), Metadata: pageMeta(ctx, f.Limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) GetConversation(ctx context.Context, r api.GetConversationRequestObject) (api.GetConversationResponseObject, error) {
@@ -106,21 +91,11 @@ func (s *Server) DeleteConversation(ctx context.Context, r api.DeleteConversatio
 
 func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObject) (api.ListMessagesResponseObject, error) {
 	limit := limitOf(r.Params.Limit)
-	cursor := ""
-	if r.Params.Cursor != nil {
-		cursor = *r.Params.Cursor
-	}
-	ms, next, err := s.Chats.Messages(ctx, owner(ctx), r.Id, cursor, limit)
+	ms, next, err := s.Chats.Messages(ctx, owner(ctx), r.Id, valueOf(r.Params.Cursor), limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Message, len(ms))
-	for i, m := range ms {
-		out[i] = messageOf(m)
-	}
-	m := meta(ctx)
-	m.Pagination = page(limit, next)
-	return api.ListMessages200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListMessages200JSONResponse{Success: true, Data: mapAll(ms, messageOf), Metadata: pageMeta(ctx, limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) SendMessage(ctx context.Context, r api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {

@@ -35,21 +35,7 @@ func (s *Server) flagEnvelope(ctx context.Context, r flagstore.Record) (api.Flag
 
 func (s *Server) ListFlags(ctx context.Context, r api.ListFlagsRequestObject) (api.ListFlagsResponseObject, error) {
 	p := r.Params
-	f := flagstore.Filter{Enabled: p.Enabled, Q: p.Q, Limit: limitOf(p.Limit)}
-	if p.Category != nil {
-		c := string(*p.Category)
-		f.Category = &c
-	}
-	if p.Visibility != nil {
-		v := string(*p.Visibility)
-		f.Visibility = &v
-	}
-	if p.Archived != nil {
-		f.Archived = *p.Archived
-	}
-	if p.Cursor != nil {
-		f.After = *p.Cursor
-	}
+	f := flagstore.Filter{Category: stringOf(p.Category), Visibility: stringOf(p.Visibility), Enabled: p.Enabled, Q: p.Q, Archived: valueOf(p.Archived), After: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
 	recs, next, err := s.Flags.List(ctx, f)
 	if err != nil {
 		return nil, err
@@ -60,9 +46,7 @@ func (s *Server) ListFlags(ctx context.Context, r api.ListFlagsRequestObject) (a
 			return nil, err
 		}
 	}
-	m := meta(ctx)
-	m.Pagination = page(f.Limit, next)
-	return api.ListFlags200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListFlags200JSONResponse{Success: true, Data: out, Metadata: pageMeta(ctx, f.Limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) CreateFlag(ctx context.Context, r api.CreateFlagRequestObject) (api.CreateFlagResponseObject, error) {
@@ -188,12 +172,8 @@ func toAPIOverride(o flagstore.OverrideRecord, at time.Time) api.FlagOverride {
 }
 
 func (s *Server) ListFlagOverrides(ctx context.Context, r api.ListFlagOverridesRequestObject) (api.ListFlagOverridesResponseObject, error) {
-	after := ""
-	if r.Params.Cursor != nil {
-		after = *r.Params.Cursor
-	}
 	limit := limitOf(r.Params.Limit)
-	recs, next, err := s.Flags.ListOverrides(ctx, r.Flag, after, limit)
+	recs, next, err := s.Flags.ListOverrides(ctx, r.Flag, valueOf(r.Params.Cursor), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +181,7 @@ func (s *Server) ListFlagOverrides(ctx context.Context, r api.ListFlagOverridesR
 	for i, o := range recs {
 		out[i] = toAPIOverride(o, now())
 	}
-	m := meta(ctx)
-	m.Pagination = page(limit, next)
-	return api.ListFlagOverrides200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListFlagOverrides200JSONResponse{Success: true, Data: out, Metadata: pageMeta(ctx, limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) PutFlagOverride(ctx context.Context, r api.PutFlagOverrideRequestObject) (api.PutFlagOverrideResponseObject, error) {

@@ -110,33 +110,13 @@ func tagsOf(ts []api.KbTag) []string {
 
 func (s *Server) ListKbDocuments(ctx context.Context, r api.ListKbDocumentsRequestObject) (api.ListKbDocumentsResponseObject, error) {
 	p := r.Params
-	f := kb.ListFilter{Limit: limitOf(p.Limit)}
-	if p.Status != nil {
-		f.Status = string(*p.Status)
-	}
-	if p.Format != nil {
-		f.Format = string(*p.Format)
-	}
-	if p.Tag != nil {
-		f.Tag = string(*p.Tag)
-	}
-	if p.Q != nil {
-		f.Q = *p.Q
-	}
-	if p.Cursor != nil {
-		f.Cursor = *p.Cursor
-	}
+	f := kb.ListFilter{Status: string(valueOf(p.Status)), Format: string(valueOf(p.Format)), Tag: string(valueOf(p.Tag)),
+		Q: valueOf(p.Q), Cursor: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
 	docs, next, err := s.KB.List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.KbDocument, len(docs))
-	for i, d := range docs {
-		out[i] = kbDocument(d)
-	}
-	m := meta(ctx)
-	m.Pagination = page(f.Limit, next)
-	return api.ListKbDocuments200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListKbDocuments200JSONResponse{Success: true, Data: mapAll(docs, kbDocument), Metadata: pageMeta(ctx, f.Limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) GetKbDocument(ctx context.Context, r api.GetKbDocumentRequestObject) (api.GetKbDocumentResponseObject, error) {
@@ -172,15 +152,8 @@ func (s *Server) ReindexKnowledgeBase(ctx context.Context, _ api.ReindexKnowledg
 
 func (s *Server) ListKbJobs(ctx context.Context, r api.ListKbJobsRequestObject) (api.ListKbJobsResponseObject, error) {
 	p := r.Params
-	state, cursor := "", ""
-	if p.State != nil {
-		state = string(*p.State)
-	}
-	if p.Cursor != nil {
-		cursor = *p.Cursor
-	}
 	limit := limitOf(p.Limit)
-	jobs, next, err := s.KB.Jobs(ctx, state, limit, cursor)
+	jobs, next, err := s.KB.Jobs(ctx, string(valueOf(p.State)), limit, valueOf(p.Cursor))
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +180,7 @@ func (s *Server) ListKbJobs(ctx context.Context, r api.ListKbJobsRequestObject) 
 			}
 		}
 	}
-	m := meta(ctx)
-	m.Pagination = page(limit, next)
-	return api.ListKbJobs200JSONResponse{Success: true, Data: out, Metadata: m, Timestamp: now()}, nil
+	return api.ListKbJobs200JSONResponse{Success: true, Data: out, Metadata: pageMeta(ctx, limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) SearchKnowledgeBase(ctx context.Context, r api.SearchKnowledgeBaseRequestObject) (api.SearchKnowledgeBaseResponseObject, error) {

@@ -42,3 +42,37 @@ func actorOf(ctx context.Context) audit.Actor {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// valueOf is *p, or the zero value when an optional parameter is absent.
+func valueOf[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// stringOf converts an optional enum parameter to the *string domain filters take.
+func stringOf[T ~string](p *T) *string {
+	if p == nil {
+		return nil
+	}
+	s := string(*p)
+	return &s
+}
+
+// mapAll maps domain items to their API shape (an empty list stays [], never null).
+func mapAll[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// pageMeta is the envelope metadata of a list page; next is "" on the last page.
+func pageMeta(ctx context.Context, limit int, next string) api.ResponseMeta {
+	m := meta(ctx)
+	m.Pagination = page(limit, next)
+	return m
+}

@@ -75,12 +75,7 @@ func changeList(cs []schedule.Change) []api.ScheduledChange {
 }
 
 func (s *Server) ListScheduledChanges(ctx context.Context, r api.ListScheduledChangesRequestObject) (api.ListScheduledChangesResponseObject, error) {
-	var status *string
-	if r.Params.Status != nil {
-		st := string(*r.Params.Status)
-		status = &st
-	}
-	cs, err := s.Schedule.ListForFlag(ctx, r.Flag, status)
+	cs, err := s.Schedule.ListForFlag(ctx, r.Flag, stringOf(r.Params.Status))
 	if err != nil {
 		return nil, err
 	}
@@ -89,21 +84,12 @@ func (s *Server) ListScheduledChanges(ctx context.Context, r api.ListScheduledCh
 
 func (s *Server) ListAllScheduledChanges(ctx context.Context, r api.ListAllScheduledChangesRequestObject) (api.ListAllScheduledChangesResponseObject, error) {
 	p := r.Params
-	f := schedule.Filter{FlagKey: p.Flag, From: p.From, To: p.To, Limit: limitOf(p.Limit)}
-	if p.Status != nil {
-		st := string(*p.Status)
-		f.Status = &st
-	}
-	if p.Cursor != nil {
-		f.Cursor = *p.Cursor
-	}
+	f := schedule.Filter{Status: stringOf(p.Status), FlagKey: p.Flag, From: p.From, To: p.To, Cursor: valueOf(p.Cursor), Limit: limitOf(p.Limit)}
 	cs, next, err := s.Schedule.List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	m := meta(ctx)
-	m.Pagination = page(f.Limit, next)
-	return api.ListAllScheduledChanges200JSONResponse{Success: true, Data: changeList(cs), Metadata: m, Timestamp: now()}, nil
+	return api.ListAllScheduledChanges200JSONResponse{Success: true, Data: changeList(cs), Metadata: pageMeta(ctx, f.Limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) PreviewScheduledChange(ctx context.Context, r api.PreviewScheduledChangeRequestObject) (api.PreviewScheduledChangeResponseObject, error) {

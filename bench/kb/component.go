@@ -39,6 +39,19 @@ type mode struct {
 	latency []time.Duration
 }
 
+// measure runs one query of m, records its latency and its ranking (ids gives the ranked
+// ids of its hits), and returns the hits.
+func measure[H any](m *mode, id string, run func() ([]H, error), ids func([]H) []string) ([]H, error) {
+	t := time.Now()
+	hs, err := run()
+	if err != nil {
+		return nil, err
+	}
+	m.latency = append(m.latency, time.Since(t))
+	m.runs[id] = ids(hs)
+	return hs, nil
+}
+
 func runComponent(dataDir string, cfg componentConfig, out io.Writer) error {
 	ctx := context.Background()
 	ds, err := kbeval.Load(dataDir, "train")
@@ -98,34 +111,27 @@ func runComponent(dataDir string, cfg componentConfig, out io.Writer) error {
 	keyword := mode{name: "keyword (BM25)", runs: map[string][]string{}}
 	vec := mode{name: "vector (" + emb.Model() + ", exact)", runs: map[string][]string{}}
 	rrf := mode{name: fmt.Sprintf("hybrid RRF (k=%d)", cfg.rrfK), runs: map[string][]string{}}
+	fusedIDs := func(fs []search.Fused) []string { return search.IDs(fs)[:min(cfg.depth, len(fs))] }
 	for _, q := range ds.Queries {
-		t := time.Now()
-		kw, err := idx.Search(q.Text, cfg.depth, nil)
+		kw, err := measure(&keyword, q.ID, func() ([]search.Hit, error) { return idx.Search(q.Text, cfg.depth, nil) }, hitIDs)
 		if err != nil {
 			return err
 		}
-		keyword.latency = append(keyword.latency, time.Since(t))
-		keyword.runs[q.ID] = hitIDs(kw)
 		kwLists[q.ID] = kw
 
-		t = time.Now()
-		vh, err := vectorSearch(ctx, emb, store, q.Text, cfg.depth)
+		vh, err := measure(&vec, q.ID, func() ([]search.Hit, error) { return vectorSearch(ctx, emb, store, q.Text, cfg.depth) }, hitIDs)
 		if err != nil {
 			return err
 		}
-		vec.latency = append(vec.latency, time.Since(t))
-		vec.runs[q.ID] = hitIDs(vh)
 		vecLists[q.ID] = vh
 
-		t = time.Now()
-		fused, err := hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
-			return search.FuseRRF(cfg.rrfK, kw, vh)
-		})
-		if err != nil {
+		if _, err := measure(&rrf, q.ID, func() ([]search.Fused, error) {
+			return hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
+				return search.FuseRRF(cfg.rrfK, kw, vh)
+			})
+		}, fusedIDs); err != nil {
 			return err
 		}
-		rrf.latency = append(rrf.latency, time.Since(t))
-		rrf.runs[q.ID] = search.IDs(fused)[:min(cfg.depth, len(fused))]
 	}
 
 	// Weighted fusion: the keyword weight is chosen on the training split
@@ -138,15 +144,13 @@ func runComponent(dataDir string, cfg componentConfig, out io.Writer) error {
 	}
 	weighted := mode{name: fmt.Sprintf("hybrid weighted (%.2f kw + %.2f vec, min-max)", w, 1-w), runs: map[string][]string{}}
 	for _, q := range ds.Queries {
-		t := time.Now()
-		fused, err := hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
-			return search.FuseWeighted([]float64{w, 1 - w}, kw, vh)
-		})
-		if err != nil {
+		if _, err := measure(&weighted, q.ID, func() ([]search.Fused, error) {
+			return hybrid(ctx, idx, emb, store, q.Text, cfg.depth, func(kw, vh []search.Hit) []search.Fused {
+				return search.FuseWeighted([]float64{w, 1 - w}, kw, vh)
+			})
+		}, fusedIDs); err != nil {
 			return err
 		}
-		weighted.latency = append(weighted.latency, time.Since(t))
-		weighted.runs[q.ID] = search.IDs(fused)[:min(cfg.depth, len(fused))]
 	}
 
 	k1, b := search.BM25Params()

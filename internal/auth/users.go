@@ -66,29 +66,13 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, string, 
 		esc := database.EscapeLike(*f.Search)
 		params.Search = &esc
 	}
-	if f.Cursor != "" {
-		// User lists keep their own cursor layout (the time under "c"), as issued so far.
-		k, err := page.DecodeCreated(f.Cursor)
-		if err != nil {
-			return nil, "", err
+	// User lists keep their own cursor layout (the time under "c"), as issued so far.
+	return page.KeysetList(page.LayoutCreated, f.Cursor, f.Limit, func(after *page.Keyset) ([]db.User, error) {
+		if after != nil {
+			params.BeforeCreated, params.BeforeID = &after.At, &after.ID
 		}
-		params.BeforeCreated, params.BeforeID = &k.At, &k.ID
-	}
-	rows, err := s.q.ListUsers(ctx, params)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, more := page.Trim(rows, f.Limit)
-	users := make([]User, len(rows))
-	for i, r := range rows {
-		users[i] = userOf(r)
-	}
-	next := ""
-	if more {
-		last := users[len(users)-1]
-		next = page.Keyset{At: last.CreatedAt, ID: last.ID}.EncodeCreated()
-	}
-	return users, next, nil
+		return s.q.ListUsers(ctx, params)
+	}, userOf, func(u User) page.Keyset { return page.Keyset{At: u.CreatedAt, ID: u.ID} })
 }
 
 // AdminUpdate changes a user's name or active status. Admins cannot touch accounts above

@@ -22,22 +22,23 @@ func NewAdmin(c *Cache, pool *pgxpool.Pool) *Admin { return &Admin{cache: c, poo
 
 // Clear removes every entry of namespace ns ("" for all) and records "cache.cleared".
 func (a *Admin) Clear(ctx context.Context, actor audit.Actor, ns string) (int64, error) {
-	n, err := a.cache.Clear(ctx, ns)
-	if err != nil {
-		return 0, adminError(err)
-	}
-	return n, audit.RecordNow(ctx, a.pool, audit.Entry{Actor: actor, Action: "cache.cleared", ResourceType: "cache",
-		ResourceID: ns, Success: true, Details: map[string]any{"namespace": ns, "removed": n}})
+	return a.audited(ctx, actor, "cache.cleared", "namespace", ns, a.cache.Clear)
 }
 
 // Invalidate removes the entries matching pattern and records "cache.invalidated".
 func (a *Admin) Invalidate(ctx context.Context, actor audit.Actor, pattern string) (int64, error) {
-	n, err := a.cache.Invalidate(ctx, pattern)
+	return a.audited(ctx, actor, "cache.invalidated", "pattern", pattern, a.cache.Invalidate)
+}
+
+// audited runs op on arg and records action with arg (under argName) and the count removed.
+func (a *Admin) audited(ctx context.Context, actor audit.Actor, action, argName, arg string,
+	op func(context.Context, string) (int64, error)) (int64, error) {
+	n, err := op(ctx, arg)
 	if err != nil {
 		return 0, adminError(err)
 	}
-	return n, audit.RecordNow(ctx, a.pool, audit.Entry{Actor: actor, Action: "cache.invalidated", ResourceType: "cache",
-		ResourceID: pattern, Success: true, Details: map[string]any{"pattern": pattern, "removed": n}})
+	return n, audit.RecordNow(ctx, a.pool, audit.Entry{Actor: actor, Action: action, ResourceType: "cache",
+		ResourceID: arg, Success: true, Details: map[string]any{argName: arg, "removed": n}})
 }
 
 // adminError classifies a failed clear or invalidation: a bad namespace is the caller's,

@@ -77,28 +77,12 @@ type Filter struct {
 func (s *Service) List(ctx context.Context, user uuid.UUID, f Filter) ([]Conversation, string, error) {
 	p := db.ListConversationsParams{UserID: user, Q: database.NonEmpty(database.EscapeLike(f.Q)), Archived: f.Archived,
 		Folder: database.NonEmpty(f.Folder), Lim: page.Limit(f.Limit)}
-	if f.Cursor != "" {
-		k, err := page.DecodeKeyset(f.Cursor)
-		if err != nil {
-			return nil, "", err
+	return page.KeysetList(page.LayoutAt, f.Cursor, f.Limit, func(after *page.Keyset) ([]db.Conversation, error) {
+		if after != nil {
+			p.BeforeAt, p.BeforeID = &after.At, &after.ID
 		}
-		p.BeforeAt, p.BeforeID = &k.At, &k.ID
-	}
-	rows, err := s.q.ListConversations(ctx, p)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, more := page.Trim(rows, f.Limit)
-	out := make([]Conversation, len(rows))
-	for i, r := range rows {
-		out[i] = conversationOf(r)
-	}
-	next := ""
-	if more {
-		last := out[len(out)-1]
-		next = page.Keyset{At: last.UpdatedAt, ID: last.ID}.Encode()
-	}
-	return out, next, nil
+		return s.q.ListConversations(ctx, p)
+	}, conversationOf, func(c Conversation) page.Keyset { return page.Keyset{At: c.UpdatedAt, ID: c.ID} })
 }
 
 // Patch is a partial update; SetFolder with Folder nil removes the folder.
@@ -159,12 +143,8 @@ func (s *Service) Messages(ctx context.Context, user, id uuid.UUID, cursor strin
 	if err != nil {
 		return nil, "", err
 	}
-	rows, more := page.Trim(rows, limit)
-	next := ""
-	if more {
-		next = page.EncodeSeq(rows[len(rows)-1].Seq)
-	}
-	return messagesOf(rows), next, nil
+	out, next := page.Map(rows, limit, messageOf, func(m Message) string { return page.EncodeSeq(m.Seq) })
+	return out, next, nil
 }
 
 // History returns the newest messages of a conversation, oldest first.

@@ -50,6 +50,8 @@ const (
 // compiling when the schema changes).
 func conversationOf(r db.Conversation) Conversation { return Conversation(r) }
 
+func messageOf(r db.Message) Message { return Message(r) }
+
 func messagesOf(rows []db.Message) []Message {
 	out := make([]Message, len(rows))
 	for i, r := range rows {

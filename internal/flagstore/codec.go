@@ -9,7 +9,9 @@ import (
 )
 
 // The JSON shapes of variants and rules in the database, in flag_events payloads and in
-// export files. Field names follow the API.
+// export files. Field names follow the API. variantDoc and conditionDoc have exactly the
+// fields of flageval.Variant and flageval.Condition, so a conversion maps them (and stops
+// compiling when one side changes).
 type variantDoc struct {
 	ID          string  `json:"id" yaml:"id"`
 	Name        string  `json:"name,omitempty" yaml:"name,omitempty"`
@@ -89,32 +91,24 @@ func encodeJSON(v any) json.RawMessage {
 }
 
 func fromRow(r db.FeatureFlag) Record {
-	f := flageval.Flag{
-		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: flageval.Type(r.Type), Enabled: r.Enabled,
+	// A row holds variants and rules in their document shape: read it as a Doc.
+	d := Doc{
+		Key: r.Key, Description: r.Description, Owner: r.Owner, Type: r.Type, Enabled: r.Enabled,
 		Value: decodeJSON(r.Value), DefaultValue: decodeJSON(r.DefaultValue),
-		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: flageval.Visibility(r.Visibility),
-		Tags: r.Tags, Archived: r.Archived, Version: r.Version,
+		RolloutPercentage: r.RolloutPercentage, Salt: r.Salt, Visibility: r.Visibility,
+		Tags: r.Tags, Archived: r.Archived,
 	}
-	var vs []variantDoc
-	_ = json.Unmarshal(r.Variants, &vs)
-	for _, v := range vs {
-		f.Variants = append(f.Variants, flageval.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
-	}
-	var rs []ruleDoc
-	_ = json.Unmarshal(r.Rules, &rs)
-	for _, rd := range rs {
-		f.Rules = append(f.Rules, ruleFromDoc(rd))
-	}
-	if f.Tags == nil {
-		f.Tags = []string{}
-	}
+	_ = json.Unmarshal(r.Variants, &d.Variants)
+	_ = json.Unmarshal(r.Rules, &d.Rules)
+	f := FromDoc(d)
+	f.Version = r.Version
 	return Record{Flag: f, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func ruleFromDoc(rd ruleDoc) flageval.Rule {
 	r := flageval.Rule{ID: rd.ID, Name: rd.Name, Priority: rd.Priority, Variant: rd.Variant, Value: rd.Value}
 	for _, c := range rd.Conditions {
-		r.Conditions = append(r.Conditions, flageval.Condition{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
+		r.Conditions = append(r.Conditions, flageval.Condition(c))
 	}
 	return r
 }
@@ -131,12 +125,12 @@ func ToDoc(f flageval.Flag) Doc {
 		d.Tags = []string{}
 	}
 	for _, v := range f.Variants {
-		d.Variants = append(d.Variants, variantDoc{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+		d.Variants = append(d.Variants, variantDoc(v))
 	}
 	for _, r := range f.Rules {
 		rd := ruleDoc{ID: r.ID, Name: r.Name, Priority: r.Priority, Variant: r.Variant, Value: r.Value, Conditions: []conditionDoc{}}
 		for _, c := range r.Conditions {
-			rd.Conditions = append(rd.Conditions, conditionDoc{Attribute: c.Attribute, Operator: c.Operator, Value: c.Value})
+			rd.Conditions = append(rd.Conditions, conditionDoc(c))
 		}
 		d.Rules = append(d.Rules, rd)
 	}
@@ -154,7 +148,7 @@ func FromDoc(d Doc) flageval.Flag {
 		f.Tags = []string{}
 	}
 	for _, v := range d.Variants {
-		f.Variants = append(f.Variants, flageval.Variant{ID: v.ID, Name: v.Name, Description: v.Description, Value: v.Value, Weight: v.Weight})
+		f.Variants = append(f.Variants, flageval.Variant(v))
 	}
 	for _, r := range d.Rules {
 		f.Rules = append(f.Rules, ruleFromDoc(r))

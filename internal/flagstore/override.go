@@ -123,15 +123,7 @@ func (s *Store) ListOverrides(ctx context.Context, key, after string, limit int)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	rows, more := page.Trim(rows, limit)
-	if more {
-		next = rows[len(rows)-1].TargetingKey
-	}
-	out := make([]OverrideRecord, len(rows))
-	for i, r := range rows {
-		out[i] = overrideRecord(r)
-	}
+	out, next := page.Map(rows, limit, overrideRecord, func(o OverrideRecord) string { return o.TargetingKey })
 	return out, next, nil
 }
 
@@ -196,19 +188,14 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 	errDryRun := errors.New("dry run")
 	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		for i, f := range flags {
+			// kind and save say what this flag needs: created, updated, or nothing (unchanged).
+			var kind string
+			var save func() (db.FeatureFlag, error)
 			row, err := q.GetFlagForUpdate(ctx, f.Key)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				res.Created = append(res.Created, f.Key)
-				if !dryRun {
-					row, err = q.InsertFlag(ctx, insertParams(f, actor.ID))
-					if err != nil {
-						return err
-					}
-					if err := s.event(ctx, q, "created", fromRow(row).Flag, nil); err != nil {
-						return err
-					}
-				}
+				kind, save = "created", func() (db.FeatureFlag, error) { return q.InsertFlag(ctx, insertParams(f, actor.ID)) }
 			case err != nil:
 				return err
 			default:
@@ -218,19 +205,20 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 					res.Unchanged = append(res.Unchanged, f.Key)
 				} else {
 					res.Updated = append(res.Updated, f.Key)
-					if !dryRun {
-						row, err = q.UpdateFlag(ctx, updateParams(f, actor.ID))
-						if err != nil {
-							return err
-						}
-						if err := s.event(ctx, q, "updated", fromRow(row).Flag, nil); err != nil {
-							return err
-						}
-					}
+					kind, save = "updated", func() (db.FeatureFlag, error) { return q.UpdateFlag(ctx, updateParams(f, actor.ID)) }
 				}
 			}
 			if dryRun {
 				continue
+			}
+			if save != nil {
+				row, err := save()
+				if err != nil {
+					return err
+				}
+				if err := s.event(ctx, q, kind, fromRow(row).Flag, nil); err != nil {
+					return err
+				}
 			}
 			for _, o := range docs[i].Overrides {
 				if _, err := q.UpsertOverride(ctx, db.UpsertOverrideParams{FlagKey: f.Key, TargetingKey: o.TargetingKey,

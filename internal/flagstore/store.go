@@ -355,15 +355,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	rows, more := page.Trim(rows, f.Limit)
-	if more {
-		next = rows[len(rows)-1].Key
-	}
-	out := make([]Record, len(rows))
-	for i, r := range rows {
-		out[i] = fromRow(r)
-	}
+	out, next := page.Map(rows, f.Limit, fromRow, func(r Record) string { return r.Key })
 	return out, next, nil
 }
 

@@ -201,28 +201,12 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Document, string, e
 		Status: database.NonEmpty(f.Status), Format: database.NonEmpty(f.Format), Tag: database.NonEmpty(f.Tag),
 		Q: database.NonEmpty(database.EscapeLike(f.Q)), Lim: page.Limit(f.Limit),
 	}
-	if f.Cursor != "" {
-		k, err := page.DecodeKeyset(f.Cursor)
-		if err != nil {
-			return nil, "", err
+	return page.KeysetList(page.LayoutAt, f.Cursor, f.Limit, func(after *page.Keyset) ([]db.KbDocument, error) {
+		if after != nil {
+			p.BeforeAt, p.BeforeID = &after.At, &after.ID
 		}
-		p.BeforeAt, p.BeforeID = &k.At, &k.ID
-	}
-	rows, err := s.q.ListKbDocuments(ctx, p)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, more := page.Trim(rows, f.Limit)
-	out := make([]Document, len(rows))
-	for i, r := range rows {
-		out[i] = documentOf(r)
-	}
-	next := ""
-	if more {
-		last := out[len(out)-1]
-		next = page.Keyset{At: last.CreatedAt, ID: last.ID}.Encode()
-	}
-	return out, next, nil
+		return s.q.ListKbDocuments(ctx, p)
+	}, documentOf, func(d Document) page.Keyset { return page.Keyset{At: d.CreatedAt, ID: d.ID} })
 }
 
 // Delete removes a document with its chunks, and (through a kb event) its index entries.

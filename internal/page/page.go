@@ -98,3 +98,52 @@ func DecodeSeq(s string) (int64, error) {
 	}
 	return n, nil
 }
+
+// Map trims rows fetched with Limit(limit) to the page and maps them with conv. next is the
+// cursor of the following page, made by cursor from the page's last item, or "" at the end.
+func Map[R, T any](rows []R, limit int, conv func(R) T, cursor func(T) string) (items []T, next string) {
+	rows, more := Trim(rows, limit)
+	items = make([]T, len(rows))
+	for i, r := range rows {
+		items[i] = conv(r)
+	}
+	if more && len(items) > 0 {
+		next = cursor(items[len(items)-1])
+	}
+	return items, next
+}
+
+// Layout is how a Keyset is written into a cursor and read back.
+type Layout struct {
+	encode func(Keyset) string
+	decode func(string) (Keyset, error)
+}
+
+var (
+	// LayoutAt is the layout of most lists (Encode, DecodeKeyset).
+	LayoutAt = Layout{Keyset.Encode, DecodeKeyset}
+	// LayoutCreated is the user list's layout (EncodeCreated, DecodeCreated).
+	LayoutCreated = Layout{Keyset.EncodeCreated, DecodeCreated}
+)
+
+// KeysetList reads one page of a list ordered by (time, id) and returns its items and the
+// cursor of the next page ("" at the end). fetch reads up to Limit(limit) rows past after,
+// which is nil on the first page; key is an item's position. A cursor l cannot read is
+// BadCursor.
+func KeysetList[R, T any](l Layout, cursor string, limit int, fetch func(after *Keyset) ([]R, error),
+	conv func(R) T, key func(T) Keyset) ([]T, string, error) {
+	var after *Keyset
+	if cursor != "" {
+		k, err := l.decode(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &k
+	}
+	rows, err := fetch(after)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := Map(rows, limit, conv, func(t T) string { return l.encode(key(t)) })
+	return items, next, nil
+}

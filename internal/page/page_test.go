@@ -3,6 +3,7 @@ package page
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -74,4 +75,44 @@ func requireBadCursor(t *testing.T, err error) {
 	require.Equal(t, http.StatusBadRequest, ae.Status)
 	require.Equal(t, "VALIDATION_ERROR", ae.Code)
 	require.Equal(t, "cursor", ae.Field)
+}
+
+func TestMap(t *testing.T) {
+	itoa := func(n int) string { return strconv.Itoa(n) }
+	items, next := Map([]int{1, 2, 3}, 2, func(n int) int { return n * 10 }, itoa)
+	require.Equal(t, []int{10, 20}, items)
+	require.Equal(t, "20", next, "the cursor is made from the page's last item")
+
+	items, next = Map([]int{1, 2}, 2, func(n int) int { return n * 10 }, itoa)
+	require.Equal(t, []int{10, 20}, items)
+	require.Empty(t, next, "no cursor on the last page")
+}
+
+func TestKeysetList(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ids := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	key := func(id uuid.UUID) Keyset { return Keyset{At: at, ID: id} }
+	var got *Keyset
+	fetch := func(after *Keyset) ([]uuid.UUID, error) { got = after; return ids, nil }
+	self := func(id uuid.UUID) uuid.UUID { return id }
+
+	for _, l := range []Layout{LayoutAt, LayoutCreated} {
+		items, next, err := KeysetList(l, "", 2, fetch, self, key)
+		require.NoError(t, err)
+		require.Nil(t, got, "the first page starts nowhere")
+		require.Equal(t, ids[:2], items)
+
+		_, _, err = KeysetList(l, next, 2, fetch, self, key)
+		require.NoError(t, err)
+		require.Equal(t, &Keyset{At: at, ID: ids[1]}, got, "the next page starts after the last item")
+	}
+
+	got = nil
+	_, _, err := KeysetList(LayoutAt, "not-a-cursor", 2, fetch, self, key)
+	requireBadCursor(t, err)
+	require.Nil(t, got, "a bad cursor reads nothing")
+
+	fetchErr := errors.New("down")
+	_, _, err = KeysetList(LayoutAt, "", 2, func(*Keyset) ([]uuid.UUID, error) { return nil, fetchErr }, self, key)
+	require.ErrorIs(t, err, fetchErr)
 }

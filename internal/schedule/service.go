@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,12 +126,7 @@ func (s *Service) validate(f *flageval.Flag, when, zone string, weights map[stri
 	for _, v := range f.Variants {
 		known[v.ID] = true
 	}
-	ids := make([]string, 0, len(weights))
-	for id := range weights {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(weights)) {
 		w := weights[id]
 		if !known[id] {
 			fes = append(fes, apierr.FieldError{Field: "changes." + id, Message: "is not a variant of this flag"})
@@ -226,6 +222,15 @@ func (s *Service) lock(ctx context.Context, q *db.Queries, key string, id uuid.U
 	return row, err
 }
 
+// lockPending is lock for changing or cancelling: only a pending change may be.
+func (s *Service) lockPending(ctx context.Context, q *db.Queries, key string, id uuid.UUID) (db.ScheduledChange, error) {
+	row, err := s.lock(ctx, q, key, id)
+	if err == nil && row.Status != "pending" {
+		return row, errNotPending(row.Status)
+	}
+	return row, err
+}
+
 // Update changes a pending change.
 func (s *Service) Update(ctx context.Context, actor audit.Actor, key string, id uuid.UUID, in Input) (Change, error) {
 	f, err := s.currentFlag(ctx, key)
@@ -235,12 +240,9 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, key string, id 
 	var out Change
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		row, err := s.lock(ctx, q, key, id)
+		row, err := s.lockPending(ctx, q, key, id)
 		if err != nil {
 			return err
-		}
-		if row.Status != "pending" {
-			return errNotPending(row.Status)
 		}
 		cur := decode(row)
 		zone, when, weights, desc := row.TimezoneID, row.ScheduledAt.Format(time.RFC3339Nano), cur.Weights, row.Description
@@ -278,12 +280,9 @@ func (s *Service) Cancel(ctx context.Context, actor audit.Actor, key string, id 
 	var out Change
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		row, err := s.lock(ctx, q, key, id)
+		row, err := s.lockPending(ctx, q, key, id)
 		if err != nil {
 			return err
-		}
-		if row.Status != "pending" {
-			return errNotPending(row.Status)
 		}
 		if row, err = q.CancelScheduledChange(ctx, db.CancelScheduledChangeParams{ID: id, CancelledBy: actor.ID}); err != nil {
 			return err
@@ -358,28 +357,12 @@ type Filter struct {
 // the end). A cursor List did not issue is page.BadCursor.
 func (s *Service) List(ctx context.Context, f Filter) ([]Change, string, error) {
 	p := db.ListScheduledChangesParams{Status: f.Status, FlagKey: f.FlagKey, FromAt: f.From, ToAt: f.To, Lim: page.Limit(f.Limit)}
-	if f.Cursor != "" {
-		k, err := page.DecodeKeyset(f.Cursor)
-		if err != nil {
-			return nil, "", err
+	return page.KeysetList(page.LayoutAt, f.Cursor, f.Limit, func(after *page.Keyset) ([]db.ScheduledChange, error) {
+		if after != nil {
+			p.AfterAt, p.AfterID = &after.At, &after.ID
 		}
-		p.AfterAt, p.AfterID = &k.At, &k.ID
-	}
-	rows, err := s.q.ListScheduledChanges(ctx, p)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, more := page.Trim(rows, f.Limit)
-	out := make([]Change, len(rows))
-	for i, r := range rows {
-		out[i] = decode(r)
-	}
-	next := ""
-	if more && len(out) > 0 {
-		last := out[len(out)-1]
-		next = page.Keyset{At: last.ScheduledAt, ID: last.ID}.Encode()
-	}
-	return out, next, nil
+		return s.q.ListScheduledChanges(ctx, p)
+	}, decode, func(c Change) page.Keyset { return page.Keyset{At: c.ScheduledAt, ID: c.ID} })
 }
 
 // VariantPreview is one variant's weight before and after.

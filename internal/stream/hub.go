@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -366,12 +367,7 @@ func (h *Hub) ChangesSince(ctx context.Context, since int64, level int) (Changes
 			}
 		}
 	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	slices.Sort(sorted)
-	for _, k := range sorted {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		if st, ok := cur[k]; ok {
 			out.States = append(out.States, st)
 		} else {

@@ -150,11 +150,8 @@ func (s *Qdrant) Ping(ctx context.Context) error {
 // but the batches are separate requests: if one fails, earlier ones stay.
 func (s *Qdrant) Upsert(ctx context.Context, items []Item) error {
 	for _, it := range items {
-		if it.ID == "" {
-			return errors.New("vector: item without ID")
-		}
-		if len(it.Vector) != s.dim {
-			return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), s.dim)
+		if err := checkItem(it, s.dim); err != nil {
+			return err
 		}
 		if _, ok := it.Payload[QdrantIDKey]; ok {
 			return fmt.Errorf("vector: item %s: payload key %q is reserved", it.ID, QdrantIDKey)
@@ -228,13 +225,8 @@ func (s *Qdrant) Count(ctx context.Context) (int, error) {
 // nothing, and ties are ordered by ID (only among the hits returned, as
 // Qdrant picks which tied points make the cut).
 func (s *Qdrant) Search(ctx context.Context, q []float32, k int, filter map[string]string) ([]Hit, error) {
-	if len(q) != s.dim {
-		return nil, fmt.Errorf("%w: query has %d, store has %d", ErrDim, len(q), s.dim)
-	}
-	if k <= 0 {
-		k = 10
-	}
-	if err := ctx.Err(); err != nil {
+	k, err := searchArgs(ctx, s.dim, q, k)
+	if err != nil {
 		return nil, err
 	}
 	qn := slices.Clone(q)

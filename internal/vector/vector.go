@@ -85,11 +85,8 @@ func (s *Exact) Len() int {
 // better than score 0.
 func (s *Exact) Upsert(ctx context.Context, items []Item) error {
 	for _, it := range items {
-		if it.ID == "" {
-			return errors.New("vector: item without ID")
-		}
-		if len(it.Vector) != s.dim {
-			return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), s.dim)
+		if err := checkItem(it, s.dim); err != nil {
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -144,13 +141,8 @@ func (s *Exact) Delete(ctx context.Context, ids ...string) error {
 
 // Search implements Store. k <= 0 means 10. Ties are broken by ID.
 func (s *Exact) Search(ctx context.Context, q []float32, k int, filter map[string]string) ([]Hit, error) {
-	if len(q) != s.dim {
-		return nil, fmt.Errorf("%w: query has %d, store has %d", ErrDim, len(q), s.dim)
-	}
-	if k <= 0 {
-		k = 10
-	}
-	if err := ctx.Err(); err != nil {
+	k, err := searchArgs(ctx, s.dim, q, k)
+	if err != nil {
 		return nil, err
 	}
 	qn := make([]float32, s.dim)
@@ -269,4 +261,30 @@ func (t *topK) down(i int) {
 		t.h[i], t.h[m] = t.h[m], t.h[i]
 		i = m
 	}
+}
+
+// searchArgs checks a Search call the same way for every store: the query must have the
+// store's dimension and ctx must be live; k <= 0 means 10.
+func searchArgs(ctx context.Context, dim int, q []float32, k int) (int, error) {
+	if len(q) != dim {
+		return 0, fmt.Errorf("%w: query has %d, store has %d", ErrDim, len(q), dim)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if k <= 0 {
+		k = 10
+	}
+	return k, nil
+}
+
+// checkItem is what every store requires of an item to upsert: an ID and the store's dimension.
+func checkItem(it Item, dim int) error {
+	if it.ID == "" {
+		return errors.New("vector: item without ID")
+	}
+	if len(it.Vector) != dim {
+		return fmt.Errorf("%w: item %s has %d, store has %d", ErrDim, it.ID, len(it.Vector), dim)
+	}
+	return nil
 }
