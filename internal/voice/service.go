@@ -101,7 +101,7 @@ func NewService(c Config) *Service {
 			s.missing = append(s.missing, name+": VOICE_ALLOW_CLOUD=false keeps audio from external providers")
 			continue
 		case p.Ready != nil && p.Ready() != nil:
-			s.missing = append(s.missing, name+": "+publicReason(p.Ready()))
+			s.missing = append(s.missing, name+": "+strings.TrimPrefix(p.Ready().Error(), ErrUnavailable.Error()+": "))
 			continue
 		}
 		if p.STT != nil && slices.Contains(c.STT, name) {
@@ -121,7 +121,7 @@ func (s *Service) unavailable(what string) error {
 	if len(s.missing) > 0 {
 		reason = strings.Join(s.missing, "; ")
 	}
-	return fmt.Errorf("%w: no %s provider can run here (%s)", ErrUnavailable, what, reason)
+	return fmt.Errorf("%w: no %s provider can run here: %s", ErrUnavailable, what, reason)
 }
 
 // TranscribeRequest is one upload to transcribe.
