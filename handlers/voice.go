@@ -11,7 +11,6 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
-	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/voice"
 )
 
@@ -237,11 +236,7 @@ func (s *Server) ListVoiceStylePresets(ctx context.Context, _ api.ListVoiceStyle
 }
 
 func (s *Server) RelayVoiceTranscript(ctx context.Context, r api.RelayVoiceTranscriptRequestObject) (api.RelayVoiceTranscriptResponseObject, error) {
-	user := owner(ctx)
-	if err := s.Voice.AllowRelay(ctx, user); err != nil {
-		return nil, err
-	}
-	q, a, err := s.Chats.SendFrom(ctx, user, r.Body.ConversationId, r.Body.Transcript, conversation.SourceVoice, nil)
+	q, a, err := s.Voice.Relay(ctx, owner(ctx), r.Body.ConversationId, r.Body.Transcript)
 	if err != nil {
 		return nil, err
 	}

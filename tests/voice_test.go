@@ -198,6 +198,18 @@ func TestVoiceSynthesizeErrorsAndFormats(t *testing.T) {
 	s := startServer(t, nil)
 	tok := s.token(t, s.account(t, auth.RoleUser))
 
+	vs, err := s.Client.ListVoicesWithResponse(context.Background(), bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, vs.StatusCode(), "%s", vs.Body)
+	require.Equal(t, []string{"offline"}, vs.JSON200.Data.Providers)
+	ids := map[string]bool{}
+	for _, v := range vs.JSON200.Data.Voices {
+		ids[v.Id] = true
+		require.Equal(t, "offline", v.Provider)
+		require.Equal(t, v.Id == "kal16", v.Default, v.Id)
+	}
+	require.True(t, ids["kal16"] && ids["slt"] && ids["awb"] && ids["rms"], "%v", ids)
+
 	for _, c := range []struct {
 		name  string
 		in    client.SynthesisInput

@@ -234,7 +234,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Title:    spec.Info.Title,
 	}
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
-	a.Voice = newVoice(cfg, pool, h.Limiter, a.Registry, a.Health, log)
+	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
 	probes["voice"] = a.Voice.Probe
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/ratelimit"
@@ -18,8 +19,8 @@ import (
 
 // newVoice builds the speech providers VOICE_STT_PROVIDER and VOICE_TTS_PROVIDER name. The
 // offline decoders load on first use, never here.
-func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter, reg prometheus.Registerer,
-	registry *health.Registry, log *slog.Logger) *voice.Service {
+func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter, chats *conversation.Service,
+	reg prometheus.Registerer, registry *health.Registry, log *slog.Logger) *voice.Service {
 	providers := map[string]voice.Provider{}
 	off := voice.Provider{Ready: offline.Available} // without the build tag: unavailable, naming the packages
 	if stt, err := offline.NewSTT(offline.STTOptions{Workers: cfg.VoiceSTTWorkers,
@@ -43,7 +44,7 @@ func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter
 		Providers: providers, AllowCloud: cfg.VoiceAllowCloud,
 		Limits: voice.Limits{MaxAudioSeconds: cfg.VoiceMaxAudioSeconds, STTTimeout: cfg.VoiceSTTTimeout,
 			TTSTimeout: cfg.VoiceTTSTimeout, RelayPerMinute: cfg.VoiceRelayPerMinute},
-		Pool: pool, Health: registry, Limiter: limiter, Metrics: voice.NewMetrics(reg), Log: log,
+		Pool: pool, Health: registry, Limiter: limiter, Chats: chats, Metrics: voice.NewMetrics(reg), Log: log,
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 )
 
@@ -125,11 +126,17 @@ func StylePresets() []StylePreset {
 	}
 }
 
-// AllowRelay counts one voice relay request of a user against RATE_LIMIT_VOICE_RELAY_PER_MINUTE.
-func (s *Service) AllowRelay(ctx context.Context, user uuid.UUID) error {
-	if s.limiter == nil {
-		return nil
+// Relay answers a spoken question through the chat pipeline: the transcript and its answer
+// are stored with source voice. Each user may relay RATE_LIMIT_VOICE_RELAY_PER_MINUTE a minute.
+func (s *Service) Relay(ctx context.Context, user, conv uuid.UUID, transcript string) (question, answer conversation.Message, err error) {
+	if s.limiter != nil {
+		rule := ratelimit.Rule{Name: "voice_relay_user", Limit: s.limits.RelayPerMinute, Window: time.Minute}
+		if err := s.limiter.Check(ctx, rule, user.String(), true, "Too many voice requests; retry later"); err != nil {
+			return question, answer, err
+		}
 	}
-	rule := ratelimit.Rule{Name: "voice_relay_user", Limit: s.limits.RelayPerMinute, Window: time.Minute}
-	return s.limiter.Check(ctx, rule, user.String(), true, "Too many voice requests; retry later")
+	if s.chats == nil {
+		return question, answer, apierr.Unavailable("The assistant is not available", nil)
+	}
+	return s.chats.SendFrom(ctx, user, conv, transcript, conversation.SourceVoice, nil)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
+	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 )
@@ -52,6 +53,7 @@ type Service struct {
 	q         *db.Queries
 	health    *health.Registry
 	limiter   *ratelimit.Limiter
+	chats     *conversation.Service
 	metrics   *Metrics
 	log       *slog.Logger
 	cloud     bool
@@ -72,6 +74,7 @@ type Config struct {
 	Pool       *pgxpool.Pool
 	Health     *health.Registry
 	Limiter    *ratelimit.Limiter
+	Chats      *conversation.Service // answers relayed transcripts
 	Metrics    *Metrics
 	Log        *slog.Logger
 }
@@ -79,7 +82,7 @@ type Config struct {
 // NewService builds the chains from the configured order.
 func NewService(c Config) *Service {
 	s := &Service{providers: c.Providers, limits: c.Limits, pool: c.Pool, q: db.New(c.Pool),
-		health: c.Health, limiter: c.Limiter, metrics: c.Metrics, log: c.Log, cloud: c.AllowCloud,
+		health: c.Health, limiter: c.Limiter, chats: c.Chats, metrics: c.Metrics, log: c.Log, cloud: c.AllowCloud,
 		sttNames: c.STT, ttsNames: c.TTS}
 	if s.health == nil {
 		s.health = &health.Registry{}
