@@ -10,6 +10,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/llm"
 )
 
 // Cache namespaces.
@@ -26,7 +27,7 @@ func newChatModel(cfg *config.Config) (chat.ChatModel, error) {
 	if !cfg.UseOpenAI(cfg.ChatProvider) {
 		return chat.Extractive{}, nil
 	}
-	m, err := chat.NewOpenAI(chat.OpenAIConfig{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIChatModel})
+	m, err := chat.NewOpenAI(chat.OpenAIConfig{Config: llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL}, Model: cfg.OpenAIChatModel})
 	if err != nil {
 		return nil, fmt.Errorf("app: chat model: %w", err)
 	}

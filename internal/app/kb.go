@@ -16,6 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/vector"
 )
 
@@ -122,7 +123,7 @@ func newEmbedder(ctx context.Context, cfg *config.Config) (embed.Embedder, error
 		}
 		return embed.NewHashing(dim), nil
 	}
-	e, err := embed.NewOpenAI(embed.OpenAIConfig{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL,
+	e, err := embed.NewOpenAI(embed.OpenAIConfig{Config: llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL},
 		Model: cfg.OpenAIEmbeddingModel, Dimensions: cfg.EmbeddingDim})
 	if err != nil {
 		return nil, fmt.Errorf("app: embedder: %w", err)

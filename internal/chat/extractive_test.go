@@ -23,7 +23,7 @@ func metforminSources() []Passage {
 func streamExtractive(t *testing.T, req Request) (string, []string) {
 	t.Helper()
 	var deltas []string
-	text, err := Extractive{}.Stream(context.Background(), req, collect(&deltas))
+	text, err := Extractive{}.Stream(context.Background(), req, func(d string) error { deltas = append(deltas, d); return nil })
 	require.NoError(t, err)
 	require.Equal(t, strings.Join(deltas, ""), text)
 	return text, deltas

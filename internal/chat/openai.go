@@ -5,22 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/voiceassist/gateway/internal/backoff"
 	"github.com/voiceassist/gateway/internal/llm"
-)
-
-// OpenAI defaults, those of internal/llm.
-const (
-	DefaultTimeout    = llm.DefaultTimeout
-	DefaultMaxRetries = llm.DefaultMaxRetries
-	DefaultBaseDelay  = llm.DefaultBaseDelay
-	DefaultMaxDelay   = llm.DefaultMaxDelay
 )
 
 // SystemPrompt is the system message of every OpenAI request.
@@ -34,11 +23,10 @@ Your answers support, and are not a substitute for, professional medical advice,
 
 // OpenAIConfig configures an OpenAI-compatible chat model.
 type OpenAIConfig struct {
-	// APIKey; empty falls back to OPENAI_API_KEY (Ollama and similar need none).
-	APIKey string
-	// BaseURL, e.g. "http://localhost:11434/v1"; empty falls back to
-	// OPENAI_BASE_URL, then to OpenAI's.
-	BaseURL string
+	// Config is the client: server, key, timeout and retries, with llm's defaults.
+	// Retries happen only while no text has been streamed, since text already passed on
+	// cannot be taken back.
+	llm.Config
 	// Model, e.g. "gpt-4o-mini" or "llama3.1". Required.
 	Model string
 	// Temperature, if not nil, is sent; nil leaves the server's default
@@ -48,21 +36,6 @@ type OpenAIConfig struct {
 	// OpenAI-compatible servers accept); Request.MaxTokens overrides it. 0
 	// sends none.
 	MaxTokens int
-	// Timeout bounds each attempt, from the request to the end of the
-	// stream (DefaultTimeout if <= 0).
-	Timeout time.Duration
-	// MaxRetries is the number of retries on 429, 408, 5xx and transport
-	// errors, only while no text has been streamed, since text already
-	// passed on cannot be taken back (DefaultMaxRetries if 0; negative
-	// disables them).
-	MaxRetries int
-	// BaseDelay is the first backoff delay, doubled on each retry with jitter
-	// (DefaultBaseDelay if <= 0); Retry-After-Ms or Retry-After replaces it.
-	BaseDelay time.Duration
-	// MaxDelay caps every wait, including Retry-After (DefaultMaxDelay if <= 0).
-	MaxDelay time.Duration
-	// HTTPClient, if set, replaces http.DefaultClient.
-	HTTPClient *http.Client
 }
 
 // OpenAI is a ChatModel backed by an OpenAI-compatible chat completions
@@ -70,9 +43,6 @@ type OpenAIConfig struct {
 type OpenAI struct {
 	client *llm.Client
 	cfg    OpenAIConfig
-	// sleep waits between retries; tests replace it to observe the delays
-	// without waiting.
-	sleep func(context.Context, time.Duration) error
 }
 
 var _ ChatModel = (*OpenAI)(nil)
@@ -85,12 +55,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.MaxTokens < 0 {
 		return nil, errors.New("chat: negative max tokens")
 	}
-	m := &OpenAI{cfg: cfg, sleep: backoff.Sleep}
 	// llm.New fills in the defaults (and takes a negative MaxRetries as none).
-	m.client = llm.New(llm.Config{APIKey: cfg.APIKey, BaseURL: cfg.BaseURL, Timeout: cfg.Timeout,
-		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient,
-		Sleep: func(ctx context.Context, d time.Duration) error { return m.sleep(ctx, d) }})
-	return m, nil
+	return &OpenAI{client: llm.New(cfg.Config), cfg: cfg}, nil
 }
 
 // Name implements ChatModel.

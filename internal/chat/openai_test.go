@@ -1,4 +1,4 @@
-package chat
+package chat_test
 
 import (
 	"context"
@@ -13,13 +13,14 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
 // startOpenAI starts a fake server and returns a model pointed at it whose
 // retry waits are recorded instead of slept.
-func startOpenAI(t *testing.T, cfg OpenAIConfig) (*llmtest.Server, *OpenAI, func() []time.Duration) {
+func startOpenAI(t *testing.T, cfg chat.OpenAIConfig) (*llmtest.Server, *chat.OpenAI, func() []time.Duration) {
 	t.Helper()
 	s := llmtest.New(t)
 	cfg.BaseURL = s.BaseURL()
@@ -28,16 +29,16 @@ func startOpenAI(t *testing.T, cfg OpenAIConfig) (*llmtest.Server, *OpenAI, func
 		cfg.Model = "fake-model"
 	}
 	cfg.HTTPClient = s.Server.Client()
-	m, err := NewOpenAI(cfg)
-	require.NoError(t, err)
 	var mu sync.Mutex
 	var waits []time.Duration
-	m.sleep = func(ctx context.Context, d time.Duration) error {
+	cfg.Sleep = func(ctx context.Context, d time.Duration) error {
 		mu.Lock()
 		waits = append(waits, d)
 		mu.Unlock()
 		return ctx.Err()
 	}
+	m, err := chat.NewOpenAI(cfg)
+	require.NoError(t, err)
 	return s, m, func() []time.Duration {
 		mu.Lock()
 		defer mu.Unlock()
@@ -54,24 +55,24 @@ func collect(deltas *[]string) func(string) error {
 
 func TestNewOpenAIRequiresModel(t *testing.T) {
 	t.Parallel()
-	_, err := NewOpenAI(OpenAIConfig{})
+	_, err := chat.NewOpenAI(chat.OpenAIConfig{})
 	require.Error(t, err)
 }
 
 func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 	t.Parallel()
 	temp := 0.2
-	s, m, waits := startOpenAI(t, OpenAIConfig{Model: "gpt-test", Temperature: &temp, MaxTokens: 100})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Model: "gpt-test", Temperature: &temp, MaxTokens: 100})
 	s.SetChat(func(llmtest.Request) []string { return []string{"Start at ", "500 mg", " once daily [1]."} })
 	require.Equal(t, "gpt-test", m.Name())
 
-	req := Request{
-		History: []Message{
-			{Role: RoleUser, Content: "What is metformin?"},
-			{Role: RoleAssistant, Content: "A biguanide used in type 2 diabetes [1]."},
+	req := chat.Request{
+		History: []chat.Message{
+			{Role: chat.RoleUser, Content: "What is metformin?"},
+			{Role: chat.RoleAssistant, Content: "A biguanide used in type 2 diabetes [1]."},
 		},
 		Question: "What is its usual starting dose?",
-		Sources: []Passage{
+		Sources: []chat.Passage{
 			{Title: "Metformin label", Heading: []string{"Dosage", "Adults"}, Page: 3, Text: "Start with 500 mg once daily."},
 			{Title: "Renal dosing", Text: "Avoid when eGFR is below 30."},
 		},
@@ -101,7 +102,7 @@ func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 		roles = append(roles, msg.Role)
 	}
 	require.Equal(t, []string{"system", "user", "assistant", "user"}, roles)
-	require.Equal(t, SystemPrompt, got.Messages[0].Content)
+	require.Equal(t, chat.SystemPrompt, got.Messages[0].Content)
 	require.Equal(t, "What is metformin?", got.Messages[1].Content)
 	require.Equal(t, "A biguanide used in type 2 diabetes [1].", got.Messages[2].Content)
 	last := got.Messages[3].Content
@@ -113,8 +114,8 @@ func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 
 func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 	t.Parallel()
-	s, m, _ := startOpenAI(t, OpenAIConfig{})
-	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	s, m, _ := startOpenAI(t, chat.OpenAIConfig{})
+	text, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "Hello world", text)
 	got := s.Requests(llmtest.Chat)[0]
@@ -125,7 +126,7 @@ func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 
 func TestOpenAICancelAbortsStream(t *testing.T) {
 	t.Parallel()
-	s, m, _ := startOpenAI(t, OpenAIConfig{})
+	s, m, _ := startOpenAI(t, chat.OpenAIConfig{})
 	disconnected := make(chan struct{})
 	release := make(chan struct{})       // unblocks the handler if the test fails
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
@@ -148,7 +149,7 @@ func TestOpenAICancelAbortsStream(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		text, err := m.Stream(ctx, Request{Question: "q"}, func(string) error {
+		text, err := m.Stream(ctx, chat.Request{Question: "q"}, func(string) error {
 			cancel() // the client went away after the first delta
 			return nil
 		})
@@ -172,11 +173,11 @@ func TestOpenAICancelAbortsStream(t *testing.T) {
 
 func TestOpenAIRetriesBeforeFirstDelta(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3, BaseDelay: 100 * time.Millisecond})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3, BaseDelay: 100 * time.Millisecond}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"})
 	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusServiceUnavailable})
 	s.SetChat(func(llmtest.Request) []string { return []string{"ok"} })
-	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	text, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "ok", text)
 	require.Len(t, s.Requests(""), 3)
@@ -190,9 +191,9 @@ func TestOpenAIRetriesBeforeFirstDelta(t *testing.T) {
 
 func TestOpenAIRetriesDroppedConnection(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Drop: true})
-	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	text, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "Hello world", text)
 	require.Len(t, s.Requests(""), 2)
@@ -201,9 +202,9 @@ func TestOpenAIRetriesDroppedConnection(t *testing.T) {
 
 func TestOpenAIGivesUpAndCapsRetryAfter(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 2, MaxDelay: time.Second})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 2, MaxDelay: time.Second}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3600", Times: 10})
-	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	_, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorContains(t, err, "giving up after 3 attempts")
 	var apiErr *openai.Error
 	require.ErrorAs(t, err, &apiErr)
@@ -214,9 +215,9 @@ func TestOpenAIGivesUpAndCapsRetryAfter(t *testing.T) {
 
 func TestOpenAINegativeMaxRetriesDisablesRetries(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: -1})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: -1}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusServiceUnavailable, Times: 10})
-	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	_, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorContains(t, err, "giving up after 1 attempts")
 	require.Equal(t, llm.Transient, llm.Classify(err))
 	require.Len(t, s.Requests(""), 1)
@@ -225,10 +226,10 @@ func TestOpenAINegativeMaxRetriesDisablesRetries(t *testing.T) {
 
 func TestOpenAIDoesNotRetryClientErrors(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusBadRequest, Times: 10})
 	var deltas []string
-	_, err := m.Stream(context.Background(), Request{Question: "q"}, collect(&deltas))
+	_, err := m.Stream(context.Background(), chat.Request{Question: "q"}, collect(&deltas))
 	var apiErr *openai.Error
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
@@ -239,9 +240,9 @@ func TestOpenAIDoesNotRetryClientErrors(t *testing.T) {
 
 func TestOpenAITimeoutIsNotRetried(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3, Timeout: 50 * time.Millisecond})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3, Timeout: 50 * time.Millisecond}})
 	s.Fail(llmtest.Chat, llmtest.Fault{Hang: true, Times: 10})
-	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	_, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorIs(t, err, llm.ErrTimeout)
 	require.ErrorContains(t, err, "timed out after 50ms")
 	require.Len(t, s.Requests(""), 1)
@@ -250,7 +251,7 @@ func TestOpenAITimeoutIsNotRetried(t *testing.T) {
 
 func TestOpenAIDoesNotRetryAfterFirstDelta(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3}})
 	s.SetHandler(func(w http.ResponseWriter, _ *http.Request, _ llmtest.Request) bool {
 		// Promise a long body, send one chunk and drop the connection: the
 		// client sees an unexpected EOF, a transport error.
@@ -266,7 +267,7 @@ func TestOpenAIDoesNotRetryAfterFirstDelta(t *testing.T) {
 		return true
 	})
 	var deltas []string
-	text, err := m.Stream(context.Background(), Request{Question: "q"}, collect(&deltas))
+	text, err := m.Stream(context.Background(), chat.Request{Question: "q"}, collect(&deltas))
 	require.Error(t, err)
 	require.Equal(t, llm.Unavailable, llm.Classify(err)) // retryable in itself
 	require.Equal(t, "Hel", text)
@@ -277,9 +278,9 @@ func TestOpenAIDoesNotRetryAfterFirstDelta(t *testing.T) {
 
 func TestOpenAIReturnsCallbackError(t *testing.T) {
 	t.Parallel()
-	s, m, _ := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s, m, _ := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3}})
 	gone := errors.New("client gone")
-	text, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return gone })
+	text, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return gone })
 	require.Equal(t, gone, err) // unchanged, so callers can compare it
 	require.Equal(t, "Hello", text)
 	require.Len(t, s.Requests(""), 1)
@@ -287,9 +288,9 @@ func TestOpenAIReturnsCallbackError(t *testing.T) {
 
 func TestOpenAIEmptyAnswerIsAnError(t *testing.T) {
 	t.Parallel()
-	s, m, waits := startOpenAI(t, OpenAIConfig{MaxRetries: 3})
+	s, m, waits := startOpenAI(t, chat.OpenAIConfig{Config: llm.Config{MaxRetries: 3}})
 	s.SetChat(func(llmtest.Request) []string { return nil }) // no content at all
-	_, err := m.Stream(context.Background(), Request{Question: "q"}, func(string) error { return nil })
+	_, err := m.Stream(context.Background(), chat.Request{Question: "q"}, func(string) error { return nil })
 	require.ErrorContains(t, err, `empty answer (finish_reason "stop")`)
 	require.Len(t, s.Requests(""), 1)
 	require.Empty(t, waits())

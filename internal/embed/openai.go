@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,11 +13,11 @@ import (
 	"github.com/voiceassist/gateway/internal/llm"
 )
 
-// OpenAI defaults.
+// OpenAI defaults. Timeout, MaxRetries and MaxDelay differ from llm's.
 const (
 	DefaultBatchSize  = 96
 	DefaultMaxRetries = 4
-	DefaultBaseDelay  = 500 * time.Millisecond
+	DefaultBaseDelay  = llm.DefaultBaseDelay
 	DefaultMaxDelay   = 30 * time.Second
 	// DefaultTimeout is generous: a batch on a CPU-only local server (Ollama) can take
 	// tens of seconds, and a request cut by it is not retried.
@@ -27,11 +26,10 @@ const (
 
 // OpenAIConfig configures an OpenAI-compatible embedder.
 type OpenAIConfig struct {
-	// APIKey; empty falls back to OPENAI_API_KEY (servers such as Ollama need none).
-	APIKey string
-	// BaseURL of the API, e.g. "http://localhost:11434/v1" for Ollama; empty
-	// falls back to OPENAI_BASE_URL, then to OpenAI's.
-	BaseURL string
+	// Config is the client: server, key, timeout and retries. Zero Timeout, MaxRetries
+	// and MaxDelay take this package's defaults (DefaultTimeout, DefaultMaxRetries,
+	// DefaultMaxDelay), not llm's.
+	llm.Config
 	// Model, e.g. "text-embedding-3-small" or "nomic-embed-text". Required.
 	Model string
 	// Dimensions, when > 0, is sent as the "dimensions" parameter (supported
@@ -41,20 +39,6 @@ type OpenAIConfig struct {
 	Dimensions int
 	// BatchSize is the number of texts per request (DefaultBatchSize if <= 0).
 	BatchSize int
-	// Timeout bounds each request (DefaultTimeout if <= 0); a request cut by it is not
-	// retried.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after a failed request on 429, 5xx
-	// and transport errors (DefaultMaxRetries if 0; negative disables them).
-	MaxRetries int
-	// BaseDelay is the first backoff delay, doubled on each retry with jitter
-	// (DefaultBaseDelay if <= 0). A Retry-After or Retry-After-Ms header
-	// replaces the computed delay.
-	BaseDelay time.Duration
-	// MaxDelay caps every wait, including Retry-After (DefaultMaxDelay if <= 0).
-	MaxDelay time.Duration
-	// HTTPClient, if set, replaces http.DefaultClient (timeouts, proxies, tests).
-	HTTPClient *http.Client
 }
 
 // OpenAI embeds texts through an OpenAI-compatible /embeddings endpoint. It
@@ -84,15 +68,12 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
 	}
-	if cfg.BaseDelay <= 0 {
-		cfg.BaseDelay = DefaultBaseDelay
-	}
 	if cfg.MaxDelay <= 0 {
 		cfg.MaxDelay = DefaultMaxDelay
 	}
-	client := llm.New(llm.Config{APIKey: cfg.APIKey, BaseURL: cfg.BaseURL, Timeout: cfg.Timeout,
-		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient})
-	e := &OpenAI{client: client, cfg: cfg}
+	// llm.New fills in the rest (BaseDelay, the same as llm's) and takes a negative
+	// MaxRetries as none.
+	e := &OpenAI{client: llm.New(cfg.Config), cfg: cfg}
 	e.dim.Store(int64(cfg.Dimensions))
 	return e, nil
 }

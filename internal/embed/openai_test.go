@@ -95,7 +95,7 @@ func TestOpenAILearnsDimension(t *testing.T) {
 func TestOpenAIRetries429HonouringRetryAfter(t *testing.T) {
 	t.Parallel()
 	// The backoff alone would wait about a millisecond; Retry-After asks for 1 s.
-	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, BaseDelay: time.Millisecond})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, Config: llm.Config{BaseDelay: time.Millisecond}})
 	s.Fail(llmtest.Embeddings, llmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	vecs, err := e.Embed(context.Background(), []string{"hello", "world"})
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestOpenAIRetries429HonouringRetryAfter(t *testing.T) {
 
 func TestOpenAI500Exhausted(t *testing.T) {
 	t.Parallel()
-	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, MaxRetries: 2, BaseDelay: 5 * time.Millisecond})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, Config: llm.Config{MaxRetries: 2, BaseDelay: 5 * time.Millisecond}})
 	s.Fail("", llmtest.Fault{Status: http.StatusInternalServerError, Times: 10})
 	_, err := e.Embed(context.Background(), []string{"x"})
 	require.Error(t, err)
@@ -146,7 +146,7 @@ func TestOpenAIContextCancelledDuringBackoff(t *testing.T) {
 
 func TestOpenAITimeoutNotRetried(t *testing.T) {
 	t.Parallel()
-	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, Timeout: 50 * time.Millisecond})
+	s, e := start(t, "m", OpenAIConfig{Dimensions: 4, Config: llm.Config{Timeout: 50 * time.Millisecond}})
 	s.Fail("", llmtest.Fault{Hang: true})
 	_, err := e.Embed(context.Background(), []string{"x"})
 	require.ErrorIs(t, err, llm.ErrTimeout)
