@@ -64,7 +64,7 @@ func TestRunWithFakeEngines(t *testing.T) {
 
 	s := []sentence{{"g1", "general", "Set a timer."}, {"c1", "clinical", "Start metformin twice daily"}}
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), e, s, &out, true))
+	require.NoError(t, run(context.Background(), e, s, nil, &out, true))
 	got := out.String()
 	// Stock dictionary: "metformin" -> "met for men" = 1 substitution + 2 insertions over 4 words.
 	require.Contains(t, got, "| a | stock | 0.0% | 75.0% | 42.9% |")
