@@ -27,6 +27,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ func main() {
 		set     = flag.String("set", "heldout", "sentences to run: heldout, tune or all")
 		voices  = flag.String("voices", "", "comma-separated TTS voices (default: kal16,slt)")
 		verbose = flag.Bool("v", false, "print every sentence with errors (reference and hypothesis)")
+		dicts   = flag.String("dicts", "", "comma-separated dictionary conditions (default: stock,clinical,clinical+drugs)")
 	)
 	flag.Parse()
 	if openEngines == nil {
@@ -71,7 +73,11 @@ func main() {
 	if *voices != "" {
 		e.voices = strings.Split(*voices, ",")
 	}
-	if err := run(context.Background(), e, sentences, os.Stdout, *verbose); err != nil {
+	var only []string
+	if *dicts != "" {
+		only = strings.Split(*dicts, ",")
+	}
+	if err := run(context.Background(), e, sentences, only, os.Stdout, *verbose); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -152,9 +158,10 @@ func (s score) rtf() string {
 	return strconv.FormatFloat(s.decode.Seconds()/s.audio.Seconds(), 'f', 3, 64)
 }
 
-// run synthesises every sentence with every voice, then per condition loads a recogniser,
-// warms it up and transcribes everything one request at a time.
-func run(ctx context.Context, e engines, sentences []sentence, w io.Writer, verbose bool) error {
+// run synthesises every sentence with every voice, then per dictionary condition (only
+// those named in dicts; nil = all) loads a recogniser, warms it up and transcribes
+// everything one request at a time.
+func run(ctx context.Context, e engines, sentences []sentence, dicts []string, w io.Writer, verbose bool) error {
 	fmt.Fprintf(w, "sentences: %d (%d general, %d clinical); voices: %s; clinical terms: %d words; with drug names: %d\n",
 		len(sentences), count(sentences, "general"), count(sentences, "clinical"), strings.Join(e.voices, ", "), len(e.clinical), len(e.medical))
 	fmt.Fprintf(w, "peak RSS at start: %s\n", peakRSS())
@@ -187,6 +194,9 @@ func run(ctx context.Context, e engines, sentences []sentence, w io.Writer, verb
 	}
 	var rows []row
 	for _, c := range conditions {
+		if dicts != nil && !slices.Contains(dicts, c.name) {
+			continue
+		}
 		load := time.Now()
 		stt, err := e.newSTT(c.words)
 		if err != nil {

@@ -64,11 +64,19 @@ func TestRunWithFakeEngines(t *testing.T) {
 
 	s := []sentence{{"g1", "general", "Set a timer."}, {"c1", "clinical", "Start metformin twice daily"}}
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), e, s, &out, true))
+	require.NoError(t, run(context.Background(), e, s, nil, &out, true))
 	got := out.String()
 	// Stock dictionary: "metformin" -> "met for men" = 1 substitution + 2 insertions over 4 words.
 	require.Contains(t, got, "| a | stock | 0.0% | 75.0% | 42.9% |")
 	require.Contains(t, got, "| b | clinical | 0.0% | 75.0% | 42.9% |", "the clinical words lack metformin here")
 	require.Contains(t, got, "| b | clinical+drugs | 0.0% | 0.0% | 0.0% |")
 	require.Contains(t, got, "hyp: start met for men twice daily")
+
+	// -dicts runs only the named conditions.
+	out.Reset()
+	require.NoError(t, run(context.Background(), e, s, []string{"clinical+drugs"}, &out, false))
+	got = out.String()
+	require.Contains(t, got, "| a | clinical+drugs | 0.0% | 0.0% | 0.0% |")
+	require.NotContains(t, got, "| stock |")
+	require.NotContains(t, got, "| clinical |")
 }
