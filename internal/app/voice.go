@@ -24,7 +24,7 @@ func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter
 	providers := map[string]voice.Provider{}
 	off := voice.Provider{Ready: offline.Available} // without the build tag: unavailable, naming the packages
 	if stt, err := offline.NewSTT(offline.STTOptions{Workers: cfg.VoiceSTTWorkers,
-		Words: offlineWords(), Acquire: 10 * time.Second}); err == nil {
+		Words: offlineWords(cfg.VoiceSTTVocabulary), Acquire: 10 * time.Second}); err == nil {
 		off.STT, off.Loaded = stt, stt.Loaded
 	}
 	if tts, err := offline.NewTTS(); err == nil {
@@ -49,7 +49,11 @@ func newVoice(cfg *config.Config, pool *pgxpool.Pool, limiter *ratelimit.Limiter
 }
 
 // offlineWords is the medical vocabulary the offline recogniser learns: the clinical term
-// list and the generic drug names.
-func offlineWords() []string {
-	return append(voice.ClinicalTerms(), offline.DrugNames()...)
+// list, and with clinical+drugs the generic drug names (measured: no gain on the benchmark
+// sentences for twice the memory, so not the default; docs/benchmarks.md).
+func offlineWords(vocabulary string) []string {
+	if vocabulary == "clinical+drugs" {
+		return append(voice.ClinicalTerms(), offline.DrugNames()...)
+	}
+	return voice.ClinicalTerms()
 }

@@ -105,6 +105,7 @@ type Config struct {
 	VoiceSTTTimeout      time.Duration
 	VoiceTTSTimeout      time.Duration
 	VoiceSTTWorkers      int
+	VoiceSTTVocabulary   string // clinical or clinical+drugs
 	VoiceAllowCloud      bool
 	ProvidersTrusted     bool
 	OpenAISTTModel       string
@@ -419,6 +420,8 @@ var specs = []spec{
 		func(c *Config) *time.Duration { return &c.VoiceTTSTimeout }, second, 1, 600),
 	intVar(gVoice, "VOICE_STT_WORKERS", "2", "Offline speech decoders per process (about 100 MB each, loaded on first use) (1-64).",
 		func(c *Config) *int { return &c.VoiceSTTWorkers }, 1, 64),
+	enumVar(gVoice, "VOICE_STT_VOCABULARY", "clinical", "Words the offline recogniser adds to its dictionary and language model: clinical (the clinical term list) or clinical+drugs (also about 1,700 generic drug names; about twice the memory per decoder).",
+		func(c *Config) *string { return &c.VoiceSTTVocabulary }, "clinical", "clinical+drugs"),
 	boolVar(gVoice, "VOICE_ALLOW_CLOUD", "true", "Allow audio to be sent to external speech providers (an OpenAI-compatible endpoint not declared trusted by PROVIDERS_TRUSTED).",
 		func(c *Config) *bool { return &c.VoiceAllowCloud }),
 	boolVar(gVoice, "PROVIDERS_TRUSTED", "false", "Declare the OpenAI-compatible endpoint self-hosted (inside the deployment), so audio sent to it does not count as leaving it.",
