@@ -3233,7 +3233,7 @@ type VoiceProviderStatusState string
 type VoiceRelayInput struct {
 	ConversationId openapi_types.UUID `json:"conversation_id"`
 
-	// PatientId An opaque patient reference kept with the request for the clinical context (not stored in the message).
+	// PatientId An opaque patient reference for the clinical context; validated and accepted, not used or stored yet (patient context comes with dictation).
 	PatientId  *string `json:"patient_id,omitempty"`
 	Transcript string  `json:"transcript"`
 }

@@ -3,6 +3,7 @@
 package page
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -59,7 +60,7 @@ func (k Keyset) EncodeCreated() string { return encode(keysetC(k)) }
 // DecodeKeyset parses a cursor made by Encode; anything else is BadCursor.
 func DecodeKeyset(s string) (Keyset, error) {
 	var c keysetA
-	if err := decode(s, &c); err != nil || c.ID == uuid.Nil {
+	if err := decode(s, &c); err != nil || c.ID == uuid.Nil || c.At.IsZero() {
 		return Keyset{}, BadCursor()
 	}
 	return Keyset(c), nil
@@ -68,7 +69,7 @@ func DecodeKeyset(s string) (Keyset, error) {
 // DecodeCreated parses a cursor made by EncodeCreated; anything else is BadCursor.
 func DecodeCreated(s string) (Keyset, error) {
 	var c keysetC
-	if err := decode(s, &c); err != nil || c.ID == uuid.Nil {
+	if err := decode(s, &c); err != nil || c.ID == uuid.Nil || c.At.IsZero() {
 		return Keyset{}, BadCursor()
 	}
 	return Keyset(c), nil
@@ -84,7 +85,10 @@ func decode(s string, v any) error {
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(raw, v)
+	// Unknown keys refused: a cursor of the other layout must not read as time zero.
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
 }
 
 // EncodeSeq returns the cursor of a list ordered by a number (an id or sequence).

@@ -116,3 +116,16 @@ func TestKeysetList(t *testing.T) {
 	_, _, err = KeysetList(LayoutAt, "", 2, func(*Keyset) ([]uuid.UUID, error) { return nil, fetchErr }, self, key)
 	require.ErrorIs(t, err, fetchErr)
 }
+
+// A cursor of one layout is refused by the other, not read as time zero.
+func TestLayoutsDoNotMix(t *testing.T) {
+	t.Parallel()
+	k := Keyset{At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ID: uuid.New()}
+	_, err := DecodeCreated(k.Encode())
+	require.Error(t, err)
+	_, err = DecodeKeyset(k.EncodeCreated())
+	require.Error(t, err)
+	got, err := DecodeKeyset(k.Encode())
+	require.NoError(t, err)
+	require.True(t, k.At.Equal(got.At))
+}

@@ -124,8 +124,12 @@ func (s *Service) unavailable(what string) error {
 	if len(s.missing) > 0 {
 		reason = strings.Join(s.missing, "; ")
 	}
-	return fmt.Errorf("%w: no %s provider can run here: %s", ErrUnavailable, what, reason)
+	return fmt.Errorf("%w: %w: no %s provider can run here: %s", ErrUnavailable, errNoProvider, what, reason)
 }
+
+// errNoProvider marks an unavailable error that waiting will not cure (nothing can run here):
+// it gets no Retry-After.
+var errNoProvider = errors.New("not installed or configured")
 
 // TranscribeRequest is one upload to transcribe.
 type TranscribeRequest struct {
@@ -387,7 +391,11 @@ func (s *Service) fail(kind string, ctx context.Context, err error) error {
 	case "canceled":
 		return apierr.New(499, "CLIENT_CLOSED", "The client went away")
 	}
-	return apierr.New(http.StatusServiceUnavailable, "VOICE_UNAVAILABLE", publicReason(err)).WithHeader("Retry-After", "30")
+	e := apierr.New(http.StatusServiceUnavailable, "VOICE_UNAVAILABLE", publicReason(err))
+	if !errors.Is(err, errNoProvider) {
+		e = e.WithHeader("Retry-After", "30") // a provider failed: it may recover
+	}
+	return e
 }
 
 // kindOf classifies an error for metrics and status mapping.

@@ -30,6 +30,7 @@ func TestServiceWithoutProviders(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, ae.Status)
 	require.Equal(t, "VOICE_UNAVAILABLE", ae.Code)
 	require.Contains(t, ae.Message, "libpocketsphinx-dev")
+	require.Empty(t, ae.Headers["Retry-After"], "waiting will not install packages")
 
 	_, err = s.Synthesize(context.Background(), audit.Actor{}, SynthesizeRequest{Text: "Hello."})
 	require.ErrorAs(t, err, &ae)
