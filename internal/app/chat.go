@@ -8,7 +8,6 @@ import (
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/config"
-	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/llm"
 )
@@ -16,7 +15,7 @@ import (
 // Cache namespaces.
 const (
 	nsSearch = "kb.search" // retrieval results of the chat pipeline; bumped on every KB change
-	nsEmbed  = "embed"     // query embeddings, per model
+	nsEmbed  = "embed"     // query embeddings, per model (embed.Cached)
 )
 
 // searchTTL bounds how long a retrieval result is reused (a KB change invalidates it sooner).
@@ -68,27 +67,5 @@ func passages(res kb.Result) []chat.Passage {
 }
 
 // embedTTL bounds how long a query embedding is reused (it only changes with the model, which
-// is part of the key).
+// is in the key).
 const embedTTL = 24 * time.Hour
-
-// cachedEmbedder caches single-text embeddings (search queries) in the cache; batches (document
-// indexing) go straight to the model.
-type cachedEmbedder struct {
-	embed.Embedder
-	cache *cache.Cache
-}
-
-func (e cachedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	if len(texts) != 1 {
-		return e.Embedder.Embed(ctx, texts)
-	}
-	key := e.Model() + ":" + texts[0]
-	if v, ok := cache.GetJSON[[]float32](ctx, e.cache, nsEmbed, key); ok && len(v) > 0 {
-		return [][]float32{v}, nil
-	}
-	vs, err := e.Embedder.Embed(ctx, texts)
-	if err == nil && len(vs) == 1 {
-		_ = cache.SetJSON(ctx, e.cache, nsEmbed, key, vs[0], embedTTL)
-	}
-	return vs, err
-}

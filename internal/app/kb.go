@@ -90,7 +90,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 	vec, closeVec := newVectorStore(cfg, emb)
 	var opts []kb.Option
 	if d.queryCache != nil {
-		opts = append(opts, kb.WithQueryEmbedder(cachedEmbedder{Embedder: emb, cache: d.queryCache}))
+		opts = append(opts, kb.WithQueryEmbedder(embed.Cached{Embedder: emb, Cache: d.queryCache, Namespace: nsEmbed, TTL: embedTTL}))
 	}
 	s, err := kb.New(ctx, pool, emb, vec, kb.Config{
 		Dir:            filepath.Join(cfg.DataDir, "kb"),
