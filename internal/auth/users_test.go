@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/apierr/apierrtest"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/dbtest"
@@ -45,15 +44,6 @@ func principal(u auth.User) *auth.Principal {
 	return &auth.Principal{UserID: u.ID, Email: u.Email, Role: u.Role}
 }
 
-func requireAPIError(t *testing.T, err error, status int, code, field string) {
-	t.Helper()
-	var ae *apierr.Error
-	require.True(t, errors.As(err, &ae), "want an *apierr.Error, got %v", err)
-	require.Equal(t, status, ae.Status, ae.Message)
-	require.Equal(t, code, ae.Code)
-	require.Equal(t, field, ae.Field)
-}
-
 func TestCreateAndGetUser(t *testing.T) {
 	t.Parallel()
 	s, _ := newService(t)
@@ -72,13 +62,13 @@ func TestCreateAndGetUser(t *testing.T) {
 	require.Equal(t, u, got)
 
 	_, err = s.CreateUser(ctx, "ADA@example.org", goodPassword, "", auth.RoleUser, nil)
-	requireAPIError(t, err, http.StatusConflict, "EMAIL_ALREADY_EXISTS", "email")
+	apierrtest.Require(t, err, http.StatusConflict, "EMAIL_ALREADY_EXISTS", "email")
 
 	_, err = s.CreateUser(ctx, "weak@example.org", "short", "", auth.RoleUser, nil)
-	requireAPIError(t, err, http.StatusUnprocessableEntity, "WEAK_PASSWORD", "password")
+	apierrtest.Require(t, err, http.StatusUnprocessableEntity, "WEAK_PASSWORD", "password")
 
 	_, err = s.GetUser(ctx, uuid.New())
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 }
 
 func TestLoginReturnsTheUser(t *testing.T) {
@@ -95,7 +85,7 @@ func TestLoginReturnsTheUser(t *testing.T) {
 	require.NotEmpty(t, pair.Access)
 
 	_, _, err = s.Login(ctx, "login@example.org", goodPassword+"x", "192.0.2.1")
-	requireAPIError(t, err, http.StatusUnauthorized, "INVALID_CREDENTIALS", "")
+	apierrtest.Require(t, err, http.StatusUnauthorized, "INVALID_CREDENTIALS", "")
 }
 
 func TestListUsersPages(t *testing.T) {
@@ -130,7 +120,7 @@ func TestListUsersPages(t *testing.T) {
 
 	for _, bad := range []string{"garbage", "eyJhIjoxfQ" /* {"a":1} */} {
 		_, _, err := s.ListUsers(ctx, auth.UserFilter{Limit: 2, Cursor: bad})
-		requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+		apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 	}
 }
 
@@ -154,17 +144,17 @@ func TestAdminChanges(t *testing.T) {
 	require.Greater(t, u.AuthEpoch, target.AuthEpoch, "deactivation ends the sessions")
 
 	_, err = s.AdminUpdate(ctx, principal(admin), uuid.New(), &name, nil)
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 
 	_, err = s.AdminUpdate(ctx, principal(admin), super.ID, &name, nil)
-	requireAPIError(t, err, http.StatusForbidden, "INSUFFICIENT_PERMISSIONS", "")
+	apierrtest.Require(t, err, http.StatusForbidden, "INSUFFICIENT_PERMISSIONS", "")
 
 	u, err = s.SetRole(ctx, principal(super), admin.ID, auth.RoleViewer)
 	require.NoError(t, err)
 	require.Equal(t, auth.RoleViewer, u.Role)
 
 	_, err = s.SetRole(ctx, principal(super), super.ID, auth.RoleAdmin)
-	requireAPIError(t, err, http.StatusConflict, "LAST_SUPERADMIN", "")
+	apierrtest.Require(t, err, http.StatusConflict, "LAST_SUPERADMIN", "")
 }
 
 func TestAPIKeys(t *testing.T) {
@@ -184,7 +174,7 @@ func TestAPIKeys(t *testing.T) {
 
 	super := auth.RoleSuperadmin
 	_, _, err = s.CreateAPIKey(ctx, principal(owner), "too much", &super, nil)
-	requireAPIError(t, err, http.StatusUnprocessableEntity, "VALIDATION_ERROR", "role")
+	apierrtest.Require(t, err, http.StatusUnprocessableEntity, "VALIDATION_ERROR", "role")
 
 	keys, err := s.ListAPIKeys(ctx, principal(owner))
 	require.NoError(t, err)
@@ -196,5 +186,5 @@ func TestAPIKeys(t *testing.T) {
 	keys, err = s.ListAPIKeys(ctx, principal(owner))
 	require.NoError(t, err)
 	require.NotNil(t, keys[0].RevokedAt)
-	requireAPIError(t, s.RevokeAPIKey(ctx, principal(owner), uuid.New()), http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, s.RevokeAPIKey(ctx, principal(owner), uuid.New()), http.StatusNotFound, "NOT_FOUND", "")
 }

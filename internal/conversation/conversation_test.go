@@ -2,7 +2,6 @@ package conversation_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/db"
-	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/apierr/apierrtest"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/dbtest"
@@ -40,15 +39,6 @@ func addMessage(t *testing.T, pool *pgxpool.Pool, conv uuid.UUID, role, content 
 	return m
 }
 
-func requireAPIError(t *testing.T, err error, status int, code, field string) {
-	t.Helper()
-	var ae *apierr.Error
-	require.True(t, errors.As(err, &ae), "want an *apierr.Error, got %v", err)
-	require.Equal(t, status, ae.Status, ae.Message)
-	require.Equal(t, code, ae.Code)
-	require.Equal(t, field, ae.Field)
-}
-
 func TestCreateGetUpdate(t *testing.T) {
 	t.Parallel()
 	s, pool := newService(t)
@@ -68,7 +58,7 @@ func TestCreateGetUpdate(t *testing.T) {
 
 	// Another user's conversation does not exist for the caller.
 	_, err = s.Get(ctx, bob, c.ID)
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 
 	title, archived := "Chest pain", true
 	u, err := s.Update(ctx, alice, c.ID, conversation.Patch{Title: &title, Archived: &archived, SetFolder: true})
@@ -78,10 +68,10 @@ func TestCreateGetUpdate(t *testing.T) {
 	require.Nil(t, u.Folder, "SetFolder without a folder removes it")
 
 	_, err = s.Update(ctx, bob, c.ID, conversation.Patch{Title: &title})
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 
 	require.NoError(t, s.Delete(ctx, audit.Actor{}, alice, c.ID))
-	requireAPIError(t, s.Delete(ctx, audit.Actor{}, alice, c.ID), http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, s.Delete(ctx, audit.Actor{}, alice, c.ID), http.StatusNotFound, "NOT_FOUND", "")
 }
 
 func TestListPages(t *testing.T) {
@@ -120,7 +110,7 @@ func TestListPages(t *testing.T) {
 	require.Equal(t, 3, pages)
 
 	_, _, err := s.List(ctx, alice, conversation.Filter{Limit: 2, Cursor: "not-a-cursor"})
-	requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+	apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 }
 
 func TestMessagesPages(t *testing.T) {
@@ -160,10 +150,10 @@ func TestMessagesPages(t *testing.T) {
 
 	for _, bad := range []string{"x", "-1"} {
 		_, _, err = s.Messages(ctx, alice, c.ID, bad, 2)
-		requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+		apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 	}
 	_, _, err = s.Messages(ctx, dbtest.User(t, pool, "").ID, c.ID, "", 2)
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 }
 
 func TestBranch(t *testing.T) {
@@ -182,5 +172,5 @@ func TestBranch(t *testing.T) {
 	require.EqualValues(t, 1, b.MessageCount, "messages up to and including the branch point")
 
 	_, err = s.Branch(ctx, alice, c.ID, uuid.New())
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/db"
-	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/apierr/apierrtest"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/embed"
@@ -48,15 +47,6 @@ func newDocument(t *testing.T, pool *pgxpool.Pool, title string, tags ...string)
 	return d
 }
 
-func requireAPIError(t *testing.T, err error, status int, code, field string) {
-	t.Helper()
-	var ae *apierr.Error
-	require.True(t, errors.As(err, &ae), "want an *apierr.Error, got %v", err)
-	require.Equal(t, status, ae.Status, ae.Message)
-	require.Equal(t, code, ae.Code)
-	require.Equal(t, field, ae.Field)
-}
-
 func TestIngestGetReindex(t *testing.T) {
 	t.Parallel()
 	s, _ := newService(t)
@@ -87,10 +77,10 @@ func TestIngestGetReindex(t *testing.T) {
 	require.Equal(t, d.Generation+1, r.Generation)
 
 	_, err = s.Get(ctx, uuid.New())
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 	_, err = s.Reindex(ctx, audit.Actor{}, uuid.New())
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
-	requireAPIError(t, s.Delete(ctx, audit.Actor{}, uuid.New()), http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, s.Delete(ctx, audit.Actor{}, uuid.New()), http.StatusNotFound, "NOT_FOUND", "")
 }
 
 func TestListPages(t *testing.T) {
@@ -122,9 +112,9 @@ func TestListPages(t *testing.T) {
 	require.Equal(t, 3, pages)
 
 	_, _, err := s.List(ctx, kb.ListFilter{Limit: 2, Cursor: "not-a-cursor"})
-	requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+	apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 	_, _, err = s.Jobs(ctx, "", 2, "not-a-cursor")
-	requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+	apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 }
 
 func TestJobsNameTheirDocuments(t *testing.T) {

@@ -2,7 +2,6 @@ package schedule_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/db"
-	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/apierr/apierrtest"
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -38,15 +37,6 @@ func newChange(t *testing.T, pool *pgxpool.Pool, key string, at time.Time) db.Sc
 	})
 	require.NoError(t, err)
 	return c
-}
-
-func requireAPIError(t *testing.T, err error, status int, code, field string) {
-	t.Helper()
-	var ae *apierr.Error
-	require.True(t, errors.As(err, &ae), "want an *apierr.Error, got %v", err)
-	require.Equal(t, status, ae.Status, ae.Message)
-	require.Equal(t, code, ae.Code)
-	require.Equal(t, field, ae.Field)
 }
 
 func TestListPagesInTimeOrder(t *testing.T) {
@@ -81,7 +71,7 @@ func TestListPagesInTimeOrder(t *testing.T) {
 	require.Equal(t, 3, pages)
 
 	_, _, err := s.List(ctx, schedule.Filter{Limit: 2, Cursor: "not-a-cursor"})
-	requireAPIError(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
+	apierrtest.Require(t, err, http.StatusBadRequest, "VALIDATION_ERROR", "cursor")
 }
 
 func TestGet(t *testing.T) {
@@ -99,5 +89,5 @@ func TestGet(t *testing.T) {
 	require.Nil(t, c.AppliedVersion)
 
 	_, err = s.Get(ctx, "experiment.other", row.ID)
-	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND", "")
+	apierrtest.Require(t, err, http.StatusNotFound, "NOT_FOUND", "")
 }
