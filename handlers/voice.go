@@ -58,11 +58,11 @@ func readTranscribeForm(mr *multipart.Reader) (voice.TranscribeRequest, error) {
 			break
 		}
 		if err != nil {
-			return req, apierr.Invalid("audio", "the multipart body cannot be read")
+			return req, uploadError(err)
 		}
 		data, err := io.ReadAll(p)
 		if err != nil {
-			return req, readError(err)
+			return req, uploadError(err)
 		}
 		switch p.FormName() {
 		case "audio":
@@ -79,15 +79,6 @@ func readTranscribeForm(mr *multipart.Reader) (voice.TranscribeRequest, error) {
 		return req, apierr.Invalid("audio", "is required and must not be empty")
 	}
 	return req, nil
-}
-
-// readError turns a body read failure into 413 when the limit was hit.
-func readError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large")
-	}
-	return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body cannot be read")
 }
 
 func synthesisOf(b *api.SynthesisInput) voice.SynthesizeRequest {
