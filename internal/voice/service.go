@@ -336,16 +336,9 @@ func (s *Service) voiceOf(provider, requested string) string {
 func (s *Service) Voices() ([]Voice, []string) {
 	var names []string
 	for _, p := range s.tts.Providers() {
-		names = append(names, providerName(p))
+		names = append(names, p.Name())
 	}
 	return s.tts.Voices(), names
-}
-
-func providerName(p TTS) string {
-	if o, ok := p.(observedTTS); ok {
-		return o.TTS.Name()
-	}
-	return p.Name()
 }
 
 // audit records that speech was processed: sizes, durations, provider; never content.
