@@ -2,10 +2,12 @@ package tests
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/internal/app"
@@ -128,4 +130,54 @@ func TestVoiceSessionDetachedTurnIsCutAfterGrace(t *testing.T) {
 		return ended != nil
 	}, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, "client_closed", *reason)
+}
+
+// When the replica producing an answer dies (killed, no chance to store anything), a client
+// resuming elsewhere is told the answer is incomplete once the replica's lease lapses, and
+// gets the newest stored message of the conversation instead.
+func TestVoiceSessionResumeAfterProducerKilled(t *testing.T) {
+	t.Parallel()
+	s, fake, tok := voiceServer(t, map[string]string{"CHAT_PROVIDER": "openai"})
+	fake.SetChat(threeSentences)
+	gateSpeech(fake, 1) // never released: the producer is stuck on the second sentence
+	env := map[string]string{"VOICE_RESUME_LEASE_SECONDS": "1"}
+	for _, k := range []string{"DATABASE_URL", "REDIS_KEY_PREFIX", "JWT_SECRET_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY",
+		"CHAT_PROVIDER", "EMBEDDING_PROVIDER", "VOICE_STT_PROVIDER", "VOICE_TTS_PROVIDER", "OPENAI_STT_MODEL", "OPENAI_TTS_MODEL"} {
+		env[k] = s.Env[k]
+	}
+	env["VOICE_STT_PROVIDER"], env["VOICE_TTS_PROVIDER"] = "openai", "openai" // the binary has no offline voice
+	child := startBinary(t, env)
+
+	c, _, err := (&websocket.Dialer{Subprotocols: []string{"bearer", tok}}).Dial("ws"+strings.TrimPrefix(child.base, "http")+"/api/voice/pipeline-ws", nil)
+	require.NoError(t, err)
+	v := wrapVoice(t, c)
+	ready := v.start(map[string]any{"features": []string{"binary_audio"}})
+	id := ready["session_id"].(string)
+	v.send(map[string]any{"type": "message", "content": "How is hypertension treated?"})
+	meta, _ := v.until("audio.output.meta")
+	var last uint32
+	for i := 0; i < int(meta.Ev["frames"].(float64)); i++ {
+		last = v.next().Seq
+	}
+	require.NoError(t, child.cmd.Process.Kill())
+	_ = child.cmd.Wait()
+
+	w := dialVoice(t, s, tok)
+	w.send(map[string]any{"type": "session.resume", "session_id": id, "last_seq": last})
+	for {
+		ack, _ := w.until("session.resume.ack")
+		if ack.Ev["incomplete"] != true {
+			continue // the lease had not lapsed yet: the follow-up acknowledgement says it
+		}
+		// The model had finished (its text was streamed and stored); the speech was cut.
+		msg := ack.Ev["message"].(map[string]any)
+		require.Equal(t, "assistant", msg["role"])
+		require.Equal(t, "Thiazide diuretics are a first line treatment. ACE inhibitors are another option. Recheck blood pressure in four weeks.", msg["content"])
+		break
+	}
+	// The session goes on here.
+	w.send(map[string]any{"type": "message", "content": "Again please"})
+	think, _ := w.until("voice.state")
+	require.Equal(t, "thinking", think.Ev["state"])
+	require.Greater(t, think.Seq, last)
 }
