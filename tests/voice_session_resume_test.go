@@ -159,6 +159,9 @@ func TestVoiceSessionResumeAfterProducerKilled(t *testing.T) {
 	for i := 0; i < int(meta.Ev["frames"].(float64)); i++ {
 		last = v.next().Seq
 	}
+	conv := uuid.MustParse(ready["conversation_id"].(string))
+	require.Eventually(t, func() bool { return len(s.messages(t, tok, conv)) == 2 }, 10*time.Second, 10*time.Millisecond,
+		"the model's answer is stored (its text was streamed) while the speech is held")
 	require.NoError(t, child.cmd.Process.Kill())
 	_ = child.cmd.Wait()
 
