@@ -15,6 +15,7 @@ import (
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/dictation"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
@@ -51,6 +52,8 @@ type Server struct {
 	CacheAdmin *cache.Admin
 	// Voice transcribes and synthesises speech.
 	Voice *voice.Service
+	// Dictation holds dictation sessions and user vocabularies.
+	Dictation *dictation.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

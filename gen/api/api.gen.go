@@ -25,6 +25,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AbbreviationPolicy.
+const (
+	Clinical AbbreviationPolicy = "clinical"
+	Expanded AbbreviationPolicy = "expanded"
+)
+
+// Valid indicates whether the value is a known member of the AbbreviationPolicy enum.
+func (e AbbreviationPolicy) Valid() bool {
+	switch e {
+	case Clinical:
+		return true
+	case Expanded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -217,6 +235,177 @@ func (e DependencyCheckStatus) Valid() bool {
 	case Down:
 		return true
 	case Up:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationAppendEnvelopeSuccess.
+const (
+	DictationAppendEnvelopeSuccessTrue DictationAppendEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationAppendEnvelopeSuccess enum.
+func (e DictationAppendEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationAppendEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationCommandKind.
+const (
+	DeleteLastSentence DictationCommandKind = "delete_last_sentence"
+	GoToSection        DictationCommandKind = "go_to_section"
+	InsertTemplate     DictationCommandKind = "insert_template"
+	NewLine            DictationCommandKind = "new_line"
+	NewParagraph       DictationCommandKind = "new_paragraph"
+	NextSection        DictationCommandKind = "next_section"
+	Pause              DictationCommandKind = "pause"
+	PreviousSection    DictationCommandKind = "previous_section"
+	ReadBack           DictationCommandKind = "read_back"
+	Resume             DictationCommandKind = "resume"
+	Save               DictationCommandKind = "save"
+	Stop               DictationCommandKind = "stop"
+	Undo               DictationCommandKind = "undo"
+)
+
+// Valid indicates whether the value is a known member of the DictationCommandKind enum.
+func (e DictationCommandKind) Valid() bool {
+	switch e {
+	case DeleteLastSentence:
+		return true
+	case GoToSection:
+		return true
+	case InsertTemplate:
+		return true
+	case NewLine:
+		return true
+	case NewParagraph:
+		return true
+	case NextSection:
+		return true
+	case Pause:
+		return true
+	case PreviousSection:
+		return true
+	case ReadBack:
+		return true
+	case Resume:
+		return true
+	case Save:
+		return true
+	case Stop:
+		return true
+	case Undo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationFinalizeEnvelopeSuccess.
+const (
+	DictationFinalizeEnvelopeSuccessTrue DictationFinalizeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationFinalizeEnvelopeSuccess enum.
+func (e DictationFinalizeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationFinalizeEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationNoteType.
+const (
+	Hp        DictationNoteType = "hp"
+	Procedure DictationNoteType = "procedure"
+	Progress  DictationNoteType = "progress"
+	Soap      DictationNoteType = "soap"
+)
+
+// Valid indicates whether the value is a known member of the DictationNoteType enum.
+func (e DictationNoteType) Valid() bool {
+	switch e {
+	case Hp:
+		return true
+	case Procedure:
+		return true
+	case Progress:
+		return true
+	case Soap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionEnvelopeSuccess.
+const (
+	DictationSessionEnvelopeSuccessTrue DictationSessionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionEnvelopeSuccess enum.
+func (e DictationSessionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionListEnvelopeSuccess.
+const (
+	DictationSessionListEnvelopeSuccessTrue DictationSessionListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionListEnvelopeSuccess enum.
+func (e DictationSessionListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationStatus.
+const (
+	Active    DictationStatus = "active"
+	Finalized DictationStatus = "finalized"
+	Paused    DictationStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the DictationStatus enum.
+func (e DictationStatus) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Finalized:
+		return true
+	case Paused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationTemplatesEnvelopeSuccess.
+const (
+	DictationTemplatesEnvelopeSuccessTrue DictationTemplatesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationTemplatesEnvelopeSuccess enum.
+func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationTemplatesEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1207,6 +1396,21 @@ func (e UserListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for UserVocabularyEnvelopeSuccess.
+const (
+	UserVocabularyEnvelopeSuccessTrue UserVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserVocabularyEnvelopeSuccess enum.
+func (e UserVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VersionEnvelopeSuccess.
 const (
 	VersionEnvelopeSuccessTrue VersionEnvelopeSuccess = true
@@ -1372,6 +1576,21 @@ func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceVocabularyEnvelopeSuccess.
+const (
+	VoiceVocabularyEnvelopeSuccessTrue VoiceVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceVocabularyEnvelopeSuccess enum.
+func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportFlagsParamsFormat.
 const (
 	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
@@ -1407,6 +1626,9 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 		return false
 	}
 }
+
+// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+type AbbreviationPolicy string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
@@ -1733,6 +1955,248 @@ type DependencyCheck struct {
 
 // DependencyCheckStatus defines model for DependencyCheck.Status.
 type DependencyCheckStatus string
+
+// DictationAppendEnvelope defines model for DictationAppendEnvelope.
+type DictationAppendEnvelope struct {
+	Data DictationAppendResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   DictationAppendEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// DictationAppendEnvelopeSuccess defines model for DictationAppendEnvelope.Success.
+type DictationAppendEnvelopeSuccess bool
+
+// DictationAppendResult defines model for DictationAppendResult.
+type DictationAppendResult struct {
+	Applied DictationApplied `json:"applied"`
+	Note    *DictationNote   `json:"note,omitempty"`
+
+	// PhiAlerts Identifiers found in `applied.text` when the session has no linked patient.
+	PhiAlerts  []PHIAlert           `json:"phi_alerts"`
+	Session    DictationSession     `json:"session"`
+	Transcript *DictationTranscript `json:"transcript,omitempty"`
+}
+
+// DictationApplied defines model for DictationApplied.
+type DictationApplied struct {
+	Commands []DictationCommandResult `json:"commands"`
+
+	// Ignored Pieces of text dropped because dictation was paused by a command before them.
+	Ignored int `json:"ignored"`
+
+	// ReadBack The current section's text, when a read back command ran.
+	ReadBack *string `json:"read_back"`
+
+	// Text The formatted text added to the note, in order, joined by spaces.
+	Text string `json:"text"`
+}
+
+// DictationAudioInput defines model for DictationAudioInput.
+type DictationAudioInput struct {
+	// Audio The recording (WAV always; OGG/Opus, WebM/Opus, MP3, FLAC, M4A with ffmpeg).
+	Audio openapi_types.File `json:"audio"`
+
+	// Version The session version the recording is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationCommandInput defines model for DictationCommandInput.
+type DictationCommandInput struct {
+	// Command One spoken command, e.g. "go to plan".
+	Command string `json:"command"`
+	Version int32  `json:"version"`
+}
+
+// DictationCommandKind defines model for DictationCommandKind.
+type DictationCommandKind string
+
+// DictationCommandResult defines model for DictationCommandResult.
+type DictationCommandResult struct {
+	// Applied False when the command had nothing to act on (undo with no history, an unknown insert).
+	Applied bool `json:"applied"`
+
+	// Arg The section of `go_to_section`, the insert of `insert_template`.
+	Arg  *string              `json:"arg"`
+	Kind DictationCommandKind `json:"kind"`
+}
+
+// DictationCorrection defines model for DictationCorrection.
+type DictationCorrection struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// DictationFinalizeEnvelope defines model for DictationFinalizeEnvelope.
+type DictationFinalizeEnvelope struct {
+	Data DictationFinalizeResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   DictationFinalizeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// DictationFinalizeEnvelopeSuccess defines model for DictationFinalizeEnvelope.Success.
+type DictationFinalizeEnvelopeSuccess bool
+
+// DictationFinalizeInput defines model for DictationFinalizeInput.
+type DictationFinalizeInput struct {
+	Version int32 `json:"version"`
+}
+
+// DictationFinalizeResult defines model for DictationFinalizeResult.
+type DictationFinalizeResult struct {
+	Note    DictationNote    `json:"note"`
+	Session DictationSession `json:"session"`
+}
+
+// DictationInsertTemplate defines model for DictationInsertTemplate.
+type DictationInsertTemplate struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationNote defines model for DictationNote.
+type DictationNote struct {
+	// Markdown The note as Markdown, a level-2 heading per section with text.
+	Markdown string             `json:"markdown"`
+	Sections []DictationSection `json:"sections"`
+	Title    string             `json:"title"`
+}
+
+// DictationNoteTemplate defines model for DictationNoteTemplate.
+type DictationNoteTemplate struct {
+	Sections []DictationSectionTemplate `json:"sections"`
+	Title    string                     `json:"title"`
+	Type     DictationNoteType          `json:"type"`
+}
+
+// DictationNoteType defines model for DictationNoteType.
+type DictationNoteType string
+
+// DictationSection defines model for DictationSection.
+type DictationSection struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationSectionTemplate defines model for DictationSectionTemplate.
+type DictationSectionTemplate struct {
+	Id    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// DictationSession defines model for DictationSession.
+type DictationSession struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy AbbreviationPolicy  `json:"abbreviation_policy"`
+	ConversationId     *openapi_types.UUID `json:"conversation_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+
+	// CurrentSection The id of the section dictation goes to.
+	CurrentSection string              `json:"current_section"`
+	FinalizedAt    *time.Time          `json:"finalized_at"`
+	Id             openapi_types.UUID  `json:"id"`
+	NoteType       DictationNoteType   `json:"note_type"`
+	PatientId      *openapi_types.UUID `json:"patient_id"`
+
+	// Sections Every section of the template in order, with its text so far.
+	Sections  []DictationSection `json:"sections"`
+	Status    DictationStatus    `json:"status"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; appends name the version they are based on.
+	Version int32 `json:"version"`
+}
+
+// DictationSessionEnvelope defines model for DictationSessionEnvelope.
+type DictationSessionEnvelope struct {
+	Data DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   DictationSessionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// DictationSessionEnvelopeSuccess defines model for DictationSessionEnvelope.Success.
+type DictationSessionEnvelopeSuccess bool
+
+// DictationSessionInput defines model for DictationSessionInput.
+type DictationSessionInput struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy *AbbreviationPolicy `json:"abbreviation_policy,omitempty"`
+
+	// ConversationId One of the caller's conversations.
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+	NoteType       DictationNoteType   `json:"note_type"`
+
+	// PatientId The patient the note is about (PHI alerts are not raised for a linked patient).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+}
+
+// DictationSessionListEnvelope defines model for DictationSessionListEnvelope.
+type DictationSessionListEnvelope struct {
+	Data []DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   DictationSessionListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// DictationSessionListEnvelopeSuccess defines model for DictationSessionListEnvelope.Success.
+type DictationSessionListEnvelopeSuccess bool
+
+// DictationStatus defines model for DictationStatus.
+type DictationStatus string
+
+// DictationTemplates defines model for DictationTemplates.
+type DictationTemplates struct {
+	Inserts []DictationInsertTemplate `json:"inserts"`
+	Notes   []DictationNoteTemplate   `json:"notes"`
+}
+
+// DictationTemplatesEnvelope defines model for DictationTemplatesEnvelope.
+type DictationTemplatesEnvelope struct {
+	Data DictationTemplates `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   DictationTemplatesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// DictationTemplatesEnvelopeSuccess defines model for DictationTemplatesEnvelope.Success.
+type DictationTemplatesEnvelopeSuccess bool
+
+// DictationTextInput defines model for DictationTextInput.
+type DictationTextInput struct {
+	Text string `json:"text"`
+
+	// Version The session version the text is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationTranscript defines model for DictationTranscript.
+type DictationTranscript struct {
+	Corrections []DictationCorrection `json:"corrections"`
+	Fallback    bool                  `json:"fallback"`
+	Provider    string                `json:"provider"`
+
+	// Text The transcript after vocabulary corrections, before commands and formatting.
+	Text string `json:"text"`
+}
 
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
@@ -2708,6 +3172,20 @@ type OfrepGeneralError struct {
 // OfrepMetadata Arbitrary flag metadata (here the flag's version and category).
 type OfrepMetadata map[string]interface{}
 
+// PHIAlert defines model for PHIAlert.
+type PHIAlert struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Character offset in `applied.text` where it ends (exclusive).
+	End int `json:"end"`
+
+	// Start Character offset in `applied.text` where the identifier starts.
+	Start int `json:"start"`
+
+	// Type The identifier type (HIPAA Safe Harbor), e.g. `phone`, `name`.
+	Type string `json:"type"`
+}
+
 // Pagination defines model for Pagination.
 type Pagination struct {
 	HasMore    bool    `json:"has_more"`
@@ -3104,6 +3582,30 @@ type UserListEnvelope struct {
 // UserListEnvelopeSuccess defines model for UserListEnvelope.Success.
 type UserListEnvelopeSuccess bool
 
+// UserVocabulary defines model for UserVocabulary.
+type UserVocabulary struct {
+	// Added Terms of this call that were new.
+	Added int `json:"added"`
+
+	// Limit The most terms a user may have.
+	Limit int      `json:"limit"`
+	Terms []string `json:"terms"`
+}
+
+// UserVocabularyEnvelope defines model for UserVocabularyEnvelope.
+type UserVocabularyEnvelope struct {
+	Data UserVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   UserVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// UserVocabularyEnvelopeSuccess defines model for UserVocabularyEnvelope.Success.
+type UserVocabularyEnvelopeSuccess bool
+
 // VersionEnvelope defines model for VersionEnvelope.
 type VersionEnvelope struct {
 	Data VersionInfo `json:"data"`
@@ -3291,6 +3793,33 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceVocabulary defines model for VoiceVocabulary.
+type VoiceVocabulary struct {
+	BuiltinTerms []string `json:"builtin_terms"`
+	Specialties  []string `json:"specialties"`
+	Specialty    *string  `json:"specialty"`
+	UserTerms    []string `json:"user_terms"`
+}
+
+// VoiceVocabularyEnvelope defines model for VoiceVocabularyEnvelope.
+type VoiceVocabularyEnvelope struct {
+	Data VoiceVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   VoiceVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// VoiceVocabularyEnvelopeSuccess defines model for VoiceVocabularyEnvelope.Success.
+type VoiceVocabularyEnvelopeSuccess bool
+
+// VoiceVocabularyInput defines model for VoiceVocabularyInput.
+type VoiceVocabularyInput struct {
+	Terms []string `json:"terms"`
+}
 
 // WeightChanges Variant id to new weight (percent, up to 3 decimals).
 type WeightChanges map[string]float64
@@ -3508,6 +4037,24 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDictationSessionsParams defines parameters for ListDictationSessions.
+type ListDictationSessionsParams struct {
+	// Status Only sessions in this status.
+	Status *DictationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
+type GetVoiceVocabularyParams struct {
+	// Specialty One of `specialties`; all built-in terms when absent.
+	Specialty *string `form:"specialty,omitempty" json:"specialty,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// Q Case-insensitive substring of the title.
@@ -3604,6 +4151,21 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
 
+// CreateDictationSessionJSONRequestBody defines body for CreateDictationSession for application/json ContentType.
+type CreateDictationSessionJSONRequestBody = DictationSessionInput
+
+// AppendDictationAudioMultipartRequestBody defines body for AppendDictationAudio for multipart/form-data ContentType.
+type AppendDictationAudioMultipartRequestBody = DictationAudioInput
+
+// RunDictationCommandJSONRequestBody defines body for RunDictationCommand for application/json ContentType.
+type RunDictationCommandJSONRequestBody = DictationCommandInput
+
+// FinalizeDictationSessionJSONRequestBody defines body for FinalizeDictationSession for application/json ContentType.
+type FinalizeDictationSessionJSONRequestBody = DictationFinalizeInput
+
+// AppendDictationTextJSONRequestBody defines body for AppendDictationText for application/json ContentType.
+type AppendDictationTextJSONRequestBody = DictationTextInput
+
 // UpdateVoicePreferencesJSONRequestBody defines body for UpdateVoicePreferences for application/json ContentType.
 type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
@@ -3618,6 +4180,9 @@ type StreamSpeechJSONRequestBody = SynthesisInput
 
 // TranscribeAudioMultipartRequestBody defines body for TranscribeAudio for multipart/form-data ContentType.
 type TranscribeAudioMultipartRequestBody = TranscriptionInput
+
+// AddVoiceVocabularyJSONRequestBody defines body for AddVoiceVocabulary for application/json ContentType.
+type AddVoiceVocabularyJSONRequestBody = VoiceVocabularyInput
 
 // CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
 type CreateConversationJSONRequestBody = ConversationInput
@@ -4187,6 +4752,33 @@ type ServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx echo.Context) error
+	// ListDictationSessions List the caller's dictation sessions
+	// (GET /api/voice/dictation/sessions)
+	ListDictationSessions(ctx echo.Context, params ListDictationSessionsParams) error
+	// CreateDictationSession Start a dictation
+	// (POST /api/voice/dictation/sessions)
+	CreateDictationSession(ctx echo.Context) error
+	// DeleteDictationSession Delete a dictation session
+	// (DELETE /api/voice/dictation/sessions/{id})
+	DeleteDictationSession(ctx echo.Context, id IdPath) error
+	// GetDictationSession One dictation session
+	// (GET /api/voice/dictation/sessions/{id})
+	GetDictationSession(ctx echo.Context, id IdPath) error
+	// AppendDictationAudio Append dictated audio
+	// (POST /api/voice/dictation/sessions/{id}/audio)
+	AppendDictationAudio(ctx echo.Context, id IdPath) error
+	// RunDictationCommand Run a voice command
+	// (POST /api/voice/dictation/sessions/{id}/commands)
+	RunDictationCommand(ctx echo.Context, id IdPath) error
+	// FinalizeDictationSession Finalize the note
+	// (POST /api/voice/dictation/sessions/{id}/finalize)
+	FinalizeDictationSession(ctx echo.Context, id IdPath) error
+	// AppendDictationText Append dictated text
+	// (POST /api/voice/dictation/sessions/{id}/text)
+	AppendDictationText(ctx echo.Context, id IdPath) error
+	// ListDictationTemplates Note and insert templates
+	// (GET /api/voice/dictation/templates)
+	ListDictationTemplates(ctx echo.Context) error
 	// GetVoicePreferences The caller's voice preferences
 	// (GET /api/voice/preferences)
 	GetVoicePreferences(ctx echo.Context) error
@@ -4214,6 +4806,15 @@ type ServerInterface interface {
 	// TranscribeAudio Speech to text
 	// (POST /api/voice/transcribe)
 	TranscribeAudio(ctx echo.Context) error
+	// GetVoiceVocabulary Medical vocabulary
+	// (GET /api/voice/vocabulary)
+	GetVoiceVocabulary(ctx echo.Context, params GetVoiceVocabularyParams) error
+	// AddVoiceVocabulary Add terms to the caller's vocabulary
+	// (POST /api/voice/vocabulary)
+	AddVoiceVocabulary(ctx echo.Context) error
+	// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+	// (DELETE /api/voice/vocabulary/{term})
+	DeleteVoiceVocabularyTerm(ctx echo.Context, term string) error
 	// ListVoices Voices of the configured speech providers
 	// (GET /api/voice/voices)
 	ListVoices(ctx echo.Context) error
@@ -5417,6 +6018,152 @@ func (w *ServerInterfaceWrapper) GetVersion(ctx echo.Context) error {
 	return err
 }
 
+// ListDictationSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDictationSessions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDictationSessionsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDictationSessions(ctx, params)
+	return err
+}
+
+// CreateDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateDictationSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateDictationSession(ctx)
+	return err
+}
+
+// DeleteDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDictationSession(ctx, id)
+	return err
+}
+
+// GetDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDictationSession(ctx, id)
+	return err
+}
+
+// AppendDictationAudio converts echo context to params.
+func (w *ServerInterfaceWrapper) AppendDictationAudio(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AppendDictationAudio(ctx, id)
+	return err
+}
+
+// RunDictationCommand converts echo context to params.
+func (w *ServerInterfaceWrapper) RunDictationCommand(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RunDictationCommand(ctx, id)
+	return err
+}
+
+// FinalizeDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) FinalizeDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FinalizeDictationSession(ctx, id)
+	return err
+}
+
+// AppendDictationText converts echo context to params.
+func (w *ServerInterfaceWrapper) AppendDictationText(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AppendDictationText(ctx, id)
+	return err
+}
+
+// ListDictationTemplates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDictationTemplates(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDictationTemplates(ctx)
+	return err
+}
+
 // GetVoicePreferences converts echo context to params.
 func (w *ServerInterfaceWrapper) GetVoicePreferences(ctx echo.Context) error {
 	var err error
@@ -5495,6 +6242,49 @@ func (w *ServerInterfaceWrapper) TranscribeAudio(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TranscribeAudio(ctx)
+	return err
+}
+
+// GetVoiceVocabulary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceVocabulary(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceVocabularyParams
+	// ------------- Optional query parameter "specialty" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "specialty", ctx.QueryParams(), &params.Specialty, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter specialty: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceVocabulary(ctx, params)
+	return err
+}
+
+// AddVoiceVocabulary converts echo context to params.
+func (w *ServerInterfaceWrapper) AddVoiceVocabulary(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddVoiceVocabulary(ctx)
+	return err
+}
+
+// DeleteVoiceVocabularyTerm converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVoiceVocabularyTerm(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "term" -------------
+	var term string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "term", ctx.Param("term"), &term, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter term: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVoiceVocabularyTerm(ctx, term)
 	return err
 }
 
@@ -6034,6 +6824,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/sessions", wrapper.ListDictationSessions, options.OperationMiddlewares["listDictationSessions"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions", wrapper.CreateDictationSession, options.OperationMiddlewares["createDictationSession"]...)
+	router.DELETE(options.BaseURL+"/api/voice/dictation/sessions/:id", wrapper.DeleteDictationSession, options.OperationMiddlewares["deleteDictationSession"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/sessions/:id", wrapper.GetDictationSession, options.OperationMiddlewares["getDictationSession"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/text", wrapper.AppendDictationText, options.OperationMiddlewares["appendDictationText"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/audio", wrapper.AppendDictationAudio, options.OperationMiddlewares["appendDictationAudio"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/commands", wrapper.RunDictationCommand, options.OperationMiddlewares["runDictationCommand"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/finalize", wrapper.FinalizeDictationSession, options.OperationMiddlewares["finalizeDictationSession"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/templates", wrapper.ListDictationTemplates, options.OperationMiddlewares["listDictationTemplates"]...)
+	router.GET(options.BaseURL+"/api/voice/vocabulary", wrapper.GetVoiceVocabulary, options.OperationMiddlewares["getVoiceVocabulary"]...)
+	router.POST(options.BaseURL+"/api/voice/vocabulary", wrapper.AddVoiceVocabulary, options.OperationMiddlewares["addVoiceVocabulary"]...)
+	router.DELETE(options.BaseURL+"/api/voice/vocabulary/:term", wrapper.DeleteVoiceVocabularyTerm, options.OperationMiddlewares["deleteVoiceVocabularyTerm"]...)
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
 
 }
@@ -12110,6 +12912,981 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	return err
 }
 
+type ListDictationSessionsRequestObject struct {
+	Params ListDictationSessionsParams
+}
+
+type ListDictationSessionsResponseObject interface {
+	VisitListDictationSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListDictationSessions200JSONResponse DictationSessionListEnvelope
+
+func (response ListDictationSessions200JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListDictationSessions400JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListDictationSessions422JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSessionRequestObject struct {
+	Body *CreateDictationSessionJSONRequestBody
+}
+
+type CreateDictationSessionResponseObject interface {
+	VisitCreateDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateDictationSession201JSONResponse DictationSessionEnvelope
+
+func (response CreateDictationSession201JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateDictationSession400JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateDictationSession401JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateDictationSession413JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateDictationSession415JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateDictationSession422JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSessionRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeleteDictationSessionResponseObject interface {
+	VisitDeleteDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type DeleteDictationSession204Response struct {
+}
+
+func (response DeleteDictationSession204Response) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteDictationSession400JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteDictationSession401JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSessionRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type GetDictationSessionResponseObject interface {
+	VisitGetDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type GetDictationSession200JSONResponse DictationSessionEnvelope
+
+func (response GetDictationSession200JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDictationSession400JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetDictationSession401JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDictationSession404JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetDictationSession503JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudioRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *multipart.Reader
+}
+
+type AppendDictationAudioResponseObject interface {
+	VisitAppendDictationAudioResponse(w http.ResponseWriter) error
+}
+
+type AppendDictationAudio200JSONResponse DictationAppendEnvelope
+
+func (response AppendDictationAudio200JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AppendDictationAudio400JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AppendDictationAudio401JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AppendDictationAudio404JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AppendDictationAudio409JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AppendDictationAudio413JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AppendDictationAudio415JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AppendDictationAudio422JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio503JSONResponse struct{ OverloadedJSONResponse }
+
+func (response AppendDictationAudio503JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response AppendDictationAudio504JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommandRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *RunDictationCommandJSONRequestBody
+}
+
+type RunDictationCommandResponseObject interface {
+	VisitRunDictationCommandResponse(w http.ResponseWriter) error
+}
+
+type RunDictationCommand200JSONResponse DictationAppendEnvelope
+
+func (response RunDictationCommand200JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RunDictationCommand400JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RunDictationCommand401JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RunDictationCommand404JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RunDictationCommand409JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RunDictationCommand413JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RunDictationCommand415JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RunDictationCommand422JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSessionRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *FinalizeDictationSessionJSONRequestBody
+}
+
+type FinalizeDictationSessionResponseObject interface {
+	VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type FinalizeDictationSession200JSONResponse DictationFinalizeEnvelope
+
+func (response FinalizeDictationSession200JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response FinalizeDictationSession400JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FinalizeDictationSession401JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response FinalizeDictationSession404JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession409JSONResponse struct{ ConflictJSONResponse }
+
+func (response FinalizeDictationSession409JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response FinalizeDictationSession413JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response FinalizeDictationSession415JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response FinalizeDictationSession422JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationTextRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *AppendDictationTextJSONRequestBody
+}
+
+type AppendDictationTextResponseObject interface {
+	VisitAppendDictationTextResponse(w http.ResponseWriter) error
+}
+
+type AppendDictationText200JSONResponse DictationAppendEnvelope
+
+func (response AppendDictationText200JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AppendDictationText400JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AppendDictationText401JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AppendDictationText404JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AppendDictationText409JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AppendDictationText413JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AppendDictationText415JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AppendDictationText422JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AppendDictationText503JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplatesRequestObject struct {
+}
+
+type ListDictationTemplatesResponseObject interface {
+	VisitListDictationTemplatesResponse(w http.ResponseWriter) error
+}
+
+type ListDictationTemplates200JSONResponse DictationTemplatesEnvelope
+
+func (response ListDictationTemplates200JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferencesRequestObject struct {
 }
 
@@ -13150,6 +14927,277 @@ func (response TranscribeAudio504JSONResponse) VisitTranscribeAudioResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabularyRequestObject struct {
+	Params GetVoiceVocabularyParams
+}
+
+type GetVoiceVocabularyResponseObject interface {
+	VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceVocabulary200JSONResponse VoiceVocabularyEnvelope
+
+func (response GetVoiceVocabulary200JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceVocabulary400JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceVocabulary422JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabularyRequestObject struct {
+	Body *AddVoiceVocabularyJSONRequestBody
+}
+
+type AddVoiceVocabularyResponseObject interface {
+	VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error
+}
+
+type AddVoiceVocabulary200JSONResponse UserVocabularyEnvelope
+
+func (response AddVoiceVocabulary200JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddVoiceVocabulary400JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddVoiceVocabulary401JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddVoiceVocabulary413JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddVoiceVocabulary415JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AddVoiceVocabulary422JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTermRequestObject struct {
+	Term string `json:"term"`
+}
+
+type DeleteVoiceVocabularyTermResponseObject interface {
+	VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error
+}
+
+type DeleteVoiceVocabularyTerm204Response struct {
+}
+
+func (response DeleteVoiceVocabularyTerm204Response) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteVoiceVocabularyTerm400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm400JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm401JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15192,6 +17240,33 @@ type StrictServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx context.Context, request GetVersionRequestObject) (GetVersionResponseObject, error)
+	// ListDictationSessions List the caller's dictation sessions
+	// (GET /api/voice/dictation/sessions)
+	ListDictationSessions(ctx context.Context, request ListDictationSessionsRequestObject) (ListDictationSessionsResponseObject, error)
+	// CreateDictationSession Start a dictation
+	// (POST /api/voice/dictation/sessions)
+	CreateDictationSession(ctx context.Context, request CreateDictationSessionRequestObject) (CreateDictationSessionResponseObject, error)
+	// DeleteDictationSession Delete a dictation session
+	// (DELETE /api/voice/dictation/sessions/{id})
+	DeleteDictationSession(ctx context.Context, request DeleteDictationSessionRequestObject) (DeleteDictationSessionResponseObject, error)
+	// GetDictationSession One dictation session
+	// (GET /api/voice/dictation/sessions/{id})
+	GetDictationSession(ctx context.Context, request GetDictationSessionRequestObject) (GetDictationSessionResponseObject, error)
+	// AppendDictationAudio Append dictated audio
+	// (POST /api/voice/dictation/sessions/{id}/audio)
+	AppendDictationAudio(ctx context.Context, request AppendDictationAudioRequestObject) (AppendDictationAudioResponseObject, error)
+	// RunDictationCommand Run a voice command
+	// (POST /api/voice/dictation/sessions/{id}/commands)
+	RunDictationCommand(ctx context.Context, request RunDictationCommandRequestObject) (RunDictationCommandResponseObject, error)
+	// FinalizeDictationSession Finalize the note
+	// (POST /api/voice/dictation/sessions/{id}/finalize)
+	FinalizeDictationSession(ctx context.Context, request FinalizeDictationSessionRequestObject) (FinalizeDictationSessionResponseObject, error)
+	// AppendDictationText Append dictated text
+	// (POST /api/voice/dictation/sessions/{id}/text)
+	AppendDictationText(ctx context.Context, request AppendDictationTextRequestObject) (AppendDictationTextResponseObject, error)
+	// ListDictationTemplates Note and insert templates
+	// (GET /api/voice/dictation/templates)
+	ListDictationTemplates(ctx context.Context, request ListDictationTemplatesRequestObject) (ListDictationTemplatesResponseObject, error)
 	// GetVoicePreferences The caller's voice preferences
 	// (GET /api/voice/preferences)
 	GetVoicePreferences(ctx context.Context, request GetVoicePreferencesRequestObject) (GetVoicePreferencesResponseObject, error)
@@ -15219,6 +17294,15 @@ type StrictServerInterface interface {
 	// TranscribeAudio Speech to text
 	// (POST /api/voice/transcribe)
 	TranscribeAudio(ctx context.Context, request TranscribeAudioRequestObject) (TranscribeAudioResponseObject, error)
+	// GetVoiceVocabulary Medical vocabulary
+	// (GET /api/voice/vocabulary)
+	GetVoiceVocabulary(ctx context.Context, request GetVoiceVocabularyRequestObject) (GetVoiceVocabularyResponseObject, error)
+	// AddVoiceVocabulary Add terms to the caller's vocabulary
+	// (POST /api/voice/vocabulary)
+	AddVoiceVocabulary(ctx context.Context, request AddVoiceVocabularyRequestObject) (AddVoiceVocabularyResponseObject, error)
+	// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+	// (DELETE /api/voice/vocabulary/{term})
+	DeleteVoiceVocabularyTerm(ctx context.Context, request DeleteVoiceVocabularyTermRequestObject) (DeleteVoiceVocabularyTermResponseObject, error)
 	// ListVoices Voices of the configured speech providers
 	// (GET /api/voice/voices)
 	ListVoices(ctx context.Context, request ListVoicesRequestObject) (ListVoicesResponseObject, error)
@@ -17194,6 +19278,325 @@ func (sh *strictHandler) GetVersion(ctx echo.Context) error {
 	return nil
 }
 
+// ListDictationSessions operation middleware
+func (sh *strictHandler) ListDictationSessions(ctx echo.Context, params ListDictationSessionsParams) error {
+	var request ListDictationSessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDictationSessions(ctx.Request().Context(), request.(ListDictationSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDictationSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDictationSessionsResponseObject); ok {
+		return validResponse.VisitListDictationSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateDictationSession operation middleware
+func (sh *strictHandler) CreateDictationSession(ctx echo.Context) error {
+	var request CreateDictationSessionRequestObject
+
+	var body CreateDictationSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDictationSession(ctx.Request().Context(), request.(CreateDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateDictationSessionResponseObject); ok {
+		return validResponse.VisitCreateDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDictationSession operation middleware
+func (sh *strictHandler) DeleteDictationSession(ctx echo.Context, id IdPath) error {
+	var request DeleteDictationSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDictationSession(ctx.Request().Context(), request.(DeleteDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDictationSessionResponseObject); ok {
+		return validResponse.VisitDeleteDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDictationSession operation middleware
+func (sh *strictHandler) GetDictationSession(ctx echo.Context, id IdPath) error {
+	var request GetDictationSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDictationSession(ctx.Request().Context(), request.(GetDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDictationSessionResponseObject); ok {
+		return validResponse.VisitGetDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AppendDictationAudio operation middleware
+func (sh *strictHandler) AppendDictationAudio(ctx echo.Context, id IdPath) error {
+	var request AppendDictationAudioRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AppendDictationAudio(ctx.Request().Context(), request.(AppendDictationAudioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AppendDictationAudio")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AppendDictationAudioResponseObject); ok {
+		return validResponse.VisitAppendDictationAudioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RunDictationCommand operation middleware
+func (sh *strictHandler) RunDictationCommand(ctx echo.Context, id IdPath) error {
+	var request RunDictationCommandRequestObject
+
+	request.Id = id
+
+	var body RunDictationCommandJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RunDictationCommand(ctx.Request().Context(), request.(RunDictationCommandRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunDictationCommand")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RunDictationCommandResponseObject); ok {
+		return validResponse.VisitRunDictationCommandResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FinalizeDictationSession operation middleware
+func (sh *strictHandler) FinalizeDictationSession(ctx echo.Context, id IdPath) error {
+	var request FinalizeDictationSessionRequestObject
+
+	request.Id = id
+
+	var body FinalizeDictationSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FinalizeDictationSession(ctx.Request().Context(), request.(FinalizeDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FinalizeDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FinalizeDictationSessionResponseObject); ok {
+		return validResponse.VisitFinalizeDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AppendDictationText operation middleware
+func (sh *strictHandler) AppendDictationText(ctx echo.Context, id IdPath) error {
+	var request AppendDictationTextRequestObject
+
+	request.Id = id
+
+	var body AppendDictationTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AppendDictationText(ctx.Request().Context(), request.(AppendDictationTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AppendDictationText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AppendDictationTextResponseObject); ok {
+		return validResponse.VisitAppendDictationTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDictationTemplates operation middleware
+func (sh *strictHandler) ListDictationTemplates(ctx echo.Context) error {
+	var request ListDictationTemplatesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDictationTemplates(ctx.Request().Context(), request.(ListDictationTemplatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDictationTemplates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDictationTemplatesResponseObject); ok {
+		return validResponse.VisitListDictationTemplatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetVoicePreferences operation middleware
 func (sh *strictHandler) GetVoicePreferences(ctx echo.Context) error {
 	var request GetVoicePreferencesRequestObject
@@ -17493,6 +19896,102 @@ func (sh *strictHandler) TranscribeAudio(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(TranscribeAudioResponseObject); ok {
 		return validResponse.VisitTranscribeAudioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceVocabulary operation middleware
+func (sh *strictHandler) GetVoiceVocabulary(ctx echo.Context, params GetVoiceVocabularyParams) error {
+	var request GetVoiceVocabularyRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceVocabulary(ctx.Request().Context(), request.(GetVoiceVocabularyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceVocabulary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceVocabularyResponseObject); ok {
+		return validResponse.VisitGetVoiceVocabularyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddVoiceVocabulary operation middleware
+func (sh *strictHandler) AddVoiceVocabulary(ctx echo.Context) error {
+	var request AddVoiceVocabularyRequestObject
+
+	var body AddVoiceVocabularyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddVoiceVocabulary(ctx.Request().Context(), request.(AddVoiceVocabularyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddVoiceVocabulary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddVoiceVocabularyResponseObject); ok {
+		return validResponse.VisitAddVoiceVocabularyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVoiceVocabularyTerm operation middleware
+func (sh *strictHandler) DeleteVoiceVocabularyTerm(ctx echo.Context, term string) error {
+	var request DeleteVoiceVocabularyTermRequestObject
+
+	request.Term = term
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVoiceVocabularyTerm(ctx.Request().Context(), request.(DeleteVoiceVocabularyTermRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVoiceVocabularyTerm")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVoiceVocabularyTermResponseObject); ok {
+		return validResponse.VisitDeleteVoiceVocabularyTermResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18233,409 +20732,470 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17cxu3kjeOvxUUn6cq0qkRJV+S34lUW1uMTDk6kSytRMc5G/rhgDMtEkdDgAEwohmXq/Y97O8V7iv5",
-	"FhrAXMgZcqiLL1n+Y1PkDK7dje5G96c/tiIxmQoOXKvW4cfWGGgMEj9eUQ1nbMI0/mO+iUFFkk01E7x1",
-	"2LqCP1JQWhGaJGIGMWGc6DGQGeOxmLVbQUtFY5hQ86aeT6F12GJcwwhk69OnIG/+CiaUccZHK7pI4Ebf",
-	"v30FFcO/hkjwWJGUa5YUGibSPK/Wtw9azjs3GmR921qQGWWaDOFGSCDSvML4aG3bvd71CU2SIY1ulxsP",
-	"tUwhJLMxcEI5ASoTBpJMpbhjMUhyQ1kCMaE8JnrMFBEciBbilog7kOWugaeT1uHvLdNiK2jd0ERB633g",
-	"h6S0NNviRnTpOlgeUW8MRE0BonE+Cj2m2vwVpxHEuLw0jZmonHq5n18Fi6C6kzvzE0kVxKvb+RS0plTS",
-	"CWhHy8epVKJi5BdT+kcKJMKfyY0UExJOQNOYatqe0hHj1DzZ5vBBD+xTIRE3OJ+phDsmUkWmdARmPMy0",
-	"+EcKct4KWpxOzJDsO6XBTuiHM+AjPW4dfv/sedVinyR09AvML6l5pmodbhI6IrcwD0j4MaIaRkLOP7U/",
-	"Kk5vYWB6/hRmA5qaVrLxmDdbQUvCHymTELcOzdbXjO7Z84OgNWE8+7tqrKexH2ZFbyxe2deNkBOqW4et",
-	"NMUnl1uvET2XdAREsT9rlz3B94p9xXBD00S3Dr83k6If2MSQ/vMDO0X7Vz7BIjOeg1J0BCsnOrHPDB48",
-	"4R6VI9CMr97/lDONNGhYWrIYCJ1OEwYocXao4RBJWEyGc+LmvVtDD9r3N7iFeVPCeP79D+sI45NpSk0F",
-	"V4AM+BONnTA3f0WCa+D4EQceIZft/0uZGX4sdPp/Jdy0Dlv/Zz8/pfbtr2q/K6WQXX4HiZiC7XJ5paTt",
-	"lDBFJjQx6w8x2VFzrumHgFAyk4KPiBl9YIRpym+5mHFywyCJze8TphTjIzIU8Xy33foUtI4Fv0lY9IXm",
-	"EbneFZkxPUYaiFIpgWuiNNVgdj9O7VDMlMy3CZA7kIoJbmdwIuSQxTHwzzuFiCYJyO8UkSIBEgtQhAtt",
-	"tQd3Uk1BWnlrhvmaapjReY9NQKSfebmzYyxmsR0lVzPDU5xoNgEc3xuhT0TK4883sjeCqDQaGw1FpDIC",
-	"siMkju6OKTZMzDFvKQJX2m72xR3IRNAY4i+0gsyoWPSOsoSaIQpJ4A7knMyEvLU/D1M1PyIhKlR7qFGF",
-	"RNG5siqOFlZvMgKsqJ3mT9eN1z29X9DUcLCXdG5WpCfEmZF+X4aRjUAh8CECMHri2B5nBM8t3LdLiTok",
-	"M6+eoEb3ucfpaCwaUz6CmCjGI8CROmFCzBGCWn94erN3TnU0DnHo1yDvWARv813/fEPvkBimwGPg0Zxw",
-	"gNgonyJj3xItHlnCIgnVRjE2p68Q55TPvdnx+YZtjBW7+Y4mrIb7cHoPWr/tZZbQXqZOrXy9bPctNFGy",
-	"1ho1k7+x1JQzzBo2Y57GtXvLaarHQrI/PydXnFtVICCM39GExQGBD1OjKxmZJuFO3EJMIgkxcM1oohY2",
-	"8N27d3udVI/Nr+ZwrtbsaP6EYTEcHMr1VMEamwcXZipFZHTRYQJdrpmefzF1awZJsucUrmFqzihhGE0R",
-	"SmRqmC8E02IbVa0QhYkVhPgFsuNbrtLpVEgN8TnEjPZwyl9MWo+pGfyx7XzPDGZBbSkoNVEEUyPIP/kt",
-	"QxroxBPG305jquGtAlnQiGlsRT1NLqVpTzOjN6NBjqp28dtnQWta+PNj6yZNkoFV6Mt6urFuFugkaDE1",
-	"oJFmd1CgoqEQCVCO43VfieG/IEL27/D5rzRJKyi2w+fkH9cXb8id+f2IMK1QlyaTVGly44wUtFbN14aA",
-	"eZq4I8EYGKb1KfsFkEzLk4okUA3xgOqS5WTWbs/oYK2KqVmGVKveKfdftTxxA0staCVU6UGqVg9wbWd+",
-	"05Z+mEq4YR+qZcQ0HSYsMpq91N4Zgc4AVJUiMeJMATF6REWPTlA9aNRGgV/HXlfmGWsGeovyd+sPwDln",
-	"M3StBcX9Lm3kwlKXZvC+ilqRno5ta8tkRacMTd01w3dU+SlouYeXt2E2NnbMLczb5HpsjEbBk7l1UjJF",
-	"vPV7RJQW0mwH4dZruWz0F5fImuF+lGsnmAmwpYnGVNNms/RrZRjICMV1b71JkwSlp3nDe8vW0oNbj3PQ",
-	"1Lyn0sgcVAUvpCG2fL6ZRApahiyVppNpU0GwsKS+q8CuiZ9lYezFPuqX/IwpvX69mYaJak5eri8qJZ1v",
-	"d6B+B9KYiRPXc+64ntE708r0RStoiWlqephGkwoXtm1Bd7mWFWeNOQ+t7rD0Go20kAOjwiYrfq8+NNYK",
-	"UvuyF6dLP8egKUtUvX5QajZfrIXRMK5/eNla9m0GLTat7FdE6FPa7Ox1qpJbioqfrT259nftlLylJwr0",
-	"ukyhqQI5oCOnFa6mRtyb4hwLu1je8NIOBZ5MFgdbnlxQoPbCmuBil8aZ728dweszMXpMoZNzwFbwbCJ4",
-	"9K8g2Y0zMyo01TFEt1bXKGsJZq0ZKOIeMId/A6a8YVLpwVCKW+CDGlaukSyFVozlORhTVXGD8DN8MLbM",
-	"2OqOVBMwNNEmVxAJGRtNRaRasdh6e8wqDakCo764S0Xgh4Rat0mf3xXWxur9SrMkIRJoNC607x3WVGPn",
-	"AZmNWTQmMWiItNGXJuKOJsaWpn0eCa6YMnYWkTCTTINXdDnMjEEGdmnbfV4li3DyLK7W24w6SRjXNPIj",
-	"2zlwrsYxGE3NmHAcdhtulwSqas4OdBPUWFlFKrXPBRkhLdNA1k0+t+IWNyLcB6qKS3ywlRl1MuOYRmM4",
-	"ToDKh6153s4VqDTR2yVvsORNnSrl7UD305RWBR5cGLMObbrsIbID7VGbhLfDtgIqo3EYkBAmQ4jD3SNC",
-	"k8RFZwwVcDTDp1RrkKa1//c73fvzYO/H9mDv/cdnwQ8vP/3fyuVZOUMkhiWSQhEKzXS/hQ3wr9Yu7an1",
-	"eVIN91vfbAEWV/d1IoZ4jU3CbHkPb2EeBmRhjQ//hkENBf/Wi4MGAQrFafpRrJ9m5UF/k9CRdx4sC3t7",
-	"K7IiYEPCHcOLE3sBJgFdl0RCIigGCzU6cRamlI0pH0Gj2T2CZCot1lY0rRRNZ3QO8lpTe6lUXvDhXDv6",
-	"2lzNc3rQfd82c1ENjUW4Y2j/NH1+zPRAuosO9ytPJ8Psx6btJGbpikZ/8qwVtJLnlVb+hCkFTVvOBM4K",
-	"E7sBH7zxzdj9rRLeChpOd4H67NzdcmWzc+0VlriW7hbGtkR7G+zDBku7MIvy6GvHWjNEXAPV2MpdZLcl",
-	"U7dqideN6hGkZTaarZisXmyMM7ikSs2EjO+nZbhQqMHUtVKaTPZlsBSCuVKHCFocZo/b5MLiLQ17ocua",
-	"5dLHTNe6JFJ+O2h4lRWLKJ2Y/hs+b+xOFwCQceTSQ4vupRrFyJ4IGNJLqCLh7/x96AO9bdBGu1IYTakN",
-	"3Fl/xinOplPQ1YNkutL1urA/xuwuLlKQr69vI1+VvMe6bbvWEuike+eclYuh4/IO5J4xHIyeyLUKMIIb",
-	"r1ltO2RqtGXDVIchSRiHwz4P8dlD4gJR2+42LSThx76PTu23DokLZv0UHi2/E0OiqX0DP5rn+612u91v",
-	"lZ6PHNnZR/1f5ukiUVZ3ITg0GhOKD9eBiKEwlICUXs4GWOMKOhbc6MU1fGLsCuZspmWhOJSUR2OIBzdS",
-	"TKrp143E2odRoS8yo4r4BjCyvKTdN70huM8t+I1IXJj+o152+xjnh9wc+zYikZY89QV+rePJoJVi4MQm",
-	"a1Hl+Pf8mm394qgWrqILvVYydGHPH6glFCl1qyfU6gmFZTrl03RTHSHnjmKqw1pPQoEwFyNs1h31K6fw",
-	"iPc7iwS0veHZmKAuqY7GD47HWn2q5ARY4SfC344wr2sy1XNiZ21vR1x8XOmUwZQlppV7c8FB9qwyAOwR",
-	"CRkFpQ1muJ/G7gN9GB/EdK7cqGw6zosfvl+TnZMHUG3Iy/eOYML+qqjoVRZ2fDwGm7a3MFPPfeVdfzee",
-	"22u2PGzZahKKxSAhJrGYcbLDRTG0lAhJzCJIThO1264+srVpbDApW+yxSIdJgatyj4zSVKdFlm2lU9R7",
-	"Z6j+MowpjauzA0sMadupWiOUKz+JuCraT8QVrvdrjTkDExqNGYc9CTTGL8zThyT8tXN2+qrTO714M+he",
-	"XV1chQEJf+q8Glx1/+Nt97pn/nz7pvO29/PF1el/dl+FQZ+HvYtfum8G3d8uT6/MN8R9cfoGG8u/uOr+",
-	"evGLfcL9Nji+6r7qvumdds6uzdcnF1c/nb561X2D7Z6+uX57cnJ6fNp90xtcdq/OT6+vTy/e4JNvLnqD",
-	"k4u3b7C1827v54tXA/Nd5+zs4p3t4/jizcnZ6XEP2+qed07PBp2zq27n1T8H3d9Or3vYzrtu55fBZef6",
-	"+t3FFb512fnn2UXn1aB3cTE461y97topX7+9vLy46nVfDc67r047g94/L7vY8OVV9/jizatTXLKTzumZ",
-	"7fyq0+sOzk7PT3uD7m/H3e4r+/V19+rX0+Pu4O2bzq+d07POT2dduxy97tWbzplbc6t3wwc6mRqeai1u",
-	"SqXF2SywpUwMJ0KS3OFsLQR1iCaC/WzMgd8/9lsYQLxgKHx6b1MiazTUnEbx5Wrh7IOB8RFCNcHMuoBg",
-	"WDDaZ1Oqx4Y3s+RTvDJqb6AZrzdGkVPy5/2IV0eTlIOda9WMhejeZEbnioRm7GiUU7fqWXBjoxVtpHbk",
-	"ouFR1Q48c75SvaN7R5P03hdqGAP/Qa9dV9sJE/zYvWBDWsv+1MWk32XqpB9O7cPfF1SK3KFaN7lCvxvx",
-	"+sUU+AlQnUogkDVF3KSPSKgLebKhOTG1T4tlcUCEHoMkEzBnmyJUAqFaSzZMNWBaRnkpi21VZbo2UITy",
-	"6T7MBszb2d74N2OffKkqr2ub3xucJHSUt1llP/n72yZXvDvoxyIs3kXKLNCwRy9ocONSTs5eezJk4wuW",
-	"0rrtUlQu4web4FfhG1OKKU155vlZt4LOj5eFY2762sJ0Sm0EFcNZNZ0HsqFflC371bGfk86GazZ1q3rE",
-	"iiYceeyfvacv1MEfDO58AtPKGDef6LSYC1bhjARu7aHKGdbFiIgZt5Z/lUGaiFQPpiAj4NqxTQOzTaYJ",
-	"bCbkrtIEqsSboknNLcmiGF172eNjuNcNBRP67uXZxeDKzXb0jkpGHcxR48X61b5UNclCwE8DWY4p+ixx",
-	"GZlru82frk4QynioTKmu55w8/TotckJhOTwNVRKhI4vS+D0dO8ooudL9omzmRC9xetEDwVpBa0ijW+AY",
-	"mh9PGEccEw0jm3Jpc8VAsokNqRdTVRkXgj2gTFePoShca6ormWjMlBZyPjDvJaChWj5gLv1gQwLa4OlF",
-	"aV/qrrhJS8NdpSoU1vBhx2txM7YnbO0Ja1bJQ0BsaB1m5k6FVe+tqNwmWmNPVTmV1/hXbUq0KIVtwR8p",
-	"TcyCcKEH2R/I0OYb/GCGRhnHECdNpVaDGUO4IuBx9lnCCD60gtZI4z9mL1BEJfhRweQO5AD+yD/jg9nn",
-	"wkOJLn6GSsmx4TmzQAb5RhQWxTdat+sP5K6CZrblrlXcVTD3qt31A++W9jR8ctZ5Pcjcua2g1etcve72",
-	"Tt+8HvzS/ecAnb5vXpvv/3nZNX+ed3rHP7eC1mXn6rqbOUQzj/LFm173t14raL3uvuledc4qKbBOm8wz",
-	"T/zwrnud3ulxK2i96p503p71SgP0Q7m+PDs1v7w6ve78dNY1s7Djev+IWta6EOlNjzAX4VzWXYppMauC",
-	"n3GvP0yFrHASwAcLMLFZhMXmngXs5lTDZI0queTznlCdIe7sPNttr1+r/HgvTm7dyV4Y4YZnzUpj77EM",
-	"sPIBVOWjbGKRrXV0ekC9++zuhXu37DA1oz1Y3vLMFFyL19HUNMzuTZ+VQA0PHtVoLM2r3oZcfwe91qbM",
-	"e3p+8HAL87Nbi0WPeQXDP641iM2vZuyMOO93P/8guJDsnCoGydaQxYLHcyPUyYcdV4Wufni5TgEpD7Ru",
-	"6X+25lVNYLsP+93MDkzEaGADQzd4QSRxnpvfKKlVAzcksipSL39oLFKpah4yaxTRKY0csdc8svEIzUuK",
-	"/Qk1EMpV8dX5wZi/vTjCpeEsLmBpB5ZXanlZmhDHw+3pEqlt1f5Vav/pxKuCmwnCz68nlq5dD1bqjQ3S",
-	"BNWaFXk4Edp2tleXjYmw7uoyyuGrmnvdYzkfyJTXAKRwB+S5WZvOcbvJS4vC100lb6s4mHzUtQt1jxjf",
-	"L2J0ZAjjbki1RkgeK5W7rtscZgPEfxCpXvC3LcCwvwhWXCzd05rIxo7a+ta22NoWzWyLR4xeX3BbboPX",
-	"Gx8lRdPusTA0a9woj2EOrkRRWIGmsy4a5vNeI68PxykgMyyG46zwY5aQL/1ebH6b6mni4Tpd0au1ZcK1",
-	"C34fdaUBVz3EqfKkTpGVi/GYx8MCKW7Ph8ak+ThJTV+JI3/rN/9frduuAlnyt2Q2FxsNTCwvQhXERHCy",
-	"8/Lgxwzoz8brMkWoJpRjwHhTxL8HKdiVHIpUsnH8v312s5XOA0rWkop1xS4cAOuQMpqC0E8lE9KtYHkn",
-	"z8QMJEEAxCNiZktuAaYkYUoTIeM6QIiHHHLLeUaTNNEMn9CWUlRgS5/Yl/CzEQZEgbyzOQUNUs8Le1Yn",
-	"q21gWUWWINVEIW6EQhDOcJ9O2T6ObN+SugotMLwaEzoUqSYUB36I2aFqxnQ0xjdxoVRAuNB9joD9XjnF",
-	"GSmyo8cwJxM6x+QlrCWmdtvEp6sg+gQWGENAz4uTq+4lEbLPi0Ny8e7gssM+04VxAroKhrUnU1jg+xlV",
-	"xD2PuZSKcEESwUcgy8WUjCTBakqFLS7aQ/eJAv4yMri8BzUozDNgo7FuFHpcReDu9Sri/qqiZ+8TJFsK",
-	"gM1vkgqxr54AV/L2OZ3eF2ysKvB0sYcVyDI9B+ZLxA0iyuAV1hHyxPV1lzjkldClN9p6LIjRa0hfcLi4",
-	"aR3+vnqE1wqOBecQ2XICax++gmiTx90d1ynPwlUbvGTWxZZcafq0+ilNbpu/8jNQqYdAdZOHnfXxvrRh",
-	"NffDtkrLwC2RP+qXmWM4HyRwB8kquqpILlokoEI/Ay00TRryZszUvV+VYjqFeKN3xn65B8pW2a2e3oR+",
-	"GLgDc+0DxkQYlLDw667RKraksP5Va1izPotzLw+4cnRVU3+/UhA80tVykUi3lvYqS9sXqPLxmH6Age82",
-	"8Mdn0PqX9fcVNc3azIVfc111o1uwDQ1vqxQsYxW/d/8P9t5/PAh+eFEFWbyB7r+xPpNrJQtlgK1lbw60",
-	"1KiyAUmnRm17QWKI2IQmyh5v9n1lnrNKMVHpxDz47OCgZPNt7hPYUAvCzcw1n/J+PSA8dl30q+vz4bLA",
-	"D34rB1bJgV9L6uqiKSfQuFIAaI95UykzTg59ga9+enDwIiqWBIQ4+zKeMO7/8FAwZKdzeUpuYa6wFhX6",
-	"M7wosm0ahbXY3EJSlWmkUgj9DDSxxajLZLMMGjPGJ+eVrWy8OVURLqthZ4qq+ep9+se7X9ZhEiyoY8mo",
-	"0ma6rbGlbnXNLZVqgPJhXq4Z9fXyNiwBOqziLjPxdUEb2GBV/78M14KO8hg+VKtcmwKN3rAE/Kmy9lqx",
-	"gEq6iKiJmhdxDyBIS0BEqkFOBMK5SIUg/c2jYjZAH7V1gVKZNJpEQ0DSMhjpMgJpcSeqd/GVa6HC6tAa",
-	"JlO9rEG0Tk17ZgX9I74mi69APgKeFfCuWgw7rBURpa6wZ03dmuufO3vPv//B94p19WLi3gnIGD5UImH5",
-	"Rr3b5UkwN/07w/m9CoFh7QizeYOJiKEZrawBFHNlbspbRm6wlHQjRKKNuO8mK822SvT8MnQl3JpDj+IM",
-	"BnFq6crBmS3MmCYJlmX3lIFTdyf5TZrkqyBTXunjX8/H2MQDy2b6YQwwtfGBjRV1qY2KwxnZVbGIl3QE",
-	"BFmT7Fy+OskViPVrM5ViJJ1+tnr3L/2TmAP9JwzqSx88WJTmqsnqMXlJeG2fvx/ewWfCrHXvZ4n3BaW0",
-	"sJwLcjTIdaOiAA5ySb9ZeEm+ZA8zJwqH0NaaqNNS80W6T2BJUyExoR+KXxZuXgslLErsl8ttycrhqs8P",
-	"Xv69ycX1atLo0SaX2Q5XbEGSJZRxghnuQpJzKm8thKZTjxQZQiQmkMGYE+Vcc7sLie7fHxzY3L17AAN/",
-	"v2lpIs/iOKfVlPCIUTVlHtzG1GzIk9dL5u8UuNPBXSV++4dTH4wIRwWs0jzOtKNCe/oDRoNjuT89SUy7",
-	"8Y33HtY0knqL2Tci5U3mlqrt+5SPQD1YpNtWthkga0nILpRPt15Y6oJx1px74xTriVWFD/QsbDTW05xR",
-	"RWgigcZzX2jjlotZAvEIMFbmiIR+ABkSCHxgCkMEBIeqm/BF+zQbSm70r1yHujyYTIg1lGaFVV3n4rAt",
-	"Vg/qH2JYaxhXW67uxwcq9fdCOFvtVFnbZ/Z+dow1szw32ZZ/iGHG34uHzA3jNGF/PtS2apo3est4XBc3",
-	"Nyj6Ph7NzonGEKfJhruqfBzQ2oV1EQFVZgPO1beV0WhrYa7Zfi6YAaWB1/JJ1wv4RWZpPteVjJUdIKtF",
-	"cj43GziPb9UO+lE1KCMstspT85Mvo9mlY+qK3YEk/xJDgiSrivcX9I4yKwKCVkR5BImN3PGhILG7aacy",
-	"xs+5IiZBy7l7U6acuyJNnrpr1KHLArMvns4cakIqfBjDmts6bME/Xr1IV4Aq40PVMdfMVh9bS5XllVpa",
-	"7j9SSEtxfnV76x6s60RLBncgryMhKzZVUn67zBbP9mwIs/nVqmxMEemb+k5hbGy1x135fsot/nT+/HuC",
-	"v5GdW5jPhIx3jbEcCcU4EMUmLKGS6TnZuYNIC1mEHaq5+sax+x6rp3+NdXwfStO2lS1JryVpu1A/M/3A",
-	"+oBR4cZv9dZkd4M2+tXXS1wno0pMYRbCsUFjekb8bawhaImacTKeDyWLyUTEEBBIlL1fL3INPtquwtT1",
-	"fqWK2+hIr6e15SmtYpVyMUFAez9b8VUbe76ATecXPBtm0LKLUHPCeT66T/WBBaOjomA6TsrdEDJF/AtV",
-	"RfCWL5MyD8aay6TUx6JM3Fo0kRy4bp8CI6nlfDlgqYG/z7kyK2btp6lIRKWcG4vZFvsW3N9OGUqkI1W6",
-	"cN7QF/qsyhcqpoPbhVT+2jimZ0GDY0zOV5Jf3UlZcZX5CBvs6xQ3XLJc9FVo5g8ilmVqEOJ2ULonqjkg",
-	"bROu+6yks399+Q64evF7Fm99ZVpOfQRfe7D3/m+V0Xu/DN9OE0HjCnRktpj0ljHwkHEq561gXRbahHFP",
-	"uhW5b49zsbBwItCRIjdCOvZLcW4QEzMZsiNhCtRm8dhod/OkMo/SZPchnPn8YI3XyS5m1daeiRHj9yyi",
-	"NqEsWUJLW5+t9ZQ1je2YCn1Uzfk8rxCxoJ+4A3CDst/FesgVTO/cn5UsXKyo11gpuoerrnHIgwYp02l1",
-	"MlNWGBk9uVGqiRoLqTFty+ZlDakcQWyUICFdpIwEOrHPe9N594iEbk1CMhZJrMhsTK17WFEL+rys1mYi",
-	"vaISrvmJaGxDCm1G6Qe6E8IHLW3sfIi8ZkYlbm4SY224A2u33QxLEDUra2av1t3dg6f8RjQt+efo0Vb+",
-	"85Kp4UvX9uG6xL8SgbnR5FQZFCg+67dMCSWSW8FMDzOvCjVctnbVqmW+z3V8QQYVROvfDza9K/btrBje",
-	"I3o4CySx9XFuQiJXTuJk1SwUJn5khYwq7bKyNKmI7gNpTVlfeTyiE7BlYHfCaEy1E7DzKcT+GZsyrMfA",
-	"pBPJqhQbbl4zZqNgKHViFi2Zn/kA8+1sUDCwGIW3UdHAixsJ05/S5PaEsiSt8pXhrhwv2MBlmPU6cPbN",
-	"4Nexo1d5xco1ek82rPerplV98Vua06YDqU84bsp0OLpz//BqNKanw02qA9TN1s7Lhor1u8OgjCzrr4p3",
-	"bML6VIo7FoNUZATag0VwodkNi+w5TBhXGmhszPapSBLGR40tAxxqNx9M5b3nRtigZcKpMmrvt8eNYULd",
-	"lHzBhK+eLR+dGyoTyRtwe7FOYWbcPVYtz0/re73OT86lpJG/iLTI8/fdEFZsRs6Ty6TL46lgVTkRrvLv",
-	"W8maVGHMnq0aBuNoBzE9fwUJnV9DtCo9O2chpWB97e1arEac/ElCR2+EPhEpjxsy7kK9k2+ZD19jckpS",
-	"E6+w/pCvbvW8YYTtgqIkh0xLKuc2G9WvBNnJtDvz/XcqgzQy+psv+Va8i8tHc0lHjNckZo2pGkzcxcmy",
-	"vpywCasJvuDwQQ+iVCq7ZOvTl/wF+IJ7wHxNJlRHY8ZHBA+8wCKyRGOgmLOLQekNipvY0Qb5nKo2/ApD",
-	"fSulHmLsVnw/FUqP5HoQjsU6/5+C1h+xpOuD9SpelBCz+3RoFfVN31tYyGzCfhzZRKpWNM+mKG9tGMNI",
-	"0hji8NC5Wn0fJM4GQJgi6RSJmHIippZJ8E5k5z+wz4DgnHK1bJfgpdGMF+0UDFpEoBXbp6scZr9+lITT",
-	"uqRSRzXrDL8ruJGg7nmnJu3LAy1uYTFh/+XBjz9s5iMot1Y92BFTGuQDfc7ZsnqP76ITuuL2J0kGzZHC",
-	"vrSTuuSKWJYbJbm7iiELEtoNIy940UilGLC6ARZdncv3NyJJxGyQTqvF/1hMa+Id/0hBLsbhrk2Fsr7L",
-	"ygQz54sYsTvgFl3LeY0biH0/FjfevJ/KBXGOl2UntRQJkITGMchD6yx3KfR3DNBTbWTJnuDJ3GbY71bm",
-	"26t0ChK/KUon596xLRUS6/OnK2XUtQ9EO66rwz2dJuyB4bG+jZX4iaiL5CCKQPAtaw4byRynUU3p8vU5",
-	"gtm9w8Pio/MKrqs47R1mOhQqjD4so3eQybqK8tKrq0TfWDN5sMI0WgmH3fDGKKEajLpTmR77s5ghtB2h",
-	"NxokKYb1EubyASx53HNvJyJmN2zdUt0/Dnp9FucCDxVSOdkE/hQcBjUYDY+TnllA+i7Nstx/Tr6LNZtz",
-	"NWOR5qoWtz5bc4HNgqLoWJYBZbJZotUqwbqwzg+7aloUfNv7hDq1cmGl7nX1dE/JuTGG1CKbL0R4nxyT",
-	"Fy9e/Eh2nh88/37v4Nnes+97z14eHhwcHhz8525AhCSJiGhSeuDgx8ODg11izmaMf82ZCs/frJxKVZtl",
-	"DfHlwk3bQY3RUJAZefOdCUgW0f03MBv8U8jbctPra8YtyAa/JQ12/BFv8yq4bnurdx8ufBxU9S/Glw9j",
-	"is3LAiyungSjKFdouzc3iAc6QNzhgRrTqoDf7gcaaYI/IvqbeZbszJgeu5RGB/6+S2ZjoXLcZrfc60Df",
-	"1sDAFzatBl7XVxzcAE83aMXs5gYk8AgavsBhtlkPbhkaGZ2FZ4PF+ZS6Lg28CfQvqksrkZNX6sT3VCSz",
-	"t+zuNY3zepACWnsA5GNYpT1memFpxYp6ZCW3vG/Mfo+qwHmW3p4gDU+QVegBTllfSHZbAR5wDfpKJHBP",
-	"12OD2DgbFLfomTJfVk61iAS97DXOYJ/DQxeFK5W2iNQOpVOCGrvAxcAizReRxvCeur2ELB8lDOrEW+HG",
-	"vRHI9jmdPhyzcFMcz3wCRSBDO/C11OXRpZeXGynVLbULBgUeK7KD3mHiykwZ5VvCnbiFOLCFDSRR41TH",
-	"YsYDooUgKhGz3eVln+RhvI/ugvdtN5h9Ael7eQlQhFpbOTzEqwd0d7k6lGSHaUVCFh/mkAdIjCyumK95",
-	"swYK0t6sZoFVFbUvPUp8Xmt+oEAX/8yfYPyOJsy/OWZxDNVORAnThM7rjtP70HCTC/sSIP1K16JfTLIz",
-	"SsSQJt7N2KzkSkWQSrGIWkPAzwp092oyUYNhmtzmxIICKk0SogClky8QUSOE7iVmVtW9+6wSyMuaDVY1",
-	"B8BfXs8Msjw8xDouezRhd0B27F3h9XV38HO3c9X7qdvpDa67xxdvXl1XMNznXYK8t2AlsHJlRYKKJbDP",
-	"DFj2kKOpCVMKYssbisxAApnKlEN8RCipoERib3I2PvfuWWeeKm3LnDcvyv6UB0HxaMwPhfIog4pS72vJ",
-	"t1iEYnn3JBR1FWXEmPWj23RSI3atxuLOVQkqnUBsVZYzqvQexhztnb7adNssXQwqRHuxGoIjriL9Pc4B",
-	"8NhKzOJ0Ksa+drPmXI9BMXUfD2gzhNJOGjORg5SqKVRRxTNbMUhOaHLk81dsDLahiqkEZw6rdtGt8Lzo",
-	"Vmh/vyLxeAGEbm0iVxYQshBm5KIqWGwHF77u9ghWacLv7b8qbDSFxkXAFoVpHZ5dz6ieDzNAsYlLyuTW",
-	"5qzlmXyNKurLmLbzeJOaUsBqwHglqrYwJkTKNUvsbTE2R4omhapGpfCxKZu1797apIP6qeEvg8UgyyFQ",
-	"CbJSw8bb/TWE8lZVlowprPLi0EoDKS145Sq5YVTus6Tcrt81jKqRvSPBb1hc71+s83/W3ADnYgt43NAB",
-	"icjHDZ+tRWGYCRk3j5zPF+adkPFaWDiHwGAHaqfme1y97O9cjNLXu+bVDJbJfHzOQ2hTcw5Wu8mXOvDR",
-	"WatFmQvXKi7s6gWtDGX1QOD18zHK2AaDv6FJMqRRBexOhxOgMmEgs7BEwjgJf704Pe4Ornu9weXVxa+n",
-	"r7pXYQFWvSK+lvJRWqcV+5arzeasX0yr1W5phhCTndClz4YBCcUUOGXhbiX8vbLioCoiSwLqsxiIG2bH",
-	"iAptTIi6BUyMb5z1siyCPtVj9jbQGgpLF+QbX1izwu6tJaUHaholqtxqG7XaRnGdMi19Qe0w3FkTngeR",
-	"kFikY+dd51dCMZ/wiFy8fr1/MU1VQN7B8Nx9PL98EZCTs85xQM5fdqy9dXMzmcKo7FSqx6goMuaCLJmi",
-	"juEfIIYdyE/Hl+Tl/49oOiI7IXDDeMD33l6Hu0elfHYziRFnCiRRU6C3inT5COuyCp7MF9TpZz8swXW8",
-	"//g8ePFpZ+/3zt5/OvSOj8+Dv3/a/fdK4I6pFA48cYG7x5IqIGPGtSI7WM4xILFMR2oXM0TzDDgrXOgt",
-	"Zh5MFgdYfZ2cS4sS5oyzvBaCPkCnkhMviDAOHE/UzK/PJAZ12J/yI7MB0qwlpipStC6+SyluWPNrkXXX",
-	"9ZuELlfdgr91WuSCknCP8MT6+OvV8db3BqVQAwvgUJNEQpUeJGLE+IMCPJtfRD1W7J5ftXyRMnCGfMqr",
-	"Qu7KM39fs+kPO36sYbE9dWpOHbM8jxgi5Vd7GxfVaPUfpbaga8SDtWyXetVSV+d50ClbHd8fMn4j2u6R",
-	"MIPm61yeksLDlUbEMGVJPMBZVgMoTco5hPlPIzGor+G3QX2/3JHsOisNqtRPUFqKynUULILqVcxUmVX2",
-	"2Hcqc5miD7Xa8BsBd5ZdQ/jylRpqbb3VlTZlRTzTvBHK+2K2YG5zWVh5e1IWDTS3cLXrbSR0Rf6UV0Mr",
-	"Vrx3XdBSXWCfkNYehjmhEoiWLm+heYaS9Xo3Pg1yWlnnOnINB4U5rVyMB0rMbE238rJWXpo1uszvMqqM",
-	"US0G04TO69Tae/lubJcSYlKkYbITmu5C8m82lsnYOaPUBt7EIGvcN/4GaoNrpIzH19LPNT65pEwv4abw",
-	"xVshe11tC+1hHcYjYgRKBu7mpMFCpO0mpkDNnVa+tP5uy/X8b26IixK6AaxcvazzkEh2F4ICuZRkn13w",
-	"tZXTFsnxEQRAkbi3cqCpHGh2f7zOGbCB7Hhsj08md7LyCKkWraDlfFDmE/qEK6+yai61jxM6mUJMtCAH",
-	"7e//57/++3n7oL1JLfR7CZ6HXl1TTmAy1XNi50dGAhQZ0ujWZxhXS4TNExgcDdnG8tDdRe1RO7fM+iI6",
-	"H1y97eW5pzETJAF6B8qhZ8M0EfMJcE12okSkMfFYNYQLTWKIEmpEopap0hDvVuuji9GJSmOKolaVVILJ",
-	"gdG8MqX0lXPGlwquRjRJqi9d1l5mWXDe5X7ORQyJIjsxRMKiQjgYX18FwRVZa1antFZhVromGJCyhPFR",
-	"eEiYVvkk3W3PEQlTfsvFjIeHuA3mN4iJYjxyt2nF9HBx6wK4bYB3yosVTVxD6xF+nN69UNkno6Va4XcF",
-	"CZ3fE7NyY2zcKdWsDhy+w4mY0j9SIO4pkonlTHmIEsZZRBPigLGOSBYGa0FEogimGuIAlx1x/4X09aDn",
-	"oMmOb9s1QCIxAeduztANF8s9Pnv+9/XQ79n9xmOAeC5gwhYar93HOsGDUmFAk0TM6qKAPRPVCRyzVpRx",
-	"Y2uF+VUj/ha6JVdkDLZmQnNzy97JVA+pZPw1t8YWpPA6uyzvpbAI2cCChbVbs/SPoLPlw96qa6uWe16G",
-	"T+WQakkx/50mE9w3oKbdoWTKCNcZlZPKoyxvD6+8ddW5vRrHgcWbaTX1R43XvVbXCij6WBawArCB1atm",
-	"Z/mIHvGlBdx6x5vScjlzt/bsXR0btFbxLsvzX122K0NlnsOM2FRNsjMFGQHXAUkRdO2FUR3ZhCaqClQO",
-	"g0eiVDI9vzZbkbmZf4F5J9XjKq1dgbwzenvn8pTcwtwp75cX1057p6kemw97tzA36jvThEbaHc1GyxIz",
-	"jrq6FAkEBNHerE1iflSRmNqYP2a6GwO1Zrplt9Zve53L071foHDbb0eLLmyM7fPjtn/5erutf7zrtYJl",
-	"TaUU0lg5Fbz4C436EeZfusi9sE16Y7CDJmaIqLdS3udm3/HgNxO15IbKvUs9MgeR0hasyB1LZCdMFcjQ",
-	"QxCFFmYo/xsBhvI/c9ChcLfd5y63FFfJBTlmSzTWetr69AmxKa1HHDWBCMWkW1kUAB0Erjbaqkzce+pw",
-	"f3/E9DgdtiMxsVaZxbfeH1ENMysalh3phfaQVF7bhw+JWT/g2qEOBTazOyBFZckRS4SEcdV57SGtA7N2",
-	"fT6BGHXHclHbgNwA1al0WTtkxwI6dS5PA3IxBX5if9236MCQoacGhBIJNEFxQa6vu33ukxKzZF3S2f/J",
-	"Z5bvBi5WlSb4xjsYXovoFjQqrvayoM/7/P/8H3Js5sRxRn2+R7qYEfOP64s3GVI2gQ9G6zJWzhAU2Qn3",
-	"x6bdcRiQcB9R78Jd83ECWrJIhYEDNzZd2VEqQ1KG4gj529/AHQZ/+9shCT/2vXDrtwLSR/lmP6GIsx+9",
-	"lOu3DsnHfgGHzP6cY5/1W//+yXyTycJ+61PYxmlhbVFbDsmFepjFIT/3epfEJjh7YECXpkis/LG7TM0z",
-	"wwRIaPS20ExkJ0SY4E7v9OKNxRQ265GBlJo/ehe/dN8Mur9dnl518YurTq87ODs9P+0Nur8dd7uv8Ot2",
-	"u71rNnicTkz3LqskDEwvLqLHJuSSEMvEhDZUTiNKJ1NEcAhw8KG1+5WbssNBdJtops5AkfC3PReGsnf6",
-	"KrT1OtBklN8pBD6hZIQYpYauBYdd2/Rve8dCSkhwnc2b2MeVSAAL3Ewwl9FDmt1bSBRFVcKUzmUVIUVp",
-	"FeZiNFwnujCuaELn1mhm2sqhhEXgwLudcOlMaTSGveftgyXZMpvN2hR/bgs52nfvqv2z0+Pum+suvpNX",
-	"4G/ViJVCHsph63n7mX0JPWRT1jpsvWgftF8gDKAe4xm3355BkuyhTb7/r9mtav/LZeeNoOZqEBn3HQzJ",
-	"LzAn15AF0tqzQ7ERN3RkjkRLQ+ZrhVdY5jdj2Kr5xDIyTZJ5n++E/3jXG3TOXl9cnfZ+Pg9JN3513TF0",
-	"cnX9/Psfdtvknc+K9neRP5sfbCwv4I6gZ8yl/Y6phLjPFUTS/sjhDiSZpsOEqTHEdneyvT6NW4et16D/",
-	"8e6XawxGt9SMy/P84GChnEUBKW7fL5VV39Ypd9g+nj7La2pWS4Ful1SR1uHv740OOJlQOW8dti7NBCLz",
-	"rItkuwPJbualsxuTpzErEz2l49Z706I9sA3579M0ZnovETZxs3KT3wBSNmaqt8kJSzRIMjT9aCED8x8e",
-	"FxIsMqEtuWCOAGkOhjY5RhhdksvM9tJyG43d2Nv6TGAO5pRKOgGN9vHvH63O46uIOd7B3q37IF/vNQ6a",
-	"T0FtW87GyFoqBwI2bskvgs9reLwGF2a6NgRvCTiGaxTGVKPEdZl8RnixCWSK5ULvRvOrXuCVlkRd30O4",
-	"EQjzvKZb9Ohv3mkVt+WUtH+GAMoNHrQE2/r0/gm531N7yVatkAYdwzcI9QN2EdtGgr+0I6nqIBvx/k80",
-	"9tGf+Mqz9a+85UZICMn+hNi+9GL9SydCDm2Cvnnj+fMm3Tj3tVFwulwb4fYpaH3fpLdra2e9LXiRF4Tk",
-	"x5LF87vHJX3/qSQ9bZXDLOVDk0SMisLSSMe9KeWQrJCZ+1bk1orOdzS5terBbGwUg2hMmcU0lzAVUqsi",
-	"BgjXcu5Qm8ZUjRERjvFbEgtQ6O9FHPFl4fkrjsETVOupiRa7c++volxzjt0VnsUE4USTHZookemTbkmY",
-	"IkNpDqzd9mck1iciOAd5W6Y3u0tlevtO2Z3GNWhIfJHRCfetB9Cht1eghKEijqHvUxoBKtmCQ5vgDlar",
-	"PMemyWPTeisDaf5JxPNHox5sG3vJxFLZ66RlCp+ekHzzAayi23e+GKCEibiD+GsXuM8avHFJ54mgcU+I",
-	"Myot9uHLZ983GZ5Kp0ZQQXwOMaM9c+h+nVK+kulws62YcYRdZjH7bTWL5RA09Xx2hSTiYHOckmMleJgx",
-	"3+EtzEMru436RUaJGBIXB0F2wr8ZK/3fzT+/t9vt9+GuMT8tSEhC5yDxtBA8qzGAxL+SkU+zgT85N+dd",
-	"bVl6y9KfhaVzkrM8nfHdcO65aiM2V5rqetv3EqRjwx1zItvJk7NnAbmCmCly9nz3kIyZVoEFtVEBUexP",
-	"awOPmSaSagi8Q28ogd7GYsbJFGR+Otf4H5C0r3F0T81A2Ms6Xc4sFFOaReovoKJV2wS4GIWJNiQk52Df",
-	"y/CvKknpQsYgITZ0egvzoiPF1zcKLMAWS5ieBzgMwELGGAgSNfOinDgUqwYeFN9tydZeB9117F+q9Vjk",
-	"c9io4V/z12qbzoFA83aX0ySX7uZkNGZ3ELsLECqBWEA5kvIEPWVjhtcF5rCqc0lQ10ip78Xsz/VjOaYK",
-	"9hhXwBXT7A5wc51yEBM6oowrbegjKGamBPZy0HrWHPRa1SD/WOlxWhOj8235TwzJNPedOMC6refknlIy",
-	"KN9+18lPsyHl68YlCVqWle8/BTWa9S8wt6wafvRy6lP7o+L0FjBZ9VPoLkPdjyRMmVGihzS6BR6bj/Z+",
-	"JyAhRkJaORkGfR7ChylINsEC8EKSUExV2PaXV2kC5I4Je+uEl4jk5fPn5rRmfOTcNZDE9trIlU9lqs+p",
-	"VciRR7OrBeLqySDipoWCTMSI7OA9pfC/Xl933a3lbqVhjhm4Jxb78SlUedO0jZBspL0/e9SO16kdHGa4",
-	"fF879x78uP6NY8FvEmbDY7ZK/iq7HUme0JIwWStLVmhl+/DBLEetctZJkiw+wqsLjEdJGkO8W0Rr8Fi1",
-	"KiBU2btPIck/O+dnR044JEBCNjG9ZcGjy6paF4ezgbLm7kAqtY8Wcl0ecO3+nNNJUhVX/dTHsp0b7nux",
-	"IRzO/RqqFAx2R0ksotSI8vb2qN7kqLZr67xKD+YuS+/1fjLLz8qwis0UU9mxaHGr+OJ2EsYxvgPjse39",
-	"7CGhSWKa4EKPGR+1+7xjT1brcnMEjDU3uYe3vgWYKgyhc4EQbRLGcj6QKQ+z4HpVvJLpc8PuItVkJpm2",
-	"/Sz72CYb8q/rczPz4f0TnveTR2LSrKHP6vfLe17r9zOEZumTxCwmO0KSmUiTmMRid+sI/IYdgXZPm5kZ",
-	"q4RXFs6450IZ92mS1GoKp7YMl81cPjLnvfPiuJC+HWiP2iR0BS3C3cCKqHJQTGN3TidJFmpnNJQ3WQWV",
-	"ZvxUW8alRhuxB0a1r+F5k3AUN5lCLOmXCExZHsU2RKWOJpp7W7JaU1t/y9MqcdkO+SUnNJJCKVSUFgXj",
-	"kphbIxY/mv8+WQFYDfBfvP3MhBymMngj6YhUu0UQVjB05T5C6xlZFoCv8Hfn+FiQeWv4w7z0C8wvqR5X",
-	"McnLisxeO5jPakbYcax+443QJyLl8bd0NNu13NR8D+pjjK2W7zNlfC0kp9EHBCOKbIUCS41ht0dHYbvq",
-	"Wu0pyOngs3rErDcscElAOAQz3fqV+07lS3UjJAlPb/bOqY7GIRGcXHZ6xz+3q+5UsoPr05YnnlKMvwa9",
-	"Oa9MfRXOao0mc1S7svNtcjHVbIL3msZStjwUzbGyR1wkiazkmCEqc5zPRSr7HGvQ7rx89jwP3SvVkcLk",
-	"f1vHNsyQ1hx01VDEc7Lz8uBH+y4zltjNDUi12+5zmyeYnWDmSCHwgUY6sdFytsSlM+R8Ocuh2X6K9/47",
-	"CoDEIlL7wzS6BbTYJ3GlJ90ioz5cAgRVnIbLtePLO/nYRns9gJlYMbFafmUGn1//Oq26CqvjCd0Dtsbr",
-	"FzDq1wk/BzT0bVwJbCrKNr9DaCD7LrGQj029PbFlFLeuhdX6i5UTj3n9YJXpfXe3UO8o7XBCi+EKPiHT",
-	"qPY2CPzGUIvVtJWPY8AE3YQprXxIQwnDviwEXTjEt68HlRZqq7c/At070jCE/0gEnwfRutipFSHrPvPY",
-	"3vubeaYo6Q1xU04K8XeK06kaC0127JFv37BIRMbK3Q3IbMyicZ+XomaJBCPOFIbT0mjszuc26Y0ZppRG",
-	"GKBrnyJczJbiblF/9lnsQmKwb6YBYUIi1dSc9WQ4J2PK44aBujayygbrfqUcWY73XZP78Upw2HLkI3Dk",
-	"iSHKMg0SLTyJLvHp/Xw8+5m/pknwojaqgHY5vUd5CV3fBvKivzvHg2pC5a3Fqq2OV7zIun+oVv6tRbD5",
-	"mTf3rWbL/JdTfv8i4W9TkHvGZC0whK3r/Ugnatbs/seMEwe3MF/pqe05O5qMQOf+2u98KccC7IeNQV3l",
-	"i/U0+9TM2vOz28yPe1VK8djS+kNOH7uWhC4TdRMHVVpxjpzT2+KFAdZaN8zBPkBMsK412RHSuiknaaIZ",
-	"Ony0CxUJCPUeoF1zDAoOfV46j8gOtYTO8KxyERa7ARFTCz2VzF1hxdBXF6Q6rFLOLlP9FVD703h3/KQ2",
-	"CPp8mnNvnYnnye0vd9htvS/1Uuca3eGbi5wGh+eyftwozKMkPgTHf8AFfFSrteuDNjYUH08Y4/EVxRDk",
-	"MfVqe4B/7tiBKjW1yqCsS9kI3SMhmdCpyq5qWKzKYIzKIoAJPQapMEDTxlYrV07Q4URMUqWJSid9rgV5",
-	"dnDQJmE2GnNoW4A3cnVyTF68ePEjsqtDE0tERBPLvz6WU9zcKNAEb7EY73Os+vmn4DBgcUh2KCennTcd",
-	"8icim3lYqbe9493DcnuMKxYblSWm88TMZk/RO4Rfp1PMA5FwkyqIAxu9OqaajOl0ClwRPWMREA4Q48Dt",
-	"iNqko10dQtM8QoW4VTJ2NHIexH3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyTTQHZcIEZQSk7pc1v/1uae",
-	"kA5ReFdAXPSav8ByiF6KTnygh86/YFxpasNuKXl58GN9CsuCMHgEX9fjq0cLY/wiaTELY1ibmLvAydtr",
-	"sa12tUK7ctSSm1IeIzfyXPlAb+JyPO1HFjcKJKNe4GgP2MCF9jLwyH/IDiyl6TyDzregOlpSlmCowW6d",
-	"D+NRpdB6w+40/qsFoW3Mjt9a1NqiQF2rD1W7zHkWAJJFrlmN3UKnYiiMJ2ltwbIU5pwi7m2cRs59bktw",
-	"aOCu3sdSSNtXQ9EHX+oILB18W5PhSePUNuaOmki1C2NHlxVNZYPE0DKYMQVlg4CpQjWUhN0aVjVWBd41",
-	"Vod6fUnOeHLd9IvEaG3ImD5ca6uZbjXTtUnf9rCkmVDYUNLcWzXdjyiPIKmPTemhEIqEjFHndDj8LuEr",
-	"tG8nEIdH1jm4KNQiyskQSPZcnX56jA9sT/N8ob6Fc/2vqg5bavwS7DiVYBSQlaBs3nbFMGuXD2KU5dzN",
-	"aLVsRGb8QCNtceCJuHEB5TuGh218ep9LkSQi1bsukzwzjDFP2I4tsIFoGM6OQWckoXORarKDNipRdDJN",
-	"oDLs/NLO56/P2G6i6/jb7e9WXX9add3thk+ANzyALv7H52MtRqNkRWznScKmioQOvq0iL6uHDXz7IckV",
-	"2Qlb8n6Qt3LGdDR291JEcASyvrl5jLvglK+NxrfRKrQ6Jn+YQF2w1Fvf9LdP0RJcddEtST9aUBWu6BJZ",
-	"bUjTt8N9j5WzeekW74e0sAUB0S55mxbwKBGdjukEMUgR1orTSfNyLr8MX2XDewrEirz9tWAVy9BZqxt2",
-	"xfFqG9QL4BerW+vRUSMkUJUOXSVvX0BpefE3xf18/pfD/cy3vXnMdMYnW0SKx8FJxkDnrMzgHia8xAVu",
-	"L8ux2+GKoJEu02OQJMRgzymVet+w615MNXWpyIIjE0yMzAwNK6iQ7IRt/UGHAQnbE8T6bI/1JMEP0/gG",
-	"/zdkFR71OdVkIpQm4Xnnt8Hby7OLzqvBT//sda9tdrLQNNm1USMI5pfhj4Ufkf8ClIgBcVWYUpkExBcH",
-	"RLmpsNyfBQ9FRmWKRGOIbiEmO4bZLCJ4gKEnqDSYBnc90Azlc/OGPWQPcbJDGtuWbCiJsiaqLSDj3Mpt",
-	"0qXR2Bf+zjHTFPkjhdRm/hHGY/hg5MlOaGXrIclQiVDaDwGrg/e5wlo4ODjBIyAhvmo0ddKxQ1lCWKMJ",
-	"lmH0Gd7lmpNYZE1oN74+RzXJ1pJnGiZE0bkiYZxaIQCHiLwc4ph8zUBrtzOFgb0Zxl9lEtUIFk+bp3C+",
-	"5z34mJCgVUG0mzT4dpoIGjfz4D9/xInYJVun+WUMbWv1WVIzW1RBYlsctW/X7d6J48Jea1HBz5UiPWh9",
-	"2BuKeL6HpYpbh63Uk3Otnto4EEQX6C+wmC/jlN9anEaYDCE2YsxdpJuffRGIrHaKFWmWQOsiQXKW3thG",
-	"e0BUxzZj60vFdcT5bldqKJUm1LWD9csQ/QISuim5v/xhGZDwBvEVQlcLOaFKEyztG1j6tShYRiuNRMq1",
-	"CshUipEEpchsjLqDP7IdXKAh8sqQjych3afQ0pueMlvm+EK6/AWHOlU+j1vK6DIz0isYaI3c35eAzayq",
-	"prUHH7SkkeEMCXsFmS9hD8V++Whok9MCHJh7HKMCCxqtTffSDkpecLBx0zTCaOuJBxpWGqbLrHZlx/wk",
-	"7Pb8M7Pbf6DetmW0L1W3KoYPSGkZe6FZ1JCX/iWGTd18aBr+Swwt14IqdXqEpxeeOaE7hRxUFTKP1a0A",
-	"q1PcUOmPJU1kylWdo+8fZmyNfXywge/sH2J4ja98g36qf4hhcxeV2d6td+pxTrRTf1iZRfVBAExmulZD",
-	"jlt7XKE8tdzFCl1icbeMx3eMmQwfMDjAgRvj1aovJpMZM2QiYkB4+4wd0XG0W38o+VP7J2uiPeHx4nps",
-	"fLr85ar3WultTcuN5Heqx+bD3i3M6+X3GUJ32TKlSQLyO4VV/QOjsWSCPchy2Sw5K4gk6Bqh3MH4gCet",
-	"HGi7aJLRaeZyf8J4om1O1bLk6BV3oHN5iiMvbrB5t96X7atcUEQiMIyv7LBco8aK/G2vc3m69wvMQ2Ih",
-	"IHdtJSnzhlF8CbXVKmzBN7PjBRe2FAmEZMelJx4ixeCD3ylifjsiCHhF6FDcmVPbtW0pBd3MYzHj6OOt",
-	"z9Kz+/pUVWMLXWxUMvbZI9OtHUjcgHSDQvoGLuTnPae3rstadvVVorjn1WVWrZTDDdyQd+LWHe3uMrYk",
-	"mI+MRqy0mCoyE/IWHTbaslXFYW3aypjqCd2MtqcHHcHfvu1VRSd2YZrTSSJGjK9yU+hUchsXFCEeoRa3",
-	"wDO5TL4nE8ZTDWrXBVVIuJGgxovP/XCQPdju87f8lhvpDBPKEqu3zqTgIzKlSs2EjBUZQSHvmnI1A+kv",
-	"4PArLFhB0A6C2OihfR4lzKgqp5emQYurc0NZkkpQAWqqNEIr8Mi1p8jL5z9aiRdegZbzvY5RWkObrgYf",
-	"IoC4Gs3wDFftaY4NbPsLlRjvmU1bdU6cidEIy8VtD4ZVDP/yeYNA+Z4Q55R71UA9oqAoBzCIkWEcJHPk",
-	"N+eZt4y2XjyIVK+SD/b0wKzkooDAyysH5VgUCOLGaRdKVYdT2Q6bnAGOFkWqvwmFu4vGOcvmvmblJ1Br",
-	"QvXsYhtRRoYwZi70v7T+QvoDoPJO5Rye0lx6q0CuRTS2E/hat24p7nytDeUmtGZbM76rBwfmscoudpFS",
-	"vF7meggc4qh3q/g7AYRzsRcI7tDGWwCkhz6fUibbpOPO2dC9NPDjCfPyv1ipl2pbUsEGqljfKQKv2Gs/",
-	"gnpDpWHl8jUz8fIkplWpk6/1sPTj86jJRyRVkN3O4L6o7Tn6FZ+jjQwzj+JREAUND1d3Mq46XQtHpyJS",
-	"aIwgQzxvplzFXQQ3iqBNLiUo4BhEluExzWgevpYqiPtcFk5sG2fnpcyOFTr2/DADAR57TPJM7Ua+3/WY",
-	"/LQe8NuNHZnkiaSA6+JrZf9OzuYEpe+W1b8Rlbn7IfL52WXt9QaDZ8vbupbJR0xpkOsLBlMSGgETZqoR",
-	"OjS9LLEYcUMgVJMEqNLk2XNzsEgaaZAqsPBBJBKTicDj3r2GiaJCYzwrdQY0mgFHVo4MJc5EpjacNzGD",
-	"NQYeCTGapx2DNjZ6G/9SYbvPCzY3yU3unfCq0+sOzk7PT3uDq+7r0+te92pw2b0a/Hzx9ircrZYRbm2e",
-	"Sj7Y5r+Q87WJFmxIqawJ30M8/NWBGb4m0ZD7Ydfq+zYDbx34aq+gwWPIgNH281LlZOeOKYah9KKgZOxm",
-	"lTjwnrXPQ6xJNvDVyCwkI3At58inmNFGwjFTWsj5wKxEAhpQ68eK3M7ndWeDoCvbJDOQQKYy5RDjfYyP",
-	"P/UjxPFmMqSK4V1Nws2q+xYH0Vpk4MrCtIzrH162MBuITdJJ6zCv0su4hhHIJ4aCLUyyGZyTTYv7zNbA",
-	"V+vRrjO+g48LFUOwpn6pKh+hJCcVz5iLWYWWM325qbV1ekoV/HMeJBMMvgOygzCjkdUOuODziUiVvwcN",
-	"iFl1o5dHNl1ayD5HWIaA4CU6vmajO6wnHG80jZGvQXKa4O/+ghaz2s1bajcvXohFD/scKfeDbpNQFwDW",
-	"Q4/wqsoS5DvlweNtuURhugpNHyHBKHeXi2MBqY7cRe/C7DHxBVBxkGClPqGKhCdnndeDNxe9wcnF2zev",
-	"KjHn/dqeuNK9T6EA+D6+kIWQl3laJwTymhRbh8A3IHc8XTmR4GE5LWOslTvuEN4zp329XvDOmO8YvDtH",
-	"UCUsH2Ex4hjfm8BEyDmRWfw8pq8bBR9ie4obS722KPDPdgjXOIInPgeLfa2F99VUY9lW9a35hZdJxOyB",
-	"2+rCvNZSx2qquEb4akXEFLh11DKVF2wbOl2MJUzPSQJ3kFiPcMJuADG3UWUFqWopw3bwWQij0NX/Hrq4",
-	"Aprsua3gHCKsQ7QReZhFq6WPDgmNDrCPImDPPhz6+4N7KjB9Pk1StazGEKfF2F/rVZmjgiqDI8DArV2b",
-	"Scy1OiShWwubWIQ1XPM/vc3CeGa1BCQ0LQ0sBE0Y9Dn+rQbDNLnNviXhGKjUQ6Da5ttaj0Z4lFUvRFPL",
-	"O1NtTrQY/gsi3ed2WYe2DFyYkysOOWwTmwRtJe0w1b5tMqYYLBGy+DC0mVGjRAzd1NH7yoxyekSyWboA",
-	"hDOq9B62vnf6KrSF7yJgCwWinYE2YUpBTHYon5s2ba287JTAXI/dNnlni1fTXA7NqHIGHMnB8LEqturz",
-	"qpW2Zh4lFevrbpQzS7VNOmRCE2OEQYxQDqlOJfT54tRKt0noXMtZwTTifEo48Ihyo2Ni4YTUFh2Imcro",
-	"w113qXQCiiRCqQSUSuZmz7L1ZXzUJte+brZS0J5U2qZ2f706umCYLnjsxGRC9xSYhzwEklXPC9uWhb7Q",
-	"JNmtQ7O4cd1VIlq8PDg4qASxWKhFcSdYBFQppnQeMbl7WCQYZMQ2CcWNhGl4SC6mwE9cwV9rP/XNQrMb",
-	"J86tUnNxctW9JDMYkqkUdywGqQ4NdafcDN8pGn0efuzjKPutw35Lwg3oaJzrvv1W0G+BpiP8uZ8eHLyI",
-	"nImGf0C/9SnMnBQeRnqHC/u3BR9Qos8ZhnXmxRmEdNRnBdWRIxxzHuIQiB5LkY7GDscuuSXA46lgXGcl",
-	"Uy0ktSqcmi6M1M4cX/KHA6HxHUjNLEoB4hgYgrGkVLW3Uym0iERS2l63O63DVmHXWkELeDrBMP/St7hd",
-	"rfcNiMAMmsVe0ttsTBROjhzjwNKmYZXawuwlRq2jymdVRLnembJ0LN1HWcCx1RtR1oeGu9IK3OxwOFjQ",
-	"de9YcC1FUnFqJjNEaeDCVu5F1LZ8bIuT/fSNOGm+ztvTzTUllAP21FFkx3QMcu/abLZVIHbXak3eJbTK",
-	"CevzDyzqGUJ/xLZ6jz+0F2rTRoLfgRwZcSB2axXqXwuOyydUpl036xRptxDfuhZ97BzmBd2qgdvvdrhv",
-	"c2XrPX7hLcyzcJifzp9/jyXZCmlKFiEnvINIG3WPKRIJxTgQxSYsoWZ6qFUWcBvC8XwoWRz2eXY2Ewt2",
-	"MxR6THauIGKGf2lCrii/JScpEluhpKNXN8dMZ6AxzBx01OXZq0gYTYu5Wt8StGSGWK0GikWa7DNWYaL8",
-	"NnDhuhHTthbqTo5B4cCAlLNOjBxlfNTnU6rHAabx7bYJQto7OIBF/BRc5OobgGv8bTmd6ylAbGxfX8j5",
-	"57tfx5FjplVAhnlO69b/93VE0tvta4oQkwkZNIobZS8fkZsMpFAK5DiLv4FBBghOyFyIvPlqI0TCtziK",
-	"RvdrpuvGacpXIoF6sECmBjTS7A6q1KehEAlQ3ggfMEdmNDbeiDJu9NksePkmTZKVIIFOzK/SYP9SSIFm",
-	"u5snYCOJbjOwP0uJ9NQxopcY9u8FcbEu2Du7sRMzbm/tbIWG6tDu+aUUNyz54hHeUzuMv06E9zRb18Xd",
-	"rC3844IAyveuMVN4rWMleteItQBPAKvL2UPAKFL2ejW52XO5tXWlf8pb/viqlO3F9fGF9KkmFOchycuU",
-	"t1WlvrQqZelnIUa6lpnKonFd/uorQJUji9LwiTHOco98DKSxl4p1E5WmcxvHDDxWxaQk1e7znneiWX2G",
-	"qNSwHd5xOJf0EEicde3L3FQYPPn4DAV/lQhmTVirOFezMds6NV8G3s/vAqG4DZVnUW2JRlQdhnPCqjWH",
-	"b5pAv36i/KsURayluxodqIPxanm5W4vvjlauE67O7PXlioaQiFlB5LZJRvcY74KP9TnKbZok7tIDYWKc",
-	"ACfGTs1qkqUKSHj5tkcWjpV9xBipEtr2wHo4Pzy+KoaLmQ/vG1DGCoy5LYa4RWWuONWcemj5+juViYcl",
-	"AM56DRFZGd36aVXUVCZKFFYtbJP6JFs8I5XI0jStXebuiT3ySWMFcSJWKofX9tC9si64r0rQXIM2w9oK",
-	"mK2A+ZYETM6HtSVXnZRxfu862bLuythduAaYccdsQcZhyhLEss6glGTKudFZhoxTOc/LNPr65/gYswBs",
-	"hfYr1fPPcJPc4Bb5PvNur0yp+gnfZtym75SvcMdAk1JSFcbH7E8l3IAEHq1JrHKVHAqPBx51MsuKwMQn",
-	"LjgUaj9Ur7/p+rLQ81NuxEJfDcpM+kf/Ov5W3Ovi1AqEgb9Zq6PqxD9hkMSKJHCjiUhdAKE1Eu5okkKb",
-	"hGoKYO/5o4ROphATLchB+/v/+a//ft4+OCKU2MC60GbeYoEWowBgVkw0Fgp4FhZHdhA4I6vlXm9TVBLR",
-	"45/ei934Oi6f9RB/ABETqjJW3Dpxv7Z8mLUAGE04t1aim5HDCsypEyFH4DBklwW8je52gHFjkXgYfS/u",
-	"d0KnNw6oDglPXXDuYmK6+rrlvY8t/qvI/Z9odOvzE/3cNiciCQmdry5tH42pJlM2hYRxcHgOtiMtKbdP",
-	"H1qyUiTMvwttvDqKF6O4WbTa0JZKO7RNhEEGLMhcWL8Pr1IkYbdAQgU8PjdcPLJP52BNGAs2sT+pdp9f",
-	"GZM4KUAtoGFaQln49eL0uDu46p51/olAC+enb972unVQCwmdI5X1sjk95dmD/W1w6jwe7IIH71jHQtlW",
-	"ep3c7t1ntiQ3tQu32A2fTSZ17BlCiZoiRIonmLViyPmt6gwTrFkRCX7DRqk9vJwSabj8lvEYixhixUet",
-	"VbhbwGRGfAgEZDJ/ov9JAk3w4O3znVDc+spMWPkwIGGar43DNWVZVo1MORmDBLIzpdGtkTuYWMT4KCBc",
-	"WDzoKBEpAsj0OU0SMYMYK0iGqUVwDX1tRzMejGrDsRyZrrDYpU3agA82AezIZSdo4NHcY0GaafS5eS1j",
-	"RawPoIihYgtGg0ayI7A26STOQUfTmAkPbWPkbiaxh9Axv4V9blGylJ0pIs26od3cTKaAgBVTi5zlEMTp",
-	"BIhF7ZFzcgMQKxLuI4RWWINpgRLv2nsrn1ZJsN00SZhM1ee7D3vce6brKUA0zpOOAme6WW9ARiUxRCLG",
-	"VMOM/dez5jyBPdzvVaWkMbspEpOhC7LEyyk0GF2IzjwBQn2mWkQ5ETc3eDzjT1nGZUF52a0O1HR7Ok/g",
-	"0g3q6Qko66xJQQO3VvclpccTx9dToLeMj/bs6k+z5Vqz43Oux6DYn7AKZ4/HVnrAB6vpoTsIhQsGEmWu",
-	"AEwjdZ4Dr6cuwmoUNt3I5Nddd/G4ZOiEu21y6WkcvU9aMi/vgAhpDgVxQ0Kr6PV614PLq4tfT191r8Kj",
-	"Pg9/2+v1rvd8CyHem1hrJ8P/szqNI1v3wglNkiGNbn0pWqxQSzkBKhNmeuTQ5xbms03CyfSFm7aYpiok",
-	"3DCBE507L599n1XqYPqIhDN6556eRpOQUJtYNRPy1iXWmRXuc9RrSQxTvMMV3DGLd6Z8f3BwUMA2M8xl",
-	"1PWAvDz48QebmTgF3jmtvlPJNtyKkSfScn03D3KtGArbT579UO42wzGy3tNWRXiye9Xswn3fFaN7vzqj",
-	"d5u+Wo0BbFpbSNUr02jdLrgX9nu96+zRT0GrzBENXs4ezV5GGdngTfvc580F/Et6py7uQFpFz77SwCJ6",
-	"TTXM6LzHJiBceerH8j/DBxToyouOpodLAZih+ow5s/b/gnAKA0QPyHVZxAfnmPnhS0Iqp0T7dxXEAT5k",
-	"DhEynPe5/yMgSpBpQueGHywegKZSex09h3y1ySWKSDz4jJw/QQ5Wh05w+0y1oM9Dy/Nnz344IpJq+Ldn",
-	"PxwcHBxhdA2HRP3bMzQ0Fs+JHXsWMEVePn9u66Fb7sETxIFLJZiBsdsmnVz6W+xprAtRGLe1LYZzY//Q",
-	"xPxW8BhxMx08tnaqz7jdI1ePbKEp6gtE2CDQAiaCOQzn9TAB26PlkY+W+vPB1RO2l3Lbg2J7UHyFB0Xg",
-	"xAbEa4+M3EGxIgt5kiaaTanU+4Zz9mKqqcNbMZq9lcghmiYockWG35dQPkqtczmcSjGZ6pDsTMeSKiBj",
-	"hmW4EYAwM62tuNX01qHGWBGu2QSUppOpEeQKRi63l8fEFuex0IPmIVcfgN+w2JxAVsu3WITokrGnTCRG",
-	"3Jxbue8qF8JY+u8OZA40bib+nSLhsRVne4bCwkPyrvMr2bk8Pu/zv//Pf/33y7+T25//DMhEcGGDxUCC",
-	"2HUmxxG5eP16/2KaqoC8g+G5+3h++SIgJ2edYxz2+cuOdYllnqA+Z1xpY8jFZMlysz6VEOFNVckBsesK",
-	"EZnj09pq553fBp23r04vBj/9s9e9Do2p9GLXnKaLv193jy/evMqe8A1c93qD3ul59+Jtr/DI9wcvV9qM",
-	"fb5oNJp2MqPRmmBW0fBOlPyKw6Yc4VYkrrSK9AjvR7Z1m0CRiJHLrHDkQwutYMY4nU6BmzU0mk5A4tQe",
-	"oEF2yldabr2y727l6VrBIRtAtxdH+0WuxksjWOeCyRd3exn+1zpFnKPTqLHwQS+fHUHrw95QxPM9dJi0",
-	"Dq1+1Vo4UvDfFfcNFqQZLzmdX9L0tqfFnlpwtCLue4W3yfmiPCRXdnNgFO7sZaNlh85uCMmEyltl4Sj8",
-	"Ey6B1T1ilH47KBaTkQDTuRZ9vmwj+ZCt4mV3VVE27059eh9qE8ep3RWLwFF122OXtIj58AWdq3bdsgKQ",
-	"+XAXKaRGv7FYOMo6y2sp8VwoC0jFdTL3kdOukruDWxjOPfxIDo5gfmB3ELv7L0QAEEkMsgoOoYYwjksD",
-	"XIfvtohHoNKhtVQyBjJjrEMf+KMOeOB5I+CBxbytpLACO+Zgwhs4wfMl3EEI911S2oUjG1KACg4d4v1W",
-	"zXh962tRGyoR7HAn/vdALRQJqTnkQmlntijvzQUTgiiUrleiBU724qj8fX3l6mtNpbYXHpOpnpfaO8pu",
-	"M6hlced6s3CH1oWUWy8+IKBdU126SCpPVQit0MUXibYpDmAVK7ga1FsF9ivnN+QOQktcsYLJls7+tfn6",
-	"nfqSYa/wlQWuecIi0ra/bRHpxsRhF2yBOjJ0BR+8uFImV6NWcwyd95k5pdYXSktwocmNWc6aUJwnop6D",
-	"zy4we1YPz57dUmlTKr3g0FR8rcXtoRzD1JxJkqnhuQlylCsS9gsiYSLuEKCxDq7n8Wj0aRWKS1ybz+wZ",
-	"24Q/fAZoBZ9s43f/MirJFRj1O+M+hJZnCTxUSdmHD2atVgOvFU+iLAw3D+rHnIBzKm9jdGw5FNQ2WaHk",
-	"dLHXz3RMIej2xI2vzIONLmCXp7Y9hRpSrd1nQyF+ETen0EyjqqPRiyTOgWObO8POc03tfpT3jfls3Hyb",
-	"u2uyPJyv+zD5tjnEUyHWtNtAY6vx6mDGli4k9pSysbLL5TKWL9mx4NwOszog1KhxiZjtpVMPo00TdKL2",
-	"eR48NKVKGctkBvTW305k+URjqoiCO5A0wavsYqm+4nS+U74uC2aC9Xl1Kpi9s7W5KBHTDvrbJp7hCRT+",
-	"zt+HQbFyb3ZAhRjYRWgWntDnriWLiXRx3SOrBI+LagursUuyVLavTYl1w9qmn23V168gjUzdFhJH768E",
-	"NI0wLWWY+uDSrIgNVrqqqBF2SELXUTuyrtrQQmjaDOs+9xPAWE/3ZAyJpiHZcTLF1kZg3F5tmge9IArJ",
-	"juBgK4ZjQqsVX7t4O8r7PG9RcCh17Nhil/zPf/3/MfHM1tlqk+NEKMZHXqr6UmoR5REkqshRtUGcfxnp",
-	"9Yi1do7HVG9ca2crsv7KIssHN3puc9y+c33d3X2AOPvoPg0eemHwUDZeb6N4jtxeLjz95YI5JybZjj4G",
-	"ce0PJeWriv7Yu0lzMHKYlX0+Y5HEnu594ySdEm0DKBmPktQ9wDBrsIpMf8L+H8Xl8wi0+uyLuGoXV3bL",
-	"F42hUZB6HuztlDACbqhyZR7sNKGRM6MtuqWT9TNbShQkapCCg7NpLcvU0P1V1qWFUnhER+ezx9a2mtBv",
-	"yUL7LJT7F8AxvwfiRkZ9uY08omwdzcciqneUnnIN0kXLeV+2C0nHkrkuM8GWbcObZgVakZ2ZkLdZ/nF1",
-	"kb/rGR2NQL49bTXTy8d6ktzDFe+6IW9P0UvZvgdBrcBgzFsvrDKuaL64+3ZR9j9yOoFP9SXK8bMKLEqC",
-	"TRBhE+/oC7Eplym4LyEWURjk6+5S3z1sZMVyvxKR6piB1FS3mhqJkUUn4n+LBlQxVnFKtQZpXvx/v3f2",
-	"/pPu/Xmw92N7sPf+47Pg2cHBp//buk+xU5zv/pTfI4MOaSRSajWJuOf+Re+ow3Jq8vg0MWy0Oe3hxh+h",
-	"39E871yk1hFpy3B93nN5BSF3bDH1yI7Zh+uWWB75R1XTucMbrS2v7hzKzw8OyGzMEvDABWaERKZctcnx",
-	"GKJbRbhw+AbAo2pK/tn29YT3Hq6H+vpMOGymCE3YHaxGaT1jd8DN41MphlAH0ToBLdkKOXwpxQT0GFJl",
-	"c5Dhw1QohrtimaO6pJVrtZmAvQ+Vux6KhPw43mApxUoga9cx5l7FDKk8Jjvhebd3dXp8Pei+6fx01n31",
-	"bxjgHe6u3qLC4k6yFavcJqwrvX/3bB9smW6wdXLrNcNuVubd1so2lF+EPQmIbykuXXaYDbE3GGG3R0ch",
-	"icSdzTqEhYr4wQKCZFaRmyRwBzk0lGv0iFDinG9eE8V6gVioNDy92XsjOOydm69CgnCRLw5eVimpF2Yp",
-	"XLVyqKn+Xlksu9THyoj/yvPj8f2GxZkwwQvI7U8Zr4O9/pQmt1euh3qXoR+ZWsjkNpRRAbBNExZTLWQG",
-	"ki1BpYleX5v7RZU/5o3QhjhcUZCYKMYjK75N90Uf5uMuy4kFGKhbFU/DTJEJTYwMRP6/7Fxddwfdq6uL",
-	"q3DX3zA60ieM35m1ITvh6ZtfO2enrwbHF2963d96KCAy4+Tx5vEazbgEhVlNcHcMXDOaKDIDrADMNd49",
-	"GLHmhtsueGM/39CKazwU8dwstBaCJFR6Jdo6ej/vkPxQuNDkH9cXb9oFC+zzjaRgxh3hbfccsflk+5HL",
-	"dV+cXHUvyTBNbgtSoHA24XG0+mja/3gL80/1B9TFFPgJUJ1KIFdYdoPkopBcSqFFJJI2wbWwJYFwVN8p",
-	"osZ0miWyxxa06+Ss83rw5qI3OLl4++ZVSF4evDwiYa9z9brbO33zevBL95+D89Pr69M3r8OALPFhQEoc",
-	"TF4eHOw2OnwaGTW3MF9p02yWcfbXO43yXq/TyKi464+kp5H/+UDWnAL5QIgFXkOQMzz0nNDP6hY0ODAq",
-	"CPLrPxgeUenGoRluKrg+lob2RhCVRuMVOu32wPpffmApxkeJtVManFtT4HTK2n7WtTHFCF14eUpetA/a",
-	"LzLPhMWeAnkHWKHCaL7gK1R5cnCF0ANClduDClvZNW9+f6hrwZ0UYvgviGojAfx0ChHCK0zUXkWxGz+d",
-	"ao+MX9c5tW7TTdeVKjKTTGvg3rkoAX0OQs7JTuiaL3UT7q5a2X92zs82W1k/9C+ysm64FSuLkMa1S+rc",
-	"WJdC6ZGE6/84C8gVxAz1pMBmlecwAQH5j1hSroMSwDJdRA8gEeV9jlTeJt8fvLDN5F2YM852whSJxYwf",
-	"WU+bse9DC79zSGIYSRpD7OCsbR487/MMBCl3u5EdO6xDcgvzmZA+zNPqemPq6sLMhLxlfHRkIRt2fec1",
-	"GWZXuGxPqMOYDhivUVu6mUQwul9xrh7q9dEl88rxdDRJgCqE3yuOJttARAApJPGtpuKsr9VuRrw3qCXd",
-	"Kw8T8thXPVfY7ZNe81zBKxE9xQ0PNlwtCGb1/tq3U2Q2hQEP5B0Mr0V0C5pEVMo54yMU3DYaTJGdqTOz",
-	"MAgZr4yk2TU2gfYkDncPSegi9SAOgz4PXfhzuBRSWAwdLP4oOCKb6fmU8ZHFOANldho/C/Ndn7sQQYs1",
-	"7yC6FeI7hv8SDBtMgN5BoeVCow692Hxsk5+kmGFJWoeYr0D3OeUk7LiLXRfd6JAtjcTNFynwZSQpGiFE",
-	"YxWBSEwQ6sYCaoXXEO1lb+x5O/WQWPUlIP304OBFhK/iR8g627FwOBLiQ8I01jNXWOtK3JC3V2fWoE3E",
-	"SO32ubMdQmwnJAjhQTJDs006HvjfSGDvXrLjxQhlklo6IFEilIsPUDjkPkfp/Ozg4O9HRNyhjJ/SiOk5",
-	"eXbw7AWmRzJu0f8zsM1nB8+eVZrDU+BXjmLWYbR0CovqziMcVTrMqNAtVF6PM1UWRbIKxwQbqnPjvjz4",
-	"8Yf194DPrHm1cB06Y9Yt7Y2LnIn8QL/q4pUrVQ4gnsHzaRVkjP/RAln5Q2vP1mq1uvenZoq76ReV4ypS",
-	"MOMYWYwuazNnyh+i6WYyvxW0Upm0Dlv7GFLiRrkcRm0vugIzN3sYBa7CYaFGIXLXxN8aZVTkTqllGB8z",
-	"xiXtzCXOexTe8nFVaBVl9XKbV7ZIhTvcEjFiPHBcK+FGghq7CkN3Ivr/GLua1YZhGPwqOfYw04fYeaex",
-	"46CK7TYmWTqcdGWMvPvQj71qVqGnQqR8n6wa4ci2JEpowhi/l253oAJiODd4uVtqAV1M89+WmHG+HlPZ",
-	"0qd2RB8wwymSqwWQ2mgqRG6s2UI+4/qrdOwWd8oBu91Bn2BSePrsR4tLHbK7AMvQnyHzXe2/uoVl3Ki0",
-	"/4Q5Thj7b56RqsO4qf2CQkcvGJwvMSQP0//LRa17mGPsDeyxt5wEXhL/+TxpEI8iA4eeG1AlO0qfs6Ra",
-	"J48GPrKio7yrQaDkFpH+Xq47dxgNHMUKMkEKLQt1S3YP/tUPMVymGLovyAnmtbvGdBrW2u79/mD2P/iz",
-	"0cqWIJy8o4gbqWHEY+lmNKXksxUFJw6Msal6gE+8R16rzJInQ/Kr+tO4M8UtOhdms2NQG68R56o9UOP2",
-	"9r79BgAA//8=",
+	"7L3rciM3kij8KgjuibA0UaLU7ba/tRQbG7RasjVWS1pJ7fbs0B8LrEqSGBUBDoASxXF0xHmH84bnSU4g",
+	"AdSNVWRRl754+adbJKtwSWQm8p5/dCIxnQkOXKvO4R+dCdAYJP55TTWcsynT+I/5JgYVSTbTTPDOYeca",
+	"/pmC0orQJBFziAnjRE+AzBmPxbzbCToqmsCUmjf1Ygadww7jGsYgOx8/Bvnw1zCljDM+XjFFAiP9+PEV",
+	"1Cz/BiLBY0VSrllSGJhI87xaPz5oueiNNMjmsbUgc8o0GcJISCDSvML4eO3Yt7c3pzRJhjS6Wx481DKF",
+	"kMwnwAnlBKhMGEgyk+KexSDJiLIEYkJ5TPSEKSI4EC3EHRH3IMtTA0+nncO/d8yInaAzoomCzu+BX5LS",
+	"0hyLW9GVm2B5RbcTIGoGEE3yVegJ1eZTnEYQI3hpGjNRu/XyPL8KFkH9JPfmJ5IqiFeP8zHozKikU9AO",
+	"l49TqUTNyi9n9J8pkAh/JiMppiScgqYx1bQ7o2PGqXmyy+FBD+xTIREj3M9Mwj0TqSIzOgazHmZG/GcK",
+	"ctEJOpxOzZLsO6XFTunDOfCxnnQOv3v1ug7Ypwkd/wKLK2qeqYPDKKFjcgeLgIR/RFTDWMjFx+4fitM7",
+	"GJiZP4bZgmZmlGw95s1O0JHwz5RJiDuH5ugbVvfq9UHQmTKefa5b61nsl1kzG4tXzjUSckp157CTpvjk",
+	"8ugNrOeKjoEo9q9GsCf4XnGuGEY0TXTn8DuzKfrApgb1Xx/YLdpP+QaLxPgOlKJjWLnRqX1m8OQN31I5",
+	"Bs346vNPOdOIg4akJYuB0NksYYAcZ4caCpGExWS4IG7fuw34oP18gztYtEWM1999vw4xPpqh1ExwBUiA",
+	"P9LYMXPzKRJcA8c/ceERUtn+P5TZ4R+FSf+XhFHnsPNv+/kttW9/VfsnUgp5wu8hETOwUy5DStpJCVNk",
+	"ShMDf4jJjlpwTR8CQslcCj4mZvWBYaYpv+NizsmIQRKb36dMKcbHZCjixW638zHoHAs+Slj0mfYRudkV",
+	"mTM9QRyIUimBa6I01WBOP07tUsyWzLcJkHuQiglud3Aq5JDFMfBPu4WIJgnIbxSRIgESC1CEC22lB3dT",
+	"zUBafmuW+RPVMKeLWzYFkX5icGfXWMxiu0qu5oamONFsCri+C6FPRcrjT7eyC0FUGk2MhCJSGQHZERJX",
+	"d88UGybmmrcYgZC2h315DzIRNIb4M0GQGRGL3lOWULNEIQncg1yQuZB39udhqhZHJESBag8lqpAoulBW",
+	"xNHCyk2GgRWl0/zppvW6p/cLkhou9oouDERuhTg33O/zELJhKAQeIgAjJ07sdUbw3sJzu5IoQzLz6ilK",
+	"dJ96nQ7HognlY4iJYjwCXKljJsRcISj1h2ejvXdUR5MQl34D8p5F8D4/9U+39B6JYQY8Bh4tCAeIjfAp",
+	"MvIt4eKRRSySUG0EY3P7CvGO8oVXOz7dso2yYg/f4YSVcJ+O70Hnt71ME9rLxKmVr5f1vsoQJW2t1TD5",
+	"G0tDOcWs5TDmaYTde05TPRGS/etTUsU7KwoEhPF7mrA4IPAwM7KS4WkS7sUdxCSSEAPXjCaqcoAfPnzY",
+	"66V6Yn41l3O9ZEfzJwyJ4eKQr6cK1ug8CJiZFJGRRYcJnHDN9OKziVtzSJI9J3ANU3NHCUNoilAiU0N8",
+	"IZgRuyhqhchMLCPEL5Ac33OVzmZCaojfQczoLW75s3HrCTWLP7aT75nFVMSWglATRTAzjPyjPzLEgd5w",
+	"aJRGfPhKJCxa1Kj3UcI4i2gSHpJ+57uDAzIdk6tL8uPZ234nIP3Oj1fk1ZuD/R8OyHT687jfMZB8mFEe",
+	"Q1x8ZbggU5EaGXFulOaYsmTR7xgc8lq/n8h85QaoUf6DTi+eMv5+FlMN7xXIghxPY3tB0eRKGihoZqR9",
+	"NCOgglD89lXQmRU+/tEZpUkysGpIWbswOtnSIpga0Eizeyjg/lCIBChHKLuvxPAfECHT6vHFrzRJa+is",
+	"xxfkrzeXF+Te/H5EmFaoAZBpqjQZOdUKdWzztQEZTxN3kRm1yIw+Y78Anl55U5EEqiEeUF3S9wzs9ozk",
+	"2KnZmmUjatU75fnrwBO30C+DTkKVHqRq9QLXTuYPbemHmYQRe6jnbLN0mLDI6CNSexMKmjBQwIvEmDMF",
+	"xEg/NTM69vqkVRu1Yx1TuDbPWOXV68F/t1YM3HO2QzdaUDzv0kFWQF3awe912Ir4dGxHW0YrOmOooK9Z",
+	"vsPKj0HHPbx8DPOJ0b7uYNElNxOj6gqeLKxplSnidfYjorSQ5jgIt7bWZVNFEUTWeOBXuXaDGdtd2mhM",
+	"NW23Sw8rQ0CGla976yJNEuT55g1v41uLDw4e70BT855KI3O9FmynBtny/WYcKegYtFSaTmdtGUEFpH6q",
+	"wMLE77Kw9uIczSA/Z0qvhzfTMFXt0cvNRaWki+0JNJ9AGjNx6mbOze1zem9GmX3bCTpilpoZZtG0/u5N",
+	"Y6ZPuJY1d425D63Es/QajbSQAyN4Jyt+r7801jJS+7Jnp0s/x6ApS1SzfFAaNgdWZTWM6+/fdJYtskGH",
+	"zWrnFRFawja7e52A50BR87PVgtf+rp1ouvREAV+XMTRVIAd07GTZ1diIZ1PcY+EUywdeOqHAo0l1seXN",
+	"BQVsL8AEgV1aZ36+TQivz8X4OZlOTgFbxrMJ49G/gmQjpxzVSKoTiO6srFGWEgysGSjiHjCXfwuiHDGp",
+	"9GAoxR3wQQMpN3CWwihGXx5MqKrxe/wMD0YDm1jZkWoCBie65BoiIWMjqYhUKxZbG5WB0pAqMOKLc4UC",
+	"PyTUGnv6/L4AGyv3K82ShEig0aQwvjezU42TB2Q+YdGExKAh0kZemop7mhAhCe3zSHDFlNEOiYS5ZBq8",
+	"oMthbtRIsKDt9nkdL8LNs7hebjPiJGFc08ivbOfAGUgnYCQ1o3hy2G15XBKoarg70LjRoGUVsdQ+F2SI",
+	"tIwD2TT53opH3ApxnygqLtHBlmc08YxjGk3gOAEqnwbzfJxrUGmityBvAfK2RpXycaDRbEbrwiUujVqH",
+	"Ol32ENmB7rhLwrthVwGV0SQMSAjTIcTh7hGhSeJiSoYKOKrhM6o1SDPa//93uvevg70fuoO93/94FXz/",
+	"5uP/qgXPyh0iMiyhFLJQaCf7VQ7Av9oI2jNrqaUaHgffDABV6P6UiCE630mYgffwDhZhQCowPvwLhmIU",
+	"7FvfHrQIqyhu069i/TZrL/pRQsfeeLDM7K0vZ0WYiYR7hu4e67aTgAZXIiERFEOcWt04lS1la8pX0Gp3",
+	"z8CZSsDasqaVrOmcLkDeaGpdYWWADxfa4dfmYp6Tgx77ttmLaqkswj1D/aft8xOmB9K5Z9yvPJ0Osx/b",
+	"jpMY0BWV/uRVJ+gkr2u1/ClTCtqOnDGcFSp2Czq48MPY861j3gpabreCfXbvDlzZ7tx4BRA34l1lbUu4",
+	"t8E5bADayi7Kq29ca8MSEQaqtZZbJbclVbcOxOtW9QzcMlvNlk3WAxujI66oUnMh48dJGS6AazBzo5Q2",
+	"k30ZLAWOrpQhgg6H+fMOWQHe0rIrUzaASx8z3WiSSPndoKUrKxZROjXzt3ze6J0ubCGjyKWHqualBsHI",
+	"3ggYiEyoIuHf+e+hD0+3oSbdWmY0ozbcaP0dpzibzUDXL5LpWtNr5XyM2l0EUpDD14+RQyWfsenYbrQE",
+	"Oj25d8bKasC7vAe5ZxQHIydyrQKMO0c3qx2HzIy0bIjqMCQJ43DY5yE+e0hc+GzXedNCEv7R9zG1/c4h",
+	"cSG4H8Oj5XdiSDS1b+Cf5vl+p9vt9jul5yOHdvZR/8k8XUTK+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEHH",
+	"ghu5uIFOjF7BnM60zBSHkvJoAvFgJMW0Hn/dSqx+GBXmInOqiB8A4+FL0n1bD8FjvOAjkbjkgmd1dvvI",
+	"7Kd4jv0YkUhLlvoCvTbRZNBJMXBiE1jUGf49vWZHX11VxRVdmLWWoAtn/kQpoYipWzmhUU4ogOmMz9JN",
+	"ZYScOooJGmstCQXErEbYrLvqV27hGf07VQTaeng2RqgrqqPJk+OxVt8qOQLW2InwtyPMRpvO9ILYXVvv",
+	"iIvqK90ymGjFtHJvVgxkr2oDwJ4RkZFR2mCGx0nsPtCH8UFMF8qtyiYRffv9d2tyivIAqg1p+dERTDhf",
+	"HRa9zYKljydgkw0rO/XUVz71D5OFdbPlwdZWklAsBgkxicWckx0uigGxREhigCA5TdRut/7K1mawwbSs",
+	"scciHSYFqsotMkpTnRZJtpPOUO6do/jLMBI2rs9pLBGkHacWRiyysmFvZjb7tOuyMtjWQ7KGzdXDqyY+",
+	"bpYwy7raQh+fN7QoNLR+78I8bBS5CRvQBKS1/JRp4wzxfcRAGv6Wcpsi4VbY1fCgw8xxSxQoNK5PqCJc",
+	"GL3oDmIyo5o5H0yrO/Tq57OeWU3d/elmaL3FG/e8GUpSbnfW+u3b/JUlZHADB9lpleC47vT9+VZMBmI6",
+	"pTxub2jLhjy2b+YUWAUcG3Mh6wIkrhhEoNC1Dw+axFLMZhCTIUQ0VUBiPwMqUzOKVoLhglDiFuvTwfUE",
+	"pt0m73w8qM/+vi1m/AGatr9RuJDAue+IeZuYt7MJJeXdNoqOGabpijfEryG2e6axS6zB4AahITBILmQM",
+	"MiD/EIzbLVsz9frwUZw3yA+zCIH8IFZjSBozkUnWFe5gfqvfl8ToESOs7Hzo/UpoMqcLdUQuf/pp/3KW",
+	"qoB8gOE79+e7q28DcnreOw7Iuzc9GxkyGk1nMC5HXQwZp5iMvJm3zbMCn16lS8tjigypwSTBqw63b193",
+	"1iYxF6FtwbHa81Ylk8foLO4463zTQNRM3AH3GOrcpv3OWBismiWU21yFjYS9EoCfAiG/8s1g9Auzm/WS",
+	"iLWGSjqWdDZx1tGEcTQ5wIMeOPK1UeVYSqDw1VgMtCh8jiEBDQO0aSjgRkwyA6U8FlVy4QqkHmiYzow4",
+	"hX78VLmAvxRvbaWFkZIUvYdaf1QDk1x17ZZP+NTgQ37LeT40oZhNOzEIrQWhkSaCkx2zCUtOXJAJU1rI",
+	"RSkd226pKDIWhBQqx00EhcAzjDosgTMMcFV2VPy5ArOwFbe8c+e9yXWDOLIUPc8Q18xG8stxDcZJCVGD",
+	"v9+Z/Za5u1hvNMaX8dGV858yThP2L3gmYdgPtxWH24rDHmKP4cvPxCRbscbKyS6hyaOk70eLtI0SKS5j",
+	"5UbOkEPceqa6tJGGAHEvUT3WiVMy/uJgK1d5IerWNqXyDjXiemeW0ECoIu/cUwGhJIF7SPZeE+ceQt+N",
+	"Z6c2IhYe6jO13FOPEMhvHEOrEcVbAsvDKdtvYTlrwdZ8tE/eUjb0BlvzT25AGpgeuwQTG+vvQbMBPNz0",
+	"XppRghqZYTJDeUWMpeVkmHAcp3KNIHHTdFt9GXRTPajWy9x4NWuWkTG2iqBVSBwezLLM4ZWhz8u5xh+N",
+	"ipWbYR+b//MY754PFlA5HixzIhb7eHnPa3JdeizABxsuuw7dJRN/ihRawy4Hj6RNDKllzUELa9dYZEWV",
+	"rA2MziyIvAaMXp4tKOfIvTHj2ejxSpARla3tTG14dW6RbTeSffxRjtIVCvUZjyRMjZ6Ehggbu2pLmRwR",
+	"irZEGxldqmiiJ7AgVMJqVXuNXGRPMsOSoJZ4Mzgtk0bhlPMNLlNuCZeavb8V6mjDfp5JqC8YErfSfCvA",
+	"P0aYf8mbYdlq4/hKVsqr+JKqCxV5UfZZU2TA/p6ZJQlThA5FqsnO1c9nxJqakcK50ERSZsh8JKQReUum",
+	"990Wm6k62bKdtTnrZ/Sg15rut170zShwyY/oqo0461lcZKSrRV0vRNYEBVsz0yMUiYr2WRepKNyMmw1c",
+	"0nzWBR3bOYJsGyshmoHhma6THKxbdF6LzrfwoB9zm3i1q2x238zw3s6zgeLnMzo1nAuplVHqtuTXrDot",
+	"vGX1UT7FzCxbQ6KjQknnZeyZFcorb+CYy320hI40SHIvIjpME2rk3XwvgXc6eh8bJkU7r54rSd3KR5ct",
+	"s7CfoAS1OtAjGf4o4rqKSSKuSV+80VgtckqjCeOwJ4HG+IV5+pCEv/bOz972bs8uLwYn19eX12FAwh97",
+	"bwfXJ//1/uTm1nx8f9F7f/vz5fXZf5+8DYM+D28vfzm5GJz8dnV2bb4h7ouzCxws/+L65NfLX+wT7rfB",
+	"8fXJ25OL27Pe+Y35+vTy+sezt29PLnDcs4ub96enZ8dnJxe3g6uT63dnNzdnlxf45MXl7eD08v0Fjvbu",
+	"5Pbny7cD813v/Pzyg53j+PLi9Pzs+BbHOnnXOzsf9M6vT3pv/zY4+e3s5hbH+XDS+2Vw1bu5+XB5jW9d",
+	"9f52ftl7O7i9vByc965/OrFbvnl/dXV5fXvydvDu5O1Zb3D7t6sTHPjq+uT48uLtGYLstHd2bie/7t2e",
+	"DM7P3p3dDk5+Oz45eWu/vjm5/vXs+GTw/qL3a+/svPfj+YkFx+3J9UXv3MHcxi7DA53OjMraqR5KbdR+",
+	"u+IgFW+SkCRP2rNR1uoQw6zt3/3OIfn7H/0Olo6rBFt//P3jKndOjqP4cpOX2JaBw0cI1QRrKgcEC8Jh",
+	"jPuM6gkRkmRlx1G57G4QXbzeioSUkj/vV7y6Ike5zF3jFVypkIZucBKatWNiA3VQzwpEtYJoq1s6Zw3P",
+	"ekvj9faFXtMn9zRJH52UjNUPH9aG5LhJ8FayL9iyYOVrrVrufRk76cOZffi7QlhmLh82ba4w70a0fjkD",
+	"fgpUpxIIZEMRt+kjEupChfTQSBDaF0RncUCEnoAkU5gOQVpFj2ot2TDVNg6lIu4Uxqqrcd4imDTf7tPk",
+	"3HycrRO0HfnkoKpNeW8vvp0mdJyPWSe5+Rz4NmnyO5gLRFi8i5hZwGHft6JF1mq5LP/amyFbX7BU0N+C",
+	"ohaMD9YeWuNtUIopTXmWPbMOgi4XKitptelrle2UxghqlrNqO08kQw+ULfk1kZ/jzoZqNk1N871K2lDk",
+	"sX/2kR4n1/hicO+LwK40ifpisdUqwDW6GHAbU167w6Y6G2LOG1Q7KZJEpHowAxkB145sWoS+yzSBzZjc",
+	"dZrU2o4UTRqcrVU2ujZhto1l1yzFG3Qf5fTZ9ETvqWSU682A9at9qW6TDQE0DbwcmzOwxNXiXjtt/nR9",
+	"kdWMhsqYGnhPv0dPD6cqJRTA4XGoFgkdWpTW7/HYYUYpHbHgqdogEbFE6cUsDtYJOkMa3YENjYunjKPl",
+	"UcPYFtu29XZBsqktSyhmqtYuizMgT1fPISjc6AYDrItbHJj3EtBQzx+wi8JgQwTa4Okqty9NVzykpeWu",
+	"EhUKMHza9Vo8jO0N23jDGij55h+b+gO9ulOj1XstKteJ1uhTdYl5awzBthi+KJW+gX+mNFHWKz7IPjAX",
+	"eDdgzr2tKUOfN5YIV4M5w0ZVwOPsbwljeOgEnbHGf8xZIItKtI1tmt6DHMA/87/xwezvwkOJLv5dH7y0",
+	"4T1TjbLPDqIAFD9o06k/kboKktmWulZRV0Hdq095HHiztMfh0/PeT4PMnNsJOre9659Obs8ufhr8cvK3",
+	"ARp9L34y3//t6sR8fNe7Pf65E3Suetc3J5lBNLMoX17cnvx22wk6P51cnFz3zmsxsEmazKt3+uXd3PZu",
+	"z447QeftyWnv/fltaYF+KTdX52fml7dnN70fz0/MLuy6fn9GKWtdmblNrzBXJa4suxRLi65y+eBZP8yE",
+	"rDESwINtLbJZlYrNLQs4zZmG6RpRcsnmPaU6c5ntvNrtdlqHZAelza272Qsr3PCuWansPZcCVr6A6myU",
+	"bTSytYZO30rxMad76d4tG0xfHRwsm0wLquDanidtVcMs9/xVqZ3lwbMqjaV9NeuQ6/P41+qU+UyvD56u",
+	"YX5ybbFoMa8h+OfVBhvjjWqQ83E1Dp7UciW7p4qFxhrQomLx3Kjf6NOuq8JU379Z6wcvLbQJ9D9b9aqh",
+	"OKAP+dxMD0zEeGCLa23wgkjivL9Bq8LgGjjGAK6odpQ/NBGpVA0PGRhFdEYjh+wNj2y8QvOSYv+ChubZ",
+	"dTXq8osxf7u6wqXlVAFYOoFlSC2DpQ1yPF2fLqHaVuxfJfafTb0ouBkj/PRyYsnterBSbmxRalmtgcjT",
+	"kdCOs3VdtkbCJtdllLcAa291j+ViIFPe0GSGuxaum43pDLebvFRlvm4r+VjFxeSrbgTUIwIYP4vSkfWW",
+	"d0tqVELyWKncdN3lMB9gDw2R6oq9rdKA/9tghWPpkdpEtnaU1re6xVa3aKdbPGP+QsVsuU1daH2VFFW7",
+	"5+pD2mBGeQ51cGUnihUdidZFw3xaN3KLIhp5d4tqOM4KO2ape6g/i829qR4nni7TFa1aWyJcC/DHiCst",
+	"qOopRpUXNYqsBMZzXg8VVNzeD61R83kKw34hhvyt3fx/tGy7KsEsTyxjymX5F3PLyM6bgx/yamQYr8sU",
+	"oZpQjgHjbbsmPknArqVQxJKN4//ts5tBOg8oWYsq1hRbuQDWdRtp28h/JpmQDoLlkzwXc5AEm0geEbNb",
+	"cgcwIwlT2lavqC+W+ZRLbjnPaJommuET2mKKssXi3Eu2KmOaAFEg79vUtrTVGfIza+LVNrCsptIy1URh",
+	"7w2bsxfu0xnbx5XtW1RXoW2uryYu153iwg+xzIeaMx1N8E0ElAoIF7rPsQSIF05xR4rsYP2LKV3Yyhip",
+	"Aql2u8Snq2AVKPOlLSJyeXp9ckWE7PPikly8O7jssE/kME5A15UhvJUpVOh+ThVxz2M9alt2V/AxSILk",
+	"nYCta2o4CZY5qK86+Kgo4M/Dg1tVMpoDG090q9DjOgR3r9ch9xcVPfuYINlSAGzuSSrEvnoEXEnb7+js",
+	"sQ3b6gJPqzOs6M5z6xoiEzHCrjzowjpCmri5OSGue03o0huxv5ztc2xQX3C4HHUO/756hTcKjgXnEGms",
+	"qr324WuINnnc+bjOeBau2uIlA5f3qDC3fVr9mCZ37V/5GajUQ6C6zcNO+/i9dGAN/mFbe2LgQOSv+mXi",
+	"GC4GWKlvFV7VJBdVEagwz0ALTZOWtBkz9ehXbdHsjd6ZeHAPlMGeuGF7U/owcBfm2geMijBgsxZutJoj",
+	"KcC/DoYN8Knuvbzg2tXVbf33lYzgmVzLRSTdatqrNO1qtUS/wMBPG/jrM+j8w9r7ipJmY+bCr7msupEX",
+	"bEPF2woFy/2ef3f/D/Z+/+Mg+P7burbPG8j+G8szuVRSKcFvNXtzoaVGlA1IOjNi27ckhohNaaLs9Wbf",
+	"x1r9VigmKp2aB18dHJR0vs1tAhtKQXiYueTTqiJvm/DYddGvbs6n8wK/+C0fWMUHfi2Jq1VVTqBypQBQ",
+	"H/OqUqacHFo9LiL99ODg24jQVE+AaxZRo634L+Mp4/6Db6dDdnpXZ+QOFooInizQnuFZkR3TCKzF4SpJ",
+	"VWaQWib0M9BET2qK4i4VzJrgk4vaUTY+nLoIl9Wte4qi+epz+uuHX9bVJKiIY8m4Vme6a9Cl7nSDl0q1",
+	"qPJhXm5Y9c3yMSwVdFhFXWbj64I2cMC6+X8Zrm3cymN4qBe5Nm3WOmIJ+FtlrVux0Nm12pXUVkPNqlhT",
+	"PQmISDXIqcByLlKVm+ysjYrZoIOrSGUEg1QmrTbRspJwuaHrchfX4knUn+JbN0KN1qE1TGe1LY3MeAaC",
+	"/pGsEKTrRDMGDjYts95GZ5e1IqIUM9O4HkyomtQc5M+9vdfffZ9VB9ZCQkzcOwGZwENtXWA/qDe7vExl",
+	"Y/fOcPGoir4wHUJsDm8wFTG0w5U1TdkSqjRhlSMjI8oSW39ivZ9+E+rzO17Nen4Z2oSWDQot4w4GcWrx",
+	"yrWEq+yYJgkxB+MxA7fubvJRmuRQkCmvtfGvp2Mc4qmlpd0yBpja+MTBirLUqjtsifYN76oB4hUdA0HS",
+	"JDtXb09zAWI9bLI68GtP/8o/iTnQ/4LBcKGhbRz7hqy0XQXqnBPmJagfUe/gE/X9de9nifcFobQAzgof",
+	"LRaZLjDgIOf0m4WX5CB7mjpRuIS22kSTlJoD6TGBJW2ZxJQ+FL8seF7zlZTJL+fbklUbdL359zaO69Wo",
+	"cUvbOLNr62FeJZRxW1lUyKyfCdlx4pEiQ4jEFLJW8L5cvm1GWo6maVX1tK4n7XdtetLWdS1p7FKRY8Iz",
+	"RtWUaXAbU7MhTS7Xi54BdzI4tkRRyn5w4gOWS2VJQ+3oTDoqjKex3OrUvDnR08SMG4+89bBhkNRrzH4Q",
+	"KUeZWapx7jM+BvVklm5H2WaArEUhCyifbl0BdUE5a0+9cTpL0KrT0C7UygTo+qaJBBovCLMu8Tsu5gnE",
+	"Y9vx4oiEfgFZJRB4YApDBASHOk94VT/NlpIr/Svh0JQHkzGxltysANV1Jg47Yv2i/iqGjYpxvebqfnyi",
+	"UP+oCmerjSpr58zez66xdprnJsfyVzHM6HupHvZLtO1p1iJ8u8a6uLlB0fbxbHpONIE4TTY8VeXjgNYC",
+	"1kUE1KkNrqOkHSvD0U5lr9l5VtSA0sIb6eTEM/gqsbTf60rCyi6Q1Sw535sNnMe3Ghf9rBKUYRZb4an9",
+	"zZfh7NI1dc3uQZJ/iCFBlFVF/wW9p8yygKATUR5BYiN3fChI7DztVMa2p3gmiEnQcuHelCnn9tsMuxvE",
+	"oasCsVdvZw4NIRU+jGGNtw5H8I/XA+kaUGR8qjjmhtnKY2uxsgypJXD/M4W0FOfXdLbuwaZJtGRwD/Im",
+	"ErLmUCXlNc3eX+3ZEGbzqxXZmCLSD/WNwtjYeou78vOUR/zx3evvCP5Gdu5gMRcy3jXKciQU40AUm7KE",
+	"SqYXZOceIi1ksexQg+sb1+5nrN/+DVAZTZ6K03aULUqvRWkLqJ+ZbnTVtTPBRwWP3+qjyXyDNvrV4FUb",
+	"HlUiCgMIRwat8Rnrb6eGRixSM04mi6FkMZmKGAICiQLXST+nGny0W1dTt7HtqCWGzbe0ilSC/DAC314l",
+	"g/iqg31XqU3nAZ4tM+hYIDTccJ6OHtN9oKJ0VFvEJQuCm3IeQqaIf6FVd7hRqlqhm7N0GIp2sGjDORBu",
+	"HwPDqeWips3RenufM2XW7NpvU5GISrkwGrNtOimytnkGE+lYte62WWMLfVVnCxWzwV0llb8xjml9IyUL",
+	"nFXo13RT1rgyn+GAJ0xvonDmrK9GMn8SstT00xd3g5KfqOGCtEO46d2O8teXfcD1wL+19dZXpuU0R/B1",
+	"B3u//6U2eu+X4ftZImhcUx2ZVZPeMgIeMk7lohOsy0KbMu5Rtyb37XkcC5UbgY4VtnS05Jfi3iAmZjNk",
+	"R8IMqM3isdHu5kllHqXJ7lMo8/XBGquTBWbd0Z6LMeOP48YwpSxZqpa2PltrRpXyd3QG9+zLsi/k1evN",
+	"/Bl2TYU56vb8Lu8QUZFP3AXYnuaPJ1QXxY8qljnzZy0Jt2iH/SymutYhDxqkTGf1yUwTIJSrOUi05Eap",
+	"JmoipMa0LZuXNaRyDLHt9uwiZSTQqX3eq867RyR0MAnJRCSxIvMJteZhRW3R52WxNmPpy4vCn4jGMaTQ",
+	"ZpV+oTshPGhpY+dDpDWzKjEaJUbbcBfWbrddLUGUrKyavVp2dw+e8ZFw6cBtW5FcC5u0azlTy5du7MNN",
+	"iX+Vrs24mhwrgwLGZ/OWMaGEciuI6WnqVaGHy1avWgXmx7jjCzyowFr//WBTX7EfZ8XyntHCWUCJrY1z",
+	"ExS5dhwn62ahMPEja2RUq5eVuUlNdB9Iq8q6LkgkolMgIymmZCeMJlQ7BruYQeyfsSnDegJMOpasSrHh",
+	"5jWjNgqGXCf2jUxrF5gfZ4uGgcUovI2aBl6OJMx+TJO7U8qStM5WhqdyXNGBy2XWm4qzb1Z+HSd6m3es",
+	"XCP3ZMv6fdW26h2/pT1tupDmhOO2RIere+cfXl2N6eXqJjUV1M1g53lDDfzuMSgjy/qrox2bsO4b2Coy",
+	"Bu2LRXCh2YhF9h4mjCsNNDZq+0wkiWuP24pl4lJP8sXU+j03qg1aRpw6pfZxZ9y6TKjbkm+Y8MWT5bNT",
+	"Q20ieQtqL/YpzJS75+rl+XH9rDf5zbmUNPIn4RZ5/r5bworDyGlyGXV5PBOsLifCdf59L1mbLozZs3XL",
+	"YBz1IKYXbyGhixuIVqVn5ySkVF16aDWIsKlWI27+NKHjC6FPRcrjloRb6XfyNdPhT5ickjTEK6y/5OtH",
+	"fdcywrYiKMkh05LKhc1G9ZAgO5l0Z77/RmUljYz85lu+FX1x+Wqufj7rJSDrucuIxcCjtfWv1lS/Al5j",
+	"jzieUKPZgzT6vAJtxL6QzmYJg7hrmFRI5rgrpgnwWJEdeIiSVLF72G3wWWoq9RMmMuAz+zV3OUhi+0jV",
+	"T+WJbNmaURjAPER2fj676vXIDR0B+ZnKoZC7AYHuuEvC2URwCAMScjqFsEULfVt8xG7TQjUoHlIdBl/R",
+	"MeMNaXcTqgZT5xZb1oYSNmUNoTUcHvQgSqWyBLE+Oc2HN1TAZb4mU6qjCeNjguJMYOvtRBOgmJGNKQct",
+	"WtfY1Qb5nuqAcY2B3LV3GlZQrvl+JpQey/UlVt7CDLg5hsWxGQkt/7Gk60Mxa16UELPHTGjVsE3fqwAy",
+	"27BfR7aROojmuTLlow1jGEsaQxweOkO6n4PE2QIIUySdIYuinIiZZYHo8dr5L5wzILinXOjeJegSnPOi",
+	"FoohqVhGx87p+sLZr58lnbgpZdhhzTq1/hpGEtQjPabSvjzQ4g6q5RjeHPzw/WYWoPJo9YsdM6VBPtGj",
+	"kIHV2/OrLoYa316SDNrXgfvcLoiSoWmZb5T47iqCLHBot4y8nUkrgXHAmhZYNGQve+dEkoj5IJ3Vs/+J",
+	"mDVEs/4zBVmNsl6b6GYt07Xpg87SNGb3wG3tNOcTaMH2/VrcevN5agHizGrLl7YUCZCExjHIQ+sKcQUS",
+	"7hmgH8Lwkj3Bk4Wtn7BbW01BpTOQ+E2ROznjnR2pUDYhf7qWR934MMPjpi7rVoJ5UvCzH2NldUyUNPMS",
+	"mUDwLWvsMJw5TqOGxvTrM0Azr9LTot/z/ryrKO0D5rEU+sc+LV97kPG6mubhq3uAj6wRZLBC8V1Z7Lyl",
+	"PzChGoy4U5v8/LOYY+FCQkdGNi4GbRuRG7M9nJD8uLOditjIwWtA9fgo9/U5uhUaKiTqsin8S3AYNFTg",
+	"eJ7k20Id99Iuy/Pn6FvtyJ2LGVWcqwNucy5uhcyCIutY5gFltFnC1TrGWoHz0xyJVca39RY1iZUVSD3K",
+	"sfhIzrlxhbAqmVfi90+PybfffvsD2Xl98Pq7vYNXe6++u3315vDg4PDg4L93AyIkSUREk9IDBz8cHhzs",
+	"EnM3Y3RzTlR4/2bNcurGLEuIbyp+1IMGpaHAM/Lhe1OQLKL7FzAf/E3Iu/LQ6zsCVniDP5IWJ/6Mvtoa",
+	"qtv6bB9Dhc9TM/+z0eXTiGLzpg9V6EkwgnKNtDsaYbXXAVaVHqgJrQvnPnmgkSb4I9b2M8+SnTnTE5ew",
+	"6kr775L5RKi8KrcD97qSfmvMnIVDayie7PtJblAtOejEbDQC2WyGXXqBw3yzGRwYWimdhWeD6n5KU5cW",
+	"3qawM4pLK+tir5SJHylIZm/Z02sbxfckAbTxAsjXsEp6zOTCEsSKcmQttfzemvyeVYDzJL29QVreIKtq",
+	"QzhhvZLKuKI0xA3oa5HAI02PLSIfbchj1TJlvqzdarHO97LVOCvqHR66GGuptK037mqwSlATF5Ya2D4C",
+	"xTpyGIXQXeobECUMmthbIZ6iVQn1d3T29IqUm1ZpzTdQLFNpF74Wu3zt8GVwI6Y6ULtQX+tpQ+swcU3E",
+	"jPAt4V7cQRzYthWSqEmqYzHnAdFCEJWI+e4y2Kd5kPazm+D92C12X6jjvgwCZKFWVw4P0fWA5i7XZZTs",
+	"MK1IyOLDvKAFIiOLa/Zr3mwo9GkdoFnYXE1nU98DIOgI16xqoEAXP+ZPMH5PE+bfnLA4hnojooRZQhdN",
+	"1+ljcLhNOEap3cBK06IHJtkZJ2JIE29mbNdQpyYEqdgir2U515ra/fVoogbDNLnLkQUZVJokRAFyJ9/+",
+	"o4EJPYrNrOpq+Ek5kOc1G0A1b2+wDM+sIH14iF169mjC7oHsWF/hzc3J4OeT3vXtjye928HNyfHlxdub",
+	"GoL7tCDIZwtWls2u7TdRAwL7zIBlDzmcmjKlILa0ocgcJJCZTDnER4SSGkwk1pOz8b1XbW7frgxKQpW2",
+	"Tezbt9x/yYugeDXml0J5lUFNI/+16FtsMbJ8ehKKsooybMza0W2ysGG7VmJx96oElU4htiLLOVV6DyPK",
+	"9s7ebnpsFi8GNay92OvCIVcR/57nAnhuIaa6nZq1rz2sBdcTUEw9xgLarv5sL42ZyEvQqhnUYcUr2w9K",
+	"Tmly5LOTbIS9wYqZBKcOq27RrPC6aFbofrcirbxSYnBtml4WEFIJInNRFSy2iwt/Orkl2IMLv7f/qrDV",
+	"Flq3eKsy06ZqhbdG9HyaAopDXFEmtzpnI83kMKrpHmTGzuNNGho9qwHjtTXThVEhUq5ZYr3FOBwpqhQN",
+	"QXU+NmWz8d1bm0zQvDX8ZVANoR0ClSBrJWz07q9BlPeqtiFQAcrVpZUWUgJ4LZTcMmrPWVJu4XcD4/q6",
+	"7Y8N82zwAC+FfbYwQGaRmy2ebayxMRcybp8XkQPmg5Dx2qJ/rr5GOfbSzrga7B9cjNKXC/N6Ast4Pj7n",
+	"C6RTcw/Wm8mXJvDRWatZmQvXKgJ2NUBrQ1l9mffm/RhhbIPFj2iSDGlUU1SpxwlQmTCQWVgiRhT/enl2",
+	"fDK4ub0dXF1f/nr29uQ6LBTNr4mvpXycNknFfuR6tTmbF5OmtQPNEGKyE7rk6DAgoZgBpyzcrW1uoCw7",
+	"qIvIkoDyLAbihtk1okIbE6LuAMsetM5pWmZBH5srMreQGgqgC/KDL8CscHprUemJkkYJK7fSRqO0UYRT",
+	"JqVXxA5DnQ3heRAJiS1Ydj70fiUUs0WPyOVPP+1fzlIVkA8wfOf+fHf1bUBOz3vHAXn3pmf1rdFoOoNx",
+	"2ajUXIGkSJgVXjJDGcM/QAw5kB+Pr8ib/49oOiY7IXBDeMD33t+Eu0elagVmE2POFEiiZkDvFDnhY+y6",
+	"K3iyqIjTr75fKsby+x+vg28/7uz9vbf33642yx+vg3//uPuftWVZZlK40pgV6p5IqoBMGNeK7GCzzoDE",
+	"Mh2rXcz/zfMbLXOhd5gYMa0usN6dnHOLUkUhp3lVgj5Ap5ITz4gwDhxv1MyuzyQGddif8iuzRR1hi0x1",
+	"qGhNfFdSjFh7t8g6d/0moct1XvD3ToqsCAmPCE9sjr9eHW/96JIjamDLczQkkVClB4kYM/6kAM/2jqjn",
+	"it3zUMuBlJXeyLe8KuSuvPPfGw79adePVSy2t07DrWPA84whUh7a27io1tD/VUR0mCbUVkCr3PdxXFum",
+	"COQ0r/4XYYcmLA0EEgiHeb1mnyWr1ZUXUppoHJXa2P4pXZAJvYeG1D7z6CbJDUsyqsS4Wbs/v7T1EHo6",
+	"KyhAe4uWTWj5LA1N3SC+QtQW1KtAXZ9+RGdsddpJyPhIdN0jYcYReldnpPBwrW47TFkSD3CX9VXbpuXU",
+	"1vynsRg0Nw7doKlo7t9wk5UWVZonKIGiFo6CRVAPxUzCXmUm+EZllnw07dfbI8bAncGhZc+ElYpTY5Pn",
+	"laaOmjC7RavWEtUk1twUYHtZWAGuaDdwgGuEtxEcatL6vHZUA/Hbm4Ly5OJNhbRmGlgQKoFo6dJp2ifO",
+	"WWdMayElx5V195QbOCjsaSUwnsgxM5hu+WUjvzQwuspdbHU2Ei0Gs4QumrStR5kU7ZQSYlLEYbITmulC",
+	"8h82xM6o3+PUxoPFIBusit4xuoF3M6Pxtfhzg08u6XhLxZp41VlppUfb3RObvx4Rw1CyipKOG1QCwDfR",
+	"UBtcrTlovcvVzfwfbolVDt2ilmUzr/N12OwpBAV0KfE+C/C17Rqr6PgMDKCI3Fs+0JYPtAtrWGej2oB3",
+	"PLchMuM7WU+WVItO0HGmUfMXuipqPawNsRbHCZ3OICZakIPud//3f/+f192DUlhFuXD5wfMwnqdGVFBO",
+	"YDrTC2L3R8YCFBnS6M4nvtdzhM3zahwO2cHyiPKq9KidtXB9564H1+R/ee9pzARJgN6DciX7YZaIxRS4",
+	"JjtRItKY+AJZhAtNYogSaliilqnSEO/Wy6PVoFmlMXNWq1oswZzVaFGb6fzW+YhKXZ4jmiT1vsC1PlZb",
+	"EXx5nncihkSRnRgiYYuVuNrhvvWK6+zYrjlyo8CsdEOMKmUJ4+PwkDCt8k06J+QRCVN+x8Wch4d4DOY3",
+	"iIliPHJO3mLVAnHn8gps3kHKi22U3EDry4o5ubvSTizDpUbmdw0JXTyyUO7GBblnVLOmjhQ9TsSM/jMF",
+	"4p4iGVvOhIcoYZxFNCGuGt8RyaKzbW2bKIKZhjhAsGOzESF9E/oFaLLjx3YDkEhMwXlBspKq1R6zr17/",
+	"+/p+E5nb7TkqB1cKURcGbzzHJsaDXGFAk0TMm4LTPRE1MRwDK8q40bXC3AOOv4UO5IpMwDZqaa9uWVdh",
+	"/ZJKyl97bazChdfpZfksBSBkCwsqsFsD+meQ2fJlb8W1VeBelGs2c0i1pFiWgSZTPDegZtyhZMow1zmV",
+	"09qrLB8PIzF03b29urwIizeTapqvGi97rW5QUrSxVEpY4ACroWZ3+YyOmiUAbp02G+HyKq/NMGWJZnyw",
+	"sZcEcSFiNNGb145yLy5aSaqpAjl4qhMnn7K87qACgNJ0LQD6DPx46+XZHI8fI0ouo9Am4e7lrlurOxnV",
+	"OhDrdlUu99C4ndUBpWvV4rK09asrkcBQ1eYwJza/n+zMQEbAdUBSrNT5rVHs2JQmqq7OLEYcRqlkenFj",
+	"ECxzAv0Ci16qJ3U6tQJ5b7Tq3tUZuYOFU62vLm+cbk1TPTF/7N3BwijXTBMaaSc4Gx1IzDlq0lIkEBB0",
+	"xFqLgflRRWJmA8WZmW4C1BrR7GXY+W2vd3W29wsUQsTsatHBhAHhft32k2/B3/nrh9tOsKxHlOLga7eC",
+	"0SKhUQ7C/EsX7h12ye0E7KKJWSJqlZT3uTl3FMvNRi0aoert8lWNmKi0rXDnhEayExquFfq6daGtTZd/",
+	"xqp0+ce8Ul242+1zV5AAoeQi4zMQTbSedT5+xHLV1l+FcnqExOcgi7TZw14Whn/KxL2nDvf3x0xP0mE3",
+	"ElNrM7EtL/bHVMPcXgbLbq7CeIgqP9mHD4mBH3DtStUFthxIQIqqjEOWCBHjuveT73IRGNj1+RRi1OzK",
+	"fe4DMgKqU+lSPcmOrQLYuzoLyOUM+Kn9dd82DICsoHpAKJFAE2SC5ObmpM99JntW4YH09n/05Uh2A5fg",
+	"YC6fKZAPMLwR0R1oVCutK6/P+/zf/o0cmz1x3FGf75ETTKP8683lRdY8g8CD0YnITIohKLIT7k/MuJMw",
+	"IOE+lkoNd82fU9CSRSoMXL8DM5VdpTIoZTCOkL/8BdxF9pe/HJLwj75n2f1OQPrIte1fyLjtn5539zuH",
+	"5I9+oXil/TkvmNnv/OdH803G4fudj2EXt4Xtxm2HRBcfaIBDfr69vSK2KoavJuty24nlP/aUqXlmmAAJ",
+	"jVYVmo3shNg5oHd7dnlh2wwYeGR1y82H28tfTi4GJ79dnV2f4BfXvduTwfnZu7Pbwclvxycnb/Hrbre7",
+	"aw54kk7N9C4VMQzMLC4M1FZxICF2jgttfLW2Ja4VERwCXHxorXLKbdkVz3WHaLbOQJHwtz0Xu7h39ja0",
+	"LbzQoCO/UVgti5Ixli03eC047Nqhf9s7FlJCgnA2b+Ic1yIB7Hk3xQR4Xwfz0UyiyKoSpnTOqwgpcqsw",
+	"Z6PhOtaFMUBTurAmLaYtH0pYBK6fh2MuvRmNJrD3unuwxFvm83mX4s9dIcf77l21f352fHJxc4LvoPCi",
+	"kwqbKrKVQvLiYed195V9Ce3XM9Y57HzbPeh+i7Vj9QTvuP3uHJJkDy1m+/+Y36nuP1xK9xgaHPdIuB9g",
+	"SH6BBbmBLPvC3h2KjbnBI3MlWhwyXyt0MJvfICZULaaWkGmSLPp8J/zrh9tB7/yny+uz25/fheQkfnvT",
+	"M3hyffP6u+93u+SDL6XhIwV+Nj/YBBDAE0G7tasVMaES4j5XEEn7I4d7kGSWDhOmJhDb08nO+izuHHZ+",
+	"Av3XD7/cYAaTxWYEz+uDg0qHq0J50X0PKiuUrhNZcXy8fZZhaqClQHdLokjn8O+/G8l2OkVlp3NlNhCZ",
+	"Z1348z1INlqU7m6suIGp/OjHmHR+NyPaC9ug/z5NY6b3EmGz/WsP+QIQs7G8SZecskSDJEMzjxYyMP/h",
+	"dSHBlrO1XZjMFSDNxdAlx1h7neQ8s7sEbqNP98xKzgUm7s+opFPQaL36+x9W5vGNRR3t4OzWuJfDe435",
+	"9GPQOJazAGQjlaPHW4/kgeCT4Z5vwMpO18ZtL1Ub4xqZMdXIcV36t2FebAqZYFmZ3Uh+9QBeqR81zT2E",
+	"kcDWBWumRX/b5pPWUVuOSfvnGNvY4kGLsJ2Pv78g9XtsL1mSarhBz9AN1ocDC8Su4eBv7ErqJshWvP8j",
+	"jX3KAL7yav0r77lhEkKyf0FsX/p2/UunQg5tVRfzxuvXbaZxziUj4JxwbZjbx6DzXZvZbqye9b7g46kw",
+	"yT9KGs/ffTHr3z+WuKdtfJzlCWqSiHGRWRruuDejHJIVPHPfstxG1vmBJndWPJhPjGAQTSizbU4kzITU",
+	"qlg4imu5cKX+JlRNsIwo43ckFqDQG4PNJ5aZ56+4Bo9QnZdGWpzOvb8Kc809dl94FqtKJJrs0ESJTJ50",
+	"IGGKDKW5sHa7nxBZXwjhXJ30Mr7ZUyrj2zfKnjTCoCXyRUYm3Lf2edfyo6a0JArimC81oxGgkC04dAme",
+	"YL3Ic2yGPDajd7LK/j+KePFs2INj4ywZWypbk7RM4eMLom++gFV4+8H3B5YwFfcQf+kM91WLN67oIhE0",
+	"vhXinEpbMPfNq+/aLE+lM8OoIH4HMaO35tL9Mrl8LdHhYVs24xC7TGL223oSy+uWNdPZNaKIq7XmhBzL",
+	"wcOM+A7vYBFa3m3ELzJOxJC4KCWyE/7FaOn/af75e7fb/T3cNeqnrSyV0AVIvC0EzxrTIPKvJOSzbOEv",
+	"Ts35VFuS3pL0JyHpHOUsTWd0N1x4qtqIzJWmuln3vQLpyHDH3Mh28+T8VUCuIWaKnL/ePSQTplVgK6Gp",
+	"gCj2L6sDT5gmkmoIvEFvKIHexWLOyQxkfjs32B8QtW9wdS9NQDjLOlnOAIopzSL1JxDR6nUCBEZhoy0R",
+	"yRnY97KiibWodCljkBAbPL2DRdGQ4lseBrYqI0uYXgS4DDCCmw3TitpZUU5d6cMWFhQ/bUnXXlfv8di/",
+	"1GixyPew0cC/5q81Dp1Xj87HXc6tX/LNyWjC7iF2DhAqgdgqpCTlCVrKJgzdBeayajJJUDdIae5qyYD1",
+	"azmmCvYYV8AV0+we8HCdcBATOqaMK23wIyjmjQXWOWgta65eZ90i/7nS4rQmgu7rsp8YlGlvO3FVTreW",
+	"k0dyyaDs/W7in+ZAyu7GJQ5a5pW/fwwaJOtfYGFJNfzD86mP3T8Up3eAFQ4+hs4Z6n4kYcqMED2k0R3w",
+	"2Pxp/TsBCTFO2fLJMOjzEB5mINkUuLb+azFTYdc7r9IEyD0T1uuETkTy5vVrc1szPnbmGkhi6zZyHdWZ",
+	"6nNqBXKk0cy1QFwTMizTbOsHJ2JMdtBPKfyvNzcnzmu5W6uYY9mGU1sw+CVEeTO0DTppJb2/etaJ14kd",
+	"HOYIvi+deg9+WP/GseCjhNnwmK2Qv0pvR5QntMRM1vKSFVLZPjwYcDQKZ70kyeIjvLjAeJSkMcS7xRI/",
+	"vsC5CghV1vcpJPlb7935kWMOCZCQTc1sWWj3sqh2gsvZQFhzPpBa6aODVJenQ7iPCzpN6rIeXvpatnvD",
+	"cy8OhMt53EC1jMGeKIlFlBpW3t1e1Ztc1Ra2zqr0ZOqy+N5sJ7P0rAyp2DxOlV2Lttghrx4nYRzjOzBb",
+	"wvpnDwlNEjMEF3rC+Ljb5z17s1qTm0NgbNTMfU+EO4CZwhA6FwjRJWEsFwOZ8jBLfVFFl0yfG3IXqSZz",
+	"ybSdZ9nGNt2Qft2cm6kPv7/gfT99JiLNBvqkdr985rV2P2yUP7XIxWKyIySZizSJSSx2t4bAr9gQaM+0",
+	"nZqxinll4Yx7LpRxnyZJo6RwZns32roCR+a+d1YcF9K3A91xl4SuC1K4G1gWVQ6KaW3O6SVJpeFSS36T",
+	"td1qR0+Nvb8apBF7YdTbGl63CUdxmynEkn6OwJTlVWxDVJpwor21JWtQuLW3vKwQl52QBzmhkRRKoaBU",
+	"ZYxLbG4NW/zD/PfRMsD6rjBF72fG5DCVwStJR6TeLIK1aEPXIyq0lpFlBvgWf3eGjwrPW0Mf5qVfYHFF",
+	"9aSOSN7U5N3bxXxSNcKuY/UbF0KfipTHX9PVbGG5qfoeNMcYWynfZ8r4BnpOog8IRhTZtjYWG8OTWzoO",
+	"u3VutZdAp4NPahGz1rDAJQHhEsx2myH3jcpBNRKShGejvXdUR5OQCE6uerfHP3frfCrZxfVxSxMvycZ/",
+	"Ar05rcx86+Z6iSYzVCsyZvfAu+RyptkU/ZpGU7Y0FC2wHVRcRImsT6VBKnOdL0Qq+xwbl++8efU6D90r",
+	"NR/E0hy2+XmY1UF0heWGIl6QnTcHP9h3mdHERiOQarfb5zZPMLvBzJVC4IFGOrHRcrYvslPkfA/koTl+",
+	"in7/HQVAYhGp/WEa3QFq7NO41pJuy2k/nQMEdZSG4NrxPQF9bKN1D2AmVkyslF+bwefh3yRV11XSeUHz",
+	"gG0M/hmU+nXMz5UB+zpcApuyss19CC143xV2f7Opt6e29+7WtLBafrF84jndD1aY3ne+hWZDaY8TWgxX",
+	"8AmZRrS3QeAjgy1W0lY+jgETdBOmtPIhDaXGJ2Um6MIhvn45qASordz+DHjvUMMg/jMhfB5E62KnVoSs",
+	"+8xj6/c3+0yR0xvkppwU4u8UpzM1EZrs2CvfvmHrhBktdzcg8wmLJn1eipolEgw7UxhOS6OJu5+75HbC",
+	"MKU0wgBd+xThYr4Ud4vys89iFxKDfTMJCBMSqabmrifDBZlQHrcM1LWRVTZY9wulyHK875rcj7eCw5Yi",
+	"n4EiTw1SlnGQaOFRdIlOH2fj2c/sNW2CF7URBbTL6T3K+677MZAWve8cL6oplXe2knR9vOJlNv1TpfKv",
+	"LYLN77y9bTUD859O+P2ThL/NQO5h446cILC18nPdqNmw+39klDi4g8VKS+2t06PJGHRur/3G9/8tlP2w",
+	"MairbLEeZ1+aWG/97jaz416XUjy2uP6U28fCktBlpG5joEpr7pF39K7oMFAgrbjJHiAmBgmB7AhpzZTT",
+	"NNEMDT7ahYoEhHoL0K65BgWHPi/dR2THtc1heFe5CIvdgIiZLT2VLFw33tC3pKU6rBPOrlL9BWD7y1h3",
+	"/KY2CPp8mXtvnYrn0e1Pd9ltrS/NXOcGzeGbs5wWl+eyfNwqzKPEPgTHf8AFfNSLteuDNjZkHy8Y4/EF",
+	"xRDkMfVqe4F/6tiBOjG1TqFsStkI3SMhmdKZylw1LFblYozKVgATegJSYYCmja1WrgetqxMxTZUmKp32",
+	"uRbk1cFBl4TZasylbQu8kevTY/Ltt9/+gOTqqoklIqKJpV8fyylGIwWaoBeL8T7HVtH/EhwGLA7JDuXk",
+	"rHfRI//Cyma+rNT72+Pdw/J4jCsWG5ElpovE7GZP0XtsjkBnmAciYZQqiAMbvTqhmkzobAZcET1nERAO",
+	"EOPC7Yq6pKdd81ozPJYKcVAyejRSHsR97j1igkcQ+DAPZxGwsejUC/POBeUtyHPJNJAdF4gRlJJT+tw2",
+	"Tbe5J6RHFPoKiIte8w4sV9FL0akP9ND5F4wrTW3YLSVvDn5oTmGpMINnsHU9v3hUWeNnSYuprGFtYm6F",
+	"krdusa10tUK6ctiSq1K+Rm7kqfKJ1sTleNo/WNwqkIx6hqN9wQYutOeBR/6P7MJSmi6yxha2qI6WlCUY",
+	"arDbZMN4Vi60XrE7i/9sQWgbk+PXFrVWZahr5aF6kznPAkCyyDUrsdvSqRgK41Fa22JZCnNOse5tnEbO",
+	"fG4b5GjgrhvPUkjbF4PRB5/rCixdfFuV4UXj1DamjoZItUujR5cFTWWDxFAzmDMFZYWAqUKvooTdGVI1",
+	"WgX6GutDvT4nZby4bPpZYrQ2JEwfrrWVTLeS6dqkb3tZ0owpbMhpHi2a7keUR5A0x6bcIhOKhIxR5nR1",
+	"+F3CV2jfTiAOj6xxsMrUIsrJEEj2XJN8eowPbG/zHFBfw73+ZxWHLTZ+DnKcSTACyMqibF53xTBrlw9i",
+	"hOXczGilbKzM+EAjbevAEzFyAeU7hoZtfHqfS5EkItW7LpM8U4wxT9iuLbCBaBjOjkFnJKELkWqygzoq",
+	"UXQ6S6A27PzK7ufPT9huo+vo253vVlx/WXHdnYZPgDc0gCb+56djLcbjZEVs52nCZoqErnxbTV7WLQ7w",
+	"9Yck12QnbNH7SdbKOdPRxPmliOBYyHo0eg5fcMrXRuPbaBVaH5M/TKApWOq9H/rrx2gJrvfvFqWfLagK",
+	"IbqEVhvi9N1w39fK2bx1i7dD2rIFAdEueZsW6lFidTqmE6xBimWtOJ22b+fyy/BttryXqFiRj7+2WMVy",
+	"6azVA7vmeI0D6krxi9Wj3dJxq0qgKh26Pvu+gdIy8Det+/n6T1f3Mz/29jHTGZ1sK1I8T51kDHTO2gzu",
+	"YcJLXKD2Mh+7G64IGjlhegKShBjsOaNS7xty3Yuppi4VWXAkgqnhmaEhBRWSnbCrH3QYkLA7xVqf3Yme",
+	"JvjHLB7h/watwqM+p5pMhdIkfNf7bfD+6vyy93bw499uT25sdrLQNNm1USNYzC+rPxb+gfQXIEcMiOvC",
+	"lMokIL45IPJNhe3+bPFQJFSmSDSB6A5ismOIzVYEDzD0BIUGM+CuLzRD+cK8YS/ZQ9zskMZ2JBtKoqyK",
+	"ahvIOLNyl5zQaOLb8uc10xT5ZwqpzfwjjMfwYPjJTmh56yHJqhIhtx8C9u7vc4W9cHBxgkdAQnzVSOqk",
+	"Z5eyVGGNJtiG0Wd4l3tOYpM1od36+hzFpEN0ZDENU6LoQpEwTi0TgEOsvBzimnzPQKu3M4WBvVmNv9ok",
+	"qjFUb5uXML7nM/iYkKBTg7SbDPh+lggat7Pgv37GjViQrZP8MoK2vfosqpkjqkGxbR21r9fs3ovjwllr",
+	"UUPPtSw96DzsDUW82MNWxZ3DTurRuVFObR0Iogv4F9iaL5OU39k6jTAdQmzYmHOkm599E4isd4plaRZB",
+	"myJBcpLeWEd7QlTHNmPrc8V1xPlp10ootSrUjSvrl1X0C0jotuQ++csyIOEI6yuErhdyQpUm2No3sPhr",
+	"q2AZqTQSKdcqIDMpxhKUIvMJyg7+ynblAg2S14Z8vAjqvoSU3vaW2RLHZ5LlLzk0ifJ53FKGl5mSXkNA",
+	"a/j+vgQcZlU3rT140JJGhjIk7BV4voQ9ZPvlq6FLzgrlwNzjGBVYkGhtupd2peQFBxs3TSOMtp76QsNK",
+	"w2yZ1K7tml+E3F5/YnL7L5TbtoT2ufpWxfCAmJaRF6pFLWnpH2LY1syHquE/xNBSLajSpEd4e+GdE7pb",
+	"yJWqQuKxshVgd4oRlf5a0kSmXDUZ+v5q1tbaxgcb2M7+KoY3+MpXaKf6qxi2N1GZ491ap57nRjvzl5UB",
+	"qg8CYDKTtVpS3NrrCvmppS5WmBKbu2U0vmPUZHjA4ABX3Bhdq76ZTKbMkKmIAcvbZ+SIhqPd5kvJ39o/",
+	"WhXtBa8XN2Pr2+VP173Xcm+rWm7Ev1M9MX/s3cGimX+fY+ku26Y0SUB+o7Crf2AkloyxB1kum0VnBZEE",
+	"3cCUexgf8KKdA+0UbTI6zV4ejxgvdMypWuYct8UT6F2d4cqLB2zebbZl+y4XFCsRGMJXdlluUKNF/rbX",
+	"uzrb+wUWIbElIHdtJynzhhF8CbXdKmzDN3PiBRO2FAmEZMelJx4ixuCD3yhifjsiWPCK0KG4N7e2G9ti",
+	"CpqZJ2LO0cbbnKVnz/WlusYWptioZeyrZ8Zbu5C4BeoGhfQNBOSnvae3pstGcvVdorin1WVSreXDLcyQ",
+	"9+LOXe3OGVtizEdGIlZazBSZC3mHBhttyarmsjZjZUT1gmZGO9OTruCvX/eqwxMLmPZ4kogx46vMFDqV",
+	"3MYFRViPUIs74BlfJt+RKeOpBrXrgiokjCSoSfW57w+yB7t9/p7fccOdYUpZYuXWuRR8TGZUqbmQsSJj",
+	"KORdU67mIL0DDr/ChhUE9SCIjRza51HCjKhydmUGtHV1RpQlqQQVoKRKI9QCj9x4irx5/YPleOE1aLnY",
+	"6xmhNbTpavAQAcT11QzPEWovc23g2J+pxfitObRV98S5GI+xXdz2YlhF8G9etwiUvxXiHeVeNFDPyCjK",
+	"AQxibAgH0RzpzVnmLaGtZw8i1av4g709MCu5yCDQeeVKORYZghg56UKp+nAqO2GbO8Dhokj1VyFwn6By",
+	"zrK9r4H8FBpVqFsLbMPKyBAmzIX+l+AvpL8Aan0q7+Al1aX3CuTaisZ2A1/q0S3Fna/VodyG1hxrRnfN",
+	"xYF5rDLHLmKKl8vcDIGrOOrNKt4ngOVcrAPBXdroBUB86PMZZbJLeu6eDd1LA7+eMG//i516qbYtFWyg",
+	"irWdYuEV6/YjKDfUKlYuXzNjLy+iWpUm+VIvS78+XzX5iKQKMu8Mnova3qNf8D3aSjHzVTwKrKDl5epu",
+	"xlW3a+HqVEQKjRFkWM+bKddxF4sbRdAlVxIUcAwiy+oxzWkevpYqiPtcFm5sG2fnucyOZTr2/jALAR77",
+	"muSZ2I10v+tr8tPmgt9u7UgkL8QF3BRfKvn3cjInyH23pP6ViMwnD5HPzy5LryMMni0f61oiHzOlQa5v",
+	"GExJaBhMmIlGaND0vMTWiBsCoZokQJUmr16bi0XSSINUgS0fRCIxnQq87t1rmCgqNMazUqdAoxpwZPnI",
+	"UOJOZGrDeROzWKPgkRCjeboxaKOjd/GTCrt9XtC5Sa5y74TXvduTwfnZu7PbwfXJT2c3tyfXg6uT68HP",
+	"l++vw916HuFg81L8wQ7/mYyvbaRgg0plSfgR7OHPXpjhS2INuR12rbxvM/DWFV+9LUjwGDJgpP28VTnZ",
+	"uWeKYSi9KAgZu1knDvSz9nmIPckGvhuZLckIXMsF0ilmtJFwwpQWcjEwkEhAA0r92JHb2bzubRB07Zhk",
+	"DhLITKYcYvTH+PhTv0Jcb8ZD6gje9STcrLtvcRGdKgHXNqZlXH//poPZQGyaTjuHeZdexjWMQb5wKdjC",
+	"JtuVc7JpcZ9YG/hiLdpNynfwR6VjCPbUL3XlI5TkqOIJs5pVaCnTt5ta26en1ME/p0EyxeA7IDtYZjSy",
+	"0gEXfDEVqfJ+0IAYqBu5PLLp0kL2OZZlCAg60fE1G91hLeHo0TRKvgbJaYK/ewctZrWbt9Ru3rwQmx72",
+	"OWLug+6SUBcKrIe+wqsqc5BvlC8eb9slCjNVaOYICUa5u1wcW5DqyDl6K7vHxBdAwUGC5fqEKhKenvd+",
+	"Glxc3g5OL99fvK2tOe9he+pa976EAODn+EwaQt7maR0TyHtSbA0CXwHf8XjlWIIvy2kJYy3fcZfwnrnt",
+	"m+WCD0Z9x+DdBRZVwvYRtkYc43tTmAq5IDKLn8f0dSPgQ2xvcaOpNzYF/tku4QZX8ML3YHGuteV9NdXY",
+	"tlV9bXbhZRQxZ+COurCvtdixGitusHy1ImIG3Bpqmcobtg2dLMYSphckgXtIrEU4YSPAmtsosoJUjZhh",
+	"J/gkiFGY6n8OXlwDTfbcUXAOEfYh2gg9DNAa8aNHQiMD7CML2LMPh95/8EgBps9nSaqWxRjipBj7a7Mo",
+	"c1QQZXAFGLi1azOJuVaHJHSwsIlF2MM1/+h1FsYzrSUgoRlpYEvQhEGf42c1GKbJXfYtCSdApR4C1Tbf",
+	"1lo0wqOseyGqWt6YanOixfAfEOk+t2Ad2jZwYY6uuOSwS2wStOW0w1T7scmEYrBEyOLD0GZGjRMxdFtH",
+	"6yszwukRyXbpAhDOqdJ7OPre2dvQNr6LgFUaRDsFbcqUgpjsUL4wY9peedktgbkeu13ywTavpjkfmlPl",
+	"FDiSF8PHrtiqz+sgbdU8Smrg6zzKmabaJT0ypYlRwiDGUg6pTiX0eXVrJW8SGtdyUjCDOJsSLjyi3MiY",
+	"2DghtU0HYqYy/HDuLpVOQZFEKJWAUsnCnFkGX8bHXXLj+2YrBd1prW5qz9eLoxXFtGKxE9Mp3VNgHvIl",
+	"kKx4Xji2LPSFJsluUzWLkZuutqLFm4ODg9oiFpVeFPeCRUCVYkrnEZO7h0WEQULsklCMJMzCQ3I5A37q",
+	"Gv5a/alvAM1Gjp1boeby9PrkisxhSGZS3LMYpDo02J1ys3wnaPR5+EcfV9nvHPY7Ekago0ku+/Y7Qb8D",
+	"mo7x5356cPBt5FQ0/AD9zscwM1L4MtI7XNjPtviAEn3OMKwzb84gpMM+y6iOHOKY+xCXQPREinQ8cXXs",
+	"kjsCPJ4JxnXWMtWWpFaFW9OFkdqd40v+ciA0vgepma1SgHUMDMJYVKo725kUWkQiKR2vO53OYadwap2g",
+	"AzydYph/6Vs8rs7vLZDALJrFntPbbExkTg4d48DipiGVxsbsJUJtwspXdUi53piydC09RljAtTUrUdaG",
+	"hqfSCdzucDnY0HXvWHAtRVJzayZzrNLAhe3ci1Xb8rVVN/vxKzHSfJne080lJeQD9tZRZMdMDHLvxhy2",
+	"FSB210pN3iS0ygjr8w9s1TMs/RHb7j3+0q70po0Evwc5NuxA7DYK1L8WDJcvKEy7adYJ0g4QX7sUfewM",
+	"5gXZqoXZ7264b3Nlmy1+4R0ssnCYH9+9/g5bshXSlGyFnPAeIm3EPaZIJBTjQBSbsoSa7aFUWajbEE4W",
+	"Q8nisM+zu5nYYjdDoSdk5xoiZuiXJuSa8jtymiKyFVo6enFzwnRWNIaZi466PHsVCSNpMdfrW4KWzCCr",
+	"lUCxSZN9xgpMlN8FLlw3Ytr2Qt3Ja1C4YkDKaSeGjzI+7vMZ1ZMA0/h2uwRL2rtyANX6KQjkeg/ADf62",
+	"nM71EkVs7Fyfyfjnp19HkROmVUCGeU7r1v73ZUTS2+NrWyEmYzKoFLfKXj4io6xIoRRIcbb+BgYZYHFC",
+	"5kLkzVcbVSR8j6to5V8zU7dOU74WCTQXC2RqQCPN7qFOfBoKkQDlreoD5pUZjY43powbeTYLXh6lSbKy",
+	"SKBj86sk2D9VpUBz3O0TsBFFtxnYn6RFeuoI0XMM+7nCLtYFe2ceOzHn1mtnOzTUh3YvrqQYseSzR3jP",
+	"7DL+PBHeswyu1dNsbPzjggDKfteYKXTrWI5+YthagDeAleXsJWAEKeteTUZ7Lre2qfVP+cifX5Sys7g5",
+	"PpM81QbjfEnyMuZtRanPLUpZ/KnESDcSU5k1rstffQsocmRRGj4xxmnukY+BNPpSsW+i0nRh45iBx6qY",
+	"lKS6fX7rjWhWniEqNWSHPg5nkh4CibOpfZubGoUnX5/B4C+yglkb0iru1RzMtk/N5ynv50+BUDyG2ruo",
+	"sUUjig7DBWH1ksNXjaBfPlL+WZoiNuJdgwzUw3i1vN2tre+OWq5jrk7t9e2KhpCIeYHldkmG9xjvgo/1",
+	"OfJtmiTO6YFlYhwDJ0ZPzXqSpQpIePX+llSulX2sMVLHtO2F9XR6eH5RDIGZL+8rEMYKhLlthritylxz",
+	"qznx0NL1NypjD0sFOJslRCRlNOundVFTGStR2LWwS5qTbPGOVCJL07R6mfMT+8onrQXEqVgpHN7YS/fa",
+	"muC+KEZzA9osa8tgtgzma2IwOR02tlx1XMbZvZt4yzqXsXO4Bphxx2xDxmHKEqxlnZVSkinnRmYZMk7l",
+	"Im/T6Puf42PMFmArjF8rnn8CT3ILL/Jj9t1dmVL1I77NuE3fKbtwJ0CTUlIVxsfsxyyybst9L/I1ntM7",
+	"oWwQDNfJIs+2sVUGhUt8SBa2m60tjmxunTpPC7nE/i2IKd/0uZ/amuqwGF1z5tM5U/qtX/WNX/SaODP0",
+	"sWbTMO7jjnCBTa6PzVpL5WsqdJb6mlwfVaC2d4Nk2sI26aq1PRx9GhVjtoN/Bs8C+SK1rqgieaOp1IrQ",
+	"TAhzCdZCA9GLGZCdUAk6w1jemetGYOs5+84EcSohdKnM1Ics9LmG6SzBDA0ppiT86cQpf1X24Z9T4a4R",
+	"7phWljX4kVxBRM+uX3X7PKTDoYR7hgMMZiJh0SIPuyRhlDDOIpqEuySGiMWgyETMSSwUqIBIkWKuN4/J",
+	"PdM0sdxjLpnWwM3oNqpI2dFZHGZ533UF+ooPqyMSzqhmwDW+l3VawkjbPpcwAglYKeLGfs84uRJKjyXc",
+	"/Nf5IbZnKsQ2acZTZ1P11Zoa62hWifCF/BDVaXx3ok+a1l1dRJsU76zc1dYh8UWzN+RHhOZMrYaXrZNE",
+	"WngszPclyso8FDa8jHEkRi+J9GyVFYyJdii829Tnp4YS/3TdfjbUpb4AvMrb8lRvy9rLsjEQwKNLsUqv",
+	"DdeniE+IMzzukh4Xmaz6TebZqubpcqHJyICpVt94QVQ6+Gzc+LNw4q8QYy85tELWVtxwn6YxEyuibld3",
+	"xAzx9dB2Z0S/ritm49PMXL66GPV5qCXlNnWrh2/tZjq3J4LQF7SwqR7WR2yUVaZI/nac5df3eSZv3YuI",
+	"DtOEyoUhnwnDvlYcqNybMqWImkGSMD5GX4atcKtBTq2MFwkpMWkpswL0uZ9u5lNbuDM1mj3dmZ3PZsDj",
+	"DMlv4UGHZAfzX+69Ij6jqbKhIyPGacL+BX0u0wSUy2VB6GVQKExZ0FuxlGadfNcrLwBh+jKmyic1mCwv",
+	"cAO58AU4kQVZS0bk+mRg5AK+F5B5VrjNocLy0X3Z7GtrvMR3L+9BmhX7YLYWUPyJapjTxS2bgnB9V5+J",
+	"n1ukdCzd4JQj5Ao/X2p0aZ9ryeYjMZ1SHqsVnN49guopWttmWH7MfW246kiCCwDe6Xe4+d9r9Z2A9Dtj",
+	"QbQgs4S6zyqS1Cb7Ud3vBH3e76Q8FvZHCTQmQxrd2Y+MK5CacCGnNMFONfZ7y0GzXfl3VTpd+lZpMevz",
+	"6pf0HoP1oN/ZPbJrx+xV1xqYZttjCiushu8vfrm4/HAxOL5896538TbsktAMHFpervq8cF8dkdCMH2bc",
+	"XRGWhTe51ES8OYrthM1idrvkpnBRYIk3Iyj2ee21ckSonT7OeJOmtjNAsnCZg+6yCbAhgG3zjOC1gYv0",
+	"vrbVxnXKs5mOLSC+NGdXdX1f5wWSERGP7SXCNIlZvL0s/sfbNa5TTihB5u2x5NGyvGdDKwpaJkJV7Bs7",
+	"hlXsISdBfJ1TGbuWEb5atWdb5g54R+VdbMTnHerTz2yLB5+TZmVzbC7vrg2lZRrpVEJsCzkMF1kC2453",
+	"9NuPzojqTb8BgelML/oc22W6MvkzvbDDN/BQ0shCPXjigtLd528OfiDh27Pj297t2eXF4PTsond+9t8n",
+	"hvMXrDve6o3c1HD6gBRNPjW89dTN9ry6+gsyWL/gz8th/SrW8djlw/SGOnNYW8b6P56xekTKuNej2arh",
+	"Ns0s1YoEylb3CcmOYRNYZEVCJMacGakNEgXzCUjY9ZX+vLGL/Frk/IowrlgMhOk+Rxl7TgwnGEs6m1iB",
+	"dlnsrojZjcJ0t9vdRcOCV14Z73MhY5BHjus+aDIEPQesTQNTrECKnn+M5eGxE2bc2r9RpOhvI9bfZpl+",
+	"HEPc576qoa+h6gvJZGaerGqII2HPywuFkDCSS9H5IaFEaZqgt63Px6AVQdb968n1jWHcx5cXp+dnx7ch",
+	"2Ql9ZWTfSsHPZ68kH3zKhZ5gCZpeRbru84J4nesMyrpE8R6iTuzOJLudyj1y1Xt/c/I23C1fPLh2O7ib",
+	"fenF/ALa7ZJwNmEDmoDUWPtRaUVYDFyzEQOprIXY917yQDfrndv6QjlkJ2hTJgnjdxAT54xsYVUyl+cX",
+	"e2OZxX3NBqVcHSjYlLZX1//4q6tqEdKWCNveXlnkxMrM1WHKEr3HuAvp8O9Uhd2SK4vxgucBr47chm8v",
+	"nTy+A4utZXeRLS7F6RR8ZalcJ45jtTYu6zbb06cg62y2dZSdbfax+S3PhzQXqKDhdYAQ1wWIrcacWRZ/",
+	"shpjXMxK4fHAN4rOChnjxWP0NVtuBN+oD5k0U18VZn7J2MnKXOvTo7NH/zwp0tbEMCtBvCYYrC5I/5RB",
+	"EiuSwEgTkbqafzav554mKXRJqGYA1nQcJXRqJGAtyEH3u//7v//P6+6BEYJsLTwXNAUPTGlCtXPiTYQC",
+	"nlWyIzvY60pPQM6Zgt3mNKBaJHp+gaM6zWeROZ6AxNYIY0lxG+b0RV/9dT2r2lBuI0c3K4cV6uupkKhL",
+	"6VoGbzVD1+N1IgwXKLH7ndClegyoDglPXT3Nai8Z9WXzex8g+mfh+z/S6M4bGvzeNkciCQldNCOO65Ch",
+	"yYzNIGEcXISwnSh3iB9atFIkzL8LbYlZZC/eZtznoRKpjODQDhEGWS9g5irx+opoyoVgKODxO0PFY/t0",
+	"brHG8m1T+5MRLq+pBhuL4rojYS5ZqTHSr5dnxyeD65Pz3t+wN9K7s4v3tydN3ZESukAsu8329JJ3D873",
+	"WUJqfb+tdSSUHaVXB+zZfeHK7Lbd0qfTae0dQn1YgUeYtWzIZc00KSYnNMIq1SM2Tu3l5YRIQ+V3jMdk",
+	"J1RahwEJtVbhbiFAU2dZCOYjGhol0AQv3j7fCcUdljOnLGF8HO4GJExz2LhW5CwrhC1TTiYggezMaHRn",
+	"+A7WAmd8jK6iO1gEJEpEij3f+pwmiZhDvGs0qDC1TddDMoSRkFBIdjBrOTJTYcyorbMMD7Zm+5ErKKyB",
+	"Rwvfvtlsw4bFZaQ4FTEkitiAlyxXySFYl/QSl1Nro9EKAXxLEXt9bhtbKrtTa76ySxuNpjPAQL2ZbXZp",
+	"I9wwHs422pMLMgKIFQn3setl2NCGCjnejc+VelkhwU7TpsdBqj5dCYvnLQ1xMwOIJnmd8MCpbjaBL8OS",
+	"GCIRY9hmRv7rSXORwB6e94rGGBdYkDwS06HL1sMYTFQYXVWtRQKE+uLyEeVEjEZ4PeNPWZOEgvCyW19b",
+	"0Z3pIoErt6iXR6BssnXpbU4pM8v6/NaimxnQO8bHexb6swxca058wfUE1MoYg2vgseUe6BCjNprMMhes",
+	"/ZWZArDzg7MceDm12gmrcOiGJ1fSxQq/hrtdcuVxHK1PWjLIvCNorTSYFFpB7/b2ZnB1ffnr2duT6/Co",
+	"z8Pf9m5vb/b8CCGWOrDaTtay18o0Dm3dC6c0SYY0ujskRhQLiaILtHwClQkzM3Loc9uZu0vC6exbt20x",
+	"S1VIuCECxzp33rz6Dm8nkWrC9BEJ5/TePT2LpiGhthb6XMg7Fz9sINznKNeSGKwf0rnPcmPKdwcHB4V2",
+	"pIa4jLgekDcHP3xvmwnMgPfO6ssgZAdu2cgLSbl+mieZVgyG7Sevvi9Pm7UetAnPnZqKou5VcwqPfVeM",
+	"H/3qnN5v+mp9234zWqW6fhlHm07BvbB/e3uTPfox6JQposXL2aPZy8gjW7xpn/u05fu3kc0vHdl8i65z",
+	"gXc9so62l0uhl1L9HXNu9f8KcwoDbPiTy7JMEYXtAritEY+WUCtE+3cVxAE+ZC4RMlz0uf8QEIXRzAsM",
+	"o8UWPpiD6GT0vEu7rQetiMSLz/D5U6RgdegYt89ADvrcJszsn7/6/ohIquE/Xn1/cHBwhDEJHBL1H69Q",
+	"0ajeEzv2LrBByoco6FvqwRvE9YNMsGjyLsYzeO6P95a5flRx3Va3GC6M/kMT81vBYoQRJnht7dTfcbtH",
+	"BU/2/2PvWpdTyZH0qygcG9EQUVzc9nT02LE/OD74jGN9G8Cnp3fodYkqGaoppFqpgGZOOKLfYfYJ+0k2",
+	"lCnVBaoA29jn0vyyAwpJlUrlTZlfZoaiMNFUMsRtzLQx0spwUd7ZZ69adqxayvWDgwcBL+X2imKvKL5A",
+	"ReEYscE2Z0KnAYrdlDBqkSuSlrsh5cMpBpfdSIpJFLukEo0kVcxWGELP4MS1RnEb07Fp9IYiPA4mTMV0",
+	"EmlBrtjQtOPgvjblfZNQBg9heprgD4GvNRBa+dg+GEIyqGWStMIkdpUKYSh6nDGJ34EjQGX8nSLuGYqz",
+	"muYw94T81PpIKrdnV33+4x+///v4RzL+278cMhFcIL4bk0xUjctxSm4+fGjcRFPlkJ/Y4Mr8e3V75JDz",
+	"y9YZLPvquIUhsSQS1OcBV7F25Hyy4rlhTMUmtWUDENU6ARgbrT7RV7tq/eO+dff+4ub+3c+9dtfVrtJR",
+	"VWvT5e+77bOb6/fJE3aAbq9337u4at/c9TKP/KV5vNZnNNmRGadRj5M4jU8s4QRUTUwoP8XREfM4FENT",
+	"6GrYh2ZGwdS9KGJc01BbOg7xp6hAnUTLF3puvXzs7uDVCjx72dV+lqvx3Ao2pux8plLNvRZ5bS1iAp3a",
+	"jC1MmNuugjItJN8ufQ7LyCviAbWJipgX0DBeuJAcJR4slqX9PM2Yy/WOgGHqff5OxCOQHZCQTJXRibVY",
+	"1MDPAL2DQwhbuF5Y557k6tmS0nXh9o/pS28EPgOso+Q9A6bcU8D6XaII6AI6gKuAMkA0S5OydjA/HG/q",
+	"BvPLawd4U8psbOCWPLmHLdv+0Gp55dEwQ70ngJS1fF+RaaSPwmGzaRgvYhKOFqkA9NjhH7//+4fjTADU",
+	"IWoqpZhy37ZolyxicE5URCHOLNlEzJgPyft6UEJDuLLSx1YyUvGWuiKFi6o2zcYsMii0pBWTiVCxXlZm",
+	"XX2uSXBCKC4Q1P1cTEOfRFRBZILqN0pLA77/XpseZ613d5etzs/353eXl241U5hmGvYKHi4KjYCW76+e",
+	"71dLU0hn+SxmwJ1icvvjmkhfgwOS5ub7fhDvIcG+gjR53zebt3xptFaYlKn7xic92Fp8sOVuaHVy3DxO",
+	"i21MyZKptVFTbYwwOSkDBFs6Mz0mJyV94SIaj1K1GeOD+YO1Qw16XHSnBwJxj820qZob6GS1RuKDP48x",
+	"g3UJ+dh2FJPtkrLp32JtJ6qlC39tChbdepo7UdvNPclg6fOKm/zYrZ4S18SvXTKhcqwQ0tM+YexX80id",
+	"tMyiAp8MBdOTx6LPV2P1tnQgm3RZUgXyEUnx2qbeNhf4uCuOAXVYzTpCkmbbhX7GS36kWwJNmi53mUNK",
+	"mDGHYboljLMB3UcKENOpc7CwnWvTvpr6i2DGfJOHBSBZIvSZLMJ3LmGMs9wCN3guK60s1XSAUjA5QHqN",
+	"Zc7K/5Y5Kd9v1bOyAD46oUBFC3DIBEMYBiRh5YGGilWXkWQhtXUL58qOvrHhZ9GPcSf+PF06s4y0PUx1",
+	"bmf2Tt9LsKq9pZNsxVH+881w1dwghGR/d5pk1VA84uYKmENiGhr+aRTdJqbWSwCVs6zySs5UdorPkvWd",
+	"XcC6o4AU2VcVfS3gyV6ed8sO2Yru3wicbAISxV0W9U+WTs2bAR+/SRnB180cCQJydsuT2m9bRLNWJhfa",
+	"hUtAx7nRS9GOi2PUr8Q9zTcXmD20w5Nn91z6FNTjLcXXxpbPlEO5hHFJEjM8dUFOU0MCPyAYEVYkiMs6",
+	"Pe+OR1/XoLgF2rxxaPYp58M2Dys4J/s6sm8H95Bp8zs5fdr5xQyclxkpDfabptX6nv1ZTZSUg6XFpVCb",
+	"muAc+sKbTqCeaY2R04ZZ30hNxey3uDEx68ufwa0SAVdfba+FtuRa3OcsDubTOTSxqMp49Cb0mYptCG3r",
+	"YNhVaqk9j/O+spiNed/twzVJPfiXrUy+9vt8JLImOH2CxVYS1QHkgDhTYJ5DBUguWMZczEPmDxkZUMVI",
+	"ZbQYyMAnCsLPDqHajAvFvDaNiGSxDNiMhhBERTxvjPzgHbwic0bH9nYiqWsfUUUUmzFJQ0ipVNWkC0Xu",
+	"Lb9TZBSoWJiWkn1eDEmAuYNYE+0FMViWiiAAAqLY/pP/4jqmbSHc4CQKyoUCA8BDxDTZPjcjYTvtm26P",
+	"rBM8prrCLW57m0AqfGlGrFnWHgZhb75+AbkHapwBMHm+EbBtpVMO6cQWOSVNBgJtsUK9bYPNGI9r5oSf",
+	"ENdMVPcwVOtiewJE+ulz+wJQc2Se9FkYU5dUjExJ+p4h3p+TCiKXVARnmG8F6UgovqpwO8r7PB1RcJab",
+	"2ByLKvnj9/8DAAQmpZBunZyFQgV8aKUqN7jgHuUeC1X2RJUWE30z0qvQ7M9u7xPc7xGNkTpt/fsy6QWD",
+	"G62yF1nftsiyRTb2tJnTXul229UXiLNP5r/7l14YvPQYb/ZR7IncXy68/uWC1hOTZEd3wVyNgaQcg7wl",
+	"rS5A4WnFyNk8H/MZidC3fG8HN2nECKDqhVPzAPZCKmLTdzD/TkI+O+DVw88Sql2m7P5cbA3RB9zz4min",
+	"ZEPGNVeuxWOJQuoZNxpQrqyst4mrkpmeX1ULbq83toTvO8mUCOm1w0Dn4a6trW34N+ehfZkQ6l+53WH8",
+	"CMt9qY88pMEmnveFVx4oveAxkyZbzsayTWmkYnJmK2TZZMB8H26aFYsVqcyFHCc4ONVCeOrunA6HTN5d",
+	"HGxnl4/iSfiMULyZhtxdQJSy/gyGym9UPu0jGT1DZaBoStwGEqXxidMJeywldRf+Vw6idWEBWjCxgT4X",
+	"hjKIFQ3JfOG5Tkp3A8GEcAXFDY2Fp1p6IVslwMOfdQnwEY1jJvUP/+efrdp/09q/mrW/1u9rv3w6dA6b",
+	"zcf/OHhOJRm8byPiz0ByAB7xlFrPIua5X+mMGkzRbR6PQn2Mns57sPGn2Nt8ETETIsVApKZw/Y318hpG",
+	"bkGScODhmm26bu7Iw/lRxXyOSHelvN0yAeXvm00yHwUhswBaeoVETrmqk7MR88ZQ1oE4W4x7xZz8N5zr",
+	"Fe89zAylCHO47EARGgYzvYtrCHsZzBjXj0dSDLKmuSEZ0m/CYhmskcO3UkxYPGJT7JJP2G+RUFBDZfoH",
+	"FVLqyoy6nYB9DpebGbKMvJtosJRCrrMtzMRQx+sHwOU+qbhX7V7n4qx7375uvbtsv/9PSPB2q+u3KEPc",
+	"SUKxwm0SD5JFjdlhg81oOKUxazyE8FyZZYg1JPohMgtUMNCcn62kcogdyc9ddugNwRsMt92jQ5d4Yobo",
+	"FwxG63PJ9IBaEefLX/QsQRjECxKyGUshSs2gp9BXCQwEa4lOaOyNAj7sc/fioXYtOKtd6Y9cArDlR83j",
+	"IiP1RpOibRZ/DlQoViwILZOqltwcazP+C/XH7uOG2TcJBE8ibSaE+EoyBmZ9Nw3HHTNDecjQrkwtIQpp",
+	"zlhluY80DHwaY2U8uNeSqWkIEmLNyX50Do6K4jHXplIWb2d8ogLuofjW02djmLslyzkCXZVRxfJwoMiE",
+	"hloGwvm/bXW67ft2p3PTcav2htGwPgn4TNOGVNyL64+ty4v392c31732P3ogIBLnZHfv8QHcuBCEWUly",
+	"N7Qao6Eic+0jApTaYIrQJma59Uw09u2WlqXxQPgL6CMnBAmptEY0Bnrfdkl2KVzE0Om0nvHA3m4lGTfu",
+	"FG67F4ARLesvdOqcT0sZmeed9i0ZTMNxRgpkdBOoo/WqqfFpzBaP5QrqJmL8nNF4KhnpsImIGUlFIbmV",
+	"IhaeCOsEaKHg+htW9Z0iakSjBFDJR/DY88vWh/vrm979+c3d9XuXHDePT4nba3U+tHsX1x/u/6v98/3V",
+	"Rbd7cf3BdcjKOXRI7gST42azupXy2cqpGbPFtkW9W1ScfXvaKJ21O/W0ibtZJb2O/E8XskELpAshCAAM",
+	"YLug9IzQT/pnbaEwChjyy1cMOzS6YWn6NGVCHytLuzZl9+U27V5h/ckVlgr4MEQ/ZQu9FTFOo6Bu37o0",
+	"pxggtG8vyFG9WT9KIhOmBaucMeiUpi1fpgwglGUHiIKq2CFUmT0o8JXN8Pr7l4YWjKYQg1+ZV5oJYF8n",
+	"kyG8xkXtaZEGj6cD2dcpjshYui4ohk2fSleqyFwGccy4DS5KBjEHIRek4prhc9O41XWU/bl1dfk0ytql",
+	"fxbKmuUWUBZwikpJasJYt0LFQ8m6f790SIf5AdhJDlaVpzABDvm7LymPnVyjD7qMHkA8yvscuLxO/tI8",
+	"wmHSKbSOw0kCRXwx56cYadP+vYswkCfEZ0NJfeabtipYB8/7PAHjTMNupILLOiFjtpgLadM8bW9n059w",
+	"LuQ44MNThGyo2slLKsw6QLZXtGH0BAEvMVvaiUTQtl/2XW3LgZ1L5rXracUkZFQBDHR2NckGAgJIpohv",
+	"PRcnc60PM8K9QSnrdixMyK6vejow7ate83TYe+G9xg0PDFwsCObl8dq7CA4b4CZR8hMbdIU3ZjHxqJSL",
+	"gA9BcGM2mCKVyLhZkIQMV0ZS71owYfWJ71ZPiGsy9ZjvOn3umvRndyWlMJs6mP1ScEDYjRdRwIeItcuU",
+	"3mn4X+jP+tykCGLPI9MqRmHj/V9FAAOGjM5YZuTMoKaLhv63Tt5JMVdMKtu5SbG4zyknbstc7JrsRoOw",
+	"riVuSiRAhYeEKXBCSAzdrDwxAagbBHZ1u8yrJb+oWT/1hKD54phuyPBTbIecTFZBOBzJ/BMSQMv5hYKe",
+	"q+KB3HUu0aENxVBV+9z4Di6M4xKA8CCJo1knLduASktgG17C9UKGMpkiHxAvFMrkByhYcp+DdD5sNn88",
+	"JWIGMj6iXhAvyGHz8AjKIwOOXagS0PfD5uFhoTscMd4xHLMJo6WVIaqT6WI/HSRcaAhl9m6AQJllICgw",
+	"UFkY97j51x823wMeonu1dB06DzAsbZ2L9BDZhb5xAuVLOkytNA22Bzx9rYyMsV8ioKpVWjUpQk1HsL0f",
+	"tzPc9bxgHBexgl7HELFi0WdOjD/o6pDI/APnYCrDg5ODBqSUmFWuplHjRZej3w2VkQOIpT4JOF5S2bT9",
+	"ib01SrjIaKlVGB+9xhXrzBTO224QeXWVGRVk9eqYHWyWZpRbKIYBd8yplexBMjUymJUz4ZmH9BLGbKFI",
+	"xQUAMc0baO5aLKBp4fLvFJOaXx8Ce6UPbTEnlNMhA1KbAfXHKjcifFIw5Jm2vxRTCispgZwmwa7i5jOY",
+	"cuPlcz9Wx235k4ATn6rRQFCJtdopfrZ9b/1QI6KchVr2Zz6DR2tabubpor+swQ8K5rTQpEvFRavkwTnG",
+	"g4Kxx4MiIlHPBP6lCPODePqrgnHg84KhbHQU3Fl4NGGe/MAP+GAN4q4FE+S+L5oo7y8nN3daGtRAVsAS",
+	"TMMPM/XqZGXDd70R86ch88mMyoDymMxZMBzF5mZHrXmZxif95xEsWxiiZn6Tm3jl24JFbBdu1kux8ezc",
+	"FBg4KHi3HC61g3fkSbcDoCQiNWc2DTukZUdHYLZiGbQqr/U48zwFErn9+Mvj/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

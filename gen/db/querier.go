@@ -36,9 +36,11 @@ type Querier interface {
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
+	CountUserVocabulary(ctx context.Context, userID uuid.UUID) (int64, error)
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
+	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
@@ -46,6 +48,7 @@ type Querier interface {
 	DeleteMessage(ctx context.Context, arg DeleteMessageParams) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
 	// the job gives up.
@@ -58,6 +61,8 @@ type Querier interface {
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
 	// Ownership is part of the key: another user's conversation does not exist for the caller.
 	GetConversation(ctx context.Context, arg GetConversationParams) (Conversation, error)
+	// Ownership is part of the key: another user's session does not exist for the caller.
+	GetDictationSession(ctx context.Context, arg GetDictationSessionParams) (DictationSession, error)
 	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
 	GetKbContent(ctx context.Context, documentID uuid.UUID) ([]byte, error)
@@ -79,6 +84,7 @@ type Querier interface {
 	GetVoicePreferences(ctx context.Context, userID uuid.UUID) (VoicePreference, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
 	InsertConversation(ctx context.Context, arg InsertConversationParams) (Conversation, error)
+	InsertDictationSession(ctx context.Context, arg InsertDictationSessionParams) (DictationSession, error)
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
 	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
 	InsertKbChunks(ctx context.Context, arg []InsertKbChunksParams) (int64, error)
@@ -87,6 +93,7 @@ type Querier interface {
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
+	InsertUserVocabulary(ctx context.Context, arg InsertUserVocabularyParams) (int64, error)
 	LastKbEvent(ctx context.Context) (int64, error)
 	// The newest messages, newest first (history for the model).
 	LastMessages(ctx context.Context, arg LastMessagesParams) ([]Message, error)
@@ -95,6 +102,7 @@ type Querier interface {
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
 	ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error)
+	ListDictationSessions(ctx context.Context, arg ListDictationSessionsParams) ([]DictationSession, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
 	ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error)
 	// Every chunk in id order, a page at a time (index rebuilds).
@@ -109,6 +117,7 @@ type Querier interface {
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
+	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
@@ -118,6 +127,8 @@ type Querier interface {
 	// Serialises kb_events appends until commit, so event ids follow commit order.
 	LockKbEvents(ctx context.Context) error
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
+	// Serialises a user's additions so the per-user limit holds under concurrent calls.
+	LockUserVocabulary(ctx context.Context, userID uuid.UUID) error
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
 	MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error
@@ -143,6 +154,8 @@ type Querier interface {
 	TouchConversation(ctx context.Context, arg TouchConversationParams) error
 	TouchLogin(ctx context.Context, id uuid.UUID) error
 	UpdateConversation(ctx context.Context, arg UpdateConversationParams) (Conversation, error)
+	// Optimistic concurrency: the row changes only at the version the caller read.
+	UpdateDictationSession(ctx context.Context, arg UpdateDictationSessionParams) (DictationSession, error)
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)

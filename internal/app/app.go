@@ -236,6 +236,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
+	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
 	probes["voice"] = a.Voice.Probe
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
 	a.Echo = httpserver.New(httpserver.Options{
