@@ -109,8 +109,8 @@ type Corrector struct {
 }
 
 type vterm struct {
-	text  string   // as listed
-	key   string   // lower case, letters and digits only
+	text   string   // as listed
+	key    string   // lower case, letters and digits only
 	parts  []string // the key of each word
 	sounds []string // the phonetic key of each word
 	words  int
