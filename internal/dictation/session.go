@@ -203,19 +203,25 @@ func sectionIndex(t NoteTemplate, id string) int {
 	return -1
 }
 
-// withoutLastSentence drops the last sentence (or the last line's unfinished text) of s.
+// withoutLastSentence drops the last sentence (or the last line's unfinished text) of s. A
+// sentence ends at a line break or at . ! ? followed by a space (so "2.5 mg" is one sentence).
 func withoutLastSentence(s string) string {
 	t := strings.TrimRight(s, " \n")
 	if t == "" {
 		return s
 	}
-	// The sentence ends at t's last character; it starts after the previous end mark.
 	body := strings.TrimRight(t, ".!?")
-	cut := strings.LastIndexAny(body, ".!?\n")
-	if cut < 0 {
-		return ""
+	for i := len(body) - 1; i >= 0; i-- {
+		switch body[i] {
+		case '\n':
+			return body[:i+1]
+		case ' ':
+			if i > 0 && strings.ContainsRune(".!?", rune(body[i-1])) {
+				return body[:i] // keeps the previous sentence's end mark
+			}
+		}
 	}
-	return body[:cut+1] // keeps the previous sentence's end mark or line break
+	return ""
 }
 
 // SectionText is one section of a note with its text.
