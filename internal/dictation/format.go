@@ -67,6 +67,21 @@ func wordTok(s string) token { return token{text: s, key: strings.ToLower(s), ki
 // recogniser that punctuates, or from a second pass) is read like dictated text.
 func lex(s string) []token {
 	var out []token
+	// written line breaks stay: one for a new line, two for a new paragraph
+	for n, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if n > 0 && len(out) > 0 {
+			if last := &out[len(out)-1]; last.kind == brk {
+				last.text = "\n\n"
+			} else {
+				out = append(out, token{text: "\n", kind: brk})
+			}
+		}
+		out = lexLine(out, line)
+	}
+	return out
+}
+
+func lexLine(out []token, s string) []token {
 	for _, f := range strings.Fields(s) {
 		var tail []token
 		for len(f) > 0 && f[0] == '(' {
@@ -157,25 +172,34 @@ var fillers = map[string]bool{"um": true, "umm": true, "uh": true, "uhh": true, 
 	"hmm": true, "hm": true, "mm": true, "mmm": true, "ah": true}
 
 func (f *formatter) dropFillers() {
-	out := f.toks[:0]
+	var out []token
 	for i := 0; i < len(f.toks); i++ {
+		n := 0
 		if fillers[f.key(i)] {
+			n = 1
+		} else if f.match(i, "you", "know") > 0 {
+			n = 2
+		}
+		if n == 0 {
+			out = append(out, f.toks[i])
 			continue
 		}
-		if f.match(i, "you", "know") > 0 {
-			i++
-			continue
+		// the commas that set a filler off go with it: "the patient, um, is" → "the patient is",
+		// "Um, the patient" → "the patient"
+		next := i + n
+		if next < len(f.toks) && f.toks[next].text == "," && f.toks[next].kind == punct {
+			last := len(out) - 1
+			switch {
+			case last >= 0 && out[last].text == "," && out[last].kind == punct:
+				out = out[:last]
+				next++
+			case last < 0 || out[last].kind == brk || out[last].kind == punct && out[last].text != ")":
+				next++
+			}
 		}
-		out = append(out, f.toks[i])
+		i = next - 1
 	}
-	// "the patient, um, is": the filler's commas collapse into one
-	f.toks = out[:0]
-	for _, t := range out {
-		if t.kind == punct && t.text == "," && (len(f.toks) == 0 || f.toks[len(f.toks)-1].text == ",") {
-			continue
-		}
-		f.toks = append(f.toks, t)
-	}
+	f.toks = out
 }
 
 var spokenPunct = []struct {
@@ -542,10 +566,10 @@ func tempValue(f *formatter, i int) (int, string) {
 		scale = "°F"
 	}
 	switch f.key(j) {
-	case "fahrenheit", "f":
+	case "fahrenheit", "f", "°f":
 		scale = "°F"
 		j++
-	case "celsius", "centigrade", "c":
+	case "celsius", "centigrade", "c", "°c":
 		scale = "°C"
 		j++
 	}

@@ -59,3 +59,49 @@ func TestFormatPairs(t *testing.T) {
 		t.Errorf("exact-match rate %.3f below the floor 0.90", rate)
 	}
 }
+
+// BenchmarkFormat formats every spoken side of the pairs table once per iteration:
+// go test -run '^$' -bench Format ./internal/dictation/
+func BenchmarkFormat(b *testing.B) {
+	pairs := loadPairs(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range pairs {
+			Format(p.spoken, p.policy)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pairs)), "ns/chunk")
+}
+
+// Written text passes through: formatting the formatter's output changes nothing.
+func TestFormatIdempotent(t *testing.T) {
+	for _, p := range loadPairs(t) {
+		once := Format(p.spoken, p.policy)
+		if twice := Format(once, p.policy); twice != once {
+			t.Errorf("%s: Format(%q) = %q, but formatting that gives %q", p.policy, p.spoken, once, twice)
+		}
+	}
+}
+
+func TestFormatEdges(t *testing.T) {
+	cases := []struct {
+		p            Policy
+		spoken, want string
+	}{
+		{Clinical, "", ""},
+		{Clinical, "um uh", ""},
+		{Clinical, "The patient, um, is stable.", "The patient is stable."},
+		{Clinical, "Um, you know, she is better.", "She is better."},
+		{Clinical, "a new line was placed in the left arm period", "A new line was placed in the left arm."},
+		{Clinical, "the postoperative period was uneventful", "The postoperative period was uneventful"},
+		{Clinical, "Vital signs:\nBP 120/80 mmHg\n\nPlan: rest.", "Vital signs:\nBP 120/80 mmHg\n\nPlan: rest."},
+		{Clinical, "temperature 38.5 °C", "T 38.5 °C"},
+		{"unknown", "twice a day", "BID"}, // anything but expanded is the clinical policy
+		{Expanded, "BID PO PRN", "Twice daily by mouth as needed"},
+	}
+	for _, c := range cases {
+		if got := Format(c.spoken, c.p); got != c.want {
+			t.Errorf("Format(%q, %s) = %q, want %q", c.spoken, c.p, got, c.want)
+		}
+	}
+}
