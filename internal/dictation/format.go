@@ -2,6 +2,7 @@ package dictation
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -787,4 +788,130 @@ func sentenceCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// ---- polish guard ----
+
+// PolishError says which kinds of clinical content a model polish changed. It names the kinds
+// only, never the text, so it can be logged.
+type PolishError struct{ Changed []string }
+
+func (e *PolishError) Error() string {
+	return "polish changed clinical content: " + strings.Join(e.Changed, ", ")
+}
+
+// CheckPolish compares a formatted note before and after an optional model polish and rejects
+// the polish (a *PolishError) if it changed any number, unit, known drug or medical term
+// (vocabularies of every specialty, and words with drug-name endings) or negation. Wording,
+// order of other words, punctuation and case may change. Numbers are compared by value, so a
+// polish that writes "two" for "2" is fine, and one that drops a number or turns 140 into 104
+// is not.
+func CheckPolish(before, after string) error {
+	a, b := clinicalContent(before), clinicalContent(after)
+	var changed []string
+	for _, k := range []string{"numbers", "units", "drugs and terms", "negations"} {
+		if !slices.Equal(a[k], b[k]) {
+			changed = append(changed, k)
+		}
+	}
+	if changed != nil {
+		return &PolishError{Changed: changed}
+	}
+	return nil
+}
+
+var (
+	negations = set("no", "not", "without", "denies", "denied", "deny", "denying", "negative", "never", "none",
+		"nor", "neither", "absent", "cannot", "non", "free")
+	// endings of generic drug names (USAN stems), for drugs the vocabularies do not list
+	drugEndings = []string{"pril", "olol", "alol", "sartan", "statin", "mab", "cillin", "mycin", "micin", "azole",
+		"dipine", "prazole", "tidine", "oxacin", "cycline", "parin", "xaban", "gatran", "gliptin", "gliflozin",
+		"glutide", "afil", "triptan", "azepam", "azolam", "barbital", "caine", "setron", "lukast", "tinib",
+		"vir", "semide", "thiazide", "sone", "olone", "terol", "tropium", "floxacin", "profen", "fenac", "coxib"}
+	polishTerms = func() *Corrector { return NewCorrector(AllTerms()) }()
+	unitWords   = func() map[string]string {
+		m := map[string]string{"bpm": "bpm", "mmhg": "mmHg", "°c": "°C", "°f": "°F", "/min": "/min"}
+		for _, u := range unitNames {
+			if len(u.words) == 1 {
+				m[u.words[0]] = u.text
+			}
+		}
+		m["l"] = "L"
+		return m
+	}()
+)
+
+// clinicalContent collects, sorted, the numbers (by value), units, known terms and drug-like
+// words, and negation words of a text.
+func clinicalContent(s string) map[string][]string {
+	out := map[string][]string{}
+	f := formatter{toks: lex(s)}
+	f.numbers()
+	for _, t := range f.toks {
+		switch t.kind {
+		case num:
+			out["numbers"] = append(out["numbers"], strconv.FormatFloat(t.v, 'f', -1, 64))
+		case word:
+			// written values: "140/90", "94%", "q6h", "x3", "2-3", "98.6" (but not the 2 of "SpO2")
+			if !writtenValue(t.key) {
+				goto rest
+			}
+			for _, part := range strings.FieldsFunc(t.key, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' }) {
+				if v, err := strconv.ParseFloat(strings.Trim(part, "."), 64); err == nil {
+					out["numbers"] = append(out["numbers"], strconv.FormatFloat(v, 'f', -1, 64))
+				}
+			}
+		rest:
+			k := strings.TrimLeft(t.key, "0123456789.,/-x")
+			if k != "%" && strings.HasSuffix(k, "%") {
+				out["units"] = append(out["units"], "%")
+			} else if k != "°" && strings.HasSuffix(k, "°") {
+				out["units"] = append(out["units"], "°")
+			} else if u, ok := unitWords[k]; ok {
+				out["units"] = append(out["units"], u)
+			}
+			if negations[t.key] || strings.HasSuffix(t.key, "n't") {
+				out["negations"] = append(out["negations"], "neg")
+			}
+			for _, e := range drugEndings {
+				if len(t.key) > len(e)+2 && strings.HasSuffix(t.key, e) && isLetters(t.key) {
+					out["drugs and terms"] = append(out["drugs and terms"], t.key)
+					break
+				}
+			}
+		}
+	}
+	words := vwords(s)
+	for i := 0; i < len(words); {
+		n, t := polishTerms.termAt(words, i)
+		if n == 0 {
+			i++
+			continue
+		}
+		out["drugs and terms"] = append(out["drugs and terms"], "term:"+t.key)
+		i += n
+	}
+	for _, v := range out {
+		slices.Sort(v)
+	}
+	return out
+}
+
+func writtenValue(k string) bool {
+	if k == "" {
+		return false
+	}
+	if k[0] >= '0' && k[0] <= '9' {
+		return true
+	}
+	return len(k) > 1 && (k[0] == 'q' || k[0] == 'x') && k[1] >= '0' && k[1] <= '9'
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,7 +2,9 @@ package dictation
 
 import (
 	"bufio"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -103,5 +105,41 @@ func TestFormatEdges(t *testing.T) {
 		if got := Format(c.spoken, c.p); got != c.want {
 			t.Errorf("Format(%q, %s) = %q, want %q", c.spoken, c.p, got, c.want)
 		}
+	}
+}
+
+func TestCheckPolish(t *testing.T) {
+	before := "Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks."
+	ok := []string{
+		before,
+		"BP 140/90 mmHg and SpO2 94% on room air. Metformin 500 mg BID. Denies chest pain. No edema. Follow up in two weeks.",
+		"metformin 500 milligrams BID; BP 140/90 mmHg; SpO2 94 percent on room air; denies chest pain; no edema; follow-up in 2 weeks",
+	}
+	for _, after := range ok {
+		if err := CheckPolish(before, after); err != nil {
+			t.Errorf("CheckPolish(%q) = %v, want nil", after, err)
+		}
+	}
+	bad := []struct{ after, want string }{
+		{"Metformin 500 mg BID. BP 104/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "numbers"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up soon.", "numbers"},
+		{"Metformin 500 mcg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "units"},
+		{"Metoprolol 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "drugs and terms"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Reports chest pain. No edema. Follow up in 2 weeks.", "negations"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. Edema. Follow up in 2 weeks.", "negations"},
+	}
+	for _, c := range bad {
+		err := CheckPolish(before, c.after)
+		var pe *PolishError
+		if !errors.As(err, &pe) || !slices.Contains(pe.Changed, c.want) {
+			t.Errorf("CheckPolish(%q) = %v, want a change of %s", c.after, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Metformin") {
+			t.Errorf("the error names content: %v", err)
+		}
+	}
+	// a drug the vocabularies do not list is still caught by its ending
+	if err := CheckPolish("Start finerenone and dapagliflozin.", "Start finerenone."); err == nil {
+		t.Error("dropping an unlisted drug-like word must be caught")
 	}
 }
