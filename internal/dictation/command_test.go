@@ -187,3 +187,25 @@ func TestCommandPhrasesParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that any text parses without a panic, that pieces are either text or a
+// command, and that ParseCommand agrees with itself. go test -fuzz FuzzParse ./internal/dictation/
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"next section please", "period go to the assessment, scratch that.",
+		"insert normal exam template", "read it back", "go to", "insert", "", " ,. ", "thank you", "new"} {
+		f.Add(s)
+	}
+	hp, _ := TemplateFor("hp")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range Parse(s, hp) {
+			if (p.Command == nil) == (p.Text == "") {
+				t.Fatalf("Parse(%q): piece %+v is neither or both", s, p)
+			}
+		}
+		c1, ok1 := ParseCommand(s, hp)
+		c2, ok2 := ParseCommand(s, hp)
+		if c1 != c2 || ok1 != ok2 {
+			t.Fatalf("ParseCommand(%q) is not deterministic", s)
+		}
+	})
+}

@@ -143,3 +143,21 @@ func TestCheckPolish(t *testing.T) {
 		t.Error("dropping an unlisted drug-like word must be caught")
 	}
 }
+
+// FuzzFormat checks that any text formats without a panic and that formatting is idempotent
+// on the formatter's own output. go test -fuzz FuzzFormat ./internal/dictation/
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{"blood pressure one forty over", "every four to", "point", "one hundred and",
+		"temperature", "times", "out of ten", "um, , you know", "(", "period period", "\n\n new line", "5.0 mg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range []Policy{Clinical, Expanded} {
+			once := Format(s, p)
+			_ = CheckPolish(s, once)
+			if twice := Format(once, p); twice != Format(twice, p) {
+				t.Fatalf("Format does not settle on %q", s)
+			}
+		}
+	})
+}
