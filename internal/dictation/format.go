@@ -50,8 +50,8 @@ type token struct {
 	text string
 	key  string // lower-case text of a word, for matching
 	kind kind
-	// numbers: the value of the first (or only) number, whether the token is a plain number
-	// (not a range, dimension or ratio), and whether it was already written in digits.
+	// numbers: the value of the first (or only) number, and whether the token is a plain
+	// number (not a range, dimension or score)
 	v     float64
 	plain bool
 	unit  bool // a unit written after a number (mg, mL, …)
@@ -534,7 +534,8 @@ func colloquial(f *formatter, i int) (string, int) {
 	return t.text, 1
 }
 
-// suffixValue reads a number and an optional spoken unit, written with suffix.
+// suffixValue reads a number and an optional spoken unit, written with suffix (" bpm", "/min",
+// "%").
 func suffixValue(suffix string, spokenUnits [][]string) func(*formatter, int) (int, string) {
 	return func(f *formatter, i int) (int, string) {
 		if !f.isNum(i) || !f.toks[i].plain {
@@ -544,11 +545,7 @@ func suffixValue(suffix string, spokenUnits [][]string) func(*formatter, int) (i
 		if suffix == "%" && n == 1 && i+1 < len(f.toks) && f.toks[i+1].text == "%" {
 			n++
 		}
-		sep := ""
-		if suffix[0] != '%' && suffix[0] != '/' && suffix[0] != ' ' {
-			sep = " "
-		}
-		return n, f.toks[i].text + sep + suffix
+		return n, f.toks[i].text + suffix
 	}
 }
 
