@@ -68,6 +68,11 @@ func TestParse(t *testing.T) {
 		{soap, "next session", "next_section"},
 		{soap, "new paragrah the patient", "new_paragraph | t:the patient"},
 		{soap, "", ""},
+		// a whole utterance of one command word is that command
+		{soap, "Pause.", "pause"},
+		{soap, "assessment", "go_to_section=assessment"},
+		{soap, "okay, save it.", "save"},
+		{soap, "pause the patient", "t:pause the patient"},
 	}
 	for _, c := range cases {
 		if got := describe(Parse(c.text, c.tpl)); got != c.want {
