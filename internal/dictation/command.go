@@ -406,10 +406,14 @@ func appendNames(out []named, id, title string, aliases []string) []named {
 
 // Parse splits dictated text into text and commands in order ("... period next section the
 // patient ..."). Text pieces are the original text between commands (trimmed; the punctuation
-// that closed a command is dropped); format them with Format. Only phrases that cannot be
-// ordinary dictation are commands here (see the reach of each rule): single words such as
-// "pause" or a bare section name count only as a whole utterance, through ParseCommand.
+// that closed a command is dropped); format them with Format. Inside longer text only phrases
+// that cannot be ordinary dictation are commands (see the reach of each rule); single words
+// such as "pause" or a bare section name are commands only when they are the whole text, as
+// when a speaker says "Pause." or "Assessment." as an utterance of its own.
 func Parse(text string, t NoteTemplate) []Piece {
+	if c, ok := ParseCommand(text, t); ok {
+		return []Piece{{Command: &c}}
+	}
 	p := newParser(text, t)
 	var out []Piece
 	cut := 0 // start of the text not yet emitted

@@ -68,6 +68,11 @@ func TestParse(t *testing.T) {
 		{soap, "next session", "next_section"},
 		{soap, "new paragrah the patient", "new_paragraph | t:the patient"},
 		{soap, "", ""},
+		// a whole utterance of one command word is that command
+		{soap, "Pause.", "pause"},
+		{soap, "assessment", "go_to_section=assessment"},
+		{soap, "okay, save it.", "save"},
+		{soap, "pause the patient", "t:pause the patient"},
 	}
 	for _, c := range cases {
 		if got := describe(Parse(c.text, c.tpl)); got != c.want {
@@ -186,4 +191,26 @@ func TestCommandPhrasesParse(t *testing.T) {
 			t.Errorf("CommandPhrases() has %q, which ParseCommand does not read", ph)
 		}
 	}
+}
+
+// FuzzParse checks that any text parses without a panic, that pieces are either text or a
+// command, and that ParseCommand agrees with itself. go test -fuzz FuzzParse ./internal/dictation/
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"next section please", "period go to the assessment, scratch that.",
+		"insert normal exam template", "read it back", "go to", "insert", "", " ,. ", "thank you", "new"} {
+		f.Add(s)
+	}
+	hp, _ := TemplateFor("hp")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range Parse(s, hp) {
+			if (p.Command == nil) == (p.Text == "") {
+				t.Fatalf("Parse(%q): piece %+v is neither or both", s, p)
+			}
+		}
+		c1, ok1 := ParseCommand(s, hp)
+		c2, ok2 := ParseCommand(s, hp)
+		if c1 != c2 || ok1 != ok2 {
+			t.Fatalf("ParseCommand(%q) is not deterministic", s)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package dictation
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,8 +50,8 @@ type token struct {
 	text string
 	key  string // lower-case text of a word, for matching
 	kind kind
-	// numbers: the value of the first (or only) number, whether the token is a plain number
-	// (not a range, dimension or ratio), and whether it was already written in digits.
+	// numbers: the value of the first (or only) number, and whether the token is a plain
+	// number (not a range, dimension or score)
 	v     float64
 	plain bool
 	unit  bool // a unit written after a number (mg, mL, …)
@@ -67,6 +68,21 @@ func wordTok(s string) token { return token{text: s, key: strings.ToLower(s), ki
 // recogniser that punctuates, or from a second pass) is read like dictated text.
 func lex(s string) []token {
 	var out []token
+	// written line breaks stay: one for a new line, two for a new paragraph
+	for n, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if n > 0 && len(out) > 0 {
+			if last := &out[len(out)-1]; last.kind == brk {
+				last.text = "\n\n"
+			} else {
+				out = append(out, token{text: "\n", kind: brk})
+			}
+		}
+		out = lexLine(out, line)
+	}
+	return out
+}
+
+func lexLine(out []token, s string) []token {
 	for _, f := range strings.Fields(s) {
 		var tail []token
 		for len(f) > 0 && f[0] == '(' {
@@ -157,25 +173,34 @@ var fillers = map[string]bool{"um": true, "umm": true, "uh": true, "uhh": true, 
 	"hmm": true, "hm": true, "mm": true, "mmm": true, "ah": true}
 
 func (f *formatter) dropFillers() {
-	out := f.toks[:0]
+	var out []token
 	for i := 0; i < len(f.toks); i++ {
+		n := 0
 		if fillers[f.key(i)] {
+			n = 1
+		} else if f.match(i, "you", "know") > 0 {
+			n = 2
+		}
+		if n == 0 {
+			out = append(out, f.toks[i])
 			continue
 		}
-		if f.match(i, "you", "know") > 0 {
-			i++
-			continue
+		// the commas that set a filler off go with it: "the patient, um, is" → "the patient is",
+		// "Um, the patient" → "the patient"
+		next := i + n
+		if next < len(f.toks) && f.toks[next].text == "," && f.toks[next].kind == punct {
+			last := len(out) - 1
+			switch {
+			case last >= 0 && out[last].text == "," && out[last].kind == punct:
+				out = out[:last]
+				next++
+			case last < 0 || out[last].kind == brk || out[last].kind == punct && out[last].text != ")":
+				next++
+			}
 		}
-		out = append(out, f.toks[i])
+		i = next - 1
 	}
-	// "the patient, um, is": the filler's commas collapse into one
-	f.toks = out[:0]
-	for _, t := range out {
-		if t.kind == punct && t.text == "," && (len(f.toks) == 0 || f.toks[len(f.toks)-1].text == ",") {
-			continue
-		}
-		f.toks = append(f.toks, t)
-	}
+	f.toks = out
 }
 
 var spokenPunct = []struct {
@@ -509,7 +534,8 @@ func colloquial(f *formatter, i int) (string, int) {
 	return t.text, 1
 }
 
-// suffixValue reads a number and an optional spoken unit, written with suffix.
+// suffixValue reads a number and an optional spoken unit, written with suffix (" bpm", "/min",
+// "%").
 func suffixValue(suffix string, spokenUnits [][]string) func(*formatter, int) (int, string) {
 	return func(f *formatter, i int) (int, string) {
 		if !f.isNum(i) || !f.toks[i].plain {
@@ -519,11 +545,7 @@ func suffixValue(suffix string, spokenUnits [][]string) func(*formatter, int) (i
 		if suffix == "%" && n == 1 && i+1 < len(f.toks) && f.toks[i+1].text == "%" {
 			n++
 		}
-		sep := ""
-		if suffix[0] != '%' && suffix[0] != '/' && suffix[0] != ' ' {
-			sep = " "
-		}
-		return n, f.toks[i].text + sep + suffix
+		return n, f.toks[i].text + suffix
 	}
 }
 
@@ -542,10 +564,10 @@ func tempValue(f *formatter, i int) (int, string) {
 		scale = "°F"
 	}
 	switch f.key(j) {
-	case "fahrenheit", "f":
+	case "fahrenheit", "f", "°f":
 		scale = "°F"
 		j++
-	case "celsius", "centigrade", "c":
+	case "celsius", "centigrade", "c", "°c":
 		scale = "°C"
 		j++
 	}
@@ -763,4 +785,130 @@ func sentenceCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// ---- polish guard ----
+
+// PolishError says which kinds of clinical content a model polish changed. It names the kinds
+// only, never the text, so it can be logged.
+type PolishError struct{ Changed []string }
+
+func (e *PolishError) Error() string {
+	return "polish changed clinical content: " + strings.Join(e.Changed, ", ")
+}
+
+// CheckPolish compares a formatted note before and after an optional model polish and rejects
+// the polish (a *PolishError) if it changed any number, unit, known drug or medical term
+// (vocabularies of every specialty, and words with drug-name endings) or negation. Wording,
+// order of other words, punctuation and case may change. Numbers are compared by value, so a
+// polish that writes "two" for "2" is fine, and one that drops a number or turns 140 into 104
+// is not.
+func CheckPolish(before, after string) error {
+	a, b := clinicalContent(before), clinicalContent(after)
+	var changed []string
+	for _, k := range []string{"numbers", "units", "drugs and terms", "negations"} {
+		if !slices.Equal(a[k], b[k]) {
+			changed = append(changed, k)
+		}
+	}
+	if changed != nil {
+		return &PolishError{Changed: changed}
+	}
+	return nil
+}
+
+var (
+	negations = set("no", "not", "without", "denies", "denied", "deny", "denying", "negative", "never", "none",
+		"nor", "neither", "absent", "cannot", "non", "free")
+	// endings of generic drug names (USAN stems), for drugs the vocabularies do not list
+	drugEndings = []string{"pril", "olol", "alol", "sartan", "statin", "mab", "cillin", "mycin", "micin", "azole",
+		"dipine", "prazole", "tidine", "oxacin", "cycline", "parin", "xaban", "gatran", "gliptin", "gliflozin",
+		"glutide", "afil", "triptan", "azepam", "azolam", "barbital", "caine", "setron", "lukast", "tinib",
+		"vir", "semide", "thiazide", "sone", "olone", "terol", "tropium", "floxacin", "profen", "fenac", "coxib"}
+	polishTerms = func() *Corrector { return NewCorrector(AllTerms()) }()
+	unitWords   = func() map[string]string {
+		m := map[string]string{"bpm": "bpm", "mmhg": "mmHg", "°c": "°C", "°f": "°F", "/min": "/min"}
+		for _, u := range unitNames {
+			if len(u.words) == 1 {
+				m[u.words[0]] = u.text
+			}
+		}
+		m["l"] = "L"
+		return m
+	}()
+)
+
+// clinicalContent collects, sorted, the numbers (by value), units, known terms and drug-like
+// words, and negation words of a text.
+func clinicalContent(s string) map[string][]string {
+	out := map[string][]string{}
+	f := formatter{toks: lex(s)}
+	f.numbers()
+	for _, t := range f.toks {
+		switch t.kind {
+		case num:
+			out["numbers"] = append(out["numbers"], strconv.FormatFloat(t.v, 'f', -1, 64))
+		case word:
+			// written values: "140/90", "94%", "q6h", "x3", "2-3", "98.6" (but not the 2 of "SpO2")
+			if !writtenValue(t.key) {
+				goto rest
+			}
+			for _, part := range strings.FieldsFunc(t.key, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' }) {
+				if v, err := strconv.ParseFloat(strings.Trim(part, "."), 64); err == nil {
+					out["numbers"] = append(out["numbers"], strconv.FormatFloat(v, 'f', -1, 64))
+				}
+			}
+		rest:
+			k := strings.TrimLeft(t.key, "0123456789.,/-x")
+			if k != "%" && strings.HasSuffix(k, "%") {
+				out["units"] = append(out["units"], "%")
+			} else if k != "°" && strings.HasSuffix(k, "°") {
+				out["units"] = append(out["units"], "°")
+			} else if u, ok := unitWords[k]; ok {
+				out["units"] = append(out["units"], u)
+			}
+			if negations[t.key] || strings.HasSuffix(t.key, "n't") {
+				out["negations"] = append(out["negations"], "neg")
+			}
+			for _, e := range drugEndings {
+				if len(t.key) > len(e)+2 && strings.HasSuffix(t.key, e) && isLetters(t.key) {
+					out["drugs and terms"] = append(out["drugs and terms"], t.key)
+					break
+				}
+			}
+		}
+	}
+	words := vwords(s)
+	for i := 0; i < len(words); {
+		n, t := polishTerms.termAt(words, i)
+		if n == 0 {
+			i++
+			continue
+		}
+		out["drugs and terms"] = append(out["drugs and terms"], "term:"+t.key)
+		i += n
+	}
+	for _, v := range out {
+		slices.Sort(v)
+	}
+	return out
+}
+
+func writtenValue(k string) bool {
+	if k == "" {
+		return false
+	}
+	if k[0] >= '0' && k[0] <= '9' {
+		return true
+	}
+	return len(k) > 1 && (k[0] == 'q' || k[0] == 'x') && k[1] >= '0' && k[1] <= '9'
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
 }

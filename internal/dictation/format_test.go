@@ -2,7 +2,9 @@ package dictation
 
 import (
 	"bufio"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,4 +60,104 @@ func TestFormatPairs(t *testing.T) {
 	if rate < 0.9 {
 		t.Errorf("exact-match rate %.3f below the floor 0.90", rate)
 	}
+}
+
+// BenchmarkFormat formats every spoken side of the pairs table once per iteration:
+// go test -run '^$' -bench Format ./internal/dictation/
+func BenchmarkFormat(b *testing.B) {
+	pairs := loadPairs(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range pairs {
+			Format(p.spoken, p.policy)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pairs)), "ns/chunk")
+}
+
+// Written text passes through: formatting the formatter's output changes nothing.
+func TestFormatIdempotent(t *testing.T) {
+	for _, p := range loadPairs(t) {
+		once := Format(p.spoken, p.policy)
+		if twice := Format(once, p.policy); twice != once {
+			t.Errorf("%s: Format(%q) = %q, but formatting that gives %q", p.policy, p.spoken, once, twice)
+		}
+	}
+}
+
+func TestFormatEdges(t *testing.T) {
+	cases := []struct {
+		p            Policy
+		spoken, want string
+	}{
+		{Clinical, "", ""},
+		{Clinical, "um uh", ""},
+		{Clinical, "The patient, um, is stable.", "The patient is stable."},
+		{Clinical, "Um, you know, she is better.", "She is better."},
+		{Clinical, "a new line was placed in the left arm period", "A new line was placed in the left arm."},
+		{Clinical, "the postoperative period was uneventful", "The postoperative period was uneventful"},
+		{Clinical, "Vital signs:\nBP 120/80 mmHg\n\nPlan: rest.", "Vital signs:\nBP 120/80 mmHg\n\nPlan: rest."},
+		{Clinical, "temperature 38.5 °C", "T 38.5 °C"},
+		{"unknown", "twice a day", "BID"}, // anything but expanded is the clinical policy
+		{Expanded, "BID PO PRN", "Twice daily by mouth as needed"},
+	}
+	for _, c := range cases {
+		if got := Format(c.spoken, c.p); got != c.want {
+			t.Errorf("Format(%q, %s) = %q, want %q", c.spoken, c.p, got, c.want)
+		}
+	}
+}
+
+func TestCheckPolish(t *testing.T) {
+	before := "Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks."
+	ok := []string{
+		before,
+		"BP 140/90 mmHg and SpO2 94% on room air. Metformin 500 mg BID. Denies chest pain. No edema. Follow up in two weeks.",
+		"metformin 500 milligrams BID; BP 140/90 mmHg; SpO2 94 percent on room air; denies chest pain; no edema; follow-up in 2 weeks",
+	}
+	for _, after := range ok {
+		if err := CheckPolish(before, after); err != nil {
+			t.Errorf("CheckPolish(%q) = %v, want nil", after, err)
+		}
+	}
+	bad := []struct{ after, want string }{
+		{"Metformin 500 mg BID. BP 104/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "numbers"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up soon.", "numbers"},
+		{"Metformin 500 mcg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "units"},
+		{"Metoprolol 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. No edema. Follow up in 2 weeks.", "drugs and terms"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Reports chest pain. No edema. Follow up in 2 weeks.", "negations"},
+		{"Metformin 500 mg BID. BP 140/90 mmHg, SpO2 94% on room air. Denies chest pain. Edema. Follow up in 2 weeks.", "negations"},
+	}
+	for _, c := range bad {
+		err := CheckPolish(before, c.after)
+		var pe *PolishError
+		if !errors.As(err, &pe) || !slices.Contains(pe.Changed, c.want) {
+			t.Errorf("CheckPolish(%q) = %v, want a change of %s", c.after, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Metformin") {
+			t.Errorf("the error names content: %v", err)
+		}
+	}
+	// a drug the vocabularies do not list is still caught by its ending
+	if err := CheckPolish("Start finerenone and dapagliflozin.", "Start finerenone."); err == nil {
+		t.Error("dropping an unlisted drug-like word must be caught")
+	}
+}
+
+// FuzzFormat checks that any text formats without a panic and that formatting is idempotent
+// on the formatter's own output. go test -fuzz FuzzFormat ./internal/dictation/
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{"blood pressure one forty over", "every four to", "point", "one hundred and",
+		"temperature", "times", "out of ten", "um, , you know", "(", "period period", "\n\n new line", "5.0 mg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range []Policy{Clinical, Expanded} {
+			once := Format(s, p)
+			_ = CheckPolish(s, once)
+			if twice := Format(once, p); twice != Format(twice, p) {
+				t.Fatalf("Format does not settle on %q", s)
+			}
+		}
+	})
 }

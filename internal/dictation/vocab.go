@@ -353,6 +353,21 @@ func (c *Corrector) bestAt(words []vword, i int) (int, *vterm) {
 	return 0, nil
 }
 
+// termAt returns the term the words from i spell exactly (up to case, spacing and hyphens), and
+// how many words it covers; 0 if none. The longest term wins.
+func (c *Corrector) termAt(words []vword, i int) (int, *vterm) {
+	for n := min(c.maxWords, len(words)-i); n >= 1; n-- {
+		var key strings.Builder
+		for k := i; k < i+n; k++ {
+			key.WriteString(squash(words[k].text))
+		}
+		if idx, ok := c.byKey[key.String()]; ok && c.terms[idx].words == n {
+			return n, &c.terms[idx]
+		}
+	}
+	return 0, nil
+}
+
 // closest returns the one term nearest to the heard words, nil if there is none or two are
 // equally near. done is true when the words already spell a term, which is then left alone.
 // Ordinary words only ever match exactly.
