@@ -679,3 +679,28 @@ func TestDictationOfflineAudio(t *testing.T) {
 	}
 	require.Contains(t, strings.ToLower(f.JSON200.Data.Note.Sections[0].Text), "shortness of breath")
 }
+
+// Audio appends have the limits of transcription (size, length, container) and change
+// nothing when refused.
+func TestDictationAudioLimits(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"VOICE_MAX_AUDIO_SECONDS": "2", "VOICE_MAX_AUDIO_BYTES": "262144", "MAX_BODY_BYTES": "65536"})
+	d := s.dictation(t)
+	sess := d.create(t, client.DictationSessionInput{NoteType: client.Soap})
+	// Over MAX_BODY_BYTES, under VOICE_MAX_AUDIO_BYTES: the declared upload limit applies.
+	ok := d.audio(t, sess.Id, tone(24000, 1.9), 99)
+	requireCode(t, ok.StatusCode(), ok.Body, http.StatusConflict, "VERSION_CONFLICT")
+	for _, c := range []struct {
+		name   string
+		audio  []byte
+		status int
+	}{
+		{"not audio", []byte("this is plain text, not a recording at all"), http.StatusUnsupportedMediaType},
+		{"too long", tone(8000, 3), http.StatusRequestEntityTooLarge},
+		{"over VOICE_MAX_AUDIO_BYTES", append(tone(16000, 1), make([]byte, 300000)...), http.StatusRequestEntityTooLarge},
+	} {
+		res := d.audio(t, sess.Id, c.audio, sess.Version)
+		require.Equal(t, c.status, res.StatusCode(), "%s: %s", c.name, res.Body)
+	}
+	require.Equal(t, sess.Version, d.get(t, sess.Id).JSON200.Data.Version)
+}
