@@ -2,6 +2,7 @@ package dictation
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Session statuses.
@@ -17,11 +18,13 @@ const maxUndo = 50
 // MaxNoteChars bounds the text of a whole note: appends that would pass it are refused.
 const MaxNoteChars = 200_000
 
-// undoStep is what one change replaced: the text of the section it changed and where
-// dictation was, so undo puts both back.
+// undoStep is what one change replaced, kept small: the change kept the first At bytes of
+// the section and replaced the rest, which was Old; Current is where dictation was. Steps undo
+// in reverse order, so At always fits.
 type undoStep struct {
 	Section string `json:"s"`
-	Text    string `json:"t"`
+	At      int    `json:"a"`
+	Old     string `json:"o"`
 	Current string `json:"c"`
 }
 
@@ -131,7 +134,8 @@ func (st *state) run(c Command, t NoteTemplate) bool {
 		}
 		step := st.History[n-1]
 		st.History = st.History[:n-1]
-		st.Sections[step.Section] = step.Text
+		cur := st.Sections[step.Section]
+		st.Sections[step.Section] = cur[:min(step.At, len(cur))] + step.Old
 		st.Current = step.Current
 		return true
 	case ReadBack:
@@ -179,7 +183,15 @@ func (st *state) breakLine(br string) bool {
 
 // change replaces the current section's text and records the old one for undo.
 func (st *state) change(text string) {
-	st.History = append(st.History, undoStep{Section: st.Current, Text: st.Sections[st.Current], Current: st.Current})
+	old := st.Sections[st.Current]
+	at := 0
+	for at < len(old) && at < len(text) && old[at] == text[at] {
+		at++
+	}
+	for at > 0 && at < len(old) && !utf8.RuneStart(old[at]) {
+		at-- // Old must stay valid UTF-8 to survive JSON
+	}
+	st.History = append(st.History, undoStep{Section: st.Current, At: at, Old: old[at:], Current: st.Current})
 	if len(st.History) > maxUndo {
 		st.History = st.History[len(st.History)-maxUndo:]
 	}

@@ -1,8 +1,10 @@
 package dictation
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -111,4 +113,30 @@ func TestNoteMarkdown(t *testing.T) {
 	require.Len(t, n.Sections, 4)
 	require.Equal(t, "", n.Sections[1].Text)
 	require.False(t, strings.Contains(n.Markdown, "Objective"), "empty sections are left out of the Markdown")
+}
+
+// Undo steps hold only what a change replaced (an append replaces nothing), and survive
+// JSON with multi-byte text.
+func TestUndoStepsAreSmall(t *testing.T) {
+	tm := soap(t)
+	st := newState()
+	st.apply([]Piece{{Text: strings.Repeat("long sentence here. ", 500)}}, tm, Clinical)
+	st.apply([]Piece{{Text: "more."}}, tm, Clinical)
+	require.Empty(t, st.History[1].Old)
+	st.Sections["subjective"] = "Café. Crème brûlée."
+	st.History = nil
+	st.apply([]Piece{cmd(DeleteLastSentence, "")}, tm, Clinical)
+	raw, err := json.Marshal(st.History)
+	require.NoError(t, err)
+	var back []undoStep
+	require.NoError(t, json.Unmarshal(raw, &back))
+	st.History = back
+	st.apply([]Piece{cmd(Undo, "")}, tm, Clinical)
+	require.Equal(t, "Café. Crème brûlée.", st.Sections["subjective"])
+	st.Sections["subjective"] = "Xé"
+	st.History = nil
+	st.change("Xè")
+	require.True(t, utf8.ValidString(st.History[0].Old))
+	st.apply([]Piece{cmd(Undo, "")}, tm, Clinical)
+	require.Equal(t, "Xé", st.Sections["subjective"])
 }
