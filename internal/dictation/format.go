@@ -154,8 +154,7 @@ func (f *formatter) matchAny(i int, patterns [][]string) int {
 
 // replace swaps toks[i:i+n] for repl.
 func (f *formatter) replace(i, n int, repl ...token) {
-	rest := append([]token(nil), f.toks[i+n:]...)
-	f.toks = append(append(f.toks[:i], repl...), rest...)
+	f.toks = slices.Replace(f.toks, i, i+n, repl...)
 }
 
 func (f *formatter) key(i int) string {
