@@ -93,12 +93,25 @@ func lexLine(out []token, s string) []token {
 			tail = append([]token{{text: f[len(f)-1:], kind: punct}}, tail...)
 			f = f[:len(f)-1]
 		}
+		// a written unit glued to its number is read apart: "97%", "98.6°F", "90°"
+		var unit string
+		for _, u := range []string{"%", "°F", "°C", "°"} {
+			if n, ok := strings.CutSuffix(f, u); ok {
+				if _, isNum := digits(n); isNum {
+					f, unit = n, u
+					break
+				}
+			}
+		}
 		if f != "" {
 			if v, ok := digits(f); ok {
 				out = append(out, token{text: f, key: strings.ToLower(f), kind: num, v: v, plain: true})
 			} else {
 				out = append(out, wordTok(f))
 			}
+		}
+		if unit != "" {
+			out = append(out, wordTok(unit))
 		}
 		out = append(out, tail...)
 	}
@@ -154,8 +167,7 @@ func (f *formatter) matchAny(i int, patterns [][]string) int {
 
 // replace swaps toks[i:i+n] for repl.
 func (f *formatter) replace(i, n int, repl ...token) {
-	rest := append([]token(nil), f.toks[i+n:]...)
-	f.toks = append(append(f.toks[:i], repl...), rest...)
+	f.toks = slices.Replace(f.toks, i, i+n, repl...)
 }
 
 func (f *formatter) key(i int) string {
@@ -435,7 +447,7 @@ var vitals = []vital{
 		value: suffixValue(" bpm", [][]string{{"beats", "per", "minute"}, {"beats", "a", "minute"}, {"bpm"}, {"per", "minute"}})},
 	{names: [][]string{{"respiratory", "rate"}, {"respirations"}, {"resp", "rate"}, {"rr"}}, clinical: "RR",
 		value: suffixValue("/min", [][]string{{"breaths", "per", "minute"}, {"breaths", "a", "minute"}, {"per", "minute"}, {"/min"}})},
-	{names: [][]string{{"temperature"}, {"temp"}}, clinical: "T", expanded: "temperature", value: tempValue},
+	{names: [][]string{{"temperature"}, {"temp"}, {"t"}}, clinical: "T", expanded: "temperature", value: tempValue},
 	{names: [][]string{{"oxygen", "saturation"}, {"o2", "sat"}, {"o2", "sats"}, {"o2", "saturation"},
 		{"o", "two", "sat"}, {"sats"}, {"sat"}, {"spo2"}, {"pulse", "ox"}, {"pulse", "oximetry"}, {"saturation"}},
 		clinical: "SpO2", expanded: "oxygen saturation",
@@ -597,7 +609,8 @@ var unitNames = []struct {
 	{[]string{"percent"}, "%", false}, {[]string{"%"}, "%", false},
 	{[]string{"centimeters"}, "cm", false}, {[]string{"centimeter"}, "cm", false}, {[]string{"cm"}, "cm", false},
 	{[]string{"millimeters"}, "mm", false}, {[]string{"millimeter"}, "mm", false}, {[]string{"mm"}, "mm", false},
-	{[]string{"degrees"}, "°", false}, {[]string{"degree"}, "°", false},
+	{[]string{"degrees"}, "°", false}, {[]string{"degree"}, "°", false}, {[]string{"°"}, "°", false},
+	{[]string{"°f"}, "°F", false}, {[]string{"°c"}, "°C", false},
 }
 
 // per-unit denominators: "milligrams per kilogram per day" → "mg/kg/day".
@@ -620,10 +633,13 @@ func (f *formatter) units() {
 				text += "/" + perUnits[f.key(i+n+1)]
 				n += 2
 			}
-			if u.dose {
-				// ISMP: never a trailing zero after a dose ("5.0 mg" is read as 50 mg).
-				if t := &f.toks[i-1]; t.plain && strings.Contains(t.text, ".") {
+			if t := &f.toks[i-1]; u.dose && t.plain {
+				// ISMP: never a trailing zero after a dose ("5.0 mg" is read as 50 mg), and
+				// thousands with a comma ("5,000 units")
+				if strings.Contains(t.text, ".") {
 					t.text = strings.TrimSuffix(strings.TrimRight(t.text, "0"), ".")
+				} else if t.v >= 1000 && t.v == math.Trunc(t.v) && t.v < 1e15 {
+					t.text = groupThousands(int(t.v))
 				}
 			}
 			if text == "%" || text == "°" {
@@ -745,6 +761,10 @@ func render(toks []token) string {
 			continue
 		case t.kind == punct && t.text != "(":
 			trimSpace(&b)
+			// "breath. Period.": a recogniser that punctuates and also writes the spoken mark
+			if s := b.String(); strings.ContainsAny(t.text, ".,;:?!") && strings.HasSuffix(s, t.text) {
+				continue
+			}
 		case !glue:
 			b.WriteByte(' ')
 		}

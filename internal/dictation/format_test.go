@@ -100,6 +100,14 @@ func TestFormatEdges(t *testing.T) {
 		{Clinical, "temperature 38.5 °C", "T 38.5 °C"},
 		{"unknown", "twice a day", "BID"}, // anything but expanded is the clinical policy
 		{Expanded, "BID PO PRN", "Twice daily by mouth as needed"},
+		// recognisers that punctuate and write digits (Whisper)
+		{Clinical, "Blood pressure is 140 over 90. Heart rate 88.", "BP is 140/90 mmHg. HR 88 bpm."},
+		{Clinical, "Temperature 98.6°F, oxygen saturation 97%.", "T 98.6 °F, SpO2 97%."},
+		{Expanded, "Temperature 98.6°F, oxygen saturation 97%.", "Temperature 98.6 °F, oxygen saturation 97%."},
+		{Clinical, "She takes metformin 1000 mg twice a day.", "She takes metformin 1,000 mg BID."},
+		{Clinical, "No chest pain. Period.", "No chest pain."},
+		{Clinical, "In 2024 she had 3 admissions.", "In 2024 she had 3 admissions."},
+		{Clinical, "Flexion to 90°.", "Flexion to 90°."},
 	}
 	for _, c := range cases {
 		if got := Format(c.spoken, c.p); got != c.want {
