@@ -168,6 +168,22 @@ func TestDictationSOAPByText(t *testing.T) {
 	fres := d.finalize(t, sess.Id, v)
 	requireCode(t, fres.StatusCode(), fres.Body, http.StatusConflict, "DICTATION_FINALIZED")
 	require.Equal(t, v, d.get(t, sess.Id).JSON200.Data.Version)
+
+	// Neither the audit log nor the server log carries dictated text.
+	var actions []string
+	rows, err := s.App.Pool.Query(context.Background(), `SELECT action, details::text FROM audit_log WHERE resource_id = $1 ORDER BY id`, sess.Id.String())
+	require.NoError(t, err)
+	for rows.Next() {
+		var action, details string
+		require.NoError(t, rows.Scan(&action, &details))
+		actions = append(actions, action)
+		require.NotContains(t, strings.ToLower(details), "chest", action)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"dictation.created", "dictation.finalized"}, actions)
+	for _, w := range []string{"chest", "ibuprofen", "musculoskeletal"} {
+		require.NotContains(t, strings.ToLower(s.Logs()), w)
+	}
 }
 
 // Every command through the commands endpoint, each with its effect.
