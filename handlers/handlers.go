@@ -16,6 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/dictation"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
@@ -54,6 +55,8 @@ type Server struct {
 	Voice *voice.Service
 	// VoiceSessions serves the voice conversation WebSocket.
 	VoiceSessions http.Handler
+	// Dictation holds dictation sessions and user vocabularies.
+	Dictation *dictation.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -25,6 +25,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AbbreviationPolicy.
+const (
+	Clinical AbbreviationPolicy = "clinical"
+	Expanded AbbreviationPolicy = "expanded"
+)
+
+// Valid indicates whether the value is a known member of the AbbreviationPolicy enum.
+func (e AbbreviationPolicy) Valid() bool {
+	switch e {
+	case Clinical:
+		return true
+	case Expanded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -217,6 +235,177 @@ func (e DependencyCheckStatus) Valid() bool {
 	case Down:
 		return true
 	case Up:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationAppendEnvelopeSuccess.
+const (
+	DictationAppendEnvelopeSuccessTrue DictationAppendEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationAppendEnvelopeSuccess enum.
+func (e DictationAppendEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationAppendEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationCommandKind.
+const (
+	DeleteLastSentence DictationCommandKind = "delete_last_sentence"
+	GoToSection        DictationCommandKind = "go_to_section"
+	InsertTemplate     DictationCommandKind = "insert_template"
+	NewLine            DictationCommandKind = "new_line"
+	NewParagraph       DictationCommandKind = "new_paragraph"
+	NextSection        DictationCommandKind = "next_section"
+	Pause              DictationCommandKind = "pause"
+	PreviousSection    DictationCommandKind = "previous_section"
+	ReadBack           DictationCommandKind = "read_back"
+	Resume             DictationCommandKind = "resume"
+	Save               DictationCommandKind = "save"
+	Stop               DictationCommandKind = "stop"
+	Undo               DictationCommandKind = "undo"
+)
+
+// Valid indicates whether the value is a known member of the DictationCommandKind enum.
+func (e DictationCommandKind) Valid() bool {
+	switch e {
+	case DeleteLastSentence:
+		return true
+	case GoToSection:
+		return true
+	case InsertTemplate:
+		return true
+	case NewLine:
+		return true
+	case NewParagraph:
+		return true
+	case NextSection:
+		return true
+	case Pause:
+		return true
+	case PreviousSection:
+		return true
+	case ReadBack:
+		return true
+	case Resume:
+		return true
+	case Save:
+		return true
+	case Stop:
+		return true
+	case Undo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationFinalizeEnvelopeSuccess.
+const (
+	DictationFinalizeEnvelopeSuccessTrue DictationFinalizeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationFinalizeEnvelopeSuccess enum.
+func (e DictationFinalizeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationFinalizeEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationNoteType.
+const (
+	Hp        DictationNoteType = "hp"
+	Procedure DictationNoteType = "procedure"
+	Progress  DictationNoteType = "progress"
+	Soap      DictationNoteType = "soap"
+)
+
+// Valid indicates whether the value is a known member of the DictationNoteType enum.
+func (e DictationNoteType) Valid() bool {
+	switch e {
+	case Hp:
+		return true
+	case Procedure:
+		return true
+	case Progress:
+		return true
+	case Soap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionEnvelopeSuccess.
+const (
+	DictationSessionEnvelopeSuccessTrue DictationSessionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionEnvelopeSuccess enum.
+func (e DictationSessionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionListEnvelopeSuccess.
+const (
+	DictationSessionListEnvelopeSuccessTrue DictationSessionListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionListEnvelopeSuccess enum.
+func (e DictationSessionListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationStatus.
+const (
+	Active    DictationStatus = "active"
+	Finalized DictationStatus = "finalized"
+	Paused    DictationStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the DictationStatus enum.
+func (e DictationStatus) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Finalized:
+		return true
+	case Paused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationTemplatesEnvelopeSuccess.
+const (
+	DictationTemplatesEnvelopeSuccessTrue DictationTemplatesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationTemplatesEnvelopeSuccess enum.
+func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationTemplatesEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1207,6 +1396,21 @@ func (e UserListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for UserVocabularyEnvelopeSuccess.
+const (
+	UserVocabularyEnvelopeSuccessTrue UserVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserVocabularyEnvelopeSuccess enum.
+func (e UserVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VersionEnvelopeSuccess.
 const (
 	VersionEnvelopeSuccessTrue VersionEnvelopeSuccess = true
@@ -1372,6 +1576,21 @@ func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceVocabularyEnvelopeSuccess.
+const (
+	VoiceVocabularyEnvelopeSuccessTrue VoiceVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceVocabularyEnvelopeSuccess enum.
+func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportFlagsParamsFormat.
 const (
 	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
@@ -1407,6 +1626,9 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 		return false
 	}
 }
+
+// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+type AbbreviationPolicy string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
@@ -1733,6 +1955,248 @@ type DependencyCheck struct {
 
 // DependencyCheckStatus defines model for DependencyCheck.Status.
 type DependencyCheckStatus string
+
+// DictationAppendEnvelope defines model for DictationAppendEnvelope.
+type DictationAppendEnvelope struct {
+	Data DictationAppendResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   DictationAppendEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// DictationAppendEnvelopeSuccess defines model for DictationAppendEnvelope.Success.
+type DictationAppendEnvelopeSuccess bool
+
+// DictationAppendResult defines model for DictationAppendResult.
+type DictationAppendResult struct {
+	Applied DictationApplied `json:"applied"`
+	Note    *DictationNote   `json:"note,omitempty"`
+
+	// PhiAlerts Identifiers found in `applied.text` when the session has no linked patient.
+	PhiAlerts  []PHIAlert           `json:"phi_alerts"`
+	Session    DictationSession     `json:"session"`
+	Transcript *DictationTranscript `json:"transcript,omitempty"`
+}
+
+// DictationApplied defines model for DictationApplied.
+type DictationApplied struct {
+	Commands []DictationCommandResult `json:"commands"`
+
+	// Ignored Pieces of text dropped because dictation was paused by a command before them.
+	Ignored int `json:"ignored"`
+
+	// ReadBack The current section's text, when a read back command ran.
+	ReadBack *string `json:"read_back"`
+
+	// Text The formatted text added to the note, in order, joined by spaces.
+	Text string `json:"text"`
+}
+
+// DictationAudioInput defines model for DictationAudioInput.
+type DictationAudioInput struct {
+	// Audio The recording (WAV always; OGG/Opus, WebM/Opus, MP3, FLAC, M4A with ffmpeg).
+	Audio openapi_types.File `json:"audio"`
+
+	// Version The session version the recording is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationCommandInput defines model for DictationCommandInput.
+type DictationCommandInput struct {
+	// Command One spoken command, e.g. "go to plan".
+	Command string `json:"command"`
+	Version int32  `json:"version"`
+}
+
+// DictationCommandKind defines model for DictationCommandKind.
+type DictationCommandKind string
+
+// DictationCommandResult defines model for DictationCommandResult.
+type DictationCommandResult struct {
+	// Applied False when the command had nothing to act on (undo with no history, an unknown insert).
+	Applied bool `json:"applied"`
+
+	// Arg The section of `go_to_section`, the insert of `insert_template`.
+	Arg  *string              `json:"arg"`
+	Kind DictationCommandKind `json:"kind"`
+}
+
+// DictationCorrection defines model for DictationCorrection.
+type DictationCorrection struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// DictationFinalizeEnvelope defines model for DictationFinalizeEnvelope.
+type DictationFinalizeEnvelope struct {
+	Data DictationFinalizeResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   DictationFinalizeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// DictationFinalizeEnvelopeSuccess defines model for DictationFinalizeEnvelope.Success.
+type DictationFinalizeEnvelopeSuccess bool
+
+// DictationFinalizeInput defines model for DictationFinalizeInput.
+type DictationFinalizeInput struct {
+	Version int32 `json:"version"`
+}
+
+// DictationFinalizeResult defines model for DictationFinalizeResult.
+type DictationFinalizeResult struct {
+	Note    DictationNote    `json:"note"`
+	Session DictationSession `json:"session"`
+}
+
+// DictationInsertTemplate defines model for DictationInsertTemplate.
+type DictationInsertTemplate struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationNote defines model for DictationNote.
+type DictationNote struct {
+	// Markdown The note as Markdown, a level-2 heading per section with text.
+	Markdown string             `json:"markdown"`
+	Sections []DictationSection `json:"sections"`
+	Title    string             `json:"title"`
+}
+
+// DictationNoteTemplate defines model for DictationNoteTemplate.
+type DictationNoteTemplate struct {
+	Sections []DictationSectionTemplate `json:"sections"`
+	Title    string                     `json:"title"`
+	Type     DictationNoteType          `json:"type"`
+}
+
+// DictationNoteType defines model for DictationNoteType.
+type DictationNoteType string
+
+// DictationSection defines model for DictationSection.
+type DictationSection struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationSectionTemplate defines model for DictationSectionTemplate.
+type DictationSectionTemplate struct {
+	Id    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// DictationSession defines model for DictationSession.
+type DictationSession struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy AbbreviationPolicy  `json:"abbreviation_policy"`
+	ConversationId     *openapi_types.UUID `json:"conversation_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+
+	// CurrentSection The id of the section dictation goes to.
+	CurrentSection string              `json:"current_section"`
+	FinalizedAt    *time.Time          `json:"finalized_at"`
+	Id             openapi_types.UUID  `json:"id"`
+	NoteType       DictationNoteType   `json:"note_type"`
+	PatientId      *openapi_types.UUID `json:"patient_id"`
+
+	// Sections Every section of the template in order, with its text so far.
+	Sections  []DictationSection `json:"sections"`
+	Status    DictationStatus    `json:"status"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; appends name the version they are based on.
+	Version int32 `json:"version"`
+}
+
+// DictationSessionEnvelope defines model for DictationSessionEnvelope.
+type DictationSessionEnvelope struct {
+	Data DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   DictationSessionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// DictationSessionEnvelopeSuccess defines model for DictationSessionEnvelope.Success.
+type DictationSessionEnvelopeSuccess bool
+
+// DictationSessionInput defines model for DictationSessionInput.
+type DictationSessionInput struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy *AbbreviationPolicy `json:"abbreviation_policy,omitempty"`
+
+	// ConversationId One of the caller's conversations.
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+	NoteType       DictationNoteType   `json:"note_type"`
+
+	// PatientId The patient the note is about (PHI alerts are not raised for a linked patient).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+}
+
+// DictationSessionListEnvelope defines model for DictationSessionListEnvelope.
+type DictationSessionListEnvelope struct {
+	Data []DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   DictationSessionListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// DictationSessionListEnvelopeSuccess defines model for DictationSessionListEnvelope.Success.
+type DictationSessionListEnvelopeSuccess bool
+
+// DictationStatus defines model for DictationStatus.
+type DictationStatus string
+
+// DictationTemplates defines model for DictationTemplates.
+type DictationTemplates struct {
+	Inserts []DictationInsertTemplate `json:"inserts"`
+	Notes   []DictationNoteTemplate   `json:"notes"`
+}
+
+// DictationTemplatesEnvelope defines model for DictationTemplatesEnvelope.
+type DictationTemplatesEnvelope struct {
+	Data DictationTemplates `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   DictationTemplatesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// DictationTemplatesEnvelopeSuccess defines model for DictationTemplatesEnvelope.Success.
+type DictationTemplatesEnvelopeSuccess bool
+
+// DictationTextInput defines model for DictationTextInput.
+type DictationTextInput struct {
+	Text string `json:"text"`
+
+	// Version The session version the text is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationTranscript defines model for DictationTranscript.
+type DictationTranscript struct {
+	Corrections []DictationCorrection `json:"corrections"`
+	Fallback    bool                  `json:"fallback"`
+	Provider    string                `json:"provider"`
+
+	// Text The transcript after vocabulary corrections, before commands and formatting.
+	Text string `json:"text"`
+}
 
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
@@ -2708,6 +3172,20 @@ type OfrepGeneralError struct {
 // OfrepMetadata Arbitrary flag metadata (here the flag's version and category).
 type OfrepMetadata map[string]interface{}
 
+// PHIAlert defines model for PHIAlert.
+type PHIAlert struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Character offset in `applied.text` where it ends (exclusive).
+	End int `json:"end"`
+
+	// Start Character offset in `applied.text` where the identifier starts.
+	Start int `json:"start"`
+
+	// Type The identifier type (HIPAA Safe Harbor), e.g. `phone`, `name`.
+	Type string `json:"type"`
+}
+
 // Pagination defines model for Pagination.
 type Pagination struct {
 	HasMore    bool    `json:"has_more"`
@@ -3104,6 +3582,30 @@ type UserListEnvelope struct {
 // UserListEnvelopeSuccess defines model for UserListEnvelope.Success.
 type UserListEnvelopeSuccess bool
 
+// UserVocabulary defines model for UserVocabulary.
+type UserVocabulary struct {
+	// Added Terms of this call that were new.
+	Added int `json:"added"`
+
+	// Limit The most terms a user may have.
+	Limit int      `json:"limit"`
+	Terms []string `json:"terms"`
+}
+
+// UserVocabularyEnvelope defines model for UserVocabularyEnvelope.
+type UserVocabularyEnvelope struct {
+	Data UserVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   UserVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// UserVocabularyEnvelopeSuccess defines model for UserVocabularyEnvelope.Success.
+type UserVocabularyEnvelopeSuccess bool
+
 // VersionEnvelope defines model for VersionEnvelope.
 type VersionEnvelope struct {
 	Data VersionInfo `json:"data"`
@@ -3291,6 +3793,33 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceVocabulary defines model for VoiceVocabulary.
+type VoiceVocabulary struct {
+	BuiltinTerms []string `json:"builtin_terms"`
+	Specialties  []string `json:"specialties"`
+	Specialty    *string  `json:"specialty"`
+	UserTerms    []string `json:"user_terms"`
+}
+
+// VoiceVocabularyEnvelope defines model for VoiceVocabularyEnvelope.
+type VoiceVocabularyEnvelope struct {
+	Data VoiceVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   VoiceVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// VoiceVocabularyEnvelopeSuccess defines model for VoiceVocabularyEnvelope.Success.
+type VoiceVocabularyEnvelopeSuccess bool
+
+// VoiceVocabularyInput defines model for VoiceVocabularyInput.
+type VoiceVocabularyInput struct {
+	Terms []string `json:"terms"`
+}
 
 // WeightChanges Variant id to new weight (percent, up to 3 decimals).
 type WeightChanges map[string]float64
@@ -3508,10 +4037,28 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDictationSessionsParams defines parameters for ListDictationSessions.
+type ListDictationSessionsParams struct {
+	// Status Only sessions in this status.
+	Status *DictationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // OpenVoicePipelineParams defines parameters for OpenVoicePipeline.
 type OpenVoicePipelineParams struct {
 	// Token Access token, when the subprotocol header cannot be used.
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
+// GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
+type GetVoiceVocabularyParams struct {
+	// Specialty One of `specialties`; all built-in terms when absent.
+	Specialty *string `form:"specialty,omitempty" json:"specialty,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -3610,6 +4157,21 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
 
+// CreateDictationSessionJSONRequestBody defines body for CreateDictationSession for application/json ContentType.
+type CreateDictationSessionJSONRequestBody = DictationSessionInput
+
+// AppendDictationAudioMultipartRequestBody defines body for AppendDictationAudio for multipart/form-data ContentType.
+type AppendDictationAudioMultipartRequestBody = DictationAudioInput
+
+// RunDictationCommandJSONRequestBody defines body for RunDictationCommand for application/json ContentType.
+type RunDictationCommandJSONRequestBody = DictationCommandInput
+
+// FinalizeDictationSessionJSONRequestBody defines body for FinalizeDictationSession for application/json ContentType.
+type FinalizeDictationSessionJSONRequestBody = DictationFinalizeInput
+
+// AppendDictationTextJSONRequestBody defines body for AppendDictationText for application/json ContentType.
+type AppendDictationTextJSONRequestBody = DictationTextInput
+
 // UpdateVoicePreferencesJSONRequestBody defines body for UpdateVoicePreferences for application/json ContentType.
 type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
@@ -3624,6 +4186,9 @@ type StreamSpeechJSONRequestBody = SynthesisInput
 
 // TranscribeAudioMultipartRequestBody defines body for TranscribeAudio for multipart/form-data ContentType.
 type TranscribeAudioMultipartRequestBody = TranscriptionInput
+
+// AddVoiceVocabularyJSONRequestBody defines body for AddVoiceVocabulary for application/json ContentType.
+type AddVoiceVocabularyJSONRequestBody = VoiceVocabularyInput
 
 // CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
 type CreateConversationJSONRequestBody = ConversationInput
@@ -4193,6 +4758,33 @@ type ServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx echo.Context) error
+	// ListDictationSessions List the caller's dictation sessions
+	// (GET /api/voice/dictation/sessions)
+	ListDictationSessions(ctx echo.Context, params ListDictationSessionsParams) error
+	// CreateDictationSession Start a dictation
+	// (POST /api/voice/dictation/sessions)
+	CreateDictationSession(ctx echo.Context) error
+	// DeleteDictationSession Delete a dictation session
+	// (DELETE /api/voice/dictation/sessions/{id})
+	DeleteDictationSession(ctx echo.Context, id IdPath) error
+	// GetDictationSession One dictation session
+	// (GET /api/voice/dictation/sessions/{id})
+	GetDictationSession(ctx echo.Context, id IdPath) error
+	// AppendDictationAudio Append dictated audio
+	// (POST /api/voice/dictation/sessions/{id}/audio)
+	AppendDictationAudio(ctx echo.Context, id IdPath) error
+	// RunDictationCommand Run a voice command
+	// (POST /api/voice/dictation/sessions/{id}/commands)
+	RunDictationCommand(ctx echo.Context, id IdPath) error
+	// FinalizeDictationSession Finalize the note
+	// (POST /api/voice/dictation/sessions/{id}/finalize)
+	FinalizeDictationSession(ctx echo.Context, id IdPath) error
+	// AppendDictationText Append dictated text
+	// (POST /api/voice/dictation/sessions/{id}/text)
+	AppendDictationText(ctx echo.Context, id IdPath) error
+	// ListDictationTemplates Note and insert templates
+	// (GET /api/voice/dictation/templates)
+	ListDictationTemplates(ctx echo.Context) error
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error
@@ -4223,6 +4815,15 @@ type ServerInterface interface {
 	// TranscribeAudio Speech to text
 	// (POST /api/voice/transcribe)
 	TranscribeAudio(ctx echo.Context) error
+	// GetVoiceVocabulary Medical vocabulary
+	// (GET /api/voice/vocabulary)
+	GetVoiceVocabulary(ctx echo.Context, params GetVoiceVocabularyParams) error
+	// AddVoiceVocabulary Add terms to the caller's vocabulary
+	// (POST /api/voice/vocabulary)
+	AddVoiceVocabulary(ctx echo.Context) error
+	// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+	// (DELETE /api/voice/vocabulary/{term})
+	DeleteVoiceVocabularyTerm(ctx echo.Context, term string) error
 	// ListVoices Voices of the configured speech providers
 	// (GET /api/voice/voices)
 	ListVoices(ctx echo.Context) error
@@ -5426,6 +6027,152 @@ func (w *ServerInterfaceWrapper) GetVersion(ctx echo.Context) error {
 	return err
 }
 
+// ListDictationSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDictationSessions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDictationSessionsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDictationSessions(ctx, params)
+	return err
+}
+
+// CreateDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateDictationSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateDictationSession(ctx)
+	return err
+}
+
+// DeleteDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDictationSession(ctx, id)
+	return err
+}
+
+// GetDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDictationSession(ctx, id)
+	return err
+}
+
+// AppendDictationAudio converts echo context to params.
+func (w *ServerInterfaceWrapper) AppendDictationAudio(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AppendDictationAudio(ctx, id)
+	return err
+}
+
+// RunDictationCommand converts echo context to params.
+func (w *ServerInterfaceWrapper) RunDictationCommand(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RunDictationCommand(ctx, id)
+	return err
+}
+
+// FinalizeDictationSession converts echo context to params.
+func (w *ServerInterfaceWrapper) FinalizeDictationSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FinalizeDictationSession(ctx, id)
+	return err
+}
+
+// AppendDictationText converts echo context to params.
+func (w *ServerInterfaceWrapper) AppendDictationText(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AppendDictationText(ctx, id)
+	return err
+}
+
+// ListDictationTemplates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDictationTemplates(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDictationTemplates(ctx)
+	return err
+}
+
 // OpenVoicePipeline converts echo context to params.
 func (w *ServerInterfaceWrapper) OpenVoicePipeline(ctx echo.Context) error {
 	var err error
@@ -5522,6 +6269,49 @@ func (w *ServerInterfaceWrapper) TranscribeAudio(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TranscribeAudio(ctx)
+	return err
+}
+
+// GetVoiceVocabulary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceVocabulary(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceVocabularyParams
+	// ------------- Optional query parameter "specialty" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "specialty", ctx.QueryParams(), &params.Specialty, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter specialty: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceVocabulary(ctx, params)
+	return err
+}
+
+// AddVoiceVocabulary converts echo context to params.
+func (w *ServerInterfaceWrapper) AddVoiceVocabulary(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddVoiceVocabulary(ctx)
+	return err
+}
+
+// DeleteVoiceVocabularyTerm converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVoiceVocabularyTerm(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "term" -------------
+	var term string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "term", ctx.Param("term"), &term, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter term: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVoiceVocabularyTerm(ctx, term)
 	return err
 }
 
@@ -6062,6 +6852,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/sessions", wrapper.ListDictationSessions, options.OperationMiddlewares["listDictationSessions"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions", wrapper.CreateDictationSession, options.OperationMiddlewares["createDictationSession"]...)
+	router.DELETE(options.BaseURL+"/api/voice/dictation/sessions/:id", wrapper.DeleteDictationSession, options.OperationMiddlewares["deleteDictationSession"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/sessions/:id", wrapper.GetDictationSession, options.OperationMiddlewares["getDictationSession"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/text", wrapper.AppendDictationText, options.OperationMiddlewares["appendDictationText"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/audio", wrapper.AppendDictationAudio, options.OperationMiddlewares["appendDictationAudio"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/commands", wrapper.RunDictationCommand, options.OperationMiddlewares["runDictationCommand"]...)
+	router.POST(options.BaseURL+"/api/voice/dictation/sessions/:id/finalize", wrapper.FinalizeDictationSession, options.OperationMiddlewares["finalizeDictationSession"]...)
+	router.GET(options.BaseURL+"/api/voice/dictation/templates", wrapper.ListDictationTemplates, options.OperationMiddlewares["listDictationTemplates"]...)
+	router.GET(options.BaseURL+"/api/voice/vocabulary", wrapper.GetVoiceVocabulary, options.OperationMiddlewares["getVoiceVocabulary"]...)
+	router.POST(options.BaseURL+"/api/voice/vocabulary", wrapper.AddVoiceVocabulary, options.OperationMiddlewares["addVoiceVocabulary"]...)
+	router.DELETE(options.BaseURL+"/api/voice/vocabulary/:term", wrapper.DeleteVoiceVocabularyTerm, options.OperationMiddlewares["deleteVoiceVocabularyTerm"]...)
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
 
 }
@@ -12138,6 +12940,981 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	return err
 }
 
+type ListDictationSessionsRequestObject struct {
+	Params ListDictationSessionsParams
+}
+
+type ListDictationSessionsResponseObject interface {
+	VisitListDictationSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListDictationSessions200JSONResponse DictationSessionListEnvelope
+
+func (response ListDictationSessions200JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListDictationSessions400JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListDictationSessions422JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSessionRequestObject struct {
+	Body *CreateDictationSessionJSONRequestBody
+}
+
+type CreateDictationSessionResponseObject interface {
+	VisitCreateDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateDictationSession201JSONResponse DictationSessionEnvelope
+
+func (response CreateDictationSession201JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateDictationSession400JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateDictationSession401JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateDictationSession413JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateDictationSession415JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateDictationSession422JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSessionRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeleteDictationSessionResponseObject interface {
+	VisitDeleteDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type DeleteDictationSession204Response struct {
+}
+
+func (response DeleteDictationSession204Response) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteDictationSession400JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteDictationSession401JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSessionRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type GetDictationSessionResponseObject interface {
+	VisitGetDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type GetDictationSession200JSONResponse DictationSessionEnvelope
+
+func (response GetDictationSession200JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDictationSession400JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetDictationSession401JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDictationSession404JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetDictationSession503JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudioRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *multipart.Reader
+}
+
+type AppendDictationAudioResponseObject interface {
+	VisitAppendDictationAudioResponse(w http.ResponseWriter) error
+}
+
+type AppendDictationAudio200JSONResponse DictationAppendEnvelope
+
+func (response AppendDictationAudio200JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AppendDictationAudio400JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AppendDictationAudio401JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AppendDictationAudio404JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AppendDictationAudio409JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AppendDictationAudio413JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AppendDictationAudio415JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AppendDictationAudio422JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio503JSONResponse struct{ OverloadedJSONResponse }
+
+func (response AppendDictationAudio503JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response AppendDictationAudio504JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommandRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *RunDictationCommandJSONRequestBody
+}
+
+type RunDictationCommandResponseObject interface {
+	VisitRunDictationCommandResponse(w http.ResponseWriter) error
+}
+
+type RunDictationCommand200JSONResponse DictationAppendEnvelope
+
+func (response RunDictationCommand200JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RunDictationCommand400JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RunDictationCommand401JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RunDictationCommand404JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RunDictationCommand409JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RunDictationCommand413JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RunDictationCommand415JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RunDictationCommand422JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSessionRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *FinalizeDictationSessionJSONRequestBody
+}
+
+type FinalizeDictationSessionResponseObject interface {
+	VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error
+}
+
+type FinalizeDictationSession200JSONResponse DictationFinalizeEnvelope
+
+func (response FinalizeDictationSession200JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response FinalizeDictationSession400JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FinalizeDictationSession401JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response FinalizeDictationSession404JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession409JSONResponse struct{ ConflictJSONResponse }
+
+func (response FinalizeDictationSession409JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response FinalizeDictationSession413JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response FinalizeDictationSession415JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response FinalizeDictationSession422JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationTextRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *AppendDictationTextJSONRequestBody
+}
+
+type AppendDictationTextResponseObject interface {
+	VisitAppendDictationTextResponse(w http.ResponseWriter) error
+}
+
+type AppendDictationText200JSONResponse DictationAppendEnvelope
+
+func (response AppendDictationText200JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AppendDictationText400JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AppendDictationText401JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AppendDictationText404JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AppendDictationText409JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AppendDictationText413JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AppendDictationText415JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AppendDictationText422JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AppendDictationText503JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplatesRequestObject struct {
+}
+
+type ListDictationTemplatesResponseObject interface {
+	VisitListDictationTemplatesResponse(w http.ResponseWriter) error
+}
+
+type ListDictationTemplates200JSONResponse DictationTemplatesEnvelope
+
+func (response ListDictationTemplates200JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OpenVoicePipelineRequestObject struct {
 	Params OpenVoicePipelineParams
 }
@@ -13239,6 +15016,277 @@ func (response TranscribeAudio504JSONResponse) VisitTranscribeAudioResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabularyRequestObject struct {
+	Params GetVoiceVocabularyParams
+}
+
+type GetVoiceVocabularyResponseObject interface {
+	VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceVocabulary200JSONResponse VoiceVocabularyEnvelope
+
+func (response GetVoiceVocabulary200JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceVocabulary400JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceVocabulary422JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabularyRequestObject struct {
+	Body *AddVoiceVocabularyJSONRequestBody
+}
+
+type AddVoiceVocabularyResponseObject interface {
+	VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error
+}
+
+type AddVoiceVocabulary200JSONResponse UserVocabularyEnvelope
+
+func (response AddVoiceVocabulary200JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddVoiceVocabulary400JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddVoiceVocabulary401JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddVoiceVocabulary413JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddVoiceVocabulary415JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AddVoiceVocabulary422JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTermRequestObject struct {
+	Term string `json:"term"`
+}
+
+type DeleteVoiceVocabularyTermResponseObject interface {
+	VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error
+}
+
+type DeleteVoiceVocabularyTerm204Response struct {
+}
+
+func (response DeleteVoiceVocabularyTerm204Response) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteVoiceVocabularyTerm400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm400JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm401JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15281,6 +17329,33 @@ type StrictServerInterface interface {
 	// GetVersion Build information
 	// (GET /api/version)
 	GetVersion(ctx context.Context, request GetVersionRequestObject) (GetVersionResponseObject, error)
+	// ListDictationSessions List the caller's dictation sessions
+	// (GET /api/voice/dictation/sessions)
+	ListDictationSessions(ctx context.Context, request ListDictationSessionsRequestObject) (ListDictationSessionsResponseObject, error)
+	// CreateDictationSession Start a dictation
+	// (POST /api/voice/dictation/sessions)
+	CreateDictationSession(ctx context.Context, request CreateDictationSessionRequestObject) (CreateDictationSessionResponseObject, error)
+	// DeleteDictationSession Delete a dictation session
+	// (DELETE /api/voice/dictation/sessions/{id})
+	DeleteDictationSession(ctx context.Context, request DeleteDictationSessionRequestObject) (DeleteDictationSessionResponseObject, error)
+	// GetDictationSession One dictation session
+	// (GET /api/voice/dictation/sessions/{id})
+	GetDictationSession(ctx context.Context, request GetDictationSessionRequestObject) (GetDictationSessionResponseObject, error)
+	// AppendDictationAudio Append dictated audio
+	// (POST /api/voice/dictation/sessions/{id}/audio)
+	AppendDictationAudio(ctx context.Context, request AppendDictationAudioRequestObject) (AppendDictationAudioResponseObject, error)
+	// RunDictationCommand Run a voice command
+	// (POST /api/voice/dictation/sessions/{id}/commands)
+	RunDictationCommand(ctx context.Context, request RunDictationCommandRequestObject) (RunDictationCommandResponseObject, error)
+	// FinalizeDictationSession Finalize the note
+	// (POST /api/voice/dictation/sessions/{id}/finalize)
+	FinalizeDictationSession(ctx context.Context, request FinalizeDictationSessionRequestObject) (FinalizeDictationSessionResponseObject, error)
+	// AppendDictationText Append dictated text
+	// (POST /api/voice/dictation/sessions/{id}/text)
+	AppendDictationText(ctx context.Context, request AppendDictationTextRequestObject) (AppendDictationTextResponseObject, error)
+	// ListDictationTemplates Note and insert templates
+	// (GET /api/voice/dictation/templates)
+	ListDictationTemplates(ctx context.Context, request ListDictationTemplatesRequestObject) (ListDictationTemplatesResponseObject, error)
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx context.Context, request OpenVoicePipelineRequestObject) (OpenVoicePipelineResponseObject, error)
@@ -15311,6 +17386,15 @@ type StrictServerInterface interface {
 	// TranscribeAudio Speech to text
 	// (POST /api/voice/transcribe)
 	TranscribeAudio(ctx context.Context, request TranscribeAudioRequestObject) (TranscribeAudioResponseObject, error)
+	// GetVoiceVocabulary Medical vocabulary
+	// (GET /api/voice/vocabulary)
+	GetVoiceVocabulary(ctx context.Context, request GetVoiceVocabularyRequestObject) (GetVoiceVocabularyResponseObject, error)
+	// AddVoiceVocabulary Add terms to the caller's vocabulary
+	// (POST /api/voice/vocabulary)
+	AddVoiceVocabulary(ctx context.Context, request AddVoiceVocabularyRequestObject) (AddVoiceVocabularyResponseObject, error)
+	// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+	// (DELETE /api/voice/vocabulary/{term})
+	DeleteVoiceVocabularyTerm(ctx context.Context, request DeleteVoiceVocabularyTermRequestObject) (DeleteVoiceVocabularyTermResponseObject, error)
 	// ListVoices Voices of the configured speech providers
 	// (GET /api/voice/voices)
 	ListVoices(ctx context.Context, request ListVoicesRequestObject) (ListVoicesResponseObject, error)
@@ -17286,6 +19370,325 @@ func (sh *strictHandler) GetVersion(ctx echo.Context) error {
 	return nil
 }
 
+// ListDictationSessions operation middleware
+func (sh *strictHandler) ListDictationSessions(ctx echo.Context, params ListDictationSessionsParams) error {
+	var request ListDictationSessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDictationSessions(ctx.Request().Context(), request.(ListDictationSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDictationSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDictationSessionsResponseObject); ok {
+		return validResponse.VisitListDictationSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateDictationSession operation middleware
+func (sh *strictHandler) CreateDictationSession(ctx echo.Context) error {
+	var request CreateDictationSessionRequestObject
+
+	var body CreateDictationSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDictationSession(ctx.Request().Context(), request.(CreateDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateDictationSessionResponseObject); ok {
+		return validResponse.VisitCreateDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDictationSession operation middleware
+func (sh *strictHandler) DeleteDictationSession(ctx echo.Context, id IdPath) error {
+	var request DeleteDictationSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDictationSession(ctx.Request().Context(), request.(DeleteDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDictationSessionResponseObject); ok {
+		return validResponse.VisitDeleteDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDictationSession operation middleware
+func (sh *strictHandler) GetDictationSession(ctx echo.Context, id IdPath) error {
+	var request GetDictationSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDictationSession(ctx.Request().Context(), request.(GetDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDictationSessionResponseObject); ok {
+		return validResponse.VisitGetDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AppendDictationAudio operation middleware
+func (sh *strictHandler) AppendDictationAudio(ctx echo.Context, id IdPath) error {
+	var request AppendDictationAudioRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AppendDictationAudio(ctx.Request().Context(), request.(AppendDictationAudioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AppendDictationAudio")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AppendDictationAudioResponseObject); ok {
+		return validResponse.VisitAppendDictationAudioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RunDictationCommand operation middleware
+func (sh *strictHandler) RunDictationCommand(ctx echo.Context, id IdPath) error {
+	var request RunDictationCommandRequestObject
+
+	request.Id = id
+
+	var body RunDictationCommandJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RunDictationCommand(ctx.Request().Context(), request.(RunDictationCommandRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunDictationCommand")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RunDictationCommandResponseObject); ok {
+		return validResponse.VisitRunDictationCommandResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FinalizeDictationSession operation middleware
+func (sh *strictHandler) FinalizeDictationSession(ctx echo.Context, id IdPath) error {
+	var request FinalizeDictationSessionRequestObject
+
+	request.Id = id
+
+	var body FinalizeDictationSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FinalizeDictationSession(ctx.Request().Context(), request.(FinalizeDictationSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FinalizeDictationSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FinalizeDictationSessionResponseObject); ok {
+		return validResponse.VisitFinalizeDictationSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AppendDictationText operation middleware
+func (sh *strictHandler) AppendDictationText(ctx echo.Context, id IdPath) error {
+	var request AppendDictationTextRequestObject
+
+	request.Id = id
+
+	var body AppendDictationTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AppendDictationText(ctx.Request().Context(), request.(AppendDictationTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AppendDictationText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AppendDictationTextResponseObject); ok {
+		return validResponse.VisitAppendDictationTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDictationTemplates operation middleware
+func (sh *strictHandler) ListDictationTemplates(ctx echo.Context) error {
+	var request ListDictationTemplatesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDictationTemplates(ctx.Request().Context(), request.(ListDictationTemplatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDictationTemplates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDictationTemplatesResponseObject); ok {
+		return validResponse.VisitListDictationTemplatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // OpenVoicePipeline operation middleware
 func (sh *strictHandler) OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error {
 	var request OpenVoicePipelineRequestObject
@@ -17610,6 +20013,102 @@ func (sh *strictHandler) TranscribeAudio(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(TranscribeAudioResponseObject); ok {
 		return validResponse.VisitTranscribeAudioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceVocabulary operation middleware
+func (sh *strictHandler) GetVoiceVocabulary(ctx echo.Context, params GetVoiceVocabularyParams) error {
+	var request GetVoiceVocabularyRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceVocabulary(ctx.Request().Context(), request.(GetVoiceVocabularyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceVocabulary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceVocabularyResponseObject); ok {
+		return validResponse.VisitGetVoiceVocabularyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddVoiceVocabulary operation middleware
+func (sh *strictHandler) AddVoiceVocabulary(ctx echo.Context) error {
+	var request AddVoiceVocabularyRequestObject
+
+	var body AddVoiceVocabularyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddVoiceVocabulary(ctx.Request().Context(), request.(AddVoiceVocabularyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddVoiceVocabulary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddVoiceVocabularyResponseObject); ok {
+		return validResponse.VisitAddVoiceVocabularyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVoiceVocabularyTerm operation middleware
+func (sh *strictHandler) DeleteVoiceVocabularyTerm(ctx echo.Context, term string) error {
+	var request DeleteVoiceVocabularyTermRequestObject
+
+	request.Term = term
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVoiceVocabularyTerm(ctx.Request().Context(), request.(DeleteVoiceVocabularyTermRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVoiceVocabularyTerm")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVoiceVocabularyTermResponseObject); ok {
+		return validResponse.VisitDeleteVoiceVocabularyTermResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18350,418 +20849,479 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37cuO2si+OvwpK51RFXoeWPZfkt2LXrlOKR554xbdtaTJZO5ojQiQkYZkCGAC0rExN1X6H/XvC/STf",
-	"QgPgTaRE+TKXbP0zY0kkrt2N7kb3pz+2Aj6POSNMydbRx9aM4JAI+PMGK3JO51TBP/qbkMhA0FhRzlpH",
-	"rRvyR0KkkghHEV+QEFGG1IygBWUhX3RaXksGMzLH+k21jEnrqEWZIlMiWp8+eVnzN2SOKaNsuqaLiEzU",
-	"w9uXpGL4fRJwFkqUMEWjXMNI6Ofl5vaJEsvuRBFR37biaIGpQmMy4YIgoV+hbLqx7cGgf4qjaIyD29XG",
-	"fSUS4qPFjDCEGSJYRJQIFAt+R0Mi0ATTiIQIsxCpGZWIM4IU57eI3xFR7JqwZN46+r2lW2x5rQmOJGl9",
-	"8NyQpBJ6W+yIrm0HqyMazAiSMSHBLBuFmmGlP4VJQEJYXpyElFdOvdjPr5wGpLqTO/0TSiQJ17fzyWvF",
-	"WOA5UZaWTxIhecXIr2L8R0JQAD+jieBz5M+JwiFWuBPjKWVYP9lh5F6NzFM+4hOYTyzIHeWJRDGeEj0e",
-	"qlv8IyFi2fJaDM/1kMw7hcHO8f05YVM1ax19/+Jl1WKfRnj6C1leY/1M1TpMIjxFt2TpIf9jgBWZcrH8",
-	"1PkoGb4lI93zJz8dUKxbScej32x5LUH+SKggYetIb33N6F68PPRac8rSz1VjPQvdMCt6o+HaviZczLFq",
-	"HbWSBJ5cbb1G9FzjKUGS/lm77BG8l+8rJBOcRKp19L2eFL6nc036Lw/NFM2nbIJ5ZrwgUuIpWTvRuXlm",
-	"9OgJD7CYEkXZ+v1PGFVAg5qlBQ0JwnEcUQISp401hwhEQzReIjvvvRp6UK6/0S1ZNiWMl9//sIkwPumm",
-	"ZMyZJMCAP+HQCnP9KeBMEQZ/wsAD4LKDf0k9w4+5Tv+3IJPWUet/HWSn1IH5VR70hOCix+5IxGNiulxd",
-	"KWE6RVSiOY70+pMQteWSKXzvIYwWgrMp0qP3tDBN2C3jC4YmlESh/n1OpaRsisY8XO51Wp+81glnk4gG",
-	"X2gege1dogVVM6CBIBGCMIWkworo3Q8TMxQ9Jf1tRNAdEZJyZmZwysWYhiFhn3cKAY4iIr6TSPCIoJAT",
-	"iRhXRnuwJ1VMhJG3ephvsSILvBzQOeHJZ17u9BgLaWhGyeRC8xRDis4JjO+Sq1OesPDzjeySI5kEM62h",
-	"8EQEBLW5gNHdUUnHkT7mDUXASpvNvrojIuI4JOEXWkGqVSx8h2mE9RC5QOSOiCVacHFrfh4ncnmMfFCo",
-	"9kGj8pHES2lUHMWN3qQFWF47zZ6uG699+iCnqcFgr/FSr8iA83Mt/b4MI2uBgsh9QIjWE2fmOENwbsG+",
-	"XQvQIal+9RQ0us89TktjwQyzKQmRpCwgMFIrTJA+QkDr988m+xdYBTMfht4n4o4G5F22659v6F0Ukpiw",
-	"kLBgiRghoVY+ecq+BVo8NoSFIqy0YqxPX84vMFs6s+PzDVsbK2bzLU0YDffx9O61fttPLaH9VJ1a+3rR",
-	"7is1UbDWGjWTvbHSlDXMGjajn4a1e8dwomZc0D8/J1dcGFXAQ5Td4YiGHiL3sdaVtEwT5I7fkhAFgoSE",
-	"KYojWdrA9+/f73cTNdO/6sO5WrPD2ROaxWBwINcTSTbYPLAwseCB1kXHEekxRdXyi6lbCxJF+1bhGif6",
-	"jOKa0STCSCSa+XyiW+yAquWDMDGCEL4AdnzHZBLHXCgSXpCQ4gFM+YtJ6xnWgz8xne/rwZTUlpxSEwQk",
-	"1oL8k9syoIFuOKfsXRxiRd5JInIaMQ6NqMfRtdDtKar1ZjDIQdXOf/vCa8W5jx9bkySKRkahL+rp2rop",
-	"0YnXonKEA0XvSI6KxpxHBDMYr/2Kj/9FAmD/Llv+iqOkgmK7bIn+0b+6RHf692NElQRdGs0TqdDEGilg",
-	"reqvNQGzJLJHgjYwdOsx/YUAmRYnFQiCFQlHWBUsJ712+1oHa1VMzTCkXPdOsf+q5QkbWGpeK8JSjRK5",
-	"foAbO3ObtvJDLMiE3lfLiDgZRzTQmr1QzhkBzgBQlQI+ZVQSpPWIih6toHrUqLUCv4m9bvQzxgx0FuXv",
-	"xh8Ac05naFvz8vtd2MjSUhdm8KGKWoGeTkxrq2SFYwqm7obhW6r85LXsw6vbsJhpO+aWLDuoP9NGI2fR",
-	"0jgpqUTO+j1GUnGhtwMx47VcNfrzS2TMcDfKjRNMBdjKREOscLNZurXSDKSF4qa3LpMoAump33Deso30",
-	"YNfjgiis35NJoA+qnBdSE1s231QieS1NllLhedxUEJSW1HXlmTVxs8yNPd9H/ZKfU6k2rzdVZC6bk5ft",
-	"CwuBl7sdqN+BJKT81PacOa4X+E63Er9qeS0eJ7qHOJhXuLBNC6rHlKg4a/R5aHSHlddwoLgYaRU2WvN7",
-	"9aGxUZCal504Xfk5JArTSNbrB4Vms8UqjYYy9cPr1qpv02vRuLJfHoBPabuz16pKdikqfjb25MbflVXy",
-	"Vp7I0esqhSaSiBGeWq1wPTXC3uTnmNvF4oYXdshzZFIebHFyXo7ac2sCi10YZ7a/dQSvzvn0KYVOxgE7",
-	"wbON4FG/EkEn1syo0FRnJLg1ukZRS9BrTYlE9gF9+DdgygkVUo3Ggt8SNqph5RrJkmtFW56jGZYVNwg/",
-	"k3tty8yM7ogVIpomOuiGBFyEWlPhiZI0NN4evUpjLIlWX+ylImFHCBu3yZDd5dbG6P1S0ShCguBglmvf",
-	"Oayxgs49tJjRYIZCokigtL4053c40rY0HrKAM0mltrOQIAtBFXGKLiMLbZARs7SdIauSRTB5GlbrbVqd",
-	"RJQpHLiRtQ+tq3FGtKamTThG9hpulyBY1pwd4CaosbLyVGqe81JCWqWBtJtsbvktbkS4j1QVV/hgJzPq",
-	"ZMYJDmbkJCJYPG7Ns3ZuiEwitVvyBkve1KlS3A5wP8W4KvDgSpt1YNOlD6E26Uw7yL8ddyTBIpj5HvLJ",
-	"fExCf+8Y4Siy0RljSRiY4TFWigjd2v/7He//ebj/Y2e0/+HjC++H15/+d+XyrJ0hEMMKSYEIJc10v9IG",
-	"uFdrl/bM+DyxIg9b33QByqv7NuJjuMZGfrq8R7dk6XuotMZHf4Oghpx/69VhgwCF/DTdKDZPs/Kgn0R4",
-	"6pwHq8Le3IqsCdgQ5I7CxYm5ABMEXJdIkIhjCBZqdOKUppSOKRtBo9k9gWQqLNZONK0VTed4SURfYXOp",
-	"VFzw8VJZ+tpezbN60EPf1nORDY1FckfB/mn6/IyqkbAXHfZXlszH6Y9N24n00uWN/uhFy2tFLyut/DmV",
-	"kjRtORU4a0zsBnxw6Zox+1slvCVpON0S9Zm52+VKZ2fbyy1xLd2VxrZCe1vswxZLW5pFcfS1Y60ZIqyB",
-	"bGzlltltxdStWuJNo3oCaZmOZicmqxcb4gyusZQLLsKHaRk2FGoU21YKk0m/9FZCMNfqEF6LkcXTNlla",
-	"vJVhl7qsWS51QlWtSyJht6OGV1khD5K57r/h89rutAEAKUeuPFR2L9UoRuZEgJBehCXyf2cffBfobYI2",
-	"OpXCKMYmcGfzGScZjWOiqgdJVaXrtbQ/2uzOL5KXra9rI1uVrMe6besrQfC8d2edleXQcXFHxL42HLSe",
-	"yJT0IIIbrllNOyjW2rJmqiMfRZSRoyHz4dkjZANRO/Y2zUf+x6GLTh22jpANZv3kH6++E5JIYfMG/Kmf",
-	"H7Y6nc6wVXg+sGRnHnWf9NN5oqzugjPSaEwgPmwHPCS5oXio8HI6wBpX0AlnWi+u4RNtV1BrM60KxbHA",
-	"LJiRcDQRfF5Nv3Ykxj4Mcn2hBZbINQCR5QXtvukNwUNuwSc8smH6T3rZ7WKcH3Nz7NoIeFLw1Of4tY4n",
-	"vVYCgRPbrEWV49/xa7r15VGVrqJzvVYydG7PH6kl5Cl1pyfU6gm5ZTpjcbKtjpBxRz7VYaMnIUeY5Qib",
-	"TUf92ik84f1OmYB2NzxbE9Q1VsHs0fFY60+VjAAr/ETw2zHkdc1jtURm1uZ2xMbHFU4ZSFmiSto3Sw6y",
-	"F5UBYE9IyCAoTTDDwzR2F+hD2SjES2lHZdJxXv3w/YbsnCyAaktefnAEE/RXRUVv0rDjkxkxaXulmTru",
-	"K+76+9nSXLNlYctGk5A0JIKEKOQLhtqM50NLERdIL4JgOJJ7neojW+nGRvOixR7yZBzluCrzyEiFVZJn",
-	"2VYSg967APWXQkxpWJ0dWGBI007VGoFc+YmHVdF+PKxwvfcV5AzMcTCjjOwLgkP4Qj99hPxfu+dnb7qD",
-	"s6vLUe/m5urG95D/U/fN6Kb37+96/YH++O6y+27w89XN2X/03vjekPmDq196l6Peb9dnN/obZL84u4TG",
-	"si9uer9e/WKesL+NTm56b3qXg7PueV9/fXp189PZmze9S2j37LL/7vT07OSsdzkYXfduLs76/bOrS3jy",
-	"8mowOr16dwmtXfQGP1+9GenvuufnV+9NHydXl6fnZycDaKt30T07H3XPb3rdN/8c9X476w+gnfe97i+j",
-	"626///7qBt667v7z/Kr7ZjS4uhqdd2/e9syU+++ur69uBr03o4vem7PuaPDP6x40fH3TO7m6fHMGS3ba",
-	"PTs3nd90B73R+dnF2WDU++2k13tjvu73bn49O+mN3l12f+2enXd/Ou+Z5Rj0bi6753bNjd5N7vE81jzV",
-	"Km9KpcXZLLClSAynXKDM4WwsBHkEJoL5W5sDv38ctiCAuGQofPpgUiJrNNSMRuHlauHsgoHhEYQVgsw6",
-	"D0FYMNhnMVYzzZtp8ilcGXW20Iw3G6PAKdnzbsTro0mKwc61akYpujda4KVEvh47GOXYrnoa3NhoRRup",
-	"HZloeFK1A86cr1Tv6N3hKHnwhRrEwN+rjetqOqGcndgXTEhr0Z9aTvpdpU58f2Ye/j6nUmQO1brJ5frd",
-	"itevYsJOCVaJIIikTSE76WPkq1yerK9PTOXSYmnoIa5mRKA50WebRFgQhJUSdJwoAmkZxaXMt1WV6dpA",
-	"Ecqm+zgbMGtnd+PfjH2ypaq8rm1+b3Aa4WnWZpX95O5vm1zxtsGPhWi4B5SZo2GHXtDgxqWYnL3xZEjH",
-	"562kdZulqFzGe5PgV+Ebk5JKhVnq+dm0gtaPl4ZjbvtaaTqFNryK4aybziPZ0C3Kjv3q2M9KZ80127pV",
-	"HWJFE448cc8+0Bdq4Q9Gdy6BaW2Mm0t0KueCVTgjCTP2UOUM62JE+IIZy7/KII14okYxEQFhyrJNA7NN",
-	"JBHZTsjdJBGpEm8SRzW3JGUxuvGyx8VwbxoKJPQ9yLMLwZXb7egdFhRbmKPGi/WrealqkrmAnwayHFL0",
-	"aWQzMjd2mz1dnSCU8lCRUm3PGXm6dSpzQm45HA1VEqEli8L4HR1byii40t2ibOdEL3B63gNBW15rjINb",
-	"wiA0P5xTBjgmikxNyqXJFSOCzk1IPY9lZVwI9AAyXT6FotBXWFUy0YxKxcVypN+LiCLV8gFy6UdbEtAW",
-	"T5elfaG7/CatDHedqpBbw8cdr/nN2J2wtSesXiUHAbGldZiaOxVWvbOiMptogz1V5VTe4F81KdG8ELZF",
-	"/khwpBeEcTVKPwBD62/gDz00TBmEOCkslBwtKMAVERamfwsyJfctrzVV8I/eCxBREfwpyfyOiBH5I/sb",
-	"Hkz/zj0UqfzfpFJybHnOlMgg24jcorhG63b9kdyV08x23LWOu3LmXrW7fuTc0o6GT8+7b0epO7fltQbd",
-	"m7e9wdnl29EvvX+OwOl7+VZ//8/rnv540R2c/NzyWtfdm34vdYimHuWry0Hvt0HLa73tXfZuuueVFFin",
-	"TWaZJ254/UF3cHbS8lpveqfdd+eDwgDdUPrX52f6lzdn/e5P5z09CzOuD0+oZW0Kkd72CLMRzkXdJZ8W",
-	"sy74Gfb6PuaiwklA7g3AxHYRFtt7FqCbM0XmG1TJFZ/3HKsUcaf9Yq+zea2y4z0/uU0ne26EW541a429",
-	"pzLAigdQlY+yiUW20dHpAPUesrtX9t2iw1SP9nB1y1NTcCNeR1PTML03fVEANTx8UqOxMK96G3LzHfRG",
-	"mzLr6eXh4y3Mz24t5j3mFQz/tNYgNL+esVPifNj9/KPgQtJzKh8kW0MWJY/nVqiTjzuucl398HqTAlIc",
-	"aN3S/2zMq5rAdhf2u50dGPHpyASGbvECj8IsN79RUqsiTJPIuki97KEZT4SseUivUYBjHFhir3lk6xHq",
-	"lyT9k9RAKFfFV2cHY/Z2eYQrwykvYGEHVldqdVmaEMfj7ekCqe3U/nVq/9ncqYLbCcLPrycWrl0P1+qN",
-	"DdIE5YYVeTwRmnZ2V5eNibDu6jLI4Kuae91DsRyJhNUApDAL5Lldm9Zxu81LZeFrp5K1lR9MNurahXpA",
-	"jO8XMTpShHE7pFojJIuVylzXHUYWI8B/4Ikq+dtKMOyvvDUXSw+0JtKxg7a+sy12tkUz2+IJo9dLbstd",
-	"8HrjoyRv2j0VhmaNG+UpzMG1KApr0HQ2RcN83mvkzeE4OWSGcjjOGj9mAfnS7cX2t6mOJh6v0+W9Wjsm",
-	"3LjgD1FXGnDVY5wqz+oUWbsYT3k8lEhxdz40Js2nSWr6Shz5O7/5/2jddh3IkrslM7nYYGBCeREsSYg4",
-	"Q+3Xhz+mQH8mXpdKhBXCDALGmyL+PUrBruRQoJKt4//Ns9utdBZQspFUjCu2dABsQspoCkIfC8qFXcHi",
-	"Tp7zBREIABCPkZ4tuiUkRhGVCnER1gFCPOaQW80zmieRovCEMpQiPVP6xLwEf2thgCQRdyanoEHqeW7P",
-	"6mS1CSyryBLECknAjZAAwukf4JgewMgODKlL3wDDyxnCY54ohGHgR5AdKhdUBTN4ExZKeohxNWQA2O+U",
-	"U5iRRG01I0s0x0tIXoJaYnKvg1y6CqBPQIExAPS8Or3pXSMuhiw/JBvvTmx22Ge6MI6IqoJhHYiElPh+",
-	"gSWyz0MupUSMo4izKRHFYkpakkA1pdwW5+2hh0QBfxkZXNyDGhTmBaHTmWoUelxF4Pb1KuL+qqJnHxIk",
-	"WwiAzW6ScrGvjgDX8vYFjh8KNlYVeFruYQ2yzMCC+SI+AUQZuMI6Bp7o93vIIq/4Nr3R1GMBjF5N+pyR",
-	"q0nr6Pf1I+xLcsIZI4EpJ7Dx4RsSbPO4veM6Y2m4aoOX9LqYkitNn5Y/JdFt81d+JlioMcGqycPW+vhQ",
-	"2LCa+2FTpWVkl8gd9avMMV6OInJHonV0VZFcVCagXD8jxRWOGvJmSOWDXxU8jkm41Tszt9wjaarsVk9v",
-	"ju9H9sDc+IA2EUYFLPy6a7SKLcmtf9Ua1qxPee7FAVeOrmrqH9YKgie6Ws4T6c7SXmdpuwJVLh7TDdBz",
-	"3Xru+PRa/zL+vrymWZu58Gumq251C7al4W2UglWs4g/2/9H+h4+H3g+vqiCLt9D9t9ZnMq2kVAbYWPb6",
-	"QEu0KuuhJNZq2ysUkoDOcSTN8Wbel/o5oxQjmcz1gy8ODws23/Y+gS21INjMTPMp7tcjwmM3Rb/aPh8v",
-	"C9zgd3JgnRz4taCulk05DsaVJATsMWcqpcbJkSvwNUwOD18F+ZKAJEy/DOeUuQ8OCga1u9dn6JYsJdSi",
-	"An+GE0WmTa2w5psrJVXpRiqF0M8ER6YYdZFsVkFjZvDksrKVrTenKsJlPexMXjVfv0//eP/LJkyCkjoW",
-	"TSttptsaW+pW1dxSyQYoH/rlmlH3V7dhBdBhHXfpiW8K2oAGq/r/ZbwRdJSF5L5a5doWaHRCI+JOlY3X",
-	"ijlU0jKiJmheyD4AIC0e4okiYs4BzkVIAOlvHhWzBfqoqQuUiKjRJBoCkhbBSFcRSPM7Ub2Lb2wLFVaH",
-	"UmQeq1UNonWm29Mr6B5xNVlcBfIpYWkB76rFMMNaE1FqC3vW1K3p/9zdf/n9D65XqKsXIvuOh2bkvhIJ",
-	"yzXq3C7Pgrnp3hkvH1QIDGpH6M0bzXlImtHKBkAxW+amuGVoAqWkGyESbcV9k7Q02zrR88vYlnBrDj0K",
-	"MxiFiaErC2dWmjGOIijL7igDpm5P8kkSZasgElbp49/Mx9DEI8tmumGMILXxkY3ldamtisNp2VWxiNd4",
-	"ShCwJmpfvznNFIjNaxMLPhVWP1u/+9fuSciB/pOM6ksfPFqUZqrJ+jE5Sdg3zz8M7+AzYdba99PE+5xS",
-	"mlvOkhz1Mt0oL4C9TNJvF16SLdnjzIncIbSzJuq01GyRHhJY0lRIzPF9/svczWuuhEWB/TK5LWgxXPXl",
-	"4eu/N7m4Xk8aA9zkMtviipUkWYQpQ5DhzgW6wOLWQGha9UiiMQn4nKQw5kha19xeKdH9+8NDk7v3AGDg",
-	"77ctTeRYHOa0nhKeMKqmyIO7mJotebK/Yv7GhFkd3FbiNx+s+qBFOChgleZxqh3l2lP3EA0O5f7UPNLt",
-	"hhPnPaxpJHEWs2tEiEnqlqrt+4xNiXy0SDet7DJANpKQWSiXbl1a6pxx1px7wwTqiVWFDwwMbDTU01xg",
-	"iXAkCA6XrtDGLeOLiIRTArEyx8h3A0iRQMg9lRAiwBmpugkv26fpUDKjf+061OXBpEKsoTTLreomF4dp",
-	"sXpQ/+DjWsO42nK1Pz5SqX8Qwtl6p8rGPtP302OsmeW5zbb8g49T/i4fMhPKcET/fKxt1TRv9JaysC5u",
-	"bpT3fTyZnRPMSJhEW+6qdHFAGxfWRgRUmQ0wV9dWSqOt0lzT/SyZAYWB1/JJzwn4MrM0n+taxkoPkPUi",
-	"OZubCZyHt2oH/aQalBYWO+Wp+cmX0uzKMXVD74hA/+JjBCQr8/cX+A5TIwK8VoBZQCITueNCQUJ7045F",
-	"CH9nipggSiztmyJhzBZpctRdow5d55i9fDozUhNS4cIYNtzWQQvu8epFuiGgMj5WHbPN7PSxjVRZXKmV",
-	"5f4jIUkhzq9ub+2DdZ0oQckdEf2Ai4pNFZjdrrLFi30Twqx/NSoblUi4pr6TEBtb7XGXrp9iiz9dvPwe",
-	"wW+ofUuWCy7CPW0sB1xSRpCkcxphQdUSte9IoLjIww7VXH3D2F2P1dPvQx3fx9K0aWVH0htJ2izUz1Q9",
-	"sj5gkLvxW7816d2giX519RI3yagCU+iFsGzQmJ4BfxtqCBqipgzNlmNBQzTnIfEQiaS5X89zDTzaqcLU",
-	"dX6litvoQG2mtdUprWOVYjFBAvZ+uuLrNvaihE3nFjwdptcyi1Bzwjk+ekj1gZLRUVEwHSZlbwipRO6F",
-	"qiJ4q5dJqQdjw2VS4mJR5nYtmkgOWLdPnpbUYrkasNTA32ddmRWzdtOUKMBCLLXFbIp9c+ZupzQl4qks",
-	"XDhv6Qt9UeUL5fHotpTKXxvH9MJrcIyJ5VryqzspK64yn2CDXZ3ihkuWib4KzfxRxLJKDZzfjgr3RDUH",
-	"pGnCdp+WdHavr94BVy/+wOCtr03LqY/g64z2P/ytMnrvl/G7OOI4rEBHpuWkt5SBx5RhsWx5m7LQ5pQ5",
-	"0q3IfXuai4XSiYCnEk24sOyXwNxIiPRkUFuQmGCTxWOi3fWTUj+Ko73HcObLww1eJ7OYVVt7zqeUPbCI",
-	"2hzTaAUtbXO21nPWNDZjyvVRNeeLrEJEST+xB+AWZb/z9ZArmN66PytZOF9Rr7FS9ABXXeOQB0WESOLq",
-	"ZKa0MDJ4coNEITnjQkHalsnLGmMxJaFWgriwkTKC4Ll53pnOe8fIt2vioxmPQokWM2zcwxIb0OdVtTYV",
-	"6RWVcPVPSEEbgis9SjfQtk/ulTCx8z7wmh4Vn0wibW3YA2uv0wxLEDQrY2av193tg2dswpuW/LP0aCr/",
-	"OcnU8KW+ebgu8a9AYHY0GVV6OYpP+y1SQoHk1jDT48yrXA2XnV21bpkfch2fk0E50fr3w23vil07a4b3",
-	"hB7OHEnsfJzbkMiNlThpNQsJiR9pIaNKu6woTSqi+4gwpqyrPB7gOTFlYNt+MMPKCthlTEL3jEkZVjNC",
-	"hRXJshAbrl/TZiOnIHVCGqyYn9kAs+1sUDAwH4W3VdHAq4kg8U9JdHuKaZRU+cpgV05KNnARZr0OnH07",
-	"+HXo6E1WsXKD3pMO68O6aVVf/BbmtO1A6hOOmzIdjO7CPbwejen5cJPqAHXTtXOyoWL97iAoI836q+Id",
-	"k7AeC35HQyIkmhLlwCIYV3RCA3MOI8qkIjjUZnvMo4iyaWPLAIbaywZTee+5FTZokXCqjNqH7XFjmFA7",
-	"JVcw4atnyyfnhspE8gbcnq9TmBp3T1XL89PmXvvZybmSNPIXkRZZ/r4dwprNyHhylXRZGHNalRNhK/++",
-	"E7RJFcb02aphUAZ2EFXLNyTCyz4J1qVnZywkJdlce7sWqxEmfxrh6SVXpzxhYUPGLdU7+Zb58C0kp0Q1",
-	"8QqbD/nqVi8aRtiWFCUxpkpgsTTZqG4lUDvV7vT338kU0kjrb67kW/4uLhvNNZ5SVpOYNcNyNLcXJ6v6",
-	"ckTntCb4gpF7NQoSIc2SbU5fchfgJfeA/hrNsQpmlE0RHHieQWQJZgRDzi4EpTcobmJG62VzqtrwGwj1",
-	"rZR6gLFb8X3MpZqKzSAc5Tr/n7zWH6HAm4P1Kl4UJKQP6dAo6tu+V1rIdMJuHOlEqlY0y6Yobq0fkqnA",
-	"IQn9I+tqdX2gMB0AohIlMRAxZojHhkngTqT979Cnh2BOmVq2h+DSaMHydgoELQLQiunTVg4zXz9Jwmld",
-	"Uqmlmk2G3w2ZCCIfeKcmzMsjxW9JOWH/9eGPP2znIyi2Vj3YKZWKiEf6nNNldR7fshO64vYnikbNkcK+",
-	"tJO64IpYlRsFubuOIXMS2g4jK3jRSKUY0boB5l2dq/c3PIr4YpTE1eJ/xuOaeMc/EiLKcbgbU6GM77Iy",
-	"wcz6Iqb0jjCDrmW9xg3EvhuLHW/WT+WCWMfLqpNa8IigCIchEUfGWW5T6O8oAU+1liX7nEVLk2G/V5lv",
-	"L5OYCPgmL52se8e0lEusz56ulFF9F4h2UleHO44j+sjwWNfGWvxE0EUyEEWC4C1jDmvJHCZBTenyzTmC",
-	"6b3D4+Kjswqu6zjtPWQ65CqMPi6jd5TKuory0uurRE+MmTxaYxqthcNueGMUYUW0ulOZHvszXwC0HcIT",
-	"RQTKh/UiavMBDHk8cG/nPKQTummpHh4HvTmLs8RDuVROOid/ckZGNRgNT5OemUP6Lsyy2H9GvuWazZma",
-	"Uaa5qsWtz9YssZmXFx2rMqBINiu0WiVYS+v8uKumsuDb3SfUqZWllXrQ1dMDJefWGFJlNi9FeJ+eoFev",
-	"Xv2I2i8PX36/f/hi/8X3gxevjw4Pjw4P/2PPQ1ygiAc4Kjxw+OPR4eEe0mczxL9mTAXnb1pOparNoob4",
-	"unTTdlhjNORkRtZ8d04EDfDBJVmM/snFbbHpzTXjSrLBbUmDHX/C27wKrtvd6j2EC58GVf2L8eXjmGL7",
-	"sgDl1RNEK8oV2u5kAnigI8AdHskZrgr47d3jQCH4EdDf9LOovaBqZlMaLfj7HlrMuMxwm+1ybwJ92wAD",
-	"n9u0GnhdV3FwCzxdrxXSyYQIwgLS8AVGFtv1YJehkdGZe9Yrz6fQdWHgTaB/QV1ai5y8Vid+oCKZvmV2",
-	"r2mc16MU0NoDIBvDOu0x1QsLK5bXIyu55UNj9ntSBc6x9O4EaXiCrEMPsMp6KdltDXhAn6gbHpEHuh4b",
-	"xMaZoLiyZ0p/WTnVPBL0qtc4hX32j2wUrpDKIFJblE5B5MwGLnoGaT6PNAb31J0VZPkgoqROvOVu3BuB",
-	"bF/g+PGYhdvieGYTyAMZmoFvpC6HLr263ECpdqltMChhoURt8A4jW2ZKK9+C3PFbEnqmsIFAcpaokC+Y",
-	"hxTnSEZ8sbe67PMsjPfJXfCu7QazzyF9ry4BiFBjK/tHcPUA7i5bhxK1qZLIp+FRBnkAxEjDivnqN2ug",
-	"IM3NahpYVVH70qHEZ7XmR5Ko/MfsCcrucETdmzMahqTaiShIHOFl3XH6EBpucmFfAKRf61p0i4na04iP",
-	"ceTcjM1KrlQEqeSLqDUE/KxAd68mEzkaJ9FtRiwgoJIoQpKAdHIFImqE0IPEzLq6d59VAjlZs8WqZgD4",
-	"q+uZQpb7R1DHZR9H9I6gtrkr7Pd7o5973ZvBT73uYNTvnVxdvulXMNznXYKsN28tsHJlRYKKJTDPjGj6",
-	"kKWpOZWShIY3JFoQQVAsEkbCY4RRBSUic5Oz9bn3wDrzWCpT5rx5UfbnPAjyR2N2KBRH6VWUet9Ivvki",
-	"FKu7J0heV5FajBk/ukkn1WLXaCz2XBVEJnMSGpXlHEu1DzFH+2dvtt02QxejCtGer4ZgiStPf09zADy1",
-	"ElOeTsXYN27WkqkZkVQ+xAPaDKG0m4SUZyClMiZVVPHCVAwScxwdu/wVE4OtqSIWxJrDspN3K7zMuxU6",
-	"369JPC6B0G1M5EoDQkphRjaqgoZmcP7b3gBBlSb43vwr/UZTaFwErCxM6/DsBlr1fJwBCk1cYyp2Nmct",
-	"z2RrVFFfRredxZvUlAKWI8oqUbW5NiESpmhkbouhOZQ3KWQ1KoWLTdmuffvWNh3UTw1+GZWDLMcECyIq",
-	"NWy43d9AKO9kZcmY3CqXh1YYSGHBK1fJDqNynwVmZv36ZFqN7B1wNqFhvX+xzv9ZcwOciS3CwoYOSEA+",
-	"bvhsLQrDgouweeR8tjDvuQg3wsJZBAYzUDM11+P6ZX9vY5S+3jWvZrBU5sNzDkIb63Ow2k2+0oGLzlov",
-	"ymy4Vn5h1y9oZSirAwKvn49WxrYY/ARH0RgHFbA7XYYIFhElIg1LRJQh/9ers5PeqD8YjK5vrn49e9O7",
-	"8XOw6hXxtZhNkzqt2LVcbTan/UJarbJLMyYhavs2fdb3kM9jwjD19yrh76URB1URWYKAPguBuH56jEjf",
-	"xITIWwKJ8Y2zXlZF0Kd6zN4GWkNu6bxs43Nrltu9jaT0SE2jQJU7baNW28ivU6qll9QOzZ014Xkk4AKK",
-	"dLTfd39FGPIJj9HV27cHV3EiPfSejC/snxfXrzx0et498dDF666xtyaTeUymRadSPUZFnjFLsiQGHcM9",
-	"gDQ7oJ9OrtHr/x9SeIraPmGa8Qjbf9f3944L+ex6ElNGJRFIxgTfStRjU6jLylm0LKnTL35Ygev48PGl",
-	"9+pTe//37v5/WPSOjy+9v3/a+7+VwB2x4BY8scTdM4ElQTPKlERtKOfooVAkU7kHGaJZBpwRLvgWMg/m",
-	"5QFWXydn0qKAOWMtr1LQB1GJYMgJIogDhxM19etTAUEd5qfsyGyANGuIqYoUjYvvWvAJbX4tsum6fpvQ",
-	"5apb8HdWiywpCQ8IT6yPv14fb/1gUAo5MgAONUkkWKpRxKeUPSrAs/lF1FPF7rlVyxYpBWfIprwu5K44",
-	"8w81m/6448cYFrtTp+bU0cvzhCFSbrV3cVGNVv9JagvaRhxYy26p1y11dZ4Hjun6+H6fsgnv2Ef8FJqv",
-	"e32Gcg9XGhHjhEbhCGZZDaA0L+YQZj9N+ai+ht8W9f0yR7LtrDCoQj9eYSkq15HTgFSvYqrKrLPHvpOp",
-	"yxR8qNWG35Qwa9k1hC9fq6HW1ltda1NWxDMtG6G8l7MFM5vLwMqbkzJvoNmFq11vLaEr8qecGlqx4oN+",
-	"Tku1gX1cGHuYLBEWBClh8xaaZygZr3fj0yCjlU2uI9uwl5vT2sV4pMRM13QnL2vlpV6j6+wuo8oYVXwU",
-	"R3hZp9Y+yHdjuhQkRHkaRm1fd+ejfzOxTNrOmSYm8CYkosZ9426gtrhGSnl8I/304ckVZXoFN4WVb4XM",
-	"dbUptAd1GI+RFigpuJuVBqVI221MgZo7rWxp3d2W7fnf7BDLEroBrFy9rHOQSGYXvBy5FGSfWfCNldPK",
-	"5PgEAiBP3Ds50FQONLs/3uQM2EJ2PLXHJ5U7aXmERPGW17I+KP0X+IQrr7JqLrVPIjyPSYgUR4ed7//7",
-	"P//rZeews00t9AcJnsdeXWOGyDxWS2Tmh6acSDTGwa3LMK6WCNsnMFgaMo1lobtl7VFZt8zmIjr3tt72",
-	"6tyTkHIUEXxHpEXPJnHEl3PCFGoHEU9C5LBqEOMKhSSIsBaJSiRSkXCvWh8tRydKBSmKSlZSCSQHBsvK",
-	"lNI31hlfKLga4CiqvnTZeJllwHlX+7ngIYkkaock4AYVwsL4uioItshaszqltQqzVDXBgJhGlE39I0SV",
-	"zCZpb3uOkZ+wW8YXzD+CbdC/kRBJygJ7m5ZPD+e3NoDbBHgnLF/RxDa0GeHH6t2lyj4pLdUKvxsS4eUD",
-	"MSu3xsaNsaJ14PBdhniM/0gIsk+hVCynykMQUUYDHCELjHWM0jBYAyISBCRWJPRg2QH3nwtXD3pJFGq7",
-	"tm0DKOBzYt3NKbphudzji5d/3wz9nt5vPAWIZwkTNtd47T7WCR6QCiMcRXxRFwXsmKhO4Oi1wpRpW8vP",
-	"rhrhN98uuUQzYmomNDe3zJ1M9ZAKxl9za6wkhTfZZVkvuUVIB+aV1m7D0j+BzpYNe6eurVvuZRE+lZFE",
-	"CQz57ziaw74RrNsdCyq1cF1gMa88yrL24MpbVZ3b63EcaLidVlN/1Djda32tgLyPpYQVAA2sXzUzyyf0",
-	"iK8s4M473pSWi5m7tWfv+tigjYp3UZ7/arNdKSjzjCyQSdVE7ZiIgDDloQRA115p1ZHOcSSrQOUgeCRI",
-	"BFXLvt6K1M38C1l2EzWr0tolEXdab+9en6FbsrTK+/VV32rvOFEz/cf+LVlq9Z0qhANlj2atZfEFA11d",
-	"8Ih4CNDejE2if5QBj03MH9XdzQg2Zrpht9Zv+93rs/1fSO6234wWXNgQ2+fGbT65erutf7wftLxVTaUQ",
-	"0lg5Fbj487X64Wdf2sg9v4MGM2IGjfQQQW/FbMj0vsPBrydqyA2Ue5t6pA8iqQxYkT2WUNtPJBG+gyDy",
-	"DcxQ9hkAhrKPGeiQv9cZMptbCqtkgxzTJZopFbc+fQJsSuMRB00gADFpVxYEQBeAq7W2KiL7njw6OJhS",
-	"NUvGnYDPjVVm8K0PpliRhRENq470XHtAKm/Nw0dIrx9hyqIOeSaz20N5ZckSSwCEcdN96yCtPb12QzYn",
-	"IeiOxaK2HpoQrBJhs3ZQ2wA6da/PPHQVE3Zqfj0w6MAkRU/1EEaC4AjEBer3e0PmkhLTZF3UPfjJZZbv",
-	"eTZWFUfwxnsy7vPglihQXM1lwZAN2f/6X+hEz4nBjIZsH/UgI+Yf/avLFCkbkXutdWkrZ0wkavsHM93u",
-	"zPeQfwCod/6e/nNOlKCB9D0Lbqy7MqOUmqQ0xSH0t78Rexj87W9HyP84dMJt2PLQEOSb+QtEnPnTSblh",
-	"6wh9HOZwyMzPGfbZsPV/P+lvUlk4bH3yOzAtqC1qyiHZUA+9OOjnweAamQRnBwxo0xSRkT9ml7F+ZhwR",
-	"5Gu9zdcTafsAE9wdnF1dGkxhvR4pSKn+MLj6pXc56v12fXbTgy9uuoPe6Pzs4mww6v120uu9ga87nc6e",
-	"3uBZMtfd26wS39O92Igek5CLfCgT45tQOQUonVQizogHg/eN3S/tlC0Oot1EPXVKJPJ/27dhKPtnb3xT",
-	"rwNMRvGdBOATjKaAUarpmjOyZ5r+bf+EC0EiWGf9JvRxwyMCBW7mkMvoIM0eLCTyoiqiUmWyCqG8tPIz",
-	"MepvEl0QVzTHS2M0U2XkUEQDYsG7rXDpxjiYkf2XncMV2bJYLDoYfu5wMT2w78qD87OT3mW/B+9kFfhb",
-	"NWIll4dy1HrZeWFeAg9ZTFtHrVedw84rgAFUMzjjDjoLEkX7YJMf/GtxKzv/stl5U1JzNQiM+56M0S9k",
-	"ifokDaQ1Z4ekU6bpSB+Jhob01xKusPRv2rCVy7lhZBxFyyFr+/94Pxh1z99e3ZwNfr7wUS980+9qOrnp",
-	"v/z+h70Oeu+yot1d5M/6BxPLS2BHwDNm035nWJBwyCQJhPmRkTsiUJyMIypnJDS7k+71Wdg6ar0l6h/v",
-	"f+lDMLqhZliel4eHpXIWOaS4A7dURn3bpNxB+3D6rK6pXi1JVKegirSOfv+gdcD5HItl66h1rScQ6Gdt",
-	"JNsdEXSyLJzdkDwNWZngKZ21PugWzYGtyf8AJyFV+xE3iZuVm3xJgLIhU72DTmmkiEBj3Y/iwtP/wXEh",
-	"iEEmNCUX9BEg9MHQQScAo4symdlZWW6tsWt7W51zyMGMscBzosA+/v2j0XlcFTHLO9C7cR9k673BQfPJ",
-	"q23L2hhpS8VAwMYtuUVweQ1P12BpphtD8FaAY5gCYYwVSFybyaeFF52TVLEs9a41v+oFXmtJ1PU9JhMO",
-	"MM8bugWP/vadVnFbRkkH5wCg3OBBQ7CtTx+ekfsdtRds1Qpp0NV8A1A/xCxiR0vw12YkVR2kIz74CYcu",
-	"+hNeebH5lXdMCwku6J8kNC+92vzSKRdjk6Cv33j5skk31n2tFZweU1q4ffJa3zfprW/srHc5L3JJSH4s",
-	"WDy/O1zSD58K0tNUOUxTPhSK+DQvLLV03I8xI9EamXlgRG6t6HyPo1ujHixmWjEIZpgaTHNBYi6UzGOA",
-	"MCWWFrVphuUMEOEou0UhJxL8vYAjvio8f4UxOIJqPTfRQnf2/XWUq8+xu9yzkCAcKdTGkeSpPmmXhEo0",
-	"FvrA2ut8RmJ9JoKzkLdFejO7VKS376TZaViDhsQXaJ3wwHgALXp7BUoYKOIQ+h7jgICSzRnpINjBapXn",
-	"RDd5oltvpSDNP/Fw+WTUA21DL6lYKnqdlEjIp2ck32wA6+j2vSsGKMic35Hwaxe4Lxq8cY2XEcfhgPNz",
-	"LAz24esX3zcZnkxiLahIeEFCigf60P06pXwl08FmGzFjCbvIYubbahbLIGjq+ewGSMTC5lglx0hwP2W+",
-	"o1uy9I3s1uoXmkZ8jGwcBGr7f9NW+v/V//ze6XQ++Hva/DQgIRFeEgGnBWdpjQEg/rWMfJYO/Nm5Oetq",
-	"x9I7lv4sLJ2RnOHplO/GS8dVW7G5VFjV277XRFg2bOsT2Uwenb/w0A0JqUTnL/eO0Iwq6RlQG+khSf80",
-	"NvCMKiSwIp5z6I0FwbchXzAUE5GdzjX+ByDtPozuuRkIetmky+mFolLRQP4FVLRqmwAWIzfRhoRkHez7",
-	"Kf5VJSldiZAIEmo6vSXLvCPF1TfyDMAWjahaejAMAoWMIRAkaOZFObUoVg08KK7bgq29CbrrxL1U67HI",
-	"5rBVw79mr9U2nQGBZu2upkmu3M2JYEbvSGgvQLAgyADKoYRF4CmbUbgu0IdVnUsC20YKfZezPzeP5QRL",
-	"sk+ZJExSRe8IbK5VDkKEp5gyqTR9ePnMFM9cDhrPmoVeqxrkH2s9ThtidL4t/4kmmea+EwtYt/OcPFBK",
-	"esXb7zr5qTekeN24IkGLsvLDJ69Gs/6FLA2r+h+dnPrU+SgZviWQrPrJt5eh9kfkJ1Qr0WMc3BIW6j/N",
-	"/Y6HfIiENHLS94bMJ/cxEXQOBeC5QD6Ppd9xl1dJRNAd5ebWCS4R0euXL/VpTdnUumtIFJprI1s+lcoh",
-	"w0YhBx5NrxaQrScDiJsGCjLiU9SGe0rufu33e/bWcq/SMIcM3FOD/fgcqrxu2kRINtLeXzxpx5vUDkYW",
-	"sHxfO/ce/rj5jRPOJhE14TE7JX+d3Q4kj3BBmGyUJWu0sgNyr5ejVjnrRlEaH+HUBcqCKAlJuJdHa3BY",
-	"tdJDWJq7Ty7QP7sX58dWOEQE+XSue0uDR1dVtR4MZwtlzd6BVGofLeC6LODaflzieVQVV/3cx7KZG+x7",
-	"viEYzsMaqhQMZkdRyINEi/LO7qje5qg2a2u9So/mLkPv9X4yw89Ss4rJFJPpsWhwq1h5OxFlEN8B8djm",
-	"fvYI4SjSTTCuZpRNO0PWNSercblZAoaam8zBW98SEksIobOBEB3kh2I5Egnz0+B6mb+SGTLN7jxRaCGo",
-	"Mv2s+tjmW/Kv7XM78+HDM5738ydi0rShz+r3y3re6PfThGboE4U0RG0u0IInUYhCvrdzBH7DjkCzp83M",
-	"jHXCKw1n3LehjAc4imo1hTNThstkLh/r8956cWxIX5t0ph3k24IW/p5nRFQxKKaxO6cbRaXaGQ3lTVpB",
-	"pRk/1ZZxqdFGzIFR7Wt42SQcxU4mF0v6JQJTVkexC1Gpo4nm3pa01tTO3/K8Sly6Q27JEQ4ElxIUpbJg",
-	"XBFzG8TiR/3fJyMAqwH+87efqZCDVAZnJB2jarcIwAr6ttyHbzwjqwLwDfxuHR8lmbeBP/RLv5DlNVaz",
-	"KiZ5XZHZawbzWc0IM471b1xydcoTFn5LR7NZy23Nd68+xtho+S5TxtVCshq9hyCiyFQoMNTo9wZ46neq",
-	"rtWeg5wOP6tHzHjDPJsEBEPQ061fue9ktlQTLpB/Ntm/wCqY+YgzdN0dnPzcqbpTSQ+uTzueeE4x/pao",
-	"7XkldlU4qzWa1FFty8530FWs6BzuNbWlbHgoWEJljzBPEmnJMU1U+jhf8kQMGdSgbb9+8TIL3SvUkYLk",
-	"f1PH1k+R1ix01ZiHS9R+ffijeZdqS2wyIULudYbM5AmmJ5g+UhC5x4GKTLScKXFpDTlXznKstx/DvX9b",
-	"EoJCHsiDcRLcErDY52GlJ90goz5eAnhVnAbL1XblnVxso7kegEysEBktvzKDz61/nVZdhdXxjO4BU+P1",
-	"Cxj1m4SfBRr6Nq4EthVl298hNJB911DIx6TenpoyijvXwnr9xciJp7x+MMr0gb1bqHeUdhnC+XAFl5Cp",
-	"VXsTBD7R1GI0beniGCBBN6JSSRfSUMCwLwpBGw7x7etBhYXa6e1PQPeWNDThPxHBZ0G0NnZqTci6yzw2",
-	"9/56nglIek3cmKFc/J1kOJYzrlDbHPnmDYNEpK3cPQ8tZjSYDVkhahYJosWZhHBaHMzs+dxBgxmFlNIA",
-	"AnTNU4jxxUrcLejPLoudCwj2TTUgSEjECuuzHo2XaIZZ2DBQ10RWmWDdr5Qji/G+G3I/3nBGdhz5BBx5",
-	"qomySINIcUeiK3z6MB/PQeqvaRK8qLQqoGxO73FWQte1Abzo7s7hoJpjcWuwaqvjFa/S7h+rlX9rEWxu",
-	"5s19q+ky/+WU379I+FtMxL42WXMMYep6P9GJmjZ78DHlxNEtWa711A6sHY2mRGX+2u9cKccc7IeJQV3n",
-	"i3U0+9zMOnCz286Pe1NI8djR+mNOH7OWCK8SdRMHVVJxjlzg2/yFAdRa18xB70mIoK41anNh3JTzJFIU",
-	"HD7Khop4CDsP0J4+BjkjQ1Y4j1AbG0KncFbZCIs9D/HYQE9FS1tY0XfVBbHyq5Sz60R9BdT+PN4dN6kt",
-	"gj6f59zbZOI5cvvLHXY770u91OmDO3x7kdPg8FzVjxuFeRTEB2fwD7EBH9Vq7eagjS3FxzPGeHxFMQRZ",
-	"TL3cHeCfO3agSk2tMijrUjZ8+4iP5jiW6VUNDWURjFEaBDCuZkRICNA0sdXSlhO0OBHzRCokk/mQKY5e",
-	"HB52kJ+ORh/aBuAN3ZyeoFevXv0I7GrRxCIe4Mjwr4vl5JOJJArBLRZlQwZVP//kjIxo6KM2Zuise9lF",
-	"fwKymYOVejc42TsqtkeZpKFWWUK8jPRs9iW+A/h1HEMeiCCTRJLQM9GrM6zQDMcxYRKpBQ0IYoSEMHAz",
-	"og7qKluHUDcPUCF2lbQdDZxHwiFzN2KcBcRzYR7WI2Bi0bFT5u0VlPMgLwRVBLVtIIZXSE4ZMlP/1uSe",
-	"oC6ScFeAbPSau8CyiF4Sz12gh8q+oEwqbMJuMXp9+GN9CktJGDyBr+vp1aPSGL9IWkxpDBsTc0ucvLsW",
-	"22lXa7QrSy2ZKeUwcgPHlY/0Jq7G036kYaNAMuwEjnKADYwrJwOP3R/pgSUVXqbQ+QZURwlMIwg12Kvz",
-	"YTypFNps2J2Ff7UgtK3Z8VuLWisL1I36ULXLnKUBIGnkmtHYDXQqhMI4klYGLEtCzing3oZJYN3npgSH",
-	"IszW+1gJaftqKPrwSx2BhYNvZzI8a5za1txRE6l2pe3ooqIpTZAYWAYLKknRIKAyVw0loreaVbVVAXeN",
-	"1aFeX5Iznl03/SIxWlsypgvX2mmmO810Y9K3OSxxKhS2lDQPVk0PAswCEtXHpgxACAVchKBzWhx+m/Dl",
-	"m7cjEvrHxjlYFmoBZmhMUPpcnX56Ag/sTvNsob6Fc/2vqg4bavwS7BgLohWQtaBsznaFMGubD6KV5czN",
-	"aLRsQGa8x4EyOPCIT2xAeVvzsIlPHzLBo4gnas9mkqeGMeQJm7F5JhANwtkh6AxFeMkThdpgoyKJ53FE",
-	"KsPOr818/vqMbSe6ib/t/u7U9edV1+1uuAR4zQPg4n96PlZ8Oo3WxHaeRjSWyLfwbRV5WQNo4NsPSa7I",
-	"TtiR96O8lQuqgpm9l0KcAZD1ZPIUd8EJ2xiNb6JVcHVM/jgidcFS71zT3z5FC2Kri+5I+smCqmBFV8hq",
-	"S5q+HR84rJztS7c4P6SBLfCQssnbOIdHCeh0VEWAQQqwVgzPm5dz+WX8Jh3ecyBWZO1vBKtYhc5a37At",
-	"jlfboCqBX6xvbYCnjZBAZTK2lbxdAaXVxd8W9/PlXw73M9v25jHTKZ/sECmeBicZAp3TMoP7kPAS5ri9",
-	"KMdux2uCRnpUzYhAPgR7xlioA82u+yFW2KYicwZMMNcy09esIH3U9jvqXvke8jtzwPrszNQ8gj/icAL/",
-	"a7Lyj4cMKzTnUiH/ovvb6N31+VX3zeinfw56fZOdzBWO9kzUCID5pfhj/kfgPw8koodsFaZERB5yxQFB",
-	"bkoo92fAQ4FRqUTBjAS3JERtzWwGEdyD0BNQGnSDew5oBrOlfsMcskcw2TEOTUsmlEQaE9UUkLFu5Q7q",
-	"4WDmCn9nmGkS/ZGQxGT+IcpCcq/lSds3svUIpahEIO3HBKqDD5mEWjgwOM4Cgnx4VWvqqGuGsoKwhiMo",
-	"w+gyvIs1J6HIGld2fEMGapKpJU8VmSOJlxL5YWKEADkC5GUfxuRqBhq7nUoI7E0x/iqTqKakfNo8h/M9",
-	"68HFhHitCqLdpsF3ccRx2MyD//IJJ2KWbJPmlzK0qdVnSE1vUQWJ7XDUvl23ezcMc3uteAU/V4p0r3W/",
-	"P+bhch9KFbeOWokj51o9tXEgiMrRn2cwX2YJuzU4jWQ+JqEWY/YiXf/sikCktVOMSDMEWhcJkrH01jba",
-	"I6I6dhlbXyquI8x2u1JDqTSh+hbWL0X085Bvp2Q/ucPSQ/4E8BV8Wws5wlIhKO3rGfo1KFhaKw14wpT0",
-	"UCz4VBAp0WIGuoM7si1coCbyypCPZyHd59DSm54yO+b4Qrr8FSN1qnwWt5TSZWqkVzDQBrl/IAg0s66a",
-	"1j65VwIHmjME2c/JfEH2QewXj4YOOsvBgdnHISowp9GadC9loeQ5IyZuGgcQbT13QMNSkXiV1W7MmJ+F",
-	"3V5+Znb7d9Dbdoz2pepWheQeKC1lLzCLGvLSv/i4qZsPTMN/8bHhWiILnR7D6QVnjm9PIQtVBcxjdCsC",
-	"1SkmWLhjSSGRMFnn6PuHHltjHx/Zwnf2Dz7uwyvfoJ/qH3zc3EWlt3fnnXqaE+3MHVZ6UV0QABWprtWQ",
-	"4zYeVyBPDXfRXJdQ3C3l8bY2k8k9BAdYcGO4WnXFZFJjBs15SADePmVHcBzt1R9K7tT+yZhoz3i82B4b",
-	"ny5/ueq9Rnob03Ir+Z2omf5j/5Ys6+X3OUB3mTKlUUTEdxKq+ntaY0kFu5fmshlyliQQRNUI5S7EBzxr",
-	"5UDTRZOMTj2XhxPGM21zIlclxyC/A93rMxh5foP1u/W+bFflAgMSgWZ8aYZlG9VW5G/73euz/V/I0kcG",
-	"AnLPVJLSb2jFF2FTrcIUfNM7nnNhCx4RH7VteuIRUAw8+J1E+rdjBIBXCI/5nT61bduGUsDNPOMLBj7e",
-	"+iw9s6/PVTU218VWJWNfPDHdmoGEDUjXy6VvwEJ+3nN657qsZVdXJYo5Xl1l1Uo53MANecdv7dFuL2ML",
-	"gvlYa8RS8ViiBRe34LBRhq0qDmvdVspUz+hmND096gj+9m2vKjoxC9OcTiI+pWydm0Ilgpm4oADwCBW/",
-	"JSyVy+h7NKcsUUTu2aAKQSaCyFn5uR8O0wc7Q/aO3TItnckc08jorQvB2RTFWMoFF6FEU5LLu8ZMLohw",
-	"F3DwFRSsQGAHkVDroUMWRFSrKmfXukGDqzPBNEoEkR5oqjgAK/DYtifR65c/Gonn3xAllvtdrbT6Jl2N",
-	"3AeEhNVohuewas9zbEDbX6jE+EBv2rpz4pxPp1AubncwrGP41y8bBMoPOL/AzKkG8gkFRTGAgU814wCZ",
-	"A79Zz7xhtM3igSdqnXwwpwdkJecFBFxeWSjHvEDgE6tdSFkdTmU6bHIGWFrkifomFO4eGOc0nfuGlZ+T",
-	"WhNqYBZbizI0JjNqQ/8L68+FOwAq71QuyHOaS+8kERsRjc0EvtatW4k732hD2Qlt2NaU7+rBgVko04td",
-	"oBSnl9kePIs46twq7k4A4FzMBYI9tOEWAOhhyGJMRQd17Tnr25dGbjx+Vv4XKvViZUoqmEAV4zsF4BVz",
-	"7YdAb6g0rGy+ZipensW0KnTytR6WbnwONfkYJZKktzOwL3J3jn7F52gjw8yheOREQcPD1Z6M607X3NEp",
-	"keAKIsgAz5tKW3EXwI0C0kHXgkjCIIgsxWNa4Cx8LZEkHDKRO7FNnJ2TMm0jdMz5oQdCWOgwyVO1G/h+",
-	"z2Hy43rAbzt2YJJnkgK2i6+V/bsZmyOQvjtW/0ZU5t594PKzi9rrBIJni9u6kcmnVCoiNhcMxsjXAsZP",
-	"VSNwaDpZYjDixgRhhSKCpUIvXuqDReBAESE9Ax+EAj6fczju7WuQKMoVxLNia0CDGXBs5MhYwExEYsJ5",
-	"Iz1YbeAhH6J5OiFR2kbvwCfpd4YsZ3OjzORu+zfdQW90fnZxNhjd9N6e9Qe9m9F172b089W7G3+vWkbY",
-	"tXku+WCa/0LO1yZasCaloib8APHwVwdm+JpEQ+aH3ajvmwy8TeCrg5wGDyEDWtvPSpWj9h2VFELpeU7J",
-	"2EsrccA965D5UJNs5KqRGUhGwpRYAp9CRhvyZ1QqLpYjvRIRUQS0fqjIbX1edyYIurJNtCCCoFgkjIRw",
-	"H+PiT90IYbypDKlieFuTcLvqvvlBtMoMXFmYljL1w+sWZAPReTJvHWVVeilTZErEM0PB5ibZDM7JpMV9",
-	"Zmvgq/Vo1xnf3sdSxRCoqV+oyocwykjFMWY5q9Bwpis3tbFOT6GCf8aDaA7BdwS1AWY0MNoB42w554l0",
-	"96Ae0quu9fLApEtzMWQAy+AhuESH10x0h/GEw42mNvIVEQxH8Lu7oIWsdv2W3MuKF0LRwyEDyr1XHeSr",
-	"HMC67xBeZVGCfCcdeLwpl8h1V77uw0cQ5W5zcQwg1bG96C3NHhJfCCgOghipj7BE/ul59+3o8mowOr16",
-	"d/mmEnPere2pLd37HAqA6+MLWQhZmadNQiCrSbFzCHwDcsfRlRUJDpbTMMZGuWMP4X192tfrBe+1+Q7B",
-	"u0sAVYLyEQYjjrL9OZlzsUQijZ+H9HWt4JPQnOLaUq8tCvyzGUIfRvDM52C+r43wvgorKNsqvzW/8CqJ",
-	"6D2wW52b10bqWE8VfYCvlojHhBlHLZVZwbax1cVoRNUSReSORMYjHNEJAcxtUFmJkLWUYTr4LISR6+p/",
-	"Dl3cEBzt261gjARQh2gr8tCLVksfXeRrHeAARMC+edh39wcPVGCGLI4SuarGIKvFmF/rVZnjnCoDI4DA",
-	"rT2TScyUPEK+XQuTWAQ1XLOPzmahLLVaPOTrlkYGgsb3hgw+y9E4iW7Tb5E/I1ioMcHK5Nsaj4Z/nFYv",
-	"BFPLOVNNTjQf/4sEasjMso5NGTg/I1cYst9BJgnaSNpxolzbaIYhWMKn4ZFvMqOmER/bqYP3lWrl9Bil",
-	"s7QBCOdYqn1off/sjW8K3wWElgpEWwNtTqUkIWpjttRtmlp56SkBuR57HfTeFK/GmRxaYGkNOJSB4UNV",
-	"bDlkVSttzDyMKtbX3iinlmoHddEcR9oIIyFAOSQqEWTIylMr3CaBcy1jBd2I9SnBwAPMtI4JhRMSU3Qg",
-	"pDKlD3vdJZM5kSjiUkZEymip9yxdX8qmHdR3dbOlJJ15pW1q9tepoyXDtOSx4/M53pdEP+QgkIx6ntu2",
-	"NPQFR9FeHZrFxHZXiWjx+vDwsBLEolSL4o7TgGApqVRZxOTeUZ5ggBE7yOcTQWL/CF3FhJ3agr/Gfhrq",
-	"haYTK86NUnN1etO7RgsyRrHgdzQkQh5p6k6YHr5VNIbM/ziEUQ5bR8OWIBOiglmm+w5b3rBFFJ7Cz8Pk",
-	"8PBVYE00+ECGrU9+6qRwMNJtxs1nAz4g+ZBRCOvMijNwYanPCKpjSzj6PIQhIDUTPJnOLI5ddIsIC2NO",
-	"mUpLphpIapk7NW0YqZk5vOQOB4TDOyIUNSgFgGOgCcaQUtXexoIrHvCosL12d1pHrdyutbwWYckcwvwL",
-	"38J2tT40IAI9aBo6SW+yMUE4WXIMPUObmlVqC7MXGLWOKl9UEeVmZ8rKsfQQZQHGVm9EGR8a7ErLs7OD",
-	"4UBB1/0TzpTgUcWpGS0ApYFxU7kXUNuysZUn++kbcdJ8nben22tKIAfMqSNRW3dMxH5fb7ZRIPY2ak3O",
-	"JbTOCevyDwzqGUB/hKZ6jzu0S7VpA87uiJhqccD3ahXqX3OOy2dUpm03mxRpuxDfuhZ9Yh3mOd2qgdvv",
-	"dnxgcmXrPX7+LVmm4TA/Xbz8Hkqy5dKUDEKOf0cCpdU9KlHAJWUESTqnEdbTA60yh9vgz5ZjQUN/yNKz",
-	"GRmwmzFXM9S+IQHV/IsjdIPZLTpNgNhyJR2dujmjKgWNofqgwzbPXgZca1rU1voWRAmqidVooFCkyTxj",
-	"FCbMbj0brhtQZWqhtjMMCgsGJK11ouUoZdMhi7GaeZDGt9dBAGlv4QDK+CmwyNU3AH34bTWd6zlAbExf",
-	"X8j557rfxJEzqqSHxllO687/93VE0pvta4oQkwoZMIobZS8fo0kKUig4cJzB34AgAwAnpDZEXn+1FSLh",
-	"OxhFo/s13XXjNOUbHpF6sEAqRzhQ9I5UqU9jziOCWSN8wAyZUdt4U0yZ1mfT4OVJEkVrQQKtmF+nwf6l",
-	"kAL1djdPwAYS3WVgf5YS6YllRCcxzOeSuNgU7J3e2PEFM7d2pkJDdWj38lrwCY2+eIR3bIbx14nwjtN1",
-	"Le9mbeEfGwRQvHcNqYRrHSPRe1qseXACGF3OHAJakTLXq9Fk3+bW1pX+KW7506tSphfbxxfSp5pQnIMk",
-	"L1LeTpX60qqUoZ9SjHQtMxVF46b81TcEVI40SsMlxljLPXAxkNpeytdNlAovTRwzYaHMJyXJzpANnBPN",
-	"6DNIJprt4I7DuqTHBIVp167MTYXBk41PU/BXiWDWhLXyc9Ubs6tT82Xg/dwuIAzbUHkW1ZZoBNVhvES0",
-	"WnP4pgn06yfKv0pRxFq6q9GBuhCvlpW7NfjuYOVa4WrNXleuaEwivsiJ3A5K6R7iXeCxIQO5jaPIXnoA",
-	"TIwV4EjbqWlNskQS5F+/G6DSsXIAGCNVQtscWI/nh6dXxWAxs+F9A8pYjjF3xRB3qMwVp5pVDw1ffydT",
-	"8bACwFmvIQIrg1s/qYqaSkWJhKqFHVSfZAtnpORpmqaxy+w9sUM+aawgzvla5bBvDt0b44L7qgRNnyg9",
-	"rJ2A2QmYb0nAZHxYW3LVShnr966TLZuujO2FqwcZd9QUZBwnNAIs6xRKSSSMaZ1lTBkWy6xMo6t/Do9R",
-	"A8CWa79SPf8MN8kNbpEfMu/O2pSqn+Btykz6TvEKd0ZwVEiqgviYg5jGJKKM7C/qr1rexVOBQ7idRxi9",
-	"J+M+h1KWcKEL8T8Iu1gzGRN8K1H7+uTixQ/oxQ/o9uc/0Zwz7iEs4dLnh9c2PlAMmZkUmmhRLJF/eH/4",
-	"wkf/B43pdJ+wkEIY3h8JYQFBLJmPiUD/x5bMtChJM4KF9QlSE8UmF0R4QyZjSMaURO9lQKB8lfvbwNPq",
-	"lwx65kJQBffAqG0HpEfy0nfjwsokcPg8UXGiRmYEIwGxe3yCfIfBAtnh/p7FfhtrybBPWS60DnEGtVts",
-	"4ANESA2ZC29C//2f/397lM41l0+JZ4DgUcBD49IMIlNRJSTwMIXaBT7E48F+duah30EnsBdDZluRR9kQ",
-	"KaNQAScbsh6X/gYnIeUdyuJElT52snDRIfNto/oZmOGIMv237Z6H8EtM2dQ/NkGUwobOHZUXSreWH1cH",
-	"B7dZU5DCpz8qgZkhx05IIoVL3xUG5/g5ezL9JovEbLureulwsPyTGVYn9lsfCpzt6ebMIphtzxbFfO7M",
-	"iekhi43VE+cG3t8EseZnaCPG7BxL3zJ863dQNwsM1iINm9hB/2Ah/aMcMM2QmZxpvfV9EuynHLl/bSnp",
-	"CBlZ7iETJWiQSyBG0HdgsT586SO48EOpOnSM8JDNKdQp8BBlUDxfv9MOE+GAUuzo9xC5j7UaY5O4gTpt",
-	"nesXh4d/76CrO0h//PXq7KQ3uuj+Nur3+v2zq8s+5DO/6/dufNTGgeAyDb6XUFip4hUftfNB+ntDBkMx",
-	"sqjY9YtXuVwOLDlD/uDqanTRvfxn1twxRM2Chlwe5elN96LnCj656fx4nIk5xTmS2raGUEBsnKKGLrIx",
-	"VOmpVzFhv2r6vraCd1OEbDeHReSZ3FKYdjJOxYYJz8tpy4kkYd2FrrIwEjVxsj/+sDkk8YVR9UqWAdTc",
-	"BAIxKn92TriBftWq5ZpjFcK9OCCyQqCaNOyZTjB3ysJjpsqNU/H3jUFl3Pnl01eQCRH6UFqf1mzrKOUe",
-	"9xwbpzmJQBqMM5KrvFSt/QD55Xp+TjWo1FeDIs/u0b/Obaehnbiw4iWC+eRV29unlEShRBGZKC1eTPi+",
-	"cdHd4SghHeTLmBATZRdEeB6DMEaHne//+z//62XnUMssc6D6BvcCyqOlKk0w45KwNCgdtQG2Ss2IWFBZ",
-	"XZfc+BgqiejpbedyN66K2mc1oR9BxPoMd6y4u0L92rJRN8JPNeHcWomuR07WID6ecjElFsF9VcCb3CoL",
-	"1zrjkSti48R927demxFWPmKJTY0pw8LIr1veu8yev4rc/wkHt04BcnPbnogEifCynnAs2IVCzni3aEqm",
-	"o8w0OjJkJfPmkm+yxUC8aCXGYMX7plDpkWnC91JYX2rV2cxiiugt0eYLCy9SQzAPlQiR2M7w7AzZDVbE",
-	"wCBYoCNwCxcwjozefdM77/4TzIKLs8t3g14d0FGEl0Blg3ROz3n2QH9bnDpPB3rkoLM2sVC6lc7iMXv3",
-	"mZXtbb2yO+SkzyaTuuYMwcj6xBzBbBRD9taozjCBilEBZxM6TczhZZVIzeW3lIVQQhi8IkpJfy9XEQHQ",
-	"mQAOUX+E2x9BcAQH75C1fX7r6iJC3WEP+Um2NhZVnKY5rSJhaEYEQe0YB7da7qDUgcG4qcYQRDwB+LYh",
-	"w1HEFyQ0bobE4Kf7rrKyHg/ElMNYjnVXUGrapEySe5N+fWxzAxVhwdIhMetpDJl+LWVF8C9KpKnYQMGB",
-	"A8MSWAd1I3s9Bn4lByyn5W4qscekq3/zh8xgVEozU8B5t0ObTOYxAbio2OBW2vodeE6QwcwTSzQhJJTI",
-	"PzCetxpEKZB4fXdX+LxKgummCVxBIjtfyAvw2CiPfkxIMMtSfj1ruhlffEolIQl4CIn+KftvZs1lRPZh",
-	"v9dgXFxCbnHA52Ob4gChIWAw2gDZZUQyp1aAGeKTCRzP8FOKd5BTXvaq0yTsni4jcm0H9fwElHbWpJyQ",
-	"XauHktLTieN+TPAtZdN9s/pxulwbdnzJ1IxI+idZh3LLQiM9yL3R9MAdBMIFwnhTVwCAOFjPgdNTy6BW",
-	"uU3XMvltz4b9rBg6/l4HXTsaB++TEtTJO4K40IcCnzif7mDQH13fXP169qZ34x8Pmf/b/mDQ33ct+BC1",
-	"YKydFH3X6DSWbO0LpziKxji4dYXgoT48ZohgEVHdIyNDZkC2O8ifx6/stHmcSB8xzQRWdLZfv/g+rZNF",
-	"1THyF/jOPh0Hcx9hk9a84OLWprXrFR4y0GtRSGKIoOLMMotzpnx/eHiYQxbVzKXVdQ+9PvzxB4MLEBPW",
-	"PauOaEg33IiRZ9JyXTePcq1oCjuIXvxQ7DZFETS3aq2K5CD7qt6Fh77Lpw9+dYHvtn21GoEfroWKifJF",
-	"Gq3bBfvCwWDQTx/95LWKHNHg5fTR9GWQkQ3eNM993kz8v6R36uqOCKPomVcaWERvsSILvBzQOeHAe0/n",
-	"fyb3INClEx1ND5ccLFL1GXNu7P+ScPI9wO7JdFmozsEg79IVZJZWiXbvShJ6+Qv6IXMfPCQ5iiO81Pxg",
-	"0HgUFsrp6BngukntlEjAwafl/ClwsDyygtvliaeXuQfnL344RgIr8m8vfjg8PDyG2FZGIvlvL8DQKJ8T",
-	"bXMWUIlev3x5BIq+vW9jxFaWHrII7s/2OqibSX9T+QGqMuXGbWyL8VLbPzjSv+U8RkxPB46tdvUZt3ds",
-	"q4GWmsKuPJNJwcghEunDcFkP0rM7Wp74aKk/H2w1f3MptzsodgfFV3hQeFZskHDjkZE5KNZggMyTSNEY",
-	"C3WgOWc/xArbeAqt2RuJ7INpAiKXp+i5EWbTxEYZxYLPY+WjdjwTWBI0o0xJz8D/pqa1EbcK31rMNiPC",
-	"FZ0TqfA81oJckqlF1mAhMqXxDPAvhSAvqM7DJjTUJ9CeDc1KXTLmlAn4lOlzK/NdZUIYCu/eEZGV+dAT",
-	"/04i/8SIs31NYf4Ret/9FeLjhuzv//2f//X67+j25z89iJEzodpEEL5nTY5jdPX27cFVnEgPvSfjC/vn",
-	"xfUrD52ed09g2Bevu8YllnqChowyqbQhF6IVy834VHwAF5cFB8SeLQOoj88sGKb77s3ZlQuGab9+8QpC",
-	"o8q/93snV5dv0idcA/3BYDQ4u+hdvRvkHvn+8PVam3HIykajbic1Go0JZhQN50TJrjhMwi9sRWQLmwlX",
-	"X+XYtG7SFyM+tXmNlnxwrhXAa8FxTJheQ63peChMzAHqpad8peU2KPru1p6uFRyyReGU/Gi/yNV4YQSb",
-	"XDC5oL3dZfhf6hSxjk6txpL7mnioMQ+X++AwaR0Z/aocDQX/rrlvMCUS4JLT+iV1b/uK78uSoxVCIyu8",
-	"TdYX5QAx05sDrXCnL2st27d2g4/mWNxKAwblnrDwEfYRrfSbQdEQTTnRnSs+ZKs2kgvZyl92V5VEde7U",
-	"5/ehNnGcml0x+FdVtz1mSfOIS1/QuWrWLS2/nA23TCE1+k0+wK+eEi+4NHCQTEVLl7dkVgBZsKPx0oF/",
-	"ZdBE+gd6R0J7/wX4OzwKiagCI6ohjJPCADehq5bRgGQyNpZKykB6jHWhon/UhYm+bAT7U86ajnIr0NYH",
-	"E9zAcZYtYRsKqOwVwizlsQkpAAUHj+F+q2a8rvWNmEmV+LGwE/9zgI7yhNQc8KiwM7saK80FE0AYFa5X",
-	"ghInO3FU/B4iQyuNq77CQpkLj3msloX2jtPbDGxY3LreDNiwcSFl1osLCFi92TM1mvKk8lxlSHNdfJFo",
-	"m/wA1rGCWZFdNOfXzm/AHQgXuGINk62c/RvRcrr1BTvfwCslrnkqLJDXVcA9ur+w8xnDt75t4jALVqKO",
-	"FNvIBS+ulcnVNSMYhM67vNhC66XCTowrNNHLWROK80zUc/jZBeZgVkyb2VFpUyq9YqSp+NqImocZhKlZ",
-	"kyRVwzMT5DhTJMwXSJA5v4O02DqwvKej0edVKK5hbT6zZ2wb/nD4CxV8sovf/cuoJDdEq98p90FhFxqR",
-	"xyopB+Rer9V62NP8SZSG4WZB/ZATcIHFbQiOLYtB3kFrlJwe9PqZjikoeTG34yvyYKML2NWp7U6hhlRr",
-	"9llTiFvE7Sk01ajqaPQqCjPY9ubOsItMU3sY5X1jPhs73+bumjQP5+s+TL5tDnFUCBVlt9DYarw6kLGl",
-	"cok9hWys9HK5iKSP2qY0hq0Y4SGs1biIL/aT2BWxwBE4UQ1sgvH8xFhKbZksCL51txNpPtEMSyTJHRE4",
-	"gqvsfKHc/HS+k64qGmSCDVl1Kpi5szW5KIEFXJHIJJ7BCeT/zj74Xr5ufnpA+RDYhXAanjBktiWDSHjV",
-	"H6B1gsdGtfnVyGFpKtvXpsTaYe3Sz3bq61eQRiZvc4mjD1cCmkaYFjJMXXBpWkIO6kxWVOg8Qg6gqBMY",
-	"V61vAKxNhvWQuQlArKd90oAFobaVKaYyEWXmalM/GKTQQG3OCCS4GbwpI7724HaUZeBInZAzUujYssUe",
-	"wDZx4QCCOugk4tLB6uQKmQaYBSSSeY6qDeL8y0ivJ6x0dzLDautKdzuR9VcWWS640XGb5fZ2v9/be4Q4",
-	"+2j/Gj32wuCxbLzZRnEcubtceP7LBX1OzNMdfQriOhgLzNaV3DN3k/pgZGRR9PnMeBQ6uneNoyQGREem",
-	"le0gSuwDFLIGq8j0J+j/SVw+T0CrL76Iq7a8sju+aAyNAtTzaG+nIFPCNFWuzYONIxxYM9pgS1tZ7/Dz",
-	"BGiQnBFr0xqWqaH7m7RLA6XwhI7OF0+tbTWh34KF9lko9y9QReQBiBsp9WU28hTTTTQf8qDeUXrGFBE2",
-	"Ws75sm1IOmCt2swEUzQVbpolURK1F1zcpvnH1SV2+ws8nRLx7qzVTC+fqXn0AFe87Qa9OwMvZecBBLUG",
-	"qjFrPbfKsKLZ4h6YRTn4yPCcfKpd6j78LT2DkmASROjcOfp8aMpmCh4IEvLA97J1t6nvDrS5Yrnf8EB2",
-	"9UBqakvGWmKk0YnwX9mAyscqxlgpIvSL/+/37v5/4P0/D/d/7Iz2P3x84b04PPz0v1sPKTUO8z2I2QMy",
-	"6IBGAinXk4h97l/4DlsspyaPx5Fmo+1pDzb+GPyO+nnrIjWOSFME8/Oey2sIuQtBwjQwY3bhugWWB/6R",
-	"1XRu0b7raLtrHcovDw9zaNh2hEgkTHbQyYwEtxIxbvENCAuqKfln09cz3nvYHuqrI8KwqUQ4ondkPUb6",
-	"Ob0jTD8eCz4mdQDpc6IEXSOHrwWfEzUjiTQ5yOQ+5pLCrhjmqC4oaVttJmAfQuW2hzwhP403WAi+toyE",
-	"7Rhyr0IKVB6itn/RG9ycnfRHvcvuT+e9N/8GAd7+3votyi3uPF2xym3iE0Hig7sXB+QORwlWxFSpr9cM",
-	"TQ6JqXJOJR1rys/DnnjItRQWLjv0hpgbDL83wFMfBfyOWOR53dqQudL2XglBUvdCI6qWKCJ3JIOGso0e",
-	"I4ys881polCtF8qE+2eT/UvOyP6F/spHABf56vB1JbC0XoqeHfwprEL1wWJSerOjpdDH2oj/yvPj6f2G",
-	"+ZlQznJ1U54zXgd6/SmJbm9sD/UuQzcyWcrk1pRRUd4CRzTEiou0RIUgMolAQqzh7E9e61WVP+aSK0DZ",
-	"NrczIZKUBUZ86+7zPsynXZZTAzBQtyqOhqlEcxxpGQj8f9296fdGvZubqxt/z90wWtJPweXb/tnlr93z",
-	"szejk6vLQe+3AQiI1Dh5unm8BTMuAmFWE9wdEqYojiRaEKi/zxTcPWixZofbyXljP9/Q8ms85uFSL7Ti",
-	"HEVYOCXaOHo/75DcUBhXUNWjk7PAPt9IcmbcMdx2LwGbT3QeadR5H0sRmac3vWs0TqLbnBTInU1wHK0/",
-	"mg4+3pLlp/oD6iom7JRglQiCbqDoFcpEIXL1HToI1sIU5INRfSeRnOE4TWQPDWjX6Xn37ejyajA6vXp3",
-	"+cZHrw9fHyN/0L152xucXb4d/dL75+jirN8/u3zre2iFDz1U4GD0+vBwr9Hh08iouSXLtTbNdhlnf73T",
-	"KOu1n0AViM1H0vPI/2wgG06BbCDIAK8ByBkcelbop3ULGhwYFQT59R8MT6h0w9A0N+VcHytDu+RIJsFs",
-	"jU67O7D+hx9YkrJpZOyUBudWTBiOacfNujamGKALr8/Qq85h51XqmbDlgaDs053RfImrD+nIAbygUkFF",
-	"MLMHFbaybV7//ljXgj0p+PhfJKiNBHDTyUUIry0Js1pqzk2n2iPj1nWJjdt023XFEuqUKVP3yUhQ8Dlw",
-	"sURt3zZf6MbfW7ey/+xenG+3sm7oX2Rl7XArVhYgjWuX1LqxrrlUU0H6/37uoRsSUtCTbD2lDCbAQ/8e",
-	"CsyUVwBYxmX0ABRgNvz/2Dub3sZZII5/FZRTKiV90aPnkp6yL7fdi1e9ZSUTmzhsHKjAaWSt+t1XzAwY",
-	"amJVVXtYaU+tYmdmjMkYw/D/Kejl1+z/2//QzODCPePQibSs1md1jzNt7v2+RPmdFasFUPVqkrPGffBq",
-	"o4II0jDtxuYY1oodRH/Wxpd54lhvz4kLc9bmIFVzj5INV975hR1mBTTbB45hnAOpLgxbvoaMAPyw6Fq9",
-	"1Ou7Z+bJeNYdawW3IL8XRxNuICiARJv4pntx8DU9zQjrBhe7buFlQt57qacAtx+6zFOIL7r6iBUeMJxP",
-	"BG9AWFbcmF6qBpGUyClk80BWC3BF4+6aPAJf8WrFSqrUEzUg/qj8uRyVFMalg/FBrZBs2AMnETTOhHV3",
-	"ekAIbhSVCKLWvMdrgr5j+UsjdLEV/ElEliOjpF7s/r1mn4w+AxCeFPOt6DaKK1auaWGXqhtJ2dJl3KGR",
-	"Fh7izCMUHav0Udgg1/UWDiE5m6McjhH1ismO2Y73gNJjesceim/4Qtvqxl5t1DS68JqtvfC/y8B+egnj",
-	"hQpldsJ+4HGBA0BwowK18B7BphV/5JXsekD5wfZIqVD9P4ht3t3e3V2C/BXUY/7x/f4Kvp//gWepfv7g",
-	"JNjvVQN35xcGx7mu4OJoUKML35nD4A/UdEPOny1mJ9POVrMbKCmhKMdl1LjQtQBApcR/ty8JwfDrOvpV",
-	"o9CL6Ck1lvFxMY5GZ7Rx3qvwpo+ryCrk6rHNAiEV9HBrdSPVgn61RuyMsHsiDD3pik5yIRxEb9m8BAEx",
-	"1zdwuOu1gE7Z8B+sMK6/7qRf0gcc0ZEr3ghoajIIEOvEImKtxyY/u/EXAVEtNScV2M3LtIIpsZfWfozt",
-	"rgGBX3O732pucK/2oFvor9uddPPIlWhd7o8+g1OXLm+m7eIOLuELGZ/fRS0r3r7cXDRuHvRx2GZsH7a5",
-	"RuIVTfwb3aZGKncoYwc+z5jys6PwOgunhs6TGt7hiUuYd804SI7nHKXvyzFRtl1CroAQSGiZXI+dXTL/",
-	"o9qL+tSKmj1xI7nq2FnIZt/Ryo6duJib3+7PM4xswcSSvpM4Hh3NBPG66WYXip/PTlzgxEHm2hI9wAWu",
-	"kQeVWWjJWlZdctOQTBFbR2G2fA4a52tn55y2QMjbzz+f/wQAAP//",
+	"7L3rchu3sij8KiieUxVpnREtO06+HblOnWJkOtGKLGlLcpy1F/NxwJkmiaUhwAAYUYzLVfsdzveE+0m+",
+	"QgOYG2fIoS6+ZPOPLZIzuDS6G33vD51IzOaCA9eqc/ShMwUag8Q/L6mGUzZjGv8x38SgIsnmmgneOepc",
+	"wh8pKK0ITRKxgJgwTvQUyILxWCy6naCjoinMqHlTL+fQOeowrmECsvPxY5APfwkzyjjjkzVTJDDW9x9f",
+	"Qc3yryASPFYk5ZolhYGJNM+rzeODlsveWINsHlsLsqBMkxGMhQQizSuMTzaOfX199YYmyYhGN6uDh1qm",
+	"EJLFFDihnACVCQNJ5lLcshgkGVOWQEwoj4meMkUEB6KFuCHiFmR5auDprHP0z44ZsRN0xjRR0Pk98EtS",
+	"WppjcSu6cBOsruh6CkTNAaJpvgo9pdp8itMIYgQvTWMmardenudXwSKon+TW/ERSBfH6cT4GnTmVdAba",
+	"4fJxKpWoWfn5nP6RAonwZzKWYkbCGWgaU027czphnJonuxzu9NA+FRIxxv3MJdwykSoypxMw62FmxD9S",
+	"kMtO0OF0ZpZk3yktdkbvToFP9LRz9N3zF3XAfpPQyS+wvKDmmTo4jBM6ITewDEj4IaIaJkIuP3Y/KE5v",
+	"YGhm/hhmC5qbUbL1mDc7QUfCHymTEHeOzNE3rO75i8OgM2M8+1y31pPYL7NmNhavnWss5IzqzlEnTfHJ",
+	"1dEbWM8FnQBR7M9GsCf4XnGuGMY0TXTn6DuzKXrHZgb1XxzaLdpP+QaLxPgWlKITWLvRmX1m+OANX1M5",
+	"Ac34+vNPOdOIg4akJYuB0Pk8YYAcZ48aCpGExWS0JG7f+w34oP18wxtYtkWMF999vwkxPpqh1FxwBUiA",
+	"P9LYMXPzKRJcA8c/ceERUtmzfymzww+FSf+nhHHnqPM/nuW31DP7q3rWl1LIPr+FRMzBTrkKKWknJUyR",
+	"GU0M/CEme2rJNb0LCCULKfiEmNUHhpmm/IaLBSdjBklsfp8xpRifkJGIl/vdzsegcyz4OGHRZ9pH5GZX",
+	"ZMH0FHEgSqUEronSVIM5/Ti1SzFbMt8mQG5BKia43cEbIUcsjoF/2i1ENElAfqOIFAmQWIAiXGgrPbib",
+	"ag7S8luzzJ+ohgVdXrMZiPQTgzu7xmIW21VytTA0xYlmM8D1nQn9RqQ8/nQrOxNEpdHUSCgilRGQPSFx",
+	"dbdMsVFirnmLEQhpe9jntyATQWOIPxMEmRGx6C1lCTVLFJLALcglWQh5Y38epWr5ioQoUB2gRBUSRZfK",
+	"ijhaWLnJMLCidJo/3bRe9/SzgqSGi72gSwORayFODff7PIRsGAqBuwjAyIlTe50RvLfw3C4kypDMvPoG",
+	"JbpPvU6HY9GU8gnERDEeAa7UMRNirhCU+sOT8cFbqqNpiEu/AnnLIniXn/qnW3qPxDAHHgOPloQDxEb4",
+	"FBn5lnDxlUUsklBtBGNz+wrxlvKlVzs+3bKNsmIP3+GElXAfju9B57eDTBM6yMSpta+X9b7KECVtrdUw",
+	"+RsrQznFrOUw5mmE3TtOUz0Vkv35KanirRUFAsL4LU1YHBC4mxtZyfA0CbfiBmISSYiBa0YTVTnA9+/f",
+	"H/RSPTW/msu5XrKj+ROGxHBxyNdTBRt0HgTMXIrIyKKjBPpcM738bOLWApLkwAlco9TcUcIQmiKUyNQQ",
+	"XwhmxC6KWiEyE8sI8Qskx3dcpfO5kBritxAzeo1b/mzcekrN4o/t5AdmMRWxpSDURBHMDSP/6I8McaA3",
+	"GhmlER++EAmLljXqfZQwziKahEdk0Pnu8JDMJuTinPx48nrQCcig8+MFef7y8NkPh2Q2+3ky6BhI3s0p",
+	"jyEuvjJakplIjYy4MEpzTFmyHHQMDnmt309kvnID1Cj/QacXzxh/N4+phncKZEGOp7G9oGhyIQ0UNDPS",
+	"PpoRUEEofvs86MwLHz90xmmSDK0aUtYujE62sgimhjTS7BYKuD8SIgHKEcruKzH6F0TItHp8+StN0ho6",
+	"6/El+fvV+Rm5Nb+/Ikwr1ADILFWajJ1qhTq2+dqAjKeJu8iMWmRGn7NfAE+vvKlIAtUQD6ku6XsGdgdG",
+	"cuzUbM2yEbXunfL8deCJW+iXQSehSg9TtX6BGyfzh7byw1zCmN3Vc7Z5OkpYZPQRqb0JBU0YKOBFYsKZ",
+	"AmKkn5oZHXt90KqN2rGJKVyaZ6zy6vXgf1orBu4526EbLSied+kgK6Au7eD3OmxFfDq2o62iFZ0zVNA3",
+	"LN9h5ceg4x5ePYbF1GhfN7DskqupUXUFT5bWtMoU8Tr7K6K0kOY4CLe21lVTRRFE1njgV7lxgxnbXdlo",
+	"TDVtt0sPK0NAhpVveussTRLk+eYNb+PbiA8OHm9BU/OeSiNzvRZspwbZ8v1mHCnoGLRUms7mbRlBBaR+",
+	"qsDCxO+ysPbiHM0gP2VKb4Y30zBT7dHLzUWlpMvdCTSfQBoz8cbNnJvbF/TWjDL/thN0xDw1M8yjWf3d",
+	"m8ZM97mWNXeNuQ+txLPyGo20kEMjeCdrfq+/NDYyUvuyZ6crP8egKUtUs3xQGjYHVmU1jOvvX3ZWLbJB",
+	"h81r5xURWsK2u3udgOdAUfOz1YI3/q6daLryRAFfVzE0VSCHdOJk2fXYiGdT3GPhFMsHXjqhwKNJdbHl",
+	"zQUFbC/ABIFdWmd+vk0Ir0/F5DGZTk4BO8azDePRv4JkY6cc1UiqU4hurKxRlhIMrBko4h4wl38Lohwz",
+	"qfRwJMUN8GEDKTdwlsIoRl8eTqmq8Xv8DHdGA5ta2ZFqAgYnuuQSIiFjI6mIVCsWWxuVgdKIKjDii3OF",
+	"Aj8i1Bp7Bvy2ABsr9yvNkoRIoNG0ML43s1ONkwdkMWXRlMSgIdJGXpqJW5oQIQkd8EhwxZTRDomEhWQa",
+	"vKDLYWHUSLCg7Q54HS/CzbO4Xm4z4iRhXNPIr2zv0BlIp2AkNaN4cthveVwSqGq4O9C40aBlFbHUPhdk",
+	"iLSKA9k0+d6KR9wKcR8oKq7QwY5nNPGMYxpN4TgBKh8G83ycS1BponcgbwHytkaV8nGg0WxO68Ilzo1a",
+	"hzpd9hDZg+6kS8KbUVcBldE0DEgIsxHE4f4rQpPExZSMFHBUw+dUa5BmtP/3n/Tgz8ODH7rDg98/PA++",
+	"f/nxf9aCZ+0OERlWUApZKLST/SoH4F9tBO2JtdRSDfeDbwaAKnR/SsQIne8kzMB7dAPLMCAVGB/9DUMx",
+	"Cvatbw9bhFUUt+lXsXmbtRf9OKETbzxYZfbWl7MmzETCLUN3j3XbSUCDK5GQCIohTq1unMqWsjXlK2i1",
+	"u0fgTCVg7VjTWtZ0SpcgrzS1rrAywEdL7fBrezHPyUH3fdvsRbVUFuGWof7T9vkp00Pp3DPuV57ORtmP",
+	"bcdJDOiKSn/yvBN0khe1Wv6MKQVtR84YzhoVuwUdnPlh7PnWMW8FLbdbwT67dweubHduvAKIG/GusrYV",
+	"3NviHLYAbWUX5dU3rrVhiQgD1VrLrZLbiqpbB+JNq3oEbpmtZscm64GN0REXVKmFkPH9pAwXwDWcu1FK",
+	"m8m+DFYCR9fKEEGHw+Jxh6wAb2XZlSkbwKWPmW40SaT8ZtjSlRWLKJ2Z+Vs+b/ROF7aQUeTKQ1XzUoNg",
+	"ZG8EDEQmVJHwn/z30Ien21CTbi0zmlMbbrT5jlOczeeg6xfJdK3ptXI+Ru0uAinI4evHyKGSz9h0bFda",
+	"Ap31b52xshrwLm9BHhjFwciJXKsA487RzWrHIXMjLRuiOgpJwjgcDXiIzx4RFz7bdd60kIQfBj6mdtA5",
+	"Ii4E92P4avWdGBJN7Rv4p3l+0Ol2u4NO6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQ",
+	"seBGLm6gE6NXMKczrTLFkaQ8mkI8HEsxq8dftxKrH0aFuciCKuIHwHj4knTf1kNwHy/4WCQuueBRnd0+",
+	"MvshnmM/RiTSkqW+QK9NNBl0Ugyc2AYWdYZ/T6/Z0VdXVXFFF2atJejCmT9QSihi6k5OaJQTCmA64fN0",
+	"Wxkhp45igsZGS0IBMasRNpuu+rVbeET/ThWBdh6erRHqgupo+uB4rPW3So6ANXYi/O0VZqPN5npJ7K6t",
+	"d8RF9ZVuGUy0Ylq5NysGsue1AWCPiMjIKG0ww/0kdh/ow/gwpkvlVmWTiL79/rsNOUV5ANWWtHzvCCac",
+	"rw6LXmfB0sdTsMmGlZ166iuf+vvp0rrZ8mBrK0koFoOEmMRiwckeF8WAWCIkMUCQnCZqv1t/ZWsz2HBW",
+	"1thjkY6SAlXlFhmlqU6LJNtJ5yj3LlD8ZRgJG9fnNJYI0o5TCyMWWdmwNzebfdh1WRls5yHZwObq4VUT",
+	"HzdPmGVdbaGPzxtaFBpav3dmHjaK3JQNaQLSWn7KtHGC+D5mIA1/S7lNkXAr7Gq402HmuCUKFBrXp1QR",
+	"LoxedAMxmVPNnA+m1R168fNJz6ym7v50M7Te4pV73gwlKbc7a/32df7KCjK4gYPstEpw3HT6/nwrJgMx",
+	"m1Eetze0ZUMe2zdzCqwCjk24kHUBEhcMIlDo2oc7TWIp5nOIyQgimiogsZ8Blak5RSvBaEkocYv16eB6",
+	"CrNuk3c+HtZnf18XM/4ATdvfKFxI4Nx3xLxNzNvZhJLybhtFxwzTdMUb4tcQ2z3T2CXWYHCD0BAYJBcy",
+	"BhmQfwnG7ZatmXpz+CjOG+SHWYRAfhDrMSSNmcgk6wp3ML/V70ti9IgRVvbe934lNFnQpXpFzn/66dn5",
+	"PFUBeQ+jt+7PtxffBuTNae84IG9f9mxkyHg8m8OkHHUxYpxiMvJ23jbPCnx6lS4tjykyogaTBK863L59",
+	"0dmYxFyEtgXHes9blUzuo7O446zzTQNRc3ED3GOoc5sOOhNhsGqeUG5zFbYS9koAfgiE/Mq3g9EvzG7W",
+	"SyLWGirpRNL51FlHE8bR5AB3eujI10aVYymBwlcTMdSi8DmGBDQM0aahgBsxyQyU8lhUyYUrkHqoYTY3",
+	"4hT68VPlAv5SvLWVFkZKUvQWav1RDUxy3bVbPuE3Bh/yW87zoSnFbNqpQWgtCI00EZzsmU1YcuKCTJnS",
+	"Qi5L6dh2S0WRsSCkUDlpIigEnmHUYQmcYYCrsqPizxWYha245Y07722uG8SRleh5hrhmNpJfjhswTkqI",
+	"Gvz9zuy3yt3FZqMxvoyPrp3/DeM0YX/CIwnDfridONxWHPYQuw9ffiQm2Yo1Vk52BU3uJX3fW6RtlEhx",
+	"GWs3coIc4toz1ZWNNASIe4nqvk6ckvEXB1u7yjNRt7YZlTeoEdc7s4QGQhV5654KCCUJ3EJy8II49xD6",
+	"bjw7tRGxcFefqeWeuodAfuUYWo0o3hJYHk7ZfgvL2Qi25qN98JayobfYmn9yC9LA9NgVmNhYfw+aLeDh",
+	"pvfSjBLUyAzTOcorYiItJ8OE4ziVGwSJq6bb6sugm+pBtV7m1qvZsIyMsVUErULi8HCeZQ6vDX1ezTX+",
+	"aFSs3Ax73/yf+3j3fLCAyvFglROx2MfLe16T69ITAT7YcNV16C6Z+FOk0Bp2ObwnbWJILWsOWti4xiIr",
+	"qmRtYHRmQeQ1YPTybEE5R+6NGc9Gj1eCjKlsbWdqw6tzi2y7kezj93KUrlGoT3gkYWb0JDRE2NhVW8rk",
+	"FaFoS7SR0aWKJnoKS0IlrFe1N8hF9iQzLAlqiTeD0yppFE453+Aq5ZZwqdn7W6GONuznkYT6giFxJ823",
+	"Avx9hPmnvBlWrTaOr2SlvIovqbpQkSdlnzVFBuzvmVmSMEXoSKSa7F38fEKsqRkpnAtNJGWGzMdCGpG3",
+	"ZHrfb7GZqpMt21mbs35ED3qt6X7nRd+OAlf8iK7aiLOexUVGul7U9UJkTVCwNTPdQ5GoaJ91kYrCzbjd",
+	"wCXNZ1PQsZ0jyLaxFqIZGB7pOsnBukPnjeh8DXf6PreJV7vKZvftDO/tPBsofj6iU8O5kFoZpa5Lfs2q",
+	"08JbVu/lU8zMsjUkOi6UdF7FnnmhvPIWjrncR0voWIMktyKiozShRt7N9xJ4p6P3sWFStPPquZLUrXx0",
+	"2TIL+wlKUKsDPZLhjyKuq5gk4pr0xSuN1SJnNJoyDgcSaIxfmKePSPhr7/Tkde/65Pxs2L+8PL8MAxL+",
+	"2Hs9vOz/+7v+1bX5+O6s9+765/PLk//ovw6DAQ+vz3/pnw37v12cXJpviPvi5AwHy7+47P96/ot9wv02",
+	"PL7sv+6fXZ/0Tq/M12/OL388ef26f4bjnpxdvXvz5uT4pH92PbzoX749ubo6OT/DJ8/Or4dvzt+d4Whv",
+	"+9c/n78emu96p6fn7+0cx+dnb05Pjq9xrP7b3snpsHd62e+9/sew/9vJ1TWO877f+2V40bu6en9+iW9d",
+	"9P5xet57Pbw+Px+e9i5/6tstX727uDi/vO6/Hr7tvz7pDa//cdHHgS8u+8fnZ69PEGRveiendvLL3nV/",
+	"eHry9uR62P/tuN9/bb++6l/+enLcH7476/3aOznt/Xjat+C47l+e9U4dzG3sMtzR2dyorJ3qodRG7bcr",
+	"DlLxJglJ8qQ9G2WtjjDM2v496ByRf34YdLB0XCXY+uPvH9e5c3IcxZebvMS2DBw+QqgmWFM5IFgQDmPc",
+	"51RPiZAkKzuOymV3i+jizVYkpJT8eb/i9RU5ymXuGq/gSoU0dIOT0KwdExuog3pWIKoVRFvd0jlreNRb",
+	"Gq+3L/Sa7t/SJL13UjJWP7zbGJLjJsFbyb5gy4KVr7VqufdV7KR3J/bh7wphmbl82LS5wrxb0fr5HPgb",
+	"oDqVQCAbirhNvyKhLlRID40EoX1BdBYHROgpSDKD2QikVfSo1pKNUm3jUCriTmGsuhrnLYJJ8+0+TM7N",
+	"x9k5QduRTw6q2pT39uLbm4RO8jHrJDefA98mTX4Pc4EIi/cRMws47PtWtMhaLZfl33gzZOsLVgr6W1DU",
+	"gvHO2kNrvA1KMaUpz7JnNkHQ5UJlJa22fa2yndIYQc1y1m3ngWTogbIjvybyc9zZUM22qWm+V0kbijz2",
+	"z97T4+QaXwxvfRHYtSZRXyy2WgW4RhcDbmPKa3fYVGdDLHiDaidFkohUD+cgI+DakU2L0HeZJrAdk7tM",
+	"k1rbkaJJg7O1ykY3Jsy2seyapXiD7r2cPtue6C2VjHK9HbB+tS/VbbIhgKaBl2NzBpa4Wtwbp82fri+y",
+	"mtFQGVMD7+n36OnhVKWEAjg8DtUioUOL0vo9HjvMKKUjFjxVWyQilii9mMXBOkFnRKMbsKFx8YxxtDxq",
+	"mNhi27beLkg2s2UJxVzV2mVxBuTp6jEEhSvdYIB1cYtD814CGur5A3ZRGG6JQFs8XeX2pemKh7Sy3HWi",
+	"QgGGD7tei4exu2Ebb1gDJd/8Y1t/oFd3arR6r0XlOtEGfaouMW+DIdgWwxel0jfwR0oTZb3iw+wDc4F3",
+	"Q+bc25oy9HljiXA1XDBsVAU8zv6WMIG7TtCZaPzHnAWyqETb2KbZLcgh/JH/jQ9mfxceSnTx7/rgpS3v",
+	"mWqUfXYQBaD4QZtO/YHUVZDMdtS1jroK6l59yuPQm6U9Dr857f00zMy5naBz3bv8qX99cvbT8Jf+P4Zo",
+	"9D37yXz/j4u++fi2d338cyfoXPQur/qZQTSzKJ+fXfd/u+4EnZ/6Z/3L3mktBjZJk3n1Tr+8q+ve9clx",
+	"J+i87r/pvTu9Li3QL+Xq4vTE/PL65Kr342nf7MKu6/dHlLI2lZnb9gpzVeLKskuxtOg6lw+e9d1cyBoj",
+	"AdzZ1iLbVanY3rKA05xomG0QJVds3jOqM5fZ3vP9bqd1SHZQ2tymm72wwi3vmrXK3mMpYOULqM5G2UYj",
+	"22jo9K0U73O65+7dssH0+eHhqsm0oApu7HnSVjXMcs+fl9pZHj6q0ljaV7MOuTmPf6NOmc/04vDhGuYn",
+	"1xaLFvMagn9cbbAx3qgGOe9X4+BBLVeye6pYaKwBLSoWz636jT7suipM9f3LjX7w0kKbQP+zVa8aigP6",
+	"kM/t9MBETIa2uNYWL4gkzvsbtCoMroFjDOCaakf5Q1ORStXwkIFRROc0csje8MjWKzQvKfYnNDTPrqtR",
+	"l1+M+dvVFa4spwrA0gmsQmoVLG2Q4+H6dAnVdmL/OrH/ZOZFwe0Y4aeXE0tu18O1cmOLUstqA0QejoR2",
+	"nJ3rsjUSNrkuo7wFWHureyyXQ5nyhiYz3LVw3W5MZ7jd5qUq83VbyccqLiZfdSOg7hHA+FmUjqy3vFtS",
+	"oxKSx0rlpusuh8UQe2iIVFfsbZUG/N8GaxxL99QmsrWjtL7TLXa6RTvd4hHzFypmy13qQuurpKjaPVYf",
+	"0gYzymOog2s7UazpSLQpGubTupFbFNHIu1tUw3HW2DFL3UP9WWzvTfU48XCZrmjV2hHhRoDfR1xpQVUP",
+	"Mao8qVFkLTAe83qooOLufmiNmo9TGPYLMeTv7Ob/rWXbdQlmeWIZUy7Lv5hbRvZeHv6QVyPDeF2mCNWE",
+	"cgwYb9s18UECdi2FIpZsHf9vn90O0nlAyUZUsabYygWwqdtI20b+c8mEdBAsn+SpWIAk2ETyFTG7JTcA",
+	"c5IwpW31ivpimQ+55FbzjGZpohk+oS2mKFsszr1kqzKmCRAF8rZNbUtbnSE/syZebQPLaiotU00U9t6w",
+	"OXvhMzpnz3Blzyyqq9A211dTl+tOceFHWOZDLZiOpvgmAkoFhAs94FgCxAunuCNF9rD+xYwubWWMVIFU",
+	"+13i01WwCpT50hYROX9z2b8gQg54cUku3h1cdtgnchgnoOvKEF7LFCp0v6CKuOexHrUtuyv4BCRB8k7A",
+	"1jU1nATLHNRXHbxXFPDn4cGtKhktgE2mulXocR2Cu9frkPuLip69T5BsKQA29yQVYl89Aq6l7bd0ft+G",
+	"bXWBp9UZ1nTnuXYNkYkYY1cedGG9Qpq4uuoT170mdOmN2F/O9jk2qC84nI87R/9cv8IrBceCc4g0VtXe",
+	"+PAlRNs87nxcJzwLV23xkoHLO1SY2z6tfkyTm/av/AxU6hFQ3eZhp338XjqwBv+wrT0xdCDyV/0qcYyW",
+	"Q6zUtw6vapKLqghUmGeohaZJS9qMmbr3q7Zo9lbvTD24h8pgT9ywvRm9G7oLc+MDRkUYsnkLN1rNkRTg",
+	"XwfDBvhU915ecO3q6rb++1pG8Eiu5SKS7jTtdZp2tVqiX2Dgpw389Rl0/mXtfUVJszFz4ddcVt3KC7al",
+	"4m2FgtV+z7+7/4cHv384DL7/tq7t8xay/9byTC6VVErwW83eXGipEWUDks6N2PYtiSFiM5ooe73Z97FW",
+	"vxWKiUpn5sHnh4clnW97m8CWUhAeZi75tKrI2yY8dlP0q5vz4bzAL37HB9bxgV9L4mpVlROoXCkA1Me8",
+	"qpQpJ0dWj4vIID08/DYiNNVT4JpF1Ggr/st4xrj/4NvpkL3exQm5gaUigidLtGd4VmTHNAJrcbhKUpUZ",
+	"pJYJ/Qw00dOaorgrBbOm+OSydpStD6cuwmV9656iaL7+nP7+/pdNNQkq4lgyqdWZbhp0qRvd4KVSLap8",
+	"mJcbVn21egwrBR3WUZfZ+KagDRywbv5fRhsbt/IY7upFrm2btY5ZAv5W2ehWLHR2rXYltdVQsyrWVE8D",
+	"IlINciawnItU5SY7G6NitujgKlIZwTCVSatNtKwkXG7outrFtXgS9af42o1Qo3VoDbN5bUsjM56BoH8k",
+	"KwTpOtFMgINNy6y30dllrYkoxcw0rodTqqY1B/lz7+DFd99n1YG1kBAT905ApnBXWxfYD+rNLk9T2di9",
+	"M1req6IvzEYQm8MbzkQM7XBlQ1O2hCpNWOXIyJiyxNaf2Oyn34b6/I7Xs55fRjahZYtCy7iDYZxavHIt",
+	"4So7pklCzMF4zMCtu5t8nCY5FGTKa238m+kYh3hoaWm3jCGmNj5wsKIste4OW6F9w7tqgHhBJ0CQNMne",
+	"xes3uQCxGTZZHfiNp3/hn8Qc6D9hOFpqaBvHviUrbVeBOueEeQnqe9Q7+ER9f937WeJ9QSgtgLPCR4tF",
+	"pgsMOMg5/XbhJTnIHqZOFC6hnTbRJKXmQLpPYElbJjGjd8UvC57XfCVl8sv5tmTVBl0v/62N43o9alzT",
+	"Ns7s2nqYFwll3FYWFTLrZ0L2nHikyAgiMYOsFbwvl2+bkZajaVpVPa3rSftdm560dV1LGrtU5JjwiFE1",
+	"ZRrcxdRsSZOr9aLnwJ0Mji1RlLIfnPiA5VJZ0lA7OpOOCuNpLLc6M29O9Swx48Zjbz1sGCT1GrMfRMpx",
+	"ZpZqnPuET0A9mKXbUXYZIBtRyALKp1tXQF1QztpTb5zOE7TqNLQLtTIBur5pIoHGS8KsS/yGi0UC8cR2",
+	"vHhFQr+ArBII3DGFIQKCQ50nvKqfZkvJlf61cGjKg8mYWEtuVoDqJhOHHbF+UX8Xo0bFuF5zdT8+UKi/",
+	"V4Wz9UaVjXNm72fXWDvNc5tj+bsYZfS9Ug/7Kdr2NGsRvl1jXdzcsGj7eDQ9J5pCnCZbnqrycUAbAesi",
+	"AurUBtdR0o6V4WinstfsPCtqQGnhjXTS9wy+Sizt97qWsLILZD1LzvdmA+fxrcZFP6oEZZjFTnhqf/Nl",
+	"OLtyTV2yW5DkX2JEEGVV0X9BbymzLCDoRJRHkNjIHR8KEjtPO5Wx7SmeCWIStFy6N2XKuf02w+4Gceii",
+	"QOzV25lDQ0iFD2PY4K3DEfzj9UC6BBQZHyqOuWF28thGrCxDagXcf6SQluL8ms7WPdg0iZYMbkFeRULW",
+	"HKqkvKbZ+/MDG8JsfrUiG1NE+qG+URgbW29xV36e8og/vn3xHcHfyN4NLBdCxvtGWY6EYhyIYjOWUMn0",
+	"kuzdQqSFLJYdanB949r9jPXbvwIqo+lDcdqOskPpjShtAfUz042uunYm+Kjg8Vt/NJlv0Ea/Grxqw6NK",
+	"RGEA4cigNT5j/e3U0IhFasbJdDmSLCYzEUNAIFHgOunnVIOPdutq6ja2HbXEsP2W1pFKkB9G4NurZBBf",
+	"d7BvK7XpPMCzZQYdC4SGG87T0X26D1SUjmqLuGRJcFPOQ8gU8S+06g43TlUrdHOWDkPRDhZtOAfC7WNg",
+	"OLVc1rQ52mzvc6bMml37bSoSUSmXRmO2TSdF1jbPYCKdqNbdNmtsoc/rbKFiPryppPI3xjFtbqRkgbMO",
+	"/ZpuyhpX5iMc8JTpbRTOnPXVSOYPQpaafvriZljyEzVckHYIN73bUf76qg+4HvjXtt762rSc5gi+7vDg",
+	"97/VRu/9Mno3TwSNa6ojs2rSW0bAI8apXHaCTVloM8Y96tbkvj2OY6FyI9CJwpaOlvxS3BvExGyG7EmY",
+	"A7VZPDba3TypzKM02X8IZb443GB1ssCsO9pTMWH8ftwYZpQlK9XSNmdrzalS/o7O4J59WfaFPH+xnT/D",
+	"rqkwR92e3+YdIiryibsA29P88ZTqovhRxTJn/qwl4RbtsB/FVNc65EGDlOm8PplpCoRytQCJltwo1URN",
+	"hdSYtmXzskZUTiC23Z5dpIwEOrPPe9V5/xUJHUxCMhVJrMhiSq15WFFb9HlVrM1Y+uqi8CeicQwptFml",
+	"X+heCHda2tj5EGnNrEqMx4nRNtyFtd9tV0sQJSurZq+X3d2DJ3wsXDpw21Ykl8Im7VrO1PKlK/twU+Jf",
+	"pWszribHyqCA8dm8ZUwoodwaYnqYelXo4bLTq9aB+T7u+AIPKrDWfzvc1lfsx1mzvEe0cBZQYmfj3AZF",
+	"Lh3HybpZKEz8yBoZ1eplZW5SE90H0qqyrgsSiegMyFiKGdkLoynVjsEu5xD7Z2zKsJ4Ck44lq1JsuHnN",
+	"qI2CIdeJfSPT2gXmx9miYWAxCm+rpoHnYwnzH9Pk5g1lSVpnK8NTOa7owOUy603F2bcrv44Tvc47Vm6Q",
+	"e7Jl/b5uW/WO39Ketl1Ic8JxW6LD1b31D6+vxvR0dZOaCupmsPO8oQZ+txiUkWX91dGOTVj3DWwVmYD2",
+	"xSK40GzMInsPE8aVBhobtX0uksS1x23FMnGp/XwxtX7PrWqDlhGnTqm93xm3LhPqtuQbJnzxZPno1FCb",
+	"SN6C2ot9CjPl7rF6eX7cPOtVfnOuJI38RbhFnr/vlrDmMHKaXEVdHs8Fq8uJcJ1/30nWpgtj9mzdMhhH",
+	"PYjp5WtI6PIKonXp2TkJKVWXHloNImyq1Yibf5PQyZnQb0TK45aEW+l38jXT4U+YnJI0xCtsvuTrR33b",
+	"MsK2IijJEdOSyqXNRvWQIHuZdGe+/0ZlJY2M/OZbvhV9cflqLn4+6SUg67nLmMXAo431rzZUvwJeY484",
+	"nlKj2YM0+rwCbcS+kM7nCYO4a5hUSBa4K6YJ8FiRPbiLklSxW9hv8FlqKvUDJjLgM/s1dzlIYvtI1U/l",
+	"iWzVmlEYwDxE9n4+uej1yBUdA/mZypGQ+wGB7qRLwvlUcAgDEnI6g7BFC31bfMRu00I1KB5SHQZf0Anj",
+	"DWl3U6qGM+cWW9WGEjZjDaE1HO70MEqlsgSxOTnNhzdUwGW+JjOqoynjE4LiTGDr7URToJiRjSkHLVrX",
+	"2NUG+Z7qgHGJgdy1dxpWUK75fi6UnsjNJVZewxy4OYblsRkJLf+xpJtDMWtelBCz+0xo1bBt36sAMtuw",
+	"X0e2kTqI5rky5aMNY5hIGkMcHjlDup+DxNkCCFMknSOLopyIuWWB6PHa+3ecMyC4p1zo3ifoElzwohaK",
+	"IalYRsfO6frC2a8fJZ24KWXYYc0mtf4SxhLUPT2m0r481OIGquUYXh7+8P12FqDyaPWLnTClQT7Qo5CB",
+	"1dvzqy6GGt9ekgzb14H73C6IkqFplW+U+O46gixwaLeMvJ1JK4FxyJoWWDRkr3rnRJKIxTCd17P/qZg3",
+	"RLP+kYKsRllvTHSzluna9EFnaZqwW+C2dprzCbRg+34tbr35PLUAcWa11UtbigRIQuMY5JF1hbgCCbcM",
+	"0A9heMmB4MnS1k/Yr62moNI5SPymyJ2c8c6OVCibkD9dy6OufJjhcVOXdSvBPCj42Y+xtjomSpp5iUwg",
+	"+JY1dhjOHKdRQ2P6zRmgmVfpYdHveX/edZT2HvNYCv1jH5avPcx4XU3z8PU9wMfWCDJco/iuLXbe0h+Y",
+	"UA1G3KlNfv5ZLLBwIaFjIxsXg7aNyI3ZHk5Ivt/ZzkRs5OANoLp/lPvmHN0KDRUSddkM/hQchg0VOB4n",
+	"+bZQx720y/L8OfpWO3LnYkYV5+qA25yLWyGzoMg6VnlAGW1WcLWOsVbg/DBHYpXx7bxFTWJlBVL3cize",
+	"k3NuXSGsSuaV+P03x+Tbb7/9gey9OHzx3cHh84Pn310/f3l0eHh0ePgf+wERkiQioknpgcMfjg4P94m5",
+	"mzG6OScqvH+zZjl1Y5YlxJcVP+phg9JQ4Bn58L0ZSBbRZ2ewGP5DyJvy0Js7AlZ4gz+SFif+iL7aGqrb",
+	"+WzvQ4WPUzP/s9Hlw4hi+6YPVehJMIJyjbQ7HmO11yFWlR6qKa0L5+7f0UgT/BFr+5lnyd6C6alLWHWl",
+	"/ffJYipUXpXbgXtTSb8NZs7CoTUUT/b9JLeolhx0YjYeg2w2w668wGGx3QwODK2UzsKzQXU/palLC29T",
+	"2BnFpbV1sdfKxPcUJLO37Om1jeJ7kADaeAHka1gnPWZyYQliRTmyllp+b01+jyrAeZLe3SAtb5B1tSGc",
+	"sF5JZVxTGuIK9KVI4J6mxxaRjzbksWqZMl/WbrVY53vVapwV9Q6PXIy1VNrWG3c1WCWoqQtLDWwfgWId",
+	"OYxC6K70DYgSBk3srRBP0aqE+ls6f3hFym2rtOYbKJaptAvfiF2+dvgquBFTHahdqK/1tKF1mLgmYkb4",
+	"lnArbiAObNsKSdQ01bFY8IBoIYhKxGJ/FeyzPEj70U3wfuwWuy/UcV8FAbJQqyuHR+h6QHOX6zJK9phW",
+	"JGTxUV7QApGRxTX7NW82FPq0DtAsbK6ms6nvARB0hGtWNVSgix/zJxi/pQnzb05ZHEO9EVHCPKHLpuv0",
+	"PjjcJhyj1G5grWnRA5PsTRIxook3M7ZrqFMTglRskdeynGtN7f56NFHDUZrc5MiCDCpNEqIAuZNv/9HA",
+	"hO7FZtZ1NfykHMjzmi2gmrc3WIVnVpA+PMIuPQc0YbdA9qyv8OqqP/y537u8/rHfux5e9Y/Pz15f1RDc",
+	"pwVBPluwtmx2bb+JGhDYZ4Yse8jh1IwpBbGlDUUWIIHMZcohfkUoqcFEYj05W9971eb27cqgJFRp28S+",
+	"fcv9p7wIildjfimUVxnUNPLfiL7FFiOrpyehKKsow8asHd0mCxu2ayUWd69KUOkMYiuynFKlDzCi7ODk",
+	"9bbHZvFiWMPai70uHHIV8e9xLoDHFmKq26lZ+8bDWnI9BcXUfSyg7erP9tKYibwErZpDHVY8t/2g5Iwm",
+	"r3x2ko2wN1gxl+DUYdUtmhVeFM0K3e/WpJVXSgxuTNPLAkIqQWQuqoLFdnHhT/1rgj248Hv7rwpbbaF1",
+	"i7cqM22qVnhtRM+HKaA4xAVlcqdzNtJMDqOa7kFm7DzepKHRsxoyXlszXRgVIuWaJdZbjMORokrREFTn",
+	"Y1O2G9+9tc0EzVvDX4bVENoRUAmyVsJG7/4GRHmnahsCFaBcXVppISWA10LJLaP2nCXlFn5XMKmv237f",
+	"MM8GD/BK2GcLA2QWudni2cYaGwsh4/Z5ETlg3gsZbyz65+prlGMv7Yzrwf7exSh9uTCvJ7CM5+NzvkA6",
+	"NfdgvZl8ZQIfnbWelblwrSJg1wO0NpTVl3lv3o8RxrZY/JgmyYhGNUWVepwAlQkDmYUlYkTxr+cnx/3h",
+	"1fX18OLy/NeT1/3LsFA0vya+lvJJ2iQV+5Hr1eZsXkya1g40I4jJXuiSo8OAhGIOnLJwv7a5gbLsoC4i",
+	"SwLKsxiIG2bXiAptTIi6ASx70DqnaZUFfWyuyNxCaiiALsgPvgCzwultRKUHSholrNxJG43SRhFOmZRe",
+	"ETsMdTaE50EkJLZg2Xvf+5VQzBZ9Rc5/+unZ+TxVAXkPo7fuz7cX3wbkzWnvOCBvX/asvjUez+YwKRuV",
+	"miuQFAmzwkvmKGP4B4ghB/Lj8QV5+f8QTSdkLwRuCA/4wburcP9VqVqB2cSEMwWSqDnQG0X6fIJddwVP",
+	"lhVx+vn3K8VYfv/wIvj2497BP3sH/+Fqs3x4Efzbx/3/U1uWZS6FK41Zoe6ppArIlHGtyB426wxILNOJ",
+	"2sf83zy/0TIXeoOJEbPqAuvdyTm3KFUUcppXJegDdCo58YwI48DxRs3s+kxiUIf9Kb8yW9QRtshUh4rW",
+	"xHchxZi1d4tsctdvE7pc5wV/56TIipBwj/DE5vjr9fHW9y45ooa2PEdDEglVepiICeMPCvBs74h6rNg9",
+	"D7UcSFnpjXzL60Luyjv/veHQH3b9WMVid+s03DoGPI8YIuWhvYuLag39X0VER2lCbQW0yn0fx7VlikDO",
+	"8up/EXZowtJAIIFwWNRr9lmyWl15IaWJxlGpje2f0SWZ0ltoSO0zj26T3LAio0qMm7X780vbDKGHs4IC",
+	"tHdo2YSWj9LQ1A3iK0TtQL0O1PXpR3TO1qedhIyPRdc9EmYcoXdxQgoP1+q2o5Ql8RB3WV+1bVZObc1/",
+	"mohhc+PQLZqK5v4NN1lpUaV5ghIoauEoWAT1UMwk7HVmgm9UZslH0369PWIC3BkcWvZMWKs4NTZ5Xmvq",
+	"qAmzW7ZqLVFNYs1NAbaXhRXginYDB7hGeBvBoSatz2tHNRC/viooTy7eVEhrpoEloRKIli6dpn3inHXG",
+	"tBZSclzZdE+5gYPCntYC44EcM4Ppjl828ksDo4vcxVZnI9FiOE/osknbupdJ0U4pISZFHCZ7oZkuJP/b",
+	"htgZ9XuS2niwGGSDVdE7RrfwbmY0vhF/rvDJFR1vpVgTrzorrfRou3ti89dXxDCUrKKk4waVAPBtNNQG",
+	"V2sOWu9ydTP/b7fEKoduUcuymdf5Omz2FIICupR4nwX4xnaNVXR8BAZQRO4dH2jLB9qFNWyyUW3BOx7b",
+	"EJnxnawnS6pFJ+g406j5C10VtR7WhliL44TO5hATLchh97v/+s//+6J7WAqrKBcuP3wcxvPQiArKCczm",
+	"ekns/shEgCIjGt34xPd6jrB9Xo3DITtYHlFelR61sxZu7tx155r8r+49jZkgCdBbUK5kP8wTsZwB12Qv",
+	"SkQaE18gi3ChSQxRQg1L1DJVGuL9enm0GjSrNGbOalWLJZizGi1rM51fOx9RqctzRJOk3he40cdqK4Kv",
+	"zvNWxJAoshdDJGyxElc73LdecZ0d2zVHbhSYlW6IUaUsYXwSHhGmVb5J54R8RcKU33Cx4OERHoP5DWKi",
+	"GI+ck7dYtUDcuLwCm3eQ8mIbJTfQ5rJiTu6utBPLcKmR+V1CQpf3LJS7dUHuOdWsqSNFjxMxp3+kQNxT",
+	"JGPLmfAQJYyziCbEVeN7RbLobFvbJopgriEOEOzYbERI34R+CZrs+bHdACQSM3BekKykarXH7PMX/7a5",
+	"30TmdnuMysGVQtSFwRvPsYnxIFcY0iQRi6bgdE9ETQzHwIoybnStMPeA42+hA7kiU7CNWtqrW9ZVWL+k",
+	"kvLXXhurcOFNelk+SwEI2cKCCuw2gP4RZLZ82TtxbR24l+WazRxSLSmWZaDJDM8NqBl3JJkyzHVB5az2",
+	"KsvHw0gMXXdvry8vwuLtpJrmq8bLXusblBRtLJUSFjjAeqjZXT6io2YFgDunzVa4vM5rM0pZohkfbu0l",
+	"QVyIGE309rWj3IvLVpJqqkAOH+rEyacsrzuoAKA0XQuAPgI/3nl5tsfj+4iSqyi0Tbh7uevW+k5GtQ7E",
+	"ul2Vyz00bmd9QOlGtbgsbf3qSiQwVLU5LIjN7yd7c5ARcB2QFCt1fmsUOzajiaqrM4sRh1EqmV5eGQTL",
+	"nEC/wLKX6mmdTq1A3hqtundxQm5g6VTri/Mrp1vTVE/NHwc3sDTKNdOERtoJzkYHEguOmrQUCQQEHbHW",
+	"YmB+VJGY20BxZqabArVGNHsZdn476F2cHPwChRAxu1p0MGFAuF+3/eRb8Hf+/v66E6zqEaU4+NqtYLRI",
+	"aJSDMP/ShXuHXXI9BbtoYpaIWiXlA27OHcVys1GLRqh6u3xVIyYqbSvcOaGR7IWGa4W+bl1oa9Pln7Eq",
+	"Xf4xr1QX7ncH3BUkQCi5yPgMRFOt552PH7FctfVXoZweIfE5yCJt9rCXheGfMnHvqaNnzyZMT9NRNxIz",
+	"azOxLS+eTaiGhb0MVt1chfEQVX6yDx8RAz/g2pWqC2w5kIAUVRmHLBEixmXvJ9/lIjCwG/AZxKjZlfvc",
+	"B2QMVKfSpXqSPVsFsHdxEpDzOfA39tdntmEAZAXVA0KJBJogEyRXV/0B95nsWYUH0nv2oy9Hsh+4BAdz",
+	"+cyAvIfRlYhuQKNaaV15Az7g/+N/kGOzJ447GvAD0sc0yr9fnZ9lzTMI3BmdiMylGIEie+GzqRl3GgYk",
+	"fIalUsN98+cMtGSRCgPX78BMZVepDEoZjCPkb38Dd5H97W9HJPww8Cx70AnIALm2/QsZt/3T8+5B54h8",
+	"GBSKV9qf84KZg87/+Wi+yTj8oPMx7OK2sN247ZDo4gMNcMjP19cXxFbF8NVkXW47sfzHnjI1z4wSIKHR",
+	"qkKzkb0QOwf0rk/Oz2ybAQOPrG65+XB9/kv/bNj/7eLkso9fXPau+8PTk7cn18P+b8f9/mv8utvt7psD",
+	"nqYzM71LRQwDM4sLA7VVHEiIneNCG1+tbYlrRQSHABcfWqucclt2xXPdIZqtM1Ak/O3AxS4enLwObQsv",
+	"NOjIbxRWy6JkgmXLDV4LDvt26N8OjoWUkCCczZs4x6VIAHvezTAB3tfBvDeTKLKqhCmd8ypCitwqzNlo",
+	"uIl1YQzQjC6tSYtpy4cSFoHr5+GYS29OoykcvOgervCWxWLRpfhzV8jJM/euenZ6ctw/u+rjOyi86KTC",
+	"popspZC8eNR50X1uX0L79Zx1jjrfdg+732LtWD3FO+5ZdwFJcoAWs2f/Wtyo7r9cSvcEGhz3SLjvYUR+",
+	"gSW5giz7wt4dik24wSNzJVocMl8rdDCb3yAmVC1nlpBpkiwHfC/8+/vrYe/0p/PLk+uf34akH7++6hk8",
+	"ubx68d33+13y3pfS8JECP5sfbAII4Img3drViphSCfGAK4ik/ZHDLUgyT0cJU1OI7elkZ30Sd446P4H+",
+	"+/tfrjCDyWIzgufF4WGlw1WhvOgzDyorlG4SWXF8vH1WYWqgpUB3S6JI5+ifvxvJdjZDZadzYTYQmWdd",
+	"+PMtSDZelu5urLiBqfzox5h2fjcj2gvboP8zmsZMHyTCZvvXHvIZIGZjeZMuecMSDZKMzDxayMD8h9eF",
+	"BFvO1nZhMleANBdDlxxj7XWS88zuCriNPt0zKzkVmLg/p5LOQKP16p8frMzjG4s62sHZrXEvh/cG8+nH",
+	"oHEsZwHIRipHj7ceyQPBJ8M93oCVnW6M216pNsY1MmOqkeO69G/DvNgMMsGyMruR/OoBvFY/app7BGOB",
+	"rQs2TIv+tu0nraO2HJOenWJsY4sHLcJ2Pv7+hNTvsb1kSarhBj1DN1gfDiwQu4aDv7QrqZsgW/GzH2ns",
+	"UwbwleebX3nHDZMQkv0JsX3p280vvRFyZKu6mDdevGgzjXMuGQGnz7Vhbh+DzndtZruyeta7go+nwiQ/",
+	"lDSef/pi1r9/LHFP2/g4yxPUJBGTIrM03PFgTjkka3jmM8tyG1nne5rcWPFgMTWCQTSlzLY5kTAXUqti",
+	"4Siu5dKV+ptSNcUyoozfkFiAQm8MNp9YZZ6/4ho8QnWeGmlxOvf+Osw199ht4VmsKpFoskcTJTJ50oGE",
+	"KTKS5sLa735CZH0ihHN10sv4Zk+pjG/fKHvSCIOWyBcZmfCZtc+7lh81pSVREMd8qTmNAIVswaFL8ATr",
+	"RZ5jM+SxGb2TVfb/UcTLR8MeHBtnydhS2ZqkZQofnxB98wWsw9v3vj+whJm4hfhLZ7jPW7xxQZeJoPG1",
+	"EKdU2oK5L59/12Z5Kp0bRgXxW4gZvTaX7pfJ5WuJDg/bshmH2GUSs9/Wk1het6yZzi4RRVytNSfkWA4e",
+	"ZsR3dAPL0PJuI36RSSJGxEUpkb3wb0ZL/z/mn392u93fw32jftrKUgldgsTbQvCsMQ0i/1pCPskW/uTU",
+	"nE+1I+kdSX8Sks5RztJ0Rnejpaeqrchcaaqbdd8LkI4M98yNbDdPTp8H5BJipsjpi/0jMmVaBbYSmgqI",
+	"Yn9aHXjKNJFUQ+ANeiMJ9CYWC07mIPPbucH+gKh9hat7agLCWTbJcgZQTGkWqb+AiFavEyAwChttiUjO",
+	"wH6QFU2sRaVzGYOE2ODpDSyLhhTf8jCwVRlZwvQywGWAEdxsmFbUzoryxpU+bGFB8dOWdO1N9R6P/UuN",
+	"Fot8D1sN/Gv+WuPQefXofNzV3PoV35yMpuwWYucAoRKIrUJKUp6gpWzK0F1gLqsmkwR1g5TmrpYM2LyW",
+	"Y6rggHEFXDHNbgEP1wkHMaETyrjSBj+CYt5YYJ2D1rLm6nXWLfKPtRanDRF0X5f9xKBMe9uJq3K6s5zc",
+	"k0sGZe93E/80B1J2N65w0DKv/P1j0CBZ/wJLS6rhB8+nPnY/KE5vACscfAydM9T9SMKUGSF6RKMb4LH5",
+	"0/p3AhJinLLlk2Ew4CHczUGyGXBt/ddirsKud16lCZBbJqzXCZ2I5OWLF+a2ZnzizDWQxNZt5DqqMzXg",
+	"1ArkSKOZa4G4JmRYptnWD07EhOyhn1L4X6+u+s5ruV+rmGPZhje2YPBTiPJmaBt00kp6f/6oE28SOzgs",
+	"EHxfOvUe/rD5jWPBxwmz4TE7IX+d3o4oT2iJmWzkJWuksmdwZ8DRKJz1kiSLj/DiAuNRksYQ7xdL/PgC",
+	"5yogVFnfp5DkH723p68cc0iAhGxmZstCu1dFtT4uZwthzflAaqWPDlJdng7hPi7pLKnLenjqa9nuDc+9",
+	"OBAu534D1TIGe6IkFlFqWHl3d1Vvc1Vb2Dqr0oOpy+J7s53M0rMypGLzOFV2Ldpih7x6nIRxjO/AbAnr",
+	"nz0iNEnMEFzoKeOT7oD37M1qTW4OgbFRM/c9EW4A5gpD6FwgRJeEsVwOZcrDLPVFFV0yA27IXaSaLCTT",
+	"dp5VG9tsS/p1c26nPvz+hPf97JGINBvok9r98pk32v2wUf7MIheLyZ6QZCHSJCax2N8ZAr9iQ6A903Zq",
+	"xjrmlYUzHrhQxmc0SRolhRPbu9HWFXhl7ntnxXEhfXvQnXRJ6LoghfuBZVHloJjW5pxeklQaLrXkN1nb",
+	"rXb01Nj7q0EasRdGva3hRZtwFLeZQizp5whMWV3FLkSlCSfaW1uyBoU7e8vTCnHZCXmQExpJoRQKSlXG",
+	"uMLmNrDFD+a/j5YB1neFKXo/MyaHqQxeSXpF6s0iWIs2dD2iQmsZWWWAr/F3Z/io8LwN9GFe+gWWF1RP",
+	"64jkZU3evV3MJ1Uj7DrWv3Em9BuR8vhrupotLLdV34PmGGMr5ftMGd9Az0n0AcGIItvWxmJj2L+mk7Bb",
+	"51Z7CnQ6/KQWMWsNC1wSEC7BbLcZct+oHFRjIUl4Mj54S3U0DYng5KJ3ffxzt86nkl1cH3c08ZRs/CfQ",
+	"29PK3LdurpdoMkO1IhN2C7xLzueazdCvaTRlS0PREttBxUWUyPpUGqQy1/lSpHLAsXH53svnL/LQvVLz",
+	"QSzNYZufh1kdRFdYbiTiJdl7efiDfZcZTWw8Bqn2uwNu8wSzG8xcKQTuaKQTGy1n+yI7Rc73QB6Z46fo",
+	"999TACQWkXo2SqMbQI19Ftda0m057YdzgKCO0hBce74noI9ttO4BzMSKiZXyazP4PPybpOq6SjpPaB6w",
+	"jcE/g1K/ifm5MmBfh0tgW1a2vQ+hBe+7wO5vNvX2je29uzMtrJdfLJ94TPeDFaafOd9Cs6G0xwkthiv4",
+	"hEwj2tsg8LHBFitpKx/HgAm6CVNa+ZCGUuOTMhN04RBfvxxUAtRObn8EvHeoYRD/kRA+D6J1sVNrQtZ9",
+	"5rH1+5t9psjpDXJTTgrxd4rTuZoKTfbslW/fsHXCjJa7H5DFlEXTAS9FzRIJhp0pDKel0dTdz11yPWWY",
+	"UhphgK59inCxWIm7RfnZZ7ELicG+mQSECYlUU3PXk9GSTCmPWwbq2sgqG6z7hVJkOd53Q+7Ha8FhR5GP",
+	"QJFvDFKWcZBo4VF0hU7vZ+N5ltlr2gQvaiMKaJfT+yrvu+7HQFr0vnO8qGZU3thK0vXxiufZ9A+Vyr+2",
+	"CDa/8/a21QzMfznh9y8S/jYHeYCNO3KCwNbKj3WjZsM++5BR4vAGlmsttddOjyYT0Lm99hvf/7dQ9sPG",
+	"oK6zxXqcfWpivfa7286Oe1lK8djh+kNuHwtLQleRuo2BKq25R97Sm6LDQIG04ia7g5gYJASyJ6Q1U87S",
+	"RDM0+GgXKhIQ6i1A++YaFBwGvHQfkT3XNofhXeUiLPYDIua29FSydN14Q9+SluqwTji7SPUXgO1PY93x",
+	"m9oi6PNp7r1NKp5Ht7/cZbezvjRznSs0h2/PclpcnqvycaswjxL7EBz/ARfwUS/Wbg7a2JJ9PGGMxxcU",
+	"Q5DH1KvdBf6pYwfqxNQ6hbIpZSN0j4RkRucqc9WwWJWLMSpbAUzoKUiFAZo2tlq5HrSuTsQsVZqodDbg",
+	"WpDnh4ddEmarMZe2LfBGLt8ck2+//fYHJFdXTSwREU0s/fpYTjEeK9AEvViMDzi2iv5TcBiyOCR7lJOT",
+	"3lmP/ImVzXxZqXfXx/tH5fEYVyw2IktMl4nZzYGit9gcgc4xD0TCOFUQBzZ6dUo1mdL5HLgiesEiIBwg",
+	"xoXbFXVJT7vmtWZ4LBXioGT0aKQ8iAfce8QEjyDwYR7OImBj0akX5p0LyluQF5JpIHsuECMoJacMuG2a",
+	"bnNPSI8o9BUQF73mHViuopeiMx/oofMvGFea2rBbSl4e/tCcwlJhBo9g63p88aiyxs+SFlNZw8bE3Aol",
+	"79xiO+lqjXTlsCVXpXyN3MhT5QOtiavxtB9Y3CqQjHqGo33BBi6054Gv/B/ZhaU0XWaNLWxRHS0pSzDU",
+	"YL/JhvGoXGizYncS/9WC0LYmx68taq3KUDfKQ/Umc54FgGSRa1Zit6VTMRTGo7S2xbIU5pxi3ds4jZz5",
+	"3DbI0cBdN56VkLYvBqMPP9cVWLr4dirDk8apbU0dDZFq50aPLguaygaJoWawYArKCgFThV5FCbsxpGq0",
+	"CvQ11od6fU7KeHLZ9LPEaG1JmD5cayeZ7iTTjUnf9rKkGVPYktPcWzR9FlEeQdIcm3KNTCgSMkaZ09Xh",
+	"dwlfoX07gTh8ZY2DVaYWUU5GQLLnmuTTY3xgd5vngPoa7vW/qjhssfFzkONcghFA1hZl87orhlm7fBAj",
+	"LOdmRitlY2XGOxppWweeiLELKN8zNGzj0wdciiQRqd53meSZYox5wnZtgQ1Ew3B2DDojCV2KVJM91FGJ",
+	"orN5ArVh5xd2P399wnYb3UTf7nx34vrTiuvuNHwCvKEBNPE/Ph1rMZkka2I73yRsrkjoyrfV5GVd4wBf",
+	"f0hyTXbCDr0fZK1cMB1NnV+KCI6FrMfjx/AFp3xjNL6NVqH1MfmjBJqCpd75ob9+jJbgev/uUPrRgqoQ",
+	"oitotSVO34ye+Vo527du8XZIW7YgINolb9NCPUqsTsd0gjVIsawVp7P27Vx+Gb3OlvcUFSvy8TcWq1gt",
+	"nbV+YNccr3FAXSl+sX60azppVQlUpSPXZ983UFoF/rZ1P1/85ep+5sfePmY6o5NdRYrHqZOMgc5Zm8ED",
+	"THiJC9Re5mM3ozVBI32mpyBJiMGecyr1M0OuBzHV1KUiC45EMDM8MzSkoEKyF3b1nQ4DEnZnWOuzO9Wz",
+	"BP+Yx2P836BV+GrAqSYzoTQJ3/Z+G767OD3vvR7++I/r/pXNThaaJvs2agSL+WX1x8IPSH8BcsSAuC5M",
+	"qUwC4psDIt9U2O7PFg9FQmWKRFOIbiAme4bYbEXwAENPUGgwA+77QjOUL80b9pI9ws2OaGxHsqEkyqqo",
+	"toGMMyt3SZ9GU9+WP6+ZpsgfKaQ2848wHsOd4Sd7oeWtRySrSoTcfgTYu3/AFfbCwcUJHgEJ8VUjqZOe",
+	"XcpKhTWaYBtGn+Fd7jmJTdaEdusbcBSTjtCRxTTMiKJLRcI4tUwAjrDycohr8j0Drd7OFAb2ZjX+apOo",
+	"JlC9bZ7C+J7P4GNCgk4N0m4z4Lt5ImjczoL/4hE3YkG2SfLLCNr26rOoZo6oBsV2ddS+XrN7L44LZ61F",
+	"DT3XsvSgc3cwEvHyAFsVd446qUfnRjm1dSCILuBfYGu+TFN+Y+s0wmwEsWFjzpFufvZNILLeKZalWQRt",
+	"igTJSXprHe0BUR27jK3PFdcR56ddK6HUqlBXrqxfVtEvIKHbkvvkL8uAhGOsrxC6XsgJVZpga9/A4q+t",
+	"gmWk0kikXKuAzKWYSFCKLKYoO/gr25ULNEheG/LxJKj7FFJ621tmRxyfSZY/59AkyudxSxleZkp6DQFt",
+	"4PvPJOAw67ppHcCdljQylCHhoMDzJRwg2y9fDV1yUigH5h7HqMCCRGvTvbQrJS842LhpGmG09cwXGlYa",
+	"5qukdmnX/CTk9uITk9u/o9y2I7TP1bcqhjvEtIy8UC1qSUv/EqO2Zj5UDf8lRpZqQZUmfYW3F945obuF",
+	"XKkqJB4rWwF2pxhT6a8lTWTKVZOh7+9mba1tfLCF7ezvYnSFr3yFdqq/i1F7E5U53p116nFutBN/WRmg",
+	"+iAAJjNZqyXFbbyukJ9a6mKFKbG5W0bje0ZNhjsMDnDFjdG16pvJZMoMmYkYsLx9Ro5oONpvvpT8rf2j",
+	"VdGe8HpxM7a+Xf5y3Xst97aq5Vb8O9VT88fBDSyb+fcplu6ybUqTBOQ3Crv6B0ZiyRh7kOWyWXRWEEnQ",
+	"DUy5h/EBT9o50E7RJqPT7OX+iPFEx5yqVc5xXTyB3sUJrrx4wObdZlu273JBsRKBIXxll+UGNVrkbwe9",
+	"i5ODX2AZElsCct92kjJvGMGXUNutwjZ8MydeMGFLkUBI9lx64hFiDD74jSLmt1cEC14ROhK35tZ2Y1tM",
+	"QTPzVCw42nibs/TsuT5V19jCFFu1jH3+yHhrFxK3QN2gkL6BgPy09/TOdNlIrr5LFPe0ukqqtXy4hRny",
+	"Vty4q905Y0uM+ZWRiJUWc0UWQt6gwUZbsqq5rM1YGVE9oZnRzvSgK/jr173q8MQCpj2eJGLC+DozhU4l",
+	"t3FBEdYj1OIGeMaXyXdkxniqQe27oAoJYwlqWn3u+8Pswe6Av+M33HBnmFGWWLl1IQWfkDlVaiFkrMgE",
+	"CnnXlKsFSO+Aw6+wYQVBPQhiI4cOeJQwI6qcXJgBbV2dMWVJKkEFKKnSCLXAV248RV6++MFyvPAStFwe",
+	"9IzQGtp0NbiLAOL6aoanCLWnuTZw7M/UYvzaHNq6e+JUTCbYLm53Mawj+JcvWgTKXwvxlnIvGqhHZBTl",
+	"AAYxMYSDaI705izzltA2sweR6nX8wd4emJVcZBDovHKlHIsMQYyddKFUfTiVnbDNHeBwUaT6qxC4+6ic",
+	"s2zvGyA/g0YV6toC27AyMoIpc6H/JfgL6S+AWp/KW3hKdemdArmxorHdwJd6dCtx5xt1KLehDcea0V1z",
+	"cWAeq8yxi5ji5TI3Q+AqjnqzivcJYDkX60BwlzZ6ARAfBnxOmeySnrtnQ/fS0K8nzNv/Yqdeqm1LBRuo",
+	"Ym2nWHjFuv0Iyg21ipXL18zYy5OoVqVJvtTL0q/PV01+RVIFmXcGz0Xt7tEv+B5tpZj5Kh4FVtDycnU3",
+	"47rbtXB1KiKFxggyrOfNlOu4i8WNIuiSCwkKOAaRZfWYFjQPX0sVxAMuCze2jbPzXGbPMh17f5iFAI99",
+	"TfJM7Ea63/c1+WlzwW+3diSSJ+ICboovlfx7OZkT5L47Uv9KROb+XeTzs8vS6xiDZ8vHupHIJ0xpkJsb",
+	"BlMSGgYTZqIRGjQ9L7E14kZAqCYJUKXJ8xfmYpE00iBVYMsHkUjMZgKve/caJooKjfGs1CnQqAa8snxk",
+	"JHEnMrXhvIlZrFHwSIjRPN0YtNHRu/hJhd0BL+jcJFe598LL3nV/eHry9uR6eNn/6eTqun85vOhfDn8+",
+	"f3cZ7tfzCAebp+IPdvjPZHxtIwUbVCpLwvdgD3/1wgxfEmvI7bAb5X2bgbep+Op1QYLHkAEj7eetysne",
+	"LVMMQ+lFQcjYzzpxoJ91wEPsSTb03chsSUbgWi6RTjGjjYRTprSQy6GBRAIaUOrHjtzO5nVrg6BrxyQL",
+	"kEDmMuUQoz/Gx5/6FeJ6Mx5SR/CuJ+F23X2Li+hUCbi2MS3j+vuXHcwGYrN01jnKu/QyrmEC8olLwRY2",
+	"2a6ck02L+8TawBdr0W5SvoMPlY4h2FO/1JWPUJKjiifMalahpUzfbmpjn55SB/+cBskMg++A7GGZ0chK",
+	"B1zw5UykyvtBA2KgbuTyyKZLCzngWJYhIOhEx9dsdIe1hKNH0yj5GiSnCf7uHbSY1W7eUvt580Jsejjg",
+	"iLl3uktCXSiwHvoKr6rMQb5Rvni8bZcozFShmSMkGOXucnFsQapXztFb2T0mvgAKDhIs1ydUkfDNae+n",
+	"4dn59fDN+buz17U15z1s37jWvU8hAPg5PpOGkLd52sQE8p4UO4PAV8B3PF45luDLclrC2Mh33CV8YG77",
+	"ZrngvVHfMXh3iUWVsH2ErRHH+MEMZkIuiczi5zF93Qj4ENtb3GjqjU2Bf7ZLuMIVPPE9WJxrY3lfTTW2",
+	"bVVfm114FUXMGbijLuxrI3asx4orLF+tiJgDt4ZapvKGbSMni7GE6SVJ4BYSaxFO2Biw5jaKrCBVI2bY",
+	"CT4JYhSm+u+DF5dAkwN3FJxDhH2ItkIPA7RG/OiR0MgAz5AFHNiHQ+8/uKcAM+DzJFWrYgxxUoz9tVmU",
+	"eVUQZXAFGLi1bzOJuVZHJHSwsIlF2MM1/+h1FsYzrSUgoRlpaEvQhMGA42c1HKXJTfYtCadApR4B1Tbf",
+	"1lo0wldZ90JUtbwx1eZEi9G/INIDbsE6sm3gwhxdcclhl9gkaMtpR6n2Y5MpxWCJkMVHoc2MmiRi5LaO",
+	"1ldmhNNXJNulC0A4pUof4OgHJ69D2/guAlZpEO0UtBlTCmKyR/nSjGl75WW3BOZ67HfJe9u8muZ8aEGV",
+	"U+BIXgwfu2KrAa+DtFXzKKmBr/MoZ5pql/TIjCZGCYMYSzmkOpUw4NWtlbxJaFzLScEM4mxKuPCIciNj",
+	"YuOE1DYdiJnK8MO5u1Q6A0USoVQCSiVLc2YZfBmfdMmV75utFHRntbqpPV8vjlYU04rFTsxm9ECBeciX",
+	"QLLieeHYstAXmiT7TdUsxm662ooWLw8PD2uLWFR6UdwKFgFViimdR0zuHxURBgmxS0IxljAPj8j5HPgb",
+	"1/DX6k8DA2g2duzcCjXnby77F2QBIzKX4pbFINWRwe6Um+U7QWPAww8DXOWgczToSBiDjqa57DvoBIMO",
+	"aDrBnwfp4eG3kVPR8AMMOh/DzEjhy0jvcWE/2+IDSgw4w7DOvDmDkA77LKN65RDH3Ie4BKKnUqSTqatj",
+	"l9wQ4PFcMK6zlqm2JLUq3JoujNTuHF/ylwOh8S1IzWyVAqxjYBDGolLd2c6l0CISSel43el0jjqFU+sE",
+	"HeDpDMP8S9/icXV+b4EEZtEs9pzeZmMic3LoGAcWNw2pNDZmLxFqE1Y+r0PKzcaUlWvpPsICrq1ZibI2",
+	"NDyVTuB2h8vBhq4Hx4JrKZKaWzNZYJUGLmznXqzalq+tutmPX4mR5sv0nm4vKSEfsLeOIntmYpAHV+aw",
+	"rQCxv1Fq8iahdUZYn39gq55h6Y/Ydu/xl3alN20k+C3IiWEHYr9RoP61YLh8QmHaTbNJkHaA+Nql6GNn",
+	"MC/IVi3MfjejZzZXttniF97AMguH+fHti++wJVshTclWyAlvIdJG3GOKREIxDkSxGUuo2R5KlYW6DeF0",
+	"OZIsDgc8u5uJLXYzEnpK9i4hYoZ+aUIuKb8hb1JEtkJLRy9uTpnOisYwc9FRl2evImEkLeZ6fUvQkhlk",
+	"tRIoNmmyz1iBifKbwIXrRkzbXqh7eQ0KVwxIOe3E8FHGJwM+p3oaYBrffpdgSXtXDqBaPwWBXO8BuMLf",
+	"VtO5nqKIjZ3rMxn//PSbKHLKtArIKM9p3dn/voxIent8bSvEZEwGleJW2cuvyDgrUigFUpytv4FBBlic",
+	"kLkQefPVVhUJ3+EqWvnXzNSt05QvRQLNxQKZGtJIs1uoE59GQiRAeav6gHllRqPjTSjjRp7NgpfHaZKs",
+	"LRLo2Pw6CfYvVSnQHHf7BGxE0V0G9idpkZ46QvQcw36usItNwd6Zx04suPXa2Q4N9aHdywspxiz57BHe",
+	"c7uMv06E9zyDa/U0Gxv/uCCAst81ZgrdOpaj9w1bC/AGsLKcvQSMIGXdq8n4wOXWNrX+KR/544tSdhY3",
+	"x2eSp9pgnC9JXsa8nSj1uUUpiz+VGOlGYiqzxk35q68BRY4sSsMnxjjNPfIxkEZfKvZNVJoubRwz8FgV",
+	"k5JUd8CvvRHNyjNEpYbs0MfhTNIjIHE2tW9zU6Pw5OszGPxFVjBrQ1rFvZqD2fWp+Tzl/fwpEIrHUHsX",
+	"NbZoRNFhtCSsXnL4qhH0y0fKv0pTxEa8a5CBehivlre7tfXdUct1zNWpvb5d0QgSsSiw3C7J8B7jXfCx",
+	"AUe+TZPEOT2wTIxj4MToqVlPslQBCS/eXZPKtfIMa4zUMW17YT2cHh5fFENg5sv7CoSxAmHumiHuqjLX",
+	"3GpOPLR0/Y3K2MNKAc5mCRFJGc36aV3UVMZKFHYt7JLmJFu8I5XI0jStXub8xL7ySWsBcSbWCodX9tK9",
+	"tCa4L4rRXIE2y9oxmB2D+ZoYTE6HjS1XHZdxdu8m3rLJZewcrgFm3DHbkHGUsgRrWWellGTKuZFZRoxT",
+	"uczbNPr+5/gYswXYCuPXiuefwJPcwot8n31316ZU/YhvM27Td8ou3CnQpJRUhfExz2IWWbflMy/yNZ7T",
+	"W6FsEAzXyTLPtrFVBoVLfEiWtputLY5sbp06Tws5x/4tiCnfDLif2prqsBhdc+bTKVP6tV/1lV/0hjgz",
+	"9LFm0zDu445wgU2uj+1aS+VrKnSW+ppcH1WgtneDZNrCLumqtT0cfRoVY7aDfwbPAvkita6pInmlqdSK",
+	"0EwIcwnWQgPRyzmQvVAJOsdY3rnrRmDrOfvOBHEqIXSpzNSHLAy4htk8wQwNKWYk/KnvlL8q+/DPqXDf",
+	"CHdMK8sa/EiuIKJn18+7Ax7S0UjCLcMBhnORsGiZh12SMEoYZxFNwn0SQ8RiUGQqFiQWClRApEgx15vH",
+	"5JZpmljusZBMa+BmdBtVpOzoLA6zvO+6An3Fh9UrEs6pZsA1vpd1WsJI2wGXMAYJWCniyn7POLkQSk8k",
+	"XP376RG2ZyrENmnGU2dT9dWaGutoVonwifwQ1Wl8d6JPmtZdXUSbFO+s3NXOIfFFszfkR4TmTK2Gl22S",
+	"RFp4LMz3JcrKPBQ2vIxxJEYvifRslRWMiXYovN/U56eGEv9y3X621KW+ALzK2/JUb8vay7IxEMCjS7FK",
+	"rw3Xp4hPiDM87pIeF5ms+k3m2arm6XKhydiAqVbfeEJUOvxs3PizcOKvEGPPObRC1lbc8BlNYybWRN2u",
+	"74gZ4uuh7c6Ifl1XzManmbl8dTEe8FBLym3qVg/f2s90bk8EoS9oYVM9rI/YKKtMkfztOMuvH/BM3roV",
+	"ER2lCZVLQz5Thn2tOFB5MGNKETWHJGF8gr4MW+FWg5xZGS8SUmLSUmYFGHA/3dyntnBnajR7ujE7n8+B",
+	"xxmSX8OdDske5r/cekV8TlNlQ0fGjNOE/QkDLtMElMtlQehlUChMWdBbsZRmnXzXKy8AYfo0psoHNZgs",
+	"L3ALufAJOJEFWUtG5PpkYOQCvheQRVa4zaHC6tF92exrZ7zEd89vQZoV+2C2FlD8iWpY0OU1m4FwfVcf",
+	"iZ9bpHQs3eCUI+QKP19pdGmfa8nmIzGbUR6rNZzePYLqKVrb5lh+zH1tuOpYggsA3ht0uPnfa/WdgAw6",
+	"E0G0IPOEus8qktQm+1E96AQDPuikPBb2Rwk0JiMa3diPjCuQmnAhZzTBTjX2e8tBs135d1U6W/lWaTEf",
+	"8OqX9BaD9WDQ2X9l147Zq641MM22xxRWWA3fnf1ydv7+bHh8/vZt7+x12CWhGTi0vFwNeOG+ekVCM36Y",
+	"cXdFWBbe5FIT8eYothM2i9nvkqvCRYEl3oygOOC118orQu30ccabNLWdAZKlyxx0l02ADQFsm2cErw1c",
+	"pLe1rTYuU57NdGwB8aU5u6rr+zovkIyIeGwvEaZJzOLdZfHf3q5xmXJCCTJvjyX3luU9G1pT0DIRqmLf",
+	"2DOs4gA5CeLrgsrYtYzw1ao92zJ3wFsqb2IjPu9Rn35mWzz4nDQrm2NzeXdtKC3TSKcSYlvIYbTMEtj2",
+	"vKPffnRGVG/6DQjM5no54Ngu05XJn+ulHb6Bh5JGFurBExeU7gF/efgDCV+fHF/3rk/Oz4ZvTs56pyf/",
+	"0Tecv2Dd8VZv5KaG0wekaPKp4a1v3GyPq6s/IYP1C/68HNavYhOPXT1Mb6gzh7VjrP/tGatHpIx73Zut",
+	"Gm7TzFKtSKBsdZ+Q7Bk2gUVWJERiwpmR2iBRsJiChH1f6c8bu8ivRc6vCOOKxUCYHnCUsRfEcIKJpPOp",
+	"FWhXxe6KmN0oTHe73X00LHjllfEBFzIG+cpx3TtNRqAXgLVpYIYVSNHzj7E8PHbCjFv7N4oU/W3E+tss",
+	"049jiAfcVzX0NVR9IZnMzJNVDXEk7Hl5oRASRnIpujgilChNE/S2DfgEtCLIun/tX14Zxn18fvbm9OT4",
+	"OiR7oa+M7Fsp+PnsleSDT7nQUyxB06tI1wNeEK9znUFZlyjeQ9SJ3Zlkt1e5Ry567676r8P98sWDa7eD",
+	"u9lXXswvoP0uCedTNqQJSI21H5VWhMXANRszkMpaiH3vJQ90s96FrS+UQ3aKNmWSMH4DMXHOyBZWJXN5",
+	"frE3llnc12xQytWBgk1pd3X9t7+6qhYhbYmw7e2VRU6szVwdpSzRB4y7kA7/TlXYLbmyGC94HvDqyG34",
+	"9tLJ4zuw2Fp2F9niUpzOwFeWynXiOFYb47Kusz19CrLOZttE2dlm75vf8nhIc4YKGl4HCHFdgNh6zJmz",
+	"OSSMw8GiGWPezSeSxlhQh1DyHkZXIroBbWuwYMkuQn15ODUHeqPI3sXx2+ffk+ffk5uf/yQzwUVg1LMR",
+	"VfD9S1fSTw64jUMkY3N7KBIe3h0+D8n/IiM2OQAeM6yc90cKPALC09kIJPlfRGEja6elToFKl8bLbOE5",
+	"tQAZDLgzYCowqBGB1Tvd37ajvHnJNrxeSKad+c4tyKzkRejXRbV1C4Ui1fNUD+0KhhLL7YkxCb1Ahw1d",
+	"wn0XnTQy7OyA8UI1PCJ4MZ4HHUED7iuSkf/6z//PRb/PDGuaGCVYSiFJJGJ7vpHR4e1H8zBDsgyxhB6e",
+	"Z3cWh11yjGcx4G4UdZQvkXGmw6C4ZLMu8w2alLvMXKmVj928wuOAh25Q8wzucMi4+dtNL2L8Zc74JHxl",
+	"6x5KV+3uqAooM1pxXV0a3eRDYdV987HgX4kh0bTyXWlxntTyJ7Nv8uKJe766jvLiU3g8pfrYfRui4Ltv",
+	"hrNAsMeeA8V+7s7AzpCXszQbF3xi/rd1J4s7dEXe3B4r33J6gzaHrJYnigy23F/4bKHCo0IvOSNcG+Q2",
+	"R38F0UFGkQcXDpOOiOUlgeO9ttkYMt/Q93cP8cuQYKAqySS4V4QO+IwpxfgkIIzf0oShSrMXp9L3NnOr",
+	"3ydwNzdSl+u7ElkLE2L/88PDf+uS81vsWPDr+clxf/i299vwqn9lJPYrbEHy7qp/GZI9Gkmhsnq5at/M",
+	"VvOK0a8KdXX3nTne8qLy1M+/LZRfpkpwEl6fnw/f9s7+kQ+H0rnEpJbqKt9c9t72hz/+47p/FWbb+eFV",
+	"zua0EEQlYmGr91F7VVq8yNdQd7Gdz4Gj2nfhGO+mYONeoX1gUJDt01HGNmxFvUKCi9FnmgKRtev81FDa",
+	"8ofvN1cRfG6vukrM6ILpCJUap/nl94Rf6BedDbImEh4rtDlVPQ/szDdY76/zGsmBzYGy93b19s2iP9fL",
+	"ay5itPB44Mk4ayOAqMEFB1vsC9+oT1hA9CvM/JSZC5W5NhcnyR796xQosbgzL0G8JhS7LkXuDYMkViSB",
+	"sTbsxVbctVm1tzRJoUtCNQewjtsoobM5MmNy2P3uv/7z/77oHhqeZS9UF7IMd0zpTKSJpkIBz+rIkj3s",
+	"NKmnIBdMwX5zEm4tEj2+ul+d5rNo/A9AYusCsaS4CzL+ohXvuo6RbSi3kaOblcMa4/EbIdGSqWsZvLXL",
+	"ug7rU2G4QInd74Uu0XJIdUh46qpZVzu5qS+b3/v0jL8K3/+RRjdeAPJ72x6JJCR02Yw4rj+VJl55d/k5",
+	"dqJcNTqyaKWK6lJoC7wje/EeW6OkiFRGcGSHCIOsEz9z4myuMdkASAU8fpspgkV/MRZP9Ypnd8AvqQYb",
+	"Cep6E2Imd6ktoZW7L/unvX+gWvD25Ozddb+pN2FCl4hl19menvLuwfk+S0KL73a5iYSyo/Qajz27L9yU",
+	"vGt2+OksyvYOoT6ozyPMRjbkclabFJM+jbBHxJhNUnt5OSHSUPkN4zHZC5VGq4jWKtwvpEfoLAfQfEQ3",
+	"nwSa4MU74HuhQBvJmLKE8Um4H5AwzWETWlWHZW0oZMrJFCSQvTmNbgzfIZkBgwtyA8uARIlIsePqgNP/",
+	"n71rXVIcR9avoqg4EQMR3Gq6pmO3iPlBV1O9FaduC1TvzlnmlIUtwIORfCwDzXZUxL7DvuE+yQllSrIN",
+	"NlAXqrpn+NXV2JZkOZWZSmV+XxCIBfMwzDDjkBDukAEbioilSg3VWJqqK6jYQJYD9gUZU5oazj9m3AVg",
+	"afMamJRulyLEFyXBdFNbKawFrEZagUa0wFzwVPr8Wr58nyOttMQ3xcMjHNpwOA0ZpMmHSDWN+eWQjY40",
+	"t9GSDBnzJHHqGHkrIIEEjdc1lcr7dRKwm10Yhmay9kZRgOcCM3VDxtxxwtJR0Vs3LJ+3UuIxV3hQNGGX",
+	"//aluQxYFb73Blqqa6ADccV0oGvloQICNowa03IZsCSo5VJOxHAI5hkuWYqilPNSzkc21t90GbBbPaj9",
+	"C5DtbFtxud6UqWG9/VlNN2R04vNRFWc/tNO15YsveTxmcmOGX4dxD7UHpKNQzOVG5QLImzYUALxLOnJg",
+	"/NRVHsrUR1c6eaVYO3XVKdfIrZFxiD7Fkc9sbgKcFcI5CTp6vV73/rZz8/niY7vjNPvc+Xu11+tWTQsO",
+	"AA3hbscS5qNPo8VWP3BOg2BA3ckpUa6YQyRdwrkjo1Hgqx4563NlQ5hXI840fKdfW4Qz6RCuFoFWnaWT",
+	"45/AOolZTPy4SZwFneu7Q3fqEIpMJAsRTXT1jprhPge/lngMs4B08koSTPmp0WikyMDV4lLueoWcNP78",
+	"Hql8QsZbF/kgRPaDoxrZk5drunlWaEVJWD04fp/t1hL/4qnaUQ6et35UfYWnPitGT350QeePfTRXt+Cx",
+	"UJbbJiujRV9BP1Dv9br21ofKUXZF7PCwvdU+DDpyhyfxvtclzznUFe27rqgHiWsCbD2ojl2NS4rJMN/G",
+	"XOL+f0U5ORWg20t8WV/CebuyAcDQApFQdKLNs5J5lfQBfZ+b/1SIhFqiJRSxAIEeIABoH131shiLQKct",
+	"wpGgMnxKz5/DCpanWnEb/A97mFu/PH7fJBGN2c/H7xuNRhMyAjkL5M/HsNFYtRMltAVYInQKjr4+b+Pg",
+	"UkMYPYDzszJkExrtD3ZLmR+ZHjfuLQZLtf+hgbqWihhBfieYrVK+jSs3U3lkqaYodDSLGKImp0gElTFc",
+	"FvPqHUzLC5uWYvtQwYWAh3IHQ3EwFN+goahotcG21yElAYqXARBQKldYwvuA8tFMZxmFkZiGsUNK4Tii",
+	"kpn6fmDst1trVLcxnWiaVVThsT9lMqbTUClyyUaaDIt7ypX3dLoI3ITZVYIPfU9ZoLJOzbIhGbQyNqnf",
+	"xq4SJQyQA3MW4TXYCNAo/kES5wzVWVVJmHNK/tb6DPlxff6n//zr3yd/IpO//LMCOXKIrsoiJsp6y9Ek",
+	"N58+1W/CmayQv7HBlf7z6vZdhZxfts5g2FcnLQyJ2UhQn/tcxmoj55G1nRvGVExKeToAUa4RAJFT5jNJ",
+	"hmndfby4MckwpZPjd5AatXq92z67uf5o7zANdHu9+97FVfvmrpe65afGycY9o65NSG0aVTt20/hIAAXA",
+	"tMZyria2jowDgRhpmAktPjTVCibOhyHjag6Vp1Mh3gwNaMVa+dydWy8buzvaG7xCLz3aNzkaz4xga8Ls",
+	"GwElHKzIvq2IDnQqNzY3XX03/IIExmW35HUEcSmJIVoTGTLXp0G8dCA5SgwNkrT5PclXzzA3QTO1Pv8g",
+	"4jHoDigHolLbxGosqrDPALuDTQgDG5OLMmMz5Q2gw6Zw++fkpbfCjjLMNtbv4zPpNAFpf2VGwBbQARwF",
+	"FMGRmjkpygR8f7KNi+3XfQd4k5nZSp9q7zyAhu6+aJW+cmmQmr1HQIS2PE+SWaiWwnGjoQUvhCzUICAl",
+	"AP48/s+//v3+JBUArRA5iyIx41A5jlkDIYN1IkMKceaITcWceVA6pxolNIAjK7VsI0ZK7gonYbAsK9ds",
+	"wkKNAU9aMZkKGathpcbV52oKTgnFAYK5X4hZ4JGQSohMUPVGSWHejz8q1+Os9eHustX55f787vLSKafK",
+	"wjVdvuDBMtcJaHne+vreW5pC0subuAF3kkW7L1erfTUKV1IZ53l+fADk/A6K1DxPf7zVQ6ONyqTI3Ne/",
+	"qsY2onOucpHWyEnjJEmH1wXDutJVzpQzwqJpERznyprpsWhawMoa0nicSp7HG7ML6wUt6EnemR4oxAMy",
+	"4jYsFZgnYzXsHvxpgulvSshH0m9MtrOgJV9i5SfKlQN/KNHJOfXUZ6JghVzKbQZLn5cc+7BTbhJHx68d",
+	"MqXRRCKgtrlD+6/6lhpp6UH5HhkJpjqPRZ+vx+pN6UA66bKgBvMzTsW+Xb1dDvDxq1Q0pNJ61hFOaZqs",
+	"+w0P+XHeLDB4MtxVCSkQxgyC+I4kCpryBmeAaJ7swdLwxies1uqCP2eezsMCiEoReCzKY1coEIyzzAC3",
+	"7FzWiKTlbIBa0C4gNcaizcr/FW1SftyJMTqHvMHOQEkpcMgEQxAknMLSkAaSlVdx3CG1dYfNlWl9K912",
+	"3sP4Jf44HNlpQdqdJCLzZQ6bvucwRbgrK9moo+zv28kiuMbnSj/XtFk1FJe4PgLmkJiGjn8SRTeJqbUC",
+	"OoO0qOxpM5Xu4k2yvtMD2LQUcEYOVUXfC3WBm5XdokW2Zvu30hbogEQ+x7F6ZGXVvBrtwKuUEXzfwmH5",
+	"BzJ1xQZ5xRTRbNTJuX7hCs1ApvVCroH8GPWepKfx6gqzN86Wbx+k9DGcAzuqr0Ky4TMNu0Y5lEvoLYl1",
+	"w5MtSDNxJPAHghFhSfy4VlCL/HIyul+H4hbm5pVDs49ZH4a6M2edHOrIfj+ow0y533b1qc0vZuA8z0mp",
+	"sy9qrjYe3WYskS0HS4pLoTbVogx7wp1NoZ5pg5PThl5fyUzF7Etcn+rxZdfgTomA6692sEI7Si1+5zQK",
+	"9eMl1HpURTJ6E3hMxiaEtnMw7Crx1J4med9ZzEa/7+7hGlsP/m0bk+/9PB8nWU04fYTHVhDVAeSAOFVg",
+	"nkEFsAcsEy4WAfNGDMD9SGm8HES+RySEnyuEKjcuEIvqLCQRiyOfzWkAQVSE78LID57BS7JgdGJOJ2xd",
+	"+5hKItmcRTSAlEpZthxQmbf8QZKxL2OhCZ37PB+SAHMHsSba1cB/kiAAAmLI/4P/6lQ0aTCc4FgD5UCB",
+	"AaARY5psn+uWZpIR5/am2yObFI+urnDySectpMK35sTqYR1gEA7u6zeQeyAnKQCTpzsBu1Y6ZZBOTJGT",
+	"pfjxlccK9bZ1QLms6hV+SgxQZs3FUK2D5ECI9NPn5gWg5kjfiaCVpKR1imUdRbTdSqKIHFISnGG+FaQj",
+	"ofoqw+koT0A6a57gLNOxXhZlgA8VkQGqrJGzQEgD7+gKzjUrh0u5ywKZXlGFxUS/G+2V6/anP+8jtt9j",
+	"GuPstNXzRdoLGtdW5aCyft8qyxTZmNWmV3up222Xn6HOvuq/7p97YPDcZbx9j2JW5OFwYf+HC8pOTO0X",
+	"fQnhqg8iyjHIW0A0BQZPGUbOFtmYz1gEnpF707hOI0b4cjeY6RuQiTBPTD9A/y8S8nkBWT1+k1Dt6swe",
+	"1sXOEH0gPc+OdkZsxLiSyo14LGFAXb2NBpQro+tN4mrENONm2VDLqA9bIPcd2yVCer1goPP4pb2tXeQ3",
+	"s0P7NglMvnO/Q+8jjPQle+QR9bfJvCfc4kDpBY9ZpLPlTCxbl0YC5r+ukGXTAfM8OGmWLJaktBDRxOLg",
+	"lHPhqbsLOhqx6O7iaDe/fBxPgyeE4nU35O4CopS1JwjUBsjwpPXULMOMJpNbx0mpf+V0yh4Kp7oLf8sK",
+	"onVhAZo/NYE+B5rSiBX1iHnCdSrJvGsIJoQryJ3uj8KVLTWQnRLg4Z9NCfAhjWMWqQf/9x+t6v/Q6j8b",
+	"1T/X7qu/fj2uHDcaD/919JRKMnjfesifgOQAMuJKuVlE9H2/0TnVmKK73B4Gahk9Xvbgwzch7ghcOxgi",
+	"xUCkmuHaK9vlDYLcgiRh38Uxm3TdzJKH9SPz5RyR7gplu6UDyj82GilWFj1CEs24rJGzMXMnUNaBOFuM",
+	"u/mS/Bfsa4/nHrqHQoQ5HLYvCQ38ufqKGyb20p8zrm4PIzFIu+Z6ynD+piyO/A16+DYSUxaP2UwiFg77",
+	"EgoJNVSavS93pq50q7sp2KdIue4hLcgvEw2OIhFt8i10x1DH6/kg5R4pOVftXufirHvfvm59uGx//BkS",
+	"vJ3y5k+UmtypnbHczySGEQvr8+M6m9NgRmNWHwZwX5FniDUk6iYy96U/UJKfrqSqENOSlznsUB8ETzCc",
+	"do+OHOKKOdMMSKq1Po+YalAZ4mz5i+rFD/x4SQI2ZwlEqW60CayG4CAYT3RKkdCjz52LYfVacFa9Uj85",
+	"BGDL3zVOcglO1FS09eDPYRbyDQtCyySmJdPHxoz/XPvx8nHD9Jv4gttImw4h7knHQK8fZsGko3soDhma",
+	"kckVRCElGesi95kGvkdjrIzXRDpyFoCG2LCyHypH7/LiMde6UhZPZzwife6i+lbdp2OYLzst5wh0VTQr",
+	"RoZ9SaY0UDoQ1v9tq9Nt37c7nZuOUzYnjFr0LclRybm4/ty6vPh4f3Zz3Wv/vQcKwm5OXu49PsE2LgBl",
+	"VpDcDUSfNJBkofaIAKU2mCG0iR5uLRWNfb2hped4ILwlsLgKQQIaGScaA72vOyQzFC5iYJerpXZgrzeS",
+	"1DauCafdS8CIjmrP3NRVvq5kZJ532rdkMAsmKS2Qsk1gjjabpvrXCVs+FBuom5Dxc0bjWcRIh01FzEii",
+	"ConhGasRmAsJx98wqh8kkWMaWkAlD8Fjzy9bn+6vb3r35zd31x8dctI4aRKn1+p8avcurj/d/3f7l/ur",
+	"i2734vqTUyFr67BCMiuYnDQa5Z2Mz06bmglb7lrUu0PF2e/PGiW9dmfARrbdJO1H/ycD2WIFkoEQBAAG",
+	"sF0welrpW/6sHQxGjkB++4bhBZ1uGJpaTanQx9rQrnXZfbFPezBYf3CDJX0+CnCfsoPdChmnoV8zb12Y",
+	"UwwQ2rcX5F2tUXtnIxOaphLoR+fo+TKpAaGMOEAUVMbATIvfIGevrJtX158bWtCWQgx+Y25hJoB5nVSG",
+	"8EZqQl8SuD1pyLxOfkTGzOuSYtj0sfNKJfDlxsg/ihoUYg4iWpKSo5vPdOOUN83sL62ry8fNrBn6m8ys",
+	"Hm7OzAJOUeGU6jDWrZDxKGLdv15WSId5PvhJmtczgQmokL96EeVxJUP0QVfRA4hLeZ+DlNfIT4132EzS",
+	"hbJx2IkviScWvImRNrW/dxAG8pR4DNidPU2rgnXwvM8tGGcSdiMlHNYpmbDlQkQmzRN9vTHV/IQLEU18",
+	"PmoiZEPZdF5QYdaBadujD6M68HmB29K2GgF4bFPvaigHXlwzbxxPKyYBoxJgoNOjsR8QEEBSRXybpdj2",
+	"tTnMCOcGhaLbMTAhL33U04Fu93rM02EfhbuPEx5oOF8RPIFK3aVRtPT5CKnRkS+blCzDryX5jtRX86fA",
+	"810+JY7O1GMeUE3r9GdnLaUwnTqYvig4Mmwvga8bsHaZVF86obLuc50iiJxHhuYdcMad3wSSfweMzlmq",
+	"5VSjmkVD/VkjHyKxkCyShrlJsrjPKSdOSx/s6uxGjbCuNG4ySYAKn7BgG85pMWXSwsY+hQ9bd1ZCOJyI",
+	"eafEj4mM6RIonYkYkrvOJW5oAzGS5T7fTKFdIy1DQKU0sAkv4XghQ5nMUA4MbXVCZN3nlj27iQT7Lg2p",
+	"68dLoJSG8kifIwuVBX0/bhwfF5FNd7TEHHimvwueabPAc9mlzcWNBNM7Oe6qX3CO80RBjWOEWLG4Z7bO",
+	"H7A6WJ1/VDmaRcHR6VEdUkr0KNfTqPGgqwJE6T7+OZj5gUd8jodUJm1/ak6NrBRpK7UO46PGuOad6cJ5",
+	"wwaRNVepVkFXr7fZQbI0bdwCMfJ5Ra/aiA0jJscas3IuXH2TGsKELSUpOQAgpmQD3V2DBTTLHf6dZJGS",
+	"16FvjvSBFnNKOR0xmGrdoPpZZlqEX3KaPFP+lybml3o6dYJdyclmMGXay+Z+rLfb8qY+Jx6V44GgEdZq",
+	"J/jZ5r3VTfWQchYo3Z/6DW6tKr2ZnRd1sQoP5PRpoElXiovWpwf7mAxy2p4M8iaJujrwH4kg24irLuW0",
+	"A7/nNGWio7CdhVut8GQbHuKNVYi75nSQuZ7XUXa/bE/ulDaogq6AIWjCD931emdFzXfdMfNmAfPInEY+",
+	"5TFZMH80jvXJjtzwMvWv6p8H8Gyhiap+JtPx2tWcQewWblZDMfHsTBcYOMh5twwudQXPyC3bAcwkIjWn",
+	"PhoypKVbR2C2fB20rq9VO4vsDFi9/fDrw/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

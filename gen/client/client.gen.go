@@ -20,6 +20,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AbbreviationPolicy.
+const (
+	Clinical AbbreviationPolicy = "clinical"
+	Expanded AbbreviationPolicy = "expanded"
+)
+
+// Valid indicates whether the value is a known member of the AbbreviationPolicy enum.
+func (e AbbreviationPolicy) Valid() bool {
+	switch e {
+	case Clinical:
+		return true
+	case Expanded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -212,6 +230,177 @@ func (e DependencyCheckStatus) Valid() bool {
 	case Down:
 		return true
 	case Up:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationAppendEnvelopeSuccess.
+const (
+	DictationAppendEnvelopeSuccessTrue DictationAppendEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationAppendEnvelopeSuccess enum.
+func (e DictationAppendEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationAppendEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationCommandKind.
+const (
+	DeleteLastSentence DictationCommandKind = "delete_last_sentence"
+	GoToSection        DictationCommandKind = "go_to_section"
+	InsertTemplate     DictationCommandKind = "insert_template"
+	NewLine            DictationCommandKind = "new_line"
+	NewParagraph       DictationCommandKind = "new_paragraph"
+	NextSection        DictationCommandKind = "next_section"
+	Pause              DictationCommandKind = "pause"
+	PreviousSection    DictationCommandKind = "previous_section"
+	ReadBack           DictationCommandKind = "read_back"
+	Resume             DictationCommandKind = "resume"
+	Save               DictationCommandKind = "save"
+	Stop               DictationCommandKind = "stop"
+	Undo               DictationCommandKind = "undo"
+)
+
+// Valid indicates whether the value is a known member of the DictationCommandKind enum.
+func (e DictationCommandKind) Valid() bool {
+	switch e {
+	case DeleteLastSentence:
+		return true
+	case GoToSection:
+		return true
+	case InsertTemplate:
+		return true
+	case NewLine:
+		return true
+	case NewParagraph:
+		return true
+	case NextSection:
+		return true
+	case Pause:
+		return true
+	case PreviousSection:
+		return true
+	case ReadBack:
+		return true
+	case Resume:
+		return true
+	case Save:
+		return true
+	case Stop:
+		return true
+	case Undo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationFinalizeEnvelopeSuccess.
+const (
+	DictationFinalizeEnvelopeSuccessTrue DictationFinalizeEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationFinalizeEnvelopeSuccess enum.
+func (e DictationFinalizeEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationFinalizeEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationNoteType.
+const (
+	Hp        DictationNoteType = "hp"
+	Procedure DictationNoteType = "procedure"
+	Progress  DictationNoteType = "progress"
+	Soap      DictationNoteType = "soap"
+)
+
+// Valid indicates whether the value is a known member of the DictationNoteType enum.
+func (e DictationNoteType) Valid() bool {
+	switch e {
+	case Hp:
+		return true
+	case Procedure:
+		return true
+	case Progress:
+		return true
+	case Soap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionEnvelopeSuccess.
+const (
+	DictationSessionEnvelopeSuccessTrue DictationSessionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionEnvelopeSuccess enum.
+func (e DictationSessionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationSessionListEnvelopeSuccess.
+const (
+	DictationSessionListEnvelopeSuccessTrue DictationSessionListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationSessionListEnvelopeSuccess enum.
+func (e DictationSessionListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationSessionListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationStatus.
+const (
+	Active    DictationStatus = "active"
+	Finalized DictationStatus = "finalized"
+	Paused    DictationStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the DictationStatus enum.
+func (e DictationStatus) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Finalized:
+		return true
+	case Paused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DictationTemplatesEnvelopeSuccess.
+const (
+	DictationTemplatesEnvelopeSuccessTrue DictationTemplatesEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the DictationTemplatesEnvelopeSuccess enum.
+func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
+	switch e {
+	case DictationTemplatesEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1202,6 +1391,21 @@ func (e UserListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for UserVocabularyEnvelopeSuccess.
+const (
+	UserVocabularyEnvelopeSuccessTrue UserVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserVocabularyEnvelopeSuccess enum.
+func (e UserVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VersionEnvelopeSuccess.
 const (
 	VersionEnvelopeSuccessTrue VersionEnvelopeSuccess = true
@@ -1367,6 +1571,21 @@ func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceVocabularyEnvelopeSuccess.
+const (
+	VoiceVocabularyEnvelopeSuccessTrue VoiceVocabularyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceVocabularyEnvelopeSuccess enum.
+func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportFlagsParamsFormat.
 const (
 	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
@@ -1402,6 +1621,9 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 		return false
 	}
 }
+
+// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+type AbbreviationPolicy string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
@@ -1728,6 +1950,248 @@ type DependencyCheck struct {
 
 // DependencyCheckStatus defines model for DependencyCheck.Status.
 type DependencyCheckStatus string
+
+// DictationAppendEnvelope defines model for DictationAppendEnvelope.
+type DictationAppendEnvelope struct {
+	Data DictationAppendResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   DictationAppendEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// DictationAppendEnvelopeSuccess defines model for DictationAppendEnvelope.Success.
+type DictationAppendEnvelopeSuccess bool
+
+// DictationAppendResult defines model for DictationAppendResult.
+type DictationAppendResult struct {
+	Applied DictationApplied `json:"applied"`
+	Note    *DictationNote   `json:"note,omitempty"`
+
+	// PhiAlerts Identifiers found in `applied.text` when the session has no linked patient.
+	PhiAlerts  []PHIAlert           `json:"phi_alerts"`
+	Session    DictationSession     `json:"session"`
+	Transcript *DictationTranscript `json:"transcript,omitempty"`
+}
+
+// DictationApplied defines model for DictationApplied.
+type DictationApplied struct {
+	Commands []DictationCommandResult `json:"commands"`
+
+	// Ignored Pieces of text dropped because dictation was paused by a command before them.
+	Ignored int `json:"ignored"`
+
+	// ReadBack The current section's text, when a read back command ran.
+	ReadBack *string `json:"read_back"`
+
+	// Text The formatted text added to the note, in order, joined by spaces.
+	Text string `json:"text"`
+}
+
+// DictationAudioInput defines model for DictationAudioInput.
+type DictationAudioInput struct {
+	// Audio The recording (WAV always; OGG/Opus, WebM/Opus, MP3, FLAC, M4A with ffmpeg).
+	Audio openapi_types.File `json:"audio"`
+
+	// Version The session version the recording is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationCommandInput defines model for DictationCommandInput.
+type DictationCommandInput struct {
+	// Command One spoken command, e.g. "go to plan".
+	Command string `json:"command"`
+	Version int32  `json:"version"`
+}
+
+// DictationCommandKind defines model for DictationCommandKind.
+type DictationCommandKind string
+
+// DictationCommandResult defines model for DictationCommandResult.
+type DictationCommandResult struct {
+	// Applied False when the command had nothing to act on (undo with no history, an unknown insert).
+	Applied bool `json:"applied"`
+
+	// Arg The section of `go_to_section`, the insert of `insert_template`.
+	Arg  *string              `json:"arg"`
+	Kind DictationCommandKind `json:"kind"`
+}
+
+// DictationCorrection defines model for DictationCorrection.
+type DictationCorrection struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// DictationFinalizeEnvelope defines model for DictationFinalizeEnvelope.
+type DictationFinalizeEnvelope struct {
+	Data DictationFinalizeResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   DictationFinalizeEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// DictationFinalizeEnvelopeSuccess defines model for DictationFinalizeEnvelope.Success.
+type DictationFinalizeEnvelopeSuccess bool
+
+// DictationFinalizeInput defines model for DictationFinalizeInput.
+type DictationFinalizeInput struct {
+	Version int32 `json:"version"`
+}
+
+// DictationFinalizeResult defines model for DictationFinalizeResult.
+type DictationFinalizeResult struct {
+	Note    DictationNote    `json:"note"`
+	Session DictationSession `json:"session"`
+}
+
+// DictationInsertTemplate defines model for DictationInsertTemplate.
+type DictationInsertTemplate struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationNote defines model for DictationNote.
+type DictationNote struct {
+	// Markdown The note as Markdown, a level-2 heading per section with text.
+	Markdown string             `json:"markdown"`
+	Sections []DictationSection `json:"sections"`
+	Title    string             `json:"title"`
+}
+
+// DictationNoteTemplate defines model for DictationNoteTemplate.
+type DictationNoteTemplate struct {
+	Sections []DictationSectionTemplate `json:"sections"`
+	Title    string                     `json:"title"`
+	Type     DictationNoteType          `json:"type"`
+}
+
+// DictationNoteType defines model for DictationNoteType.
+type DictationNoteType string
+
+// DictationSection defines model for DictationSection.
+type DictationSection struct {
+	Id    string `json:"id"`
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+// DictationSectionTemplate defines model for DictationSectionTemplate.
+type DictationSectionTemplate struct {
+	Id    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// DictationSession defines model for DictationSession.
+type DictationSession struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy AbbreviationPolicy  `json:"abbreviation_policy"`
+	ConversationId     *openapi_types.UUID `json:"conversation_id"`
+	CreatedAt          time.Time           `json:"created_at"`
+
+	// CurrentSection The id of the section dictation goes to.
+	CurrentSection string              `json:"current_section"`
+	FinalizedAt    *time.Time          `json:"finalized_at"`
+	Id             openapi_types.UUID  `json:"id"`
+	NoteType       DictationNoteType   `json:"note_type"`
+	PatientId      *openapi_types.UUID `json:"patient_id"`
+
+	// Sections Every section of the template in order, with its text so far.
+	Sections  []DictationSection `json:"sections"`
+	Status    DictationStatus    `json:"status"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; appends name the version they are based on.
+	Version int32 `json:"version"`
+}
+
+// DictationSessionEnvelope defines model for DictationSessionEnvelope.
+type DictationSessionEnvelope struct {
+	Data DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   DictationSessionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// DictationSessionEnvelopeSuccess defines model for DictationSessionEnvelope.Success.
+type DictationSessionEnvelopeSuccess bool
+
+// DictationSessionInput defines model for DictationSessionInput.
+type DictationSessionInput struct {
+	// AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
+	AbbreviationPolicy *AbbreviationPolicy `json:"abbreviation_policy,omitempty"`
+
+	// ConversationId One of the caller's conversations.
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+	NoteType       DictationNoteType   `json:"note_type"`
+
+	// PatientId The patient the note is about (PHI alerts are not raised for a linked patient).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+}
+
+// DictationSessionListEnvelope defines model for DictationSessionListEnvelope.
+type DictationSessionListEnvelope struct {
+	Data []DictationSession `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   DictationSessionListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// DictationSessionListEnvelopeSuccess defines model for DictationSessionListEnvelope.Success.
+type DictationSessionListEnvelopeSuccess bool
+
+// DictationStatus defines model for DictationStatus.
+type DictationStatus string
+
+// DictationTemplates defines model for DictationTemplates.
+type DictationTemplates struct {
+	Inserts []DictationInsertTemplate `json:"inserts"`
+	Notes   []DictationNoteTemplate   `json:"notes"`
+}
+
+// DictationTemplatesEnvelope defines model for DictationTemplatesEnvelope.
+type DictationTemplatesEnvelope struct {
+	Data DictationTemplates `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   DictationTemplatesEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// DictationTemplatesEnvelopeSuccess defines model for DictationTemplatesEnvelope.Success.
+type DictationTemplatesEnvelopeSuccess bool
+
+// DictationTextInput defines model for DictationTextInput.
+type DictationTextInput struct {
+	Text string `json:"text"`
+
+	// Version The session version the text is based on.
+	Version int32 `json:"version"`
+}
+
+// DictationTranscript defines model for DictationTranscript.
+type DictationTranscript struct {
+	Corrections []DictationCorrection `json:"corrections"`
+	Fallback    bool                  `json:"fallback"`
+	Provider    string                `json:"provider"`
+
+	// Text The transcript after vocabulary corrections, before commands and formatting.
+	Text string `json:"text"`
+}
 
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
@@ -2703,6 +3167,20 @@ type OfrepGeneralError struct {
 // OfrepMetadata Arbitrary flag metadata (here the flag's version and category).
 type OfrepMetadata map[string]interface{}
 
+// PHIAlert defines model for PHIAlert.
+type PHIAlert struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Character offset in `applied.text` where it ends (exclusive).
+	End int `json:"end"`
+
+	// Start Character offset in `applied.text` where the identifier starts.
+	Start int `json:"start"`
+
+	// Type The identifier type (HIPAA Safe Harbor), e.g. `phone`, `name`.
+	Type string `json:"type"`
+}
+
 // Pagination defines model for Pagination.
 type Pagination struct {
 	HasMore    bool    `json:"has_more"`
@@ -3099,6 +3577,30 @@ type UserListEnvelope struct {
 // UserListEnvelopeSuccess defines model for UserListEnvelope.Success.
 type UserListEnvelopeSuccess bool
 
+// UserVocabulary defines model for UserVocabulary.
+type UserVocabulary struct {
+	// Added Terms of this call that were new.
+	Added int `json:"added"`
+
+	// Limit The most terms a user may have.
+	Limit int      `json:"limit"`
+	Terms []string `json:"terms"`
+}
+
+// UserVocabularyEnvelope defines model for UserVocabularyEnvelope.
+type UserVocabularyEnvelope struct {
+	Data UserVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   UserVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// UserVocabularyEnvelopeSuccess defines model for UserVocabularyEnvelope.Success.
+type UserVocabularyEnvelopeSuccess bool
+
 // VersionEnvelope defines model for VersionEnvelope.
 type VersionEnvelope struct {
 	Data VersionInfo `json:"data"`
@@ -3286,6 +3788,33 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceVocabulary defines model for VoiceVocabulary.
+type VoiceVocabulary struct {
+	BuiltinTerms []string `json:"builtin_terms"`
+	Specialties  []string `json:"specialties"`
+	Specialty    *string  `json:"specialty"`
+	UserTerms    []string `json:"user_terms"`
+}
+
+// VoiceVocabularyEnvelope defines model for VoiceVocabularyEnvelope.
+type VoiceVocabularyEnvelope struct {
+	Data VoiceVocabulary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   VoiceVocabularyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// VoiceVocabularyEnvelopeSuccess defines model for VoiceVocabularyEnvelope.Success.
+type VoiceVocabularyEnvelopeSuccess bool
+
+// VoiceVocabularyInput defines model for VoiceVocabularyInput.
+type VoiceVocabularyInput struct {
+	Terms []string `json:"terms"`
+}
 
 // WeightChanges Variant id to new weight (percent, up to 3 decimals).
 type WeightChanges map[string]float64
@@ -3503,10 +4032,28 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDictationSessionsParams defines parameters for ListDictationSessions.
+type ListDictationSessionsParams struct {
+	// Status Only sessions in this status.
+	Status *DictationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // OpenVoicePipelineParams defines parameters for OpenVoicePipeline.
 type OpenVoicePipelineParams struct {
 	// Token Access token, when the subprotocol header cannot be used.
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
+// GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
+type GetVoiceVocabularyParams struct {
+	// Specialty One of `specialties`; all built-in terms when absent.
+	Specialty *string `form:"specialty,omitempty" json:"specialty,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -3605,6 +4152,21 @@ type UpdateUserJSONRequestBody = AdminUpdateUserRequest
 // SetUserRoleJSONRequestBody defines body for SetUserRole for application/json ContentType.
 type SetUserRoleJSONRequestBody = SetRoleRequest
 
+// CreateDictationSessionJSONRequestBody defines body for CreateDictationSession for application/json ContentType.
+type CreateDictationSessionJSONRequestBody = DictationSessionInput
+
+// AppendDictationAudioMultipartRequestBody defines body for AppendDictationAudio for multipart/form-data ContentType.
+type AppendDictationAudioMultipartRequestBody = DictationAudioInput
+
+// RunDictationCommandJSONRequestBody defines body for RunDictationCommand for application/json ContentType.
+type RunDictationCommandJSONRequestBody = DictationCommandInput
+
+// FinalizeDictationSessionJSONRequestBody defines body for FinalizeDictationSession for application/json ContentType.
+type FinalizeDictationSessionJSONRequestBody = DictationFinalizeInput
+
+// AppendDictationTextJSONRequestBody defines body for AppendDictationText for application/json ContentType.
+type AppendDictationTextJSONRequestBody = DictationTextInput
+
 // UpdateVoicePreferencesJSONRequestBody defines body for UpdateVoicePreferences for application/json ContentType.
 type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
@@ -3619,6 +4181,9 @@ type StreamSpeechJSONRequestBody = SynthesisInput
 
 // TranscribeAudioMultipartRequestBody defines body for TranscribeAudio for multipart/form-data ContentType.
 type TranscribeAudioMultipartRequestBody = TranscriptionInput
+
+// AddVoiceVocabularyJSONRequestBody defines body for AddVoiceVocabulary for application/json ContentType.
+type AddVoiceVocabularyJSONRequestBody = VoiceVocabularyInput
 
 // CreateConversationJSONRequestBody defines body for CreateConversation for application/json ContentType.
 type CreateConversationJSONRequestBody = ConversationInput
@@ -4786,6 +5351,157 @@ type ClientInterface interface {
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDictationSessions List the caller's dictation sessions
+	//
+	// Most recently changed first, optionally only one status. Cursor pagination. Other users'
+	// sessions are never listed.
+	//
+	// Corresponds with GET /api/voice/dictation/sessions (the `ListDictationSessions` operationId).
+	ListDictationSessions(ctx context.Context, params *ListDictationSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDictationSessionWithBody Start a dictation
+	//
+	// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+	// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+	// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+	// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+	// reference. Stored in PostgreSQL: any replica continues the session.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+	CreateDictationSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDictationSession Start a dictation
+	//
+	// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+	// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+	// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+	// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+	// reference. Stored in PostgreSQL: any replica continues the session.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+	CreateDictationSession(ctx context.Context, body CreateDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDictationSession Delete a dictation session
+	//
+	// Deletes the session and its text, in any status. Audited (no content).
+	//
+	// Corresponds with DELETE /api/voice/dictation/sessions/{id} (the `DeleteDictationSession` operationId).
+	DeleteDictationSession(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDictationSession One dictation session
+	//
+	// The session with its sections as they stand. Another user's session is reported as not found.
+	//
+	// Corresponds with GET /api/voice/dictation/sessions/{id} (the `GetDictationSession` operationId).
+	GetDictationSession(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AppendDictationAudioWithBody Append dictated audio
+	//
+	// `multipart/form-data` with one `audio` file (the containers and limits of
+	// `transcribeAudio`) and the session `version`. The recording is transcribed with the
+	// caller's vocabulary as hints, near-miss spellings of known terms are corrected, and the
+	// transcript is then applied like `appendDictationText` (same version, pause and finalize
+	// rules). The audio and the transcript are never logged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/audio (the `AppendDictationAudio` operationId).
+	AppendDictationAudioWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunDictationCommandWithBody Run a voice command
+	//
+	// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+	// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+	// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+	// the session; `save` finalizes it (the response then carries the note). Same version rules as
+	// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+	RunDictationCommandWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunDictationCommand Run a voice command
+	//
+	// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+	// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+	// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+	// the session; `save` finalizes it (the response then carries the note). Same version rules as
+	// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+	RunDictationCommand(ctx context.Context, id IdPath, body RunDictationCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinalizeDictationSessionWithBody Finalize the note
+	//
+	// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+	// section with text) and as structured JSON by section (every section of the template, empty
+	// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+	// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+	FinalizeDictationSessionWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinalizeDictationSession Finalize the note
+	//
+	// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+	// section with text) and as structured JSON by section (every section of the template, empty
+	// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+	// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+	FinalizeDictationSession(ctx context.Context, id IdPath, body FinalizeDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AppendDictationTextWithBody Append dictated text
+	//
+	// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+	// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+	// order; the text between them is formatted under the session's abbreviation policy and added
+	// to the current section. `version` is the session version the caller last saw: a stale one
+	// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+	// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+	// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+	// text when the session has no linked patient.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+	AppendDictationTextWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AppendDictationText Append dictated text
+	//
+	// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+	// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+	// order; the text between them is formatted under the session's abbreviation policy and added
+	// to the current section. `version` is the session version the caller last saw: a stale one
+	// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+	// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+	// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+	// text when the session has no linked patient.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+	AppendDictationText(ctx context.Context, id IdPath, body AppendDictationTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDictationTemplates Note and insert templates
+	//
+	// The built-in note templates (note type and its sections in dictation order) and the insert
+	// templates an "insert <name>" command adds.
+	//
+	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
+	ListDictationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OpenVoicePipeline The voice conversation WebSocket
 	//
 	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -4949,6 +5665,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
 	TranscribeAudioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoiceVocabulary Medical vocabulary
+	//
+	// The built-in terms (of one `specialty`, or of every specialty) and the caller's own terms.
+	// Both are used as speech-to-text hints and to correct near-miss spellings in dictated audio.
+	//
+	// Corresponds with GET /api/voice/vocabulary (the `GetVoiceVocabulary` operationId).
+	GetVoiceVocabulary(ctx context.Context, params *GetVoiceVocabularyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddVoiceVocabularyWithBody Add terms to the caller's vocabulary
+	//
+	// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+	// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+	// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+	AddVoiceVocabularyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddVoiceVocabulary Add terms to the caller's vocabulary
+	//
+	// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+	// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+	// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+	AddVoiceVocabulary(ctx context.Context, body AddVoiceVocabularyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+	//
+	// Case-insensitive. 404 when the caller has no such term.
+	//
+	// Corresponds with DELETE /api/voice/vocabulary/{term} (the `DeleteVoiceVocabularyTerm` operationId).
+	DeleteVoiceVocabularyTerm(ctx context.Context, term string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListVoices Voices of the configured speech providers
 	//
@@ -6694,6 +7447,287 @@ func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// ListDictationSessions List the caller's dictation sessions
+//
+// Most recently changed first, optionally only one status. Cursor pagination. Other users'
+// sessions are never listed.
+//
+// Corresponds with GET /api/voice/dictation/sessions (the `ListDictationSessions` operationId).
+func (c *Client) ListDictationSessions(ctx context.Context, params *ListDictationSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDictationSessionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDictationSessionWithBody Start a dictation
+//
+// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+// reference. Stored in PostgreSQL: any replica continues the session.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+func (c *Client) CreateDictationSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDictationSessionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDictationSession Start a dictation
+//
+// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+// reference. Stored in PostgreSQL: any replica continues the session.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+func (c *Client) CreateDictationSession(ctx context.Context, body CreateDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDictationSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDictationSession Delete a dictation session
+//
+// Deletes the session and its text, in any status. Audited (no content).
+//
+// Corresponds with DELETE /api/voice/dictation/sessions/{id} (the `DeleteDictationSession` operationId).
+func (c *Client) DeleteDictationSession(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDictationSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDictationSession One dictation session
+//
+// The session with its sections as they stand. Another user's session is reported as not found.
+//
+// Corresponds with GET /api/voice/dictation/sessions/{id} (the `GetDictationSession` operationId).
+func (c *Client) GetDictationSession(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDictationSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AppendDictationAudioWithBody Append dictated audio
+//
+// `multipart/form-data` with one `audio` file (the containers and limits of
+// `transcribeAudio`) and the session `version`. The recording is transcribed with the
+// caller's vocabulary as hints, near-miss spellings of known terms are corrected, and the
+// transcript is then applied like `appendDictationText` (same version, pause and finalize
+// rules). The audio and the transcript are never logged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/audio (the `AppendDictationAudio` operationId).
+func (c *Client) AppendDictationAudioWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppendDictationAudioRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunDictationCommandWithBody Run a voice command
+//
+// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+// the session; `save` finalizes it (the response then carries the note). Same version rules as
+// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+func (c *Client) RunDictationCommandWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunDictationCommandRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunDictationCommand Run a voice command
+//
+// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+// the session; `save` finalizes it (the response then carries the note). Same version rules as
+// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+func (c *Client) RunDictationCommand(ctx context.Context, id IdPath, body RunDictationCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunDictationCommandRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinalizeDictationSessionWithBody Finalize the note
+//
+// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+// section with text) and as structured JSON by section (every section of the template, empty
+// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+func (c *Client) FinalizeDictationSessionWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinalizeDictationSessionRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinalizeDictationSession Finalize the note
+//
+// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+// section with text) and as structured JSON by section (every section of the template, empty
+// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+func (c *Client) FinalizeDictationSession(ctx context.Context, id IdPath, body FinalizeDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinalizeDictationSessionRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AppendDictationTextWithBody Append dictated text
+//
+// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+// order; the text between them is formatted under the session's abbreviation policy and added
+// to the current section. `version` is the session version the caller last saw: a stale one
+// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+// text when the session has no linked patient.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+func (c *Client) AppendDictationTextWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppendDictationTextRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AppendDictationText Append dictated text
+//
+// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+// order; the text between them is formatted under the session's abbreviation policy and added
+// to the current section. `version` is the session version the caller last saw: a stale one
+// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+// text when the session has no linked patient.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+func (c *Client) AppendDictationText(ctx context.Context, id IdPath, body AppendDictationTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppendDictationTextRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDictationTemplates Note and insert templates
+//
+// The built-in note templates (note type and its sections in dictation order) and the insert
+// templates an "insert <name>" command adds.
+//
+// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
+func (c *Client) ListDictationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDictationTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OpenVoicePipeline The voice conversation WebSocket
 //
 // Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -6988,6 +8022,83 @@ func (c *Client) StreamSpeech(ctx context.Context, body StreamSpeechJSONRequestB
 // Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
 func (c *Client) TranscribeAudioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTranscribeAudioRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceVocabulary Medical vocabulary
+//
+// The built-in terms (of one `specialty`, or of every specialty) and the caller's own terms.
+// Both are used as speech-to-text hints and to correct near-miss spellings in dictated audio.
+//
+// Corresponds with GET /api/voice/vocabulary (the `GetVoiceVocabulary` operationId).
+func (c *Client) GetVoiceVocabulary(ctx context.Context, params *GetVoiceVocabularyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceVocabularyRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddVoiceVocabularyWithBody Add terms to the caller's vocabulary
+//
+// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+func (c *Client) AddVoiceVocabularyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddVoiceVocabularyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddVoiceVocabulary Add terms to the caller's vocabulary
+//
+// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+func (c *Client) AddVoiceVocabulary(ctx context.Context, body AddVoiceVocabularyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddVoiceVocabularyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVoiceVocabularyTerm Remove a term from the caller's vocabulary
+//
+// Case-insensitive. 404 when the caller has no such term.
+//
+// Corresponds with DELETE /api/voice/vocabulary/{term} (the `DeleteVoiceVocabularyTerm` operationId).
+func (c *Client) DeleteVoiceVocabularyTerm(ctx context.Context, term string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVoiceVocabularyTermRequest(c.Server, term)
 	if err != nil {
 		return nil, err
 	}
@@ -10344,6 +11455,396 @@ func NewGetVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListDictationSessionsRequest constructs an http.Request for the ListDictationSessions method
+func NewListDictationSessionsRequest(server string, params *ListDictationSessionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDictationSessionRequest calls the generic CreateDictationSession builder with application/json body
+func NewCreateDictationSessionRequest(server string, body CreateDictationSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDictationSessionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateDictationSessionRequestWithBody constructs an http.Request for the CreateDictationSession method, with any body, and a specified content type
+func NewCreateDictationSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteDictationSessionRequest constructs an http.Request for the DeleteDictationSession method
+func NewDeleteDictationSessionRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDictationSessionRequest constructs an http.Request for the GetDictationSession method
+func NewGetDictationSessionRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAppendDictationAudioRequestWithBody constructs an http.Request for the AppendDictationAudio method, with any body, and a specified content type
+func NewAppendDictationAudioRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s/audio", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRunDictationCommandRequest calls the generic RunDictationCommand builder with application/json body
+func NewRunDictationCommandRequest(server string, id IdPath, body RunDictationCommandJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunDictationCommandRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRunDictationCommandRequestWithBody constructs an http.Request for the RunDictationCommand method, with any body, and a specified content type
+func NewRunDictationCommandRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s/commands", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewFinalizeDictationSessionRequest calls the generic FinalizeDictationSession builder with application/json body
+func NewFinalizeDictationSessionRequest(server string, id IdPath, body FinalizeDictationSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFinalizeDictationSessionRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewFinalizeDictationSessionRequestWithBody constructs an http.Request for the FinalizeDictationSession method, with any body, and a specified content type
+func NewFinalizeDictationSessionRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s/finalize", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAppendDictationTextRequest calls the generic AppendDictationText builder with application/json body
+func NewAppendDictationTextRequest(server string, id IdPath, body AppendDictationTextJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAppendDictationTextRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAppendDictationTextRequestWithBody constructs an http.Request for the AppendDictationText method, with any body, and a specified content type
+func NewAppendDictationTextRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/sessions/%s/text", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDictationTemplatesRequest constructs an http.Request for the ListDictationTemplates method
+func NewListDictationTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/dictation/templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOpenVoicePipelineRequest constructs an http.Request for the OpenVoicePipeline method
 func NewOpenVoicePipelineRequest(server string, params *OpenVoicePipelineParams) (*http.Request, error) {
 	var err error
@@ -10691,6 +12192,134 @@ func NewTranscribeAudioRequestWithBody(server string, contentType string, body i
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetVoiceVocabularyRequest constructs an http.Request for the GetVoiceVocabulary method
+func NewGetVoiceVocabularyRequest(server string, params *GetVoiceVocabularyParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/vocabulary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Specialty != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "specialty", *params.Specialty, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddVoiceVocabularyRequest calls the generic AddVoiceVocabulary builder with application/json body
+func NewAddVoiceVocabularyRequest(server string, body AddVoiceVocabularyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddVoiceVocabularyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAddVoiceVocabularyRequestWithBody constructs an http.Request for the AddVoiceVocabulary method, with any body, and a specified content type
+func NewAddVoiceVocabularyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/vocabulary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteVoiceVocabularyTermRequest constructs an http.Request for the DeleteVoiceVocabularyTerm method
+func NewDeleteVoiceVocabularyTermRequest(server string, term string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "term", term, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/vocabulary/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -12502,6 +14131,165 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVersionResponse, error)
 
+	// ListDictationSessionsWithResponse List the caller's dictation sessions
+	//
+	// Most recently changed first, optionally only one status. Cursor pagination. Other users'
+	// sessions are never listed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/dictation/sessions (the `ListDictationSessions` operationId).
+	ListDictationSessionsWithResponse(ctx context.Context, params *ListDictationSessionsParams, reqEditors ...RequestEditorFn) (*ListDictationSessionsResponse, error)
+
+	// CreateDictationSessionWithBodyWithResponse Start a dictation
+	//
+	// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+	// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+	// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+	// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+	// reference. Stored in PostgreSQL: any replica continues the session.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+	CreateDictationSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDictationSessionResponse, error)
+
+	// CreateDictationSessionWithResponse Start a dictation
+	//
+	// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+	// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+	// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+	// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+	// reference. Stored in PostgreSQL: any replica continues the session.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+	CreateDictationSessionWithResponse(ctx context.Context, body CreateDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDictationSessionResponse, error)
+
+	// DeleteDictationSessionWithResponse Delete a dictation session
+	//
+	// Deletes the session and its text, in any status. Audited (no content).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/voice/dictation/sessions/{id} (the `DeleteDictationSession` operationId).
+	DeleteDictationSessionWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeleteDictationSessionResponse, error)
+
+	// GetDictationSessionWithResponse One dictation session
+	//
+	// The session with its sections as they stand. Another user's session is reported as not found.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/dictation/sessions/{id} (the `GetDictationSession` operationId).
+	GetDictationSessionWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*GetDictationSessionResponse, error)
+
+	// AppendDictationAudioWithBodyWithResponse Append dictated audio
+	//
+	// `multipart/form-data` with one `audio` file (the containers and limits of
+	// `transcribeAudio`) and the session `version`. The recording is transcribed with the
+	// caller's vocabulary as hints, near-miss spellings of known terms are corrected, and the
+	// transcript is then applied like `appendDictationText` (same version, pause and finalize
+	// rules). The audio and the transcript are never logged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/audio (the `AppendDictationAudio` operationId).
+	AppendDictationAudioWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppendDictationAudioResponse, error)
+
+	// RunDictationCommandWithBodyWithResponse Run a voice command
+	//
+	// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+	// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+	// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+	// the session; `save` finalizes it (the response then carries the note). Same version rules as
+	// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+	RunDictationCommandWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunDictationCommandResponse, error)
+
+	// RunDictationCommandWithResponse Run a voice command
+	//
+	// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+	// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+	// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+	// the session; `save` finalizes it (the response then carries the note). Same version rules as
+	// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+	RunDictationCommandWithResponse(ctx context.Context, id IdPath, body RunDictationCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*RunDictationCommandResponse, error)
+
+	// FinalizeDictationSessionWithBodyWithResponse Finalize the note
+	//
+	// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+	// section with text) and as structured JSON by section (every section of the template, empty
+	// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+	// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+	FinalizeDictationSessionWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinalizeDictationSessionResponse, error)
+
+	// FinalizeDictationSessionWithResponse Finalize the note
+	//
+	// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+	// section with text) and as structured JSON by section (every section of the template, empty
+	// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+	// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+	FinalizeDictationSessionWithResponse(ctx context.Context, id IdPath, body FinalizeDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*FinalizeDictationSessionResponse, error)
+
+	// AppendDictationTextWithBodyWithResponse Append dictated text
+	//
+	// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+	// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+	// order; the text between them is formatted under the session's abbreviation policy and added
+	// to the current section. `version` is the session version the caller last saw: a stale one
+	// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+	// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+	// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+	// text when the session has no linked patient.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+	AppendDictationTextWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppendDictationTextResponse, error)
+
+	// AppendDictationTextWithResponse Append dictated text
+	//
+	// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+	// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+	// order; the text between them is formatted under the session's abbreviation policy and added
+	// to the current section. `version` is the session version the caller last saw: a stale one
+	// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+	// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+	// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+	// text when the session has no linked patient.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+	AppendDictationTextWithResponse(ctx context.Context, id IdPath, body AppendDictationTextJSONRequestBody, reqEditors ...RequestEditorFn) (*AppendDictationTextResponse, error)
+
+	// ListDictationTemplatesWithResponse Note and insert templates
+	//
+	// The built-in note templates (note type and its sections in dictation order) and the insert
+	// templates an "insert <name>" command adds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
+	ListDictationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDictationTemplatesResponse, error)
+
 	// OpenVoicePipelineWithResponse The voice conversation WebSocket
 	//
 	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -12675,6 +14463,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/voice/transcribe (the `TranscribeAudio` operationId).
 	TranscribeAudioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TranscribeAudioResponse, error)
+
+	// GetVoiceVocabularyWithResponse Medical vocabulary
+	//
+	// The built-in terms (of one `specialty`, or of every specialty) and the caller's own terms.
+	// Both are used as speech-to-text hints and to correct near-miss spellings in dictated audio.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/vocabulary (the `GetVoiceVocabulary` operationId).
+	GetVoiceVocabularyWithResponse(ctx context.Context, params *GetVoiceVocabularyParams, reqEditors ...RequestEditorFn) (*GetVoiceVocabularyResponse, error)
+
+	// AddVoiceVocabularyWithBodyWithResponse Add terms to the caller's vocabulary
+	//
+	// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+	// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+	// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+	AddVoiceVocabularyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddVoiceVocabularyResponse, error)
+
+	// AddVoiceVocabularyWithResponse Add terms to the caller's vocabulary
+	//
+	// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+	// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+	// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+	AddVoiceVocabularyWithResponse(ctx context.Context, body AddVoiceVocabularyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddVoiceVocabularyResponse, error)
+
+	// DeleteVoiceVocabularyTermWithResponse Remove a term from the caller's vocabulary
+	//
+	// Case-insensitive. 404 when the caller has no such term.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/voice/vocabulary/{term} (the `DeleteVoiceVocabularyTerm` operationId).
+	DeleteVoiceVocabularyTermWithResponse(ctx context.Context, term string, reqEditors ...RequestEditorFn) (*DeleteVoiceVocabularyTermResponse, error)
 
 	// ListVoicesWithResponse Voices of the configured speech providers
 	//
@@ -17969,6 +19798,802 @@ func (r GetVersionResponse) ContentType() string {
 	return ""
 }
 
+// ListDictationSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListDictationSessions
+type ListDictationSessionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListDictationSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationSessionListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDictationSessionsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON200() *DictationSessionListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDictationSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDictationSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDictationSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDictationSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDictationSessionResponse401Headers the declared response headers of an HTTP 401 response for CreateDictationSession
+type CreateDictationSessionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateDictationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DictationSessionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateDictationSessionResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON201() *DictationSessionEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDictationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDictationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDictationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDictationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteDictationSessionResponse401Headers the declared response headers of an HTTP 401 response for DeleteDictationSession
+type DeleteDictationSessionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteDictationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteDictationSessionResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDictationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDictationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDictationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDictationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDictationSessionResponse401Headers the declared response headers of an HTTP 401 response for GetDictationSession
+type GetDictationSessionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetDictationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationSessionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDictationSessionResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDictationSessionResponse) GetJSON200() *DictationSessionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDictationSessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDictationSessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDictationSessionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDictationSessionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDictationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDictationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDictationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDictationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AppendDictationAudioResponse401Headers the declared response headers of an HTTP 401 response for AppendDictationAudio
+type AppendDictationAudioResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AppendDictationAudioResponse503Headers the declared response headers of an HTTP 503 response for AppendDictationAudio
+type AppendDictationAudioResponse503Headers struct {
+	RetryAfter *int
+}
+
+type AppendDictationAudioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationAppendEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Overloaded
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AppendDictationAudioResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AppendDictationAudioResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON200() *DictationAppendEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON503() *Overloaded {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AppendDictationAudioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AppendDictationAudioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AppendDictationAudioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AppendDictationAudioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RunDictationCommandResponse401Headers the declared response headers of an HTTP 401 response for RunDictationCommand
+type RunDictationCommandResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RunDictationCommandResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationAppendEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RunDictationCommandResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RunDictationCommandResponse) GetJSON200() *DictationAppendEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RunDictationCommandResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RunDictationCommandResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RunDictationCommandResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RunDictationCommandResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RunDictationCommandResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RunDictationCommandResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RunDictationCommandResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RunDictationCommandResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RunDictationCommandResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunDictationCommandResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunDictationCommandResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunDictationCommandResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FinalizeDictationSessionResponse401Headers the declared response headers of an HTTP 401 response for FinalizeDictationSession
+type FinalizeDictationSessionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type FinalizeDictationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationFinalizeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FinalizeDictationSessionResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON200() *DictationFinalizeEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r FinalizeDictationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FinalizeDictationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FinalizeDictationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FinalizeDictationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AppendDictationTextResponse401Headers the declared response headers of an HTTP 401 response for AppendDictationText
+type AppendDictationTextResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AppendDictationTextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationAppendEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AppendDictationTextResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AppendDictationTextResponse) GetJSON200() *DictationAppendEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AppendDictationTextResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AppendDictationTextResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AppendDictationTextResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AppendDictationTextResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AppendDictationTextResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AppendDictationTextResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AppendDictationTextResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AppendDictationTextResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AppendDictationTextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AppendDictationTextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AppendDictationTextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AppendDictationTextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDictationTemplatesResponse401Headers the declared response headers of an HTTP 401 response for ListDictationTemplates
+type ListDictationTemplatesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListDictationTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DictationTemplatesEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDictationTemplatesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON200() *DictationTemplatesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDictationTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDictationTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDictationTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDictationTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // OpenVoicePipelineResponse401Headers the declared response headers of an HTTP 401 response for OpenVoicePipeline
 type OpenVoicePipelineResponse401Headers struct {
 	WWWAuthenticate *string
@@ -18786,6 +21411,241 @@ func (r TranscribeAudioResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TranscribeAudioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceVocabularyResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceVocabulary
+type GetVoiceVocabularyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetVoiceVocabularyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceVocabularyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceVocabularyResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON200() *VoiceVocabularyEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceVocabularyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceVocabularyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceVocabularyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceVocabularyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddVoiceVocabularyResponse401Headers the declared response headers of an HTTP 401 response for AddVoiceVocabulary
+type AddVoiceVocabularyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AddVoiceVocabularyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserVocabularyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddVoiceVocabularyResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON200() *UserVocabularyEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddVoiceVocabularyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddVoiceVocabularyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddVoiceVocabularyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddVoiceVocabularyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteVoiceVocabularyTermResponse401Headers the declared response headers of an HTTP 401 response for DeleteVoiceVocabularyTerm
+type DeleteVoiceVocabularyTermResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteVoiceVocabularyTermResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteVoiceVocabularyTermResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVoiceVocabularyTermResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVoiceVocabularyTermResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVoiceVocabularyTermResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVoiceVocabularyTermResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21643,6 +24503,243 @@ func (c *ClientWithResponses) GetVersionWithResponse(ctx context.Context, reqEdi
 	return ParseGetVersionResponse(rsp)
 }
 
+// ListDictationSessionsWithResponse List the caller's dictation sessions
+//
+// Most recently changed first, optionally only one status. Cursor pagination. Other users'
+// sessions are never listed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/dictation/sessions (the `ListDictationSessions` operationId).
+func (c *ClientWithResponses) ListDictationSessionsWithResponse(ctx context.Context, params *ListDictationSessionsParams, reqEditors ...RequestEditorFn) (*ListDictationSessionsResponse, error) {
+	rsp, err := c.ListDictationSessions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDictationSessionsResponse(rsp)
+}
+
+// CreateDictationSessionWithBodyWithResponse Start a dictation
+//
+// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+// reference. Stored in PostgreSQL: any replica continues the session.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+func (c *ClientWithResponses) CreateDictationSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDictationSessionResponse, error) {
+	rsp, err := c.CreateDictationSessionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDictationSessionResponse(rsp)
+}
+
+// CreateDictationSessionWithResponse Start a dictation
+//
+// Starts a session for a note type (`soap`, `hp`, `progress`, `procedure`; each a section
+// template from `GET /api/voice/dictation/templates`) at its first section, with version 1.
+// `abbreviation_policy` (default `clinical`) decides how doses, routes and vitals are written.
+// `conversation_id` must be one of the caller's conversations; `patient_id` is stored as a
+// reference. Stored in PostgreSQL: any replica continues the session.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions (the `CreateDictationSession` operationId).
+func (c *ClientWithResponses) CreateDictationSessionWithResponse(ctx context.Context, body CreateDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDictationSessionResponse, error) {
+	rsp, err := c.CreateDictationSession(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDictationSessionResponse(rsp)
+}
+
+// DeleteDictationSessionWithResponse Delete a dictation session
+//
+// Deletes the session and its text, in any status. Audited (no content).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/voice/dictation/sessions/{id} (the `DeleteDictationSession` operationId).
+func (c *ClientWithResponses) DeleteDictationSessionWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeleteDictationSessionResponse, error) {
+	rsp, err := c.DeleteDictationSession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDictationSessionResponse(rsp)
+}
+
+// GetDictationSessionWithResponse One dictation session
+//
+// The session with its sections as they stand. Another user's session is reported as not found.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/dictation/sessions/{id} (the `GetDictationSession` operationId).
+func (c *ClientWithResponses) GetDictationSessionWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*GetDictationSessionResponse, error) {
+	rsp, err := c.GetDictationSession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDictationSessionResponse(rsp)
+}
+
+// AppendDictationAudioWithBodyWithResponse Append dictated audio
+//
+// `multipart/form-data` with one `audio` file (the containers and limits of
+// `transcribeAudio`) and the session `version`. The recording is transcribed with the
+// caller's vocabulary as hints, near-miss spellings of known terms are corrected, and the
+// transcript is then applied like `appendDictationText` (same version, pause and finalize
+// rules). The audio and the transcript are never logged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/audio (the `AppendDictationAudio` operationId).
+func (c *ClientWithResponses) AppendDictationAudioWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppendDictationAudioResponse, error) {
+	rsp, err := c.AppendDictationAudioWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppendDictationAudioResponse(rsp)
+}
+
+// RunDictationCommandWithBodyWithResponse Run a voice command
+//
+// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+// the session; `save` finalizes it (the response then carries the note). Same version rules as
+// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+func (c *ClientWithResponses) RunDictationCommandWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunDictationCommandResponse, error) {
+	rsp, err := c.RunDictationCommandWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunDictationCommandResponse(rsp)
+}
+
+// RunDictationCommandWithResponse Run a voice command
+//
+// `command` is one spoken command as free text ("next section", "go to plan", "scratch that",
+// "undo", "read back", "insert normal exam", "pause dictation", "resume dictation", "stop
+// dictation", "save note"); text that is not a command is 422 `UNKNOWN_COMMAND`. `stop` pauses
+// the session; `save` finalizes it (the response then carries the note). Same version rules as
+// `appendDictationText`; a paused session takes only resume, pause, stop, read back and save.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/commands (the `RunDictationCommand` operationId).
+func (c *ClientWithResponses) RunDictationCommandWithResponse(ctx context.Context, id IdPath, body RunDictationCommandJSONRequestBody, reqEditors ...RequestEditorFn) (*RunDictationCommandResponse, error) {
+	rsp, err := c.RunDictationCommand(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunDictationCommandResponse(rsp)
+}
+
+// FinalizeDictationSessionWithBodyWithResponse Finalize the note
+//
+// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+// section with text) and as structured JSON by section (every section of the template, empty
+// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+func (c *ClientWithResponses) FinalizeDictationSessionWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinalizeDictationSessionResponse, error) {
+	rsp, err := c.FinalizeDictationSessionWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinalizeDictationSessionResponse(rsp)
+}
+
+// FinalizeDictationSessionWithResponse Finalize the note
+//
+// Closes the session (read-only afterwards) and returns the note as Markdown (a heading per
+// section with text) and as structured JSON by section (every section of the template, empty
+// ones with empty text). Same version rules as `appendDictationText`; a finalized session is
+// 409 `DICTATION_FINALIZED`. Audited (note type and sizes, no content).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/finalize (the `FinalizeDictationSession` operationId).
+func (c *ClientWithResponses) FinalizeDictationSessionWithResponse(ctx context.Context, id IdPath, body FinalizeDictationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*FinalizeDictationSessionResponse, error) {
+	rsp, err := c.FinalizeDictationSession(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinalizeDictationSessionResponse(rsp)
+}
+
+// AppendDictationTextWithBodyWithResponse Append dictated text
+//
+// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+// order; the text between them is formatted under the session's abbreviation policy and added
+// to the current section. `version` is the session version the caller last saw: a stale one
+// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+// text when the session has no linked patient.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+func (c *ClientWithResponses) AppendDictationTextWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppendDictationTextResponse, error) {
+	rsp, err := c.AppendDictationTextWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppendDictationTextResponse(rsp)
+}
+
+// AppendDictationTextWithResponse Append dictated text
+//
+// Appends `text` (typed or recognised elsewhere) to the session. Voice commands inside it
+// ("new paragraph", "next section", "scratch that", "insert normal exam", ...) are applied in
+// order; the text between them is formatted under the session's abbreviation policy and added
+// to the current section. `version` is the session version the caller last saw: a stale one
+// gets 409 `VERSION_CONFLICT` (`details.current_version`) and changes nothing. A paused session
+// takes only text that starts with a resume command (409 `DICTATION_PAUSED`); a finalized one
+// takes nothing (409 `DICTATION_FINALIZED`). `phi_alerts` lists identifiers found in the added
+// text when the session has no linked patient.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/dictation/sessions/{id}/text (the `AppendDictationText` operationId).
+func (c *ClientWithResponses) AppendDictationTextWithResponse(ctx context.Context, id IdPath, body AppendDictationTextJSONRequestBody, reqEditors ...RequestEditorFn) (*AppendDictationTextResponse, error) {
+	rsp, err := c.AppendDictationText(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppendDictationTextResponse(rsp)
+}
+
+// ListDictationTemplatesWithResponse Note and insert templates
+//
+// The built-in note templates (note type and its sections in dictation order) and the insert
+// templates an "insert <name>" command adds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
+func (c *ClientWithResponses) ListDictationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDictationTemplatesResponse, error) {
+	rsp, err := c.ListDictationTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDictationTemplatesResponse(rsp)
+}
+
 // OpenVoicePipelineWithResponse The voice conversation WebSocket
 //
 // Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -21899,6 +24996,71 @@ func (c *ClientWithResponses) TranscribeAudioWithBodyWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseTranscribeAudioResponse(rsp)
+}
+
+// GetVoiceVocabularyWithResponse Medical vocabulary
+//
+// The built-in terms (of one `specialty`, or of every specialty) and the caller's own terms.
+// Both are used as speech-to-text hints and to correct near-miss spellings in dictated audio.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/vocabulary (the `GetVoiceVocabulary` operationId).
+func (c *ClientWithResponses) GetVoiceVocabularyWithResponse(ctx context.Context, params *GetVoiceVocabularyParams, reqEditors ...RequestEditorFn) (*GetVoiceVocabularyResponse, error) {
+	rsp, err := c.GetVoiceVocabulary(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceVocabularyResponse(rsp)
+}
+
+// AddVoiceVocabularyWithBodyWithResponse Add terms to the caller's vocabulary
+//
+// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+func (c *ClientWithResponses) AddVoiceVocabularyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddVoiceVocabularyResponse, error) {
+	rsp, err := c.AddVoiceVocabularyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddVoiceVocabularyResponse(rsp)
+}
+
+// AddVoiceVocabularyWithResponse Add terms to the caller's vocabulary
+//
+// Adds up to 100 terms per call (each 1–64 characters, surrounding and repeated spaces
+// removed); a term already there (case-insensitively) is kept once. At most 1000 terms per
+// user: a call that would pass it adds nothing (422 `VOCABULARY_FULL`). Audited (counts only).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/vocabulary (the `AddVoiceVocabulary` operationId).
+func (c *ClientWithResponses) AddVoiceVocabularyWithResponse(ctx context.Context, body AddVoiceVocabularyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddVoiceVocabularyResponse, error) {
+	rsp, err := c.AddVoiceVocabulary(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddVoiceVocabularyResponse(rsp)
+}
+
+// DeleteVoiceVocabularyTermWithResponse Remove a term from the caller's vocabulary
+//
+// Case-insensitive. 404 when the caller has no such term.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/voice/vocabulary/{term} (the `DeleteVoiceVocabularyTerm` operationId).
+func (c *ClientWithResponses) DeleteVoiceVocabularyTermWithResponse(ctx context.Context, term string, reqEditors ...RequestEditorFn) (*DeleteVoiceVocabularyTermResponse, error) {
+	rsp, err := c.DeleteVoiceVocabularyTerm(ctx, term, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVoiceVocabularyTermResponse(rsp)
 }
 
 // ListVoicesWithResponse Voices of the configured speech providers
@@ -26956,6 +30118,727 @@ func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
 	return response, nil
 }
 
+// ParseListDictationSessionsResponse parses an HTTP response from a ListDictationSessionsWithResponse call
+func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDictationSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationSessionListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDictationSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateDictationSessionResponse parses an HTTP response from a CreateDictationSessionWithResponse call
+func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDictationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DictationSessionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateDictationSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDictationSessionResponse parses an HTTP response from a DeleteDictationSessionWithResponse call
+func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDictationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteDictationSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDictationSessionResponse parses an HTTP response from a GetDictationSessionWithResponse call
+func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDictationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationSessionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDictationSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAppendDictationAudioResponse parses an HTTP response from a AppendDictationAudioWithResponse call
+func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AppendDictationAudioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationAppendEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Overloaded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AppendDictationAudioResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers AppendDictationAudioResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRunDictationCommandResponse parses an HTTP response from a RunDictationCommandWithResponse call
+func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunDictationCommandResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationAppendEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RunDictationCommandResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFinalizeDictationSessionResponse parses an HTTP response from a FinalizeDictationSessionWithResponse call
+func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FinalizeDictationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationFinalizeEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers FinalizeDictationSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAppendDictationTextResponse parses an HTTP response from a AppendDictationTextWithResponse call
+func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AppendDictationTextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationAppendEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AppendDictationTextResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDictationTemplatesResponse parses an HTTP response from a ListDictationTemplatesWithResponse call
+func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDictationTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DictationTemplatesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDictationTemplatesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseOpenVoicePipelineResponse parses an HTTP response from a OpenVoicePipelineWithResponse call
 func ParseOpenVoicePipelineResponse(rsp *http.Response) (*OpenVoicePipelineResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27747,6 +31630,217 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceVocabularyResponse parses an HTTP response from a GetVoiceVocabularyWithResponse call
+func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceVocabularyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceVocabularyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceVocabularyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddVoiceVocabularyResponse parses an HTTP response from a AddVoiceVocabularyWithResponse call
+func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddVoiceVocabularyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserVocabularyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddVoiceVocabularyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVoiceVocabularyTermResponse parses an HTTP response from a DeleteVoiceVocabularyTermWithResponse call
+func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVocabularyTermResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVoiceVocabularyTermResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteVoiceVocabularyTermResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -63,6 +63,23 @@ type Conversation struct {
 	LastMessageAt *time.Time
 }
 
+type DictationSession struct {
+	ID                 uuid.UUID
+	UserID             uuid.UUID
+	NoteType           string
+	AbbreviationPolicy string
+	Status             string
+	CurrentSection     string
+	Sections           json.RawMessage
+	History            json.RawMessage
+	Version            int32
+	ConversationID     *uuid.UUID
+	PatientID          *uuid.UUID
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	FinalizedAt        *time.Time
+}
+
 type FeatureFlag struct {
 	Key               string
 	Description       string
@@ -217,6 +234,12 @@ type User struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type UserVocabulary struct {
+	UserID    uuid.UUID
+	Term      string
+	CreatedAt time.Time
 }
 
 type VoicePreference struct {

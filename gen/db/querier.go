@@ -36,11 +36,13 @@ type Querier interface {
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
+	CountUserVocabulary(ctx context.Context, userID uuid.UUID) (int64, error)
 	CountVoiceTurn(ctx context.Context, id uuid.UUID) error
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	CreateVoiceSession(ctx context.Context, arg CreateVoiceSessionParams) (VoiceSession, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
+	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
@@ -48,6 +50,7 @@ type Querier interface {
 	DeleteMessage(ctx context.Context, arg DeleteMessageParams) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
 	// Only the socket that holds the session ends it: after a resume the new socket does.
 	EndVoiceSession(ctx context.Context, arg EndVoiceSessionParams) error
@@ -62,6 +65,8 @@ type Querier interface {
 	GetAPIKeyByPrefix(ctx context.Context, prefix string) (GetAPIKeyByPrefixRow, error)
 	// Ownership is part of the key: another user's conversation does not exist for the caller.
 	GetConversation(ctx context.Context, arg GetConversationParams) (Conversation, error)
+	// Ownership is part of the key: another user's session does not exist for the caller.
+	GetDictationSession(ctx context.Context, arg GetDictationSessionParams) (DictationSession, error)
 	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
 	GetKbContent(ctx context.Context, documentID uuid.UUID) ([]byte, error)
@@ -84,6 +89,7 @@ type Querier interface {
 	GetVoiceSession(ctx context.Context, id uuid.UUID) (VoiceSession, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
 	InsertConversation(ctx context.Context, arg InsertConversationParams) (Conversation, error)
+	InsertDictationSession(ctx context.Context, arg InsertDictationSessionParams) (DictationSession, error)
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
 	InsertFlagEvent(ctx context.Context, arg InsertFlagEventParams) (int64, error)
 	InsertKbChunks(ctx context.Context, arg []InsertKbChunksParams) (int64, error)
@@ -92,6 +98,7 @@ type Querier interface {
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
+	InsertUserVocabulary(ctx context.Context, arg InsertUserVocabularyParams) (int64, error)
 	// An answer cut short (barge-in, lost client): it keeps only what the user heard.
 	InterruptMessage(ctx context.Context, arg InterruptMessageParams) (Message, error)
 	LastKbEvent(ctx context.Context) (int64, error)
@@ -102,6 +109,7 @@ type Querier interface {
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)
 	ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error)
+	ListDictationSessions(ctx context.Context, arg ListDictationSessionsParams) ([]DictationSession, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
 	ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error)
 	// Every chunk in id order, a page at a time (index rebuilds).
@@ -116,6 +124,7 @@ type Querier interface {
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
+	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
@@ -125,6 +134,8 @@ type Querier interface {
 	// Serialises kb_events appends until commit, so event ids follow commit order.
 	LockKbEvents(ctx context.Context) error
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
+	// Serialises a user's additions so the per-user limit holds under concurrent calls.
+	LockUserVocabulary(ctx context.Context, userID uuid.UUID) error
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
 	MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error
@@ -151,6 +162,8 @@ type Querier interface {
 	TouchConversation(ctx context.Context, arg TouchConversationParams) error
 	TouchLogin(ctx context.Context, id uuid.UUID) error
 	UpdateConversation(ctx context.Context, arg UpdateConversationParams) (Conversation, error)
+	// Optimistic concurrency: the row changes only at the version the caller read.
+	UpdateDictationSession(ctx context.Context, arg UpdateDictationSessionParams) (DictationSession, error)
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)

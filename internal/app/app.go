@@ -239,6 +239,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
+	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
 	probes["voice"] = a.Voice.Probe
 	a.VoiceSessions = a.newVoiceSessions()
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)

@@ -1,0 +1,15 @@
+package app
+
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/dictation"
+	"github.com/voiceassist/gateway/internal/voice"
+)
+
+// newDictation builds the dictation sessions over the voice service's speech-to-text. No PHI
+// detector yet: appends answer phi_alerts: [] until one is wired here.
+func newDictation(pool *pgxpool.Pool, v *voice.Service, chats *conversation.Service) *dictation.Service {
+	return dictation.NewService(dictation.Config{Pool: pool, Voice: v, Chats: chats})
+}
