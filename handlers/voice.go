@@ -227,7 +227,11 @@ func (s *Server) ListVoiceStylePresets(ctx context.Context, _ api.ListVoiceStyle
 }
 
 func (s *Server) RelayVoiceTranscript(ctx context.Context, r api.RelayVoiceTranscriptRequestObject) (api.RelayVoiceTranscriptResponseObject, error) {
-	q, a, err := s.Voice.Relay(ctx, owner(ctx), r.Body.ConversationId, r.Body.Transcript)
+	grounding, err := s.patientContext(ctx, r.Body.PatientId, r.Body.Purpose)
+	if err != nil {
+		return nil, err
+	}
+	q, a, err := s.Voice.RelayWith(ctx, owner(ctx), r.Body.ConversationId, r.Body.Transcript, grounding)
 	if err != nil {
 		return nil, err
 	}

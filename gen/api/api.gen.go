@@ -985,6 +985,132 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PatientAccess.
+const (
+	PatientAccessAdmin PatientAccess = "admin"
+	PatientAccessOwner PatientAccess = "owner"
+	PatientAccessRead  PatientAccess = "read"
+	PatientAccessWrite PatientAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientAccess enum.
+func (e PatientAccess) Valid() bool {
+	switch e {
+	case PatientAccessAdmin:
+		return true
+	case PatientAccessOwner:
+		return true
+	case PatientAccessRead:
+		return true
+	case PatientAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientEnvelopeSuccess.
+const (
+	PatientEnvelopeSuccessTrue PatientEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientEnvelopeSuccess enum.
+func (e PatientEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantAccess.
+const (
+	PatientGrantAccessRead  PatientGrantAccess = "read"
+	PatientGrantAccessWrite PatientGrantAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantAccess enum.
+func (e PatientGrantAccess) Valid() bool {
+	switch e {
+	case PatientGrantAccessRead:
+		return true
+	case PatientGrantAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantEnvelopeSuccess.
+const (
+	PatientGrantEnvelopeSuccessTrue PatientGrantEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantEnvelopeSuccess enum.
+func (e PatientGrantEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantListEnvelopeSuccess.
+const (
+	PatientGrantListEnvelopeSuccessTrue PatientGrantListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantListEnvelopeSuccess enum.
+func (e PatientGrantListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSex.
+const (
+	PatientSexFemale  PatientSex = "female"
+	PatientSexMale    PatientSex = "male"
+	PatientSexOther   PatientSex = "other"
+	PatientSexUnknown PatientSex = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the PatientSex enum.
+func (e PatientSex) Valid() bool {
+	switch e {
+	case PatientSexFemale:
+		return true
+	case PatientSexMale:
+		return true
+	case PatientSexOther:
+		return true
+	case PatientSexUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSummaryListEnvelopeSuccess.
+const (
+	PatientSummaryListEnvelopeSuccessTrue PatientSummaryListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientSummaryListEnvelopeSuccess enum.
+func (e PatientSummaryListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientSummaryListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -1293,22 +1419,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Failing     VoiceProviderStatusState = "failing"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Failing:
+	case VoiceProviderStatusStateFailing:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -2584,6 +2710,14 @@ type MessageEnvelopeSuccess bool
 // MessageInput defines model for MessageInput.
 type MessageInput struct {
 	Content string `json:"content"`
+
+	// PatientId Ground the answer in this patient's record (see `getPatient` for who may read it; 404
+	// otherwise). The record is read with `purpose` and audited as `patient.read`; it reaches
+	// the model as a system-level "Patient context" block and is never stored in the messages.
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose *string `json:"purpose,omitempty"`
 }
 
 // MessageListEnvelope defines model for MessageListEnvelope.
@@ -2717,6 +2851,196 @@ type Pagination struct {
 	// Total Total matching items, when cheap to count.
 	Total *int `json:"total,omitempty"`
 }
+
+// Patient defines model for Patient.
+type Patient struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access PatientAccess `json:"access"`
+
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies PatientAllergies   `json:"allergies"`
+	BirthDate openapi_types.Date `json:"birth_date"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Labs      PatientLabs        `json:"labs"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications PatientMedications `json:"medications"`
+
+	// Mrn Medical record number.
+	Mrn       *string            `json:"mrn,omitempty"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	Problems  PatientProblems    `json:"problems"`
+	Sex       PatientSex         `json:"sex"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; name it in `updatePatient`.
+	Version int           `json:"version"`
+	Vitals  PatientVitals `json:"vitals"`
+}
+
+// PatientAccess What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+type PatientAccess string
+
+// PatientAllergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+type PatientAllergies = []string
+
+// PatientEnvelope defines model for PatientEnvelope.
+type PatientEnvelope struct {
+	Data Patient `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError             `json:"error"`
+	Metadata  ResponseMeta           `json:"metadata"`
+	Success   PatientEnvelopeSuccess `json:"success"`
+	Timestamp time.Time              `json:"timestamp"`
+}
+
+// PatientEnvelopeSuccess defines model for PatientEnvelope.Success.
+type PatientEnvelopeSuccess bool
+
+// PatientGrant defines model for PatientGrant.
+type PatientGrant struct {
+	// Access `write` implies `read`.
+	Access    PatientGrantAccess `json:"access"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// GrantedBy Who granted it last (null when that account was deleted).
+	GrantedBy *openapi_types.UUID `json:"granted_by,omitempty"`
+	PatientId openapi_types.UUID  `json:"patient_id"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
+
+// PatientGrantAccess `write` implies `read`.
+type PatientGrantAccess string
+
+// PatientGrantEnvelope defines model for PatientGrantEnvelope.
+type PatientGrantEnvelope struct {
+	Data PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PatientGrantEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PatientGrantEnvelopeSuccess defines model for PatientGrantEnvelope.Success.
+type PatientGrantEnvelopeSuccess bool
+
+// PatientGrantInput defines model for PatientGrantInput.
+type PatientGrantInput struct {
+	// Access `write` implies `read`.
+	Access PatientGrantAccess `json:"access"`
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+// PatientGrantListEnvelope defines model for PatientGrantListEnvelope.
+type PatientGrantListEnvelope struct {
+	Data []PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PatientGrantListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PatientGrantListEnvelopeSuccess defines model for PatientGrantListEnvelope.Success.
+type PatientGrantListEnvelopeSuccess bool
+
+// PatientInput defines model for PatientInput.
+type PatientInput struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies `json:"allergies,omitempty"`
+
+	// BirthDate Not in the future, not before 1900-01-01.
+	BirthDate openapi_types.Date `json:"birth_date"`
+	Labs      *PatientLabs       `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+	Mrn         *string             `json:"mrn,omitempty"`
+	Name        string              `json:"name"`
+	Problems    *PatientProblems    `json:"problems,omitempty"`
+	Sex         PatientSex          `json:"sex"`
+	Vitals      *PatientVitals      `json:"vitals,omitempty"`
+}
+
+// PatientLabs defines model for PatientLabs.
+type PatientLabs = []PatientObservation
+
+// PatientMedications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+type PatientMedications = []string
+
+// PatientObservation A vital sign or lab result.
+type PatientObservation struct {
+	// Name Example: BP
+	Name    string    `json:"name"`
+	TakenAt time.Time `json:"taken_at"`
+
+	// Unit Example: mmHg
+	Unit *string `json:"unit,omitempty"`
+
+	// Value Example: 140/90
+	Value string `json:"value"`
+}
+
+// PatientPatch defines model for PatientPatch.
+type PatientPatch struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies   `json:"allergies,omitempty"`
+	BirthDate *openapi_types.Date `json:"birth_date,omitempty"`
+	Labs      *PatientLabs        `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+
+	// Mrn The medical record number; an empty string removes it.
+	Mrn      *string          `json:"mrn,omitempty"`
+	Name     *string          `json:"name,omitempty"`
+	Problems *PatientProblems `json:"problems,omitempty"`
+	Sex      *PatientSex      `json:"sex,omitempty"`
+
+	// Version The version this change is based on.
+	Version int            `json:"version"`
+	Vitals  *PatientVitals `json:"vitals,omitempty"`
+}
+
+// PatientProblems defines model for PatientProblems.
+type PatientProblems = []string
+
+// PatientSex defines model for PatientSex.
+type PatientSex string
+
+// PatientSummary A list item; identifiers only, no clinical content.
+type PatientSummary struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access    PatientAccess      `json:"access"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	Version   int                `json:"version"`
+}
+
+// PatientSummaryListEnvelope defines model for PatientSummaryListEnvelope.
+type PatientSummaryListEnvelope struct {
+	Data []PatientSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   PatientSummaryListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// PatientSummaryListEnvelopeSuccess defines model for PatientSummaryListEnvelope.Success.
+type PatientSummaryListEnvelopeSuccess bool
+
+// PatientVitals defines model for PatientVitals.
+type PatientVitals = []PatientObservation
 
 // Readiness defines model for Readiness.
 type Readiness struct {
@@ -3238,8 +3562,12 @@ type VoiceProviderStatusState string
 type VoiceRelayInput struct {
 	ConversationId openapi_types.UUID `json:"conversation_id"`
 
-	// PatientId An opaque patient reference for the clinical context; validated and accepted, not used or stored yet (patient context comes with dictation).
-	PatientId  *string `json:"patient_id,omitempty"`
+	// PatientId Ground the answer in this patient's record, as `patient_id` of `sendMessage` (404 without
+	// access; audited as `patient.read` with `purpose`; never stored in the messages).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
 }
 
@@ -3493,6 +3821,33 @@ type StreamFlagsParams struct {
 // StreamFlagsParamsProtocol defines parameters for StreamFlags.
 type StreamFlagsParamsProtocol string
 
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Purpose Why the records are accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPatientParams defines parameters for GetPatient.
+type GetPatientParams struct {
+	// Purpose Why the record is accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+}
+
+// ListPatientGrantsParams defines parameters for ListPatientGrants.
+type ListPatientGrantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -3594,6 +3949,15 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
+
+// CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
+type CreatePatientJSONRequestBody = PatientInput
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientPatch
+
+// GrantPatientAccessJSONRequestBody defines body for GrantPatientAccess for application/json ContentType.
+type GrantPatientAccessJSONRequestBody = PatientGrantInput
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -4163,6 +4527,30 @@ type ServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx echo.Context) error
+	// ListPatients The patients the caller may read
+	// (GET /api/patients)
+	ListPatients(ctx echo.Context, params ListPatientsParams) error
+	// CreatePatient Create a patient record
+	// (POST /api/patients)
+	CreatePatient(ctx echo.Context) error
+	// DeletePatient Delete a patient record and its grants
+	// (DELETE /api/patients/{id})
+	DeletePatient(ctx echo.Context, id IdPath) error
+	// GetPatient One patient record
+	// (GET /api/patients/{id})
+	GetPatient(ctx echo.Context, id IdPath, params GetPatientParams) error
+	// UpdatePatient Change a patient record
+	// (PATCH /api/patients/{id})
+	UpdatePatient(ctx echo.Context, id IdPath) error
+	// ListPatientGrants Who else may access a patient record
+	// (GET /api/patients/{id}/grants)
+	ListPatientGrants(ctx echo.Context, id IdPath, params ListPatientGrantsParams) error
+	// GrantPatientAccess Grant a user read or write access
+	// (POST /api/patients/{id}/grants)
+	GrantPatientAccess(ctx echo.Context, id IdPath) error
+	// RevokePatientAccess Revoke a user's access
+	// (DELETE /api/patients/{id}/grants/{user_id})
+	RevokePatientAccess(ctx echo.Context, id IdPath, userId openapi_types.UUID) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -5280,6 +5668,176 @@ func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// ListPatients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientsParams
+	// ------------- Required query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "purpose", ctx.QueryParams(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter purpose: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatients(ctx, params)
+	return err
+}
+
+// CreatePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePatient(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePatient(ctx)
+	return err
+}
+
+// DeletePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePatient(ctx, id)
+	return err
+}
+
+// GetPatient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPatientParams
+	// ------------- Required query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "purpose", ctx.QueryParams(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter purpose: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPatient(ctx, id, params)
+	return err
+}
+
+// UpdatePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePatient(ctx, id)
+	return err
+}
+
+// ListPatientGrants converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatientGrants(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientGrantsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatientGrants(ctx, id, params)
+	return err
+}
+
+// GrantPatientAccess converts echo context to params.
+func (w *ServerInterfaceWrapper) GrantPatientAccess(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GrantPatientAccess(ctx, id)
+	return err
+}
+
+// RevokePatientAccess converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokePatientAccess(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokePatientAccess(ctx, id, userId)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -6025,6 +6583,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/preview", wrapper.PreviewScheduledChange, options.OperationMiddlewares["previewScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/cancel", wrapper.CancelScheduledChange, options.OperationMiddlewares["cancelScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/invalidate-cache", wrapper.InvalidateFlagCache, options.OperationMiddlewares["invalidateFlagCache"]...)
+	router.GET(options.BaseURL+"/api/patients", wrapper.ListPatients, options.OperationMiddlewares["listPatients"]...)
+	router.POST(options.BaseURL+"/api/patients", wrapper.CreatePatient, options.OperationMiddlewares["createPatient"]...)
+	router.DELETE(options.BaseURL+"/api/patients/:id", wrapper.DeletePatient, options.OperationMiddlewares["deletePatient"]...)
+	router.GET(options.BaseURL+"/api/patients/:id", wrapper.GetPatient, options.OperationMiddlewares["getPatient"]...)
+	router.PATCH(options.BaseURL+"/api/patients/:id", wrapper.UpdatePatient, options.OperationMiddlewares["updatePatient"]...)
+	router.GET(options.BaseURL+"/api/patients/:id/grants", wrapper.ListPatientGrants, options.OperationMiddlewares["listPatientGrants"]...)
+	router.POST(options.BaseURL+"/api/patients/:id/grants", wrapper.GrantPatientAccess, options.OperationMiddlewares["grantPatientAccess"]...)
+	router.DELETE(options.BaseURL+"/api/patients/:id/grants/:user_id", wrapper.RevokePatientAccess, options.OperationMiddlewares["revokePatientAccess"]...)
 	router.POST(options.BaseURL+"/api/voice/transcribe", wrapper.TranscribeAudio, options.OperationMiddlewares["transcribeAudio"]...)
 	router.POST(options.BaseURL+"/api/voice/synthesize", wrapper.SynthesizeSpeech, options.OperationMiddlewares["synthesizeSpeech"]...)
 	router.POST(options.BaseURL+"/api/voice/synthesize/stream", wrapper.StreamSpeech, options.OperationMiddlewares["streamSpeech"]...)
@@ -11307,6 +11873,893 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type ListPatientsRequestObject struct {
+	Params ListPatientsParams
+}
+
+type ListPatientsResponseObject interface {
+	VisitListPatientsResponse(w http.ResponseWriter) error
+}
+
+type ListPatients200JSONResponse PatientSummaryListEnvelope
+
+func (response ListPatients200JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPatients400JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListPatients422JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatientRequestObject struct {
+	Body *CreatePatientJSONRequestBody
+}
+
+type CreatePatientResponseObject interface {
+	VisitCreatePatientResponse(w http.ResponseWriter) error
+}
+
+type CreatePatient201JSONResponse PatientEnvelope
+
+func (response CreatePatient201JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreatePatient400JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreatePatient401JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreatePatient413JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePatient415JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreatePatient422JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatientRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeletePatientResponseObject interface {
+	VisitDeletePatientResponse(w http.ResponseWriter) error
+}
+
+type DeletePatient204Response struct {
+}
+
+func (response DeletePatient204Response) VisitDeletePatientResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePatient401JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePatient403JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePatient404JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeletePatient422JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatientRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetPatientParams
+}
+
+type GetPatientResponseObject interface {
+	VisitGetPatientResponse(w http.ResponseWriter) error
+}
+
+type GetPatient200JSONResponse PatientEnvelope
+
+func (response GetPatient200JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPatient400JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPatient401JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPatient404JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetPatient422JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatientRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *UpdatePatientJSONRequestBody
+}
+
+type UpdatePatientResponseObject interface {
+	VisitUpdatePatientResponse(w http.ResponseWriter) error
+}
+
+type UpdatePatient200JSONResponse PatientEnvelope
+
+func (response UpdatePatient200JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdatePatient400JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdatePatient401JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdatePatient403JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdatePatient404JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdatePatient409JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdatePatient413JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePatient415JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdatePatient422JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrantsRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params ListPatientGrantsParams
+}
+
+type ListPatientGrantsResponseObject interface {
+	VisitListPatientGrantsResponse(w http.ResponseWriter) error
+}
+
+type ListPatientGrants200JSONResponse PatientGrantListEnvelope
+
+func (response ListPatientGrants200JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPatientGrants400JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPatientGrants401JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPatientGrants403JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPatientGrants404JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListPatientGrants422JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccessRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *GrantPatientAccessJSONRequestBody
+}
+
+type GrantPatientAccessResponseObject interface {
+	VisitGrantPatientAccessResponse(w http.ResponseWriter) error
+}
+
+type GrantPatientAccess200JSONResponse PatientGrantEnvelope
+
+func (response GrantPatientAccess200JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GrantPatientAccess400JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GrantPatientAccess401JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GrantPatientAccess403JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GrantPatientAccess404JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GrantPatientAccess413JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GrantPatientAccess415JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GrantPatientAccess422JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccessRequestObject struct {
+	Id     IdPath             `json:"id"`
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+type RevokePatientAccessResponseObject interface {
+	VisitRevokePatientAccessResponse(w http.ResponseWriter) error
+}
+
+type RevokePatientAccess204Response struct {
+}
+
+func (response RevokePatientAccess204Response) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokePatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokePatientAccess401JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokePatientAccess403JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokePatientAccess404JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RevokePatientAccess422JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -15168,6 +16621,30 @@ type StrictServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
+	// ListPatients The patients the caller may read
+	// (GET /api/patients)
+	ListPatients(ctx context.Context, request ListPatientsRequestObject) (ListPatientsResponseObject, error)
+	// CreatePatient Create a patient record
+	// (POST /api/patients)
+	CreatePatient(ctx context.Context, request CreatePatientRequestObject) (CreatePatientResponseObject, error)
+	// DeletePatient Delete a patient record and its grants
+	// (DELETE /api/patients/{id})
+	DeletePatient(ctx context.Context, request DeletePatientRequestObject) (DeletePatientResponseObject, error)
+	// GetPatient One patient record
+	// (GET /api/patients/{id})
+	GetPatient(ctx context.Context, request GetPatientRequestObject) (GetPatientResponseObject, error)
+	// UpdatePatient Change a patient record
+	// (PATCH /api/patients/{id})
+	UpdatePatient(ctx context.Context, request UpdatePatientRequestObject) (UpdatePatientResponseObject, error)
+	// ListPatientGrants Who else may access a patient record
+	// (GET /api/patients/{id}/grants)
+	ListPatientGrants(ctx context.Context, request ListPatientGrantsRequestObject) (ListPatientGrantsResponseObject, error)
+	// GrantPatientAccess Grant a user read or write access
+	// (POST /api/patients/{id}/grants)
+	GrantPatientAccess(ctx context.Context, request GrantPatientAccessRequestObject) (GrantPatientAccessResponseObject, error)
+	// RevokePatientAccess Revoke a user's access
+	// (DELETE /api/patients/{id}/grants/{user_id})
+	RevokePatientAccess(ctx context.Context, request RevokePatientAccessRequestObject) (RevokePatientAccessResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -16931,6 +18408,276 @@ func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// ListPatients operation middleware
+func (sh *strictHandler) ListPatients(ctx echo.Context, params ListPatientsParams) error {
+	var request ListPatientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatients(ctx.Request().Context(), request.(ListPatientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatientsResponseObject); ok {
+		return validResponse.VisitListPatientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePatient operation middleware
+func (sh *strictHandler) CreatePatient(ctx echo.Context) error {
+	var request CreatePatientRequestObject
+
+	var body CreatePatientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePatient(ctx.Request().Context(), request.(CreatePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePatientResponseObject); ok {
+		return validResponse.VisitCreatePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePatient operation middleware
+func (sh *strictHandler) DeletePatient(ctx echo.Context, id IdPath) error {
+	var request DeletePatientRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePatient(ctx.Request().Context(), request.(DeletePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePatientResponseObject); ok {
+		return validResponse.VisitDeletePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPatient operation middleware
+func (sh *strictHandler) GetPatient(ctx echo.Context, id IdPath, params GetPatientParams) error {
+	var request GetPatientRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPatient(ctx.Request().Context(), request.(GetPatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPatientResponseObject); ok {
+		return validResponse.VisitGetPatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePatient operation middleware
+func (sh *strictHandler) UpdatePatient(ctx echo.Context, id IdPath) error {
+	var request UpdatePatientRequestObject
+
+	request.Id = id
+
+	var body UpdatePatientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePatient(ctx.Request().Context(), request.(UpdatePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePatientResponseObject); ok {
+		return validResponse.VisitUpdatePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatientGrants operation middleware
+func (sh *strictHandler) ListPatientGrants(ctx echo.Context, id IdPath, params ListPatientGrantsParams) error {
+	var request ListPatientGrantsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatientGrants(ctx.Request().Context(), request.(ListPatientGrantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatientGrants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatientGrantsResponseObject); ok {
+		return validResponse.VisitListPatientGrantsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GrantPatientAccess operation middleware
+func (sh *strictHandler) GrantPatientAccess(ctx echo.Context, id IdPath) error {
+	var request GrantPatientAccessRequestObject
+
+	request.Id = id
+
+	var body GrantPatientAccessJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GrantPatientAccess(ctx.Request().Context(), request.(GrantPatientAccessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GrantPatientAccess")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GrantPatientAccessResponseObject); ok {
+		return validResponse.VisitGrantPatientAccessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokePatientAccess operation middleware
+func (sh *strictHandler) RevokePatientAccess(ctx echo.Context, id IdPath, userId openapi_types.UUID) error {
+	var request RevokePatientAccessRequestObject
+
+	request.Id = id
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokePatientAccess(ctx.Request().Context(), request.(RevokePatientAccessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokePatientAccess")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokePatientAccessResponseObject); ok {
+		return validResponse.VisitRevokePatientAccessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -18233,409 +19980,446 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17cxu3kjeOvxUUn6cq0qkRJV+S34lUW1uMTDk6kSytRMc5G/rhgDMtEkdDgAEwohmXq/Y97O8V7iv5",
-	"FhrAXMgZcqiLL1n+Y1PkDK7dje5G96c/tiIxmQoOXKvW4cfWGGgMEj9eUQ1nbMI0/mO+iUFFkk01E7x1",
-	"2LqCP1JQWhGaJGIGMWGc6DGQGeOxmLVbQUtFY5hQ86aeT6F12GJcwwhk69OnIG/+CiaUccZHK7pI4Ebf",
-	"v30FFcO/hkjwWJGUa5YUGibSPK/Wtw9azjs3GmR921qQGWWaDOFGSCDSvML4aG3bvd71CU2SIY1ulxsP",
-	"tUwhJLMxcEI5ASoTBpJMpbhjMUhyQ1kCMaE8JnrMFBEciBbilog7kOWugaeT1uHvLdNiK2jd0ERB633g",
-	"h6S0NNviRnTpOlgeUW8MRE0BonE+Cj2m2vwVpxHEuLw0jZmonHq5n18Fi6C6kzvzE0kVxKvb+RS0plTS",
-	"CWhHy8epVKJi5BdT+kcKJMKfyY0UExJOQNOYatqe0hHj1DzZ5vBBD+xTIRE3OJ+phDsmUkWmdARmPMy0",
-	"+EcKct4KWpxOzJDsO6XBTuiHM+AjPW4dfv/sedVinyR09AvML6l5pmodbhI6IrcwD0j4MaIaRkLOP7U/",
-	"Kk5vYWB6/hRmA5qaVrLxmDdbQUvCHymTELcOzdbXjO7Z84OgNWE8+7tqrKexH2ZFbyxe2deNkBOqW4et",
-	"NMUnl1uvET2XdAREsT9rlz3B94p9xXBD00S3Dr83k6If2MSQ/vMDO0X7Vz7BIjOeg1J0BCsnOrHPDB48",
-	"4R6VI9CMr97/lDONNGhYWrIYCJ1OEwYocXao4RBJWEyGc+LmvVtDD9r3N7iFeVPCeP79D+sI45NpSk0F",
-	"V4AM+BONnTA3f0WCa+D4EQceIZft/0uZGX4sdPp/Jdy0Dlv/Zz8/pfbtr2q/K6WQXX4HiZiC7XJ5paTt",
-	"lDBFJjQx6w8x2VFzrumHgFAyk4KPiBl9YIRpym+5mHFywyCJze8TphTjIzIU8Xy33foUtI4Fv0lY9IXm",
-	"EbneFZkxPUYaiFIpgWuiNNVgdj9O7VDMlMy3CZA7kIoJbmdwIuSQxTHwzzuFiCYJyO8UkSIBEgtQhAtt",
-	"tQd3Uk1BWnlrhvmaapjReY9NQKSfebmzYyxmsR0lVzPDU5xoNgEc3xuhT0TK4883sjeCqDQaGw1FpDIC",
-	"siMkju6OKTZMzDFvKQJX2m72xR3IRNAY4i+0gsyoWPSOsoSaIQpJ4A7knMyEvLU/D1M1PyIhKlR7qFGF",
-	"RNG5siqOFlZvMgKsqJ3mT9eN1z29X9DUcLCXdG5WpCfEmZF+X4aRjUAh8CECMHri2B5nBM8t3LdLiTok",
-	"M6+eoEb3ucfpaCwaUz6CmCjGI8CROmFCzBGCWn94erN3TnU0DnHo1yDvWARv813/fEPvkBimwGPg0Zxw",
-	"gNgonyJj3xItHlnCIgnVRjE2p68Q55TPvdnx+YZtjBW7+Y4mrIb7cHoPWr/tZZbQXqZOrXy9bPctNFGy",
-	"1ho1k7+x1JQzzBo2Y57GtXvLaarHQrI/PydXnFtVICCM39GExQGBD1OjKxmZJuFO3EJMIgkxcM1oohY2",
-	"8N27d3udVI/Nr+ZwrtbsaP6EYTEcHMr1VMEamwcXZipFZHTRYQJdrpmefzF1awZJsucUrmFqzihhGE0R",
-	"SmRqmC8E02IbVa0QhYkVhPgFsuNbrtLpVEgN8TnEjPZwyl9MWo+pGfyx7XzPDGZBbSkoNVEEUyPIP/kt",
-	"QxroxBPG305jquGtAlnQiGlsRT1NLqVpTzOjN6NBjqp28dtnQWta+PNj6yZNkoFV6Mt6urFuFugkaDE1",
-	"oJFmd1CgoqEQCVCO43VfieG/IEL27/D5rzRJKyi2w+fkH9cXb8id+f2IMK1QlyaTVGly44wUtFbN14aA",
-	"eZq4I8EYGKb1KfsFkEzLk4okUA3xgOqS5WTWbs/oYK2KqVmGVKveKfdftTxxA0staCVU6UGqVg9wbWd+",
-	"05Z+mEq4YR+qZcQ0HSYsMpq91N4Zgc4AVJUiMeJMATF6REWPTlA9aNRGgV/HXlfmGWsGeovyd+sPwDln",
-	"M3StBcX9Lm3kwlKXZvC+ilqRno5ta8tkRacMTd01w3dU+SlouYeXt2E2NnbMLczb5HpsjEbBk7l1UjJF",
-	"vPV7RJQW0mwH4dZruWz0F5fImuF+lGsnmAmwpYnGVNNms/RrZRjICMV1b71JkwSlp3nDe8vW0oNbj3PQ",
-	"1Lyn0sgcVAUvpCG2fL6ZRApahiyVppNpU0GwsKS+q8CuiZ9lYezFPuqX/IwpvX69mYaJak5eri8qJZ1v",
-	"d6B+B9KYiRPXc+64ntE708r0RStoiWlqephGkwoXtm1Bd7mWFWeNOQ+t7rD0Go20kAOjwiYrfq8+NNYK",
-	"UvuyF6dLP8egKUtUvX5QajZfrIXRMK5/eNla9m0GLTat7FdE6FPa7Ox1qpJbioqfrT259nftlLylJwr0",
-	"ukyhqQI5oCOnFa6mRtyb4hwLu1je8NIOBZ5MFgdbnlxQoPbCmuBil8aZ728dweszMXpMoZNzwFbwbCJ4",
-	"9K8g2Y0zMyo01TFEt1bXKGsJZq0ZKOIeMId/A6a8YVLpwVCKW+CDGlaukSyFVozlORhTVXGD8DN8MLbM",
-	"2OqOVBMwNNEmVxAJGRtNRaRasdh6e8wqDakCo764S0Xgh4Rat0mf3xXWxur9SrMkIRJoNC607x3WVGPn",
-	"AZmNWTQmMWiItNGXJuKOJsaWpn0eCa6YMnYWkTCTTINXdDnMjEEGdmnbfV4li3DyLK7W24w6SRjXNPIj",
-	"2zlwrsYxGE3NmHAcdhtulwSqas4OdBPUWFlFKrXPBRkhLdNA1k0+t+IWNyLcB6qKS3ywlRl1MuOYRmM4",
-	"ToDKh6153s4VqDTR2yVvsORNnSrl7UD305RWBR5cGLMObbrsIbID7VGbhLfDtgIqo3EYkBAmQ4jD3SNC",
-	"k8RFZwwVcDTDp1RrkKa1//c73fvzYO/H9mDv/cdnwQ8vP/3fyuVZOUMkhiWSQhEKzXS/hQ3wr9Yu7an1",
-	"eVIN91vfbAEWV/d1IoZ4jU3CbHkPb2EeBmRhjQ//hkENBf/Wi4MGAQrFafpRrJ9m5UF/k9CRdx4sC3t7",
-	"K7IiYEPCHcOLE3sBJgFdl0RCIigGCzU6cRamlI0pH0Gj2T2CZCot1lY0rRRNZ3QO8lpTe6lUXvDhXDv6",
-	"2lzNc3rQfd82c1ENjUW4Y2j/NH1+zPRAuosO9ytPJ8Psx6btJGbpikZ/8qwVtJLnlVb+hCkFTVvOBM4K",
-	"E7sBH7zxzdj9rRLeChpOd4H67NzdcmWzc+0VlriW7hbGtkR7G+zDBku7MIvy6GvHWjNEXAPV2MpdZLcl",
-	"U7dqideN6hGkZTaarZisXmyMM7ikSs2EjO+nZbhQqMHUtVKaTPZlsBSCuVKHCFocZo/b5MLiLQ17ocua",
-	"5dLHTNe6JFJ+O2h4lRWLKJ2Y/hs+b+xOFwCQceTSQ4vupRrFyJ4IGNJLqCLh7/x96AO9bdBGu1IYTakN",
-	"3Fl/xinOplPQ1YNkutL1urA/xuwuLlKQr69vI1+VvMe6bbvWEuike+eclYuh4/IO5J4xHIyeyLUKMIIb",
-	"r1ltO2RqtGXDVIchSRiHwz4P8dlD4gJR2+42LSThx76PTu23DokLZv0UHi2/E0OiqX0DP5rn+612u91v",
-	"lZ6PHNnZR/1f5ukiUVZ3ITg0GhOKD9eBiKEwlICUXs4GWOMKOhbc6MU1fGLsCuZspmWhOJSUR2OIBzdS",
-	"TKrp143E2odRoS8yo4r4BjCyvKTdN70huM8t+I1IXJj+o152+xjnh9wc+zYikZY89QV+rePJoJVi4MQm",
-	"a1Hl+Pf8mm394qgWrqILvVYydGHPH6glFCl1qyfU6gmFZTrl03RTHSHnjmKqw1pPQoEwFyNs1h31K6fw",
-	"iPc7iwS0veHZmKAuqY7GD47HWn2q5ARY4SfC344wr2sy1XNiZ21vR1x8XOmUwZQlppV7c8FB9qwyAOwR",
-	"CRkFpQ1muJ/G7gN9GB/EdK7cqGw6zosfvl+TnZMHUG3Iy/eOYML+qqjoVRZ2fDwGm7a3MFPPfeVdfzee",
-	"22u2PGzZahKKxSAhJrGYcbLDRTG0lAhJzCJIThO1264+srVpbDApW+yxSIdJgatyj4zSVKdFlm2lU9R7",
-	"Z6j+MowpjauzA0sMadupWiOUKz+JuCraT8QVrvdrjTkDExqNGYc9CTTGL8zThyT8tXN2+qrTO714M+he",
-	"XV1chQEJf+q8Glx1/+Nt97pn/nz7pvO29/PF1el/dl+FQZ+HvYtfum8G3d8uT6/MN8R9cfoGG8u/uOr+",
-	"evGLfcL9Nji+6r7qvumdds6uzdcnF1c/nb561X2D7Z6+uX57cnJ6fNp90xtcdq/OT6+vTy/e4JNvLnqD",
-	"k4u3b7C1827v54tXA/Nd5+zs4p3t4/jizcnZ6XEP2+qed07PBp2zq27n1T8H3d9Or3vYzrtu55fBZef6",
-	"+t3FFb512fnn2UXn1aB3cTE461y97topX7+9vLy46nVfDc67r047g94/L7vY8OVV9/jizatTXLKTzumZ",
-	"7fyq0+sOzk7PT3uD7m/H3e4r+/V19+rX0+Pu4O2bzq+d07POT2dduxy97tWbzplbc6t3wwc6mRqeai1u",
-	"SqXF2SywpUwMJ0KS3OFsLQR1iCaC/WzMgd8/9lsYQLxgKHx6b1MiazTUnEbx5Wrh7IOB8RFCNcHMuoBg",
-	"WDDaZ1Oqx4Y3s+RTvDJqb6AZrzdGkVPy5/2IV0eTlIOda9WMhejeZEbnioRm7GiUU7fqWXBjoxVtpHbk",
-	"ouFR1Q48c75SvaN7R5P03hdqGAP/Qa9dV9sJE/zYvWBDWsv+1MWk32XqpB9O7cPfF1SK3KFaN7lCvxvx",
-	"+sUU+AlQnUogkDVF3KSPSKgLebKhOTG1T4tlcUCEHoMkEzBnmyJUAqFaSzZMNWBaRnkpi21VZbo2UITy",
-	"6T7MBszb2d74N2OffKkqr2ub3xucJHSUt1llP/n72yZXvDvoxyIs3kXKLNCwRy9ocONSTs5eezJk4wuW",
-	"0rrtUlQu4web4FfhG1OKKU155vlZt4LOj5eFY2762sJ0Sm0EFcNZNZ0HsqFflC371bGfk86GazZ1q3rE",
-	"iiYceeyfvacv1MEfDO58AtPKGDef6LSYC1bhjARu7aHKGdbFiIgZt5Z/lUGaiFQPpiAj4NqxTQOzTaYJ",
-	"bCbkrtIEqsSboknNLcmiGF172eNjuNcNBRP67uXZxeDKzXb0jkpGHcxR48X61b5UNclCwE8DWY4p+ixx",
-	"GZlru82frk4QynioTKmu55w8/TotckJhOTwNVRKhI4vS+D0dO8ooudL9omzmRC9xetEDwVpBa0ijW+AY",
-	"mh9PGEccEw0jm3Jpc8VAsokNqRdTVRkXgj2gTFePoShca6ormWjMlBZyPjDvJaChWj5gLv1gQwLa4OlF",
-	"aV/qrrhJS8NdpSoU1vBhx2txM7YnbO0Ja1bJQ0BsaB1m5k6FVe+tqNwmWmNPVTmV1/hXbUq0KIVtwR8p",
-	"TcyCcKEH2R/I0OYb/GCGRhnHECdNpVaDGUO4IuBx9lnCCD60gtZI4z9mL1BEJfhRweQO5AD+yD/jg9nn",
-	"wkOJLn6GSsmx4TmzQAb5RhQWxTdat+sP5K6CZrblrlXcVTD3qt31A++W9jR8ctZ5Pcjcua2g1etcve72",
-	"Tt+8HvzS/ecAnb5vXpvv/3nZNX+ed3rHP7eC1mXn6rqbOUQzj/LFm173t14raL3uvuledc4qKbBOm8wz",
-	"T/zwrnud3ulxK2i96p503p71SgP0Q7m+PDs1v7w6ve78dNY1s7Djev+IWta6EOlNjzAX4VzWXYppMauC",
-	"n3GvP0yFrHASwAcLMLFZhMXmngXs5lTDZI0queTznlCdIe7sPNttr1+r/HgvTm7dyV4Y4YZnzUpj77EM",
-	"sPIBVOWjbGKRrXV0ekC9++zuhXu37DA1oz1Y3vLMFFyL19HUNMzuTZ+VQA0PHtVoLM2r3oZcfwe91qbM",
-	"e3p+8HAL87Nbi0WPeQXDP641iM2vZuyMOO93P/8guJDsnCoGydaQxYLHcyPUyYcdV4Wufni5TgEpD7Ru",
-	"6X+25lVNYLsP+93MDkzEaGADQzd4QSRxnpvfKKlVAzcksipSL39oLFKpah4yaxTRKY0csdc8svEIzUuK",
-	"/Qk1EMpV8dX5wZi/vTjCpeEsLmBpB5ZXanlZmhDHw+3pEqlt1f5Vav/pxKuCmwnCz68nlq5dD1bqjQ3S",
-	"BNWaFXk4Edp2tleXjYmw7uoyyuGrmnvdYzkfyJTXAKRwB+S5WZvOcbvJS4vC100lb6s4mHzUtQt1jxjf",
-	"L2J0ZAjjbki1RkgeK5W7rtscZgPEfxCpXvC3LcCwvwhWXCzd05rIxo7a+ta22NoWzWyLR4xeX3BbboPX",
-	"Gx8lRdPusTA0a9woj2EOrkRRWIGmsy4a5vNeI68PxykgMyyG46zwY5aQL/1ebH6b6mni4Tpd0au1ZcK1",
-	"C34fdaUBVz3EqfKkTpGVi/GYx8MCKW7Ph8ak+ThJTV+JI3/rN/9frduuAlnyt2Q2FxsNTCwvQhXERHCy",
-	"8/Lgxwzoz8brMkWoJpRjwHhTxL8HKdiVHIpUsnH8v312s5XOA0rWkop1xS4cAOuQMpqC0E8lE9KtYHkn",
-	"z8QMJEEAxCNiZktuAaYkYUoTIeM6QIiHHHLLeUaTNNEMn9CWUlRgS5/Yl/CzEQZEgbyzOQUNUs8Le1Yn",
-	"q21gWUWWINVEIW6EQhDOcJ9O2T6ObN+SugotMLwaEzoUqSYUB36I2aFqxnQ0xjdxoVRAuNB9joD9XjnF",
-	"GSmyo8cwJxM6x+QlrCWmdtvEp6sg+gQWGENAz4uTq+4lEbLPi0Ny8e7gssM+04VxAroKhrUnU1jg+xlV",
-	"xD2PuZSKcEESwUcgy8WUjCTBakqFLS7aQ/eJAv4yMri8BzUozDNgo7FuFHpcReDu9Sri/qqiZ+8TJFsK",
-	"gM1vkgqxr54AV/L2OZ3eF2ysKvB0sYcVyDI9B+ZLxA0iyuAV1hHyxPV1lzjkldClN9p6LIjRa0hfcLi4",
-	"aR3+vnqE1wqOBecQ2XICax++gmiTx90d1ynPwlUbvGTWxZZcafq0+ilNbpu/8jNQqYdAdZOHnfXxvrRh",
-	"NffDtkrLwC2RP+qXmWM4HyRwB8kquqpILlokoEI/Ay00TRryZszUvV+VYjqFeKN3xn65B8pW2a2e3oR+",
-	"GLgDc+0DxkQYlLDw667RKraksP5Va1izPotzLw+4cnRVU3+/UhA80tVykUi3lvYqS9sXqPLxmH6Age82",
-	"8Mdn0PqX9fcVNc3azIVfc111o1uwDQ1vqxQsYxW/d/8P9t5/PAh+eFEFWbyB7r+xPpNrJQtlgK1lbw60",
-	"1KiyAUmnRm17QWKI2IQmyh5v9n1lnrNKMVHpxDz47OCgZPNt7hPYUAvCzcw1n/J+PSA8dl30q+vz4bLA",
-	"D34rB1bJgV9L6uqiKSfQuFIAaI95UykzTg59ga9+enDwIiqWBIQ4+zKeMO7/8FAwZKdzeUpuYa6wFhX6",
-	"M7wosm0ahbXY3EJSlWmkUgj9DDSxxajLZLMMGjPGJ+eVrWy8OVURLqthZ4qq+ep9+se7X9ZhEiyoY8mo",
-	"0ma6rbGlbnXNLZVqgPJhXq4Z9fXyNiwBOqziLjPxdUEb2GBV/78M14KO8hg+VKtcmwKN3rAE/Kmy9lqx",
-	"gEq6iKiJmhdxDyBIS0BEqkFOBMK5SIUg/c2jYjZAH7V1gVKZNJpEQ0DSMhjpMgJpcSeqd/GVa6HC6tAa",
-	"JlO9rEG0Tk17ZgX9I74mi69APgKeFfCuWgw7rBURpa6wZ03dmuufO3vPv//B94p19WLi3gnIGD5UImH5",
-	"Rr3b5UkwN/07w/m9CoFh7QizeYOJiKEZrawBFHNlbspbRm6wlHQjRKKNuO8mK822SvT8MnQl3JpDj+IM",
-	"BnFq6crBmS3MmCYJlmX3lIFTdyf5TZrkqyBTXunjX8/H2MQDy2b6YQwwtfGBjRV1qY2KwxnZVbGIl3QE",
-	"BFmT7Fy+OskViPVrM5ViJJ1+tnr3L/2TmAP9JwzqSx88WJTmqsnqMXlJeG2fvx/ewWfCrHXvZ4n3BaW0",
-	"sJwLcjTIdaOiAA5ySb9ZeEm+ZA8zJwqH0NaaqNNS80W6T2BJUyExoR+KXxZuXgslLErsl8ttycrhqs8P",
-	"Xv69ycX1atLo0SaX2Q5XbEGSJZRxghnuQpJzKm8thKZTjxQZQiQmkMGYE+Vcc7sLie7fHxzY3L17AAN/",
-	"v2lpIs/iOKfVlPCIUTVlHtzG1GzIk9dL5u8UuNPBXSV++4dTH4wIRwWs0jzOtKNCe/oDRoNjuT89SUy7",
-	"8Y33HtY0knqL2Tci5U3mlqrt+5SPQD1YpNtWthkga0nILpRPt15Y6oJx1px74xTriVWFD/QsbDTW05xR",
-	"RWgigcZzX2jjlotZAvEIMFbmiIR+ABkSCHxgCkMEBIeqm/BF+zQbSm70r1yHujyYTIg1lGaFVV3n4rAt",
-	"Vg/qH2JYaxhXW67uxwcq9fdCOFvtVFnbZ/Z+dow1szw32ZZ/iGHG34uHzA3jNGF/PtS2apo3est4XBc3",
-	"Nyj6Ph7NzonGEKfJhruqfBzQ2oV1EQFVZgPO1beV0WhrYa7Zfi6YAaWB1/JJ1wv4RWZpPteVjJUdIKtF",
-	"cj43GziPb9UO+lE1KCMstspT85Mvo9mlY+qK3YEk/xJDgiSrivcX9I4yKwKCVkR5BImN3PGhILG7aacy",
-	"xs+5IiZBy7l7U6acuyJNnrpr1KHLArMvns4cakIqfBjDmts6bME/Xr1IV4Aq40PVMdfMVh9bS5XllVpa",
-	"7j9SSEtxfnV76x6s60RLBncgryMhKzZVUn67zBbP9mwIs/nVqmxMEemb+k5hbGy1x135fsot/nT+/HuC",
-	"v5GdW5jPhIx3jbEcCcU4EMUmLKGS6TnZuYNIC1mEHaq5+sax+x6rp3+NdXwfStO2lS1JryVpu1A/M/3A",
-	"+oBR4cZv9dZkd4M2+tXXS1wno0pMYRbCsUFjekb8bawhaImacTKeDyWLyUTEEBBIlL1fL3INPtquwtT1",
-	"fqWK2+hIr6e15SmtYpVyMUFAez9b8VUbe76ATecXPBtm0LKLUHPCeT66T/WBBaOjomA6TsrdEDJF/AtV",
-	"RfCWL5MyD8aay6TUx6JM3Fo0kRy4bp8CI6nlfDlgqYG/z7kyK2btp6lIRKWcG4vZFvsW3N9OGUqkI1W6",
-	"cN7QF/qsyhcqpoPbhVT+2jimZ0GDY0zOV5Jf3UlZcZX5CBvs6xQ3XLJc9FVo5g8ilmVqEOJ2ULonqjkg",
-	"bROu+6yks399+Q64evF7Fm99ZVpOfQRfe7D3/m+V0Xu/DN9OE0HjCnRktpj0ljHwkHEq561gXRbahHFP",
-	"uhW5b49zsbBwItCRIjdCOvZLcW4QEzMZsiNhCtRm8dhod/OkMo/SZPchnPn8YI3XyS5m1daeiRHj9yyi",
-	"NqEsWUJLW5+t9ZQ1je2YCn1Uzfk8rxCxoJ+4A3CDst/FesgVTO/cn5UsXKyo11gpuoerrnHIgwYp02l1",
-	"MlNWGBk9uVGqiRoLqTFty+ZlDakcQWyUICFdpIwEOrHPe9N594iEbk1CMhZJrMhsTK17WFEL+rys1mYi",
-	"vaISrvmJaGxDCm1G6Qe6E8IHLW3sfIi8ZkYlbm4SY224A2u33QxLEDUra2av1t3dg6f8RjQt+efo0Vb+",
-	"85Kp4UvX9uG6xL8SgbnR5FQZFCg+67dMCSWSW8FMDzOvCjVctnbVqmW+z3V8QQYVROvfDza9K/btrBje",
-	"I3o4CySx9XFuQiJXTuJk1SwUJn5khYwq7bKyNKmI7gNpTVlfeTyiE7BlYHfCaEy1E7DzKcT+GZsyrMfA",
-	"pBPJqhQbbl4zZqNgKHViFi2Zn/kA8+1sUDCwGIW3UdHAixsJ05/S5PaEsiSt8pXhrhwv2MBlmPU6cPbN",
-	"4Nexo1d5xco1ek82rPerplV98Vua06YDqU84bsp0OLpz//BqNKanw02qA9TN1s7Lhor1u8OgjCzrr4p3",
-	"bML6VIo7FoNUZATag0VwodkNi+w5TBhXGmhszPapSBLGR40tAxxqNx9M5b3nRtigZcKpMmrvt8eNYULd",
-	"lHzBhK+eLR+dGyoTyRtwe7FOYWbcPVYtz0/re73OT86lpJG/iLTI8/fdEFZsRs6Ty6TL46lgVTkRrvLv",
-	"W8maVGHMnq0aBuNoBzE9fwUJnV9DtCo9O2chpWB97e1arEac/ElCR2+EPhEpjxsy7kK9k2+ZD19jckpS",
-	"E6+w/pCvbvW8YYTtgqIkh0xLKuc2G9WvBNnJtDvz/XcqgzQy+psv+Va8i8tHc0lHjNckZo2pGkzcxcmy",
-	"vpywCasJvuDwQQ+iVCq7ZOvTl/wF+IJ7wHxNJlRHY8ZHBA+8wCKyRGOgmLOLQekNipvY0Qb5nKo2/ApD",
-	"fSulHmLsVnw/FUqP5HoQjsU6/5+C1h+xpOuD9SpelBCz+3RoFfVN31tYyGzCfhzZRKpWNM+mKG9tGMNI",
-	"0hji8NC5Wn0fJM4GQJgi6RSJmHIippZJ8E5k5z+wz4DgnHK1bJfgpdGMF+0UDFpEoBXbp6scZr9+lITT",
-	"uqRSRzXrDL8ruJGg7nmnJu3LAy1uYTFh/+XBjz9s5iMot1Y92BFTGuQDfc7ZsnqP76ITuuL2J0kGzZHC",
-	"vrSTuuSKWJYbJbm7iiELEtoNIy940UilGLC6ARZdncv3NyJJxGyQTqvF/1hMa+Id/0hBLsbhrk2Fsr7L",
-	"ygQz54sYsTvgFl3LeY0biH0/FjfevJ/KBXGOl2UntRQJkITGMchD6yx3KfR3DNBTbWTJnuDJ3GbY71bm",
-	"26t0ChK/KUon596xLRUS6/OnK2XUtQ9EO66rwz2dJuyB4bG+jZX4iaiL5CCKQPAtaw4byRynUU3p8vU5",
-	"gtm9w8Pio/MKrqs47R1mOhQqjD4so3eQybqK8tKrq0TfWDN5sMI0WgmH3fDGKKEajLpTmR77s5ghtB2h",
-	"NxokKYb1EubyASx53HNvJyJmN2zdUt0/Dnp9FucCDxVSOdkE/hQcBjUYDY+TnllA+i7Nstx/Tr6LNZtz",
-	"NWOR5qoWtz5bc4HNgqLoWJYBZbJZotUqwbqwzg+7aloUfNv7hDq1cmGl7nX1dE/JuTGG1CKbL0R4nxyT",
-	"Fy9e/Eh2nh88/37v4Nnes+97z14eHhwcHhz8525AhCSJiGhSeuDgx8ODg11izmaMf82ZCs/frJxKVZtl",
-	"DfHlwk3bQY3RUJAZefOdCUgW0f03MBv8U8jbctPra8YtyAa/JQ12/BFv8yq4bnurdx8ufBxU9S/Glw9j",
-	"is3LAiyungSjKFdouzc3iAc6QNzhgRrTqoDf7gcaaYI/IvqbeZbszJgeu5RGB/6+S2ZjoXLcZrfc60Df",
-	"1sDAFzatBl7XVxzcAE83aMXs5gYk8AgavsBhtlkPbhkaGZ2FZ4PF+ZS6Lg28CfQvqksrkZNX6sT3VCSz",
-	"t+zuNY3zepACWnsA5GNYpT1memFpxYp6ZCW3vG/Mfo+qwHmW3p4gDU+QVegBTllfSHZbAR5wDfpKJHBP",
-	"12OD2DgbFLfomTJfVk61iAS97DXOYJ/DQxeFK5W2iNQOpVOCGrvAxcAizReRxvCeur2ELB8lDOrEW+HG",
-	"vRHI9jmdPhyzcFMcz3wCRSBDO/C11OXRpZeXGynVLbULBgUeK7KD3mHiykwZ5VvCnbiFOLCFDSRR41TH",
-	"YsYDooUgKhGz3eVln+RhvI/ugvdtN5h9Ael7eQlQhFpbOTzEqwd0d7k6lGSHaUVCFh/mkAdIjCyumK95",
-	"swYK0t6sZoFVFbUvPUp8Xmt+oEAX/8yfYPyOJsy/OWZxDNVORAnThM7rjtP70HCTC/sSIP1K16JfTLIz",
-	"SsSQJt7N2KzkSkWQSrGIWkPAzwp092oyUYNhmtzmxIICKk0SogClky8QUSOE7iVmVtW9+6wSyMuaDVY1",
-	"B8BfXs8Msjw8xDouezRhd0B27F3h9XV38HO3c9X7qdvpDa67xxdvXl1XMNznXYK8t2AlsHJlRYKKJbDP",
-	"DFj2kKOpCVMKYssbisxAApnKlEN8RCipoERib3I2PvfuWWeeKm3LnDcvyv6UB0HxaMwPhfIog4pS72vJ",
-	"t1iEYnn3JBR1FWXEmPWj23RSI3atxuLOVQkqnUBsVZYzqvQexhztnb7adNssXQwqRHuxGoIjriL9Pc4B",
-	"8NhKzOJ0Ksa+drPmXI9BMXUfD2gzhNJOGjORg5SqKVRRxTNbMUhOaHLk81dsDLahiqkEZw6rdtGt8Lzo",
-	"Vmh/vyLxeAGEbm0iVxYQshBm5KIqWGwHF77u9ghWacLv7b8qbDSFxkXAFoVpHZ5dz6ieDzNAsYlLyuTW",
-	"5qzlmXyNKurLmLbzeJOaUsBqwHglqrYwJkTKNUvsbTE2R4omhapGpfCxKZu1797apIP6qeEvg8UgyyFQ",
-	"CbJSw8bb/TWE8lZVlowprPLi0EoDKS145Sq5YVTus6Tcrt81jKqRvSPBb1hc71+s83/W3ADnYgt43NAB",
-	"icjHDZ+tRWGYCRk3j5zPF+adkPFaWDiHwGAHaqfme1y97O9cjNLXu+bVDJbJfHzOQ2hTcw5Wu8mXOvDR",
-	"WatFmQvXKi7s6gWtDGX1QOD18zHK2AaDv6FJMqRRBexOhxOgMmEgs7BEwjgJf704Pe4Ornu9weXVxa+n",
-	"r7pXYQFWvSK+lvJRWqcV+5arzeasX0yr1W5phhCTndClz4YBCcUUOGXhbiX8vbLioCoiSwLqsxiIG2bH",
-	"iAptTIi6BUyMb5z1siyCPtVj9jbQGgpLF+QbX1izwu6tJaUHaholqtxqG7XaRnGdMi19Qe0w3FkTngeR",
-	"kFikY+dd51dCMZ/wiFy8fr1/MU1VQN7B8Nx9PL98EZCTs85xQM5fdqy9dXMzmcKo7FSqx6goMuaCLJmi",
-	"juEfIIYdyE/Hl+Tl/49oOiI7IXDDeMD33l6Hu0elfHYziRFnCiRRU6C3inT5COuyCp7MF9TpZz8swXW8",
-	"//g8ePFpZ+/3zt5/OvSOj8+Dv3/a/fdK4I6pFA48cYG7x5IqIGPGtSI7WM4xILFMR2oXM0TzDDgrXOgt",
-	"Zh5MFgdYfZ2cS4sS5oyzvBaCPkCnkhMviDAOHE/UzK/PJAZ12J/yI7MB0qwlpipStC6+SyluWPNrkXXX",
-	"9ZuELlfdgr91WuSCknCP8MT6+OvV8db3BqVQAwvgUJNEQpUeJGLE+IMCPJtfRD1W7J5ftXyRMnCGfMqr",
-	"Qu7KM39fs+kPO36sYbE9dWpOHbM8jxgi5Vd7GxfVaPUfpbaga8SDtWyXetVSV+d50ClbHd8fMn4j2u6R",
-	"MIPm61yeksLDlUbEMGVJPMBZVgMoTco5hPlPIzGor+G3QX2/3JHsOisNqtRPUFqKynUULILqVcxUmVX2",
-	"2Hcqc5miD7Xa8BsBd5ZdQ/jylRpqbb3VlTZlRTzTvBHK+2K2YG5zWVh5e1IWDTS3cLXrbSR0Rf6UV0Mr",
-	"Vrx3XdBSXWCfkNYehjmhEoiWLm+heYaS9Xo3Pg1yWlnnOnINB4U5rVyMB0rMbE238rJWXpo1uszvMqqM",
-	"US0G04TO69Tae/lubJcSYlKkYbITmu5C8m82lsnYOaPUBt7EIGvcN/4GaoNrpIzH19LPNT65pEwv4abw",
-	"xVshe11tC+1hHcYjYgRKBu7mpMFCpO0mpkDNnVa+tP5uy/X8b26IixK6AaxcvazzkEh2F4ICuZRkn13w",
-	"tZXTFsnxEQRAkbi3cqCpHGh2f7zOGbCB7Hhsj08md7LyCKkWraDlfFDmE/qEK6+yai61jxM6mUJMtCAH",
-	"7e//57/++3n7oL1JLfR7CZ6HXl1TTmAy1XNi50dGAhQZ0ujWZxhXS4TNExgcDdnG8tDdRe1RO7fM+iI6",
-	"H1y97eW5pzETJAF6B8qhZ8M0EfMJcE12okSkMfFYNYQLTWKIEmpEopap0hDvVuuji9GJSmOKolaVVILJ",
-	"gdG8MqX0lXPGlwquRjRJqi9d1l5mWXDe5X7ORQyJIjsxRMKiQjgYX18FwRVZa1antFZhVromGJCyhPFR",
-	"eEiYVvkk3W3PEQlTfsvFjIeHuA3mN4iJYjxyt2nF9HBx6wK4bYB3yosVTVxD6xF+nN69UNkno6Va4XcF",
-	"CZ3fE7NyY2zcKdWsDhy+w4mY0j9SIO4pkonlTHmIEsZZRBPigLGOSBYGa0FEogimGuIAlx1x/4X09aDn",
-	"oMmOb9s1QCIxAeduztANF8s9Pnv+9/XQ79n9xmOAeC5gwhYar93HOsGDUmFAk0TM6qKAPRPVCRyzVpRx",
-	"Y2uF+VUj/ha6JVdkDLZmQnNzy97JVA+pZPw1t8YWpPA6uyzvpbAI2cCChbVbs/SPoLPlw96qa6uWe16G",
-	"T+WQakkx/50mE9w3oKbdoWTKCNcZlZPKoyxvD6+8ddW5vRrHgcWbaTX1R43XvVbXCij6WBawArCB1atm",
-	"Z/mIHvGlBdx6x5vScjlzt/bsXR0btFbxLsvzX122K0NlnsOM2FRNsjMFGQHXAUkRdO2FUR3ZhCaqClQO",
-	"g0eiVDI9vzZbkbmZf4F5J9XjKq1dgbwzenvn8pTcwtwp75cX1057p6kemw97tzA36jvThEbaHc1GyxIz",
-	"jrq6FAkEBNHerE1iflSRmNqYP2a6GwO1Zrplt9Zve53L071foHDbb0eLLmyM7fPjtn/5erutf7zrtYJl",
-	"TaUU0lg5Fbz4C436EeZfusi9sE16Y7CDJmaIqLdS3udm3/HgNxO15IbKvUs9MgeR0hasyB1LZCdMFcjQ",
-	"QxCFFmYo/xsBhvI/c9ChcLfd5y63FFfJBTlmSzTWetr69AmxKa1HHDWBCMWkW1kUAB0Erjbaqkzce+pw",
-	"f3/E9DgdtiMxsVaZxbfeH1ENMysalh3phfaQVF7bhw+JWT/g2qEOBTazOyBFZckRS4SEcdV57SGtA7N2",
-	"fT6BGHXHclHbgNwA1al0WTtkxwI6dS5PA3IxBX5if9236MCQoacGhBIJNEFxQa6vu33ukxKzZF3S2f/J",
-	"Z5bvBi5WlSb4xjsYXovoFjQqrvayoM/7/P/8H3Js5sRxRn2+R7qYEfOP64s3GVI2gQ9G6zJWzhAU2Qn3",
-	"x6bdcRiQcB9R78Jd83ECWrJIhYEDNzZd2VEqQ1KG4gj529/AHQZ/+9shCT/2vXDrtwLSR/lmP6GIsx+9",
-	"lOu3DsnHfgGHzP6cY5/1W//+yXyTycJ+61PYxmlhbVFbDsmFepjFIT/3epfEJjh7YECXpkis/LG7TM0z",
-	"wwRIaPS20ExkJ0SY4E7v9OKNxRQ265GBlJo/ehe/dN8Mur9dnl518YurTq87ODs9P+0Nur8dd7uv8Ot2",
-	"u71rNnicTkz3LqskDEwvLqLHJuSSEMvEhDZUTiNKJ1NEcAhw8KG1+5WbssNBdJtops5AkfC3PReGsnf6",
-	"KrT1OtBklN8pBD6hZIQYpYauBYdd2/Rve8dCSkhwnc2b2MeVSAAL3Ewwl9FDmt1bSBRFVcKUzmUVIUVp",
-	"FeZiNFwnujCuaELn1mhm2sqhhEXgwLudcOlMaTSGveftgyXZMpvN2hR/bgs52nfvqv2z0+Pum+suvpNX",
-	"4G/ViJVCHsph63n7mX0JPWRT1jpsvWgftF8gDKAe4xm3355BkuyhTb7/r9mtav/LZeeNoOZqEBn3HQzJ",
-	"LzAn15AF0tqzQ7ERN3RkjkRLQ+ZrhVdY5jdj2Kr5xDIyTZJ5n++E/3jXG3TOXl9cnfZ+Pg9JN3513TF0",
-	"cnX9/Psfdtvknc+K9neRP5sfbCwv4I6gZ8yl/Y6phLjPFUTS/sjhDiSZpsOEqTHEdneyvT6NW4et16D/",
-	"8e6XawxGt9SMy/P84GChnEUBKW7fL5VV39Ypd9g+nj7La2pWS4Ful1SR1uHv740OOJlQOW8dti7NBCLz",
-	"rItkuwPJbualsxuTpzErEz2l49Z706I9sA3579M0ZnovETZxs3KT3wBSNmaqt8kJSzRIMjT9aCED8x8e",
-	"FxIsMqEtuWCOAGkOhjY5RhhdksvM9tJyG43d2Nv6TGAO5pRKOgGN9vHvH63O46uIOd7B3q37IF/vNQ6a",
-	"T0FtW87GyFoqBwI2bskvgs9reLwGF2a6NgRvCTiGaxTGVKPEdZl8RnixCWSK5ULvRvOrXuCVlkRd30O4",
-	"EQjzvKZb9Ohv3mkVt+WUtH+GAMoNHrQE2/r0/gm531N7yVatkAYdwzcI9QN2EdtGgr+0I6nqIBvx/k80",
-	"9tGf+Mqz9a+85UZICMn+hNi+9GL9SydCDm2Cvnnj+fMm3Tj3tVFwulwb4fYpaH3fpLdra2e9LXiRF4Tk",
-	"x5LF87vHJX3/qSQ9bZXDLOVDk0SMisLSSMe9KeWQrJCZ+1bk1orOdzS5terBbGwUg2hMmcU0lzAVUqsi",
-	"BgjXcu5Qm8ZUjRERjvFbEgtQ6O9FHPFl4fkrjsETVOupiRa7c++volxzjt0VnsUE4USTHZookemTbkmY",
-	"IkNpDqzd9mck1iciOAd5W6Y3u0tlevtO2Z3GNWhIfJHRCfetB9Cht1eghKEijqHvUxoBKtmCQ5vgDlar",
-	"PMemyWPTeisDaf5JxPNHox5sG3vJxFLZ66RlCp+ekHzzAayi23e+GKCEibiD+GsXuM8avHFJ54mgcU+I",
-	"Myot9uHLZ983GZ5Kp0ZQQXwOMaM9c+h+nVK+kulws62YcYRdZjH7bTWL5RA09Xx2hSTiYHOckmMleJgx",
-	"3+EtzEMru436RUaJGBIXB0F2wr8ZK/3fzT+/t9vt9+GuMT8tSEhC5yDxtBA8qzGAxL+SkU+zgT85N+dd",
-	"bVl6y9KfhaVzkrM8nfHdcO65aiM2V5rqetv3EqRjwx1zItvJk7NnAbmCmCly9nz3kIyZVoEFtVEBUexP",
-	"awOPmSaSagi8Q28ogd7GYsbJFGR+Otf4H5C0r3F0T81A2Ms6Xc4sFFOaReovoKJV2wS4GIWJNiQk52Df",
-	"y/CvKknpQsYgITZ0egvzoiPF1zcKLMAWS5ieBzgMwELGGAgSNfOinDgUqwYeFN9tydZeB9117F+q9Vjk",
-	"c9io4V/z12qbzoFA83aX0ySX7uZkNGZ3ELsLECqBWEA5kvIEPWVjhtcF5rCqc0lQ10ip78Xsz/VjOaYK",
-	"9hhXwBXT7A5wc51yEBM6oowrbegjKGamBPZy0HrWHPRa1SD/WOlxWhOj8235TwzJNPedOMC6refknlIy",
-	"KN9+18lPsyHl68YlCVqWle8/BTWa9S8wt6wafvRy6lP7o+L0FjBZ9VPoLkPdjyRMmVGihzS6BR6bj/Z+",
-	"JyAhRkJaORkGfR7ChylINsEC8EKSUExV2PaXV2kC5I4Je+uEl4jk5fPn5rRmfOTcNZDE9trIlU9lqs+p",
-	"VciRR7OrBeLqySDipoWCTMSI7OA9pfC/Xl933a3lbqVhjhm4Jxb78SlUedO0jZBspL0/e9SO16kdHGa4",
-	"fF879x78uP6NY8FvEmbDY7ZK/iq7HUme0JIwWStLVmhl+/DBLEetctZJkiw+wqsLjEdJGkO8W0Rr8Fi1",
-	"KiBU2btPIck/O+dnR044JEBCNjG9ZcGjy6paF4ezgbLm7kAqtY8Wcl0ecO3+nNNJUhVX/dTHsp0b7nux",
-	"IRzO/RqqFAx2R0ksotSI8vb2qN7kqLZr67xKD+YuS+/1fjLLz8qwis0UU9mxaHGr+OJ2EsYxvgPjse39",
-	"7CGhSWKa4EKPGR+1+7xjT1brcnMEjDU3uYe3vgWYKgyhc4EQbRLGcj6QKQ+z4HpVvJLpc8PuItVkJpm2",
-	"/Sz72CYb8q/rczPz4f0TnveTR2LSrKHP6vfLe17r9zOEZumTxCwmO0KSmUiTmMRid+sI/IYdgXZPm5kZ",
-	"q4RXFs6450IZ92mS1GoKp7YMl81cPjLnvfPiuJC+HWiP2iR0BS3C3cCKqHJQTGN3TidJFmpnNJQ3WQWV",
-	"ZvxUW8alRhuxB0a1r+F5k3AUN5lCLOmXCExZHsU2RKWOJpp7W7JaU1t/y9MqcdkO+SUnNJJCKVSUFgXj",
-	"kphbIxY/mv8+WQFYDfBfvP3MhBymMngj6YhUu0UQVjB05T5C6xlZFoCv8Hfn+FiQeWv4w7z0C8wvqR5X",
-	"McnLisxeO5jPakbYcax+443QJyLl8bd0NNu13NR8D+pjjK2W7zNlfC0kp9EHBCOKbIUCS41ht0dHYbvq",
-	"Wu0pyOngs3rErDcscElAOAQz3fqV+07lS3UjJAlPb/bOqY7GIRGcXHZ6xz+3q+5UsoPr05YnnlKMvwa9",
-	"Oa9MfRXOao0mc1S7svNtcjHVbIL3msZStjwUzbGyR1wkiazkmCEqc5zPRSr7HGvQ7rx89jwP3SvVkcLk",
-	"f1vHNsyQ1hx01VDEc7Lz8uBH+y4zltjNDUi12+5zmyeYnWDmSCHwgUY6sdFytsSlM+R8Ocuh2X6K9/47",
-	"CoDEIlL7wzS6BbTYJ3GlJ90ioz5cAgRVnIbLtePLO/nYRns9gJlYMbFafmUGn1//Oq26CqvjCd0Dtsbr",
-	"FzDq1wk/BzT0bVwJbCrKNr9DaCD7LrGQj029PbFlFLeuhdX6i5UTj3n9YJXpfXe3UO8o7XBCi+EKPiHT",
-	"qPY2CPzGUIvVtJWPY8AE3YQprXxIQwnDviwEXTjEt68HlRZqq7c/At070jCE/0gEnwfRutipFSHrPvPY",
-	"3vubeaYo6Q1xU04K8XeK06kaC0127JFv37BIRMbK3Q3IbMyicZ+XomaJBCPOFIbT0mjszuc26Y0ZppRG",
-	"GKBrnyJczJbiblF/9lnsQmKwb6YBYUIi1dSc9WQ4J2PK44aBujayygbrfqUcWY73XZP78Upw2HLkI3Dk",
-	"iSHKMg0SLTyJLvHp/Xw8+5m/pknwojaqgHY5vUd5CV3fBvKivzvHg2pC5a3Fqq2OV7zIun+oVv6tRbD5",
-	"mTf3rWbL/JdTfv8i4W9TkHvGZC0whK3r/Ugnatbs/seMEwe3MF/pqe05O5qMQOf+2u98KccC7IeNQV3l",
-	"i/U0+9TM2vOz28yPe1VK8djS+kNOH7uWhC4TdRMHVVpxjpzT2+KFAdZaN8zBPkBMsK412RHSuiknaaIZ",
-	"Ony0CxUJCPUeoF1zDAoOfV46j8gOtYTO8KxyERa7ARFTCz2VzF1hxdBXF6Q6rFLOLlP9FVD703h3/KQ2",
-	"CPp8mnNvnYnnye0vd9htvS/1Uuca3eGbi5wGh+eyftwozKMkPgTHf8AFfFSrteuDNjYUH08Y4/EVxRDk",
-	"MfVqe4B/7tiBKjW1yqCsS9kI3SMhmdCpyq5qWKzKYIzKIoAJPQapMEDTxlYrV07Q4URMUqWJSid9rgV5",
-	"dnDQJmE2GnNoW4A3cnVyTF68ePEjsqtDE0tERBPLvz6WU9zcKNAEb7EY73Os+vmn4DBgcUh2KCennTcd",
-	"8icim3lYqbe9493DcnuMKxYblSWm88TMZk/RO4Rfp1PMA5FwkyqIAxu9OqaajOl0ClwRPWMREA4Q48Dt",
-	"iNqko10dQtM8QoW4VTJ2NHIexH3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyTTQHZcIEZQSk7pc1v/1uae",
-	"kA5ReFdAXPSav8ByiF6KTnygh86/YFxpasNuKXl58GN9CsuCMHgEX9fjq0cLY/wiaTELY1ibmLvAydtr",
-	"sa12tUK7ctSSm1IeIzfyXPlAb+JyPO1HFjcKJKNe4GgP2MCF9jLwyH/IDiyl6TyDzregOlpSlmCowW6d",
-	"D+NRpdB6w+40/qsFoW3Mjt9a1NqiQF2rD1W7zHkWAJJFrlmN3UKnYiiMJ2ltwbIU5pwi7m2cRs59bktw",
-	"aOCu3sdSSNtXQ9EHX+oILB18W5PhSePUNuaOmki1C2NHlxVNZYPE0DKYMQVlg4CpQjWUhN0aVjVWBd41",
-	"Vod6fUnOeHLd9IvEaG3ImD5ca6uZbjXTtUnf9rCkmVDYUNLcWzXdjyiPIKmPTemhEIqEjFHndDj8LuEr",
-	"tG8nEIdH1jm4KNQiyskQSPZcnX56jA9sT/N8ob6Fc/2vqg5bavwS7DiVYBSQlaBs3nbFMGuXD2KU5dzN",
-	"aLVsRGb8QCNtceCJuHEB5TuGh218ep9LkSQi1bsukzwzjDFP2I4tsIFoGM6OQWckoXORarKDNipRdDJN",
-	"oDLs/NLO56/P2G6i6/jb7e9WXX9add3thk+ANzyALv7H52MtRqNkRWznScKmioQOvq0iL6uHDXz7IckV",
-	"2Qlb8n6Qt3LGdDR291JEcASyvrl5jLvglK+NxrfRKrQ6Jn+YQF2w1Fvf9LdP0RJcddEtST9aUBWu6BJZ",
-	"bUjTt8N9j5WzeekW74e0sAUB0S55mxbwKBGdjukEMUgR1orTSfNyLr8MX2XDewrEirz9tWAVy9BZqxt2",
-	"xfFqG9QL4BerW+vRUSMkUJUOXSVvX0BpefE3xf18/pfD/cy3vXnMdMYnW0SKx8FJxkDnrMzgHia8xAVu",
-	"L8ux2+GKoJEu02OQJMRgzymVet+w615MNXWpyIIjE0yMzAwNK6iQ7IRt/UGHAQnbE8T6bI/1JMEP0/gG",
-	"/zdkFR71OdVkIpQm4Xnnt8Hby7OLzqvBT//sda9tdrLQNNm1USMI5pfhj4Ufkf8ClIgBcVWYUpkExBcH",
-	"RLmpsNyfBQ9FRmWKRGOIbiEmO4bZLCJ4gKEnqDSYBnc90Azlc/OGPWQPcbJDGtuWbCiJsiaqLSDj3Mpt",
-	"0qXR2Bf+zjHTFPkjhdRm/hHGY/hg5MlOaGXrIclQiVDaDwGrg/e5wlo4ODjBIyAhvmo0ddKxQ1lCWKMJ",
-	"lmH0Gd7lmpNYZE1oN74+RzXJ1pJnGiZE0bkiYZxaIQCHiLwc4ph8zUBrtzOFgb0Zxl9lEtUIFk+bp3C+",
-	"5z34mJCgVUG0mzT4dpoIGjfz4D9/xInYJVun+WUMbWv1WVIzW1RBYlsctW/X7d6J48Jea1HBz5UiPWh9",
-	"2BuKeL6HpYpbh63Uk3Otnto4EEQX6C+wmC/jlN9anEaYDCE2YsxdpJuffRGIrHaKFWmWQOsiQXKW3thG",
-	"e0BUxzZj60vFdcT5bldqKJUm1LWD9csQ/QISuim5v/xhGZDwBvEVQlcLOaFKEyztG1j6tShYRiuNRMq1",
-	"CshUipEEpchsjLqDP7IdXKAh8sqQjych3afQ0pueMlvm+EK6/AWHOlU+j1vK6DIz0isYaI3c35eAzayq",
-	"prUHH7SkkeEMCXsFmS9hD8V++Whok9MCHJh7HKMCCxqtTffSDkpecLBx0zTCaOuJBxpWGqbLrHZlx/wk",
-	"7Pb8M7Pbf6DetmW0L1W3KoYPSGkZe6FZ1JCX/iWGTd18aBr+Swwt14IqdXqEpxeeOaE7hRxUFTKP1a0A",
-	"q1PcUOmPJU1kylWdo+8fZmyNfXywge/sH2J4ja98g36qf4hhcxeV2d6td+pxTrRTf1iZRfVBAExmulZD",
-	"jlt7XKE8tdzFCl1icbeMx3eMmQwfMDjAgRvj1aovJpMZM2QiYkB4+4wd0XG0W38o+VP7J2uiPeHx4nps",
-	"fLr85ar3WultTcuN5Heqx+bD3i3M6+X3GUJ32TKlSQLyO4VV/QOjsWSCPchy2Sw5K4gk6Bqh3MH4gCet",
-	"HGi7aJLRaeZyf8J4om1O1bLk6BV3oHN5iiMvbrB5t96X7atcUEQiMIyv7LBco8aK/G2vc3m69wvMQ2Ih",
-	"IHdtJSnzhlF8CbXVKmzBN7PjBRe2FAmEZMelJx4ixeCD3ylifjsiCHhF6FDcmVPbtW0pBd3MYzHj6OOt",
-	"z9Kz+/pUVWMLXWxUMvbZI9OtHUjcgHSDQvoGLuTnPae3rstadvVVorjn1WVWrZTDDdyQd+LWHe3uMrYk",
-	"mI+MRqy0mCoyE/IWHTbaslXFYW3aypjqCd2MtqcHHcHfvu1VRSd2YZrTSSJGjK9yU+hUchsXFCEeoRa3",
-	"wDO5TL4nE8ZTDWrXBVVIuJGgxovP/XCQPdju87f8lhvpDBPKEqu3zqTgIzKlSs2EjBUZQSHvmnI1A+kv",
-	"4PArLFhB0A6C2OihfR4lzKgqp5emQYurc0NZkkpQAWqqNEIr8Mi1p8jL5z9aiRdegZbzvY5RWkObrgYf",
-	"IoC4Gs3wDFftaY4NbPsLlRjvmU1bdU6cidEIy8VtD4ZVDP/yeYNA+Z4Q55R71UA9oqAoBzCIkWEcJHPk",
-	"N+eZt4y2XjyIVK+SD/b0wKzkooDAyysH5VgUCOLGaRdKVYdT2Q6bnAGOFkWqvwmFu4vGOcvmvmblJ1Br",
-	"QvXsYhtRRoYwZi70v7T+QvoDoPJO5Rye0lx6q0CuRTS2E/hat24p7nytDeUmtGZbM76rBwfmscoudpFS",
-	"vF7meggc4qh3q/g7AYRzsRcI7tDGWwCkhz6fUibbpOPO2dC9NPDjCfPyv1ipl2pbUsEGqljfKQKv2Gs/",
-	"gnpDpWHl8jUz8fIkplWpk6/1sPTj86jJRyRVkN3O4L6o7Tn6FZ+jjQwzj+JREAUND1d3Mq46XQtHpyJS",
-	"aIwgQzxvplzFXQQ3iqBNLiUo4BhEluExzWgevpYqiPtcFk5sG2fnpcyOFTr2/DADAR57TPJM7Ua+3/WY",
-	"/LQe8NuNHZnkiaSA6+JrZf9OzuYEpe+W1b8Rlbn7IfL52WXt9QaDZ8vbupbJR0xpkOsLBlMSGgETZqoR",
-	"OjS9LLEYcUMgVJMEqNLk2XNzsEgaaZAqsPBBJBKTicDj3r2GiaJCYzwrdQY0mgFHVo4MJc5EpjacNzGD",
-	"NQYeCTGapx2DNjZ6G/9SYbvPCzY3yU3unfCq0+sOzk7PT3uDq+7r0+te92pw2b0a/Hzx9ircrZYRbm2e",
-	"Sj7Y5r+Q87WJFmxIqawJ30M8/NWBGb4m0ZD7Ydfq+zYDbx34aq+gwWPIgNH281LlZOeOKYah9KKgZOxm",
-	"lTjwnrXPQ6xJNvDVyCwkI3At58inmNFGwjFTWsj5wKxEAhpQ68eK3M7ndWeDoCvbJDOQQKYy5RDjfYyP",
-	"P/UjxPFmMqSK4V1Nws2q+xYH0Vpk4MrCtIzrH162MBuITdJJ6zCv0su4hhHIJ4aCLUyyGZyTTYv7zNbA",
-	"V+vRrjO+g48LFUOwpn6pKh+hJCcVz5iLWYWWM325qbV1ekoV/HMeJBMMvgOygzCjkdUOuODziUiVvwcN",
-	"iFl1o5dHNl1ayD5HWIaA4CU6vmajO6wnHG80jZGvQXKa4O/+ghaz2s1bajcvXohFD/scKfeDbpNQFwDW",
-	"Q4/wqsoS5DvlweNtuURhugpNHyHBKHeXi2MBqY7cRe/C7DHxBVBxkGClPqGKhCdnndeDNxe9wcnF2zev",
-	"KjHn/dqeuNK9T6EA+D6+kIWQl3laJwTymhRbh8A3IHc8XTmR4GE5LWOslTvuEN4zp329XvDOmO8YvDtH",
-	"UCUsH2Ex4hjfm8BEyDmRWfw8pq8bBR9ie4obS722KPDPdgjXOIInPgeLfa2F99VUY9lW9a35hZdJxOyB",
-	"2+rCvNZSx2qquEb4akXEFLh11DKVF2wbOl2MJUzPSQJ3kFiPcMJuADG3UWUFqWopw3bwWQij0NX/Hrq4",
-	"Aprsua3gHCKsQ7QReZhFq6WPDgmNDrCPImDPPhz6+4N7KjB9Pk1StazGEKfF2F/rVZmjgiqDI8DArV2b",
-	"Scy1OiShWwubWIQ1XPM/vc3CeGa1BCQ0LQ0sBE0Y9Dn+rQbDNLnNviXhGKjUQ6Da5ttaj0Z4lFUvRFPL",
-	"O1NtTrQY/gsi3ed2WYe2DFyYkysOOWwTmwRtJe0w1b5tMqYYLBGy+DC0mVGjRAzd1NH7yoxyekSyWboA",
-	"hDOq9B62vnf6KrSF7yJgCwWinYE2YUpBTHYon5s2ba287JTAXI/dNnlni1fTXA7NqHIGHMnB8LEqturz",
-	"qpW2Zh4lFevrbpQzS7VNOmRCE2OEQYxQDqlOJfT54tRKt0noXMtZwTTifEo48Ihyo2Ni4YTUFh2Imcro",
-	"w113qXQCiiRCqQSUSuZmz7L1ZXzUJte+brZS0J5U2qZ2f706umCYLnjsxGRC9xSYhzwEklXPC9uWhb7Q",
-	"JNmtQ7O4cd1VIlq8PDg4qASxWKhFcSdYBFQppnQeMbl7WCQYZMQ2CcWNhGl4SC6mwE9cwV9rP/XNQrMb",
-	"J86tUnNxctW9JDMYkqkUdywGqQ4NdafcDN8pGn0efuzjKPutw35Lwg3oaJzrvv1W0G+BpiP8uZ8eHLyI",
-	"nImGf0C/9SnMnBQeRnqHC/u3BR9Qos8ZhnXmxRmEdNRnBdWRIxxzHuIQiB5LkY7GDscuuSXA46lgXGcl",
-	"Uy0ktSqcmi6M1M4cX/KHA6HxHUjNLEoB4hgYgrGkVLW3Uym0iERS2l63O63DVmHXWkELeDrBMP/St7hd",
-	"rfcNiMAMmsVe0ttsTBROjhzjwNKmYZXawuwlRq2jymdVRLnembJ0LN1HWcCx1RtR1oeGu9IK3OxwOFjQ",
-	"de9YcC1FUnFqJjNEaeDCVu5F1LZ8bIuT/fSNOGm+ztvTzTUllAP21FFkx3QMcu/abLZVIHbXak3eJbTK",
-	"CevzDyzqGUJ/xLZ6jz+0F2rTRoLfgRwZcSB2axXqXwuOyydUpl036xRptxDfuhZ97BzmBd2qgdvvdrhv",
-	"c2XrPX7hLcyzcJifzp9/jyXZCmlKFiEnvINIG3WPKRIJxTgQxSYsoWZ6qFUWcBvC8XwoWRz2eXY2Ewt2",
-	"MxR6THauIGKGf2lCrii/JScpEluhpKNXN8dMZ6AxzBx01OXZq0gYTYu5Wt8StGSGWK0GikWa7DNWYaL8",
-	"NnDhuhHTthbqTo5B4cCAlLNOjBxlfNTnU6rHAabx7bYJQto7OIBF/BRc5OobgGv8bTmd6ylAbGxfX8j5",
-	"57tfx5FjplVAhnlO69b/93VE0tvta4oQkwkZNIobZS8fkZsMpFAK5DiLv4FBBghOyFyIvPlqI0TCtziK",
-	"RvdrpuvGacpXIoF6sECmBjTS7A6q1KehEAlQ3ggfMEdmNDbeiDJu9NksePkmTZKVIIFOzK/SYP9SSIFm",
-	"u5snYCOJbjOwP0uJ9NQxopcY9u8FcbEu2Du7sRMzbm/tbIWG6tDu+aUUNyz54hHeUzuMv06E9zRb18Xd",
-	"rC3844IAyveuMVN4rWMleteItQBPAKvL2UPAKFL2ejW52XO5tXWlf8pb/viqlO3F9fGF9KkmFOchycuU",
-	"t1WlvrQqZelnIUa6lpnKonFd/uorQJUji9LwiTHOco98DKSxl4p1E5WmcxvHDDxWxaQk1e7znneiWX2G",
-	"qNSwHd5xOJf0EEicde3L3FQYPPn4DAV/lQhmTVirOFezMds6NV8G3s/vAqG4DZVnUW2JRlQdhnPCqjWH",
-	"b5pAv36i/KsURayluxodqIPxanm5W4vvjlauE67O7PXlioaQiFlB5LZJRvcY74KP9TnKbZok7tIDYWKc",
-	"ACfGTs1qkqUKSHj5tkcWjpV9xBipEtr2wHo4Pzy+KoaLmQ/vG1DGCoy5LYa4RWWuONWcemj5+juViYcl",
-	"AM56DRFZGd36aVXUVCZKFFYtbJP6JFs8I5XI0jStXebuiT3ySWMFcSJWKofX9tC9si64r0rQXIM2w9oK",
-	"mK2A+ZYETM6HtSVXnZRxfu862bLuythduAaYccdsQcZhyhLEss6glGTKudFZhoxTOc/LNPr65/gYswBs",
-	"hfYr1fPPcJPc4Bb5PvNur0yp+gnfZtym75SvcMdAk1JSFcbH7E8l3IAEHq1JrHKVHAqPBx51MsuKwMQn",
-	"LjgUaj9Ur7/p+rLQ81NuxEJfDcpM+kf/Ov5W3Ovi1AqEgb9Zq6PqxD9hkMSKJHCjiUhdAKE1Eu5okkKb",
-	"hGoKYO/5o4ROphATLchB+/v/+a//ft4+OCKU2MC60GbeYoEWowBgVkw0Fgp4FhZHdhA4I6vlXm9TVBLR",
-	"45/ei934Oi6f9RB/ABETqjJW3Dpxv7Z8mLUAGE04t1aim5HDCsypEyFH4DBklwW8je52gHFjkXgYfS/u",
-	"d0KnNw6oDglPXXDuYmK6+rrlvY8t/qvI/Z9odOvzE/3cNiciCQmdry5tH42pJlM2hYRxcHgOtiMtKbdP",
-	"H1qyUiTMvwttvDqKF6O4WbTa0JZKO7RNhEEGLMhcWL8Pr1IkYbdAQgU8PjdcPLJP52BNGAs2sT+pdp9f",
-	"GZM4KUAtoGFaQln49eL0uDu46p51/olAC+enb972unVQCwmdI5X1sjk95dmD/W1w6jwe7IIH71jHQtlW",
-	"ep3c7t1ntiQ3tQu32A2fTSZ17BlCiZoiRIonmLViyPmt6gwTrFkRCX7DRqk9vJwSabj8lvEYixhixUet",
-	"VbhbwGRGfAgEZDJ/ov9JAk3w4O3znVDc+spMWPkwIGGar43DNWVZVo1MORmDBLIzpdGtkTuYWMT4KCBc",
-	"WDzoKBEpAsj0OU0SMYMYK0iGqUVwDX1tRzMejGrDsRyZrrDYpU3agA82AezIZSdo4NHcY0GaafS5eS1j",
-	"RawPoIihYgtGg0ayI7A26STOQUfTmAkPbWPkbiaxh9Axv4V9blGylJ0pIs26od3cTKaAgBVTi5zlEMTp",
-	"BIhF7ZFzcgMQKxLuI4RWWINpgRLv2nsrn1ZJsN00SZhM1ee7D3vce6brKUA0zpOOAme6WW9ARiUxRCLG",
-	"VMOM/dez5jyBPdzvVaWkMbspEpOhC7LEyyk0GF2IzjwBQn2mWkQ5ETc3eDzjT1nGZUF52a0O1HR7Ok/g",
-	"0g3q6Qko66xJQQO3VvclpccTx9dToLeMj/bs6k+z5Vqz43Oux6DYn7AKZ4/HVnrAB6vpoTsIhQsGEmWu",
-	"AEwjdZ4Dr6cuwmoUNt3I5Nddd/G4ZOiEu21y6WkcvU9aMi/vgAhpDgVxQ0Kr6PV614PLq4tfT191r8Kj",
-	"Pg9/2+v1rvd8CyHem1hrJ8P/szqNI1v3wglNkiGNbn0pWqxQSzkBKhNmeuTQ5xbms03CyfSFm7aYpiok",
-	"3DCBE507L599n1XqYPqIhDN6556eRpOQUJtYNRPy1iXWmRXuc9RrSQxTvMMV3DGLd6Z8f3BwUMA2M8xl",
-	"1PWAvDz48QebmTgF3jmtvlPJNtyKkSfScn03D3KtGArbT579UO42wzGy3tNWRXiye9Xswn3fFaN7vzqj",
-	"d5u+Wo0BbFpbSNUr02jdLrgX9nu96+zRT0GrzBENXs4ezV5GGdngTfvc580F/Et6py7uQFpFz77SwCJ6",
-	"TTXM6LzHJiBceerH8j/DBxToyouOpodLAZih+ow5s/b/gnAKA0QPyHVZxAfnmPnhS0Iqp0T7dxXEAT5k",
-	"DhEynPe5/yMgSpBpQueGHywegKZSex09h3y1ySWKSDz4jJw/QQ5Wh05w+0y1oM9Dy/Nnz344IpJq+Ldn",
-	"PxwcHBxhdA2HRP3bMzQ0Fs+JHXsWMEVePn9u66Fb7sETxIFLJZiBsdsmnVz6W+xprAtRGLe1LYZzY//Q",
-	"xPxW8BhxMx08tnaqz7jdI1ePbKEp6gtE2CDQAiaCOQzn9TAB26PlkY+W+vPB1RO2l3Lbg2J7UHyFB0Xg",
-	"xAbEa4+M3EGxIgt5kiaaTanU+4Zz9mKqqcNbMZq9lcghmiYockWG35dQPkqtczmcSjGZ6pDsTMeSKiBj",
-	"hmW4EYAwM62tuNX01qHGWBGu2QSUppOpEeQKRi63l8fEFuex0IPmIVcfgN+w2JxAVsu3WITokrGnTCRG",
-	"3Jxbue8qF8JY+u8OZA40bib+nSLhsRVne4bCwkPyrvMr2bk8Pu/zv//Pf/33y7+T25//DMhEcGGDxUCC",
-	"2HUmxxG5eP16/2KaqoC8g+G5+3h++SIgJ2edYxz2+cuOdYllnqA+Z1xpY8jFZMlysz6VEOFNVckBsesK",
-	"EZnj09pq553fBp23r04vBj/9s9e9Do2p9GLXnKaLv193jy/evMqe8A1c93qD3ul59+Jtr/DI9wcvV9qM",
-	"fb5oNJp2MqPRmmBW0fBOlPyKw6Yc4VYkrrSK9AjvR7Z1m0CRiJHLrHDkQwutYMY4nU6BmzU0mk5A4tQe",
-	"oEF2yldabr2y727l6VrBIRtAtxdH+0WuxksjWOeCyRd3exn+1zpFnKPTqLHwQS+fHUHrw95QxPM9dJi0",
-	"Dq1+1Vo4UvDfFfcNFqQZLzmdX9L0tqfFnlpwtCLue4W3yfmiPCRXdnNgFO7sZaNlh85uCMmEyltl4Sj8",
-	"Ey6B1T1ilH47KBaTkQDTuRZ9vmwj+ZCt4mV3VVE27059eh9qE8ep3RWLwFF122OXtIj58AWdq3bdsgKQ",
-	"+XAXKaRGv7FYOMo6y2sp8VwoC0jFdTL3kdOukruDWxjOPfxIDo5gfmB3ELv7L0QAEEkMsgoOoYYwjksD",
-	"XIfvtohHoNKhtVQyBjJjrEMf+KMOeOB5I+CBxbytpLACO+Zgwhs4wfMl3EEI911S2oUjG1KACg4d4v1W",
-	"zXh962tRGyoR7HAn/vdALRQJqTnkQmlntijvzQUTgiiUrleiBU724qj8fX3l6mtNpbYXHpOpnpfaO8pu",
-	"M6hlced6s3CH1oWUWy8+IKBdU126SCpPVQit0MUXibYpDmAVK7ga1FsF9ivnN+QOQktcsYLJls7+tfn6",
-	"nfqSYa/wlQWuecIi0ra/bRHpxsRhF2yBOjJ0BR+8uFImV6NWcwyd95k5pdYXSktwocmNWc6aUJwnop6D",
-	"zy4we1YPz57dUmlTKr3g0FR8rcXtoRzD1JxJkqnhuQlylCsS9gsiYSLuEKCxDq7n8Wj0aRWKS1ybz+wZ",
-	"24Q/fAZoBZ9s43f/MirJFRj1O+M+hJZnCTxUSdmHD2atVgOvFU+iLAw3D+rHnIBzKm9jdGw5FNQ2WaHk",
-	"dLHXz3RMIej2xI2vzIONLmCXp7Y9hRpSrd1nQyF+ETen0EyjqqPRiyTOgWObO8POc03tfpT3jfls3Hyb",
-	"u2uyPJyv+zD5tjnEUyHWtNtAY6vx6mDGli4k9pSysbLL5TKWL9mx4NwOszog1KhxiZjtpVMPo00TdKL2",
-	"eR48NKVKGctkBvTW305k+URjqoiCO5A0wavsYqm+4nS+U74uC2aC9Xl1Kpi9s7W5KBHTDvrbJp7hCRT+",
-	"zt+HQbFyb3ZAhRjYRWgWntDnriWLiXRx3SOrBI+LagursUuyVLavTYl1w9qmn23V168gjUzdFhJH768E",
-	"NI0wLWWY+uDSrIgNVrqqqBF2SELXUTuyrtrQQmjaDOs+9xPAWE/3ZAyJpiHZcTLF1kZg3F5tmge9IArJ",
-	"juBgK4ZjQqsVX7t4O8r7PG9RcCh17Nhil/zPf/3/MfHM1tlqk+NEKMZHXqr6UmoR5REkqshRtUGcfxnp",
-	"9Yi1do7HVG9ca2crsv7KIssHN3puc9y+c33d3X2AOPvoPg0eemHwUDZeb6N4jtxeLjz95YI5JybZjj4G",
-	"ce0PJeWriv7Yu0lzMHKYlX0+Y5HEnu594ySdEm0DKBmPktQ9wDBrsIpMf8L+H8Xl8wi0+uyLuGoXV3bL",
-	"F42hUZB6HuztlDACbqhyZR7sNKGRM6MtuqWT9TNbShQkapCCg7NpLcvU0P1V1qWFUnhER+ezx9a2mtBv",
-	"yUL7LJT7F8AxvwfiRkZ9uY08omwdzcciqneUnnIN0kXLeV+2C0nHkrkuM8GWbcObZgVakZ2ZkLdZ/nF1",
-	"kb/rGR2NQL49bTXTy8d6ktzDFe+6IW9P0UvZvgdBrcBgzFsvrDKuaL64+3ZR9j9yOoFP9SXK8bMKLEqC",
-	"TRBhE+/oC7Eplym4LyEWURjk6+5S3z1sZMVyvxKR6piB1FS3mhqJkUUn4n+LBlQxVnFKtQZpXvx/v3f2",
-	"/pPu/Xmw92N7sPf+47Pg2cHBp//buk+xU5zv/pTfI4MOaSRSajWJuOf+Re+ow3Jq8vg0MWy0Oe3hxh+h",
-	"39E871yk1hFpy3B93nN5BSF3bDH1yI7Zh+uWWB75R1XTucMbrS2v7hzKzw8OyGzMEvDABWaERKZctcnx",
-	"GKJbRbhw+AbAo2pK/tn29YT3Hq6H+vpMOGymCE3YHaxGaT1jd8DN41MphlAH0ToBLdkKOXwpxQT0GFJl",
-	"c5Dhw1QohrtimaO6pJVrtZmAvQ+Vux6KhPw43mApxUoga9cx5l7FDKk8Jjvhebd3dXp8Pei+6fx01n31",
-	"bxjgHe6u3qLC4k6yFavcJqwrvX/3bB9smW6wdXLrNcNuVubd1so2lF+EPQmIbykuXXaYDbE3GGG3R0ch",
-	"icSdzTqEhYr4wQKCZFaRmyRwBzk0lGv0iFDinG9eE8V6gVioNDy92XsjOOydm69CgnCRLw5eVimpF2Yp",
-	"XLVyqKn+Xlksu9THyoj/yvPj8f2GxZkwwQvI7U8Zr4O9/pQmt1euh3qXoR+ZWsjkNpRRAbBNExZTLWQG",
-	"ki1BpYleX5v7RZU/5o3QhjhcUZCYKMYjK75N90Uf5uMuy4kFGKhbFU/DTJEJTYwMRP6/7Fxddwfdq6uL",
-	"q3DX3zA60ieM35m1ITvh6ZtfO2enrwbHF2963d96KCAy4+Tx5vEazbgEhVlNcHcMXDOaKDIDrADMNd49",
-	"GLHmhtsueGM/39CKazwU8dwstBaCJFR6Jdo6ej/vkPxQuNDkH9cXb9oFC+zzjaRgxh3hbfccsflk+5HL",
-	"dV+cXHUvyTBNbgtSoHA24XG0+mja/3gL80/1B9TFFPgJUJ1KIFdYdoPkopBcSqFFJJI2wbWwJYFwVN8p",
-	"osZ0miWyxxa06+Ss83rw5qI3OLl4++ZVSF4evDwiYa9z9brbO33zevBL95+D89Pr69M3r8OALPFhQEoc",
-	"TF4eHOw2OnwaGTW3MF9p02yWcfbXO43yXq/TyKi464+kp5H/+UDWnAL5QIgFXkOQMzz0nNDP6hY0ODAq",
-	"CPLrPxgeUenGoRluKrg+lob2RhCVRuMVOu32wPpffmApxkeJtVManFtT4HTK2n7WtTHFCF14eUpetA/a",
-	"LzLPhMWeAnkHWKHCaL7gK1R5cnCF0ANClduDClvZNW9+f6hrwZ0UYvgviGojAfx0ChHCK0zUXkWxGz+d",
-	"ao+MX9c5tW7TTdeVKjKTTGvg3rkoAX0OQs7JTuiaL3UT7q5a2X92zs82W1k/9C+ysm64FSuLkMa1S+rc",
-	"WJdC6ZGE6/84C8gVxAz1pMBmlecwAQH5j1hSroMSwDJdRA8gEeV9jlTeJt8fvLDN5F2YM852whSJxYwf",
-	"WU+bse9DC79zSGIYSRpD7OCsbR487/MMBCl3u5EdO6xDcgvzmZA+zNPqemPq6sLMhLxlfHRkIRt2fec1",
-	"GWZXuGxPqMOYDhivUVu6mUQwul9xrh7q9dEl88rxdDRJgCqE3yuOJttARAApJPGtpuKsr9VuRrw3qCXd",
-	"Kw8T8thXPVfY7ZNe81zBKxE9xQ0PNlwtCGb1/tq3U2Q2hQEP5B0Mr0V0C5pEVMo54yMU3DYaTJGdqTOz",
-	"MAgZr4yk2TU2gfYkDncPSegi9SAOgz4PXfhzuBRSWAwdLP4oOCKb6fmU8ZHFOANldho/C/Ndn7sQQYs1",
-	"7yC6FeI7hv8SDBtMgN5BoeVCow692Hxsk5+kmGFJWoeYr0D3OeUk7LiLXRfd6JAtjcTNFynwZSQpGiFE",
-	"YxWBSEwQ6sYCaoXXEO1lb+x5O/WQWPUlIP304OBFhK/iR8g627FwOBLiQ8I01jNXWOtK3JC3V2fWoE3E",
-	"SO32ubMdQmwnJAjhQTJDs006HvjfSGDvXrLjxQhlklo6IFEilIsPUDjkPkfp/Ozg4O9HRNyhjJ/SiOk5",
-	"eXbw7AWmRzJu0f8zsM1nB8+eVZrDU+BXjmLWYbR0CovqziMcVTrMqNAtVF6PM1UWRbIKxwQbqnPjvjz4",
-	"8Yf194DPrHm1cB06Y9Yt7Y2LnIn8QL/q4pUrVQ4gnsHzaRVkjP/RAln5Q2vP1mq1uvenZoq76ReV4ypS",
-	"MOMYWYwuazNnyh+i6WYyvxW0Upm0Dlv7GFLiRrkcRm0vugIzN3sYBa7CYaFGIXLXxN8aZVTkTqllGB8z",
-	"xiXtzCXOexTe8nFVaBVl9XKbV7ZIhTvcEjFiPHBcK+FGghq7CkN3Ivr/GLua1YZhGPwqOfYw04fYeaex",
-	"46CK7TYmWTqcdGWMvPvQj71qVqGnQqR8n6wa4ci2JEpowhi/l253oAJiODd4uVtqAV1M89+WmHG+HlPZ",
-	"0qd2RB8wwymSqwWQ2mgqRG6s2UI+4/qrdOwWd8oBu91Bn2BSePrsR4tLHbK7AMvQnyHzXe2/uoVl3Ki0",
-	"/4Q5Thj7b56RqsO4qf2CQkcvGJwvMSQP0//LRa17mGPsDeyxt5wEXhL/+TxpEI8iA4eeG1AlO0qfs6Ra",
-	"J48GPrKio7yrQaDkFpH+Xq47dxgNHMUKMkEKLQt1S3YP/tUPMVymGLovyAnmtbvGdBrW2u79/mD2P/iz",
-	"0cqWIJy8o4gbqWHEY+lmNKXksxUFJw6Msal6gE+8R16rzJInQ/Kr+tO4M8UtOhdms2NQG68R56o9UOP2",
-	"9r79BgAA//8=",
+	"7P35ctu4tigOvwpK91a1vYuWnaH77rbr1C21o6S924l9bSXpfVr5RIhckrBNAWoAtK1Opeq8w/me8DzJ",
+	"r7AAcJBIifKQaeufxJJIDAtrxho+tiIxnQkOXKvW4cfWBGgMEv+8oBpO2ZRp/Md8E4OKJJtpJnjrsHUB",
+	"f6agtCI0ScQNxIRxoidAbhiPxU27FbRUNIEpNW/q+Qxahy3GNYxBtj59CvLhL2BKGWd8vGKKBEb67uMr",
+	"qFj+JUSCx4qkXLOkMDCR5nm1fnzQct4ZaZD1Y2tBbijTZAgjIYFI8wrj47Vj93qXL2mSDGl0tTx4qGUK",
+	"IbmZACeUE6AyYSDJTIprFoMkI8oSiAnlMdETpojgQLQQV0RcgyxPDTydtg7/aJkRW0FrRBMFrQ+BX5LS",
+	"0hyLW9G5m2B5Rb0JEDUDiCb5KvSEavMpTiOIEbw0jZmo3Hp5nneCRVA9ybX5iaQK4tXjfApaMyrpFLTD",
+	"5eNUKlGx8rMZ/TMFEuHPZCTFlIRT0DSmmrZndMw4NU+2OdzqgX0qJGKE+5lJuGYiVWRGx2DWw8yIf6Yg",
+	"562gxenULMm+U1rslN6eAh/rSevwxydPq4D9MqHj32B+Ts0zVXAYJXRMrmAekPBjRDWMhZx/an9UnF7B",
+	"wMz8KcwWNDOjZOsxb7aCloQ/UyYhbh2ao69Z3ZOnB0Frynj2uWqtJ7FfZsVsLF4510jIKdWtw1aa4pPL",
+	"o9ewnnM6BqLYX7VgT/C94lwxjGia6Nbhj2ZT9JZNDeo/PbBbtJ/yDRaJ8TUoRcewcqNT+8zg3hvuUTkG",
+	"zfjq808504iDhqQli4HQ2SxhgBxnhxoKkYTFZDgnbt+7Nfig/XyDK5g3RYynP/60DjE+maHUTHAFSIC/",
+	"0Ngxc/MpElwDxz9x4RFS2f6/lNnhx8Kk/1vCqHXY+l/7uZTat7+q/a6UQnb5NSRiBnbKZUhJOylhikxp",
+	"YuAPMdlRc67pbUAouZGCj4lZfWCYacqvuLjhZMQgic3vU6YU42MyFPF8t936FLSOBR8lLPpC+4jc7Irc",
+	"MD1BHIhSKYFrojTVYE4/Tu1SzJbMtwmQa5CKCW538FLIIYtj4J93CxFNEpA/KCJFAiQWoAgX2moPTlLN",
+	"QFp+a5b5imq4ofMem4JIPzO4MzEWs9iukqsbQ1OcaDYFXN8boV+KlMefb2VvBFFpNDEaikhlBGRHSFzd",
+	"NVNsmBgxbzECIW0P++waZCJoDPEXgiAzKha9piyhZolCErgGOSc3Ql7Zn4epmh+REBWqPdSoQqLoXFkV",
+	"RwurNxkGVtRO86fr1uue3i9oarjYczo3EOkJcWq435chZMNQCNxGAEZPnFhxRlBu4bmdS9QhmXn1JWp0",
+	"n3udDseiCeVjiIliPAJcqWMmxIgQ1PrDk9Hea6qjSYhLvwR5zSJ4m5/651t6h8QwAx4Dj+aEA8RG+RQZ",
+	"+ZZw8cgiFkmoNoqxkb5CvKZ87s2Oz7dsY6zYw3c4YTXc++N70Pp9L7OE9jJ1auXrZbtvYYiStdZomPyN",
+	"paGcYdZwGPM0wu4tp6meCMn++pxU8dqqAgFh/JomLA4I3M6MrmR4moRrcQUxiSTEwDWjiVo4wPfv3+91",
+	"Uj0xvxrhXK3Z0fwJQ2K4OOTrqYI1Ng8CZiZFZHTRYQJdrpmefzF16waSZM8pXMPUyChhCE0RSmRqiC8E",
+	"M2IbVa0QmYllhPgFkuNbrtLZTEgN8WuIGe3hlr8Yt55Qs/hjO/meWcyC2lJQaqIIZoaRf/JHhjjQiaeM",
+	"v53FVMNbBbKgEdPYsnqanEsznmZGb0aDHFXt4rdPgtas8PFja5QmycAq9GU93Vg3C3gStJga0Eizayhg",
+	"0VCIBCjH9bqvxPBfECH5d/j8HU3SCozt8Dn5x+XZG3Jtfj8iTCvUpck0VZqMnJGC1qr52iAwTxMnEoyB",
+	"YUafsd8A0bS8qUgC1RAPqC5ZTgZ2e0YHa1VszRKkWvVOef4q8MQNLLWglVClB6lavcC1k/lDW/phJmHE",
+	"bqt5xCwdJiwymr3U3hmBzgBUlSIx5kwBMXpExYyOUd1r1UaBX0deF+YZawZ6i/IP6w/APWc7dKMFxfMu",
+	"HeQCqEs7+FCFrYhPx3a0ZbSiM4am7prlO6z8FLTcw8vHcDMxdswVzNvkcmKMRsGTuXVSMkW89XtElBbS",
+	"HAfh1mu5bPQXQWTNcL/KtRvMGNjSRmOqabNdelgZAjJMcd1bb9IkQe5p3vDesrX44ODxGjQ176k0MoKq",
+	"4IU0yJbvN+NIQcugpdJ0OmvKCBZA6qcKLEz8LgtrL85RD/JTpvR6eDMNU9UcvdxcVEo6355A/QmkMRMv",
+	"3cy54/qGXptRZs9aQUvMUjPDLJpWuLDtCLrLtayQNUYeWt1h6TUaaSEHRoVNVvxeLTTWMlL7smenSz/H",
+	"oClLVL1+UBo2B9bCahjXPz1vLfs2gxabVc4rIvQpbSZ7narkQFHxs7Un1/6unZK39EQBX5cxNFUgB3Ts",
+	"tMLV2IhnU9xj4RTLB146ocCjyeJiy5sLCthegAkCu7TO/HzrEF6fivFDMp2cAraMZxPGo9+BZCNnZlRo",
+	"qhOIrqyuUdYSDKwZKOIeMMK/AVGOmFR6MJTiCvighpRrOEthFGN5DiZUVdwg/Aq3xpaZWN2RagIGJ9rk",
+	"AiIhY6OpiFQrFltvj4HSkCow6ou7VAR+SKh1m/T5dQE2Vu9XmiUJkUCjSWF877CmGicPyM2ERRMSg4ZI",
+	"G31pKq5pYmxp2ueR4IopY2cRCTeSafCKLocbY5CBBW27z6t4EW6exdV6m1EnCeOaRn5lOwfO1TgBo6kZ",
+	"E47DbsPjkkBVjexAN0GNlVXEUvtckCHSMg5k0+R7Kx5xI8S9p6q4RAdbnlHHM45pNIHjBKi8H8zzcS5A",
+	"pYnegrwByJs6VcrHge6nGa0KPDgzZh3adNlDZAfa4zYJr4ZtBVRGkzAgIUyHEIe7R4QmiYvOGCrgaIbP",
+	"qNYgzWj/vz/o3l8Hez+3B3sfPj4Jfnr+6X9XgmflDhEZllAKWSg00/0WDsC/WgvaE+vzpBruBt8MAIvQ",
+	"fZWIIV5jkzAD7+EVzMOALMD48G8Y1FDwbz07aBCgUNymX8X6bVYK+lFCx955sMzs7a3IioANCdcML07s",
+	"BZgEdF0SCYmgGCzUSOIsbClbU76CRrt7AM5UAtaWNa1kTad0DvJSU3upVAb4cK4dfm2u5jk96K5vm72o",
+	"hsYiXDO0f5o+P2F6IN1Fh/uVp9Nh9mPTcRIDuqLRnzxpBa3kaaWVP2VKQdORM4azwsRuQAdv/DD2fKuY",
+	"t4KG213APrt3B65sd268Aohr8W5hbUu4t8E5bADahV2UV1+71polIgxUYyt3kdyWTN0qEK9b1QNwy2w1",
+	"WzZZDWyMMzinSt0IGd9Ny3ChUIOZG6W0mezLYCkEc6UOEbQ43DzskAvAW1r2wpQ14NLHTNe6JFJ+NWh4",
+	"lRWLKJ2a+Rs+b+xOFwCQUeTSQ4vupRrFyEoEDOklVJHwD/4h9IHeNmijXcmMZtQG7qyXcYqz2Qx09SKZ",
+	"rnS9LpyPMbuLQApy+PoxcqjkM9Yd26WWQKfda+esXAwdl9cg94zhYPRErlWAEdx4zWrHITOjLRuiOgxJ",
+	"wjgc9nmIzx4SF4jadrdpIQk/9n10ar91SFww66fwaPmdGBJN7Rv4p3m+32q32/1W6fnIoZ191H8yTxeR",
+	"snoKwaHRmpB9uAlEDIWlBKT0crbAGlfQseBGL66hE2NXMGczLTPFoaQ8mkA8GEkxrcZftxJrH0aFucgN",
+	"VcQPgJHlJe2+6Q3BXW7BRyJxYfoPetntY5zvc3Psx4hEWvLUF+i1jiaDVoqBE5vAosrx7+k1O/rFVS1c",
+	"RRdmrSTowpnfU0soYupWT6jVEwpgOuGzdFMdIaeOYqrDWk9CATEXI2zWifqVW3jA+51FBNre8GyMUOdU",
+	"R5N7x2Otlio5Alb4ifC3I8zrms70nNhd29sRFx9XkjKYssS0cm8uOMieVAaAPSAiI6O0wQx309h9oA/j",
+	"g5jOlVuVTcd59tOPa7Jz8gCqDWn5zhFMOF8VFr3Iwo6PJ2DT9hZ26qmvfOrvJ3N7zZaHLVtNQrEYJMQk",
+	"Fjec7HBRDC0lQhIDBMlponbb1SJbm8EG07LFHot0mBSoKvfIKE11WiTZVjpDvfcG1V+GMaVxdXZgiSDt",
+	"OFUwQr7yi4irov1EXOF6v9SYMzCl0YRx2JNAY/zCPH1Iwned05MXnd7J2ZtB9+Li7CIMSPhL58Xgovv/",
+	"3nYve+bj2zedt71fzy5O/rP7Igz6POyd/dZ9M+j+fn5yYb4h7ouTNzhY/sVF993Zb/YJ99vg+KL7ovum",
+	"d9I5vTRfvzy7+OXkxYvuGxz35M3l25cvT45Pum96g/PuxeuTy8uTszf45Juz3uDl2ds3ONrrbu/XsxcD",
+	"813n9PTsvZ3j+OzNy9OT4x6O1X3dOTkddE4vup0X/xx0fz+57OE477ud3wbnncvL92cX+NZ555+nZ50X",
+	"g97Z2eC0c/Gqa7d8+fb8/Oyi130xeN19cdIZ9P553sWBzy+6x2dvXpwgyF52Tk7t5BedXndwevL6pDfo",
+	"/n7c7b6wX192L96dHHcHb9903nVOTju/nHYtOHrdizedUwdzq3fDLZ3ODE21Fg+l0uJsFthSRoaXQpLc",
+	"4WwtBHWIJoL925gDf3zstzCAeMFQ+PTBpkTWaKg5juLL1czZBwPjI4Rqgpl1AcGwYLTPZlRPDG1myad4",
+	"ZdTeQDNeb4wipeTP+xWvjiYpBzvXqhkL0b3JDZ0rEpq1o1FOHdSz4MZGEG2kduSs4UHVDpQ5X6ne0b2m",
+	"SXrnCzWMgb/Va+FqJ2GCH7sXbEhr2Z+6mPS7jJ309sQ+/GNBpcgdqnWbK8y7Ea2fzYC/BKpTCQSyoYjb",
+	"9BEJdSFPNjQSU/u0WBYHROgJSDIFI9sUoRII1VqyYaoB0zLKoCyOVZXp2kARyrd7PxswH2d749+MfHJQ",
+	"VV7XNr83eJnQcT5mlf3k72+bXPHuoB+LsHgXMbOAw756QYMbl3Jy9lrJkK0vWErrtqCoBOOtTfCr8I0p",
+	"xZSmPPP8rIOg8+Nl4ZibvrawndIYQcVyVm3nnmTogbIlvzryc9zZUM2mblVfsaIJRR77Z+/oC3XlDwbX",
+	"PoFpZYybT3RazAWrcEYCt/ZQ5Q7rYkTEDbeWf5VBmohUD2YgI+DakU0Ds02mCWzG5C7SBKrYm6JJzS3J",
+	"Ihtde9njY7jXLQUT+u7k2cXgys1O9JpKRl2Zo8bAemdfqtpkIeCnAS/HFH2WuIzMtdPmT1cnCGU0VMZU",
+	"N3OOnh5Oi5RQAIfHoUokdGhRWr/HY4cZJVe6B8pmTvQSpRc9EKwVtIY0ugKOofnxlHGsY6JhbFMuba4Y",
+	"SDa1IfVipirjQnAG5OnqIRSFS011JRFNmNJCzgfmvQQ0VPMHzKUfbIhAGzy9yO1L0xUPaWm5q1SFAgzv",
+	"J16Lh7GVsLUS1kDJl4DY0DrMzJ0Kq95bUblNtMaeqnIqr/Gv2pRoUQrbgj9TmhiAcKEH2QckaPMN/mGW",
+	"RhnHECdNpVaDG4blioDH2d8SxnDbClpjjf+Ys0AWleCfCqbXIAfwZ/43Ppj9XXgo0cW/oZJzbChnFtAg",
+	"P4gCUPygdad+T+oqaGZb6lpFXQVzr9pdP/BuaY/DL087rwaZO7cVtHqdi1fd3smbV4Pfuv8coNP3zSvz",
+	"/T/Pu+bj607v+NdW0DrvXFx2M4do5lE+e9Pr/t5rBa1X3Tfdi85pJQbWaZN55olf3mWv0zs5bgWtF92X",
+	"nbenvdIC/VIuz09PzC8vTi47v5x2zS7suj48oJa1LkR6UxHmIpzLuksxLWZV8DOe9e1MyAonAdzaAhOb",
+	"RVhs7lnAaU40TNeokks+7ynVWcWdnSe77fWwysV7cXPrJHthhRvKmpXG3kMZYGUBVOWjbGKRrXV0+oJ6",
+	"dzndM/du2WFqVnuwfOSZKbi2XkdT0zC7N31SKmp48KBGY2lf9Tbk+jvotTZlPtPTg/tbmJ/dWix6zCsI",
+	"/mGtQRx+NWFnyHm3+/l7lQvJ5FQxSLYGLRY8nhtVnbyfuCpM9dPzdQpIeaF1oP/Vmlc1ge0+7HczOzAR",
+	"44ENDN3gBZHEeW5+o6RWDdygyKpIvfyhiUilqnnIwCiiMxo5ZK95ZOMVmpcU+wtqSihXxVfngjF/e3GF",
+	"S8tZBGDpBJYhtQyWJshxf3u6hGpbtX+V2n8y9argZozw8+uJpWvXg5V6Y4M0QbUGIvdHQjvO9uqyMRLW",
+	"XV1Gefmq5l73WM4HMuU1BVK4K+S52ZjOcbvJS4vM120lH6u4mHzVtYC6Q4zvFzE6sgrjbkm1RkgeK5W7",
+	"rtscbgZY/0GkesHftlCG/Vmw4mLpjtZEtnbU1re2xda2aGZbPGD0+oLbchu83liUFE27h6qhWeNGeQhz",
+	"cGUVhRXVdNZFw3zea+T14TiFygyL4Tgr/Jilypf+LDa/TfU4cX+drujV2hLhWoDfRV1pQFX3cao8qlNk",
+	"JTAeUjwsoOJWPjRGzYdJavpKHPlbv/m/tW67qsiSvyWzudhoYGJ7EaogJoKTnecHP2eF/my8LlOEakI5",
+	"Bow3rfh3LwW7kkIRSzaO/7fPbgbpPKBkLapYV+yCAFhXKaNpEfqZZEI6CJZP8lTcgCRYAPGImN2SK4AZ",
+	"SZjSRMi4riDEfYTccp7RNE00wye0xRQV2NYn9iX82zADokBe25yCBqnnhTOr49U2sKwiS5BqorBuhMIi",
+	"nOE+nbF9XNm+RXUV2sLwakLoUKSaUFz4IWaHqhumowm+iYBSAeFC9zkW7PfKKe5IkR09gTmZ0jkmL2Ev",
+	"MbXbJj5dBatPYIMxLOh59vKie06E7PPikly8O7jssM90YZyArirD2pMpLND9DVXEPY+5lIpwQRLBxyDL",
+	"zZQMJ8FuSoUjLtpDd4kC/jI8uHwGNVWYb4CNJ7pR6HEVgrvXq5D7q4qevUuQbCkANr9JKsS+egRcSduv",
+	"6eyuxcaqAk8XZ1hRWabnivkSMcKKMniFdYQ0cXnZJa7ySujSG20/FqzRa1BfcDgbtQ7/WL3CSwXHgnOI",
+	"bDuBtQ9fQLTJ4+6O64Rn4aoNXjJwsS1Xmj6tfkmTq+av/ApU6iFQ3eRhZ318KB1Yzf2w7dIycCDyon6Z",
+	"OIbzQQLXkKzCq4rkokUEKswz0ELTpCFtxkzd+VUpZjOIN3pn4sE9ULbLbvX2pvR24ATm2geMiTAo1cKv",
+	"u0arOJIC/KtgWAOfxb2XF1y5uqqtf1jJCB7oarmIpFtLe5Wl7RtU+XhMv8DATxt48Rm0/mX9fUVNszZz",
+	"4V2uq250C7ah4W2VguVaxR/c/4O9Dx8Pgp+eVZUs3kD331ifybWShTbA1rI3Ai01qmxA0plR256RGCI2",
+	"pYmy4s2+r8xzVikmKp2aB58cHJRsvs19AhtqQXiYueZTPq97hMeui351c96fF/jFb/nAKj7wrqSuLppy",
+	"Ao0rBYD2mDeVMuPk0Df46qcHB8+iYktAiLMv4ynj/oMvBUN2Oucn5ArmCntRoT/DsyI7plFYi8MtJFWZ",
+	"QSqZ0K9AE9uMuow2y0VjJvjkvHKUjQ+nKsJlddmZomq++pz+8f63dTUJFtSxZFxpM13V2FJXuuaWSjWo",
+	"8mFerln15fIxLBV0WEVdZuPrgjZwwKr5fxuuLTrKY7itVrk2LTQ6Ygl4qbL2WrFQlXSxoiZqXsQ9gEVa",
+	"AiJSDXIqsJyLVFikv3lUzAbVR21foFQmjTbRsCBpuRjpcgXS4klUn+ILN0KF1aE1TGd6WYNonZjxDAT9",
+	"I74ni+9APgaeNfCuAoZd1oqIUtfYs6ZvzeWvnb2nP/7kZ8W+ejFx7wRkAreVlbD8oN7t8ig1N/07w/md",
+	"GoFh7whzeIOpiKEZrqwpKOba3JSPjIywlXSjikQbUd8oa822ivX8NnQt3JqXHsUdDOLU4pUrZ7awY5ok",
+	"2JbdYwZu3UnyUZrkUJApr/Txr6djHOKebTP9MgaY2njPwYq61EbN4QzvqgDiOR0DQdIkO+cvXuYKxHrY",
+	"zKQYS6efrT79c/8k5kD/BYP61gf3ZqW5arJ6TZ4TXtrn71bv4DPVrHXvZ4n3BaW0AM4FPhrkulGRAQc5",
+	"p98svCQH2f3MiYIQ2loTdVpqDqS7BJY0ZRJTelv8snDzWmhhUSK/nG9LVg5XfXrw/O9NLq5Xo0aPNrnM",
+	"dnXFFjhZQhknmOEuJHlN5ZUtoenUI0WGEIkpZGXMiXKuud2FRPcfDw5s7t4dCgP/uGlrIk/iuKfVmPCA",
+	"UTVlGtzG1GxIk5dL5u8MuNPBXSd++8GpD4aFowJWaR5n2lFhPH2L0eDY7k9PEzNuPPLew5pBUm8x+0Gk",
+	"HGVuqdq5T/gY1L1Zuh1lmwGyFoUsoHy69QKoC8ZZc+qNU+wnVhU+0LNlo7Gf5g1VhCYSaDz3jTauuLhJ",
+	"IB4DxsockdAvIKsEArdMYYiA4FB1E75on2ZLyY3+lXCoy4PJmFhDblaA6joXhx2xelH/EMNaw7jacnU/",
+	"3lOpv1OFs9VOlbVzZu9nYqyZ5bnJsfxDDDP6XhQyI8Zpwv66r23VNG/0ivG4Lm5uUPR9PJidE00gTpMN",
+	"T1X5OKC1gHURAVVmA+7Vj5XhaGthr9l5LpgBpYXX0knXM/hFYmm+15WElQmQ1Sw535sNnMe3ahf9oBqU",
+	"YRZb5am55MtwdklMXbBrkORfYkgQZVXx/oJeU2ZZQNCKKI8gsZE7PhQkdjftVMb4d66ISdBy7t6UKeeu",
+	"SZPH7hp16LxA7IvSmUNNSIUPY1hzW4cj+MergXQBqDLeVx1zw2z1sbVYWYbUErj/TCEtxfnVna17sG4S",
+	"LRlcg7yMhKw4VEn51TJZPNmzIczmV6uyMUWkH+oHhbGx1R535ecpj/jL66c/EvyN7FzB/EbIeNcYy5FQ",
+	"jANRbMoSKpmek51riLSQxbJDNVffuHY/Y/X2L7GP731x2o6yRem1KG0B9SvT9+wPGBVu/FYfTXY3aKNf",
+	"fb/EdTyqRBQGEI4MGuMz1t/GHoIWqRknk/lQsphMRQwBgUTZ+/Ui1eCj7aqaut6vVHEbHen1uLa8pVWk",
+	"Um4mCGjvZxBfdbCvF2rTeYBnywxaFgg1Es7T0V26DywYHRUN03FT7oaQKeJfqGqCt3yZlHkw1lwmpT4W",
+	"Zepg0YRzINw+BYZTy/lywFIDf59zZVbs2m9TkYhKOTcWs232Lbi/nTKYSMeqdOG8oS/0SZUvVMwGVwup",
+	"/LVxTE+CBmJMzleiX52krLjKfIAD9n2KG4IsZ30Vmvm9kGUZG4S4GpTuiWoEpB3CTZ+1dPavL98BVwO/",
+	"Z+utr0zLqY/gaw/2PvytMnrvt+HbWSJoXFEdmS0mvWUEPGScynkrWJeFNmXco25F7tvDXCwsSAQ6VmQk",
+	"pCO/FPcGMTGbITsSZkBtFo+NdjdPKvMoTXbvQ5lPD9Z4nSwwq472VIwZv2MTtSllyVK1tPXZWo/Z09iu",
+	"qTBH1Z5f5x0iFvQTJwA3aPtd7IdcQfTO/VlJwsWOeo2Voju46hqHPGiQMp1VJzNljZHRkxulmqiJkBrT",
+	"tmxe1pDKMcRGCRLSRcpIoFP7vDedd49I6GASkolIYkVuJtS6hxW1RZ+X1dqMpVd0wjU/EY1jSKHNKv1C",
+	"d0K41dLGzodIa2ZVYjRKjLXhBNZuu1ktQdSsrJm9Wnd3D57wkWja8s/ho+385zlTw5cu7cN1iX8lBHOr",
+	"ybEyKGB8Nm8ZE0oot4KY7mdeFXq4bO2qVWC+y3V8gQcVWOvfm+icM6pZnb79SoqUx4WW6ZmTwL31gyIS",
+	"IiFjsqMASDgGfW5/sdR440KSJdCYMH1Enh8879uc6BumYLdNbPs7HAJ9DzS22Z/hLJUzoSDEUGaaxky7",
+	"Ru5u6rZ5NjwiTJu3ogmoPtcZt8DOeWquNEz3MIWG9FtuZb5Kfb9FhomIrnACpgg3UtrH/rn7K9cQSNlk",
+	"07X81a25pCy3DIvUrolEdUCd29EiHHYcILIDChfjCJ5uGgvg8WQF+j2gB7tA8lsf9iYs4MJJlKxbicLE",
+	"nqxRVaXdXZYWFdGbIKGI1CSiU7BtfnfCaEIdyZpx4wzxkTj0BJh0HECVYv/Na62gdS0YSpWYRUvuhXyB",
+	"+XE2aAhZjLLcqCnk2UjC7Jc0uXpJWZJW+ULxVI4XfBzlMvp1xfc3K6+PE73IO5Ku0WuzZX1Yta3qi/3S",
+	"njZdSH1CeVOiw9W99g+vrrb1eHWx6gomZ7DzvKECftcYdJNldVbRji1IMJPimsUgFRmD9sVAuNBsxCKr",
+	"ZxHGlTYMXIzITCQJ4+PGlh8utZsvpvJee6Par2XEqXJa3O2MG5eBdVvyDTG+erJ8cGqoLBTQgNqLfSgz",
+	"4/2herV+Wj/rZS45l5KCvhNukddncEtYcRg5TS6jLo9nglXlvLjOzm8la9JlM3u2ahmMo53L9PwFJHR+",
+	"CdGq9PuchJSC9b3Va2tx4uZfJnT8RuiXxhpoSLgL/Wy+ZTp8hclHSU08ynohXz3q64YR1AuKkhwyLamc",
+	"22xjDwmyk2l35vsfVFayyuhvvqVf8a41X805HTNek3g3oWowdRdjy/pywqasJriGw60eRKlUFmTr09N8",
+	"gMOC+8d8TaZURxPGxwQFXmAr7kQToJiTjUkHDZrX2NUG+Z4+VAIDja2qkhlRgwAt93rHPvwpaGGFn3GD",
+	"Eiz+zez5T0FryKSeDGIX0VIySD6z4zChw6Y7ODWPIpHGXiFq+ObrwhtmAFlRjc0+k3hT2V6INPLv+YSz",
+	"6grXTZ2zMymGSQOty23p3D9uDFGbvNrgrUu4vXPR2boydic8kjAFriEmw7m7vLDa65Etx8W0MbxCO6v3",
+	"4tSURGOaJk1h8M4+XOm+zGDvzqeE8xZkBZiXkapIXNmSHKoGnl7v2je0TMjVVdMwQRXXgD6uWBySEDdk",
+	"fVYh5r+HFtTa8K+AhDeSaQitfwdZM55AQEL0ZuH3Rfvat0P1qfT4utVWqi/fl9hIxW0yEAu4ORZcMzw1",
+	"sD43G8dAbVIzG2H0Nic74Qw4i5gxZMiOpGqyG5avsjbySK0rxOh2cD9ns2fjW09TnafJQeiVpPeWdjhG",
+	"LvLuIobGZogsyXm5rIX73fAoTMHdMezeV96jmtDIJpgWqu/tVgWErJUSZW/4WnGAneQbPbtwgIV58lEK",
+	"XGvNjUwF5Jfg5nkNm84SBsqxmCJ3QS7imcoKboLTPAhBWnTbUmUTqrzLPdB96PbOuLyEvut29oBXDIt4",
+	"tb1n2ATP7oRiD2fRlPnVG6H9tdso1akErCRLhjASEsiTnw8O9g6e7B08KdfVqrGFvqDB8jB1jdfd2n5G",
+	"O+QhtP067X4Fcp66I9yED5wNFchrulyGurI2esUxVqrLOWYsasyxULbW1giddzyaE6qIEagajOY8BW1Q",
+	"lXHy48EBmY7JLycvHkp5XrWlIhzWkfdiE3c8bqLYGKN8EjokEgMy20vllj3u5m2nfjkvX1A3IABNr4Bv",
+	"pCym3Hqd8mmn01/H5YmfPV1VHjB/88nzg/2fDzZcdDVue09ytqEVuH2nxglPH5EVf80MtSIirMoLdEQo",
+	"JzCd6TmxyyYSpuIaFGG6vXzC3yQnvkeTgnax+OTTJ8//z/O/P/vp+f9ZHbv9MMx/VQ3JRbAUGf5j+BUu",
+	"Lcy9CTSCKXV1OfE/DE3CPoLo/FhlFV2m0ymVFQZrx7YUMNs4IiwGrtmIgbSlE41SQ6KEcURgF4+zzFrv",
+	"6G5uaLY+jC/0nv7JNe76Gv9ghV+vmSvPHdfD2x4eD7bWx4bWx7uMtTyIildF9BdYmafyEhtbYlZ8PxNK",
+	"j+V6mfoCZsBjo/Idm5EwlSP23rQNX5QQs7tMaOOuNn1v0RXlN+zXkW2k6uzy4mcL3qYYxpLGEIeH7nLB",
+	"z0HibAFGHqUzG9HJiZhZzQdTmHb+H84ZENxTHmWzSzDH64YvOq7mGE5p5zTsQeiB/fpB6sPW1YB1WLMO",
+	"wy9gJEHdMQVO2pcHWlzBokX5/ODnnzbTTsujVS92zJQGec8UkQysPkFjMWekIlkrSQbNG/t86ZySEs9d",
+	"5hula/TVjCx70i0j70/fKEJkwOoWWMxMWE63EkkibgbprPo2fyJmNeVJ/kxBLpbNWVu50KYaVNaDdKGl",
+	"Y3YN3DbDcWHbDW7x/VrcevN5KgHi4miXlWUpEiAJjWOQhza3xVW8vmaAiSWGl+wZhc0WxN6tLI+t0hlI",
+	"/KbInVy0rh2pcHmXP13Joy593Yhj1N0rLmVms4Tds5qNH2OlJYGhJbk5AQTf8h4QKeI0spVe71DuNEsT",
+	"ul85I9uYah2lvcfCZMfu4XsX4B1kvG651lG5I8Iyq7NRj4MVkW4ru9c2jtPQYNSdymq2v4ob7ERF6EiD",
+	"JMUqPIS58l0WPe54tlMRG0tnDajuXrZofdHVBRoqVF5lU/hLcBjUlFR/mGqqhca8pV2W58/Rt4w3xXKq",
+	"izhXBdz6iIYFMguKrGOZB5TRZglXqxjrApzvdze4yPi2hlOdWrkAqTtlit2Rc27c8mWRzBcKMr08Js+e",
+	"PfuZ7Dw9ePrj3sGTvSc/9p48Pzw4ODw4+M/dAF3PIqJJ6YGDnw8PDnZdNhknBaJC+Zt5davGLGuIzxfc",
+	"SQc1RkOBZ+TDd6YgWUT338DN4J9CXq11Li4iQpk3+CNpcOIP6L2ooLqt++IuVPgwTZC/GF3ejyg27+K9",
+	"CD0JRlGu0HZHI2zfN8A2oQM1oVX1ebq3NNIEf8RmTeZZmzjprpJdr+ZdcjMRKm+z6sC9rkfTmq7NhUOr",
+	"6YbpGlgMNmh/GbRiNhqBBB5Bwxc43Gw2gwNDI6Oz8GywuJ/S1KWFN+nUierSykanK3XiOyqS2Vv29Jp6",
+	"u++lgNYKgHwNq7THTC8sQayoR1ZSy4fG5PegCpwn6a0EaShBVhX7dsr6Qm3KFbW+L0FfiATu6HpsUMrC",
+	"1rBY9EyZLyu3Wmzcuuw1zrq0hoeuaI5U2jaQdU31JKiJqzNSCFP2jYEw7XD5+ixKClGclZZ28564r+ns",
+	"/i3GNm27l2+geNNlF74Wu3wz2GVwI6Y6ULvaLcBjRXbQO0zgdoYeeyGJhGtxBXFg+5BLoiapjsUND4gW",
+	"gqhE3Owug32aV915cBe8H7vB7guNeZdBgCzU2srhIV49oLvLstKY7DCtSMjiw7xCOSIjiyv2a96s6dxm",
+	"E+WyPHlrqOdWeqGpc9AS1yAli2GgQBc/5k8wfk0T5t+csDiGaieihFlC53Xi9C443CT/stQ/eqVr0QOT",
+	"7IwTMaSJdzPuVrqc1hAJgj8PvGnan6+iGXM1mqjBME2ucmSxoYlJQhQgd/L93GuY0J3YzAoH4eflQJ7X",
+	"bADVvF/1MjyzDsPhIbkCmO3RhF0D2bF3hZeX3cGv3c5F75dupze47B6fvXlxWUFwnxcE+WzByhiWygbi",
+	"FSCwzwxY9pDDqSlTCmJLG4rcgAQykymH+IhQUoGJxN7kbCz3vPK+WYf8hCo9wLUNGtfCf0xBUBSNuVAo",
+	"r3J5rw3Qt9gzfvn0JBR1FWXYmPWj26wpw3atxuLkqgSVTsFVMzqlSu9hCvneyYtNj83ixaCCtReblzvk",
+	"KuLfwwiAh1ZiFrdTsfa1hzXnegKKqbt4QJs1FOykMRN5T0E1gyqseIKFo8xTyZEvN2dL6mBdJwnOHFbl",
+	"6LuiW6H944o6wQs9o9aGwGUBIUtBvRhVwWK7uPBVt0f26Yzt4/f2XxU22sJdo2Rr20/1jOp5PwMUhzin",
+	"TG5tzlqayWFUk+2Xx5sscyC0C9SA8comuMKYECnXLLG3xTgcKZoUqjqP2MembDa+e2uTCeq3hr8MFmtm",
+	"DIFKkJUaNt7ur0GUt6qCG5agvLi00kJKAK+EkltG5TlLyi38LmFc3Yg3EnzE4nr/Yp3/s+YGOGdbwOOG",
+	"DkhsVNrw2dqi6TdCxs3jB3PAvBcyXtvFyRVMtwu1W/Mzrgb7exej9PXCvJrAMp6Pz/mOt9TIwWo3+dIE",
+	"PjprNStz4VpFwK4GaGVlEt+3t34/RhnbYPEjmiRDGlV0yehwAlQmDGQWloiVEt6dnRx3B5e93uD84uzd",
+	"yYvuRVjoglxRLoXycVqnFfuRq83mbF7MdtYONEOIyU7oqt2GAQnFDDhl4W5lt2pl2UFVRJYE1GcxnzrM",
+	"xIgKbUyIugKsY924iNkyC/pU32KzgdZQAF2QH3wBZoXTW4tK99Q0Sli51TZqtY0inDItfUHtMNRZE56H",
+	"iT2Mj8nO+847QrE85BE5e/Vq/2yWqoC8h+Fr9+fr82cBeXnaOQ7I6+cda2+NRtMZjMtOpfqS8kXCXOAl",
+	"M9Qx/AO2rOwvx+fk+f8hmo7JTgjcEB7wvbeX4e5Rqfy02cSYMwWSqBnQK0W6fJwwNcFEkAV1+slPS9X1",
+	"P3x8Gjz7tLP3R2fvP12x/Y9Pg79/2v2//7umNI3rdbZA3RNJFZAJ41qRHU6noAISy3SsdrHgZ17Q0DIX",
+	"eoWFpKaLC6y+Ts65RanqbWVu4QXoVHLiGRHGgaNEzfz6TGJQh/0pF5kNGkNaZKpCReviO5dixJpfi6y7",
+	"rt8kdLnqFvyt0yIXlIQ7hCfWx1+vjre+cw15NbD11mtqglGlB4kYM36vAM/mF1EPFbvnoZYDKaulnm95",
+	"Vchdeecfag79fuLHGhZbqVMjdQx4HjBEykN7GxfVCPrvrIvvfhjuBvG9FbagXgXq6jwPOmOr4/tDxkei",
+	"7R4Js05anfMTUni40ogYpiyJB7jL6n4n03JJyEKJJzFYTv5clRhaF46U13Ozk5UWVZonKIGiEo6CRVAN",
+	"xUyVWWWP/aAylyn6UKsNvzFwZ9k17Da8UkNtns1btCkr4pnmjZoyL2YL5jZXMS23aKA5wNXC23Doivwp",
+	"r4ZWQLx3WdBSXWCfkNYehjmhEoiWLm+heYaS9Xo3lgY5rqxzHbmBg8KeVgLjnhwzg+mWX9bySwOj8/wu",
+	"o8oY1WIwS+i8Tq29k+/GTikhJkUcJjuhmS4k/2FjmYydM05t4E0MssZ942+gNrhGymh8Lf5c4pNLyvRS",
+	"GXy+eCtkr6uxKJ9tnXJEsDaf78XkuIFaqtrU2BSoudPKQevvttzM/+GWuMihG1SJred1vsOFPYWggC4l",
+	"3mcBvrYkwSI6PgADKCL3lg805QPN7o/XOQM24B0P7fHJ+E7WzTzVohW0nA/K/IU+4cqrrJpL7eOETmcQ",
+	"Ey3IQfvH//mv/37aPijdX5dbfh48DOO579X1YvGfsQBFhjS68hnG1Rxh8wQGh0N2sDx0d1F71M4ts5a/",
+	"wa1Bgarq5xiDQBKg16Bcs1uYJWI+Ba7JTpSINCa+9QDWyoshSqhhiVqmytdAXUbIxehEpTFFUatKLMHk",
+	"wGhemVL6wjnj/W0RyoGIJkn1pcvayyzbS7Oi7LeIIVFkJ4ZI2KoQrutm1o9MCsMa2o3yVGsVZqVrggEp",
+	"Sxgfh4eEaZVv0t32HJHQlQsKD/EYsCh0TBTjkbtNK9V0vnIB3DbAO+X0mjK74lV1h6qLjuFR+oUXcKmW",
+	"+V1AQud3bDG3cSvLh+ktFxTbvg1YjBZrqIDHruVVSHaeHzxHJ7JIdZ/bm/aj+q5xCy3mjlb2ftv9Zpu/",
+	"BS2dXcNs3hpwuXXcQqfJwuC16FbHH5F5DWiSiJu6YGVP63V8MRJcU8aNSRjmN6L4W4gxKDOtyARsJ/bm",
+	"VqG9OqpeUslGbW40LgiLdeZjPksBCNnCggXYrQH9A6iW+bK3WuUqcM/LTfs4pFpSTNOnyRTPDagZdyiZ",
+	"MjLghspppcTNx8ObeV2lXqwuN2EZbnPlq14iehVxdQfyoitooaQBDrAaanaXD+i4XwLg1onfFJfLCca1",
+	"KsLqEKa19kGZn79zSbkMbQ4ON8RmlJKdGcgIuA5Iiq1+nhkNl01poqpaGWGMS5RKpueX5igyb/hvMO+k",
+	"elJlXCiQ18a86JyfkCuYOxvj/OzSGRk01RPzx94VzJXtNksj7S6sjTKIFQqNqiISCAj2GLKmk/lRRWJm",
+	"QxOZmW4C1HoTLLm1ft/rnJ/s/QaFoAS7WvS0YwiiX7f99NLD/B/ve0sKRYeXIy8rt4L3kyERkoT5ly7A",
+	"MLTdeHHR2BIGVSHK+9ycOwp+1MkQ3dAGcRlSRhApbWsqObFEdsJUgQx9paTQVkPKP7vmKP5jXhspdPoW",
+	"UhOSh43FzEA00XrW+vQJO6JZxz1qApHOSxJb3tLBdqlGqZaJe08d7u+PmZ6kw3YkptZ4tF1V98dUw41l",
+	"Dcv+/sJ4iCqv7MOHxMAPuHbFkQKbgB6QorLkkCVCxLjovPKNVAMDuz73tWyN3p9APAas2BqQEVCdSpdc",
+	"RHZs3anO+UlAzmbAX9pf921PSsh69gWEGv0xQXZBLi+7fe5zJ7OcYtLZ/8UnwO8GvutLgm+8h+GliK5A",
+	"YwSGvdPo8z7/X/+LHJs9cdxRn++RLibu/OPy7E3Wn5XArdG6jDE2BEV2wv2JGXcSBiTcx+J84a75cwpa",
+	"skiFgWupaaayq1QGpQzGEfK3v4ETBn/72yEJP/Y9c+u3AtJH/mb/QhZn//Rcrt86JB/7hXJp9ue8RFu/",
+	"9X8/mW8yXthvfQrbuC0zmiIRlXLuIlIMcMivvd45sXnYvn6hy6Yklv/YU6bmmWECJDR6W2g2shNic8pO",
+	"7+Tsje1kaeCRtcYzH3pnv3XfDLq/n59cdPGLi06vOzg9eX3SG3R/P+52X+DX7XZ71xzwJJ2a6Z2BEgZm",
+	"Fhd4ZPOGSThikBg7x3lsJZYCFhwC25rIuieU27Ir1+gO0Wwd+4X8vueiZfZOXoRkJ2939IPC+iyUjLEz",
+	"nsb6wrBrh/5971hICQnC2byJc1yIBBQxMgNTLn3ltTsziSKrSpjSOa8ipMitwpyNhutYF4Y/Tenc2vZM",
+	"Wz6UsAhcy1jHXDozGk1g72n7YIm33NzctCn+3BZyvO/eVfunJ8fdN5ddfAfFvE4W2FSRrRTSZQ5bT9tP",
+	"7EvoyJux1mHrWfug/QyrFeoJyrj99g0kyR66Dvb/dXOl2v9ySYRjqLnBRMJ9D0PyG8zJJWTxvlZ2KDbm",
+	"Bo+MSLQ4ZL5WeNNmfkOjej61hEyTZN7nO+E/3vcGndNXZxcnvV9fh6Qbv7jsGDy5uHz640+7bfLeJ2/7",
+	"K9NfzQ825BjwRNCB57KTJ1RC3OcKIml/tDb6LB0mTE0gtqeTnfVJ3DpsvQL9j/e/XWLMvMVmBM/Tg4OF",
+	"JvmFgnb7HlRWfVun3OH4KH2WYWqgpUC3S6pI6/CPD0YHdMWiW+dmA5F51gXcXYNko3lJdmOONyaPokN3",
+	"0vpgRrQC26D/Pno29hJh80srD/kNIGZjQn2bvGSJBkmGZh4tZEBsl6/AkD0WULSNvo0IkEYwtMkxNm8k",
+	"Oc9sL4HbaOzG3tanAlNFZ1TSKWi0j//4aHWeP1PAoEtHOzi7dR/k8F7bbqZ2LGdjZCOV4xUbj+SB4NMv",
+	"Hm7AhZ2ujRRcqm/DNTJjqpHjuoRDw7zYFDLFcmF2o/lVA3ilJVE3t+vAsnZavHjYfNIqassxaf8U23Y2",
+	"eNAibOvTh0ekfo/tJVu1ght0DN1gRSKwQGwbDv7crqRqgmzF+7/Q2Aep4itP1r/ylhsmIST7C2L70rP1",
+	"L70UcmjrCJg3nj5tMo3zshsFp8u1YW6fgtaPTWa7tHbW24Kze4FJfixZPH/48qkfPpW45yVQGU2yzBRN",
+	"EjEuMkvDHfdmlEOygmfuW5Zbyzrf0+TKqgc3E6MYRBPKbCddCTMhtSqWKuFazl1xqQlVEyxcx/gViQUo",
+	"vA3A7rXLzPMdrsEjVOuxkRanc++vwlzXSSJ71jV/ITs0USLTJx1ImCJDaQTWbvszIusjIZyrzFvGN3tK",
+	"ZXz7QdmTRhg0RL7I6IT71gPoisxXFDNDRRwj9Gc0AlSyBYc26diLjCqV59gMeWxGb2W1pH8R8fzBsAfH",
+	"xlkytlT2OmmZwqdHRN98AavwFjuy3lDlmr7EXzvDfdLgjXM6TwSNe0KcUmlLND5/8mOT5al0ZhgVxK8h",
+	"ZrRnhO7XyeUriQ4P27XXtYhdJjH7bTWJ5ZVy6unswvUFwuo+TsmxHDzMiO/wCuah5d1G/SLjRAyJC9cg",
+	"O+HfjJX+f80/f7Tb7Q/hrjE/bS2ThM5BorQQPGuFgMi/kpBPsoU/OjXnU21JekvSn4Wkc5SzNJ3R3XDu",
+	"qWojMlea6nrb9xykI8MdI5Ht5snpk4BcQMwUOX26e0gmTKvA1t5RAVHsL2sDT5gmkmoIvENvKIFexeLG",
+	"Nv/LGESN/wFR+xJX99gEhLOs0+UMoJjSLFLfgYpWbRMgMAobbYhIzsG+l5XpqkSlMxmDtD3zr2BedKRE",
+	"VMNYyHlg64CxhOl5gMsAo7hpuNVHJGrmRXnpim018KD4aUu29roKY8f+pVqPRb6HjQZ+l79WO3RerzQf",
+	"dzmbc+luTkYTdg2xuwChEoite0dSnqCnbMLwusAIqzqXBHWDlOZeTFJdv5ZjqmCPcQVcMc2uAQ/XKQcx",
+	"oWPKuNIGP4JiAk1gLwetZ81ViKta5J8rPU5rYnS+Lf+JQZnmvhNXV2/rObkjlwzKt991/NMcSPm6cYmD",
+	"lnnlh09BjWb9G8wtqYYfPZ/61P6oOL0CzKn95ELv/I8kTJlRooc0ugIemz/t/U5AQgzYtHwyDPo8hNsZ",
+	"SDYFru39tZipsO0vr9IEyDUT9tYJLxHJ86dPjbRmfOzcNZDE9tooa47Z51mIII/zqwXi2t5gYVBbsTIR",
+	"Y7KD95TC/3p52XW3lruVhjkmCr+0JSofQ5U3Q9tAzkba+5MHnXid2sHhBsH3tVPvwc/r3zgWfJQwGx6z",
+	"VfJX2e2I8oSWmMlaXrJCK9uHWwOOWuWskyRZfIRXFxiPkjSGeLdYVMKX1FUYS4x3n0KSf3Zenx455pAA",
+	"CdnUzJYFjy6ral1czgbKmrsDqdQ+Wkh1eVy4+zin06Qq/PuxxbLdG557cSBczt0GqmQM9kRJLKJ0ip1v",
+	"t6J6A1FtYeu8SvemLovv9X4yS8/KkIpNaFOZWLTltfjicRLGMb4D47Ht/ewhoUlihuBCTxgft/u8YyWr",
+	"dbk5BMbWoNxX4b4CmCkMoXOBEG0SxnI+kCkPifckqOKVTJ+78H/svm/nWfaxTTekXzfnZubDh0eU99MH",
+	"ItJsoM/q98tnXuv3M4hm8ZPELCY7QpIbkSYxicXu1hH4DTsC7Zk2MzNWMa8snHHPhTLu0ySp1RRObLcw",
+	"m2B9ZOS98+K4kL4daI/bJHR9N8LdwLKoclBMY3dOJ0kWWnw05DdZo5dm9FTbbaZGG7ECo9rX8LRJOIrb",
+	"TCGW9EsEpiyvYhuiUocTzb0tWUusrb/lcZW47IQ8yAmNpFAKFaVFxrjE5tawxY/mv0+WAVb3ISjefmZM",
+	"DlMZvJFUyJwsuUWw+mHoupKE1jOyzABf4O/O8bHA89bQh3npN5ifUz2pIpLnFQnIdjGf1Yyw61j9xhuh",
+	"X4qUx9+SaLaw3NR8D+pjjK2W7zNlfMsmp9EHBCOKbCMFi41ht0fHYbvqWu0x0Ongs3rErDcscElAuASz",
+	"3XrI/aByUI2EJOHJaO811dEkJIKT807v+Nd21Z1KJrg+bWniMdn4K9Cb08rMNwut1mgyR7Xrjt8mZzPN",
+	"pnivaSxlS0PRHBuQxEWUyDqjGaQy4nwuUtnnNpf8+ZOneeheqd0V1iiw7XbDrCCcS4AfinhOdp4f/Gzf",
+	"ZcYSG41AYka8zRPMJJgRKQRuaaQTGy1nO3E6Q8533Rya46d477+jAEgsIrU/TKMrQIt9Gld60m0B1/tz",
+	"gKCK0hBcO74LlY9ttNcDmIkVE6vlV2bwefjXadVVJUUe0T1gW9F+AaN+HfNz9ZC+jSuBTVnZ5ncIDXjf",
+	"OfYbsqm3L223x61rYbX+YvnEQ14/WGV6390t1DtKO5zQYriCT8g0qr0NAh9hsRPUtJWPY8AE3YQprXxI",
+	"Q6nUfpkJunCIb18PKgFqq7c/AN471DCI/0AInwfRutipFSHrPvPY3vubfabI6Q1yU04K8XeK05maCE12",
+	"rMi3b9iCScbK3Q3IzYRFkz4vRc0SCYadKQynpdHEyec26U0YppRGGKBrnyJc3CzF3aL+7LPYhcRg30wD",
+	"woREqqmR9WQ4JxPK44aBujayygbrfqUUWY73XZP78UJw2FLkA1DkS4OUZRwkWngUXaLTu/l49jN/TZPg",
+	"RW1UAe1yeo/yTr9+DKRFf3eOgmpK5ZUtqVsdr3iWTX9frfxbi2DzO2/uW83A/N0pv99J+NsM5J4xWQsE",
+	"YduPP5BEzYbd/5hR4uAK5is9tT1nR5Mx6Nxf+4PvOFko+2FjUFf5Yj3OPjax9vzuNvPjXpRSPLa4fh/p",
+	"Y2FJ6DJSN3FQpRVy5DW9Kl4YYEt4QxzsFmKC7bfJjpDWTTlNE83Q4aNdqEhAqPcA7RoxKDj0eUkekR1q",
+	"EZ2hrHIRFrsBETNbeiqZu/6PoW+CSHVYpZydp/orwPbH8e74TW0Q9Pk4cm+diefR7bsTdlvvSz3XuUR3",
+	"+OYsp4HwXNaPG4V5lNiH4PgPuICParV2fdDGhuzjEWM8vqIYgjymXm0F+OeOHahSU6sMyrqUjdA9EpIp",
+	"nansqobFqlyMUdkKYEJPQCoM0LSx1cp1PXR1Iqap0kSl0z7Xgjw5OGiTMFuNEdq2wBu5eHlMnj179jOS",
+	"q6smloiIJpZ+fSynGI0UaFsRmfE+x+akfwkOWAZ6h3Jy0nnTIX9hZTNfVupt73j3sDwe44rFRmWJ6Twx",
+	"u9lT9BqrxNMZ5oFIGKUK4sBGr06oJhM6mwFXRN+wCAgHiHHhdkVt0tGuXaIZHkuFOCgZOxopD+I+9zdi",
+	"gkcQ+DAP5xGwsejUK/PuCsp7kG8k00B2XCBGUEpO6XPbptfmnpAOUXhXQFz0mr/AchW9FJ36QA+df8G4",
+	"0tSG3VLy/ODn+hSWBWbwAL6uh1ePFtb4RdJiFtawNjF3gZK312Jb7WqFduWwJTelfI3cyFPlPb2Jy/G0",
+	"H1ncKJCMeoajfcEGLrTngUf+j0xgKU3nWXsgW1RHS8oSDDXYrfNhPCgXWm/YncTfWxDaxuT4rUWtLTLU",
+	"tfpQtcucZwEgWeSa1dht6VQMhfEorW2xLIU5p1j3Nk4j5z63nUI0cNeWZCmk7avB6IMvJQJLgm9rMjxq",
+	"nNrG1FETqXZm7OiyoqlskBhaBjdMQdkgYCpL2IpJwq4MqRqrAu8aq0O9viRlPLpu+kVitDYkTB+utdVM",
+	"t5rp2qRvKyxpxhQ25DR3Vk33I8ojSOpjU3rIhLCrktE5XR1+l/AV2rcTiMMj6xxcZGoR5WQIJHuuTj89",
+	"xge20jwH1Lcg179Xddhi45cgx5kEo4CsLMrmbVcMs3b5IEZZzt2MVsvGyoy3NNK2DjwRIxdQjm3RbHx6",
+	"n0uRJCLVuy6TPDOMMU/Yri2wgWgYzo5BZyShc5FqsoM2KlF0OkugMuz83O7n+ydst9F19O3Od6uuP666",
+	"7k7DJ8AbGkAX/8PTsRbjcbIitvNlwmaKhK58W0VeVg8H+PZDkiuyE7bofS9v5Q3T0cTdSxHBsZD1aPQQ",
+	"d8EpXxuNb6NVaHVM/jCBumCpt37obx+jJbhepluUfrCgKoToElptiNNXw31fK2fz1i3eD2nLFgREu+Rt",
+	"WqhHidXpmE6wBimWteJ02rydy2/DF9nyHqNiRT7+2mIVy6WzVg/smuPVDqgXil+sHq1Hx40qgap06BqO",
+	"+wZKy8DftO7n0++u7md+7M1jpjM62VakeJg6yRjonLUZ3MOEl7hA7WU+djVcETTSZXoCkoQY7DmjUu8b",
+	"ct2LqaYuFVlwJIKp4ZmhIQUVkp2wrW91GJCwPcVan+2Jnib4xywe4f8GrcKjPqeaTIXSJHzd+X3w9vz0",
+	"rPNi8Ms/e91Lm50sNE12bdQIFvPL6o+FH5H+AuSIAXFdmFKZBMQ3B0S+qbDdny0eioTKFIkmEF1BTHYM",
+	"sdmK4AGGnqDSYAbc9YVmKJ+bN6yQPcTNDmlsR7KhJMqaqLaBjHMrt0mXRhPfZjyvmabInymkNvOPMB7D",
+	"reEnO6HlrYckq0qE3H4IkZiC6nOFvXBwcYJHQEJ81WjqpGOXslRhjSbYhtFneJd7TmKTNaHd+voc1STb",
+	"8p5pmBJF54qEcWqZABxi5eUQ1+R7Blq7nSkM7M1q/FUmUY1hUdo8hvM9n8HHhAStCqTdZMC3s0TQuJkH",
+	"/+kDbsSCbJ3mlxG07dVnUc0cUQWKbeuofbtu904cF85aiwp6rmTpQet2byji+R62Km4dtlKPzrV6auNA",
+	"EF3Av8DWfJmk/MrWaYTpEGLDxtxFuvnZN4HIeqdYlmYRtC4SJCfpjW20e0R1bDO2vlRcR5yfdqWGUmlC",
+	"XbqyfllFv4CEbkvukxeWAQlHWF8hdL2QE6o0wda+gcVfWwXLaKWRSLlWAZlJMZagFLmZoO7gRbYrF2iQ",
+	"vDLk41FQ9zG09KZSZkscX0iXP+NQp8rncUsZXmZGegUBreH7+xJwmFXdtPbgVksaGcqQsFfg+RL2kO2X",
+	"RUObnBTKgbnHMSqwoNHadC/tSskLDjZumkYYbT31hYaVhtkyqV3YNT8KuT39zOT2/1Bv2xLal+pbFcMt",
+	"YlpGXmgWNaSlf4lhUzcfmob/EkNLtaBKkx6h9EKZEzop5EpVIfFY3QqwO8WISi+WNJEpV3WOvn+YtTX2",
+	"8cEGvrN/iOElvvIN+qn+IYbNXVTmeLfeqYeRaCdeWBmg+iAAJjNdqyHFrRVXyE8tdbHClNjcLaPxHWMm",
+	"wy0GB7jixni16pvJZMYMmYoYsLx9Ro7oONqtF0peav9iTbRHFC9uxsbS5bvr3mu5tzUtN+LfqZ6YP/au",
+	"YF7Pv0+xdJdtU5okIH9Q2NU/MBpLxtiDLJfNorOCSIKuYcodjA941M6BdoomGZ1mL3dHjEc65lQtc45e",
+	"8QQ65ye48uIBm3frfdm+ywXFSgSG8JVdlhvUWJG/73XOT/Z+g3lIbAnIXdtJyrxhFF9CbbcK2/DNnHjB",
+	"hS1FAiHZcemJh4gx+OAPipjfjggWvCJ0KK6N1HZjW0xBN/NE3HD08dZn6dlzfayusYUpNmoZ++SB8dYu",
+	"JG6AukEhfQMB+Xnl9NZ1WUuuvksU97S6TKqVfLiBG/JaXDnR7i5jS4z5yGjESouZIjdCXqHDRluyqhDW",
+	"ZqyMqB7RzWhnupcI/vZtryo8sYBpjieJGDO+yk2hU8ltXFCE9Qi1uAKe8WXyI5kynmpQuy6oQsJIgpos",
+	"PvfTQfZgu8/f8ituuDNMKUus3nojBR+TGVXqRshYkTEU8q4pVzcg/QUcfoUNKwjaQRAbPbTPo4QZVeXk",
+	"3Axo6+qMKEtSCSpATZVGaAUeufEUef70Z8vxwgvQcr7XMUpraNPV4DYCiKurGZ4i1B5HbODYX6jFeM8c",
+	"2io5cSrGY2wXtxUMqwj++dMGgfI9IV5T7lUD9YCMohzAIMaGcBDNkd6cZ94S2nr2IFK9ij9Y6YFZyUUG",
+	"gZdXrpRjkSGIkdMulKoOp7ITNpEBDhdFqr8JhbuLxjnL9r4G8lOoNaF6FtiGlZEhTJgL/S/BX0gvACrv",
+	"VF7DY5pLbxXItRWN7Qa+1qNbijtfa0O5Da051ozu6osD81hlF7uIKV4vczMEruKod6v4OwEs52IvEJzQ",
+	"xlsAxIc+n1Em26Tj5GzoXhr49YR5+1/s1Eu1balgA1Ws7xQLr9hrP4J6Q6Vh5fI1M/byKKZVaZKvVVj6",
+	"9fmqyUckVZDdzuC5qK0c/YrlaCPDzFfxKLCChsLVScZV0rUgOhWRQmMEGdbzZsp13MXiRhG0ybkEBRyD",
+	"yLJ6TDc0D19LFcR9LgsS28bZeS6zY5mOlR9mIcBjX5M8U7uR7nd9TX5aX/DbrR2J5JG4gJviayX/Tk7m",
+	"BLnvltS/EZW5exv5/Oyy9jrC4Nnysa4l8jFTGuT6hsGUhIbBhJlqhA5Nz0tsjbghEKpJAlRp8uSpESyS",
+	"RhqkCmz5IBKJ6VSguHevYaKo0BjPSp0BjWbAkeUjQ4k7kakN503MYo2BR0KM5mnHoI2N3sZPKmz3ecHm",
+	"JrnJvRNedHrdwenJ65Pe4KL76uSy170YnHcvBr+evb0Id6t5hIPNY/EHO/wXcr420YINKpU14Tuwh++9",
+	"MMPXxBpyP+xafd9m4K0rvtoraPAYMmC0/bxVOdm5ZophKL0oKBm7WScOvGft8xB7kg18NzJbkhG4lnOk",
+	"U8xoI+GEKS3kfGAgkYAG1PqxI7fzeV3bIOjKMckNSCAzmXKI8T7Gx5/6FeJ6Mx5SRfCuJ+Fm3X2Li2gt",
+	"EnBlY1rG9U/PW5gNxKbptHWYd+llXMMY5COXgi1sslk5J5sW95mtga/Wo11nfAcfFzqGYE/9Ulc+QkmO",
+	"Kp4wF7MKLWX6dlNr+/SUOvjnNEimGHwHZAfLjEZWO+CCz6ciVf4eNCAG6kYvj2y6tJB9jmUZAoKX6Pia",
+	"je6wnnC80TRGvgbJaYK/+wtazGo3b6ndvHkhNj3sc8TcW90moS4UWA99hVdV5iA/KF883rZLFGaq0MwR",
+	"Eoxyd7k4tiDVkbvoXdg9Jr4AKg4SLNcnVJHw5Wnn1eDNWW/w8uztmxeVNec9bF+61r2PoQD4Ob6QhZC3",
+	"eVrHBPKeFFuHwDfAdzxeOZbgy3JawljLd5wQ3jPSvl4veG/MdwzenWNRJWwfYWvEMb43hamQcyKz+HlM",
+	"XzcKPsRWihtLvbYp8K92CZe4gkeWg8W51pb31VRj21b1rfmFl1HEnIE76sK+1mLHaqy4xPLViogZcOuo",
+	"ZSpv2DZ0uhhLmJ6TBK4hsR7hhI0Aa26jygpS1WKGneCzIEZhqn8fvLgAmuy5o+AcIuxDtBF6GKDV4keH",
+	"hEYH2EcWsGcfDv39wR0VmD6fJalaVmOI02Lsr/WqzFFBlcEVYODWrs0k5lodktDBwiYWYQ/X/KO3WRjP",
+	"rJaAhGakgS1BEwZ9jp/VYJgmV9m3JJwAlXoIVNt8W+vRCI+y7oVoanlnqs2JFsN/QaT73IJ1aNvAhTm6",
+	"4pLDNrFJ0JbTDlPtxyYTisESIYsPQ5sZNU7E0G0dva/MKKdHJNulC0A4pUrv4eh7Jy9C2/guArbQINoZ",
+	"aFOmFMRkh/K5GdP2ysukBOZ67LbJe9u8muZ86IYqZ8CRvBg+dsVWfV4FaWvmUVIBX3ejnFmqbdIhU5oY",
+	"IwxiLOWQ6lRCny9urXSbhM61nBTMIM6nhAuPKDc6JjZOSG3TgZipDD/cdZdKp6BIIpRKQKlkbs4sgy/j",
+	"4za59H2zlYL2tNI2tefr1dEFw3TBYyemU7qnwDzkSyBZ9bxwbFnoC02S3bpqFiM3XWVFi+cHBweVRSwW",
+	"elFcCxYBVYopnUdM7h4WEQYJsU1CMZIwCw/J2Qz4S9fw19pPfQNoNnLs3Co1Zy8vuufkBoZkJsU1i0Gq",
+	"Q4PdKTfLd4pGn4cf+7jKfuuw35IwAh1Nct233wr6LdB0jD/304ODZ5Ez0fAD9FufwsxJ4ctI73BhP9vi",
+	"A0r0OcOwzrw5g5AO+yyjOnKIY+QhLoHoiRTpeOLq2CVXBHg8E4zrrGWqLUmtClLThZHaneNLXjgQGl+D",
+	"1MxWKcA6BgZhLCpVne1MCi0ikZSO151O67BVOLVW0AKeTjHMv/QtHlfrQwMkMItmsef0NhsTmZNDxziw",
+	"uGlIpbYxe4lQ67DySRVSrnemLImluygLuLZ6I8r60PBUWoHbHS4HG7ruHQuupUgqpGZyg1UauLCde7Fq",
+	"W762xc1++kacNF/n7enmmhLyASt1FNkxE4PcuzSHbRWI3bVak3cJrXLC+vwDW/UMS3/EtnuPF9oLvWkj",
+	"wa9Bjg07ELu1CvW7guPyEZVpN806RdoB4lvXoo+dw7ygWzVw+10N922ubL3HL7yCeRYO88vrpz9iS7ZC",
+	"mpKtkBNeQ6SNuscUiYRiHIhiU5ZQsz3UKgt1G8LJfChZHPZ5JpuJLXYzFHpCdi4gYoZ+aUIuKL8iL1NE",
+	"tkJLR69uTpjOisYwI+ioy7NXkTCaFnO9viVoyQyyWg0UmzTZZ6zCRPlV4MJ1I6ZtL9SdvAaFKwaknHVi",
+	"+Cjj4z6fUT0JMI1vt02wpL0rB7BYPwWBXH0DcIm/LadzPUYRGzvXF3L++enXUeSEaRWQYZ7TuvX/fR2R",
+	"9Pb4mlaIyZjMjGq2sk5hD8tLFaxwccOVsZcmIomNTTSWFKP5sFObtasVYIaGNQLN20LsBjZRyuh3XCfz",
+	"Ps8Ksho0OiLRUu1CcqJhqpCDzAmLjTE/YsZUx5F3WBxg5b2gdEvQ5zaudDdwCVdRwjgzzMqRyZFtNCe4",
+	"6/0SjkGfWyBgTS2OjdPQKs7ntBo9qqpMGRNJCeJoU5FwlsqZUK5KFvZ0s/kptu+RFDckdGBuJ9bocW94",
+	"X2ifs9jfQ1ZGHpwy5Re51tp7P5k7/2qEmQnYqw5hYkzwX0/OOx0fe4sL3A0ItMdtEhpNVE8tHC7wZXs9",
+	"gvc1RyQWeH8ySzU5//WETEDWFj1021t5+/ldl0J0Z3VpqbN5rrmnxu3F6mZRzR5ui95CQ+oF/pcxu/pE",
+	"0Q6fE8XGHOI9xu2VoxkocnEUjqqOlhgi023SseGFeKXoCd6+aJQpLpZ4kc8QkuJmtz7r0yHTI+kdbvQv",
+	"0k3Rzb2KNlwy6FbN+Mqp0AcaeVJ0hFJNfIvKx9qsz5fuytKmXqPb36kaO04BASBj0Io8P3hmbIU5xhMl",
+	"Csjzg+e71aRpJ6u87bd1yXLC+2wV6LaFfB4BN7Mqc2XczCoUIgKpOjlRqRWXEDIgORLuWO1SWj1wt4ir",
+	"RyW8dNj63OhaVpHs80yTPPIZNSkqaqM0sVqrUy7zppol5RIf+eg+DRg2FMbxPoVobGPlakm5otZS1vbO",
+	"nrrSXRYqNXFw96WFYLWa6vMDvmkl9TNolOt7AuAZft5yRf9e3OSMQyMhV9tdcYl3hEjWYcZDFuRbaEg0",
+	"bCLm+jzMol/d3ZPvXKqz2E3zy5AqzMM5IpQoTbG4NORp5gc/93n4rntxeXL2ZnB89ubl6clxzxWBdo3T",
+	"uNATvKrsWJMY6c9X73PXXrYuseBQlL+Gyzl+VbqZxTwzOrXN7nUx0pRBElujv4o32W6SDyKqH025/iLt",
+	"IBtyDO+G+SKcY9sG8rvQ/bPukHfV/fedClbnhLy3/u/KMFpfZcnj2OcFl+Nq19srryfeWQX6Bn1YuOnm",
+	"Hix7kNtKpl8Vgb6fCEsMUzrP1OqmSkx127j7EqTXedjUhrRYJeeoz/FljBMeU8YzfSOvGGEjXuzEHCA2",
+	"uogj7J3nT5/uBlllHzQsMMLNVmnr8ycHBw5D7bPVjgF8otIvgMTgCKODq/lKNQ5c6AY+vcdhG+t0DwR0",
+	"4JyraDU7pe+74x9brWJjpoUYRKj1wZe8Ko4RbK5f7H80gw0e19l4ZP61+YlmFFy+vSvlwrG3arZjSx2E",
+	"1ZnH5qeHYTy+c9rMfMq8IQ4wzRIW0xSfXO//eJxSeFtxv5pyfFE9xL0fVCNyweD4RlXMj8goa1YoBUbe",
+	"2D4cWGwAmxQyVyrPfLVRZ8K3uIpGebZm6sblyi9EAvVNA5ka0Eiza6gKoxwKkQDljfoE5h0aDWkb/UXp",
+	"QhGzUZokK5sFunCvVZGs39U1uTnu5qYFoui2Evtj96bGDoKpI0TPMeznBXaxruhblrkrbrgX49bJVFXi",
+	"bX4uxYglX7zS28wu4/up9DbL4Lp4mrUu6uOC1ZWNEzOF6Z2Wo3cNWwtQAtiYTisEqASXZp2M9lyN7XaN",
+	"07Z85A9vCznXsJ3jC8VVNsE474ItY9421uFLh1Ra/FmolVZLTGXWuC6i4QWgypFVa/AFMncKd6L+ftpe",
+	"9Wpp9Ail6dzWMwMeq2JxUtXu855PprH6DFGpITu0XVxq2hBInE0dk53nBz/vVkdA+IcMBn+VncyakFZx",
+	"r+Zg2t/XZcU30+bPn4IzSiplUaUeccadCT2cE1atOXzTCPr1I+W3r9G+Ar0K72p0oA7WrfGX5v56Gq1c",
+	"x1yd2essEzKERNwUWG6bZHiP/mx8rM+Rb9Mkcffc2C7GMXBi7NTM5Z0qIOH52x5ZECv72Guk/i78/vTw",
+	"8KoYAjNf3jegjBUIc3sbvu3OXCHVnHqYudk8e1hqxFmvISIpY3pfWlU9JWMlLvyF1BfbRhmpRFau2dpl",
+	"Ll/cd0BprCBOxUrl8NIK3QvrgvuqGM0laLOsLYPZMphvicHkdFgbXOO4jPN71/GWdanjLvE6wMq7TKMl",
+	"OUxZgj2ts5ZKMuXc6CxDxqmcB1nNLh9NiI8x24itMH6lev4ZMsobZJPfZd/tlaVVf8G3Gbe3YuVU7gnQ",
+	"pFRcFetk7M8kjEACj9YUWHWRk4XHA999MquOiBeMHMM2pX+jGv5m6vPCzI95EAtzrfe1Zo9+P/5WPOvi",
+	"1gqIgb9Zq6NK4r+0sa4JjDQRqSskZI2Ea5qk0CahmgHYfP8oodMZxEQLctD+8X/+67+ftg+OCCW2wE5o",
+	"K3DDLSasaptmGk2EAp6Vx8EgGCL0BOQNU7Bbb1NUItHDS+/Fab5IBMs9kJhQlZHi1on7LQSt6k0pt5aj",
+	"m5XDit5TL4XEoBFdyeBtRqlrHGfDRUrsfid0euOA6pDw1BXpWgwTUV83v/c1xr4Xvv8Lja58nWK/t82R",
+	"SEJC5/WI48puazJjM0gYB9fXwU6ECV349KFFK0XC/LvQ1q1D9mIUN9u1NlQilREc2iHCIMv8YK68ny+z",
+	"okjCroCECnj82lDx2D6dN23CmjBT+5Nq9/mFMYmTQssFNExL3RbenZ0cdwcX3dPOP7HhwuuTN2973bqW",
+	"CwmdI5b1sj09puzB+b5ILrRv4rGOhLKj9Dq5PbuvPOVr28Phs/GkjpUhlKgZtkrxCLOWDTm/VZ1h0qUR",
+	"lr4csXFqhZdTIg2VXzEek51QaR0GJNRahbuF3szYJwIbM5mP6H+SQBMUvH2+E4orrJFKWcL4ONwNSJjm",
+	"sHH9TVlWXVOmHBM7yc6MRleG72CBUcbHAeHC9oWOEpFiI5k+p0kibiDGVNwwtZ1cQzKEkZCA68GoNlzL",
+	"kZnKaMPEFm+EW1sI9shVKdTAo7nvCWm20efmtYwUpyKGRBGDxbYpDRrJDsHapJM4Bx1NYyZ8ixvDdzOO",
+	"PYSO+S20ZWxmWtmdYmEZt7TRaDoDbFwxsx20XCdxOgViu/fIORlhYHy4j620wpqcXuR4l95b+bhKgp2m",
+	"SeHkVH2++7CHvWe6nAFEk7z4aOBMN+sNyLAkhkjEWHI4I//1pDlPYA/Pe0WW1BuschqJ6dAFWeLlFBqM",
+	"LkRnngChvmJtRDkRoxGKZ/wpq7xcUF52qwM13ZnOEzh3i3p8BMomWxcy6Iwys6y7otLDsePLGdArxsd7",
+	"FvqzDFxrTnzO9QQU+wtW9dvjseUecGs1PV91ShAMJMpcAVhO2nkOvJ662F6jcOiGJ7/quovHJUMn3G2T",
+	"c4/j6H3Sknl+B0RIIxTEiIRW0ev1LgfnF2fvTl50L8KjPg9/3+v1Lvf8CKHL+sVXfR9Aq9M4tHUvvKRJ",
+	"MqTR1SExqlhIFJ1jlS6gMmFmRg59btt9tkk4nT1z2xazVIWYKeRZ587zJz+idBKpJkwfkfCGXrunZ9E0",
+	"JNQWWL0R8soV2DUQ7nPUa0kMM7zDdVnVuTPlx4ODg0KPM0NcRl0PyPODn3+yFYpnwDsn1Xcq2YFbNvJI",
+	"Wq6f5l6uFYNh+8mTn8rTZukB1ntakSAQuFfNKdz1XTG+86s39HrTV6t7AZvRFkr2lnG07hTcC/u93mX2",
+	"6KegVaaIBi9nj2YvI49s8KZ97vPWBP4uvVNn1yCtomdfaWARvaIabui8x6YgkPYezv8Mt8jQlWcdTYVL",
+	"oUFDtYw5tfb/AnMKA+wikOuy2CfcFjTDwrPoCbVKtH9XQRzgQ0aIkOG8z/2HgChBZgmdG3qwfQE0ldrr",
+	"6HnrV5tcoohEwWf4/EukYHXoGLevWBv0eWhp/vTJT0dEUg3/8eSng4ODI4yu4ZCo/3iChsainNixsoAp",
+	"8vzp00NU9C31uFxTdKMnmIGx2yadnPvbHtSUJaq4bmtbDOfG/qGJ+a3gMeJmOyi2dqpl3O6R7W23OJRt",
+	"a51KsEGghd4IRhjO69sFbEXLA4uWevkQWEKwl3JbQbEVFF+hoAgc24B4rcjIHRQrqpFP00SzGZV631DO",
+	"Xkw1ddV9jGZvOXKIpgmyXJH18UsoH6fWuRzOpJjOsEjuRFIFZMK4VoFtRJiZ1pbdanrlusdYFq7ZFJSm",
+	"05lh5ArGrsY3j40qHytXaMg8ZGsZCT5isZFAVsu3PQnRJWOlTCTG3Mit3HeVM2HlCwxnDcfNxn9QJDy2",
+	"7GzPYFh4SN533pGd8+PXff73//mv/37+d3L1618BmQoubLAYSBC7zuQ4ImevXu2fzVIVkPcwfO3+fH3+",
+	"LCAvTzvHuOzXzzvWJZZ5gvqccaWNIReTJcvN+lRCLNOkSg6I3TbBdEAjPq2t9rrz+6Dz9sXJ2eCXf/a6",
+	"l6ExlZ7tGmm6+Ptl9/jszYvsCT/AZa836J287p697RUe+RFLPtTbjH2+aDSacTKj0ZpgVtHwTpT8isOm",
+	"HOFRJGI8tnUEXKf3Izu6TaBIxDgrimytzMIoWDmezmbADQyNphOQOLUCNMikfKXl1iv77lZK1woK2aCF",
+	"e3G1X+RqvLSCdS6YHLjby/DvS4o4R6dRY+FWL8uOoHW7NxTxfA8dJq1Dq1+1FkQK/rvivsE2a8ZLTueX",
+	"NLPtabGnFhyt2P+9wtvkfFG+NVd2c2AU7uxlo2WHzm4IyZTKK2XbUvgnXAKre8Qo/XZRLCZjAWZyLfp8",
+	"2UbyIVvFy+6aAlPvLCge24faxHFqT8UV1a+47bEgLfZ++ILOVQu3rGJgvtxFDKnRb2xPHGWd5bWY+LrY",
+	"uMBHTlsIENd2YTj3bUjy4gjmB3YNsbv/wgoAIolBVpVDqEGM49IC1/V5W6xHoNKhtVQyAjJrrKs+8Gfr",
+	"XvX5F/O2kgIEdoxgwhs47N3gQLiDrdx3SekUjmxIASo4dIj3WzXr9aOvrdpQ2ckOT+Lfp9RCEZGal1wo",
+	"ncy2KUFzxoRFFErXK9ECJXt2VP6+vuLapaZS2wuP6UzPS+MdZbcZ1JK4c73ZtofWhZRbLz4goF3Tb6CI",
+	"Ko/kKipO8UWibYoL2LYf+PbpDamD0BJVrCCyJdm/Nl/fFeyqbxawQDVfd8eAf9P6/8Ujz6or+ODFlTy5",
+	"uns1x9B5n5lTGt32OUc6IxTLZZORAWdNKM4jYc/BZ2eYPauHZ89usXSTuvIN2dfauj2UY5iaM0kyNTw3",
+	"QY5yRcJ+QSRMxTU2aqwr1/NwOPq4CsUXqba+CX34DNAKOtnG7343KskF2O6EjvqwxTxL4L5Kyj7cGlit",
+	"LrxWlERZGG4e1I85Aa+pvIrRseW6oWZVSatkVBdn/UxiCptvT936yjTY6AJ2eWtbKdQQa+05GwzxQNwc",
+	"QzONqg5Hz5I4byDb3Bn2OtfU/i0q8Lv9NnfXZHk42/4/j0chHgsNwOkGGluNVwcztnQhsaeUjZVdLpd7",
+	"+pId26Tb9a4OCDVqXCJu9tKZb6dNE3Si2ra11vMzo0oZy+QG6JW/ncjyiSZUEQXXIGmCV9lqN2/MU9zO",
+	"D4pMmNLC1QXo8+pUMHtna3NRIuxahqkgmHiGEij8g38IA9f1Fm9wMgEVYmAX9iay4Ql97kayNZHOLntk",
+	"FeNxUW1hde2SLJXta1Ni3bK26Wdb9fUrSCNTV4XE0bsrAU0jTEsZpj641G8W2wPaPId9uAau9xyFH5LQ",
+	"TeQ67cahLaFpM6z73G8AYz3dkzEkmoZkx/EUM2pgGBBebZoHPSMKyY7ggAluESa0Wva1i7ejvM/zEQWH",
+	"0sSOLHbJ//zX/x8Tz0BKIcM2OU6EYnzsuSoH24oxojyCRBUpqjaI87vhXpVqf/F4NzC/J1Rb6HTN+3Xc",
+	"Cwd3UmXLsr5vluWDGz21OWrfubzs7t6DnX10fw3ue2FwXzJeb6N4itxeLjz+5YKRE9PsRB8CufaHknLr",
+	"5K0WnPZu0ghGDjdln89EJLHHez84SWdE2wBKxqMkdQ8wzBqsQtNfcP4Hcfk8AK4++SKu2kXIbumicWkU",
+	"xJ57ezsljIEbrFyZB1voOmurWzpe77swSdQgBQdn01qSqcH7i2xKW0rhAR2dTx5a22qCvyUL7bNg7ndQ",
+	"x/wOFTcy7Mtt5DFl63A+FlG9o/SEa5AuWs77sl1IugJ57TMTYDqE2DZCV6AV2bkR8irLP96tLAt4eUPH",
+	"Y5BvT1rN9PKJniZ3cMW7acjbE/RStu+AUCtqMOajF6CMEM2Bu2+Bsv+R0yl8qgX1Jf6tgv+PvStualw3",
+	"4l9Fw3TmwoyTOIV2+mD6R+4IlBYCL+HavjavWLGFo4sjeSQ7aXrDd+9oV3JsYvu4e0Bv2v4Fkzi7q/Vq",
+	"V1qtfosoCXhBhK9coi8AUvamYF+xSIaBt9O7vfruYCNr1H0mQz00gjR0t6p2Y4M/ba3YUpplTJkf/uPv",
+	"w+7faPdffveH3n33588Db+D7j786+Jb29DDefiq+4QYd2EiodbuJ2Oc+0TW1WE7PeTxNzDT6etuDF38K",
+	"eUfzvE2RYiIS23C9bVxuMeQhFAnzEGV25bqVKQ/zR9fbucUbbbLtoU0o/9r3yWbBE+aAC6ATrMqF7pEP",
+	"CxYuoZcq4hswEdZb8h+Q1yuee1gOzf2ZQGyuCU34mrWjtF7xNRPm8VTJOWuCaF2xTPEWP3yr5IplC5Zr",
+	"vIPM/plKzeGt4OSob2llqT7PwX6LlVsOZUN+mWywUrIVyNoyhrtXEQcrj0gnuB7dTS4/TO9H4+H7q9HZ",
+	"76HAOzhsf0Ul5a4KjdW+JvmgWNpfD/psTZOcZqz/kMBzTStDvENiHiJrrvncWH4Z9sQjjlJUOewwLwRP",
+	"MILRHY0DEso13jpkQG0mFDMETSCuIkgaLjzh2ZYkbM120FCW6Ck0JoYFgluJQr9ALuKZCC4fumMpWPfa",
+	"fBRgj9Ej/7hukXpjVDGywp+DFuoDC17p3YWWCo/Wiv/a+PHyecPySLgUJeT216zXAa7v82Q5sRyaU4ZO",
+	"Mv3kJrexjBqAbZrwiGZSFSDZiuk8AQ/RMrMfvYOjunzMWGbGOFxjZKK5CNF9G/blHObLquUcAQaatOJs",
+	"mGuyoonxgTD/b4eT6eh+NJncTIJDd8JoTZ9wsTa6IZ3gcvzn4dXl2f2Hm/Hd6K934CCKzcnLjeMCtnEJ",
+	"OLOG4u6IiYzTRJON2SMChMU8xyulVtxeKRv7dqKVdTyX0dYoOpOSJFS5RTQmet9WJCeKkBn54/Rm3Cvt",
+	"wN5OktI27hROu7eAzad6v3BT531+UpF5PhndknmeLEteoBSbIBy1h6b+5yXbPjYHqJuUiXNGs1wxMoG2",
+	"G2TnCsmtkpkMZdIjoAtsCQRSvdNEL2haXGSPELTr/Gp4cT++ubs/v/k4PgvIsX98SoK74eRidHc5vrj/",
+	"0+in++vL6fRyfBF4ZG8eeqQyg8mx7x8+K/g8a1OzZNvWPc3X3Tj774tGO67THDs2fzEkvY7/3wnyhSiw",
+	"E4Qg8BqAnEHQs06/6FvwjIBRY5Dff2B4wUU3iGZmUyn1sSfaWBKdh4uWNe3/A9b/eMDSXMQJ7lOeEbdS",
+	"JmjKe27UjTXFAF14e0mOen7vqMhMIPYUU2sGHSrMype5DlXOHGwjdI9Qbd9BzV7Zkjff/9LUgo0Ucv6J",
+	"hY2VAG44pQrhli3qXU2zGzec+oyM0+uWYtr0a/VKNdkonmVMuOSiYpBzkGpLOoElX2ETHLZp9qfh9dXX",
+	"adaJ/h/RrBW3RrMAadyoUpvGupU6ixWb/njlkQmLOKyTPLxVvoMJ8MiPkaIi8yoAy/QpegAJqZgJsPIe",
+	"+Y1/hGR2LEyMQyZck0huxClm2sz+PkD4nRMSsVjRiEUWzhrvwYuZKECQdmk30kGxTsiSbTdSuTJPXOst",
+	"qO0Ls5FqyUV8ipANh455ww2zCajtFdcwhgEXDcuWUeERzNqvPFYH9frinrlVnmFGEkY1wO+VpSleICCA",
+	"lC7xtVtxwas9zQjnBo2mO3EwIS991DMBtq96zDNhZzJ8jRMeIFzvCDbN+dqPKUw2DQUP5C9sPpXhkmUk",
+	"pEptuYjBcWM1mCad1G6zoAgZjoyUeWt8xXqrKDg8IYGt1GNR4M1EYMufg72SwnLpYPlLKQDZLNumXMSI",
+	"cca0edPwvzSfzYQtEUSseQvRrQHfMfgkORBMGF2zEuUSUYtebP7tkfdKbqAlrUXM1yybCSpIMLQHu7a6",
+	"0SJbGo+7U5Ln2khS2ISQDLoIhHIFUDcIqBVMWdgtftF1+9QTgssXj8xy3z8K4afwLyuYdRAOR7HohPAM",
+	"+plr6HUlH8jHyRVuaBMZ68OZsHuHAOgEBCA8SLHR7JGhA/43Htill1BeqFAmOdoBCROpbX2ABpFnArzz",
+	"wPd/d0rkGnx8SkOebcnAHxzB9UguEP2/ANsc+INB7XY4ZWJiLeZLGC3DklJtPAKp8nlhhVZRu36cuUYU",
+	"yTocEyDUlMY99n/47ZfPAQe4vXpyHLrhmJZ2m4vdJHKCftfNK1uXHIy4Cb4bVsnHuC8RyMoFrS72asW1",
+	"9+PzFu6GLyyO60zByBEjRhfumYvFH6DpFj7/wDvIVXJwctCHkhIr5X4ZNR50eWZsGIw82+Gw1KMQZtfK",
+	"nRoVVmSj1D6Mj5Fxb3VmL847FN5quCpRBV+9T3OCTSpscEtkzIVnZ61iD4rphe0wtJahfciIsGRbTToB",
+	"AIgZ28DlrsMCymvF/6iZMvb6wN2RPrQjWlFBYwaqtgShjWaFIjbW3Cf5way/XMduq05bYNcJqhVMFXrV",
+	"2o99utAhm0RUL+aSKryrvcMtdOM2D/VTKlhifH/pM3i0a/xmVS/myy78oIbnNYt4SJOnl4v21YM8lvMa",
+	"2st5nZJoaBP/SiZVIqH5qoYOfF5DymVHYTsLjxbGUyX8gA92Ie9aw6DyfR2j6n65OLkz3qALvgJEsEDL",
+	"lvU+syby03DBojxhEVlTxanIyIbxeJEV7d6bB9P/bP48wsoWSHTtbyqM976tEeJ56WYjistnV1hg4qBm",
+	"bBU8QA/PyAuUWdBkxMOs8tKwM0WZOgKz7VO/pRn2K7HnSJZAih9rs0CjxNjFiiYW4JN0IraSsaLpgoca",
+	"8DvnCVtpj6zA5GESetAbiKmYM/CaoWGy5hlN7CKEzvUhggfGyixUtbuZ1yM2jHPbt2IjmHqnzTYSTfSd",
+	"BhDSmUAEJgsQEptN3WmRHaGRbX1hnGmaq1RqRIkzu1WsHiedwA6zZ553PdKswpwGGvz2fowzqttUraaI",
+	"dY8/P/47AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -36,6 +36,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -62,6 +63,7 @@ type App struct {
 	Conversations *conversation.Service
 	Realtime      *realtime.Hub
 	Voice         *voice.Service
+	Patients      *patient.Service
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
@@ -236,6 +238,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
+	a.Patients = newPatients(pool)
+	h.Patients = a.Patients
 	probes["voice"] = a.Voice.Probe
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
 	a.Echo = httpserver.New(httpserver.Options{

@@ -129,6 +129,12 @@ func StylePresets() []StylePreset {
 // Relay answers a spoken question through the chat pipeline: the transcript and its answer
 // are stored with source voice. Each user may relay RATE_LIMIT_VOICE_RELAY_PER_MINUTE a minute.
 func (s *Service) Relay(ctx context.Context, user, conv uuid.UUID, transcript string) (question, answer conversation.Message, err error) {
+	return s.RelayWith(ctx, user, conv, transcript, "")
+}
+
+// RelayWith is Relay with extra grounding for the model (a rendered patient record, "" for
+// none; see conversation.SendOptions.Context).
+func (s *Service) RelayWith(ctx context.Context, user, conv uuid.UUID, transcript, grounding string) (question, answer conversation.Message, err error) {
 	if s.limiter != nil {
 		rule := ratelimit.Rule{Name: "voice_relay_user", Limit: s.limits.RelayPerMinute, Window: time.Minute}
 		if err := s.limiter.Check(ctx, rule, user.String(), true, "Too many voice requests; retry later"); err != nil {
@@ -138,5 +144,5 @@ func (s *Service) Relay(ctx context.Context, user, conv uuid.UUID, transcript st
 	if s.chats == nil {
 		return question, answer, apierr.Unavailable("The assistant is not available", nil)
 	}
-	return s.chats.SendFrom(ctx, user, conv, transcript, conversation.SourceVoice, nil)
+	return s.chats.SendWith(ctx, user, conv, transcript, conversation.SendOptions{Source: conversation.SourceVoice, Context: grounding}, nil)
 }
