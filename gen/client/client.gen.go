@@ -1414,22 +1414,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateFailing:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
