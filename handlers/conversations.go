@@ -99,7 +99,7 @@ func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObje
 }
 
 func (s *Server) SendMessage(ctx context.Context, r api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {
-	grounding, err := s.patientContext(ctx, r.Body.PatientId, r.Body.Purpose)
+	grounding, err := s.patientContext(ctx, r.Id, r.Body.PatientId, r.Body.Purpose)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		}
 		return out.Event(event, b)
 	}
-	grounding, err := s.patientContext(ctx, in.PatientId, in.Purpose)
+	grounding, err := s.patientContext(ctx, id, in.PatientId, in.Purpose)
 	if err != nil {
 		return err
 	}

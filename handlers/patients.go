@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 
+	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/voiceassist/gateway/gen/api"
@@ -89,11 +90,15 @@ func (s *Server) RevokePatientAccess(ctx context.Context, r api.RevokePatientAcc
 	return api.RevokePatientAccess204Response{}, nil
 }
 
-// patientContext renders the record a question names (patient_id) for the model, checking
-// access and auditing the read; "" when the question names none.
-func (s *Server) patientContext(ctx context.Context, id *openapi_types.UUID, purpose *string) (string, error) {
+// patientContext renders the record a question in conversation conv names (patient_id) for
+// the model, checking access and auditing the read; "" when the question names none. The
+// conversation is checked first, so that a question that cannot be asked reads no record.
+func (s *Server) patientContext(ctx context.Context, conv uuid.UUID, id *openapi_types.UUID, purpose *string) (string, error) {
 	if id == nil {
 		return "", nil
+	}
+	if _, err := s.Chats.Get(ctx, owner(ctx), conv); err != nil {
+		return "", err
 	}
 	p := patient.DefaultPurpose
 	if purpose != nil {

@@ -227,7 +227,7 @@ func (s *Server) ListVoiceStylePresets(ctx context.Context, _ api.ListVoiceStyle
 }
 
 func (s *Server) RelayVoiceTranscript(ctx context.Context, r api.RelayVoiceTranscriptRequestObject) (api.RelayVoiceTranscriptResponseObject, error) {
-	grounding, err := s.patientContext(ctx, r.Body.PatientId, r.Body.Purpose)
+	grounding, err := s.patientContext(ctx, r.Body.ConversationId, r.Body.PatientId, r.Body.Purpose)
 	if err != nil {
 		return nil, err
 	}

@@ -436,6 +436,13 @@ func TestPatientContextGroundsChat(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, empty.JSON200.Data, "the question was not stored")
 
+	// A question that cannot be asked (no such conversation) reads no record.
+	gone, err := s.Client.SendMessageWithResponse(ctx, uuid.New(), client.MessageInput{Content: "Anything?", PatientId: &p.Id}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, gone.StatusCode())
+	reads, _ = s.auditOf(t, "patient.read")
+	require.Len(t, reads, 2, "only the two grounded answers read the record")
+
 	// The streamed answer carries the block too.
 	var done bool
 	sres := s.streamAskBody(t, tok, c.Id, `{"content":"Any interactions?","patient_id":"`+p.Id.String()+`","purpose":"treatment"}`, func(e chatEvent) bool {
