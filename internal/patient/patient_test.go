@@ -173,3 +173,21 @@ func TestContextAudits(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkGet is one audited read: the record, the access check and the patient.read row
+// (serialised with every other audit write by the chain's advisory lock).
+func BenchmarkGet(b *testing.B) {
+	pool := dbtest.New(b)
+	s := patient.New(pool, func() time.Time { return now })
+	ctx := context.Background()
+	u := dbtest.User(b, pool, "")
+	owner := audit.Actor{ID: &u.ID, Role: u.Role}
+	r, err := s.Create(ctx, owner, input())
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Get(ctx, owner, r.ID, "treatment"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
