@@ -99,7 +99,11 @@ func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObje
 }
 
 func (s *Server) SendMessage(ctx context.Context, r api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {
-	q, a, err := s.Chats.Send(ctx, owner(ctx), r.Id, r.Body.Content, nil)
+	grounding, err := s.patientContext(ctx, r.Id, r.Body.PatientId, r.Body.Purpose)
+	if err != nil {
+		return nil, err
+	}
+	q, a, err := s.Chats.SendWith(ctx, owner(ctx), r.Id, r.Body.Content, conversation.SendOptions{Context: grounding}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +138,11 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		}
 		return out.Event(event, b)
 	}
-	_, a, err := s.Chats.Send(ctx, owner(ctx), id, in.Content, func(e conversation.Event) error {
+	grounding, err := s.patientContext(ctx, id, in.PatientId, in.Purpose)
+	if err != nil {
+		return err
+	}
+	_, a, err := s.Chats.SendWith(ctx, owner(ctx), id, in.Content, conversation.SendOptions{Context: grounding}, func(e conversation.Event) error {
 		switch {
 		case e.Question != nil:
 			return send("message.created", map[string]any{"message": messageOf(*e.Question)})

@@ -20,6 +20,7 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -57,6 +58,8 @@ type Server struct {
 	VoiceSessions http.Handler
 	// Dictation holds dictation sessions and user vocabularies.
 	Dictation *dictation.Service
+	// Patients holds patient records and their grants; it grounds answers that name one.
+	Patients *patient.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

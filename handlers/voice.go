@@ -227,7 +227,11 @@ func (s *Server) ListVoiceStylePresets(ctx context.Context, _ api.ListVoiceStyle
 }
 
 func (s *Server) RelayVoiceTranscript(ctx context.Context, r api.RelayVoiceTranscriptRequestObject) (api.RelayVoiceTranscriptResponseObject, error) {
-	q, a, err := s.Voice.Relay(ctx, owner(ctx), r.Body.ConversationId, r.Body.Transcript)
+	b := r.Body
+	ground := func(ctx context.Context) (string, error) {
+		return s.patientContext(ctx, b.ConversationId, b.PatientId, b.Purpose)
+	}
+	q, a, err := s.Voice.RelayWith(ctx, owner(ctx), b.ConversationId, b.Transcript, ground)
 	if err != nil {
 		return nil, err
 	}

@@ -1174,6 +1174,132 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PatientAccess.
+const (
+	PatientAccessAdmin PatientAccess = "admin"
+	PatientAccessOwner PatientAccess = "owner"
+	PatientAccessRead  PatientAccess = "read"
+	PatientAccessWrite PatientAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientAccess enum.
+func (e PatientAccess) Valid() bool {
+	switch e {
+	case PatientAccessAdmin:
+		return true
+	case PatientAccessOwner:
+		return true
+	case PatientAccessRead:
+		return true
+	case PatientAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientEnvelopeSuccess.
+const (
+	PatientEnvelopeSuccessTrue PatientEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientEnvelopeSuccess enum.
+func (e PatientEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantAccess.
+const (
+	PatientGrantAccessRead  PatientGrantAccess = "read"
+	PatientGrantAccessWrite PatientGrantAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantAccess enum.
+func (e PatientGrantAccess) Valid() bool {
+	switch e {
+	case PatientGrantAccessRead:
+		return true
+	case PatientGrantAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantEnvelopeSuccess.
+const (
+	PatientGrantEnvelopeSuccessTrue PatientGrantEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantEnvelopeSuccess enum.
+func (e PatientGrantEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantListEnvelopeSuccess.
+const (
+	PatientGrantListEnvelopeSuccessTrue PatientGrantListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantListEnvelopeSuccess enum.
+func (e PatientGrantListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSex.
+const (
+	PatientSexFemale  PatientSex = "female"
+	PatientSexMale    PatientSex = "male"
+	PatientSexOther   PatientSex = "other"
+	PatientSexUnknown PatientSex = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the PatientSex enum.
+func (e PatientSex) Valid() bool {
+	switch e {
+	case PatientSexFemale:
+		return true
+	case PatientSexMale:
+		return true
+	case PatientSexOther:
+		return true
+	case PatientSexUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSummaryListEnvelopeSuccess.
+const (
+	PatientSummaryListEnvelopeSuccessTrue PatientSummaryListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientSummaryListEnvelopeSuccess enum.
+func (e PatientSummaryListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientSummaryListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -3048,6 +3174,14 @@ type MessageEnvelopeSuccess bool
 // MessageInput defines model for MessageInput.
 type MessageInput struct {
 	Content string `json:"content"`
+
+	// PatientId Ground the answer in this patient's record (see `getPatient` for who may read it; 404
+	// otherwise). The record is read with `purpose` and audited as `patient.read`; it reaches
+	// the model as a system-level "Patient context" block and is never stored in the messages.
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose *string `json:"purpose,omitempty"`
 }
 
 // MessageListEnvelope defines model for MessageListEnvelope.
@@ -3195,6 +3329,196 @@ type Pagination struct {
 	// Total Total matching items, when cheap to count.
 	Total *int `json:"total,omitempty"`
 }
+
+// Patient defines model for Patient.
+type Patient struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access PatientAccess `json:"access"`
+
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies PatientAllergies   `json:"allergies"`
+	BirthDate openapi_types.Date `json:"birth_date"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Labs      PatientLabs        `json:"labs"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications PatientMedications `json:"medications"`
+
+	// Mrn Medical record number.
+	Mrn       *string            `json:"mrn,omitempty"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	Problems  PatientProblems    `json:"problems"`
+	Sex       PatientSex         `json:"sex"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; name it in `updatePatient`.
+	Version int           `json:"version"`
+	Vitals  PatientVitals `json:"vitals"`
+}
+
+// PatientAccess What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+type PatientAccess string
+
+// PatientAllergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+type PatientAllergies = []string
+
+// PatientEnvelope defines model for PatientEnvelope.
+type PatientEnvelope struct {
+	Data Patient `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError             `json:"error"`
+	Metadata  ResponseMeta           `json:"metadata"`
+	Success   PatientEnvelopeSuccess `json:"success"`
+	Timestamp time.Time              `json:"timestamp"`
+}
+
+// PatientEnvelopeSuccess defines model for PatientEnvelope.Success.
+type PatientEnvelopeSuccess bool
+
+// PatientGrant defines model for PatientGrant.
+type PatientGrant struct {
+	// Access `write` implies `read`.
+	Access    PatientGrantAccess `json:"access"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// GrantedBy Who granted it last (null when that account was deleted).
+	GrantedBy *openapi_types.UUID `json:"granted_by,omitempty"`
+	PatientId openapi_types.UUID  `json:"patient_id"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
+
+// PatientGrantAccess `write` implies `read`.
+type PatientGrantAccess string
+
+// PatientGrantEnvelope defines model for PatientGrantEnvelope.
+type PatientGrantEnvelope struct {
+	Data PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PatientGrantEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PatientGrantEnvelopeSuccess defines model for PatientGrantEnvelope.Success.
+type PatientGrantEnvelopeSuccess bool
+
+// PatientGrantInput defines model for PatientGrantInput.
+type PatientGrantInput struct {
+	// Access `write` implies `read`.
+	Access PatientGrantAccess `json:"access"`
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+// PatientGrantListEnvelope defines model for PatientGrantListEnvelope.
+type PatientGrantListEnvelope struct {
+	Data []PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PatientGrantListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PatientGrantListEnvelopeSuccess defines model for PatientGrantListEnvelope.Success.
+type PatientGrantListEnvelopeSuccess bool
+
+// PatientInput defines model for PatientInput.
+type PatientInput struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies `json:"allergies,omitempty"`
+
+	// BirthDate Not in the future, not before 1900-01-01.
+	BirthDate openapi_types.Date `json:"birth_date"`
+	Labs      *PatientLabs       `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+	Mrn         *string             `json:"mrn,omitempty"`
+	Name        string              `json:"name"`
+	Problems    *PatientProblems    `json:"problems,omitempty"`
+	Sex         PatientSex          `json:"sex"`
+	Vitals      *PatientVitals      `json:"vitals,omitempty"`
+}
+
+// PatientLabs defines model for PatientLabs.
+type PatientLabs = []PatientObservation
+
+// PatientMedications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+type PatientMedications = []string
+
+// PatientObservation A vital sign or lab result.
+type PatientObservation struct {
+	// Name Example: BP
+	Name    string    `json:"name"`
+	TakenAt time.Time `json:"taken_at"`
+
+	// Unit Example: mmHg
+	Unit *string `json:"unit,omitempty"`
+
+	// Value Example: 140/90
+	Value string `json:"value"`
+}
+
+// PatientPatch defines model for PatientPatch.
+type PatientPatch struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies   `json:"allergies,omitempty"`
+	BirthDate *openapi_types.Date `json:"birth_date,omitempty"`
+	Labs      *PatientLabs        `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+
+	// Mrn The medical record number; an empty string removes it.
+	Mrn      *string          `json:"mrn,omitempty"`
+	Name     *string          `json:"name,omitempty"`
+	Problems *PatientProblems `json:"problems,omitempty"`
+	Sex      *PatientSex      `json:"sex,omitempty"`
+
+	// Version The version this change is based on.
+	Version int            `json:"version"`
+	Vitals  *PatientVitals `json:"vitals,omitempty"`
+}
+
+// PatientProblems defines model for PatientProblems.
+type PatientProblems = []string
+
+// PatientSex defines model for PatientSex.
+type PatientSex string
+
+// PatientSummary A list item; identifiers only, no clinical content.
+type PatientSummary struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access    PatientAccess      `json:"access"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	Version   int                `json:"version"`
+}
+
+// PatientSummaryListEnvelope defines model for PatientSummaryListEnvelope.
+type PatientSummaryListEnvelope struct {
+	Data []PatientSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   PatientSummaryListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// PatientSummaryListEnvelopeSuccess defines model for PatientSummaryListEnvelope.Success.
+type PatientSummaryListEnvelopeSuccess bool
+
+// PatientVitals defines model for PatientVitals.
+type PatientVitals = []PatientObservation
 
 // Readiness defines model for Readiness.
 type Readiness struct {
@@ -3740,8 +4064,12 @@ type VoiceProviderStatusState string
 type VoiceRelayInput struct {
 	ConversationId openapi_types.UUID `json:"conversation_id"`
 
-	// PatientId An opaque patient reference for the clinical context; validated and accepted, not used or stored yet (patient context comes with dictation).
-	PatientId  *string `json:"patient_id,omitempty"`
+	// PatientId Ground the answer in this patient's record, as `patient_id` of `sendMessage` (404 without
+	// access; audited as `patient.read` with `purpose`; never stored in the messages).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
 }
 
@@ -4022,6 +4350,33 @@ type StreamFlagsParams struct {
 // StreamFlagsParamsProtocol defines parameters for StreamFlags.
 type StreamFlagsParamsProtocol string
 
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Purpose Why the records are accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPatientParams defines parameters for GetPatient.
+type GetPatientParams struct {
+	// Purpose Why the record is accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+}
+
+// ListPatientGrantsParams defines parameters for ListPatientGrants.
+type ListPatientGrantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -4147,6 +4502,15 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
+
+// CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
+type CreatePatientJSONRequestBody = PatientInput
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientPatch
+
+// GrantPatientAccessJSONRequestBody defines body for GrantPatientAccess for application/json ContentType.
+type GrantPatientAccessJSONRequestBody = PatientGrantInput
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -4734,6 +5098,30 @@ type ServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx echo.Context) error
+	// ListPatients The patients the caller may read
+	// (GET /api/patients)
+	ListPatients(ctx echo.Context, params ListPatientsParams) error
+	// CreatePatient Create a patient record
+	// (POST /api/patients)
+	CreatePatient(ctx echo.Context) error
+	// DeletePatient Delete a patient record and its grants
+	// (DELETE /api/patients/{id})
+	DeletePatient(ctx echo.Context, id IdPath) error
+	// GetPatient One patient record
+	// (GET /api/patients/{id})
+	GetPatient(ctx echo.Context, id IdPath, params GetPatientParams) error
+	// UpdatePatient Change a patient record
+	// (PATCH /api/patients/{id})
+	UpdatePatient(ctx echo.Context, id IdPath) error
+	// ListPatientGrants Who else may access a patient record
+	// (GET /api/patients/{id}/grants)
+	ListPatientGrants(ctx echo.Context, id IdPath, params ListPatientGrantsParams) error
+	// GrantPatientAccess Grant a user read or write access
+	// (POST /api/patients/{id}/grants)
+	GrantPatientAccess(ctx echo.Context, id IdPath) error
+	// RevokePatientAccess Revoke a user's access
+	// (DELETE /api/patients/{id}/grants/{user_id})
+	RevokePatientAccess(ctx echo.Context, id IdPath, userId openapi_types.UUID) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -5890,6 +6278,176 @@ func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// ListPatients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientsParams
+	// ------------- Required query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "purpose", ctx.QueryParams(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter purpose: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatients(ctx, params)
+	return err
+}
+
+// CreatePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePatient(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePatient(ctx)
+	return err
+}
+
+// DeletePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePatient(ctx, id)
+	return err
+}
+
+// GetPatient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPatientParams
+	// ------------- Required query parameter "purpose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "purpose", ctx.QueryParams(), &params.Purpose, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter purpose: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPatient(ctx, id, params)
+	return err
+}
+
+// UpdatePatient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePatient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePatient(ctx, id)
+	return err
+}
+
+// ListPatientGrants converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatientGrants(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatientGrantsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatientGrants(ctx, id, params)
+	return err
+}
+
+// GrantPatientAccess converts echo context to params.
+func (w *ServerInterfaceWrapper) GrantPatientAccess(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GrantPatientAccess(ctx, id)
+	return err
+}
+
+// RevokePatientAccess converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokePatientAccess(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokePatientAccess(ctx, id, userId)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -6843,6 +7401,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/preview", wrapper.PreviewScheduledChange, options.OperationMiddlewares["previewScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/scheduled-changes/:id/cancel", wrapper.CancelScheduledChange, options.OperationMiddlewares["cancelScheduledChange"]...)
 	router.POST(options.BaseURL+"/api/admin/feature-flags/:flag/invalidate-cache", wrapper.InvalidateFlagCache, options.OperationMiddlewares["invalidateFlagCache"]...)
+	router.GET(options.BaseURL+"/api/patients", wrapper.ListPatients, options.OperationMiddlewares["listPatients"]...)
+	router.POST(options.BaseURL+"/api/patients", wrapper.CreatePatient, options.OperationMiddlewares["createPatient"]...)
+	router.DELETE(options.BaseURL+"/api/patients/:id", wrapper.DeletePatient, options.OperationMiddlewares["deletePatient"]...)
+	router.GET(options.BaseURL+"/api/patients/:id", wrapper.GetPatient, options.OperationMiddlewares["getPatient"]...)
+	router.PATCH(options.BaseURL+"/api/patients/:id", wrapper.UpdatePatient, options.OperationMiddlewares["updatePatient"]...)
+	router.GET(options.BaseURL+"/api/patients/:id/grants", wrapper.ListPatientGrants, options.OperationMiddlewares["listPatientGrants"]...)
+	router.POST(options.BaseURL+"/api/patients/:id/grants", wrapper.GrantPatientAccess, options.OperationMiddlewares["grantPatientAccess"]...)
+	router.DELETE(options.BaseURL+"/api/patients/:id/grants/:user_id", wrapper.RevokePatientAccess, options.OperationMiddlewares["revokePatientAccess"]...)
 	router.POST(options.BaseURL+"/api/voice/transcribe", wrapper.TranscribeAudio, options.OperationMiddlewares["transcribeAudio"]...)
 	router.POST(options.BaseURL+"/api/voice/synthesize", wrapper.SynthesizeSpeech, options.OperationMiddlewares["synthesizeSpeech"]...)
 	router.POST(options.BaseURL+"/api/voice/synthesize/stream", wrapper.StreamSpeech, options.OperationMiddlewares["streamSpeech"]...)
@@ -12137,6 +12703,893 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type ListPatientsRequestObject struct {
+	Params ListPatientsParams
+}
+
+type ListPatientsResponseObject interface {
+	VisitListPatientsResponse(w http.ResponseWriter) error
+}
+
+type ListPatients200JSONResponse PatientSummaryListEnvelope
+
+func (response ListPatients200JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPatients400JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListPatients422JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatientRequestObject struct {
+	Body *CreatePatientJSONRequestBody
+}
+
+type CreatePatientResponseObject interface {
+	VisitCreatePatientResponse(w http.ResponseWriter) error
+}
+
+type CreatePatient201JSONResponse PatientEnvelope
+
+func (response CreatePatient201JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreatePatient400JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreatePatient401JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreatePatient413JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePatient415JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreatePatient422JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatientRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type DeletePatientResponseObject interface {
+	VisitDeletePatientResponse(w http.ResponseWriter) error
+}
+
+type DeletePatient204Response struct {
+}
+
+func (response DeletePatient204Response) VisitDeletePatientResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePatient401JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePatient403JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePatient404JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeletePatient422JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatientRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetPatientParams
+}
+
+type GetPatientResponseObject interface {
+	VisitGetPatientResponse(w http.ResponseWriter) error
+}
+
+type GetPatient200JSONResponse PatientEnvelope
+
+func (response GetPatient200JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPatient400JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPatient401JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPatient404JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetPatient422JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatientRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *UpdatePatientJSONRequestBody
+}
+
+type UpdatePatientResponseObject interface {
+	VisitUpdatePatientResponse(w http.ResponseWriter) error
+}
+
+type UpdatePatient200JSONResponse PatientEnvelope
+
+func (response UpdatePatient200JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdatePatient400JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdatePatient401JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdatePatient403JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdatePatient404JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdatePatient409JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdatePatient413JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePatient415JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdatePatient422JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrantsRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params ListPatientGrantsParams
+}
+
+type ListPatientGrantsResponseObject interface {
+	VisitListPatientGrantsResponse(w http.ResponseWriter) error
+}
+
+type ListPatientGrants200JSONResponse PatientGrantListEnvelope
+
+func (response ListPatientGrants200JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPatientGrants400JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPatientGrants401JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPatientGrants403JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPatientGrants404JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListPatientGrants422JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccessRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *GrantPatientAccessJSONRequestBody
+}
+
+type GrantPatientAccessResponseObject interface {
+	VisitGrantPatientAccessResponse(w http.ResponseWriter) error
+}
+
+type GrantPatientAccess200JSONResponse PatientGrantEnvelope
+
+func (response GrantPatientAccess200JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GrantPatientAccess400JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GrantPatientAccess401JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GrantPatientAccess403JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GrantPatientAccess404JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GrantPatientAccess413JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GrantPatientAccess415JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GrantPatientAccess422JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccessRequestObject struct {
+	Id     IdPath             `json:"id"`
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+type RevokePatientAccessResponseObject interface {
+	VisitRevokePatientAccessResponse(w http.ResponseWriter) error
+}
+
+type RevokePatientAccess204Response struct {
+}
+
+func (response RevokePatientAccess204Response) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokePatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokePatientAccess401JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokePatientAccess403JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokePatientAccess404JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RevokePatientAccess422JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -17305,6 +18758,30 @@ type StrictServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
+	// ListPatients The patients the caller may read
+	// (GET /api/patients)
+	ListPatients(ctx context.Context, request ListPatientsRequestObject) (ListPatientsResponseObject, error)
+	// CreatePatient Create a patient record
+	// (POST /api/patients)
+	CreatePatient(ctx context.Context, request CreatePatientRequestObject) (CreatePatientResponseObject, error)
+	// DeletePatient Delete a patient record and its grants
+	// (DELETE /api/patients/{id})
+	DeletePatient(ctx context.Context, request DeletePatientRequestObject) (DeletePatientResponseObject, error)
+	// GetPatient One patient record
+	// (GET /api/patients/{id})
+	GetPatient(ctx context.Context, request GetPatientRequestObject) (GetPatientResponseObject, error)
+	// UpdatePatient Change a patient record
+	// (PATCH /api/patients/{id})
+	UpdatePatient(ctx context.Context, request UpdatePatientRequestObject) (UpdatePatientResponseObject, error)
+	// ListPatientGrants Who else may access a patient record
+	// (GET /api/patients/{id}/grants)
+	ListPatientGrants(ctx context.Context, request ListPatientGrantsRequestObject) (ListPatientGrantsResponseObject, error)
+	// GrantPatientAccess Grant a user read or write access
+	// (POST /api/patients/{id}/grants)
+	GrantPatientAccess(ctx context.Context, request GrantPatientAccessRequestObject) (GrantPatientAccessResponseObject, error)
+	// RevokePatientAccess Revoke a user's access
+	// (DELETE /api/patients/{id}/grants/{user_id})
+	RevokePatientAccess(ctx context.Context, request RevokePatientAccessRequestObject) (RevokePatientAccessResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -19107,6 +20584,276 @@ func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// ListPatients operation middleware
+func (sh *strictHandler) ListPatients(ctx echo.Context, params ListPatientsParams) error {
+	var request ListPatientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatients(ctx.Request().Context(), request.(ListPatientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatientsResponseObject); ok {
+		return validResponse.VisitListPatientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePatient operation middleware
+func (sh *strictHandler) CreatePatient(ctx echo.Context) error {
+	var request CreatePatientRequestObject
+
+	var body CreatePatientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePatient(ctx.Request().Context(), request.(CreatePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePatientResponseObject); ok {
+		return validResponse.VisitCreatePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePatient operation middleware
+func (sh *strictHandler) DeletePatient(ctx echo.Context, id IdPath) error {
+	var request DeletePatientRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePatient(ctx.Request().Context(), request.(DeletePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePatientResponseObject); ok {
+		return validResponse.VisitDeletePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPatient operation middleware
+func (sh *strictHandler) GetPatient(ctx echo.Context, id IdPath, params GetPatientParams) error {
+	var request GetPatientRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPatient(ctx.Request().Context(), request.(GetPatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPatientResponseObject); ok {
+		return validResponse.VisitGetPatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePatient operation middleware
+func (sh *strictHandler) UpdatePatient(ctx echo.Context, id IdPath) error {
+	var request UpdatePatientRequestObject
+
+	request.Id = id
+
+	var body UpdatePatientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePatient(ctx.Request().Context(), request.(UpdatePatientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePatient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePatientResponseObject); ok {
+		return validResponse.VisitUpdatePatientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatientGrants operation middleware
+func (sh *strictHandler) ListPatientGrants(ctx echo.Context, id IdPath, params ListPatientGrantsParams) error {
+	var request ListPatientGrantsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatientGrants(ctx.Request().Context(), request.(ListPatientGrantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatientGrants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatientGrantsResponseObject); ok {
+		return validResponse.VisitListPatientGrantsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GrantPatientAccess operation middleware
+func (sh *strictHandler) GrantPatientAccess(ctx echo.Context, id IdPath) error {
+	var request GrantPatientAccessRequestObject
+
+	request.Id = id
+
+	var body GrantPatientAccessJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GrantPatientAccess(ctx.Request().Context(), request.(GrantPatientAccessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GrantPatientAccess")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GrantPatientAccessResponseObject); ok {
+		return validResponse.VisitGrantPatientAccessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokePatientAccess operation middleware
+func (sh *strictHandler) RevokePatientAccess(ctx echo.Context, id IdPath, userId openapi_types.UUID) error {
+	var request RevokePatientAccessRequestObject
+
+	request.Id = id
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokePatientAccess(ctx.Request().Context(), request.(RevokePatientAccessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokePatientAccess")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokePatientAccessResponseObject); ok {
+		return validResponse.VisitRevokePatientAccessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -20849,479 +22596,516 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchu3sij8KiieUxVpnREtO06+HblOnWJkOtGKLGlLcpy1F/NxwJkmiaUhwAAYUYzLVfsdzveE+0m+",
-	"QgOYG2fIoS6+ZPOPLZIzuDS6G33vD51IzOaCA9eqc/ShMwUag8Q/L6mGUzZjGv8x38SgIsnmmgneOepc",
-	"wh8pKK0ITRKxgJgwTvQUyILxWCy6naCjoinMqHlTL+fQOeowrmECsvPxY5APfwkzyjjjkzVTJDDW9x9f",
-	"Qc3yryASPFYk5ZolhYGJNM+rzeODlsveWINsHlsLsqBMkxGMhQQizSuMTzaOfX199YYmyYhGN6uDh1qm",
-	"EJLFFDihnACVCQNJ5lLcshgkGVOWQEwoj4meMkUEB6KFuCHiFmR5auDprHP0z44ZsRN0xjRR0Pk98EtS",
-	"WppjcSu6cBOsruh6CkTNAaJpvgo9pdp8itMIYgQvTWMmardenudXwSKon+TW/ERSBfH6cT4GnTmVdAba",
-	"4fJxKpWoWfn5nP6RAonwZzKWYkbCGWgaU027czphnJonuxzu9NA+FRIxxv3MJdwykSoypxMw62FmxD9S",
-	"kMtO0OF0ZpZk3yktdkbvToFP9LRz9N3zF3XAfpPQyS+wvKDmmTo4jBM6ITewDEj4IaIaJkIuP3Y/KE5v",
-	"YGhm/hhmC5qbUbL1mDc7QUfCHymTEHeOzNE3rO75i8OgM2M8+1y31pPYL7NmNhavnWss5IzqzlEnTfHJ",
-	"1dEbWM8FnQBR7M9GsCf4XnGuGMY0TXTn6DuzKXrHZgb1XxzaLdpP+QaLxPgWlKITWLvRmX1m+OANX1M5",
-	"Ac34+vNPOdOIg4akJYuB0Pk8YYAcZ48aCpGExWS0JG7f+w34oP18wxtYtkWMF999vwkxPpqh1FxwBUiA",
-	"P9LYMXPzKRJcA8c/ceERUtmzfymzww+FSf+nhHHnqPM/nuW31DP7q3rWl1LIPr+FRMzBTrkKKWknJUyR",
-	"GU0M/CEme2rJNb0LCCULKfiEmNUHhpmm/IaLBSdjBklsfp8xpRifkJGIl/vdzsegcyz4OGHRZ9pH5GZX",
-	"ZMH0FHEgSqUEronSVIM5/Ti1SzFbMt8mQG5BKia43cEbIUcsjoF/2i1ENElAfqOIFAmQWIAiXGgrPbib",
-	"ag7S8luzzJ+ohgVdXrMZiPQTgzu7xmIW21VytTA0xYlmM8D1nQn9RqQ8/nQrOxNEpdHUSCgilRGQPSFx",
-	"dbdMsVFirnmLEQhpe9jntyATQWOIPxMEmRGx6C1lCTVLFJLALcglWQh5Y38epWr5ioQoUB2gRBUSRZfK",
-	"ijhaWLnJMLCidJo/3bRe9/SzgqSGi72gSwORayFODff7PIRsGAqBuwjAyIlTe50RvLfw3C4kypDMvPoG",
-	"JbpPvU6HY9GU8gnERDEeAa7UMRNirhCU+sOT8cFbqqNpiEu/AnnLIniXn/qnW3qPxDAHHgOPloQDxEb4",
-	"FBn5lnDxlUUsklBtBGNz+wrxlvKlVzs+3bKNsmIP3+GElXAfju9B57eDTBM6yMSpta+X9b7KECVtrdUw",
-	"+RsrQznFrOUw5mmE3TtOUz0Vkv35KanirRUFAsL4LU1YHBC4mxtZyfA0CbfiBmISSYiBa0YTVTnA9+/f",
-	"H/RSPTW/msu5XrKj+ROGxHBxyNdTBRt0HgTMXIrIyKKjBPpcM738bOLWApLkwAlco9TcUcIQmiKUyNQQ",
-	"XwhmxC6KWiEyE8sI8Qskx3dcpfO5kBritxAzeo1b/mzcekrN4o/t5AdmMRWxpSDURBHMDSP/6I8McaA3",
-	"GhmlER++EAmLljXqfZQwziKahEdk0Pnu8JDMJuTinPx48nrQCcig8+MFef7y8NkPh2Q2+3ky6BhI3s0p",
-	"jyEuvjJakplIjYy4MEpzTFmyHHQMDnmt309kvnID1Cj/QacXzxh/N4+phncKZEGOp7G9oGhyIQ0UNDPS",
-	"PpoRUEEofvs86MwLHz90xmmSDK0aUtYujE62sgimhjTS7BYKuD8SIgHKEcruKzH6F0TItHp8+StN0ho6",
-	"6/El+fvV+Rm5Nb+/Ikwr1ADILFWajJ1qhTq2+dqAjKeJu8iMWmRGn7NfAE+vvKlIAtUQD6ku6XsGdgdG",
-	"cuzUbM2yEbXunfL8deCJW+iXQSehSg9TtX6BGyfzh7byw1zCmN3Vc7Z5OkpYZPQRqb0JBU0YKOBFYsKZ",
-	"AmKkn5oZHXt90KqN2rGJKVyaZ6zy6vXgf1orBu4526EbLSied+kgK6Au7eD3OmxFfDq2o62iFZ0zVNA3",
-	"LN9h5ceg4x5ePYbF1GhfN7DskqupUXUFT5bWtMoU8Tr7K6K0kOY4CLe21lVTRRFE1njgV7lxgxnbXdlo",
-	"TDVtt0sPK0NAhpVveussTRLk+eYNb+PbiA8OHm9BU/OeSiNzvRZspwbZ8v1mHCnoGLRUms7mbRlBBaR+",
-	"qsDCxO+ysPbiHM0gP2VKb4Y30zBT7dHLzUWlpMvdCTSfQBoz8cbNnJvbF/TWjDL/thN0xDw1M8yjWf3d",
-	"m8ZM97mWNXeNuQ+txLPyGo20kEMjeCdrfq+/NDYyUvuyZ6crP8egKUtUs3xQGjYHVmU1jOvvX3ZWLbJB",
-	"h81r5xURWsK2u3udgOdAUfOz1YI3/q6daLryRAFfVzE0VSCHdOJk2fXYiGdT3GPhFMsHXjqhwKNJdbHl",
-	"zQUFbC/ABIFdWmd+vk0Ir0/F5DGZTk4BO8azDePRv4JkY6cc1UiqU4hurKxRlhIMrBko4h4wl38Lohwz",
-	"qfRwJMUN8GEDKTdwlsIoRl8eTqmq8Xv8DHdGA5ta2ZFqAgYnuuQSIiFjI6mIVCsWWxuVgdKIKjDii3OF",
-	"Aj8i1Bp7Bvy2ABsr9yvNkoRIoNG0ML43s1ONkwdkMWXRlMSgIdJGXpqJW5oQIQkd8EhwxZTRDomEhWQa",
-	"vKDLYWHUSLCg7Q54HS/CzbO4Xm4z4iRhXNPIr2zv0BlIp2AkNaN4cthveVwSqGq4O9C40aBlFbHUPhdk",
-	"iLSKA9k0+d6KR9wKcR8oKq7QwY5nNPGMYxpN4TgBKh8G83ycS1BponcgbwHytkaV8nGg0WxO68Ilzo1a",
-	"hzpd9hDZg+6kS8KbUVcBldE0DEgIsxHE4f4rQpPExZSMFHBUw+dUa5BmtP/3n/Tgz8ODH7rDg98/PA++",
-	"f/nxf9aCZ+0OERlWUApZKLST/SoH4F9tBO2JtdRSDfeDbwaAKnR/SsQIne8kzMB7dAPLMCAVGB/9DUMx",
-	"Cvatbw9bhFUUt+lXsXmbtRf9OKETbzxYZfbWl7MmzETCLUN3j3XbSUCDK5GQCIohTq1unMqWsjXlK2i1",
-	"u0fgTCVg7VjTWtZ0SpcgrzS1rrAywEdL7fBrezHPyUH3fdvsRbVUFuGWof7T9vkp00Pp3DPuV57ORtmP",
-	"bcdJDOiKSn/yvBN0khe1Wv6MKQVtR84YzhoVuwUdnPlh7PnWMW8FLbdbwT67dweubHduvAKIG/GusrYV",
-	"3NviHLYAbWUX5dU3rrVhiQgD1VrLrZLbiqpbB+JNq3oEbpmtZscm64GN0REXVKmFkPH9pAwXwDWcu1FK",
-	"m8m+DFYCR9fKEEGHw+Jxh6wAb2XZlSkbwKWPmW40SaT8ZtjSlRWLKJ2Z+Vs+b/ROF7aQUeTKQ1XzUoNg",
-	"ZG8EDEQmVJHwn/z30Ien21CTbi0zmlMbbrT5jlOczeeg6xfJdK3ptXI+Ru0uAinI4evHyKGSz9h0bFda",
-	"Ap31b52xshrwLm9BHhjFwciJXKsA487RzWrHIXMjLRuiOgpJwjgcDXiIzx4RFz7bdd60kIQfBj6mdtA5",
-	"Ii4E92P4avWdGBJN7Rv4p3l+0Ol2u4NO6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQ",
-	"seBGLm6gE6NXMKczrTLFkaQ8mkI8HEsxq8dftxKrH0aFuciCKuIHwHj4knTf1kNwHy/4WCQuueBRnd0+",
-	"MvshnmM/RiTSkqW+QK9NNBl0Ugyc2AYWdYZ/T6/Z0VdXVXFFF2atJejCmT9QSihi6k5OaJQTCmA64fN0",
-	"Wxkhp45igsZGS0IBMasRNpuu+rVbeET/ThWBdh6erRHqgupo+uB4rPW3So6ANXYi/O0VZqPN5npJ7K6t",
-	"d8RF9ZVuGUy0Ylq5NysGsue1AWCPiMjIKG0ww/0kdh/ow/gwpkvlVmWTiL79/rsNOUV5ANWWtHzvCCac",
-	"rw6LXmfB0sdTsMmGlZ166iuf+vvp0rrZ8mBrK0koFoOEmMRiwckeF8WAWCIkMUCQnCZqv1t/ZWsz2HBW",
-	"1thjkY6SAlXlFhmlqU6LJNtJ5yj3LlD8ZRgJG9fnNJYI0o5TCyMWWdmwNzebfdh1WRls5yHZwObq4VUT",
-	"HzdPmGVdbaGPzxtaFBpav3dmHjaK3JQNaQLSWn7KtHGC+D5mIA1/S7lNkXAr7Gq402HmuCUKFBrXp1QR",
-	"LoxedAMxmVPNnA+m1R168fNJz6ym7v50M7Te4pV73gwlKbc7a/32df7KCjK4gYPstEpw3HT6/nwrJgMx",
-	"m1Eetze0ZUMe2zdzCqwCjk24kHUBEhcMIlDo2oc7TWIp5nOIyQgimiogsZ8Blak5RSvBaEkocYv16eB6",
-	"CrNuk3c+HtZnf18XM/4ATdvfKFxI4Nx3xLxNzNvZhJLybhtFxwzTdMUb4tcQ2z3T2CXWYHCD0BAYJBcy",
-	"BhmQfwnG7ZatmXpz+CjOG+SHWYRAfhDrMSSNmcgk6wp3ML/V70ti9IgRVvbe934lNFnQpXpFzn/66dn5",
-	"PFUBeQ+jt+7PtxffBuTNae84IG9f9mxkyHg8m8OkHHUxYpxiMvJ23jbPCnx6lS4tjykyogaTBK863L59",
-	"0dmYxFyEtgXHes9blUzuo7O446zzTQNRc3ED3GOoc5sOOhNhsGqeUG5zFbYS9koAfgiE/Mq3g9EvzG7W",
-	"SyLWGirpRNL51FlHE8bR5AB3eujI10aVYymBwlcTMdSi8DmGBDQM0aahgBsxyQyU8lhUyYUrkHqoYTY3",
-	"4hT68VPlAv5SvLWVFkZKUvQWav1RDUxy3bVbPuE3Bh/yW87zoSnFbNqpQWgtCI00EZzsmU1YcuKCTJnS",
-	"Qi5L6dh2S0WRsSCkUDlpIigEnmHUYQmcYYCrsqPizxWYha245Y07722uG8SRleh5hrhmNpJfjhswTkqI",
-	"Gvz9zuy3yt3FZqMxvoyPrp3/DeM0YX/CIwnDfridONxWHPYQuw9ffiQm2Yo1Vk52BU3uJX3fW6RtlEhx",
-	"GWs3coIc4toz1ZWNNASIe4nqvk6ckvEXB1u7yjNRt7YZlTeoEdc7s4QGQhV5654KCCUJ3EJy8II49xD6",
-	"bjw7tRGxcFefqeWeuodAfuUYWo0o3hJYHk7ZfgvL2Qi25qN98JayobfYmn9yC9LA9NgVmNhYfw+aLeDh",
-	"pvfSjBLUyAzTOcorYiItJ8OE4ziVGwSJq6bb6sugm+pBtV7m1qvZsIyMsVUErULi8HCeZQ6vDX1ezTX+",
-	"aFSs3Ax73/yf+3j3fLCAyvFglROx2MfLe16T69ITAT7YcNV16C6Z+FOk0Bp2ObwnbWJILWsOWti4xiIr",
-	"qmRtYHRmQeQ1YPTybEE5R+6NGc9Gj1eCjKlsbWdqw6tzi2y7kezj93KUrlGoT3gkYWb0JDRE2NhVW8rk",
-	"FaFoS7SR0aWKJnoKS0IlrFe1N8hF9iQzLAlqiTeD0yppFE453+Aq5ZZwqdn7W6GONuznkYT6giFxJ823",
-	"Avx9hPmnvBlWrTaOr2SlvIovqbpQkSdlnzVFBuzvmVmSMEXoSKSa7F38fEKsqRkpnAtNJGWGzMdCGpG3",
-	"ZHrfb7GZqpMt21mbs35ED3qt6X7nRd+OAlf8iK7aiLOexUVGul7U9UJkTVCwNTPdQ5GoaJ91kYrCzbjd",
-	"wCXNZ1PQsZ0jyLaxFqIZGB7pOsnBukPnjeh8DXf6PreJV7vKZvftDO/tPBsofj6iU8O5kFoZpa5Lfs2q",
-	"08JbVu/lU8zMsjUkOi6UdF7FnnmhvPIWjrncR0voWIMktyKiozShRt7N9xJ4p6P3sWFStPPquZLUrXx0",
-	"2TIL+wlKUKsDPZLhjyKuq5gk4pr0xSuN1SJnNJoyDgcSaIxfmKePSPhr7/Tkde/65Pxs2L+8PL8MAxL+",
-	"2Hs9vOz/+7v+1bX5+O6s9+765/PLk//ovw6DAQ+vz3/pnw37v12cXJpviPvi5AwHy7+47P96/ot9wv02",
-	"PL7sv+6fXZ/0Tq/M12/OL388ef26f4bjnpxdvXvz5uT4pH92PbzoX749ubo6OT/DJ8/Or4dvzt+d4Whv",
-	"+9c/n78emu96p6fn7+0cx+dnb05Pjq9xrP7b3snpsHd62e+9/sew/9vJ1TWO877f+2V40bu6en9+iW9d",
-	"9P5xet57Pbw+Px+e9i5/6tstX727uDi/vO6/Hr7tvz7pDa//cdHHgS8u+8fnZ69PEGRveiendvLL3nV/",
-	"eHry9uR62P/tuN9/bb++6l/+enLcH7476/3aOznt/Xjat+C47l+e9U4dzG3sMtzR2dyorJ3qodRG7bcr",
-	"DlLxJglJ8qQ9G2WtjjDM2v496ByRf34YdLB0XCXY+uPvH9e5c3IcxZebvMS2DBw+QqgmWFM5IFgQDmPc",
-	"51RPiZAkKzuOymV3i+jizVYkpJT8eb/i9RU5ymXuGq/gSoU0dIOT0KwdExuog3pWIKoVRFvd0jlreNRb",
-	"Gq+3L/Sa7t/SJL13UjJWP7zbGJLjJsFbyb5gy4KVr7VqufdV7KR3J/bh7wphmbl82LS5wrxb0fr5HPgb",
-	"oDqVQCAbirhNvyKhLlRID40EoX1BdBYHROgpSDKD2QikVfSo1pKNUm3jUCriTmGsuhrnLYJJ8+0+TM7N",
-	"x9k5QduRTw6q2pT39uLbm4RO8jHrJDefA98mTX4Pc4EIi/cRMws47PtWtMhaLZfl33gzZOsLVgr6W1DU",
-	"gvHO2kNrvA1KMaUpz7JnNkHQ5UJlJa22fa2yndIYQc1y1m3ngWTogbIjvybyc9zZUM22qWm+V0kbijz2",
-	"z97T4+QaXwxvfRHYtSZRXyy2WgW4RhcDbmPKa3fYVGdDLHiDaidFkohUD+cgI+DakU2L0HeZJrAdk7tM",
-	"k1rbkaJJg7O1ykY3Jsy2seyapXiD7r2cPtue6C2VjHK9HbB+tS/VbbIhgKaBl2NzBpa4Wtwbp82fri+y",
-	"mtFQGVMD7+n36OnhVKWEAjg8DtUioUOL0vo9HjvMKKUjFjxVWyQilii9mMXBOkFnRKMbsKFx8YxxtDxq",
-	"mNhi27beLkg2s2UJxVzV2mVxBuTp6jEEhSvdYIB1cYtD814CGur5A3ZRGG6JQFs8XeX2pemKh7Sy3HWi",
-	"QgGGD7tei4exu2Ebb1gDJd/8Y1t/oFd3arR6r0XlOtEGfaouMW+DIdgWwxel0jfwR0oTZb3iw+wDc4F3",
-	"Q+bc25oy9HljiXA1XDBsVAU8zv6WMIG7TtCZaPzHnAWyqETb2KbZLcgh/JH/jQ9mfxceSnTx7/rgpS3v",
-	"mWqUfXYQBaD4QZtO/YHUVZDMdtS1jroK6l59yuPQm6U9Dr857f00zMy5naBz3bv8qX99cvbT8Jf+P4Zo",
-	"9D37yXz/j4u++fi2d338cyfoXPQur/qZQTSzKJ+fXfd/u+4EnZ/6Z/3L3mktBjZJk3n1Tr+8q+ve9clx",
-	"J+i87r/pvTu9Li3QL+Xq4vTE/PL65Kr342nf7MKu6/dHlLI2lZnb9gpzVeLKskuxtOg6lw+e9d1cyBoj",
-	"AdzZ1iLbVanY3rKA05xomG0QJVds3jOqM5fZ3vP9bqd1SHZQ2tymm72wwi3vmrXK3mMpYOULqM5G2UYj",
-	"22jo9K0U73O65+7dssH0+eHhqsm0oApu7HnSVjXMcs+fl9pZHj6q0ljaV7MOuTmPf6NOmc/04vDhGuYn",
-	"1xaLFvMagn9cbbAx3qgGOe9X4+BBLVeye6pYaKwBLSoWz636jT7suipM9f3LjX7w0kKbQP+zVa8aigP6",
-	"kM/t9MBETIa2uNYWL4gkzvsbtCoMroFjDOCaakf5Q1ORStXwkIFRROc0csje8MjWKzQvKfYnNDTPrqtR",
-	"l1+M+dvVFa4spwrA0gmsQmoVLG2Q4+H6dAnVdmL/OrH/ZOZFwe0Y4aeXE0tu18O1cmOLUstqA0QejoR2",
-	"nJ3rsjUSNrkuo7wFWHureyyXQ5nyhiYz3LVw3W5MZ7jd5qUq83VbyccqLiZfdSOg7hHA+FmUjqy3vFtS",
-	"oxKSx0rlpusuh8UQe2iIVFfsbZUG/N8GaxxL99QmsrWjtL7TLXa6RTvd4hHzFypmy13qQuurpKjaPVYf",
-	"0gYzymOog2s7UazpSLQpGubTupFbFNHIu1tUw3HW2DFL3UP9WWzvTfU48XCZrmjV2hHhRoDfR1xpQVUP",
-	"Mao8qVFkLTAe83qooOLufmiNmo9TGPYLMeTv7Ob/rWXbdQlmeWIZUy7Lv5hbRvZeHv6QVyPDeF2mCNWE",
-	"cgwYb9s18UECdi2FIpZsHf9vn90O0nlAyUZUsabYygWwqdtI20b+c8mEdBAsn+SpWIAk2ETyFTG7JTcA",
-	"c5IwpW31ivpimQ+55FbzjGZpohk+oS2mKFsszr1kqzKmCRAF8rZNbUtbnSE/syZebQPLaiotU00U9t6w",
-	"OXvhMzpnz3Blzyyqq9A211dTl+tOceFHWOZDLZiOpvgmAkoFhAs94FgCxAunuCNF9rD+xYwubWWMVIFU",
-	"+13i01WwCpT50hYROX9z2b8gQg54cUku3h1cdtgnchgnoOvKEF7LFCp0v6CKuOexHrUtuyv4BCRB8k7A",
-	"1jU1nATLHNRXHbxXFPDn4cGtKhktgE2mulXocR2Cu9frkPuLip69T5BsKQA29yQVYl89Aq6l7bd0ft+G",
-	"bXWBp9UZ1nTnuXYNkYkYY1cedGG9Qpq4uuoT170mdOmN2F/O9jk2qC84nI87R/9cv8IrBceCc4g0VtXe",
-	"+PAlRNs87nxcJzwLV23xkoHLO1SY2z6tfkyTm/av/AxU6hFQ3eZhp338XjqwBv+wrT0xdCDyV/0qcYyW",
-	"Q6zUtw6vapKLqghUmGeohaZJS9qMmbr3q7Zo9lbvTD24h8pgT9ywvRm9G7oLc+MDRkUYsnkLN1rNkRTg",
-	"XwfDBvhU915ecO3q6rb++1pG8Eiu5SKS7jTtdZp2tVqiX2Dgpw389Rl0/mXtfUVJszFz4ddcVt3KC7al",
-	"4m2FgtV+z7+7/4cHv384DL7/tq7t8xay/9byTC6VVErwW83eXGipEWUDks6N2PYtiSFiM5ooe73Z97FW",
-	"vxWKiUpn5sHnh4clnW97m8CWUhAeZi75tKrI2yY8dlP0q5vz4bzAL37HB9bxgV9L4mpVlROoXCkA1Me8",
-	"qpQpJ0dWj4vIID08/DYiNNVT4JpF1Ggr/st4xrj/4NvpkL3exQm5gaUigidLtGd4VmTHNAJrcbhKUpUZ",
-	"pJYJ/Qw00dOaorgrBbOm+OSydpStD6cuwmV9656iaL7+nP7+/pdNNQkq4lgyqdWZbhp0qRvd4KVSLap8",
-	"mJcbVn21egwrBR3WUZfZ+KagDRywbv5fRhsbt/IY7upFrm2btY5ZAv5W2ehWLHR2rXYltdVQsyrWVE8D",
-	"IlINciawnItU5SY7G6NitujgKlIZwTCVSatNtKwkXG7outrFtXgS9af42o1Qo3VoDbN5bUsjM56BoH8k",
-	"KwTpOtFMgINNy6y30dllrYkoxcw0rodTqqY1B/lz7+DFd99n1YG1kBAT905ApnBXWxfYD+rNLk9T2di9",
-	"M1req6IvzEYQm8MbzkQM7XBlQ1O2hCpNWOXIyJiyxNaf2Oyn34b6/I7Xs55fRjahZYtCy7iDYZxavHIt",
-	"4So7pklCzMF4zMCtu5t8nCY5FGTKa238m+kYh3hoaWm3jCGmNj5wsKIste4OW6F9w7tqgHhBJ0CQNMne",
-	"xes3uQCxGTZZHfiNp3/hn8Qc6D9hOFpqaBvHviUrbVeBOueEeQnqe9Q7+ER9f937WeJ9QSgtgLPCR4tF",
-	"pgsMOMg5/XbhJTnIHqZOFC6hnTbRJKXmQLpPYElbJjGjd8UvC57XfCVl8sv5tmTVBl0v/62N43o9alzT",
-	"Ns7s2nqYFwll3FYWFTLrZ0L2nHikyAgiMYOsFbwvl2+bkZajaVpVPa3rSftdm560dV1LGrtU5JjwiFE1",
-	"ZRrcxdRsSZOr9aLnwJ0Mji1RlLIfnPiA5VJZ0lA7OpOOCuNpLLc6M29O9Swx48Zjbz1sGCT1GrMfRMpx",
-	"ZpZqnPuET0A9mKXbUXYZIBtRyALKp1tXQF1QztpTb5zOE7TqNLQLtTIBur5pIoHGS8KsS/yGi0UC8cR2",
-	"vHhFQr+ArBII3DGFIQKCQ50nvKqfZkvJlf61cGjKg8mYWEtuVoDqJhOHHbF+UX8Xo0bFuF5zdT8+UKi/",
-	"V4Wz9UaVjXNm72fXWDvNc5tj+bsYZfS9Ug/7Kdr2NGsRvl1jXdzcsGj7eDQ9J5pCnCZbnqrycUAbAesi",
-	"AurUBtdR0o6V4WinstfsPCtqQGnhjXTS9wy+Sizt97qWsLILZD1LzvdmA+fxrcZFP6oEZZjFTnhqf/Nl",
-	"OLtyTV2yW5DkX2JEEGVV0X9BbymzLCDoRJRHkNjIHR8KEjtPO5Wx7SmeCWIStFy6N2XKuf02w+4Gceii",
-	"QOzV25lDQ0iFD2PY4K3DEfzj9UC6BBQZHyqOuWF28thGrCxDagXcf6SQluL8ms7WPdg0iZYMbkFeRULW",
-	"HKqkvKbZ+/MDG8JsfrUiG1NE+qG+URgbW29xV36e8og/vn3xHcHfyN4NLBdCxvtGWY6EYhyIYjOWUMn0",
-	"kuzdQqSFLJYdanB949r9jPXbvwIqo+lDcdqOskPpjShtAfUz042uunYm+Kjg8Vt/NJlv0Ea/Grxqw6NK",
-	"RGEA4cigNT5j/e3U0IhFasbJdDmSLCYzEUNAIFHgOunnVIOPdutq6ja2HbXEsP2W1pFKkB9G4NurZBBf",
-	"d7BvK7XpPMCzZQYdC4SGG87T0X26D1SUjmqLuGRJcFPOQ8gU8S+06g43TlUrdHOWDkPRDhZtOAfC7WNg",
-	"OLVc1rQ52mzvc6bMml37bSoSUSmXRmO2TSdF1jbPYCKdqNbdNmtsoc/rbKFiPryppPI3xjFtbqRkgbMO",
-	"/ZpuyhpX5iMc8JTpbRTOnPXVSOYPQpaafvriZljyEzVckHYIN73bUf76qg+4HvjXtt762rSc5gi+7vDg",
-	"97/VRu/9Mno3TwSNa6ojs2rSW0bAI8apXHaCTVloM8Y96tbkvj2OY6FyI9CJwpaOlvxS3BvExGyG7EmY",
-	"A7VZPDba3TypzKM02X8IZb443GB1ssCsO9pTMWH8ftwYZpQlK9XSNmdrzalS/o7O4J59WfaFPH+xnT/D",
-	"rqkwR92e3+YdIiryibsA29P88ZTqovhRxTJn/qwl4RbtsB/FVNc65EGDlOm8PplpCoRytQCJltwo1URN",
-	"hdSYtmXzskZUTiC23Z5dpIwEOrPPe9V5/xUJHUxCMhVJrMhiSq15WFFb9HlVrM1Y+uqi8CeicQwptFml",
-	"X+heCHda2tj5EGnNrEqMx4nRNtyFtd9tV0sQJSurZq+X3d2DJ3wsXDpw21Ykl8Im7VrO1PKlK/twU+Jf",
-	"pWszribHyqCA8dm8ZUwoodwaYnqYelXo4bLTq9aB+T7u+AIPKrDWfzvc1lfsx1mzvEe0cBZQYmfj3AZF",
-	"Lh3HybpZKEz8yBoZ1eplZW5SE90H0qqyrgsSiegMyFiKGdkLoynVjsEu5xD7Z2zKsJ4Ck44lq1JsuHnN",
-	"qI2CIdeJfSPT2gXmx9miYWAxCm+rpoHnYwnzH9Pk5g1lSVpnK8NTOa7owOUy603F2bcrv44Tvc47Vm6Q",
-	"e7Jl/b5uW/WO39Ketl1Ic8JxW6LD1b31D6+vxvR0dZOaCupmsPO8oQZ+txiUkWX91dGOTVj3DWwVmYD2",
-	"xSK40GzMInsPE8aVBhobtX0uksS1x23FMnGp/XwxtX7PrWqDlhGnTqm93xm3LhPqtuQbJnzxZPno1FCb",
-	"SN6C2ot9CjPl7rF6eX7cPOtVfnOuJI38RbhFnr/vlrDmMHKaXEVdHs8Fq8uJcJ1/30nWpgtj9mzdMhhH",
-	"PYjp5WtI6PIKonXp2TkJKVWXHloNImyq1Yibf5PQyZnQb0TK45aEW+l38jXT4U+YnJI0xCtsvuTrR33b",
-	"MsK2IijJEdOSyqXNRvWQIHuZdGe+/0ZlJY2M/OZbvhV9cflqLn4+6SUg67nLmMXAo431rzZUvwJeY484",
-	"nlKj2YM0+rwCbcS+kM7nCYO4a5hUSBa4K6YJ8FiRPbiLklSxW9hv8FlqKvUDJjLgM/s1dzlIYvtI1U/l",
-	"iWzVmlEYwDxE9n4+uej1yBUdA/mZypGQ+wGB7qRLwvlUcAgDEnI6g7BFC31bfMRu00I1KB5SHQZf0Anj",
-	"DWl3U6qGM+cWW9WGEjZjDaE1HO70MEqlsgSxOTnNhzdUwGW+JjOqoynjE4LiTGDr7URToJiRjSkHLVrX",
-	"2NUG+Z7qgHGJgdy1dxpWUK75fi6UnsjNJVZewxy4OYblsRkJLf+xpJtDMWtelBCz+0xo1bBt36sAMtuw",
-	"X0e2kTqI5rky5aMNY5hIGkMcHjlDup+DxNkCCFMknSOLopyIuWWB6PHa+3ecMyC4p1zo3ifoElzwohaK",
-	"IalYRsfO6frC2a8fJZ24KWXYYc0mtf4SxhLUPT2m0r481OIGquUYXh7+8P12FqDyaPWLnTClQT7Qo5CB",
-	"1dvzqy6GGt9ekgzb14H73C6IkqFplW+U+O46gixwaLeMvJ1JK4FxyJoWWDRkr3rnRJKIxTCd17P/qZg3",
-	"RLP+kYKsRllvTHSzluna9EFnaZqwW+C2dprzCbRg+34tbr35PLUAcWa11UtbigRIQuMY5JF1hbgCCbcM",
-	"0A9heMmB4MnS1k/Yr62moNI5SPymyJ2c8c6OVCibkD9dy6OufJjhcVOXdSvBPCj42Y+xtjomSpp5iUwg",
-	"+JY1dhjOHKdRQ2P6zRmgmVfpYdHveX/edZT2HvNYCv1jH5avPcx4XU3z8PU9wMfWCDJco/iuLXbe0h+Y",
-	"UA1G3KlNfv5ZLLBwIaFjIxsXg7aNyI3ZHk5Ivt/ZzkRs5OANoLp/lPvmHN0KDRUSddkM/hQchg0VOB4n",
-	"+bZQx720y/L8OfpWO3LnYkYV5+qA25yLWyGzoMg6VnlAGW1WcLWOsVbg/DBHYpXx7bxFTWJlBVL3cize",
-	"k3NuXSGsSuaV+P03x+Tbb7/9gey9OHzx3cHh84Pn310/f3l0eHh0ePgf+wERkiQioknpgcMfjg4P94m5",
-	"mzG6OScqvH+zZjl1Y5YlxJcVP+phg9JQ4Bn58L0ZSBbRZ2ewGP5DyJvy0Js7AlZ4gz+SFif+iL7aGqrb",
-	"+WzvQ4WPUzP/s9Hlw4hi+6YPVehJMIJyjbQ7HmO11yFWlR6qKa0L5+7f0UgT/BFr+5lnyd6C6alLWHWl",
-	"/ffJYipUXpXbgXtTSb8NZs7CoTUUT/b9JLeolhx0YjYeg2w2w668wGGx3QwODK2UzsKzQXU/palLC29T",
-	"2BnFpbV1sdfKxPcUJLO37Om1jeJ7kADaeAHka1gnPWZyYQliRTmyllp+b01+jyrAeZLe3SAtb5B1tSGc",
-	"sF5JZVxTGuIK9KVI4J6mxxaRjzbksWqZMl/WbrVY53vVapwV9Q6PXIy1VNrWG3c1WCWoqQtLDWwfgWId",
-	"OYxC6K70DYgSBk3srRBP0aqE+ls6f3hFym2rtOYbKJaptAvfiF2+dvgquBFTHahdqK/1tKF1mLgmYkb4",
-	"lnArbiAObNsKSdQ01bFY8IBoIYhKxGJ/FeyzPEj70U3wfuwWuy/UcV8FAbJQqyuHR+h6QHOX6zJK9phW",
-	"JGTxUV7QApGRxTX7NW82FPq0DtAsbK6ms6nvARB0hGtWNVSgix/zJxi/pQnzb05ZHEO9EVHCPKHLpuv0",
-	"PjjcJhyj1G5grWnRA5PsTRIxook3M7ZrqFMTglRskdeynGtN7f56NFHDUZrc5MiCDCpNEqIAuZNv/9HA",
-	"hO7FZtZ1NfykHMjzmi2gmrc3WIVnVpA+PMIuPQc0YbdA9qyv8OqqP/y537u8/rHfux5e9Y/Pz15f1RDc",
-	"pwVBPluwtmx2bb+JGhDYZ4Yse8jh1IwpBbGlDUUWIIHMZcohfkUoqcFEYj05W9971eb27cqgJFRp28S+",
-	"fcv9p7wIildjfimUVxnUNPLfiL7FFiOrpyehKKsow8asHd0mCxu2ayUWd69KUOkMYiuynFKlDzCi7ODk",
-	"9bbHZvFiWMPai70uHHIV8e9xLoDHFmKq26lZ+8bDWnI9BcXUfSyg7erP9tKYibwErZpDHVY8t/2g5Iwm",
-	"r3x2ko2wN1gxl+DUYdUtmhVeFM0K3e/WpJVXSgxuTNPLAkIqQWQuqoLFdnHhT/1rgj248Hv7rwpbbaF1",
-	"i7cqM22qVnhtRM+HKaA4xAVlcqdzNtJMDqOa7kFm7DzepKHRsxoyXlszXRgVIuWaJdZbjMORokrREFTn",
-	"Y1O2G9+9tc0EzVvDX4bVENoRUAmyVsJG7/4GRHmnahsCFaBcXVppISWA10LJLaP2nCXlFn5XMKmv237f",
-	"MM8GD/BK2GcLA2QWudni2cYaGwsh4/Z5ETlg3gsZbyz65+prlGMv7Yzrwf7exSh9uTCvJ7CM5+NzvkA6",
-	"NfdgvZl8ZQIfnbWelblwrSJg1wO0NpTVl3lv3o8RxrZY/JgmyYhGNUWVepwAlQkDmYUlYkTxr+cnx/3h",
-	"1fX18OLy/NeT1/3LsFA0vya+lvJJ2iQV+5Hr1eZsXkya1g40I4jJXuiSo8OAhGIOnLJwv7a5gbLsoC4i",
-	"SwLKsxiIG2bXiAptTIi6ASx70DqnaZUFfWyuyNxCaiiALsgPvgCzwultRKUHSholrNxJG43SRhFOmZRe",
-	"ETsMdTaE50EkJLZg2Xvf+5VQzBZ9Rc5/+unZ+TxVAXkPo7fuz7cX3wbkzWnvOCBvX/asvjUez+YwKRuV",
-	"miuQFAmzwkvmKGP4B4ghB/Lj8QV5+f8QTSdkLwRuCA/4wburcP9VqVqB2cSEMwWSqDnQG0X6fIJddwVP",
-	"lhVx+vn3K8VYfv/wIvj2497BP3sH/+Fqs3x4Efzbx/3/U1uWZS6FK41Zoe6ppArIlHGtyB426wxILNOJ",
-	"2sf83zy/0TIXeoOJEbPqAuvdyTm3KFUUcppXJegDdCo58YwI48DxRs3s+kxiUIf9Kb8yW9QRtshUh4rW",
-	"xHchxZi1d4tsctdvE7pc5wV/56TIipBwj/DE5vjr9fHW9y45ooa2PEdDEglVepiICeMPCvBs74h6rNg9",
-	"D7UcSFnpjXzL60Luyjv/veHQH3b9WMVid+s03DoGPI8YIuWhvYuLag39X0VER2lCbQW0yn0fx7VlikDO",
-	"8up/EXZowtJAIIFwWNRr9lmyWl15IaWJxlGpje2f0SWZ0ltoSO0zj26T3LAio0qMm7X780vbDKGHs4IC",
-	"tHdo2YSWj9LQ1A3iK0TtQL0O1PXpR3TO1qedhIyPRdc9EmYcoXdxQgoP1+q2o5Ql8RB3WV+1bVZObc1/",
-	"mohhc+PQLZqK5v4NN1lpUaV5ghIoauEoWAT1UMwk7HVmgm9UZslH0369PWIC3BkcWvZMWKs4NTZ5Xmvq",
-	"qAmzW7ZqLVFNYs1NAbaXhRXginYDB7hGeBvBoSatz2tHNRC/viooTy7eVEhrpoEloRKIli6dpn3inHXG",
-	"tBZSclzZdE+5gYPCntYC44EcM4Ppjl828ksDo4vcxVZnI9FiOE/osknbupdJ0U4pISZFHCZ7oZkuJP/b",
-	"htgZ9XuS2niwGGSDVdE7RrfwbmY0vhF/rvDJFR1vpVgTrzorrfRou3ti89dXxDCUrKKk4waVAPBtNNQG",
-	"V2sOWu9ydTP/b7fEKoduUcuymdf5Omz2FIICupR4nwX4xnaNVXR8BAZQRO4dH2jLB9qFNWyyUW3BOx7b",
-	"EJnxnawnS6pFJ+g406j5C10VtR7WhliL44TO5hATLchh97v/+s//+6J7WAqrKBcuP3wcxvPQiArKCczm",
-	"ekns/shEgCIjGt34xPd6jrB9Xo3DITtYHlFelR61sxZu7tx155r8r+49jZkgCdBbUK5kP8wTsZwB12Qv",
-	"SkQaE18gi3ChSQxRQg1L1DJVGuL9enm0GjSrNGbOalWLJZizGi1rM51fOx9RqctzRJOk3he40cdqK4Kv",
-	"zvNWxJAoshdDJGyxElc73LdecZ0d2zVHbhSYlW6IUaUsYXwSHhGmVb5J54R8RcKU33Cx4OERHoP5DWKi",
-	"GI+ck7dYtUDcuLwCm3eQ8mIbJTfQ5rJiTu6utBPLcKmR+V1CQpf3LJS7dUHuOdWsqSNFjxMxp3+kQNxT",
-	"JGPLmfAQJYyziCbEVeN7RbLobFvbJopgriEOEOzYbERI34R+CZrs+bHdACQSM3BekKykarXH7PMX/7a5",
-	"30TmdnuMysGVQtSFwRvPsYnxIFcY0iQRi6bgdE9ETQzHwIoybnStMPeA42+hA7kiU7CNWtqrW9ZVWL+k",
-	"kvLXXhurcOFNelk+SwEI2cKCCuw2gP4RZLZ82TtxbR24l+WazRxSLSmWZaDJDM8NqBl3JJkyzHVB5az2",
-	"KsvHw0gMXXdvry8vwuLtpJrmq8bLXusblBRtLJUSFjjAeqjZXT6io2YFgDunzVa4vM5rM0pZohkfbu0l",
-	"QVyIGE309rWj3IvLVpJqqkAOH+rEyacsrzuoAKA0XQuAPgI/3nl5tsfj+4iSqyi0Tbh7uevW+k5GtQ7E",
-	"ul2Vyz00bmd9QOlGtbgsbf3qSiQwVLU5LIjN7yd7c5ARcB2QFCt1fmsUOzajiaqrM4sRh1EqmV5eGQTL",
-	"nEC/wLKX6mmdTq1A3hqtundxQm5g6VTri/Mrp1vTVE/NHwc3sDTKNdOERtoJzkYHEguOmrQUCQQEHbHW",
-	"YmB+VJGY20BxZqabArVGNHsZdn476F2cHPwChRAxu1p0MGFAuF+3/eRb8Hf+/v66E6zqEaU4+NqtYLRI",
-	"aJSDMP/ShXuHXXI9BbtoYpaIWiXlA27OHcVys1GLRqh6u3xVIyYqbSvcOaGR7IWGa4W+bl1oa9Pln7Eq",
-	"Xf4xr1QX7ncH3BUkQCi5yPgMRFOt552PH7FctfVXoZweIfE5yCJt9rCXheGfMnHvqaNnzyZMT9NRNxIz",
-	"azOxLS+eTaiGhb0MVt1chfEQVX6yDx8RAz/g2pWqC2w5kIAUVRmHLBEixmXvJ9/lIjCwG/AZxKjZlfvc",
-	"B2QMVKfSpXqSPVsFsHdxEpDzOfA39tdntmEAZAXVA0KJBJogEyRXV/0B95nsWYUH0nv2oy9Hsh+4BAdz",
-	"+cyAvIfRlYhuQKNaaV15Az7g/+N/kGOzJ447GvAD0sc0yr9fnZ9lzTMI3BmdiMylGIEie+GzqRl3GgYk",
-	"fIalUsN98+cMtGSRCgPX78BMZVepDEoZjCPkb38Dd5H97W9HJPww8Cx70AnIALm2/QsZt/3T8+5B54h8",
-	"GBSKV9qf84KZg87/+Wi+yTj8oPMx7OK2sN247ZDo4gMNcMjP19cXxFbF8NVkXW47sfzHnjI1z4wSIKHR",
-	"qkKzkb0QOwf0rk/Oz2ybAQOPrG65+XB9/kv/bNj/7eLkso9fXPau+8PTk7cn18P+b8f9/mv8utvt7psD",
-	"nqYzM71LRQwDM4sLA7VVHEiIneNCG1+tbYlrRQSHABcfWqucclt2xXPdIZqtM1Ak/O3AxS4enLwObQsv",
-	"NOjIbxRWy6JkgmXLDV4LDvt26N8OjoWUkCCczZs4x6VIAHvezTAB3tfBvDeTKLKqhCmd8ypCitwqzNlo",
-	"uIl1YQzQjC6tSYtpy4cSFoHr5+GYS29OoykcvOgervCWxWLRpfhzV8jJM/euenZ6ctw/u+rjOyi86KTC",
-	"popspZC8eNR50X1uX0L79Zx1jjrfdg+732LtWD3FO+5ZdwFJcoAWs2f/Wtyo7r9cSvcEGhz3SLjvYUR+",
-	"gSW5giz7wt4dik24wSNzJVocMl8rdDCb3yAmVC1nlpBpkiwHfC/8+/vrYe/0p/PLk+uf34akH7++6hk8",
-	"ubx68d33+13y3pfS8JECP5sfbAII4Img3drViphSCfGAK4ik/ZHDLUgyT0cJU1OI7elkZ30Sd446P4H+",
-	"+/tfrjCDyWIzgufF4WGlw1WhvOgzDyorlG4SWXF8vH1WYWqgpUB3S6JI5+ifvxvJdjZDZadzYTYQmWdd",
-	"+PMtSDZelu5urLiBqfzox5h2fjcj2gvboP8zmsZMHyTCZvvXHvIZIGZjeZMuecMSDZKMzDxayMD8h9eF",
-	"BFvO1nZhMleANBdDlxxj7XWS88zuCriNPt0zKzkVmLg/p5LOQKP16p8frMzjG4s62sHZrXEvh/cG8+nH",
-	"oHEsZwHIRipHj7ceyQPBJ8M93oCVnW6M216pNsY1MmOqkeO69G/DvNgMMsGyMruR/OoBvFY/app7BGOB",
-	"rQs2TIv+tu0nraO2HJOenWJsY4sHLcJ2Pv7+hNTvsb1kSarhBj1DN1gfDiwQu4aDv7QrqZsgW/GzH2ns",
-	"UwbwleebX3nHDZMQkv0JsX3p280vvRFyZKu6mDdevGgzjXMuGQGnz7Vhbh+DzndtZruyeta7go+nwiQ/",
-	"lDSef/pi1r9/LHFP2/g4yxPUJBGTIrM03PFgTjkka3jmM8tyG1nne5rcWPFgMTWCQTSlzLY5kTAXUqti",
-	"4Siu5dKV+ptSNcUyoozfkFiAQm8MNp9YZZ6/4ho8QnWeGmlxOvf+Osw199ht4VmsKpFoskcTJTJ50oGE",
-	"KTKS5sLa735CZH0ihHN10sv4Zk+pjG/fKHvSCIOWyBcZmfCZtc+7lh81pSVREMd8qTmNAIVswaFL8ATr",
-	"RZ5jM+SxGb2TVfb/UcTLR8MeHBtnydhS2ZqkZQofnxB98wWsw9v3vj+whJm4hfhLZ7jPW7xxQZeJoPG1",
-	"EKdU2oK5L59/12Z5Kp0bRgXxW4gZvTaX7pfJ5WuJDg/bshmH2GUSs9/Wk1het6yZzi4RRVytNSfkWA4e",
-	"ZsR3dAPL0PJuI36RSSJGxEUpkb3wb0ZL/z/mn392u93fw32jftrKUgldgsTbQvCsMQ0i/1pCPskW/uTU",
-	"nE+1I+kdSX8Sks5RztJ0Rnejpaeqrchcaaqbdd8LkI4M98yNbDdPTp8H5BJipsjpi/0jMmVaBbYSmgqI",
-	"Yn9aHXjKNJFUQ+ANeiMJ9CYWC07mIPPbucH+gKh9hat7agLCWTbJcgZQTGkWqb+AiFavEyAwChttiUjO",
-	"wH6QFU2sRaVzGYOE2ODpDSyLhhTf8jCwVRlZwvQywGWAEdxsmFbUzoryxpU+bGFB8dOWdO1N9R6P/UuN",
-	"Fot8D1sN/Gv+WuPQefXofNzV3PoV35yMpuwWYucAoRKIrUJKUp6gpWzK0F1gLqsmkwR1g5TmrpYM2LyW",
-	"Y6rggHEFXDHNbgEP1wkHMaETyrjSBj+CYt5YYJ2D1rLm6nXWLfKPtRanDRF0X5f9xKBMe9uJq3K6s5zc",
-	"k0sGZe93E/80B1J2N65w0DKv/P1j0CBZ/wJLS6rhB8+nPnY/KE5vACscfAydM9T9SMKUGSF6RKMb4LH5",
-	"0/p3AhJinLLlk2Ew4CHczUGyGXBt/ddirsKud16lCZBbJqzXCZ2I5OWLF+a2ZnzizDWQxNZt5DqqMzXg",
-	"1ArkSKOZa4G4JmRYptnWD07EhOyhn1L4X6+u+s5ruV+rmGPZhje2YPBTiPJmaBt00kp6f/6oE28SOzgs",
-	"EHxfOvUe/rD5jWPBxwmz4TE7IX+d3o4oT2iJmWzkJWuksmdwZ8DRKJz1kiSLj/DiAuNRksYQ7xdL/PgC",
-	"5yogVFnfp5DkH723p68cc0iAhGxmZstCu1dFtT4uZwthzflAaqWPDlJdng7hPi7pLKnLenjqa9nuDc+9",
-	"OBAu534D1TIGe6IkFlFqWHl3d1Vvc1Vb2Dqr0oOpy+J7s53M0rMypGLzOFV2Ldpih7x6nIRxjO/AbAnr",
-	"nz0iNEnMEFzoKeOT7oD37M1qTW4OgbFRM/c9EW4A5gpD6FwgRJeEsVwOZcrDLPVFFV0yA27IXaSaLCTT",
-	"dp5VG9tsS/p1c26nPvz+hPf97JGINBvok9r98pk32v2wUf7MIheLyZ6QZCHSJCax2N8ZAr9iQ6A903Zq",
-	"xjrmlYUzHrhQxmc0SRolhRPbu9HWFXhl7ntnxXEhfXvQnXRJ6LoghfuBZVHloJjW5pxeklQaLrXkN1nb",
-	"rXb01Nj7q0EasRdGva3hRZtwFLeZQizp5whMWV3FLkSlCSfaW1uyBoU7e8vTCnHZCXmQExpJoRQKSlXG",
-	"uMLmNrDFD+a/j5YB1neFKXo/MyaHqQxeSXpF6s0iWIs2dD2iQmsZWWWAr/F3Z/io8LwN9GFe+gWWF1RP",
-	"64jkZU3evV3MJ1Uj7DrWv3Em9BuR8vhrupotLLdV34PmGGMr5ftMGd9Az0n0AcGIItvWxmJj2L+mk7Bb",
-	"51Z7CnQ6/KQWMWsNC1wSEC7BbLcZct+oHFRjIUl4Mj54S3U0DYng5KJ3ffxzt86nkl1cH3c08ZRs/CfQ",
-	"29PK3LdurpdoMkO1IhN2C7xLzueazdCvaTRlS0PREttBxUWUyPpUGqQy1/lSpHLAsXH53svnL/LQvVLz",
-	"QSzNYZufh1kdRFdYbiTiJdl7efiDfZcZTWw8Bqn2uwNu8wSzG8xcKQTuaKQTGy1n+yI7Rc73QB6Z46fo",
-	"999TACQWkXo2SqMbQI19Ftda0m057YdzgKCO0hBce74noI9ttO4BzMSKiZXyazP4PPybpOq6SjpPaB6w",
-	"jcE/g1K/ifm5MmBfh0tgW1a2vQ+hBe+7wO5vNvX2je29uzMtrJdfLJ94TPeDFaafOd9Cs6G0xwkthiv4",
-	"hEwj2tsg8LHBFitpKx/HgAm6CVNa+ZCGUuOTMhN04RBfvxxUAtRObn8EvHeoYRD/kRA+D6J1sVNrQtZ9",
-	"5rH1+5t9psjpDXJTTgrxd4rTuZoKTfbslW/fsHXCjJa7H5DFlEXTAS9FzRIJhp0pDKel0dTdz11yPWWY",
-	"UhphgK59inCxWIm7RfnZZ7ELicG+mQSECYlUU3PXk9GSTCmPWwbq2sgqG6z7hVJkOd53Q+7Ha8FhR5GP",
-	"QJFvDFKWcZBo4VF0hU7vZ+N5ltlr2gQvaiMKaJfT+yrvu+7HQFr0vnO8qGZU3thK0vXxiufZ9A+Vyr+2",
-	"CDa/8/a21QzMfznh9y8S/jYHeYCNO3KCwNbKj3WjZsM++5BR4vAGlmsttddOjyYT0Lm99hvf/7dQ9sPG",
-	"oK6zxXqcfWpivfa7286Oe1lK8djh+kNuHwtLQleRuo2BKq25R97Sm6LDQIG04ia7g5gYJASyJ6Q1U87S",
-	"RDM0+GgXKhIQ6i1A++YaFBwGvHQfkT3XNofhXeUiLPYDIua29FSydN14Q9+SluqwTji7SPUXgO1PY93x",
-	"m9oi6PNp7r1NKp5Ht7/cZbezvjRznSs0h2/PclpcnqvycaswjxL7EBz/ARfwUS/Wbg7a2JJ9PGGMxxcU",
-	"Q5DH1KvdBf6pYwfqxNQ6hbIpZSN0j4RkRucqc9WwWJWLMSpbAUzoKUiFAZo2tlq5HrSuTsQsVZqodDbg",
-	"WpDnh4ddEmarMZe2LfBGLt8ck2+//fYHJFdXTSwREU0s/fpYTjEeK9AEvViMDzi2iv5TcBiyOCR7lJOT",
-	"3lmP/ImVzXxZqXfXx/tH5fEYVyw2IktMl4nZzYGit9gcgc4xD0TCOFUQBzZ6dUo1mdL5HLgiesEiIBwg",
-	"xoXbFXVJT7vmtWZ4LBXioGT0aKQ8iAfce8QEjyDwYR7OImBj0akX5p0LyluQF5JpIHsuECMoJacMuG2a",
-	"bnNPSI8o9BUQF73mHViuopeiMx/oofMvGFea2rBbSl4e/tCcwlJhBo9g63p88aiyxs+SFlNZw8bE3Aol",
-	"79xiO+lqjXTlsCVXpXyN3MhT5QOtiavxtB9Y3CqQjHqGo33BBi6054Gv/B/ZhaU0XWaNLWxRHS0pSzDU",
-	"YL/JhvGoXGizYncS/9WC0LYmx68taq3KUDfKQ/Umc54FgGSRa1Zit6VTMRTGo7S2xbIU5pxi3ds4jZz5",
-	"3DbI0cBdN56VkLYvBqMPP9cVWLr4dirDk8apbU0dDZFq50aPLguaygaJoWawYArKCgFThV5FCbsxpGq0",
-	"CvQ11od6fU7KeHLZ9LPEaG1JmD5cayeZ7iTTjUnf9rKkGVPYktPcWzR9FlEeQdIcm3KNTCgSMkaZ09Xh",
-	"dwlfoX07gTh8ZY2DVaYWUU5GQLLnmuTTY3xgd5vngPoa7vW/qjhssfFzkONcghFA1hZl87orhlm7fBAj",
-	"LOdmRitlY2XGOxppWweeiLELKN8zNGzj0wdciiQRqd53meSZYox5wnZtgQ1Ew3B2DDojCV2KVJM91FGJ",
-	"orN5ArVh5xd2P399wnYb3UTf7nx34vrTiuvuNHwCvKEBNPE/Ph1rMZkka2I73yRsrkjoyrfV5GVd4wBf",
-	"f0hyTXbCDr0fZK1cMB1NnV+KCI6FrMfjx/AFp3xjNL6NVqH1MfmjBJqCpd75ob9+jJbgev/uUPrRgqoQ",
-	"oitotSVO34ye+Vo527du8XZIW7YgINolb9NCPUqsTsd0gjVIsawVp7P27Vx+Gb3OlvcUFSvy8TcWq1gt",
-	"nbV+YNccr3FAXSl+sX60azppVQlUpSPXZ983UFoF/rZ1P1/85ep+5sfePmY6o5NdRYrHqZOMgc5Zm8ED",
-	"THiJC9Re5mM3ozVBI32mpyBJiMGecyr1M0OuBzHV1KUiC45EMDM8MzSkoEKyF3b1nQ4DEnZnWOuzO9Wz",
-	"BP+Yx2P836BV+GrAqSYzoTQJ3/Z+G767OD3vvR7++I/r/pXNThaaJvs2agSL+WX1x8IPSH8BcsSAuC5M",
-	"qUwC4psDIt9U2O7PFg9FQmWKRFOIbiAme4bYbEXwAENPUGgwA+77QjOUL80b9pI9ws2OaGxHsqEkyqqo",
-	"toGMMyt3SZ9GU9+WP6+ZpsgfKaQ2848wHsOd4Sd7oeWtRySrSoTcfgTYu3/AFfbCwcUJHgEJ8VUjqZOe",
-	"XcpKhTWaYBtGn+Fd7jmJTdaEdusbcBSTjtCRxTTMiKJLRcI4tUwAjrDycohr8j0Drd7OFAb2ZjX+apOo",
-	"JlC9bZ7C+J7P4GNCgk4N0m4z4Lt5ImjczoL/4hE3YkG2SfLLCNr26rOoZo6oBsV2ddS+XrN7L44LZ61F",
-	"DT3XsvSgc3cwEvHyAFsVd446qUfnRjm1dSCILuBfYGu+TFN+Y+s0wmwEsWFjzpFufvZNILLeKZalWQRt",
-	"igTJSXprHe0BUR27jK3PFdcR56ddK6HUqlBXrqxfVtEvIKHbkvvkL8uAhGOsrxC6XsgJVZpga9/A4q+t",
-	"gmWk0kikXKuAzKWYSFCKLKYoO/gr25ULNEheG/LxJKj7FFJ621tmRxyfSZY/59AkyudxSxleZkp6DQFt",
-	"4PvPJOAw67ppHcCdljQylCHhoMDzJRwg2y9fDV1yUigH5h7HqMCCRGvTvbQrJS842LhpGmG09cwXGlYa",
-	"5qukdmnX/CTk9uITk9u/o9y2I7TP1bcqhjvEtIy8UC1qSUv/EqO2Zj5UDf8lRpZqQZUmfYW3F945obuF",
-	"XKkqJB4rWwF2pxhT6a8lTWTKVZOh7+9mba1tfLCF7ezvYnSFr3yFdqq/i1F7E5U53p116nFutBN/WRmg",
-	"+iAAJjNZqyXFbbyukJ9a6mKFKbG5W0bje0ZNhjsMDnDFjdG16pvJZMoMmYkYsLx9Ro5oONpvvpT8rf2j",
-	"VdGe8HpxM7a+Xf5y3Xst97aq5Vb8O9VT88fBDSyb+fcplu6ybUqTBOQ3Crv6B0ZiyRh7kOWyWXRWEEnQ",
-	"DUy5h/EBT9o50E7RJqPT7OX+iPFEx5yqVc5xXTyB3sUJrrx4wObdZlu273JBsRKBIXxll+UGNVrkbwe9",
-	"i5ODX2AZElsCct92kjJvGMGXUNutwjZ8MydeMGFLkUBI9lx64hFiDD74jSLmt1cEC14ROhK35tZ2Y1tM",
-	"QTPzVCw42nibs/TsuT5V19jCFFu1jH3+yHhrFxK3QN2gkL6BgPy09/TOdNlIrr5LFPe0ukqqtXy4hRny",
-	"Vty4q905Y0uM+ZWRiJUWc0UWQt6gwUZbsqq5rM1YGVE9oZnRzvSgK/jr173q8MQCpj2eJGLC+DozhU4l",
-	"t3FBEdYj1OIGeMaXyXdkxniqQe27oAoJYwlqWn3u+8Pswe6Av+M33HBnmFGWWLl1IQWfkDlVaiFkrMgE",
-	"CnnXlKsFSO+Aw6+wYQVBPQhiI4cOeJQwI6qcXJgBbV2dMWVJKkEFKKnSCLXAV248RV6++MFyvPAStFwe",
-	"9IzQGtp0NbiLAOL6aoanCLWnuTZw7M/UYvzaHNq6e+JUTCbYLm53Mawj+JcvWgTKXwvxlnIvGqhHZBTl",
-	"AAYxMYSDaI705izzltA2sweR6nX8wd4emJVcZBDovHKlHIsMQYyddKFUfTiVnbDNHeBwUaT6qxC4+6ic",
-	"s2zvGyA/g0YV6toC27AyMoIpc6H/JfgL6S+AWp/KW3hKdemdArmxorHdwJd6dCtx5xt1KLehDcea0V1z",
-	"cWAeq8yxi5ji5TI3Q+AqjnqzivcJYDkX60BwlzZ6ARAfBnxOmeySnrtnQ/fS0K8nzNv/Yqdeqm1LBRuo",
-	"Ym2nWHjFuv0Iyg21ipXL18zYy5OoVqVJvtTL0q/PV01+RVIFmXcGz0Xt7tEv+B5tpZj5Kh4FVtDycnU3",
-	"47rbtXB1KiKFxggyrOfNlOu4i8WNIuiSCwkKOAaRZfWYFjQPX0sVxAMuCze2jbPzXGbPMh17f5iFAI99",
-	"TfJM7Ea63/c1+WlzwW+3diSSJ+ICboovlfx7OZkT5L47Uv9KROb+XeTzs8vS6xiDZ8vHupHIJ0xpkJsb",
-	"BlMSGgYTZqIRGjQ9L7E14kZAqCYJUKXJ8xfmYpE00iBVYMsHkUjMZgKve/caJooKjfGs1CnQqAa8snxk",
-	"JHEnMrXhvIlZrFHwSIjRPN0YtNHRu/hJhd0BL+jcJFe598LL3nV/eHry9uR6eNn/6eTqun85vOhfDn8+",
-	"f3cZ7tfzCAebp+IPdvjPZHxtIwUbVCpLwvdgD3/1wgxfEmvI7bAb5X2bgbep+Op1QYLHkAEj7eetysne",
-	"LVMMQ+lFQcjYzzpxoJ91wEPsSTb03chsSUbgWi6RTjGjjYRTprSQy6GBRAIaUOrHjtzO5nVrg6BrxyQL",
-	"kEDmMuUQoz/Gx5/6FeJ6Mx5SR/CuJ+F23X2Li+hUCbi2MS3j+vuXHcwGYrN01jnKu/QyrmEC8olLwRY2",
-	"2a6ck02L+8TawBdr0W5SvoMPlY4h2FO/1JWPUJKjiifMalahpUzfbmpjn55SB/+cBskMg++A7GGZ0chK",
-	"B1zw5UykyvtBA2KgbuTyyKZLCzngWJYhIOhEx9dsdIe1hKNH0yj5GiSnCf7uHbSY1W7eUvt580Jsejjg",
-	"iLl3uktCXSiwHvoKr6rMQb5Rvni8bZcozFShmSMkGOXucnFsQapXztFb2T0mvgAKDhIs1ydUkfDNae+n",
-	"4dn59fDN+buz17U15z1s37jWvU8hAPg5PpOGkLd52sQE8p4UO4PAV8B3PF45luDLclrC2Mh33CV8YG77",
-	"ZrngvVHfMXh3iUWVsH2ErRHH+MEMZkIuiczi5zF93Qj4ENtb3GjqjU2Bf7ZLuMIVPPE9WJxrY3lfTTW2",
-	"bVVfm114FUXMGbijLuxrI3asx4orLF+tiJgDt4ZapvKGbSMni7GE6SVJ4BYSaxFO2Biw5jaKrCBVI2bY",
-	"CT4JYhSm+u+DF5dAkwN3FJxDhH2ItkIPA7RG/OiR0MgAz5AFHNiHQ+8/uKcAM+DzJFWrYgxxUoz9tVmU",
-	"eVUQZXAFGLi1bzOJuVZHJHSwsIlF2MM1/+h1FsYzrSUgoRlpaEvQhMGA42c1HKXJTfYtCadApR4B1Tbf",
-	"1lo0wldZ90JUtbwx1eZEi9G/INIDbsE6sm3gwhxdcclhl9gkaMtpR6n2Y5MpxWCJkMVHoc2MmiRi5LaO",
-	"1ldmhNNXJNulC0A4pUof4OgHJ69D2/guAlZpEO0UtBlTCmKyR/nSjGl75WW3BOZ67HfJe9u8muZ8aEGV",
-	"U+BIXgwfu2KrAa+DtFXzKKmBr/MoZ5pql/TIjCZGCYMYSzmkOpUw4NWtlbxJaFzLScEM4mxKuPCIciNj",
-	"YuOE1DYdiJnK8MO5u1Q6A0USoVQCSiVLc2YZfBmfdMmV75utFHRntbqpPV8vjlYU04rFTsxm9ECBeciX",
-	"QLLieeHYstAXmiT7TdUsxm662ooWLw8PD2uLWFR6UdwKFgFViimdR0zuHxURBgmxS0IxljAPj8j5HPgb",
-	"1/DX6k8DA2g2duzcCjXnby77F2QBIzKX4pbFINWRwe6Um+U7QWPAww8DXOWgczToSBiDjqa57DvoBIMO",
-	"aDrBnwfp4eG3kVPR8AMMOh/DzEjhy0jvcWE/2+IDSgw4w7DOvDmDkA77LKN65RDH3Ie4BKKnUqSTqatj",
-	"l9wQ4PFcMK6zlqm2JLUq3JoujNTuHF/ylwOh8S1IzWyVAqxjYBDGolLd2c6l0CISSel43el0jjqFU+sE",
-	"HeDpDMP8S9/icXV+b4EEZtEs9pzeZmMic3LoGAcWNw2pNDZmLxFqE1Y+r0PKzcaUlWvpPsICrq1ZibI2",
-	"NDyVTuB2h8vBhq4Hx4JrKZKaWzNZYJUGLmznXqzalq+tutmPX4mR5sv0nm4vKSEfsLeOIntmYpAHV+aw",
-	"rQCxv1Fq8iahdUZYn39gq55h6Y/Ydu/xl3alN20k+C3IiWEHYr9RoP61YLh8QmHaTbNJkHaA+Nql6GNn",
-	"MC/IVi3MfjejZzZXttniF97AMguH+fHti++wJVshTclWyAlvIdJG3GOKREIxDkSxGUuo2R5KlYW6DeF0",
-	"OZIsDgc8u5uJLXYzEnpK9i4hYoZ+aUIuKb8hb1JEtkJLRy9uTpnOisYwc9FRl2evImEkLeZ6fUvQkhlk",
-	"tRIoNmmyz1iBifKbwIXrRkzbXqh7eQ0KVwxIOe3E8FHGJwM+p3oaYBrffpdgSXtXDqBaPwWBXO8BuMLf",
-	"VtO5nqKIjZ3rMxn//PSbKHLKtArIKM9p3dn/voxIent8bSvEZEwGleJW2cuvyDgrUigFUpytv4FBBlic",
-	"kLkQefPVVhUJ3+EqWvnXzNSt05QvRQLNxQKZGtJIs1uoE59GQiRAeav6gHllRqPjTSjjRp7NgpfHaZKs",
-	"LRLo2Pw6CfYvVSnQHHf7BGxE0V0G9idpkZ46QvQcw36usItNwd6Zx04suPXa2Q4N9aHdywspxiz57BHe",
-	"c7uMv06E9zyDa/U0Gxv/uCCAst81ZgrdOpaj9w1bC/AGsLKcvQSMIGXdq8n4wOXWNrX+KR/544tSdhY3",
-	"x2eSp9pgnC9JXsa8nSj1uUUpiz+VGOlGYiqzxk35q68BRY4sSsMnxjjNPfIxkEZfKvZNVJoubRwz8FgV",
-	"k5JUd8CvvRHNyjNEpYbs0MfhTNIjIHE2tW9zU6Pw5OszGPxFVjBrQ1rFvZqD2fWp+Tzl/fwpEIrHUHsX",
-	"NbZoRNFhtCSsXnL4qhH0y0fKv0pTxEa8a5CBehivlre7tfXdUct1zNWpvb5d0QgSsSiw3C7J8B7jXfCx",
-	"AUe+TZPEOT2wTIxj4MToqVlPslQBCS/eXZPKtfIMa4zUMW17YT2cHh5fFENg5sv7CoSxAmHumiHuqjLX",
-	"3GpOPLR0/Y3K2MNKAc5mCRFJGc36aV3UVMZKFHYt7JLmJFu8I5XI0jStXub8xL7ySWsBcSbWCodX9tK9",
-	"tCa4L4rRXIE2y9oxmB2D+ZoYTE6HjS1XHZdxdu8m3rLJZewcrgFm3DHbkHGUsgRrWWellGTKuZFZRoxT",
-	"uczbNPr+5/gYswXYCuPXiuefwJPcwot8n31316ZU/YhvM27Td8ou3CnQpJRUhfExz2IWWbflMy/yNZ7T",
-	"W6FsEAzXyTLPtrFVBoVLfEiWtputLY5sbp06Tws5x/4tiCnfDLif2prqsBhdc+bTKVP6tV/1lV/0hjgz",
-	"9LFm0zDu445wgU2uj+1aS+VrKnSW+ppcH1WgtneDZNrCLumqtT0cfRoVY7aDfwbPAvkita6pInmlqdSK",
-	"0EwIcwnWQgPRyzmQvVAJOsdY3rnrRmDrOfvOBHEqIXSpzNSHLAy4htk8wQwNKWYk/KnvlL8q+/DPqXDf",
-	"CHdMK8sa/EiuIKJn18+7Ax7S0UjCLcMBhnORsGiZh12SMEoYZxFNwn0SQ8RiUGQqFiQWClRApEgx15vH",
-	"5JZpmljusZBMa+BmdBtVpOzoLA6zvO+6An3Fh9UrEs6pZsA1vpd1WsJI2wGXMAYJWCniyn7POLkQSk8k",
-	"XP376RG2ZyrENmnGU2dT9dWaGutoVonwifwQ1Wl8d6JPmtZdXUSbFO+s3NXOIfFFszfkR4TmTK2Gl22S",
-	"RFp4LMz3JcrKPBQ2vIxxJEYvifRslRWMiXYovN/U56eGEv9y3X621KW+ALzK2/JUb8vay7IxEMCjS7FK",
-	"rw3Xp4hPiDM87pIeF5ms+k3m2arm6XKhydiAqVbfeEJUOvxs3PizcOKvEGPPObRC1lbc8BlNYybWRN2u",
-	"74gZ4uuh7c6Ifl1XzManmbl8dTEe8FBLym3qVg/f2s90bk8EoS9oYVM9rI/YKKtMkfztOMuvH/BM3roV",
-	"ER2lCZVLQz5Thn2tOFB5MGNKETWHJGF8gr4MW+FWg5xZGS8SUmLSUmYFGHA/3dyntnBnajR7ujE7n8+B",
-	"xxmSX8OdDske5r/cekV8TlNlQ0fGjNOE/QkDLtMElMtlQehlUChMWdBbsZRmnXzXKy8AYfo0psoHNZgs",
-	"L3ALufAJOJEFWUtG5PpkYOQCvheQRVa4zaHC6tF92exrZ7zEd89vQZoV+2C2FlD8iWpY0OU1m4FwfVcf",
-	"iZ9bpHQs3eCUI+QKP19pdGmfa8nmIzGbUR6rNZzePYLqKVrb5lh+zH1tuOpYggsA3ht0uPnfa/WdgAw6",
-	"E0G0IPOEus8qktQm+1E96AQDPuikPBb2Rwk0JiMa3diPjCuQmnAhZzTBTjX2e8tBs135d1U6W/lWaTEf",
-	"8OqX9BaD9WDQ2X9l147Zq641MM22xxRWWA3fnf1ydv7+bHh8/vZt7+x12CWhGTi0vFwNeOG+ekVCM36Y",
-	"cXdFWBbe5FIT8eYothM2i9nvkqvCRYEl3oygOOC118orQu30ccabNLWdAZKlyxx0l02ADQFsm2cErw1c",
-	"pLe1rTYuU57NdGwB8aU5u6rr+zovkIyIeGwvEaZJzOLdZfHf3q5xmXJCCTJvjyX3luU9G1pT0DIRqmLf",
-	"2DOs4gA5CeLrgsrYtYzw1ao92zJ3wFsqb2IjPu9Rn35mWzz4nDQrm2NzeXdtKC3TSKcSYlvIYbTMEtj2",
-	"vKPffnRGVG/6DQjM5no54Ngu05XJn+ulHb6Bh5JGFurBExeU7gF/efgDCV+fHF/3rk/Oz4ZvTs56pyf/",
-	"0Tecv2Dd8VZv5KaG0wekaPKp4a1v3GyPq6s/IYP1C/68HNavYhOPXT1Mb6gzh7VjrP/tGatHpIx73Zut",
-	"Gm7TzFKtSKBsdZ+Q7Bk2gUVWJERiwpmR2iBRsJiChH1f6c8bu8ivRc6vCOOKxUCYHnCUsRfEcIKJpPOp",
-	"FWhXxe6KmN0oTHe73X00LHjllfEBFzIG+cpx3TtNRqAXgLVpYIYVSNHzj7E8PHbCjFv7N4oU/W3E+tss",
-	"049jiAfcVzX0NVR9IZnMzJNVDXEk7Hl5oRASRnIpujgilChNE/S2DfgEtCLIun/tX14Zxn18fvbm9OT4",
-	"OiR7oa+M7Fsp+PnsleSDT7nQUyxB06tI1wNeEK9znUFZlyjeQ9SJ3Zlkt1e5Ry567676r8P98sWDa7eD",
-	"u9lXXswvoP0uCedTNqQJSI21H5VWhMXANRszkMpaiH3vJQ90s96FrS+UQ3aKNmWSMH4DMXHOyBZWJXN5",
-	"frE3llnc12xQytWBgk1pd3X9t7+6qhYhbYmw7e2VRU6szVwdpSzRB4y7kA7/TlXYLbmyGC94HvDqyG34",
-	"9tLJ4zuw2Fp2F9niUpzOwFeWynXiOFYb47Kusz19CrLOZttE2dlm75vf8nhIc4YKGl4HCHFdgNh6zJmz",
-	"OSSMw8GiGWPezSeSxlhQh1DyHkZXIroBbWuwYMkuQn15ODUHeqPI3sXx2+ffk+ffk5uf/yQzwUVg1LMR",
-	"VfD9S1fSTw64jUMkY3N7KBIe3h0+D8n/IiM2OQAeM6yc90cKPALC09kIJPlfRGEja6elToFKl8bLbOE5",
-	"tQAZDLgzYCowqBGB1Tvd37ajvHnJNrxeSKad+c4tyKzkRejXRbV1C4Ui1fNUD+0KhhLL7YkxCb1Ahw1d",
-	"wn0XnTQy7OyA8UI1PCJ4MZ4HHUED7iuSkf/6z//PRb/PDGuaGCVYSiFJJGJ7vpHR4e1H8zBDsgyxhB6e",
-	"Z3cWh11yjGcx4G4UdZQvkXGmw6C4ZLMu8w2alLvMXKmVj928wuOAh25Q8wzucMi4+dtNL2L8Zc74JHxl",
-	"6x5KV+3uqAooM1pxXV0a3eRDYdV987HgX4kh0bTyXWlxntTyJ7Nv8uKJe766jvLiU3g8pfrYfRui4Ltv",
-	"hrNAsMeeA8V+7s7AzpCXszQbF3xi/rd1J4s7dEXe3B4r33J6gzaHrJYnigy23F/4bKHCo0IvOSNcG+Q2",
-	"R38F0UFGkQcXDpOOiOUlgeO9ttkYMt/Q93cP8cuQYKAqySS4V4QO+IwpxfgkIIzf0oShSrMXp9L3NnOr",
-	"3ydwNzdSl+u7ElkLE2L/88PDf+uS81vsWPDr+clxf/i299vwqn9lJPYrbEHy7qp/GZI9Gkmhsnq5at/M",
-	"VvOK0a8KdXX3nTne8qLy1M+/LZRfpkpwEl6fnw/f9s7+kQ+H0rnEpJbqKt9c9t72hz/+47p/FWbb+eFV",
-	"zua0EEQlYmGr91F7VVq8yNdQd7Gdz4Gj2nfhGO+mYONeoX1gUJDt01HGNmxFvUKCi9FnmgKRtev81FDa",
-	"8ofvN1cRfG6vukrM6ILpCJUap/nl94Rf6BedDbImEh4rtDlVPQ/szDdY76/zGsmBzYGy93b19s2iP9fL",
-	"ay5itPB44Mk4ayOAqMEFB1vsC9+oT1hA9CvM/JSZC5W5NhcnyR796xQosbgzL0G8JhS7LkXuDYMkViSB",
-	"sTbsxVbctVm1tzRJoUtCNQewjtsoobM5MmNy2P3uv/7z/77oHhqeZS9UF7IMd0zpTKSJpkIBz+rIkj3s",
-	"NKmnIBdMwX5zEm4tEj2+ul+d5rNo/A9AYusCsaS4CzL+ohXvuo6RbSi3kaOblcMa4/EbIdGSqWsZvLXL",
-	"ug7rU2G4QInd74Uu0XJIdUh46qpZVzu5qS+b3/v0jL8K3/+RRjdeAPJ72x6JJCR02Yw4rj+VJl55d/k5",
-	"dqJcNTqyaKWK6lJoC7wje/EeW6OkiFRGcGSHCIOsEz9z4myuMdkASAU8fpspgkV/MRZP9Ypnd8AvqQYb",
-	"Cep6E2Imd6ktoZW7L/unvX+gWvD25Ozddb+pN2FCl4hl19menvLuwfk+S0KL73a5iYSyo/Qajz27L9yU",
-	"vGt2+OksyvYOoT6ozyPMRjbkclabFJM+jbBHxJhNUnt5OSHSUPkN4zHZC5VGq4jWKtwvpEfoLAfQfEQ3",
-	"nwSa4MU74HuhQBvJmLKE8Um4H5AwzWETWlWHZW0oZMrJFCSQvTmNbgzfIZkBgwtyA8uARIlIsePqgNP/",
-	"n71rXVIcR9avoqg4EQMR3Gq6pmO3iPlBV1O9FaduC1TvzlnmlIUtwIORfCwDzXZUxL7DvuE+yQllSrIN",
-	"NlAXqrpn+NXV2JZkOZWZSmV+XxCIBfMwzDDjkBDukAEbioilSg3VWJqqK6jYQJYD9gUZU5oazj9m3AVg",
-	"afMamJRulyLEFyXBdFNbKawFrEZagUa0wFzwVPr8Wr58nyOttMQ3xcMjHNpwOA0ZpMmHSDWN+eWQjY40",
-	"t9GSDBnzJHHqGHkrIIEEjdc1lcr7dRKwm10Yhmay9kZRgOcCM3VDxtxxwtJR0Vs3LJ+3UuIxV3hQNGGX",
-	"//aluQxYFb73Blqqa6ADccV0oGvloQICNowa03IZsCSo5VJOxHAI5hkuWYqilPNSzkc21t90GbBbPaj9",
-	"C5DtbFtxud6UqWG9/VlNN2R04vNRFWc/tNO15YsveTxmcmOGX4dxD7UHpKNQzOVG5QLImzYUALxLOnJg",
-	"/NRVHsrUR1c6eaVYO3XVKdfIrZFxiD7Fkc9sbgKcFcI5CTp6vV73/rZz8/niY7vjNPvc+Xu11+tWTQsO",
-	"AA3hbscS5qNPo8VWP3BOg2BA3ckpUa6YQyRdwrkjo1Hgqx4563NlQ5hXI840fKdfW4Qz6RCuFoFWnaWT",
-	"45/AOolZTPy4SZwFneu7Q3fqEIpMJAsRTXT1jprhPge/lngMs4B08koSTPmp0WikyMDV4lLueoWcNP78",
-	"Hql8QsZbF/kgRPaDoxrZk5drunlWaEVJWD04fp/t1hL/4qnaUQ6et35UfYWnPitGT350QeePfTRXt+Cx",
-	"UJbbJiujRV9BP1Dv9br21ofKUXZF7PCwvdU+DDpyhyfxvtclzznUFe27rqgHiWsCbD2ojl2NS4rJMN/G",
-	"XOL+f0U5ORWg20t8WV/CebuyAcDQApFQdKLNs5J5lfQBfZ+b/1SIhFqiJRSxAIEeIABoH131shiLQKct",
-	"wpGgMnxKz5/DCpanWnEb/A97mFu/PH7fJBGN2c/H7xuNRhMyAjkL5M/HsNFYtRMltAVYInQKjr4+b+Pg",
-	"UkMYPYDzszJkExrtD3ZLmR+ZHjfuLQZLtf+hgbqWihhBfieYrVK+jSs3U3lkqaYodDSLGKImp0gElTFc",
-	"FvPqHUzLC5uWYvtQwYWAh3IHQ3EwFN+goahotcG21yElAYqXARBQKldYwvuA8tFMZxmFkZiGsUNK4Tii",
-	"kpn6fmDst1trVLcxnWiaVVThsT9lMqbTUClyyUaaDIt7ypX3dLoI3ITZVYIPfU9ZoLJOzbIhGbQyNqnf",
-	"xq4SJQyQA3MW4TXYCNAo/kES5wzVWVVJmHNK/tb6DPlxff6n//zr3yd/IpO//LMCOXKIrsoiJsp6y9Ek",
-	"N58+1W/CmayQv7HBlf7z6vZdhZxfts5g2FcnLQyJ2UhQn/tcxmoj55G1nRvGVExKeToAUa4RAJFT5jNJ",
-	"hmndfby4MckwpZPjd5AatXq92z67uf5o7zANdHu9+97FVfvmrpe65afGycY9o65NSG0aVTt20/hIAAXA",
-	"tMZyria2jowDgRhpmAktPjTVCibOhyHjag6Vp1Mh3gwNaMVa+dydWy8buzvaG7xCLz3aNzkaz4xga8Ls",
-	"GwElHKzIvq2IDnQqNzY3XX03/IIExmW35HUEcSmJIVoTGTLXp0G8dCA5SgwNkrT5PclXzzA3QTO1Pv8g",
-	"4jHoDigHolLbxGosqrDPALuDTQgDG5OLMmMz5Q2gw6Zw++fkpbfCjjLMNtbv4zPpNAFpf2VGwBbQARwF",
-	"FMGRmjkpygR8f7KNi+3XfQd4k5nZSp9q7zyAhu6+aJW+cmmQmr1HQIS2PE+SWaiWwnGjoQUvhCzUICAl",
-	"AP48/s+//v3+JBUArRA5iyIx41A5jlkDIYN1IkMKceaITcWceVA6pxolNIAjK7VsI0ZK7gonYbAsK9ds",
-	"wkKNAU9aMZkKGathpcbV52oKTgnFAYK5X4hZ4JGQSohMUPVGSWHejz8q1+Os9eHustX55f787vLSKafK",
-	"wjVdvuDBMtcJaHne+vreW5pC0subuAF3kkW7L1erfTUKV1IZ53l+fADk/A6K1DxPf7zVQ6ONyqTI3Ne/",
-	"qsY2onOucpHWyEnjJEmH1wXDutJVzpQzwqJpERznyprpsWhawMoa0nicSp7HG7ML6wUt6EnemR4oxAMy",
-	"4jYsFZgnYzXsHvxpgulvSshH0m9MtrOgJV9i5SfKlQN/KNHJOfXUZ6JghVzKbQZLn5cc+7BTbhJHx68d",
-	"MqXRRCKgtrlD+6/6lhpp6UH5HhkJpjqPRZ+vx+pN6UA66bKgBvMzTsW+Xb1dDvDxq1Q0pNJ61hFOaZqs",
-	"+w0P+XHeLDB4MtxVCSkQxgyC+I4kCpryBmeAaJ7swdLwxies1uqCP2eezsMCiEoReCzKY1coEIyzzAC3",
-	"7FzWiKTlbIBa0C4gNcaizcr/FW1SftyJMTqHvMHOQEkpcMgEQxAknMLSkAaSlVdx3CG1dYfNlWl9K912",
-	"3sP4Jf44HNlpQdqdJCLzZQ6bvucwRbgrK9moo+zv28kiuMbnSj/XtFk1FJe4PgLmkJiGjn8SRTeJqbUC",
-	"OoO0qOxpM5Xu4k2yvtMD2LQUcEYOVUXfC3WBm5XdokW2Zvu30hbogEQ+x7F6ZGXVvBrtwKuUEXzfwmH5",
-	"BzJ1xQZ5xRTRbNTJuX7hCs1ApvVCroH8GPWepKfx6gqzN86Wbx+k9DGcAzuqr0Ky4TMNu0Y5lEvoLYl1",
-	"w5MtSDNxJPAHghFhSfy4VlCL/HIyul+H4hbm5pVDs49ZH4a6M2edHOrIfj+ow0y533b1qc0vZuA8z0mp",
-	"sy9qrjYe3WYskS0HS4pLoTbVogx7wp1NoZ5pg5PThl5fyUzF7Etcn+rxZdfgTomA6692sEI7Si1+5zQK",
-	"9eMl1HpURTJ6E3hMxiaEtnMw7Crx1J4med9ZzEa/7+7hGlsP/m0bk+/9PB8nWU04fYTHVhDVAeSAOFVg",
-	"nkEFsAcsEy4WAfNGDMD9SGm8HES+RySEnyuEKjcuEIvqLCQRiyOfzWkAQVSE78LID57BS7JgdGJOJ2xd",
-	"+5hKItmcRTSAlEpZthxQmbf8QZKxL2OhCZ37PB+SAHMHsSba1cB/kiAAAmLI/4P/6lQ0aTCc4FgD5UCB",
-	"AaARY5psn+uWZpIR5/am2yObFI+urnDySectpMK35sTqYR1gEA7u6zeQeyAnKQCTpzsBu1Y6ZZBOTJGT",
-	"pfjxlccK9bZ1QLms6hV+SgxQZs3FUK2D5ECI9NPn5gWg5kjfiaCVpKR1imUdRbTdSqKIHFISnGG+FaQj",
-	"ofoqw+koT0A6a57gLNOxXhZlgA8VkQGqrJGzQEgD7+gKzjUrh0u5ywKZXlGFxUS/G+2V6/anP+8jtt9j",
-	"GuPstNXzRdoLGtdW5aCyft8qyxTZmNWmV3up222Xn6HOvuq/7p97YPDcZbx9j2JW5OFwYf+HC8pOTO0X",
-	"fQnhqg8iyjHIW0A0BQZPGUbOFtmYz1gEnpF707hOI0b4cjeY6RuQiTBPTD9A/y8S8nkBWT1+k1Dt6swe",
-	"1sXOEH0gPc+OdkZsxLiSyo14LGFAXb2NBpQro+tN4mrENONm2VDLqA9bIPcd2yVCer1goPP4pb2tXeQ3",
-	"s0P7NglMvnO/Q+8jjPQle+QR9bfJvCfc4kDpBY9ZpLPlTCxbl0YC5r+ukGXTAfM8OGmWLJaktBDRxOLg",
-	"lHPhqbsLOhqx6O7iaDe/fBxPgyeE4nU35O4CopS1JwjUBsjwpPXULMOMJpNbx0mpf+V0yh4Kp7oLf8sK",
-	"onVhAZo/NYE+B5rSiBX1iHnCdSrJvGsIJoQryJ3uj8KVLTWQnRLg4Z9NCfAhjWMWqQf/9x+t6v/Q6j8b",
-	"1T/X7qu/fj2uHDcaD/919JRKMnjfesifgOQAMuJKuVlE9H2/0TnVmKK73B4Gahk9Xvbgwzch7ghcOxgi",
-	"xUCkmuHaK9vlDYLcgiRh38Uxm3TdzJKH9SPz5RyR7gplu6UDyj82GilWFj1CEs24rJGzMXMnUNaBOFuM",
-	"u/mS/Bfsa4/nHrqHQoQ5HLYvCQ38ufqKGyb20p8zrm4PIzFIu+Z6ynD+piyO/A16+DYSUxaP2UwiFg77",
-	"EgoJNVSavS93pq50q7sp2KdIue4hLcgvEw2OIhFt8i10x1DH6/kg5R4pOVftXufirHvfvm59uGx//BkS",
-	"vJ3y5k+UmtypnbHczySGEQvr8+M6m9NgRmNWHwZwX5FniDUk6iYy96U/UJKfrqSqENOSlznsUB8ETzCc",
-	"do+OHOKKOdMMSKq1Po+YalAZ4mz5i+rFD/x4SQI2ZwlEqW60CayG4CAYT3RKkdCjz52LYfVacFa9Uj85",
-	"BGDL3zVOcglO1FS09eDPYRbyDQtCyySmJdPHxoz/XPvx8nHD9Jv4gttImw4h7knHQK8fZsGko3soDhma",
-	"kckVRCElGesi95kGvkdjrIzXRDpyFoCG2LCyHypH7/LiMde6UhZPZzwife6i+lbdp2OYLzst5wh0VTQr",
-	"RoZ9SaY0UDoQ1v9tq9Nt37c7nZuOUzYnjFr0LclRybm4/ty6vPh4f3Zz3Wv/vQcKwm5OXu49PsE2LgBl",
-	"VpDcDUSfNJBkofaIAKU2mCG0iR5uLRWNfb2hped4ILwlsLgKQQIaGScaA72vOyQzFC5iYJerpXZgrzeS",
-	"1DauCafdS8CIjmrP3NRVvq5kZJ532rdkMAsmKS2Qsk1gjjabpvrXCVs+FBuom5Dxc0bjWcRIh01FzEii",
-	"ConhGasRmAsJx98wqh8kkWMaWkAlD8Fjzy9bn+6vb3r35zd31x8dctI4aRKn1+p8avcurj/d/3f7l/ur",
-	"i2734vqTUyFr67BCMiuYnDQa5Z2Mz06bmglb7lrUu0PF2e/PGiW9dmfARrbdJO1H/ycD2WIFkoEQBAAG",
-	"sF0welrpW/6sHQxGjkB++4bhBZ1uGJpaTanQx9rQrnXZfbFPezBYf3CDJX0+CnCfsoPdChmnoV8zb12Y",
-	"UwwQ2rcX5F2tUXtnIxOaphLoR+fo+TKpAaGMOEAUVMbATIvfIGevrJtX158bWtCWQgx+Y25hJoB5nVSG",
-	"8EZqQl8SuD1pyLxOfkTGzOuSYtj0sfNKJfDlxsg/ihoUYg4iWpKSo5vPdOOUN83sL62ry8fNrBn6m8ys",
-	"Hm7OzAJOUeGU6jDWrZDxKGLdv15WSId5PvhJmtczgQmokL96EeVxJUP0QVfRA4hLeZ+DlNfIT4132EzS",
-	"hbJx2IkviScWvImRNrW/dxAG8pR4DNidPU2rgnXwvM8tGGcSdiMlHNYpmbDlQkQmzRN9vTHV/IQLEU18",
-	"PmoiZEPZdF5QYdaBadujD6M68HmB29K2GgF4bFPvaigHXlwzbxxPKyYBoxJgoNOjsR8QEEBSRXybpdj2",
-	"tTnMCOcGhaLbMTAhL33U04Fu93rM02EfhbuPEx5oOF8RPIFK3aVRtPT5CKnRkS+blCzDryX5jtRX86fA",
-	"810+JY7O1GMeUE3r9GdnLaUwnTqYvig4Mmwvga8bsHaZVF86obLuc50iiJxHhuYdcMad3wSSfweMzlmq",
-	"5VSjmkVD/VkjHyKxkCyShrlJsrjPKSdOSx/s6uxGjbCuNG4ySYAKn7BgG85pMWXSwsY+hQ9bd1ZCOJyI",
-	"eafEj4mM6RIonYkYkrvOJW5oAzGS5T7fTKFdIy1DQKU0sAkv4XghQ5nMUA4MbXVCZN3nlj27iQT7Lg2p",
-	"68dLoJSG8kifIwuVBX0/bhwfF5FNd7TEHHimvwueabPAc9mlzcWNBNM7Oe6qX3CO80RBjWOEWLG4Z7bO",
-	"H7A6WJ1/VDmaRcHR6VEdUkr0KNfTqPGgqwJE6T7+OZj5gUd8jodUJm1/ak6NrBRpK7UO46PGuOad6cJ5",
-	"wwaRNVepVkFXr7fZQbI0bdwCMfJ5Ra/aiA0jJscas3IuXH2TGsKELSUpOQAgpmQD3V2DBTTLHf6dZJGS",
-	"16FvjvSBFnNKOR0xmGrdoPpZZlqEX3KaPFP+lybml3o6dYJdyclmMGXay+Z+rLfb8qY+Jx6V44GgEdZq",
-	"J/jZ5r3VTfWQchYo3Z/6DW6tKr2ZnRd1sQoP5PRpoElXiovWpwf7mAxy2p4M8iaJujrwH4kg24irLuW0",
-	"A7/nNGWio7CdhVut8GQbHuKNVYi75nSQuZ7XUXa/bE/ulDaogq6AIWjCD931emdFzXfdMfNmAfPInEY+",
-	"5TFZMH80jvXJjtzwMvWv6p8H8Gyhiap+JtPx2tWcQewWblZDMfHsTBcYOMh5twwudQXPyC3bAcwkIjWn",
-	"PhoypKVbR2C2fB20rq9VO4vsDFi9/fDrw/8HAAD//w==",
+	"7P37ctu4siiMvwpK51SNvYqWncvM2WPXqV0ax0m8xom9bWcyay/NT4TIloRlCtACQMuaVKp+7/C94fck",
+	"X6EB8CZSonzJZbb+SSyJxKXR3eh7f+pEYjoTHLhWncNPnQnQGCT+eUk1nLEp0/iP+SYGFUk200zwzmHn",
+	"Ev6dgtKK0CQRc4gJ40RPgMwZj8W82wk6KprAlJo39WIGncMO4xrGIDufPwf58JcwpYwzPl4xRQIjff/x",
+	"FdQs/woiwWNFUq5ZUhiYSPO8Wj8+aLnojTTI5rG1IHPKNBnCSEgg0rzC+Hjt2NfXV69pkgxpdLM8eKhl",
+	"CiGZT4ATyglQmTCQZCbFLYtBkhFlCcSE8pjoCVNEcCBaiBsibkGWpwaeTjuH/+yYETtBZ0QTBZ0/Ar8k",
+	"paU5FreiCzfB8oquJ0DUDCCa5KvQE6rNpziNIEbw0jRmonbr5Xl+EyyC+kluzU8kVRCvHudz0JlRSaeg",
+	"HS4fp1KJmpWfz+i/UyAR/kxGUkxJOAVNY6ppd0bHjFPzZJfDnR7Yp0IiRrifmYRbJlJFZnQMZj3MjPjv",
+	"FOSiE3Q4nZol2XdKi53SuzPgYz3pHP747HkdsF8ndPwrLC6oeaYODqOEjskNLAISfoqohrGQi8/dT4rT",
+	"GxiYmT+H2YJmZpRsPebNTtCR8O+USYg7h+boG1b37PlB0Jkynn2uW+tp7JdZMxuLV841EnJKdeewk6b4",
+	"5PLoDazngo6BKPZnI9gTfK84Vwwjmia6c/ij2RS9Y1OD+s8P7Bbtp3yDRWJ8B0rRMazc6NQ+M3jwhq+p",
+	"HINmfPX5p5xpxEFD0pLFQOhsljBAjrNDDYVIwmIyXBC3790GfNB+vsENLNoixvMff1qHGJ/NUGomuAIk",
+	"wF9o7Ji5+RQJroHjn7jwCKls/1/K7PBTYdL/LWHUOez8r/38ltq3v6r9EymFPOG3kIgZ2CmXISXtpIQp",
+	"MqWJgT/EZEctuKZ3AaFkLgUfE7P6wDDTlN9wMedkxCCJze9TphTjYzIU8WK32/kcdI4FHyUs+kr7iNzs",
+	"isyZniAORKmUwDVRmmowpx+ndilmS+bbBMgtSMUEtzt4LeSQxTHwL7uFiCYJyB8UkSIBEgtQhAttpQd3",
+	"U81AWn5rlvmGapjTxTWbgki/MLizayxmsV0lV3NDU5xoNgVc33uhX4uUx19uZe8FUWk0MRKKSGUEZEdI",
+	"XN0tU2yYmGveYgRC2h72+S3IRNAY4q8EQWZELHpLWULNEoUkcAtyQeZC3tifh6laHJEQBao9lKhCouhC",
+	"WRFHCys3GQZWlE7zp5vW657eL0hquNgLujAQuRbizHC/r0PIhqEQuIsAjJw4sdcZwXsLz+1CogzJzKuv",
+	"UaL70ut0OBZNKB9DTBTjEeBKHTMh5gpBqT88He29ozqahLj0K5C3LIIP+al/uaX3SAwz4DHwaEE4QGyE",
+	"T5GRbwkXjyxikYRqIxib21eId5QvvNrx5ZZtlBV7+A4nrIT7cHwPOr/vZZrQXiZOrXy9rPdVhihpa62G",
+	"yd9YGsopZi2HMU8j7D5wmuqJkOzPL0kV76woEBDGb2nC4oDA3czISoanSbgVNxCTSEIMXDOaqMoBfvz4",
+	"ca+X6on51VzO9ZIdzZ8wJIaLQ76eKlij8yBgZlJERhYdJnDCNdOLryZuzSFJ9pzANUzNHSUMoSlCiUwN",
+	"8YVgRuyiqBUiM7GMEL9AcvzAVTqbCakhfgcxo9e45a/GrSfULP7YTr5nFlMRWwpCTRTBzDDyz/7IEAd6",
+	"w6FRGvHhC5GwaFGj3kcJ4yyiSXhI+p0fDw7IdEwuzskvp6/6nYD0O79ckGcvD/Z/PiDT6dtxv2MgeTej",
+	"PIa4+MpwQaYiNTLi3CjNMWXJot8xOOS1fj+R+coNUKP8B51ePGX8wyymGj4okAU5nsb2gqLJhTRQ0MxI",
+	"+2hGQAWh+O2zoDMrfPzUGaVJMrBqSFm7MDrZ0iKYGtBIs1so4P5QiAQoRyi7r8TwXxAh0+rxxW80SWvo",
+	"rMcX5O9X5+/Jrfn9iDCtUAMg01RpMnKqFerY5msDMp4m7iIzapEZfcZ+BTy98qYiCVRDPKC6pO8Z2O0Z",
+	"ybFTszXLRtSqd8rz14EnbqFfBp2EKj1I1eoFrp3MH9rSDzMJI3ZXz9lm6TBhkdFHpPYmFDRhoIAXiTFn",
+	"CoiRfmpmdOz1Qas2asc6pnBpnrHKq9eD/2mtGLjnbIdutKB43qWDrIC6tIM/6rAV8enYjraMVnTGUEFf",
+	"s3yHlZ+Djnt4+RjmE6N93cCiS64mRtUVPFlY0ypTxOvsR0RpIc1xEG5trcumiiKIrPHAr3LtBjO2u7TR",
+	"mGrabpceVoaADCtf99b7NEmQ55s3vI1vLT44eLwDTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
+	"qQILE7/LwtqLczSD/IwpvR7eTMNUtUcvNxeVki62J9B8AmnMxGs3c25un9NbM8rsRSfoiFlqZphF0/q7",
+	"N42ZPuFa1tw15j60Es/SazTSQg6M4J2s+L3+0ljLSO3Lnp0u/RyDpixRzfJBadgcWJXVMK5/etlZtsgG",
+	"HTarnVdEaAnb7O51Ap4DRc3PVgte+7t2ounSEwV8XcbQVIEc0LGTZVdjI55NcY+FUywfeOmEAo8m1cWW",
+	"NxcUsL0AEwR2aZ35+TYhvD4T48dkOjkFbBnPJoxH/waSjZxyVCOpTiC6sbJGWUowsGagiHvAXP4tiHLE",
+	"pNKDoRQ3wAcNpNzAWQqjGH15MKGqxu/xFu6MBjaxsiPVBAxOdMklRELGRlIRqVYstjYqA6UhVWDEF+cK",
+	"BX5IqDX29PltATZW7leaJQmRQKNJYXxvZqcaJw/IfMKiCYlBQ6SNvDQVtzQhQhLa55HgiimjHRIJc8k0",
+	"eEGXw9yokWBB2+3zOl6Em2dxvdxmxEnCuKaRX9nOgTOQTsBIakbx5LDb8rgkUNVwd6Bxo0HLKmKpfS7I",
+	"EGkZB7Jp8r0Vj7gV4j5QVFyigy3PaOIZxzSawHECVD4M5vk4l6DSRG9B3gLkbY0q5eNAo9mM1oVLnBu1",
+	"DnW67CGyA91xl4Q3w64CKqNJGJAQpkOIw90jQpPExZQMFXBUw2dUa5BmtP/fP+nenwd7P3cHe398ehb8",
+	"9PLz/64Fz8odIjIsoRSyUGgn+1UOwL/aCNpTa6mlGu4H3wwAVei+ScQQne8kzMB7eAOLMCAVGB/+DUMx",
+	"CvatFwctwiqK2/SrWL/N2ot+lNCxNx4sM3vry1kRZiLhlqG7x7rtJKDBlUhIBMUQp1Y3TmVL2ZryFbTa",
+	"3SNwphKwtqxpJWs6owuQV5paV1gZ4MOFdvi1uZjn5KD7vm32oloqi3DLUP9p+/yE6YF07hn3K0+nw+zH",
+	"tuMkBnRFpT951gk6yfNaLX/KlIK2I2cMZ4WK3YIO3vth7PnWMW8FLbdbwT67dweubHduvAKIG/GusrYl",
+	"3NvgHDYAbWUX5dU3rrVhiQgD1VrLrZLbkqpbB+J1q3oEbpmtZssm64GN0REXVKm5kPH9pAwXwDWYuVFK",
+	"m8m+DJYCR1fKEEGHw/xxh6wAb2nZlSkbwKWPmW40SaT8ZtDSlRWLKJ2a+Vs+b/ROF7aQUeTSQ1XzUoNg",
+	"ZG8EDEQmVJHwn/yP0Ien21CTbi0zmlEbbrT+jlOczWag6xfJdK3ptXI+Ru0uAinI4evHyKGSz9h0bFda",
+	"Ap2e3DpjZTXgXd6C3DOKg5ETuVYBxp2jm9WOQ2ZGWjZEdRiShHE47PMQnz0kLny267xpIQk/9X1Mbb9z",
+	"SFwI7ufwaPmdGBJN7Rv4p3m+3+l2u/1O6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQ",
+	"seBGLm6gE6NXMKczLTPFoaQ8mkA8GEkxrcdftxKrH0aFucicKuIHwHj4knTf1kNwHy/4SCQuueBRnd0+",
+	"MvshnmM/RiTSkqW+QK9NNBl0Ugyc2AQWdYZ/T6/Z0VdXVXFFF2atJejCmT9QSihi6lZOaJQTCmA65bN0",
+	"Uxkhp45igsZaS0IBMasRNuuu+pVbeET/ThWBth6ejRHqgupo8uB4rNW3So6ANXYi/O0Is9GmM70gdtfW",
+	"O+Ki+kq3DCZaMa3cmxUD2bPaALBHRGRklDaY4X4Suw/0YXwQ04Vyq7JJRC9++nFNTlEeQLUhLd87ggnn",
+	"q8OiV1mw9PEEbLJhZaee+sqn/nGysG62PNjaShKKxSAhJrGYc7LDRTEglghJDBAkp4na7dZf2doMNpiW",
+	"NfZYpMOkQFW5RUZpqtMiyXbSGcq9cxR/GUbCxvU5jSWCtOPUwohFVjbszcxmH3ZdVgbbekjWsLl6eNXE",
+	"x80SZllXW+jj84YWhYbW7703DxtFbsIGNAFpLT9l2jhFfB8xkIa/pdymSLgVdjXc6TBz3BIFCo3rE6oI",
+	"F0YvuoGYzKhmzgfT6g69eHvaM6upuz/dDK23eOWeN0NJyu3OWr99nb+yhAxu4CA7rRIc152+P9+KyUBM",
+	"p5TH7Q1t2ZDH9s2cAquAY2MuZF2AxAWDCBS69uFOk1iK2QxiMoSIpgpI7GdAZWpG0UowXBBK3GJ9Orie",
+	"wLTb5J2PB/XZ39fFjD9A0/YPChcSOPcdMW8T83Y2oaS820bRMcM0XfGG+DXEds80dok1GNwgNAQGyYWM",
+	"QQbkX4Jxu2Vrpl4fPorzBvlhFiGQH8RqDEljJjLJusIdzG/1+5IYPWKElZ2Pvd8ITeZ0oY7I+Zs3++ez",
+	"VAXkIwzfuT/fXbwIyOuz3nFA3r3s2ciQ0Wg6g3E56mLIOMVk5M28bZ4V+PQqXVoeU2RIDSYJXnW4vXje",
+	"WZvEXIS2Bcdqz1uVTO6js7jjrPNNA1EzcQPcY6hzm/Y7Y2GwapZQbnMVNhL2SgB+CIT8yjeD0a/MbtZL",
+	"ItYaKulY0tnEWUcTxtHkAHd64MjXRpVjKYHCV2Mx0KLwOYYENAzQpqGAGzHJDJTyWFTJhSuQeqBhOjPi",
+	"FPrxU+UC/lK8tZUWRkpS9BZq/VENTHLVtVs+4dcGH/JbzvOhCcVs2olBaC0IjTQRnOyYTVhy4oJMmNJC",
+	"Lkrp2HZLRZGxIKRQOW4iKASeYdRhCZxhgKuyo+LPFZiFrbjljTvvTa4bxJGl6HmGuGY2kl+OazBOSoga",
+	"/P3O7LfM3cV6ozG+jI+unP814zRhf8IjCcN+uK043FYc9hC7D19+JCbZijVWTnYJTe4lfd9bpG2USHEZ",
+	"Kzdyihzi2jPVpY00BIh7ieq+TpyS8RcHW7nK96JubVMqb1AjrndmCQ2EKvLOPRUQShK4hWTvOXHuIfTd",
+	"eHZqI2Lhrj5Tyz11D4H8yjG0GlG8JbA8nLL9FpazFmzNR/vgLWVDb7A1/+QGpIHpsUswsbH+HjQbwMNN",
+	"76UZJaiRGSYzlFfEWFpOhgnHcSrXCBJXTbfVt0E31YNqvcyNV7NmGRljqwhahcThwSzLHF4Z+ryca/zZ",
+	"qFi5Gfa++T/38e75YAGV48EyJ2Kxj5f3vCbXpccCfLDhsuvQXTLxl0ihNexycE/axJBa1hy0sHaNRVZU",
+	"ydrA6MyCyGvA6OXZgnKO3Bszno0erwQZUdnaztSGV+cW2XYj2cfv5ShdoVCf8kjC1OhJaIiwsau2lMkR",
+	"oWhLtJHRpYomegILQiWsVrXXyEX2JDMsCWqJN4PTMmkUTjnf4DLllnCp2ftboY427OeRhPqCIXErzbcC",
+	"/H2E+ae8GZatNo6vZKW8ii+pulCRJ2WfNUUG7O+ZWZIwRehQpJrsXLw9JdbUjBTOhSaSMkPmIyGNyFsy",
+	"ve+22EzVyZbtrM1ZP6IHvdZ0v/Wib0aBS35EV23EWc/iIiNdLep6IbImKNiame6hSFS0z7pIReFm3Gzg",
+	"kuazLujYzhFk21gJ0QwMj3Sd5GDdovNadL6GO32f28SrXWWz+2aG93aeDRQ/H9Gp4VxIrYxS1yW/ZtVp",
+	"4S2r9/IpZmbZGhIdFUo6L2PPrFBeeQPHXO6jJXSkQZJbEdFhmlAj7+Z7CbzT0fvYMCnaefVcSepWPrps",
+	"mYX9BCWo1YEeyfAXEddVTBJxTfrilcZqkVMaTRiHPQk0xi/M04ck/K13dvqqd316/n5wcnl5fhkGJPyl",
+	"92pwefJfH06urs3HD+97H67fnl+e/vfJqzDo8/D6/NeT94OT3y9OL803xH1x+h4Hy7+4PPnt/Ff7hPtt",
+	"cHx58urk/fVp7+zKfP36/PKX01evTt7juKfvrz68fn16fHry/npwcXL57vTq6vT8PT75/vx68Pr8w3sc",
+	"7d3J9dvzVwPzXe/s7PyjneP4/P3rs9Pjaxzr5F3v9GzQO7s86b36x+Dk99Oraxzn40nv18FF7+rq4/kl",
+	"vnXR+8fZee/V4Pr8fHDWu3xzYrd89eHi4vzy+uTV4N3Jq9Pe4PofFyc48MXlyfH5+1enCLLXvdMzO/ll",
+	"7/pkcHb67vR6cPL78cnJK/v11cnlb6fHJ4MP73u/9U7Per+cnVhwXJ9cvu+dOZjb2GW4o9OZUVk71UOp",
+	"jdpvVxyk4k0SkuRJezbKWh1imLX9u985JP/81O9g6bhKsPXnPz6vcufkOIovN3mJbRk4fIRQTbCmckCw",
+	"IBzGuM+onhAhSVZ2HJXL7gbRxeutSEgp+fN+xasrcpTL3DVewZUKaegGJ6FZOyY2UAf1rEBUK4i2uqVz",
+	"1vCotzReb9/oNX1yS5P03knJWP3wbm1IjpsEbyX7gi0LVr7WquXel7GT3p3ah38shGXm8mHT5grzbkTr",
+	"5zPgr4HqVAKBbCjiNn1EQl2okB4aCUL7gugsDojQE5BkCtMhSKvoUa0lG6baxqFUxJ3CWHU1zlsEk+bb",
+	"fZicm4+zdYK2I58cVLUp7+3Ft9cJHedj1kluPge+TZr8DuYCERbvImYWcNj3rWiRtVouy7/2ZsjWFywV",
+	"9LegqAXjnbWH1ngblGJKU55lz6yDoMuFykpabfpaZTulMYKa5azazgPJ0ANlS35N5Oe4s6GaTVPTfK+S",
+	"NhR57J+9p8fJNb4Y3PoisCtNor5YbLUKcI0uBtzGlNfusKnOhpjzBtVOiiQRqR7MQEbAtSObFqHvMk1g",
+	"MyZ3mSa1tiNFkwZna5WNrk2YbWPZNUvxBt17OX02PdFbKhnlejNg/WZfqttkQwBNAy/H5gwscbW4106b",
+	"P11fZDWjoTKmBt7T79HTw6lKCQVweByqRUKHFqX1ezx2mFFKRyx4qjZIRCxRejGLg3WCzpBGN2BD4+Ip",
+	"42h51DC2xbZtvV2QbGrLEoqZqrXL4gzI09VjCApXusEA6+IWB+a9BDTU8wfsojDYEIE2eLrK7UvTFQ9p",
+	"abmrRIUCDB92vRYPY3vDNt6wBkq++cem/kCv7tRo9V6LynWiNfpUXWLeGkOwLYYvSqVv4N8pTZT1ig+y",
+	"D8wF3g2Yc29rytDnjSXC1WDOsFEV8Dj7W8IY7jpBZ6zxH3MWyKISbWObprcgB/Dv/G98MPu78FCii3/X",
+	"By9teM9Uo+yzgygAxQ/adOoPpK6CZLalrlXUVVD36lMeB94s7XH49VnvzSAz53aCznXv8s3J9en7N4Nf",
+	"T/4xQKPv+zfm+39cnJiP73rXx287Qeeid3l1khlEM4vy+fvrk9+vO0Hnzcn7k8veWS0GNkmTefVOv7yr",
+	"69716XEn6Lw6ed37cHZdWqBfytXF2an55dXpVe+XsxOzC7uuPx5RylpXZm7TK8xViSvLLsXSoqtcPnjW",
+	"dzMha4wEcGdbi2xWpWJzywJOc6phukaUXLJ5T6nOXGY7z3a7ndYh2UFpc+tu9sIKN7xrVip7j6WAlS+g",
+	"OhtlG41sraHTt1K8z+meu3fLBtNnBwfLJtOCKri250lb1TDLPX9Wamd58KhKY2lfzTrk+jz+tTplPtPz",
+	"g4drmF9cWyxazGsI/nG1wcZ4oxrkvF+Ngwe1XMnuqWKhsQa0qFg8N+o3+rDrqjDVTy/X+sFLC20C/Vur",
+	"XjUUB/Qhn5vpgYkYD2xxrQ1eEEmc9zdoVRhcA8cYwBXVjvKHJiKVquEhA6OIzmjkkL3hkY1XaF5S7E9o",
+	"aJ5dV6Muvxjzt6srXFpOFYClE1iG1DJY2iDHw/XpEqptxf5VYv/p1IuCmzHCLy8nltyuByvlxhalltUa",
+	"iDwcCe04W9dlayRscl1GeQuw9lb3WC4GMuUNTWa4a+G62ZjOcLvJS1Xm67aSj1VcTL7qRkDdI4Dxqygd",
+	"WW95t6RGJSSPlcpN110O8wH20BCprtjbKg34XwQrHEv31CaytaO0vtUttrpFO93iEfMXKmbLbepC66uk",
+	"qNo9Vh/SBjPKY6iDKztRrOhItC4a5su6kVsU0ci7W1TDcVbYMUvdQ/1ZbO5N9TjxcJmuaNXaEuFagN9H",
+	"XGlBVQ8xqjypUWQlMB7zeqig4vZ+aI2aj1MY9hsx5G/t5v+jZdtVCWZ5YhlTLsu/mFtGdl4e/JxXI8N4",
+	"XaYI1YRyDBhv2zXxQQJ2LYUilmwc/2+f3QzSeUDJWlSxptjKBbCu20jbRv4zyYR0ECyf5JmYgyTYRPKI",
+	"mN2SG4AZSZjStnpFfbHMh1xyy3lG0zTRDJ/QFlOULRbnXrJVGdMEiAJ526a2pa3OkJ9ZE6+2gWU1lZap",
+	"Jgp7b9icvXCfztg+rmzforoKbXN9NXG57hQXfohlPtSc6WiCbyKgVEC40H2OJUC8cIo7UmQH619M6cJW",
+	"xkgVSLXbJT5dBatAmS9tEZHz15cnF0TIPi8uycW7g8sO+0IO4wR0XRnCa5lChe7nVBH3PNajtmV3BR+D",
+	"JEjeCdi6poaTYJmD+qqD94oC/jo8uFUlozmw8US3Cj2uQ3D3eh1yf1PRs/cJki0FwOaepELsq0fAlbT9",
+	"js7u27CtLvC0OsOK7jzXriEyESPsyoMurCOkiaurE+K614QuvRH7y9k+xwb1BYfzUefwn6tXeKXgWHAO",
+	"kcaq2msfvoRok8edj+uUZ+GqLV4ycPmACnPbp9UvaXLT/pW3QKUeAtVtHnbaxx+lA2vwD9vaEwMHIn/V",
+	"LxPHcDHASn2r8KomuaiKQIV5BlpomrSkzZipe79qi2Zv9M7Eg3ugDPbEDdub0ruBuzDXPmBUhAGbtXCj",
+	"1RxJAf51MGyAT3Xv5QXXrq5u63+sZASP5FouIulW016laVerJfoFBn7awF+fQedf1t5XlDQbMxd+y2XV",
+	"jbxgGyreVihY7vf8h/t/sPfHp4Pgpxd1bZ83kP03lmdyqaRSgt9q9uZCS40oG5B0ZsS2FySGiE1pouz1",
+	"Zt/HWv1WKCYqnZoHnx0clHS+zW0CG0pBeJi55NOqIm+b8Nh10a9uzofzAr/4LR9YxQd+K4mrVVVOoHKl",
+	"AFAf86pSppwcWj0uIv304OBFRGiqJ8A1i6jRVvyX8ZRx/8G30yE7vYtTcgMLRQRPFmjP8KzIjmkE1uJw",
+	"laQqM0gtE3oLNNGTmqK4SwWzJvjkonaUjQ+nLsJldeueomi++pz+/vHXdTUJKuJYMq7VmW4adKkb3eCl",
+	"Ui2qfJiXG1Z9tXwMSwUdVlGX2fi6oA0csG7+X4drG7fyGO7qRa5Nm7WOWAL+VlnrVix0dq12JbXVULMq",
+	"1lRPAiJSDXIqsJyLVOUmO2ujYjbo4CpSGcEglUmrTbSsJFxu6LrcxbV4EvWn+MqNUKN1aA3TWW1LIzOe",
+	"gaB/JCsE6TrRjIGDTcust9HZZa2IKMXMNK4HE6omNQf5trf3/MefsurAWkiIiXsnIBO4q60L7Af1Zpen",
+	"qWzs3hku7lXRF6ZDiM3hDaYihna4sqYpW0KVJqxyZGREWWLrT6z3029CfX7Hq1nPr0Ob0LJBoWXcwSBO",
+	"LV65lnCVHdMkIeZgPGbg1t1NPkqTHAoy5bU2/vV0jEM8tLS0W8YAUxsfOFhRllp1hy3RvuFdNUC8oGMg",
+	"SJpk5+LV61yAWA+brA782tO/8E9iDvSfMBguNLSNY9+QlbarQJ1zwrwE9T3qHXyhvr/u/SzxviCUFsBZ",
+	"4aPFItMFBhzknH6z8JIcZA9TJwqX0FabaJJScyDdJ7CkLZOY0rvilwXPa76SMvnlfFuyaoOul//RxnG9",
+	"GjWuaRtndm09zIuEMm4riwqZ9TMhO048UmQIkZhC1grel8u3zUjL0TStqp7W9aT9sU1P2rquJY1dKnJM",
+	"eMSomjINbmNqNqTJ5XrRM+BOBseWKErZD058wHKpLGmoHZ1JR4XxNJZbnZo3J3qamHHjkbceNgySeo3Z",
+	"DyLlKDNLNc59ysegHszS7SjbDJC1KGQB5dOtK6AuKGftqTdOZwladRrahVqZAF3fNJFA4wVh1iV+w8U8",
+	"gXhsO14ckdAvIKsEAndMYYiA4FDnCa/qp9lScqV/JRya8mAyJtaSmxWgus7EYUesX9TfxbBRMa7XXN2P",
+	"DxTq71XhbLVRZe2c2fvZNdZO89zkWP4uhhl9L9XDfoq2Pc1ahG/XWBc3NyjaPh5Nz4kmEKfJhqeqfBzQ",
+	"WsC6iIA6tcF1lLRjZTjaqew1O8+KGlBaeCOdnHgGXyWW9ntdSVjZBbKaJed7s4Hz+Fbjoh9VgjLMYis8",
+	"tb/5MpxduqYu2S1I8i8xJIiyqui/oLeUWRYQdCLKI0hs5I4PBYmdp53K2PYUzwQxCVou3Jsy5dx+m2F3",
+	"gzh0USD26u3MoSGkwocxrPHW4Qj+8XogXQKKjA8Vx9wwW3lsLVaWIbUE7n+nkJbi/JrO1j3YNImWDG5B",
+	"XkVC1hyqpLym2fuzPRvCbH61IhtTRPqhflAYG1tvcVd+nvKIv7x7/iPB38jODSzmQsa7RlmOhGIciGJT",
+	"llDJ9ILs3EKkhSyWHWpwfePa/Yz1278CKqPJQ3HajrJF6bUobQH1lulGV107E3xU8PitPprMN2ijXw1e",
+	"teFRJaIwgHBk0Bqfsf52amjEIjXjZLIYShaTqYghIJAocJ30c6rBR7t1NXUb245aYth8S6tIJcgPI/Dt",
+	"VTKIrzrYd5XadB7g2TKDjgVCww3n6eg+3QcqSke1RVyyILgp5yFkivgXWnWHG6WqFbo5S4ehaAeLNpwD",
+	"4fY5MJxaLmraHK239zlTZs2u/TYViaiUC6Mx26aTImubZzCRjlXrbps1ttBndbZQMRvcVFL5G+OY1jdS",
+	"ssBZhX5NN2WNK/MRDnjC9CYKZ876aiTzByFLTT99cTMo+YkaLkg7hJve7Sh/fdkHXA/8a1tvfWVaTnME",
+	"X3ew98ffaqP3fh1+mCWCxjXVkVk16S0j4CHjVC46wbostCnjHnVrct8ex7FQuRHoWGFLR0t+Ke4NYmI2",
+	"Q3YkzIDaLB4b7W6eVOZRmuw+hDKfH6yxOllg1h3tmRgzfj9uDFPKkqVqaeuztWZUKX9HZ3DPviz7Qp49",
+	"38yfYddUmKNuz+/yDhEV+cRdgO1p/nhCdVH8qGKZM3/WknCLdtiPYqprHfKgQcp0Vp/MNAFCuZqDREtu",
+	"lGqiJkJqTNuyeVlDKscQ227PLlJGAp3a573qvHtEQgeTkExEEisyn1BrHlbUFn1eFmszlr68KPyJaBxD",
+	"Cm1W6Re6E8KdljZ2PkRaM6sSo1FitA13Ye1229USRMnKqtmrZXf34CkfCZcO3LYVyaWwSbuWM7V86co+",
+	"3JT4V+najKvJsTIoYHw2bxkTSii3gpgepl4Verhs9apVYL6PO77Agwqs9T/ayJyrWh6/kSLlMdKUIzhv",
+	"JHBv/aCIhEjImOwoABKOQV/YXyw1zl1IsgQaE6aPyMuDl32bEz1nCna7xLa/wyHQ9kBjm/0ZzlI5EwpC",
+	"DGWmacw0xIQqErqpu+bZ8Igwbd6KJqD6XGfcAjvnqYXSMN3DFBrS77iV+Sr1/Q4ZJiK6wQmYItzc0j72",
+	"z/mvXEMgZZNN1/JXt+aSsNwxLFK7JhL1AXW+q3QFDjsOENkBhdU4guebxgJ4PFmBfo9owS6Q/NaGvQkL",
+	"uHQ3StatRGFiT9aoqlbvLt8WNdGbIKGI1CSiUyAjKaZkJ4wm1JGsGTfOEB+JQ0+ASccBVCn237zWCTq3",
+	"guGtEvtGtbULzI+zRUPIYpTlRk0hz0cSZr+kyc1rypK0zhaKp3JcsXGUy+g3Fd/frLw+TvQq70i6Rq7N",
+	"lvXHqm3VO/ZLe9p0Ic0J5W2JDlf3zj+8utrW09XFaiqYnMHO84Ya+N1i0E2W1VlHO7YggW9QrMgYtC8G",
+	"woVmIxZZOYswrrRh4GJEZiJJXPvjViwTl3qSL6bWr71R7dcy4tQZLe53xq3LwLot+YYY3zxZPjo11BYK",
+	"aEHtxT6UmfL+WL1aP6+f9Sq/OZeSgv4i3CKvz+CWsOIwcppcRl0ezwSry3lxnZ0/SNamy2b2bN0yGEc9",
+	"l+nFK0jo4gqiVen3OQkpVZf+Ww0SbarFiZt/ndDxe6FfG22gJeFW+tl8z3T4BpOPkoZ4lPWXfP2o71pG",
+	"UFcEJTlkWlK5sNnGHhJkJ5PuzPc/qKxklZHffEu/oq81X83F29NeArKeu4xYDDxaW99sTXUz4DXK5fGE",
+	"ShppkESMRgq0EftCOpslDOKuYVIhmeOumCbAY0V24C5KUsVuYbfBJ62p1A+YyIDP7Nfc5agKUqlV/VSe",
+	"yJatVYUBzENk5+3pRa9HrugIyFsqh0LuBgS64y4JZxPBIQxIyOkUwvWlnlxxGbtNC9WgeEh1GHxBx4w3",
+	"pFVOqBpMndtzWRtK2JQ1hE5xuNODKJXKEsT65EMfvlIBl/maTKmOJoyPCYozga2nFE2AYsY9ppS0aE1k",
+	"Vxvke6oHBqrSdQVRohbhd+71nn34c9DB+k3jFgV2/JvZ85+DzpBJPRnELl6ppG5+YbNwQodtd3BmHkUW",
+	"HHtxt+Wb7wpvmAFkTa09+0ziDSGWgbSy3vp0wvr65W1N7zMphkkLmdpt6cI/bniPTU1u8dYV3N27pHBT",
+	"kcJTHkmYAtcQk+HCuaasbnJki60xy/bsrN5G11DwjmmatIXBb/bhWuN0Bnt3PiWctyArwLyMVEXiypbk",
+	"UDXw9HrfrrBlQq6viYfpx7gGtGDG4pCEuCFrkQyxukFoQa0N/wpIOJdMQ2itd3jx4gkEJERbJX5ftJ74",
+	"Zre+UAK+bmXR+tCKJTZSEysAxAJugeX0DE8NrEXVRqlQm7LORhibz8lOOAPOImbUVLIjqZrshmVH5Ub2",
+	"xnVlNt0OHuZK8Gx8a0dssiM6CL2R9MG3HY6RX3n3uYbGZogshX25aIn73fAoTLDeMeze11WkmtDIpg8X",
+	"aivu1oX7rL0lyr6OtddBqtpeHZUDLMyTj1LgWmv8bTWQX4Kb5zVsauRY5VhMkbsgF/FMZQU3wWkehSAt",
+	"um2psg1V3sfL9xC6vTcuL6Hvup09ogOpildbL9ImeHYvFHs8jabMr94L7Z2qo1SnErBOMBnCSEggz34+",
+	"ONg7eLZ38KxcNa1BF/qKCsvjVK1e55P/gnrIY0j7TdL9CuQ8c0e4CR84HyqQt3S5yHht5fuaY6wVl3PM",
+	"qErMsVC2ktoITbM8WhCqiLlQNRjJeQraoCrj5MeDAzIdk19OXz2W8LxqS0U4rCPvaot+PG6i2BhjuBI6",
+	"JBLDbbtLxbQ97uZNxX65KIcftCAATW+AbyQsptxanfJpp9O34/LEL56vKv6Yv/ns5cH+zwcbLroet72f",
+	"INvQCty+V1uM50/Iir9lhloT71dnBToilBOYzvSC2GUTCVNxC4ow3V0+4e+SEz+gBUW3aI5//uzl/3n5",
+	"Hy9+evl/VkfmPw7zX1UhtAqWIsN/CrvClYW5V4FGMKXOU4H/YeAZdolE48eyVhR07vbMy3u3VGKdcvRB",
+	"Z2O/9uPlX72rfnHu5si/+eBnK6wznU6prFGHe7YdhQHSUcGVYMtuGpGJRAnjSB4ulmuZcd/TmN1SKX4c",
+	"S+sDrZ9rnAEN1scaq2E7Q6E7rsfXbDwebHWbDXWb3zLG9SgCZB1LucSqTrUBENhOteb7mVB6LNff2K9g",
+	"Bjw2AuWxGQnTgGJvq9vwRQkxu8+ENmZv0/eqhi6/Yb+ObCN1Z5cXzqvYsmIYSxpDHB4614Wfg8TZAsxt",
+	"l85sNDAnYmblKkx/2/kvnDMguKc8QmuXYH7gnFfNYgsMxbVzGvYg9MB+/Si1hZvqBzusWYfhlzCSoO6Z",
+	"PintywMtbqCqr748+PmnzWTf8mj1ix0zpUE+ML0oA6tP7qnmG9Uk+iXJoH1TqK+dj1Tiuct8o+SkX83I",
+	"sifdMkB5e3ar6KIBa1pgMatlOVVPJImYD9JZfazARMwaStv8OwVZLbm0tuqlTVOprSXqwpLH7Ba4baTk",
+	"Qv5bxAj4tbj15vPUAsTFYC+L4lIkQBIaxyAPbV6Uq5Z+ywCTkgwv2TMCmy2mvltbWl2lM5D4TZE7uUhv",
+	"O1LBNZg/XcujrnzNkWPUDGpcPjbc5UGVkPwYK/UUDEvKlRUg+Ja3r0gRp5GtEnyPUrlZitnDSmHZpmbr",
+	"KO0jFrU7dg8/uHjzION1y3Wyyt00llmdjZgdrIiSXNn5uHUUiAYj7tRWQn4r5tjFjNCRBkmKFZwIc6Xf",
+	"XETV/c52KmKj6awB1f1LXq0v2FuhoULVXjaFPwWHQUM5/sepxFto6lzaZXn+HH3LeFMsxVvFuTrgNsdL",
+	"VMgsKLKOZR5QRpslXK1jrBU4P8zzWGV8W8WpSaysQOpeWYb35JwbtwuqknmlmNfrY/LixYufyc7zg+c/",
+	"7h0823v24/Wzl4cHB4cHB/+9G6BhW0Q0KT1w8PPhwcGuy0TkpEBUeP9mNuO6McsS4suKseqgQWko8Ix8",
+	"+N4UJIvo/nuYD/4h5M1a02UVEcq8wR9JixN/ROtFDdVtzRf3ocLHaaD91ejyYUSxeQf4KvQkGEG5Rtod",
+	"jbD14wBbzA7UhNbVdjq5o5Em+CM2+jLP2qRb56h2fb53yXwiVN6i14F7XX+vNTHxhUNr6KTqmp8MNmid",
+	"GnRiNhqBbI7ZX3qBw3yzGRwYWimdhWeD6n5KU5cW3qbLK4pLK5vkrpSJ7ylIZm/Z02tr7X6QANp4AeRr",
+	"WCU9ZnJhCWJFObKWWv5oTX6PKsB5kt7eIC1vkFWF4p2wXqlruqJO/BXoS5HAPU2PLcqg2PonVcuU+bJ2",
+	"q8Wmv8tW46zDb3joCi5JpW3zYdeQUYKauBo1hSBo31QKU1aX3WdRUogRrdW02/dTfkdnD29Pt2nLxnwD",
+	"RU+XXfha7PKNhJfBjZjqQO3q/ti0LLQOE7ibocVeSCLhVtxAHNge9pKoSapjMecB0UIQlYj57jLYp3nF",
+	"pkc3wfuxW+y+0NR5GQTIQq2uHB6i6wHNXZaVxmSHaUVCFh/m1e0RGVlcs1/zZkPXP5stl9VYsIp6rqUX",
+	"GoIHHXELUrIYBgp08WP+BOO3NGH+zQmLY6g3IkqYJXTRdJ3eB4fb5O6Weo+vNC16YJKdcSKGNPFmxt1a",
+	"k9MaIkHw52E9bXs71jTyrkcTNRimyU2OLDbwMUmIAuRO2PQ9gSYmdC82s8JA+GU5kOc1G0A173W+DM+s",
+	"O3V4SG4AZns0YbdAdqyv8OrqZPD2pHd5/ctJ73pwdXJ8/v7VVQ3BfVkQ5LMFKyNkapvP14DAPjNg2UMO",
+	"p6ZMKYgtbSgyBwlkJlMO8RGhpAYTifXkbHzveeF9E5AEnYQqPcC1DVr3UXjKi6B4NeaXQnmVy3ttgb6X",
+	"EK2QVCQUZRVl2Ji1o9ucLMN2rcTi7lUJKp2Cq4R1RpXew/IDe6evNj02ixeDGtZebHzvkKuIf49zATy2",
+	"EFPdTs3a1x7WgusJKKbuYwFt14yyl8ZM5P0o1QzqsOIZFh0zTyVHvlShLceENcEkOHVYlWP7imaF7o8r",
+	"akxX+o2tDbDLAkKWQoYxqoLFdnHhm5Nrsk9nbB+/t/+qsNUW7huD29i67NqIng9TQHGIC8rkVudspJkc",
+	"Rg25hHm8yTIHQr1ADRivbaAsjAqRcs0S6y3G4UhRpWiowOBjUzYb3721yQTNW8NfBtV6K0OgEmSthI3e",
+	"/TWI8kHVcMMSlKtLKy2kBPBaKLll1J6zpNzC7wrG9U2c71sTpMEDvFQjpIUBMivz0eLZxoL7cyHj9vGD",
+	"OWA+Chmv7QDmiu2XC3XYGVeD/aOLUfp2YV5PYBnPx+d8t2Rq7sF6M/nSBD46azUrc+FaRcCuBmht3RPf",
+	"87l5P0YY22DxI5okQxrVdFjpcQJUJgxkFpaIdRh+Oz89PhlcXV8PLi7Pfzt9dXIZFjpo1xRjoXycNknF",
+	"fuR6tTmbF3OptQPNEGKyE7pKyWFAQjEDTlm4W9vpXFl2UBeRJQHlWczWDrNrRIU2JkTdANZAb10Ab5kF",
+	"fW5uz9pCaiiALsgPvgCzwumtRaUHSholrNxKG43SRhFOmZReETsMdTaE52HaEONjsvOx9xuhWFr0iJy/",
+	"ebN/PktVQD7C8J37893Fi4C8PusdB+Tdy57Vt0aj6QzGZaNSczuCImFWeMkMZQz/gC1J/MvxBXn5f4im",
+	"Y7ITAjeEB3zvw1W4e1QqXW42MeZMgSRqBvRGkRM+TpiaYCJIRZx+9tNSZ4Y/Pj0PXnze2ftnb++/XaOG",
+	"T8+D//i8+5//u6HwjeuTV6HuiaQKyIRxrcgOZsQEJJbpWO1isdi8GKZlLvQGq2hNqwusdyfn3KJUMbk2",
+	"c/ESdCo58YwI48DxRs3s+kxiUIf9Kb8yWzQVtchUh4rWxHchxYi1d4usc9dvErpc5wX/4KTIipBwj/DE",
+	"5vjr1fHW9+4/oAa2Vn9DxTGq9CARY8YfFODZ3hH1WLF7Hmo5kLI6/PmWV4XclXf+R8OhP+z6sYrF9tZp",
+	"uHUMeB4xRMpDexsX1Rr6v4mIDtPE5UVW7vs4ru1ZAnKatwKLaOL7hIAEwmFer9lnlQ3reo0oTTSOSm1s",
+	"/5QuyITeQkMdSPPoJskNSzKqxLhZuz+/tPUQejgrKEB7i5ZNaPmbtTw/DNpuEN8uZgvqVaCuTz+iM7Y6",
+	"7SRkfCS67pEw4wi9i1NSeLhWtx2mLIkHuMv6Fk7Tch3UQl0zMVjOSV6Vr9wUJZcXMbSTlRZVmicogaIW",
+	"joJFUA/FTMJeZSb4QWWWfDTt19sjxsCdwaFlA/WVilP7JPOiqaMmzG7Rqs98NYk1NwUUs8WLdgMHuEZ4",
+	"G8GhJq3Pa0c1EL++KihPLt5USGumgQWhEoiWLp2mfeKcdca0FlJyXFl3T7mBg8KeVgLjgRwzg+mWXzby",
+	"SwOji9zFVmcj0WIwS+iiSdu6l0nRTikhJkUcJjuhmS4k/9eG2Bn1e5zaeLAYZINV0TtGN/BuZjS+Fn+u",
+	"8MklHW+pswevOiut9IiVKG03qCOCBSl9eznHDdRSqbLWGmqDqzUHrXe5upn/r1tilUO3KI3czOt80x57",
+	"CkEBXUq8zwJ8baWMKjo+AgMoIveWD7TlA+3CGtbZqDbgHY9tiMz4jneomrV0go4zjZq/0FVR62FtiLU4",
+	"Tuh0BjHRghx0f/x/////z/PuQSmsotzF+OBxGM9DIyqqFa/GAhQZ0ujGJ77Xc4TN82ocDtnB8ojyqvSo",
+	"nbVwLX+DO4MCdSX/MTSGJEBvQbn+3TBLxGIKXJOdKBFpTHw3FSwQGUOUUMMStUyVL/y7jJDVoFmlMXNW",
+	"q1oswZzVaFGb6fzK+Yi8ExPvgYgmSb0vcK2P1bYHrql1L2JIFNmJIRK2WIlrJJy1WJTCsIZuq/TpRoFZ",
+	"6YYYVcoSxsfhIWFa5Zt0TsgjEroaWeEhHgNWQo+JYjxyTt5SIfMbl1dg8w5STm8psyteUWyrodIeHqVf",
+	"eAGXGpnfJSR0cc+umRt3532cdplBsZPlgMWosYYKeOy6+IVk5+XBS/RtiFT3uQ0AOWpuhFnpmnm0sp3l",
+	"7nfbzzLo6Mw7uHm30+VumJXmuYXBG9GtiT8i8xrQJBHzphh6T+tNfDESXFPGjUoY5o56/C3E0KiZVmQC",
+	"EjbTCq1Hs35JJR21vdJYuSzWqY/5LAUgZAsLKrBbA/pHEC3zZW+lylXgXpT7kHJItaRYPYImUzw3oGbc",
+	"oWTK3AFzKqe1N24+HgaM6DrxYnUVFMtw2wtfzTeiFxErV3WdY89dSZVKGzjAaqjZXT6iP2kJgFvf0ka4",
+	"vMq5NExZohkfbOzMQVyIGE305iWu3IuLVgI1FuF/qK8pn7K87qACgNJ0LQD6CPx464zaHI/vI/Euo9Bm",
+	"5bwr9cmnjPuPrfycdbsqV6Vo3M7quNe12ntZ2vrNVXJgaBHgMCe2DAHZmYGMgOuApNh97oXRP9mUJqqu",
+	"dyIGRkapZHpxZRAs81X9Coteqid1qr8CeWuU/97FKbmBhbMAXJxfORMATfXE/LF3Awtl29vTSLsoJ6Oq",
+	"YVlbo0iIBAKC/mJr2DA/qkjMbDw7M9NNgFpbn70MO7/v9S5O936FQiSbXS36wTBu3a/bfnrtYf73j9dL",
+	"4n6Pl8P1a7eCQS0hEZKE+ZcuKj207f9x0dilDBUVyvvcnDuK5agxIRqhhcCl1RoxUWlbiM8JjWQnNFwr",
+	"9OX1QltCL//s+nX5j3lBvdBpQ8gjkOhtAH8GoonWs87nz9iC1brVUE6PdF4l39JmD/uzG/4pE/eeOtzf",
+	"HzM9SYfdSEytace2cd8fUw1zexkse+MK4yGqvLEPHxIDP+DaVdQLbNWSgBRVGYcsESLGZe+N79weGNj1",
+	"uS+vbrTyBOIxYBHxgIyA6lS6jFSyY4sV9i5OA3I+A/7a/rpvm2BD1iQ4INRodwkyQXJ1ddLnPuE+K0RB",
+	"evu/+Kopu4FvRJbgGx9heCWiG9AYtmc9jn3e5//rf5FjsyeOO+rzPXKC2Z5/vzp/nzWEJ3BndCIyk2II",
+	"iuyE+xMz7iQMSLiPFV3DXfPnFLRkkQoD18PbTGVXqQxKGYwj5G9/A3eR/e1vhyT81Pcsu98JSB+5tv0L",
+	"Gbf90/PufueQfOoXamzan/O6nv3Of34232Qcvt/5HHZxW2Y0RSIq5cKFMRrgkLfX1xfEFu/wRW9dCj6x",
+	"/MeeMjXPDBMgodGqQrORnRC7YfeuT8/f29bZBh5ZL17z4fr815P3g5PfL04vT/CLy971yeDs9N3p9eDk",
+	"9+OTk1f4dbfb3TUHPEmnZnpnPggDM4uLVrXFJkg4YpDEoW/ahW1bFREcAtstzxoPlduyq/HrDtFsHVtY",
+	"/b7nQiz3Tl+FZCfvwPeDwqJelIyxFa/Gkvewa4f+fe9YSAkJwtm8iXNcigQUMXcG5un7cp33ZhJFVpUw",
+	"pXNeRUiRW4U5Gw3XsS4MVZrShbW8MW35UMIicD3qHXPpzWg0gb3n3YMl3jKfz7sUf+4KOd5376r9s9Pj",
+	"k/dXJ/gOCi86qbCpIlsp5Fgedp53n9mX0Mw+Y53DzovuQfcFlrjVE7zj9rtzSJI9NOzt/2t+o7r/cpnn",
+	"Y2iIL0DC/QhD8issyBVkSSL27lBszA0emSvR4pD5WqEf3PyGJq/F1BIyTZJFn++Ef/94PeidvTm/PL1+",
+	"+y4kJ/Grq57Bk8ur5z/+tNslH33FDx/Q8Nb8YPNUAE8EzeuupMWESoj7XEEk7Y/WgjZLhwlTE4jt6WRn",
+	"fRp3DjtvQP/9469XmGhlsRnB8/zgIOvObpOoClVQ9z2orFC6TmTF8fH2WYapgZYC3S2JIp3Df/5hJFvX",
+	"YaBzYTYQmWddlPYtSDZalO5uLAyCFQfQ3TLp/GFGtBe2Qf99tDvuJcIWJag95PeAmI1VWLrkNUs0SDI0",
+	"82ghA2IbTwaG7LHqLhIvXgHSXAxdcoz9hEnOM7tL4Db6dM+s5ExgfYEZlXQKGq1X//xkZZ5/p4CR+o52",
+	"cHZr3MvhvbYDWuNYzgKQjVQOcm89kgeCz9l7vAErO10bXr5UFI1rZMZUI8d1WeqGebEpZIJlZXYj+dUD",
+	"eKV+1DS3awq2dlp0C24+aR215Zi0f4YhmC0etAjb+fzHE1K/x/aSJamGG/QM3WAZO7BA7BoO/tKupG6C",
+	"bMX7v9DYZzbgK8/Wv/KBGyYhJPsTYvvSi/UvvRZyaIvPmDeeP28zjfOBGQHnhGvD3D4HnR/bzHZl9awP",
+	"BVdUhUl+Kmk8//Q1t//4XOKeV0BlNMnSGTVJxLjILA133JtRDskKnrlvWW4j6/xIkxsrHswnRjCIJpTZ",
+	"1v0SZkJqVaxvxbVcuIqEE6omWO2U8RsSC1Doq8OG6svM8zdcg0eozlMjLU7n3l+Fua65Ufas60dGdmii",
+	"RCZPOpAwRYbSXFi73S+IrE+EcK6cexnf7CmV8e0HZU8aYdAS+SIjE+5b+7zrTFJTARMFcUzrmtEIUMgW",
+	"HLqkZ92MdSLPsRny2IzeyRoQ/CLixaNhD46Ns2RsqWxN0jKFz0+IvvkCVuEtNgmfU+X6kMXfOsN91uKN",
+	"C7pIBI2vhTij0tb1ffnsxzbLU+nMMCqI30HM6LW5dL9NLl9LdHjYruO7Rewyidlv60ksL6/WTGeXrlUd",
+	"loRzQo7l4GFGfIc3sAgt7zbiFxknYkhcMBXZCf9mtPT/NP/8s9vt/hHuGvXTFsBK6AIk3haCZ/1zEPlX",
+	"EvJptvAnp+Z8qi1Jb0n6i5B0jnKWpjO6Gy48VW1E5kpT3az7XoB0ZLhjbmS7eXL2LCCXEDNFzp7vHpIJ",
+	"0yqwBdtUQBT70+rAE6aJpBoCb9AbSqA3sZjbfrQZg2iwPyBqX+HqnpqAcJZ1spwBFFOaReovIKLV6wQI",
+	"jMJGWyKSM7DvZbUda1HpXMYgITZ4egOLoiElohrGQi4CWzySJUwvAlwGGMFNw50+IlE7K8prV6GxhQXF",
+	"T1vStdeVpTz2LzVaLPI9bDTwb/lrjUPnRa7zcZdLACz55mQ0YbcQOwcIlUBssVSS8gQtZROG7gJzWTWZ",
+	"JKgbpDR3tbLB+rUcUwV7jCvgiml2C3i4TjiICR1TxpU2+BEU09sC6xy0ljVXVrRukf9eaXFaE0H3fdlP",
+	"DMq0t524Yqxby8k9uWRQ9n438U9zIGV34xIHLfPKPz4HDZL1r7CwpBp+8nzqc/eT4vQGsBDDZxcY638k",
+	"YcqMED2k0Q3w2Pxp/TsBCTGc2vLJMOjzEO5mINkUuLb+azFTYdc7r9IEyC0T1uuETkTy8vlzc1szPnbm",
+	"Gkhi6zbK+jX3eRbAy+PctUBcrzSsJm3LHCdiTHbQTyn8r1dXJ85ruVurmGN1ide2rvFTiPJmaBt00kp6",
+	"f/aoE68TOzjMEXzfOvUe/Lz+jWPBRwmz4TFbIX+V3o4oT2iJmazlJSuksn24M+BoFM56SZLFR3hxgfEo",
+	"SWOId4uViHwddoWR/uj7FJL8o/fu7MgxhwRIyKZmtiy0e1lUO8HlbCCsOR9IrfTRQarLszbcxwWdJnXJ",
+	"GU99Ldu94bkXB8Ll3G+gWsZgT5TEIkqn2C59e1VvcFVb2Dqr0oOpy+J7s53M0rMypGLTTVV2LdqajLx6",
+	"nIRxjO/AbAnrnz0kNEnMEFzoCePjbp/37M1qTW4OgbGfNPetG24AZgpD6FwgRJeEsVwMZMpD4i0JquiS",
+	"6XOXnEPmkmk7z7KNbboh/bo5N1Mf/njC+376SESaDfRF7X75zGvtfgbRLH6SmMVkR0gyF2kSk1jsbg2B",
+	"37Eh0J5pOzVjFfPKwhn3XCjjPk2SRknh1LaYtOUPjsx976w4LqRvB7rjLglds6ZwN7AsqhwU09qc00uS",
+	"Sl+olvwm6w7Wjp4aW5Q1SCP2wqi3NTxvE47iNlOIJf0agSnLq9iGqDThRHtrS9ZHcWtveVohLjshD3JC",
+	"IymUQkGpyhiX2NwatvjJ/PfZMsD65jVF72fG5DCVwStJhbzmklkES+aGrpVVaC0jywzwFf7uDB8VnreG",
+	"PsxLv8LigupJHZG8rCkPYBfzRdUIu47Vb7wX+rVIefw9Xc0Wlpuq70FzjLGV8n2mjO/z5yT6gGBEke2+",
+	"Y7ExPLmm47Bb51Z7CnQ6+KIWMWsNC1wSEC7BbLcZcj+oHFQjIUl4Otp7R3U0CYng5KJ3ffy2W+dTyS6u",
+	"z1uaeEo2/gb05rQy8x2m6yWazFCtyJjdAu+S85lmU/RrGk3Z0lC0wK5VcRElsnaaBqnMdb4QqexzW+nh",
+	"5bPneeheqUciVhCxPdrDrFyjK08xFPGC7Lw8+Nm+y4wmNhqBxHoVNk8wu8HMlULgjkY6sdFytn2zU+R8",
+	"q+ahOX6Kfv8dBUBiEan9YRrdAGrs07jWkm6rfj+cAwR1lIbg2vGtC31so3UPYCZWTKyUX5vB5+HfJFXX",
+	"Ffx5QvOA7V/+FZT6dczPVSv7PlwCm7KyzX0ILXjfBTaps6m3r22L4K1pYbX8YvnEY7ofrDC973wLzYbS",
+	"Hie0GK7gEzKNaG+DwEdYigglbeXjGDBBN2FKKx/SUOrPUmaCLhzi+5eDSoDayu2PgPcONQziPxLC50G0",
+	"LnZqRci6zzy2fn+zzxQ5vUFuykkh/k5xOlMTocmOvfLtG7acmdFydwMyn7Bo0uelqFkiwbAzheG0NJq4",
+	"+7lLricMU0ojDNC1TxEu5ktxtyg/+yx2ITHYN5OAMCGRamruejJckAnlcctAXRtZZYN1v1GKLMf7rsn9",
+	"eCU4bCnyESjytUHKMg4SLTyKLtHp/Ww8+5m9pk3wojaigHY5vUd5e3g/BtKi953jRTWl8sYWvK6PVzzP",
+	"pn+oVP69RbD5nbe3rWZg/ssJv3+R8LcZyD3sL5ITBHaAfqwbNRt2/1NGiYMbWKy01F47PZqMQef22h98",
+	"m+JC2Q8bg7rKFutx9qmJ9drvbjM77mUpxWOL6w+5fSwsCV1G6jYGqrTmHnlHb4oOAwXSipvsDmJikBDI",
+	"jpDWTDlNE83Q4KNdqEhAqLcA7ZprUHDo89J9RHZcdx+Gd5WLsNgNiJjZ0lPJwjUNDn3nXKrDOuHsItXf",
+	"ALY/jXXHb2qDoM+nuffWqXge3f5yl93W+tLMda7QHL45y2lxeS7Lx63CPErsQ3D8B1zAR71Yuz5oY0P2",
+	"8YQxHt9QDEEeU6+2F/iXjh2oE1PrFMqmlI3QPRKSKZ2pzFXDYlUuxqhsBTChJyAVBmja2GrlWuW6OhHT",
+	"VGmi0mmfa0GeHRx0SZitxlzatsAbuXx9TF68ePEzkqurJpaIiCaWfn0spxiNFGhbr5zxPseO1n8KDlik",
+	"fYdyctp73yN/YmUzX1bqw/Xx7mF5PMYVi43IEtNFYnazp+gt9nCgM8wDkTBKFcSBjV6dUE0mdDYDroie",
+	"swgIB4hx4XZFXdLTrseuGR5LhTgoGT0aKQ/iPvceMcEjCHyYh7MI2Fh06oV554LyFuS5ZBrIjgvECErJ",
+	"KX1ue7vb3BPSIwp9BcRFr3kHlqvopejUB3ro/AvGlaY27JaSlwc/N6ewVJjBI9i6Hl88qqzxq6TFVNaw",
+	"NjG3Qslbt9hWulohXTlsyVUpXyM38lT5QGvicjztJxa3CiSjnuFoX7CBC+154JH/I7uwlKaLrHmXLaqj",
+	"JWUJhhrsNtkwHpULrVfsTuO/WhDaxuT4vUWtVRnqWnmo3mTOswCQLHLNSuy2dCqGwniU1rZYlsKcU6x7",
+	"G6eRM5/bPj4auGsatBTS9s1g9MHXugJLF99WZXjSOLWNqaMhUu3c6NFlQVPZIDHUDOZMQVkhYCpL2IpJ",
+	"wm4MqRqtAn2N9aFeX5Mynlw2/SoxWhsSpg/X2kqmW8l0bdK3vSxpxhQ25DT3Fk33I8ojSJpjU66RCWHP",
+	"MyNzujr8LuErtG8nEIdH1jhYZWoR5WQIJHuuST49xge2t3kOqO/hXv+risMWG78GOc4kGAFkZVE2r7ti",
+	"mLXLBzHCcm5mtFI2Vma8o5G2deCJGLmAcmxaaOPT+1yKJBGp3nWZ5JlijHnCdm2BDUTDcHYMOiMJXYhU",
+	"kx3UUYmi01kCtWHnF3Y/f33CdhtdR9/ufLfi+tOK6+40fAK8oQE08T8+HWsxHicrYjtfJ2ymSOjKt9Xk",
+	"ZV3jAN9/SHJNdsIWvR9krZwzHU2cX4oIjoWsR6PH8AWnfG00vo1WofUx+cMEmoKlPvihv3+MluA6DW9R",
+	"+tGCqhCiS2i1IU7fDPd9rZzNW7d4O6QtWxAQ7ZK3aaEeJVanYzrBGqRY1orTaft2Lr8OX2XLe4qKFfn4",
+	"a4tVLJfOWj2wa47XOKCuFL9YPdo1HbeqBKrSoc3syxooLQN/07qfz/9ydT/zY28fM53RybYixePUScZA",
+	"56zN4B4mvMQFai/zsZvhiqCRE6YnIEmIwZ4zKvW+Ide9mGrqUpEFRyKYGp4ZGlJQIdkJu/pOhwEJu1Os",
+	"9dmd6GmCf8ziEf5v0Co86nOqyVQoTcJ3vd8HHy7OznuvBr/84/rkymYnC02TXRs1gsX8svpj4SekvwA5",
+	"YkBcF6ZUJgHxzQGRbyps92eLhyKhMkWiCUQ3EJMdQ2y2IniAoScoNJgBd32hGcoX5g17yR7iZoc0tiPZ",
+	"UBJlVVTbQMaZlbvkhEYT91ahZpoi/04htZl/hPEY7gw/2Qktbz0kWVUi5PZDiMQUVJ8r7IWDixM8AhLi",
+	"q0ZSJz27lKUKazTBNow+w7vccxKbrAnt1tfnKCYdoiOLaZgSRReKhHFqmQAcYuXlENfkewZavZ0pDOzN",
+	"avzVJlGNoXrbPIXxPZ/Bx4QEnRqk3WTAD7NE0LidBf/5I27Egmyd5JcRtO3VZ1HNHFENim3rqH2/Zvde",
+	"HBfOWosaeq5l6UHnbm8o4sUetiruHHZSj86NcmrrQBBdwL/A1nyZpPzG1mmE6RBiw8acI9387JtAZL1T",
+	"LEuzCNoUCZKT9MY62gOiOrYZW18rriPOT7tWQqlVoa5cWb+sol9AQrcl98lflgEJR1hfIXS9kBOqNMHW",
+	"voHFX1sFy0ilkUi5VgGZSTGWoBSZT1B28Fe2KxdokLw25ONJUPcppPS2t8yWOL6SLH/OoUmUz+OWMrzM",
+	"lPQaAlrD9/cl4DCrumntwZ2WNDKUIWGvwPMl7CHbL18NXXJaKAfmHseowIJEa9O9tCslLzjYuGkaYbT1",
+	"1BcaVhpmy6R2adf8JOT2/AuT23+h3LYltK/VtyqGO8S0jLxQLWpJS/8Sw7ZmPlQN/yWGlmpBlSY9wtsL",
+	"75zQ3UKuVBUSj5WtALtTjKj015ImMuWqydD3d7O21jY+2MB29ncxvMJXvkM71d/FsL2Jyhzv1jr1ODfa",
+	"qb+sDFB9EACTmazVkuLWXlfITy11scKU2Nwto/EdoybDHQYHuOLG6Fr1zWQyZYZMRQxY3j4jRzQc7TZf",
+	"Sv7W/sWqaE94vbgZW98uf7nuvZZ7W9VyI/6d6on5Y+8GFs38+wxLd9k2pUkC8geFXf0DI7FkjD3Ictks",
+	"OiuIJOgGptzD+IAn7Rxop2iT0Wn2cn/EeKJjTtUy57gunkDv4hRXXjxg826zLdt3uaBYicAQvrLLcoMa",
+	"LfL3vd7F6d6vsAiJLQG5aztJmTeM4Euo7VZhG76ZEy+YsKVIICQ7Lj3xEDEGH/xBEfPbEcGCV4QOxa25",
+	"td3YFlPQzDwRc4423uYsPXuuT9U1tjDFRi1jnz0y3tqFxC1QNyikbyAgv+w9vTVdNpKr7xLFPa0uk2ot",
+	"H25hhrwVN+5qd87YEmM+MhKx0mKmyFzIGzTYaEtWNZe1GSsjqic0M9qZHnQFf/+6Vx2eWMC0x5NEjBlf",
+	"ZabQqeQ2LijCeoRa3ADP+DL5kUwZTzWoXRdUIWEkQU2qz/10kD3Y7fMP/IYb7gxTyhIrt86l4GMyo0rN",
+	"hYwVGUMh75pyNQfpHXD4FTasIKgHQWzk0D6PEmZEldMLM6CtqzOiLEklqAAlVRqhFnjkxlPk5fOfLccL",
+	"L0HLxV7PCK2hTVeDuwggrq9meIZQe5prA8f+Si3Gr82hrbonzsR4jO3ithfDKoJ/+bxFoPy1EO8o96KB",
+	"ekRGUQ5gEGNDOIjmSG/OMm8JbT17EKlexR/s7YFZyUUGgc4rV8qxyBDEyEkXStWHU9kJ29wBDhdFqr8L",
+	"gfsElXOW7X0N5KfQqEJdW2AbVkaGMGEu9L8EfyH9BVDrU3kHT6kufVAg11Y0thv4Vo9uKe58rQ7lNrTm",
+	"WDO6ay4OzGOVOXYRU7xc5mYIXMVRb1bxPgEs52IdCO7SRi8A4kOfzyiTXdJz92zoXhr49YR5+1/s1Eu1",
+	"balgA1Ws7RQLr1i3H0G5oVaxcvmaGXt5EtWqNMm3eln69fmqyUckVZB5Z/Bc1PYe/Ybv0VaKma/iUWAF",
+	"LS9XdzOuul0LV6ciUmiMIMN63ky5jrtY3CiCLrmQoIBjEFlWj2lO8/C1VEHc57JwY9s4O89ldizTsfeH",
+	"WQjw2Nckz8RupPtdX5OfNhf8dmtHInkiLuCm+FbJv5eTOUHuuyX170RkPrmLfH52WXodYfBs+VjXEvmY",
+	"KQ1yfcNgSkLDYMJMNEKDpucltkbcEAjVJAGqNHn23FwskkYapAps+SASielU4HXvXsNEUaExnpU6BRrV",
+	"gCPLR4YSdyJTG86bmMUaBY+EGM3TjUEbHb2Ln1TY7fOCzk1ylXsnvOxdnwzOTt+dXg8uT96cXl2fXA4u",
+	"Ti4Hb88/XIa79TzCweap+IMd/isZX9tIwQaVypLwPdjDX70ww7fEGnI77Fp532bgrSu+el2Q4DFkwEj7",
+	"eatysnPLFMNQelEQMnazThzoZ+3zEHuSDXw3MluSEbiWC6RTzGgj4YQpLeRiYCCRgAaU+rEjt7N53dog",
+	"6NoxyRwkkJlMOcToj/Hxp36FuN6Mh9QRvOtJuFl33+IiOlUCrm1My7j+6WUHs4HYNJ12DvMuvYxrGIN8",
+	"4lKwhU22K+dk0+K+sDbwzVq0m5Tv4FOlYwj21C915SOU5KjiCbOaVWgp07ebWtunp9TBP6dBMsXgOyA7",
+	"WGY0stIBF3wxFanyftCAGKgbuTyy6dJC9jmWZQgIOtHxNRvdYS3h6NE0Sr4GyWmCv3sHLWa1m7fUbt68",
+	"EJse9jli7p3uklAXCqyHvsKrKnOQH5QvHm/bJQozVWjmCAlGubtcHFuQ6sg5eiu7x8QXQMFBguX6hCoS",
+	"vj7rvRm8P78evD7/8P5Vbc15D9vXrnXvUwgAfo6vpCHkbZ7WMYG8J8XWIPAd8B2PV44l+LKcljDW8h13",
+	"Ce+Z275ZLvho1HcM3l1gUSVsH2FrxDG+N4WpkAsis/h5TF83Aj7E9hY3mnpjU+C3dglXuIInvgeLc60t",
+	"76upxrat6nuzCy+jiDkDd9SFfa3FjtVYcYXlqxURM+DWUMtU3rBt6GQxljC9IAncQmItwgkbAdbcRpEV",
+	"pGrEDDvBF0GMwlT/c/DiEmiy546Cc4iwD9FG6GGA1ogfPRIaGWAfWcCefTj0/oN7CjB9PktStSzGECfF",
+	"2F+bRZmjgiiDK8DArV2bScy1OiShg4VNLMIervlHr7MwnmktAQnNSANbgiYM+hw/q8EwTW6yb0k4ASr1",
+	"EKi2+bbWohEeZd0LUdXyxlSbEy2G/4JI97kF69C2gQtzdMUlh11ik6Atpx2m2o9NJhSDJUIWH4Y2M2qc",
+	"iKHbOlpfmRFOj0i2SxeAcEaV3sPR905fhbbxXQSs0iDaKWhTphTEZIfyhRnT9srLbgnM9djtko+2eTXN",
+	"+dCcKqfAkbwYPnbFVn1eB2mr5lFSA1/nUc401S7pkSlNjBIGMZZySHUqoc+rWyt5k9C4lpOCGcTZlHDh",
+	"EeVGxsTGCaltOhAzleGHc3epdAqKJEKpBJRKFubMMvgyPu6SK983WynoTmt1U3u+XhytKKYVi52YTume",
+	"AvOQL4FkxfPCsWWhLzRJdpuqWYzcdLUVLV4eHBzUFrGo9KK4FSwCqhRTOo+Y3D0sIgwSYpeEYiRhFh6S",
+	"8xnw167hr9Wf+gbQbOTYuRVqzl9fnlyQOQzJTIpbFoNUhwa7U26W7wSNPg8/9XGV/c5hvyNhBDqa5LJv",
+	"vxP0O6DpGH/upwcHLyKnouEH6Hc+h5mRwpeR3uHCfrbFB5Toc4ZhnXlzBiEd9llGdeQQx9yHuASiJ1Kk",
+	"44mrY5fcEODxTDCus5aptiS1KtyaLozU7hxf8pcDofEtSM1slQKsY2AQxqJS3dnOpNAiEknpeN3pdA47",
+	"hVPrBB3g6RTD/Evf4nF1/miBBGbRLPac3mZjInNy6BgHFjcNqTQ2Zi8RahNWPqtDyvXGlKVr6T7CAq6t",
+	"WYmyNjQ8lU7gdofLwYaue8eCaymSmlszmWOVBi5s516s2pavrbrZz9+Jkebb9J5uLikhH7C3jiI7ZmKQ",
+	"e1fmsK0AsbtWavImoVVGWJ9/YKueYemP2Hbv8Zd2pTdtJPgtyLFhB2K3UaD+rWC4fEJh2k2zTpB2gPje",
+	"pehjZzAvyFYtzH43w32bK9ts8QtvYJGFw/zy7vmP2JKtkKZkK+SEtxBpI+4xRSKhGAei2JQl1GwPpcpC",
+	"3YZwshhKFod9nt3NxBa7GQo9ITuXEDFDvzQhl5TfkNcpIluhpaMXNydMZ0VjmLnoqMuzV5EwkhZzvb4l",
+	"aMkMsloJFJs02WeswET5TeDCdSOmbS/UnbwGhSsGpJx2Yvgo4+M+n1E9CTCNb7dLsKS9KwdQrZ+CQK73",
+	"AFzhb8vpXE9RxMbO9ZWMf376dRQ5YVoFZJjntG7tf99GJL09vrYVYjImM6OaraxTeI3lpQpauJhzZfSl",
+	"iUhioxONJcVoPuzUZvVqBZihYZVA87YQu4FNlDLyHdfJos+zgqwGjY5ItFS7kJxqmCrkIAvCYqPMj5hR",
+	"1XHkHRYHWHkvKHkJ+tzGle4GLuEqShhnhlk5MjmyjeYEd71fwjHoCwsErKnFsXEaasX5nFaiR1GVKaMi",
+	"KUEcbSoSzlI5E8pVycKebjY/xfY9kmJOQgfmbmKVHveGt4X2OYu9H7I28uCMKb/Itdrex8nC2VcjzEzA",
+	"XnUIE6OCvz296PV87C0ucDcg0B13SWgkUT21cLjEl617BP01RyQW6D+ZpZpcvD0lE5CNRQ/d9lZ6P//S",
+	"pRDdWV1Z6myfa+6pcetY3Syq2cOtai00pF7gfxmza04U7fEFUWzMId5j3LoczUCRi6NwVHW0xBCZ7pKe",
+	"DS9El6InePuiEaa4WOJFPkNIivluc9anQ6Ynkjvc6F+lm6KbexVtuGTQrZjxjVOhDzTypOgIpZ74qsLH",
+	"2qzP185laVOv0ezvRI0dJ4AAkDFoRV4evDC6wgLjiRIF5OXBy9160rST1Xr7bV2ynPC+WAW6bSGfJ8DN",
+	"rMpcGTezCoWIQKrpnqiViksIGZAcCXesdCmtHLhbxNWjEl46bH1pZC0rSPZ5Jkke+YyaFAW1UZpYqdUJ",
+	"l3lTzZJwiY98cp8GDBsK43ifQ1S2sXK1pFxRqylr67OnrnSXhUpDHNxDaSFYLab6/IDvWkj9AhLl+p4A",
+	"eIZftlzR/yxucs6h1SXX2F1xiXeESNZhxkMq91toSDRsc831eZhFvzrfk+9cqrPYTfPLkCrMwzkilChN",
+	"sbg05GnmBz/3efjbyeXV6fn7wfH5+9dnp8fXrgi0a5zGhZ6gq7JnVWKkP1+9z7m9bF1iwaF4/xou5/hV",
+	"yTOLeWZ0apvd62KkKYMktkp/HW+y3SQf5ap+MuH6q7SDbMkxvBnmq3CObRvIv4Tsn3WHvK/sv+9EsCYj",
+	"5IPlf1eG0doqSxbHPi+YHFeb3t54OfHeItB3aMPCTbe3YNmD3FYy/aYI9ONEWGKY0kUmVrcVYurbxj2U",
+	"IL3Mw6Y2pMUKOUd9ji9jnPCYMp7JG3nFCBvxYifmALGRRRxh77x8/nw3yCr7oGKBEW62SlufPzs4cBhq",
+	"n603DOATtXYBJAZHGD1czTcqceBCN7DpPQ3bWCd7IKADZ1xFrdkJfX85/rGVKjZmWohBhFobfMmq4hjB",
+	"5vLF/icz2OBpjY1H5l+bn2hGweVbXykXjr3Vsx1b6iCszzw2Pz0O4/Gd02bmU2YNcYBpl7CYpvjkevvH",
+	"05TC2173qynHF9VD3PtBtSIXDI5vVcX8iIyyZoVSYOSN7cOBxQawSSFzpfLMVxt1JvyAq2iVZ2umbl2u",
+	"/FIk0Nw0kKkBjTS7hbowyqEQCVDeqk9g3qHRkLaRX5QuFDEbpUmyslmgC/daFcn6l3KTm+Nur1ogim4r",
+	"sT91b2rsIJg6QvQcw36usIt1Rd+yzF0x5/4at0amuhJviwspRiz56pXeZnYZf51Kb7MMrtXTbDRRHxe0",
+	"rmycmClM77Qc/cSwtQBvABvTaS8BKsGlWSejPVdju9tgtC0f+ePrQs40bOf4SnGVbTDOm2DLmLeNdfja",
+	"IZUWfyq10hqJqcwa10U0vAIUObJqDb5A5k7BJ+r909bVq6WRI5SmC1vPDHisisVJVbfPr30yjZVniEoN",
+	"2aHu4lLThkDibOqY7Lw8+Hm3PgLCP2Qw+JvsZNaGtIp7NQfT/Ws5K76bNn/+FJxSUnsX1coR59yp0MMF",
+	"YfWSw3eNoN8+Un7/Eu0b0KvwrkEG6mHdGu809+5p1HIdc3Vqr9NMyBASMS+w3C7J8B7t2fhYnyPfpkni",
+	"/NzYLsYxcGL01MzknSog4cWHa1K5Vvax10izL/zh9PD4ohgCM1/edyCMFQhz6w3fdmeuudWceJiZ2Tx7",
+	"WGrE2SwhIiljel9aVz0lYyUu/IU0F9vGO1KJrFyz1ctcvrjvgNJaQJyKlcLhlb10L60J7ptiNFegzbK2",
+	"DGbLYL4nBpPTYWNwjeMyzu7dxFvWpY67xOsAK+8yjZrkMGUJ9rTOWirJlHMjswwZp3IRZDW7fDQhPsZs",
+	"I7bC+LXi+RfIKG+RTX6ffXdXllb9Bd9m3HrFyqncE6BJqbgq1snYj1lk05f3vcjXeE7vismShVhI7DYo",
+	"XAHEZGFzIW2TZHPr1HlayLmegCt/9EOf+6mtqQ5zJJsroJ4xpV/5VV/5Ra/JQMRc62waxn39EVxgk+vD",
+	"X5rtTjxfk33vu3N9VIHa3g2SaQvbHMHW9nD0aVSM2Q7+GTwL5IvUuiL66UpTqRWhmRDmCq0LDUQvZkB2",
+	"QiXoDGt64b9ZX2f7dwRxKjHLg0YTHAYTMvpcw3SWYKVGKaYkfHPilL8q+/DPqXDXCHdMK8sa/EiuMaJn",
+	"18+6fR7S4VDCLcMBBjORsGiRl18ioc9NDHdJDBGLQZGJmJNYKFABkSLFmu88JrdM08Ryj7lkWgM3o9vq",
+	"IsqOzuIwq/9e16iv+LA6yiIg8D3kFBg4ThWhfS5hBBKwY8SV/Z5xciGUHku4+q+zQ0J5qcaJZjz1Aeiu",
+	"a1NjZmWVCJ/ID1Gd5qvkWlYX0abUe9b2auuQ+KbZG/IjQnOmVsPL1kkiLTwW5vsSZWUeCltmhnEkRi+J",
+	"+BgnzHy2KFxTd8gOW0OJXyzn8htNk/qWEieXbsvay7IxEMCjS7Fbry3bRxGfEGd43CU9LjJZ9YfMs1Wt",
+	"182FJiMDplp94wlR6eCrceOvwom/Q4w959AKWVtxw32axkysqL41TRPNZlTqfaME7sVUU5fNZqSeEF8P",
+	"yYglYP26rqmNLzfr6taLUZ+HmJeLJVx7+NZupnN7IshS+2wAvPURG2WVKZK/HWfZdH2eyVu3IqLDNKFy",
+	"YchnwrjGBvZU7k2ZUkTNIEkYH6Mvw3a61SCnVsaLhJRYvDTIq9X46Wa+xCV3pkazpxuz89kMeJwh+TXc",
+	"6ZDsYB3MW6+Iz2jqKuCMGKcJ+xP6XKYJKFfTEqGXQaEwZUFvxZaadfJdr7wAhOnTmCprcOAebAAX+FXi",
+	"9fMlIMhaMiLbc8VGLuB7AZlnDdwcKiwf3Teel7w1Xpp3z29BmhX7YLYWUHxDNczp4ppNQSAGPxo/t0jp",
+	"WLrBKUfIFX4edO72hiJe7CFL7Rx27HMt2XwkplPKY7WC07tHUD1Fa9sM25C5rw1XHUlwAcA7/Q43/3ut",
+	"vhOQfmcsiBZkllD3WUWS2qK/VPc7QZ/3OymPhf0Rsx2GNLqxHxlXIDXhQk5pQuCOTu33loNmu/LvqnS6",
+	"9K3SYtbn1S/pLQbrQb+ze2TXjiUhmCp0Z3OtE18+f07CD+9/fX/+8f3g+Pzdu977V2GXhGbg0PJyZSuk",
+	"OdgekdCMH2bcXRGWhTe5EsV4c/gKkei5Ehp2u+SqcFFgqzdlE8frrpUjzGSzJSMdb9L0xtefs9Bwl01A",
+	"zGoDkoHXBi7SW6jNuUh5NtOxBcS35uyqru/7vEAyIuKxvUSYJjGLt5fF/3i7xmXKCSXIvD2W3FuW92xo",
+	"RWPLRKiKfQOr+ewhJ0F8nVMZq91S12rPtswd8I7Km9iIzzvUl6ElM5B97mvTWtkc7rQdg2JV9jTSqYTY",
+	"NnQYLrJCtjve0W8/OiPq/8fe1y63jSNr3woq9VaNVEvJ8sST2rFqfyiOnHW9/lpJzm52NUeESEjiigS4",
+	"BGVFm0rV3MOcK5wrOYVuACQlUpIdO04y/mVZIgEQbHQ3Gt3PY0K/DmFRnK6GXHAmDV1+nK6w+QodSipV",
+	"qJkeP7fpHvKj1s/EfXN2MugMzq4uR6dnl53zs392lebPRXdM1Bu0qdL0DsmHfEp066nu7WH36o+oYM2A",
+	"n1bDmlHs0rGbL9ME6tTLelasf3jFagTJaq97q1WlbapVKroEEll+XFJTagLqeBPmiSkPlNfGQsmWM5aw",
+	"umH8M8Eu8i6v+SUJuAx8RoJ0yMHHXhKlCaYJjWfo0G663WtudqUz3Ww264iUqzevAR9ykfgsaWut+yEl",
+	"Y5YuGZb1RsBECif/kMvDfe3M6LH/IEn+vI3geRsqfd9n/pAbdkPDpWoIZTYQnMwSLiA5IfIoZHJJujzO",
+	"wzgNua5N/pmUYDjVXMOQrHu2fKn1Knynonc95Dn3OtszSDwSBTtEtdttPbvamh257tz0u2/cetHwwNix",
+	"cd37xo2ZAao3iRvPghENWZICB6RMZQElGiLEBmHVTLoary3NNjM7g5gyCQM+Z76BxdgjqqSM51drsdTg",
+	"vuWAUrYdyMWUnk3XH950rUeEUlyE+1ovmzmxtXJ1vAjCtBFwndJh7ll3dgtHWQHPnTyA6chi+Gh0svwO",
+	"gJe3tghJpjiNmGGYyvbEvi935mUN7DN9iWVte9u1su3D3re+5eGE5hI2aGAOYMbT3Ixtl5w4iFkYcNZY",
+	"VkvMTTxNqA/EOoSSv7NxX3hzliIXC1B3EWpo4mTM6FyS2vXJxeErcviKzP/6XxIJLhy1PRtTyV4daWq/",
+	"ZMgxD5FMEgBGdFsfWocu+RMZB9MG434ADHr/WTDuMcIX0Zgl5E9E0igOmd6lzhhNdBkv4o0AxKMz5DqA",
+	"KZkSDY/hvlN/Xs6CEF3DSPgsNKizQUpqekBqJD+6Zlw0xWMhVyzSeJGOcASjBMAdxYS4xqFTu+mVW9fZ",
+	"SWOlzhoBz7HiEcHz+TxwEDTkhpmM/P7r/+rs90ippqnaBCeJSIgnfHy/ntrD47/q4gCWpQtUevA+m5Hv",
+	"NskJvIsh163I42yIAQ9S18kPWY1LfQMh5WagTOrav82M6XHIXd2ougaecBRw9Vl3L3z4JQ741G0j/2Gi",
+	"We+O1ydKtZYfV5N686wpYN9X/+bOV3wWpnTtu8LgzFLLrrTfZCSKNcOyI4375J7MaHqiv3XB8a2r5nAS",
+	"8LVnk4L/NyOGPWS0lurBBZ+qv8g/mX9CTfamn3HtW07nEHOwnJ7gMiDtn3uwlO5xDiFMOddKuNWr7zOv",
+	"YVdk41pL0jFBXeJo3QvXo/J1iYb/ceFLl0CiKrEeXJvQIY8CKQM+dUjAb2kYwJam5i+A3zjnWdYJ+xAr",
+	"r4vggDyMMIH0H7Zaf26Sq1uWDLn77urspDu66Pxj1O/2lcfeH113e6Obfrfnkhr1EiEtb64EUOmSW9T+",
+	"KsevW9fheNRFxa4PX+ZomKkUnLiDq6vRRefyfdYceOcJFLWsj/K017nojl6/H3T7rn2cn9uZmkuFIDIU",
+	"S2Txo2gqUS6yMZQZtquYcdj2XWvFuyvZGNGQcIKdnG+/GFu1gcx6uQIXtZ+pSkSGhqopLn9+tRv36BBN",
+	"3VrO6DJIPdjU6J1fZifMQL/qapAtmfDA1Ka36lliZ/aA5ed1ZkfSwBootNvr1tdmf27313TGaO5yxyxj",
+	"neAqUTQ44Bwn5o7yggUQv1zPj1m5sNbXbnASe+n3A1CCshMXZrwkFbusRO4UwaFDNkmVekHmXayqvaXh",
+	"gjWJK2PG8ODWC2kUgzImreZPv//624/NltJZaFB1yjL7AAxP2qXxZkIybvlkATWSQI7aMpCsXl2EWypE",
+	"D7/dX+/mSXb8nyHEeASCS/E5yfhbQHlO77pyKzW6GjnbEjw+FQlEMtNSBY9xWdzPaHzFgrqvubrQckRT",
+	"l/CFZrVex1WUX7e+N+UZ34vef029uXGAzLPdXYgSFtJVteAMkD0gJWbzrutzsKNsa3SMYiXz2yUXid5B",
+	"vZgTW7VJEYvEY8fYhOtYqoRAu7PZjgkTICXj/oXdCObPi4FE1Ww8m0PeoynDTFAl3zr3mdTcXmfQHZ2f",
+	"XZwNRuh397rnnfewLbg4u7wZdN16OVJoSFcgZQP7TI9pe6C/Jylo6X7As4pdS8i+SrPjwXf3lYeSvzUD",
+	"9W2RdxcjymhDqEnqMwKzUw3pmtWqjUmXejO1I5oE0wUaL+1EqlU+D7hPaq5MISqSptKt58ojUlsDqP6F",
+	"Y76E0RAM75DXXAExkgkNwoBP3bpD3EU2Ny5udYB8GXa8yYIDExKpxdSbK71DbACDCzJnK4d4oVj4hIt0",
+	"yGkYiiXzMcyw4JAQ7pIxm4iE5UoN1Vjaqiuo2AggbZB9SFnCadjWtP4p4x4QTJvHwKR0uxQhvigJppva",
+	"SmEtYE3SCTWiBeaC59LnN/Llkfc1TiU+KR4e4dAmkyhmkCYfK4+Dp5hfDtnoCZsGMk1WZAJI8u4BRt4q",
+	"SLBA4/VNpfLjOgnYzc7TM11U/TRRgM8FZurHjHkzuzCko7duWD5vpcRnnvChaMIu/91LcxWyBrzvLbQi",
+	"lzRiPvFENNa18lABARtGjWm5ClkW1PIoJ2IyAfMMP7kmKSvnvNTLkY31O12FyvuDQT2+ANnOdhWX602Z",
+	"GtbTn9X0Y0bnAZ82cPZjO1073viKpzMmt2b49Rj3UXtAOgrNaJoFVOk0bShAvX0TOTB+qsnYyKAg7UtX",
+	"OnmtWDv3q1tvkmsj4xB9SpOA2dwEOCuEcxJ09AaD/ui6d/Xu7E2357aH3P1HYzDoN0wLrqbJgls5w/QL",
+	"9Gm02OobTmkYjqk3PybKFXOJpCs4d2Q0CQPVI2dDrmwI85vEjeKX+rFFvJAuUGsY1Vk7OvwJrJNYpCRI",
+	"28Rd0lt9dexFLqHhUjW+FMlcV++oGR5y8GuJzzALSCevZMGUn1qtlvLUE+qlQOw9mSh33SFHrZ9fgdN+",
+	"FTPeOSsHIbIvHNXII3m5ppvPCq0oCTsID18Vu7V4+niqVoKo7+hb1Vu4771ieu9bl/T2rreW6hY8Fnrh",
+	"vMBIPMxSUUar3oK+4WAw6NtLPzkviitij5vtpfZm0JF73InXwYM9R6e+m7qiASSuCbD1oDr2NS4HMk0Y",
+	"japtzDnu/9eUk+uQ8SLN+bKBhPN2AhRHCz6HSCg60eZeyXwnf0A/5OYfh0ioJVpBEYtySyD9zvjoqpfl",
+	"TIQ6bRGOBJXhU3r+FFawPNaK2+B/2MPcg/PDV22S0JT95fBVq9VqQ0YgZ6H8yyFsNNbtRA1tAZYIHYOj",
+	"r8/bkJwJwughnJ/VIZvQaH+wW8r8yPy4cW8xXqn9Dw3Vb7mIEeR3gtmqldu4ejuXR5ZrikJHi4QhajJG",
+	"FNV7BGNYyivZh9+fTcsDm5Zq++DgQsBDuWdD8WwovkJD4Wi1wXbXIWUBiocBEFAq1+C+ETekfLrQWUZx",
+	"IqI4dUktniVUMlPfPwFuS7vtAHWb0jmo2Qizw9w0iJhMaRQrRS7ZNFLzisETkfg6XQQuwuwqwSeBryxQ",
+	"Xadm2ZAMWhmb1G9jV5kSBsiBW5bgb7ARoEn6gyTuCaqzhpIw95j8vfMO8uOG/M+///rb0Z/J/K//dSBH",
+	"DtFVWcJEXW852uTq7duDq3ghHfJ3Nr7QHy+uXzrk9LxzAsO+OOpgSMxGgoY84DJVGzmfbOzcMKZiUsrz",
+	"AYh6kwCInDKfWTJM5+bN2ZVJhqkdHb6E1Kj13/vdk6vLN/YK00B/MBgNzi66VzeD3CU/AUdi9Z5R1ybk",
+	"No2qHbtpvCOAAmBaYzlXG1tHxoFQTDXMhBYfmmsFE+fjmHE1h8rTcYi/QAPqWCtfunMbFGN3Lx4NXmGQ",
+	"H+2THI0XRrAzYfaJgBKerchjWxEd6FRubGm6+n74BRmMy37J6wjiUhMTtCYyZl5Aw3TlQnKUmBgkafN9",
+	"lq9eYG6CZppD/lqkM9AdUA5EpbaJjVQ0YJ8BdgebEAY2phRlxmbKG0CHbeH2d9lD74QdZZhtrJ8nYNJt",
+	"A9L+2oyALaBjOAqogiM1c1KVCfjqaBcX2y+PHeDNZmaXYskE5xk0dP9Fq/SVR8Pc7N0BIrTj+5IsYrUU",
+	"DlstLXgxZKGGIakB8Ofh77/+9uooFwB1iFwkiVhwqBzHrIEYuXFlTCHOnLBI3DIfSudUo4SGcGSllm3C",
+	"SM1b4yQMV3Xlms1ZrDHgSQfJkNWwcuMacjUFx4TiAMHcL8Ui9ElMJUQmqO/nC/N+/FG5Hied1zfnnd77",
+	"0enN+bmb41OuAZ0RlgmWOgEd399c34+WppD18iRuwI1kyf7L1WpfjcKVVcb5fpA+A3J+A0Vqvq9f3vqh",
+	"0VZlUmXuDz6qxraic65zkTaLLMS6YFhXusqFckZYElXBca6tmQFLogpW1iKLcIoXVlMIf6YFLeUTBoX4",
+	"jIy4kxRYzZOxGnYPfj/BDLYl5HfBq8RkOwta8iFVfqJcO/CHEp2SU099JgpWyKPcZrAMec21N7v1NnF1",
+	"/NolEU3mEgG1zRXaf9WXNElHDyrwyVQw1XkqhnwzVm9KB/JJlxU1mO9wKh7b1dvnAB/fiqMhlTazjnBK",
+	"IR7z9If8OG8WGDwb7rqEVAhjAUF8TxIFTXmDM0D6wLVMxiuSBmnInByrtfohuGW+zsMCiEoR+iwpY1eo",
+	"EIyTwgB37Fw2iKTlYoxa0C4gNcaqzcp/qjYpP+7FGF1C3mBnoKYUOGSCIQgSTmFtQkPJ6us47pDausfm",
+	"yrS+k2677GZ8E38cjuy8IO1PElF4M8+bvs9hivDWVrJRR8Xvd5NFcI3Plb+vbbNqKC5xfQTMITENHf8s",
+	"im4SU5sVdAZ5UXmkzVS+iyfJ+s4PYNtSwBl5rir6VqgLvKLsVi2yDdu/k7ZAByTKOY7VLWur5ovRDnyR",
+	"MoJvWzgs/0Chrtggr5gimq06udQvXKMZKLReyTVQHqN+JOlpfXGFOZgVy7efpfQunAN7qq9KsuETDbtG",
+	"OZRL6C2JdcOzLUg7cyTwC4IRYUmCtFlRi/xwMvq4DsU1zM0XDs3eZX0Y6s6SdfJcR/b9oA4z5X7b1ac2",
+	"v5iB83lOygH7oOZq69FtwRLZcrCsuBRqUy3KsC+8RQT1TFucnC70+oXMVMo+pAeRHl9xDe6VCLj5aM9W",
+	"aE+pxfecR6G+u4Raj6pKRq9Cn8nUhND2DoZdZJ7a/STvG4vZ6OfdP1xj68G/bmPyrZ/n4ySrCad38Ngq",
+	"ojqAHJDmCswLqAD2gGXOxTJk/pQBuB+pzVbjJPCJhPCzQ6hy40KxbCxikrA0CdgtDSGIivBdGPnBM3hJ",
+	"lozOzemErWufUUkku2UJDSGlUtYtB1ThKX+QZBbIVGhC5yEvhyTA3EGsifY08J8kCICAGPL/4r+4jiYN",
+	"hhMca6BcKDAANGJMkx1y3dJCMuJeX/UHZJvi0dUVbjnpvIVU+NqcWD2sZxiEZ/f1K8g9kPMcgMn9nYB9",
+	"K50KSCemyMlS/ATKY4V62wNAuWzoFX5MDFBm08NQrYvkQIj0M+TmAaDmSF+JoJWkpnWKZR1FtF0nU0Qu",
+	"qQnOMN8K0pFQfdXhdJRnIJ1NX3BW6FgvizrAh4rEAFU2yUkopIF39ATnmpXDo9xjocyvqMpiou9Ge5W6",
+	"/fnXe4ft94ymODtddX+V9oLGtVV5Vlnft8oyRTZmtenVXuv3u/XPUGcf9afR5x4YfO4y3r1HMSvy+XDh",
+	"8Q8XlJ2I7Bt9COE6GCeUY5C3gmgKDJ4yjJwtizGfmQh9I/emcZ1GjPDlXrjQFyATYZmYvob+HyTk8wCy",
+	"evgkodr1mX1eF3tD9IH0fHa0M2FTxpVUbsVjiUPq6W00oFwZXW8SVxOmGTfrhlpGvdgKue/ZLhHS6wED",
+	"nYcP7W3tI7+FHdrXSWDyjfsdeh9hpC/bI09psEvmfeFVB0rPeMoSnS1nYtm6NBIw/3WFLIvGzPfhpFmy",
+	"VJLaUiRzi4NTL4Wn7i/pdMqSm7MX+/nlszQK7xGK192QmzOIUjbvIVBbIMOz1nOzDDOaTe4BTsrBR04j",
+	"9qlyqvvwWTqI1oUFaEFkAn0uNKURKw4S5gvPdbJ51xBMCFdQOt1vhCc7aiB7JcDDn20J8DFNU5aoG//n",
+	"X53GP2njv63Gz81R45ePh85hq/Xp/724TyUZPO9BzO+B5AAy4km5XUT0df+mt1Rjiu5zeRyqZXR32YMX",
+	"34a4I3DtYIgUA5Fqhptf2C5vEeQOJAkHHo7ZpOsWljysH1ku54h0VynbHR1Q/rHVyrGy6BGSZMFlk5zM",
+	"mDeHsg7E2WLcK5fkv2Jfj3juoXuoRJjDYQeS0DC4VW9xy8SeB7eMq8vjRIzzrrmeMpy/iKVJsEUPXyci",
+	"YumMLSRi4bAPsZBQQ6XZ+0pn6kK3up+CvY+U6x7ygvww0eAkEck230J3DHW8fgBS7pOae9Ed9M5O+qPu",
+	"Zef1effNXyDB261vf0W5yY3sjJW+JjFJWHxwe3jAbmm4oCk7mIRwXZVniDUk6iJyG8hgrCQ/X0nlENOS",
+	"XzjsUC8ETzDc7oBOXeKJW6YZkFRrQ54w1aAyxMXyF9VLEAbpioTslmUQpbrRNrAagoNgPNGIIqHHkLtn",
+	"k8al4Kxxob5yCcCWv2wdlRKcqKno6sGfwiyUGxaElslMS6GPrRn/pfbj4eOG+ScJBLeRNh1CfCQdA72+",
+	"XoTznu6hOmRoRibXEIWUZGyK3DsaBj5NsTJeE+nIRQgaYsvK/uS8eFkWj7nUlbJ4OuMTGXAP1bfqPh/D",
+	"fNhpOUWgq6pZMTIcSBLRUOlAWP/XnV6/O+r2elc9t25OGLXoW5Kjmnt2+a5zfvZmdHJ1Oej+YwAKwm5O",
+	"Hu453sI2LgRlVpHcDUSfNJRkqfaIAKU2XiC0iR5uMxeN/XJDy8/xWPgrYHEVgoQ0MU40Bnq/7JDMULhI",
+	"gV2umduBfbmR5LZxbTjtXgFGdNL8zE2d83EtI/O0170m40U4z2mBnG0Cc7TdNB18nLPVp2oDdRUzfspo",
+	"ukgY6bFIpIxkqpAYnrEmgbmQcPwNo/pBEjmjsQVU8hE89vS883Z0eTUYnV7dXL5xyVHrqE3cQaf3tjs4",
+	"u3w7+v/d96OLs37/7PKt65CNdeiQwgomR61WfS/js9emZs5W+xb17lFx9v1Zo6zX/gLYyHabpMfR/9lA",
+	"dliBbCAEAYABbBeMnlb6lj9rD4NRIpBfv2F4QKcbhqZWUy70sTG0S112X+3TPhusP7jBkgGfhrhP2cNu",
+	"xYzTOGiap67MKQYI7esz8rLZar60kQlNUwn0o7fo+TKpAaGMOEAUVKbATIvvoGSvrJtXv39uaEFbCjH+",
+	"N/MqMwHM4+QyhLdSEwaSwOVZQ+ZxyiMyZl5XFMOmd51XKoEvN0X+UdSgEHMQyYrUXN18oRu3vm1m33cu",
+	"zu82s2boTzKzerglMws4RZVTqsNY10Km04T1/3bukB7zA/CTNK9nBhPgkL/5CeWpUyD6oOvoAcSjfMhB",
+	"ypvkp9ZLbCbrQtk47CSQxBdL3sZIm9rfuwgDeUx8BuzOvqZVwTp4PuQWjDMLu5EaDuuYzNlqKRKT5om+",
+	"3oxqfsKlSOYBn7YRsqFuOq+oMOvBtD2iD6M6CHiF29K1GgF4bHPPaigHHlwzbx1PJyUhoxJgoPOjsS8Q",
+	"EEByRXzbpdj2tT3MCOcGlaLbMzAhD33U04NuH/WYp8feCO8xTnig4XJFcA8qdY8mySrgU6RGR75sUrMM",
+	"v5bkO1FvLYiA57t+TFydqcd8oJrW6c/uRkphPnUw/6PgyLC9Ar5uwNplUr3pjMp6yHWKIHIeGZp3wBl3",
+	"/y2Q/Dtk9JblWs41qlk01McmeZ2IpWSJNMxNkqVDTjlxO/pgV2c3aoR1pXGzSQJU+IwF23BOi4hJCxt7",
+	"Hz5s3VkN4XAS5h+TICUypSugdCZiQm5657ihDcVU1od8O4V2k3QMAZXSwCa8hOOFDGWyQDkwtNUZkfWQ",
+	"W/bsNhLsezSmXpCugFIayiMDjixUFvT9sHV4WEU23dMS88wz/U3wTJsFXsoubX7cSjC9l+Ou+gXnuEwU",
+	"1DimiBWLe2br/AGrg9X5L5wXiyR8cfziAFJK9Cg306jxoMsBovQAP44XQeiTgOMhlUnbj8ypkZUibaU2",
+	"YXzUGDe8M104b9ggiuYq1yro6s02e0iWpo1bKKYBd/SqTdgkYXKmMStvhacvUkOYs5UkNRcAxJRsoLtr",
+	"sIAWpcO/kSxR8joJzJE+0GJGlNMpg6nWDaqvZaFF+KakyRPlf2lifqmnUyfY1dxiBlOhvWLux2a7HT8K",
+	"OPGpnI0FTbBWO8PPNs+tLjqIKWeh0v257+DShtKbxXlRPzbghpI+DTTpWnHR5vRgH/NxSdvzcdkkUU8H",
+	"/hMRFhvx1E8l7cD3JU2Z6ChsZ+FSKzzFhid4YQPiriUdFH4v66i4X7Ynd0obNEBXwBA04YfuerOzqub7",
+	"3oz5i5D55JYmAeUpWbJgOkv1yY7c8jAHH9WfT+DZQhMNfU+h441fSwaxX7hZDcXEswtdYOCg5NkKuNQO",
+	"npFbtgOYSURqzr00ZEjLt47AbJutX9MUefP0OZJuIMavpXLQKFFyEdFQA82Tms8iMU1oPAs8CTjy45BF",
+	"0iERiDwsQgc4KlkyDRhoTU91chukNNROCB3LOoIHTgFNV5rKvCbRZjzQ/GlLzpIfpNpGooj+IAEMf8gR",
+	"gUkDhEzVpq5toyPU1xRsSpnGiyQWElHi1G7V4N+6+jGb6nrD1asnzMxAhd7etHFq6pZFqbG27tMvn/4v",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1169,6 +1169,132 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PatientAccess.
+const (
+	PatientAccessAdmin PatientAccess = "admin"
+	PatientAccessOwner PatientAccess = "owner"
+	PatientAccessRead  PatientAccess = "read"
+	PatientAccessWrite PatientAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientAccess enum.
+func (e PatientAccess) Valid() bool {
+	switch e {
+	case PatientAccessAdmin:
+		return true
+	case PatientAccessOwner:
+		return true
+	case PatientAccessRead:
+		return true
+	case PatientAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientEnvelopeSuccess.
+const (
+	PatientEnvelopeSuccessTrue PatientEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientEnvelopeSuccess enum.
+func (e PatientEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantAccess.
+const (
+	PatientGrantAccessRead  PatientGrantAccess = "read"
+	PatientGrantAccessWrite PatientGrantAccess = "write"
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantAccess enum.
+func (e PatientGrantAccess) Valid() bool {
+	switch e {
+	case PatientGrantAccessRead:
+		return true
+	case PatientGrantAccessWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantEnvelopeSuccess.
+const (
+	PatientGrantEnvelopeSuccessTrue PatientGrantEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantEnvelopeSuccess enum.
+func (e PatientGrantEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientGrantListEnvelopeSuccess.
+const (
+	PatientGrantListEnvelopeSuccessTrue PatientGrantListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientGrantListEnvelopeSuccess enum.
+func (e PatientGrantListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientGrantListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSex.
+const (
+	PatientSexFemale  PatientSex = "female"
+	PatientSexMale    PatientSex = "male"
+	PatientSexOther   PatientSex = "other"
+	PatientSexUnknown PatientSex = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the PatientSex enum.
+func (e PatientSex) Valid() bool {
+	switch e {
+	case PatientSexFemale:
+		return true
+	case PatientSexMale:
+		return true
+	case PatientSexOther:
+		return true
+	case PatientSexUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatientSummaryListEnvelopeSuccess.
+const (
+	PatientSummaryListEnvelopeSuccessTrue PatientSummaryListEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PatientSummaryListEnvelopeSuccess enum.
+func (e PatientSummaryListEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PatientSummaryListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -3043,6 +3169,14 @@ type MessageEnvelopeSuccess bool
 // MessageInput defines model for MessageInput.
 type MessageInput struct {
 	Content string `json:"content"`
+
+	// PatientId Ground the answer in this patient's record (see `getPatient` for who may read it; 404
+	// otherwise). The record is read with `purpose` and audited as `patient.read`; it reaches
+	// the model as a system-level "Patient context" block and is never stored in the messages.
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose *string `json:"purpose,omitempty"`
 }
 
 // MessageListEnvelope defines model for MessageListEnvelope.
@@ -3190,6 +3324,196 @@ type Pagination struct {
 	// Total Total matching items, when cheap to count.
 	Total *int `json:"total,omitempty"`
 }
+
+// Patient defines model for Patient.
+type Patient struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access PatientAccess `json:"access"`
+
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies PatientAllergies   `json:"allergies"`
+	BirthDate openapi_types.Date `json:"birth_date"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Labs      PatientLabs        `json:"labs"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications PatientMedications `json:"medications"`
+
+	// Mrn Medical record number.
+	Mrn       *string            `json:"mrn,omitempty"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	Problems  PatientProblems    `json:"problems"`
+	Sex       PatientSex         `json:"sex"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Version Incremented by every change; name it in `updatePatient`.
+	Version int           `json:"version"`
+	Vitals  PatientVitals `json:"vitals"`
+}
+
+// PatientAccess What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+type PatientAccess string
+
+// PatientAllergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+type PatientAllergies = []string
+
+// PatientEnvelope defines model for PatientEnvelope.
+type PatientEnvelope struct {
+	Data Patient `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError             `json:"error"`
+	Metadata  ResponseMeta           `json:"metadata"`
+	Success   PatientEnvelopeSuccess `json:"success"`
+	Timestamp time.Time              `json:"timestamp"`
+}
+
+// PatientEnvelopeSuccess defines model for PatientEnvelope.Success.
+type PatientEnvelopeSuccess bool
+
+// PatientGrant defines model for PatientGrant.
+type PatientGrant struct {
+	// Access `write` implies `read`.
+	Access    PatientGrantAccess `json:"access"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// GrantedBy Who granted it last (null when that account was deleted).
+	GrantedBy *openapi_types.UUID `json:"granted_by,omitempty"`
+	PatientId openapi_types.UUID  `json:"patient_id"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
+
+// PatientGrantAccess `write` implies `read`.
+type PatientGrantAccess string
+
+// PatientGrantEnvelope defines model for PatientGrantEnvelope.
+type PatientGrantEnvelope struct {
+	Data PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PatientGrantEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PatientGrantEnvelopeSuccess defines model for PatientGrantEnvelope.Success.
+type PatientGrantEnvelopeSuccess bool
+
+// PatientGrantInput defines model for PatientGrantInput.
+type PatientGrantInput struct {
+	// Access `write` implies `read`.
+	Access PatientGrantAccess `json:"access"`
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+// PatientGrantListEnvelope defines model for PatientGrantListEnvelope.
+type PatientGrantListEnvelope struct {
+	Data []PatientGrant `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PatientGrantListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PatientGrantListEnvelopeSuccess defines model for PatientGrantListEnvelope.Success.
+type PatientGrantListEnvelopeSuccess bool
+
+// PatientInput defines model for PatientInput.
+type PatientInput struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies `json:"allergies,omitempty"`
+
+	// BirthDate Not in the future, not before 1900-01-01.
+	BirthDate openapi_types.Date `json:"birth_date"`
+	Labs      *PatientLabs       `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+	Mrn         *string             `json:"mrn,omitempty"`
+	Name        string              `json:"name"`
+	Problems    *PatientProblems    `json:"problems,omitempty"`
+	Sex         PatientSex          `json:"sex"`
+	Vitals      *PatientVitals      `json:"vitals,omitempty"`
+}
+
+// PatientLabs defines model for PatientLabs.
+type PatientLabs = []PatientObservation
+
+// PatientMedications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+type PatientMedications = []string
+
+// PatientObservation A vital sign or lab result.
+type PatientObservation struct {
+	// Name Example: BP
+	Name    string    `json:"name"`
+	TakenAt time.Time `json:"taken_at"`
+
+	// Unit Example: mmHg
+	Unit *string `json:"unit,omitempty"`
+
+	// Value Example: 140/90
+	Value string `json:"value"`
+}
+
+// PatientPatch defines model for PatientPatch.
+type PatientPatch struct {
+	// Allergies One allergy per item, with the reaction if known (`penicillin (rash)`).
+	Allergies *PatientAllergies   `json:"allergies,omitempty"`
+	BirthDate *openapi_types.Date `json:"birth_date,omitempty"`
+	Labs      *PatientLabs        `json:"labs,omitempty"`
+
+	// Medications One medication per item, with dose and frequency as written (`metformin 500 mg BID`).
+	Medications *PatientMedications `json:"medications,omitempty"`
+
+	// Mrn The medical record number; an empty string removes it.
+	Mrn      *string          `json:"mrn,omitempty"`
+	Name     *string          `json:"name,omitempty"`
+	Problems *PatientProblems `json:"problems,omitempty"`
+	Sex      *PatientSex      `json:"sex,omitempty"`
+
+	// Version The version this change is based on.
+	Version int            `json:"version"`
+	Vitals  *PatientVitals `json:"vitals,omitempty"`
+}
+
+// PatientProblems defines model for PatientProblems.
+type PatientProblems = []string
+
+// PatientSex defines model for PatientSex.
+type PatientSex string
+
+// PatientSummary A list item; identifiers only, no clinical content.
+type PatientSummary struct {
+	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
+	Access    PatientAccess      `json:"access"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+	OwnerId   openapi_types.UUID `json:"owner_id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	Version   int                `json:"version"`
+}
+
+// PatientSummaryListEnvelope defines model for PatientSummaryListEnvelope.
+type PatientSummaryListEnvelope struct {
+	Data []PatientSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                        `json:"error"`
+	Metadata  ResponseMeta                      `json:"metadata"`
+	Success   PatientSummaryListEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                         `json:"timestamp"`
+}
+
+// PatientSummaryListEnvelopeSuccess defines model for PatientSummaryListEnvelope.Success.
+type PatientSummaryListEnvelopeSuccess bool
+
+// PatientVitals defines model for PatientVitals.
+type PatientVitals = []PatientObservation
 
 // Readiness defines model for Readiness.
 type Readiness struct {
@@ -3735,8 +4059,12 @@ type VoiceProviderStatusState string
 type VoiceRelayInput struct {
 	ConversationId openapi_types.UUID `json:"conversation_id"`
 
-	// PatientId An opaque patient reference for the clinical context; validated and accepted, not used or stored yet (patient context comes with dictation).
-	PatientId  *string `json:"patient_id,omitempty"`
+	// PatientId Ground the answer in this patient's record, as `patient_id` of `sendMessage` (404 without
+	// access; audited as `patient.read` with `purpose`; never stored in the messages).
+	PatientId *openapi_types.UUID `json:"patient_id,omitempty"`
+
+	// Purpose Why the patient record is read (with `patient_id`).
+	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
 }
 
@@ -4017,6 +4345,33 @@ type StreamFlagsParams struct {
 // StreamFlagsParamsProtocol defines parameters for StreamFlags.
 type StreamFlagsParamsProtocol string
 
+// ListPatientsParams defines parameters for ListPatients.
+type ListPatientsParams struct {
+	// Purpose Why the records are accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPatientParams defines parameters for GetPatient.
+type GetPatientParams struct {
+	// Purpose Why the record is accessed (HIPAA access audit), e.g. `treatment`. Recorded as given; do not put PHI here.
+	Purpose string `form:"purpose" json:"purpose"`
+}
+
+// ListPatientGrantsParams defines parameters for ListPatientGrants.
+type ListPatientGrantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role     *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -4142,6 +4497,15 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
+
+// CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
+type CreatePatientJSONRequestBody = PatientInput
+
+// UpdatePatientJSONRequestBody defines body for UpdatePatient for application/json ContentType.
+type UpdatePatientJSONRequestBody = PatientPatch
+
+// GrantPatientAccessJSONRequestBody defines body for GrantPatientAccess for application/json ContentType.
+type GrantPatientAccessJSONRequestBody = PatientGrantInput
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -5256,6 +5620,115 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 	SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPatients The patients the caller may read
+	//
+	// Those the caller owns or holds a grant on (an admin sees only these too), most recently
+	// updated first; cursor pagination. Items carry identifiers only (id, name, the caller's
+	// access), never clinical content; read one with `getPatient`. A name is an identifier, so
+	// the list also requires `purpose` and writes one audit row `patient.list` (purpose and the
+	// ids listed).
+	//
+	// Corresponds with GET /api/patients (the `ListPatients` operationId).
+	ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePatientWithBody Create a patient record
+	//
+	// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+	// (no clinical content in the row).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+	CreatePatientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePatient Create a patient record
+	//
+	// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+	// (no clinical content in the row).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+	CreatePatient(ctx context.Context, body CreatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePatient Delete a patient record and its grants
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). Audited as `patient.delete`.
+	//
+	// Corresponds with DELETE /api/patients/{id} (the `DeletePatient` operationId).
+	DeletePatient(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPatient One patient record
+	//
+	// For the owner, a grantee (read or write) or an admin; anyone else gets 404. Requires
+	// `purpose`; every successful read writes the audit row `patient.read {patient_id, purpose}`
+	// in the transaction that reads the record.
+	//
+	// Corresponds with GET /api/patients/{id} (the `GetPatient` operationId).
+	GetPatient(ctx context.Context, id IdPath, params *GetPatientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatientWithBody Change a patient record
+	//
+	// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+	// `version` is the version the change is based on; a stale one answers 409
+	// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+	// `patient.update` with the names of the changed fields only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePatient Change a patient record
+	//
+	// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+	// `version` is the version the change is based on; a stale one answers 409
+	// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+	// `patient.update` with the names of the changed fields only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatient(ctx context.Context, id IdPath, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPatientGrants Who else may access a patient record
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). Newest grant first; cursor
+	// pagination.
+	//
+	// Corresponds with GET /api/patients/{id}/grants (the `ListPatientGrants` operationId).
+	ListPatientGrants(ctx context.Context, id IdPath, params *ListPatientGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GrantPatientAccessWithBody Grant a user read or write access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+	// granting again changes the access. The owner needs no grant (422), and a record has at most
+	// 100 grants (422). Audited as `patient.grant`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+	GrantPatientAccessWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GrantPatientAccess Grant a user read or write access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+	// granting again changes the access. The owner needs no grant (422), and a record has at most
+	// 100 grants (422). Audited as `patient.grant`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+	GrantPatientAccess(ctx context.Context, id IdPath, body GrantPatientAccessJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokePatientAccess Revoke a user's access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404); 404 when the user holds no
+	// grant. Audited as `patient.revoke`.
+	//
+	// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
+	RevokePatientAccess(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
@@ -7233,6 +7706,225 @@ func (c *Client) SearchKnowledgeBaseWithBody(ctx context.Context, contentType st
 // Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 func (c *Client) SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSearchKnowledgeBaseRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPatients The patients the caller may read
+//
+// Those the caller owns or holds a grant on (an admin sees only these too), most recently
+// updated first; cursor pagination. Items carry identifiers only (id, name, the caller's
+// access), never clinical content; read one with `getPatient`. A name is an identifier, so
+// the list also requires `purpose` and writes one audit row `patient.list` (purpose and the
+// ids listed).
+//
+// Corresponds with GET /api/patients (the `ListPatients` operationId).
+func (c *Client) ListPatients(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPatientsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePatientWithBody Create a patient record
+//
+// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+// (no clinical content in the row).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+func (c *Client) CreatePatientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePatientRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePatient Create a patient record
+//
+// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+// (no clinical content in the row).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+func (c *Client) CreatePatient(ctx context.Context, body CreatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePatientRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePatient Delete a patient record and its grants
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). Audited as `patient.delete`.
+//
+// Corresponds with DELETE /api/patients/{id} (the `DeletePatient` operationId).
+func (c *Client) DeletePatient(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePatientRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPatient One patient record
+//
+// For the owner, a grantee (read or write) or an admin; anyone else gets 404. Requires
+// `purpose`; every successful read writes the audit row `patient.read {patient_id, purpose}`
+// in the transaction that reads the record.
+//
+// Corresponds with GET /api/patients/{id} (the `GetPatient` operationId).
+func (c *Client) GetPatient(ctx context.Context, id IdPath, params *GetPatientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPatientRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatientWithBody Change a patient record
+//
+// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+// `version` is the version the change is based on; a stale one answers 409
+// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+// `patient.update` with the names of the changed fields only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatientWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePatient Change a patient record
+//
+// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+// `version` is the version the change is based on; a stale one answers 409
+// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+// `patient.update` with the names of the changed fields only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+func (c *Client) UpdatePatient(ctx context.Context, id IdPath, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePatientRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPatientGrants Who else may access a patient record
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). Newest grant first; cursor
+// pagination.
+//
+// Corresponds with GET /api/patients/{id}/grants (the `ListPatientGrants` operationId).
+func (c *Client) ListPatientGrants(ctx context.Context, id IdPath, params *ListPatientGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPatientGrantsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GrantPatientAccessWithBody Grant a user read or write access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+// granting again changes the access. The owner needs no grant (422), and a record has at most
+// 100 grants (422). Audited as `patient.grant`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+func (c *Client) GrantPatientAccessWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGrantPatientAccessRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GrantPatientAccess Grant a user read or write access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+// granting again changes the access. The owner needs no grant (422), and a record has at most
+// 100 grants (422). Audited as `patient.grant`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+func (c *Client) GrantPatientAccess(ctx context.Context, id IdPath, body GrantPatientAccessJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGrantPatientAccessRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokePatientAccess Revoke a user's access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404); 404 when the user holds no
+// grant. Audited as `patient.revoke`.
+//
+// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
+func (c *Client) RevokePatientAccess(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokePatientAccessRequest(c.Server, id, userId)
 	if err != nil {
 		return nil, err
 	}
@@ -11097,6 +11789,419 @@ func NewSearchKnowledgeBaseRequestWithBody(server string, contentType string, bo
 	return req, nil
 }
 
+// NewListPatientsRequest constructs an http.Request for the ListPatients method
+func NewListPatientsRequest(server string, params *ListPatientsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "purpose", params.Purpose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePatientRequest calls the generic CreatePatient builder with application/json body
+func NewCreatePatientRequest(server string, body CreatePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePatientRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreatePatientRequestWithBody constructs an http.Request for the CreatePatient method, with any body, and a specified content type
+func NewCreatePatientRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePatientRequest constructs an http.Request for the DeletePatient method
+func NewDeletePatientRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPatientRequest constructs an http.Request for the GetPatient method
+func NewGetPatientRequest(server string, id IdPath, params *GetPatientParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "purpose", params.Purpose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePatientRequest calls the generic UpdatePatient builder with application/json body
+func NewUpdatePatientRequest(server string, id IdPath, body UpdatePatientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePatientRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdatePatientRequestWithBody constructs an http.Request for the UpdatePatient method, with any body, and a specified content type
+func NewUpdatePatientRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPatientGrantsRequest constructs an http.Request for the ListPatientGrants method
+func NewListPatientGrantsRequest(server string, id IdPath, params *ListPatientGrantsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGrantPatientAccessRequest calls the generic GrantPatientAccess builder with application/json body
+func NewGrantPatientAccessRequest(server string, id IdPath, body GrantPatientAccessJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGrantPatientAccessRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewGrantPatientAccessRequestWithBody constructs an http.Request for the GrantPatientAccess method, with any body, and a specified content type
+func NewGrantPatientAccessRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokePatientAccessRequest constructs an http.Request for the RevokePatientAccess method
+func NewRevokePatientAccessRequest(server string, id IdPath, userId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/patients/%s/grants/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -14026,6 +15131,125 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 	SearchKnowledgeBaseWithResponse(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error)
+
+	// ListPatientsWithResponse The patients the caller may read
+	//
+	// Those the caller owns or holds a grant on (an admin sees only these too), most recently
+	// updated first; cursor pagination. Items carry identifiers only (id, name, the caller's
+	// access), never clinical content; read one with `getPatient`. A name is an identifier, so
+	// the list also requires `purpose` and writes one audit row `patient.list` (purpose and the
+	// ids listed).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/patients (the `ListPatients` operationId).
+	ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error)
+
+	// CreatePatientWithBodyWithResponse Create a patient record
+	//
+	// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+	// (no clinical content in the row).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+	CreatePatientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePatientResponse, error)
+
+	// CreatePatientWithResponse Create a patient record
+	//
+	// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+	// (no clinical content in the row).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+	CreatePatientWithResponse(ctx context.Context, body CreatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePatientResponse, error)
+
+	// DeletePatientWithResponse Delete a patient record and its grants
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). Audited as `patient.delete`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/patients/{id} (the `DeletePatient` operationId).
+	DeletePatientWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeletePatientResponse, error)
+
+	// GetPatientWithResponse One patient record
+	//
+	// For the owner, a grantee (read or write) or an admin; anyone else gets 404. Requires
+	// `purpose`; every successful read writes the audit row `patient.read {patient_id, purpose}`
+	// in the transaction that reads the record.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/patients/{id} (the `GetPatient` operationId).
+	GetPatientWithResponse(ctx context.Context, id IdPath, params *GetPatientParams, reqEditors ...RequestEditorFn) (*GetPatientResponse, error)
+
+	// UpdatePatientWithBodyWithResponse Change a patient record
+	//
+	// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+	// `version` is the version the change is based on; a stale one answers 409
+	// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+	// `patient.update` with the names of the changed fields only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// UpdatePatientWithResponse Change a patient record
+	//
+	// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+	// `version` is the version the change is based on; a stale one answers 409
+	// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+	// `patient.update` with the names of the changed fields only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+	UpdatePatientWithResponse(ctx context.Context, id IdPath, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error)
+
+	// ListPatientGrantsWithResponse Who else may access a patient record
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). Newest grant first; cursor
+	// pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/patients/{id}/grants (the `ListPatientGrants` operationId).
+	ListPatientGrantsWithResponse(ctx context.Context, id IdPath, params *ListPatientGrantsParams, reqEditors ...RequestEditorFn) (*ListPatientGrantsResponse, error)
+
+	// GrantPatientAccessWithBodyWithResponse Grant a user read or write access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+	// granting again changes the access. The owner needs no grant (422), and a record has at most
+	// 100 grants (422). Audited as `patient.grant`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+	GrantPatientAccessWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GrantPatientAccessResponse, error)
+
+	// GrantPatientAccessWithResponse Grant a user read or write access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+	// granting again changes the access. The owner needs no grant (422), and a record has at most
+	// 100 grants (422). Audited as `patient.grant`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+	GrantPatientAccessWithResponse(ctx context.Context, id IdPath, body GrantPatientAccessJSONRequestBody, reqEditors ...RequestEditorFn) (*GrantPatientAccessResponse, error)
+
+	// RevokePatientAccessWithResponse Revoke a user's access
+	//
+	// For the owner or an admin (a grantee gets 403, anyone else 404); 404 when the user holds no
+	// grant. Audited as `patient.revoke`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
+	RevokePatientAccessWithResponse(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokePatientAccessResponse, error)
 
 	// ListUsersWithResponse List users
 	//
@@ -19121,6 +20345,712 @@ func (r SearchKnowledgeBaseResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SearchKnowledgeBaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPatientsResponse401Headers the declared response headers of an HTTP 401 response for ListPatients
+type ListPatientsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListPatientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientSummaryListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPatientsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPatientsResponse) GetJSON200() *PatientSummaryListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPatientsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPatientsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListPatientsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPatientsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPatientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPatientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPatientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPatientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePatientResponse401Headers the declared response headers of an HTTP 401 response for CreatePatient
+type CreatePatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreatePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PatientEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreatePatientResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePatientResponse) GetJSON201() *PatientEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreatePatientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreatePatientResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreatePatientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreatePatientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreatePatientResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreatePatientResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePatientResponse401Headers the declared response headers of an HTTP 401 response for DeletePatient
+type DeletePatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeletePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeletePatientResponse401Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePatientResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePatientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeletePatientResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePatientResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPatientResponse401Headers the declared response headers of an HTTP 401 response for GetPatient
+type GetPatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetPatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPatientResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPatientResponse) GetJSON200() *PatientEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPatientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPatientResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPatientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetPatientResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPatientResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePatientResponse401Headers the declared response headers of an HTTP 401 response for UpdatePatient
+type UpdatePatientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdatePatientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdatePatientResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePatientResponse) GetJSON200() *PatientEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdatePatientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdatePatientResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdatePatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdatePatientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdatePatientResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdatePatientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdatePatientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdatePatientResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdatePatientResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePatientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePatientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePatientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePatientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPatientGrantsResponse401Headers the declared response headers of an HTTP 401 response for ListPatientGrants
+type ListPatientGrantsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListPatientGrantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientGrantListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPatientGrantsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON200() *PatientGrantListEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPatientGrantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPatientGrantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPatientGrantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPatientGrantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GrantPatientAccessResponse401Headers the declared response headers of an HTTP 401 response for GrantPatientAccess
+type GrantPatientAccessResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GrantPatientAccessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PatientGrantEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GrantPatientAccessResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON200() *PatientGrantEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GrantPatientAccessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GrantPatientAccessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GrantPatientAccessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GrantPatientAccessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokePatientAccessResponse401Headers the declared response headers of an HTTP 401 response for RevokePatientAccess
+type RevokePatientAccessResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RevokePatientAccessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokePatientAccessResponse401Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokePatientAccessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokePatientAccessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokePatientAccessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokePatientAccessResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24333,6 +26263,191 @@ func (c *ClientWithResponses) SearchKnowledgeBaseWithResponse(ctx context.Contex
 	return ParseSearchKnowledgeBaseResponse(rsp)
 }
 
+// ListPatientsWithResponse The patients the caller may read
+//
+// Those the caller owns or holds a grant on (an admin sees only these too), most recently
+// updated first; cursor pagination. Items carry identifiers only (id, name, the caller's
+// access), never clinical content; read one with `getPatient`. A name is an identifier, so
+// the list also requires `purpose` and writes one audit row `patient.list` (purpose and the
+// ids listed).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/patients (the `ListPatients` operationId).
+func (c *ClientWithResponses) ListPatientsWithResponse(ctx context.Context, params *ListPatientsParams, reqEditors ...RequestEditorFn) (*ListPatientsResponse, error) {
+	rsp, err := c.ListPatients(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPatientsResponse(rsp)
+}
+
+// CreatePatientWithBodyWithResponse Create a patient record
+//
+// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+// (no clinical content in the row).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+func (c *ClientWithResponses) CreatePatientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePatientResponse, error) {
+	rsp, err := c.CreatePatientWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePatientResponse(rsp)
+}
+
+// CreatePatientWithResponse Create a patient record
+//
+// Any signed-in user may create a record; the caller owns it. Audited as `patient.create`
+// (no clinical content in the row).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/patients (the `CreatePatient` operationId).
+func (c *ClientWithResponses) CreatePatientWithResponse(ctx context.Context, body CreatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePatientResponse, error) {
+	rsp, err := c.CreatePatient(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePatientResponse(rsp)
+}
+
+// DeletePatientWithResponse Delete a patient record and its grants
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). Audited as `patient.delete`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/patients/{id} (the `DeletePatient` operationId).
+func (c *ClientWithResponses) DeletePatientWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*DeletePatientResponse, error) {
+	rsp, err := c.DeletePatient(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePatientResponse(rsp)
+}
+
+// GetPatientWithResponse One patient record
+//
+// For the owner, a grantee (read or write) or an admin; anyone else gets 404. Requires
+// `purpose`; every successful read writes the audit row `patient.read {patient_id, purpose}`
+// in the transaction that reads the record.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/patients/{id} (the `GetPatient` operationId).
+func (c *ClientWithResponses) GetPatientWithResponse(ctx context.Context, id IdPath, params *GetPatientParams, reqEditors ...RequestEditorFn) (*GetPatientResponse, error) {
+	rsp, err := c.GetPatient(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPatientResponse(rsp)
+}
+
+// UpdatePatientWithBodyWithResponse Change a patient record
+//
+// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+// `version` is the version the change is based on; a stale one answers 409
+// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+// `patient.update` with the names of the changed fields only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatientWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// UpdatePatientWithResponse Change a patient record
+//
+// For the owner, a `write` grantee or an admin (a `read` grantee gets 403, anyone else 404).
+// `version` is the version the change is based on; a stale one answers 409
+// `VERSION_CONFLICT` and changes nothing. A list given replaces the stored one. Audited as
+// `patient.update` with the names of the changed fields only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/patients/{id} (the `UpdatePatient` operationId).
+func (c *ClientWithResponses) UpdatePatientWithResponse(ctx context.Context, id IdPath, body UpdatePatientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePatientResponse, error) {
+	rsp, err := c.UpdatePatient(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePatientResponse(rsp)
+}
+
+// ListPatientGrantsWithResponse Who else may access a patient record
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). Newest grant first; cursor
+// pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/patients/{id}/grants (the `ListPatientGrants` operationId).
+func (c *ClientWithResponses) ListPatientGrantsWithResponse(ctx context.Context, id IdPath, params *ListPatientGrantsParams, reqEditors ...RequestEditorFn) (*ListPatientGrantsResponse, error) {
+	rsp, err := c.ListPatientGrants(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPatientGrantsResponse(rsp)
+}
+
+// GrantPatientAccessWithBodyWithResponse Grant a user read or write access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+// granting again changes the access. The owner needs no grant (422), and a record has at most
+// 100 grants (422). Audited as `patient.grant`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+func (c *ClientWithResponses) GrantPatientAccessWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GrantPatientAccessResponse, error) {
+	rsp, err := c.GrantPatientAccessWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGrantPatientAccessResponse(rsp)
+}
+
+// GrantPatientAccessWithResponse Grant a user read or write access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404). `write` implies `read`;
+// granting again changes the access. The owner needs no grant (422), and a record has at most
+// 100 grants (422). Audited as `patient.grant`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/patients/{id}/grants (the `GrantPatientAccess` operationId).
+func (c *ClientWithResponses) GrantPatientAccessWithResponse(ctx context.Context, id IdPath, body GrantPatientAccessJSONRequestBody, reqEditors ...RequestEditorFn) (*GrantPatientAccessResponse, error) {
+	rsp, err := c.GrantPatientAccess(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGrantPatientAccessResponse(rsp)
+}
+
+// RevokePatientAccessWithResponse Revoke a user's access
+//
+// For the owner or an admin (a grantee gets 403, anyone else 404); 404 when the user holds no
+// grant. Audited as `patient.revoke`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
+func (c *ClientWithResponses) RevokePatientAccessWithResponse(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokePatientAccessResponse, error) {
+	rsp, err := c.RevokePatientAccess(ctx, id, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokePatientAccessResponse(rsp)
+}
+
 // ListUsersWithResponse List users
 //
 // Newest first; filter by role, status or a text in email or name. Cursor pagination.
@@ -29512,6 +31627,646 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 	switch {
 	case rsp.StatusCode == 401:
 		var headers SearchKnowledgeBaseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPatientsResponse parses an HTTP response from a ListPatientsWithResponse call
+func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPatientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientSummaryListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListPatientsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePatientResponse parses an HTTP response from a CreatePatientWithResponse call
+func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PatientEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreatePatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePatientResponse parses an HTTP response from a DeletePatientWithResponse call
+func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeletePatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPatientResponse parses an HTTP response from a GetPatientWithResponse call
+func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePatientResponse parses an HTTP response from a UpdatePatientWithResponse call
+func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePatientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdatePatientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPatientGrantsResponse parses an HTTP response from a ListPatientGrantsWithResponse call
+func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPatientGrantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientGrantListEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListPatientGrantsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGrantPatientAccessResponse parses an HTTP response from a GrantPatientAccessWithResponse call
+func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GrantPatientAccessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PatientGrantEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GrantPatientAccessResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokePatientAccessResponse parses an HTTP response from a RevokePatientAccessWithResponse call
+func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokePatientAccessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokePatientAccessResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiKey struct {
@@ -189,6 +190,31 @@ type Message struct {
 	CreatedAt      time.Time
 	Source         string
 	Interrupted    bool
+}
+
+type Patient struct {
+	ID          uuid.UUID
+	OwnerID     uuid.UUID
+	Name        string
+	BirthDate   pgtype.Date
+	Sex         string
+	Mrn         *string
+	Problems    json.RawMessage
+	Medications json.RawMessage
+	Allergies   json.RawMessage
+	Vitals      json.RawMessage
+	Labs        json.RawMessage
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type PatientGrant struct {
+	PatientID uuid.UUID
+	UserID    uuid.UUID
+	Access    string
+	GrantedBy *uuid.UUID
+	CreatedAt time.Time
 }
 
 type RefreshToken struct {

@@ -34,6 +34,7 @@ type Querier interface {
 	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
 	CopyMessage(ctx context.Context, arg CopyMessageParams) error
 	CountKbChunks(ctx context.Context) (int64, error)
+	CountPatientGrants(ctx context.Context, patientID uuid.UUID) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
 	CountUserVocabulary(ctx context.Context, userID uuid.UUID) (int64, error)
@@ -49,6 +50,8 @@ type Querier interface {
 	DeleteKbDocument(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteMessage(ctx context.Context, arg DeleteMessageParams) (int64, error)
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
+	DeletePatient(ctx context.Context, id uuid.UUID) error
+	DeletePatientGrant(ctx context.Context, arg DeletePatientGrantParams) (int64, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
@@ -76,6 +79,9 @@ type Querier interface {
 	GetKbHits(ctx context.Context, ids []uuid.UUID) ([]GetKbHitsRow, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (Message, error)
 	GetMeta(ctx context.Context, key string) (GetMetaRow, error)
+	// The patient with the grant of user on it, if any (grant_access is NULL without one).
+	GetPatientFor(ctx context.Context, arg GetPatientForParams) (GetPatientForRow, error)
+	GetPatientGrant(ctx context.Context, arg GetPatientGrantParams) (PatientGrant, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
 	GetScheduledChange(ctx context.Context, arg GetScheduledChangeParams) (ScheduledChange, error)
 	GetScheduledChangeForUpdate(ctx context.Context, arg GetScheduledChangeForUpdateParams) (ScheduledChange, error)
@@ -96,6 +102,7 @@ type Querier interface {
 	InsertKbContent(ctx context.Context, arg InsertKbContentParams) error
 	InsertKbDocument(ctx context.Context, arg InsertKbDocumentParams) (KbDocument, error)
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
+	InsertPatient(ctx context.Context, arg InsertPatientParams) (Patient, error)
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
 	InsertUserVocabulary(ctx context.Context, arg InsertUserVocabularyParams) (int64, error)
@@ -122,6 +129,9 @@ type Querier interface {
 	ListKbEventsAfter(ctx context.Context, arg ListKbEventsAfterParams) ([]KbEvent, error)
 	ListMessages(ctx context.Context, arg ListMessagesParams) ([]Message, error)
 	ListOverrides(ctx context.Context, arg ListOverridesParams) ([]FlagOverride, error)
+	ListPatientGrants(ctx context.Context, arg ListPatientGrantsParams) ([]PatientGrant, error)
+	// The patients user owns or holds a grant on, most recently updated first.
+	ListPatientsFor(ctx context.Context, arg ListPatientsForParams) ([]ListPatientsForRow, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
 	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
@@ -133,6 +143,7 @@ type Querier interface {
 	LockKbDocument(ctx context.Context, id uuid.UUID) (KbDocument, error)
 	// Serialises kb_events appends until commit, so event ids follow commit order.
 	LockKbEvents(ctx context.Context) error
+	LockPatientFor(ctx context.Context, arg LockPatientForParams) (LockPatientForRow, error)
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	// Serialises a user's additions so the per-user limit holds under concurrent calls.
 	LockUserVocabulary(ctx context.Context, userID uuid.UUID) error
@@ -166,11 +177,13 @@ type Querier interface {
 	UpdateDictationSession(ctx context.Context, arg UpdateDictationSessionParams) (DictationSession, error)
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
+	UpdatePatient(ctx context.Context, arg UpdatePatientParams) (Patient, error)
 	UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error)
 	UpdateScheduledChange(ctx context.Context, arg UpdateScheduledChangeParams) (ScheduledChange, error)
 	// Role and activity changes end every session of the user (epoch + 1).
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
+	UpsertPatientGrant(ctx context.Context, arg UpsertPatientGrantParams) (PatientGrant, error)
 	UpsertVoicePreferences(ctx context.Context, arg UpsertVoicePreferencesParams) (VoicePreference, error)
 }
 

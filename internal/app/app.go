@@ -36,6 +36,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -64,6 +65,7 @@ type App struct {
 	Realtime      *realtime.Hub
 	Voice         *voice.Service
 	VoiceSessions *session.Hub
+	Patients      *patient.Service
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
@@ -240,6 +242,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
+	a.Patients = newPatients(pool)
+	h.Patients = a.Patients
 	probes["voice"] = a.Voice.Probe
 	a.VoiceSessions = a.newVoiceSessions()
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)

@@ -95,6 +95,10 @@ type Request struct {
 	Question  string
 	Sources   []Passage // numbered [1..n] in order
 	MaxTokens int       // answer length limit; 0 = the model's default
+	// Context is extra grounding the caller vouches for (a patient record rendered by
+	// internal/patient), given to the model as a system-level "Patient context" block; ""
+	// for none. It is not a numbered source and is never stored with the messages.
+	Context string
 }
 
 // ChatModel generates an answer from a Request.

@@ -21,6 +21,9 @@ Use the earlier conversation to understand what the question refers to, not as a
 Be concise and precise about doses, units and populations.
 Your answers support, and are not a substitute for, professional medical advice, diagnosis or treatment.`
 
+// PatientContextHeading opens the system message that carries Request.Context.
+const PatientContextHeading = `Patient context (the record of the patient the question is about; use it to tailor the answer, do not cite it as a numbered source):`
+
 // OpenAIConfig configures an OpenAI-compatible chat model.
 type OpenAIConfig struct {
 	// Config is the client: server, key, timeout and retries, with llm's defaults.
@@ -135,11 +138,14 @@ func (m *OpenAI) attempt(ctx context.Context, params openai.ChatCompletionNewPar
 	return b.String(), nil
 }
 
-// params builds the request: the system prompt, the history as user and
-// assistant turns, then one user message with the numbered sources and the
+// params builds the request: the system prompt, the patient context (when
+// given) as a second system message, the history as user and assistant turns, then one user message with the numbered sources and the
 // question.
 func (m *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(SystemPrompt)}
+	if req.Context != "" {
+		msgs = append(msgs, openai.SystemMessage(PatientContextHeading+"\n"+req.Context))
+	}
 	for _, h := range req.History {
 		switch h.Role {
 		case RoleUser:

@@ -112,6 +112,22 @@ func TestOpenAIStreamsWithHistoryAndSources(t *testing.T) {
 	require.Less(t, strings.Index(last, "[1]"), strings.Index(last, "[2]"))
 }
 
+// Request.Context is a second system message, before the history; it is not a source.
+func TestOpenAIPatientContext(t *testing.T) {
+	t.Parallel()
+	s, m, _ := startOpenAI(t, chat.OpenAIConfig{})
+	req := chat.Request{History: []chat.Message{{Role: chat.RoleUser, Content: "earlier"}}, Question: "Adjust the dose?",
+		Context: "Age: 71 years; sex: female\nProblems: CKD stage 3b"}
+	_, err := m.Stream(context.Background(), req, func(string) error { return nil })
+	require.NoError(t, err)
+	got := s.Requests(llmtest.Chat)[0].Messages
+	require.Len(t, got, 4)
+	require.Equal(t, "system", got[1].Role)
+	require.Equal(t, chat.PatientContextHeading+"\n"+req.Context, got[1].Content)
+	require.Equal(t, "earlier", got[2].Content)
+	require.NotContains(t, got[3].Content, "CKD")
+}
+
 func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 	t.Parallel()
 	s, m, _ := startOpenAI(t, chat.OpenAIConfig{})

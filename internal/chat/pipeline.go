@@ -104,6 +104,12 @@ func NewPipeline(model ChatModel, r Retriever, opt Options) *Pipeline {
 // from emit (the client has gone) stops the model call and is returned as is.
 // On error the returned Answer holds what was generated so far.
 func (p *Pipeline) Answer(ctx context.Context, history []Message, question string, emit func(Event) error) (Answer, error) {
+	return p.AnswerWith(ctx, history, question, "", emit)
+}
+
+// AnswerWith is Answer with extra grounding for the model (Request.Context; "" for none).
+// It does not take part in retrieval: the knowledge base is searched with the question only.
+func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, grounding string, emit func(Event) error) (Answer, error) {
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return Answer{}, ErrEmptyQuestion
@@ -127,6 +133,7 @@ func (p *Pipeline) Answer(ctx context.Context, history []Message, question strin
 		Question:  question,
 		Sources:   ans.Sources,
 		MaxTokens: p.opt.MaxTokens,
+		Context:   strings.TrimSpace(grounding),
 	}
 	var emitErr error
 	ans.Text, err = p.model.Stream(mctx, req, func(d string) error {

@@ -178,6 +178,21 @@ func (s *Service) Send(ctx context.Context, user, id uuid.UUID, content string, 
 // SendFrom is Send for a question from another source (voice, dictation); the question and
 // its answer carry the source.
 func (s *Service) SendFrom(ctx context.Context, user, id uuid.UUID, content, source string, emit func(Event) error) (Message, Message, error) {
+	return s.SendWith(ctx, user, id, content, SendOptions{Source: source}, emit)
+}
+
+// SendOptions adjust SendWith.
+type SendOptions struct {
+	// Source is where the question came from (SourceChat when empty); its answer carries it too.
+	Source string
+	// Context is extra grounding for the model (a rendered patient record): it reaches the
+	// model as a system-level block for this answer only and is never stored.
+	Context string
+}
+
+// SendWith is Send with options.
+func (s *Service) SendWith(ctx context.Context, user, id uuid.UUID, content string, opt SendOptions, emit func(Event) error) (Message, Message, error) {
+	source := opt.Source
 	content = strings.TrimSpace(content)
 	if content == "" {
 		return Message{}, Message{}, apierr.Invalid("content", "must not be blank")
@@ -217,7 +232,7 @@ func (s *Service) SendFrom(ctx context.Context, user, id uuid.UUID, content, sou
 			return emit(e)
 		}
 	}
-	a, err := s.answer(ctx, id, history, content, source, aemit, questionFirst)
+	a, err := s.answer(ctx, id, history, content, source, opt.Context, aemit, questionFirst)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}
@@ -240,12 +255,13 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, 
 	if n == 0 || history[n-1].Role != chat.RoleUser {
 		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
-	return s.answer(ctx, id, history[:n-1], history[n-1].Content, history[n-1].Source, nil, nil)
+	// The patient context of the first answer was not stored, so a regenerated answer has none.
+	return s.answer(ctx, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil)
 }
 
-// answer runs the pipeline and stores the answer; before, when set, must succeed first (the
-// question is stored).
-func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question, source string, emit func(Event) error, before func() error) (Message, error) {
+// answer runs the pipeline (with grounding, "" for none) and stores the answer; before, when
+// set, must succeed first (the question is stored).
+func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
@@ -254,7 +270,7 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, q
 	if emit != nil {
 		chatEmit = func(e chat.Event) error { return emit(Event{Chat: &e}) }
 	}
-	ans, err := s.pipeline.Answer(ctx, msgs, question, chatEmit)
+	ans, err := s.pipeline.AnswerWith(ctx, msgs, question, grounding, chatEmit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()

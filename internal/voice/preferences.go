@@ -139,11 +139,24 @@ func (s *Service) AllowTurn(ctx context.Context, user uuid.UUID) error {
 // Relay answers a spoken question through the chat pipeline: the transcript and its answer
 // are stored with source voice. Each user may relay RATE_LIMIT_VOICE_RELAY_PER_MINUTE a minute.
 func (s *Service) Relay(ctx context.Context, user, conv uuid.UUID, transcript string) (question, answer conversation.Message, err error) {
+	return s.RelayWith(ctx, user, conv, transcript, nil)
+}
+
+// RelayWith is Relay with extra grounding for the model (a rendered patient record; see
+// conversation.SendOptions.Context). ground (nil for none) is called once the request is
+// within its rate limit, so that a refused request reads (and audits) no record.
+func (s *Service) RelayWith(ctx context.Context, user, conv uuid.UUID, transcript string, ground func(context.Context) (string, error)) (question, answer conversation.Message, err error) {
 	if err := s.AllowTurn(ctx, user); err != nil {
 		return question, answer, err
 	}
 	if s.chats == nil {
 		return question, answer, apierr.Unavailable("The assistant is not available", nil)
 	}
-	return s.chats.SendFrom(ctx, user, conv, transcript, conversation.SourceVoice, nil)
+	var grounding string
+	if ground != nil {
+		if grounding, err = ground(ctx); err != nil {
+			return question, answer, err
+		}
+	}
+	return s.chats.SendWith(ctx, user, conv, transcript, conversation.SendOptions{Source: conversation.SourceVoice, Context: grounding}, nil)
 }
