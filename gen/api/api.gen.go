@@ -4253,6 +4253,12 @@ type ServerInterface interface {
 	// RegenerateAnswer Answer the last question again
 	// (POST /conversations/{id}/regenerate)
 	RegenerateAnswer(ctx echo.Context, id IdPath) error
+	// GetDemoVoice Voice conversation demo page
+	// (GET /demo/voice)
+	GetDemoVoice(ctx echo.Context) error
+	// GetDemoVoiceAsset A static asset of the voice demo page
+	// (GET /demo/voice/{asset})
+	GetDemoVoiceAsset(ctx echo.Context, asset string) error
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx echo.Context) error
@@ -5754,6 +5760,31 @@ func (w *ServerInterfaceWrapper) RegenerateAnswer(ctx echo.Context) error {
 	return err
 }
 
+// GetDemoVoice converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDemoVoice(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDemoVoice(ctx)
+	return err
+}
+
+// GetDemoVoiceAsset converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDemoVoiceAsset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", ctx.Param("asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter asset: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDemoVoiceAsset(ctx, asset)
+	return err
+}
+
 // GetSwaggerUI converts echo context to params.
 func (w *ServerInterfaceWrapper) GetSwaggerUI(ctx echo.Context) error {
 	var err error
@@ -5952,6 +5983,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetSwaggerUI, options.OperationMiddlewares["getSwaggerUI"]...)
 	router.GET(options.BaseURL+"/redoc", wrapper.GetRedoc, options.OperationMiddlewares["getRedoc"]...)
 	router.GET(options.BaseURL+"/docs/assets/:name", wrapper.GetDocsAsset, options.OperationMiddlewares["getDocsAsset"]...)
+	router.GET(options.BaseURL+"/demo/voice", wrapper.GetDemoVoice, options.OperationMiddlewares["getDemoVoice"]...)
+	router.GET(options.BaseURL+"/demo/voice/:asset", wrapper.GetDemoVoiceAsset, options.OperationMiddlewares["getDemoVoiceAsset"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
 	router.POST(options.BaseURL+"/api/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.POST(options.BaseURL+"/api/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
@@ -14407,6 +14440,125 @@ func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type GetDemoVoiceRequestObject struct {
+}
+
+type GetDemoVoiceResponseObject interface {
+	VisitGetDemoVoiceResponse(w http.ResponseWriter) error
+}
+
+type GetDemoVoice200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoice200TexthtmlResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoice404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAssetRequestObject struct {
+	Asset string `json:"asset"`
+}
+
+type GetDemoVoiceAssetResponseObject interface {
+	VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error
+}
+
+type GetDemoVoiceAsset200TextcssResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoiceAsset200TextcssResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoiceAsset200TextjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoiceAsset200TextjavascriptResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoiceAsset404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetDemoVoiceAsset422JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSwaggerUIRequestObject struct {
 }
 
@@ -15258,6 +15410,12 @@ type StrictServerInterface interface {
 	// RegenerateAnswer Answer the last question again
 	// (POST /conversations/{id}/regenerate)
 	RegenerateAnswer(ctx context.Context, request RegenerateAnswerRequestObject) (RegenerateAnswerResponseObject, error)
+	// GetDemoVoice Voice conversation demo page
+	// (GET /demo/voice)
+	GetDemoVoice(ctx context.Context, request GetDemoVoiceRequestObject) (GetDemoVoiceResponseObject, error)
+	// GetDemoVoiceAsset A static asset of the voice demo page
+	// (GET /demo/voice/{asset})
+	GetDemoVoiceAsset(ctx context.Context, request GetDemoVoiceAssetRequestObject) (GetDemoVoiceAssetResponseObject, error)
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx context.Context, request GetSwaggerUIRequestObject) (GetSwaggerUIResponseObject, error)
@@ -17915,6 +18073,54 @@ func (sh *strictHandler) RegenerateAnswer(ctx echo.Context, id IdPath) error {
 	return nil
 }
 
+// GetDemoVoice operation middleware
+func (sh *strictHandler) GetDemoVoice(ctx echo.Context) error {
+	var request GetDemoVoiceRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDemoVoice(ctx.Request().Context(), request.(GetDemoVoiceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDemoVoice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDemoVoiceResponseObject); ok {
+		return validResponse.VisitGetDemoVoiceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDemoVoiceAsset operation middleware
+func (sh *strictHandler) GetDemoVoiceAsset(ctx echo.Context, asset string) error {
+	var request GetDemoVoiceAssetRequestObject
+
+	request.Asset = asset
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDemoVoiceAsset(ctx.Request().Context(), request.(GetDemoVoiceAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDemoVoiceAsset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDemoVoiceAssetResponseObject); ok {
+		return validResponse.VisitGetDemoVoiceAssetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetSwaggerUI operation middleware
 func (sh *strictHandler) GetSwaggerUI(ctx echo.Context) error {
 	var request GetSwaggerUIRequestObject
@@ -18233,409 +18439,415 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17cxu3kjeOvxUUn6cq0qkRJV+S34lUW1uMTDk6kSytRMc5G/rhgDMtEkdDgAEwohmXq/Y97O8V7iv5",
-	"FhrAXMgZcqiLL1n+Y1PkDK7dje5G96c/tiIxmQoOXKvW4cfWGGgMEj9eUQ1nbMI0/mO+iUFFkk01E7x1",
-	"2LqCP1JQWhGaJGIGMWGc6DGQGeOxmLVbQUtFY5hQ86aeT6F12GJcwwhk69OnIG/+CiaUccZHK7pI4Ebf",
-	"v30FFcO/hkjwWJGUa5YUGibSPK/Wtw9azjs3GmR921qQGWWaDOFGSCDSvML4aG3bvd71CU2SIY1ulxsP",
-	"tUwhJLMxcEI5ASoTBpJMpbhjMUhyQ1kCMaE8JnrMFBEciBbilog7kOWugaeT1uHvLdNiK2jd0ERB633g",
-	"h6S0NNviRnTpOlgeUW8MRE0BonE+Cj2m2vwVpxHEuLw0jZmonHq5n18Fi6C6kzvzE0kVxKvb+RS0plTS",
-	"CWhHy8epVKJi5BdT+kcKJMKfyY0UExJOQNOYatqe0hHj1DzZ5vBBD+xTIRE3OJ+phDsmUkWmdARmPMy0",
-	"+EcKct4KWpxOzJDsO6XBTuiHM+AjPW4dfv/sedVinyR09AvML6l5pmodbhI6IrcwD0j4MaIaRkLOP7U/",
-	"Kk5vYWB6/hRmA5qaVrLxmDdbQUvCHymTELcOzdbXjO7Z84OgNWE8+7tqrKexH2ZFbyxe2deNkBOqW4et",
-	"NMUnl1uvET2XdAREsT9rlz3B94p9xXBD00S3Dr83k6If2MSQ/vMDO0X7Vz7BIjOeg1J0BCsnOrHPDB48",
-	"4R6VI9CMr97/lDONNGhYWrIYCJ1OEwYocXao4RBJWEyGc+LmvVtDD9r3N7iFeVPCeP79D+sI45NpSk0F",
-	"V4AM+BONnTA3f0WCa+D4EQceIZft/0uZGX4sdPp/Jdy0Dlv/Zz8/pfbtr2q/K6WQXX4HiZiC7XJ5paTt",
-	"lDBFJjQx6w8x2VFzrumHgFAyk4KPiBl9YIRpym+5mHFywyCJze8TphTjIzIU8Xy33foUtI4Fv0lY9IXm",
-	"EbneFZkxPUYaiFIpgWuiNNVgdj9O7VDMlMy3CZA7kIoJbmdwIuSQxTHwzzuFiCYJyO8UkSIBEgtQhAtt",
-	"tQd3Uk1BWnlrhvmaapjReY9NQKSfebmzYyxmsR0lVzPDU5xoNgEc3xuhT0TK4883sjeCqDQaGw1FpDIC",
-	"siMkju6OKTZMzDFvKQJX2m72xR3IRNAY4i+0gsyoWPSOsoSaIQpJ4A7knMyEvLU/D1M1PyIhKlR7qFGF",
-	"RNG5siqOFlZvMgKsqJ3mT9eN1z29X9DUcLCXdG5WpCfEmZF+X4aRjUAh8CECMHri2B5nBM8t3LdLiTok",
-	"M6+eoEb3ucfpaCwaUz6CmCjGI8CROmFCzBGCWn94erN3TnU0DnHo1yDvWARv813/fEPvkBimwGPg0Zxw",
-	"gNgonyJj3xItHlnCIgnVRjE2p68Q55TPvdnx+YZtjBW7+Y4mrIb7cHoPWr/tZZbQXqZOrXy9bPctNFGy",
-	"1ho1k7+x1JQzzBo2Y57GtXvLaarHQrI/PydXnFtVICCM39GExQGBD1OjKxmZJuFO3EJMIgkxcM1oohY2",
-	"8N27d3udVI/Nr+ZwrtbsaP6EYTEcHMr1VMEamwcXZipFZHTRYQJdrpmefzF1awZJsucUrmFqzihhGE0R",
-	"SmRqmC8E02IbVa0QhYkVhPgFsuNbrtLpVEgN8TnEjPZwyl9MWo+pGfyx7XzPDGZBbSkoNVEEUyPIP/kt",
-	"QxroxBPG305jquGtAlnQiGlsRT1NLqVpTzOjN6NBjqp28dtnQWta+PNj6yZNkoFV6Mt6urFuFugkaDE1",
-	"oJFmd1CgoqEQCVCO43VfieG/IEL27/D5rzRJKyi2w+fkH9cXb8id+f2IMK1QlyaTVGly44wUtFbN14aA",
-	"eZq4I8EYGKb1KfsFkEzLk4okUA3xgOqS5WTWbs/oYK2KqVmGVKveKfdftTxxA0staCVU6UGqVg9wbWd+",
-	"05Z+mEq4YR+qZcQ0HSYsMpq91N4Zgc4AVJUiMeJMATF6REWPTlA9aNRGgV/HXlfmGWsGeovyd+sPwDln",
-	"M3StBcX9Lm3kwlKXZvC+ilqRno5ta8tkRacMTd01w3dU+SlouYeXt2E2NnbMLczb5HpsjEbBk7l1UjJF",
-	"vPV7RJQW0mwH4dZruWz0F5fImuF+lGsnmAmwpYnGVNNms/RrZRjICMV1b71JkwSlp3nDe8vW0oNbj3PQ",
-	"1Lyn0sgcVAUvpCG2fL6ZRApahiyVppNpU0GwsKS+q8CuiZ9lYezFPuqX/IwpvX69mYaJak5eri8qJZ1v",
-	"d6B+B9KYiRPXc+64ntE708r0RStoiWlqephGkwoXtm1Bd7mWFWeNOQ+t7rD0Go20kAOjwiYrfq8+NNYK",
-	"UvuyF6dLP8egKUtUvX5QajZfrIXRMK5/eNla9m0GLTat7FdE6FPa7Ox1qpJbioqfrT259nftlLylJwr0",
-	"ukyhqQI5oCOnFa6mRtyb4hwLu1je8NIOBZ5MFgdbnlxQoPbCmuBil8aZ728dweszMXpMoZNzwFbwbCJ4",
-	"9K8g2Y0zMyo01TFEt1bXKGsJZq0ZKOIeMId/A6a8YVLpwVCKW+CDGlaukSyFVozlORhTVXGD8DN8MLbM",
-	"2OqOVBMwNNEmVxAJGRtNRaRasdh6e8wqDakCo764S0Xgh4Rat0mf3xXWxur9SrMkIRJoNC607x3WVGPn",
-	"AZmNWTQmMWiItNGXJuKOJsaWpn0eCa6YMnYWkTCTTINXdDnMjEEGdmnbfV4li3DyLK7W24w6SRjXNPIj",
-	"2zlwrsYxGE3NmHAcdhtulwSqas4OdBPUWFlFKrXPBRkhLdNA1k0+t+IWNyLcB6qKS3ywlRl1MuOYRmM4",
-	"ToDKh6153s4VqDTR2yVvsORNnSrl7UD305RWBR5cGLMObbrsIbID7VGbhLfDtgIqo3EYkBAmQ4jD3SNC",
-	"k8RFZwwVcDTDp1RrkKa1//c73fvzYO/H9mDv/cdnwQ8vP/3fyuVZOUMkhiWSQhEKzXS/hQ3wr9Yu7an1",
-	"eVIN91vfbAEWV/d1IoZ4jU3CbHkPb2EeBmRhjQ//hkENBf/Wi4MGAQrFafpRrJ9m5UF/k9CRdx4sC3t7",
-	"K7IiYEPCHcOLE3sBJgFdl0RCIigGCzU6cRamlI0pH0Gj2T2CZCot1lY0rRRNZ3QO8lpTe6lUXvDhXDv6",
-	"2lzNc3rQfd82c1ENjUW4Y2j/NH1+zPRAuosO9ytPJ8Psx6btJGbpikZ/8qwVtJLnlVb+hCkFTVvOBM4K",
-	"E7sBH7zxzdj9rRLeChpOd4H67NzdcmWzc+0VlriW7hbGtkR7G+zDBku7MIvy6GvHWjNEXAPV2MpdZLcl",
-	"U7dqideN6hGkZTaarZisXmyMM7ikSs2EjO+nZbhQqMHUtVKaTPZlsBSCuVKHCFocZo/b5MLiLQ17ocua",
-	"5dLHTNe6JFJ+O2h4lRWLKJ2Y/hs+b+xOFwCQceTSQ4vupRrFyJ4IGNJLqCLh7/x96AO9bdBGu1IYTakN",
-	"3Fl/xinOplPQ1YNkutL1urA/xuwuLlKQr69vI1+VvMe6bbvWEuike+eclYuh4/IO5J4xHIyeyLUKMIIb",
-	"r1ltO2RqtGXDVIchSRiHwz4P8dlD4gJR2+42LSThx76PTu23DokLZv0UHi2/E0OiqX0DP5rn+612u91v",
-	"lZ6PHNnZR/1f5ukiUVZ3ITg0GhOKD9eBiKEwlICUXs4GWOMKOhbc6MU1fGLsCuZspmWhOJSUR2OIBzdS",
-	"TKrp143E2odRoS8yo4r4BjCyvKTdN70huM8t+I1IXJj+o152+xjnh9wc+zYikZY89QV+rePJoJVi4MQm",
-	"a1Hl+Pf8mm394qgWrqILvVYydGHPH6glFCl1qyfU6gmFZTrl03RTHSHnjmKqw1pPQoEwFyNs1h31K6fw",
-	"iPc7iwS0veHZmKAuqY7GD47HWn2q5ARY4SfC344wr2sy1XNiZ21vR1x8XOmUwZQlppV7c8FB9qwyAOwR",
-	"CRkFpQ1muJ/G7gN9GB/EdK7cqGw6zosfvl+TnZMHUG3Iy/eOYML+qqjoVRZ2fDwGm7a3MFPPfeVdfzee",
-	"22u2PGzZahKKxSAhJrGYcbLDRTG0lAhJzCJIThO1264+srVpbDApW+yxSIdJgatyj4zSVKdFlm2lU9R7",
-	"Z6j+MowpjauzA0sMadupWiOUKz+JuCraT8QVrvdrjTkDExqNGYc9CTTGL8zThyT8tXN2+qrTO714M+he",
-	"XV1chQEJf+q8Glx1/+Nt97pn/nz7pvO29/PF1el/dl+FQZ+HvYtfum8G3d8uT6/MN8R9cfoGG8u/uOr+",
-	"evGLfcL9Nji+6r7qvumdds6uzdcnF1c/nb561X2D7Z6+uX57cnJ6fNp90xtcdq/OT6+vTy/e4JNvLnqD",
-	"k4u3b7C1827v54tXA/Nd5+zs4p3t4/jizcnZ6XEP2+qed07PBp2zq27n1T8H3d9Or3vYzrtu55fBZef6",
-	"+t3FFb512fnn2UXn1aB3cTE461y97topX7+9vLy46nVfDc67r047g94/L7vY8OVV9/jizatTXLKTzumZ",
-	"7fyq0+sOzk7PT3uD7m/H3e4r+/V19+rX0+Pu4O2bzq+d07POT2dduxy97tWbzplbc6t3wwc6mRqeai1u",
-	"SqXF2SywpUwMJ0KS3OFsLQR1iCaC/WzMgd8/9lsYQLxgKHx6b1MiazTUnEbx5Wrh7IOB8RFCNcHMuoBg",
-	"WDDaZ1Oqx4Y3s+RTvDJqb6AZrzdGkVPy5/2IV0eTlIOda9WMhejeZEbnioRm7GiUU7fqWXBjoxVtpHbk",
-	"ouFR1Q48c75SvaN7R5P03hdqGAP/Qa9dV9sJE/zYvWBDWsv+1MWk32XqpB9O7cPfF1SK3KFaN7lCvxvx",
-	"+sUU+AlQnUogkDVF3KSPSKgLebKhOTG1T4tlcUCEHoMkEzBnmyJUAqFaSzZMNWBaRnkpi21VZbo2UITy",
-	"6T7MBszb2d74N2OffKkqr2ub3xucJHSUt1llP/n72yZXvDvoxyIs3kXKLNCwRy9ocONSTs5eezJk4wuW",
-	"0rrtUlQu4web4FfhG1OKKU155vlZt4LOj5eFY2762sJ0Sm0EFcNZNZ0HsqFflC371bGfk86GazZ1q3rE",
-	"iiYceeyfvacv1MEfDO58AtPKGDef6LSYC1bhjARu7aHKGdbFiIgZt5Z/lUGaiFQPpiAj4NqxTQOzTaYJ",
-	"bCbkrtIEqsSboknNLcmiGF172eNjuNcNBRP67uXZxeDKzXb0jkpGHcxR48X61b5UNclCwE8DWY4p+ixx",
-	"GZlru82frk4QynioTKmu55w8/TotckJhOTwNVRKhI4vS+D0dO8ooudL9omzmRC9xetEDwVpBa0ijW+AY",
-	"mh9PGEccEw0jm3Jpc8VAsokNqRdTVRkXgj2gTFePoShca6ormWjMlBZyPjDvJaChWj5gLv1gQwLa4OlF",
-	"aV/qrrhJS8NdpSoU1vBhx2txM7YnbO0Ja1bJQ0BsaB1m5k6FVe+tqNwmWmNPVTmV1/hXbUq0KIVtwR8p",
-	"TcyCcKEH2R/I0OYb/GCGRhnHECdNpVaDGUO4IuBx9lnCCD60gtZI4z9mL1BEJfhRweQO5AD+yD/jg9nn",
-	"wkOJLn6GSsmx4TmzQAb5RhQWxTdat+sP5K6CZrblrlXcVTD3qt31A++W9jR8ctZ5Pcjcua2g1etcve72",
-	"Tt+8HvzS/ecAnb5vXpvv/3nZNX+ed3rHP7eC1mXn6rqbOUQzj/LFm173t14raL3uvuledc4qKbBOm8wz",
-	"T/zwrnud3ulxK2i96p503p71SgP0Q7m+PDs1v7w6ve78dNY1s7Djev+IWta6EOlNjzAX4VzWXYppMauC",
-	"n3GvP0yFrHASwAcLMLFZhMXmngXs5lTDZI0queTznlCdIe7sPNttr1+r/HgvTm7dyV4Y4YZnzUpj77EM",
-	"sPIBVOWjbGKRrXV0ekC9++zuhXu37DA1oz1Y3vLMFFyL19HUNMzuTZ+VQA0PHtVoLM2r3oZcfwe91qbM",
-	"e3p+8HAL87Nbi0WPeQXDP641iM2vZuyMOO93P/8guJDsnCoGydaQxYLHcyPUyYcdV4Wufni5TgEpD7Ru",
-	"6X+25lVNYLsP+93MDkzEaGADQzd4QSRxnpvfKKlVAzcksipSL39oLFKpah4yaxTRKY0csdc8svEIzUuK",
-	"/Qk1EMpV8dX5wZi/vTjCpeEsLmBpB5ZXanlZmhDHw+3pEqlt1f5Vav/pxKuCmwnCz68nlq5dD1bqjQ3S",
-	"BNWaFXk4Edp2tleXjYmw7uoyyuGrmnvdYzkfyJTXAKRwB+S5WZvOcbvJS4vC100lb6s4mHzUtQt1jxjf",
-	"L2J0ZAjjbki1RkgeK5W7rtscZgPEfxCpXvC3LcCwvwhWXCzd05rIxo7a+ta22NoWzWyLR4xeX3BbboPX",
-	"Gx8lRdPusTA0a9woj2EOrkRRWIGmsy4a5vNeI68PxykgMyyG46zwY5aQL/1ebH6b6mni4Tpd0au1ZcK1",
-	"C34fdaUBVz3EqfKkTpGVi/GYx8MCKW7Ph8ak+ThJTV+JI3/rN/9frduuAlnyt2Q2FxsNTCwvQhXERHCy",
-	"8/Lgxwzoz8brMkWoJpRjwHhTxL8HKdiVHIpUsnH8v312s5XOA0rWkop1xS4cAOuQMpqC0E8lE9KtYHkn",
-	"z8QMJEEAxCNiZktuAaYkYUoTIeM6QIiHHHLLeUaTNNEMn9CWUlRgS5/Yl/CzEQZEgbyzOQUNUs8Le1Yn",
-	"q21gWUWWINVEIW6EQhDOcJ9O2T6ObN+SugotMLwaEzoUqSYUB36I2aFqxnQ0xjdxoVRAuNB9joD9XjnF",
-	"GSmyo8cwJxM6x+QlrCWmdtvEp6sg+gQWGENAz4uTq+4lEbLPi0Ny8e7gssM+04VxAroKhrUnU1jg+xlV",
-	"xD2PuZSKcEESwUcgy8WUjCTBakqFLS7aQ/eJAv4yMri8BzUozDNgo7FuFHpcReDu9Sri/qqiZ+8TJFsK",
-	"gM1vkgqxr54AV/L2OZ3eF2ysKvB0sYcVyDI9B+ZLxA0iyuAV1hHyxPV1lzjkldClN9p6LIjRa0hfcLi4",
-	"aR3+vnqE1wqOBecQ2XICax++gmiTx90d1ynPwlUbvGTWxZZcafq0+ilNbpu/8jNQqYdAdZOHnfXxvrRh",
-	"NffDtkrLwC2RP+qXmWM4HyRwB8kquqpILlokoEI/Ay00TRryZszUvV+VYjqFeKN3xn65B8pW2a2e3oR+",
-	"GLgDc+0DxkQYlLDw667RKraksP5Va1izPotzLw+4cnRVU3+/UhA80tVykUi3lvYqS9sXqPLxmH6Age82",
-	"8Mdn0PqX9fcVNc3azIVfc111o1uwDQ1vqxQsYxW/d/8P9t5/PAh+eFEFWbyB7r+xPpNrJQtlgK1lbw60",
-	"1KiyAUmnRm17QWKI2IQmyh5v9n1lnrNKMVHpxDz47OCgZPNt7hPYUAvCzcw1n/J+PSA8dl30q+vz4bLA",
-	"D34rB1bJgV9L6uqiKSfQuFIAaI95UykzTg59ga9+enDwIiqWBIQ4+zKeMO7/8FAwZKdzeUpuYa6wFhX6",
-	"M7wosm0ahbXY3EJSlWmkUgj9DDSxxajLZLMMGjPGJ+eVrWy8OVURLqthZ4qq+ep9+se7X9ZhEiyoY8mo",
-	"0ma6rbGlbnXNLZVqgPJhXq4Z9fXyNiwBOqziLjPxdUEb2GBV/78M14KO8hg+VKtcmwKN3rAE/Kmy9lqx",
-	"gEq6iKiJmhdxDyBIS0BEqkFOBMK5SIUg/c2jYjZAH7V1gVKZNJpEQ0DSMhjpMgJpcSeqd/GVa6HC6tAa",
-	"JlO9rEG0Tk17ZgX9I74mi69APgKeFfCuWgw7rBURpa6wZ03dmuufO3vPv//B94p19WLi3gnIGD5UImH5",
-	"Rr3b5UkwN/07w/m9CoFh7QizeYOJiKEZrawBFHNlbspbRm6wlHQjRKKNuO8mK822SvT8MnQl3JpDj+IM",
-	"BnFq6crBmS3MmCYJlmX3lIFTdyf5TZrkqyBTXunjX8/H2MQDy2b6YQwwtfGBjRV1qY2KwxnZVbGIl3QE",
-	"BFmT7Fy+OskViPVrM5ViJJ1+tnr3L/2TmAP9JwzqSx88WJTmqsnqMXlJeG2fvx/ewWfCrHXvZ4n3BaW0",
-	"sJwLcjTIdaOiAA5ySb9ZeEm+ZA8zJwqH0NaaqNNS80W6T2BJUyExoR+KXxZuXgslLErsl8ttycrhqs8P",
-	"Xv69ycX1atLo0SaX2Q5XbEGSJZRxghnuQpJzKm8thKZTjxQZQiQmkMGYE+Vcc7sLie7fHxzY3L17AAN/",
-	"v2lpIs/iOKfVlPCIUTVlHtzG1GzIk9dL5u8UuNPBXSV++4dTH4wIRwWs0jzOtKNCe/oDRoNjuT89SUy7",
-	"8Y33HtY0knqL2Tci5U3mlqrt+5SPQD1YpNtWthkga0nILpRPt15Y6oJx1px74xTriVWFD/QsbDTW05xR",
-	"RWgigcZzX2jjlotZAvEIMFbmiIR+ABkSCHxgCkMEBIeqm/BF+zQbSm70r1yHujyYTIg1lGaFVV3n4rAt",
-	"Vg/qH2JYaxhXW67uxwcq9fdCOFvtVFnbZ/Z+dow1szw32ZZ/iGHG34uHzA3jNGF/PtS2apo3est4XBc3",
-	"Nyj6Ph7NzonGEKfJhruqfBzQ2oV1EQFVZgPO1beV0WhrYa7Zfi6YAaWB1/JJ1wv4RWZpPteVjJUdIKtF",
-	"cj43GziPb9UO+lE1KCMstspT85Mvo9mlY+qK3YEk/xJDgiSrivcX9I4yKwKCVkR5BImN3PGhILG7aacy",
-	"xs+5IiZBy7l7U6acuyJNnrpr1KHLArMvns4cakIqfBjDmts6bME/Xr1IV4Aq40PVMdfMVh9bS5XllVpa",
-	"7j9SSEtxfnV76x6s60RLBncgryMhKzZVUn67zBbP9mwIs/nVqmxMEemb+k5hbGy1x135fsot/nT+/HuC",
-	"v5GdW5jPhIx3jbEcCcU4EMUmLKGS6TnZuYNIC1mEHaq5+sax+x6rp3+NdXwfStO2lS1JryVpu1A/M/3A",
-	"+oBR4cZv9dZkd4M2+tXXS1wno0pMYRbCsUFjekb8bawhaImacTKeDyWLyUTEEBBIlL1fL3INPtquwtT1",
-	"fqWK2+hIr6e15SmtYpVyMUFAez9b8VUbe76ATecXPBtm0LKLUHPCeT66T/WBBaOjomA6TsrdEDJF/AtV",
-	"RfCWL5MyD8aay6TUx6JM3Fo0kRy4bp8CI6nlfDlgqYG/z7kyK2btp6lIRKWcG4vZFvsW3N9OGUqkI1W6",
-	"cN7QF/qsyhcqpoPbhVT+2jimZ0GDY0zOV5Jf3UlZcZX5CBvs6xQ3XLJc9FVo5g8ilmVqEOJ2ULonqjkg",
-	"bROu+6yks399+Q64evF7Fm99ZVpOfQRfe7D3/m+V0Xu/DN9OE0HjCnRktpj0ljHwkHEq561gXRbahHFP",
-	"uhW5b49zsbBwItCRIjdCOvZLcW4QEzMZsiNhCtRm8dhod/OkMo/SZPchnPn8YI3XyS5m1daeiRHj9yyi",
-	"NqEsWUJLW5+t9ZQ1je2YCn1Uzfk8rxCxoJ+4A3CDst/FesgVTO/cn5UsXKyo11gpuoerrnHIgwYp02l1",
-	"MlNWGBk9uVGqiRoLqTFty+ZlDakcQWyUICFdpIwEOrHPe9N594iEbk1CMhZJrMhsTK17WFEL+rys1mYi",
-	"vaISrvmJaGxDCm1G6Qe6E8IHLW3sfIi8ZkYlbm4SY224A2u33QxLEDUra2av1t3dg6f8RjQt+efo0Vb+",
-	"85Kp4UvX9uG6xL8SgbnR5FQZFCg+67dMCSWSW8FMDzOvCjVctnbVqmW+z3V8QQYVROvfDza9K/btrBje",
-	"I3o4CySx9XFuQiJXTuJk1SwUJn5khYwq7bKyNKmI7gNpTVlfeTyiE7BlYHfCaEy1E7DzKcT+GZsyrMfA",
-	"pBPJqhQbbl4zZqNgKHViFi2Zn/kA8+1sUDCwGIW3UdHAixsJ05/S5PaEsiSt8pXhrhwv2MBlmPU6cPbN",
-	"4Nexo1d5xco1ek82rPerplV98Vua06YDqU84bsp0OLpz//BqNKanw02qA9TN1s7Lhor1u8OgjCzrr4p3",
-	"bML6VIo7FoNUZATag0VwodkNi+w5TBhXGmhszPapSBLGR40tAxxqNx9M5b3nRtigZcKpMmrvt8eNYULd",
-	"lHzBhK+eLR+dGyoTyRtwe7FOYWbcPVYtz0/re73OT86lpJG/iLTI8/fdEFZsRs6Ty6TL46lgVTkRrvLv",
-	"W8maVGHMnq0aBuNoBzE9fwUJnV9DtCo9O2chpWB97e1arEac/ElCR2+EPhEpjxsy7kK9k2+ZD19jckpS",
-	"E6+w/pCvbvW8YYTtgqIkh0xLKuc2G9WvBNnJtDvz/XcqgzQy+psv+Va8i8tHc0lHjNckZo2pGkzcxcmy",
-	"vpywCasJvuDwQQ+iVCq7ZOvTl/wF+IJ7wHxNJlRHY8ZHBA+8wCKyRGOgmLOLQekNipvY0Qb5nKo2/ApD",
-	"fSulHmLsVnw/FUqP5HoQjsU6/5+C1h+xpOuD9SpelBCz+3RoFfVN31tYyGzCfhzZRKpWNM+mKG9tGMNI",
-	"0hji8NC5Wn0fJM4GQJgi6RSJmHIippZJ8E5k5z+wz4DgnHK1bJfgpdGMF+0UDFpEoBXbp6scZr9+lITT",
-	"uqRSRzXrDL8ruJGg7nmnJu3LAy1uYTFh/+XBjz9s5iMot1Y92BFTGuQDfc7ZsnqP76ITuuL2J0kGzZHC",
-	"vrSTuuSKWJYbJbm7iiELEtoNIy940UilGLC6ARZdncv3NyJJxGyQTqvF/1hMa+Id/0hBLsbhrk2Fsr7L",
-	"ygQz54sYsTvgFl3LeY0biH0/FjfevJ/KBXGOl2UntRQJkITGMchD6yx3KfR3DNBTbWTJnuDJ3GbY71bm",
-	"26t0ChK/KUon596xLRUS6/OnK2XUtQ9EO66rwz2dJuyB4bG+jZX4iaiL5CCKQPAtaw4byRynUU3p8vU5",
-	"gtm9w8Pio/MKrqs47R1mOhQqjD4so3eQybqK8tKrq0TfWDN5sMI0WgmH3fDGKKEajLpTmR77s5ghtB2h",
-	"NxokKYb1EubyASx53HNvJyJmN2zdUt0/Dnp9FucCDxVSOdkE/hQcBjUYDY+TnllA+i7Nstx/Tr6LNZtz",
-	"NWOR5qoWtz5bc4HNgqLoWJYBZbJZotUqwbqwzg+7aloUfNv7hDq1cmGl7nX1dE/JuTGG1CKbL0R4nxyT",
-	"Fy9e/Eh2nh88/37v4Nnes+97z14eHhwcHhz8525AhCSJiGhSeuDgx8ODg11izmaMf82ZCs/frJxKVZtl",
-	"DfHlwk3bQY3RUJAZefOdCUgW0f03MBv8U8jbctPra8YtyAa/JQ12/BFv8yq4bnurdx8ufBxU9S/Glw9j",
-	"is3LAiyungSjKFdouzc3iAc6QNzhgRrTqoDf7gcaaYI/IvqbeZbszJgeu5RGB/6+S2ZjoXLcZrfc60Df",
-	"1sDAFzatBl7XVxzcAE83aMXs5gYk8AgavsBhtlkPbhkaGZ2FZ4PF+ZS6Lg28CfQvqksrkZNX6sT3VCSz",
-	"t+zuNY3zepACWnsA5GNYpT1memFpxYp6ZCW3vG/Mfo+qwHmW3p4gDU+QVegBTllfSHZbAR5wDfpKJHBP",
-	"12OD2DgbFLfomTJfVk61iAS97DXOYJ/DQxeFK5W2iNQOpVOCGrvAxcAizReRxvCeur2ELB8lDOrEW+HG",
-	"vRHI9jmdPhyzcFMcz3wCRSBDO/C11OXRpZeXGynVLbULBgUeK7KD3mHiykwZ5VvCnbiFOLCFDSRR41TH",
-	"YsYDooUgKhGz3eVln+RhvI/ugvdtN5h9Ael7eQlQhFpbOTzEqwd0d7k6lGSHaUVCFh/mkAdIjCyumK95",
-	"swYK0t6sZoFVFbUvPUp8Xmt+oEAX/8yfYPyOJsy/OWZxDNVORAnThM7rjtP70HCTC/sSIP1K16JfTLIz",
-	"SsSQJt7N2KzkSkWQSrGIWkPAzwp092oyUYNhmtzmxIICKk0SogClky8QUSOE7iVmVtW9+6wSyMuaDVY1",
-	"B8BfXs8Msjw8xDouezRhd0B27F3h9XV38HO3c9X7qdvpDa67xxdvXl1XMNznXYK8t2AlsHJlRYKKJbDP",
-	"DFj2kKOpCVMKYssbisxAApnKlEN8RCipoERib3I2PvfuWWeeKm3LnDcvyv6UB0HxaMwPhfIog4pS72vJ",
-	"t1iEYnn3JBR1FWXEmPWj23RSI3atxuLOVQkqnUBsVZYzqvQexhztnb7adNssXQwqRHuxGoIjriL9Pc4B",
-	"8NhKzOJ0Ksa+drPmXI9BMXUfD2gzhNJOGjORg5SqKVRRxTNbMUhOaHLk81dsDLahiqkEZw6rdtGt8Lzo",
-	"Vmh/vyLxeAGEbm0iVxYQshBm5KIqWGwHF77u9ghWacLv7b8qbDSFxkXAFoVpHZ5dz6ieDzNAsYlLyuTW",
-	"5qzlmXyNKurLmLbzeJOaUsBqwHglqrYwJkTKNUvsbTE2R4omhapGpfCxKZu1797apIP6qeEvg8UgyyFQ",
-	"CbJSw8bb/TWE8lZVlowprPLi0EoDKS145Sq5YVTus6Tcrt81jKqRvSPBb1hc71+s83/W3ADnYgt43NAB",
-	"icjHDZ+tRWGYCRk3j5zPF+adkPFaWDiHwGAHaqfme1y97O9cjNLXu+bVDJbJfHzOQ2hTcw5Wu8mXOvDR",
-	"WatFmQvXKi7s6gWtDGX1QOD18zHK2AaDv6FJMqRRBexOhxOgMmEgs7BEwjgJf704Pe4Ornu9weXVxa+n",
-	"r7pXYQFWvSK+lvJRWqcV+5arzeasX0yr1W5phhCTndClz4YBCcUUOGXhbiX8vbLioCoiSwLqsxiIG2bH",
-	"iAptTIi6BUyMb5z1siyCPtVj9jbQGgpLF+QbX1izwu6tJaUHaholqtxqG7XaRnGdMi19Qe0w3FkTngeR",
-	"kFikY+dd51dCMZ/wiFy8fr1/MU1VQN7B8Nx9PL98EZCTs85xQM5fdqy9dXMzmcKo7FSqx6goMuaCLJmi",
-	"juEfIIYdyE/Hl+Tl/49oOiI7IXDDeMD33l6Hu0elfHYziRFnCiRRU6C3inT5COuyCp7MF9TpZz8swXW8",
-	"//g8ePFpZ+/3zt5/OvSOj8+Dv3/a/fdK4I6pFA48cYG7x5IqIGPGtSI7WM4xILFMR2oXM0TzDDgrXOgt",
-	"Zh5MFgdYfZ2cS4sS5oyzvBaCPkCnkhMviDAOHE/UzK/PJAZ12J/yI7MB0qwlpipStC6+SyluWPNrkXXX",
-	"9ZuELlfdgr91WuSCknCP8MT6+OvV8db3BqVQAwvgUJNEQpUeJGLE+IMCPJtfRD1W7J5ftXyRMnCGfMqr",
-	"Qu7KM39fs+kPO36sYbE9dWpOHbM8jxgi5Vd7GxfVaPUfpbaga8SDtWyXetVSV+d50ClbHd8fMn4j2u6R",
-	"MIPm61yeksLDlUbEMGVJPMBZVgMoTco5hPlPIzGor+G3QX2/3JHsOisNqtRPUFqKynUULILqVcxUmVX2",
-	"2Hcqc5miD7Xa8BsBd5ZdQ/jylRpqbb3VlTZlRTzTvBHK+2K2YG5zWVh5e1IWDTS3cLXrbSR0Rf6UV0Mr",
-	"Vrx3XdBSXWCfkNYehjmhEoiWLm+heYaS9Xo3Pg1yWlnnOnINB4U5rVyMB0rMbE238rJWXpo1uszvMqqM",
-	"US0G04TO69Tae/lubJcSYlKkYbITmu5C8m82lsnYOaPUBt7EIGvcN/4GaoNrpIzH19LPNT65pEwv4abw",
-	"xVshe11tC+1hHcYjYgRKBu7mpMFCpO0mpkDNnVa+tP5uy/X8b26IixK6AaxcvazzkEh2F4ICuZRkn13w",
-	"tZXTFsnxEQRAkbi3cqCpHGh2f7zOGbCB7Hhsj08md7LyCKkWraDlfFDmE/qEK6+yai61jxM6mUJMtCAH",
-	"7e//57/++3n7oL1JLfR7CZ6HXl1TTmAy1XNi50dGAhQZ0ujWZxhXS4TNExgcDdnG8tDdRe1RO7fM+iI6",
-	"H1y97eW5pzETJAF6B8qhZ8M0EfMJcE12okSkMfFYNYQLTWKIEmpEopap0hDvVuuji9GJSmOKolaVVILJ",
-	"gdG8MqX0lXPGlwquRjRJqi9d1l5mWXDe5X7ORQyJIjsxRMKiQjgYX18FwRVZa1antFZhVromGJCyhPFR",
-	"eEiYVvkk3W3PEQlTfsvFjIeHuA3mN4iJYjxyt2nF9HBx6wK4bYB3yosVTVxD6xF+nN69UNkno6Va4XcF",
-	"CZ3fE7NyY2zcKdWsDhy+w4mY0j9SIO4pkonlTHmIEsZZRBPigLGOSBYGa0FEogimGuIAlx1x/4X09aDn",
-	"oMmOb9s1QCIxAeduztANF8s9Pnv+9/XQ79n9xmOAeC5gwhYar93HOsGDUmFAk0TM6qKAPRPVCRyzVpRx",
-	"Y2uF+VUj/ha6JVdkDLZmQnNzy97JVA+pZPw1t8YWpPA6uyzvpbAI2cCChbVbs/SPoLPlw96qa6uWe16G",
-	"T+WQakkx/50mE9w3oKbdoWTKCNcZlZPKoyxvD6+8ddW5vRrHgcWbaTX1R43XvVbXCij6WBawArCB1atm",
-	"Z/mIHvGlBdx6x5vScjlzt/bsXR0btFbxLsvzX122K0NlnsOM2FRNsjMFGQHXAUkRdO2FUR3ZhCaqClQO",
-	"g0eiVDI9vzZbkbmZf4F5J9XjKq1dgbwzenvn8pTcwtwp75cX1057p6kemw97tzA36jvThEbaHc1GyxIz",
-	"jrq6FAkEBNHerE1iflSRmNqYP2a6GwO1Zrplt9Zve53L071foHDbb0eLLmyM7fPjtn/5erutf7zrtYJl",
-	"TaUU0lg5Fbz4C436EeZfusi9sE16Y7CDJmaIqLdS3udm3/HgNxO15IbKvUs9MgeR0hasyB1LZCdMFcjQ",
-	"QxCFFmYo/xsBhvI/c9ChcLfd5y63FFfJBTlmSzTWetr69AmxKa1HHDWBCMWkW1kUAB0Erjbaqkzce+pw",
-	"f3/E9DgdtiMxsVaZxbfeH1ENMysalh3phfaQVF7bhw+JWT/g2qEOBTazOyBFZckRS4SEcdV57SGtA7N2",
-	"fT6BGHXHclHbgNwA1al0WTtkxwI6dS5PA3IxBX5if9236MCQoacGhBIJNEFxQa6vu33ukxKzZF3S2f/J",
-	"Z5bvBi5WlSb4xjsYXovoFjQqrvayoM/7/P/8H3Js5sRxRn2+R7qYEfOP64s3GVI2gQ9G6zJWzhAU2Qn3",
-	"x6bdcRiQcB9R78Jd83ECWrJIhYEDNzZd2VEqQ1KG4gj529/AHQZ/+9shCT/2vXDrtwLSR/lmP6GIsx+9",
-	"lOu3DsnHfgGHzP6cY5/1W//+yXyTycJ+61PYxmlhbVFbDsmFepjFIT/3epfEJjh7YECXpkis/LG7TM0z",
-	"wwRIaPS20ExkJ0SY4E7v9OKNxRQ265GBlJo/ehe/dN8Mur9dnl518YurTq87ODs9P+0Nur8dd7uv8Ot2",
-	"u71rNnicTkz3LqskDEwvLqLHJuSSEMvEhDZUTiNKJ1NEcAhw8KG1+5WbssNBdJtops5AkfC3PReGsnf6",
-	"KrT1OtBklN8pBD6hZIQYpYauBYdd2/Rve8dCSkhwnc2b2MeVSAAL3Ewwl9FDmt1bSBRFVcKUzmUVIUVp",
-	"FeZiNFwnujCuaELn1mhm2sqhhEXgwLudcOlMaTSGveftgyXZMpvN2hR/bgs52nfvqv2z0+Pum+suvpNX",
-	"4G/ViJVCHsph63n7mX0JPWRT1jpsvWgftF8gDKAe4xm3355BkuyhTb7/r9mtav/LZeeNoOZqEBn3HQzJ",
-	"LzAn15AF0tqzQ7ERN3RkjkRLQ+ZrhVdY5jdj2Kr5xDIyTZJ5n++E/3jXG3TOXl9cnfZ+Pg9JN3513TF0",
-	"cnX9/Psfdtvknc+K9neRP5sfbCwv4I6gZ8yl/Y6phLjPFUTS/sjhDiSZpsOEqTHEdneyvT6NW4et16D/",
-	"8e6XawxGt9SMy/P84GChnEUBKW7fL5VV39Ypd9g+nj7La2pWS4Ful1SR1uHv740OOJlQOW8dti7NBCLz",
-	"rItkuwPJbualsxuTpzErEz2l49Z706I9sA3579M0ZnovETZxs3KT3wBSNmaqt8kJSzRIMjT9aCED8x8e",
-	"FxIsMqEtuWCOAGkOhjY5RhhdksvM9tJyG43d2Nv6TGAO5pRKOgGN9vHvH63O46uIOd7B3q37IF/vNQ6a",
-	"T0FtW87GyFoqBwI2bskvgs9reLwGF2a6NgRvCTiGaxTGVKPEdZl8RnixCWSK5ULvRvOrXuCVlkRd30O4",
-	"EQjzvKZb9Ohv3mkVt+WUtH+GAMoNHrQE2/r0/gm531N7yVatkAYdwzcI9QN2EdtGgr+0I6nqIBvx/k80",
-	"9tGf+Mqz9a+85UZICMn+hNi+9GL9SydCDm2Cvnnj+fMm3Tj3tVFwulwb4fYpaH3fpLdra2e9LXiRF4Tk",
-	"x5LF87vHJX3/qSQ9bZXDLOVDk0SMisLSSMe9KeWQrJCZ+1bk1orOdzS5terBbGwUg2hMmcU0lzAVUqsi",
-	"BgjXcu5Qm8ZUjRERjvFbEgtQ6O9FHPFl4fkrjsETVOupiRa7c++volxzjt0VnsUE4USTHZookemTbkmY",
-	"IkNpDqzd9mck1iciOAd5W6Y3u0tlevtO2Z3GNWhIfJHRCfetB9Cht1eghKEijqHvUxoBKtmCQ5vgDlar",
-	"PMemyWPTeisDaf5JxPNHox5sG3vJxFLZ66RlCp+ekHzzAayi23e+GKCEibiD+GsXuM8avHFJ54mgcU+I",
-	"Myot9uHLZ983GZ5Kp0ZQQXwOMaM9c+h+nVK+kulws62YcYRdZjH7bTWL5RA09Xx2hSTiYHOckmMleJgx",
-	"3+EtzEMru436RUaJGBIXB0F2wr8ZK/3fzT+/t9vt9+GuMT8tSEhC5yDxtBA8qzGAxL+SkU+zgT85N+dd",
-	"bVl6y9KfhaVzkrM8nfHdcO65aiM2V5rqetv3EqRjwx1zItvJk7NnAbmCmCly9nz3kIyZVoEFtVEBUexP",
-	"awOPmSaSagi8Q28ogd7GYsbJFGR+Otf4H5C0r3F0T81A2Ms6Xc4sFFOaReovoKJV2wS4GIWJNiQk52Df",
-	"y/CvKknpQsYgITZ0egvzoiPF1zcKLMAWS5ieBzgMwELGGAgSNfOinDgUqwYeFN9tydZeB9117F+q9Vjk",
-	"c9io4V/z12qbzoFA83aX0ySX7uZkNGZ3ELsLECqBWEA5kvIEPWVjhtcF5rCqc0lQ10ip78Xsz/VjOaYK",
-	"9hhXwBXT7A5wc51yEBM6oowrbegjKGamBPZy0HrWHPRa1SD/WOlxWhOj8235TwzJNPedOMC6refknlIy",
-	"KN9+18lPsyHl68YlCVqWle8/BTWa9S8wt6wafvRy6lP7o+L0FjBZ9VPoLkPdjyRMmVGihzS6BR6bj/Z+",
-	"JyAhRkJaORkGfR7ChylINsEC8EKSUExV2PaXV2kC5I4Je+uEl4jk5fPn5rRmfOTcNZDE9trIlU9lqs+p",
-	"VciRR7OrBeLqySDipoWCTMSI7OA9pfC/Xl933a3lbqVhjhm4Jxb78SlUedO0jZBspL0/e9SO16kdHGa4",
-	"fF879x78uP6NY8FvEmbDY7ZK/iq7HUme0JIwWStLVmhl+/DBLEetctZJkiw+wqsLjEdJGkO8W0Rr8Fi1",
-	"KiBU2btPIck/O+dnR044JEBCNjG9ZcGjy6paF4ezgbLm7kAqtY8Wcl0ecO3+nNNJUhVX/dTHsp0b7nux",
-	"IRzO/RqqFAx2R0ksotSI8vb2qN7kqLZr67xKD+YuS+/1fjLLz8qwis0UU9mxaHGr+OJ2EsYxvgPjse39",
-	"7CGhSWKa4EKPGR+1+7xjT1brcnMEjDU3uYe3vgWYKgyhc4EQbRLGcj6QKQ+z4HpVvJLpc8PuItVkJpm2",
-	"/Sz72CYb8q/rczPz4f0TnveTR2LSrKHP6vfLe17r9zOEZumTxCwmO0KSmUiTmMRid+sI/IYdgXZPm5kZ",
-	"q4RXFs6450IZ92mS1GoKp7YMl81cPjLnvfPiuJC+HWiP2iR0BS3C3cCKqHJQTGN3TidJFmpnNJQ3WQWV",
-	"ZvxUW8alRhuxB0a1r+F5k3AUN5lCLOmXCExZHsU2RKWOJpp7W7JaU1t/y9MqcdkO+SUnNJJCKVSUFgXj",
-	"kphbIxY/mv8+WQFYDfBfvP3MhBymMngj6YhUu0UQVjB05T5C6xlZFoCv8Hfn+FiQeWv4w7z0C8wvqR5X",
-	"McnLisxeO5jPakbYcax+443QJyLl8bd0NNu13NR8D+pjjK2W7zNlfC0kp9EHBCOKbIUCS41ht0dHYbvq",
-	"Wu0pyOngs3rErDcscElAOAQz3fqV+07lS3UjJAlPb/bOqY7GIRGcXHZ6xz+3q+5UsoPr05YnnlKMvwa9",
-	"Oa9MfRXOao0mc1S7svNtcjHVbIL3msZStjwUzbGyR1wkiazkmCEqc5zPRSr7HGvQ7rx89jwP3SvVkcLk",
-	"f1vHNsyQ1hx01VDEc7Lz8uBH+y4zltjNDUi12+5zmyeYnWDmSCHwgUY6sdFytsSlM+R8Ocuh2X6K9/47",
-	"CoDEIlL7wzS6BbTYJ3GlJ90ioz5cAgRVnIbLtePLO/nYRns9gJlYMbFafmUGn1//Oq26CqvjCd0Dtsbr",
-	"FzDq1wk/BzT0bVwJbCrKNr9DaCD7LrGQj029PbFlFLeuhdX6i5UTj3n9YJXpfXe3UO8o7XBCi+EKPiHT",
-	"qPY2CPzGUIvVtJWPY8AE3YQprXxIQwnDviwEXTjEt68HlRZqq7c/At070jCE/0gEnwfRutipFSHrPvPY",
-	"3vubeaYo6Q1xU04K8XeK06kaC0127JFv37BIRMbK3Q3IbMyicZ+XomaJBCPOFIbT0mjszuc26Y0ZppRG",
-	"GKBrnyJczJbiblF/9lnsQmKwb6YBYUIi1dSc9WQ4J2PK44aBujayygbrfqUcWY73XZP78Upw2HLkI3Dk",
-	"iSHKMg0SLTyJLvHp/Xw8+5m/pknwojaqgHY5vUd5CV3fBvKivzvHg2pC5a3Fqq2OV7zIun+oVv6tRbD5",
-	"mTf3rWbL/JdTfv8i4W9TkHvGZC0whK3r/Ugnatbs/seMEwe3MF/pqe05O5qMQOf+2u98KccC7IeNQV3l",
-	"i/U0+9TM2vOz28yPe1VK8djS+kNOH7uWhC4TdRMHVVpxjpzT2+KFAdZaN8zBPkBMsK412RHSuiknaaIZ",
-	"Ony0CxUJCPUeoF1zDAoOfV46j8gOtYTO8KxyERa7ARFTCz2VzF1hxdBXF6Q6rFLOLlP9FVD703h3/KQ2",
-	"CPp8mnNvnYnnye0vd9htvS/1Uuca3eGbi5wGh+eyftwozKMkPgTHf8AFfFSrteuDNjYUH08Y4/EVxRDk",
-	"MfVqe4B/7tiBKjW1yqCsS9kI3SMhmdCpyq5qWKzKYIzKIoAJPQapMEDTxlYrV07Q4URMUqWJSid9rgV5",
-	"dnDQJmE2GnNoW4A3cnVyTF68ePEjsqtDE0tERBPLvz6WU9zcKNAEb7EY73Os+vmn4DBgcUh2KCennTcd",
-	"8icim3lYqbe9493DcnuMKxYblSWm88TMZk/RO4Rfp1PMA5FwkyqIAxu9OqaajOl0ClwRPWMREA4Q48Dt",
-	"iNqko10dQtM8QoW4VTJ2NHIexH3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyTTQHZcIEZQSk7pc1v/1uae",
-	"kA5ReFdAXPSav8ByiF6KTnygh86/YFxpasNuKXl58GN9CsuCMHgEX9fjq0cLY/wiaTELY1ibmLvAydtr",
-	"sa12tUK7ctSSm1IeIzfyXPlAb+JyPO1HFjcKJKNe4GgP2MCF9jLwyH/IDiyl6TyDzregOlpSlmCowW6d",
-	"D+NRpdB6w+40/qsFoW3Mjt9a1NqiQF2rD1W7zHkWAJJFrlmN3UKnYiiMJ2ltwbIU5pwi7m2cRs59bktw",
-	"aOCu3sdSSNtXQ9EHX+oILB18W5PhSePUNuaOmki1C2NHlxVNZYPE0DKYMQVlg4CpQjWUhN0aVjVWBd41",
-	"Vod6fUnOeHLd9IvEaG3ImD5ca6uZbjXTtUnf9rCkmVDYUNLcWzXdjyiPIKmPTemhEIqEjFHndDj8LuEr",
-	"tG8nEIdH1jm4KNQiyskQSPZcnX56jA9sT/N8ob6Fc/2vqg5bavwS7DiVYBSQlaBs3nbFMGuXD2KU5dzN",
-	"aLVsRGb8QCNtceCJuHEB5TuGh218ep9LkSQi1bsukzwzjDFP2I4tsIFoGM6OQWckoXORarKDNipRdDJN",
-	"oDLs/NLO56/P2G6i6/jb7e9WXX9add3thk+ANzyALv7H52MtRqNkRWznScKmioQOvq0iL6uHDXz7IckV",
-	"2Qlb8n6Qt3LGdDR291JEcASyvrl5jLvglK+NxrfRKrQ6Jn+YQF2w1Fvf9LdP0RJcddEtST9aUBWu6BJZ",
-	"bUjTt8N9j5WzeekW74e0sAUB0S55mxbwKBGdjukEMUgR1orTSfNyLr8MX2XDewrEirz9tWAVy9BZqxt2",
-	"xfFqG9QL4BerW+vRUSMkUJUOXSVvX0BpefE3xf18/pfD/cy3vXnMdMYnW0SKx8FJxkDnrMzgHia8xAVu",
-	"L8ux2+GKoJEu02OQJMRgzymVet+w615MNXWpyIIjE0yMzAwNK6iQ7IRt/UGHAQnbE8T6bI/1JMEP0/gG",
-	"/zdkFR71OdVkIpQm4Xnnt8Hby7OLzqvBT//sda9tdrLQNNm1USMI5pfhj4Ufkf8ClIgBcVWYUpkExBcH",
-	"RLmpsNyfBQ9FRmWKRGOIbiEmO4bZLCJ4gKEnqDSYBnc90Azlc/OGPWQPcbJDGtuWbCiJsiaqLSDj3Mpt",
-	"0qXR2Bf+zjHTFPkjhdRm/hHGY/hg5MlOaGXrIclQiVDaDwGrg/e5wlo4ODjBIyAhvmo0ddKxQ1lCWKMJ",
-	"lmH0Gd7lmpNYZE1oN74+RzXJ1pJnGiZE0bkiYZxaIQCHiLwc4ph8zUBrtzOFgb0Zxl9lEtUIFk+bp3C+",
-	"5z34mJCgVUG0mzT4dpoIGjfz4D9/xInYJVun+WUMbWv1WVIzW1RBYlsctW/X7d6J48Jea1HBz5UiPWh9",
-	"2BuKeL6HpYpbh63Uk3Otnto4EEQX6C+wmC/jlN9anEaYDCE2YsxdpJuffRGIrHaKFWmWQOsiQXKW3thG",
-	"e0BUxzZj60vFdcT5bldqKJUm1LWD9csQ/QISuim5v/xhGZDwBvEVQlcLOaFKEyztG1j6tShYRiuNRMq1",
-	"CshUipEEpchsjLqDP7IdXKAh8sqQjych3afQ0pueMlvm+EK6/AWHOlU+j1vK6DIz0isYaI3c35eAzayq",
-	"prUHH7SkkeEMCXsFmS9hD8V++Whok9MCHJh7HKMCCxqtTffSDkpecLBx0zTCaOuJBxpWGqbLrHZlx/wk",
-	"7Pb8M7Pbf6DetmW0L1W3KoYPSGkZe6FZ1JCX/iWGTd18aBr+Swwt14IqdXqEpxeeOaE7hRxUFTKP1a0A",
-	"q1PcUOmPJU1kylWdo+8fZmyNfXywge/sH2J4ja98g36qf4hhcxeV2d6td+pxTrRTf1iZRfVBAExmulZD",
-	"jlt7XKE8tdzFCl1icbeMx3eMmQwfMDjAgRvj1aovJpMZM2QiYkB4+4wd0XG0W38o+VP7J2uiPeHx4nps",
-	"fLr85ar3WultTcuN5Heqx+bD3i3M6+X3GUJ32TKlSQLyO4VV/QOjsWSCPchy2Sw5K4gk6Bqh3MH4gCet",
-	"HGi7aJLRaeZyf8J4om1O1bLk6BV3oHN5iiMvbrB5t96X7atcUEQiMIyv7LBco8aK/G2vc3m69wvMQ2Ih",
-	"IHdtJSnzhlF8CbXVKmzBN7PjBRe2FAmEZMelJx4ixeCD3ylifjsiCHhF6FDcmVPbtW0pBd3MYzHj6OOt",
-	"z9Kz+/pUVWMLXWxUMvbZI9OtHUjcgHSDQvoGLuTnPae3rstadvVVorjn1WVWrZTDDdyQd+LWHe3uMrYk",
-	"mI+MRqy0mCoyE/IWHTbaslXFYW3aypjqCd2MtqcHHcHfvu1VRSd2YZrTSSJGjK9yU+hUchsXFCEeoRa3",
-	"wDO5TL4nE8ZTDWrXBVVIuJGgxovP/XCQPdju87f8lhvpDBPKEqu3zqTgIzKlSs2EjBUZQSHvmnI1A+kv",
-	"4PArLFhB0A6C2OihfR4lzKgqp5emQYurc0NZkkpQAWqqNEIr8Mi1p8jL5z9aiRdegZbzvY5RWkObrgYf",
-	"IoC4Gs3wDFftaY4NbPsLlRjvmU1bdU6cidEIy8VtD4ZVDP/yeYNA+Z4Q55R71UA9oqAoBzCIkWEcJHPk",
-	"N+eZt4y2XjyIVK+SD/b0wKzkooDAyysH5VgUCOLGaRdKVYdT2Q6bnAGOFkWqvwmFu4vGOcvmvmblJ1Br",
-	"QvXsYhtRRoYwZi70v7T+QvoDoPJO5Rye0lx6q0CuRTS2E/hat24p7nytDeUmtGZbM76rBwfmscoudpFS",
-	"vF7meggc4qh3q/g7AYRzsRcI7tDGWwCkhz6fUibbpOPO2dC9NPDjCfPyv1ipl2pbUsEGqljfKQKv2Gs/",
-	"gnpDpWHl8jUz8fIkplWpk6/1sPTj86jJRyRVkN3O4L6o7Tn6FZ+jjQwzj+JREAUND1d3Mq46XQtHpyJS",
-	"aIwgQzxvplzFXQQ3iqBNLiUo4BhEluExzWgevpYqiPtcFk5sG2fnpcyOFTr2/DADAR57TPJM7Ua+3/WY",
-	"/LQe8NuNHZnkiaSA6+JrZf9OzuYEpe+W1b8Rlbn7IfL52WXt9QaDZ8vbupbJR0xpkOsLBlMSGgETZqoR",
-	"OjS9LLEYcUMgVJMEqNLk2XNzsEgaaZAqsPBBJBKTicDj3r2GiaJCYzwrdQY0mgFHVo4MJc5EpjacNzGD",
-	"NQYeCTGapx2DNjZ6G/9SYbvPCzY3yU3unfCq0+sOzk7PT3uDq+7r0+te92pw2b0a/Hzx9ircrZYRbm2e",
-	"Sj7Y5r+Q87WJFmxIqawJ30M8/NWBGb4m0ZD7Ydfq+zYDbx34aq+gwWPIgNH281LlZOeOKYah9KKgZOxm",
-	"lTjwnrXPQ6xJNvDVyCwkI3At58inmNFGwjFTWsj5wKxEAhpQ68eK3M7ndWeDoCvbJDOQQKYy5RDjfYyP",
-	"P/UjxPFmMqSK4V1Nws2q+xYH0Vpk4MrCtIzrH162MBuITdJJ6zCv0su4hhHIJ4aCLUyyGZyTTYv7zNbA",
-	"V+vRrjO+g48LFUOwpn6pKh+hJCcVz5iLWYWWM325qbV1ekoV/HMeJBMMvgOygzCjkdUOuODziUiVvwcN",
-	"iFl1o5dHNl1ayD5HWIaA4CU6vmajO6wnHG80jZGvQXKa4O/+ghaz2s1bajcvXohFD/scKfeDbpNQFwDW",
-	"Q4/wqsoS5DvlweNtuURhugpNHyHBKHeXi2MBqY7cRe/C7DHxBVBxkGClPqGKhCdnndeDNxe9wcnF2zev",
-	"KjHn/dqeuNK9T6EA+D6+kIWQl3laJwTymhRbh8A3IHc8XTmR4GE5LWOslTvuEN4zp329XvDOmO8YvDtH",
-	"UCUsH2Ex4hjfm8BEyDmRWfw8pq8bBR9ie4obS722KPDPdgjXOIInPgeLfa2F99VUY9lW9a35hZdJxOyB",
-	"2+rCvNZSx2qquEb4akXEFLh11DKVF2wbOl2MJUzPSQJ3kFiPcMJuADG3UWUFqWopw3bwWQij0NX/Hrq4",
-	"Aprsua3gHCKsQ7QReZhFq6WPDgmNDrCPImDPPhz6+4N7KjB9Pk1StazGEKfF2F/rVZmjgiqDI8DArV2b",
-	"Scy1OiShWwubWIQ1XPM/vc3CeGa1BCQ0LQ0sBE0Y9Dn+rQbDNLnNviXhGKjUQ6Da5ttaj0Z4lFUvRFPL",
-	"O1NtTrQY/gsi3ed2WYe2DFyYkysOOWwTmwRtJe0w1b5tMqYYLBGy+DC0mVGjRAzd1NH7yoxyekSyWboA",
-	"hDOq9B62vnf6KrSF7yJgCwWinYE2YUpBTHYon5s2ba287JTAXI/dNnlni1fTXA7NqHIGHMnB8LEqturz",
-	"qpW2Zh4lFevrbpQzS7VNOmRCE2OEQYxQDqlOJfT54tRKt0noXMtZwTTifEo48Ihyo2Ni4YTUFh2Imcro",
-	"w113qXQCiiRCqQSUSuZmz7L1ZXzUJte+brZS0J5U2qZ2f706umCYLnjsxGRC9xSYhzwEklXPC9uWhb7Q",
-	"JNmtQ7O4cd1VIlq8PDg4qASxWKhFcSdYBFQppnQeMbl7WCQYZMQ2CcWNhGl4SC6mwE9cwV9rP/XNQrMb",
-	"J86tUnNxctW9JDMYkqkUdywGqQ4NdafcDN8pGn0efuzjKPutw35Lwg3oaJzrvv1W0G+BpiP8uZ8eHLyI",
-	"nImGf0C/9SnMnBQeRnqHC/u3BR9Qos8ZhnXmxRmEdNRnBdWRIxxzHuIQiB5LkY7GDscuuSXA46lgXGcl",
-	"Uy0ktSqcmi6M1M4cX/KHA6HxHUjNLEoB4hgYgrGkVLW3Uym0iERS2l63O63DVmHXWkELeDrBMP/St7hd",
-	"rfcNiMAMmsVe0ttsTBROjhzjwNKmYZXawuwlRq2jymdVRLnembJ0LN1HWcCx1RtR1oeGu9IK3OxwOFjQ",
-	"de9YcC1FUnFqJjNEaeDCVu5F1LZ8bIuT/fSNOGm+ztvTzTUllAP21FFkx3QMcu/abLZVIHbXak3eJbTK",
-	"CevzDyzqGUJ/xLZ6jz+0F2rTRoLfgRwZcSB2axXqXwuOyydUpl036xRptxDfuhZ97BzmBd2qgdvvdrhv",
-	"c2XrPX7hLcyzcJifzp9/jyXZCmlKFiEnvINIG3WPKRIJxTgQxSYsoWZ6qFUWcBvC8XwoWRz2eXY2Ewt2",
-	"MxR6THauIGKGf2lCrii/JScpEluhpKNXN8dMZ6AxzBx01OXZq0gYTYu5Wt8StGSGWK0GikWa7DNWYaL8",
-	"NnDhuhHTthbqTo5B4cCAlLNOjBxlfNTnU6rHAabx7bYJQto7OIBF/BRc5OobgGv8bTmd6ylAbGxfX8j5",
-	"57tfx5FjplVAhnlO69b/93VE0tvta4oQkwkZNIobZS8fkZsMpFAK5DiLv4FBBghOyFyIvPlqI0TCtziK",
-	"RvdrpuvGacpXIoF6sECmBjTS7A6q1KehEAlQ3ggfMEdmNDbeiDJu9NksePkmTZKVIIFOzK/SYP9SSIFm",
-	"u5snYCOJbjOwP0uJ9NQxopcY9u8FcbEu2Du7sRMzbm/tbIWG6tDu+aUUNyz54hHeUzuMv06E9zRb18Xd",
-	"rC3844IAyveuMVN4rWMleteItQBPAKvL2UPAKFL2ejW52XO5tXWlf8pb/viqlO3F9fGF9KkmFOchycuU",
-	"t1WlvrQqZelnIUa6lpnKonFd/uorQJUji9LwiTHOco98DKSxl4p1E5WmcxvHDDxWxaQk1e7znneiWX2G",
-	"qNSwHd5xOJf0EEicde3L3FQYPPn4DAV/lQhmTVirOFezMds6NV8G3s/vAqG4DZVnUW2JRlQdhnPCqjWH",
-	"b5pAv36i/KsURayluxodqIPxanm5W4vvjlauE67O7PXlioaQiFlB5LZJRvcY74KP9TnKbZok7tIDYWKc",
-	"ACfGTs1qkqUKSHj5tkcWjpV9xBipEtr2wHo4Pzy+KoaLmQ/vG1DGCoy5LYa4RWWuONWcemj5+juViYcl",
-	"AM56DRFZGd36aVXUVCZKFFYtbJP6JFs8I5XI0jStXebuiT3ySWMFcSJWKofX9tC9si64r0rQXIM2w9oK",
-	"mK2A+ZYETM6HtSVXnZRxfu862bLuythduAaYccdsQcZhyhLEss6glGTKudFZhoxTOc/LNPr65/gYswBs",
-	"hfYr1fPPcJPc4Bb5PvNur0yp+gnfZtym75SvcMdAk1JSFcbH7E8l3IAEHq1JrHKVHAqPBx51MsuKwMQn",
-	"LjgUaj9Ur7/p+rLQ81NuxEJfDcpM+kf/Ov5W3Ovi1AqEgb9Zq6PqxD9hkMSKJHCjiUhdAKE1Eu5okkKb",
-	"hGoKYO/5o4ROphATLchB+/v/+a//ft4+OCKU2MC60GbeYoEWowBgVkw0Fgp4FhZHdhA4I6vlXm9TVBLR",
-	"45/ei934Oi6f9RB/ABETqjJW3Dpxv7Z8mLUAGE04t1aim5HDCsypEyFH4DBklwW8je52gHFjkXgYfS/u",
-	"d0KnNw6oDglPXXDuYmK6+rrlvY8t/qvI/Z9odOvzE/3cNiciCQmdry5tH42pJlM2hYRxcHgOtiMtKbdP",
-	"H1qyUiTMvwttvDqKF6O4WbTa0JZKO7RNhEEGLMhcWL8Pr1IkYbdAQgU8PjdcPLJP52BNGAs2sT+pdp9f",
-	"GZM4KUAtoGFaQln49eL0uDu46p51/olAC+enb972unVQCwmdI5X1sjk95dmD/W1w6jwe7IIH71jHQtlW",
-	"ep3c7t1ntiQ3tQu32A2fTSZ17BlCiZoiRIonmLViyPmt6gwTrFkRCX7DRqk9vJwSabj8lvEYixhixUet",
-	"VbhbwGRGfAgEZDJ/ov9JAk3w4O3znVDc+spMWPkwIGGar43DNWVZVo1MORmDBLIzpdGtkTuYWMT4KCBc",
-	"WDzoKBEpAsj0OU0SMYMYK0iGqUVwDX1tRzMejGrDsRyZrrDYpU3agA82AezIZSdo4NHcY0GaafS5eS1j",
-	"RawPoIihYgtGg0ayI7A26STOQUfTmAkPbWPkbiaxh9Axv4V9blGylJ0pIs26od3cTKaAgBVTi5zlEMTp",
-	"BIhF7ZFzcgMQKxLuI4RWWINpgRLv2nsrn1ZJsN00SZhM1ee7D3vce6brKUA0zpOOAme6WW9ARiUxRCLG",
-	"VMOM/dez5jyBPdzvVaWkMbspEpOhC7LEyyk0GF2IzjwBQn2mWkQ5ETc3eDzjT1nGZUF52a0O1HR7Ok/g",
-	"0g3q6Qko66xJQQO3VvclpccTx9dToLeMj/bs6k+z5Vqz43Oux6DYn7AKZ4/HVnrAB6vpoTsIhQsGEmWu",
-	"AEwjdZ4Dr6cuwmoUNt3I5Nddd/G4ZOiEu21y6WkcvU9aMi/vgAhpDgVxQ0Kr6PV614PLq4tfT191r8Kj",
-	"Pg9/2+v1rvd8CyHem1hrJ8P/szqNI1v3wglNkiGNbn0pWqxQSzkBKhNmeuTQ5xbms03CyfSFm7aYpiok",
-	"3DCBE507L599n1XqYPqIhDN6556eRpOQUJtYNRPy1iXWmRXuc9RrSQxTvMMV3DGLd6Z8f3BwUMA2M8xl",
-	"1PWAvDz48QebmTgF3jmtvlPJNtyKkSfScn03D3KtGArbT579UO42wzGy3tNWRXiye9Xswn3fFaN7vzqj",
-	"d5u+Wo0BbFpbSNUr02jdLrgX9nu96+zRT0GrzBENXs4ezV5GGdngTfvc580F/Et6py7uQFpFz77SwCJ6",
-	"TTXM6LzHJiBceerH8j/DBxToyouOpodLAZih+ow5s/b/gnAKA0QPyHVZxAfnmPnhS0Iqp0T7dxXEAT5k",
-	"DhEynPe5/yMgSpBpQueGHywegKZSex09h3y1ySWKSDz4jJw/QQ5Wh05w+0y1oM9Dy/Nnz344IpJq+Ldn",
-	"PxwcHBxhdA2HRP3bMzQ0Fs+JHXsWMEVePn9u66Fb7sETxIFLJZiBsdsmnVz6W+xprAtRGLe1LYZzY//Q",
-	"xPxW8BhxMx08tnaqz7jdI1ePbKEp6gtE2CDQAiaCOQzn9TAB26PlkY+W+vPB1RO2l3Lbg2J7UHyFB0Xg",
-	"xAbEa4+M3EGxIgt5kiaaTanU+4Zz9mKqqcNbMZq9lcghmiYockWG35dQPkqtczmcSjGZ6pDsTMeSKiBj",
-	"hmW4EYAwM62tuNX01qHGWBGu2QSUppOpEeQKRi63l8fEFuex0IPmIVcfgN+w2JxAVsu3WITokrGnTCRG",
-	"3Jxbue8qF8JY+u8OZA40bib+nSLhsRVne4bCwkPyrvMr2bk8Pu/zv//Pf/33y7+T25//DMhEcGGDxUCC",
-	"2HUmxxG5eP16/2KaqoC8g+G5+3h++SIgJ2edYxz2+cuOdYllnqA+Z1xpY8jFZMlysz6VEOFNVckBsesK",
-	"EZnj09pq553fBp23r04vBj/9s9e9Do2p9GLXnKaLv193jy/evMqe8A1c93qD3ul59+Jtr/DI9wcvV9qM",
-	"fb5oNJp2MqPRmmBW0fBOlPyKw6Yc4VYkrrSK9AjvR7Z1m0CRiJHLrHDkQwutYMY4nU6BmzU0mk5A4tQe",
-	"oEF2yldabr2y727l6VrBIRtAtxdH+0WuxksjWOeCyRd3exn+1zpFnKPTqLHwQS+fHUHrw95QxPM9dJi0",
-	"Dq1+1Vo4UvDfFfcNFqQZLzmdX9L0tqfFnlpwtCLue4W3yfmiPCRXdnNgFO7sZaNlh85uCMmEyltl4Sj8",
-	"Ey6B1T1ilH47KBaTkQDTuRZ9vmwj+ZCt4mV3VVE27059eh9qE8ep3RWLwFF122OXtIj58AWdq3bdsgKQ",
-	"+XAXKaRGv7FYOMo6y2sp8VwoC0jFdTL3kdOukruDWxjOPfxIDo5gfmB3ELv7L0QAEEkMsgoOoYYwjksD",
-	"XIfvtohHoNKhtVQyBjJjrEMf+KMOeOB5I+CBxbytpLACO+Zgwhs4wfMl3EEI911S2oUjG1KACg4d4v1W",
-	"zXh962tRGyoR7HAn/vdALRQJqTnkQmlntijvzQUTgiiUrleiBU724qj8fX3l6mtNpbYXHpOpnpfaO8pu",
-	"M6hlced6s3CH1oWUWy8+IKBdU126SCpPVQit0MUXibYpDmAVK7ga1FsF9ivnN+QOQktcsYLJls7+tfn6",
-	"nfqSYa/wlQWuecIi0ra/bRHpxsRhF2yBOjJ0BR+8uFImV6NWcwyd95k5pdYXSktwocmNWc6aUJwnop6D",
-	"zy4we1YPz57dUmlTKr3g0FR8rcXtoRzD1JxJkqnhuQlylCsS9gsiYSLuEKCxDq7n8Wj0aRWKS1ybz+wZ",
-	"24Q/fAZoBZ9s43f/MirJFRj1O+M+hJZnCTxUSdmHD2atVgOvFU+iLAw3D+rHnIBzKm9jdGw5FNQ2WaHk",
-	"dLHXz3RMIej2xI2vzIONLmCXp7Y9hRpSrd1nQyF+ETen0EyjqqPRiyTOgWObO8POc03tfpT3jfls3Hyb",
-	"u2uyPJyv+zD5tjnEUyHWtNtAY6vx6mDGli4k9pSysbLL5TKWL9mx4NwOszog1KhxiZjtpVMPo00TdKL2",
-	"eR48NKVKGctkBvTW305k+URjqoiCO5A0wavsYqm+4nS+U74uC2aC9Xl1Kpi9s7W5KBHTDvrbJp7hCRT+",
-	"zt+HQbFyb3ZAhRjYRWgWntDnriWLiXRx3SOrBI+LagursUuyVLavTYl1w9qmn23V168gjUzdFhJH768E",
-	"NI0wLWWY+uDSrIgNVrqqqBF2SELXUTuyrtrQQmjaDOs+9xPAWE/3ZAyJpiHZcTLF1kZg3F5tmge9IArJ",
-	"juBgK4ZjQqsVX7t4O8r7PG9RcCh17Nhil/zPf/3/MfHM1tlqk+NEKMZHXqr6UmoR5REkqshRtUGcfxnp",
-	"9Yi1do7HVG9ca2crsv7KIssHN3puc9y+c33d3X2AOPvoPg0eemHwUDZeb6N4jtxeLjz95YI5JybZjj4G",
-	"ce0PJeWriv7Yu0lzMHKYlX0+Y5HEnu594ySdEm0DKBmPktQ9wDBrsIpMf8L+H8Xl8wi0+uyLuGoXV3bL",
-	"F42hUZB6HuztlDACbqhyZR7sNKGRM6MtuqWT9TNbShQkapCCg7NpLcvU0P1V1qWFUnhER+ezx9a2mtBv",
-	"yUL7LJT7F8AxvwfiRkZ9uY08omwdzcciqneUnnIN0kXLeV+2C0nHkrkuM8GWbcObZgVakZ2ZkLdZ/nF1",
-	"kb/rGR2NQL49bTXTy8d6ktzDFe+6IW9P0UvZvgdBrcBgzFsvrDKuaL64+3ZR9j9yOoFP9SXK8bMKLEqC",
-	"TRBhE+/oC7Eplym4LyEWURjk6+5S3z1sZMVyvxKR6piB1FS3mhqJkUUn4n+LBlQxVnFKtQZpXvx/v3f2",
-	"/pPu/Xmw92N7sPf+47Pg2cHBp//buk+xU5zv/pTfI4MOaSRSajWJuOf+Re+ow3Jq8vg0MWy0Oe3hxh+h",
-	"39E871yk1hFpy3B93nN5BSF3bDH1yI7Zh+uWWB75R1XTucMbrS2v7hzKzw8OyGzMEvDABWaERKZctcnx",
-	"GKJbRbhw+AbAo2pK/tn29YT3Hq6H+vpMOGymCE3YHaxGaT1jd8DN41MphlAH0ToBLdkKOXwpxQT0GFJl",
-	"c5Dhw1QohrtimaO6pJVrtZmAvQ+Vux6KhPw43mApxUoga9cx5l7FDKk8Jjvhebd3dXp8Pei+6fx01n31",
-	"bxjgHe6u3qLC4k6yFavcJqwrvX/3bB9smW6wdXLrNcNuVubd1so2lF+EPQmIbykuXXaYDbE3GGG3R0ch",
-	"icSdzTqEhYr4wQKCZFaRmyRwBzk0lGv0iFDinG9eE8V6gVioNDy92XsjOOydm69CgnCRLw5eVimpF2Yp",
-	"XLVyqKn+Xlksu9THyoj/yvPj8f2GxZkwwQvI7U8Zr4O9/pQmt1euh3qXoR+ZWsjkNpRRAbBNExZTLWQG",
-	"ki1BpYleX5v7RZU/5o3QhjhcUZCYKMYjK75N90Uf5uMuy4kFGKhbFU/DTJEJTYwMRP6/7Fxddwfdq6uL",
-	"q3DX3zA60ieM35m1ITvh6ZtfO2enrwbHF2963d96KCAy4+Tx5vEazbgEhVlNcHcMXDOaKDIDrADMNd49",
-	"GLHmhtsueGM/39CKazwU8dwstBaCJFR6Jdo6ej/vkPxQuNDkH9cXb9oFC+zzjaRgxh3hbfccsflk+5HL",
-	"dV+cXHUvyTBNbgtSoHA24XG0+mja/3gL80/1B9TFFPgJUJ1KIFdYdoPkopBcSqFFJJI2wbWwJYFwVN8p",
-	"osZ0miWyxxa06+Ss83rw5qI3OLl4++ZVSF4evDwiYa9z9brbO33zevBL95+D89Pr69M3r8OALPFhQEoc",
-	"TF4eHOw2OnwaGTW3MF9p02yWcfbXO43yXq/TyKi464+kp5H/+UDWnAL5QIgFXkOQMzz0nNDP6hY0ODAq",
-	"CPLrPxgeUenGoRluKrg+lob2RhCVRuMVOu32wPpffmApxkeJtVManFtT4HTK2n7WtTHFCF14eUpetA/a",
-	"LzLPhMWeAnkHWKHCaL7gK1R5cnCF0ANClduDClvZNW9+f6hrwZ0UYvgviGojAfx0ChHCK0zUXkWxGz+d",
-	"ao+MX9c5tW7TTdeVKjKTTGvg3rkoAX0OQs7JTuiaL3UT7q5a2X92zs82W1k/9C+ysm64FSuLkMa1S+rc",
-	"WJdC6ZGE6/84C8gVxAz1pMBmlecwAQH5j1hSroMSwDJdRA8gEeV9jlTeJt8fvLDN5F2YM852whSJxYwf",
-	"WU+bse9DC79zSGIYSRpD7OCsbR487/MMBCl3u5EdO6xDcgvzmZA+zNPqemPq6sLMhLxlfHRkIRt2fec1",
-	"GWZXuGxPqMOYDhivUVu6mUQwul9xrh7q9dEl88rxdDRJgCqE3yuOJttARAApJPGtpuKsr9VuRrw3qCXd",
-	"Kw8T8thXPVfY7ZNe81zBKxE9xQ0PNlwtCGb1/tq3U2Q2hQEP5B0Mr0V0C5pEVMo54yMU3DYaTJGdqTOz",
-	"MAgZr4yk2TU2gfYkDncPSegi9SAOgz4PXfhzuBRSWAwdLP4oOCKb6fmU8ZHFOANldho/C/Ndn7sQQYs1",
-	"7yC6FeI7hv8SDBtMgN5BoeVCow692Hxsk5+kmGFJWoeYr0D3OeUk7LiLXRfd6JAtjcTNFynwZSQpGiFE",
-	"YxWBSEwQ6sYCaoXXEO1lb+x5O/WQWPUlIP304OBFhK/iR8g627FwOBLiQ8I01jNXWOtK3JC3V2fWoE3E",
-	"SO32ubMdQmwnJAjhQTJDs006HvjfSGDvXrLjxQhlklo6IFEilIsPUDjkPkfp/Ozg4O9HRNyhjJ/SiOk5",
-	"eXbw7AWmRzJu0f8zsM1nB8+eVZrDU+BXjmLWYbR0CovqziMcVTrMqNAtVF6PM1UWRbIKxwQbqnPjvjz4",
-	"8Yf194DPrHm1cB06Y9Yt7Y2LnIn8QL/q4pUrVQ4gnsHzaRVkjP/RAln5Q2vP1mq1uvenZoq76ReV4ypS",
-	"MOMYWYwuazNnyh+i6WYyvxW0Upm0Dlv7GFLiRrkcRm0vugIzN3sYBa7CYaFGIXLXxN8aZVTkTqllGB8z",
-	"xiXtzCXOexTe8nFVaBVl9XKbV7ZIhTvcEjFiPHBcK+FGghq7CkN3Ivr/GLua1YZhGPwqOfYw04fYeaex",
-	"46CK7TYmWTqcdGWMvPvQj71qVqGnQqR8n6wa4ci2JEpowhi/l253oAJiODd4uVtqAV1M89+WmHG+HlPZ",
-	"0qd2RB8wwymSqwWQ2mgqRG6s2UI+4/qrdOwWd8oBu91Bn2BSePrsR4tLHbK7AMvQnyHzXe2/uoVl3Ki0",
-	"/4Q5Thj7b56RqsO4qf2CQkcvGJwvMSQP0//LRa17mGPsDeyxt5wEXhL/+TxpEI8iA4eeG1AlO0qfs6Ra",
-	"J48GPrKio7yrQaDkFpH+Xq47dxgNHMUKMkEKLQt1S3YP/tUPMVymGLovyAnmtbvGdBrW2u79/mD2P/iz",
-	"0cqWIJy8o4gbqWHEY+lmNKXksxUFJw6Msal6gE+8R16rzJInQ/Kr+tO4M8UtOhdms2NQG68R56o9UOP2",
-	"9r79BgAA//8=",
+	"7P37ciM3ki+OvwqCeyIsTZQo9cX+7UgxcYJWU22NdVuJ7fbsyIcFViVJjIoADaDEpjs6Yt9hf0+4T/IN",
+	"JIC6kFVkUZe+ePlPt0hW4ZqZyExkfvJjKxKTqeDAtWodfmyNgcYg8c9rquGMTZjGf8w3MahIsqlmgrcO",
+	"W9fwewpKK0KTRMwgJowTPQYyYzwWs3YraKloDBNq3tTzKbQOW4xrGIFsffoU5M1fw4QyzvhoRRcJDPXD",
+	"21dQMfwbiASPFUm5ZkmhYSLN82p9+6DlvDPUIOvb1oLMKNNkAEMhgUjzCuOjtW33ejcnNEkGNLpbbjzU",
+	"MoWQzMbACeUEqEwYSDKV4p7FIMmQsgRiQnlM9JgpIjgQLcQdEfcgy10DTyetw3+2TIutoDWkiYLWb4Ef",
+	"ktLSbIsb0ZXrYHlEvTEQNQWIxvko9Jhq8ylOI4hxeWkaM1E59XI/vwgWQXUn9+YnkiqIV7fzKWhNqaQT",
+	"0I6Wj1OpRMXIL6f09xRIhD+ToRQTEk5A05hq2p7SEePUPNnm8EH37VMhEUOcz1TCPROpIlM6AjMeZlr8",
+	"PQU5bwUtTidmSPad0mAn9MMZ8JEetw6/f/GyarFPEjr6GeZX1DxTtQ7DhI7IHcwDEn6MqIaRkPNP7Y+K",
+	"0zvom54/hdmApqaVbDzmzVbQkvB7yiTErUOz9TWje/HyIGhNGM8+V431NPbDrOiNxSv7Ggo5obp12EpT",
+	"fHK59RrRc0VHQBT7o3bZE3yv2FcMQ5omunX4vZkU/cAmhvRfHtgp2k/5BIvMeA5K0RGsnOjEPtN/9IR7",
+	"VI5AM756/1PONNKgYWnJYiB0Ok0YoMTZoYZDJGExGcyJm/duDT1o31//DuZNCePl9z+sI4xPpik1FVwB",
+	"MuCPNHbC3HyKBNfA8U8ceIRctv8vZWb4sdDp/5EwbB22/m0/P6X27a9qvyulkF1+D4mYgu1yeaWk7ZQw",
+	"RSY0MesPMdlRc67ph4BQMpOCj4gZfWCEacrvuJhxMmSQxOb3CVOK8REZiHi+2259ClrHgg8TFn2heUSu",
+	"d0VmTI+RBqJUSuCaKE01mN2PUzsUMyXzbQLkHqRigtsZnAg5YHEM/PNOIaJJAvI7RaRIgMQCFOFCW+3B",
+	"nVRTkFbemmG+pRpmdN5jExDpZ17u7BiLWWxHydXM8BQnmk0Ax3ch9IlIefz5RnYhiEqjsdFQRCojIDtC",
+	"4ujumWKDxBzzliJwpe1mX96DTASNIf5CK8iMikXvKUuoGaKQBO5BzslMyDv78yBV8yMSokK1hxpVSBSd",
+	"K6viaGH1JiPAitpp/nTdeN3T+wVNDQd7RedmRXpCnBnp92UY2QgUAh8iAKMnju1xRvDcwn27kqhDMvPq",
+	"CWp0n3ucjsaiMeUjiIliPAIcqRMmxBwhqPWHp8O9c6qjcYhDvwF5zyJ4l+/65xt6h8QwBR4Dj+aEA8RG",
+	"+RQZ+5Zo8cgSFkmoNoqxOX2FOKd87s2OzzdsY6zYzXc0YTXcx9N70Pp1L7OE9jJ1auXrZbtvoYmStdao",
+	"mfyNpaacYdawGfM0rt07TlM9FpL98Tm54tyqAgFh/J4mLA4IfJgaXcnINAn34g5iEkmIgWtGE7Wwge/f",
+	"v9/rpHpsfjWHc7VmR/MnDIvh4FCupwrW2Dy4MFMpIqOLDhLocs30/IupWzNIkj2ncA1Sc0YJw2iKUCJT",
+	"w3whmBbbqGqFKEysIMQvkB3fcZVOp0JqiM8hZrSHU/5i0npMzeCPbed7ZjALaktBqYkimBpB/slvGdJA",
+	"J54w/m4aUw3vFMiCRkxjK+ppciVNe5oZvRkNclS1i9++CFrTwsePrWGaJH2r0Jf1dGPdLNBJ0GKqTyPN",
+	"7qFARQMhEqAcx+u+EoN/QYTs3+HzX2iSVlBsh8/J328uL8i9+f2IMK1QlyaTVGkydEYKWqvma0PAPE3c",
+	"kWAMDNP6lP0MSKblSUUSqIa4T3XJcjJrt2d0sFbF1CxDqlXvlPuvWp64gaUWtBKqdD9Vqwe4tjO/aUs/",
+	"TCUM2YdqGTFNBwmLjGYvtXdGoDMAVaVIjDhTQIweUdGjE1SPGrVR4Nex17V5xpqB3qL8p/UH4JyzGbrW",
+	"guJ+lzZyYalLM/itilqRno5ta8tkRacMTd01w3dU+SlouYeXt2E2NnbMHczb5GZsjEbBk7l1UjJFvPV7",
+	"RJQW0mwH4dZruWz0F5fImuF+lGsnmAmwpYnGVNNms/RrZRjICMV1b12kSYLS07zhvWVr6cGtxzloat5T",
+	"aWQOqoIX0hBbPt9MIgUtQ5ZK08m0qSBYWFLfVWDXxM+yMPZiH/VLfsaUXr/eTMNENScv1xeVks63O1C/",
+	"A2nMxInrOXdcz+i9aWX6qhW0xDQ1PUyjSYUL27agu1zLirPGnIdWd1h6jUZayL5RYZMVv1cfGmsFqX3Z",
+	"i9Oln2PQlCWqXj8oNZsv1sJoGNc/vG4t+zaDFptW9isi9CltdvY6VcktRcXP1p5c+7t2St7SEwV6XabQ",
+	"VIHs05HTCldTI+5NcY6FXSxveGmHAk8mi4MtTy4oUHthTXCxS+PM97eO4PWZGD2l0Mk5YCt4NhE8+heQ",
+	"bOjMjApNdQzRndU1ylqCWWsGirgHzOHfgCmHTCrdH0hxB7xfw8o1kqXQirE8+2OqKm4QfoIPxpYZW92R",
+	"agKGJtrkGiIhY6OpiFQrFltvj1mlAVVg1Bd3qQj8kFDrNrnl94W1sXq/0ixJiAQajQvte4c11dh5QGZj",
+	"Fo1JDBoibfSlibinibGl6S2PBFdMGTuLSJhJpsEruhxmxiADu7TtW14li3DyLK7W24w6SRjXNPIj2zlw",
+	"rsYxGE3NmHAcdhtulwSqas4OdBPUWFlFKrXPBRkhLdNA1k0+t+IWNyLcR6qKS3ywlRl1MuOYRmM4ToDK",
+	"x6153s41qDTR2yVvsORNnSrl7UD305RWBR5cGrMObbrsIbID7VGbhHeDtgIqo3EYkBAmA4jD3SNCk8RF",
+	"ZwwUcDTDp1RrkKa1//dPuvfHwd5f2/293z6+CH54/en/VC7PyhkiMSyRFIpQaKb7LWyAf7V2aU+tz5Nq",
+	"eNj6ZguwuLpvEzHAa2wSZst7eAfzMCALa3z4FwxqKPi3Xh00CFAoTtOPYv00Kw/6YUJH3nmwLOztrciK",
+	"gA0J9wwvTuwFmAR0XRIJiaAYLNToxFmYUjamfASNZvcEkqm0WFvRtFI0ndE5yBtN7aVSecEHc+3oa3M1",
+	"z+lBD33bzEU1NBbhnqH90/T5MdN96S463K88nQyyH5u2k5ilKxr9yYtW0EpeVlr5E6YUNG05EzgrTOwG",
+	"fHDhm7H7WyW8FTSc7gL12bm75cpm59orLHEt3S2MbYn2NtiHDZZ2YRbl0deOtWaIuAaqsZW7yG5Lpm7V",
+	"Eq8b1RNIy2w0WzFZvdgYZ3BFlZoJGT9My3ChUP2pa6U0mezLYCkEc6UOEbQ4zJ62yYXFWxr2Qpc1y6WP",
+	"ma51SaT8rt/wKisWUTox/Td83tidLgAg48ilhxbdSzWKkT0RMKSXUEXCf/LfQh/obYM22pXCaEpt4M76",
+	"M05xNp2Crh4k05Wu14X9MWZ3cZGCfH19G/mq5D3WbduNlkAn3XvnrFwMHZf3IPeM4WD0RK5VgBHceM1q",
+	"2yFToy0bpjoMScI4HN7yEJ89JC4Qte1u00ISfrz10am3rUPiglk/hUfL78SQaGrfwD/N87etdrt92yo9",
+	"Hzmys4/6T+bpIlFWdyE4NBoTig/XgYihMJSAlF7OBljjCjoW3OjFNXxi7ArmbKZloTiQlEdjiPtDKSbV",
+	"9OtGYu3DqNAXmVFFfAMYWV7S7pveEDzkFnwoEhem/6SX3T7G+TE3x76NSKQlT32BX+t4MmilGDixyVpU",
+	"Of49v2ZbvziqhavoQq+VDF3Y80dqCUVK3eoJtXpCYZlO+TTdVEfIuaOY6rDWk1AgzMUIm3VH/copPOH9",
+	"ziIBbW94NiaoK6qj8aPjsVafKjkBVviJ8LcjzOuaTPWc2Fnb2xEXH1c6ZTBliWnl3lxwkL2oDAB7QkJG",
+	"QWmDGR6msftAH8b7MZ0rNyqbjvPqh+/XZOfkAVQb8vKDI5iwvyoqepOFHR+PwabtLczUc19519+P5/aa",
+	"LQ9btpqEYjFIiEksZpzscFEMLSVCErMIktNE7barj2xtGutPyhZ7LNJBUuCq3COjNNVpkWVb6RT13hmq",
+	"vwxjSuPq7MASQ9p2qtYI5cqPIq6K9hNxhev9RmPOwIRGY8ZhTwKN8Qvz9CEJf+mcnb7p9E4vL/rd6+vL",
+	"6zAg4Y+dN/3r7n+86970zMd3F513vZ8ur0//s/smDG552Lv8uXvR7/56dXptviHui9MLbCz/4rr7y+XP",
+	"9gn3W//4uvume9E77ZzdmK9PLq9/PH3zpnuB7Z5e3Lw7OTk9Pu1e9PpX3evz05ub08sLfPListc/uXx3",
+	"ga2dd3s/Xb7pm+86Z2eX720fx5cXJ2enxz1sq3veOT3rd86uu503/+h3fz296WE777udn/tXnZub95fX",
+	"+NZV5x9nl503/d7lZf+sc/22a6d88+7q6vK6133TP+++Oe30e/+46mLDV9fd48uLN6e4ZCed0zPb+XWn",
+	"1+2fnZ6f9vrdX4+73Tf265vu9S+nx93+u4vOL53Ts86PZ127HL3u9UXnzK251bvhA51MDU+1Fjel0uJs",
+	"FthSJoYTIUnucLYWgjpEE8H+bcyBf368bWEA8YKh8Ok3mxJZo6HmNIovVwtnHwyMjxCqCWbWBQTDgtE+",
+	"m1I9NryZJZ/ilVF7A814vTGKnJI/70e8OpqkHOxcq2YsRPcmMzpXJDRjR6OculXPghsbrWgjtSMXDU+q",
+	"duCZ85XqHd17mqQPvlDDGPgPeu262k6Y4MfuBRvSWvanLib9LlMn/XBqH/6+oFLkDtW6yRX63YjXL6fA",
+	"T4DqVAKBrCniJn1EQl3Ikw3Nial9WiyLAyL0GCSZgDnbFKESCNVaskGqAdMyyktZbKsq07WBIpRP93E2",
+	"YN7O9sa/GfvkS1V5Xdv83uAkoaO8zSr7yd/fNrni3UE/FmHxLlJmgYY9ekGDG5dycvbakyEbX7CU1m2X",
+	"onIZP9gEvwrfmFJMacozz8+6FXR+vCwcc9PXFqZTaiOoGM6q6TySDf2ibNmvjv2cdDZcs6lb1SNWNOHI",
+	"Y//sA32hDv6gf+8TmFbGuPlEp8VcsApnJHBrD1XOsC5GRMy4tfyrDNJEpLo/BRkB145tGphtMk1gMyF3",
+	"nSZQJd4UTWpuSRbF6NrLHh/DvW4omND3IM8uBldutqP3VDLqYI4aL9Yv9qWqSRYCfhrIckzRZ4nLyFzb",
+	"bf50dYJQxkNlSnU95+Tp12mREwrL4WmokggdWZTG7+nYUUbJle4XZTMneonTix4I1gpaAxrdAcfQ/HjC",
+	"OOKYaBjZlEubKwaSTWxIvZiqyrgQ7AFlunoKReFGU13JRGOmtJDzvnkvAQ3V8gFz6fsbEtAGTy9K+1J3",
+	"xU1aGu4qVaGwho87XoubsT1ha09Ys0oeAmJD6zAzdyqsem9F5TbRGnuqyqm8xr9qU6JFKWwLfk9pYhaE",
+	"C93PPiBDm2/wDzM0yjiGOGkqterPGMIVAY+zvyWM4EMraI00/mP2AkVUgn8qmNyD7MPv+d/4YPZ34aFE",
+	"F/+GSsmx4TmzQAb5RhQWxTdat+uP5K6CZrblrlXcVTD3qt31fe+W9jR8ctZ528/cua2g1etcv+32Ti/e",
+	"9n/u/qOPTt+Lt+b7f1x1zcfzTu/4p1bQuupc33Qzh2jmUb686HV/7bWC1tvuRfe6c1ZJgXXaZJ554od3",
+	"0+v0To9bQetN96Tz7qxXGqAfys3V2an55c3pTefHs66ZhR3Xb0+oZa0Lkd70CHMRzmXdpZgWsyr4Gff6",
+	"w1TICicBfLAAE5tFWGzuWcBuTjVM1qiSSz7vCdUZ4s7Oi932+rXKj/fi5Nad7IURbnjWrDT2nsoAKx9A",
+	"VT7KJhbZWkenB9R7yO5eunfLDlMz2oPlLc9MwbV4HU1Nw+ze9EUJ1PDgSY3G0rzqbcj1d9Brbcq8p5cH",
+	"j7cwP7u1WPSYVzD801qD2Pxqxs6I82H384+CC8nOqWKQbA1ZLHg8N0KdfNxxVejqh9frFJDyQOuW/idr",
+	"XtUEtvuw383swESM+jYwdIMXRBLnufmNklo1cEMiqyL18ofGIpWq5iGzRhGd0sgRe80jG4/QvKTYH1AD",
+	"oVwVX50fjPnbiyNcGs7iApZ2YHmllpelCXE83p4ukdpW7V+l9p9OvCq4mSD8/Hpi6dr1YKXe2CBNUK1Z",
+	"kccToW1ne3XZmAjrri6jHL6qudc9lvO+THkNQAp3QJ6btekct5u8tCh83VTytoqDyUddu1APiPH9IkZH",
+	"hjDuhlRrhOSxUrnrus1h1kf8B5HqBX/bAgz7q2DFxdIDrYls7Kitb22LrW3RzLZ4wuj1BbflNni98VFS",
+	"NO2eCkOzxo3yFObgShSFFWg666JhPu818vpwnAIyw2I4zgo/Zgn50u/F5repniYer9MVvVpbJly74A9R",
+	"Vxpw1WOcKs/qFFm5GE95PCyQ4vZ8aEyaT5PU9JU48rd+8//Vuu0qkCV/S2ZzsdHAxPIiVEFMBCc7rw/+",
+	"mgH92XhdpgjVhHIMGG+K+PcoBbuSQ5FKNo7/t89uttJ5QMlaUrGu2IUDYB1SRlMQ+qlkQroVLO/kmZiB",
+	"JAiAeETMbMkdwJQkTGkiZFwHCPGYQ245z2iSJprhE9pSigps6RP7Ev5thAFRIO9tTkGD1PPCntXJahtY",
+	"VpElSDVRiBuhEIQz3KdTto8j27ekrkILDK/GhA5EqgnFgR9idqiaMR2N8U1cKBUQLvQtR8B+r5zijBTZ",
+	"0WOYkwmdY/IS1hJTu23i01UQfQILjCGg5+XJdfeKCHnLi0Ny8e7gssM+04VxAroKhrUnU1jg+xlVxD2P",
+	"uZSKcEESwUcgy8WUjCTBakqFLS7aQw+JAv4yMri8BzUozDNgo7FuFHpcReDu9Sri/qqiZx8SJFsKgM1v",
+	"kgqxr54AV/L2OZ0+FGysKvB0sYcVyDI9B+ZLxBARZfAK6wh54uamSxzySujSG209FsToNaQvOFwOW4f/",
+	"XD3CGwXHgnOIbDmBtQ9fQ7TJ4+6O65Rn4aoNXjLrYkuuNH1a/Zgmd81f+Qmo1AOgusnDzvr4rbRhNffD",
+	"tkpL3y2RP+qXmWMw7ydwD8kquqpILlokoEI/fS00TRryZszUg1+VYjqFeKN3xn65+8pW2a2e3oR+6LsD",
+	"c+0DxkTol7Dw667RKraksP5Va1izPotzLw+4cnRVU/9tpSB4oqvlIpFuLe1VlrYvUOXjMf0AA99t4I/P",
+	"oPUv6+8rapq1mQu/5LrqRrdgGxreVilYxir+zf3f3/vt40Hww6sqyOINdP+N9ZlcK1koA2wte3OgpUaV",
+	"DUg6NWrbKxJDxCY0UfZ4s+8r85xViolKJ+bBFwcHJZtvc5/AhloQbmau+ZT36xHhseuiX12fj5cFfvBb",
+	"ObBKDvxSUlcXTTmBxpUCQHvMm0qZcXLoC3zdpgcHr6JiSUCIsy/jCeP+g4eCITudq1NyB3OFtajQn+FF",
+	"kW3TKKzF5haSqkwjlULoJ6CJLUZdJptl0JgxPjmvbGXjzamKcFkNO1NUzVfv09/f/7wOk2BBHUtGlTbT",
+	"XY0tdadrbqlUA5QP83LNqG+Wt2EJ0GEVd5mJrwvawAar+v95sBZ0lMfwoVrl2hRodMgS8KfK2mvFAirp",
+	"IqImal7EPYAgLQERqQY5EQjnIhWC9DePitkAfdTWBUpl0mgSDQFJy2CkywikxZ2o3sU3roUKq0NrmEz1",
+	"sgbROjXtmRX0j/iaLL4C+Qh4VsC7ajHssFZElLrCnjV1a25+6uy9/P4H3yvW1YuJeycgY/hQiYTlG/Vu",
+	"l2fB3PTvDOYPKgSGtSPM5vUnIoZmtLIGUMyVuSlvGRliKelGiEQbcd8wK822SvT8PHAl3JpDj+IM+nFq",
+	"6crBmS3MmCYJlmX3lIFTdyf5ME3yVZApr/Txr+djbOKRZTP9MPqY2vjIxoq61EbF4YzsqljEKzoCgqxJ",
+	"dq7enOQKxPq1mUoxkk4/W737V/5JzIH+A/r1pQ8eLUpz1WT1mLwkvLHPPwzv4DNh1rr3s8T7glJaWM4F",
+	"ORrkulFRAAe5pN8svCRfsseZE4VDaGtN1Gmp+SI9JLCkqZCY0A/FLws3r4USFiX2y+W2ZOVw1ZcHr/+9",
+	"ycX1atLo0SaX2Q5XbEGSJZRxghnuQpJzKu8shKZTjxQZQCQmkMGYE+Vcc7sLie7fHxzY3L0HAAN/v2lp",
+	"Is/iOKfVlPCEUTVlHtzG1GzIkzdL5u8UuNPBXSV++8GpD0aEowJWaR5n2lGhPf0Bo8Gx3J+eJKbdeOi9",
+	"hzWNpN5i9o1IOczcUrV9n/IRqEeLdNvKNgNkLQnZhfLp1gtLXTDOmnNvnGI9sarwgZ6FjcZ6mjOqCE0k",
+	"0HjuC23ccTFLIB4BxsockdAPIEMCgQ9MYYiA4FB1E75on2ZDyY3+letQlweTCbGG0qywqutcHLbF6kH9",
+	"XQxqDeNqy9X9+Eil/kEIZ6udKmv7zN7PjrFmlucm2/J3Mcj4e/GQGTJOE/bHY22rpnmjd4zHdXFz/aLv",
+	"48nsnGgMcZpsuKvKxwGtXVgXEVBlNuBcfVsZjbYW5prt54IZUBp4LZ90vYBfZJbmc13JWNkBslok53Oz",
+	"gfP4Vu2gn1SDMsJiqzw1P/kyml06pq7ZPUjyLzEgSLKqeH9B7ymzIiBoRZRHkNjIHR8KErubdipj/DtX",
+	"xCRoOXdvypRzV6TJU3eNOnRVYPbF05lDTUiFD2NYc1uHLfjHqxfpGlBlfKw65prZ6mNrqbK8UkvL/XsK",
+	"aSnOr25v3YN1nWjJ4B7kTSRkxaZKyu+W2eLFng1hNr9alY0pIn1T3ymMja32uCvfT7nFH89ffk/wN7Jz",
+	"B/OZkPGuMZYjoRgHotiEJVQyPSc79xBpIYuwQzVX3zh232P19G+wju9jadq2siXptSRtF+onph9ZHzAq",
+	"3Pit3prsbtBGv/p6ietkVIkpzEI4NmhMz4i/jTUELVEzTsbzgWQxmYgYAgKJsvfrRa7BR9tVmLrer1Rx",
+	"Gx3p9bS2PKVVrFIuJgho72crvmpjzxew6fyCZ8MMWnYRak44z0cPqT6wYHRUFEzHSbkbQqaIf6GqCN7y",
+	"ZVLmwVhzmZT6WJSJW4smkgPX7VNgJLWcLwcsNfD3OVdmxaz9NBWJqJRzYzHbYt+C+9spQ4l0pEoXzhv6",
+	"Ql9U+ULFtH+3kMpfG8f0ImhwjMn5SvKrOykrrjKfYIN9neKGS5aLvgrN/FHEskwNQtz1S/dENQekbcJ1",
+	"n5V09q8v3wFXL37P4q2vTMupj+Br9/d++0tl9N7Pg3fTRNC4Ah2ZLSa9ZQw8YJzKeStYl4U2YdyTbkXu",
+	"29NcLCycCHSkyFBIx34pzg1iYiZDdiRMgdosHhvtbp5U5lGa7D6GM18erPE62cWs2tozMWL8gUXUJpQl",
+	"S2hp67O1nrOmsR1ToY+qOZ/nFSIW9BN3AG5Q9rtYD7mC6Z37s5KFixX1GitFD3DVNQ550CBlOq1OZsoK",
+	"I6MnN0o1UWMhNaZt2bysAZUjiI0SJKSLlJFAJ/Z5bzrvHpHQrUlIxiKJFZmNqXUPK2pBn5fV2kykV1TC",
+	"NT8RjW1Ioc0o/UB3QvigpY2dD5HXzKjEcJgYa8MdWLvtZliCqFlZM3u17u4ePOVD0bTkn6NHW/nPS6aG",
+	"L93Yh+sS/0oE5kaTU2VQoPis3zIllEhuBTM9zrwq1HDZ2lWrlvkh1/EFGVQQrf9+sOldsW9nxfCe0MNZ",
+	"IImtj3MTErl2EierZqEw8SMrZFRpl5WlSUV0H0hryvrK4xGdgC0DuxNGY6qdgJ1PIfbP2JRhPQYmnUhW",
+	"pdhw85oxGwVDqROzaMn8zAeYb2eDgoHFKLyNigZeDiVMf0yTuxPKkrTKV4a7crxgA5dh1uvA2TeDX8eO",
+	"3uQVK9foPdmwfls1reqL39KcNh1IfcJxU6bD0Z37h1ejMT0fblIdoG62dl42VKzfPQZlZFl/VbxjE9an",
+	"UtyzGKQiI9AeLIILzYYssucwYVxpoLEx26ciSRgfNbYMcKjdfDCV954bYYOWCafKqH3YHjeGCXVT8gUT",
+	"vnq2fHJuqEwkb8DtxTqFmXH3VLU8P63v9SY/OZeSRv4k0iLP33dDWLEZOU8uky6Pp4JV5US4yr/vJGtS",
+	"hTF7tmoYjKMdxPT8DSR0fgPRqvTsnIWUgvW1t2uxGnHyJwkdXQh9IlIeN2TchXon3zIfvsXklKQmXmH9",
+	"IV/d6nnDCNsFRUkOmJZUzm02ql8JspNpd+b771QGaWT0N1/yrXgXl4/mio4Yr0nMGlPVn7iLk2V9OWET",
+	"VhN8weGD7kepVHbJ1qcv+QvwBfeA+ZpMqI7GjI8IHniBRWSJxkAxZxeD0hsUN7GjDfI5VW34NYb6Vko9",
+	"xNit+H4qlB7J9SAci3X+PwWt32NJ1wfrVbwoIWYP6dAq6pu+t7CQ2YT9OLKJVK1onk1R3towhpGkMcTh",
+	"oXO1+j5InA2AMEXSKRIx5URMLZPgncjOf2CfAcE55WrZLsFLoxkv2ikYtIhAK7ZPVznMfv0kCad1SaWO",
+	"atYZftcwlKAeeKcm7ct9Le5gMWH/9cFff9jMR1BurXqwI6Y0yEf6nLNl9R7fRSd0xe1PkvSbI4V9aSd1",
+	"yRWxLDdKcncVQxYktBtGXvCikUrRZ3UDLLo6l+9vRJKIWT+dVov/sZjWxDv+noJcjMNdmwplfZeVCWbO",
+	"FzFi98AtupbzGjcQ+34sbrx5P5UL4hwvy05qKRIgCY1jkIfWWe5S6O8ZoKfayJI9wZO5zbDfrcy3V+kU",
+	"JH5TlE7OvWNbKiTW509XyqgbH4h2XFeHezpN2CPDY30bK/ETURfJQRSB4FvWHDaSOU6jmtLl63MEs3uH",
+	"x8VH5xVcV3Hae8x0KFQYfVxGbz+TdRXlpVdXiR5aM7m/wjRaCYfd8MYooRqMulOZHvuTmCG0HaFDDZIU",
+	"w3oJc/kAljweuLcTEbMhW7dUD4+DXp/FucBDhVRONoE/BId+DUbD06RnFpC+S7Ms95+T72LN5lzNWKS5",
+	"qsWtz9ZcYLOgKDqWZUCZbJZotUqwLqzz466aFgXf9j6hTq1cWKkHXT09UHJujCG1yOYLEd4nx+TVq1d/",
+	"JTsvD15+v3fwYu/F970Xrw8PDg4PDv5zNyBCkkRENCk9cPDXw4ODXWLOZox/zZkKz9+snEpVm2UN8fXC",
+	"TdtBjdFQkBl5850JSBbR/QuY9f8h5F256fU14xZkg9+SBjv+hLd5FVy3vdV7CBc+Dar6F+PLxzHF5mUB",
+	"FldPglGUK7Td4RDxQPuIO9xXY1oV8Nv9QCNN8EdEfzPPkp0Z02OX0ujA33fJbCxUjtvslnsd6NsaGPjC",
+	"ptXA6/qKgxvg6QatmA2HIIFH0PAFDrPNenDL0MjoLDwbLM6n1HVp4E2gf1FdWomcvFInfqAimb1ld69p",
+	"nNejFNDaAyAfwyrtMdMLSytW1CMrueW3xuz3pAqcZ+ntCdLwBFmFHuCU9YVktxXgATegr0UCD3Q9NoiN",
+	"s0Fxi54p82XlVItI0Mte4wz2OTx0UbhSaYtI7VA6JaixC1wMLNJ8EWkM76nbS8jyUcKgTrwVbtwbgWyf",
+	"0+njMQs3xfHMJ1AEMrQDX0tdHl16ebmRUt1Su2BQ4LEiO+gdJq7MlFG+JdyLO4gDW9hAEjVOdSxmPCBa",
+	"CKISMdtdXvZJHsb75C5433aD2ReQvpeXAEWotZXDQ7x6QHeXq0NJdphWJGTxYQ55gMTI4or5mjdroCDt",
+	"zWoWWFVR+9KjxOe15vsKdPFj/gTj9zRh/s0xi2OodiJKmCZ0XnecPoSGm1zYlwDpV7oW/WKSnVEiBjTx",
+	"bsZmJVcqglSKRdQaAn5WoLtXk4nqD9LkLicWFFBpkhAFKJ18gYgaIfQgMbOq7t1nlUBe1mywqjkA/vJ6",
+	"ZpDl4SHWcdmjCbsHsmPvCm9uuv2fup3r3o/dTq9/0z2+vHhzU8Fwn3cJ8t6ClcDKlRUJKpbAPtNn2UOO",
+	"piZMKYgtbygyAwlkKlMO8RGhpIISib3J2fjce2Cdeaq0LXPevCj7cx4ExaMxPxTKowwqSr2vJd9iEYrl",
+	"3ZNQ1FWUEWPWj27TSY3YtRqLO1clqHQCsVVZzqjSexhztHf6ZtNts3TRrxDtxWoIjriK9Pc0B8BTKzGL",
+	"06kY+9rNmnM9BsXUQzygzRBKO2nMRA5SqqZQRRUvbMUgOaHJkc9fsTHYhiqmEpw5rNpFt8LLoluh/f2K",
+	"xOMFELq1iVxZQMhCmJGLqmCxHVz4ttsjWKUJv7f/qrDRFBoXAVsUpnV4dj2jej7OAMUmriiTW5uzlmfy",
+	"NaqoL2PazuNNakoBqz7jlajawpgQKdcssbfF2BwpmhSqGpXCx6Zs1r57a5MO6qeGv/QXgywHQCXISg0b",
+	"b/fXEMo7VVkyprDKi0MrDaS04JWr5IZRuc+Scrt+NzCqRvaOBB+yuN6/WOf/rLkBzsUW8LihAxKRjxs+",
+	"W4vCMBMybh45ny/MeyHjtbBwDoHBDtROzfe4etnfuxilr3fNqxksk/n4nIfQpuYcrHaTL3Xgo7NWizIX",
+	"rlVc2NULWhnK6oHA6+djlLENBj+kSTKgUQXsTocToDJhILOwRMI4CX+5PD3u9m96vf7V9eUvp2+612EB",
+	"Vr0ivpbyUVqnFfuWq83mrF9Mq9VuaQYQk53Qpc+GAQnFFDhl4W4l/L2y4qAqIksC6rMYiBtmx4gKbUyI",
+	"ugNMjG+c9bIsgj7VY/Y20BoKSxfkG19Ys8LurSWlR2oaJarcahu12kZxnTItfUHtMNxZE54HkZBYpGPn",
+	"fecXQjGf8Ihcvn27fzlNVUDew+Dc/Xl+9SogJ2ed44Ccv+5Ye2s4nExhVHYq1WNUFBlzQZZMUcfwDxDD",
+	"DuTH4yvy+v9HNB2RnRC4YTzge+9uwt2jUj67mcSIMwWSqCnQO0W6fIR1WQVP5gvq9IsfluA6fvv4Mnj1",
+	"aWfvn529/3ToHR9fBv/+aff/VgJ3TKVw4IkL3D2WVAEZM64V2cFyjgGJZTpSu5ghmmfAWeFC7zDzYLI4",
+	"wOrr5FxalDBnnOW1EPQBOpWceEGEceB4omZ+fSYxqMP+lB+ZDZBmLTFVkaJ18V1JMWTNr0XWXddvErpc",
+	"dQv+zmmRC0rCA8IT6+OvV8dbPxiUQvUtgENNEglVup+IEeOPCvBsfhH1VLF7ftXyRcrAGfIprwq5K8/8",
+	"t5pNf9zxYw2L7alTc+qY5XnCECm/2tu4qEar/yS1BV0jHqxlu9Srlro6z4NO2er4/pDxoWi7R8IMmq9z",
+	"dUoKD1caEYOUJXEfZ1kNoDQp5xDmP41Ev76G3wb1/XJHsuusNKhSP0FpKSrXUbAIqlcxU2VW2WPfqcxl",
+	"ij7UasNvBNxZdg3hy1dqqLX1VlfalBXxTPNGKO+L2YK5zWVh5e1JWTTQ3MLVrreR0BX5U14NrVjx3k1B",
+	"S3WBfUJaexjmhEogWrq8heYZStbr3fg0yGllnevINRwU5rRyMR4pMbM13crLWnlp1ugqv8uoMka16E8T",
+	"Oq9Tax/ku7FdSohJkYbJTmi6C8nfbCyTsXNGqQ28iUHWuG/8DdQG10gZj6+lnxt8ckmZXsJN4Yu3Qva6",
+	"2hbawzqMR8QIlAzczUmDhUjbTUyBmjutfGn93Zbr+W9uiIsSugGsXL2s85BIdheCArmUZJ9d8LWV0xbJ",
+	"8QkEQJG4t3KgqRxodn+8zhmwgex4ao9PJney8gipFq2g5XxQ5i/0CVdeZdVcah8ndDKFmGhBDtrf/89/",
+	"/ffL9kF7k1roDxI8j726ppzAZKrnxM6PjAQoMqDRnc8wrpYImycwOBqyjeWhu4vao3ZumfVFdD64etvL",
+	"c09jJkgC9B6UQ8+GaSLmE+Ca7ESJSGPisWoIF5rEECXUiEQtU6Uh3q3WRxejE5XGFEWtKqkEkwOjeWVK",
+	"6RvnjC8VXI1oklRfuqy9zLLgvMv9nIsYEkV2YoiERYVwML6+CoIrstasTmmtwqx0TTAgZQnjo/CQMK3y",
+	"SbrbniMSpvyOixkPD3EbzG8QE8V45G7Tiunh4s4FcNsA75QXK5q4htYj/Di9e6GyT0ZLtcLvGhI6fyBm",
+	"5cbYuFOqWR04fIcTMaW/p0DcUyQTy5nyECWMs4gmxAFjHZEsDNaCiEQRTDXEAS474v4L6etBz0GTHd+2",
+	"a4BEYgLO3ZyhGy6We3zx8t/XQ79n9xtPAeK5gAlbaLx2H+sED0qFPk0SMauLAvZMVCdwzFpRxo2tFeZX",
+	"jfhb6JZckTHYmgnNzS17J1M9pJLx19waW5DC6+yyvJfCImQDCxbWbs3SP4HOlg97q66tWu55GT6VQ6ol",
+	"xfx3mkxw34CadgeSKSNcZ1ROKo+yvD288tZV5/ZqHAcWb6bV1B81XvdaXSug6GNZwArABlavmp3lE3rE",
+	"lxZw6x1vSsvlzN3as3d1bNBaxbssz39x2a4MlXkOM2JTNcnOFGQEXAckRdC1V0Z1ZBOaqCpQOQweiVLJ",
+	"9PzGbEXmZv4Z5p1Uj6u0dgXy3ujtnatTcgdzp7xfXd447Z2memz+2LuDuVHfmSY00u5oNlqWmHHU1aVI",
+	"ICCI9mZtEvOjisTUxvwx090YqDXTLbu1ft3rXJ3u/QyF2347WnRhY2yfH7f95Ovttv7+vtcKljWVUkhj",
+	"5VTw4i806keYf+ki98I26Y3BDpqYIaLeSvktN/uOB7+ZqCU3VO5d6pE5iJS2YEXuWCI7YapAhh6CKLQw",
+	"Q/lnBBjKP+agQ+Fu+5a73FJcJRfkmC3RWOtp69MnxKa0HnHUBCIUk25lUQB0ELjaaKsyce+pw/39EdPj",
+	"dNCOxMRaZRbfen9ENcysaFh2pBfaQ1J5ax8+JGb9gGuHOhTYzO6AFJUlRywREsZ1562HtA7M2t3yCcSo",
+	"O5aL2gZkCFSn0mXtkB0L6NS5Og3I5RT4if1136IDQ4aeGhBKJNAExQW5uenecp+UmCXrks7+jz6zfDdw",
+	"sao0wTfew+BGRHegUXG1lwW3/Jb/27+RYzMnjjO65Xukixkxf7+5vMiQsgl8MFqXsXIGoMhOuD827Y7D",
+	"gIT7iHoX7po/J6Ali1QYOHBj05UdpTIkZSiOkL/8Bdxh8Je/HJLw460XbretgNyifLN/oYizf3opd9s6",
+	"JB9vCzhk9ucc++y29X8/mW8yWXjb+hS2cVpYW9SWQ3KhHmZxyE+93hWxCc4eGNClKRIrf+wuU/PMIAES",
+	"Gr0tNBPZCREmuNM7vbywmMJmPTKQUvOhd/lz96Lf/fXq9LqLX1x3et3+2en5aa/f/fW4232DX7fb7V2z",
+	"weN0Yrp3WSVhYHpxET02IZeEWCYmtKFyGlE6mSKCQ4CDD63dr9yUHQ6i20QzdQaKhL/uuTCUvdM3oa3X",
+	"gSaj/E4h8AklI8QoNXQtOOzapn/dOxZSQoLrbN7EPq5FAljgZoK5jB7S7MFCoiiqEqZ0LqsIKUqrMBej",
+	"4TrRhXFFEzq3RjPTVg4lLAIH3u2ES2dKozHsvWwfLMmW2WzWpvhzW8jRvntX7Z+dHncvbrr4Tl6Bv1Uj",
+	"Vgp5KIetl+0X9iX0kE1Z67D1qn3QfoUwgHqMZ9x+ewZJsoc2+f6/Zneq/S+XnTeCmqtBZNz3MCA/w5zc",
+	"QBZIa88OxUbc0JE5Ei0Nma8VXmGZ34xhq+YTy8g0Sea3fCf8+/tev3P29vL6tPfTeUi68ZubjqGT65uX",
+	"3/+w2ybvfVa0v4v8yfxgY3kBdwQ9Yy7td0wlxLdcQSTtjxzuQZJpOkiYGkNsdyfb69O4ddh6C/rv73++",
+	"wWB0S824PC8PDhbKWRSQ4vb9Uln1bZ1yh+3j6bO8pma1FOh2SRVpHf7zN6MDTiZUzluHrSszgcg86yLZ",
+	"7kGy4bx0dmPyNGZloqd03PrNtGgPbEP++zSNmd5LhE3crNzkC0DKxkz1NjlhiQZJBqYfLWRg/sPjQoJF",
+	"JrQlF8wRIM3B0CbHCKNLcpnZXlpuo7Ebe1ufCczBnFJJJ6DRPv7nR6vz+Cpijnewd+s+yNd7jYPmU1Db",
+	"lrMxspbKgYCNW/KL4PManq7BhZmuDcFbAo7hGoUx1ShxXSafEV5sApliudC70fyqF3ilJVHX9wCGAmGe",
+	"13SLHv3NO63itpyS9s8QQLnBg5ZgW59+e0bu99ReslUrpEHH8A1C/YBdxLaR4K/tSKo6yEa8/yONffQn",
+	"vvJi/SvvuBESQrI/ILYvvVr/0omQA5ugb954+bJJN859bRScLtdGuH0KWt836e3G2lnvCl7kBSH5sWTx",
+	"/NPjkv72qSQ9bZXDLOVDk0SMisLSSMe9KeWQrJCZ+1bk1orO9zS5s+rBbGwUg2hMmcU0lzAVUqsiBgjX",
+	"cu5Qm8ZUjRERjvE7EgtQ6O9FHPFl4fkLjsETVOu5iRa7c++volxzjt0XnsUE4USTHZookemTbkmYIgNp",
+	"Dqzd9mck1mciOAd5W6Y3u0tlevtO2Z3GNWhIfJHRCfetB9Cht1eghKEijqHvUxoBKtmCQ5vgDlarPMem",
+	"yWPTeisDaf5RxPMnox5sG3vJxFLZ66RlCp+ekXzzAayi2/e+GKCEibiH+GsXuC8avHFF54mgcU+IMyot",
+	"9uHrF983GZ5Kp0ZQQXwOMaM9c+h+nVK+kulws62YcYRdZjH7bTWL5RA09Xx2jSTiYHOckmMleJgx3+Ed",
+	"zEMru436RUaJGBAXB0F2wr8YK/3/mn/+2W63fwt3jflpQUISOgeJp4XgWY0BJP6VjHyaDfzZuTnvasvS",
+	"W5b+LCydk5zl6YzvBnPPVRuxudJU19u+VyAdG+6YE9lOnpy9CMg1xEyRs5e7h2TMtAosqI0KiGJ/WBt4",
+	"zDSRVEPgHXoDCfQuFjNOpiDz07nG/4CkfYOje24Gwl7W6XJmoZjSLFJ/AhWt2ibAxShMtCEhOQf7XoZ/",
+	"VUlKlzIGCbGh0zuYFx0pvr5RYAG2WML0PMBhABYyxkCQqJkX5cShWDXwoPhuS7b2OuiuY/9Srccin8NG",
+	"Df+Sv1bbdA4Emre7nCa5dDcnozG7h9hdgFAJxALKkZQn6CkbM7wuMIdVnUuCukZKfS9mf64fyzFVsMe4",
+	"Aq6YZveAm+uUg5jQEWVcaUMfQTEzJbCXg9az5qDXqgb5+0qP05oYnW/Lf2JIprnvxAHWbT0nD5SSQfn2",
+	"u05+mg0pXzcuSdCyrPztU1CjWf8Mc8uq4Ucvpz61PypO7wCTVT+F7jLU/UjClBklekCjO+Cx+dPe7wQk",
+	"xEhIKyfD4JaH8GEKkk2wALyQJBRTFbb95VWaALlnwt464SUief3ypTmtGR85dw0ksb02cuVTmbrl1Crk",
+	"yKPZ1QJx9WQQcdNCQSZiRHbwnlL4X29uuu7WcrfSMMcM3BOL/fgcqrxp2kZINtLeXzxpx+vUDg4zXL6v",
+	"nXsP/rr+jWPBhwmz4TFbJX+V3Y4kT2hJmKyVJSu0sn34YJajVjnrJEkWH+HVBcajJI0h3i2iNXisWhUQ",
+	"quzdp5DkH53zsyMnHBIgIZuY3rLg0WVVrYvD2UBZc3cgldpHC7kuD7h2H+d0klTFVT/3sWznhvtebAiH",
+	"87CGKgWD3VESiyg1ory9Pao3Oart2jqv0qO5y9J7vZ/M8rMyrGIzxVR2LFrcKr64nYRxjO/AeGx7P3tI",
+	"aJKYJrjQY8ZH7VvesSerdbk5Asaam9zDW98BTBWG0LlAiDYJYznvy5SHWXC9Kl7J3HLD7iLVZCaZtv0s",
+	"+9gmG/Kv63Mz8+G3ZzzvJ0/EpFlDn9Xvl/e81u9nCM3SJ4lZTHaEJDORJjGJxe7WEfgNOwLtnjYzM1YJ",
+	"ryyccc+FMu7TJKnVFE5tGS6buXxkznvnxXEhfTvQHrVJ6ApahLuBFVHloJjG7pxOkizUzmgob7IKKs34",
+	"qbaMS402Yg+Mal/DyybhKG4yhVjSLxGYsjyKbYhKHU0097Zktaa2/pbnVeKyHfJLTmgkhVKoKC0KxiUx",
+	"t0YsfjT/fbICsBrgv3j7mQk5TGXwRtIRqXaLIKxg6Mp9hNYzsiwA3+DvzvGxIPPW8Id56WeYX1E9rmKS",
+	"1xWZvXYwn9WMsONY/caF0Cci5fG3dDTbtdzUfA/qY4ytlu8zZXwtJKfRBwQjimyFAkuNYbdHR2G76lrt",
+	"Ocjp4LN6xKw3LHBJQDgEM936lftO5Us1FJKEp8O9c6qjcUgEJ1ed3vFP7ao7lezg+rTliecU429Bb84r",
+	"U1+Fs1qjyRzVrux8m1xONZvgvaaxlC0PRXOs7BEXSSIrOWaIyhznc5HKW441aHdev3iZh+6V6khh8r+t",
+	"YxtmSGsOumog4jnZeX3wV/suM5bYcAhS7bZvuc0TzE4wc6QQ+EAjndhoOVvi0hlyvpzlwGw/xXv/HQVA",
+	"YhGp/UEa3QFa7JO40pNukVEfLwGCKk7D5drx5Z18bKO9HsBMrJhYLb8yg8+vf51WXYXV8YzuAVvj9QsY",
+	"9euEnwMa+jauBDYVZZvfITSQfVdYyMem3p7YMopb18Jq/cXKiae8frDK9L67W6h3lHY4ocVwBZ+QaVR7",
+	"GwQ+NNRiNW3l4xgwQTdhSisf0lDCsC8LQRcO8e3rQaWF2urtT0D3jjQM4T8RwedBtC52akXIus88tvf+",
+	"Zp4pSnpD3JSTQvyd4nSqxkKTHXvk2zcsEpGxcncDMhuzaHzLS1GzRIIRZwrDaWk0dudzm/TGDFNKIwzQ",
+	"tU8RLmZLcbeoP/ssdiEx2DfTgDAhkWpqznoymJMx5XHDQF0bWWWDdb9SjizH+67J/XgjOGw58gk48sQQ",
+	"ZZkGiRaeRJf49GE+nv3MX9MkeFEbVUC7nN6jvISubwN50d+d40E1ofLOYtVWxyteZt0/Viv/1iLY/Myb",
+	"+1azZf7TKb9/kvC3Kcg9Y7IWGMLW9X6iEzVrdv9jxon9O5iv9NT2nB1NRqBzf+13vpRjAfbDxqCu8sV6",
+	"mn1uZu352W3mx70upXhsaf0xp49dS0KXibqJgyqtOEfO6V3xwgBrrRvmYB8gJljXmuwIad2UkzTRDB0+",
+	"2oWKBIR6D9CuOQYFh1teOo/IDrWEzvCschEWuwERUws9lcxdYcXQVxekOqxSzq5S/RVQ+/N4d/ykNgj6",
+	"fJ5zb52J58ntT3fYbb0v9VLnBt3hm4ucBofnsn7cKMyjJD4Ex3/ABXxUq7XrgzY2FB/PGOPxFcUQ5DH1",
+	"anuAf+7YgSo1tcqgrEvZCN0jIZnQqcqualisymCMyiKACT0GqTBA08ZWK1dO0OFETFKliUont1wL8uLg",
+	"oE3CbDTm0LYAb+T65Ji8evXqr8iuDk0sERFNLP/6WE4xHCrQBG+xGL/lWPXzD8Ghz+KQ7FBOTjsXHfIH",
+	"Ipt5WKl3vePdw3J7jCsWG5UlpvPEzGZP0XuEX6dTzAORMEwVxIGNXh1TTcZ0OgWuiJ6xCAgHiHHgdkRt",
+	"0tGuDqFpHqFC3CoZOxo5D+Jb7m/EBI8g8GEeziNgY9GpV+bdFZT3IM8k00B2XCBGUEpOueW2/q3NPSEd",
+	"ovCugLjoNX+B5RC9FJ34QA+df8G40tSG3VLy+uCv9SksC8LgCXxdT68eLYzxi6TFLIxhbWLuAidvr8W2",
+	"2tUK7cpRS25KeYzcyHPlI72Jy/G0H1ncKJCMeoGjPWADF9rLwCP/R3ZgKU3nGXS+BdXRkrIEQw1263wY",
+	"TyqF1ht2p/GfLQhtY3b81qLWFgXqWn2o2mXOswCQLHLNauwWOhVDYTxJawuWpTDnFHFv4zRy7nNbgkMD",
+	"d/U+lkLavhqKPvhSR2Dp4NuaDM8ap7Yxd9REql0aO7qsaCobJIaWwYwpKBsETBWqoSTszrCqsSrwrrE6",
+	"1OtLcsaz66ZfJEZrQ8b04VpbzXSrma5N+raHJc2EwoaS5sGq6X5EeQRJfWxKD4VQJGSMOqfD4XcJX6F9",
+	"O4E4PLLOwUWhFlFOBkCy5+r002N8YHua5wv1LZzrf1Z12FLjl2DHqQSjgKwEZfO2K4ZZu3wQoyznbkar",
+	"ZSMy4wcaaYsDT8TQBZTvGB628em3XIokEanedZnkmWGMecJ2bIENRMNwdgw6Iwmdi1STHbRRiaKTaQKV",
+	"YedXdj5/fsZ2E13H325/t+r686rrbjd8ArzhAXTxPz0fazEaJStiO08SNlUkdPBtFXlZPWzg2w9JrshO",
+	"2JL3o7yVM6ajsbuXIoIjkPVw+BR3wSlfG41vo1VodUz+IIG6YKl3vulvn6IluOqiW5J+sqAqXNElstqQ",
+	"pu8G+x4rZ/PSLd4PaWELAqJd8jYt4FEiOh3TCWKQIqwVp5Pm5Vx+HrzJhvcciBV5+2vBKpahs1Y37Irj",
+	"1TaoF8AvVrfWo6NGSKAqHbhK3r6A0vLib4r7+fJPh/uZb3vzmOmMT7aIFE+Dk4yBzlmZwT1MeIkL3F6W",
+	"Y3eDFUEjXabHIEmIwZ5TKvW+Yde9mGrqUpEFRyaYGJkZGlZQIdkJ2/qDDgMStieI9dke60mCf0zjIf5v",
+	"yCo8uuVUk4lQmoTnnV/7767OLjtv+j/+o9e9sdnJQtNk10aNIJhfhj8WfkT+C1AiBsRVYUplEhBfHBDl",
+	"psJyfxY8FBmVKRKNIbqDmOwYZrOI4AGGnqDSYBrc9UAzlM/NG/aQPcTJDmhsW7KhJMqaqLaAjHMrt0mX",
+	"RmNf+DvHTFPk9xRSm/lHGI/hg5EnO6GVrYckQyVCaT8ArA5+yxXWwsHBCR4BCfFVo6mTjh3KEsIaTbAM",
+	"o8/wLtecxCJrQrvx3XJUk2wteaZhQhSdKxLGqRUCcIjIyyGOydcMtHY7UxjYm2H8VSZRjWDxtHkO53ve",
+	"g48JCVoVRLtJg++miaBxMw/+yyeciF2ydZpfxtC2Vp8lNbNFFSS2xVH7dt3unTgu7LUWFfxcKdKD1oe9",
+	"gYjne1iquHXYSj051+qpjQNBdIH+Aov5Mk75ncVphMkAYiPG3EW6+dkXgchqp1iRZgm0LhIkZ+mNbbRH",
+	"RHVsM7a+VFxHnO92pYZSaULdOFi/DNEvIKGbkvvkD8uAhEPEVwhdLeSEKk2wtG9g6deiYBmtNBIp1yog",
+	"UylGEpQiszHqDv7IdnCBhsgrQz6ehXSfQ0tvespsmeML6fKXHOpU+TxuKaPLzEivYKA1cn9fAjazqprW",
+	"HnzQkkaGMyTsFWS+hD0U++WjoU1OC3Bg7nGMCixotDbdSzsoecHBxk3TCKOtJx5oWGmYLrPatR3zs7Db",
+	"y8/Mbv+BetuW0b5U3aoYPiClZeyFZlFDXvqXGDR186Fp+C8xsFwLqtTpEZ5eeOaE7hRyUFXIPFa3AqxO",
+	"MaTSH0uayJSrOkff383YGvv4YAPf2d/F4AZf+Qb9VH8Xg+YuKrO9W+/U05xop/6wMovqgwCYzHSthhy3",
+	"9rhCeWq5ixW6xOJuGY/vGDMZPmBwgAM3xqtVX0wmM2bIRMSA8PYZO6LjaLf+UPKn9o/WRHvG48X12Ph0",
+	"+dNV77XS25qWG8nvVI/NH3t3MK+X32cI3WXLlCYJyO8UVvUPjMaSCfYgy2Wz5KwgkqBrhHIH4wOetXKg",
+	"7aJJRqeZy8MJ45m2OVXLkqNX3IHO1SmOvLjB5t16X7avckERicAwvrLDco0aK/LXvc7V6d7PMA+JhYDc",
+	"tZWkzBtG8SXUVquwBd/Mjhdc2FIkEJIdl554iBSDD36niPntiCDgFaEDcW9Obde2pRR0M4/FjKOPtz5L",
+	"z+7rc1WNLXSxUcnYF09Mt3YgcQPSDQrpG7iQn/ec3roua9nVV4ninleXWbVSDjdwQ96LO3e0u8vYkmA+",
+	"Mhqx0mKqyEzIO3TYaMtWFYe1aStjqmd0M9qeHnUEf/u2VxWd2IVpTieJGDG+yk2hU8ltXFCEeIRa3AHP",
+	"5DL5nkwYTzWoXRdUIWEoQY0Xn/vhIHuwfcvf8TtupDNMKEus3jqTgo/IlCo1EzJWZASFvGvK1Qykv4DD",
+	"r7BgBUE7CGKjh97yKGFGVTm9Mg1aXJ0hZUkqQQWoqdIIrcAj154ir1/+1Uq88Bq0nO91jNIa2nQ1+BAB",
+	"xNVohme4as9zbGDbX6jEeM9s2qpz4kyMRlgubnswrGL41y8bBMr3hDin3KsG6gkFRTmAQYwM4yCZI785",
+	"z7xltPXiQaR6lXywpwdmJRcFBF5eOSjHokAQQ6ddKFUdTmU7bHIGOFoUqf4mFO4uGucsm/ualZ9ArQnV",
+	"s4ttRBkZwJi50P/S+gvpD4DKO5VzeE5z6Z0CuRbR2E7ga926pbjztTaUm9Cabc34rh4cmMcqu9hFSvF6",
+	"meshcIij3q3i7wQQzsVeILhDG28BkB5u+ZQy2SYdd86G7qW+H0+Yl//FSr1U25IKNlDF+k4ReMVe+xHU",
+	"GyoNK5evmYmXZzGtSp18rYelH59HTT4iqYLsdgb3RW3P0a/4HG1kmHkUj4IoaHi4upNx1elaODoVkUJj",
+	"BBnieTPlKu4iuFEEbXIlQQHHILIMj2lG8/C1VEF8y2XhxLZxdl7K7FihY88PMxDgscckz9Ru5Ptdj8lP",
+	"6wG/3diRSZ5JCrguvlb27+RsTlD6bln9G1GZux8in59d1l6HGDxb3ta1TD5iSoNcXzCYktAImDBTjdCh",
+	"6WWJxYgbAKGaJECVJi9emoNF0kiDVIGFDyKRmEwEHvfuNUwUFRrjWakzoNEMOLJyZCBxJjK14byJGawx",
+	"8EiI0TztGLSx0dv4SYXtW16wuUlucu+E151et392en7a6193357e9LrX/avudf+ny3fX4W61jHBr81zy",
+	"wTb/hZyvTbRgQ0plTfgB4uHPDszwNYmG3A+7Vt+3GXjrwFd7BQ0eQwaMtp+XKic790wxDKUXBSVjN6vE",
+	"gfestzzEmmR9X43MQjIC13KOfIoZbSQcM6WFnPfNSiSgAbV+rMjtfF73Ngi6sk0yAwlkKlMOMd7H+PhT",
+	"P0IcbyZDqhje1STcrLpvcRCtRQauLEzLuP7hdQuzgdgknbQO8yq9jGsYgXxmKNjCJJvBOdm0uM9sDXy1",
+	"Hu064zv4uFAxBGvql6ryEUpyUvGMuZhVaDnTl5taW6enVME/50EyweA7IDsIMxpZ7YALPp+IVPl70ICY",
+	"VTd6eWTTpYW85QjLEBC8RMfXbHSH9YTjjaYx8jVIThP83V/QYla7eUvt5sULsejhLUfK/aDbJNQFgPXQ",
+	"I7yqsgT5TnnweFsuUZiuQtNHSDDK3eXiWECqI3fRuzB7THwBVBwkWKlPqCLhyVnnbf/istc/uXx38aYS",
+	"c96v7Ykr3fscCoDv4wtZCHmZp3VCIK9JsXUIfANyx9OVEwkeltMyxlq54w7hPXPa1+sF7435jsG7cwRV",
+	"wvIRFiOO8b0JTIScE5nFz2P6ulHwIbanuLHUa4sC/2SHcIMjeOZzsNjXWnhfTTWWbVXfml94mUTMHrit",
+	"LsxrLXWspoobhK9WREyBW0ctU3nBtoHTxVjC9JwkcA+J9QgnbAiIuY0qK0hVSxm2g89CGIWu/vfQxTXQ",
+	"ZM9tBecQYR2ijcjDLFotfXRIaHSAfRQBe/bh0N8fPFCBueXTJFXLagxxWoz9tV6VOSqoMjgCDNzatZnE",
+	"XKtDErq1sIlFWMM1/+htFsYzqyUgoWmpbyFowuCW42fVH6TJXfYtCcdApR4A1Tbf1no0wqOseiGaWt6Z",
+	"anOixeBfEOlbbpd1YMvAhTm54pDDNrFJ0FbSDlLt2yZjisESIYsPQ5sZNUrEwE0dva/MKKdHJJulC0A4",
+	"o0rvYet7p29CW/guArZQINoZaBOmFMRkh/K5adPWystOCcz12G2T97Z4Nc3l0IwqZ8CRHAwfq2KrW161",
+	"0tbMo6Rifd2NcmaptkmHTGhijDCIEcoh1amEW744tdJtEjrXclYwjTifEg48otzomFg4IbVFB2KmMvpw",
+	"110qnYAiiVAqAaWSudmzbH0ZH7XJja+brRS0J5W2qd1fr44uGKYLHjsxmdA9BeYhD4Fk1fPCtmWhLzRJ",
+	"duvQLIauu0pEi9cHBweVIBYLtSjuBYuAKsWUziMmdw+LBIOM2CahGEqYhofkcgr8xBX8tfbTrVloNnTi",
+	"3Co1lyfX3SsygwGZSnHPYpDq0FB3ys3wnaJxy8OPtzjK29bhbUvCEHQ0znXf21Zw2wJNR/jzbXpw8Cpy",
+	"Jhp+gNvWpzBzUngY6R0u7GcLPqDELWcY1pkXZxDSUZ8VVEeOcMx5iEMgeixFOho7HLvkjgCPp4JxnZVM",
+	"tZDUqnBqujBSO3N8yR8OhMb3IDWzKAWIY2AIxpJS1d5OpdAiEklpe93utA5bhV1rBS3g6QTD/Evf4na1",
+	"fmtABGbQLPaS3mZjonBy5BgHljYNq9QWZi8xah1VvqgiyvXOlKVj6SHKAo6t3oiyPjTclVbgZofDwYKu",
+	"e8eCaymSilMzmSFKAxe2ci+ituVjW5zsp2/ESfN13p5urimhHLCnjiI7pmOQezdms60CsbtWa/IuoVVO",
+	"WJ9/YFHPEPojttV7/KG9UJs2Evwe5MiIA7Fbq1D/UnBcPqMy7bpZp0i7hfjWtehj5zAv6FYN3H53g32b",
+	"K1vv8QvvYJ6Fw/x4/vJ7LMlWSFOyCDnhPUTaqHtMkUgoxoEoNmEJNdNDrbKA2xCO5wPJ4vCWZ2czsWA3",
+	"A6HHZOcaImb4lybkmvI7cpIisRVKOnp1c8x0BhrDzEFHXZ69ioTRtJir9S1BS2aI1WqgWKTJPmMVJsrv",
+	"AheuGzFta6Hu5BgUDgxIOevEyFHGR7d8SvU4wDS+3TZBSHsHB7CIn4KLXH0DcIO/LadzPQeIje3rCzn/",
+	"fPfrOHLMtArIIM9p3fr/vo5Iert9TRFiMiGDRnGj7OUjMsxACqVAjrP4GxhkgOCEzIXIm682QiR8h6No",
+	"dL9mum6cpnwtEqgHC2SqTyPN7qFKfRoIkQDljfABc2RGY+ONKONGn82Cl4dpkqwECXRifpUG+6dCCjTb",
+	"3TwBG0l0m4H9WUqkp44RvcSwnxfExbpg7+zGTsy4vbWzFRqqQ7vnV1IMWfLFI7yndhh/ngjvabaui7tZ",
+	"W/jHBQGU711jpvBax0r0rhFrAZ4AVpezh4BRpOz1ajLcc7m1daV/ylv+9KqU7cX18YX0qSYU5yHJy5S3",
+	"VaW+tCpl6WchRrqWmcqicV3+6htAlSOL0vCJMc5yj3wMpLGXinUTlaZzG8cMPFbFpCTVvuU970Sz+gxR",
+	"qWE7vONwLukBkDjr2pe5qTB48vEZCv4qEcyasFZxrmZjtnVqvgy8n98FQnEbKs+i2hKNqDoM5oRVaw7f",
+	"NIF+/UT5ZymKWEt3NTpQB+PV8nK3Ft8drVwnXJ3Z68sVDSARs4LIbZOM7jHeBR+75Si3aZK4Sw+EiXEC",
+	"nBg7NatJliog4dW7Hlk4VvYRY6RKaNsD6/H88PSqGC5mPrxvQBkrMOa2GOIWlbniVHPqoeXr71QmHpYA",
+	"OOs1RGRldOunVVFTmShRWLWwTeqTbPGMVCJL07R2mbsn9sgnjRXEiVipHN7YQ/fauuC+KkFzA9oMaytg",
+	"tgLmWxIwOR/Wllx1Usb5vetky7orY3fhGmDGHbMFGQcpSxDLOoNSkinnRmcZME7lPC/T6Ouf42PMArAV",
+	"2q9Uzz/DTXKDW+SHzLu9MqXqR3ybcZu+U77CHQNNSklVGB+zP5UwBAk8WpNY5So5FB4PPOpklhWBiU9c",
+	"cCjUfqhef9P1VaHn59yIhb4alJn0j/55/K2418WpFQgDf7NWR9WJf8IgiRVJYKiJSF0AoTUS7mmSQpuE",
+	"agpg7/mjhE6mEBMtyEH7+//5r/9+2T44IpTYwLrQZt5igRajAGBWTDQWCngWFkd2EDgjq+Veb1NUEtHT",
+	"n96L3fg6Lp/1EH8EEROqMlbcOnG/tnyYtQAYTTi3VqKbkcMKzKkTIUfgMGSXBbyN7naAcWOReBh9L+53",
+	"Qqc39qkOCU9dcO5iYrr6uuW9jy3+s8j9H2l05/MT/dw2JyIJCZ2vLm0fjakmUzaFhHFweA62Iy0pt08f",
+	"WrJSJMy/C228OooXo7hZtNrQlko7tE2EQQYsyFxYvw+vUiRhd0BCBTw+N1w8sk/nYE0YCzaxP6n2Lb82",
+	"JnFSgFpAw7SEsvDL5elxt3/dPev8A4EWzk8v3vW6dVALCZ0jlfWyOT3n2YP9bXDqPB3sggfvWMdC2VZ6",
+	"ndzu3We2JDe1C7fYDZ9NJnXsGUKJmiJEiieYtWLI+a3qDBOsWREJPmSj1B5eTok0XH7HeIxFDLHio9Yq",
+	"3C1gMiM+BAIymY/of5JAEzx4b/lOKO58ZSasfBiQMM3XxuGasiyrRqacjEEC2ZnS6M7IHUwsYnwUEC4s",
+	"HnSUiBQBZG45TRIxgxgrSIapRXANfW1HMx6MasOxHJmusNilTdqADzYB7MhlJ2jg0dxjQZpp3HLzWsaK",
+	"WB9AEUPFFowGjWRHYG3SSZyDjqYxEx7axsjdTGIPoGN+C2+5RclSdqaINOuGNhxOpoCAFVOLnOUQxOkE",
+	"iEXtkXMyBIgVCfcRQiuswbRAiXfjvZXPqyTYbpokTKbq892HPe09080UIBrnSUeBM92sNyCjkhgiEWOq",
+	"Ycb+61lznsAe7veqUtKY3RSJycAFWeLlFBqMLkRnngChPlMtopyI4RCPZ/wpy7gsKC+71YGabk/nCVy5",
+	"QT0/AWWdNSlo4NbqoaT0dOL4Zgr0jvHRnl39abZca3Z8zvUYFPsDVuHs8dhKD/hgNT10B6FwwUCizBWA",
+	"aaTOc+D11EVYjcKmG5n8tusuHpcMnXC3Ta48jaP3SUvm5R0QIc2hIIYktIper3fTv7q+/OX0Tfc6PLrl",
+	"4a97vd7Nnm8hxHsTa+1k+H9Wp3Fk6144oUkyoNGdL0WLFWopJ0BlwkyPHG65hflsk3AyfeWmLaapCgk3",
+	"TOBE587rF99nlTqYPiLhjN67p6fRJCTUJlbNhLxziXVmhW856rUkhine4QrumMU7U74/ODgoYJsZ5jLq",
+	"ekBeH/z1B5uZOAXeOa2+U8k23IqRZ9JyfTePcq0YCttPXvxQ7jbDMbLe01ZFeLJ71ezCQ98Vowe/OqP3",
+	"m75ajQFsWltI1SvTaN0uuBf2e72b7NFPQavMEQ1ezh7NXkYZ2eBN+9znzQX8U3qnLu9BWkXPvtLAInpL",
+	"NczovMcmIFx56qfyP8MHFOjKi46mh0sBmKH6jDmz9v+CcAoDRA/IdVnEB+eY+eFLQiqnRPt3FcQBPmQO",
+	"ETKY33L/ISBKkGlC54YfLB6AplJ7HT2HfLXJJYpIPPiMnD9BDlaHTnD7TLXgloeW589e/HBEJNXwtxc/",
+	"HBwcHGF0DYdE/e0FGhqL58SOPQuYIq9fvrT10C334AniwKUSzMDYbZNOLv0t9jTWhSiM29oWg7mxf2hi",
+	"fit4jLiZDh5bO9Vn3O6Rq0e20BT1BSJsEGgBE8EchvN6mIDt0fLER0v9+eDqCdtLue1BsT0ovsKDInBi",
+	"A+K1R0buoFiRhTxJE82mVOp9wzl7MdXU4a0Yzd5K5BBNExS5IsPvSygfpda5HE6lmEx1SHamY0kVkDHD",
+	"MtwIQJiZ1lbcanrnUGOsCNdsAkrTydQIcgUjl9vLY2KL81joQfOQqw/Ahyw2J5DV8i0WIbpk7CkTiRE3",
+	"51buu8qFMJb+uweZA42biX+nSHhsxdmeobDwkLzv/EJ2ro7Pb/m//89//ffrfyd3P/0RkIngwgaLgQSx",
+	"60yOI3L59u3+5TRVAXkPg3P35/nVq4CcnHWOcdjnrzvWJZZ5gm4540obQy4mS5ab9amECG+qSg6IXVeI",
+	"yByf1lY77/za77x7c3rZ//Efve5NaEylV7vmNF38/aZ7fHnxJnvCN3DT6/V7p+fdy3e9wiPfH7xeaTPe",
+	"8kWj0bSTGY3WBLOKhnei5FccNuUItyJxpVWkR3g/sq3bBIpEjFxmhSMfWmgFM8bpdArcrKHRdAISp/YA",
+	"DbJTvtJy65V9dytP1woO2QC6vTjaL3I1XhrBOhdMvrjby/A/1yniHJ1GjYUPevnsCFof9gYinu+hw6R1",
+	"aPWr1sKRgv+uuG+wIM14yen8kqa3PS321IKjFXHfK7xNzhflIbmymwOjcGcvGy07dHZDSCZU3ikLR+Gf",
+	"cAms7hGj9NtBsZiMBJjOtbjlyzaSD9kqXnZXFWXz7tTn96E2cZzaXbEIHFW3PXZJi5gPX9C5atctKwCZ",
+	"D3eRQmr0G4uFo6yzvJYSz4WygFRcJ3MfOe0quTu4hcHcw4/k4AjmB3YPsbv/QgQAkcQgq+AQagjjuDTA",
+	"dfhui3gEKh1YSyVjIDPGOvSB3+uAB142Ah5YzNtKCiuwYw4mvIETPF/CHYRw3yWlXTiyIQWo4NAB3m/V",
+	"jNe3vha1oRLBDnfifw/UQpGQmkMulHZmi/LeXDAhiELpeiVa4GQvjsrf11euvtFUanvhMZnqeam9o+w2",
+	"g1oWd643C3doXUi59eIDAto11aWLpPJchdAKXXyRaJviAFaxgqtBvVVgv3J+Q+4gtMQVK5hs6exfm6/f",
+	"qS8Z9gZfWeCaZywibfvbFpFuTBx2wRaoI0NX8MGLK2VyNWo1x9B5n5lTan2htAQXmgzNctaE4jwT9Rx8",
+	"doHZs3p49uyWSptS6SWHpuJrLW4P5Rim5kySTA3PTZCjXJGwXxAJE3GPAI11cD1PR6PPq1Bc4dp8Zs/Y",
+	"JvzhM0Ar+GQbv/unUUmuwajfGfchtDxL4LFKyj58MGu1GniteBJlYbh5UD/mBJxTeRejY8uhoLbJCiWn",
+	"i71+pmMKQbcnbnxlHmx0Abs8te0p1JBq7T4bCvGLuDmFZhpVHY1eJnEOHNvcGXaea2oPo7xvzGfj5tvc",
+	"XZPl4Xzdh8m3zSGeCrGm3QYaW41XBzO2dCGxp5SNlV0ul7F8yY4F53aY1QGhRo1LxGwvnXoYbZqgE/WW",
+	"58FDU6qUsUxmQO/87USWTzSmiii4B0kTvMouluorTuc75euyYCbYLa9OBbN3tjYXJWLaQX/bxDM8gcJ/",
+	"8t/CoFi5NzugQgzsIjQLT7jlriWLiXR50yOrBI+LagursUuyVLavTYl1w9qmn23V168gjUzdFRJHH64E",
+	"NI0wLWWY+uDSrIgNVrqqqBF2SELXUTuyrtrQQmjaDOtb7ieAsZ7uyRgSTUOy42SKrY3AuL3aNA96QRSS",
+	"HcHBVgzHhFYrvnbxdpTf8rxFwaHUsWOLXfI///X/x8QzW2erTY4ToRgfeanqS6lFlEeQqCJH1QZx/mmk",
+	"1xPW2jkeU71xrZ2tyPoziywf3Oi5zXH7zs1Nd/cR4uyj+6v/2AuDx7LxehvFc+T2cuH5LxfMOTHJdvQp",
+	"iGt/IClfVfTH3k2ag5HDrOzzGYsk9nTvGyfplGgbQMl4lKTuAYZZg1Vk+iP2/yQunyeg1RdfxFW7uLJb",
+	"vmgMjYLU82hvp4QRcEOVK/NgpwmNnBlt0S2drJ/ZUqIgUYMUHJxNa1mmhu6vsy4tlMITOjpfPLW21YR+",
+	"SxbaZ6HcPwGO+QMQNzLqy23kEWXraD6GibChsCuqI6sJTRIykGKmQFp3ny2Qi0BRGdRH6QzACnBhMYXb",
+	"wQftzVR4y3d8nU90vWCRWXysPYnD3UPCdCFWHsiERVJMx4JjgTUeK/LiB3L30x/k6vj8xQ9kaGjfllym",
+	"c5eQZofkOBHhB8ZiphaC94OiauZv5DM/UJtg1cT4lqMfzFanwwt1BVqRnZmQd1ma9S7x3I4lczEtALjZ",
+	"65jshG8uj2/63YvOj2fdN+GudVyF3YtfTq8vL867Fz1M+eNCY/5JnKJVFh7l2Hjk9cFr69PCCMbMMJ2N",
+	"hYJbHl6BRBASwdXelUhYNA8JIo8srh/ZCfMPf9tRkAx3Q0wlDP9NmyX7m601SyND6wS/sgVnQ7MMFJNa",
+	"yJAlifIZ99qtdOwtyiLib1W0wRuYCJvf1cwmG+tJ8oBrGEPaSKztB4iRFcibOPQysWddFbjNUMESk+1/",
+	"ROL5VF+q3tGlTTcxFJaALsBniCEJC+2FQU6WbjtssuCRoRgkSfClGJFvWXUR+2xLOmZ4NSXQpuZYyeNf",
+	"3ZNlM7sY0TqlWoM0b/6/f3b2/pPu/XGw99d2f++3jy+CFwcHn/5P68ElcSOlVlNEYJ/7F72nDrZrcwLC",
+	"GR6hTDDPOx+39STbOmqfV7FaQZMdWw0/smP28dY2UWAdcZo/68jxlGuQLl7a32a6pCQsmu5y09aIxkqS",
+	"u5nR0Qjku9PnlQKuG/Lu9DlkQd56/eLu20XZ/2hoZh3nq8Ayuk0RZBN/1RNiUy5XfF9CLKJa3q/mcBGp",
+	"5syN/31+3sb57k/5A3Kon0UsuMeniVGk/hcKkBLLI/+oajp3iNO1KqS7Unx5cEBmY5aAh65BJUOmRtc6",
+	"HkN0Z5Qgh3ADPKqm5J9sX8948+16qK/Qh8NmitCE3cNqnO4zdg/cPD6VYgB1IN0T0JKtkMNXUkxAjyFV",
+	"FoUCPkyFYrgrljmqixq6VpsJ2IdQueuhSMhPcx8opVhZysB1jGp2zJTXs8+7vevTXNX+G6b4hLurt6iw",
+	"uJNsxSq3SQwlTPfvX+zDPU1SqsFWSq/3DdgsQltpmyk2MJRfBL4KiG8pLl13mw2x+n7Y7dFRSCJjT1ll",
+	"3rR2y3159WABQ9j0whKm5ySBe8jBAV2jR4QSd/3ifRFYMRZLVYenw70LwWHv3HwVEgQMfnXwukqPvzRL",
+	"0XWDP8FVqD5YLKhDfrSU+liZ81V5fjz9zVFxJkzwQu2O54zYxF5/TJO7a9dD/aWRH5lawPIwlFFRYoEm",
+	"LKZayKxMggSVJighVnD2p6D1qsojfyG0IQ5XFiomivHIim/TffEW62mX5cRCzNStiqdhpsiEJkYGIv9f",
+	"da5vuv3u9fXldbjrY0wc6RPG783akJ3w9OKXztnpm/7x5UWv+2sPBUTmnnq6ebxFR16CwqwmvScGrhlN",
+	"FJkB1oDnGm+fjVhzw20X7uM+39CKazwQ8dwstBaCJFR6Jdpe9X3eIfmhcKHJ328uL9oFH9znG0nBkXeE",
+	"8U5zRGeV7Ue69YKPCzH5J9fdKzJIk7uCFCicTXgcrT6a9j/ewfxT/QF1OQV+AlSnEsg1Fl4iuSgkV85J",
+	"1ya4FrYoHI7qO0XUmE4zKJPYwjaenHXe9i8ue/2Ty3cXb0Ly+uD1EQl7neu33d7pxdv+z91/9M9Pb25O",
+	"L96GAVniw4CUOJi8PjjYbXT4NDJq7mC+0qbZLOf4z3ca5b3epOj+W38kPY/8zwey5hTIB0Is9CbCXOKh",
+	"54R+VrmmwYFRQZBf/8HwhEo3Ds1wU8H1sTS0C0FUGo1X6LTbA+t/+YGlGB8l1k5pcG5NgdMpa/tZ12aV",
+	"IHjt1Sl51T5ov8o8E/ayB+Q9YI0io/mCr1HoyQHvwZQOCFVuDypsZde8+f2xrgV3UojBvyCqjQXz0ynk",
+	"iKwwUXsV5c78dKo9Mn5d59S6TTddV6rITDKtgXvnogT0OQg5Jzuha77UTbi7amX/0Tk/22xl/dC/yMq6",
+	"4VasLILa1y6pc2NdCaVHEm7+4ywg1xAz1JMCe0eYA8UE5D9iSbkOShD7dBE/hkSU33Kk8jb5/uCVbSbv",
+	"wpxxthOmSCxm/Mh62ox9H1oAtkMSw0jSGGJX0MAiofBbnsHg5W43smOHdUjuYD4T0gf6W11vTF1lsJmQ",
+	"d4yPjuw9w67vvObW7xqX7Rl1GNMB4zVqSzeTCEb3K87Vg30/uWReOZ6OJglQhQCsxdFkG4gYUIU07tVU",
+	"nPW12s2I9wa1pHvtgaKe+qrnGrt91muea3gjoue44cGGqwXBrN5f+26KzKYw5I28h8GNiO5Ak4hKOWd8",
+	"hILbxgMrUhELIc2usYkPhwjdzTrEYXDLQ5cAEy4FlReDx4s/Co7Ylno+ZXxkUS5BmZ3Gv4X57pa7IHFb",
+	"bcQVabDBFuG/BMMGE6D3UGi50KjDrzd/tsmP/x9zV7DbNgxDf0XIKQPsxcaGYetOwa7bJUVvGWBFVhwj",
+	"jhRYdoNgyL8PIinZqtQ2x54KRDJJsTJFUs8kQkWM65li5LBVXLFqTdAewrdTbWNrcSclZa6R8ByDwIQ+",
+	"SeMLNlaPUuT+idzFqQ8M3ZeMIYphDl9wzJZYEK2XNcBMzMCvBrod6j172vzGgLbTjfm0VRQ7VECnYlDE",
+	"iflA8zNbu9Yv1gK79BLKC9+osBH3AROdNoQQMyDyVoF1Lovi+0/Eygh+5qIdrqwsyi/wgXyrsP+LL7dc",
+	"FmWZDIfPUm1ox7xXpWs9U2o2YVbMuPO7kBQ1dWQeDdYRTlWyAkKvpXG/Fj++vX8PWGJ49eI69NJiWtoF",
+	"F9NL5AT90O2L33Q5JHMv+LSsmY1xg1jK0B1aOXbrRt/7dp/jbvmCc5zaClaOBqs0YszsnT+op+5t/iJb",
+	"jH23eFisAFRIUsYf0uBFV2bXhodRRj1uZ11q4e06uVsjv4volIoLuVkZI++MgFquDnt4XM2ogq2OaW6w",
+	"TREdbp1uWpXRW9vLfS/NgXrMPWtBk6wIR3k1bImQNrs30N11aJgxKf4TAOZ6vW/dlT40pDtxxRsJqiaC",
+	"0Eg5oIitlWOSv6z/Re3XDamTINbLKsSwBvRC9F9Mdw1t2GtuDjvNe6zWMVWudeu2k1ZnrmRnbf/sN5ia",
+	"W7sZ6sUO5vBAgucfWbeCdy8/L43VgzyOuwTt4y6lJC4o8d/rLiQi7FCCDvyeIOWyoxDOwlS/eULCe5yY",
+	"Q941wSAYTzEK42V/c2etQQ62AkSgUvvEOmb2GvlHcZD12MmaPfO+5WpgF9k2h4Fudswbi1n9s39u4NkC",
+	"iZyeCRhHowkh7ks3W1FcPjtggYmDxNqCirAZ3pH7OuOgyboVQ/BPQ/zcnDrCYNM2KLbXls4l1IC327e/",
+	"t/8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
