@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
@@ -283,5 +287,197 @@ func TestDemoVoiceConversationInBrowser(t *testing.T) {
 	require.Empty(t, stats.Errors)
 	// The citation is on the page too, not only in voiceStats.
 	require.Contains(t, eval[string](t, b, `document.getElementById("turns").textContent`), d.Id.String())
+	require.Empty(t, b.errors())
+}
+
+// stubPipeline serves the demo page and a scripted /api/voice/pipeline-ws, to check the
+// page's side of the protocol (docs/voice.md) frame by frame.
+type stubPipeline struct {
+	t        *testing.T
+	token    string
+	conns    chan *websocket.Conn
+	texts    chan map[string]any // client text frames after session.init
+	mu       sync.Mutex
+	frames   int    // binary input frames received
+	badFrame string // the first malformed binary frame, if any
+}
+
+func newStubPipeline(t *testing.T, token string) (*stubPipeline, string) {
+	st := &stubPipeline{t: t, token: token, conns: make(chan *websocket.Conn, 1), texts: make(chan map[string]any, 64)}
+	up := websocket.Upgrader{Subprotocols: []string{"bearer"}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /demo/voice", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", demo.CSP)
+		w.Header().Set("Permissions-Policy", demo.PermissionsPolicy)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(demo.Page())
+	})
+	mux.HandleFunc("GET /demo/voice/{name}", func(w http.ResponseWriter, r *http.Request) {
+		body, ct, ok := demo.Asset(r.PathValue("name"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", demo.CSP)
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("GET /api/voice/pipeline-ws", func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("Sec-WebSocket-Protocol"); got != "bearer, "+st.token {
+			http.Error(w, "subprotocols: "+got, http.StatusUnauthorized)
+			return
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		st.conns <- ws
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return st, srv.URL
+}
+
+// serve reads the client's frames until the socket closes: binary input frames are
+// checked and counted, text frames go to st.texts.
+func (st *stubPipeline) serve(ws *websocket.Conn) {
+	for seq := uint32(1); ; {
+		kind, data, err := ws.ReadMessage()
+		if err != nil {
+			close(st.texts)
+			return
+		}
+		if kind == websocket.BinaryMessage {
+			st.mu.Lock()
+			switch {
+			case st.badFrame != "":
+			case len(data) != 5+2*320 || data[0] != 0x01:
+				st.badFrame = fmt.Sprintf("frame %d: %d bytes, type %#x", seq, len(data), data[0])
+			case binary.BigEndian.Uint32(data[1:5]) != seq:
+				st.badFrame = fmt.Sprintf("frame %d: seq %d", seq, binary.BigEndian.Uint32(data[1:5]))
+			}
+			st.frames++
+			st.mu.Unlock()
+			seq++
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal(data, &m) == nil {
+			st.texts <- m
+		}
+	}
+}
+
+// next returns the next client text frame of the given type (skipping others).
+func (st *stubPipeline) next(typ string) map[string]any {
+	st.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case m, ok := <-st.texts:
+			require.True(st.t, ok, "socket closed while waiting for %s", typ)
+			if m["type"] == typ {
+				return m
+			}
+		case <-timeout:
+			st.t.Fatalf("no %s from the page", typ)
+		}
+	}
+}
+
+func pcmFrame(seq uint32, samples int) []byte {
+	b := make([]byte, 5+2*samples)
+	b[0] = 0x02
+	binary.BigEndian.PutUint32(b[1:5], seq)
+	for i := 0; i < samples; i++ {
+		binary.LittleEndian.PutUint16(b[5+2*i:], uint16(int16(8000*math.Sin(float64(i)/4))))
+	}
+	return b
+}
+
+// The page against a scripted server: subprotocols, session.init, 20 ms binary frames with
+// sequence numbers 1, 2, 3…, transcript, streamed answer with citations, played audio, and a
+// barge-in that stops playback and drops the audio still in flight.
+func TestDemoPageSpeaksTheProtocol(t *testing.T) {
+	t.Parallel()
+	needChromium(t)
+	const token = "header.payload.signature"
+	st, base := newStubPipeline(t, token)
+	b := newBrowser(t, "")
+	b.open(t, base+demo.PagePath+"#token="+token)
+	require.Equal(t, "", eval[string](t, b, `location.hash`), "the token leaves the address bar")
+
+	var ws *websocket.Conn
+	select {
+	case ws = <-st.conns:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the page did not connect")
+	}
+	defer ws.Close()
+	_, first, err := ws.ReadMessage()
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"session.init","features":["binary_audio"]}`, string(first))
+	go st.serve(ws)
+	send := func(v any) {
+		t.Helper()
+		if b, ok := v.([]byte); ok {
+			require.NoError(t, ws.WriteMessage(websocket.BinaryMessage, b))
+			return
+		}
+		require.NoError(t, ws.WriteJSON(v))
+	}
+	send(map[string]any{"type": "session.ready", "session_id": "s1", "conversation_id": "c1", "input_sample_rate": 16000, "output_sample_rate": 24000})
+	send(map[string]any{"type": "session.init.ack", "features": []string{"binary_audio"}})
+
+	// The microphone streams: wait for a second of it.
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`voiceStats.framesSent >= 50`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err)
+
+	// One turn: transcript, streamed answer with a citation, 0.1 s of speech.
+	doc := "3f1c2a9e-8d7b-4c55-9a1e-2b6f0c4d7e81"
+	send(map[string]any{"type": "voice.state", "seq": 1, "state": "thinking"})
+	send(map[string]any{"type": "transcript.complete", "seq": 2, "turn_id": "t1", "text": "what treats hypertension"})
+	send(map[string]any{"type": "response.delta", "seq": 3, "turn_id": "t1", "delta": "Thiazides "})
+	send(map[string]any{"type": "response.delta", "seq": 4, "turn_id": "t1", "delta": "[1]."})
+	send(map[string]any{"type": "voice.state", "seq": 5, "state": "speaking"})
+	send(map[string]any{"type": "audio.output.meta", "seq": 6, "turn_id": "t1", "sentence": 1, "text": "Thiazides [1].", "sample_rate": 24000, "samples": 2400})
+	send(pcmFrame(7, 2400))
+	send(map[string]any{"type": "response.complete", "seq": 8, "turn_id": "t1", "message_id": "m1", "content": "Thiazides [1].", "interrupted": false,
+		"citations": []map[string]any{{"n": 1, "document_id": doc, "chunk_id": doc, "title": "Hypertension", "heading": []string{"Hypertension", "Treatment"}, "snippet": "Thiazides…"}}})
+	send(map[string]any{"type": "voice.state", "seq": 9, "state": "listening"})
+	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`voiceStats.samplesPlayed === 2400 && voiceStats.state === "listening"`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err)
+	page := eval[string](t, b, `document.getElementById("turns").textContent`)
+	require.Contains(t, page, "what treats hypertension")
+	require.Contains(t, page, "Thiazides [1].")
+	require.Contains(t, page, "Hypertension — Hypertension › Treatment")
+	require.Contains(t, page, doc)
+	require.Equal(t, `{"transcripts":["what treats hypertension"],"answers":["Thiazides [1]."],"citations":[{"n":1,"title":"Hypertension","document_id":"`+doc+`"}]}`,
+		eval[string](t, b, `JSON.stringify({transcripts: voiceStats.transcripts, answers: voiceStats.answers, citations: voiceStats.citations})`))
+
+	// Second turn: 10 s of speech start playing; the user barges in; what still arrives for
+	// that turn is dropped, not played.
+	send(map[string]any{"type": "voice.state", "seq": 10, "state": "speaking"})
+	send(map[string]any{"type": "audio.output.meta", "seq": 11, "turn_id": "t2", "sentence": 1, "text": "A long answer.", "sample_rate": 24000, "samples": 240000})
+	send(pcmFrame(12, 240000))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("barge"))))
+	st.next("barge_in")
+	send(pcmFrame(13, 4800)) // in flight before the server saw barge_in
+	send(map[string]any{"type": "voice.state", "seq": 14, "state": "listening", "reason": "barge_in"})
+	send(map[string]any{"type": "error", "code": "TEST_MARK", "message": "end of script"})
+	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`voiceStats.errors.includes("TEST_MARK")`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err)
+	require.Equal(t, 4800, eval[int](t, b, `voiceStats.samplesDropped`))
+	require.Equal(t, 2400, eval[int](t, b, `voiceStats.samplesPlayed`), "the cut answer is not counted as played")
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("disconnect"))))
+	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!voiceStats.connected`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	require.Empty(t, st.badFrame)
+	require.GreaterOrEqual(t, st.frames, 50)
 	require.Empty(t, b.errors())
 }

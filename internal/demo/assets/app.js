@@ -13,6 +13,7 @@
     framesSent: 0,
     framesDropped: 0,
     samplesPlayed: 0,
+    samplesDropped: 0, // answer audio that arrived after our barge-in
     transcripts: [],
     answers: [],
     citations: [],
@@ -250,7 +251,10 @@
 
   function play(samples) {
     if (!ctx || samples.length === 0) return;
-    if (bargedTurn !== null && audioTurn === bargedTurn) return; // in flight when we barged in
+    if (bargedTurn !== null && audioTurn === bargedTurn) {
+      stats.samplesDropped += samples.length; // in flight when we barged in
+      return;
+    }
     const buffer = ctx.createBuffer(1, samples.length, outRate);
     buffer.copyToChannel(samples, 0);
     const src = ctx.createBufferSource();
