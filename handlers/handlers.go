@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -51,6 +52,8 @@ type Server struct {
 	CacheAdmin *cache.Admin
 	// Voice transcribes and synthesises speech.
 	Voice *voice.Service
+	// VoiceSessions serves the voice conversation WebSocket.
+	VoiceSessions http.Handler
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

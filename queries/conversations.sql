@@ -83,3 +83,9 @@ WITH m AS (
     WHERE id = sqlc.arg(conversation_id)
 )
 SELECT * FROM m;
+
+-- name: InterruptMessage :one
+-- An answer cut short (barge-in, lost client): it keeps only what the user heard.
+UPDATE messages SET content = $3, citations = $4, interrupted = true
+WHERE id = $1 AND conversation_id = $2
+RETURNING *;

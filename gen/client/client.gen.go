@@ -3503,6 +3503,12 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// OpenVoicePipelineParams defines parameters for OpenVoicePipeline.
+type OpenVoicePipelineParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
 	// Q Case-insensitive substring of the title.
@@ -4779,6 +4785,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenVoicePipeline The voice conversation WebSocket
+	//
+	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
+	// binary frames `0x01` + big-endian sequence number + samples) and hears the cited answer,
+	// spoken sentence by sentence while the model writes it (binary `0x02` frames at the
+	// `output_sample_rate` of `session.ready`), with barge-in and resume on any replica. The
+	// protocol — every message, error code and close code — is in `docs/voice.md`. Client
+	// messages: `session.init`, `session.resume`, `audio.input`, `audio.input.complete`,
+	// `message`, `barge_in`, `voice.mode`, `ping`; server events: `session.ready`,
+	// `session.init.ack`, `voice.state`, `transcript.delta`, `transcript.complete`,
+	// `response.delta`, `response.complete` (citations in the `ChatCitation` form),
+	// `audio.output`, `audio.output.meta`, `heartbeat`, `pong`, `error`,
+	// `session.resume.ack`, `session.resume.nak`. Authentication as for `/ws`: the access
+	// token in `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; a
+	// missing, invalid or (during the session) expired token closes with 1008. Over
+	// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
+	// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
+	// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+	//
+	// Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
+	OpenVoicePipeline(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetVoicePreferences The caller's voice preferences
 	//
@@ -6676,6 +6704,38 @@ func (c *Client) SetUserRole(ctx context.Context, id IdPath, body SetUserRoleJSO
 // Corresponds with GET /api/version (the `GetVersion` operationId).
 func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenVoicePipeline The voice conversation WebSocket
+//
+// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
+// binary frames `0x01` + big-endian sequence number + samples) and hears the cited answer,
+// spoken sentence by sentence while the model writes it (binary `0x02` frames at the
+// `output_sample_rate` of `session.ready`), with barge-in and resume on any replica. The
+// protocol — every message, error code and close code — is in `docs/voice.md`. Client
+// messages: `session.init`, `session.resume`, `audio.input`, `audio.input.complete`,
+// `message`, `barge_in`, `voice.mode`, `ping`; server events: `session.ready`,
+// `session.init.ack`, `voice.state`, `transcript.delta`, `transcript.complete`,
+// `response.delta`, `response.complete` (citations in the `ChatCitation` form),
+// `audio.output`, `audio.output.meta`, `heartbeat`, `pong`, `error`,
+// `session.resume.ack`, `session.resume.nak`. Authentication as for `/ws`: the access
+// token in `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; a
+// missing, invalid or (during the session) expired token closes with 1008. Over
+// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
+// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
+// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+//
+// Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
+func (c *Client) OpenVoicePipeline(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenVoicePipelineRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -10344,6 +10404,60 @@ func NewGetVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewOpenVoicePipelineRequest constructs an http.Request for the OpenVoicePipeline method
+func NewOpenVoicePipelineRequest(server string, params *OpenVoicePipelineParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/pipeline-ws")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetVoicePreferencesRequest constructs an http.Request for the GetVoicePreferences method
 func NewGetVoicePreferencesRequest(server string) (*http.Request, error) {
 	var err error
@@ -12508,6 +12622,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/version (the `GetVersion` operationId).
 	GetVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVersionResponse, error)
+
+	// OpenVoicePipelineWithResponse The voice conversation WebSocket
+	//
+	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
+	// binary frames `0x01` + big-endian sequence number + samples) and hears the cited answer,
+	// spoken sentence by sentence while the model writes it (binary `0x02` frames at the
+	// `output_sample_rate` of `session.ready`), with barge-in and resume on any replica. The
+	// protocol — every message, error code and close code — is in `docs/voice.md`. Client
+	// messages: `session.init`, `session.resume`, `audio.input`, `audio.input.complete`,
+	// `message`, `barge_in`, `voice.mode`, `ping`; server events: `session.ready`,
+	// `session.init.ack`, `voice.state`, `transcript.delta`, `transcript.complete`,
+	// `response.delta`, `response.complete` (citations in the `ChatCitation` form),
+	// `audio.output`, `audio.output.meta`, `heartbeat`, `pong`, `error`,
+	// `session.resume.ack`, `session.resume.nak`. Authentication as for `/ws`: the access
+	// token in `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; a
+	// missing, invalid or (during the session) expired token closes with 1008. Over
+	// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
+	// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
+	// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
+	OpenVoicePipelineWithResponse(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*OpenVoicePipelineResponse, error)
 
 	// GetVoicePreferencesWithResponse The caller's voice preferences
 	//
@@ -17976,6 +18114,68 @@ func (r GetVersionResponse) ContentType() string {
 	return ""
 }
 
+// OpenVoicePipelineResponse401Headers the declared response headers of an HTTP 401 response for OpenVoicePipeline
+type OpenVoicePipelineResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenVoicePipelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenVoicePipelineResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenVoicePipelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenVoicePipelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenVoicePipelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenVoicePipelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetVoicePreferencesResponse401Headers the declared response headers of an HTTP 401 response for GetVoicePreferences
 type GetVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -21675,6 +21875,36 @@ func (c *ClientWithResponses) GetVersionWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetVersionResponse(rsp)
+}
+
+// OpenVoicePipelineWithResponse The voice conversation WebSocket
+//
+// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
+// binary frames `0x01` + big-endian sequence number + samples) and hears the cited answer,
+// spoken sentence by sentence while the model writes it (binary `0x02` frames at the
+// `output_sample_rate` of `session.ready`), with barge-in and resume on any replica. The
+// protocol — every message, error code and close code — is in `docs/voice.md`. Client
+// messages: `session.init`, `session.resume`, `audio.input`, `audio.input.complete`,
+// `message`, `barge_in`, `voice.mode`, `ping`; server events: `session.ready`,
+// `session.init.ack`, `voice.state`, `transcript.delta`, `transcript.complete`,
+// `response.delta`, `response.complete` (citations in the `ChatCitation` form),
+// `audio.output`, `audio.output.meta`, `heartbeat`, `pong`, `error`,
+// `session.resume.ack`, `session.resume.nak`. Authentication as for `/ws`: the access
+// token in `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; a
+// missing, invalid or (during the session) expired token closes with 1008. Over
+// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
+// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
+// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
+func (c *ClientWithResponses) OpenVoicePipelineWithResponse(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*OpenVoicePipelineResponse, error) {
+	rsp, err := c.OpenVoicePipeline(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenVoicePipelineResponse(rsp)
 }
 
 // GetVoicePreferencesWithResponse The caller's voice preferences
@@ -26991,6 +27221,62 @@ func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseOpenVoicePipelineResponse parses an HTTP response from a OpenVoicePipelineWithResponse call
+func ParseOpenVoicePipelineResponse(rsp *http.Response) (*OpenVoicePipelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenVoicePipelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenVoicePipelineResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -249,6 +249,44 @@ func (q *Queries) InsertConversation(ctx context.Context, arg InsertConversation
 	return i, err
 }
 
+const interruptMessage = `-- name: InterruptMessage :one
+UPDATE messages SET content = $3, citations = $4, interrupted = true
+WHERE id = $1 AND conversation_id = $2
+RETURNING id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted
+`
+
+type InterruptMessageParams struct {
+	ID             uuid.UUID
+	ConversationID uuid.UUID
+	Content        string
+	Citations      json.RawMessage
+}
+
+// An answer cut short (barge-in, lost client): it keeps only what the user heard.
+func (q *Queries) InterruptMessage(ctx context.Context, arg InterruptMessageParams) (Message, error) {
+	row := q.db.QueryRow(ctx, interruptMessage,
+		arg.ID,
+		arg.ConversationID,
+		arg.Content,
+		arg.Citations,
+	)
+	var i Message
+	err := row.Scan(
+		&i.ID,
+		&i.Seq,
+		&i.ConversationID,
+		&i.Role,
+		&i.Content,
+		&i.Citations,
+		&i.Model,
+		&i.Retrieval,
+		&i.CreatedAt,
+		&i.Source,
+		&i.Interrupted,
+	)
+	return i, err
+}
+
 const lastMessages = `-- name: LastMessages :many
 SELECT id, seq, conversation_id, role, content, citations, model, retrieval, created_at, source, interrupted FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
 `

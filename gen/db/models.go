@@ -229,3 +229,16 @@ type VoicePreference struct {
 	Style     string
 	UpdatedAt time.Time
 }
+
+type VoiceSession struct {
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	ConversationID *uuid.UUID
+	Replica        string
+	StartedAt      time.Time
+	EndedAt        *time.Time
+	EndReason      *string
+	Turns          int32
+	Resumes        int32
+	ConnectionID   uuid.UUID
+}

@@ -36,8 +36,10 @@ type Querier interface {
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
 	CountSuperadmins(ctx context.Context) (int64, error)
+	CountVoiceTurn(ctx context.Context, id uuid.UUID) error
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
+	CreateVoiceSession(ctx context.Context, arg CreateVoiceSessionParams) (VoiceSession, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
@@ -47,6 +49,8 @@ type Querier interface {
 	DeleteOverride(ctx context.Context, arg DeleteOverrideParams) (FlagOverride, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
+	// Only the socket that holds the session ends it: after a resume the new socket does.
+	EndVoiceSession(ctx context.Context, arg EndVoiceSessionParams) error
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
 	// the job gives up.
 	FailKbIndexing(ctx context.Context, arg FailKbIndexingParams) error
@@ -77,6 +81,7 @@ type Querier interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
 	GetVoicePreferences(ctx context.Context, userID uuid.UUID) (VoicePreference, error)
+	GetVoiceSession(ctx context.Context, id uuid.UUID) (VoiceSession, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
 	InsertConversation(ctx context.Context, arg InsertConversationParams) (Conversation, error)
 	InsertFlag(ctx context.Context, arg InsertFlagParams) (FeatureFlag, error)
@@ -87,6 +92,8 @@ type Querier interface {
 	InsertKbEvent(ctx context.Context, arg InsertKbEventParams) error
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
+	// An answer cut short (barge-in, lost client): it keeps only what the user heard.
+	InterruptMessage(ctx context.Context, arg InterruptMessageParams) (Message, error)
 	LastKbEvent(ctx context.Context) (int64, error)
 	// The newest messages, newest first (history for the model).
 	LastMessages(ctx context.Context, arg LastMessagesParams) ([]Message, error)
@@ -131,6 +138,7 @@ type Querier interface {
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
 	// A transparent upgrade of the hash parameters at login; tokens stay valid.
 	RehashPassword(ctx context.Context, arg RehashPasswordParams) error
+	ResumeVoiceSession(ctx context.Context, arg ResumeVoiceSessionParams) error
 	RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (ApiKey, error)
 	RevokeFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
 	// Ends every session of a user; returns the families so their access tokens can be

@@ -42,6 +42,7 @@ import (
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
 	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/session"
 	"github.com/voiceassist/gateway/openapi"
 )
 
@@ -63,13 +64,15 @@ type App struct {
 	Conversations *conversation.Service
 	Realtime      *realtime.Hub
 	Voice         *voice.Service
+	VoiceSessions *session.Hub
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
 
-	now      func() time.Time // the clock of scheduled changes (tests inject one)
-	embedder embed.Embedder   // replaces the configured one when set (tests)
-	kbRetry  time.Duration
+	now        func() time.Time // the clock of scheduled changes (tests inject one)
+	voiceClock session.Clock    // the clock of voice session timers (tests inject one)
+	embedder   embed.Embedder   // replaces the configured one when set (tests)
+	kbRetry    time.Duration
 
 	server  *http.Server
 	closeMu sync.Mutex
@@ -238,6 +241,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
 	probes["voice"] = a.Voice.Probe
+	a.VoiceSessions = a.newVoiceSessions()
+	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
+	h.VoiceSessions = a.VoiceSessions
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
 	a.Echo = httpserver.New(httpserver.Options{
 		Config:   cfg,
@@ -282,6 +288,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.Realtime != nil {
 		a.Realtime.Close() // hijacked WebSockets are not tracked by http.Server.Shutdown
+	}
+	if a.VoiceSessions != nil {
+		a.VoiceSessions.Close() // running turns store what they said
 	}
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)

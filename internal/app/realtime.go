@@ -16,19 +16,23 @@ import (
 // newRealtime builds the /ws hub over the conversation service.
 func (a *App) newRealtime() *realtime.Hub {
 	return realtime.New(realtime.Config{
-		Auth: func(ctx context.Context, token string) (realtime.Principal, error) {
-			p, err := a.Auth.AuthenticateToken(ctx, token)
-			if err != nil {
-				return realtime.Principal{}, err
-			}
-			return realtime.Principal{UserID: p.UserID, Email: p.Email, Role: string(p.Role)}, nil
-		},
+		Auth:           a.socketAuth,
 		Chat:           wsChat{a.Conversations},
 		Redis:          a.Redis,
 		Prefix:         a.Config.RedisKeyPrefix,
 		Logger:         a.Log.With("component", "realtime"),
 		AllowedOrigins: a.Config.AllowedOrigins,
 	})
+}
+
+// socketAuth checks the access token of a WebSocket (at the handshake and again while it
+// lives).
+func (a *App) socketAuth(ctx context.Context, token string) (realtime.Principal, error) {
+	p, err := a.Auth.AuthenticateToken(ctx, token)
+	if err != nil {
+		return realtime.Principal{}, err
+	}
+	return realtime.Principal{UserID: p.UserID, Email: p.Email, Role: string(p.Role)}, nil
 }
 
 // wsChat adapts the conversation service to the realtime hub.

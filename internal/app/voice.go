@@ -1,6 +1,9 @@
 package app
 
 import (
+	"os"
+
+	"github.com/google/uuid"
 	"log/slog"
 	"time"
 
@@ -12,8 +15,10 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/voice"
 	"github.com/voiceassist/gateway/internal/voice/offline"
+	"github.com/voiceassist/gateway/internal/voice/session"
 	"github.com/voiceassist/gateway/internal/voice/voiceopenai"
 )
 
@@ -57,3 +62,26 @@ func offlineWords(vocabulary string) []string {
 	}
 	return voice.ClinicalTerms()
 }
+
+// newVoiceSessions builds the voice conversation socket's hub.
+func (a *App) newVoiceSessions() *session.Hub {
+	cfg := a.Config
+	return session.New(session.Config{
+		Gate:  &realtime.Gate{Auth: a.socketAuth, AllowedOrigins: cfg.AllowedOrigins},
+		Voice: a.Voice, Chats: a.Conversations, Pool: a.Pool, Redis: a.Redis,
+		Prefix: cfg.RedisKeyPrefix, Replica: replicaName(), Clock: a.voiceClock, Logger: a.Log,
+		MaxSessions: cfg.VoiceMaxSessions, MaxSessionsPerUser: cfg.VoiceMaxSessionsPerUser,
+		MaxFrameBytes: cfg.VoiceMaxFrameBytes, MaxSession: cfg.VoiceMaxSession,
+		ResumeBufferBytes: cfg.VoiceResumeBufferBytes, Lease: cfg.VoiceResumeLease,
+	})
+}
+
+// replicaName tells replicas apart in session rows and the live registry: the host name and
+// a random suffix (two processes may share a host).
+func replicaName() string {
+	host, _ := os.Hostname()
+	return host + "-" + uuid.NewString()[:8]
+}
+
+// WithVoiceClock sets the clock of voice session timers (heartbeats, detach grace, time limit).
+func WithVoiceClock(c session.Clock) Option { return func(a *App) { a.voiceClock = c } }

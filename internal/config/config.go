@@ -104,13 +104,20 @@ type Config struct {
 	VoiceMaxAudioSeconds int
 	VoiceSTTTimeout      time.Duration
 	VoiceTTSTimeout      time.Duration
-	VoiceSTTWorkers      int
-	VoiceSTTVocabulary   string // clinical or clinical+drugs
-	VoiceAllowCloud      bool
-	ProvidersTrusted     bool
-	OpenAISTTModel       string
-	OpenAITTSModel       string
-	VoiceRelayPerMinute  int
+
+	VoiceMaxSessions        int
+	VoiceMaxSessionsPerUser int
+	VoiceMaxFrameBytes      int64
+	VoiceMaxSession         time.Duration
+	VoiceResumeBufferBytes  int64
+	VoiceResumeLease        time.Duration
+	VoiceSTTWorkers         int
+	VoiceSTTVocabulary      string // clinical or clinical+drugs
+	VoiceAllowCloud         bool
+	ProvidersTrusted        bool
+	OpenAISTTModel          string
+	OpenAITTSModel          string
+	VoiceRelayPerMinute     int
 
 	// JWT
 	JWTSecret []byte
@@ -282,6 +289,7 @@ const (
 	second    = time.Second
 	hour      = time.Hour
 	kib       = 1 << 10
+	mib       = 1 << 20
 	gib       = 1 << 30
 	yearInMin = 365 * 24 * 60
 )
@@ -418,6 +426,18 @@ var specs = []spec{
 		func(c *Config) *time.Duration { return &c.VoiceSTTTimeout }, second, 1, 3600),
 	durationVar(gVoice, "VOICE_TTS_TIMEOUT_SECONDS", "30", "Longest one synthesis (or one sentence of a stream) may take, in seconds (1-600).",
 		func(c *Config) *time.Duration { return &c.VoiceTTSTimeout }, second, 1, 600),
+	intVar(gVoice, "VOICE_MAX_SESSIONS", "200", "Voice WebSocket sessions (/api/voice/pipeline-ws) one replica serves at once (1-100000).",
+		func(c *Config) *int { return &c.VoiceMaxSessions }, 1, 100000),
+	intVar(gVoice, "VOICE_MAX_SESSIONS_PER_USER", "3", "Voice WebSocket sessions one user may have open at once, across all replicas (1-100).",
+		func(c *Config) *int { return &c.VoiceMaxSessionsPerUser }, 1, 100),
+	int64Var(gVoice, "VOICE_MAX_FRAME_BYTES", "262144", "Largest frame a voice WebSocket client may send, in bytes (1 KiB to 16 MiB); a larger one closes the socket with 1009.",
+		func(c *Config) *int64 { return &c.VoiceMaxFrameBytes }, kib, 16*mib),
+	durationVar(gVoice, "VOICE_MAX_SESSION_SECONDS", "3600", "Longest voice WebSocket session, in seconds (60-86400).",
+		func(c *Config) *time.Duration { return &c.VoiceMaxSession }, second, 60, 86400),
+	int64Var(gVoice, "VOICE_RESUME_BUFFER_BYTES", "8388608", "Output of a voice session kept in Redis for resume (600 s after its last frame), in bytes (64 KiB to 256 MiB); the oldest frames go first.",
+		func(c *Config) *int64 { return &c.VoiceResumeBufferBytes }, 64*kib, 256*mib),
+	durationVar(gVoice, "VOICE_RESUME_LEASE_SECONDS", "10", "How long a replica's claim on the answer it is producing lasts without renewal (renewed every third of it); a client resuming elsewhere after it lapses is told the answer is incomplete (1-120).",
+		func(c *Config) *time.Duration { return &c.VoiceResumeLease }, second, 1, 120),
 	intVar(gVoice, "VOICE_STT_WORKERS", "2", "Offline speech decoders per process (about 100 MB each, loaded on first use) (1-64).",
 		func(c *Config) *int { return &c.VoiceSTTWorkers }, 1, 64),
 	enumVar(gVoice, "VOICE_STT_VOCABULARY", "clinical", "Words the offline recogniser adds to its dictionary and language model: clinical (the clinical term list) or clinical+drugs (also about 1,700 generic drug names; about twice the memory per decoder).",

@@ -128,10 +128,10 @@ func setDefault[T int | int64 | time.Duration](v *T, d T) {
 
 // Hub owns one replica's connections.
 type Hub struct {
-	cfg      Config
-	upgrader websocket.Upgrader
-	log      *slog.Logger
-	channel  string // Redis pub/sub channel for typing and presence changes
+	cfg     Config
+	gate    *Gate
+	log     *slog.Logger
+	channel string // Redis pub/sub channel for typing and presence changes
 
 	connGauge prometheus.Gauge
 	messages  *prometheus.CounterVec
@@ -163,10 +163,7 @@ func New(cfg Config) *Hub {
 		perUser: map[uuid.UUID]int{},
 		rooms:   map[uuid.UUID]map[*conn]struct{}{},
 	}
-	h.upgrader = websocket.Upgrader{
-		Subprotocols: []string{"bearer"},
-		CheckOrigin:  h.checkOrigin,
-	}
+	h.gate = &Gate{Auth: cfg.Auth, AllowedOrigins: cfg.AllowedOrigins, WriteWait: cfg.WriteWait}
 	return h
 }
 

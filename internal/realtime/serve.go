@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,31 +15,70 @@ import (
 
 var errNoToken = errors.New("no token")
 
-// ServeHTTP is the /ws endpoint. Refusals after a WebSocket handshake are close
-// frames, not HTTP statuses, because browsers do not expose the status or body
-// of a failed handshake: 1008 for a missing or bad token, 1013 over a
-// connection cap, 1001 while shutting down.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Gate is the handshake every WebSocket of the gateway shares: the token from the
+// subprotocol list "bearer, <token>" or from ?token= (browsers cannot set headers on a
+// WebSocket), authentication, the origin check and admission. Refusals after a handshake are
+// close frames, not HTTP statuses, because browsers do not expose the status or body of a
+// failed handshake: 1008 for a missing or bad token, the admission's code (1013 over a
+// connection cap, 1001 while shutting down) otherwise.
+type Gate struct {
+	Auth           Authenticator
+	AllowedOrigins []string
+	WriteWait      time.Duration
+	upgrader       websocket.Upgrader
+	once           sync.Once
+}
+
+// Accepted is an authenticated, admitted and upgraded connection.
+type Accepted struct {
+	WS        *websocket.Conn
+	User      Principal
+	Token     string // re-checked while the connection lives
+	RequestID string
+	// Release frees the admission slot; call it once the connection has ended.
+	Release     func()
+	ViaProtocol bool // the token came as a subprotocol
+}
+
+// Refusal is why admission turned a user away: a close code and reason.
+type Refusal struct {
+	Code   int
+	Reason string
+}
+
+// Accept authenticates the request, asks admit for a slot (it returns a release func, or a
+// refusal) and upgrades. When it returns false the request has been answered: a 401
+// envelope for a plain HTTP request, a close frame after the handshake otherwise.
+func (g *Gate) Accept(w http.ResponseWriter, r *http.Request, admit func(Principal) (func(), *Refusal)) (Accepted, bool) {
+	g.once.Do(func() {
+		g.upgrader = websocket.Upgrader{Subprotocols: []string{"bearer"}, CheckOrigin: g.checkOrigin}
+		if g.WriteWait <= 0 {
+			g.WriteWait = 10 * time.Second
+		}
+	})
 	token, viaProtocol := requestToken(r)
 	reqID := requestID(w, r)
-	p, authErr := h.authenticate(r.Context(), token)
+	p, authErr := g.authenticate(r.Context(), token)
 	if authErr != nil && !websocket.IsWebSocketUpgrade(r) {
 		writeUnauthorized(w, reqID)
-		return
+		return Accepted{}, false
 	}
 	var hdr http.Header // the hijacked response does not carry the middleware's headers
 	if reqID != "" {
 		hdr = http.Header{"X-Request-Id": {reqID}}
 	}
-	admitted := authErr == nil && h.admit(p.UserID)
-
+	var release func()
+	var refusal *Refusal
+	if authErr == nil {
+		release, refusal = admit(p)
+	}
 	// Upgrade writes its own HTTP error (400 not a handshake, 403 bad origin).
-	ws, err := h.upgrader.Upgrade(w, r, hdr)
+	ws, err := g.upgrader.Upgrade(w, r, hdr)
 	if err != nil {
-		if admitted {
-			h.release(p.UserID)
+		if release != nil {
+			release()
 		}
-		return
+		return Accepted{}, false
 	}
 	switch {
 	case authErr != nil:
@@ -46,25 +86,37 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(authErr, errNoToken) {
 			reason = "missing token"
 		}
-		h.reject(ws, websocket.ClosePolicyViolation, reason)
-		return
-	case !admitted:
-		code, reason := websocket.CloseTryAgainLater, "too many connections"
-		if h.isClosed() {
-			code, reason = websocket.CloseGoingAway, "server shutting down"
+		g.Reject(ws, websocket.ClosePolicyViolation, reason)
+		return Accepted{}, false
+	case refusal != nil:
+		g.Reject(ws, refusal.Code, refusal.Reason)
+		return Accepted{}, false
+	}
+	return Accepted{WS: ws, User: p, Token: token, RequestID: reqID, Release: release, ViaProtocol: viaProtocol}, true
+}
+
+// ServeHTTP is the /ws endpoint.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.gate.Accept(w, r, func(p Principal) (func(), *Refusal) {
+		if h.admit(p.UserID) {
+			return func() { h.release(p.UserID) }, nil
 		}
-		h.reject(ws, code, reason)
+		if h.isClosed() {
+			return nil, &Refusal{websocket.CloseGoingAway, "server shutting down"}
+		}
+		return nil, &Refusal{websocket.CloseTryAgainLater, "too many connections"}
+	})
+	if !ok {
 		return
 	}
-	defer h.release(p.UserID)
-
-	c := newConn(r.Context(), h, ws, p, token, reqID)
+	defer a.Release()
+	c := newConn(r.Context(), h, a.WS, a.User, a.Token, a.RequestID)
 	if !h.register(c) {
-		h.reject(ws, websocket.CloseGoingAway, "server shutting down")
+		h.gate.Reject(a.WS, websocket.CloseGoingAway, "server shutting down")
 		return
 	}
 	defer h.unregister(c)
-	c.log.Debug("realtime: connected", "bearer_subprotocol", viaProtocol)
+	c.log.Debug("realtime: connected", "bearer_subprotocol", a.ViaProtocol)
 	c.run()
 }
 
@@ -80,13 +132,13 @@ func requestToken(r *http.Request) (token string, viaProtocol bool) {
 	return r.URL.Query().Get("token"), false
 }
 
-func (h *Hub) authenticate(ctx context.Context, token string) (Principal, error) {
+func (g *Gate) authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, errNoToken
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.WriteWait)
+	ctx, cancel := context.WithTimeout(ctx, g.WriteWait)
 	defer cancel()
-	p, err := h.cfg.Auth(ctx, token)
+	p, err := g.Auth(ctx, token)
 	if err == nil && p.UserID == uuid.Nil {
 		err = errors.New("authenticator returned no user")
 	}
@@ -96,12 +148,12 @@ func (h *Hub) authenticate(ctx context.Context, token string) (Principal, error)
 // checkOrigin allows non-browser clients (no Origin header) and the configured
 // browser origins: anything else could be a cross-site page riding the user's
 // session (cross-site WebSocket hijacking).
-func (h *Hub) checkOrigin(r *http.Request) bool {
+func (g *Gate) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
-	for _, o := range h.cfg.AllowedOrigins {
+	for _, o := range g.AllowedOrigins {
 		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
 			return true
 		}
@@ -132,10 +184,10 @@ func writeUnauthorized(w http.ResponseWriter, reqID string) {
 	})
 }
 
-// reject closes a connection that never started: close frame, then a short wait
+// Reject closes a connection that never started: close frame, then a short wait
 // for the client's reply so the frame is read before the TCP connection ends.
-func (h *Hub) reject(ws *websocket.Conn, code int, reason string) {
-	deadline := time.Now().Add(h.cfg.WriteWait)
+func (g *Gate) Reject(ws *websocket.Conn, code int, reason string) {
+	deadline := time.Now().Add(g.WriteWait)
 	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
 	ws.SetReadLimit(1024)
 	_ = ws.SetReadDeadline(deadline)

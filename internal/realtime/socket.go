@@ -125,6 +125,17 @@ func (c *Conn) SendBinary(label string, data []byte) bool {
 	return c.enqueue(outFrame{label: label, binary: true, data: data})
 }
 
+// SendWait queues a frame, waiting while the queue is full instead of closing: for a
+// replay the caller has bounded in size. False when the connection closes first.
+func (c *Conn) SendWait(label string, binary bool, data []byte) bool {
+	select {
+	case c.send <- outFrame{label: label, binary: binary, data: data}:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
 func (c *Conn) enqueue(f outFrame) bool {
 	select {
 	case <-c.done:

@@ -167,64 +167,91 @@ func (c *TTSChain) Synthesize(ctx context.Context, text string, opt SynthesizeOp
 	return PCM{}, route, chainError(route.Failed)
 }
 
-// SynthesizeStream speaks text sentence by sentence (Sentences), calling emit with each
-// sentence's audio (and the route, fixed from the first call on) as soon as it is
-// rendered, so playback starts before the whole text is synthesised. The provider is chosen
-// on the first sentence (with fallback) and kept for the rest; a later failure is returned
-// as is. Each sentence gets at most perSentence (0 = no limit beyond ctx). An error from
-// emit stops the stream and is returned. The Route is valid whenever some audio was emitted.
+// Speaker speaks one sentence at a time with a provider chosen on the first sentence
+// (with fallback) and kept for the rest: a listener who has heard one voice must not hear the
+// next sentence in another or hear a sentence twice. Not safe for concurrent use.
+type Speaker struct {
+	plan        []attempt
+	chosen      *attempt
+	route       Route
+	perSentence time.Duration
+}
+
+// Speaker starts a sentence-by-sentence synthesis; each sentence gets at most perSentence
+// (0 = no limit beyond the caller's context).
+func (c *TTSChain) Speaker(opt SynthesizeOptions, perSentence time.Duration) (*Speaker, error) {
+	plan, err := c.plan(opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Speaker{plan: plan, perSentence: perSentence}, nil
+}
+
+// Route is the provider that speaks (valid once a sentence was spoken).
+func (s *Speaker) Route() Route { return s.route }
+
+// Speak renders one sentence. Before a provider is chosen a retryable failure moves on to
+// the next provider; afterwards every failure is returned as is.
+func (s *Speaker) Speak(ctx context.Context, sentence string) (PCM, error) {
+	if s.chosen != nil {
+		p, err := s.try(ctx, *s.chosen, sentence)
+		if err != nil {
+			return PCM{}, fmt.Errorf("%s: %w", s.chosen.tts.Name(), err)
+		}
+		return p, nil
+	}
+	for i := range s.plan {
+		a := s.plan[i]
+		p, err := s.try(ctx, a, sentence)
+		if err == nil {
+			s.chosen = &s.plan[i]
+			s.route.Provider, s.route.Fallback = a.tts.Name(), i > 0
+			return p, nil
+		}
+		err = fmt.Errorf("%s: %w", a.tts.Name(), err)
+		if !IsRetryable(err) || ctx.Err() != nil {
+			return PCM{}, err
+		}
+		s.route.Failed = append(s.route.Failed, err)
+	}
+	return PCM{}, chainError(s.route.Failed)
+}
+
+func (s *Speaker) try(ctx context.Context, a attempt, sentence string) (PCM, error) {
+	sctx := ctx
+	if s.perSentence > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, s.perSentence)
+		defer cancel()
+	}
+	p, err := a.tts.Synthesize(sctx, sentence, a.opt)
+	if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		err = fmt.Errorf("%w: %w", ErrTransient, context.DeadlineExceeded)
+	}
+	return p, err
+}
+
+// SynthesizeStream speaks text sentence by sentence (Sentences) with a Speaker, calling emit
+// with each sentence's audio (and the route) as soon as it is rendered, so playback starts
+// before the whole text is synthesised. An error from emit stops the stream and is returned.
+// The Route is valid whenever some audio was emitted.
 func (c *TTSChain) SynthesizeStream(ctx context.Context, text string, opt SynthesizeOptions, emit func(PCM, Route) error, perSentence time.Duration) (Route, error) {
 	sentences := Sentences(text)
 	if len(sentences) == 0 {
 		return Route{}, fmt.Errorf("%w: empty text", ErrInvalidInput)
 	}
-	var route Route
-	plan, err := c.plan(opt)
+	sp, err := c.Speaker(opt, perSentence)
 	if err != nil {
-		return route, err
+		return Route{}, err
 	}
-	speak := func(a attempt, s string) (PCM, error) {
-		sctx := ctx
-		if perSentence > 0 {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(ctx, perSentence)
-			defer cancel()
-		}
-		p, err := a.tts.Synthesize(sctx, s, a.opt)
-		if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			err = fmt.Errorf("%w: %w", ErrTransient, context.DeadlineExceeded)
-		}
-		return p, err
-	}
-	var chosen attempt
-	var first PCM
-	for i, a := range plan {
-		first, err = speak(a, sentences[0])
-		if err == nil {
-			chosen = a
-			route.Provider, route.Fallback = a.tts.Name(), i > 0
-			break
-		}
-		err = fmt.Errorf("%s: %w", a.tts.Name(), err)
-		if !IsRetryable(err) || ctx.Err() != nil {
-			return route, err
-		}
-		route.Failed = append(route.Failed, err)
-	}
-	if chosen.tts == nil {
-		return route, chainError(route.Failed)
-	}
-	if err := emit(first, route); err != nil {
-		return route, err
-	}
-	for _, s := range sentences[1:] {
-		p, err := speak(chosen, s)
+	for _, s := range sentences {
+		p, err := sp.Speak(ctx, s)
 		if err != nil {
-			return route, fmt.Errorf("%s: %w", chosen.tts.Name(), err)
+			return sp.Route(), err
 		}
-		if err := emit(p, route); err != nil {
-			return route, err
+		if err := emit(p, sp.Route()); err != nil {
+			return sp.Route(), err
 		}
 	}
-	return route, nil
+	return sp.Route(), nil
 }

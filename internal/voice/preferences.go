@@ -126,14 +126,21 @@ func StylePresets() []StylePreset {
 	}
 }
 
+// AllowTurn spends one of the user's voice turns per minute (RATE_LIMIT_VOICE_RELAY_PER_MINUTE),
+// shared by the relay and voice sessions: each turn is a transcription and a model answer.
+func (s *Service) AllowTurn(ctx context.Context, user uuid.UUID) error {
+	if s.limiter == nil {
+		return nil
+	}
+	rule := ratelimit.Rule{Name: "voice_relay_user", Limit: s.limits.RelayPerMinute, Window: time.Minute}
+	return s.limiter.Check(ctx, rule, user.String(), true, "Too many voice requests; retry later")
+}
+
 // Relay answers a spoken question through the chat pipeline: the transcript and its answer
 // are stored with source voice. Each user may relay RATE_LIMIT_VOICE_RELAY_PER_MINUTE a minute.
 func (s *Service) Relay(ctx context.Context, user, conv uuid.UUID, transcript string) (question, answer conversation.Message, err error) {
-	if s.limiter != nil {
-		rule := ratelimit.Rule{Name: "voice_relay_user", Limit: s.limits.RelayPerMinute, Window: time.Minute}
-		if err := s.limiter.Check(ctx, rule, user.String(), true, "Too many voice requests; retry later"); err != nil {
-			return question, answer, err
-		}
+	if err := s.AllowTurn(ctx, user); err != nil {
+		return question, answer, err
 	}
 	if s.chats == nil {
 		return question, answer, apierr.Unavailable("The assistant is not available", nil)

@@ -33,17 +33,49 @@ var (
 // the last space, before the limit. Whitespace is collapsed; empty pieces are dropped.
 func Sentences(text string) []string {
 	var out []string
-	for _, s := range splitSentences(text) {
-		out = append(out, cutLong(s, MaxSentenceChars)...)
+	for _, sp := range splitSentences(text) {
+		out = append(out, cutLong(collapse(text[sp.start:sp.end]), MaxSentenceChars)...)
 	}
 	return out
 }
 
-func splitSentences(text string) []string {
+// SentenceStream cuts text that arrives in pieces (a model's answer) into Sentences as soon
+// as each is certainly complete: a sentence is released only once text follows it, because
+// "2." may become "2.5" and "5 mg." may go on with "daily".
+type SentenceStream struct{ buf string }
+
+// Push adds text and returns the sentences it completed.
+func (s *SentenceStream) Push(delta string) []string {
+	s.buf += delta
+	spans := splitSentences(s.buf)
+	if len(spans) < 2 {
+		return nil
+	}
 	var out []string
-	emit := func(s string) {
-		if s = strings.Join(strings.Fields(s), " "); s != "" {
-			out = append(out, s)
+	for _, sp := range spans[:len(spans)-1] {
+		out = append(out, cutLong(collapse(s.buf[sp.start:sp.end]), MaxSentenceChars)...)
+	}
+	s.buf = s.buf[spans[len(spans)-1].start:]
+	return out
+}
+
+// Flush returns the rest as sentences (the text is complete).
+func (s *SentenceStream) Flush() []string {
+	out := Sentences(s.buf)
+	s.buf = ""
+	return out
+}
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// span is a sentence's byte range in the text it was cut from.
+type span struct{ start, end int }
+
+func splitSentences(text string) []span {
+	var out []span
+	emit := func(start, end int) {
+		if strings.TrimSpace(text[start:end]) != "" {
+			out = append(out, span{start, end})
 		}
 	}
 	start := 0
@@ -52,7 +84,7 @@ func splitSentences(text string) []string {
 		end := i + size
 		switch r {
 		case '\n', '\r':
-			emit(text[start:end])
+			emit(start, end)
 			start = end
 		case '.', '!', '?', ';', '…':
 			// Take a run of terminators and closing quotes/brackets: "Really?!" or "(done.)".
@@ -72,12 +104,12 @@ func splitSentences(text string) []string {
 			if r == '.' && end == i+size && !endsSentence(text[start:i], text[end:]) {
 				break
 			}
-			emit(text[start:end])
+			emit(start, end)
 			start = end
 		}
 		i = end
 	}
-	emit(text[start:])
+	emit(start, len(text))
 	return out
 }
 

@@ -62,3 +62,22 @@ func TestSentencesCutLong(t *testing.T) {
 	}
 	require.Equal(t, blob, strings.Join(parts, ""))
 }
+
+func TestSentenceStreamReleasesOnlyCompleteSentences(t *testing.T) {
+	text := "Take 5 mg. daily with food. The dose is 2.5 mg. Dr. Smith agrees! Call if worse"
+	want := Sentences(text)
+	for _, step := range []int{1, 3, 7, 1000} {
+		var ss SentenceStream
+		var got []string
+		for i := 0; i < len(text); i += step {
+			got = append(got, ss.Push(text[i:min(i+step, len(text))])...)
+		}
+		if len(got) != len(want)-1 {
+			t.Fatalf("step %d: released %q before the end, want all but the last of %q", step, got, want)
+		}
+		got = append(got, ss.Flush()...)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("step %d: got %q, want %q", step, got, want)
+		}
+	}
+}

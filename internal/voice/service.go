@@ -152,12 +152,33 @@ func (s *Service) Transcribe(ctx context.Context, actor audit.Actor, req Transcr
 	if err != nil {
 		return TranscribeResult{}, s.fail("stt", ctx, err)
 	}
-	if len(s.stt.Providers()) == 0 {
-		return TranscribeResult{}, s.fail("stt", ctx, s.unavailable("speech-to-text"))
-	}
-	t, route, err := s.stt.Transcribe(ctx, pcm, req.Options)
+	t, fallback, err := s.transcribe(ctx, pcm, req.Options)
 	if err != nil {
-		return TranscribeResult{}, s.fail("stt", ctx, err)
+		return TranscribeResult{}, err
+	}
+	s.audit(actor, "voice.transcribed", map[string]any{
+		"bytes": len(req.Audio), "container": string(container), "duration_seconds": round(pcm.Duration().Seconds()),
+		"provider": t.Provider, "fallback": fallback,
+	})
+	return TranscribeResult{Transcript: t, Fallback: fallback}, nil
+}
+
+// TranscribePCM transcribes audio that is already PCM (an utterance of a voice session),
+// within the STT timeout; it is not audited (the session is, once).
+func (s *Service) TranscribePCM(ctx context.Context, pcm PCM, opt TranscribeOptions) (Transcript, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.limits.STTTimeout)
+	defer cancel()
+	t, _, err := s.transcribe(ctx, pcm, opt)
+	return t, err
+}
+
+func (s *Service) transcribe(ctx context.Context, pcm PCM, opt TranscribeOptions) (Transcript, bool, error) {
+	if len(s.stt.Providers()) == 0 {
+		return Transcript{}, false, s.fail("stt", ctx, s.unavailable("speech-to-text"))
+	}
+	t, route, err := s.stt.Transcribe(ctx, pcm, opt)
+	if err != nil {
+		return Transcript{}, false, s.fail("stt", ctx, err)
 	}
 	if route.Fallback {
 		s.metrics.fallbacks.WithLabelValues("stt").Inc()
@@ -169,11 +190,7 @@ func (s *Service) Transcribe(ctx context.Context, actor audit.Actor, req Transcr
 	if t.Language == "" {
 		t.Language = "en"
 	}
-	s.audit(actor, "voice.transcribed", map[string]any{
-		"bytes": len(req.Audio), "container": string(container), "duration_seconds": round(pcm.Duration().Seconds()),
-		"provider": route.Provider, "fallback": route.Fallback,
-	})
-	return TranscribeResult{Transcript: t, Fallback: route.Fallback}, nil
+	return t, route.Fallback, nil
 }
 
 // SynthesizeRequest is one text to speak.
@@ -267,6 +284,31 @@ func (s *Service) Stream(ctx context.Context, actor audit.Actor, req SynthesizeR
 	return nil
 }
 
+// Speaker starts sentence-by-sentence speech for a voice session: voice and speed from the
+// request, else from the user's preferences; each sentence gets the TTS timeout.
+func (s *Service) Speaker(ctx context.Context, actor audit.Actor, voiceID string) (*Speaker, error) {
+	if len(s.tts.Providers()) == 0 {
+		return nil, s.fail("tts", ctx, s.unavailable("text-to-speech"))
+	}
+	opt, err := s.options(ctx, actor, voiceID, 0)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.tts.Speaker(opt, s.limits.TTSTimeout)
+	if err != nil {
+		return nil, s.fail("tts", ctx, err)
+	}
+	return sp, nil
+}
+
+// Spoken counts speech a voice session produced (metrics), like a synthesis.
+func (s *Service) Spoken(route Route, d time.Duration) {
+	if route.Fallback {
+		s.metrics.fallbacks.WithLabelValues("tts").Inc()
+	}
+	s.metrics.audio.WithLabelValues("out").Add(d.Seconds())
+}
+
 // prepare validates a synthesis request and fills voice and speed from the preferences.
 func (s *Service) prepare(ctx context.Context, actor audit.Actor, req *SynthesizeRequest, format string) (SynthesizeOptions, error) {
 	if req.Format == "" {
@@ -284,22 +326,27 @@ func (s *Service) prepare(ctx context.Context, actor audit.Actor, req *Synthesiz
 	if len(Sentences(req.Text)) == 0 {
 		return SynthesizeOptions{}, apierr.Invalid("text", "has nothing to speak")
 	}
-	if (req.Voice == "" || req.Speed == 0) && actor.ID != nil {
+	return s.options(ctx, actor, req.Voice, req.Speed)
+}
+
+// options fills voice and speed from the user's preferences where not given.
+func (s *Service) options(ctx context.Context, actor audit.Actor, voiceID string, speed float64) (SynthesizeOptions, error) {
+	if (voiceID == "" || speed == 0) && actor.ID != nil {
 		p, err := s.Preferences(ctx, *actor.ID)
 		if err != nil {
 			return SynthesizeOptions{}, err
 		}
-		if req.Voice == "" && p.Voice != nil && s.hasVoice(*p.Voice) {
-			req.Voice = *p.Voice
+		if voiceID == "" && p.Voice != nil && s.hasVoice(*p.Voice) {
+			voiceID = *p.Voice
 		}
-		if req.Speed == 0 {
-			req.Speed = p.Speed
+		if speed == 0 {
+			speed = p.Speed
 		}
 	}
-	if req.Voice != "" && !s.hasVoice(req.Voice) {
+	if voiceID != "" && !s.hasVoice(voiceID) {
 		return SynthesizeOptions{}, apierr.Invalid("voice", "is not a voice of the configured providers (GET /api/voice/voices)")
 	}
-	return SynthesizeOptions{Voice: req.Voice, Speed: clampSpeed(req.Speed)}, nil
+	return SynthesizeOptions{Voice: voiceID, Speed: clampSpeed(speed)}, nil
 }
 
 func (s *Service) synthesized(actor audit.Actor, route Route, req SynthesizeRequest, d time.Duration, stream bool) {
