@@ -142,7 +142,10 @@
       case 'voice.state':
         setState(m.state);
         if (m.reason) log('state ' + m.state + ' (' + m.reason + ')');
-        if (m.state !== 'speaking' && /barge/.test(m.reason || '')) stopPlayback();
+        // The server sends speech faster than real time, so it may be listening again while
+        // the answer still plays here: a barge-in, or a new turn (the user spoke or typed),
+        // cuts what is left of it.
+        if ((m.state === 'listening' && m.reason === 'barge_in') || m.state === 'thinking') stopPlayback();
         break;
       case 'transcript.delta':
         turn(m.turn_id).question.textContent = m.text;
