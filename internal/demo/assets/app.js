@@ -134,7 +134,10 @@
         stats.sessionId = m.session_id;
         outRate = m.output_sample_rate || outRate;
         log('session ' + m.session_id + ' (conversation ' + m.conversation_id + ')');
-        startMic();
+        startMic().catch((err) => {
+          ui.mic.textContent = 'failed';
+          log('microphone: ' + err.message);
+        });
         break;
       case 'session.init.ack':
         binary = Array.isArray(m.features) && m.features.includes('binary_audio');
