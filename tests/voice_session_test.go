@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
@@ -20,9 +21,9 @@ Blood pressure should be rechecked within four weeks of starting treatment.`
 
 // voiceServer is a gateway whose speech goes to a fake OpenAI-compatible server and whose
 // answers come from the offline extractive model over a knowledge base about hypertension.
-func voiceServer(t *testing.T, env map[string]string) (*testServer, *llmtest.Server, string) {
+func voiceServer(t *testing.T, env map[string]string, opts ...app.Option) (*testServer, *llmtest.Server, string) {
 	t.Helper()
-	s, fake := openAIVoice(t, env)
+	s, fake := openAIVoice(t, env, opts...)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	doc := s.addText(t, admin, "Hypertension treatment", hypertensionDoc)
 	s.waitIndexed(t, admin, doc.Id)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 	"github.com/voiceassist/gateway/internal/voice"
@@ -325,7 +326,7 @@ func TestVoicePreferences(t *testing.T) {
 
 // openAIVoice starts a gateway whose speech goes to a fake OpenAI-compatible server first,
 // with the offline providers as the fallback.
-func openAIVoice(t *testing.T, env map[string]string) (*testServer, *llmtest.Server) {
+func openAIVoice(t *testing.T, env map[string]string, opts ...app.Option) (*testServer, *llmtest.Server) {
 	t.Helper()
 	fake := llmtest.New(t)
 	cfg := map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": "test-key",
@@ -335,7 +336,7 @@ func openAIVoice(t *testing.T, env map[string]string) (*testServer, *llmtest.Ser
 	for k, v := range env {
 		cfg[k] = v
 	}
-	return startServer(t, cfg), fake
+	return startServer(t, cfg, opts...), fake
 }
 
 func TestVoiceOpenAIProvider(t *testing.T) {

@@ -104,8 +104,9 @@ func (s *Session) resume(in inbound) {
 	}
 }
 
-// follow relays the frames another session appends to the buffer until its turn ends or
-// its producer's lease lapses (then the turn is reported incomplete).
+// follow relays the frames another session appends to the buffer until its turn ends (its
+// last frame is marked) or its producer's lease lapses (then the turn is reported
+// incomplete). New turns wait for it (BUSY).
 func (s *Session) follow(after string) {
 	defer s.h.wg.Done()
 	key := s.h.bufferKey(s.id)
@@ -137,6 +138,9 @@ func (s *Session) follow(after string) {
 					return
 				}
 				after, lastSeq, ended = e.ID, seqOf(e.ID), isEnd(e)
+				if ended {
+					return // the turn is over: the session is this socket's from here
+				}
 			}
 		}
 		if len(res) > 0 {
