@@ -20,6 +20,8 @@ WITH_SERVICES := eval "$$(scripts/services.sh up)" &&
 # The offline voice (pocketsphinx, flite, ffmpeg; installed when missing and root) sets the
 # build tag for the command that follows; without it voice answers 503 VOICE_UNAVAILABLE.
 WITH_VOICE := tags="$$(scripts/voice-deps.sh)" &&
+# Headless Chromium for the browser tests (installed when missing and root; else they skip).
+WITH_BROWSER := scripts/browser-deps.sh &&
 
 .PHONY: help
 help: ## List the targets
@@ -83,7 +85,7 @@ run: build ## Serve on :8000 with local PostgreSQL/Redis (installed and started 
 
 .PHONY: test
 test: $(NPM_STAMP) ## Run every test against real PostgreSQL and Redis (started if missing)
-	@$(WITH_SERVICES) $(WITH_VOICE) $(GO) test -tags "$$tags" -count=1 -timeout 12m ./...
+	@$(WITH_SERVICES) $(WITH_VOICE) $(WITH_BROWSER) $(GO) test -tags "$$tags" -count=1 -timeout 12m ./...
 
 .PHONY: bench
 bench: ## Run the Go benchmarks in bench/

@@ -5251,6 +5251,12 @@ type ServerInterface interface {
 	// RegenerateAnswer Answer the last question again
 	// (POST /conversations/{id}/regenerate)
 	RegenerateAnswer(ctx echo.Context, id IdPath) error
+	// GetDemoVoice Voice conversation demo page
+	// (GET /demo/voice)
+	GetDemoVoice(ctx echo.Context) error
+	// GetDemoVoiceAsset A static asset of the voice demo page
+	// (GET /demo/voice/{asset})
+	GetDemoVoiceAsset(ctx echo.Context, asset string) error
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx echo.Context) error
@@ -7129,6 +7135,31 @@ func (w *ServerInterfaceWrapper) RegenerateAnswer(ctx echo.Context) error {
 	return err
 }
 
+// GetDemoVoice converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDemoVoice(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDemoVoice(ctx)
+	return err
+}
+
+// GetDemoVoiceAsset converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDemoVoiceAsset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", ctx.Param("asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter asset: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDemoVoiceAsset(ctx, asset)
+	return err
+}
+
 // GetSwaggerUI converts echo context to params.
 func (w *ServerInterfaceWrapper) GetSwaggerUI(ctx echo.Context) error {
 	var err error
@@ -7327,6 +7358,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetSwaggerUI, options.OperationMiddlewares["getSwaggerUI"]...)
 	router.GET(options.BaseURL+"/redoc", wrapper.GetRedoc, options.OperationMiddlewares["getRedoc"]...)
 	router.GET(options.BaseURL+"/docs/assets/:name", wrapper.GetDocsAsset, options.OperationMiddlewares["getDocsAsset"]...)
+	router.GET(options.BaseURL+"/demo/voice", wrapper.GetDemoVoice, options.OperationMiddlewares["getDemoVoice"]...)
+	router.GET(options.BaseURL+"/demo/voice/:asset", wrapper.GetDemoVoiceAsset, options.OperationMiddlewares["getDemoVoiceAsset"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
 	router.POST(options.BaseURL+"/api/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.POST(options.BaseURL+"/api/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
@@ -17997,6 +18030,125 @@ func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type GetDemoVoiceRequestObject struct {
+}
+
+type GetDemoVoiceResponseObject interface {
+	VisitGetDemoVoiceResponse(w http.ResponseWriter) error
+}
+
+type GetDemoVoice200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoice200TexthtmlResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoice404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAssetRequestObject struct {
+	Asset string `json:"asset"`
+}
+
+type GetDemoVoiceAssetResponseObject interface {
+	VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error
+}
+
+type GetDemoVoiceAsset200TextcssResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoiceAsset200TextcssResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoiceAsset200TextjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDemoVoiceAsset200TextjavascriptResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDemoVoiceAsset404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetDemoVoiceAsset422JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSwaggerUIRequestObject struct {
 }
 
@@ -18911,6 +19063,12 @@ type StrictServerInterface interface {
 	// RegenerateAnswer Answer the last question again
 	// (POST /conversations/{id}/regenerate)
 	RegenerateAnswer(ctx context.Context, request RegenerateAnswerRequestObject) (RegenerateAnswerResponseObject, error)
+	// GetDemoVoice Voice conversation demo page
+	// (GET /demo/voice)
+	GetDemoVoice(ctx context.Context, request GetDemoVoiceRequestObject) (GetDemoVoiceResponseObject, error)
+	// GetDemoVoiceAsset A static asset of the voice demo page
+	// (GET /demo/voice/{asset})
+	GetDemoVoiceAsset(ctx context.Context, request GetDemoVoiceAssetRequestObject) (GetDemoVoiceAssetResponseObject, error)
 	// GetSwaggerUI Swagger UI
 	// (GET /docs)
 	GetSwaggerUI(ctx context.Context, request GetSwaggerUIRequestObject) (GetSwaggerUIResponseObject, error)
@@ -22278,6 +22436,54 @@ func (sh *strictHandler) RegenerateAnswer(ctx echo.Context, id IdPath) error {
 	return nil
 }
 
+// GetDemoVoice operation middleware
+func (sh *strictHandler) GetDemoVoice(ctx echo.Context) error {
+	var request GetDemoVoiceRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDemoVoice(ctx.Request().Context(), request.(GetDemoVoiceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDemoVoice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDemoVoiceResponseObject); ok {
+		return validResponse.VisitGetDemoVoiceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDemoVoiceAsset operation middleware
+func (sh *strictHandler) GetDemoVoiceAsset(ctx echo.Context, asset string) error {
+	var request GetDemoVoiceAssetRequestObject
+
+	request.Asset = asset
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDemoVoiceAsset(ctx.Request().Context(), request.(GetDemoVoiceAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDemoVoiceAsset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDemoVoiceAssetResponseObject); ok {
+		return validResponse.VisitGetDemoVoiceAssetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetSwaggerUI operation middleware
 func (sh *strictHandler) GetSwaggerUI(ctx echo.Context) error {
 	var request GetSwaggerUIRequestObject
@@ -22995,117 +23201,124 @@ var swaggerSpec = []string{
 	"OdgekdCMH2bcXRGWhTe5EsV4c/gKkei5Ehp2u+SqcFFgqzdlE8frrpUjzGSzJSMdb9L0xtefs9Bwl01A",
 	"zGoDkoHXBi7SW6jNuUh5NtOxBcS35uyqru/7vEAyIuKxvUSYJjGLt5fF/3i7xmXKCSXIvD2W3FuW92xo",
 	"RWPLRKiKfQOr+ewhJ0F8nVMZq91S12rPtswd8I7Km9iIzzvUl6ElM5B97mvTWtkc7rQdg2JV9jTSqYTY",
-	"NnQYLrJCtjve0W8/OiPq/8fe1y63jSNr3woq9VaNVEvJ8sST2rFqfyiOnHW9/lpJzm52NUeESEjiigS4",
-	"BGVFm0rV3MOcK5wrOYVuACQlUpIdO04y/mVZIgEQbHQ3Gt3PY0K/DmFRnK6GXHAmDV1+nK6w+QodSipV",
-	"qJkeP7fpHvKj1s/EfXN2MugMzq4uR6dnl53zs392lebPRXdM1Bu0qdL0DsmHfEp066nu7WH36o+oYM2A",
-	"n1bDmlHs0rGbL9ME6tTLelasf3jFagTJaq97q1WlbapVKroEEll+XFJTagLqeBPmiSkPlNfGQsmWM5aw",
-	"umH8M8Eu8i6v+SUJuAx8RoJ0yMHHXhKlCaYJjWfo0G663WtudqUz3Ww264iUqzevAR9ykfgsaWut+yEl",
-	"Y5YuGZb1RsBECif/kMvDfe3M6LH/IEn+vI3geRsqfd9n/pAbdkPDpWoIZTYQnMwSLiA5IfIoZHJJujzO",
-	"wzgNua5N/pmUYDjVXMOQrHu2fKn1Knynonc95Dn3OtszSDwSBTtEtdttPbvamh257tz0u2/cetHwwNix",
-	"cd37xo2ZAao3iRvPghENWZICB6RMZQElGiLEBmHVTLoary3NNjM7g5gyCQM+Z76BxdgjqqSM51drsdTg",
-	"vuWAUrYdyMWUnk3XH950rUeEUlyE+1ovmzmxtXJ1vAjCtBFwndJh7ll3dgtHWQHPnTyA6chi+Gh0svwO",
-	"gJe3tghJpjiNmGGYyvbEvi935mUN7DN9iWVte9u1su3D3re+5eGE5hI2aGAOYMbT3Ixtl5w4iFkYcNZY",
-	"VkvMTTxNqA/EOoSSv7NxX3hzliIXC1B3EWpo4mTM6FyS2vXJxeErcviKzP/6XxIJLhy1PRtTyV4daWq/",
-	"ZMgxD5FMEgBGdFsfWocu+RMZB9MG434ADHr/WTDuMcIX0Zgl5E9E0igOmd6lzhhNdBkv4o0AxKMz5DqA",
-	"KZkSDY/hvlN/Xs6CEF3DSPgsNKizQUpqekBqJD+6Zlw0xWMhVyzSeJGOcASjBMAdxYS4xqFTu+mVW9fZ",
-	"SWOlzhoBz7HiEcHz+TxwEDTkhpmM/P7r/+rs90ippqnaBCeJSIgnfHy/ntrD47/q4gCWpQtUevA+m5Hv",
-	"NskJvIsh163I42yIAQ9S18kPWY1LfQMh5WagTOrav82M6XHIXd2ougaecBRw9Vl3L3z4JQ741G0j/2Gi",
-	"We+O1ydKtZYfV5N686wpYN9X/+bOV3wWpnTtu8LgzFLLrrTfZCSKNcOyI4375J7MaHqiv3XB8a2r5nAS",
-	"8LVnk4L/NyOGPWS0lurBBZ+qv8g/mX9CTfamn3HtW07nEHOwnJ7gMiDtn3uwlO5xDiFMOddKuNWr7zOv",
-	"YVdk41pL0jFBXeJo3QvXo/J1iYb/ceFLl0CiKrEeXJvQIY8CKQM+dUjAb2kYwJam5i+A3zjnWdYJ+xAr",
-	"r4vggDyMMIH0H7Zaf26Sq1uWDLn77urspDu66Pxj1O/2lcfeH113e6Obfrfnkhr1EiEtb64EUOmSW9T+",
-	"KsevW9fheNRFxa4PX+ZomKkUnLiDq6vRRefyfdYceOcJFLWsj/K017nojl6/H3T7rn2cn9uZmkuFIDIU",
-	"S2Txo2gqUS6yMZQZtquYcdj2XWvFuyvZGNGQcIKdnG+/GFu1gcx6uQIXtZ+pSkSGhqopLn9+tRv36BBN",
-	"3VrO6DJIPdjU6J1fZifMQL/qapAtmfDA1Ka36lliZ/aA5ed1ZkfSwBootNvr1tdmf27313TGaO5yxyxj",
-	"neAqUTQ44Bwn5o7yggUQv1zPj1m5sNbXbnASe+n3A1CCshMXZrwkFbusRO4UwaFDNkmVekHmXayqvaXh",
-	"gjWJK2PG8ODWC2kUgzImreZPv//624/NltJZaFB1yjL7AAxP2qXxZkIybvlkATWSQI7aMpCsXl2EWypE",
-	"D7/dX+/mSXb8nyHEeASCS/E5yfhbQHlO77pyKzW6GjnbEjw+FQlEMtNSBY9xWdzPaHzFgrqvubrQckRT",
-	"l/CFZrVex1WUX7e+N+UZ34vef029uXGAzLPdXYgSFtJVteAMkD0gJWbzrutzsKNsa3SMYiXz2yUXid5B",
-	"vZgTW7VJEYvEY8fYhOtYqoRAu7PZjgkTICXj/oXdCObPi4FE1Ww8m0PeoynDTFAl3zr3mdTcXmfQHZ2f",
-	"XZwNRuh397rnnfewLbg4u7wZdN16OVJoSFcgZQP7TI9pe6C/Jylo6X7As4pdS8i+SrPjwXf3lYeSvzUD",
-	"9W2RdxcjymhDqEnqMwKzUw3pmtWqjUmXejO1I5oE0wUaL+1EqlU+D7hPaq5MISqSptKt58ojUlsDqP6F",
-	"Y76E0RAM75DXXAExkgkNwoBP3bpD3EU2Ny5udYB8GXa8yYIDExKpxdSbK71DbACDCzJnK4d4oVj4hIt0",
-	"yGkYiiXzMcyw4JAQ7pIxm4iE5UoN1Vjaqiuo2AggbZB9SFnCadjWtP4p4x4QTJvHwKR0uxQhvigJppva",
-	"SmEtYE3SCTWiBeaC59LnN/Llkfc1TiU+KR4e4dAmkyhmkCYfK4+Dp5hfDtnoCZsGMk1WZAJI8u4BRt4q",
-	"SLBA4/VNpfLjOgnYzc7TM11U/TRRgM8FZurHjHkzuzCko7duWD5vpcRnnvChaMIu/91LcxWyBrzvLbQi",
-	"lzRiPvFENNa18lABARtGjWm5ClkW1PIoJ2IyAfMMP7kmKSvnvNTLkY31O12FyvuDQT2+ANnOdhWX602Z",
-	"GtbTn9X0Y0bnAZ82cPZjO1073viKpzMmt2b49Rj3UXtAOgrNaJoFVOk0bShAvX0TOTB+qsnYyKAg7UtX",
-	"OnmtWDv3q1tvkmsj4xB9SpOA2dwEOCuEcxJ09AaD/ui6d/Xu7E2357aH3P1HYzDoN0wLrqbJgls5w/QL",
-	"9Gm02OobTmkYjqk3PybKFXOJpCs4d2Q0CQPVI2dDrmwI85vEjeKX+rFFvJAuUGsY1Vk7OvwJrJNYpCRI",
-	"28Rd0lt9dexFLqHhUjW+FMlcV++oGR5y8GuJzzALSCevZMGUn1qtlvLUE+qlQOw9mSh33SFHrZ9fgdN+",
-	"FTPeOSsHIbIvHNXII3m5ppvPCq0oCTsID18Vu7V4+niqVoKo7+hb1Vu4771ieu9bl/T2rreW6hY8Fnrh",
-	"vMBIPMxSUUar3oK+4WAw6NtLPzkviitij5vtpfZm0JF73InXwYM9R6e+m7qiASSuCbD1oDr2NS4HMk0Y",
-	"japtzDnu/9eUk+uQ8SLN+bKBhPN2AhRHCz6HSCg60eZeyXwnf0A/5OYfh0ioJVpBEYtySyD9zvjoqpfl",
-	"TIQ6bRGOBJXhU3r+FFawPNaK2+B/2MPcg/PDV22S0JT95fBVq9VqQ0YgZ6H8yyFsNNbtRA1tAZYIHYOj",
-	"r8/bkJwJwughnJ/VIZvQaH+wW8r8yPy4cW8xXqn9Dw3Vb7mIEeR3gtmqldu4ejuXR5ZrikJHi4QhajJG",
-	"FNV7BGNYyivZh9+fTcsDm5Zq++DgQsBDuWdD8WwovkJD4Wi1wXbXIWUBiocBEFAq1+C+ETekfLrQWUZx",
-	"IqI4dUktniVUMlPfPwFuS7vtAHWb0jmo2Qizw9w0iJhMaRQrRS7ZNFLzisETkfg6XQQuwuwqwSeBryxQ",
-	"Xadm2ZAMWhmb1G9jV5kSBsiBW5bgb7ARoEn6gyTuCaqzhpIw95j8vfMO8uOG/M+///rb0Z/J/K//dSBH",
-	"DtFVWcJEXW852uTq7duDq3ghHfJ3Nr7QHy+uXzrk9LxzAsO+OOpgSMxGgoY84DJVGzmfbOzcMKZiUsrz",
-	"AYh6kwCInDKfWTJM5+bN2ZVJhqkdHb6E1Kj13/vdk6vLN/YK00B/MBgNzi66VzeD3CU/AUdi9Z5R1ybk",
-	"No2qHbtpvCOAAmBaYzlXG1tHxoFQTDXMhBYfmmsFE+fjmHE1h8rTcYi/QAPqWCtfunMbFGN3Lx4NXmGQ",
-	"H+2THI0XRrAzYfaJgBKerchjWxEd6FRubGm6+n74BRmMy37J6wjiUhMTtCYyZl5Aw3TlQnKUmBgkafN9",
-	"lq9eYG6CZppD/lqkM9AdUA5EpbaJjVQ0YJ8BdgebEAY2phRlxmbKG0CHbeH2d9lD74QdZZhtrJ8nYNJt",
-	"A9L+2oyALaBjOAqogiM1c1KVCfjqaBcX2y+PHeDNZmaXYskE5xk0dP9Fq/SVR8Pc7N0BIrTj+5IsYrUU",
-	"DlstLXgxZKGGIakB8Ofh77/+9uooFwB1iFwkiVhwqBzHrIEYuXFlTCHOnLBI3DIfSudUo4SGcGSllm3C",
-	"SM1b4yQMV3Xlms1ZrDHgSQfJkNWwcuMacjUFx4TiAMHcL8Ui9ElMJUQmqO/nC/N+/FG5Hied1zfnnd77",
-	"0enN+bmb41OuAZ0RlgmWOgEd399c34+WppD18iRuwI1kyf7L1WpfjcKVVcb5fpA+A3J+A0Vqvq9f3vqh",
-	"0VZlUmXuDz6qxraic65zkTaLLMS6YFhXusqFckZYElXBca6tmQFLogpW1iKLcIoXVlMIf6YFLeUTBoX4",
-	"jIy4kxRYzZOxGnYPfj/BDLYl5HfBq8RkOwta8iFVfqJcO/CHEp2SU099JgpWyKPcZrAMec21N7v1NnF1",
-	"/NolEU3mEgG1zRXaf9WXNElHDyrwyVQw1XkqhnwzVm9KB/JJlxU1mO9wKh7b1dvnAB/fiqMhlTazjnBK",
-	"IR7z9If8OG8WGDwb7rqEVAhjAUF8TxIFTXmDM0D6wLVMxiuSBmnInByrtfohuGW+zsMCiEoR+iwpY1eo",
-	"EIyTwgB37Fw2iKTlYoxa0C4gNcaqzcp/qjYpP+7FGF1C3mBnoKYUOGSCIQgSTmFtQkPJ6us47pDausfm",
-	"yrS+k2677GZ8E38cjuy8IO1PElF4M8+bvs9hivDWVrJRR8Xvd5NFcI3Plb+vbbNqKC5xfQTMITENHf8s",
-	"im4SU5sVdAZ5UXmkzVS+iyfJ+s4PYNtSwBl5rir6VqgLvKLsVi2yDdu/k7ZAByTKOY7VLWur5ovRDnyR",
-	"MoJvWzgs/0Chrtggr5gimq06udQvXKMZKLReyTVQHqN+JOlpfXGFOZgVy7efpfQunAN7qq9KsuETDbtG",
-	"OZRL6C2JdcOzLUg7cyTwC4IRYUmCtFlRi/xwMvq4DsU1zM0XDs3eZX0Y6s6SdfJcR/b9oA4z5X7b1ac2",
-	"v5iB83lOygH7oOZq69FtwRLZcrCsuBRqUy3KsC+8RQT1TFucnC70+oXMVMo+pAeRHl9xDe6VCLj5aM9W",
-	"aE+pxfecR6G+u4Raj6pKRq9Cn8nUhND2DoZdZJ7a/STvG4vZ6OfdP1xj68G/bmPyrZ/n4ySrCad38Ngq",
-	"ojqAHJDmCswLqAD2gGXOxTJk/pQBuB+pzVbjJPCJhPCzQ6hy40KxbCxikrA0CdgtDSGIivBdGPnBM3hJ",
-	"lozOzemErWufUUkku2UJDSGlUtYtB1ThKX+QZBbIVGhC5yEvhyTA3EGsifY08J8kCICAGPL/4r+4jiYN",
-	"hhMca6BcKDAANGJMkx1y3dJCMuJeX/UHZJvi0dUVbjnpvIVU+NqcWD2sZxiEZ/f1K8g9kPMcgMn9nYB9",
-	"K50KSCemyMlS/ATKY4V62wNAuWzoFX5MDFBm08NQrYvkQIj0M+TmAaDmSF+JoJWkpnWKZR1FtF0nU0Qu",
-	"qQnOMN8K0pFQfdXhdJRnIJ1NX3BW6FgvizrAh4rEAFU2yUkopIF39ATnmpXDo9xjocyvqMpiou9Ge5W6",
-	"/fnXe4ft94ymODtddX+V9oLGtVV5Vlnft8oyRTZmtenVXuv3u/XPUGcf9afR5x4YfO4y3r1HMSvy+XDh",
-	"8Q8XlJ2I7Bt9COE6GCeUY5C3gmgKDJ4yjJwtizGfmQh9I/emcZ1GjPDlXrjQFyATYZmYvob+HyTk8wCy",
-	"evgkodr1mX1eF3tD9IH0fHa0M2FTxpVUbsVjiUPq6W00oFwZXW8SVxOmGTfrhlpGvdgKue/ZLhHS6wED",
-	"nYcP7W3tI7+FHdrXSWDyjfsdeh9hpC/bI09psEvmfeFVB0rPeMoSnS1nYtm6NBIw/3WFLIvGzPfhpFmy",
-	"VJLaUiRzi4NTL4Wn7i/pdMqSm7MX+/nlszQK7xGK192QmzOIUjbvIVBbIMOz1nOzDDOaTe4BTsrBR04j",
-	"9qlyqvvwWTqI1oUFaEFkAn0uNKURKw4S5gvPdbJ51xBMCFdQOt1vhCc7aiB7JcDDn20J8DFNU5aoG//n",
-	"X53GP2njv63Gz81R45ePh85hq/Xp/724TyUZPO9BzO+B5AAy4km5XUT0df+mt1Rjiu5zeRyqZXR32YMX",
-	"34a4I3DtYIgUA5Fqhptf2C5vEeQOJAkHHo7ZpOsWljysH1ku54h0VynbHR1Q/rHVyrGy6BGSZMFlk5zM",
-	"mDeHsg7E2WLcK5fkv2Jfj3juoXuoRJjDYQeS0DC4VW9xy8SeB7eMq8vjRIzzrrmeMpy/iKVJsEUPXyci",
-	"YumMLSRi4bAPsZBQQ6XZ+0pn6kK3up+CvY+U6x7ygvww0eAkEck230J3DHW8fgBS7pOae9Ed9M5O+qPu",
-	"Zef1effNXyDB261vf0W5yY3sjJW+JjFJWHxwe3jAbmm4oCk7mIRwXZVniDUk6iJyG8hgrCQ/X0nlENOS",
-	"XzjsUC8ETzDc7oBOXeKJW6YZkFRrQ54w1aAyxMXyF9VLEAbpioTslmUQpbrRNrAagoNgPNGIIqHHkLtn",
-	"k8al4Kxxob5yCcCWv2wdlRKcqKno6sGfwiyUGxaElslMS6GPrRn/pfbj4eOG+ScJBLeRNh1CfCQdA72+",
-	"XoTznu6hOmRoRibXEIWUZGyK3DsaBj5NsTJeE+nIRQgaYsvK/uS8eFkWj7nUlbJ4OuMTGXAP1bfqPh/D",
-	"fNhpOUWgq6pZMTIcSBLRUOlAWP/XnV6/O+r2elc9t25OGLXoW5Kjmnt2+a5zfvZmdHJ1Oej+YwAKwm5O",
-	"Hu453sI2LgRlVpHcDUSfNJRkqfaIAKU2XiC0iR5uMxeN/XJDy8/xWPgrYHEVgoQ0MU40Bnq/7JDMULhI",
-	"gV2umduBfbmR5LZxbTjtXgFGdNL8zE2d83EtI/O0170m40U4z2mBnG0Cc7TdNB18nLPVp2oDdRUzfspo",
-	"ukgY6bFIpIxkqpAYnrEmgbmQcPwNo/pBEjmjsQVU8hE89vS883Z0eTUYnV7dXL5xyVHrqE3cQaf3tjs4",
-	"u3w7+v/d96OLs37/7PKt65CNdeiQwgomR61WfS/js9emZs5W+xb17lFx9v1Zo6zX/gLYyHabpMfR/9lA",
-	"dliBbCAEAYABbBeMnlb6lj9rD4NRIpBfv2F4QKcbhqZWUy70sTG0S112X+3TPhusP7jBkgGfhrhP2cNu",
-	"xYzTOGiap67MKQYI7esz8rLZar60kQlNUwn0o7fo+TKpAaGMOEAUVKbATIvvoGSvrJtXv39uaEFbCjH+",
-	"N/MqMwHM4+QyhLdSEwaSwOVZQ+ZxyiMyZl5XFMOmd51XKoEvN0X+UdSgEHMQyYrUXN18oRu3vm1m33cu",
-	"zu82s2boTzKzerglMws4RZVTqsNY10Km04T1/3bukB7zA/CTNK9nBhPgkL/5CeWpUyD6oOvoAcSjfMhB",
-	"ypvkp9ZLbCbrQtk47CSQxBdL3sZIm9rfuwgDeUx8BuzOvqZVwTp4PuQWjDMLu5EaDuuYzNlqKRKT5om+",
-	"3oxqfsKlSOYBn7YRsqFuOq+oMOvBtD2iD6M6CHiF29K1GgF4bHPPaigHHlwzbx1PJyUhoxJgoPOjsS8Q",
-	"EEByRXzbpdj2tT3MCOcGlaLbMzAhD33U04NuH/WYp8feCO8xTnig4XJFcA8qdY8mySrgU6RGR75sUrMM",
-	"v5bkO1FvLYiA57t+TFydqcd8oJrW6c/uRkphPnUw/6PgyLC9Ar5uwNplUr3pjMp6yHWKIHIeGZp3wBl3",
-	"/y2Q/Dtk9JblWs41qlk01McmeZ2IpWSJNMxNkqVDTjlxO/pgV2c3aoR1pXGzSQJU+IwF23BOi4hJCxt7",
-	"Hz5s3VkN4XAS5h+TICUypSugdCZiQm5657ihDcVU1od8O4V2k3QMAZXSwCa8hOOFDGWyQDkwtNUZkfWQ",
-	"W/bsNhLsezSmXpCugFIayiMDjixUFvT9sHV4WEU23dMS88wz/U3wTJsFXsoubX7cSjC9l+Ou+gXnuEwU",
-	"1DimiBWLe2br/AGrg9X5L5wXiyR8cfziAFJK9Cg306jxoMsBovQAP44XQeiTgOMhlUnbj8ypkZUibaU2",
-	"YXzUGDe8M104b9ggiuYq1yro6s02e0iWpo1bKKYBd/SqTdgkYXKmMStvhacvUkOYs5UkNRcAxJRsoLtr",
-	"sIAWpcO/kSxR8joJzJE+0GJGlNMpg6nWDaqvZaFF+KakyRPlf2lifqmnUyfY1dxiBlOhvWLux2a7HT8K",
-	"OPGpnI0FTbBWO8PPNs+tLjqIKWeh0v257+DShtKbxXlRPzbghpI+DTTpWnHR5vRgH/NxSdvzcdkkUU8H",
-	"/hMRFhvx1E8l7cD3JU2Z6ChsZ+FSKzzFhid4YQPiriUdFH4v66i4X7Ynd0obNEBXwBA04YfuerOzqub7",
-	"3oz5i5D55JYmAeUpWbJgOkv1yY7c8jAHH9WfT+DZQhMNfU+h441fSwaxX7hZDcXEswtdYOCg5NkKuNQO",
-	"npFbtgOYSURqzr00ZEjLt47AbJutX9MUefP0OZJuIMavpXLQKFFyEdFQA82Tms8iMU1oPAs8CTjy45BF",
-	"0iERiDwsQgc4KlkyDRhoTU91chukNNROCB3LOoIHTgFNV5rKvCbRZjzQ/GlLzpIfpNpGooj+IAEMf8gR",
-	"gUkDhEzVpq5toyPU1xRsSpnGiyQWElHi1G7V4N+6+jGb6nrD1asnzMxAhd7etHFq6pZFqbG27tMvn/4v",
-	"AAD//w==",
+	"NnQYLrJCtjve0W8/OiPq/8fe1S8njmP7V1H1vVUDtYaQ6UzXTKj5g06T3tTN1wLp3dllbiRsAV6M5LVM",
+	"aLarq+Yd9j7hPMktnSPJNthAd5L+mvyVALYky0fn+5yfdf16hM/jdDUUUnBl4fLjdIXDV/BQUslC7fYE",
+	"OaN7KI5aPxH66uxk0BmcXV3enp5dds7P/t7VnD/n3bFeb+CmmtN7JO/yKeGtp2a2h7XVH5HB2gV/Xg5r",
+	"V7GLx26+TOuo0y/ribH+4RmrJSTHvT6arWpuU81SUSVQiPJDSU2zCajjTbgvJyLUWhuPFF9OecLrFvHP",
+	"OrvImzznVyQUKgw4CdOhAB17STQnmCQsnqJCu6l2r6nZlcp0s9msY6dcY7yGYihkEvCkbbju25SMeLrk",
+	"WNY7ByRSiPxDLo8IjDJj1v6dIvl4G8F4GzL9IODBUFh0Q4ulagFlNjo42SNc6OSEnUchk0ux5XG+jdNQ",
+	"mNrkn0hJD6catQjJZmaHl1qv6u9U1K6HIqdeZzaDwpAoyCFm1G6n2dXW5Mh156bffUXrRcEDa8fBzewb",
+	"N2YCqN4kNJ6GtyziSQoYkCpVhS7R4CG2HVbtpuv1utJsu7NT8CmTKBQzHti2GHt4lbTw/GIlll7c1+xQ",
+	"ysyBnE/pSXT94UXXukcoxUO4r/RymRNbK1dHizBKG6EwKR32nnVltxDKCkUu8gCiI/Pho9DJ8jugvbyT",
+	"RQgyJdicW4SpzCYOArUzL2vgnulTHGs3266T7R72Y+tbHo5oLsFAA3EAO57mdmw75cRhzKNQ8MaymmJu",
+	"4knCAgDWIYz8lY/60p/xFLFYALqLMAsTp2LOZorUrk8uDl+Qwxdk9ud/k7kU0tPm2Ygp/uLIQPslQ4F5",
+	"iGScQGNE2nrbOqTkT2QUThpcBCEg6P1rwYXPiVjMRzwhfyKKzeOIGyt1ylliynix3wi0ePSGwjgwFdek",
+	"4XO0O83/y2kYoWo4lwGPbNfZMCU1syC9ku+pXRdLMSxE5SKNF+ktruA2geaOckyoVei0Nb2idZOdNNLs",
+	"rBGKHCoekSKfzwOBoKGwyGTk99/+z2S/zzVrmmgjOElkQnwZ4Pv1tQ2PH/XFIRxLClB68D6b84A2yQm8",
+	"i6Ewo6jjbImhCFPq5Zes16W/AZdyM9Qide1jM0N6HApqBtXXwBPehkL/b6aXAfwSh2JC24h/mBjUu+P1",
+	"jdKj5dfVZP4sGwrQ9/XHXHwl4FHK1r4rLM4etexK900GolizKDvKqk/0ZMrSE/MtBcW3rofDTcDXnm0K",
+	"fm7OOc6QwVrqB5diov8i/mT+CQ3Ym3nGtW8Fm4HPwWF6gsqAsH/0YKnoca5DmFauNXHrV9/nfsOdyMa1",
+	"oaRjgrzEM7wXrkfmS4lp/0PhS0ogUZU4Da5N2FDMQ6VCMfFIKO5YFIJJUwsWgG+c0yzrhL+NtdZFcEE+",
+	"epiA+g9brR+b5OqOJ0NB31ydnXRvLzp/u+13+1pj799ed3u3N/1uj5Ia8xOpHG6ugqbSJbdo+yqHr1s3",
+	"7njkRcWpD5/nYJiZkoLQwdXV7UXn8pdsONDOEyhqWV/laa9z0b19+cug26fucX5qZ2wulZKoSC4RxY+h",
+	"qES6yNZQJtiuYi7A7Ls2jHdXsjF2Q8IN9nK6/WLk2AYi6+UKXLQ9U5WIDANVQ1z+9GJ336NDFHVrOaPL",
+	"MPXBqDGWXyYn7EK/6GqQLZnwgNRmTPUssTN7wPJ4nbVIGlgDhXJ7Xfq67M/t+prJGM1d7tljbBJcFZKG",
+	"gD7Hib2jvGAByC8382NWLqzNtbs5ibv022lQgrQTF3a8JBW7rETuFJtDR3ycavaCyLtYVXvHogVvEqpi",
+	"zjFw60dsHgMzJq3mD7//9p/vmy3Ns1CgmpRl/hYQnoxK40+l4sLhyULXSAI5astQ8Xp1EW4pET28ub8+",
+	"zWex+O9BxBgCwaP4lGT8NXR5Tj/05FZydL1yvsV5fCoT8GSmpQwe/bJoz5j+igV2X6Om0PKWpZSIhUG1",
+	"Xu+rqL5sfm/LM74Vvv+S+TOrANln+3AiSnjEVtWEM0D0gJRY493U5+BEmWl0jGSl8uYSRaB3YC82YquN",
+	"FLlIfH6MQ1DPQSWERp3NLCZMgFRcBBfOEMzHiwFE1RqezaHosZRjJqimb5P7TGq01xl0b8/PLs4Gt6h3",
+	"97rnnV/ALLg4u7wZdGm9vFNoxFZAZQP3TI8pe2C+z1LQ0n2LsYpdR8i9Smvx4Lv7wl3JX5uA+rrAu4se",
+	"ZZQhzCb1WYLZyYZMzWqVYdJl/lRbRONwskDhZZRIfcpnoQhIjaoUvCJpqmg9Vx6RuhpA/RHCfAlnEQje",
+	"oahRCT6SMQujUExo3SN0ke0NRVMHwJfB4k0WApCQSC1m/kzzHeIcGEKSGV95xI/kIiBCpkPBokgueYBu",
+	"hoWAhHBKRnwsE54rNdRraeupoGIjhLRB/jbliWBR28D6p1z4ADBtHwOT0t1RBP+iIphu6iqFDYE1SScy",
+	"HS0wFzyXPr+RL4+4r3Gq8EkxeIRLG4/nMYc0+VhrHCLF/HLIRk/4JFRpsiJj6CRPD9DzVgGCBRyvbyuV",
+	"H1dJwGl2Rs9MUfXn8QLctzFTP+bcn7qDoTxjumH5vKOSgPsygKIJd/x3H81VxBvwvrfAilyyOQ+IL+cj",
+	"UysPFRBgMJqelquIZ04tnwkix2MQz/ATtUlZOeWlXt7Z2LzTVaS1P1jU4xOQm2xXcbkxyvSyPn+sph9z",
+	"NgvFpIG7H7vt2vHGVyKdcrU1w6/HRYDcA9JRWAbTLKFKp+lcAfrtW8+B1VNtxkbWCtK9dM2T14q1c7/S",
+	"epNcWxoH71OahNzlJkCsEOIkqOgNBv3b697Vm7NX3R5tDwX9W2Mw6DfsCNTAZMGtgmP6Beo0hmzNDacs",
+	"ikbMnx0TrYpRotgK4o6cJVGoZxR8KLQM4UGT0Hn83Dy2jBeKArSGZZ21o8MfQDrJRUrCtE3okt2Zq2N/",
+	"TgmLlnrwpUxmpnpH7/BQgF5LAo5ZQCZ5JXOm/NBqtbSmnjA/BWDv8Vir6x45av30ApT2q5iLzll5EyL3",
+	"wpGNPJKWa6e5l2tFU9hBdPiiOK3rp49RtZKO+p65Vb+Fj71XTj761iW7+9BbS3kLhoWeec/QEw+7VKTR",
+	"qrdgbjgYDPru0vfes+KJ2ONmd6m7GXjkHnfidfBgT96pb6auaACJaxJkPbCOfYXLgUoTzubVMuYc7f81",
+	"5kQ9MlqkOV02VBBvJwBxtBAz8ISiEm3vVTzw8gH6obAfPKKglmgFRSxaLYH0O6uj61mWUxmZtEUICWrB",
+	"p/n8KZxgdWwYt+3/4YK5B+eHL9okYSn/+fBFq9VqQ0ag4JH6+RAMjXU5UUNZgCVCx6Dom3gbgjOBGz2C",
+	"+Fkdsgkt9we5pcWPyq8bbYvRSts/LNK/5TxGkN8JYqtWLuPq7VweWW4oBhMtEo5dk9GjqN8jCMNSXMk+",
+	"/P4kWh5YtFTLBw8PAgblngTFk6D4AgWFZ9gG312HlDkoHqaBgGa5tu8boRETk4XJMooTOY9TSmrxNGGK",
+	"2/r+MWBbOrMD2G3KZsBm55gdRtNwzlXK5rFm5IpP5npf0Xkik8Cki8BFmF0lxTgMtASqm9Qs55JBKeOS",
+	"+p3vKmPC0HLgjif4GxgCLEm/U4SeIDtraAqjx+SvnTeQHzcUP/7+23+OfiSzP//bgxw57K7KEy7rxuRo",
+	"k6vXrw+u4oXyyF/56ML8e3H93COn550TWPbFUQddYs4TNBShUKk25AKyYbmhT8WmlOcdEPUmgSZyWnxm",
+	"yTCdm1dnVzYZpnZ0+BxSo9Z/73dPri5fuSvsAP3B4HZwdtG9uhnkLvkBMBKrbUZTm5AzGvU4zmj8wAYK",
+	"0NMay7naODoiDkRyYtpMGPJhuVEwcT6OudB7qDUdjwQLFKCek/Klltug6Lt79mjtFQb51X6W0HhhBTsT",
+	"Zj9To4QnKfLYUsQ4OrUaW5quvl//gqyNy37J69jEpSbHKE1UzP2QRemKQnKUHNtO0vb7LF+9gNwEwzSH",
+	"4qVMp8A7oByIKSMTG6lsgJ0BcgeHkLZtTGmXGZcpbxs6bHO3v8keemfbUY7ZxuZ5Qq5oGzrtr+0IyAI2",
+	"glBAVTtSuydVmYAvjnZhsf362A7ebGd2MZaMcJ6ahu5/aDW/8lmU270PaBHaCQJFFrE+CoetliG8GLJQ",
+	"o4jUoPHn4e+//efFUc4B6hG1SBK5EFA5jlkDMWLjqpiBnznhc3nHAyid04MSFkHISh/bhJOav4ZJGK3q",
+	"WjWb8dj0gCcdBEPWy8qtayj0FhwThgsEcb+UiyggMVPgmWBBkC/M+/57rXqcdF7enHd6v9ye3pyf0xye",
+	"cg3gjLBMsFQJ6ATB5vl+tDSFbJbPogbcKJ7sf1wd9zVduLLKuCAI06eGnF9BkVoQmJe3HjTaykyqxP3B",
+	"Oz3Y1u6c61ikzSIKsSkYNpWuaqGVEZ7Mq9pxrp2ZAU/mFaisRRThFC+shhC+pwQtxRMGhvjUGXEnKLDe",
+	"Jys1nA3+cYQZbkvI74JWicl2rmnJ21TriWot4A8lOiVRTxMTBSnkM+EyWIaiRt3NtN4m1PivKZmzZKaw",
+	"oba9wuiv5pIm6ZhFhQGZSK4nT+VQbPrqbelAPumyogbzDW7FY6t6+wTw8a14pqXSZtYRbin4Yz5/kB/3",
+	"zTUGz5a7TiEVxFjoIL4niIKBvMEdIH3AWiajFUnDNOJeDtVa/xDe8cDkYUGLShkFPClDV6ggjJPCAndY",
+	"LhtA0moxQi7oDpBeY5Wx8q8qI+X7vRCjS8Ab3A7UNAOHTDBsgoRbWBuzSPH6eh93SG3dw7iyo++E2y67",
+	"Gd/EHwcjO09I+4NEFN7Mk9F3H6QIf+0kW3ZU/H43WIQw/bny97VdVg3DI25CwAIS01Dxz7zoNjG1WQFn",
+	"kCeVRzKm8lN8lqzv/AK2HQXckaeqoq8FusAv0m7VIduQ/TthC4xDohzjWN+ydmo+GezAJykj+LqJw+EP",
+	"FOqKbecVW0SzlSeX6oVrMAOF0SuxBsp91I9EPa1PzjAH02L59hOVfgjmwJ7sqxJs+MS0XWMCyiWMSeLU",
+	"8MwEaWeKBH5B0COsSJg2K2qRH45GH1ehuIa9+cSu2Q85Hxa6s+ScPNWRfTtdh7lWv93p08YvZuDcT0k5",
+	"4G/1Xm0N3RYkkSsHy4pLoTbVdRkOpL+YQz3TFiWnC7N+IjGV8rfpwdysr3gG90oE3Hy0Jym0J9Xie853",
+	"of5wCnUaVRWNXkUBV6l1oe3tDLvINLWPo7yvzGdjnnd/d42rB/+yhcnXHs/HTdYbzj5AY6vw6kDngDRX",
+	"YF7oCuACLDMhlxEPJhya+5HadDVKwoAocD97hGk1LpLLxiImCU+TkN+xCJyo2L4LPT8Yg1dkydnMRidc",
+	"XfuUKaL4HU9YBCmVqu4woApP+Z0i01Cl0gA6D0V5SwLMHcSaaN80/lMEGyBgD/l/iF+pZ0CDIYLjBBSF",
+	"AgPoRoxpskNhRlooTuj1VX9AtjEeU11By0HnXUuFL02JNct6aoPwpL5+AbkHapZrYPLxSsC+lU6FTie2",
+	"yMlB/IRaY4V62wPoctkwJ/yY2EaZTR9dtRTBgbDTz1DYB4CaI3MlNq0kNcNTHOoodtv1MkZESU0KjvlW",
+	"kI6E7KsO0VGRNelsBlLwwsTmWNShfahMbKPKJjmJpLLtHX0phEHl8JnweaTyJ6qymOib4V6lan/+9X6A",
+	"+T1lKe5OV99fxb1gcCNVnljWt82ybJGNPW3mtNf6/W79Huzsnfnv9r4Bg/se4902ij2RT8GFxw8uaDkx",
+	"d2/0IYjrYJQwgU7eCqApEHhaMAq+LPp8pjIKLN3bwU0aMbYv96OFuQCRCMvI9CXM/yAunweg1cPP4qpd",
+	"39mnc7F3iz6gnnt7OxM+4UJT5dZ+LHHEfGNGQ5cry+tt4mrCDeJm3ULL6BdbQfc9NyW29HpAR+fhQ2tb",
+	"+9BvwUL7MgFMvnK9w9gRlvoyG3nCwl00H/C5xFTYSndph6g51B8lcql4gu4+SGrFhqUsw5HNyQCAjaDl",
+	"GBR0KGqur/kmtEH9mIRprmaTk3noJzKeSsGhl0SgLOYEAlAggoM3FHHEVqYxAi7JnERogzWVS7VWROrl",
+	"VTMbkXd+oCbRL06bceAH4/MRDwIIqCueKlJbymTm2v3UszR1/TRQYsaFftcBqdFXVyf92+5l5+V59xVi",
+	"VA0F7V6+OetdXV50LwfUwtXSOJHBAqwy2s56NJOj1hH6tCwgLBqmy6lUfCjoNU+gGZ4UqnENKF2UQAe8",
+	"9f0jNZp9+LmmeDSuQ8ULof8FTeN/RiwBlmtIbyAF9DYwKK4m4zCKHKxCanY6sBYlYGlAmU55tsErPpfY",
+	"Z2A/m2yazqOPCMNo0gZibX4EG9nSKP7NZpN4N1XutGkq2DhkB++AeN5XHra+oUsse9YUFvE018ZNjgnN",
+	"jUe9jCzN68CmFW1XOQEl0lioPtFyqLn1lXT08vaqkmDmyuoyiZilKU/0nf/7j07j76zx71bjp+Zt49d3",
+	"h95hq/X+v599TL0hkISv1HaK8PC6f7I7ZtrHfjgBwRO2gScAWBL6uNGTrDeh+YkVqy002YEs79DHNdt8",
+	"aywU2EWc+t8qcjwTKU9MvrSNZprieEB9MT0SdrDGUpLrL9lkwpObs8flAmYacnP2GLwgG716cw9wUw7e",
+	"aZrZdfKVhwcdS5DDuQ31UBjK9Cw6SHgg/cqzX37Cpa/2P9zw59OfbXjeg1h8RC+fR2EL5vI40orUH5CB",
+	"FI48nB9VTufY67RahTQhxe9brRwul1khSRZa1zqZcn8GhX3YaZELv5yS/4xzPWLk28xQ2WMUlx0qwqLw",
+	"Tr/FLRt7Ht5xoS+PEznKs2CzZbh/c54m4RY+fJ3IOU+nfKGwGxp/G0sFVbQGv7V0py7MqPsx2I+hcjND",
+	"npAfJh6YJDLZZl2aiUHNDkJl9eyL7qB3lqnaP0OJD61vf0W5zZ27HSt9TXKc8Pjg7vCA37FowVJ+MI7g",
+	"uirfAFYR6ovIXajCkab8fC2tR+xIQSHcrV8I6vu0O2ATSnxtT6Eyr0cbioTrAbUgLhZA6lnCKExXJOJ3",
+	"PGtSbQZtA64tmIjWFzFnCOk0FPRs3LiUgjcu9FeUAHDF89ZRKcSV3oquWfwp7EK5YMHmYploKcyxtear",
+	"VH48fOQo/yShFC7WYoJIj8RjYNaXi2jWMzNUB43sytRaTzlNGZsk94ZFYcBS7I1ioNTUIgIOseVkv/ee",
+	"PS/zyF+aXgkYnw+ICoWP7FtPn49iPey2nGKrw6pdsTQcKjJnkeaBcP6vO71+97bb6131aN3mmBjSdzB3",
+	"NXp2+aZzfvbq9uTqctD92wAYhHNPPdxzvAZHXgTMrKK8B6CeWaTIkiccm2mOFtjcyiy3mYvHfbql5fd4",
+	"JIMV4HhLSSKWWCUaQ32fdkl2KUKmgC/azPngPt1Kco68NuQ7rQAlIGne063nvVvLyT/tda/JaBHNclwg",
+	"J5tAHG0XTQfvZnz1vlpAXcVcnHKWLhJOenwuU04yVkgs0mSTwF4oSICCVX2niJqy2LXUC7B9+Ol55/Xt",
+	"5dXg9vTq5vIVJUetozahg07vdXdwdvn69n+6v9xenPX7Z5evqUc2zqFHCieYHLVa9b2Ez15GzYyv9m3r",
+	"sEfN8bcnjbJZ+wtw/+0WSY/D/7OF7JAC2UIItoCHdusg9AzTdwiKewiMEoL88gXDAyrdsDR9mnKuj42l",
+	"XZrGK9U67ZPA+oMLLBWKSYR2yh5yK+aCxWHTPnVlVQmAKFyfkefNVvO580wYoGIAoL5DzZcr0xLQkgPE",
+	"wVQK2OT4DkpsZTO8/v2+rgUjKeTon9yvzAWzj5OrEdkKThsqApdnA9nHKffI2H1dMXSbfui+MgWI6Ski",
+	"UCMHBZ+DTFakRs3whWlofdvO/tK5OP+wnbVL/yw7a5ZbsrPQqa5yS40b61qqdJLw/l/OPdLjQQh6kkF2",
+	"zhrFeOQvQcJE6hWgnth6/xjiMzEUQOVN8kPrOQ6TTaFlHE4SKhLIpWijp03b9xQbAR+TgAO+f2CAtbAT",
+	"ihgK1445c7uRGi7rmMz4aikTm+iPut6UGYTapUxmoZi0Mc5Qt5NXRP16sG2PqMPoCUJRobZ0HUcAJPPc",
+	"s1rQmQfnzFvX00lJxJkCIID8atwLhB5QuTLu7VTs5truZoS4QSXp9myjqIcO9fRg2kcN8/T4K+k/RoQH",
+	"Bi5nBMtqf+1NDIcNOuexHEi6z5JkFYoJMG7MB1akJBci0W8tnNt0CGoi6zyg3lBQUwBDN5LK88nj+R+l",
+	"gB7r6SoOxQS7rXOl3zT8L/V3Q2GSxBH1zoCFYbIF/acMYcCIszueGzk3qMFR0v82yUtMFVEWu0/xdCiY",
+	"ILRjUntMfrvB2NAcN9skwAWBvIxcDgLx5Zwr1zic9rnfcHc0rJ16TFB98QhmMeTTF+xkNWyIlvAA0kxU",
+	"ylYA6k/kmNz0ztGgjeRE1YfC2A4UxqEEmjgRZ2g2ScdCEGoObN1LuF6oUSELpAPiR1KZDDEFSx4K4M6H",
+	"rdaPbcyV8VnM/DBdkcPW4XMokA8F4hA62I/D1uFhqTkcc9EzFLOrS1cnt6lelrOiFiNHhWajzLsbYavk",
+	"qjZYMFCVG/eo9dOL3XHAQzSv1sKhyxDd0ta4yA6RXegnTqG/D8bgBmy8PeDZY+V4jP0RW2pbodVIZKT3",
+	"EXTv9/sp7npeUI7LSEGvY4LdwtFmdsof4Po4nv/Me7ZIomfHzw4gqdCscrOQBgNdnn42FEYe9KwOSCgw",
+	"SGULt+Y2auSoyEipzUZueo0b2plJ1LJ4QEVxlRsVePXmmD2EyzTCLZKTUHjm1CZ8nHA1NV2L76RvLtJL",
+	"mPGVIjVMadO0gequzYZZlC7/BhLmEjkObUgfgJHnTLAJh602A+qvVWFE+KZkyBOtfymOyV5mO02KdY0W",
+	"c1gL4xWz/zbH7QTzUJCAqelIsgS7dWQICva59UUHMRM80rw/9x1c2tB8s7gv+scG3FAyp21OvVZeurk9",
+	"OMdsVDL2bFS2Scw3jv9ERsVBfP1TyTjwfclQ1jsK5ixc6oinOPAYL2yA37VkgsLvZRMV7WUXudPcoAG8",
+	"ApZgIJ/M1JuTVQ3f96c8WEQ8IHcsCZlIyZKHk2lqIjtqy8McvNN/3oNmC0M0zD2FiTd+LVnEfu5mvRTr",
+	"zy5MgY6DkmcrIBN4GCN3eDewk9irP/fSMH8uPzqmwW6Ofs1SRE41cSQzQIxfK62gMaLpYs4ik7ZKagGf",
+	"y0nC4mnoK0ASGUV8rjwyB5KHQ+gBSjFPJiEHrunrSe7ClEVGCWEjVcdM2wn0U1e2NrtJjBgPDYLmUvDk",
+	"O6XNSCTR7xTAoQwF9uAzLaIm2qhrO+8ICwwIp2am8SKJpcI+odpatR3QqXnMpr7eorWbDbM7UMG3N2Wc",
+	"3rplkWqcrHv/6/v/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -6323,6 +6323,26 @@ type ClientInterface interface {
 	// Corresponds with POST /conversations/{id}/regenerate (the `RegenerateAnswer` operationId).
 	RegenerateAnswer(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDemoVoice Voice conversation demo page
+	//
+	// A small browser page that holds a spoken conversation over `/api/voice/pipeline-ws`
+	// (protocol in `docs/voice.md`): it records the microphone, sends 16 kHz PCM16 frames,
+	// plays the spoken answer and shows the transcript, the answer and its citations. Served
+	// from embedded assets (works offline) when the docs are enabled (`DOCS_ENABLED`) and
+	// `ENVIRONMENT` is not `production`; otherwise 404. The only response whose
+	// `Permissions-Policy` allows the microphone (`microphone=(self)`). A `#token=<access token>`
+	// fragment fills in the token and connects at once.
+	//
+	// Corresponds with GET /demo/voice (the `GetDemoVoice` operationId).
+	GetDemoVoice(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDemoVoiceAsset A static asset of the voice demo page
+	//
+	// Script, audio worklet and style of `/demo/voice`, embedded in the binary; 404 whenever the page is.
+	//
+	// Corresponds with GET /demo/voice/{asset} (the `GetDemoVoiceAsset` operationId).
+	GetDemoVoiceAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetSwaggerUI Swagger UI
 	//
 	// Interactive documentation, served from embedded assets (works offline).
@@ -9108,6 +9128,46 @@ func (c *Client) BranchConversation(ctx context.Context, id IdPath, messageId Me
 // Corresponds with POST /conversations/{id}/regenerate (the `RegenerateAnswer` operationId).
 func (c *Client) RegenerateAnswer(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRegenerateAnswerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDemoVoice Voice conversation demo page
+//
+// A small browser page that holds a spoken conversation over `/api/voice/pipeline-ws`
+// (protocol in `docs/voice.md`): it records the microphone, sends 16 kHz PCM16 frames,
+// plays the spoken answer and shows the transcript, the answer and its citations. Served
+// from embedded assets (works offline) when the docs are enabled (`DOCS_ENABLED`) and
+// `ENVIRONMENT` is not `production`; otherwise 404. The only response whose
+// `Permissions-Policy` allows the microphone (`microphone=(self)`). A `#token=<access token>`
+// fragment fills in the token and connects at once.
+//
+// Corresponds with GET /demo/voice (the `GetDemoVoice` operationId).
+func (c *Client) GetDemoVoice(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDemoVoiceRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDemoVoiceAsset A static asset of the voice demo page
+//
+// Script, audio worklet and style of `/demo/voice`, embedded in the binary; 404 whenever the page is.
+//
+// Corresponds with GET /demo/voice/{asset} (the `GetDemoVoiceAsset` operationId).
+func (c *Client) GetDemoVoiceAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDemoVoiceAssetRequest(c.Server, asset)
 	if err != nil {
 		return nil, err
 	}
@@ -14030,6 +14090,67 @@ func NewRegenerateAnswerRequest(server string, id IdPath) (*http.Request, error)
 	return req, nil
 }
 
+// NewGetDemoVoiceRequest constructs an http.Request for the GetDemoVoice method
+func NewGetDemoVoiceRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/demo/voice")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDemoVoiceAssetRequest constructs an http.Request for the GetDemoVoiceAsset method
+func NewGetDemoVoiceAssetRequest(server string, asset string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/demo/voice/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetSwaggerUIRequest constructs an http.Request for the GetSwaggerUI method
 func NewGetSwaggerUIRequest(server string) (*http.Request, error) {
 	var err error
@@ -15893,6 +16014,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /conversations/{id}/regenerate (the `RegenerateAnswer` operationId).
 	RegenerateAnswerWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RegenerateAnswerResponse, error)
+
+	// GetDemoVoiceWithResponse Voice conversation demo page
+	//
+	// A small browser page that holds a spoken conversation over `/api/voice/pipeline-ws`
+	// (protocol in `docs/voice.md`): it records the microphone, sends 16 kHz PCM16 frames,
+	// plays the spoken answer and shows the transcript, the answer and its citations. Served
+	// from embedded assets (works offline) when the docs are enabled (`DOCS_ENABLED`) and
+	// `ENVIRONMENT` is not `production`; otherwise 404. The only response whose
+	// `Permissions-Policy` allows the microphone (`microphone=(self)`). A `#token=<access token>`
+	// fragment fills in the token and connects at once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /demo/voice (the `GetDemoVoice` operationId).
+	GetDemoVoiceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDemoVoiceResponse, error)
+
+	// GetDemoVoiceAssetWithResponse A static asset of the voice demo page
+	//
+	// Script, audio worklet and style of `/demo/voice`, embedded in the binary; 404 whenever the page is.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /demo/voice/{asset} (the `GetDemoVoiceAsset` operationId).
+	GetDemoVoiceAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetDemoVoiceAssetResponse, error)
 
 	// GetSwaggerUIWithResponse Swagger UI
 	//
@@ -24612,6 +24757,95 @@ func (r RegenerateAnswerResponse) ContentType() string {
 	return ""
 }
 
+type GetDemoVoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDemoVoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDemoVoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDemoVoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDemoVoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDemoVoiceAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDemoVoiceAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDemoVoiceAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDemoVoiceAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDemoVoiceAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetSwaggerUIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -27443,6 +27677,42 @@ func (c *ClientWithResponses) RegenerateAnswerWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseRegenerateAnswerResponse(rsp)
+}
+
+// GetDemoVoiceWithResponse Voice conversation demo page
+//
+// A small browser page that holds a spoken conversation over `/api/voice/pipeline-ws`
+// (protocol in `docs/voice.md`): it records the microphone, sends 16 kHz PCM16 frames,
+// plays the spoken answer and shows the transcript, the answer and its citations. Served
+// from embedded assets (works offline) when the docs are enabled (`DOCS_ENABLED`) and
+// `ENVIRONMENT` is not `production`; otherwise 404. The only response whose
+// `Permissions-Policy` allows the microphone (`microphone=(self)`). A `#token=<access token>`
+// fragment fills in the token and connects at once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /demo/voice (the `GetDemoVoice` operationId).
+func (c *ClientWithResponses) GetDemoVoiceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDemoVoiceResponse, error) {
+	rsp, err := c.GetDemoVoice(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDemoVoiceResponse(rsp)
+}
+
+// GetDemoVoiceAssetWithResponse A static asset of the voice demo page
+//
+// Script, audio worklet and style of `/demo/voice`, embedded in the binary; 404 whenever the page is.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /demo/voice/{asset} (the `GetDemoVoiceAsset` operationId).
+func (c *ClientWithResponses) GetDemoVoiceAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetDemoVoiceAssetResponse, error) {
+	rsp, err := c.GetDemoVoiceAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDemoVoiceAssetResponse(rsp)
 }
 
 // GetSwaggerUIWithResponse Swagger UI
@@ -35515,6 +35785,65 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDemoVoiceResponse parses an HTTP response from a GetDemoVoiceWithResponse call
+func ParseGetDemoVoiceResponse(rsp *http.Response) (*GetDemoVoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDemoVoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDemoVoiceAssetResponse parses an HTTP response from a GetDemoVoiceAssetWithResponse call
+func ParseGetDemoVoiceAssetResponse(rsp *http.Response) (*GetDemoVoiceAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDemoVoiceAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	}
 
 	return response, nil

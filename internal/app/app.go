@@ -30,6 +30,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/database"
+	"github.com/voiceassist/gateway/internal/demo"
 	"github.com/voiceassist/gateway/internal/docs"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/flagstore"
@@ -255,6 +256,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Spec:     spec,
 		Registry: a.Registry,
 		DocsCSP:  docs.CSP,
+		Demo:     httpserver.DemoPage{Path: demo.PagePath, CSP: demo.CSP, PermissionsPolicy: demo.PermissionsPolicy},
 		Register: h.Mount,
 		WithClient: func(ctx context.Context, id, ip, ua string) context.Context {
 			return audit.WithRequest(ctx, audit.Request{ID: id, IP: ip, UserAgent: ua})

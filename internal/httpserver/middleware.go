@@ -58,8 +58,9 @@ func newTraceparent() string {
 }
 
 // securityHeaders sets the original gateway's headers on every response. The docs pages
-// get a CSP that allows their own inline styles and workers.
-func securityHeaders(docsCSP string) echo.MiddlewareFunc {
+// get a CSP that allows their own inline styles and workers; the voice demo page its own
+// CSP, and it alone may use the microphone (of its own origin).
+func securityHeaders(docsCSP string, demo DemoPage) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -70,9 +71,15 @@ func securityHeaders(docsCSP string) echo.MiddlewareFunc {
 			h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 			h.Set("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
 			p := c.Request().URL.Path
-			if p == "/docs" || p == "/redoc" || strings.HasPrefix(p, "/docs/") {
+			switch {
+			case p == "/docs" || p == "/redoc" || strings.HasPrefix(p, "/docs/"):
 				h.Set("Content-Security-Policy", docsCSP)
-			} else {
+			case demo.Path != "" && (p == demo.Path || strings.HasPrefix(p, demo.Path+"/")):
+				h.Set("Content-Security-Policy", demo.CSP)
+				if p == demo.Path {
+					h.Set("Permissions-Policy", demo.PermissionsPolicy)
+				}
+			default:
 				h.Set("Content-Security-Policy", "default-src 'self'")
 			}
 			return next(c)

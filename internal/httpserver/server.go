@@ -26,6 +26,8 @@ type Options struct {
 	Registry prometheus.Registerer
 	// DocsCSP is the Content-Security-Policy of the documentation pages.
 	DocsCSP string
+	// Demo is the browser demo page that gets its own headers (none when Path is empty).
+	Demo DemoPage
 	// Authenticate checks credentials for secured operations; nil refuses them all (401).
 	Authenticate Authenticator
 	// WithPrincipal stores what Authenticate returned into a handler's context.
@@ -35,6 +37,12 @@ type Options struct {
 	WithClient func(ctx context.Context, requestID, ip, userAgent string) context.Context
 	// Register adds the API routes (generated from the spec) to the Echo instance.
 	Register func(e *echo.Echo, mws []api.StrictMiddlewareFunc)
+}
+
+// DemoPage is a page at Path (its files under Path/) served with its own
+// Content-Security-Policy; Path alone also gets PermissionsPolicy.
+type DemoPage struct {
+	Path, CSP, PermissionsPolicy string
 }
 
 // New builds the Echo instance with every cross-cutting concern wired in order.
@@ -61,7 +69,7 @@ func New(o Options) *echo.Echo {
 	e.Use(observe(o.Logger, metrics))
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))
-	e.Use(securityHeaders(o.DocsCSP))
+	e.Use(securityHeaders(o.DocsCSP, o.Demo))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:     o.Config.AllowedOrigins,
 		AllowCredentials: true,

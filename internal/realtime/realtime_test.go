@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,15 @@ func TestOriginCheck(t *testing.T) {
 
 	c, _ := dialRaw(t, h.url+"?token="+f.aliceTok, nil, http.Header{"Origin": {"https://app.example"}})
 	c.expect("connected")
+
+	// The gateway's own pages (the voice demo) are same-origin, listed or not.
+	u, err := url.Parse(h.url)
+	require.NoError(t, err)
+	c, _ = dialRaw(t, h.url+"?token="+f.aliceTok, nil, http.Header{"Origin": {"http://" + u.Host}})
+	c.expect("connected")
+	_, resp, err = websocket.DefaultDialer.Dial(h.url+"?token="+f.aliceTok, http.Header{"Origin": {"http://" + u.Host + ".evil.example"}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
 
 func TestConnectionCaps(t *testing.T) {

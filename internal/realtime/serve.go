@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -145,12 +146,15 @@ func (g *Gate) authenticate(ctx context.Context, token string) (Principal, error
 	return p, err
 }
 
-// checkOrigin allows non-browser clients (no Origin header) and the configured
-// browser origins: anything else could be a cross-site page riding the user's
-// session (cross-site WebSocket hijacking).
+// checkOrigin allows non-browser clients (no Origin header), the gateway's own pages
+// (same origin: /demo/voice) and the configured browser origins: anything else could be a
+// cross-site page riding the user's session (cross-site WebSocket hijacking).
 func (g *Gate) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
+		return true
+	}
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
 	for _, o := range g.AllowedOrigins {

@@ -191,14 +191,14 @@ type modeEvent struct {
 }
 
 type resumeAckEvent struct {
-	Type           string          `json:"type"`
-	SessionID      uuid.UUID       `json:"session_id"`
-	ConversationID *uuid.UUID      `json:"conversation_id"`
-	LastSeq        uint32          `json:"last_seq"`
-	Incomplete     bool            `json:"incomplete"`
-	Message        *storedMessage  `json:"message,omitempty"`
-	Replayed       int             `json:"replayed"`
-	Features       []string        `json:"features"`
+	Type           string         `json:"type"`
+	SessionID      uuid.UUID      `json:"session_id"`
+	ConversationID *uuid.UUID     `json:"conversation_id"`
+	LastSeq        uint32         `json:"last_seq"`
+	Incomplete     bool           `json:"incomplete"`
+	Message        *storedMessage `json:"message,omitempty"`
+	Replayed       int            `json:"replayed"`
+	Features       []string       `json:"features"`
 }
 
 type resumeNakEvent struct {
