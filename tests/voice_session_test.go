@@ -174,3 +174,70 @@ func gateSpeech(fake *llmtest.Server, n int) (release func()) {
 	var once sync.Once
 	return func() { once.Do(func() { close(gate) }) }
 }
+
+// voice.mode dictation: utterances and typed text go to a dictation session (commands run,
+// the note grows, a read-back is spoken) instead of the chat; conversation mode comes back.
+func TestVoiceSessionDictationMode(t *testing.T) {
+	t.Parallel()
+	s, fake, tok := voiceServer(t, nil)
+	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
+		return llmtest.Transcript{Text: "blood pressure one hundred forty over ninety period next section", Language: "english", Duration: 1}
+	})
+	v := dialVoice(t, s, tok)
+	v.start(map[string]any{"features": []string{"binary_audio"}, "vad": map[string]any{"enabled": false}})
+	v.send(map[string]any{"type": "voice.mode", "mode": "dictation", "note_type": "soap"})
+	mode, _ := v.until("voice.mode.activated")
+	require.Equal(t, "dictation", mode.Ev["mode"])
+	id := uuid.MustParse(mode.Ev["dictation_session_id"].(string))
+
+	v.send(map[string]any{"type": "message", "content": "Patient reports chest pain since yesterday period next section"})
+	up, _ := v.until("dictation.update")
+	require.Equal(t, "objective", up.Ev["current_section"])
+	require.Contains(t, up.Ev["text"], "Patient reports chest pain since yesterday.")
+	v.until("voice.state")
+
+	v.audio(1, speech(0, 0.5, 0))
+	v.send(map[string]any{"type": "audio.input.complete"})
+	tr, _ := v.until("transcript.complete")
+	require.Equal(t, "blood pressure one hundred forty over ninety period next section", tr.Ev["text"])
+	up, _ = v.until("dictation.update")
+	require.Contains(t, up.Ev["text"], "BP 140/90 mmHg")
+	require.Equal(t, "assessment", up.Ev["current_section"])
+	v.until("voice.state")
+
+	v.send(map[string]any{"type": "message", "content": "go to objective read back"})
+	up, frames := v.until("dictation.update")
+	_ = frames
+	require.NotNil(t, up.Ev["read_back"])
+	meta, _ := v.until("audio.output.meta")
+	require.Contains(t, meta.Ev["text"], "140/90")
+	v.until("voice.state")
+
+	res, err := s.Client.GetDictationSessionWithResponse(context.Background(), id, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
+	var subjective, objective string
+	for _, sec := range res.JSON200.Data.Sections {
+		switch sec.Id {
+		case "subjective":
+			subjective = sec.Text
+		case "objective":
+			objective = sec.Text
+		}
+	}
+	require.Equal(t, "Patient reports chest pain since yesterday.", subjective)
+	require.Contains(t, objective, "BP 140/90 mmHg")
+
+	// Another user's dictation session cannot be opened; conversation mode answers again.
+	other := s.token(t, s.account(t, auth.RoleUser))
+	x := dialVoice(t, s, other)
+	x.start(nil)
+	x.send(map[string]any{"type": "voice.mode", "mode": "dictation", "dictation_session_id": id.String()})
+	ev, _ := x.until("error")
+	require.Equal(t, "NOT_FOUND", ev.Ev["code"])
+	v.send(map[string]any{"type": "voice.mode", "mode": "conversation"})
+	v.until("voice.mode.activated")
+	v.send(map[string]any{"type": "message", "content": "Which drugs treat hypertension?"})
+	done, _ := v.until("response.complete")
+	require.NotEmpty(t, done.Ev["citations"])
+}

@@ -242,11 +242,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
-	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	probes["voice"] = a.Voice.Probe
-	a.VoiceSessions = a.newVoiceSessions()
+	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
+	a.VoiceSessions = a.newVoiceSessions(h.Dictation)
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/dictation"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/ratelimit"
@@ -64,11 +65,11 @@ func offlineWords(vocabulary string) []string {
 }
 
 // newVoiceSessions builds the voice conversation socket's hub.
-func (a *App) newVoiceSessions() *session.Hub {
+func (a *App) newVoiceSessions(dict *dictation.Service) *session.Hub {
 	cfg := a.Config
 	return session.New(session.Config{
 		Gate:  &realtime.Gate{Auth: a.socketAuth, AllowedOrigins: cfg.AllowedOrigins},
-		Voice: a.Voice, Chats: a.Conversations, Pool: a.Pool, Redis: a.Redis,
+		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Pool: a.Pool, Redis: a.Redis,
 		Prefix: cfg.RedisKeyPrefix, Replica: replicaName(), Clock: a.voiceClock, Logger: a.Log,
 		MaxSessions: cfg.VoiceMaxSessions, MaxSessionsPerUser: cfg.VoiceMaxSessionsPerUser,
 		MaxFrameBytes: cfg.VoiceMaxFrameBytes, MaxSession: cfg.VoiceMaxSession,

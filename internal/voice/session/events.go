@@ -95,6 +95,8 @@ type inbound struct {
 	Mode           string          `json:"mode"`
 	SessionID      string          `json:"session_id"`
 	LastSeq        *uint32         `json:"last_seq"`
+	DictationID    *string         `json:"dictation_session_id"`
+	NoteType       string          `json:"note_type"`
 	TS             json.RawMessage `json:"ts,omitempty"`
 }
 
@@ -183,11 +185,6 @@ type errorEvent struct {
 	Seq     uint32 `json:"seq,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-}
-
-type modeEvent struct {
-	Type string `json:"type"`
-	Mode string `json:"mode"`
 }
 
 type resumeAckEvent struct {

@@ -46,15 +46,17 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // Config configures a Hub; zero values take the defaults noted.
 type Config struct {
-	Gate    *realtime.Gate
-	Voice   *voice.Service
-	Chats   *conversation.Service
-	Pool    *pgxpool.Pool
-	Redis   redis.UniversalClient
-	Prefix  string // Redis key prefix
-	Replica string // this replica's name (sessions record where they ran)
-	Clock   Clock
-	Logger  *slog.Logger
+	Gate  *realtime.Gate
+	Voice *voice.Service
+	Chats *conversation.Service
+	// Dictation takes the utterances of dictation mode (nil: the mode is unavailable).
+	Dictation Dictation
+	Pool      *pgxpool.Pool
+	Redis     redis.UniversalClient
+	Prefix    string // Redis key prefix
+	Replica   string // this replica's name (sessions record where they ran)
+	Clock     Clock
+	Logger    *slog.Logger
 
 	MaxSessions        int           // live sockets on this replica; default 200
 	MaxSessionsPerUser int           // live sockets per user across replicas; default 3

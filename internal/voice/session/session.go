@@ -68,6 +68,10 @@ type Session struct {
 	attached  bool
 	turn      *turn
 	following bool // replaying a turn another socket's session is producing (after a resume)
+
+	mode        string    // conversation (default) or dictation
+	dictID      uuid.UUID // the dictation session of dictation mode
+	dictVersion int32     // its version after our last append
 }
 
 // ServeHTTP is GET /api/voice/pipeline-ws.
@@ -311,14 +315,7 @@ func (s *Session) onText(data []byte) {
 	case inBargeIn:
 		s.bargeIn("barge_in")
 	case inMode:
-		switch in.Mode {
-		case "conversation":
-			s.send(modeEvent{Type: evModeActivated, Mode: in.Mode})
-		case "dictation":
-			s.fail(codeNotAvailable, "dictation mode is not available on this server yet")
-		default:
-			s.fail(codeValidation, `mode must be "conversation" or "dictation"`)
-		}
+		s.setMode(in)
 	default:
 		s.fail(codeValidation, "unknown message type")
 	}

@@ -20,8 +20,9 @@ const chunkMS = 200
 
 // turnInput is what starts a turn: an utterance or a typed message.
 type turnInput struct {
-	pcm  []int16
-	text string
+	pcm       []int16
+	text      string
+	dictation bool // appended to the dictation session instead of answered
 }
 
 // turn is one question and its answer. The fields after done are guarded by the
@@ -43,9 +44,14 @@ type turn struct {
 
 // startTurn stops the running turn (a newer question replaces it) and starts one.
 func (s *Session) startTurn(in turnInput) {
-	if err := s.h.cfg.Voice.AllowTurn(s.ctx, s.user.UserID); err != nil {
-		s.failErr(err, "could not start the turn")
-		return
+	in.dictation = s.mode == modeDict
+	// A conversation turn costs a transcription and a model answer: rate-limited like the
+	// relay. Dictation costs a transcription only and comes in many short pieces.
+	if !in.dictation {
+		if err := s.h.cfg.Voice.AllowTurn(s.ctx, s.user.UserID); err != nil {
+			s.failErr(err, "could not start the turn")
+			return
+		}
 	}
 	s.outMu.Lock()
 	if s.following {
@@ -143,6 +149,10 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	stopLease := s.lease()
 	defer stopLease()
 	defer t.cancel()
+	if in.dictation {
+		s.dictate(t, in)
+		return
+	}
 
 	s.say(t, false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateThinking} })
 	text, source := in.text, conversation.SourceChat
