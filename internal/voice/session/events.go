@@ -72,8 +72,6 @@ const (
 	codeBusy           = "BUSY"
 	codeNoSpeech       = "NO_SPEECH"
 	codeVoice          = "VOICE_UNAVAILABLE"
-	codeAnswer         = "ANSWER_FAILED"
-	codeRateLimited    = "RATE_LIMITED"
 	codeTokenExpired   = "TOKEN_EXPIRED"
 	codeTimeLimit      = "SESSION_TIME_LIMIT"
 	codeNotAvailable   = "NOT_AVAILABLE"

@@ -523,11 +523,12 @@ func (s *Session) hasVoice(id string) bool {
 	return false
 }
 
-// failErr reports a domain error: its code when it is an API error (NOT_FOUND, ...), else
-// an internal error with a generic message (the details go to the log).
+// failErr reports a domain error: its code when it is an API error the client can act on
+// (NOT_FOUND, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, ...), else an internal error with a
+// generic message (the details go to the log).
 func (s *Session) failErr(err error, what string) {
 	var ae *apierr.Error
-	if errors.As(err, &ae) && ae.Status < 500 {
+	if errors.As(err, &ae) && (ae.Status < 500 || ae.Status == http.StatusServiceUnavailable) {
 		s.fail(ae.Code, ae.Message)
 		return
 	}
