@@ -214,3 +214,23 @@ func TestVoiceSessionSlowClientIsClosed(t *testing.T) {
 		}
 	}
 }
+
+// Turns share the relay's per-user rate limit; an utterance without words is NO_SPEECH.
+func TestVoiceSessionTurnLimitAndNoSpeech(t *testing.T) {
+	t.Parallel()
+	s, fake, tok := voiceServer(t, map[string]string{"RATE_LIMIT_VOICE_RELAY_PER_MINUTE": "2"})
+	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript { return llmtest.Transcript{Text: "  ", Language: "english"} })
+	v := dialVoice(t, s, tok)
+	v.start(map[string]any{"vad": map[string]any{"enabled": false}})
+	v.audio(1, speech(0, 0.3, 0))
+	v.send(map[string]any{"type": "audio.input.complete"})
+	ev, _ := v.until("error")
+	require.Equal(t, "NO_SPEECH", ev.Ev["code"])
+	state, _ := v.until("voice.state")
+	require.Equal(t, "listening", state.Ev["state"])
+	v.send(map[string]any{"type": "message", "content": "Which drugs treat hypertension?"})
+	v.until("response.complete")
+	v.send(map[string]any{"type": "message", "content": "And then?"})
+	ev, _ = v.until("error")
+	require.Equal(t, "RATE_LIMIT_EXCEEDED", ev.Ev["code"])
+}
