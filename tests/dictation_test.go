@@ -388,7 +388,19 @@ func TestDictationOwnerScoped(t *testing.T) {
 	require.NoError(t, err)
 	e := requireCode(t, cres.StatusCode(), cres.Body, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
 	require.Equal(t, "conversation_id", *e.Error.Field)
-	patient := uuid.New()
+	// A patient record can be linked by who may write it; anyone else's is refused.
+	unknown := uuid.New()
+	pres, err := s.Client.CreateDictationSessionWithResponse(context.Background(),
+		client.DictationSessionInput{NoteType: client.Soap, PatientId: &unknown}, bearerAuth(other.tok))
+	require.NoError(t, err)
+	e = requireCode(t, pres.StatusCode(), pres.Body, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	require.Equal(t, "patient_id", *e.Error.Field)
+	theirs := s.createPatient(t, owner.tok, patientInput())
+	pres, err = s.Client.CreateDictationSessionWithResponse(context.Background(),
+		client.DictationSessionInput{NoteType: client.Soap, PatientId: &theirs.Id}, bearerAuth(other.tok))
+	require.NoError(t, err)
+	requireCode(t, pres.StatusCode(), pres.Body, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	patient := s.createPatient(t, other.tok, patientInput()).Id
 	linked := other.create(t, client.DictationSessionInput{NoteType: client.Soap, ConversationId: &conv.JSON201.Data.Id, PatientId: &patient})
 	require.Equal(t, conv.JSON201.Data.Id, *linked.ConversationId)
 	require.Equal(t, patient, *linked.PatientId)

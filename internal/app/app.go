@@ -245,7 +245,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	probes["voice"] = a.Voice.Probe
-	h.Dictation = newDictation(pool, a.Voice, a.Conversations)
+	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
 	a.VoiceSessions = a.newVoiceSessions(h.Dictation)
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions

@@ -59,28 +59,35 @@ type Conversations interface {
 	Get(ctx context.Context, user, id uuid.UUID) (conversation.Conversation, error)
 }
 
-// Config assembles a Service; Voice, Chats and PHI may be nil.
+// Patients confirms that the caller may write a linked patient's record (patient.Service).
+type Patients interface {
+	CheckWrite(ctx context.Context, user audit.Actor, id uuid.UUID) error
+}
+
+// Config assembles a Service; Voice, Chats, Patients and PHI may be nil.
 type Config struct {
-	Pool  *pgxpool.Pool
-	Voice Transcriber
-	Chats Conversations
-	PHI   PHIDetector
+	Pool     *pgxpool.Pool
+	Voice    Transcriber
+	Chats    Conversations
+	Patients Patients
+	PHI      PHIDetector
 }
 
 // Service stores dictation sessions and user vocabularies. Every session operation is scoped
 // to its owner: another user's session does not exist for the caller (404). Dictated text is
 // PHI: it is never logged or put into audit details.
 type Service struct {
-	pool  *pgxpool.Pool
-	q     *db.Queries
-	voice Transcriber
-	chats Conversations
-	phi   PHIDetector
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	voice    Transcriber
+	chats    Conversations
+	patients Patients
+	phi      PHIDetector
 }
 
 // NewService returns a Service.
 func NewService(c Config) *Service {
-	return &Service{pool: c.Pool, q: db.New(c.Pool), voice: c.Voice, chats: c.Chats, phi: c.PHI}
+	return &Service{pool: c.Pool, q: db.New(c.Pool), voice: c.Voice, chats: c.Chats, patients: c.Patients, phi: c.PHI}
 }
 
 // Session is a dictation and its note so far.
@@ -148,6 +155,18 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, user uuid.UUID,
 			var ae *apierr.Error
 			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 				return Session{}, apierr.Invalid("conversation_id", "is not one of your conversations")
+			}
+			return Session{}, err
+		}
+	}
+	if in.PatientID != nil {
+		if s.patients == nil {
+			return Session{}, apierr.Unavailable("Patient records are not available", nil)
+		}
+		if err := s.patients.CheckWrite(ctx, actor, *in.PatientID); err != nil {
+			var ae *apierr.Error
+			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+				return Session{}, apierr.Invalid("patient_id", "is not a patient record you may write")
 			}
 			return Session{}, err
 		}

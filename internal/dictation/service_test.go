@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/dictation"
+	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/voice"
 )
 
@@ -44,7 +46,7 @@ func newService(t *testing.T, stt *fakeSTT) (*dictation.Service, *pgxpool.Pool, 
 	t.Helper()
 	pool := dbtest.New(t)
 	u := dbtest.User(t, pool, "")
-	s := dictation.NewService(dictation.Config{Pool: pool, PHI: phoneDetector{}, Voice: stt})
+	s := dictation.NewService(dictation.Config{Pool: pool, PHI: phoneDetector{}, Voice: stt, Patients: patient.New(pool, nil)})
 	return s, pool, u.ID, audit.Actor{ID: &u.ID, Email: u.Email, Role: u.Role}
 }
 
@@ -84,8 +86,9 @@ func TestPHIAlerts(t *testing.T) {
 	raw, _ := json.Marshal(details)
 	require.NotContains(t, string(raw), "0142", "no dictated text in the audit log")
 
-	patient := uuid.New()
-	linked, err := s.Create(ctx, actor, user, dictation.CreateInput{NoteType: "soap", PatientID: &patient})
+	rec, err := patient.New(pool, nil).Create(ctx, actor, patient.Input{Name: "Ann Example", BirthDate: time.Date(1950, 1, 2, 0, 0, 0, 0, time.UTC), Sex: "female"})
+	require.NoError(t, err)
+	linked, err := s.Create(ctx, actor, user, dictation.CreateInput{NoteType: "soap", PatientID: &rec.ID})
 	require.NoError(t, err)
 	r, err = s.AppendText(ctx, actor, user, linked.ID, "call back at 555-0142", linked.Version)
 	require.NoError(t, err)
