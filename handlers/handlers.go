@@ -18,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -51,6 +52,8 @@ type Server struct {
 	CacheAdmin *cache.Admin
 	// Voice transcribes and synthesises speech.
 	Voice *voice.Service
+	// PHI finds and redacts protected health information.
+	PHI *phi.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -985,6 +985,105 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PhiDetectionEnvelopeSuccess.
+const (
+	PhiDetectionEnvelopeSuccessTrue PhiDetectionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiDetectionEnvelopeSuccess enum.
+func (e PhiDetectionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiDetectionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiRedactionEnvelopeSuccess.
+const (
+	PhiRedactionEnvelopeSuccessTrue PhiRedactionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiRedactionEnvelopeSuccess enum.
+func (e PhiRedactionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiRedactionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiType.
+const (
+	Account    PhiType = "account"
+	AgeOver89  PhiType = "age_over_89"
+	Biometric  PhiType = "biometric"
+	Date       PhiType = "date"
+	Device     PhiType = "device"
+	Email      PhiType = "email"
+	Fax        PhiType = "fax"
+	Geographic PhiType = "geographic"
+	HealthPlan PhiType = "health_plan"
+	Ip         PhiType = "ip"
+	License    PhiType = "license"
+	Mrn        PhiType = "mrn"
+	Name       PhiType = "name"
+	OtherId    PhiType = "other_id"
+	Phone      PhiType = "phone"
+	Photo      PhiType = "photo"
+	Ssn        PhiType = "ssn"
+	Url        PhiType = "url"
+	Vehicle    PhiType = "vehicle"
+)
+
+// Valid indicates whether the value is a known member of the PhiType enum.
+func (e PhiType) Valid() bool {
+	switch e {
+	case Account:
+		return true
+	case AgeOver89:
+		return true
+	case Biometric:
+		return true
+	case Date:
+		return true
+	case Device:
+		return true
+	case Email:
+		return true
+	case Fax:
+		return true
+	case Geographic:
+		return true
+	case HealthPlan:
+		return true
+	case Ip:
+		return true
+	case License:
+		return true
+	case Mrn:
+		return true
+	case Name:
+		return true
+	case OtherId:
+		return true
+	case Phone:
+		return true
+	case Photo:
+		return true
+	case Ssn:
+		return true
+	case Url:
+		return true
+	case Vehicle:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -2718,6 +2817,80 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PhiDetection defines model for PhiDetection.
+type PhiDetection struct {
+	// Counts Findings per type; types with none are absent.
+	Counts map[string]int `json:"counts"`
+
+	// Findings In text order, without overlaps; bounded by the input (at most one per code point).
+	Findings []PhiFinding `json:"findings"`
+}
+
+// PhiDetectionEnvelope defines model for PhiDetectionEnvelope.
+type PhiDetectionEnvelope struct {
+	Data PhiDetection `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiDetectionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiDetectionEnvelopeSuccess defines model for PhiDetectionEnvelope.Success.
+type PhiDetectionEnvelopeSuccess bool
+
+// PhiFinding defines model for PhiFinding.
+type PhiFinding struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Start Offset of the first code point.
+	Start int `json:"start"`
+
+	// Text The identifier as it appears in the input.
+	Text string `json:"text"`
+
+	// Type A HIPAA Safe Harbor identifier type.
+	Type PhiType `json:"type"`
+}
+
+// PhiInput defines model for PhiInput.
+type PhiInput struct {
+	Text string `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]PhiType `json:"types,omitempty"`
+}
+
+// PhiRedaction defines model for PhiRedaction.
+type PhiRedaction struct {
+	// Findings What was replaced; spans refer to the input text.
+	Findings []PhiFinding `json:"findings"`
+
+	// Text The input with each finding replaced by `[TYPE]`.
+	Text string `json:"text"`
+}
+
+// PhiRedactionEnvelope defines model for PhiRedactionEnvelope.
+type PhiRedactionEnvelope struct {
+	Data PhiRedaction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiRedactionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiRedactionEnvelopeSuccess defines model for PhiRedactionEnvelope.Success.
+type PhiRedactionEnvelopeSuccess bool
+
+// PhiType A HIPAA Safe Harbor identifier type.
+type PhiType string
+
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
@@ -3595,6 +3768,12 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
 
+// DetectPhiJSONRequestBody defines body for DetectPhi for application/json ContentType.
+type DetectPhiJSONRequestBody = PhiInput
+
+// RedactPhiJSONRequestBody defines body for RedactPhi for application/json ContentType.
+type RedactPhiJSONRequestBody = PhiInput
+
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
 
@@ -4163,6 +4342,12 @@ type ServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx echo.Context) error
+	// DetectPhi Find protected health information in text
+	// (POST /api/phi/detect)
+	DetectPhi(ctx echo.Context) error
+	// RedactPhi Replace protected health information in text
+	// (POST /api/phi/redact)
+	RedactPhi(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -5280,6 +5465,24 @@ func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// DetectPhi converts echo context to params.
+func (w *ServerInterfaceWrapper) DetectPhi(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DetectPhi(ctx)
+	return err
+}
+
+// RedactPhi converts echo context to params.
+func (w *ServerInterfaceWrapper) RedactPhi(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedactPhi(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -6035,6 +6238,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
+	router.POST(options.BaseURL+"/api/phi/detect", wrapper.DetectPhi, options.OperationMiddlewares["detectPhi"]...)
+	router.POST(options.BaseURL+"/api/phi/redact", wrapper.RedactPhi, options.OperationMiddlewares["redactPhi"]...)
 
 }
 
@@ -11307,6 +11512,284 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type DetectPhiRequestObject struct {
+	Body *DetectPhiJSONRequestBody
+}
+
+type DetectPhiResponseObject interface {
+	VisitDetectPhiResponse(w http.ResponseWriter) error
+}
+
+type DetectPhi200JSONResponse PhiDetectionEnvelope
+
+func (response DetectPhi200JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DetectPhi400JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DetectPhi401JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DetectPhi415JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DetectPhi422JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DetectPhi429JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhiRequestObject struct {
+	Body *RedactPhiJSONRequestBody
+}
+
+type RedactPhiResponseObject interface {
+	VisitRedactPhiResponse(w http.ResponseWriter) error
+}
+
+type RedactPhi200JSONResponse PhiRedactionEnvelope
+
+func (response RedactPhi200JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RedactPhi400JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RedactPhi401JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RedactPhi413JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RedactPhi415JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RedactPhi422JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RedactPhi429JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -15168,6 +15651,12 @@ type StrictServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
+	// DetectPhi Find protected health information in text
+	// (POST /api/phi/detect)
+	DetectPhi(ctx context.Context, request DetectPhiRequestObject) (DetectPhiResponseObject, error)
+	// RedactPhi Replace protected health information in text
+	// (POST /api/phi/redact)
+	RedactPhi(ctx context.Context, request RedactPhiRequestObject) (RedactPhiResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -16931,6 +17420,98 @@ func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// DetectPhi operation middleware
+func (sh *strictHandler) DetectPhi(ctx echo.Context) error {
+	var request DetectPhiRequestObject
+
+	var body DetectPhiJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DetectPhi(ctx.Request().Context(), request.(DetectPhiRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DetectPhi")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DetectPhiResponseObject); ok {
+		return validResponse.VisitDetectPhiResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RedactPhi operation middleware
+func (sh *strictHandler) RedactPhi(ctx echo.Context) error {
+	var request RedactPhiRequestObject
+
+	var body RedactPhiJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedactPhi(ctx.Request().Context(), request.(RedactPhiRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedactPhi")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedactPhiResponseObject); ok {
+		return validResponse.VisitRedactPhiResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -18233,409 +18814,429 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17cxu3kjeOvxUUn6cq0qkRJV+S34lUW1uMTDk6kSytRMc5G/rhgDMtEkdDgAEwohmXq/Y97O8V7iv5",
-	"FhrAXMgZcqiLL1n+Y1PkDK7dje5G96c/tiIxmQoOXKvW4cfWGGgMEj9eUQ1nbMI0/mO+iUFFkk01E7x1",
-	"2LqCP1JQWhGaJGIGMWGc6DGQGeOxmLVbQUtFY5hQ86aeT6F12GJcwwhk69OnIG/+CiaUccZHK7pI4Ebf",
-	"v30FFcO/hkjwWJGUa5YUGibSPK/Wtw9azjs3GmR921qQGWWaDOFGSCDSvML4aG3bvd71CU2SIY1ulxsP",
-	"tUwhJLMxcEI5ASoTBpJMpbhjMUhyQ1kCMaE8JnrMFBEciBbilog7kOWugaeT1uHvLdNiK2jd0ERB633g",
-	"h6S0NNviRnTpOlgeUW8MRE0BonE+Cj2m2vwVpxHEuLw0jZmonHq5n18Fi6C6kzvzE0kVxKvb+RS0plTS",
-	"CWhHy8epVKJi5BdT+kcKJMKfyY0UExJOQNOYatqe0hHj1DzZ5vBBD+xTIRE3OJ+phDsmUkWmdARmPMy0",
-	"+EcKct4KWpxOzJDsO6XBTuiHM+AjPW4dfv/sedVinyR09AvML6l5pmodbhI6IrcwD0j4MaIaRkLOP7U/",
-	"Kk5vYWB6/hRmA5qaVrLxmDdbQUvCHymTELcOzdbXjO7Z84OgNWE8+7tqrKexH2ZFbyxe2deNkBOqW4et",
-	"NMUnl1uvET2XdAREsT9rlz3B94p9xXBD00S3Dr83k6If2MSQ/vMDO0X7Vz7BIjOeg1J0BCsnOrHPDB48",
-	"4R6VI9CMr97/lDONNGhYWrIYCJ1OEwYocXao4RBJWEyGc+LmvVtDD9r3N7iFeVPCeP79D+sI45NpSk0F",
-	"V4AM+BONnTA3f0WCa+D4EQceIZft/0uZGX4sdPp/Jdy0Dlv/Zz8/pfbtr2q/K6WQXX4HiZiC7XJ5paTt",
-	"lDBFJjQx6w8x2VFzrumHgFAyk4KPiBl9YIRpym+5mHFywyCJze8TphTjIzIU8Xy33foUtI4Fv0lY9IXm",
-	"EbneFZkxPUYaiFIpgWuiNNVgdj9O7VDMlMy3CZA7kIoJbmdwIuSQxTHwzzuFiCYJyO8UkSIBEgtQhAtt",
-	"tQd3Uk1BWnlrhvmaapjReY9NQKSfebmzYyxmsR0lVzPDU5xoNgEc3xuhT0TK4883sjeCqDQaGw1FpDIC",
-	"siMkju6OKTZMzDFvKQJX2m72xR3IRNAY4i+0gsyoWPSOsoSaIQpJ4A7knMyEvLU/D1M1PyIhKlR7qFGF",
-	"RNG5siqOFlZvMgKsqJ3mT9eN1z29X9DUcLCXdG5WpCfEmZF+X4aRjUAh8CECMHri2B5nBM8t3LdLiTok",
-	"M6+eoEb3ucfpaCwaUz6CmCjGI8CROmFCzBGCWn94erN3TnU0DnHo1yDvWARv813/fEPvkBimwGPg0Zxw",
-	"gNgonyJj3xItHlnCIgnVRjE2p68Q55TPvdnx+YZtjBW7+Y4mrIb7cHoPWr/tZZbQXqZOrXy9bPctNFGy",
-	"1ho1k7+x1JQzzBo2Y57GtXvLaarHQrI/PydXnFtVICCM39GExQGBD1OjKxmZJuFO3EJMIgkxcM1oohY2",
-	"8N27d3udVI/Nr+ZwrtbsaP6EYTEcHMr1VMEamwcXZipFZHTRYQJdrpmefzF1awZJsucUrmFqzihhGE0R",
-	"SmRqmC8E02IbVa0QhYkVhPgFsuNbrtLpVEgN8TnEjPZwyl9MWo+pGfyx7XzPDGZBbSkoNVEEUyPIP/kt",
-	"QxroxBPG305jquGtAlnQiGlsRT1NLqVpTzOjN6NBjqp28dtnQWta+PNj6yZNkoFV6Mt6urFuFugkaDE1",
-	"oJFmd1CgoqEQCVCO43VfieG/IEL27/D5rzRJKyi2w+fkH9cXb8id+f2IMK1QlyaTVGly44wUtFbN14aA",
-	"eZq4I8EYGKb1KfsFkEzLk4okUA3xgOqS5WTWbs/oYK2KqVmGVKveKfdftTxxA0staCVU6UGqVg9wbWd+",
-	"05Z+mEq4YR+qZcQ0HSYsMpq91N4Zgc4AVJUiMeJMATF6REWPTlA9aNRGgV/HXlfmGWsGeovyd+sPwDln",
-	"M3StBcX9Lm3kwlKXZvC+ilqRno5ta8tkRacMTd01w3dU+SlouYeXt2E2NnbMLczb5HpsjEbBk7l1UjJF",
-	"vPV7RJQW0mwH4dZruWz0F5fImuF+lGsnmAmwpYnGVNNms/RrZRjICMV1b71JkwSlp3nDe8vW0oNbj3PQ",
-	"1Lyn0sgcVAUvpCG2fL6ZRApahiyVppNpU0GwsKS+q8CuiZ9lYezFPuqX/IwpvX69mYaJak5eri8qJZ1v",
-	"d6B+B9KYiRPXc+64ntE708r0RStoiWlqephGkwoXtm1Bd7mWFWeNOQ+t7rD0Go20kAOjwiYrfq8+NNYK",
-	"UvuyF6dLP8egKUtUvX5QajZfrIXRMK5/eNla9m0GLTat7FdE6FPa7Ox1qpJbioqfrT259nftlLylJwr0",
-	"ukyhqQI5oCOnFa6mRtyb4hwLu1je8NIOBZ5MFgdbnlxQoPbCmuBil8aZ728dweszMXpMoZNzwFbwbCJ4",
-	"9K8g2Y0zMyo01TFEt1bXKGsJZq0ZKOIeMId/A6a8YVLpwVCKW+CDGlaukSyFVozlORhTVXGD8DN8MLbM",
-	"2OqOVBMwNNEmVxAJGRtNRaRasdh6e8wqDakCo764S0Xgh4Rat0mf3xXWxur9SrMkIRJoNC607x3WVGPn",
-	"AZmNWTQmMWiItNGXJuKOJsaWpn0eCa6YMnYWkTCTTINXdDnMjEEGdmnbfV4li3DyLK7W24w6SRjXNPIj",
-	"2zlwrsYxGE3NmHAcdhtulwSqas4OdBPUWFlFKrXPBRkhLdNA1k0+t+IWNyLcB6qKS3ywlRl1MuOYRmM4",
-	"ToDKh6153s4VqDTR2yVvsORNnSrl7UD305RWBR5cGLMObbrsIbID7VGbhLfDtgIqo3EYkBAmQ4jD3SNC",
-	"k8RFZwwVcDTDp1RrkKa1//c73fvzYO/H9mDv/cdnwQ8vP/3fyuVZOUMkhiWSQhEKzXS/hQ3wr9Yu7an1",
-	"eVIN91vfbAEWV/d1IoZ4jU3CbHkPb2EeBmRhjQ//hkENBf/Wi4MGAQrFafpRrJ9m5UF/k9CRdx4sC3t7",
-	"K7IiYEPCHcOLE3sBJgFdl0RCIigGCzU6cRamlI0pH0Gj2T2CZCot1lY0rRRNZ3QO8lpTe6lUXvDhXDv6",
-	"2lzNc3rQfd82c1ENjUW4Y2j/NH1+zPRAuosO9ytPJ8Psx6btJGbpikZ/8qwVtJLnlVb+hCkFTVvOBM4K",
-	"E7sBH7zxzdj9rRLeChpOd4H67NzdcmWzc+0VlriW7hbGtkR7G+zDBku7MIvy6GvHWjNEXAPV2MpdZLcl",
-	"U7dqideN6hGkZTaarZisXmyMM7ikSs2EjO+nZbhQqMHUtVKaTPZlsBSCuVKHCFocZo/b5MLiLQ17ocua",
-	"5dLHTNe6JFJ+O2h4lRWLKJ2Y/hs+b+xOFwCQceTSQ4vupRrFyJ4IGNJLqCLh7/x96AO9bdBGu1IYTakN",
-	"3Fl/xinOplPQ1YNkutL1urA/xuwuLlKQr69vI1+VvMe6bbvWEuike+eclYuh4/IO5J4xHIyeyLUKMIIb",
-	"r1ltO2RqtGXDVIchSRiHwz4P8dlD4gJR2+42LSThx76PTu23DokLZv0UHi2/E0OiqX0DP5rn+612u91v",
-	"lZ6PHNnZR/1f5ukiUVZ3ITg0GhOKD9eBiKEwlICUXs4GWOMKOhbc6MU1fGLsCuZspmWhOJSUR2OIBzdS",
-	"TKrp143E2odRoS8yo4r4BjCyvKTdN70huM8t+I1IXJj+o152+xjnh9wc+zYikZY89QV+rePJoJVi4MQm",
-	"a1Hl+Pf8mm394qgWrqILvVYydGHPH6glFCl1qyfU6gmFZTrl03RTHSHnjmKqw1pPQoEwFyNs1h31K6fw",
-	"iPc7iwS0veHZmKAuqY7GD47HWn2q5ARY4SfC344wr2sy1XNiZ21vR1x8XOmUwZQlppV7c8FB9qwyAOwR",
-	"CRkFpQ1muJ/G7gN9GB/EdK7cqGw6zosfvl+TnZMHUG3Iy/eOYML+qqjoVRZ2fDwGm7a3MFPPfeVdfzee",
-	"22u2PGzZahKKxSAhJrGYcbLDRTG0lAhJzCJIThO1264+srVpbDApW+yxSIdJgatyj4zSVKdFlm2lU9R7",
-	"Z6j+MowpjauzA0sMadupWiOUKz+JuCraT8QVrvdrjTkDExqNGYc9CTTGL8zThyT8tXN2+qrTO714M+he",
-	"XV1chQEJf+q8Glx1/+Nt97pn/nz7pvO29/PF1el/dl+FQZ+HvYtfum8G3d8uT6/MN8R9cfoGG8u/uOr+",
-	"evGLfcL9Nji+6r7qvumdds6uzdcnF1c/nb561X2D7Z6+uX57cnJ6fNp90xtcdq/OT6+vTy/e4JNvLnqD",
-	"k4u3b7C1827v54tXA/Nd5+zs4p3t4/jizcnZ6XEP2+qed07PBp2zq27n1T8H3d9Or3vYzrtu55fBZef6",
-	"+t3FFb512fnn2UXn1aB3cTE461y97topX7+9vLy46nVfDc67r047g94/L7vY8OVV9/jizatTXLKTzumZ",
-	"7fyq0+sOzk7PT3uD7m/H3e4r+/V19+rX0+Pu4O2bzq+d07POT2dduxy97tWbzplbc6t3wwc6mRqeai1u",
-	"SqXF2SywpUwMJ0KS3OFsLQR1iCaC/WzMgd8/9lsYQLxgKHx6b1MiazTUnEbx5Wrh7IOB8RFCNcHMuoBg",
-	"WDDaZ1Oqx4Y3s+RTvDJqb6AZrzdGkVPy5/2IV0eTlIOda9WMhejeZEbnioRm7GiUU7fqWXBjoxVtpHbk",
-	"ouFR1Q48c75SvaN7R5P03hdqGAP/Qa9dV9sJE/zYvWBDWsv+1MWk32XqpB9O7cPfF1SK3KFaN7lCvxvx",
-	"+sUU+AlQnUogkDVF3KSPSKgLebKhOTG1T4tlcUCEHoMkEzBnmyJUAqFaSzZMNWBaRnkpi21VZbo2UITy",
-	"6T7MBszb2d74N2OffKkqr2ub3xucJHSUt1llP/n72yZXvDvoxyIs3kXKLNCwRy9ocONSTs5eezJk4wuW",
-	"0rrtUlQu4web4FfhG1OKKU155vlZt4LOj5eFY2762sJ0Sm0EFcNZNZ0HsqFflC371bGfk86GazZ1q3rE",
-	"iiYceeyfvacv1MEfDO58AtPKGDef6LSYC1bhjARu7aHKGdbFiIgZt5Z/lUGaiFQPpiAj4NqxTQOzTaYJ",
-	"bCbkrtIEqsSboknNLcmiGF172eNjuNcNBRP67uXZxeDKzXb0jkpGHcxR48X61b5UNclCwE8DWY4p+ixx",
-	"GZlru82frk4QynioTKmu55w8/TotckJhOTwNVRKhI4vS+D0dO8ooudL9omzmRC9xetEDwVpBa0ijW+AY",
-	"mh9PGEccEw0jm3Jpc8VAsokNqRdTVRkXgj2gTFePoShca6ormWjMlBZyPjDvJaChWj5gLv1gQwLa4OlF",
-	"aV/qrrhJS8NdpSoU1vBhx2txM7YnbO0Ja1bJQ0BsaB1m5k6FVe+tqNwmWmNPVTmV1/hXbUq0KIVtwR8p",
-	"TcyCcKEH2R/I0OYb/GCGRhnHECdNpVaDGUO4IuBx9lnCCD60gtZI4z9mL1BEJfhRweQO5AD+yD/jg9nn",
-	"wkOJLn6GSsmx4TmzQAb5RhQWxTdat+sP5K6CZrblrlXcVTD3qt31A++W9jR8ctZ5Pcjcua2g1etcve72",
-	"Tt+8HvzS/ecAnb5vXpvv/3nZNX+ed3rHP7eC1mXn6rqbOUQzj/LFm173t14raL3uvuledc4qKbBOm8wz",
-	"T/zwrnud3ulxK2i96p503p71SgP0Q7m+PDs1v7w6ve78dNY1s7Djev+IWta6EOlNjzAX4VzWXYppMauC",
-	"n3GvP0yFrHASwAcLMLFZhMXmngXs5lTDZI0queTznlCdIe7sPNttr1+r/HgvTm7dyV4Y4YZnzUpj77EM",
-	"sPIBVOWjbGKRrXV0ekC9++zuhXu37DA1oz1Y3vLMFFyL19HUNMzuTZ+VQA0PHtVoLM2r3oZcfwe91qbM",
-	"e3p+8HAL87Nbi0WPeQXDP641iM2vZuyMOO93P/8guJDsnCoGydaQxYLHcyPUyYcdV4Wufni5TgEpD7Ru",
-	"6X+25lVNYLsP+93MDkzEaGADQzd4QSRxnpvfKKlVAzcksipSL39oLFKpah4yaxTRKY0csdc8svEIzUuK",
-	"/Qk1EMpV8dX5wZi/vTjCpeEsLmBpB5ZXanlZmhDHw+3pEqlt1f5Vav/pxKuCmwnCz68nlq5dD1bqjQ3S",
-	"BNWaFXk4Edp2tleXjYmw7uoyyuGrmnvdYzkfyJTXAKRwB+S5WZvOcbvJS4vC100lb6s4mHzUtQt1jxjf",
-	"L2J0ZAjjbki1RkgeK5W7rtscZgPEfxCpXvC3LcCwvwhWXCzd05rIxo7a+ta22NoWzWyLR4xeX3BbboPX",
-	"Gx8lRdPusTA0a9woj2EOrkRRWIGmsy4a5vNeI68PxykgMyyG46zwY5aQL/1ebH6b6mni4Tpd0au1ZcK1",
-	"C34fdaUBVz3EqfKkTpGVi/GYx8MCKW7Ph8ak+ThJTV+JI3/rN/9frduuAlnyt2Q2FxsNTCwvQhXERHCy",
-	"8/Lgxwzoz8brMkWoJpRjwHhTxL8HKdiVHIpUsnH8v312s5XOA0rWkop1xS4cAOuQMpqC0E8lE9KtYHkn",
-	"z8QMJEEAxCNiZktuAaYkYUoTIeM6QIiHHHLLeUaTNNEMn9CWUlRgS5/Yl/CzEQZEgbyzOQUNUs8Le1Yn",
-	"q21gWUWWINVEIW6EQhDOcJ9O2T6ObN+SugotMLwaEzoUqSYUB36I2aFqxnQ0xjdxoVRAuNB9joD9XjnF",
-	"GSmyo8cwJxM6x+QlrCWmdtvEp6sg+gQWGENAz4uTq+4lEbLPi0Ny8e7gssM+04VxAroKhrUnU1jg+xlV",
-	"xD2PuZSKcEESwUcgy8WUjCTBakqFLS7aQ/eJAv4yMri8BzUozDNgo7FuFHpcReDu9Sri/qqiZ+8TJFsK",
-	"gM1vkgqxr54AV/L2OZ3eF2ysKvB0sYcVyDI9B+ZLxA0iyuAV1hHyxPV1lzjkldClN9p6LIjRa0hfcLi4",
-	"aR3+vnqE1wqOBecQ2XICax++gmiTx90d1ynPwlUbvGTWxZZcafq0+ilNbpu/8jNQqYdAdZOHnfXxvrRh",
-	"NffDtkrLwC2RP+qXmWM4HyRwB8kquqpILlokoEI/Ay00TRryZszUvV+VYjqFeKN3xn65B8pW2a2e3oR+",
-	"GLgDc+0DxkQYlLDw667RKraksP5Va1izPotzLw+4cnRVU3+/UhA80tVykUi3lvYqS9sXqPLxmH6Age82",
-	"8Mdn0PqX9fcVNc3azIVfc111o1uwDQ1vqxQsYxW/d/8P9t5/PAh+eFEFWbyB7r+xPpNrJQtlgK1lbw60",
-	"1KiyAUmnRm17QWKI2IQmyh5v9n1lnrNKMVHpxDz47OCgZPNt7hPYUAvCzcw1n/J+PSA8dl30q+vz4bLA",
-	"D34rB1bJgV9L6uqiKSfQuFIAaI95UykzTg59ga9+enDwIiqWBIQ4+zKeMO7/8FAwZKdzeUpuYa6wFhX6",
-	"M7wosm0ahbXY3EJSlWmkUgj9DDSxxajLZLMMGjPGJ+eVrWy8OVURLqthZ4qq+ep9+se7X9ZhEiyoY8mo",
-	"0ma6rbGlbnXNLZVqgPJhXq4Z9fXyNiwBOqziLjPxdUEb2GBV/78M14KO8hg+VKtcmwKN3rAE/Kmy9lqx",
-	"gEq6iKiJmhdxDyBIS0BEqkFOBMK5SIUg/c2jYjZAH7V1gVKZNJpEQ0DSMhjpMgJpcSeqd/GVa6HC6tAa",
-	"JlO9rEG0Tk17ZgX9I74mi69APgKeFfCuWgw7rBURpa6wZ03dmuufO3vPv//B94p19WLi3gnIGD5UImH5",
-	"Rr3b5UkwN/07w/m9CoFh7QizeYOJiKEZrawBFHNlbspbRm6wlHQjRKKNuO8mK822SvT8MnQl3JpDj+IM",
-	"BnFq6crBmS3MmCYJlmX3lIFTdyf5TZrkqyBTXunjX8/H2MQDy2b6YQwwtfGBjRV1qY2KwxnZVbGIl3QE",
-	"BFmT7Fy+OskViPVrM5ViJJ1+tnr3L/2TmAP9JwzqSx88WJTmqsnqMXlJeG2fvx/ewWfCrHXvZ4n3BaW0",
-	"sJwLcjTIdaOiAA5ySb9ZeEm+ZA8zJwqH0NaaqNNS80W6T2BJUyExoR+KXxZuXgslLErsl8ttycrhqs8P",
-	"Xv69ycX1atLo0SaX2Q5XbEGSJZRxghnuQpJzKm8thKZTjxQZQiQmkMGYE+Vcc7sLie7fHxzY3L17AAN/",
-	"v2lpIs/iOKfVlPCIUTVlHtzG1GzIk9dL5u8UuNPBXSV++4dTH4wIRwWs0jzOtKNCe/oDRoNjuT89SUy7",
-	"8Y33HtY0knqL2Tci5U3mlqrt+5SPQD1YpNtWthkga0nILpRPt15Y6oJx1px74xTriVWFD/QsbDTW05xR",
-	"RWgigcZzX2jjlotZAvEIMFbmiIR+ABkSCHxgCkMEBIeqm/BF+zQbSm70r1yHujyYTIg1lGaFVV3n4rAt",
-	"Vg/qH2JYaxhXW67uxwcq9fdCOFvtVFnbZ/Z+dow1szw32ZZ/iGHG34uHzA3jNGF/PtS2apo3est4XBc3",
-	"Nyj6Ph7NzonGEKfJhruqfBzQ2oV1EQFVZgPO1beV0WhrYa7Zfi6YAaWB1/JJ1wv4RWZpPteVjJUdIKtF",
-	"cj43GziPb9UO+lE1KCMstspT85Mvo9mlY+qK3YEk/xJDgiSrivcX9I4yKwKCVkR5BImN3PGhILG7aacy",
-	"xs+5IiZBy7l7U6acuyJNnrpr1KHLArMvns4cakIqfBjDmts6bME/Xr1IV4Aq40PVMdfMVh9bS5XllVpa",
-	"7j9SSEtxfnV76x6s60RLBncgryMhKzZVUn67zBbP9mwIs/nVqmxMEemb+k5hbGy1x135fsot/nT+/HuC",
-	"v5GdW5jPhIx3jbEcCcU4EMUmLKGS6TnZuYNIC1mEHaq5+sax+x6rp3+NdXwfStO2lS1JryVpu1A/M/3A",
-	"+oBR4cZv9dZkd4M2+tXXS1wno0pMYRbCsUFjekb8bawhaImacTKeDyWLyUTEEBBIlL1fL3INPtquwtT1",
-	"fqWK2+hIr6e15SmtYpVyMUFAez9b8VUbe76ATecXPBtm0LKLUHPCeT66T/WBBaOjomA6TsrdEDJF/AtV",
-	"RfCWL5MyD8aay6TUx6JM3Fo0kRy4bp8CI6nlfDlgqYG/z7kyK2btp6lIRKWcG4vZFvsW3N9OGUqkI1W6",
-	"cN7QF/qsyhcqpoPbhVT+2jimZ0GDY0zOV5Jf3UlZcZX5CBvs6xQ3XLJc9FVo5g8ilmVqEOJ2ULonqjkg",
-	"bROu+6yks399+Q64evF7Fm99ZVpOfQRfe7D3/m+V0Xu/DN9OE0HjCnRktpj0ljHwkHEq561gXRbahHFP",
-	"uhW5b49zsbBwItCRIjdCOvZLcW4QEzMZsiNhCtRm8dhod/OkMo/SZPchnPn8YI3XyS5m1daeiRHj9yyi",
-	"NqEsWUJLW5+t9ZQ1je2YCn1Uzfk8rxCxoJ+4A3CDst/FesgVTO/cn5UsXKyo11gpuoerrnHIgwYp02l1",
-	"MlNWGBk9uVGqiRoLqTFty+ZlDakcQWyUICFdpIwEOrHPe9N594iEbk1CMhZJrMhsTK17WFEL+rys1mYi",
-	"vaISrvmJaGxDCm1G6Qe6E8IHLW3sfIi8ZkYlbm4SY224A2u33QxLEDUra2av1t3dg6f8RjQt+efo0Vb+",
-	"85Kp4UvX9uG6xL8SgbnR5FQZFCg+67dMCSWSW8FMDzOvCjVctnbVqmW+z3V8QQYVROvfDza9K/btrBje",
-	"I3o4CySx9XFuQiJXTuJk1SwUJn5khYwq7bKyNKmI7gNpTVlfeTyiE7BlYHfCaEy1E7DzKcT+GZsyrMfA",
-	"pBPJqhQbbl4zZqNgKHViFi2Zn/kA8+1sUDCwGIW3UdHAixsJ05/S5PaEsiSt8pXhrhwv2MBlmPU6cPbN",
-	"4Nexo1d5xco1ek82rPerplV98Vua06YDqU84bsp0OLpz//BqNKanw02qA9TN1s7Lhor1u8OgjCzrr4p3",
-	"bML6VIo7FoNUZATag0VwodkNi+w5TBhXGmhszPapSBLGR40tAxxqNx9M5b3nRtigZcKpMmrvt8eNYULd",
-	"lHzBhK+eLR+dGyoTyRtwe7FOYWbcPVYtz0/re73OT86lpJG/iLTI8/fdEFZsRs6Ty6TL46lgVTkRrvLv",
-	"W8maVGHMnq0aBuNoBzE9fwUJnV9DtCo9O2chpWB97e1arEac/ElCR2+EPhEpjxsy7kK9k2+ZD19jckpS",
-	"E6+w/pCvbvW8YYTtgqIkh0xLKuc2G9WvBNnJtDvz/XcqgzQy+psv+Va8i8tHc0lHjNckZo2pGkzcxcmy",
-	"vpywCasJvuDwQQ+iVCq7ZOvTl/wF+IJ7wHxNJlRHY8ZHBA+8wCKyRGOgmLOLQekNipvY0Qb5nKo2/ApD",
-	"fSulHmLsVnw/FUqP5HoQjsU6/5+C1h+xpOuD9SpelBCz+3RoFfVN31tYyGzCfhzZRKpWNM+mKG9tGMNI",
-	"0hji8NC5Wn0fJM4GQJgi6RSJmHIippZJ8E5k5z+wz4DgnHK1bJfgpdGMF+0UDFpEoBXbp6scZr9+lITT",
-	"uqRSRzXrDL8ruJGg7nmnJu3LAy1uYTFh/+XBjz9s5iMot1Y92BFTGuQDfc7ZsnqP76ITuuL2J0kGzZHC",
-	"vrSTuuSKWJYbJbm7iiELEtoNIy940UilGLC6ARZdncv3NyJJxGyQTqvF/1hMa+Id/0hBLsbhrk2Fsr7L",
-	"ygQz54sYsTvgFl3LeY0biH0/FjfevJ/KBXGOl2UntRQJkITGMchD6yx3KfR3DNBTbWTJnuDJ3GbY71bm",
-	"26t0ChK/KUon596xLRUS6/OnK2XUtQ9EO66rwz2dJuyB4bG+jZX4iaiL5CCKQPAtaw4byRynUU3p8vU5",
-	"gtm9w8Pio/MKrqs47R1mOhQqjD4so3eQybqK8tKrq0TfWDN5sMI0WgmH3fDGKKEajLpTmR77s5ghtB2h",
-	"NxokKYb1EubyASx53HNvJyJmN2zdUt0/Dnp9FucCDxVSOdkE/hQcBjUYDY+TnllA+i7Nstx/Tr6LNZtz",
-	"NWOR5qoWtz5bc4HNgqLoWJYBZbJZotUqwbqwzg+7aloUfNv7hDq1cmGl7nX1dE/JuTGG1CKbL0R4nxyT",
-	"Fy9e/Eh2nh88/37v4Nnes+97z14eHhwcHhz8525AhCSJiGhSeuDgx8ODg11izmaMf82ZCs/frJxKVZtl",
-	"DfHlwk3bQY3RUJAZefOdCUgW0f03MBv8U8jbctPra8YtyAa/JQ12/BFv8yq4bnurdx8ufBxU9S/Glw9j",
-	"is3LAiyungSjKFdouzc3iAc6QNzhgRrTqoDf7gcaaYI/IvqbeZbszJgeu5RGB/6+S2ZjoXLcZrfc60Df",
-	"1sDAFzatBl7XVxzcAE83aMXs5gYk8AgavsBhtlkPbhkaGZ2FZ4PF+ZS6Lg28CfQvqksrkZNX6sT3VCSz",
-	"t+zuNY3zepACWnsA5GNYpT1memFpxYp6ZCW3vG/Mfo+qwHmW3p4gDU+QVegBTllfSHZbAR5wDfpKJHBP",
-	"12OD2DgbFLfomTJfVk61iAS97DXOYJ/DQxeFK5W2iNQOpVOCGrvAxcAizReRxvCeur2ELB8lDOrEW+HG",
-	"vRHI9jmdPhyzcFMcz3wCRSBDO/C11OXRpZeXGynVLbULBgUeK7KD3mHiykwZ5VvCnbiFOLCFDSRR41TH",
-	"YsYDooUgKhGz3eVln+RhvI/ugvdtN5h9Ael7eQlQhFpbOTzEqwd0d7k6lGSHaUVCFh/mkAdIjCyumK95",
-	"swYK0t6sZoFVFbUvPUp8Xmt+oEAX/8yfYPyOJsy/OWZxDNVORAnThM7rjtP70HCTC/sSIP1K16JfTLIz",
-	"SsSQJt7N2KzkSkWQSrGIWkPAzwp092oyUYNhmtzmxIICKk0SogClky8QUSOE7iVmVtW9+6wSyMuaDVY1",
-	"B8BfXs8Msjw8xDouezRhd0B27F3h9XV38HO3c9X7qdvpDa67xxdvXl1XMNznXYK8t2AlsHJlRYKKJbDP",
-	"DFj2kKOpCVMKYssbisxAApnKlEN8RCipoERib3I2PvfuWWeeKm3LnDcvyv6UB0HxaMwPhfIog4pS72vJ",
-	"t1iEYnn3JBR1FWXEmPWj23RSI3atxuLOVQkqnUBsVZYzqvQexhztnb7adNssXQwqRHuxGoIjriL9Pc4B",
-	"8NhKzOJ0Ksa+drPmXI9BMXUfD2gzhNJOGjORg5SqKVRRxTNbMUhOaHLk81dsDLahiqkEZw6rdtGt8Lzo",
-	"Vmh/vyLxeAGEbm0iVxYQshBm5KIqWGwHF77u9ghWacLv7b8qbDSFxkXAFoVpHZ5dz6ieDzNAsYlLyuTW",
-	"5qzlmXyNKurLmLbzeJOaUsBqwHglqrYwJkTKNUvsbTE2R4omhapGpfCxKZu1797apIP6qeEvg8UgyyFQ",
-	"CbJSw8bb/TWE8lZVlowprPLi0EoDKS145Sq5YVTus6Tcrt81jKqRvSPBb1hc71+s83/W3ADnYgt43NAB",
-	"icjHDZ+tRWGYCRk3j5zPF+adkPFaWDiHwGAHaqfme1y97O9cjNLXu+bVDJbJfHzOQ2hTcw5Wu8mXOvDR",
-	"WatFmQvXKi7s6gWtDGX1QOD18zHK2AaDv6FJMqRRBexOhxOgMmEgs7BEwjgJf704Pe4Ornu9weXVxa+n",
-	"r7pXYQFWvSK+lvJRWqcV+5arzeasX0yr1W5phhCTndClz4YBCcUUOGXhbiX8vbLioCoiSwLqsxiIG2bH",
-	"iAptTIi6BUyMb5z1siyCPtVj9jbQGgpLF+QbX1izwu6tJaUHaholqtxqG7XaRnGdMi19Qe0w3FkTngeR",
-	"kFikY+dd51dCMZ/wiFy8fr1/MU1VQN7B8Nx9PL98EZCTs85xQM5fdqy9dXMzmcKo7FSqx6goMuaCLJmi",
-	"juEfIIYdyE/Hl+Tl/49oOiI7IXDDeMD33l6Hu0elfHYziRFnCiRRU6C3inT5COuyCp7MF9TpZz8swXW8",
-	"//g8ePFpZ+/3zt5/OvSOj8+Dv3/a/fdK4I6pFA48cYG7x5IqIGPGtSI7WM4xILFMR2oXM0TzDDgrXOgt",
-	"Zh5MFgdYfZ2cS4sS5oyzvBaCPkCnkhMviDAOHE/UzK/PJAZ12J/yI7MB0qwlpipStC6+SyluWPNrkXXX",
-	"9ZuELlfdgr91WuSCknCP8MT6+OvV8db3BqVQAwvgUJNEQpUeJGLE+IMCPJtfRD1W7J5ftXyRMnCGfMqr",
-	"Qu7KM39fs+kPO36sYbE9dWpOHbM8jxgi5Vd7GxfVaPUfpbaga8SDtWyXetVSV+d50ClbHd8fMn4j2u6R",
-	"MIPm61yeksLDlUbEMGVJPMBZVgMoTco5hPlPIzGor+G3QX2/3JHsOisNqtRPUFqKynUULILqVcxUmVX2",
-	"2Hcqc5miD7Xa8BsBd5ZdQ/jylRpqbb3VlTZlRTzTvBHK+2K2YG5zWVh5e1IWDTS3cLXrbSR0Rf6UV0Mr",
-	"Vrx3XdBSXWCfkNYehjmhEoiWLm+heYaS9Xo3Pg1yWlnnOnINB4U5rVyMB0rMbE238rJWXpo1uszvMqqM",
-	"US0G04TO69Tae/lubJcSYlKkYbITmu5C8m82lsnYOaPUBt7EIGvcN/4GaoNrpIzH19LPNT65pEwv4abw",
-	"xVshe11tC+1hHcYjYgRKBu7mpMFCpO0mpkDNnVa+tP5uy/X8b26IixK6AaxcvazzkEh2F4ICuZRkn13w",
-	"tZXTFsnxEQRAkbi3cqCpHGh2f7zOGbCB7Hhsj08md7LyCKkWraDlfFDmE/qEK6+yai61jxM6mUJMtCAH",
-	"7e//57/++3n7oL1JLfR7CZ6HXl1TTmAy1XNi50dGAhQZ0ujWZxhXS4TNExgcDdnG8tDdRe1RO7fM+iI6",
-	"H1y97eW5pzETJAF6B8qhZ8M0EfMJcE12okSkMfFYNYQLTWKIEmpEopap0hDvVuuji9GJSmOKolaVVILJ",
-	"gdG8MqX0lXPGlwquRjRJqi9d1l5mWXDe5X7ORQyJIjsxRMKiQjgYX18FwRVZa1antFZhVromGJCyhPFR",
-	"eEiYVvkk3W3PEQlTfsvFjIeHuA3mN4iJYjxyt2nF9HBx6wK4bYB3yosVTVxD6xF+nN69UNkno6Va4XcF",
-	"CZ3fE7NyY2zcKdWsDhy+w4mY0j9SIO4pkonlTHmIEsZZRBPigLGOSBYGa0FEogimGuIAlx1x/4X09aDn",
-	"oMmOb9s1QCIxAeduztANF8s9Pnv+9/XQ79n9xmOAeC5gwhYar93HOsGDUmFAk0TM6qKAPRPVCRyzVpRx",
-	"Y2uF+VUj/ha6JVdkDLZmQnNzy97JVA+pZPw1t8YWpPA6uyzvpbAI2cCChbVbs/SPoLPlw96qa6uWe16G",
-	"T+WQakkx/50mE9w3oKbdoWTKCNcZlZPKoyxvD6+8ddW5vRrHgcWbaTX1R43XvVbXCij6WBawArCB1atm",
-	"Z/mIHvGlBdx6x5vScjlzt/bsXR0btFbxLsvzX122K0NlnsOM2FRNsjMFGQHXAUkRdO2FUR3ZhCaqClQO",
-	"g0eiVDI9vzZbkbmZf4F5J9XjKq1dgbwzenvn8pTcwtwp75cX1057p6kemw97tzA36jvThEbaHc1GyxIz",
-	"jrq6FAkEBNHerE1iflSRmNqYP2a6GwO1Zrplt9Zve53L071foHDbb0eLLmyM7fPjtn/5erutf7zrtYJl",
-	"TaUU0lg5Fbz4C436EeZfusi9sE16Y7CDJmaIqLdS3udm3/HgNxO15IbKvUs9MgeR0hasyB1LZCdMFcjQ",
-	"QxCFFmYo/xsBhvI/c9ChcLfd5y63FFfJBTlmSzTWetr69AmxKa1HHDWBCMWkW1kUAB0Erjbaqkzce+pw",
-	"f3/E9DgdtiMxsVaZxbfeH1ENMysalh3phfaQVF7bhw+JWT/g2qEOBTazOyBFZckRS4SEcdV57SGtA7N2",
-	"fT6BGHXHclHbgNwA1al0WTtkxwI6dS5PA3IxBX5if9236MCQoacGhBIJNEFxQa6vu33ukxKzZF3S2f/J",
-	"Z5bvBi5WlSb4xjsYXovoFjQqrvayoM/7/P/8H3Js5sRxRn2+R7qYEfOP64s3GVI2gQ9G6zJWzhAU2Qn3",
-	"x6bdcRiQcB9R78Jd83ECWrJIhYEDNzZd2VEqQ1KG4gj529/AHQZ/+9shCT/2vXDrtwLSR/lmP6GIsx+9",
-	"lOu3DsnHfgGHzP6cY5/1W//+yXyTycJ+61PYxmlhbVFbDsmFepjFIT/3epfEJjh7YECXpkis/LG7TM0z",
-	"wwRIaPS20ExkJ0SY4E7v9OKNxRQ265GBlJo/ehe/dN8Mur9dnl518YurTq87ODs9P+0Nur8dd7uv8Ot2",
-	"u71rNnicTkz3LqskDEwvLqLHJuSSEMvEhDZUTiNKJ1NEcAhw8KG1+5WbssNBdJtops5AkfC3PReGsnf6",
-	"KrT1OtBklN8pBD6hZIQYpYauBYdd2/Rve8dCSkhwnc2b2MeVSAAL3Ewwl9FDmt1bSBRFVcKUzmUVIUVp",
-	"FeZiNFwnujCuaELn1mhm2sqhhEXgwLudcOlMaTSGveftgyXZMpvN2hR/bgs52nfvqv2z0+Pum+suvpNX",
-	"4G/ViJVCHsph63n7mX0JPWRT1jpsvWgftF8gDKAe4xm3355BkuyhTb7/r9mtav/LZeeNoOZqEBn3HQzJ",
-	"LzAn15AF0tqzQ7ERN3RkjkRLQ+ZrhVdY5jdj2Kr5xDIyTZJ5n++E/3jXG3TOXl9cnfZ+Pg9JN3513TF0",
-	"cnX9/Psfdtvknc+K9neRP5sfbCwv4I6gZ8yl/Y6phLjPFUTS/sjhDiSZpsOEqTHEdneyvT6NW4et16D/",
-	"8e6XawxGt9SMy/P84GChnEUBKW7fL5VV39Ypd9g+nj7La2pWS4Ful1SR1uHv740OOJlQOW8dti7NBCLz",
-	"rItkuwPJbualsxuTpzErEz2l49Z706I9sA3579M0ZnovETZxs3KT3wBSNmaqt8kJSzRIMjT9aCED8x8e",
-	"FxIsMqEtuWCOAGkOhjY5RhhdksvM9tJyG43d2Nv6TGAO5pRKOgGN9vHvH63O46uIOd7B3q37IF/vNQ6a",
-	"T0FtW87GyFoqBwI2bskvgs9reLwGF2a6NgRvCTiGaxTGVKPEdZl8RnixCWSK5ULvRvOrXuCVlkRd30O4",
-	"EQjzvKZb9Ohv3mkVt+WUtH+GAMoNHrQE2/r0/gm531N7yVatkAYdwzcI9QN2EdtGgr+0I6nqIBvx/k80",
-	"9tGf+Mqz9a+85UZICMn+hNi+9GL9SydCDm2Cvnnj+fMm3Tj3tVFwulwb4fYpaH3fpLdra2e9LXiRF4Tk",
-	"x5LF87vHJX3/qSQ9bZXDLOVDk0SMisLSSMe9KeWQrJCZ+1bk1orOdzS5terBbGwUg2hMmcU0lzAVUqsi",
-	"BgjXcu5Qm8ZUjRERjvFbEgtQ6O9FHPFl4fkrjsETVOupiRa7c++volxzjt0VnsUE4USTHZookemTbkmY",
-	"IkNpDqzd9mck1iciOAd5W6Y3u0tlevtO2Z3GNWhIfJHRCfetB9Cht1eghKEijqHvUxoBKtmCQ5vgDlar",
-	"PMemyWPTeisDaf5JxPNHox5sG3vJxFLZ66RlCp+ekHzzAayi23e+GKCEibiD+GsXuM8avHFJ54mgcU+I",
-	"Myot9uHLZ983GZ5Kp0ZQQXwOMaM9c+h+nVK+kulws62YcYRdZjH7bTWL5RA09Xx2hSTiYHOckmMleJgx",
-	"3+EtzEMru436RUaJGBIXB0F2wr8ZK/3fzT+/t9vt9+GuMT8tSEhC5yDxtBA8qzGAxL+SkU+zgT85N+dd",
-	"bVl6y9KfhaVzkrM8nfHdcO65aiM2V5rqetv3EqRjwx1zItvJk7NnAbmCmCly9nz3kIyZVoEFtVEBUexP",
-	"awOPmSaSagi8Q28ogd7GYsbJFGR+Otf4H5C0r3F0T81A2Ms6Xc4sFFOaReovoKJV2wS4GIWJNiQk52Df",
-	"y/CvKknpQsYgITZ0egvzoiPF1zcKLMAWS5ieBzgMwELGGAgSNfOinDgUqwYeFN9tydZeB9117F+q9Vjk",
-	"c9io4V/z12qbzoFA83aX0ySX7uZkNGZ3ELsLECqBWEA5kvIEPWVjhtcF5rCqc0lQ10ip78Xsz/VjOaYK",
-	"9hhXwBXT7A5wc51yEBM6oowrbegjKGamBPZy0HrWHPRa1SD/WOlxWhOj8235TwzJNPedOMC6refknlIy",
-	"KN9+18lPsyHl68YlCVqWle8/BTWa9S8wt6wafvRy6lP7o+L0FjBZ9VPoLkPdjyRMmVGihzS6BR6bj/Z+",
-	"JyAhRkJaORkGfR7ChylINsEC8EKSUExV2PaXV2kC5I4Je+uEl4jk5fPn5rRmfOTcNZDE9trIlU9lqs+p",
-	"VciRR7OrBeLqySDipoWCTMSI7OA9pfC/Xl933a3lbqVhjhm4Jxb78SlUedO0jZBspL0/e9SO16kdHGa4",
-	"fF879x78uP6NY8FvEmbDY7ZK/iq7HUme0JIwWStLVmhl+/DBLEetctZJkiw+wqsLjEdJGkO8W0Rr8Fi1",
-	"KiBU2btPIck/O+dnR044JEBCNjG9ZcGjy6paF4ezgbLm7kAqtY8Wcl0ecO3+nNNJUhVX/dTHsp0b7nux",
-	"IRzO/RqqFAx2R0ksotSI8vb2qN7kqLZr67xKD+YuS+/1fjLLz8qwis0UU9mxaHGr+OJ2EsYxvgPjse39",
-	"7CGhSWKa4EKPGR+1+7xjT1brcnMEjDU3uYe3vgWYKgyhc4EQbRLGcj6QKQ+z4HpVvJLpc8PuItVkJpm2",
-	"/Sz72CYb8q/rczPz4f0TnveTR2LSrKHP6vfLe17r9zOEZumTxCwmO0KSmUiTmMRid+sI/IYdgXZPm5kZ",
-	"q4RXFs6450IZ92mS1GoKp7YMl81cPjLnvfPiuJC+HWiP2iR0BS3C3cCKqHJQTGN3TidJFmpnNJQ3WQWV",
-	"ZvxUW8alRhuxB0a1r+F5k3AUN5lCLOmXCExZHsU2RKWOJpp7W7JaU1t/y9MqcdkO+SUnNJJCKVSUFgXj",
-	"kphbIxY/mv8+WQFYDfBfvP3MhBymMngj6YhUu0UQVjB05T5C6xlZFoCv8Hfn+FiQeWv4w7z0C8wvqR5X",
-	"McnLisxeO5jPakbYcax+443QJyLl8bd0NNu13NR8D+pjjK2W7zNlfC0kp9EHBCOKbIUCS41ht0dHYbvq",
-	"Wu0pyOngs3rErDcscElAOAQz3fqV+07lS3UjJAlPb/bOqY7GIRGcXHZ6xz+3q+5UsoPr05YnnlKMvwa9",
-	"Oa9MfRXOao0mc1S7svNtcjHVbIL3msZStjwUzbGyR1wkiazkmCEqc5zPRSr7HGvQ7rx89jwP3SvVkcLk",
-	"f1vHNsyQ1hx01VDEc7Lz8uBH+y4zltjNDUi12+5zmyeYnWDmSCHwgUY6sdFytsSlM+R8Ocuh2X6K9/47",
-	"CoDEIlL7wzS6BbTYJ3GlJ90ioz5cAgRVnIbLtePLO/nYRns9gJlYMbFafmUGn1//Oq26CqvjCd0Dtsbr",
-	"FzDq1wk/BzT0bVwJbCrKNr9DaCD7LrGQj029PbFlFLeuhdX6i5UTj3n9YJXpfXe3UO8o7XBCi+EKPiHT",
-	"qPY2CPzGUIvVtJWPY8AE3YQprXxIQwnDviwEXTjEt68HlRZqq7c/At070jCE/0gEnwfRutipFSHrPvPY",
-	"3vubeaYo6Q1xU04K8XeK06kaC0127JFv37BIRMbK3Q3IbMyicZ+XomaJBCPOFIbT0mjszuc26Y0ZppRG",
-	"GKBrnyJczJbiblF/9lnsQmKwb6YBYUIi1dSc9WQ4J2PK44aBujayygbrfqUcWY73XZP78Upw2HLkI3Dk",
-	"iSHKMg0SLTyJLvHp/Xw8+5m/pknwojaqgHY5vUd5CV3fBvKivzvHg2pC5a3Fqq2OV7zIun+oVv6tRbD5",
-	"mTf3rWbL/JdTfv8i4W9TkHvGZC0whK3r/Ugnatbs/seMEwe3MF/pqe05O5qMQOf+2u98KccC7IeNQV3l",
-	"i/U0+9TM2vOz28yPe1VK8djS+kNOH7uWhC4TdRMHVVpxjpzT2+KFAdZaN8zBPkBMsK412RHSuiknaaIZ",
-	"Ony0CxUJCPUeoF1zDAoOfV46j8gOtYTO8KxyERa7ARFTCz2VzF1hxdBXF6Q6rFLOLlP9FVD703h3/KQ2",
-	"CPp8mnNvnYnnye0vd9htvS/1Uuca3eGbi5wGh+eyftwozKMkPgTHf8AFfFSrteuDNjYUH08Y4/EVxRDk",
-	"MfVqe4B/7tiBKjW1yqCsS9kI3SMhmdCpyq5qWKzKYIzKIoAJPQapMEDTxlYrV07Q4URMUqWJSid9rgV5",
-	"dnDQJmE2GnNoW4A3cnVyTF68ePEjsqtDE0tERBPLvz6WU9zcKNAEb7EY73Os+vmn4DBgcUh2KCennTcd",
-	"8icim3lYqbe9493DcnuMKxYblSWm88TMZk/RO4Rfp1PMA5FwkyqIAxu9OqaajOl0ClwRPWMREA4Q48Dt",
-	"iNqko10dQtM8QoW4VTJ2NHIexH3ub8QEjyDwYR7OI2Bj0alX5t0VlPcgzyTTQHZcIEZQSk7pc1v/1uae",
-	"kA5ReFdAXPSav8ByiF6KTnygh86/YFxpasNuKXl58GN9CsuCMHgEX9fjq0cLY/wiaTELY1ibmLvAydtr",
-	"sa12tUK7ctSSm1IeIzfyXPlAb+JyPO1HFjcKJKNe4GgP2MCF9jLwyH/IDiyl6TyDzregOlpSlmCowW6d",
-	"D+NRpdB6w+40/qsFoW3Mjt9a1NqiQF2rD1W7zHkWAJJFrlmN3UKnYiiMJ2ltwbIU5pwi7m2cRs59bktw",
-	"aOCu3sdSSNtXQ9EHX+oILB18W5PhSePUNuaOmki1C2NHlxVNZYPE0DKYMQVlg4CpQjWUhN0aVjVWBd41",
-	"Vod6fUnOeHLd9IvEaG3ImD5ca6uZbjXTtUnf9rCkmVDYUNLcWzXdjyiPIKmPTemhEIqEjFHndDj8LuEr",
-	"tG8nEIdH1jm4KNQiyskQSPZcnX56jA9sT/N8ob6Fc/2vqg5bavwS7DiVYBSQlaBs3nbFMGuXD2KU5dzN",
-	"aLVsRGb8QCNtceCJuHEB5TuGh218ep9LkSQi1bsukzwzjDFP2I4tsIFoGM6OQWckoXORarKDNipRdDJN",
-	"oDLs/NLO56/P2G6i6/jb7e9WXX9add3thk+ANzyALv7H52MtRqNkRWznScKmioQOvq0iL6uHDXz7IckV",
-	"2Qlb8n6Qt3LGdDR291JEcASyvrl5jLvglK+NxrfRKrQ6Jn+YQF2w1Fvf9LdP0RJcddEtST9aUBWu6BJZ",
-	"bUjTt8N9j5WzeekW74e0sAUB0S55mxbwKBGdjukEMUgR1orTSfNyLr8MX2XDewrEirz9tWAVy9BZqxt2",
-	"xfFqG9QL4BerW+vRUSMkUJUOXSVvX0BpefE3xf18/pfD/cy3vXnMdMYnW0SKx8FJxkDnrMzgHia8xAVu",
-	"L8ux2+GKoJEu02OQJMRgzymVet+w615MNXWpyIIjE0yMzAwNK6iQ7IRt/UGHAQnbE8T6bI/1JMEP0/gG",
-	"/zdkFR71OdVkIpQm4Xnnt8Hby7OLzqvBT//sda9tdrLQNNm1USMI5pfhj4Ufkf8ClIgBcVWYUpkExBcH",
-	"RLmpsNyfBQ9FRmWKRGOIbiEmO4bZLCJ4gKEnqDSYBnc90Azlc/OGPWQPcbJDGtuWbCiJsiaqLSDj3Mpt",
-	"0qXR2Bf+zjHTFPkjhdRm/hHGY/hg5MlOaGXrIclQiVDaDwGrg/e5wlo4ODjBIyAhvmo0ddKxQ1lCWKMJ",
-	"lmH0Gd7lmpNYZE1oN74+RzXJ1pJnGiZE0bkiYZxaIQCHiLwc4ph8zUBrtzOFgb0Zxl9lEtUIFk+bp3C+",
-	"5z34mJCgVUG0mzT4dpoIGjfz4D9/xInYJVun+WUMbWv1WVIzW1RBYlsctW/X7d6J48Jea1HBz5UiPWh9",
-	"2BuKeL6HpYpbh63Uk3Otnto4EEQX6C+wmC/jlN9anEaYDCE2YsxdpJuffRGIrHaKFWmWQOsiQXKW3thG",
-	"e0BUxzZj60vFdcT5bldqKJUm1LWD9csQ/QISuim5v/xhGZDwBvEVQlcLOaFKEyztG1j6tShYRiuNRMq1",
-	"CshUipEEpchsjLqDP7IdXKAh8sqQjych3afQ0pueMlvm+EK6/AWHOlU+j1vK6DIz0isYaI3c35eAzayq",
-	"prUHH7SkkeEMCXsFmS9hD8V++Whok9MCHJh7HKMCCxqtTffSDkpecLBx0zTCaOuJBxpWGqbLrHZlx/wk",
-	"7Pb8M7Pbf6DetmW0L1W3KoYPSGkZe6FZ1JCX/iWGTd18aBr+Swwt14IqdXqEpxeeOaE7hRxUFTKP1a0A",
-	"q1PcUOmPJU1kylWdo+8fZmyNfXywge/sH2J4ja98g36qf4hhcxeV2d6td+pxTrRTf1iZRfVBAExmulZD",
-	"jlt7XKE8tdzFCl1icbeMx3eMmQwfMDjAgRvj1aovJpMZM2QiYkB4+4wd0XG0W38o+VP7J2uiPeHx4nps",
-	"fLr85ar3WultTcuN5Heqx+bD3i3M6+X3GUJ32TKlSQLyO4VV/QOjsWSCPchy2Sw5K4gk6Bqh3MH4gCet",
-	"HGi7aJLRaeZyf8J4om1O1bLk6BV3oHN5iiMvbrB5t96X7atcUEQiMIyv7LBco8aK/G2vc3m69wvMQ2Ih",
-	"IHdtJSnzhlF8CbXVKmzBN7PjBRe2FAmEZMelJx4ixeCD3ylifjsiCHhF6FDcmVPbtW0pBd3MYzHj6OOt",
-	"z9Kz+/pUVWMLXWxUMvbZI9OtHUjcgHSDQvoGLuTnPae3rstadvVVorjn1WVWrZTDDdyQd+LWHe3uMrYk",
-	"mI+MRqy0mCoyE/IWHTbaslXFYW3aypjqCd2MtqcHHcHfvu1VRSd2YZrTSSJGjK9yU+hUchsXFCEeoRa3",
-	"wDO5TL4nE8ZTDWrXBVVIuJGgxovP/XCQPdju87f8lhvpDBPKEqu3zqTgIzKlSs2EjBUZQSHvmnI1A+kv",
-	"4PArLFhB0A6C2OihfR4lzKgqp5emQYurc0NZkkpQAWqqNEIr8Mi1p8jL5z9aiRdegZbzvY5RWkObrgYf",
-	"IoC4Gs3wDFftaY4NbPsLlRjvmU1bdU6cidEIy8VtD4ZVDP/yeYNA+Z4Q55R71UA9oqAoBzCIkWEcJHPk",
-	"N+eZt4y2XjyIVK+SD/b0wKzkooDAyysH5VgUCOLGaRdKVYdT2Q6bnAGOFkWqvwmFu4vGOcvmvmblJ1Br",
-	"QvXsYhtRRoYwZi70v7T+QvoDoPJO5Rye0lx6q0CuRTS2E/hat24p7nytDeUmtGZbM76rBwfmscoudpFS",
-	"vF7meggc4qh3q/g7AYRzsRcI7tDGWwCkhz6fUibbpOPO2dC9NPDjCfPyv1ipl2pbUsEGqljfKQKv2Gs/",
-	"gnpDpWHl8jUz8fIkplWpk6/1sPTj86jJRyRVkN3O4L6o7Tn6FZ+jjQwzj+JREAUND1d3Mq46XQtHpyJS",
-	"aIwgQzxvplzFXQQ3iqBNLiUo4BhEluExzWgevpYqiPtcFk5sG2fnpcyOFTr2/DADAR57TPJM7Ua+3/WY",
-	"/LQe8NuNHZnkiaSA6+JrZf9OzuYEpe+W1b8Rlbn7IfL52WXt9QaDZ8vbupbJR0xpkOsLBlMSGgETZqoR",
-	"OjS9LLEYcUMgVJMEqNLk2XNzsEgaaZAqsPBBJBKTicDj3r2GiaJCYzwrdQY0mgFHVo4MJc5EpjacNzGD",
-	"NQYeCTGapx2DNjZ6G/9SYbvPCzY3yU3unfCq0+sOzk7PT3uDq+7r0+te92pw2b0a/Hzx9ircrZYRbm2e",
-	"Sj7Y5r+Q87WJFmxIqawJ30M8/NWBGb4m0ZD7Ydfq+zYDbx34aq+gwWPIgNH281LlZOeOKYah9KKgZOxm",
-	"lTjwnrXPQ6xJNvDVyCwkI3At58inmNFGwjFTWsj5wKxEAhpQ68eK3M7ndWeDoCvbJDOQQKYy5RDjfYyP",
-	"P/UjxPFmMqSK4V1Nws2q+xYH0Vpk4MrCtIzrH162MBuITdJJ6zCv0su4hhHIJ4aCLUyyGZyTTYv7zNbA",
-	"V+vRrjO+g48LFUOwpn6pKh+hJCcVz5iLWYWWM325qbV1ekoV/HMeJBMMvgOygzCjkdUOuODziUiVvwcN",
-	"iFl1o5dHNl1ayD5HWIaA4CU6vmajO6wnHG80jZGvQXKa4O/+ghaz2s1bajcvXohFD/scKfeDbpNQFwDW",
-	"Q4/wqsoS5DvlweNtuURhugpNHyHBKHeXi2MBqY7cRe/C7DHxBVBxkGClPqGKhCdnndeDNxe9wcnF2zev",
-	"KjHn/dqeuNK9T6EA+D6+kIWQl3laJwTymhRbh8A3IHc8XTmR4GE5LWOslTvuEN4zp329XvDOmO8YvDtH",
-	"UCUsH2Ex4hjfm8BEyDmRWfw8pq8bBR9ie4obS722KPDPdgjXOIInPgeLfa2F99VUY9lW9a35hZdJxOyB",
-	"2+rCvNZSx2qquEb4akXEFLh11DKVF2wbOl2MJUzPSQJ3kFiPcMJuADG3UWUFqWopw3bwWQij0NX/Hrq4",
-	"Aprsua3gHCKsQ7QReZhFq6WPDgmNDrCPImDPPhz6+4N7KjB9Pk1StazGEKfF2F/rVZmjgiqDI8DArV2b",
-	"Scy1OiShWwubWIQ1XPM/vc3CeGa1BCQ0LQ0sBE0Y9Dn+rQbDNLnNviXhGKjUQ6Da5ttaj0Z4lFUvRFPL",
-	"O1NtTrQY/gsi3ed2WYe2DFyYkysOOWwTmwRtJe0w1b5tMqYYLBGy+DC0mVGjRAzd1NH7yoxyekSyWboA",
-	"hDOq9B62vnf6KrSF7yJgCwWinYE2YUpBTHYon5s2ba287JTAXI/dNnlni1fTXA7NqHIGHMnB8LEqturz",
-	"qpW2Zh4lFevrbpQzS7VNOmRCE2OEQYxQDqlOJfT54tRKt0noXMtZwTTifEo48Ihyo2Ni4YTUFh2Imcro",
-	"w113qXQCiiRCqQSUSuZmz7L1ZXzUJte+brZS0J5U2qZ2f706umCYLnjsxGRC9xSYhzwEklXPC9uWhb7Q",
-	"JNmtQ7O4cd1VIlq8PDg4qASxWKhFcSdYBFQppnQeMbl7WCQYZMQ2CcWNhGl4SC6mwE9cwV9rP/XNQrMb",
-	"J86tUnNxctW9JDMYkqkUdywGqQ4NdafcDN8pGn0efuzjKPutw35Lwg3oaJzrvv1W0G+BpiP8uZ8eHLyI",
-	"nImGf0C/9SnMnBQeRnqHC/u3BR9Qos8ZhnXmxRmEdNRnBdWRIxxzHuIQiB5LkY7GDscuuSXA46lgXGcl",
-	"Uy0ktSqcmi6M1M4cX/KHA6HxHUjNLEoB4hgYgrGkVLW3Uym0iERS2l63O63DVmHXWkELeDrBMP/St7hd",
-	"rfcNiMAMmsVe0ttsTBROjhzjwNKmYZXawuwlRq2jymdVRLnembJ0LN1HWcCx1RtR1oeGu9IK3OxwOFjQ",
-	"de9YcC1FUnFqJjNEaeDCVu5F1LZ8bIuT/fSNOGm+ztvTzTUllAP21FFkx3QMcu/abLZVIHbXak3eJbTK",
-	"CevzDyzqGUJ/xLZ6jz+0F2rTRoLfgRwZcSB2axXqXwuOyydUpl036xRptxDfuhZ97BzmBd2qgdvvdrhv",
-	"c2XrPX7hLcyzcJifzp9/jyXZCmlKFiEnvINIG3WPKRIJxTgQxSYsoWZ6qFUWcBvC8XwoWRz2eXY2Ewt2",
-	"MxR6THauIGKGf2lCrii/JScpEluhpKNXN8dMZ6AxzBx01OXZq0gYTYu5Wt8StGSGWK0GikWa7DNWYaL8",
-	"NnDhuhHTthbqTo5B4cCAlLNOjBxlfNTnU6rHAabx7bYJQto7OIBF/BRc5OobgGv8bTmd6ylAbGxfX8j5",
-	"57tfx5FjplVAhnlO69b/93VE0tvta4oQkwkZNIobZS8fkZsMpFAK5DiLv4FBBghOyFyIvPlqI0TCtziK",
-	"RvdrpuvGacpXIoF6sECmBjTS7A6q1KehEAlQ3ggfMEdmNDbeiDJu9NksePkmTZKVIIFOzK/SYP9SSIFm",
-	"u5snYCOJbjOwP0uJ9NQxopcY9u8FcbEu2Du7sRMzbm/tbIWG6tDu+aUUNyz54hHeUzuMv06E9zRb18Xd",
-	"rC3844IAyveuMVN4rWMleteItQBPAKvL2UPAKFL2ejW52XO5tXWlf8pb/viqlO3F9fGF9KkmFOchycuU",
-	"t1WlvrQqZelnIUa6lpnKonFd/uorQJUji9LwiTHOco98DKSxl4p1E5WmcxvHDDxWxaQk1e7znneiWX2G",
-	"qNSwHd5xOJf0EEicde3L3FQYPPn4DAV/lQhmTVirOFezMds6NV8G3s/vAqG4DZVnUW2JRlQdhnPCqjWH",
-	"b5pAv36i/KsURayluxodqIPxanm5W4vvjlauE67O7PXlioaQiFlB5LZJRvcY74KP9TnKbZok7tIDYWKc",
-	"ACfGTs1qkqUKSHj5tkcWjpV9xBipEtr2wHo4Pzy+KoaLmQ/vG1DGCoy5LYa4RWWuONWcemj5+juViYcl",
-	"AM56DRFZGd36aVXUVCZKFFYtbJP6JFs8I5XI0jStXebuiT3ySWMFcSJWKofX9tC9si64r0rQXIM2w9oK",
-	"mK2A+ZYETM6HtSVXnZRxfu862bLuythduAaYccdsQcZhyhLEss6glGTKudFZhoxTOc/LNPr65/gYswBs",
-	"hfYr1fPPcJPc4Bb5PvNur0yp+gnfZtym75SvcMdAk1JSFcbH7E8l3IAEHq1JrHKVHAqPBx51MsuKwMQn",
-	"LjgUaj9Ur7/p+rLQ81NuxEJfDcpM+kf/Ov5W3Ovi1AqEgb9Zq6PqxD9hkMSKJHCjiUhdAKE1Eu5okkKb",
-	"hGoKYO/5o4ROphATLchB+/v/+a//ft4+OCKU2MC60GbeYoEWowBgVkw0Fgp4FhZHdhA4I6vlXm9TVBLR",
-	"45/ei934Oi6f9RB/ABETqjJW3Dpxv7Z8mLUAGE04t1aim5HDCsypEyFH4DBklwW8je52gHFjkXgYfS/u",
-	"d0KnNw6oDglPXXDuYmK6+rrlvY8t/qvI/Z9odOvzE/3cNiciCQmdry5tH42pJlM2hYRxcHgOtiMtKbdP",
-	"H1qyUiTMvwttvDqKF6O4WbTa0JZKO7RNhEEGLMhcWL8Pr1IkYbdAQgU8PjdcPLJP52BNGAs2sT+pdp9f",
-	"GZM4KUAtoGFaQln49eL0uDu46p51/olAC+enb972unVQCwmdI5X1sjk95dmD/W1w6jwe7IIH71jHQtlW",
-	"ep3c7t1ntiQ3tQu32A2fTSZ17BlCiZoiRIonmLViyPmt6gwTrFkRCX7DRqk9vJwSabj8lvEYixhixUet",
-	"VbhbwGRGfAgEZDJ/ov9JAk3w4O3znVDc+spMWPkwIGGar43DNWVZVo1MORmDBLIzpdGtkTuYWMT4KCBc",
-	"WDzoKBEpAsj0OU0SMYMYK0iGqUVwDX1tRzMejGrDsRyZrrDYpU3agA82AezIZSdo4NHcY0GaafS5eS1j",
-	"RawPoIihYgtGg0ayI7A26STOQUfTmAkPbWPkbiaxh9Axv4V9blGylJ0pIs26od3cTKaAgBVTi5zlEMTp",
-	"BIhF7ZFzcgMQKxLuI4RWWINpgRLv2nsrn1ZJsN00SZhM1ee7D3vce6brKUA0zpOOAme6WW9ARiUxRCLG",
-	"VMOM/dez5jyBPdzvVaWkMbspEpOhC7LEyyk0GF2IzjwBQn2mWkQ5ETc3eDzjT1nGZUF52a0O1HR7Ok/g",
-	"0g3q6Qko66xJQQO3VvclpccTx9dToLeMj/bs6k+z5Vqz43Oux6DYn7AKZ4/HVnrAB6vpoTsIhQsGEmWu",
-	"AEwjdZ4Dr6cuwmoUNt3I5Nddd/G4ZOiEu21y6WkcvU9aMi/vgAhpDgVxQ0Kr6PV614PLq4tfT191r8Kj",
-	"Pg9/2+v1rvd8CyHem1hrJ8P/szqNI1v3wglNkiGNbn0pWqxQSzkBKhNmeuTQ5xbms03CyfSFm7aYpiok",
-	"3DCBE507L599n1XqYPqIhDN6556eRpOQUJtYNRPy1iXWmRXuc9RrSQxTvMMV3DGLd6Z8f3BwUMA2M8xl",
-	"1PWAvDz48QebmTgF3jmtvlPJNtyKkSfScn03D3KtGArbT579UO42wzGy3tNWRXiye9Xswn3fFaN7vzqj",
-	"d5u+Wo0BbFpbSNUr02jdLrgX9nu96+zRT0GrzBENXs4ezV5GGdngTfvc580F/Et6py7uQFpFz77SwCJ6",
-	"TTXM6LzHJiBceerH8j/DBxToyouOpodLAZih+ow5s/b/gnAKA0QPyHVZxAfnmPnhS0Iqp0T7dxXEAT5k",
-	"DhEynPe5/yMgSpBpQueGHywegKZSex09h3y1ySWKSDz4jJw/QQ5Wh05w+0y1oM9Dy/Nnz344IpJq+Ldn",
-	"PxwcHBxhdA2HRP3bMzQ0Fs+JHXsWMEVePn9u66Fb7sETxIFLJZiBsdsmnVz6W+xprAtRGLe1LYZzY//Q",
-	"xPxW8BhxMx08tnaqz7jdI1ePbKEp6gtE2CDQAiaCOQzn9TAB26PlkY+W+vPB1RO2l3Lbg2J7UHyFB0Xg",
-	"xAbEa4+M3EGxIgt5kiaaTanU+4Zz9mKqqcNbMZq9lcghmiYockWG35dQPkqtczmcSjGZ6pDsTMeSKiBj",
-	"hmW4EYAwM62tuNX01qHGWBGu2QSUppOpEeQKRi63l8fEFuex0IPmIVcfgN+w2JxAVsu3WITokrGnTCRG",
-	"3Jxbue8qF8JY+u8OZA40bib+nSLhsRVne4bCwkPyrvMr2bk8Pu/zv//Pf/33y7+T25//DMhEcGGDxUCC",
-	"2HUmxxG5eP16/2KaqoC8g+G5+3h++SIgJ2edYxz2+cuOdYllnqA+Z1xpY8jFZMlysz6VEOFNVckBsesK",
-	"EZnj09pq553fBp23r04vBj/9s9e9Do2p9GLXnKaLv193jy/evMqe8A1c93qD3ul59+Jtr/DI9wcvV9qM",
-	"fb5oNJp2MqPRmmBW0fBOlPyKw6Yc4VYkrrSK9AjvR7Z1m0CRiJHLrHDkQwutYMY4nU6BmzU0mk5A4tQe",
-	"oEF2yldabr2y727l6VrBIRtAtxdH+0WuxksjWOeCyRd3exn+1zpFnKPTqLHwQS+fHUHrw95QxPM9dJi0",
-	"Dq1+1Vo4UvDfFfcNFqQZLzmdX9L0tqfFnlpwtCLue4W3yfmiPCRXdnNgFO7sZaNlh85uCMmEyltl4Sj8",
-	"Ey6B1T1ilH47KBaTkQDTuRZ9vmwj+ZCt4mV3VVE27059eh9qE8ep3RWLwFF122OXtIj58AWdq3bdsgKQ",
-	"+XAXKaRGv7FYOMo6y2sp8VwoC0jFdTL3kdOukruDWxjOPfxIDo5gfmB3ELv7L0QAEEkMsgoOoYYwjksD",
-	"XIfvtohHoNKhtVQyBjJjrEMf+KMOeOB5I+CBxbytpLACO+Zgwhs4wfMl3EEI911S2oUjG1KACg4d4v1W",
-	"zXh962tRGyoR7HAn/vdALRQJqTnkQmlntijvzQUTgiiUrleiBU724qj8fX3l6mtNpbYXHpOpnpfaO8pu",
-	"M6hlced6s3CH1oWUWy8+IKBdU126SCpPVQit0MUXibYpDmAVK7ga1FsF9ivnN+QOQktcsYLJls7+tfn6",
-	"nfqSYa/wlQWuecIi0ra/bRHpxsRhF2yBOjJ0BR+8uFImV6NWcwyd95k5pdYXSktwocmNWc6aUJwnop6D",
-	"zy4we1YPz57dUmlTKr3g0FR8rcXtoRzD1JxJkqnhuQlylCsS9gsiYSLuEKCxDq7n8Wj0aRWKS1ybz+wZ",
-	"24Q/fAZoBZ9s43f/MirJFRj1O+M+hJZnCTxUSdmHD2atVgOvFU+iLAw3D+rHnIBzKm9jdGw5FNQ2WaHk",
-	"dLHXz3RMIej2xI2vzIONLmCXp7Y9hRpSrd1nQyF+ETen0EyjqqPRiyTOgWObO8POc03tfpT3jfls3Hyb",
-	"u2uyPJyv+zD5tjnEUyHWtNtAY6vx6mDGli4k9pSysbLL5TKWL9mx4NwOszog1KhxiZjtpVMPo00TdKL2",
-	"eR48NKVKGctkBvTW305k+URjqoiCO5A0wavsYqm+4nS+U74uC2aC9Xl1Kpi9s7W5KBHTDvrbJp7hCRT+",
-	"zt+HQbFyb3ZAhRjYRWgWntDnriWLiXRx3SOrBI+LagursUuyVLavTYl1w9qmn23V168gjUzdFhJH768E",
-	"NI0wLWWY+uDSrIgNVrqqqBF2SELXUTuyrtrQQmjaDOs+9xPAWE/3ZAyJpiHZcTLF1kZg3F5tmge9IArJ",
-	"juBgK4ZjQqsVX7t4O8r7PG9RcCh17Nhil/zPf/3/MfHM1tlqk+NEKMZHXqr6UmoR5REkqshRtUGcfxnp",
-	"9Yi1do7HVG9ca2crsv7KIssHN3puc9y+c33d3X2AOPvoPg0eemHwUDZeb6N4jtxeLjz95YI5JybZjj4G",
-	"ce0PJeWriv7Yu0lzMHKYlX0+Y5HEnu594ySdEm0DKBmPktQ9wDBrsIpMf8L+H8Xl8wi0+uyLuGoXV3bL",
-	"F42hUZB6HuztlDACbqhyZR7sNKGRM6MtuqWT9TNbShQkapCCg7NpLcvU0P1V1qWFUnhER+ezx9a2mtBv",
-	"yUL7LJT7F8AxvwfiRkZ9uY08omwdzcciqneUnnIN0kXLeV+2C0nHkrkuM8GWbcObZgVakZ2ZkLdZ/nF1",
-	"kb/rGR2NQL49bTXTy8d6ktzDFe+6IW9P0UvZvgdBrcBgzFsvrDKuaL64+3ZR9j9yOoFP9SXK8bMKLEqC",
-	"TRBhE+/oC7Eplym4LyEWURjk6+5S3z1sZMVyvxKR6piB1FS3mhqJkUUn4n+LBlQxVnFKtQZpXvx/v3f2",
-	"/pPu/Xmw92N7sPf+47Pg2cHBp//buk+xU5zv/pTfI4MOaSRSajWJuOf+Re+ow3Jq8vg0MWy0Oe3hxh+h",
-	"39E871yk1hFpy3B93nN5BSF3bDH1yI7Zh+uWWB75R1XTucMbrS2v7hzKzw8OyGzMEvDABWaERKZctcnx",
-	"GKJbRbhw+AbAo2pK/tn29YT3Hq6H+vpMOGymCE3YHaxGaT1jd8DN41MphlAH0ToBLdkKOXwpxQT0GFJl",
-	"c5Dhw1QohrtimaO6pJVrtZmAvQ+Vux6KhPw43mApxUoga9cx5l7FDKk8Jjvhebd3dXp8Pei+6fx01n31",
-	"bxjgHe6u3qLC4k6yFavcJqwrvX/3bB9smW6wdXLrNcNuVubd1so2lF+EPQmIbykuXXaYDbE3GGG3R0ch",
-	"icSdzTqEhYr4wQKCZFaRmyRwBzk0lGv0iFDinG9eE8V6gVioNDy92XsjOOydm69CgnCRLw5eVimpF2Yp",
-	"XLVyqKn+Xlksu9THyoj/yvPj8f2GxZkwwQvI7U8Zr4O9/pQmt1euh3qXoR+ZWsjkNpRRAbBNExZTLWQG",
-	"ki1BpYleX5v7RZU/5o3QhjhcUZCYKMYjK75N90Uf5uMuy4kFGKhbFU/DTJEJTYwMRP6/7Fxddwfdq6uL",
-	"q3DX3zA60ieM35m1ITvh6ZtfO2enrwbHF2963d96KCAy4+Tx5vEazbgEhVlNcHcMXDOaKDIDrADMNd49",
-	"GLHmhtsueGM/39CKazwU8dwstBaCJFR6Jdo6ej/vkPxQuNDkH9cXb9oFC+zzjaRgxh3hbfccsflk+5HL",
-	"dV+cXHUvyTBNbgtSoHA24XG0+mja/3gL80/1B9TFFPgJUJ1KIFdYdoPkopBcSqFFJJI2wbWwJYFwVN8p",
-	"osZ0miWyxxa06+Ss83rw5qI3OLl4++ZVSF4evDwiYa9z9brbO33zevBL95+D89Pr69M3r8OALPFhQEoc",
-	"TF4eHOw2OnwaGTW3MF9p02yWcfbXO43yXq/TyKi464+kp5H/+UDWnAL5QIgFXkOQMzz0nNDP6hY0ODAq",
-	"CPLrPxgeUenGoRluKrg+lob2RhCVRuMVOu32wPpffmApxkeJtVManFtT4HTK2n7WtTHFCF14eUpetA/a",
-	"LzLPhMWeAnkHWKHCaL7gK1R5cnCF0ANClduDClvZNW9+f6hrwZ0UYvgviGojAfx0ChHCK0zUXkWxGz+d",
-	"ao+MX9c5tW7TTdeVKjKTTGvg3rkoAX0OQs7JTuiaL3UT7q5a2X92zs82W1k/9C+ysm64FSuLkMa1S+rc",
-	"WJdC6ZGE6/84C8gVxAz1pMBmlecwAQH5j1hSroMSwDJdRA8gEeV9jlTeJt8fvLDN5F2YM852whSJxYwf",
-	"WU+bse9DC79zSGIYSRpD7OCsbR487/MMBCl3u5EdO6xDcgvzmZA+zNPqemPq6sLMhLxlfHRkIRt2fec1",
-	"GWZXuGxPqMOYDhivUVu6mUQwul9xrh7q9dEl88rxdDRJgCqE3yuOJttARAApJPGtpuKsr9VuRrw3qCXd",
-	"Kw8T8thXPVfY7ZNe81zBKxE9xQ0PNlwtCGb1/tq3U2Q2hQEP5B0Mr0V0C5pEVMo54yMU3DYaTJGdqTOz",
-	"MAgZr4yk2TU2gfYkDncPSegi9SAOgz4PXfhzuBRSWAwdLP4oOCKb6fmU8ZHFOANldho/C/Ndn7sQQYs1",
-	"7yC6FeI7hv8SDBtMgN5BoeVCow692Hxsk5+kmGFJWoeYr0D3OeUk7LiLXRfd6JAtjcTNFynwZSQpGiFE",
-	"YxWBSEwQ6sYCaoXXEO1lb+x5O/WQWPUlIP304OBFhK/iR8g627FwOBLiQ8I01jNXWOtK3JC3V2fWoE3E",
-	"SO32ubMdQmwnJAjhQTJDs006HvjfSGDvXrLjxQhlklo6IFEilIsPUDjkPkfp/Ozg4O9HRNyhjJ/SiOk5",
-	"eXbw7AWmRzJu0f8zsM1nB8+eVZrDU+BXjmLWYbR0CovqziMcVTrMqNAtVF6PM1UWRbIKxwQbqnPjvjz4",
-	"8Yf194DPrHm1cB06Y9Yt7Y2LnIn8QL/q4pUrVQ4gnsHzaRVkjP/RAln5Q2vP1mq1uvenZoq76ReV4ypS",
-	"MOMYWYwuazNnyh+i6WYyvxW0Upm0Dlv7GFLiRrkcRm0vugIzN3sYBa7CYaFGIXLXxN8aZVTkTqllGB8z",
-	"xiXtzCXOexTe8nFVaBVl9XKbV7ZIhTvcEjFiPHBcK+FGghq7CkN3Ivr/GLua1YZhGPwqOfYw04fYeaex",
-	"46CK7TYmWTqcdGWMvPvQj71qVqGnQqR8n6wa4ci2JEpowhi/l253oAJiODd4uVtqAV1M89+WmHG+HlPZ",
-	"0qd2RB8wwymSqwWQ2mgqRG6s2UI+4/qrdOwWd8oBu91Bn2BSePrsR4tLHbK7AMvQnyHzXe2/uoVl3Ki0",
-	"/4Q5Thj7b56RqsO4qf2CQkcvGJwvMSQP0//LRa17mGPsDeyxt5wEXhL/+TxpEI8iA4eeG1AlO0qfs6Ra",
-	"J48GPrKio7yrQaDkFpH+Xq47dxgNHMUKMkEKLQt1S3YP/tUPMVymGLovyAnmtbvGdBrW2u79/mD2P/iz",
-	"0cqWIJy8o4gbqWHEY+lmNKXksxUFJw6Msal6gE+8R16rzJInQ/Kr+tO4M8UtOhdms2NQG68R56o9UOP2",
-	"9r79BgAA//8=",
+	"7P39chu3kjeO3wqKz1MV6dSIkh0nvxOptrYYmY51IllaSY5zNvLDAWeaJI6GwATASGJcrtp72N8V7pV8",
+	"Cw1gXsgZcqgXvy3/sUVyBq/dje5G96c/dCIxTQUHrlVn/0NnAjQGiX+eUw3HbMo0/mO+iUFFkqWaCd7Z",
+	"75zDnxkorQhNEnELMWGc6AmQW8ZjcdvtBB0VTWBKzZt6lkJnv8O4hjHIzsePQdH8OUwp44yPl3SRwEjf",
+	"v30FNcO/gEjwWJGMa5aUGibSPK9Wtw9aznojDbK5bS3ILWWaDGEkJBBpXmF8vLLty8uLVzRJhjS6Xmw8",
+	"1DKDkNxOgBPKCVCZMJAkleKGxSDJiLIEYkJ5TPSEKSI4EC3ENRE3IKtdA8+mnf0/OqbFTtAZ0URB533g",
+	"h6S0NNviRnTmOlgc0eUEiEoBokkxCj2h2nyKswhiXF6axUzUTr3az2+CRVDfyY35iWQK4uXtfAw6KZV0",
+	"CtrR8mEmlagZ+WlK/8yARPgzGUkxJeEUNI2ppt2Ujhmn5skuhzs9sE+FRIxwPqmEGyYyRVI6BjMeZlr8",
+	"MwM56wQdTqdmSPadymCn9O4Y+FhPOvs/PHtet9ivEjr+FWZn1DxTtw6jhI7JNcwCEn6IqIaxkLOP3Q+K",
+	"02sYmJ4/hvmAUtNKPh7zZifoSPgzYxLizr7Z+obRPXu+F3SmjOef68Z6FPth1vTG4qV9jYScUt3Z72QZ",
+	"PrnYeoPoOaNjIIr91bjsCb5X7iuGEc0S3dn/wUyK3rGpIf3ne3aK9lMxwTIznoBSdAxLJzq1zwwePOFL",
+	"KsegGV++/xlnGmnQsLRkMRCapgkDlDhb1HCIJCwmwxlx895uoAft+xtcw6wtYTz/4cdVhPHRNKVSwRUg",
+	"A/5MYyfMzadIcA0c/8SBR8hlu/9SZoYfSp3+Xwmjzn7n/+wWp9Su/VXt9qUUss9vIBEp2C4XV0raTglT",
+	"ZEoTs/4Qky0145reBYSSWyn4mJjRB0aYZvyai1tORgyS2Pw+ZUoxPiZDEc+2u52PQedQ8FHCos80j8j1",
+	"rsgt0xOkgSiTErgmSlMNZvfjzA7FTMl8mwC5AamY4HYGr4QcsjgG/mmnENEkAfmdIlIkQGIBinChrfbg",
+	"TqoUpJW3Zpi/UA23dHbJpiCyT7zc+TEWs9iOkqtbw1OcaDYFHN8boV+JjMefbmRvBFFZNDEaishkBGRL",
+	"SBzdDVNsmJhj3lIErrTd7NMbkImgMcSfaQWZUbHoDWUJNUMUksANyBm5FfLa/jzM1OyAhKhQ7aBGFRJF",
+	"Z8qqOFpYvckIsLJ2WjzdNF739G5JU8PBntGZWZFLIY6N9Ps8jGwECoG7CMDoiRN7nBE8t3DfziTqkMy8",
+	"+go1uk89Tkdj0YTyMcREMR4BjtQJE2KOENT6w6PRzgnV0STEoV+AvGERvC12/dMNvUdiSIHHwKMZ4QCx",
+	"UT5Fzr4VWjywhEUSqo1ibE5fIU4on3mz49MN2xgrdvMdTVgN9+H0HnR+38ktoZ1cnVr6etXum2uiYq21",
+	"aqZ4Y6EpZ5i1bMY8jWv3ltNMT4Rkf31KrjixqkBAGL+hCYsDAnep0ZWMTJNwI64hJpGEGLhmNFFzG/ju",
+	"3budXqYn5ldzONdrdrR4wrAYDg7leqZghc2DC5NKERlddJhAn2umZ59N3bqFJNlxCtcwM2eUMIymCCUy",
+	"M8wXgmmxi6pWiMLECkL8AtnxLVdZmgqpIT6BmNFLnPJnk9YTagZ/aDvfMYOZU1tKSk0UQWoE+Ue/ZUgD",
+	"vXjK+Ns0phreKpAljZjGVtTT5Eya9jQzejMa5Khql799FnTS0scPnVGWJAOr0Ff1dGPdzNFJ0GFqQCPN",
+	"bqBERUMhEqAcx+u+EsN/QYTs3+Oz32iS1VBsj8/IPy5O35Ab8/sBYVqhLk2mmdJk5IwUtFbN14aAeZa4",
+	"I8EYGKb1lP0KSKbVSUUSqIZ4QHXFcjJrt2N0sE7N1CxDqmXvVPuvW564haUWdBKq9CBTywe4sjO/aQs/",
+	"pBJG7K5eRqTZMGGR0eyl9s4IdAagqhSJMWcKiNEjanp0gupBozYK/Cr2OjfPWDPQW5R/WH8AzjmfoWst",
+	"KO93ZSPnlroyg/d11Ir0dGhbWyQrmjI0dVcM31Hlx6DjHl7chtuJsWOuYdYlFxNjNAqezKyTkinird8D",
+	"orSQZjsIt17LRaO/vETWDPejXDnBXIAtTDSmmrabpV8rw0BGKK56602WJCg9zRveW7aSHtx6nICm5j2V",
+	"ReagKnkhDbEV880lUtAxZKk0naZtBcHckvquArsmfpalsZf7aF7yY6b06vVmGqaqPXm5vqiUdLbZgeYd",
+	"yGImXrmeC8f1Lb0xraTfd4KOSDPTQxpNa1zYtgXd51rWnDXmPLS6w8JrNNJCDowKmyz5vf7QWClI7cte",
+	"nC78HIOmLFHN+kGl2WKx5kbDuP7xRWfRtxl0WFrbr4jQp7Te2etUJbcUNT9be3Ll79opeQtPlOh1kUIz",
+	"BXJAx04rXE6NuDflOZZ2sbrhlR0KPJnMD7Y6uaBE7aU1wcWujLPY3yaC18di/JhCp+CAjeBZR/Do30Cy",
+	"kTMzajTVCUTXVteoaglmrRko4h4wh38LphwxqfRgKMU18EEDKzdIllIrxvIcTKiquUF4DXfGlplY3ZFq",
+	"AoYmuuQcIiFjo6mITCsWW2+PWaUhVWDUF3epCHyfUOs2ueI3pbWxer/SLEmIBBpNSu17hzXV2HlAbics",
+	"mpAYNETa6EtTcUMTY0vTKx4JrpgydhaRcCuZBq/ocrg1BhnYpe1e8TpZhJNncb3eZtRJwrimkR/Z1p5z",
+	"NU7AaGrGhOOw3XK7JFDVcHagm6DByipTqX0uyAlpkQbyboq5lbe4FeE+UFVc4IONzGiSGYc0msBhAlQ+",
+	"bM2Lds5BZYneLHmLJW/rVKluB7qfUloXeHBqzDq06fKHyBZ0x10SXg+7CqiMJmFAQpgOIQ63DwhNEhed",
+	"MVTA0QxPqdYgTWv/7w+689fezk/dwc77D8+CH198/L+1y7N0hkgMCySFIhTa6X5zG+BfbVzaI+vzpBru",
+	"t775Asyv7i+JGOI1Ngnz5d2/hlkYkLk13v8bBjWU/Fvf77UIUChP049i9TRrD/pRQsfeebAo7O2tyJKA",
+	"DQk3DC9O7AWYBHRdEgmJoBgs1OrEmZtSPqZiBK1m9wiSqbJYG9G0VDQd0xnIC03tpVJ1wYcz7ehrfTXP",
+	"6UH3fdvMRbU0FuGGof3T9vkJ0wPpLjrcrzybDvMf27aTmKUrG/3Js07QSZ7XWvlTphS0bTkXOEtM7BZ8",
+	"8MY3Y/e3TngraDndOeqzc3fLlc/OtVda4ka6mxvbAu2tsQ9rLO3cLKqjbxxrwxBxDVRrK3ee3RZM3bol",
+	"XjWqR5CW+Wg2YrJ+sTHO4IwqdStkfD8tw4VCDVLXSmUy+ZfBQgjmUh0i6HC4fdwm5xZvYdhzXTYslz5k",
+	"utElkfHrQcurrFhE2dT03/J5Y3e6AICcIxcemncvNShG9kTAkF5CFQn/4O9DH+htgza6tcIopTZwZ/UZ",
+	"pzhLU9D1g2S61vU6tz/G7C4vUlCsr2+jWJWix6Ztu9AS6LR/45yV86Hj8gbkjjEcjJ7ItQowghuvWW07",
+	"JDXasmGq/ZAkjMP+FQ/x2X3iAlG77jYtJOGHKx+detXZJy6Y9WN4sPhODImm9g380zx/1el2u1edyvOR",
+	"Izv7qP9kni4TZX0XgkOrMaH4cB2IGEpDCUjl5XyADa6gQ8GNXtzAJ8auYM5mWhSKQ0l5NIF4MJJiWk+/",
+	"biTWPoxKfZFbqohvACPLK9p92xuC+9yCj0TiwvQf9bLbxzg/5ObYtxGJrOKpL/FrE08GnQwDJ9ZZizrH",
+	"v+fXfOvnRzV3FV3qtZahS3v+QC2hTKkbPaFRTygt0xFPs3V1hII7yqkOKz0JJcKcj7BZddQvncIj3u/M",
+	"E9DmhmdtgjqjOpo8OB5r+alSEGCNnwh/O8C8rmmqZ8TO2t6OuPi4yimDKUtMK/fmnIPsWW0A2CMSMgpK",
+	"G8xwP43dB/owPojpTLlR2XSc73/8YUV2ThFAtSYv3zuCCfuro6KXedjx4QRs2t7cTD33VXf93WRmr9mK",
+	"sGWrSSgWg4SYxOKWky0uyqGlREhiFkFymqjtbv2RrU1jg2nVYo9FNkxKXFV4ZJSmOiuzbCdLUe+9RfWX",
+	"YUxpXJ8dWGFI207dGqFc+VnEddF+Iq5xvV9ozBmY0mjCOOxIoDF+YZ7eJ+FvveOjl73Lo9M3g/75+el5",
+	"GJDw597LwXn/P972Ly7Nx7dvem8vX5+eH/1n/2UYXPHw8vTX/ptB//ezo3PzDXFfHL3Bxoovzvu/nf5q",
+	"n3C/DQ7P+y/7by6PescX5utXp+c/H7182X+D7R69uXj76tXR4VH/zeXgrH9+cnRxcXT6Bp98c3o5eHX6",
+	"9g22dtK/fH36cmC+6x0fn76zfRyevnl1fHR4iW31T3pHx4Pe8Xm/9/Kfg/7vRxeX2M67fu/XwVnv4uLd",
+	"6Tm+ddb75/Fp7+Xg8vR0cNw7/6Vvp3zx9uzs9Pyy/3Jw0n951Btc/vOsjw2fnfcPT9+8PMIle9U7Orad",
+	"n/cu+4Pjo5Ojy0H/98N+/6X9+qJ//tvRYX/w9k3vt97Rce/n475djsv++ZvesVtzq3fDHZ2mhqc685tS",
+	"a3G2C2ypEsMrIUnhcLYWgtpHE8H+bcyBPz5cdTCAeM5Q+PjepkQ2aKgFjeLL9cLZBwPjI4Rqgpl1AcGw",
+	"YLTPUqonhjfz5FO8MuquoRmvNkaRU4rn/YiXR5NUg50b1Yy56N7kls4UCc3Y0SinbtXz4MZWK9pK7ShE",
+	"w6OqHXjmfKF6R/+GJtm9L9QwBv5Or1xX2wkT/NC9YENaq/7U+aTfReqkd0f24R9KKkXhUG2aXKnftXj9",
+	"NAX+CqjOJBDImyJu0gck1KU82dCcmNqnxbI4IEJPQJIpmLNNESqBUK0lG2YaMC2jupTltuoyXVsoQsV0",
+	"H2YDFu1sbvzbsU+xVLXXte3vDV4ldFy0WWc/+fvbNle8W+jHIizeRsos0bBHL2hx41JNzl55MuTjCxbS",
+	"uu1S1C7jnU3wq/GNKcWUpjz3/KxaQefHy8Mx131tbjqVNoKa4SybzgPZ0C/Khv2a2M9JZ8M167pVPWJF",
+	"G4489M/e0xfq4A8GNz6BaWmMm090ms8Fq3FGArf2UO0Mm2JExC23ln+dQZqITA9SkBFw7dimhdkmswTW",
+	"E3LnWQJ14k3RpOGWZF6Mrrzs8THcq4aCCX338uxicOV6O3pDJaMO5qj1Yv1mX6qbZCngp4UsxxR9lriM",
+	"zJXdFk/XJwjlPFSlVNdzQZ5+neY5obQcnoZqidCRRWX8no4dZVRc6X5R1nOiVzi97IFgnaAzpNE1cAzN",
+	"j6eMI46JhrFNubS5YiDZ1IbUi1TVxoVgDyjT1WMoChea6lommjClhZwNzHsJaKiXD5hLP1iTgNZ4el7a",
+	"V7orb9LCcJepCqU1fNjxWt6MzQnbeMKaVfIQEGtah7m5U2PVeyuqsIlW2FN1TuUV/lWbEi0qYVvwZ0YT",
+	"syBc6EH+ARnafIN/mKFRxjHESVOp1eCWIVwR8Dj/W8IY7jpBZ6zxH7MXKKIS/FPB9AbkAP4s/sYH879L",
+	"DyW6/DfUSo41z5k5Mig2orQovtGmXX8gd5U0sw13LeOukrlX764feLe0p+FXx71fBrk7txN0Lnvnv/Qv",
+	"j978Mvi1/88BOn3f/GK+/+dZ33w86V0evu4EnbPe+UU/d4jmHuXTN5f93y87QeeX/pv+ee+4lgKbtMki",
+	"88QP7+Kyd3l02Ak6L/uvem+PLysD9EO5ODs+Mr+8PLro/XzcN7Ow43r/iFrWqhDpdY8wF+Fc1V3KaTHL",
+	"gp9xr+9SIWucBHBnASbWi7BY37OA3RxpmK5QJRd83lOqc8SdrWfb3dVrVRzv5cmtOtlLI1zzrFlq7D2W",
+	"AVY9gOp8lG0sspWOTg+od5/dPXXvVh2mZrR7i1uem4Ir8Tramob5vemzCqjh3qMajZV5NduQq++gV9qU",
+	"RU/P9x5uYX5ya7HsMa9h+Me1BrH55YydE+f97ucfBBeSn1PlINkGspjzeK6FOvmw46rU1Y8vVikg1YE2",
+	"Lf1ra141BLb7sN/17MBEjAc2MHSNF0QSF7n5rZJaNXBDIssi9YqHJiKTquEhs0YRTWnkiL3hkbVHaF5S",
+	"7C9ogFCui68uDsbi7fkRLgxnfgErO7C4UovL0oY4Hm5PV0hto/YvU/uPpl4VXE8Qfno9sXLturdUb2yR",
+	"JqhWrMjDidC2s7m6bE2ETVeXUQFf1d7rHsvZQGa8ASCFOyDP9dp0jtt1XpoXvm4qRVvlwRSjblyoe8T4",
+	"fhajI0cYd0NqNEKKWKnCdd3lcDtA/AeR6Tl/2xwM+/fBkoule1oT+dhRW9/YFhvbop1t8YjR63Nuy03w",
+	"euujpGzaPRaGZoMb5THMwaUoCkvQdFZFw3zaa+TV4TglZIb5cJwlfswK8qXfi/VvUz1NPFynK3u1Nky4",
+	"csHvo6604KqHOFWe1CmydDEe83iYI8XN+dCaNB8nqekLceRv/Ob/q3XbZSBL/pbM5mKjgYnlRaiCmAhO",
+	"tl7s/ZQD/dl4XaYI1YRyDBhvi/j3IAW7lkORStaO/7fPrrfSRUDJSlKxrti5A2AVUkZbEPpUMiHdClZ3",
+	"8ljcgiQIgHhAzGzJNUBKEqY0ETJuAoR4yCG3mGc0zRLN8AltKUUFtvSJfQn/NsKAKJA3NqegRep5ac+a",
+	"ZLUNLKvJEqSaKMSNUAjCGe7SlO3iyHYtqavQAsOrCaFDkWlCceD7mB2qbpmOJvgmLpQKCBf6iiNgv1dO",
+	"cUaKbOkJzMiUzjB5CWuJqe0u8ekqiD6BBcYQ0PP01Xn/jAh5xctDcvHu4LLDPtGFcQK6Dob1UmYwx/e3",
+	"VBH3POZSKsIFSQQfg6wWUzKSBKsplba4bA/dJwr488jg6h40oDDfAhtPdKvQ4zoCd6/XEfcXFT17nyDZ",
+	"SgBscZNUin31BLiUt09oel+wsbrA0/keliDLXDowXyJGiCiDV1gHyBMXF33ikFdCl95o67EgRq8hfcHh",
+	"dNTZ/2P5CC8UHArOIbLlBFY+fA7ROo+7O64jnoertnjJrIstudL2afVzlly3f+U1UKmHQHWbh5318b6y",
+	"YQ33w7ZKy8AtkT/qF5ljOBskcAPJMrqqSS6aJ6BSPwMtNE1a8mbM1L1flSJNIV7rnYlf7oGyVXbrpzel",
+	"dwN3YK58wJgIgwoWftM1Ws2WlNa/bg0b1md+7tUB146uburvlwqCR7paLhPpxtJeZmn7AlU+HtMPMPDd",
+	"Bv74DDr/sv6+sqbZmLnwW6GrrnULtqbhbZWCRazi9+7/wc77D3vBj9/XQRavofuvrc8UWslcGWBr2ZsD",
+	"LTOqbECy1Kht35MYIjalibLHm31fmeesUkxUNjUPPtvbq9h86/sE1tSCcDMLzae6Xw8Ij10V/er6fLgs",
+	"8IPfyIFlcuC3iro6b8oJNK4UANpj3lTKjZN9X+DrKtvb+z4qlwSEOP8ynjLuP3goGLLVOzsi1zBTWIsK",
+	"/RleFNk2jcJabm4uqco0UiuEXgNNbDHqKtksgsZM8MlZbStrb05dhMty2Jmyar58n/7x7tdVmARz6lgy",
+	"rrWZrhtsqWvdcEulWqB8mJcbRn2xuA0LgA7LuMtMfFXQBjZY1/+vw5WgozyGu3qVa12g0RFLwJ8qK68V",
+	"S6ik84iaqHkR9wCCtAREZBrkVCCci1QI0t8+KmYN9FFbFyiTSatJtAQkrYKRLiKQlneifhdfuhZqrA6t",
+	"YZrqRQ2ic2TaMyvoH/E1WXwF8jHwvIB33WLYYS2JKHWFPRvq1ly87u08/+FH3yvW1YuJeycgE7irRcLy",
+	"jXq3y5Ngbvp3hrN7FQLD2hFm8wZTEUM7WlkBKObK3FS3jIywlHQrRKK1uG+Ul2ZbJnp+HboSbu2hR3EG",
+	"gzizdOXgzOZmTJMEy7J7ysCpu5N8lCXFKsiM1/r4V/MxNvHAspl+GANMbXxgY2Vdaq3icEZ21SziGR0D",
+	"QdYkW2cvXxUKxOq1SaUYS6efLd/9M/8k5kD/BYPm0gcPFqWFarJ8TF4SXtjn74d38Ikwa937eeJ9SSkt",
+	"LeecHA0K3agsgINC0q8XXlIs2cPMidIhtLEmmrTUYpHuE1jSVkhM6V35y9LNa6mERYX9CrktWTVc9fne",
+	"i7+3ubheThqXtM1ltsMVm5NkCWWcYIa7kOSEymsLoenUI0WGEIkp5DDmRDnX3PZcovsPe3s2d+8ewMA/",
+	"rFuayLM4zmk5JTxiVE2VBzcxNWvy5MWC+ZsCdzq4q8RvPzj1wYhwVMBqzeNcOyq1p+8wGhzL/elpYtqN",
+	"R9572NBI5i1m34iUo9wt1dj3ER+DerBIt61sMkBWkpBdKJ9uPbfUJeOsPffGGdYTqwsfuLSw0VhP85Yq",
+	"QhMJNJ75QhvXXNwmEI8BY2UOSOgHkCOBwB1TGCIgONTdhM/bp/lQCqN/6To05cHkQqylNCut6ioXh22x",
+	"flD/EMNGw7jecnU/PlCpvxfC2XKnyso+8/fzY6yd5bnOtvxDDHP+nj9kRozThP31UNuqbd7oNeNxU9zc",
+	"oOz7eDQ7J5pAnCVr7qrycUArF9ZFBNSZDThX31ZOo525ueb7OWcGVAbeyCd9L+DnmaX9XJcyVn6ALBfJ",
+	"xdxs4Dy+1TjoR9WgjLDYKE/tT76cZheOqXN2A5L8SwwJkqwq31/QG8qsCAg6EeURJDZyx4eCxO6mncoY",
+	"/y4UMQlaztybMuPcFWny1N2gDp2VmH3+dObQEFLhwxhW3NZhC/7x+kU6B1QZH6qOuWY2+thKqqyu1MJy",
+	"/5lBVonza9pb92BTJ1oyuAF5EQlZs6mS8utFtni2Y0OYza9WZWOKSN/UdwpjY+s97sr3U23x55PnPxD8",
+	"jWxdw+xWyHjbGMuRUIwDUWzKEiqZnpGtG4i0kGXYoYarbxy777F++hdYx/ehNG1b2ZD0SpK2C/Wa6QfW",
+	"B4xKN37Ltya/G7TRr75e4ioZVWEKsxCODVrTM+JvYw1BS9SMk8lsKFlMpiKGgECi7P16mWvw0W4dpq73",
+	"K9XcRkd6Na0tTmkZq1SLCQLa+/mKL9vYkzlsOr/g+TCDjl2EhhPO89F9qg/MGR01BdNxUu6GkCniX6gr",
+	"grd4mZR7MFZcJmU+FmXq1qKN5MB1+xgYSS1niwFLLfx9zpVZM2s/TUUiKuXMWMy22Lfg/nbKUCIdq8qF",
+	"85q+0Gd1vlCRDq7nUvkb45ieBS2OMTlbSn5NJ2XNVeYjbLCvU9xyyQrRV6OZP4hYFqlBiOtB5Z6o4YC0",
+	"Tbju85LO/vXFO+D6xb+0eOtL03KaI/i6g533f6uN3vt1+DZNBI1r0JHZfNJbzsBDxqmcdYJVWWhTxj3p",
+	"1uS+Pc7FwtyJQMeKjIR07Jfh3CAmZjJkS0IK1Gbx2Gh386Qyj9Jk+yGc+XxvhdfJLmbd1h6LMeP3LKI2",
+	"pSxZQEtbna31lDWN7ZhKfdTN+aSoEDGnn7gDcI2y3+V6yDVM79yftSxcrqjXWim6h6uudciDBimztD6Z",
+	"KS+MjJ7cKNNETYTUmLZl87KGVI4hNkqQkC5SRgKd2ue96bx9QEK3JiGZiCRW5HZCrXtYUQv6vKjW5iK9",
+	"phKu+YlobEMKbUbpB7oVwp2WNnY+RF4zoxKjUWKsDXdgbXfbYQmiZmXN7OW6u3vwiI9E25J/jh5t5T8v",
+	"mVq+dGEfbkr8qxCYG01BlUGJ4vN+q5RQIbklzPQw86pUw2VjVy1b5vtcx5dkUEm0/n1v3bti386S4T2i",
+	"h7NEEhsf5zokcu4kTl7NQmHiR17IqNYuq0qTmug+kNaU9ZXHIzoFWwZ2K4wmVDsBO0sh9s/YlGE9ASad",
+	"SFaV2HDzmjEbBUOpE7NowfwsBlhsZ4uCgeUovLWKBp6OJKQ/Z8n1K8qSrM5XhrtyOGcDV2HWm8DZ14Nf",
+	"x45eFhUrV+g9+bDeL5tW/cVvZU7rDqQ54bgt0+HoTvzDy9GYng43qQlQN187Lxtq1u8GgzLyrL863rEJ",
+	"66kUNywGqcgYtAeL4EKzEYvsOUwYVxpobMz2VCQJ4+PWlgEOtV8Mpvbecy1s0Crh1Bm199vj1jChbkq+",
+	"YMIXz5aPzg21ieQtuL1cpzA37h6rlufH1b1eFCfnQtLINyItivx9N4Qlm1Hw5CLp8jgVrC4nwlX+fStZ",
+	"myqM+bN1w2Ac7SCmZy8hobMLiJalZxcspBSsrr3diNWIk3+V0PEboV+JjMctGXeu3snXzIe/YHJK0hCv",
+	"sPqQr2/1pGWE7ZyiJIdMSypnNhvVrwTZyrU78/13Koc0MvqbL/lWvosrRnNGx4w3JGZNqBpM3cXJor6c",
+	"sClrCL7gcKcHUSaVXbLV6Uv+AnzOPWC+JlOqownjY4IHXmARWaIJUMzZxaD0FsVN7GiDYk51G342YS9B",
+	"27DeOnGbOXCUJrSEZY7yhbLkjNuw4hSs2n2A/yoLj8MFB1uAeKigMsFyyXHbQl3GlY9jjkEG2KLINBE3",
+	"IBOaqgMyNLwMMRnanB9mjFKyRTXBzDbTtxlVJGIgKNraOzfPJszNbGUkXT7+wC/tqj15mI+isrsbK7TJ",
+	"Ci3tYJ3GMWIx8GglJt4KRDzgdReAo5ECTehIgywSsgoqxDj7xVbL97yaSt3YsEvzwsTNtZqtTxi4NJwT",
+	"AzfKP0hCFWGa0DQFKpUPkUXOqk0vbIPmdDZhFsyp7rz2s7WLWdwBF1vUsLv3cUH5FZgDg2hz62mEWsO1",
+	"p7vWNE8cEJokVrZbkUeEJDBN9Wwd0eOhr0p3nj/NSaGgk3H2Zwbud8OIC8vblEtxNmHnENOG86FZHr/z",
+	"HnIJaUIjiA+ISik3n0eG1EVJCpvOH0XaLiVb7ApPGqDRhLih5+MzB0P4x+U/z/rvw9UgdY7y8vmvWroH",
+	"i/FiEzZifIkY97Ay84U8Xx+d9Xrkgo6AvKZyKGRZjJmGyk4+TOUNOmMQY0nTCWJBxDYwOJ3YgMQRvcN7",
+	"aHtzpxTi00huU8sTPRmkCYLZ0MinECYsAq4QKQ0mLEoshtqN9SNm0jSDyEVDJqagJXaaToQWppUxDIwm",
+	"M/j7T52ggwicg4ZglXNM3aq1YrFmQs33qVB6LFeDqr2EFLgRs7ND0xLe9ceSrk6+qHlRQszu06F1vK77",
+	"3hyl5RP248gnUkdVRXZslajCGMaSxhCH++7q3PdB4nwAhCmSpWiUUE5Eas8eVDe3/gP7DAjOqXCzbRMM",
+	"ArrlZZLEJBSkGNunqwRrv34UAJEmkBBHNat47xxGEtQ9Y6SkfXmgxTXMAzC92Pvpx/XufKqt1Q92zJQG",
+	"+cAYgnxZvRyYDyqoieZJkkF75NfPHXRQOQ0W5UbFjl56fhVPumEUBcxauYiq0q48wPLV9aJ6IpJE3A6y",
+	"tN6cn4i0IX/lzwzkfF7VytR2exddCxjg7pbG7Aa4130wCqCFGe/H4sZb9FO7IO4ibVH/kSIx1kUcg9y3",
+	"wQ8OEumGAUYeGFmyI4yOijhH27X4SSpLQeI3ZenkrutsSyWgpOLpWhl14RMLbIXzmtSYNE3YA9OdfBtL",
+	"8bDRt1SAYgPBt+z1hpHMcRZZKJB74GHkcSQPy3crKvIv47R3mLlaqhj/MISWQS7rFpPhqpB5i6LOXnsM",
+	"lri6l5Y3aRkBlFANRt2phTt5LW4RqtjZ1+U0LWO4Yn6nJY977u1UxEaFXLFU989rW43KMcdDJWgONoW/",
+	"BIdBA+bW48BtlCq3VGZZ7b8g3yrdlPE25mmubnGb0Tfm2Cwoi45FGVAlmwVarROsc+v8MHtuXvBtTLom",
+	"tXJupe4VSnRPybk2Jug8m89l7L06JN9///1PZOv53vMfdvae7Tz74fLZi/29vf29vf/cDoiQJBERTSoP",
+	"7P20v7e3TczZjP61gqnw/M3L49W1WdUQX8z5rfYajIaSzCia701BsojuvoHbwT+FvK42vboG8Jxs8FvS",
+	"YscfMTqrhus2UVr34cLHqZLz2fjyYUyxfpmn+dWTYBTlGm13NEJ89wHWkRioCa1L4Orf0UgT/BHRfM2z",
+	"ZOuW6Ynzv7tiPtvkdiJUUYfDLfcqEN8VlxilTWsol+ArSK9RHyHoxGw0Atl8ybLwAofb9Xpwy9DK6Cw9",
+	"G8zPp9J1ZeBtSjmgurS0EsZSnfieimT+lt29tnH7D1JAGw+AYgzLtMdcL6ysWFmPrOWW963Z71EVOM/S",
+	"mxOk5QmyDA3KKetz4AVLwKAuQJ+LBO7pemyR62CTHOY9U+bL2qmWK3sseo3zMh7hfulqFsMxHeq6BDVx",
+	"iSg2kKGCHItxh92FSkFRwqBJvJUiKFsVTTmh6cMxqNfFZS8mUAamtgNfSV2+WsjiciOluqV2yT3AY0W2",
+	"0DtMXNlQo3xLuBHXEAe2UJUkapLpWNzygGghiErE7fbisk+LtKxHd8H7tlvMvlS5ZXEJUIRaWzncx6sH",
+	"dHe5uuJki2lFQhbvFxBWSIwsrpmvebMB2tuGN+SB8jW1zH3Vn6AjXHnKgQJd/lg8wfgNTZh/c8LiGOqd",
+	"iHh/O2s6Tu9Dw20CMCsFhpa6Fv1ikq1xIoY08W7GdiX0aoKOy0VxWwK411TrqScTNRhmyXVBLCigsiQh",
+	"LpbEF/xqEEL3EjPL6hh/UgnkZc0aq1oUNFpcz7wETbiPdfl2aMJugGzZu8KLi/7gdb93fvlzv3c5uOgf",
+	"nr55eVHDcJ92CYregqWFMmorTNUsgX1mwPKHHE1NmVIQW95Q5BYkkFRmHOIDQkkNJRJ7k7P2ueeV9/VK",
+	"qCVU6QGObdAaLO0pD4Ly0VgcCtVRLs61BfmWi4ot7p6Esq6CAUpFnJoVu1ZjceeqBJVNIbYqyzFVegdj",
+	"yHeOXq67bZYuBjWivVzdyhFXmf4e5wB4bCVmfjo1Y1+5WTOuJ6CYuo8HtB3ifC+LmShA51UKdVTxzFaA",
+	"lFOaHPh8ZJtTZ6gixeguYw6rbtmt8LzsVuj+sARIZg5UeGWsXR4QMh/xY6MqWGwHF/7SvyRYdRO/t/+q",
+	"sNUUWhd1bRtTd2lUz4cZoNjEGWVyY3M28kyxRjX1Ak3bRbzJogRydeYZr62SIowJkXHNEntbjM2Rskmh",
+	"6lHGfGzKeu27t9bpoHlq+MtgPmlmCFSCrNWw8XZ/BaG8VbUlAEurPD+0ykAqC167Sm4YtfssKbfrdwHj",
+	"+kot9w3ibrgBXgjqbuGAzOO0WzzbiKp1K2TcPhOyWJh3QsYrkxNcTGs1xNr2uHzZ37kYpS93zesZLJf5",
+	"+JyPlafmHKx3ky904KOzlosyF65VXtjlC1oba+0LuzTPxyhjawx+RJNkSKMaGMUeJ0BlwkDmYYmEcRL+",
+	"dnp02B9cXF4Ozs5Pfzt62T8PS2VyavKlKB9nTVqxb7nebM77RZgU7ZZmCDHZCh0cShiQUKTAKQu3a/MN",
+	"lBUHdRFZElCfxeD7MD9GVGhjQtQ1INBR66D0RRG0JDa9VWR5vnRBsfGlNSvt3kpSeqCmUaHKjbbRqG2U",
+	"1ynX0ufUDsOdDeF5EAmJCQlb73q/EYr4EAfk9Jdfdk/TTAXkHQxP3J8nZ98H5NVx7zAgJy961t4ajaYp",
+	"jKtOpWbMsTJjzsmSFHUM/wAx7EB+PjwjL/5/RNMx2QqBG8YDvvP2Itw+qOATmUmMOVMgiUqBXivS52Os",
+	"sy94MptTp5/9uAC/9v7D8+D7j1s7f/R2/tOhsX14Hvz94/a/1wKxpVI4MOw57p5IqoBMGNeKbGF57oDE",
+	"MhurbUT8KBANrHCh15hJOp0fYP11ciEtKhiCzvKaC/oAnUlOvCDCOHA8UXO/PpMY1GF/Ko7MFpUDLDHV",
+	"kaJ18Z1JMWLtr0VWXdevE7pcdwv+1mmRc0rCPcITm+Ovl8db3xtkTA0sIFdDUjBVepCIMeMPCvBsfxH1",
+	"WLF7ftWKRcrBtoopLwu5q878fcOmP+z4sYbF5tRpOHXM8jxiiJRf7U1cVKvVf5Ra0a4RD763WeplS12f",
+	"50FTtjy+P2R8JLrukTCHWu6dHZHSw7VGxDBjSTzAWdYDYk6rmBDFT2MxaK7JvEa95sKR7DqrDKrST1BZ",
+	"itp1FCyC+lXMVZll9th3KneZog+13vAbA3eWXctyNEs11Mb6+Uttypp4plmrqj3z2YKFzWXLBNmTsmyg",
+	"uYVrXG8joWvyp7waWrPilxclLdUF9iG0hflrhjAZWrq8hfYZStbr3fo0KGhllevINRyU5rR0MR4oMfM1",
+	"3cjLRnlp1uisuMuoM0a1GKQJnTWptffy3dguJcSkTMNkKzTdheTfbCyTsXPGmQ28iUE2uG/8DdQa10g5",
+	"j6+knwt8ckGZXsDB4/O3Qva62hZOxrraB8QIlBys10mDuUjbdUyBhjutYmn93Zbr+d/cEOcldAuY4GZZ",
+	"5yEu7S4EJXKpyD674Csr4c6T4yMIgDJxb+RAWznQ7v54lTNgDdnx2B6fXO7k5a4yxEhwPijzF/qEa6+y",
+	"Gi61DxM6TSEmWpC97g//81///by7V7m/rtaE2HscwfPQq2vKLVoMsfMjYwGKDGl07TOM6yXC+gkMjoZs",
+	"Y0Xo7rz2qJ1bZnVRxDtDAnXwZxiDQBKgN6BcNRRIEzGbAtdkK0pEFhOPPUi40CSGKKFGJGqZKQ3xdr0+",
+	"Oh+dqDSmKFbwt+ZySqNZbUrpS+eMrxTQj2iS1F+6rLzMssUWFvs5ETEkimzFEAmLCuHKMviqVq5obru6",
+	"840Ks9INwYCUJYyPw33CtCom6W57DkiY8Wsubnm4j9tgfoOYKMYjd5tWTg8X1y6A2wZ4Z7xcoc41tBqx",
+	"0endc5Uac1pqFH7nkNDZPTHI1651kFLNmor99DgRKf0zA+KeIrlYzpWHKGGcRTQhDuj0gORhsBZEJIog",
+	"1RAHuOxYx0lIp4eQGWiy5dt2DZBITD3CXo5WPV+++9nzv68GtcrvNx4DlH0O47/UeOM+NgkelAoDmiTi",
+	"tikK2DNRk8Axa0UZN7ZWWFw14m+hW3JFJmBrYLU3t+ydTP2QKsZfe2tsTgqvssuKXkqLkA8smFu7FUv/",
+	"CDpbMeyNurZsuWdVOHwOmZYU899pMsV9A2raHUqmjHC9pXJae5QV7eGVt647t5fjOLB4Pa2m+ajxutfy",
+	"2k9lH8scVgA2sHzV7Cwf0SO+sIAb73hbWq5m7i7BkF0WG7RS8a7K899ctitDZZ7DLbGpmmQrBRkB1wHJ",
+	"EET3e6M6silNVB1IMAaPRJlkenZhtiJ3M/8Ks16mJ3VauwJ5Y/T23tkRuYaZU97PTi+c9k4zPTF/7FzD",
+	"zKjvTBMaaXc0Gy1L3HLU1aVIICCI3mttEvOjikRqY/6Y6W4C1Jrplt06v+/0zo52foXSbb8dLbqwMbbP",
+	"j9t+euXX/B/vLjvBoqZSCWmsnQpe/IVG/QiLL13kXtgllxOwgyZmiKi3Un7Fzb7jwW8maskNlXuXemQO",
+	"IqUtWJE7lshWmCmQoYcgCi3MUPEZAYaKjwXoULjdveIutxRXyQU55ks00TrtfPyIWOPWI46aQIRi0q0s",
+	"CoAeFiJxQH32PbW/uztmepINu5GYWqvM1ivZHVMNt1Y0LDrSS+0hqfxiH94nZv2Aa4c6FNjM7oCUlSVH",
+	"LBESxnnvF1+iJDBrd8WnEKPuaBTqBOIxkCFVEJARUJ1Jl7VDtiygU+/sKCCnKfBX9tddW+0BcjT8gFAi",
+	"gSYoLsjFRf+K+6TEPFmX9HZ/9pnl24GLVaUJvvEOhhciugaNiqu9LLjiV/z//B9yaObEcUZXfIf0MSPm",
+	"Hxenb/LKJwTujNZlrJwhKLIV7lpcxTAg4S6i3oXb5k8LlajCwBWrMF3ZUSpDUobiCPnb38AdBn/72z4J",
+	"P1x54XbVCcgVyjf7F4o4+6eXcledffLhqoRDZn8usM+uOv/+0XyTy8Krzsewi9PCWvG2vKUL9TCLQ15f",
+	"Xp4Rm+DsgQFdmiKx8sfuMjXPDBMgodHbQjORrRDLPvQuj07f2BoRZj1y0Hnz4fL01/6bQf/3s6PzPn5x",
+	"3rvsD46PTo4uB/3fD/v9l/h1t9vdNhs8yaame5dVEgamFxfRYxNySYhl/0IbKqcRdZ0pIjgEOPjQ2v3K",
+	"TdnhILpNNFNnoEj4+44LQ9k5ehna+mtoMsrvFAKfUDJGzHlD14LDtm36951DISUkuM7mTezjXCSABQun",
+	"mMvoIc3uLSTKoiphSheyipCytAoLMRquEl0YVzSlM2s0M23lkIcALYRLL6XRBHaed/cWZMvt7W2X4s9d",
+	"Ice77l21e3x02H9z0cd38JjXyZyYKouVUh7Kfud595l9CT1kKevsd77v7nW/RxhAPcEzbrd7C0mygzb5",
+	"7r9ur1X3Xy47bwwNV4PIuO9gSH6FGbkoQKft2aHYmBs6MkeipSHztcIrLPObMWzVbGoZmSbJ7Ipvhf94",
+	"dznoHf9yen50+fokJP345UXP0Mn5xfMfftzuknc+K9rfRb42P9hYXsAdQc+YS/udUAnxFVcQSfsjhxuQ",
+	"JM2GCVMTiO3u5Ht9FHf2O7+A/se7Xy8wGN1SMy7P8729ufJkJaS4Xb9UVn1bpdxh+3j6LK6pWS0FultR",
+	"RTr7f7w3OuB0SuWss985MxOIzLMuku0GJBvNKmc3Jk9jViZ6Sied96ZFe2Ab8t+lWcz0TiJs4mbtJr8B",
+	"pGzMVO+SVyzRIMnQ9KOFDIjFJQ4M2yMyoS2hZY4AaQ6GLjnEsgikkJndheU2Gruxt/WxwBzMlEo6BY32",
+	"8R8frM7jq8I63sHerfugWO8VDpqPQWNbzsbIW6oGArZuyS+Cz2t4vAbnZroyBG8BOIZrFMYUccZ9Jp8R",
+	"XmwKuWI517vR/OoXeKkl0dT3EEYCy3as6BY9+ut3WsdtBSXtHmNBjBYPWoLtfHz/hNzvqb1iq9ZIg57h",
+	"G4T6AbuIXSPBX9iR1HWQj3j3Zxr76E985dnqV95yIySEZH9BbF/6fvVLr4Qc2gR988bz5226ce5ro+D0",
+	"uTbC7WPQ+aFNbxfWznpb8iLPCckPFYvnD49L+v5jRXraqtV5yocmiRiXhaWRjjsp5ZAskZm7VuQ2is53",
+	"NLm26sHtxCgG0YQyW6NGQiqkVmUMEK7lzKE2TaiaICIc49ckFqDQ34t1YRaF5284Bk9QnacmWuzOvb+M",
+	"cs05dlN6FhOEE022aKJErk+6JWGKDKU5sLa7n5BYn4jgHORtld7sLlXp7TtldxrXoCXxRUYn3LUeQIfe",
+	"XoMShoo4hr6nNAJUsgWHLsEdrFd5Dk2Th6b1Tg7S/LOIZ49GPdg29pKLparXCStTPCH5FgNYRrel0hVT",
+	"cQPxly5wn7V444zOEkHjSyGOqbTYhy+e/dBmeCpLjaCC+ARiRn21kS9QytcyHW62FTOOsKssZr+tZ7EC",
+	"gqaZz86RRBxsjlNyrAQPc+bbv4ZZaGW3Ub/IOBFD4uIgyFb4N2Ol/7v5549ut/s+3DbmpwUJSegMJJ4W",
+	"guc1BpD4lzLyUT7wJ+fmoqsNS29Y+pOwdEFylqdzvhvOPFetxeZKU91s+56BdGy4ZU5kO3ly/Cwg5xAz",
+	"RY6fb++TCdMqsKA2KiCK/WVt4AnTRFINgXfoDSXQ61jccqw1lwuIBv8DkvYFju6pGQh7WaXLmYViSrNI",
+	"fQMqWr1NgItRmmhLQnIO9p0c/6qWlE5lDNIWmrqGWdmR4utVBhZgiyVMzwIcBhjFzQaCRO28KK8cilUL",
+	"D4rvtmJrr4LuOvQvNXosijms1fBvxWuNTRdAoEW7i2mSC3dzMpqwG4jdBQiVQCygHMl4gp6yCcPrAnNY",
+	"NbkkqGuk0vd89ufqsRxSBTuMK+CKaXYDtmqlVQ5iQseUcaUNfQTlzJTAXg5az5qDXqsb5J9LPU4rYnS+",
+	"Lv+JIZn2vhMHWLfxnNxTSgbV2+8m+Wk2pHrduCBBq7Ly/cegQbP+FWaWVcMPXk597H5QnF4DJqt+DN1l",
+	"qPuRhBkzSvSQRtfAY/Onvd8JSIiRkFZOhsEVD+EuBcmmwLW9vxapCrv+8ipLgNwwYW+d8BKRvHj+3JzW",
+	"jI+duwaS2F4buXL4TF1xahVy5NH8aoG4ejKIuGmhIBMxJlt4Tyn8rxcXfXdruV1rmGMG7iuL/fgUqrxp",
+	"2kZIttLenz1qx6vUDg63uHxfOvfu/bT6jUPBRwmz4TEbJX+Z3Y4kT2hFmKyUJUu0sl24M8vRqJz1kiSP",
+	"j/DqAuNRksUQb5fRGjxWrQoIVfbuU0jyz97J8YETDgmQkE1Nb3nw6KKq1sfhrKGsuTuQWu2jg1xXBFy7",
+	"jzM6Teriqp/6WLZzw30vN4TDuV9DtYLB7iiJRZRNsWD45qhe46i2a+u8Sg/mLkvvzX4yy8/KsIrNFFP5",
+	"sWhxq/j8dhLGMb4D47Ht/ew+FkwWknChJ4yPu1e8Z09W63JzBIw1N7mHt74GSBWG0LlAiC4JYzkbyIyH",
+	"eXC9Kl/JXHFfPf5WMm37WfSxTdfkX9fneubD+yc876ePxKR5Q5/U71f0vNLvh4Wmp5a4WEy2hCS3Ikti",
+	"EovtjSPwK3YE2j1tZ2YsE155OOOOC2XcpUnSqCkc2TJcNnP5wJz3zovjQvq2oDvuktAVtAi3AyuiqkEx",
+	"rd05vSSZq53RUt7kFVTa8VNjGZcGbcQeGPW+hudtwlHcZEqxpJ8jMGVxFJsQlSaaaO9tyWtNbfwtT6vE",
+	"5Tvkl5zQSAqlUFGaF4wLYm6FWPxg/vtoBWA9wH/59jMXcpjK4I2kA1LvFkFYwdCV+witZ2RRAL7E353j",
+	"Y07mreAP89KvMDujelLHJC9qMnvtYD6pGWHHsfyNN0K/EhmPv6aj2a7luuZ70BxjbLV8nynjayE5jT4g",
+	"GFFkKxRYagz7l3Qcduuu1Z6CnPY+qUfMesMClwSEQzDTbV6571SxVCMhSXg02jmhOpqERHBy1rs8fN2t",
+	"u1PJD66PG554SjH+C+j1eSX1VTjrNZrcUe3KznfJaarZFO81jaVseSiaYWWPuEwSeckxQ1TmOJ+JTF5x",
+	"rEG79eLZ8yJ0r1JHCpP/bR3bMEdac9BVQxHPyNaLvZ/su8xYYqMRSLXdveI2TzA/wcyRQuCORjqx0XK2",
+	"xKUz5Hw5y6HZfor3/lsKgMQiUrvDLLoGtNinca0n3SKjPlwCBHWchsu15cs7+dhGez2AmVgxsVp+bQaf",
+	"X/8mrboOq+MJ3QO2xutnMOpXCT8HNPR1XAmsK8rWv0NoIfvOsJCPTb19ZcsoblwLy/UXKyce8/rBKtO7",
+	"7m6h2VHa44SWwxV8QqZR7W0Q+MhQi9W0lY9jwATdhCmtfEhDBcO+KgRdOMTXrwdVFmqjtz8C3TvSMIT/",
+	"SARfBNG62KklIes+89je+5t5ZijpDXFTTkrxd4rTVE2EJlv2yLdvWCQiY+VuB+R2wqLJFa9EzRIJRpwp",
+	"DKel0cSdz11yOWGYUhphgK59inBxuxB3i/qzz2IXEoN9cw0IExKppuasJ8MZmVAetwzUtZFVNlj3C+XI",
+	"arzvityPl4LDhiMfgSNfGaKs0iDRwpPoAp/ez8ezm/tr2gQvaqMKaJfTe1CU0PVtIC/6u3M8qKZUXlus",
+	"2vp4xdO8+4dq5V9bBJufeXvfar7M35zy+42Ev6Ugd4zJWmIIW9f7kU7UvNndDzknDq5httRTe+nsaDIG",
+	"Xfhrv/OlHEuwHzYGdZkv1tPsUzPrpZ/den7c80qKx4bWH3L62LUkdJGo2ziosppz5IRely8MsNa6YQ52",
+	"BzHButZkS0jrppxmiWbo8NEuVCQg1HuAts0xKDhc8cp5RLaoJXSGZ5WLsNgOiEgt9FQyc4UVQ19dkOqw",
+	"Tjk7y/QXQO1P493xk1oj6PNpzr1VJp4nt2/usNt4X5qlzgW6w9cXOS0Oz0X9uFWYR0V8CI7/gAv4qFdr",
+	"VwdtrCk+njDG4wuKIShi6tXmAP/UsQN1amqdQdmUshG6R0IypanKr2pYrKpgjMoigAk9AakwQNPGVitX",
+	"TtDhREwzpYnKpldcC/Jsb69Lwnw05tC2AG/k/NUh+f77739CdnVoYomIaGL518dyitFIgSZ4i8X4Fceq",
+	"n38JDgMWh2SLcnLUe9MjfyGymYeVent5uL1fbY9xxWKjssR0lpjZ7Ch6g/DrNMU8EAmjTEEc2OjVCdVk",
+	"QtMUuCL6lkVAOECMA7cj6pKednUITfMIFeJWydjRyHkQX3F/IyZ4BIEP83AeARuLTr0y766gvAf5VjIN",
+	"ZMsFYgSV5JQrbuvf2twT0iMK7wqIi17zF1gO0UvRqQ/00MUXjCtNbdgtJS/2fmpOYZkTBo/g63p89Whu",
+	"jJ8lLWZuDCsTc+c4eXMtttGulmhXjloKU8pj5EaeKx/oTVyMp/3A4laBZNQLHO0BG7jQXgYe+D/yA0tp",
+	"Osuh8y2ojpaUJRhqsN3kw3hUKbTasDuKv7UgtLXZ8WuLWpsXqCv1oXqXOc8DQPLINauxW+hUDIXxJK0t",
+	"WJbCnFPEvY2zyLnPbQkODdzV+1gIaftiKHrvcx2BlYNvYzI8aZza2tzREKl2auzoqqKpbJAYWga3TEHV",
+	"IGCqVA0lYdeGVY1VgXeN9aFen5Mznlw3/SwxWmsypg/X2mimG810ZdK3PSxpLhTWlDT3Vk13I8ojSJpj",
+	"Uy5RCEVCxqhzOhx+l/AV2rcTiMMD6xycF2oR5WQIJH+uST89xAc2p3mxUF/Duf6tqsOWGj8HO6YSjAKy",
+	"FJTN264YZu3yQYyyXLgZrZaNyIx3NNIWB56IkQso3zI8bOPTr7gUSSIyve0yyXPDGPOE7dgCG4iG4ewY",
+	"dEYSOhOZJltooxJFp2kCtWHnZ3Y+3z5ju4mu4m+3vxt1/WnVdbcbPgHe8AC6+B+fj7UYj5MlsZ2vEpYq",
+	"Ejr4tpq8rEts4OsPSa7JTtiQ94O8lbdMRxN3L0UERyDr0egx7oIzvjIa30ar0PqY/GECTcFSb33TXz9F",
+	"S3DVRTck/WhBVbiiC2S1Jk1fD3c9Vs76pVu8H9LCFgREu+RtWsKjRHQ6phPEIEVYK06n7cu5/Dp8mQ/v",
+	"KRArivZXglUsQmctb9gVx2tsUM+BXyxv7ZKOWyGBqmzoKnn7AkqLi78u7ufzbw73s9j29jHTOZ9sECke",
+	"BycZA53zMoM7mPASl7i9Kseuh0uCRvpMT0CSEIM9Uyr1rmHXnZhq6lKRBUcmmBqZGRpWUCHZCrv6TocB",
+	"CbtTxPrsTvQ0wT/SeIT/G7IKD6441WQqlCbhSe/3wduz49Pey8HP/7zsX9jsZKFpsm2jRhDML8cfCz8g",
+	"/wUoEQPiqjBlMgmILw6IclNhuT8LHoqMyhSJJhBdQ0y2DLNZRPAAQ09QaTANbnugGcpn5g17yO7jZIc0",
+	"ti3ZUBJlTVRbQMa5lbukT6OJL/xdYKYp8mcGmc38I4zHcGfkyVZoZes+yVGJUNoPAauDX3GFtXBwcIJH",
+	"QEJ81WjqpGeHsoCwRhMsw+gzvKs1J7HImtBufFcc1SRbS55pmBJFZ4qEcWaFAOwj8nKIY/I1A63dzhQG",
+	"9uYYf7VJVGOYP22ewvle9OBjQoJODdGu0+DbNBE0bufBf/6IE7FLtkrzyxna1uqzpGa2qIbENjhqX6/b",
+	"vRfHpb3Wooafa0V60LnbGYp4toOlijv7ncyTc6Oe2joQRJfoL7CYL5OMX1ucRpgOITZizF2km599EYi8",
+	"dooVaZZAmyJBCpZe20Z7QFTHJmPrc8V1xMVu12ootSbUhYP1yxH9AhK6KblP/rAMSDhCfIXQ1UJOqNIE",
+	"S/sGln4tCpbRSiORca0CkkoxlqAUuZ2g7uCPbAcXaIi8NuTjSUj3KbT0tqfMhjk+ky5/yqFJlS/ilnK6",
+	"zI30GgZaIfd3JWAzy6pp7cCdljQynCFhpyTzJeyg2K8eDV1yVIIDc49jVGBJo7XpXtpByQsONm6aRhht",
+	"PfVAw0pDushq53bMT8Juzz8xu/0H6m0bRvtcdatiuENKy9kLzaKWvPQvMWzr5kPT8F9iaLkWVKXTAzy9",
+	"8MwJ3SnkoKqQeaxuBVidYkSlP5Y0kRlXTY6+f5ixtfbxwRq+s3+I4QW+8hX6qf4hhu1dVGZ7N96pxznR",
+	"jvxhZRbVBwEwmetaLTlu5XGF8tRyFyt1icXdch7fMmYy3GFwgAM3xqtVX0wmN2bIVMSA8PY5O6LjaLv5",
+	"UPKn9s/WRHvC48X12Pp0+eaq91rpbU3LteR3pifmj51rmDXL72OE7rJlSpME5HcKq/oHRmPJBXuQ57JZ",
+	"clYQSdANQrmH8QFPWjnQdtEmo9PM5f6E8UTbnKlFyXFZ3oHe2RGOvLzB5t1mX7avckERicAwvrLDco0a",
+	"K/L3nd7Z0c6vMAuJhYDctpWkzBtG8SXUVquwBd/Mjpdc2FIkEJItl564jxSDD36niPntgCDgFaFDcWNO",
+	"bde2pRR0M0/ELUcfb3OWnt3Xp6oaW+pirZKxzx6Zbu1A4hakG5TSN3AhP+05vXFdNrKrrxLFPa8usmqt",
+	"HG7hhrwR1+5od5exFcF8YDRipUWqyK2Q1+iw0Zatag5r01bOVE/oZrQ9PegI/vptrzo6sQvTnk4SMWZ8",
+	"mZtCZ5LbuKAI8Qi1uAaey2XyA5kynmlQ2y6oQsJIgprMP/fjXv5g94q/5dfcSGeYUpZYvfVWCj4mKVXq",
+	"VshYkTGU8q4pV7cg/QUcfoUFKwjaQRAbPfSKRwkzqsrRmWnQ4uqMKEsyCSpATZVGaAUeuPYUefH8Jyvx",
+	"wnPQcrbTM0praNPV4C4CiOvRDI9x1Z7m2MC2P1OJ8UuzacvOiWMxHmO5uM3BsIzhXzxvESh/KcQJ5V41",
+	"UI8oKKoBDGJsGAfJHPnNeeYto60WDyLTy+SDPT0wK7ksIPDyykE5lgWCGDntQqn6cCrbYZszwNGiyPRX",
+	"oXD30Thn+dxXrPwUGk2oS7vYRpSRIUyYC/2vrL+Q/gCovVM5gac0l94qkCsRje0EvtStW4g7X2lDuQmt",
+	"2Nac75rBgXms8otdpBSvl7keAoc46t0q/k4A4VzsBYI7tPEWAOnhiqeUyS7puXM2dC8N/HjCovwvVuql",
+	"2pZUsIEq1neKwCv22o+g3lBrWLl8zVy8PIlpVenkSz0s/fg8avIByRTktzO4L2pzjn7B52grw8yjeJRE",
+	"QcvD1Z2My07X0tGpiBQaI8gQz5spV3EXwY0i6JIzCQo4BpHleEy3tAhfyxTEV1yWTmwbZ+elzJYVOvb8",
+	"MAMBHntM8lztRr7f9pj8tBnw240dmeSJpIDr4ktl/17B5gSl74bVvxKVuX8X+fzsqvY6wuDZ6rauZPIx",
+	"Uxrk6oLBlIRGwIS5aoQOTS9LLEbcEAjVJAGqNHn23BwskkYapAosfBCJxHQq8Lh3r2GiqNAYz0qdAY1m",
+	"wIGVI0OJM5GZDedNzGCNgUdCjObpxqCNjd7FTyrsXvGSzU0Kk3srPO9d9gfHRydHl4Pz/i9HF5f988FZ",
+	"/3zw+vTtebhdLyPc2jyVfLDNfybnaxst2JBSVRO+h3j41oEZviTRUPhhV+r7NgNvFfjqZUmDx5ABo+0X",
+	"pcrJ1g1TDEPpRUnJ2M4rceA96xUPsSbZwFcjs5CMwLWcIZ9iRhsJJ0xpIWcDsxIJaECtHytyO5/XjQ2C",
+	"rm2T3IIEksqMQ4z3MT7+1I8Qx5vLkDqGdzUJ16vuWx5EZ56BawvTMq5/fNHBbCA2zaad/aJKL+MaxiCf",
+	"GAq2NMl2cE42Le4TWwNfrEe7yfgOPsxVDMGa+pWqfISSglQ8Y85nFVrO9OWmVtbpqVTwL3iQTDH4DsgW",
+	"woxGVjvggs+mIlP+HjQgZtWNXh7ZdGkhrzjCMgQEL9HxNRvdYT3heKNpjHwNktMEf/cXtJjVbt5S20Xx",
+	"Qix6eMWRcu90l4S6BLAeeoRXVZUg3ykPHm/LJQrTVWj6CAlGubtcHAtIdeAueudmj4kvgIqDBCv1CVUk",
+	"fHXc+2Xw5vRy8Or07ZuXtZjzfm1fudK9T6EA+D4+k4VQlHlaJQSKmhQbh8BXIHc8XTmR4GE5LWOslDvu",
+	"EN4xp32zXvDOmO8YvDtDUCUsH2Ex4hjfmcJUyBmRefw8pq8bBR9ie4obS72xKPBrO4QLHMETn4PlvlbC",
+	"+2qqsWyr+tr8woskYvbAbXVpXiupYzlVXCB8tSIiBW4dtUwVBduGThdjCdMzksANJNYjnLARIOY2qqwg",
+	"VSNl2A4+CWGUuvrfQxfnQJMdtxWcQ4R1iNYiD7NojfTRI6HRAXZRBOzYh0N/f3BPBeaKp0mmFtUY4rQY",
+	"+2uzKnNQUmVwBBi4tW0ziblW+yR0a2ETi7CGa/HR2yyM51ZLQELT0sBC0ITBFcfPajDMkuv8WxJOgEo9",
+	"BKptvq31aIQHefVCNLW8M9XmRIvhvyDSV9wu69CWgQsLcsUhh11ik6CtpB1m2rdNJhSDJUIW74c2M2qc",
+	"iKGbOnpfmVFOD0g+SxeAcEyV3sHWd45ehrbwXQRsrkC0M9CmTCmIyRblM9OmrZWXnxKY67HdJe9s8Wpa",
+	"yKFbqpwBRwowfKyKra543UpbM4+SmvV1N8q5pdolPTKliTHCIEYoh0xnEq74/NQqt0noXCtYwTTifEo4",
+	"8Ihyo2Ni4YTMFh2Imcrpw113qWwKiiRCqQSUSmZmz/L1ZXzcJRe+brZS0J3W2qZ2f706OmeYznnsxHRK",
+	"dxSYhzwEklXPS9uWh77QJNluQrMYue5qES1e7O3t1YJYzNWiuBEsAqoUU7qImNzeLxMMMmKXhGIkIQ33",
+	"yWkK/JUr+Gvtpyuz0GzkxLlVak5fnffPyC0MSSrFDYtBqn1D3Rk3w3eKxhUPP1zhKK86+1cdCSPQ0aTQ",
+	"fa86wVUHNB3jz1fZ3t73kTPR8ANcdT6GuZPCw0hvcWE/W/ABJa44w7DOojiDkI76rKA6cIRjzkMcAtET",
+	"KbLxxOHYJdcEeJwKxnVeMtVCUqvSqenCSO3M8SV/OBAa34DUzKIUII6BIRhLSnV7m0qhRSSSyva63ens",
+	"d0q71gk6wLMphvlXvsXt6rxvQQRm0Cz2kt5mY6JwcuQYB5Y2Das0FmavMGoTVT6rI8rVzpSFY+k+ygKO",
+	"rdmIsj403JVO4GaHw8GCrjuHgmspkppTM7lFlAYubOVeRG0rxjY/2Y9fiZPmy7w9XV9TQjlgTx1FtkzH",
+	"IHcuzGZbBWJ7pdbkXULLnLA+/8CiniH0R2yr9/hDe642bST4DcixEQdiu1Gh/q3kuHxCZdp1s0qRdgvx",
+	"tWvRh85hXtKtWrj9roe7Nle22eMXXsMsD4f5+eT5D1iSrZSmZBFywhuItFH3mCKRUIwDUWzKEmqmh1pl",
+	"CbchnMyGksXhFc/PZmLBboZCT8jWOUTM8C9NyDnl1+RVhsRWKuno1c0J0zloDDMHHXV59ioSRtNirta3",
+	"BC2ZIVargWKRJvuMVZgovw5cuG7EtK2FulVgUDgwIOWsEyNHGR9f8ZTqSYBpfNtdgpD2Dg5gHj8FF7n+",
+	"BuACf1tM53oKEBvb12dy/vnuV3HkhGkVkGGR07rx/30ZkfR2+9oixORCJp2w3Rg0REuiZl8x7rL7n/2d",
+	"vD466/XIBR0BeU3lUEjCYmNnj5gRPLPUIr2gWR+SLaOpqYCMQYwlTScsIhk3omAIibi1Hnu8RQyIPS6x",
+	"voSxpezN/wyoDEg6EdyKghG9IzybDtGQhx0bHhzHEpQy3VxcvAnIFGIW0cQYmpGQcWAEQqInJE2ojfP1",
+	"sah5QwmLAGu33cCERYntKgZMDysmpwLy9vxYBeTo7IqXOh0yMTUCLLKByhOBiusIpGlTBYRiAT8jlv/+",
+	"Ez5i55hx9mdWaR/DlMywbTgkisY8v8nBlaWUW9gzF+jIR6YBM3Z0azhbNXVb0SUh7kiI9yJmjC6X0SUo",
+	"4A2LUGD3rUsuUsqtTHzLWSRiIPgPGiHmZAAehwTuoiRTzNhnb8QVt7mxzOz6jUhuIN4nEsZZQiWBu1Ta",
+	"YC0VEHfdg5EbztvC0S+YzOwGGKHPMWaLKX3Ft0LvhrE0SjXdfXN6eXTYD7fRHUETFxouIbL6jhn4FKjK",
+	"pAsJQRN6CDyaTKm8Vt1pHHavuBFjOBSmCAcLcmcxtAKS2CBtLmQeLEbOqQZ7x+SiSAz7mQGWIkjOXh9h",
+	"8MjJ0Zu3l/368JGXyGZnE/ZEJ8jZhH2WqsFnE2an1kKhK5E7GYmMx5vz49sxiaqX3Qx5U2jr+XJCmHEb",
+	"9YDFtDiyYel8Sids7miSENNlR5MlPPTOhbHnr5DEAlQlttydR9YHiC7U4tBykDPoOvWiFguRZinGjFFl",
+	"T4ShpNE1aEW2wj/e9E7678OAhH+cvT59g392u93toLjlHjHEpFJkS6FUxSPB3WlfWVFIFVHAjb7sxDQp",
+	"pDR6fNx5auSaH6T19zSIryveWn4RLcaA71p/brF495Bs57hL36Rks1NrIdkspUJcnM63PqI537uNrPs2",
+	"Zd25A616kLjD66lWOEIHZJTDhUuBtq9FwsNwXysbXLKq+WotbPC3OIpWkW6m69aAQecigWbYbqYGhstu",
+	"oM6RORQiAcpbIXUXGOkQWxAQpUtphKMsSZbCdTuHyzJf8jeF2W22uz0UEpLoBgvpqavDIIZ35hjRCwv7",
+	"eU5crEq7zGPnxC23x741iuuTLGdnUoxY8tlzLVM7jG8n1zLN13V+NxtLcLpw3GoEZMwUBlhZid43Yi3A",
+	"E8B6Ve0hYLRFG+iYjHYcyk1TEc7qlj++4mZ7cX18Js9mG4rzxYGqlLdR1D63U9PSz1y2YiMzVUXjKiSZ",
+	"l4AqRx4v7d2C7g4t8tlIxiQsVzBXms5sRiHwWJXhAZRzLuF1ttVniMoM22G0kQsOGQKJ8659wclad5F/",
+	"yFDwF4kl3Ia1ynM1G7OpGPl5gLb9LhCK21B7FjUWS0fVYTgjrF5z+KoJ9Msnym+lPHkj3TXoQD3MHPEh",
+	"VghEQKdYccYLV2f2+sKh9lapELldktM9Rp47zz3KbZokLvwIARudACfGTs2rA2cKSHj29pLMHSu7iPZX",
+	"J7TtgfVwfnh8VQwXsxjeV6CMlRhzU5Z8Ux+l5lRz6qHl6+9ULh4WoPCbNURkZbxfyOryF3JRorB+eJc0",
+	"w93gGalEDphi7TIXsekxCFsriFOxVDm8sIfuuXXBfVGC5gK0GdZGwGwEzNckYAo+bIDMyaWM83s3yZZV",
+	"wZsu9DFA7Atmr4qGGUuwqkwOaiozzo3OMmScyllRMN21bh9jFgq51H6tev4JYjpbxHPeZ97dpeAGP+Pb",
+	"pTuW0q7YC5jytggWwW5aROYsdZy6mmppOZDHpU3m+ckIQcAxNCmvwla//qbrs1LPT7kRc321KPjuH/12",
+	"/K241+WplQgDf7NWR1Yb6wZJrEgCI01E5lJ5rJFwQ5MMuiRUKYCNuI0SOk0hJlqQve4P//Nf//28u3dA",
+	"KLEpLqHFwMFSiUYBwIv/aCIU8DxBhWwhhJ2egLxlCrabbYpaInr803u+m89y7/4AIsagCseKGyful5aZ",
+	"vhKKrg3nNkp0M3JYFscq5BhcBOSigD8oR0ZOROILWnlxvxU6vXFAdUh45tLk5iNh1Jct732W37ci93+m",
+	"0bVHCvFzW5+IJCR01kw4DvhGk5SlkDAODlnNdqQl5fbpfUtWioTFd6HNHEXxYhQ3WzcitEWL920TYZBD",
+	"fDOXYOsTHRRJ2DWQUAGPTwwXj+3TRWgbZmVM7U+qe8Xrw70qMV2/nR4d9gfn/ePeP1vEdiV0hlR2mc/p",
+	"Kc8e7G+NU+fxANA8jN4qFsq30uvkdu8+sSW5rl24CQf7ZDKpZ88QSlSKYIWeYFaKIee3ajJMsHocxvyP",
+	"M3t4OSXScPk14zGWE8fa61qrcLtUHQWR2hAa1XxE/5MEmuDBe8W3QnHta6RiDfKAhFmxNq7CAMvz22XG",
+	"yQQkkK2URteY4DBlWHQ1IFzYyixRIjKEcrziNEnELcRYyz3MbC2F0FdZN+PBqDYcy4HpCsNSbfo03Nkc",
+	"gAOXJ6yBRzOPym6mccXzRADzBGYjKGKo2OYAoJHsCKxLeolz0NEsZsKDTBq5m0vsIfTMb+EVt3i1ys7U",
+	"BnTaoY1G0xQQOi61GLaulg+dArH4mXJGRgCxIuEugtmGDehyKPEuvLfyaZUE200b6JJMfbr7sMe9Z7pI",
+	"AaJJkf4fONPNhWN6KokhEjGCfuTsv5o1Zwns4H4vwbt5gzgDkZgOXZAlXk6hwehCdGYJEOoxIyLKiRiN",
+	"8HjGn3Lsk5Lysl0fqOn2dJbAmRvU0xNQ3lmb0mJure5LSo8nji9SoNeMj3fs6qf5cq3Y8RnXE1DsL1iG",
+	"eM1jKz0wvYDaukRWuGAgUe4KQEAX5znweuo8wF1p041M/qXvLh4XDJ1wu0vOPI2j90lL5uUdECHNoSBG",
+	"JLSK3uXlxeDs/PS3o5f98/Dgioe/71xeXuz4FkK8N7HWTo7EbXUaR7buhVc0SYY0ut4nRhULiaIzRI8B",
+	"KhNmeuRwxS3gfpeE0/R7N22RZiok3DCBE51bL579kNfMY/qAhLf0xj2dRtOQUAtxcCvk9XaR8nDFUa8l",
+	"MaR4hyu4YxbvTPlhb2+vhDJsmMuo6wF5sffTjxYjJAXeO6q/U8k33IqRJ9JyfTcPcq0YCttNnv1Y7TZH",
+	"FLXe005NeLJ71ezCfd8V43u/ektv1n21vhqHaW0ONKNKo0274F7Yvby8yB/9GHSqHNHi5fzR/GWUkS3e",
+	"tM99WlSOb9I7dXoD0ip69pUWFtEvVMMtnV2yKQjkvcfzP8MdCnTlRUfbw6UEkVZ/xhxb+39OOIUB4ngV",
+	"uiyzyWTmDPDF2ZVTov27CuIAHzKHCBnOrrj/EBAlSJrQmeEHi8ylqdReRy+KL/jEM4kHn5Hzr5CD1b4T",
+	"3B4zIrjioeX542c/HhBJNfzbsx/39vYOMLqGQ6L+7RkaGvPnxJY9C5giL54/30dF33IPniAO5jXBDIzt",
+	"LukV0t9WgcEKbaVxW9tiODP2D03MbyWPETfTwWNrq/6M2z5wlYHnmqK+VJsNAi2hk5nDcNYM2LU5Wh75",
+	"aGk+HwLLCPZSbnNQbA6KL/CgCJzYgHjlkVE4KJbgAU2zRLOUSr1rOGcnppq6rGej2VuJHKJpYqEociTt",
+	"hPJxZp3LYSrFNNUh2UonkiogEwv/gFDguWltxa2m1w6/0YpwzaagNJ2mRpArGDuUHR4TWybTpkebh+YA",
+	"LKyWb1HB0SVjT5lIjLk5twrfVSGEsQj3Dcii5I+Z+HeKhIdWnO0YCgv3ybveb2Tr7PDkiv/9f/7rv1/8",
+	"nVy//isgU8GFDRYDCWLbmRwH5PSXX3ZP00wF5B0MT9yfJ2ffB+TVce8Qh33yomddYrkn6IozrrQx5GKy",
+	"YLlZn0qIwBaq4oDYdiVBzfFpbbWT3u+D3tuXR6eDn/952b8Ijan0/bY5Ted/v+gfnr55mT/hG7i4vBxc",
+	"Hp30T99elh75Ye/FUpvxis8bjaad3Gi0JphVNLwTpbjisClHuBUu/7xIPz+wrdsEikSMXWaFIx9aagWx",
+	"m2iaAjdraDSdgMSZPUCD/JSvtdwuq767padrDYesUUSpPNrPcjVeGcEqF0yxuJvL8G/rFHGOTqPGVnPK",
+	"3dkRdO52hiKe7aDDpLNv9avO3JGC/y65b7DlUvCS0/klTW87WuyoOUcrwu3UeJucL8qD4+Y3B0bhzl82",
+	"Wnbo7IaQIFSPBenwT7gEVveIUfrtoFhMxgIBp7S44os2kg/ZKl9215VH9u7Up/ehtnGc2l2xWHh1tz12",
+	"Scvoa5/RuWrXLS/FXgx3nkIa9BuLSqmss7yREk+EstCwXCczHzltV4A44LPhzAMBFuAI5gd2A7G7/0IE",
+	"AJHEIOvgEBoI47AywFVIy/N4BCobWkslZyAzxib0gT+bgAeetwIemM/bSkorsGUOJryBE7xYwi0sprRN",
+	"KrtwYEMKUMGhQ7zfahivb30lakMtljTuxP8eqIUyIbWHXKjszKbeUnvBhCAKleuVaI6TvTiqfo+RobXG",
+	"1YWmUtsLj2mqZ5X2DvLbDGpZ3LneLPC4dSEV1osPCFi82bP12sqk8lQliUtdfJZom/IAlrGCXZFNNOeX",
+	"zm/IHYRWuGIJky2c/Svz9XvNxXtf4itzXPNY2cgv6qADTH9x9xOGb33dxGEXbI46cnQFH7y4VCbX14/h",
+	"DkxVLUj4+SJvXGiHOFkfivNE1LP3yQXmpdXD82c3VNqWSk85tBVfK3F7KMcwNWeS5Gp4YYIcFIqE/YJI",
+	"mIobhEpvgut5PBp9WoXiDNfmE3vG1uEPnwFawyeb+N1vRiU5B6N+59yHRZ5YAg9VUnbhzqzVcuC18kmU",
+	"h+EWQf2YE3BC5XWMji1Xj6BLlig5fez1Ex1TWP5m6sZX5cFWF7CLU9ucQi2p1u6zoRC/iOtTaK5RNdHo",
+	"aRIXJRzaO8NOCk3tfpT3lfls3Hzbu2vyPJwv+zD5ujnEUyFWl15DY2vw6mDGli4l9lSysfLL5WpVDbJl",
+	"y+S46jEBoUaNS8TtTpb6gjY0QSfqFS+Ch1KqlLFMboFe+9uJPJ9ogoDgNyBpglfZ5aLZ5el8p3yFxKBa",
+	"MqKaCmbvbG0uSsS0K8JjE88sYvof/H0YuPr3eIOTH1AhBnYRmocnXHHXksVEOr24JMsEj4tqC+uxS/JU",
+	"ti9NiXXD2qSfbdTXLyCNTF2XEkfvrwS0jTCtZJj64NK8nCTWnK2p1rtPQtdRN7Ku2tBCaNoM6yvuJ4Cx",
+	"nu7JGBJNQ7Ll69BglTLG7dWmedALopBsCQ6Y4BZhQqsVX9t4O8qveNGi4FDp2LHFNvmf//r/Y+KZrXjb",
+	"JYeJUIyPvVT1RY0jyiNIyuVxmoM4vxnp9YhVLw8nVK9d9XIjsr5lkeWDGz23OW7furjobz9AnH1wfw0e",
+	"emHwUDZebaN4jtxcLjz95YI5J6b5jj4Gce0OJeXLym/au0lzMHK4rfp8JiKJPd37xkmWEm0DKBmPksw9",
+	"wDBrsI5Mf8b+H8Xl8wi0+uyzuGrnV3bDF62hUZB6HuztlDAGbqhyaR4sFsBRRTVvL+tvbVF/kKhBCg7O",
+	"prUs00D353mXFkrhER2dzx5b22pDvxUL7ZNQ7jeAY34PxI2c+gobeUzZKpqPRdTsKD3iGqSLlvO+bBeS",
+	"rkDe+MwEW0AZb5oVloi7FfI6zz+uL7d9cUvHY5Bvjzrt9PKJnib3cMW7bsjbI/RSdu9BUEswGIvWS6uM",
+	"K1os7q5dlN0PnE7hY+NSX+DfKrAoCTZBhE29oy/Eplym4K6EWERhUKy7S333sJE1y/1SRKpnBtJQ3So1",
+	"EiOPTsT/5g2ocqxiSrUGaV78f3/0dv6T7vy1t/NTd7Dz/sOz4Nne3sf/W5OrttpVjfPdTfk9MuiQRiKl",
+	"lpOIe+5f9IY6LKc2j6eJYaP1aQ83/qCoqmhdpNYRactwfdpzeQkh9zBImEV2zD5ct8LyyD+qns4d3mgT",
+	"bfecQ/n53h65nbAEPHCBGSGRGVddcjiB6FoRLhy+AfConpJf276e8N7D9dBcnwmHzRShCbuB5Sitx+wG",
+	"uHk8lWIITRCttoRysxw+k2IKegKZsjnIcJcKxXBXLHPUl7RyrbYTsPehctdDmZAfxxsspVgKZO06xtyr",
+	"mCGVx2QrPOlfnh8dXgz6b3o/H/df/hsGeIfby7eotLjTfMVqt0mMJKS7N8924YYmGdWwO0rwuSbN0OaQ",
+	"mIfIDVNsaCi/DHsSEN9SXLnsMBtibzDC/iUdhyQSNzbrELC1Ky7hhllA4SqCpOmFJUzPSAI3UEBDuUYP",
+	"CCXO+eY1UawXyPj4iodHo503gsPOifkqJAgX+f3eizol9dQsRd8N/hWuQv3BYlN6i6Ol0sfSiP/a8+Px",
+	"/YblmTDBS8jtTxmvg73+nCXX566HZpehH5may+Q2lFEDsE0TFlMtZA6SLUFlCUqIJZz9Meh8X+ePeSO0",
+	"IQ5XFCQmivHIim/TfdmH+bjL8soCDDTXm7U0zBSZ0sTIQOT/s975RX/QPz8/PQ+3/Q2jr73O+I1ZG7IV",
+	"Hr35rXd89HJw+P+xd7U9jRtP/KuMePMHyQmO4F+18CrtAaLlApcEtSelwht7SXwxu9auTRSd+O7Vzuz6",
+	"Adshp4Prqe2r4+JkZjxez9PO/uZ6ND37Y4oGokhOXu8+LjCNS9CYdTR34xxmlmhYmxwRISzmOR0pteL2",
+	"K9XYbydaVcdzGW2MojMpIWHKBdFU6P22IjlRhMzg18n1qF/JwL6dJJU07hR3uzeIzaf6X5nUeZ+fdWSe",
+	"j89uYJ4nq4oVqPgmdEfbXdPh5xXfPHU7qOuUi3POslxxGOPYDShNIdwomclQJn1AXdBIIJTqfxr0kqXF",
+	"QfaIQLvOr4YXd6Pr6d359e3oXQDH/vEpBNPh+OJsejm6uPvt7OPd+8vJ5HJ0EXjQeA89qL3BcOz7Bzs5",
+	"n52SmhXfbM1pvuzE2T/PG5VcJ3loQtyXXdLb2P9SkBe8QCkIEPAagpyh07NGv5hbsIPDaFmQ379jeMWg",
+	"G0Uzb1Ol9NEQbSRB5+FyS0z7n8P6lzssHYtFQnnKDn4r5YKlcd/ddWdPMUIX3lzCUd/vHxWVCcKe4uqR",
+	"44QKE/lyN6HKLQc7CN0Dpu0zaMmVLXlz/WtLC9ZTyPknHnZ2ArjbqXQIb0lRpy3DbtzttFdknF43jMqm",
+	"X6pXpmGt4izjwhUXFceag1Qb2A8s+Rqb4GCbZj8O3199mWad6H+LZq24LZpFSONOldoy1o3U2ULxyYcr",
+	"D8Y8ijFO8uhUeQkT4MGHSDGReTWAZfYcPQBCJmYCV3kf/u8fEZmShfFxxCTWEMm1OKVKm8nvA4LfOYGI",
+	"LxSLeGThrOkcvJiJAgSpLLvBPol1Aiu+WUvl2jwp1lsyOxdmLdUqFotTgmw4cMw7TpiNUW1vGMMYBrHo",
+	"CFvOCotgYr/qvTqo11e3zFvlGWaQcKYRfq8qTfEAEQGkcohv+youeG0vM+K+QefSHTuYkNfe6hkj2zfd",
+	"5hnzdzJ8ix0eJNxuCNbd9drbFF82jQ0P8DufT2S44hmETKlNLBZouKkbTMN+atMsbELGLSNlnlr8wPsP",
+	"UXBwAoHt1ONR4M1EYNufg0ZLYbV1sHpRCkQ2yzZpLBaEcca1edL4tzSfzYRtESSseQvRrRHfMfgkYySY",
+	"cPbIK5QrRC16sfmzDz8rucaRtBYxX/NsJpiAYGg3dm13o0W2NBa3VJLnxkgyTEIgwykCoXxAqBsC1Aom",
+	"POwVv+i5PPUEKHzxYJb7/lGIP8U/ecFsn+BwFI9OIM5wnrnGWVfyHm7HV5TQJnKhD2bC5g4B0gkAITyg",
+	"SDT7MHTA/8YCu/ISyYsdypDTOoAwkdr2B2gUeSbQOg98/8dTkI9o41MWxtkGBv7gCI9HxoLQ/wuwzYE/",
+	"GLSmwykXY7tiXsJoGVaUav0RSpXPi1VoFVXO48w1oUi24Zggoa4y7rH/0w8v7wMOKL16th26jqks7ZKL",
+	"8iVygn7Xwyu3hhwc3Ate3lbFxriLBGTlnFaPZrVS7P20W+Bu+GJw3LYUjBwLwuiinLkI/hBNt7D5e95e",
+	"rpK9k71DbCmxUjbbqGmjyzP3Rs7IsxMOKzMK8e16cLtGxSqyXqoJ42NkbERn9uC8Q+Gtu6sKVbTVTZpj",
+	"GlJhnVsiF7Hw7Fur+L3iemknDD3K0H7JiLDiGw37AQKImbVB4a7DAspbxb/VXJn1eh+7LX0cR/TABFtw",
+	"VLUliGM0axRpsGaT5C8m/nITu606bYPdflDvYKrRq/d+NOnihGyImF7OJVN0VrvELXT3bb50mDLBE2P7",
+	"K5/hV3vGbtb1Yi728ActPN/zKA5Z8vxwUVM9xGM1b6G9mrcpiYW28K9kUicSmkstdPDzFlKuOorpLH61",
+	"WDx1wvf0xR7WXVsY1K63Marny8XOnbEGPbQVKIIFWrasm8y6yE/CJY/yhEfwyFTMRAZrHi+WWTHuvftm",
+	"Dj+bf54wskUSPfubGuPG1RYhdis3G1FcPbvGggoHLfdWwwP0aI+8QJlFTUZxmNUeGk2mqFInYLYm9Xc8",
+	"s6ckyCxEjP4n79EVYVzmZqxUTZ1llC7jGpt0GXcYuqZTMDTWdTUXzuHpz6e/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

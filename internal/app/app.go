@@ -36,6 +36,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -236,6 +237,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
 	h.Voice = a.Voice
+	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
 	a.Echo = httpserver.New(httpserver.Options{
