@@ -62,7 +62,7 @@ const tok = `[A-Z][a-zA-Z'\-]*[a-zA-Z]`
 var (
 	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)?)`)
 	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)[ \t]*:?[ \t]+` +
+	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)[ \t]*:?[ \t]+` +
 		`((?:` + tok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + tok + `){0,2})|(?:[A-Z]\.[ \t]+` + tok + `))`)
 	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
 	sigRe      = regexp.MustCompile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
@@ -280,7 +280,7 @@ var (
 	unitRe       = regexp.MustCompile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b`)
 	cityStRe     = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2}),[ \t]+(?:` + stateAbbr + `|` + stateFull + `)\b(?:,?[ \t]+(\d{5}(?:-\d{4})?))?`)
 	cityZipRe    = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2})[ \t]+(?:` + stateAbbr + `)[ \t]+(\d{5}(?:-\d{4})?)\b`)
-	placeLabelRe = regexp.MustCompile(`(?i:\b(?:city|town|hometown|birthplace|place of birth|county|neighborhood|neighbourhood)\b)[ \t]*:[ \t]*(` + tok + `(?:[ \t]` + tok + `){0,2})`)
+	placeLabelRe = regexp.MustCompile(`(?i:\b(?:city|town|hometown|birthplace|place of birth|county|neighborhood|neighbourhood)[ \t]*:|\b(?:town|city|village|township|borough) of)[ \t]*(` + tok + `(?:[ \t]` + tok + `){0,2})`)
 	zipRe        = regexp.MustCompile(`(?i:\bzip(?:[ \t]*code)?:?)[ \t]*(\d{5}(?:-\d{4})?)\b`)
 	countyRe     = regexp.MustCompile(`\b(?:` + tok + `[ \t]){1,2}(?:County|Parish|Borough)\b`)
 	// "lives in Fairview", "moved from Salem to Bristol", "born ... in Duluth".

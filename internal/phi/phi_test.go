@@ -148,3 +148,21 @@ func TestFuzzyLabels(t *testing.T) {
 		t.Errorf("misspelt labels: %+v", fs)
 	}
 }
+
+func TestDetectMoreShapes(t *testing.T) {
+	cases := []struct{ typ, text, want string }{
+		{Phone, "Call back at 555-0142 (home phone 555-0142).", "555-0142"},
+		{Phone, "UK mobile +44 20 7946 0958 while abroad.", "+44 20 7946 0958"},
+		{AgeOver89, "She is ninety-two years old.", "ninety-two years old"},
+		{Account, "Card on file, acct ending in 4421.", "4421"},
+		{Name, "Examined Tobiah Quarrington today.", "Tobiah Quarrington"},
+		{Geographic, "Grew up in the town of Millbrook.", "Millbrook"},
+		{URL, "Fundraiser at gofundme.co/helpjane now.", "gofundme.co/helpjane"},
+	}
+	for _, c := range cases {
+		fs := Detect(c.text)
+		if !found(c.text, fs, c.typ, c.want) {
+			t.Errorf("%s: %q not found in %q; got %+v", c.typ, c.want, c.text, fs)
+		}
+	}
+}

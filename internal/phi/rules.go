@@ -54,7 +54,7 @@ func simple(typ string, prio int, conf float64, expr string) rule {
 	}
 }
 
-var urlRe = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|me|us|info|health|care)(?:/[^\s<>"'()]*)?\b`)
+var urlRe = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|me|us|info|health|care|uk|ca|co|biz|app|site|online|ly|tv|ai)(?:/[^\s<>"'()]*)?\b`)
 
 func urls(text string, cs []candidate) []candidate {
 	for _, m := range urlRe.FindAllStringIndex(text, -1) {
@@ -107,9 +107,9 @@ var labelRules = []struct {
 }{
 	{SSN, `ssn|ss|social security|social sec`, 0.97},
 	{MRN, `mrn|mr|medical record|med rec|med\. rec\.|chart (?:number|no)|hospital (?:number|no)|patient id|record`, 0.95},
-	{HealthPlan, `member id|member|subscriber id|subscriber|policy|beneficiary|health plan id|health plan|insurance id|insurance|plan id|medicaid|medicare|mbi|group member`, 0.93},
+	{HealthPlan, `policyholder id|policy holder id|member id|member|subscriber id|subscriber|policy|beneficiary|health plan id|health plan|insurance id|insurance|plan id|medicaid|medicare|mbi|group member`, 0.93},
 	{Account, `account|acct|billing account|billing|encounter|visit|fin|csn|har|invoice|guarantor`, 0.9},
-	{License, `driver'?s'? licen[cs]e|drivers? lic|dl|dea|licen[cs]e|medical licen[cs]e|nursing licen[cs]e|npi|certificate`, 0.92},
+	{License, `driver'?s'? licen[cs]e|drivers? lic|dl|lic|certification|dea|licen[cs]e|medical licen[cs]e|nursing licen[cs]e|npi|certificate`, 0.92},
 	{Vehicle, `vin|vehicle identification|vehicle id|vehicle registration|registration|tag`, 0.93},
 	{Device, `serial|s/n|sn|device id|device identifier|device serial|udi|implant id|model/serial|imei|meid|mac address|mac`, 0.9},
 	{OtherID, `study subject id|study id|subject id|participant id|research id|employee id|employee|badge|case|passport|claim|student id|military id|prisoner id|inmate|accession|specimen id|donor id|unos id|unos|rx|prescription|voucher|ticket|certificate of birth|birth certificate|death certificate`, 0.88},
@@ -128,7 +128,7 @@ var compiledLabels = func() []compiledLabel {
 	var out []compiledLabel
 	for _, l := range labelRules {
 		re := regexp.MustCompile(`(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
-			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|is|was|on file)\b\.?|[#:\-]))*\s*` +
+			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
 			`((?:[A-Za-z0-9]+-)*[A-Za-z]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b`)
 		out = append(out, compiledLabel{l.typ, re, l.conf})
 	}
@@ -168,8 +168,10 @@ func ssns(text string, cs []candidate) []candidate {
 }
 
 var (
-	phoneRe     = regexp.MustCompile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)\s?|\b\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\b`)
-	phoneBareRe = regexp.MustCompile(`\b\d{10}\b`)
+	phoneRe      = regexp.MustCompile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)\s?|\b\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\b`)
+	phoneBareRe  = regexp.MustCompile(`\b\d{10}\b`)
+	phoneLocalRe = regexp.MustCompile(`\b\d{3}-\d{4}\b`)
+	phoneIntlRe  = regexp.MustCompile(`\+(?:[2-9]\d{0,2})(?:[ \-.]?\(?\d{1,4}\)?){2,5}\b`)
 	// The nearest of these words before a number says whether it is a fax.
 	phoneCueRe = regexp.MustCompile(`(?i)\b(?:fax(?:ed|ing)?|phone|ph|tel|telephone|call(?:ed)?|cell|mobile|home|work|contact|reached|number|text|voicemail|callback|call-back|fx)\b|\bF:`)
 )
@@ -192,6 +194,17 @@ func phones(text string, cs []candidate) []candidate {
 	for _, m := range phoneRe.FindAllStringIndex(text, -1) {
 		add(m[0], m[1], 0.9)
 	}
+	for _, m := range phoneIntlRe.FindAllStringIndex(text, -1) {
+		if digitCount(text[m[0]:m[1]]) >= 8 {
+			add(m[0], m[1], 0.8)
+		}
+	}
+	for _, m := range phoneLocalRe.FindAllStringIndex(text, -1) {
+		// Seven digits only when a word says phone or fax.
+		if phoneCueRe.MatchString(text[max(0, m[0]-20):m[0]]) {
+			add(m[0], m[1], 0.6)
+		}
+	}
 	for _, m := range phoneBareRe.FindAllStringIndex(text, -1) {
 		// Ten bare digits: a phone number when a word says so, or when they have the
 		// shape of a North American one (area code and exchange not starting 0 or 1);
@@ -203,6 +216,16 @@ func phones(text string, cs []candidate) []candidate {
 		}
 	}
 	return cs
+}
+
+func digitCount(s string) int {
+	n := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 const (
@@ -265,7 +288,7 @@ func dates(text string, cs []candidate) []candidate {
 	return cs
 }
 
-var ageRe = regexp.MustCompile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:9\d|1[0-2]\d)s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b`)
+var ageRe = regexp.MustCompile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:9\d|1[0-2]\d)s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b|\b(?:ninety|one hundred)(?:[\- ](?:and[\- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?[\- ](?:years?[\- ]old|yo)\b|\baged (?:ninety|one hundred)(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?\b`)
 
 func ages(text string, cs []candidate) []candidate {
 	for _, m := range ageRe.FindAllStringSubmatchIndex(text, -1) {
