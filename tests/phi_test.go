@@ -10,6 +10,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
 // One sentence per identifier type, written for this test (not by the benchmark generator).
@@ -158,4 +159,82 @@ func TestPhiWithAPIKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
 	require.Equal(t, "Call [PHONE].", res.JSON200.Data.Text)
+}
+
+// policyServer runs the gateway in front of the fake OpenAI-compatible chat server with env
+// added, and a knowledge base whose text names a person and a phone number.
+func policyServer(t *testing.T, env map[string]string) (*testServer, *fakeChat, string) {
+	t.Helper()
+	fake := newFakeChat(t)
+	base := map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline"}
+	for k, v := range env {
+		base[k] = v
+	}
+	s := startServer(t, base)
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	doc := s.addText(t, admin, "Warfarin clinic", "# Warfarin clinic\n\nWarfarin dosing questions go to Dr. Okonkwo at the anticoagulation clinic, phone 312-555-0142.")
+	s.waitIndexed(t, admin, doc.Id)
+	return s, fake, s.token(t, s.account(t, auth.RoleUser))
+}
+
+const phiQuestion = "Mr. Zebulon Quarrington, MRN 12345678, takes warfarin: who answers dosing questions?"
+
+// redact (the default): the external model receives the question redacted; the knowledge-base
+// passage, which names a doctor and a phone number, reaches it unchanged; the stored message
+// is what the user wrote.
+func TestPhiPolicyRedactsWhatTheModelReceives(t *testing.T) {
+	t.Parallel()
+	s, fake, tok := policyServer(t, nil)
+	c := s.newConversation(t, tok, nil)
+	ex := s.ask(t, tok, c.Id, phiQuestion)
+	require.Equal(t, phiQuestion, ex.UserMessage.Content)
+
+	msgs := fake.messages(0)
+	last := msgs[len(msgs)-1]["content"].(string)
+	require.Contains(t, last, "Question: Mr. [NAME], MRN [MRN], takes warfarin: who answers dosing questions?")
+	require.NotContains(t, last, "Quarrington")
+	require.NotContains(t, last, "12345678")
+	require.Contains(t, last, "Dr. Okonkwo at the anticoagulation clinic, phone 312-555-0142", "knowledge-base text is never redacted")
+
+	// The history sent with the next question is redacted too.
+	s.ask(t, tok, c.Id, "And what if Mr. Quarrington misses a dose?")
+	msgs = fake.messages(1)
+	require.Equal(t, "user", msgs[1]["role"])
+	require.Equal(t, "Mr. [NAME], MRN [MRN], takes warfarin: who answers dosing questions?", msgs[1]["content"])
+	require.Contains(t, msgs[len(msgs)-1]["content"], "And what if Mr. [NAME] misses a dose?")
+	require.NotContains(t, s.Logs(), "Quarrington", "no PHI in logs")
+}
+
+// block: 422 PHI_BLOCKED naming the types, and nothing reaches the model; text without PHI
+// still goes through.
+func TestPhiPolicyBlock(t *testing.T) {
+	t.Parallel()
+	s, fake, tok := policyServer(t, map[string]string{"PHI_POLICY": "block"})
+	c := s.newConversation(t, tok, nil)
+	res, err := s.Client.SendMessageWithResponse(context.Background(), c.Id, client.MessageInput{Content: phiQuestion}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), "%s", res.Body)
+	e := errorOf(t, res.Body).Error
+	require.Equal(t, "PHI_BLOCKED", e.Code)
+	require.Contains(t, e.Message, "mrn, name")
+	require.NotContains(t, string(res.Body), "Quarrington")
+	require.Empty(t, fake.Requests(llmtest.Chat), "nothing was sent")
+	require.NotContains(t, s.Logs(), "Quarrington", "no PHI in logs")
+
+	clean := s.newConversation(t, tok, nil)
+	ok := s.ask(t, tok, clean.Id, "Who answers warfarin dosing questions?")
+	require.Contains(t, ok.AssistantMessage.Content, "Answer")
+	require.Len(t, fake.Requests(llmtest.Chat), 1)
+}
+
+// allow, and a trusted endpoint under the default policy: the model gets the text as written.
+func TestPhiPolicyAllowAndTrusted(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{{"PHI_POLICY": "allow"}, {"PROVIDERS_TRUSTED": "true"}} {
+		s, fake, tok := policyServer(t, env)
+		c := s.newConversation(t, tok, nil)
+		s.ask(t, tok, c.Id, phiQuestion)
+		msgs := fake.messages(0)
+		require.Contains(t, msgs[len(msgs)-1]["content"], "Question: "+phiQuestion, "%v", env)
+	}
 }

@@ -1,8 +1,11 @@
 package phi
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/voiceassist/gateway/internal/apierr"
 )
 
 // found reports whether a finding of typ covers want (by overlap) in text.
@@ -164,5 +167,27 @@ func TestDetectMoreShapes(t *testing.T) {
 		if !found(c.text, fs, c.typ, c.want) {
 			t.Errorf("%s: %q not found in %q; got %+v", c.typ, c.want, c.text, fs)
 		}
+	}
+}
+
+func TestGuard(t *testing.T) {
+	text := "Mr. Okonkwo, call 312-555-0199."
+	got, err := NewGuard(PolicyRedact).Outbound(text)
+	if err != nil || got != "Mr. [NAME], call [PHONE]." {
+		t.Errorf("redact: %q, %v", got, err)
+	}
+	if got, err := NewGuard("").Outbound(text); err != nil || got != "Mr. [NAME], call [PHONE]." {
+		t.Errorf("default is redact: %q, %v", got, err)
+	}
+	if got, err := NewGuard(PolicyAllow).Outbound(text); err != nil || got != text {
+		t.Errorf("allow: %q, %v", got, err)
+	}
+	_, err = NewGuard(PolicyBlock).Outbound(text)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Status != 422 || ae.Code != "PHI_BLOCKED" || !strings.Contains(ae.Message, "name, phone") || strings.Contains(ae.Message, "Okonkwo") {
+		t.Errorf("block: %v", err)
+	}
+	if got, err := NewGuard(PolicyBlock).Outbound("BP 120/80, no complaints."); err != nil || got != "BP 120/80, no complaints." {
+		t.Errorf("block without PHI: %q, %v", got, err)
 	}
 }
