@@ -154,7 +154,10 @@ func TestPhiWithAPIKey(t *testing.T) {
 	key, err := s.Client.CreateApiKeyWithResponse(ctx, client.CreateApiKeyRequest{Name: "phi"}, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, key.StatusCode(), "%s", key.Body)
-	withKey := func(_ context.Context, r *http.Request) error { r.Header.Set("X-API-Key", key.JSON201.Data.Key); return nil }
+	withKey := func(_ context.Context, r *http.Request) error {
+		r.Header.Set("X-API-Key", key.JSON201.Data.Key)
+		return nil
+	}
 	res, err := s.Client.RedactPhiWithResponse(ctx, client.PhiInput{Text: "Call 312-555-0199."}, withKey)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
