@@ -62,14 +62,23 @@ const tok = `[A-Z][a-zA-Z'\-]*[a-zA-Z]`
 var (
 	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)?)`)
 	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)[ \t]*:?[ \t]+` +
+	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`re|signed|signed by|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)[ \t]*:?[ \t]+` +
 		`((?:` + tok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + tok + `){0,2})|(?:[A-Z]\.[ \t]+` + tok + `))`)
-	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
+	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
 	sigRe      = regexp.MustCompile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
 	// "Okafor, 91, ..." / "Robert Okafor is a 47-year-old ..." / "Robert Okafor was born ..."
-	subjectRe = regexp.MustCompile(`(?m)(?:^|[.!?][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
+	subjectRe = regexp.MustCompile(`(?m)(?:^|[.!?:][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
 	// Any run of capitalised tokens, for the list look-up.
 	capsRunRe  = regexp.MustCompile(tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)*`)
+	ccLineRe   = regexp.MustCompile(`(?im)^[ \t]*(?:cc|copies to|copy to)[ \t]*:[^\n]*`)
+	capsPairRe = regexp.MustCompile(`\b([A-Z]{2,}(?:['\-][A-Z]+)?,[ \t][A-Z]{2,}(?:['\-][A-Z]+)?)\b`)
+	// Dictated text is often all lower case: "patient wanjiru bhattacharya date of birth ...".
+	lowerNameRe = regexp.MustCompile(`(?i:\b(?:patient name is|patient name|patient is|patient|pt|name is|name))[ \t]*:?[ \t]+([a-z][a-z'\-]+(?:[ \t][a-z][a-z'\-]+){1,2})\b`)
+	// What may follow a dictated name: the end of the line, or its date of birth, age, MRN.
+	lowerNameEndRe = regexp.MustCompile(`^(?:[ \t]*(?:\n|$|,|\(|;)|[ \t]+(?:date of birth|dob|born|age|aged|mrn|medical record|is a|is an|was born|who is)\b)`)
+	// "Dagny is a 72-year-old ...", "Bich says ...": one capitalised word starting a sentence,
+	// then a verb only a person takes.
+	soloRe     = regexp.MustCompile(`(?m)(?:^|[.!?:][ \t]+)(` + tok + `)(?:,?[ \t]+is[ \t]+an?[ \t]+\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:says|said|reports|reported|states|stated|denies|denied|agrees|agreed|lives|complains|tells)\b)`)
 	initialsRe = regexp.MustCompile(`\b([A-Z]\.[ \t]` + tok + `)`)
 )
 
@@ -125,6 +134,32 @@ func names(text string, cs []candidate) []candidate {
 		strong := strings.Contains(text[m[3]:m[1]], "born") || strings.ContainsAny(text[m[3]:m[1]], "0123456789")
 		if looksLikeName(text[m[2]:m[3]]) || (strong && allCapitalisedUnknown(text[m[2]:m[3]])) {
 			add(m[2], m[3], 0.7)
+		}
+	}
+	for _, m := range capsPairRe.FindAllStringSubmatchIndex(text, -1) {
+		parts := strings.Split(text[m[2]:m[3]], ",")
+		a, b := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
+		if len(a) >= 3 && len(b) >= 3 && !notName[title(a)] && !notName[title(b)] && !notName[a] && !notName[b] {
+			add(m[2], m[3], 0.65)
+		}
+	}
+	for _, m := range lowerNameRe.FindAllStringSubmatchIndex(text, -1) {
+		if e := lowerName(text, m[2], m[3]); e > m[2] {
+			add(m[2], e, 0.6)
+		}
+	}
+	// A copy list: "CC: Dr. Yilmaz; Dashiell Oduya (scribe)".
+	for _, m := range ccLineRe.FindAllStringIndex(text, -1) {
+		for _, r := range capsRunRe.FindAllStringIndex(text[m[0]:m[1]], -1) {
+			if allCapitalisedUnknown(text[m[0]+r[0] : m[0]+r[1]]) {
+				add(m[0]+r[0], m[0]+r[1], 0.7)
+			}
+		}
+	}
+	for _, m := range soloRe.FindAllStringSubmatchIndex(text, -1) {
+		w := text[m[2]:m[3]]
+		if len(w) >= 3 && !notName[w] && !notName[title(w)] && !facilityWords[w] && !kinship[strings.ToLower(w)] {
+			add(m[2], m[3], 0.6)
 		}
 	}
 	for _, m := range initialsRe.FindAllStringSubmatchIndex(text, -1) {
@@ -275,7 +310,7 @@ func propagateNames(text string, cs []candidate) []candidate {
 }
 
 var (
-	streetRe     = regexp.MustCompile(`\b\d{1,5}[ \t]+(?:(?:[NSEW]\.?|North|South|East|West)[ \t]+)?(?:(?:` + tok + `|\d+(?:st|nd|rd|th))[ \t]+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq)\b\.?`)
+	streetRe     = regexp.MustCompile(`\b\d{1,5}[ \t]+(?:(?:[NSEW]\.?|North|South|East|West)[ \t]+)?(?:(?:` + tok + `|\d+(?:st|nd|rd|th))[ \t]+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Crossing|Xing|Pike|Turnpike|Loop|Run|Row|Path|Pass|Ridge|Bend|Cove|Hollow|Landing|Plaza|Point|Pt|Alley|Aly|Expressway|Expy|Freeway|Fwy)\b\.?(?:,[ \t]+(?:(?:near|off|in|outside)[ \t]+)?(` + tok + `(?:[ \t]` + tok + `){0,2})\b)?`)
 	poBoxRe      = regexp.MustCompile(`(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b`)
 	unitRe       = regexp.MustCompile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b`)
 	cityStRe     = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2}),[ \t]+(?:` + stateAbbr + `|` + stateFull + `)\b(?:,?[ \t]+(\d{5}(?:-\d{4})?))?`)
@@ -288,6 +323,8 @@ var (
 	placeRe = regexp.MustCompile(`\b(?:in|from|to|of|near)[ \t]+(` + tok + `(?:[ \t]` + tok + `)?)`)
 )
 
+var stateNameRe = regexp.MustCompile(`^(?:` + stateAbbr + `|` + stateFull + `)$`)
+
 const (
 	stateAbbr = `AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR`
 	stateFull = `Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming`
@@ -297,8 +334,18 @@ func geography(text string, cs []candidate) []candidate {
 	add := func(s, e int, conf float64) {
 		cs = append(cs, candidate{typ: Geographic, start: s, end: e, conf: conf, prio: prioGeo})
 	}
-	for _, m := range streetRe.FindAllStringIndex(text, -1) {
-		add(m[0], m[1], 0.9)
+	for _, m := range streetRe.FindAllStringSubmatchIndex(text, -1) {
+		if m[2] < 0 {
+			add(m[0], m[1], 0.9)
+			continue
+		}
+		// "12 Quarry Rd, Eau Claire": the street, then the town after it (above the name
+		// rules, which would take "Eau Claire" for a person), unless it is a state or unit.
+		add(m[0], strings.LastIndex(text[:m[2]], ","), 0.9)
+		town := text[m[2]:m[3]]
+		if !stateNameRe.MatchString(town) && !notName[strings.Fields(town)[0]] {
+			cs = append(cs, candidate{typ: Geographic, start: m[2], end: m[3], conf: 0.75, prio: prioGeo + 6})
+		}
 	}
 	for _, m := range poBoxRe.FindAllStringIndex(text, -1) {
 		add(m[0], m[1], 0.9)
@@ -356,4 +403,47 @@ func lastWord(s string) string {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+var kinship = wordSet(`mom dad mother father wife husband son daughter sister brother grandma grandpa
+aunt uncle nurse doctor caregiver everyone nobody someone family pharmacy`)
+
+// commonWords are lower-case words that follow "patient" in ordinary clinical prose, so a
+// run of them is not a dictated name.
+var commonWords = wordSet(`
+a an the and or but of to in on at by for with from as is was are were be been being has have had
+do does did not no will would can could should may might must shall who whom whose which that this
+these those he she they it his her their its him them we our you your i me my reports reported
+states stated says said denies denied presents presented returns returned agrees agreed declined
+tolerated tolerates takes took taking needs needed wants wanted feels felt appears appeared seems
+education instructions instructed counseled understands verbalized portal care room here today now
+seen evaluated examined admitted discharged transferred referred arrived came comes called left
+went goes is also still again currently continues continued remains remained underwent received
+history complaint complains complained doing well stable improved improving worse worsening better
+date dob birth age sex male female man woman year years old yo visit visits follow up followup
+identified verified consented consent signed name number id mrn chart record records and then
+`)
+
+// lowerName returns the end of a lower-case name run starting at s: up to three words, none of
+// them common, with at least two and at least one known first or last name.
+func lowerName(text string, s, e int) int {
+	words := strings.Fields(text[s:e])
+	n, end, known := 0, s, false
+	pos := s
+	for _, w := range words {
+		if commonWords[w] {
+			break
+		}
+		i := strings.Index(text[pos:], w)
+		pos += i + len(w)
+		end = pos
+		n++
+		if firstNames[title(w)] || lastNames[title(w)] {
+			known = true
+		}
+	}
+	if n < 2 || (!known && !lowerNameEndRe.MatchString(text[end:])) {
+		return s
+	}
+	return end
 }

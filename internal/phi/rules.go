@@ -26,7 +26,7 @@ var rules = []rule{
 	urls,
 	ips,
 	labelled,
-	simple(Vehicle, prioLabel, 0.9, `(?i:\blicense plate|\bplate)(?i:\s*(?:number|no\.?|#|:))*\s*([A-Z0-9]{2,4}[ \-]?[A-Z0-9]{2,4})\b`),
+	simple(Vehicle, prioLabel, 0.9, `(?i:\blicense plate|\bplate|\btag)(?i:\s*(?:number|no\.?|#|:))*\s*([A-Z0-9]{2,4}[ \-]?[A-Z0-9]{2,4})\b`),
 	ssns,
 	phones,
 	dates,
@@ -34,7 +34,7 @@ var rules = []rule{
 	simple(Vehicle, prioPattern, 0.8, `\b([A-HJ-NPR-Z0-9]{17})\b`),
 	simple(Device, prioPattern, 0.85, `\b(SN-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b`),
 	simple(Device, prioURL, 0.9, `(?i)\b(?:[0-9a-f]{2}[:\-]){5}[0-9a-f]{2}\b`), // MAC address
-	simple(Biometric, prioStrong, 0.85, `(?i)\b(?:(?:right|left)\s+)?(?:(?:index|thumb|middle|ring)\s+)?(?:finger ?prints?|thumb ?prints?|voice ?prints?|retinal? scans?|iris scans?|palm (?:vein |print )?scans?|palm ?prints?|facial recognition(?: templates?)?|facial geometry|hand geometry|dna profiles?)(?:\s+(?:id|ref|#|no\.?|template)\s*#?\s*[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)?`),
+	simple(Biometric, prioStrong, 0.85, `(?i)\b(?:(?:right|left)\s+)?(?:(?:index|thumb|middle|ring)\s+)?(?:finger ?prints?|thumb ?prints?|voice ?prints?|retinal? scans?|iris scans?|palm (?:vein |print )?scans?|palm ?prints?|facial recognition(?: templates?)?|facial geometry|voice samples?|dna samples?|retina(?:l)? images?|iris images?|hand geometry|dna profiles?)(?:\s+(?:id|ref|#|no\.?|template)\s*#?\s*[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)?`),
 	simple(Photo, prioStrong, 0.85, `(?i)\b(?:full[\- ]face (?:photo(?:graph)?s?|images?|pictures?)|facial (?:photo(?:graph)?s?|images?)|photo id(?: image)?(?:\s+[\w\-]+\.(?:png|jpe?g|heic|gif))?|patient photo(?:graph)?s?|head ?shots?|selfies?|photographs? of (?:the )?(?:patient'?s? )?face|(?:IMG|DSC|PXL|PHOTO)_[\w\-]+\.(?:jpe?g|png|heic|gif))\b`),
 	geography,
 	names,
@@ -107,8 +107,8 @@ var labelRules = []struct {
 }{
 	{SSN, `ssn|ss|social security|social sec`, 0.97},
 	{MRN, `mrn|mr|medical record|med rec|med\. rec\.|chart (?:number|no)|hospital (?:number|no)|patient id|record`, 0.95},
-	{HealthPlan, `policyholder id|policy holder id|member id|member|subscriber id|subscriber|policy|beneficiary|health plan id|health plan|insurance id|insurance|plan id|medicaid|medicare|mbi|group member`, 0.93},
-	{Account, `account|acct|billing account|billing|encounter|visit|fin|csn|har|invoice|guarantor`, 0.9},
+	{HealthPlan, `(?:aetna|cigna|humana|kaiser|tricare|ambetter|anthem|bcbs|blue cross(?: blue shield)?|unitedhealthcare|united healthcare|uhc|molina|centene|wellcare|oscar|health net|highmark|carefirst|caresource|amerigroup)(?: insurance)?(?: member)? (?:id|number|no|#)|insurance card|policyholder id|policy holder id|member id|member|subscriber id|subscriber|policy|beneficiary|health plan id|health plan|insurance id|insurance|plan id|medicaid|medicare|mbi|group member`, 0.93},
+	{Account, `account|acct|billing account|billing|encounter (?:number|no|#|id)|visit (?:number|no|#|id)|fin|csn|har|invoice|guarantor`, 0.9},
 	{License, `driver'?s'? licen[cs]e|drivers? lic|dl|lic|certification|dea|licen[cs]e|medical licen[cs]e|nursing licen[cs]e|npi|certificate`, 0.92},
 	{Vehicle, `vin|vehicle identification|vehicle id|vehicle registration|registration|tag`, 0.93},
 	{Device, `serial|s/n|sn|device id|device identifier|device serial|udi|implant id|model/serial|imei|meid|mac address|mac`, 0.9},
@@ -116,7 +116,7 @@ var labelRules = []struct {
 }
 
 // dateLike: "ENCOUNTER 2024-11-27" is a date, not an encounter number.
-var dateLike = regexp.MustCompile(`(?i)^(?:\d{1,4}[\-/.]\d{1,2}[\-/.]\d{2,4}|\d{1,2}-(?:` + monthShort + `|May)-\d{2,4})$`)
+var dateLike = regexp.MustCompile(`(?i)^(?:\d{1,4}[\-/.]\d{1,2}[\-/.]\d{2,4}|\d{1,2}-(?:` + monthShort + `|May)-\d{2,4}|(?:` + monthShort + `|May)-\d{1,2}-\d{2,4}|\d{1,2}(?:st|nd|rd|th))$`)
 
 type compiledLabel struct {
 	typ  string
@@ -168,7 +168,7 @@ func ssns(text string, cs []candidate) []candidate {
 }
 
 var (
-	phoneRe      = regexp.MustCompile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)\s?|\b\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\b`)
+	phoneRe      = regexp.MustCompile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)[\s\-]?|\b\d{3}[\s.\-/])\d{3}[\s.\-]\d{4}\b`)
 	phoneBareRe  = regexp.MustCompile(`\b\d{10}\b`)
 	phoneLocalRe = regexp.MustCompile(`\b\d{3}-\d{4}\b`)
 	phoneIntlRe  = regexp.MustCompile(`\+(?:[2-9]\d{0,2})(?:[ \-.]?\(?\d{1,4}\)?){2,5}\b`)
@@ -239,8 +239,11 @@ var (
 	dateTextRe = regexp.MustCompile(`(?i:\b(?:` + monthLong + `|` + monthShort + `)\.?)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{2})?\b` +
 		`|\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s\-](?i:` + monthLong + `|` + monthShort + `)\.?(?:[\s\-,]+(?:19|20)\d{2})?\b` +
 		`|\b(?:` + monthLong + `|` + monthShort + `)\.?,?\s+(?:19|20)\d{2}\b`)
-	dateMDRe = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
-	dateMYRe = regexp.MustCompile(`\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b`)
+	dateMonFirstRe = regexp.MustCompile(`(?i)\b(?:` + monthShort + `|May)-\d{1,2}-(?:19|20)?\d{2}\b`)
+	// Dictated dates come as words: "february nineteenth nineteen fifty".
+	dateSpokenRe = regexp.MustCompile(`(?i)\b(?:` + monthLong + `)\s+(?:the\s+)?(?:(?:twenty|thirty)[\s\-])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)(?:\s*,?\s+(?:(?:nineteen|twenty)\s+(?:(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?|oh[\s\-](?:one|two|three|four|five|six|seven|eight|nine)|hundred)|two thousand(?:\s+(?:and\s+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?))?))?\b`)
+	dateMDRe     = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
+	dateMYRe     = regexp.MustCompile(`\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b`)
 )
 
 func dates(text string, cs []candidate) []candidate {
@@ -266,6 +269,11 @@ func dates(text string, cs []candidate) []candidate {
 			continue
 		}
 		cs = append(cs, candidate{typ: Date, start: m[0], end: m[1], conf: 0.9, prio: prioPattern})
+	}
+	for _, re := range []*regexp.Regexp{dateMonFirstRe, dateSpokenRe} {
+		for _, m := range re.FindAllStringIndex(text, -1) {
+			cs = append(cs, candidate{typ: Date, start: m[0], end: m[1], conf: 0.85, prio: prioPattern})
+		}
 	}
 	for _, m := range dateMYRe.FindAllStringIndex(text, -1) {
 		cs = append(cs, candidate{typ: Date, start: m[0], end: m[1], conf: 0.8, prio: prioPattern})
