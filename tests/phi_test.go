@@ -223,6 +223,11 @@ func TestPhiPolicyBlock(t *testing.T) {
 	require.NotContains(t, string(res.Body), "Quarrington")
 	require.Empty(t, fake.Requests(llmtest.Chat), "nothing was sent")
 	require.NotContains(t, s.Logs(), "Quarrington", "no PHI in logs")
+	// The question is stored as written, without an answer.
+	list, err := s.Client.ListMessagesWithResponse(context.Background(), c.Id, nil, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Len(t, list.JSON200.Data, 1)
+	require.Equal(t, phiQuestion, list.JSON200.Data[0].Content)
 
 	clean := s.newConversation(t, tok, nil)
 	ok := s.ask(t, tok, clean.Id, "Who answers warfarin dosing questions?")
