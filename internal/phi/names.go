@@ -59,18 +59,21 @@ Vehicle Serial Device Portal Link Photo Photos Image Images Scan MD DO RN NP PA 
 // A name token: capitalised word (Okafor, O'Donnell, Seo-yeon) or ALL CAPS (OKAFOR).
 const tok = `[A-Z][a-zA-Z'\-]*[a-zA-Z]`
 
+// ptok is a surname that may start with lower-case particles: "van der Berg", "de la Cruz".
+const ptok = `(?:(?:van|von|de|del|della|der|den|la|le|da|di|du|dos|das|bin|ibn|al|el|ter|ten)[ \t]+){0,3}` + tok
+
 var (
-	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)?)`)
-	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`re|signed|signed by|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)[ \t]*:?[ \t]+` +
-		`((?:` + tok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + tok + `){0,2})|(?:[A-Z]\.[ \t]+` + tok + `))`)
+	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + ptok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + ptok + `)?)`)
+	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + ptok + `|` + ptok + `,[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
+	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
+		`((?:` + ptok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + ptok + `){0,2})|(?:[A-Z]\.[ \t]+` + ptok + `))`)
 	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
 	sigRe      = regexp.MustCompile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
 	// "Okafor, 91, ..." / "Robert Okafor is a 47-year-old ..." / "Robert Okafor was born ..."
 	subjectRe = regexp.MustCompile(`(?m)(?:^|[.!?:][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
 	// Any run of capitalised tokens, for the list look-up.
 	capsRunRe  = regexp.MustCompile(tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)*`)
-	ccLineRe   = regexp.MustCompile(`(?im)^[ \t]*(?:cc|copies to|copy to)[ \t]*:[^\n]*`)
+	ccLineRe   = regexp.MustCompile(`(?im)^[ \t]*(?:cc|copies|copies to|copy to)[ \t]*:[^\n]*`)
 	capsPairRe = regexp.MustCompile(`\b([A-Z]{2,}(?:['\-][A-Z]+)?,[ \t][A-Z]{2,}(?:['\-][A-Z]+)?)\b`)
 	// Dictated text is often all lower case: "patient wanjiru bhattacharya date of birth ...".
 	lowerNameRe = regexp.MustCompile(`(?i:\b(?:patient name is|patient name|patient is|patient|pt|name is|name))[ \t]*:?[ \t]+([a-z][a-z'\-]+(?:[ \t][a-z][a-z'\-]+){1,2})\b`)
@@ -114,7 +117,9 @@ func names(text string, cs []candidate) []candidate {
 	for _, m := range labelNameRe.FindAllStringSubmatchIndex(text, -1) {
 		label := strings.ToLower(strings.TrimSpace(text[m[0]:m[2]]))
 		label = strings.TrimRight(label, ": ")
-		weak := label == "from" || label == "with" || label == "and" || label == "by" || label == "to"
+		// "To: Kasimir Abiodun" (a header) is a label; "to Springfield" is not.
+		weak := (label == "from" || label == "with" || label == "and" || label == "by" || label == "to") &&
+			!strings.Contains(text[m[0]:m[2]], ":")
 		if weak && !looksLikeName(text[m[2]:m[3]]) {
 			continue
 		}
@@ -312,7 +317,7 @@ func propagateNames(text string, cs []candidate) []candidate {
 var (
 	streetRe     = regexp.MustCompile(`\b\d{1,5}[ \t]+(?:(?:[NSEW]\.?|North|South|East|West)[ \t]+)?(?:(?:` + tok + `|\d+(?:st|nd|rd|th))[ \t]+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Crossing|Xing|Pike|Turnpike|Loop|Run|Row|Path|Pass|Ridge|Bend|Cove|Hollow|Landing|Plaza|Point|Pt|Alley|Aly|Expressway|Expy|Freeway|Fwy)\b\.?(?:,[ \t]+(?:(?:near|off|in|outside)[ \t]+)?(` + tok + `(?:[ \t]` + tok + `){0,2})\b)?`)
 	poBoxRe      = regexp.MustCompile(`(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b`)
-	unitRe       = regexp.MustCompile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b`)
+	unitRe       = regexp.MustCompile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b(,)?`)
 	cityStRe     = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2}),[ \t]+(?:` + stateAbbr + `|` + stateFull + `)\b(?:,?[ \t]+(\d{5}(?:-\d{4})?))?`)
 	cityZipRe    = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2})[ \t]+(?:` + stateAbbr + `)[ \t]+(\d{5}(?:-\d{4})?)\b`)
 	placeLabelRe = regexp.MustCompile(`(?i:\b(?:city|town|hometown|birthplace|place of birth|county|neighborhood|neighbourhood)[ \t]*:|\b(?:town|city|village|township|borough) of)[ \t]*(` + tok + `(?:[ \t]` + tok + `){0,2})`)
@@ -351,6 +356,10 @@ func geography(text string, cs []candidate) []candidate {
 		add(m[0], m[1], 0.9)
 	}
 	for _, m := range unitRe.FindAllStringSubmatchIndex(text, -1) {
+		// "Unit 74 dispatched" is an ambulance: a unit of an address sits next to a comma.
+		if strings.EqualFold(text[m[0]:m[0]+4], "unit") && m[4] < 0 && !strings.HasSuffix(strings.TrimRight(text[:m[0]], " \t"), ",") {
+			continue
+		}
 		add(m[2], m[3], 0.6)
 	}
 	for _, m := range cityStRe.FindAllStringSubmatchIndex(text, -1) {

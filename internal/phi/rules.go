@@ -34,8 +34,8 @@ var rules = []rule{
 	simple(Vehicle, prioPattern, 0.8, `\b([A-HJ-NPR-Z0-9]{17})\b`),
 	simple(Device, prioPattern, 0.85, `\b(SN-[A-Z0-9]+(?:-[A-Z0-9]+)*)\b`),
 	simple(Device, prioURL, 0.9, `(?i)\b(?:[0-9a-f]{2}[:\-]){5}[0-9a-f]{2}\b`), // MAC address
-	simple(Biometric, prioStrong, 0.85, `(?i)\b(?:(?:right|left)\s+)?(?:(?:index|thumb|middle|ring)\s+)?(?:finger ?prints?|thumb ?prints?|voice ?prints?|retinal? scans?|iris scans?|palm (?:vein |print )?scans?|palm ?prints?|facial recognition(?: templates?)?|facial geometry|voice samples?|dna samples?|retina(?:l)? images?|iris images?|hand geometry|dna profiles?)(?:\s+(?:id|ref|#|no\.?|template)\s*#?\s*[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)?`),
-	simple(Photo, prioStrong, 0.85, `(?i)\b(?:full[\- ]face (?:photo(?:graph)?s?|images?|pictures?)|facial (?:photo(?:graph)?s?|images?)|photo id(?: image)?(?:\s+[\w\-]+\.(?:png|jpe?g|heic|gif))?|patient photo(?:graph)?s?|head ?shots?|selfies?|photographs? of (?:the )?(?:patient'?s? )?face|(?:IMG|DSC|PXL|PHOTO)_[\w\-]+\.(?:jpe?g|png|heic|gif))\b`),
+	simple(Biometric, prioStrong, 0.85, `(?i)\b(?:(?:right|left)\s+)?(?:(?:index|thumb|middle|ring)\s+)?(?:finger ?prints?|thumb ?prints?|voice ?prints?|retinal? scans?|iris scans?|palm[\- ](?:vein[\- ]|print[\- ])?scans?|(?:finger ?print|thumb ?print|iris|retina|palm[\- ]vein)[\- ]?(?:scanners?|readers?)|palm ?prints?|facial recognition(?: templates?)?|facial geometry|voice samples?|dna samples?|retina(?:l)? images?|iris images?|hand geometry|dna profiles?)(?:\s+(?:id|ref|#|no\.?|template)\s*#?\s*[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)?`),
+	simple(Photo, prioStrong, 0.85, `(?i)\b(?:full[\- ]face (?:photo(?:graph)?s?|images?|pictures?)|facial (?:photo(?:graph)?s?|images?)|photo id(?: image)?(?:\s+[\w\-]+\.(?:png|jpe?g|heic|gif))?|patient photo(?:graph)?s?|(?:face|portrait|passport|id)[\- ]photo(?:graph)?s?|head ?shots?|selfies?|photographs? of (?:the )?(?:patient'?s? )?face|(?:IMG|DSC|PXL|PHOTO)_[\w\-]+\.(?:jpe?g|png|heic|gif))\b`),
 	geography,
 	names,
 }
@@ -106,7 +106,7 @@ var labelRules = []struct {
 	conf  float64
 }{
 	{SSN, `ssn|ss|social security|social sec`, 0.97},
-	{MRN, `mrn|mr|medical record|med rec|med\. rec\.|chart (?:number|no)|hospital (?:number|no)|patient id|record`, 0.95},
+	{MRN, `mrn|mr|medical record|med rec|med\. rec\.|chart|hospital (?:number|no)|patient id|record`, 0.95},
 	{HealthPlan, `(?:aetna|cigna|humana|kaiser|tricare|ambetter|anthem|bcbs|blue cross(?: blue shield)?|unitedhealthcare|united healthcare|uhc|molina|centene|wellcare|oscar|health net|highmark|carefirst|caresource|amerigroup)(?: insurance)?(?: member)? (?:id|number|no|#)|insurance card|policyholder id|policy holder id|member id|member|subscriber id|subscriber|policy|beneficiary|health plan id|health plan|insurance id|insurance|plan id|medicaid|medicare|mbi|group member`, 0.93},
 	{Account, `account|acct|billing account|billing|encounter (?:number|no|#|id)|visit (?:number|no|#|id)|fin|csn|har|invoice|guarantor`, 0.9},
 	{License, `driver'?s'? licen[cs]e|drivers? lic|dl|lic|certification|dea|licen[cs]e|medical licen[cs]e|nursing licen[cs]e|npi|certificate`, 0.92},
@@ -114,6 +114,9 @@ var labelRules = []struct {
 	{Device, `serial|s/n|sn|device id|device identifier|device serial|udi|implant id|model/serial|imei|meid|mac address|mac`, 0.9},
 	{OtherID, `study subject id|study id|subject id|participant id|research id|employee id|employee|badge|case|passport|claim|student id|military id|prisoner id|inmate|accession|specimen id|donor id|unos id|unos|rx|prescription|voucher|ticket|certificate of birth|birth certificate|death certificate`, 0.88},
 }
+
+// yearLike: "chart 2019" is a year.
+var yearLike = regexp.MustCompile(`^(?:19|20)\d\d$`)
 
 // dateLike: "ENCOUNTER 2024-11-27" is a date, not an encounter number.
 var dateLike = regexp.MustCompile(`(?i)^(?:\d{1,4}[\-/.]\d{1,2}[\-/.]\d{2,4}|\d{1,2}-(?:` + monthShort + `|May)-\d{2,4}|(?:` + monthShort + `|May)-\d{1,2}-\d{2,4}|\d{1,2}(?:st|nd|rd|th))$`)
@@ -128,7 +131,7 @@ var compiledLabels = func() []compiledLabel {
 	var out []compiledLabel
 	for _, l := range labelRules {
 		re := regexp.MustCompile(`(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
-			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
+			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|identifier|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
 			`((?:[A-Za-z0-9]+-)*[A-Za-z]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b`)
 		out = append(out, compiledLabel{l.typ, re, l.conf})
 	}
@@ -139,7 +142,7 @@ func labelled(text string, cs []candidate) []candidate {
 	for _, l := range compiledLabels {
 		for _, m := range l.re.FindAllStringSubmatchIndex(text, -1) {
 			v := text[m[2]:m[3]]
-			if len(v) < 4 || dateLike.MatchString(v) {
+			if len(v) < 4 || dateLike.MatchString(v) || yearLike.MatchString(v) {
 				continue
 			}
 			// "license plate" is a vehicle; the plate rule has it.
@@ -239,7 +242,7 @@ var (
 	dateTextRe = regexp.MustCompile(`(?i:\b(?:` + monthLong + `|` + monthShort + `)\.?)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{2})?\b` +
 		`|\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s\-](?i:` + monthLong + `|` + monthShort + `)\.?(?:[\s\-,]+(?:19|20)\d{2})?\b` +
 		`|\b(?:` + monthLong + `|` + monthShort + `)\.?,?\s+(?:19|20)\d{2}\b`)
-	dateMonFirstRe = regexp.MustCompile(`(?i)\b(?:` + monthShort + `|May)-\d{1,2}-(?:19|20)?\d{2}\b`)
+	dateMonFirstRe = regexp.MustCompile(`(?i)\b(?:` + monthShort + `|May)-\d{1,2}-(?:19|20)?\d{2}\b|\b\d{1,2}(?:` + monthShort + `|May)(?:19|20)?\d{2}\b|\b(?:` + monthLong + `|` + monthShort + `)\.?[ \t]+'\d{2}\b`)
 	// Dictated dates come as words: "february nineteenth nineteen fifty".
 	dateSpokenRe = regexp.MustCompile(`(?i)\b(?:` + monthLong + `)\s+(?:the\s+)?(?:(?:twenty|thirty)[\s\-])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)(?:\s*,?\s+(?:(?:nineteen|twenty)\s+(?:(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?|oh[\s\-](?:one|two|three|four|five|six|seven|eight|nine)|hundred)|two thousand(?:\s+(?:and\s+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?))?))?\b`)
 	dateMDRe     = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
@@ -296,7 +299,7 @@ func dates(text string, cs []candidate) []candidate {
 	return cs
 }
 
-var ageRe = regexp.MustCompile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:9\d|1[0-2]\d)s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b|\b(?:ninety|one hundred)(?:[\- ](?:and[\- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?[\- ](?:years?[\- ]old|yo)\b|\baged (?:ninety|one hundred)(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?\b`)
+var ageRe = regexp.MustCompile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:(?:early|mid|late)[\- ])?(?:9\d|1[0-2]\d|90|100)'?s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b|\b(?:ninety|one hundred)(?:[\- ](?:and[\- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?[\- ](?:years?[\- ]old|yo)\b|\b(?:turned|turns|turning|at age|age of|at the age of|aged)[ \t]+(?:9\d|1[0-2]\d)\b|\baged (?:ninety|one hundred)(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?\b`)
 
 func ages(text string, cs []candidate) []candidate {
 	for _, m := range ageRe.FindAllStringSubmatchIndex(text, -1) {
