@@ -65,7 +65,7 @@ const ptok = `(?:(?:van|von|de|del|della|der|den|la|le|da|di|du|dos|das|bin|ibn|
 var (
 	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + ptok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + ptok + `)?)`)
 	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + ptok + `|` + ptok + `,[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
+	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`attn|attention|re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
 		`((?:` + ptok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + ptok + `){0,2})|(?:[A-Z]\.[ \t]+` + ptok + `))`)
 	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
 	sigRe      = regexp.MustCompile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
@@ -85,6 +85,22 @@ var (
 	initialsRe = regexp.MustCompile(`\b([A-Z]\.[ \t]` + tok + `)`)
 )
 
+// titleStop: after a title only these end the name ("Dr Kowal Feb 17th").
+var titleStop = func() map[string]bool {
+	m := wordSet(`Jan Feb Mar Apr May Jun Jul Aug Sep Sept Oct Nov Dec January February March April June July
+August September October November December Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday
+Saturday Sunday MD DO RN NP PA`)
+	for w := range facilityWords {
+		m[w] = true
+	}
+	return m
+}()
+
+// placeWords start or end place names ("Lake Forest", "Fort Collins"): a run with one is not
+// a person even when the list knows the other word.
+var placeWords = wordSet(`Lake Forest Falls Springs Valley Heights Hills Park City Beach Harbor Port Fort Mount Grove
+Creek Ridge Bay Bluffs Junction Rapids`)
+
 // facilityWords after a capitalised run make it an organisation, not a person.
 var facilityWords = wordSet(`Hospital Clinic Center Centre Medical Health Healthcare Care Pharmacy Orthopedics Cardiology
 Associates Group Institute University College School Labs Laboratory Street St Avenue Ave Road Rd Drive Dr Lane Ln
@@ -100,7 +116,7 @@ func names(text string, cs []candidate) []candidate {
 	}
 	// After a title almost anything capitalised is a surname, even Brown or Will.
 	for _, m := range titleRe.FindAllStringSubmatchIndex(text, -1) {
-		if s, e := trimNameWith(text, m[2], m[3], facilityWords); e > s {
+		if s, e := trimNameWith(text, m[2], m[3], titleStop); e > s {
 			cs = append(cs, candidate{typ: Name, start: s, end: e, conf: 0.9, prio: prioName})
 		}
 	}
@@ -254,7 +270,7 @@ func looksLikeName(s string) bool {
 		if len(w) == 1 { // an initial
 			continue
 		}
-		if notName[w] || notName[title(w)] || facilityWords[w] {
+		if notName[w] || notName[title(w)] || facilityWords[w] || placeWords[w] {
 			return false
 		}
 		if firstNames[title(w)] || lastNames[title(w)] {
@@ -324,7 +340,7 @@ var (
 	zipRe        = regexp.MustCompile(`(?i:\bzip(?:[ \t]*code)?:?)[ \t]*(\d{5}(?:-\d{4})?)\b`)
 	countyRe     = regexp.MustCompile(`\b(?:` + tok + `[ \t]){1,2}(?:County|Parish|Borough)\b`)
 	// "lives in Fairview", "moved from Salem to Bristol", "born ... in Duluth".
-	movedRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`)
+	movedRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`home|house|lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`)
 	placeRe = regexp.MustCompile(`\b(?:in|from|to|of|near)[ \t]+(` + tok + `(?:[ \t]` + tok + `)?)`)
 )
 

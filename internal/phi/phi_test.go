@@ -218,3 +218,39 @@ func TestDetectAfterFirstFreeze(t *testing.T) {
 		t.Errorf("%q: %+v", text, fs)
 	}
 }
+
+// Layouts added in v4 (written here).
+func TestDetectLayouts(t *testing.T) {
+	table := "Patient | DOB | MRN | Room\nLindqvist, Bo | 1944-01-30 | 7733120 | 4B\n"
+	fs := Detect(table)
+	for _, c := range []struct{ typ, want string }{{Name, "Lindqvist, Bo"}, {Date, "1944-01-30"}, {MRN, "7733120"}} {
+		if !found(table, fs, c.typ, c.want) {
+			t.Errorf("table %s %q: %+v", c.typ, c.want, fs)
+		}
+	}
+	if found(table, fs, Geographic, "4B") || found(table, fs, Name, "4B") {
+		t.Errorf("room column taken: %+v", fs)
+	}
+	pid := "PID|1||5512034^^^MRN||DOE^JANE^Q||19500314|F\n"
+	fs = Detect(pid)
+	for _, c := range []struct{ typ, want string }{{MRN, "5512034"}, {Name, "DOE^JANE^Q"}, {Date, "19500314"}} {
+		if !found(pid, fs, c.typ, c.want) {
+			t.Errorf("PID %s %q: %+v", c.typ, c.want, fs)
+		}
+	}
+	cases := []struct{ typ, text, want string }{
+		{Phone, "callback number is six one seven five five five zero one nine nine", "six one seven five five five zero one nine nine"},
+		{AgeOver89, "S: 94F with a fall at home.", "94F"},
+		{Device, "Insulin pump ID: TX-2231-QQ replaced.", "TX-2231-QQ"},
+		{Geographic, "Mail to RR 3 Box 41.", "RR 3 Box 41"},
+		{Name, "Dictated but not read. Dr Pettersen Mar 3rd, 2024", "Pettersen"},
+	}
+	for _, c := range cases {
+		if fs := Detect(c.text); !found(c.text, fs, c.typ, c.want) {
+			t.Errorf("%s: %q not found in %q; got %+v", c.typ, c.want, c.text, fs)
+		}
+	}
+	if fs := Detect("T 98F, HR 80."); len(fs) > 0 {
+		t.Errorf("a temperature taken for an age: %+v", fs)
+	}
+}
