@@ -21,6 +21,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/patient"
+	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -60,6 +61,8 @@ type Server struct {
 	Dictation *dictation.Service
 	// Patients holds patient records and their grants; it grounds answers that name one.
 	Patients *patient.Service
+	// PHI finds and redacts protected health information.
+	PHI *phi.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

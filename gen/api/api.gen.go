@@ -1300,6 +1300,105 @@ func (e PatientSummaryListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for PhiDetectionEnvelopeSuccess.
+const (
+	PhiDetectionEnvelopeSuccessTrue PhiDetectionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiDetectionEnvelopeSuccess enum.
+func (e PhiDetectionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiDetectionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiRedactionEnvelopeSuccess.
+const (
+	PhiRedactionEnvelopeSuccessTrue PhiRedactionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiRedactionEnvelopeSuccess enum.
+func (e PhiRedactionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiRedactionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiType.
+const (
+	Account    PhiType = "account"
+	AgeOver89  PhiType = "age_over_89"
+	Biometric  PhiType = "biometric"
+	Date       PhiType = "date"
+	Device     PhiType = "device"
+	Email      PhiType = "email"
+	Fax        PhiType = "fax"
+	Geographic PhiType = "geographic"
+	HealthPlan PhiType = "health_plan"
+	Ip         PhiType = "ip"
+	License    PhiType = "license"
+	Mrn        PhiType = "mrn"
+	Name       PhiType = "name"
+	OtherId    PhiType = "other_id"
+	Phone      PhiType = "phone"
+	Photo      PhiType = "photo"
+	Ssn        PhiType = "ssn"
+	Url        PhiType = "url"
+	Vehicle    PhiType = "vehicle"
+)
+
+// Valid indicates whether the value is a known member of the PhiType enum.
+func (e PhiType) Valid() bool {
+	switch e {
+	case Account:
+		return true
+	case AgeOver89:
+		return true
+	case Biometric:
+		return true
+	case Date:
+		return true
+	case Device:
+		return true
+	case Email:
+		return true
+	case Fax:
+		return true
+	case Geographic:
+		return true
+	case HealthPlan:
+		return true
+	case Ip:
+		return true
+	case License:
+		return true
+	case Mrn:
+		return true
+	case Name:
+		return true
+	case OtherId:
+		return true
+	case Phone:
+		return true
+	case Photo:
+		return true
+	case Ssn:
+		return true
+	case Url:
+		return true
+	case Vehicle:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -3520,6 +3619,80 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PhiDetection defines model for PhiDetection.
+type PhiDetection struct {
+	// Counts Findings per type; types with none are absent.
+	Counts map[string]int `json:"counts"`
+
+	// Findings In text order, without overlaps; bounded by the input (at most one per code point).
+	Findings []PhiFinding `json:"findings"`
+}
+
+// PhiDetectionEnvelope defines model for PhiDetectionEnvelope.
+type PhiDetectionEnvelope struct {
+	Data PhiDetection `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiDetectionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiDetectionEnvelopeSuccess defines model for PhiDetectionEnvelope.Success.
+type PhiDetectionEnvelopeSuccess bool
+
+// PhiFinding defines model for PhiFinding.
+type PhiFinding struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Start Offset of the first code point.
+	Start int `json:"start"`
+
+	// Text The identifier as it appears in the input.
+	Text string `json:"text"`
+
+	// Type A HIPAA Safe Harbor identifier type.
+	Type PhiType `json:"type"`
+}
+
+// PhiInput defines model for PhiInput.
+type PhiInput struct {
+	Text string `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]PhiType `json:"types,omitempty"`
+}
+
+// PhiRedaction defines model for PhiRedaction.
+type PhiRedaction struct {
+	// Findings What was replaced; spans refer to the input text.
+	Findings []PhiFinding `json:"findings"`
+
+	// Text The input with each finding replaced by `[TYPE]`.
+	Text string `json:"text"`
+}
+
+// PhiRedactionEnvelope defines model for PhiRedactionEnvelope.
+type PhiRedactionEnvelope struct {
+	Data PhiRedaction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiRedactionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiRedactionEnvelopeSuccess defines model for PhiRedactionEnvelope.Success.
+type PhiRedactionEnvelopeSuccess bool
+
+// PhiType A HIPAA Safe Harbor identifier type.
+type PhiType string
+
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
@@ -4512,6 +4685,12 @@ type UpdatePatientJSONRequestBody = PatientPatch
 // GrantPatientAccessJSONRequestBody defines body for GrantPatientAccess for application/json ContentType.
 type GrantPatientAccessJSONRequestBody = PatientGrantInput
 
+// DetectPhiJSONRequestBody defines body for DetectPhi for application/json ContentType.
+type DetectPhiJSONRequestBody = PhiInput
+
+// RedactPhiJSONRequestBody defines body for RedactPhi for application/json ContentType.
+type RedactPhiJSONRequestBody = PhiInput
+
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
 
@@ -5122,6 +5301,12 @@ type ServerInterface interface {
 	// RevokePatientAccess Revoke a user's access
 	// (DELETE /api/patients/{id}/grants/{user_id})
 	RevokePatientAccess(ctx echo.Context, id IdPath, userId openapi_types.UUID) error
+	// DetectPhi Find protected health information in text
+	// (POST /api/phi/detect)
+	DetectPhi(ctx echo.Context) error
+	// RedactPhi Replace protected health information in text
+	// (POST /api/phi/redact)
+	RedactPhi(ctx echo.Context) error
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -6454,6 +6639,24 @@ func (w *ServerInterfaceWrapper) RevokePatientAccess(ctx echo.Context) error {
 	return err
 }
 
+// DetectPhi converts echo context to params.
+func (w *ServerInterfaceWrapper) DetectPhi(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DetectPhi(ctx)
+	return err
+}
+
+// RedactPhi converts echo context to params.
+func (w *ServerInterfaceWrapper) RedactPhi(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedactPhi(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -7464,6 +7667,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/voice/vocabulary", wrapper.AddVoiceVocabulary, options.OperationMiddlewares["addVoiceVocabulary"]...)
 	router.DELETE(options.BaseURL+"/api/voice/vocabulary/:term", wrapper.DeleteVoiceVocabularyTerm, options.OperationMiddlewares["deleteVoiceVocabularyTerm"]...)
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
+	router.POST(options.BaseURL+"/api/phi/detect", wrapper.DetectPhi, options.OperationMiddlewares["detectPhi"]...)
+	router.POST(options.BaseURL+"/api/phi/redact", wrapper.RedactPhi, options.OperationMiddlewares["redactPhi"]...)
 
 }
 
@@ -13623,6 +13828,284 @@ func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessRespo
 	return err
 }
 
+type DetectPhiRequestObject struct {
+	Body *DetectPhiJSONRequestBody
+}
+
+type DetectPhiResponseObject interface {
+	VisitDetectPhiResponse(w http.ResponseWriter) error
+}
+
+type DetectPhi200JSONResponse PhiDetectionEnvelope
+
+func (response DetectPhi200JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DetectPhi400JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DetectPhi401JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DetectPhi415JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DetectPhi422JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DetectPhi429JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhiRequestObject struct {
+	Body *RedactPhiJSONRequestBody
+}
+
+type RedactPhiResponseObject interface {
+	VisitRedactPhiResponse(w http.ResponseWriter) error
+}
+
+type RedactPhi200JSONResponse PhiRedactionEnvelope
+
+func (response RedactPhi200JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RedactPhi400JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RedactPhi401JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RedactPhi413JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RedactPhi415JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RedactPhi422JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RedactPhi429JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -18934,6 +19417,12 @@ type StrictServerInterface interface {
 	// RevokePatientAccess Revoke a user's access
 	// (DELETE /api/patients/{id}/grants/{user_id})
 	RevokePatientAccess(ctx context.Context, request RevokePatientAccessRequestObject) (RevokePatientAccessResponseObject, error)
+	// DetectPhi Find protected health information in text
+	// (POST /api/phi/detect)
+	DetectPhi(ctx context.Context, request DetectPhiRequestObject) (DetectPhiResponseObject, error)
+	// RedactPhi Replace protected health information in text
+	// (POST /api/phi/redact)
+	RedactPhi(ctx context.Context, request RedactPhiRequestObject) (RedactPhiResponseObject, error)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -21012,6 +21501,98 @@ func (sh *strictHandler) RevokePatientAccess(ctx echo.Context, id IdPath, userId
 	return nil
 }
 
+// DetectPhi operation middleware
+func (sh *strictHandler) DetectPhi(ctx echo.Context) error {
+	var request DetectPhiRequestObject
+
+	var body DetectPhiJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DetectPhi(ctx.Request().Context(), request.(DetectPhiRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DetectPhi")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DetectPhiResponseObject); ok {
+		return validResponse.VisitDetectPhiResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RedactPhi operation middleware
+func (sh *strictHandler) RedactPhi(ctx echo.Context) error {
+	var request RedactPhiRequestObject
+
+	var body RedactPhiJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedactPhi(ctx.Request().Context(), request.(RedactPhiRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedactPhi")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedactPhiResponseObject); ok {
+		return validResponse.VisitRedactPhiResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -22802,523 +23383,542 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37ctu4siiMvwpK51SNvYqWncvM2WPXqV0ax0m8xom9bWcyay/NT4TIloRlCtACQMuaVKp+7/C94fck",
-	"X6EB8CZSonzJZbb+SSyJxKXR3eh7f+pEYjoTHLhWncNPnQnQGCT+eUk1nLEp0/iP+SYGFUk200zwzmHn",
-	"Ev6dgtKK0CQRc4gJ40RPgMwZj8W82wk6KprAlJo39WIGncMO4xrGIDufPwf58JcwpYwzPl4xRQIjff/x",
-	"FdQs/woiwWNFUq5ZUhiYSPO8Wj8+aLnojTTI5rG1IHPKNBnCSEgg0rzC+Hjt2NfXV69pkgxpdLM8eKhl",
-	"CiGZT4ATyglQmTCQZCbFLYtBkhFlCcSE8pjoCVNEcCBaiBsibkGWpwaeTjuH/+yYETtBZ0QTBZ0/Ar8k",
-	"paU5FreiCzfB8oquJ0DUDCCa5KvQE6rNpziNIEbw0jRmonbr5Xl+EyyC+kluzU8kVRCvHudz0JlRSaeg",
-	"HS4fp1KJmpWfz+i/UyAR/kxGUkxJOAVNY6ppd0bHjFPzZJfDnR7Yp0IiRrifmYRbJlJFZnQMZj3MjPjv",
-	"FOSiE3Q4nZol2XdKi53SuzPgYz3pHP747HkdsF8ndPwrLC6oeaYODqOEjskNLAISfoqohrGQi8/dT4rT",
-	"GxiYmT+H2YJmZpRsPebNTtCR8O+USYg7h+boG1b37PlB0Jkynn2uW+tp7JdZMxuLV841EnJKdeewk6b4",
-	"5PLoDazngo6BKPZnI9gTfK84Vwwjmia6c/ij2RS9Y1OD+s8P7Bbtp3yDRWJ8B0rRMazc6NQ+M3jwhq+p",
-	"HINmfPX5p5xpxEFD0pLFQOhsljBAjrNDDYVIwmIyXBC3790GfNB+vsENLNoixvMff1qHGJ/NUGomuAIk",
-	"wF9o7Ji5+RQJroHjn7jwCKls/1/K7PBTYdL/LWHUOez8r/38ltq3v6r9EymFPOG3kIgZ2CmXISXtpIQp",
-	"MqWJgT/EZEctuKZ3AaFkLgUfE7P6wDDTlN9wMedkxCCJze9TphTjYzIU8WK32/kcdI4FHyUs+kr7iNzs",
-	"isyZniAORKmUwDVRmmowpx+ndilmS+bbBMgtSMUEtzt4LeSQxTHwL7uFiCYJyB8UkSIBEgtQhAttpQd3",
-	"U81AWn5rlvmGapjTxTWbgki/MLizayxmsV0lV3NDU5xoNgVc33uhX4uUx19uZe8FUWk0MRKKSGUEZEdI",
-	"XN0tU2yYmGveYgRC2h72+S3IRNAY4q8EQWZELHpLWULNEoUkcAtyQeZC3tifh6laHJEQBao9lKhCouhC",
-	"WRFHCys3GQZWlE7zp5vW657eL0hquNgLujAQuRbizHC/r0PIhqEQuIsAjJw4sdcZwXsLz+1CogzJzKuv",
-	"UaL70ut0OBZNKB9DTBTjEeBKHTMh5gpBqT88He29ozqahLj0K5C3LIIP+al/uaX3SAwz4DHwaEE4QGyE",
-	"T5GRbwkXjyxikYRqIxib21eId5QvvNrx5ZZtlBV7+A4nrIT7cHwPOr/vZZrQXiZOrXy9rPdVhihpa62G",
-	"yd9YGsopZi2HMU8j7D5wmuqJkOzPL0kV76woEBDGb2nC4oDA3czISoanSbgVNxCTSEIMXDOaqMoBfvz4",
-	"ca+X6on51VzO9ZIdzZ8wJIaLQ76eKlij8yBgZlJERhYdJnDCNdOLryZuzSFJ9pzANUzNHSUMoSlCiUwN",
-	"8YVgRuyiqBUiM7GMEL9AcvzAVTqbCakhfgcxo9e45a/GrSfULP7YTr5nFlMRWwpCTRTBzDDyz/7IEAd6",
-	"w6FRGvHhC5GwaFGj3kcJ4yyiSXhI+p0fDw7IdEwuzskvp6/6nYD0O79ckGcvD/Z/PiDT6dtxv2MgeTej",
-	"PIa4+MpwQaYiNTLi3CjNMWXJot8xOOS1fj+R+coNUKP8B51ePGX8wyymGj4okAU5nsb2gqLJhTRQ0MxI",
-	"+2hGQAWh+O2zoDMrfPzUGaVJMrBqSFm7MDrZ0iKYGtBIs1so4P5QiAQoRyi7r8TwXxAh0+rxxW80SWvo",
-	"rMcX5O9X5+/Jrfn9iDCtUAMg01RpMnKqFerY5msDMp4m7iIzapEZfcZ+BTy98qYiCVRDPKC6pO8Z2O0Z",
-	"ybFTszXLRtSqd8rz14EnbqFfBp2EKj1I1eoFrp3MH9rSDzMJI3ZXz9lm6TBhkdFHpPYmFDRhoIAXiTFn",
-	"CoiRfmpmdOz1Qas2asc6pnBpnrHKq9eD/2mtGLjnbIdutKB43qWDrIC6tIM/6rAV8enYjraMVnTGUEFf",
-	"s3yHlZ+Djnt4+RjmE6N93cCiS64mRtUVPFlY0ypTxOvsR0RpIc1xEG5trcumiiKIrPHAr3LtBjO2u7TR",
-	"mGrabpceVoaADCtf99b7NEmQ55s3vI1vLT44eLwDTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
-	"qQILE7/LwtqLczSD/IwpvR7eTMNUtUcvNxeVki62J9B8AmnMxGs3c25un9NbM8rsRSfoiFlqZphF0/q7",
-	"N42ZPuFa1tw15j60Es/SazTSQg6M4J2s+L3+0ljLSO3Lnp0u/RyDpixRzfJBadgcWJXVMK5/etlZtsgG",
-	"HTarnVdEaAnb7O51Ap4DRc3PVgte+7t2ounSEwV8XcbQVIEc0LGTZVdjI55NcY+FUywfeOmEAo8m1cWW",
-	"NxcUsL0AEwR2aZ35+TYhvD4T48dkOjkFbBnPJoxH/waSjZxyVCOpTiC6sbJGWUowsGagiHvAXP4tiHLE",
-	"pNKDoRQ3wAcNpNzAWQqjGH15MKGqxu/xFu6MBjaxsiPVBAxOdMklRELGRlIRqVYstjYqA6UhVWDEF+cK",
-	"BX5IqDX29PltATZW7leaJQmRQKNJYXxvZqcaJw/IfMKiCYlBQ6SNvDQVtzQhQhLa55HgiimjHRIJc8k0",
-	"eEGXw9yokWBB2+3zOl6Em2dxvdxmxEnCuKaRX9nOgTOQTsBIakbx5LDb8rgkUNVwd6Bxo0HLKmKpfS7I",
-	"EGkZB7Jp8r0Vj7gV4j5QVFyigy3PaOIZxzSawHECVD4M5vk4l6DSRG9B3gLkbY0q5eNAo9mM1oVLnBu1",
-	"DnW67CGyA91xl4Q3w64CKqNJGJAQpkOIw90jQpPExZQMFXBUw2dUa5BmtP/fP+nenwd7P3cHe398ehb8",
-	"9PLz/64Fz8odIjIsoRSyUGgn+1UOwL/aCNpTa6mlGu4H3wwAVei+ScQQne8kzMB7eAOLMCAVGB/+DUMx",
-	"CvatFwctwiqK2/SrWL/N2ot+lNCxNx4sM3vry1kRZiLhlqG7x7rtJKDBlUhIBMUQp1Y3TmVL2ZryFbTa",
-	"3SNwphKwtqxpJWs6owuQV5paV1gZ4MOFdvi1uZjn5KD7vm32oloqi3DLUP9p+/yE6YF07hn3K0+nw+zH",
-	"tuMkBnRFpT951gk6yfNaLX/KlIK2I2cMZ4WK3YIO3vth7PnWMW8FLbdbwT67dweubHduvAKIG/GusrYl",
-	"3NvgHDYAbWUX5dU3rrVhiQgD1VrLrZLbkqpbB+J1q3oEbpmtZssm64GN0REXVKm5kPH9pAwXwDWYuVFK",
-	"m8m+DJYCR1fKEEGHw/xxh6wAb2nZlSkbwKWPmW40SaT8ZtDSlRWLKJ2a+Vs+b/ROF7aQUeTSQ1XzUoNg",
-	"ZG8EDEQmVJHwn/yP0Ien21CTbi0zmlEbbrT+jlOczWag6xfJdK3ptXI+Ru0uAinI4evHyKGSz9h0bFda",
-	"Ap2e3DpjZTXgXd6C3DOKg5ETuVYBxp2jm9WOQ2ZGWjZEdRiShHE47PMQnz0kLny267xpIQk/9X1Mbb9z",
-	"SFwI7ufwaPmdGBJN7Rv4p3m+3+l2u/1O6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQ",
-	"seBGLm6gE6NXMKczLTPFoaQ8mkA8GEkxrcdftxKrH0aFucicKuIHwHj4knTf1kNwHy/4SCQuueBRnd0+",
-	"MvshnmM/RiTSkqW+QK9NNBl0Ugyc2AQWdYZ/T6/Z0VdXVXFFF2atJejCmT9QSihi6lZOaJQTCmA65bN0",
-	"Uxkhp45igsZaS0IBMasRNuuu+pVbeET/ThWBth6ejRHqgupo8uB4rNW3So6ANXYi/O0Is9GmM70gdtfW",
-	"O+Ki+kq3DCZaMa3cmxUD2bPaALBHRGRklDaY4X4Suw/0YXwQ04Vyq7JJRC9++nFNTlEeQLUhLd87ggnn",
-	"q8OiV1mw9PEEbLJhZaee+sqn/nGysG62PNjaShKKxSAhJrGYc7LDRTEglghJDBAkp4na7dZf2doMNpiW",
-	"NfZYpMOkQFW5RUZpqtMiyXbSGcq9cxR/GUbCxvU5jSWCtOPUwohFVjbszcxmH3ZdVgbbekjWsLl6eNXE",
-	"x80SZllXW+jj84YWhYbW7703DxtFbsIGNAFpLT9l2jhFfB8xkIa/pdymSLgVdjXc6TBz3BIFCo3rE6oI",
-	"F0YvuoGYzKhmzgfT6g69eHvaM6upuz/dDK23eOWeN0NJyu3OWr99nb+yhAxu4CA7rRIc152+P9+KyUBM",
-	"p5TH7Q1t2ZDH9s2cAquAY2MuZF2AxAWDCBS69uFOk1iK2QxiMoSIpgpI7GdAZWpG0UowXBBK3GJ9Orie",
-	"wLTb5J2PB/XZ39fFjD9A0/YPChcSOPcdMW8T83Y2oaS820bRMcM0XfGG+DXEds80dok1GNwgNAQGyYWM",
-	"QQbkX4Jxu2Vrpl4fPorzBvlhFiGQH8RqDEljJjLJusIdzG/1+5IYPWKElZ2Pvd8ITeZ0oY7I+Zs3++ez",
-	"VAXkIwzfuT/fXbwIyOuz3nFA3r3s2ciQ0Wg6g3E56mLIOMVk5M28bZ4V+PQqXVoeU2RIDSYJXnW4vXje",
-	"WZvEXIS2Bcdqz1uVTO6js7jjrPNNA1EzcQPcY6hzm/Y7Y2GwapZQbnMVNhL2SgB+CIT8yjeD0a/MbtZL",
-	"ItYaKulY0tnEWUcTxtHkAHd64MjXRpVjKYHCV2Mx0KLwOYYENAzQpqGAGzHJDJTyWFTJhSuQeqBhOjPi",
-	"FPrxU+UC/lK8tZUWRkpS9BZq/VENTHLVtVs+4dcGH/JbzvOhCcVs2olBaC0IjTQRnOyYTVhy4oJMmNJC",
-	"Lkrp2HZLRZGxIKRQOW4iKASeYdRhCZxhgKuyo+LPFZiFrbjljTvvTa4bxJGl6HmGuGY2kl+OazBOSoga",
-	"/P3O7LfM3cV6ozG+jI+unP814zRhf8IjCcN+uK043FYc9hC7D19+JCbZijVWTnYJTe4lfd9bpG2USHEZ",
-	"Kzdyihzi2jPVpY00BIh7ieq+TpyS8RcHW7nK96JubVMqb1AjrndmCQ2EKvLOPRUQShK4hWTvOXHuIfTd",
-	"eHZqI2Lhrj5Tyz11D4H8yjG0GlG8JbA8nLL9FpazFmzNR/vgLWVDb7A1/+QGpIHpsUswsbH+HjQbwMNN",
-	"76UZJaiRGSYzlFfEWFpOhgnHcSrXCBJXTbfVt0E31YNqvcyNV7NmGRljqwhahcThwSzLHF4Z+ryca/zZ",
-	"qFi5Gfa++T/38e75YAGV48EyJ2Kxj5f3vCbXpccCfLDhsuvQXTLxl0ihNexycE/axJBa1hy0sHaNRVZU",
-	"ydrA6MyCyGvA6OXZgnKO3Bszno0erwQZUdnaztSGV+cW2XYj2cfv5ShdoVCf8kjC1OhJaIiwsau2lMkR",
-	"oWhLtJHRpYomegILQiWsVrXXyEX2JDMsCWqJN4PTMmkUTjnf4DLllnCp2ftboY427OeRhPqCIXErzbcC",
-	"/H2E+ae8GZatNo6vZKW8ii+pulCRJ2WfNUUG7O+ZWZIwRehQpJrsXLw9JdbUjBTOhSaSMkPmIyGNyFsy",
-	"ve+22EzVyZbtrM1ZP6IHvdZ0v/Wib0aBS35EV23EWc/iIiNdLep6IbImKNiame6hSFS0z7pIReFm3Gzg",
-	"kuazLujYzhFk21gJ0QwMj3Sd5GDdovNadL6GO32f28SrXWWz+2aG93aeDRQ/H9Gp4VxIrYxS1yW/ZtVp",
-	"4S2r9/IpZmbZGhIdFUo6L2PPrFBeeQPHXO6jJXSkQZJbEdFhmlAj7+Z7CbzT0fvYMCnaefVcSepWPrps",
-	"mYX9BCWo1YEeyfAXEddVTBJxTfrilcZqkVMaTRiHPQk0xi/M04ck/K13dvqqd316/n5wcnl5fhkGJPyl",
-	"92pwefJfH06urs3HD+97H67fnl+e/vfJqzDo8/D6/NeT94OT3y9OL803xH1x+h4Hy7+4PPnt/Ff7hPtt",
-	"cHx58urk/fVp7+zKfP36/PKX01evTt7juKfvrz68fn16fHry/npwcXL57vTq6vT8PT75/vx68Pr8w3sc",
-	"7d3J9dvzVwPzXe/s7PyjneP4/P3rs9Pjaxzr5F3v9GzQO7s86b36x+Dk99Oraxzn40nv18FF7+rq4/kl",
-	"vnXR+8fZee/V4Pr8fHDWu3xzYrd89eHi4vzy+uTV4N3Jq9Pe4PofFyc48MXlyfH5+1enCLLXvdMzO/ll",
-	"7/pkcHb67vR6cPL78cnJK/v11cnlb6fHJ4MP73u/9U7Per+cnVhwXJ9cvu+dOZjb2GW4o9OZUVk71UOp",
-	"jdpvVxyk4k0SkuRJezbKWh1imLX9u985JP/81O9g6bhKsPXnPz6vcufkOIovN3mJbRk4fIRQTbCmckCw",
-	"IBzGuM+onhAhSVZ2HJXL7gbRxeutSEgp+fN+xasrcpTL3DVewZUKaegGJ6FZOyY2UAf1rEBUK4i2uqVz",
-	"1vCotzReb9/oNX1yS5P03knJWP3wbm1IjpsEbyX7gi0LVr7WquXel7GT3p3ah38shGXm8mHT5grzbkTr",
-	"5zPgr4HqVAKBbCjiNn1EQl2okB4aCUL7gugsDojQE5BkCtMhSKvoUa0lG6baxqFUxJ3CWHU1zlsEk+bb",
-	"fZicm4+zdYK2I58cVLUp7+3Ft9cJHedj1kluPge+TZr8DuYCERbvImYWcNj3rWiRtVouy7/2ZsjWFywV",
-	"9LegqAXjnbWH1ngblGJKU55lz6yDoMuFykpabfpaZTulMYKa5azazgPJ0ANlS35N5Oe4s6GaTVPTfK+S",
-	"NhR57J+9p8fJNb4Y3PoisCtNor5YbLUKcI0uBtzGlNfusKnOhpjzBtVOiiQRqR7MQEbAtSObFqHvMk1g",
-	"MyZ3mSa1tiNFkwZna5WNrk2YbWPZNUvxBt17OX02PdFbKhnlejNg/WZfqttkQwBNAy/H5gwscbW4106b",
-	"P11fZDWjoTKmBt7T79HTw6lKCQVweByqRUKHFqX1ezx2mFFKRyx4qjZIRCxRejGLg3WCzpBGN2BD4+Ip",
-	"42h51DC2xbZtvV2QbGrLEoqZqrXL4gzI09VjCApXusEA6+IWB+a9BDTU8wfsojDYEIE2eLrK7UvTFQ9p",
-	"abmrRIUCDB92vRYPY3vDNt6wBkq++cem/kCv7tRo9V6LynWiNfpUXWLeGkOwLYYvSqVv4N8pTZT1ig+y",
-	"D8wF3g2Yc29rytDnjSXC1WDOsFEV8Dj7W8IY7jpBZ6zxH3MWyKISbWObprcgB/Dv/G98MPu78FCii3/X",
-	"By9teM9Uo+yzgygAxQ/adOoPpK6CZLalrlXUVVD36lMeB94s7XH49VnvzSAz53aCznXv8s3J9en7N4Nf",
-	"T/4xQKPv+zfm+39cnJiP73rXx287Qeeid3l1khlEM4vy+fvrk9+vO0Hnzcn7k8veWS0GNkmTefVOv7yr",
-	"69716XEn6Lw6ed37cHZdWqBfytXF2an55dXpVe+XsxOzC7uuPx5RylpXZm7TK8xViSvLLsXSoqtcPnjW",
-	"dzMha4wEcGdbi2xWpWJzywJOc6phukaUXLJ5T6nOXGY7z3a7ndYh2UFpc+tu9sIKN7xrVip7j6WAlS+g",
-	"OhtlG41sraHTt1K8z+meu3fLBtNnBwfLJtOCKri250lb1TDLPX9Wamd58KhKY2lfzTrk+jz+tTplPtPz",
-	"g4drmF9cWyxazGsI/nG1wcZ4oxrkvF+Ngwe1XMnuqWKhsQa0qFg8N+o3+rDrqjDVTy/X+sFLC20C/Vur",
-	"XjUUB/Qhn5vpgYkYD2xxrQ1eEEmc9zdoVRhcA8cYwBXVjvKHJiKVquEhA6OIzmjkkL3hkY1XaF5S7E9o",
-	"aJ5dV6Muvxjzt6srXFpOFYClE1iG1DJY2iDHw/XpEqptxf5VYv/p1IuCmzHCLy8nltyuByvlxhalltUa",
-	"iDwcCe04W9dlayRscl1GeQuw9lb3WC4GMuUNTWa4a+G62ZjOcLvJS1Xm67aSj1VcTL7qRkDdI4Dxqygd",
-	"WW95t6RGJSSPlcpN110O8wH20BCprtjbKg34XwQrHEv31CaytaO0vtUttrpFO93iEfMXKmbLbepC66uk",
-	"qNo9Vh/SBjPKY6iDKztRrOhItC4a5su6kVsU0ci7W1TDcVbYMUvdQ/1ZbO5N9TjxcJmuaNXaEuFagN9H",
-	"XGlBVQ8xqjypUWQlMB7zeqig4vZ+aI2aj1MY9hsx5G/t5v+jZdtVCWZ5YhlTLsu/mFtGdl4e/JxXI8N4",
-	"XaYI1YRyDBhv2zXxQQJ2LYUilmwc/2+f3QzSeUDJWlSxptjKBbCu20jbRv4zyYR0ECyf5JmYgyTYRPKI",
-	"mN2SG4AZSZjStnpFfbHMh1xyy3lG0zTRDJ/QFlOULRbnXrJVGdMEiAJ526a2pa3OkJ9ZE6+2gWU1lZap",
-	"Jgp7b9icvXCfztg+rmzforoKbXN9NXG57hQXfohlPtSc6WiCbyKgVEC40H2OJUC8cIo7UmQH619M6cJW",
-	"xkgVSLXbJT5dBatAmS9tEZHz15cnF0TIPi8uycW7g8sO+0IO4wR0XRnCa5lChe7nVBH3PNajtmV3BR+D",
-	"JEjeCdi6poaTYJmD+qqD94oC/jo8uFUlozmw8US3Cj2uQ3D3eh1yf1PRs/cJki0FwOaepELsq0fAlbT9",
-	"js7u27CtLvC0OsOK7jzXriEyESPsyoMurCOkiaurE+K614QuvRH7y9k+xwb1BYfzUefwn6tXeKXgWHAO",
-	"kcaq2msfvoRok8edj+uUZ+GqLV4ycPmACnPbp9UvaXLT/pW3QKUeAtVtHnbaxx+lA2vwD9vaEwMHIn/V",
-	"LxPHcDHASn2r8KomuaiKQIV5BlpomrSkzZipe79qi2Zv9M7Eg3ugDPbEDdub0ruBuzDXPmBUhAGbtXCj",
-	"1RxJAf51MGyAT3Xv5QXXrq5u63+sZASP5FouIulW016laVerJfoFBn7awF+fQedf1t5XlDQbMxd+y2XV",
-	"jbxgGyreVihY7vf8h/t/sPfHp4Pgpxd1bZ83kP03lmdyqaRSgt9q9uZCS40oG5B0ZsS2FySGiE1pouz1",
-	"Zt/HWv1WKCYqnZoHnx0clHS+zW0CG0pBeJi55NOqIm+b8Nh10a9uzofzAr/4LR9YxQd+K4mrVVVOoHKl",
-	"AFAf86pSppwcWj0uIv304OBFRGiqJ8A1i6jRVvyX8ZRx/8G30yE7vYtTcgMLRQRPFmjP8KzIjmkE1uJw",
-	"laQqM0gtE3oLNNGTmqK4SwWzJvjkonaUjQ+nLsJldeueomi++pz+/vHXdTUJKuJYMq7VmW4adKkb3eCl",
-	"Ui2qfJiXG1Z9tXwMSwUdVlGX2fi6oA0csG7+X4drG7fyGO7qRa5Nm7WOWAL+VlnrVix0dq12JbXVULMq",
-	"1lRPAiJSDXIqsJyLVOUmO2ujYjbo4CpSGcEglUmrTbSsJFxu6LrcxbV4EvWn+MqNUKN1aA3TWW1LIzOe",
-	"gaB/JCsE6TrRjIGDTcust9HZZa2IKMXMNK4HE6omNQf5trf3/MefsurAWkiIiXsnIBO4q60L7Af1Zpen",
-	"qWzs3hku7lXRF6ZDiM3hDaYihna4sqYpW0KVJqxyZGREWWLrT6z3029CfX7Hq1nPr0Ob0LJBoWXcwSBO",
-	"LV65lnCVHdMkIeZgPGbg1t1NPkqTHAoy5bU2/vV0jEM8tLS0W8YAUxsfOFhRllp1hy3RvuFdNUC8oGMg",
-	"SJpk5+LV61yAWA+brA782tO/8E9iDvSfMBguNLSNY9+QlbarQJ1zwrwE9T3qHXyhvr/u/SzxviCUFsBZ",
-	"4aPFItMFBhzknH6z8JIcZA9TJwqX0FabaJJScyDdJ7CkLZOY0rvilwXPa76SMvnlfFuyaoOul//RxnG9",
-	"GjWuaRtndm09zIuEMm4riwqZ9TMhO048UmQIkZhC1grel8u3zUjL0TStqp7W9aT9sU1P2rquJY1dKnJM",
-	"eMSomjINbmNqNqTJ5XrRM+BOBseWKErZD058wHKpLGmoHZ1JR4XxNJZbnZo3J3qamHHjkbceNgySeo3Z",
-	"DyLlKDNLNc59ysegHszS7SjbDJC1KGQB5dOtK6AuKGftqTdOZwladRrahVqZAF3fNJFA4wVh1iV+w8U8",
-	"gXhsO14ckdAvIKsEAndMYYiA4FDnCa/qp9lScqV/JRya8mAyJtaSmxWgus7EYUesX9TfxbBRMa7XXN2P",
-	"DxTq71XhbLVRZe2c2fvZNdZO89zkWP4uhhl9L9XDfoq2Pc1ahG/XWBc3NyjaPh5Nz4kmEKfJhqeqfBzQ",
-	"WsC6iIA6tcF1lLRjZTjaqew1O8+KGlBaeCOdnHgGXyWW9ntdSVjZBbKaJed7s4Hz+Fbjoh9VgjLMYis8",
-	"tb/5MpxduqYu2S1I8i8xJIiyqui/oLeUWRYQdCLKI0hs5I4PBYmdp53K2PYUzwQxCVou3Jsy5dx+m2F3",
-	"gzh0USD26u3MoSGkwocxrPHW4Qj+8XogXQKKjA8Vx9wwW3lsLVaWIbUE7n+nkJbi/JrO1j3YNImWDG5B",
-	"XkVC1hyqpLym2fuzPRvCbH61IhtTRPqhflAYG1tvcVd+nvKIv7x7/iPB38jODSzmQsa7RlmOhGIciGJT",
-	"llDJ9ILs3EKkhSyWHWpwfePa/Yz1278CKqPJQ3HajrJF6bUobQH1lulGV107E3xU8PitPprMN2ijXw1e",
-	"teFRJaIwgHBk0Bqfsf52amjEIjXjZLIYShaTqYghIJAocJ30c6rBR7t1NXUb245aYth8S6tIJcgPI/Dt",
-	"VTKIrzrYd5XadB7g2TKDjgVCww3n6eg+3QcqSke1RVyyILgp5yFkivgXWnWHG6WqFbo5S4ehaAeLNpwD",
-	"4fY5MJxaLmraHK239zlTZs2u/TYViaiUC6Mx26aTImubZzCRjlXrbps1ttBndbZQMRvcVFL5G+OY1jdS",
-	"ssBZhX5NN2WNK/MRDnjC9CYKZ876aiTzByFLTT99cTMo+YkaLkg7hJve7Sh/fdkHXA/8a1tvfWVaTnME",
-	"X3ew98ffaqP3fh1+mCWCxjXVkVk16S0j4CHjVC46wbostCnjHnVrct8ex7FQuRHoWGFLR0t+Ke4NYmI2",
-	"Q3YkzIDaLB4b7W6eVOZRmuw+hDKfH6yxOllg1h3tmRgzfj9uDFPKkqVqaeuztWZUKX9HZ3DPviz7Qp49",
-	"38yfYddUmKNuz+/yDhEV+cRdgO1p/nhCdVH8qGKZM3/WknCLdtiPYqprHfKgQcp0Vp/MNAFCuZqDREtu",
-	"lGqiJkJqTNuyeVlDKscQ227PLlJGAp3a573qvHtEQgeTkExEEisyn1BrHlbUFn1eFmszlr68KPyJaBxD",
-	"Cm1W6Re6E8KdljZ2PkRaM6sSo1FitA13Ye1229USRMnKqtmrZXf34CkfCZcO3LYVyaWwSbuWM7V86co+",
-	"3JT4V+najKvJsTIoYHw2bxkTSii3gpgepl4Verhs9apVYL6PO77Agwqs9T/ayJyrWh6/kSLlMdKUIzhv",
-	"JHBv/aCIhEjImOwoABKOQV/YXyw1zl1IsgQaE6aPyMuDl32bEz1nCna7xLa/wyHQ9kBjm/0ZzlI5EwpC",
-	"DGWmacw0xIQqErqpu+bZ8Igwbd6KJqD6XGfcAjvnqYXSMN3DFBrS77iV+Sr1/Q4ZJiK6wQmYItzc0j72",
-	"z/mvXEMgZZNN1/JXt+aSsNwxLFK7JhL1AXW+q3QFDjsOENkBhdU4guebxgJ4PFmBfo9owS6Q/NaGvQkL",
-	"uHQ3StatRGFiT9aoqlbvLt8WNdGbIKGI1CSiUyAjKaZkJ4wm1JGsGTfOEB+JQ0+ASccBVCn237zWCTq3",
-	"guGtEvtGtbULzI+zRUPIYpTlRk0hz0cSZr+kyc1rypK0zhaKp3JcsXGUy+g3Fd/frLw+TvQq70i6Rq7N",
-	"lvXHqm3VO/ZLe9p0Ic0J5W2JDlf3zj+8utrW09XFaiqYnMHO84Ya+N1i0E2W1VlHO7YggW9QrMgYtC8G",
-	"woVmIxZZOYswrrRh4GJEZiJJXPvjViwTl3qSL6bWr71R7dcy4tQZLe53xq3LwLot+YYY3zxZPjo11BYK",
-	"aEHtxT6UmfL+WL1aP6+f9Sq/OZeSgv4i3CKvz+CWsOIwcppcRl0ezwSry3lxnZ0/SNamy2b2bN0yGEc9",
-	"l+nFK0jo4gqiVen3OQkpVZf+Ww0SbarFiZt/ndDxe6FfG22gJeFW+tl8z3T4BpOPkoZ4lPWXfP2o71pG",
-	"UFcEJTlkWlK5sNnGHhJkJ5PuzPc/qKxklZHffEu/oq81X83F29NeArKeu4xYDDxaW99sTXUz4DXK5fGE",
-	"ShppkESMRgq0EftCOpslDOKuYVIhmeOumCbAY0V24C5KUsVuYbfBJ62p1A+YyIDP7Nfc5agKUqlV/VSe",
-	"yJatVYUBzENk5+3pRa9HrugIyFsqh0LuBgS64y4JZxPBIQxIyOkUwvWlnlxxGbtNC9WgeEh1GHxBx4w3",
-	"pFVOqBpMndtzWRtK2JQ1hE5xuNODKJXKEsT65EMfvlIBl/maTKmOJoyPCYozga2nFE2AYsY9ppS0aE1k",
-	"Vxvke6oHBqrSdQVRohbhd+71nn34c9DB+k3jFgV2/JvZ85+DzpBJPRnELl6ppG5+YbNwQodtd3BmHkUW",
-	"HHtxt+Wb7wpvmAFkTa09+0ziDSGWgbSy3vp0wvr65W1N7zMphkkLmdpt6cI/bniPTU1u8dYV3N27pHBT",
-	"kcJTHkmYAtcQk+HCuaasbnJki60xy/bsrN5G11DwjmmatIXBb/bhWuN0Bnt3PiWctyArwLyMVEXiypbk",
-	"UDXw9HrfrrBlQq6viYfpx7gGtGDG4pCEuCFrkQyxukFoQa0N/wpIOJdMQ2itd3jx4gkEJERbJX5ftJ74",
-	"Zre+UAK+bmXR+tCKJTZSEysAxAJugeX0DE8NrEXVRqlQm7LORhibz8lOOAPOImbUVLIjqZrshmVH5Ub2",
-	"xnVlNt0OHuZK8Gx8a0dssiM6CL2R9MG3HY6RX3n3uYbGZogshX25aIn73fAoTLDeMeze11WkmtDIpg8X",
-	"aivu1oX7rL0lyr6OtddBqtpeHZUDLMyTj1LgWmv8bTWQX4Kb5zVsauRY5VhMkbsgF/FMZQU3wWkehSAt",
-	"um2psg1V3sfL9xC6vTcuL6Hvup09ogOpildbL9ImeHYvFHs8jabMr94L7Z2qo1SnErBOMBnCSEggz34+",
-	"ONg7eLZ38KxcNa1BF/qKCsvjVK1e55P/gnrIY0j7TdL9CuQ8c0e4CR84HyqQt3S5yHht5fuaY6wVl3PM",
-	"qErMsVC2ktoITbM8WhCqiLlQNRjJeQraoCrj5MeDAzIdk19OXz2W8LxqS0U4rCPvaot+PG6i2BhjuBI6",
-	"JBLDbbtLxbQ97uZNxX65KIcftCAATW+AbyQsptxanfJpp9O34/LEL56vKv6Yv/ns5cH+zwcbLroet72f",
-	"INvQCty+V1uM50/Iir9lhloT71dnBToilBOYzvSC2GUTCVNxC4ow3V0+4e+SEz+gBUW3aI5//uzl/3n5",
-	"Hy9+evl/VkfmPw7zX1UhtAqWIsN/CrvClYW5V4FGMKXOU4H/YeAZdolE48eyVhR07vbMy3u3VGKdcvRB",
-	"Z2O/9uPlX72rfnHu5si/+eBnK6wznU6prFGHe7YdhQHSUcGVYMtuGpGJRAnjSB4ulmuZcd/TmN1SKX4c",
-	"S+sDrZ9rnAEN1scaq2E7Q6E7rsfXbDwebHWbDXWb3zLG9SgCZB1LucSqTrUBENhOteb7mVB6LNff2K9g",
-	"Bjw2AuWxGQnTgGJvq9vwRQkxu8+ENmZv0/eqhi6/Yb+ObCN1Z5cXzqvYsmIYSxpDHB4614Wfg8TZAsxt",
-	"l85sNDAnYmblKkx/2/kvnDMguKc8QmuXYH7gnFfNYgsMxbVzGvYg9MB+/Si1hZvqBzusWYfhlzCSoO6Z",
-	"PintywMtbqCqr748+PmnzWTf8mj1ix0zpUE+ML0oA6tP7qnmG9Uk+iXJoH1TqK+dj1Tiuct8o+SkX83I",
-	"sifdMkB5e3ar6KIBa1pgMatlOVVPJImYD9JZfazARMwaStv8OwVZLbm0tuqlTVOprSXqwpLH7Ba4baTk",
-	"Qv5bxAj4tbj15vPUAsTFYC+L4lIkQBIaxyAPbV6Uq5Z+ywCTkgwv2TMCmy2mvltbWl2lM5D4TZE7uUhv",
-	"O1LBNZg/XcujrnzNkWPUDGpcPjbc5UGVkPwYK/UUDEvKlRUg+Ja3r0gRp5GtEnyPUrlZitnDSmHZpmbr",
-	"KO0jFrU7dg8/uHjzION1y3Wyyt00llmdjZgdrIiSXNn5uHUUiAYj7tRWQn4r5tjFjNCRBkmKFZwIc6Xf",
-	"XETV/c52KmKj6awB1f1LXq0v2FuhoULVXjaFPwWHQUM5/sepxFto6lzaZXn+HH3LeFMsxVvFuTrgNsdL",
-	"VMgsKLKOZR5QRpslXK1jrBU4P8zzWGV8W8WpSaysQOpeWYb35JwbtwuqknmlmNfrY/LixYufyc7zg+c/",
-	"7h0823v24/Wzl4cHB4cHB/+9G6BhW0Q0KT1w8PPhwcGuy0TkpEBUeP9mNuO6McsS4suKseqgQWko8Ix8",
-	"+N4UJIvo/nuYD/4h5M1a02UVEcq8wR9JixN/ROtFDdVtzRf3ocLHaaD91ejyYUSxeQf4KvQkGEG5Rtod",
-	"jbD14wBbzA7UhNbVdjq5o5Em+CM2+jLP2qRb56h2fb53yXwiVN6i14F7XX+vNTHxhUNr6KTqmp8MNmid",
-	"GnRiNhqBbI7ZX3qBw3yzGRwYWimdhWeD6n5KU5cW3qbLK4pLK5vkrpSJ7ylIZm/Z02tr7X6QANp4AeRr",
-	"WCU9ZnJhCWJFObKWWv5oTX6PKsB5kt7eIC1vkFWF4p2wXqlruqJO/BXoS5HAPU2PLcqg2PonVcuU+bJ2",
-	"q8Wmv8tW46zDb3joCi5JpW3zYdeQUYKauBo1hSBo31QKU1aX3WdRUogRrdW02/dTfkdnD29Pt2nLxnwD",
-	"RU+XXfha7PKNhJfBjZjqQO3q/ti0LLQOE7ibocVeSCLhVtxAHNge9pKoSapjMecB0UIQlYj57jLYp3nF",
-	"pkc3wfuxW+y+0NR5GQTIQq2uHB6i6wHNXZaVxmSHaUVCFh/m1e0RGVlcs1/zZkPXP5stl9VYsIp6rqUX",
-	"GoIHHXELUrIYBgp08WP+BOO3NGH+zQmLY6g3IkqYJXTRdJ3eB4fb5O6Weo+vNC16YJKdcSKGNPFmxt1a",
-	"k9MaIkHw52E9bXs71jTyrkcTNRimyU2OLDbwMUmIAuRO2PQ9gSYmdC82s8JA+GU5kOc1G0A173W+DM+s",
-	"O3V4SG4AZns0YbdAdqyv8OrqZPD2pHd5/ctJ73pwdXJ8/v7VVQ3BfVkQ5LMFKyNkapvP14DAPjNg2UMO",
-	"p6ZMKYgtbSgyBwlkJlMO8RGhpAYTifXkbHzveeF9E5AEnYQqPcC1DVr3UXjKi6B4NeaXQnmVy3ttgb6X",
-	"EK2QVCQUZRVl2Ji1o9ucLMN2rcTi7lUJKp2Cq4R1RpXew/IDe6evNj02ixeDGtZebHzvkKuIf49zATy2",
-	"EFPdTs3a1x7WgusJKKbuYwFt14yyl8ZM5P0o1QzqsOIZFh0zTyVHvlShLceENcEkOHVYlWP7imaF7o8r",
-	"akxX+o2tDbDLAkKWQoYxqoLFdnHhm5Nrsk9nbB+/t/+qsNUW7huD29i67NqIng9TQHGIC8rkVudspJkc",
-	"Rg25hHm8yTIHQr1ADRivbaAsjAqRcs0S6y3G4UhRpWiowOBjUzYb3721yQTNW8NfBtV6K0OgEmSthI3e",
-	"/TWI8kHVcMMSlKtLKy2kBPBaKLll1J6zpNzC7wrG9U2c71sTpMEDvFQjpIUBMivz0eLZxoL7cyHj9vGD",
-	"OWA+Chmv7QDmiu2XC3XYGVeD/aOLUfp2YV5PYBnPx+d8t2Rq7sF6M/nSBD46azUrc+FaRcCuBmht3RPf",
-	"87l5P0YY22DxI5okQxrVdFjpcQJUJgxkFpaIdRh+Oz89PhlcXV8PLi7Pfzt9dXIZFjpo1xRjoXycNknF",
-	"fuR6tTmbF3OptQPNEGKyE7pKyWFAQjEDTlm4W9vpXFl2UBeRJQHlWczWDrNrRIU2JkTdANZAb10Ab5kF",
-	"fW5uz9pCaiiALsgPvgCzwumtRaUHSholrNxKG43SRhFOmZReETsMdTaE52HaEONjsvOx9xuhWFr0iJy/",
-	"ebN/PktVQD7C8J37893Fi4C8PusdB+Tdy57Vt0aj6QzGZaNSczuCImFWeMkMZQz/gC1J/MvxBXn5f4im",
-	"Y7ITAjeEB3zvw1W4e1QqXW42MeZMgSRqBvRGkRM+TpiaYCJIRZx+9tNSZ4Y/Pj0PXnze2ftnb++/XaOG",
-	"T8+D//i8+5//u6HwjeuTV6HuiaQKyIRxrcgOZsQEJJbpWO1isdi8GKZlLvQGq2hNqwusdyfn3KJUMbk2",
-	"c/ESdCo58YwI48DxRs3s+kxiUIf9Kb8yWzQVtchUh4rWxHchxYi1d4usc9dvErpc5wX/4KTIipBwj/DE",
-	"5vjr1fHW9+4/oAa2Vn9DxTGq9CARY8YfFODZ3hH1WLF7Hmo5kLI6/PmWV4XclXf+R8OhP+z6sYrF9tZp",
-	"uHUMeB4xRMpDexsX1Rr6v4mIDtPE5UVW7vs4ru1ZAnKatwKLaOL7hIAEwmFer9lnlQ3reo0oTTSOSm1s",
-	"/5QuyITeQkMdSPPoJskNSzKqxLhZuz+/tPUQejgrKEB7i5ZNaPmbtTw/DNpuEN8uZgvqVaCuTz+iM7Y6",
-	"7SRkfCS67pEw4wi9i1NSeLhWtx2mLIkHuMv6Fk7Tch3UQl0zMVjOSV6Vr9wUJZcXMbSTlRZVmicogaIW",
-	"joJFUA/FTMJeZSb4QWWWfDTt19sjxsCdwaFlA/WVilP7JPOiqaMmzG7Rqs98NYk1NwUUs8WLdgMHuEZ4",
-	"G8GhJq3Pa0c1EL++KihPLt5USGumgQWhEoiWLp2mfeKcdca0FlJyXFl3T7mBg8KeVgLjgRwzg+mWXzby",
-	"SwOji9zFVmcj0WIwS+iiSdu6l0nRTikhJkUcJjuhmS4k/9eG2Bn1e5zaeLAYZINV0TtGN/BuZjS+Fn+u",
-	"8MklHW+pswevOiut9IiVKG03qCOCBSl9eznHDdRSqbLWGmqDqzUHrXe5upn/r1tilUO3KI3czOt80x57",
-	"CkEBXUq8zwJ8baWMKjo+AgMoIveWD7TlA+3CGtbZqDbgHY9tiMz4jneomrV0go4zjZq/0FVR62FtiLU4",
-	"Tuh0BjHRghx0f/x/////z/PuQSmsotzF+OBxGM9DIyqqFa/GAhQZ0ujGJ77Xc4TN82ocDtnB8ojyqvSo",
-	"nbVwLX+DO4MCdSX/MTSGJEBvQbn+3TBLxGIKXJOdKBFpTHw3FSwQGUOUUMMStUyVL/y7jJDVoFmlMXNW",
-	"q1oswZzVaFGb6fzK+Yi8ExPvgYgmSb0vcK2P1bYHrql1L2JIFNmJIRK2WIlrJJy1WJTCsIZuq/TpRoFZ",
-	"6YYYVcoSxsfhIWFa5Zt0TsgjEroaWeEhHgNWQo+JYjxyTt5SIfMbl1dg8w5STm8psyteUWyrodIeHqVf",
-	"eAGXGpnfJSR0cc+umRt3532cdplBsZPlgMWosYYKeOy6+IVk5+XBS/RtiFT3uQ0AOWpuhFnpmnm0sp3l",
-	"7nfbzzLo6Mw7uHm30+VumJXmuYXBG9GtiT8i8xrQJBHzphh6T+tNfDESXFPGjUoY5o56/C3E0KiZVmQC",
-	"EjbTCq1Hs35JJR21vdJYuSzWqY/5LAUgZAsLKrBbA/pHEC3zZW+lylXgXpT7kHJItaRYPYImUzw3oGbc",
-	"oWTK3AFzKqe1N24+HgaM6DrxYnUVFMtw2wtfzTeiFxErV3WdY89dSZVKGzjAaqjZXT6iP2kJgFvf0ka4",
-	"vMq5NExZohkfbOzMQVyIGE305iWu3IuLVgI1FuF/qK8pn7K87qACgNJ0LQD6CPx464zaHI/vI/Euo9Bm",
-	"5bwr9cmnjPuPrfycdbsqV6Vo3M7quNe12ntZ2vrNVXJgaBHgMCe2DAHZmYGMgOuApNh97oXRP9mUJqqu",
-	"dyIGRkapZHpxZRAs81X9Coteqid1qr8CeWuU/97FKbmBhbMAXJxfORMATfXE/LF3Awtl29vTSLsoJ6Oq",
-	"YVlbo0iIBAKC/mJr2DA/qkjMbDw7M9NNgFpbn70MO7/v9S5O936FQiSbXS36wTBu3a/bfnrtYf73j9dL",
-	"4n6Pl8P1a7eCQS0hEZKE+ZcuKj207f9x0dilDBUVyvvcnDuK5agxIRqhhcCl1RoxUWlbiM8JjWQnNFwr",
-	"9OX1QltCL//s+nX5j3lBvdBpQ8gjkOhtAH8GoonWs87nz9iC1brVUE6PdF4l39JmD/uzG/4pE/eeOtzf",
-	"HzM9SYfdSEytace2cd8fUw1zexkse+MK4yGqvLEPHxIDP+DaVdQLbNWSgBRVGYcsESLGZe+N79weGNj1",
-	"uS+vbrTyBOIxYBHxgIyA6lS6jFSyY4sV9i5OA3I+A/7a/rpvm2BD1iQ4INRodwkyQXJ1ddLnPuE+K0RB",
-	"evu/+Kopu4FvRJbgGx9heCWiG9AYtmc9jn3e5//rf5FjsyeOO+rzPXKC2Z5/vzp/nzWEJ3BndCIyk2II",
-	"iuyE+xMz7iQMSLiPFV3DXfPnFLRkkQoD18PbTGVXqQxKGYwj5G9/A3eR/e1vhyT81Pcsu98JSB+5tv0L",
-	"Gbf90/PufueQfOoXamzan/O6nv3Of34232Qcvt/5HHZxW2Y0RSIq5cKFMRrgkLfX1xfEFu/wRW9dCj6x",
-	"/MeeMjXPDBMgodGqQrORnRC7YfeuT8/f29bZBh5ZL17z4fr815P3g5PfL04vT/CLy971yeDs9N3p9eDk",
-	"9+OTk1f4dbfb3TUHPEmnZnpnPggDM4uLVrXFJkg4YpDEoW/ahW1bFREcAtstzxoPlduyq/HrDtFsHVtY",
-	"/b7nQiz3Tl+FZCfvwPeDwqJelIyxFa/Gkvewa4f+fe9YSAkJwtm8iXNcigQUMXcG5un7cp33ZhJFVpUw",
-	"pXNeRUiRW4U5Gw3XsS4MVZrShbW8MW35UMIicD3qHXPpzWg0gb3n3YMl3jKfz7sUf+4KOd5376r9s9Pj",
-	"k/dXJ/gOCi86qbCpIlsp5Fgedp53n9mX0Mw+Y53DzovuQfcFlrjVE7zj9rtzSJI9NOzt/2t+o7r/cpnn",
-	"Y2iIL0DC/QhD8issyBVkSSL27lBszA0emSvR4pD5WqEf3PyGJq/F1BIyTZJFn++Ef/94PeidvTm/PL1+",
-	"+y4kJ/Grq57Bk8ur5z/+tNslH33FDx/Q8Nb8YPNUAE8EzeuupMWESoj7XEEk7Y/WgjZLhwlTE4jt6WRn",
-	"fRp3DjtvQP/9469XmGhlsRnB8/zgIOvObpOoClVQ9z2orFC6TmTF8fH2WYapgZYC3S2JIp3Df/5hJFvX",
-	"YaBzYTYQmWddlPYtSDZalO5uLAyCFQfQ3TLp/GFGtBe2Qf99tDvuJcIWJag95PeAmI1VWLrkNUs0SDI0",
-	"82ghA2IbTwaG7LHqLhIvXgHSXAxdcoz9hEnOM7tL4Db6dM+s5ExgfYEZlXQKGq1X//xkZZ5/p4CR+o52",
-	"cHZr3MvhvbYDWuNYzgKQjVQOcm89kgeCz9l7vAErO10bXr5UFI1rZMZUI8d1WeqGebEpZIJlZXYj+dUD",
-	"eKV+1DS3awq2dlp0C24+aR215Zi0f4YhmC0etAjb+fzHE1K/x/aSJamGG/QM3WAZO7BA7BoO/tKupG6C",
-	"bMX7v9DYZzbgK8/Wv/KBGyYhJPsTYvvSi/UvvRZyaIvPmDeeP28zjfOBGQHnhGvD3D4HnR/bzHZl9awP",
-	"BVdUhUl+Kmk8//Q1t//4XOKeV0BlNMnSGTVJxLjILA133JtRDskKnrlvWW4j6/xIkxsrHswnRjCIJpTZ",
-	"1v0SZkJqVaxvxbVcuIqEE6omWO2U8RsSC1Doq8OG6svM8zdcg0eozlMjLU7n3l+Fua65Ufas60dGdmii",
-	"RCZPOpAwRYbSXFi73S+IrE+EcK6cexnf7CmV8e0HZU8aYdAS+SIjE+5b+7zrTFJTARMFcUzrmtEIUMgW",
-	"HLqkZ92MdSLPsRny2IzeyRoQ/CLixaNhD46Ns2RsqWxN0jKFz0+IvvkCVuEtNgmfU+X6kMXfOsN91uKN",
-	"C7pIBI2vhTij0tb1ffnsxzbLU+nMMCqI30HM6LW5dL9NLl9LdHjYruO7Rewyidlv60ksL6/WTGeXrlUd",
-	"loRzQo7l4GFGfIc3sAgt7zbiFxknYkhcMBXZCf9mtPT/NP/8s9vt/hHuGvXTFsBK6AIk3haCZ/1zEPlX",
-	"EvJptvAnp+Z8qi1Jb0n6i5B0jnKWpjO6Gy48VW1E5kpT3az7XoB0ZLhjbmS7eXL2LCCXEDNFzp7vHpIJ",
-	"0yqwBdtUQBT70+rAE6aJpBoCb9AbSqA3sZjbfrQZg2iwPyBqX+HqnpqAcJZ1spwBFFOaReovIKLV6wQI",
-	"jMJGWyKSM7DvZbUda1HpXMYgITZ4egOLoiElohrGQi4CWzySJUwvAlwGGMFNw50+IlE7K8prV6GxhQXF",
-	"T1vStdeVpTz2LzVaLPI9bDTwb/lrjUPnRa7zcZdLACz55mQ0YbcQOwcIlUBssVSS8gQtZROG7gJzWTWZ",
-	"JKgbpDR3tbLB+rUcUwV7jCvgiml2C3i4TjiICR1TxpU2+BEU09sC6xy0ljVXVrRukf9eaXFaE0H3fdlP",
-	"DMq0t524Yqxby8k9uWRQ9n438U9zIGV34xIHLfPKPz4HDZL1r7CwpBp+8nzqc/eT4vQGsBDDZxcY638k",
-	"YcqMED2k0Q3w2Pxp/TsBCTGc2vLJMOjzEO5mINkUuLb+azFTYdc7r9IEyC0T1uuETkTy8vlzc1szPnbm",
-	"Gkhi6zbK+jX3eRbAy+PctUBcrzSsJm3LHCdiTHbQTyn8r1dXJ85ruVurmGN1ide2rvFTiPJmaBt00kp6",
-	"f/aoE68TOzjMEXzfOvUe/Lz+jWPBRwmz4TFbIX+V3o4oT2iJmazlJSuksn24M+BoFM56SZLFR3hxgfEo",
-	"SWOId4uViHwddoWR/uj7FJL8o/fu7MgxhwRIyKZmtiy0e1lUO8HlbCCsOR9IrfTRQarLszbcxwWdJnXJ",
-	"GU99Ldu94bkXB8Ll3G+gWsZgT5TEIkqn2C59e1VvcFVb2Dqr0oOpy+J7s53M0rMypGLTTVV2LdqajLx6",
-	"nIRxjO/AbAnrnz0kNEnMEFzoCePjbp/37M1qTW4OgbGfNPetG24AZgpD6FwgRJeEsVwMZMpD4i0JquiS",
-	"6XOXnEPmkmk7z7KNbboh/bo5N1Mf/njC+376SESaDfRF7X75zGvtfgbRLH6SmMVkR0gyF2kSk1jsbg2B",
-	"37Eh0J5pOzVjFfPKwhn3XCjjPk2SRknh1LaYtOUPjsx976w4LqRvB7rjLglds6ZwN7AsqhwU09qc00uS",
-	"Sl+olvwm6w7Wjp4aW5Q1SCP2wqi3NTxvE47iNlOIJf0agSnLq9iGqDThRHtrS9ZHcWtveVohLjshD3JC",
-	"IymUQkGpyhiX2NwatvjJ/PfZMsD65jVF72fG5DCVwStJhbzmklkES+aGrpVVaC0jywzwFf7uDB8VnreG",
-	"PsxLv8LigupJHZG8rCkPYBfzRdUIu47Vb7wX+rVIefw9Xc0Wlpuq70FzjLGV8n2mjO/z5yT6gGBEke2+",
-	"Y7ExPLmm47Bb51Z7CnQ6+KIWMWsNC1wSEC7BbLcZcj+oHFQjIUl4Otp7R3U0CYng5KJ3ffy2W+dTyS6u",
-	"z1uaeEo2/gb05rQy8x2m6yWazFCtyJjdAu+S85lmU/RrGk3Z0lC0wK5VcRElsnaaBqnMdb4QqexzW+nh",
-	"5bPneeheqUciVhCxPdrDrFyjK08xFPGC7Lw8+Nm+y4wmNhqBxHoVNk8wu8HMlULgjkY6sdFytn2zU+R8",
-	"q+ahOX6Kfv8dBUBiEan9YRrdAGrs07jWkm6rfj+cAwR1lIbg2vGtC31so3UPYCZWTKyUX5vB5+HfJFXX",
-	"Ffx5QvOA7V/+FZT6dczPVSv7PlwCm7KyzX0ILXjfBTaps6m3r22L4K1pYbX8YvnEY7ofrDC973wLzYbS",
-	"Hie0GK7gEzKNaG+DwEdYigglbeXjGDBBN2FKKx/SUOrPUmaCLhzi+5eDSoDayu2PgPcONQziPxLC50G0",
-	"LnZqRci6zzy2fn+zzxQ5vUFuykkh/k5xOlMTocmOvfLtG7acmdFydwMyn7Bo0uelqFkiwbAzheG0NJq4",
-	"+7lLricMU0ojDNC1TxEu5ktxtyg/+yx2ITHYN5OAMCGRamruejJckAnlcctAXRtZZYN1v1GKLMf7rsn9",
-	"eCU4bCnyESjytUHKMg4SLTyKLtHp/Ww8+5m9pk3wojaigHY5vUd5e3g/BtKi953jRTWl8sYWvK6PVzzP",
-	"pn+oVP69RbD5nbe3rWZg/ssJv3+R8LcZyD3sL5ITBHaAfqwbNRt2/1NGiYMbWKy01F47PZqMQef22h98",
-	"m+JC2Q8bg7rKFutx9qmJ9drvbjM77mUpxWOL6w+5fSwsCV1G6jYGqrTmHnlHb4oOAwXSipvsDmJikBDI",
-	"jpDWTDlNE83Q4KNdqEhAqLcA7ZprUHDo89J9RHZcdx+Gd5WLsNgNiJjZ0lPJwjUNDn3nXKrDOuHsItXf",
-	"ALY/jXXHb2qDoM+nuffWqXge3f5yl93W+tLMda7QHL45y2lxeS7Lx63CPErsQ3D8B1zAR71Yuz5oY0P2",
-	"8YQxHt9QDEEeU6+2F/iXjh2oE1PrFMqmlI3QPRKSKZ2pzFXDYlUuxqhsBTChJyAVBmja2GrlWuW6OhHT",
-	"VGmi0mmfa0GeHRx0SZitxlzatsAbuXx9TF68ePEzkqurJpaIiCaWfn0spxiNFGhbr5zxPseO1n8KDlik",
-	"fYdyctp73yN/YmUzX1bqw/Xx7mF5PMYVi43IEtNFYnazp+gt9nCgM8wDkTBKFcSBjV6dUE0mdDYDroie",
-	"swgIB4hx4XZFXdLTrseuGR5LhTgoGT0aKQ/iPvceMcEjCHyYh7MI2Fh06oV554LyFuS5ZBrIjgvECErJ",
-	"KX1ue7vb3BPSIwp9BcRFr3kHlqvopejUB3ro/AvGlaY27JaSlwc/N6ewVJjBI9i6Hl88qqzxq6TFVNaw",
-	"NjG3Qslbt9hWulohXTlsyVUpXyM38lT5QGvicjztJxa3CiSjnuFoX7CBC+154JH/I7uwlKaLrHmXLaqj",
-	"JWUJhhrsNtkwHpULrVfsTuO/WhDaxuT4vUWtVRnqWnmo3mTOswCQLHLNSuy2dCqGwniU1rZYlsKcU6x7",
-	"G6eRM5/bPj4auGsatBTS9s1g9MHXugJLF99WZXjSOLWNqaMhUu3c6NFlQVPZIDHUDOZMQVkhYCpL2IpJ",
-	"wm4MqRqtAn2N9aFeX5Mynlw2/SoxWhsSpg/X2kqmW8l0bdK3vSxpxhQ25DT3Fk33I8ojSJpjU66RCWHP",
-	"MyNzujr8LuErtG8nEIdH1jhYZWoR5WQIJHuuST49xge2t3kOqO/hXv+risMWG78GOc4kGAFkZVE2r7ti",
-	"mLXLBzHCcm5mtFI2Vma8o5G2deCJGLmAcmxaaOPT+1yKJBGp3nWZ5JlijHnCdm2BDUTDcHYMOiMJXYhU",
-	"kx3UUYmi01kCtWHnF3Y/f33CdhtdR9/ufLfi+tOK6+40fAK8oQE08T8+HWsxHicrYjtfJ2ymSOjKt9Xk",
-	"ZV3jAN9/SHJNdsIWvR9krZwzHU2cX4oIjoWsR6PH8AWnfG00vo1WofUx+cMEmoKlPvihv3+MluA6DW9R",
-	"+tGCqhCiS2i1IU7fDPd9rZzNW7d4O6QtWxAQ7ZK3aaEeJVanYzrBGqRY1orTaft2Lr8OX2XLe4qKFfn4",
-	"a4tVLJfOWj2wa47XOKCuFL9YPdo1HbeqBKrSoc3syxooLQN/07qfz/9ydT/zY28fM53RybYixePUScZA",
-	"56zN4B4mvMQFai/zsZvhiqCRE6YnIEmIwZ4zKvW+Ide9mGrqUpEFRyKYGp4ZGlJQIdkJu/pOhwEJu1Os",
-	"9dmd6GmCf8ziEf5v0Co86nOqyVQoTcJ3vd8HHy7OznuvBr/84/rkymYnC02TXRs1gsX8svpj4SekvwA5",
-	"YkBcF6ZUJgHxzQGRbyps92eLhyKhMkWiCUQ3EJMdQ2y2IniAoScoNJgBd32hGcoX5g17yR7iZoc0tiPZ",
-	"UBJlVVTbQMaZlbvkhEYT91ahZpoi/04htZl/hPEY7gw/2Qktbz0kWVUi5PZDiMQUVJ8r7IWDixM8AhLi",
-	"q0ZSJz27lKUKazTBNow+w7vccxKbrAnt1tfnKCYdoiOLaZgSRReKhHFqmQAcYuXlENfkewZavZ0pDOzN",
-	"avzVJlGNoXrbPIXxPZ/Bx4QEnRqk3WTAD7NE0LidBf/5I27Egmyd5JcRtO3VZ1HNHFENim3rqH2/Zvde",
-	"HBfOWosaeq5l6UHnbm8o4sUetiruHHZSj86NcmrrQBBdwL/A1nyZpPzG1mmE6RBiw8acI9387JtAZL1T",
-	"LEuzCNoUCZKT9MY62gOiOrYZW18rriPOT7tWQqlVoa5cWb+sol9AQrcl98lflgEJR1hfIXS9kBOqNMHW",
-	"voHFX1sFy0ilkUi5VgGZSTGWoBSZT1B28Fe2KxdokLw25ONJUPcppPS2t8yWOL6SLH/OoUmUz+OWMrzM",
-	"lPQaAlrD9/cl4DCrumntwZ2WNDKUIWGvwPMl7CHbL18NXXJaKAfmHseowIJEa9O9tCslLzjYuGkaYbT1",
-	"1BcaVhpmy6R2adf8JOT2/AuT23+h3LYltK/VtyqGO8S0jLxQLWpJS/8Sw7ZmPlQN/yWGlmpBlSY9wtsL",
-	"75zQ3UKuVBUSj5WtALtTjKj015ImMuWqydD3d7O21jY+2MB29ncxvMJXvkM71d/FsL2Jyhzv1jr1ODfa",
-	"qb+sDFB9EACTmazVkuLWXlfITy11scKU2Nwto/EdoybDHQYHuOLG6Fr1zWQyZYZMRQxY3j4jRzQc7TZf",
-	"Sv7W/sWqaE94vbgZW98uf7nuvZZ7W9VyI/6d6on5Y+8GFs38+wxLd9k2pUkC8geFXf0DI7FkjD3Ictks",
-	"OiuIJOgGptzD+IAn7Rxop2iT0Wn2cn/EeKJjTtUy57gunkDv4hRXXjxg826zLdt3uaBYicAQvrLLcoMa",
-	"LfL3vd7F6d6vsAiJLQG5aztJmTeM4Euo7VZhG76ZEy+YsKVIICQ7Lj3xEDEGH/xBEfPbEcGCV4QOxa25",
-	"td3YFlPQzDwRc4423uYsPXuuT9U1tjDFRi1jnz0y3tqFxC1QNyikbyAgv+w9vTVdNpKr7xLFPa0uk2ot",
-	"H25hhrwVN+5qd87YEmM+MhKx0mKmyFzIGzTYaEtWNZe1GSsjqic0M9qZHnQFf/+6Vx2eWMC0x5NEjBlf",
-	"ZabQqeQ2LijCeoRa3ADP+DL5kUwZTzWoXRdUIWEkQU2qz/10kD3Y7fMP/IYb7gxTyhIrt86l4GMyo0rN",
-	"hYwVGUMh75pyNQfpHXD4FTasIKgHQWzk0D6PEmZEldMLM6CtqzOiLEklqAAlVRqhFnjkxlPk5fOfLccL",
-	"L0HLxV7PCK2hTVeDuwggrq9meIZQe5prA8f+Si3Gr82hrbonzsR4jO3ithfDKoJ/+bxFoPy1EO8o96KB",
-	"ekRGUQ5gEGNDOIjmSG/OMm8JbT17EKlexR/s7YFZyUUGgc4rV8qxyBDEyEkXStWHU9kJ29wBDhdFqr8L",
-	"gfsElXOW7X0N5KfQqEJdW2AbVkaGMGEu9L8EfyH9BVDrU3kHT6kufVAg11Y0thv4Vo9uKe58rQ7lNrTm",
-	"WDO6ay4OzGOVOXYRU7xc5mYIXMVRb1bxPgEs52IdCO7SRi8A4kOfzyiTXdJz92zoXhr49YR5+1/s1Eu1",
-	"balgA1Ws7RQLr1i3H0G5oVaxcvmaGXt5EtWqNMm3eln69fmqyUckVZB5Z/Bc1PYe/Ybv0VaKma/iUWAF",
-	"LS9XdzOuul0LV6ciUmiMIMN63ky5jrtY3CiCLrmQoIBjEFlWj2lO8/C1VEHc57JwY9s4O89ldizTsfeH",
-	"WQjw2Nckz8RupPtdX5OfNhf8dmtHInkiLuCm+FbJv5eTOUHuuyX170RkPrmLfH52WXodYfBs+VjXEvmY",
-	"KQ1yfcNgSkLDYMJMNEKDpucltkbcEAjVJAGqNHn23FwskkYapAps+SASielU4HXvXsNEUaExnpU6BRrV",
-	"gCPLR4YSdyJTG86bmMUaBY+EGM3TjUEbHb2Ln1TY7fOCzk1ylXsnvOxdnwzOTt+dXg8uT96cXl2fXA4u",
-	"Ti4Hb88/XIa79TzCweap+IMd/isZX9tIwQaVypLwPdjDX70ww7fEGnI77Fp532bgrSu+el2Q4DFkwEj7",
-	"eatysnPLFMNQelEQMnazThzoZ+3zEHuSDXw3MluSEbiWC6RTzGgj4YQpLeRiYCCRgAaU+rEjt7N53dog",
-	"6NoxyRwkkJlMOcToj/Hxp36FuN6Mh9QRvOtJuFl33+IiOlUCrm1My7j+6WUHs4HYNJ12DvMuvYxrGIN8",
-	"4lKwhU22K+dk0+K+sDbwzVq0m5Tv4FOlYwj21C915SOU5KjiCbOaVWgp07ebWtunp9TBP6dBMsXgOyA7",
-	"WGY0stIBF3wxFanyftCAGKgbuTyy6dJC9jmWZQgIOtHxNRvdYS3h6NE0Sr4GyWmCv3sHLWa1m7fUbt68",
-	"EJse9jli7p3uklAXCqyHvsKrKnOQH5QvHm/bJQozVWjmCAlGubtcHFuQ6sg5eiu7x8QXQMFBguX6hCoS",
-	"vj7rvRm8P78evD7/8P5Vbc15D9vXrnXvUwgAfo6vpCHkbZ7WMYG8J8XWIPAd8B2PV44l+LKcljDW8h13",
-	"Ce+Z275ZLvho1HcM3l1gUSVsH2FrxDG+N4WpkAsis/h5TF83Aj7E9hY3mnpjU+C3dglXuIInvgeLc60t",
-	"76upxrat6nuzCy+jiDkDd9SFfa3FjtVYcYXlqxURM+DWUMtU3rBt6GQxljC9IAncQmItwgkbAdbcRpEV",
-	"pGrEDDvBF0GMwlT/c/DiEmiy546Cc4iwD9FG6GGA1ogfPRIaGWAfWcCefTj0/oN7CjB9PktStSzGECfF",
-	"2F+bRZmjgiiDK8DArV2bScy1OiShg4VNLMIervlHr7MwnmktAQnNSANbgiYM+hw/q8EwTW6yb0k4ASr1",
-	"EKi2+bbWohEeZd0LUdXyxlSbEy2G/4JI97kF69C2gQtzdMUlh11ik6Atpx2m2o9NJhSDJUIWH4Y2M2qc",
-	"iKHbOlpfmRFOj0i2SxeAcEaV3sPR905fhbbxXQSs0iDaKWhTphTEZIfyhRnT9srLbgnM9djtko+2eTXN",
-	"+dCcKqfAkbwYPnbFVn1eB2mr5lFSA1/nUc401S7pkSlNjBIGMZZySHUqoc+rWyt5k9C4lpOCGcTZlHDh",
-	"EeVGxsTGCaltOhAzleGHc3epdAqKJEKpBJRKFubMMvgyPu6SK983WynoTmt1U3u+XhytKKYVi52YTume",
-	"AvOQL4FkxfPCsWWhLzRJdpuqWYzcdLUVLV4eHBzUFrGo9KK4FSwCqhRTOo+Y3D0sIgwSYpeEYiRhFh6S",
-	"8xnw167hr9Wf+gbQbOTYuRVqzl9fnlyQOQzJTIpbFoNUhwa7U26W7wSNPg8/9XGV/c5hvyNhBDqa5LJv",
-	"vxP0O6DpGH/upwcHLyKnouEH6Hc+h5mRwpeR3uHCfrbFB5Toc4ZhnXlzBiEd9llGdeQQx9yHuASiJ1Kk",
-	"44mrY5fcEODxTDCus5aptiS1KtyaLozU7hxf8pcDofEtSM1slQKsY2AQxqJS3dnOpNAiEknpeN3pdA47",
-	"hVPrBB3g6RTD/Evf4nF1/miBBGbRLPac3mZjInNy6BgHFjcNqTQ2Zi8RahNWPqtDyvXGlKVr6T7CAq6t",
-	"WYmyNjQ8lU7gdofLwYaue8eCaymSmlszmWOVBi5s516s2pavrbrZz9+Jkebb9J5uLikhH7C3jiI7ZmKQ",
-	"e1fmsK0AsbtWavImoVVGWJ9/YKueYemP2Hbv8Zd2pTdtJPgtyLFhB2K3UaD+rWC4fEJh2k2zTpB2gPje",
-	"pehjZzAvyFYtzH43w32bK9ts8QtvYJGFw/zy7vmP2JKtkKZkK+SEtxBpI+4xRSKhGAei2JQl1GwPpcpC",
-	"3YZwshhKFod9nt3NxBa7GQo9ITuXEDFDvzQhl5TfkNcpIluhpaMXNydMZ0VjmLnoqMuzV5EwkhZzvb4l",
-	"aMkMsloJFJs02WeswET5TeDCdSOmbS/UnbwGhSsGpJx2Yvgo4+M+n1E9CTCNb7dLsKS9KwdQrZ+CQK73",
-	"AFzhb8vpXE9RxMbO9ZWMf376dRQ5YVoFZJjntG7tf99GJL09vrYVYjImM6OaraxTeI3lpQpauJhzZfSl",
-	"iUhioxONJcVoPuzUZvVqBZihYZVA87YQu4FNlDLyHdfJos+zgqwGjY5ItFS7kJxqmCrkIAvCYqPMj5hR",
-	"1XHkHRYHWHkvKHkJ+tzGle4GLuEqShhnhlk5MjmyjeYEd71fwjHoCwsErKnFsXEaasX5nFaiR1GVKaMi",
-	"KUEcbSoSzlI5E8pVycKebjY/xfY9kmJOQgfmbmKVHveGt4X2OYu9H7I28uCMKb/Itdrex8nC2VcjzEzA",
-	"XnUIE6OCvz296PV87C0ucDcg0B13SWgkUT21cLjEl617BP01RyQW6D+ZpZpcvD0lE5CNRQ/d9lZ6P//S",
-	"pRDdWV1Z6myfa+6pcetY3Syq2cOtai00pF7gfxmza04U7fEFUWzMId5j3LoczUCRi6NwVHW0xBCZ7pKe",
-	"DS9El6InePuiEaa4WOJFPkNIivluc9anQ6Ynkjvc6F+lm6KbexVtuGTQrZjxjVOhDzTypOgIpZ74qsLH",
-	"2qzP185laVOv0ezvRI0dJ4AAkDFoRV4evDC6wgLjiRIF5OXBy9160rST1Xr7bV2ynPC+WAW6bSGfJ8DN",
-	"rMpcGTezCoWIQKrpnqiViksIGZAcCXesdCmtHLhbxNWjEl46bH1pZC0rSPZ5Jkke+YyaFAW1UZpYqdUJ",
-	"l3lTzZJwiY98cp8GDBsK43ifQ1S2sXK1pFxRqylr67OnrnSXhUpDHNxDaSFYLab6/IDvWkj9AhLl+p4A",
-	"eIZftlzR/yxucs6h1SXX2F1xiXeESNZhxkMq91toSDRsc831eZhFvzrfk+9cqrPYTfPLkCrMwzkilChN",
-	"sbg05GnmBz/3efjbyeXV6fn7wfH5+9dnp8fXrgi0a5zGhZ6gq7JnVWKkP1+9z7m9bF1iwaF4/xou5/hV",
-	"yTOLeWZ0apvd62KkKYMktkp/HW+y3SQf5ap+MuH6q7SDbMkxvBnmq3CObRvIv4Tsn3WHvK/sv+9EsCYj",
-	"5IPlf1eG0doqSxbHPi+YHFeb3t54OfHeItB3aMPCTbe3YNmD3FYy/aYI9ONEWGKY0kUmVrcVYurbxj2U",
-	"IL3Mw6Y2pMUKOUd9ji9jnPCYMp7JG3nFCBvxYifmALGRRRxh77x8/nw3yCr7oGKBEW62SlufPzs4cBhq",
-	"n603DOATtXYBJAZHGD1czTcqceBCN7DpPQ3bWCd7IKADZ1xFrdkJfX85/rGVKjZmWohBhFobfMmq4hjB",
-	"5vLF/icz2OBpjY1H5l+bn2hGweVbXykXjr3Vsx1b6iCszzw2Pz0O4/Gd02bmU2YNcYBpl7CYpvjkevvH",
-	"05TC2173qynHF9VD3PtBtSIXDI5vVcX8iIyyZoVSYOSN7cOBxQawSSFzpfLMVxt1JvyAq2iVZ2umbl2u",
-	"/FIk0Nw0kKkBjTS7hbowyqEQCVDeqk9g3qHRkLaRX5QuFDEbpUmyslmgC/daFcn6l3KTm+Nur1ogim4r",
-	"sT91b2rsIJg6QvQcw36usIt1Rd+yzF0x5/4at0amuhJviwspRiz56pXeZnYZf51Kb7MMrtXTbDRRHxe0",
-	"rmycmClM77Qc/cSwtQBvABvTaS8BKsGlWSejPVdju9tgtC0f+ePrQs40bOf4SnGVbTDOm2DLmLeNdfja",
-	"IZUWfyq10hqJqcwa10U0vAIUObJqDb5A5k7BJ+r909bVq6WRI5SmC1vPDHisisVJVbfPr30yjZVniEoN",
-	"2aHu4lLThkDibOqY7Lw8+Hm3PgLCP2Qw+JvsZNaGtIp7NQfT/Ws5K76bNn/+FJxSUnsX1coR59yp0MMF",
-	"YfWSw3eNoN8+Un7/Eu0b0KvwrkEG6mHdGu809+5p1HIdc3Vqr9NMyBASMS+w3C7J8B7t2fhYnyPfpkni",
-	"/NzYLsYxcGL01MzknSog4cWHa1K5Vvax10izL/zh9PD4ohgCM1/edyCMFQhz6w3fdmeuudWceJiZ2Tx7",
-	"WGrE2SwhIiljel9aVz0lYyUu/IU0F9vGO1KJrFyz1ctcvrjvgNJaQJyKlcLhlb10L60J7ptiNFegzbK2",
-	"DGbLYL4nBpPTYWNwjeMyzu7dxFvWpY67xOsAK+8yjZrkMGUJ9rTOWirJlHMjswwZp3IRZDW7fDQhPsZs",
-	"I7bC+LXi+RfIKG+RTX6ffXdXllb9Bd9m3HrFyqncE6BJqbgq1snYj1lk05f3vcjXeE7vismShVhI7DYo",
-	"XAHEZGFzIW2TZHPr1HlayLmegCt/9EOf+6mtqQ5zJJsroJ4xpV/5VV/5Ra/JQMRc62waxn39EVxgk+vD",
-	"X5rtTjxfk33vu3N9VIHa3g2SaQvbHMHW9nD0aVSM2Q7+GTwL5IvUuiL66UpTqRWhmRDmCq0LDUQvZkB2",
-	"QiXoDGt64b9ZX2f7dwRxKjHLg0YTHAYTMvpcw3SWYKVGKaYkfHPilL8q+/DPqXDXCHdMK8sa/EiuMaJn",
-	"18+6fR7S4VDCLcMBBjORsGiRl18ioc9NDHdJDBGLQZGJmJNYKFABkSLFmu88JrdM08Ryj7lkWgM3o9vq",
-	"IsqOzuIwq/9e16iv+LA6yiIg8D3kFBg4ThWhfS5hBBKwY8SV/Z5xciGUHku4+q+zQ0J5qcaJZjz1Aeiu",
-	"a1NjZmWVCJ/ID1Gd5qvkWlYX0abUe9b2auuQ+KbZG/IjQnOmVsPL1kkiLTwW5vsSZWUeCltmhnEkRi+J",
-	"+BgnzHy2KFxTd8gOW0OJXyzn8htNk/qWEieXbsvay7IxEMCjS7Fbry3bRxGfEGd43CU9LjJZ9YfMs1Wt",
-	"182FJiMDplp94wlR6eCrceOvwom/Q4w959AKWVtxw32axkysqL41TRPNZlTqfaME7sVUU5fNZqSeEF8P",
-	"yYglYP26rqmNLzfr6taLUZ+HmJeLJVx7+NZupnN7IshS+2wAvPURG2WVKZK/HWfZdH2eyVu3IqLDNKFy",
-	"YchnwrjGBvZU7k2ZUkTNIEkYH6Mvw3a61SCnVsaLhJRYvDTIq9X46Wa+xCV3pkazpxuz89kMeJwh+TXc",
-	"6ZDsYB3MW6+Iz2jqKuCMGKcJ+xP6XKYJKFfTEqGXQaEwZUFvxZaadfJdr7wAhOnTmCprcOAebAAX+FXi",
-	"9fMlIMhaMiLbc8VGLuB7AZlnDdwcKiwf3Teel7w1Xpp3z29BmhX7YLYWUHxDNczp4ppNQSAGPxo/t0jp",
-	"WLrBKUfIFX4edO72hiJe7CFL7Rx27HMt2XwkplPKY7WC07tHUD1Fa9sM25C5rw1XHUlwAcA7/Q43/3ut",
-	"vhOQfmcsiBZkllD3WUWS2qK/VPc7QZ/3OymPhf0Rsx2GNLqxHxlXIDXhQk5pQuCOTu33loNmu/LvqnS6",
-	"9K3SYtbn1S/pLQbrQb+ze2TXjiUhmCp0Z3OtE18+f07CD+9/fX/+8f3g+Pzdu977V2GXhGbg0PJyZSuk",
-	"OdgekdCMH2bcXRGWhTe5EsV4c/gKkei5Ehp2u+SqcFFgqzdlE8frrpUjzGSzJSMdb9L0xtefs9Bwl01A",
-	"zGoDkoHXBi7SW6jNuUh5NtOxBcS35uyqru/7vEAyIuKxvUSYJjGLt5fF/3i7xmXKCSXIvD2W3FuW92xo",
-	"RWPLRKiKfQOr+ewhJ0F8nVMZq91S12rPtswd8I7Km9iIzzvUl6ElM5B97mvTWtkc7rQdg2JV9jTSqYTY",
-	"NnQYLrJCtjve0W8/OiPq/8fe1S8njmP7V1H1vVUDtYaQ6UzXTKj5g06T3tTN1wLp3dllbiRsAV6M5LVM",
-	"aLarq+Yd9j7hPMktnSPJNthAd5L+mvyVALYky0fn+5yfdf16hM/jdDUUUnBl4fLjdIXDV/BQUslC7fYE",
-	"OaN7KI5aPxH66uxk0BmcXV3enp5dds7P/t7VnD/n3bFeb+CmmtN7JO/yKeGtp2a2h7XVH5HB2gV/Xg5r",
-	"V7GLx26+TOuo0y/ribH+4RmrJSTHvT6arWpuU81SUSVQiPJDSU2zCajjTbgvJyLUWhuPFF9OecLrFvHP",
-	"OrvImzznVyQUKgw4CdOhAB17STQnmCQsnqJCu6l2r6nZlcp0s9msY6dcY7yGYihkEvCkbbju25SMeLrk",
-	"WNY7ByRSiPxDLo8IjDJj1v6dIvl4G8F4GzL9IODBUFh0Q4ulagFlNjo42SNc6OSEnUchk0ux5XG+jdNQ",
-	"mNrkn0hJD6catQjJZmaHl1qv6u9U1K6HIqdeZzaDwpAoyCFm1G6n2dXW5Mh156bffUXrRcEDa8fBzewb",
-	"N2YCqN4kNJ6GtyziSQoYkCpVhS7R4CG2HVbtpuv1utJsu7NT8CmTKBQzHti2GHt4lbTw/GIlll7c1+xQ",
-	"ysyBnE/pSXT94UXXukcoxUO4r/RymRNbK1dHizBKG6EwKR32nnVltxDKCkUu8gCiI/Pho9DJ8jugvbyT",
-	"RQgyJdicW4SpzCYOArUzL2vgnulTHGs3266T7R72Y+tbHo5oLsFAA3EAO57mdmw75cRhzKNQ8MaymmJu",
-	"4knCAgDWIYz8lY/60p/xFLFYALqLMAsTp2LOZorUrk8uDl+Qwxdk9ud/k7kU0tPm2Ygp/uLIQPslQ4F5",
-	"iGScQGNE2nrbOqTkT2QUThpcBCEg6P1rwYXPiVjMRzwhfyKKzeOIGyt1ylliynix3wi0ePSGwjgwFdek",
-	"4XO0O83/y2kYoWo4lwGPbNfZMCU1syC9ku+pXRdLMSxE5SKNF+ktruA2geaOckyoVei0Nb2idZOdNNLs",
-	"rBGKHCoekSKfzwOBoKGwyGTk99/+z2S/zzVrmmgjOElkQnwZ4Pv1tQ2PH/XFIRxLClB68D6b84A2yQm8",
-	"i6Ewo6jjbImhCFPq5Zes16W/AZdyM9Qide1jM0N6HApqBtXXwBPehkL/b6aXAfwSh2JC24h/mBjUu+P1",
-	"jdKj5dfVZP4sGwrQ9/XHXHwl4FHK1r4rLM4etexK900GolizKDvKqk/0ZMrSE/MtBcW3rofDTcDXnm0K",
-	"fm7OOc6QwVrqB5diov8i/mT+CQ3Ym3nGtW8Fm4HPwWF6gsqAsH/0YKnoca5DmFauNXHrV9/nfsOdyMa1",
-	"oaRjgrzEM7wXrkfmS4lp/0PhS0ogUZU4Da5N2FDMQ6VCMfFIKO5YFIJJUwsWgG+c0yzrhL+NtdZFcEE+",
-	"epiA+g9brR+b5OqOJ0NB31ydnXRvLzp/u+13+1pj799ed3u3N/1uj5Ia8xOpHG6ugqbSJbdo+yqHr1s3",
-	"7njkRcWpD5/nYJiZkoLQwdXV7UXn8pdsONDOEyhqWV/laa9z0b19+cug26fucX5qZ2wulZKoSC4RxY+h",
-	"qES6yNZQJtiuYi7A7Ls2jHdXsjF2Q8IN9nK6/WLk2AYi6+UKXLQ9U5WIDANVQ1z+9GJ336NDFHVrOaPL",
-	"MPXBqDGWXyYn7EK/6GqQLZnwgNRmTPUssTN7wPJ4nbVIGlgDhXJ7Xfq67M/t+prJGM1d7tljbBJcFZKG",
-	"gD7Hib2jvGAByC8382NWLqzNtbs5ibv022lQgrQTF3a8JBW7rETuFJtDR3ycavaCyLtYVXvHogVvEqpi",
-	"zjFw60dsHgMzJq3mD7//9p/vmy3Ns1CgmpRl/hYQnoxK40+l4sLhyULXSAI5astQ8Xp1EW4pET28ub8+",
-	"zWex+O9BxBgCwaP4lGT8NXR5Tj/05FZydL1yvsV5fCoT8GSmpQwe/bJoz5j+igV2X6Om0PKWpZSIhUG1",
-	"Xu+rqL5sfm/LM74Vvv+S+TOrANln+3AiSnjEVtWEM0D0gJRY493U5+BEmWl0jGSl8uYSRaB3YC82YquN",
-	"FLlIfH6MQ1DPQSWERp3NLCZMgFRcBBfOEMzHiwFE1RqezaHosZRjJqimb5P7TGq01xl0b8/PLs4Gt6h3",
-	"97rnnV/ALLg4u7wZdGm9vFNoxFZAZQP3TI8pe2C+z1LQ0n2LsYpdR8i9Smvx4Lv7wl3JX5uA+rrAu4se",
-	"ZZQhzCb1WYLZyYZMzWqVYdJl/lRbRONwskDhZZRIfcpnoQhIjaoUvCJpqmg9Vx6RuhpA/RHCfAlnEQje",
-	"oahRCT6SMQujUExo3SN0ke0NRVMHwJfB4k0WApCQSC1m/kzzHeIcGEKSGV95xI/kIiBCpkPBokgueYBu",
-	"hoWAhHBKRnwsE54rNdRraeupoGIjhLRB/jbliWBR28D6p1z4ADBtHwOT0t1RBP+iIphu6iqFDYE1SScy",
-	"HS0wFzyXPr+RL4+4r3Gq8EkxeIRLG4/nMYc0+VhrHCLF/HLIRk/4JFRpsiJj6CRPD9DzVgGCBRyvbyuV",
-	"H1dJwGl2Rs9MUfXn8QLctzFTP+bcn7qDoTxjumH5vKOSgPsygKIJd/x3H81VxBvwvrfAilyyOQ+IL+cj",
-	"UysPFRBgMJqelquIZ04tnwkix2MQz/ATtUlZOeWlXt7Z2LzTVaS1P1jU4xOQm2xXcbkxyvSyPn+sph9z",
-	"NgvFpIG7H7vt2vHGVyKdcrU1w6/HRYDcA9JRWAbTLKFKp+lcAfrtW8+B1VNtxkbWCtK9dM2T14q1c7/S",
-	"epNcWxoH71OahNzlJkCsEOIkqOgNBv3b697Vm7NX3R5tDwX9W2Mw6DfsCNTAZMGtgmP6Beo0hmzNDacs",
-	"ikbMnx0TrYpRotgK4o6cJVGoZxR8KLQM4UGT0Hn83Dy2jBeKArSGZZ21o8MfQDrJRUrCtE3okt2Zq2N/",
-	"TgmLlnrwpUxmpnpH7/BQgF5LAo5ZQCZ5JXOm/NBqtbSmnjA/BWDv8Vir6x45av30ApT2q5iLzll5EyL3",
-	"wpGNPJKWa6e5l2tFU9hBdPiiOK3rp49RtZKO+p65Vb+Fj71XTj761iW7+9BbS3kLhoWeec/QEw+7VKTR",
-	"qrdgbjgYDPru0vfes+KJ2ONmd6m7GXjkHnfidfBgT96pb6auaACJaxJkPbCOfYXLgUoTzubVMuYc7f81",
-	"5kQ9MlqkOV02VBBvJwBxtBAz8ISiEm3vVTzw8gH6obAfPKKglmgFRSxaLYH0O6uj61mWUxmZtEUICWrB",
-	"p/n8KZxgdWwYt+3/4YK5B+eHL9okYSn/+fBFq9VqQ0ag4JH6+RAMjXU5UUNZgCVCx6Dom3gbgjOBGz2C",
-	"+Fkdsgkt9we5pcWPyq8bbYvRSts/LNK/5TxGkN8JYqtWLuPq7VweWW4oBhMtEo5dk9GjqN8jCMNSXMk+",
-	"/P4kWh5YtFTLBw8PAgblngTFk6D4AgWFZ9gG312HlDkoHqaBgGa5tu8boRETk4XJMooTOY9TSmrxNGGK",
-	"2/r+MWBbOrMD2G3KZsBm55gdRtNwzlXK5rFm5IpP5npf0Xkik8Cki8BFmF0lxTgMtASqm9Qs55JBKeOS",
-	"+p3vKmPC0HLgjif4GxgCLEm/U4SeIDtraAqjx+SvnTeQHzcUP/7+23+OfiSzP//bgxw57K7KEy7rxuRo",
-	"k6vXrw+u4oXyyF/56ML8e3H93COn550TWPbFUQddYs4TNBShUKk25AKyYbmhT8WmlOcdEPUmgSZyWnxm",
-	"yTCdm1dnVzYZpnZ0+BxSo9Z/73dPri5fuSvsAP3B4HZwdtG9uhnkLvkBMBKrbUZTm5AzGvU4zmj8wAYK",
-	"0NMay7naODoiDkRyYtpMGPJhuVEwcT6OudB7qDUdjwQLFKCek/Klltug6Lt79mjtFQb51X6W0HhhBTsT",
-	"Zj9To4QnKfLYUsQ4OrUaW5quvl//gqyNy37J69jEpSbHKE1UzP2QRemKQnKUHNtO0vb7LF+9gNwEwzSH",
-	"4qVMp8A7oByIKSMTG6lsgJ0BcgeHkLZtTGmXGZcpbxs6bHO3v8keemfbUY7ZxuZ5Qq5oGzrtr+0IyAI2",
-	"glBAVTtSuydVmYAvjnZhsf362A7ebGd2MZaMcJ6ahu5/aDW/8lmU270PaBHaCQJFFrE+CoetliG8GLJQ",
-	"o4jUoPHn4e+//efFUc4B6hG1SBK5EFA5jlkDMWLjqpiBnznhc3nHAyid04MSFkHISh/bhJOav4ZJGK3q",
-	"WjWb8dj0gCcdBEPWy8qtayj0FhwThgsEcb+UiyggMVPgmWBBkC/M+/57rXqcdF7enHd6v9ye3pyf0xye",
-	"cg3gjLBMsFQJ6ATB5vl+tDSFbJbPogbcKJ7sf1wd9zVduLLKuCAI06eGnF9BkVoQmJe3HjTaykyqxP3B",
-	"Oz3Y1u6c61ikzSIKsSkYNpWuaqGVEZ7Mq9pxrp2ZAU/mFaisRRThFC+shhC+pwQtxRMGhvjUGXEnKLDe",
-	"Jys1nA3+cYQZbkvI74JWicl2rmnJ21TriWot4A8lOiVRTxMTBSnkM+EyWIaiRt3NtN4m1PivKZmzZKaw",
-	"oba9wuiv5pIm6ZhFhQGZSK4nT+VQbPrqbelAPumyogbzDW7FY6t6+wTw8a14pqXSZtYRbin4Yz5/kB/3",
-	"zTUGz5a7TiEVxFjoIL4niIKBvMEdIH3AWiajFUnDNOJeDtVa/xDe8cDkYUGLShkFPClDV6ggjJPCAndY",
-	"LhtA0moxQi7oDpBeY5Wx8q8qI+X7vRCjS8Ab3A7UNAOHTDBsgoRbWBuzSPH6eh93SG3dw7iyo++E2y67",
-	"Gd/EHwcjO09I+4NEFN7Mk9F3H6QIf+0kW3ZU/H43WIQw/bny97VdVg3DI25CwAIS01Dxz7zoNjG1WQFn",
-	"kCeVRzKm8lN8lqzv/AK2HQXckaeqoq8FusAv0m7VIduQ/TthC4xDohzjWN+ydmo+GezAJykj+LqJw+EP",
-	"FOqKbecVW0SzlSeX6oVrMAOF0SuxBsp91I9EPa1PzjAH02L59hOVfgjmwJ7sqxJs+MS0XWMCyiWMSeLU",
-	"8MwEaWeKBH5B0COsSJg2K2qRH45GH1ehuIa9+cSu2Q85Hxa6s+ScPNWRfTtdh7lWv93p08YvZuDcT0k5",
-	"4G/1Xm0N3RYkkSsHy4pLoTbVdRkOpL+YQz3TFiWnC7N+IjGV8rfpwdysr3gG90oE3Hy0Jym0J9Xie853",
-	"of5wCnUaVRWNXkUBV6l1oe3tDLvINLWPo7yvzGdjnnd/d42rB/+yhcnXHs/HTdYbzj5AY6vw6kDngDRX",
-	"YF7oCuACLDMhlxEPJhya+5HadDVKwoAocD97hGk1LpLLxiImCU+TkN+xCJyo2L4LPT8Yg1dkydnMRidc",
-	"XfuUKaL4HU9YBCmVqu4woApP+Z0i01Cl0gA6D0V5SwLMHcSaaN80/lMEGyBgD/l/iF+pZ0CDIYLjBBSF",
-	"AgPoRoxpskNhRlooTuj1VX9AtjEeU11By0HnXUuFL02JNct6aoPwpL5+AbkHapZrYPLxSsC+lU6FTie2",
-	"yMlB/IRaY4V62wPoctkwJ/yY2EaZTR9dtRTBgbDTz1DYB4CaI3MlNq0kNcNTHOoodtv1MkZESU0KjvlW",
-	"kI6E7KsO0VGRNelsBlLwwsTmWNShfahMbKPKJjmJpLLtHX0phEHl8JnweaTyJ6qymOib4V6lan/+9X6A",
-	"+T1lKe5OV99fxb1gcCNVnljWt82ybJGNPW3mtNf6/W79Huzsnfnv9r4Bg/se4902ij2RT8GFxw8uaDkx",
-	"d2/0IYjrYJQwgU7eCqApEHhaMAq+LPp8pjIKLN3bwU0aMbYv96OFuQCRCMvI9CXM/yAunweg1cPP4qpd",
-	"39mnc7F3iz6gnnt7OxM+4UJT5dZ+LHHEfGNGQ5cry+tt4mrCDeJm3ULL6BdbQfc9NyW29HpAR+fhQ2tb",
-	"+9BvwUL7MgFMvnK9w9gRlvoyG3nCwl00H/C5xFTYSndph6g51B8lcql4gu4+SGrFhqUsw5HNyQCAjaDl",
-	"GBR0KGqur/kmtEH9mIRprmaTk3noJzKeSsGhl0SgLOYEAlAggoM3FHHEVqYxAi7JnERogzWVS7VWROrl",
-	"VTMbkXd+oCbRL06bceAH4/MRDwIIqCueKlJbymTm2v3UszR1/TRQYsaFftcBqdFXVyf92+5l5+V59xVi",
-	"VA0F7V6+OetdXV50LwfUwtXSOJHBAqwy2s56NJOj1hH6tCwgLBqmy6lUfCjoNU+gGZ4UqnENKF2UQAe8",
-	"9f0jNZp9+LmmeDSuQ8ULof8FTeN/RiwBlmtIbyAF9DYwKK4m4zCKHKxCanY6sBYlYGlAmU55tsErPpfY",
-	"Z2A/m2yazqOPCMNo0gZibX4EG9nSKP7NZpN4N1XutGkq2DhkB++AeN5XHra+oUsse9YUFvE018ZNjgnN",
-	"jUe9jCzN68CmFW1XOQEl0lioPtFyqLn1lXT08vaqkmDmyuoyiZilKU/0nf/7j07j76zx71bjp+Zt49d3",
-	"h95hq/X+v599TL0hkISv1HaK8PC6f7I7ZtrHfjgBwRO2gScAWBL6uNGTrDeh+YkVqy002YEs79DHNdt8",
-	"aywU2EWc+t8qcjwTKU9MvrSNZprieEB9MT0SdrDGUpLrL9lkwpObs8flAmYacnP2GLwgG716cw9wUw7e",
-	"aZrZdfKVhwcdS5DDuQ31UBjK9Cw6SHgg/cqzX37Cpa/2P9zw59OfbXjeg1h8RC+fR2EL5vI40orUH5CB",
-	"FI48nB9VTufY67RahTQhxe9brRwul1khSRZa1zqZcn8GhX3YaZELv5yS/4xzPWLk28xQ2WMUlx0qwqLw",
-	"Tr/FLRt7Ht5xoS+PEznKs2CzZbh/c54m4RY+fJ3IOU+nfKGwGxp/G0sFVbQGv7V0py7MqPsx2I+hcjND",
-	"npAfJh6YJDLZZl2aiUHNDkJl9eyL7qB3lqnaP0OJD61vf0W5zZ27HSt9TXKc8Pjg7vCA37FowVJ+MI7g",
-	"uirfAFYR6ovIXajCkab8fC2tR+xIQSHcrV8I6vu0O2ATSnxtT6Eyr0cbioTrAbUgLhZA6lnCKExXJOJ3",
-	"PGtSbQZtA64tmIjWFzFnCOk0FPRs3LiUgjcu9FeUAHDF89ZRKcSV3oquWfwp7EK5YMHmYploKcyxtear",
-	"VH48fOQo/yShFC7WYoJIj8RjYNaXi2jWMzNUB43sytRaTzlNGZsk94ZFYcBS7I1ioNTUIgIOseVkv/ee",
-	"PS/zyF+aXgkYnw+ICoWP7FtPn49iPey2nGKrw6pdsTQcKjJnkeaBcP6vO71+97bb6131aN3mmBjSdzB3",
-	"NXp2+aZzfvbq9uTqctD92wAYhHNPPdxzvAZHXgTMrKK8B6CeWaTIkiccm2mOFtjcyiy3mYvHfbql5fd4",
-	"JIMV4HhLSSKWWCUaQ32fdkl2KUKmgC/azPngPt1Kco68NuQ7rQAlIGne063nvVvLyT/tda/JaBHNclwg",
-	"J5tAHG0XTQfvZnz1vlpAXcVcnHKWLhJOenwuU04yVkgs0mSTwF4oSICCVX2niJqy2LXUC7B9+Ol55/Xt",
-	"5dXg9vTq5vIVJUetozahg07vdXdwdvn69n+6v9xenPX7Z5evqUc2zqFHCieYHLVa9b2Ez15GzYyv9m3r",
-	"sEfN8bcnjbJZ+wtw/+0WSY/D/7OF7JAC2UIItoCHdusg9AzTdwiKewiMEoL88gXDAyrdsDR9mnKuj42l",
-	"XZrGK9U67ZPA+oMLLBWKSYR2yh5yK+aCxWHTPnVlVQmAKFyfkefNVvO580wYoGIAoL5DzZcr0xLQkgPE",
-	"wVQK2OT4DkpsZTO8/v2+rgUjKeTon9yvzAWzj5OrEdkKThsqApdnA9nHKffI2H1dMXSbfui+MgWI6Ski",
-	"UCMHBZ+DTFakRs3whWlofdvO/tK5OP+wnbVL/yw7a5ZbsrPQqa5yS40b61qqdJLw/l/OPdLjQQh6kkF2",
-	"zhrFeOQvQcJE6hWgnth6/xjiMzEUQOVN8kPrOQ6TTaFlHE4SKhLIpWijp03b9xQbAR+TgAO+f2CAtbAT",
-	"ihgK1445c7uRGi7rmMz4aikTm+iPut6UGYTapUxmoZi0Mc5Qt5NXRP16sG2PqMPoCUJRobZ0HUcAJPPc",
-	"s1rQmQfnzFvX00lJxJkCIID8atwLhB5QuTLu7VTs5truZoS4QSXp9myjqIcO9fRg2kcN8/T4K+k/RoQH",
-	"Bi5nBMtqf+1NDIcNOuexHEi6z5JkFYoJMG7MB1akJBci0W8tnNt0CGoi6zyg3lBQUwBDN5LK88nj+R+l",
-	"gB7r6SoOxQS7rXOl3zT8L/V3Q2GSxBH1zoCFYbIF/acMYcCIszueGzk3qMFR0v82yUtMFVEWu0/xdCiY",
-	"ILRjUntMfrvB2NAcN9skwAWBvIxcDgLx5Zwr1zic9rnfcHc0rJ16TFB98QhmMeTTF+xkNWyIlvAA0kxU",
-	"ylYA6k/kmNz0ztGgjeRE1YfC2A4UxqEEmjgRZ2g2ScdCEGoObN1LuF6oUSELpAPiR1KZDDEFSx4K4M6H",
-	"rdaPbcyV8VnM/DBdkcPW4XMokA8F4hA62I/D1uFhqTkcc9EzFLOrS1cnt6lelrOiFiNHhWajzLsbYavk",
-	"qjZYMFCVG/eo9dOL3XHAQzSv1sKhyxDd0ta4yA6RXegnTqG/D8bgBmy8PeDZY+V4jP0RW2pbodVIZKT3",
-	"EXTv9/sp7npeUI7LSEGvY4LdwtFmdsof4Po4nv/Me7ZIomfHzw4gqdCscrOQBgNdnn42FEYe9KwOSCgw",
-	"SGULt+Y2auSoyEipzUZueo0b2plJ1LJ4QEVxlRsVePXmmD2EyzTCLZKTUHjm1CZ8nHA1NV2L76RvLtJL",
-	"mPGVIjVMadO0gequzYZZlC7/BhLmEjkObUgfgJHnTLAJh602A+qvVWFE+KZkyBOtfymOyV5mO02KdY0W",
-	"c1gL4xWz/zbH7QTzUJCAqelIsgS7dWQICva59UUHMRM80rw/9x1c2tB8s7gv+scG3FAyp21OvVZeurk9",
-	"OMdsVDL2bFS2Scw3jv9ERsVBfP1TyTjwfclQ1jsK5ixc6oinOPAYL2yA37VkgsLvZRMV7WUXudPcoAG8",
-	"ApZgIJ/M1JuTVQ3f96c8WEQ8IHcsCZlIyZKHk2lqIjtqy8McvNN/3oNmC0M0zD2FiTd+LVnEfu5mvRTr",
-	"zy5MgY6DkmcrIBN4GCN3eDewk9irP/fSMH8uPzqmwW6Ofs1SRE41cSQzQIxfK62gMaLpYs4ik7ZKagGf",
-	"y0nC4mnoK0ASGUV8rjwyB5KHQ+gBSjFPJiEHrunrSe7ClEVGCWEjVcdM2wn0U1e2NrtJjBgPDYLmUvDk",
-	"O6XNSCTR7xTAoQwF9uAzLaIm2qhrO+8ICwwIp2am8SKJpcI+odpatR3QqXnMpr7eorWbDbM7UMG3N2Wc",
-	"3rplkWqcrHv/6/v/DwAA//8=",
+	"7P37chs58iAKvwqCuxEtTZQo2e3unZZiY4MtS7amZUkrye2ZX9MfC6xKkhgVATaAksRxOOJ7h/OG50lO",
+	"IAHUjVVkURdf+sd/bJGswiWRmch7fupEYjoTHLhWnf1PnQnQGCT+eUk1nLIp0/iP+SYGFUk200zwzn7n",
+	"Ev5MQWlFaJKIO4gJ40RPgNwxHou7bifoqGgCU2re1PMZdPY7jGsYg+x8/hzkw1/ClDLO+HjJFAmM9MPH",
+	"V1Cz/CuIBI8VSblmSWFgIs3zavX4oOW8N9Igm8fWgtxRpskQRkICkeYVxscrx76+vjqmSTKk0c3i4KGW",
+	"KYTkbgKcUE6AyoSBJDMpblkMkowoSyAmlMdET5giggPRQtwQcQuyPDXwdNrZ/6NjRuwEnRFNFHQ+Bn5J",
+	"SktzLG5FF26CxRVdT4CoGUA0yVehJ1SbT3EaQYzgpWnMRO3Wy/P8LlgE9ZPcmp9IqiBePs7noDOjkk5B",
+	"O1w+TKUSNSs/n9E/UyAR/kxGUkxJOAVNY6ppd0bHjFPzZJfDvR7Yp0IiRrifmYRbJlJFZnQMZj3MjPhn",
+	"CnLeCTqcTs2S7DulxU7p/SnwsZ509n968bIO2McJHf8G8wtqnqmDwyihY3ID84CEnyKqYSzk/HP3k+L0",
+	"BgZm5s9htqCZGSVbj3mzE3Qk/JkyCXFn3xx9w+pevNwLOlPGs891az2J/TJrZmPx0rlGQk6p7ux30hSf",
+	"XBy9gfVc0DEQxf7TCPYE3yvOFcOIponu7P9kNkXv2dSg/ss9u0X7Kd9gkRjfgVJ0DEs3OrXPDB694Wsq",
+	"x6AZX37+KWcacdCQtGQxEDqbJQyQ42xRQyGSsJgM58Tte7sBH7Sfb3AD87aI8fKnn1chxmczlJoJrgAJ",
+	"8FcaO2ZuPkWCa+D4Jy48Qirb/bcyO/xUmPR/Shh19jv/Yze/pXbtr2r3SEohj/gtJGIGdspFSEk7KWGK",
+	"TGli4A8x2VJzrul9QCi5k4KPiVl9YJhpym+4uONkxCCJze9TphTjYzIU8Xy72/kcdA4FHyUs+kr7iNzs",
+	"itwxPUEciFIpgWuiNNVgTj9O7VLMlsy3CZBbkIoJbndwLOSQxTHwL7uFiCYJyB8UkSIBEgtQhAttpQd3",
+	"U81AWn5rlvmGarij82s2BZF+YXBn11jMYrtKru4MTXGi2RRwfWdCH4uUx19uZWeCqDSaGAlFpDICsiUk",
+	"ru6WKTZMzDVvMQIhbQ/7/BZkImgM8VeCIDMiFr2lLKFmiUISuAU5J3dC3tifh6maH5AQBaodlKhCouhc",
+	"WRFHCys3GQZWlE7zp5vW657eLUhquNgLOjcQuRbi1HC/r0PIhqEQuI8AjJw4sdcZwXsLz+1CogzJzKvH",
+	"KNF96XU6HIsmlI8hJorxCHCljpkQc4Wg1B+ejHbeUR1NQlz6FchbFsH7/NS/3NJ7JIYZ8Bh4NCccIDbC",
+	"p8jIt4SLBxaxSEK1EYzN7SvEO8rnXu34css2yoo9fIcTVsJ9PL4HnX/uZJrQTiZOLX29rPdVhihpa62G",
+	"yd9YGMopZi2HMU8j7N5zmuqJkOw/X5Iq3llRICCM39KExQGB+5mRlQxPk3ArbiAmkYQYuGY0UZUD/PDh",
+	"w04v1RPzq7mc6yU7mj9hSAwXh3w9VbBC50HAzKSIjCw6TOCIa6bnX03cuoMk2XEC1zA1d5QwhKYIJTI1",
+	"xBeCGbGLolaIzMQyQvwCyfE9V+lsJqSG+B3EjF7jlr8at55Qs/hDO/mOWUxFbCkINVEEM8PIP/sjQxzo",
+	"DYdGacSHL0TConmNeh8ljLOIJuE+6Xd+2tsj0zG5OCe/nrzudwLS7/x6QV682tv9ZY9Mp2/H/Y6B5P2M",
+	"8hji4ivDOZmK1MiId0ZpjilL5v2OwSGv9fuJzFdugBrlP+j04inj72cx1fBegSzI8TS2FxRNLqSBgmZG",
+	"2kczAioIxW9fBJ1Z4eOnzihNkoFVQ8rahdHJFhbB1IBGmt1CAfeHQiRAOULZfSWG/4YImVaPz3+nSVpD",
+	"Zz0+J/+4Oj8jt+b3A8K0Qg2ATFOlycipVqhjm68NyHiauIvMqEVm9Bn7DfD0ypuKJFAN8YDqkr5nYLdj",
+	"JMdOzdYsG1HL3inPXweeuIV+GXQSqvQgVcsXuHIyf2gLP8wkjNh9PWebpcOERUYfkdqbUNCEgQJeJMac",
+	"KSBG+qmZ0bHXR63aqB2rmMKlecYqr14P/sNaMXDP2Q7daEHxvEsHWQF1aQcf67AV8enQjraIVnTGUEFf",
+	"sXyHlZ+Djnt48RjuJkb7uoF5l1xNjKoreDK3plWmiNfZD4jSQprjINzaWhdNFUUQWeOBX+XKDWZsd2Gj",
+	"MdW03S49rAwBGVa+6q2zNEmQ55s3vI1vJT44eLwDTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
+	"qQILE7/LwtqLczSD/JQpvRreTMNUtUcvNxeVks43J9B8AmnMxLGbOTe339FbM8rsx07QEbPUzDCLpvV3",
+	"bxozfcS1rLlrzH1oJZ6F12ikhRwYwTtZ8nv9pbGSkdqXPTtd+DkGTVmimuWD0rA5sCqrYVz//KqzaJEN",
+	"OmxWO6+I0BK23t3rBDwHipqfrRa88nftRNOFJwr4uoihqQI5oGMnyy7HRjyb4h4Lp1g+8NIJBR5Nqost",
+	"by4oYHsBJgjs0jrz821CeH0qxk/JdHIK2DCedRiP/h0kGznlqEZSnUB0Y2WNspRgYM1AEfeAufxbEOWI",
+	"SaUHQylugA8aSLmBsxRGMfryYEJVjd/jLdwbDWxiZUeqCRic6JJLiISMjaQiUq1YbG1UBkpDqsCIL84V",
+	"CnyfUGvs6fPbAmys3K80SxIigUaTwvjezE41Th6QuwmLJiQGDZE28tJU3NKECElon0eCK6aMdkgk3Emm",
+	"wQu6HO6MGgkWtN0+r+NFuHkW18ttRpwkjGsa+ZVt7TkD6QSMpGYUTw7bLY9LAlUNdwcaNxq0rCKW2ueC",
+	"DJEWcSCbJt9b8YhbIe4jRcUFOtjwjCaecUijCRwmQOXjYJ6PcwkqTfQG5C1A3taoUj4ONJrNaF24xLlR",
+	"61Cnyx4iW9Add0l4M+wqoDKahAEJYTqEONw+IDRJXEzJUAFHNXxGtQZpRvv//UF3/rO380t3sPPx04vg",
+	"51ef/2cteJbuEJFhAaWQhUI72a9yAP7VRtCeWEst1fAw+GYAqEL3TSKG6HwnYQbe/RuYhwGpwHj/bxiK",
+	"UbBv/bjXIqyiuE2/itXbrL3oRwkde+PBIrO3vpwlYSYSbhm6e6zbTgIaXImERFAMcWp141S2lK0pX0Gr",
+	"3T0BZyoBa8OalrKmUzoHeaWpdYWVAT6ca4df64t5Tg566NtmL6qlsgi3DPWfts9PmB5I555xv/J0Osx+",
+	"bDtOYkBXVPqTF52gk7ys1fKnTCloO3LGcJao2C3o4MwPY8+3jnkraLndCvbZvTtwZbtz4xVA3Ih3lbUt",
+	"4N4a57AGaCu7KK++ca0NS0QYqNZabpXcFlTdOhCvWtUTcMtsNRs2WQ9sjI64oErdCRk/TMpwAVyDmRul",
+	"tJnsy2AhcHSpDBF0ONw97ZAV4C0suzJlA7j0IdONJomU3wxaurJiEaVTM3/L543e6cIWMopceKhqXmoQ",
+	"jOyNgIHIhCoS/sE/hj483YaadGuZ0YzacKPVd5zibDYDXb9IpmtNr5XzMWp3EUhBDl8/Rg6VfMamY7vS",
+	"Euj06NYZK6sB7/IW5I5RHIycyLUKMO4c3ax2HDIz0rIhqv2QJIzDfp+H+Ow+ceGzXedNC0n4qe9javud",
+	"feJCcD+HB4vvxJBoat/AP83z/U632+13Ss9HDu3so/6TebqIlPVTCA6t1oTsw00gYigsJSCll7MFNpiC",
+	"DgU3cnEDnRi9gjmdaZEpDiXl0QTiwUiKaT3+upVY/TAqzEXuqCJ+AIyHL0n3bT0ED/GCj0Tikgue1Nnt",
+	"I7Mf4zn2Y0QiLVnqC/TaRJNBJ8XAiXVgUWf49/SaHX11VRVXdGHWWoIunPkjpYQipm7khEY5oQCmEz5L",
+	"15URcuooJmistCQUELMaYbPqql+6hSf071QRaOPhWRuhLqiOJo+Ox1p+q+QIWGMnwt8OMBttOtNzYndt",
+	"vSMuqq90y2CiFdPKvVkxkL2oDQB7QkRGRmmDGR4msftAH8YHMZ0rtyqbRPTjzz+tyCnKA6jWpOUHRzDh",
+	"fHVY9DoLlj6cgE02rOzUU1/51D9M5tbNlgdbW0lCsRgkxCQWd5xscVEMiCVCEgMEyWmitrv1V7Y2gw2m",
+	"ZY09FukwKVBVbpFRmuq0SLKddIZy7x2KvwwjYeP6nMYSQdpxamHEIisb9mZms4+7LiuDbTwkK9hcPbxq",
+	"4uNmCbOsqy308XlDi0JD6/fOzMNGkZuwAU1AWstPmTZOEN9HDKThbym3KRJuhV0N9zrMHLdEgULj+oQq",
+	"woXRi24gJjOqmfPBtLpDL96e9Mxq6u5PN0PrLV65581QknK7s9ZvX+evLCCDGzjITqsEx1Wn78+3YjIQ",
+	"0ynlcXtDWzbkoX0zp8Aq4NiYC1kXIHHBIAKFrn241ySWYjaDmAwhoqkCEvsZUJmaUbQSDOeEErdYnw6u",
+	"JzDtNnnn40F99vd1MeMP0LT9g8KFBM59R8zbxLydTSgp77ZRdMwwTVe8IX4Nsd0zjV1iDQY3CA2BQXIh",
+	"Y5AB+bdg3G7ZmqlXh4/ivEF+mEUI5AexHEPSmIlMsq5wB/Nb/b4kRo8YYWXrQ+93QpM7OlcH5PzNm93z",
+	"WaoC8gGG79yf7y5+DMjxae8wIO9e9WxkyGg0ncG4HHUxZJxiMvJ63jbPCnx6lS4tjykypAaTBK863H58",
+	"2VmZxFyEtgXHcs9blUweorO446zzTQNRM3ED3GOoc5v2O2NhsGqWUG5zFdYS9koAfgyE/MrXg9FvzG7W",
+	"SyLWGirpWNLZxFlHE8bR5AD3euDI10aVYymBwldjMdCi8DmGBDQM0KahgBsxyQyU8lhUyYUrkHqgYToz",
+	"4hT68VPlAv5SvLWVFkZKUvQWav1RDUxy2bVbPuFjgw/5Lef50IRiNu3EILQWhEaaCE62zCYsOXFBJkxp",
+	"IeeldGy7paLIWBBSqBw3ERQCzzDqsATOMMBV2VHx5wrMwlbc8sad9zrXDeLIQvQ8Q1wzG8kvxxUYJyVE",
+	"Df5+Z/Zb5O5itdEYX8ZHl85/zDhN2H/giYRhP9xGHG4rDnuIPYQvPxGTbMUaKye7gCYPkr4fLNI2SqS4",
+	"jKUbOUEOce2Z6sJGGgLEvUT1UCdOyfiLgy1d5ZmoW9uUyhvUiOudWUIDoYq8c08FhJIEbiHZeUmcewh9",
+	"N56d2ohYuK/P1HJPPUAgv3IMrUYUbwksD6dsv4XlrARb89E+ekvZ0GtszT+5BmlgeuwCTGysvwfNGvBw",
+	"03tpRglqZIbJDOUVMZaWk2HCcZzKFYLEVdNt9W3QTfWgWi9z7dWsWEbG2CqCViFxeDDLMoeXhj4v5hp/",
+	"NipWboZ9aP7PQ7x7PlhA5XiwyIlY7OPlPa/JdemxAB9suOg6dJdM/CVSaA27HDyQNjGkljUHLaxcY5EV",
+	"VbI2MDqzIPIaMHp5tqCcI/fGjGejxytBRlS2tjO14dW5RbbdSPbxBzlKlyjUJzySMDV6EhoibOyqLWVy",
+	"QCjaEm1kdKmiiZ7AnFAJy1XtFXKRPckMS4Ja4s3gtEgahVPON7hIuSVcavb+VqijDft5IqG+YEjcSPOt",
+	"AP8QYf45b4ZFq43jK1kpr+JLqi5U5FnZZ02RAft7ZpYkTBE6FKkmWxdvT4g1NSOFc6GJpMyQ+UhII/KW",
+	"TO/bLTZTdbJlO2tz1k/oQa813W+86OtR4IIf0VUbcdazuMhIl4u6XoisCQq2ZqYHKBIV7bMuUlG4Gdcb",
+	"uKT5rAo6tnME2TaWQjQDwxNdJzlYN+i8Ep2v4V4/5DbxalfZ7L6e4b2dZwPFzyd0ajgXUiuj1HXJr1l1",
+	"WnjL6oN8iplZtoZER4WSzovYMyuUV17DMZf7aAkdaZDkVkR0mCbUyLv5XgLvdPQ+NkyKdl49V5K6lY8u",
+	"W2ZhP0EJanWgRzL8VcR1FZNEXJO+eKWxWuSURhPGYUcCjfEL8/Q+CX/vnZ687l2fnJ8Nji4vzy/DgIS/",
+	"9l4PLo/+7/ujq2vz8f1Z7/312/PLk/86eh0GfR5en/92dDY4+ufFyaX5hrgvTs5wsPyLy6Pfz3+zT7jf",
+	"BoeXR6+Pzq5PeqdX5uvj88tfT16/PjrDcU/Ort4fH58cnhydXQ8uji7fnVxdnZyf4ZNn59eD4/P3Zzja",
+	"u6Prt+evB+a73unp+Qc7x+H52fHpyeE1jnX0rndyOuidXh71Xv9rcPTPk6trHOfDUe+3wUXv6urD+SW+",
+	"ddH71+l57/Xg+vx8cNq7fHNkt3z1/uLi/PL66PXg3dHrk97g+l8XRzjwxeXR4fnZ6xME2XHv5NROftm7",
+	"Phqcnrw7uR4c/fPw6Oi1/frq6PL3k8Ojwfuz3u+9k9Per6dHFhzXR5dnvVMHcxu7DPd0OjMqa6d6KLVR",
+	"++2Kg1S8SUKSPGnPRlmrfQyztn/3O/vkj0/9DpaOqwRbf/74eZk7J8dRfLnJS2zLwOEjhGqCNZUDggXh",
+	"MMZ9RvWECEmysuOoXHbXiC5ebUVCSsmf9yteXpGjXOau8QquVEhDNzgJzdoxsYE6qGcFolpBtNUtnbOG",
+	"J72l8Xr7Rq/po1uapA9OSsbqh/crQ3LcJHgr2RdsWbDytVYt976InfT+xD78UyEsM5cPmzZXmHctWj+f",
+	"AT8GqlMJBLKhiNv0AQl1oUJ6aCQI7QuiszggQk9AkilMhyCtoke1lmyYahuHUhF3CmPV1ThvEUyab/dx",
+	"cm4+zsYJ2o58clDVpry3F9+OEzrOx6yT3HwOfJs0+S3MBSIs3kbMLOCw71vRImu1XJZ/5c2QrS9YKOhv",
+	"QVELxntrD63xNijFlKY8y55ZBUGXC5WVtFr3tcp2SmMENctZtp1HkqEHyob8msjPcWdDNeumpvleJW0o",
+	"8tA/+0CPk2t8Mbj1RWCXmkR9sdhqFeAaXQy4jSmv3WFTnQ1xxxtUOymSRKR6MAMZAdeObFqEvss0gfWY",
+	"3GWa1NqOFE0anK1VNroyYbaNZdcsxRt0H+T0WfdEb6lklOv1gPW7falukw0BNA28HJszsMTV4l45bf50",
+	"fZHVjIbKmBp4T79HTw+nKiUUwOFxqBYJHVqU1u/x2GFGKR2x4KlaIxGxROnFLA7WCTpDGt2ADY2Lp4yj",
+	"5VHD2BbbtvV2QbKpLUsoZqrWLoszIE9XTyEoXOkGA6yLWxyY9xLQUM8fsIvCYE0EWuPpKrcvTVc8pIXl",
+	"LhMVCjB83PVaPIzNDdt4wxoo+eYf6/oDvbpTo9V7LSrXiVboU3WJeSsMwbYYviiVvoE/U5oo6xUfZB+Y",
+	"C7wbMOfe1pShzxtLhKvBHcNGVcDj7G8JY7jvBJ2xxn/MWSCLSrSNbZreghzAn/nf+GD2d+GhRBf/rg9e",
+	"WvOeqUbZZwdRAIoftOnUH0ldBclsQ13LqKug7tWnPA68Wdrj8PFp780gM+d2gs517/LN0fXJ2ZvBb0f/",
+	"GqDR9+yN+f5fF0fm47ve9eHbTtC56F1eHWUG0cyifH52ffTP607QeXN0dnTZO63FwCZpMq/e6Zd3dd27",
+	"PjnsBJ3XR8e996fXpQX6pVxdnJ6YX16fXPV+PT0yu7Dr+viEUtaqMnPrXmGuSlxZdimWFl3m8sGzvp8J",
+	"WWMkgHvbWmS9KhXrWxZwmhMN0xWi5ILNe0p15jLberHd7bQOyQ5Km1t1sxdWuOZds1TZeyoFrHwB1dko",
+	"22hkKw2dvpXiQ0733L1bNpi+2NtbNJkWVMGVPU/aqoZZ7vmLUjvLvSdVGkv7atYhV+fxr9Qp85le7j1e",
+	"w/zi2mLRYl5D8E+rDTbGG9Ug58NqHDyq5Up2TxULjTWgRcXiuVa/0cddV4Wpfn610g9eWmgT6N9a9aqh",
+	"OKAP+VxPD0zEeGCLa63xgkjivL9Bq8LgGjjGAC6pdpQ/NBGpVA0PGRhFdEYjh+wNj6y9QvOSYv+BhubZ",
+	"dTXq8osxf7u6woXlVAFYOoFFSC2CpQ1yPF6fLqHaRuxfJvafTL0ouB4j/PJyYsnturdUbmxRalmtgMjj",
+	"kdCOs3FdtkbCJtdllLcAa291j+V8IFPe0GSGuxau643pDLfrvFRlvm4r+VjFxeSrbgTUAwIYv4rSkfWW",
+	"d0tqVELyWKncdN3lcDfAHhoi1RV7W6UB/4/BEsfSA7WJbO0orW90i41u0U63eML8hYrZcpO60PoqKap2",
+	"T9WHtMGM8hTq4NJOFEs6Eq2KhvmybuQWRTTy7hbVcJwldsxS91B/Fut7Uz1OPF6mK1q1NkS4EuAPEVda",
+	"UNVjjCrPahRZCoynvB4qqLi5H1qj5tMUhv1GDPkbu/l/a9l2WYJZnljGlMvyL+aWka1Xe7/k1cgwXpcp",
+	"QjWhHAPG23ZNfJSAXUuhiCVrx//bZ9eDdB5QshJVrCm2cgGs6jbStpH/TDIhHQTLJ3kq7kASbCJ5QMxu",
+	"yQ3AjCRMaVu9or5Y5mMuucU8o2maaIZPaIspyhaLcy/ZqoxpAkSBvG1T29JWZ8jPrIlX28CymkrLVBOF",
+	"vTdszl64S2dsF1e2a1Fdhba5vpq4XHeKC9/HMh/qjulogm8ioFRAuNB9jiVAvHCKO1JkC+tfTOncVsZI",
+	"FUi13SU+XQWrQJkvbRGR8+PLowsiZJ8Xl+Ti3cFlh30hh3ECuq4M4bVMoUL3d1QR9zzWo7ZldwUfgyRI",
+	"3gnYuqaGk2CZg/qqgw+KAv46PLhVJaM7YOOJbhV6XIfg7vU65P6momcfEiRbCoDNPUmF2FePgEtp+x2d",
+	"PbRhW13gaXWGJd15rl1DZCJG2JUHXVgHSBNXV0fEda8JXXoj9pezfY4N6gsO56PO/h/LV3il4FBwDpHG",
+	"qtorH76EaJ3HnY/rhGfhqi1eMnB5jwpz26fVr2ly0/6Vt0ClHgLVbR522sfH0oE1+Idt7YmBA5G/6heJ",
+	"YzgfYKW+ZXhVk1xURaDCPAMtNE1a0mbM1INftUWz13pn4sE9UAZ74obtTen9wF2YKx8wKsKAzVq40WqO",
+	"pAD/Ohg2wKe69/KCa1dXt/WPSxnBE7mWi0i60bSXadrVaol+gYGfNvDXZ9D5t7X3FSXNxsyF33NZdS0v",
+	"2JqKtxUKFvs9f3T/D3Y+ftoLfv6xru3zGrL/2vJMLpVUSvBbzd5caKkRZQOSzozY9iOJIWJTmih7vdn3",
+	"sVa/FYqJSqfmwRd7eyWdb32bwJpSEB5mLvm0qsjbJjx2VfSrm/PxvMAvfsMHlvGB30vialWVE6hcKQDU",
+	"x7yqlCkn+1aPi0g/3dv7MSI01RPgmkXUaCv+y3jKuP/g2+mQrd7FCbmBuSKCJ3O0Z3hWZMc0AmtxuEpS",
+	"lRmklgm9BZroSU1R3IWCWRN8cl47ytqHUxfhsrx1T1E0X35O//jw26qaBBVxLBnX6kw3DbrUjW7wUqkW",
+	"VT7Myw2rvlo8hoWCDsuoy2x8VdAGDlg3/2/DlY1beQz39SLXus1aRywBf6usdCsWOrtWu5LaaqhZFWuq",
+	"JwERqQY5FVjORapyk52VUTFrdHAVqYxgkMqk1SZaVhIuN3Rd7OJaPIn6U3ztRqjROrSG6ay2pZEZz0DQ",
+	"P5IVgnSdaMbAwaZl1tvo7LKWRJRiZhrXgwlVk5qDfNvbefnTz1l1YC0kxMS9E5AJ3NfWBfaDerPL81Q2",
+	"du8M5w+q6AvTIcTm8AZTEUM7XFnRlC2hShNWOTIyoiyx9SdW++nXoT6/4+Ws57ehTWhZo9Ay7mAQpxav",
+	"XEu4yo5pkhBzMB4zcOvuJh+lSQ4FmfJaG/9qOsYhHlta2i1jgKmNjxysKEstu8MWaN/wrhogXtAxECRN",
+	"snXx+jgXIFbDJqsDv/L0L/yTmAP9HxgM5xraxrGvyUrbVaDOOWFegvoB9Q6+UN9f936WeF8QSgvgrPDR",
+	"YpHpAgMOck6/XnhJDrLHqROFS2ijTTRJqTmQHhJY0pZJTOl98cuC5zVfSZn8cr4tWbVB16u/t3FcL0eN",
+	"a9rGmV1bD/MioYzbyqJCZv1MyJYTjxQZQiSmkLWC9+XybTPScjRNq6qndT1pf2rTk7aua0ljl4ocE54w",
+	"qqZMg5uYmjVpcrFe9Ay4k8GxJYpS9oMTH7BcKksaakdn0lFhPI3lVqfmzYmeJmbceOSthw2DpF5j9oNI",
+	"OcrMUo1zn/AxqEezdDvKJgNkJQpZQPl06wqoC8pZe+qN01mCVp2GdqFWJkDXN00k0HhOmHWJ33Bxl0A8",
+	"th0vDkjoF5BVAoF7pjBEQHCo84RX9dNsKbnSvxQOTXkwGRNryc0KUF1l4rAj1i/qH2LYqBjXa67ux0cK",
+	"9Q+qcLbcqLJyzuz97Bprp3mucyz/EMOMvhfqYT9H255mLcK3a6yLmxsUbR9PpudEE4jTZM1TVT4OaCVg",
+	"XURAndrgOkrasTIc7VT2mp1nRQ0oLbyRTo48g68SS/u9LiWs7AJZzpLzvdnAeXyrcdFPKkEZZrERntrf",
+	"fBnOLlxTl+wWJPm3GBJEWVX0X9BbyiwLCDoR5REkNnLHh4LEztNOZWx7imeCmAQt5+5NmXJuv82wu0Ec",
+	"uigQe/V25tAQUuHDGFZ463AE/3g9kC4BRcbHimNumI08thIry5BaAPefKaSlOL+ms3UPNk2iJYNbkFeR",
+	"kDWHKimvafb+YseGMJtfrcjGFJF+qB8UxsbWW9yVn6c84q/vXv5E8DeydQPzOyHjbaMsR0IxDkSxKUuo",
+	"ZHpOtm4h0kIWyw41uL5x7X7G+u1fAZXR5LE4bUfZoPRKlLaAest0o6uunQk+Knj8lh9N5hu00a8Gr9rw",
+	"qBJRGEA4MmiNz1h/OzU0YpGacTKZDyWLyVTEEBBIFLhO+jnV4KPdupq6jW1HLTGsv6VlpBLkhxH49ioZ",
+	"xJcd7LtKbToP8GyZQccCoeGG83T0kO4DFaWj2iIumRPclPMQMkX8C626w41S1QrdnKXDULSDRRvOgXD7",
+	"HBhOLec1bY5W2/ucKbNm136bikRUyrnRmG3TSZG1zTOYSMeqdbfNGlvoizpbqJgNbiqp/I1xTKsbKVng",
+	"LEO/ppuyxpX5BAc8YXodhTNnfTWS+aOQpaafvrgZlPxEDRekHcJN73aUv77oA64H/rWtt740Lac5gq87",
+	"2Pn4t9rovd+G72eJoHFNdWRWTXrLCHjIOJXzTrAqC23KuEfdmty3p3EsVG4EOlbY0tGSX4p7g5iYzZAt",
+	"CTOgNovHRrubJ5V5lCbbj6HMl3srrE4WmHVHeyrGjD+MG8OUsmShWtrqbK0ZVcrf0Rncsy/LvpAXL9fz",
+	"Z9g1Feao2/O7vENERT5xF2B7mj+cUF0UP6pY5syftSTcoh32k5jqWoc8aJAyndUnM02AUK7uQKIlN0o1",
+	"URMhNaZt2bysIZVjiG23ZxcpI4FO7fNedd4+IKGDSUgmIokVuZtQax5W1BZ9XhRrM5a+uCj8iWgcQwpt",
+	"VukXuhXCvZY2dj5EWjOrEqNRYrQNd2Ftd9vVEkTJyqrZy2V39+AJHwmXDty2FcmlsEm7ljO1fOnKPtyU",
+	"+Ffp2oyrybEyKGB8Nm8ZE0oot4SYHqdeFXq4bPSqZWB+iDu+wIMKrPXvbWTOZS2P30iR8hhpyhGcNxK4",
+	"t35QREIkZEy2FAAJx6Av7C+WGu9cSLIEGhOmD8irvVd9mxN9xxRsd4ltf4dDoO2Bxjb7M5ylciYUhBjK",
+	"TNOYaYgJVSR0U3fNs+EBYdq8FU1A9bnOuAV2zlNzpWG6gyk0pN9xK/NV6vsdMkxEdIMTMEW4uaV97J/z",
+	"X7mGQMomm67kr27NJWG5Y1ikdk0k6gPqfFfpChy2HCCyAwqrcQQv140F8HiyBP2e0IJdIPmNDXsdFnDp",
+	"bpSsW4nCxJ6sUVWt3l2+LWqiN0FCEalJRKdARlJMyVYYTagjWTNunCE+EoeeAJOOA6hS7L95rRN0bgXD",
+	"WyX2jWprF5gfZ4uGkMUoy7WaQp6PJMx+TZObY8qStM4WiqdyWLFxlMvoNxXfX6+8Pk70Ou9IukKuzZb1",
+	"cdm26h37pT2tu5DmhPK2RIere+cfXl5t6/nqYjUVTM5g53lDDfxuMegmy+qsox1bkMA3KFZkDNoXA+FC",
+	"sxGLrJxFGFfaMHAxIjORJK79cSuWiUs9yhdT69deq/ZrGXHqjBYPO+PWZWDdlnxDjG+eLJ+cGmoLBbSg",
+	"9mIfykx5f6perZ9Xz3qV35wLSUF/EW6R12dwS1hyGDlNLqIuj2eC1eW8uM7O7yVr02Uze7ZuGYyjnsv0",
+	"/DUkdH4F0bL0+5yElKpL/60GiTbV4sTNHyd0fCb0sdEGWhJupZ/N90yHbzD5KGmIR1l9ydeP+q5lBHVF",
+	"UJJDpiWVc5tt7CFBtjLpznz/g8pKVhn5zbf0K/pa89VcvD3pJSDrucuIxcCjlfXNVlQ3A16jXB5OqKSR",
+	"BknEaKRAG7EvpLNZwiDuGiYVkjvcFdMEeKzIFtxHSarYLWw3+KQ1lfoRExnwmf2auxxVQSq1qp/KE9mi",
+	"taowgHmIbL09uej1yBUdAXlL5VDI7YBAd9wl4WwiOIQBCTmdQri61JMrLmO3aaEaFA+pDoMv6JjxhrTK",
+	"CVWDqXN7LmpDCZuyhtApDvd6EKVSWYJYnXzow1cq4DJfkynV0YTxMUFxJrD1lKIJUMy4x5SSFq2J7GqD",
+	"fE/1wEBVuq4gStQi/M693rMPfw46WL9p3KLAjn8ze/5z0BkyqSeD2MUrldTNL2wWTuiw7Q5OzaPIgmMv",
+	"7rZ8813hDTOArKm1Z59JvCHEMpBW1lufTlhfv7yt6X0mxTBpIVO7LV34xw3vsanJLd66gvsHlxRuKlJ4",
+	"wiMJU+AaYjKcO9eU1U0ObLE1ZtmendXb6BoK3jFNk7Yw+N0+XGuczmDvzqeE8xZkBZiXkapIXNmSHKoG",
+	"nl4f2hW2TMj1NfEw/RjXgBbMWOyTEDdkLZIhVjcILai14V8BCe8k0xBa6x1evHgCAQnRVonfF60nvtmt",
+	"L5SAr1tZtD60YoGN1MQKALGAm2M5PcNTA2tRtVEq1KassxHG5nOyFc6As4gZNZVsSaom22HZUbmWvXFV",
+	"mU23g8e5Ejwb39gRm+yIDkJvJH30bYdj5FfeQ66hsRkiS2FfLFrifjc8ChOstwy793UVqSY0sunDhdqK",
+	"23XhPitvibKvY+V1kKq2V0flAAvz5KMUuNYKf1sN5Bfg5nkNmxo5VjkWU+QuyEU8U1nCTXCaJyFIi24b",
+	"qmxDlQ/x8j2Gbh+Mywvou2pnT+hAquLVxou0Dp49CMWeTqMp86szob1TdZTqVALWCSZDGAkJ5MUve3s7",
+	"ey929l6Uq6Y16EJfUWF5mqrVq3zyX1APeQppv0m6X4Kcp+4I1+ED50MF8pYuFhmvrXxfc4y14nKOGVWJ",
+	"ORbKVlIboWmWR3NCFTEXqgYjOU9BG1RlnPy0t0emY/LryeunEp6XbakIh1XkXW3Rj8dNFBtjDFdCh0Ri",
+	"uG13oZi2x928qdivF+XwgxYEoOkN8LWExZRbq1M+7XT6dlye+MeXy4o/5m++eLW3+8vemouux23vJ8g2",
+	"tAS3H9QW4+UzsuJvmaHWxPvVWYEOCOUEpjM9J3bZRMJU3IIiTHcXT/i75MSPaEHRLZrjX7549b9e/f3H",
+	"n1/9r+WR+U/D/JdVCK2Cpcjwn8OucGVh7lWgEUyp81Tgfxh4hl0i0fixqBUFnfsd8/LOLZVYpxx90NnY",
+	"x368/Kt31S/O3Rz5N+/9bIV1ptMplTXqcM+2ozBAOii4EmzZTSMykShhHMnDxXItMu4HGrNbKsVPY2l9",
+	"pPVzhTOgwfpYYzVsZyh0x/X0mo3Hg41us6Zu83vGuJ5EgKxlKRP2GrSt4FTnG01dH4ymwvjLOW+lMwzj",
+	"toLUzLkND/BfZeVQLjgQKoHQoYKSNyyHy8iNUOcb8CWrYpBWshWpJuIWZEJn6oAMRcpj6zhAD6hRG8kW",
+	"1QSLmJq5zaoiEQPBKIf2eSwXE+Z2trJoSrb+wIO29vQLZ/JIk1XxdDfk1khu+Ql+4fCAc+urpyMNMq+9",
+	"mWMhSjyLo64OB3ADu4qeWKN3rWHra8NVXP/UyKWEzmZApfKGD6Ss2kqybRr3XEyY7dvTJirAp/uuCA6Y",
+	"sIcYiTwEKnX/2yS4GqbWkOHqMljNEweEegeAZXlGV0Xhfx3W47scFZTqXypcCNXNP1NwvxtCXABvU9m8",
+	"iwm7hJg23A/N/PiDT4aSMEtoBPEBUTPKzeeRQXVR4MJm8ifhtkvRFqfCmwZoNCFu6dn6zMUQ/nH9r4uj",
+	"j22CVCzmZftfBbpHs/H8EDZsfAkbv66NWOqRhfCkagRT0afkBOkxiLGkswmW/Xc2BQxmwjKE95hybJM0",
+	"lcJWJJLbKuKJngxmCfYtcU69TtBJWARcoZEFJixKbLusW5tSkEozDDapGTIxBS1x0tlEaGFGGcPASDKD",
+	"v//i9btBQ12CS6zSWRvQiu3xa76fCaXHcrUF5jXMgBs2Oz80I2Fad+x9r2u+KCFmD5nQ5mCs+17Vcek3",
+	"7NeRbaQOq/JCyBXfZAxjSWOIw30XiuLnIHG2AMIUSWc2u4sTMbN3D4qbW/8X5wwI7imPuN8mWO/hjlfd",
+	"nHPEGDunUfeEHtivn6RXRFM/CIc1q2jvEkYS1APLYUj78kCLG6j6H17t/fLzerbM8mj1ix0zpUE+Ml08",
+	"A6vnA9X88ZrCDUkyaN/k82vnl5dug0W+UQq6XK6YZk+6ZYDy8QmtosXL3K64wGKW8qJ4IpJE3A3SWX3s",
+	"50TMGkoV/pmCrJbQXFnF3KYd19aGd2lmY3YL3Ms+mMLZIubTr8WtN5+nFiAup25R/pEiMdpFHIPct3nu",
+	"rvvNLQNMMje8ZEcYGRUjtbZrW+WodAYSvylyJ5e5Z0cqhHrlT9fyqCtfQ+4QLb01ITw2fPlRlS39GEvt",
+	"zhhmnhufgeBb3l8mRZxGtuvDA1ofZCUDHlfa1DapXUVpH7BI8aF7+NHNOAYZr1use1rujrbI6mwG1GBJ",
+	"1ouB+qAp/aF1VK8GI+7UdrZ4K+6wK63Tr4sVOY3iiqV8XYT8w852KmIjQq4A1cNLmK5uwFChoUIXBjaF",
+	"/wgOg4b2Sk/TWSE7wsouy/Pn6FvGm2JrhSrO1QG3Of61QmZBkXUs8oAy2izgah1jrcD5cfpclfFtVLom",
+	"sbICqQdVjXgg51y7/WOVzCvFWY8PyY8//vgL2Xq59/Knnb0XOy9+un7xan9vb39v77+2AwxUEBFNSg/s",
+	"/bK/t7ftKktwUiAqvH+zGIC6McsS4quK3WqvQWko8Ix8+N4UJIvo7hncDf4l5M1KV3QVEcq8wR9JixN/",
+	"Qm9UDdVt3FEPocIHRX68+Gbo8nFEsRLvV0JPghGUa6Td0QhbeQ+MOK0GakLranUe3dNIE/wRG7eaZ20R",
+	"FWd/l0bpSfU2uZsIBcRlCrtoCrWqX+sKJ0bh0Bo647tmdoM1WuEHnZiNRiCbnSwLL3C4W28GB4ZWSmfh",
+	"2aC6n9LUpYW36dqP4pJvm1+rky6ViR8oSGZv2dNrG73wKAG08QLI17BMeszkwhLEinJkLbV8bE1+TyrA",
+	"eZLe3CAtb5BljX+csF6pU7+k788V6EuRwANNjy3K2tl6dlXLlPmydqsKDm2/+rr6g2Hkfwv3C65ZrMzi",
+	"GmxLUBNXc7CQ1OabhGIJksVwqCgp5PzUatqqXa96quEdnT2+3fC6LbjzDRQjl+zCV2KXgoaSSyFiqgO1",
+	"q+No0+zROkzgfoYWeyGJhFtxA3FAFEiskTZJdSzueEC0EEQl4m57EezTvALnk5vg/dgtdm+O7v2sPich",
+	"RBZqdeVwH10PaO6yrDQmW0wrErJ4P+9WhMjI4pr9mjcbujjb8IasZpZV1HMtHVV/32lC3IKULIaBAl38",
+	"mD/B+C1NmH9zwuIY6o2I6L+dN12nD8HhNrVYMlpZGdLqgUm2xokY0sSbGbdrTU4riATBn4dpt+3V7TBE",
+	"/ZomN0vRRA2GaXKTI4tNZEkS4mJJbpliwwSamNCD2MwSA+GX5UCe16wB1bdApR5Cnb4fTvxv4T65AZjt",
+	"0ITdAtmyvsKrq6PB26Pe5fWvR73rwdXR4fnZ66sagvuyIMhnC5ZGPJutM6WFnJ9w30GmDgT2mQHLHnI4",
+	"NWVKQWxpQ5E7kEBmMuUQHxBKajCRWE/O2veeF97XAUnQSajSA1zboHVfrOe8CIpXY34plFe5uNcW6HsJ",
+	"0RJJRUJRVsEApTxOzbJdK7G4e1WCSqfgKpueUqV3sJzUzsnrdY/N4sWghrUXIO6Rq4h/T3MBPLUQU91O",
+	"zdpXHtac6wkoph5iAW3XXLyXxkzk/cXVDOqw4gUWkTVPJQe+9LQtr4k1XjG6y6jDqpyrUTQrdH9a0jOk",
+	"0j92ZaxdFhCykAKGURUstosL3xxdk106Y7v4vf1Xha228NCcqsaYumsjej5OAcUhLiiTG52zkWZyGDXU",
+	"hsjjTRY5EOoFasBqpLorwxdjRVKuWWK9xTgcKaoUDRW1fGzKeuO7t9aZoHlr+MugWj9vCFSCrJWw0bu/",
+	"AlHeqxpuWIJydWmlhZQAXgslt4zac5aUW/hdwXhaW/nqoUHcDR7ghaDuFgbILE67xbONDZTuhIzb54Pk",
+	"gPkgZLwyOcHFtJZDrO2My8H+wcUofbswryewjOfjcz5Wnpp7sN5MvjCBj85azspcuFYRsMsBWhtrHacy",
+	"C7aq348RxtZY/IgmyZBGNR3zepwAlQkDmYUlYl2t389PDo8GV9fXg4vL899PXh9dhsQa5urbXSSUj9Mm",
+	"qdiPXK82Z/NibRztQDOEmGyFrvNFGJBQzIBTFm7X5hsoyw7qIrIkoDyLwfdhdo2o0MaEqBvAnjatg9IX",
+	"WdCS2PRWkeUZ6IL84AswK5zeSlR6pKRRwsqNtNEobRThlEnpFbHDUGdDeB6mgTM+Jlsfer8TiqXiD8j5",
+	"mze757NUBeQDDN+5P99d/BiQ49PeYUDevepZfWs0ms5gXDYqNbeXKhJmhZfMUMbwD9gWE78eXpBX/4to",
+	"OiZbIXBDeMB33l+F2welVjRmE2POFEiiZkBvFDni44SpCSb2VsTpFz8vdNr6+Oll8OPnrZ0/ejv/5Rpv",
+	"fXoZ/P3z9v/5nw2FDF3f4wp1TyRVQCaMa0W2MMM5ILFMx2obi//nxc0tc6E3WBV1Wl1gvTs55xalDhi1",
+	"lSguQaeSE8+IMA4cb9TMrs8kBnXYn/Irs0WTeItMdahoTXwXUoxYe7fIKnf9OqHLdV7w906KrAgJDwhP",
+	"bI6/Xh5v/eB+Umpgey81VJClSg8SMWb8UQGe7R1RTxW756GWAynrq5RveVnIXXnnHxsO/XHXj1UsNrdO",
+	"w61jwPOEIVIe2pu4qNbQ/11EdJgmrs5F5b6P49oedCCneWvXiCa+7xtIIBzu6jX7rFJ1Xe84pYnGUamN",
+	"7Z/SOZnQW2io620eXSe5YUFGlRg3a/fnl7YaQo9nBQVob9CyCS1/t5bnx0HbDeLb/21AvQzU9elHdMaW",
+	"p52EjI9E1z0SZhyhd3FCCg/X6rbDlCXxAHdZ35JzWq5rX6hTKwaLNWaW1Z9pipLLi1LbyUqLKs0TlEBR",
+	"C0fBIqiHYiZhLzMT/KAySz6a9uvtEWPgzuCwUhxr8EwttWg0CppFU0dNmN3cSn4r1lRNYs1NAcXqP0W7",
+	"gQNcI7yN4FCT1ue1oxqIX18VlCcXb4oVV8xfc6zeoqVLp2mfOGedMa2FlBxXVt1TbuCgsKelwHgkx8xg",
+	"uuGXjfzSwOgid7HV2Ui0GMwSOm/Sth5kUrRTSohJEYfJVmimC8n/tiF2Rv0epzYeLAbZYFX0jtE1vJsZ",
+	"ja/Enyt8ckHHW+jUxqvOSis9YvkY293zgGCBcd8u2HEDtVB6trWG2uBqzUHrXa5u5v/tlljl0C1aXTTz",
+	"Ot+E0Z5CUECXEu+zAF9Z+ayKjk/AAIrIveEDbflAu7CGVTaqNXjHUxsiM77jHapmLZ2g40yj5i90VdR6",
+	"WBtiLQ4TOp1BTLQge92f/t/////zsrtXCqt44QIkmvM1HsB4HhtRUa1gOhagyJBGNz7xvZ4jrJ9X43DI",
+	"DpZHlFelR+2shSv5G9wbFKhr4YShMSQBegvKiugxzBIxnwLXZCtKRBoT3x0PC37HECXUsEQtU+UbOSwi",
+	"ZDVoVmnMnC2VhaukOkfz2kzn185H5J2YtowYTZJ6X+BKH2siaK3p4p2IIVFkK4ZI2GIl9sm8ZbYUhjV0",
+	"W6VPNwrMSjfEqFKWMD4O9wnTKt+kc0IekNDVPA338Riws01MFOORc/KWGtPcuLwCm3eQcnpLmV3xkuKp",
+	"DZWT8Sj9wgu41Mj8LiGh8wd2QS81w2/V8ulJ2p8Hxc7kAxajxhoq4LHryhySrVd7r3zxxT63ASAHzY3N",
+	"K13QD5a2J9/+bvuTBx2deQfX716/2N28dP6lwRvRrYk/IvMa0CQRd00x9J7Wm/hiJLimjBuVMMwd9fhb",
+	"iKFRM63IBCSspxVaj2b9kko6anulsXJZrFIf81kKQMgWFlRgtwL0TyBa5sveSJXLwD0v95XnkGpJsXoE",
+	"TaZ4bkDNuEPJlLkD7qic1t64+XgYMKLrxIvlVVAsw20vfDXfiF5ErFzVdY49dyVVKm3gAMuhZnf5hP6k",
+	"BQBufEtr4fIy59IwZYlmfLC2MwdxIWI00euXuHIvzlsJ1NhU6bG+pnzK8rqDCgBK07UA6BPw440zan08",
+	"flglXtncVaFFe5ZKv5kp4/5jKz9n3a7KVSmW1EdfFve6UnsvS1u/u0oODC0CHO6ILUNAtmYgI+A6ICl2",
+	"E/7R6J9sShNV1wsbAyOjVDI9vzIIlvmqfoN5L9WTOtVfgbw1yn/v4oTcwNxZAC7Or5wJgKZ6Yv7YuYG5",
+	"Cg+wKnSkXZSTUdWwTYFRJEQCAUF/sTVsmB9VJGY2np2Z6SZAra3PXoadf+70Lk52foNCJJtdLfrBMG7d",
+	"r9t+OvYw/8eH6wVxv8fL4fq1W8GglpAIScL8SxeVHnbJ9QTsorHrLCoqlPe5OXcUy1FjQjRCC4FLqzVi",
+	"otK2EJ8TGslWaLhW6MvrhbaEXv7Z9V/1H/OCeqHThpBHINHbAP4MRBOtZ53Pn7GlvnWroZwe6bzrkaXN",
+	"nlJMaVeE1r6n9nd3x0xP0mE3ElNr2qH42O6Yarizl8GiN64wHqLKG/vwPjHwA65dRb3AVi0JSFGVccgS",
+	"IWJc9t44ZVQFBnZ97tvlGK08gXgM2BQmICOgOpUuI5Vs2WKFvYuTgJzPgB/bX3fPjy+PLgjc0iR1K6BG",
+	"u0uQCZKrq6M+9wn3WSEK0tv91VdN2Q58Y9kE3/gAwysR3YDGsD3rcezzPv8f/4Mcmj1x3FGf75AjzPb8",
+	"x9X5GZGOjRO4NzoRmUkxBEW2wl1bMzgMSLiLFV3DbfOnLQOswoDY5Zup7CqVQSmDcYT87W/gLrK//W2f",
+	"hJ/6nmX3OwHpI9e2fyHjtn963t3v7JNP/UKNTftzXtez3/k/n803GYfvdz6HXdyWGU2RiEo5d2GMBjjk",
+	"7fX1BbHFO3zRW5eCTyz/sadMzTPDBEhotKrQbGQr/L13evK6d31yfjY4urw8vzTwODu/Hhyfvz97bT5c",
+	"n/92dDY4+ufFyeURfnHZuz4anJ68O7keHP3z8OjoNX7d7Xa3zQFP0qmZ3pkPwsDM4qJVbbEJEo4YJHHo",
+	"m7BiG35FBIfAdj+2xkPltuxq/LpDNFvHlqT/3HEhljsnr0OylXdU/kFhUS9KxsANY8AWRrBth/7nzqGQ",
+	"EhKEs3kT57gUCShi7gzM0/flOh/MJIqsKmFK57yKkCK3CnM2Gq5iXRiqNKVza3lj2vIhX946Zy69GY0m",
+	"sPOyu7fAW+7u7roUf+4KOd5176rd05PDo7OrI3wHhRedVNhUka0Uciz3Oy+7L+xLaGafsc5+58fuXvdH",
+	"LHGrJ3jH7XbvIEl20LC3+++7G9X9t8s8H0NDfAES7gcYkt9gTq7yhgr27lBszA0emSvR4pD5WqEf3PyG",
+	"Jq/51BIyTZJ5n2+F//hwPeidvjm/PLl++y4kR/Hrq57Bk8urlz/9vN0lH3zFDx/Q8Nb8YPNUAE8Ezeuu",
+	"pMWESoj7XEEk7Y/WgjZLhwlTE4jt6WRnfRJ39jtvQP/jw29XmGhlsRnB83Jvz18TLomqUAV114PKCqWr",
+	"RFYcH2+fRZgaaCnQ3ZIo0tn/46ORbF3HqM6F2UBknnVR2rcg2WheuruxMAhWHEB3y6Tz0YxoL2yD/rto",
+	"d9xJhC1KUHvIZ4CYjVVYuuSYJRokGZp5tJABsTX3A0P2WHUXiRevAGkuhi45TKUSkuQ8s7sAbqNP98xK",
+	"TgXWF5hRSaeg0Xr1xycr8/yZAkbqO9rB2a1xL4f3yo62jWM5C0A2UjnIvfVIHgg+Z+/pBqzsdGV4+UJR",
+	"NK6RGVPsoeGz1A3zYlPIBMvK7EbyqwfwUv2oaW7X5HXltOgWXH/SOmrLMWn3FEMwWzxoEbbz+eMzUr/H",
+	"9pIlqYYb9AzdYBk7sEDsGg7+yq6kboJsxbu/0thnNuArL1a/8p4bJiEk+w/E9qUfV790LOTQFp8xb7x8",
+	"2WYa5wMzAs4R14a5fQ46P7WZ7crqWe8LrqgKk/xU0nj+8DW3P34ucc8roDKaZOmMmiRiXGSWhjvuzCiH",
+	"ZAnP3LUst5F1fqDJjRUP7iZGMIgmFIWLmEiYCalVsb4V13LuKhJOqJpgtVPGb0gsQKGvbkp1NFlknr/j",
+	"GjxCdZ4baXE69/4yzHXNKrNnXX9ZskUTJTJ50oGEKTKU5sLa7n5BZH0mhHPl3Mv4Zk+pjG8/KHvSCIOW",
+	"yBcZmXDX2uddZ5KaCpgoiGNa14xGgEK24NAlPetmrBN5Ds2Qh2b0TtaA4FcRz58Me3BsnCVjS2VrEnZd",
+	"ekb0zRewDG8LbZmm4hbib53hvmjxxgWdJ4LG10KcUmnr+r568VOb5al0ZhgVxO8gZtR30voGuXwt0eFh",
+	"WzbjELtMYvbbehLLy6s109mlaz2MJeGckGM5eJgR3/4NzEPLu434RcaJGBIXTEW2wr8ZLf3/mH/+6Ha7",
+	"H8Nto37aAlgJnYPE20LwrH8OIv9SQj7JFv7s1JxPtSHpDUl/EZLOUc7SdEZ3w7mnqrXIXGmqm3XfC5CO",
+	"DLfMjWw3T05fBOQSYqbI6cvtfTJhWgW2YJsKiGL/sTrwhGkiqYbAG/SGEuhNLO449lHNGESD/QFR+wpX",
+	"99wEhLOskuUMoJjSLFJ/ARGtXidAYBQ22hKRnIF9J6vtWItK5zIGaZso3sC8aEiJqIaxkPPAFo9kCdPz",
+	"AJcBRnDTcK8PSNTOinLsKjS2sKD4aUu69qqylIf+pUaLRb6HtQb+PX+tcei8yHU+7mIJgAXfnIwm7BZi",
+	"5wChEogtlkpSnqClbMLQXWAuqyaTBHWDlOauVjZYvZZDqmCHcQVcMc1uwXZktsJBTOiYMq60wY+gmN4W",
+	"WOegtay5sqJ1i/xzqcVpRQTd92U/MSjT3nbiirFuLCcP5JJB2fvdxD/NgZTdjQsctMwrP34OGiTr32Bu",
+	"STX85PnU5+4nxekNYCGGzy4w1v9IwpQZIXpIoxvgsfnT+ncCEmI4teWTYdDnIdzPQLIpcG3912Kmwq53",
+	"XqUJkFsmrNcJnYjk1cuX5rZmfOzMNZDE1m1kfZ+EqT7PAnh5nLsWiOuVhtWkbZnjRIzJFvophf/16urI",
+	"eS23axVzrC5xbOsaP4cob4a2QSetpPcXTzrxKrGDwx2C71un3r1fVr9xKPgoYTY8ZiPkL9PbEeUJLTGT",
+	"lbxkiVS2C/cGHI3CWS9JsvgILy4wHiVpDPF2sRKRr8OuMNIffZ9Ckn/13p0eOOaQAAnZ1MyWhXYvimpH",
+	"uJw1hDXnA6mVPjpIdXnWhvs4p9OkLjnjua9luzc89+JAuJyHDVTLGOyJklhEqWHl3c1Vvc5VbWHrrEqP",
+	"pi6L7812MkvPypCKTTdV2bVoazLy6nESxjG+A7MlrH92n9AkMUNwoSeMj7t93rM3qzW5OQTGftLct264",
+	"AZgpDKFzgRBdEsZyPpApD4m3JKiiS6bPXXIOuZNM23kWbWzTNenXzbme+vDxGe/76RMRaTbQF7X75TOv",
+	"tPsZRLP4SWIWky0hyZ1Ik5jEYntjCPyODYH2TNupGcuYVxbOuONCGXdpkjRKCie2xaQtf3Bg7ntnxXEh",
+	"fVvQHXdJ6Jo1hduBZVHloJjW5pxeklT6QrXkN1l3sHb01NiirEEasRdGva3hZZtwFLeZQizp1whMWVzF",
+	"JkSlCSfaW1uyPoobe8vzCnHZCXmQExpJoRQKSlXGuMDmVrDFT+a/z5YB1jevKXo/MyaHqQxeSSrkNZfM",
+	"IlgyN3StrEJrGVlkgK/xd2f4qPC8FfRhXvoN5hdUT+qI5FVNeQC7mC+qRth1LH/jTOhjkfL4e7qaLSzX",
+	"Vd+D5hhjK+X7TBnf589J9AHBiCLbfcdiY3h0Tcdht86t9hzotPdFLWLWGha4JCBcgtluM+R+UDmoRkKS",
+	"8GS0847qaBISwclF7/rwbbfOp5JdXJ83NPGcbPwN6PVpZeY7TNdLNJmhWpExuwXeJeczzabo1zSasqWh",
+	"aI5dq+IiSmTtNA1Smet8LlLZ57bSw6sXL/PQvVKPRKwgYnu0h1m5RleeYijiOdl6tfeLfZcZTWw0Aon1",
+	"KmyeYHaDmSuFwD2NdGKj5Wz7ZqfI+VbNQ3P8FP3+WwqAxCJSu8M0ugHU2KdxrSXdVv1+PAcI6igNwbXl",
+	"Wxf62EbrHsBMrJhYKb82g8/Dv0mqriv484zmAdu//Cso9auYn6tW9n24BNZlZev7EFrwvgtsUmdTb49t",
+	"i+CNaWG5/GL5xFO6H6wwvet8C82G0h4ntBiu4BMyjWhvg8BHWIoIJW3l4xgwQTdhSisf0lDqz1Jmgi4c",
+	"4vuXg0qA2sjtT4D3DjUM4j8RwudBtC52aknIus88tn5/s88UOb1BbspJIf5OcTpTE6HJlr3y7Ru2nJnR",
+	"crcDcjdh0aTPS1GzRIJhZwrDaWk0cfdzl1xPGKaURhiga58iXNwtxN2i/Oyz2IXEYN9MAsKERKqpuevJ",
+	"cE4mlMctA3VtZJUN1v1GKbIc77si9+O14LChyCegyGODlGUcJFp4FF2g04fZeHYze02b4EVtRAHtcnoP",
+	"8vbwfgykRe87x4tqSuWNLXhdH694nk3/WKn8e4tg8ztvb1vNwPyXE37/IuFvM5A72F8kJwjsAP1UN2o2",
+	"7O6njBIHNzBfaqm9dno0GYPO7bU/+DbFhbIfNgZ1mS3W4+xzE+u13916dtzLUorHBtcfc/tYWBK6iNRt",
+	"DFRpzT3yjt4UHQYKpBU32T3ExCAhkC0hrZlymiaaocFHu1CRgFBvAdo216Dg0Oel+4hsue4+DO8qF2Gx",
+	"HRAxs6WnkrlrGhz6zrlUh3XC2UWqvwFsfx7rjt/UGkGfz3PvrVLxPLr95S67jfWlmetcoTl8fZbT4vJc",
+	"lI9bhXmU2Ifg+A+4gI96sXZ10Maa7OMZYzy+oRiCPKZebS7wLx07UCem1imUTSkboXskJFM6U5mrhsWq",
+	"XIxR2QpgQk9AKgzQtLHVyrXKdXUipqnSRKXTPteCvNjb65IwW425tG2BN3J5fEh+/PHHX5BcXTWxREQ0",
+	"sfTrYznFaKRA23rljPc5drT+j+CARdq3KCcnvbMe+Q9WNvNlpd5fH27vl8djXLHYiCwxnSdmNzuK3mIP",
+	"BzrDPBAJo1RBHNjo1QnVZEJnM+CK6DsWAeEAMS7crqhLetr12DXDY6kQByWjRyPlQdzn3iMmeASBD/Nw",
+	"FgEbi069MO9cUN6CfCeZBrLlAjGCUnJKn9ve7jb3hPSIQl8BcdFr3oHlKnopOvWBHjr/gnGlqQ27peTV",
+	"3i/NKSwVZvAEtq6nF48qa/wqaTGVNaxMzK1Q8sYttpGulkhXDltyVcrXyI08VT7SmrgYT/uJxa0Cyahn",
+	"ONoXbOBCex544P/ILiyl6Txr3mWL6mhJWYKhBttNNown5UKrFbuT+K8WhLY2OX5vUWtVhrpSHqo3mfMs",
+	"ACSLXLMSuy2diqEwHqW1LZalMOcU697GaeTM57aPjwbumgYthLR9Mxi997WuwNLFt1EZnjVObW3qaIhU",
+	"Ozd6dFnQVDZIDDWDO6agrBAwlSVsxSRhN4ZUjVaBvsb6UK+vSRnPLpt+lRitNQnTh2ttJNONZLoy6dte",
+	"ljRjCmtymgeLprsR5REkzbEp18iEsOeZkTldHX6X8BXatxOIwwNrHKwytYhyMgSSPdcknx7iA5vbPAfU",
+	"93Cv/1XFYYuNX4McZxKMALK0KJvXXTHM2uWDGGE5NzNaKRsrM97TSNs68ESMXEA5Ni208el9LkWSiFRv",
+	"u0zyTDHGPGG7tsAGomE4OwadkYTORarJFuqoRNHpLIHasPMLu5+/PmG7ja6ib3e+G3H9ecV1dxo+Ad7Q",
+	"AJr4n56OtRiPkyWxnccJmykSuvJtNXlZ1zjA9x+SXJOdsEHvR1kr75iOJs4vRQTHQtaj0VP4glO+Mhrf",
+	"RqvQ+pj8YQJNwVLv/dDfP0ZLcJ2GNyj9ZEFVCNEFtFoTp2+Gu75WzvqtW7wd0pYtCIh2ydu0UI8Sq9Mx",
+	"nWANUixrxem0fTuX34avs+U9R8WKfPyVxSoWS2ctH9g1x2scUFeKXywf7ZqOW1UCVenQZvZlDZQWgb9u",
+	"3c+Xf7m6n/mxt4+ZzuhkU5HiaeokY6Bz1mZwBxNe4gK1l/nYzXBJ0MgR0xOQJMRgzxmVeteQ605MNXWp",
+	"yIIjEUwNzwwNKaiQbIVdfa/DgITdKdb67E70NME/ZvEI/zdoFR70OdVkKpQm4bvePwfvL07Pe68Hv/7r",
+	"+ujKZicLTZNtGzWCxfyy+mPhJ6S/ADliQFwXplQmAfHNAZFvKmz3Z4uHIqEyRaIJRDcQky1DbLYieICh",
+	"Jyg0mAG3faEZyufmDXvJ7uNmhzS2I9lQEmVVVNtAxpmVu+SIRhP3VqFmmiJ/ppDazD/CeAz3hp9shZa3",
+	"7pOsKhFy+yFEYgqqzxX2wsHFCR4BCfFVI6mTnl3KQoU1mmAbRp/hXe45iU3WhHbr63MUk/bRkcU0TImi",
+	"c0XCOLVMAPax8nKIa/I9A63ezhQG9mY1/mqTqMZQvW2ew/iez+BjQoJODdKuM+D7WSJo3M6C//IJN2JB",
+	"tkryywja9uqzqGaOqAbFNnXUvl+zey+OC2etRQ0917L0oHO/MxTxfAdbFXf2O6lH50Y5tXUgiC7gX2Br",
+	"vkxSfmPrNMJ0CLFhY86Rbn72TSCy3imWpVkEbYoEyUl6bR3tEVEdm4ytrxXXEeenXSuh1KpQV66sX1bR",
+	"LyCh25L75C/LgIQjrK8Qul7ICVWaYGvfwOKvrYJlpNJIpFyrgMykGEtQitxNUHbwV7YrF2iQvDbk41lQ",
+	"9zmk9La3zIY4vpIsf86hSZTP45YyvMyU9BoCWsH3dyXgMMu6ae3AvZY0MpQhYafA8yXsINsvXw1dclIo",
+	"B+Yex6jAgkRr0720KyUvONi4aRphtPXUFxpWGmaLpHZp1/ws5PbyC5Pb/0W5bUNoX6tvVQz3iGkZeaFa",
+	"1JKW/i2Gbc18qBr+Wwwt1YIqTXqAtxfeOaG7hVypKiQeK1sBdqcYUemvJU1kylWToe8fZm2tbXywhu3s",
+	"H2J4ha98h3aqf4hhexOVOd6NdeppbrQTf1kZoPogACYzWaslxa28rpCfWupihSmxuVtG41tGTYZ7DA5w",
+	"xY3RteqbyWTKDJmKGLC8fUaOaDjabr6U/K39q1XRnvF6cTO2vl3+ct17Lfe2quVa/DvVE/PHzg3Mm/n3",
+	"KZbusm1KkwTkDwq7+gdGYskYe5Dlsll0VhBJ0A1MuYfxAc/aOdBO0Saj0+zl4YjxTMecqkXOcV08gd7F",
+	"Ca68eMDm3WZbtu9yQbESgSF8ZZflBjVa5D93ehcnO7/BPCS2BOS27SRl3jCCL6G2W4Vt+GZOvGDCliKB",
+	"kGy59MR9xBh88AdFzG8HBAteEToUt+bWdmNbTEEz80TccbTxNmfp2XN9rq6xhSnWahn74onx1i4kboG6",
+	"QSF9AwH5Ze/pjemykVx9lyjuaXWRVGv5cAsz5K24cVe7c8aWGPOBkYiVFjNF7oS8QYONtmRVc1mbsTKi",
+	"ekYzo53pUVfw96971eGJBUx7PEnEmPFlZgqdSm7jgiKsR6jFDfCML5OfyJTxVIPadkEVEkYS1KT63M97",
+	"2YPdPn/Pb7jhzjClLLFy650UfExmVKk7IWNFxlDIu6Zc3YH0Djj8ChtWENSDIDZyaJ9HCTOiysmFGdDW",
+	"1RlRlqQSVICSKo1QCzxw4yny6uUvluOFl6DlfKdnhNbQpqvBfQQQ11czPEWoPc+1gWN/pRbj1+bQlt0T",
+	"p2I8xnZxm4thGcG/etkiUP5aiHeUe9FAPSGjKAcwiLEhHERzpDdnmbeEtpo9iFQv4w/29sCs5CKDQOeV",
+	"K+VYZAhi5KQLperDqeyEbe4Ah4si1d+FwH2EyjnL9r4C8lNoVKGuLbANKyNDmDAX+l+Cv5D+Aqj1qbyD",
+	"51SX3iuQKysa2w18q0e3EHe+UodyG1pxrBndNRcH5rHKHLuIKV4uczMEruKoN6t4nwCWc7EOBHdpoxcA",
+	"8aHPZ5TJLum5ezZ0Lw38esK8/S926qXatlSwgSrWdoqFV6zbj6DcUKtYuXzNjL08i2pVmuRbvSz9+nzV",
+	"5AOSKsi8M3guanOPfsP3aCvFzFfxKLCClperuxmX3a6Fq1MRKTRGkGE9b6Zcx10sbhRBl1xIUMAxiCyr",
+	"x3RH8/C1VEHc57JwY9s4O89ltizTsfeHWQjw2Nckz8RupPttX5OfNhf8dmtHInkmLuCm+FbJv5eTOUHu",
+	"uyH170RkPrqPfH52WXodYfBs+VhXEvmYKQ1ydcNgSkLDYMJMNEKDpucltkbcEAjVJAGqNHnx0lwskkYa",
+	"pAps+SASielU4HXvXsNEUaExnpU6BRrVgAPLR4YSdyJTG86bmMUaBY+EGM3TjUEbHb2Ln1TY7fOCzk1y",
+	"lXsrvOxdHw1OT96dXA8uj96cXF0fXQ4uji4Hb8/fX4bb9TzCwea5+IMd/isZX9tIwQaVypLwA9jDX70w",
+	"w7fEGnI77Ep532bgrSq+el2Q4DFkwEj7eatysnXLFMNQelEQMrazThzoZ+3zEHuSDXw3MluSEbiWc6RT",
+	"zGgj4YQpLeR8YCCRgAaU+rEjt7N53dog6NoxyR1IIDOZcojRH+PjT/0Kcb0ZD6kjeNeTcL3uvsVFdKoE",
+	"XNuYlnH986sOZgOxaTrt7OddehnXMAb5zKVgC5tsV87JpsV9YW3gm7VoNynfwadKxxDsqV/qykcoyVHF",
+	"E2Y1q9BSpm83tbJPT6mDf06DZIrBd0C2sMxoZKUDLvh8KlLl/aABMVA3cnlk06WF7HMsyxAQdKLjaza6",
+	"w1rC0aNplHwNktMEf/cOWsxqN2+p7bx5ITY97HPE3HvdJaEuFFgPfYVXVeYgPyhfPN62SxRmqtDMERKM",
+	"cne5OLYg1YFz9FZ2j4kvgIKDBMv1CVUkPD7tvRmcnV8Pjs/fn72urTnvYXvsWvc+hwDg5/hKGkLe5mkV",
+	"E8h7UmwMAt8B3/F45ViCL8tpCWMl33GX8I657Zvlgg9Gfcfg3TkWVcL2EbZGHOM7U5gKOScyi5/H9HUj",
+	"4ENsb3GjqTc2BX5rl3CFK3jme7A418ryvppqbNuqvje78CKKmDNwR13Y10rsWI4VV1i+WhExA24NtUzl",
+	"DduGThZjCdNzksAtJNYinLARYM1tFFlBqkbMsBN8EcQoTPXfBy8ugSY77ig4hwj7EK2FHgZojfjRI6GR",
+	"AXaRBezYh0PvP3igANPnsyRVi2IMcVKM/bVZlDkoiDK4Agzc2raZxFyrfRI6WNjEIuzhmn/0OgvjmdYS",
+	"kNCMNLAlaMKgz/GzGgzT5Cb7loQToFIPgWqbb2stGuFB1r0QVS1vTLU50WL4b4h0n1uwDm0buDBHV1xy",
+	"2CU2Cdpy2mGq/dhkQjFYImTxfmgzo8aJGLqto/WVGeH0gGS7dAEIp1TpHRx95+R1aBvfRcAqDaKdgjZl",
+	"SkFMtiifmzFtr7zslsBcj+0u+WCbV9OcD91R5RQ4khfDx67Yqs/rIG3VPEpq4Os8ypmm2iU9MqWJUcIg",
+	"xlIOqU4l9Hl1ayVvEhrXclIwgzibEi48otzImNg4IbVNB2KmMvxw7i6VTkGRRCiVgFLJ3JxZBl/Gx11y",
+	"5ftmKwXdaa1uas/Xi6MVxbRisRPTKd1RYB7yJZCseF44tiz0hSbJdlM1i5Gbrraixau9vb3aIhaVXhS3",
+	"gkVAlWJK5xGT2/tFhEFC7JJQjCTMwn1yPgN+7Br+Wv2pbwDNRo6dW6Hm/Pjy6ILcwZDMpLhlMUi1b7A7",
+	"5Wb5TtDo8/BTH1fZ7+z3OxJGoKNJLvv2O0G/A5qO8ed+urf3Y+RUNPwA/c7nMDNS+DLSW1zYz7b4gBJ9",
+	"zjCsM2/OIKTDPsuoDhzimPsQl0D0RIp0PHF17JIbAjyeCcZ11jLVlqRWhVvThZHaneNL/nIgNL4FqZmt",
+	"UoB1DAzCWFSqO9uZFFpEIikdrzudzn6ncGqdoAM8nWKYf+lbPK7OxxZIYBbNYs/pbTYmMieHjnFgcdOQ",
+	"SmNj9hKhNmHlizqkXG1MWbiWHiIs4NqalShrQ8NT6QRud7gcbOi6cyi4liKpuTWTO6zSwIXt3ItV2/K1",
+	"VTf7+Tsx0nyb3tP1JSXkA/bWUWTLTAxy58octhUgtldKTd4ktMwI6/MPbNUzLP0R2+49/tKu9KaNBL8F",
+	"OTbsQGw3CtS/FwyXzyhMu2lWCdIOEN+7FH3oDOYF2aqF2e9muGtzZZstfuENzLNwmF/fvfwJW7IV0pRs",
+	"hZzwFiJtxD2mSCQU40AUm7KEmu2hVFmo2xBO5kPJ4rDPs7uZ2GI3Q6EnZOsSImbolybkkvIbcpwishVa",
+	"Onpxc8J0VjSGmYuOujx7FQkjaTHX61uClswgq5VAsUmTfcYKTJTfBC5cN2La9kLdymtQuGJAymknho8y",
+	"Pu7zGdWTANP4trsES9q7cgDV+ikI5HoPwBX+tpjO9RxFbOxcX8n456dfRZETplVAhnlO68b+921E0tvj",
+	"a1shJmMyM6rZ0jqF11heqqCFizuujL40EUlsdKKxpBjNh53arF6tADM0rBJo3hZiO7CJUka+4zqZ93lW",
+	"kNWg0QGJFmoXkhMNU4UcZE5YbJT5ETOqOo68xeIAK+8FJS9Bn9u40u3AJVxFCePMMCtHJge20ZzgrvdL",
+	"OAZ9YYGANbU4Nk5DrTif00r0KKoyZVQkJYijTUXCWSpnQrkqWdjTzean2L5HUtyR0IG5m1ilx73hbaF9",
+	"zmLvh6yNPDhlyi9ypbb3YTJ39tUIMxOwVx3CxKjgb08uej0fe4sL3A4IdMddEhpJVE8tHC7xZeseQX/N",
+	"AYkF+k9mqSYXb0/IBGRj0UO3vaXez790KUR3VleWOtvnmntq3DhW14tq9nCrWgsNqRf4X8bsmhNFe3xO",
+	"FBtziHcYty5HM1Dk4igcVR0sMESmu6RnwwvRpegJ3r5ohCkuFniRzxCS4m67OevTIdMzyR1u9K/STdHN",
+	"vYw2XDLoRsz4xqnQBxp5UnSEUk98VeFjZdbnsXNZ2tRrNPs7UWPLCSAAZAxakVd7PxpdYY7xRIkC8mrv",
+	"1XY9adrJar39ti5ZTnhfrALdppDPM+BmVmWujJtZhUJEINV0T9RKxSWEDEiOhFtWupRWDtwu4upBCS8d",
+	"tr4yspYVJPs8kyQPfEZNioLaKE2s1OqEy7ypZkm4xEc+uU8Dhg2FcbzPISrbWLlaUq6o1ZS19dlTV7rL",
+	"QqUhDu6xtBAsF1N9fsB3LaR+AYlydU8APMMvW67ovxc3OefQ6pJr7K64wDtCJOsw4yGV+y00JBq2ueb6",
+	"PMyiX53vyXcu1VnspvllSBXm4RwQSpSmWFwa8jTzvV/6PPz96PLq5PxscHh+dnx6cnjtikC7xmlc6Am6",
+	"KntWJUb689X7nNvL1iUWHIr3r+Fyjl+VPLOYZ0anttm9LkaaMkhiq/TX8SbbTfJJrupnE66/SjvIlhzD",
+	"m2G+CufYtIH8S8j+WXfIh8r+u04EazJCPlr+d2UYra2yZHHs84LJcbnp7Y2XEx8sAn2HNizcdHsLlj3I",
+	"TSXTb4pAP0yEJYYpnWdidVshpr5t3GMJ0ss8bGpDWqyQc9Dn+DLGCY8p45m8kVeMsBEvdmIOEBtZxBH2",
+	"1quXL7eDrLIPKhYY4WartPX5i709h6H22XrDAD5RaxdAYnCE0cPVfKMSBy50DZve87CNVbIHAjpwxlXU",
+	"mp3Q95fjHxupYm2mhRhEqLXBl6wqjhGsL1/sfjKDDZ7X2Hhg/rX5iWYUXL71lXLh2Fs927GlDsL6zGPz",
+	"09MwHt85bWY+ZdYQB5h2CYtpik+utn88Tym8zXW/nHJ8UT3EvR9UO3KZsN0YNERLqmcdM+5MhS/+TqyN",
+	"7oqOgLylcihkwV1ODGZgxxcM7w/JFmr2ARmDGEs6m7CIpJxpRYaQiDvrAsds4oDYsDmBrcf0hFoimgOV",
+	"AZlNrJUiJiN6T3g6HWJAP+zYMmFxLEEpM83V1VlAphCziCZ9bgWBgEyAJnpCZgm19b58TapsoIRFwCMI",
+	"yC1MWJTYqWLAMrGF+IOAvL88VQE5uejzwqRDJqagJYtswbKJwADWEUgzpgoINWIMhmf9/Rd8xO4x5ezP",
+	"tDQ+lisxy7ZlkTBEKqtz6tqWzSi37c9cwSM+MgOYtWN6g4tZn7mj6JIQTyTE/EizRucqdYUKMdMSwzzM",
+	"U11yNaPcBg685ywSMRD8B4ORVUBC4HFI4D5KUsVuoUvORJ/bGtnMnPqtSG4h3icSxmlCJYH7mbRFW1RA",
+	"XNonVnBwWRcc84OSuT0ABbENwkiYEdm2Qp+OYXGUarp7dn59cngUbmNaAk1ciTgJkY17NAufAlWpdKUh",
+	"MJR+CDyaTKm8Ud1pbLiskUBwKUwRDrbZnbVZBSSxxdq44f6uaAy5pBpsrqmrJmHIyyywUEni4u0JFpF4",
+	"d3L2/vqovozEaySziwl7Lo/uhH0dyW/C7NZaBHYWw3lGhu1uHLx/ndDoctI7Q9oU2mbAOCbMuBUmDLky",
+	"jmRYvJ8mrHI1SYjpsqvJIh5m6YSxp6+QxAJUqcacu49sLhCmUuWXljNeYwqVZ7WE8T5PZ1g7hrqAraGk",
+	"0Y0R/7bCP856744+hgEJ/7h4e36Gf3a73e0gt2mPGPamUmRLIVfFK8HltvctK6SKKOB6O2PTJOfSmPnh",
+	"7lPD1/wirRbcwL76vDX/IlqMAd+10XA58B7A2S7xlP6SnM1urQVns5gKcX473/nKZtnZbXjdX5PXXbrm",
+	"VY9id5im2qqf0AEZZW3DpcAYeNsRD8t+Wd7gilabr9bqEf4eV9Gq4o2ZunXjoEuRQHP7bqYGhspuoS6h",
+	"aShEApS36tid90o3SvaYMq50oZzwKE2SpW27XeLFspyyv1TAqjnu9kZ+RNFNT6QH90RaYCZLenmnjhA9",
+	"s7CfK+xiVfnlrIaOuOPeoGbdvXXFlucXUoxY8tVrLs/sMv46NZdnGVyrp9kYLHJY8H9k48RMYaEVy9GP",
+	"DFsL8Aaw2VX2EjDSoi14lIx2XLebbkP4RPnIn15wc0Eado6vlOHUBuN8MEQZ8zaC2tdObrL4U6la3EhM",
+	"Zda4Krb4NaDIkdVN82bBrUJ0oo8UtUGXWho5Qmk6t5WFgceq2CZAOeMSprVbeYao1JAdehFckYghkDib",
+	"OiZbr/Z+aTAX+YcMBn+TPYXbkFZxr+Zgun+tsKHvpuG2PwXnHqi9i2rliHPunFnDOWH1ksN3jaDfPlJ+",
+	"/xLtG9DL8K5BBuphBUkfvuoDRVHLdczVqb1OM3FepZzldkmG9xhZ4iz3yLdpkriIU2zc6Bg4MXpqFnyS",
+	"KiDhxftrUrlWdrHrX3NU6uPp4elFMQRmvrzvQBgrEOYmLvW/u3RYe6s58fD/Y+97l9vGkX1fBeV7q0aq",
+	"Q8ly4knt2DUfFEfJuo7/raVkd87RXhMiIQkrCuABSCvaqVTtO+x9wnmSU+gGQEoiJSWx82fGXxJLIgEQ",
+	"bHQ3Gt2/nz/wduphgxK/3kOEpQznC3kVjqFXJTYRndTT3oCN1NITp+C+zCI3OS7CvR3EudzqHPbR6N5i",
+	"CO6bUjR9lplhPSmYJwXzPSmYYh3WprlbLWPj3nW6ZReIk4VACoADg+NR0SjnSQxckU6bqFwI47OMuKBq",
+	"GXj0XFfXA5dxpEQutV/pnn8BbKc9cJ0+5bnbW0kOXsLdpTOW0lvBA5jya5E8YocxjxBI6NC5fLXv6bIM",
+	"W1KqSgLeb2mhyJMlopJI4bzRqpMWco0pP0ZSfhgK1zWG6gCtpJ6L4ILr7JUbdd8NegcWCKAe+W64cEiA",
+	"MMC6ow9nNPd748WY8L7v7uhjfVL3Pwbxu4UntI694+FwprEWzLbz7+eztHxhtW6pQ+hnVGWaUO+EWcoj",
+	"mWEyG2mEWtIU0HXh31TJiWJa278jFucK6q1pNIVm4JB/KDI2TxPATFdyTsI3Pbv5W1cf7jodNo1zxzON",
+	"qsG1ZDNBnLo+ag9FSEcjxe45NHCXyoRHywIIlYQOJSRskphFPGaaTOWCxBLSDJXMM5vUcs8zmqD2WCie",
+	"ZUyY1hHnT2PrPA49E1MVZXb5Yn3qc5HhPtAUUMJJNaFD4ZMZ26SP33NBbqTOJor1/3JxQqhYQRvMuMhd",
+	"KajlT63FOFlfhI90DrHezVdBPVkfxD6kS56A9ulA4ptWb6CPCC2UWoUu2+WJ7HFiYb5fWVn+hAIBH7mA",
+	"xeg8EVdtABhEKMIVCKDYbMVK/GLoJ98oYMG3BGGyYS0rjWVtIoATF59Pbs0UZE5mUwYyI+I26QrpfdUf",
+	"/MnWOnOOkJlL363YbzyiKHW+mjb+Kpr4O5TYa8H2Eta9tOEhzWMut+DgzvMk4ylV2aHZBLZimlGb5Wu8",
+	"nhBuD8mYJwzPdS29pCN+sAxScjwUISDkAJlCF+5q+j23WwQeZAOTcPGM2GxWuSbF3bHPAR4K72/dy4iO",
+	"8oSqpVk+U6ynEIyq1pxrTXTKkgSyheUYYDwFyZiao48XSaUgqzAocCNdd6kDmxc21GieaWaePE2ZiL2Q",
+	"D7AcBxDp791GPKW5TW0ec0ET/k82FFCeYdHlYfb8LJS6LO1bId+4yr/rrg4A5vRxQpUVMvAJagAG+FWy",
+	"jIshwJTtqYiQ/RAzF+C+oEg4dqKw+eq+cYSgp+Cluff6nikzYpfMtscsvqEZW9DlgM+ZBAl+MH2OQmlV",
+	"upEpu5DX9Hlw8L41kvGyBSr14OQAr9tTzUdyPqci1ls0vb0EtqcQbUuBENh+bbTqWDGbANwYHgjzv9vV",
+	"HwRkeDCRJJNQBYifdaQo0m/QbHgQDMXwIBexxB+h7nhEoxl+5EIzlREh1ZwmhL2nc/weNah/Knevzucb",
+	"3+pMpkOx/iW9h2Q9NjxonuLYAZyN6xJPsiUxP372jIRvr/7z6vqvV3dn15eX3atXYZuEpuEQdblGrGI7",
+	"t6ckNO2HXrtrwn16kyULAcvhsNrh5EpmrNkm/ZKhcCV7eigqzcopYEogeLvVTRmdOSRonA1rbAJiRhsQ",
+	"P72YuEjvWWVZSS58T2c4Ed/aYdf6+L5PA+IXkata4RmJefxkLP7wcY3bXBBKQHk7KflkX96poS0U84nU",
+	"a/ENwNVsgSYBeV1QFWOltK/tc2rL2IBLqmaxcZ8b1BFCkJSpoXAsEeibs/cZtkGBHymPMqgZBmq10dJT",
+	"SjTcQT9+tEFUF/oNCJun2XIopGDalhaaL7D5Gh1KalWom564tOkeiuPOTyR8dX426A7Or6/uXp9fdS/O",
+	"/6tnNH8puuOi3qBNjaYPSDnkU6FbX9veHnav/ogK1g3462pYN4pdOnbzZbpAnXlZT4r1D69YnSB57fXJ",
+	"ahWKCmtVKroEvgC6YdQEIOooFsmJ4MZrY4lmiylTrOm4t12wi7wra35NuNA8ZoRnQwE+9oIYTQDQHujQ",
+	"brrda252rTPdbrebyFlhN69cDIVUMVOnVuu+z8iIZQuGADtz4xPjyT/k8ojYOjN27D9oUj5vI3jehko/",
+	"jlk8FI5n3JI0aUftuIGl6pbwCqYqcgBAJpemi5MyoOpQWJSgn0gFmmojjFlGeaLbtuc711+zDml11bse",
+	"ipJ7XewZNB6Jgh2i1u32nl1jzY7cdN/2e6/C5qrhgbFj47b3jRsLA9RskzCd8juaMJUBG7vO9CbAg+M6",
+	"cJNuxutBktzMTiGmTBIuZix2AHV7RJUGWFD7bVosM7jvOaC0WsRul+WT6frDm671iNBaVfsu6+UzJ7ZW",
+	"ro5ynmQtLmxKh7tn3dldOcrionTyAKajiOGj0SnyO4DoydsipHsVdM4c12uxJ45jvTMva+Cf6Ussa9/b",
+	"rpXtH/ZT61seTmiuYIMG5gBmPCvN2HbJSXnKEi5Ya1EvMW/TiaIxUFwSSv7KRn0ZzViGsFsIpUIdYbNO",
+	"GZ1p0rg5uzx6QY5ekNmf/0nmUsjAbM9GVLMXx5ZkWw0F5iGSsQKI8rDzvnMUkv8gIz5pMRFz4LL+n5yJ",
+	"iFk8MfIfRNN5mjC7S50yqmwZLyL/AfRWMBQ2gKmZEY2I4b7T/r2Y8gRdQ4TXsvwPPCMNOyAzkmehGxfN",
+	"8FgolHmW5tkdjuBOAcy6HJPQOXRmN70MHU7NyKizFhclfmoiRTmfBw6ChsJxBJPf/vX/bfb73KimidkE",
+	"KyUVAoWB+2L28PjRXMx1gcQF7xNAuMgZvIuhsK3ok2KIXPAsDMpDNuMy30BIuc2NSV372C4414citI2a",
+	"a+AJ77gwf9vuZQy/pFxMwlNkIleWf/pkfaJMa+VxtWk0K5oC5DrzsXS+ErMko2vfrQzOLbXiSv9NQWfe",
+	"cHyX2rlP4dmUZmf22xAc36ZpDicBX3sxKfi5PWfYQ0Ewbx5cion5H5ngy09oaZftM659K+gMYg6eXR9c",
+	"BiTgDg8XOjwpYfUa59oIt3n1fRa1/Ips3VhJOiGoSwKre+F6VL4hsUCcIXwZEkhUJd6DOyV0KOZcay4m",
+	"AeHiniYctjSNOFfGZy15lk3C3qfG6yI4oAgjTCD9R53On9rk+p6poQjfXZ+f9e4uu3+76/f6xmPvA+rR",
+	"237vNiQNGimptVsUGuhdKm4x+6sp99c1bTgeddFq10fPvWlSjGopSDi4vr677F79UjQH3rmCopb1Ub6+",
+	"7V727l7+Muj1Q/84P50Wai6TkmgAWZQYboeDbpCLYgxVhu06ZQK2fTdW8e5KNkZcUpzgoOTb5yOvNpDj",
+	"ulTgYvYzdYnI0FA92fxPL3YjkB6hqVvLGV3wLIJNjd35FXbCDfSbrgbZkgkPnMl2q14kdhYPWH1e53Yk",
+	"LayBQru9bn0LKMut/prNGE3LyJd2GdsEV42iIQDLU7k7qgsWQPxKPT9m5cJaX7vBSfylvx+AEpSddGXG",
+	"K1Kx80pwWKBpSdg4M+qFzBhLbVXtPU1y1iahThnDg9soofMUlDHptH/87V//ftbuGJ2FBtWmLLP3wLVq",
+	"XZpoKjUTZoXec6NDGsfPniGE6oJr1qwvwq0Uooff7q9381V2/J8hxHgEgkvxKcn4e+BbyT525dZqdDNy",
+	"tg34WSqIZGaVCv60DCWMSOcr6r4R2kLLO5qFRORJUpF8fGtG8C3re1ee8XvR+y9pNHMOkHu2jxcixRK6",
+	"rBecAfJ4ZcRt3m19DnZUbI1OUKx0ebsUQtkJAfXiTmzNJkXmKmIn2EQYeNIybt3ZYseECZCaifjSbwTL",
+	"58UjmU3d9lW3h6IaH3UFBBX97tveRfeXPcBQE7oEKRv4Z3pM2wP9fZWClt57PKvYtYT8q3Q7Hnx333go",
+	"+Qk/9ctFlNGGUJfU5wRmpxqyNat1G5MejaYIkj/J0XhZJ9Ks8hkXMWmEOoOoSJbpsFkqj8h8DaD5CMd8",
+	"itEEDO9QNEIJMZIx5QkXk7AZkDAv5ibErQ7P3I5X5QI4SUkjpdEMGAF8AENIMmPLgESJzGMiZDYUNEnk",
+	"gsUYZsgFJISHZMTGUrFSqaEZy6npCio2OKQNsvcImo/GOaEZE9GSyLF/DExK90sR4ouaYLqprxS2AtYm",
+	"3cQiWmAueCl9fiNffihoFLE00/ikeHiEQxuP5ymDNPnUeBwiw/xyyEZXbMJ1ppZkDJxO4SFG3mroaEHj",
+	"9V2l8uM6CdjNztMzW1T9daIAnwvM1E8Zi6Z+YejAbt0sfrGTkphFMoaiCb/8dy/NZcJa8L63EPxd0TmL",
+	"SSTnI1srDxUQsGG0mJbLhBVBrYgKIsdjMM/wU+iSskrOS7Ma2di+02VivD8Y1OMLkO9sV3G53ZSZYX39",
+	"s5p+yuiMi0kLZz/107XjjS9FNmV6a4bfLRMxag9IR6GYy43KBZA3fSjAvH0XOXB+qsvYKKAg/Us3Onmt",
+	"WLv0a9hskxsn4xB9yhRnPjcBzgrhnAQdvcGgf3dze/3u/FXvNjwdivBvrcGg33IthJawFm4VDNMv0Kex",
+	"YmtveE2TZESj2QkxrlhINF3CuSOjKuGmR8GGwtgQFrdJOE+f28eWaa5DILlzqrNxfPQjWCeZZ4RnpyRc",
+	"0Ht7dRrNQ0KThWl8IdWsWXAEDAX4tSRmmAVkk1eKYMqPnU7HeOqKRpmZGjkeG3c9IMedn16A036dMtE9",
+	"rwYh8i8c1cgjebmum88KrRgJO0yOXqx265mt8FStgtsqsLeat/Cp98rJJ9+6oPcfe2ulbsFjoYPgACPx",
+	"MEurMlr3FuwNh4NB31/6IThYXRF73Owv9TeDjtzjTrwOHuwpOvW7qSsaQOKaBFsPqmNf43KoM8XovN7G",
+	"XOD+f005hQEZ5VnJl+XIvkKAbDQXM4iEohPt7tUsDsoH9EPhPgREQy3REopYjFsC6XfORze9LKYyKZha",
+	"FBg+o+dfwwrWJ1ZxO/wPf5h7eHH04pQomrGfj150Op1TyAgULNE/H8FGY91ONNAWYInQCTj69rwNaVIh",
+	"jJ7A+VkTsgmd9ge7ZcyPLo8b9xajpdn/0MT8VooYQX4nmK1GtY1rnpbyyEpNUegoVwxRkzGiaN4jGMNK",
+	"hvc+/P5kWh7YtNTbhwAXAh7KPRmKJ0PxDRqKwKoNtrsOqQhQPAyAAHA3Wtw3EiZUTHKbZZQqOU+zkDTS",
+	"qaKaufr+MbDM+20HqNuMzkDNzjE7LMz4nOmMzlOjyDWbzM28YvBEqtimi8BFa4yPTZua5UMyaGV8Ur+P",
+	"XRVKGCAH7pnC32AjQFX2gybhGaqzlpGw8IT8tfsO8uOG4k+//evfx38isz//M4AcOURXZYrJpt1ynJLr",
+	"N28Or9NcB+SvbHRp/7y8eR6Q1xfdMxj25XEXQ2I+EjQUXOjMbORisrFzw5iKSykvByCabQIgcsZ8Fskw",
+	"3bevzq9dMkzj+Og5pEat/97vnV1fvfJXuAb6g8Hd4Pyyd/12ULrkR2Arr98z2tqE0qbRtOM3jR8JoEAK",
+	"vrZTbB0ZBxI5sTATVnxoqRVMnE9TJswcGk8nIHGOBjTwVr5y5zZYjd0dPBq8wqA82q9yNL4ygp0Js18J",
+	"KOHJijy2FbGBTuPGVqar74dfUMC47Je8jiAuDTlGa6JTFnGaZMsQkqPk2CFJu++LfPUV5iZopj0UL2U2",
+	"Bd0B5UBUW5vYymQL9hlgd7AJ6WBjKlFmfKa8A3TYFm5/Vzz0TthRhtnG9nk40+EpIO2vzQjYAjqCo4A6",
+	"OFI3J3WZgC+Od3Gx/f2xA7zFzOxSLIXgPIGG7r9oL5HKuzR7HwER2o1jTfLULIWjTscKHhK6JglpAPDn",
+	"0W//+veL41IANCA6V0rmwN1qswZSButEpxTizIrN5T2LoXTONEpoAkdWZtkqRhrRGidhsmwa12zGUosB",
+	"T7oZmUudmWGVxjUUZgpOCMUBgrlfyDyJSUo1RCaoeaKiMO/ZM+N6nHVfvr3o3v5y9/rtxUXYLJWFWzJw",
+	"KZJlpRPQjePN9f1oaQpFL1/FDXirmdp/uXrta1G4isq4OObZEyDnd1CkFsf25a0fGm1VJnXm/vBX09hW",
+	"dM51LtI2Oe4cF+nwtmDYVrrq3DgjTM3r4DjX1syAqXkNK2tKs2kpeR4vXF1YD2hBj6vO9EAhPiEj7mQJ",
+	"NvPkrIbfg3+aYPJtCfk98Cox2c6DlrzPjJ+o1w78oUSn4tTTnomCFYqo8BksQ9EI/c1h85SENn4dkjlV",
+	"M42A2u4K67/aS9qkawfFYzKRzHSeyaHYjNW70oFy0mVNDeY7nIrHdvX2OcDHtxJYSKXNrCOcUojHfP1D",
+	"fpw3DwxeDHddQmqEcQVBfE8SBUt5gzNA+sC1TEZLkvEsYUGJ1dr8wO9ZbPOwAKJSJjFTVewKNYJxtjLA",
+	"HTuXDSJpnY9QC/oFZMZYt1n5n7pNyrO9GKMryBv8DDSMAodMMARBwilsjGmiWXMdxx1SW/fYXLnWd9Jt",
+	"V92Mb+KPw5FdFqT9SSJW3szTpu9zmCKitZXs1NHq97vJIoTF5yrfd+qzaigucXsELCAxDR3/IoruElPb",
+	"NXQGZVF5pM1UuYuvkvVdHsC2pYAz8lRV9L1QF0Srslu3yDZs/07aAhuQqOY4NresrZovRjvwRcoIvm/h",
+	"8PwDK3XFDnnFFdFs1cmVfuEazcBK67VcA9Ux6keSns4XV5iD6Wr59pOUfgznwJ7qq5Zs+MzCrlEB5RJ2",
+	"S+Ld8GILclo4EvgFwYiwJjxr19QiP5yMPq5DcQNz84VDsx+zPhx1Z8U6eaoj+/2gDjPjfvvVZza/mIHz",
+	"eU7KIXtv5mrr0e2KJfLlYEVxKdSmepThWEb5HOqZtjg5Pej1C5mpjL3PDud2fKtrcK9EwM1He7JCe0ot",
+	"vucyCvXHS6j3qOpk9DqJmc5cCG3vYNhl4al9muR9ZzEb+7z7h2t8Pfi3bUy+9/N8nGQz4fQjPLaaqA4g",
+	"B2SlAvMVVAB/wDITcpGweMIA3I80psuR4jHREH4OCDVuXCIXrTwlimWKs3uaQBAV4bsw8oNn8JosGJ25",
+	"0wlf1z6lmmh2zxRNIKVSNz0H1MpT/qDJlOtMWkLnoaiGJMDcQayJjizwnyYIgIAY8v8t/h4GljQYTnC8",
+	"gQqhwADQiDFNdihsS7lmJLy57g/INsVjqyvCatJ5D6nwrTmxdlhPMAhP7us3kHugZyUAk093AvatdFpB",
+	"OnFFTp7ihxuPFeptDwHlsmVX+AlxQJntCEO1IZIDIdLPULgHgJojeyWCVpKG1SmedRTRdoNCEYWkIQXD",
+	"fCtIR0L11YTTUVGAdLZjKdhKx3ZZNAE+VCoHVNkmZ4nUDt4xkkJYVo6IiogluryiaouJfjfaq9LtL7/e",
+	"j9h+T2mGs9Mz99dpL2jcWpUnlfX7VlmuyMatNrvaG/1+r/kZ6uxX+9fd5x4YfO4y3r1HcSvy6XDh8Q8X",
+	"jJ2Y+zf6EMJ1OFJUYJC3hmgKDJ4xjIItVmM+U5nETu5d4zaNGOHLoyS3FyATYZWYvoT+HyTk8wCyevRV",
+	"QrXrM/u0LvaG6APp+exop2ITJoxUbsVjSRMa2W00oFw5Xe8SVxWzjJtNRy1jXmyN3N/6LhHS6wEDnUcP",
+	"7W3tI78rO7Rvk8DkO/c77D7CSV+xR55QvkvmYzaXmApbGy7tEj2H+iMlF5opDPdBUisCltKCR7ZkA4A2",
+	"IqzmoAiHouFxzTepDZonhGelmk1G5jxSMp1KwQBLItaOcwIJKJDBIRiKNKFLC4yAQ7IrEWCwpnKh14pI",
+	"g7Jr5k7kfRyoTcyLM9s4iIOx+YjFMRyoa5Zp0lhINfNwP80iTd08DZSYMWHedUwa4avrs/5d76r78qL3",
+	"CjmqhiLsXb07v72+uuxdDUJHVxumSsY57MrC0wKjmRx3jjGm5QhhcWO6mErNhiK8YQrA8KTQrRtg6QoJ",
+	"IOCtzx9phMWHnxuaJeMmVLyQ8P8AaPzPyCVAS4D0llLATAOF4moy5kniaRUyO9Ox21EClwaU6VRnG7xi",
+	"c4k4A/vtyabZPPmEYxgj2iCs7U9QI1uA4t9tgsT7rkqrzUjBxiI7/BWE50PtYutbucSyZyNhCctKMG5y",
+	"TMJSe2FQiKV9HQhaceorJ6BEGgvVJ8YOtbe+kq4Z3l5VEtReWV8mkdIsY8rc+f/+u9v6L9r6Z6f1U/uu",
+	"9fdfj4KjTufD/z34lHpDEIlI6+0SEeB1/6D31MLHfrwAwROegk4AsiSMcWMk2UxC+ws7VltksgtZ3jzC",
+	"Mbt8aywU2CWc5s86cTwXGVM2X9qdZtrieGB9sRgJO1Rjpcj1F3QyYert+eNqAdsNeXv+GLqgaL1+cg9x",
+	"Ug5/NTKza+XrABc6liDzuTvqCaEpi1l0qFgso9q1X73CZaT3X9zw35df2/C8h6n4BCyfR1EL9vI0MY7U",
+	"H1CBrCx5WD+6Ws4R67TehbRHis86nRIvlx0hUbnxtc6mLJpBYR8iLTIRVUvyn7GvRzz5tj3UYozisLkm",
+	"NOH35i1umdgLfs+EuTxVclRWwXbKcP7mLFN8ix6+UXLOsinLNaKhsfep1FBFa/lbK2fq0ra6n4L9FCm3",
+	"PZQF+WHOA5WSatvu0nYMbnbMtfOzL3uD2/PC1f4ZSnzC5vZXVJrcuZ+xytckx4qlh/dHh+yeJjnN2OE4",
+	"gevqYgNYRWguIvdc85GR/HItbUBcS/HKcbd5Iejvh70BnYQkMvspdOZNa0OhmGnQGOLVAkjTC094tiQJ",
+	"u2cFSLVt9BR4bWGL6GIRc4qUTkMRno9bV1Kw1qX5KiRAXPG8c1xJcWWmomcH/xpmodqwILhYYVpW+tha",
+	"81VpPx7+5Kj8JFwKf9ZiD5EeScdAry/zZHZre6g/NHIj02uYckYyNkXuHU14TDPERrFUajpPQENsWdkf",
+	"goPnVRH5K4uVgOfzMdFcRKi+TfflU6yHnZbXCHVYNytOhrkmc5oYHQjr/6Z72+/d9W5vr2/DpssxsaLv",
+	"ae4a4fnVu+7F+au7s+urQe9vA1AQPjz1cM/xBgJ5CSizmvIeoHqmiSYLphiCaY5yBLeyw22XzuO+3NDK",
+	"czyS8RJ4vKUkCVXOicajvi87JDcUITPgF22XYnBfbiSlQN4p5DstgSVAtT8zrBf8upaT//q2d0NGeTIr",
+	"aYGSbQJztN00Hf46Y8sP9QbqOmXiNaNZrhi5ZXOZMVKoQuKYJtsE5kJDAhSM6gdN9JSmHlIvRvjw1xfd",
+	"N3dX14O719dvr16F5LhzfErCQff2TW9wfvXm7j97v9xdnvf751dvwoBsrMOArKxgctzpNPcyPnttamZs",
+	"uS+swx41x78/a1T02s8h/LfbJD2O/i8GssMKFAMhCAEPcOtg9KzS9wyKexiMCoH89g3DAzrdMDSzmkqh",
+	"j42hXVnglXqf9slg/cENluZikuA+ZQ+7lTJBU952T11bVQIkCjfn5Hm7037uIxOWqBgIqO/R82XaQgI6",
+	"cYBzMJ0BNzm+g4q9sm3e/P65oQVrKeToHyyqzQVzj1OqEdlKTss1gcuLhtzjVEdk3LwuKYZNP3ZeqQbG",
+	"9AwZqFGDQsxBqiVphLb5lW7C5raZ/aV7efFxM+uG/lVm1g63YmYBqa52Sm0Y60bqbKJY/y8XAbllMQc/",
+	"yTI7F0AxAflLrKjIghWqJ7qOH0MiKoYCpLxNfuw8x2aKLoyNw064JrFciFOMtJn9fYhAwCckZsDvH1ti",
+	"LURCEUPh4ZiLsBtp4LBOyIwtF1K5RH/09abUMtQupJpxMTnFc4am67zm1O8Wpu0RfRjTARc1bkvPawRg",
+	"Mi89qyOdeXDNvHU83YwkjGogAiiPxr9AwIAqlXFvl2Lf1/YwI5wb1IrurQOKeuijnlvo9lGPeW7ZKxk9",
+	"xgkPNFytCBb18dq3KSw2QM6jJZL0iCq15GICihvzgTWpyIVQ5q3xuUuHCO3JOovDYChCWwATbiSVl5PH",
+	"yz9KARjr2TLlYoJo60ybNw1/S/PdUNgkcWS9s2RhmGwR/kNyaDBh9J6VWi41anmUzJ9t8hJTRbTj7tMs",
+	"GwoqSNi1qT02v91ybBiNW0wS8IJAXkYpB4FEcs60Bw4P+yxq+Ttabp96QtB9CQhmMZTTF1xnDQREUyyG",
+	"NBOd0SWQ+hM5Jm9vL3BDm8iJbg6F3TuE0E5IAMSJ+I1mm3QdBaHRwC68hOOFGhWSoxyQKJHaZohpGPJQ",
+	"gHY+6nT+dIq5MhFNacSzJTnqHD2HAnkukIfQ034cdY6OKrfDKRO3VmJ2oXR1S5MaFDkrOh95KbQTZd/d",
+	"CKGS62CwoKG6MO5x56cXu88Bj3B7tXYcuuAYlnabi2IRuYF+4RT6z+EY3KCNdwu8eKySjnE/IqS2M1ot",
+	"JRMzj+B7f9jPcTf9gnNcJQpmHBNEC8c9s3f+gNfH6/yD4CBXycHJwSEkFdpRbhbS4EFXYJ4NjVEAmNUx",
+	"4QIPqVzh1tydGnkpslZqE8jNjHHDO7OJWo4PaNVclVoFXb3Z5i3SZVrjlsgJF4FdtYqNFdNTi1p8LyN7",
+	"kRnCjC01aWBKm5ENdHddNkxeOfy3kDCn5Ji7I30gRp5TQScMpto2aL7WKy3CNxVNnhn/SzNM9rLTaVOs",
+	"G+FqDutKe6vZf5vtduM5FySmejqSVCFaR8Gg4J7bXHSYUsESo/tL38GlLaM3V+fF/NiCGyr6dODUa+Wl",
+	"m9ODfcxGFW3PRlWTRCMb+FcyWW0kMj9VtAPfVzTloqOwnYVLvfCsNjzGC1sQd63oYOX3qo5W98v+5M5o",
+	"gxboChiCpXyyXW92Vtd8P5qyOE9YTO6p4lRkZMH4ZJrZkx295WEOfzX/fQDPFppo2XtWOt74tWIQ+4Wb",
+	"zVBcPHulCwwcVDzbCjNBgGfknu8GZhKx+ksvDfPnyq1jGuxm6zc0Q+ZUe45kG0jxa20cNEqMXMxpYtNW",
+	"SSNmczlRNJ3ySAOTyChhcx2QOYg8LMIAWIqZmnAGWjMyndzzjCbWCaEj3cRM2wngqWtXm90m1oxzy6C5",
+	"EEz9oM02EkX0Bw10KEOBGHwWImpiNnWnPjpCY0vCaZRpmqtUasQJNbtVh4Ae2sdsm+sdW7udMDcDFXP2",
+	"imW2thBVaUzxkxyD+QZf1jHkls2Dm9spX3k16ZTXGIdNQ2raWKyKpjeoH/7+4X8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1295,6 +1295,105 @@ func (e PatientSummaryListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for PhiDetectionEnvelopeSuccess.
+const (
+	PhiDetectionEnvelopeSuccessTrue PhiDetectionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiDetectionEnvelopeSuccess enum.
+func (e PhiDetectionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiDetectionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiRedactionEnvelopeSuccess.
+const (
+	PhiRedactionEnvelopeSuccessTrue PhiRedactionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PhiRedactionEnvelopeSuccess enum.
+func (e PhiRedactionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PhiRedactionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhiType.
+const (
+	Account    PhiType = "account"
+	AgeOver89  PhiType = "age_over_89"
+	Biometric  PhiType = "biometric"
+	Date       PhiType = "date"
+	Device     PhiType = "device"
+	Email      PhiType = "email"
+	Fax        PhiType = "fax"
+	Geographic PhiType = "geographic"
+	HealthPlan PhiType = "health_plan"
+	Ip         PhiType = "ip"
+	License    PhiType = "license"
+	Mrn        PhiType = "mrn"
+	Name       PhiType = "name"
+	OtherId    PhiType = "other_id"
+	Phone      PhiType = "phone"
+	Photo      PhiType = "photo"
+	Ssn        PhiType = "ssn"
+	Url        PhiType = "url"
+	Vehicle    PhiType = "vehicle"
+)
+
+// Valid indicates whether the value is a known member of the PhiType enum.
+func (e PhiType) Valid() bool {
+	switch e {
+	case Account:
+		return true
+	case AgeOver89:
+		return true
+	case Biometric:
+		return true
+	case Date:
+		return true
+	case Device:
+		return true
+	case Email:
+		return true
+	case Fax:
+		return true
+	case Geographic:
+		return true
+	case HealthPlan:
+		return true
+	case Ip:
+		return true
+	case License:
+		return true
+	case Mrn:
+		return true
+	case Name:
+		return true
+	case OtherId:
+		return true
+	case Phone:
+		return true
+	case Photo:
+		return true
+	case Ssn:
+		return true
+	case Url:
+		return true
+	case Vehicle:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	Degraded ReadinessStatus = "degraded"
@@ -3515,6 +3614,80 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PhiDetection defines model for PhiDetection.
+type PhiDetection struct {
+	// Counts Findings per type; types with none are absent.
+	Counts map[string]int `json:"counts"`
+
+	// Findings In text order, without overlaps; bounded by the input (at most one per code point).
+	Findings []PhiFinding `json:"findings"`
+}
+
+// PhiDetectionEnvelope defines model for PhiDetectionEnvelope.
+type PhiDetectionEnvelope struct {
+	Data PhiDetection `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiDetectionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiDetectionEnvelopeSuccess defines model for PhiDetectionEnvelope.Success.
+type PhiDetectionEnvelopeSuccess bool
+
+// PhiFinding defines model for PhiFinding.
+type PhiFinding struct {
+	Confidence float64 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Start Offset of the first code point.
+	Start int `json:"start"`
+
+	// Text The identifier as it appears in the input.
+	Text string `json:"text"`
+
+	// Type A HIPAA Safe Harbor identifier type.
+	Type PhiType `json:"type"`
+}
+
+// PhiInput defines model for PhiInput.
+type PhiInput struct {
+	Text string `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]PhiType `json:"types,omitempty"`
+}
+
+// PhiRedaction defines model for PhiRedaction.
+type PhiRedaction struct {
+	// Findings What was replaced; spans refer to the input text.
+	Findings []PhiFinding `json:"findings"`
+
+	// Text The input with each finding replaced by `[TYPE]`.
+	Text string `json:"text"`
+}
+
+// PhiRedactionEnvelope defines model for PhiRedactionEnvelope.
+type PhiRedactionEnvelope struct {
+	Data PhiRedaction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PhiRedactionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PhiRedactionEnvelopeSuccess defines model for PhiRedactionEnvelope.Success.
+type PhiRedactionEnvelopeSuccess bool
+
+// PhiType A HIPAA Safe Harbor identifier type.
+type PhiType string
+
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
@@ -4506,6 +4679,12 @@ type UpdatePatientJSONRequestBody = PatientPatch
 
 // GrantPatientAccessJSONRequestBody defines body for GrantPatientAccess for application/json ContentType.
 type GrantPatientAccessJSONRequestBody = PatientGrantInput
+
+// DetectPhiJSONRequestBody defines body for DetectPhi for application/json ContentType.
+type DetectPhiJSONRequestBody = PhiInput
+
+// RedactPhiJSONRequestBody defines body for RedactPhi for application/json ContentType.
+type RedactPhiJSONRequestBody = PhiInput
 
 // UpdateMyProfileJSONRequestBody defines body for UpdateMyProfile for application/json ContentType.
 type UpdateMyProfileJSONRequestBody = UpdateProfileRequest
@@ -5729,6 +5908,68 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
 	RevokePatientAccess(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DetectPhiWithBody Find protected health information in text
+	//
+	// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+	// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+	// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+	// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+	// returns each with its type, span, text and confidence, plus counts per type. `types`
+	// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+	// model is involved: regular expressions, context rules and an openly licensed name list
+	// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+	// The text is neither stored, logged nor audited. Rate limited per user
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+	DetectPhiWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DetectPhi Find protected health information in text
+	//
+	// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+	// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+	// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+	// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+	// returns each with its type, span, text and confidence, plus counts per type. `types`
+	// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+	// model is involved: regular expressions, context rules and an openly licensed name list
+	// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+	// The text is neither stored, logged nor audited. Rate limited per user
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+	DetectPhi(ctx context.Context, body DetectPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RedactPhiWithBody Replace protected health information in text
+	//
+	// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+	// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+	// text as sent). `types` restricts which types are replaced. The text is neither stored,
+	// logged nor audited. Rate limited per user together with `detectPhi`
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+	RedactPhiWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RedactPhi Replace protected health information in text
+	//
+	// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+	// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+	// text as sent). `types` restricts which types are replaced. The text is neither stored,
+	// logged nor audited. Rate limited per user together with `detectPhi`
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+	RedactPhi(ctx context.Context, body RedactPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
@@ -7945,6 +8186,108 @@ func (c *Client) GrantPatientAccess(ctx context.Context, id IdPath, body GrantPa
 // Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
 func (c *Client) RevokePatientAccess(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokePatientAccessRequest(c.Server, id, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DetectPhiWithBody Find protected health information in text
+//
+// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+// returns each with its type, span, text and confidence, plus counts per type. `types`
+// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+// model is involved: regular expressions, context rules and an openly licensed name list
+// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+// The text is neither stored, logged nor audited. Rate limited per user
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+func (c *Client) DetectPhiWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDetectPhiRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DetectPhi Find protected health information in text
+//
+// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+// returns each with its type, span, text and confidence, plus counts per type. `types`
+// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+// model is involved: regular expressions, context rules and an openly licensed name list
+// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+// The text is neither stored, logged nor audited. Rate limited per user
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+func (c *Client) DetectPhi(ctx context.Context, body DetectPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDetectPhiRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RedactPhiWithBody Replace protected health information in text
+//
+// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+// text as sent). `types` restricts which types are replaced. The text is neither stored,
+// logged nor audited. Rate limited per user together with `detectPhi`
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+func (c *Client) RedactPhiWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRedactPhiRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RedactPhi Replace protected health information in text
+//
+// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+// text as sent). `types` restricts which types are replaced. The text is neither stored,
+// logged nor audited. Rate limited per user together with `detectPhi`
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+func (c *Client) RedactPhi(ctx context.Context, body RedactPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRedactPhiRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -12262,6 +12605,86 @@ func NewRevokePatientAccessRequest(server string, id IdPath, userId openapi_type
 	return req, nil
 }
 
+// NewDetectPhiRequest calls the generic DetectPhi builder with application/json body
+func NewDetectPhiRequest(server string, body DetectPhiJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDetectPhiRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDetectPhiRequestWithBody constructs an http.Request for the DetectPhi method, with any body, and a specified content type
+func NewDetectPhiRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/phi/detect")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRedactPhiRequest calls the generic RedactPhi builder with application/json body
+func NewRedactPhiRequest(server string, body RedactPhiJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRedactPhiRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRedactPhiRequestWithBody constructs an http.Request for the RedactPhi method, with any body, and a specified content type
+func NewRedactPhiRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/phi/redact")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -15371,6 +15794,68 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/patients/{id}/grants/{user_id} (the `RevokePatientAccess` operationId).
 	RevokePatientAccessWithResponse(ctx context.Context, id IdPath, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokePatientAccessResponse, error)
+
+	// DetectPhiWithBodyWithResponse Find protected health information in text
+	//
+	// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+	// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+	// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+	// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+	// returns each with its type, span, text and confidence, plus counts per type. `types`
+	// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+	// model is involved: regular expressions, context rules and an openly licensed name list
+	// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+	// The text is neither stored, logged nor audited. Rate limited per user
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+	DetectPhiWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DetectPhiResponse, error)
+
+	// DetectPhiWithResponse Find protected health information in text
+	//
+	// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+	// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+	// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+	// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+	// returns each with its type, span, text and confidence, plus counts per type. `types`
+	// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+	// model is involved: regular expressions, context rules and an openly licensed name list
+	// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+	// The text is neither stored, logged nor audited. Rate limited per user
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+	DetectPhiWithResponse(ctx context.Context, body DetectPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*DetectPhiResponse, error)
+
+	// RedactPhiWithBodyWithResponse Replace protected health information in text
+	//
+	// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+	// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+	// text as sent). `types` restricts which types are replaced. The text is neither stored,
+	// logged nor audited. Rate limited per user together with `detectPhi`
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+	RedactPhiWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RedactPhiResponse, error)
+
+	// RedactPhiWithResponse Replace protected health information in text
+	//
+	// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+	// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+	// text as sent). `types` restricts which types are replaced. The text is neither stored,
+	// logged nor audited. Rate limited per user together with `detectPhi`
+	// (`RATE_LIMIT_PHI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+	RedactPhiWithResponse(ctx context.Context, body RedactPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*RedactPhiResponse, error)
 
 	// ListUsersWithResponse List users
 	//
@@ -21202,6 +21687,220 @@ func (r RevokePatientAccessResponse) ContentType() string {
 	return ""
 }
 
+// DetectPhiResponse401Headers the declared response headers of an HTTP 401 response for DetectPhi
+type DetectPhiResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DetectPhiResponse429Headers the declared response headers of an HTTP 429 response for DetectPhi
+type DetectPhiResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type DetectPhiResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PhiDetectionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DetectPhiResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DetectPhiResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DetectPhiResponse) GetJSON200() *PhiDetectionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DetectPhiResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DetectPhiResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DetectPhiResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DetectPhiResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DetectPhiResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DetectPhiResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DetectPhiResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DetectPhiResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DetectPhiResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DetectPhiResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DetectPhiResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RedactPhiResponse401Headers the declared response headers of an HTTP 401 response for RedactPhi
+type RedactPhiResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RedactPhiResponse429Headers the declared response headers of an HTTP 429 response for RedactPhi
+type RedactPhiResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RedactPhiResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PhiRedactionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RedactPhiResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RedactPhiResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RedactPhiResponse) GetJSON200() *PhiRedactionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RedactPhiResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RedactPhiResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RedactPhiResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RedactPhiResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RedactPhiResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RedactPhiResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RedactPhiResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RedactPhiResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RedactPhiResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RedactPhiResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RedactPhiResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -26680,6 +27379,92 @@ func (c *ClientWithResponses) RevokePatientAccessWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRevokePatientAccessResponse(rsp)
+}
+
+// DetectPhiWithBodyWithResponse Find protected health information in text
+//
+// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+// returns each with its type, span, text and confidence, plus counts per type. `types`
+// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+// model is involved: regular expressions, context rules and an openly licensed name list
+// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+// The text is neither stored, logged nor audited. Rate limited per user
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+func (c *ClientWithResponses) DetectPhiWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DetectPhiResponse, error) {
+	rsp, err := c.DetectPhiWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDetectPhiResponse(rsp)
+}
+
+// DetectPhiWithResponse Find protected health information in text
+//
+// Finds the 18 HIPAA Safe Harbor identifier types in `text` (names, geographic units below the
+// state, dates other than the year, phone and fax numbers, e-mail addresses, SSN, medical
+// record, health plan and account numbers, licence, vehicle and device identifiers, URLs, IP
+// addresses, biometric and photo references, ages over 89 and other unique identifiers) and
+// returns each with its type, span, text and confidence, plus counts per type. `types`
+// restricts the answer to those types. Spans are Unicode code points, `end` exclusive. No
+// model is involved: regular expressions, context rules and an openly licensed name list
+// (`internal/phi/data/NOTICE`); recall and precision are measured in `docs/benchmarks.md`.
+// The text is neither stored, logged nor audited. Rate limited per user
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/phi/detect (the `DetectPhi` operationId).
+func (c *ClientWithResponses) DetectPhiWithResponse(ctx context.Context, body DetectPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*DetectPhiResponse, error) {
+	rsp, err := c.DetectPhi(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDetectPhiResponse(rsp)
+}
+
+// RedactPhiWithBodyWithResponse Replace protected health information in text
+//
+// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+// text as sent). `types` restricts which types are replaced. The text is neither stored,
+// logged nor audited. Rate limited per user together with `detectPhi`
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+func (c *ClientWithResponses) RedactPhiWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RedactPhiResponse, error) {
+	rsp, err := c.RedactPhiWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRedactPhiResponse(rsp)
+}
+
+// RedactPhiWithResponse Replace protected health information in text
+//
+// Detects as `detectPhi` does and returns `text` with each identifier replaced by its type in
+// upper case and brackets (`[NAME]`, `[PHONE]`, ...), with the findings (spans refer to the
+// text as sent). `types` restricts which types are replaced. The text is neither stored,
+// logged nor audited. Rate limited per user together with `detectPhi`
+// (`RATE_LIMIT_PHI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/phi/redact (the `RedactPhi` operationId).
+func (c *ClientWithResponses) RedactPhiWithResponse(ctx context.Context, body RedactPhiJSONRequestBody, reqEditors ...RequestEditorFn) (*RedactPhiResponse, error) {
+	rsp, err := c.RedactPhi(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRedactPhiResponse(rsp)
 }
 
 // ListUsersWithResponse List users
@@ -32545,6 +33330,244 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDetectPhiResponse parses an HTTP response from a DetectPhiWithResponse call
+func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DetectPhiResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PhiDetectionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DetectPhiResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DetectPhiResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRedactPhiResponse parses an HTTP response from a RedactPhiWithResponse call
+func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RedactPhiResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PhiRedactionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RedactPhiResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RedactPhiResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -38,6 +38,7 @@ import (
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/patient"
+	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
@@ -244,6 +245,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.Voice = a.Voice
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
+	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
 	a.VoiceSessions = a.newVoiceSessions(h.Dictation)

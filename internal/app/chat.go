@@ -10,6 +10,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/phi"
 )
 
 // Cache namespaces.
@@ -26,7 +27,11 @@ func newChatModel(cfg *config.Config) (chat.ChatModel, error) {
 	if !cfg.UseOpenAI(cfg.ChatProvider) {
 		return chat.Extractive{}, nil
 	}
-	m, err := chat.NewOpenAI(chat.OpenAIConfig{Config: llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL}, Model: cfg.OpenAIChatModel})
+	oc := chat.OpenAIConfig{Config: llm.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL}, Model: cfg.OpenAIChatModel}
+	if !cfg.ProvidersTrusted { // an external endpoint: PHI_POLICY applies
+		oc.Outbound = phi.NewGuard(cfg.PHIPolicy).Outbound
+	}
+	m, err := chat.NewOpenAI(oc)
 	if err != nil {
 		return nil, fmt.Errorf("app: chat model: %w", err)
 	}

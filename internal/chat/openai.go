@@ -39,6 +39,10 @@ type OpenAIConfig struct {
 	// OpenAI-compatible servers accept); Request.MaxTokens overrides it. 0
 	// sends none.
 	MaxTokens int
+	// Outbound, if not nil, rewrites or refuses each user and assistant turn and the
+	// question before they are sent (PHI_POLICY in front of an external provider). The
+	// sources, knowledge-base text, are sent as they are.
+	Outbound func(text string) (string, error)
 }
 
 // OpenAI is a ChatModel backed by an OpenAI-compatible chat completions
@@ -67,9 +71,12 @@ func (m *OpenAI) Name() string { return m.cfg.Model }
 
 // Stream implements ChatModel. Cancelling ctx aborts the HTTP stream.
 func (m *OpenAI) Stream(ctx context.Context, req Request, onDelta func(string) error) (string, error) {
-	params := m.params(req)
+	params, err := m.params(req)
+	if err != nil {
+		return "", err // the Outbound refusal, as it is: nothing was sent
+	}
 	var text string
-	err := m.client.Do(ctx, func(ctx context.Context) error {
+	err = m.client.Do(ctx, func(ctx context.Context) error {
 		var err error
 		text, err = m.attempt(ctx, params, onDelta)
 		if err != nil && (text != "" || errors.Is(err, errEmptyAnswer)) {
@@ -141,20 +148,34 @@ func (m *OpenAI) attempt(ctx context.Context, params openai.ChatCompletionNewPar
 // params builds the request: the system prompt, the patient context (when
 // given) as a second system message, the history as user and assistant turns, then one user message with the numbered sources and the
 // question.
-func (m *OpenAI) params(req Request) openai.ChatCompletionNewParams {
+func (m *OpenAI) params(req Request) (openai.ChatCompletionNewParams, error) {
+	out := func(s string) (string, error) { return s, nil }
+	if m.cfg.Outbound != nil {
+		out = m.cfg.Outbound
+	}
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(SystemPrompt)}
 	if req.Context != "" {
 		msgs = append(msgs, openai.SystemMessage(PatientContextHeading+"\n"+req.Context))
 	}
 	for _, h := range req.History {
-		switch h.Role {
-		case RoleUser:
-			msgs = append(msgs, openai.UserMessage(h.Content))
-		case RoleAssistant:
-			msgs = append(msgs, openai.AssistantMessage(h.Content))
+		if h.Role != RoleUser && h.Role != RoleAssistant {
+			continue
+		}
+		content, err := out(h.Content)
+		if err != nil {
+			return openai.ChatCompletionNewParams{}, err
+		}
+		if h.Role == RoleUser {
+			msgs = append(msgs, openai.UserMessage(content))
+		} else {
+			msgs = append(msgs, openai.AssistantMessage(content))
 		}
 	}
-	msgs = append(msgs, openai.UserMessage(FormatSources(req.Sources)+"\n\nQuestion: "+req.Question))
+	question, err := out(req.Question)
+	if err != nil {
+		return openai.ChatCompletionNewParams{}, err
+	}
+	msgs = append(msgs, openai.UserMessage(FormatSources(req.Sources)+"\n\nQuestion: "+question))
 
 	p := openai.ChatCompletionNewParams{Model: m.cfg.Model, Messages: msgs}
 	if m.cfg.Temperature != nil {
@@ -163,7 +184,7 @@ func (m *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 	if n := cmp.Or(max(req.MaxTokens, 0), m.cfg.MaxTokens); n > 0 {
 		p.MaxTokens = openai.Int(int64(n))
 	}
-	return p
+	return p, nil
 }
 
 // FormatSources renders the sources as the model sees them:

@@ -118,6 +118,8 @@ type Config struct {
 	OpenAISTTModel          string
 	OpenAITTSModel          string
 	VoiceRelayPerMinute     int
+	PHIPerMinute            int    // RATE_LIMIT_PHI_PER_MINUTE
+	PHIPolicy               string // redact, block or allow
 
 	// JWT
 	JWTSecret []byte
@@ -418,6 +420,10 @@ var specs = []spec{
 	listVar(gVoice, "VOICE_TTS_PROVIDER", "auto", "Text-to-speech providers in the order they are tried, comma-separated: openai, offline; auto as for VOICE_STT_PROVIDER.",
 		func(c *Config) *[]string { return &c.VoiceTTSProviders }).
 		withCheck(func(c *Config) error { return checkProviders(c.VoiceTTSProviders) }),
+	enumVar(gVoice, "PHI_POLICY", "redact", "What happens to protected health information in text sent to an external chat provider (not a PROVIDERS_TRUSTED endpoint): redact (replaced by [TYPE]), block (422 PHI_BLOCKED naming the types) or allow (sent as is). Knowledge-base text is never changed.",
+		func(c *Config) *string { return &c.PHIPolicy }, "redact", "block", "allow"),
+	intVar(gVoice, "RATE_LIMIT_PHI_PER_MINUTE", "120", "PHI detection and redaction requests (/api/phi/detect, /api/phi/redact) per user per minute (1-100000).",
+		func(c *Config) *int { return &c.PHIPerMinute }, 1, 100000),
 	int64Var(gVoice, "VOICE_MAX_AUDIO_BYTES", "26214400", "Largest audio upload to /api/voice/transcribe, in bytes (1 KiB to 1 GiB).",
 		func(c *Config) *int64 { return &c.VoiceMaxAudioBytes }, kib, gib),
 	intVar(gVoice, "VOICE_MAX_AUDIO_SECONDS", "600", "Longest audio accepted for transcription, in seconds (1-7200).",

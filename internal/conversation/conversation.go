@@ -275,6 +275,10 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, q
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()
 		}
+		// A refusal with its own status (PHI_POLICY=block: 422 PHI_BLOCKED) passes as it is.
+		if ae := (*apierr.Error)(nil); errors.As(err, &ae) && ae.Status < 500 {
+			return Message{}, ae
+		}
 		return Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
 	}
 	if before != nil {
