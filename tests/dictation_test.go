@@ -732,3 +732,32 @@ func TestDictationAudioLimits(t *testing.T) {
 	}
 	require.Equal(t, sess.Version, d.get(t, sess.Id).JSON200.Data.Version)
 }
+
+// Identifiers dictated outside a linked patient come back as phi_alerts (the real detector),
+// with one audit row of types and counts and no text; a linked patient raises none.
+func TestDictationPHIAlerts(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	d := s.dictation(t)
+	sess := d.create(t, client.DictationSessionInput{NoteType: client.Soap})
+	r := d.say(t, sess.Id, "Call the daughter at 617-555-0142 or email jane.doe@example.com period", sess.Version)
+	types := map[string]bool{}
+	runes := []rune(r.Applied.Text)
+	for _, a := range r.PhiAlerts {
+		types[a.Type] = true
+		require.Less(t, a.Start, a.End)
+		require.LessOrEqual(t, a.End, len(runes))
+		require.Positive(t, a.Confidence)
+	}
+	require.True(t, types["phone"], "%+v in %q", r.PhiAlerts, r.Applied.Text)
+	require.True(t, types["email"], "%+v", r.PhiAlerts)
+	rows, body := s.auditOf(t, "phi.detected")
+	require.Len(t, rows, 1)
+	require.Contains(t, string(body), "phone")
+	require.NotContains(t, string(body), "0142", "no dictated text in the audit row")
+
+	patient := s.createPatient(t, d.tok, patientInput()).Id
+	linked := d.create(t, client.DictationSessionInput{NoteType: client.Soap, PatientId: &patient})
+	r = d.say(t, linked.Id, "Call the daughter at 617-555-0142 period", linked.Version)
+	require.Empty(t, r.PhiAlerts)
+}

@@ -213,6 +213,14 @@ func TestVoiceSessionDictationMode(t *testing.T) {
 	require.Contains(t, meta.Ev["text"], "140/90")
 	v.until("voice.state")
 
+	// An identifier dictated without a linked patient raises phi.alert.
+	v.send(map[string]any{"type": "message", "content": "call her back at 617-555-0142 period"})
+	alert, _ := v.until("phi.alert")
+	alerts := alert.Ev["alerts"].([]any)
+	require.NotEmpty(t, alerts)
+	require.Equal(t, "phone", alerts[0].(map[string]any)["type"])
+	v.until("voice.state")
+
 	res, err := s.Client.GetDictationSessionWithResponse(context.Background(), id, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
@@ -227,6 +235,7 @@ func TestVoiceSessionDictationMode(t *testing.T) {
 	}
 	require.Equal(t, "Patient reports chest pain since yesterday.", subjective)
 	require.Contains(t, objective, "BP 140/90 mmHg")
+	require.Contains(t, objective, "617-555-0142")
 
 	// Another user's dictation session cannot be opened; conversation mode answers again.
 	other := s.token(t, s.account(t, auth.RoleUser))

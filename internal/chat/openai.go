@@ -155,7 +155,12 @@ func (m *OpenAI) params(req Request) (openai.ChatCompletionNewParams, error) {
 	}
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(SystemPrompt)}
 	if req.Context != "" {
-		msgs = append(msgs, openai.SystemMessage(PatientContextHeading+"\n"+req.Context))
+		// A patient record is PHI like the turns: the same policy applies before it leaves.
+		context, err := out(req.Context)
+		if err != nil {
+			return openai.ChatCompletionNewParams{}, err
+		}
+		msgs = append(msgs, openai.SystemMessage(PatientContextHeading+"\n"+context))
 	}
 	for _, h := range req.History {
 		if h.Role != RoleUser && h.Role != RoleAssistant {
