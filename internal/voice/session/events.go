@@ -211,12 +211,14 @@ type storedMessage struct {
 	CreatedAt   time.Time           `json:"created_at"`
 }
 
-// audioFrame builds a binary output frame.
-func audioFrame(seq uint32, pcm []byte) []byte {
-	b := make([]byte, frameHeader+len(pcm))
+// audioFrame builds a binary output frame: header and PCM16 little-endian in one allocation.
+func audioFrame(seq uint32, samples []int16) []byte {
+	b := make([]byte, frameHeader+2*len(samples))
 	b[0] = frameAudioOut
 	binary.BigEndian.PutUint32(b[1:5], seq)
-	copy(b[frameHeader:], pcm)
+	for i, s := range samples {
+		binary.LittleEndian.PutUint16(b[frameHeader+2*i:], uint16(s))
+	}
 	return b
 }
 
@@ -225,15 +227,6 @@ func audioJSON(frame []byte) []byte {
 	seq := binary.BigEndian.Uint32(frame[1:5])
 	data, _ := json.Marshal(audioEvent{Type: evAudio, Seq: seq, Audio: base64.StdEncoding.EncodeToString(frame[frameHeader:])})
 	return data
-}
-
-// pcmLE is PCM16 little-endian bytes.
-func pcmLE(samples []int16) []byte {
-	b := make([]byte, 2*len(samples))
-	for i, s := range samples {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
-	}
-	return b
 }
 
 // samplesLE reads PCM16 little-endian bytes (an even number).

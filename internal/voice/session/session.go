@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -214,7 +215,7 @@ func (s *Session) send(v any) {
 		s.log.Error("voice session: marshal", "err", err)
 		return
 	}
-	s.conn.SendText(eventType(v), data)
+	s.conn.SendText(typeOf(data), data)
 }
 
 func (s *Session) fail(code, message string) {
@@ -232,15 +233,15 @@ func (s *Session) emitLocked(end bool, build func(seq uint32) any) {
 		return
 	}
 	if s.attached {
-		s.conn.SendText(eventType(v), data)
+		s.conn.SendText(typeOf(data), data)
 	}
 	s.buf.add(entry{seq: s.seq, end: end, data: data})
 }
 
 // audioLocked sends one audio frame of a turn (outMu held).
-func (s *Session) audioLocked(pcm []byte) {
+func (s *Session) audioLocked(samples []int16) {
 	s.seq++
-	frame := audioFrame(s.seq, pcm)
+	frame := audioFrame(s.seq, samples)
 	if s.attached {
 		if s.binary {
 			s.conn.SendBinary(evAudio, frame)
@@ -251,14 +252,18 @@ func (s *Session) audioLocked(pcm []byte) {
 	s.buf.add(entry{seq: s.seq, binary: true, data: frame})
 }
 
-// eventType reads the type of an event for metrics.
-func eventType(v any) string {
-	var t struct {
-		Type string `json:"type"`
+// typeOf reads the type of an encoded event for metrics: every event struct has Type as its
+// first field, so the JSON starts with {"type":"…".
+func typeOf(data []byte) string {
+	const prefix = `{"type":"`
+	if !bytes.HasPrefix(data, []byte(prefix)) {
+		return "unknown"
 	}
-	b, _ := json.Marshal(v)
-	_ = json.Unmarshal(b, &t)
-	return t.Type
+	rest := data[len(prefix):]
+	if i := bytes.IndexByte(rest, '"'); i >= 0 {
+		return string(rest[:i])
+	}
+	return "unknown"
 }
 
 func (s *Session) onText(data []byte) {

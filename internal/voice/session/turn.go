@@ -182,13 +182,9 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		})
 	}
 
-	speaker, err := s.h.cfg.Voice.Speaker(t.ctx, s.actor(), s.voiceID)
-	if err != nil && t.ctx.Err() == nil {
-		s.fail(codeVoice, "speech output is unavailable; the answer comes as text")
-	}
 	sentences := make(chan string, 16)
 	spoken := make(chan struct{})
-	go s.speak(t, speaker, sentences, spoken)
+	go s.speak(t, sentences, spoken) // prepares the speaker while the model starts
 	var stream voice.SentenceStream
 	queue := func(ss []string) {
 		for _, sentence := range ss {
@@ -224,8 +220,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 }
 
 // speak renders queued sentences and sends each one's audio whole, or not at all.
-func (s *Session) speak(t *turn, sp *voice.Speaker, sentences <-chan string, done chan<- struct{}) {
+func (s *Session) speak(t *turn, sentences <-chan string, done chan<- struct{}) {
 	defer close(done)
+	sp, err := s.h.cfg.Voice.Speaker(t.ctx, s.actor(), s.voiceID)
+	if err != nil && t.ctx.Err() == nil {
+		s.fail(codeVoice, "speech output is unavailable; the answer comes as text")
+	}
 	n, failed := 0, sp == nil
 	mute := func() {
 		s.outMu.Lock()
@@ -280,7 +280,7 @@ func (s *Session) speakSentence(t *turn, n int, sentence string, pcm voice.PCM) 
 			SampleRate: pcm.Rate, Samples: len(pcm.Samples), Frames: frames}
 	})
 	for i := 0; i < len(pcm.Samples); i += chunk {
-		s.audioLocked(pcmLE(pcm.Samples[i:min(i+chunk, len(pcm.Samples))]))
+		s.audioLocked(pcm.Samples[i:min(i+chunk, len(pcm.Samples))])
 	}
 	t.spoken = append(t.spoken, sentence)
 	return true
