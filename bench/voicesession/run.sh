@@ -48,9 +48,16 @@ trap 'stop_gateway; kill $FAKEPID 2>/dev/null || true' EXIT
 start_gateway OPENAI_BASE_URL="http://$FAKE/v1" OPENAI_API_KEY=bench CHAT_PROVIDER=openai \
   VOICE_STT_PROVIDER=openai VOICE_TTS_PROVIDER=openai
 TOKENS=$(users 4)
-echo "## fake providers (STT 50 ms, model 50 ms to the first token, TTS 50 ms per sentence)"
+echo "## fake providers (STT 50 ms, model 50 ms to the first token, TTS 50 ms per sentence), external: PHI_POLICY=redact on the model's input"
 taskset -c 1 bin/voice-load -mode overhead -url "http://127.0.0.1:$PORT" -tokens "$TOKENS" -turns "$TURNS"
 taskset -c 1 bin/voice-load -mode load -url "http://127.0.0.1:$PORT" -tokens "$TOKENS" -sessions "$SESSIONS" -seconds "$SECONDS_" -pid "$SERVER"
+stop_gateway
+
+start_gateway OPENAI_BASE_URL="http://$FAKE/v1" OPENAI_API_KEY=bench CHAT_PROVIDER=openai \
+  VOICE_STT_PROVIDER=openai VOICE_TTS_PROVIDER=openai PROVIDERS_TRUSTED=true
+TOKENS=$(users 1)
+echo "## the same, PROVIDERS_TRUSTED=true (no PHI guard: the gateway alone)"
+taskset -c 1 bin/voice-load -mode overhead -url "http://127.0.0.1:$PORT" -tokens "$TOKENS" -turns "$TURNS"
 stop_gateway
 
 if [ -n "$tags" ]; then # make build included the offline voice

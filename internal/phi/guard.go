@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/voiceassist/gateway/internal/apierr"
 )
@@ -20,6 +21,7 @@ const (
 // external providers (not a PROVIDERS_TRUSTED endpoint), and never sees knowledge-base text.
 type Guard struct {
 	policy string
+	seen   memo
 }
 
 // NewGuard returns the guard for a policy; an unknown policy redacts.
@@ -39,7 +41,7 @@ func (g *Guard) Outbound(text string) (string, error) {
 	if g == nil || g.policy == PolicyAllow || text == "" {
 		return text, nil
 	}
-	fs := Detect(text)
+	fs := g.seen.detect(text)
 	if len(fs) == 0 {
 		return text, nil
 	}
@@ -56,4 +58,45 @@ func (g *Guard) Outbound(text string) (string, error) {
 		return "", e
 	}
 	return Redact(text, fs), nil
+}
+
+// memo remembers the findings of recent texts: a conversation's history goes out again with
+// every turn, and detection costs milliseconds per message. Bounded in entries and in the
+// length of the texts kept.
+type memo struct {
+	mu    sync.Mutex
+	found map[string][]Finding
+	order []string // insertion order, for eviction
+}
+
+const (
+	memoEntries = 4096
+	memoMaxText = 4096 // bytes; longer texts are detected every time
+)
+
+func (m *memo) detect(text string) []Finding {
+	if len(text) > memoMaxText {
+		return Detect(text)
+	}
+	m.mu.Lock()
+	fs, ok := m.found[text]
+	m.mu.Unlock()
+	if ok {
+		return fs
+	}
+	fs = Detect(text)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.found == nil {
+		m.found = make(map[string][]Finding, memoEntries)
+	}
+	if _, ok := m.found[text]; !ok {
+		if len(m.order) >= memoEntries {
+			delete(m.found, m.order[0])
+			m.order = m.order[1:]
+		}
+		m.found[text] = fs
+		m.order = append(m.order, text)
+	}
+	return fs
 }
