@@ -708,6 +708,25 @@ func TestDictationOfflineAudio(t *testing.T) {
 	require.Contains(t, strings.ToLower(f.JSON200.Data.Note.Sections[0].Text), "shortness of breath")
 }
 
+// A paused dictation listens for commands only: the offline recogniser decodes against the
+// command grammar, so "resume dictation" is heard as exactly that and resumes.
+func TestDictationPausedListensForCommandsOffline(t *testing.T) {
+	t.Parallel()
+	needOfflineVoice(t)
+	s := startServer(t, nil)
+	d := s.dictation(t)
+	sess := d.create(t, client.DictationSessionInput{NoteType: client.Soap})
+	c := d.command(t, sess.Id, "pause dictation", sess.Version)
+	require.Equal(t, http.StatusOK, c.StatusCode(), "%s", c.Body)
+	require.Equal(t, client.Paused, c.JSON200.Data.Session.Status)
+	sp := s.synthesize(t, d.tok, client.SynthesisInput{Text: "Resume dictation.", Voice: ptr("kal16"), Format: ptr(client.Wav)})
+	require.Equal(t, http.StatusOK, sp.StatusCode(), "%s", sp.Body)
+	res := d.audio(t, sess.Id, sp.Body, c.JSON200.Data.Session.Version)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, "resume dictation", res.JSON200.Data.Transcript.Text)
+	require.Equal(t, client.Active, res.JSON200.Data.Session.Status)
+}
+
 // Audio appends have the limits of transcription (size, length, container) and change
 // nothing when refused.
 func TestDictationAudioLimits(t *testing.T) {

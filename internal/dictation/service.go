@@ -300,8 +300,12 @@ func (s *Service) AppendAudio(ctx context.Context, actor audit.Actor, user, id u
 	if len(hints) > maxHintTerms {
 		hints = hints[:maxHintTerms]
 	}
-	res, err := s.voice.Transcribe(ctx, actor, voice.TranscribeRequest{Audio: audio,
-		Options: voice.TranscribeOptions{Language: "en", Words: hints}})
+	opts := voice.TranscribeOptions{Language: "en", Words: hints}
+	if row.Status == StatusPaused {
+		// Paused, only commands count: a provider with grammars (offline) listens for them alone.
+		opts.Grammar = CommandPhrases()
+	}
+	res, err := s.voice.Transcribe(ctx, actor, voice.TranscribeRequest{Audio: audio, Options: opts})
 	if err != nil {
 		return Result{}, err
 	}

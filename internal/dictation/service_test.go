@@ -126,6 +126,16 @@ func TestAppendAudio(t *testing.T) {
 	r2, err := s.AppendAudio(ctx, actor, user, sess.ID, []byte("RIFF"), r.Session.Version)
 	require.NoError(t, err)
 	require.Equal(t, r.Session.Version, r2.Session.Version)
+	require.Empty(t, stt.got[1].Options.Grammar, "an active session transcribes freely")
+
+	// Paused, the recogniser is asked for commands only, and "resume dictation" resumes.
+	p, err := s.Command(ctx, actor, user, sess.ID, "pause dictation", r2.Session.Version)
+	require.NoError(t, err)
+	stt.text = "resume dictation"
+	r3, err := s.AppendAudio(ctx, actor, user, sess.ID, []byte("RIFF"), p.Session.Version)
+	require.NoError(t, err)
+	require.Contains(t, stt.got[2].Options.Grammar, "resume dictation")
+	require.Equal(t, dictation.StatusActive, r3.Session.Status)
 }
 
 // Finalizing audits sizes only; a finalized session refuses changes and deletion is audited.

@@ -32,6 +32,9 @@ type TranscribeOptions struct {
 	Prompt     string   // phrase hints (providers that support them)
 	Timestamps bool     // return segments and words with times
 	Words      []string // extra vocabulary for this request (not persisted)
+	// Grammar, when set, restricts recognition to these phrases (a command grammar) where the
+	// provider supports it (offline: a JSGF grammar); others transcribe freely.
+	Grammar []string
 }
 
 // Word is one recognised word with its time span and confidence (0..1, -1 when unknown).

@@ -272,3 +272,21 @@ func TestSynthesize(t *testing.T) {
 	unlockFlite()
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// TestCommandGrammar: with a grammar the decoder hears only its phrases (a paused dictation
+// listens for commands), and the same decoder transcribes freely again afterwards.
+func TestCommandGrammar(t *testing.T) {
+	s, err := NewSTT(STTOptions{Workers: 1})
+	require.NoError(t, err)
+	grammar := []string{"resume dictation", "pause dictation", "next section", "save note", "read back", "zyxwvut frobnicate"}
+	for _, phrase := range []string{"resume dictation", "save note", "next section"} {
+		tr, err := s.Transcribe(context.Background(), say(t, "kal16", phrase), voice.TranscribeOptions{Grammar: grammar})
+		require.NoError(t, err)
+		require.Equal(t, phrase, tr.Text)
+	}
+	free := transcribe(t, s, say(t, "kal16", generalSentences[0]))
+	require.NotContains(t, grammar, free.Text, "back to the language model: %q", free.Text)
+	require.Greater(t, len(strings.Fields(free.Text)), 3)
+	_, err = s.Transcribe(context.Background(), say(t, "kal16", "hello"), voice.TranscribeOptions{Grammar: []string{"zyxwvut frobnicate"}})
+	require.ErrorIs(t, err, voice.ErrInvalidInput)
+}

@@ -83,6 +83,16 @@ static int gw_start(gw_dec *d, int reset) {
 	return ps_start_utt(d->ps);
 }
 
+// gw_use selects a search: the language model ("ngram") or a grammar loaded by gw_grammar.
+static int gw_use(gw_dec *d, const char *name) {
+	return ps_set_search(d->ps, name);
+}
+
+// gw_grammar loads a JSGF grammar as the search name (once per decoder and grammar).
+static int gw_grammar(gw_dec *d, const char *name, const char *jsgf) {
+	return ps_set_jsgf_string(d->ps, name, jsgf);
+}
+
 static int gw_frate(ps_decoder_t *ps) {
 	return cmd_ln_int32_r(ps_get_config(ps), "-frate");
 }
@@ -100,11 +110,14 @@ import "C"
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,8 +147,9 @@ type STT struct {
 }
 
 type decoder struct {
-	d      *C.gw_dec
-	frames int // frames per second (-frate)
+	d        *C.gw_dec
+	frames   int             // frames per second (-frate)
+	grammars map[string]bool // command grammars loaded as searches, by name
 }
 
 // NewSTT checks the model is installed and makes the pool; it loads nothing.
@@ -169,7 +183,9 @@ const chunk = voice.SampleRate / 4
 
 // Transcribe decodes audio as one utterance. opt.Prompt and opt.Words are ignored:
 // pocketsphinx cannot forget words, so per-request vocabulary would leak into later
-// requests; the vocabulary is STTOptions.Words.
+// requests; the vocabulary is STTOptions.Words. With opt.Grammar the utterance is decoded
+// against a grammar of those phrases (those whose words the dictionary knows): the result is
+// one of them, for a client listening only for commands.
 func (s *STT) Transcribe(ctx context.Context, audio voice.PCM, opt voice.TranscribeOptions) (voice.Transcript, error) {
 	if lang := strings.ToLower(opt.Language); lang != "" && lang != "en" && !strings.HasPrefix(lang, "en-") {
 		return voice.Transcript{}, fmt.Errorf("%w: pocketsphinx speaks English only, not %q", voice.ErrInvalidInput, opt.Language)
@@ -186,7 +202,14 @@ func (s *STT) Transcribe(ctx context.Context, audio voice.PCM, opt voice.Transcr
 	}
 	defer func() { s.pool <- dec }()
 
-	seg, err := dec.decode(ctx, audio.Samples)
+	search := "ngram"
+	if len(opt.Grammar) > 0 {
+		v, _ := s.vocab()
+		if search, err = dec.grammar(v, opt.Grammar); err != nil {
+			return voice.Transcript{}, err
+		}
+	}
+	seg, err := dec.decode(ctx, search, audio.Samples)
 	if err != nil {
 		return voice.Transcript{}, err
 	}
@@ -245,6 +268,22 @@ var addedBoost float32 = 1
 type vocab struct {
 	dict, arpa []byte // arpa is nil when nothing is added
 	added      []string
+
+	wordsOnce sync.Once
+	words     map[string]bool // the dictionary's words, for grammars
+}
+
+// knows reports whether the dictionary spells w.
+func (v *vocab) knows(w string) bool {
+	v.wordsOnce.Do(func() {
+		v.words = map[string]bool{}
+		for _, line := range strings.Split(string(v.dict), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && !strings.Contains(f[0], "(") {
+				v.words[f[0]] = true
+			}
+		}
+	})
+	return v.words[w]
 }
 
 func (s *STT) vocab() (*vocab, error) {
@@ -336,7 +375,41 @@ func newDecoder(dir string, v *vocab) (*decoder, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: pocketsphinx failed to load the model in %s", voice.ErrUnavailable, dir)
 	}
-	return &decoder{d: d, frames: int(C.gw_frate(d.ps))}, nil
+	return &decoder{d: d, frames: int(C.gw_frate(d.ps)), grammars: map[string]bool{}}, nil
+}
+
+// grammar loads (once per decoder) a JSGF grammar of the phrases the dictionary can spell and
+// returns its search name.
+func (dec *decoder) grammar(v *vocab, phrases []string) (string, error) {
+	var alts []string
+	for _, p := range phrases {
+		words := strings.Fields(strings.ToLower(p))
+		ok := len(words) > 0
+		for _, w := range words {
+			ok = ok && v.knows(w)
+		}
+		if ok {
+			alts = append(alts, strings.Join(words, " "))
+		}
+	}
+	if len(alts) == 0 {
+		return "", fmt.Errorf("%w: no phrase of the grammar is in the dictionary", voice.ErrInvalidInput)
+	}
+	sort.Strings(alts)
+	sum := sha256.Sum256([]byte(strings.Join(alts, "|")))
+	name := "g" + hex.EncodeToString(sum[:8])
+	if dec.grammars[name] {
+		return name, nil
+	}
+	jsgf := "#JSGF V1.0;\ngrammar commands;\npublic <command> = ( " + strings.Join(alts, " | ") + " );\n"
+	cname, cjsgf := C.CString(name), C.CString(jsgf)
+	defer C.free(unsafe.Pointer(cname))
+	defer C.free(unsafe.Pointer(cjsgf))
+	if C.gw_grammar(dec.d, cname, cjsgf) < 0 {
+		return "", fmt.Errorf("pocketsphinx: loading the command grammar failed")
+	}
+	dec.grammars[name] = true
+	return name, nil
 }
 
 // resetCMN restores the fresh cepstral-mean and noise state before every utterance (a new
@@ -352,8 +425,20 @@ func boolInt(b bool) C.int {
 }
 
 // decode runs one utterance, checking ctx between chunks, and returns it as a segment.
-func (dec *decoder) decode(ctx context.Context, samples []int16) (voice.Segment, error) {
+func (dec *decoder) decode(ctx context.Context, search string, samples []int16) (voice.Segment, error) {
 	ps := dec.d.ps
+	cs := C.CString(search)
+	defer C.free(unsafe.Pointer(cs))
+	if C.gw_use(dec.d, cs) < 0 {
+		return voice.Segment{}, errors.New("pocketsphinx: selecting the search failed")
+	}
+	if search != "ngram" {
+		defer func() {
+			ngram := C.CString("ngram")
+			C.gw_use(dec.d, ngram)
+			C.free(unsafe.Pointer(ngram))
+		}()
+	}
 	if C.gw_start(dec.d, boolInt(resetCMN)) < 0 {
 		return voice.Segment{}, errors.New("pocketsphinx: start utterance failed")
 	}
