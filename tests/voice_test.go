@@ -176,6 +176,11 @@ func TestVoiceTranscribeErrors(t *testing.T) {
 	res = s.transcribe(t, tok, big, nil)
 	require.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode(), "%s", res.Body)
 
+	// A limit below MAX_BODY_BYTES holds too.
+	small := startServer(t, map[string]string{"VOICE_MAX_AUDIO_BYTES": "65536"})
+	res = small.transcribe(t, small.token(t, small.account(t, auth.RoleUser)), tone(16000, 6), nil) // 192 KB
+	require.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode(), "%s", res.Body)
+
 	// Anonymous callers are refused.
 	ct, body = audioForm(t, tone(16000, 0.5), "audio/wav", nil)
 	res, err = s.Client.TranscribeAudioWithBodyWithResponse(context.Background(), ct, body)

@@ -90,6 +90,9 @@ func securityHeaders(docsCSP string, demo DemoPage) echo.MiddlewareFunc {
 // bodyLimits reads the declared upload operations from the contract: an operation with
 // `x-body-limit: upload` (MAX_UPLOAD_BYTES) or `x-body-limit: audio` (VOICE_MAX_AUDIO_BYTES)
 // may receive more than MAX_BODY_BYTES. Keys are "METHOD echo-route-template".
+// formAllowance is what a multipart upload may carry besides its file.
+const formAllowance = 64 << 10
+
 func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
 	out := map[string]int64{}
 	for path, item := range spec.Paths.Map() {
@@ -105,7 +108,10 @@ func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
 			default:
 				panic(fmt.Sprintf("httpserver: %s %s: unknown x-body-limit %v", method, path, op.Extensions["x-body-limit"]))
 			}
-			out[method+" "+specParam.ReplaceAllString(path, ":$1")] = max(limit, cfg.MaxBodyBytes)
+			// The declared limit is the file's; the form around it (boundaries, part headers, the
+			// other fields) gets formAllowance. MAX_BODY_BYTES does not apply: an audio limit
+			// below it must still hold.
+			out[method+" "+specParam.ReplaceAllString(path, ":$1")] = limit + formAllowance
 		}
 	}
 	return out
