@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"testing"
 
@@ -184,4 +185,47 @@ func TestAPIKeyAndConversationCaps(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 204, del.StatusCode())
 	s.newConversation(t, tok, nil)
+}
+
+// Issue 21 #2: a flag stream opened with an API key ends with an `error` event when the key's
+// owner is demoted or deactivated, as a JWT stream does when its session ends.
+func TestAPIKeyStreamEndsWithItsOwner(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1"})
+	super := s.token(t, s.account(t, auth.RoleSuperadmin))
+	ctx := context.Background()
+	for name, change := range map[string]func(owner account){
+		"demoted": func(owner account) {
+			r, err := s.Client.SetUserRoleWithResponse(ctx, owner.User.ID, client.SetRoleRequest{Role: client.RoleViewer}, bearerAuth(super))
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+		},
+		"deactivated": func(owner account) {
+			r, err := s.Client.DeactivateUserWithResponse(ctx, owner.User.ID, bearerAuth(super))
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			owner := s.account(t, auth.RoleAdmin)
+			key, err := s.Client.CreateApiKeyWithResponse(ctx, client.CreateApiKeyRequest{Name: "svc"}, bearerAuth(s.token(t, owner)))
+			require.NoError(t, err)
+			require.Equal(t, 201, key.StatusCode(), string(key.Body))
+			st := s.openStream(t, "", map[string]string{"X-API-Key": key.JSON201.Data.Key})
+			require.Equal(t, "connected", st.next(t, true).Name)
+			change(owner)
+			for {
+				ev := st.next(t, true)
+				if ev.Name == "heartbeat" {
+					continue // one may already be queued before the change
+				}
+				require.Equal(t, "error", ev.Name)
+				break
+			}
+			_, open := <-st.Events
+			for open {
+				_, open = <-st.Events
+			}
+		})
+	}
 }
