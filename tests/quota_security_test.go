@@ -2,11 +2,14 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
@@ -225,6 +228,51 @@ func TestAPIKeyStreamEndsWithItsOwner(t *testing.T) {
 			_, open := <-st.Events
 			for open {
 				_, open = <-st.Events
+			}
+		})
+	}
+}
+
+// Issue 21 #6: an open /ws socket stops working at once after logout or deactivation: the next
+// join or message closes it (1008) instead of being served until the periodic re-check.
+func TestRealtimeSocketRevokedAtOnce(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil) // the periodic re-check runs every 30 s, far beyond this test
+	super := s.token(t, s.account(t, auth.RoleSuperadmin))
+	ctx := context.Background()
+	for name, revoke := range map[string]func(u account, tok string){
+		"logout": func(_ account, tok string) {
+			r, err := s.Client.LogoutWithResponse(ctx, bearerAuth(tok))
+			require.NoError(t, err)
+			require.Equal(t, http.StatusNoContent, r.StatusCode())
+		},
+		"deactivated": func(u account, _ string) {
+			r, err := s.Client.DeactivateUserWithResponse(ctx, u.User.ID, bearerAuth(super))
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			u := s.account(t, auth.RoleUser)
+			tok := s.login(t, u.Email, u.Password).JSON200.Data.AccessToken
+			c := s.newConversation(t, tok, nil)
+			ws := dialWS(t, s, tok)
+			ws.send(map[string]any{"type": "join", "conversation_id": c.Id})
+			ws.until("history")
+			revoke(u, tok)
+			ws.send(map[string]any{"type": "message", "conversation_id": c.Id, "content": "still there?"})
+			_ = ws.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for {
+				var ev map[string]any
+				err := ws.conn.ReadJSON(&ev)
+				if err == nil {
+					require.NotEqual(t, "message.created", ev["type"], "a revoked socket must not be answered")
+					continue
+				}
+				var ce *websocket.CloseError
+				require.True(t, errors.As(err, &ce), "%v", err)
+				require.Equal(t, websocket.ClosePolicyViolation, ce.Code)
+				break
 			}
 		})
 	}
