@@ -126,16 +126,17 @@ func (s *Server) ChangePassword(ctx context.Context, r api.ChangePasswordRequest
 	return api.ChangePassword200JSONResponse(s.tokenEnvelope(ctx, pair, u)), nil
 }
 
-func (s *Server) ListApiKeys(ctx context.Context, _ api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
+func (s *Server) ListApiKeys(ctx context.Context, r api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := s.Auth.ListAPIKeys(ctx, p)
+	limit := limitOf(r.Params.Limit)
+	keys, next, err := s.Auth.ListAPIKeys(ctx, p, valueOf(r.Params.Cursor), limit)
 	if err != nil {
 		return nil, err
 	}
-	return api.ListApiKeys200JSONResponse{Success: true, Data: mapAll(keys, toAPIKey), Metadata: meta(ctx), Timestamp: now()}, nil
+	return api.ListApiKeys200JSONResponse{Success: true, Data: mapAll(keys, toAPIKey), Metadata: pageMeta(ctx, limit, next), Timestamp: now()}, nil
 }
 
 func (s *Server) CreateApiKey(ctx context.Context, r api.CreateApiKeyRequestObject) (api.CreateApiKeyResponseObject, error) {

@@ -99,6 +99,9 @@ func (s *Server) ListMessages(ctx context.Context, r api.ListMessagesRequestObje
 }
 
 func (s *Server) SendMessage(ctx context.Context, r api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {
+	if err := s.Chats.Admit(ctx, owner(ctx)); err != nil {
+		return nil, err
+	}
 	grounding, err := s.patientContext(ctx, r.Id, r.Body.PatientId, r.Body.Purpose)
 	if err != nil {
 		return nil, err
@@ -128,6 +131,12 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "The request body is not valid JSON")
 	}
 	ctx := req.Context()
+	// Quota (issue 21 #4): the per-minute answer limit and a stream slot, held until the end.
+	release, err := s.Chats.AdmitStream(ctx, owner(ctx))
+	if err != nil {
+		return err
+	}
+	defer release()
 	// The stream starts with the first event, so that failures before it (not found, blank
 	// question) are ordinary envelopes with their status.
 	out := sse.NewWriter(c.Response())
@@ -172,6 +181,9 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 }
 
 func (s *Server) RegenerateAnswer(ctx context.Context, r api.RegenerateAnswerRequestObject) (api.RegenerateAnswerResponseObject, error) {
+	if err := s.Chats.Admit(ctx, owner(ctx)); err != nil {
+		return nil, err
+	}
 	a, err := s.Chats.Regenerate(ctx, owner(ctx), r.Id)
 	if err != nil {
 		return nil, err

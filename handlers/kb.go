@@ -189,6 +189,9 @@ func (s *Server) SearchKnowledgeBase(ctx context.Context, r api.SearchKnowledgeB
 	if strings.TrimSpace(b.Query) == "" {
 		return nil, apierr.Invalid("query", "must contain a word")
 	}
+	if err := s.KB.AdmitSearch(ctx, owner(ctx)); err != nil {
+		return nil, err
+	}
 	if b.TopK != nil {
 		q.TopK = *b.TopK
 	}

@@ -39,7 +39,17 @@ WHERE k.prefix = $1;
 UPDATE api_keys SET last_used_at = now(), last_used_ip = $2 WHERE id = $1;
 
 -- name: ListAPIKeys :many
-SELECT * FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC;
+SELECT * FROM api_keys
+WHERE user_id = sqlc.arg(user_id)
+  AND (sqlc.narg(before_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountAPIKeys :one
+-- Keys that still count against MAX_API_KEYS_PER_USER: not revoked and not expired.
+SELECT count(*) FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());
 
 -- name: RevokeAPIKey :one
 UPDATE api_keys SET revoked_at = now()

@@ -21,6 +21,9 @@ WHERE user_id = sqlc.arg(user_id)
 ORDER BY updated_at DESC, id DESC
 LIMIT sqlc.arg(lim);
 
+-- name: CountConversations :one
+SELECT count(*) FROM conversations WHERE user_id = $1;
+
 -- name: UpdateConversation :one
 UPDATE conversations SET
     title = coalesce(sqlc.narg(title), title),

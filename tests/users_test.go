@@ -144,11 +144,11 @@ func TestAPIKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, lu.StatusCode(), "viewer-scoped key may read the user list")
 	// Operations that do not accept API keys refuse them.
-	ak, err := s.Client.ListApiKeysWithResponse(ctx, withKey(key))
+	ak, err := s.Client.ListApiKeysWithResponse(ctx, nil, withKey(key))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, ak.StatusCode())
 
-	list, err := s.Client.ListApiKeysWithResponse(ctx, bearerAuth(tok))
+	list, err := s.Client.ListApiKeysWithResponse(ctx, nil, bearerAuth(tok))
 	require.NoError(t, err)
 	require.Len(t, list.JSON200.Data, 1)
 	require.NotContains(t, string(list.Body), key, "the secret is never listed")

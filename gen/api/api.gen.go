@@ -4499,6 +4499,15 @@ type ListKbJobsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetFlagChangesParams defines parameters for GetFlagChanges.
 type GetFlagChangesParams struct {
 	SinceVersion int64 `form:"since_version" json:"since_version"`
@@ -5231,7 +5240,7 @@ type ServerInterface interface {
 	ReindexKnowledgeBase(ctx echo.Context) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
-	ListApiKeys(ctx echo.Context) error
+	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
 	// CreateApiKey Create an API key
 	// (POST /api/auth/api-keys)
 	CreateApiKey(ctx echo.Context) error
@@ -6280,8 +6289,24 @@ func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiKeysParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListApiKeys(ctx)
+	err = w.Handler.ListApiKeys(ctx, params)
 	return err
 }
 
@@ -11438,6 +11463,7 @@ func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseRes
 }
 
 type ListApiKeysRequestObject struct {
+	Params ListApiKeysParams
 }
 
 type ListApiKeysResponseObject interface {
@@ -11458,6 +11484,20 @@ func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
@@ -11471,6 +11511,22 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ListApiKeys422JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11538,6 +11594,20 @@ func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateApiKey409JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12923,6 +12993,32 @@ func (response SearchKnowledgeBase422JSONResponse) VisitSearchKnowledgeBaseRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SearchKnowledgeBase429JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17434,6 +17530,20 @@ func (response CreateConversation401JSONResponse) VisitCreateConversationRespons
 	return err
 }
 
+type CreateConversation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateConversation409JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateConversation413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateConversation413JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
@@ -18083,6 +18193,32 @@ func (response SendMessage422JSONResponse) VisitSendMessageResponse(w http.Respo
 	return err
 }
 
+type SendMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SendMessage429JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
@@ -18240,6 +18376,32 @@ func (response StreamMessage422JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response StreamMessage503JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -18386,6 +18548,20 @@ func (response BranchConversation404JSONResponse) VisitBranchConversationRespons
 	return err
 }
 
+type BranchConversation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response BranchConversation409JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BranchConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18495,6 +18671,32 @@ func (response RegenerateAnswer422JSONResponse) VisitRegenerateAnswerResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegenerateAnswer429JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20697,8 +20899,10 @@ func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
 }
 
 // ListApiKeys operation middleware
-func (sh *strictHandler) ListApiKeys(ctx echo.Context) error {
+func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
 	var request ListApiKeysRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
@@ -23383,542 +23587,543 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs58iAKvwqCuxEtTZQo2e3unZZiY4MtS7amZUkrye2ZX9MfC6xKkhgVATaAksRxOOJ7h/OG50lO",
-	"IAHUjVVkURdf+sd/bJGswiWRmch7fupEYjoTHLhWnf1PnQnQGCT+eUk1nLIp0/iP+SYGFUk200zwzn7n",
-	"Ev5MQWlFaJKIO4gJ40RPgNwxHou7bifoqGgCU2re1PMZdPY7jGsYg+x8/hzkw1/ClDLO+HjJFAmM9MPH",
-	"V1Cz/CuIBI8VSblmSWFgIs3zavX4oOW8N9Igm8fWgtxRpskQRkICkeYVxscrx76+vjqmSTKk0c3i4KGW",
-	"KYTkbgKcUE6AyoSBJDMpblkMkowoSyAmlMdET5giggPRQtwQcQuyPDXwdNrZ/6NjRuwEnRFNFHQ+Bn5J",
-	"SktzLG5FF26CxRVdT4CoGUA0yVehJ1SbT3EaQYzgpWnMRO3Wy/P8LlgE9ZPcmp9IqiBePs7noDOjkk5B",
-	"O1w+TKUSNSs/n9E/UyAR/kxGUkxJOAVNY6ppd0bHjFPzZJfDvR7Yp0IiRrifmYRbJlJFZnQMZj3MjPhn",
-	"CnLeCTqcTs2S7DulxU7p/SnwsZ509n968bIO2McJHf8G8wtqnqmDwyihY3ID84CEnyKqYSzk/HP3k+L0",
-	"BgZm5s9htqCZGSVbj3mzE3Qk/JkyCXFn3xx9w+pevNwLOlPGs891az2J/TJrZmPx0rlGQk6p7ux30hSf",
-	"XBy9gfVc0DEQxf7TCPYE3yvOFcOIponu7P9kNkXv2dSg/ss9u0X7Kd9gkRjfgVJ0DEs3OrXPDB694Wsq",
-	"x6AZX37+KWcacdCQtGQxEDqbJQyQ42xRQyGSsJgM58Tte7sBH7Sfb3AD87aI8fKnn1chxmczlJoJrgAJ",
-	"8FcaO2ZuPkWCa+D4Jy48Qirb/bcyO/xUmPR/Shh19jv/Yze/pXbtr2r3SEohj/gtJGIGdspFSEk7KWGK",
-	"TGli4A8x2VJzrul9QCi5k4KPiVl9YJhpym+4uONkxCCJze9TphTjYzIU8Xy72/kcdA4FHyUs+kr7iNzs",
-	"itwxPUEciFIpgWuiNNVgTj9O7VLMlsy3CZBbkIoJbndwLOSQxTHwL7uFiCYJyB8UkSIBEgtQhAttpQd3",
-	"U81AWn5rlvmGarij82s2BZF+YXBn11jMYrtKru4MTXGi2RRwfWdCH4uUx19uZWeCqDSaGAlFpDICsiUk",
-	"ru6WKTZMzDVvMQIhbQ/7/BZkImgM8VeCIDMiFr2lLKFmiUISuAU5J3dC3tifh6maH5AQBaodlKhCouhc",
-	"WRFHCys3GQZWlE7zp5vW657eLUhquNgLOjcQuRbi1HC/r0PIhqEQuI8AjJw4sdcZwXsLz+1CogzJzKvH",
-	"KNF96XU6HIsmlI8hJorxCHCljpkQc4Wg1B+ejHbeUR1NQlz6FchbFsH7/NS/3NJ7JIYZ8Bh4NCccIDbC",
-	"p8jIt4SLBxaxSEK1EYzN7SvEO8rnXu34css2yoo9fIcTVsJ9PL4HnX/uZJrQTiZOLX29rPdVhihpa62G",
-	"yd9YGMopZi2HMU8j7N5zmuqJkOw/X5Iq3llRICCM39KExQGB+5mRlQxPk3ArbiAmkYQYuGY0UZUD/PDh",
-	"w04v1RPzq7mc6yU7mj9hSAwXh3w9VbBC50HAzKSIjCw6TOCIa6bnX03cuoMk2XEC1zA1d5QwhKYIJTI1",
-	"xBeCGbGLolaIzMQyQvwCyfE9V+lsJqSG+B3EjF7jlr8at55Qs/hDO/mOWUxFbCkINVEEM8PIP/sjQxzo",
-	"DYdGacSHL0TConmNeh8ljLOIJuE+6Xd+2tsj0zG5OCe/nrzudwLS7/x6QV682tv9ZY9Mp2/H/Y6B5P2M",
-	"8hji4ivDOZmK1MiId0ZpjilL5v2OwSGv9fuJzFdugBrlP+j04inj72cx1fBegSzI8TS2FxRNLqSBgmZG",
-	"2kczAioIxW9fBJ1Z4eOnzihNkoFVQ8rahdHJFhbB1IBGmt1CAfeHQiRAOULZfSWG/4YImVaPz3+nSVpD",
-	"Zz0+J/+4Oj8jt+b3A8K0Qg2ATFOlycipVqhjm68NyHiauIvMqEVm9Bn7DfD0ypuKJFAN8YDqkr5nYLdj",
-	"JMdOzdYsG1HL3inPXweeuIV+GXQSqvQgVcsXuHIyf2gLP8wkjNh9PWebpcOERUYfkdqbUNCEgQJeJMac",
-	"KSBG+qmZ0bHXR63aqB2rmMKlecYqr14P/sNaMXDP2Q7daEHxvEsHWQF1aQcf67AV8enQjraIVnTGUEFf",
-	"sXyHlZ+Djnt48RjuJkb7uoF5l1xNjKoreDK3plWmiNfZD4jSQprjINzaWhdNFUUQWeOBX+XKDWZsd2Gj",
-	"MdW03S49rAwBGVa+6q2zNEmQ55s3vI1vJT44eLwDTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
-	"qQILE7/LwtqLczSD/JQpvRreTMNUtUcvNxeVks43J9B8AmnMxLGbOTe339FbM8rsx07QEbPUzDCLpvV3",
-	"bxozfcS1rLlrzH1oJZ6F12ikhRwYwTtZ8nv9pbGSkdqXPTtd+DkGTVmimuWD0rA5sCqrYVz//KqzaJEN",
-	"OmxWO6+I0BK23t3rBDwHipqfrRa88nftRNOFJwr4uoihqQI5oGMnyy7HRjyb4h4Lp1g+8NIJBR5Nqost",
-	"by4oYHsBJgjs0jrz821CeH0qxk/JdHIK2DCedRiP/h0kGznlqEZSnUB0Y2WNspRgYM1AEfeAufxbEOWI",
-	"SaUHQylugA8aSLmBsxRGMfryYEJVjd/jLdwbDWxiZUeqCRic6JJLiISMjaQiUq1YbG1UBkpDqsCIL84V",
-	"CnyfUGvs6fPbAmys3K80SxIigUaTwvjezE41Th6QuwmLJiQGDZE28tJU3NKECElon0eCK6aMdkgk3Emm",
-	"wQu6HO6MGgkWtN0+r+NFuHkW18ttRpwkjGsa+ZVt7TkD6QSMpGYUTw7bLY9LAlUNdwcaNxq0rCKW2ueC",
-	"DJEWcSCbJt9b8YhbIe4jRcUFOtjwjCaecUijCRwmQOXjYJ6PcwkqTfQG5C1A3taoUj4ONJrNaF24xLlR",
-	"61Cnyx4iW9Add0l4M+wqoDKahAEJYTqEONw+IDRJXEzJUAFHNXxGtQZpRvv//UF3/rO380t3sPPx04vg",
-	"51ef/2cteJbuEJFhAaWQhUI72a9yAP7VRtCeWEst1fAw+GYAqEL3TSKG6HwnYQbe/RuYhwGpwHj/bxiK",
-	"UbBv/bjXIqyiuE2/itXbrL3oRwkde+PBIrO3vpwlYSYSbhm6e6zbTgIaXImERFAMcWp141S2lK0pX0Gr",
-	"3T0BZyoBa8OalrKmUzoHeaWpdYWVAT6ca4df64t5Tg566NtmL6qlsgi3DPWfts9PmB5I555xv/J0Osx+",
-	"bDtOYkBXVPqTF52gk7ys1fKnTCloO3LGcJao2C3o4MwPY8+3jnkraLndCvbZvTtwZbtz4xVA3Ih3lbUt",
-	"4N4a57AGaCu7KK++ca0NS0QYqNZabpXcFlTdOhCvWtUTcMtsNRs2WQ9sjI64oErdCRk/TMpwAVyDmRul",
-	"tJnsy2AhcHSpDBF0ONw97ZAV4C0suzJlA7j0IdONJomU3wxaurJiEaVTM3/L543e6cIWMopceKhqXmoQ",
-	"jOyNgIHIhCoS/sE/hj483YaadGuZ0YzacKPVd5zibDYDXb9IpmtNr5XzMWp3EUhBDl8/Rg6VfMamY7vS",
-	"Euj06NYZK6sB7/IW5I5RHIycyLUKMO4c3ax2HDIz0rIhqv2QJIzDfp+H+Ow+ceGzXedNC0n4qe9javud",
-	"feJCcD+HB4vvxJBoat/AP83z/U632+13Ss9HDu3so/6TebqIlPVTCA6t1oTsw00gYigsJSCll7MFNpiC",
-	"DgU3cnEDnRi9gjmdaZEpDiXl0QTiwUiKaT3+upVY/TAqzEXuqCJ+AIyHL0n3bT0ED/GCj0Tikgue1Nnt",
-	"I7Mf4zn2Y0QiLVnqC/TaRJNBJ8XAiXVgUWf49/SaHX11VRVXdGHWWoIunPkjpYQipm7khEY5oQCmEz5L",
-	"15URcuooJmistCQUELMaYbPqql+6hSf071QRaOPhWRuhLqiOJo+Ox1p+q+QIWGMnwt8OMBttOtNzYndt",
-	"vSMuqq90y2CiFdPKvVkxkL2oDQB7QkRGRmmDGR4msftAH8YHMZ0rtyqbRPTjzz+tyCnKA6jWpOUHRzDh",
-	"fHVY9DoLlj6cgE02rOzUU1/51D9M5tbNlgdbW0lCsRgkxCQWd5xscVEMiCVCEgMEyWmitrv1V7Y2gw2m",
-	"ZY09FukwKVBVbpFRmuq0SLKddIZy7x2KvwwjYeP6nMYSQdpxamHEIisb9mZms4+7LiuDbTwkK9hcPbxq",
-	"4uNmCbOsqy308XlDi0JD6/fOzMNGkZuwAU1AWstPmTZOEN9HDKThbym3KRJuhV0N9zrMHLdEgULj+oQq",
-	"woXRi24gJjOqmfPBtLpDL96e9Mxq6u5PN0PrLV65581QknK7s9ZvX+evLCCDGzjITqsEx1Wn78+3YjIQ",
-	"0ynlcXtDWzbkoX0zp8Aq4NiYC1kXIHHBIAKFrn241ySWYjaDmAwhoqkCEvsZUJmaUbQSDOeEErdYnw6u",
-	"JzDtNnnn40F99vd1MeMP0LT9g8KFBM59R8zbxLydTSgp77ZRdMwwTVe8IX4Nsd0zjV1iDQY3CA2BQXIh",
-	"Y5AB+bdg3G7ZmqlXh4/ivEF+mEUI5AexHEPSmIlMsq5wB/Nb/b4kRo8YYWXrQ+93QpM7OlcH5PzNm93z",
-	"WaoC8gGG79yf7y5+DMjxae8wIO9e9WxkyGg0ncG4HHUxZJxiMvJ63jbPCnx6lS4tjykypAaTBK863H58",
-	"2VmZxFyEtgXHcs9blUweorO446zzTQNRM3ED3GOoc5v2O2NhsGqWUG5zFdYS9koAfgyE/MrXg9FvzG7W",
-	"SyLWGirpWNLZxFlHE8bR5AD3euDI10aVYymBwldjMdCi8DmGBDQM0KahgBsxyQyU8lhUyYUrkHqgYToz",
-	"4hT68VPlAv5SvLWVFkZKUvQWav1RDUxy2bVbPuFjgw/5Lef50IRiNu3EILQWhEaaCE62zCYsOXFBJkxp",
-	"IeeldGy7paLIWBBSqBw3ERQCzzDqsATOMMBV2VHx5wrMwlbc8sad9zrXDeLIQvQ8Q1wzG8kvxxUYJyVE",
-	"Df5+Z/Zb5O5itdEYX8ZHl85/zDhN2H/giYRhP9xGHG4rDnuIPYQvPxGTbMUaKye7gCYPkr4fLNI2SqS4",
-	"jKUbOUEOce2Z6sJGGgLEvUT1UCdOyfiLgy1d5ZmoW9uUyhvUiOudWUIDoYq8c08FhJIEbiHZeUmcewh9",
-	"N56d2ohYuK/P1HJPPUAgv3IMrUYUbwksD6dsv4XlrARb89E+ekvZ0GtszT+5BmlgeuwCTGysvwfNGvBw",
-	"03tpRglqZIbJDOUVMZaWk2HCcZzKFYLEVdNt9W3QTfWgWi9z7dWsWEbG2CqCViFxeDDLMoeXhj4v5hp/",
-	"NipWboZ9aP7PQ7x7PlhA5XiwyIlY7OPlPa/JdemxAB9suOg6dJdM/CVSaA27HDyQNjGkljUHLaxcY5EV",
-	"VbI2MDqzIPIaMHp5tqCcI/fGjGejxytBRlS2tjO14dW5RbbdSPbxBzlKlyjUJzySMDV6EhoibOyqLWVy",
-	"QCjaEm1kdKmiiZ7AnFAJy1XtFXKRPckMS4Ja4s3gtEgahVPON7hIuSVcavb+VqijDft5IqG+YEjcSPOt",
-	"AP8QYf45b4ZFq43jK1kpr+JLqi5U5FnZZ02RAft7ZpYkTBE6FKkmWxdvT4g1NSOFc6GJpMyQ+UhII/KW",
-	"TO/bLTZTdbJlO2tz1k/oQa813W+86OtR4IIf0VUbcdazuMhIl4u6XoisCQq2ZqYHKBIV7bMuUlG4Gdcb",
-	"uKT5rAo6tnME2TaWQjQDwxNdJzlYN+i8Ep2v4V4/5DbxalfZ7L6e4b2dZwPFzyd0ajgXUiuj1HXJr1l1",
-	"WnjL6oN8iplZtoZER4WSzovYMyuUV17DMZf7aAkdaZDkVkR0mCbUyLv5XgLvdPQ+NkyKdl49V5K6lY8u",
-	"W2ZhP0EJanWgRzL8VcR1FZNEXJO+eKWxWuSURhPGYUcCjfEL8/Q+CX/vnZ687l2fnJ8Nji4vzy/DgIS/",
-	"9l4PLo/+7/ujq2vz8f1Z7/312/PLk/86eh0GfR5en/92dDY4+ufFyaX5hrgvTs5wsPyLy6Pfz3+zT7jf",
-	"BoeXR6+Pzq5PeqdX5uvj88tfT16/PjrDcU/Ort4fH58cnhydXQ8uji7fnVxdnZyf4ZNn59eD4/P3Zzja",
-	"u6Prt+evB+a73unp+Qc7x+H52fHpyeE1jnX0rndyOuidXh71Xv9rcPTPk6trHOfDUe+3wUXv6urD+SW+",
-	"ddH71+l57/Xg+vx8cNq7fHNkt3z1/uLi/PL66PXg3dHrk97g+l8XRzjwxeXR4fnZ6xME2XHv5NROftm7",
-	"Phqcnrw7uR4c/fPw6Oi1/frq6PL3k8Ojwfuz3u+9k9Per6dHFhzXR5dnvVMHcxu7DPd0OjMqa6d6KLVR",
-	"++2Kg1S8SUKSPGnPRlmrfQyztn/3O/vkj0/9DpaOqwRbf/74eZk7J8dRfLnJS2zLwOEjhGqCNZUDggXh",
-	"MMZ9RvWECEmysuOoXHbXiC5ebUVCSsmf9yteXpGjXOau8QquVEhDNzgJzdoxsYE6qGcFolpBtNUtnbOG",
-	"J72l8Xr7Rq/po1uapA9OSsbqh/crQ3LcJHgr2RdsWbDytVYt976InfT+xD78UyEsM5cPmzZXmHctWj+f",
-	"AT8GqlMJBLKhiNv0AQl1oUJ6aCQI7QuiszggQk9AkilMhyCtoke1lmyYahuHUhF3CmPV1ThvEUyab/dx",
-	"cm4+zsYJ2o58clDVpry3F9+OEzrOx6yT3HwOfJs0+S3MBSIs3kbMLOCw71vRImu1XJZ/5c2QrS9YKOhv",
-	"QVELxntrD63xNijFlKY8y55ZBUGXC5WVtFr3tcp2SmMENctZtp1HkqEHyob8msjPcWdDNeumpvleJW0o",
-	"8tA/+0CPk2t8Mbj1RWCXmkR9sdhqFeAaXQy4jSmv3WFTnQ1xxxtUOymSRKR6MAMZAdeObFqEvss0gfWY",
-	"3GWa1NqOFE0anK1VNroyYbaNZdcsxRt0H+T0WfdEb6lklOv1gPW7falukw0BNA28HJszsMTV4l45bf50",
-	"fZHVjIbKmBp4T79HTw+nKiUUwOFxqBYJHVqU1u/x2GFGKR2x4KlaIxGxROnFLA7WCTpDGt2ADY2Lp4yj",
-	"5VHD2BbbtvV2QbKpLUsoZqrWLoszIE9XTyEoXOkGA6yLWxyY9xLQUM8fsIvCYE0EWuPpKrcvTVc8pIXl",
-	"LhMVCjB83PVaPIzNDdt4wxoo+eYf6/oDvbpTo9V7LSrXiVboU3WJeSsMwbYYviiVvoE/U5oo6xUfZB+Y",
-	"C7wbMOfe1pShzxtLhKvBHcNGVcDj7G8JY7jvBJ2xxn/MWSCLSrSNbZreghzAn/nf+GD2d+GhRBf/rg9e",
-	"WvOeqUbZZwdRAIoftOnUH0ldBclsQ13LqKug7tWnPA68Wdrj8PFp780gM+d2gs517/LN0fXJ2ZvBb0f/",
-	"GqDR9+yN+f5fF0fm47ve9eHbTtC56F1eHWUG0cyifH52ffTP607QeXN0dnTZO63FwCZpMq/e6Zd3dd27",
-	"PjnsBJ3XR8e996fXpQX6pVxdnJ6YX16fXPV+PT0yu7Dr+viEUtaqMnPrXmGuSlxZdimWFl3m8sGzvp8J",
-	"WWMkgHvbWmS9KhXrWxZwmhMN0xWi5ILNe0p15jLberHd7bQOyQ5Km1t1sxdWuOZds1TZeyoFrHwB1dko",
-	"22hkKw2dvpXiQ0733L1bNpi+2NtbNJkWVMGVPU/aqoZZ7vmLUjvLvSdVGkv7atYhV+fxr9Qp85le7j1e",
-	"w/zi2mLRYl5D8E+rDTbGG9Ug58NqHDyq5Up2TxULjTWgRcXiuVa/0cddV4Wpfn610g9eWmgT6N9a9aqh",
-	"OKAP+VxPD0zEeGCLa63xgkjivL9Bq8LgGjjGAC6pdpQ/NBGpVA0PGRhFdEYjh+wNj6y9QvOSYv+BhubZ",
-	"dTXq8osxf7u6woXlVAFYOoFFSC2CpQ1yPF6fLqHaRuxfJvafTL0ouB4j/PJyYsnturdUbmxRalmtgMjj",
-	"kdCOs3FdtkbCJtdllLcAa291j+V8IFPe0GSGuxau643pDLfrvFRlvm4r+VjFxeSrbgTUAwIYv4rSkfWW",
-	"d0tqVELyWKncdN3lcDfAHhoi1RV7W6UB/4/BEsfSA7WJbO0orW90i41u0U63eML8hYrZcpO60PoqKap2",
-	"T9WHtMGM8hTq4NJOFEs6Eq2KhvmybuQWRTTy7hbVcJwldsxS91B/Fut7Uz1OPF6mK1q1NkS4EuAPEVda",
-	"UNVjjCrPahRZCoynvB4qqLi5H1qj5tMUhv1GDPkbu/l/a9l2WYJZnljGlMvyL+aWka1Xe7/k1cgwXpcp",
-	"QjWhHAPG23ZNfJSAXUuhiCVrx//bZ9eDdB5QshJVrCm2cgGs6jbStpH/TDIhHQTLJ3kq7kASbCJ5QMxu",
-	"yQ3AjCRMaVu9or5Y5mMuucU8o2maaIZPaIspyhaLcy/ZqoxpAkSBvG1T29JWZ8jPrIlX28CymkrLVBOF",
-	"vTdszl64S2dsF1e2a1Fdhba5vpq4XHeKC9/HMh/qjulogm8ioFRAuNB9jiVAvHCKO1JkC+tfTOncVsZI",
-	"FUi13SU+XQWrQJkvbRGR8+PLowsiZJ8Xl+Ti3cFlh30hh3ECuq4M4bVMoUL3d1QR9zzWo7ZldwUfgyRI",
-	"3gnYuqaGk2CZg/qqgw+KAv46PLhVJaM7YOOJbhV6XIfg7vU65P6momcfEiRbCoDNPUmF2FePgEtp+x2d",
-	"PbRhW13gaXWGJd15rl1DZCJG2JUHXVgHSBNXV0fEda8JXXoj9pezfY4N6gsO56PO/h/LV3il4FBwDpHG",
-	"qtorH76EaJ3HnY/rhGfhqi1eMnB5jwpz26fVr2ly0/6Vt0ClHgLVbR522sfH0oE1+Idt7YmBA5G/6heJ",
-	"YzgfYKW+ZXhVk1xURaDCPAMtNE1a0mbM1INftUWz13pn4sE9UAZ74obtTen9wF2YKx8wKsKAzVq40WqO",
-	"pAD/Ohg2wKe69/KCa1dXt/WPSxnBE7mWi0i60bSXadrVaol+gYGfNvDXZ9D5t7X3FSXNxsyF33NZdS0v",
-	"2JqKtxUKFvs9f3T/D3Y+ftoLfv6xru3zGrL/2vJMLpVUSvBbzd5caKkRZQOSzozY9iOJIWJTmih7vdn3",
-	"sVa/FYqJSqfmwRd7eyWdb32bwJpSEB5mLvm0qsjbJjx2VfSrm/PxvMAvfsMHlvGB30vialWVE6hcKQDU",
-	"x7yqlCkn+1aPi0g/3dv7MSI01RPgmkXUaCv+y3jKuP/g2+mQrd7FCbmBuSKCJ3O0Z3hWZMc0AmtxuEpS",
-	"lRmklgm9BZroSU1R3IWCWRN8cl47ytqHUxfhsrx1T1E0X35O//jw26qaBBVxLBnX6kw3DbrUjW7wUqkW",
-	"VT7Myw2rvlo8hoWCDsuoy2x8VdAGDlg3/2/DlY1beQz39SLXus1aRywBf6usdCsWOrtWu5LaaqhZFWuq",
-	"JwERqQY5FVjORapyk52VUTFrdHAVqYxgkMqk1SZaVhIuN3Rd7OJaPIn6U3ztRqjROrSG6ay2pZEZz0DQ",
-	"P5IVgnSdaMbAwaZl1tvo7LKWRJRiZhrXgwlVk5qDfNvbefnTz1l1YC0kxMS9E5AJ3NfWBfaDerPL81Q2",
-	"du8M5w+q6AvTIcTm8AZTEUM7XFnRlC2hShNWOTIyoiyx9SdW++nXoT6/4+Ws57ehTWhZo9Ay7mAQpxav",
-	"XEu4yo5pkhBzMB4zcOvuJh+lSQ4FmfJaG/9qOsYhHlta2i1jgKmNjxysKEstu8MWaN/wrhogXtAxECRN",
-	"snXx+jgXIFbDJqsDv/L0L/yTmAP9HxgM5xraxrGvyUrbVaDOOWFegvoB9Q6+UN9f936WeF8QSgvgrPDR",
-	"YpHpAgMOck6/XnhJDrLHqROFS2ijTTRJqTmQHhJY0pZJTOl98cuC5zVfSZn8cr4tWbVB16u/t3FcL0eN",
-	"a9rGmV1bD/MioYzbyqJCZv1MyJYTjxQZQiSmkLWC9+XybTPScjRNq6qndT1pf2rTk7aua0ljl4ocE54w",
-	"qqZMg5uYmjVpcrFe9Ay4k8GxJYpS9oMTH7BcKksaakdn0lFhPI3lVqfmzYmeJmbceOSthw2DpF5j9oNI",
-	"OcrMUo1zn/AxqEezdDvKJgNkJQpZQPl06wqoC8pZe+qN01mCVp2GdqFWJkDXN00k0HhOmHWJ33Bxl0A8",
-	"th0vDkjoF5BVAoF7pjBEQHCo84RX9dNsKbnSvxQOTXkwGRNryc0KUF1l4rAj1i/qH2LYqBjXa67ux0cK",
-	"9Q+qcLbcqLJyzuz97Bprp3mucyz/EMOMvhfqYT9H255mLcK3a6yLmxsUbR9PpudEE4jTZM1TVT4OaCVg",
-	"XURAndrgOkrasTIc7VT2mp1nRQ0oLbyRTo48g68SS/u9LiWs7AJZzpLzvdnAeXyrcdFPKkEZZrERntrf",
-	"fBnOLlxTl+wWJPm3GBJEWVX0X9BbyiwLCDoR5REkNnLHh4LEztNOZWx7imeCmAQt5+5NmXJuv82wu0Ec",
-	"uigQe/V25tAQUuHDGFZ463AE/3g9kC4BRcbHimNumI08thIry5BaAPefKaSlOL+ms3UPNk2iJYNbkFeR",
-	"kDWHKimvafb+YseGMJtfrcjGFJF+qB8UxsbWW9yVn6c84q/vXv5E8DeydQPzOyHjbaMsR0IxDkSxKUuo",
-	"ZHpOtm4h0kIWyw41uL5x7X7G+u1fAZXR5LE4bUfZoPRKlLaAest0o6uunQk+Knj8lh9N5hu00a8Gr9rw",
-	"qBJRGEA4MmiNz1h/OzU0YpGacTKZDyWLyVTEEBBIFLhO+jnV4KPdupq6jW1HLTGsv6VlpBLkhxH49ioZ",
-	"xJcd7LtKbToP8GyZQccCoeGG83T0kO4DFaWj2iIumRPclPMQMkX8C626w41S1QrdnKXDULSDRRvOgXD7",
-	"HBhOLec1bY5W2/ucKbNm136bikRUyrnRmG3TSZG1zTOYSMeqdbfNGlvoizpbqJgNbiqp/I1xTKsbKVng",
-	"LEO/ppuyxpX5BAc8YXodhTNnfTWS+aOQpaafvrgZlPxEDRekHcJN73aUv77oA64H/rWtt740Lac5gq87",
-	"2Pn4t9rovd+G72eJoHFNdWRWTXrLCHjIOJXzTrAqC23KuEfdmty3p3EsVG4EOlbY0tGSX4p7g5iYzZAt",
-	"CTOgNovHRrubJ5V5lCbbj6HMl3srrE4WmHVHeyrGjD+MG8OUsmShWtrqbK0ZVcrf0Rncsy/LvpAXL9fz",
-	"Z9g1Feao2/O7vENERT5xF2B7mj+cUF0UP6pY5syftSTcoh32k5jqWoc8aJAyndUnM02AUK7uQKIlN0o1",
-	"URMhNaZt2bysIZVjiG23ZxcpI4FO7fNedd4+IKGDSUgmIokVuZtQax5W1BZ9XhRrM5a+uCj8iWgcQwpt",
-	"VukXuhXCvZY2dj5EWjOrEqNRYrQNd2Ftd9vVEkTJyqrZy2V39+AJHwmXDty2FcmlsEm7ljO1fOnKPtyU",
-	"+Ffp2oyrybEyKGB8Nm8ZE0oot4SYHqdeFXq4bPSqZWB+iDu+wIMKrPXvbWTOZS2P30iR8hhpyhGcNxK4",
-	"t35QREIkZEy2FAAJx6Av7C+WGu9cSLIEGhOmD8irvVd9mxN9xxRsd4ltf4dDoO2Bxjb7M5ylciYUhBjK",
-	"TNOYaYgJVSR0U3fNs+EBYdq8FU1A9bnOuAV2zlNzpWG6gyk0pN9xK/NV6vsdMkxEdIMTMEW4uaV97J/z",
-	"X7mGQMomm67kr27NJWG5Y1ikdk0k6gPqfFfpChy2HCCyAwqrcQQv140F8HiyBP2e0IJdIPmNDXsdFnDp",
-	"bpSsW4nCxJ6sUVWt3l2+LWqiN0FCEalJRKdARlJMyVYYTagjWTNunCE+EoeeAJOOA6hS7L95rRN0bgXD",
-	"WyX2jWprF5gfZ4uGkMUoy7WaQp6PJMx+TZObY8qStM4WiqdyWLFxlMvoNxXfX6+8Pk70Ou9IukKuzZb1",
-	"cdm26h37pT2tu5DmhPK2RIere+cfXl5t6/nqYjUVTM5g53lDDfxuMegmy+qsox1bkMA3KFZkDNoXA+FC",
-	"sxGLrJxFGFfaMHAxIjORJK79cSuWiUs9yhdT69deq/ZrGXHqjBYPO+PWZWDdlnxDjG+eLJ+cGmoLBbSg",
-	"9mIfykx5f6perZ9Xz3qV35wLSUF/EW6R12dwS1hyGDlNLqIuj2eC1eW8uM7O7yVr02Uze7ZuGYyjnsv0",
-	"/DUkdH4F0bL0+5yElKpL/60GiTbV4sTNHyd0fCb0sdEGWhJupZ/N90yHbzD5KGmIR1l9ydeP+q5lBHVF",
-	"UJJDpiWVc5tt7CFBtjLpznz/g8pKVhn5zbf0K/pa89VcvD3pJSDrucuIxcCjlfXNVlQ3A16jXB5OqKSR",
-	"BknEaKRAG7EvpLNZwiDuGiYVkjvcFdMEeKzIFtxHSarYLWw3+KQ1lfoRExnwmf2auxxVQSq1qp/KE9mi",
-	"taowgHmIbL09uej1yBUdAXlL5VDI7YBAd9wl4WwiOIQBCTmdQri61JMrLmO3aaEaFA+pDoMv6JjxhrTK",
-	"CVWDqXN7LmpDCZuyhtApDvd6EKVSWYJYnXzow1cq4DJfkynV0YTxMUFxJrD1lKIJUMy4x5SSFq2J7GqD",
-	"fE/1wEBVuq4gStQi/M693rMPfw46WL9p3KLAjn8ze/5z0BkyqSeD2MUrldTNL2wWTuiw7Q5OzaPIgmMv",
-	"7rZ8813hDTOArKm1Z59JvCHEMpBW1lufTlhfv7yt6X0mxTBpIVO7LV34xw3vsanJLd66gvsHlxRuKlJ4",
-	"wiMJU+AaYjKcO9eU1U0ObLE1ZtmendXb6BoK3jFNk7Yw+N0+XGuczmDvzqeE8xZkBZiXkapIXNmSHKoG",
-	"nl4f2hW2TMj1NfEw/RjXgBbMWOyTEDdkLZIhVjcILai14V8BCe8k0xBa6x1evHgCAQnRVonfF60nvtmt",
-	"L5SAr1tZtD60YoGN1MQKALGAm2M5PcNTA2tRtVEq1KassxHG5nOyFc6As4gZNZVsSaom22HZUbmWvXFV",
-	"mU23g8e5Ejwb39gRm+yIDkJvJH30bYdj5FfeQ66hsRkiS2FfLFrifjc8ChOstwy793UVqSY0sunDhdqK",
-	"23XhPitvibKvY+V1kKq2V0flAAvz5KMUuNYKf1sN5Bfg5nkNmxo5VjkWU+QuyEU8U1nCTXCaJyFIi24b",
-	"qmxDlQ/x8j2Gbh+Mywvou2pnT+hAquLVxou0Dp49CMWeTqMp86szob1TdZTqVALWCSZDGAkJ5MUve3s7",
-	"ey929l6Uq6Y16EJfUWF5mqrVq3zyX1APeQppv0m6X4Kcp+4I1+ED50MF8pYuFhmvrXxfc4y14nKOGVWJ",
-	"ORbKVlIboWmWR3NCFTEXqgYjOU9BG1RlnPy0t0emY/LryeunEp6XbakIh1XkXW3Rj8dNFBtjDFdCh0Ri",
-	"uG13oZi2x928qdivF+XwgxYEoOkN8LWExZRbq1M+7XT6dlye+MeXy4o/5m++eLW3+8vemouux23vJ8g2",
-	"tAS3H9QW4+UzsuJvmaHWxPvVWYEOCOUEpjM9J3bZRMJU3IIiTHcXT/i75MSPaEHRLZrjX7549b9e/f3H",
-	"n1/9r+WR+U/D/JdVCK2Cpcjwn8OucGVh7lWgEUyp81Tgfxh4hl0i0fixqBUFnfsd8/LOLZVYpxx90NnY",
-	"x368/Kt31S/O3Rz5N+/9bIV1ptMplTXqcM+2ozBAOii4EmzZTSMykShhHMnDxXItMu4HGrNbKsVPY2l9",
-	"pPVzhTOgwfpYYzVsZyh0x/X0mo3Hg41us6Zu83vGuJ5EgKxlKRP2GrSt4FTnG01dH4ymwvjLOW+lMwzj",
-	"toLUzLkND/BfZeVQLjgQKoHQoYKSNyyHy8iNUOcb8CWrYpBWshWpJuIWZEJn6oAMRcpj6zhAD6hRG8kW",
-	"1QSLmJq5zaoiEQPBKIf2eSwXE+Z2trJoSrb+wIO29vQLZ/JIk1XxdDfk1khu+Ql+4fCAc+urpyMNMq+9",
-	"mWMhSjyLo64OB3ADu4qeWKN3rWHra8NVXP/UyKWEzmZApfKGD6Ss2kqybRr3XEyY7dvTJirAp/uuCA6Y",
-	"sIcYiTwEKnX/2yS4GqbWkOHqMljNEweEegeAZXlGV0Xhfx3W47scFZTqXypcCNXNP1NwvxtCXABvU9m8",
-	"iwm7hJg23A/N/PiDT4aSMEtoBPEBUTPKzeeRQXVR4MJm8ifhtkvRFqfCmwZoNCFu6dn6zMUQ/nH9r4uj",
-	"j22CVCzmZftfBbpHs/H8EDZsfAkbv66NWOqRhfCkagRT0afkBOkxiLGkswmW/Xc2BQxmwjKE95hybJM0",
-	"lcJWJJLbKuKJngxmCfYtcU69TtBJWARcoZEFJixKbLusW5tSkEozDDapGTIxBS1x0tlEaGFGGcPASDKD",
-	"v//i9btBQ12CS6zSWRvQiu3xa76fCaXHcrUF5jXMgBs2Oz80I2Fad+x9r2u+KCFmD5nQ5mCs+17Vcek3",
-	"7NeRbaQOq/JCyBXfZAxjSWOIw30XiuLnIHG2AMIUSWc2u4sTMbN3D4qbW/8X5wwI7imPuN8mWO/hjlfd",
-	"nHPEGDunUfeEHtivn6RXRFM/CIc1q2jvEkYS1APLYUj78kCLG6j6H17t/fLzerbM8mj1ix0zpUE+Ml08",
-	"A6vnA9X88ZrCDUkyaN/k82vnl5dug0W+UQq6XK6YZk+6ZYDy8QmtosXL3K64wGKW8qJ4IpJE3A3SWX3s",
-	"50TMGkoV/pmCrJbQXFnF3KYd19aGd2lmY3YL3Ms+mMLZIubTr8WtN5+nFiAup25R/pEiMdpFHIPct3nu",
-	"rvvNLQNMMje8ZEcYGRUjtbZrW+WodAYSvylyJ5e5Z0cqhHrlT9fyqCtfQ+4QLb01ITw2fPlRlS39GEvt",
-	"zhhmnhufgeBb3l8mRZxGtuvDA1ofZCUDHlfa1DapXUVpH7BI8aF7+NHNOAYZr1use1rujrbI6mwG1GBJ",
-	"1ouB+qAp/aF1VK8GI+7UdrZ4K+6wK63Tr4sVOY3iiqV8XYT8w852KmIjQq4A1cNLmK5uwFChoUIXBjaF",
-	"/wgOg4b2Sk/TWSE7wsouy/Pn6FvGm2JrhSrO1QG3Of61QmZBkXUs8oAy2izgah1jrcD5cfpclfFtVLom",
-	"sbICqQdVjXgg51y7/WOVzCvFWY8PyY8//vgL2Xq59/Knnb0XOy9+un7xan9vb39v77+2AwxUEBFNSg/s",
-	"/bK/t7ftKktwUiAqvH+zGIC6McsS4quK3WqvQWko8Ix8+N4UJIvo7hncDf4l5M1KV3QVEcq8wR9JixN/",
-	"Qm9UDdVt3FEPocIHRX68+Gbo8nFEsRLvV0JPghGUa6Td0QhbeQ+MOK0GakLranUe3dNIE/wRG7eaZ20R",
-	"FWd/l0bpSfU2uZsIBcRlCrtoCrWqX+sKJ0bh0Bo647tmdoM1WuEHnZiNRiCbnSwLL3C4W28GB4ZWSmfh",
-	"2aC6n9LUpYW36dqP4pJvm1+rky6ViR8oSGZv2dNrG73wKAG08QLI17BMeszkwhLEinJkLbV8bE1+TyrA",
-	"eZLe3CAtb5BljX+csF6pU7+k788V6EuRwANNjy3K2tl6dlXLlPmydqsKDm2/+rr6g2Hkfwv3C65ZrMzi",
-	"GmxLUBNXc7CQ1OabhGIJksVwqCgp5PzUatqqXa96quEdnT2+3fC6LbjzDRQjl+zCV2KXgoaSSyFiqgO1",
-	"q+No0+zROkzgfoYWeyGJhFtxA3FAFEiskTZJdSzueEC0EEQl4m57EezTvALnk5vg/dgtdm+O7v2sPich",
-	"RBZqdeVwH10PaO6yrDQmW0wrErJ4P+9WhMjI4pr9mjcbujjb8IasZpZV1HMtHVV/32lC3IKULIaBAl38",
-	"mD/B+C1NmH9zwuIY6o2I6L+dN12nD8HhNrVYMlpZGdLqgUm2xokY0sSbGbdrTU4riATBn4dpt+3V7TBE",
-	"/ZomN0vRRA2GaXKTI4tNZEkS4mJJbpliwwSamNCD2MwSA+GX5UCe16wB1bdApR5Cnb4fTvxv4T65AZjt",
-	"0ITdAtmyvsKrq6PB26Pe5fWvR73rwdXR4fnZ66sagvuyIMhnC5ZGPJutM6WFnJ9w30GmDgT2mQHLHnI4",
-	"NWVKQWxpQ5E7kEBmMuUQHxBKajCRWE/O2veeF97XAUnQSajSA1zboHVfrOe8CIpXY34plFe5uNcW6HsJ",
-	"0RJJRUJRVsEApTxOzbJdK7G4e1WCSqfgKpueUqV3sJzUzsnrdY/N4sWghrUXIO6Rq4h/T3MBPLUQU91O",
-	"zdpXHtac6wkoph5iAW3XXLyXxkzk/cXVDOqw4gUWkTVPJQe+9LQtr4k1XjG6y6jDqpyrUTQrdH9a0jOk",
-	"0j92ZaxdFhCykAKGURUstosL3xxdk106Y7v4vf1Xha228NCcqsaYumsjej5OAcUhLiiTG52zkWZyGDXU",
-	"hsjjTRY5EOoFasBqpLorwxdjRVKuWWK9xTgcKaoUDRW1fGzKeuO7t9aZoHlr+MugWj9vCFSCrJWw0bu/",
-	"AlHeqxpuWIJydWmlhZQAXgslt4zac5aUW/hdwXhaW/nqoUHcDR7ghaDuFgbILE67xbONDZTuhIzb54Pk",
-	"gPkgZLwyOcHFtJZDrO2My8H+wcUofbswryewjOfjcz5Wnpp7sN5MvjCBj85azspcuFYRsMsBWhtrHacy",
-	"C7aq348RxtZY/IgmyZBGNR3zepwAlQkDmYUlYl2t389PDo8GV9fXg4vL899PXh9dhsQa5urbXSSUj9Mm",
-	"qdiPXK82Z/NibRztQDOEmGyFrvNFGJBQzIBTFm7X5hsoyw7qIrIkoDyLwfdhdo2o0MaEqBvAnjatg9IX",
-	"WdCS2PRWkeUZ6IL84AswK5zeSlR6pKRRwsqNtNEobRThlEnpFbHDUGdDeB6mgTM+Jlsfer8TiqXiD8j5",
-	"mze757NUBeQDDN+5P99d/BiQ49PeYUDevepZfWs0ms5gXDYqNbeXKhJmhZfMUMbwD9gWE78eXpBX/4to",
-	"OiZbIXBDeMB33l+F2welVjRmE2POFEiiZkBvFDni44SpCSb2VsTpFz8vdNr6+Oll8OPnrZ0/ejv/5Rpv",
-	"fXoZ/P3z9v/5nw2FDF3f4wp1TyRVQCaMa0W2MMM5ILFMx2obi//nxc0tc6E3WBV1Wl1gvTs55xalDhi1",
-	"lSguQaeSE8+IMA4cb9TMrs8kBnXYn/Irs0WTeItMdahoTXwXUoxYe7fIKnf9OqHLdV7w906KrAgJDwhP",
-	"bI6/Xh5v/eB+Umpgey81VJClSg8SMWb8UQGe7R1RTxW756GWAynrq5RveVnIXXnnHxsO/XHXj1UsNrdO",
-	"w61jwPOEIVIe2pu4qNbQ/11EdJgmrs5F5b6P49oedCCneWvXiCa+7xtIIBzu6jX7rFJ1Xe84pYnGUamN",
-	"7Z/SOZnQW2io620eXSe5YUFGlRg3a/fnl7YaQo9nBQVob9CyCS1/t5bnx0HbDeLb/21AvQzU9elHdMaW",
-	"p52EjI9E1z0SZhyhd3FCCg/X6rbDlCXxAHdZ35JzWq5rX6hTKwaLNWaW1Z9pipLLi1LbyUqLKs0TlEBR",
-	"C0fBIqiHYiZhLzMT/KAySz6a9uvtEWPgzuCwUhxr8EwttWg0CppFU0dNmN3cSn4r1lRNYs1NAcXqP0W7",
-	"gQNcI7yN4FCT1ue1oxqIX18VlCcXb4oVV8xfc6zeoqVLp2mfOGedMa2FlBxXVt1TbuCgsKelwHgkx8xg",
-	"uuGXjfzSwOgid7HV2Ui0GMwSOm/Sth5kUrRTSohJEYfJVmimC8n/tiF2Rv0epzYeLAbZYFX0jtE1vJsZ",
-	"ja/Enyt8ckHHW+jUxqvOSis9YvkY293zgGCBcd8u2HEDtVB6trWG2uBqzUHrXa5u5v/tlljl0C1aXTTz",
-	"Ot+E0Z5CUECXEu+zAF9Z+ayKjk/AAIrIveEDbflAu7CGVTaqNXjHUxsiM77jHapmLZ2g40yj5i90VdR6",
-	"WBtiLQ4TOp1BTLQge92f/t/////zsrtXCqt44QIkmvM1HsB4HhtRUa1gOhagyJBGNz7xvZ4jrJ9X43DI",
-	"DpZHlFelR+2shSv5G9wbFKhr4YShMSQBegvKiugxzBIxnwLXZCtKRBoT3x0PC37HECXUsEQtU+UbOSwi",
-	"ZDVoVmnMnC2VhaukOkfz2kzn185H5J2YtowYTZJ6X+BKH2siaK3p4p2IIVFkK4ZI2GIl9sm8ZbYUhjV0",
-	"W6VPNwrMSjfEqFKWMD4O9wnTKt+kc0IekNDVPA338Riws01MFOORc/KWGtPcuLwCm3eQcnpLmV3xkuKp",
-	"DZWT8Sj9wgu41Mj8LiGh8wd2QS81w2/V8ulJ2p8Hxc7kAxajxhoq4LHryhySrVd7r3zxxT63ASAHzY3N",
-	"K13QD5a2J9/+bvuTBx2deQfX716/2N28dP6lwRvRrYk/IvMa0CQRd00x9J7Wm/hiJLimjBuVMMwd9fhb",
-	"iKFRM63IBCSspxVaj2b9kko6anulsXJZrFIf81kKQMgWFlRgtwL0TyBa5sveSJXLwD0v95XnkGpJsXoE",
-	"TaZ4bkDNuEPJlLkD7qic1t64+XgYMKLrxIvlVVAsw20vfDXfiF5ErFzVdY49dyVVKm3gAMuhZnf5hP6k",
-	"BQBufEtr4fIy59IwZYlmfLC2MwdxIWI00euXuHIvzlsJ1NhU6bG+pnzK8rqDCgBK07UA6BPw440zan08",
-	"flglXtncVaFFe5ZKv5kp4/5jKz9n3a7KVSmW1EdfFve6UnsvS1u/u0oODC0CHO6ILUNAtmYgI+A6ICl2",
-	"E/7R6J9sShNV1wsbAyOjVDI9vzIIlvmqfoN5L9WTOtVfgbw1yn/v4oTcwNxZAC7Or5wJgKZ6Yv7YuYG5",
-	"Cg+wKnSkXZSTUdWwTYFRJEQCAUF/sTVsmB9VJGY2np2Z6SZAra3PXoadf+70Lk52foNCJJtdLfrBMG7d",
-	"r9t+OvYw/8eH6wVxv8fL4fq1W8GglpAIScL8SxeVHnbJ9QTsorHrLCoqlPe5OXcUy1FjQjRCC4FLqzVi",
-	"otK2EJ8TGslWaLhW6MvrhbaEXv7Z9V/1H/OCeqHThpBHINHbAP4MRBOtZ53Pn7GlvnWroZwe6bzrkaXN",
-	"nlJMaVeE1r6n9nd3x0xP0mE3ElNr2qH42O6Yarizl8GiN64wHqLKG/vwPjHwA65dRb3AVi0JSFGVccgS",
-	"IWJc9t44ZVQFBnZ97tvlGK08gXgM2BQmICOgOpUuI5Vs2WKFvYuTgJzPgB/bX3fPjy+PLgjc0iR1K6BG",
-	"u0uQCZKrq6M+9wn3WSEK0tv91VdN2Q58Y9kE3/gAwysR3YDGsD3rcezzPv8f/4Mcmj1x3FGf75AjzPb8",
-	"x9X5GZGOjRO4NzoRmUkxBEW2wl1bMzgMSLiLFV3DbfOnLQOswoDY5Zup7CqVQSmDcYT87W/gLrK//W2f",
-	"hJ/6nmX3OwHpI9e2fyHjtn963t3v7JNP/UKNTftzXtez3/k/n803GYfvdz6HXdyWGU2RiEo5d2GMBjjk",
-	"7fX1BbHFO3zRW5eCTyz/sadMzTPDBEhotKrQbGQr/L13evK6d31yfjY4urw8vzTwODu/Hhyfvz97bT5c",
-	"n/92dDY4+ufFyeURfnHZuz4anJ68O7keHP3z8OjoNX7d7Xa3zQFP0qmZ3pkPwsDM4qJVbbEJEo4YJHHo",
-	"m7BiG35FBIfAdj+2xkPltuxq/LpDNFvHlqT/3HEhljsnr0OylXdU/kFhUS9KxsANY8AWRrBth/7nzqGQ",
-	"EhKEs3kT57gUCShi7gzM0/flOh/MJIqsKmFK57yKkCK3CnM2Gq5iXRiqNKVza3lj2vIhX946Zy69GY0m",
-	"sPOyu7fAW+7u7roUf+4KOd5176rd05PDo7OrI3wHhRedVNhUka0Uciz3Oy+7L+xLaGafsc5+58fuXvdH",
-	"LHGrJ3jH7XbvIEl20LC3+++7G9X9t8s8H0NDfAES7gcYkt9gTq7yhgr27lBszA0emSvR4pD5WqEf3PyG",
-	"Jq/51BIyTZJ5n2+F//hwPeidvjm/PLl++y4kR/Hrq57Bk8urlz/9vN0lH3zFDx/Q8Nb8YPNUAE8Ezeuu",
-	"pMWESoj7XEEk7Y/WgjZLhwlTE4jt6WRnfRJ39jtvQP/jw29XmGhlsRnB83Jvz18TLomqUAV114PKCqWr",
-	"RFYcH2+fRZgaaCnQ3ZIo0tn/46ORbF3HqM6F2UBknnVR2rcg2WheuruxMAhWHEB3y6Tz0YxoL2yD/rto",
-	"d9xJhC1KUHvIZ4CYjVVYuuSYJRokGZp5tJABsTX3A0P2WHUXiRevAGkuhi45TKUSkuQ8s7sAbqNP98xK",
-	"TgXWF5hRSaeg0Xr1xycr8/yZAkbqO9rB2a1xL4f3yo62jWM5C0A2UjnIvfVIHgg+Z+/pBqzsdGV4+UJR",
-	"NK6RGVPsoeGz1A3zYlPIBMvK7EbyqwfwUv2oaW7X5HXltOgWXH/SOmrLMWn3FEMwWzxoEbbz+eMzUr/H",
-	"9pIlqYYb9AzdYBk7sEDsGg7+yq6kboJsxbu/0thnNuArL1a/8p4bJiEk+w/E9qUfV790LOTQFp8xb7x8",
-	"2WYa5wMzAs4R14a5fQ46P7WZ7crqWe8LrqgKk/xU0nj+8DW3P34ucc8roDKaZOmMmiRiXGSWhjvuzCiH",
-	"ZAnP3LUst5F1fqDJjRUP7iZGMIgmFIWLmEiYCalVsb4V13LuKhJOqJpgtVPGb0gsQKGvbkp1NFlknr/j",
-	"GjxCdZ4baXE69/4yzHXNKrNnXX9ZskUTJTJ50oGEKTKU5sLa7n5BZH0mhHPl3Mv4Zk+pjG8/KHvSCIOW",
-	"yBcZmXDX2uddZ5KaCpgoiGNa14xGgEK24NAlPetmrBN5Ds2Qh2b0TtaA4FcRz58Me3BsnCVjS2VrEnZd",
-	"ekb0zRewDG8LbZmm4hbib53hvmjxxgWdJ4LG10KcUmnr+r568VOb5al0ZhgVxO8gZtR30voGuXwt0eFh",
-	"WzbjELtMYvbbehLLy6s109mlaz2MJeGckGM5eJgR3/4NzEPLu434RcaJGBIXTEW2wr8ZLf3/mH/+6Ha7",
-	"H8Nto37aAlgJnYPE20LwrH8OIv9SQj7JFv7s1JxPtSHpDUl/EZLOUc7SdEZ3w7mnqrXIXGmqm3XfC5CO",
-	"DLfMjWw3T05fBOQSYqbI6cvtfTJhWgW2YJsKiGL/sTrwhGkiqYbAG/SGEuhNLO449lHNGESD/QFR+wpX",
-	"99wEhLOskuUMoJjSLFJ/ARGtXidAYBQ22hKRnIF9J6vtWItK5zIGaZso3sC8aEiJqIaxkPPAFo9kCdPz",
-	"AJcBRnDTcK8PSNTOinLsKjS2sKD4aUu69qqylIf+pUaLRb6HtQb+PX+tcei8yHU+7mIJgAXfnIwm7BZi",
-	"5wChEogtlkpSnqClbMLQXWAuqyaTBHWDlOauVjZYvZZDqmCHcQVcMc1uwXZktsJBTOiYMq60wY+gmN4W",
-	"WOegtay5sqJ1i/xzqcVpRQTd92U/MSjT3nbiirFuLCcP5JJB2fvdxD/NgZTdjQsctMwrP34OGiTr32Bu",
-	"STX85PnU5+4nxekNYCGGzy4w1v9IwpQZIXpIoxvgsfnT+ncCEmI4teWTYdDnIdzPQLIpcG3912Kmwq53",
-	"XqUJkFsmrNcJnYjk1cuX5rZmfOzMNZDE1m1kfZ+EqT7PAnh5nLsWiOuVhtWkbZnjRIzJFvophf/16urI",
-	"eS23axVzrC5xbOsaP4cob4a2QSetpPcXTzrxKrGDwx2C71un3r1fVr9xKPgoYTY8ZiPkL9PbEeUJLTGT",
-	"lbxkiVS2C/cGHI3CWS9JsvgILy4wHiVpDPF2sRKRr8OuMNIffZ9Ckn/13p0eOOaQAAnZ1MyWhXYvimpH",
-	"uJw1hDXnA6mVPjpIdXnWhvs4p9OkLjnjua9luzc89+JAuJyHDVTLGOyJklhEqWHl3c1Vvc5VbWHrrEqP",
-	"pi6L7812MkvPypCKTTdV2bVoazLy6nESxjG+A7MlrH92n9AkMUNwoSeMj7t93rM3qzW5OQTGftLct264",
-	"AZgpDKFzgRBdEsZyPpApD4m3JKiiS6bPXXIOuZNM23kWbWzTNenXzbme+vDxGe/76RMRaTbQF7X75TOv",
-	"tPsZRLP4SWIWky0hyZ1Ik5jEYntjCPyODYH2TNupGcuYVxbOuONCGXdpkjRKCie2xaQtf3Bg7ntnxXEh",
-	"fVvQHXdJ6Jo1hduBZVHloJjW5pxeklT6QrXkN1l3sHb01NiirEEasRdGva3hZZtwFLeZQizp1whMWVzF",
-	"JkSlCSfaW1uyPoobe8vzCnHZCXmQExpJoRQKSlXGuMDmVrDFT+a/z5YB1jevKXo/MyaHqQxeSSrkNZfM",
-	"IlgyN3StrEJrGVlkgK/xd2f4qPC8FfRhXvoN5hdUT+qI5FVNeQC7mC+qRth1LH/jTOhjkfL4e7qaLSzX",
-	"Vd+D5hhjK+X7TBnf589J9AHBiCLbfcdiY3h0Tcdht86t9hzotPdFLWLWGha4JCBcgtluM+R+UDmoRkKS",
-	"8GS0847qaBISwclF7/rwbbfOp5JdXJ83NPGcbPwN6PVpZeY7TNdLNJmhWpExuwXeJeczzabo1zSasqWh",
-	"aI5dq+IiSmTtNA1Smet8LlLZ57bSw6sXL/PQvVKPRKwgYnu0h1m5RleeYijiOdl6tfeLfZcZTWw0Aon1",
-	"KmyeYHaDmSuFwD2NdGKj5Wz7ZqfI+VbNQ3P8FP3+WwqAxCJSu8M0ugHU2KdxrSXdVv1+PAcI6igNwbXl",
-	"Wxf62EbrHsBMrJhYKb82g8/Dv0mqriv484zmAdu//Cso9auYn6tW9n24BNZlZev7EFrwvgtsUmdTb49t",
-	"i+CNaWG5/GL5xFO6H6wwvet8C82G0h4ntBiu4BMyjWhvg8BHWIoIJW3l4xgwQTdhSisf0lDqz1Jmgi4c",
-	"4vuXg0qA2sjtT4D3DjUM4j8RwudBtC52aknIus88tn5/s88UOb1BbspJIf5OcTpTE6HJlr3y7Ru2nJnR",
-	"crcDcjdh0aTPS1GzRIJhZwrDaWk0cfdzl1xPGKaURhiga58iXNwtxN2i/Oyz2IXEYN9MAsKERKqpuevJ",
-	"cE4mlMctA3VtZJUN1v1GKbIc77si9+O14LChyCegyGODlGUcJFp4FF2g04fZeHYze02b4EVtRAHtcnoP",
-	"8vbwfgykRe87x4tqSuWNLXhdH694nk3/WKn8e4tg8ztvb1vNwPyXE37/IuFvM5A72F8kJwjsAP1UN2o2",
-	"7O6njBIHNzBfaqm9dno0GYPO7bU/+DbFhbIfNgZ1mS3W4+xzE+u13916dtzLUorHBtcfc/tYWBK6iNRt",
-	"DFRpzT3yjt4UHQYKpBU32T3ExCAhkC0hrZlymiaaocFHu1CRgFBvAdo216Dg0Oel+4hsue4+DO8qF2Gx",
-	"HRAxs6WnkrlrGhz6zrlUh3XC2UWqvwFsfx7rjt/UGkGfz3PvrVLxPLr95S67jfWlmetcoTl8fZbT4vJc",
-	"lI9bhXmU2Ifg+A+4gI96sXZ10Maa7OMZYzy+oRiCPKZebS7wLx07UCem1imUTSkboXskJFM6U5mrhsWq",
-	"XIxR2QpgQk9AKgzQtLHVyrXKdXUipqnSRKXTPteCvNjb65IwW425tG2BN3J5fEh+/PHHX5BcXTWxREQ0",
-	"sfTrYznFaKRA23rljPc5drT+j+CARdq3KCcnvbMe+Q9WNvNlpd5fH27vl8djXLHYiCwxnSdmNzuK3mIP",
-	"BzrDPBAJo1RBHNjo1QnVZEJnM+CK6DsWAeEAMS7crqhLetr12DXDY6kQByWjRyPlQdzn3iMmeASBD/Nw",
-	"FgEbi069MO9cUN6CfCeZBrLlAjGCUnJKn9ve7jb3hPSIQl8BcdFr3oHlKnopOvWBHjr/gnGlqQ27peTV",
-	"3i/NKSwVZvAEtq6nF48qa/wqaTGVNaxMzK1Q8sYttpGulkhXDltyVcrXyI08VT7SmrgYT/uJxa0Cyahn",
-	"ONoXbOBCex544P/ILiyl6Txr3mWL6mhJWYKhBttNNown5UKrFbuT+K8WhLY2OX5vUWtVhrpSHqo3mfMs",
-	"ACSLXLMSuy2diqEwHqW1LZalMOcU697GaeTM57aPjwbumgYthLR9Mxi997WuwNLFt1EZnjVObW3qaIhU",
-	"Ozd6dFnQVDZIDDWDO6agrBAwlSVsxSRhN4ZUjVaBvsb6UK+vSRnPLpt+lRitNQnTh2ttJNONZLoy6dte",
-	"ljRjCmtymgeLprsR5REkzbEp18iEsOeZkTldHX6X8BXatxOIwwNrHKwytYhyMgSSPdcknx7iA5vbPAfU",
-	"93Cv/1XFYYuNX4McZxKMALK0KJvXXTHM2uWDGGE5NzNaKRsrM97TSNs68ESMXEA5Ni208el9LkWSiFRv",
-	"u0zyTDHGPGG7tsAGomE4OwadkYTORarJFuqoRNHpLIHasPMLu5+/PmG7ja6ib3e+G3H9ecV1dxo+Ad7Q",
-	"AJr4n56OtRiPkyWxnccJmykSuvJtNXlZ1zjA9x+SXJOdsEHvR1kr75iOJs4vRQTHQtaj0VP4glO+Mhrf",
-	"RqvQ+pj8YQJNwVLv/dDfP0ZLcJ2GNyj9ZEFVCNEFtFoTp2+Gu75WzvqtW7wd0pYtCIh2ydu0UI8Sq9Mx",
-	"nWANUixrxem0fTuX34avs+U9R8WKfPyVxSoWS2ctH9g1x2scUFeKXywf7ZqOW1UCVenQZvZlDZQWgb9u",
-	"3c+Xf7m6n/mxt4+ZzuhkU5HiaeokY6Bz1mZwBxNe4gK1l/nYzXBJ0MgR0xOQJMRgzxmVeteQ605MNXWp",
-	"yIIjEUwNzwwNKaiQbIVdfa/DgITdKdb67E70NME/ZvEI/zdoFR70OdVkKpQm4bvePwfvL07Pe68Hv/7r",
-	"+ujKZicLTZNtGzWCxfyy+mPhJ6S/ADliQFwXplQmAfHNAZFvKmz3Z4uHIqEyRaIJRDcQky1DbLYieICh",
-	"Jyg0mAG3faEZyufmDXvJ7uNmhzS2I9lQEmVVVNtAxpmVu+SIRhP3VqFmmiJ/ppDazD/CeAz3hp9shZa3",
-	"7pOsKhFy+yFEYgqqzxX2wsHFCR4BCfFVI6mTnl3KQoU1mmAbRp/hXe45iU3WhHbr63MUk/bRkcU0TImi",
-	"c0XCOLVMAPax8nKIa/I9A63ezhQG9mY1/mqTqMZQvW2ew/iez+BjQoJODdKuM+D7WSJo3M6C//IJN2JB",
-	"tkryywja9uqzqGaOqAbFNnXUvl+zey+OC2etRQ0917L0oHO/MxTxfAdbFXf2O6lH50Y5tXUgiC7gX2Br",
-	"vkxSfmPrNMJ0CLFhY86Rbn72TSCy3imWpVkEbYoEyUl6bR3tEVEdm4ytrxXXEeenXSuh1KpQV66sX1bR",
-	"LyCh25L75C/LgIQjrK8Qul7ICVWaYGvfwOKvrYJlpNJIpFyrgMykGEtQitxNUHbwV7YrF2iQvDbk41lQ",
-	"9zmk9La3zIY4vpIsf86hSZTP45YyvMyU9BoCWsH3dyXgMMu6ae3AvZY0MpQhYafA8yXsINsvXw1dclIo",
-	"B+Yex6jAgkRr0720KyUvONi4aRphtPXUFxpWGmaLpHZp1/ws5PbyC5Pb/0W5bUNoX6tvVQz3iGkZeaFa",
-	"1JKW/i2Gbc18qBr+Wwwt1YIqTXqAtxfeOaG7hVypKiQeK1sBdqcYUemvJU1kylWToe8fZm2tbXywhu3s",
-	"H2J4ha98h3aqf4hhexOVOd6NdeppbrQTf1kZoPogACYzWaslxa28rpCfWupihSmxuVtG41tGTYZ7DA5w",
-	"xY3RteqbyWTKDJmKGLC8fUaOaDjabr6U/K39q1XRnvF6cTO2vl3+ct17Lfe2quVa/DvVE/PHzg3Mm/n3",
-	"KZbusm1KkwTkDwq7+gdGYskYe5Dlsll0VhBJ0A1MuYfxAc/aOdBO0Saj0+zl4YjxTMecqkXOcV08gd7F",
-	"Ca68eMDm3WZbtu9yQbESgSF8ZZflBjVa5D93ehcnO7/BPCS2BOS27SRl3jCCL6G2W4Vt+GZOvGDCliKB",
-	"kGy59MR9xBh88AdFzG8HBAteEToUt+bWdmNbTEEz80TccbTxNmfp2XN9rq6xhSnWahn74onx1i4kboG6",
-	"QSF9AwH5Ze/pjemykVx9lyjuaXWRVGv5cAsz5K24cVe7c8aWGPOBkYiVFjNF7oS8QYONtmRVc1mbsTKi",
-	"ekYzo53pUVfw96971eGJBUx7PEnEmPFlZgqdSm7jgiKsR6jFDfCML5OfyJTxVIPadkEVEkYS1KT63M97",
-	"2YPdPn/Pb7jhzjClLLFy650UfExmVKk7IWNFxlDIu6Zc3YH0Djj8ChtWENSDIDZyaJ9HCTOiysmFGdDW",
-	"1RlRlqQSVICSKo1QCzxw4yny6uUvluOFl6DlfKdnhNbQpqvBfQQQ11czPEWoPc+1gWN/pRbj1+bQlt0T",
-	"p2I8xnZxm4thGcG/etkiUP5aiHeUe9FAPSGjKAcwiLEhHERzpDdnmbeEtpo9iFQv4w/29sCs5CKDQOeV",
-	"K+VYZAhi5KQLperDqeyEbe4Ah4si1d+FwH2EyjnL9r4C8lNoVKGuLbANKyNDmDAX+l+Cv5D+Aqj1qbyD",
-	"51SX3iuQKysa2w18q0e3EHe+UodyG1pxrBndNRcH5rHKHLuIKV4uczMEruKoN6t4nwCWc7EOBHdpoxcA",
-	"8aHPZ5TJLum5ezZ0Lw38esK8/S926qXatlSwgSrWdoqFV6zbj6DcUKtYuXzNjL08i2pVmuRbvSz9+nzV",
-	"5AOSKsi8M3guanOPfsP3aCvFzFfxKLCClperuxmX3a6Fq1MRKTRGkGE9b6Zcx10sbhRBl1xIUMAxiCyr",
-	"x3RH8/C1VEHc57JwY9s4O89ltizTsfeHWQjw2Nckz8RupPttX5OfNhf8dmtHInkmLuCm+FbJv5eTOUHu",
-	"uyH170RkPrqPfH52WXodYfBs+VhXEvmYKQ1ydcNgSkLDYMJMNEKDpucltkbcEAjVJAGqNHnx0lwskkYa",
-	"pAps+SASielU4HXvXsNEUaExnpU6BRrVgAPLR4YSdyJTG86bmMUaBY+EGM3TjUEbHb2Ln1TY7fOCzk1y",
-	"lXsrvOxdHw1OT96dXA8uj96cXF0fXQ4uji4Hb8/fX4bb9TzCwea5+IMd/isZX9tIwQaVypLwA9jDX70w",
-	"w7fEGnI77Ep532bgrSq+el2Q4DFkwEj7eatysnXLFMNQelEQMrazThzoZ+3zEHuSDXw3MluSEbiWc6RT",
-	"zGgj4YQpLeR8YCCRgAaU+rEjt7N53dog6NoxyR1IIDOZcojRH+PjT/0Kcb0ZD6kjeNeTcL3uvsVFdKoE",
-	"XNuYlnH986sOZgOxaTrt7OddehnXMAb5zKVgC5tsV87JpsV9YW3gm7VoNynfwadKxxDsqV/qykcoyVHF",
-	"E2Y1q9BSpm83tbJPT6mDf06DZIrBd0C2sMxoZKUDLvh8KlLl/aABMVA3cnlk06WF7HMsyxAQdKLjaza6",
-	"w1rC0aNplHwNktMEf/cOWsxqN2+p7bx5ITY97HPE3HvdJaEuFFgPfYVXVeYgPyhfPN62SxRmqtDMERKM",
-	"cne5OLYg1YFz9FZ2j4kvgIKDBMv1CVUkPD7tvRmcnV8Pjs/fn72urTnvYXvsWvc+hwDg5/hKGkLe5mkV",
-	"E8h7UmwMAt8B3/F45ViCL8tpCWMl33GX8I657Zvlgg9Gfcfg3TkWVcL2EbZGHOM7U5gKOScyi5/H9HUj",
-	"4ENsb3GjqTc2BX5rl3CFK3jme7A418ryvppqbNuqvje78CKKmDNwR13Y10rsWI4VV1i+WhExA24NtUzl",
-	"DduGThZjCdNzksAtJNYinLARYM1tFFlBqkbMsBN8EcQoTPXfBy8ugSY77ig4hwj7EK2FHgZojfjRI6GR",
-	"AXaRBezYh0PvP3igANPnsyRVi2IMcVKM/bVZlDkoiDK4Agzc2raZxFyrfRI6WNjEIuzhmn/0OgvjmdYS",
-	"kNCMNLAlaMKgz/GzGgzT5Cb7loQToFIPgWqbb2stGuFB1r0QVS1vTLU50WL4b4h0n1uwDm0buDBHV1xy",
-	"2CU2Cdpy2mGq/dhkQjFYImTxfmgzo8aJGLqto/WVGeH0gGS7dAEIp1TpHRx95+R1aBvfRcAqDaKdgjZl",
-	"SkFMtiifmzFtr7zslsBcj+0u+WCbV9OcD91R5RQ4khfDx67Yqs/rIG3VPEpq4Os8ypmm2iU9MqWJUcIg",
-	"xlIOqU4l9Hl1ayVvEhrXclIwgzibEi48otzImNg4IbVNB2KmMvxw7i6VTkGRRCiVgFLJ3JxZBl/Gx11y",
-	"5ftmKwXdaa1uas/Xi6MVxbRisRPTKd1RYB7yJZCseF44tiz0hSbJdlM1i5Gbrraixau9vb3aIhaVXhS3",
-	"gkVAlWJK5xGT2/tFhEFC7JJQjCTMwn1yPgN+7Br+Wv2pbwDNRo6dW6Hm/Pjy6ILcwZDMpLhlMUi1b7A7",
-	"5Wb5TtDo8/BTH1fZ7+z3OxJGoKNJLvv2O0G/A5qO8ed+urf3Y+RUNPwA/c7nMDNS+DLSW1zYz7b4gBJ9",
-	"zjCsM2/OIKTDPsuoDhzimPsQl0D0RIp0PHF17JIbAjyeCcZ11jLVlqRWhVvThZHaneNL/nIgNL4FqZmt",
-	"UoB1DAzCWFSqO9uZFFpEIikdrzudzn6ncGqdoAM8nWKYf+lbPK7OxxZIYBbNYs/pbTYmMieHjnFgcdOQ",
-	"SmNj9hKhNmHlizqkXG1MWbiWHiIs4NqalShrQ8NT6QRud7gcbOi6cyi4liKpuTWTO6zSwIXt3ItV2/K1",
-	"VTf7+Tsx0nyb3tP1JSXkA/bWUWTLTAxy58octhUgtldKTd4ktMwI6/MPbNUzLP0R2+49/tKu9KaNBL8F",
-	"OTbsQGw3CtS/FwyXzyhMu2lWCdIOEN+7FH3oDOYF2aqF2e9muGtzZZstfuENzLNwmF/fvfwJW7IV0pRs",
-	"hZzwFiJtxD2mSCQU40AUm7KEmu2hVFmo2xBO5kPJ4rDPs7uZ2GI3Q6EnZOsSImbolybkkvIbcpwishVa",
-	"Onpxc8J0VjSGmYuOujx7FQkjaTHX61uClswgq5VAsUmTfcYKTJTfBC5cN2La9kLdymtQuGJAymknho8y",
-	"Pu7zGdWTANP4trsES9q7cgDV+ikI5HoPwBX+tpjO9RxFbOxcX8n456dfRZETplVAhnlO68b+921E0tvj",
-	"a1shJmMyM6rZ0jqF11heqqCFizuujL40EUlsdKKxpBjNh53arF6tADM0rBJo3hZiO7CJUka+4zqZ93lW",
-	"kNWg0QGJFmoXkhMNU4UcZE5YbJT5ETOqOo68xeIAK+8FJS9Bn9u40u3AJVxFCePMMCtHJge20ZzgrvdL",
-	"OAZ9YYGANbU4Nk5DrTif00r0KKoyZVQkJYijTUXCWSpnQrkqWdjTzean2L5HUtyR0IG5m1ilx73hbaF9",
-	"zmLvh6yNPDhlyi9ypbb3YTJ39tUIMxOwVx3CxKjgb08uej0fe4sL3A4IdMddEhpJVE8tHC7xZeseQX/N",
-	"AYkF+k9mqSYXb0/IBGRj0UO3vaXez790KUR3VleWOtvnmntq3DhW14tq9nCrWgsNqRf4X8bsmhNFe3xO",
-	"FBtziHcYty5HM1Dk4igcVR0sMESmu6RnwwvRpegJ3r5ohCkuFniRzxCS4m67OevTIdMzyR1u9K/STdHN",
-	"vYw2XDLoRsz4xqnQBxp5UnSEUk98VeFjZdbnsXNZ2tRrNPs7UWPLCSAAZAxakVd7PxpdYY7xRIkC8mrv",
-	"1XY9adrJar39ti5ZTnhfrALdppDPM+BmVmWujJtZhUJEINV0T9RKxSWEDEiOhFtWupRWDtwu4upBCS8d",
-	"tr4yspYVJPs8kyQPfEZNioLaKE2s1OqEy7ypZkm4xEc+uU8Dhg2FcbzPISrbWLlaUq6o1ZS19dlTV7rL",
-	"QqUhDu6xtBAsF1N9fsB3LaR+AYlydU8APMMvW67ovxc3OefQ6pJr7K64wDtCJOsw4yGV+y00JBq2ueb6",
-	"PMyiX53vyXcu1VnspvllSBXm4RwQSpSmWFwa8jTzvV/6PPz96PLq5PxscHh+dnx6cnjtikC7xmlc6Am6",
-	"KntWJUb689X7nNvL1iUWHIr3r+Fyjl+VPLOYZ0anttm9LkaaMkhiq/TX8SbbTfJJrupnE66/SjvIlhzD",
-	"m2G+CufYtIH8S8j+WXfIh8r+u04EazJCPlr+d2UYra2yZHHs84LJcbnp7Y2XEx8sAn2HNizcdHsLlj3I",
-	"TSXTb4pAP0yEJYYpnWdidVshpr5t3GMJ0ss8bGpDWqyQc9Dn+DLGCY8p45m8kVeMsBEvdmIOEBtZxBH2",
-	"1quXL7eDrLIPKhYY4WartPX5i709h6H22XrDAD5RaxdAYnCE0cPVfKMSBy50DZve87CNVbIHAjpwxlXU",
-	"mp3Q95fjHxupYm2mhRhEqLXBl6wqjhGsL1/sfjKDDZ7X2Hhg/rX5iWYUXL71lXLh2Fs927GlDsL6zGPz",
-	"09MwHt85bWY+ZdYQB5h2CYtpik+utn88Tym8zXW/nHJ8UT3EvR9UO3KZsN0YNERLqmcdM+5MhS/+TqyN",
-	"7oqOgLylcihkwV1ODGZgxxcM7w/JFmr2ARmDGEs6m7CIpJxpRYaQiDvrAsds4oDYsDmBrcf0hFoimgOV",
-	"AZlNrJUiJiN6T3g6HWJAP+zYMmFxLEEpM83V1VlAphCziCZ9bgWBgEyAJnpCZgm19b58TapsoIRFwCMI",
-	"yC1MWJTYqWLAMrGF+IOAvL88VQE5uejzwqRDJqagJYtswbKJwADWEUgzpgoINWIMhmf9/Rd8xO4x5ezP",
-	"tDQ+lisxy7ZlkTBEKqtz6tqWzSi37c9cwSM+MgOYtWN6g4tZn7mj6JIQTyTE/EizRucqdYUKMdMSwzzM",
-	"U11yNaPcBg685ywSMRD8B4ORVUBC4HFI4D5KUsVuoUvORJ/bGtnMnPqtSG4h3icSxmlCJYH7mbRFW1RA",
-	"XNonVnBwWRcc84OSuT0ABbENwkiYEdm2Qp+OYXGUarp7dn59cngUbmNaAk1ciTgJkY17NAufAlWpdKUh",
-	"MJR+CDyaTKm8Ud1pbLiskUBwKUwRDrbZnbVZBSSxxdq44f6uaAy5pBpsrqmrJmHIyyywUEni4u0JFpF4",
-	"d3L2/vqovozEaySziwl7Lo/uhH0dyW/C7NZaBHYWw3lGhu1uHLx/ndDoctI7Q9oU2mbAOCbMuBUmDLky",
-	"jmRYvJ8mrHI1SYjpsqvJIh5m6YSxp6+QxAJUqcacu49sLhCmUuWXljNeYwqVZ7WE8T5PZ1g7hrqAraGk",
-	"0Y0R/7bCP856744+hgEJ/7h4e36Gf3a73e0gt2mPGPamUmRLIVfFK8HltvctK6SKKOB6O2PTJOfSmPnh",
-	"7lPD1/wirRbcwL76vDX/IlqMAd+10XA58B7A2S7xlP6SnM1urQVns5gKcX473/nKZtnZbXjdX5PXXbrm",
-	"VY9id5im2qqf0AEZZW3DpcAYeNsRD8t+Wd7gilabr9bqEf4eV9Gq4o2ZunXjoEuRQHP7bqYGhspuoS6h",
-	"aShEApS36tid90o3SvaYMq50oZzwKE2SpW27XeLFspyyv1TAqjnu9kZ+RNFNT6QH90RaYCZLenmnjhA9",
-	"s7CfK+xiVfnlrIaOuOPeoGbdvXXFlucXUoxY8tVrLs/sMv46NZdnGVyrp9kYLHJY8H9k48RMYaEVy9GP",
-	"DFsL8Aaw2VX2EjDSoi14lIx2XLebbkP4RPnIn15wc0Eado6vlOHUBuN8MEQZ8zaC2tdObrL4U6la3EhM",
-	"Zda4Krb4NaDIkdVN82bBrUJ0oo8UtUGXWho5Qmk6t5WFgceq2CZAOeMSprVbeYao1JAdehFckYghkDib",
-	"OiZbr/Z+aTAX+YcMBn+TPYXbkFZxr+Zgun+tsKHvpuG2PwXnHqi9i2rliHPunFnDOWH1ksN3jaDfPlJ+",
-	"/xLtG9DL8K5BBuphBUkfvuoDRVHLdczVqb1OM3FepZzldkmG9xhZ4iz3yLdpkriIU2zc6Bg4MXpqFnyS",
-	"KiDhxftrUrlWdrHrX3NU6uPp4elFMQRmvrzvQBgrEOYmLvW/u3RYe6s58fD/Y+97l9vGkX1fBeV7q0aq",
-	"Q8ly4knt2DUfFEfJuo7/raVkd87RXhMiIQkrCuABSCvaqVTtO+x9wnmSU+gGQEoiJSWx82fGXxJLIgEQ",
-	"bHQ3Gt2/nz/wduphgxK/3kOEpQznC3kVjqFXJTYRndTT3oCN1NITp+C+zCI3OS7CvR3EudzqHPbR6N5i",
-	"CO6bUjR9lplhPSmYJwXzPSmYYh3WprlbLWPj3nW6ZReIk4VACoADg+NR0SjnSQxckU6bqFwI47OMuKBq",
-	"GXj0XFfXA5dxpEQutV/pnn8BbKc9cJ0+5bnbW0kOXsLdpTOW0lvBA5jya5E8YocxjxBI6NC5fLXv6bIM",
-	"W1KqSgLeb2mhyJMlopJI4bzRqpMWco0pP0ZSfhgK1zWG6gCtpJ6L4ILr7JUbdd8NegcWCKAe+W64cEiA",
-	"MMC6ow9nNPd748WY8L7v7uhjfVL3Pwbxu4UntI694+FwprEWzLbz7+eztHxhtW6pQ+hnVGWaUO+EWcoj",
-	"mWEyG2mEWtIU0HXh31TJiWJa278jFucK6q1pNIVm4JB/KDI2TxPATFdyTsI3Pbv5W1cf7jodNo1zxzON",
-	"qsG1ZDNBnLo+ag9FSEcjxe45NHCXyoRHywIIlYQOJSRskphFPGaaTOWCxBLSDJXMM5vUcs8zmqD2WCie",
-	"ZUyY1hHnT2PrPA49E1MVZXb5Yn3qc5HhPtAUUMJJNaFD4ZMZ26SP33NBbqTOJor1/3JxQqhYQRvMuMhd",
-	"KajlT63FOFlfhI90DrHezVdBPVkfxD6kS56A9ulA4ptWb6CPCC2UWoUu2+WJ7HFiYb5fWVn+hAIBH7mA",
-	"xeg8EVdtABhEKMIVCKDYbMVK/GLoJ98oYMG3BGGyYS0rjWVtIoATF59Pbs0UZE5mUwYyI+I26QrpfdUf",
-	"/MnWOnOOkJlL363YbzyiKHW+mjb+Kpr4O5TYa8H2Eta9tOEhzWMut+DgzvMk4ylV2aHZBLZimlGb5Wu8",
-	"nhBuD8mYJwzPdS29pCN+sAxScjwUISDkAJlCF+5q+j23WwQeZAOTcPGM2GxWuSbF3bHPAR4K72/dy4iO",
-	"8oSqpVk+U6ynEIyq1pxrTXTKkgSyheUYYDwFyZiao48XSaUgqzAocCNdd6kDmxc21GieaWaePE2ZiL2Q",
-	"D7AcBxDp791GPKW5TW0ec0ET/k82FFCeYdHlYfb8LJS6LO1bId+4yr/rrg4A5vRxQpUVMvAJagAG+FWy",
-	"jIshwJTtqYiQ/RAzF+C+oEg4dqKw+eq+cYSgp+Cluff6nikzYpfMtscsvqEZW9DlgM+ZBAl+MH2OQmlV",
-	"upEpu5DX9Hlw8L41kvGyBSr14OQAr9tTzUdyPqci1ls0vb0EtqcQbUuBENh+bbTqWDGbANwYHgjzv9vV",
-	"HwRkeDCRJJNQBYifdaQo0m/QbHgQDMXwIBexxB+h7nhEoxl+5EIzlREh1ZwmhL2nc/weNah/Knevzucb",
-	"3+pMpkOx/iW9h2Q9NjxonuLYAZyN6xJPsiUxP372jIRvr/7z6vqvV3dn15eX3atXYZuEpuEQdblGrGI7",
-	"t6ckNO2HXrtrwn16kyULAcvhsNrh5EpmrNkm/ZKhcCV7eigqzcopYEogeLvVTRmdOSRonA1rbAJiRhsQ",
-	"P72YuEjvWWVZSS58T2c4Ed/aYdf6+L5PA+IXkata4RmJefxkLP7wcY3bXBBKQHk7KflkX96poS0U84nU",
-	"a/ENwNVsgSYBeV1QFWOltK/tc2rL2IBLqmaxcZ8b1BFCkJSpoXAsEeibs/cZtkGBHymPMqgZBmq10dJT",
-	"SjTcQT9+tEFUF/oNCJun2XIopGDalhaaL7D5Gh1KalWom564tOkeiuPOTyR8dX426A7Or6/uXp9fdS/O",
-	"/6tnNH8puuOi3qBNjaYPSDnkU6FbX9veHnav/ogK1g3462pYN4pdOnbzZbpAnXlZT4r1D69YnSB57fXJ",
-	"ahWKCmtVKroEvgC6YdQEIOooFsmJ4MZrY4lmiylTrOm4t12wi7wra35NuNA8ZoRnQwE+9oIYTQDQHujQ",
-	"brrda252rTPdbrebyFlhN69cDIVUMVOnVuu+z8iIZQuGADtz4xPjyT/k8ojYOjN27D9oUj5vI3jehko/",
-	"jlk8FI5n3JI0aUftuIGl6pbwCqYqcgBAJpemi5MyoOpQWJSgn0gFmmojjFlGeaLbtuc711+zDml11bse",
-	"ipJ7XewZNB6Jgh2i1u32nl1jzY7cdN/2e6/C5qrhgbFj47b3jRsLA9RskzCd8juaMJUBG7vO9CbAg+M6",
-	"cJNuxutBktzMTiGmTBIuZix2AHV7RJUGWFD7bVosM7jvOaC0WsRul+WT6frDm671iNBaVfsu6+UzJ7ZW",
-	"ro5ynmQtLmxKh7tn3dldOcrionTyAKajiOGj0SnyO4DoydsipHsVdM4c12uxJ45jvTMva+Cf6Ussa9/b",
-	"rpXtH/ZT61seTmiuYIMG5gBmPCvN2HbJSXnKEi5Ya1EvMW/TiaIxUFwSSv7KRn0ZzViGsFsIpUIdYbNO",
-	"GZ1p0rg5uzx6QY5ekNmf/0nmUsjAbM9GVLMXx5ZkWw0F5iGSsQKI8rDzvnMUkv8gIz5pMRFz4LL+n5yJ",
-	"iFk8MfIfRNN5mjC7S50yqmwZLyL/AfRWMBQ2gKmZEY2I4b7T/r2Y8gRdQ4TXsvwPPCMNOyAzkmehGxfN",
-	"8FgolHmW5tkdjuBOAcy6HJPQOXRmN70MHU7NyKizFhclfmoiRTmfBw6ChsJxBJPf/vX/bfb73KimidkE",
-	"KyUVAoWB+2L28PjRXMx1gcQF7xNAuMgZvIuhsK3ok2KIXPAsDMpDNuMy30BIuc2NSV372C4414citI2a",
-	"a+AJ77gwf9vuZQy/pFxMwlNkIleWf/pkfaJMa+VxtWk0K5oC5DrzsXS+ErMko2vfrQzOLbXiSv9NQWfe",
-	"cHyX2rlP4dmUZmf22xAc36ZpDicBX3sxKfi5PWfYQ0Ewbx5cion5H5ngy09oaZftM659K+gMYg6eXR9c",
-	"BiTgDg8XOjwpYfUa59oIt3n1fRa1/Ips3VhJOiGoSwKre+F6VL4hsUCcIXwZEkhUJd6DOyV0KOZcay4m",
-	"AeHiniYctjSNOFfGZy15lk3C3qfG6yI4oAgjTCD9R53On9rk+p6poQjfXZ+f9e4uu3+76/f6xmPvA+rR",
-	"237vNiQNGimptVsUGuhdKm4x+6sp99c1bTgeddFq10fPvWlSjGopSDi4vr677F79UjQH3rmCopb1Ub6+",
-	"7V727l7+Muj1Q/84P50Wai6TkmgAWZQYboeDbpCLYgxVhu06ZQK2fTdW8e5KNkZcUpzgoOTb5yOvNpDj",
-	"ulTgYvYzdYnI0FA92fxPL3YjkB6hqVvLGV3wLIJNjd35FXbCDfSbrgbZkgkPnMl2q14kdhYPWH1e53Yk",
-	"LayBQru9bn0LKMut/prNGE3LyJd2GdsEV42iIQDLU7k7qgsWQPxKPT9m5cJaX7vBSfylvx+AEpSddGXG",
-	"K1Kx80pwWKBpSdg4M+qFzBhLbVXtPU1y1iahThnDg9soofMUlDHptH/87V//ftbuGJ2FBtWmLLP3wLVq",
-	"XZpoKjUTZoXec6NDGsfPniGE6oJr1qwvwq0Uooff7q9381V2/J8hxHgEgkvxKcn4e+BbyT525dZqdDNy",
-	"tg34WSqIZGaVCv60DCWMSOcr6r4R2kLLO5qFRORJUpF8fGtG8C3re1ee8XvR+y9pNHMOkHu2jxcixRK6",
-	"rBecAfJ4ZcRt3m19DnZUbI1OUKx0ebsUQtkJAfXiTmzNJkXmKmIn2EQYeNIybt3ZYseECZCaifjSbwTL",
-	"58UjmU3d9lW3h6IaH3UFBBX97tveRfeXPcBQE7oEKRv4Z3pM2wP9fZWClt57PKvYtYT8q3Q7Hnx333go",
-	"+Qk/9ctFlNGGUJfU5wRmpxqyNat1G5MejaYIkj/J0XhZJ9Ks8hkXMWmEOoOoSJbpsFkqj8h8DaD5CMd8",
-	"itEEDO9QNEIJMZIx5QkXk7AZkDAv5ibErQ7P3I5X5QI4SUkjpdEMGAF8AENIMmPLgESJzGMiZDYUNEnk",
-	"gsUYZsgFJISHZMTGUrFSqaEZy6npCio2OKQNsvcImo/GOaEZE9GSyLF/DExK90sR4ouaYLqprxS2AtYm",
-	"3cQiWmAueCl9fiNffihoFLE00/ikeHiEQxuP5ymDNPnUeBwiw/xyyEZXbMJ1ppZkDJxO4SFG3mroaEHj",
-	"9V2l8uM6CdjNztMzW1T9daIAnwvM1E8Zi6Z+YejAbt0sfrGTkphFMoaiCb/8dy/NZcJa8L63EPxd0TmL",
-	"SSTnI1srDxUQsGG0mJbLhBVBrYgKIsdjMM/wU+iSskrOS7Ma2di+02VivD8Y1OMLkO9sV3G53ZSZYX39",
-	"s5p+yuiMi0kLZz/107XjjS9FNmV6a4bfLRMxag9IR6GYy43KBZA3fSjAvH0XOXB+qsvYKKAg/Us3Onmt",
-	"WLv0a9hskxsn4xB9yhRnPjcBzgrhnAQdvcGgf3dze/3u/FXvNjwdivBvrcGg33IthJawFm4VDNMv0Kex",
-	"YmtveE2TZESj2QkxrlhINF3CuSOjKuGmR8GGwtgQFrdJOE+f28eWaa5DILlzqrNxfPQjWCeZZ4RnpyRc",
-	"0Ht7dRrNQ0KThWl8IdWsWXAEDAX4tSRmmAVkk1eKYMqPnU7HeOqKRpmZGjkeG3c9IMedn16A036dMtE9",
-	"rwYh8i8c1cgjebmum88KrRgJO0yOXqx265mt8FStgtsqsLeat/Cp98rJJ9+6oPcfe2ulbsFjoYPgACPx",
-	"MEurMlr3FuwNh4NB31/6IThYXRF73Owv9TeDjtzjTrwOHuwpOvW7qSsaQOKaBFsPqmNf43KoM8XovN7G",
-	"XOD+f005hQEZ5VnJl+XIvkKAbDQXM4iEohPt7tUsDsoH9EPhPgREQy3REopYjFsC6XfORze9LKYyKZha",
-	"FBg+o+dfwwrWJ1ZxO/wPf5h7eHH04pQomrGfj150Op1TyAgULNE/H8FGY91ONNAWYInQCTj69rwNaVIh",
-	"jJ7A+VkTsgmd9ge7ZcyPLo8b9xajpdn/0MT8VooYQX4nmK1GtY1rnpbyyEpNUegoVwxRkzGiaN4jGMNK",
-	"hvc+/P5kWh7YtNTbhwAXAh7KPRmKJ0PxDRqKwKoNtrsOqQhQPAyAAHA3Wtw3EiZUTHKbZZQqOU+zkDTS",
-	"qaKaufr+MbDM+20HqNuMzkDNzjE7LMz4nOmMzlOjyDWbzM28YvBEqtimi8BFa4yPTZua5UMyaGV8Ur+P",
-	"XRVKGCAH7pnC32AjQFX2gybhGaqzlpGw8IT8tfsO8uOG4k+//evfx38isz//M4AcOURXZYrJpt1ynJLr",
-	"N28Or9NcB+SvbHRp/7y8eR6Q1xfdMxj25XEXQ2I+EjQUXOjMbORisrFzw5iKSykvByCabQIgcsZ8Fskw",
-	"3bevzq9dMkzj+Og5pEat/97vnV1fvfJXuAb6g8Hd4Pyyd/12ULrkR2Arr98z2tqE0qbRtOM3jR8JoEAK",
-	"vrZTbB0ZBxI5sTATVnxoqRVMnE9TJswcGk8nIHGOBjTwVr5y5zZYjd0dPBq8wqA82q9yNL4ygp0Js18J",
-	"KOHJijy2FbGBTuPGVqar74dfUMC47Je8jiAuDTlGa6JTFnGaZMsQkqPk2CFJu++LfPUV5iZopj0UL2U2",
-	"Bd0B5UBUW5vYymQL9hlgd7AJ6WBjKlFmfKa8A3TYFm5/Vzz0TthRhtnG9nk40+EpIO2vzQjYAjqCo4A6",
-	"OFI3J3WZgC+Od3Gx/f2xA7zFzOxSLIXgPIGG7r9oL5HKuzR7HwER2o1jTfLULIWjTscKHhK6JglpAPDn",
-	"0W//+veL41IANCA6V0rmwN1qswZSButEpxTizIrN5T2LoXTONEpoAkdWZtkqRhrRGidhsmwa12zGUosB",
-	"T7oZmUudmWGVxjUUZgpOCMUBgrlfyDyJSUo1RCaoeaKiMO/ZM+N6nHVfvr3o3v5y9/rtxUXYLJWFWzJw",
-	"KZJlpRPQjePN9f1oaQpFL1/FDXirmdp/uXrta1G4isq4OObZEyDnd1CkFsf25a0fGm1VJnXm/vBX09hW",
-	"dM51LtI2Oe4cF+nwtmDYVrrq3DgjTM3r4DjX1syAqXkNK2tKs2kpeR4vXF1YD2hBj6vO9EAhPiEj7mQJ",
-	"NvPkrIbfg3+aYPJtCfk98Cox2c6DlrzPjJ+o1w78oUSn4tTTnomCFYqo8BksQ9EI/c1h85SENn4dkjlV",
-	"M42A2u4K67/aS9qkawfFYzKRzHSeyaHYjNW70oFy0mVNDeY7nIrHdvX2OcDHtxJYSKXNrCOcUojHfP1D",
-	"fpw3DwxeDHddQmqEcQVBfE8SBUt5gzNA+sC1TEZLkvEsYUGJ1dr8wO9ZbPOwAKJSJjFTVewKNYJxtjLA",
-	"HTuXDSJpnY9QC/oFZMZYt1n5n7pNyrO9GKMryBv8DDSMAodMMARBwilsjGmiWXMdxx1SW/fYXLnWd9Jt",
-	"V92Mb+KPw5FdFqT9SSJW3szTpu9zmCKitZXs1NHq97vJIoTF5yrfd+qzaigucXsELCAxDR3/IoruElPb",
-	"NXQGZVF5pM1UuYuvkvVdHsC2pYAz8lRV9L1QF0Srslu3yDZs/07aAhuQqOY4NresrZovRjvwRcoIvm/h",
-	"8PwDK3XFDnnFFdFs1cmVfuEazcBK67VcA9Ux6keSns4XV5iD6Wr59pOUfgznwJ7qq5Zs+MzCrlEB5RJ2",
-	"S+Ld8GILclo4EvgFwYiwJjxr19QiP5yMPq5DcQNz84VDsx+zPhx1Z8U6eaoj+/2gDjPjfvvVZza/mIHz",
-	"eU7KIXtv5mrr0e2KJfLlYEVxKdSmepThWEb5HOqZtjg5Pej1C5mpjL3PDud2fKtrcK9EwM1He7JCe0ot",
-	"vucyCvXHS6j3qOpk9DqJmc5cCG3vYNhl4al9muR9ZzEb+7z7h2t8Pfi3bUy+9/N8nGQz4fQjPLaaqA4g",
-	"B2SlAvMVVAB/wDITcpGweMIA3I80psuR4jHREH4OCDVuXCIXrTwlimWKs3uaQBAV4bsw8oNn8JosGJ25",
-	"0wlf1z6lmmh2zxRNIKVSNz0H1MpT/qDJlOtMWkLnoaiGJMDcQayJjizwnyYIgIAY8v8t/h4GljQYTnC8",
-	"gQqhwADQiDFNdihsS7lmJLy57g/INsVjqyvCatJ5D6nwrTmxdlhPMAhP7us3kHugZyUAk093AvatdFpB",
-	"OnFFTp7ihxuPFeptDwHlsmVX+AlxQJntCEO1IZIDIdLPULgHgJojeyWCVpKG1SmedRTRdoNCEYWkIQXD",
-	"fCtIR0L11YTTUVGAdLZjKdhKx3ZZNAE+VCoHVNkmZ4nUDt4xkkJYVo6IiogluryiaouJfjfaq9LtL7/e",
-	"j9h+T2mGs9Mz99dpL2jcWpUnlfX7VlmuyMatNrvaG/1+r/kZ6uxX+9fd5x4YfO4y3r1HcSvy6XDh8Q8X",
-	"jJ2Y+zf6EMJ1OFJUYJC3hmgKDJ4xjIItVmM+U5nETu5d4zaNGOHLoyS3FyATYZWYvoT+HyTk8wCyevRV",
-	"QrXrM/u0LvaG6APp+exop2ITJoxUbsVjSRMa2W00oFw5Xe8SVxWzjJtNRy1jXmyN3N/6LhHS6wEDnUcP",
-	"7W3tI78rO7Rvk8DkO/c77D7CSV+xR55QvkvmYzaXmApbGy7tEj2H+iMlF5opDPdBUisCltKCR7ZkA4A2",
-	"IqzmoAiHouFxzTepDZonhGelmk1G5jxSMp1KwQBLItaOcwIJKJDBIRiKNKFLC4yAQ7IrEWCwpnKh14pI",
-	"g7Jr5k7kfRyoTcyLM9s4iIOx+YjFMRyoa5Zp0lhINfNwP80iTd08DZSYMWHedUwa4avrs/5d76r78qL3",
-	"CjmqhiLsXb07v72+uuxdDUJHVxumSsY57MrC0wKjmRx3jjGm5QhhcWO6mErNhiK8YQrA8KTQrRtg6QoJ",
-	"IOCtzx9phMWHnxuaJeMmVLyQ8P8AaPzPyCVAS4D0llLATAOF4moy5kniaRUyO9Ox21EClwaU6VRnG7xi",
-	"c4k4A/vtyabZPPmEYxgj2iCs7U9QI1uA4t9tgsT7rkqrzUjBxiI7/BWE50PtYutbucSyZyNhCctKMG5y",
-	"TMJSe2FQiKV9HQhaceorJ6BEGgvVJ8YOtbe+kq4Z3l5VEtReWV8mkdIsY8rc+f/+u9v6L9r6Z6f1U/uu",
-	"9fdfj4KjTufD/z34lHpDEIlI6+0SEeB1/6D31MLHfrwAwROegk4AsiSMcWMk2UxC+ws7VltksgtZ3jzC",
-	"Mbt8aywU2CWc5s86cTwXGVM2X9qdZtrieGB9sRgJO1Rjpcj1F3QyYert+eNqAdsNeXv+GLqgaL1+cg9x",
-	"Ug5/NTKza+XrABc6liDzuTvqCaEpi1l0qFgso9q1X73CZaT3X9zw35df2/C8h6n4BCyfR1EL9vI0MY7U",
-	"H1CBrCx5WD+6Ws4R67TehbRHis86nRIvlx0hUbnxtc6mLJpBYR8iLTIRVUvyn7GvRzz5tj3UYozisLkm",
-	"NOH35i1umdgLfs+EuTxVclRWwXbKcP7mLFN8ix6+UXLOsinLNaKhsfep1FBFa/lbK2fq0ra6n4L9FCm3",
-	"PZQF+WHOA5WSatvu0nYMbnbMtfOzL3uD2/PC1f4ZSnzC5vZXVJrcuZ+xytckx4qlh/dHh+yeJjnN2OE4",
-	"gevqYgNYRWguIvdc85GR/HItbUBcS/HKcbd5Iejvh70BnYQkMvspdOZNa0OhmGnQGOLVAkjTC094tiQJ",
-	"u2cFSLVt9BR4bWGL6GIRc4qUTkMRno9bV1Kw1qX5KiRAXPG8c1xJcWWmomcH/xpmodqwILhYYVpW+tha",
-	"81VpPx7+5Kj8JFwKf9ZiD5EeScdAry/zZHZre6g/NHIj02uYckYyNkXuHU14TDPERrFUajpPQENsWdkf",
-	"goPnVRH5K4uVgOfzMdFcRKi+TfflU6yHnZbXCHVYNytOhrkmc5oYHQjr/6Z72+/d9W5vr2/DpssxsaLv",
-	"ae4a4fnVu+7F+au7s+urQe9vA1AQPjz1cM/xBgJ5CSizmvIeoHqmiSYLphiCaY5yBLeyw22XzuO+3NDK",
-	"czyS8RJ4vKUkCVXOicajvi87JDcUITPgF22XYnBfbiSlQN4p5DstgSVAtT8zrBf8upaT//q2d0NGeTIr",
-	"aYGSbQJztN00Hf46Y8sP9QbqOmXiNaNZrhi5ZXOZMVKoQuKYJtsE5kJDAhSM6gdN9JSmHlIvRvjw1xfd",
-	"N3dX14O719dvr16F5LhzfErCQff2TW9wfvXm7j97v9xdnvf751dvwoBsrMOArKxgctzpNPcyPnttamZs",
-	"uS+swx41x78/a1T02s8h/LfbJD2O/i8GssMKFAMhCAEPcOtg9KzS9wyKexiMCoH89g3DAzrdMDSzmkqh",
-	"j42hXVnglXqf9slg/cENluZikuA+ZQ+7lTJBU952T11bVQIkCjfn5Hm7037uIxOWqBgIqO/R82XaQgI6",
-	"cYBzMJ0BNzm+g4q9sm3e/P65oQVrKeToHyyqzQVzj1OqEdlKTss1gcuLhtzjVEdk3LwuKYZNP3ZeqQbG",
-	"9AwZqFGDQsxBqiVphLb5lW7C5raZ/aV7efFxM+uG/lVm1g63YmYBqa52Sm0Y60bqbKJY/y8XAbllMQc/",
-	"yTI7F0AxAflLrKjIghWqJ7qOH0MiKoYCpLxNfuw8x2aKLoyNw064JrFciFOMtJn9fYhAwCckZsDvH1ti",
-	"LURCEUPh4ZiLsBtp4LBOyIwtF1K5RH/09abUMtQupJpxMTnFc4am67zm1O8Wpu0RfRjTARc1bkvPawRg",
-	"Mi89qyOdeXDNvHU83YwkjGogAiiPxr9AwIAqlXFvl2Lf1/YwI5wb1IrurQOKeuijnlvo9lGPeW7ZKxk9",
-	"xgkPNFytCBb18dq3KSw2QM6jJZL0iCq15GICihvzgTWpyIVQ5q3xuUuHCO3JOovDYChCWwATbiSVl5PH",
-	"yz9KARjr2TLlYoJo60ybNw1/S/PdUNgkcWS9s2RhmGwR/kNyaDBh9J6VWi41anmUzJ9t8hJTRbTj7tMs",
-	"GwoqSNi1qT02v91ybBiNW0wS8IJAXkYpB4FEcs60Bw4P+yxq+Ttabp96QtB9CQhmMZTTF1xnDQREUyyG",
-	"NBOd0SWQ+hM5Jm9vL3BDm8iJbg6F3TuE0E5IAMSJ+I1mm3QdBaHRwC68hOOFGhWSoxyQKJHaZohpGPJQ",
-	"gHY+6nT+dIq5MhFNacSzJTnqHD2HAnkukIfQ034cdY6OKrfDKRO3VmJ2oXR1S5MaFDkrOh95KbQTZd/d",
-	"CKGS62CwoKG6MO5x56cXu88Bj3B7tXYcuuAYlnabi2IRuYF+4RT6z+EY3KCNdwu8eKySjnE/IqS2M1ot",
-	"JRMzj+B7f9jPcTf9gnNcJQpmHBNEC8c9s3f+gNfH6/yD4CBXycHJwSEkFdpRbhbS4EFXYJ4NjVEAmNUx",
-	"4QIPqVzh1tydGnkpslZqE8jNjHHDO7OJWo4PaNVclVoFXb3Z5i3SZVrjlsgJF4FdtYqNFdNTi1p8LyN7",
-	"kRnCjC01aWBKm5ENdHddNkxeOfy3kDCn5Ji7I30gRp5TQScMpto2aL7WKy3CNxVNnhn/SzNM9rLTaVOs",
-	"G+FqDutKe6vZf5vtduM5FySmejqSVCFaR8Gg4J7bXHSYUsESo/tL38GlLaM3V+fF/NiCGyr6dODUa+Wl",
-	"m9ODfcxGFW3PRlWTRCMb+FcyWW0kMj9VtAPfVzTloqOwnYVLvfCsNjzGC1sQd63oYOX3qo5W98v+5M5o",
-	"gxboChiCpXyyXW92Vtd8P5qyOE9YTO6p4lRkZMH4ZJrZkx295WEOfzX/fQDPFppo2XtWOt74tWIQ+4Wb",
-	"zVBcPHulCwwcVDzbCjNBgGfknu8GZhKx+ksvDfPnyq1jGuxm6zc0Q+ZUe45kG0jxa20cNEqMXMxpYtNW",
-	"SSNmczlRNJ3ySAOTyChhcx2QOYg8LMIAWIqZmnAGWjMyndzzjCbWCaEj3cRM2wngqWtXm90m1oxzy6C5",
-	"EEz9oM02EkX0Bw10KEOBGHwWImpiNnWnPjpCY0vCaZRpmqtUasQJNbtVh4Ae2sdsm+sdW7udMDcDFXP2",
-	"imW2thBVaUzxkxyD+QZf1jHkls2Dm9spX3k16ZTXGIdNQ2raWKyKpjeoH/7+4X8DAAD//w==",
+	"7P35chs58igKvwqC50S0NFGi5aX7TEtx4gRblmxNy5KOJNszv6Y/FliVJDEqAmwAJYnjcMT3DvcN75Pc",
+	"QAKojVVkUYuX/vEfWySrsCQyE7nn504kpjPBgWvV2fvcmQCNQeKfF1TDCZsyjf+Yb2JQkWQzzQTv7HUu",
+	"4M8UlFaEJom4hZgwTvQEyC3jsbjtdoKOiiYwpeZNPZ9BZ6/DuIYxyM6XL0E+/AVMKeOMj5dMkcBI3398",
+	"BTXLv4RI8FiRlGuWFAYm0jyvVo8PWs57Iw2yeWwtyC1lmgxhJCQQaV5hfLxy7KuryyOaJEMaXS8OHmqZ",
+	"QkhuJ8AJ5QSoTBhIMpPihsUgyYiyBGJCeUz0hCkiOBAtxDURNyDLUwNPp529PzpmxE7QGdFEQedT4Jek",
+	"tDTH4lZ07iZYXNHVBIiaAUSTfBV6QrX5FKcRxAhemsZM1G69PM8HwSKon+TG/ERSBfHycb4EnRmVdAra",
+	"4fJBKpWoWfnZjP6ZAonwZzKSYkrCKWgaU027MzpmnJonuxzu9MA+FRIxwv3MJNwwkSoyo2Mw62FmxD9T",
+	"kPNO0OF0apZk3yktdkrvToCP9aSz9/PzF3XAPkro+HeYn1PzTB0cRgkdk2uYByT8HFENYyHnX7qfFafX",
+	"MDAzfwmzBc3MKNl6zJudoCPhz5RJiDt75ugbVvf8xW7QmTKefa5b63Hsl1kzG4uXzjUSckp1Z6+Tpvjk",
+	"4ugNrOecjoEo9p9GsCf4XnGuGEY0TXRn72ezKXrHpgb1X+zaLdpP+QaLxPgOlKJjWLrRqX1m8OANX1E5",
+	"Bs348vNPOdOIg4akJYuB0NksYYAcZ4saCpGExWQ4J27f2w34oP18g2uYt0WMFz//sgoxvpih1ExwBUiA",
+	"v9HYMXPzKRJcA8c/ceERUtmzfyuzw8+FSf+nhFFnr/M/nuW31DP7q3p2KKWQh/wGEjEDO+UipKSdlDBF",
+	"pjQx8IeYbKk51/QuIJTcSsHHxKw+MMw05ddc3HIyYpDE5vcpU4rxMRmKeL7d7XwJOgeCjxIWfaN9RG52",
+	"RW6ZniAORKmUwDVRmmowpx+ndilmS+bbBMgNSMUEtzs4EnLI4hj4191CRJME5E+KSJEAiQUowoW20oO7",
+	"qWYgLb81y3xDNdzS+RWbgki/MrizayxmsV0lV7eGpjjRbAq4vlOhj0TK46+3slNBVBpNjIQiUhkB2RIS",
+	"V3fDFBsm5pq3GIGQtod9dgMyETSG+BtBkBkRi95QllCzRCEJ3ICck1shr+3Pw1TN90mIAtUOSlQhUXSu",
+	"rIijhZWbDAMrSqf5003rdU8/K0hquNhzOjcQuRLixHC/b0PIhqEQuIsAjJw4sdcZwXsLz+1cogzJzKtH",
+	"KNF97XU6HIsmlI8hJorxCHCljpkQc4Wg1B8ej3beUR1NQlz6JcgbFsH7/NS/3tJ7JIYZ8Bh4NCccIDbC",
+	"p8jIt4SL+xaxSEK1EYzN7SvEO8rnXu34ess2yoo9fIcTVsJ9OL4HnX/uZJrQTiZOLX29rPdVhihpa62G",
+	"yd9YGMopZi2HMU8j7N5zmuqJkOw/X5Mq3llRICCM39CExQGBu5mRlQxPk3AjriEmkYQYuGY0UZUD/Pjx",
+	"404v1RPzq7mc6yU7mj9hSAwXh3w9VbBC50HAzKSIjCw6TOCQa6bn30zcuoUk2XEC1zA1d5QwhKYIJTI1",
+	"xBeCGbGLolaIzMQyQvwCyfE9V+lsJqSG+B3EjF7hlr8Zt55Qs/gDO/mOWUxFbCkINVEEM8PIv/gjQxzo",
+	"DYdGacSHz0XConmNeh8ljLOIJuEe6Xd+3t0l0zE5PyO/Hb/udwLS7/x2Tp6/2n326y6ZTt+O+x0DybsZ",
+	"5THExVeGczIVqZERb43SHFOWzPsdg0Ne6/cTma/cADXKf9DpxVPG389iquG9AlmQ42lsLyianEsDBc2M",
+	"tI9mBFQQit8+DzqzwsfPnVGaJAOrhpS1C6OTLSyCqQGNNLuBAu4PhUiAcoSy+0oM/w0RMq0en3+gSVpD",
+	"Zz0+J/+4PDslN+b3fcK0Qg2ATFOlycipVqhjm68NyHiauIvMqEVm9Bn7HfD0ypuKJFAN8YDqkr5nYLdj",
+	"JMdOzdYsG1HL3inPXweeuIV+GXQSqvQgVcsXuHIyf2gLP8wkjNhdPWebpcOERUYfkdqbUNCEgQJeJMac",
+	"KSBG+qmZ0bHXB63aqB2rmMKFecYqr14P/sNaMXDP2Q7daEHxvEsHWQF1aQef6rAV8enAjraIVnTGUEFf",
+	"sXyHlV+Cjnt48RhuJ0b7uoZ5l1xOjKoreDK3plWmiNfZ94nSQprjINzaWhdNFUUQWeOBX+XKDWZsd2Gj",
+	"MdW03S49rAwBGVa+6q3TNEmQ55s3vI1vJT44eLwDTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
+	"qQILE7/LwtqLczSD/IQpvRreTMNUtUcvNxeVks43J9B8AmnMxJGbOTe339IbM8rsZSfoiFlqZphF0/q7",
+	"N42ZPuRa1tw15j60Es/CazTSQg6M4J0s+b3+0ljJSO3Lnp0u/ByDpixRzfJBadgcWJXVMK5/edVZtMgG",
+	"HTarnVdEaAlb7+51Ap4DRc3PVgte+bt2ounCEwV8XcTQVIEc0LGTZZdjI55NcY+FUywfeOmEAo8m1cWW",
+	"NxcUsL0AEwR2aZ35+TYhvD4R48dkOjkFbBjPOoxHfwDJRk45qpFUJxBdW1mjLCUYWDNQxD1gLv8WRDli",
+	"UunBUIpr4IMGUm7gLIVRjL48mFBV4/d4C3dGA5tY2ZFqAgYnuuQCIiFjI6mIVCsWWxuVgdKQKjDii3OF",
+	"At8j1Bp7+vymABsr9yvNkoRIoNGkML43s1ONkwfkdsKiCYlBQ6SNvDQVNzQhQhLa55HgiimjHRIJt5Jp",
+	"8IIuh1ujRoIFbbfP63gRbp7F9XKbEScJ45pGfmVbu85AOgEjqRnFk8N2y+OSQFXD3YHGjQYtq4il9rkg",
+	"Q6RFHMimyfdWPOJWiPtAUXGBDjY8o4lnHNBoAgcJUPkwmOfjXIBKE70BeQuQtzWqlI8DjWYzWhcucWbU",
+	"OtTpsofIFnTHXRJeD7sKqIwmYUBCmA4hDrf3CU0SF1MyVMBRDZ9RrUGa0f5/f9Cd/+zu/Nod7Hz6/Dz4",
+	"5dWX/1kLnqU7RGRYQClkodBO9qscgH+1EbTH1lJLNdwPvhkAqtB9k4ghOt9JmIF37xrmYUAqMN77G4Zi",
+	"FOxbL3dbhFUUt+lXsXqbtRf9KKFjbzxYZPbWl7MkzETCDUN3j3XbSUCDK5GQCIohTq1unMqWsjXlK2i1",
+	"u0fgTCVgbVjTUtZ0QucgLzW1rrAywIdz7fBrfTHPyUH3fdvsRbVUFuGGof7T9vkJ0wPp3DPuV55Oh9mP",
+	"bcdJDOiKSn/yvBN0khe1Wv6UKQVtR84YzhIVuwUdnPph7PnWMW8FLbdbwT67dweubHduvAKIG/GusrYF",
+	"3FvjHNYAbWUX5dU3rrVhiQgD1VrLrZLbgqpbB+JVq3oEbpmtZsMm64GN0RHnVKlbIeP7SRkugGswc6OU",
+	"NpN9GSwEji6VIYIOh9vHHbICvIVlV6ZsAJc+YLrRJJHy60FLV1YsonRq5m/5vNE7XdhCRpELD1XNSw2C",
+	"kb0RMBCZUEXCP/in0Ien21CTbi0zmlEbbrT6jlOczWag6xfJdK3ptXI+Ru0uAinI4evHyKGSz9h0bJda",
+	"Ap0e3jhjZTXgXd6A3DGKg5ETuVYBxp2jm9WOQ2ZGWjZEtReShHHY6/MQn90jLny267xpIQk/931Mbb+z",
+	"R1wI7pdwf/GdGBJN7Rv4p3m+3+l2u/1O6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQ",
+	"geBGLm6gE6NXMKczLTLFoaQ8mkA8GEkxrcdftxKrH0aFucgtVcQPgPHwJem+rYfgPl7wkUhccsGjOrt9",
+	"ZPZDPMd+jEikJUt9gV6baDLopBg4sQ4s6gz/nl6zo6+uquKKLsxaS9CFM3+glFDE1I2c0CgnFMB0zGfp",
+	"ujJCTh3FBI2VloQCYlYjbFZd9Uu38Ij+nSoCbTw8ayPUOdXR5MHxWMtvlRwBa+xE+Ns+ZqNNZ3pO7K6t",
+	"d8RF9ZVuGUy0Ylq5NysGsue1AWCPiMjIKG0ww/0kdh/ow/ggpnPlVmWTiF7+8vOKnKI8gGpNWr53BBPO",
+	"V4dFr7Ng6YMJ2GTDyk499ZVP/eNkbt1sebC1lSQUi0FCTGJxy8kWF8WAWCIkMUCQnCZqu1t/ZWsz2GBa",
+	"1thjkQ6TAlXlFhmlqU6LJNtJZyj33qL4yzASNq7PaSwRpB2nFkYssrJhb2Y2+7DrsjLYxkOygs3Vw6sm",
+	"Pm6WMMu62kIfnze0KDS0fu/UPGwUuQkb0ASktfyUaeMY8X3EQBr+lnKbIuFW2NVwp8PMcUsUKDSuT6gi",
+	"XBi96BpiMqOaOR9Mqzv0/O1xz6ym7v50M7Te4qV73gwlKbc7a/32Vf7KAjK4gYPstEpwXHX6/nwrJgMx",
+	"nVIetze0ZUMe2DdzCqwCjo25kHUBEucMIlDo2oc7TWIpZjOIyRAimiogsZ8BlakZRSvBcE4ocYv16eB6",
+	"AtNuk3c+HtRnf18VM/4ATds/KVxI4Nx3xLxNzNvZhJLybhtFxwzTdMUb4tcQ2z3T2CXWYHCD0BAYJBcy",
+	"BhmQfwvG7ZatmXp1+CjOG+SHWYRAfhDLMSSNmcgk6wp3ML/V70ti9IgRVrY+9j4QmtzSudonZ2/ePDub",
+	"pSogH2H4zv357vxlQI5OegcBefeqZyNDRqPpDMblqIsh4xSTkdfztnlW4NOrdGl5TJEhNZgkeNXh9vJF",
+	"Z2UScxHaFhzLPW9VMrmPzuKOs843DUTNxDVwj6HObdrvjIXBqllCuc1VWEvYKwH4IRDyK18PRr8zu1kv",
+	"iVhrqKRjSWcTZx1NGEeTA9zpgSNfG1WOpQQKX43FQIvC5xgS0DBAm4YCbsQkM1DKY1ElF65A6oGG6cyI",
+	"U+jHT5UL+Evx1lZaGClJ0Ruo9Uc1MMll1275hI8MPuS3nOdDE4rZtBOD0FoQGmkiONkym7DkxAWZMKWF",
+	"nJfSse2WiiJjQUihctxEUAg8w6jDEjjDAFdlR8WfKzALW3HLa3fe61w3iCML0fMMcc1sJL8cV2CclBA1",
+	"+Pud2W+Ru4vVRmN8GR9dOv8R4zRh/4FHEob9cBtxuK047CF2H778SEyyFWusnOwCmtxL+r63SNsokeIy",
+	"lm7kGDnElWeqCxtpCBD3EtV9nTgl4y8OtnSVp6JubVMqr1EjrndmCQ2EKvLOPRUQShK4gWTnBXHuIfTd",
+	"eHZqI2Lhrj5Tyz11D4H80jG0GlG8JbA8nLL9FpazEmzNR/vgLWVDr7E1/+QapIHpsQswsbH+HjRrwMNN",
+	"76UZJaiRGSYzlFfEWFpOhgnHcSpXCBKXTbfV90E31YNqvcy1V7NiGRljqwhahcThwSzLHF4a+ryYa/zF",
+	"qFi5Gfa++T/38e75YAGV48EiJ2Kxj5f3vCbXpccCfLDhouvQXTLx10ihNexycE/axJBa1hy0sHKNRVZU",
+	"ydrA6MyCyGvA6OXZgnKO3Bszno0erwQZUdnaztSGV+cW2XYj2cfv5ShdolAf80jC1OhJaIiwsau2lMk+",
+	"oWhLtJHRpYomegJzQiUsV7VXyEX2JDMsCWqJN4PTImkUTjnf4CLllnCp2ftboY427OeRhPqCIXEjzbcC",
+	"/H2E+ae8GRatNo6vZKW8ii+pulCRJ2WfNUUG7O+ZWZIwRehQpJpsnb89JtbUjBTOhSaSMkPmIyGNyFsy",
+	"vW+32EzVyZbtrM1ZP6IHvdZ0v/Gir0eBC35EV23EWc/iIiNdLup6IbImKNiame6hSFS0z7pIReFmXG/g",
+	"kuazKujYzhFk21gK0QwMj3Sd5GDdoPNKdL6CO32f28SrXWWz+3qG93aeDRQ/H9Gp4VxIrYxSVyW/ZtVp",
+	"4S2r9/IpZmbZGhIdFUo6L2LPrFBeeQ3HXO6jJXSkQZIbEdFhmlAj7+Z7CbzT0fvYMCnaefVcSepWPrps",
+	"mYX9BCWo1YEeyfA3EddVTBJxTfripcZqkVMaTRiHHQk0xi/M03sk/NA7OX7duzo+Ox0cXlycXYQBCX/r",
+	"vR5cHP7f94eXV+bj+9Pe+6u3ZxfH/3X4Ogz6PLw6+/3wdHD4z/PjC/MNcV8cn+Jg+RcXhx/OfrdPuN8G",
+	"BxeHrw9Pr457J5fm66Ozi9+OX78+PMVxj08v3x8dHR8cH55eDc4PL94dX14en53ik6dnV4Ojs/enONq7",
+	"w6u3Z68H5rveycnZRzvHwdnp0cnxwRWOdfiud3wy6J1cHPZe/2tw+M/jyysc5+Nh7/fBee/y8uPZBb51",
+	"3vvXyVnv9eDq7Gxw0rt4c2i3fPn+/Pzs4urw9eDd4evj3uDqX+eHOPD5xeHB2enrYwTZUe/4xE5+0bs6",
+	"HJwcvzu+Ghz+8+Dw8LX9+vLw4sPxweHg/WnvQ+/4pPfbyaEFx9XhxWnvxMHcxi7DHZ3OjMraqR5KbdR+",
+	"u+IgFW+SkCRP2rNR1moPw6zt3/3OHvnjc7+DpeMqwdZfPn1Z5s7JcRRfbvIS2zJw+AihmmBN5YBgQTiM",
+	"cZ9RPSFCkqzsOCqX3TWii1dbkZBS8uf9ipdX5CiXuWu8gisV0tANTkKzdkxsoA7qWYGoVhBtdUvnrOFR",
+	"b2m83r7Ta/rwhibpvZOSsfrh3cqQHDcJ3kr2BVsWrHytVcu9L2InvTu2D/9cCMvM5cOmzRXmXYvWz2bA",
+	"j4DqVAKBbCjiNr1PQl2okB4aCUL7gugsDojQE5BkCtMhSKvoUa0lG6baxqFUxJ3CWHU1zlsEk+bbfZic",
+	"m4+zcYK2I58cVLUp7+3Ft6OEjvMx6yQ3nwPfJk1+C3OBCIu3ETMLOOz7VrTIWi2X5V95M2TrCxYK+ltQ",
+	"1ILxztpDa7wNSjGlKc+yZ1ZB0OVCZSWt1n2tsp3SGEHNcpZt54Fk6IGyIb8m8nPc2VDNuqlpvldJG4o8",
+	"8M/e0+PkGl8MbnwR2KUmUV8stloFuEYXA25jymt32FRnQ9zyBtVOiiQRqR7MQEbAtSObFqHvMk1gPSZ3",
+	"kSa1tiNFkwZna5WNrkyYbWPZNUvxBt17OX3WPdEbKhnlej1gfbAv1W2yIYCmgZdjcwaWuFrcK6fNn64v",
+	"sprRUBlTA+/p9+jp4VSlhAI4PA7VIqFDi9L6PR47zCilIxY8VWskIpYovZjFwTpBZ0ija7ChcfGUcbQ8",
+	"ahjbYtu23i5INrVlCcVM1dplcQbk6eoxBIVL3WCAdXGLA/NeAhrq+QN2URisiUBrPF3l9qXpioe0sNxl",
+	"okIBhg+7XouHsblhG29YAyXf/GNdf6BXd2q0eq9F5TrRCn2qLjFvhSHYFsMXpdI38GdKE2W94oPsA3OB",
+	"dwPm3NuaMvR5Y4lwNbhl2KgKeJz9LWEMd52gM9b4jzkLZFGJtrFN0xuQA/gz/xsfzP4uPJTo4t/1wUtr",
+	"3jPVKPvsIApA8YM2nfoDqasgmW2oaxl1FdS9+pTHgTdLexw+Oum9GWTm3E7QuepdvDm8Oj59M/j98F8D",
+	"NPqevjHf/+v80Hx817s6eNsJOue9i8vDzCCaWZTPTq8O/3nVCTpvDk8PL3ontRjYJE3m1Tv98i6velfH",
+	"B52g8/rwqPf+5Kq0QL+Uy/OTY/PL6+PL3m8nh2YXdl2fHlHKWlVmbt0rzFWJK8suxdKiy1w+eNZ3MyFr",
+	"jARwZ1uLrFelYn3LAk5zrGG6QpRcsHlPqc5cZlvPt7ud1iHZQWlzq272wgrXvGuWKnuPpYCVL6A6G2Ub",
+	"jWylodO3UrzP6Z65d8sG0+e7u4sm04IquLLnSVvVMMs9f15qZ7n7qEpjaV/NOuTqPP6VOmU+04vdh2uY",
+	"X11bLFrMawj+cbXBxnijGuS8X42DB7Vcye6pYqGxBrSoWDzX6jf6sOuqMNUvr1b6wUsLbQL9W6teNRQH",
+	"9CGf6+mBiRgPbHGtNV4QSZz3N2hVGFwDxxjAJdWO8ocmIpWq4SEDo4jOaOSQveGRtVdoXlLsP9DQPLuu",
+	"Rl1+MeZvV1e4sJwqAEsnsAipRbC0QY6H69MlVNuI/cvE/uOpFwXXY4RfX04suV13l8qNLUotqxUQeTgS",
+	"2nE2rsvWSNjkuozyFmDtre6xnA9kyhuazHDXwnW9MZ3hdp2XqszXbSUfq7iYfNWNgLpHAOM3UTqy3vJu",
+	"SY1KSB4rlZuuuxxuB9hDQ6S6Ym+rNOB/GSxxLN1Tm8jWjtL6RrfY6BbtdItHzF+omC03qQutr5KiavdY",
+	"fUgbzCiPoQ4u7USxpCPRqmiYr+tGblFEI+9uUQ3HWWLHLHUP9WexvjfV48TDZbqiVWtDhCsBfh9xpQVV",
+	"PcSo8qRGkaXAeMzroYKKm/uhNWo+TmHY78SQv7Gb/7eWbZclmOWJZUy5LP9ibhnZerX7a16NDON1mSJU",
+	"E8oxYLxt18QHCdi1FIpYsnb8v312PUjnASUrUcWaYisXwKpuI20b+c8kE9JBsHySJ+IWJMEmkvvE7JZc",
+	"A8xIwpS21Svqi2U+5JJbzDOapolm+IS2mKJssTj3kq3KmCZAFMibNrUtbXWG/MyaeLUNLKuptEw1Udh7",
+	"w+bshc/ojD3DlT2zqK5C21xfTVyuO8WF72GZD3XLdDTBNxFQKiBc6D7HEiBeOMUdKbKF9S+mdG4rY6QK",
+	"pNruEp+uglWgzJe2iMjZ0cXhORGyz4tLcvHu4LLDvpLDOAFdV4bwSqZQoftbqoh7HutR27K7go9BEiTv",
+	"BGxdU8NJsMxBfdXBe0UBfxse3KqS0S2w8US3Cj2uQ3D3eh1yf1fRs/cJki0FwOaepELsq0fApbT9js7u",
+	"27CtLvC0OsOS7jxXriEyESPsyoMurH2kicvLQ+K614QuvRH7y9k+xwb1BYezUWfvj+UrvFRwIDiHSGNV",
+	"7ZUPX0C0zuPOx3XMs3DVFi8ZuLxHhbnt0+q3NLlu/8pboFIPgeo2Dzvt41PpwBr8w7b2xMCByF/1i8Qx",
+	"nA+wUt8yvKpJLqoiUGGegRaaJi1pM2bq3q/aotlrvTPx4B4ogz1xw/am9G7gLsyVDxgVYcBmLdxoNUdS",
+	"gH8dDBvgU917ecG1q6vb+qeljOCRXMtFJN1o2ss07Wq1RL/AwE8b+Osz6Pzb2vuKkmZj5sKHXFZdywu2",
+	"puJthYLFfs+f3P+DnU+fd4NfXta1fV5D9l9bnsmlkkoJfqvZmwstNaJsQNKZEdtekhgiNqWJstebfR9r",
+	"9VuhmKh0ah58vrtb0vnWtwmsKQXhYeaST6uKvG3CY1dFv7o5H84L/OI3fGAZH/hQElerqpxA5UoBoD7m",
+	"VaVMOdmzelxE+unu7suI0FRPgGsWUaOt+C/jKeP+g2+nQ7Z658fkGuaKCJ7M0Z7hWZEd0wisxeEqSVVm",
+	"kFom9BZooic1RXEXCmZN8Ml57ShrH05dhMvy1j1F0Xz5Of3j4++rahJUxLFkXKszXTfoUte6wUulWlT5",
+	"MC83rPpy8RgWCjosoy6z8VVBGzhg3fy/D1c2buUx3NWLXOs2ax2xBPytstKtWOjsWu1KaquhZlWsqZ4E",
+	"RKQa5FRgORepyk12VkbFrNHBVaQygkEqk1abaFlJuNzQdbGLa/Ek6k/xtRuhRuvQGqaz2pZGZjwDQf9I",
+	"VgjSdaIZAweblllvo7PLWhJRiplpXA8mVE1qDvJtb+fFz79k1YG1kBAT905AJnBXWxfYD+rNLk9T2di9",
+	"M5zfq6IvTIcQm8MbTEUM7XBlRVO2hCpNWOXIyIiyxNafWO2nX4f6/I6Xs57fhzahZY1Cy7iDQZxavHIt",
+	"4So7pklCzMF4zMCtu5t8lCY5FGTKa238q+kYh3hoaWm3jAGmNj5wsKIstewOW6B9w7tqgHhOx0CQNMnW",
+	"+eujXIBYDZusDvzK0z/3T2IO9H9gMJxraBvHviYrbVeBOueEeQnqe9Q7+Ep9f937WeJ9QSgtgLPCR4tF",
+	"pgsMOMg5/XrhJTnIHqZOFC6hjTbRJKXmQLpPYElbJjGld8UvC57XfCVl8sv5tmTVBl2v/t7Gcb0cNa5o",
+	"G2d2bT3M84QybiuLCpn1MyFbTjxSZAiRmELWCt6Xy7fNSMvRNK2qntb1pP25TU/auq4ljV0qckx4xKia",
+	"Mg1uYmrWpMnFetEz4E4Gx5YoStkPTnzAcqksaagdnUlHhfE0lludmjcnepqYceORtx42DJJ6jdkPIuUo",
+	"M0s1zn3Mx6AezNLtKJsMkJUoZAHl060roC4oZ+2pN05nCVp1GtqFWpkAXd80kUDjOWHWJX7NxW0C8dh2",
+	"vNgnoV9AVgkE7pjCEAHBoc4TXtVPs6XkSv9SODTlwWRMrCU3K0B1lYnDjli/qH+IYaNiXK+5uh8fKNTf",
+	"q8LZcqPKyjmz97NrrJ3muc6x/EMMM/peqIf9FG17mrUI366xLm5uULR9PJqeE00gTpM1T1X5OKCVgHUR",
+	"AXVqg+soacfKcLRT2Wt2nhU1oLTwRjo59Ay+Sizt97qUsLILZDlLzvdmA+fxrcZFP6oEZZjFRnhqf/Nl",
+	"OLtwTV2wG5Dk32JIEGVV0X9BbyizLCDoRJRHkNjIHR8KEjtPO5Wx7SmeCWIStJy7N2XKuf02w+4Gcei8",
+	"QOzV25lDQ0iFD2NY4a3DEfzj9UC6ABQZHyqOuWE28thKrCxDagHcf6aQluL8ms7WPdg0iZYMbkBeRkLW",
+	"HKqkvKbZ+/MdG8JsfrUiG1NE+qF+UhgbW29xV36e8oi/vXvxM8HfyNY1zG+FjLeNshwJxTgQxaYsoZLp",
+	"Odm6gUgLWSw71OD6xrX7Geu3fwlURpOH4rQdZYPSK1HaAuot042uunYm+Kjg8Vt+NJlv0Ea/Grxqw6NK",
+	"RGEA4cigNT5j/e3U0IhFasbJZD6ULCZTEUNAIFHgOunnVIOPdutq6ja2HbXEsP6WlpFKkB9G4NurZBBf",
+	"drDvKrXpPMCzZQYdC4SGG87T0X26D1SUjmqLuGROcFPOQ8gU8S+06g43SlUrdHOWDkPRDhZtOAfC7Utg",
+	"OLWc17Q5Wm3vc6bMml37bSoSUSnnRmO2TSdF1jbPYCIdq9bdNmtsoc/rbKFiNriupPI3xjGtbqRkgbMM",
+	"/ZpuyhpX5iMc8ITpdRTOnPXVSOYPQpaafvrielDyEzVckHYIN73bUf76og+4HvhXtt760rSc5gi+7mDn",
+	"099qo/d+H76fJYLGNdWRWTXpLSPgIeNUzjvBqiy0KeMedWty3x7HsVC5EehYYUtHS34p7g1iYjZDtiTM",
+	"gNosHhvtbp5U5lGabD+EMl/srrA6WWDWHe2JGDN+P24MU8qShWppq7O1ZlQpf0dncM++LPtCnr9Yz59h",
+	"11SYo27P7/IOERX5xF2A7Wn+YEJ1UfyoYpkzf9aScIt22I9iqmsd8qBBynRWn8w0AUK5ugWJltwo1URN",
+	"hNSYtmXzsoZUjiG23Z5dpIwEOrXPe9V5e5+EDiYhmYgkVuR2Qq15WFFb9HlRrM1Y+uKi8CeicQwptFml",
+	"X+hWCHda2tj5EGnNrEqMRonRNtyFtd1tV0sQJSurZi+X3d2Dx3wkXDpw21YkF8Im7VrO1PKlS/twU+Jf",
+	"pWszribHyqCA8dm8ZUwoodwSYnqYelXo4bLRq5aB+T7u+AIPKrDWv7eROZe1PH4jRcpjpClHcN5I4N76",
+	"SREJkZAx2VIAJByDPre/WGq8dSHJEmhMmN4nr3Zf9W1O9C1TsN0ltv0dDoG2Bxrb7M9wlsqZUBBiKDNN",
+	"Y6YhJlSR0E3dNc+G+4Rp81Y0AdXnOuMW2DlPzZWG6Q6m0JB+x63MV6nvd8gwEdE1TsAU4eaW9rF/zn/l",
+	"GgIpm2y6kr+6NZeE5Y5hkdo1kagPqPNdpStw2HKAyA4orMYRvFg3FsDjyRL0e0QLdoHkNzbsdVjAhbtR",
+	"sm4lChN7skZVtXp3+baoid4ECUWkJhGdAhlJMSVbYTShjmTNuHGG+EgcegJMOg6gSrH/5rVO0LkRDG+V",
+	"2DeqrV1gfpwtGkIWoyzXagp5NpIw+y1Nro8oS9I6WyieykHFxlEuo99UfH+98vo40eu8I+kKuTZb1qdl",
+	"26p37Jf2tO5CmhPK2xIdru6df3h5ta2nq4vVVDA5g53nDTXwu8Ggmyyrs452bEEC36BYkTFoXwyEC81G",
+	"LLJyFmFcacPAxYjMRJK49setWCYu9TBfTK1fe63ar2XEqTNa3O+MW5eBdVvyDTG+e7J8dGqoLRTQgtqL",
+	"fSgz5f2xerV+WT3rZX5zLiQF/UW4RV6fwS1hyWHkNLmIujyeCVaX8+I6O7+XrE2XzezZumUwjnou0/PX",
+	"kND5JUTL0u9zElKqLv23GiTaVIsTN3+U0PGp0EdGG2hJuJV+Nj8yHb7B5KOkIR5l9SVfP+q7lhHUFUFJ",
+	"DpmWVM5ttrGHBNnKpDvz/U8qK1ll5Dff0q/oa81Xc/72uJeArOcuIxYDj1bWN1tR3Qx4jXJ5MKGSRhok",
+	"EaORAm3EvpDOZgmDuGuYVEhucVdME+CxIltwFyWpYjew3eCT1lTqB0xkwGf2a+5yVAWp1Kp+Kk9ki9aq",
+	"wgDmIbL19vi81yOXdATkLZVDIbcDAt1xl4SzieAQBiTkdArh6lJPrriM3aaFalA8pDoMPqdjxhvSKidU",
+	"DabO7bmoDSVsyhpCpzjc6UGUSmUJYnXyoQ9fqYDLfE2mVEcTxscExZnA1lOKJkAx4x5TSlq0JrKrDfI9",
+	"1QMDVem6gihRi/A793rPPvwl6GD9pnGLAjv+zez5L0FnyKSeDGIXr1RSN7+yWTihw7Y7ODGPIguOvbjb",
+	"8s13hTfMALKm1p59JvGGEMtAWllvfTphff3ytqb3mRTDpIVM7bZ07h83vMemJrd46xLu7l1SuKlI4TGP",
+	"JEyBa4jJcO5cU1Y32bfF1phle3ZWb6NrKHjHNE3awuCDfbjWOJ3B3p1PCectyAowLyNVkbiyJTlUDTy9",
+	"3rcrbJmQ62viYfoxrgEtmLHYIyFuyFokQ6xuEFpQa8O/AhLeSqYhtNY7vHjxBAISoq0Svy9aT3yzW18o",
+	"AV+3smh9aMUCG6mJFQBiATfHcnqGpwbWomqjVKhNWWcjjM3nZCucAWcRM2oq2ZJUTbbDsqNyLXvjqjKb",
+	"bgcPcyV4Nr6xIzbZER2E3kj64NsOx8ivvPtcQ2MzRJbCvli0xP1ueBQmWG8Zdu/rKlJNaGTThwu1Fbfr",
+	"wn1W3hJlX8fK6yBVba+OygEW5slHKXCtFf62GsgvwM3zGjY1cqxyLKbIXZCLeKayhJvgNI9CkBbdNlTZ",
+	"hirv4+V7CN3eG5cX0HfVzh7RgVTFq40XaR08uxeKPZ5GU+ZXp0J7p+oo1akErBNMhjASEsjzX3d3d3af",
+	"7+w+L1dNa9CFvqHC8jhVq1f55L+iHvIY0n6TdL8EOU/cEa7DB86GCuQNXSwyXlv5vuYYa8XlHDOqEnMs",
+	"lK2kNkLTLI/mhCpiLlQNRnKegjaoyjj5eXeXTMfkt+PXjyU8L9tSEQ6ryLvaoh+Pmyg2xhiuhA6JxHDb",
+	"7kIxbY+7eVOx387L4QctCEDTa+BrCYspt1anfNrp9O24PPHLF8uKP+ZvPn+1++zX3TUXXY/b3k+QbWgJ",
+	"bt+rLcaLJ2TF3zNDrYn3q7MC7RPKCUxnek7ssomEqbgBRZjuLp7wD8mJH9CCols0x794/up/vfr7y19e",
+	"/a/lkfmPw/yXVQitgqXI8J/CrnBpYe5VoBFMqfNU4H8YeIZdItH4sagVBZ27HfPyzg2VWKccfdDZ2Ed+",
+	"vPyrd9Uvztwc+Tfv/WyFdabTKZU16nDPtqMwQNovuBJs2U0jMpEoYRzJw8VyLTLuexqzWyrFj2NpfaD1",
+	"c4UzoMH6WGM1bGcodMf1+JqNx4ONbrOmbvMhY1yPIkDWspQJew3aVnCq842mrg9GU2H85Zy30hmGcVtB",
+	"aubchvv4r7JyKBccCJVA6FBByRuWw2XkRqjzDfiSVTFIK9mKVBNxAzKhM7VPhiLlsXUcoAfUqI1ki2qC",
+	"RUzN3GZVkYiBYJRD+zyW8wlzO1tZNCVbf+BBW3v6hTN5oMmqeLobcmskt/wEv3J4wJn11dORBpnX3syx",
+	"ECWexVFXhwO4gV1FT6zRu9aw9bXhKq5/auRSQmczoFJ5wwdSVm0l2TaNe84nzPbtaRMV4NN9VwQHTNh9",
+	"jEQeApW6/20SXA1Ta8hwdRms5ol9Qr0DwLI8o6ui8L8O6/FdjgpK9a8VLoTq5p8puN8NIS6At6ls3vmE",
+	"XUBMG+6HZn780SdDSZglNIJ4n6gZ5ebzyKC6KHBhM/mjcNulaItT4U0DNJoQt/RsfeZiCP+4+tf54ac2",
+	"QSoW87L9rwLdg9l4fggbNr6EjV/VRiz1yEJ4UjWCqehTcoL0GMRY0tkEy/47mwIGM2EZwjtMObZJmkph",
+	"KxLJbRXxRE8GswT7ljinXifoJCwCrtDIAhMWJbZd1o1NKUilGQab1AyZmIKWOOlsIrQwo4xhYCSZwd9/",
+	"9frdoKEuwQVW6awNaMX2+DXfz4TSY7naAvMaZsANm50fmJEwrTv2vtc1X5QQs/tMaHMw1n2v6rj0G/br",
+	"yDZSh1V5IeSKbzKGsaQxxOGeC0Xxc5A4WwBhiqQzm93FiZjZuwfFza3/i3MGBPeUR9xvE6z3cMurbs45",
+	"Yoyd06h7Qg/s14/SK6KpH4TDmlW0dwEjCeqe5TCkfXmgxTVU/Q+vdn/9ZT1bZnm0+sWOmdIgH5gunoHV",
+	"84Fq/nhN4YYkGbRv8vmt88tLt8Ei3ygFXS5XTLMn3TJA+fiEVtHiZW5XXGAxS3lRPBFJIm4H6aw+9nMi",
+	"Zg2lCv9MQVZLaK6sYm7Tjmtrw7s0szG7Ae5lH0zhbBHz6dfi1pvPUwsQl1O3KP9IkRjtIo5B7tk8d9f9",
+	"5oYBJpkbXrIjjIyKkVrbta1yVDoDid8UuZPL3LMjFUK98qdredSlryF3gJbemhAeG778oMqWfoyldmcM",
+	"M8+Nz0DwLe8vkyJOI9v14R6tD7KSAQ8rbWqb1K6itI9YpPjAPfzgZhyDjNct1j0td0dbZHU2A2qwJOvF",
+	"QH3QlP7QOqpXgxF3ajtbvBW32JXW6dfFipxGccVSvi5C/n5nOxWxESFXgOr+JUxXN2Co0FChCwObwn8E",
+	"h0FDe6XH6ayQHWFll+X5c/Qt402xtUIV5+qA2xz/WiGzoMg6FnlAGW0WcLWOsVbg/DB9rsr4Nipdk1hZ",
+	"gdS9qkbck3Ou3f6xSuaV4qxHB+Tly5e/kq0Xuy9+3tl9vvP856vnr/Z2d/d2d/9rO8BABRHRpPTA7q97",
+	"u7vbrrIEJwWiwvs3iwGoG7MsIb6q2K12G5SGAs/Ih+9NQbKIPjuF28G/hLxe6YquIkKZN/gjaXHij+iN",
+	"qqG6jTvqPlR4r8iP598NXT6MKFbi/UroSTCCco20OxphK++BEafVQE1oXa3OwzsaaYI/YuNW86wtouLs",
+	"79IoPaneJrcToYC4TGEXTaFW9Wtd4cQoHFpDZ3zXzG6wRiv8oBOz0Qhks5Nl4QUOt+vN4MDQSuksPBtU",
+	"91OaurTwNl37UVzybfNrddKlMvE9BcnsLXt6baMXHiSANl4A+RqWSY+ZXFiCWFGOrKWWT63J71EFOE/S",
+	"mxuk5Q2yrPGPE9YrdeqX9P25BH0hErin6bFFWTtbz65qmTJf1m5VwYHtV19XfzCM/G/hXsE1i5VZXINt",
+	"CWriag4Wktp8k1AsQbIYDhUlhZyfWk1btetVTzW8o7OHtxtetwV3voFi5JJd+ErsUtBQcilETHWgdnUc",
+	"bZo9WocJ3M3QYi8kkXAjriEOiAKJNdImqY7FLQ+IFoKoRNxuL4J9mlfgfHQTvB+7xe7N0b2f1eckhMhC",
+	"ra4c7qHrAc1dlpXGZItpRUIW7+XdihAZWVyzX/NmQxdnG96Q1cyyinqupaPq7ztNiBuQksUwUKCLH/Mn",
+	"GL+hCfNvTlgcQ70REf2386br9D443KYWS0YrK0NaPTDJ1jgRQ5p4M+N2rclpBZEg+PMw7ba9uh2GqN/S",
+	"5HopmqjBME2uc2SxiSxJQlwsyQ1TbJhAExO6F5tZYiD8uhzI85o1oPoWqNRDqNP3w4n/Ldwj1wCzHZqw",
+	"GyBb1ld4eXk4eHvYu7j67bB3Nbg8PDg7fX1ZQ3BfFwT5bMHSiGezdaa0kPNj7jvI1IHAPjNg2UMOp6ZM",
+	"KYgtbShyCxLITKYc4n1CSQ0mEuvJWfve88L7OiAJOglVeoBrG7Tui/WUF0HxaswvhfIqF/faAn0vIFoi",
+	"qUgoyioYoJTHqVm2ayUWd69KUOkUXGXTE6r0DpaT2jl+ve6xWbwY1LD2AsQ9chXx73EugMcWYqrbqVn7",
+	"ysOacz0BxdR9LKDtmov30piJvL+4mkEdVjzHIrLmqWTfl5625TWxxitGdxl1WJVzNYpmhe7PS3qGVPrH",
+	"roy1ywJCFlLAMKqCxXZx4ZvDK/KMztgz/N7+q8JWW7hvTlVjTN2VET0fpoDiEOeUyY3O2UgzOYwaakPk",
+	"8SaLHAj1AjVgNVLdpeGLsSIp1yyx3mIcjhRVioaKWj42Zb3x3VvrTNC8NfxlUK2fNwQqQdZK2OjdX4Eo",
+	"71UNNyxBubq00kJKAK+FkltG7TlLyi38LmE8ra18dd8g7gYP8EJQdwsDZBan3eLZxgZKt0LG7fNBcsB8",
+	"FDJemZzgYlrLIdZ2xuVg/+hilL5fmNcTWMbz8TkfK0/NPVhvJl+YwEdnLWdlLlyrCNjlAK2NtY5TmQVb",
+	"1e/HCGNrLH5Ek2RIo5qOeT1OgMqEgczCErGu1oez44PDweXV1eD84uzD8evDi5BYw1x9u4uE8nHaJBX7",
+	"kevV5mxerI2jHWiGEJOt0HW+CAMSihlwysLt2nwDZdlBXUSWBJRnMfg+zK4RFdqYEHUN2NOmdVD6Igta",
+	"EpveKrI8A12QH3wBZoXTW4lKD5Q0Sli5kTYapY0inDIpvSJ2GOpsCM/DNHDGx2TrY+8DoVgqfp+cvXnz",
+	"7GyWqoB8hOE79+e785cBOTrpHQTk3aue1bdGo+kMxmWjUnN7qSJhVnjJDGUM/4BtMfHbwTl59b+IpmOy",
+	"FQI3hAd85/1luL1fakVjNjHmTIEkagb0WpFDPk6YmmBib0Wcfv7LQqetT59fBC+/bO380dv5L9d46/OL",
+	"4O9ftv/P/2woZOj6HleoeyKpAjJhXCuyhRnOAYllOlbbWPw/L25umQu9xqqo0+oC693JObcodcCorURx",
+	"ATqVnHhGhHHgeKNmdn0mMajD/pRfmS2axFtkqkNFa+I7l2LE2rtFVrnr1wldrvOCv3dSZEVIuEd4YnP8",
+	"9fJ463v3k1ID23upoYIsVXqQiDHjDwrwbO+IeqzYPQ+1HEhZX6V8y8tC7so7/9Rw6A+7fqxisbl1Gm4d",
+	"A55HDJHy0N7ERbWG/gcR0WGauDoXlfs+jmt70IGc5q1dI5r4vm8ggXC4rdfss0rVdb3jlCYaR6U2tn9K",
+	"52RCb6Chrrd5dJ3khgUZVWLcrN2fX9pqCD2cFRSgvUHLJrT8YC3PD4O2G8S3/9uAehmo69OP6IwtTzsJ",
+	"GR+JrnskzDhC7/yYFB6u1W2HKUviAe6yviXntFzXvlCnVgwWa8wsqz/TFCWXF6W2k5UWVZonKIGiFo6C",
+	"RVAPxUzCXmYm+Elllnw07dfbI8bAncFhpTjW4JlaatFoFDSLpo6aMLu5lfxWrKmaxJqbAorVf4p2Awe4",
+	"RngbwaEmrc9rRzUQv7osKE8u3hQrrpi/5li9RUuXTtM+cc46Y1oLKTmurLqn3MBBYU9LgfFAjpnBdMMv",
+	"G/mlgdF57mKrs5FoMZgldN6kbd3LpGinlBCTIg6TrdBMF5L/bUPsjPo9Tm08WAyywaroHaNreDczGl+J",
+	"P5f45IKOt9CpjVedlVZ6xPIxtrvnPsEC475dsOMGaqH0bGsNtcHVmoPWu1zdzP/bLbHKoVu0umjmdb4J",
+	"oz2FoIAuJd5nAb6y8lkVHR+BARSRe8MH2vKBdmENq2xUa/COxzZEZnzHO1TNWjpBx5lGzV/oqqj1sDbE",
+	"WhwkdDqDmGhBdrs//7/////nRXe3FFbx3AVINOdr3IPxPDSiolrBdCxAkSGNrn3iez1HWD+vxuGQHSyP",
+	"KK9Kj9pZC1fyN7gzKFDXwglDY0gC9AaUFdFjmCViPgWuyVaUiDQmvjseFvyOIUqoYYlapso3clhEyGrQ",
+	"rNKYOVsqC1dJdY7mtZnOr52PyDsxbRkxmiT1vsCVPtZE0FrTxTsRQ6LIVgyRsMVK7JN5y2wpDGvotkqf",
+	"bhSYlW6IUaUsYXwc7hGmVb5J54TcJ6GreRru4TFgZ5uYKMYj5+QtNaa5dnkFNu8g5fSGMrviJcVTGyon",
+	"41H6hRdwqZH5XUBC5/fsgl5qht+q5dOjtD8Pip3JByxGjTVUwGPXlTkkW692X/nii31uA0D2mxubV7qg",
+	"7y9tT779w/YnDzo68w6u371+sbt56fxLgzeiWxN/ROY1oEkibpti6D2tN/HFSHBNGTcqYZg76vG3EEOj",
+	"ZlqRCUhYTyu0Hs36JZV01PZKY+WyWKU+5rMUgJAtLKjAbgXoH0G0zJe9kSqXgXte7ivPIdWSYvUImkzx",
+	"3ICacYeSKXMH3FI5rb1x8/EwYETXiRfLq6BYhtte+Gq+Eb2IWLmq6xx77kqqVNrAAZZDze7yEf1JCwDc",
+	"+JbWwuVlzqVhyhLN+GBtZw7iQsRootcvceVenLcSqLGp0kN9TfmU5XUHFQCUpmsB0Efgxxtn1Pp4fL9K",
+	"vLK5q0KL9iyVfjNTxv3HVn7Oul2Vq1IsqY++LO51pfZelrY+uEoODC0CHG6JLUNAtmYgI+A6ICl2E35p",
+	"9E82pYmq64WNgZFRKpmeXxoEy3xVv8O8l+pJneqvQN4Y5b93fkyuYe4sAOdnl84EQFM9MX/sXMNchftY",
+	"FTrSLsrJqGrYpsAoEiKBgKC/2Bo2zI8qEjMbz87MdBOg1tZnL8POP3d658c7v0Mhks2uFv1gGLfu120/",
+	"HXmY/+Pj1YK43+PlcP3arWBQS0iEJGH+pYtKD7vkagJ20dh1FhUVyvvcnDuK5agxIRqhhcCl1RoxUWlb",
+	"iM8JjWQrNFwr9OX1QltCL//s+q/6j3lBvdBpQ8gjkOhtAH8GoonWs86XL9hS37rVUE6PdN71yNJmTymm",
+	"tCtCa99Te8+ejZmepMNuJKbWtEPxsWdjquHWXgaL3rjCeIgqb+zDe8TAD7h2FfUCW7UkIEVVxiFLhIhx",
+	"0XvjlFEVGNj1uW+XY7TyBOIxYFOYgIyA6lS6jFSyZYsV9s6PA3I2A35kf312dnRxeE7ghiapWwE12l2C",
+	"TJBcXh72uU+4zwpRkN6z33zVlO3AN5ZN8I2PMLwU0TVoDNuzHsc+7/P/8T/IgdkTxx31+Q45xGzPf1ye",
+	"nRLp2DiBO6MTkZkUQ1BkK3xmawaHAQmfYUXXcNv8acsAqzAgdvlmKrtKZVDKYBwhf/sbuIvsb3/bI+Hn",
+	"vmfZ/U5A+si17V/IuO2fnnf3O3vkc79QY9P+nNf17Hf+zxfzTcbh+50vYRe3ZUZTJKJSzl0YowEOeXt1",
+	"dU5s8Q5f9Nal4BPLf+wpU/PMMAESGq0qNBvZCj/0To5f966Oz04HhxcXZxcGHqdnV4Ojs/enr82Hq7Pf",
+	"D08Hh/88P744xC8ueleHg5Pjd8dXg8N/Hhwevsavu93utjngSTo10zvzQRiYWVy0qi02QcIRgyQOfRNW",
+	"bMOviOAQ2O7H1nio3JZdjV93iGbr2JL0nzsuxHLn+HVItvKOyj8pLOpFyRi4YQzYwgi27dD/3DkQUkKC",
+	"cDZv4hwXIgFFzJ2Befq+XOe9mUSRVSVM6ZxXEVLkVmHORsNVrAtDlaZ0bi1vTFs+5Mtb58ylN6PRBHZe",
+	"dHcXeMvt7W2X4s9dIcfP3Lvq2cnxweHp5SG+g8KLTipsqshWCjmWe50X3ef2JTSzz1hnr/Oyu9t9iSVu",
+	"9QTvuGfdW0iSHTTsPfv37bXq/ttlno+hIb4ACfcjDMnvMCeXeUMFe3coNuYGj8yVaHHIfK3QD25+Q5PX",
+	"fGoJmSbJvM+3wn98vBr0Tt6cXRxfvX0XksP49WXP4MnF5Yuff9nuko++4ocPaHhrfrB5KoAnguZ1V9Ji",
+	"QiXEfa4gkvZHa0GbpcOEqQnE9nSysz6OO3udN6D/8fH3S0y0stiM4Hmxu+uvCZdEVaiC+syDygqlq0RW",
+	"HB9vn0WYGmgp0N2SKNLZ++OTkWxdx6jOudlAZJ51Udo3INloXrq7sTAIVhxAd8uk88mMaC9sg/7P0O64",
+	"kwhblKD2kE8BMRursHTJEUs0SDI082ghA2Jr7geG7LHqLhIvXgHSXAxdcpBKJSTJeWZ3AdxGn+6ZlZwI",
+	"rC8wo5JOQaP16o/PVub5MwWM1He0g7Nb414O75UdbRvHchaAbKRykHvrkTwQfM7e4w1Y2enK8PKFomhc",
+	"IzOm2EPDZ6kb5sWmkAmWldmN5FcP4KX6UdPcrsnrymnRLbj+pHXUlmPSsxMMwWzxoEXYzpdPT0j9HttL",
+	"lqQabtAzdINl7MACsWs4+Cu7kroJshU/+43GPrMBX3m++pX33DAJIdl/ILYvvVz90pGQQ1t8xrzx4kWb",
+	"aZwPzAg4h1wb5vYl6PzcZrZLq2e9L7iiKkzyc0nj+cPX3P70pcQ9L4HKaJKlM2qSiHGRWRruuDOjHJIl",
+	"PPOZZbmNrPMjTa6teHA7MYJBNKEoXMREwkxIrYr1rbiWc1eRcELVBKudMn5NYgEKfXVTqqPJIvP8gGvw",
+	"CNV5aqTF6dz7yzDXNavMnnX9ZckWTZTI5EkHEqbIUJoLa7v7FZH1iRDOlXMv45s9pTK+/aTsSSMMWiJf",
+	"ZGTCZ9Y+7zqT1FTAREEc07pmNAIUsgWHLulZN2OdyHNghjwwo3eyBgS/iXj+aNiDY+MsGVsqW5Ow69IT",
+	"om++gGV4W2jLNBU3EH/vDPd5izfO6TwRNL4S4oRKW9f31fOf2yxPpTPDqCB+BzGjvpPWd8jla4kOD9uy",
+	"GYfYZRKz39aTWF5erZnOLlzrYSwJ54Qcy8HDjPj2rmEeWt5txC8yTsSQuGAqshX+zWjp/8f880e32/0U",
+	"bhv10xbASugcJN4Wgmf9cxD5lxLycbbwJ6fmfKoNSW9I+quQdI5ylqYzuhvOPVWtReZKU92s+56DdGS4",
+	"ZW5ku3ly8jwgFxAzRU5ebO+RCdMqsAXbVEAU+4/VgSdME0k1BN6gN5RAr2Nxy7GPasYgGuwPiNqXuLqn",
+	"JiCcZZUsZwDFlGaR+guIaPU6AQKjsNGWiOQM7DtZbcdaVDqTMUjbRPEa5kVDSkQ1jIWcB7Z4JEuYnge4",
+	"DDCCm4Y7vU+idlaUI1ehsYUFxU9b0rVXlaU88C81WizyPaw18If8tcah8yLX+biLJQAWfHMymrAbiJ0D",
+	"hEogtlgqSXmClrIJQ3eBuayaTBLUDVKau1rZYPVaDqiCHcYVcMU0uwHbkdkKBzGhY8q40gY/gmJ6W2Cd",
+	"g9ay5sqK1i3yz6UWpxURdD+W/cSgTHvbiSvGurGc3JNLBmXvdxP/NAdSdjcucNAyr/z0JWiQrH+HuSXV",
+	"8LPnU1+6nxWn14CFGL64wFj/IwlTZoToIY2ugcfmT+vfCUiI4dSWT4ZBn4dwNwPJpsC19V+LmQq73nmV",
+	"JkBumLBeJ3QiklcvXpjbmvGxM9dAElu3kfV9Eqb6PAvg5XHuWiCuVxpWk7ZljhMxJlvopxT+18vLQ+e1",
+	"3K5VzLG6xJGta/wUorwZ2gadtJLenz/qxKvEDg63CL7vnXp3f139xoHgo4TZ8JiNkL9Mb0eUJ7TETFby",
+	"kiVS2TO4M+BoFM56SZLFR3hxgfEoSWOIt4uViHwddoWR/uj7FJL8q/fuZN8xhwRIyKZmtiy0e1FUO8Tl",
+	"rCGsOR9IrfTRQarLszbcxzmdJnXJGU99Ldu94bkXB8Ll3G+gWsZgT5TEIkoNK+9urup1rmoLW2dVejB1",
+	"WXxvtpNZelaGVGy6qcquRVuTkVePkzCO8R2YLWH9s3uEJokZggs9YXzc7fOevVmtyc0hMPaT5r51wzXA",
+	"TGEInQuE6JIwlvOBTHlIvCVBFV0yfe6Sc8itZNrOs2hjm65Jv27O9dSHT094308fiUizgb6q3S+feaXd",
+	"zyCaxU8Ss5hsCUluRZrEJBbbG0PgD2wItGfaTs1YxryycMYdF8r4jCZJo6RwbFtM2vIH++a+d1YcF9K3",
+	"Bd1xl4SuWVO4HVgWVQ6KaW3O6SVJpS9US36TdQdrR0+NLcoapBF7YdTbGl60CUdxmynEkn6LwJTFVWxC",
+	"VJpwor21JeujuLG3PK0Ql52QBzmhkRRKoaBUZYwLbG4FW/xs/vtiGWB985qi9zNjcpjK4JWkQl5zySyC",
+	"JXND18oqtJaRRQb4Gn93ho8Kz1tBH+al32F+TvWkjkhe1ZQHsIv5qmqEXcfyN06FPhIpj3+kq9nCcl31",
+	"PWiOMbZSvs+U8X3+nEQfEIwost13LDaGh1d0HHbr3GpPgU67X9UiZq1hgUsCwiWY7TZD7ieVg2okJAmP",
+	"RzvvqI4mIRGcnPeuDt5263wq2cX1ZUMTT8nG34Ben1ZmvsN0vUSTGaoVGbMb4F1yNtNsin5NoylbGorm",
+	"2LUqLqJE1k7TIJW5zucilX1uKz28ev4iD90r9UjECiK2R3uYlWt05SmGIp6TrVe7v9p3mdHERiOQWK/C",
+	"5glmN5i5Ugjc0UgnNlrOtm92ipxv1Tw0x0/R77+lAEgsIvVsmEbXgBr7NK61pNuq3w/nAEEdpSG4tnzr",
+	"Qh/baN0DmIkVEyvl12bwefg3SdV1BX+e0Dxg+5d/A6V+FfNz1cp+DJfAuqxsfR9CC953jk3qbOrtkW0R",
+	"vDEtLJdfLJ94TPeDFaafOd9Cs6G0xwkthiv4hEwj2tsg8BGWIkJJW/k4BkzQTZjSyoc0lPqzlJmgC4f4",
+	"8eWgEqA2cvsj4L1DDYP4j4TweRCti51aErLuM4+t39/sM0VOb5CbclKIv1OcztREaLJlr3z7hi1nZrTc",
+	"7YDcTlg06fNS1CyRYNiZwnBaGk3c/dwlVxOGKaURBujapwgXtwtxtyg/+yx2ITHYN5OAMCGRamruejKc",
+	"kwnlcctAXRtZZYN1v1OKLMf7rsj9eC04bCjyESjyyCBlGQeJFh5FF+j0fjaeZ5m9pk3wojaigHY5vft5",
+	"e3g/BtKi953jRTWl8toWvK6PVzzLpn+oVP6jRbD5nbe3rWZg/ssJv3+R8LcZyB3sL5ITBHaAfqwbNRv2",
+	"2eeMEgfXMF9qqb1yejQZg87ttT/5NsWFsh82BnWZLdbj7FMT65Xf3Xp23ItSiscG1x9y+1hYErqI1G0M",
+	"VGnNPfKOXhcdBgqkFTfZHcTEICGQLSGtmXKaJpqhwUe7UJGAUG8B2jbXoODQ56X7iGy57j4M7yoXYbEd",
+	"EDGzpaeSuWsaHPrOuVSHdcLZeaq/A2x/GuuO39QaQZ9Pc++tUvE8uv3lLruN9aWZ61yiOXx9ltPi8lyU",
+	"j1uFeZTYh+D4D7iAj3qxdnXQxprs4wljPL6jGII8pl5tLvCvHTtQJ6bWKZRNKRuheyQkUzpTmauGxapc",
+	"jFHZCmBCT0AqDNC0sdXKtcp1dSKmqdJEpdM+14I8393tkjBbjbm0bYE3cnF0QF6+fPkrkqurJpaIiCaW",
+	"fn0spxiNFGhbr5zxPseO1v8RHLBI+xbl5Lh32iP/wcpmvqzU+6uD7b3yeIwrFhuRJabzxOxmR9Eb7OFA",
+	"Z5gHImGUKogDG706oZpM6GwGXBF9yyIgHCDGhdsVdUlPux67ZngsFeKgZPRopDyI+9x7xASPIPBhHs4i",
+	"YGPRqRfmnQvKW5BvJdNAtlwgRlBKTulz29vd5p6QHlHoKyAues07sFxFL0WnPtBD518wrjS1YbeUvNr9",
+	"tTmFpcIMHsHW9fjiUWWN3yQtprKGlYm5FUreuMU20tUS6cphS65K+Rq5kafKB1oTF+NpP7O4VSAZ9QxH",
+	"+4INXGjPA/f9H9mFpTSdZ827bFEdLSlLMNRgu8mG8ahcaLVidxz/1YLQ1ibHHy1qrcpQV8pD9SZzngWA",
+	"ZJFrVmK3pVMxFMajtLbFshTmnGLd2ziNnPnc9vHRwF3ToIWQtu8Go3e/1RVYuvg2KsOTxqmtTR0NkWpn",
+	"Ro8uC5rKBomhZnDLFJQVAqayhK2YJOzakKrRKtDXWB/q9S0p48ll028So7UmYfpwrY1kupFMVyZ928uS",
+	"ZkxhTU5zb9H0WUR5BElzbMoVMiHseWZkTleH3yV8hfbtBOJw3xoHq0wtopwMgWTPNcmnB/jA5jbPAfUj",
+	"3Ot/VXHYYuO3IMeZBCOALC3K5nVXDLN2+SBGWM7NjFbKxsqMdzTStg48ESMXUI5NC218ep9LkSQi1dsu",
+	"kzxTjDFP2K4tsIFoGM6OQWckoXORarKFOipRdDpLoDbs/Nzu569P2G6jq+jbne9GXH9acd2dhk+ANzSA",
+	"Jv7Hp2MtxuNkSWznUcJmioSufFtNXtYVDvDjhyTXZCds0PtB1spbpqOJ80sRwbGQ9Wj0GL7glK+MxrfR",
+	"KrQ+Jn+YQFOw1Hs/9I+P0RJcp+ENSj9aUBVCdAGt1sTp6+EzXytn/dYt3g5pyxYERLvkbVqoR4nV6ZhO",
+	"sAYplrXidNq+ncvvw9fZ8p6iYkU+/spiFYuls5YP7JrjNQ6oK8Uvlo92RcetKoGqdGgz+7IGSovAX7fu",
+	"54u/XN3P/Njbx0xndLKpSPE4dZIx0DlrM7iDCS9xgdrLfOx6uCRo5JDpCUgSYrDnjEr9zJDrTkw1danI",
+	"giMRTA3PDA0pqJBshV19p8OAhN0p1vrsTvQ0wT9m8Qj/N2gV7vc51WQqlCbhu94/B+/PT856rwe//evq",
+	"8NJmJwtNk20bNYLF/LL6Y+FnpL8AOWJAXBemVCYB8c0BkW8qbPdni4cioTJFoglE1xCTLUNstiJ4gKEn",
+	"KDSYAbd9oRnK5+YNe8nu4WaHNLYj2VASZVVU20DGmZW75JBGE/dWoWaaIn+mkNrMP8J4DHeGn2yFlrfu",
+	"kawqEXL7IURiCqrPFfbCwcUJHgEJ8VUjqZOeXcpChTWaYBtGn+Fd7jmJTdaEduvrcxST9tCRxTRMiaJz",
+	"RcI4tUwA9rDycohr8j0Drd7OFAb2ZjX+apOoxlC9bZ7C+J7P4GNCgk4N0q4z4PtZImjczoL/4hE3YkG2",
+	"SvLLCNr26rOoZo6oBsU2ddR+XLN7L44LZ61FDT3XsvSgc7czFPF8B1sVd/Y6qUfnRjm1dSCILuBfYGu+",
+	"TFJ+bes0wnQIsWFjzpFufvZNILLeKZalWQRtigTJSXptHe0BUR2bjK1vFdcR56ddK6HUqlCXrqxfVtEv",
+	"IKHbkvvkL8uAhCOsrxC6XsgJVZpga9/A4q+tgmWk0kikXKuAzKQYS1CK3E5QdvBXtisXaJC8NuTjSVD3",
+	"KaT0trfMhji+kSx/xqFJlM/jljK8zJT0GgJawfefScBhlnXT2oE7LWlkKEPCToHnS9hBtl++GrrkuFAO",
+	"zD2OUYEFidame2lXSl5wsHHTNMJo66kvNKw0zBZJ7cKu+UnI7cVXJrf/i3LbhtC+Vd+qGO4Q0zLyQrWo",
+	"JS39WwzbmvlQNfy3GFqqBVWadB9vL7xzQncLuVJVSDxWtgLsTjGi0l9LmsiUqyZD3z/M2lrb+GAN29k/",
+	"xPASX/kB7VT/EMP2JipzvBvr1OPcaMf+sjJA9UEATGayVkuKW3ldIT+11MUKU2Jzt4zGt4yaDHcYHOCK",
+	"G6Nr1TeTyZQZMhUxYHn7jBzRcLTdfCn5W/s3q6I94fXiZmx9u/zluvda7m1Vy7X4d6on5o+da5g38+8T",
+	"LN1l25QmCcifFHb1D4zEkjH2IMtls+isIJKgMSceuQjVhNoksq3QWyi7HO70wNYaD7cbSoxjKMH6Garf",
+	"Vzt13ER7fmvA+3X57ffHPVO1yDuvijjYOz9GQBVR3LzbbM33fT4o1mIwrE/ZZblBjR79z53e+fHO7zAP",
+	"iS2CuW17aZk3jOhPqO3XYVveGZwvGPGlSCAkWy5Bcw9pBh/8SRHz2z7Bkl+EDsWNkVvc2JZW0NA+Ebcc",
+	"rdzNeYoWmZ6qb25hirWa5j5/ZGKxC4lXKejYizBPYEFAfmVJZRNk/Wj07RtrcU/ci7Rde3W1sNzeiGsn",
+	"DTn/deku2zdKhNJipsitkNdo49KWDmvkGzNWRoVPaJm1Mz1Iavnx1dU6PLGAaY8niRgzvsyyo1PJbShV",
+	"hCUctbgGnjFy8jOZMp5qUNsuDkXCSIKaVJ/7ZTd7sNvn7/k1N+wcppQlVtS/lYKPyYwqdStkrMgYCqnq",
+	"lKtbkN5niV9hjw+CsgzERnTv8yhhRro7PjcD2lJEI8qSVIIKULinESrO+248RV69+NWyyPACtJzv9Iyc",
+	"H9oMP7iLAOL6ApAnCLWnuWdw7G/Ulf3KHNqyi+VEjMfYYe/r3iQ/2sXw6kWLq+9KiHeUe1lCPSKjKMd8",
+	"iLEhHERzpDfnzLCEtpo9iFQv4w/29sBE7iKDQH+fq35ZZAhi5MQRpeoj0OyEbe4Ah4sifUALwa/ImQ/R",
+	"nsGyva+A/BQatc4rC2zDysgQJsxlS5TgL6S/AGrdUO/gKXvTv1cgVxaBthv4Xo9uIVR/pdLlNrTiWDO6",
+	"a66nzGOV+cIRU7xc5mYIXJFWb4nybhSsgGN9Lu7SRscJ4kOfzyiTXdJz92zoXhr49YR5x2Rsbky17UJh",
+	"Y3usuRlr1VhPKUG5oVYTcymuGXt5El2sNMn3eln69flC0/skVZA5tPBc1OYe/Y7v0VaKmS98UmAFLS9X",
+	"dzMuu10LV6ciUmgMusMS6Ey5JsVYDyqCLjmXoIBj3F1WwuqW5hF/qYK4z2XhxrahiZ7LbFmmY+8PsxDg",
+	"sS/jnondSPfbvo0Bba6R7taORPJEXMBN8b2Sfy8nc4Lcd0PqP4jIfHgX+ZT2svQ6wnjj8rGuJPIxUxrk",
+	"6h7LlISGwYSZaIQWUM9LbFm9IboLEqBKk+cvzMUiaaRBqsBWXCKRmE4FXvfuNcytFRpDgKlToFEN2Ld8",
+	"ZChxJzK1EdCJWaxR8EiIAVDdGLTR0bv4SYXdPi/o3CRXubfCi97V4eDk+N3x1eDi8M3x5dXhxeD88GLw",
+	"9uz9RbhdzyMcbJ6KP9jhv5G1to0UbFCpLAnfgz381c2s3xNryO2wK+V9m7S4ql7tVUGCxygLI+3n3d3J",
+	"1g1TDLMPREHI2M6al6Brus9DbOM28A3cbBVL4FrOkU4xCZCEE6a0kPOBgUQCGlDqxybmzuZ1Y+PGa8ck",
+	"tyCBzGTKIUYHjg/Z9SvE9WY8pI7gXRvH9RoiFxfRqRJwbS9fxvUvrzqYQMWm6bSzlzc2ZlzDGOQTV88t",
+	"bLJdBSybSbjxbC5XvoPPlSYrBmblRoaEkhxVPGFWEzEtZfoOXStbGxUK3xed/WSK8YpAtrAya2SlAy74",
+	"fCpS5R2nATFQN3J5ZDPMhexzrGQREIw7wNdsQIy1hKML1Cj5GiSnCf7uPbpYCMC8pbbzfo/YJ7LPEXPv",
+	"dJeEulCTPvRFcVWZg/ykfL1922FSmKlCM0dIMDHApS/ZGl77zjNc2T3mCgEKDhIs1ydUkfDopPdmcHp2",
+	"NTg6e3/6urZMv4ftket2/BQCgJ/jG2kIeWesVUwgb+OxMQj8AHzH45VjCb6SqSWMlXzHXcI75rZvlgs+",
+	"GvUd453nWIcKO27YsnqM70xhKuScyCzlADP+jYAPsb3Fjabe2Ef5rV3CJa7gie/B4lwrKyJrqrHTrfrR",
+	"7MKLKGLOwB11YV8rsWM5VlxixW9FxAy4NdQylfe4GzpZjCVMz0kCN5BYi3DCRoARZiiyglSNmGEn+CqI",
+	"UZjqvw9eXABNdtxRcA4Rtm5aCz0M0Brxo0dCIwM8QxawYx8Ovf/gngJMn8+SVC2KMcRJMfbXZlFmvyDK",
+	"4Aow0mvbJl9zrfZI6GBhc7Gw7W3+0essjGdaS0BCM9LAVu0Jgz7Hz2owTJPr7FsSToBKPQSqbYqytWiE",
+	"+1nDR1S1vDHVppGL4b8h0n1uwTq0nfPCHF1xyWGX2Lxxy2mHqfZjkwnFYImQxXuhTSYbJ2Loto7WV2aE",
+	"032S7dIFIJxQpXdw9J3j16HtFRgBq/TUdgralCkFMdmifG7GtO0Fs1sC02O2u+Sj7fdNcz50S5VT4Eje",
+	"PwAbias+r4O0VfMoqYGv8yhnmmqX9MiUJkYJgxirX6Q6ldDn1a2VvEloXMtJwQzibEq48IhyI2Nir4nU",
+	"9mmImcrww7m7VDoFRRKhVAJKJXNzZhl8GR93yaVvNa4UdKe1uqk9Xy+OVhTTisVOTKd0R4F5yFeNsuJ5",
+	"4diy0BeaJNtNBUBGbrraIiCvdnd3a+t+VNp33AgWAVWKKZ2HWG7vFREGCbFLQjGSMAv3yNkM+JHrkWz1",
+	"p74BNBs5dm6FmrOji8NzcgtDMpPihsUg1Z7B7pSb5TtBo8/Dz31cZb+z1+9IGIGOJrns2+8E/Q5oOsaf",
+	"++nu7svIqWj4AfqdL2FmpPCVt7e4sJ9tvQYl+pxhHGjez0JIh32WUe07xDH3IS6B6IkU6XjiSv8l1wR4",
+	"PBOM66zLrK3irQq3pos7tTvHl/zlQGh8A1IzW9gBSz8YhLGoVHe2Mym0iERSOl53Op29TuHUOkEHeDrF",
+	"zIjSt3hcnU8tkMAsmsWe09sEVmRODh3jwOKmIZXGXvYlQm3Cyud1SLnamLJwLd1HWMC1NStR1oaGp9IJ",
+	"3O5wOdgDd+dAcC1FUnNrJrdY2IIL2+wYC93la6tu9ssPYqT5Pr2n60tKyAfsraPIlpkY5M6lOWwrQGyv",
+	"lJq8SWiZEdanbNhCcVgtJbYNj/ylXWnnGwl+A3Js2IHYbhSoPxQMl08oTLtpVgnSDhA/uhR94AzmBdmq",
+	"hdnvevjMphc3W/zCa5hn4TC/vXvxM3axK2R22aJC4Q1E2oh7TJFIKMaBKDZlCTXbQ6myUOoinMyHksVh",
+	"n2d3M7H1gYZCT8jWBUTM0C9NyAXl1+QoRWQrdMH04uaE6azODjMXHXWlCVQkjKTFXHt0CVoyg6xWAsW+",
+	"VvYZKzBRfh24cN2Iads+disv2+HqJymnnRg+yvi4z2dUTwLMxNnuEuwC4CooVEvOIJDrPQCX+NtiBtxT",
+	"1P2xc30j45+ffhVFTphWARnmacAb+9+PHRBkj71tMZ6MOc2oZktLQl5hJa+C9i5uuTJ61kQksdGlxpJi",
+	"FCA2xbP6uALM7LDKo3lbiO3AZmQZuZDrZN7nWe1bg377JFooE0mONUwVcp45YTFwoycYFR9H3mJxgEUO",
+	"g5J3oc9tPOp24DK7ooRxZpicI69929NPcNdmJxyDPrdAwPJlHHvUoTadz2k1ARRxmTKqlRLE0bQi4SyV",
+	"M6FcQTJsn2fzWmyLKSluSejA3E2ssuTe8DbUPmex91/WRiycMOUXuVJL/DiZO7tshBkN2BYQYWJU97fH",
+	"572ej9nFBW4HBLrjLgmNBKunFg4X+LJ1q6CfZ5/EAv0us1ST87fHZAKysb6k295Sr+lfuuqkO6tLS53t",
+	"00w9NW4csutFQ3u4Va2MhtQL/C9jds0ZqT0+J4qNOcQ7jFtXpRkocvEXjqr2Fxgi013Ss2GJ6Ir0BG9f",
+	"NEIYFwu8yGcWSXG73Zxe6pDpieQVN/o3aVzp5l5GGy7rdCOefOdU6AOUPCk6QqknvqrwsTJb9Mi5Om2O",
+	"N7oLnKix5QQQADIGrcir3ZdGx5hjHFKigLzafbVdT5p2stooAVsCLie8r1bsb1Mz6QlwMyvoV8bNrBgk",
+	"IpBquidqpeISQgYkR8ItK11KKwduF3F1v4SXDltfGVnLCpJ9nkmS+z4TJ0VBbZQmVmp1wmXev7QkXOIj",
+	"n92nAcPezTjelxCVdCwSLilX1GrY2vr6qauSZqHSED/3UFoIloupPq/ghxZSv4JEubr9Ap7h16238N+L",
+	"m5xxaHXJNTayXOAdIZJ1mPGQyv0WGhIN21xzfR5mUbPOZ+WbxOos5tP8MqQK83f2CSVKU6zjDXl6+u6v",
+	"fR5+OLy4PD47HRycnR6dHB9cuXrbrkcdF3qCLs6eVYmR/nyhROcusyWgBYfi/Wu4nONXJY8u5qfRKais",
+	"HISPUGWQxFbpr+NNtnHno1zVTyZcf5POmy05hjfDfBPOsem4+ZeQ/bNGnPeV/Z85EazJCPlg+d9VvLS2",
+	"ypLFsc8LJsflprc3Xk68twj0A9qwcNPtLVj2IDdFY78rAv04EZYYpnSeidVthZj6Dn0PJUgv87CpDYWx",
+	"Qs5+n+PLGF88poxn8kZeacJGytiJOUBsZBFH2FuvXrzYDrKKQKhYYGScLQfX5893dx2G2mfrDQP4RK1d",
+	"AInBEUYPV/OdShy40DVsek/DNlbJHgjowBlXUWt2Qt9fjn9spIq1mRZiEKHWBl+yqjhGsL588eyzGWzw",
+	"tMbGffOvzWs0o+Dyra+UC8fe6tmOLZEQ1mcsm58eh/H4JnUz8ymzhjjAtEt0TFN8crX942lK6G2u++WU",
+	"44vxIe79pNqRy4Q9i0FDtKTq1hHjzlT4/O/E2ugu6QjIWyqHQhbc5cRgBjbXwbSAkGyhZh+QMYixpLMJ",
+	"i0jKmVZkCIm4tS5wzEIOiA23E9jlTU+oJaI5UBmQ2cRaKWIyoneEp9MhJgLAji0vFscSlDLTXF6eBmQK",
+	"MYto0udWEAjIBGiiJ2SWUFsnzNeyygZKWAQ8goDcwIRFiZ0qBqxHW4g/CMj7ixMVkOPzPi9MOmRiClqy",
+	"yBY6mwgMfB2BNGOqgFAjxmBY199/xUfsHlPO/kxL42OZE7NsW04JQ6uygqquQ9yMcttpzhVK4iMzgFk7",
+	"pkW4WPeZO4ouCfFEQsyrNGt0rlJX4BAzNDHMwzzVJZczym3gwHvOIhEDwX8wiFkFJAQehwTuoiRV7Aa6",
+	"5FT0uS1Hzsyp34jkBuI9ImGcJlQSuJtJW+xFBcSli2LlB5etwTGvKJnbA1AQ2yCMhBmRbSv0aRwWR6mm",
+	"z07Pro4PDsNtTGegiSstJyGy8ZJm4VOgKpWupASG4A+BR5MpldeqO40NlzUSCC6FKcLB9hW0NquAJLbI",
+	"Gzfc3xWbIRdUg81RdVUoDHmZBRYqUJy/PcbiE++OT99fHdaXn3iNZHY+YU/l0Z2wbyP5TZjdWouA0GI4",
+	"z8iw3Y2D968TUl1OlmdIm0LbzBnHhBm3woQhV8aRDIv304RVriYJMV12NVnEw+yeMPb0FZJYgCrVpnP3",
+	"kc0hwhSs/NJyxmtMvfKsljDe5+kMa85QF7A1lDS6NuLfVvjHae/d4acwIOEf52/PTvHPbre7HeQ27RHD",
+	"NmCKbCnkqngluJz4vmWFVBEFXG9nbJrkXBozRtx9aviaX6TVghvYV5+35l9EizHguzYaLgfePTjbBZ7S",
+	"X5Kz2a214GwWUyHOb+dbXxEtO7sNr/tr8roL1yfsQewO01tbtW7aJ6OsQ7sUGDtvmw9iuTDLG1yxa/PV",
+	"Wu3Y3+MqWlXKMVO37tF0IRJo7pTO1MBQ2Q3UJUINhUiA8lbN0fO29EbJHlPGlS6UIR6lSbK0Q7pL2FiW",
+	"i/aXClg1x93eyI8oumk/de/2UwvMZEnb9NQRomcW9nOFXawq25zV3hG33BvUrLu3rkjz/FyKEUu+ea3m",
+	"mV3GX6dW8yyDa/U0G4NFDgr+j2ycmCks0GI5+qFhawHeADYry14CRlq0hZKS0Y5rq9NtCJ8oH/njC24u",
+	"SMPO8Y0yo9pgnA+GKGPeRlD71u1FLP5Uqh03ElOZNa6KLX4NKHJk9da8WXCrEJ3oI0Vt0KWWRo5Qms5t",
+	"RWLgsSq2F1DOuITp8FaeISo1ZIdeBFdcYggkzqaOydar3V8bzEX+IYPB32X75jakVdyrOZjuXyts6Ifp",
+	"be5PwbkHau+iWjnijDtn1nBOWL3k8EMj6PePlD++RPsG9DK8a5CBelh50oev+kBR1HIdc3Vqr9NMnFcp",
+	"Z7ldkuE9RpY4yz3ybZokLuIUe2Q6Bk6MnpoFn6QKSHj+/ur/Y+97l9vGkX1fBeV7q0aqQ8ly4knt2DUf",
+	"FMfJuo7/raVkd87RXhMiIQkrCuABSCvaqVTtO+x9wnmSU+gGQEoiJSXxn2TGXxJLIgEQbHQ3Gt2/H1kx",
+	"K/tAL1iflfr16+H+XTGYzGJ434EzVlqYz3mpf3TvsNKqWffQH3g79YB6YScPEZYynC/kVfiHXpXYRHRS",
+	"T5cDNlJLT7iC+zKL+OQ4DHd2EGdyo3PYQ6N7gyG4b0rR9FhmhvWsYJ4VzPekYIp1WJvmbrWMjXvX6ZZt",
+	"4E8WOikA7gyOR0XDnCcxknJbbaJyIYzPMuSCqkXgUXddXQ9cxpF7udR+pXv+CJhQO+BBfclztzeSI7yG",
+	"u0tnLKW3ggcw5dciecT2Yx4hANG+c/lq39NFGbakVJUEFOvSQpgnC0QlkcJ5o1UnLeQKU36MpPwwEK5r",
+	"DNUBWkk9h8E519kbN+qeG/QWLBBAS/LdcOEQBGGAdUcfzmju9saLMeF9393Rx+qk7n4M4ncLz2gdO8fD",
+	"4UxjJZht59/PZ2n5wmrdUIfQy6jKNKHeCbNUSTLDZDbSCLWkKaDywr+pkmPFtLZ/RyzOFdRb02gCzcAh",
+	"/0BkbJYmgLWu5IyE707t5m9VfbjrdNg0zh3PNKoG15LNBHHq+qA9ECEdDhW749DAbSoTHi0KAFUSOpSQ",
+	"sEliFvGYaTKRcxJLSDNUMs9sUssdz2iC2mOueJYxYVpHfECNrfM49AxOVVTb5Yv1sc9FhvtAU0AJJ9WE",
+	"DoRPZmyTHn7PBbmWOhsr1vvL+RGhYgmlMOMid6Wglne1FuNkdRE+0DnEajdPgnqyOohdyJo8ce3zgcQ3",
+	"rd5AHxFaKLUKXbbNE9nhxMJ8v7Sy/AkFAkVyAYvReSKu2gAwiFCEK5BDsdmKlfho6CffKGDBtwRhsmYt",
+	"K41lbSKAExefT27NFGROZhMGMiPiNukK6X3VH/zJ1irjjpCZS9+t2G88oCh1nkwbP4km/g4l9kqwnYR1",
+	"J224T/OYyw34ubM8yXhKVbZvNoGtmGbUZvkaryeE20My4gnDc11LS+kIIyzzlBwNRAgIOUDC0IW7mn7P",
+	"7RaBB9nAJFw8IzabVa5JcXfsc4AHwvtbdzKiwzyhamGWzwTrKQSjqjXjWhOdsiSBbGE5AhhPQTKmZujj",
+	"RVIpyCoMCtxI113qQOqFDTWaZ5qaJ09TJmIv5H0sxwEk+zu3EU9pblObR1zQhP+TDQSUZ1hUepg9Pwul",
+	"Lkv7Vsg3rvLvussDgDl9mFBlhQx8gRqAAT5JlnExBJiyHRURsiZi5gLcFxQJx04U1l/dN44Q9By8NPde",
+	"3TFlRuyS2XaYxXc0Y3O66PMZkyDB96bPUSitSjcyZRfyij4P9j62hjJetECl7h3t4XU7qvlIzmZUxHqD",
+	"preXwPYUom0pEAnbr41WHSlmE4Abgz1h/ne7+r2ADPbGkmQSqgDxs44URdoOmg32goEY7OUilvgj1B0P",
+	"aTTFj1xopjIipJrRhLCPdIbfowb1T+Xu1fls7VudyXQgVr+kd5CsxwZ7zWMcO4CzcV3iV7bk54cvXpDw",
+	"/eV/Xl799fL25Orionv5JmyT0DQcoi7XiFVs5/aYhKb90Gt3TbhPb7IkI2A5HMY7nFzJjDXbpFcyFK5k",
+	"Tw9EpVk5BkwJBH23uimjU4cEjbNhjU1AzGgD4qcXExfpHassK8mF7+kEJ+JbO+xaHd/3aUD8InJVKzwj",
+	"MY+fjcUfPq5xkwtCCShvJyVf7Ms7NbSBmj6ReiW+AbiaLdAkIK9zqmKslPa1fU5tGRtwQdU0Nu5zgzoi",
+	"CZIyNRCOXQJ9c/YxwzYo8CrlUQY1w0DJNlx4KoqGO+jHjzaI6kK/AWGzNFsMhBRM29JC8wU2X6NDSa0K",
+	"ddMTlzbdA3HY+YmEb85O+t3+2dXl7duzy+752X+dGs1fiu64qDdoU6PpA1IO+VTo1re2t/vdqz+ggnUD",
+	"floN60axTceuv0wXqDMv61mx/uEVqxMkr72+WK1CUWGtSkWXwBdAN4yaAEQdxSI5Ftx4bSzRbD5hijUd",
+	"Z7cLdpEPZc2vCReax4zwbCDAx54TowkA2gMd2nW3e8XNrnWm2+12Ezkr7OaVi4GQKmbq2GrdjxkZsmzO",
+	"EGBnZnxiPPmHXB4RW2fGjv0HTcrnbQTP21DpxzGLB8Lxk1tyJ+0oIdewVN0SXsJURQ4AyOTSdH5UBlQd",
+	"CIsS9BOpQFNthDHLKE902/Z86/pr1iGtLnvXA1Fyr4s9g8YjUbBD1Lrd3rNrrNiR6+773umbsLlseGDs",
+	"2Ljtfe3GwgA12yRMJ/yWJkxlwOKuM70O8OC4Dtykm/F6kCQ3sxOIKZOEiymLHUDdDlGlPhbUfpsWywzu",
+	"ew4oLRex22X5bLr+8KZrNSK0UtW+zXr5zImNlavDnCdZiwub0uHuWXV2l46yuCidPIDpKGL4aHSK/A4g",
+	"evK2CGliBZ0xxxFb7InjWG/Ny+r7Z3qMZe1727ay/cN+aX3L/QnNJWzQwBzAjGelGdssOSlPWcIFa83r",
+	"JeZ9OlY0BmpMQslf2bAnoynLEHYLoVSoI3rWKaNTTRrXJxcHr8jBKzL98z/JTAoZmO3ZkGr26tCSc6uB",
+	"wDxEMlIAUR52PnYOQvIfZMjHLSZiDhzY/5MzETGLJ0b+g2g6SxNmd6kTRpUt40XkP4DeCgbCBjA1M6IR",
+	"Mdx32r/nE56ga4jwWpb/gWekYQdkRvIidOOiGR4LhTLP0jy7xRHcKoBZlyMSOofO7KYXocOpGRp11uKi",
+	"xGtNpCjn88BB0EA4bmHy27/+v81+nxnVNDabYKWkQqAwcF/MHh4/mou5LpC44H0CCBc5gXcxELYVfVQM",
+	"kQuehUF5yGZc5hsIKbe5MakrH9sFV/tAhLZRcw084S0X5m/bvYzhl5SLcXiMDObK8lYfrU6Uaa08rjaN",
+	"pkVTgFxnPpbOV2KWZHTlu6XBuaVWXOm/KWjQG44nUzv3KTyZ0OzEfhuC49s0zeEk4GsvJgU/t2cMeyiI",
+	"6c2DSzE2/yODfPkJLV2zfcaVbwWdQszBs/KDy4DE3eH+XIdHJaxe41wb4Tavvseill+RrWsrSUcEdUlg",
+	"dS9cj8o3JBaIM4QvQwKJqsR7cMeEDsSMa83FOCBc3NGEw5amEefK+Kwlz7JJ2MfUeF0EBxRhhAmk/6DT",
+	"+VObXN0xNRDhh6uzk9Pbi+7fbnunPeOx9wD16H3v9CYkDRopqbVbFBroXSpuMfurCffXNW04HnXRctcH",
+	"L71pUoxqKUjYv7q6vehe/lI0B965gqKW1VG+velenN6+/qV/2gv94/x0XKi5TEqiAWRRYrgdDrpBLoox",
+	"VBm2q5QJ2PZdW8W7LdkYcUlxgoOSb58PvdpAbuxSgYvZz9QlIkND9ST1P73ajkB6gKZuJWd0zrMINjV2",
+	"51fYCTfQb7oaZEMmPHAt2616kdhZPGD1eZ3bkbSwBgrt9qr1LaAsN/prNmM0LSNf2mVsE1w1ioYALE/l",
+	"7qguWADxK/X8kJULK31tByfxl/5+AEpQdtKlGa9Ixc4rwWGBpiVho8yoFzJlLLVVtXc0yVmbhDplDA9u",
+	"o4TOUlDGpNP+8bd//ftFu2N0FhpUm7LMPgLXqnVpoonUTJgVeseNDmkcvniBEKpzrlmzvgi3Uojuf7u/",
+	"2s2T7Pi/QojxCASX4nOS8ffAt5J97sqt1ehm5GwT8LNUEMnMKhX8cRlKGJHOl9R9I7SFlrc0C4nIk6Qi",
+	"+fjGjOBb1veuPOP3ovdf02jqHCD3bJ8vRIoldFEvOH3k8cqI27zb+hzsqNgaHaFY6fJ2KYSyEwLqxZ3Y",
+	"mk2KzFXEjrCJMPCkZdy6s8WOCRMgNRPxhd8Ils+LhzKbuO2rbg9ENT7qEggq+t03p+fdX3YAQ03oAqSs",
+	"75/pIW0P9PckBS2nH/GsYtsS8q/S7Xjw3X3joeRn/NTHiyijDaEuqc8JzFY1ZGtW6zYmpzSaIEj+OEfj",
+	"ZZ1Is8qnXMSkEeoMoiJZpsNmqTwi8zWA5iMc8ylGEzC8A9EIJcRIRpQnXIzDZkDCvJibELc6PHM7XpUL",
+	"4CQljZRGU2AE8AEMIcmULQISJTKPiZDZQNAkkXMWY5ghF5AQHpIhG0nFSqWGZizHpiuo2OCQNsg+Img+",
+	"GueEZkxECyJH/jEwKd0vRYgvaoLppr5S2ApYm3QTi2iBueCl9Pm1fPmBoFHE0kzjk+LhEQ5tNJqlDNLk",
+	"U+NxiAzzyyEbXbEx15lakBFwOoX7GHmroaMFjddzlcoP6yRgN1tPz2xR9dNEAb4WmKmXMhZN/MLQgd26",
+	"WfxiJyUxi2QMRRN++W9fmouEteB9byD4u6QzFpNIzoa2Vh4qIGDDaDEtFwkrgloRFUSORmCe4afQJWWV",
+	"nJdmNbKxfaeLxHh/MKiHFyDf2bbicrspM8N6+rOaXsrolItxC2c/9dO15Y0vRDZhemOG3w0TMWoPSEeh",
+	"mMuNygWQN30owLx9FzlwfqrL2CigIP1LNzp5pVi79GvYbJNrJ+MQfcoUZz43Ac4K4ZwEHb1+v3d7fXP1",
+	"4ezN6U14PBDh31r9fq/lWggtYS3cKhimX6BPY8XW3vCWJsmQRtMjYlyxkGi6gHNHRlXCTY+CDYSxISxu",
+	"k3CWvrSPLdNch0By51Rn4/DgR7BOMs8Iz45JOKd39uo0moWEJnPT+FyqabPgCBgI8GtJzDALyCavFMGU",
+	"HzudjvHUFY0yMzVyNDLuekAOOz+9Aqf9KmWie1YNQuRfOKqRB/JyXTdfFVoxErafHLxa7tYzW+GpWgW3",
+	"VWBvNW/hS++V4y++dU7vPvfWSt2Cx0J7wR5G4mGWlmW07i3YG/b7/Z6/9FOwt7widrjZX+pvBh25w514",
+	"HTzYc3Tqd1NX1IfENQm2HlTHrsZlX2eK0Vm9jTnH/f+KcgoDMsyzki/LkX2FANloLqYQCUUn2t2rWRyU",
+	"D+gHwn0IiIZaogUUsRi3BNLvnI9ueplPZFIwtSgwfEbPv4UVrI+s4nb4H/4wd//84NUxUTRjPx+86nQ6",
+	"x5ARKFiifz6AjcaqnWigLcASoSNw9O15G9KkQhg9gfOzJmQTOu0PdsuYH10eN+4thguz/6GJ+a0UMYL8",
+	"TjBbjWob1zwu5ZGVmqLQUa4YoiZjRNG8RzCGlQzvPfj92bTcs2mptw8BLgQ8lHs2FM+G4hs0FIFVG2x7",
+	"HVIRoLgfAAHgbrS4byRMqBjnNssoVXKWZiFppBNFNXP1/SNgmffbDlC3GZ2Cmp1hdliY8RnTGZ2lRpFr",
+	"Np6ZecXgiVSxTReBi1YYH5s2NcuHZNDK+KR+H7sqlDBADtwxhb/BRoCq7AdNwhNUZy0jYeER+Wv3A+TH",
+	"DcSffvvXvw//RKZ//mcAOXKIrsoUk0275TgmV+/e7V+luQ7IX9nwwv55cf0yIG/Puycw7IvDLobEfCRo",
+	"ILjQmdnIxWRt54YxFZdSXg5ANNsEQOSM+SySYbrv35xduWSYxuHBS0iNWv29d3pydfnGX+Ea6PX7t/2z",
+	"i9Or9/3SJT8CW3n9ntHWJpQ2jaYdv2n8TAAFUvC1HWPryDiQyLGFmbDiQ0utYOJ8mjJh5tB4OgGJczSg",
+	"gbfylTu3/nLsbu/B4BX65dE+ydH40gi2Jsw+EVDCsxV5aCtiA53Gja1MV98Nv6CAcdkteR1BXBpyhNZE",
+	"pyziNMkWISRHyZFDknbfF/nqS8xN0Ex7IF7LbAK6A8qBqLY2sZXJFuwzwO5gE9LBxlSizPhMeQfosCnc",
+	"/qF46K2wowyzje3zcKbDY0DaX5kRsAV0CEcBdXCkbk7qMgFfHW7jYvv7Qwd4i5nZplgKwXkGDd190V4g",
+	"lXdp9j4DIrQbx5rkqVkKB52OFTwkdE0S0gDgz4Pf/vXvV4elAGhAdK6UzIG71WYNpAzWiU4pxJkVm8k7",
+	"FkPpnGmU0ASOrMyyVYw0ohVOwmTRNK7ZlKUWA550MzKTOjPDKo1rIMwUHBGKAwRzP5d5EpOUaohMUPNE",
+	"RWHeixfG9Tjpvn5/3r355fbt+/PzsFkqC7dk4FIki0onoBvH6+v7wdIUil6exA14r5nafbl67WtRuIrK",
+	"uDjm2TMg53dQpBbH9uWtHhptVCZ15n7/V9PYRnTOVS7SNjnsHBbp8LZg2Fa66tw4I0zN6uA4V9ZMn6lZ",
+	"DStrSrNJKXkeL1xeWPdoQQ+rzvRAIT4jI25lCTbz5KyG34N/mWDyTQn5p+BVYrKdBy35mBk/Ua8c+EOJ",
+	"TsWppz0TBSsUUeEzWAaiEfqbw+YxCW38OiQzqqYaAbXdFdZ/tZe0SdcOisdkLJnpPJMDsR6rd6UD5aTL",
+	"mhrMDzgVD+3q7XKAj28lsJBK61lHOKUQj3n6Q36cNw8MXgx3VUJqhHEJQXxHEgVLeYMzQHrAtUyGC5Lx",
+	"LGFBidXa/MDvWGzzsACiUiYxU1XsCjWCcbI0wC07lzUiaZ0PUQv6BWTGWLdZ+Z+6TcqLnRijK8gb/Aw0",
+	"jAKHTDAEQcIpbIxoollzFccdUlt32Fy51rfSbVfdjG/ij8ORXRak3Ukilt7M86bva5giopWV7NTR8vfb",
+	"ySKExecq33fss2ooLnF7BCwgMQ0d/yKK7hJT2zV0BmVReaDNVLmLJ8n6Lg9g01LAGXlst/AZ/+PRuA6i",
+	"ZWGvW5VrzsJWngMbwagmRTa3rCyzR+MpeJS6g+9bODxhwVIhsoNqcVU3G5V4pSO5wkuw1HotOUF1UPuB",
+	"pKfz6Bq2P1mu936W0s8hKdhRfdWyE59YnDYqoL7C7mG8317sWY4LzwO/IBhC1oRn7Zri5fuT0Yf1QK5h",
+	"bh45lvs568NxfVask+fCs98PTDEz/rpffWa3jCk7X+ek7LOPZq42nvUuWSJfP1ZUo0Ixq4cljmWUz6AA",
+	"aoOTcwq9PpKZytjHbH9mx7e8BnfKHFx/tGcrtKPU4nsuw1Z/voR6j6pORq+SmOnMxdx2jp5dFJ7al0ne",
+	"dxbksc+7e3zHF5B/28bke08AwEk2E04/w2OrCQMB1EBWqkhfghHwJzJTIecJi8cM0ABJY7IYKh4TDfHq",
+	"gFDjxiVy3spTolimOLujCURdEe8LQ0V4aK/JnNGpO87whfATqolmd0zRBHIwddOTRi095Q+aTLjOpGWA",
+	"HohqDANMNsQi6sgiBWqCiAkIOv/f4u9hYFmG4cjHG6gQKhIAvhjzagfCtpRrRsLrq16fbFI8thwjrGap",
+	"9xgM35oTa4f1jJvwjJvwHeMm6GkJKeXLnYddS6qWIFVcNZXnEuLG04XC3n2A02xZzXBEHCJnO8KYcIgs",
+	"RAgpNBDuAaC4yV6J6JikYXWRpzdFWN+gUGAhaUjBMLEL8p5Q7TXhGFYUaKDtWAq21LFdTk3AKZXKIWK2",
+	"yUkitcORjKQQlv4joiJiiS6vxNqqpd+N1qvcLpRf72ds2yc0w9k5NffXaT1o3FqjZ1X3rOqqVJ2rAnKr",
+	"1GqJRq932vwKNfir/ev2aw8ovnb5b98TuZX8fJjx8IcZxr7M/Bu9D+HaHyoqMKhcw4QFhtIYVMHmyzGm",
+	"iUxiJ/eucZvnjPjqUZLbC5AqsUpMX0P/9xJiugdZPXiS0PDqzLa/ZZ6K73shobh9dThWsTETRow3Isyk",
+	"CY3sPh9wu5xxcKm4ilkO0aYjyzGSULNQbnyXCFJ2j5HYg/t263YR+KUt5O9O1L9/DDwvtcXmf0z5trUS",
+	"s5nEpODaOHCX6BlUYik510xhHBPSexG6lRaMuiVjAwQaYTUbRzgQDY/wvk7y0DwiPCtVrzIy45GS6UQK",
+	"BqgasXbsG0jFgVwWwUCkCV1YiAgckl3BAAg2kXO9Uk4blH1Al2rgA1xtYl6c2WdCgI/NhiyOIVNAs0yT",
+	"xlyqqQc+ahYJ++ZpoNiOCfOuY9II31yd9G5PL7uvz0/fIFvXQISnlx/Obq4uL04v+6Ej7g1TJeMcto3h",
+	"cYFWTQ47hxisc9S4uHOeT6RmAxFeMwWwgFLo1jXwlYUEsABX5480wuLDzw3NklETan9I+H8APv9nZFWg",
+	"JWh+S65gpoFCmTkZ8STxBBOZnenYbXmBVQQKlqrTKN6wmUTEhd02jZNslnzB+ZIRbRDW9heonw2Q+R/W",
+	"4fJ9V6XVZqRgbZHt/wrC86l2sfWsXGIBuJGwhGUlQDs5ImGpvTAoxNK+DoTvOPY1JFAsjiX7Y2O/2htf",
+	"SdcMb6d6EWqvrC8YSWmWMWXu/H//3W39F239s9P6qX3b+vuvB8FBp/Pp/+59SeUliESk9WaJCPC6f9A7",
+	"aoF0P1+A4AmPQScAbRQG7zFEbiah/cg7mw0y2YV8dx7hmF3mOZZMbBNO82edOJ6JjCmbOe6OaS1MAPDf",
+	"WLSILaqxUuR6czoeM/X+7GG1gO2GvD97CF1QtF4/ufs4Kfu/GpnZtvJ1gAsdi7H5zJ1hhdCURW/aVyyW",
+	"Ue3ar17hMtK7L2747/HXNjzvfiq+ANXoQdSCvTxNjCP1B1QgS0se1o+ulnNEfa13Ie1Z6YtOp8RQZkdI",
+	"VG58rZMJi6ZQ4oiYk0xE1ZL8Z+zrAY/0bQ+1aKs4bK4JTfideYsbJvac3zFhLk+VHJZVsJ0ynL8ZyxTf",
+	"oIevlZyxbMJyjbhw7GMqNdQTWybbypm6sK3upmC/RMptD2VBvp+DTqWk2rQrtR2Dmx1z7fzsi9P+zVnh",
+	"av8MxU5hc/MrKk3uzM9Y5WuSI8XS/buDfXZHk5xmbH+UwHV1MQWspzQXkTuu+dBIfrmqOCCupXjpHN+8",
+	"EPT3w9M+HYckMvspdOZNawOhmGnQGOLlUlDTC094tiAJu2MFXLdt9BgYfmGL6GIYM4rkVgMRno1al1Kw",
+	"1oX5KiRA4fGyc1hJ9mWm4tQO/i3MQrVhQZi1wrQs9bGx+q3Sftz/0Vb5SbgU/jDInnI9kI6BXl/nyfTG",
+	"9lB/quVGplfQ9YxkrIvcB5rwmGaIEmNJ5XSegIbYsLI/BXsvq0L/lxY1AhMPYqK5iFB9m+7Lx2z3Oy1v",
+	"EfSxblacDHNNZjQxOhDW/3X3pnd6e3pzc3UTNl3yjBV9T/jXCM8uP3TPz97cnlxd9k//1gcF4cNa9/cc",
+	"7yAAmIAyqyl0AtJrmmgyZ4ohrOgwR5gvO9x26cDw8YZWnuOhjBfAaC4lSahyTjSeRT7ukNxQhMyAabVd",
+	"isE93khKgbxjSORaAF+Can9lWC/4daXY4O3N6TUZ5sm0pAVKtgnM0WbTtP/rlC0+1Ruoq5SJt4xmuWLk",
+	"hs1kxkihConj3GwTmAsNmV0wqh800ROaenDBGIHU3553391eXvVv3169v3wTksPO4TEJ+92bd6f9s8t3",
+	"t/95+svtxVmvd3b5LgzI2joMyNIKJoedTnMn47PTpmbKFrsCXOxQff37s0ZFr70cwn/bTdLD6P9iIFus",
+	"QDEQgmD4ADwPRs8qfc8luYPBqBDIb98w3KPTDUMzq6kU+lgb2qWFoKn3aZ8N1h/cYGkuxgnuU3awWykT",
+	"NOVt99S15TJAJ3F9Rl62O+2XPjJhKZuBivsOPV+mLTiiEwc4B9MZsLTjO6jYK9vmze9fG1qwlkIO/8Gi",
+	"2mQ19zil4peNNL1cE7i8aMg9TnVExs3rgmLY9HPnlWrgjs+Qixs1KMQcpFqQRmibX+ombG6a2V+6F+ef",
+	"N7Nu6E8ys3a4FTMLmH21U2rDWNdSZ2PFen85D8gNizn4SZbjuoDMCchfYkVFFiyRXtFVJB0SUTEQIOVt",
+	"8mPnJTZTdGFsHHbCNYnlXBxjpM3s70OERD4iMRsrGrPYUowhJowYCA9MXYTdSAOHdUSmbDGXylUwoK83",
+	"oZardy7VlIvxMZ4zNF3nNad+NzBtD+jDmA64qHFbTr1GAE730rM6+p1718wbx9PNSMKoBkqE8mj8CwQ0",
+	"rFJ9+mYp9n1tDjPCuUGt6N44yKz7Puq5gW4f9Jjnhr2R0UOc8EDD1YpgXh+vfZ/CYgMMQVqii4+oUgsu",
+	"xqC4MWFZk4pcCGXeGp+5dIjQnqyzOAwGIrSVPeFa1ns5u738oxSANp8tUi7GiDvPtHnT8Lc03w2EzWJH",
+	"/j9Lm4bJFuE/JIcGE0bvWKnlUqOWUcr82SavMVVEOxZDzbKBoIKEXZsSZBPwLduI0bjFJAFDCuRllHIQ",
+	"SCRnTHsI9bDHopa/o+X2qUcE3ZeAYBZDOX3BddZAaDjFYkgz0RldaOAflyPy/uYcN7SJHOvmQNi9Qwjt",
+	"hATgrIjfaLZJ15ExGg3swks4Xii+ITnKAYkSqW1mmYYhDwRo54NO50/HmCsT0ZRGPFuQg87BS6j85wIZ",
+	"GT0BykHn4KByO5wycWMlZhteWbc0qUGRs6LzoZdCO1H23Q0RNLoOEAwaqgvjHnZ+erX9HPAAt1crx6Fz",
+	"jmFpt7koFpEb6CPn+H8N2+Iagb5b4MVjlXSM+xHBxZ3RaimZmHkE3/vTbo676Rec4ypRMOMYI2467pm9",
+	"8wcMR17n7wV7uUr2jvb2IRnRjnK90gcPugLzbGiMAkDvjgkXeEjlKtJm7tTIS5G1UuuQdmaMa96ZTdRy",
+	"zEjL5qrUKujq9TZvkDjUGrdEjrkI7KpVbKSYnlj85jsZ2YvMEKZsoUkDU9qMbKC767Jh8srhv4eEOSVH",
+	"3B3pA0X0jAo6ZjDVtkHztV5qEb6paPLE+F+aYbKXnU6by90Il3Nfl9pbzv5bb7cbz7ggMdWToaQKYUgK",
+	"Lgn33Oai/ZQKlhjdX/oOLm0Zvbk8L+bHFtxQ0aeD6V6pm12fHuxjOqxoezqsmiQa2cC/kslyI5H5qaId",
+	"+L6iKRcdhe0sXOqFZ7nhEV7YgrhrRQdLv1d1tLxf9id3Rhu0QFfAECz5le16vbO65nvRhMV5wmJyRxWn",
+	"IiNzxseTzJ7s6A0Ps/+r+e8TeLbQRMves9Tx2q8Vg9gt3GyG4uLZS11g4KDi2ZY4GgI8I/fMPzCTyFpQ",
+	"emmYP1duHdNg11u/phlyyNpzJNtAil9r46BRYuRiRhObtkoaMZvJsaLphEcaOFWGCZvpgMxA5GERBsDX",
+	"zNSYM9Cakenkjmc0sU4IHeomZtqOAVleu6LzNrFmnFsu0blg6gdttpEooj9oIIYZCEQjtNhXY7OpO/bR",
+	"ERpbOlKjTNNcpVIjYqrZrTos+NA+Zttc73jr7YS5GaiYszcss8WPqEpjip/kCMw3+LKOK7hsHtzcTvjS",
+	"q0knvMY4rBtS08Z8WTS9Qf3090//GwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -12,6 +12,19 @@ import (
 	"github.com/google/uuid"
 )
 
+const countAPIKeys = `-- name: CountAPIKeys :one
+SELECT count(*) FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+`
+
+// Keys that still count against MAX_API_KEYS_PER_USER: not revoked and not expired.
+func (q *Queries) CountAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countAPIKeys, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createAPIKey = `-- name: CreateAPIKey :one
 INSERT INTO api_keys (user_id, name, prefix, secret_hash, role, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -182,11 +195,28 @@ func (q *Queries) InsertRefreshToken(ctx context.Context, arg InsertRefreshToken
 }
 
 const listAPIKeys = `-- name: ListAPIKeys :many
-SELECT id, user_id, name, prefix, secret_hash, role, expires_at, last_used_at, last_used_ip, revoked_at, created_at FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC
+SELECT id, user_id, name, prefix, secret_hash, role, expires_at, last_used_at, last_used_ip, revoked_at, created_at FROM api_keys
+WHERE user_id = $1
+  AND ($2::timestamptz IS NULL
+       OR (created_at, id) < ($2::timestamptz, $3::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $4
 `
 
-func (q *Queries) ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error) {
-	rows, err := q.db.Query(ctx, listAPIKeys, userID)
+type ListAPIKeysParams struct {
+	UserID   uuid.UUID
+	BeforeAt *time.Time
+	BeforeID *uuid.UUID
+	Lim      int32
+}
+
+func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ApiKey, error) {
+	rows, err := q.db.Query(ctx, listAPIKeys,
+		arg.UserID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,17 @@ func (q *Queries) CopyMessage(ctx context.Context, arg CopyMessageParams) error 
 	return err
 }
 
+const countConversations = `-- name: CountConversations :one
+SELECT count(*) FROM conversations WHERE user_id = $1
+`
+
+func (q *Queries) CountConversations(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countConversations, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteConversation = `-- name: DeleteConversation :execrows
 DELETE FROM conversations WHERE id = $1 AND user_id = $2
 `

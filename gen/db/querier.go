@@ -33,6 +33,9 @@ type Querier interface {
 	// without waiting on each other, and the status check makes a second claim impossible.
 	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
 	CopyMessage(ctx context.Context, arg CopyMessageParams) error
+	// Keys that still count against MAX_API_KEYS_PER_USER: not revoked and not expired.
+	CountAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error)
+	CountConversations(ctx context.Context, userID uuid.UUID) (int64, error)
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPatientGrants(ctx context.Context, patientID uuid.UUID) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)
@@ -111,7 +114,7 @@ type Querier interface {
 	LastKbEvent(ctx context.Context) (int64, error)
 	// The newest messages, newest first (history for the model).
 	LastMessages(ctx context.Context, arg LastMessagesParams) ([]Message, error)
-	ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
+	ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ApiKey, error)
 	// Newest first; every filter is optional (NULL = no filter). occurred_at is filtered as
 	// from <= occurred_at < to; before_id is the keyset cursor (rows with a smaller id).
 	ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]ListAuditLogRow, error)

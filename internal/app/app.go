@@ -246,6 +246,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
+	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
+	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
+		AnswersPerMinute: cfg.ChatPerMinute, MaxStreams: cfg.ChatMaxStreamsPerUser, MaxConversations: cfg.MaxConversationsPerUser}
+	if cfg.UseOpenAI(cfg.ChatProvider) {
+		chatLimits.DailyTokens = cfg.ChatDailyTokenQuota
+	}
+	a.Conversations.SetLimits(chatLimits)
+	kbs.SetSearchLimit(h.Limiter, cfg.KBSearchPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
 	a.VoiceSessions = a.newVoiceSessions(h.Dictation)

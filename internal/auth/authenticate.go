@@ -99,6 +99,12 @@ func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 		if err != nil || k.RevokedAt != nil || (k.ExpiresAt != nil && !k.ExpiresAt.After(s.now())) {
 			return errRevoked
 		}
+		// The key acts for its owner: a deactivated owner, or one whose role fell below what
+		// the stream was opened with, ends it (issue 21 #2), as an epoch bump ends a JWT's.
+		st, err := s.q.GetUserAuthState(ctx, p.UserID)
+		if err != nil || !st.IsActive || !Lower(Role(k.Role), Role(st.Role)).AtLeast(p.Role) {
+			return errRevoked
+		}
 		return nil
 	}
 	if !p.ExpiresAt.After(s.now()) {

@@ -32,6 +32,7 @@ type Service struct {
 	hasher  hashers
 	limiter *ratelimit.Limiter
 	limits  limits
+	maxKeys int // API keys per user (MAX_API_KEYS_PER_USER; 0 = no cap)
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -53,6 +54,7 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 	return &Service{
 		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
 		tokens: tokens, hasher: newHashers(), limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
+		maxKeys: cfg.MaxAPIKeysPerUser,
 		limits: limits{
 			enabled:       cfg.RateLimitEnabled,
 			loginIP:       ratelimit.Rule{Name: "login_ip", Limit: cfg.LoginPerMinute, Window: time.Minute},

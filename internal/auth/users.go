@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -181,6 +182,17 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 	key, prefix, hash := newAPIKey()
 	var k db.ApiKey
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The cap counts usable keys (revoked and expired ones are history). Two concurrent
+		// creations may both pass it; that bounds the overshoot to the caller's parallelism.
+		if s.maxKeys > 0 {
+			n, err := db.New(tx).CountAPIKeys(ctx, p.UserID)
+			if err != nil {
+				return err
+			}
+			if n >= int64(s.maxKeys) {
+				return apierr.Conflict("API_KEY_LIMIT", fmt.Sprintf("You already have %d active API keys, the most allowed; revoke one first", n))
+			}
+		}
 		var err error
 		k, err = db.New(tx).CreateAPIKey(ctx, db.CreateAPIKeyParams{UserID: p.UserID, Name: strings.TrimSpace(name), Prefix: prefix, SecretHash: hash, Role: string(r), ExpiresAt: exp})
 		if err != nil {
@@ -195,17 +207,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 	return apiKeyOf(k), key, nil
 }
 
-// ListAPIKeys returns the caller's keys.
-func (s *Service) ListAPIKeys(ctx context.Context, p *Principal) ([]APIKey, error) {
-	rows, err := s.q.ListAPIKeys(ctx, p.UserID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]APIKey, len(rows))
-	for i, r := range rows {
-		out[i] = apiKeyOf(r)
-	}
-	return out, nil
+// ListAPIKeys returns a page of the caller's keys, newest first, and the cursor of the next
+// page ("" at the end). A cursor it did not issue is page.BadCursor.
+func (s *Service) ListAPIKeys(ctx context.Context, p *Principal, cursor string, limit int) ([]APIKey, string, error) {
+	arg := db.ListAPIKeysParams{UserID: p.UserID, Lim: page.Limit(limit)}
+	return page.KeysetList(page.LayoutAt, cursor, limit, func(after *page.Keyset) ([]db.ApiKey, error) {
+		if after != nil {
+			arg.BeforeAt, arg.BeforeID = &after.At, &after.ID
+		}
+		return s.q.ListAPIKeys(ctx, arg)
+	}, apiKeyOf, func(k APIKey) page.Keyset { return page.Keyset{At: k.CreatedAt, ID: k.ID} })
 }
 
 // RevokeAPIKey revokes one of the caller's keys.

@@ -176,14 +176,14 @@ func TestAPIKeys(t *testing.T) {
 	_, _, err = s.CreateAPIKey(ctx, principal(owner), "too much", &super, nil)
 	apierrtest.Require(t, err, http.StatusUnprocessableEntity, "VALIDATION_ERROR", "role")
 
-	keys, err := s.ListAPIKeys(ctx, principal(owner))
+	keys, _, err := s.ListAPIKeys(ctx, principal(owner), "", 10)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	require.Equal(t, k.ID, keys[0].ID)
 	require.Nil(t, keys[0].RevokedAt)
 
 	require.NoError(t, s.RevokeAPIKey(ctx, principal(owner), k.ID))
-	keys, err = s.ListAPIKeys(ctx, principal(owner))
+	keys, _, err = s.ListAPIKeys(ctx, principal(owner), "", 10)
 	require.NoError(t, err)
 	require.NotNil(t, keys[0].RevokedAt)
 	apierrtest.Require(t, s.RevokeAPIKey(ctx, principal(owner), uuid.New()), http.StatusNotFound, "NOT_FOUND", "")

@@ -118,6 +118,12 @@ type Config struct {
 	OpenAISTTModel          string
 	OpenAITTSModel          string
 	VoiceRelayPerMinute     int
+	ChatPerMinute           int // RATE_LIMIT_CHAT_PER_MINUTE
+	ChatMaxStreamsPerUser   int
+	ChatDailyTokenQuota     int // 0 = none
+	KBSearchPerMinute       int // RATE_LIMIT_KB_SEARCH_PER_MINUTE
+	MaxConversationsPerUser int
+	MaxAPIKeysPerUser       int
 	PHIPerMinute            int    // RATE_LIMIT_PHI_PER_MINUTE
 	PHIPolicy               string // redact, block or allow
 
@@ -458,6 +464,18 @@ var specs = []spec{
 		func(c *Config) *string { return &c.OpenAITTSModel }).required(),
 	intVar(gVoice, "RATE_LIMIT_VOICE_RELAY_PER_MINUTE", "30", "Voice relay requests (/api/voice/relay) per user per minute (1-10000).",
 		func(c *Config) *int { return &c.VoiceRelayPerMinute }, 1, 10000),
+	intVar(gVoice, "RATE_LIMIT_CHAT_PER_MINUTE", "20", "Chat answers (send, stream, regenerate) per user per minute (1-10000).",
+		func(c *Config) *int { return &c.ChatPerMinute }, 1, 10000),
+	intVar(gVoice, "CHAT_MAX_STREAMS_PER_USER", "3", "Concurrent streamed chat answers (REST) per user (1-100).",
+		func(c *Config) *int { return &c.ChatMaxStreamsPerUser }, 1, 100),
+	intVar(gVoice, "CHAT_DAILY_TOKEN_QUOTA", "0", "Estimated model tokens (question, history and answer) per user per UTC day when a paid (OpenAI-compatible) model answers; 0 = no quota (0-100000000).",
+		func(c *Config) *int { return &c.ChatDailyTokenQuota }, 0, 100000000),
+	intVar(gVoice, "RATE_LIMIT_KB_SEARCH_PER_MINUTE", "60", "Knowledge-base searches (POST /api/kb/search) per user per minute (1-10000).",
+		func(c *Config) *int { return &c.KBSearchPerMinute }, 1, 10000),
+	intVar(gVoice, "MAX_CONVERSATIONS_PER_USER", "5000", "Conversations one user may keep (1-1000000).",
+		func(c *Config) *int { return &c.MaxConversationsPerUser }, 1, 1000000),
+	intVar(gVoice, "MAX_API_KEYS_PER_USER", "20", "Usable API keys (neither revoked nor expired) one user may hold (1-1000).",
+		func(c *Config) *int { return &c.MaxAPIKeysPerUser }, 1, 1000),
 
 	// JWT
 	{

@@ -36,6 +36,7 @@ type Service struct {
 	pool     *pgxpool.Pool
 	q        *db.Queries
 	pipeline *chat.Pipeline
+	limits   Limits
 }
 
 // New returns a Service answering with pipeline.
@@ -47,6 +48,9 @@ func notFound() error { return apierr.NotFound("Conversation") }
 
 // Create starts a conversation.
 func (s *Service) Create(ctx context.Context, user uuid.UUID, title, folder string) (Conversation, error) {
+	if err := s.roomFor(ctx, user); err != nil {
+		return Conversation{}, err
+	}
 	def := title == ""
 	if def {
 		title = DefaultTitle
@@ -232,7 +236,7 @@ func (s *Service) SendWith(ctx context.Context, user, id uuid.UUID, content stri
 			return emit(e)
 		}
 	}
-	a, err := s.answer(ctx, id, history, content, source, opt.Context, aemit, questionFirst)
+	a, err := s.answer(ctx, user, id, history, content, source, opt.Context, aemit, questionFirst)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}
@@ -256,12 +260,12 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, 
 		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
 	// The patient context of the first answer was not stored, so a regenerated answer has none.
-	return s.answer(ctx, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil)
+	return s.answer(ctx, user, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil)
 }
 
 // answer runs the pipeline (with grounding, "" for none) and stores the answer; before, when
 // set, must succeed first (the question is stored).
-func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error) (Message, error) {
+func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
@@ -281,6 +285,7 @@ func (s *Service) answer(ctx context.Context, id uuid.UUID, history []Message, q
 		}
 		return Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
 	}
+	s.charge(ctx, user, estimate(history, question, ans.Text))
 	if before != nil {
 		if err := before(); err != nil {
 			return Message{}, err
@@ -383,6 +388,9 @@ func (s *Service) Branch(ctx context.Context, user, id, msg uuid.UUID) (Conversa
 	src, err := s.Get(ctx, user, id)
 	if err != nil {
 		return src, err
+	}
+	if err := s.roomFor(ctx, user); err != nil {
+		return Conversation{}, err
 	}
 	m, err := s.q.GetMessage(ctx, db.GetMessageParams{ID: msg, ConversationID: id})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -126,6 +126,7 @@ type Service struct {
 	applied int64
 
 	onChange func(context.Context)
+	quota    searchQuota // per-user limit on POST /api/kb/search
 }
 
 // OnChange registers f to run after every committed change of searchable content (a document

@@ -144,6 +144,12 @@ func (c *conn) handle(data []byte) {
 		c.fail(codeValidation, "conversation_id must be a UUID", in.ClientID)
 		return
 	}
+	// Reading history and asking questions re-check the token first, so a logout, password
+	// change or deactivation takes effect at once rather than at the next periodic re-check
+	// (issue 21 #6).
+	if (in.Type == "join" || in.Type == "message") && !c.stillValid() {
+		return
+	}
 	switch in.Type {
 	case "join":
 		c.join(conv, in.ClientID)
@@ -284,4 +290,19 @@ func (c *conn) setTyping(ctx context.Context, conv uuid.UUID, state string) {
 	}
 	c.h.publish(ctx, busMsg{Kind: kindTyping, ConversationID: conv, UserID: c.user.UserID,
 		ConnectionID: c.id, State: state})
+}
+
+// stillValid re-authenticates the connection's token; when it no longer holds the socket is
+// closed as the periodic re-check would close it.
+func (c *conn) stillValid() bool {
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteWait)
+	defer cancel()
+	if _, err := c.h.cfg.Auth(ctx, c.token); err != nil {
+		if c.ctx.Err() == nil {
+			c.log.Info("realtime: token no longer valid", "err", err)
+			c.close(websocket.ClosePolicyViolation, "token expired or revoked")
+		}
+		return false
+	}
+	return true
 }
