@@ -71,6 +71,8 @@ type App struct {
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
+	// MetricsAddr is where the separate metrics listener answers (METRICS_ADDR), if any.
+	MetricsAddr string
 
 	now        func() time.Time // the clock of scheduled changes (tests inject one)
 	voiceClock session.Clock    // the clock of voice session timers (tests inject one)
@@ -266,6 +268,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Authenticate:  authSvc.Authenticate,
 		WithPrincipal: auth.WithPrincipal,
 	})
+	if cfg.MetricsEnabled && cfg.MetricsAddr != "" {
+		if err := a.serveMetrics(cfg.MetricsAddr); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -275,6 +282,20 @@ type Option func(*App)
 
 // WithClock sets the clock scheduled changes are due by (tests move it instead of waiting).
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
+
+// serveMetrics starts the separate /metrics listener (METRICS_ADDR); Close stops it.
+func (a *App) serveMetrics(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("app: metrics listener on %s: %w", addr, err)
+	}
+	a.MetricsAddr = l.Addr().String()
+	srv := httpserver.MetricsServer(a.Registry, a.Log)
+	go func() { _ = srv.Serve(l) }()
+	a.closers = append(a.closers, func() { _ = srv.Close() })
+	a.Log.Info("metrics listening", "addr", a.MetricsAddr)
+	return nil
+}
 
 // Serve answers on l until Shutdown.
 func (a *App) Serve(l net.Listener) error {

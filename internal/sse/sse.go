@@ -70,6 +70,8 @@ func (s *Writer) Start() error {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx must not buffer (nor gzip) the stream
 	s.w.WriteHeader(http.StatusOK)
+	// The request has been read: no read deadline (the body's) may cut the stream.
+	_ = s.rc.SetReadDeadline(time.Time{})
 	s.arm(time.Now())
 	return s.rc.Flush()
 }

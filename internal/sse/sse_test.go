@@ -58,12 +58,14 @@ func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error { d.write = t; re
 func (d *deadlineRecorder) SetReadDeadline(t time.Time) error  { d.read = t; return nil }
 
 // Issue 21 #18: before waiting for the next heartbeat the write deadline must outlast the wait
-// plus the write time, so the heartbeat after a quiet period does not find it expired.
+// plus the write time, so the heartbeat after a quiet period does not find it expired; the
+// request's read deadline is lifted when the stream starts.
 func TestWriterDeadlineOutlastsTheWait(t *testing.T) {
 	t.Parallel()
 	rec := &deadlineRecorder{ResponseRecorder: httptest.NewRecorder(), read: time.Now().Add(time.Second)}
 	w := sse.NewWriter(rec)
 	require.NoError(t, w.Start())
+	require.True(t, rec.read.IsZero(), "the body's read deadline must not outlive the start of the stream")
 	heartbeat := 30 * time.Second
 	for range 3 {
 		w.Await(heartbeat)
