@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
 // Issue 21 #17: concurrent readiness probes with a disabled dependency (the vector store is
@@ -129,4 +132,40 @@ func TestMetricsScrapeTokenAndAddress(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, mres.StatusCode)
 	require.Contains(t, string(body), "voiceassist_http_")
+}
+
+// Issue 21 #22: a chat answer still streaming when the gateway shuts down ends with an `error`
+// event (SERVICE_UNAVAILABLE, retry) before the grace period runs out, not with a bare EOF.
+func TestChatStreamEndsWithErrorOnShutdown(t *testing.T) {
+	t.Parallel()
+	fake := newFakeChat(t)
+	s := startServer(t, map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline"})
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	c := s.newConversation(t, tok, nil)
+	fake.mu.Lock()
+	fake.block = true // the model answers "Thinking" and then hangs
+	fake.mu.Unlock()
+
+	var once sync.Once
+	var events []chatEvent
+	// Before the fix the stream hung until the process ended: bound the wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s.streamAsk(t, ctx, tok, c.Id, "What are the first-line drugs?", func(e chatEvent) bool {
+		events = append(events, e)
+		if e.Name == "message.delta" {
+			once.Do(func() {
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					_ = s.App.Shutdown(ctx)
+				}()
+			})
+		}
+		return e.Name != "error" && e.Name != "message.done"
+	})
+	require.NotEmpty(t, events)
+	last := events[len(events)-1]
+	require.Equal(t, "error", last.Name, "events: %v", events)
+	require.Equal(t, "SERVICE_UNAVAILABLE", last.Data["code"])
 }

@@ -82,6 +82,9 @@ type App struct {
 	server  *http.Server
 	closeMu sync.Mutex
 	closers []func()
+
+	// stopStreams ends the chat answers still streaming at shutdown, with an error event.
+	stopStreams context.CancelFunc
 }
 
 // New connects to PostgreSQL (and migrates when configured), prepares Redis (connected
@@ -221,7 +224,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("app: encode spec: %w", err)
 	}
+	stopping, stopStreams := context.WithCancel(context.Background())
+	a.stopStreams = stopStreams
 	h := &handlers.Server{
+		Stopping: stopping,
 		Config:   cfg,
 		Log:      log,
 		Pool:     pool,
@@ -307,6 +313,10 @@ func (a *App) Serve(l net.Listener) error {
 	return err
 }
 
+// streamStopMargin is how long before the shutdown grace ends running chat answers are
+// stopped: time to write their error event and return.
+const streamStopMargin = 2 * time.Second
+
 // Shutdown stops accepting connections and waits for requests in flight, then closes
 // the pools.
 func (a *App) Shutdown(ctx context.Context) error {
@@ -319,6 +329,16 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.VoiceSessions != nil {
 		a.VoiceSessions.Close() // running turns store what they said
+	}
+	if a.stopStreams != nil {
+		// Chat answers may finish during the grace period; those still running shortly before
+		// it ends are stopped, so that their clients get an error event rather than a cut.
+		wait := time.Duration(0)
+		if dl, ok := ctx.Deadline(); ok {
+			wait = max(time.Until(dl)-streamStopMargin, 0)
+		}
+		t := time.AfterFunc(wait, a.stopStreams)
+		defer t.Stop()
 	}
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)
