@@ -86,6 +86,14 @@ run: build ## Serve on :8000 with local PostgreSQL/Redis (installed and started 
 .PHONY: test
 test: $(NPM_STAMP) ## Run every test against real PostgreSQL and Redis (started if missing)
 	@$(WITH_SERVICES) $(WITH_VOICE) $(WITH_BROWSER) $(GO) test -tags "$$tags" -count=1 -timeout 12m ./...
+	@$(MAKE) -s test-race
+
+# The race detector over the small packages whose goroutines share state (seconds, not minutes;
+# the whole suite under -race would not fit CI's time).
+RACE_PKGS := ./internal/health/ ./internal/sse/ ./internal/httpserver/
+.PHONY: test-race
+test-race: ## Run the concurrency-sensitive packages under the race detector
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 5m $(RACE_PKGS)
 
 .PHONY: bench
 bench: ## Run the Go benchmarks in bench/

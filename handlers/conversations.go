@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -137,6 +138,13 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		return err
 	}
 	defer release()
+	if s.Stopping != nil {
+		// A shutdown cancels the answer so that the client is told (below) before the process ends.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.Stopping, cancel)()
+	}
 	// The stream starts with the first event, so that failures before it (not found, blank
 	// question) are ordinary envelopes with their status.
 	out := sse.NewWriter(c.Response())
@@ -147,6 +155,16 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		}
 		return out.Event(event, b)
 	}
+	defer func() {
+		// A started stream cannot carry an error envelope: a panic ends it with an error event.
+		if p := recover(); p != nil {
+			if !out.Started() {
+				panic(p)
+			}
+			s.Log.ErrorContext(ctx, "chat stream panicked", "panic", fmt.Sprint(p))
+			_ = send("error", map[string]any{"code": "INTERNAL_ERROR", "message": "The answer failed; send the question again"})
+		}
+	}()
 	grounding, err := s.patientContext(ctx, id, in.PatientId, in.Purpose)
 	if err != nil {
 		return err
@@ -166,8 +184,11 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 		if !out.Started() {
 			return err
 		}
-		if ctx.Err() != nil {
+		if req.Context().Err() != nil {
 			return nil // the client left
+		}
+		if s.Stopping != nil && s.Stopping.Err() != nil {
+			err = apierr.Unavailable("The server is restarting; send the question again", err)
 		}
 		ae := apierr.From(err)
 		if ae.Status >= 500 {

@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -63,6 +64,9 @@ type Server struct {
 	Patients *patient.Service
 	// PHI finds and redacts protected health information.
 	PHI *phi.Service
+	// Stopping ends when the gateway begins to shut down for good: answers still streaming
+	// then end with an error event instead of a bare EOF (nil: never).
+	Stopping context.Context
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,6 +12,7 @@ import (
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/buildinfo"
+	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/health"
 )
 
@@ -64,7 +67,19 @@ func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.G
 }
 
 func (r *routes) GetMetrics(c echo.Context) error {
-	if !r.s.Config.MetricsEnabled {
+	cfg := r.s.Config
+	// Metrics tell an attacker much about traffic and internals: on the API listener only with
+	// the scrape token, or outside production when none is configured (issue 21 #10).
+	switch {
+	case !cfg.MetricsEnabled, cfg.MetricsAddr != "":
+		return apierr.NotFound("Metrics")
+	case cfg.MetricsToken != "":
+		got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(cfg.MetricsToken)) != 1 {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			return apierr.Unauthorized("UNAUTHORIZED", "The metrics scrape token is missing or wrong")
+		}
+	case cfg.Environment == config.EnvProduction:
 		return apierr.NotFound("Metrics")
 	}
 	promhttp.HandlerFor(r.s.Gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())

@@ -6616,7 +6616,10 @@ type ClientInterface interface {
 
 	// GetMetrics Prometheus metrics
 	//
-	// Prometheus text exposition format.
+	// Prometheus text exposition format. Not a public endpoint: with `METRICS_TOKEN` set, the
+	// scraper sends it as `Authorization: Bearer <token>`; with `METRICS_ADDR` set, metrics are
+	// served on that separate listener only and this route answers 404; with neither, it is
+	// public outside production and answers 404 in production.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -9583,7 +9586,10 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetMetrics Prometheus metrics
 //
-// Prometheus text exposition format.
+// Prometheus text exposition format. Not a public endpoint: with `METRICS_TOKEN` set, the
+// scraper sends it as `Authorization: Bearer <token>`; with `METRICS_ADDR` set, metrics are
+// served on that separate listener only and this route answers 404; with neither, it is
+// public outside production and answers 404 in production.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -16601,7 +16607,10 @@ type ClientWithResponsesInterface interface {
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
-	// Prometheus text exposition format.
+	// Prometheus text exposition format. Not a public endpoint: with `METRICS_TOKEN` set, the
+	// scraper sends it as `Authorization: Bearer <token>`; with `METRICS_ADDR` set, metrics are
+	// served on that separate listener only and this route answers 404; with neither, it is
+	// public outside production and answers 404 in production.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25829,8 +25838,15 @@ func (r GetHealthResponse) ContentType() string {
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorEnvelope
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorEnvelope
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMetricsResponse) GetJSON401() *ErrorEnvelope {
+	return r.JSON401
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28698,7 +28714,10 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 
 // GetMetricsWithResponse Prometheus metrics
 //
-// Prometheus text exposition format.
+// Prometheus text exposition format. Not a public endpoint: with `METRICS_TOKEN` set, the
+// scraper sends it as `Authorization: Bearer <token>`; with `METRICS_ADDR` set, metrics are
+// served on that separate listener only and this route answers 404; with neither, it is
+// public outside production and answers 404 in production.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37309,6 +37328,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

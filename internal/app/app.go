@@ -71,6 +71,8 @@ type App struct {
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
+	// MetricsAddr is where the separate metrics listener answers (METRICS_ADDR), if any.
+	MetricsAddr string
 
 	now        func() time.Time // the clock of scheduled changes (tests inject one)
 	voiceClock session.Clock    // the clock of voice session timers (tests inject one)
@@ -80,6 +82,9 @@ type App struct {
 	server  *http.Server
 	closeMu sync.Mutex
 	closers []func()
+
+	// stopStreams ends the chat answers still streaming at shutdown, with an error event.
+	stopStreams context.CancelFunc
 }
 
 // New connects to PostgreSQL (and migrates when configured), prepares Redis (connected
@@ -219,7 +224,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("app: encode spec: %w", err)
 	}
+	stopping, stopStreams := context.WithCancel(context.Background())
+	a.stopStreams = stopStreams
 	h := &handlers.Server{
+		Stopping: stopping,
 		Config:   cfg,
 		Log:      log,
 		Pool:     pool,
@@ -274,6 +282,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Authenticate:  authSvc.Authenticate,
 		WithPrincipal: auth.WithPrincipal,
 	})
+	if cfg.MetricsEnabled && cfg.MetricsAddr != "" {
+		if err := a.serveMetrics(cfg.MetricsAddr); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -284,6 +297,20 @@ type Option func(*App)
 // WithClock sets the clock scheduled changes are due by (tests move it instead of waiting).
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
+// serveMetrics starts the separate /metrics listener (METRICS_ADDR); Close stops it.
+func (a *App) serveMetrics(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("app: metrics listener on %s: %w", addr, err)
+	}
+	a.MetricsAddr = l.Addr().String()
+	srv := httpserver.MetricsServer(a.Registry, a.Log)
+	go func() { _ = srv.Serve(l) }()
+	a.closers = append(a.closers, func() { _ = srv.Close() })
+	a.Log.Info("metrics listening", "addr", a.MetricsAddr)
+	return nil
+}
+
 // Serve answers on l until Shutdown.
 func (a *App) Serve(l net.Listener) error {
 	a.server = httpserver.HTTPServer(a.Echo, a.Log)
@@ -293,6 +320,10 @@ func (a *App) Serve(l net.Listener) error {
 	}
 	return err
 }
+
+// streamStopMargin is how long before the shutdown grace ends running chat answers are
+// stopped: time to write their error event and return.
+const streamStopMargin = 2 * time.Second
 
 // Shutdown stops accepting connections and waits for requests in flight, then closes
 // the pools.
@@ -306,6 +337,16 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.VoiceSessions != nil {
 		a.VoiceSessions.Close() // running turns store what they said
+	}
+	if a.stopStreams != nil {
+		// Chat answers may finish during the grace period; those still running shortly before
+		// it ends are stopped, so that their clients get an error event rather than a cut.
+		wait := time.Duration(0)
+		if dl, ok := ctx.Deadline(); ok {
+			wait = max(time.Until(dl)-streamStopMargin, 0)
+		}
+		t := time.AfterFunc(wait, a.stopStreams)
+		defer t.Stop()
 	}
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)

@@ -57,6 +57,8 @@ type Config struct {
 	DocsEnabled    bool
 	OTLPEndpoint   string
 	PprofAddr      string
+	MetricsAddr    string
+	MetricsToken   string
 
 	// Database
 	DatabaseURL         string
@@ -310,7 +312,7 @@ var specs = []spec{
 		func(c *Config) *string { return &c.Host }),
 	intVar(gServer, "PORT", "8000", "TCP port the HTTP server listens on (1-65535).",
 		func(c *Config) *int { return &c.Port }, 1, 65535),
-	durationVar(gServer, "REQUEST_TIMEOUT_SECONDS", "30", "Per-request timeout for non-streaming requests, in seconds (1-600).",
+	durationVar(gServer, "REQUEST_TIMEOUT_SECONDS", "30", "Time a request body may take to arrive, in seconds (1-600); a slower body is answered 408. Streams and WebSocket sessions are not cut by it.",
 		func(c *Config) *time.Duration { return &c.RequestTimeout }, second, 1, 600),
 	durationVar(gServer, "SHUTDOWN_TIMEOUT_SECONDS", "20", "Grace period for in-flight requests on shutdown, in seconds (1-600).",
 		func(c *Config) *time.Duration { return &c.ShutdownTimeout }, second, 1, 600),
@@ -338,6 +340,10 @@ var specs = []spec{
 		func(c *Config) *bool { return &c.DocsEnabled }),
 	stringVar(gLog, "PPROF_ADDR", "", "Address of an opt-in net/http/pprof listener for profiling, e.g. 127.0.0.1:6060; empty disables it. Never expose it publicly.",
 		func(c *Config) *string { return &c.PprofAddr }),
+	stringVar(gLog, "METRICS_ADDR", "", "Address of a separate listener for /metrics, e.g. 127.0.0.1:9090; when set, the API listener does not serve /metrics.",
+		func(c *Config) *string { return &c.MetricsAddr }),
+	stringVar(gLog, "METRICS_TOKEN", "", "Bearer token a scraper must send for /metrics on the API listener; empty: public outside production, not served there in production (use METRICS_ADDR or this token).",
+		func(c *Config) *string { return &c.MetricsToken }).secret(),
 	stringVar(gLog, "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP endpoint URL for tracing, e.g. http://localhost:4317; empty disables tracing.",
 		func(c *Config) *string { return &c.OTLPEndpoint }).
 		withCheck(func(c *Config) error { return checkHTTPURL(c.OTLPEndpoint) }),

@@ -46,7 +46,10 @@ func (c *Checker) Verdict(ctx context.Context) (map[string]Status, string) {
 	var wg sync.WaitGroup
 	for name, probe := range c.Probes {
 		if probe == nil {
+			// Probes started earlier in this loop are already writing to out.
+			mu.Lock()
 			out[name] = Status{State: "disabled"}
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)

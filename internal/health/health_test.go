@@ -52,3 +52,25 @@ func TestOptionalDependencyDegrades(t *testing.T) {
 		t.Fatalf("verdict %q with a required dependency down, want not_ready", verdict)
 	}
 }
+
+// Issue 21 #17: disabled dependencies are recorded while enabled probes are already
+// answering; run with -race (CI does), and without it the runtime's map check may still fire.
+func TestCheckDisabledWhileProbing(t *testing.T) {
+	t.Parallel()
+	probes := map[string]Probe{}
+	for i := range 64 {
+		name := string(rune('a'+i%26)) + string(rune('A'+i/26))
+		if i%2 == 0 {
+			probes[name] = nil
+		} else {
+			probes[name] = func(context.Context) error { return nil }
+		}
+	}
+	c := &Checker{Timeout: time.Second, Probes: probes}
+	for range 50 {
+		got, ok := c.Check(context.Background())
+		if !ok || len(got) != len(probes) {
+			t.Fatalf("ready %v with %d statuses, want ready with %d", ok, len(got), len(probes))
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/config"
@@ -79,6 +80,7 @@ func New(o Options) *echo.Echo {
 			"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice"},
 		MaxAge: 600,
 	}))
+	e.Use(bodyDeadline(o.Config.RequestTimeout))
 	e.Use(bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)))
 	e.Use(validator(o.Spec, o.Authenticate))
 	e.Use(principalIntoContext(o.WithPrincipal))
@@ -128,15 +130,29 @@ func ipExtractor(cfg *config.Config) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// HTTPServer wraps the handler with timeouts fit for both short requests and long streams
-// (no WriteTimeout: streams clear their own deadlines; slow clients are bounded by reads).
+// HTTPServer wraps the handler with timeouts fit for both short requests and long streams.
+// Headers must arrive within 10 s; bodies within REQUEST_TIMEOUT_SECONDS (bodyDeadline). There
+// is no ReadTimeout: it would also cut streams and WebSocket sessions, whose connection is read
+// for their whole life. No WriteTimeout either: streams set their own write deadlines.
 func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// MetricsServer serves the Prometheus metrics alone, for the separate METRICS_ADDR listener.
+func MetricsServer(g prometheus.Gatherer, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

@@ -12,8 +12,8 @@ import (
 const (
 	// WriteTimeout bounds each write: a client that stops reading only blocks itself.
 	WriteTimeout = 30 * time.Second
-	// rearmEvery is how stale the deadline may get before Rearm moves it: re-arming costs a
-	// runtime timer update, so it is not done per event.
+	// rearmEvery is how much of its margin the deadline may lose before Rearm or Await moves
+	// it: re-arming costs a runtime timer update, so it is not done per event.
 	rearmEvery = 10 * time.Second
 )
 
@@ -41,10 +41,10 @@ func Frame(id, event string, data []byte) []byte {
 // Writer is one event stream. Nothing is sent before Start (or the first Send), so a
 // handler can still answer with an ordinary error until then. Not safe for concurrent use.
 type Writer struct {
-	w           http.ResponseWriter
-	rc          *http.ResponseController
-	started     bool
-	deadlineSet time.Time
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	started  bool
+	deadline time.Time // the write deadline last set
 }
 
 // NewWriter prepares a stream on w.
@@ -70,6 +70,8 @@ func (s *Writer) Start() error {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx must not buffer (nor gzip) the stream
 	s.w.WriteHeader(http.StatusOK)
+	// The request has been read: no read deadline (the body's) may cut the stream.
+	_ = s.rc.SetReadDeadline(time.Time{})
 	s.arm(time.Now())
 	return s.rc.Flush()
 }
@@ -103,15 +105,31 @@ func (s *Writer) Write(frame []byte) error {
 // Flush sends what was written.
 func (s *Writer) Flush() error { return s.rc.Flush() }
 
-// Rearm moves the write deadline WriteTimeout ahead when it was last set more than 10 s
-// ago. A long-lived stream calls it before each wait or write.
+// Rearm gives the next write about WriteTimeout: it moves the deadline WriteTimeout ahead when
+// less than WriteTimeout-10s is left. Called before writing (Send does).
 func (s *Writer) Rearm() {
-	if now := time.Now(); now.Sub(s.deadlineSet) > rearmEvery {
-		s.arm(now)
+	s.extend(time.Now(), WriteTimeout)
+}
+
+// Await prepares for a wait of up to wait before the next write (a stream's heartbeat
+// interval): the deadline must outlast the wait plus WriteTimeout. A deadline armed only for
+// WriteTimeout before a wait as long as it would expire just as the next heartbeat is due,
+// and with HTTP/2 (or a proxy) an expired deadline ends the stream although nothing was being
+// written (issue 21 #18).
+func (s *Writer) Await(wait time.Duration) {
+	s.extend(time.Now(), wait+WriteTimeout)
+}
+
+// extend moves the deadline to now+d unless at least d-rearmEvery is left.
+func (s *Writer) extend(now time.Time, d time.Duration) {
+	if s.deadline.Sub(now) < d-rearmEvery {
+		s.setDeadline(now.Add(d))
 	}
 }
 
-func (s *Writer) arm(now time.Time) {
-	_ = s.rc.SetWriteDeadline(now.Add(WriteTimeout))
-	s.deadlineSet = now
+func (s *Writer) arm(now time.Time) { s.setDeadline(now.Add(WriteTimeout)) }
+
+func (s *Writer) setDeadline(d time.Time) {
+	_ = s.rc.SetWriteDeadline(d)
+	s.deadline = d
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -45,4 +46,32 @@ func TestWriterStartFlushesHeadersAlone(t *testing.T) {
 	require.True(t, rec.Flushed)
 	require.Equal(t, "keep-alive", rec.Header().Get("Connection"))
 	require.Empty(t, rec.Body.String())
+}
+
+// deadlineRecorder records the deadlines http.ResponseController sets.
+type deadlineRecorder struct {
+	*httptest.ResponseRecorder
+	write, read time.Time
+}
+
+func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error { d.write = t; return nil }
+func (d *deadlineRecorder) SetReadDeadline(t time.Time) error  { d.read = t; return nil }
+
+// Issue 21 #18: before waiting for the next heartbeat the write deadline must outlast the wait
+// plus the write time, so the heartbeat after a quiet period does not find it expired; the
+// request's read deadline is lifted when the stream starts.
+func TestWriterDeadlineOutlastsTheWait(t *testing.T) {
+	t.Parallel()
+	rec := &deadlineRecorder{ResponseRecorder: httptest.NewRecorder(), read: time.Now().Add(time.Second)}
+	w := sse.NewWriter(rec)
+	require.NoError(t, w.Start())
+	require.True(t, rec.read.IsZero(), "the body's read deadline must not outlive the start of the stream")
+	heartbeat := 30 * time.Second
+	for range 3 {
+		w.Await(heartbeat)
+		left := time.Until(rec.write)
+		require.GreaterOrEqual(t, left, heartbeat+sse.WriteTimeout-10*time.Second-time.Second,
+			"write deadline %s away before a wait of %s", left, heartbeat)
+		require.NoError(t, w.Send([]byte(": heartbeat\n\n")))
+	}
 }

@@ -82,7 +82,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 	}
 	var batch []Item
 	for {
-		out.Rearm()
+		// The next heartbeat is at most one interval away: the deadline must outlast it.
+		out.Await(h.opts.Heartbeat)
 		select {
 		case <-ctx.Done():
 			return nil
