@@ -5611,7 +5611,8 @@ type ClientInterface interface {
 	// LoginWithBody Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 	//
 	// Takes any type of body and a specified content type.
@@ -5622,7 +5623,8 @@ type ClientInterface interface {
 	// Login Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 	//
 	// Takes a body of the `application/json` content type.
@@ -5690,6 +5692,12 @@ type ClientInterface interface {
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -5700,6 +5708,12 @@ type ClientInterface interface {
 	// Creates a `user` account. The password must be at least 12 characters, not a common
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7598,7 +7612,8 @@ func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...Requ
 // LoginWithBody Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 // client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 //
 // Takes any type of body and a specified content type.
@@ -7619,7 +7634,8 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Login Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 // client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 //
 // Takes a body of the `application/json` content type.
@@ -7757,6 +7773,12 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 //
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -7777,6 +7799,12 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 // Creates a `user` account. The password must be at least 12 characters, not a common
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+//
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15473,7 +15501,8 @@ type ClientWithResponsesInterface interface {
 	// LoginWithBodyWithResponse Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15484,7 +15513,8 @@ type ClientWithResponsesInterface interface {
 	// LoginWithResponse Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -15556,6 +15586,12 @@ type ClientWithResponsesInterface interface {
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -15566,6 +15602,12 @@ type ClientWithResponsesInterface interface {
 	// Creates a `user` account. The password must be at least 12 characters, not a common
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20361,8 +20403,6 @@ type RegisterResponse struct {
 	JSON201 *UserEnvelope
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -20385,11 +20425,6 @@ func (r RegisterResponse) GetJSON201() *UserEnvelope {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RegisterResponse) GetJSON400() *BadRequest {
 	return r.JSON400
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RegisterResponse) GetJSON409() *Conflict {
-	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -26879,7 +26914,8 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 // LoginWithBodyWithResponse Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 // client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -26896,7 +26932,8 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // LoginWithResponse Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
 // client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -27010,6 +27047,12 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 //
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -27026,6 +27069,12 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 // Creates a `user` account. The password must be at least 12 characters, not a common
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+//
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32117,13 +32166,6 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

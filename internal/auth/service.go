@@ -84,13 +84,30 @@ func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count
 	return s.limiter.Check(ctx, r, key, count, "Too many requests; retry later")
 }
 
-// Register creates a user account after the password policy passes.
+// Register creates a user account after the password policy passes. An email that already
+// has an account gets the same answer as a new one (a user that was not stored, with a fresh
+// id), after the same work, so registration cannot tell which emails have accounts; the
+// existing account is untouched and the attempt is audited.
 func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (User, error) {
 	if err := s.allow(ctx, s.limits.register, ip, true); err != nil {
 		return User{}, err
 	}
-	return s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+	u, err := s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Code != codeEmailExists {
+		return u, err
+	}
+	email = NormalizeEmail(email)
+	if err := audit.RecordNow(ctx, s.pool, audit.Entry{
+		Actor: audit.Actor{Email: email}, Action: "auth.register_existing_email", ResourceType: "user", Success: false,
+	}); err != nil {
+		s.log.ErrorContext(ctx, "audit registration of an existing email", "error", err)
+	}
+	now := s.now().UTC()
+	return User{ID: uuid.New(), Email: email, FullName: strings.TrimSpace(fullName), Role: RoleUser, IsActive: true, CreatedAt: now, UpdatedAt: now}, nil
 }
+
+const codeEmailExists = "EMAIL_ALREADY_EXISTS"
 
 // CreateUser makes an account with a role (the bootstrap and the CLI use it for superadmins).
 func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (User, error) {
@@ -108,7 +125,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: strings.TrimSpace(fullName), PasswordHash: hash, Role: string(role)})
 		if err != nil {
 			if ae := apierr.From(err); ae.Status == http.StatusConflict {
-				return apierr.Conflict("EMAIL_ALREADY_EXISTS", "An account with this email already exists").WithField("email")
+				return apierr.Conflict(codeEmailExists, "An account with this email already exists").WithField("email")
 			}
 			return err
 		}
@@ -175,8 +192,10 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, 
 		return Pair{}, User{}, errBadCredentials
 	}
 	if !u.IsActive {
+		// The same answer as a wrong password (after the same work): a distinct one would
+		// confirm the password of a deactivated account.
 		s.failedLogin(ctx, email, &u, "inactive")
-		return Pair{}, User{}, apierr.Unauthorized("ACCOUNT_DISABLED", "This account is deactivated")
+		return Pair{}, User{}, errBadCredentials
 	}
 	if s.limits.enabled {
 		if err := s.limiter.Reset(ctx, s.limits.loginFailures, email); err != nil {
