@@ -57,3 +57,34 @@ func TestDisabledAccountIsNoPasswordOracle(t *testing.T) {
 	require.Equal(t, errorOf(t, wrong.Body).Error, errorOf(t, right.Body).Error)
 	require.Equal(t, "INVALID_CREDENTIALS", errorOf(t, right.Body).Error.Code)
 }
+
+// Issue 21 #9: token answers and authenticated JSON are never stored by caches.
+func TestTokenAndAuthenticatedAnswersAreNoStore(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	a := s.account(t, auth.RoleUser)
+
+	login := s.login(t, a.Email, a.Password)
+	require.Equal(t, http.StatusOK, login.StatusCode())
+	refresh, err := s.Client.RefreshTokenWithResponse(ctx, client.RefreshRequest{RefreshToken: login.JSON200.Data.RefreshToken})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, refresh.StatusCode())
+	tok := refresh.JSON200.Data.AccessToken
+	pw, err := s.Client.ChangePasswordWithResponse(ctx, client.ChangePasswordRequest{CurrentPassword: a.Password, NewPassword: "another-Strong-passphrase-7"}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, pw.StatusCode())
+	tok = pw.JSON200.Data.AccessToken
+	me, err := s.Client.GetMyProfileWithResponse(ctx, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, me.StatusCode())
+	bad := s.login(t, a.Email, "not-the-password-at-all")
+	require.Equal(t, http.StatusUnauthorized, bad.StatusCode())
+
+	for name, h := range map[string]http.Header{
+		"login": login.HTTPResponse.Header, "refresh": refresh.HTTPResponse.Header, "password": pw.HTTPResponse.Header,
+		"profile": me.HTTPResponse.Header, "failed login": bad.HTTPResponse.Header,
+	} {
+		require.Equal(t, "no-store", h.Get("Cache-Control"), name)
+	}
+}
