@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,44 @@ func TestTokenAndAuthenticatedAnswersAreNoStore(t *testing.T) {
 	} {
 		require.Equal(t, "no-store", h.Get("Cache-Control"), name)
 	}
+}
+
+// Issue 21 #5: failures from one IP cannot lock the account's owner out, and failures past
+// the account-wide threshold only slow logins down.
+func TestLockoutIsNotAWeapon(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{
+		"RATE_LIMIT_LOGIN_FAILURES": "2", "RATE_LIMIT_LOGIN_ACCOUNT_FAILURES": "3",
+		"RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS": "1", "TRUSTED_PROXIES": "127.0.0.1/32",
+	})
+	ctx := context.Background()
+	victim := s.account(t, auth.RoleSuperadmin)
+	login := func(email, pw, ip string) int {
+		r, err := s.Client.LoginWithResponse(ctx, client.LoginRequest{Email: email, Password: pw}, fromIP(ip))
+		require.NoError(t, err)
+		return r.StatusCode()
+	}
+
+	// The attacker's own IP is throttled for this account, whatever password it sends.
+	for range 2 {
+		require.Equal(t, http.StatusUnauthorized, login(victim.Email, "guess-password-1", "203.0.113.66"))
+	}
+	require.Equal(t, http.StatusTooManyRequests, login(victim.Email, "guess-password-2", "203.0.113.66"))
+	require.Equal(t, http.StatusTooManyRequests, login(victim.Email, victim.Password, "203.0.113.66"))
+	// The owner, elsewhere, logs in.
+	require.Equal(t, http.StatusOK, login(victim.Email, victim.Password, "198.51.100.7"))
+
+	// Past the account-wide threshold (failures from many IPs) the owner is delayed, not refused.
+	for i := range 6 {
+		require.Equal(t, http.StatusUnauthorized, login(victim.Email, "guess-password-3", "203.0.113."+strconv.Itoa(100+i)))
+	}
+	require.Equal(t, http.StatusOK, login(victim.Email, victim.Password, "198.51.100.8"))
+
+	// Unknown emails are counted the same way (no enumeration by the 429).
+	ghost := "ghost-" + randomID() + "@example.org"
+	codes := []int{}
+	for range 3 {
+		codes = append(codes, login(ghost, "guess-password-4", "203.0.113.67"))
+	}
+	require.Equal(t, []int{401, 401, 429}, codes)
 }

@@ -5612,8 +5612,11 @@ type ClientInterface interface {
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5624,8 +5627,11 @@ type ClientInterface interface {
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7613,8 +7619,11 @@ func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...Requ
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 // Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7635,8 +7644,11 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 // Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15502,8 +15514,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15514,8 +15529,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -26915,8 +26933,11 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 // Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26933,8 +26954,11 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
 // Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
-// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
