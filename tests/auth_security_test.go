@@ -129,3 +129,40 @@ func TestLockoutIsNotAWeapon(t *testing.T) {
 	}
 	require.Equal(t, []int{401, 401, 429}, codes)
 }
+
+// Issue 21 #12: no look-alike accounts: invisible characters and mixed-script domains are
+// refused, Unicode domains are stored in their IDNA form.
+func TestLookAlikeAccountsRefused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	id := randomID()
+	reg := func(email, name string) *client.RegisterResponse {
+		r, err := s.Client.RegisterWithResponse(ctx, client.RegisterRequest{Email: emailAddr(email), Password: goodPassword, FullName: ptr(name)})
+		require.NoError(t, err)
+		return r
+	}
+	for _, c := range []struct{ email, name, field string }{
+		{"ad\u200bmin" + id + "@example.org", "Ada", "email"}, // zero-width space
+		{"admin" + id + "\u2060@example.org", "Ada", "email"}, // word joiner
+		{"admin" + id + "@ex\u0430mple.org", "Ada", "email"},  // Cyrillic а among Latin letters
+		{"ada" + id + "@example.org", "Ada\u202e", "full_name"},
+	} {
+		r := reg(c.email, c.name)
+		require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode(), "%q %q", c.email, c.name)
+		require.Equal(t, c.field, *errorOf(t, r.Body).Error.Field)
+	}
+
+	ok := reg("ada"+id+"@BÜCHER.example", "Ada")
+	require.Equal(t, http.StatusCreated, ok.StatusCode())
+	require.Equal(t, "ada"+id+"@xn--bcher-kva.example", string(ok.JSON201.Data.Email))
+	// Either spelling of the domain is the same account.
+	require.Equal(t, http.StatusOK, s.login(t, "ada"+id+"@bücher.example", goodPassword).StatusCode())
+	require.Equal(t, http.StatusOK, s.login(t, "ada"+id+"@xn--bcher-kva.example", goodPassword).StatusCode())
+
+	a := s.account(t, auth.RoleUser)
+	up, err := s.Client.UpdateMyProfileWithResponse(ctx, client.UpdateProfileRequest{FullName: ptr("Ad\u200dmin")}, bearerAuth(s.token(t, a)))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, up.StatusCode())
+	require.Equal(t, "full_name", *errorOf(t, up.Body).Error.Field)
+}

@@ -1852,6 +1852,7 @@ type AbbreviationPolicy string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	IsActive *bool   `json:"is_active,omitempty"`
 }
@@ -3712,9 +3713,15 @@ type RefreshRequest struct {
 
 // RegisterRequest defines model for RegisterRequest.
 type RegisterRequest struct {
-	Email    openapi_types.Email `json:"email"`
-	FullName *string             `json:"full_name,omitempty"`
-	Password string              `json:"password"`
+	// Email Stored lower-cased with the domain in its IDNA ASCII form (`bücher.example` becomes
+	// `xn--bcher-kva.example`; either spelling logs in). Refused (422) with control or
+	// invisible formatting characters (e.g. zero-width), an invalid domain name, or a
+	// domain label mixing scripts (e.g. a Cyrillic `а` among Latin letters).
+	Email openapi_types.Email `json:"email"`
+
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
+	FullName *string `json:"full_name,omitempty"`
+	Password string  `json:"password"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4029,6 +4036,7 @@ type TranscriptionInput struct {
 
 // UpdateProfileRequest defines model for UpdateProfileRequest.
 type UpdateProfileRequest struct {
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 }
 

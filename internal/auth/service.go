@@ -90,9 +90,6 @@ type Pair struct {
 	RefreshClaims   Claims
 }
 
-// NormalizeEmail is how emails are stored and compared.
-func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
-
 // allow applies a rate-limit rule; Redis trouble fails closed (503).
 func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count bool) error {
 	if !s.limits.enabled {
@@ -128,7 +125,13 @@ const codeEmailExists = "EMAIL_ALREADY_EXISTS"
 
 // CreateUser makes an account with a role (the bootstrap and the CLI use it for superadmins).
 func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (User, error) {
-	email = NormalizeEmail(email)
+	email, err := CleanEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if fullName, err = CleanName("full_name", fullName); err != nil {
+		return User{}, err
+	}
 	if vs := password.Check("password", pw, email); len(vs) > 0 {
 		return User{}, policyError(vs)
 	}
@@ -139,7 +142,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 	var u db.User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: strings.TrimSpace(fullName), PasswordHash: hash, Role: string(role)})
+		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: fullName, PasswordHash: hash, Role: string(role)})
 		if err != nil {
 			if ae := apierr.From(err); ae.Status == http.StatusConflict {
 				return apierr.Conflict(codeEmailExists, "An account with this email already exists").WithField("email")
