@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -35,6 +36,10 @@ func TestRegisterExistingEmailLooksLikeSuccess(t *testing.T) {
 	}
 	require.Equal(t, a.Email, string(taken.JSON201.Data.Email))
 	require.NotEqual(t, a.User.ID, taken.JSON201.Data.Id, "the existing account's id is not disclosed")
+	// Timestamps have the database's precision in both answers.
+	stamp := regexp.MustCompile(`"created_at":"[0-9T:-]+(\.[0-9]{1,6})?(Z|[+-][0-9:]+)"`)
+	require.Regexp(t, stamp, string(taken.Body))
+	require.Regexp(t, stamp, string(created.Body))
 
 	// The existing account is untouched: its password still works, the new one does not.
 	require.Equal(t, http.StatusOK, s.login(t, a.Email, a.Password).StatusCode())

@@ -117,7 +117,7 @@ func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) 
 	}); err != nil {
 		s.log.ErrorContext(ctx, "audit registration of an existing email", "error", err)
 	}
-	now := s.now().UTC()
+	now := s.now().Truncate(time.Microsecond) // PostgreSQL's precision, as a stored account has
 	return User{ID: uuid.New(), Email: email, FullName: strings.TrimSpace(fullName), Role: RoleUser, IsActive: true, CreatedAt: now, UpdatedAt: now}, nil
 }
 
