@@ -1852,6 +1852,7 @@ type AbbreviationPolicy string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	IsActive *bool   `json:"is_active,omitempty"`
 }
@@ -3712,9 +3713,15 @@ type RefreshRequest struct {
 
 // RegisterRequest defines model for RegisterRequest.
 type RegisterRequest struct {
-	Email    openapi_types.Email `json:"email"`
-	FullName *string             `json:"full_name,omitempty"`
-	Password string              `json:"password"`
+	// Email Stored lower-cased with the domain in its IDNA ASCII form (`bücher.example` becomes
+	// `xn--bcher-kva.example`; either spelling logs in). Refused (422) with control or
+	// invisible formatting characters (e.g. zero-width), an invalid domain name, or a
+	// domain label mixing scripts (e.g. a Cyrillic `а` among Latin letters).
+	Email openapi_types.Email `json:"email"`
+
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
+	FullName *string `json:"full_name,omitempty"`
+	Password string  `json:"password"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4029,6 +4036,7 @@ type TranscriptionInput struct {
 
 // UpdateProfileRequest defines model for UpdateProfileRequest.
 type UpdateProfileRequest struct {
+	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 }
 
@@ -5620,8 +5628,12 @@ type ClientInterface interface {
 	// LoginWithBody Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5631,8 +5643,12 @@ type ClientInterface interface {
 	// Login Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5699,6 +5715,12 @@ type ClientInterface interface {
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -5709,6 +5731,12 @@ type ClientInterface interface {
 	// Creates a `user` account. The password must be at least 12 characters, not a common
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7610,8 +7638,12 @@ func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...Requ
 // LoginWithBody Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7631,8 +7663,12 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Login Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7769,6 +7805,12 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 //
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -7789,6 +7831,12 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 // Creates a `user` account. The password must be at least 12 characters, not a common
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+//
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15527,8 +15575,12 @@ type ClientWithResponsesInterface interface {
 	// LoginWithBodyWithResponse Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15538,8 +15590,12 @@ type ClientWithResponsesInterface interface {
 	// LoginWithResponse Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-	// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-	// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+	// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+	// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+	// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+	// `Retry-After` when exceeded. Failures of an account from every IP past
+	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15610,6 +15666,12 @@ type ClientWithResponsesInterface interface {
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -15620,6 +15682,12 @@ type ClientWithResponsesInterface interface {
 	// Creates a `user` account. The password must be at least 12 characters, not a common
 	// password and not contain the email; each broken rule is listed in `error.details.errors`.
 	// Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+	//
+	// An email that already has an account gets the same `201` answer, after the same work,
+	// so that registration cannot reveal which emails have accounts: nothing is stored, the
+	// existing account is unchanged, and the user returned (with an id of its own) does not
+	// exist. Its owner logs in or resets the password as usual; the attempt is audited
+	// (`auth.register_existing_email`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20439,8 +20507,6 @@ type RegisterResponse struct {
 	JSON201 *UserEnvelope
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -20463,11 +20529,6 @@ func (r RegisterResponse) GetJSON201() *UserEnvelope {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RegisterResponse) GetJSON400() *BadRequest {
 	return r.JSON400
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RegisterResponse) GetJSON409() *Conflict {
-	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27046,8 +27107,12 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 // LoginWithBodyWithResponse Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27063,8 +27128,12 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // LoginWithResponse Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
-// Unknown emails and wrong passwords get the same answer in the same time. Limited per
-// client IP and, for failures, per account; answers 429 with `Retry-After` when exceeded.
+// Unknown emails, wrong passwords and deactivated accounts (whatever the password) get the
+// same answer, `401 INVALID_CREDENTIALS`, in the same time. Limited per client IP and,
+// for failures, per client IP and account (`RATE_LIMIT_LOGIN_FAILURES`); answers 429 with
+// `Retry-After` when exceeded. Failures of an account from every IP past
+// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
+// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27177,6 +27246,12 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
 //
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/register (the `Register` operationId).
@@ -27193,6 +27268,12 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 // Creates a `user` account. The password must be at least 12 characters, not a common
 // password and not contain the email; each broken rule is listed in `error.details.errors`.
 // Limited per client IP (`RATE_LIMIT_REGISTER_PER_HOUR`).
+//
+// An email that already has an account gets the same `201` answer, after the same work,
+// so that registration cannot reveal which emails have accounts: nothing is stored, the
+// existing account is unchanged, and the user returned (with an id of its own) does not
+// exist. Its owner logs in or resets the password as usual; the attempt is audited
+// (`auth.register_existing_email`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32308,13 +32389,6 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

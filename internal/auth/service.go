@@ -40,7 +40,20 @@ type Service struct {
 type limits struct {
 	enabled                                   bool
 	loginIP, loginFailures, register, refresh ratelimit.Rule
+	// accountFailures counts one account's failures from every IP: past its first
+	// accountThreshold hits, logins for it are delayed (up to maxDelay), never refused, so
+	// nobody can lock another user out. loginFailures is keyed on (IP, account).
+	accountFailures  ratelimit.Rule
+	accountThreshold int
+	maxDelay         time.Duration
 }
+
+// delaySteps is how many failures past the account threshold the delay keeps doubling
+// (from firstDelay); beyond them it stays at the maximum.
+const (
+	delaySteps = 16
+	firstDelay = 250 * time.Millisecond
+)
 
 // NewService wires the account service. now is injectable for tests.
 func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger, now func() time.Time) (*Service, error) {
@@ -58,9 +71,13 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 		limits: limits{
 			enabled:       cfg.RateLimitEnabled,
 			loginIP:       ratelimit.Rule{Name: "login_ip", Limit: cfg.LoginPerMinute, Window: time.Minute},
-			loginFailures: ratelimit.Rule{Name: "login_failures", Limit: cfg.LoginFailures, Window: 15 * time.Minute},
-			register:      ratelimit.Rule{Name: "register_ip", Limit: cfg.RegisterPerHour, Window: time.Hour},
-			refresh:       ratelimit.Rule{Name: "refresh_family", Limit: cfg.RefreshPerMinute, Window: time.Minute},
+			loginFailures: ratelimit.Rule{Name: "login_failures_ip", Limit: cfg.LoginFailures, Window: 15 * time.Minute},
+			accountFailures: ratelimit.Rule{Name: "login_failures_account", Limit: cfg.LoginAccountFailures + delaySteps,
+				Window: 15 * time.Minute},
+			accountThreshold: cfg.LoginAccountFailures,
+			maxDelay:         cfg.LoginMaxDelay,
+			register:         ratelimit.Rule{Name: "register_ip", Limit: cfg.RegisterPerHour, Window: time.Hour},
+			refresh:          ratelimit.Rule{Name: "refresh_family", Limit: cfg.RefreshPerMinute, Window: time.Minute},
 		},
 	}, nil
 }
@@ -75,9 +92,6 @@ type Pair struct {
 	RefreshClaims   Claims
 }
 
-// NormalizeEmail is how emails are stored and compared.
-func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
-
 // allow applies a rate-limit rule; Redis trouble fails closed (503).
 func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count bool) error {
 	if !s.limits.enabled {
@@ -86,17 +100,40 @@ func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count
 	return s.limiter.Check(ctx, r, key, count, "Too many requests; retry later")
 }
 
-// Register creates a user account after the password policy passes.
+// Register creates a user account after the password policy passes. An email that already
+// has an account gets the same answer as a new one (a user that was not stored, with a fresh
+// id), after the same work, so registration cannot tell which emails have accounts; the
+// existing account is untouched and the attempt is audited.
 func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (User, error) {
 	if err := s.allow(ctx, s.limits.register, ip, true); err != nil {
 		return User{}, err
 	}
-	return s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+	u, err := s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Code != codeEmailExists {
+		return u, err
+	}
+	email = NormalizeEmail(email)
+	if err := audit.RecordNow(ctx, s.pool, audit.Entry{
+		Actor: audit.Actor{Email: email}, Action: "auth.register_existing_email", ResourceType: "user", Success: false,
+	}); err != nil {
+		s.log.ErrorContext(ctx, "audit registration of an existing email", "error", err)
+	}
+	now := s.now().Truncate(time.Microsecond) // PostgreSQL's precision, as a stored account has
+	return User{ID: uuid.New(), Email: email, FullName: strings.TrimSpace(fullName), Role: RoleUser, IsActive: true, CreatedAt: now, UpdatedAt: now}, nil
 }
+
+const codeEmailExists = "EMAIL_ALREADY_EXISTS"
 
 // CreateUser makes an account with a role (the bootstrap and the CLI use it for superadmins).
 func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, role Role, actor *Principal) (User, error) {
-	email = NormalizeEmail(email)
+	email, err := CleanEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if fullName, err = CleanName("full_name", fullName); err != nil {
+		return User{}, err
+	}
 	if vs := password.Check("password", pw, email); len(vs) > 0 {
 		return User{}, policyError(vs)
 	}
@@ -107,10 +144,10 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 	var u db.User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: strings.TrimSpace(fullName), PasswordHash: hash, Role: string(role)})
+		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: fullName, PasswordHash: hash, Role: string(role)})
 		if err != nil {
 			if ae := apierr.From(err); ae.Status == http.StatusConflict {
-				return apierr.Conflict("EMAIL_ALREADY_EXISTS", "An account with this email already exists").WithField("email")
+				return apierr.Conflict(codeEmailExists, "An account with this email already exists").WithField("email")
 			}
 			return err
 		}
@@ -150,19 +187,60 @@ func actorOf(p *Principal, self *db.User) audit.Actor {
 
 var errBadCredentials = apierr.Unauthorized("INVALID_CREDENTIALS", "Email or password is incorrect")
 
+// failureKey is the (client IP, account) pair failed logins are counted against; an IP
+// holds no '|', so pairs cannot collide.
+func failureKey(ip, email string) string { return ip + "|" + email }
+
+// throttleLogin refuses a password check for email from ip after too many failures of that
+// pair, and delays it (never refuses it) after too many failures of the account from
+// everywhere: an attacker can exhaust their own IPs' allowance, not the owner's.
+func (s *Service) throttleLogin(ctx context.Context, email, ip string) error {
+	if !s.limits.enabled {
+		return nil
+	}
+	if err := s.allow(ctx, s.limits.loginFailures, failureKey(ip, email), false); err != nil {
+		return err
+	}
+	res, err := s.limiter.Peek(ctx, s.limits.accountFailures, email)
+	if err != nil {
+		return apierr.Unavailable("Rate limiting is unavailable; try again shortly", err)
+	}
+	d := loginDelay(res.Limit-res.Remaining-s.limits.accountThreshold, s.limits.maxDelay)
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loginDelay is the wait before a login after excess account-wide failures past the
+// threshold: 0, then doubling from firstDelay up to max.
+func loginDelay(excess int, ceiling time.Duration) time.Duration {
+	if excess <= 0 {
+		return 0
+	}
+	return min(firstDelay<<min(excess-1, delaySteps), ceiling)
+}
+
 // Login checks the credentials and starts a session (a new refresh-token family).
 func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, error) {
 	email = NormalizeEmail(email)
 	if err := s.allow(ctx, s.limits.loginIP, ip, true); err != nil {
 		return Pair{}, User{}, err
 	}
-	if err := s.allow(ctx, s.limits.loginFailures, email, false); err != nil {
+	if err := s.throttleLogin(ctx, email, ip); err != nil {
 		return Pair{}, User{}, err
 	}
 	u, err := s.q.GetUserByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.hasher.VerifyDummy(ctx, pw) // same time as a real check: no enumeration by timing
-		s.failedLogin(ctx, email, nil, "unknown_email")
+		s.failedLogin(ctx, email, ip, nil, "unknown_email")
 		return Pair{}, User{}, errBadCredentials
 	}
 	if err != nil {
@@ -173,15 +251,19 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, 
 		return Pair{}, User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
 	}
 	if !ok {
-		s.failedLogin(ctx, email, &u, "wrong_password")
+		s.failedLogin(ctx, email, ip, &u, "wrong_password")
 		return Pair{}, User{}, errBadCredentials
 	}
 	if !u.IsActive {
-		s.failedLogin(ctx, email, &u, "inactive")
-		return Pair{}, User{}, apierr.Unauthorized("ACCOUNT_DISABLED", "This account is deactivated")
+		// The same answer as a wrong password (after the same work): a distinct one would
+		// confirm the password of a deactivated account.
+		s.failedLogin(ctx, email, ip, &u, "inactive")
+		return Pair{}, User{}, errBadCredentials
 	}
 	if s.limits.enabled {
-		if err := s.limiter.Reset(ctx, s.limits.loginFailures, email); err != nil {
+		// Only this pair's count: the account-wide one decays by itself, so a login by the
+		// owner does not hand an attacker a fresh allowance.
+		if err := s.limiter.Reset(ctx, s.limits.loginFailures, failureKey(ip, email)); err != nil {
 			s.log.WarnContext(ctx, "reset login failures", "error", err)
 		}
 	}
@@ -215,12 +297,15 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, 
 	return pair, userOf(u), nil
 }
 
-// failedLogin counts the failure against the account and audits it. Neither may fail the
-// request: the client gets 401 whatever happens here.
-func (s *Service) failedLogin(ctx context.Context, email string, u *db.User, reason string) {
+// failedLogin counts the failure against the (IP, account) pair and the account, and audits
+// it. Neither may fail the request: the client gets 401 whatever happens here.
+func (s *Service) failedLogin(ctx context.Context, email, ip string, u *db.User, reason string) {
 	if s.limits.enabled {
-		if _, err := s.limiter.Hit(ctx, s.limits.loginFailures, email); err != nil {
+		if _, err := s.limiter.Hit(ctx, s.limits.loginFailures, failureKey(ip, email)); err != nil {
 			s.log.WarnContext(ctx, "count failed login", "error", err)
+		}
+		if _, err := s.limiter.Hit(ctx, s.limits.accountFailures, email); err != nil {
+			s.log.WarnContext(ctx, "count failed login of the account", "error", err)
 		}
 	}
 	e := audit.Entry{Action: "auth.login_failed", ResourceType: "user", Success: false, Details: map[string]any{"reason": reason}}
@@ -370,7 +455,8 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err != nil {
 		return Pair{}, User{}, err
 	}
-	if err := s.allow(ctx, s.limits.loginFailures, u.Email, false); err != nil {
+	ip := audit.RequestFrom(ctx).IP
+	if err := s.throttleLogin(ctx, u.Email, ip); err != nil {
 		return Pair{}, User{}, err
 	}
 	ok, err := s.hasher.Verify(ctx, current, u.PasswordHash)
@@ -378,7 +464,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		return Pair{}, User{}, err
 	}
 	if !ok {
-		s.failedLogin(ctx, u.Email, &u, "wrong_current_password")
+		s.failedLogin(ctx, u.Email, ip, &u, "wrong_current_password")
 		return Pair{}, User{}, apierr.Invalid("current_password", "is incorrect")
 	}
 	if vs := password.Check("new_password", next, u.Email); len(vs) > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,13 +30,16 @@ func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 
 // UpdateProfile changes the caller's own name.
 func (s *Service) UpdateProfile(ctx context.Context, p *Principal, fullName *string) (User, error) {
+	if fullName != nil {
+		n, err := CleanName("full_name", *fullName)
+		if err != nil {
+			return User{}, err
+		}
+		fullName = &n
+	}
 	var u db.User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		if fullName != nil {
-			n := strings.TrimSpace(*fullName)
-			fullName = &n
-		}
 		if u, err = db.New(tx).UpdateProfile(ctx, db.UpdateProfileParams{ID: p.UserID, FullName: fullName}); err != nil {
 			return err
 		}
@@ -79,6 +81,13 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, string, 
 // AdminUpdate changes a user's name or active status. Admins cannot touch accounts above
 // their own rank; the last active superadmin cannot be deactivated.
 func (s *Service) AdminUpdate(ctx context.Context, p *Principal, id uuid.UUID, fullName *string, active *bool) (User, error) {
+	if fullName != nil {
+		n, err := CleanName("full_name", *fullName)
+		if err != nil {
+			return User{}, err
+		}
+		fullName = &n
+	}
 	return s.changeUser(ctx, p, id, "users.updated", func(q *db.Queries, before db.User) (db.User, error) {
 		if active != nil && !*active && before.Role == string(RoleSuperadmin) && before.IsActive {
 			if err := s.keepOneSuperadmin(ctx, q); err != nil {
@@ -179,9 +188,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 		t := s.now().Add(time.Duration(*expiresInDays) * 24 * time.Hour).UTC()
 		exp = &t
 	}
+	name, err := CleanName("name", name)
+	if err != nil {
+		return APIKey{}, "", err
+	}
 	key, prefix, hash := newAPIKey()
 	var k db.ApiKey
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// The cap counts usable keys (revoked and expired ones are history). Two concurrent
 		// creations may both pass it; that bounds the overshoot to the caller's parallelism.
 		if s.maxKeys > 0 {
@@ -194,7 +207,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 			}
 		}
 		var err error
-		k, err = db.New(tx).CreateAPIKey(ctx, db.CreateAPIKeyParams{UserID: p.UserID, Name: strings.TrimSpace(name), Prefix: prefix, SecretHash: hash, Role: string(r), ExpiresAt: exp})
+		k, err = db.New(tx).CreateAPIKey(ctx, db.CreateAPIKeyParams{UserID: p.UserID, Name: name, Prefix: prefix, SecretHash: hash, Role: string(r), ExpiresAt: exp})
 		if err != nil {
 			return err
 		}

@@ -155,6 +155,11 @@ type Config struct {
 	RegisterPerHour  int
 	RefreshPerMinute int
 
+	// LoginAccountFailures failures of one account (all IPs) start slowing its logins, by
+	// up to LoginMaxDelay each; they never refuse them.
+	LoginAccountFailures int
+	LoginMaxDelay        time.Duration
+
 	// Server-sent events and feature-flag events
 	SSEHeartbeat                    time.Duration
 	SSEMaxConnectionsPerIPPerMinute int
@@ -571,8 +576,12 @@ var specs = []spec{
 		func(c *Config) *bool { return &c.RateLimitEnabled }),
 	intVar(gEdge, "RATE_LIMIT_LOGIN_PER_MINUTE", "10", "Login attempts per client IP per minute (1-10000).",
 		func(c *Config) *int { return &c.LoginPerMinute }, 1, 10000),
-	intVar(gEdge, "RATE_LIMIT_LOGIN_FAILURES", "5", "Failed logins per account per 15 minutes before the account is throttled (1-1000).",
+	intVar(gEdge, "RATE_LIMIT_LOGIN_FAILURES", "5", "Failed logins per account and client IP per 15 minutes before that account is refused from that IP (429) (1-1000).",
 		func(c *Config) *int { return &c.LoginFailures }, 1, 1000),
+	intVar(gEdge, "RATE_LIMIT_LOGIN_ACCOUNT_FAILURES", "100", "Failed logins per account from all IPs per 15 minutes after which every login attempt for it is delayed, longer with each further failure, but never refused (1-1000).",
+		func(c *Config) *int { return &c.LoginAccountFailures }, 1, 1000),
+	durationVar(gEdge, "RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS", "10", "Longest delay of a login attempt for an account past RATE_LIMIT_LOGIN_ACCOUNT_FAILURES, in seconds (1-60).",
+		func(c *Config) *time.Duration { return &c.LoginMaxDelay }, second, 1, 60),
 	intVar(gEdge, "RATE_LIMIT_REGISTER_PER_HOUR", "5", "Registrations per client IP per hour (1-10000).",
 		func(c *Config) *int { return &c.RegisterPerHour }, 1, 10000),
 	intVar(gEdge, "RATE_LIMIT_REFRESH_PER_MINUTE", "30", "Token refreshes per session (refresh-token family) per minute (1-10000).",

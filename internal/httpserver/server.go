@@ -71,6 +71,7 @@ func New(o Options) *echo.Echo {
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))
 	e.Use(securityHeaders(o.DocsCSP, o.Demo))
+	e.Use(noStore)
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:     o.Config.AllowedOrigins,
 		AllowCredentials: true,
