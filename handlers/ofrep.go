@@ -51,7 +51,7 @@ func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagR
 // visibility level and the evaluation context (including server-derived attributes).
 func bulkETag(revision int64, level flageval.Visibility, ec flageval.EvalContext) string {
 	h := sha256.New()
-	h.Write([]byte(strconv.FormatInt(revision, 10) + "|" + string(level) + "|" + ec.TargetingKey + "|"))
+	h.Write([]byte(strconv.FormatInt(revision, 10) + "|" + string(level) + "|" + strconv.FormatBool(ec.NoOverrides) + "|" + ec.TargetingKey + "|"))
 	attrs, _ := json.Marshal(ec.Attributes) // map keys are sorted: deterministic
 	h.Write(attrs)
 	return `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`

@@ -1,0 +1,104 @@
+package tests
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/auth"
+)
+
+// Issue 21 #3: a per-user override is served only to its user (or a service caller with an
+// API key), never to someone who sends that user's id as targetingKey.
+func TestFlagOverrideNotDisclosedByTargetingKey(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	victim := s.account(t, auth.RoleUser)
+	other := s.token(t, s.account(t, auth.RoleUser))
+	pub := client.FlagVisibilityPublic
+	f := s.createFlag(t, admin, client.FlagInput{Key: "backend.secret_pilot", Type: client.FlagTypeString, Enabled: ptr(true),
+		Value: anyv("on"), DefaultValue: anyv("off"), RolloutPercentage: ptr(0.0), Visibility: &pub})
+	ov, err := s.Client.PutFlagOverrideWithResponse(ctx, f.Key, victim.User.ID.String(), client.FlagOverrideInput{Value: anyv("pilot-secret")}, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ov.StatusCode(), "%s", ov.Body)
+	vid := victim.User.ID.String()
+
+	// The owner gets it, by default and when naming itself.
+	require.Equal(t, "pilot-secret", *s.evaluate(t, s.token(t, victim), f.Key, "").Value)
+	require.Equal(t, "pilot-secret", *s.evaluate(t, s.token(t, victim), f.Key, vid).Value)
+
+	// Another user and an anonymous caller naming the victim do not.
+	e := s.evaluate(t, other, f.Key, vid)
+	require.Equal(t, "off", *e.Value)
+	require.Equal(t, client.FlagEvaluationReason("DEFAULT"), e.Reason)
+	e = s.evaluate(t, "", f.Key, vid)
+	require.Equal(t, "off", *e.Value)
+	require.Equal(t, client.FlagEvaluationReason("DEFAULT"), e.Reason)
+	one, err := s.Client.OfrepEvaluateFlagWithResponse(ctx, f.Key, client.OfrepEvaluationRequest{Context: &client.EvaluationContext{TargetingKey: &vid}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, one.StatusCode(), "%s", one.Body)
+	require.Equal(t, "off", *one.JSON200.Value)
+	bulk, err := s.Client.OfrepEvaluateFlagsWithResponse(ctx, nil, client.OfrepEvaluationRequest{Context: &client.EvaluationContext{TargetingKey: &vid}}, bearerAuth(other))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, bulk.StatusCode(), "%s", bulk.Body)
+	for _, it := range bulk.JSON200.Flags {
+		if it.Key == f.Key {
+			require.Equal(t, "off", *it.Value)
+		}
+	}
+
+	// A service caller (API key) evaluates on behalf of any user, overrides included.
+	key, err := s.Client.CreateApiKeyWithResponse(ctx, client.CreateApiKeyRequest{Name: "svc"}, bearerAuth(admin))
+	require.NoError(t, err)
+	withKey := func(_ context.Context, r *http.Request) error {
+		r.Header.Set("X-API-Key", key.JSON201.Data.Key)
+		return nil
+	}
+	r, err := s.Client.EvaluateFlagsWithResponse(ctx, client.EvaluateRequest{Keys: &[]string{f.Key}, Context: &client.EvaluationContext{TargetingKey: &vid}}, withKey)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), "%s", r.Body)
+	require.Equal(t, "pilot-secret", *r.JSON200.Data.Flags[0].Value)
+}
+
+// Issue 21 #14: an anonymous context cannot claim the server-set attributes role, user_id
+// and email to match a staff-only rule; an authenticated caller cannot override them either.
+func TestAnonymousContextCannotClaimReservedAttributes(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	user := s.account(t, auth.RoleUser)
+	pub := client.FlagVisibilityPublic
+	cond := func(attr, v string) client.FlagRule {
+		return client.FlagRule{Id: "staff_" + attr, Conditions: []client.FlagCondition{{Attribute: attr, Operator: client.Equals, Value: anyv(v)}}, Value: anyv(true)}
+	}
+	f := s.createFlag(t, admin, client.FlagInput{Key: "ui.staff_tools", Type: client.FlagTypeBoolean, Enabled: ptr(true), Visibility: &pub,
+		Value: anyv(false), DefaultValue: anyv(false),
+		Rules: &[]client.FlagRule{cond("role", "admin"), cond("email", "boss@example.org"), cond("user_id", user.User.ID.String())}})
+
+	claims := []map[string]any{{"role": "admin"}, {"email": "boss@example.org"}, {"user_id": user.User.ID.String()}}
+	for _, attrs := range claims {
+		for _, tok := range []string{"", s.token(t, s.account(t, auth.RoleUser))} {
+			r, err := s.Client.EvaluateFlagsWithResponse(context.Background(), client.EvaluateRequest{Keys: &[]string{f.Key},
+				Context: &client.EvaluationContext{AdditionalProperties: attrs}}, bearerIf(tok)...)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, r.StatusCode(), "%s", r.Body)
+			require.Equal(t, false, *r.JSON200.Data.Flags[0].Value, "claim %v (token %t)", attrs, tok != "")
+			require.NotEqual(t, client.FlagEvaluationReason("TARGETING_MATCH"), r.JSON200.Data.Flags[0].Reason)
+		}
+	}
+	// The real attributes still match.
+	require.Equal(t, true, *s.evaluate(t, s.token(t, user), f.Key, "").Value)
+	require.Equal(t, true, *s.evaluate(t, admin, f.Key, "").Value)
+}
+
+func bearerIf(tok string) []client.RequestEditorFn {
+	if tok == "" {
+		return nil
+	}
+	return []client.RequestEditorFn{bearerAuth(tok)}
+}
