@@ -102,3 +102,29 @@ func bearerIf(tok string) []client.RequestEditorFn {
 	}
 	return []client.RequestEditorFn{bearerAuth(tok)}
 }
+
+// Issue 21 #13: the contract now says management reads show every flag to staff (viewer and
+// above), `internal` included, while evaluation hides it from all but admin API keys. This
+// pins both halves of that rule.
+func TestInternalFlagManagementReadsVersusEvaluation(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	viewer := s.token(t, s.account(t, auth.RoleViewer))
+	internal := client.FlagVisibilityInternal
+	f := s.createFlag(t, admin, client.FlagInput{Key: "ops.svc_only", Type: client.FlagTypeBoolean, Enabled: ptr(true), Value: anyv(true), DefaultValue: anyv(false), Visibility: &internal})
+
+	g, err := s.Client.GetFlagWithResponse(ctx, f.Key, bearerAuth(viewer))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, g.StatusCode(), "%s", g.Body)
+	require.Equal(t, client.FlagVisibilityInternal, g.JSON200.Data.Visibility)
+	l, err := s.Client.ListFlagsWithResponse(ctx, nil, bearerAuth(viewer))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, l.StatusCode(), "%s", l.Body)
+	require.Contains(t, string(l.Body), `"ops.svc_only"`)
+
+	e := s.evaluate(t, viewer, f.Key, "")
+	require.NotNil(t, e.ErrorCode)
+	require.Equal(t, client.FlagEvaluationErrorCodeFLAGNOTFOUND, *e.ErrorCode)
+}

@@ -2531,7 +2531,7 @@ type FeatureFlag struct {
 	Variants []FlagVariant `json:"variants"`
 	Version  int64         `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2635,7 +2635,7 @@ type FlagExportItem struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2725,7 +2725,7 @@ type FlagInput struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2816,7 +2816,7 @@ type FlagPatch struct {
 	// Version The version this change is based on (409 when the flag is at another).
 	Version *int64 `json:"version,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2859,7 +2859,7 @@ type FlagState struct {
 	} `json:"variants"`
 	Version int64 `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2932,7 +2932,7 @@ type FlagVersionEnvelope struct {
 // FlagVersionEnvelopeSuccess defines model for FlagVersionEnvelope.Success.
 type FlagVersionEnvelopeSuccess bool
 
-// FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+// FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
 // Health defines model for Health.
@@ -5259,7 +5259,7 @@ type ClientInterface interface {
 
 	// ListFlags List feature flags
 	//
-	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 	//
 	// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
 	ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5288,7 +5288,7 @@ type ClientInterface interface {
 
 	// ExportFlags Export every flag
 	//
-	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 	//
 	// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
 	ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5331,7 +5331,7 @@ type ClientInterface interface {
 
 	// GetFlag Get a feature flag
 	//
-	// The flag with its current version, also sent as the `ETag`.
+	// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 	//
 	// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
 	GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6846,7 +6846,7 @@ func (c *Client) GetCacheStats(ctx context.Context, reqEditors ...RequestEditorF
 
 // ListFlags List feature flags
 //
-// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 //
 // Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
 func (c *Client) ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6905,7 +6905,7 @@ func (c *Client) CreateFlag(ctx context.Context, body CreateFlagJSONRequestBody,
 
 // ExportFlags Export every flag
 //
-// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 //
 // Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
 func (c *Client) ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6998,7 +6998,7 @@ func (c *Client) DeleteFlag(ctx context.Context, flag FlagKeyPath, reqEditors ..
 
 // GetFlag Get a feature flag
 //
-// The flag with its current version, also sent as the `ETag`.
+// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 //
 // Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
 func (c *Client) GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15073,7 +15073,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListFlagsWithResponse List feature flags
 	//
-	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15104,7 +15104,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportFlagsWithResponse Export every flag
 	//
-	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15153,7 +15153,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetFlagWithResponse Get a feature flag
 	//
-	// The flag with its current version, also sent as the `ETag`.
+	// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -26239,7 +26239,7 @@ func (c *ClientWithResponses) GetCacheStatsWithResponse(ctx context.Context, req
 
 // ListFlagsWithResponse List feature flags
 //
-// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26288,7 +26288,7 @@ func (c *ClientWithResponses) CreateFlagWithResponse(ctx context.Context, body C
 
 // ExportFlagsWithResponse Export every flag
 //
-// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26367,7 +26367,7 @@ func (c *ClientWithResponses) DeleteFlagWithResponse(ctx context.Context, flag F
 
 // GetFlagWithResponse Get a feature flag
 //
-// The flag with its current version, also sent as the `ETag`.
+// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 //
 // Returns a wrapper object for the known response body format(s).
 //
