@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"time"
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/flagstore"
+	"github.com/voiceassist/gateway/internal/ratelimit"
 )
 
 // visibilityOf is the highest flag visibility the caller may see.
@@ -53,7 +55,20 @@ func evalContext(ctx context.Context, c *api.EvaluationContext) flageval.EvalCon
 	return ec
 }
 
+// limitAnonymous counts an anonymous evaluation against its client IP (issue 21 #1): public
+// evaluation needs no account, so the address is the only handle on a flood.
+func (s *Server) limitAnonymous(ctx context.Context) error {
+	if _, ok := auth.From(ctx); ok || !s.Config.RateLimitEnabled {
+		return nil
+	}
+	rule := ratelimit.Rule{Name: "flag_eval_anon_ip", Limit: s.Config.FlagEvalAnonymousPerMinute, Window: time.Minute}
+	return s.Limiter.Check(ctx, rule, clientIP(ctx), true, "Too many anonymous flag evaluations from this address; retry later")
+}
+
 func (s *Server) EvaluateFlags(ctx context.Context, r api.EvaluateFlagsRequestObject) (api.EvaluateFlagsResponseObject, error) {
+	if err := s.limitAnonymous(ctx); err != nil {
+		return nil, err
+	}
 	ev := s.Flags.Evaluator(visibilityOf(ctx), s.FlagM)
 	defer ev.Done()
 	ec := evalContext(ctx, r.Body.Context)

@@ -21,6 +21,9 @@ func ofrepMetadata(res flageval.Result) *api.OfrepMetadata {
 }
 
 func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagRequestObject) (api.OfrepEvaluateFlagResponseObject, error) {
+	if err := s.limitAnonymous(ctx); err != nil {
+		return nil, err
+	}
 	ev := s.Flags.Evaluator(visibilityOf(ctx), s.FlagM)
 	defer ev.Done()
 	var c *api.EvaluationContext
@@ -58,6 +61,9 @@ func bulkETag(revision int64, level flageval.Visibility, ec flageval.EvalContext
 }
 
 func (s *Server) OfrepEvaluateFlags(ctx context.Context, r api.OfrepEvaluateFlagsRequestObject) (api.OfrepEvaluateFlagsResponseObject, error) {
+	if err := s.limitAnonymous(ctx); err != nil {
+		return nil, err
+	}
 	level := visibilityOf(ctx)
 	ev := s.Flags.Evaluator(level, s.FlagM)
 	defer ev.Done()

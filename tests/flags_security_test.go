@@ -2,7 +2,9 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -127,4 +129,80 @@ func TestInternalFlagManagementReadsVersusEvaluation(t *testing.T) {
 	e := s.evaluate(t, viewer, f.Key, "")
 	require.NotNil(t, e.ErrorCode)
 	require.Equal(t, client.FlagEvaluationErrorCodeFLAGNOTFOUND, *e.ErrorCode)
+}
+
+// Issue 21 #1: wide JSON cannot amplify. An anonymous evaluation body is refused above 64 KiB
+// before it is decoded; the context is bounded (members, value lengths, nesting) for everyone;
+// a validation error lists at most 20 violations; anonymous evaluation is limited per IP.
+func TestEvaluationContextBounds(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE": "4"})
+	user := s.token(t, s.account(t, auth.RoleUser))
+	bearer := map[string]string{"Authorization": "Bearer " + user, "Content-Type": "application/json"}
+	plain := map[string]string{"Content-Type": "application/json"}
+
+	// The amplification body: ~780 KB, 60,000 attributes, anonymous.
+	var wide strings.Builder
+	wide.WriteString(`{"context":{"targetingKey":"visitor-1"`)
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&wide, `,"a%05d":"v"`, i)
+	}
+	wide.WriteString(`}}`)
+	res, body := s.raw(t, http.MethodPost, "/ofrep/v1/evaluate/flags", wide.String(), plain)
+	require.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode, "%.300s", body)
+
+	// Authenticated callers keep MAX_BODY_BYTES, but the context is bounded and the error short.
+	res, body = s.raw(t, http.MethodPost, "/api/flags/evaluate", wide.String(), bearer)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "%.300s", body)
+	require.Less(t, len(body), 8000, "the error lists at most 20 violations")
+	require.LessOrEqual(t, len(errorFields(t, body)), 21)
+	res, body = s.raw(t, http.MethodPost, "/ofrep/v1/evaluate/flags", wide.String(), bearer)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode, "%.300s", body)
+	require.Contains(t, string(body), "INVALID_CONTEXT")
+
+	for name, ctx := range map[string]string{
+		"long value":    `{"a":"` + strings.Repeat("x", 1025) + `"}`,
+		"nested object": `{"a":{"b":{"c":1}}}`,
+		"long list":     `{"a":[` + strings.Repeat(`1,`, 100) + `1]}`,
+		"list of lists": `{"a":[[1]]}`,
+	} {
+		res, body := s.raw(t, http.MethodPost, "/api/flags/evaluate", `{"context":`+ctx+`}`, bearer)
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "%s: %.300s", name, body)
+	}
+	// What OpenFeature SDKs send still passes: scalars, flat lists and one level of object.
+	res, body = s.raw(t, http.MethodPost, "/api/flags/evaluate",
+		`{"context":{"targetingKey":"u","plan":"beta","n":3,"ok":true,"none":null,"tags":["a","b"],"org":{"id":"o1","size":10}}}`, bearer)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+
+	// 60,000 unknown fields to registration: one short 422, not a 3 MB list.
+	var reg strings.Builder
+	reg.WriteString(`{"email":"x@example.org","password":"a-Long-passphrase-42"`)
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&reg, `,"f%05d":1`, i)
+	}
+	reg.WriteString(`}`)
+	res, body = s.raw(t, http.MethodPost, "/api/auth/register", reg.String(), plain)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "%.300s", body)
+	require.Less(t, len(body), 8000, "%.300s", body)
+	fields := errorFields(t, body)
+	require.LessOrEqual(t, len(fields), 21)
+	require.Contains(t, string(body), "more violations not listed")
+
+	// Anonymous evaluation is limited per client IP (4 per minute here); callers with a
+	// credential are not counted against it.
+	for i := 0; i < 4; i++ {
+		r, err := s.Client.OfrepEvaluateFlagsWithResponse(context.Background(), nil, client.OfrepEvaluationRequest{})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), "%s", r.Body)
+	}
+	r, err := s.Client.EvaluateFlagsWithResponse(context.Background(), client.EvaluateRequest{})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusTooManyRequests, r.StatusCode(), "%s", r.Body)
+	require.NotEmpty(t, r.HTTPResponse.Header.Get("Retry-After"))
+	o, err := s.Client.OfrepEvaluateFlagsWithResponse(context.Background(), nil, client.OfrepEvaluationRequest{})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusTooManyRequests, o.StatusCode(), "%s", o.Body)
+	a, err := s.Client.EvaluateFlagsWithResponse(context.Background(), client.EvaluateRequest{}, bearerAuth(user))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, a.StatusCode(), "%s", a.Body)
 }

@@ -2458,15 +2458,18 @@ type ErrorEnvelopeSuccess bool
 
 // EvaluateRequest defines model for EvaluateRequest.
 type EvaluateRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 	Keys    *[]string          `json:"keys,omitempty"`
 }
 
-// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+// EvaluationAttribute One evaluation context attribute (bounded in size and nesting).
+type EvaluationAttribute = any
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 type EvaluationContext struct {
-	TargetingKey         *string                `json:"targetingKey,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	TargetingKey         *string                        `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]EvaluationAttribute `json:"-"`
 }
 
 // EvaluationEnvelope defines model for EvaluationEnvelope.
@@ -2491,6 +2494,20 @@ type EvaluationResult struct {
 	Revision     int64  `json:"revision"`
 	TargetingKey string `json:"targeting_key"`
 }
+
+// EvaluationScalar A string (up to 1024 characters), number, boolean or null.
+type EvaluationScalar struct {
+	union json.RawMessage
+}
+
+// EvaluationScalar0 defines model for EvaluationScalar.0.
+type EvaluationScalar0 = string
+
+// EvaluationScalar1 defines model for EvaluationScalar.1.
+type EvaluationScalar1 = float32
+
+// EvaluationScalar2 defines model for EvaluationScalar.2.
+type EvaluationScalar2 = bool
 
 // Exchange defines model for Exchange.
 type Exchange struct {
@@ -3355,7 +3372,7 @@ type OfrepEvaluationFailureErrorCode string
 
 // OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
 type OfrepEvaluationRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 }
 
@@ -4753,7 +4770,7 @@ type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
 
 // Getter for additional properties for EvaluationContext. Returns the specified
 // element and whether it was found
-func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+func (a EvaluationContext) Get(fieldName string) (value EvaluationAttribute, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -4761,9 +4778,9 @@ func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool)
 }
 
 // Setter for additional properties for EvaluationContext
-func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+func (a *EvaluationContext) Set(fieldName string, value EvaluationAttribute) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -4785,9 +4802,9 @@ func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal EvaluationAttribute
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -4928,6 +4945,94 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsEvaluationScalar0 returns the union data inside the EvaluationScalar as a EvaluationScalar0
+func (t EvaluationScalar) AsEvaluationScalar0() (EvaluationScalar0, error) {
+	var body EvaluationScalar0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar0 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar0
+func (t *EvaluationScalar) FromEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar0 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar0
+func (t *EvaluationScalar) MergeEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar1 returns the union data inside the EvaluationScalar as a EvaluationScalar1
+func (t EvaluationScalar) AsEvaluationScalar1() (EvaluationScalar1, error) {
+	var body EvaluationScalar1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar1 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar1
+func (t *EvaluationScalar) FromEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar1 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar1
+func (t *EvaluationScalar) MergeEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar2 returns the union data inside the EvaluationScalar as a EvaluationScalar2
+func (t EvaluationScalar) AsEvaluationScalar2() (EvaluationScalar2, error) {
+	var body EvaluationScalar2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar2 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar2
+func (t *EvaluationScalar) FromEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar2 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar2
+func (t *EvaluationScalar) MergeEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvaluationScalar) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvaluationScalar) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
@@ -12512,6 +12617,32 @@ func (response EvaluateFlags422JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EvaluateFlags429JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -18932,6 +19063,30 @@ func (response OfrepEvaluateFlags415JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OfrepEvaluateFlags429JSONResponse struct {
+	Body    OfrepGeneralError
+	Headers OfrepEvaluateFlags429ResponseHeaders
+}
+
+func (response OfrepEvaluateFlags429JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19035,6 +19190,30 @@ func (response OfrepEvaluateFlag415JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OfrepEvaluateFlag429JSONResponse struct {
+	Body    OfrepGeneralError
+	Headers OfrepEvaluateFlag429ResponseHeaders
+}
+
+func (response OfrepEvaluateFlag429JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23383,546 +23562,553 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs58iAKvwqCuxEtTZQo+dK901JsbLBlyda0LGkluT3za/pjgVVJEqMiwAZQkjgOR3zvcN7wPMkJ",
-	"JIC6sYos6mK7+8d/bJGswiWRmch7fu5EYjoTHLhWnf3PnQnQGCT+eUk1nLIp0/iP+SYGFUk200zwzn7n",
-	"Ev5IQWlFaJKIO4gJ40RPgNwxHou7bifoqGgCU2re1PMZdPY7jGsYg+x8+RLkw1/ClDLO+HjJFAmM9MPH",
-	"V1Cz/CuIBI8VSblmSWFgIs3zavX4oOW8N9Igm8fWgtxRpskQRkICkeYVxscrx76+vjqmSTKk0c3i4KGW",
-	"KYTkbgKcUE6AyoSBJDMpblkMkowoSyAmlMdET5giggPRQtwQcQuyPDXwdNrZ/71jRuwEnRFNFHQ+BX5J",
-	"SktzLG5FF26CxRVdT4CoGUA0yVehJ1SbT3EaQYzgpWnMRO3Wy/P8JlgE9ZPcmp9IqiBePs6XoDOjkk5B",
-	"O1w+TKUSNSs/n9E/UiAR/kxGUkxJOAVNY6ppd0bHjFPzZJfDvR7Yp0IiRrifmYRbJlJFZnQMZj3MjPhH",
-	"CnLeCTqcTs2S7DulxU7p/SnwsZ509n988bIO2McJHf8K8wtqnqmDwyihY3ID84CEnyOqYSzk/Ev3s+L0",
-	"BgZm5i9htqCZGSVbj3mzE3Qk/JEyCXFn3xx9w+pevNwLOlPGs891az2J/TJrZmPx0rlGQk6p7ux30hSf",
-	"XBy9gfVc0DEQxf7TCPYE3yvOFcOIponu7P9oNkXv2dSg/ss9u0X7Kd9gkRjfg1J0DEs3OrXPDB694Wsq",
-	"x6AZX37+KWcacdCQtGQxEDqbJQyQ42xRQyGSsJgM58Tte7sBH7Sfb3AD87aI8fLHn1YhxhczlJoJrgAJ",
-	"8BcaO2ZuPkWCa+D4Jy48Qirb/bcyO/xcmPR/Shh19jv/Yze/pXbtr2r3SEohj/gtJGIGdspFSEk7KWGK",
-	"TGli4A8x2VJzrul9QCi5k4KPiVl9YJhpym+4uONkxCCJze9TphTjYzIU8Xy72/kSdA4FHyUs+kb7iNzs",
-	"itwxPUEciFIpgWuiNNVgTj9O7VLMlsy3CZBbkIoJbndwLOSQxTHwr7uFiCYJyB8UkSIBEgtQhAttpQd3",
-	"U81AWn5rlvmWarij82s2BZF+ZXBn11jMYrtKru4MTXGi2RRwfWdCH4uUx19vZWeCqDSaGAlFpDICsiUk",
-	"ru6WKTZMzDVvMQIhbQ/7/BZkImgM8TeCIDMiFr2lLKFmiUISuAU5J3dC3tifh6maH5AQBaodlKhCouhc",
-	"WRFHCys3GQZWlE7zp5vW657eLUhquNgLOjcQuRbi1HC/b0PIhqEQuI8AjJw4sdcZwXsLz+1CogzJzKvH",
-	"KNF97XU6HIsmlI8hJorxCHCljpkQc4Wg1B+ejHbeUx1NQlz6FchbFsGH/NS/3tJ7JIYZ8Bh4NCccIDbC",
-	"p8jIt4SLBxaxSEK1EYzN7SvEe8rnXu34ess2yoo9fIcTVsJ9PL4HnX/uZJrQTiZOLX29rPdVhihpa62G",
-	"yd9YGMopZi2HMU8j7D5wmuqJkOw/X5Mq3ltRICCM39KExQGB+5mRlQxPk3ArbiAmkYQYuGY0UZUD/Pjx",
-	"404v1RPzq7mc6yU7mj9hSAwXh3w9VbBC50HAzKSIjCw6TOCIa6bn30zcuoMk2XEC1zA1d5QwhKYIJTI1",
-	"xBeCGbGLolaIzMQyQvwCyfEDV+lsJqSG+D3EjF7jlr8Zt55Qs/hDO/mOWUxFbCkINVEEM8PIv/gjQxzo",
-	"DYdGacSHL0TConmNeh8ljLOIJuE+6Xd+3Nsj0zG5OCe/nLzpdwLS7/xyQV683tv9eY9Mp+/G/Y6B5P2M",
-	"8hji4ivDOZmK1MiId0ZpjilL5v2OwSGv9fuJzFdugBrlP+j04injH2Yx1fBBgSzI8TS2FxRNLqSBgmZG",
-	"2kczAioIxW9fBJ1Z4ePnzihNkoFVQ8rahdHJFhbB1IBGmt1CAfeHQiRAOULZfSWG/4YImVaPz3+jSVpD",
-	"Zz0+J/+4Oj8jt+b3A8K0Qg2ATFOlycipVqhjm68NyHiauIvMqEVm9Bn7FfD0ypuKJFAN8YDqkr5nYLdj",
-	"JMdOzdYsG1HL3inPXweeuIV+GXQSqvQgVcsXuHIyf2gLP8wkjNh9PWebpcOERUYfkdqbUNCEgQJeJMac",
-	"KSBG+qmZ0bHXR63aqB2rmMKlecYqr14P/t1aMXDP2Q7daEHxvEsHWQF1aQef6rAV8enQjraIVnTGUEFf",
-	"sXyHlV+Cjnt48RjuJkb7uoF5l1xNjKoreDK3plWmiNfZD4jSQprjINzaWhdNFUUQWeOBX+XKDWZsd2Gj",
-	"MdW03S49rAwBGVa+6q2zNEmQ55s3vI1vJT44eLwHTc17Ko3M9VqwnRpky/ebcaSgY9BSaTqdtWUEFZD6",
-	"qQILE7/LwtqLczSD/JQpvRreTMNUtUcvNxeVks43J9B8AmnMxLGbOTe339FbM8rsVSfoiFlqZphF0/q7",
-	"N42ZPuJa1tw15j60Es/CazTSQg6M4J0s+b3+0ljJSO3Lnp0u/ByDpixRzfJBadgcWJXVMK5/et1ZtMgG",
-	"HTarnVdEaAlb7+51Ap4DRc3PVgte+bt2ounCEwV8XcTQVIEc0LGTZZdjI55NcY+FUywfeOmEAo8m1cWW",
-	"NxcUsL0AEwR2aZ35+TYhvD4V46dkOjkFbBjPOoxH/waSjZxyVCOpTiC6sbJGWUowsGagiHvAXP4tiHLE",
-	"pNKDoRQ3wAcNpNzAWQqjGH15MKGqxu/xDu6NBjaxsiPVBAxOdMklRELGRlIRqVYstjYqA6UhVWDEF+cK",
-	"Bb5PqDX29PltATZW7leaJQmRQKNJYXxvZqcaJw/I3YRFExKDhkgbeWkqbmlChCS0zyPBFVNGOyQS7iTT",
-	"4AVdDndGjQQL2m6f1/Ei3DyL6+U2I04SxjWN/Mq29pyBdAJGUjOKJ4ftlsclgaqGuwONGw1aVhFL7XNB",
-	"hkiLOJBNk++teMStEPeRouICHWx4RhPPOKTRBA4ToPJxMM/HuQSVJnoD8hYgb2tUKR8HGs1mtC5c4tyo",
-	"dajTZQ+RLeiOuyS8GXYVUBlNwoCEMB1CHG4fEJokLqZkqICjGj6jWoM0o/3/fqc7/9nb+bk72Pn0+UXw",
-	"0+sv/7MWPEt3iMiwgFLIQqGd7Fc5AP9qI2hPrKWWangYfDMAVKH7NhFDdL6TMAPv/g3Mw4BUYLz/NwzF",
-	"KNi3Xu21CKsobtOvYvU2ay/6UULH3niwyOytL2dJmImEW4buHuu2k4AGVyIhERRDnFrdOJUtZWvKV9Bq",
-	"d0/AmUrA2rCmpazplM5BXmlqXWFlgA/n2uHX+mKek4Me+rbZi2qpLMItQ/2n7fMTpgfSuWfcrzydDrMf",
-	"246TGNAVlf7kRSfoJC9rtfwpUwrajpwxnCUqdgs6OPPD2POtY94KWm63gn127w5c2e7ceAUQN+JdZW0L",
-	"uLfGOawB2souyqtvXGvDEhEGqrWWWyW3BVW3DsSrVvUE3DJbzYZN1gMboyMuqFJ3QsYPkzJcANdg5kYp",
-	"bSb7MlgIHF0qQwQdDndPO2QFeAvLrkzZAC59yHSjSSLlN4OWrqxYROnUzN/yeaN3urCFjCIXHqqalxoE",
-	"I3sjYCAyoYqEv/NPoQ9Pt6Em3VpmNKM23Gj1Hac4m81A1y+S6VrTa+V8jNpdBFKQw9ePkUMln7Hp2K60",
-	"BDo9unXGymrAu7wFuWMUByMncq0CjDtHN6sdh8yMtGyIaj8kCeOw3+chPrtPXPhs13nTQhJ+7vuY2n5n",
-	"n7gQ3C/hweI7MSSa2jfwT/N8v9Ptdvud0vORQzv7qP9kni4iZf0UgkOrNSH7cBOIGApLCUjp5WyBDaag",
-	"Q8GNXNxAJ0avYE5nWmSKQ0l5NIF4MJJiWo+/biVWP4wKc5E7qogfAOPhS9J9Ww/BQ7zgI5G45IIndXb7",
-	"yOzHeI79GJFIS5b6Ar020WTQSTFwYh1Y1Bn+Pb1mR19dVcUVXZi1lqALZ/5IKaGIqRs5oVFOKIDphM/S",
-	"dWWEnDqKCRorLQkFxKxG2Ky66pdu4Qn9O1UE2nh41kaoC6qjyaPjsZbfKjkC1tiJ8LcDzEabzvSc2F1b",
-	"74iL6ivdMphoxbRyb1YMZC9qA8CeEJGRUdpghodJ7D7Qh/FBTOfKrcomEb366ccVOUV5ANWatPzgCCac",
-	"rw6L3mTB0ocTsMmGlZ166iuf+sfJ3LrZ8mBrK0koFoOEmMTijpMtLooBsURIYoAgOU3Udrf+ytZmsMG0",
-	"rLHHIh0mBarKLTJKU50WSbaTzlDuvUPxl2EkbFyf01giSDtOLYxYZGXD3sxs9nHXZWWwjYdkBZurh1dN",
-	"fNwsYZZ1tYU+Pm9oUWho/d6ZedgochM2oAlIa/kp08YJ4vuIgTT8LeU2RcKtsKvhXoeZ45YoUGhcn1BF",
-	"uDB60Q3EZEY1cz6YVnfoxbuTnllN3f3pZmi9xSv3vBlKUm531vrt6/yVBWRwAwfZaZXguOr0/flWTAZi",
-	"OqU8bm9oy4Y8tG/mFFgFHBtzIesCJC4YRKDQtQ/3msRSzGYQkyFENFVAYj8DKlMzilaC4ZxQ4hbr08H1",
-	"BKbdJu98PKjP/r4uZvwBmrZ/ULiQwLnviHmbmLezCSXl3TaKjhmm6Yo3xK8htnumsUusweAGoSEwSC5k",
-	"DDIg/xaM2y1bM/Xq8FGcN8gPswiB/CCWY0gaM5FJ1hXuYH6r35fE6BEjrGx97P1GaHJH5+qAnL99u3s+",
-	"S1VAPsLwvfvz/cWrgByf9g4D8v51z0aGjEbTGYzLURdDxikmI6/nbfOswKdX6dLymCJDajBJ8KrD7dXL",
-	"zsok5iK0LTiWe96qZPIQncUdZ51vGoiaiRvgHkOd27TfGQuDVbOEcpursJawVwLwYyDkV74ejH5ldrNe",
-	"ErHWUEnHks4mzjqaMI4mB7jXA0e+NqocSwkUvhqLgRaFzzEkoGGANg0F3IhJZqCUx6JKLlyB1AMN05kR",
-	"p9CPnyoX8Jfira20MFKSordQ649qYJLLrt3yCR8bfMhvOc+HJhSzaScGobUgNNJEcLJlNmHJiQsyYUoL",
-	"OS+lY9stFUXGgpBC5biJoBB4hlGHJXCGAa7Kjoo/V2AWtuKWN+6817luEEcWoucZ4prZSH45rsA4KSFq",
-	"8Pc7s98idxerjcb4Mj66dP5jxmnC/gNPJAz74TbicFtx2EPsIXz5iZhkK9ZYOdkFNHmQ9P1gkbZRIsVl",
-	"LN3ICXKIa89UFzbSECDuJaqHOnFKxl8cbOkqz0Td2qZU3qBGXO/MEhoIVeS9eyoglCRwC8nOS+LcQ+i7",
-	"8ezURsTCfX2mlnvqAQL5lWNoNaJ4S2B5OGX7LSxnJdiaj/bRW8qGXmNr/sk1SAPTYxdgYmP9PWjWgIeb",
-	"3kszSlAjM0xmKK+IsbScDBOO41SuECSumm6r74NuqgfVeplrr2bFMjLGVhG0ConDg1mWObw09Hkx1/iL",
-	"UbFyM+xD838e4t3zwQIqx4NFTsRiHy/veU2uS48F+GDDRdehu2Tir5FCa9jl4IG0iSG1rDloYeUai6yo",
-	"krWB0ZkFkdeA0cuzBeUcuTdmPBs9XgkyorK1nakNr84tsu1Gso8/yFG6RKE+4ZGEqdGT0BBhY1dtKZMD",
-	"QtGWaCOjSxVN9ATmhEpYrmqvkIvsSWZYEtQSbwanRdIonHK+wUXKLeFSs/e3Qh1t2M8TCfUFQ+JGmm8F",
-	"+IcI8895MyxabRxfyUp5FV9SdaEiz8o+a4oM2N8zsyRhitChSDXZunh3QqypGSmcC00kZYbMR0Iakbdk",
-	"et9usZmqky3bWZuzfkIPeq3pfuNFX48CF/yIrtqIs57FRUa6XNT1QmRNULA1Mz1Akahon3WRisLNuN7A",
-	"Jc1nVdCxnSPItrEUohkYnug6ycG6QeeV6HwN9/oht4lXu8pm9/UM7+08Gyh+PqFTw7mQWhmlrkt+zarT",
-	"wltWH+RTzMyyNSQ6KpR0XsSeWaG88hqOudxHS+hIgyS3IqLDNKFG3s33Enino/exYVK08+q5ktStfHTZ",
-	"Mgv7CUpQqwM9kuEvIq6rmCTimvTFK43VIqc0mjAOOxJojF+Yp/dJ+Fvv9ORN7/rk/GxwdHl5fhkGJPyl",
-	"92ZwefR/PxxdXZuPH856H67fnV+e/NfRmzDo8/D6/Nejs8HRPy9OLs03xH1xcoaD5V9cHv12/qt9wv02",
-	"OLw8enN0dn3SO70yXx+fX/5y8ubN0RmOe3J29eH4+OTw5OjsenBxdPn+5Orq5PwMnzw7vx4cn384w9He",
-	"H12/O38zMN/1Tk/PP9o5Ds/Pjk9PDq9xrKP3vZPTQe/08qj35l+Do3+eXF3jOB+Per8OLnpXVx/PL/Gt",
-	"i96/Ts97bwbX5+eD097l2yO75asPFxfnl9dHbwbvj96c9AbX/7o4woEvLo8Oz8/enCDIjnsnp3byy971",
-	"0eD05P3J9eDon4dHR2/s11dHl7+dHB4NPpz1fuudnPZ+OT2y4Lg+ujzrnTqY29hluKfTmVFZO9VDqY3a",
-	"b1ccpOJNEpLkSXs2ylrtY5i1/bvf2Se/f+53sHRcJdj6y6cvy9w5OY7iy01eYlsGDh8hVBOsqRwQLAiH",
-	"Me4zqidESJKVHUflsrtGdPFqKxJSSv68X/HyihzlMneNV3ClQhq6wUlo1o6JDdRBPSsQ1QqirW7pnDU8",
-	"6S2N19t3ek0f3dIkfXBSMlY/vF8ZkuMmwVvJvmDLgpWvtWq590XspPcn9uEfC2GZuXzYtLnCvGvR+vkM",
-	"+DFQnUogkA1F3KYPSKgLFdJDI0FoXxCdxQERegKSTGE6BGkVPaq1ZMNU2ziUirhTGKuuxnmLYNJ8u4+T",
-	"c/NxNk7QduSTg6o25b29+Hac0HE+Zp3k5nPg26TJb2EuEGHxNmJmAYd934oWWavlsvwrb4ZsfcFCQX8L",
-	"ilow3lt7aI23QSmmNOVZ9swqCLpcqKyk1bqvVbZTGiOoWc6y7TySDD1QNuTXRH6OOxuqWTc1zfcqaUOR",
-	"h/7ZB3qcXOOLwa0vArvUJOqLxVarANfoYsBtTHntDpvqbIg73qDaSZEkItWDGcgIuHZk0yL0XaYJrMfk",
-	"LtOk1nakaNLgbK2y0ZUJs20su2Yp3qD7IKfPuid6SyWjXK8HrN/sS3WbbAigaeDl2JyBJa4W98pp86fr",
-	"i6xmNFTG1MB7+j16ejhVKaEADo9DtUjo0KK0fo/HDjNK6YgFT9UaiYglSi9mcbBO0BnS6AZsaFw8ZRwt",
-	"jxrGtti2rbcLkk1tWUIxU7V2WZwBebp6CkHhSjcYYF3c4sC8l4CGev6AXRQGayLQGk9XuX1puuIhLSx3",
-	"mahQgOHjrtfiYWxu2MYb1kDJN/9Y1x/o1Z0ard5rUblOtEKfqkvMW2EItsXwRan0DfyR0kRZr/gg+8Bc",
-	"4N2AOfe2pgx93lgiXA3uGDaqAh5nf0sYw30n6Iw1/mPOAllUom1s0/QW5AD+yP/GB7O/Cw8luvh3ffDS",
-	"mvdMNco+O4gCUPygTaf+SOoqSGYb6lpGXQV1rz7lceDN0h6Hj097bweZObcTdK57l2+Prk/O3g5+PfrX",
-	"AI2+Z2/N9/+6ODIf3/euD991gs5F7/LqKDOIZhbl87Pro39ed4LO26Ozo8veaS0GNkmTefVOv7yr6971",
-	"yWEn6Lw5Ou59OL0uLdAv5eri9MT88ubkqvfL6ZHZhV3XpyeUslaVmVv3CnNV4sqyS7G06DKXD571/UzI",
-	"GiMB3NvWIutVqVjfsoDTnGiYrhAlF2zeU6ozl9nWi+1up3VIdlDa3KqbvbDCNe+apcreUylg5QuozkbZ",
-	"RiNbaej0rRQfcrrn7t2ywfTF3t6iybSgCq7sedJWNcxyz1+U2lnuPanSWNpXsw65Oo9/pU6Zz/Ry7/Ea",
-	"5lfXFosW8xqCf1ptsDHeqAY5H1bj4FEtV7J7qlhorAEtKhbPtfqNPu66Kkz10+uVfvDSQptA/86qVw3F",
-	"AX3I53p6YCLGA1tca40XRBLn/Q1aFQbXwDEGcEm1o/yhiUilanjIwCiiMxo5ZG94ZO0VmpcU+w80NM+u",
-	"q1GXX4z529UVLiynCsDSCSxCahEsbZDj8fp0CdU2Yv8ysf9k6kXB9Rjh15cTS27XvaVyY4tSy2oFRB6P",
-	"hHacjeuyNRI2uS6jvAVYe6t7LOcDmfKGJjPctXBdb0xnuF3npSrzdVvJxyouJl91I6AeEMD4TZSOrLe8",
-	"W1KjEpLHSuWm6y6HuwH20BCprtjbKg34XwVLHEsP1CaytaO0vtEtNrpFO93iCfMXKmbLTepC66ukqNo9",
-	"VR/SBjPKU6iDSztRLOlItCoa5uu6kVsU0ci7W1TDcZbYMUvdQ/1ZrO9N9TjxeJmuaNXaEOFKgD9EXGlB",
-	"VY8xqjyrUWQpMJ7yeqig4uZ+aI2aT1MY9jsx5G/s5v+tZdtlCWZ5YhlTLsu/mFtGtl7v/ZxXI8N4XaYI",
-	"1YRyDBhv2zXxUQJ2LYUilqwd/2+fXQ/SeUDJSlSxptjKBbCq20jbRv4zyYR0ECyf5Km4A0mwieQBMbsl",
-	"NwAzkjClbfWK+mKZj7nkFvOMpmmiGT6hLaYoWyzOvWSrMqYJEAXytk1tS1udIT+zJl5tA8tqKi1TTRT2",
-	"3rA5e+EunbFdXNmuRXUV2ub6auJy3SkufB/LfKg7pqMJvomAUgHhQvc5lgDxwinuSJEtrH8xpXNbGSNV",
-	"INV2l/h0FawCZb60RUTOjy+PLoiQfV5ckot3B5cd9pUcxgnoujKE1zKFCt3fUUXc81iP2pbdFXwMkiB5",
-	"J2DrmhpOgmUO6qsOPigK+Nvw4FaVjO6AjSe6VehxHYK71+uQ+7uKnn1IkGwpADb3JBViXz0CLqXt93T2",
-	"0IZtdYGn1RmWdOe5dg2RiRhhVx50YR0gTVxdHRHXvSZ06Y3YX872OTaoLzicjzr7vy9f4ZWCQ8E5RBqr",
-	"aq98+BKidR53Pq4TnoWrtnjJwOUDKsxtn1a/pMlN+1feAZV6CFS3edhpH59KB9bgH7a1JwYORP6qXySO",
-	"4XyAlfqW4VVNclEVgQrzDLTQNGlJmzFTD37VFs1e652JB/dAGeyJG7Y3pfcDd2GufMCoCAM2a+FGqzmS",
-	"AvzrYNgAn+reywuuXV3d1j8tZQRP5FouIulG016maVerJfoFBn7awF+fQeff1t5XlDQbMxd+y2XVtbxg",
-	"ayreVihY7Pf8yf0/2Pn0eS/46VVd2+c1ZP+15ZlcKqmU4LeavbnQUiPKBiSdGbHtFYkhYlOaKHu92fex",
-	"Vr8ViolKp+bBF3t7JZ1vfZvAmlIQHmYu+bSqyNsmPHZV9Kub8/G8wC9+wweW8YHfSuJqVZUTqFx5FSlX",
-	"SrbyLOHA6VVGYct+t/fB9r7V8yLST/f2XkWEpnoCXLOIGm3GfxlPGfcffLsdstW7OCE3MLekYB5RRPBk",
-	"fkA43IJ0M0C83SX5FkgsQGGltBFLNEhc0JRyOsbSithoQpEtq/7hoLsj68vbQWUwDFAFtQE02/tEaToa",
-	"ufrBRqVmYBR+KRLA7dKhuDV6NbhyjWYMW2NuxMapzfoyL0qsPuE5rQWJkceL0KjkjBkY1PLYd0ATPamp",
-	"+btQD2yCT85rR1kb9+oCeJZ3JipqHsvR8B8ff11VcqEibSbjWpXwpkFVvNENTjjVooiJeblh1VeLx7BQ",
-	"r2IZ8zAbXxWTggPWzf/rcGVfWh7Dfb1EuW4v2hFLwF+aK72mhca11aartthrVqSb6klARKpBTgVWq5Gq",
-	"3ENoZdDPGg1qRSojGKQyabWJloWSy/1qF5vUFk+i/hTfuBFqlCqtYTqr7dhkxjMQ9I9kdS5do50xcLD8",
-	"p94EaZe1JGAWE++4HkyomtQc5Lvezssff8qKH2shISbunYBM4L627LEf1FuVnqdws3tnOH9QwWKYDiE2",
-	"hzeYihja4cqKnnMJVZqwypGREWWJLa+xOgxhHerzO17Oen4d2nydNepI4w4GsbvXXMe7yo5pkhBzMB4z",
-	"cOtOUBmlSQ4FmfJaF8ZqOsYhHls52y1jgJmbjxysKCouu8MWaN/wrhogXtAxECRNsnXx5hilnu1uK9hk",
-	"Ze5Xnv6FfxJTvP8Dg+FcQ9sw/TVZabsC2zknzCtsP6Ccw1dqa+zez+oKFGTuAjgrfLRYQ7vAgIOc068X",
-	"PZOD7HHaUuES2ihLTVJqDqSHxM20ZRJTel/8suBYzldSJr+cb0tW7T/2+u9t/PLLUeOatvHV15b7vEgo",
-	"47ZwqpBZuxay5cQjRYYQiSlkne59NwDba7UcLNSqqGtdy90f27TcrWvK0tiEI8eEJwwaKtPgJmRoTZpc",
-	"LIc9A+5kcOz4opT94MQHrAbLkobS2Jl0VBhPYzXZqXlzoqeJGTceeeNowyCp15j9IFKOMqtb49wnfAzq",
-	"0SzdjrJJcFmJQhZQPpu8AuqCctaeeuN0lqBVp6EbqpUJ0LNPEwk0nhNmPf43XNwlEI9tQ48DEvoFZIVO",
-	"4J4pjIAQHOoc/VX9NFtKrvQvhUNTmk/GxFpyswJUV5k47Ij1i/qHGDYqxvWaq/vxkUL9gwq4LTeqrJwz",
-	"ez+7xtppnuscyz/EMKPvhXLfz9GVqFmL8N0o68ICB0Xbx5PpOdEE4jRZ81SVD3NaCVgX8FCnNriGmXas",
-	"DEc7lb1m51lRA0oLb6STI8/gq8TSfq9LCSu7QJaz5HxvNi8A32pc9JNKUIZZbISn9jdfhrML19QluwVJ",
-	"/i2GBFFWFf0X9JYyywKCTkR5BIkNTPKRLrELJKAyti3TM0FMgpZz96ZMObffZtjdIA5dFIi9ejtzaIgY",
-	"8VEaK5yROIJ/vB5Il4Ai42PFMTfMRh5biZVlSC2A+48U0lIYY9PZugebJtGSwS3Iq0jImkOVlNf0sn+x",
-	"YyO0za9WZGOKSD/UDwpDf+st7srPUx7xl/cvfyT4G9m6gfmdkPG2UZYjoRgHotiUJVQyPSdbtxBpIYtV",
-	"lRo8+7h2P2P99q+AymjyWJy2o2xQeiVKW0C9Y7rRVdfOBB8VPH7LjybzDdrgXoNXbXhUiSgMIBwZtMZn",
-	"LC+eGhqxSM04mcyHksVkKmIICCTKhhEUqQYf7daVDG7sqmqJYf0tLSOVID+MwHePySC+7GDfV0rveYBn",
-	"yww6FggNN5yno4c0V6goHdUOeMmc4Kach5Ap4l9o1fxulKpW6OYsHYaiHSzacA6E25fAcGo5r+nitNre",
-	"50yZNbv221QkolLOjcZsgzRE1hXQYCIdq9bNRGtsoS/qbKFiNripVCpoDNNa3SfKAmcZ+jXdlDWuzCc4",
-	"4AnT6yicOeurkcwfhSyL2CDEzaDkJ2q4IO0Qbnq3o/z1RR9wPfCvbTn5pVlHzQGK3cHOp7/VBif+Ovww",
-	"SwSNa4o/s2pOX0bAQ8apnHeCVUl2U8Y96tak9j2NY6FyI9Cxwo6VlvxS3BvExGyGbEmYAbVJSjaY3zyp",
-	"zKM02X4MZb7cW2F1ssCsO9pTMWb8YdwYppQlC8XgViejzahS/o7O4J59WfaFvHi5nj/DrqkwR92e3+cN",
-	"MCryibsA29P84YTqovhRxTJn/qwl4Rbdvp/EVNc65EGDlOmsPldrAoRydQcSLblRqomaCKkxK82mnQ2p",
-	"HENsm1m7SBkJdGqf96rz9gEJHUxCMhFJrMjdhFrzsKK2pvWiWJux9MVF4U9E4xhSaLNKv9CtEO61tKkB",
-	"IdKaWZUYjRKjbbgLa7vbrlQiSlZWzV4uu7sHT/hIuGzntp1WLoXNSbacqeVLV/bhprzGSlNqXE2OlUEB",
-	"47N5y5hQQrklxPQ49arQomajVy0D80Pc8QUeVGCtf28jcy7r6PxWitSFQTuC80YC99YPikiIhIzJlgIg",
-	"4Rj0hf3FUuOdi7iWQGPC9AF5vfe6b1O+75iC7S6x3f1wCLQ90NjGJ4ezVM6EgtBGJqcx0xATqkjopu6a",
-	"Z8MDwjAMOpqA6nOdcQtsDKjmSsN0BzOESL/jVuaL8Pc7ZJiI6AYnYCqLw8bYP+e/cv2OlM2lXclf3ZpL",
-	"wnLHsEjtemTUB9T5ptkVOGw5QGQHFFbjCF6uGwvg8WQJ+j2hBbtA8hsb9jos4NLdKFkzFoV5S1kfrlq9",
-	"u3xb1ERvgoQiUpOIToGMpJiSrTCaUEeyZtw4Q3yfBsGk4wA2lsUvzLzWCTq3guGtEvs+vLULzI+zRb/L",
-	"YpTlWj0vz0cSZr+kyc0xZUlaZwvFUzms2DjKXQKaegus1z0AJ3qTN1xdIddmy/q0bFv1jv3SntZdSHO+",
-	"fFuiw9W99w8vLyb2fGW/mupBZ7DzvKEGfrcYdJMlrdbRjs0L8v2XFRmD9rVOuNBsxCIrZxHGlTYMXIzI",
-	"TCSJ6+7cimXiUo/yxdT6tdcqbVtGnDqjxcPOuHWVW7cln1/13ZPlk1NDbR2EFtRebLOZKe9P1Yr2y+pZ",
-	"r/KbcyEp6C/CLfLyE24JSw4jp8lF1OXxTLC6nBfXuPqDZG2aiGbP1i2DcdRzmZ6/gYTOryBaVl0gJyGl",
-	"6rKbq0GiTaVGcfPHCR2fCX1stIGWhFtp1/NnpsO3mHyUNMSjrL7k60d93zKCuiIoySHTkrrkTOIhQbYy",
-	"6c4lbfqKXEZ+8x0Li77WfDUX7056Cch67jJiMfBoZfm2FcXbgNcol4cTKmmkQRIxGinQRuwL6WyWMIi7",
-	"hkmF5A53xTQBHiuyBfdRkip2C9sNPmlNpX7ERAZ8Zr/mLkdVkEqt6qfyRLZorSoMYB4iW+9OLno9ckVH",
-	"QN5RORRyOyDQHXdJOJsIDmFAQk6nEK6uZOVq59htWqgGxUOqw+ALOma8Ia1yQtVg6tyei9pQwqasIXSK",
-	"w70eRKlUliBWJx/68JUKuMzXZEp1NGF8TFCcCWy5qGgCFAsKYEpJi85LdrVBvqd6YKAqXVfvJWoRfude",
-	"79mHvwQdLE81blE/yL+ZPf8l6AyZ1JNB7OKVSurmVzYLJ3TYdgen5lFkwbEXd1u++b7whhlA1pQStM8k",
-	"3hBiGUgr661PJ6wvz97W9D6TYpi0kKndli7844b32NTkFm9dwf2DKyY31WA84ZHEkgAQk+HcuaasbnJg",
-	"a8kxy/bsrN5G11DPj2matIXBb/bhWuN0Bnt3PiWctyArwLyMVEXiypbkUDXw9PrQprdlQq4v+Yfpx7gG",
-	"tGDGYp+EuCFrkQyxukFoQa0N/wpIeCeZhtBa7/DixRMISIi2Svy+aD3xvXx9oQR83cqi9aEVC2ykJlYA",
-	"iAXcHKsFGp4a5BUfJFCbss5GGJvPyVY4A84iZtRUsiWpmmyHZUflWvbGVVVE3Q4e50rwbHxjR2yyIzoI",
-	"vZX00bcdjpFfeQ+5hsZmiCyFfbEmi/vd8ChMsN4y7N6XjaSa0MimDxdKR27XhfusvCXKvo6V10Gq2l4d",
-	"lQMszJOPUuBaK/xtNZBfgJvnNWxq5FjlWEyRuyAX8UxlCTfBaZ6EIC26baiyDVU+xMv3GLp9MC4voO+q",
-	"nT2hA6mKVxsv0jp49iAUezqNpsyvzoT2TtVRqlMJWAaZDGEkJJAXP+/t7ey92Nl7US4K16ALfUOF5WmK",
-	"cq/yyX9FPeQppP0m6X4Jcp66I1yHD5wPFchbulhDvbawf80x1orLOWZUJeZYKFsYbYSmWR7NCVXEXKga",
-	"jOQ8BW1QlXHy494emY7JLydvnkp4XralIhxWkXfFfEjwuIliY4zhSuiQSAy37S7UCve4m/dM++WiHH7Q",
-	"ggA0vQG+lrCYcmt1yqedTt+NyxO/ermstmX+5ovXe7s/76256Hrc9n6CbENLcPtBXT9ePiMr/p4Zak28",
-	"X50V6IBQTmA603Nil00kTMUtKMJ0d/GE/5Sc+BEdNrpFc/zLF6//1+u/v/rp9f9aHpn/NMx/WQHUKliK",
-	"DP857ApXFuZeBRrBlDpPBf6HgWfYBBONH4taUdC53zEv79xSiWXY0QedjX3sx8u/el/94tzNkX/zwc9W",
-	"WGc6nVJZow73bLcNA6SDgivB1go1IhOJEsaRPFws1yLjfqAxu6VS/DSW1kdaP1c4AxqsjzVWw3aGQndc",
-	"T6/ZeDzY6DZr6ja/ZYzrSQTIWpYyYW9A2wpOdb7R1LX5aKr7v5zzVhrfMG4rSM2c2/AA/1VWDuWCA6ES",
-	"CB0qKHnDcriM3Ah1vgFfsioGaSVbkWoibkEmdKYOyFCkPLaOA/SAGrWRbFFNsIipmdusKhIxEIxyaJ/H",
-	"cjFhbmcri6Zk6w88aGtPv3AmjzRZFU93Q26N5Jaf4FcODzi3vno68nWv0TScYyFKPIujrg4HcAO7ip5Y",
-	"o3etYetrw1Vc/9TIpYTOZkCl8oYPpKzaSrJt+hJdTJhtS9QmKsCn+64IDpiwhxiJPAQqbQ3aJLgaptaQ",
-	"4eoyWM0TB4R6B4BleUZXReF/HdbjmzgVlOqfK1wI1c0/UnC/G0JcAG9T2byLCbuEmDbcD838+KNPhpIw",
-	"S2gE8QFRM8rN55FBdVHgwmbyJ+G2S9EWp8KbBmg0IW7p2frMxRD+fv2vi6NPbYJULOZl+18Fukez8fwQ",
-	"Nmx8CRu/ro1Y6pGF8KRqBFPRp+QE6TGIsaSzCZb9dzYFDGbCMoT3mHJskzSVwk4rktsq4omeDGYJtmVx",
-	"Tr1O0ElYBFyhkQUmLEpsN7Bbm1KQSjMM9uAZMjEFLXHS2URoYUYZw8BIMoO//+z1u0FDXYJLrNJZG9CK",
-	"3f9rvp8JpcdytQXmDcyAGzY7PzQjYVp37H2va74oIWYPmdDmYKz7XtVx6Tfs15FtpA6r8kLIFd9kDGNJ",
-	"Y4jDfReK4ucgcbYAwhRJZza7ixMxs3cPiptb/xfnDAjuKY+43yZY7+GOV92cc8QYO6dR94Qe2K+fpFdE",
-	"Uz8IhzWraO8SRhLUA8thSPvyQIsbqPofXu/9/NN6tszyaPWLHTOlQT4yXTwDq+cD1fzxmsINSTJo38P0",
-	"W+eXl26DRb5RCrpcrphmT7plgPLxCa2ixcvcrrjAYpbyongikkTcDdJZfeznRMwaShX+kYKsltBcWcXc",
-	"ph3X1oZ3aWZjdgvcyz6Ywtki5tOvxa03n6cWIC6nblH+wf43CY1jkPs2z90173H9cbYML9kRRkbFSK3t",
-	"2k4/Kp2BxG+K3Mll7tmRCqFe+dO1POrK15A7REtvTQiPDV9+VGVLP8ZSuzOGmefGZyD4lveXSRGnke36",
-	"8IDWB1nJgMeVNrU9eFdR2kcsUnzoHn50M45BxusW656Wm78tsjqbATVYkvVioD5oSn9oHdWrwYg7tZ0t",
-	"3ok7bLrr9OtiRU6juGIpXxch/7CznYrYiJArQPXwEqarGzBUaKjQhYFN4T+Cw6ChvdLTdFbIjrCyy/L8",
-	"OfqW8abYWqGKc3XAbY5/rZBZUGQdizygjDYLuFrHWCtwfpw+V2V8G5WuSaysQOpBVSMeyDnX7m5ZJfNK",
-	"cdbjQ/Lq1aufydbLvZc/7uy92Hnx4/WL1/t7e/t7e/+1HWCggohoUnpg7+f9vb1tV1mCkwJR4f2bxQDU",
-	"jVmWEF9X7FZ7DUpDgWfkw/emIFlEd8/gbvAvIW9WuqKriFDmDf5IWpz4E3qjaqhu4456CBU+KPLjxXdD",
-	"l48jipV4vxJ6EoygXCPtjkbYqXxgxGk1UBNaV6vz6J5GmuCP2JfWPGuLqDj7uzRKT6q3yd1EKCAuU9hF",
-	"U6hV7WhXODEKh9bQ+N81sxus0ek/6MRsNALZ7GRZeIHD3XozODC0UjoLzwbV/ZSmLi28jnDqihoMgBuh",
-	"Mq7XSZfKxA8UJLO37Om1jV54lADaeAHka1gmPWZyYQliRTmyllo+tSa/JxXgPElvbpCWN8iyxj9OWK/U",
-	"qV/S9+cK9KVI4IGmxxZl7Ww9u6plynxZu1UFh7Ydf139wTDyv4X7BdcsVmZx/cMlqImrOVhIavNNQrEE",
-	"yWI4VJQUcn5qNW3VrhU/1fCezh7fbnjdDuP5BoqRS3bhK7FLQUPJpRAx1YHa1XG0afZoHSZwP0OLvZBE",
-	"wq24gTggCiTWSJukOhZ3PCBaCKIScbe9CPZpXoHzyU3wfuwWuzdH92FWn5MQIgu1unK4j64HNHdZVhqT",
-	"LaYVCVm8n3crQmRkcc1+zZsNXZxteENWM8sq6rmWjqq/7zQhbkFKFsNAgS5+zJ9g/JYmzL85YXEM9UZE",
-	"9N/Om67Th+Bwm1osGa2sDGn1wCRb40QMaeLNjNu1JqcVRILgz8O02/bqdhiifkmTm6VoogbDNLnJkcUm",
-	"siQJcbEkt0yxYQJNTOhBbGaJgfDrciDPa9aA6jugUg+hTt8PJ/63cJ/cAMx2aMJugWxZX+HV1dHg3VHv",
-	"8vqXo9714Oro8PzszVUNwX1dEOSzBUsjns3WmdJCzk+47yBTBwL7zIBlDzmcmjKlILa0ocgdSCAzmXKI",
-	"DwglNZhIrCdn7XvPC+/rgCToJFTpAa5t0Lov1nNeBMWrMb8Uyqtc3GsL9L2EaImkIqEoq2CAUh6nZtmu",
-	"lVjcvSpBpVNwlU1PqdI7WE5q5+TNusdm8WJQw9oLEPfIVcS/p7kAnlqIqW6nZu0rD2vO9QQUUw+xgLZr",
-	"Lt5LYyby/uJqBnVY8QKLyJqnkgNfetqW18QarxjdZdRhVc7VKJoVuj8u6RlS6R+7MtYuCwhZSAHDqAoW",
-	"28WFb4+uyS6dsV383v6rwlZbeGhOVWNM3bURPR+ngOIQF5TJjc7ZSDM5jBpqQ+TxJoscCPUCNWA1Ut2V",
-	"4YuxIinXLLHeYhyOFFWKhopaPjZlvfHdW+tM0Lw1/GVQrZ83BCpB1krY6N1fgSgfVA03LEG5urTSQkoA",
-	"r4WSW0btOUvKLfyuYDytrXz10CDuBg/wQlB3CwNkFqfd4tnGBkp3Qsbt80FywHwUMl6ZnOBiWssh1nbG",
-	"5WD/6GKUvl+Y1xNYxvPxOR8rT809WG8mX5jAR2ctZ2UuXKsI2OUArY21jlOZBVvV78cIY2ssfkSTZEij",
-	"mo55PU6AyoSBzMISsa7Wb+cnh0eDq+vrwcXl+W8nb44uQ2INc/XtLhLKx2mTVOxHrlebs3mxNo52oBlC",
-	"TLZC1/kiDEgoZsApC7dr8w2UZQd1EVkSUJ7F4Pswu0ZUaGNC1A1gT5vWQemLLGhJbHqryPIMdEF+8AWY",
-	"FU5vJSo9UtIoYeVG2miUNopwyqT0ithhqLMhPA/TwBkfk62Pvd8IxVLxB+T87dvd81mqAvIRhu/dn+8v",
-	"XgXk+LR3GJD3r3tW3xqNpjMYl41Kze2lioRZ4SUzlDH8A7bFxC+HF+T1/yKajslWCNwQHvCdD1fh9kGp",
-	"FY3ZxJgzBZKoGdAbRY74OGFqgom9FXH6xU8LnbY+fX4ZvPqytfN7b+e/XOOtzy+Dv3/Z/j//s6GQoet7",
-	"XKHuiaQKyIRxrcgWZjgHJJbpWG1j8f+8uLllLvQGq6JOqwusdyfn3KLUAaO2EsUl6FRy4hkRxoHjjZrZ",
-	"9ZnEoA77U35ltmgSb5GpDhWtie9CihFr7xZZ5a5fJ3S5zgv+wUmRFSHhAeGJzfHXy+OtH9xPSg1s76WG",
-	"CrJU6UEixow/KsCzvSPqqWL3PNRyIGV9lfItLwu5K+/8U8OhP+76sYrF5tZpuHUMeJ4wRMpDexMX1Rr6",
-	"v4mIDtPE1bmo3PdxXNuDDuQ0b+0a0cT3fQMJhMNdvWafVaqu6x2nNNE4KrWx/VM6JxN6Cw11vc2j6yQ3",
-	"LMioEuNm7f780lZD6PGsoADtDVo2oeVv1vL8OGi7QXz7vw2ol4G6Pv2IztjytJOQ8ZHoukfCjCP0Lk5I",
-	"4eFa3XaYsiQe4C7rW3JOy3XtC3VqxWCxxsyy+jNNUXJ5UWo7WWlRpXmCEihq4ShYBPVQzCTsZWaCH1Rm",
-	"yUfTfr09YgzcGRxWimMNnqmlFo1GQbNo6qgJs5tbyW/FmqpJrLkpoFj9p2g3cIBrhLcRHGrS+rx2VAPx",
-	"66uC8uTiTbHiivlrjtVbtHTpNO0T56wzprWQkuPKqnvKDRwU9rQUGI/kmBlMN/yykV8aGF3kLrY6G4kW",
-	"g1lC503a1oNMinZKCTEp4jDZCs10IfnfNsTOqN/j1MaDxSAbrIreMbqGdzOj8ZX4c4VPLuh4C53aeNVZ",
-	"aaVHLB9ju3seECww7tsFO26gFkrPttZQG1ytOWi9y9XN/L/dEqscukWri2Ze55sw2lMICuhS4n0W4Csr",
-	"n1XR8QkYQBG5N3ygLR9oF9awyka1Bu94akNkxne8Q9WspRN0nGnU/IWuiloPa0OsxWFCpzOIiRZkr/vj",
-	"//v//39edvdKYRUvXIBEc77GAxjPYyMqqhVMxwIUGdLoxie+13OE9fNqHA7ZwfKI8qr0qJ21cCV/g3uD",
-	"AnUtnDA0hiRAb0FZET2GWSLmU+CabEWJSGPiu+Nhwe8YooQalqhlqnwjh0WErAbNKo2Zs6WycJVU52he",
-	"m+n8xvmIvBPTlhGjSVLvC1zpY00ErTVdvBcxJIpsxRAJW6zEPpm3zJbCsIZuq/TpRoFZ6YYYVcoSxsfh",
-	"PmFa5Zt0TsgDErqap+E+HgN2tomJYjxyTt5SY5obl1dg8w5STm8psyteUjy1oXIyHqVfeAGXGpnfJSR0",
-	"/sAu6KVm+K1aPj1J+/Og2Jl8wGLUWEMFPHZdmUOy9XrvtS++2Oc2AOSgubF5pQv6wdL25Nt/2v7kQUdn",
-	"3sH1u9cvdjcvnX9p8EZ0a+KPyLwGNEnEXVMMvaf1Jr4YCa4p40YlDHNHPf4WYmjUTCsyAQnraYXWo1m/",
-	"pJKO2l5prFwWq9THfJYCELKFBRXYrQD9E4iW+bI3UuUycM/LfeU5pFpSrB5BkymeG1Az7lAyZe6AOyqn",
-	"tTduPh4GjOg68WJ5FRTLcNsLX803ohcRK1d1nWPPXUmVShs4wHKo2V0+oT9pAYAb39JauLzMuTRMWaIZ",
-	"H6ztzEFciBhN9PolrtyL81YCNTZVeqyvKZ+yvO6gAoDSdC0A+gT8eOOMWh+PH1aJVzZ3VWjRnqXSb2bK",
-	"uP/Yys9Zt6tyVYol9dGXxb2u1N7L0tZvrpIDQ4sAhztiyxCQrRnICLgOSIrdhF8Z/ZNNaaLqemFjYGSU",
-	"SqbnVwbBMl/VrzDvpXpSp/orkLdG+e9dnJAbmDsLwMX5lTMB0FRPzB87NzBX4QFWhY60i3Iyqhq2KTCK",
-	"hEggIOgvtoYN86OKxMzGszMz3QSotfXZy7Dzz53excnOr1CIZLOrRT8Yxq37ddtPxx7m//h4vSDu93g5",
-	"XL92KxjUEhIhSZh/6aLSwy65noBdNHadRUWF8j43545iOWpMiEZoIXBptUZMVNoW4nNCI9kKDdcKfXm9",
-	"0JbQyz+7/qv+Y15QL3TaEPIIJHobwJ+BaKL1rPPlC7bUt241lNMjnXc9srTZU4op7YrQ2vfU/u7umOlJ",
-	"OuxGYmpNOxQf2x1TDXf2Mlj0xhXGQ1R5ax/eJwZ+wLWrqBfYqiUBKaoyDlkiRIzL3lunjKrAwK7Pfbsc",
-	"o5UnEI8Bm8IEZARUp9JlpJItW6ywd3ESkPMZ8GP76+758eXRBYFbmqRuBdRodwkyQXJ1ddTnPuE+K0RB",
-	"eru/+Kop24FvLJvgGx9heCWiG9AYtmc9jn3e5//jf5BDsyeOO+rzHXKE2Z7/uDo/I9KxcQL3RiciMymG",
-	"oMhWuGtrBocBCXexomu4bf60ZYBVGBC7fDOVXaUyKGUwjpC//Q3cRfa3v+2T8HPfs+x+JyB95Nr2L2Tc",
-	"9k/Pu/udffK5X6ixaX/O63r2O//ni/km4/D9zpewi9syoykSUSnnLozRAIe8u76+ILZ4hy9661LwieU/",
-	"9pSpeWaYAAmNVhWajWyFv/VOT970rk/OzwZHl5fnlwYeZ+fXg+PzD2dvzIfr81+PzgZH/7w4uTzCLy57",
-	"10eD05P3J9eDo38eHh29wa+73e62OeBJOjXTO/NBGJhZXLSqLTZBwhGDJA59E1Zsw6+I4BDY7sfWeKjc",
-	"ll2NX3eIZuvYkvSfOy7EcufkTUi28o7KPygs6kXJGLhhDNjCCLbt0P/cORRSQoJwNm/iHJciAUXMnYF5",
-	"+r5c54OZRJFVJUzpnFcRUuRWYc5Gw1WsC0OVpnRuLW9MWz7ky1vnzKU3o9EEdl529xZ4y93dXZfiz10h",
-	"x7vuXbV7enJ4dHZ1hO+g8KKTCpsqspVCjuV+52X3hX0Jzewz1tnvvOrudV9hiVs9wTtut3sHSbKDhr3d",
-	"f9/dqO6/Xeb5GBriC5BwP8KQ/ApzcpU3VLB3h2JjbvDIXIkWh8zXCv3g5jc0ec2nlpBpksz7fCv8x8fr",
-	"Qe/07fnlyfW79yE5it9c9QyeXF69/PGn7S756Ct++ICGd+YHm6cCeCJoXnclLSZUQtznCiJpf7QWtFk6",
-	"TJiaQGxPJzvrk7iz33kL+h8ff73CRCuLzQiel3t7/ppwSVSFKqi7HlRWKF0lsuL4ePsswtRAS4HulkSR",
-	"zv7vn4xk6zpGdS7MBiLzrIvSvgXJRvPS3Y2FQbDiALpbJp1PZkR7YRv030W7404ibFGC2kM+A8RsrMLS",
-	"Jccs0SDJ0MyjhQyIrbkfGLLHqrtIvHgFSHMxdMlhKpWQJOeZ3QVwG326Z1ZyKrC+wIxKOgWN1qvfP1uZ",
-	"548UMFLf0Q7Obo17ObxXdrRtHMtZALKRykHurUfyQPA5e083YGWnK8PLF4qicY3MmGIPDZ+lbpgXm0Im",
-	"WFZmN5JfPYCX6kdNc7smryunRbfg+pPWUVuOSbunGILZ4kGLsJ0vn56R+j22lyxJNdygZ+gGy9iBBWLX",
-	"cPDXdiV1E2Qr3v2Fxj6zAV95sfqVD9wwCSHZfyC2L71a/dKxkENbfMa88fJlm2mcD8wIOEdcG+b2Jej8",
-	"2Ga2K6tnfSi4oipM8nNJ4/nd19z+9KXEPa+AymiSpTNqkohxkVka7rgzoxySJTxz17LcRtb5kSY3Vjy4",
-	"mxjBIJpQFC5iImEmpFbF+lZcy7mrSDihaoLVThm/IbEAhb66KdXRZJF5/oZr8AjVeW6kxenc+8sw1zWr",
-	"zJ51/WXJFk2UyORJBxKmyFCaC2u7+xWR9ZkQzpVzL+ObPaUyvv2g7EkjDFoiX2Rkwl1rn3edSWoqYKIg",
-	"jmldMxoBCtmCQ5f0rJuxTuQ5NEMemtE7WQOCX0Q8fzLswbFxlowtla1J2HXpGdE3X8AyvC20ZZqKW4i/",
-	"d4b7osUbF3SeCBpfC3FKpa3r+/rFj22Wp9KZYVQQv4eYUd9J6zvk8rVEh4dt2YxD7DKJ2W/rSSwvr9ZM",
-	"Z5eu9TCWhHNCjuXgYUZ8+zcwDy3vNuIXGSdiSFwwFdkK/2a09P9j/vm92+1+CreN+mkLYCV0DhJvC8Gz",
-	"/jmI/EsJ+SRb+LNTcz7VhqQ3JP1VSDpHOUvTGd0N556q1iJzpalu1n0vQDoy3DI3st08OX0RkEuImSKn",
-	"L7f3yYRpFdiCbSogiv3H6sATpomkGgJv0BtKoDexuOPYRzVjEA32B0TtK1zdcxMQzrJKljOAYkqzSP0F",
-	"RLR6nQCBUdhoS0RyBvadrLZjLSqdyxikbaJ4A/OiISWiGsZCzgNbPJIlTM8DXAYYwU3DvT4g0YIVhRjd",
-	"UbmLwcwdkJBxG1QXGnFPEcajJI0h3i+MbF1LqmTqN9oFxpFRTsfWrCmB2nopStPRiGy5HkhosR6KW9iu",
-	"t+IcuwqRLSw4ftslXX9VWcxD/1KjxSTf6VoD/5a/1jh0XmQ7H3exBMGCb1BGE3YLsXPAUAnEFmslKU/Q",
-	"Ujdh6K4wl2WTSYS6QUpzVysrrF7LIVWww7gCrphmt2A7QlvhJCZ0TBlX2uBnUEyvC6xz0lr2XFnTukX+",
-	"sdTitSKC789lvzEo095244rBbiw3D+TSQdn73sS/zYGU3Z0LHLzMqz99CRok+19hbkk1/Oz51JfuZ8Xp",
-	"DWAhiC8uMNf/SMKUGSF+SKMb4LH50/qXHFMeWz4ZBn0ewv0MJDNc1vrPxUyFXe88SxMgt0xYrxc6Mcnr",
-	"ly+NtMD42JmLIImt28r6XglTfZ4FEPM4d20Q16sNq1nbMsuJGJMt9JMK/+vV1ZHzmm7XGgawusWxrav8",
-	"HKqEGdoGvbTSHl486cSrxB4Odwi+7516935e/cah4KOE2fCcjZKxzG6AKE9oiZms5CVLpMJduDfgaBQO",
-	"e0mSxWd4cQGd4LlA52W57WJhJF8WXmHiAbpihST/6r0/PXC8IgESsqmZPI8036LEl9UldmGBYQeUuDwH",
-	"yWYkEcqanSeMj2uEvSN8bw1xz3lxauWXDtJtnnfiPs7pNKlLL3nui93uDTGnOBAu52ED1bIWC3oSiyg1",
-	"l0F3c9mvc9lb2BbUn0fRpyWRZkuf5QjKUJdNmFXZxWqrSvLqcRLGMUIF8z2sh3mf0CQxQziy6vZ5z97N",
-	"1mjoEBg7YnPffOIGYKYwCNCFcnRJGMv5QKY8JN4WoopOpT536UXkTjJt51m0Ek7XpF8353oKyKdnlBim",
-	"T0Sk2UBf1XKZz7zScmkQzeIniVlMtoQkdyJNYhKL7Y0p809syrRn2k5RWca8soDMHReMuUuTpFHWOLFN",
-	"Mm0BhwMjIjg7lAtK3ILuuEtC124q3A4siyqH9dQZpOrDepKk0tmqJb/J+pu1o6fGJmsN0oi9MOqtFS/b",
-	"BNS4zRSiYb9FaM3iKjZBNk040d5ek3WC3FhsnleIy07Ig5zQSAqlUFCqMsYFNreCLX42/32xDLC+/U7R",
-	"f5sxOUzG8HpVITO7ZFjBor+ha8YVWtvKIgN8g78700mF562gD/PSrzC/oHpSRySvawoc2MV8VTXCrmP5",
-	"G2dCHxu98s90NVtYrmsACJqjpK2U73N9fKdCJ9EHBGOibP8gi43h0TUdY6mQeckrVGMQIFurnTtVx06N",
-	"Qv8W9HMg6t5XtdZZS13gEqRwCQaQzWfyg8oPYSQkCU9GO++pjiYhEZxc9K4P33Xr/D3ZlfhlQ23PeUG8",
-	"Bb0+Fc589+16WSkzoisyZrfAu+R8ptkUfb5GB7fUGc2xo1dcRIms1ahBKiMozEUq+9xWwXj94mUe1ljq",
-	"H4nVVWz/+jArZelKdwxFPCdbr/d+tu8yo+ONRiCxlofNoczuRnNZEbinkU5sJKFtbe1URN/GemiOn2JM",
-	"xJYCILGI1O4wjW4AbQHTuNbKbyuiP54DBHWUhuDa8m0dfdyndV1gllpMrP5Qm93o4d8kr9cVQ3pGw4Pt",
-	"7f4NzAWrmJ+r5PbncFesy8rW92+04H0X2MDPpiUf2/bJG6PFcsnI8omndI1YMX3X+T2aTbA9TmgxlMIL",
-	"OUZpsAHyI3RfoAyvfIwFJi8nGCnjwi1KvWvKTNCFavz55aASoDYawRPgvUMNg/hPhPB5gLGLK1sSzu+l",
-	"eRuTYPaZIqc3yE05KcQmKk5naiI02bJXvn3Dlnoz+vN2QO4mLJr0eSmimEgw7ExhqDGNJu5+7pLrCcN0",
-	"2wiDl+1ThIu7hZhklJ99hr+QGAidSUCYrEk1NXc9Gc7JhPK4ZRCzjfqygczfKUWWY6FX5MW8ERw2FPkE",
-	"FHlskLKMg0QLj6ILdPow69FuZglqE9ipjSigXb7zQd4634+BtJjp7eaimlJ5Y4uB18dSnmfTP1Yq/7NF",
-	"1/mdt7faZmD+ywm/f5HQvBnIHey9khMEdsd+qhs1G3b3c0aJgxuYL7UBXzs9moxB55bgH3wL54IpzcbH",
-	"LrPyepx9bmK99rtbz0J8WUp/2eD6Y24fC0tCF5G6jYEqrblH3tOboitCgbTiJruHmBgkBLIlpDVTTtNE",
-	"MzT4aBeEEhDqLUDb5hoUHPq8dB+RLdf5iOFd5WI3tgMiZrYsVzJ3DZVD31WY6rBOOLtI9XeA7c9j3fGb",
-	"WiMg9XnuvVUqnke3v9xlt7G+NHOdKzSHr89yWlyei/JxqwCSEvsQHP8BF0pSL9auDgdZk308Y/TIdxSd",
-	"kMf7q80F/rWjEurE1DqFsimdJHSPhGRKZypz1bBYlQtVKlsdTegJSIWhnzbQW7k2wq6GxjRVmqh02uda",
-	"kBd7e10SZqsxl7Ytfkcujw/Jq1evfkZydZXWEhHRxNKvjxIVo5EC6xgmjPc5dvv+j+CABey3KCcnvbMe",
-	"+Q9WffMltz5cH27vl8djXLHYiCwxnSdmNzuK3mJ/CzrDHBUJo1RBHNi42AnVZEJnM+CK6DsWAeEAMS7c",
-	"rqhLetr1HzbDYxkVByWjRyPlQdzn3iMmeASBDyBxFgEbGE+9MO9cUN6CfCeZBrLlQjyCUuJMn9u+9zYv",
-	"hvSIQl8BcXFx3oHlqp0pOvUhJDr/gnGlqQ3opeT13s/N6TUVZvAEtq6nF48qa/wmKTuVNaxMWq5Q8sYt",
-	"tpGulkhXDltyVcrXD448VT7SmrgYqfuZxa1C1KhnONoXs+BCex544P/ILiyl6TxrbGYLDmlJWYKhBttN",
-	"Nown5UKrFbuT+K8W3rY2Of7Z4uGqDHWlPFRvMudZAEgWE2cldltWFkNhPEprW0hMYT4s1gSO08iZz22P",
-	"Iw3cNVRaCGn7bjB671tdgaWLb6MyPGuc2trU0RCpdm706LKgqWyQGGoGd0xBWSFgKksFi0nCbgypGq0C",
-	"fY31oV7fkjKeXTb9JjFaaxKmD9faSKYbyXRlQrq9LGnGFNbkNA8WTXcjyiNImmNTrpEJYT84I3O6HgUu",
-	"lSy0bycQhwfWOFhlahHlZAgke65JPj3EBza3eQ6oP8O9/lcVhy02fgtynEkwAsjSgnVed8Uwa5dpYoTl",
-	"3MxopWysWnlPI21r5BMxcgHl2NDRxqf3uRRJIlK97XLUM8UYM5Dt2gIbiIbh7Bh0RhI6F6kmW6ijEkWn",
-	"swRqw84v7H7++oTtNrqKvt35bsT15xXX3Wn41HpDA2jif3o61mI8TpbEdh4nbKZI6ErLhYs33zUO8OcP",
-	"Sa7JTtig96OslXdMRxPnlyKCY5Hv0egpfMEpXxmNb6NVaH1M/jCBpmCpD37oPz9GS3BdmDco/WRBVQjR",
-	"BbRaE6dvhru+Cs/6bW28HdIWRAiIdmnhtFArEyvnMZ1gfVasscXptH2rm1+Hb7LlPUctjHz8lWUwFoty",
-	"LR/YNQ5sHFBXymosH+2ajltVKVXp0Gb2Zc2lFoG/bk3Sl3+5mqT5sbePmc7oZFPr4mlqSGOgc9aCcQcT",
-	"XuICtZf52M1wSdDIEdMTkCTEYM8ZlXrXkOtOTDV1qciCIxFMDc8MDSmokGyFXX2vw4CE3SnWIe1O9DTB",
-	"P2bxCP83aBUe9DnVZCqUJuH73j8HHy5Oz3tvBr/86/roymYnC02TbRs1gpUFs8pm4WekvwA5YkBch6pU",
-	"JgHxjRORbypshWgLmyKhMkWiCUQ3EJMtQ2y2WnqAoScoNJgBt30JG8rn5g17ye7jZoc0tiPZUBJlVVTb",
-	"XMeZlbvkiEYT91ahGpsif6SQ2sw/wngM94afbIWWt+6TrN4RcvshRGIKqs8V9gnCxQkeAQnxVSOpk55d",
-	"ykLtNppgi0qf4V3ux4kN6IR26+tzFJP20ZHFNEyJonNFwji1TAD2sSp0iGvy/RSt3s4UBvZm1QNrk6jG",
-	"UL1tnsP4ns/gY0KCTg3SrjPgh1kiaNzOgv/yCTdiQbZK8ssI2vYxtKhmjqgGxTYV2v68ZvdeHBfOWosa",
-	"eq5l6UHnfmco4vkOlmPp7HdSj86NcmrrQBBdwL/AVpOZpPzGVoCE6RBiw8acIx1rwbgGGVlfGcvSLII2",
-	"RYLkJL22jvaIqI5Nxta3iuuI89OulVBqVagrVzAwqxUYkNBtyX3yl2VAwhHWVwhdn+iEKk2w7XFg8dfW",
-	"1zJSaSRSrlVAZlKMJShF7iYoO/gr2xUiNEheG/LxLKj7HFJ621tmQxzfSJY/59AkyudxSxleZkp6DQGt",
-	"4Pu7EnCYZZ3GduBeSxoZypCwU+D5EnaQ7Zevhi45KRQac49jVGBBorXpXtqVuceWMRJmCY0w2nrqSxgr",
-	"DbNFUru0a34Wcnv5lcnt/6LctiG0b9XTK4Z7xLSMvFAtaklL/xbDtmY+VA3/LYaWakGVJj3A2wvvnNDd",
-	"Qq5UFRKPla0AO2eMqPTXkiYy5arJ0PcPs7bWNj5Yw3b2DzG8wlf+hHaqf4hhexOVOd6NdeppbrQTf1kZ",
-	"oPogACYzWaslxa28rpCfWupihSmx8V1G41tGTYZ7DA5wZZPRteob3WTKDJmKGLBwfkaOaDjabr6U/K39",
-	"i1XRnvF6cTO2vl3+cp2NLfe2quVa/DvVE/PHzg3Mm/m3bXJnW7gmCcgfFDHPB0ZiyRh7kOWyWXRWEEnQ",
-	"DUy5h/EBz9pV0U7RJqPT7OXhiPFMx5yqRc5xXTyB3sUJrrx4wObdZlu2759BsRKBIXxll+UGNVrkP3d6",
-	"Fyc7v8I8JLYE5LbtcmXeMIIvobYPhm1GZ068YMKWIoGQbLn0xH3EGHzwB0XMbwcEC17Z5oWEaTe2xRQ0",
-	"M0/EHUcbb3OWnj3X5+qoW5hirXa6L54Yb+1C4haoGxTSNxCQX/ee3pguG8nVd7DinlYXSbWWD7cwQ96K",
-	"G3e1O2dsiTEfGIlYaTFT5E7IGzTYaEtWNZe1GSsjqmc0M9qZHnUF//l1rzo8sYBpjyeJGDO+zEyhU8lt",
-	"XFCE9Qi1uAGe8WXyI5kynmpQ2y6oQsJIgppUn/tpL3uw2+cf+A033BmmlCVWbr2Tgo/JjCp1J2SsyBgK",
-	"edeUqzuQ3gGHX2ErDIJ6EMRGDu3zKGFGVDm5MAPaujojypJUggpQUqURaoEHbjxFXr/82XK88BK0nO/0",
-	"jNAa2nQ1uI8A4vpqhqcItee5NnDsb9R+/doc2rJ74lSMxxATxjcXwzKCf/2yRaD8tRDvKfeigXpCRlEO",
-	"YBBjQziI5khvzjJvCW01exCpXsYf7O2BWclFBoHOK1fKscgQxMhJF0rVh1PZCdvcAQ4XRar/FAL3ESrn",
-	"LNv7CshPoVGFurbANqyMDGHCXOh/Cf5C+gug1qfyHp5TXfqgQK6saGw38L0e3ULc+Uodym1oxbFmdNdc",
-	"HJjHKnPsIqZ4uczNELiKo96s4n0CWM7FOhDcpY1eAMSHPp9RJruk5+7Z0L008OsJ89bE2EWYattSwQaq",
-	"WNspFl6xbj+CckOtYuXyNTP28iyqVWmS7/Wy9OvzVZMPSKog887guajNPfod36OtFDNfxaPAClperu5m",
-	"XHa7Fq5ORaTQGEGG9byZcu1/sbhRBF1yIUEBxyCyrB7THc3D11IFcZ/Lwo1t4+w8l9myTMfeH2YhwGNf",
-	"kzwTu5Hut31Nftpc8NutHYnkmbiAm+J7Jf9eTuYEue+G1P8kIvPRfeTzs8vS6wiDZ8vHupLIx0xpkKtb",
-	"EVMSGgYTZqIRGjQ9L7E14oZAqCYJUKXJi5fmYpE00iCVbQuGfcCnAq979xomigqN8azUKdCoBhxYPjKU",
-	"uBOZ2nDexCzWKHgkxGiebgza6Ohd/KTCbp8XdG6Sq9xb4WXv+mhwevL+5HpwefT25Or66HJwcXQ5eHf+",
-	"4TLcrucRDjbPxR/s8N/I+NpGCjaoVJaEH8Ae/uqFGb4n1pDbYVfK+zYDb1Xx1euCBI8hA0baz5ugu2aA",
-	"CfhoVStkbGedONDP2uch9iQb+G5ktiQjcC3nSKeY0UbCCVNayPnAQCIBDSj1Y69vZ/O6tUHQtWOSO5BA",
-	"ZjLlEKM/xsef+hXiejMeUkfwrifhen2Di4voVAm4tuUt4/qn1x3MBmLTdNrZz/v/Mq5hDPKZS8EWNtmu",
-	"nJNNi/vK2sB3a9FuUr6Dz5WOIQZm5a58hJIcVTxhVrMKLWX6dlMr+/QUqrgXPddkisF3QLawzGhkpQMu",
-	"+HwqUuX9oAExUDdyeWTTpYXscyzLEBB0ouNrNrrDWsLRo2mUfNsYFH/3DlrMajdvqe28eSE2PexzxNx7",
-	"3SWhLhRYD32FV1XmID8oXzzetksUZqrQzBH6pqO2XAQWpDpwjt7K7jHxBVBwkGC5PqGKhMenvbeDs/Pr",
-	"wfH5h7M3tTXnPWyPXVPg5xAA/BzfSEPI2zytYgJ5T4qNQeBPwHc8XjmW4MtyWsJYyXfcJbxjbvtmueCj",
-	"Ud8xeHeORZWwfYStEcf4zhSmQs6JzOLnMX3dCPgQ21vcaOqNTYHf2SVc4Qqe+R4szrWyvK+mGtu2qj+b",
-	"XXgRRcwZuKMu7GsldizHiissX62ImAG3hlqm8oZtw2JvaZLALSTWIpywEWDNbRRZQapGzLATfBXEKEz1",
-	"3wcvLoEmO+4oOIcI+xCthR4GaI340SOhkQF2kQXs2IdD7z94oADT57MkVYtiDHFSjP21WZQ5KIgyuAIM",
-	"3Nq2mcRcq30SOljYxCLs4Zp/9DoL45nWEpDQjDSwJWjCoM/xsxoM0+Qm+5aEE6BSD4Fqm29rLRrhQda9",
-	"EFUtb0y1OdFi+G+IdJ9bsA5tG7gwR1dcctglNgnactphqv3YZEIxWCJk8X5oM6PGiRi6raP1lRnh9IBk",
-	"u3QBCKdU6R0cfefkTWgb30XAKg2inYI2ZUpBTLYon5sxba+87JbAXI/tLvlom1fTnA/dUeUUOJIXw8eu",
-	"2KrP6yBt1TxKauDrPMqZptolPTKliVHCIMZSDqlOJfR5dWslbxIa13JSMIM4mxIuPKLcyJjYOCG1TQdi",
-	"pjL8cO4ulU5BkUQolYBSydycWQZfxsddcuX7ZisF3WmtbmrP14ujFcW0YrET0yndUWAe8iWQrHheOLYs",
-	"9IUmyXZTNYuRm662osXrvb292iIWlV4Ut4JFQJViSucRk9v7RYRBQuySUIwkzMJ9cj4Dfuwa/lr9qW8A",
-	"zUaOnVuh5vz48uiC3MGQzKS4ZTFItW+wO+Vm+U7Q6PPwcx9X2e/s9zsSRqCjSS779jtBvwOajvHnfrq3",
-	"9ypyKhp+gH7nS5gZKXwZ6S0u7GdbfECJPmcY1pk3ZxDSYZ9lVAcOccx9iEsgeiJFOp64OnbJDQEezwTj",
-	"OmuZaktSq8Kt6cJI7c7xJX85EBrfgtTMVinAOgYGYSwq1Z3tTAotIpGUjtedTme/Uzi1TtABnk4xzL/0",
-	"LR5X51MLJDCLZrHn9DYbE5mTQ8c4sLhpSKWxMXuJUJuw8kUdUq42pixcSw8RFnBtzUqUtaHhqXQCtztc",
-	"DjZ03TkUXEuR1NyayR1WaeDCdu7Fqm352qqb/fInMdJ8n97T9SUl5AP21lFky0wMcufKHLYVILZXSk3e",
-	"JLTMCOvzD2zVMyz9EdvuPf7SrvSmjQS/BTk27EBsNwrUvxUMl88oTLtpVgnSDhB/din60BnMC7JVC7Pf",
-	"zXDX5so2W/zCG5hn4TC/vH/5I7ZkK6Qp2Qo54S1E2oh7TJFIKMaBKDZlCTXbQ6myULchnMyHksVhn2d3",
-	"M7HFboZCT8jWJUTM0C9NyCXlN+Q4RWQrtHT04uaE6axoDDMXHXV59ioSRtJirte3BC2ZQVYrgWKTJvuM",
-	"FZgovwlcuG7EtO2FupXXoHDFgJTTTgwfZXzc5zOqJwGm8W13CZa0d+UAqvVTEMj1HoAr/G0xnes5itjY",
-	"ub6R8c9Pv4oiJ0yrgAzznNaN/e/7iKS3x9e2QkzGZGZUs6V1Cq+xvFRBCxd3XBl9aSKS2OhEY0kxmg87",
-	"tVm9WgFmaFgl0LwtxHZgE6WMfMd1Mu/zrCCrQaMDEi3ULiQnGqYKOcicsNgo8yNmVHUceYvFAVbeC0pe",
-	"gj63caXbgUu4ihLGmWFWjkwObKM5wV3vl3AM+sICAWtqcWychlpxPqeV6FFUZcqoSEoQR5uKhLNUzoRy",
-	"VbKwp5vNT7F9j6S4I6EDczexSo97w9tC+5zF3g9ZG3lwypRf5Ept7+Nk7uyrEWYmYK86hIlRwd+dXPR6",
-	"PvYWF7gdEOiOuyQ0kqieWjhc4svWPYL+mgMSC/SfzFJNLt6dkAnIxqKHbntLvZ9/6VKI7qyuLHW2zzX3",
-	"1LhxrK4X1ezhVrUWGlIv8L+M2TUnivb4nCg25hDvMG5djmagyMVROKo6WGCITHdJz4YXokvRE7x90QhT",
-	"XCzwIp8hJMXddnPWp0OmZ5I73OjfpJuim3sZbbhk0I2Y8Z1ToQ808qToCKWe+KrCx8qsz2PnsrSp12j2",
-	"d6LGlhNAAMgYtCKv914ZXWGO8USJAvJ67/V2PWnayWq9/bYuWU54X60C3aaQzzPgZlZlroybWYVCRCDV",
-	"dE/USsUlhAxIjoRbVrqUVg7cLuLqQQkvHba+NrKWFST7PJMkD3xGTYqC2ihNrNTqhMu8qWZJuMRHPrtP",
-	"A4YNhXG8LyEq21i5WlKuqNWUtfXZU1e6y0KlIQ7usbQQLBdTfX7An1pI/QoS5eqeAHiGX7dc0X8vbnLO",
-	"odUl19hdcYF3hEjWYcZDKvdbaEg0bHPN9XmYRb8635PvXKqz2E3zy5AqzMM5IJQoTbG4NORp5ns/93n4",
-	"29Hl1cn52eDw/Oz49OTw2hWBdo3TuNATdFX2rEqM9Oer9zm3l61LLDgU71/D5Ry/KnlmMc+MTm2ze12M",
-	"NGWQxFbpr+NNtpvkk1zVzyZcf5N2kC05hjfDfBPOsWkD+ZeQ/bPukA+V/XedCNZkhHy0/O/KMFpbZcni",
-	"2OcFk+Ny09tbLyc+WAT6E9qwcNPtLVj2IDeVTL8rAv04EZYYpnSeidVthZj6tnGPJUgv87CpDWmxQs5B",
-	"n+PLGCc8poxn8kZeMcJGvNiJOUBsZBFH2FuvX77cDrLKPqhYYISbrdLW5y/29hyG2mfrDQP4RK1dAInB",
-	"EUYPV/OdShy40DVses/DNlbJHgjowBlXUWt2Qt9fjn9spIq1mRZiEKHWBl+yqjhGsL58sfvZDDZ4XmPj",
-	"gfnX5ieaUXD51lfKhWNv9WzHljoI6zOPzU9Pw3h857SZ+ZRZQxxg2iUspik+udr+8Tyl8DbX/XLK8UX1",
-	"EPd+UO3IZcJ2Y9AQLamedcy4MxW++DuxNrorOgLyjsqhkAV3OTGYgR1fMLw/JFuo2QdkDGIs6WzCIpJy",
-	"phUZQiLurAscs4kDYsPmBLYe0xNqiWgOVAZkNrFWipiM6D3h6XSIAf2wY8uExbEEpcw0V1dnAZlCzCKa",
-	"9LkVBAIyAZroCZkl1Nb78jWpsoESFgGPICC3MGFRYqeKAcvEFuIPAvLh8lQF5OSizwuTDpmYgpYssgXL",
-	"JgIDWEcgzZgqINSIMRie9fef8RG7x5SzP9LS+FiuxCzblkXCEKmszqlrWzaj3LY/cwWP+MgMYNaO6Q0u",
-	"Zn3mjqJLQjyREPMjzRqdq9QVKsRMSwzzME91ydWMchs48IGzSMRA8B8MRlYBCYHHIYH7KEkVu4UuORN9",
-	"bmtkM3PqtyK5hXifSBinCZUE7mfSFm1RAXFpn1jBwWVdcMwPSub2ABTENggjYUZk2wp9OobFUarp7tn5",
-	"9cnhUbiNaQk0cSXiJEQ27tEsfApUpdKVhsBQ+iHwaDKl8kZ1p7HhskYCwaUwRTjYZnfWZhWQxBZr44b7",
-	"u6Ix5JJqsLmmrpqEIS+zwEIliYt3J1hE4v3J2Yfro/oyEm+QzC4m7Lk8uhP2bSS/CbNbaxHYWQznGRm2",
-	"u3Hw/nVCo8tJ7wxpU2ibAeOYMONWmDDkyjiSYfF+mrDK1SQhpsuuJot4mKUTxp6+QhILUKUac+4+srlA",
-	"mEqVX1rOeI0pVJ7VEsb7PJ1h7RjqAraGkkY3RvzbCn8/670/+hQGJPz94t35Gf7Z7Xa3g9ymPWLYm0qR",
-	"LYVcFa8El9vet6yQKqKA6+2MTZOcS2Pmh7tPDV/zi7RacAP76vPW/ItoMQZ810bD5cB7AGe7xFP6S3I2",
-	"u7UWnM1iKsT57XznK5tlZ7fhdX9NXnfpmlc9it1hmmqrfkIHZJS1DZcCY+BtRzws+2V5gytabb5aq0f4",
-	"B1xFq4o3ZurWjYMuRQLN7buZGhgqu4W6hKahEAlQ3qpjd94r3SjZY8q40oVywqM0SZa27XaJF8tyyv5S",
-	"AavmuNsb+RFFNz2RHtwTaYGZLOnlnTpC9MzCfq6wi1Xll7MaOuKOe4OadffWFVueX0gxYsk3r7k8s8v4",
-	"69RcnmVwrZ5mY7DIYcH/kY0TM4WFVixHPzJsLcAbwGZX2UvASIu24FEy2nHdbroN4RPlI396wc0Fadg5",
-	"vlGGUxuM88EQZczbCGrfOrnJ4k+lanEjMf1/7H3vcts4su+roHxv1Uh1KFlOPKkdu+aD4jhZ1/G/tZTs",
-	"zjnaa0IkJGFFATwEaEU7lap9h71POE9yCt0ASEmkpCR2Ys/4S2JJJACCje5Go/v3W1aN23KL3zBwOTxu",
-	"mgsLNkrZiS5TFJMudWb8CKXpApGFmYhVmSZA2eASlLWjP0NUbpYdnCJYkIghI7HvOiaNw85PNeEid5GR",
-	"4EfJKbzL0io/q3kx7d9X2tCTIdx2b8EeD1Taoko/4krYw6zhgvBqz+FJC+jjF8qn79G+Y3qT3NX4QF1A",
-	"kHTpqy5RFHa5Vrnaba/dmdhTpULltomXe8gssZF70Ns0SWzGKRA3WgVOzD7VJ5/kipHw+n2frJiVfWD9",
-	"q89K/fr1cP+uGExmMbwn4IyVFuZzXuof3TustGrWPfQH3k49rFHi13uIsJThfCGvwjH0qsQmopN62huw",
-	"kUp64hTcl1nkJsdFuLODOJMbncMeGt0bDME9KkXTY9oM61nBPCuYp6RginVYm+ZutYyNe9fplm0gThYC",
-	"KQAODI5HRcOcJzFwRTptkuVCGJ9lyAXNFoFHz3V1PXAZR0rkUvuV7vk3wHbaAdfpS567vZHk4DXcXTpj",
-	"Kb0VPIApvxbJI7Yf8wiBhPady1f7ni7KsCWlqiTg/ZYWijxZICqJFM4brTppIVeY8mMk5YeBcF1jqA7Q",
-	"Suq5CM650m/cqHtu0FuwQAD1yHfDhUMChAHWHX04o7nbGy/GhPc9uaOP1Und/RjE7xae0Tp2jofDmcZK",
-	"MNvOv5/P0vKF1bqhDqGnaaYVod4Js5RHUmMyG2mEStIU0HXh3zST44wpZf+OWJxnUG9Nowk0A4f8A6HZ",
-	"LE0AMz2TMxK+O7Wbv1X14a5TYdM4d1wrVA2uJZsJ4tT1QXsgQjocZuyOQwO3qUx4tCiAUEnoUELCJolZ",
-	"xGOmyETOSSwhzTCTubZJLXdc0wS1xzzjWjNhWkecP4Wt8zj0TExVlNnli9Wxz0WG+0BTQAknVYQOhE9m",
-	"bJMefs8FuZZKjzPW+8v5EaFiCW1Qc5G7UlDLn1qLcbK6CB/oHGK1m++CerI6iF1IlzwB7fOBxKNWb6CP",
-	"CC2UWoUu2+aJ7HBiYb5fWln+hAIBH7mAxeg8EVdtABhEKMIVCKDYbMVK/GboJ48UsOAxQZisWctKY1mb",
-	"CODExeeTWzMFmZN6wkBmRNwmXSG9r/qDP9laZc4RUrv03Yr9xgOKUue7aePvoomfoMReCbaTsO6kDfdp",
-	"HnO5AQd3lieapzTT+2YT2IqppjbL13g9IdwekhFPGJ7rWnpJR/xgGaTkaCBCQMgBMoUu3NX0e263CDzI",
-	"Bibh4hmx2axyRYq7Y58DPBDe37qTER3mCc0WZvlMsJ5CMJq1ZlwpolKWJJAtLEcA4ymIZtkMfbxIZhlk",
-	"FQYFbqTrLnVg88KGGs0zTc2TpykTsRfyPpbjACL9nduIpzS3qc0jLmjC/8kGAsozLLo8zJ6fhVKXpX0r",
-	"5BtX+Xfd5QHAnD5MqLJCBr5ADcAAv0uWcTEEmLIdFRGyH2LmAtwXFAnHThTWX90jRwh6Dl6ae6/uWGZG",
-	"7JLZdpjFd1SzOV30+YxJkOB70+colFalG5myC3lFnwd7H1tDGS9aoFL3jvbwuh3VfCRnMypitUHT20tg",
-	"ewrRthQIge3XRquOMmYTgBuDPWH+d7v6vYAM9saSaAlVgPhZRRlF+g2qB3vBQAz2chFL/BHqjoc0muJH",
-	"LhTLNBEym9GEsI90ht+jBvVP5e5V+WztW6VlOhCrX9I7SNZjg73mMY4dwNm4KvEkWxLzwxcvSPj+8j8v",
-	"r/56eXtydXHRvXwTtkloGg5RlyvEKrZze0xC037otbsi3Kc3WbIQsBwOqx1OrqRmzTbplQyFK9lTA1Fp",
-	"Vo4BUwLB261u0nTqkKBxNqyxCYgZbUD89GLiIr1jlWUlufA9neBEPLbDrtXxPU0D4heRq1rhmsQ8fjYW",
-	"f/i4xk0uCCWgvJ2UfLEv79TQBor5RKqV+AbgarZAk4C8zmkWY6W0r+1zasvYgAuaTWPjPjeoI4QgKcsG",
-	"wrFEoG/OPmpsgwI/Uh5pqBkGarXhwlNKNNxBP360QVQX+g0Im6V6MRBSMGVLC80X2HyNDiW1KtRNT1za",
-	"dA/EYecnEr45O+l3+2dXl7dvzy6752f/dWo0fym646LeoE2Npg9IOeRToVvf2t7ud6/+gArWDfj7alg3",
-	"im06dv1lukCdeVnPivUPr1idIHnt9cVqFYoKa1UqugS+ALph1AQg6mQskmPBjdfGEsXmE5axpuPedsEu",
-	"8qGs+RXhQvGYEa4HAnzsOTGaAKA90KFdd7tX3OxaZ7rdbjeRs8JuXrkYCJnFLDu2WvejJkOm5wwBdmbG",
-	"J8aTf8jlEbF1ZuzYf1CkfN5G8LwNlX4cs3ggHM+4JWlSjtpxDUvVLeElTFXkAIBMLkXnR2VA1YGwKEE/",
-	"kQo01UYYM015otq251vXX7MOaXXZux6Ikntd7BkUHomCHaLW7faeXWPFjlx33/dO34TNZcMDY8fGbe9r",
-	"NxYGqNkmYTrhtzRhmQY2dqXVOsCD4zpwk27G60GS3MxOIKZMEi6mLHYAdTtElfpYUPs4LZYZ3FMOKC0X",
-	"sdtl+Wy6/vCmazUitFLVvs16+cyJjZWrw5wnusWFTelw96w6u0tHWVyUTh7AdBQxfDQ6RX4HED15W4R0",
-	"r4LOmON6LfbEcay25mX1/TN9i2Xte9u2sv3Dfml9y/0JzSVs0MAcwIzr0oxtlpyUpyzhgrXm9RLzPh1n",
-	"NAaKS0LJX9mwJ6Mp0wi7hVAq1BE2q5TRqSKN65OLg1fk4BWZ/vmfZCaFDMz2bEgVe3VoSbazgcA8RDLK",
-	"AKI87HzsHITkP8iQj1tMxBy4rP8nZyJiFk+M/AdRdJYmzO5SJ4xmtowXkf8AeisYCBvAVMyIRsRw32n/",
-	"nk94gq4hwmtZ/geuScMOyIzkRejGRTUeC4Uy12mub3EEtxnArMsRCZ1DZ3bTi9Dh1AyNOmtxUeKnJlKU",
-	"83ngIGggHEcw+e1f/99mv8+MahqbTXCWyQyBwsB9MXt4/Ggu5qpA4oL3CSBc5ATexUDYVtRRMUQuuA6D",
-	"8pDNuMw3EFJuc2NSVz62C871gQhto+YaeMJbLszftnsZwy8pF+PwGJnIM8s/fbQ6Uaa18rjaNJoWTQFy",
-	"nflYOl+JWaLpyndLg3NLrbjSf1PQmTcc36Vy7lN4MqH6xH4bguPbNM3hJOBrLyYFP7dnDHsoCObNg0sx",
-	"Nv8jE3z5CS3tsn3GlW8FnULMwbPrg8uABNzh/lyFRyWsXuNcG+E2r77HopZfka1rK0lHBHVJYHUvXI/K",
-	"NyQWiDOEL0MCiarEe3DHhA7EjCvFxTggXNzRhMOWphHnmfFZS55lk7CPqfG6CA4owggTSP9Bp/OnNrm6",
-	"Y9lAhB+uzk5Oby+6f7vtnfaMx94D1KP3vdObkDRolEml3KJQQO9ScYvZX024v65pw/Goi5a7PnjpTVPG",
-	"qJKChP2rq9uL7uUvRXPgnWdQ1LI6yrc33YvT29e/9E97oX+cn44LNaelJApAFiWG2+GgG+SiGEOVYbtK",
-	"mYBt37VVvNuSjRGXFCc4KPn2+dCrDeS4LhW4mP1MXSIyNFRPNv/Tq+0IpAdo6lZyRudcR7CpsTu/wk64",
-	"gT7qapANmfDAmWy36kViZ/GA1ed1bkfSwhootNur1reAstzor9mM0bSMfGmXsU1wVSgaArA8M3dHdcEC",
-	"iF+p54esXFjpazs4ib/09wNQgrKTLs14RSp2XgkOCzQtCRtpo17IlLHUVtXe0SRnbRKqlDE8uI0SOktB",
-	"GZNO+8ff/vXvF+2O0VloUG3KMvsIXKvWpYkmUjFhVugdNzqkcfjiBUKozrlizfoi3Eohuv/t/mo332XH",
-	"/xVCjEcguBSfk4yfAt+K/tyVW6vRzcjZJuBnmUEkU1cq+OMylDAinS+p+0ZoCy1vqQ6JyJOkIvn4xozg",
-	"Met7V57xe9H7r2k0dQ6Qe7bPF6KMJXRRLzh95PHSxG3ebX0OdlRsjY5QrFR5uxRC2QkB9eJObM0mReZZ",
-	"xI6wiTDwpGXcurPFjgkTIBUT8YXfCJbPi4dST9z2VbUHohofdQkEFf3um9Pz7i87gKEmdAFS1vfP9JC2",
-	"B/r7LgUtpx/xrGLbEvKv0u148N098lDyM37qt4soow2hLqnPCcxWNWRrVus2Jqc0miBI/jhH42WdSLPK",
-	"p1zEpBEqDVERrVXYLJVHaF8DaD7CMV/GaAKGdyAaoYQYyYjyhItx2AxImBdzE+JWh2u3481yAZykpJHS",
-	"aAqMAD6AISSZskVAokTmMRFSDwRNEjlnMYYZcgEJ4SEZspHMWKnU0Izl2HQFFRsc0gbZRwTNR+OcUM1E",
-	"tCBy5B8Dk9L9UoT4oiKYbuorha2AtUk3sYgWmAteSp9fy5cfCBpFLNUKnxQPj3Boo9EsZZAmnxqPQ2jM",
-	"L4ds9IyNudLZgoyA0yncx8hbDR0taLyeq1R+WCcBu9l6emaLqr9PFOBrgZl6KWPRxC8MFditm8UvdlIS",
-	"s0jGUDThl//2pblIWAve9waCv0s6YzGJ5Gxoa+WhAgI2jBbTcpGwIqgVUUHkaATmGX4KXVJWyXlpViMb",
-	"23e6SIz3B4N6eAHynW0rLrebMjOs739W00sZnXIxbuHsp366trzxhdATpjZm+N0wEaP2gHQUirncqFwA",
-	"edOHAszbd5ED56e6jI0CCtK/dKOTV4q1S7+GzTa5djIO0SedceZzE+CsEM5J0NHr93u31zdXH87enN6E",
-	"xwMR/q3V7/daroXQEtbCrYJh+gX6NFZs7Q1vaZIMaTQ9IsYVC4miCzh3ZDRLuOlRsIEwNoTFbRLO0pf2",
-	"sWWaqxBI7pzqbBwe/AjWSeaacH1Mwjm9s1en0SwkNJmbxucymzYLjoCBAL+WxAyzgGzyShFM+bHT6RhP",
-	"PaORNlMjRyPjrgfksPPTK3Dar1ImumfVIET+haMaeSAv13XzVaEVI2H7ycGr5W49sxWeqlVwWwX2VvMW",
-	"vvReOf7iW+f07nNvrdQteCy0F+xhJB5maVlG696CvWG/3+/5Sz8Fe8srYoeb/aX+ZtCRO9yJ18GDPUen",
-	"fjd1RX1IXJNg60F17Gpc9pXOGJ3V25hz3P+vKKcwIMNcl3xZjuwrBMhGczGFSCg60e5exeKgfEA/EO5D",
-	"QBTUEi2giMW4JZB+53x008t8IpOCqSUDw2f0/FtYwerIKm6H/+EPc/fPD14dk4xq9vPBq06ncwwZgYIl",
-	"6ucD2Gis2okG2gIsEToCR9+etyFNKoTREzg/a0I2odP+YLeM+VHlcePeYrgw+x+amN9KESPI7wSz1ai2",
-	"cc3jUh5ZqSkKHeUZQ9RkjCia9wjGsJLhvQe/P5uWezYt9fYhwIWAh3LPhuLZUDxCQxFYtcG21yEVAYr7",
-	"ARAA7kaL+0bChIpxbrOM0kzOUh2SRjrJqGKuvn8ELPN+2wHqVtMpqNkZZoeFms+Y0nSWGkWu2Hhm5hWD",
-	"JzKLbboIXLTC+Ni0qVk+JINWxif1+9hVoYQBcuCOZfgbbARopn9QJDxBddYyEhYekb92P0B+3ED86bd/",
-	"/fvwT2T6538GkCOH6KosY7JptxzH5Ordu/2rNFcB+SsbXtg/L65fBuTtefcEhn1x2MWQmI8EDQQXSpuN",
-	"XEzWdm4YU3Ep5eUARLNNAETOmM8iGab7/s3ZlUuGaRwevITUqNXfe6cnV5dv/BWugV6/f9s/uzi9et8v",
-	"XfIjsJXX7xltbUJp02ja8ZvGzwRQIAVf2zG2jowDiRxbmAkrPrTUCibOpykTZg6NpxOQOEcDGngrX7lz",
-	"6y/H7vYeDF6hXx7tdzkaXxrB1oTZ7wSU8GxFHtqK2ECncWMr09V3wy8oYFx2S15HEJeGHKE1USmLOE30",
-	"IoTkKDlySNLu+yJffYm5CZppD8RrqSegO6AciCprE1tatmCfAXYHm5AONqYSZcZnyjtAh03h9g/FQ2+F",
-	"HWWYbWyfhzMVHgPS/sqMgC2gQzgKqIMjdXNSlwn46nAbF9vfHzrAW8zMNsVSCM4zaOjui/YCqbxLs/cZ",
-	"EKHdOFYkT81SOOh0rOAhoWuSkAYAfx789q9/vzosBUADovIskzlwt9qsgZTBOlEphThzxmbyjsVQOmca",
-	"JTSBIyuzbDNGGtEKJ2GyaBrXbMpSiwFPuprMpNJmWKVxDYSZgiNCcYBg7ucyT2KSUgWRCWqeqCjMe/HC",
-	"uB4n3dfvz7s3v9y+fX9+HjZLZeGWDFyKZFHpBHTjeH19P1iaQtHLd3ED3iuW7b5cvfa1KFxFZVwcc/0M",
-	"yPkEitTi2L681UOjjcqkztzv/2oa24jOucpF2iaHncMiHd4WDNtKV5UbZ4Rlszo4zpU102fZrIaVNaV6",
-	"UkqexwuXF9Y9WtDDqjM9UIjPyIhbWYLNPDmr4ffgXyaYfFNC/il4lZhs50FLPmrjJ6qVA38o0ak49bRn",
-	"omCFIip8BstANEJ/c9g8JqGNX4dkRrOpQkBtd4X1X+0lbdK1g+IxGUtmOtdyINZj9a50oJx0WVOD+QGn",
-	"4qFdvV0O8PGtBBZSaT3rCKcU4jHf/5Af580DgxfDXZWQGmFcQhDfkUTBUt7gDJAecC2T4YJorhMWlFit",
-	"zQ/8jsU2DwsgKmUSs6yKXaFGME6WBrhl57JGJK3yIWpBv4DMGOs2K/9Tt0l5sRNjdAV5g5+BhlHgkAmG",
-	"IEg4hY0RTRRrruK4Q2rrDpsr1/pWuu2qm/FN/HE4ssuCtDtJxNKbed70fQ1TRLSykp06Wv5+O1mEsPhc",
-	"5fuOfVYNxSVuj4AFJKah419E0V1iaruGzqAsKg+0mSp38V2yvssD2LQUcEaeq4qeCnVBtCy7dYtszfZv",
-	"pS2wAYlqjmNzy8qq+Wa0A9+kjOBpC4fnH1iqK3bIK66IZqNOrvQLV2gGllqv5RqojlE/kPR0vrnC7E+W",
-	"y7efpfRzOAd2VF+1ZMMnFnaNCiiXsFsS74YXW5DjwpHALwhGhBXhul1Ti3x/MvqwDsU1zM03Ds1+zvpw",
-	"1J0V6+S5juz3gzrMjPvtV5/Z/GIGztc5Kfvso5mrjUe3S5bIl4MVxaVQm+pRhmMZ5TOoZ9rg5JxCr9/I",
-	"TGn2Ue/P7PiW1+BOiYDrj/ZshXaUWnzPZRTqz5dQ71HVyehVEjOlXQht52DYReGpfZnkPbGYjX3e3cM1",
-	"vh78cRuTp36ej5NsJpx+hsdWE9UB5ABdKjBfQgXwByxTIecJi8cMwP1IY7IYZjwmCsLPAaHGjUvkvJWn",
-	"JGM64+yOJhBERfgujPzgGbwic0an7nTC17VPqCKK3bGMJpBSqZqeA2rpKX9QZMKVlpbQeSCqIQkwdxBr",
-	"oiML/KcIAiAghvx/i7+HgSUNhhMcb6BCKDAANGJMkx0I21KuGAmvr3p9sknx2OqKsJp03kMqPDYn1g7r",
-	"GQbh2X19BLkHaloCMPlyJ2DXSqclpBNX5OQpfrjxWKHedh9QLlt2hR8RB5TZjjBUGyI5ECL9DIR7AKg5",
-	"slciaCVpWJ3iWUcRbTcoFFFIGlIwzLeCdCRUX004HRUFSGc7loItdWyXRRPgQ2XmgCrb5CSRysE7RlII",
-	"y8oRURGxRJVXVG0x0e9Ge1W6/eXX+xnb7wnVODun5v467QWNW6vyrLJ+3yrLFdm41WZXe6PXO21+hTr7",
-	"1f51+7UHBl+7jLfvUdyKfD5cePjDBWMnZv6N3odw7Q8zKjDIW0M0BQbPGEbB5ssxn4lMYif3rnGbRozw",
-	"5VGS2wuQibBKTF9D//cS8rkHWT34LqHa1Zl9Xhc7Q/SB9Hx1tDNjYyaMVG7EY0kTGtltNKBcOV3vElcz",
-	"Zhk3m45axrzYGrm/8V0ipNc9BjoP7tvb2kV+l3Zoj5PA5In7HXYf4aSv2COPKd8m8zGbSUyFrQ2Xdoma",
-	"Qf1RJueKZRjug6RWBCylBY9syQYAbURYzUERDkTD45qvUxs0jwjXpZpNRmY8ymQ6kYIBlkSsHOcEElAg",
-	"g0MwEGlCFxYYAYdkVyLAYE3kXK0UkQZl18ydyPs4UJuYF2e2cRAHY7Mhi2M4UFdMK9KYy2zq4X6aRZq6",
-	"eRooMWPCvOuYNMI3Vye929PL7uvz0zfIUTUQ4enlh7Obq8uL08t+6OhqwzSTcQ67svC4wGgmh51DjGk5",
-	"QljcmM4nUrGBCK9ZBmB4UqjWNbB0hQQQ8FbnjzTC4sPPDcWSURMqXkj4fwA0/mfkEqAlQHpLKWCmgUJx",
-	"NRnxJPG0CtrOdOx2lMClAWU61dkGb9hMIs7AbnuyiZ4lX3AMY0QbhLX9BWpkA1D8h3WQeN9VabUZKVhb",
-	"ZPu/gvB8ql1sPSuXWPZsJCxhugTjJkckLLUXBoVY2teBoBXHvnICSqSxUH1s7FB74yvpmuHtVCVB7ZX1",
-	"ZRIp1Zpl5s7/99/d1n/R1j87rZ/at62//3oQHHQ6n/7v3pfUG4JIREptlogAr/sHvaMWPvbzBQie8Bh0",
-	"ApAlYYwbI8lmEtrf2LHaIJNdyPLmEY7Z5VtjocA24TR/1onjmdAss/nS7jTTFscD64vFSNiiGitFrjen",
-	"4zHL3p89rBaw3ZD3Zw+hC4rW6yd3Hydl/1cjM9tWvgpwoWMJMp+5o54QmrKYRfsZi2VUu/arV7iM1O6L",
-	"G/779msbnnc/FV+A5fMgasFenibGkfoDKpClJQ/rR1XLOWKd1ruQ9kjxRadT4uWyIyRZbnytkwmLplDY",
-	"h0iLTETVkvxn7OsBT75tD7UYozhsrghN+J15ixsm9pzfMWEuTzM5LKtgO2U4fzOmM75BD19ncsb0hOUK",
-	"0dDYx1QqqKK1/K2VM3VhW91NwX6JlNseyoJ8P+eBWSazTbtL2zG42TFXzs++OO3fnBWu9s9Q4hM2N7+i",
-	"0uTO/IxVviY5yli6f3ewz+5oklPN9kcJXFcXG8AqQnMRueOKD43kl2tpA+JaipeOu80LQX8/PO3TcUgi",
-	"s59CZ960NhAZMw0aQ7xcAGl64QnXC5KwO1aAVNtGj4HXFraILhYxo0jpNBDh2ah1KQVrXZivQgLEFS87",
-	"h5UUV2YqTu3g38IsVBsWBBcrTMtSHxtrvirtx/2fHJWfhEvhz1rsIdID6Rjo9XWeTG9sD/WHRm5kagVT",
-	"zkjGush9oAmPqUZsFEulpvIENMSGlf0p2HtZFZG/tFgJeD4fE8VFhOrbdF8+xbrfaXmLUId1s+JkmCsy",
-	"o4nRgbD+r7s3vdPb05ubq5uw6XJMrOh7mrtGeHb5oXt+9ub25Oqyf/q3PigIH566v+d4B4G8BJRZTXkP",
-	"UD3TRJE5yxiCaQ5zBLeyw22XzuO+3dDKczyU8QJ4vKUkCc2cE41Hfd92SG4oQmrgF22XYnDfbiSlQN4x",
-	"5DstgCUga39lWC/4dSUn/+3N6TUZ5sm0pAVKtgnM0WbTtP/rlC0+1Ruoq5SJt4zqPGPkhs2kZqRQhcQx",
-	"TbYJzIWCBCgY1Q+KqAlNPaRejPDhb8+7724vr/q3b6/eX74JyWHn8JiE/e7Nu9P+2eW72/88/eX24qzX",
-	"O7t8FwZkbR0GZGkFk8NOp7mT8dlpUzNli11hHXaoOf79WaOi114O4b/tJulh9H8xkC1WoBgIQQh4gFsH",
-	"o2eVvmdQ3MFgVAjk4zcM9+h0w9DMaiqFPtaGdmmBV+p92meD9Qc3WIqLcYL7lB3sVsoETXnbPXVtVQmQ",
-	"KFyfkZftTvulj0xYomIgoL5Dz5cpCwnoxAHOwZQGbnJ8BxV7Zdu8+f1rQwvWUsjhP1hUmwvmHqdUI7KR",
-	"nJYrApcXDbnHqY7IuHldUAybfu68UgWM6RoZqFGDQsxBZgvSCG3zS92EzU0z+0v34vzzZtYN/bvMrB1u",
-	"xcwCUl3tlNow1rVUepyx3l/OA3LDYg5+kmV2LoBiAvKXOKNCB0tUT3QVP4ZEVAwESHmb/Nh5ic0UXRgb",
-	"h51wRWI5F8cYaTP7+xCBgI9IzIDfP7bEWoiEIgbCwzEXYTfSwGEdkSlbzGXmEv3R15tQy1A7l9mUi/Ex",
-	"njM0Xec1p343MG0P6MOYDriocVtOvUYAJvPSszrSmXvXzBvH09UkYVQBEUB5NP4FAgZUqYx7sxT7vjaH",
-	"GeHcoFZ0bxxQ1H0f9dxAtw96zHPD3sjoIU54oOFqRTCvj9e+T2GxAXIeLZGkRzTLFlyMQXFjPrAiFbkQ",
-	"mXlrfObSIUJ7ss7iMBiI0BbAhGtJ5eXk8fKPUgDGul6kXIwRbZ0p86bhb2m+GwibJI6sd5YsDJMtwn9I",
-	"Dg0mjN6xUsulRi2PkvmzTV5jqohy3H2K6YGggoRdm9pj89stx4bRuMUkAS8I5GWUchBIJGdMeeDwsMei",
-	"lr+j5fapRwTdl4BgFkM5fcF11kBAtIzFkGaiNF0AqT+RI/L+5hw3tIkcq+ZA2L1DCO2EBECciN9otknX",
-	"URAaDezCSzheqFEhOcoBiRKpbIaYgiEPBGjng07nT8eYKxPRlEZcL8hB5+AlFMhzgTyEnvbjoHNwULkd",
-	"Tpm4sRKzDaWrW5rUoMhZUfnQS6GdKPvuhgiVXAeDBQ3VhXEPOz+92n4OeIDbq5Xj0DnHsLTbXBSLyA30",
-	"G6fQfw3H4BptvFvgxWOVdIz7ESG1ndFqZTIx8wi+96fdHHfTLzjHVaJgxjFGtHDcM3vnD3h9vM7fC/by",
-	"LNk72tuHpEI7yvVCGjzoCsyzoTEKALM6JlzgIZUr3Jq5UyMvRdZKrQO5mTGueWc2UcvxAS2bq1KroKvX",
-	"27xBukxr3BI55iKwqzZjo4ypiUUtvpORvcgMYcoWijQwpc3IBrq7Lhsmrxz+e0iYy+SIuyN9IEaeUUHH",
-	"DKbaNmi+VkstwjcVTZ4Y/0sxTPay02lTrBvhcg7rUnvL2X/r7XbjGRckpmoylDRDtI6CQcE9t7loP6WC",
-	"JUb3l76DS1tGby7Pi/mxBTdU9OnAqVfKS9enB/uYDivang6rJolGNvCfyWS5kcj8VNEOfF/RlIuOwnYW",
-	"LvXCs9zwCC9sQdy1ooOl36s6Wt4v+5M7ow1aoCtgCJbyyXa93lld871owuI8YTG5oxmnQpM54+OJtic7",
-	"asPD7P9q/vsEni000bL3LHW89mvFIHYLN5uhuHj2UhcYOKh4tiVmggDPyD3fDcwkYvWXXhrmz5VbxzTY",
-	"9davqUbmVHuOZBtI8WtlHDRKjFzMaGLTVkkjZjM5zmg64ZECJpFhwmYqIDMQeViEAbAUs2zMGWjNyHRy",
-	"xzVNrBNCh6qJmbZjwFNXrja7TawZ55ZBcy5Y9oMy20gU0R8U0KEMBGLwWYiosdnUHfvoCI0tCadRpmme",
-	"pVIhTqjZrToE9NA+Zttc79ja7YS5GaiYszdM29pCVKUxxU9yBOYbfFnHkFs2D25uJ3zp1aQTXmMc1g2p",
-	"aWO+LJreoH76+6f/DQAA//8=",
+	"7P35chs58igKvwqC50Q0NVGi5aX7TEtx4gRblmxNy5KOJNszv5Y/FliVJDEqAmwAJYnjcMT3DvcN75Pc",
+	"QAKojVVkUYuX/vEfWySrsCQyE7nn504kpjPBgWvV2f3cmQCNQeKf51TDMZsyjf+Yb2JQkWQzzQTv7HbO",
+	"4c8UlFaEJom4hZgwTvQEyC3jsbjtdYKOiiYwpeZNPZ9BZ7fDuIYxyM6XL0E+/DlMKeOMj5dMkcBI3398",
+	"BTXLv4BI8FiRlGuWFAYm0jyvVo8PWs77Iw2yeWwtyC1lmgxhJCQQaV5hfLxy7MvLi0OaJEMaXS8OHmqZ",
+	"QkhuJ8AJ5QSoTBhIMpPihsUgyYiyBGJCeUz0hCkiOBAtxDURNyDLUwNPp53dPzpmxE7QGdFEQedT4Jek",
+	"tDTH4lZ05iZYXNHlBIiaAUSTfBV6QrX5FKcRxAhemsZM1G69PM8HwSKon+TG/ERSBfHycb4EnRmVdAra",
+	"4fJ+KpWoWfnpjP6ZAonwZzKSYkrCKWgaU017MzpmnJonexzu9MA+FRIxwv3MJNwwkSoyo2Mw62FmxD9T",
+	"kPNO0OF0apZk3yktdkrvjoGP9aSz+/PzF3XAPkzo+HeYn1HzTB0cRgkdk2uYByT8HFENYyHnX3qfFafX",
+	"MDAzfwmzBc3MKNl6zJudoCPhz5RJiDu75ugbVvf8xU7QmTKefa5b61Hsl1kzG4uXzjUSckp1Z7eTpvjk",
+	"4ugNrOeMjoEo9p9GsCf4XnGuGEY0TXRn92ezKXrHpgb1X+zYLdpP+QaLxPgOlKJjWLrRqX1m8OANX1I5",
+	"Bs348vNPOdOIg4akJYuB0NksYYAcp0sNhUjCYjKcE7fvrQZ80H6+wTXM2yLGi59/WYUYX8xQaia4AiTA",
+	"32jsmLn5FAmugeOfuPAIqezZv5XZ4efCpP9Twqiz2/kfz/Jb6pn9VT07kFLIA34DiZiBnXIRUtJOSpgi",
+	"U5oY+ENMumrONb0LCCW3UvAxMasPDDNN+TUXt5yMGCSx+X3KlGJ8TIYinm/1Ol+Czr7go4RF32gfkZtd",
+	"kVumJ4gDUSolcE2UphrM6cepXYrZkvk2AXIDUjHB7Q4OhRyyOAb+dbcQ0SQB+ZMiUiRAYgGKcKGt9OBu",
+	"qhlIy2/NMt9QDbd0fsmmINKvDO7sGotZbFfJ1a2hKU40mwKu70ToQ5Hy+Out7EQQlUYTI6GIVEZAukLi",
+	"6m6YYsPEXPMWIxDS9rBPb0AmgsYQfyMIMiNi0RvKEmqWKCSBG5Bzcivktf15mKr5HglRoNpGiSokis6V",
+	"FXG0sHKTYWBF6TR/umm97ulnBUkNF3tG5wYil0IcG+73bQjZMBQCdxGAkRMn9jojeG/huZ1JlCGZefUQ",
+	"JbqvvU6HY9GE8jHERDEeAa7UMRNirhCU+sOj0fY7qqNJiEu/AHnDInifn/rXW3qfxDADHgOP5oQDxEb4",
+	"FBn5lnBxzyIWSag2grG5fYV4R/ncqx1fb9lGWbGH73DCSrgPx/eg88/tTBPazsSppa+X9b7KECVtrdUw",
+	"+RsLQznFrOUw5mmE3XtOUz0Rkv3na1LFOysKBITxG5qwOCBwNzOykuFpEm7ENcQkkhAD14wmqnKAHz9+",
+	"3O6nemJ+NZdzvWRH8ycMieHikK+nClboPAiYmRSRkUWHCRxwzfT8m4lbt5Ak207gGqbmjhKG0BShRKaG",
+	"+EIwI/ZQ1AqRmVhGiF8gOb7nKp3NhNQQv4OY0Uvc8jfj1hNqFr9vJ982i6mILQWhJopgZhj5F39kiAP9",
+	"4dAojfjwmUhYNK9R76OEcRbRJNwlV52fd3bIdEzOTslvR6+vOgG56vx2Rp6/2nn26w6ZTt+OrzoGkncz",
+	"ymOIi68M52QqUiMj3hqlOaYsmV91DA55rd9PZL5yA9Qo/0GnH08Zfz+LqYb3CmRBjqexvaBociYNFDQz",
+	"0j6aEVBBKH77POjMCh8/d0ZpkgysGlLWLoxOtrAIpgY00uwGCrg/FCIByhHK7isx/DdEyLT6fP6BJmkN",
+	"nfX5nPzj4vSE3Jjf9wjTCjUAMk2VJiOnWqGObb42IONp4i4yoxaZ0Wfsd8DTK28qkkA1xAOqS/qegd22",
+	"kRw7NVuzbEQte6c8fx144hb6ZdBJqNKDVC1f4MrJ/KEt/DCTMGJ39Zxtlg4TFhl9RGpvQkETBgp4kRhz",
+	"poAY6admRsdeH7Rqo3asYgrn5hmrvHo9+A9rxcA9Zzt0owXF8y4dZAXUpR18qsNWxKd9O9oiWtEZQwV9",
+	"xfIdVn4JOu7hxWO4nRjt6xrmPXIxMaqu4MncmlaZIl5n3yNKC2mOg3Bra100VRRBZI0HfpUrN5ix3YWN",
+	"xlTTdrv0sDIEZFj5qrdO0iRBnm/e8Da+lfjg4PEONDXvqTQy12vBdmqQLd9vxpGCjkFLpel01pYRVEDq",
+	"pwosTPwuC2svztEM8mOm9Gp4Mw1T1R693FxUSjrfnEDzCaQxE4du5tzcfktvzCizl52gI2apmWEWTevv",
+	"3jRm+oBrWXPXmPvQSjwLr9FICzkwgney5Pf6S2MlI7Uve3a68HMMmrJENcsHpWFzYFVWw7j+5VVn0SIb",
+	"dNisdl4RoSVsvbvXCXgOFDU/Wy145e/aiaYLTxTwdRFDUwVyQMdOll2OjXg2xT0WTrF84KUTCjyaVBdb",
+	"3lxQwPYCTBDYpXXm59uE8PpYjB+T6eQUsGE86zAe/QEkGznlqEZSnUB0bWWNspRgYM1AEfeAufxbEOWI",
+	"SaUHQymugQ8aSLmBsxRGMfryYEJVjd/jLdwZDWxiZUeqCRic6JFziISMjaQiUq1YbG1UBkpDqsCIL84V",
+	"CnyXUGvsueI3BdhYuV9pliREAo0mhfG9mZ1qnDwgtxMWTUgMGiJt5KWpuKEJEZLQKx4Jrpgy2iGRcCuZ",
+	"Bi/ocrg1aiRY0PaueB0vws2zuF5uM+IkYVzTyK+su+MMpBMwkppRPDlstTwuCVQ13B1o3GjQsopYap8L",
+	"MkRaxIFsmnxvxSNuhbgPFBUX6GDDM5p4xj6NJrCfAJUPg3k+zjmoNNEbkLcAeVujSvk40Gg2o3XhEqdG",
+	"rUOdLnuIdKE37pHwethTQGU0CQMSwnQIcbi1R2iSuJiSoQKOaviMag3SjPb/+4Nu/2dn+9feYPvT5+fB",
+	"L6++/M9a8CzdISLDAkohC4V2sl/lAPyrjaA9spZaquF+8M0AUIXum0QM0flOwgy8u9cwDwNSgfHu3zAU",
+	"o2DfernTIqyiuE2/itXbrL3oRwkde+PBIrO3vpwlYSYSbhi6e6zbTgIaXImERFAMcWp141S2lK0pX0Gr",
+	"3T0CZyoBa8OalrKmYzoHeaGpdYWVAT6ca4df64t5Tg6679tmL6qlsgg3DPWfts9PmB5I555xv/J0Osx+",
+	"bDtOYkBXVPqT552gk7yo1fKnTCloO3LGcJao2C3o4MQPY8+3jnkraLndCvbZvTtwZbtz4xVA3Ih3lbUt",
+	"4N4a57AGaCu7KK++ca0NS0QYqNZabpXcFlTdOhCvWtUjcMtsNRs2WQ9sjI44o0rdChnfT8pwAVyDmRul",
+	"tJnsy2AhcHSpDBF0ONw+7pAV4C0suzJlA7j0PtONJomUXw9aurJiEaVTM3/L543e6cIWMopceKhqXmoQ",
+	"jOyNgIHIhCoS/sE/hT483Yaa9GqZ0YzacKPVd5zibDYDXb9IpmtNr5XzMWp3EUhBDl8/Rg6VfMamY7vQ",
+	"Euj04MYZK6sB7/IG5LZRHIycyLUKMO4c3ax2HDIz0rIhqt2QJIzD7hUP8dld4sJne86bFpLw85WPqb3q",
+	"7BIXgvsl3Ft8J4ZEU/sG/mmev+r0er2rTun5yKGdfdR/Mk8XkbJ+CsGh1ZqQfbgJRAyFpQSk9HK2wAZT",
+	"0L7gRi5uoBOjVzCnMy0yxaGkPJpAPBhJMa3HX7cSqx9GhbnILVXED4Dx8CXpvq2H4D5e8JFIXHLBozq7",
+	"fWT2QzzHfoxIpCVLfYFem2gy6KQYOLEOLOoM/55es6Ovrqriii7MWkvQhTN/oJRQxNSNnNAoJxTAdMRn",
+	"6boyQk4dxQSNlZaEAmJWI2xWXfVLt/CI/p0qAm08PGsj1BnV0eTB8VjLb5UcAWvsRPjbHmajTWd6Tuyu",
+	"rXfERfWVbhlMtGJauTcrBrLntQFgj4jIyChtMMP9JHYf6MP4IKZz5VZlk4he/vLzipyiPIBqTVq+dwQT",
+	"zleHRa+zYOn9Cdhkw8pOPfWVT/3jZG7dbHmwtZUkFItBQkxicctJl4tiQCwRkhggSE4TtdWrv7K1GWww",
+	"LWvssUiHSYGqcouM0lSnRZLtpDOUe29R/GUYCRvX5zSWCNKOUwsjFlnZsD8zm33YdVkZbOMhWcHm6uFV",
+	"Ex83S5hlXW2hj88bWhQaWr93Yh42ityEDWgC0lp+yrRxhPg+YiANf0u5TZFwK+xpuNNh5rglChQa1ydU",
+	"ES6MXnQNMZlRzZwPptUdevb2qG9WU3d/uhlab/HCPW+GkpTbnbV++zJ/ZQEZ3MBBdlolOK46fX++FZOB",
+	"mE4pj9sb2rIh9+2bOQVWAcfGXMi6AIkzBhEodO3DnSaxFLMZxGQIEU0VkNjPgMrUjKKVYDgnlLjF+nRw",
+	"PYFpr8k7Hw/qs78vixl/gKbtnxQuJHDuO2LeJubtbEJJea+NomOGabriDfFriO2eaewSazC4QWgIDJIL",
+	"GYMMyL8F43bL1ky9OnwU5w3ywyxCID+I5RiSxkxkknWFO5jf6vclMXrECCvdj/0PhCa3dK72yOmbN89O",
+	"Z6kKyEcYvnN/vjt7GZDD4/5+QN696tvIkNFoOoNxOepiyDjFZOT1vG2eFfj0Kl1aHlNkSA0mCV51uL18",
+	"0VmZxFyEtgXHcs9blUzuo7O446zzTQNRM3EN3GOoc5tedcbCYNUsodzmKqwl7JUA/BAI+ZWvB6Pfmd2s",
+	"l0SsNVTSsaSzibOOJoyjyQHu9MCRr40qx1ICha/GYqBF4XMMCWgYoE1DATdikhko5bGokgtXIPVAw3Rm",
+	"xCn046fKBfyleGsrLYyUpOgN1PqjGpjksmu3fMKHBh/yW87zoQnFbNqJQWgtCI00EZx0zSYsOXFBJkxp",
+	"IeeldGy7paLIWBBSqBw3ERQCzzDqsATOMMBV2VHx5wrMwlbc8tqd9zrXDeLIQvQ8Q1wzG8kvxxUYJyVE",
+	"Df5+Z/Zb5O5itdEYX8ZHl85/yDhN2H/gkYRhP9xGHG4rDnuI3YcvPxKTbMUaKye7gCb3kr7vLdI2SqS4",
+	"jKUbOUIOcemZ6sJGGgLEvUR1XydOyfiLgy1d5YmoW9uUymvUiOudWUIDoYq8c08FhJIEbiDZfkGcewh9",
+	"N56d2ohYuKvP1HJP3UMgv3AMrUYUbwksD6dsv4XlrARb89E+eEvZ0GtszT+5BmlgeuwCTGysvwfNGvBw",
+	"03tpRglqZIbJDOUVMZaWk2HCcZzKFYLERdNt9X3QTfWgWi9z7dWsWEbG2CqCViFxeDDLMoeXhj4v5hp/",
+	"MSpWboa9b/7Pfbx7PlhA5XiwyIlY7OPlPa/JdemxAB9suOg6dJdM/DVSaA27HNyTNjGkljUHLaxcY5EV",
+	"VbI2MDqzIPIaMHp5tqCcI/fGjGejxytBRlS2tjO14dW5RbbdSPbxezlKlyjURzySMDV6EhoibOyqLWWy",
+	"RyjaEm1kdKmiiZ7AnFAJy1XtFXKRPckMS4Ja4s3gtEgahVPON7hIuSVcavb+VqijDft5JKG+YEjcSPOt",
+	"AH8fYf4pb4ZFq43jK1kpr+JLqi5U5EnZZ02RAft7ZpYkTBE6FKkm3bO3R8SampHCudBEUmbIfCSkEXlL",
+	"pvetFpupOtmynbU560f0oNea7jde9PUocMGP6KqNOOtZXGSky0VdL0TWBAVbM9M9FImK9lkXqSjcjOsN",
+	"XNJ8VgUd2zmCbBtLIZqB4ZGukxysG3Reic6XcKfvc5t4tatsdl/P8N7Os4Hi5yM6NZwLqZVR6rLk16w6",
+	"Lbxl9V4+xcwsW0Oio0JJ50XsmRXKK6/hmMt9tISONEhyIyI6TBNq5N18L4F3OnofGyZFO6+eK0ndykeX",
+	"LbOwn6AEtTrQIxn+JuK6ikkirklfvNBYLXJKownjsC2BxviFeXqXhB/6x0ev+5dHpyeDg/Pz0/MwIOFv",
+	"/deD84P/+/7g4tJ8fH/Sf3/59vT86L8OXofBFQ8vT38/OBkc/PPs6Nx8Q9wXRyc4WP7F+cGH09/tE+63",
+	"wf75weuDk8uj/vGF+frw9Py3o9evD05w3KOTi/eHh0f7Rwcnl4Ozg/N3RxcXR6cn+OTJ6eXg8PT9CY72",
+	"7uDy7enrgfmuf3x8+tHOsX96cnh8tH+JYx286x8dD/rH5wf91/8aHPzz6OISx/l40P99cNa/uPh4eo5v",
+	"nfX/dXzafz24PD0dHPfP3xzYLV+8Pzs7Pb88eD14d/D6qD+4/NfZAQ58dn6wf3ry+ghBdtg/OraTn/cv",
+	"DwbHR++OLgcH/9w/OHhtv744OP9wtH8weH/S/9A/Ou7/dnxgwXF5cH7SP3Ywt7HLcEenM6OydqqHUhu1",
+	"3644SMWbJCTJk/ZslLXaxTBr+/dVZ5f88fmqg6XjKsHWXz59WebOyXEUX27yEtsycPgIoZpgTeWAYEE4",
+	"jHGfUT0hQpKs7Dgql701ootXW5GQUvLn/YqXV+Qol7lrvIIrFdLQDU5Cs3ZMbKAO6lmBqFYQbXVL56zh",
+	"UW9pvN6+02v64IYm6b2TkrH64d3KkBw3Cd5K9gVbFqx8rVXLvS9iJ707sg//XAjLzOXDps0xwftaSzZM",
+	"rTmV8vnpqLP7R9tFX0Q0oUZya3kH17xZWPvzxbUH98udbJinOEABjh4sn4IaZRqyoYg7U0I9yEh3KFIe",
+	"2/q6WBrY3NcclLmsUTm92x6Lbb8lPi+Dfj/HkYdtMj/DhfqYpzPgh0B1Kuu2skdCXahlHxpZT/vS9SwO",
+	"iNATkGQK0yFIq5Jnm1ekSzWZCqXJLy+3eqTPC4AxGr0PMO6mM6IFeb7z4hWJJlTSSINUW4FL0AqII3vD",
+	"mQ23QtcWU+jz96/u2JraCk9TBVjKhfucpey5FzvuiWzFXXcYRGkxU7YKy1aPhFgricW2tgJlSYgnF0qR",
+	"QIjbVKDJcO7M3PIGXN+Jkl2FRpjVga9GlHOhyRBIlFA2tRV5Kij3y6sFSb4A/Lry/S3ipHMseJgKl4+z",
+	"8e+3uxlyUNVWc2ivmRwmdJyPWaeU+PIObSpAdDHNjbB4C7G1QPS+JUuLhOxyx4mVQk+2vmChV4UFxXIw",
+	"OiZduoBKUfcvXi1eeouZ/4sK26fFyuP3ZEq19WUP7qyzosYVqBRTmvIstW0VDrhExaze3LqvVQ6kNEZQ",
+	"s5zaA3HbeSAj8UDZMJAmBuIuZEP36+aN+kZCbXjKvn/2nu5g15VmcOMrNC/1V/hKzlURpMZQAtwmfNTu",
+	"sKkIjrjlDXYXKZJEpHowAxkB145sWuSlyDSB9dj0eZrUGnYVTRoiIaoXwcps9jZuF7MU7225l0d23RO9",
+	"oZJRrtcD1gf7Ut0mG6LbGm4j7JzCElcof+W0+dP1FZAzGipjauDDcDx6ejhVKaEADo9DtUjo0KK0fo/H",
+	"DjNKucIFN/IaWcIlSi+mWLFO0BnS6Bps3Go8ZRzdAhrGthK+LYYNkk1tzVAxU7VOE5wBebp6DFHnQjd4",
+	"R1xQ8cC8l4CGev6ALU4GayLQGk9XuX1puuIhLSx3mbBTgOHDrtfiYWxu2MYb1kDJd+ZZ11lftIhUxccF",
+	"G8AKFboua3aFl8Z2qhClulTwZ0oTZUNWBtkH5qJiB8zFnmjKMCAF6/erwS3DLnLA4+xvCWO46wSdscZ/",
+	"zFkgi0q0DTyc3oAcwJ/53/hg9nfhoUQX/66PLFzznqmmwGQHUQCKH7Tp1B9IXQXJbENdy6iroLDW5yMP",
+	"vM/I4/Dhcf/NIPO1dILOZf/8zcHl0cmbwe8H/xqgR+bkjfn+X2cH5uO7/uX+207QOeufXxxk3orM3XN6",
+	"cnnwz8tO0HlzcHJw3j+uxcAmaTIvreuXd3HZvzza7wSd1weH/ffHl6UF+qVcnB0fmV9eH130fzs+MLuw",
+	"6/r0iFLWqhqQ615hroRjWXYp1v1d5o/Fs76bCVlj5oA72/dnvRIy69tGcJojDdMVouSCQ2pKdebP7j7f",
+	"6nVa50sEpc2tutkLK1zzrlmq7D2WAla+gOocCG00spVeCN/n9D6ne+reXfAI1PgEclVwZUOitqphVhji",
+	"eanX7M6jKo3LPR2ZDrm6yMZKnTKf6cXOwzXMr64tFt1ZNQT/uNpgYzBgDXLerwDJg/ohZfdUsQpgA1pU",
+	"bLZrNQN+2HVVmOqXVyuDVEoLbQL9W6teNVTu9PHY6+mBiRgPbOW7NV4QSZw3H2lVtV8DxwDdJaXI8ocm",
+	"IpWq4SEDo4jOaOSQveGRtVdoXlLsP9DQ2b6ugGR+MeZvV1e4sJwqAEsnsAipRbC0QY6H69MlVNuI/cvE",
+	"/qOpFwXXY4RfX04sxUTsLJUbW9RBVysg8nAktONsnK+tkbDJ+Rrl/fnaW91jOR/IlDd0gOKuv/J6YzrD",
+	"7TovVZmv20o+VnEx+aobAXWP6OJvonS4SbMlNSoheSBjbrrucbgdYIMbkeqKve1F2d72MljiWLqnNpGt",
+	"HaX1jW6x0S3a6RaPmFxUMVtu8opaXyVF1e6xmgQ3mFEeQx1c2iZmSbuwVfE8X9eN3KLCTd56phpQtMSO",
+	"WWrt689ifW+qx4mHy3RFq9aGCFcC/D7iSguqeohR5UmNIkuB8ZjXQwUVN/dDa9R8nKrN34khf2M3/28t",
+	"2y7L/syzPplyJTiKiZ+k+2rn17xUIEYcM0WoJpRjjkDblqYPErBrKRSxZO3kHPvsepDOA0pWooo1xVYu",
+	"gFWtgBbrjdcT50wyIR0Eyyd5LG5BEuzwukfMbsk1wMxlU8i4qePNQy65xSTAaZpohk9oiynKVnJ0L9mS",
+	"qWniEitaFJ61pVPyM2vi1TawrKYMOtVEYWMcm1AbPqMz9gxX9syiugrJLB0mTE1cIQqKC9/FGjzqlulo",
+	"gm8ioFRAuNBXHOvzeOEUd6RIF4vTTOnclq1JFUi11SM+lwxLtJkvbYWf08PzgzMi5BUvLslF7INL3fxK",
+	"DuMEdF2N0EuZQoXub6ki7nksFm9rYgs+BkmQvBOwRYcNJ8FcmfqSoPeKAv42PLhVmbFbYOOJbhV6XIfg",
+	"7vU65P6uomfvEyRbCoDNPUmF2FePgEtp+x2d3TdZri7wtDrDktZZl65bOREjbJmFLqw9pImLiwPiWkuF",
+	"LvcYmz/aJuQG9QWHFlmVFwr2BecQaSx5v/Lhc4jWedz5uI54Fq7a4iUDl/eoMLd9Wv2WJtftX3kLVOoh",
+	"UN3mYad9fCodWIN/2BaGGTgQ+at+kTiG8wGW0VyGVzXpUVUEKswz0ELTpCVtxkzd+1Vb0X6tdyYe3ANl",
+	"sCdu2N6U3g3chbnyAaMiDNishRut5kgK8K+DYQN8qnsvL7h2dXVb/7SUETySa7mIpBtNe5mmXS1l6hcY",
+	"+GkDf30GnX9be19R0mzMXPiQy6precHWVLytULDYjP2T+3+w/enzTvDLy7qe7GvI/mvLM7lUUumPYTV7",
+	"TJ42omzgcqhfkhgiNqWJstebfR8baVihmKh06pKySzrf+jaBNaUgPMxc8mlVLrtNeOyq6Fc358N5gV/8",
+	"hg8s4wMfSuJqVZUTqFx5FSlXSrp5nnPg9CqjsGW/2/tga9fqeRG5Snd2XkaEpnoCXLOIGm3GfxlPGfcf",
+	"fC8s0u2fHZFrmFtSMI8oIngy3yMcbkC6GSDe6pF8CyQWoLCM4YglGiQuaEo5HWPdU+wCo0jXqn846LOR",
+	"9eVtozIYBqiC2gCarV2iNB2NXHFvo1IzMAq/FIktPUGH4sbo1eBqqZoxbAHIERunNuvLFkHooQhvOa0F",
+	"iZHHi9Co5IwZGNTy2LdAEz2pKci9UKxvgk/Oa0dZG/fqAniWtw0rah7L0fAfH39fVfuoIm0m41qV8LpB",
+	"VbzWDU441aLCkHm5YdUXi8ewUExmGfMwG18Vk4ID1s3/+3Bl02gew129RLluo+gRS8Bfmiu9poWu0tWO",
+	"yLYSc1ZBn+pJQESqQWJhE7SklQovrwz6WaN7tEhlBINUJq020bKKebmZ9GIH6eJJ1J/iazdCjVKlNUxn",
+	"te3UzHgGgv6RrAit64I1Bg6W/9SbIO2ylgTMYuId14MJVZOag3zb337x8y9ZZXItJMTEvROQCdzV1iT3",
+	"g3qr0tNUVXfvDOf3qiYO0yHE5vAGUxFDO1xZ0RAyoUoTVjkyMqIssQVCVochrEN9fsfLWc/vQ5uvs0aR",
+	"d9zBIHb3mmtHWdkxTRJiDsZjBm7dCSqjNMmhIFNe68JYTcc4xEPL2rtlDDBz84GDFUXFZXfYAu0b3lUD",
+	"xDM6BmJLHXXPXh+i1LPVawWbrAfFytM/809iivd/YDCca2gbpr8mK21X/T7nhHn5+3uUc/hKPcfd+1ld",
+	"gYLMXQBnhY8WC9wXGHCQc/r1omdykD1MWypcQhtlqUlKzYF0n7iZtkyiUsPs552alZTJL+fbklWbA776",
+	"exu//HLUuKRtfPW1tXjPEsq4rWosZNZLiXSdeKTIECIxBRI5Qda36rCNkMvBQq0qLtf1w/65TT/suo5J",
+	"jR1yckx4xKChMg1uQobWpMnFWvUz4E4Gx3ZMStkPTnzAUs0saahbn0lHhfE0lnqemjcnepqYceORN442",
+	"DJJ6jdkPIuUos7o1zn3Ex6AezNLtKJsEl5UoZAHls8kroC4oZ+2pN05nCVp1GloVW5kAPfs0kUDjOWHW",
+	"43/NxW0C8dh229kjoV9AVugE7pgtsSk41Dn6q/pptpRc6V8Kh6Y0n4yJteRmBaiuMnHYEesX9Q8xbFSM",
+	"6zVX9+MDhfp7FXBbblRZOWf2fnaNtdM81zmWf4hhRt8LtfifomVYsxbhW8XWhQUOiraPR9NzognEabLm",
+	"qSof5rQSsC7goU5tcN1s7VgZjnYqe83Os6IGlBbeSCcHnsFXiaX9XpcSVnaBLGfJ+d5sXgC+1bjoR5Wg",
+	"DLPYCE/tb74MZxeuqXN2A5L8WwwJoqwq+i/oDWWWBQSdiPIIEhuY5CNdYhdIQGWMf+eCmAQt5+5NmXJu",
+	"v82wu0EcOisQe/V25tAQMeKjNFY4I3EE/3g9kM4BRcaHimNumI08thIry5BaAPefKaSlMMams3UPNk2i",
+	"JYMbkBeRkDWHKim/XiSL59s2Qtv8akU2poj0Q/2kMPS33uKu/DzlEX979+Jngr+R7jXMb4WMt4yyHAnF",
+	"OBDFpiyhkuk56d5ApIUsVlVq8Ozj2v2M9du/ACqjyUNx2o6yQemVKG0B9ZbpRlddOxN8VPD4LT+azDdo",
+	"g3sNXrXhUSWiMIBwZNAan7FAempoxCI142QyH0oWk6mIISCQKBtGUKQafLRXVzK4seWxJYb1t7SMVIL8",
+	"MALf2imD+LKDfVcpvecBni0z6FggNNxwno7u0/mkonRUO2okc4Kbch5Cpoh/oVVnylGqWqGbs3QYinaw",
+	"aMM5EG5fAsOp5bymxdpqe58zZdbs2m9TkYhKOTcasw3SEFnLToOJdKxad/qtsYU+r7OFitngulKpoDFM",
+	"a3UTNwucZejXdFPWuDIf4YAnTK+jcOasr0YyfxCyLGKDENeDkp+o4YK0Q7jp3Y7y1xd9wPXAv7Tl5Jdm",
+	"HTUHKPYG25/+Vhuc+Pvw/SwRNK4p/syqOX0ZAQ8Zp3LeCVYl2U0Z96hbk9r3OI6Fyo1AxwrbyVryS3Fv",
+	"EBOzGdKVMANqk5RsML95UplHabL1EMp8sbPC6mSBWXe0x2LM+P24MXa3WSgGtzoZbUaV8nd0Bvfsy7Iv",
+	"5PmL9fwZdk2FOer2/C5vgFGRT9wF2J7m9ydUF8WPKpY582ctCbdoxf8oprrWIQ8apExn9blaEyCUq1uQ",
+	"aMmNUk3UREiNWWk27WxI5di2qxLSRcpIoFP7vFedt/ZI6GASkolIYkVuJ9SahxW1Na0XxdqMpS8uCn8i",
+	"GseQQptV+oV2Q7jT0qYGhEhrZlViNEqMtuEurK1eu1KJKFlZNXu57O4ePOIj4bKd23ZaORc2J9lyppYv",
+	"XdiHm/IaKx3jcTU5VgYFjM/mLWNCCeWWENPD1KtCi5qNXrUMzPdxxxd4UIG1/r2NzLms3fobKVIXBu0I",
+	"zhsJ3Fs/KSIhEjImXQVAwjHoM/uLpcZbF3EtgcaE6T3yaufVlU35vmUKtnrEtt7EIdD2QGMbnxzOUjkT",
+	"CmxrNZrGTENMqCKhm7pnng33CMMw6GgC6orrjFtg1041Vxqm25ghRK46bmW+CP9VhwwTEV3jBExlcdgY",
+	"++f8V67fkbK5tCv5q1tzSVjuGBapXY+M+oA639G+AoeuA0R2QGE1juDFurEAHk+WoN8jWrALJL+xYa/D",
+	"As7djZI1Y1GYt5T14arVu8u3RU30JkgoIjWJ6BRsX8JuGE2oI1kzbpwhvk+DYNJxABvL4hdmXusEnRvB",
+	"8FaJfZPs2gXmx9miGW0xynKthrSnIwmz39Lk+pCyJK2zheKp7FdsHOUuAU29BdbrHoATvc67Ia+Qa7Nl",
+	"fVq2rXrHfmlP6y6kOV++LdHh6t75h5cXE3u6sl9N9aAz2HneUAO/Gwy6yZJW62jH5gX55uiKjEH7Widc",
+	"aDZikZWzCONKGwYuRmQmksS1Xm/FMnGpB/liav3aa5W2LSNOndHifmfcusqt25LPr/ruyfLRqaG2DkIL",
+	"ai82Cs2U98fqE/1l9awX+c25kBT0F+EWefkJt4Qlh5HT5CLq8ngmWF3Oi+sq/16yNm1Qs2frlsE46rlM",
+	"z19DQucXEC2rLpCTkFJ12c3VINGmUqO4+cOEjk+EPjTaQEvCrbTr+ZHp8A0mHyUN8SirL/n6Ud+1jKCu",
+	"CEpyyLSkLjmTeEiQbibduaRNX5HLdpe2/f2KvtZ8NWdvj/oJyHruMmIx8Ghl+bYVxduA1yiX+75vLhGj",
+	"kQJtxL6QzmYJg7hnmFRIbnFXTBPgsSJduIuSVLEb2GrwSWsq9QMmMuAz+zV3OaqCVGpVP5UnskVrVWEA",
+	"8xDpvj066/fJBR0BeUvlUMitgEBv3CPhbCI4hAEJOZ1CuLqSlaudY7dpoRoUD6kOg8/omPGGtMoJVYOp",
+	"c3suakMJm7KG0CkOd3oQpVJZglidfOjDVyrgMl+TKdXRhPExQXEmsOWioglQLCiAKSUtOi/Z1Qb5nuqB",
+	"gap0Xb2XqEX4nXu9bx/+EnSwPNW4Rf0g/2b2/JegM2RSTwaxi1cqqZtf2Syc0GHbHRybR5EFx17cbfnm",
+	"u8IbZgBZU0rQPpN4Q4hlIK2stz6dsL48e1vT+0yKYdJCpnZbOvOPG95jU5NbvHUBd/eumNxUg/GIRxJL",
+	"AkBMhnPnmrK6yZ6tJccs27OzehtdQz0/pmnSFgYf7MO1xukM9u58SjhvQVaAeRmpisSVLcmhauDp9b5N",
+	"b8uEXF/yD9OPcQ1owYzFLglxQ9YiGWJ1g9CCWhv+FZDwVjINobXe4cWLJxCQEG2V+H3ReuJ7+fpCCfi6",
+	"lUXrQysW2EhNrAAQC7g5Vgs0PDXIKz5IoDZlnY0wNp+TbjgDziJm1FTSlVRNtsKyo3Ite+OqKqJuBw9z",
+	"JXg2vrEjNtkRHYTeSPrg2w7HyK+8+1xDYzNElsK+WJPF/W54FCZYdw2792UjqSY0sunDhdKRW3XhPitv",
+	"ibKvY+V1kKq2V0flAAvz5KMUuNYKf1sN5Bfg5nkNmxo5VjkWU+QuyEU8U1nCTXCaRyFIi24bqmxDlffx",
+	"8j2Ebu+Nywvou2pnj+hAquLVxou0Dp7dC8UeT6Mp86sTob1TdZTqVAKWQSZDGAkJ5PmvOzvbO8+3d56X",
+	"i8I16ELfUGF5nKLcq3zyX1EPeQxpv0m6X4Kcx+4I1+EDp0MF8oYu1lCvLexfc4y14nKOGVWJORbKFkYb",
+	"oWmWR3NCFTEXqgYjOU9BG1RlnPy8s0OmY/Lb0evHEp6XbakIh1XkXTEfEjxuotgYY7gSOiQSw217C7XC",
+	"Pe7mPdN+OyuHH7QgAE2vga8lLKbcWp3yaafTt+PyxC9fLKttmb/5/NXOs1931lx0PW57P0G2oSW4fa+u",
+	"Hy+ekBV/zwy1Jt6vzgq0RygnMJ3pObHLJhKm4gYUYbq3eMI/JCd+QIeNXtEc/+L5q//16u8vf3n1v5ZH",
+	"5j8O819WALUKliLDfwq7woWFuVeBRjClzlOB/2HgGTbBROPHolYUdO62zcvbN1RiGXb0QWdjH/rx8q/e",
+	"Vb84dXPk37z3sxXWmU6nVNaow33bbcMAaa/gSrC1Qo3IRKKEcSQPF8u1yLjvacxuqRQ/jqX1gdbPFc6A",
+	"ButjjdWwnaHQHdfjazYeDza6zZq6zYeMcT2KAFnLUibsNWhbwanON5q6Nh9Ndf+Xc95K4xvGbQWpmXMb",
+	"7uG/ysqhXHAgVAKhQwUlb1gOl5Eboc434EtWxSCtZCtSTcQNyITO1B4ZipTH1nGAHlCjNpIu1QSLmJq5",
+	"zaoiEQPBKIf2eSxnE+Z2trJoSrb+wIO29vQLZ/JAk1XxdDfk1khu+Ql+5fCAU+urpyNf9xpNwzkWosSz",
+	"OOrqcAA3sKvoiTV61xq2vjZcxfVPjVxK6GwGVCpv+EDKqq0k26Yv0dmE2bZEbaICfLrviuCACbuPkchD",
+	"oNLWoE2Cq2FqDRmuLoPVPLFHqHcAWJZndFUU/tdhPb6JU0Gp/rXChVDd/DMF97shxAXwNpXNO5uwc4hp",
+	"w/3QzI8/+mQoCbOERhDvETWj3HweGVQXBS5sJn8UbrsUbXEqvGmARhPilp6tz1wM4R+X/zo7+NQmSMVi",
+	"Xrb/VaB7MBvPD2HDxpew8cvaiKU+WQhPqkYwFX1KTpAegxhLOptg2X9nU8BgJixDeIcpxzZJUynstCK5",
+	"rSKe6MlglmBbFufU6wSdhEXAFRpZYMKixHYDu7EpBak0w2APniETU9ASJ51NhBZmlDEMjCQz+PuvXr8b",
+	"NNQlOMcqnbUBrdj9v+b7mVB6LFdbYF7DDLhhs/N9MxKmdcfe97rmixJidp8JbQ7Guu9VHZd+w34d2Ubq",
+	"sCovhFzxTcYwljSGONx1oSh+DhJnCyBMkXRms7s4ETN796C42f2/OGdAcE95xP0WwXoPt7zq5pwjxtg5",
+	"jbon9MB+/Si9Ipr6QTisWUV75zCSoO5ZDkPalwdaXEPV//Bq59df1rNllkerX+yYKQ3ygeniGVg9H6jm",
+	"j9cUbkiSQfsept86v7x0GyzyjVLQ5XLFNHvSLQOUj09oFS1e5nbFBRazlBfFE5Ek4naQzupjPydi1lCq",
+	"8M8UZLWE5soq5jbtuLY2vEszG7Mb4F72wRTOFjGffi1uvfk8tQBxOXWL8g/2v0loHIPctXnurnmP64/T",
+	"NbxkWxgZFSO1tmo7/ah0BhK/KXInl7lnRyqEeuVP1/KoC19Dbh8tvTUhPDZ8+UGVLf0YS+3OGGaeG5+B",
+	"4FveXyZFnEa268M9Wh9kJQMeVtrU9uBdRWkfsUjxvnv4wc04BhmvW6x7Wm7+tsjqbAbUYEnWi4H6oCn9",
+	"oXVUrwYj7tR2tngrbrHprtOvixU5jeKKpXxdhPz9znYqYiNCrgDV/UuYrm7AUKGhQhcGNoX/CA6DhvZK",
+	"j9NZITvCyi7L8+foW8abYmuFKs7VAbc5/rVCZkGRdSzygDLaLOBqHWOtwPlh+lyV8W1UuiaxsgKpe1WN",
+	"uCfnXLu7ZZXMK8VZD/fJy5cvfyXdFzsvft7eeb79/OfL5692d3Z2d3b+ayvAQAUR0aT0wM6vuzs7W66y",
+	"BCcFosL7N4sBqBuzLCG+qtitdhqUhgLPyIfvT0GyiD47gdvBv4S8XumKriJCmTf4I2lx4o/ojaqhuo07",
+	"6j5UeK/Ij+ffDV0+jChW4v1K6EkwgnKNtDsaYafygRGn1UBNaF2tzoM7GmmCP2JfWvOsLaLi7O/SKD2p",
+	"3iK3E6GAuExhF02hVrWjXeHEKBxaQ+N/18xusEan/6ATs9EIZLOTZeEFDrfrzeDA0ErpLDwbVPdTmrq0",
+	"8DrCqStqMABuhMq4XiddKhPfU5DM3rKn1zZ64UECaOMFkK9hmfSYyYUliBXlyFpq+dSa/B5VgPMkvblB",
+	"Wt4gyxr/OGG9Uqd+Sd+fC9DnIoF7mh5blLWz9eyqlinzZe1WFezbdvx19QfDyP8W7hZcs1iZxfUPl6Am",
+	"ruZgIanNNwnFEiSL4VBRUsj5qdW0VbtW/FTDOzp7eLvhdTuM5xsoRi7Zha/ELgUNJZdCxFQHalfH0abZ",
+	"o3WYwN0MLfZCEgk34hrigCiQWCNtkupY3PKAaCGISsTt1iLYp3kFzkc3wfuxW+zeHN37WX1OQogs1OrK",
+	"4S66HtDcZVlpTLpMKxKyeDfvVoTIyOKa/Zo3G7o42/CGrGaWVdRzLR1Vf99pQtyAlCyGgQJd/Jg/wfgN",
+	"TZh/c8LiGOqNiOi/nTddp/fB4Ta1WDJaWRnS6oFJuuNEDGnizYxbtSanFUSC4M/DtNv26nYYon5Lk+ul",
+	"aKIGwzS5zpHFJrIkCXGxJDdMsWECTUzoXmxmiYHw63Igz2vWgOpboFIPoU7fDyf+t3CXXAPMtmnCboB0",
+	"ra/w4uJg8Pagf37520H/cnBxsH968vqihuC+Lgjy2YKlEc9m60xpIedH3HeQqQOBfWbAsoccTk2ZUhBb",
+	"2lDkFiSQmUw5xHuEkhpMJNaTs/a954X3dUASdBKq9ADXNmjdF+spL4Li1ZhfCuVVLu61BfqeQ7REUpFQ",
+	"lFUwQCmPU7Ns10os7l6VoNIpuMqmx1TpbSwntX30et1js3gxqGHtBYh75Cri3+NcAI8txFS3U7P2lYc1",
+	"53oCiqn7WEDbNRfvpzETeX9xNYM6rHiORWTNU8meLz1ty2tijVeM7jLqsCrnahTNCr2fl/QMqfSPXRlr",
+	"lwWELKSAYVQFi+3iwjcHl+QZnbFn+L39V4WttnDfnKrGmLpLI3o+TAHFIc4okxuds5Fmchg11IbI400W",
+	"ORDqBWrAaqS6C8MXY0VSrllivcU4HCmqFA0VtXxsynrju7fWmaB5a/jLoFo/bwhUgqyVsNG7vwJR3qsa",
+	"bliCcnVppYWUAF4LJbeM2nOWlFv4XcB4Wlv56r5B3A0e4IWg7hYGyCxOu8WzjQ2UboWM2+eD5ID5KGS8",
+	"MjnBxbSWQ6ztjMvB/tHFKH2/MK8nsIzn43M+Vp6ae7DeTL4wgY/OWs7KXLhWEbDLAVobax2nMgu2qt+P",
+	"EcbWWPyIJsmQRjUd8/qcAJUJA5mFJWJdrQ+nR/sHg4vLy8HZ+emHo9cH5yGxhrn6dhcJ5eO0SSr2I9er",
+	"zdm8WBtHO9AMISbd0HW+CAMSihlwysKt2nwDZdlBXUSWBJRnMfg+zK4RFdqYEHUN2NOmdVD6IgtaEpve",
+	"KrI8A12QH3wBZoXTW4lKD5Q0Sli5kTYapY0inDIpvSJ2GOpsCM/DNHDGx6T7sf+BUCwVv0dO37x5djpL",
+	"VUA+wvCd+/Pd2cuAHB739wPy7lXf6luj0XQG47JRqbm9VJEwK7xkhjKGf8C2mPht/4y8+l9E0zHphsAN",
+	"4QHffn8Rbu2VWtGYTYw5UyCJmgG9VuSAjxOmJpjYWxGnn/+y0Gnr0+cXwcsv3e0/+tv/5RpvfX4R/P3L",
+	"1v/5nw2FDF3f4wp1TyRVQCaMa0W6mOEckFimY7WFxf/z4uaWudBrrIo6rS6w3p2cc4tSB4zaShTnoFPJ",
+	"iWdEGAeON2pm12cSgzrsT/mV2aJJvEWmOlS0Jr4zKUasvVtklbt+ndDlOi/4eydFVoSEe4QnNsdfL4+3",
+	"vnc/KTWwvZcaKshSpQeJGDP+oADP9o6ox4rd81DLgZT1Vcq3vCzkrrzzTw2H/rDrxyoWm1un4dYx4HnE",
+	"ECkP7U1cVGvofxARHaaJq3NRue/juLYHHchp3to1oonv+wYSCIfbes0+q1Rd1ztOaaJxVGpj+6d0Tib0",
+	"BhrqeptH10luWJBRJcbN2v35pa2G0MNZQQHaG7RsQssP1vL8MGi7QXz7vw2ol4G6Pv2IztjytJOQ8ZHo",
+	"uUfCjCP0z45I4eFa3XaYsiQe4C7rW3JOy3XtC3VqxWCxxsyy+jNNUXJ5UWo7WWlRpXmCEihq4ShYBPVQ",
+	"zCTsZWaCn1RmyUfTfr09YgzcGRxWimMNnqmlFo1GQbNo6qgJs5tbyW/FmqpJrLkpoFj9p2g3cIBrhLcR",
+	"HGrS+rx2VAPxy4uC8uTiTbHiivlrjtVbtHTpNO0T56wzprWQkuPKqnvKDRwU9rQUGA/kmBlMN/yykV8a",
+	"GJ3lLrY6G4kWg1lC503a1r1MinZKCTEp4jDphma6kPxvG2Jn1O9xauPBYpANVkXvGF3Du5nR+Er8ucAn",
+	"F3S8hU5tvOqstNIjlo+x3T33CBYY9+2CHTdQC6VnW2uoDa7WHLTe5epm/t9uiVUO3aLVRTOv800Y7SkE",
+	"BXQp8T4L8JWVz6ro+AgMoIjcGz7Qlg+0C2tYZaNag3c8tiEy4zveoWrW0gk6zjRq/kJXRa2HtSHWYj+h",
+	"0xnERAuy0/v5//3//z8vejulsIrnLkCiOV/jHoznoREV1QqmYwGKDGl07RPf6znC+nk1DofsYHlEeVV6",
+	"1M5auJK/wZ1BgboWThgaQxKgN6CsiB7DLBHzKXBNulEi0pj47nhY8DuGKKGGJWqZKt/IYREhq0GzSmPm",
+	"bKksXCXVOZrXZjq/dj4i78S0ZcRoktT7Alf6WBNBa00X70QMiSLdGCJhi5XYJ/OW2VIY1tBrlT7dKDAr",
+	"3RCjSlnC+DjcJUyrfJPOCblHQlfzNNzFY8DONjFRjEfOyVtqTHPt8gps3kHK6Q1ldsVLiqc2VE7Go/QL",
+	"L+BSI/M7h4TO79kFvdQMv1XLp0dpfx4UO5MPWIwaa6iAx64rc0i6r3Ze+eKLV9wGgOw1NzavdEHfW9qe",
+	"fOuH7U8edHTmHVy/e/1id/PS+ZcGb0S3Jv6IzGtAk0TcNsXQe1pv4ouR4JoyblTCMHfU428hhkbNtCIT",
+	"kLCeVmg9mvVLKumo7ZXGymWxSn3MZykAIVtYUIHdCtA/gmiZL3sjVS4D97zcV55DqiXF6hE0meK5ATXj",
+	"DiVT5g64pXJae+Pm42HAiK4TL5ZXQbEMt73w1XwjehGxclXXOfbclVSptIEDLIea3eUj+pMWALjxLa2F",
+	"y8ucS8OUJZrxwdrOHMSFiNFEr1/iyr04byVQY1Olh/qa8inL6w4qAChN1wKgj8CPN86o9fH4fpV4ZXNX",
+	"hRbtWSr9ZqaM+4+t/Jx1uypXpVhSH31Z3OtK7b0sbX1wlRwYWgQ43BJbhoB0ZyAj4DogKXYTfmn0Tzal",
+	"iarrhY2BkVEqmZ5fGATLfFW/w7yf6kmd6q9A3hjlv392RK5h7iwAZ6cXzgRAUz0xf2xfw1yFe1gVOtIu",
+	"ysmoatimwCgSIoGAoL/YGjbMjyoSMxvPzsx0E6DW1mcvw84/t/tnR9u/QyGSza4W/WAYt+7XbT8depj/",
+	"4+Plgrjf5+Vw/dqtYFBLSIQkYf6li0oPe+RyAnbR2HUWFRXKr7g5dxTLUWNCNEILgUurNWKi0rYQnxMa",
+	"STc0XCv05fVCW0Iv/+z6r/qPeUG90GlDyCOQ6G0Afwaiidazzpcv2FLfutVQTo903vXI0mZfKaa0K0Jr",
+	"31O7z56NmZ6kw14kpta0Q/GxZ2Oq4dZeBoveuMJ4iCpv7MO7xMAPuHYV9QJbtSQgRVXGIUuEiHHef+OU",
+	"URUY2F1x3y7HaOUJxGPApjABGQHVqXQZqaRrixX2z44CcjoDfmh/fXZ6eH5wRuCGJqlbATXaXYJMkFxc",
+	"HFxxn3CfFaIg/We/+aopW4FvLJvgGx9heCGia9AYtmc9jlf8iv+P/0H2zZ447uiKb5MDzPb8x8XpCZGO",
+	"jRO4MzoRmUkxBEW64TNbMzgMSPgMK7qGW+ZPWwZYhQGxyzdT2VUqg1IG4wj529/AXWR/+9suCT9feZZ9",
+	"1QnIFXJt+xcybvun591XnV3y+apQY9P+nNf1vOr8ny/mm4zDX3W+hD3clhlNkYhKOXdhjAY45O3l5Rmx",
+	"xTt80VuXgk8s/7GnTM0zwwRIaLSq0GykG37oHx+97l8enZ4MDs7PT88NPE5OLweHp+9PXpsPl6e/H5wM",
+	"Dv55dnR+gF+c9y8PBsdH744uBwf/3D84eI1f93q9LXPAk3RqpnfmgzAws7hoVVtsgoQjBkkc+ias2IZf",
+	"EcEhsN2PrfFQuS27Gr/uEM3WsSXpP7ddiOX20euQdPOOyj8pLOpFyRi4YQzYwgi27ND/3N4XUkKCcDZv",
+	"4hznIgFFzJ2Befq+XOe9mUSRVSVM6ZxXEVLkVmHORsNVrAtDlaZ0bi1vTFs+5Mtb58ylP6PRBLZf9HYW",
+	"eMvt7W2P4s89IcfP3Lvq2fHR/sHJxQG+g8KLTipsqshWCjmWu50Xvef2JTSzz1hnt/Oyt9N7iSVu9QTv",
+	"uGe9W0iSbTTsPfv37bXq/dtlno+hIb4ACfcjDMnvMCcXeUMFe3coNuYGj8yVaHHIfK3QD25+Q5PXfGoJ",
+	"mSbJ/Ip3w398vBz0j9+cnh9dvn0XkoP49UXf4Mn5xYuff9nqkY++4ocPaHhrfrB5KoAnguZ1V9JiQiXE",
+	"V1xBJO2P1oI2S4cJUxOI7elkZ30Ud3Y7b0D/4+PvF5hoZbEZwfNiZ8dfEy6JqlAF9ZkHlRVKV4msOD7e",
+	"PoswNdBSoHslUaSz+8cnI9m6jlGdM7OByDzrorRvQLLRvHR3Y2EQrDiA7pZJ55MZ0V7YBv2fod1xOxG2",
+	"KEHtIZ8AYjZWYemRQ5ZokGRo5tFCBsTW3A8M2WPVXSRevAKkuRh6ZD+VSkiS88zeAriNPt03KzkWWF9g",
+	"RiWdgkbr1R+frczzZwoYqe9oB2e3xr0c3is72jaO5SwA2UjlIPfWI3kg+Jy9xxuwstOV4eULRdG4RmZM",
+	"sYeGz1I3zItNIRMsK7Mbya8ewEv1o6a5XZPXldOiW3D9SeuoLcekZ8cYgtniQYuwnS+fnpD6PbaXLEk1",
+	"3KBv6AbL2IEFYs9w8Fd2JXUTZCt+9huNfWYDvvJ89SvvuWESQrL/QGxfern6pUMhh7b4jHnjxYs20zgf",
+	"mBFwDrg2zO1L0Pm5zWwXVs96X3BFVZjk55LG84evuf3pS4l7XgCV0SRLZ9QkEeMiszTccXtGOSRLeOYz",
+	"y3IbWedHmlxb8eB2YgSDaEJRuIiJhJmQWhXrW3Et564i4YSqCVY7ZfyaxAIU+uqmVEeTReb5AdfgEarz",
+	"1EiL07n3l2Gua1aZPev6y5IuTZTI5EkHEqbIUJoLa6v3FZH1iRDOlXMv45s9pTK+/aTsSSMMWiJfZGTC",
+	"Z9Y+7zqT1FTAREEc07pmNAIUsgWHHulbN2OdyLNvhtw3o3eyBgS/iXj+aNiDY+MsGVsqW5Ow69ITom++",
+	"gGV4W2jLNBU3EH/vDPd5izfO6DwRNL4U4phKW9f31fOf2yxPpTPDqCB+BzGjvpPWd8jla4kOD9uyGYfY",
+	"ZRKz39aTWF5erZnOzl3rYSwJ54Qcy8HDjPh2r2EeWt5txC8yTsSQuGAq0g3/ZrT0/2P++aPX630Kt4z6",
+	"aQtgJXQOEm8LwbP+OYj8Swn5KFv4k1NzPtWGpDck/VVIOkc5S9MZ3Q3nnqrWInOlqW7Wfc9AOjLsmhvZ",
+	"bp4cPw/IOcRMkeMXW7tkwrQKbME2FRDF/mN14AnTRFINgTfoDSXQ61jccuyjmjGIBvsDovYFru6pCQhn",
+	"WSXLGUAxpVmk/gIiWr1OgMAobLQlIjkD+3ZW27EWlU5lDNI2UbyGedGQElENYyHngS0eyRKm5wEuA4zg",
+	"puFO75FowYpCjO6o3MVg5g5IyLgNqguNuKcI41GSxhDvFka2riVVMvUb7QLjyCinY2vWlEBtvRSl6WhE",
+	"uq4HElqsh+IGtuqtOIeuQmQLC47fdknXX1UWc9+/1GgxyXe61sAf8tcah86LbOfjLpYgWPANymjCbiB2",
+	"DhgqgdhirSTlCVrqJgzdFeaybDKJUDdIae5qZYXVa9mnCrYZV8AV0+wGbEdoK5zEhI4p40ob/AyK6XWB",
+	"dU5ay54ra1q3yD+XWrxWRPD9WPYbgzLtbTeuGOzGcnNPLh2Uve9N/NscSNnducDBy7z605egQbL/HeaW",
+	"VMPPnk996X1WnF4DFoL44gJz/Y8kTJkR4oc0ugYemz+tf8kx5bHlk2FwxUO4m4Fkhsta/7mYqbDnnWdp",
+	"AuSGCev1QicmefXihZEWGB87cxEksXVbWd8rYeqKZwHEPM5dG8T1asNq1rbMciLGpIt+UuF/vbg4cF7T",
+	"rVrDAFa3OLR1lZ9ClTBD26CXVtrD80edeJXYw+EWwfe9U+/Or6vf2Bd8lDAbnrNRMpbZDRDlCS0xk5W8",
+	"ZIlU+AzuDDgahcN+kmTxGV5cQCd4LtB5WW6rWBjJl4VXmHiArlghyb/67473HK9IgIRsaibPI827lPiy",
+	"usQuLDDsgBKX5yDZjCRCWbPzhPFxjbB3gO+tIe45L06t/NJBus3zTtzHOZ0mdeklT32x270h5hQHwuXc",
+	"b6Ba1mJBT2IRpeYy6G0u+3UuewvbgvrzIPq0JNJs6bMcQRnqsgmzKrtYbVVJXj1OwjhGqGC+h/Uw7xKa",
+	"JGYIR1a9K963d7M1GjoExo7Y3DefuAaYKQwCdKEcPRLGcj6QKQ+Jt4WoolPpirv0InIrmbbzLFoJp2vS",
+	"r5tzPQXk0xNKDNNHItJsoK9qucxnXmm5NIhm8ZPELCZdIcmtSJOYxGJrY8r8gU2Z9kzbKSrLmFcWkLnt",
+	"gjGf0SRplDWObJNMW8Bhz4gIzg7lghK70Bv3SOjaTYVbgWVR5bCeOoNUfVhPklQ6W7XkN1l/s3b01Nhk",
+	"rUEasRdGvbXiRZuAGreZQjTstwitWVzFJsimCSfa22uyTpAbi83TCnHZCXmQExpJoRQKSlXGuMDmVrDF",
+	"z+a/L5YB1rffKfpvMyaHyRherypkZpcMK1j0N3TNuEJrW1lkgK/xd2c6qfC8FfRhXvod5mdUT+qI5FVN",
+	"gQO7mK+qRth1LH/jROhDo1f+SFezheW6BoCgOUraSvk+18d3KnQSfUAwJsr2D7LYGB5c0jGWCpmXvEI1",
+	"BgHSXe3cqTp2ahT6N6CfAlF3vqq1zlrqApcghUswgGw+k59UfggjIUl4NNp+R3U0CYng5Kx/uf+2V+fv",
+	"ya7ELxtqe8oL4g3o9alw5rtv18tKmRFdkTG7Ad4jpzPNpujzNTq4pc5ojh294iJKZK1GDVIZQWEuUnnF",
+	"bRWMV89f5GGNpf6RWF3F9q8Ps1KWrnTHUMRz0n2186t9lxkdbzQCibU8bA5ldjeay4rAHY10YiMJbWtr",
+	"pyL6NtZDc/wUYyK6CoDEIlLPhml0DWgLmMa1Vn5bEf3hHCCoozQEV9e3dfRxn9Z1gVlqMbH6Q212o4d/",
+	"k7xeVwzpCQ0Ptrf7NzAXrGJ+rpLbj+GuWJeVre/faMH7zrCBn01LPrTtkzdGi+WSkeUTj+kasWL6M+f3",
+	"aDbB9jmhxVAKL+QYpcEGyI/QfYEyvPIxFpi8nGCkjAu3KPWuKTNBF6rx48tBJUBtNIJHwHuHGgbxHwnh",
+	"8wBjF1e2JJzfS/M2JsHsM0VOb5CbclKITVScztREaNK1V759w5Z6M/rzVkBuJyyaXPFSRDGRYNiZwlBj",
+	"Gk3c/dwjlxOG6bYRBi/bpwgXtwsxySg/+wx/ITEQOpOAMFmTamruejKckwnlccsgZhv1ZQOZv1OKLMdC",
+	"r8iLeS04bCjyESjy0CBlGQeJFh5FF+j0ftajZ5klqE1gpzaigHb5znt563w/BtJiprebi2pK5bUtBl4f",
+	"S3maTf9QqfxHi67zO29vtc3A/JcTfv8ioXkzkNvYeyUnCOyO/Vg3ajbss88ZJQ6uYb7UBnzp9GgyBp1b",
+	"gn/yLZwLpjQbH7vMyutx9qmJ9dLvbj0L8Xkp/WWD6w+5fSwsCV1E6jYGqrTmHnlHr4uuCAXSipvsDmJi",
+	"kBBIV0hrppymiWZo8NEuCCUg1FuAtsw1KDhc8dJ9RLqu8xHDu8rFbmwFRMxsWa5k7hoqh76rMNVhnXB2",
+	"lurvANufxrrjN7VGQOrT3HurVDyPbn+5y25jfWnmOhdoDl+f5bS4PBfl41YBJCX2ITj+Ay6UpF6sXR0O",
+	"sib7eMLoke8oOiGP91ebC/xrRyXUial1CmVTOknoHgnJlM5U5qphsSoXqlS2OprQE5AKQz9toLdybYRd",
+	"DY1pqjRR6fSKa0Ge7+z0SJitxlzatvgdOT/cJy9fvvwVydVVWktERBNLvz5KVIxGCqxjmDB+xbHb938E",
+	"Byxg36WcHPVP+uQ/WPXNl9x6f7m/tVsej3HFYiOyxHSemN1sK3qD/S3oDHNUJIxSBXFg42InVJMJnc2A",
+	"K6JvWQSEA8S4cLuiHulr13/YDI9lVByUjB6NlAfxFfceMcEjCHwAibMI2MB46oV554LyFuRbyTSQrgvx",
+	"CEqJM1fc9r23eTGkTxT6CoiLi/MOLFftTNGpDyHR+ReMK01tQC8lr3Z+bU6vqTCDR7B1Pb54VFnjN0nZ",
+	"qaxhZdJyhZI3brGNdLVEunLYkqtSvn5w5KnygdbExUjdzyxuFaJGPcPRvpgFF9rzwD3/R3ZhKU3nWWMz",
+	"W3BIS8oSDDXYarJhPCoXWq3YHcV/tfC2tcnxR4uHqzLUlfJQvcmcZwEgWUycldhtWVkMhfEorW0hMYX5",
+	"sFgTOE4jZz63PY40cNdQaSGk7bvB6J1vdQWWLr6NyvCkcWprU0dDpNqp0aPLgqayQWKoGdwyBWWFgKks",
+	"FSwmCbs2pGq0CvQ11od6fUvKeHLZ9JvEaK1JmD5cayOZbiTTlQnp9rKkGVNYk9PcWzR9FlEeQdIcm3KJ",
+	"TAj7wRmZ0/UocKlkoX07gTjcs8bBKlOLKCdDINlzTfLpPj6wuc1zQP0I9/pfVRy22PgtyHEmwQggSwvW",
+	"ed0Vw6xdpokRlnMzo5WysWrlHY20rZFPxMgFlGNDRxuffsWlSBKR6i2Xo54pxpiBbNcW2EA0DGfHoDOS",
+	"0LlINemijkoUnc4SqA07P7P7+esTttvoKvp257sR159WXHen4VPrDQ2gif/x6ViL8ThZEtt5mLCZIqEr",
+	"LRcu3nyXOMCPH5Jck52wQe8HWStvmY4mzi9FBMci36PRY/iCU74yGt9Gq9D6mPxhAk3BUu/90D8+Rktw",
+	"XZg3KP1oQVUI0QW0WhOnr4fPfBWe9dvaeDukLYgQEO3SwmmhViZWzmM6wfqsWGOL02n7Vje/D19ny3uK",
+	"Whj5+CvLYCwW5Vo+sGsc2DigrpTVWD7aJR23qlKq0qHN7MuaSy0Cf92apC/+cjVJ82NvHzOd0cmm1sXj",
+	"1JDGQOesBeM2JrzEBWov87Hr4ZKgkQOmJyBJiMGeMyr1M0Ou2zHV1KUiC45EMDU8MzSkoELSDXv6TocB",
+	"CXtTrEPam+hpgn/M4hH+b9Aq3LviVJOpUJqE7/r/HLw/Oz7tvx789q/LgwubnSw0TbZs1AhWFswqm4Wf",
+	"kf4C5IgBcR2qUpkExDdORL6psBWiLWyKhMoUiSYQXUNMuobYbLX0AENPUGgwA275EjaUz80b9pLdxc0O",
+	"aWxHsqEkyqqotrmOMyv3yAGNJu6tQjU2Rf5MIbWZf4TxGO4MP+mGlrfukqzeEXL7IURiCuqKK+wThIsT",
+	"PAIS4qtGUid9u5SF2m00wRaVPsO73I8TG9AJ7dZ3xVFM2kVHFtMwJYrOFQnj1DIB2MWq0CGuyfdTtHo7",
+	"UxjYm1UPrE2iGkP1tnkK43s+g48JCTo1SLvOgO9niaBxOwv+i0fciAXZKskvI2jbx9CimjmiGhTbVGj7",
+	"cc3u/TgunLUWNfRcy9KDzt32UMTzbSzH0tntpB6dG+XU1oEguoB/ga0mM0n5ta0ACdMhxIaNOUc61oJx",
+	"DTKyvjKWpVkEbYoEyUl6bR3tAVEdm4ytbxXXEeenXSuh1KpQF65gYFYrMCCh25L75C/LgIQjrK8Quj7R",
+	"CVWaYNvjwOKvra9lpNJIpFyrgMykGEtQitxOUHbwV7YrRGiQvDbk40lQ9ymk9La3zIY4vpEsf8qhSZTP",
+	"45YyvMyU9BoCWsH3n0nAYZZ1GtuGOy1pZChDwnaB50vYRrZfvhp65KhQaMw9jlGBBYnWpntpV+YeW8ZI",
+	"mCU0wmjrqS9hrDTMFknt3K75ScjtxVcmt/+LctuG0L5VT68Y7hDTMvJCtaglLf1bDNua+VA1/LcYWqoF",
+	"VZp0D28vvHNCdwu5UlVIPFa2AuycMaLSX0uayJSrJkPfP8zaWtv4YA3b2T/E8AJf+QHtVP8Qw/YmKnO8",
+	"G+vU49xoR/6yMkD1QQBMZrJWS4pbeV0hP7XUxQpTYuO7jMa7Rk2GOwwOcGWT0bXqG91kygyZihiwcH5G",
+	"jmg42mq+lPyt/ZtV0Z7wenEztr5d/nKdjS33tqrlWvw71RPzx/Y1zJv5t21yZ1u4JgnInxQxzwdGYskY",
+	"e5Dlsll0VhBJ0A1MuY/xAU/aVdFO0Saj0+zl/ojxRMecqkXOcVk8gf7ZEa68eMDm3WZbtu+fQbESgSF8",
+	"ZZflBjVa5D+3+2dH27/DPCS2BOSW7XJl3jCCL6G2D4ZtRmdOvGDCliKBkHRdeuIuYgw++JMi5rc9ggWv",
+	"bPNCwrQb22IKmpkn4pajjbc5S8+e61N11C1MsVY73eePjLd2IXEL1A0K6RsIyK97T29Ml43k6jtYcU+r",
+	"i6Ray4dbmCFvxLW72p0ztsSY94xErLSYKXIr5DUabLQlq5rL2oyVEdUTmhntTA+6gn983asOTyxg2uNJ",
+	"IsaMLzNT6FRyGxcUYT1CLa6BZ3yZ/EymjKca1JYLqpAwkqAm1ed+2cke7F3x9/yaG+4MU8oSK7feSsHH",
+	"ZEaVuhUyVmQMhbxrytUtSO+Aw6+wFQZBPQhiI4de8ShhRlQ5OjMD2ro6I8qSVIIKUFKlEWqBe248RV69",
+	"+NVyvPActJxv943QGtp0NbiLAOL6aobHCLWnuTZw7G/Ufv3SHNqye+JYjMcQE8Y3F8Mygn/1okWg/KUQ",
+	"7yj3ooF6REZRDmAQY0M4iOZIb84ybwltNXsQqV7GH+ztgVnJRQaBzitXyrHIEMTISRdK1YdT2Qnb3AEO",
+	"F0WqfwiB+wCVc5btfQXkp9CoQl1aYBtWRoYwYS70vwR/If0FUOtTeQdPqS69VyBXVjS2G/hej24h7nyl",
+	"DuU2tOJYM7prLg7MY5U5dhFTvFzmZghcxVFvVvE+ASznYh0I7tJGLwDiwxWfUSZ7pO/u2dC9NPDrCfPW",
+	"xNhFmGrbUsEGqljbKRZesW4/gnJDrWLl8jUz9vIkqlVpku/1svTr81WT90iqIPPO4LmozT36Hd+jrRQz",
+	"X8WjwApaXq7uZlx2uxauTkWk0BhBhvW8mXLtf7G4UQQ9ciZBAccgsqwe0y3Nw9dSBfEVl4Ub28bZeS7T",
+	"tUzH3h9mIcBjX5M8E7uR7rd8TX7aXPDbrR2J5Im4gJvieyX/fk7mBLnvhtR/EJH54C7y+dll6XWEwbPl",
+	"Y11J5GOmNMjVrYgpCQ2DCTPRCA2anpfYGnFDIFSTBKjS5PkLc7FIGmmQyrYFwz7gU4HXvXsNE0WFxnhW",
+	"6hRoVAP2LB8ZStyJTG04b2IWaxQ8EmI0Ty8GbXT0Hn5SYe+KF3Rukqvc3fC8f3kwOD56d3Q5OD94c3Rx",
+	"eXA+ODs4H7w9fX8ebtXzCAebp+IPdvhvZHxtIwUbVCpLwvdgD3/1wgzfE2vI7bAr5X2bgbeq+OplQYLH",
+	"kAEj7edN0F0zwAR8tKoVMrayThzoZ73iIfYkG/huZLYkI3At50inmNFGwglTWsj5wEAiAQ0o9WOvb2fz",
+	"urFB0LVjkluQQGYy5RCjP8bHn/oV4nozHlJH8K4n4Xp9g4uL6FQJuLblLeP6l1cdzAZi03Ta2c37/zKu",
+	"YQzyiUvBFjbZrpyTTYv7ytrAd2vRblK+g8+VjiHYrb/UlY9QkqOKJ8xqVqGlTN9uamWfnkIV96Lnmkwx",
+	"+A5IF8uMRlY64ILPpyJV3g8aEAN1I5dHNl1ayCuOZRkCgk50fM1Gd1hLOHo0jZJvG4Pi795Bi1nt5i21",
+	"lTcvxKaHVxwx9073SKgLBdZDX+FVlTnIT8oXj7ftEoWZKjRzhL7pqC0XgQWp9pyjt7J7THwBFBwkWK5P",
+	"qCLh4XH/zeDk9HJwePr+5HXYI2cLnSKuuCEvV2JaC0LLzVaKM4lbrkjXeYr9qm0rVe989vDZu+LccL7a",
+	"o9jqkX71O0z4SOokmiteEmlwSwcf+seD/snpyb/enb6/QOnm3dHJ+8uDMLA1N2J7KqeH5wdntSKPR6lD",
+	"1wv5KeQeP8c3Uozy7lareF/eimNjB/kB7SBt2bTHR8dBfRVTS4GLbDro3G1ntFtKu/nl559f/lLh4k6k",
+	"2TayU7OU9XFCtQ2FnmOJKmzGYSvuMb49hamQcyKzbAQsBmDUJYitTEQSMW5ssfzWLuECV/DEUkVxrpXF",
+	"kjXV2ARX/WhW9kUMMmfgjrqwr5V3/HKsuMBi4IqIGXBr9mYqb383LHbqJgncQGLt6wkbAVYwRwUApGrE",
+	"DDvBV0GMwlT/ffDiHGiy7Y6Cc4iwq9Na6GGA1ogffRIaieoZsoBt+3DovTH3FAev+CxJ1aJQSJxMaH9t",
+	"Fgz3CoIhrgDD4LZsXjbXapeEDhY2TQs74uYfvQbIeKYDBiQ0Iw1sQZ8wuOL4WQ2GaXKdfUvCCVCph0C1",
+	"zV629qFwL+sFiYqrN03bDHMx/DdE+opbsA5tU70wR1dcctgjNqXcctphqv3YZEIx9CRk8W5o88zGiRi6",
+	"raMtmxlRf49ku3ThHMdU6W0cffvodWjbCEbAKu22nbo7ZUpBTLqUz82YtvNgdktg5sxWj3y0rcBpzodu",
+	"qXLqMMlbC2CPcXXF6yBtlWZKauDr/POZ3t8jfTKliVFpIcbCGKlOJVzx6tZKvjk0VeakYAZx8iwuPKLc",
+	"SOzYhiK1LRxipjL8cM5DlU5BkUQolYBSydycWQZfxsc9cuG7kCsFvWmtpm/P10u5FTW/Yv8U0yndVmAe",
+	"8gWlrLJTOLYskIgmyVZTbZCRm662PsirnZ2d2pIglc4eN4JFQJViSufxp1u7RYRBQuyRUIwkzMJdcjoD",
+	"fujaJ1tt1Kghmo0cO7cyDyoF5BaGZCbFDYtBql2D3Sk3y3eCxhUPP1/hKq86u1cdCSPQ0SQXqa86wVUH",
+	"NB3jz1fpzs7LyCm8+AGuOl/CzOTji3J3ubCfbSkHJa44wyDZvNWFkA77LKPac4hj7kNcAtETKdLxxFUF",
+	"TK4J8HgmGNdZA1pb4FsVbk0XlGt3ji/5y4HQ+AakZrbmA1aFMAhjUanubGdSaBGJpHS87nQ6u53CqXWC",
+	"DvB0ikkTpW/xuIx8uRIJzKJZ7Dm9zW1F5uTQMQ4sbhpSaWxzXyLUJqx8XoeUq01TC9fSfYQFXFuzbmYt",
+	"kngqncDtDpeD7XG39wXXUiQ1t2ZyizUvuLB9kLEGXr626ma//CAmrx9bB8slJeQD9tZRpGsmBrl9YQ7b",
+	"ChBbK6Umb2BbZtL22Ry2hhwWUoltLyR/aVc6/UaC34AcG3YgthoF6g8FM/ATCtNumlWCtAPEjy5F7zv3",
+	"Q0G2amFEvR4+s5nHzfbT8BrmWXDRb+9e/Izmv0LSl603FN5ApI24xxSJhGIciGJTllCzPZQqC1Uwwsl8",
+	"KFkcXvHsbia2dNBQ6AnpnkPEDP3ShJxTfk0OU0S2QoNML25OmM5K8DBz0VFXtUBFwkhazHVOl6AlM8hq",
+	"JVBseWWfsQIT5deBC36OmLadZbt5RQ9XWkk57cTwUcbHV3xG9STApMitHsEGAa64QrUaDQK53p9ygb8t",
+	"Jsc9RUkgO9c3sin66VdR5IRpFZBhniG8MSt+H3kJ9vja1tvJmMyMara06uMlFuuqOguEJBORxEYnGkuK",
+	"sZHY987q1Qow38UqgeZtIbYCm3Zm5Duuk/kVz8rbGjTaI9FCJUhypGGqkIPMCYuNMj9iRlXHkbssDrCO",
+	"YVDyuVxxG6W7Fbj0tShhnBlm5chkz7btE9x10gnHoM8sELBCGcc2dKgV53NaiR5FVaaMiqQEcbSpSDhL",
+	"5UwoV3MMO+TZbB/bRUqKWxI6MPcSq/S4N7wt9Iqz2Ht1a50ax0z5Ra7U9j5O5s6+GmGeB3b+Q5gYFfzt",
+	"0Vm/7yOZcYFbAYHeuEdCI4nqqYXDOb5snU3o/dojsUBv1CzV5OztEZmAbCwh6ba31Jf8ly4s6c7qwlJn",
+	"+8x9T40bN/V6MeIeblVroSH1Av/LmF1z2m2fz4liYw7xNnOuUDNQ5KJSHFXtLTBEpnukb4M10UHrCd6+",
+	"aIQpLhZ4kc+3kuJ2qzmH1iHTE8kdbvRv0pvSzb2MNlxq7UbM+M6p0IdteVJ0hFJPfFXhY2UO7aHzaNpE",
+	"djT7O1Gj6wQQADIGrcirnZdGV5hjdFaigLzaebVVT5p2stp+/bbKW054X62e36Ys0hPgZlazr4ybWb1H",
+	"RCDVdE/USsUlhAxIjoRdK11KKwduFXF1r4SXDltfGVnLCpJXPJMk93x+UoqC2ihNrNTqhMu8RWlJuMRH",
+	"PrtPA4btmXG8LyEq21gHXFKuqNWUtfXZU1cIzUKlIarwobQQLBdTfbbFDy2kfgWJcnWHBTzDr1v86b8X",
+	"Nznl0OqSa+xVucA7QiTrMOMhlfstNCQatrnmrniYxRI735PvA6uzSFjzy5AqzGraI5QoTbFUN+RJ+zu/",
+	"XvHww8H5xdHpyWD/9OTw+Gj/0pXUdm3ouNATdFX2rUqM9OdrITq3l63yLDgU71/D5Ry/KnlmMWuPTkFl",
+	"RTJ83C6DJLZKfx1vsr05H+WqfjLh+ps012zJMbwZ5ptwjk1Tzb+E7J/12ryv7P/MiWBNRsgHy/+uqKW1",
+	"VZYsjle8YHJcbnp74+XEe4tAP6ANCzfd3oJlD3JTF/a7ItCPE2GJYUrnmVjdVoipb8L3UIL0Mg+b2pAW",
+	"K+TsXXF8GeOEx5TxTN7I62/YiBc7MQeIjSziCLv76sWLrSCrk4SKBUa42Zp3V/z5zo7DUPtsvWEAn6i1",
+	"CyAxOMLo42q+U4kDF7qGTe9p2MYq2QMBHTjjKmrNTuj7y/GPjVSxNtNCDCLU2uBLVhXHCNaXL559NoMN",
+	"ntbYuGf+tdmeZhRcvvWVcuHYWz3bsYUjwvo8bvPT4zAe34duZj5l1hAHmHbpn2mKT662fzxNYcHNdb+c",
+	"cnyJQsS9n1Q7cpmwZzFoiJbUIjtk3JkKn/+dWBvdBR0BeUvlUMiCu5wYzMD+ORjeH5IuavYBGYMYSzqb",
+	"sIiknGlFhpCIW+sCx9zsgNiwOYGN3PSEWiKaA5UBmU2slSImI3pHeDodYkA/bNuia3EsQSkzzcXFSUCm",
+	"ELOIJlfcCgIBmQBN9ITMEmqrp/kKX9lACYuARxCQG5iwKLFTxYBFdwvxBwF5f36sAsxgLEw6ZGIKWrLI",
+	"ln+bCAxgHYE0Y6qAUCPGYHjW33/FR+weU87+TEvjY/EXs2xbZApDpLKqsa4J3Ixy20zOlY/iIzOAWTum",
+	"N7iY9Zk7ih4J8URCzDY1a3SuUlf2EfNWMczDPNUjFzPKbeDAe84iEQPBfzAYWQUkBB6HBO6iJFXsBnrk",
+	"RFxxW3GcmVO/EckNxLtEwjhNqCRwN5O2BI4KiEuixXoYLuuCY35QMrcHoCC2QRgJMyJbN/TpGBZHqabP",
+	"Tk4vj/YPwi1MS6CJK7gnIbJxj2bhU6Aqla7QBobSD4FHkymV16o3jQ2XNRIILoUpwsG2DrQ2q4AktvQd",
+	"N9zfleAh51SXM1kNeVWSWM/eHhWTVrfqnUuGzM4m7Kk8uhP2bSS/CbNbaxHYWQznGRm2u3Hw/nVCo8sl",
+	"BBjSptA2A8YxYcatMGHIlXEkw+L9NGGVq0lCTJddTf8fe9+73DaO7PsqKN9bNVIdSpYTT2rHrvmgOErW",
+	"dfxvLTm7c1ZzTYiEJKwogEuQVrRTqdp32PuE8ySn0A2AlERKimPHdkZfEksiARBsdDca3b8fCh5U6fih",
+	"XV8+CSVTC4h9xh5hLRCUUuVGywSvoYTKqlrCRV9kMdStU5OwNUhoMNHuX83/+0X7vPOr7xH/71d/vryA",
+	"P5vNZt3LY9pDDkxfitQUaFUwCQYpoI+qkCqimEjrTk2TXEtD5Yexp1qv2UHiLrhCffXF1vqLpHLE4F7M",
+	"hssn7x6a7Rre0nep2fDRttBsKKkszK3zzOLEuXe303Xfp667NlRgX6XuoEx1K3amYzJ0JOyJhBx45BcE",
+	"EDXUDQYCXH/1RYzrNzCKrfCDdNdb0zBdy4hVk6FzdatX2R0rK2gaSBkxKrbiP8+Z5/Ume0S5UGkBnHmY",
+	"RdFaEnRTeLGupuy7SljVr3v7ID+I6I5h6t4MUyvKZA0zemYWolUW+HlJXWwCs3aIRA7fxx73lkFXz68S",
+	"OeTRkyNYxziM7wfBOnbzuvw2K5NFTgrnH66dkCsAWkGN3tFqzQMLgNVVaAS0t4jwUdGwYbiDmhXpE4uv",
+	"/OEdN5OkgX08UYXTNhJnkyEWJW/nqD11cRPKzxIGdOViWlSNm3KL3zFwORwKnQ0L1grZiTZTFJMu00T7",
+	"ESqlc8RpZiJURdIFZYJLUNaO/gxRmV52cIpgQCIGjISu65DUDls/VYSL7EVagp8lQ/M2S6v4rPrFNL+v",
+	"tKEXQ19u34I5Hii1RaV+xKUwh1mDOeHlnsOLFtDnL5Qv36P9wNJ1clfhA7UBj9Omr9pEUdjlGuVqtr1m",
+	"Z2JOlXKV2yRO7iGzxETuQW/TKDIZp0CDaRQ40ftUl3ySKUb8q5seWTIr+8ChWJ2V+vXr4eFdMZjMfHgv",
+	"wBkrLMxdXuof3TsstWrGPXQH3lY9oF7YykOEpQznC1kZjqFTJSYRnVSTCIGNVNLR0OC+zCA3WWbHrR3E",
+	"qVzrHHbR6F5jCO5ZKZouS/Wwdgpmp2BekoLJ12FlmrvRMibuXaVbNoE4GQgkDxhFOB4VDTIehcC8abVJ",
+	"kgmhfZYBFzSZew4919b1wGUcCaYL7Ze6598A22kLXKf7PHdzLWXEW7i7cMZSeCt4AFN8LZIHbD/kAQIJ",
+	"7VuXr/I9nRdhSwpVScCiLg2wu8VZl8J6o2UnLeQSU360pPzQF7ZrDNUBWkk1s8MZV+k7O+quHfQGLBBA",
+	"PXLdcGGRAGGAVUcf1mhu98bzMeF9L+7oY3lStz8GcbuFHVrH1vFwONNYCmab+XfzWVi+sFrX1CF0U5qk",
+	"ilDnhBkCKZliMhup+UrSGNB14d84kaOEKWX+DliYJVBvTYMxNAOH/H2RsmkcAaR6IqfE/9Axm79l9WGv",
+	"U35dO3c8VagabEsmE8Sq64NmX/h0MEjYHYcGbmMZ8WCeA6ES36KE+HUSsoCHTJGxnJFQQpphIrPUJLXc",
+	"8ZRGqD1mCU9TJnTriPOnsHUe+o7XqoyAvHixOna5yHAfaAoo4aSK0L5wyYxN0sXvuSBXUqWjhHX/cnYE",
+	"fBEFtMGUi8yWgho22kqMk+VF+EjnEMvdPAnqyfIgtqGwcnS+uwOJZ63eQB8Rmiu1El22yRPZ4sRCf7+w",
+	"stwJBQI+cgGL0XoittoAMIhQhEsQQLHZkpX4zdBPnilgwXOCMFmxlqXGsjIRwIqLyyc3ZgoyJ9MxA5kR",
+	"IfD4OF/1B3eytcxDJGRq03dL9huPKEqtJ9PGT6KJX6DEXgq2lbBupQ33aRZyuQYHd5pFKY9pku7rTWAj",
+	"pCk1Wb7a6/Hhdp8MecTwXNeQdVriB8PHJYd94QNCDpAptOGuuttz20XgQDYwCRfPiPVmlSuS3x26HOC+",
+	"cP7WnQzoIItoMtfLZ4z1FILRpDHlShEVsyiCbGE5BBhPQVKWTNHHC2SSQFahl+NG2u5iCzYvTKhRP9NE",
+	"P3kcMxE6Ie9hOQ4g0t/ZjXhMM5PaPOSCRvxfrC+gPMOgy8PsuVkodFnYt0K+cZl/114cAMzp44QqS2Tg",
+	"HmoABvgkWcb5EGDKtlREyCWJmQtwn5cnHFtRWH11zxwhaBe81Pde3rFEj9gms20xix9oymZ03uNTJkGC",
+	"H0yfo1Aala5lyizkJX3u7X1aYBTbw+u2VPOBnE6pCNUaTW8uge0pRNtioFc2X2utOkyYSQCu9feE/t/u",
+	"6vc80t8bSZJKqALEzypIKNJv0LS/5/VFfy8TocQfoe54QIMJfuRCsSQlQiZTGhH2iU7xe9Sg7qnsvSqb",
+	"rnyrUhn3xfKX9A6S9Vh/r36MYwdwNq4KrNOGEv7w1Svi31z898XlXy9uTy7Pz9tAAOnrhn3U5Qqxis3c",
+	"HhNft+877a4Id+lNhiwELIfFaoeTK5myepN0C4bCluypvig1K8eAKYHg7UY3pXRikaBxNoyx8YgerUfc",
+	"9GLiIr1jpWUlmXA9neBEPLfDruXxvUwD4haRrVrhKQl5uDMWf/i4xnUmCCWgvK2U3NuXt2poDWF/JNVS",
+	"fANwNRugSUBeZzQJsVLa1fZZtaVtwDlNJqF2n2vUEkKQmCV9YVki0Ddnn1JsgwI/UhakUDMM1GqDuaOU",
+	"qNmDfvxogqg29OsRNo3TeV9IwZQpLdRfYPMVOpRUqlA7PWFh090Xh62fiP/u9KTX7p1eXty+P71on53+",
+	"T0dr/kJ0x0a9QZtqTe+RYsinRLe+N7097F79ERWsHfDTalg7ik06dvVl2kCdflk7xfqHV6xWkJz2urda",
+	"haLCSpWKLoErgK5pNQGIOgkL5Ehw7bWxSLHZmCWsbpnMbbCLfCxqfkW4UDxkhKd9AT72jGhNANAe6NCu",
+	"ut1LbnalM91sNuvIWWE2r1z0hUxClhwbrfspJQOWzhgC7Ey1T4wn/5DLI0LjzJix/6BI8byN4HkbKv0w",
+	"ZGFfWNZ2Q9KkLLXjCpaqXcILmKrIAQCZXIrOjoqAqn1hUIJ+IiVoqjU/ZCnlkWqanm9tf/UqpNVF77ov",
+	"Cu51vmdQeCQKdogat9t5drUlO3LVvul23vn1RcMDY8fGTe8rN+YGqN4kfjzmtzRiSQrc9ipVqwAPluvA",
+	"TroerwNJsjM7hpgyibiYsNAC1G0RVephQe3ztFh6cC85oLRYxG6W5c50/eFN13JEaKmqfZP1cpkTaytX",
+	"BxmP0gYXJqXD3rPs7C4cZXFROHkA05HH8NHo5PkdQPTkbBHSvQo6ZZbrNd8Th6HamJfVc8/0LZa1623T",
+	"ynYPe9/6locTmgvYoIE5gBlPCzO2XnJiHrOIC9aYVUvMTTxKaAgUl4SSv7JBVwYTliLsFkKpUEvYrGJG",
+	"J4rUrk7OD96Qgzdk8ud/kakU0tPbswFV7M2hIdlO+gLzEMkwAYhyv/WpdeCT/yIDPmowEXLgsv5nxkTA",
+	"DJ4Y+S+i6DSOmNmljhlNTBkvIv8B9JbXFyaAqZgWjYDhvtP8PRvzCF1DhNcy/A88JTUzID2SV74dF03x",
+	"WMiXWRpn6S2O4DYBmHU5JL516PRueu5bnJqBVmcNLgr81ESKYj4PHAT1heUIJr//+/+b7PepVk0jvQlO",
+	"EpkgUBi4L3oPjx/1xVzlSFzwPgGEi5zAu+gL04o6yofIBU99rzhkPS79DYSUm1yb1KWPzZxzvS9806i+",
+	"Bp7wlgv9t+lehvBLzMXIP0Ym8sTwTx8tT5RurTiuJg0meVOAXKc/Fs5XQhaldOm7hcHZpZZf6b7J6cxr",
+	"lu9SWffJPxnT9MR864PjW9fN4STga88nBT83pwx7yAnm9YNLMdL/IxN88QkN7bJ5xqVvBZ1AzMGx64PL",
+	"gATc/v5M+UcFrF7tXGvh1q++y4KGW5GNKyNJRwR1iWd0L1yPytcnBojThy99AomqxHlwx4T2xZQrxcXI",
+	"I1zc0YjDlqYWZon2WQueZZ2wT7H2uggOKMAIE0j/Qav1pya5vGNJX/gfL09POrfn7b/ddjtd7bF3AfXo",
+	"ptu59kmNBolUyi4KBfQuJbfo/dWYu+vqJhyPumix64PXzjQljCopiN+7vLw9b1/8kjcH3nkCRS3Lo3x/",
+	"3T7v3L79pdfp+u5xfjrO1VwqJVEAsigx3A4H3SAX+RjKDNtlzARs+66M4t2UbIy4pDjBXsG3zwZObSDH",
+	"daHARe9nqhKRoaFqsvmf3mxGID1AU7eUMzrjaQCbGrPzy+2EHeizrgZZkwkPnMlmq54nduYPWH5eZ3ck",
+	"DayBQru9bH1zKMu1/prJGI2LyJdmGZsEV4WiIQDLM7F3lBcsgPgVen7MyoWlvjaDk7hLvx+AEpSdeGHG",
+	"S1Kxs1JwWKBpidgw1eqFTBiLTVXtHY0y1iS+ihnDg9sgotMYlDFpNX/8/d//edVsaZ2FBtWkLLNPwLVq",
+	"XJpgLBUTeoXeca1DaoevXiGE6owrVq8uwi0Vooff7i938yQ7/q8QYjwCwaW4SzJ+CXwr6Zeu3EqNrkfO",
+	"1gE/ywQimWmpgj8uQgkj0vmCuq/5ptDylqY+EVkUlSQfX+sRPGd9b8szvhe9/5YGE+sA2Wf7ciFKWETn",
+	"1YLTQx6vlNjNu6nPwY7yrdERipUqbpd8KDshoF7sia3epMgsCdgRNuF7jrSMG3c23zFhAqRiIjx3G8Hi",
+	"efFApmO7fVXNvijHR10AQUW/+7pz1v5lCzDUiM5BynrumR7T9kB/T1LQ0vmEZxWblpB7lXbHg+/umYeS",
+	"d/ip3y6ijDaE2qQ+KzAb1ZCpWa3amHRoMEaQ/FGGxss4kXqVT7gISc1XKURF0lT59UJ5ROpqAPVHOOZL",
+	"GI3A8PZFzZcQIxlSHnEx8use8bN8bnzc6vDU7niTTAAnKanFNJgAI4ALYAhJJmzukSCSWUiETPuCRpGc",
+	"sRDDDJmAhHCfDNhQJqxQaqjHcqy7gooNDmmD7BOC5qNxjmjKRDAncugeA5PS3VKE+KIimG7qKoWNgDVJ",
+	"OzKIFpgLXkifX8mX7wsaBCxOFT4pHh7h0IbDacwgTT7WHodIMb8cstETNuIqTeZkCJxO/j5G3iroaEHj",
+	"dW2l8uM6CdjNxtMzU1T9NFGArwVm6saMBWO3MJRntm4Gv9hKScgCGULRhFv+m5fmPGINeN9rCP4u6JSF",
+	"JJDTgamVhwoI2DAaTMt5xPKgVkAFkcMhmGf4ybdJWQXnpV6ObGze6TzS3h8M6vEFyHW2qbjcbMr0sJ7+",
+	"rKYbMzrhYtTA2Y/ddG1443ORjplam+F3zUSI2gPSUSjmcqNyAeRNFwrQb99GDqyfajM2cihI99K1Tl4q",
+	"1i786teb5MrKOESf0oQzl5sAZ4VwToKOXq/Xvb26vvx4+q5z7R/3hf+3Rq/XbdgWfENYC7cKhukX6NMY",
+	"sTU3vKdRNKDB5IhoV8wnis7h3JHRJOK6R8H6QtsQFjaJP41fm8eWcaZ8ILmzqrN2ePAjWCeZpYSnx8Sf",
+	"0TtzdRxMfUKjmW58JpNJPecI6Avwa0nIMAvIJK/kwZQfW62W9tQTGqR6auRwqN11jxy2fnoDTvtlzET7",
+	"tByEyL1wVCOP5OXabr4qtKIlbD86eLPYrWO2wlO1Em4rz9yq38J975Wje986o3dfemupbsFjoT1vDyPx",
+	"MEuLMlr1FswN+71e11362dtbXBFb3OwudTeDjtziTrwOHmwXnfpu6op6kLgmwdaD6tjWuOyrNGF0Wm1j",
+	"znD/v6ScfI8MsrTgy3JkXyFANpqJCURC0Ym29yoWesUD+r6wHzyioJZoDkUs2i2B9Dvro+teZmMZ5Uwt",
+	"CRg+reffwwpWR0ZxW/wPd5i7f3bw5pgkNGU/H7xptVrHkBEoWKR+PoCNxrKdqKEtwBKhI3D0zXkb0qRC",
+	"GD2C87M6ZBNa7Q92S5sfVRw37i0Gc73/oZH+rRAxgvxOMFu1chtXPy7kkRWaotBRljBETcaIon6PYAxL",
+	"Gd678PvOtDywaam2Dx4uBDyU2xmKnaF4hobCM2qDba5DygMUDwMgANyNBveN+BEVo8xkGcWJnMapT2rx",
+	"OKGK2fr+IbDMu20HqNuUTkDNTjE7zE/5lKmUTmOtyBUbTfW8YvBEJqFJF4GLlhgf6yY1y4Vk0Mq4pH4X",
+	"u8qVMEAO3LEEf4ONAE3SHxTxT1CdNbSE+Ufkr+2PkB/XF3/6/d//OfwTmfz5Xx7kyCG6KkuYrJstxzG5",
+	"/PBh/zLOlEf+ygbn5s/zq9ceeX/WPoFhnx+2MSTmIkF9wYVK9UYuJCs7N4yp2JTyYgCi3iQAIqfNZ54M",
+	"0755d3ppk2FqhwevITVq+fdu5+Ty4p27wjbQ7fVue6fnncubXuGSH4GtvHrPaGoTCptG3Y7bNH4hgALJ",
+	"+dqOsXVkHIjkyMBMGPGhhVYwcT6OmdBzqD0dj4QZGlDPWfnSnVtvMXa392jwCr3iaJ/kaHxhBBsTZp8I",
+	"KGFnRR7biphAp3ZjS9PVt8MvyGFctkteRxCXmhyiNVExCziN0rkPyVFyaJGk7fd5vvoCcxM00+yLtzId",
+	"g+6AciCqjE1spLIB+wywO9iEtLAxpSgzLlPeAjqsC7d/zB96I+wow2xj8zycKf8YkPaXZgRsAR3AUUAV",
+	"HKmdk6pMwDeHm7jYfn3sAG8+M5sUSy44O9DQ7RftOVJ5F2bvCyBC22GoSBbrpXDQahnBQ0LXKCI1AP48",
+	"+P3f/3lzWAiAekRlSSIz4G41WQMxg3WiYgpx5oRN5R0LoXRON0poBEdWetkmjNSCJU7CaF7XrtmExQYD",
+	"nrRTMpUq1cMqjKsv9BQcEYoDBHM/k1kUkpgqiExQ/UR5Yd6rV9r1OGm/vTlrX/9y+/7m7MyvF8rCDRm4",
+	"FNG81Aloh+Hq+n60NIW8lydxA24US7Zfrk77GhSuvDIuDHm6A+R8AUVqYWhe3vKh0VplUmXu93/Tja1F",
+	"51zmIm2Sw9Zhng5vCoZNpavKtDPCkmkVHOfSmumxZFrByhrTdFxInscLFxfWA1rQw7IzPVCIO2TEjSzB",
+	"ep6s1XB78PsJJl+XkN8BrxKT7RxoyadU+4lq6cAfSnRKTj3NmShYoYAKl8HSFzXf3ezXj4lv4tc+mdJk",
+	"ohBQ215h/FdzSZO0zaB4SEaS6c5T2RersXpbOlBMuqyowfyIU/HYrt42B/j4VjwDqbSadYRTCvGYpz/k",
+	"x3lzwOD5cJclpEIYFxDEtyRRMJQ3OAOkC1zLZDAnKU8j5hVYrfUP/I6FJg8LICplFLKkjF2hQjBOFga4",
+	"YeeyQiStsgFqQbeA9BirNiv/rNqkvNqKMbqEvMHNQE0rcMgEQxAknMLakEaK1Zdx3CG1dYvNlW19I912",
+	"2c34Jv44HNlFQdqeJGLhzew2fV/DFBEsrWSrjha/30wWIQw+V/G+Y5dVQ3GJmyNgAYlp6PjnUXSbmNqs",
+	"oDMoisojbaaKXTxJ1ndxAOuWAs7IrqropVAXBIuyW7XIVmz/RtoCE5Ao5zjWtyytmm9GO/BNyghetnA4",
+	"/oGFumKLvGKLaNbq5FK/cIlmYKH1Sq6B8hj1I0lP65srzN54sXx7J6VfwjmwpfqqJBs+MbBrVEC5hNmS",
+	"ODc834Ic544EfkEwIqwIT5sVtcgPJ6OP61Bcwdx849Dsl6wPS91Zsk52dWTfD+ow0+63W31684sZOF/n",
+	"pOyzT3qu1h7dLlgiVw6WF5dCbapDGQ5lkE2hnmmNk9OBXr+RmUrZp3R/asa3uAa3SgRcfbSdFdpSavE9",
+	"F1Gov1xCnUdVJaOXUchUakNoWwfDznNP7X6S98JiNuZ5tw/XuHrw521MXvp5Pk6ynnD6BR5bRVQHkAPS",
+	"QoH5AiqAO2CZCDmLWDhiAO5HauP5IOEhURB+9gjVblwkZ40sJglLE87uaARBVITvwsgPnsErMmN0Yk8n",
+	"XF37mCqi2B1LaAQplaruOKAWnvIHRcZcpdIQOvdFOSQB5g5iTXRggP8UQQAExJD/u/jV9wxpMJzgOAPl",
+	"Q4EBoBFjmmxfmJYyxYh/ddntkXWKx1RX+OWk8w5S4bk5sWZYOxiEnfv6DHIP1KQAYHJ/J2DbSqcFpBNb",
+	"5OQofrj2WKHedh9QLhtmhR8RC5TZDDBU6yM5ECL99IV9AKg5MlciaCWpGZ3iWEcRbdfLFZFPalIwzLeC",
+	"dCRUX3U4HRU5SGczlIItdGyWRR3gQ2VigSqb5CSSysI7BlIIw8oRUBGwSBVXVGUx0XejvUrd/uLr/YLt",
+	"95imODsdfX+V9oLGjVXZqazvW2XZIhu72sxqr3W7nfpXqLPfzF+3X3tg8LXLePMexa7I3eHC4x8uaDsx",
+	"dW/0IYRrf5BQgUHeCqIpMHjaMAo2W4z5jGUUWrm3jZs0YoQvD6LMXIBMhGVi+hb6f5CQzwPI6sGThGqX",
+	"Z3a3LraG6APp+epoZ8JGTGipXIvHEkc0MNtoQLmyut4mribMMG7WLbWMfrEVcn/tukRIrwcMdB48tLe1",
+	"jfwu7NCeJ4HJC/c7zD7CSl++Rx5RvknmQzaVmApbGS5tEzWF+qNEzhRLMNwHSa0IWEpzHtmCDQDaCL+c",
+	"g8Lvi5rDNV+lNqgfEZ4WajYZmfIgkfFYCgZYEqGynBNIQIEMDl5fxBGdG2AEHJJZiQCDNZYztVRE6hVd",
+	"M3si7+JATaJfnN7GQRyMTQcsDOFAXbFUkdpMJhMH91PP09T100CJGRP6XYek5r+7POnedi7ab88675Cj",
+	"qi/8zsXH0+vLi/PORc+3dLV+nMgwg12Zf5xjNJPD1iHGtCwhLG5MZ2OpWF/4VywBMDwpVOMKWLp8Agh4",
+	"y/NHan7+4eeaYtGwDhUvxP8/ABr/M3IJ0AIgvaEU0NNAobiaDHkUOVqF1Mx0aHeUwKUBZTrl2Qbv2FQi",
+	"zsB2e7JxOo3ucQyjRRuEtXkPNbIGKP7jKki866qw2rQUrCyy/d9AeD5XLraukUsse9YSFrG0AOMmh8Qv",
+	"tOd7uVia14GgFceucgJKpLFQfaTtUHPtK2nr4W1VJUHNldVlEjFNU5boO//f39uN/6GNf7UaPzVvG7/+",
+	"duAdtFqf/+/efeoNQSQCpdZLhIfX/YPeUQMf++UCBE94DDoByJIwxo2RZD0JzW/sWK2RyTZkefMAx2zz",
+	"rbFQYJNw6j+rxPFUpCwx+dL2NNMUxwPri8FI2KAaS0WuO6OjEUtuTh9XC5huyM3pY+iCvPXqyd3HSdn/",
+	"TcvMppWvPFzoWILMp/aox4emDGbRfsJCGVSu/fIVLgO1/eKG/7792obn3Y/FPbB8HkUtmMvjSDtSf0AF",
+	"srDkYf2ocjlHrNNqF9IcKb5qtQq8XGaEJMm0r3UyZsEECvsQaZGJoFyS/4x9PeLJt+mhEmMUh80VoRG/",
+	"029xzcSe8Tsm9OVxIgdFFWymDOdvytKEr9HDV4mcsnTMMoVoaOxTLBVU0Rr+1tKZOjetbqdg7yPlpoei",
+	"ID/MeWCSyGTd7tJ0DG52yJX1s887vevT3NX+GUp8/Pr6V1SY3KmbsdLXJIcJi/fvDvbZHY0ymrL9YQTX",
+	"VcUGsIpQX0TuuOIDLfnFWlqP2JbCheNu/ULQ3/c7PTrySaD3U+jM69b6ImG6QW2IFwsgdS884umcROyO",
+	"5SDVptFj4LWFLaKNRUwpUjr1hX86bFxIwRrn+iufAHHF69ZhKcWVnoqOGfx7mIVyw4LgYrlpWehjbc1X",
+	"qf14+JOj4pNwKdxZizlEeiQdA72+zaLJtemh+tDIjkwtYcppyVgVuY804iFNERvFUKmpLAINsWZlf/b2",
+	"XpdF5C8MVgKez4dEcRGg+tbdF0+xHnZa3iPUYdWsWBnmikxppHUgrP+r9nW3c9u5vr689us2x8SIvqO5",
+	"q/mnFx/bZ6fvbk8uL3qdv/VAQbjw1MM9xwcI5EWgzCrKe4DqmUaKzFjCEExzkCG4lRlus3Ae9+2GVpzj",
+	"gQznwOMtJYloYp1oPOr7tkOyQxEyBX7RZoG14RuOREoypWJOqJBiPpWZKq5SmzWl/YMwTLTtXyBCeX/W",
+	"/nDb+dg+u21fXF78cn55010gRDmGFKq5KZzzr/WHRlt/8IligRThsiIoXLIJ4hEuxSvhwUz88tvNXSEI",
+	"ah80oikEiL8qJOr9tlTP8P66c0UGWTQpvJuCXQdTjphV7i0uoFe9+fHH12/WWf393yZs/rna9l/GTLxn",
+	"NM0SRq7ZVKaM5FaGWBLPJoGpUpBbBoP+QRE1prFDKwwRmR3E5uKyd/v+8ubinU8OW4fHxO+1rz90eqcX",
+	"H27/u/PL7flpt3t68cH3yIqK88iCciSHrVZ9K7u+1X5xwubbImZsUc79/Rn6vNduBpHVzdb+cUxrPpAN",
+	"BjYfCEF0fUCyB61m7Kkjp9zCFpcI5PO3uQ+4n4Gh6dVUiCqtDO3CYNpUbxd2vsDOF9j5Avf0BRQXowi3",
+	"z1/vEsRM0Jg37aRU1kIB9cfVKXndbDVfu3iaodcG2vQ73K8xZYAs7UqD01uVAqM+indJhMc0r3//2oCY",
+	"McJy8A8WVGYw2scpVDatpVTmisDleUP2ccrjiHZe5xSD/V86r1QBz3+KvOlonCBSJpM5qfmm+YVu/Pq6",
+	"mf2lfX72ZTNrh/4kM2uGWzKzgK9YOaUm+HolVTpKWPcvZx65ZiEHF9TwkefwRh75S5hQkXoLBGV0GfWI",
+	"BFT0BUh5k/zYeo3N5F1o9wE74YqEciaOMT7M0zHxEb76iIRslNCQhYYODvF7RF84EPE8WExqOKwjMmHz",
+	"mUxseQq60WNqeJVnMplwMTrG07G67bzirPoapu0R3UPdARcVHmHHaQTg3y88q6VKau49sOJeO552SiJG",
+	"FdBXFEfjXiAglxXAB9ZLsetrfXAcTrsqRffawps99AHlNXT7qIeT1+ydDB7jXBIaLlcEs+pThpsYFhvg",
+	"PdICtX9Ak2TOxQgUN2axK1KSwZPot8anNonHN/kgLPS9vvBN2Za/UgpRLHko/igFMAOk85iLEXIEMKXf",
+	"NPwt9Xd9YUobkKvRUNxhipD/D8mhwYjRO1ZoudCoYf/SfzbJW0xwUpZxUrG0L6ggftskpJmqDMMMozVu",
+	"PknAZgPZRIXMGRLIKVMO7t7vsqDh7mjYEMARQe/GI5h7U0y6sZ3VEMYvYSEkR6mUzhVwxcshubk+w1hB",
+	"JEeq3hdmW+ZDOz4B6DHi9vBN0rbEmVoD26Aojhcqq0iGckCCSCqT16hgyH0B2vmg1frTMWZ4BTSmAU/n",
+	"5KB18BpgHbhA9kxHVnPQOjgojTTETFwbidmELdcuTKqXZ1qpbOCk0EyUeXcDBPiuAm+DhqoOHw5bP73Z",
+	"fHp9gDvXpUP8GcfDFLtvyxeRHeg3Lvz4GmbMJZeDEbvA88cq6Bj7I3rQ1mg1EhnpeQTX/PN2fr3uF5zj",
+	"MlHQ4xghxj1urJzzB2xUTufveXtZEu0d7e1DKqwZ5Wr5Fx7PevrZ0Bh5gLQeEi7waNWWG07tWaeTImOl",
+	"VuEH9RhXvDOTXmhZrBbNVaFV0NWrbV4jyasxbpEcceGZVZuwYcLU2GBt38nAXKSHMGFzveeEREwtG+ju",
+	"2hyurHT4N5Dmmcght4koQOc9pYKOGEy1aVB/rRZahG9KmjzR/pdimKJoptMUBtT8xczrhfYWc1ZX222H",
+	"Uy5ISNV4IGmCGDM574d9bn3RfkwFi7TuL3wHlza03lycF/1jA24o6dNCqi8VRa9OD/YxGZS0PRmUTRIN",
+	"zHFVIqPFRgL9U0k78H1JUzbwDLtduNQJz2LDQ7ywASHtkg4Wfi/raHE77c6btTZogK6AIRiiMtP1amdV",
+	"zXeDMQuziIXkjiacipTMGB+NU3MeqdY8zP5v+r/P4NlCEw1zz0LHK7+WDGK7SL4eij0qWOgC4wolz7bA",
+	"p+FhZodjaYKZRIaJwkvDrM9i65i8vdr6FU2R79ecfpoGYvxaaQeNEi0XUxqZZGtSC9lUjhIaj3mggP9m",
+	"ELGp8sgURB4WoQfc2iwZcQZaM9Cd3PGURsYJoQNVx/zwEbAAKIso0CTGjHPD+zoTLPlB6W0kiugPCkh8",
+	"+gKRIw2w2Uhv6o5ddISGhjpWK9M4S2KpEN1W71Ytbr9vHrOpr/fNQYeZMDsDJXP2jqWmIhZVaUjxkxyC",
+	"+QZf1vI6F82DndsxX3g18ZhXGIdVQ6rbmC2KpjOon3/9/L8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2453,15 +2453,18 @@ type ErrorEnvelopeSuccess bool
 
 // EvaluateRequest defines model for EvaluateRequest.
 type EvaluateRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 	Keys    *[]string          `json:"keys,omitempty"`
 }
 
-// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+// EvaluationAttribute One evaluation context attribute (bounded in size and nesting).
+type EvaluationAttribute = any
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 type EvaluationContext struct {
-	TargetingKey         *string                `json:"targetingKey,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	TargetingKey         *string                        `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]EvaluationAttribute `json:"-"`
 }
 
 // EvaluationEnvelope defines model for EvaluationEnvelope.
@@ -2486,6 +2489,20 @@ type EvaluationResult struct {
 	Revision     int64  `json:"revision"`
 	TargetingKey string `json:"targeting_key"`
 }
+
+// EvaluationScalar A string (up to 1024 characters), number, boolean or null.
+type EvaluationScalar struct {
+	union json.RawMessage
+}
+
+// EvaluationScalar0 defines model for EvaluationScalar.0.
+type EvaluationScalar0 = string
+
+// EvaluationScalar1 defines model for EvaluationScalar.1.
+type EvaluationScalar1 = float32
+
+// EvaluationScalar2 defines model for EvaluationScalar.2.
+type EvaluationScalar2 = bool
 
 // Exchange defines model for Exchange.
 type Exchange struct {
@@ -3350,7 +3367,7 @@ type OfrepEvaluationFailureErrorCode string
 
 // OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
 type OfrepEvaluationRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 }
 
@@ -4748,7 +4765,7 @@ type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
 
 // Getter for additional properties for EvaluationContext. Returns the specified
 // element and whether it was found
-func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+func (a EvaluationContext) Get(fieldName string) (value EvaluationAttribute, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -4756,9 +4773,9 @@ func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool)
 }
 
 // Setter for additional properties for EvaluationContext
-func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+func (a *EvaluationContext) Set(fieldName string, value EvaluationAttribute) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -4780,9 +4797,9 @@ func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal EvaluationAttribute
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -4923,6 +4940,94 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsEvaluationScalar0 returns the union data inside the EvaluationScalar as a EvaluationScalar0
+func (t EvaluationScalar) AsEvaluationScalar0() (EvaluationScalar0, error) {
+	var body EvaluationScalar0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar0 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar0
+func (t *EvaluationScalar) FromEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar0 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar0
+func (t *EvaluationScalar) MergeEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar1 returns the union data inside the EvaluationScalar as a EvaluationScalar1
+func (t EvaluationScalar) AsEvaluationScalar1() (EvaluationScalar1, error) {
+	var body EvaluationScalar1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar1 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar1
+func (t *EvaluationScalar) FromEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar1 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar1
+func (t *EvaluationScalar) MergeEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar2 returns the union data inside the EvaluationScalar as a EvaluationScalar2
+func (t EvaluationScalar) AsEvaluationScalar2() (EvaluationScalar2, error) {
+	var body EvaluationScalar2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar2 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar2
+func (t *EvaluationScalar) FromEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar2 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar2
+func (t *EvaluationScalar) MergeEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvaluationScalar) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvaluationScalar) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
@@ -5720,7 +5825,10 @@ type ClientInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5732,7 +5840,10 @@ type ClientInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7817,7 +7928,10 @@ func (c *Client) GetFlagChanges(ctx context.Context, params *GetFlagChangesParam
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7839,7 +7953,10 @@ func (c *Client) EvaluateFlagsWithBody(ctx context.Context, contentType string, 
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15588,7 +15705,10 @@ type ClientWithResponsesInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15600,7 +15720,10 @@ type ClientWithResponsesInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20527,6 +20650,14 @@ type EvaluateFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// EvaluateFlagsResponse429Headers the declared response headers of an HTTP 429 response for EvaluateFlags
+type EvaluateFlagsResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
 type EvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20542,10 +20673,14 @@ type EvaluateFlagsResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EvaluateFlagsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EvaluateFlagsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20576,6 +20711,11 @@ func (r EvaluateFlagsResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -25721,6 +25861,11 @@ type OfrepEvaluateFlagsResponse200Headers struct {
 	ETag *string
 }
 
+// OfrepEvaluateFlagsResponse429Headers the declared response headers of an HTTP 429 response for OfrepEvaluateFlags
+type OfrepEvaluateFlagsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25734,10 +25879,14 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON413 *OfrepGeneralError
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OfrepGeneralError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *OfrepEvaluateFlagsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OfrepEvaluateFlagsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25763,6 +25912,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON413() *OfrepGeneralError {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON429() *OfrepGeneralError {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -25799,6 +25953,11 @@ func (r OfrepEvaluateFlagsResponse) ContentType() string {
 	return ""
 }
 
+// OfrepEvaluateFlagResponse429Headers the declared response headers of an HTTP 429 response for OfrepEvaluateFlag
+type OfrepEvaluateFlagResponse429Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25814,8 +25973,12 @@ type OfrepEvaluateFlagResponse struct {
 	JSON413 *OfrepGeneralError
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OfrepGeneralError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OfrepEvaluateFlagResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25846,6 +26009,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON413() *OfrepGeneralError {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON429() *OfrepGeneralError {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -27060,7 +27228,10 @@ func (c *ClientWithResponses) GetFlagChangesWithResponse(ctx context.Context, pa
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27078,7 +27249,10 @@ func (c *ClientWithResponses) EvaluateFlagsWithBodyWithResponse(ctx context.Cont
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32322,6 +32496,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32342,6 +32523,37 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EvaluateFlagsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -37035,6 +37247,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37055,6 +37274,16 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers OfrepEvaluateFlagsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -37116,6 +37345,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37123,6 +37359,19 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers OfrepEvaluateFlagResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
