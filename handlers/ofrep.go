@@ -21,6 +21,9 @@ func ofrepMetadata(res flageval.Result) *api.OfrepMetadata {
 }
 
 func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagRequestObject) (api.OfrepEvaluateFlagResponseObject, error) {
+	if err := s.limitAnonymous(ctx); err != nil {
+		return nil, err
+	}
 	ev := s.Flags.Evaluator(visibilityOf(ctx), s.FlagM)
 	defer ev.Done()
 	var c *api.EvaluationContext
@@ -51,13 +54,16 @@ func (s *Server) OfrepEvaluateFlag(ctx context.Context, r api.OfrepEvaluateFlagR
 // visibility level and the evaluation context (including server-derived attributes).
 func bulkETag(revision int64, level flageval.Visibility, ec flageval.EvalContext) string {
 	h := sha256.New()
-	h.Write([]byte(strconv.FormatInt(revision, 10) + "|" + string(level) + "|" + ec.TargetingKey + "|"))
+	h.Write([]byte(strconv.FormatInt(revision, 10) + "|" + string(level) + "|" + strconv.FormatBool(ec.NoOverrides) + "|" + ec.TargetingKey + "|"))
 	attrs, _ := json.Marshal(ec.Attributes) // map keys are sorted: deterministic
 	h.Write(attrs)
 	return `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
 }
 
 func (s *Server) OfrepEvaluateFlags(ctx context.Context, r api.OfrepEvaluateFlagsRequestObject) (api.OfrepEvaluateFlagsResponseObject, error) {
+	if err := s.limitAnonymous(ctx); err != nil {
+		return nil, err
+	}
 	level := visibilityOf(ctx)
 	ev := s.Flags.Evaluator(level, s.FlagM)
 	defer ev.Done()

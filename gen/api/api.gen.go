@@ -2459,15 +2459,18 @@ type ErrorEnvelopeSuccess bool
 
 // EvaluateRequest defines model for EvaluateRequest.
 type EvaluateRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 	Keys    *[]string          `json:"keys,omitempty"`
 }
 
-// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+// EvaluationAttribute One evaluation context attribute (bounded in size and nesting).
+type EvaluationAttribute = any
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 type EvaluationContext struct {
-	TargetingKey         *string                `json:"targetingKey,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	TargetingKey         *string                        `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]EvaluationAttribute `json:"-"`
 }
 
 // EvaluationEnvelope defines model for EvaluationEnvelope.
@@ -2492,6 +2495,20 @@ type EvaluationResult struct {
 	Revision     int64  `json:"revision"`
 	TargetingKey string `json:"targeting_key"`
 }
+
+// EvaluationScalar A string (up to 1024 characters), number, boolean or null.
+type EvaluationScalar struct {
+	union json.RawMessage
+}
+
+// EvaluationScalar0 defines model for EvaluationScalar.0.
+type EvaluationScalar0 = string
+
+// EvaluationScalar1 defines model for EvaluationScalar.1.
+type EvaluationScalar1 = float32
+
+// EvaluationScalar2 defines model for EvaluationScalar.2.
+type EvaluationScalar2 = bool
 
 // Exchange defines model for Exchange.
 type Exchange struct {
@@ -2537,7 +2554,7 @@ type FeatureFlag struct {
 	Variants []FlagVariant `json:"variants"`
 	Version  int64         `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2641,7 +2658,7 @@ type FlagExportItem struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2731,7 +2748,7 @@ type FlagInput struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2822,7 +2839,7 @@ type FlagPatch struct {
 	// Version The version this change is based on (409 when the flag is at another).
 	Version *int64 `json:"version,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2865,7 +2882,7 @@ type FlagState struct {
 	} `json:"variants"`
 	Version int64 `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2938,7 +2955,7 @@ type FlagVersionEnvelope struct {
 // FlagVersionEnvelopeSuccess defines model for FlagVersionEnvelope.Success.
 type FlagVersionEnvelopeSuccess bool
 
-// FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+// FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
 // Health defines model for Health.
@@ -3356,7 +3373,7 @@ type OfrepEvaluationFailureErrorCode string
 
 // OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
 type OfrepEvaluationRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 }
 
@@ -4770,7 +4787,7 @@ type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
 
 // Getter for additional properties for EvaluationContext. Returns the specified
 // element and whether it was found
-func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+func (a EvaluationContext) Get(fieldName string) (value EvaluationAttribute, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -4778,9 +4795,9 @@ func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool)
 }
 
 // Setter for additional properties for EvaluationContext
-func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+func (a *EvaluationContext) Set(fieldName string, value EvaluationAttribute) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -4802,9 +4819,9 @@ func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal EvaluationAttribute
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -4945,6 +4962,94 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsEvaluationScalar0 returns the union data inside the EvaluationScalar as a EvaluationScalar0
+func (t EvaluationScalar) AsEvaluationScalar0() (EvaluationScalar0, error) {
+	var body EvaluationScalar0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar0 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar0
+func (t *EvaluationScalar) FromEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar0 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar0
+func (t *EvaluationScalar) MergeEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar1 returns the union data inside the EvaluationScalar as a EvaluationScalar1
+func (t EvaluationScalar) AsEvaluationScalar1() (EvaluationScalar1, error) {
+	var body EvaluationScalar1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar1 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar1
+func (t *EvaluationScalar) FromEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar1 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar1
+func (t *EvaluationScalar) MergeEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar2 returns the union data inside the EvaluationScalar as a EvaluationScalar2
+func (t EvaluationScalar) AsEvaluationScalar2() (EvaluationScalar2, error) {
+	var body EvaluationScalar2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar2 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar2
+func (t *EvaluationScalar) FromEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar2 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar2
+func (t *EvaluationScalar) MergeEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvaluationScalar) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvaluationScalar) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
@@ -12576,6 +12681,32 @@ func (response EvaluateFlags422JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EvaluateFlags429JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19142,6 +19273,30 @@ func (response OfrepEvaluateFlags415JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OfrepEvaluateFlags429JSONResponse struct {
+	Body    OfrepGeneralError
+	Headers OfrepEvaluateFlags429ResponseHeaders
+}
+
+func (response OfrepEvaluateFlags429JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19245,6 +19400,30 @@ func (response OfrepEvaluateFlag415JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag429ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type OfrepEvaluateFlag429JSONResponse struct {
+	Body    OfrepGeneralError
+	Headers OfrepEvaluateFlag429ResponseHeaders
+}
+
+func (response OfrepEvaluateFlag429JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23595,556 +23774,567 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1rchu5EiAKbwXBmYiWTpRo+dE9p6WYmGDLkq3TsqSRZLvPHPpjgVVJEkdFgA2gJPE4HPHt4W7kLuD+",
-	"uxu4a7gruYEEUC9WkUU9/OjhH1skq/BIZCbynZ87kZjOBAeuVWfvc2cCNAaJf15QDSdsyjT+Y76JQUWS",
-	"zTQTvLPXuYA/U1BaEZok4hZiwjjREyC3jMfittsJOiqawJSaN/V8Bp29DuMaxiA7X74E+fAXMKWMMz5e",
-	"MkUCI33/8RXULP8SIsFjRVKuWVIYmEjzvFo9Pmg57400yOaxtSC3lGkyhJGQQKR5hfHxyrGvri6PaJIM",
-	"aXS9OHioZQohuZ0AJ5QToDJhIMlMihsWgyQjyhKICeUx0ROmiOBAtBDXRNyALE8NPJ129v7VMSN2gs6I",
-	"Jgo6nwK/JKWlORa3onM3weKKriZA1AwgmuSr0BOqzac4jSBG8NI0ZqJ26+V5PggWQf0kN+YnkiqIl4/z",
-	"JejMqKRT0A6XD1KpRM3Kz2b0zxRIhD+TkRRTEk5B05hq2p3RMePUPNnlcKcH9qmQiBHuZybhholUkRkd",
-	"g1kPMyP+mYKcd4IOp1OzJPtOabFTencCfKwnnb2fn7+oA/ZRQse/w/ycmmfq4DBK6Jhcwzwg4eeIahgL",
-	"Of/S/aw4vYaBmflLmC1oZkbJ1mPe7AQdCX+mTELc2TNH37C65y92g86U8exz3VqPY7/MmtlYvHSukZBT",
-	"qjt7nTTFJxdHb2A953QMRLH/NII9wfeKc8UwommiO3s/m03ROzY1qP9i127Rfso3WCTGd6AUHcPSjU7t",
-	"M4MHb/iKyjFoxpeff8qZRhw0JC1ZDITOZgkD5Dhb1FCIJCwmwzlx+95uwAft5xtcw7wtYrz4+ZdViPHF",
-	"DKVmgitAAvyNxo6Zm0+R4Bo4/okLj5DKnv1bmR1+Lkz6XyWMOnud//Isv6We2V/Vs0MphTzkN5CIGdgp",
-	"FyEl7aSEKTKliYE/xGRLzbmmdwGh5FYKPiZm9YFhpim/5uKWkxGDJDa/T5lSjI/JUMTz7W7nS9A5EHyU",
-	"sOgb7SNysytyy/QEcSBKpQSuidJUgzn9OLVLMVsy3yZAbkAqJrjdwZGQQxbHwL/uFiKaJCB/UkSKBEgs",
-	"QBEutJUe3E01A2n5rVnmG6rhls6v2BRE+pXBnV1jMYvtKrm6NTTFiWZTwPWdCn0kUh5/vZWdCqLSaGIk",
-	"FJHKCMiWkLi6G6bYMDHXvMUIhLQ97LMbkImgMcTfCILMiFj0hrKEmiUKSeAG5JzcCnltfx6mar5PQhSo",
-	"dlCiComic2VFHC2s3GQYWFE6zZ9uWq97+llBUsPFntO5gciVECeG+30bQjYMhcBdBGDkxIm9zgjeW3hu",
-	"5xJlSGZePUKJ7muv0+FYNKF8DDFRjEeAK3XMhJgrBKX+8Hi0847qaBLi0i9B3rAI3uen/vWW3iMxzIDH",
-	"wKM54QCxET5FRr4lXNy3iEUSqo1gbG5fId5RPvdqx9dbtlFW7OE7nLAS7sPxPej8sZNpQjuZOLX09bLe",
-	"VxmipK21GiZ/Y2Eop5i1HMY8jbB7z2mqJ0Ky/3xNqnhnRYGAMH5DExYHBO5mRlYyPE3CjbiGmEQSYuCa",
-	"0URVDvDjx487vVRPzK/mcq6X7Gj+hCExXBzy9VTBCp0HATOTIjKy6DCBQ66Znn8zcesWkmTHCVzD1NxR",
-	"whCaIpTI1BBfCGbELopaITITywjxCyTH91yls5mQGuJ3EDN6hVv+Ztx6Qs3iD+zkO2YxFbGlINREEcwM",
-	"I//ijwxxoDccGqURHz4XCYvmNep9lDDOIpqEe6Tf+Xl3l0zH5PyM/Hb8ut8JSL/z2zl5/mr32a+7ZDp9",
-	"O+53DCTvZpTHEBdfGc7JVKRGRrw1SnNMWTLvdwwOea3fT2S+cgPUKP9BpxdPGX8/i6mG9wpkQY6nsb2g",
-	"aHIuDRQ0M9I+mhFQQSh++zzozAofP3dGaZIMrBqyQAmSTacQGwY9Mto+2Xr14sW2FXnN4UuRGKJj3As+",
-	"VrEyeoy5rySNjOJv9lrUWoyut7A5pgY00uwGCjQ1FCIByvH03Fdi+G+IkBn2+PwDTdKaVff4nPzj8uyU",
-	"3Jjf9wnTCjULMk2VJiOnsqHubr42y+Np4i5Io26Z0Wfsd0CsKAMrkkA1xAOqS3qkOZMdI5F2arZm2ZNa",
-	"9k55/jrwxC301qCTUKUH5qQeNJlHhoUfZhJG7K6eY87SYcIio+dI7U0zaBpBwTESY84UECNV1czo2PaD",
-	"Vm3UmVXM5sI8Y5Vir1//y1pHcM/ZDt1oQfG8SwdZAXVpB5/qsBXx6cCOtohWdMZQ8V+xfIeVX4KOe3jx",
-	"GG4nRqu7hnmXXE6MCi14MrcmW6aItwXsE6WFNMdBuLXhLppAiiCyRgm/ypUbzNj5wkZjqmm7XXpYGQIy",
-	"V8Sqt07TJMG7xLzhbYcr8cHB4x1oat5TaWSu7YJN1iBbvt+MIwUdg5ZK0+msLSOogNRPFViY+F0W1l6c",
-	"oxnkJ0zp1fBmGqaqPXq5uaiUdL45geYTSGMmjtzMuRn/lt6YUWYvO0FHzFIzwyya1t/pacz0Idey5q4x",
-	"96GVpBZeo5EWcmAE+mTJ7/WXxkpGal/27HTh5xg0ZYlqljtKw+bAqqyGcf3Lq86ipTfosFntvCJCC9t6",
-	"d68THB0oan622vXK37UTeReeKODrIoamCuSAjp2MvBwb8WyKeyycYvnASycUeDSpLra8uaCA7QWYILBL",
-	"68zPtwnh9YkYPybTySlgw3jWYTz6A0g2ckpXjaQ6gejayhplKcHAmoEi7gFz+bcgyhGTSg+GUlwDHzSQ",
-	"cgNnKYxi9PDBhKoaf8pbuDOa3cTKjlQTMDjRJRcQCRkbSUWkWrHY2r4MlIZUgRFfnIsV+B6h1ojU5zcF",
-	"2Fi5X2mWJEQCjSaF8b35nmqcPCC3ExZNSAwaIm3kpam4oajk0D6PBFdMGa2TSLiVTIMXdDncGvUULGi7",
-	"fV7Hi3DzLK6X24w4SRjXNPIr29p1htcJGEnNKLQctlselwSqGu4ONJo0aFlFLLXPBRkiLeJANk2+t+IR",
-	"t0LcB4qKC3Sw4RlNPOOARhM4SIDKh8E8H+cCVJroDchbgLytsaZ8HGiMm9G6MIwzo9ahTpc9RLagO+6S",
-	"8HrYVUBlNAkDEsJ0CHG4vU9okrhYlaECjmr4jGoN0oz2//sX3fnP7s6v3cHOp8/Pg19effmvteBZukNE",
-	"hgWUQhYK7WS/ygH4VxtBe2wtwFTD/eCbAaAK3TeJGKJTn4QZePeuYR4GpALjvb+FFfvWy90W4RrFbfpV",
-	"rN5m7UU/SujYGw8Wmb31ES0JX5Fww9CNZN2BEtCQSyQkgmLoVKsbp7KlbE35Clrt7hE4UwlYG9a0lDWd",
-	"0DnIS02ti60M8OFcO/xaX8xzctB93zZ7US2VRbhhqP+0fX7C9EA6t4/7lafTYfZj23ESA7qi0p887wSd",
-	"5EWtlj9lSkHbkTOGs0TFbkEHp34Ye751zFtBy+1WsM/u3YEr250brwDiRryrrG0B99Y4hzVAW9lFefWN",
-	"a21YIsJAtdZyq+S2oOrWgXjVqh6BW2ar2bDJemBj1MU5VepWyPh+UoYLDBvM3CilzWRfBgsBqUtliKDD",
-	"4fZxh6wAb2HZlSkbwKUPmG40SaT8etDSlRWLKJ2a+Vs+b/ROFw6RUeTCQ1XzUoNgZG8EDHAmVJHwX/xT",
-	"6MPebQhLt5YZzagNY1p9xynOZjPQ9Ytkutb0Wjkfo3YXgRTk8PVj5FDJZ2w6tkstgU4Pb5yxshpIL29A",
-	"7hjFwciJXKsA49nRzWrHITMjLRui2gtJwjjs9XmIz+4RF5bbdd60kISf+z5Wt9/ZIy6090u4v/hODImm",
-	"9g380zzf73S73X6n9Hzk0M4+6j+Zp4tIWT+F4NBqTcg+3AQihsJSAlJ6OVtggynoQHAjFzfQidErmNOZ",
-	"FpniUFIeTSAejKSY1uOvW4nVD6PCXOSWKuIHwDj7knTf1kNwHy/4SCQuaeFRnd0+4vshnmM/RiTSkqW+",
-	"QK9NNBl0UgzIWAcWdYZ/T6/Z0VdXVXFFF2atJejCmT9QSihi6kZOaJQTCmA65rN0XRkhp45i4sdKS0IB",
-	"MasRNquu+qVbeET/ThWBNh6etRHqnOpo8uA4r+W3So6ANXYi/G0fs9ymMz0ndtfWO+KiBUu3DCZwMa3c",
-	"mxUD2fPaALBHRGRklDaY4X4Suw/0YXwQ07lyq7LJSS9/+XlFrlIeQLUmLd87ggnnq8Oi11kQ9sEEbBJj",
-	"Zaee+sqn/nEyt262PIjbShKKxSAhJrG45WSLi2KgrQ0F1CA5TdR2t/7K1mawwbSsscciHSYFqsotMkpT",
-	"nRZJtpPOUO69RfGXYYRtXJ8rWSJIO04tjFhkZcPezGz2YddlZbCNh2QFm6uHV0183CxhlnW1hT4+b2hR",
-	"aGj93ql52ChyEzagCUhr+SnTxjHi+4iBNPwt5Tb1wq2wq+FOh5njlihQaFyfUEW4MHrRNcRkRjVzPphW",
-	"d+j52+OeWU3d/elmaL3FS/e8GUpSbnfW+u2r/JUFZHADB9lpleC46vT9+VZMBmI6pTxub2jLhjywb+YU",
-	"WAUcG3Mh6wIkzhlEoNC1D3eaxFLMZhCTIUQ0VUBiPwMqUzOKVoLhnFDiFuvTzPUEpt0m73w8qM8qvypm",
-	"EgKatn9SuJDAue+IeZuYt7MJJeXdNoqOGabpisfAbYjtnmnsEnYwuEFoCAySCxmDDMi/BeN2y9ZMvTp8",
-	"FOcN8sMsQiA/iOUYksZMZJJ1hTuY3+r3JTF6xAgrWx97HwhNbulc7ZOzN2+enc1SFZCPMHzn/nx3/jIg",
-	"Rye9g4C8e9WzkSGj0XQG43LUxZBxiknO63nbPCvwaVu6tDymyJAaTBK86nB7+aKzMjm6CG0LjuWetyqZ",
-	"3EdnccdZ55sGombiGrjHUOc27XfGwmDVLKHc5kCsJeyVAPwQCPmVrwej35ndrJdErDVU0rGks4mzjiaM",
-	"o8kB7vTAka+NKscSBYWvxmKgReFzDAloGKBNQwE3YpIZKOWxqJILVyD1QMN0ZsQp9OOnygX8pXhrKy2M",
-	"lKToDdT6oxqY5LJrt3zCRwYf8lvO86EJxSzdiUFoLQiNNBGcbJlNWHLigkyY0kLOS2nedktFkbEgpFA5",
-	"biIoBJ5h1GEJnGGAq7Kj4s8VmIWtuOW1O+91rhvEkYXoeYa4ZjaSX44rME5KiBr8/c7st8jdxWqjMb6M",
-	"jy6d/4hxmrD/wCMJw364jTjcVhz2ELsPX34kJtmKNVZOdgFN7iV931ukbZRIcRlLN3KMHOLKM9WFjTQE",
-	"iHuJ6r5OnJLxFwdbuspTUbe2KZXXqBHXO7OEBkIVeeeeCgglCdxAsvOCOPcQ+m48O7URsXBXn6nlnrqH",
-	"QH7pGFqNKN4SWB5O2X4Ly1kJtuajffCWsqHX2Jp/cg3SwLTbBZjYWH8PmjXg4ab30owS1MgMkxnKK2Is",
-	"LSfDROY4lSsEicum2+r7oJvqQbVe5tqrWbGMjLFVBK1CQvJglmUkLw19Xsxh/mJUrNwMe9/8n/t493yw",
-	"gMrxYJETsdjHy3tek+vSYwE+2HDRdegumfhrpNAadjm4J21iSC1rDlpYucYiK6pkbWB0ZkHkNWD08mxB",
-	"OUfujRnPRo9XgoyobG1nasOrc4tsu5Hs4/dylC5RqI95JGFq9CQ0RNjYVVsiZZ9QtCXayOhSpRQ9gTmh",
-	"Epar2ivkInuSGZYEtcSbwWmRNAqnnG9wkXJLuNTs/a1QRxv280hCfcGQuJHmWwH+PsL8U94Mi1Ybx1ey",
-	"EmHFl1RdqMiTss+aIgP298wsSZgidChSTbbO3x4Ta2pGCudCE0mZIfORkEbkLZnet1tspupky3bW5qwf",
-	"0YNea7rfeNHXo8AFP6KrNuKsZ3GRkS4Xdb0QWRMUbM1M91AkKtpnXaSicDOuN3BJ81kVdGznCLJtLIVo",
-	"BoZHuk5ysG7QeSU6X8Gdvs9t4tWustl9PcN7O88Gip+P6NRwLqRWRqmrkl+z6rTwltV7+RQzs2wNiY4K",
-	"paIXsWdWKNu8hmMu99ESOtIgyY2I6DBNqJF3870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8TcV3F",
-	"JBHXpC9eaqxCOaXRhHHYkUBj/MI8vUfCD72T49e9q+Oz08HhxcXZRRiQ8Lfe68HF4f98f3h5ZT6+P+29",
-	"v3p7dnH8vw5fh0Gfh1dnvx+eDg7/OD++MN8Q98XxKQ6Wf3Fx+OHsd/uE+21wcHH4+vD06rh3cmm+Pjq7",
-	"+O349evDUxz3+PTy/dHR8cHx4enV4Pzw4t3x5eXx2Sk+eXp2NTg6e3+Ko707vHp79npgvuudnJx9tHMc",
-	"nJ0enRwfXOFYh+96xyeD3snFYe/1PweHfxxfXuE4Hw97vw/Oe5eXH88u8K3z3j9PznqvB1dnZ4OT3sWb",
-	"Q7vly/fn52cXV4evB+8OXx/3Blf/PD/Egc8vDg/OTl8fI8iOescndvKL3tXh4OT43fHV4PCPg8PD1/br",
-	"y8OLD8cHh4P3p70PveOT3m8nhxYcV4cXp70TB3Mbuwx3dDozKmuneii1UfvtioNUvElCkjxpz0ZZqz0M",
-	"s7Z/9zt75F+f+x0sSVcJtv7y6csyd06Oo/hyk5fYlpfDRwjVBGs1BwQLzWGM+4zqCRGSZOXMUbnsrhFd",
-	"vNqKhJSSP+9XvLwiR7l8XuMVXKmQhm5wEpq1Y2IDdVDPCkS1gmirWzpnDY96S+P19p1e04c3NEnvnZSM",
-	"VRXvVobkuEnwVrIv2LJg5WutWkZ+ETvp3bF9+OdCWGYuHzZtrjDvWrR+NgN+BFSnEghkQxG36X0S6kLl",
-	"9dBIENoXWmdxQISegCRTmA5BWkWPai3ZMNU2DqUi7hTGqqud3iKYNN/uw+TcfJyNE7Qd+eSgqk15by++",
-	"HSV0nI9ZJ7n5HPg2afJbmAtEWLyNmFnAYd8Po0XWarnc/8qbIVtfsNAowIKiFox31h5a421QiilNeZY9",
-	"swqCLhcqK2m17muV7ZTGCGqWs2w7DyRDD5QN+TWRn+POhmrWTU3zPVDaUOSBf/aeHifXUGNw44vALjWJ",
-	"+mKx1erCNboYcBtTXrvDpjob4pY3qHZSJIlI9WAGMgKuHdm0CH2XaQLrMbmLNKm1HSmaNDhbq2x0ZcJs",
-	"G8uuWYo36N7L6bPuid5QySjX6wHrg32pbpMNATQNvBxrH7PE1fheOW3+dH2R1YyGypgaeE+/R08Ppyol",
-	"FMDhcagWCR1alNbv8dhhRikdseCpWiMRsUTpxSwO1gk6Qxpdgw2Ni6eMo+VRw9gW8bb1dkGyqS1LKGaq",
-	"1i6LMyBPV48hKFzqBgOsi1scmPcS0FDPH7A7w2BNBFrj6Sq3L01XPKSF5S4TFQowfNj1WjyMzQ3beMMa",
-	"KPmmIuv6A726U6PVey0q14lW6FN1iXkrDMG2yL4olb6BP1OaKOsVH2QfmAu8GzDn3taUoc8bS4SrwS3D",
-	"BljA4+xvCWO46wSdscZ/zFkgi0q0jW2a3oAcwJ/53/hg9nfhoUQX/64PXlrznqlG2WcHUQCKH7Tp1B9I",
-	"XQXJbENdy6iroO7VpzwOvFna4/DRSe/NIDPndoLOVe/izeHV8embwe+H/xyg0ff0jfn+n+eH5uO73tXB",
-	"207QOe9dXB5mBtHMonx2enX4x1Un6Lw5PD286J3UYmCTNJlX7/TLu7zqXR0fdILO68Oj3vuTq9IC/VIu",
-	"z0+OzS+vjy97v50cml3YdX16RClrVZm5da8wVyWuLLsUS4suc/ngWd/NhKwxEsCdbVmyXpWK9S0LOM2x",
-	"hukKUXLB5j2lOnOZbT3f7nZah2QHpc2tutkLK1zzrlmq7D2WAla+gOpslG00spWGTt+i8T6ne+beLRtM",
-	"n+/uLppMC6rgyp4nbVXDLPf8ealN5u6jKo2lfTXrkKvz+FfqlPlML3YfrmF+dW2xaDGvIfjH1QYb441q",
-	"kPN+NQ4e1HIlu6eKhcYa0KJi8Vyrj+nDrqvCVL+8WukHLy20CfRvrXrVUBzQh3yupwcmYjywxbXWeEEk",
-	"cd7foFVhcA0cYwCXVDvKH5qIVKqGhwyMIjqjkUP2hkfWXqF5SbH/QENT7roadfnFmL9dXeHCcqoALJ3A",
-	"IqQWwdIGOR6uT5dQbSP2LxP7j6deFFyPEX59ObHkdt1dKje2KLWsVkDk4Uhox9m4LlsjYZPrMspbgLW3",
-	"usdyPpApb2gyw11r2PXGdIbbdV6qMl+3lXys4mLyVTcC6h4BjN9E6ch61rslNSoheaxUbrrucrgdYA8N",
-	"keqKva3S2P9lsMSxdE9tIls7Susb3WKjW7TTLR4xf6FittykLrS+Soqq3WP1IW0wozyGOri0E8WSjkSr",
-	"omG+rhu5RRGNvLtFNRxniR2z1D3Un8X63lSPEw+X6YpWrQ0RrgT4fcSVFlT1EKPKkxpFlgLjMa+HCipu",
-	"7ofWqPk4hWG/E0P+xm7+v7VsuyzBLE8sY8pl+Rdzy8jWq91f82pkGK/LFKGaUI4B4227Jj5IwK6lUMSS",
-	"teP/7bPrQToPKFmJKtYUW7kAVnUbWSxpXE+cM8mEdBAsn+SJuAVJsInkPjG7JdcAM5IwpW31ivpimQ+5",
-	"5BbzjKZpohk+oS2mKFsszr1kqzKmCRAF8qZNbUtbnSE/syZebQPLaiotU00U9t6wOXvhMzpjz3Blzyyq",
-	"q9A211cTl+tOceF7WOZD3TIdTfBNBJQKCBe6z7EEiBdOcUeKbGH9iymd28oYqQKptrvEp6tgFSjzpS0i",
-	"cnZ0cXhOhOzz4pJcvDu47LCv5DBOQNeVIbySKVTo/pYq4p7HetS27K7gY5AEyTsBW9fUcBIsc1BfdfBe",
-	"UcDfhge3qmR0C2w80a1Cj+sQ3L1eh9zfVfTsfYJkSwGwuSepEPvqEXApbb+js/s2bKsLPK3OsKQ7z5Vr",
-	"iEzECLvyoAtrH2ni8vKQuO41oUtvxP5yts+xQX3B4WzU2fvX8hVeKjgQnEOksar2yocvIFrncefjOuZZ",
-	"uGqLlwxc3qPC3PZp9VuaXLd/5S1QqYdAdZuHnfbxqXRgDf5hW3ti4EDkr/pF4hjOB1ipbxle1SQXVRGo",
-	"MM9AC02TlrQZM3XvV23R7LXemXhwD5TBnrhhe1N6N3AX5soHjIowYLMWbrSaIynAvw6GDfCp7r284NrV",
-	"1W3901JG8Eiu5SKSbjTtZZp2tVqiX2Dgpw389Rl0/m3tfUVJszFz4UMuq67lBVtT8bZCwWK/50/u/8HO",
-	"p8+7wS8v69o+ryH7ry3P5FJJpQS/1ezNhZYaUTYg6cyIbS9JDBGb0kTZ682+j7X6rVBMVDo1Dz7f3S3p",
-	"fOvbBNaUgvAwc8mnVUXeNuGxq6Jf3ZwP5wV+8Rs+sIwPfCiJq1VVTqBypQBQH/OqUqac7Fk9LiL9dHf3",
-	"ZURoqifANYuo0Vb8l/GUcf/Bt9MhW73zY3INc0UET+Zoz/CsyI5pBNbicJWkKjNILRN6CzTRk5qiuAsF",
-	"syb45Lx2lLUPpy7CZXnrnqJovvyc/vHx91U1CSriWDKu1ZmuG3Spa93gpVItqnyYlxtWfbl4DAsFHZZR",
-	"l9n4qqANHLBu/t+HKxu38hju6kWudZu1jlgC/lZZ6VYsdHatdiW11VCzKtZUTwIiUg1yKrCci1TlJjsr",
-	"o2LW6OAqUhnBIJVJq020rCRcbui62MW1eBL1p/jajVCjdWgN01ltSyMznoGgfyQrBOk60YyBg03LrLfR",
-	"2WUtiSjFzDSuBxOqJjUH+ba38+LnX7LqwFpIiIl7JyATuKutC+wH9WaXp6ls7N4Zzu9V0RemQ4jN4Q2m",
-	"IoZ2uLKiKVtClSascmRkRFli60+s9tOvQ31+x8tZz+9Dm9CyRqFl3MEgTi1euZZwlR3TJCHmYDxm4Nbd",
-	"TT5KkxwKMuW1Nv7VdIxDPLS0tFvGAFMbHzhYUZZadoct0L7hXTVAPKdjIEiaZOv89VEuQKyGTVYHfuXp",
-	"n/snMQf6PzAYzjW0jWNfk5W2q0Cdc8K8BPU96h18pb6/7v0s8b4glBbAWeGjxSLTBQYc5Jx+vfCSHGQP",
-	"UycKl9BGm2iSUnMg3SewpC2TmNK74pcFz2u+kjL55XxbsmqDrld/b+O4Xo4aV7SNM7u2HuZ5Qhm3lUWF",
-	"zPqZkC0nHikyhEhMIWsF78vl22ak5WiaVlVP63rS/tymJ21d15LGLhU5JjxiVE2ZBjcxNWvS5GK96Blw",
-	"J4NjSxSl7AcnPmC5VJY01I7OpKPCeBrLrU7NmxM9Tcy48chbDxsGSb3G7AeRcpSZpRrnPuZjUA9m6XaU",
-	"TQbIShSygPLp1hVQF5Sz9tQbp7MErToN7UKtTICub5pIoPGcMOsSv+biNoF4bDte7JPQLyCrBAJ3TGGI",
-	"gOBQ5wmv6qfZUnKlfykcmvJgMibWkpsVoLrKxGFHrF/UP8SwUTGu11zdjw8U6u9V4Wy5UWXlnNn72TXW",
-	"TvNc51j+IYYZfS/Uw36Ktj3NWoRv11gXNzco2j4eTc+JJhCnyZqnqnwc0ErAuoiAOrXBdZS0Y2U42qns",
-	"NTvPihpQWngjnRx6Bl8llvZ7XUpY2QWynCXne7OB8/hW46IfVYIyzGIjPLW/+TKcXbimLtgNSPJvMSSI",
-	"sqrov6A3lFkWEHQiyiNIbOSODwWJnaedytj2FM8EMQlazt2bMuXcfpthd4M4dF4g9urtzKEhpMKHMazw",
-	"1uEI/vF6IF0AiowPFcfcMBt5bCVWliG1AO4/U0hLcX5NZ+sebJpESwY3IC8jIWsOVVJe0+z9+Y4NYTa/",
-	"WpGNKSL9UD8pjI2tt7grP095xN/evfiZ4G9k6xrmt0LG20ZZjoRiHIhiU5ZQyfScbN1ApIUslh1qcH3j",
-	"2v2M9du/BCqjyUNx2o6yQemVKG0B9ZbpRlddOxN8VPD4LT+azDdoo18NXrXhUSWiMIBwZNAan7H+dmpo",
-	"xCI142QyH0oWk6mIISCQKHCd9HOqwUe7dTV1G9uOWmJYf0vLSCXIDyPw7VUyiC872HeV2nQe4Nkyg44F",
-	"QsMN5+noPt0HKkpHtUVcMie4KechZIr4F1p1hxulqhW6OUuHoWgHizacA+H2JTCcWs5r2hyttvc5U2bN",
-	"rv02FYmolHOjMdumkyJrm2cwkY5V626bNbbQ53W2UDEbXFdS+RvjmFY3UrLAWYZ+TTdljSvzEQ54wvQ6",
-	"CmfO+mok8wchS00/fXE9KPmJGi5IO4Sb3u0of33RB1wP/Ctbb31pWk5zBF93sPPpb7XRe78P388SQeOa",
-	"6sismvSWEfCQcSrnnWBVFtqUcY+6Nblvj+NYqNwIdKywpaMlvxT3BjExmyFbEmZAbRaPjXY3TyrzKE22",
-	"H0KZL3ZXWJ0sMOuO9kSMGb8fN4YpZclCtbTV2VozqpS/ozO4Z1+WfSHPX6znz7BrKsxRt+d3eYeIinzi",
-	"LsD2NH8wobooflSxzJk/a0m4RTvsRzHVtQ550CBlOqtPZpoAoVzdgkRLbpRqoiZCakzbsnlZQyrHENtu",
-	"zy5SRgKd2ue96ry9T0IHk5BMRBIrcjuh1jysqC36vCjWZix9cVH4E9E4hhTarNIvdCuEOy1t7HyItGZW",
-	"JUajxGgb7sLa7rarJYiSlVWzl8vu7sFjPhIuHbhtK5ILYZN2LWdq+dKlfbgp8a/StRlXk2NlUMD4bN4y",
-	"JpRQbgkxPUy9KvRw2ehVy8B8H3d8gQcVWOvf28icy1oev5Ei5THSlCM4byRwb/2kiIRIyJhsKQASjkGf",
-	"218sNd66kGQJNCZM75NXu6/6Nif6linY7hLb/g6HQNsDjW32ZzhL5UwoCDGUmaYx0xATqkjopu6aZ8N9",
-	"wrR5K5qA6nOdcQvsnKfmSsN0B1NoSL/jVuar1Pc7ZJiI6BonYIpwc0v72D/nv3INgZRNNl3JX92aS8Jy",
-	"x7BI7ZpI1AfU+a7SFThsOUBkBxRW4wherBsL4PFkCfo9ogW7QPIbG/Y6LODC3ShZtxKFiT1Zo6pavbt8",
-	"W9REb4KEIlKTiE6BjKSYkq0wmlBHsmbcOEN8JA49ASYdB1Cl2H/zWifo3AiGt0rsG9XWLjA/zhYNIYtR",
-	"lms1hTwbSZj9libXR5QlaZ0tFE/loGLjKJfRbyq+v155fZzodd6RdIVcmy3r07Jt1Tv2S3tadyHNCeVt",
-	"iQ5X984/vLza1tPVxWoqmJzBzvOGGvjdYNBNltVZRzu2IIFvUKzIGLQvBsKFZiMWWTmLMK60YeBiRGYi",
-	"SVz741YsE5d6mC+m1q+9Vu3XMuLUGS3ud8aty8C6LfmGGN89WT46NdQWCmhB7cU+lJny/li9Wr+snvUy",
-	"vzkXkoL+Itwir8/glrDkMHKaXERdHs8Eq8t5cZ2d30vWpstm9mzdMhhHPZfp+WtI6PwSomXp9zkJKVWX",
-	"/lsNEm2qxYmbP0ro+FToI6MNtCTcSj+bH5kO32DyUdIQj7L6kq8f9V3LCOqKoCSHTEsq5zbb2EOCbGXS",
-	"nfn+J5WVrDLym2/pV/S15qs5f3vcS0DWc5cRi4FHK+ubrahuBrxGuTyYUEkjDZKI0UiBNmJfSGezhEHc",
-	"NUwqJLe4K6YJ8FiRLbiLklSxG9hu8ElrKvUDJjLgM/s1dzmqglRqVT+VJ7JFa1VhAPMQ2Xp7fN7rkUs6",
-	"AvKWyqGQ2wGB7rhLwtlEcAgDEnI6hXB1qSdXXMZu00I1KB5SHQaf0zHjDWmVE6oGU+f2XNSGEjZlDaFT",
-	"HO70IEqlsgSxOvnQh69UwGW+JlOqownjY4LiTGDrKUUToJhxjyklLVoT2dUG+Z7qgYGqdF1BlKhF+J17",
-	"vWcf/hJ0sH7TuEWBHf9m9vyXoDNkUk8GsYtXKqmbX9ksnNBh2x2cmEeRBcde3G355rvCG2YAWVNrzz6T",
-	"eEOIZSCtrLc+nbC+fnlb0/tMimHSQqZ2Wzr3jxveY1OTW7x1CXf3LincVKTwmEcSpsA1xGQ4d64pq5vs",
-	"22JrzLI9O6u30TUUvGOaJm1h8ME+XGuczmDvzqeE8xZkBZiXkapIXNmSHKoGnl7v2xW2TMj1NfEw/RjX",
-	"gBbMWOyREDdkLZIhVjcILai14V8BCW8l0xBa6x1evHgCAQnRVonfF60nvtmtL5SAr1tZtD60YoGN1MQK",
-	"ALGAm2M5PcNTA2tRtVEq1KassxHG5nOyFc6As4gZNZVsSaom22HZUbmWvXFVmU23g4e5Ejwb39gRm+yI",
-	"DkJvJH3wbYdj5Ffefa6hsRkiS2FfLFrifjc8ChOstwy793UVqSY0sunDhdqK23XhPitvibKvY+V1kKq2",
-	"V0flAAvz5KMUuNYKf1sN5Bfg5nkNmxo5VjkWU+QuyEU8U1nCTXCaRyFIi24bqmxDlffx8j2Ebu+Nywvo",
-	"u2pnj+hAquLVxou0Dp7dC8UeT6Mp86tTob1TdZTqVALWCSZDGAkJ5Pmvu7s7u893dp+Xq6Y16ELfUGF5",
-	"nKrVq3zyX1EPeQxpv0m6X4KcJ+4I1+EDZ0MF8oYuFhmvrXxfc4y14nKOGVWJORbKVlIboWmWR3NCFTEX",
-	"qgYjOU9BG1RlnPy8u0umY/Lb8evHEp6XbakIh1XkXW3Rj8dNFBtjDFdCh0RiuG13oZi2x928qdhv5+Xw",
-	"gxYEoOk18LWExZRbq1M+7XT6dlye+OWLZcUf8zefv9p99uvumouux23vJ8g2tAS379UW48UTsuLvmaHW",
-	"xPvVWYH2CeUEpjM9J3bZRMJU3IAiTHcXT/iH5MQPaEHRLZrjXzx/9d9e/f3lL6/+2/LI/Mdh/ssqhFbB",
-	"UmT4T2FXuLQw9yrQCKbUeSrwPww8wy6RaPxY1IqCzt2OeXnnhkqsU44+6GzsIz9e/tW76hdnbo78m/d+",
-	"tsI60+mUyhp1uGfbURgg7RdcCbbsphGZSJQwjuThYrkWGfc9jdktleLHsbQ+0Pq5whnQYH2ssRq2MxS6",
-	"43p8zcbjwUa3WVO3+ZAxrkcRIGtZyoS9Bm0rONX5RlPXB6OpMP5yzlvpDMO4rSA1c27DffxXWTmUCw6E",
-	"SiB0qKDkDcvhMnIj1PkGfMmqGKSVbEWqibgBmdCZ2idDkfLYOg7QA2rURrJFNcEipmZus6pIxEAwyqF9",
-	"Hsv5hLmdrSyakq0/8KCtPf3CmTzQZFU83Q25NZJbfoJfOTzgzPrq6UiDzGtv5liIEs/iqKvDAdzArqIn",
-	"1uhda9j62nAV1z81cimhsxlQqbzhAymrtpJsm8Y95xNm+/a0iQrw6b4rggMm7D5GIg+BSt3/Ngmuhqk1",
-	"ZLi6DFbzxD6h3gFgWZ7RVVH4X4f1+C5HBaX61woXQnXzzxTc74YQF8DbVDbvfMIuIKYN90MzP/7ok6Ek",
-	"zBIaQbxP1Ixy83lkUF0UuLCZ/FG47VK0xanwpgEaTYhberY+czGE/7r65/nhpzZBKhbzsv2vAt2D2Xh+",
-	"CBs2voSNX9VGLPXIQnhSNYKp6FNygvQYxFjS2QTL/jubAgYzYRnCO0w5tkmaSmErEsltFfFETwazBPuW",
-	"OKdeJ+gkLAKu0MgCExYltl3WjU0pSKUZBpvUDJmYgpY46WwitDCjjGFgJJnB33/1+t2goS7BBVbprA1o",
-	"xfb4Nd/PhNJjudoC8xpmwA2bnR+YkTCtO/a+1zVflBCz+0xoczDWfa/quPQb9uvINlKHVXkh5IpvMoax",
-	"pDHE4Z4LRfFzkDhbAGGKpDOb3cWJmNm7B8XNrf+JcwYE95RH3G8TrPdwy6tuzjlijJ3TqHtCD+zXj9Ir",
-	"oqkfhMOaVbR3ASMJ6p7lMKR9eaDFNVT9D692f/1lPVtmebT6xY6Z0iAfmC5eKa9vc+oScQtyJ0KLVRaR",
-	"EospZdxISEwrcvz6tEd6lwfHx8ScDNkKh//3/xVNQHadUTd0NXZVn4d3fGdnaH7cub6h2QP7BJhhA0TN",
-	"AHMvSCLGRgTb7pILsLVctl69eLFt1xAJrqVIsM8k475Do0ULrEsZ+ehRRbYwbPM/IMXOLYv1ZDswqMv4",
-	"DU1Y7HdiWGRg5BXa5+6rhA4hIVOGleItYPxglBzMJUsSFpHw//k/Q0Kngo/JCdXmNdAaE67KyYeetVZT",
-	"8mtqYSTJwJtrqo0r2XRqJA+5DCJkBUDqshG/v1IApYt7kcWX4mOX2xCyJ90yQPlQklaB/eWLqbjAYkL5",
-	"oiQpkkTcDtJZfZjuRMwaqkr+mYKsVjtdWXDeZojXlvF3GYFjdgPci6mYbdsiPNevxa03n6cWIC79cVFU",
-	"lSIximAcg9yzJQlco6IbBlgPwLD9HWHUCQyq267taqTSGUj8pniRuCRLO1IhKi9/uvY6ufTl/g7QKF8T",
-	"bWUjzR9UhNSPsdRFgBkBuZ8ACL7lXZtSxGlkG3Tco0tFVt3hYVVobT/hVZT2EetJH7iHH9w3ZZBdS4sl",
-	"asuN7BZZqE1WGyxJUDJQHzRlqrQOwNZgJNPaJiRvxS02EHamkGLxVMJc1WWXzHC/s52K2Ej7K0B1/2qz",
-	"q3tlVGio0DCDTeE/gsOgoRPW4zTByI6wssvy/Dn6lvGm2AWjinN1wG0OVa6QWVBkHYs8oIw2C7hax1gr",
-	"cH6Y6l1lfBvtu0kDqEDqXgU+7sk51+7UWSXzSh3dowPy8uXLX8nWi90XP+/sPt95/vPV81d7u7t7u7v/",
-	"axvl3kRENCk9sPvr3u7utisCwkmBqPD+zcI16sYsS4ivKibG3Qb9rsAz8uF7U5Asos9O4XbwTyGvV0YN",
-	"VBGhzBv8kbQ48Ud0HNZQ3cZzeB8qvFeQzvPvhi4fRhQr8X4l9CQYQblG2h2NsOv6wIjTaqAmtK6s6uEd",
-	"jTTBH7HHrkL12qifzlUijdKT6m1yOxEKiEvqdoEvalVr3RX+psKhZTRXOVbbd3CQ9wdenG5h2JiNRiCb",
-	"/WELL3C4XW8GB4ZWSmfh2aC6n9LUpYXXEU5d/YkBcCNUxvU66VKZ+J6CZPaWPb22gSYPEkAbL4B8Dcuk",
-	"x0wuLEGsKEfWUsun1uT3qAKcJ+nNDdLyBlnWo8kJ65WWAktaNF2CvhAJ3NNK3KICoS09WLVMmS9rt6rg",
-	"QHCOyFlj4I/8b+FewYuORXRcL3QJauLKQxbyD30/V6wWsxi5FiWF9KxaTVu1aSWOTSDe0dnDO0Ov2y09",
-	"30AxyMwufCV2KWiojhUipjpQu5KbtiICGvIJ3M3QuSIkkXAjriEOiAKJ5ewmqY7FLQ+IFoKoRNxuL4J9",
-	"mhdLfXRviR+7xe7N0b2f1aePhMhCra4c7qGXCM1dlpXGZItpRUIW7+WNpRAZWVyzX/NmQ8NtG4mSlTez",
-	"inqupaPq75uCiBuQksUwUKCLH/MnnGvAvTlhcQz1RkR0tc+brtP74HCbsjkZrayMPvbAJFvjRAxp4s2M",
-	"27UmpxVEguDPI+rbtlV3GKJ+S5PrpWiiBsM0uc6RxeYcJQlxYT+ZT6OeCd2LzSwxEH5dDuR5zRpQfQtU",
-	"6iHU6fvhxP8W7pFrgNkOTdgNkC3r1r28PBy8PexdXP122LsaXB4enJ2+vqwhuK8Lgny2YGlwutk6U1rI",
-	"+TH3zX7qQGCfGbDsIYdTU6YUxJY2FLkFCWQmUw7xPqGkBhOJ9eSsfe954X0dkASdhCo9wLUNWrcwe8qL",
-	"oHg15pdCeZWLe22BvhcQLZFUJBRlFYwly0MKLdu1Eou7VyWodOod1CdU6R2s/LVz/HrdY7N4Mahh7QWI",
-	"e+Qq4t/jXACPLcRUt1Oz9pWHNed6Aoqp+1hA2/WB76UxE3kreDWDOqx4jvV+zVPJvq8SbiuhYjleDMQz",
-	"6rAqp9UUzQrdn5e0d6m0+l0ZFpnF7ixk62EADIvt4sI3h1fkGZ2xZ/i9/VeFrbZw3/S3xvDHKyN6PkwB",
-	"xSHOKZMbnbORZnIYNZTxyEODFjkQ6gVqwGqkukvDF2NFUq5ZYr3FOBwpqhQNxc98GNF647u31pmgeWv4",
-	"y6Ba6nAIVIKslbDRu78CUd6rGm5YgnJ1aaWFlABeCyW3jNpzlpRb+F3CeFpbpOy+8fYNHuCF+PsWBsgs",
-	"pL7Fs429rm6FjNun7uSA+ShkvDKPxIUfl6Ph7YzLwf7RxSh9vzCvJ7CM5+NzPq2Bmnuw3ky+MIGPzlrO",
-	"yly4VhGwywFaGxYfpzILtqrfjxHG1lj8iCbJkEY1zQ17nACVCQOZRZBiCbQPZ8cHh4PLq6vB+cXZh+PX",
-	"hxchsYa5+s4kCeXjtEkq9iPXq83ZvFjGSDvQDCEmW6FrUhIGJBQz4JSF27WpIcqyg7qILAkoz2KeRJhd",
-	"Iyq0MSHqGrD9UOv8gUUWtCSNoFUSQAa6ID/4AswKp7cSlR4oaZSwciNtNEobRThlUnpF7DDU2RCehxn7",
-	"jI/J1sfeB0Kxqv8+OXvz5tnZLFUB+QjDd+7Pd+cvA3J00jsIyLtXPatvjUbTGYzLRqXmTmBFwqzwkhnK",
-	"GP4B2w3kt4Nz8uq/EU3HZCsEbggP+M77y3B7v9Q1yGxizJmyIcT0WpFDPk6YmmAOdkWcfv7LQlO0T59f",
-	"BC+/bO38q7fzv1yPtM8vgr9/2f4f/7Wh5qRrUV2h7omkCsiEca3IFiajBySW6VhtY5+GvA69ZS70GgvY",
-	"TqsLrHcn59yi1KyktmjIBehUcuIZEYbs442a2fWZxKAO+1N+Zbbo52+RqQ4VrYnvXIoRa+8WWeWu/x5C",
-	"ouu86++ddFoRPu4R9pgF8C3Eiy+PD793SzE1sO23GooIU6UHiRgz/qDA0fYOrseKCfRQy4GUtdbKt7ws",
-	"lK+8808Nh/6wa80qLJvbrOE2M+B5xNArD+1NvFVr6H8QER2miSt1UpEj4ri2DSHIad7dN6KJb/0HEgiH",
-	"23qLQVasvK59oNJE46jU5gxM6ZxM6A00lHY3j66TNLEg+0qMx7X780tbDaGHs4ICtDdo2YSWH6xF+2HQ",
-	"doP4DpAbUC8DdX1aE52x5eksIeMj0XWPhBlH6J0fk8LDtTrzMGVJPMBd1ndlnZZbGxRKFYvBYpmhZSWI",
-	"mqLv8rrkdrLSokrzBCVQ1MJRsAjqoZhJ7svMDz+pzEOALoN6O8cYuDNkrBTHGjxeSy0ljYJm0YRSE743",
-	"t5LfijVV85hzE0OxAFTRHuEA1whvIzjUpAt6rasG4leXBaXMxbFi0R3z1xwL+Gjp0nTaJ+RZJ09rISXH",
-	"lVX3lBs4KOxpKTAeyDEzmG74ZSO/NDA6z113dbYXLQazhM6btK17mSrtlBJiUsRhshWa6ULy323onlHr",
-	"x6mNM4tBNlgrvcN1Da9pRuMr8ecSn1zQ8Raa9fGqE9RKj1hByDZ43SdYY953jHbcQC1UH26toTa4cHPQ",
-	"eleum/m/uyVWOXSLbifNvM734bSnEBTQpcT7LMBXFr+rouMjMIAicm/4QFs+0C5cYpXtaw3e8dgGzozv",
-	"eEetWUsn6DiTq/kLXSC1ntuGGI6DhE5nEBMtyG735//3//9/vOjulsI1nrvAi+Y8kHswnodGalSL2I4F",
-	"KDKk0bVPqK/nCOvn6zgcsoPlkepV6VE7a+FK/gZ3BgXqunhhyA1JgN6AsiJ6DLNEzKfANdmKEpHGxDdI",
-	"xJrvMUQJNSxRy1T5Xh6LCFkNxlUaM3JLlQErKdTRvDaD+rXzPXnnqK0kR5Ok3se40nebCFprungnYkgU",
-	"2YohErZejX0y75ouhWEN3VZp2Y0Cs9INsa+UJYyPwz0spZJt0jk390noyt6Ge3gM2NwoJorxyDmPS72J",
-	"rl2+gs1nSDm9ocyueEn93Ibi2XiUfuEFXGpkfheQ0Pk9G+EbTQqPu3XXr0fpgB8Um9MPWIwaa6iAx64x",
-	"d0i2Xu2+8vU3+9wGluw397avNMLfX9qhfvuHbVEfdHTmdaxcPn/fvUeD+9L5lwZvRLcm/ojMa0CTRNw2",
-	"xeZ7Wm/ii5HgmjJuVMIwDwDA30IMuZppRSYgYT2t0HpK65dU0lHbK42Vy2KV+pjPUgBCtrCgArsVoH8E",
-	"0TJf9kaqXAZuJ/JkFf0g1ZJiVQqaTPHcgJpxh5IpcwfcUjmtvXHz8TAQRdeJF8urq1iG2174ar4RvYhY",
-	"uarrHHvuSqpU8MABlkPN7vIR/UkLANz4ltbC5WXOpWHKEs34YG1nDuJCxGii1y+d5V6ctxKosa/WQ31N",
-	"+ZTldQcVAJSmawHQR+DHG2fU+nh8v2LMsrmxRosOPZWWQ1PG/cdWfs66XZWrXSwpkb8snnal9l6Wtj64",
-	"ChEMLQIcboktb0C2ZiAj4DogKTaUfmn0Tzaliaprh44Bl1EqmZ5fGgTLfFW/w7yX6kmd6q9A3hjlv3d+",
-	"TK5h7iwA52eXzgRAUz0xf+xcw1yF+1gYPNIuesqoatipwigSIoGAoL/YGjbMjyoSMxsnz8x0E6DW1mcv",
-	"w84fO73z453foRAhZ1eLfjCMh/frtp+OPMz/8fFqQdzv8XIaQO1WMKglJEKSMP/SRbuHXXI1AbtoLIWJ",
-	"igrlfW7OHcVy1JgQjdBC4NJ1jZiotC3w54RGshUarhX6sn2hLc2Xf3YteP3HvFBf6LQh5BFI9DYxIAPR",
-	"ROtZ54s5bebcaiinRzpvfGVps6cUU9rVIbbvqb1nz8ZMT9JhNxJTa9qh+NizMdVway+DRW9cYTxElTf2",
-	"4T1i4Adcu0p9ga2GEpCiKuOQJULEuOi9ccqoCgzs+tx3TDJaeQLxGLAvUEBGQHUqXaYr2bJFEHvnxwE5",
-	"mwE/sr8+Ozu6ODwncEOT1K2AGu0uQSZILi8P+9wn8mcFLkjv2W++Gst24HsLJ/jGRxheiugaNIYDWo9j",
-	"n/f5f/kv5MDsieOO+nyHHGIW6T8uz06JdGycwJ3RichMiiEoshU+s2Wjw4CEz7Cob7ht/rSVoFUYELt8",
-	"M5VdpTIoZTCOkL/9DdxF9re/7ZHwc9+z7H4nIH3k2vYvZNz2T8+7+5098rlfqN1pf87rhfY7/+OL+Sbj",
-	"8P3Ol7CL2zKjKRJRKecuPNIAh7y9ujontiiIr3vsUvuJ5T/2lKl5ZpgACY1WFZqNbIUfeifHr3tXx2en",
-	"g8OLi7MLA4/Ts6vB0dn709fmw9XZ74eng8M/zo8vDvGLi97V4eDk+N3x1eDwj4PDw9f4dbfb3TYHPEmn",
-	"ZnpnPggDM4uLgrVFLEg4YpDEoe/DCxIbTgkOgW2AbY2Hym3ZlXl2h2i2jl1p/9hxoZs7x69DspU31f5J",
-	"2SK5ZAzcMAbsYgXbdug/dg6ElJAgnM2bOMeFSEDZusCC52VA780kiqwqYUrnvIqQIrcKczYarmJdGKo0",
-	"pXNreWPa8iFf4TxnLr0ZjSaw86K7u8Bbbm9vuxR/7go5fubeVc9Ojg8OTy8P8R0UXnRSYVNFtlLI3dzr",
-	"vOg+ty+hmX3GOnudl93d7kssnasneMc9695CkuygYe/Zv2+vVfffLqN9DA3xBUi4H2FIfoc5ucx7ati7",
-	"Q7ExN3hkrkSLQ+ZrhX5w8xuavOZTS8g0SeZ9vhX+4+PVoHfy5uzi+Ortu5Acxq8vewZPLi5f/PzLdpd8",
-	"zOpGu4CGt+YHm/8CeCJoXnelMiZUQtznCiJpf7QWtFk6TJiaQGxPJzvr47iz13kD+h8ff7/EBC6LzQie",
-	"F7u7/ppwyVmF6qrPPKisULpKZMXx8fZZhKmBlgLdLYkinb1/fTKSrWsa1jk3G4jMsy76+wYkG81LdzcW",
-	"HMFKBuhumXQ+mRHthW3Q/xnaHXcSYYsd1B7yKSBmY3WXLjliiQZJhmYeLWRAbNuFwJA9VvNF4sUrQJqL",
-	"oUsOUqmEJDnP7C6A2+jTPbOSE4F1C2ZU0ilotF7967OVef5MATMAHO3g7Na4l8N7ZVPjxrGcBSAbqRw8",
-	"33okDwSfC/h4A1Z2ujK8fKHYGtfIjCm2UfHZ74Z5sSlkgmVldiP51QN4qX7UNLfr87tyWnQLrj9pHbXl",
-	"mPTsBEMwWzxoEbbz5dMTUr/H9pIlqYYb9AzdYHk8sEDsGg7+yq6kboJsxc9+o7HPmMBXnq9+5T03TEJI",
-	"9h+I7UsvV790JOTQFrUxb7x40WYa5wMzAs4h14a5fQk6P7eZ7dLqWe8LrqgKk/xc0nj+5Wt5f/pS4p6X",
-	"QGU0ydIkNUnEuMgsDXfcmVEOyRKe+cyy3EbW+ZEm11Y8uJ0YwSCaUBQuYiJhJqRWxbpZXMu5q3Q4oWqC",
-	"VVQZvyaxAIW+uinV0WSReX7ANXiE6jw10uJ07v1lmOv6lWbPuhbDZIsmSmTypAMJU2QozYW13f2KyPpE",
-	"COfKxJfxzZ5SGd9+UvakEQYtkS8yMuEza593zWlqKmuiII7pYjMa2U4UgkOX9KybsU7kOTBDHpjRO1lj",
-	"g99EPH807MGxcZaMLZWtSdh46wnRN1/AMrwtdOaaihuIv3eG+7zFG+d0nggaXwlxQqWtF/zq+c9tlqfS",
-	"mWFUEL+DmFHfTO075PK1RIeHbdmMQ+wyidlv60ksL9vWTGcXrvs0lppzQo7l4GFGfHvXMA8t7zbiFxkn",
-	"YkhcMBXZCv9mtPT/Yf75V7fb/RRuG/XTFtZK6Bwk3haCZy2UEPmXEvJxtvAnp+Z8qg1Jb0j6q5B0jnKW",
-	"pjO6G849Va1F5kpT3az7noN0ZLhlbmS7eXLyPCAXEDNFTl5s75EJ0yqwheBUQBT7j9WBJ0wTSTUE3qA3",
-	"lECvY3HLsZVuxiAa7A+I2pe4uqcmIJxllSxnAMWUZpH6C4ho9ToBAqOw0ZaI5AzsO1nNyFpUOpMxSNtH",
-	"8xrmRUNKRDWMhZwHtiglS5ieB7gMMIKbhju9T6J2VpQjV/mxhQXFT1vStVeVuzzwLzVaLPI9rDXwh/y1",
-	"xqHz4tn5uIulBRZ8czKasBuInQOESiC2CCtJeYKWsglDd4G5rJpMEtQNUpq7WjFh9VoOqIIdxhVwxTS7",
-	"AduU2woHMaFjyrjSBj+CYnpbYJ2D1rLmypXWLfLPpRanFRF0P5b9xKBMe9uJK/K6sZzck0sGZe93E/80",
-	"B1J2Ny5w0DKv/PQlaJCsf4e5JdXws+dTX7qfFafXgIUYvrjAWP8jCVNmhOghja6Bx+ZP698JSIjh1JZP",
-	"hkGfh3A3A8mmwLX1X4uZCrveeZUmQG6YsF4ndCKSVy9emNua8bEz10ASW7eR9X0Spvo8C+Dlce5aIK4H",
-	"G1aptuWTEzEmW+inFP7Xy8tD57XcrlXMsbrEka2X/BSivBnaBp20kt6fP+rEq8QODrcIvu+dend/Xf3G",
-	"geCjhNnwmI2Qv0xvR5QntMRMVvKSJVLZM7gz4GgUznpJksVHeHGB8ShJY4i3ixWOfH13hZH+6PsUkvyz",
-	"9+5k3zGHBEjIpma2LLR7UVQ7xOWsIaw5H0it9NFBqsuzNtzHOZ0mdckZT30t273huRcHwuXcb6BaxmBP",
-	"lMQiSg0r726u6nWuagtbZ1V6MHVZfG+2k1l6VoZUbLqpyq5FW+uRV4+TMI7xHZgtYf2ze4QmWH2LCz1h",
-	"fNzt8569Wa3JzSEwthTnviXENcBMYQidC4TokjCW84FMeUi8JUEVXTJ97pJzyK1k2s6zaGObrkm/bs71",
-	"1IdPT3jfTx+JSLOBvqrdL595pd3PIJrFTxKzmGwJSW5FmsQkFtsbQ+APbAi0Z9pOzVjGvLJwxh0XyviM",
-	"JkmjpHBsW1fa8gf75r53VhwX0mc7uoeuCVS4HVgWVQ6KaW3O6SVJpd9US36TdR1rR0+Nrc8apBF7YdTb",
-	"Gl60CUdxmynEkn6LwJTFVWxCVJpwor21JevPuLG3PK0Ql52QBzmhkRRKoaBUZYwLbG4FW/xs/vtiGWB9",
-	"U5yi9zNjcpjK4JWkQl5zySyCpXhD1yIrtJaRRQb4Gn93ho8Kz1tBH+al32F+TvWkjkhe1ZQHsIv5qmqE",
-	"XcfyN06FPhIpj3+kq9nCcl31PWiOMbZSvs+U8f0DnUQfEIwosl19LDaGh1d0HHbr3GpPgU67X9UiZq1h",
-	"gUsCwiWY7TZD7ieVg2okJAmPRzvvqI4mIRGcnPeuDt5263wq2cX1ZUMTT8nG34Ben1ZmvnN1vUSTGaoV",
-	"GbMb4F1yNtNsin5NoylbGorm2A0rLqJE1qbTIJW5zucilX1uKz28ev4iD90r9V7ECiK293uYlWt05SmG",
-	"Ip6TrVe7v9p3mdHERiOQWK/C5glmN5i5Ugjc0UgnNlrOtoV2ipxvAT00x0/R77+lAEgsIvVsmEbXgBr7",
-	"NK61pNtq4g/nAEEdpSG4tnxLRB/baN0DmIkVEyvl12bwefg3SdV1BX+e0Dxg+6J/A6V+FfNz1cp+DJfA",
-	"uqxsfR9CC953js3vbOrtkW09vDEtLJdfLJ94TPeDFaafOd9Cs6G0xwkthiv4hEwj2tsg8BGWIkJJW/k4",
-	"BkzQTZjSyoc0lPq+lJmgC4f48eWgEqA2cvsj4L1DDYP4j4TweRCti51aErLuM4+t39/sM0VOb5CbclKI",
-	"v1OcztREaLJlr3z7hi1nZrTc7YDcTlg06fNS1CyRYNiZwnBaGk3c/dwlVxOGKaURBujapwgXtwtxtyg/",
-	"+yx2ITHYN5OAMCGRamruejKckwnlcctAXRtZZYN1v1OKLMf7rsj9eC04bCjyESjyyCBlGQeJFh5FF+j0",
-	"fjaeZ5m9pk3wojaigHY5vft523k/BtKi953jRTWl8toWvK6PVzzLpn+oVP6jRbD5nbe3rWZg/ssJv3+R",
-	"8LcZyB3sL5ITBHaWfqwbNRv22eeMEgfXMF9qqb1yejQZg87ttT/59seFsh82BnWZLdbj7FMT65Xf3Xp2",
-	"3ItSiscG1x9y+1hYErqI1G0MVGnNPfKOXhcdBgqkFTfZHcTEICGQLSGtmXKaJpqhwUe7UJGAUG8B2jbX",
-	"oODQ56X7iGy57j4M7yoXYbEdEDGzpaeSuWtGHPqOvFSHdcLZeaq/A2x/GuuO39QaQZ9Pc++tUvE8uv3l",
-	"LruN9aWZ61yiOXx9ltPi8lyUj1uFeZTYh+D4D7iAj3qxdnXQxprs4wljPL6jGII8pl5tLvCvHTtQJ6bW",
-	"KZRNKRuheyQkUzpTmauGxapcjFHZCmBCT0AqDNC0sdXKteB1dSKmqdJEpdM+14I8393tkjBbjbm0bYE3",
-	"cnF0QF6+fPkrkqurJpaIiCaWfn0spxiNFGhbr5zxPsdO2f8RHLBI+xbl5Lh32iP/wcpmvqzU+6uD7b3y",
-	"eIwrFhuRJabzxOxmR9Eb7OFAZ5gH4hrHBjZ6dUI1mdDZDLgi+pZFQDhAjAu3K+qSnna9e83wWCrEQcno",
-	"0Uh5EPe594gJHkHgwzycRcDGolMvzDsXlLcg30qmgWy5QIyglJzS57ZnvM09IT2i0FdAXPSad2C5il6K",
-	"Tn2gh86/YFxpasNuKXm1+2tzCkuFGTyCrevxxaPKGr9JWkxlDSsTcyuUvHGLbaSrJdKVw5ZclfI1ciNP",
-	"lQ+0Ji7G035mcatAMuoZjvYFG7jQngfu+z+yC0tpOs+ad9miOlpSlmCowXaTDeNRudBqxe44/qsFoa1N",
-	"jj9a1FqVoa6Uh+pN5jwLAMki16zEbkunYiiMR2lti2UpzDnFurdxGjnzue3jo4G7pkELIW3fDUbvfqsr",
-	"sHTxbVSGJ41TW5s6GiLVzoweXRY0lQ0SQ83glikoKwRMZQlbMUnYtSFVo1Wgr7E+1OtbUsaTy6bfJEZr",
-	"TcL04VobyXQjma5M+raXJc2Ywpqc5t6i6bOI8giS5tiUK2RC2PPMyJyuDr9L+Art2wnE4b41DlaZWkQ5",
-	"GQLJnmuSTw/wgc1tngPqR7jX/6risMXGb0GOMwlGAFlalM3rrhhm7fJBjLCcmxmtlI2VGe9opG0deCJG",
-	"LqAcmxba+PQ+lyJJRKq3XSZ5phhjnrBdW2AD0TCcHYPOSELnItVkC3VUouh0lkBt2Pm53c9fn7DdRlfR",
-	"tzvfjbj+tOK6Ow2fAG9oAE38j0/HWozHyZLYzqOEzRQJXfm2mrysKxzgxw9JrslO2KD3g6yVt0xHE+eX",
-	"IoJjIevR6DF8wSlfGY1vo1VofUz+MIGmYKn3fugfH6MluE7DG5R+tKAqhOgCWq2J09fDZ75WzvqtW7wd",
-	"0pYtCIh2ydu0UI8Sq9MxnWANUixrxem0fTuX34evs+U9RcWKfPyVxSoWS2ctH9g1x2scUFeKXywf7YqO",
-	"W1UCVenQZvZlDZQWgb9u3c8Xf7m6n/mxt4+ZzuhkU5HiceokY6Bz1mZwBxNe4gK1l/nY9XBJ0Mgh0xOQ",
-	"JMRgzxmV+pkh152YaupSkQVHIpganhkaUlAh2Qq7+k6HAQm7U6z12Z3oaYJ/zOIR/m/QKtzvc6rJVChN",
-	"wne9Pwbvz0/Oeq8Hv/3z6vDSZicLTZNtGzWCxfyy+mPhZ6S/ADliQFwXplQmAfHNAZFvKmz3Z4uHIqEy",
-	"RaIJRNcQky1DbLYieIChJyg0mAG3faEZyufmDXvJ7uFmhzS2I9lQEmVVVNtAxpmVu+SQRhP3VqFmmiJ/",
-	"ppDazD/CeAx3hp9shZa37pGsKhFy+yFEYgqqzxX2wsHFCR4BCfFVI6mTnl3KQoU1mmAbRp/hXe45iU3W",
-	"hHbr63MUk/bQkcU0TImic0XCOLVMAPaw8nKIa/I9A63ezhQG9mY1/mqTqMZQvW2ewviez+BjQoJODdKu",
-	"M+D7WSJo3M6C/+IRN2JBtkryywja9uqzqGaOqAbFNnXUflyzey+OC2etRQ0917L0oHO3MxTxfAdbFXf2",
-	"OqlH50Y5tXUgiC7gX2BrvkxSfm3rNMJ0CLFhY86Rbn72TSCy3imWpVkEbYoEyUl6bR3tAVEdm4ytbxXX",
-	"EeenXSuh1KpQl66sX1bRLyCh25L75C/LgIQjrK8Qul7ICVWaYGvfwOKvrYJlpNJIpFyrgMykGEtQitxO",
-	"UHbwV7YrF2iQvDbk40lQ9ymk9La3zIY4vpEsf8ahSZTP45YyvMyU9BoCWsH3n0nAYZZ109qBOy1pZChD",
-	"wk6B50vYQbZfvhq65LhQDsw9jlGBBYnWpntpV0pecLBx0zTCaOupLzSsNMwWSe3CrvlJyO3FVya3/4ly",
-	"24bQvlXfqhjuENMy8kK1qCUt/VsM25r5UDX8txhaqgVVmnQfby+8c0J3C7lSVUg8VrYC7E4xotJfS5rI",
-	"lKsmQ98/zNpa2/hgDdvZP8TwEl/5Ae1U/xDD9iYqc7wb69Tj3GjH/rIyQPVBAExmslZLilt5XSE/tdTF",
-	"ClNic7eMxreMmgx3GBzgihuja9U3k8mUGTIVMWB5+4wc0XC03Xwp+Vv7N6uiPeH14mZsfbv85br3Wu5t",
-	"Vcu1+HeqJ+aPnWuYN/PvEyzdZduUJgnInxR29Q+MxJIx9iDLZbPorCCSoDEnHrkI1YTaJLKt0Fsouxzu",
-	"9MDWGg+3G0qMYyjB+hmq31c7ddxEe35rwPt1+e33xz1Ttcg7r4o42Ds/RkAVUdy822zN930+KNZiMKxP",
-	"2WW5QY0e/cdO7/x453eYh8QWwdy2vbTMG0b0J9T267At7wzOF4z4UiQQki2XoLmHNIMP/qSI+W2fYMkv",
-	"QofixsgtbmxLK2hon4hbjlbu5jxFi0xP1Te3MMVaTXOfPzKx2IXEqxR07EWYJ7AgIL+ypLIJsn40+vaN",
-	"tbgn7kXarr26Wlhub8S1k4ac/7p0l+0bJUJpMVPkVshrtHFpS4c18o0ZK6PCJ7TM2pkeJLX8+OpqHZ5Y",
-	"wLTHk0SMGV9m2dGp5DaUKsISjlpcA88YOfmZTBlPNahtF4ciYSRBTarP/bKbPdjt8/f8mht2DlPKEhWQ",
-	"Wyn4mMyoUrdCxlb2j4FGmt1gWB6NnMa7dTuhGi8Kg6j+hW0yBm29rZjZTrm6BRmQ8NXuc3J8+qF3cvx6",
-	"cHBx+Prw9Oq4d3IZBt79iY9juxCCYhHEqAVECTNy4vG5WUnQ5+ZCHFGWpBJUsPiEXx/ZCi96V4eDk+N3",
-	"x1eDk7M3x6eDo97xyfuLw8twe9+tS5FXL35192N4AVrOd3pGvwhtZiHcRQAxxF1y5GZ0jbb8JBjObCXa",
-	"43MDA23Gqc7bOzg4e396lc9PYkjo3CYlmkNXZCudES3qXn7X+2Pw+vCk98/B5eHB2enry3CbDFPt7mjr",
-	"3kYjXECUIFxgnfCIcpKI6Jq4Sk4irfX7niDGPc0djWN/o472Vwbhl13KJ2I8xu6EX/cW/tEu1VcvWogN",
-	"V0K8o9zLYeoRmWw5XkaMDadAKQp5lXMEWbazmrWKVC/jrfbmxST4InNFX6mrHFpkpmLkRDml6qP37IRt",
-	"7k+Hi4ZE741ZX/FWO0RbEMv2vgLyU2jU2K8ssJGRDmHCXKZJCf5C+suz1oX3Dp6yr/97BXJlAW27ge/1",
-	"6BbSHFYqrG5DK441o7vmWtQ8VlkcAWKKl2ndDIErcOuteN4FhdWDrL/KCTzodEJ86PMZZbJLek5MCd1L",
-	"A7+eMO82jY2hqbYdPGxclBVcsM6P9TLb67dWi3XpwRl7eRI9tjTJ93pZ+vX5It37xIkc+bmozT36Hd+j",
-	"rZRaXzSmwApaXq7uZlx2uxauTkWk0BiwiOXjmXINnrGWVgRdci5BAceYxaz81y3NoyVTBXGfy8KNbcM6",
-	"PZfZskzH3h9mIcBjXwI/0zOQ7rd9CwjaXF/erR2J5Im4gJvieyX/Xk7mBLnvhtR/EJH58C7y5QDK0usI",
-	"Y7XLx7qSyMdMaZCr+1NTEhoGE2aiEVqPPS+xJQmH6GpJgCpNnr8wF4ukkQapAlutikRiOhV43bvXMC9Z",
-	"aAyfps5igGrAvuUjQ4k7kamNHk/MYo2CR0IMHuvGoClLVBc/qbDb5/VGhpLZ4OLwzfHl1eHF4PzwYvD2",
-	"7P1FuN3t8z7vOXOJZU6eMU2oKtoGsjLhyHDCF7vPw8wa4ju0uh9vhbwO+lwJO6CFtWVCRpU3+5ZwAzSx",
-	"LTmcrYZM6E0mTak939I7D4UPrB0mCwH3Kys2984zvNFQYGUuiG1qN7YMib2yI275NokFYFy6G9ZGD1k3",
-	"QyLGGDwqzDDK7z4/QUVSldLE1qOhWsN0pgvct8+3QoNqXY9qA7/wAe433K7nzw4vn4o32+G/kZehjQZi",
-	"yDgTqYUM8t5yTk3O0DP2sjVhsblhI5rsJEJYQzJipjWvFZC4VEQust4Ocwz3vAI23Pz+3Dx3O6xU0WyO",
-	"7qryzFcFpQuDigyhW+EJU3S3bphimGwjCnLhdtarB5lYn4fYtXDg+xXaoq3AtZwja8WcVxJOmOFJ84GB",
-	"RAIaUFHDnv3O1Hpj0yRqxyS3IIHMZMohRn+lj1D3K8T1Zmy/jk+4rqXr9f8uLqJTpfva1tWM619edTBf",
-	"kE3TaWcv7+PNuIYxyCcuFl3YZLuCbzZxduPIX24vCT5XegoZmJX7dhJKclTxhFnNO7aU6RvSrezkVejz",
-	"UIxtIVMMzwWyhYWIIyvQccHnU5EqHycQEAN1y+i1TTbqcyzcEhAMs8HXbPyX9fOgxz8gBlMlpwn+7gMY",
-	"0PNh3lLbeXtTbIva54i5d7pLQl1owRD6GtCqzEF+Ur69hG2oKsxUoZkjJJgH47L1bMm6fRcIUdk9psYB",
-	"ynoSLNc3EkZ4dNJ7Mzg9uxocnb0/fV3blcLD9sg1934KucHP8Y2UurwR3ComkHet2dhwfgC+4/HKsQRf",
-	"uNcSxkq+4y7hHXPbN8sFH60OMkuodSRigxkrtTO+M4WpkHMiswwbLHBhdDKI7S1uFIHGtuFv7RIucQVP",
-	"fA8W51pZAFxTjY2d1Y9myl9EEXMG7qgL+1qJHcux4hIL3CsiZsCtbZ2pvKXj0MliLGF6ThK4gcRqlgkb",
-	"AQZUosgKUjVihp3gqyBGYar/ffDiAmiy446Cc4jQurAWehigNeJHj4RGBniGLGDHPhx6l889BZg+nyWp",
-	"WhRjiJNi7K/Nosx+QZTBFWDQxLatNYA2k9DBwqYeYpfn/KPXWRjPtJaAhGakgS1SFQZ9jp/VYJgm19m3",
-	"JJwAlXoIVNuMfGuECvez/qaoann7t62aIIb/hkj3uQXr0DaKDHN0xSWHXWLLJFhOO0y1H9ubn0IW74U2",
-	"d3KciKHbOhrMmRFO90m2SyvHhSdU6R0cfef4dWhbY0bAKi3knYI2ZUpBTLYon5sxbTfN7JbAQJTtLvlo",
-	"TRA050O3VDkFjuTtMrBvvurzOkhbNY+SGvi6IIBMU+2SHpnSxChhEGOxl1SnEvq8urWSAxDtoTkpmEGc",
-	"GRAX7uxu2FoltW1JYqYy/HAeSpVOQZFEKJWAUsncnFkGX8bHXXLpO+srBd1prW5qz9eLoxXFtGJkFdMp",
-	"3VFgHvJF0qx4Xji2LNKLJsl2U72bkZuutubNq93d3doyN5VuNTeCRUCVYkrnEcXbe0WEQULsklCMJMzC",
-	"PXI2A37kWoJb/alvAM1Gjp1boebs6OLwnNzCkMykuGExSLVnsDvlZvlO0Ojz8HMfV9nv7PU7Ekago0ku",
-	"+/Y7Qb8Dmo7x5366u/sycioafoB+50uYGSl8ofktLuxnW55EiT5naKfM27cI6bDPMqp9hzjmPsQlED2R",
-	"Ih1PXKXL5JoAj2eCcZ01VbZF61Xh1nRh1nbn+JK/HAiNb0BqZuuYoHnXIIxFpbqznUmhRSSS0vG60+ns",
-	"dQqn1gk6wNMpJgKVvsXj6nxqgQRm0dZInOdrI3Ny6BgHFjcNqWTIaKPW8xWXCLUJK5/XIeVqY8rCtXQf",
-	"YQHX1qxEWRsankoncLvD5WDL550DwbUUSc2tmdxiHRcubG9vrOuYr6262S8/iJHm+3R4ry8pIR+wt44i",
-	"W2ZikDuX5rCtALG9UmryJqFlRlifoWTrImJxoNj29/KXdqV7dST4DcixYQdiu1Gg/lAwXD6hMO2mWSVI",
-	"O0D86FL0gTOYF2SrFma/6+Ezm03fbPELr2GeRTD99u7Fz9i0sZDIaGtohTcQaSPuMUUioRgHotiUJdRs",
-	"D6XKQmWXcDIfShaHfZ7dzcSWwxoKPSFbFxAxQ780IReUX5OjFJGt0PTVi5sTprOyUsxcdNRV4lCRMJIW",
-	"41aclaAlM8hqJVBs42afsQIT5deBi06PmLYezq28So0rF6acdmL4KOPjPp9RPQkw8Wy7S7DphSsYUq2w",
-	"hECu9wBc4m+LCZ9PUebKzvWNjH9++lUUOWFaBWSYZ71v7H8/dgyXPfa2tacy5jSjmi2tgHqFhesK2ru4",
-	"5croWRORxEaXGkuKgZvYA9Lq4wowkckqj+ZtIbYDm4Bo5EKuk3mfZ6WeDfrtk2ihKio51jBVyHnmzmk9",
-	"YkbFx5G3WBxgTc+g5F3ocxtCvB24JIkoYZwZJufIa9+2sBTcdZUKx6DPLRCwWh/Hlowqd5SbOa0mgCIu",
-	"U0a1UoI4mlYknKVyJpSrv4fdIm0al+2oJsUtCR2Yu4lVltwb3oba5yz2/svaQIcTpvwiV2qJHydzZ5eN",
-	"bA6P9GHVRnV/e3ze6/kwa1zgdkCgO+6S0EiwemrhcIEvW7cK+nn2SSzQ7zJLNTl/e0wmIBvLqbrtLfWa",
-	"/qWLrLqzurTU2T6r2lPjxiG7XgC7h1vVymhIvcD/MmbXnIDd43Oi2JhDvMO4dVWagSIXf+Goan+BITLd",
-	"JT0by4SuSE/w9kUjhHGxwIt89psUt9vN2dQOmZ5IXnGjf5M+rW7uZbThkqw34sl3ToU+QMmToiOUeuKr",
-	"Ch8rk6OPnKvTxhq6KDUUNbacAAJgYy5f7b40OsYc45ASBeTV7qvtetK0k9VGCdiKhznhfbXalpsSYU+A",
-	"m1n9yjJuZrVPEYFU0z1RKxWXEDIgORJuWelSWjlwu4ir+yW8dNj6yshaVpDs80yS3PfJUykKaqM0sVKr",
-	"Ey7zdr0l4RIf+ew+DRi2KsfxvoSopGNNfEm5olbDdvHG1BUFtFBpiJ97KC0Ey8VUnwryQwupX0GiXN1t",
-	"BM/w65YX+d+Lm5xxaHXJNfZtXeAdIZJ1mPGQyv0WGhIN21xzfR5mUbPOZ+V7Iuss5tP8MqQKU672CSVK",
-	"UyxbD3lZhN1f+zz8cHhxeXx2Ojg4Oz06OT64cuXlXUtGl29gNGZUiZH+fF1Q5y6zFc8Fh+L9a7ic41cl",
-	"jy6mFNKprbKgixGqDJLYKv11vMn2qX2Uq/rJhOtv0mi2JcfwZphvwjk2DWb/ErJ/1nf2vrL/MyeCNRkh",
-	"Hyz/uwKv1lZZsjj2ecHkuNz09sbLifcWgX5AGxZuur0Fyx7kpkbyd0WgHyfCEsOUzjOxuq0QU9+Q8qEE",
-	"6WUeNrWhMFbI2e9zfBnji8eU8UzeyIuD2EgZOzEHiI0s4gh769WLF9tBVgALFQuMjLPVD/v8+e6uw1D7",
-	"bL1hAJ+otQsgMTjC6OFqvlOJAxe6hk3vadjGKtkDAR341EKDRk7o+8vxj41UsTbTQgzyNcxKVhXHCNaX",
-	"L559NoMNntbYuG/+zfNwcfnWV8qFY2/1bMdWtQjrE53NT4/DeHxPxpn5lFlDHGDaJTqmKT652v7xNBUj",
-	"N9f9csrxtScR935S7chlwp7FoCFaUijtiHFnKnz+d2JtdJd0BOQtlUMhC+5yYjADywFgWkBItlCzD8gY",
-	"xFjS2YRFJOVMKzKERNy6ipGaagiIDbcT2NRQT6glojlQGZDZxFopYjKid4Sn0yEmAsCOTXWPYwlKmWku",
-	"L08DMoWYRTTpcysIBGQCNNETMksoLxWLzAZKWAQ8goDcwIRFCbjyl1h+uRB/EJD3FycqIMfnfV6YdMjE",
-	"FLRkka1NNxEY+DoCacZUAaFGjMGwrr//io/YPaac/ZmWxsfKNGbZtgIWhlZl9YNdQ8QZ5baxoqttxUdm",
-	"ALN2TItwse4zdxRdEuKJhJhXadboXKXW4mMzNDHMwzzVJZczym3gwHvOIhEDwX8wiFkFJAQehwTuoiRV",
-	"7Aa65FT0ua2+z8yp34jkBuI9ImGcJlQSuJtJW59HBcSli2KxDpetwTGvKJnbA1AQ2yCMhBmRbSv0aRwW",
-	"R6mmz07Pro4PDsNtTGegiasGKOH/Y+9rl9vGkXZvBeVzqkaqV5LlxJPasWt+KLaS8dn4Yy05u/Ou5pgQ",
-	"CUlYUQBfArSinUrV3sOeK9wrOYVuAKQkUlISfyQZ/0ksiQRAsNHdaHQ/T4j5kmbgM0ZVlloUEEjBHzIR",
-	"TmY0narWLDJa1nggMBSuiGBIo+mwM2LE5RNG+1t8IHJNNcMaVQscYpaXGWABNOTqlzPACzk/u7jpd8tR",
-	"K05hmV1N+EOd6E7403h+E46PtkNCaDGdZ2TU7vMB7/eTUr1cLM9hbUqNlTNWCXOBzoRZrlzAMizapwlf",
-	"MU0pi+gm04SCB9U9QeTWV4CANUU4QWuPsIYISrByo2WD11B65VQt4WIgsgRggqhN2BqmNJwa968W/P2i",
-	"c979LWiQ4O9Xv1xewJ+tVqveyGPaIw6sd4rUFGhVMAm2Jn6AqpAqopjQda+mSa6lEfMH7anRa26QuAuu",
-	"UF8DsbP+IlqOGdyL2XD55H2GZruGt/RdajZ8tB00G0oqi3LrPHcwOv7dPeu671PXXVtavC9Sd1DeuhNT",
-	"2TEZ8VizFOoOJeTOI9cmILyhbnBgZTJFAnxyspZnWxryvoFR7ISUY7remZLsWsaWjKysKa5uAWyelRVC",
-	"DaWMGRVlZWgnVLEmF4oJxc3t+PAzqsOJ2WSPKRdKF5CjR1kc43xUJAfYgo1NtWjfVcKqed27B/lBRJ/Z",
-	"1j6bbW1NmZTzsJkXgnNdUBb4eUVdbEPa9tg7ci5cQA2Pe8twtRdXqRzx+MnhtRMcxvcDr534eV19m5XJ",
-	"IieF8w/fTsQVALSgRu8atdYAC4BVWWgEjLeIQEnxqGlZpFoV6RPLr/z+HTebpIF9PFFl1C4S55IhliXv",
-	"2VF7ajYdlJ8VgOrKxbSsGrflFp96fhtVRKh3NbhLmaKYdKlT40coTRcIIs1EpIqMEMoGl6AcHv0ZojKz",
-	"7OAUwYJLDNkStU7tsP1TRbjIXWQk+KtkK99laRWf1byY1veVNvTNUPm7t2CPB0ptUakfcSnsYdZwQXi5",
-	"5/BNC+jXL5Tfvkf7lulNclfhA3UAedKlr7pEUdjlWuVqt712Z2JPlXKV2yJe7iGzxEbuQW/TOLYZp0AJ",
-	"axU4MftUn3ySKUaCq5s+WTEr+8CmWZ2V+uXr4f5dMZjMfHjfgDNWWJjPeal/dO+w1KpZ99AfeDv1gHph",
-	"Jw8RljKcL2Rl+IdeldhEdFLNcAQ2UknPkYP7Mov45Cg7d3YQZ3Kjc9hDo3uNIbivStH0mDbDelYwzwrm",
-	"W1Iw+TqsTHO3WsbGvat0yzbwJwud1AC6E45HRcOMxxFy0FttkmZCGJ9lyAVNFzlhh6vrgcs4Uo0X2i91",
-	"zx8BE2oHPKjPee7WRnKE13B34Yyl8FbwAKb4WiQP2X7EQwQg2ncuX+V7Oi/ClhSqklKlG0RaCPN4gagk",
-	"UjhvtOykhVxiyo+RlB8GwnWNoTpAK6nmMHjHlT51o+65QW/BAgG0JN8NFw5BEAZYdfThjOZubzwfE973",
-	"zR19rE7q7scgfrfwjNaxczwczjRWgtl2/v18FpYvrNYNdQg9TVOtCPVOmGW3khqT2UgtUJImgMoL/yap",
-	"HKdMKft3yKIshXprGk6gGTjkHwjNZkkMWOupnJHgbddu/lbVh7tOBXXj3HGtUDW4lmwmiFPXB62BCOhw",
-	"mLI7Dg3cJjLm4SIHUCWBQwkJ6iRiIY+YIhM5J5GENMNUZtomtdxxTWPUHvOUa82EaR3xARW2zqPAk26V",
-	"McsXL1bHPhcZ7vNUUoCZOxA+mbFFevg9F+RKKj1OWe8v744IFUsohZqLzJWCWqrcSoyT1UX4QOcQq908",
-	"CerJ6iB24XjyXMPPBxJftXoDfURortRKdNk2T2SHEwvz/dLK8icUCBTJBSxG54m4agPAIEIRLkEOxWZL",
-	"VuKjoZ98pYAFXxOEyZq1LDWWlYkATlx8Prk1U5A5qScMZEZELdIR0vuqP/iTrVXGHSG1S98t2W88oCi1",
-	"n0wbP4km/gYl9lKwnYR1J224T7OIyw34ubMs1jyhqd43m8BmRDW1Wb7G6wng9oCMeMzwXNcyiTrCCMs8",
-	"JUcDEQBCDpAwdOCuut9zu0XgQTYwCRfPiC35Zn535HOAB8L7W3cypMMspunCLJ8J1lMIRtPmjCtFVMLi",
-	"GLKF5QhgPAXRLJ2hjxfKNIWswkaOG+m6SxxIvbChRvNMU/PkScJE5IW8j+U4gGR/5zbiCc1savOICxrz",
-	"f7KBgPIMi0oPs+dnodBlYd8K+cZl/l1neQAwpw8TqiyRgc9QAzDAJ8kyzocAU7ajIirQyeK7buQJx04U",
-	"1l/dV44Q9By8NPde3rHUjNgls+0wi2+pZnO66PMZkyDB96bPUSitSjcyZRfyij5v7H1oDmW0aIJK3Tva",
-	"w+t2VPOhnM2oiNQGTW8vge0pRNsS4H62XxutOkqZTQCuDfaE+d/t6vcaZLA3lkRLqALEzypMKdJ2UD3Y",
-	"awzEYC8TkcQfoe54SMMpfuRCsVQTIdMZjQn7QGf4PWpQ/1TuXpXN1r5VWiYDsfolvYNkPTbYqx/j2AGc",
-	"jasCJbblqz988YIENxd/vrj868XtyeX5eefiNGiRwDQcoC5XiFVs5/aYBKb9wGt3RbhPb7IkI2A5HMY7",
-	"nFxJzeot0isYCleypwai1KwcA6YEgr5b3aTp1CFB42xYY9MgZrQN4qcXExfpHSstK8mE7+kEJ+JrO+xa",
-	"Hd+3aUD8InJVK1yTiEfPxuIPH9e4zgShBJS3k5LP9uWdGqpW8iexVCvxDcDVbIImAXmd0zTCSmlf2+fU",
-	"lrEB5zSdRsZ9rlFHJEESlg6EY5dA35x90NgGBV6lLNRQMwyUbMOFp6KouYN+/GiDqC702yBslujFQEjB",
-	"lC0tNF9g8xU6lFSqUDc9UWHTPRCH7Z9IcHp20u/0zy4vbt+cXXTenf1312j+QnTHRb1BmxpN3yDFkE+J",
-	"bn1je7vfvfoDKlg34KfVsG4U23Ts+st0gTrzsp4V6x9esTpB8trrs9UqFBVWqlR0CXwBdM2oCUDUSVko",
-	"x4Ibr43Fis0nLGV1x9ntgl3kfVHzK8KF4hEjXA8E+NhzYjQBQHugQ7vudq+42ZXOdKvVqiNnhd28cjEQ",
-	"Mo1Yemy17gdNhkzPGQLszIxPjCf/kMsjIuvM2LH/oEjxvI3geRsq/Shi0UA4fnJL7qQcJeQalqpbwkuY",
-	"qsgBAJlcis6PioCqA2FRgn4iJWiqtSBimvJYtWzPt66/ehXS6rJ3PRAF9zrfMyg8EgU7RK3b7T272ood",
-	"uerc9LqnQX3Z8MDYsXHb+9qNuQGqt0iQTPgtjVmqgcVdabUO8OC4Dtykm/F6kCQ3sxOIKZOYiymLHEDd",
-	"DlGlPhbUfp0WywzuWw4oLRex22X5bLr+8KZrNSK0UtW+zXr5zImNlavDjMe6yYVN6XD3rDq7S0dZXBRO",
-	"HsB05DF8NDp5fgcQPXlbhDSxgs6Y44jN98RRpLbmZfX9Mz3Gsva9bVvZ/mE/t77l/oTmAjZoYA5gxnVh",
-	"xjZLTsITFnPBmvNqiblJximNgBqTUPJXNuzJcMo0wm4hlAp1RM8qYXSqSO3q5PzgFTl4Raa//JPMpJAN",
-	"sz0bUsVeHVpy7nQgMA+RjFKAKA/aH9oHAfkvMuTjJhMRBw7s/8mYCJnFEyP/RRSdJTGzu9QJo6kt40Xk",
-	"P4DeagyEDWAqZkQjZLjvtH/PJzxG1xDhtSz/A9ekZgdkRvIicOOiGo+FApnpJNO3OILbFGDW5YgEzqEz",
-	"u+lF4HBqhkadNbko8FoTKYr5PHAQNBCOW5j851//z2a/z4xqGptNcJrKFIHCwH0xe3j8aC7mKkfigvcJ",
-	"IFzkBN7FQNhW1FE+RC64DhrFIZtxmW8gpNzixqSufGzlXO0DEdhGzTXwhLdcmL9t9zKCXxIuxsExMpin",
-	"lrf6aHWiTGvFcbVoOM2bAuQ687FwvhKxWNOV75YG55ZafqX/JqdBrzmeTOXcp+BkQvWJ/TYAx7dumsNJ",
-	"wNeeTwp+bs0Y9pAT05sHl2Js/kcG+eITWrpm+4wr3wo6hZiDZ+UHlwGJu4P9uQqOCli9xrk2wm1efY+F",
-	"Tb8im1dWko4I6pKG1b1wPSrfgFggzgC+DAgkqhLvwR0TOhAzrhQX4wbh4o7GHLY0tShLjc9a8CzrhH1I",
-	"jNdFcEAhRphA+g/a7T+1yOUdSwcieH95dtK9Pe/87bbX7RmPvQeoRze97nVAajRMpVJuUSigdym5xeyv",
-	"JtxfV7fheNRFy10fvPSmKWVUSUGC/uXl7Xnn4te8OfDOUyhqWR3lm+vOeff29a/9bi/wj/PTca7mtJRE",
-	"AciixHA7HHSDXORjKDNslwkTsO27sop3W7Ix4pLiBDcKvn029GoDubELBS5mP1OViAwNVZPU//RqOwLp",
-	"AZq6lZzROdchbGrszi+3E26gX3U1yIZMeOBatlv1PLEzf8Dy8zq3I2liDRTa7VXrm0NZbvTXbMZoUkS+",
-	"tMvYJrgqFA0BWJ6pu6O8YAHEr9DzQ1YurPS1HZzEX/r9AJSg7CRLM16Sip2VgsMCTUvMRtqoFzJlLLFV",
-	"tXc0zliLBCphDA9uw5jOElDGpN368T//+veLVtvoLDSoNmWZfQCuVevShBOpmDAr9I4bHVI7fPECIVTn",
-	"XLF6dRFuqRDd/3Z/tZsn2fF/gRDjEQguxeck42+Bb0V/6sqt1Ohm5GwT8LNMIZKpSxX8cRFKGJHOl9R9",
-	"LbCFlrdUB0RkcVySfHxtRvA163tXnvG96P3XNJw6B8g926cLUcpiuqgWnD7yeGniNu+2Pgc7yrdGRyhW",
-	"qrhdCqDshIB6cSe2ZpMiszRkR9hE0PCkZdy6s/mOCRMgFRPRud8IFs+Lh1JP3PZVtQaiHB91CQQV/e7r",
-	"7rvOrzuAocZ0AVLW98/0kLYH+nuSgpbuBzyr2LaE/Kt0Ox58d195KPkZP/XxIspoQ6hL6nMCs1UN2ZrV",
-	"qo1Jl4YTBMkfZ2i8rBNpVvmUi4jUAqUhKqK1CuqF8gjtawDNRzjmSxmNwfAORC2QECMZUR5zMQ7qDRJk",
-	"+dwEuNXh2u1400wAJympJTScAiOAD2AISaZs0SBhLLOICKkHgsaxnLMIwwyZgITwgAzZSKasUGpoxnJs",
-	"uoKKDQ5pg+wDguajcY6pZiJcEDnyj4FJ6X4pQnxREUw39ZXCVsBapBNbRAvMBS+kz6/lyw8EDUOWaIVP",
-	"iodHOLTRaJYwSJNPjMchNOaXQzZ6ysZc6XRBRsDpFOxj5K2CjhY0Xs9VKj+sk4DdbD09s0XVTxMF+FJg",
-	"pl7CWDjxC0M17NbN4hc7KYlYKCMomvDLf/vSXMSsCe97A8HfBZ2xiIRyNrS18lABARtGi2m5iFke1Aqp",
-	"IHI0AvMMPwUuKavgvNTLkY3tO13ExvuDQT28APnOthWX202ZGdbTn9X0EkanXIybOPuJn64tb3wh9ISp",
-	"jRl+10xEqD0gHYViLjcqF0De9KEA8/Zd5MD5qS5jI4eC9C/d6OSVYu3Cr0G9Ra6cjEP0Saec+dwEOCuE",
-	"cxJ09Pr93u3V9eX7s9PudXA8EMHfmv1+r+laCCxhLdwqGKZfoE9jxdbe8IbG8ZCG0yNiXLGAKLqAc0dG",
-	"05ibHgUbCGNDWNQiwSx5aR9bJpkKgOTOqc7a4cGPYJ1kpgnXxySY0zt7dRLOAkLjuWl8LtNpPecIGAjw",
-	"a0nEMAvIJq/kwZQf2+228dRTGmozNXI0Mu56gxy2f3oFTvtlwkTnrByEyL9wVCMP5OW6br4otGIkbD8+",
-	"eLXcrWe2wlO1Em6rhr3VvIXPvVeOP/vWOb371FtLdQseC+019jASD7O0LKNVb8HesN/v9/ylHxt7yyti",
-	"h5v9pf5m0JE73InXwYM9R6e+m7qiPiSuSbD1oDp2NS77SqeMzqptzDvc/68op6BBhpku+LIc2VcIkI1m",
-	"YgqRUHSi3b2KRY3iAf1AuA8NoqCWaAFFLMYtgfQ756ObXuYTGedMLSkYPqPn38AKVkdWcTv8D3+Yu//u",
-	"4NUxSalmPx+8arfbx5ARKFisfj6AjcaqnaihLcASoSNw9O15G9KkQhg9hvOzOmQTOu0PdsuYH1UcN+4t",
-	"hguz/6Gx+a0QMYL8TjBbtXIbVz8u5JEVmqLQUZYyRE3GiKJ5j2AMSxnee/D7s2m5Z9NSbR8auBDwUO7Z",
-	"UDwbiq/QUDSs2mDb65DyAMX9AAgAd6PFfSNBTMU4s1lGSSpniQ5ILZmkVDFX3z8Clnm/7QB1q+kU1OwM",
-	"s8MCzWdMaTpLjCJXbDwz84rBE5lGNl0ELlphfKzb1CwfkkEr45P6fewqV8IAOXDHUvwNNgI01T8oEpyg",
-	"OmsaCQuOyF877yE/biD+9J9//fvwT2T6yz8bkCOH6KosZbJutxzH5PLt2/3LJFMN8lc2PLd/nl+9bJA3",
-	"7zonMOzzww6GxHwkaCC4UNps5CKytnPDmIpLKS8GIOotAiByxnzmyTCdm9OzS5cMUzs8eAmpUau/97on",
-	"lxen/grXQK/fv+2fnXcvb/qFS34EtvLqPaOtTShsGk07ftP4iQAKJOdrO8bWkXEglmMLM2HFhxZawcT5",
-	"JGHCzKHxdBokytCANryVL9259Zdjd3sPBq/QL472SY7Gl0awNWH2iYASnq3IQ1sRG+g0bmxpuvpu+AU5",
-	"jMtuyesI4lKTI7QmKmEhp7FeBJAcJUcOSdp9n+erLzE3QTOtgXgt9QR0B5QDUWVtYlPLJuwzwO5gE9LB",
-	"xpSizPhMeQfosCnc/j5/6K2wowyzje3zcKaCY0DaX5kRsAV0CEcBVXCkbk6qMgFfHW7jYvvtoQO8+cxs",
-	"Uyy54DyDhu6+aM+Ryrswe58AEdqJIkWyxCyFg3bbCh4SusYxqQHw58F//vXvV4eFAGiDqCxNZQbcrTZr",
-	"IGGwTlRCIc6cspm8YxGUzplGCY3hyMos25SRWrjCSRgv6sY1m7LEYsCTjiYzqbQZVmFcA2Gm4IhQHCCY",
-	"+7nM4ogkVEFkgponygvzXrwwrsdJ5/XNu871r7dvbt69C+qFsnBLBi5FvCh1AjpRtL6+HyxNIe/lSdyA",
-	"G8XS3Zer174WhSuvjIsirp8BOb+BIrUosi9v9dBoozKpMvf7v5vGNqJzrnKRtshh+zBPh7cFw7bSVWXG",
-	"GWHprAqOc2XN9Fk6q2BlTaieFJLn8cLlhXWPFvSw7EwPFOIzMuJWlmAzT85q+D345wkm35SQ3wWvEpPt",
-	"PGjJB238RLVy4A8lOiWnnvZMFKxQSIXPYBmIWuBvDurHJLDx64DMaDpVCKjtrrD+q72kRTp2UDwiY8lM",
-	"51oOxHqs3pUOFJMuK2ow3+NUPLSrt8sBPr6VhoVUWs86wimFeMzTH/LjvHlg8Hy4qxJSIYxLCOI7kihY",
-	"yhucAdIDrmUyXBDNdcwaBVZr8wO/Y5HNwwKIShlHLC1jV6gQjJOlAW7ZuawRSatsiFrQLyAzxqrNyv9U",
-	"bVJe7MQYXULe4GegZhQ4ZIIhCBJOYW1EY8XqqzjukNq6w+bKtb6VbrvsZnwTfxyO7KIg7U4SsfRmnjd9",
-	"X8IUEa6sZKeOlr/fThYhLD5X8b5jn1VDcYnbI2ABiWno+OdRdJeY2qqgMyiKygNtpopdPEnWd3EAm5YC",
-	"zshju4XP+B+PxnUQLgt71apccxa28hzYCEY5KbK5ZWWZPRpPwaPUHXzbwuEJC5YKkR1Ui6u62ajESx3J",
-	"FV6CpdYryQnKg9oPJD3tR9ew/clyvfezlH4KScGO6quSnfjE4rRRAfUVdg/j/fZ8z3Kcex74BcEQsiJc",
-	"tyqKl+9PRh/WA7mCuXnkWO6nrA/H9VmyTp4Lz74fmGJm/HW/+sxuGVN2vsxJ2WcfzFxtPOtdskS+fiyv",
-	"RoViVg9LHMkwm0EB1AYnpwu9PpKZ0uyD3p/Z8S2vwZ0yB9cf7dkK7Si1+J6LsNWfLqHeo6qS0cs4Ykq7",
-	"mNvO0bPz3FP7PMn7xoI89nl3j+/4AvKv25h86wkAOMlmwukneGwVYSCAGtCFivQlGAF/IjMVch6zaMwA",
-	"DZDUJothyiOiIF7dINS4cbGcN7OEpEynnN3RGKKuiPeFoSI8tFdkzujUHWf4QvgJVUSxO5bSGHIwVd2T",
-	"Ri095Q+KTLjS0jJAD0Q5hgEmG2IRdWiRAhVBxAQEnf+7+C1oWJZhOPLxBiqAigSAL8a82oGwLWWKkeDq",
-	"stcnmxSPLccIylnqPQbD1+bE2mE94yY84yZ8w7gJalpASvl852HXkqolSBVXTeW5hLjxdKGwdx/gNJtW",
-	"MxwRh8jZCjEmHCALEUIKDYR7AChuslciOiapWV3k6U0R1reRK7CA1KRgmNgFeU+o9upwDCtyNNBWJAVb",
-	"6tgupzrglMrUIWK2yEkslcORDKUQlv4jpCJksSquxMqqpe9G65VuF4qv9xO27ROqcXa65v4qrQeNW2v0",
-	"rOqeVV2ZqnNVQG6VWi1R6/W69S9Qg7/bv26/9IDiS5f/9j2RW8nPhxkPf5hh7MvMv9H7EK79YUoFBpUr",
-	"mLDAUBqDKth8OcY0kXHk5N41bvOcEV89jDN7AVIllonpa+j/XkJM9yCrB08SGl6d2dbXzFPxbS8kFLcv",
-	"DsembMyEEeONCDNJTEO7zwfcLmccXCpuyiyHaN2R5RhJqFgo175LBCm7x0jswX27dbsI/NIW8rsT9W8f",
-	"A89Lbb75H1O+ba1EbCYxKbgyDtwhagaVWKmcK5ZiHBPSexG6leaMugVjAwQaQTkbRzAQNY/wvk7yUD8i",
-	"XBeqVxmZ8TCVyUQKBqgakXLsG0jFgVwWjYFIYrqwEBE4JLuCARBsIudqpZy2UfQBXaqBD3C1iHlxZp8J",
-	"AT42G7IogkwBxbQitblMpx74qJ4n7JungWI7Jsy7jkgtOL086d12Lzqv33VPka1rIILuxfuz68uL8+5F",
-	"P3DEvUGSyiiDbWNwnKNVk8P2IQbrHDUu7pznE6nYQARXLAVYQClU8wr4ygICWICr80dqQf7h55pi8agO",
-	"tT8k+F8An/8zsirQAjS/JVcw00ChzJyMeBx7ggltZzpyW15gFYGCpfI0ilM2k4i4sNumcaJn8WecLxnR",
-	"BmFtfYb62QCZ/34dLt93VVhtRgrWFtn+7yA8HysXW8/KJRaAGwmLmS4A2skRCQrtBY1cLO3rQPiOY19D",
-	"AsXiWLI/NvartfGVdMzwdqoXofbK6oKRhGrNUnPn//17p/nftPnPdvOn1m3zt98PGgft9sf/vfc5lZcg",
-	"EqFSmyWigdf9g95RC6T76QIET3gMOgFoozB4jyFyMwmtR97ZbJDJDuS78xDH7DLPsWRim3CaP6vE8Uxo",
-	"ltrMcXdMa2ECgP/GokVsUY2lIteb0/GYpTdnD6sFbDfk5uwhdEHeevXk7uOk7P9uZGbbylcNXOhYjM1n",
-	"7gwrgKYsetN+yiIZVq798hUuQ7X74ob/Hn9tw/PuJ+IzUI0eRC3Yy5PYOFJ/QAWytORh/ahyOUfU12oX",
-	"0p6Vvmi3CwxldoQkzYyvdTJh4RRKHBFzkomwXJJ/wb4e8Ejf9lCJtorD5orQmN+Zt7hhYt/xOybM5Ukq",
-	"h0UVbKcM52/GdMo36OGrVM6YnrBMIS4c+5BIBfXElsm2RS6kJpQk2TDmIWEiSiQX+gg3qsF5t399dtK7",
-	"7V/+uXsREMXQ9R0YP5gmLLVeNYeckqBjN24wd0fkNWxNSui2jlda75yeXtvG7QMZN3ggrKkADFGqiWJG",
-	"AQF0vtJmj2wLlOCskiuSykwzf75+2D60/QjGjT/cwEKLgbDPKjMN3MK554xcvfn9Rj3mv5YK1bl9AbvZ",
-	"os9RCLaH4gb6fs6E01Smmzbwqy8f4At1gUQMNowk4oAhTkKapgtIMM2V0+MM9DyXGRJx5fZObvh2+/Qz",
-	"FLAFde+BSLEigQCRYh7FCkitIBmuZmdlUuqbF3Fh+c28oJQuZDlKWbJ/d7DP7micUc32RzFcVxV1wopb",
-	"cxG544oPjW4s1p03iGspWsr0MHKIO8Kg26fjgIRmx43bPdPaQKTMNGhcteViYdMLj7lekJjdsRzQ3TZ6",
-	"DBzQKBM2yjWjSH82EMHZqHkhBWuem68CAiQvL9uHpXRwZiq6dvBvYBbKXQ8E4sudj6U+NtZHlnoY93/4",
-	"WXwSLoU/LrTnoA9khaDX11k8vbY9VJ97upGpFfxFIxnrIveexjyiGnGELO2gymJIKd+g0D429l6WHQ5d",
-	"WFwRTE2JiOIiRANvui8exN7vtLxBWNCqWXEyzBWZ0dhYSdAmV53rXve2e319eR3UXXqVFX1PCVkLzi7e",
-	"d96dnd6eXF70u3/rg4K4X70Nz/EWQsQxqMaKUjigRaexInOWMgSeHWYIBGeH2yocKT/e0IpzPJTRAjjv",
-	"pSQxTd02C0+rH3dIbihG//+f3uVFqxClfbyRFEK9x5DqtwBGjbT1hYHfxu8r5ShvrrtXZJjF04IWKNgm",
-	"MEebTdP+71O2+FhtoC4TJt4wqrOUkWs2k5qRXBUSx8raIjAXCnL/YFQ/KKImNPHwkxFC7b9513l7e3HZ",
-	"v31zeXNxGqB7F/Q712+7/bOLt7d/7v56e37W651dvA0aZG0dNsjSCiaH7XZ9J+Oz07Z3yha7QqDsUJ//",
-	"/VmjvNdeBgHi7SbpYfR/PpAtViAfCEG6BKAmAKNnlb5nG93BYJQI5NdvGO7RhYehmdVUCI6tDe3CghRV",
-	"+7TPBusPbrAUF+MY9yk72K2ECZrwlnvqyoIqIBy5OiMvW+3WSx+7sqTeQNZ+h54vUxY+04kDnJQqDTz+",
-	"+A5KQgS2efP7lwafrKWQw3+wsDKd0T1OoTxqI5EzVwQuzxtyj1Mes3PzuqAYWP/UeaWKzFOuNbK1owaF",
-	"qJRMF6QW2OaXugnqm2b21875u0+bWTf0J5lZO9ySmQVUx8optYHOK6n0OGW9v7xrkGsWcfCTLAt6DqrU",
-	"IH+JUip0Y4kWja5iLZGQChtna5Ef2y+xmbwLY+OwE65IJOfiGGOxEL5D0OwjErFxSiMWWRI6G5QbCA9d",
-	"ngdmSQ2HdUSmbDGXqatxQV9vQi2b81ymUy7Gx3gSVXedV5wLX8O0PaAPYzrgosJt6XqNAKz/hWd1BE33",
-	"rpk3jqejScyoAtKM4mj8CwS8tAKCwWYp9n1tDkTDyVKl6F47ULX7Pgy8hm4f9CDwmp3K8CHOAKHhckUw",
-	"r47o3ySw2ABlkuZ8+xh+5WIMihtT2hUpyZZJzVvjM5cwE9jcCxYFjYEIbO1XsFYXUax/KP4oBfAR6EXC",
-	"xRiZCZgybxr+lua7gbB1DsgQaYn18OAg+Ifk0GDM6B0rtFxo1HKOmT9b5DUmEynHc6mYHggqVs4eAsdH",
-	"YzRuPknAoQOZO4UsFRLKGVMeZD/osbDp72i6feoRQfelUXKc4TqrIXhgyiJIRFKaLhQw1MsRubl+hxva",
-	"WI5VfSDs3iGAdgICgGfEbzRbpOPoOo0GduElHC+cU5AM5YCEsVQ291DBkAcCtPNBu/2nY8ymCmlCQ64X",
-	"5KB98BKwIbhAzk5PkXPQPjgo3Q4nTFxbidmGaNcpTGojz2pS2dBLoZ0o++6GCCteBRkHDVWFcQ/bP73a",
-	"flJ8gNurlQPzOcewtNtc5IvIDfSRq0C+hI9zxeVgxC3w/LEKOsb9iPDzzmg1UxmbeQTf++NujrvpF5zj",
-	"MlEw4xgjsj7umb3zB4dIXufvNfayNN472tuHdFU7yvVaMDwKbZhnQ2PUAHz3iHCBx5ju8G7mDsu8FFkr",
-	"tQ56aMa45p3ZVD7HnbVsrgqtgq5eb/MaqWWtcYvlmIuGXbUpG6VMTSzC950M7UVmCFO2UKSGSY9GNtDd",
-	"dflSWenwbyClMpUj7pI+gER8RgUdM5hq26D5Wi21CN+UNHmCh6yYDmin02b714Ll7Oil9pbzQ9fb7UQz",
-	"LkhE1WQoaYpANTnbiHtuc9F+QgWLje4vfAeXNo3eXJ4X82MTbijp0wG5r1RWr08P9jEdlrQ9HZZNEg1t",
-	"4D+V8XIjofmppB34vqQpFx2F7Sxc6oVnueERXtiEuGtJB0u/l3W0vF8uHOHSuAm6AoZg6dFs1+udVTXf",
-	"CycsymIWkTuacio0mTM+nmh7sqM2PMz+7+a/j+DZQhNNe89Sx2u/lgxit3CzGYqLZy91gYGDkmdbYvFo",
-	"YBaF54aCmURei8JLwwzLYuuYKL3e+hXVyDJsz5FsAwl+rYyDRomRixmNbWIzqUVsJscpTSY8VMC6M4zZ",
-	"TDXIDEQeFmEDGL1ZOuYMtGZoOrnjmsbWCaFDVcekijFwDyiX9tAi1oxzyzY7Fyz9QZltJIroDwqogwYC",
-	"8SotOtrYbOqOfXSERpaw1ijTJEsTqRBT1+xWHVtAYB+zZa4PbDTeTpibgZI5O2Wa5dkaKYsofpIjMN/g",
-	"yzo26aJ5cHM74UuvJpnwCuOwbkhNG/Nl0fQG9eNvH/9/AAAA//8=",
+	"7P3rchs5EiAKvwqCuxFDTZRoWXb3TkuxscGWJVvTsqSVZLtnR/2xwKokiVER4AAoSRyHI753OC9yHuD8",
+	"Oy9wnuE8yQkkgLqxiizq4ksv/9giWYVLIjOR9/zcicR0JjhwrTp7nzsToDFI/POCajhhU6bxH/NNDCqS",
+	"bKaZ4J29zgX8OwWlFaFJIu4gJowTPQFyx3gs7nqdoKOiCUypeVPPZ9DZ6zCuYQyy8+VLkA9/AVPKOOPj",
+	"JVMkMNIPH19BzfIvIRI8ViTlmiWFgYk0z6vV44OW8/5Ig2weWwtyR5kmQxgJCUSaVxgfrxz76uryiCbJ",
+	"kEY3i4OHWqYQkrsJcEI5ASoTBpLMpLhlMUgyoiyBmFAeEz1higgORAtxQ8QtyPLUwNNpZ++fHTNiJ+iM",
+	"aKKg80fgl6S0NMfiVnTuJlhc0dUEiJoBRJN8FXpCtfkUpxHECF6axkzUbr08z0fBIqif5Nb8RFIF8fJx",
+	"vgSdGZV0Ctrh8kEqlahZ+dmM/jsFEuHPZCTFlIRT0DSmmvZmdMw4NU/2ONzrgX0qJGKE+5lJuGUiVWRG",
+	"x2DWw8yI/05BzjtBh9OpWZJ9p7TYKb0/AT7Wk87eTy9364B9lNDxbzA/p+aZOjiMEjomNzAPSPg5ohrG",
+	"Qs6/9D4rTm9gYGb+EmYLmplRsvWYNztBR8K/UyYh7uyZo29Y3cvdnaAzZTz7XLfW49gvs2Y2Fi+dayTk",
+	"lOrOXidN8cnF0RtYzzkdA1HsP41gT/C94lwxjGia6M7eT2ZT9J5NDerv7tgt2k/5BovE+B6UomNYutGp",
+	"fWbw6A1fUTkGzfjy808504iDhqQli4HQ2SxhgBynSw2FSMJiMpwTt++tBnzQfr7BDczbIsbuTz+vQowv",
+	"Zig1E1wBEuCvNHbM3HyKBNfA8U9ceIRU9uJfyuzwc2HS/yph1Nnr/JcX+S31wv6qXhxKKeQhv4VEzMBO",
+	"uQgpaSclTJEpTQz8ISZdNeea3geEkjsp+JiY1QeGmab8hos7TkYMktj8PmVKMT4mQxHPt3qdL0HnQPBR",
+	"wqJvtI/Iza7IHdMTxIEolRK4JkpTDeb049QuxWzJfJsAuQWpmOB2B0dCDlkcA/+6W4hokoD8iyJSJEBi",
+	"AYpwoa304G6qGUjLb80y31INd3R+xaYg0q8M7uwai1lsV8nVnaEpTjSbAq7vVOgjkfL4663sVBCVRhMj",
+	"oYhURkC6QuLqbpliw8Rc8xYjENL2sM9uQSaCxhB/IwgyI2LRW8oSapYoJIFbkHNyJ+SN/XmYqvk+CVGg",
+	"2kaJKiSKzpUVcbSwcpNhYEXpNH+6ab3u6RcFSQ0Xe07nBiJXQpwY7vdtCNkwFAL3EYCREyf2OiN4b+G5",
+	"nUuUIZl59Qgluq+9Todj0YTyMcREMR4BrtQxE2KuEJT6w+PR9nuqo0mIS78Eecsi+JCf+tdbep/EMAMe",
+	"A4/mhAPERvgUGfmWcHHfIhZJqDaCsbl9hXhP+dyrHV9v2UZZsYfvcMJKuI/H96Dz+3amCW1n4tTS18t6",
+	"X2WIkrbWapj8jYWhnGLWchjzNMLuA6epngjJ/vM1qeK9FQUCwvgtTVgcELifGVnJ8DQJt+IGYhJJiIFr",
+	"RhNVOcBPnz5t91M9Mb+ay7lesqP5E4bEcHHI11MFK3QeBMxMisjIosMEDrlmev7NxK07SJJtJ3ANU3NH",
+	"CUNoilAiU0N8IZgReyhqhchMLCPEL5AcP3CVzmZCaojfQ8zoFW75m3HrCTWLP7CTb5vFVMSWglATRTAz",
+	"jPyLPzLEgf5waJRGfPhcJCya16j3UcI4i2gS7pHrzk87O2Q6Judn5NfjN9edgFx3fj0nL1/vvPhlh0yn",
+	"78bXHQPJ+xnlMcTFV4ZzMhWpkRHvjNIcU5bMrzsGh7zW7ycyX7kBapT/oNOPp4x/mMVUwwcFsiDH09he",
+	"UDQ5lwYKmhlpH80IqCAUv30ZdGaFj587ozRJBlYNWaAEyaZTiA2DHhltn3Rf7+5uWZHXHL4UiSE6xr3g",
+	"YxUro8eY+0rSyCj+Zq9FrcXoegubY2pAI81uoUBTQyESoBxPz30lhv+CCJlhn88/0iStWXWfz8nfL89O",
+	"ya35fZ8wrVCzINNUaTJyKhvq7uZrszyeJu6CNOqWGX3GfgPEijKwIglUQzyguqRHmjPZNhJpp2Zrlj2p",
+	"Ze+U568DT9xCbw06CVV6YE7qUZN5ZFj4YSZhxO7rOeYsHSYsMnqO1N40g6YRFBwjMeZMATFSVc2Mjm0/",
+	"atVGnVnFbC7MM1Yp9vr1P611BPec7dCNFhTPu3SQFVCXdvBHHbYiPh3Y0RbRis4YKv4rlu+w8kvQcQ8v",
+	"HsPdxGh1NzDvkcuJUaEFT+bWZMsU8baAfaK0kOY4CLc23EUTSBFE1ijhV7lygxk7X9hoTDVtt0sPK0NA",
+	"5opY9dZpmiR4l5g3vO1wJT44eLwHTc17Ko3MtV2wyRpky/ebcaSgY9BSaTqdtWUEFZD6qQILE7/LwtqL",
+	"czSD/IQpvRreTMNUtUcvNxeVks43J9B8AmnMxJGbOTfj39FbM8rsVSfoiFlqZphF0/o7PY2ZPuRa1tw1",
+	"5j60ktTCazTSQg6MQJ8s+b3+0ljJSO3Lnp0u/ByDpixRzXJHadgcWJXVMK5/ft1ZtPQGHTarnVdEaGFb",
+	"7+51gqMDRc3PVrte+bt2Iu/CEwV8XcTQVIEc0LGTkZdjI55NcY+FUywfeOmEAo8m1cWWNxcUsL0AEwR2",
+	"aZ35+TYhvD4R46dkOjkFbBjPOoxHfwTJRk7pqpFUJxDdWFmjLCUYWDNQxD1gLv8WRDliUunBUIob4IMG",
+	"Um7gLIVRjB4+mFBV4095B/dGs5tY2ZFqAgYneuQCIiFjI6mIVCsWW9uXgdKQKjDii3OxAt8j1BqRrvlt",
+	"ATZW7leaJQmRQKNJYXxvvqcaJw/I3YRFExKDhkgbeWkqbikqOfSaR4IrpozWSSTcSabBC7oc7ox6Cha0",
+	"vWtex4tw8yyul9uMOEkY1zTyK+vuOMPrBIykZhRaDlstj0sCVQ13BxpNGrSsIpba54IMkRZxIJsm31vx",
+	"iFsh7iNFxQU62PCMJp5xQKMJHCRA5eNgno9zASpN9AbkLUDe1lhTPg40xs1oXRjGmVHrUKfLHiJd6I17",
+	"JLwZ9hRQGU3CgIQwHUIcbu0TmiQuVmWogKMaPqNagzSj/f/+Sbf/s7P9S2+w/cfnl8HPr7/811rwLN0h",
+	"IsMCSiELhXayX+UA/KuNoD22FmCq4WHwzQBQhe7bRAzRqU/CDLx7NzAPA1KB8d5fw4p969VOi3CN4jb9",
+	"KlZvs/aiHyV07I0Hi8ze+oiWhK9IuGXoRrLuQAloyCUSEkExdKrVjVPZUramfAWtdvcEnKkErA1rWsqa",
+	"Tugc5KWm1sVWBvhwrh1+rS/mOTnooW+bvaiWyiLcMtR/2j4/YXogndvH/crT6TD7se04iQFdUelPXnaC",
+	"TrJbq+VPmVLQduSM4SxRsVvQwakfxp5vHfNW0HK7Feyze3fgynbnxiuAuBHvKmtbwL01zmEN0FZ2UV59",
+	"41oblogwUK213Cq5Lai6dSBetaon4JbZajZssh7YGHVxTpW6EzJ+mJThAsMGMzdKaTPZl8FCQOpSGSLo",
+	"cLh72iErwFtYdmXKBnDpA6YbTRIpvxm0dGXFIkqnZv6Wzxu904VDZBS58FDVvNQgGNkbAQOcCVUk/Cf/",
+	"I/Rh7zaEpVfLjGbUhjGtvuMUZ7MZ6PpFMl1req2cj1G7i0AKcvj6MXKo5DM2HdullkCnh7fOWFkNpJe3",
+	"ILeN4mDkRK5VgPHs6Ga145CZkZYNUe2FJGEc9q55iM/uEReW23PetJCEn699rO51Z4+40N4v4f7iOzEk",
+	"mto38E/z/HWn1+tdd0rPRw7t7KP+k3m6iJT1UwgOrdaE7MNNIGIoLCUgpZezBTaYgg4EN3JxA50YvYI5",
+	"nWmRKQ4l5dEE4sFIimk9/rqVWP0wKsxF7qgifgCMsy9J9209BA/xgo9E4pIWntTZ7SO+H+M59mNEIi1Z",
+	"6gv02kSTQSfFgIx1YFFn+Pf0mh19dVUVV3Rh1lqCLpz5I6WEIqZu5IRGOaEApmM+S9eVEXLqKCZ+rLQk",
+	"FBCzGmGz6qpfuoUn9O9UEWjj4Vkboc6pjiaPjvNafqvkCFhjJ8Lf9jHLbTrTc2J3bb0jLlqwdMtgAhfT",
+	"yr1ZMZC9rA0Ae0JERkZpgxkeJrH7QB/GBzGdK7cqm5z06uefVuQq5QFUa9LygyOYcL46LHqTBWEfTMAm",
+	"MVZ26qmvfOqfJnPrZsuDuK0koVgMEmISiztOulwUA21tKKAGyWmitnr1V7Y2gw2mZY09FukwKVBVbpFR",
+	"muq0SLKddIZy7x2KvwwjbOP6XMkSQdpxamHEIisb9mdms4+7LiuDbTwkK9hcPbxq4uNmCbOsqy308XlD",
+	"i0JD6/dOzcNGkZuwAU1AWstPmTaOEd9HDKThbym3qRduhT0N9zrMHLdEgULj+oQqwoXRi24gJjOqmfPB",
+	"tLpDz98d981q6u5PN0PrLV66581QknK7s9ZvX+WvLCCDGzjITqsEx1Wn78+3YjIQ0ynlcXtDWzbkgX0z",
+	"p8Aq4NiYC1kXIHHOIAKFrn241ySWYjaDmAwhoqkCEvsZUJmaUbQSDOeEErdYn2auJzDtNXnn40F9VvlV",
+	"MZMQ0LT9F4ULCZz7jpi3iXk7m1BS3muj6Jhhmq54DNyG2O6Zxi5hB4MbhIbAILmQMciA/EswbrdszdSr",
+	"w0dx3iA/zCIE8oNYjiFpzEQmWVe4g/mtfl8So0eMsNL91P9IaHJH52qfnL19++JslqqAfILhe/fn+/NX",
+	"ATk66R8E5P3rvo0MGY2mMxiXoy6GjFNMcl7P2+ZZgU/b0qXlMUWG1GCS4FWH26vdzsrk6CK0LTiWe96q",
+	"ZPIQncUdZ51vGoiaiRvgHkOd2/S6MxYGq2YJ5TYHYi1hrwTgx0DIr3w9GP3G7Ga9JGKtoZKOJZ1NnHU0",
+	"YRxNDnCvB458bVQ5ligofDUWAy0Kn2NIQMMAbRoKuBGTzEApj0WVXLgCqQcapjMjTqEfP1Uu4C/FW1tp",
+	"YaQkRW+h1h/VwCSXXbvlEz4y+JDfcp4PTShm6U4MQmtBaKSJ4KRrNmHJiQsyYUoLOS+ledstFUXGgpBC",
+	"5biJoBB4hlGHJXCGAa7Kjoo/V2AWtuKWN+6817luEEcWoucZ4prZSH45rsA4KSFq8Pc7s98idxerjcb4",
+	"Mj66dP4jxmnC/gNPJAz74TbicFtx2EPsIXz5iZhkK9ZYOdkFNHmQ9P1gkbZRIsVlLN3IMXKIK89UFzbS",
+	"ECDuJaqHOnFKxl8cbOkqT0Xd2qZU3qBGXO/MEhoIVeS9eyoglCRwC8n2LnHuIfTdeHZqI2Lhvj5Tyz31",
+	"AIH80jG0GlG8JbA8nLL9FpazEmzNR/voLWVDr7E1/+QapIFptwswsbH+HjRrwMNN76UZJaiRGSYzlFfE",
+	"WFpOhonMcSpXCBKXTbfV90E31YNqvcy1V7NiGRljqwhahYTkwSzLSF4a+ryYw/zFqFi5Gfah+T8P8e75",
+	"YAGV48EiJ2Kxj5f3vCbXpccCfLDhouvQXTLx10ihNexy8EDaxJBa1hy0sHKNRVZUydrA6MyCyGvA6OXZ",
+	"gnKO3Bszno0erwQZUdnaztSGV+cW2XYj2ccf5ChdolAf80jC1OhJaIiwsau2RMo+oWhLtJHRpUopegJz",
+	"QiUsV7VXyEX2JDMsCWqJN4PTImkUTjnf4CLllnCp2ftboY427OeJhPqCIXEjzbcC/EOE+ee8GRatNo6v",
+	"ZCXCii+pulCRZ2WfNUUG7O+ZWZIwRehQpJp0z98dE2tqRgrnQhNJmSHzkZBG5C2Z3rdabKbqZMt21uas",
+	"n9CDXmu633jR16PABT+iqzbirGdxkZEuF3W9EFkTFGzNTA9QJCraZ12konAzrjdwSfNZFXRs5wiybSyF",
+	"aAaGJ7pOcrBu0HklOl/BvX7IbeLVrrLZfT3DezvPBoqfT+jUcC6kVkapq5Jfs+q08JbVB/kUM7NsDYmO",
+	"CqWiF7FnVijbvIZjLvfREjrSIMmtiOgwTaiRd/O9BN7p6H1smBSdl2Nq7aPLllnYT1CCWh3okQx/FXFd",
+	"xSQR16QvXmqsQjml0YRx2JZAY/zCPL1Hwo/9k+M3/avjs9PB4cXF2UUYkPDX/pvBxeH//HB4eWU+fjjt",
+	"f7h6d3Zx/L8O34TBNQ+vzn47PB0c/n5+fGG+Ie6L41McLP/i4vDj2W/2Cffb4ODi8M3h6dVx/+TSfH10",
+	"dvHr8Zs3h6c47vHp5Yejo+OD48PTq8H54cX748vL47NTfPL07GpwdPbhFEd7f3j17uzNwHzXPzk5+2Tn",
+	"ODg7PTo5PrjCsQ7f949PBv2Ti8P+m38MDn8/vrzCcT4d9n8bnPcvLz+dXeBb5/1/nJz13wyuzs4GJ/2L",
+	"t4d2y5cfzs/PLq4O3wzeH7457g+u/nF+iAOfXxwenJ2+OUaQHfWPT+zkF/2rw8HJ8fvjq8Hh7weHh2/s",
+	"15eHFx+PDw4HH077H/vHJ/1fTw4tOK4OL077Jw7mNnYZ7ul0ZlTWTvVQaqP22xUHqXiThCR50p6NslZ7",
+	"GGZt/77u7JF/fr7uYEm6SrD1lz++LHPn5DiKLzd5iW15OXyEUE2wVnNAsNAcxrjPqJ4QIUlWzhyVy94a",
+	"0cWrrUhIKfnzfsXLK3KUy+c1XsGVCmnoBiehWTsmNlAH9axAVCuItrqlc9bwpLc0Xm/f6TV9eEuT9MFJ",
+	"yVhV8X5lSI6bBG8l+4ItC1a+1qpl5Bexk94f24d/KoRl5vJh0+aY4H2tJRum1pxK+fxs1Nn7Z9tFX0Y0",
+	"oUZya3kH17xZWPvLxbUHD8udbJinOEABjh4sfwQ1yjRkQxF3poR6kJHuUKQ8tnV7seSwua85KHNZo3J6",
+	"vz0W235LfF4G/UGOI4/bZH6GC3U3z2bAj4DqVNZtZZ+EulAjPzSynvYl8VkcEKEnIMkUpkOQViXPNq9I",
+	"l2oyFUqTn19t9UifFwBjNHofYNxNZ0QL8nJn93WhnuRW4BK0AuLI3nBmw63QtcUU+vz9qzu2VrfC01QB",
+	"lnLhPmcpe253xz2RrbjrDoMoLWbKVmHZ6pEQayWx2NZWoCwJ8eRCKRIIcZsKNBnOnZlb3oLrZ1Gyq9AI",
+	"szrw1YhyLjQZAokSyqa2Ik8F5X5+vSDJF4Bf1xagRZx0jgWPU+HycTb+/XY3Qw6q2moO7TWTo4SO8zHr",
+	"lBJf3qFNBYguprkRFm8hthaI3rd6aZGQXe5ksVLoydYXLPTAsKBYDkbHpEsXUCnqfvf14qW3mPm/qLD9",
+	"sVjR/IFMqba+7OG9dVbUuAKVYkpTnqW2rcIBl6iY1Ztb97XKgZTGCGqWU3sgbjuPZCQeKBsG0sRA3IVs",
+	"6H7dvFHfoKgNTznwzz7QHey63QxufYXmpf4KX8m5KoLUGEqA24SP2h02FcERd7zB7iJFkohUD2YgI+Da",
+	"kU2LvBSZJrAem75Ik1rDrqJJQyRE9SJYmc3exu1iluK9LQ/yyK57ordUMsr1esD6aF+q22RDdFvDbYSF",
+	"yVniCvCvnDZ/ur4CckZDZUwNfBiOR08PpyolFMDhcagWCR1alNbv8dhhRilXuOBGXiNLuETpxRQr1gk6",
+	"QxrdgI1bjaeMo1tAw9hW2LfFsEGyqa0ZKmaq1mmCMyBPV08h6lzqBu+ICyoemPcS0FDPH7B1ymBNBFrj",
+	"6Sq3L01XPKSF5S4TdgowfNz1WjyMzQ3beMMaKPmOP+s664sWkar4uGADWKFC12XNrvDS2A4YolSXCv6d",
+	"0kTZkJVB9oG5qNgBc7EnmjIMSMH6/Wpwx7A7HfA4+1vCGO47QWes8R9zFsiiEm0DD6e3IAfw7/xvfDD7",
+	"u/BQoot/10cWrnnPVFNgsoMoAMUP2nTqj6SugmS2oa5l1FVQWOvzkQfeZ+Rx+Oik/3aQ+Vo6Qeeqf/H2",
+	"8Or49O3gt8N/DNAjc/rWfP+P80Pz8X3/6uBdJ+ic9y8uDzNvRebuOTu9Ovz9qhN03h6eHl70T2oxsEma",
+	"zEvr+uVdXvWvjg86QefN4VH/w8lVaYF+KZfnJ8fmlzfHl/1fTw7NLuy6/nhCKWtVDch1rzBXwrEsuxTr",
+	"/i7zx+JZ38+ErDFzwL3tJ7ReCZn1bSM4zbGG6QpRcsEhNaU682d3X271Oq3zJYLS5lbd7IUVrnnXLFX2",
+	"nkoBK19AdQ6ENhrZSi+E75/6kNM9c+8ueARqfAK5KriyIVFb1TArDPGy1MN250mVxuWejkyHXF1kY6VO",
+	"mc+0u/N4DfOra4tFd1YNwT+tNtgYDFiDnA8rQPKofkjZPVWsAtiAFhWb7VpNhh93XRWm+vn1yiCV0kKb",
+	"QP/OqlcNlTt9PPZ6emAixgNb+W6NF0QS581HWlXt18AxQHdJKbL8oYlIpWp4yMAoojMaOWRveGTtFZqX",
+	"FPsPNHTMrysgmV+M+dvVFS4spwrA0gksQmoRLG2Q4/H6dAnVNmL/MrH/eOpFwfUY4deXE0sxETtL5cYW",
+	"ddDVCog8HgntOBvna2skbHK+Rnl/vvZW91jOBzLlDR2guOvbvN6YznC7zktV5uu2ko9VXEy+6kZAPSC6",
+	"+JsoHW7SbEmNSkgeyJibrnsc7gbY4EakumJv2y3b214FSxxLD9QmsrWjtL7RLTa6RTvd4gmTiypmy01e",
+	"UeurpKjaPVWT4AYzylOog0vbxCxpF7YqnufrupFbVLjJW89UA4qW2DFLrX39WazvTfU48XiZrmjV2hDh",
+	"SoA/RFxpQVWPMao8q1FkKTCe8nqooOLmfmiNmk9Ttfk7MeRv7Ob/W8u2y7I/86xPplwJjmLiJ+m+3vkl",
+	"LxWIEcdMEaoJ5Zgj0Lal6aME7FoKRSxZOznHPrsepPOAkpWoYk2xlQtgVSugxXrj9cQ5k0xIB8HySZ6I",
+	"O5AEO7zuE7NbcgMwc9kUMm7qePOYS24xCXCaJprhE9piirKVHN1LtmRqmrjEihaFZ23plPzMmni1DSyr",
+	"KYNONVHYGMcm1IYv6Iy9wJW9sKiuQjJLhwlTE1eIguLC97AGj7pjOprgmwgoFRAu9DXH+jxeOMUdKdLF",
+	"4jRTOrdla1IFUm31iM8lwxJt5ktb4efs6OLwnAh5zYtLchH74FI3v5LDOAFdVyP0SqZQofs7qoh7HovF",
+	"25rYgo9BEiTvBGzRYcNJMFemviTog6KAvw0PblVm7A7YeKJbhR7XIbh7vQ65v6vo2YcEyZYCYHNPUiH2",
+	"1SPgUtp+T2cPTZarCzytzrCkddaV61ZOxAhbZqELax9p4vLykLjWUqHLPcbmj7YJuUF9waFFVuWlggPB",
+	"OUQaS96vfPgConUedz6uY56Fq7Z4ycDlAyrMbZ9Wv6bJTftX3gGVeghUt3nYaR9/lA6swT9sC8MMHIj8",
+	"Vb9IHMP5AMtoLsOrmvSoKgIV5hlooWnSkjZjph78qq1ov9Y7Ew/ugTLYEzdsb0rvB+7CXPmAUREGbNbC",
+	"jVZzJAX418GwAT7VvZcXXLu6uq3/sZQRPJFruYikG017maZdLWXqFxj4aQN/fQadf1l7X1HSbMxc+JjL",
+	"qmt5wdZUvK1QsNiM/Q/3/2D7j887wc+v6nqyryH7ry3P5FJJpT+G1ewxedqIsoHLoX5FYojYlCbKXm/2",
+	"fWykYYViotKpS8ou6Xzr2wTWlILwMHPJp1W57DbhsauiX92cj+cFfvEbPrCMD3wsiatVVU6gcuVVpFwp",
+	"6eZ5zoHTq4zClv1u74OtPavnReQ63dl5FRGa6glwzSJqtBn/ZTxl3H/wvbBIt39+TG5gbknBPKKI4Ml8",
+	"n3C4BelmgHirR/ItkFiAwjKGI5ZokLigKeV0jHVPsQuMIl2r/uGgL0bWl7eNymAYoApqA2i29ojSdDRy",
+	"xb2NSs3AKPxSJLb0BB2KW6NXg6ulasawBSBHbJzarC9bBKGHIrzltBYkRh4vQqOSM2ZgUMtj3wFN9KSm",
+	"IPdCsb4JPjmvHWVt3KsL4FneNqyoeSxHw79/+m1V7aOKtJmMa1XCmwZV8UY3OOFUiwpD5uWGVV8uHsNC",
+	"MZllzMNsfFVMCg5YN/9vw5VNo3kM9/US5bqNokcsAX9prvSaFrpKVzsi20rMWQV9qicBEakGiYVN0JJW",
+	"Kry8Muhnje7RIpURDFKZtNpEyyrm5WbSix2kiydRf4pv3Ag1SpXWMJ3VtlMz4xkI+keyIrSuC9YYOFj+",
+	"U2+CtMtaEjCLiXdcDyZUTWoO8l1/e/enn7PK5FpIiIl7JyATuK+tSe4H9Val56mq7t4Zzh9UTRymQ4jN",
+	"4Q2mIoZ2uLKiIWRClSascmRkRFliC4SsDkNYh/r8jpeznt+GNl9njSLvuINB7O41146ysmOaJMQcjMcM",
+	"3LoTVEZpkkNBprzWhbGajnGIx5a1d8sYYObmIwcriorL7rAF2je8qwaI53QMxJY66p6/OUKpZ6vXCjZZ",
+	"D4qVp3/un8QU7//AYDjX0DZMf01W2q76fc4J8/L3Dyjn8JV6jrv3s7oCBZm7AM4KHy0WuC8w4CDn9OtF",
+	"z+Qge5y2VLiENspSk5SaA+khcTNtmUSlhtlPOzUrKZNfzrclqzYHfP23Nn755ahxRdv46mtr8Z4nlHFb",
+	"1VjIrJcS6TrxSJEhRGIKJHKCrG/VYRshl4OFWlVcruuH/VObfth1HZMaO+TkmPCEQUNlGtyEDK1Jk4u1",
+	"6mfAnQyO7ZiUsh+c+IClmlnSULc+k44K42ks9Tw1b070NDHjxiNvHG0YJPUasx9EylFmdWuc+5iPQT2a",
+	"pdtRNgkuK1HIAspnk1dAXVDO2lNvnM4StOo0tCq2MgF69mkigcZzwqzH/4aLuwTise22s09Cv4Cs0Anc",
+	"M1tiU3Coc/RX9dNsKbnSvxQOTWk+GRNryc0KUF1l4rAj1i/q72LYqBjXa67ux0cK9Q8q4LbcqLJyzuz9",
+	"7Bprp3mucyx/F8OMvhdq8T9Hy7BmLcK3iq0LCxwUbR9PpudEE4jTZM1TVT7MaSVgXcBDndrgutnasTIc",
+	"7VT2mp1nRQ0oLbyRTg49g68SS/u9LiWs7AJZzpLzvdm8AHyrcdFPKkEZZrERntrffBnOLlxTF+wWJPmX",
+	"GBJEWVX0X9BbyiwLCDoR5REkNjDJR7rELpCAyhj/zgUxCVrO3Zsy5dx+m2F3gzh0XiD26u3MoSFixEdp",
+	"rHBG4gj+8XogXQCKjI8Vx9wwG3lsJVaWIbUA7n+nkJbCGJvO1j3YNImWDG5BXkZC1hyqpPxmkSxebtsI",
+	"bfOrFdmYItIP9ReFob/1Fnfl5ymP+Ov73Z8I/ka6NzC/EzLeMspyJBTjQBSbsoRKpuekewuRFrJYVanB",
+	"s49r9zPWb/8SqIwmj8VpO8oGpVeitAXUO6YbXXXtTPBRweO3/Ggy36AN7jV41YZHlYjCAMKRQWt8xgLp",
+	"qaERi9SMk8l8KFlMpiKGgECibBhBkWrw0V5dyeDGlseWGNbf0jJSCfLDCHxrpwziyw72faX0ngd4tsyg",
+	"Y4HQcMN5OnpI55OK0lHtqJHMCW7KeQiZIv6FVp0pR6lqhW7O0mEo2sGiDedAuH0JDKeW85oWa6vtfc6U",
+	"WbNrv01FIirl3GjMNkhDZC07DSbSsWrd6bfGFvqyzhYqZoObSqWCxjCt1U3cLHCWoV/TTVnjynyCA54w",
+	"vY7CmbO+Gsn8UciyiA1C3AxKfqKGC9IO4aZ3O8pfX/QB1wP/ypaTX5p11Byg2Bts//HX2uDE34YfZomg",
+	"cU3xZ1bN6csIeMg4lfNOsCrJbsq4R92a1L6ncSxUbgQ6VthO1pJfinuDmJjNkK6EGVCbpGSD+c2TyjxK",
+	"k63HUObuzgqrkwVm3dGeiDHjD+PG2N1moRjc6mS0GVXK39EZ3LMvy76Ql7vr+TPsmgpz1O35fd4AoyKf",
+	"uAuwPc0fTKguih9VLHPmz1oSbtGK/0lMda1DHjRImc7qc7UmQChXdyDRkhulmqiJkBqz0mza2ZDKsW1X",
+	"JaSLlJFAp/Z5rzpv7ZPQwSQkE5HEitxNqDUPK2prWi+KtRlLX1wU/kQ0jiGFNqv0C+2GcK+lTQ0IkdbM",
+	"qsRolBhtw11YW712pRJRsrJq9nLZ3T14zEfCZTu37bRyIWxOsuVMLV+6tA835TVWOsbjanKsDAoYn81b",
+	"xoQSyi0hpsepV4UWNRu9ahmYH+KOL/CgAmv9WxuZc1m79bdSpC4M2hGcNxK4t/6iiIRIyJh0FQAJx6DP",
+	"7S+WGu9cxLUEGhOm98nrndfXNuX7jinY6hHbehOHQNsDjW18cjhL5UwosK3VaBozDTGhioRu6p55Ntwn",
+	"DMOgowmoa64zboFdO9VcaZhuY4YQue64lfki/NcdMkxEdIMTMJXFYWPsn/NfuX5HyubSruSvbs0lYblj",
+	"WKR2PTLqA+p8R/sKHLoOENkBhdU4gt11YwE8nixBvye0YBdIfmPDXocFXLgbJWvGojBvKevDVat3l2+L",
+	"muhNkFBEahLRKdi+hN0wmlBHsmbcOEN8nwbBpOMANpbFL8y81gk6t4LhrRL7Jtm1C8yPs0Uz2mKU5VoN",
+	"ac9GEma/psnNEWVJWmcLxVM5qNg4yl0CmnoLrNc9ACd6k3dDXiHXZsv6Y9m26h37pT2tu5DmfPm2RIer",
+	"e+8fXl5M7PnKfjXVg85g53lDDfxuMegmS1qtox2bF+SboysyBu1rnXCh2YhFVs4ijCttGLgYkZlIEtd6",
+	"vRXLxKUe5oup9WuvVdq2jDh1RouHnXHrKrduSz6/6rsnyyenhto6CC2ovdgoNFPen6pP9JfVs17mN+dC",
+	"UtCfhFvk5SfcEpYcRk6Ti6jL45lgdTkvrqv8B8natEHNnq1bBuOo5zI9fwMJnV9CtKy6QE5CStVlN1eD",
+	"RJtKjeLmjxI6PhX6yGgDLQm30q7nR6bDt5h8lDTEo6y+5OtHfd8ygroiKMkh05K65EziIUG6mXTnkjZ9",
+	"RS7bXdr29yv6WvPVnL877icg67nLiMXAo5Xl21YUbwNeo1we+L65RIxGCrQR+0I6myUM4p5hUiG5w10x",
+	"TYDHinThPkpSxW5hq8EnranUj5jIgM/s19zlqApSqVX9VJ7IFq1VhQHMQ6T77vi83yeXdATkHZVDIbcC",
+	"Ar1xj4SzieAQBiTkdArh6kpWrnaO3aaFalA8pDoMPqdjxhvSKidUDabO7bmoDSVsyhpCpzjc60GUSmUJ",
+	"YnXyoQ9fqYDLfE2mVEcTxscExZnAlouKJkCxoACmlLTovGRXG+R7qgcGqtJ19V6iFuF37vW+ffhL0MHy",
+	"VOMW9YP8m9nzX4LOkEk9GcQuXqmkbn5ls3BCh213cGIeRRYce3G35ZvvC2+YAWRNKUH7TOINIZaBtLLe",
+	"+nTC+vLsbU3vMymGSQuZ2m3p3D9ueI9NTW7x1iXcP7hiclMNxmMeSSwJADEZzp1ryuom+7aWHLNsz87q",
+	"bXQN9fyYpklbGHy0D9capzPYu/Mp4bwFWQHmZaQqEle2JIeqgafXhza9LRNyfck/TD/GNaAFMxZ7JMQN",
+	"WYtkiNUNQgtqbfhXQMI7yTSE1nqHFy+eQEBCtFXi90Xrie/l6wsl4OtWFq0PrVhgIzWxAkAs4OZYLdDw",
+	"1CCv+CCB2pR1NsLYfE664Qw4i5hRU0lXUjXZCsuOyrXsjauqiLodPM6V4Nn4xo7YZEd0EHor6aNvOxwj",
+	"v/Iecg2NzRBZCvtiTRb3u+FRmGDdNezel42kmtDIpg8XSkdu1YX7rLwlyr6OlddBqtpeHZUDLMyTj1Lg",
+	"Wiv8bTWQX4Cb5zVsauRY5VhMkbsgF/FMZQk3wWmehCAtum2osg1VPsTL9xi6fTAuL6Dvqp09oQOpilcb",
+	"L9I6ePYgFHs6jabMr06F9k7VUapTCVgGmQxhJCSQl7/s7GzvvNzeeVkuCtegC31DheVpinKv8sl/RT3k",
+	"KaT9Jul+CXKeuCNchw+cDRXIW7pYQ722sH/NMdaKyzlmVCXmWChbGG2EplkezQlVxFyoGozkPAVtUJVx",
+	"8tPODpmOya/Hb55KeF62pSIcVpF3xXxI8LiJYmOM4UrokEgMt+0t1Ar3uJv3TPv1vBx+0IIANL0Bvpaw",
+	"mHJrdcqnnU7fjcsTv9pdVtsyf/Pl650Xv+ysueh63PZ+gmxDS3D7QV0/dp+RFX/PDLUm3q/OCrRPKCcw",
+	"nek5scsmEqbiFhRhurd4wj8kJ35Eh41e0Ry/+/L1f3v9t1c/v/5vyyPzn4b5LyuAWgVLkeE/h13h0sLc",
+	"q0AjmFLnqcD/MPAMm2Ci8WNRKwo699vm5e1bKrEMO/qgs7GP/Hj5V++rX5y5OfJvPvjZCutMp1Mqa9Th",
+	"vu22YYC0X3Al2FqhRmQiUcI4koeL5Vpk3A80ZrdUip/G0vpI6+cKZ0CD9bHGatjOUOiO6+k1G48HG91m",
+	"Td3mY8a4nkSArGUpE/YGtK3gVOcbTV2bj6a6/8s5b6XxDeO2gtTMuQ338V9l5VAuOBAqgdChgpI3LIfL",
+	"yI1Q5xvwJatikFayFakm4hZkQmdqnwxFymPrOEAPqFEbSZdqgkVMzdxmVZGIgWCUQ/s8lvMJcztbWTQl",
+	"W3/gQVt7+oUzeaTJqni6G3JrJLf8BL9yeMCZ9dXTka97jabhHAtR4lkcdXU4gBvYVfTEGr1rDVtfG67i",
+	"+qdGLiV0NgMqlTd8IGXVVpJt05fofMJsW6I2UQE+3XdFcMCEPcRI5CFQaWvQJsHVMLWGDFeXwWqe2CfU",
+	"OwAsyzO6Kgr/67Ae38SpoFT/UuFCqG7+OwX3uyHEBfA2lc07n7ALiGnD/dDMjz/5ZCgJs4RGEO8TNaPc",
+	"fB4ZVBcFLmwmfxJuuxRtcSq8aYBGE+KWnq3PXAzhP6/+cX74R5sgFYt52f5Xge7RbDw/hA0bX8LGr2oj",
+	"lvpkITypGsFU9Ck5QXoMYizpbIJl/51NAYOZsAzhPaYc2yRNpbDTiuS2iniiJ4NZgm1ZnFOvE3QSFgFX",
+	"aGSBCYsS2w3s1qYUpNIMgz14hkxMQUucdDYRWphRxjAwkszgb794/W7QUJfgAqt01ga0Yvf/mu9nQumx",
+	"XG2BeQMz4IbNzg/MSJjWHXvf65ovSojZQya0ORjrvld1XPoN+3VkG6nDqrwQcsU3GcNY0hjicM+Fovg5",
+	"SJwtgDBF0pnN7uJEzOzdg+Jm93/inAHBPeUR91sE6z3c8aqbc44YY+c06p7QA/v1k/SKaOoH4bBmFe1d",
+	"wEiCemA5DGlfHmhxA1X/w+udX35ez5ZZHq1+sWOmNMhHpotXyuvbnLpE3IHcjtBilUWkxGJKGTcSEtOK",
+	"HL857ZP+5cHxMTEnQ7rh8P/+v6IJyJ4z6oauxq665uE9394emh+3b25p9sA+AWbYAFEzwNwLkoixEcG2",
+	"euQCbC2X7uvd3S27hkhwLUWCbTQZ9w0oLVpgXcrIR48q0sWwzf+AFNt3LNaTrcCgLuO3NGGx34lhkYGR",
+	"V+g1d18ldAgJmTKsFG8B4wej5GAuWZKwiIT/z/8ZEjoVfExOqDavgdaYcFVOPvSstZqSX1MLI0kG3lxT",
+	"7cvJplMjechlECErAFKXjfj9lQIoXdyLLL4UH7vchpA96ZYByoeStArsL19MxQUWE8oXJUmRJOJukM7q",
+	"w3QnYtZQVfLfKchqtdOVBedthnhtGX+XEThmt8C9mIrZti3Cc/1a3HrzeWoB4tIfF0VVbFWU0DgGuWdL",
+	"Erg+S66VUdew/W1h1AkMqtuqbcqk0hlI/KZ4kbgkSztSISovf7r2Orn05f4O0ChfE21lI80fVYTUj7HU",
+	"RYAZAbmfAAi+5V2bUsRpZBt0PKBLRVbd4XFVaG275FWU9gnrSR+4hx/dN2WQXUuLJWrLffoWWahNVhss",
+	"SVAyUB80Zaq0DsDWYCTT2iYk78Qd9kd2ppBi8VTCXNVll8zwsLOdithI+ytA9fBqs6t7ZVRoqNAwg03h",
+	"P4LDoKET1tM0wciOsLLL8vw5+pbxptgFo4pzdcBtDlWukFlQZB2LPKCMNgu4WsdYK3B+nOpdZXwb7btJ",
+	"A6hA6kEFPh7IOdduRFol80od3aMD8urVq19Id3dn96ftnZfbL3+6evl6b2dnb2fnf22h3JuIiCalB3Z+",
+	"2dvZ2XJFQDgpEBXev1m4Rt2YZQnxdcXEuNOg3xV4Rj58fwqSRfTFKdwN/iHkzcqogSoilHmDP5IWJ/6E",
+	"jsMaqtt4Dh9ChQ8K0nn53dDl44hiJd6vhJ4EIyjXSLujETaVHxhxWg3UhNaVVT28p5Em+CO2EFaoXhv1",
+	"07lKpFF6Ur1F7iZCAXFJ3S7wRa3qHLzC31Q4tIzmKsdq+w4O8vbHi9MtDBuz0Qhksz9s4QUOd+vN4MDQ",
+	"SuksPBtU91OaurTwOsKpqz8xAG6EyrheJ10qEz9QkMzesqfXNtDkUQJo4wWQr2GZ9JjJhSWIFeXIWmr5",
+	"ozX5PakA50l6c4O0vEGW9WhywnqlpcCSFk2XoC9EAg+0EreoQGhLD1YtU+bL2q0qOBCcI3LWGPgj/1u4",
+	"V/CiYxEd1+pdgpq48pCF/EPfzxWrxSxGrkVJIT2rVtNWbTqlYxOI93T2+M7Q6zaDzzdQDDKzC1+JXQoa",
+	"qmOFiKkO1K7kpq2IgIZ8AvczdK4ISSTcihuIA6JAYjm7SapjcccDooUgKhF3W4tgn+bFUp/cW+LHbrF7",
+	"c3QfZvXpIyGyUKsrh3voJUJzl2WlMekyrUjI4r28sRQiI4tr9mvebGi4bSNRsvJmVlHPtXRU/X1TEHEL",
+	"UrIYBgp08WP+hHMNuDcnLI6h3oiIrvZ503X6EBxuUzYno5WV0ccemKQ7TsSQJt7MuFVrclpBJAj+PKK+",
+	"bVt1hyHq1zS5WYomajBMk5scWWzOUZIQF/aT+TTqmdCD2MwSA+HX5UCe16wB1XdApR5Cnb4fTvxv4R65",
+	"AZht04TdAulat+7l5eHg3WH/4urXw/7V4PLw4Oz0zWUNwX1dEOSzBUuD083WmdJCzo+5b/ZTBwL7zIBl",
+	"DzmcmjKlILa0ocgdSCAzmXKI9wklNZhIrCdn7XvPC+/rgCToJFTpAa5t0LqF2XNeBMWrMb8Uyqtc3GsL",
+	"9L2AaImkIqEoq2AsWR5SaNmulVjcvSpBpVPvoD6hSm9j5a/t4zfrHpvFi0ENay9A3CNXEf+e5gJ4aiGm",
+	"up2ata88rDnXE1BMPcQC2q4PfD+NmchbwasZ1GHFS6z3a55K9n2VcFsJFcvxYiCeUYdVOa2maFbo/bSk",
+	"vUul1e/KsMgsdmchWw8DYFhsFxe+PbwiL+iMvcDv7b8qbLWFh6a/NYY/XhnR83EKKA5xTpnc6JyNNJPD",
+	"qKGMRx4atMiBUC9QA1Yj1V0avhgrknLNEustxuFIUaVoKH7mw4jWG9+9tc4EzVvDXwbVUodDoBJkrYSN",
+	"3v0ViPJB1XDDEpSrSystpATwWii5ZdSes6Tcwu8SxtPaImUPjbdv8AAvxN+3MEBmIfUtnm3sdXUnZNw+",
+	"dScHzCch45V5JC78uBwNb2dcDvZPLkbp+4V5PYFlPB+f82kN1NyD9WbyhQl8dNZyVubCtYqAXQ7Q2rD4",
+	"OJVZsFX9fowwtsbiRzRJhjSqaW7Y5wSoTBjILIIUS6B9PDs+OBxcXl0Nzi/OPh6/ObwIiTXM1XcmSSgf",
+	"p01SsR+5Xm3O5sUyRtqBZggx6YauSUkYkFDMgFMWbtWmhijLDuoisiSgPIt5EmF2jajQxoSoG8D2Q63z",
+	"BxZZ0JI0glZJABnogvzgCzArnN5KVHqkpFHCyo200ShtFOGUSekVscNQZ0N4HmbsMz4m3U/9j4RiVf99",
+	"cvb27YuzWaoC8gmG792f789fBeTopH8QkPev+1bfGo2mMxiXjUrNncCKhFnhJTOUMfwDthvIrwfn5PV/",
+	"I5qOSTcEbggP+PaHy3Brv9Q1yGxizJmyIcT0RpFDPk6YmmAOdkWcfvnzQlO0Pz7vBq++dLf/2d/+X65H",
+	"2ufd4G9ftv7Hf22oOelaVFeoeyKpAjJhXCvSxWT0gMQyHast7NOQ16G3zIXeYAHbaXWB9e7knFuUmpXU",
+	"Fg25AJ1KTjwjwpB9vFEzuz6TGNRhf8qvzBb9/C0y1aGiNfGdSzFi7d0iq9z130NIdJ13/YOTTivCxwPC",
+	"HrMAvoV48eXx4Q9uKaYGtv1WQxFhqvQgEWPGHxU42t7B9VQxgR5qOZCy1lr5lpeF8pV3/kfDoT/uWrMK",
+	"y+Y2a7jNDHieMPTKQ3sTb9Ua+h9FRIdp4kqdVOSIOK5tQwhymnf3jWjiW/+BBMLhrt5ikBUrr2sfqDTR",
+	"OCq1OQNTOicTegsNpd3No+skTSzIvhLjce3+/NJWQ+jxrKAA7Q1aNqHlR2vRfhy03SC+A+QG1MtAXZ/W",
+	"RGdseTpLyPhI9NwjYcYR+ufHpPBwrc48TFkSD3CX9V1Zp+XWBoVSxWKwWGZoWQmipui7vC65nay0qNI8",
+	"QQkUtXAULIJ6KGaS+zLzw19U5iFAl0G9nWMM3BkyVopjDR6vpZaSRkGzaEKpCd+bW8lvxZqqecy5iaFY",
+	"AKpoj3CAa4S3ERxq0gW91lUD8avLglLm4lix6I75a44FfLR0aTrtE/Ksk6e1kJLjyqp7yg0cFPa0FBiP",
+	"5JgZTDf8spFfGhid5667OtuLFoNZQudN2taDTJV2SgkxKeIw6YZmupD8dxu6Z9T6cWrjzGKQDdZK73Bd",
+	"w2ua0fhK/LnEJxd0vIVmfbzqBLXSI1YQsg1e9wnWmPcdox03UAvVh1trqA0u3By03pXrZv7vbolVDt2i",
+	"20kzr/N9OO0pBAV0KfE+C/CVxe+q6PgEDKCI3Bs+0JYPtAuXWGX7WoN3PLWBM+M73lFr1tIJOs7kav5C",
+	"F0it57YhhuMgodMZxEQLstP76f/9//8fu72dUrjGSxd40ZwH8gDG89hIjWoR27EARYY0uvEJ9fUcYf18",
+	"HYdDdrA8Ur0qPWpnLVzJ3+DeoEBdFy8MuSEJ0FtQVkSPYZaI+RS4Jt0oEWlMfINErPkeQ5RQwxK1TJXv",
+	"5bGIkNVgXKUxI7dUGbCSQh3NazOo3zjfk3eO2kpyNEnqfYwrfbeJoLWmi/cihkSRbgyRsPVq7JN513Qp",
+	"DGvotUrLbhSYlW6IfaUsYXwc7mEplWyTzrm5T0JX9jbcw2PA5kYxUYxHznlc6k104/IVbD5DyuktZXbF",
+	"S+rnNhTPxqP0Cy/gUiPzu4CEzh/YCN9oUnjcrbt+PUkH/KDYnH7AYtRYQwU8do25Q9J9vfPa19+85jaw",
+	"ZL+5t32lEf7+0g71Wz9si/qgozOvY+Xy+dvOAxrcl86/NHgjujXxR2ReA5ok4q4pNt/TehNfjATXlHGj",
+	"EoZ5AAD+FmLI1UwrMgEJ62mF1lNav6SSjtpeaaxcFqvUx3yWAhCyhQUV2K0A/ROIlvmyN1LlMnA7kSer",
+	"6AeplhSrUtBkiucG1Iw7lEyZO+COymntjZuPh4Eouk68WF5dxTLc9sJX843oRcTKVV3n2HNXUqWCBw6w",
+	"HGp2l0/oT1oA4Ma3tBYuL3MuDVOWaMYHaztzEBciRhO9fuks9+K8lUCNfbUe62vKpyyvO6gAoDRdC4A+",
+	"AT/eOKPWx+OHFWOWzY01WnToqbQcmjLuP7byc9btqlztYkmJ/GXxtCu197K09dFViGBoEeBwR2x5A9Kd",
+	"gYyA64Ck2FD6ldE/2ZQmqq4dOgZcRqlken5pECzzVf0G836qJ3WqvwJ5a5T//vkxuYG5swCcn106EwBN",
+	"9cT8sX0DcxXuY2HwSLvoKaOqYacKo0iIBAKC/mJr2DA/qkjMbJw8M9NNgFpbn70MO79v98+Pt3+DQoSc",
+	"XS36wTAe3q/bfjryMP/7p6sFcb/Py2kAtVvBoJaQCEnC/EsX7R72yNUE7KKxFCYqKpRfc3PuKJajxoRo",
+	"hBYCl65rxESlbYE/JzSSbmi4VujL9oW2NF/+2bXg9R/zQn2h04aQRyDR28SADEQTrWedL+a0mXOroZwe",
+	"6bzxlaXNvlJMaVeH2L6n9l68GDM9SYe9SEytaYfiYy/GVMOdvQwWvXGF8RBV3tqH94iBH3DtKvUFthpK",
+	"QIqqjEOWCBHjov/WKaMqMLC75r5jktHKE4jHgH2BAjICqlPpMl1J1xZB7J8fB+RsBvzI/vri7Oji8JzA",
+	"LU1StwJqtLsEmSC5vDy85j6RPytwQfovfvXVWLYC31s4wTc+wfBSRDegMRzQehyv+TX/L/+FHJg9cdzR",
+	"Nd8mh5hF+vfLs1MiHRsncG90IjKTYgiKdMMXtmx0GJDwBRb1DbfMn7YStAoDYpdvprKrVAalDMYR8te/",
+	"grvI/vrXPRJ+vvYs+7oTkGvk2vYvZNz2T8+7rzt75PN1oXan/TmvF3rd+R9fzDcZh7/ufAl7uC0zmiIR",
+	"lXLuwiMNcMi7q6tzYouC+LrHLrWfWP5jT5maZ4YJkNBoVaHZSDf82D85ftO/Oj47HRxeXJxdGHicnl0N",
+	"js4+nL4xH67Ofjs8HRz+fn58cYhfXPSvDgcnx++PrwaHvx8cHr7Br3u93pY54Ek6NdM780EYmFlcFKwt",
+	"YkHCEYMkDn0fXpDYcEpwCGwDbGs8VG7LrsyzO0SzdexK+/u2C93cPn4Tkm7eVPsvyhbJJWPghjFgFyvY",
+	"skP/vn0gpIQE4WzexDkuRALK1gUWPC8D+mAmUWRVCVM651WEFLlVmLPRcBXrwlClKZ1byxvTlg/5Cuc5",
+	"c+nPaDSB7d3ezgJvubu761H8uSfk+IV7V704OT44PL08xHdQeNFJhU0V2Uohd3Ovs9t7aV9CM/uMdfY6",
+	"r3o7vVdYOldP8I570buDJNlGw96Lf93dqN6/XEb7GBriC5BwP8GQ/AZzcpn31LB3h2JjbvDIXIkWh8zX",
+	"Cv3g5jc0ec2nlpBpksyveTf8+6erQf/k7dnF8dW79yE5jN9c9g2eXFzu/vTzVo98yupGu4CGd+YHm/8C",
+	"eCJoXnelMiZUQnzNFUTS/mgtaLN0mDA1gdieTnbWx3Fnr/MW9N8//XaJCVwWmxE8uzs7/ppwyVmF6qov",
+	"PKisULpKZMXx8fZZhKmBlgLdK4kinb1//mEkW9c0rHNuNhCZZ1309y1INpqX7m4sOIKVDNDdMun8YUa0",
+	"F7ZB/xdod9xOhC12UHvIp4CYjdVdeuSIJRokGZp5tJABsW0XAkP2WM0XiRevAGkuhh45SKUSkuQ8s7cA",
+	"bqNP981KTgTWLZhRSaeg0Xr1z89W5vl3CpgB4GgHZ7fGvRzeK5saN47lLADZSOXg+dYjeSD4XMCnG7Cy",
+	"05Xh5QvF1rhGZkyxjYrPfjfMi00hEywrsxvJrx7AS/Wjprldn9+V06JbcP1J66gtx6QXJxiC2eJBi7Cd",
+	"L388I/V7bC9Zkmq4Qd/QDZbHAwvEnuHgr+1K6ibIVvziVxr7jAl85eXqVz5wwySEZP+B2L70avVLR0IO",
+	"bVEb88bubptpnA/MCDiHXBvm9iXo/NRmtkurZ30ouKIqTPJzSeP5p6/l/ceXEve8BCqjSZYmqUkixkVm",
+	"abjj9oxySJbwzBeW5Tayzk80ubHiwd3ECAbRhKJwERMJMyG1KtbN4lrOXaXDCVUTrKLK+A2JBSj01U2p",
+	"jiaLzPMjrsEjVOe5kRanc+8vw1zXrzR71rUYJl2aKJHJkw4kTJGhNBfWVu8rIuszIZwrE1/GN3tKZXz7",
+	"i7InjTBoiXyRkQlfWPu8a05TU1kTBXFMF5vRyHaiEBx6pG/djHUiz4EZ8sCM3skaG/wq4vmTYQ+OjbNk",
+	"bKlsTcLGW8+IvvkCluFtoTPXVNxC/L0z3Jct3jin80TQ+EqIEyptveDXL39qszyVzgyjgvg9xIz6Zmrf",
+	"IZevJTo8bMtmHGKXScx+W09iedm2Zjq7cN2nsdScE3IsBw8z4tu7gXloebcRv8g4EUPigqlIN/yr0dL/",
+	"h/nnn71e749wy6iftrBWQucg8bYQPGuhhMi/lJCPs4U/OzXnU21IekPSX4Wkc5SzNJ3R3XDuqWotMlea",
+	"6mbd9xykI8OuuZHt5snJy4BcQMwUOdnd2iMTplVgC8GpgCj2H6sDT5gmkmoIvEFvKIHexOKOYyvdjEE0",
+	"2B8QtS9xdc9NQDjLKlnOAIopzSL1JxDR6nUCBEZhoy0RyRnYt7OakbWodCZjkLaP5g3Mi4aUiGoYCzkP",
+	"bFFKljA9D3AZYAQ3Dfd6n0QLVhRidEflLgYzd0BCxm1QXWjEPUUYj5I0hnivMLJ1LamSqd9oFxhHRjkd",
+	"W7OmBGrrsChNRyPSdb2V0GI9FLewVW/FOXKVJ1tYcPy2S7r+qnKbB/6lRotJvtO1Bv6Yv9Y4dF68Ox93",
+	"sbTBgm9QRhN2C7FzwFAJxBaBJSlP0FI3YeiuMJdlk0mEukFKc1crNqxeywFVsM24Aq6YZrdgm4Jb4SQm",
+	"dEwZV9rgZ1BMrwusc9Ja9ly51LpF/nupxWtFBN+PZb8xKNPeduOKzG4sNw/k0kHZ+97Ev82BlN2dCxy8",
+	"zKv/+BI0SPa/wdySavjZ86kvvc+K0xvAQhBfXGCu/5GEKTNC/JBGN8Bj86f1LzmmPLZ8MgyueQj3M5DM",
+	"cFnrPxczFfa88yxNgNwyYb1e6MQkr3d3jbTA+NiZiyCJrdvK+l4JU9c8CyDmce7aIK4HHFbJtuWbEzEm",
+	"XfSTCv/r5eWh85pu1RoGsLrFka3X/ByqhBnaBr200h5ePunEq8QeDncIvu+dend+Wf3GgeCjhNnwnI2S",
+	"scxugChPaImZrOQlS6TCF3BvwNEoHPaTJIvP8OICOsFzgc7LclvFgku+3LzCxAN0xQpJ/tF/f7LveEUC",
+	"JGRTM3kead6lxJfrJXZhgWEHlLg8B8lmJBHKmp0njI9rhL1DfG8Ncc95cWrllw7SbZ534j7O6TSpSy95",
+	"7ovd7g0xpzgQLudhA9WyFgt6EosoNZdBb3PZr3PZW9gW1J9H0aclkWZLn+UIylCXTZhV2cVqq1Xy6nES",
+	"xjFCBfM9rId5j9AE64c5supd8769m63R0CEwNkXnvqnFDcBMYRCgC+XokTCW84FMeUi8LUQVnUrX3KUX",
+	"kTvJtJ1n0Uo4XZN+3ZzrKSB/PKPEMH0iIs0G+qqWy3zmlZZLg2gWP0nMYtIVktyJNIlJLLY2pswf2JRp",
+	"z7SdorKMeWUBmdsuGPMFTZJGWePYNt+0BRz2jYjg7FAuKNH2pA9dG6twK7AsqhzWU2eQqg/rSZJKx6yW",
+	"/Cbrm9aOnhqbtzVII/bCqLdW7LYJqHGbKUTDfovQmsVVbIJsmnCivb0m6zC5sdg8rxCXnZAHOaGRFEqh",
+	"oFRljAtsbgVb/Gz++2IZYH1bn6L/NmNymIzh9apCZnbJsILFhEPX5Cu0tpVFBvgGf3emkwrPW0Ef5qXf",
+	"YH5O9aSOSF7XFDiwi/mqaoRdx/I3ToU+Mnrlj3Q1W1iuawAImqOkrZTvc318B0Qn0QcEY6JsXyKLjeHh",
+	"FR1jqZB5yStUYxAg3dXOnapjp0ahfwv6ORB156ta66ylLnAJUrgEA8jmM/mLyg9hJCQJj0fb76mOJiER",
+	"nJz3rw7e9er8PdmV+GVDbc95QbwFvT4VznxX73pZKTOiKzJmt8B75Gym2RR9vkYHt9QZzbFTWFxEiayF",
+	"qUEqIyjMRSqvua2C8frlbh7WWOpLidVVbF/8MCtl6Up3DEU8J93XO7/Yd5nR8UYjkFjLw+ZQZnejuawI",
+	"3NNIJzaS0LbMdiqib489NMdPMSaiqwBILCL1YphGN4C2gGlca+W3ldYfzwGCOkpDcHV9u0gf92ldF5il",
+	"FhOrP9RmN3r4N8nrdcWQntHwYHvGfwNzwSrm5yq5/RjuinVZ2fr+jRa87xwbA9q05CPblnljtFguGVk+",
+	"8ZSuESumv3B+j2YTbJ8TWgyl8EKOURpsgPwI3RcowysfY4HJywlGyrhwi1JPnDITdKEaP74cVALURiN4",
+	"Arx3qGEQ/4kQPg8wdnFlS8L5vTRvYxLMPlPk9Aa5KSeF2ETF6UxNhCZde+XbN2ypN6M/bwXkbsKiyTUv",
+	"RRQTCYadKQw1ptHE3c89cjVhmG4bYfCyfYpwcbcQk4zys8/wFxIDoTMJCJM1qabmrifDOZlQHrcMYrZR",
+	"XzaQ+TulyHIs9Iq8mDeCw4Yin4AijwxSlnGQaOFRdIFOH2Y9epFZgtoEdmojCmiX77yft+T3YyAtZnq7",
+	"uaimVN7YYuD1sZRn2fSPlcp/tOg6v/P2VtsMzH864fdPEpo3A7mNvVdygsCu2091o2bDvvicUeLgBuZL",
+	"bcBXTo8mY9C5JfgvvjV0wZRm42OXWXk9zj43sV753a1nIb4opb9scP0xt4+FJaGLSN3GQJXW3CPv6U3R",
+	"FaFAWnGT3UNMDBIC6QppzZTTNNEMDT7aBaEEhHoL0Ja5BgWHa166j0jXdT5ieFe52I2tgIiZLcuVzF2j",
+	"5tB3K6Y6rBPOzlP9HWD781h3/KbWCEh9nntvlYrn0e1Pd9ltrC/NXOcSzeHrs5wWl+eifNwqgKTEPgTH",
+	"f8CFktSLtavDQdZkH88YPfIdRSfk8f5qc4F/7aiEOjG1TqFsSicJ3SMhmdKZylw1LFblQpXKVkcTegJS",
+	"YeinDfRWrj2xq6ExTZUmKp1ecy3Iy52dHgmz1ZhL2xa/IxdHB+TVq1e/ILm6SmuJiGhi6ddHiYrRSIF1",
+	"DBPGrzl2Ef+P4IAF7LuUk+P+aZ/8B6u++ZJbH64OtvbK4zGuWGxElpjOE7ObbUVvsb8FnWGOimuqG9i4",
+	"2AnVZEJnM+CK6DsWAeEAMS7crqhH+tr1NTbDYxkVByWjRyPlQXzNvUdM8AgCH0DiLAI2MJ56Yd65oLwF",
+	"+U4yDaTrQjyCUuLMNbf99G1eDOkThb4C4uLivAPLVTtTdOpDSHT+BeNKUxvQS8nrnV+a02sqzOAJbF1P",
+	"Lx5V1vhNUnYqa1iZtFyh5I1bbCNdLZGuHLbkqpSvHxx5qnykNXExUvczi1uFqFHPcLQvZsGF9jxw3/+R",
+	"XVhK03nW2MwWHNKSsgRDDbaabBhPyoVWK3bH8Z8tvG1tcvzR4uGqDHWlPFRvMudZAEgWE2cldltWFkNh",
+	"PEprW0hMYT4s1gSO08iZz22PIw3cNVRaCGn7bjB651tdgaWLb6MyPGuc2trU0RCpdmb06LKgqWyQGGoG",
+	"d0xBWSFgKksFi0nCbgypGq0CfY31oV7fkjKeXTb9JjFaaxKmD9faSKYbyXRlQrq9LGnGFNbkNA8WTV9E",
+	"lEeQNMemXCETwn5wRuZ0PQpcKllo304gDvetcbDK1CLKyRBI9lyTfHqAD2xu8xxQP8K9/mcVhy02fgty",
+	"nEkwAsjSgnVed8Uwa5dpYoTl3MxopWysWnlPI21r5BMxcgHl2NDRxqdfcymSRKR6y+WoZ4oxZiDbtQU2",
+	"EA3D2THojCR0LlJNuqijEkWnswRqw87P7X7+/ITtNrqKvt35bsT15xXX3Wn41HpDA2jif3o61mI8TpbE",
+	"dh4lbKZI6ErLhYs33xUO8OOHJNdkJ2zQ+1HWyjumo4nzSxHBscj3aPQUvuCUr4zGt9EqtD4mf5hAU7DU",
+	"Bz/0j4/RElwX5g1KP1lQFUJ0Aa3WxOmb4QtfhWf9tjbeDmkLIgREu7RwWqiViZXzmE6wPivW2OJ02r7V",
+	"zW/DN9nynqMWRj7+yjIYi0W5lg/sGgc2DqgrZTWWj3ZFx62qlKp0aDP7suZSi8Bftybp7p+uJml+7O1j",
+	"pjM62dS6eJoa0hjonLVg3MaEl7hA7WU+djNcEjRyyPQEJAkx2HNGpX5hyHU7ppq6VGTBkQimhmeGhhRU",
+	"SLphT9/rMCBhb4p1SHsTPU3wj1k8wv8NWoX715xqMhVKk/B9//fBh/OTs/6bwa//uDq8tNnJQtNky0aN",
+	"YGXBrLJZ+BnpL0COGBDXoSqVSUB840TkmwpbIdrCpkioTJFoAtENxKRriM1WSw8w9ASFBjPgli9hQ/nc",
+	"vGEv2T3c7JDGdiQbSqKsimqb6zizco8c0mji3ipUY1Pk3ymkNvOPMB7DveEn3dDy1j2S1TtCbj+ESExB",
+	"XXOFfYJwcYJHQEJ81UjqpG+XslC7jSbYotJneJf7cWIDOqHd+q45ikl76MhiGqZE0bkiYZxaJgB7WBU6",
+	"xDX5fopWb2cKA3uz6oG1SVRjqN42z2F8z2fwMSFBpwZp1xnwwywRNG5nwd99wo1YkK2S/DKCtn0MLaqZ",
+	"I6pBsU2Fth/X7N6P48JZa1FDz7UsPejcbw9FPN/GciydvU7q0blRTm0dCKIL+BfYajKTlN/YCpAwHUJs",
+	"2JhzpGMtGNcgI+srY1maRdCmSJCcpNfW0R4R1bHJ2PpWcR1xftq1EkqtCnXpCgZmtQIDErotuU/+sgxI",
+	"OML6CqHrE51QpQm2PQ4s/tr6WkYqjUTKtQrITIqxBKXI3QRlB39lu0KEBslrQz6eBXWfQ0pve8tsiOMb",
+	"yfJnHJpE+TxuKcPLTEmvIaAVfP+FBBxmWaexbbjXkkaGMiRsF3i+hG1k++WroUeOC4XG3OMYFViQaG26",
+	"l3Zl7rFljIRZQiOMtp76EsZKw2yR1C7smp+F3Ha/Mrn9T5TbNoT2rXp6xXCPmJaRF6pFLWnpX2LY1syH",
+	"quG/xNBSLajSpPt4e+GdE7pbyJWqQuKxshVg54wRlf5a0kSmXDUZ+v5u1tbaxgdr2M7+LoaX+MoPaKf6",
+	"uxi2N1GZ491Yp57mRjv2l5UBqg8CYDKTtVpS3MrrCvmppS5WmBIb32U03jVqMtxjcIArm4yuVd/oJlNm",
+	"yFTEgIXzM3JEw9FW86Xkb+1frYr2jNeLm7H17fKn62xsubdVLdfi36memD+2b2DezL9tkzvbwjVJQP5F",
+	"EfN8YCSWjLEHWS6bRWcFkQSNOfHIRagm1CaRdUNvoexxuNcDW8U8bOhm18dQgvUzVL+vVvO4ifb81oD3",
+	"6/Lb7497pmqRd14VcbB/foyAKqK4ebfZmu87iFCsxWBYn7LLcoMaPfr37f758fZvMA+JLYK5Zft8mTeM",
+	"6E+o7QRi2/EZnC8Y8aVIICRdl6C5hzSDD/5FEfPbPsGSX7Z9I2HajW1pBQ3tE3HH0crdnKdokem5egoX",
+	"plirofDLJyYWu5B4lYKOfRLzBBYE5FeWVDZB1k9G377pF/fEvUjbtVdXC8vtrbhx0pDzX5fusn2jRCgt",
+	"ZorcCXmDNi5t6bBGvjFjZVT4jJZZO9OjpJYfX12twxMLmPZ4kogx48ssOzqV3IZSRVjCUYsb4BkjJz+R",
+	"KeOpBrXl4lAkjCSoSfW5n3eyB3vX/AO/4Yadw5SyRAXkTgo+JjOq1J2QsZX9Y6CRZrcYlkcjp/F27yZU",
+	"40VhENW/sEXGoK23FTPbKVd3IAMSvt55SY5PP/ZPjt8MDi4O3xyeXh33Ty7DwLs/8XFsREJQLIIYtYAo",
+	"YUZOPD43KwmuubkQR5QlqQQVLD7h10e64UX/6nBwcvz++Gpwcvb2+HRw1D8++XBxeBlu7bt1KfJ69xd3",
+	"P4YXoOV8u2/0i9BmFsJ9BBBD3CNHbkbXwstPguHMVqI9Pjcw0Gac6rz9g4OzD6dX+fwkhoTObVKiOXRF",
+	"uumMaFH38vv+74M3hyf9fwwuDw/OTt9chltkmGp3R1v3NhrhsDUfF1gnPKKcJCK6Ia6Sk0hr/b4niHHP",
+	"c0fj2N+o2/+VQfhll/KJGI8hJox/3Vv4R7tUX++2EBuuhHhPuZfD1BMy2XK8jBgbToFSFPIq5wiybGc1",
+	"axWpXsZb7c2LSfBF5oq+Ulc5tMhMxciJckrVR+/ZCdvcnw4XDYk+GLO+4q12iLYglu19BeSn0KixX1lg",
+	"IyMdwoS5TJMS/IX0l2etC+99jc3m6djIBwVyZQFtu4Hv9egW0hxWKqxuQyuONaO75lrUPFZZHAFiipdp",
+	"3QyBK3DrrXjeBYXVg6y/ygk86HRCfLjmM8pkj/SdmBK6lwZ+PWHeCRubVlNtO3jYuCgruGCdH+tlttdv",
+	"rRbr0oMz9vIsemxpku/1svTr80W694kTOfJzUZt79Du+R1sptb5oTIEVtLxc3c247HYtXJ2KSKExYBHL",
+	"xzPluk1jLa0IeuRcggKOMYtZ+a87mkdLpgriay4LN7YN6/RcpmuZjr0/zEKAx74EfqZnIN1v+RYQtLm+",
+	"vFs7EskzcQE3xfdK/v2czAly3w2p/yAi8+F95MsBlKXXEcZql491JZGPmdIgV3e+piQ0DCbMRCO0Hnte",
+	"YksSDtHVkgBVmrzcNReLpJEGqWwXOmw7PxV43bvXMC9ZaAyfps5igGrAvuUjQ4k7kamNHk/MYo2CR0IM",
+	"HuvFoClLVA8/qbB3zeuNDCWzwcXh2+PLq8OLwfnhxeDd2YeLcKt3za9535lLLHPyjGlCVdE2kJUJR4YT",
+	"7u68DDNriO/96n68E/ImuOZK2AEtrC0TMqq82beEW6CJbcnhbDVkQm8zaUrt+WbheSh8YO0wWQi4X1mx",
+	"bXie4Y2GAitzQWxTu7FlSOyVHXHHt0gsbLd/N6yNHrJuhkSMMXhUmGGU331+goqkKqWJrUdDtYbpTBe4",
+	"7zXvhgbVeh7VBn7hA9xvuFXPnx1ePhdvtsN/Iy9DGw3EkHEmUgsZ5L3lnJqcoWfsZWvCYnPDRjTZToSw",
+	"hmTETGteKyBxqYhcZL0d5hgeeAVsuPnDuXnudlipotkc3VXlma8KShcGFRlCt8ITpujadqEJ+Hh2Kxdu",
+	"Zb16kIld8xC7Fg58v0JbtBW4lnNkrZjzSsIJMzxpPjCQSEADKmojmihwptZbmyZROya5AwlkJlMOMfor",
+	"fYS6XyGuN2P7dXzCdS1dr7N4cRGdKt3XNsVmXP/8uoP5gmyaTjt7eYdwxjWMQT5zsejCJtsVfLOJsxtH",
+	"/nJ7SfC50lPIwKzct5NQkqOKJ8xq3rGlTN+QbmUnr0Kfh2JsC5lieC6QLhYijqxAxwWfT0WqfJxAQAzU",
+	"LaPXNtnommPhloBgmA2+ZuO/rJ8HPf4B8a2D8XcfwICeD/OW2srbm2Jb1GuOmHuveyTUhRYMoa8Brcoc",
+	"5C/Kt5ewDVWFmSo0c4S+LbEtKIMl6/ZdIERl95gaByjrSbBc30gY4dFJ/+3g9OxqcHT24fRN2CPnC71k",
+	"rrkhL1eEXgtCy+2YijOJO65I1wk/ftW22bIPzvDw2b/m3HC+2qPY6pF+9TtMCUvqhFAjCRWkUNzS4cf+",
+	"yaB/enb6j/dnHy5RIH1/fPrh6jAMbFWe2J7K2dHF4XmtpORR6sh1S38OccnP8Y102bz/3Srelzfr2Ziu",
+	"fkDTVVs27fHRcVBf59hS4CKbDjr32xntlhLzfv7pp1c/V7i4E2m2jezULGV9shrdLKHWLYvteqwOxPj2",
+	"FKZCzonM8pWwXIjRcCG2MpFRqxqbsL+zS7jEFTyzVFGca2U5dU01tslWP5pjZBGDzBm4oy7sa+Udvxwr",
+	"LrFdgCJiBtx6KpjKG2QOi738SQK3kFg9PWEjwPBUVABAqkbMsBN8FcQoTPW/D15cAE223VFwDhHaatZC",
+	"DwO0Rvzok9BIVC+QBWzbh0PvQHugOHjNZ0mqFoVC4mRC+2uzYLhfEAxxBRiCsmUrN6AFKnSwsImc2DM7",
+	"/+g1QMYzHTAgoRlpYEt+hcE1x89qMEyTm+xbEk6ASj0Eqm19A2vSC/ezbrGouHpvgq1BIYb/gkhfcwvW",
+	"oW27GeboiksOe8QWnbCcdphqP7Y35oUs3gttJuo4EUO3dXQ/MCPq75Nsl1b+Ck+o0ts4+vbxm9A2Go2A",
+	"VRryO3V3ypSCmHQpn5sxbW/S7JbAsJ6tHvlkDTo050N3VDl1mOTNR4gCHqtrXgdpqzRTUgNfF1KR6f09",
+	"0idTmhiVFmIsnZPqVMI1r26t5E5F63JOCmYQJ8/iwp0VExvVpLbJS8xUhh/O36vSKSiSCKUSUCqZmzPL",
+	"4Mv4uEcuAdOw1AuloDet1fTt+Xopt6LmV0zWYjql2wrMQ77knFV2CseWxc3RJNlqqh40ctPVVhB6vbOz",
+	"U1s0qNL751awCKhSTOk8Pntrr4gwSIg9EoqRhFm4R85mwI9cg3WrjRo1RLORY+dW5kGlgNzBkMykuGUx",
+	"SLVnsDvlZvlO0Ljm4edrXOV1Z++6I2EEOprkIvV1J7jugKZj/Pk63dl5FTmFFz/AdedLmJl8fNn+Lhf2",
+	"sy32osQ1Z2j1zZvhCOmwzzKqfYc45j7EJRA9kSIdT1zd0OSGAI9ngnGdtai2LQBU4dZ0Qet25/iSvxwI",
+	"jW9BamarwqCx3CCMRaW6s51JoUUkktLxutPp7HUKp9YJOsDTKaZVlb7F4zLy5UokMIu2Jvc8+x2Zk0PH",
+	"OLC4aUglQ0abA5CvuESoTVj5sg4pV5umFq6lhwgLuLZm3cxaJPFUOoHbHS4HG2hvHwiupUhqbs3kDqvi",
+	"cGE7pWOVzHxt1c1++UFMXj+2DpZLSsgH7K2jSNdMDHL70hy2FSC2VkpN3sC2zKTt871slUkstRTbbmn+",
+	"0q70Ao8EvwU5NuxAbDUK1B8LZuBnFKbdNKsEaQeIH12KPnDuh4Js1cKIejN8YWsTNNtPwxuYZ/Fgv77f",
+	"/QnNf4W0UFuRLLyFSBtxjykSCcU4EMWmLKFmeyhVFurkhJP5ULI4vObZ3UxscbGh0BPSvYCIGfqlCbmg",
+	"/IYcpYhshRa6XtycMJ0V6WLmoqOuromKhJG0GLfirAQtmUFWK4FiUzz7jBWYKL8JXKx/xLT1F3fzmj+u",
+	"+Jpy2onho4yPr/mM6kmAaXxbPYItRFz5lWq9KgRyvT/lEn9bTJ99jqJhdq5vZFP006+iyAnTKiDDvIbA",
+	"xqz4Y0fE2WNvW8krY04zqtnSerJXWAaw6mQQkkxEEhtdaiwphsFiR02rjyvAtDCrPJq3hdgKbDqnkQu5",
+	"TubXPCucbdBvn0QLNWbJsYapQs4zdyEAI2ZUfBy5y+IAK6QGJV/NNbcB2VuBSzmJEsaZYXKOvPZtQ1DB",
+	"XY+ucAz63AIBax9ybHCp8rADM6fVBFDEZcqoVkoQR9OKhLNUzoRy1Qyx96ZNirP96aS4I6EDcy+xypJ7",
+	"w9tQrzmLvTe41hlywpRf5Eot8dNk7uyykc2Ikj5I3aju747P+30ftI4L3AoI9MY9EhoJVk8tHC7wZeuk",
+	"Qq/ZPokFerFmqSbn747JBGRjcVq3vaU+6D91yVp3VpeWOtvnqHtq3Li310sH8HCrWhkNqRf4X8bsmtPZ",
+	"+3xOFBtziLeZc6GagSIXzeKoan+BITLdI30bGYaOXU/w9kUjhHGxwIt8LqEUd1vNuekOmZ5JXnGjf5Ou",
+	"t27uZbThUtY34sl3ToU+3MuToiOUeuKrCh8rU82PnCfURm66mD8UNbpOAAGwEayvd14ZHWOOUV2JAvJ6",
+	"5/VWPWnaycI6wrP1I3PC+2qVQjcF154BN7NqoGXczCrJIgKppnuiViouIWRAciTsWulSWjlwq4ir+yW8",
+	"dNj62shaVpC85pkkue9T0VIU1EZpYqVWJ1zmzY9LwiU+8tl9GjBs/I7jfQlRSccOA5JyRa2G7aK3qSux",
+	"aKHSEI34WFoIloupPrHmhxZSv4JEubp3C57h1y3W8r8XNznj0OqSa+yCu8A7QiTrMOMhlfstNCQatrnm",
+	"rnmYxSA7n5XvMK2zCFrzy5AqTGDbJ5QoTbEJAORFJnZ+uebhx8OLy+Oz08HB2enRyfHBlSvW7xpcuuwN",
+	"ozGjSoz056usOneZrR8vOBTvX8PlHL8qeXQxQZNObc0KXYz3ZZDEVumv40226++TXNXPJlx/k7a9LTmG",
+	"N8N8E86xadf7p5D9sy6+D5X9XzgRrMkI+Wj535XLtbbKksXxmhdMjstNb2+9nPhgEegHtGHhpttbsOxB",
+	"bipOf1cE+mkiLDFM6TwTq9sKMfXtPR9LkF7mYVMbCmOFnP1rji9jfPGYMp7JG3mpFRspYyfmALGRRRxh",
+	"d1/v7m4FWTkxVCwwMs7WkrzmL3d2HIbaZ+sNA/hErV0AicERRh9X851KHLjQNWx6z8M2VskeCOjAJ2oa",
+	"NHJC35+Of2ykirWZFmKQrwhXsqo4RrC+fPHisxls8LzGxv3/j72vXW4bx9q8FZR3q1qql5LtxJ3qtqt/",
+	"KI6T9r7+GktOT7+jXhMiIQkjCuAAoBVNV1fNPcxe4VzJFs4BSEomJSXxR5LWn8SSSAAEDw4Ozsfz2H+L",
+	"qmYYPsZKhXTqrVrtIEZIWF02bn96GMXjGS5T+yn3hriJ2axsNMvgyvX+j8fB39xu96tXjkfyBNn7Tm+2",
+	"XMZ8N2aGRStg595y4VyF+z8Q9NF16ZCRn6kaSFUKlxMrGQCuAGUBIWnAyT4gIyZHiqZjHpFMcKPJgCVy",
+	"5vA3DTUsIJhuJ4Ei0owpLqI5oyog6Ri9FDEZ0g9EZNMBFAKwFgIHxLFiWttuut2LgExZzCOa9AUaAgEZ",
+	"M5qYMUkTKhagN/OGEh4xEbGA3LExjxLmwEQBzLqUfxCQm+szHUDlY6nTAZdTZhSPEOlvLCHxdciUbVMH",
+	"hFozBtK6fvgRLsFnzAT/R7bQPuD82GEjnhikVuVozI5eMqUCaSodUpgY2gbs2KEswuW6p+5VtEkIbySE",
+	"KlU7RhcqRY8P1rtCmoe9qk26KRWYOHAjeCRjRuAfSGLWAQmZiEPCPkRJpvkda5ML2RfIZcDtW7+TyR2L",
+	"D4lioyyhirAPqUK0Ix0QV3wL0CeuWkNAXVEyxxegWYxJGAm3Jlsj9GUcKKPU0N2Ly97p8UnYhHIGmjhs",
+	"RcUizJe0A58yqjPlMFUgBX/ARDSeUjXR7Wlstay1QGAoXBPBkJTUI5EkiHIorPZ3aEvkmprFCli7vJaK",
+	"X69+Pi0Xuzarg0t2mV2N+WNFdMf8eSy/McdH2yAhtJzOM7Rqdxvg/XZSqhehBzisTWmwcsYpYS7QmLDL",
+	"lQtYhuX9acyXtibFYrpqa0LBg+qeMPbrK0T4nzI4o9uPsIYISrCKTcs5r6H0yqtawkVfZCnUu1OXsDVQ",
+	"NJpY868R/u2ic37yWxiQ8G9XP19ewJ/tdrsZFD7tIQcOQU0aGrQqbAkOYaCPqpBqopkwzVxNk0JLI4IS",
+	"7qdWr/lB4im4Rn31xcb6ixg5YnAvZsMVk/cJmu0a3tI3qdnw0TbQbCipLC5255kHJcrf3VbXfZu67tqR",
+	"DH6WuoPy1o14347IkCeGKag7lJA7j8ylgJeHusFDv0kFRlWbHN/Ls610ed/AKDbCHbJdb0zwdi0TR+1W",
+	"1RTXtwDdz6oKoQZSJoyKqjK0Y6pZiwvNhOb2dnz4KTXR2B6yR5QLbUo43MMsSXA+apIDXMHGqlq0byph",
+	"1b7uzZ38IKJb7rpP5q67p0yqWe3sC8G5LikL/LykLtbhludIRjkukA/3VqGUz6+UHPLk2cHKUxzGtwNW",
+	"nubzuvw2a5NFjkvxj7ydmGsAaEGNfmLVWgA7AFZl4SZgrUWEnUqGLcfJ1a5Jn1h85Q9vuLkkDezjmSqj",
+	"NpE4nwyxKHlbQ+25uYlQfpbgvmsX06JqXJdb/CZnC9JlvH9fg7uQKYpJl0ZZO0IbOkdIbiZiXebX0M65",
+	"BOXwaM8QndllB1EEBy4xYAtERY2DvR9r3EX+IivBXyT3+yZLq/ys9sW0v620oa+EkroQJhceqNyLKu2I",
+	"S+GCWYM54dWWw1ctoF++UH79Fu07ZlbJXY0N1AEcT5++6hNF4ZTrlKs79rqTiYsqFSq3TXK5h8wS57kH",
+	"vU2TxGWcAsGuU+DEnlPz5JNMMxJe3fTI0rayC9yk9Vmpn78eHt4Ug8kshvcVGGOlhbnNS/2zW4eVu5oz",
+	"D/OAt1cPqBc2shBhKUN8IavCP8xViUtEJ/V8UbBHapkzDuG5zCE+eQLUjQ3EqVxpHHZx071GF9wXpWi6",
+	"zNhhbRXMVsF8TQqmWIe1ae5Oyzi/d51uWQf+5KCTAiCP4RgqGmQ8iZHR32kTlQlhbZYBF1TNC/oTX9cD",
+	"l3Ekbi+1X2mePwEm1AZ4UJ/y3O2VVBOv4e5SjKX0VjAAU34tkkdsN+YRAhDtepOv9j2dl2FLSlVJSpuA",
+	"SAcI7/HZpfDWaFWkhVxiyo+VlO/6wneNrjpAK6lnhDjj2rzxo+76Qa/BAgG0pLwbLjyCIAywLvThN83N",
+	"3ngxJrzvqwt9LE/q5mGQ/LSwRevY2B8OMY0lZ7ab/3w+S8sXVuuKOoSuocpoQnMjzHGFSYPJbKQRaklT",
+	"QOWFf1MlR4pp7f6OWJwpqLem0RiagSB/Xxg2TROAYldySsJ3J+7wt6w+/HU6bFrjjhuNqsG35DJBvLre",
+	"b/dFSAcDxe44NHCbyoRH8wJAlYQeJSRskphFPGaajOWMxBLSDJXMjEtqueOGJqg9Zoobw4RtHfEBNbbO",
+	"4zCnMKvi6S9frI/yXGS4LyfmAszcvsiTGduki99zQa6kNiPFun85OwSeiRJKoeEi86Wgjni4FuNkeRE+",
+	"UhxiuZtnQT1ZHsQmjFk5c/M2IPFFqzfQR4QWSq1Cl62zRDaIWNjvF1ZWHqFAoEguYDF6S8RXGwAGEYpw",
+	"BXIoNluxEp8M/eQLBSz4kiBM7u2WlZtlbSKAF5c8n9xtU5A5acYMZEbEwP+T26rf5ZGtZf4iIY1P3604",
+	"bzyiKO09mzZ+Fk38FUrspWAbCetG2nCXZjGXK/Bzp1lieEqV2bWHwFZMDXVZvtbqCeH2kAx5wjCu63hZ",
+	"PWGE4/GSw74IASEHSBg6cFczP3P7RZCDbGASLsaIHZVpcXec5wD3RW5v3cmIDrKEqrldPmOspxCMqtaU",
+	"a010ypIEsoXlEGA8BTFMTdHGi6RSkFUYFLiRvrvUg9QL52q0zzSxT56mTMS5kPewHAeQ7O/8QTylmUtt",
+	"HnJBE/5P1hdQnuFQ6WH28lkodVk6t0K+cZV911kcAMzp47gqK2TgE9QADPBZsoyLIcCUbaiISuS8+K6D",
+	"IuHYi8L9V/eFIwRtnZf23ss7puyIfTLbBrP4jho2o/MenzIJEvxg+hyF0ql0K1NuIS/p82DnwwIT2Q5e",
+	"t6Gaj+R0SkWsV2h6dwkcT8HblgKTtvvaatWhYi4BuNHfEfZ/f6rfCUh/ZySJkVAFiJ91pCjSdlDT3wn6",
+	"or+TiVjij1B3PKDRBD9yoZkyREg1pQlhH+gUv0cNmj+Vv1dn03vfaiPTvlj+kt5Bsh7r7zSPcOwAzsZ1",
+	"iWDcsf8fvHhBwpuL/764/OXi9vjy/LwDxJGhbThEXa4Rq9jN7REJbfthrt014Xl6kyMZgZ3DY7xD5Eoa",
+	"1myTbmmj8CV7ui8qt5UjwJRA0HenmwydeCRonA232QTEjjYg+fRi4iK9Y5VlJZnIezrGifjSgl3L4/s6",
+	"N5B8EfmqFW5IzOPtZvGn92tcZ4JQAsrbS8kn2/JeDdUr+eNE6iX/BuBqtkCTgLzOqIqxUjqv7fNqy+4B",
+	"51RNYms+N6gnkiApU33h2SXQNmcfDLZBgVcpiwzUDAMl22CeU1E0fKAfPzonqnf9BoRNUzPvCymYdqWF",
+	"9gtsvkaHkloV6qcnLh26++Jg70cSvjk97nV6p5cXt29PLzpnp/9zYjV/ybvjvd6gTa2mD0jZ5VOhW9+6",
+	"3h72rP6ICtYP+Hk1rB/FOh17/2V6R519WVvF+qdXrF6Qcu31yWoVigprVSqaBHkBdMOqCUDUUSySI8Gt",
+	"1cYSzWZjpljTM6B7Zxd5X9b8mnChecwIN30BNvaMWE0A0B5o0N43u5fM7Fpjut1uN5Gzwh1euegLqWKm",
+	"jpzW/WDIgJkZQ4CdqbWJMfIPuTwidsaMG/t3mpTjbQTjbaj045jFfeHZ3h25k/aUkPewVP0SXsBURQ4A",
+	"yOTSdHZYBlTtC4cS9COpQFNthDEzlCe67Xq+9f0165BWF63rviiZ18WZQWNIFPYh6szu3LJrLO0jV52b",
+	"7smbsLm48cDYsXHX+70biw2o2SZhOua3NGHKACe+Nvo+wIPnOvCTbsebgyT5mR2DT5kkXExY7AHqNvAq",
+	"9bCg9svcsezgvmaH0mIRu1uW263rT791LXuElqra1+1eeebEysrVQcYT0+LCpXT4e5aN3YVQFhelyANs",
+	"HYUPHzedIr8DiJ7yvQhpYgWdMs8RW5yJ41ivzcvq5c/0FMs6723dys4f9lPrWx5OaC7ggAbbAcy4Kc3Y",
+	"aslJecoSLlhrVi8xN+lI0RioMQklv7BBV0YTZhB2C6FUqCd61imjE00aV8fn+6/I/isy+fmfZCqFDOzx",
+	"bEA1e3XgyLlVX2AeIhkqgCgP9z7s7Yfkv8iAj1pMxBw4sP+RMRExhydG/otoOk0T5k6pY0aVK+NF5D+A",
+	"3gr6wjkwNbOiETE8d7q/Z2OeoGmI8FqO/4Eb0nADsiN5EfpxUYNhoVBmJs3MLY7gVgHMuhyS0Bt09jQ9",
+	"Dz1OzcCqsxYXJV5rIkU5nwcCQX3huYXJf/71/1z2+9SqppE9BCslFQKFgfliz/D40V7MdYHEBe8TQLjI",
+	"MbyLvnCt6MNiiFxwEwblIdtx2W/Apdzmdktd+tguuNr7InSN2mvgCW+5sH+77mUMv6RcjMIjZDBXjrf6",
+	"cHmibGvlcbVpNCmaAuQ6+7EUX4lZYujSdwuD80utuDL/pqBBb3ieTO3Np/B4TM2x+zYEw7dpm8NJwNde",
+	"TAp+bk8Z9lAQ09sHl2Jk/0cG+fITOrpm94xL3wo6AZ9DzsoPJgMSd4e7Mx0elrB6rXFthdu++i6LWvmK",
+	"bF05STokqEsCp3vhelS+IXFAnCF8GRJIVCW5BXdEaF9MudZcjALCxR1NOBxpGnGmrM1asiybhH1IrdVF",
+	"cEARephA+vf39n5ok8s7pvoifH95enxye9756233pGst9i6gHt10T65D0qCRklr7RaGB3qXiFnu+GvP8",
+	"uqZzx6MuWux6/2W+NSlGtRQk7F1e3p53Ln4tmgPrXEFRy/Io3153zk9uX//aO+mG+eP8eFSoOSMl0QCy",
+	"KNHdDoFukItiDFUb22XKBBz7rpziXZdsjLikOMFBybbPBrnaQG7sUoGLPc/UJSJDQ/Uk9T++Wo9Auo9b",
+	"3VLO6IybCA417uRX7BN+oF90NciKTHjgWnZH9SKxs3jA6nidP5G0sAYK9+3l3beAslxpr7mM0bSMfOmW",
+	"sUtw1SgaArA8lb+jumABxK/U82NWLiz1tR6cJL/02wEoQdlJF2a8IhU7qwSHBZqWhA2NVS9kwljqqmrv",
+	"aJKxNgl1yhgGbqOETlNQxmSv/f1//vXvF+09q7NwQ3Upy+wDcK06kyYaS82EXaF33OqQxsGLFwihOuOa",
+	"NeuLcCuF6OGP+8vdPMuJ/zOEGEMguBS3ScZfA9+K+diVW6vR7cjZKuBnqcCTaSoV/FEZShiRzhfUfSN0",
+	"hZa31IREZElSkXx8bUfwJet7X57xrej91zSaeAPIP9vHC5FiCZ3XC04PebwM8Yd3V5+DHRVHo0MUK10+",
+	"LoVQdkJAvfiIrT2kyExF7BCbCIOctIw7c7Y4MWECpGYiPs8PguV48UCasT++6nZfVOOjLoCgot19fXLW",
+	"+XUDMNSEzkHKevkzPebeA/09S0HLyQeMVaxbQvmr9CcefHdfuCt5i5/6dB5l3EOoT+rzArNWDbma1bqD",
+	"yQmNxgiSP8pw83JGpF3lEy5i0gi1Aa+IMTpslsojTF4DaD9CmE8xmsDG2xeNUIKPZEh5wsUobAYkzIq5",
+	"CfGow40/8apMACcpaaQ0mgAjQO7AEJJM2DwgUSKzmAhp+oImiZyxGN0MmYCE8JAM2FAqVio1tGM5sl1B",
+	"xQaHtEH2AUHzcXNOqGEimhM5zB8Dk9LzpQj+RU0w3TSvFHYC1iadxCFaYC54KX3+Xr58X9AoYqnR+KQY",
+	"PMKhDYfTlEGafGotDmEwvxyy0RUbcW3UnAyB0yncRc9bDR0taLyur1R+XCMBu1kbPXNF1c/jBfhcYKZu",
+	"ylg0zheGDtzRzeEXeymJWSRjKJrIl//6pTlPWAve9wqCvws6ZTGJ5HTgauWhAgIOjA7Tcp6wwqkVUUHk",
+	"cAjbM/wU+qSskvHSrEY2du90nljrDwb1+AKUd7auuNwdyuywnj9W000ZnXAxauHsp/l0rXnjc2HGTK/M",
+	"8LtmIkbtAekoFHO5UbkA8mbuCrBv33sOvJ3qMzYKKMj8pVudvFSsXfo1bLbJlZdx8D4ZxVmemwCxQoiT",
+	"oKHX63Vvr64v35++ObkOj/oi/Gur1+u2fAuhI6yFWwXD9Au0aZzYuhve0iQZ0GhySKwpFhJN5xB3ZFQl",
+	"3PYoWF/YPYTFbRJO05fusWWa6RBI7rzqbBzsfw+7k8wM4eaIhDN6565Oo2lIaDKzjc+kmjQLjoC+ALuW",
+	"xAyzgFzySuFM+X5vb89a6opGxk6NHA6tuR6Qg70fX4HRfpky0TmtBiHKXziqkUeycn03n+VasRK2m+y/",
+	"Wuw2Z7bCqFoFt1XgbrVv4VPvlaNPvnVG7z721krdgmGhnWAHPfEwS4syWvcW3A27vV43v/SPYGdxRWxw",
+	"c35pfjPoyA3uxOvgwbbeqW+mrqgHiWsS9npQHZtuLrvaKEan9XvMGZ7/l5RTGJBBZkq2LEf2FQJko5mY",
+	"gCcUjWh/r2ZxUA7Q94X/EBANtURzKGKxZgmk33kb3fYyG8ukYGpRsPFZPf8WVrA+dIrb43/kwdzds/1X",
+	"R0RRw37af7W3t3cEGYGCJfqnfThoLO8TDdwLsEToEAx9F29DmlRwoycQP2tCNqHX/rBv2e1Hl8eNZ4vB",
+	"3J5/aGJ/K3mMIL8Ttq1G9R7XPCrlkZWaotBRphiiJqNH0b5H2AwrGd678Pt2a3ngraV+fwhwIWBQbrtR",
+	"bDeKL3CjCJzaYOvrkAoHxcMACAB3o8N9I2FCxShzWUapktPUhKSRjhXVzNf3D4FlPj92gLo1dAJqdorZ",
+	"YaHhU6YNnaZWkWs2mtp5ReeJVLFLF4GLlhgfmy41K3fJ4C6TJ/XnvqtCCQPkwB1T+BscBKgy32kSHqM6",
+	"a1kJCw/JL533kB/XFz/851//PviBTH7+ZwA5coiuyhSTTXfkOCKX797tXqaZDsgvbHDu/jy/ehmQt2ed",
+	"Yxj2+UEHXWK5J6gvuNDGHuRicu/khj4Vn1JedkA02wRA5Oz2WSTDdG7enF76ZJjGwf5LSI1a/r17cnx5",
+	"8Sa/wjfQ7fVue6fnJ5c3vdIl3wNbef2Z0dUmlA6Ntp380PiRAAqk4Gs7wtaRcSCRIwcz4cSHllrBxPk0",
+	"ZcLOobV0AhJnuIEG+S5feXLrLfrudh4NXqFXHu2zhMYXRrA2YfaZgBK2u8hj7yLO0WnN2Mp09c3wCwoY",
+	"l82S1xHEpSGHuJvolEWcJmYeQnKUHHokaf99ka++wNwEzbT74rU0Y9AdUA5EtdsTW0a24JwB+w42IT1s",
+	"TCXKTJ4p7wEdVrnb3xcPvRZ2lGG2sXseznR4BEj7SzMCewEdQCigDo7Uz0ldJuCrg3VcbL89toO3mJl1",
+	"iqUQnC1o6OaL9hypvEuz9xEQoZ041iRL7VLY39tzgoeErklCGgD8uf+ff/371UHJARoQnSklM+BudVkD",
+	"KYN1olMKfmbFpvKOxVA6ZxslNIGQlV22ipFGtMRJmMyb1jSbsNRhwJOOIVOpjR1WaVx9YafgkFAcIGz3",
+	"M5klMUmpBs8EtU9UFOa9eGFNj+PO65uzzvWvt29vzs7CZqks3JGBS5HMK42AThzfX9+PlqZQ9PIsZsCN",
+	"Zmrz5ZprX4fCVVTGxTE3W0DOr6BILY7dy1sOGq1UJnXb/e7vtrGV6JzLXKRtcrB3UKTDu4JhV+mqM2uM",
+	"MDWtg+NcWjM9pqY1rKwpNeNS8jxeuLiwHnAHPaiK6YFC3CIjrmUJtvPkd438DP5pgslXJeSfgFWJyXY5",
+	"aMkHY+1EvRTwhxKdiqini4nCLhRRkWew9EUjzG8Om0ckdP7rkEypmmgE1PZXOPvVXdImHTcoHpORZLZz",
+	"I/vivq/elw6Uky5rajDf41Q8tqm3SQAf30rgIJXuZx3hlII/5vmD/DhvOTB4MdxlCakRxgUE8Q1JFBzl",
+	"Dc4A6QLXMhnMieEmYUGJ1dr+wO9Y7PKwAKJSJjFTVewKNYJxvDDANSeXe0TSOhugFswXkB1j3WHlH3WH",
+	"lBcbMUZXkDfkM9CwChwywRAECaewMaSJZs1lHHdIbd3gcOVbX0u3XXUzvok/D0d2WZA2J4lYeDPbQ9/n",
+	"MEVESyvZq6PF79eTRQiHz1W+7yjPqqG4xF0IWEBiGhr+hRfdJ6a2a+gMyqLySIepchfPkvVdHsCqpYAz",
+	"8tRm4Rb/48m4DqJFYa9blfeMhbU8B86DUU2KbG9ZWmZPxlPwJHUHX7dw5IQFC4XIHqrFV92sVOKVhuQS",
+	"L8FC67XkBNVO7UeSnr0n17C98WK991ZKP4akYEP1VctOfOxw2qiA+gp3hsnt9uLMclRYHvgFQReyJty0",
+	"a4qXH05GH9cCuYK5eWJf7sesD8/1WbFOtoVn3w5MMbP2er767GkZU3Y+z0jZZR/sXK2M9S7sRHn9WFGN",
+	"CsWsOSxxLKNsCgVQK4ycE+j1ibYpwz6Y3akb3+Ia3Chz8P6jbXehDaUW33MZtvrjJTS3qOpk9DKJmTbe",
+	"57ax9+y8sNQ+TfK+MiePe97N/Tt5AfmXvZl87QkAOMl2wulHWGw1biCAGjClivQFGIE8IjMRcpaweMQA",
+	"DZA0xvOB4jHR4K8OCLVmXCJnrSwlihnF2R1NwOuKeF/oKsKgvSYzRic+nJEXwo+pJprdMUUTyMHUzZw0",
+	"auEpv9NkzLWRjgG6L6oxDDDZEIuoI4cUqAkiJiDo/N/Eb2HgWIYh5JNvUCFUJAB8MebV9oVrKdOMhFeX",
+	"3R5ZpXhcOUZYzVKfYzB8aUasG9YWN2GLm/AV4yboSQkp5dONh01LqhYgVXw1Vc4lxK2lC4W9uwCn2XKa",
+	"4ZB4RM52hD7hEFmIEFKoL/wDQHGTuxLRMUnD6aKc3hRhfYNCgYWkIQXDxC7Ie0K114QwrCjQQNuxFGyh",
+	"Y7ecmoBTKpVHxGyT40RqjyMZSSEc/UdERcQSXV6JtVVL34zWqzwulF/vRxzbx9Tg7JzY++u0HjTudqOt",
+	"qtuquipV56uA/Cp1WqLR7Z40P0MN/u7+uv3cAMXnLv/1ZyK/krfBjMcPZtj9ZZq/0YcQrt2BogKdyjVM",
+	"WLBR2g1VsNmij2ksk9jLvW/c5TkjvnqUZO4CpEqsEtPX0P+DuJgeQFb3n8U1vDyz7S+Zp+LrXkgobp/t",
+	"jlVsxIQV45UIM2lCI3fOB9wuvzn4VFzFHIdo05PlWEmoWSjXeZcIUvaAntj9hzbrNhH4hSPkNyfqXz8G",
+	"Xi61xeF/RPm6tRKzqcSk4Fo/cIfoKVRiKTnTTKEfE9J7EbqVFoy6pc0GCDTCajaOsC8aOcL7fZKH5iHh",
+	"plS9ysiUR0qmYykYoGrE2rNvIBUHclkEfZEmdO4gInBIbgUDINhYzvRSOW1QtgF9qkHu4GoT++LsORMc",
+	"fGw6YHEMmQKaGU0aM6kmOfBRs0jYt08DxXZM2Hcdk0b45vK4e3ty0Xl9dvIG2br6Ijy5eH96fXlxfnLR",
+	"Cz1xb5gqGWdwbAyPCrRqcrB3gM46T42LJ+fZWGrWF+EVUwALKIVuXQFfWUgAC3B5/kgjLD781NAsGTah",
+	"9oeE/wvg839CVgVaguZ35Ap2GiiUmZMhT5KcYMK4mY79kRdYRaBgqTqN4g2bSkRc2OzQODbT5BPiS1a0",
+	"QVjbn6B+VkDmv78Pl593VVptVgruLbLd30F4/qhdbF0nl1gAbiUsYaYEaCeHJCy1FwaFWLrXgfAdR3kN",
+	"CRSLY8n+yO5f7ZWvpGOHt1G9CHVX1heMpNQYpuyd//dvndb/0NY/91o/tm9bv/2+H+zv7f3xv3c+pfIS",
+	"RCLSerVEBHjd3+kddUC6Hy9A8IRHoBOANgqd9+git5PQfuKTzQqZ7EC+O49wzD7zHEsm1gmn/bNOHE+F",
+	"YcpljvswrYMJAP4bhxaxRjVWilx3Rkcjpm5OH1cLuG7Izelj6IKi9frJ3cVJ2f3dysy6la8DXOhYjM2n",
+	"PoYVQlMOvWlXsVhGtWu/eoXLSG++uOG/p1/b8Ly7qfgEVKNHUQvu8jSxhtSfUIEsLHlYP7pazhH1td6E",
+	"dLHSF3t7JYYyN0KiMmtrHY9ZNIESR8ScZCKqluSfsa9HDOm7HmrRVnHYXBOa8Dv7FldM7Bm/Y8Jenio5",
+	"KKtgN2U4f1NmFF+hh6+UnDIzZplGXDj2IZUa6okdk22bXEhDKEmzQcIjwkScSi7MIR5Uw/OT3vXpcfe2",
+	"d/nfJxch0QxN3761g2nKlLOqOeSUhB13cIO5OySv4WhSQbd1tNR6582ba9e4eyBrBveF2yoAQ5QaoplV",
+	"QACdr409I7sCJYhVck2UzAzL4+sHeweuH8G4tYcDLLToC/esMjPALVxYzsjVW9xv1WPxa6VQnbsXsNle",
+	"9CkKwfVQPkA/TExYKalWHeCXXz7AF5oSiRgcGEnMAUOcRFSpOSSYFsrpaQZ6XsgMibn2Zyc/fHd8+gkK",
+	"2MJmboFIsSSBAJFiH8UJSKMkGb5mZ2lSmqsXcWn5TXNBqVzIcqhYunu3v8vuaJJRw3aHCVxX53XCilt7",
+	"Ebnjmg+sbizXnQfEtxQvZHpYOcQTYXjSo6OQRPbEjcc921pfKGYbtKbaYrGw7YUn3MxJwu5YAejuGj0C",
+	"DmiUCeflmlKkP+uL8HTYupCCtc7tVyEBkpeXeweVdHB2Kk7c4N/CLFSbHgjEVxgfC32srI+stDAePvhZ",
+	"fhIuRR4udHHQR9qFoNfXWTK5dj3Uxz39yPQS/qKVjPsi954mPKYGcYQc7aDOEkgpX6HQ/gh2XlYFhy4c",
+	"rgimpsREcxHhBm+7LwdiH3Za3iIsaN2seBnmmkxpYndJ0CZXnevuye3J9fXlddj06VVO9HNKyEZ4evG+",
+	"c3b65vb48qJ38tceKIiH1dvwHO/ARZyAaqwphQNadJpoMmOKIfDsIEMgODfcdimk/HRDK8/xQMZz4LyX",
+	"kiRU+WMWRqufdkh+KFb//5/u5UW75N19wpFISaZUWKNGivlUZrq8Sn3CoLUg41hZ63CBNOjtWefd7cn7",
+	"ztlt5+Ly4tfzy5vuAnnQEWQPzl2RaXhtP7Q69oO1viIp4mVFULpkHRwqXIpXwoM5D/fTzV3JTe4fNKEG",
+	"Qg+f5TQPfl8q5Xl7fXJFBlkyKb2b0r4OWzniu+VvcQHp7dX33798tWrX3/19wuZ/1O/9lykTbxk1mWLk",
+	"mk2lYaTYZYgnvG0TmCoNaZUw6O800WOa5sieMbIYgNhcXPZu317eXLwJ0XIOe53rdye904t3t/998uvt",
+	"+Wm3e3rxLgzIPRUXkAXlSA729pob7esbeRQmbL4puswG0Aff3kZf9NrNwPe+frd/nK21GMiaDbYYCEEm",
+	"CmB9AK3m9tOcyHWDvbhCIL/8PfcBT0cwNLuaSn7He0O7cPhP9ceFrS2wtQW2tsAn2gKai1GCx+fPNwlS",
+	"JmjK235SassAgSbn6pS8bO+1X+YeV0dFr+4YsCHb8xrTDvTVrzSI72sTEKqdeFc4tlzz9vfPdZm6TVgO",
+	"/s6i2iRc/zilor6V9ONcE7i8aMg/TrWn2c/rnGI46GPnlWoyU9wYJnzQRDHwpUo1J43QNb/QTdhcNbO/",
+	"ds7PPm5m/dCfZWbdcCtmFrBIa6fUueevpDYjxbp/OQvINYs5mKCOu7+AAgvIX2JFhQkWyPzoMkIYiahw",
+	"3uE2+X7vJTZTdGHNB+yEaxLLmTjCCAI4nRHq/ZDEbKRozGJHnehcyX2RA+4X4QTSwGEdkgmbz6TylVlo",
+	"Ro+p4yCfSTXhYnSE8dOm77wmm+Eapu0RzUPbARc1FuFJrhGsWV1+Vk8r1t55YMW9cjwdQxJGNVC9lEeT",
+	"v0BA+SvhbqyW4ryv1eETiIfWiu61hwJ86BD2NXT7qOHra/ZGRo8RuYaGqxXBrD4OdZPCYgNsVEp+YYOu",
+	"jCbMBQ24GIHixkIMTSpyvJR9a3zq07xClzHE4jDoi9BVLIb3qnnKVTvlH6UAFg0zT7kYIZ8G0/ZNw9/S",
+	"ftcXrjoHeU0dHSSGu8K/Sw4NJozesVLLpUYdU579s01eYwqc9uysmpm+oGIpYhZ6FiWrcYtJAuYnyDcr",
+	"5VaRSE6Zzqkhwi6LWvkdLe8COCRo3QQVQTjfWQMhLxWLIX1OGzrXRGYQy725PkNfQSJHutkX7lgWQjsh",
+	"AZg+kp/h26TjSWatBvZOURwvRNdIhnJAokRqlzGrYch9Adp5f2/vhyPMAYxoSiNu5mR/b/8lIJpwgUyz",
+	"ObHT/t7+fqWnIWXi2knMOhzGTmlSgyIXT2eDXArdRLl3N0Aw/DqgQ2ioLvhwsPfjq/X5Dft4cl1K85hx",
+	"DKb4c1uxiPxAn7h26XNYZJdMDkb8Ai8eq6Rj/I9oQftNq6VkYucRTPM/NrPrbb9gHFeJgh3HCPkg8GCV",
+	"G38Q+sx1/k6wk6lk53BnF5Ks3SjvVzBiAD+wz4abUQCsBDHhAoPvPuQ89SHeXIrcLnUfqtOO8Z515hJQ",
+	"PePb4nZVahV09f02r5EQ2W1uiRxxEbhVq9hQMT12uPR3MnIX2SFM2NyeOSFV18oGmrs+yy+rHP4NJAIr",
+	"OeQ+VQmo76dU0BGDqXYN2q/1QovwTUWTx5gagEmsbjpdjUojXMzpX2hvMav5frudeMoFiakeDyRVCK9U",
+	"cOT457YX7aZUsMTq/tJ3cGnL6s3FebE/tuCGij49/cASHsD96cE+JoOKtieDqkmikQtXKZksNhLZnyra",
+	"ge8rmvKOZzjtwqW58Cw2PMQLW+DSruhg4feqjhaP06XEA5q0QFfAEBypn+v6fmd1zXejMYuzhMXkjipO",
+	"hSEzxkdj4+KResXD7P5u//sDLFtoouXuWej43q8Vg9jMk2+H4kMFC12gX6Hi2Ra4ZwLM/ckZzWAmkY2l",
+	"9NIwL7jcOqb332/9ihrkxnbRT9dAil9ra6BRYuViShOXjk8aMZvKkaLpmEcauKIGCZvqgExB5GERBsBD",
+	"z9SIM9Cake3kjhuaOCOEDnQTU4FGwJihfbJOm7htnDuO5Jlg6jttj5Eoot9pILzqC0RZdZh+I3uoO8q9",
+	"IzR2NMtWmaaZSqVGJGh7WvUcF6F7zLa9PnSBDjdhfgYq5uwNM6zIMVIspvhJDmH7BlvWc6CXtwc/t2O+",
+	"8GrSMa/ZHO5vpLaN2aJo5hvqH7/98f8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2454,15 +2454,18 @@ type ErrorEnvelopeSuccess bool
 
 // EvaluateRequest defines model for EvaluateRequest.
 type EvaluateRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 	Keys    *[]string          `json:"keys,omitempty"`
 }
 
-// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+// EvaluationAttribute One evaluation context attribute (bounded in size and nesting).
+type EvaluationAttribute = any
+
+// EvaluationContext OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 type EvaluationContext struct {
-	TargetingKey         *string                `json:"targetingKey,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	TargetingKey         *string                        `json:"targetingKey,omitempty"`
+	AdditionalProperties map[string]EvaluationAttribute `json:"-"`
 }
 
 // EvaluationEnvelope defines model for EvaluationEnvelope.
@@ -2487,6 +2490,20 @@ type EvaluationResult struct {
 	Revision     int64  `json:"revision"`
 	TargetingKey string `json:"targeting_key"`
 }
+
+// EvaluationScalar A string (up to 1024 characters), number, boolean or null.
+type EvaluationScalar struct {
+	union json.RawMessage
+}
+
+// EvaluationScalar0 defines model for EvaluationScalar.0.
+type EvaluationScalar0 = string
+
+// EvaluationScalar1 defines model for EvaluationScalar.1.
+type EvaluationScalar1 = float32
+
+// EvaluationScalar2 defines model for EvaluationScalar.2.
+type EvaluationScalar2 = bool
 
 // Exchange defines model for Exchange.
 type Exchange struct {
@@ -2532,7 +2549,7 @@ type FeatureFlag struct {
 	Variants []FlagVariant `json:"variants"`
 	Version  int64         `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2636,7 +2653,7 @@ type FlagExportItem struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2726,7 +2743,7 @@ type FlagInput struct {
 	Value    *AnyValue      `json:"value,omitempty"`
 	Variants *[]FlagVariant `json:"variants,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2817,7 +2834,7 @@ type FlagPatch struct {
 	// Version The version this change is based on (409 when the flag is at another).
 	Version *int64 `json:"version,omitempty"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility *FlagVisibility `json:"visibility,omitempty"`
 }
 
@@ -2860,7 +2877,7 @@ type FlagState struct {
 	} `json:"variants"`
 	Version int64 `json:"version"`
 
-	// Visibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+	// Visibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 	Visibility FlagVisibility `json:"visibility"`
 }
 
@@ -2933,7 +2950,7 @@ type FlagVersionEnvelope struct {
 // FlagVersionEnvelopeSuccess defines model for FlagVersionEnvelope.Success.
 type FlagVersionEnvelopeSuccess bool
 
-// FlagVisibility Who may see and evaluate the flag: public < authenticated < admin < internal (API keys only).
+// FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
 // Health defines model for Health.
@@ -3351,7 +3368,7 @@ type OfrepEvaluationFailureErrorCode string
 
 // OfrepEvaluationRequest defines model for OfrepEvaluationRequest.
 type OfrepEvaluationRequest struct {
-	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes.
+	// Context OpenFeature evaluation context; `targetingKey` is the unit id, other members are attributes (at most 63). An attribute is a string (up to 1024 characters), number, boolean or null, a list of up to 100 such scalars, or an object of up to 20 scalar members (nesting stops there). `user_id`, `email` and `role` are set by the server from the caller's account and cannot be claimed.
 	Context *EvaluationContext `json:"context,omitempty"`
 }
 
@@ -4765,7 +4782,7 @@ type OfrepEvaluateFlagJSONRequestBody = OfrepEvaluationRequest
 
 // Getter for additional properties for EvaluationContext. Returns the specified
 // element and whether it was found
-func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool) {
+func (a EvaluationContext) Get(fieldName string) (value EvaluationAttribute, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -4773,9 +4790,9 @@ func (a EvaluationContext) Get(fieldName string) (value interface{}, found bool)
 }
 
 // Setter for additional properties for EvaluationContext
-func (a *EvaluationContext) Set(fieldName string, value interface{}) {
+func (a *EvaluationContext) Set(fieldName string, value EvaluationAttribute) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -4797,9 +4814,9 @@ func (a *EvaluationContext) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]EvaluationAttribute)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal EvaluationAttribute
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -4940,6 +4957,94 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsEvaluationScalar0 returns the union data inside the EvaluationScalar as a EvaluationScalar0
+func (t EvaluationScalar) AsEvaluationScalar0() (EvaluationScalar0, error) {
+	var body EvaluationScalar0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar0 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar0
+func (t *EvaluationScalar) FromEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar0 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar0
+func (t *EvaluationScalar) MergeEvaluationScalar0(v EvaluationScalar0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar1 returns the union data inside the EvaluationScalar as a EvaluationScalar1
+func (t EvaluationScalar) AsEvaluationScalar1() (EvaluationScalar1, error) {
+	var body EvaluationScalar1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar1 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar1
+func (t *EvaluationScalar) FromEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar1 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar1
+func (t *EvaluationScalar) MergeEvaluationScalar1(v EvaluationScalar1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEvaluationScalar2 returns the union data inside the EvaluationScalar as a EvaluationScalar2
+func (t EvaluationScalar) AsEvaluationScalar2() (EvaluationScalar2, error) {
+	var body EvaluationScalar2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEvaluationScalar2 overwrites any union data inside the EvaluationScalar as the provided EvaluationScalar2
+func (t *EvaluationScalar) FromEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEvaluationScalar2 performs a merge with any union data inside the EvaluationScalar, using the provided EvaluationScalar2
+func (t *EvaluationScalar) MergeEvaluationScalar2(v EvaluationScalar2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EvaluationScalar) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EvaluationScalar) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsSseConnected returns the union data inside the FlagStreamEvent as a SseConnected
@@ -5276,7 +5381,7 @@ type ClientInterface interface {
 
 	// ListFlags List feature flags
 	//
-	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 	//
 	// Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
 	ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5305,7 +5410,7 @@ type ClientInterface interface {
 
 	// ExportFlags Export every flag
 	//
-	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 	//
 	// Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
 	ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5348,7 +5453,7 @@ type ClientInterface interface {
 
 	// GetFlag Get a feature flag
 	//
-	// The flag with its current version, also sent as the `ETag`.
+	// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 	//
 	// Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
 	GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5757,7 +5862,10 @@ type ClientInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5769,7 +5877,10 @@ type ClientInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6886,7 +6997,7 @@ func (c *Client) GetCacheStats(ctx context.Context, reqEditors ...RequestEditorF
 
 // ListFlags List feature flags
 //
-// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 //
 // Corresponds with GET /api/admin/feature-flags (the `ListFlags` operationId).
 func (c *Client) ListFlags(ctx context.Context, params *ListFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6945,7 +7056,7 @@ func (c *Client) CreateFlag(ctx context.Context, body CreateFlagJSONRequestBody,
 
 // ExportFlags Export every flag
 //
-// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 //
 // Corresponds with GET /api/admin/feature-flags/export (the `ExportFlags` operationId).
 func (c *Client) ExportFlags(ctx context.Context, params *ExportFlagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7038,7 +7149,7 @@ func (c *Client) DeleteFlag(ctx context.Context, flag FlagKeyPath, reqEditors ..
 
 // GetFlag Get a feature flag
 //
-// The flag with its current version, also sent as the `ETag`.
+// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 //
 // Corresponds with GET /api/admin/feature-flags/{flag} (the `GetFlag` operationId).
 func (c *Client) GetFlag(ctx context.Context, flag FlagKeyPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7877,7 +7988,10 @@ func (c *Client) GetFlagChanges(ctx context.Context, params *GetFlagChangesParam
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7899,7 +8013,10 @@ func (c *Client) EvaluateFlagsWithBody(ctx context.Context, contentType string, 
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15175,7 +15292,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListFlagsWithResponse List feature flags
 	//
-	// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+	// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15206,7 +15323,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportFlagsWithResponse Export every flag
 	//
-	// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+	// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15255,7 +15372,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetFlagWithResponse Get a feature flag
 	//
-	// The flag with its current version, also sent as the `ETag`.
+	// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15710,7 +15827,10 @@ type ClientWithResponsesInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15722,7 +15842,10 @@ type ClientWithResponsesInterface interface {
 	// Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 	// users, admin for viewers and above, internal for API keys of admins) with the given
 	// context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+	// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+	// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+	// none for anonymous callers). Anonymous callers are limited per client IP
+	// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20666,6 +20789,14 @@ type EvaluateFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// EvaluateFlagsResponse429Headers the declared response headers of an HTTP 429 response for EvaluateFlags
+type EvaluateFlagsResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
 type EvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20681,10 +20812,14 @@ type EvaluateFlagsResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EvaluateFlagsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EvaluateFlagsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20715,6 +20850,11 @@ func (r EvaluateFlagsResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -25949,6 +26089,11 @@ type OfrepEvaluateFlagsResponse200Headers struct {
 	ETag *string
 }
 
+// OfrepEvaluateFlagsResponse429Headers the declared response headers of an HTTP 429 response for OfrepEvaluateFlags
+type OfrepEvaluateFlagsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25962,10 +26107,14 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON413 *OfrepGeneralError
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OfrepGeneralError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *OfrepEvaluateFlagsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OfrepEvaluateFlagsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25991,6 +26140,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON413() *OfrepGeneralError {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON429() *OfrepGeneralError {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -26027,6 +26181,11 @@ func (r OfrepEvaluateFlagsResponse) ContentType() string {
 	return ""
 }
 
+// OfrepEvaluateFlagResponse429Headers the declared response headers of an HTTP 429 response for OfrepEvaluateFlag
+type OfrepEvaluateFlagResponse429Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26042,8 +26201,12 @@ type OfrepEvaluateFlagResponse struct {
 	JSON413 *OfrepGeneralError
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OfrepGeneralError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OfrepEvaluateFlagResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26074,6 +26237,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON413() *OfrepGeneralError {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON429() *OfrepGeneralError {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -26467,7 +26635,7 @@ func (c *ClientWithResponses) GetCacheStatsWithResponse(ctx context.Context, req
 
 // ListFlagsWithResponse List feature flags
 //
-// Ordered by key. Filter by category, visibility, state or text; cursor pagination.
+// Ordered by key. Filter by category, visibility, state or text; cursor pagination. Lists every flag, `internal` ones included: visibility limits evaluation, not the management reads of staff (viewer and above).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26516,7 +26684,7 @@ func (c *ClientWithResponses) CreateFlagWithResponse(ctx context.Context, body C
 
 // ExportFlagsWithResponse Export every flag
 //
-// All flags (archived included) with their overrides, as JSON or YAML; the file `import` accepts.
+// All flags (archived and `internal` included) with their overrides, as JSON or YAML; the file `import` accepts (a complete export, so a round trip loses nothing).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26595,7 +26763,7 @@ func (c *ClientWithResponses) DeleteFlagWithResponse(ctx context.Context, flag F
 
 // GetFlagWithResponse Get a feature flag
 //
-// The flag with its current version, also sent as the `ETag`.
+// The flag with its current version, also sent as the `ETag`; any visibility, `internal` included (visibility limits evaluation, not management reads).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -27308,7 +27476,10 @@ func (c *ClientWithResponses) GetFlagChangesWithResponse(ctx context.Context, pa
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27326,7 +27497,10 @@ func (c *ClientWithResponses) EvaluateFlagsWithBodyWithResponse(ctx context.Cont
 // Evaluates the flags the caller may see (public for anonymous callers, authenticated for
 // users, admin for viewers and above, internal for API keys of admins) with the given
 // context. `targetingKey` defaults to the caller's user id. Optional `keys` limits the
-// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`.
+// result; a key the caller may not see is reported as `FLAG_NOT_FOUND`. Per-user overrides
+// apply only to a targeting key the caller owns (its own user id; any key for API keys;
+// none for anonymous callers). Anonymous callers are limited per client IP
+// (`RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE`, shared with OFREP).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32587,6 +32761,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32607,6 +32788,37 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EvaluateFlagsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -37473,6 +37685,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37493,6 +37712,16 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers OfrepEvaluateFlagsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -37554,6 +37783,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37561,6 +37797,19 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers OfrepEvaluateFlagResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

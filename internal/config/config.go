@@ -168,6 +168,7 @@ type Config struct {
 	SSEMaxStreamsPerIP              int
 	FlagEventRetentionCount         int
 	FlagEventRetention              time.Duration
+	FlagEvalAnonymousPerMinute      int // RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE
 	FlagPollInterval                time.Duration
 }
 
@@ -610,6 +611,8 @@ var specs = []spec{
 		func(c *Config) *int { return &c.FlagEventRetentionCount }, 1, 10_000_000),
 	durationVar(gStreams, "FLAG_EVENT_RETENTION_HOURS", "168", "Maximum age of kept feature-flag events, in hours (1-8760).",
 		func(c *Config) *time.Duration { return &c.FlagEventRetention }, hour, 1, 8760),
+	intVar(gStreams, "RATE_LIMIT_FLAG_EVAL_ANONYMOUS_PER_MINUTE", "3000", "Anonymous flag evaluations (/api/flags/evaluate and OFREP) per client IP per minute (1-1000000).",
+		func(c *Config) *int { return &c.FlagEvalAnonymousPerMinute }, 1, 1_000_000),
 }
 
 // ---------------------------------------------------------------------------

@@ -165,7 +165,7 @@ func (cf *compiledFlag) evaluate(ctx *EvalContext, now func() time.Time) Result 
 		return cf.result(f.DefaultValue, "", ReasonDisabled)
 	}
 	// 3. Per-user override.
-	if ctx.TargetingKey != "" && cf.overrides != nil {
+	if ctx.TargetingKey != "" && !ctx.NoOverrides && cf.overrides != nil {
 		if o, ok := cf.overrides[ctx.TargetingKey]; ok && (!o.expires || now().Before(o.expiresAt)) {
 			return cf.result(o.value, o.variant, ReasonTargetingMatch)
 		}

@@ -502,3 +502,17 @@ func TestEvaluateAllocations(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(200, func() { s.Evaluate(b.Key, ctx) }))
 	require.Zero(t, testing.AllocsPerRun(200, func() { s.Evaluate(m.Key, ctx) }))
 }
+
+func TestNoOverridesSkipsOverride(t *testing.T) {
+	f := Flag{Key: "ui.x", Type: TypeBoolean, Enabled: true, Value: false, DefaultValue: false, Visibility: VisibilityPublic}
+	snap, err := NewSnapshot([]Flag{f}, []Override{{FlagKey: "ui.x", TargetingKey: "u1", Value: true}}, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := snap.Evaluate("ui.x", EvalContext{TargetingKey: "u1"}); r.Value != true {
+		t.Fatalf("override not applied: %+v", r)
+	}
+	if r := snap.Evaluate("ui.x", EvalContext{TargetingKey: "u1", NoOverrides: true}); r.Value != false || r.Reason == ReasonTargetingMatch {
+		t.Fatalf("override applied despite NoOverrides: %+v", r)
+	}
+}

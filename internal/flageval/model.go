@@ -158,6 +158,10 @@ type Override struct {
 type EvalContext struct {
 	TargetingKey string
 	Attributes   map[string]any
+	// NoOverrides skips per-user overrides: set when the caller chose a targeting key it
+	// does not own (anonymous callers, or users asking for another unit), so an override
+	// is never disclosed to someone other than its user (issue 21 #3).
+	NoOverrides bool
 }
 
 // Reason is an OpenFeature / OFREP resolution reason.

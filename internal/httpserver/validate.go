@@ -101,10 +101,14 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 		panic(fmt.Sprintf("httpserver: spec router: %v", err))
 	}
 	byTemplate := map[string]*routers.Route{}
+	anonLimit := map[string]int64{} // x-anonymous-body-limit: the body limit when no credential is sent
 	for path, item := range spec.Paths.Map() {
 		template := specParam.ReplaceAllString(path, ":$1")
 		for method, op := range item.Operations() {
 			byTemplate[method+" "+template] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			if v, ok := op.Extensions["x-anonymous-body-limit"].(float64); ok && v > 0 {
+				anonLimit[method+" "+template] = int64(v)
+			}
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -115,6 +119,17 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 					return he
 				}
 				return next(c)
+			}
+			// An anonymous body is bounded before it is decoded (issue 21 #1): public routes
+			// must not let anyone make the validator decode a megabyte of attributes.
+			if limit := anonLimit[c.Request().Method+" "+c.Path()]; limit > 0 && anonymous(c.Request()) {
+				req := c.Request()
+				if req.ContentLength > limit {
+					return tooLarge(limit)
+				}
+				if req.Body != nil && req.Body != http.NoBody {
+					req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+				}
 			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
@@ -132,6 +147,11 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// anonymous reports whether the request carries no credential at all (no bearer token, no API key).
+func anonymous(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "" && r.Header.Get("X-API-Key") == ""
 }
 
 var specParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -157,6 +177,7 @@ func classifyInternal(err error) *apierr.Error {
 		}
 	}
 	var fields []apierr.FieldError
+	dropped := 0 // violations beyond maxFieldErrors, counted but not described
 	status := http.StatusUnprocessableEntity
 	for _, e := range errs {
 		var re *openapi3filter.RequestError
@@ -186,7 +207,9 @@ func classifyInternal(err error) *apierr.Error {
 			}
 			fields = append(fields, apierr.FieldError{Field: where, Message: msg})
 		default:
-			fields = append(fields, schemaFieldErrors(where, re.Parameter != nil, re.Err)...)
+			var more []apierr.FieldError
+			more, dropped = schemaFieldErrors(where, re.Parameter != nil, re.Err, maxFieldErrors-len(fields), dropped)
+			fields = append(fields, more...)
 			if len(fields) == 0 {
 				fields = append(fields, apierr.FieldError{Field: where, Message: re.Reason})
 			}
@@ -195,24 +218,49 @@ func classifyInternal(err error) *apierr.Error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return apierr.Validation(status, fields...)
+	return apierr.Validation(status, capFields(fields, dropped)...)
+}
+
+// maxFieldErrors caps the violations one error response lists: a body with 60,000 unknown
+// fields must not produce a 3 MB answer (issue 21 #1). The last entry says how many were left out.
+const maxFieldErrors = 20
+
+// capFields keeps the first maxFieldErrors-1 violations and replaces the rest by one entry
+// counting them.
+func capFields(fields []apierr.FieldError, dropped int) []apierr.FieldError {
+	if len(fields)+dropped <= maxFieldErrors {
+		return fields
+	}
+	dropped += len(fields) - (maxFieldErrors - 1)
+	fields = append(fields[:maxFieldErrors-1:maxFieldErrors-1], apierr.FieldError{Field: "body", Message: fmt.Sprintf("and %d more violations not listed", dropped)})
+	return fields
 }
 
 var quotedProperty = regexp.MustCompile(`^property "(.+)" is (unsupported|missing)$`)
 
-// schemaFieldErrors names each schema violation by its path in the body ("items.0.name").
-func schemaFieldErrors(where string, isParam bool, err error) []apierr.FieldError {
+// schemaFieldErrors names each schema violation by its path in the body ("items.0.name"),
+// describing at most budget of them; the others are only counted into dropped.
+func schemaFieldErrors(where string, isParam bool, err error, budget, dropped int) ([]apierr.FieldError, int) {
 	var out []apierr.FieldError
 	var me openapi3.MultiError
 	if errors.As(err, &me) {
 		for _, e := range me {
-			out = append(out, schemaFieldErrors(where, isParam, e)...)
+			if len(out) >= budget {
+				dropped += countLeaves(e)
+				continue
+			}
+			var more []apierr.FieldError
+			more, dropped = schemaFieldErrors(where, isParam, e, budget-len(out), dropped)
+			out = append(out, more...)
 		}
-		return out
+		return out, dropped
+	}
+	if budget <= 0 {
+		return nil, dropped + countLeaves(err)
 	}
 	var se *openapi3.SchemaError
 	if !errors.As(err, &se) {
-		return nil
+		return nil, dropped
 	}
 	path := se.JSONPointer()
 	reason := se.Reason
@@ -231,7 +279,24 @@ func schemaFieldErrors(where string, isParam bool, err error) []apierr.FieldErro
 	case isParam || field == "":
 		field = where
 	}
-	return []apierr.FieldError{{Field: field, Message: reason}}
+	return []apierr.FieldError{{Field: field, Message: reason}}, dropped
+}
+
+// countLeaves counts the schema violations inside err (nested multi-errors flattened).
+func countLeaves(err error) int {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		n := 0
+		for _, e := range me {
+			n += countLeaves(e)
+		}
+		return n
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return 1
+	}
+	return 0
 }
 
 // securityError picks the most telling of the per-scheme failures: a present-but-rejected
