@@ -464,6 +464,10 @@ func TestDemoPageSpeaksTheProtocol(t *testing.T) {
 	send(map[string]any{"type": "voice.state", "seq": 10, "state": "speaking"})
 	send(map[string]any{"type": "audio.output.meta", "seq": 11, "turn_id": "t2", "sentence": 1, "text": "A long answer.", "sample_rate": 24000, "samples": 240000})
 	send(pcmFrame(12, 240000))
+	// The page handles socket messages and clicks in whatever order they reach it: barge in only
+	// once the long answer is playing.
+	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`voiceStats.samplesQueued === 242400`, chromedp.WithPollingInterval(20*time.Millisecond)))
+	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("barge"))))
 	st.next("barge_in")
 	send(pcmFrame(13, 4800)) // in flight before the server saw barge_in

@@ -13,6 +13,7 @@
     framesSent: 0,
     framesDropped: 0,
     samplesPlayed: 0,
+    samplesQueued: 0, // answer audio scheduled for playback (played or still to come)
     samplesDropped: 0, // answer audio that arrived after our barge-in
     transcripts: [],
     answers: [],
@@ -269,6 +270,7 @@
     const start = Math.max(playHead, ctx.currentTime + 0.05);
     src.start(start);
     playHead = start + buffer.duration;
+    stats.samplesQueued += samples.length;
     sources.add(src);
     src.onended = () => {
       sources.delete(src);
