@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/auth"
 )
 
 // TestRequestValidation sends malformed requests to a real operation and checks the 4xx
@@ -87,4 +89,36 @@ func TestRequestValidation(t *testing.T) {
 	res, body = s.raw(t, http.MethodGet, "/api/users?role=emperor", "", h)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	require.Equal(t, "role", *errorOf(t, body).Error.Field)
+}
+
+// Text PostgreSQL cannot store (U+0000) is refused up front as 422 naming the field, in a path
+// parameter, a query parameter or anywhere in a JSON body, for every operation (one rule in
+// the validator), never a 500 from the database.
+func TestNULRefusedWithTheField(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	auth := map[string]string{"Authorization": "Bearer " + admin}
+	for _, c := range []struct {
+		name, method, path, body, field string
+	}{
+		{"register email", "POST", "/api/auth/register", `{"email":"a\u0000@example.org","password":"Correct-Horse-9","full_name":"A"}`, "email"},
+		{"register name", "POST", "/api/auth/register", `{"email":"nul@example.org","password":"Correct-Horse-9","full_name":"A\u0000B"}`, "full_name"},
+		{"nested", "POST", "/api/admin/feature-flags", `{"key":"ui.nul","type":"boolean","rules":[{"attribute":"a\u0000","operator":"eq","value":"x"}]}`, "rules.0.attribute"},
+		{"conversation folder", "POST", "/conversations", `{"title":"t","folder":"f\u0000"}`, "folder"},
+		{"path parameter", "GET", "/api/admin/feature-flags/ui.%00x", "", "flag"},
+		{"query parameter", "GET", "/conversations?folder=a%00b", "", "folder"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := s.send(t, c.method, c.path, c.body, auth)
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "%s", b)
+			require.Equal(t, c.field, errField(t, b), "%s", b)
+		})
+	}
+	// An escaped backslash before u0000 is no NUL: the request goes through.
+	res := s.send(t, "POST", "/conversations", `{"title":"a\\u0000b"}`, auth)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
 }

@@ -139,6 +139,9 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 				}
 				params[name] = v
 			}
+			if err := refuseNUL(c, params); err != nil {
+				return err
+			}
 			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}
 			vctx := context.WithValue(context.Background(), echomw.EchoContextKey, c) //nolint:staticcheck // the key echo-middleware's GetEchoContext reads
 			if err := openapi3filter.ValidateRequest(vctx, in); err != nil {
