@@ -71,8 +71,12 @@ func (m *Metrics) disconnect(open time.Duration) {
 	m.duration.Observe(open.Seconds())
 }
 
-func (m *Metrics) broadcast(ev Event, notified int) {
-	m.broadcasts.WithLabelValues("flag_update").Inc()
-	m.flagRate.WithLabelValues(ev.Key).Inc()
+// broadcast counts one broadcast by its real event type (flag_update or flags_bulk_update)
+// and every flag it carried.
+func (m *Metrics) broadcast(group []Event, eventType string, notified int) {
+	m.broadcasts.WithLabelValues(eventType).Inc()
+	for _, ev := range group {
+		m.flagRate.WithLabelValues(ev.Key).Inc()
+	}
 	m.notified.Observe(float64(notified))
 }
