@@ -76,6 +76,11 @@ check-breaking: ## Fail on a breaking change of openapi/openapi.yaml against ope
 	fi
 	@echo "check-breaking: no breaking change against $(RELEASED)"
 
+# Offline: the database is built from the golang.org/x/vulndb module (scripts/vulncheck.sh).
+.PHONY: vulncheck
+vulncheck: ## govulncheck against the offline vulnerability database pinned in tools/go.mod; fails on reachable vulnerabilities
+	@scripts/vulncheck.sh
+
 .PHONY: build
 build: ## Build bin/voiceassist (with the offline voice when its packages can be installed)
 	@$(WITH_VOICE) cgo=0 && if [ -n "$$tags" ]; then cgo=1; fi && \
