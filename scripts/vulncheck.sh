@@ -22,11 +22,11 @@ if [[ ! -d "$dir/data/osv" ]]; then
   exit 0
 fi
 cache=${VULNDB_CACHE:-.data/vulndb}
-db="$cache/$version"
+mkdir -p "$cache"
+db="$(cd "$cache" && pwd)/$version"
 if [[ ! -f "$db/index/db.json" ]]; then
   echo "vulncheck: building the database from golang.org/x/vulndb@$version (about a minute, once)"
   rm -rf "$db.tmp"
-  mkdir -p "$cache"
   if ! "$GO" tool "${tools[@]}" indexdb -vulns "$dir/data/osv" -out "$db.tmp"; then
     echo "vulncheck: indexdb could not build a database from golang.org/x/vulndb@$version; NOT checked"
     rm -rf "$db.tmp"
@@ -40,4 +40,4 @@ fi
 entries=$(find "$db/ID" -name '*.json' | wc -l)
 echo "vulncheck: Go vulnerability database golang.org/x/vulndb@$version, dated $stamp ($entries reports)"
 tags=$(scripts/voice-deps.sh)
-exec "$GO" tool "${tools[@]}" govulncheck -db "file://$(pwd)/$db" -tags "$tags" "$@" ./...
+exec "$GO" tool "${tools[@]}" govulncheck -db "file://$db" -tags "$tags" "$@" ./...
