@@ -55,6 +55,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.active, m.connections, m.Reconnects, m.replayed, m.dropped, m.broadcasts, m.flagRate,
 		m.notified, m.VersionLag, m.Delivery, m.duration, m.drift, m.historyIncomplete)
 	m.dropped.WithLabelValues("queue_full")
+	m.broadcasts.WithLabelValues(typeUpdate)
+	m.broadcasts.WithLabelValues(typeBulk)
 	m.connections.WithLabelValues("connect")
 	m.connections.WithLabelValues("disconnect")
 	return m
