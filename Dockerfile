@@ -21,11 +21,11 @@ ARG COMMIT=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/voiceassist/gateway/internal/buildinfo.Version=${VERSION} -X github.com/voiceassist/gateway/internal/buildinfo.Commit=${COMMIT}" \
       -o /out/voiceassist ./cmd/voiceassist
-# DATA_DIR, owned by nonroot, so that a fresh named volume mounted there is writable.
-RUN mkdir -p /out/data && chown 65532:65532 /out/data
+RUN mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 COPY --from=build /out/voiceassist /usr/local/bin/voiceassist
+# DATA_DIR, owned by nonroot, so that a fresh named volume mounted there is writable.
 COPY --from=build --chown=65532:65532 /out/data /var/lib/voiceassist
 ENV DATA_DIR=/var/lib/voiceassist TMPDIR=/tmp
 USER nonroot:nonroot

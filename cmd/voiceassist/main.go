@@ -255,7 +255,7 @@ func readPassword(in *os.File) (pw string, generated bool, err error) {
 
 // seedDemo loads the demo flags and the sample documents. It opens only what it needs (not
 // the whole app), with a private knowledge-base index (see openCLIKB), so it is safe next to
-// a running server; the server's indexing workers index the documents.
+// a running server; the indexing workers of a server or a worker index the documents.
 func seedDemo() error {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
