@@ -127,3 +127,36 @@ func jsonInt(v any) string {
 	f, _ := v.(float64)
 	return strconv.FormatInt(int64(f), 10)
 }
+
+// The hub reads the event log 500 rows at a time; an import larger than a page is still
+// one event (the page's share of the batch waits for the rest).
+func TestStreamLargeImportIsOneBulkUpdate(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	pub := client.FlagVisibilityPublic
+	s.createFlag(t, admin, client.FlagInput{Key: "ui.before", Type: client.FlagTypeBoolean, Visibility: &pub})
+	s.caughtUp(t)
+	st := s.openStream(t, "", nil)
+	require.Equal(t, "connected", st.next(t, true).Name)
+
+	const n = 600
+	items := make([]client.FlagExportItem, n)
+	for i := range items {
+		items[i] = client.FlagExportItem{Key: "ui.bulk_" + strconv.Itoa(i), Type: client.FlagTypeBoolean, Enabled: ptr(true),
+			Value: anyv(true), DefaultValue: anyv(false), Visibility: &pub}
+	}
+	res, err := s.Client.ImportFlagsWithResponse(ctx, &client.ImportFlagsParams{}, client.FlagImport{Flags: items}, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+
+	ev := st.next(t, true)
+	require.Equal(t, "flags_bulk_update", ev.Name)
+	require.Equal(t, n, len(ev.Data["flags"].(map[string]any)), "all %d flags in one event", n)
+	_, err = s.Client.ToggleFlagWithResponse(ctx, "ui.before", bearerAuth(admin))
+	require.NoError(t, err)
+	next := st.next(t, true)
+	require.Equal(t, "flag_update", next.Name, "nothing of the import arrives after its bulk update")
+	require.Equal(t, "ui.before", next.Data["flag"])
+}
