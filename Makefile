@@ -9,6 +9,9 @@ OAPI     := $(GO) tool oapi-codegen
 NPM_DIR  := tools/npm
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 SPEC     := openapi/openapi.yaml
+# The contract as last released; replaced only by a release commit that raises info.version.
+RELEASED ?= openapi/released.yaml
+OASDIFF  := $(GO) tool -modfile=tools/go.mod oasdiff
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILT    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -54,12 +57,29 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 npm-tools: $(NPM_STAMP) ## Install the pinned npm tools (redocly, spectral, typescript)
 
 .PHONY: lint
-lint: $(NPM_STAMP) ## go vet, gofmt, spec lint (redocly, spectral), sqlc vet, TypeScript client check
+lint: $(NPM_STAMP) check-breaking ## go vet, gofmt, spec lint (redocly, spectral), sqlc vet, TypeScript client check, breaking changes
 	@$(WITH_VOICE) $(GO) vet -tags "$$tags" ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	scripts/lint-spec.sh $(SPEC)
 	$(SQLC) vet
 	$(NPM_DIR)/ts-check.sh $(SPEC)
+
+# oasdiff's "breaking" = its ERR level (a removed path, operation, response field or status,
+# a narrowed request enum, a new required request field, ...); its warnings are printed too.
+# openapi/breaking_test.go proves it fails on a removed response field and a narrowed enum.
+.PHONY: check-breaking
+check-breaking: ## Fail on a breaking change of openapi/openapi.yaml against openapi/released.yaml (oasdiff)
+	@out=$$($(OASDIFF) breaking $(RELEASED) $(SPEC) --fail-on ERR --color never) && rc=0 || rc=$$?; \
+	echo "$$out"; \
+	if [ $$rc -ne 0 ]; then \
+	  echo "check-breaking: $(SPEC) breaks clients of the released contract $(RELEASED) (keep the old shape, or make a release: raise info.version and replace $(RELEASED))"; exit 1; \
+	fi
+	@echo "check-breaking: no breaking change against $(RELEASED)"
+
+# Offline: the database is built from the golang.org/x/vulndb module (scripts/vulncheck.sh).
+.PHONY: vulncheck
+vulncheck: ## govulncheck against the offline vulnerability database pinned in tools/go.mod; fails on reachable vulnerabilities
+	@scripts/vulncheck.sh
 
 .PHONY: build
 build: ## Build bin/voiceassist (with the offline voice when its packages can be installed)

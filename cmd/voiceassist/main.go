@@ -1,6 +1,8 @@
 // Command voiceassist runs the VoiceAssist API gateway.
 //
 //	voiceassist serve                  serve the API (default)
+//	voiceassist worker                 run the background jobs without the API
+//	voiceassist healthcheck [--worker] exit 0 when the local server (or worker) is alive
 //	voiceassist migrate up|down|status apply, roll back or list migrations
 //	voiceassist user create            create an account
 //	voiceassist seed                   load demo flags and sample knowledge-base documents
@@ -40,7 +42,15 @@ import (
 const usage = `usage: voiceassist <command>
 
 commands:
-  serve                   serve the API on HOST:PORT (default command)
+  serve                   serve the API on HOST:PORT (default command); runs the
+                          background jobs too unless JOBS_ENABLED=false
+  worker                  run the background jobs (document indexing, scheduled flag
+                          changes, session cleanup) without the API; liveness on
+                          WORKER_HEALTH_ADDR (GET /health)
+  healthcheck [--worker] [--url URL] [--timeout D]
+                          exit 0 when GET /health of the local server (HOST:PORT), or
+                          with --worker of the local worker (WORKER_HEALTH_ADDR),
+                          answers 200; for container health checks (no shell needed)
   migrate up|down|status  apply all, roll back one, or list database migrations
   user create --email E [--role R] [--name N]
                           create an account (role user|viewer|admin|superadmin, default
@@ -80,6 +90,10 @@ func run(args []string) error {
 		return nil
 	case "serve":
 		return serve()
+	case "worker":
+		return worker()
+	case "healthcheck":
+		return healthcheck(args, os.Getenv)
 	case "user":
 		if len(args) == 0 || args[0] != "create" {
 			return errors.New("user needs a subcommand: create")
@@ -149,6 +163,17 @@ func serve() error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	return a.Shutdown(sctx)
+}
+
+func worker() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return app.RunWorker(ctx, cfg, log, nil)
 }
 
 func migrate(command string) error {
@@ -230,7 +255,7 @@ func readPassword(in *os.File) (pw string, generated bool, err error) {
 
 // seedDemo loads the demo flags and the sample documents. It opens only what it needs (not
 // the whole app), with a private knowledge-base index (see openCLIKB), so it is safe next to
-// a running server; the server's indexing workers index the documents.
+// a running server; the indexing workers of a server or a worker index the documents.
 func seedDemo() error {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {

@@ -3911,12 +3911,17 @@ type SseFlagUpdate struct {
 // SseFlagUpdateKind defines model for SseFlagUpdate.Kind.
 type SseFlagUpdateKind string
 
-// SseFlagsBulkUpdate `flags_bulk_update`: the full set of visible flags.
+// SseFlagsBulkUpdate `flags_bulk_update`: several flags at once. Either one multi-flag change (an import: `reason: import`; its `id:` and `version` are the change's last event id, `flags` holds the changed flags the caller may see, and it is replayed once, with `replayed: true`, to a stream resumed from before it), or the full set of visible flags after a pruned history (`reason: history_incomplete`).
 type SseFlagsBulkUpdate struct {
-	Flags     FlagStateMap `json:"flags"`
-	Reason    *string      `json:"reason,omitempty"`
-	Timestamp time.Time    `json:"timestamp"`
-	Version   int64        `json:"version"`
+	Flags FlagStateMap `json:"flags"`
+
+	// Reason Why several flags arrive at once (`import`, `history_incomplete`).
+	Reason    *string   `json:"reason,omitempty"`
+	Replayed  *bool     `json:"replayed,omitempty"`
+	Timestamp time.Time `json:"timestamp"`
+
+	// Version The event id (global version).
+	Version int64 `json:"version"`
 }
 
 // SseHeartbeat `heartbeat`: keep-alive (every SSE_HEARTBEAT_SECONDS).

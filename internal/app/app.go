@@ -74,6 +74,7 @@ type App struct {
 	// MetricsAddr is where the separate metrics listener answers (METRICS_ADDR), if any.
 	MetricsAddr string
 
+	jobs       bool             // this process runs the background jobs (JOBS_ENABLED, or a worker)
 	now        func() time.Time // the clock of scheduled changes (tests inject one)
 	voiceClock session.Clock    // the clock of voice session timers (tests inject one)
 	embedder   embed.Embedder   // replaces the configured one when set (tests)
@@ -102,26 +103,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 	}()
 
-	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
-	if err != nil {
+	a.jobs = cfg.JobsEnabled
+	if err := a.openStores(ctx); err != nil {
 		return nil, err
 	}
-	a.Pool = pool
-	a.closers = append(a.closers, pool.Close)
-	if cfg.DatabaseAutoMigrate {
-		if err := database.Migrate(ctx, pool, "up", io.Discard); err != nil {
-			return nil, err
-		}
-	}
-
-	ropts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("app: REDIS_URL: %w", err)
-	}
-	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
-	redis.SetLogger(redisLogger{log})
-	a.Redis = redis.NewClient(ropts)
-	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
+	pool := a.Pool
 
 	probes := map[string]health.Probe{
 		"postgres": pool.Ping,
@@ -179,11 +165,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
-	kbs.OnChange(func(ctx context.Context) {
-		if _, err := a.Cache.Bump(ctx, nsSearch); err != nil {
-			log.Warn("cache: invalidate search results after a knowledge-base change", "error", err)
-		}
-	})
+	a.invalidateSearchOnChange(kbs)
 	model, err := newChatModel(cfg)
 	if err != nil {
 		return nil, err
@@ -210,11 +192,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Cache.Start(bg)
 	a.closers = append(a.closers, a.Cache.Close)
 	a.Realtime.Start(bg)
-	workers.Add(4)
-	go func() { defer workers.Done(); sched.Run(bg) }()
-	go func() { defer workers.Done(); authSvc.RunJanitor(bg, auth.JanitorInterval) }()
+	workers.Add(2)
 	go func() { defer workers.Done(); flags.Run(bg) }()
 	go func() { defer workers.Done(); hub.Run(bg) }()
+	if a.jobs {
+		a.runJobs(bg, &workers)
+	} else {
+		log.Info("background jobs are off (JOBS_ENABLED=false): a `voiceassist worker` runs indexing and scheduled changes")
+	}
 
 	spec, err := api.GetSwagger()
 	if err != nil {
@@ -289,6 +274,60 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	ok = true
 	return a, nil
+}
+
+// openStores connects to PostgreSQL (migrating when configured) and prepares Redis.
+func (a *App) openStores(ctx context.Context) error {
+	cfg := a.Config
+	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return err
+	}
+	a.Pool = pool
+	a.closers = append(a.closers, pool.Close)
+	if cfg.DatabaseAutoMigrate {
+		if err := database.Migrate(ctx, pool, "up", io.Discard); err != nil {
+			return err
+		}
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("app: REDIS_URL: %w", err)
+	}
+	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	redis.SetLogger(redisLogger{a.Log})
+	a.Redis = redis.NewClient(ropts)
+	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
+	return nil
+}
+
+// runJobs starts the background jobs that are not part of serving requests: scheduled flag
+// changes and the expired-session janitor. (Indexing runs in the knowledge base's own
+// workers, which exist only when a.jobs is set: see indexWorkers.) Each is safe on any
+// number of processes at once: the scheduler claims rows, the janitor deletes idempotently.
+func (a *App) runJobs(bg context.Context, workers *sync.WaitGroup) {
+	workers.Add(2)
+	go func() { defer workers.Done(); a.Schedule.Run(bg) }()
+	go func() { defer workers.Done(); a.Auth.RunJanitor(bg, auth.JanitorInterval) }()
+}
+
+// indexWorkers is how many indexing jobs this process runs at once: none when jobs are off
+// (its knowledge base only queues them).
+func (a *App) indexWorkers() int {
+	if !a.jobs {
+		return 0
+	}
+	return a.Config.KBIndexWorkers
+}
+
+// invalidateSearchOnChange makes every replica drop cached search results when the process
+// that indexed or deleted a document (a server or a worker) commits it.
+func (a *App) invalidateSearchOnChange(kbs *kb.Service) {
+	kbs.OnChange(func(ctx context.Context) {
+		if _, err := a.Cache.Bump(ctx, nsSearch); err != nil {
+			a.Log.Warn("cache: invalidate search results after a knowledge-base change", "error", err)
+		}
+	})
 }
 
 // Option adjusts an App before it starts.

@@ -161,7 +161,7 @@ func newVectorStore(cfg *config.Config, emb embed.Embedder) (vector.Store, func(
 // newKB opens the knowledge base of this process.
 func (a *App) newKB(ctx context.Context) (*kb.Service, error) {
 	s, closeVec, err := openKB(ctx, a.Config, a.Pool, a.Log, kbDeps{
-		workers: a.Config.KBIndexWorkers, embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache,
+		workers: a.indexWorkers(), embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache,
 	})
 	if err != nil {
 		return nil, err

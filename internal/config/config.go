@@ -49,6 +49,10 @@ type Config struct {
 	MaxBodyBytes    int64
 	MaxUploadBytes  int64
 	DataDir         string
+	// JobsEnabled runs the background jobs (indexing, scheduled flag changes, cleanup) in
+	// serve; WorkerHealthAddr is the liveness listener of `voiceassist worker`.
+	JobsEnabled      bool
+	WorkerHealthAddr string
 
 	// Logging and observability
 	LogLevel       string
@@ -262,6 +266,16 @@ func Vars() []Var {
 	return vars
 }
 
+// Default is the default of the variable name ("" for an unknown name).
+func Default(name string) string {
+	for _, s := range specs {
+		if s.Name == name {
+			return s.Default
+		}
+	}
+	return ""
+}
+
 // Addr is the listen address, host:port.
 func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
@@ -334,6 +348,11 @@ var specs = []spec{
 		}),
 	stringVar(gServer, "DATA_DIR", ".data", "Directory for local on-disk state such as the search index.",
 		func(c *Config) *string { return &c.DataDir }).required(),
+	boolVar(gServer, "JOBS_ENABLED", "true", "Run the background jobs (document indexing, scheduled flag changes, expired-session cleanup) in `serve`; false leaves them to `voiceassist worker` processes.",
+		func(c *Config) *bool { return &c.JobsEnabled }),
+	stringVar(gServer, "WORKER_HEALTH_ADDR", "127.0.0.1:8001", "Address of the /health listener of `voiceassist worker` (what `voiceassist healthcheck --worker` asks); `off` disables it.",
+		func(c *Config) *string { return &c.WorkerHealthAddr }).
+		withCheck(func(c *Config) error { return checkListenAddr(c.WorkerHealthAddr) }),
 
 	// Logging and observability
 	enumVar(gLog, "LOG_LEVEL", "info", "Log level: debug, info, warn or error.",
@@ -950,4 +969,20 @@ func redactURL(raw string) string {
 		return "***" // unparsable; may contain a password
 	}
 	return u.Redacted()
+}
+
+// checkListenAddr accepts "", "off" or host:port with a port number (host may be empty: every
+// interface).
+func checkListenAddr(addr string) error {
+	if addr == "" || addr == "off" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port must be a number from 0 to 65535, got %q", port)
+	}
+	return nil
 }

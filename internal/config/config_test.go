@@ -105,6 +105,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"FlagEventRetention", c.FlagEventRetention, 168 * time.Hour},
 		{"OTLPEndpoint", c.OTLPEndpoint, ""},
 		{"DataDir", c.DataDir, ".data"},
+		{"JobsEnabled", c.JobsEnabled, true},
+		{"WorkerHealthAddr", c.WorkerHealthAddr, "127.0.0.1:8001"},
 		{"JWTSecretGenerated", c.JWTSecretGenerated, true},
 		{"len(JWTSecret)", len(c.JWTSecret), 32},
 		{"IsDevelopment", c.IsDevelopment(), true},
@@ -135,7 +137,12 @@ func TestLoadOverrides(t *testing.T) {
 		"OPENAI_BASE_URL":                  "http://localhost:11434/v1",
 		"ADMIN_EMAIL":                      "root@example.com",
 		"ADMIN_PASSWORD":                   "hunter2hunter2",
+		"JOBS_ENABLED":                     "false",
+		"WORKER_HEALTH_ADDR":               ":9101",
 	})
+	if c.JobsEnabled || c.WorkerHealthAddr != ":9101" {
+		t.Errorf("jobs: enabled=%v worker health addr=%q", c.JobsEnabled, c.WorkerHealthAddr)
+	}
 	if got, want := c.Addr(), "[::1]:9000"; got != want {
 		t.Errorf("Addr() = %q, want %q", got, want)
 	}
@@ -224,6 +231,9 @@ func TestInvalidValueNamesVariable(t *testing.T) {
 		{"flag retention count zero", map[string]string{"FLAG_EVENT_RETENTION_COUNT": "0"}, "FLAG_EVENT_RETENTION_COUNT"},
 		{"flag retention hours zero", map[string]string{"FLAG_EVENT_RETENTION_HOURS": "0"}, "FLAG_EVENT_RETENTION_HOURS"},
 		{"flag retention hours overflow", map[string]string{"FLAG_EVENT_RETENTION_HOURS": "99999999999999"}, "FLAG_EVENT_RETENTION_HOURS"},
+		{"jobs enabled maybe", map[string]string{"JOBS_ENABLED": "maybe"}, "JOBS_ENABLED"},
+		{"worker health addr without port", map[string]string{"WORKER_HEALTH_ADDR": "127.0.0.1"}, "WORKER_HEALTH_ADDR"},
+		{"worker health addr bad port", map[string]string{"WORKER_HEALTH_ADDR": "127.0.0.1:http"}, "WORKER_HEALTH_ADDR"},
 		{"otel endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
 	}
 	for _, tc := range tests {

@@ -162,3 +162,15 @@ func overrideFromRow(o db.FlagOverride) flageval.Override {
 
 // Decode turns a feature_flags row into a Record.
 func Decode(r db.FeatureFlag) (Record, error) { return fromRow(r), nil }
+
+// BatchKey is the flag_events payload field that marks the events written by one multi-flag
+// change (an import); see Batch.
+const BatchKey = "batch"
+
+// Batch groups the events of one transaction that changed several flags: every event of the
+// batch carries the same ID, and consumers that speak in changes (the SSE stream) deliver
+// the group as one flags_bulk_update with Reason.
+type Batch struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/voiceassist/gateway/gen/db"
@@ -186,6 +187,9 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 		return res, apierr.Validation(http.StatusUnprocessableEntity, fieldErrs...)
 	}
 	errDryRun := errors.New("dry run")
+	// Every event of the import carries the same batch: streams deliver the batch as one
+	// flags_bulk_update (the seed's event for a multi-flag change), not one event per flag.
+	batch := map[string]any{BatchKey: Batch{ID: uuid.NewString(), Reason: "import"}}
 	err := s.write(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		for i, f := range flags {
 			// kind and save say what this flag needs: created, updated, or nothing (unchanged).
@@ -216,7 +220,7 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, docs []Doc, dryRu
 				if err != nil {
 					return err
 				}
-				if err := s.event(ctx, q, kind, fromRow(row).Flag, nil); err != nil {
+				if err := s.event(ctx, q, kind, fromRow(row).Flag, batch); err != nil {
 					return err
 				}
 			}

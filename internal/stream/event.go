@@ -56,6 +56,7 @@ type Event struct {
 	PrevLevel int // before it; equal to Level when visibility did not change
 	State     State
 	At        time.Time
+	Batch     flagstore.Batch // set on the events of one multi-flag change (see bulk.go)
 
 	frame       []byte // the flag_update frame, built once
 	hiddenFrame []byte // for callers who lost sight of the flag
@@ -70,8 +71,9 @@ func RefetchFrame(id int64) []byte {
 
 func eventOf(row db.FlagEvent) Event {
 	var payload struct {
-		Flag           flagstore.Doc `json:"flag"`
-		PrevVisibility string        `json:"prev_visibility"`
+		Flag           flagstore.Doc   `json:"flag"`
+		PrevVisibility string          `json:"prev_visibility"`
+		Batch          flagstore.Batch `json:"batch"`
 	}
 	_ = json.Unmarshal(row.Payload, &payload)
 	f := flagstore.FromDoc(payload.Flag)
@@ -79,6 +81,7 @@ func eventOf(row db.FlagEvent) Event {
 	ev := Event{
 		ID: row.ID, Key: row.FlagKey, Kind: row.Kind, At: row.CreatedAt,
 		Level: flageval.Visibility(row.Visibility).Level(), State: stateOf(f, row.Kind == "deleted"),
+		Batch: payload.Batch,
 	}
 	ev.PrevLevel = ev.Level
 	if payload.PrevVisibility != "" {

@@ -131,30 +131,68 @@ func (h *Hub) Run(ctx context.Context) {
 
 // tail applies and broadcasts every event after the current version, in id order.
 func (h *Hub) tail(ctx context.Context) error {
+	h.mu.Lock()
+	after := h.version
+	h.mu.Unlock()
+	// A batch (one multi-flag change) is committed at once, so only a full page can cut one:
+	// its events on that page wait for the next page and go out together, as one event.
+	var carry []Event
 	for {
-		h.mu.Lock()
-		after := h.version
-		h.mu.Unlock()
 		rows, err := h.q.FlagEventsAfter(ctx, db.FlagEventsAfterParams{ID: after, Lim: 500})
 		if err != nil {
 			return err
 		}
+		evs := carry
 		for _, r := range rows {
-			h.broadcast(eventOf(r))
+			evs = append(evs, eventOf(r))
 		}
-		if len(rows) < 500 {
+		full := len(rows) == 500
+		carry = nil
+		if full {
+			after = rows[len(rows)-1].ID
+			evs, carry = splitOpenBatch(evs)
+		}
+		for _, g := range groups(evs) {
+			h.broadcast(g)
+		}
+		if !full {
 			return nil
 		}
 	}
 }
 
-// broadcast applies ev and offers it to every eligible client without blocking.
-func (h *Hub) broadcast(ev Event) {
+// broadcast applies a group of events (one event, or one batch) and offers it to every
+// eligible client without blocking.
+func (h *Hub) broadcast(group []Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if ev.ID <= h.version {
-		return // already applied (two tails raced)
+	for len(group) > 0 && group[0].ID <= h.version {
+		group = group[1:] // already applied (two tails raced)
 	}
+	if len(group) == 0 {
+		return
+	}
+	for _, ev := range group {
+		h.applyLocked(ev)
+	}
+	last := group[len(group)-1]
+	typ := eventType(group)
+	notified := 0
+	for c := range h.clients {
+		fr := frameForGroup(group, c, false)
+		if fr == nil {
+			continue
+		}
+		if !c.offer(Item{Frame: fr, At: last.At, Type: typ}, last.ID) {
+			h.dropLocked(c, "queue_full")
+			continue
+		}
+		notified++
+	}
+	h.metrics.broadcast(group, typ, notified)
+}
+
+func (h *Hub) applyLocked(ev Event) {
 	h.version = ev.ID
 	if ev.State.Deleted {
 		delete(h.state, ev.Key)
@@ -167,19 +205,6 @@ func (h *Hub) broadcast(ev Event) {
 		h.ring[h.ringHead] = ev
 		h.ringHead = (h.ringHead + 1) % len(h.ring)
 	}
-	notified := 0
-	for c := range h.clients {
-		fr := ev.frameFor(c, false)
-		if fr == nil {
-			continue
-		}
-		if !c.offer(Item{Frame: fr, At: ev.At, Type: "flag_update"}, ev.ID) {
-			h.dropLocked(c, "queue_full")
-			continue
-		}
-		notified++
-	}
-	h.metrics.broadcast(ev, notified)
 }
 
 func (h *Hub) heartbeat() {

@@ -55,6 +55,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.active, m.connections, m.Reconnects, m.replayed, m.dropped, m.broadcasts, m.flagRate,
 		m.notified, m.VersionLag, m.Delivery, m.duration, m.drift, m.historyIncomplete)
 	m.dropped.WithLabelValues("queue_full")
+	m.broadcasts.WithLabelValues(typeUpdate)
+	m.broadcasts.WithLabelValues(typeBulk)
 	m.connections.WithLabelValues("connect")
 	m.connections.WithLabelValues("disconnect")
 	return m
@@ -71,8 +73,12 @@ func (m *Metrics) disconnect(open time.Duration) {
 	m.duration.Observe(open.Seconds())
 }
 
-func (m *Metrics) broadcast(ev Event, notified int) {
-	m.broadcasts.WithLabelValues("flag_update").Inc()
-	m.flagRate.WithLabelValues(ev.Key).Inc()
+// broadcast counts one broadcast by its real event type (flag_update or flags_bulk_update)
+// and every flag it carried.
+func (m *Metrics) broadcast(group []Event, eventType string, notified int) {
+	m.broadcasts.WithLabelValues(eventType).Inc()
+	for _, ev := range group {
+		m.flagRate.WithLabelValues(ev.Key).Inc()
+	}
 	m.notified.Observe(float64(notified))
 }

@@ -30,9 +30,8 @@ func (h *Hub) ReplayFor(ctx context.Context, c *Client, after, upto int64) (Repl
 		return Replay{}, err
 	}
 	out := Replay{Complete: true}
-	for i := range events {
-		ev := &events[i]
-		if fr := ev.frameFor(c, true); fr != nil {
+	for _, g := range groups(events) {
+		if fr := frameForGroup(g, c, true); fr != nil {
 			out.Frames = append(out.Frames, fr)
 		}
 	}
@@ -88,6 +87,7 @@ type bulkData struct {
 	Version   int64            `json:"version"`
 	Timestamp time.Time        `json:"timestamp"`
 	Reason    string           `json:"reason,omitempty"`
+	Replayed  bool             `json:"replayed,omitempty"`
 }
 
 type errorData struct {
