@@ -25,6 +25,7 @@ import (
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/buildinfo"
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/config"
@@ -43,6 +44,7 @@ import (
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
+	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/voice"
 	"github.com/voiceassist/gateway/internal/voice/session"
 	"github.com/voiceassist/gateway/openapi"
@@ -71,6 +73,8 @@ type App struct {
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
+	// Tracing is the OpenTelemetry tracer provider (a no-op one without an OTLP endpoint).
+	Tracing *telemetry.Tracing
 	// MetricsAddr is where the separate metrics listener answers (METRICS_ADDR), if any.
 	MetricsAddr string
 
@@ -102,6 +106,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 	}()
 
+	tracing, err := telemetry.New(ctx, telemetry.Settings{Endpoint: cfg.OTLPEndpoint, Protocol: cfg.OTLPProtocol,
+		ServiceName: cfg.OTelServiceName, ServiceVersion: buildinfo.Version, Sampler: cfg.OTelSampler, SamplerArg: cfg.OTelSamplerArg})
+	if err != nil {
+		return nil, err
+	}
+	a.Tracing = tracing
+	a.closers = append(a.closers, func() { // closed last: flushes the spans of the shutdown too
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			log.Warn("telemetry: flush traces", "error", err)
+		}
+	})
+
 	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return nil, err
@@ -121,6 +139,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 	redis.SetLogger(redisLogger{log})
 	a.Redis = redis.NewClient(ropts)
+	a.Redis.AddHook(telemetry.RedisHook{})
 	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
 
 	probes := map[string]health.Probe{
@@ -167,6 +186,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Stream = hub
 
 	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
+	sched.SetTracer(tracing.Tracer())
 	a.Schedule = sched
 
 	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
@@ -276,6 +296,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		DocsCSP:  docs.CSP,
 		Demo:     httpserver.DemoPage{Path: demo.PagePath, CSP: demo.CSP, PermissionsPolicy: demo.PermissionsPolicy},
 		Register: h.Mount,
+		Tracing:  tracing,
 		WithClient: func(ctx context.Context, id, ip, ua string) context.Context {
 			return audit.WithRequest(ctx, audit.Request{ID: id, IP: ip, UserAgent: ua})
 		},

@@ -104,6 +104,10 @@ func TestLoadDefaults(t *testing.T) {
 		{"FlagEventRetentionCount", c.FlagEventRetentionCount, 10000},
 		{"FlagEventRetention", c.FlagEventRetention, 168 * time.Hour},
 		{"OTLPEndpoint", c.OTLPEndpoint, ""},
+		{"OTLPProtocol", c.OTLPProtocol, "grpc"},
+		{"OTelServiceName", c.OTelServiceName, "voiceassist-gateway"},
+		{"OTelSampler", c.OTelSampler, "parentbased_always_on"},
+		{"OTelSamplerArg", c.OTelSamplerArg, 1.0},
 		{"DataDir", c.DataDir, ".data"},
 		{"JWTSecretGenerated", c.JWTSecretGenerated, true},
 		{"len(JWTSecret)", len(c.JWTSecret), 32},
@@ -225,6 +229,9 @@ func TestInvalidValueNamesVariable(t *testing.T) {
 		{"flag retention hours zero", map[string]string{"FLAG_EVENT_RETENTION_HOURS": "0"}, "FLAG_EVENT_RETENTION_HOURS"},
 		{"flag retention hours overflow", map[string]string{"FLAG_EVENT_RETENTION_HOURS": "99999999999999"}, "FLAG_EVENT_RETENTION_HOURS"},
 		{"otel endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"otel protocol json", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{"otel sampler unknown", map[string]string{"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "OTEL_TRACES_SAMPLER"},
+		{"otel sampler ratio above one", map[string]string{"OTEL_TRACES_SAMPLER_ARG": "1.5"}, "OTEL_TRACES_SAMPLER_ARG"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/chunk"
@@ -63,6 +64,8 @@ type Config struct {
 	RetryDelay time.Duration
 	// MaxUploadBytes caps one document (25 MiB).
 	MaxUploadBytes int64
+	// JobMiddleware wraps job inserts and runs (tracing).
+	JobMiddleware []rivertype.Middleware
 }
 
 // OfflineVectorWeight is the vector weight of "auto" fusion with the offline embedder: the
@@ -172,6 +175,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		Workers:              workers,
+		Middleware:           cfg.JobMiddleware,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Workers}}
