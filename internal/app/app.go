@@ -159,6 +159,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Auth = authSvc
+	biz := telemetry.NewBusiness(a.Registry)
+	authSvc.Metrics = biz
 	if cfg.AdminEmail != "" {
 		created, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 		if err != nil {
@@ -196,6 +198,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.KB = kbs
+	kbs.SetMetrics(biz)
+	telemetry.KBGauges(a.Registry, kbs.CountByStatus, 5*time.Second, log)
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
@@ -208,7 +212,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{}))
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{Stage: biz.Stage}))
+	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
 

@@ -163,6 +163,7 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.Indexed(len(rows))
 	s.changed(ctx)
 	// This process's indexes first; the others apply the event when they next search.
 	if err := s.CatchUp(ctx); err != nil {

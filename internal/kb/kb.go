@@ -34,6 +34,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chunk"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/search"
+	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/vector"
 )
 
@@ -129,7 +130,21 @@ type Service struct {
 	applied int64
 
 	onChange func(context.Context)
-	quota    searchQuota // per-user limit on POST /api/kb/search
+	quota    searchQuota         // per-user limit on POST /api/kb/search
+	metrics  *telemetry.Business // nil: none
+}
+
+// SetMetrics counts indexing throughput and times search stages into b. Call before Start.
+func (s *Service) SetMetrics(b *telemetry.Business) { s.metrics = b }
+
+// CountByStatus is the number of documents and chunks by indexing status (metrics gauges).
+func (s *Service) CountByStatus(ctx context.Context) ([]telemetry.KBCount, error) {
+	rows, err := s.q.CountKbByStatus(ctx)
+	out := make([]telemetry.KBCount, len(rows))
+	for i, r := range rows {
+		out[i] = telemetry.KBCount{Status: r.Status, Documents: r.Documents, Chunks: r.Chunks}
+	}
+	return out, err
 }
 
 // OnChange registers f to run after every committed change of searchable content (a document
