@@ -171,9 +171,10 @@ func (h *Hub) broadcast(ev Event) {
 	for c := range h.clients {
 		fr := ev.frameFor(c, false)
 		if fr == nil {
+			c.skip(ev.ID)
 			continue
 		}
-		if !c.offer(Item{Frame: fr, At: ev.At, Type: "flag_update"}, ev.ID) {
+		if !c.offer(Item{Frame: fr, At: ev.At, Type: "flag_update", ID: ev.ID}) {
 			h.dropLocked(c, "queue_full")
 			continue
 		}
@@ -244,6 +245,7 @@ func (h *Hub) Subscribe(level int, ip string, keys map[string]bool, ofrep bool) 
 	}
 	c := newClient(uuid.NewString(), level, ip, keys, h.opts.QueueSize)
 	c.ofrep = ofrep
+	c.seen.Store(h.version)
 	c.delivered.Store(h.version)
 	h.clients[c] = struct{}{}
 	h.perIP[ip]++
