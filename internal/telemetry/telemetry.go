@@ -167,3 +167,6 @@ func tracerFrom(ctx context.Context) trace.Tracer {
 	}
 	return span.TracerProvider().Tracer(ScopeName)
 }
+
+// FromSDK wraps an SDK provider built elsewhere (tests record spans in memory with it).
+func FromSDK(tp *sdktrace.TracerProvider) *Tracing { return &Tracing{provider: tp, sdk: tp} }
