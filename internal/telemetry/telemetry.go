@@ -11,11 +11,13 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -170,3 +172,11 @@ func tracerFrom(ctx context.Context) trace.Tracer {
 
 // FromSDK wraps an SDK provider built elsewhere (tests record spans in memory with it).
 func FromSDK(tp *sdktrace.TracerProvider) *Tracing { return &Tracing{provider: tp, sdk: tp} }
+
+// LogErrors sends the OpenTelemetry SDK's errors (a failed export: collector unreachable) to
+// log instead of the standard logger. It is process-wide: the binary calls it once.
+func LogErrors(log *slog.Logger) {
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("telemetry: export traces", "error", err)
+	}))
+}
