@@ -36,7 +36,7 @@ var sseSeries = []string{
 // drift, then dropped), and a resume from pruned history (history incomplete).
 func TestSSEMetrics(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1", "SSE_CLIENT_QUEUE": "128"})
+	s := startServer(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1", "SSE_CLIENT_QUEUE": "512"})
 	ctx := context.Background()
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	pub := client.FlagVisibilityPublic
