@@ -21,6 +21,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/app"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
@@ -320,4 +322,49 @@ func TestTraceparentWithoutExporter(t *testing.T) {
 	res, _ := s.raw(t, http.MethodGet, "/api/version", "", map[string]string{"traceparent": "00-zz-bad"})
 	require.Regexp(t, `^00-[0-9a-f]{32}-[0-9a-f]{16}-01$`, res.Header.Get("traceparent"))
 	require.NotContains(t, res.Header.Get("traceparent"), traceID)
+}
+
+// A scheduled change applied by the background scheduler is a trace of its own: the
+// schedule.apply_change span, with the flag write's queries below it.
+func TestTracingScheduledChange(t *testing.T) {
+	t.Parallel()
+	rcv := &otlpReceiver{}
+	clock := newClock()
+	s := startServer(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.startGRPC(t), "FLAG_POLL_INTERVAL_MS": "50"}, app.WithClock(clock.Now))
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	f := checkoutFlag(t, s, admin)
+	sch, err := s.Client.CreateScheduledChangeWithResponse(ctx, f.Key, client.ScheduledChangeInput{
+		ScheduledAt: clock.Now().Add(time.Hour).Format(time.RFC3339),
+		Changes:     client.WeightChanges{"control": 20, "variant_a": 40, "variant_b": 40},
+	}, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, sch.StatusCode(), "%s", sch.Body)
+	clock.Advance(2 * time.Hour)
+	require.Eventually(t, func() bool {
+		g, err := s.Client.GetScheduledChangeWithResponse(ctx, f.Key, sch.JSON201.Data.Id, bearerAuth(admin))
+		return err == nil && g.JSON200.Data.Status == "applied"
+	}, 10*time.Second, 20*time.Millisecond)
+
+	var job receivedSpan
+	require.Eventually(t, func() bool {
+		_ = s.App.Tracing.ForceFlush(ctx)
+		for _, sp := range rcv.all() {
+			if sp.Name == "schedule.apply_change" {
+				job = sp
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond)
+	require.Empty(t, job.ParentSpanId, "a root span")
+	require.Equal(t, f.Key, attr(job.Attributes, "flag.key").GetStringValue())
+	spans := rcv.trace(hex.EncodeToString(job.TraceId))
+	db := 0
+	for id, sp := range spans {
+		if attr(sp.Attributes, "db.system.name").GetStringValue() == "postgresql" && descendsFrom(spans, id, hex.EncodeToString(job.SpanId)) {
+			db++
+		}
+	}
+	require.Positive(t, db, "the flag write's queries are its children")
 }
