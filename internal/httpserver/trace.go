@@ -1,8 +1,6 @@
 package httpserver
 
 import (
-	"encoding/binary"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -35,7 +33,7 @@ func tracing(t *telemetry.Tracing) echo.MiddlewareFunc {
 						attribute.String("url.path", req.URL.Path)))
 				defer span.End()
 			} else {
-				ctx = trace.ContextWithSpanContext(ctx, localSpan(trace.SpanContextFromContext(ctx)))
+				ctx = trace.ContextWithSpanContext(ctx, telemetry.LocalSpan(trace.SpanContextFromContext(ctx)))
 			}
 			telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(c.Response().Header()))
 			c.SetRequest(req.WithContext(ctx))
@@ -57,17 +55,4 @@ func tracing(t *telemetry.Tracing) echo.MiddlewareFunc {
 			return err
 		}
 	}
-}
-
-// localSpan is a span context for a request when tracing is off: the parent's trace id (or
-// a new one) and a new span id. The generator is not cryptographic; ids need only be unique.
-func localSpan(parent trace.SpanContext) trace.SpanContext {
-	cfg := trace.SpanContextConfig{TraceID: parent.TraceID(), TraceFlags: parent.TraceFlags()}
-	if !parent.IsValid() {
-		binary.BigEndian.PutUint64(cfg.TraceID[:8], rand.Uint64())
-		binary.BigEndian.PutUint64(cfg.TraceID[8:], rand.Uint64()|1)
-		cfg.TraceFlags = trace.FlagsSampled
-	}
-	binary.BigEndian.PutUint64(cfg.SpanID[:], rand.Uint64()|1)
-	return trace.NewSpanContext(cfg)
 }

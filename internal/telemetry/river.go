@@ -51,9 +51,6 @@ func (m *JobMiddleware) InsertMany(ctx context.Context, params []*rivertype.JobI
 }
 
 func (m *JobMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
-	if !m.tracing.Enabled() {
-		return doInner(ctx)
-	}
 	var meta struct {
 		Traceparent string `json:"traceparent"`
 	}
@@ -62,6 +59,9 @@ func (m *JobMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner
 	}
 	if meta.Traceparent != "" {
 		ctx = Propagator.Extract(ctx, propagation.MapCarrier{metaKey: meta.Traceparent})
+	}
+	if !m.tracing.Enabled() { // ids for the job's log lines only
+		return doInner(trace.ContextWithSpanContext(ctx, LocalSpan(trace.SpanContextFromContext(ctx))))
 	}
 	ctx, span := m.tracing.Tracer().Start(ctx, "job "+job.Kind, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(

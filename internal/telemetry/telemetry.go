@@ -10,8 +10,10 @@ package telemetry
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -158,6 +160,20 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	var err error
 	t.once.Do(func() { err = t.sdk.Shutdown(ctx) })
 	return err
+}
+
+// LocalSpan is a span context for work done while tracing is off: the parent's trace id (or
+// a new one) and a new span id, so that responses and log lines still name the trace. The
+// generator is not cryptographic; the ids need only be unique.
+func LocalSpan(parent trace.SpanContext) trace.SpanContext {
+	cfg := trace.SpanContextConfig{TraceID: parent.TraceID(), TraceFlags: parent.TraceFlags()}
+	if !parent.IsValid() {
+		binary.BigEndian.PutUint64(cfg.TraceID[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(cfg.TraceID[8:], rand.Uint64()|1)
+		cfg.TraceFlags = trace.FlagsSampled
+	}
+	binary.BigEndian.PutUint64(cfg.SpanID[:], rand.Uint64()|1)
+	return trace.NewSpanContext(cfg)
 }
 
 // tracerFrom is the gateway's tracer of the provider that made ctx's span, or nil when ctx
