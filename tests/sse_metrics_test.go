@@ -2,8 +2,11 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
+	"net"
+	"net/url"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +39,7 @@ var sseSeries = []string{
 // drift, then dropped), and a resume from pruned history (history incomplete).
 func TestSSEMetrics(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1", "SSE_CLIENT_QUEUE": "512"})
+	s := startServer(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1", "SSE_CLIENT_QUEUE": "200"})
 	ctx := context.Background()
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	pub := client.FlagVisibilityPublic
@@ -99,21 +102,19 @@ func TestSSEMetrics(t *testing.T) {
 		big[fmt.Sprintf("k%03d", i)] = "a fairly long value to fill socket buffers quickly ........................................"
 	}
 	s.createFlag(t, admin, client.FlagInput{Key: "integration.metered_big", Type: client.FlagTypeJson, Value: anyv(big), DefaultValue: anyv(map[string]any{}), Visibility: &pub})
-	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/flags/stream", nil)
-	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
+	slowClient(t, s.URL, "/api/flags/stream")
 	drift, dropped := 0.0, 0.0
-	for i := 0; i < 3000 && (drift == 0 || dropped == 0); i++ {
+	toggles := 0
+	for ; toggles < 2000 && (drift == 0 || dropped == 0); toggles++ {
 		_, err := s.Client.ToggleFlagWithResponse(ctx, "integration.metered_big", bearerAuth(admin))
 		require.NoError(t, err)
-		if i%5 == 0 {
+		if toggles%5 == 0 {
 			m = s.scrape(t)
 			drift = max(drift, m.value("voiceassist_sse_client_version_drift"))
 			dropped = m.value("voiceassist_sse_events_dropped_total", "reason", "queue_full")
 		}
 	}
+	t.Logf("slow client: drift %v reported, dropped after %d changes", drift, toggles)
 	require.Positive(t, drift, "the slow client's drift was reported")
 	require.Equal(t, 1.0, dropped, "the slow client was dropped")
 
@@ -133,4 +134,23 @@ func TestSSEMetrics(t *testing.T) {
 		require.True(t, m.has(name) || fm.has(name), "%s is exported", name)
 	}
 	require.True(t, fm.has("voiceassist_sse_history_incomplete_total"))
+}
+
+// slowClient opens path and never reads it, over a socket whose receive buffer is small
+// and fixed (no autotuning to megabytes), so the server's writes block after a few hundred
+// kilobytes: the client falls behind quickly whatever the machine's load.
+func slowClient(t *testing.T, base, path string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", u.Host)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, u.Host)
+	require.NoError(t, err)
 }
