@@ -109,3 +109,10 @@ SELECT * FROM kb_events WHERE id > $1 ORDER BY id LIMIT $2;
 -- name: LockKbEvents :exec
 -- Serialises kb_events appends until commit, so event ids follow commit order.
 SELECT pg_advisory_xact_lock(7300001);
+
+-- name: CountKbByStatus :many
+-- Documents and their chunks by indexing status, for the metrics gauges (one scan of the
+-- small documents table; chunk_count is kept by indexing).
+SELECT status, count(*)::bigint AS documents, coalesce(sum(chunk_count), 0)::bigint AS chunks
+FROM kb_documents
+GROUP BY status;

@@ -37,6 +37,7 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/logging"
 	"github.com/voiceassist/gateway/internal/seed"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 const usage = `usage: voiceassist <command>
@@ -125,6 +126,7 @@ func serve() error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	telemetry.LogErrors(log)
 	if cfg.JWTSecretGenerated {
 		log.Warn("JWT_SECRET_KEY is not set: using a random key, so tokens do not survive a restart")
 	}

@@ -53,6 +53,40 @@ func (q *Queries) BumpKbGeneration(ctx context.Context, id uuid.UUID) (KbDocumen
 	return i, err
 }
 
+const countKbByStatus = `-- name: CountKbByStatus :many
+SELECT status, count(*)::bigint AS documents, coalesce(sum(chunk_count), 0)::bigint AS chunks
+FROM kb_documents
+GROUP BY status
+`
+
+type CountKbByStatusRow struct {
+	Status    string
+	Documents int64
+	Chunks    int64
+}
+
+// Documents and their chunks by indexing status, for the metrics gauges (one scan of the
+// small documents table; chunk_count is kept by indexing).
+func (q *Queries) CountKbByStatus(ctx context.Context) ([]CountKbByStatusRow, error) {
+	rows, err := q.db.Query(ctx, countKbByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountKbByStatusRow{}
+	for rows.Next() {
+		var i CountKbByStatusRow
+		if err := rows.Scan(&i.Status, &i.Documents, &i.Chunks); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countKbChunks = `-- name: CountKbChunks :one
 SELECT count(*) FROM kb_chunks
 `

@@ -36,6 +36,9 @@ type Querier interface {
 	// Keys that still count against MAX_API_KEYS_PER_USER: not revoked and not expired.
 	CountAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error)
 	CountConversations(ctx context.Context, userID uuid.UUID) (int64, error)
+	// Documents and their chunks by indexing status, for the metrics gauges (one scan of the
+	// small documents table; chunk_count is kept by indexing).
+	CountKbByStatus(ctx context.Context) ([]CountKbByStatusRow, error)
 	CountKbChunks(ctx context.Context) (int64, error)
 	CountPatientGrants(ctx context.Context, patientID uuid.UUID) (int64, error)
 	CountPendingScheduled(ctx context.Context) (int64, error)

@@ -25,6 +25,7 @@ import (
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/buildinfo"
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/config"
@@ -43,6 +44,7 @@ import (
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/schedule"
 	"github.com/voiceassist/gateway/internal/stream"
+	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/voice"
 	"github.com/voiceassist/gateway/internal/voice/session"
 	"github.com/voiceassist/gateway/openapi"
@@ -71,6 +73,8 @@ type App struct {
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
+	// Tracing is the OpenTelemetry tracer provider (a no-op one without an OTLP endpoint).
+	Tracing *telemetry.Tracing
 	// MetricsAddr is where the separate metrics listener answers (METRICS_ADDR), if any.
 	MetricsAddr string
 
@@ -126,6 +130,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Auth = authSvc
+	biz := telemetry.NewBusiness(a.Registry)
+	authSvc.Metrics = biz
 	if cfg.AdminEmail != "" {
 		created, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 		if err != nil {
@@ -153,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Stream = hub
 
 	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
+	sched.SetTracer(a.Tracing.Tracer())
 	a.Schedule = sched
 
 	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
@@ -162,6 +169,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.KB = kbs
+	kbs.SetMetrics(biz)
+	telemetry.KBGauges(a.Registry, kbs.CountByStatus, 5*time.Second, log)
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
@@ -170,7 +179,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{}))
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{Stage: biz.Stage}))
+	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
 
@@ -261,6 +271,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		DocsCSP:  docs.CSP,
 		Demo:     httpserver.DemoPage{Path: demo.PagePath, CSP: demo.CSP, PermissionsPolicy: demo.PermissionsPolicy},
 		Register: h.Mount,
+		Tracing:  a.Tracing,
 		WithClient: func(ctx context.Context, id, ip, ua string) context.Context {
 			return audit.WithRequest(ctx, audit.Request{ID: id, IP: ip, UserAgent: ua})
 		},
@@ -279,6 +290,21 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 // openStores connects to PostgreSQL (migrating when configured) and prepares Redis.
 func (a *App) openStores(ctx context.Context) error {
 	cfg := a.Config
+	tracing, err := telemetry.New(ctx, telemetry.Settings{Endpoint: cfg.OTLPEndpoint, Protocol: cfg.OTLPProtocol,
+		ServiceName: cfg.OTelServiceName, ServiceVersion: buildinfo.Version, Sampler: cfg.OTelSampler, SamplerArg: cfg.OTelSamplerArg})
+	if err != nil {
+		return err
+	}
+	a.Tracing = tracing
+	log := a.Log
+	a.closers = append(a.closers, func() { // closed last: flushes the spans of the shutdown too
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			log.Warn("telemetry: flush traces", "error", err)
+		}
+	})
+
 	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return err
@@ -297,6 +323,7 @@ func (a *App) openStores(ctx context.Context) error {
 	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 	redis.SetLogger(redisLogger{a.Log})
 	a.Redis = redis.NewClient(ropts)
+	a.Redis.AddHook(telemetry.RedisHook{})
 	a.closers = append(a.closers, func() { _ = a.Redis.Close() })
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/chunk"
@@ -17,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/vector"
 )
 
@@ -75,6 +77,8 @@ type kbDeps struct {
 	retry    time.Duration  // 0: the kb default
 	// queryCache, when set, caches query embeddings (the server's L1+L2 cache).
 	queryCache *cache.Cache
+	// jobMiddleware wraps indexing jobs (the server's tracing).
+	jobMiddleware []rivertype.Middleware
 }
 
 // openKB builds the knowledge base: the one code path of the server and the CLI. The
@@ -104,6 +108,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		JobTimeout:     cfg.KBJobTimeout,
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		JobMiddleware:  d.jobMiddleware,
 	}, log, opts...)
 	if err != nil {
 		closeVec()
@@ -162,6 +167,7 @@ func newVectorStore(cfg *config.Config, emb embed.Embedder) (vector.Store, func(
 func (a *App) newKB(ctx context.Context) (*kb.Service, error) {
 	s, closeVec, err := openKB(ctx, a.Config, a.Pool, a.Log, kbDeps{
 		workers: a.indexWorkers(), embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache,
+		jobMiddleware: []rivertype.Middleware{telemetry.NewJobMiddleware(a.Tracing)},
 	})
 	if err != nil {
 		return nil, err

@@ -93,6 +93,7 @@ func newWorker(ctx context.Context, cfg *config.Config, log *slog.Logger, opts .
 	}
 	a.Flags = flags
 	a.Schedule = schedule.New(a.Pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
+	a.Schedule.SetTracer(a.Tracing.Tracer())
 	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
 	kbs, err := a.newKB(ctx)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/password"
 	"github.com/voiceassist/gateway/internal/ratelimit"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 // Service holds accounts, sessions and credentials.
@@ -35,6 +36,8 @@ type Service struct {
 	maxKeys int // API keys per user (MAX_API_KEYS_PER_USER; 0 = no cap)
 	log     *slog.Logger
 	now     func() time.Time
+	// Metrics counts logins and registrations by outcome (nil: not counted).
+	Metrics *telemetry.Business
 }
 
 type limits struct {
@@ -106,9 +109,11 @@ func (s *Service) allow(ctx context.Context, r ratelimit.Rule, key string, count
 // existing account is untouched and the attempt is audited.
 func (s *Service) Register(ctx context.Context, email, pw, fullName, ip string) (User, error) {
 	if err := s.allow(ctx, s.limits.register, ip, true); err != nil {
+		s.Metrics.Registration(err)
 		return User{}, err
 	}
 	u, err := s.CreateUser(ctx, email, pw, fullName, RoleUser, nil)
+	s.Metrics.Registration(err) // an existing email counts as such, though answered as new
 	var ae *apierr.Error
 	if !errors.As(err, &ae) || ae.Code != codeEmailExists {
 		return u, err
@@ -229,7 +234,8 @@ func loginDelay(excess int, ceiling time.Duration) time.Duration {
 }
 
 // Login checks the credentials and starts a session (a new refresh-token family).
-func (s *Service) Login(ctx context.Context, email, pw, ip string) (Pair, User, error) {
+func (s *Service) Login(ctx context.Context, email, pw, ip string) (_ Pair, _ User, err error) {
+	defer func() { s.Metrics.Login(err) }()
 	email = NormalizeEmail(email)
 	if err := s.allow(ctx, s.limits.loginIP, ip, true); err != nil {
 		return Pair{}, User{}, err

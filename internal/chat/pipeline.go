@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Option defaults.
@@ -51,6 +52,9 @@ type Options struct {
 	MaxHops int
 	// MaxTokens is passed to the model as Request.MaxTokens.
 	MaxTokens int
+	// Stage, if set, is told when the "retrieval" and "model" stages of an answer began, as
+	// they end successfully (latency metrics).
+	Stage func(stage string, start time.Time)
 }
 
 // RetrievalInfo records how the sources were found.
@@ -119,10 +123,12 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 	}
 	ans := Answer{Model: p.model.Name()}
 	var err error
+	start := time.Now()
 	ans.Sources, ans.Retrieval, err = p.retrieve(ctx, history, question)
 	if err != nil {
 		return ans, err
 	}
+	p.stage("retrieval", start)
 
 	// A child context cancelled on an emit error, so that the upstream call
 	// is aborted even by a model that is slow to honour onDelta's error.
@@ -136,6 +142,7 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 		Context:   strings.TrimSpace(grounding),
 	}
 	var emitErr error
+	start = time.Now()
 	ans.Text, err = p.model.Stream(mctx, req, func(d string) error {
 		if emitErr = emit(Event{Type: EventDelta, Delta: d}); emitErr != nil {
 			cancel()
@@ -148,6 +155,7 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 	if err != nil {
 		return ans, err
 	}
+	p.stage("model", start)
 
 	ans.Citations = ParseCitations(ans.Text, ans.Sources)
 	for i := range ans.Citations {
@@ -156,6 +164,12 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 		}
 	}
 	return ans, nil
+}
+
+func (p *Pipeline) stage(name string, start time.Time) {
+	if p.opt.Stage != nil {
+		p.opt.Stage(name, start)
+	}
 }
 
 // BudgetHistory keeps the most recent user and assistant messages whose

@@ -60,9 +60,14 @@ type Config struct {
 	MetricsEnabled bool
 	DocsEnabled    bool
 	OTLPEndpoint   string
-	PprofAddr      string
-	MetricsAddr    string
-	MetricsToken   string
+	// OTLPProtocol is grpc or http/protobuf; OTelSampler an OTEL_TRACES_SAMPLER name.
+	OTLPProtocol    string
+	OTelServiceName string
+	OTelSampler     string
+	OTelSamplerArg  float64
+	PprofAddr       string
+	MetricsAddr     string
+	MetricsToken    string
 
 	// Database
 	DatabaseURL         string
@@ -372,6 +377,14 @@ var specs = []spec{
 	stringVar(gLog, "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP endpoint URL for tracing, e.g. http://localhost:4317; empty disables tracing.",
 		func(c *Config) *string { return &c.OTLPEndpoint }).
 		withCheck(func(c *Config) error { return checkHTTPURL(c.OTLPEndpoint) }),
+	enumVar(gLog, "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTLP transport of the traces: grpc or http/protobuf (the endpoint is then a base URL; /v1/traces is appended).",
+		func(c *Config) *string { return &c.OTLPProtocol }, "grpc", "http/protobuf"),
+	stringVar(gLog, "OTEL_SERVICE_NAME", "voiceassist-gateway", "service.name of the exported traces.",
+		func(c *Config) *string { return &c.OTelServiceName }).required(),
+	enumVar(gLog, "OTEL_TRACES_SAMPLER", "parentbased_always_on", "Trace sampler: always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio.",
+		func(c *Config) *string { return &c.OTelSampler }, "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"),
+	floatVar(gLog, "OTEL_TRACES_SAMPLER_ARG", "1", "Sampling ratio of the traceidratio samplers (0-1).",
+		func(c *Config) *float64 { return &c.OTelSamplerArg }, 0, 1),
 
 	// Database
 	stringVar(gDB, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceassist?sslmode=disable",

@@ -104,6 +104,10 @@ func TestLoadDefaults(t *testing.T) {
 		{"FlagEventRetentionCount", c.FlagEventRetentionCount, 10000},
 		{"FlagEventRetention", c.FlagEventRetention, 168 * time.Hour},
 		{"OTLPEndpoint", c.OTLPEndpoint, ""},
+		{"OTLPProtocol", c.OTLPProtocol, "grpc"},
+		{"OTelServiceName", c.OTelServiceName, "voiceassist-gateway"},
+		{"OTelSampler", c.OTelSampler, "parentbased_always_on"},
+		{"OTelSamplerArg", c.OTelSamplerArg, 1.0},
 		{"DataDir", c.DataDir, ".data"},
 		{"JobsEnabled", c.JobsEnabled, true},
 		{"WorkerHealthAddr", c.WorkerHealthAddr, "127.0.0.1:8001"},
@@ -235,6 +239,9 @@ func TestInvalidValueNamesVariable(t *testing.T) {
 		{"worker health addr without port", map[string]string{"WORKER_HEALTH_ADDR": "127.0.0.1"}, "WORKER_HEALTH_ADDR"},
 		{"worker health addr bad port", map[string]string{"WORKER_HEALTH_ADDR": "127.0.0.1:http"}, "WORKER_HEALTH_ADDR"},
 		{"otel endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"otel protocol json", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{"otel sampler unknown", map[string]string{"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "OTEL_TRACES_SAMPLER"},
+		{"otel sampler ratio above one", map[string]string{"OTEL_TRACES_SAMPLER_ARG": "1.5"}, "OTEL_TRACES_SAMPLER_ARG"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/page"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 // historyMessages bounds the messages read as history; chat.Pipeline then keeps what fits
@@ -37,6 +38,8 @@ type Service struct {
 	q        *db.Queries
 	pipeline *chat.Pipeline
 	limits   Limits
+	// Metrics counts answers, their citations and tokens (nil: not counted).
+	Metrics *telemetry.Business
 }
 
 // New returns a Service answering with pipeline.
@@ -286,6 +289,7 @@ func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Mess
 		return Message{}, apierr.Unavailable("The assistant could not answer right now; try again", err)
 	}
 	s.charge(ctx, user, estimate(history, question, ans.Text))
+	s.Metrics.Answer(ans.Model, len(ans.Citations), estimate(history, question, ""), chat.EstimateTokens(ans.Text))
 	if before != nil {
 		if err := before(); err != nil {
 			return Message{}, err

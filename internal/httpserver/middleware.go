@@ -1,8 +1,6 @@
 package httpserver
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,13 +19,10 @@ import (
 	"github.com/voiceassist/gateway/internal/logging"
 )
 
-var (
-	safeID      = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-	traceparent = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-)
+var safeID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// requestID reads or generates X-Request-ID, X-Correlation-ID and traceparent, echoes them,
-// and binds the request id into the request context for logs and envelopes.
+// requestID reads or generates X-Request-ID and X-Correlation-ID, echoes them, and binds
+// the request id into the request context for logs and envelopes (traceparent: tracing).
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, h := c.Request(), c.Response().Header()
@@ -39,22 +34,11 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		if !safeID.MatchString(corr) {
 			corr = id
 		}
-		tp := req.Header.Get("traceparent")
-		if !traceparent.MatchString(tp) {
-			tp = newTraceparent()
-		}
 		h.Set("X-Request-ID", id)
 		h.Set("X-Correlation-ID", corr)
-		h.Set("traceparent", tp)
 		c.SetRequest(req.WithContext(logging.WithRequestID(req.Context(), id)))
 		return next(c)
 	}
-}
-
-func newTraceparent() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
 }
 
 // securityHeaders sets the original gateway's headers on every response. The docs pages

@@ -17,6 +17,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 // Options are what the server needs from the outside.
@@ -36,6 +37,8 @@ type Options struct {
 	// WithClient stores the client's IP (as trusted-proxy settings decide) and user agent
 	// into the request context, for audit rows.
 	WithClient func(ctx context.Context, requestID, ip, userAgent string) context.Context
+	// Tracing makes the request spans (nil: none, but traceparent is still answered).
+	Tracing *telemetry.Tracing
 	// Register adds the API routes (generated from the spec) to the Echo instance.
 	Register func(e *echo.Echo, mws []api.StrictMiddlewareFunc)
 }
@@ -57,6 +60,7 @@ func New(o Options) *echo.Echo {
 	routes := map[string]bool{}
 
 	e.Use(requestID)
+	e.Use(tracing(o.Tracing))
 	if o.WithClient != nil {
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {

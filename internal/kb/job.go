@@ -64,7 +64,7 @@ func (w *indexWorker) Work(ctx context.Context, job *river.Job[indexArgs]) error
 		ID: job.Args.DocumentID, Generation: job.Args.Generation, Error: database.NonEmpty(msg), Final: final,
 	})
 	if ferr != nil {
-		w.s.log.Error("kb: record indexing failure", "document_id", job.Args.DocumentID, "error", ferr)
+		w.s.log.ErrorContext(ctx, "kb: record indexing failure", "document_id", job.Args.DocumentID, "error", ferr)
 	}
 	if permanent {
 		return river.JobCancel(err)
@@ -163,10 +163,11 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.Indexed(len(rows))
 	s.changed(ctx)
 	// This process's indexes first; the others apply the event when they next search.
 	if err := s.CatchUp(ctx); err != nil {
-		s.log.Warn("kb: apply index changes", "error", err)
+		s.log.WarnContext(ctx, "kb: apply index changes", "error", err)
 	}
 	return nil
 }

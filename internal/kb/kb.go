@@ -28,11 +28,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/chunk"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/search"
+	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/vector"
 )
 
@@ -63,6 +65,8 @@ type Config struct {
 	RetryDelay time.Duration
 	// MaxUploadBytes caps one document (25 MiB).
 	MaxUploadBytes int64
+	// JobMiddleware wraps job inserts and runs (tracing).
+	JobMiddleware []rivertype.Middleware
 }
 
 // OfflineVectorWeight is the vector weight of "auto" fusion with the offline embedder: the
@@ -126,7 +130,21 @@ type Service struct {
 	applied int64
 
 	onChange func(context.Context)
-	quota    searchQuota // per-user limit on POST /api/kb/search
+	quota    searchQuota         // per-user limit on POST /api/kb/search
+	metrics  *telemetry.Business // nil: none
+}
+
+// SetMetrics counts indexing throughput and times search stages into b. Call before Start.
+func (s *Service) SetMetrics(b *telemetry.Business) { s.metrics = b }
+
+// CountByStatus is the number of documents and chunks by indexing status (metrics gauges).
+func (s *Service) CountByStatus(ctx context.Context) ([]telemetry.KBCount, error) {
+	rows, err := s.q.CountKbByStatus(ctx)
+	out := make([]telemetry.KBCount, len(rows))
+	for i, r := range rows {
+		out[i] = telemetry.KBCount{Status: r.Status, Documents: r.Documents, Chunks: r.Chunks}
+	}
+	return out, err
 }
 
 // OnChange registers f to run after every committed change of searchable content (a document
@@ -172,6 +190,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		Workers:              workers,
+		Middleware:           cfg.JobMiddleware,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Workers}}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/search"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 // Search modes.
@@ -110,9 +111,11 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 	var kw, vec []search.Hit
 	var err error
 	if q.Mode != ModeVector {
+		t := time.Now()
 		if kw, err = s.index.Search(q.Text, depth, filter); err != nil {
 			return res, err
 		}
+		s.metrics.Stage(telemetry.StageKeyword, t)
 	}
 	if q.Mode != ModeKeyword {
 		if vec, err = s.vectorSearch(ctx, q.Text, depth, filter); err != nil {
@@ -133,24 +136,30 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 			fused = search.FuseRRFWeighted(s.cfg.RRFK, w, kw, vec)
 		}
 	}
+	t := time.Now()
 	hits, err := s.hydrate(ctx, fused, q)
 	if err != nil {
 		return res, err
 	}
+	s.metrics.Stage(telemetry.StageHydrate, t)
 	res.Hits = hits
 	res.Took = time.Since(start)
 	return res, nil
 }
 
 func (s *Service) vectorSearch(ctx context.Context, text string, k int, filter map[string]string) ([]search.Hit, error) {
+	t := time.Now()
 	vs, err := s.qemb.Embed(ctx, []string{text})
 	if err != nil {
 		return nil, apierr.Unavailable("The embedding service is unavailable; keyword mode still works", err)
 	}
+	s.metrics.Stage(telemetry.StageEmbedding, t)
+	t = time.Now()
 	hs, err := s.vec.Search(ctx, vs[0], k, filter)
 	if err != nil {
 		return nil, apierr.Unavailable("The vector store is unavailable", err)
 	}
+	s.metrics.Stage(telemetry.StageVector, t)
 	out := make([]search.Hit, len(hs))
 	for i, h := range hs {
 		out[i] = search.Hit{ID: h.ID, Score: float64(h.Score)}

@@ -15,6 +15,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/voiceassist/gateway/internal/backoff"
+	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
 // Defaults of Config.
@@ -86,9 +87,14 @@ func New(cfg Config) *Client {
 	if cfg.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(cfg.BaseURL))
 	}
+	// Every request is a client span of the caller's trace and carries its traceparent.
+	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
+		c := *cfg.HTTPClient
+		hc = &c
 	}
+	hc.Transport = telemetry.Transport(hc.Transport)
+	opts = append(opts, option.WithHTTPClient(hc))
 	return &Client{api: openai.NewClient(opts...), cfg: cfg}
 }
 

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -67,6 +70,12 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 	applied := false
 	var outcome string
 	var lateness time.Duration
+	var span trace.Span // started once a change is claimed: idle polls make no trace
+	defer func() {
+		if span != nil {
+			span.End()
+		}
+	}()
 	err := s.flags.Write(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.ClaimDueChange(ctx, now)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -76,6 +85,10 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 			return err
 		}
 		applied = true
+		if span == nil {
+			ctx, span = s.tracer.Start(ctx, "schedule.apply_change", trace.WithAttributes(
+				attribute.String("flag.key", row.FlagKey), attribute.String("scheduled_change.id", row.ID.String())))
+		}
 		ch := decode(row)
 		lateness = now.Sub(row.ScheduledAt)
 		ms := lateness.Milliseconds()
@@ -122,6 +135,9 @@ func (s *Service) ApplyOne(ctx context.Context) (bool, error) {
 		return q.MarkScheduledApplied(ctx, db.MarkScheduledAppliedParams{ID: row.ID, AppliedAt: &now, AppliedVersion: &rec.Version, LatenessMs: &ms})
 	})
 	if err != nil {
+		if span != nil {
+			span.SetStatus(codes.Error, "apply failed")
+		}
 		return false, err
 	}
 	if applied {

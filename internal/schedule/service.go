@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -35,6 +37,7 @@ type Service struct {
 	now     func() time.Time
 	poll    time.Duration
 	metrics *metrics
+	tracer  trace.Tracer
 }
 
 type metrics struct {
@@ -42,6 +45,9 @@ type metrics struct {
 	pending prometheus.Gauge
 	lag     prometheus.Histogram
 }
+
+// SetTracer traces each applied change as a span of its own (with its queries below it).
+func (s *Service) SetTracer(t trace.Tracer) { s.tracer = t }
 
 // New makes the service; now is the clock (tests inject one so they never wait).
 func New(pool *pgxpool.Pool, flags *flagstore.Store, log *slog.Logger, reg prometheus.Registerer, poll time.Duration, now func() time.Time) *Service {
@@ -56,7 +62,8 @@ func New(pool *pgxpool.Pool, flags *flagstore.Store, log *slog.Logger, reg prome
 			Help: "From a change's scheduled time to its application.", Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 30, 300, 3600}}),
 	}
 	reg.MustRegister(m.total, m.pending, m.lag)
-	return &Service{pool: pool, q: db.New(pool), flags: flags, log: log, now: now, poll: poll, metrics: m}
+	return &Service{pool: pool, q: db.New(pool), flags: flags, log: log, now: now, poll: poll, metrics: m,
+		tracer: noop.NewTracerProvider().Tracer("")}
 }
 
 // Change is a stored scheduled change of a flag's variant weights.

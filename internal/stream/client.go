@@ -24,7 +24,10 @@ type Client struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	reason    atomic.Pointer[string]
-	delivered atomic.Int64 // newest event id queued to this client
+	// seen is the newest event id the hub handled for this client (queued, or skipped as not
+	// visible to it); delivered the newest it has been sent, every event up to it written or
+	// skipped. Their gap to the hub's version is the client's version drift.
+	seen, delivered atomic.Int64
 }
 
 func newClient(id string, level int, ip string, keys map[string]bool, queue int) *Client {
@@ -40,6 +43,7 @@ type Item struct {
 	Frame []byte
 	At    time.Time
 	Type  string
+	ID    int64 // the event id (0 for heartbeats)
 }
 
 // push appends a frame unless the queue is full. An idle client holds no buffer: the
@@ -60,12 +64,35 @@ func (c *Client) push(it Item) bool {
 }
 
 // offer queues a frame; false when the queue is full.
-func (c *Client) offer(it Item, id int64) bool {
+func (c *Client) offer(it Item) bool {
 	if !c.push(it) {
 		return false
 	}
-	c.delivered.Store(id)
+	c.seen.Store(it.ID)
 	return true
+}
+
+// skip records event id as handled without a frame (not visible to this client): an idle
+// client is then current.
+func (c *Client) skip(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen.Store(id)
+	if len(c.pending) == 0 {
+		c.delivered.Store(id)
+	}
+}
+
+// Written records that frames up to event id last (0: none carried an event) were written:
+// with nothing left waiting, the client is current up to the last event handled for it.
+func (c *Client) Written(last int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending) == 0 {
+		c.delivered.Store(c.seen.Load())
+	} else if last > 0 {
+		c.delivered.Store(last)
+	}
 }
 
 // offerHeartbeat queues a heartbeat unless the queue is full (it carries no change).

@@ -181,9 +181,10 @@ func (h *Hub) broadcast(group []Event) {
 	for c := range h.clients {
 		fr := frameForGroup(group, c, false)
 		if fr == nil {
+			c.skip(last.ID)
 			continue
 		}
-		if !c.offer(Item{Frame: fr, At: last.At, Type: typ}, last.ID) {
+		if !c.offer(Item{Frame: fr, At: last.At, Type: typ, ID: last.ID}) {
 			h.dropLocked(c, "queue_full")
 			continue
 		}
@@ -269,6 +270,7 @@ func (h *Hub) Subscribe(level int, ip string, keys map[string]bool, ofrep bool) 
 	}
 	c := newClient(uuid.NewString(), level, ip, keys, h.opts.QueueSize)
 	c.ofrep = ofrep
+	c.seen.Store(h.version)
 	c.delivered.Store(h.version)
 	h.clients[c] = struct{}{}
 	h.perIP[ip]++

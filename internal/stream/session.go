@@ -110,11 +110,14 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 			if out.Flush() != nil {
 				return nil
 			}
+			var last int64
 			for _, it := range batch {
 				if !it.At.IsZero() {
 					h.metrics.Delivery.WithLabelValues(it.Type).Observe(time.Since(it.At).Seconds())
 				}
+				last = max(last, it.ID)
 			}
+			client.Written(last)
 		}
 	}
 }
