@@ -100,7 +100,7 @@ test-race: ## Run the concurrency-sensitive packages under the race detector
 # FUZZ_CONTRACT_SHARE percent of it goes to the contract driver, the rest is split evenly.
 FUZZ_TIME ?= 600
 FUZZ_CONTRACT_SHARE ?= 30
-FUZZ_TARGETS := ./internal/page:FuzzCursor ./internal/extract:FuzzExtract ./internal/chunk:FuzzSplit \
+FUZZ_TARGETS := ./internal/page:FuzzCursor ./internal/extract:FuzzExtract ./internal/extract:FuzzClean ./internal/chunk:FuzzSplit \
 	./internal/flageval:FuzzSemVer ./internal/flageval:FuzzCondition ./internal/stream:FuzzLastEventID \
 	./internal/voice/session:FuzzAudioFrame ./internal/voice:FuzzDecodeWAV ./internal/voice:FuzzWAVRoundTrip \
 	./internal/dictation:FuzzParse ./internal/dictation:FuzzFormat

@@ -42,7 +42,7 @@ func uploadBody(size int, seed int) ([]byte, string) {
 // so what is measured is the request: validation, reading the parts, the up-front
 // extraction check and storing the content (issue 21 #16).
 func BenchmarkKBUpload20MiB(b *testing.B) {
-	s := apptest.Start(b, map[string]string{"LOG_LEVEL": "error", "RATE_LIMIT_ENABLED": "false", "KB_INDEX_WORKERS": "0"})
+	s := apptest.Start(b, map[string]string{"LOG_LEVEL": "error", "RATE_LIMIT_ENABLED": "false", "KB_INDEX_WORKERS": "0", "REQUEST_TIMEOUT_SECONDS": "600"})
 	u, err := s.App.Auth.CreateUser(context.Background(), "upload"+apptest.RandomID()+"@example.org", "bench-Passphrase-for-login-42", "", auth.RoleAdmin, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -51,10 +51,9 @@ func BenchmarkKBUpload20MiB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bodies := make([][]byte, b.N)
-	var ct string
+	bodies, types := make([][]byte, b.N), make([]string, b.N)
 	for i := range bodies {
-		bodies[i], ct = uploadBody(20<<20, i)
+		bodies[i], types[i] = uploadBody(20<<20, i)
 	}
 	runtime.GC()
 	b.ReportAllocs()
@@ -62,7 +61,7 @@ func BenchmarkKBUpload20MiB(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/admin/kb/documents", bytes.NewReader(bodies[i]))
-		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Content-Type", types[i])
 		req.Header.Set("Authorization", "Bearer "+pair.Access)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -111,3 +111,50 @@ func fuzzPDF(f *testing.F) []byte {
 	}
 	return buf.Bytes()
 }
+
+// clean is a one-pass rewrite of the obvious multi-pass version below (which allocated
+// several copies of a multi-megabyte upload); both must agree on every input.
+func FuzzClean(f *testing.F) {
+	f.Add("  a \u00a0  b \n c \n \n\t\n d \n")
+	f.Add("a\x00b\r\nc\rd\r\r\ne\u2028f\u0085g\vh\x7f\ufeffi")
+	f.Add("x\xff\xfe\xfdy\xffz \xc3")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := clean(s), cleanReference(s); got != want {
+			t.Fatalf("clean(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func cleanReference(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\uFEFF' {
+			return -1
+		}
+		return r
+	}, s)
+	var b strings.Builder
+	blank := false
+	for line := range strings.SplitSeq(s, "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" {
+			blank = true
+			continue
+		}
+		if b.Len() > 0 {
+			if blank {
+				b.WriteString("\n\n")
+			} else {
+				b.WriteByte('\n')
+			}
+		}
+		blank = false
+		b.WriteString(line)
+	}
+	return b.String()
+}
