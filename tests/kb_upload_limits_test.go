@@ -24,7 +24,7 @@ func TestKBUploadConcurrencyCap(t *testing.T) {
 	s := startServer(t, map[string]string{"KB_MAX_CONCURRENT_UPLOADS": "1"})
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 
-	// The first upload sends its file part and then stalls: it holds the only slot.
+	// The first upload sends part of its file and then stalls: it holds the only slot.
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	first := make(chan *client.IngestKbDocumentsResponse, 1)
@@ -40,7 +40,9 @@ func TestKBUploadConcurrencyCap(t *testing.T) {
 	h.Set("Content-Type", "text/plain")
 	part, err := mw.CreatePart(h)
 	require.NoError(t, err)
-	_, err = io.WriteString(part, "The held upload describes anticoagulation bridging before surgery.\n")
+	// Far more than the client's write buffer (4 KiB), so the headers and the start of the
+	// body reach the server even while the rest never comes.
+	_, err = io.WriteString(part, strings.Repeat("The held upload describes anticoagulation bridging before surgery.\n", 2000))
 	require.NoError(t, err)
 
 	// Another upload is refused once the first has its slot (polled: until then it may pass).
