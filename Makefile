@@ -115,6 +115,27 @@ RACE_PKGS := ./internal/health/ ./internal/sse/ ./internal/httpserver/
 test-race: ## Run the concurrency-sensitive packages under the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 5m $(RACE_PKGS)
 
+# Native fuzz targets (package:Target), one `go test -fuzz` run each (go test fuzzes one target
+# per invocation), then the contract fuzz driver in tests/. FUZZ_TIME is the total in seconds:
+# FUZZ_CONTRACT_SHARE percent of it goes to the contract driver, the rest is split evenly.
+FUZZ_TIME ?= 600
+FUZZ_CONTRACT_SHARE ?= 30
+FUZZ_TARGETS := ./internal/page:FuzzCursor ./internal/extract:FuzzExtract ./internal/extract:FuzzClean ./internal/chunk:FuzzSplit \
+	./internal/flageval:FuzzSemVer ./internal/flageval:FuzzCondition ./internal/stream:FuzzLastEventID \
+	./internal/voice/session:FuzzAudioFrame ./internal/voice:FuzzDecodeWAV ./internal/voice:FuzzWAVRoundTrip \
+	./internal/httpserver:FuzzCheckForm ./internal/dictation:FuzzParse ./internal/dictation:FuzzFormat
+
+.PHONY: fuzz
+fuzz: ## Fuzz for FUZZ_TIME seconds (default 600): native targets, then the contract fuzz driver
+	@contract=$$(( $(FUZZ_TIME) * $(FUZZ_CONTRACT_SHARE) / 100 )); targets=($(FUZZ_TARGETS)); \
+	each=$$(( ($(FUZZ_TIME) - contract) / $${#targets[@]} )); if [ "$$each" -lt 1 ]; then each=1; fi; \
+	for t in "$${targets[@]}"; do \
+	  echo "fuzz: $${t##*:} in $${t%%:*} for $${each}s"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime "$${each}s" "$${t%%:*}"; \
+	done; \
+	echo "fuzz: contract driver for $${contract}s"; \
+	$(WITH_SERVICES) $(WITH_VOICE) FUZZ_CONTRACT_DURATION="$${contract}s" $(GO) test -tags "$$tags" -count=1 -run '^TestContractFuzz$$' ./tests/
+
 .PHONY: bench
 bench: ## Run the Go benchmarks in bench/
 	@$(WITH_SERVICES) $(GO) test -run '^$$' -bench . -benchmem ./bench/...

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/voiceassist/gateway/gen/api"
@@ -51,7 +52,9 @@ func (s *Server) IngestKbDocuments(ctx context.Context, r api.IngestKbDocumentsR
 }
 
 // readUploads reads the multipart form: every "files" part is one document; "tags" and
-// "source_url" apply to all. The body limit middleware bounds the total size.
+// "source_url" apply to all. The validator has checked the fields and bounded the total size
+// (and replays the body from a temporary file). Each file is read into memory once, into a
+// buffer of its exact size (issue 21 #16).
 func readUploads(mr *multipart.Reader) ([]kb.Upload, error) {
 	var (
 		ups       []kb.Upload
@@ -66,21 +69,27 @@ func readUploads(mr *multipart.Reader) ([]kb.Upload, error) {
 		if err != nil {
 			return nil, uploadError(err)
 		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return nil, uploadError(err)
-		}
 		switch p.FormName() {
 		case "files":
+			data, err := readPart(p)
+			if err != nil {
+				return nil, uploadError(err)
+			}
 			ct := p.Header.Get("Content-Type")
 			if mt, _, err := mime.ParseMediaType(ct); err == nil {
 				ct = mt
 			}
 			ups = append(ups, kb.Upload{Filename: p.FileName(), ContentType: ct, Data: data})
-		case "tags":
-			tags = append(tags, strings.TrimSpace(string(data)))
-		case "source_url":
-			sourceURL = strings.TrimSpace(string(data))
+		case "tags", "source_url":
+			data, err := io.ReadAll(io.LimitReader(p, 64<<10))
+			if err != nil {
+				return nil, uploadError(err)
+			}
+			if p.FormName() == "tags" {
+				tags = append(tags, strings.TrimSpace(string(data)))
+			} else {
+				sourceURL = strings.TrimSpace(string(data))
+			}
 		}
 	}
 	if len(ups) == 0 {
@@ -90,6 +99,27 @@ func readUploads(mr *multipart.Reader) ([]kb.Upload, error) {
 		ups[i].Tags, ups[i].SourceURL = tags, sourceURL
 	}
 	return ups, nil
+}
+
+// readPart reads a file part into a slice of exactly its size: the part is copied to an
+// unlinked temporary file first (a 32 KiB buffer at a time), which gives the size, instead of
+// growing a slice by doubling, which allocates about three times the file.
+func readPart(p *multipart.Part) ([]byte, error) {
+	f, err := os.CreateTemp("", "voiceassist-part-*")
+	if err != nil {
+		return nil, fmt.Errorf("kb upload: spool part: %w", err)
+	}
+	_ = os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, p)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, n)
+	if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("kb upload: read spooled part: %w", err)
+	}
+	return data, nil
 }
 
 func uploadError(err error) error {

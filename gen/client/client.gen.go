@@ -5645,7 +5645,10 @@ type ClientInterface interface {
 	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-	// again: its item says `duplicate: true` and carries the existing document.
+	// again: its item says `duplicate: true` and carries the existing document. At most
+	// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+	// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+	// naming the field); NUL and other control characters inside a file's text are dropped.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5659,7 +5662,10 @@ type ClientInterface interface {
 	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-	// again: its item says `duplicate: true` and carries the existing document.
+	// again: its item says `duplicate: true` and carries the existing document. At most
+	// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+	// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+	// naming the field); NUL and other control characters inside a file's text are dropped.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7551,7 +7557,10 @@ func (c *Client) ListKbDocuments(ctx context.Context, params *ListKbDocumentsPar
 // Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 // whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 // searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-// again: its item says `duplicate: true` and carries the existing document.
+// again: its item says `duplicate: true` and carries the existing document. At most
+// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+// naming the field); NUL and other control characters inside a file's text are dropped.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7575,7 +7584,10 @@ func (c *Client) IngestKbDocumentsWithBody(ctx context.Context, contentType stri
 // Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 // whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 // searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-// again: its item says `duplicate: true` and carries the existing document.
+// again: its item says `duplicate: true` and carries the existing document. At most
+// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+// naming the field); NUL and other control characters inside a file's text are dropped.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15590,7 +15602,10 @@ type ClientWithResponsesInterface interface {
 	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-	// again: its item says `duplicate: true` and carries the existing document.
+	// again: its item says `duplicate: true` and carries the existing document. At most
+	// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+	// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+	// naming the field); NUL and other control characters inside a file's text are dropped.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15604,7 +15619,10 @@ type ClientWithResponsesInterface interface {
 	// Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 	// whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 	// searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-	// again: its item says `duplicate: true` and carries the existing document.
+	// again: its item says `duplicate: true` and carries the existing document. At most
+	// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+	// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+	// naming the field); NUL and other control characters inside a file's text are dropped.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19433,6 +19451,11 @@ type IngestKbDocumentsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// IngestKbDocumentsResponse503Headers the declared response headers of an HTTP 503 response for IngestKbDocuments
+type IngestKbDocumentsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type IngestKbDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19451,9 +19474,11 @@ type IngestKbDocumentsResponse struct {
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *Overloaded
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *IngestKbDocumentsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *IngestKbDocumentsResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19492,7 +19517,7 @@ func (r IngestKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r IngestKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
+func (r IngestKbDocumentsResponse) GetJSON503() *Overloaded {
 	return r.JSON503
 }
 
@@ -27107,7 +27132,10 @@ func (c *ClientWithResponses) ListKbDocumentsWithResponse(ctx context.Context, p
 // Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 // whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 // searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-// again: its item says `duplicate: true` and carries the existing document.
+// again: its item says `duplicate: true` and carries the existing document. At most
+// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+// naming the field); NUL and other control characters inside a file's text are dropped.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27127,7 +27155,10 @@ func (c *ClientWithResponses) IngestKbDocumentsWithBodyWithResponse(ctx context.
 // Every file is checked (type, size, readable text) before any is stored: one bad file refuses the
 // whole request. Each stored document is queued for indexing (`status: pending`) and becomes
 // searchable once `indexed`. A file whose content is already in the knowledge base is not stored
-// again: its item says `duplicate: true` and carries the existing document.
+// again: its item says `duplicate: true` and carries the existing document. At most
+// `KB_MAX_CONCURRENT_UPLOADS` uploads are read at once per server; one more is answered 503 with
+// `Retry-After`. Form fields (`tags`, `source_url`) and file names must not contain U+0000 (422
+// naming the field); NUL and other control characters inside a file's text are dropped.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31467,7 +31498,7 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest Overloaded
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -31486,6 +31517,16 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers IngestKbDocumentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

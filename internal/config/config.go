@@ -97,15 +97,17 @@ type Config struct {
 	EmbeddingDim int
 
 	// Knowledge base
-	KBChunkTokens    int
-	KBChunkOverlap   int
-	KBFusion         string
-	KBRRFK           int
-	KBKeywordWeight  float64
-	KBVectorWeight   float64
-	KBIndexWorkers   int
-	KBJobMaxAttempts int
-	KBJobTimeout     time.Duration
+	KBChunkTokens   int
+	KBChunkOverlap  int
+	KBFusion        string
+	KBRRFK          int
+	KBKeywordWeight float64
+	KBVectorWeight  float64
+	KBIndexWorkers  int
+	// KBMaxConcurrentUploads bounds the multipart uploads this process reads at once.
+	KBMaxConcurrentUploads int
+	KBJobMaxAttempts       int
+	KBJobTimeout           time.Duration
 
 	// Voice. VoiceSTTProviders and VoiceTTSProviders are the providers in the order they are
 	// tried ("auto" resolves to openai,offline with an OpenAI key or base URL, else offline).
@@ -458,6 +460,8 @@ var specs = []spec{
 		func(c *Config) *float64 { return &c.KBVectorWeight }, 0, 10),
 	intVar(gKB, "KB_INDEX_WORKERS", "2", "Indexing jobs run at once by this process (0 = none: another process indexes) (0-64).",
 		func(c *Config) *int { return &c.KBIndexWorkers }, 0, 64),
+	intVar(gKB, "KB_MAX_CONCURRENT_UPLOADS", "4", "Knowledge-base file uploads this process reads and checks at once; one more is answered 503 with Retry-After (each may hold up to MAX_UPLOAD_BYTES in memory) (1-256).",
+		func(c *Config) *int { return &c.KBMaxConcurrentUploads }, 1, 256),
 	durationVar(gKB, "KB_JOB_TIMEOUT_SECONDS", "600", "Longest one indexing attempt may run, in seconds; a job still running this long plus as much again (at most 5 minutes more) is taken over by another process, e.g. after a crash (1-86400).",
 		func(c *Config) *time.Duration { return &c.KBJobTimeout }, second, 1, 86400),
 	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",

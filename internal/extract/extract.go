@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Format is a supported input format.
@@ -119,37 +120,53 @@ func Extract(f Format, data []byte) (Document, error) {
 
 // clean drops control characters, collapses horizontal whitespace, trims
 // lines and keeps single line breaks and at most one blank line between
-// paragraphs.
+// paragraphs; each run of invalid UTF-8 becomes U+FFFD. One pass into a buffer
+// of the input's size: uploads are megabytes (issue 21 #16).
 func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if unicode.IsControl(r) || r == '\uFEFF' {
-			return -1
-		}
-		return r
-	}, s)
 	var b strings.Builder
-	blank := false
-	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.Join(strings.Fields(line), " ")
-		if line == "" {
-			blank = true
+	b.Grow(len(s))
+	breaks := 0    // line breaks since the last written character
+	space := false // whitespace since the last written character
+	invalid := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r == utf8.RuneError && n == 1 {
+			if invalid {
+				continue // one replacement per run, as strings.ToValidUTF8
+			}
+			invalid = true
+		} else {
+			invalid = false
+		}
+		switch {
+		case r == '\r' || r == '\n':
+			if r == '\r' && i < len(s) && s[i] == '\n' {
+				i++
+			}
+			breaks++
+			continue
+		case r == '\t' || r == ' ':
+			space = true
+			continue
+		case unicode.IsControl(r) || r == '\uFEFF':
+			continue // dropped, not a separator: "a\x00b" reads "ab"
+		case unicode.IsSpace(r):
+			space = true
 			continue
 		}
 		if b.Len() > 0 {
-			if blank {
+			switch {
+			case breaks > 1:
 				b.WriteString("\n\n")
-			} else {
+			case breaks == 1:
 				b.WriteByte('\n')
+			case space:
+				b.WriteByte(' ')
 			}
 		}
-		blank = false
-		b.WriteString(line)
+		breaks, space = 0, false
+		b.WriteRune(r)
 	}
 	return b.String()
 }

@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,27 +98,4 @@ func TestCleanKeepsParagraphs(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "a b\nc\n\nd", clean("  a \u00a0  b \n c \n \n\t\n d \n"))
 	require.Equal(t, "", clean(" \n \n"))
-}
-
-func FuzzExtract(f *testing.F) {
-	f.Add("txt", []byte("a\x00b\n\n\nc"))
-	f.Add("md", []byte("Title\n===\n# A *b* [c](d)\n```\ncode\n"))
-	f.Add("html", []byte("<h2>x</h2><p>y<br><br>z</p><script>w</script>"))
-	f.Add("json", []byte(`{"title":"t","sections":[{"heading":["a"],"page":2,"text":["b"]}]}`))
-	f.Add("pdf", []byte("%PDF-1.4\n%%EOF"))
-	f.Fuzz(func(t *testing.T, format string, data []byte) {
-		doc, err := Extract(Format(format), data)
-		if err != nil {
-			if !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error without sentinel: %v", err)
-			}
-			return
-		}
-		require.NotEmpty(t, doc.Sections)
-		for _, s := range doc.Sections {
-			require.NotEmpty(t, s.Text)
-			require.Equal(t, clean(s.Text), s.Text, "text is normalised")
-			require.GreaterOrEqual(t, s.Page, 0)
-		}
-	})
 }

@@ -18,8 +18,9 @@ import (
 
 // PostgreSQL cannot store U+0000 in text: refused here, for every operation at once, as 422
 // naming the field, instead of a 500 from the database (issue 21 #7). Path parameters, query
-// parameters and JSON bodies are checked; multipart uploads are not (their text goes through
-// the extractor, which drops control characters).
+// parameters and JSON bodies are checked here; multipart fields and file names in
+// multipart.go (with the same nulError); a file's text is content, and the extractor drops
+// its control characters.
 func refuseNUL(c echo.Context, params map[string]string) error {
 	names := make([]string, 0, len(params))
 	for name := range params {

@@ -87,7 +87,7 @@ func New(o Options) *echo.Echo {
 	}))
 	e.Use(bodyDeadline(o.Config.RequestTimeout))
 	e.Use(bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)))
-	e.Use(validator(o.Spec, o.Authenticate))
+	e.Use(validator(o.Spec, o.Authenticate, newUploadSlots(o.Config.KBMaxConcurrentUploads)))
 	e.Use(principalIntoContext(o.WithPrincipal))
 
 	o.Register(e, nil)

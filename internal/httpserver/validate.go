@@ -66,7 +66,7 @@ func registerFormats() {
 // matched the route, so the spec operation is found by Echo's route template instead of
 // matching the path again (kin-openapi's gorillamux tries every route's regexp, about 7 %
 // of a request's CPU); requests Echo did not route go to gorillamux for the 404/405 verdict.
-func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
+func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.MiddlewareFunc {
 	registerFormats()
 	opts := &echomw.Options{
 		SilenceServersWarning: true,
@@ -144,6 +144,9 @@ func validator(spec *openapi3.T, auth Authenticator) echo.MiddlewareFunc {
 			}
 			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}
 			vctx := context.WithValue(context.Background(), echomw.EchoContextKey, c) //nolint:staticcheck // the key echo-middleware's GetEchoContext reads
+			if schema, boundary, ok := multipartRoute(c.Request(), route); ok {
+				return serveMultipart(vctx, c, next, in, schema, boundary, slots)
+			}
 			if err := openapi3filter.ValidateRequest(vctx, in); err != nil {
 				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
 			}

@@ -340,13 +340,25 @@ func (s *Session) onBinary(data []byte) {
 	switch {
 	case !s.started:
 		s.fail(codeNotInitialized, "send session.init (or session.resume) first")
-	case len(data) < frameHeader || data[0] != frameAudioIn:
-		s.fail(codeValidation, "a binary frame is 0x01, a 4-byte big-endian sequence number, then PCM16 little-endian")
-	case (len(data)-frameHeader)%2 != 0:
-		s.fail(codeValidation, "audio must hold whole 16-bit samples")
 	default:
-		s.audio(binary.BigEndian.Uint32(data[1:5]), samplesLE(data[frameHeader:]))
+		seq, samples, msg := parseAudioFrame(data)
+		if msg != "" {
+			s.fail(codeValidation, msg)
+			return
+		}
+		s.audio(seq, samples)
 	}
+}
+
+// parseAudioFrame reads a binary input frame; msg says what is wrong with a bad one.
+func parseAudioFrame(data []byte) (seq uint32, samples []int16, msg string) {
+	switch {
+	case len(data) < frameHeader || data[0] != frameAudioIn:
+		return 0, nil, "a binary frame is 0x01, a 4-byte big-endian sequence number, then PCM16 little-endian"
+	case (len(data)-frameHeader)%2 != 0:
+		return 0, nil, "audio must hold whole 16-bit samples"
+	}
+	return binary.BigEndian.Uint32(data[1:5]), samplesLE(data[frameHeader:]), ""
 }
 
 // audio takes one input frame: counts it (sequence gaps too), runs voice activity detection
