@@ -25,30 +25,48 @@ func TestKBUploadConcurrencyCap(t *testing.T) {
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 
 	// The first upload sends part of its file and then stalls: it holds the only slot.
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	first := make(chan *client.IngestKbDocumentsResponse, 1)
-	go func() {
-		res, err := s.Client.IngestKbDocumentsWithBodyWithResponse(context.Background(), mw.FormDataContentType(), pr, bearerAuth(admin))
-		if err != nil {
-			t.Errorf("stalled upload: %v", err)
-		}
-		first <- res
-	}()
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="files"; filename="held.txt"`)
-	h.Set("Content-Type", "text/plain")
-	part, err := mw.CreatePart(h)
-	require.NoError(t, err)
-	// Far more than the client's write buffer (4 KiB), so the headers and the start of the
-	// body reach the server even while the rest never comes.
-	_, err = io.WriteString(part, strings.Repeat("The held upload describes anticoagulation bridging before surgery.\n", 2000))
-	require.NoError(t, err)
+	type stalled struct {
+		mw   *multipart.Writer
+		pw   *io.PipeWriter
+		done chan *client.IngestKbDocumentsResponse
+	}
+	stall := func() stalled {
+		pr, pw := io.Pipe()
+		st := stalled{mw: multipart.NewWriter(pw), pw: pw, done: make(chan *client.IngestKbDocumentsResponse, 1)}
+		go func() {
+			res, err := s.Client.IngestKbDocumentsWithBodyWithResponse(context.Background(), st.mw.FormDataContentType(), pr, bearerAuth(admin))
+			if err != nil {
+				t.Errorf("stalled upload: %v", err)
+			}
+			st.done <- res
+		}()
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="files"; filename="held.txt"`)
+		h.Set("Content-Type", "text/plain")
+		part, err := st.mw.CreatePart(h)
+		require.NoError(t, err)
+		// Far more than the client's write buffer (4 KiB), so the headers and the start of the
+		// body reach the server even while the rest never comes. The write returns once the
+		// server has read that much, or once it has answered (a pipe closed by the transport).
+		_, _ = io.WriteString(part, strings.Repeat("The held upload describes anticoagulation bridging before surgery.\n", 2000))
+		return st
+	}
+	held := stall()
 
 	// Another upload is refused once the first has its slot (polled: until then it may pass).
+	// A probe can take the slot at the moment the first asks for it; the first is then the one
+	// refused, and it starts again.
 	small := file{name: "small.txt", data: []byte("Potassium replacement guidance for hypokalaemia.")}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
+		select {
+		case r := <-held.done:
+			require.NotNil(t, r)
+			require.Equal(t, 503, r.StatusCode(), string(r.Body))
+			_ = held.pw.Close()
+			held = stall()
+		default:
+		}
 		res := s.upload(t, admin, []file{small}, nil)
 		if res.StatusCode() == 503 {
 			require.Equal(t, "UPLOADS_BUSY", res.JSON503.Error.Code, string(res.Body))
@@ -61,13 +79,13 @@ func TestKBUploadConcurrencyCap(t *testing.T) {
 	}
 
 	// The stalled upload finishes and is stored; the slot is free again.
-	require.NoError(t, mw.Close())
-	require.NoError(t, pw.Close())
-	res := <-first
+	require.NoError(t, held.mw.Close())
+	require.NoError(t, held.pw.Close())
+	res := <-held.done
 	require.NotNil(t, res)
 	require.Equal(t, 202, res.StatusCode(), string(res.Body))
-	held := s.waitIndexed(t, admin, res.JSON202.Data.Items[0].Document.Id)
-	require.Equal(t, client.KbDocumentStatusIndexed, held.Status)
+	stored := s.waitIndexed(t, admin, res.JSON202.Data.Items[0].Document.Id)
+	require.Equal(t, client.KbDocumentStatusIndexed, stored.Status)
 
 	next := s.upload(t, admin, []file{{name: "next.txt", data: []byte("Magnesium sulfate dosing in eclampsia.")}}, map[string][]string{"tags": {"obstetrics"}})
 	require.Equal(t, 202, next.StatusCode(), string(next.Body))
