@@ -4380,8 +4380,20 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// HeadersTooLarge defines model for HeadersTooLarge.
+type HeadersTooLarge = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// OfrepHeadersTooLarge defines model for OfrepHeadersTooLarge.
+type OfrepHeadersTooLarge = OfrepGeneralError
+
+// OfrepTimeout defines model for OfrepTimeout.
+type OfrepTimeout = OfrepGeneralError
+
+// OfrepUriTooLong defines model for OfrepUriTooLong.
+type OfrepUriTooLong = OfrepGeneralError
 
 // Overloaded defines model for Overloaded.
 type Overloaded = ErrorEnvelope
@@ -4395,6 +4407,9 @@ type PreconditionFailed = ErrorEnvelope
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
 
+// Timeout defines model for Timeout.
+type Timeout = ErrorEnvelope
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ErrorEnvelope
 
@@ -4406,6 +4421,9 @@ type UnprocessableEntity = ErrorEnvelope
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = ErrorEnvelope
+
+// UriTooLong defines model for UriTooLong.
+type UriTooLong = ErrorEnvelope
 
 // ListAuditLogsParams defines parameters for ListAuditLogs.
 type ListAuditLogsParams struct {
@@ -7818,7 +7836,22 @@ type ForbiddenJSONResponse ErrorEnvelope
 
 type GatewayTimeoutJSONResponse ErrorEnvelope
 
+type HeadersTooLargeJSONResponse ErrorEnvelope
+
 type NotFoundJSONResponse ErrorEnvelope
+
+type OfrepHeadersTooLargeJSONResponse OfrepGeneralError
+
+type OfrepTimeoutResponseHeaders struct {
+	RetryAfter *int
+}
+type OfrepTimeoutJSONResponse struct {
+	Body OfrepGeneralError
+
+	Headers OfrepTimeoutResponseHeaders
+}
+
+type OfrepUriTooLongJSONResponse OfrepGeneralError
 
 type OverloadedResponseHeaders struct {
 	RetryAfter *int
@@ -7834,6 +7867,15 @@ type PayloadTooLargeJSONResponse ErrorEnvelope
 type PreconditionFailedJSONResponse ErrorEnvelope
 
 type ServiceUnavailableJSONResponse ErrorEnvelope
+
+type TimeoutResponseHeaders struct {
+	RetryAfter *int
+}
+type TimeoutJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers TimeoutResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter          *int
@@ -7860,6 +7902,8 @@ type UnprocessableEntityJSONResponse ErrorEnvelope
 
 type UnsupportedMediaTypeJSONResponse ErrorEnvelope
 
+type UriTooLongJSONResponse ErrorEnvelope
+
 type GetJWKSRequestObject struct {
 }
 
@@ -7877,6 +7921,65 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetJWKS400JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetJWKS414JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetJWKS431JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetJWKS504JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7948,6 +8051,20 @@ func (response ListAuditLogs403JSONResponse) VisitListAuditLogsResponse(w http.R
 	return err
 }
 
+type ListAuditLogs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListAuditLogs414JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditLogs422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -7964,6 +8081,20 @@ func (response ListAuditLogs422JSONResponse) VisitListAuditLogsResponse(w http.R
 	return err
 }
 
+type ListAuditLogs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListAuditLogs431JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditLogs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
@@ -7974,6 +8105,23 @@ func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListAuditLogs504JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7995,6 +8143,20 @@ func (response VerifyAuditLog200JSONResponse) VisitVerifyAuditLogResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response VerifyAuditLog400JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8030,6 +8192,34 @@ func (response VerifyAuditLog403JSONResponse) VisitVerifyAuditLogResponse(w http
 	return err
 }
 
+type VerifyAuditLog414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response VerifyAuditLog414JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response VerifyAuditLog431JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VerifyAuditLog503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
@@ -8040,6 +8230,23 @@ func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response VerifyAuditLog504JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8125,6 +8332,20 @@ func (response ClearCache413JSONResponse) VisitClearCacheResponse(w http.Respons
 	return err
 }
 
+type ClearCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ClearCache414JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearCache415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8157,6 +8378,20 @@ func (response ClearCache422JSONResponse) VisitClearCacheResponse(w http.Respons
 	return err
 }
 
+type ClearCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ClearCache431JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ClearCache503JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
@@ -8167,6 +8402,23 @@ func (response ClearCache503JSONResponse) VisitClearCacheResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ClearCache504JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8252,6 +8504,20 @@ func (response InvalidateCache413JSONResponse) VisitInvalidateCacheResponse(w ht
 	return err
 }
 
+type InvalidateCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InvalidateCache414JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateCache415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8284,6 +8550,20 @@ func (response InvalidateCache422JSONResponse) VisitInvalidateCacheResponse(w ht
 	return err
 }
 
+type InvalidateCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InvalidateCache431JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response InvalidateCache503JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
@@ -8294,6 +8574,23 @@ func (response InvalidateCache503JSONResponse) VisitInvalidateCacheResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InvalidateCache504JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8315,6 +8612,20 @@ func (response GetCacheStats200JSONResponse) VisitGetCacheStatsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCacheStats400JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8350,6 +8661,34 @@ func (response GetCacheStats403JSONResponse) VisitGetCacheStatsResponse(w http.R
 	return err
 }
 
+type GetCacheStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetCacheStats414JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetCacheStats431JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCacheStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetCacheStats503JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
@@ -8360,6 +8699,23 @@ func (response GetCacheStats503JSONResponse) VisitGetCacheStatsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetCacheStats504JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8431,6 +8787,20 @@ func (response ListFlags403JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	return err
 }
 
+type ListFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListFlags414JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8447,6 +8817,20 @@ func (response ListFlags422JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	return err
 }
 
+type ListFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListFlags431JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListFlags503JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
@@ -8457,6 +8841,23 @@ func (response ListFlags503JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListFlags504JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8556,6 +8957,20 @@ func (response CreateFlag413JSONResponse) VisitCreateFlagResponse(w http.Respons
 	return err
 }
 
+type CreateFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateFlag414JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateFlag415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8588,6 +9003,20 @@ func (response CreateFlag422JSONResponse) VisitCreateFlagResponse(w http.Respons
 	return err
 }
 
+type CreateFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateFlag431JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateFlag503JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
@@ -8598,6 +9027,23 @@ func (response CreateFlag503JSONResponse) VisitCreateFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateFlag504JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8644,6 +9090,20 @@ func (response ExportFlags200ApplicationyamlResponse) VisitExportFlagsResponse(w
 	return err
 }
 
+type ExportFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportFlags400JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ExportFlags401JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
@@ -8675,6 +9135,20 @@ func (response ExportFlags403JSONResponse) VisitExportFlagsResponse(w http.Respo
 	return err
 }
 
+type ExportFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportFlags414JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8691,6 +9165,20 @@ func (response ExportFlags422JSONResponse) VisitExportFlagsResponse(w http.Respo
 	return err
 }
 
+type ExportFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportFlags431JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ExportFlags503JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
@@ -8701,6 +9189,23 @@ func (response ExportFlags503JSONResponse) VisitExportFlagsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportFlags504JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8788,6 +9293,20 @@ func (response ImportFlags413JSONResponse) VisitImportFlagsResponse(w http.Respo
 	return err
 }
 
+type ImportFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ImportFlags414JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportFlags415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8820,6 +9339,20 @@ func (response ImportFlags422JSONResponse) VisitImportFlagsResponse(w http.Respo
 	return err
 }
 
+type ImportFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ImportFlags431JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
@@ -8830,6 +9363,23 @@ func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ImportFlags504JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8901,6 +9451,20 @@ func (response ListAllScheduledChanges403JSONResponse) VisitListAllScheduledChan
 	return err
 }
 
+type ListAllScheduledChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListAllScheduledChanges414JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAllScheduledChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8913,6 +9477,20 @@ func (response ListAllScheduledChanges422JSONResponse) VisitListAllScheduledChan
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListAllScheduledChanges431JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8931,6 +9509,23 @@ func (response ListAllScheduledChanges503JSONResponse) VisitListAllScheduledChan
 	return err
 }
 
+type ListAllScheduledChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListAllScheduledChanges504JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagRequestObject struct {
 	Flag FlagKeyPath `json:"flag"`
 }
@@ -8945,6 +9540,20 @@ type DeleteFlag204Response struct {
 func (response DeleteFlag204Response) VisitDeleteFlagResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteFlag400JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteFlag401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -8992,6 +9601,20 @@ func (response DeleteFlag404JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	return err
 }
 
+type DeleteFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteFlag414JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9008,6 +9631,20 @@ func (response DeleteFlag422JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	return err
 }
 
+type DeleteFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteFlag431JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteFlag503JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
@@ -9018,6 +9655,23 @@ func (response DeleteFlag503JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteFlag504JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9050,6 +9704,20 @@ func (response GetFlag200JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlag400JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9099,6 +9767,20 @@ func (response GetFlag404JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	return err
 }
 
+type GetFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlag414JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9115,6 +9797,20 @@ func (response GetFlag422JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	return err
 }
 
+type GetFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlag431JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlag503JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
@@ -9125,6 +9821,23 @@ func (response GetFlag503JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlag504JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9254,6 +9967,20 @@ func (response UpdateFlag413JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	return err
 }
 
+type UpdateFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateFlag414JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateFlag415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -9286,6 +10013,20 @@ func (response UpdateFlag422JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	return err
 }
 
+type UpdateFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateFlag431JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateFlag503JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
@@ -9296,6 +10037,23 @@ func (response UpdateFlag503JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateFlag504JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9318,6 +10076,20 @@ func (response ArchiveFlag200JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ArchiveFlag400JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9367,6 +10139,20 @@ func (response ArchiveFlag404JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	return err
 }
 
+type ArchiveFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ArchiveFlag414JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9383,6 +10169,20 @@ func (response ArchiveFlag422JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	return err
 }
 
+type ArchiveFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ArchiveFlag431JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
@@ -9393,6 +10193,23 @@ func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ArchiveFlag504JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9415,6 +10232,20 @@ func (response InvalidateFlagCache200JSONResponse) VisitInvalidateFlagCacheRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response InvalidateFlagCache400JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9464,6 +10295,20 @@ func (response InvalidateFlagCache404JSONResponse) VisitInvalidateFlagCacheRespo
 	return err
 }
 
+type InvalidateFlagCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InvalidateFlagCache414JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateFlagCache422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9480,6 +10325,20 @@ func (response InvalidateFlagCache422JSONResponse) VisitInvalidateFlagCacheRespo
 	return err
 }
 
+type InvalidateFlagCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InvalidateFlagCache431JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateFlagCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response InvalidateFlagCache503JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
@@ -9490,6 +10349,23 @@ func (response InvalidateFlagCache503JSONResponse) VisitInvalidateFlagCacheRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InvalidateFlagCache504JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9576,6 +10452,20 @@ func (response ListFlagOverrides404JSONResponse) VisitListFlagOverridesResponse(
 	return err
 }
 
+type ListFlagOverrides414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListFlagOverrides414JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlagOverrides422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9592,6 +10482,20 @@ func (response ListFlagOverrides422JSONResponse) VisitListFlagOverridesResponse(
 	return err
 }
 
+type ListFlagOverrides431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListFlagOverrides431JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlagOverrides503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListFlagOverrides503JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
@@ -9602,6 +10506,23 @@ func (response ListFlagOverrides503JSONResponse) VisitListFlagOverridesResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListFlagOverrides504JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9621,6 +10542,20 @@ type DeleteFlagOverride204Response struct {
 func (response DeleteFlagOverride204Response) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteFlagOverride400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteFlagOverride400JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteFlagOverride401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -9668,6 +10603,20 @@ func (response DeleteFlagOverride404JSONResponse) VisitDeleteFlagOverrideRespons
 	return err
 }
 
+type DeleteFlagOverride414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteFlagOverride414JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagOverride422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9684,6 +10633,20 @@ func (response DeleteFlagOverride422JSONResponse) VisitDeleteFlagOverrideRespons
 	return err
 }
 
+type DeleteFlagOverride431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteFlagOverride431JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteFlagOverride503JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
@@ -9694,6 +10657,23 @@ func (response DeleteFlagOverride503JSONResponse) VisitDeleteFlagOverrideRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteFlagOverride504JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9795,6 +10775,20 @@ func (response PutFlagOverride413JSONResponse) VisitPutFlagOverrideResponse(w ht
 	return err
 }
 
+type PutFlagOverride414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PutFlagOverride414JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutFlagOverride415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -9827,6 +10821,20 @@ func (response PutFlagOverride422JSONResponse) VisitPutFlagOverrideResponse(w ht
 	return err
 }
 
+type PutFlagOverride431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PutFlagOverride431JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
@@ -9837,6 +10845,23 @@ func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PutFlagOverride504JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9860,6 +10885,20 @@ func (response ListScheduledChanges200JSONResponse) VisitListScheduledChangesRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListScheduledChanges400JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9909,6 +10948,20 @@ func (response ListScheduledChanges404JSONResponse) VisitListScheduledChangesRes
 	return err
 }
 
+type ListScheduledChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListScheduledChanges414JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListScheduledChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9925,6 +10978,20 @@ func (response ListScheduledChanges422JSONResponse) VisitListScheduledChangesRes
 	return err
 }
 
+type ListScheduledChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListScheduledChanges431JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListScheduledChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListScheduledChanges503JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
@@ -9935,6 +11002,23 @@ func (response ListScheduledChanges503JSONResponse) VisitListScheduledChangesRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListScheduledChanges504JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10049,6 +11133,20 @@ func (response CreateScheduledChange413JSONResponse) VisitCreateScheduledChangeR
 	return err
 }
 
+type CreateScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateScheduledChange414JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateScheduledChange415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -10081,6 +11179,20 @@ func (response CreateScheduledChange422JSONResponse) VisitCreateScheduledChangeR
 	return err
 }
 
+type CreateScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateScheduledChange431JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateScheduledChange503JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10091,6 +11203,23 @@ func (response CreateScheduledChange503JSONResponse) VisitCreateScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateScheduledChange504JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10110,6 +11239,20 @@ type DeleteScheduledChange204Response struct {
 func (response DeleteScheduledChange204Response) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteScheduledChange400JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -10171,6 +11314,20 @@ func (response DeleteScheduledChange409JSONResponse) VisitDeleteScheduledChangeR
 	return err
 }
 
+type DeleteScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteScheduledChange414JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10187,6 +11344,20 @@ func (response DeleteScheduledChange422JSONResponse) VisitDeleteScheduledChangeR
 	return err
 }
 
+type DeleteScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteScheduledChange431JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteScheduledChange503JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10197,6 +11368,23 @@ func (response DeleteScheduledChange503JSONResponse) VisitDeleteScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteScheduledChange504JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10220,6 +11408,20 @@ func (response GetScheduledChange200JSONResponse) VisitGetScheduledChangeRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetScheduledChange400JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10269,6 +11471,20 @@ func (response GetScheduledChange404JSONResponse) VisitGetScheduledChangeRespons
 	return err
 }
 
+type GetScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetScheduledChange414JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10285,6 +11501,20 @@ func (response GetScheduledChange422JSONResponse) VisitGetScheduledChangeRespons
 	return err
 }
 
+type GetScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetScheduledChange431JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetScheduledChange503JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10295,6 +11525,23 @@ func (response GetScheduledChange503JSONResponse) VisitGetScheduledChangeRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetScheduledChange504JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10410,6 +11657,20 @@ func (response UpdateScheduledChange413JSONResponse) VisitUpdateScheduledChangeR
 	return err
 }
 
+type UpdateScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateScheduledChange414JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateScheduledChange415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -10442,6 +11703,20 @@ func (response UpdateScheduledChange422JSONResponse) VisitUpdateScheduledChangeR
 	return err
 }
 
+type UpdateScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateScheduledChange431JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateScheduledChange503JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10452,6 +11727,23 @@ func (response UpdateScheduledChange503JSONResponse) VisitUpdateScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateScheduledChange504JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10475,6 +11767,20 @@ func (response CancelScheduledChange200JSONResponse) VisitCancelScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CancelScheduledChange400JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10538,6 +11844,20 @@ func (response CancelScheduledChange409JSONResponse) VisitCancelScheduledChangeR
 	return err
 }
 
+type CancelScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CancelScheduledChange414JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10554,6 +11874,20 @@ func (response CancelScheduledChange422JSONResponse) VisitCancelScheduledChangeR
 	return err
 }
 
+type CancelScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CancelScheduledChange431JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CancelScheduledChange503JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10564,6 +11898,23 @@ func (response CancelScheduledChange503JSONResponse) VisitCancelScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CancelScheduledChange504JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10587,6 +11938,20 @@ func (response PreviewScheduledChange200JSONResponse) VisitPreviewScheduledChang
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PreviewScheduledChange400JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10636,6 +12001,20 @@ func (response PreviewScheduledChange404JSONResponse) VisitPreviewScheduledChang
 	return err
 }
 
+type PreviewScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PreviewScheduledChange414JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PreviewScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10652,6 +12031,20 @@ func (response PreviewScheduledChange422JSONResponse) VisitPreviewScheduledChang
 	return err
 }
 
+type PreviewScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PreviewScheduledChange431JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PreviewScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PreviewScheduledChange503JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10662,6 +12055,23 @@ func (response PreviewScheduledChange503JSONResponse) VisitPreviewScheduledChang
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PreviewScheduledChange504JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10684,6 +12094,20 @@ func (response ToggleFlag200JSONResponse) VisitToggleFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ToggleFlag400JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10733,6 +12157,20 @@ func (response ToggleFlag404JSONResponse) VisitToggleFlagResponse(w http.Respons
 	return err
 }
 
+type ToggleFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ToggleFlag414JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ToggleFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10749,6 +12187,20 @@ func (response ToggleFlag422JSONResponse) VisitToggleFlagResponse(w http.Respons
 	return err
 }
 
+type ToggleFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ToggleFlag431JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ToggleFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ToggleFlag503JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
@@ -10759,6 +12211,23 @@ func (response ToggleFlag503JSONResponse) VisitToggleFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ToggleFlag504JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10781,6 +12250,20 @@ func (response UnarchiveFlag200JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UnarchiveFlag400JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10830,6 +12313,20 @@ func (response UnarchiveFlag404JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	return err
 }
 
+type UnarchiveFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UnarchiveFlag414JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10846,6 +12343,20 @@ func (response UnarchiveFlag422JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	return err
 }
 
+type UnarchiveFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UnarchiveFlag431JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
@@ -10856,6 +12367,23 @@ func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UnarchiveFlag504JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10927,6 +12455,20 @@ func (response ListKbDocuments403JSONResponse) VisitListKbDocumentsResponse(w ht
 	return err
 }
 
+type ListKbDocuments414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListKbDocuments414JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbDocuments422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10943,6 +12485,20 @@ func (response ListKbDocuments422JSONResponse) VisitListKbDocumentsResponse(w ht
 	return err
 }
 
+type ListKbDocuments431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListKbDocuments431JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbDocuments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListKbDocuments503JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
@@ -10953,6 +12509,23 @@ func (response ListKbDocuments503JSONResponse) VisitListKbDocumentsResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListKbDocuments504JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11039,6 +12612,20 @@ func (response IngestKbDocuments413JSONResponse) VisitIngestKbDocumentsResponse(
 	return err
 }
 
+type IngestKbDocuments414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response IngestKbDocuments414JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IngestKbDocuments415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11071,6 +12658,20 @@ func (response IngestKbDocuments422JSONResponse) VisitIngestKbDocumentsResponse(
 	return err
 }
 
+type IngestKbDocuments431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response IngestKbDocuments431JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IngestKbDocuments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response IngestKbDocuments503JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
@@ -11081,6 +12682,23 @@ func (response IngestKbDocuments503JSONResponse) VisitIngestKbDocumentsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response IngestKbDocuments504JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11160,6 +12778,20 @@ func (response DeleteKbDocument404JSONResponse) VisitDeleteKbDocumentResponse(w 
 	return err
 }
 
+type DeleteKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteKbDocument414JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11176,6 +12808,20 @@ func (response DeleteKbDocument422JSONResponse) VisitDeleteKbDocumentResponse(w 
 	return err
 }
 
+type DeleteKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteKbDocument431JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteKbDocument503JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
@@ -11186,6 +12832,23 @@ func (response DeleteKbDocument503JSONResponse) VisitDeleteKbDocumentResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteKbDocument504JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11271,6 +12934,20 @@ func (response GetKbDocument404JSONResponse) VisitGetKbDocumentResponse(w http.R
 	return err
 }
 
+type GetKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetKbDocument414JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11287,6 +12964,20 @@ func (response GetKbDocument422JSONResponse) VisitGetKbDocumentResponse(w http.R
 	return err
 }
 
+type GetKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetKbDocument431JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetKbDocument503JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
@@ -11297,6 +12988,23 @@ func (response GetKbDocument503JSONResponse) VisitGetKbDocumentResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetKbDocument504JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11382,6 +13090,20 @@ func (response ReindexKbDocument404JSONResponse) VisitReindexKbDocumentResponse(
 	return err
 }
 
+type ReindexKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReindexKbDocument414JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11398,6 +13120,20 @@ func (response ReindexKbDocument422JSONResponse) VisitReindexKbDocumentResponse(
 	return err
 }
 
+type ReindexKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReindexKbDocument431JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReindexKbDocument503JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
@@ -11408,6 +13144,23 @@ func (response ReindexKbDocument503JSONResponse) VisitReindexKbDocumentResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReindexKbDocument504JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11479,6 +13232,20 @@ func (response ListKbJobs403JSONResponse) VisitListKbJobsResponse(w http.Respons
 	return err
 }
 
+type ListKbJobs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListKbJobs414JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbJobs422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11495,6 +13262,20 @@ func (response ListKbJobs422JSONResponse) VisitListKbJobsResponse(w http.Respons
 	return err
 }
 
+type ListKbJobs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListKbJobs431JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbJobs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListKbJobs503JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
@@ -11505,6 +13286,23 @@ func (response ListKbJobs503JSONResponse) VisitListKbJobsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListKbJobs504JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11526,6 +13324,20 @@ func (response ReindexKnowledgeBase202JSONResponse) VisitReindexKnowledgeBaseRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReindexKnowledgeBase400JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11561,6 +13373,34 @@ func (response ReindexKnowledgeBase403JSONResponse) VisitReindexKnowledgeBaseRes
 	return err
 }
 
+type ReindexKnowledgeBase414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReindexKnowledgeBase414JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReindexKnowledgeBase431JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
@@ -11571,6 +13411,23 @@ func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11628,6 +13485,20 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListApiKeys414JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11644,6 +13515,20 @@ func (response ListApiKeys422JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListApiKeys431JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
@@ -11654,6 +13539,23 @@ func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListApiKeys504JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11739,6 +13641,20 @@ func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
+type CreateApiKey414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateApiKey414JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11771,6 +13687,20 @@ func (response CreateApiKey422JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
+type CreateApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateApiKey431JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
@@ -11781,6 +13711,23 @@ func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateApiKey504JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11799,6 +13746,20 @@ type RevokeApiKey204Response struct {
 func (response RevokeApiKey204Response) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokeApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokeApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -11832,6 +13793,20 @@ func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type RevokeApiKey414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokeApiKey414JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11848,6 +13823,20 @@ func (response RevokeApiKey422JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type RevokeApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokeApiKey431JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
@@ -11858,6 +13847,23 @@ func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokeApiKey504JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11929,6 +13935,20 @@ func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Login414JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11987,6 +14007,20 @@ func (response Login429JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Login431JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
@@ -11997,6 +14031,23 @@ func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Login504JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12016,6 +14067,20 @@ func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) err
 	return nil
 }
 
+type Logout400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response Logout400JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -12033,6 +14098,34 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type Logout414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Logout414JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Logout431JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -12043,6 +14136,23 @@ func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Logout504JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12068,6 +14178,20 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	return err
 }
 
+type GetMe400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMe400JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMe401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
@@ -12085,6 +14209,34 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	return err
 }
 
+type GetMe414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMe414JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMe431JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMe503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
@@ -12095,6 +14247,23 @@ func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMe504JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12166,6 +14335,20 @@ func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ChangePassword414JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12224,6 +14407,20 @@ func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ChangePassword431JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
@@ -12234,6 +14431,23 @@ func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ChangePassword504JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12305,6 +14519,20 @@ func (response RefreshToken413JSONResponse) VisitRefreshTokenResponse(w http.Res
 	return err
 }
 
+type RefreshToken414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RefreshToken414JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshToken415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12363,6 +14591,20 @@ func (response RefreshToken429JSONResponse) VisitRefreshTokenResponse(w http.Res
 	return err
 }
 
+type RefreshToken431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RefreshToken431JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RefreshToken503JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
@@ -12373,6 +14615,23 @@ func (response RefreshToken503JSONResponse) VisitRefreshTokenResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RefreshToken504JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12423,6 +14682,20 @@ func (response Register413JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Register414JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12485,6 +14758,20 @@ func (response Register429JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	return err
 }
 
+type Register431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Register431JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Register503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
@@ -12495,6 +14782,23 @@ func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Register504JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12552,6 +14856,20 @@ func (response GetFlagChanges401JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagChanges414JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -12568,6 +14886,20 @@ func (response GetFlagChanges422JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagChanges431JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagChanges503JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
@@ -12578,6 +14910,23 @@ func (response GetFlagChanges503JSONResponse) VisitGetFlagChangesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagChanges504JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12649,6 +14998,20 @@ func (response EvaluateFlags413JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EvaluateFlags414JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12707,6 +15070,20 @@ func (response EvaluateFlags429JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EvaluateFlags431JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -12717,6 +15094,23 @@ func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EvaluateFlags504JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12742,6 +15136,20 @@ func (response GetFlagHistoryStats200JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagHistoryStats400JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -12759,6 +15167,34 @@ func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagHistoryStats414JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagHistoryStats431JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagHistoryStats503JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -12769,6 +15205,23 @@ func (response GetFlagHistoryStats503JSONResponse) VisitGetFlagHistoryStatsRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagHistoryStats504JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12794,6 +15247,20 @@ func (response GetFlagStreamStats200JSONResponse) VisitGetFlagStreamStatsRespons
 	return err
 }
 
+type GetFlagStreamStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagStreamStats400JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagStreamStats401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
@@ -12811,6 +15278,34 @@ func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsRespons
 	return err
 }
 
+type GetFlagStreamStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagStreamStats414JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagStreamStats431JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagStreamStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagStreamStats503JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
@@ -12821,6 +15316,23 @@ func (response GetFlagStreamStats503JSONResponse) VisitGetFlagStreamStatsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagStreamStats504JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12915,6 +15427,20 @@ func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamFlags414JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -12957,6 +15483,20 @@ func (response StreamFlags429JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamFlags431JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response StreamFlags503JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
@@ -12992,6 +15532,20 @@ func (response GetFlagVersion200JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagVersion400JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -13009,6 +15563,34 @@ func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagVersion414JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagVersion431JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -13019,6 +15601,23 @@ func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagVersion504JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13090,6 +15689,20 @@ func (response SearchKnowledgeBase413JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type SearchKnowledgeBase414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SearchKnowledgeBase414JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SearchKnowledgeBase415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13148,6 +15761,20 @@ func (response SearchKnowledgeBase429JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type SearchKnowledgeBase431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SearchKnowledgeBase431JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SearchKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
@@ -13158,6 +15785,23 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SearchKnowledgeBase504JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13215,6 +15859,20 @@ func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListPatients414JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13231,6 +15889,20 @@ func (response ListPatients422JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListPatients431JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
@@ -13241,6 +15913,23 @@ func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListPatients504JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13312,6 +16001,20 @@ func (response CreatePatient413JSONResponse) VisitCreatePatientResponse(w http.R
 	return err
 }
 
+type CreatePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreatePatient414JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePatient415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13344,6 +16047,20 @@ func (response CreatePatient422JSONResponse) VisitCreatePatientResponse(w http.R
 	return err
 }
 
+type CreatePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreatePatient431JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
@@ -13354,6 +16071,23 @@ func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreatePatient504JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13372,6 +16106,20 @@ type DeletePatient204Response struct {
 func (response DeletePatient204Response) VisitDeletePatientResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeletePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePatient400JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeletePatient401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -13419,6 +16167,20 @@ func (response DeletePatient404JSONResponse) VisitDeletePatientResponse(w http.R
 	return err
 }
 
+type DeletePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeletePatient414JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePatient422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13435,6 +16197,20 @@ func (response DeletePatient422JSONResponse) VisitDeletePatientResponse(w http.R
 	return err
 }
 
+type DeletePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeletePatient431JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
@@ -13445,6 +16221,23 @@ func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeletePatient504JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13517,6 +16310,20 @@ func (response GetPatient404JSONResponse) VisitGetPatientResponse(w http.Respons
 	return err
 }
 
+type GetPatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetPatient414JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPatient422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13533,6 +16340,20 @@ func (response GetPatient422JSONResponse) VisitGetPatientResponse(w http.Respons
 	return err
 }
 
+type GetPatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetPatient431JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
@@ -13543,6 +16364,23 @@ func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetPatient504JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13657,6 +16495,20 @@ func (response UpdatePatient413JSONResponse) VisitUpdatePatientResponse(w http.R
 	return err
 }
 
+type UpdatePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdatePatient414JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePatient415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13689,6 +16541,20 @@ func (response UpdatePatient422JSONResponse) VisitUpdatePatientResponse(w http.R
 	return err
 }
 
+type UpdatePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdatePatient431JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
@@ -13699,6 +16565,23 @@ func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdatePatient504JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13785,6 +16668,20 @@ func (response ListPatientGrants404JSONResponse) VisitListPatientGrantsResponse(
 	return err
 }
 
+type ListPatientGrants414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListPatientGrants414JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatientGrants422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13801,6 +16698,20 @@ func (response ListPatientGrants422JSONResponse) VisitListPatientGrantsResponse(
 	return err
 }
 
+type ListPatientGrants431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListPatientGrants431JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatientGrants503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
@@ -13811,6 +16722,23 @@ func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListPatientGrants504JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13911,6 +16839,20 @@ func (response GrantPatientAccess413JSONResponse) VisitGrantPatientAccessRespons
 	return err
 }
 
+type GrantPatientAccess414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GrantPatientAccess414JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GrantPatientAccess415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13943,6 +16885,20 @@ func (response GrantPatientAccess422JSONResponse) VisitGrantPatientAccessRespons
 	return err
 }
 
+type GrantPatientAccess431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GrantPatientAccess431JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GrantPatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
@@ -13953,6 +16909,23 @@ func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GrantPatientAccess504JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13972,6 +16945,20 @@ type RevokePatientAccess204Response struct {
 func (response RevokePatientAccess204Response) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokePatientAccess400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokePatientAccess400JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokePatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -14019,6 +17006,20 @@ func (response RevokePatientAccess404JSONResponse) VisitRevokePatientAccessRespo
 	return err
 }
 
+type RevokePatientAccess414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokePatientAccess414JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokePatientAccess422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14035,6 +17036,20 @@ func (response RevokePatientAccess422JSONResponse) VisitRevokePatientAccessRespo
 	return err
 }
 
+type RevokePatientAccess431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokePatientAccess431JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokePatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
@@ -14045,6 +17060,23 @@ func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokePatientAccess504JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14116,6 +17148,20 @@ func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DetectPhi414JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14174,6 +17220,20 @@ func (response DetectPhi429JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DetectPhi431JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
@@ -14184,6 +17244,23 @@ func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DetectPhi504JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14255,6 +17332,20 @@ func (response RedactPhi413JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	return err
 }
 
+type RedactPhi414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RedactPhi414JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedactPhi415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14313,6 +17404,20 @@ func (response RedactPhi429JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	return err
 }
 
+type RedactPhi431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RedactPhi431JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedactPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
@@ -14323,6 +17428,23 @@ func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RedactPhi504JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14394,6 +17516,20 @@ func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListUsers414JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14410,6 +17546,20 @@ func (response ListUsers422JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListUsers431JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -14420,6 +17570,23 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListUsers504JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14445,6 +17612,20 @@ func (response GetMyProfile200JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMyProfile400JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -14462,6 +17643,34 @@ func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMyProfile414JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMyProfile431JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetMyProfile503JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -14472,6 +17681,23 @@ func (response GetMyProfile503JSONResponse) VisitGetMyProfileResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMyProfile504JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14543,6 +17769,20 @@ func (response UpdateMyProfile413JSONResponse) VisitUpdateMyProfileResponse(w ht
 	return err
 }
 
+type UpdateMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateMyProfile414JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMyProfile415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14575,6 +17815,20 @@ func (response UpdateMyProfile422JSONResponse) VisitUpdateMyProfileResponse(w ht
 	return err
 }
 
+type UpdateMyProfile431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateMyProfile431JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateMyProfile503JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
@@ -14585,6 +17839,23 @@ func (response UpdateMyProfile503JSONResponse) VisitUpdateMyProfileResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateMyProfile504JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14607,6 +17878,20 @@ func (response DeactivateUser200JSONResponse) VisitDeactivateUserResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeactivateUser400JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14670,6 +17955,20 @@ func (response DeactivateUser409JSONResponse) VisitDeactivateUserResponse(w http
 	return err
 }
 
+type DeactivateUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeactivateUser414JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14686,6 +17985,20 @@ func (response DeactivateUser422JSONResponse) VisitDeactivateUserResponse(w http
 	return err
 }
 
+type DeactivateUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeactivateUser431JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeactivateUser503JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
@@ -14696,6 +18009,23 @@ func (response DeactivateUser503JSONResponse) VisitDeactivateUserResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeactivateUser504JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14718,6 +18048,20 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUser400JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14767,6 +18111,20 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetUser414JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14783,6 +18141,20 @@ func (response GetUser422JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetUser431JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -14793,6 +18165,23 @@ func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetUser504JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14907,6 +18296,20 @@ func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateUser414JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14939,6 +18342,20 @@ func (response UpdateUser422JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateUser431JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
@@ -14949,6 +18366,23 @@ func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateUser504JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15063,6 +18497,20 @@ func (response SetUserRole413JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	return err
 }
 
+type SetUserRole414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SetUserRole414JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserRole415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15095,6 +18543,20 @@ func (response SetUserRole422JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	return err
 }
 
+type SetUserRole431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SetUserRole431JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserRole503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SetUserRole503JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
@@ -15105,6 +18567,23 @@ func (response SetUserRole503JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SetUserRole504JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15126,6 +18605,65 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVersion400JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVersion414JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVersion431JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVersion504JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15183,6 +18721,20 @@ func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListDictationSessions414JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -15199,6 +18751,20 @@ func (response ListDictationSessions422JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListDictationSessions431JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
@@ -15209,6 +18775,23 @@ func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListDictationSessions504JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15280,6 +18863,20 @@ func (response CreateDictationSession413JSONResponse) VisitCreateDictationSessio
 	return err
 }
 
+type CreateDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateDictationSession414JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDictationSession415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15312,6 +18909,20 @@ func (response CreateDictationSession422JSONResponse) VisitCreateDictationSessio
 	return err
 }
 
+type CreateDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateDictationSession431JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
@@ -15322,6 +18933,23 @@ func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateDictationSession504JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15387,6 +19015,50 @@ func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessio
 	return err
 }
 
+type DeleteDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteDictationSession414JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteDictationSession422JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteDictationSession431JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
@@ -15397,6 +19069,23 @@ func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteDictationSession504JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15468,6 +19157,50 @@ func (response GetDictationSession404JSONResponse) VisitGetDictationSessionRespo
 	return err
 }
 
+type GetDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDictationSession414JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetDictationSession422JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDictationSession431JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetDictationSession503JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
@@ -15478,6 +19211,23 @@ func (response GetDictationSession503JSONResponse) VisitGetDictationSessionRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDictationSession504JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15578,6 +19328,20 @@ func (response AppendDictationAudio413JSONResponse) VisitAppendDictationAudioRes
 	return err
 }
 
+type AppendDictationAudio414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AppendDictationAudio414JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationAudio415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15606,6 +19370,20 @@ func (response AppendDictationAudio422JSONResponse) VisitAppendDictationAudioRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AppendDictationAudio431JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15737,6 +19515,20 @@ func (response RunDictationCommand413JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RunDictationCommand414JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15769,6 +19561,20 @@ func (response RunDictationCommand422JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RunDictationCommand431JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
@@ -15779,6 +19585,23 @@ func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RunDictationCommand504JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15879,6 +19702,20 @@ func (response FinalizeDictationSession413JSONResponse) VisitFinalizeDictationSe
 	return err
 }
 
+type FinalizeDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response FinalizeDictationSession414JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type FinalizeDictationSession415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15911,6 +19748,20 @@ func (response FinalizeDictationSession422JSONResponse) VisitFinalizeDictationSe
 	return err
 }
 
+type FinalizeDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response FinalizeDictationSession431JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type FinalizeDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
@@ -15921,6 +19772,23 @@ func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSe
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response FinalizeDictationSession504JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16021,6 +19889,20 @@ func (response AppendDictationText413JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AppendDictationText414JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16053,6 +19935,20 @@ func (response AppendDictationText422JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AppendDictationText431JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response AppendDictationText503JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
@@ -16063,6 +19959,23 @@ func (response AppendDictationText503JSONResponse) VisitAppendDictationTextRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AppendDictationText504JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16088,6 +20001,20 @@ func (response ListDictationTemplates200JSONResponse) VisitListDictationTemplate
 	return err
 }
 
+type ListDictationTemplates400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListDictationTemplates400JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationTemplates401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
@@ -16101,6 +20028,51 @@ func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplate
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListDictationTemplates414JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListDictationTemplates431JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListDictationTemplates504JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16166,6 +20138,50 @@ func (response OpenVoicePipeline403JSONResponse) VisitOpenVoicePipelineResponse(
 	return err
 }
 
+type OpenVoicePipeline414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenVoicePipeline414JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenVoicePipeline422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenVoicePipeline422JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenVoicePipeline431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenVoicePipeline431JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferencesRequestObject struct {
 }
 
@@ -16187,6 +20203,20 @@ func (response GetVoicePreferences200JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoicePreferences400JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16204,6 +20234,34 @@ func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoicePreferences414JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoicePreferences431JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetVoicePreferences503JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16214,6 +20272,23 @@ func (response GetVoicePreferences503JSONResponse) VisitGetVoicePreferencesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoicePreferences504JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16285,6 +20360,20 @@ func (response UpdateVoicePreferences413JSONResponse) VisitUpdateVoicePreference
 	return err
 }
 
+type UpdateVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateVoicePreferences414JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateVoicePreferences415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16317,6 +20406,20 @@ func (response UpdateVoicePreferences422JSONResponse) VisitUpdateVoicePreference
 	return err
 }
 
+type UpdateVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateVoicePreferences431JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateVoicePreferences503JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16327,6 +20430,23 @@ func (response UpdateVoicePreferences503JSONResponse) VisitUpdateVoicePreference
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateVoicePreferences504JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16352,6 +20472,20 @@ func (response ResetVoicePreferences200JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetVoicePreferences400JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16369,6 +20503,34 @@ func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResetVoicePreferences414JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResetVoicePreferences431JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ResetVoicePreferences503JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16379,6 +20541,23 @@ func (response ResetVoicePreferences503JSONResponse) VisitResetVoicePreferencesR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResetVoicePreferences504JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16464,6 +20643,20 @@ func (response RelayVoiceTranscript413JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type RelayVoiceTranscript414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RelayVoiceTranscript414JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RelayVoiceTranscript415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16522,6 +20715,20 @@ func (response RelayVoiceTranscript429JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type RelayVoiceTranscript431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RelayVoiceTranscript431JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RelayVoiceTranscript503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
@@ -16532,6 +20739,23 @@ func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16553,6 +20777,20 @@ func (response GetVoiceStatus200JSONResponse) VisitGetVoiceStatusResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceStatus400JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16588,6 +20826,51 @@ func (response GetVoiceStatus403JSONResponse) VisitGetVoiceStatusResponse(w http
 	return err
 }
 
+type GetVoiceStatus414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceStatus414JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceStatus431JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceStatus504JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresetsRequestObject struct {
 }
 
@@ -16609,6 +20892,20 @@ func (response ListVoiceStylePresets200JSONResponse) VisitListVoiceStylePresetsR
 	return err
 }
 
+type ListVoiceStylePresets400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListVoiceStylePresets400JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresets401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
@@ -16622,6 +20919,51 @@ func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListVoiceStylePresets414JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListVoiceStylePresets431JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListVoiceStylePresets504JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16805,6 +21147,20 @@ func (response SynthesizeSpeech413JSONResponse) VisitSynthesizeSpeechResponse(w 
 	return err
 }
 
+type SynthesizeSpeech414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SynthesizeSpeech414JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SynthesizeSpeech415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16833,6 +21189,20 @@ func (response SynthesizeSpeech422JSONResponse) VisitSynthesizeSpeechResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SynthesizeSpeech431JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17017,6 +21387,20 @@ func (response StreamSpeech413JSONResponse) VisitStreamSpeechResponse(w http.Res
 	return err
 }
 
+type StreamSpeech414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamSpeech414JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamSpeech415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17045,6 +21429,20 @@ func (response StreamSpeech422JSONResponse) VisitStreamSpeechResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamSpeech431JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17147,6 +21545,20 @@ func (response TranscribeAudio413JSONResponse) VisitTranscribeAudioResponse(w ht
 	return err
 }
 
+type TranscribeAudio414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response TranscribeAudio414JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TranscribeAudio415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17175,6 +21587,20 @@ func (response TranscribeAudio422JSONResponse) VisitTranscribeAudioResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response TranscribeAudio431JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17263,6 +21689,20 @@ func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceVocabulary414JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17279,6 +21719,20 @@ func (response GetVoiceVocabulary422JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceVocabulary431JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -17289,6 +21743,23 @@ func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceVocabulary504JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17360,6 +21831,20 @@ func (response AddVoiceVocabulary413JSONResponse) VisitAddVoiceVocabularyRespons
 	return err
 }
 
+type AddVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AddVoiceVocabulary414JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddVoiceVocabulary415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17392,6 +21877,20 @@ func (response AddVoiceVocabulary422JSONResponse) VisitAddVoiceVocabularyRespons
 	return err
 }
 
+type AddVoiceVocabulary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AddVoiceVocabulary431JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -17402,6 +21901,23 @@ func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AddVoiceVocabulary504JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17467,6 +21983,50 @@ func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabul
 	return err
 }
 
+type DeleteVoiceVocabularyTerm414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm414JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteVoiceVocabularyTerm422JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm431JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVoiceVocabularyTerm503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
@@ -17477,6 +22037,23 @@ func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabul
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm504JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17502,6 +22079,20 @@ func (response ListVoices200JSONResponse) VisitListVoicesResponse(w http.Respons
 	return err
 }
 
+type ListVoices400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListVoices400JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoices401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
@@ -17515,6 +22106,51 @@ func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListVoices414JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListVoices431JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListVoices504JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17572,6 +22208,20 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListConversations414JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17588,6 +22238,20 @@ func (response ListConversations422JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListConversations431JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListConversations503JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
@@ -17598,6 +22262,23 @@ func (response ListConversations503JSONResponse) VisitListConversationsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListConversations504JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17683,6 +22364,20 @@ func (response CreateConversation413JSONResponse) VisitCreateConversationRespons
 	return err
 }
 
+type CreateConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateConversation414JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateConversation415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17715,6 +22410,20 @@ func (response CreateConversation422JSONResponse) VisitCreateConversationRespons
 	return err
 }
 
+type CreateConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateConversation431JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateConversation503JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
@@ -17725,6 +22434,23 @@ func (response CreateConversation503JSONResponse) VisitCreateConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateConversation504JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17743,6 +22469,20 @@ type DeleteConversation204Response struct {
 func (response DeleteConversation204Response) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteConversation400JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteConversation401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -17776,6 +22516,20 @@ func (response DeleteConversation404JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteConversation414JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17792,6 +22546,20 @@ func (response DeleteConversation422JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteConversation431JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteConversation503JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
@@ -17802,6 +22570,23 @@ func (response DeleteConversation503JSONResponse) VisitDeleteConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteConversation504JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17824,6 +22609,20 @@ func (response GetConversation200JSONResponse) VisitGetConversationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetConversation400JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17859,6 +22658,20 @@ func (response GetConversation404JSONResponse) VisitGetConversationResponse(w ht
 	return err
 }
 
+type GetConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetConversation414JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17875,6 +22688,20 @@ func (response GetConversation422JSONResponse) VisitGetConversationResponse(w ht
 	return err
 }
 
+type GetConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetConversation431JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetConversation503JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
@@ -17885,6 +22712,23 @@ func (response GetConversation503JSONResponse) VisitGetConversationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetConversation504JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17971,6 +22815,20 @@ func (response UpdateConversation413JSONResponse) VisitUpdateConversationRespons
 	return err
 }
 
+type UpdateConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateConversation414JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateConversation415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18003,6 +22861,20 @@ func (response UpdateConversation422JSONResponse) VisitUpdateConversationRespons
 	return err
 }
 
+type UpdateConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateConversation431JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateConversation503JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
@@ -18013,6 +22885,23 @@ func (response UpdateConversation503JSONResponse) VisitUpdateConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateConversation504JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18042,6 +22931,20 @@ func (response ExportConversation200TextmarkdownResponse) VisitExportConversatio
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportConversation400JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -18076,6 +22979,20 @@ func (response ExportConversation404JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportConversation414JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18092,6 +23009,20 @@ func (response ExportConversation422JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportConversation431JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ExportConversation503JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
@@ -18102,6 +23033,23 @@ func (response ExportConversation503JSONResponse) VisitExportConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportConversation504JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18174,6 +23122,20 @@ func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListMessages414JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18190,6 +23152,20 @@ func (response ListMessages422JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListMessages431JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
@@ -18200,6 +23176,23 @@ func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListMessages504JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18286,6 +23279,20 @@ func (response SendMessage413JSONResponse) VisitSendMessageResponse(w http.Respo
 	return err
 }
 
+type SendMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SendMessage414JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMessage415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18344,6 +23351,20 @@ func (response SendMessage429JSONResponse) VisitSendMessageResponse(w http.Respo
 	return err
 }
 
+type SendMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SendMessage431JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
@@ -18354,6 +23375,23 @@ func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SendMessage504JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18469,6 +23507,20 @@ func (response StreamMessage413JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamMessage414JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18527,6 +23579,20 @@ func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamMessage431JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response StreamMessage503JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -18556,6 +23622,20 @@ type DeleteMessage204Response struct {
 func (response DeleteMessage204Response) VisitDeleteMessageResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteMessage400JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteMessage401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -18589,6 +23669,20 @@ func (response DeleteMessage404JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteMessage414JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18605,6 +23699,20 @@ func (response DeleteMessage422JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteMessage431JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteMessage503JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
@@ -18615,6 +23723,23 @@ func (response DeleteMessage503JSONResponse) VisitDeleteMessageResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessage504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteMessage504JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18638,6 +23763,20 @@ func (response BranchConversation201JSONResponse) VisitBranchConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BranchConversation400JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18687,6 +23826,20 @@ func (response BranchConversation409JSONResponse) VisitBranchConversationRespons
 	return err
 }
 
+type BranchConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response BranchConversation414JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BranchConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18703,6 +23856,20 @@ func (response BranchConversation422JSONResponse) VisitBranchConversationRespons
 	return err
 }
 
+type BranchConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response BranchConversation431JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BranchConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response BranchConversation503JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
@@ -18713,6 +23880,23 @@ func (response BranchConversation503JSONResponse) VisitBranchConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response BranchConversation504JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18735,6 +23919,20 @@ func (response RegenerateAnswer201JSONResponse) VisitRegenerateAnswerResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegenerateAnswer400JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18784,6 +23982,20 @@ func (response RegenerateAnswer409JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type RegenerateAnswer414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RegenerateAnswer414JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateAnswer422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18826,6 +24038,20 @@ func (response RegenerateAnswer429JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type RegenerateAnswer431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RegenerateAnswer431JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateAnswer503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
@@ -18836,6 +24062,23 @@ func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RegenerateAnswer504JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18867,6 +24110,20 @@ func (response GetDemoVoice200TexthtmlResponse) VisitGetDemoVoiceResponse(w http
 	return err
 }
 
+type GetDemoVoice400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDemoVoice400JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDemoVoice404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
@@ -18877,6 +24134,51 @@ func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDemoVoice414JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDemoVoice431JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDemoVoice504JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18929,6 +24231,20 @@ func (response GetDemoVoiceAsset200TextjavascriptResponse) VisitGetDemoVoiceAsse
 	return err
 }
 
+type GetDemoVoiceAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDemoVoiceAsset400JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDemoVoiceAsset404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
@@ -18939,6 +24255,20 @@ func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDemoVoiceAsset414JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18955,6 +24285,37 @@ func (response GetDemoVoiceAsset422JSONResponse) VisitGetDemoVoiceAssetResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDemoVoiceAsset431JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDemoVoiceAsset504JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18986,6 +24347,20 @@ func (response GetSwaggerUI200TexthtmlResponse) VisitGetSwaggerUIResponse(w http
 	return err
 }
 
+type GetSwaggerUI400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetSwaggerUI400JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSwaggerUI404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetSwaggerUI404JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
@@ -18996,6 +24371,51 @@ func (response GetSwaggerUI404JSONResponse) VisitGetSwaggerUIResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetSwaggerUI414JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSwaggerUI431JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetSwaggerUI504JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19079,6 +24499,20 @@ func (response GetDocsAsset200TextResponse) VisitGetDocsAssetResponse(w http.Res
 	return err
 }
 
+type GetDocsAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDocsAsset400JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDocsAsset404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
@@ -19089,6 +24523,20 @@ func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDocsAsset414JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19105,6 +24553,37 @@ func (response GetDocsAsset422JSONResponse) VisitGetDocsAssetResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDocsAsset431JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDocsAsset504JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19130,6 +24609,65 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetHealth400JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetHealth414JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetHealth431JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetHealth504JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMetricsRequestObject struct {
 }
 
@@ -19145,6 +24683,20 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	w.WriteHeader(200)
 
 	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetrics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMetrics400JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -19172,6 +24724,51 @@ func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMetrics414JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMetrics431JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMetrics504JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19259,6 +24856,20 @@ func (response OfrepEvaluateFlags413JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags414JSONResponse struct{ OfrepUriTooLongJSONResponse }
+
+func (response OfrepEvaluateFlags414JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags415JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags415JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19297,6 +24908,22 @@ func (response OfrepEvaluateFlags429JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags431JSONResponse struct {
+	OfrepHeadersTooLargeJSONResponse
+}
+
+func (response OfrepEvaluateFlags431JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19307,6 +24934,23 @@ func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags504JSONResponse struct{ OfrepTimeoutJSONResponse }
+
+func (response OfrepEvaluateFlags504JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19390,6 +25034,20 @@ func (response OfrepEvaluateFlag413JSONResponse) VisitOfrepEvaluateFlagResponse(
 	return err
 }
 
+type OfrepEvaluateFlag414JSONResponse struct{ OfrepUriTooLongJSONResponse }
+
+func (response OfrepEvaluateFlag414JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlag415JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlag415JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
@@ -19428,6 +25086,22 @@ func (response OfrepEvaluateFlag429JSONResponse) VisitOfrepEvaluateFlagResponse(
 	return err
 }
 
+type OfrepEvaluateFlag431JSONResponse struct {
+	OfrepHeadersTooLargeJSONResponse
+}
+
+func (response OfrepEvaluateFlag431JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlag503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlag503JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
@@ -19438,6 +25112,23 @@ func (response OfrepEvaluateFlag503JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag504JSONResponse struct{ OfrepTimeoutJSONResponse }
+
+func (response OfrepEvaluateFlag504JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19459,6 +25150,65 @@ func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOpenAPIJSON400JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetOpenAPIJSON414JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetOpenAPIJSON431JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetOpenAPIJSON504JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19490,6 +25240,65 @@ func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResp
 	return err
 }
 
+type GetOpenAPIYAML400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOpenAPIYAML400JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetOpenAPIYAML414JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetOpenAPIYAML431JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetOpenAPIYAML504JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyRequestObject struct {
 }
 
@@ -19511,6 +25320,48 @@ func (response GetReady200JSONResponse) VisitGetReadyResponse(w http.ResponseWri
 	return err
 }
 
+type GetReady400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetReady400JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetReady414JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetReady431JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReady503JSONResponse Readiness
 
 func (response GetReady503JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
@@ -19521,6 +25372,23 @@ func (response GetReady503JSONResponse) VisitGetReadyResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetReady504JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19552,6 +25420,20 @@ func (response GetRedoc200TexthtmlResponse) VisitGetRedocResponse(w http.Respons
 	return err
 }
 
+type GetRedoc400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRedoc400JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRedoc404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
@@ -19562,6 +25444,51 @@ func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetRedoc414JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetRedoc431JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetRedoc504JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19623,6 +25550,50 @@ func (response OpenRealtime403JSONResponse) VisitOpenRealtimeResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenRealtime414JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenRealtime422JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenRealtime431JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23774,567 +29745,581 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rchs5EiAKvwqCuxFDTZRoWXb3TkuxscGWJVvTsqSVZLtnR/2xwKokiVER4AAoSRyHI753OC9yHuD8",
-	"Oy9wnuE8yQkkgLqxiizq4ksv/9giWYVLIjOR9/zcicR0JjhwrTp7nzsToDFI/POCajhhU6bxH/NNDCqS",
-	"bKaZ4J29zgX8OwWlFaFJIu4gJowTPQFyx3gs7nqdoKOiCUypeVPPZ9DZ6zCuYQyy8+VLkA9/AVPKOOPj",
-	"JVMkMNIPH19BzfIvIRI8ViTlmiWFgYk0z6vV44OW8/5Ig2weWwtyR5kmQxgJCUSaVxgfrxz76uryiCbJ",
-	"kEY3i4OHWqYQkrsJcEI5ASoTBpLMpLhlMUgyoiyBmFAeEz1higgORAtxQ8QtyPLUwNNpZ++fHTNiJ+iM",
-	"aKKg80fgl6S0NMfiVnTuJlhc0dUEiJoBRJN8FXpCtfkUpxHECF6axkzUbr08z0fBIqif5Nb8RFIF8fJx",
-	"vgSdGZV0Ctrh8kEqlahZ+dmM/jsFEuHPZCTFlIRT0DSmmvZmdMw4NU/2ONzrgX0qJGKE+5lJuGUiVWRG",
-	"x2DWw8yI/05BzjtBh9OpWZJ9p7TYKb0/AT7Wk87eTy9364B9lNDxbzA/p+aZOjiMEjomNzAPSPg5ohrG",
-	"Qs6/9D4rTm9gYGb+EmYLmplRsvWYNztBR8K/UyYh7uyZo29Y3cvdnaAzZTz7XLfW49gvs2Y2Fi+dayTk",
-	"lOrOXidN8cnF0RtYzzkdA1HsP41gT/C94lwxjGia6M7eT2ZT9J5NDerv7tgt2k/5BovE+B6UomNYutGp",
-	"fWbw6A1fUTkGzfjy808504iDhqQli4HQ2SxhgBynSw2FSMJiMpwTt++tBnzQfr7BDczbIsbuTz+vQowv",
-	"Zig1E1wBEuCvNHbM3HyKBNfA8U9ceIRU9uJfyuzwc2HS/yph1Nnr/JcX+S31wv6qXhxKKeQhv4VEzMBO",
-	"uQgpaSclTJEpTQz8ISZdNeea3geEkjsp+JiY1QeGmab8hos7TkYMktj8PmVKMT4mQxHPt3qdL0HnQPBR",
-	"wqJvtI/Iza7IHdMTxIEolRK4JkpTDeb049QuxWzJfJsAuQWpmOB2B0dCDlkcA/+6W4hokoD8iyJSJEBi",
-	"AYpwoa304G6qGUjLb80y31INd3R+xaYg0q8M7uwai1lsV8nVnaEpTjSbAq7vVOgjkfL4663sVBCVRhMj",
-	"oYhURkC6QuLqbpliw8Rc8xYjENL2sM9uQSaCxhB/IwgyI2LRW8oSapYoJIFbkHNyJ+SN/XmYqvk+CVGg",
-	"2kaJKiSKzpUVcbSwcpNhYEXpNH+6ab3u6RcFSQ0Xe07nBiJXQpwY7vdtCNkwFAL3EYCREyf2OiN4b+G5",
-	"nUuUIZl59Qgluq+9Todj0YTyMcREMR4BrtQxE2KuEJT6w+PR9nuqo0mIS78Eecsi+JCf+tdbep/EMAMe",
-	"A4/mhAPERvgUGfmWcHHfIhZJqDaCsbl9hXhP+dyrHV9v2UZZsYfvcMJKuI/H96Dz+3amCW1n4tTS18t6",
-	"X2WIkrbWapj8jYWhnGLWchjzNMLuA6epngjJ/vM1qeK9FQUCwvgtTVgcELifGVnJ8DQJt+IGYhJJiIFr",
-	"RhNVOcBPnz5t91M9Mb+ay7lesqP5E4bEcHHI11MFK3QeBMxMisjIosMEDrlmev7NxK07SJJtJ3ANU3NH",
-	"CUNoilAiU0N8IZgReyhqhchMLCPEL5AcP3CVzmZCaojfQ8zoFW75m3HrCTWLP7CTb5vFVMSWglATRTAz",
-	"jPyLPzLEgf5waJRGfPhcJCya16j3UcI4i2gS7pHrzk87O2Q6Judn5NfjN9edgFx3fj0nL1/vvPhlh0yn",
-	"78bXHQPJ+xnlMcTFV4ZzMhWpkRHvjNIcU5bMrzsGh7zW7ycyX7kBapT/oNOPp4x/mMVUwwcFsiDH09he",
-	"UDQ5lwYKmhlpH80IqCAUv30ZdGaFj587ozRJBlYNWaAEyaZTiA2DHhltn3Rf7+5uWZHXHL4UiSE6xr3g",
-	"YxUro8eY+0rSyCj+Zq9FrcXoegubY2pAI81uoUBTQyESoBxPz30lhv+CCJlhn88/0iStWXWfz8nfL89O",
-	"ya35fZ8wrVCzINNUaTJyKhvq7uZrszyeJu6CNOqWGX3GfgPEijKwIglUQzyguqRHmjPZNhJpp2Zrlj2p",
-	"Ze+U568DT9xCbw06CVV6YE7qUZN5ZFj4YSZhxO7rOeYsHSYsMnqO1N40g6YRFBwjMeZMATFSVc2Mjm0/",
-	"atVGnVnFbC7MM1Yp9vr1P611BPec7dCNFhTPu3SQFVCXdvBHHbYiPh3Y0RbRis4YKv4rlu+w8kvQcQ8v",
-	"HsPdxGh1NzDvkcuJUaEFT+bWZMsU8baAfaK0kOY4CLc23EUTSBFE1ijhV7lygxk7X9hoTDVtt0sPK0NA",
-	"5opY9dZpmiR4l5g3vO1wJT44eLwHTc17Ko3MtV2wyRpky/ebcaSgY9BSaTqdtWUEFZD6qQILE7/LwtqL",
-	"czSD/IQpvRreTMNUtUcvNxeVks43J9B8AmnMxJGbOTfj39FbM8rsVSfoiFlqZphF0/o7PY2ZPuRa1tw1",
-	"5j60ktTCazTSQg6MQJ8s+b3+0ljJSO3Lnp0u/ByDpixRzXJHadgcWJXVMK5/ft1ZtPQGHTarnVdEaGFb",
-	"7+51gqMDRc3PVrte+bt2Iu/CEwV8XcTQVIEc0LGTkZdjI55NcY+FUywfeOmEAo8m1cWWNxcUsL0AEwR2",
-	"aZ35+TYhvD4R46dkOjkFbBjPOoxHfwTJRk7pqpFUJxDdWFmjLCUYWDNQxD1gLv8WRDliUunBUIob4IMG",
-	"Um7gLIVRjB4+mFBV4095B/dGs5tY2ZFqAgYneuQCIiFjI6mIVCsWW9uXgdKQKjDii3OxAt8j1BqRrvlt",
-	"ATZW7leaJQmRQKNJYXxvvqcaJw/I3YRFExKDhkgbeWkqbikqOfSaR4IrpozWSSTcSabBC7oc7ox6Cha0",
-	"vWtex4tw8yyul9uMOEkY1zTyK+vuOMPrBIykZhRaDlstj0sCVQ13BxpNGrSsIpba54IMkRZxIJsm31vx",
-	"iFsh7iNFxQU62PCMJp5xQKMJHCRA5eNgno9zASpN9AbkLUDe1lhTPg40xs1oXRjGmVHrUKfLHiJd6I17",
-	"JLwZ9hRQGU3CgIQwHUIcbu0TmiQuVmWogKMaPqNagzSj/f/+Sbf/s7P9S2+w/cfnl8HPr7/811rwLN0h",
-	"IsMCSiELhXayX+UA/KuNoD22FmCq4WHwzQBQhe7bRAzRqU/CDLx7NzAPA1KB8d5fw4p969VOi3CN4jb9",
-	"KlZvs/aiHyV07I0Hi8ze+oiWhK9IuGXoRrLuQAloyCUSEkExdKrVjVPZUramfAWtdvcEnKkErA1rWsqa",
-	"Tugc5KWm1sVWBvhwrh1+rS/mOTnooW+bvaiWyiLcMtR/2j4/YXogndvH/crT6TD7se04iQFdUelPXnaC",
-	"TrJbq+VPmVLQduSM4SxRsVvQwakfxp5vHfNW0HK7Feyze3fgynbnxiuAuBHvKmtbwL01zmEN0FZ2UV59",
-	"41oblogwUK213Cq5Lai6dSBetaon4JbZajZssh7YGHVxTpW6EzJ+mJThAsMGMzdKaTPZl8FCQOpSGSLo",
-	"cLh72iErwFtYdmXKBnDpA6YbTRIpvxm0dGXFIkqnZv6Wzxu904VDZBS58FDVvNQgGNkbAQOcCVUk/Cf/",
-	"I/Rh7zaEpVfLjGbUhjGtvuMUZ7MZ6PpFMl1req2cj1G7i0AKcvj6MXKo5DM2HdullkCnh7fOWFkNpJe3",
-	"ILeN4mDkRK5VgPHs6Ga145CZkZYNUe2FJGEc9q55iM/uEReW23PetJCEn699rO51Z4+40N4v4f7iOzEk",
-	"mto38E/z/HWn1+tdd0rPRw7t7KP+k3m6iJT1UwgOrdaE7MNNIGIoLCUgpZezBTaYgg4EN3JxA50YvYI5",
-	"nWmRKQ4l5dEE4sFIimk9/rqVWP0wKsxF7qgifgCMsy9J9209BA/xgo9E4pIWntTZ7SO+H+M59mNEIi1Z",
-	"6gv02kSTQSfFgIx1YFFn+Pf0mh19dVUVV3Rh1lqCLpz5I6WEIqZu5IRGOaEApmM+S9eVEXLqKCZ+rLQk",
-	"FBCzGmGz6qpfuoUn9O9UEWjj4Vkboc6pjiaPjvNafqvkCFhjJ8Lf9jHLbTrTc2J3bb0jLlqwdMtgAhfT",
-	"yr1ZMZC9rA0Ae0JERkZpgxkeJrH7QB/GBzGdK7cqm5z06uefVuQq5QFUa9LygyOYcL46LHqTBWEfTMAm",
-	"MVZ26qmvfOqfJnPrZsuDuK0koVgMEmISiztOulwUA21tKKAGyWmitnr1V7Y2gw2mZY09FukwKVBVbpFR",
-	"muq0SLKddIZy7x2KvwwjbOP6XMkSQdpxamHEIisb9mdms4+7LiuDbTwkK9hcPbxq4uNmCbOsqy308XlD",
-	"i0JD6/dOzcNGkZuwAU1AWstPmTaOEd9HDKThbym3qRduhT0N9zrMHLdEgULj+oQqwoXRi24gJjOqmfPB",
-	"tLpDz98d981q6u5PN0PrLV66581QknK7s9ZvX+WvLCCDGzjITqsEx1Wn78+3YjIQ0ynlcXtDWzbkgX0z",
-	"p8Aq4NiYC1kXIHHOIAKFrn241ySWYjaDmAwhoqkCEvsZUJmaUbQSDOeEErdYn2auJzDtNXnn40F9VvlV",
-	"MZMQ0LT9F4ULCZz7jpi3iXk7m1BS3muj6Jhhmq54DNyG2O6Zxi5hB4MbhIbAILmQMciA/EswbrdszdSr",
-	"w0dx3iA/zCIE8oNYjiFpzEQmWVe4g/mtfl8So0eMsNL91P9IaHJH52qfnL19++JslqqAfILhe/fn+/NX",
-	"ATk66R8E5P3rvo0MGY2mMxiXoy6GjFNMcl7P2+ZZgU/b0qXlMUWG1GCS4FWH26vdzsrk6CK0LTiWe96q",
-	"ZPIQncUdZ51vGoiaiRvgHkOd2/S6MxYGq2YJ5TYHYi1hrwTgx0DIr3w9GP3G7Ga9JGKtoZKOJZ1NnHU0",
-	"YRxNDnCvB458bVQ5ligofDUWAy0Kn2NIQMMAbRoKuBGTzEApj0WVXLgCqQcapjMjTqEfP1Uu4C/FW1tp",
-	"YaQkRW+h1h/VwCSXXbvlEz4y+JDfcp4PTShm6U4MQmtBaKSJ4KRrNmHJiQsyYUoLOS+ledstFUXGgpBC",
-	"5biJoBB4hlGHJXCGAa7Kjoo/V2AWtuKWN+6817luEEcWoucZ4prZSH45rsA4KSFq8Pc7s98idxerjcb4",
-	"Mj66dP4jxmnC/gNPJAz74TbicFtx2EPsIXz5iZhkK9ZYOdkFNHmQ9P1gkbZRIsVlLN3IMXKIK89UFzbS",
-	"ECDuJaqHOnFKxl8cbOkqT0Xd2qZU3qBGXO/MEhoIVeS9eyoglCRwC8n2LnHuIfTdeHZqI2Lhvj5Tyz31",
-	"AIH80jG0GlG8JbA8nLL9FpazEmzNR/voLWVDr7E1/+QapIFptwswsbH+HjRrwMNN76UZJaiRGSYzlFfE",
-	"WFpOhonMcSpXCBKXTbfV90E31YNqvcy1V7NiGRljqwhahYTkwSzLSF4a+ryYw/zFqFi5Gfah+T8P8e75",
-	"YAGV48EiJ2Kxj5f3vCbXpccCfLDhouvQXTLx10ihNexy8EDaxJBa1hy0sHKNRVZUydrA6MyCyGvA6OXZ",
-	"gnKO3Bszno0erwQZUdnaztSGV+cW2XYj2ccf5ChdolAf80jC1OhJaIiwsau2RMo+oWhLtJHRpUopegJz",
-	"QiUsV7VXyEX2JDMsCWqJN4PTImkUTjnf4CLllnCp2ftboY427OeJhPqCIXEjzbcC/EOE+ee8GRatNo6v",
-	"ZCXCii+pulCRZ2WfNUUG7O+ZWZIwRehQpJp0z98dE2tqRgrnQhNJmSHzkZBG5C2Z3rdabKbqZMt21uas",
-	"n9CDXmu633jR16PABT+iqzbirGdxkZEuF3W9EFkTFGzNTA9QJCraZ12konAzrjdwSfNZFXRs5wiybSyF",
-	"aAaGJ7pOcrBu0HklOl/BvX7IbeLVrrLZfT3DezvPBoqfT+jUcC6kVkapq5Jfs+q08JbVB/kUM7NsDYmO",
-	"CqWiF7FnVijbvIZjLvfREjrSIMmtiOgwTaiRd/O9BN7p6H1smBSdl2Nq7aPLllnYT1CCWh3okQx/FXFd",
-	"xSQR16QvXmqsQjml0YRx2JZAY/zCPL1Hwo/9k+M3/avjs9PB4cXF2UUYkPDX/pvBxeH//HB4eWU+fjjt",
-	"f7h6d3Zx/L8O34TBNQ+vzn47PB0c/n5+fGG+Ie6L41McLP/i4vDj2W/2Cffb4ODi8M3h6dVx/+TSfH10",
-	"dvHr8Zs3h6c47vHp5Yejo+OD48PTq8H54cX748vL47NTfPL07GpwdPbhFEd7f3j17uzNwHzXPzk5+2Tn",
-	"ODg7PTo5PrjCsQ7f949PBv2Ti8P+m38MDn8/vrzCcT4d9n8bnPcvLz+dXeBb5/1/nJz13wyuzs4GJ/2L",
-	"t4d2y5cfzs/PLq4O3wzeH7457g+u/nF+iAOfXxwenJ2+OUaQHfWPT+zkF/2rw8HJ8fvjq8Hh7weHh2/s",
-	"15eHFx+PDw4HH077H/vHJ/1fTw4tOK4OL077Jw7mNnYZ7ul0ZlTWTvVQaqP22xUHqXiThCR50p6NslZ7",
-	"GGZt/77u7JF/fr7uYEm6SrD1lz++LHPn5DiKLzd5iW15OXyEUE2wVnNAsNAcxrjPqJ4QIUlWzhyVy94a",
-	"0cWrrUhIKfnzfsXLK3KUy+c1XsGVCmnoBiehWTsmNlAH9axAVCuItrqlc9bwpLc0Xm/f6TV9eEuT9MFJ",
-	"yVhV8X5lSI6bBG8l+4ItC1a+1qpl5Bexk94f24d/KoRl5vJh0+aY4H2tJRum1pxK+fxs1Nn7Z9tFX0Y0",
-	"oUZya3kH17xZWPvLxbUHD8udbJinOEABjh4sfwQ1yjRkQxF3poR6kJHuUKQ8tnV7seSwua85KHNZo3J6",
-	"vz0W235LfF4G/UGOI4/bZH6GC3U3z2bAj4DqVNZtZZ+EulAjPzSynvYl8VkcEKEnIMkUpkOQViXPNq9I",
-	"l2oyFUqTn19t9UifFwBjNHofYNxNZ0QL8nJn93WhnuRW4BK0AuLI3nBmw63QtcUU+vz9qzu2VrfC01QB",
-	"lnLhPmcpe253xz2RrbjrDoMoLWbKVmHZ6pEQayWx2NZWoCwJ8eRCKRIIcZsKNBnOnZlb3oLrZ1Gyq9AI",
-	"szrw1YhyLjQZAokSyqa2Ik8F5X5+vSDJF4Bf1xagRZx0jgWPU+HycTb+/XY3Qw6q2moO7TWTo4SO8zHr",
-	"lBJf3qFNBYguprkRFm8hthaI3rd6aZGQXe5ksVLoydYXLPTAsKBYDkbHpEsXUCnqfvf14qW3mPm/qLD9",
-	"sVjR/IFMqba+7OG9dVbUuAKVYkpTnqW2rcIBl6iY1Ztb97XKgZTGCGqWU3sgbjuPZCQeKBsG0sRA3IVs",
-	"6H7dvFHfoKgNTznwzz7QHey63QxufYXmpf4KX8m5KoLUGEqA24SP2h02FcERd7zB7iJFkohUD2YgI+Da",
-	"kU2LvBSZJrAem75Ik1rDrqJJQyRE9SJYmc3exu1iluK9LQ/yyK57ordUMsr1esD6aF+q22RDdFvDbYSF",
-	"yVniCvCvnDZ/ur4CckZDZUwNfBiOR08PpyolFMDhcagWCR1alNbv8dhhRilXuOBGXiNLuETpxRQr1gk6",
-	"QxrdgI1bjaeMo1tAw9hW2LfFsEGyqa0ZKmaq1mmCMyBPV08h6lzqBu+ICyoemPcS0FDPH7B1ymBNBFrj",
-	"6Sq3L01XPKSF5S4TdgowfNz1WjyMzQ3beMMaKPmOP+s664sWkar4uGADWKFC12XNrvDS2A4YolSXCv6d",
-	"0kTZkJVB9oG5qNgBc7EnmjIMSMH6/Wpwx7A7HfA4+1vCGO47QWes8R9zFsiiEm0DD6e3IAfw7/xvfDD7",
-	"u/BQoot/10cWrnnPVFNgsoMoAMUP2nTqj6SugmS2oa5l1FVQWOvzkQfeZ+Rx+Oik/3aQ+Vo6Qeeqf/H2",
-	"8Or49O3gt8N/DNAjc/rWfP+P80Pz8X3/6uBdJ+ic9y8uDzNvRebuOTu9Ovz9qhN03h6eHl70T2oxsEma",
-	"zEvr+uVdXvWvjg86QefN4VH/w8lVaYF+KZfnJ8fmlzfHl/1fTw7NLuy6/nhCKWtVDch1rzBXwrEsuxTr",
-	"/i7zx+JZ38+ErDFzwL3tJ7ReCZn1bSM4zbGG6QpRcsEhNaU682d3X271Oq3zJYLS5lbd7IUVrnnXLFX2",
-	"nkoBK19AdQ6ENhrZSi+E75/6kNM9c+8ueARqfAK5KriyIVFb1TArDPGy1MN250mVxuWejkyHXF1kY6VO",
-	"mc+0u/N4DfOra4tFd1YNwT+tNtgYDFiDnA8rQPKofkjZPVWsAtiAFhWb7VpNhh93XRWm+vn1yiCV0kKb",
-	"QP/OqlcNlTt9PPZ6emAixgNb+W6NF0QS581HWlXt18AxQHdJKbL8oYlIpWp4yMAoojMaOWRveGTtFZqX",
-	"FPsPNHTMrysgmV+M+dvVFS4spwrA0gksQmoRLG2Q4/H6dAnVNmL/MrH/eOpFwfUY4deXE0sxETtL5cYW",
-	"ddDVCog8HgntOBvna2skbHK+Rnl/vvZW91jOBzLlDR2guOvbvN6YznC7zktV5uu2ko9VXEy+6kZAPSC6",
-	"+JsoHW7SbEmNSkgeyJibrnsc7gbY4EakumJv2y3b214FSxxLD9QmsrWjtL7RLTa6RTvd4gmTiypmy01e",
-	"UeurpKjaPVWT4AYzylOog0vbxCxpF7YqnufrupFbVLjJW89UA4qW2DFLrX39WazvTfU48XiZrmjV2hDh",
-	"SoA/RFxpQVWPMao8q1FkKTCe8nqooOLmfmiNmk9Ttfk7MeRv7Ob/W8u2y7I/86xPplwJjmLiJ+m+3vkl",
-	"LxWIEcdMEaoJ5Zgj0Lal6aME7FoKRSxZOznHPrsepPOAkpWoYk2xlQtgVSugxXrj9cQ5k0xIB8HySZ6I",
-	"O5AEO7zuE7NbcgMwc9kUMm7qePOYS24xCXCaJprhE9piirKVHN1LtmRqmrjEihaFZ23plPzMmni1DSyr",
-	"KYNONVHYGMcm1IYv6Iy9wJW9sKiuQjJLhwlTE1eIguLC97AGj7pjOprgmwgoFRAu9DXH+jxeOMUdKdLF",
-	"4jRTOrdla1IFUm31iM8lwxJt5ktb4efs6OLwnAh5zYtLchH74FI3v5LDOAFdVyP0SqZQofs7qoh7HovF",
-	"25rYgo9BEiTvBGzRYcNJMFemviTog6KAvw0PblVm7A7YeKJbhR7XIbh7vQ65v6vo2YcEyZYCYHNPUiH2",
-	"1SPgUtp+T2cPTZarCzytzrCkddaV61ZOxAhbZqELax9p4vLykLjWUqHLPcbmj7YJuUF9waFFVuWlggPB",
-	"OUQaS96vfPgConUedz6uY56Fq7Z4ycDlAyrMbZ9Wv6bJTftX3gGVeghUt3nYaR9/lA6swT9sC8MMHIj8",
-	"Vb9IHMP5AMtoLsOrmvSoKgIV5hlooWnSkjZjph78qq1ov9Y7Ew/ugTLYEzdsb0rvB+7CXPmAUREGbNbC",
-	"jVZzJAX418GwAT7VvZcXXLu6uq3/sZQRPJFruYikG017maZdLWXqFxj4aQN/fQadf1l7X1HSbMxc+JjL",
-	"qmt5wdZUvK1QsNiM/Q/3/2D7j887wc+v6nqyryH7ry3P5FJJpT+G1ewxedqIsoHLoX5FYojYlCbKXm/2",
-	"fWykYYViotKpS8ou6Xzr2wTWlILwMHPJp1W57DbhsauiX92cj+cFfvEbPrCMD3wsiatVVU6gcuVVpFwp",
-	"6eZ5zoHTq4zClv1u74OtPavnReQ63dl5FRGa6glwzSJqtBn/ZTxl3H/wvbBIt39+TG5gbknBPKKI4Ml8",
-	"n3C4BelmgHirR/ItkFiAwjKGI5ZokLigKeV0jHVPsQuMIl2r/uGgL0bWl7eNymAYoApqA2i29ojSdDRy",
-	"xb2NSs3AKPxSJLb0BB2KW6NXg6ulasawBSBHbJzarC9bBKGHIrzltBYkRh4vQqOSM2ZgUMtj3wFN9KSm",
-	"IPdCsb4JPjmvHWVt3KsL4FneNqyoeSxHw79/+m1V7aOKtJmMa1XCmwZV8UY3OOFUiwpD5uWGVV8uHsNC",
-	"MZllzMNsfFVMCg5YN/9vw5VNo3kM9/US5bqNokcsAX9prvSaFrpKVzsi20rMWQV9qicBEakGiYVN0JJW",
-	"Kry8Muhnje7RIpURDFKZtNpEyyrm5WbSix2kiydRf4pv3Ag1SpXWMJ3VtlMz4xkI+keyIrSuC9YYOFj+",
-	"U2+CtMtaEjCLiXdcDyZUTWoO8l1/e/enn7PK5FpIiIl7JyATuK+tSe4H9Val56mq7t4Zzh9UTRymQ4jN",
-	"4Q2mIoZ2uLKiIWRClSascmRkRFliC4SsDkNYh/r8jpeznt+GNl9njSLvuINB7O41146ysmOaJMQcjMcM",
-	"3LoTVEZpkkNBprzWhbGajnGIx5a1d8sYYObmIwcriorL7rAF2je8qwaI53QMxJY66p6/OUKpZ6vXCjZZ",
-	"D4qVp3/un8QU7//AYDjX0DZMf01W2q76fc4J8/L3Dyjn8JV6jrv3s7oCBZm7AM4KHy0WuC8w4CDn9OtF",
-	"z+Qge5y2VLiENspSk5SaA+khcTNtmUSlhtlPOzUrKZNfzrclqzYHfP23Nn755ahxRdv46mtr8Z4nlHFb",
-	"1VjIrJcS6TrxSJEhRGIKJHKCrG/VYRshl4OFWlVcruuH/VObfth1HZMaO+TkmPCEQUNlGtyEDK1Jk4u1",
-	"6mfAnQyO7ZiUsh+c+IClmlnSULc+k44K42ks9Tw1b070NDHjxiNvHG0YJPUasx9EylFmdWuc+5iPQT2a",
-	"pdtRNgkuK1HIAspnk1dAXVDO2lNvnM4StOo0tCq2MgF69mkigcZzwqzH/4aLuwTise22s09Cv4Cs0Anc",
-	"M1tiU3Coc/RX9dNsKbnSvxQOTWk+GRNryc0KUF1l4rAj1i/q72LYqBjXa67ux0cK9Q8q4LbcqLJyzuz9",
-	"7Bprp3mucyx/F8OMvhdq8T9Hy7BmLcK3iq0LCxwUbR9PpudEE4jTZM1TVT7MaSVgXcBDndrgutnasTIc",
-	"7VT2mp1nRQ0oLbyRTg49g68SS/u9LiWs7AJZzpLzvdm8AHyrcdFPKkEZZrERntrffBnOLlxTF+wWJPmX",
-	"GBJEWVX0X9BbyiwLCDoR5REkNjDJR7rELpCAyhj/zgUxCVrO3Zsy5dx+m2F3gzh0XiD26u3MoSFixEdp",
-	"rHBG4gj+8XogXQCKjI8Vx9wwG3lsJVaWIbUA7n+nkJbCGJvO1j3YNImWDG5BXkZC1hyqpPxmkSxebtsI",
-	"bfOrFdmYItIP9ReFob/1Fnfl5ymP+Ov73Z8I/ka6NzC/EzLeMspyJBTjQBSbsoRKpuekewuRFrJYVanB",
-	"s49r9zPWb/8SqIwmj8VpO8oGpVeitAXUO6YbXXXtTPBRweO3/Ggy36AN7jV41YZHlYjCAMKRQWt8xgLp",
-	"qaERi9SMk8l8KFlMpiKGgECibBhBkWrw0V5dyeDGlseWGNbf0jJSCfLDCHxrpwziyw72faX0ngd4tsyg",
-	"Y4HQcMN5OnpI55OK0lHtqJHMCW7KeQiZIv6FVp0pR6lqhW7O0mEo2sGiDedAuH0JDKeW85oWa6vtfc6U",
-	"WbNrv01FIirl3GjMNkhDZC07DSbSsWrd6bfGFvqyzhYqZoObSqWCxjCt1U3cLHCWoV/TTVnjynyCA54w",
-	"vY7CmbO+Gsn8UciyiA1C3AxKfqKGC9IO4aZ3O8pfX/QB1wP/ypaTX5p11Byg2Bts//HX2uDE34YfZomg",
-	"cU3xZ1bN6csIeMg4lfNOsCrJbsq4R92a1L6ncSxUbgQ6VthO1pJfinuDmJjNkK6EGVCbpGSD+c2TyjxK",
-	"k63HUObuzgqrkwVm3dGeiDHjD+PG2N1moRjc6mS0GVXK39EZ3LMvy76Ql7vr+TPsmgpz1O35fd4AoyKf",
-	"uAuwPc0fTKguih9VLHPmz1oSbtGK/0lMda1DHjRImc7qc7UmQChXdyDRkhulmqiJkBqz0mza2ZDKsW1X",
-	"JaSLlJFAp/Z5rzpv7ZPQwSQkE5HEitxNqDUPK2prWi+KtRlLX1wU/kQ0jiGFNqv0C+2GcK+lTQ0IkdbM",
-	"qsRolBhtw11YW712pRJRsrJq9nLZ3T14zEfCZTu37bRyIWxOsuVMLV+6tA835TVWOsbjanKsDAoYn81b",
-	"xoQSyi0hpsepV4UWNRu9ahmYH+KOL/CgAmv9WxuZc1m79bdSpC4M2hGcNxK4t/6iiIRIyJh0FQAJx6DP",
-	"7S+WGu9cxLUEGhOm98nrndfXNuX7jinY6hHbehOHQNsDjW18cjhL5UwosK3VaBozDTGhioRu6p55Ntwn",
-	"DMOgowmoa64zboFdO9VcaZhuY4YQue64lfki/NcdMkxEdIMTMJXFYWPsn/NfuX5HyubSruSvbs0lYblj",
-	"WKR2PTLqA+p8R/sKHLoOENkBhdU4gt11YwE8nixBvye0YBdIfmPDXocFXLgbJWvGojBvKevDVat3l2+L",
-	"muhNkFBEahLRKdi+hN0wmlBHsmbcOEN8nwbBpOMANpbFL8y81gk6t4LhrRL7Jtm1C8yPs0Uz2mKU5VoN",
-	"ac9GEma/psnNEWVJWmcLxVM5qNg4yl0CmnoLrNc9ACd6k3dDXiHXZsv6Y9m26h37pT2tu5DmfPm2RIer",
-	"e+8fXl5M7PnKfjXVg85g53lDDfxuMegmS1qtox2bF+SboysyBu1rnXCh2YhFVs4ijCttGLgYkZlIEtd6",
-	"vRXLxKUe5oup9WuvVdq2jDh1RouHnXHrKrduSz6/6rsnyyenhto6CC2ovdgoNFPen6pP9JfVs17mN+dC",
-	"UtCfhFvk5SfcEpYcRk6Ti6jL45lgdTkvrqv8B8natEHNnq1bBuOo5zI9fwMJnV9CtKy6QE5CStVlN1eD",
-	"RJtKjeLmjxI6PhX6yGgDLQm30q7nR6bDt5h8lDTEo6y+5OtHfd8ygroiKMkh05K65EziIUG6mXTnkjZ9",
-	"RS7bXdr29yv6WvPVnL877icg67nLiMXAo5Xl21YUbwNeo1we+L65RIxGCrQR+0I6myUM4p5hUiG5w10x",
-	"TYDHinThPkpSxW5hq8EnranUj5jIgM/s19zlqApSqVX9VJ7IFq1VhQHMQ6T77vi83yeXdATkHZVDIbcC",
-	"Ar1xj4SzieAQBiTkdArh6kpWrnaO3aaFalA8pDoMPqdjxhvSKidUDabO7bmoDSVsyhpCpzjc60GUSmUJ",
-	"YnXyoQ9fqYDLfE2mVEcTxscExZnAlouKJkCxoACmlLTovGRXG+R7qgcGqtJ19V6iFuF37vW+ffhL0MHy",
-	"VOMW9YP8m9nzX4LOkEk9GcQuXqmkbn5ls3BCh213cGIeRRYce3G35ZvvC2+YAWRNKUH7TOINIZaBtLLe",
-	"+nTC+vLsbU3vMymGSQuZ2m3p3D9ueI9NTW7x1iXcP7hiclMNxmMeSSwJADEZzp1ryuom+7aWHLNsz87q",
-	"bXQN9fyYpklbGHy0D9capzPYu/Mp4bwFWQHmZaQqEle2JIeqgafXhza9LRNyfck/TD/GNaAFMxZ7JMQN",
-	"WYtkiNUNQgtqbfhXQMI7yTSE1nqHFy+eQEBCtFXi90Xrie/l6wsl4OtWFq0PrVhgIzWxAkAs4OZYLdDw",
-	"1CCv+CCB2pR1NsLYfE664Qw4i5hRU0lXUjXZCsuOyrXsjauqiLodPM6V4Nn4xo7YZEd0EHor6aNvOxwj",
-	"v/Iecg2NzRBZCvtiTRb3u+FRmGDdNezel42kmtDIpg8XSkdu1YX7rLwlyr6OlddBqtpeHZUDLMyTj1Lg",
-	"Wiv8bTWQX4Cb5zVsauRY5VhMkbsgF/FMZQk3wWmehCAtum2osg1VPsTL9xi6fTAuL6Dvqp09oQOpilcb",
-	"L9I6ePYgFHs6jabMr06F9k7VUapTCVgGmQxhJCSQl7/s7GzvvNzeeVkuCtegC31DheVpinKv8sl/RT3k",
-	"KaT9Jul+CXKeuCNchw+cDRXIW7pYQ722sH/NMdaKyzlmVCXmWChbGG2EplkezQlVxFyoGozkPAVtUJVx",
-	"8tPODpmOya/Hb55KeF62pSIcVpF3xXxI8LiJYmOM4UrokEgMt+0t1Ar3uJv3TPv1vBx+0IIANL0Bvpaw",
-	"mHJrdcqnnU7fjcsTv9pdVtsyf/Pl650Xv+ysueh63PZ+gmxDS3D7QV0/dp+RFX/PDLUm3q/OCrRPKCcw",
-	"nek5scsmEqbiFhRhurd4wj8kJ35Eh41e0Ry/+/L1f3v9t1c/v/5vyyPzn4b5LyuAWgVLkeE/h13h0sLc",
-	"q0AjmFLnqcD/MPAMm2Ci8WNRKwo699vm5e1bKrEMO/qgs7GP/Hj5V++rX5y5OfJvPvjZCutMp1Mqa9Th",
-	"vu22YYC0X3Al2FqhRmQiUcI4koeL5Vpk3A80ZrdUip/G0vpI6+cKZ0CD9bHGatjOUOiO6+k1G48HG91m",
-	"Td3mY8a4nkSArGUpE/YGtK3gVOcbTV2bj6a6/8s5b6XxDeO2gtTMuQ338V9l5VAuOBAqgdChgpI3LIfL",
-	"yI1Q5xvwJatikFayFakm4hZkQmdqnwxFymPrOEAPqFEbSZdqgkVMzdxmVZGIgWCUQ/s8lvMJcztbWTQl",
-	"W3/gQVt7+oUzeaTJqni6G3JrJLf8BL9yeMCZ9dXTka97jabhHAtR4lkcdXU4gBvYVfTEGr1rDVtfG67i",
-	"+qdGLiV0NgMqlTd8IGXVVpJt05fofMJsW6I2UQE+3XdFcMCEPcRI5CFQaWvQJsHVMLWGDFeXwWqe2CfU",
-	"OwAsyzO6Kgr/67Ae38SpoFT/UuFCqG7+OwX3uyHEBfA2lc07n7ALiGnD/dDMjz/5ZCgJs4RGEO8TNaPc",
-	"fB4ZVBcFLmwmfxJuuxRtcSq8aYBGE+KWnq3PXAzhP6/+cX74R5sgFYt52f5Xge7RbDw/hA0bX8LGr2oj",
-	"lvpkITypGsFU9Ck5QXoMYizpbIJl/51NAYOZsAzhPaYc2yRNpbDTiuS2iniiJ4NZgm1ZnFOvE3QSFgFX",
-	"aGSBCYsS2w3s1qYUpNIMgz14hkxMQUucdDYRWphRxjAwkszgb794/W7QUJfgAqt01ga0Yvf/mu9nQumx",
-	"XG2BeQMz4IbNzg/MSJjWHXvf65ovSojZQya0ORjrvld1XPoN+3VkG6nDqrwQcsU3GcNY0hjicM+Fovg5",
-	"SJwtgDBF0pnN7uJEzOzdg+Jm93/inAHBPeUR91sE6z3c8aqbc44YY+c06p7QA/v1k/SKaOoH4bBmFe1d",
-	"wEiCemA5DGlfHmhxA1X/w+udX35ez5ZZHq1+sWOmNMhHpotXyuvbnLpE3IHcjtBilUWkxGJKGTcSEtOK",
-	"HL857ZP+5cHxMTEnQ7rh8P/+v6IJyJ4z6oauxq665uE9394emh+3b25p9sA+AWbYAFEzwNwLkoixEcG2",
-	"euQCbC2X7uvd3S27hkhwLUWCbTQZ9w0oLVpgXcrIR48q0sWwzf+AFNt3LNaTrcCgLuO3NGGx34lhkYGR",
-	"V+g1d18ldAgJmTKsFG8B4wej5GAuWZKwiIT/z/8ZEjoVfExOqDavgdaYcFVOPvSstZqSX1MLI0kG3lxT",
-	"7cvJplMjechlECErAFKXjfj9lQIoXdyLLL4UH7vchpA96ZYByoeStArsL19MxQUWE8oXJUmRJOJukM7q",
-	"w3QnYtZQVfLfKchqtdOVBedthnhtGX+XEThmt8C9mIrZti3Cc/1a3HrzeWoB4tIfF0VVbFWU0DgGuWdL",
-	"Erg+S66VUdew/W1h1AkMqtuqbcqk0hlI/KZ4kbgkSztSISovf7r2Orn05f4O0ChfE21lI80fVYTUj7HU",
-	"RYAZAbmfAAi+5V2bUsRpZBt0PKBLRVbd4XFVaG275FWU9gnrSR+4hx/dN2WQXUuLJWrLffoWWahNVhss",
-	"SVAyUB80Zaq0DsDWYCTT2iYk78Qd9kd2ppBi8VTCXNVll8zwsLOdithI+ytA9fBqs6t7ZVRoqNAwg03h",
-	"P4LDoKET1tM0wciOsLLL8vw5+pbxptgFo4pzdcBtDlWukFlQZB2LPKCMNgu4WsdYK3B+nOpdZXwb7btJ",
-	"A6hA6kEFPh7IOdduRFol80od3aMD8urVq19Id3dn96ftnZfbL3+6evl6b2dnb2fnf22h3JuIiCalB3Z+",
-	"2dvZ2XJFQDgpEBXev1m4Rt2YZQnxdcXEuNOg3xV4Rj58fwqSRfTFKdwN/iHkzcqogSoilHmDP5IWJ/6E",
-	"jsMaqtt4Dh9ChQ8K0nn53dDl44hiJd6vhJ4EIyjXSLujETaVHxhxWg3UhNaVVT28p5Em+CO2EFaoXhv1",
-	"07lKpFF6Ur1F7iZCAXFJ3S7wRa3qHLzC31Q4tIzmKsdq+w4O8vbHi9MtDBuz0Qhksz9s4QUOd+vN4MDQ",
-	"SuksPBtU91OaurTwOsKpqz8xAG6EyrheJ10qEz9QkMzesqfXNtDkUQJo4wWQr2GZ9JjJhSWIFeXIWmr5",
-	"ozX5PakA50l6c4O0vEGW9WhywnqlpcCSFk2XoC9EAg+0EreoQGhLD1YtU+bL2q0qOBCcI3LWGPgj/1u4",
-	"V/CiYxEd1+pdgpq48pCF/EPfzxWrxSxGrkVJIT2rVtNWbTqlYxOI93T2+M7Q6zaDzzdQDDKzC1+JXQoa",
-	"qmOFiKkO1K7kpq2IgIZ8AvczdK4ISSTcihuIA6JAYjm7SapjcccDooUgKhF3W4tgn+bFUp/cW+LHbrF7",
-	"c3QfZvXpIyGyUKsrh3voJUJzl2WlMekyrUjI4r28sRQiI4tr9mvebGi4bSNRsvJmVlHPtXRU/X1TEHEL",
-	"UrIYBgp08WP+hHMNuDcnLI6h3oiIrvZ503X6EBxuUzYno5WV0ccemKQ7TsSQJt7MuFVrclpBJAj+PKK+",
-	"bVt1hyHq1zS5WYomajBMk5scWWzOUZIQF/aT+TTqmdCD2MwSA+HX5UCe16wB1XdApR5Cnb4fTvxv4R65",
-	"AZht04TdAulat+7l5eHg3WH/4urXw/7V4PLw4Oz0zWUNwX1dEOSzBUuD083WmdJCzo+5b/ZTBwL7zIBl",
-	"DzmcmjKlILa0ocgdSCAzmXKI9wklNZhIrCdn7XvPC+/rgCToJFTpAa5t0LqF2XNeBMWrMb8Uyqtc3GsL",
-	"9L2AaImkIqEoq2AsWR5SaNmulVjcvSpBpVPvoD6hSm9j5a/t4zfrHpvFi0ENay9A3CNXEf+e5gJ4aiGm",
-	"up2ata88rDnXE1BMPcQC2q4PfD+NmchbwasZ1GHFS6z3a55K9n2VcFsJFcvxYiCeUYdVOa2maFbo/bSk",
-	"vUul1e/KsMgsdmchWw8DYFhsFxe+PbwiL+iMvcDv7b8qbLWFh6a/NYY/XhnR83EKKA5xTpnc6JyNNJPD",
-	"qKGMRx4atMiBUC9QA1Yj1V0avhgrknLNEustxuFIUaVoKH7mw4jWG9+9tc4EzVvDXwbVUodDoBJkrYSN",
-	"3v0ViPJB1XDDEpSrSystpATwWii5ZdSes6Tcwu8SxtPaImUPjbdv8AAvxN+3MEBmIfUtnm3sdXUnZNw+",
-	"dScHzCch45V5JC78uBwNb2dcDvZPLkbp+4V5PYFlPB+f82kN1NyD9WbyhQl8dNZyVubCtYqAXQ7Q2rD4",
-	"OJVZsFX9fowwtsbiRzRJhjSqaW7Y5wSoTBjILIIUS6B9PDs+OBxcXl0Nzi/OPh6/ObwIiTXM1XcmSSgf",
-	"p01SsR+5Xm3O5sUyRtqBZggx6YauSUkYkFDMgFMWbtWmhijLDuoisiSgPIt5EmF2jajQxoSoG8D2Q63z",
-	"BxZZ0JI0glZJABnogvzgCzArnN5KVHqkpFHCyo200ShtFOGUSekVscNQZ0N4HmbsMz4m3U/9j4RiVf99",
-	"cvb27YuzWaoC8gmG792f789fBeTopH8QkPev+1bfGo2mMxiXjUrNncCKhFnhJTOUMfwDthvIrwfn5PV/",
-	"I5qOSTcEbggP+PaHy3Brv9Q1yGxizJmyIcT0RpFDPk6YmmAOdkWcfvnzQlO0Pz7vBq++dLf/2d/+X65H",
-	"2ufd4G9ftv7Hf22oOelaVFeoeyKpAjJhXCvSxWT0gMQyHast7NOQ16G3zIXeYAHbaXWB9e7knFuUmpXU",
-	"Fg25AJ1KTjwjwpB9vFEzuz6TGNRhf8qvzBb9/C0y1aGiNfGdSzFi7d0iq9z130NIdJ13/YOTTivCxwPC",
-	"HrMAvoV48eXx4Q9uKaYGtv1WQxFhqvQgEWPGHxU42t7B9VQxgR5qOZCy1lr5lpeF8pV3/kfDoT/uWrMK",
-	"y+Y2a7jNDHieMPTKQ3sTb9Ua+h9FRIdp4kqdVOSIOK5tQwhymnf3jWjiW/+BBMLhrt5ikBUrr2sfqDTR",
-	"OCq1OQNTOicTegsNpd3No+skTSzIvhLjce3+/NJWQ+jxrKAA7Q1aNqHlR2vRfhy03SC+A+QG1MtAXZ/W",
-	"RGdseTpLyPhI9NwjYcYR+ufHpPBwrc48TFkSD3CX9V1Zp+XWBoVSxWKwWGZoWQmipui7vC65nay0qNI8",
-	"QQkUtXAULIJ6KGaS+zLzw19U5iFAl0G9nWMM3BkyVopjDR6vpZaSRkGzaEKpCd+bW8lvxZqqecy5iaFY",
-	"AKpoj3CAa4S3ERxq0gW91lUD8avLglLm4lix6I75a44FfLR0aTrtE/Ksk6e1kJLjyqp7yg0cFPa0FBiP",
-	"5JgZTDf8spFfGhid5667OtuLFoNZQudN2taDTJV2SgkxKeIw6YZmupD8dxu6Z9T6cWrjzGKQDdZK73Bd",
-	"w2ua0fhK/LnEJxd0vIVmfbzqBLXSI1YQsg1e9wnWmPcdox03UAvVh1trqA0u3By03pXrZv7vbolVDt2i",
-	"20kzr/N9OO0pBAV0KfE+C/CVxe+q6PgEDKCI3Bs+0JYPtAuXWGX7WoN3PLWBM+M73lFr1tIJOs7kav5C",
-	"F0it57YhhuMgodMZxEQLstP76f/9//8fu72dUrjGSxd40ZwH8gDG89hIjWoR27EARYY0uvEJ9fUcYf18",
-	"HYdDdrA8Ur0qPWpnLVzJ3+DeoEBdFy8MuSEJ0FtQVkSPYZaI+RS4Jt0oEWlMfINErPkeQ5RQwxK1TJXv",
-	"5bGIkNVgXKUxI7dUGbCSQh3NazOo3zjfk3eO2kpyNEnqfYwrfbeJoLWmi/cihkSRbgyRsPVq7JN513Qp",
-	"DGvotUrLbhSYlW6IfaUsYXwc7mEplWyTzrm5T0JX9jbcw2PA5kYxUYxHznlc6k104/IVbD5DyuktZXbF",
-	"S+rnNhTPxqP0Cy/gUiPzu4CEzh/YCN9oUnjcrbt+PUkH/KDYnH7AYtRYQwU8do25Q9J9vfPa19+85jaw",
-	"ZL+5t32lEf7+0g71Wz9si/qgozOvY+Xy+dvOAxrcl86/NHgjujXxR2ReA5ok4q4pNt/TehNfjATXlHGj",
-	"EoZ5AAD+FmLI1UwrMgEJ62mF1lNav6SSjtpeaaxcFqvUx3yWAhCyhQUV2K0A/ROIlvmyN1LlMnA7kSer",
-	"6AeplhSrUtBkiucG1Iw7lEyZO+COymntjZuPh4Eouk68WF5dxTLc9sJX843oRcTKVV3n2HNXUqWCBw6w",
-	"HGp2l0/oT1oA4Ma3tBYuL3MuDVOWaMYHaztzEBciRhO9fuks9+K8lUCNfbUe62vKpyyvO6gAoDRdC4A+",
-	"AT/eOKPWx+OHFWOWzY01WnToqbQcmjLuP7byc9btqlztYkmJ/GXxtCu197K09dFViGBoEeBwR2x5A9Kd",
-	"gYyA64Ck2FD6ldE/2ZQmqq4dOgZcRqlken5pECzzVf0G836qJ3WqvwJ5a5T//vkxuYG5swCcn106EwBN",
-	"9cT8sX0DcxXuY2HwSLvoKaOqYacKo0iIBAKC/mJr2DA/qkjMbJw8M9NNgFpbn70MO79v98+Pt3+DQoSc",
-	"XS36wTAe3q/bfjryMP/7p6sFcb/Py2kAtVvBoJaQCEnC/EsX7R72yNUE7KKxFCYqKpRfc3PuKJajxoRo",
-	"hBYCl65rxESlbYE/JzSSbmi4VujL9oW2NF/+2bXg9R/zQn2h04aQRyDR28SADEQTrWedL+a0mXOroZwe",
-	"6bzxlaXNvlJMaVeH2L6n9l68GDM9SYe9SEytaYfiYy/GVMOdvQwWvXGF8RBV3tqH94iBH3DtKvUFthpK",
-	"QIqqjEOWCBHjov/WKaMqMLC75r5jktHKE4jHgH2BAjICqlPpMl1J1xZB7J8fB+RsBvzI/vri7Oji8JzA",
-	"LU1StwJqtLsEmSC5vDy85j6RPytwQfovfvXVWLYC31s4wTc+wfBSRDegMRzQehyv+TX/L/+FHJg9cdzR",
-	"Nd8mh5hF+vfLs1MiHRsncG90IjKTYgiKdMMXtmx0GJDwBRb1DbfMn7YStAoDYpdvprKrVAalDMYR8te/",
-	"grvI/vrXPRJ+vvYs+7oTkGvk2vYvZNz2T8+7rzt75PN1oXan/TmvF3rd+R9fzDcZh7/ufAl7uC0zmiIR",
-	"lXLuwiMNcMi7q6tzYouC+LrHLrWfWP5jT5maZ4YJkNBoVaHZSDf82D85ftO/Oj47HRxeXJxdGHicnl0N",
-	"js4+nL4xH67Ofjs8HRz+fn58cYhfXPSvDgcnx++PrwaHvx8cHr7Br3u93pY54Ek6NdM780EYmFlcFKwt",
-	"YkHCEYMkDn0fXpDYcEpwCGwDbGs8VG7LrsyzO0SzdexK+/u2C93cPn4Tkm7eVPsvyhbJJWPghjFgFyvY",
-	"skP/vn0gpIQE4WzexDkuRALK1gUWPC8D+mAmUWRVCVM651WEFLlVmLPRcBXrwlClKZ1byxvTlg/5Cuc5",
-	"c+nPaDSB7d3ezgJvubu761H8uSfk+IV7V704OT44PL08xHdQeNFJhU0V2Uohd3Ovs9t7aV9CM/uMdfY6",
-	"r3o7vVdYOldP8I570buDJNlGw96Lf93dqN6/XEb7GBriC5BwP8GQ/AZzcpn31LB3h2JjbvDIXIkWh8zX",
-	"Cv3g5jc0ec2nlpBpksyveTf8+6erQf/k7dnF8dW79yE5jN9c9g2eXFzu/vTzVo98yupGu4CGd+YHm/8C",
-	"eCJoXnelMiZUQnzNFUTS/mgtaLN0mDA1gdieTnbWx3Fnr/MW9N8//XaJCVwWmxE8uzs7/ppwyVmF6qov",
-	"PKisULpKZMXx8fZZhKmBlgLdK4kinb1//mEkW9c0rHNuNhCZZ1309y1INpqX7m4sOIKVDNDdMun8YUa0",
-	"F7ZB/xdod9xOhC12UHvIp4CYjdVdeuSIJRokGZp5tJABsW0XAkP2WM0XiRevAGkuhh45SKUSkuQ8s7cA",
-	"bqNP981KTgTWLZhRSaeg0Xr1z89W5vl3CpgB4GgHZ7fGvRzeK5saN47lLADZSOXg+dYjeSD4XMCnG7Cy",
-	"05Xh5QvF1rhGZkyxjYrPfjfMi00hEywrsxvJrx7AS/Wjprldn9+V06JbcP1J66gtx6QXJxiC2eJBi7Cd",
-	"L388I/V7bC9Zkmq4Qd/QDZbHAwvEnuHgr+1K6ibIVvziVxr7jAl85eXqVz5wwySEZP+B2L70avVLR0IO",
-	"bVEb88bubptpnA/MCDiHXBvm9iXo/NRmtkurZ30ouKIqTPJzSeP5p6/l/ceXEve8BCqjSZYmqUkixkVm",
-	"abjj9oxySJbwzBeW5Tayzk80ubHiwd3ECAbRhKJwERMJMyG1KtbN4lrOXaXDCVUTrKLK+A2JBSj01U2p",
-	"jiaLzPMjrsEjVOe5kRanc+8vw1zXrzR71rUYJl2aKJHJkw4kTJGhNBfWVu8rIuszIZwrE1/GN3tKZXz7",
-	"i7InjTBoiXyRkQlfWPu8a05TU1kTBXFMF5vRyHaiEBx6pG/djHUiz4EZ8sCM3skaG/wq4vmTYQ+OjbNk",
-	"bKlsTcLGW8+IvvkCluFtoTPXVNxC/L0z3Jct3jin80TQ+EqIEyptveDXL39qszyVzgyjgvg9xIz6Zmrf",
-	"IZevJTo8bMtmHGKXScx+W09iedm2Zjq7cN2nsdScE3IsBw8z4tu7gXloebcRv8g4EUPigqlIN/yr0dL/",
-	"h/nnn71e749wy6iftrBWQucg8bYQPGuhhMi/lJCPs4U/OzXnU21IekPSX4Wkc5SzNJ3R3XDuqWotMlea",
-	"6mbd9xykI8OuuZHt5snJy4BcQMwUOdnd2iMTplVgC8GpgCj2H6sDT5gmkmoIvEFvKIHexOKOYyvdjEE0",
-	"2B8QtS9xdc9NQDjLKlnOAIopzSL1JxDR6nUCBEZhoy0RyRnYt7OakbWodCZjkLaP5g3Mi4aUiGoYCzkP",
-	"bFFKljA9D3AZYAQ3Dfd6n0QLVhRidEflLgYzd0BCxm1QXWjEPUUYj5I0hnivMLJ1LamSqd9oFxhHRjkd",
-	"W7OmBGrrsChNRyPSdb2V0GI9FLewVW/FOXKVJ1tYcPy2S7r+qnKbB/6lRotJvtO1Bv6Yv9Y4dF68Ox93",
-	"sbTBgm9QRhN2C7FzwFAJxBaBJSlP0FI3YeiuMJdlk0mEukFKc1crNqxeywFVsM24Aq6YZrdgm4Jb4SQm",
-	"dEwZV9rgZ1BMrwusc9Ja9ly51LpF/nupxWtFBN+PZb8xKNPeduOKzG4sNw/k0kHZ+97Ev82BlN2dCxy8",
-	"zKv/+BI0SPa/wdySavjZ86kvvc+K0xvAQhBfXGCu/5GEKTNC/JBGN8Bj86f1LzmmPLZ8MgyueQj3M5DM",
-	"cFnrPxczFfa88yxNgNwyYb1e6MQkr3d3jbTA+NiZiyCJrdvK+l4JU9c8CyDmce7aIK4HHFbJtuWbEzEm",
-	"XfSTCv/r5eWh85pu1RoGsLrFka3X/ByqhBnaBr200h5ePunEq8QeDncIvu+dend+Wf3GgeCjhNnwnI2S",
-	"scxugChPaImZrOQlS6TCF3BvwNEoHPaTJIvP8OICOsFzgc7LclvFgku+3LzCxAN0xQpJ/tF/f7LveEUC",
-	"JGRTM3kead6lxJfrJXZhgWEHlLg8B8lmJBHKmp0njI9rhL1DfG8Ncc95cWrllw7SbZ534j7O6TSpSy95",
-	"7ovd7g0xpzgQLudhA9WyFgt6EosoNZdBb3PZr3PZW9gW1J9H0aclkWZLn+UIylCXTZhV2cVqq1Xy6nES",
-	"xjFCBfM9rId5j9AE64c5supd8769m63R0CEwNkXnvqnFDcBMYRCgC+XokTCW84FMeUi8LUQVnUrX3KUX",
-	"kTvJtJ1n0Uo4XZN+3ZzrKSB/PKPEMH0iIs0G+qqWy3zmlZZLg2gWP0nMYtIVktyJNIlJLLY2pswf2JRp",
-	"z7SdorKMeWUBmdsuGPMFTZJGWePYNt+0BRz2jYjg7FAuKNH2pA9dG6twK7AsqhzWU2eQqg/rSZJKx6yW",
-	"/Cbrm9aOnhqbtzVII/bCqLdW7LYJqHGbKUTDfovQmsVVbIJsmnCivb0m6zC5sdg8rxCXnZAHOaGRFEqh",
-	"oFRljAtsbgVb/Gz++2IZYH1bn6L/NmNymIzh9apCZnbJsILFhEPX5Cu0tpVFBvgGf3emkwrPW0Ef5qXf",
-	"YH5O9aSOSF7XFDiwi/mqaoRdx/I3ToU+Mnrlj3Q1W1iuawAImqOkrZTvc318B0Qn0QcEY6JsXyKLjeHh",
-	"FR1jqZB5yStUYxAg3dXOnapjp0ahfwv6ORB156ta66ylLnAJUrgEA8jmM/mLyg9hJCQJj0fb76mOJiER",
-	"nJz3rw7e9er8PdmV+GVDbc95QbwFvT4VznxX73pZKTOiKzJmt8B75Gym2RR9vkYHt9QZzbFTWFxEiayF",
-	"qUEqIyjMRSqvua2C8frlbh7WWOpLidVVbF/8MCtl6Up3DEU8J93XO7/Yd5nR8UYjkFjLw+ZQZnejuawI",
-	"3NNIJzaS0LbMdiqib489NMdPMSaiqwBILCL1YphGN4C2gGlca+W3ldYfzwGCOkpDcHV9u0gf92ldF5il",
-	"FhOrP9RmN3r4N8nrdcWQntHwYHvGfwNzwSrm5yq5/RjuinVZ2fr+jRa87xwbA9q05CPblnljtFguGVk+",
-	"8ZSuESumv3B+j2YTbJ8TWgyl8EKOURpsgPwI3RcowysfY4HJywlGyrhwi1JPnDITdKEaP74cVALURiN4",
-	"Arx3qGEQ/4kQPg8wdnFlS8L5vTRvYxLMPlPk9Aa5KSeF2ETF6UxNhCZde+XbN2ypN6M/bwXkbsKiyTUv",
-	"RRQTCYadKQw1ptHE3c89cjVhmG4bYfCyfYpwcbcQk4zys8/wFxIDoTMJCJM1qabmrifDOZlQHrcMYrZR",
-	"XzaQ+TulyHIs9Iq8mDeCw4Yin4AijwxSlnGQaOFRdIFOH2Y9epFZgtoEdmojCmiX77yft+T3YyAtZnq7",
-	"uaimVN7YYuD1sZRn2fSPlcp/tOg6v/P2VtsMzH864fdPEpo3A7mNvVdygsCu2091o2bDvvicUeLgBuZL",
-	"bcBXTo8mY9C5JfgvvjV0wZRm42OXWXk9zj43sV753a1nIb4opb9scP0xt4+FJaGLSN3GQJXW3CPv6U3R",
-	"FaFAWnGT3UNMDBIC6QppzZTTNNEMDT7aBaEEhHoL0Ja5BgWHa166j0jXdT5ieFe52I2tgIiZLcuVzF2j",
-	"5tB3K6Y6rBPOzlP9HWD781h3/KbWCEh9nntvlYrn0e1Pd9ltrC/NXOcSzeHrs5wWl+eifNwqgKTEPgTH",
-	"f8CFktSLtavDQdZkH88YPfIdRSfk8f5qc4F/7aiEOjG1TqFsSicJ3SMhmdKZylw1LFblQpXKVkcTegJS",
-	"YeinDfRWrj2xq6ExTZUmKp1ecy3Iy52dHgmz1ZhL2xa/IxdHB+TVq1e/ILm6SmuJiGhi6ddHiYrRSIF1",
-	"DBPGrzl2Ef+P4IAF7LuUk+P+aZ/8B6u++ZJbH64OtvbK4zGuWGxElpjOE7ObbUVvsb8FnWGOimuqG9i4",
-	"2AnVZEJnM+CK6DsWAeEAMS7crqhH+tr1NTbDYxkVByWjRyPlQXzNvUdM8AgCH0DiLAI2MJ56Yd65oLwF",
-	"+U4yDaTrQjyCUuLMNbf99G1eDOkThb4C4uLivAPLVTtTdOpDSHT+BeNKUxvQS8nrnV+a02sqzOAJbF1P",
-	"Lx5V1vhNUnYqa1iZtFyh5I1bbCNdLZGuHLbkqpSvHxx5qnykNXExUvczi1uFqFHPcLQvZsGF9jxw3/+R",
-	"XVhK03nW2MwWHNKSsgRDDbaabBhPyoVWK3bH8Z8tvG1tcvzR4uGqDHWlPFRvMudZAEgWE2cldltWFkNh",
-	"PEprW0hMYT4s1gSO08iZz22PIw3cNVRaCGn7bjB651tdgaWLb6MyPGuc2trU0RCpdmb06LKgqWyQGGoG",
-	"d0xBWSFgKksFi0nCbgypGq0CfY31oV7fkjKeXTb9JjFaaxKmD9faSKYbyXRlQrq9LGnGFNbkNA8WTV9E",
-	"lEeQNMemXCETwn5wRuZ0PQpcKllo304gDvetcbDK1CLKyRBI9lyTfHqAD2xu8xxQP8K9/mcVhy02fgty",
-	"nEkwAsjSgnVed8Uwa5dpYoTl3MxopWysWnlPI21r5BMxcgHl2NDRxqdfcymSRKR6y+WoZ4oxZiDbtQU2",
-	"EA3D2THojCR0LlJNuqijEkWnswRqw87P7X7+/ITtNrqKvt35bsT15xXX3Wn41HpDA2jif3o61mI8TpbE",
-	"dh4lbKZI6ErLhYs33xUO8OOHJNdkJ2zQ+1HWyjumo4nzSxHBscj3aPQUvuCUr4zGt9EqtD4mf5hAU7DU",
-	"Bz/0j4/RElwX5g1KP1lQFUJ0Aa3WxOmb4QtfhWf9tjbeDmkLIgREu7RwWqiViZXzmE6wPivW2OJ02r7V",
-	"zW/DN9nynqMWRj7+yjIYi0W5lg/sGgc2DqgrZTWWj3ZFx62qlKp0aDP7suZSi8Bftybp7p+uJml+7O1j",
-	"pjM62dS6eJoa0hjonLVg3MaEl7hA7WU+djNcEjRyyPQEJAkx2HNGpX5hyHU7ppq6VGTBkQimhmeGhhRU",
-	"SLphT9/rMCBhb4p1SHsTPU3wj1k8wv8NWoX715xqMhVKk/B9//fBh/OTs/6bwa//uDq8tNnJQtNky0aN",
-	"YGXBrLJZ+BnpL0COGBDXoSqVSUB840TkmwpbIdrCpkioTJFoAtENxKRriM1WSw8w9ASFBjPgli9hQ/nc",
-	"vGEv2T3c7JDGdiQbSqKsimqb6zizco8c0mji3ipUY1Pk3ymkNvOPMB7DveEn3dDy1j2S1TtCbj+ESExB",
-	"XXOFfYJwcYJHQEJ81UjqpG+XslC7jSbYotJneJf7cWIDOqHd+q45ikl76MhiGqZE0bkiYZxaJgB7WBU6",
-	"xDX5fopWb2cKA3uz6oG1SVRjqN42z2F8z2fwMSFBpwZp1xnwwywRNG5nwd99wo1YkK2S/DKCtn0MLaqZ",
-	"I6pBsU2Fth/X7N6P48JZa1FDz7UsPejcbw9FPN/GciydvU7q0blRTm0dCKIL+BfYajKTlN/YCpAwHUJs",
-	"2JhzpGMtGNcgI+srY1maRdCmSJCcpNfW0R4R1bHJ2PpWcR1xftq1EkqtCnXpCgZmtQIDErotuU/+sgxI",
-	"OML6CqHrE51QpQm2PQ4s/tr6WkYqjUTKtQrITIqxBKXI3QRlB39lu0KEBslrQz6eBXWfQ0pve8tsiOMb",
-	"yfJnHJpE+TxuKcPLTEmvIaAVfP+FBBxmWaexbbjXkkaGMiRsF3i+hG1k++WroUeOC4XG3OMYFViQaG26",
-	"l3Zl7rFljIRZQiOMtp76EsZKw2yR1C7smp+F3Ha/Mrn9T5TbNoT2rXp6xXCPmJaRF6pFLWnpX2LY1syH",
-	"quG/xNBSLajSpPt4e+GdE7pbyJWqQuKxshVg54wRlf5a0kSmXDUZ+v5u1tbaxgdr2M7+LoaX+MoPaKf6",
-	"uxi2N1GZ491Yp57mRjv2l5UBqg8CYDKTtVpS3MrrCvmppS5WmBIb32U03jVqMtxjcIArm4yuVd/oJlNm",
-	"yFTEgIXzM3JEw9FW86Xkb+1frYr2jNeLm7H17fKn62xsubdVLdfi36memD+2b2DezL9tkzvbwjVJQP5F",
-	"EfN8YCSWjLEHWS6bRWcFkQSNOfHIRagm1CaRdUNvoexxuNcDW8U8bOhm18dQgvUzVL+vVvO4ifb81oD3",
-	"6/Lb7497pmqRd14VcbB/foyAKqK4ebfZmu87iFCsxWBYn7LLcoMaPfr37f758fZvMA+JLYK5Zft8mTeM",
-	"6E+o7QRi2/EZnC8Y8aVIICRdl6C5hzSDD/5FEfPbPsGSX7Z9I2HajW1pBQ3tE3HH0crdnKdokem5egoX",
-	"plirofDLJyYWu5B4lYKOfRLzBBYE5FeWVDZB1k9G377pF/fEvUjbtVdXC8vtrbhx0pDzX5fusn2jRCgt",
-	"ZorcCXmDNi5t6bBGvjFjZVT4jJZZO9OjpJYfX12twxMLmPZ4kogx48ssOzqV3IZSRVjCUYsb4BkjJz+R",
-	"KeOpBrXl4lAkjCSoSfW5n3eyB3vX/AO/4Yadw5SyRAXkTgo+JjOq1J2QsZX9Y6CRZrcYlkcjp/F27yZU",
-	"40VhENW/sEXGoK23FTPbKVd3IAMSvt55SY5PP/ZPjt8MDi4O3xyeXh33Ty7DwLs/8XFsREJQLIIYtYAo",
-	"YUZOPD43KwmuubkQR5QlqQQVLD7h10e64UX/6nBwcvz++Gpwcvb2+HRw1D8++XBxeBlu7bt1KfJ69xd3",
-	"P4YXoOV8u2/0i9BmFsJ9BBBD3CNHbkbXwstPguHMVqI9Pjcw0Gac6rz9g4OzD6dX+fwkhoTObVKiOXRF",
-	"uumMaFH38vv+74M3hyf9fwwuDw/OTt9chltkmGp3R1v3NhrhsDUfF1gnPKKcJCK6Ia6Sk0hr/b4niHHP",
-	"c0fj2N+o2/+VQfhll/KJGI8hJox/3Vv4R7tUX++2EBuuhHhPuZfD1BMy2XK8jBgbToFSFPIq5wiybGc1",
-	"axWpXsZb7c2LSfBF5oq+Ulc5tMhMxciJckrVR+/ZCdvcnw4XDYk+GLO+4q12iLYglu19BeSn0KixX1lg",
-	"IyMdwoS5TJMS/IX0l2etC+99jc3m6djIBwVyZQFtu4Hv9egW0hxWKqxuQyuONaO75lrUPFZZHAFiipdp",
-	"3QyBK3DrrXjeBYXVg6y/ygk86HRCfLjmM8pkj/SdmBK6lwZ+PWHeCRubVlNtO3jYuCgruGCdH+tlttdv",
-	"rRbr0oMz9vIsemxpku/1svTr80W694kTOfJzUZt79Du+R1sptb5oTIEVtLxc3c247HYtXJ2KSKExYBHL",
-	"xzPluk1jLa0IeuRcggKOMYtZ+a87mkdLpgriay4LN7YN6/RcpmuZjr0/zEKAx74EfqZnIN1v+RYQtLm+",
-	"vFs7EskzcQE3xfdK/v2czAly3w2p/yAi8+F95MsBlKXXEcZql491JZGPmdIgV3e+piQ0DCbMRCO0Hnte",
-	"YksSDtHVkgBVmrzcNReLpJEGqWwXOmw7PxV43bvXMC9ZaAyfps5igGrAvuUjQ4k7kamNHk/MYo2CR0IM",
-	"HuvFoClLVA8/qbB3zeuNDCWzwcXh2+PLq8OLwfnhxeDd2YeLcKt3za9535lLLHPyjGlCVdE2kJUJR4YT",
-	"7u68DDNriO/96n68E/ImuOZK2AEtrC0TMqq82beEW6CJbcnhbDVkQm8zaUrt+WbheSh8YO0wWQi4X1mx",
-	"bXie4Y2GAitzQWxTu7FlSOyVHXHHt0gsbLd/N6yNHrJuhkSMMXhUmGGU331+goqkKqWJrUdDtYbpTBe4",
-	"7zXvhgbVeh7VBn7hA9xvuFXPnx1ePhdvtsN/Iy9DGw3EkHEmUgsZ5L3lnJqcoWfsZWvCYnPDRjTZToSw",
-	"hmTETGteKyBxqYhcZL0d5hgeeAVsuPnDuXnudlipotkc3VXlma8KShcGFRlCt8ITpujadqEJ+Hh2Kxdu",
-	"Zb16kIld8xC7Fg58v0JbtBW4lnNkrZjzSsIJMzxpPjCQSEADKmojmihwptZbmyZROya5AwlkJlMOMfor",
-	"fYS6XyGuN2P7dXzCdS1dr7N4cRGdKt3XNsVmXP/8uoP5gmyaTjt7eYdwxjWMQT5zsejCJtsVfLOJsxtH",
-	"/nJ7SfC50lPIwKzct5NQkqOKJ8xq3rGlTN+QbmUnr0Kfh2JsC5lieC6QLhYijqxAxwWfT0WqfJxAQAzU",
-	"LaPXNtnommPhloBgmA2+ZuO/rJ8HPf4B8a2D8XcfwICeD/OW2srbm2Jb1GuOmHuveyTUhRYMoa8Brcoc",
-	"5C/Kt5ewDVWFmSo0c4S+LbEtKIMl6/ZdIERl95gaByjrSbBc30gY4dFJ/+3g9OxqcHT24fRN2CPnC71k",
-	"rrkhL1eEXgtCy+2YijOJO65I1wk/ftW22bIPzvDw2b/m3HC+2qPY6pF+9TtMCUvqhFAjCRWkUNzS4cf+",
-	"yaB/enb6j/dnHy5RIH1/fPrh6jAMbFWe2J7K2dHF4XmtpORR6sh1S38OccnP8Y102bz/3Srelzfr2Ziu",
-	"fkDTVVs27fHRcVBf59hS4CKbDjr32xntlhLzfv7pp1c/V7i4E2m2jezULGV9shrdLKHWLYvteqwOxPj2",
-	"FKZCzonM8pWwXIjRcCG2MpFRqxqbsL+zS7jEFTyzVFGca2U5dU01tslWP5pjZBGDzBm4oy7sa+Udvxwr",
-	"LrFdgCJiBtx6KpjKG2QOi738SQK3kFg9PWEjwPBUVABAqkbMsBN8FcQoTPW/D15cAE223VFwDhHaatZC",
-	"DwO0Rvzok9BIVC+QBWzbh0PvQHugOHjNZ0mqFoVC4mRC+2uzYLhfEAxxBRiCsmUrN6AFKnSwsImc2DM7",
-	"/+g1QMYzHTAgoRlpYEt+hcE1x89qMEyTm+xbEk6ASj0Eqm19A2vSC/ezbrGouHpvgq1BIYb/gkhfcwvW",
-	"oW27GeboiksOe8QWnbCcdphqP7Y35oUs3gttJuo4EUO3dXQ/MCPq75Nsl1b+Ck+o0ts4+vbxm9A2Go2A",
-	"VRryO3V3ypSCmHQpn5sxbW/S7JbAsJ6tHvlkDTo050N3VDl1mOTNR4gCHqtrXgdpqzRTUgNfF1KR6f09",
-	"0idTmhiVFmIsnZPqVMI1r26t5E5F63JOCmYQJ8/iwp0VExvVpLbJS8xUhh/O36vSKSiSCKUSUCqZmzPL",
-	"4Mv4uEcuAdOw1AuloDet1fTt+Xopt6LmV0zWYjql2wrMQ77knFV2CseWxc3RJNlqqh40ctPVVhB6vbOz",
-	"U1s0qNL751awCKhSTOk8Pntrr4gwSIg9EoqRhFm4R85mwI9cg3WrjRo1RLORY+dW5kGlgNzBkMykuGUx",
-	"SLVnsDvlZvlO0Ljm4edrXOV1Z++6I2EEOprkIvV1J7jugKZj/Pk63dl5FTmFFz/AdedLmJl8fNn+Lhf2",
-	"sy32osQ1Z2j1zZvhCOmwzzKqfYc45j7EJRA9kSIdT1zd0OSGAI9ngnGdtai2LQBU4dZ0Qet25/iSvxwI",
-	"jW9BamarwqCx3CCMRaW6s51JoUUkktLxutPp7HUKp9YJOsDTKaZVlb7F4zLy5UokMIu2Jvc8+x2Zk0PH",
-	"OLC4aUglQ0abA5CvuESoTVj5sg4pV5umFq6lhwgLuLZm3cxaJPFUOoHbHS4HG2hvHwiupUhqbs3kDqvi",
-	"cGE7pWOVzHxt1c1++UFMXj+2DpZLSsgH7K2jSNdMDHL70hy2FSC2VkpN3sC2zKTt871slUkstRTbbmn+",
-	"0q70Ao8EvwU5NuxAbDUK1B8LZuBnFKbdNKsEaQeIH12KPnDuh4Js1cKIejN8YWsTNNtPwxuYZ/Fgv77f",
-	"/QnNf4W0UFuRLLyFSBtxjykSCcU4EMWmLKFmeyhVFurkhJP5ULI4vObZ3UxscbGh0BPSvYCIGfqlCbmg",
-	"/IYcpYhshRa6XtycMJ0V6WLmoqOuromKhJG0GLfirAQtmUFWK4FiUzz7jBWYKL8JXKx/xLT1F3fzmj+u",
-	"+Jpy2onho4yPr/mM6kmAaXxbPYItRFz5lWq9KgRyvT/lEn9bTJ99jqJhdq5vZFP006+iyAnTKiDDvIbA",
-	"xqz4Y0fE2WNvW8krY04zqtnSerJXWAaw6mQQkkxEEhtdaiwphsFiR02rjyvAtDCrPJq3hdgKbDqnkQu5",
-	"TubXPCucbdBvn0QLNWbJsYapQs4zdyEAI2ZUfBy5y+IAK6QGJV/NNbcB2VuBSzmJEsaZYXKOvPZtQ1DB",
-	"XY+ucAz63AIBax9ybHCp8rADM6fVBFDEZcqoVkoQR9OKhLNUzoRy1Qyx96ZNirP96aS4I6EDcy+xypJ7",
-	"w9tQrzmLvTe41hlywpRf5Eot8dNk7uyykc2Ikj5I3aju747P+30ftI4L3AoI9MY9EhoJVk8tHC7wZeuk",
-	"Qq/ZPokFerFmqSbn747JBGRjcVq3vaU+6D91yVp3VpeWOtvnqHtq3Li310sH8HCrWhkNqRf4X8bsmtPZ",
-	"+3xOFBtziLeZc6GagSIXzeKoan+BITLdI30bGYaOXU/w9kUjhHGxwIt8LqEUd1vNuekOmZ5JXnGjf5Ou",
-	"t27uZbThUtY34sl3ToU+3MuToiOUeuKrCh8rU82PnCfURm66mD8UNbpOAAGwEayvd14ZHWOOUV2JAvJ6",
-	"5/VWPWnaycI6wrP1I3PC+2qVQjcF154BN7NqoGXczCrJIgKppnuiViouIWRAciTsWulSWjlwq4ir+yW8",
-	"dNj62shaVpC85pkkue9T0VIU1EZpYqVWJ1zmzY9LwiU+8tl9GjBs/I7jfQlRSccOA5JyRa2G7aK3qSux",
-	"aKHSEI34WFoIloupPrHmhxZSv4JEubp3C57h1y3W8r8XNznj0OqSa+yCu8A7QiTrMOMhlfstNCQatrnm",
-	"rnmYxSA7n5XvMK2zCFrzy5AqTGDbJ5QoTbEJAORFJnZ+uebhx8OLy+Oz08HB2enRyfHBlSvW7xpcuuwN",
-	"ozGjSoz056usOneZrR8vOBTvX8PlHL8qeXQxQZNObc0KXYz3ZZDEVumv40226++TXNXPJlx/k7a9LTmG",
-	"N8N8E86xadf7p5D9sy6+D5X9XzgRrMkI+Wj535XLtbbKksXxmhdMjstNb2+9nPhgEegHtGHhpttbsOxB",
-	"bipOf1cE+mkiLDFM6TwTq9sKMfXtPR9LkF7mYVMbCmOFnP1rji9jfPGYMp7JG3mpFRspYyfmALGRRRxh",
-	"d1/v7m4FWTkxVCwwMs7WkrzmL3d2HIbaZ+sNA/hErV0AicERRh9X851KHLjQNWx6z8M2VskeCOjAJ2oa",
-	"NHJC35+Of2ykirWZFmKQrwhXsqo4RrC+fPHisxls8LzGxv3/j72vXW4bx9q8FZR3q1qql5LtxJ3qtqt/",
-	"KI6T9r7+GktOT7+jXhMiIQkjCuAAoBVNV1fNPcxe4VzJFs4BSEomJSXxR5LWn8SSSAAEDw4Ozsfz2H+L",
-	"qmYYPsZKhXTqrVrtIEZIWF02bn96GMXjGS5T+yn3hriJ2axsNMvgyvX+j8fB39xu96tXjkfyBNn7Tm+2",
-	"XMZ8N2aGRStg595y4VyF+z8Q9NF16ZCRn6kaSFUKlxMrGQCuAGUBIWnAyT4gIyZHiqZjHpFMcKPJgCVy",
-	"5vA3DTUsIJhuJ4Ei0owpLqI5oyog6Ri9FDEZ0g9EZNMBFAKwFgIHxLFiWttuut2LgExZzCOa9AUaAgEZ",
-	"M5qYMUkTKhagN/OGEh4xEbGA3LExjxLmwEQBzLqUfxCQm+szHUDlY6nTAZdTZhSPEOlvLCHxdciUbVMH",
-	"hFozBtK6fvgRLsFnzAT/R7bQPuD82GEjnhikVuVozI5eMqUCaSodUpgY2gbs2KEswuW6p+5VtEkIbySE",
-	"KlU7RhcqRY8P1rtCmoe9qk26KRWYOHAjeCRjRuAfSGLWAQmZiEPCPkRJpvkda5ML2RfIZcDtW7+TyR2L",
-	"D4lioyyhirAPqUK0Ix0QV3wL0CeuWkNAXVEyxxegWYxJGAm3Jlsj9GUcKKPU0N2Ly97p8UnYhHIGmjhs",
-	"RcUizJe0A58yqjPlMFUgBX/ARDSeUjXR7Wlstay1QGAoXBPBkJTUI5EkiHIorPZ3aEvkmprFCli7vJaK",
-	"X69+Pi0Xuzarg0t2mV2N+WNFdMf8eSy/McdH2yAhtJzOM7Rqdxvg/XZSqhehBzisTWmwcsYpYS7QmLDL",
-	"lQtYhuX9acyXtibFYrpqa0LBg+qeMPbrK0T4nzI4o9uPsIYISrCKTcs5r6H0yqtawkVfZCnUu1OXsDVQ",
-	"NJpY868R/u2ic37yWxiQ8G9XP19ewJ/tdrsZFD7tIQcOQU0aGrQqbAkOYaCPqpBqopkwzVxNk0JLI4IS",
-	"7qdWr/lB4im4Rn31xcb6ixg5YnAvZsMVk/cJmu0a3tI3qdnw0TbQbCipLC5255kHJcrf3VbXfZu67tqR",
-	"DH6WuoPy1o14347IkCeGKag7lJA7j8ylgJeHusFDv0kFRlWbHN/Ls610ed/AKDbCHbJdb0zwdi0TR+1W",
-	"1RTXtwDdz6oKoQZSJoyKqjK0Y6pZiwvNhOb2dnz4KTXR2B6yR5QLbUo43MMsSXA+apIDXMHGqlq0byph",
-	"1b7uzZ38IKJb7rpP5q67p0yqWe3sC8G5LikL/LykLtbhludIRjkukA/3VqGUz6+UHPLk2cHKUxzGtwNW",
-	"nubzuvw2a5NFjkvxj7ydmGsAaEGNfmLVWgA7AFZl4SZgrUWEnUqGLcfJ1a5Jn1h85Q9vuLkkDezjmSqj",
-	"NpE4nwyxKHlbQ+25uYlQfpbgvmsX06JqXJdb/CZnC9JlvH9fg7uQKYpJl0ZZO0IbOkdIbiZiXebX0M65",
-	"BOXwaM8QndllB1EEBy4xYAtERY2DvR9r3EX+IivBXyT3+yZLq/ys9sW0v620oa+EkroQJhceqNyLKu2I",
-	"S+GCWYM54dWWw1ctoF++UH79Fu07ZlbJXY0N1AEcT5++6hNF4ZTrlKs79rqTiYsqFSq3TXK5h8wS57kH",
-	"vU2TxGWcAsGuU+DEnlPz5JNMMxJe3fTI0rayC9yk9Vmpn78eHt4Ug8kshvcVGGOlhbnNS/2zW4eVu5oz",
-	"D/OAt1cPqBc2shBhKUN8IavCP8xViUtEJ/V8UbBHapkzDuG5zCE+eQLUjQ3EqVxpHHZx071GF9wXpWi6",
-	"zNhhbRXMVsF8TQqmWIe1ae5Oyzi/d51uWQf+5KCTAiCP4RgqGmQ8iZHR32kTlQlhbZYBF1TNC/oTX9cD",
-	"l3Ekbi+1X2mePwEm1AZ4UJ/y3O2VVBOv4e5SjKX0VjAAU34tkkdsN+YRAhDtepOv9j2dl2FLSlVJSpuA",
-	"SAcI7/HZpfDWaFWkhVxiyo+VlO/6wneNrjpAK6lnhDjj2rzxo+76Qa/BAgG0pLwbLjyCIAywLvThN83N",
-	"3ngxJrzvqwt9LE/q5mGQ/LSwRevY2B8OMY0lZ7ab/3w+S8sXVuuKOoSuocpoQnMjzHGFSYPJbKQRaklT",
-	"QOWFf1MlR4pp7f6OWJwpqLem0RiagSB/Xxg2TROAYldySsJ3J+7wt6w+/HU6bFrjjhuNqsG35DJBvLre",
-	"b/dFSAcDxe44NHCbyoRH8wJAlYQeJSRskphFPGaajOWMxBLSDJXMjEtqueOGJqg9Zoobw4RtHfEBNbbO",
-	"4zCnMKvi6S9frI/yXGS4LyfmAszcvsiTGduki99zQa6kNiPFun85OwSeiRJKoeEi86Wgjni4FuNkeRE+",
-	"UhxiuZtnQT1ZHsQmjFk5c/M2IPFFqzfQR4QWSq1Cl62zRDaIWNjvF1ZWHqFAoEguYDF6S8RXGwAGEYpw",
-	"BXIoNluxEp8M/eQLBSz4kiBM7u2WlZtlbSKAF5c8n9xtU5A5acYMZEbEwP+T26rf5ZGtZf4iIY1P3604",
-	"bzyiKO09mzZ+Fk38FUrspWAbCetG2nCXZjGXK/Bzp1lieEqV2bWHwFZMDXVZvtbqCeH2kAx5wjCu63hZ",
-	"PWGE4/GSw74IASEHSBg6cFczP3P7RZCDbGASLsaIHZVpcXec5wD3RW5v3cmIDrKEqrldPmOspxCMqtaU",
-	"a010ypIEsoXlEGA8BTFMTdHGi6RSkFUYFLiRvrvUg9QL52q0zzSxT56mTMS5kPewHAeQ7O/8QTylmUtt",
-	"HnJBE/5P1hdQnuFQ6WH28lkodVk6t0K+cZV911kcAMzp47gqK2TgE9QADPBZsoyLIcCUbaiISuS8+K6D",
-	"IuHYi8L9V/eFIwRtnZf23ss7puyIfTLbBrP4jho2o/MenzIJEvxg+hyF0ql0K1NuIS/p82DnwwIT2Q5e",
-	"t6Gaj+R0SkWsV2h6dwkcT8HblgKTtvvaatWhYi4BuNHfEfZ/f6rfCUh/ZySJkVAFiJ91pCjSdlDT3wn6",
-	"or+TiVjij1B3PKDRBD9yoZkyREg1pQlhH+gUv0cNmj+Vv1dn03vfaiPTvlj+kt5Bsh7r7zSPcOwAzsZ1",
-	"iWDcsf8fvHhBwpuL/764/OXi9vjy/LwDxJGhbThEXa4Rq9jN7REJbfthrt014Xl6kyMZgZ3DY7xD5Eoa",
-	"1myTbmmj8CV7ui8qt5UjwJRA0HenmwydeCRonA232QTEjjYg+fRi4iK9Y5VlJZnIezrGifjSgl3L4/s6",
-	"N5B8EfmqFW5IzOPtZvGn92tcZ4JQAsrbS8kn2/JeDdUr+eNE6iX/BuBqtkCTgLzOqIqxUjqv7fNqy+4B",
-	"51RNYms+N6gnkiApU33h2SXQNmcfDLZBgVcpiwzUDAMl22CeU1E0fKAfPzonqnf9BoRNUzPvCymYdqWF",
-	"9gtsvkaHkloV6qcnLh26++Jg70cSvjk97nV6p5cXt29PLzpnp/9zYjV/ybvjvd6gTa2mD0jZ5VOhW9+6",
-	"3h72rP6ICtYP+Hk1rB/FOh17/2V6R519WVvF+qdXrF6Qcu31yWoVigprVSqaBHkBdMOqCUDUUSySI8Gt",
-	"1cYSzWZjpljTM6B7Zxd5X9b8mnChecwIN30BNvaMWE0A0B5o0N43u5fM7Fpjut1uN5Gzwh1euegLqWKm",
-	"jpzW/WDIgJkZQ4CdqbWJMfIPuTwidsaMG/t3mpTjbQTjbaj045jFfeHZ3h25k/aUkPewVP0SXsBURQ4A",
-	"yOTSdHZYBlTtC4cS9COpQFNthDEzlCe67Xq+9f0165BWF63rviiZ18WZQWNIFPYh6szu3LJrLO0jV52b",
-	"7smbsLm48cDYsXHX+70biw2o2SZhOua3NGHKACe+Nvo+wIPnOvCTbsebgyT5mR2DT5kkXExY7AHqNvAq",
-	"9bCg9svcsezgvmaH0mIRu1uW263rT791LXuElqra1+1eeebEysrVQcYT0+LCpXT4e5aN3YVQFhelyANs",
-	"HYUPHzedIr8DiJ7yvQhpYgWdMs8RW5yJ41ivzcvq5c/0FMs6723dys4f9lPrWx5OaC7ggAbbAcy4Kc3Y",
-	"aslJecoSLlhrVi8xN+lI0RioMQklv7BBV0YTZhB2C6FUqCd61imjE00aV8fn+6/I/isy+fmfZCqFDOzx",
-	"bEA1e3XgyLlVX2AeIhkqgCgP9z7s7Yfkv8iAj1pMxBw4sP+RMRExhydG/otoOk0T5k6pY0aVK+NF5D+A",
-	"3gr6wjkwNbOiETE8d7q/Z2OeoGmI8FqO/4Eb0nADsiN5EfpxUYNhoVBmJs3MLY7gVgHMuhyS0Bt09jQ9",
-	"Dz1OzcCqsxYXJV5rIkU5nwcCQX3huYXJf/71/1z2+9SqppE9BCslFQKFgfliz/D40V7MdYHEBe8TQLjI",
-	"MbyLvnCt6MNiiFxwEwblIdtx2W/Apdzmdktd+tguuNr7InSN2mvgCW+5sH+77mUMv6RcjMIjZDBXjrf6",
-	"cHmibGvlcbVpNCmaAuQ6+7EUX4lZYujSdwuD80utuDL/pqBBb3ieTO3Np/B4TM2x+zYEw7dpm8NJwNde",
-	"TAp+bk8Z9lAQ09sHl2Jk/0cG+fITOrpm94xL3wo6AZ9DzsoPJgMSd4e7Mx0elrB6rXFthdu++i6LWvmK",
-	"bF05STokqEsCp3vhelS+IXFAnCF8GRJIVCW5BXdEaF9MudZcjALCxR1NOBxpGnGmrM1asiybhH1IrdVF",
-	"cEARephA+vf39n5ok8s7pvoifH95enxye9756233pGst9i6gHt10T65D0qCRklr7RaGB3qXiFnu+GvP8",
-	"uqZzx6MuWux6/2W+NSlGtRQk7F1e3p53Ln4tmgPrXEFRy/Io3153zk9uX//aO+mG+eP8eFSoOSMl0QCy",
-	"KNHdDoFukItiDFUb22XKBBz7rpziXZdsjLikOMFBybbPBrnaQG7sUoGLPc/UJSJDQ/Uk9T++Wo9Auo9b",
-	"3VLO6IybCA417uRX7BN+oF90NciKTHjgWnZH9SKxs3jA6nidP5G0sAYK9+3l3beAslxpr7mM0bSMfOmW",
-	"sUtw1SgaArA8lb+jumABxK/U82NWLiz1tR6cJL/02wEoQdlJF2a8IhU7qwSHBZqWhA2NVS9kwljqqmrv",
-	"aJKxNgl1yhgGbqOETlNQxmSv/f1//vXvF+09q7NwQ3Upy+wDcK06kyYaS82EXaF33OqQxsGLFwihOuOa",
-	"NeuLcCuF6OGP+8vdPMuJ/zOEGEMguBS3ScZfA9+K+diVW6vR7cjZKuBnqcCTaSoV/FEZShiRzhfUfSN0",
-	"hZa31IREZElSkXx8bUfwJet7X57xrej91zSaeAPIP9vHC5FiCZ3XC04PebwM8Yd3V5+DHRVHo0MUK10+",
-	"LoVQdkJAvfiIrT2kyExF7BCbCIOctIw7c7Y4MWECpGYiPs8PguV48UCasT++6nZfVOOjLoCgot19fXLW",
-	"+XUDMNSEzkHKevkzPebeA/09S0HLyQeMVaxbQvmr9CcefHdfuCt5i5/6dB5l3EOoT+rzArNWDbma1bqD",
-	"yQmNxgiSP8pw83JGpF3lEy5i0gi1Aa+IMTpslsojTF4DaD9CmE8xmsDG2xeNUIKPZEh5wsUobAYkzIq5",
-	"CfGow40/8apMACcpaaQ0mgAjQO7AEJJM2DwgUSKzmAhp+oImiZyxGN0MmYCE8JAM2FAqVio1tGM5sl1B",
-	"xQaHtEH2AUHzcXNOqGEimhM5zB8Dk9LzpQj+RU0w3TSvFHYC1iadxCFaYC54KX3+Xr58X9AoYqnR+KQY",
-	"PMKhDYfTlEGafGotDmEwvxyy0RUbcW3UnAyB0yncRc9bDR0taLyur1R+XCMBu1kbPXNF1c/jBfhcYKZu",
-	"ylg0zheGDtzRzeEXeymJWSRjKJrIl//6pTlPWAve9wqCvws6ZTGJ5HTgauWhAgIOjA7Tcp6wwqkVUUHk",
-	"cAjbM/wU+qSskvHSrEY2du90nljrDwb1+AKUd7auuNwdyuywnj9W000ZnXAxauHsp/l0rXnjc2HGTK/M",
-	"8LtmIkbtAekoFHO5UbkA8mbuCrBv33sOvJ3qMzYKKMj8pVudvFSsXfo1bLbJlZdx8D4ZxVmemwCxQoiT",
-	"oKHX63Vvr64v35++ObkOj/oi/Gur1+u2fAuhI6yFWwXD9Au0aZzYuhve0iQZ0GhySKwpFhJN5xB3ZFQl",
-	"3PYoWF/YPYTFbRJO05fusWWa6RBI7rzqbBzsfw+7k8wM4eaIhDN6565Oo2lIaDKzjc+kmjQLjoC+ALuW",
-	"xAyzgFzySuFM+X5vb89a6opGxk6NHA6tuR6Qg70fX4HRfpky0TmtBiHKXziqkUeycn03n+VasRK2m+y/",
-	"Wuw2Z7bCqFoFt1XgbrVv4VPvlaNPvnVG7z721krdgmGhnWAHPfEwS4syWvcW3A27vV43v/SPYGdxRWxw",
-	"c35pfjPoyA3uxOvgwbbeqW+mrqgHiWsS9npQHZtuLrvaKEan9XvMGZ7/l5RTGJBBZkq2LEf2FQJko5mY",
-	"gCcUjWh/r2ZxUA7Q94X/EBANtURzKGKxZgmk33kb3fYyG8ukYGpRsPFZPf8WVrA+dIrb43/kwdzds/1X",
-	"R0RRw37af7W3t3cEGYGCJfqnfThoLO8TDdwLsEToEAx9F29DmlRwoycQP2tCNqHX/rBv2e1Hl8eNZ4vB",
-	"3J5/aGJ/K3mMIL8Ttq1G9R7XPCrlkZWaotBRphiiJqNH0b5H2AwrGd678Pt2a3ngraV+fwhwIWBQbrtR",
-	"bDeKL3CjCJzaYOvrkAoHxcMACAB3o8N9I2FCxShzWUapktPUhKSRjhXVzNf3D4FlPj92gLo1dAJqdorZ",
-	"YaHhU6YNnaZWkWs2mtp5ReeJVLFLF4GLlhgfmy41K3fJ4C6TJ/XnvqtCCQPkwB1T+BscBKgy32kSHqM6",
-	"a1kJCw/JL533kB/XFz/851//PviBTH7+ZwA5coiuyhSTTXfkOCKX797tXqaZDsgvbHDu/jy/ehmQt2ed",
-	"Yxj2+UEHXWK5J6gvuNDGHuRicu/khj4Vn1JedkA02wRA5Oz2WSTDdG7enF76ZJjGwf5LSI1a/r17cnx5",
-	"8Sa/wjfQ7fVue6fnJ5c3vdIl3wNbef2Z0dUmlA6Ntp380PiRAAqk4Gs7wtaRcSCRIwcz4cSHllrBxPk0",
-	"ZcLOobV0AhJnuIEG+S5feXLrLfrudh4NXqFXHu2zhMYXRrA2YfaZgBK2u8hj7yLO0WnN2Mp09c3wCwoY",
-	"l82S1xHEpSGHuJvolEWcJmYeQnKUHHokaf99ka++wNwEzbT74rU0Y9AdUA5EtdsTW0a24JwB+w42IT1s",
-	"TCXKTJ4p7wEdVrnb3xcPvRZ2lGG2sXseznR4BEj7SzMCewEdQCigDo7Uz0ldJuCrg3VcbL89toO3mJl1",
-	"iqUQnC1o6OaL9hypvEuz9xEQoZ041iRL7VLY39tzgoeErklCGgD8uf+ff/371UHJARoQnSklM+BudVkD",
-	"KYN1olMKfmbFpvKOxVA6ZxslNIGQlV22ipFGtMRJmMyb1jSbsNRhwJOOIVOpjR1WaVx9YafgkFAcIGz3",
-	"M5klMUmpBs8EtU9UFOa9eGFNj+PO65uzzvWvt29vzs7CZqks3JGBS5HMK42AThzfX9+PlqZQ9PIsZsCN",
-	"Zmrz5ZprX4fCVVTGxTE3W0DOr6BILY7dy1sOGq1UJnXb/e7vtrGV6JzLXKRtcrB3UKTDu4JhV+mqM2uM",
-	"MDWtg+NcWjM9pqY1rKwpNeNS8jxeuLiwHnAHPaiK6YFC3CIjrmUJtvPkd438DP5pgslXJeSfgFWJyXY5",
-	"aMkHY+1EvRTwhxKdiqini4nCLhRRkWew9EUjzG8Om0ckdP7rkEypmmgE1PZXOPvVXdImHTcoHpORZLZz",
-	"I/vivq/elw6Uky5rajDf41Q8tqm3SQAf30rgIJXuZx3hlII/5vmD/DhvOTB4MdxlCakRxgUE8Q1JFBzl",
-	"Dc4A6QLXMhnMieEmYUGJ1dr+wO9Y7PKwAKJSJjFTVewKNYJxvDDANSeXe0TSOhugFswXkB1j3WHlH3WH",
-	"lBcbMUZXkDfkM9CwChwywRAECaewMaSJZs1lHHdIbd3gcOVbX0u3XXUzvok/D0d2WZA2J4lYeDPbQ9/n",
-	"MEVESyvZq6PF79eTRQiHz1W+7yjPqqG4xF0IWEBiGhr+hRfdJ6a2a+gMyqLySIepchfPkvVdHsCqpYAz",
-	"8tRm4Rb/48m4DqJFYa9blfeMhbU8B86DUU2KbG9ZWmZPxlPwJHUHX7dw5IQFC4XIHqrFV92sVOKVhuQS",
-	"L8FC67XkBNVO7UeSnr0n17C98WK991ZKP4akYEP1VctOfOxw2qiA+gp3hsnt9uLMclRYHvgFQReyJty0",
-	"a4qXH05GH9cCuYK5eWJf7sesD8/1WbFOtoVn3w5MMbP2er767GkZU3Y+z0jZZR/sXK2M9S7sRHn9WFGN",
-	"CsWsOSxxLKNsCgVQK4ycE+j1ibYpwz6Y3akb3+Ia3Chz8P6jbXehDaUW33MZtvrjJTS3qOpk9DKJmTbe",
-	"57ax9+y8sNQ+TfK+MiePe97N/Tt5AfmXvZl87QkAOMl2wulHWGw1biCAGjClivQFGIE8IjMRcpaweMQA",
-	"DZA0xvOB4jHR4K8OCLVmXCJnrSwlihnF2R1NwOuKeF/oKsKgvSYzRic+nJEXwo+pJprdMUUTyMHUzZw0",
-	"auEpv9NkzLWRjgG6L6oxDDDZEIuoI4cUqAkiJiDo/N/Eb2HgWIYh5JNvUCFUJAB8MebV9oVrKdOMhFeX",
-	"3R5ZpXhcOUZYzVKfYzB8aUasG9YWN2GLm/AV4yboSQkp5dONh01LqhYgVXw1Vc4lxK2lC4W9uwCn2XKa",
-	"4ZB4RM52hD7hEFmIEFKoL/wDQHGTuxLRMUnD6aKc3hRhfYNCgYWkIQXDxC7Ie0K114QwrCjQQNuxFGyh",
-	"Y7ecmoBTKpVHxGyT40RqjyMZSSEc/UdERcQSXV6JtVVL34zWqzwulF/vRxzbx9Tg7JzY++u0HjTudqOt",
-	"qtuquipV56uA/Cp1WqLR7Z40P0MN/u7+uv3cAMXnLv/1ZyK/krfBjMcPZtj9ZZq/0YcQrt2BogKdyjVM",
-	"WLBR2g1VsNmij2ksk9jLvW/c5TkjvnqUZO4CpEqsEtPX0P+DuJgeQFb3n8U1vDyz7S+Zp+LrXkgobp/t",
-	"jlVsxIQV45UIM2lCI3fOB9wuvzn4VFzFHIdo05PlWEmoWSjXeZcIUvaAntj9hzbrNhH4hSPkNyfqXz8G",
-	"Xi61xeF/RPm6tRKzqcSk4Fo/cIfoKVRiKTnTTKEfE9J7EbqVFoy6pc0GCDTCajaOsC8aOcL7fZKH5iHh",
-	"plS9ysiUR0qmYykYoGrE2rNvIBUHclkEfZEmdO4gInBIbgUDINhYzvRSOW1QtgF9qkHu4GoT++LsORMc",
-	"fGw6YHEMmQKaGU0aM6kmOfBRs0jYt08DxXZM2Hcdk0b45vK4e3ty0Xl9dvIG2br6Ijy5eH96fXlxfnLR",
-	"Cz1xb5gqGWdwbAyPCrRqcrB3gM46T42LJ+fZWGrWF+EVUwALKIVuXQFfWUgAC3B5/kgjLD781NAsGTah",
-	"9oeE/wvg839CVgVaguZ35Ap2GiiUmZMhT5KcYMK4mY79kRdYRaBgqTqN4g2bSkRc2OzQODbT5BPiS1a0",
-	"QVjbn6B+VkDmv78Pl593VVptVgruLbLd30F4/qhdbF0nl1gAbiUsYaYEaCeHJCy1FwaFWLrXgfAdR3kN",
-	"CRSLY8n+yO5f7ZWvpGOHt1G9CHVX1heMpNQYpuyd//dvndb/0NY/91o/tm9bv/2+H+zv7f3xv3c+pfIS",
-	"RCLSerVEBHjd3+kddUC6Hy9A8IRHoBOANgqd9+git5PQfuKTzQqZ7EC+O49wzD7zHEsm1gmn/bNOHE+F",
-	"YcpljvswrYMJAP4bhxaxRjVWilx3Rkcjpm5OH1cLuG7Izelj6IKi9frJ3cVJ2f3dysy6la8DXOhYjM2n",
-	"PoYVQlMOvWlXsVhGtWu/eoXLSG++uOG/p1/b8Ly7qfgEVKNHUQvu8jSxhtSfUIEsLHlYP7pazhH1td6E",
-	"dLHSF3t7JYYyN0KiMmtrHY9ZNIESR8ScZCKqluSfsa9HDOm7HmrRVnHYXBOa8Dv7FldM7Bm/Y8Jenio5",
-	"KKtgN2U4f1NmFF+hh6+UnDIzZplGXDj2IZUa6okdk22bXEhDKEmzQcIjwkScSi7MIR5Uw/OT3vXpcfe2",
-	"d/nfJxch0QxN3761g2nKlLOqOeSUhB13cIO5OySv4WhSQbd1tNR6582ba9e4eyBrBveF2yoAQ5QaoplV",
-	"QACdr409I7sCJYhVck2UzAzL4+sHeweuH8G4tYcDLLToC/esMjPALVxYzsjVW9xv1WPxa6VQnbsXsNle",
-	"9CkKwfVQPkA/TExYKalWHeCXXz7AF5oSiRgcGEnMAUOcRFSpOSSYFsrpaQZ6XsgMibn2Zyc/fHd8+gkK",
-	"2MJmboFIsSSBAJFiH8UJSKMkGb5mZ2lSmqsXcWn5TXNBqVzIcqhYunu3v8vuaJJRw3aHCVxX53XCilt7",
-	"Ebnjmg+sbizXnQfEtxQvZHpYOcQTYXjSo6OQRPbEjcc921pfKGYbtKbaYrGw7YUn3MxJwu5YAejuGj0C",
-	"DmiUCeflmlKkP+uL8HTYupCCtc7tVyEBkpeXeweVdHB2Kk7c4N/CLFSbHgjEVxgfC32srI+stDAePvhZ",
-	"fhIuRR4udHHQR9qFoNfXWTK5dj3Uxz39yPQS/qKVjPsi954mPKYGcYQc7aDOEkgpX6HQ/gh2XlYFhy4c",
-	"rgimpsREcxHhBm+7LwdiH3Za3iIsaN2seBnmmkxpYndJ0CZXnevuye3J9fXlddj06VVO9HNKyEZ4evG+",
-	"c3b65vb48qJ38tceKIiH1dvwHO/ARZyAaqwphQNadJpoMmOKIfDsIEMgODfcdimk/HRDK8/xQMZz4LyX",
-	"kiRU+WMWRqufdkh+KFb//5/u5UW75N19wpFISaZUWKNGivlUZrq8Sn3CoLUg41hZ63CBNOjtWefd7cn7",
-	"ztlt5+Ly4tfzy5vuAnnQEWQPzl2RaXhtP7Q69oO1viIp4mVFULpkHRwqXIpXwoM5D/fTzV3JTe4fNKEG",
-	"Qg+f5TQPfl8q5Xl7fXJFBlkyKb2b0r4OWzniu+VvcQHp7dX33798tWrX3/19wuZ/1O/9lykTbxk1mWLk",
-	"mk2lYaTYZYgnvG0TmCoNaZUw6O800WOa5sieMbIYgNhcXPZu317eXLwJ0XIOe53rdye904t3t/998uvt",
-	"+Wm3e3rxLgzIPRUXkAXlSA729pob7esbeRQmbL4puswG0Aff3kZf9NrNwPe+frd/nK21GMiaDbYYCEEm",
-	"CmB9AK3m9tOcyHWDvbhCIL/8PfcBT0cwNLuaSn7He0O7cPhP9ceFrS2wtQW2tsAn2gKai1GCx+fPNwlS",
-	"JmjK235SassAgSbn6pS8bO+1X+YeV0dFr+4YsCHb8xrTDvTVrzSI72sTEKqdeFc4tlzz9vfPdZm6TVgO",
-	"/s6i2iRc/zilor6V9ONcE7i8aMg/TrWn2c/rnGI46GPnlWoyU9wYJnzQRDHwpUo1J43QNb/QTdhcNbO/",
-	"ds7PPm5m/dCfZWbdcCtmFrBIa6fUueevpDYjxbp/OQvINYs5mKCOu7+AAgvIX2JFhQkWyPzoMkIYiahw",
-	"3uE2+X7vJTZTdGHNB+yEaxLLmTjCCAI4nRHq/ZDEbKRozGJHnehcyX2RA+4X4QTSwGEdkgmbz6TylVlo",
-	"Ro+p4yCfSTXhYnSE8dOm77wmm+Eapu0RzUPbARc1FuFJrhGsWV1+Vk8r1t55YMW9cjwdQxJGNVC9lEeT",
-	"v0BA+SvhbqyW4ryv1eETiIfWiu61hwJ86BD2NXT7qOHra/ZGRo8RuYaGqxXBrD4OdZPCYgNsVEp+YYOu",
-	"jCbMBQ24GIHixkIMTSpyvJR9a3zq07xClzHE4jDoi9BVLIb3qnnKVTvlH6UAFg0zT7kYIZ8G0/ZNw9/S",
-	"ftcXrjoHeU0dHSSGu8K/Sw4NJozesVLLpUYdU579s01eYwqc9uysmpm+oGIpYhZ6FiWrcYtJAuYnyDcr",
-	"5VaRSE6Zzqkhwi6LWvkdLe8COCRo3QQVQTjfWQMhLxWLIX1OGzrXRGYQy725PkNfQSJHutkX7lgWQjsh",
-	"AZg+kp/h26TjSWatBvZOURwvRNdIhnJAokRqlzGrYch9Adp5f2/vhyPMAYxoSiNu5mR/b/8lIJpwgUyz",
-	"ObHT/t7+fqWnIWXi2knMOhzGTmlSgyIXT2eDXArdRLl3N0Aw/DqgQ2ioLvhwsPfjq/X5Dft4cl1K85hx",
-	"DKb4c1uxiPxAn7h26XNYZJdMDkb8Ai8eq6Rj/I9oQftNq6VkYucRTPM/NrPrbb9gHFeJgh3HCPkg8GCV",
-	"G38Q+sx1/k6wk6lk53BnF5Ks3SjvVzBiAD+wz4abUQCsBDHhAoPvPuQ89SHeXIrcLnUfqtOO8Z515hJQ",
-	"PePb4nZVahV09f02r5EQ2W1uiRxxEbhVq9hQMT12uPR3MnIX2SFM2NyeOSFV18oGmrs+yy+rHP4NJAIr",
-	"OeQ+VQmo76dU0BGDqXYN2q/1QovwTUWTx5gagEmsbjpdjUojXMzpX2hvMav5frudeMoFiakeDyRVCK9U",
-	"cOT457YX7aZUsMTq/tJ3cGnL6s3FebE/tuCGij49/cASHsD96cE+JoOKtieDqkmikQtXKZksNhLZnyra",
-	"ge8rmvKOZzjtwqW58Cw2PMQLW+DSruhg4feqjhaP06XEA5q0QFfAEBypn+v6fmd1zXejMYuzhMXkjipO",
-	"hSEzxkdj4+KResXD7P5u//sDLFtoouXuWej43q8Vg9jMk2+H4kMFC12gX6Hi2Ra4ZwLM/ckZzWAmkY2l",
-	"9NIwL7jcOqb332/9ihrkxnbRT9dAil9ra6BRYuViShOXjk8aMZvKkaLpmEcauKIGCZvqgExB5GERBsBD",
-	"z9SIM9Cake3kjhuaOCOEDnQTU4FGwJihfbJOm7htnDuO5Jlg6jttj5Eoot9pILzqC0RZdZh+I3uoO8q9",
-	"IzR2NMtWmaaZSqVGJGh7WvUcF6F7zLa9PnSBDjdhfgYq5uwNM6zIMVIspvhJDmH7BlvWc6CXtwc/t2O+",
-	"8GrSMa/ZHO5vpLaN2aJo5hvqH7/98f8DAAD//w==",
+	"7P1rchs58iiKbwXBcyKGmijRsuzuMy3FiRNsmbY1LUs6kmz3/Eb+s8CqJIlREeAAKEnsDkf893A3chdw",
+	"v90N3DXcldxAAqgXq8iiHu7H8IstklV4JDIT+c5fO5GYzQUHrlXn4NfOFGgMEv+8oBpO2Ixp/Md8E4OK",
+	"JJtrJnjnoHMB/05BaUVokog7iAnjRE+B3DEei7teJ+ioaAozat7Uizl0DjqMa5iA7Hz9GuTDX8CMMs74",
+	"ZMUUCYz1w8dXULP8S4gEjxVJuWZJYWAizfNq/fig5aI/1iCbx9aC3FGmyQjGQgKR5hXGJ2vHvrq6fEuT",
+	"ZESjm+XBQy1TCMndFDihnACVCQNJ5lLcshgkGVOWQEwoj4meMkUEB6KFuCHiFmR5auDprHPwz44ZsRN0",
+	"xjRR0PkS+CUpLc2xuBWduwmWV3Q1BaLmANE0X4WeUm0+xWkEMYKXpjETtVsvz/NJsAjqJ7k1P5FUQbx6",
+	"nK9BZ04lnYF2uHyUSiVqVn42p/9OgUT4MxlLMSPhDDSNqaa9OZ0wTs2TPQ73emifCokY437mEm6ZSBWZ",
+	"0wmY9TAz4r9TkItO0OF0ZpZk3yktdkbvT4BP9LRz8N3L/Tpgv03o5CdYnFPzTB0cxgmdkBtYBCT8NaIa",
+	"JkIuvvZ+VZzewNDM/DXMFjQ3o2TrMW92go6Ef6dMQtw5MEffsLqX+3tBZ8Z49rlurcexX2bNbCxeOddY",
+	"yBnVnYNOmuKTy6M3sJ5zOgGi2C+NYE/wveJcMYxpmujOwXdmU/SezQzq7+/ZLdpP+QaLxPgBlKITWLnR",
+	"mX1m+OgNX1E5Ac346vNPOdOIg4akJYuB0Pk8YYAcp0sNhUjCYjJaELfvnQZ80H6+4Q0s2iLG/nffr0OM",
+	"r2YoNRdcARLgjzR2zNx8igTXwPFPXHiEVPbiX8rs8NfCpP9dwrhz0PlvL/Jb6oX9Vb0YSCnkgN9CIuZg",
+	"p1yGlLSTEqbIjCYG/hAfELXgmt4HhJI7KfiEmNUHhpmm/IaLO07GDJLY/D5jSjE+ISMRLwKi4V5fc2Rt",
+	"TBEuNLmlCYvJx6u3u38jXQPagCAqBsTdpEQCjQPy98uzUxxkx4yKn8ToXxBpcsf0lNBrHqcWEGAImwhJ",
+	"OCgNMYkB5pafcvL9a5LALSTKDGLWlcDuLU1SiO2sJON6ZMJugV/zmbl38F3BI+h1vgadI8HHCYt+o4OI",
+	"3OzKbtwgcZRKCVwTpc3uu5RkoMBtapoAuQWpmOA7uIO3Qo5YHAP/tluIaJKA/IsiUiRAYgEWBVD8cVft",
+	"HKS9MMwy31ENd3RxxWYg0m8M7uwejllsV8nVnWEKnGg2g8AgmC4ci39MaSo1YUaqsy+YU2KchBeD//1x",
+	"cHk1vDr+MDj7eDW8HBydnb65DEk3dF+F9nDeW7y/EuLE8JbfBss88cF9BBAbuvmJ/Ui64ftB/83g4nJ4",
+	"dXY2POlfvBu4RZ8K/VakPP52qz0VRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8YS5s8FXxz8HXCQ",
+	"NMHVPwjG+TqfGu1brw8MR8QZMqw2wyWgYS02H1oZnVAj15MQZfxdFPJDoqxQby7SopaUP9K0A/f0i4LG",
+	"gEvHHX2UzBylsOrPb3OSVghwB6nI3/KDvAWZCBpD/BtxL2b0M3pLWUINTQhJ4Nbcc3dC3tifR6laHFZP",
+	"ii6U1Y+0sAf6dId2ThcGIr8tezOCRHZchksYWZig0Ivndi4RV5l59S2qg996nY6pRVPKJxAbWSUCXKm7",
+	"yImRP9FkEB6Pdz9QHU1DXPolyFsWwcf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8",
+	"k97fh4Tpaz6jCzKyxgoG8UpWSC61BDpThEogcA+zuX46SrsS4gPlC28D+nZwvTBiKBKTozFrbnj8roLO",
+	"z7uZWWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8hpqqdCsl++JZf5YPWygDCOKlhA4H5uFFdz",
+	"R0i4FTcQk0hCDFwzmlRv7c+fP+/2Uz01vxpFo17NpvkThmXh4lAwSxWsMUAhYOZSRKCUYRcDrple/Ga6",
+	"7x0kya7VfskoNUKmMIxLEUpkaphZCGbEHuq9ITJne7HgF8jePnKVzudCaog/QMzoFW75N7v9ptQs/shO",
+	"vmsWU1HBCgpaFMHcXozPIG1ttHQnaaGlAC20qLbvlEUv0g0/XhxbHeXs9B2qKF89tiH69kcjCbcMl3su",
+	"EhYtaszEUcI4i2gSHpDrznd7e2Q2Iedn5MfjN9edgFx3fjwnL1/vvfhhj8xm7yfXHYME93PKY4iLr4wW",
+	"ZCZSo6rfsQhITFmyuO4Y9PfWYz+R+coNUGNEDjr9eMb4x3lMNXxUIAv2IBpbWYUm59IcoGagOgdojkZD",
+	"U/Hbl0FnXvj4a2ecJsnQmrOWiFiy2Qxic1ePUwUx6b7e39+xlgdz+FIkhl8w7pUua6DTjE+M6CJppEEi",
+	"7yhav/b2ajbH1JBGmt1CgR2MhEiAcjw995U1+iA0+OITTdKaVff5wlqI0LRziLe5eZ3MUqXJ2Jn+0AZs",
+	"vjbL42niZCUtUzCjz9lPgFhRBlYkgWqIh1SX7JHmTHY1m0GnZmuWs6pV75TnrwNP3ML+GXQSqvTQnNSj",
+	"JvPIsPTDXMKY3dcz+3k6SljkBChn4kcTO+oQkZhwpoAwFHCWBnY3zqNWLYWVdVcxmwvzjDWuejvtP62V",
+	"Hfec7dCNFhTPu3SQFVCXdvClDlsRn47saMtoRecMDchrlu+w8mvQcQ8vH8PdVCQI+B65nIo7TgRPFtb1",
+	"xxTxNuVDorSQ5jgIt77AZVN6EUTWuO1XuXaDGTtf2mhMNW23Sw8rQ0CohK956zRNvLYedLwPai0+OHh8",
+	"AE3NeyqNjMRR8O0ZZMv3m3GkoGPQUmk6m7dlBBWQ+qkCCxO/y8Lai3M0g/yEKb0e3kzDTLVHLzcXlZIu",
+	"tifQfAJpzMRbN3PuDr6jt2aU+atO0BHz1Mwwj2b1d3oaMz3gWtbcNeY+tJLU0ms00kIOjS6SrPi9/tJY",
+	"y0jty56dLv0cg6YsUc1yR2nYHFiV1TCuv3/dWfYYBh02r51XROjo2OzudYKjA0XNz9bQsvZ37aT1pScK",
+	"+LqMoakCOaQTJyOvxkY8m+IeC6dYPvDSCQUeTaqLLW8uKGB7ASYI7NI68/NtQnh9IiZPyXRyCtgynk0Y",
+	"j/4Eko2d0lUjqU4hurGyRllKMLBmoIh7wFz+LYhyzKTSw5EUN8CHDaTcwFkKo0yBxsMpVTV++fdwb5TS",
+	"qZUdqSZgcKJHLiASMjaSiki1YrE1gxoojagCI764UB3gB4Rae+I1vy3Axsr9SrMkIRJoNC2M772oVOPk",
+	"AbmbsmhKYtAQaSMvzcQtRSWHXvNIcMWUUXmJhDvJNHhBl8OdUU/BgrZ3zet4EW6exfVymxEnCeOaRn5l",
+	"3T1ng5+CkdSMLs5hp+VxSaCq4e5Ae0+DllXEUvtckCHSMg5k0+R7Kx5xK8R9pKi4RAdbntHEM45oNIWj",
+	"BKh8HMzzcS5ApYnegrwFyNsaa8rHgXbEOa0L5zszah3qdNlDpAu9SY+EN6OeAiqjaRiQEGYjiMOdQ0KT",
+	"xMU8jhRwVMPnVGuQZrT/3z/p7i97uz/0hrtffn0ZfP/663+vBc/KHSIyLKEUslBoJ/tVDsC/2gjaY2u8",
+	"phoeBt8MAFXovkvECIPDSJiB9+AGFmFAKjA++GtYsW+92msR9lfcpl/F+m3WXvTjhE688WCZ2Vt34Yow",
+	"SAm3DD2K1jMsAQ25REIiKIbgtrpxKlvK1pSvoNXunoAzlYC1ZU0rWdMJXYC81NR6B8sAHy20w6/NxTwn",
+	"Bz30bbMX1VJZhFuG+k/b56dMD6XzWLlfeTobZT+2HScxoCsq/cnLTtBJ9mu1/BlTCtqOnDGcFSp2Czo4",
+	"9cPY861j3gpabreCfXbvDlzZ7tx4BRA34l1lbUu4t8E5bADayi7Kq29ca8MSEQaqtZZbJbclVbcOxOtW",
+	"9QTcMlvNlk3WAxsDcM6pUndCxg+TMlx87nDuRiltJvsyWEpsWClDBB0Od087ZAV4S8uuTNkALn3EdKNJ",
+	"IuU3w5aurFhE6czM3/J5o3e6SI6MIpceqpqXGgQjeyNgogyhioT/5F9Cnz5l44J6tcxoTm1E2/o7TnE2",
+	"n4OuXyTTtabXyvkYtbsIpCCHrx8jh0o+Y9Ox2VCkwa0zVlYTsuQtyF2jOBg5kWsVYF5UMRB/bqRlQ1QH",
+	"IUkYh4NrHuKzB8Sld/ScNy0k4a/XPufjunNAXIrI1/Bw+Z0YEk3tG/inef660+v1rjul5yOHdvZR/8k8",
+	"XUTK+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXm",
+	"IndUET8A5muVpPu2HoKHeMHHInHJb0/q7PaZQ4/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqq",
+	"iiu6MGstQRfO/JFSQhFTt3JCo5xQANMxn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCE/p3qgi09fBsjFDn",
+	"VEfTR8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0hIiOjtMEMD5PYfaAP",
+	"48OYLpRblU1yffX9d2tyXvMAqg1p+cERTDhfHRa9yeLxj6Zgk+ErO/XUVz71z9OFdbPl8fxWklAsBgkx",
+	"icUdJ10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcOxV+GwcFxfc59iSDt",
+	"OLUwYpGVDftzs9nHXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7p+Zho8hN2ZAmIK3lp0wbx4jv",
+	"YwbS8LeU2ywct8KehnsdZo5bokChcX1KFeHC6EU3EJM51cz5YFrdoefvj/tmNXX3p5uh9RYv3fNmKEm5",
+	"3Vnrt6/yV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5A4ZxCBQtc+3GsSSzGf",
+	"Q0xGENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWSq2JCN6Bp+y8KFxI49x1mxBPzdjahpLzX",
+	"RtExwzRd8Ri4DbHdM41d7hYGNwgNgUFyIWOQAfmXYNxu2Zqp14eP4rxBfphFCOQHsRpD0piJTLKucAfz",
+	"W/2+JEaPGGGl+7n/idDkji7UITl79+7F2TxVAfkMow/uzw/nrwLy9qR/FJAPr/s2MmQ8ns1hUo66GDFO",
+	"sVjGZt42zwp8Bp8uLY8pMqIGkwSvOtxe7XfWFtkoQtuCY7XnrUomD9FZ3HHW+aaBqLm4Ae4x1LlNrzsT",
+	"YbBqnlBucyA2EvZKAH4MhPzKN4PRT8xu1ksi1hoq6UTS+dRZRxPG0eQA93royNdGlWOpm8JXEzHUovA5",
+	"hgQ0DNGmoYAbMckMlPJYVMmFK5B6qGE2N+IU+vFT5QL+Ury1lRZGSlL0Fmr9UQ1MctW1Wz7htwYf8lvO",
+	"86EpxSzKqUFoLQiNNBGcdM0mLDlxQaZMaSEXpXIhdktFkbEgpFA5aSIoBJ5h1GEJnGGAq7Kj4s8VmIWt",
+	"uOWNO+9NrhvEkaXoeYa4ZjaSX45rME5KiBr8/c7st8zdxXqjMb6Mj66c/y3jNGG/wBMJw364rTjcVhz2",
+	"EHsIX34iJtmKNVZOdglNHiR9P1ikbZRIcRkrN3KMHOLKM9WljTQEiHuJ6qFOnJLxFwdbucpTUbe2GZU3",
+	"qBHXO7OEBkIV+eCeCgi1VZB294lzD6HvxrNTGxEL9/WZWu6pBwjkl46h1YjiLYHl4ZTtt7CctWBrPtpH",
+	"bykbeoOt+Sc3IA3MGF6CiY3196DZAB5uei/NKEGNzDCdo7wiJtJyMszBjlO5RpC4bLqtfh90Uz2o1svc",
+	"eDVrlpExtoqgVUhIHs6zjOSVoc/LOcxfjYqVm2Efmv/zEO+eDxZQOR4scyIW+3h5z2tyXXoiwAcbLrsO",
+	"3SUTf4sUWsMuhw+kTQypZc1BC2vXWGRFlawNjM4siLwGjF6eLSjnyL0x49no8UqQMZWt7UxteHVukW03",
+	"kn38QY7SFQr1MY8kzIyehIYIG7tqq+UcEoq2RBsZXSqao6ewwForK1XtNXKRPckMS4Ja4s3gtEwahVPO",
+	"N7hMuSVcavb+VqijDft5IqG+YEjcSvOtAP8QYf45b4Zlq43jK1mlxuJLqi5U5FnZZ02RAft7ZpYkTBE6",
+	"Eqkm3fP3x8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU56yf0oNea7rde9M0ocMmP6KqNOOtZXGSk",
+	"q0VdL0TWBAVbM9MDFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4YmukxysW3Rei85XcK8fcpt4tats",
+	"dt/M8N7Os4Hi5xM6NZwLqZVR6qrk16w6Lbxl9UE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4K2I6ChN",
+	"qJF3870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8UcV3FJBHXpC9eaixIOqPRlHHYlUBj/MI8fUDC",
+	"T/2T4zf9q+Oz0+Hg4uLsIgxI+GP/zdBVYTQfP572P169P7s4/q/BmzC45uHV2U+D0+Hg5/PjC/MNcV8c",
+	"n+Jg+RcXg09nP9kn3G/Do4vBm8Hp1XH/5NJ8/fbs4sfjN28Gpzju8enlx7dvj4+OB6dXw/PBxYfjy8vj",
+	"s1N88vTsavj27OMpjvZhcPX+7M3QfNc/OTn7bOc4Ojt9e3J8dIVjDT70j0+G/ZOLQf/NP4aDn48vr3Cc",
+	"z4P+T8Pz/uXl57MLfOu8/4+Ts/6bQqFl3PLlx/Pzs4urwZvhh8Gb4/7w6h/nAxz4/ALrUR4jyN72j0/s",
+	"5Bf9q8Hw5PjD8dVw8PPRYPDGfn05uPh0fDQYfjztf+ofn/R/PBlYcFwNLk77Jw7mNnYZ7ulsblTWTvVQ",
+	"aqP22xUHqXiThCR50p6NslYHGGZt/77uHJB//nrdwWp6lWDrr1++rnLn5DiKLzd5iW15OXyEUE2w5n9A",
+	"sEYexrhjwTkhCwXijXLZ2yC6eL0VCSklf96veHVFjnL5vMYruFIhDd3gJDRrx8QG6qCeFYhqBdFWt3TO",
+	"Gp70lsbr7Xd6TQ9sBe0HJiVjVcX7tSE5g6xM95F7wZYFK19r1XYky9hJ74/tw98VwjJz+bBpc0zwvtaS",
+	"jVJrTqV8cTbuHPyz7aIvI5pQI7m1vINr3iys/eXy2oOH5U42zFMcoABHD5YvQY0yXSik7s6UUA8y0h2J",
+	"lMe2hDNWnzb3NQdlLmtUTu93J2LXb4kvyqA/ynHkcZvMz3Cp7ubZHPhboDqVdVs5JKEu9FoJjaynfWsV",
+	"FgdE6ClIMoPZCKRVybPNK9KlmsyE0uT7Vzs90ucFwBiN3gcYd9M50YK83Nt/XagnuRO4BK2AOLLHdh9p",
+	"kqBriyn0+ftX92yfAIWnqbBxg3nB5ixlz+3vuSeyFXfdYRClxVzZKiw7PRJirSQW29oKlCUhnlwoRQIh",
+	"blOBJqOFM3PLW3B9kUp2FRphVge+GlHOhSYjIFFC2cxW5Kmg3PevlyT5AvDr2su0iJPOseBxKlw+zta/",
+	"3+5myEFVW82hvWbyNqGTfMw6pcSXd2hTAaKLaW6ExTuIrQWi9y3DWiRklzsirRV6svUFS72ULChWg9Ex",
+	"6dIFVIq633+9fOktZ/4vK2xflovbP5Ap1daXHdxbZ0WNK1AppjTlWWrbOhxwiYpZvblNX6scSGmMoGY5",
+	"tQfitvNIRuKBsmUgTQzEXciG7jfNG/WN7trwlCP/7APdwa5r2vDWV2he6a/wlZyrIkiNoQS4Tfio3WFT",
+	"ERxxxxvsLlIkiUj1cA4yAq4d2bTIS5FpApux6Ys0qTXsKpo0REJUL4K12ext3C5mKd7b8iCP7KYneksl",
+	"o1xvBqxP9qW6TTZEtzXcRliYnCWud8DaafOn6ysgZzRUxtTAh+F49PRwqlJCARweh2qR0KFFaf0ejx1m",
+	"lHKFC27kDbKES5ReTLFinaAzotEN2LjVeMY4ugU0TGxzAFsMGySb2ZqhYq5qnSY4A/J09RSizqVu8I64",
+	"oOKhb1RVzx+wi85wQwTa4Okqty9NVzykpeWuEnYKMHzc9Vo8jO0N23jDGij55k+bOuuLFpGq+LhkA1ij",
+	"Qtdlza7x0tjmHaJUlwr+ndJE2ZCVYfaBuajYIXOxJ5oyDEjB+v1qeMewyynwOPtbwgTuO0FnovEfcxbI",
+	"ohJtAw9ntyCH8O/8b3ww+7vwUKKLf9dHFm54z1RTYLKDKADFD9p06o+kroJktqWuVdRVUFjr85GH3mfk",
+	"cfjtSf/dMPO1dILOVf/i3eDq+PTd8KfBP4bokTl9Z77/x/nAfPzQvzp63wk65/2Ly0HmrcjcPWenV4Of",
+	"rzpB593gdHDRP6nFwCZpMi+t65d3edW/Oj7qBJ03g7f9jydXpQX6pVyenxybX94cX/Z/PBmYXdh1fXlC",
+	"KWtdDchNrzBXwrEsuxTr/q7yx+JZ38+FrDFzwL1thbRZCZnNbSM4zbGG2RpRcskhNaM682d3X+70Oq3z",
+	"JYLS5tbd7IUVbnjXrFT2nkoBK19AdQ6ENhrZWi+E78P9kNM9c+8ueQRqfAK5Kri2IVFb1TArDPGy1At9",
+	"70mVxtWejkyHXF9kY61Omc+0v/d4DfOba4tFd1YNwT+tNtgYDFiDnA8rQPKofkjZPVWsAtiAFhWb7UbN",
+	"6h93XRWm+v712iCV0kKbQP/eqlcNlTt9PPZmemAiJkNb+W6DF0QS581HWlXt18AxQHdFKbL8oalIpWp4",
+	"yMAoonMaOWRveGTjFZqXFPsF6sZsKCCZX4z529UVLi2nCsDSCSxDahksbZDj8fp0CdW2Yv8qsf945kXB",
+	"zRjht5cTSzEReyvlxhZ10NUaiDweCe04W+drayRscr5GeX++9lb3WC6GMuUNHaC4a+G92ZjOcLvJS1Xm",
+	"67aSj1VcTL7qRkA9ILr4N1E63KTZkhqVkDyQMTdd9zjcDbHBjUh1xd62X7a3vQpWOJYeqE1ka0dpfatb",
+	"bHWLdrrFEyYXVcyW27yi1ldJUbV7qibBDWaUp1AHV7aJWdEubF08z7d1I7eocJO3nqkGFK2wY5Za+/qz",
+	"2Nyb6nHi8TJd0aq1JcK1AH+IuNKCqh5jVHlWo8hKYDzl9VBBxe390Bo1n6Zq8+/EkL+1m/9Hy7arsj/z",
+	"rE+mXAmOYuIn6b7e+yEvFYgRx0wRqgnlmCPQtqXpowTsWgpFLNk4Occ+uxmk84CStahiTbGVC2BdK6Dl",
+	"euP1xDmXTEgHwfJJnog7kAQ7vB4Ss1tyAzB32RQybup485hLbjkJcJYmmuET2mKKspUc3Uu2ZGqauMSK",
+	"FoVnbemU/MyaeLUNLKspg041UdgYxybUhi/onL3Alb2wqK5CMk9HCVNTV4iC4sIPsAaPumM6muKbCCgV",
+	"EC70Ncf6PF44xR0p0sXiNDO6sGVrUgVS7fSIzyXDEm3mS1vh5+ztxeCcCHnNi0tyEfvgUje/kcM4AV1X",
+	"I/RKplCh+zuqiHsei8XbmtiCT0ASJO8EbNFhw0kwV6a+JOiDooB/Gx7cqszYHbDJVLcKPa5DcPd6HXL/",
+	"rqJnHxIkWwqAzT1JhdhXj4ArafsDnT80Wa4u8LQ6w4rWWVeuWzkRY2yZhS6sQ6SJy8sBca2lQpd7jM0f",
+	"bRNyg/qCQ4usyksFR4JziDSWvF/78AVEmzzufFzHPAtXbfGSgctHVJjbPq1+TJOb9q+8Byr1CKhu87DT",
+	"Pr6UDqzBP2wLwwwdiPxVv0wco8UQy2iuwqua9KgqAhXmGWqhadKSNmOmHvyqrWi/0TtTD+6hMtgTN2xv",
+	"Ru+H7sJc+4BREYZs3sKNVnMkBfjXwbABPtW9lxdcu7q6rX9ZyQieyLVcRNKtpr1K066WMvULDPy0gb8+",
+	"g86/rL2vKGk2Zi58ymXVjbxgGyreVihYbsb+xf0/3P3y617w/au6nuwbyP4byzO5VFLpj2E1e0yeNqJs",
+	"4HKoX5EYIjajibLXm30fG2lYoZiodOaSsks63+Y2gQ2lIDzMXPJpVS67TXjsuuhXN+fjeYFf/JYPrOID",
+	"n0rialWVE6hceRUpV0q6eZ5z4PQqo7Blv9v7YOfA6nkRuU739l5FhKZ6ClyziBptxn8Zzxj3H3wvLNLt",
+	"nx+TG1hYUjCPKCJ4sjgkHG5Buhkg3umRfAskFqCwjOGYJRokLmhGOZ1g3VPsAqNI16p/OOiLsfXl7aIy",
+	"GAaogtoAmp0DojQdj11xb6NSMzAKvxSJLT1BR+LW6NXgaqmaMWwByDGbpDbryxZB6KEIbzmtBYmRx4vQ",
+	"qOSMGRjU8tj3QBM9rSnIvVSsb4pPLmpH2Rj36gJ4VrcNK2oeq9Hw759/Wlf7qCJtJpNalfCmQVW80Q1O",
+	"ONWiwpB5uWHVl8vHsFRMZhXzMBtfF5OCA9bN/9NobdNoHsN9vUS5aaPoMUvAX5prvaaFrtLVjsi2EnNW",
+	"QZ/qaUBEqkFiYRO0pJUKL68N+tmge7RIZQTDVCatNtGyinm5mfRyB+niSdSf4hs3Qo1SpTXM5rXt1Mx4",
+	"BoL+kawIreuCNQEOlv/UmyDtslYEzGLiHdfDKVXTmoN839/d/+77rDK5FhJi4t4JyBTua2uS+0G9Vel5",
+	"qqq7d0aLB1UTh9kIYnN4w5mIoR2urGkImVClCascGRlTltgCIevDEDahPr/j1aznp5HN19mgyDvuYBi7",
+	"e821o6zsmCYJMQfjMQO37gSVcZrkUJApr3VhrKdjHOKxZe3dMoaYufnIwYqi4qo7bIn2De+qAeI5nQCx",
+	"pY6652/eotSz02sFm6wHxdrTP/dPYor3LzAcLTS0DdPfkJW2q36fc8K8/P0Dyjl8o57j7v2srkBB5i6A",
+	"s8JHiwXuCww4yDn9ZtEzOcgepy0VLqGtstQkpeZAekjcTFsmUalh9t1ezUrK5JfzbcmqzQFf/62NX341",
+	"alzRNr762lq85wll3FY1FjLrpUS6TjxSZASRmAGJnCDrW3XYRsjlYKFWFZfr+mF/16Yfdl3HpMYOOTkm",
+	"PGHQUJkGtyFDG9Lkcq36OXAng2M7JqXsByc+YKlmljTUrc+ko8J4Gks9z8ybUz1LzLjx2BtHGwZJvcbs",
+	"B5FynFndGuc+5hNQj2bpdpRtgstaFLKA8tnkFVAXlLP21Bun8wStOg2tiq1MgJ59mkig8YIw6/G/4eIu",
+	"gXhiu+0cktAvICt0AvfMltgUHOoc/VX9NFtKrvSvhENTmk/GxFpyswJU15k47Ij1i/q7GDUqxvWaq/vx",
+	"kUL9gwq4rTaqrJ0zez+7xtppnpscy9/FKKPvpVr8z9EyrFmL8K1i68ICh0Xbx5PpOdEU4jTZ8FSVD3Na",
+	"C1gX8FCnNrhutnasDEc7lb1m51lRA0oLb6STgWfwVWJpv9eVhJVdIKtZcr43mxeAbzUu+kklKMMstsJT",
+	"+5svw9mla+qC3YIk/xIjgiiriv4LekuZZQFBJ6I8gsQGJvlIl9gFElAZ49+5ICZBy4V7U6ac228z7G4Q",
+	"h84LxF69nTk0RIz4KI01zkgcwT9eD6QLQJHxseKYG2Yrj63FyjKklsD97xTSUhhj09m6B5sm0ZLBLcjL",
+	"SMiaQ5WU3yyTxctdG6FtfrUiG1NE+qH+ojD0t97irvw85RF//LD/HcHfSPcGFndCxjtGWY6EYhyIYjOW",
+	"UMn0gnRvIdJCFqsqNXj2ce1+xvrtXwKV0fSxOG1H2aL0WpS2gHrPdKOrrp0JPip4/FYfTeYbtMG9Bq/a",
+	"8KgSURhAODJojc9YID01NGKRmnEyXYwki8lMxBAQSJQNIyhSDT7aqysZ3Njy2BLD5ltaRSpBfhiBb+2U",
+	"QXzVwX6olN7zAM+WGXQsEBpuOE9HD+l8UlE6qh01kgXBTTkPIVPEv9CqM+U4Va3QzVk6DEU7WLThHAi3",
+	"r4Hh1HJR02Jtvb3PmTJrdu23qUhEpVwYjdkGaYisZafBRDpRrTv91thCX9bZQsV8eFOpVNAYprW+iZsF",
+	"zir0a7opa1yZT3DAU6Y3UThz1lcjmT8KWZaxQYibYclP1HBB2iHc9G5H+evLPuB64F/ZcvIrs46aAxR7",
+	"w90vf60NTvxp9HGeCBrXFH9m1Zy+jIBHjFO56ATrkuxmjHvUrUntexrHQuVGoBOF7WQt+aW4N4iJ2Qzp",
+	"SpgDtUlKNpjfPKnMozTZeQxl7u+tsTpZYNYd7YmYMP4wbozdbZaKwa1PRptTpfwdncE9+7LsC3m5v5k/",
+	"w66pMEfdnj/kDTAq8om7ANvT/NGU6qL4UcUyZ/6sJeEWrfifxFTXOuRBg5TpvD5XawqEcnUHEi25UaqJ",
+	"mgqpMSvNpp2NqJzYdlVCukgZCXRmn/eq884hCR1MQjIVSazI3ZRa87Citqb1slibsfTlReFPROMYUmiz",
+	"Sr/Qbgj3WtrUgBBpzaxKjMeJ0TbchbXTa1cqESUrq2avlt3dg8d8LFy2c9tOKxfC5iRbztTypUv7cFNe",
+	"Y6VjPK4mx8qggPHZvGVMKKHcCmJ6nHpVaFGz1atWgfkh7vgCDyqw1r+1kTlXtVt/J0XqwqAdwXkjgXvr",
+	"L4pIiISMSVcBkHAC+tz+YqnxzkVcS6AxYfqQvN57fW1Tvu+Ygp0esa03cQi0PdDYxieH81TOhQLbWo2m",
+	"MdMQE6pI6KbumWfDQ8IwDDqagrrmOuMW2LVTLZSG2S5mCJHrjluZL8J/3SGjREQ3OAFTWRw2xv45/5Xr",
+	"d6RsLu1a/urWXBKWO4ZFatcjoz6gzne0r8Ch6wCRHVBYjSPY3zQWwOPJCvR7Qgt2geS3NuxNWMCFu1Gy",
+	"ZiwK85ayPly1enf5tqiJ3gQJRaQmEZ2B7UvYDaMpdSRrxo0zxPdpEEw6DmBjWfzCzGudoHMrGN4qsW+S",
+	"XbvA/DhbNKMtRllu1JD2bCxh/mOa3LylLEnrbKF4KkcVG0e5S0BTb4HNugfgRG/ybshr5NpsWV9Wbave",
+	"sV/a06YLac6Xb0t0uLoP/uHVxcSer+xXUz3oDHaeN9TA7xaDbrKk1TrasXlBvjm6IhPQvtYJF5qNWWTl",
+	"LMK40oaBizGZiyRxrddbsUxc6iBfTK1fe6PStmXEqTNaPOyMW1e5dVvy+VW/e7J8cmqorYPQgtqLjUIz",
+	"5f2p+kR/XT/rZX5zLiUF/Um4RV5+wi1hxWHkNLmMujyeC1aX8+K6yn+UrE0b1OzZumUwjnou04s3kNDF",
+	"JUSrqgvkJKRUXXZzNUi0qdQobv5tQienQr812kBLwq206/kj0+E7TD5KGuJR1l/y9aN+aBlBXRGU5Ihp",
+	"SV1yJvGQIN1MunNJm74il+0ubfv7FX2t+WrO3x/3E5D13GXMYuDR2vJta4q3Aa9RLo9831wixmMF2oh9",
+	"IZ3PEwZxzzCpkNzhrpgmwGNFunAfJalit7DT4JPWVOpHTGTAZ/Zr7nJUBanUqn4qT2TL1qrCAOYh0n1/",
+	"fN7vk0s6BvKeypGQOwGB3qRHwvlUcAgDEnI6g3B9JStXO8du00I1KB5SHQaf0wnjDWmVU6qGM+f2XNaG",
+	"EjZjDaFTHO71MEqlsgSxPvnQh69UwGW+JjOqoynjE4LiTGDLRUVToFhQAFNKWnResqsN8j3VAwNV6bp6",
+	"L1GL8Dv3et8+/DXoYHmqSYv6Qf7N7PmvQWfEpJ4OYxevVFI3v7FZOKGjtjs4MY8iC469uNvyzQ+FN8wA",
+	"sqaUoH0m8YYQy0BaWW99OmF9efa2pve5FKOkhUzttnTuHze8x6Ymt3jrEu4fXDG5qQbjMY8klgSAmIwW",
+	"zjVldZNDW0uOWbZnZ/U2uoZ6fkzTpC0MPtmHa43TGezd+ZRw3oKsAPMyUhWJK1uSQ9XA0+tDm96WCbm+",
+	"5B+mH+Ma0IIZiwMS4oasRTLE6gahBbU2/Csg4Z1kGkJrvcOLF08gICHaKvH7ovXE9/L1hRLwdSuL1odW",
+	"LLGRmlgBIBZwC6wWaHhqkFd8kEBtyjobY2w+J91wDpxFzKippCupmu6EZUflRvbGdVVE3Q4e50rwbHxr",
+	"R2yyIzoIvZP00bcdjpFfeQ+5hiZmiCyFfbkmi/vd8ChMsO4adu/LRlJNaGTThwulI3fqwn3W3hJlX8fa",
+	"6yBVba+OygEW5slHKXCtNf62Gsgvwc3zGjYzcqxyLKbIXZCLeKaygpvgNE9CkBbdtlTZhiof4uV7DN0+",
+	"GJeX0Hfdzp7QgVTFq60XaRM8exCKPZ1GU+ZXp0J7p+o41akELINMRjAWEsjLH/b2dvde7u69LBeFa9CF",
+	"fkOF5WmKcq/zyX9DPeQppP0m6X4Fcp64I9yED5yNFMhbulxDvbawf80x1orLOWZUJeZYKFsYbYymWR4t",
+	"CFXEXKgajOQ8A21QlXHy3d4emU3Ij8dvnkp4XrWlIhzWkXfFfEjwuIliE4zhSuiISAy37S3VCve4m/dM",
+	"+/G8HH7QggA0vQG+kbCYcmt1yqedzd5PyhO/2l9V2zJ/8+XrvRc/7G246Hrc9n6CbEMrcPtBXT/2n5EV",
+	"/54Zak28X50V6JBQTmA21wtil00kzMQtKMJ0b/mE/5Cc+BEdNnpFc/z+y9f/4/XfXn3/+n+sjsx/Gua/",
+	"qgBqFSxFhv8cdoVLC3OvAo1hRp2nAv/DwDNsgonGj2WtKOjc75qXd2+pxDLs6IPOxn7rx8u/+lD94szN",
+	"kX/z0c9WWGc6m1FZow73bbcNA6TDgivB1go1IhOJEsaRPFws1zLjfqAxu6VS/DSW1kdaP9c4AxqsjzVW",
+	"w3aGQndcT6/ZeDzY6jYb6jafMsb1JAJkLUuZsjegbQWnOt9o6tp8NNX9X815K41vGLcVpObObXiI/yor",
+	"h3LBgVAJhI4UlLxhOVzGboQ634AvWRWDtJKtSDURtyATOleHZCRSHlvHAXpAjdpIulQTLGJq5jarikQM",
+	"BKMc2uexnE+Z29naoinZ+gMP2trTL5zJI01WxdPdklsjueUn+I3DA86sr56Ofd1rNA3nWIgSz/Ko68MB",
+	"3MCuoifW6N1o2PracBXXPzVyKaHzOVCpvOEDKau2kmybvkTnU2bbErWJCvDpvmuCA6bsIUYiD4FKW4M2",
+	"Ca6GqTVkuLoMVvPEIaHeAWBZntFVUfjfhPX4Jk4FpfqHChdCdfPfKbjfDSEugbepbN75lF1ATBvuh2Z+",
+	"/NknQ0mYJzSC+JCoOeXm89iguihwYTP5k3DblWiLU+FNAzSaErf0bH3mYgj/efWP88GXNkEqFvOy/a8D",
+	"3aPZeH4IWza+go1f1UYs9clSeFI1gqnoU3KC9ATERNL5FMv+O5sCBjNhGcJ7TDm2SZpKYacVyW0V8URP",
+	"h/ME27I4p14n6CQsAq7QyAJTFiW2G9itTSlIpRkGe/CMmJiBljjpfCq0MKNMYGgkmeHffvD63bChLsEF",
+	"VumsDWjF7v8138+F0hO53gLzBubADZtdHJmRMK079r7XDV+UELOHTGhzMDZ9r+q49Bv268g2UodVeSHk",
+	"im8yhomkMcThgQtF8XOQOFsAYYqkc5vdxYmY27sHxc3u/8Y5A4J7yiPudwjWe7jjVTfnAjHGzmnUPaGH",
+	"9usn6RXR1A/CYc062ruAsQT1wHIY0r481OIGqv6H13s/fL+ZLbM8Wv1iJ0xpkI9MF6+U17c5dYm4A7kb",
+	"ocUqi0iJxYwybiQkphU5fnPaJ/3Lo+NjYk6GdMPR//1/RVOQPWfUDV2NXXXNw3u+uzsyP+7e3NLsgUMC",
+	"zLABouaAuRckERMjgu30yAXYWi7d1/v7O3YNkeBaigTbaDLuG1BatMC6lJGPHlWki2Gbv4AUu3cs1tOd",
+	"wKAu47c0YbHfiWGRgZFX6DV3XyV0BAmZMawUbwHjB6PkaCFZkrCIhP/P/xkSOhN8Qk6oNq+B1phwVU4+",
+	"9Ky1mpJfUwsjSYbeXFPty8lmMyN5yFUQIWsAUpeN+PsrBVC6uJdZfCk+drUNIXvSLQOUDyVpFdhfvpiK",
+	"CywmlC9LkiJJxN0wndeH6U7FvKGq5L9TkNVqp2sLztsM8doy/i4jcMJugXsxFbNtW4Tn+rW49ebz1ALE",
+	"pT8ui6rYqiihcQzywJYkcH2WXCujrmH7u8KoExhUt1PblEmlc5D4TfEicUmWdqRCVF7+dO11cunL/R2h",
+	"Ub4m2spGmj+qCKkfY6WLADMCcj8BEHzLuzaliNPINuh4QJeKrLrD46rQ2nbJ6yjtM9aTPnIPP7pvyjC7",
+	"lpZL1Jb79C2zUJusNlyRoGSgPmzKVGkdgK3BSKa1TUjeizvsj+xMIcXiqYS5qssumeFhZzsTsZH214Dq",
+	"4dVm1/fKqNBQoWEGm8EvgsOwoRPW0zTByI6wssvy/Dn6lvGm2AWjinN1wG0OVa6QWVBkHcs8oIw2S7ha",
+	"x1grcH6c6l1lfFvtu0kDqEDqQQU+Hsg5N25EWiXzSh3dt0fk1atXP5Du/t7+d7t7L3dffnf18vXB3t7B",
+	"3t5/7aDcm4iIJqUH9n442NvbcUVAOCkQFd6/WbhG3ZhlCfF1xcS416DfFXhGPnx/BpJF9MUp3A3/IeTN",
+	"2qiBKiKUeYM/khYn/oSOwxqq23oOH0KFDwrSefm7ocvHEcVavF8LPQlGUK6RdsdjbCo/NOK0GqoprSur",
+	"OrinkSb4I7YQVqheG/XTuUqkUXpSvUPupkIBcUndLvBFrescvMbfVDi0jOYqx2r7Dg7z9sfL0y0NG7Px",
+	"GGSzP2zpBQ53m83gwNBK6Sw8G1T3U5q6tPA6wqmrPzEEboTKuF4nXSkTP1CQzN6yp9c20ORRAmjjBZCv",
+	"YZX0mMmFJYgV5chaavnSmvyeVIDzJL29QVreIKt6NDlhvdJSYEWLpkvQFyKBB1qJW1QgtKUHq5Yp82Xt",
+	"VhUcCc4ROWsM/JH/LTwoeNGxiI5r9S5BTV15yEL+oe/nitViliPXoqSQnlWraas2ndKxCcQHOn98Z+hN",
+	"m8HnGygGmdmFr8UuBQ3VsULEVAdqV3LTVkRAQz6B+zk6V4QkEm7FDcQBUSCxnN001bG44wHRQhCViLud",
+	"ZbDP8mKpT+4t8WO32L05uo/z+vSREFmo1ZXDA/QSobnLstKYdJlWJGTxQd5YCpGRxTX7NW82NNy2kShZ",
+	"eTOrqOdaOqr+vimIuAUpWQxDBbr4MX/CuQbcm1MWx1BvRERX+6LpOn0IDrcpm5PRytroYw9M0p0kYkQT",
+	"b2bcqTU5rSESBH8eUd+2rbrDEPVjmtysRBM1HKXJTY4sNucoSYgL+8l8GvVM6EFsZoWB8NtyIM9rNoDq",
+	"e6BSj6BO3w+n/rfwgNwAzHdpwm6BdK1b9/JyMHw/6F9c/TjoXw0vB0dnp28uawju24Igny1YGZxuts6U",
+	"FnJxzH2znzoQ2GeGLHvI4dSMKQWxpQ1F7kACmcuUQ3xIKKnBRGI9ORvfe1543wQkQSehSg9xbcPWLcye",
+	"8yIoXo35pVBe5fJeW6DvBUQrJBUJRVkFY8nykELLdq3E4u5VCSqdeQf1CVV6Fyt/7R6/2fTYLF4Ma1h7",
+	"AeIeuYr49zQXwFMLMdXt1Kx97WEtuJ6CYuohFtB2feD7acxE3gpezaEOK15ivV/zVHLoq4TbSqhYjhcD",
+	"8Yw6rMppNUWzQu+7Fe1dKq1+14ZFZrE7S9l6GADDYru48N3girygc/YCv7f/qrDVFh6a/tYY/nhlRM/H",
+	"KaA4xDllcqtzNtJMDqOGMh55aNAyB0K9QA1ZjVR3afhirEjKNUustxiHI0WVoqH4mQ8j2mx899YmEzRv",
+	"DX8ZVksdjoBKkLUSNnr31yDKR1XDDUtQri6ttJASwGuh5JZRe86Scgu/S5jMaouUPTTevsEDvBR/38IA",
+	"mYXUt3i2sdfVnZBx+9SdHDCfhYzX5pG48ONyNLydcTXYP7sYpd8vzOsJLOP5+JxPa6DmHqw3ky9N4KOz",
+	"VrMyF65VBOxqgNaGxcepzIKt6vdjhLENFj+mSTKiUU1zwz4nQGXCQGYRpFgC7dPZ8dFgeHl1NTy/OPt0",
+	"/GZwERJrmKvvTJJQPkmbpGI/cr3anM2LZYy0A80IYtINXZOSMCChmAOnLNypTQ1Rlh3URWRJQHkW8yTC",
+	"7BpRoY0JUTeA7Yda5w8ss6AVaQStkgAy0AX5wRdgVji9taj0SEmjhJVbaaNR2ijCKZPSK2KHoc6G8DzM",
+	"2Gd8Qrqf+58Ixar+h+Ts3bsXZ/NUBeQzjD64Pz+cvwrI25P+UUA+vO5bfWs8ns1hUjYqNXcCKxJmhZfM",
+	"UcbwD9huID8enZPX/4NoOiHdELghPOC7Hy/DncNS1yCziQlnyoYQ0xtFBnySMDXFHOyKOP3y+6WmaF9+",
+	"3Q9efe3u/rO/+1+uR9qv+8Hfvu78r//eUHPStaiuUPdUUgVkyrhWpIvJ6AGJZTpRO9inIa9Db5kLvcEC",
+	"trPqAuvdyTm3KDUrqS0acgE6lZx4RoQh+3ijZnZ9JjGow/6UX5kt+vlbZKpDRWviO5dizNq7Rda5638P",
+	"IdF13vWPTjqtCB8PCHvMAviW4sVXx4c/uKWYGtr2Ww1FhKnSw0RMGH9U4Gh7B9dTxQR6qOVAylpr5Vte",
+	"FcpX3vmXhkN/3LVmFZbtbdZwmxnwPGHolYf2Nt6qNfQ/iYiO0sSVOqnIEXFc24YQ5Czv7hvRxLf+AwmE",
+	"w129xSArVl7XPlBponFUanMGZnRBpvQWGkq7m0c3SZpYkn0lxuPa/fmlrYfQ41lBAdpbtGxCy0/Wov04",
+	"aLtBfAfILahXgbo+rYnO2ep0lpDxsei5R8KMI/TPj0nh4VqdeZSyJB7iLuu7ss7KrQ0KpYrFcLnM0KoS",
+	"RE3Rd3ldcjtZaVGleYISKGrhKFgE9VDMJPdV5oe/qMxDgC6DejvHBLgzZKwVxxo8XistJY2CZtGEUhO+",
+	"t7CS35o1VfOYcxNDsQBU0R7hANcIbyM41KQLeq2rBuJXlwWlzMWxYtEd89cCC/ho6dJ02ifkWSdPayEl",
+	"x5V195QbOCjsaSUwHskxM5hu+WUjvzQwOs9dd3W2Fy2G84QumrStB5kq7ZQSYlLEYdINzXQh+Z82dM+o",
+	"9ZPUxpnFIBusld7huoHXNKPxtfhziU8u6XhLzfp41QlqpUesIGQbvB4SrDHvO0Y7bqCWqg+31lAbXLg5",
+	"aL0r1838P90Sqxy6RbeTZl7n+3DaUwgK6FLifRbga4vfVdHxCRhAEbm3fKAtH2gXLrHO9rUB73hqA2fG",
+	"d7yj1qylE3ScydX8hS6QWs9tQwzHUUJnc4iJFmSv993/+///P/Z7e6VwjZcu8KI5D+QBjOexkRrVIrYT",
+	"AYqMaHTjE+rrOcLm+ToOh+xgeaR6VXrUzlq4lr/BvUGBui5eGHJDEqC3oKyIHsM8EYsZcE26USLSmPgG",
+	"iVjzPYYooYYlapkq38tjGSGrwbhKY0ZuqTJgJYU6WtRmUL9xvifvHLWV5GiS1PsY1/puE0FrTRcfRAyJ",
+	"It0YImHr1dgn867pUhjW0GuVlt0oMCvdEPtKWcL4JDzAUirZJp1z85CEruxteIDHgM2NYqIYj5zzuNSb",
+	"6MblK9h8hpTTW8rsilfUz20ono1H6RdewKVG5ncBCV08sBG+0aTwuFt3/XqSDvhBsTn9kMWosYYKeOwa",
+	"c4ek+3rvta+/ec1tYMlhc2/7SiP8w5Ud6nf+sC3qg47OvI6Vy+dvew9ocF86/9LgjejWxB+ReQ1pkoi7",
+	"pth8T+tNfDESXFPGjUoY5gEA+FuIIVdzrcgUJGymFVpPaf2SSjpqe6WxclmsUx/zWQpAyBYWVGC3BvRP",
+	"IFrmy95KlavA7USerKIfpFpSrEpBkxmeG1Az7kgyZe6AOypntTduPh4Goug68WJ1dRXLcNsLX803ohcR",
+	"K1d1nWPPXUmVCh44wGqo2V0+oT9pCYBb39JGuLzKuTRKWaIZH27szEFciBhN9Oals9yLi1YCNfbVeqyv",
+	"KZ+yvO6gAoDSdC0A+gT8eOuM2hyPH1aMWTY31mjRoafScmjGuP/Yys9Zt6tytYsVJfJXxdOu1d7L0tYn",
+	"VyGCoUWAwx2x5Q1Idw4yAq4DkmJD6VdG/2Qzmqi6dugYcBmlkunFpUGwzFf1Eyz6qZ7Wqf4K5K1R/vvn",
+	"x+QGFs4CcH526UwANNVT88fuDSxUeIiFwSPtoqeMqoadKowiIRIICPqLrWHD/KgiMbdx8sxMNwVqbX32",
+	"Muz8vNs/P979CQoRcna16AfDeHi/bvvprYf53z9fLYn7fV5OA6jdCga1hERIEuZfumj3sEeupmAXjaUw",
+	"UVGh/Jqbc0exHDUmRCO0ELh0XSMmKm0L/DmhkXRDw7VCX7YvtKX58s+uBa//mBfqC502hDwCid4mBmQg",
+	"mmo973w1p82cWw3l9Ejnja8sbfaVYkq7OsT2PXXw4sWE6Wk66kViZk07FB97MaEa7uxlsOyNK4yHqPLO",
+	"PnxADPyAa1epL7DVUAJSVGUcskSIGBf9d04ZVYGB3TX3HZOMVp5APAHsCxSQMVCdSpfpSrq2CGL//Dgg",
+	"Z3Pgb+2vL87eXgzOCdzSJHUroEa7S5AJksvLwTX3ifxZgQvSf/Gjr8ayE/jewgm+8RlGlyK6AY3hgNbj",
+	"eM2v+X/7b+TI7Injjq75LhlgFunfL89OiXRsnMC90YnIXIoRKNINX9iy0WFAwhdY1DfcMX/aStAqDIhd",
+	"vpnKrlIZlDIYR8hf/wruIvvrXw9I+Ou1Z9nXnYBcI9e2fyHjtn963n3dOSC/Xhdqd9qf83qh153/9dV8",
+	"k3H4687XsIfbMqMpElEpFy480gCHvL+6Oie2KIive+xS+4nlP/aUqXlmlAAJjVYVmo10w0/9k+M3/avj",
+	"s9Ph4OLi7MLA4/Tsavj27OPpG/Ph6uynwelw8PP58cUAv7joXw2GJ8cfjq+Gg5+PBoM3+HWv19sxBzxN",
+	"Z2Z6Zz4IAzOLi4K1RSxIOGaQxKHvwwsSG04JDoFtgG2Nh8pt2ZV5dodoto5daX/edaGbu8dvQtLNm2r/",
+	"RdkiuWQC3DAG7GIFO3bon3ePhJSQIJzNmzjHhUhA2brAgudlQB/MJIqsKmFK57yKkCK3CnM2Gq5jXRiq",
+	"NKMLa3lj2vIhX+E8Zy79OY2msLvf21viLXd3dz2KP/eEnLxw76oXJ8dHg9PLAb6DwotOKmyqyFYKuZsH",
+	"nf3eS/sSmtnnrHPQedXb673C0rl6infci94dJMkuGvZe/OvuRvX+5TLaJ9AQX4CE+xlG5CdYkMu8p4a9",
+	"OxSbcINH5kq0OGS+VugHN7+hyWsxs4RMk2Rxzbvh3z9fDfsn784ujq/efwjJIH5z2Td4cnG5/933Oz3y",
+	"Oasb7QIa3psfbP4L4Imged2VyphSCfE1VxBJ+6O1oM3TUcLUFGJ7OtlZH8edg8470H///NMlJnBZbEbw",
+	"7O/t+WvCJWcVqqu+8KCyQuk6kRXHx9tnGaYGWgp0z5zWaztn3VDZ2l78SGMfHW1eefl6/SsfJbsS4kRY",
+	"AfD1q5frX3mPYocyr1Fpy859t9diqis2A5GWBavOwT+/GDndtUDrnJvjiMzOXSz7LUg2XpQkESyfgnUZ",
+	"0Hk07XwxI1rxwxDzC7Si7ibClm6oRdlTQDrFWjU98pYlGiQZmXm0kAGxTSQCw8SwNjGyIrzQpLnmeuQo",
+	"lUpIkt8AvSXkOWFK981KTgRWYZhTSWeg0Rb3z1+tBPfvFDCfwXECnN2aKnPsWduiuXEsZ8/IRiqnArQe",
+	"yQPBZzY+3YCVna4Nll8qHcc1Xi0Um8L4XH7DitkMMjG5MruRY+sBvFLba5rbdS1eOy06OTeftI6kckx6",
+	"cYIBpS0etAjb+frlGXmZx/aSXayGt/UN3WCxP7BAfDCH22vBrj5ywySEZL9AbF96tf6lt0KObImeBzLS",
+	"/f02K3NOQCPhDbg2/PBRTLjFxi6tgvqx4MN7JP/+taRa/tMXTf/ytcTYL4HKaJrlo2qSiEmRjxvGvTun",
+	"HJIV7PyFvQ0aufpnmtxYOexuaiSwaEpRiouJhLmQWhULlHEtF66k5JSqKZarZfyGxAIUOkVnVEfTZb7+",
+	"Cdfgcb3z3PSE07n3VxGVawybPet6OZMuTZTIBHcHEqbISJq7dOdPSHp/bPJx3QXK1GNxrkw9f1EWb/FE",
+	"W5JSZFSJF9at43oa1RRkRf0NswznNLINTASHHulb73SdpHxkhjwyo3eyfhg/injxZLSAY+MsGRKWjZDY",
+	"r+0ZiTFfwCoqLDR0m4lbiH/35NXijXO6SASNi7TyELJ8+V2bHal0bjg1xB8gZtS37fsPvk5r+QHioeXn",
+	"jubK1G+/raf+vBBhMwu4cP3UsXiiE3TtVRlmfOHgBhahvSSNCE4miRgRFx5IuuFfw4CE/8v8889er/cl",
+	"3CGMuw5gCV2AxGtZ8KwpGNLlSh5znC382RlNPtWW22y5zX86t8mpwbKbjCWMFp7gN+JASlPdbJo5B+k4",
+	"RNfIMRbI5ORlQC4gZoqc7O8ckCnTKrBVF1VAFPvFmmimTBNJNQTeej6SQG9iccexb3XGuxqMfUh1l7i6",
+	"56ZtnGWdPG8AxZRmkdqK6X8ILRePtnBsLcnC+eZ2s3KztYRxJmOQtgXvDSyKVsuIapgIuQhsPVuWML0I",
+	"cBlghHcN9/qQREsmS3LClFbuBjZzByRk3MbjhkbkV4TxKEljiA8KI1uvtCp5CY2+jCGolNOJ9YhIoLaE",
+	"k9J0PCZd15YNnV0jcQs79SbTt65obQtzqd92ybC2rlLvkX+p0TyZ73SjgT/lrzUOndf9z8ddroqyFFYg",
+	"oym7hdj5bqkEYutHk5QnaBafMvR0Gqmkyf5I3SCluavFXtav5Ygq2GVcAVdMs1tA5HJSYEzohDKutMHP",
+	"oJiZG9i4BmtGd5WW6xb575Xm5TXBv38sY6lBmfaGUlefemsm/fOZSYNyTFHT1WJwpRzEsXS5lK+RL1+D",
+	"Bu3uJ1hYLhL+6lno196vitMbwPI2X126gf+RhCkzityIRjfAY/On9Zq7+2JiWXgYXPMQ7ucgmbkAbFSQ",
+	"mKuw50MC0gTILRPWl4+hGeT1/r4RyxifONssJLF1xtuIEsLUNc/SInicO2yJ62yJtf9tUfpETEgXoz+E",
+	"//XycuBiQXZq7VZYs+etrUL/HOqkGdqG8rXSIF8+6cTr5EsOdwi+3ztj2fth/RtHgo8TFumtovkHNmsh",
+	"NRJa4nNr2dwKWfoF3BuwN4rU/STJAuK8kIVRR7kY7CXgnWKFO9/fQ2GmF8a+CEn+0f9wcujYWAIkZDMz",
+	"eZ7a06XE10cndmGB4VSUuMQyyeYkEcq6n6aMT2pE5AG+t4GQ7BzNtVJfB1lKnujnPi7oLKnL53tuccju",
+	"DTGnOBAu52ED1XI9C3oSiyg199RWqvoPlqosphRU4EdxG0vwzWZ1y9+U4RW23oLKJBhb7JhXkZMwjgGO",
+	"mC5oQ3oOCE2w/KRjEr1r3rdCkLXQO3I04lXKfU+kG4C5whhyFwnYI2EsF0OZ8pB4654qusqvuctOJXeS",
+	"aTvPskl+tiE3cnNupoR+eUbRbPZELCcb6Ju6CfKZ17oJDKJZ/CQxi0lXSHIn0iQmsdjZ+g224txz+A0s",
+	"urVTVlfx1SzVYNelGbygSdIo1B3bttK2NNGhkcWcmdSF23ehN+mR0DVoDHcCyz3LIZ519tL6EM8kqfSC",
+	"bMkKs46g7Ui9sS1pg9hn77J6Y9p+m+BKt5lCnsdvEWa5vIptwGUTTrQ3J2a9k7ei73+s6Jshj8cGQiMp",
+	"lELxssqzlzjwGo79q/nvq+XN9b30iiEmGf/FDEivWxfKoZTsfljBP3SdNUNr+lvmzW/wd2fZq7DjNaRr",
+	"XvoJFudUT+vo93VNVSG7mN+9Ha0Ftp0K/VakPN4S4JPIQBYzNjVpBc2JVlbT8+nCvomy0+oCgtG+trWh",
+	"pa1wcEUnWG1sUfIO15i4SHe9k7fq4K0xUb0D/Rxkt/dNTePWLB64HGtcggFk85n8ReWHMBaShMfj3Q9U",
+	"R9OQCE7O+1dH73t1ft9M9vi65R3by7vt5f0O9OY8ZW7QscYq5a7/zP+myITdAu+Rs7lmM4xkIZHgltdE",
+	"C2ydGhcRPOvpbkjEyJcLkcprbsuCvX65n6cflBp1Y7m5HYwvD7Pa3q6W2UjEC9J9vfeDfZdpErPxGCQW",
+	"N7NFJTK5xQgSBO5ppBMbI49Z88QZPW5dNYiRwUyKcWtdBUBiEakXozS6AbRuzeJaB6FtPfN4fhbU8Q0E",
+	"V9f3z/b5GdbriWn7MbFqZ225Bw//JjWvrjrkM5rSznEtv4EBbB0rd6Vt/xiezk257Oau0RY89hw7Jds6",
+	"LW+xYuTWDPfHFUEtC3tKr6rV7l44l2mzv6PPCS3Grnlp0uiaNsdujJ5PVP2UD2rDQjMJhia6+LZS/8Iy",
+	"f3axcX98gbMEqK0iuaXiChU7RDdk/ETkmycCubDkFRmBXgm0cWNmcyleqYZUKSeFQH3F6VxNhSZdK1vZ",
+	"N2yR4WgK8U5A7qYsml7zUuYPkWDuDYUpQTSaOkGoR66mDAu9RJhkZJ8iXNwt5Q6h2uVrSwmJCUuZqIll",
+	"QqimRqgiowWZUh63TDayQcM24eh3yl/KOUtrEoXfCA5b/rLlLxX+8taQWJmiiBae4Ja4zsMMwi8y426b",
+	"LAdt4KZd3aBD1yY+zg3EyFky45URImZU3timOvWJBWfZ9I9V5v5ooeZ+5+19RBmYt8xia5naME59DnIX",
+	"2yvmtCrGTyi6ZMO++DVjEsMbWKz0OF05yxCZgM79Tn8xioic0aRg6rZ5LKt8Sp6cnpuPXPndbeaPuvhj",
+	"5ANvKfebX/MWMwhdJtE2BuS05sL+QG+KblwF0mop7B5iYkgKSFdI6xSZpYlmaJDVLuwxINRbaHeMvCE4",
+	"XPPSxU+6rlUrQ6HARQvuBETMbR3hZEFSrllCQishqCHVYZ1Mf57q3wHtPo/11W9qg1yT5xEw1tk5PLr9",
+	"+XjT1jr6R2SIl+hJ25wbtpBSlnWkViGLJc4mOP4DLnixXrVZH4C4IWd7xnjF31E8XJ5luNVxtjrOo0Ln",
+	"6rSbOhNJU0pu6B4JyYzOVeazZrEqtzBQtm620FOQCrM6bEaa2jl0hdex6N8sVZqodHbNtSAv9/Z6JMxW",
+	"Y6QjWxadXLw9Iq9evfoBmY+rwZ2IiCaWG/kEEDEeK7DxPoTxax6aX38RHLC1WZdyctw/7ZNfsB64L8b8",
+	"8epo56A8HuOKxUY2jOkiMbvZVfQWOx/SOeb5ShinCuLAprxMqSZTOp8DV0TfsQgIB4hx4XZFPdLX9jEc",
+	"Hus+OihRCQT5CMTX3IcGCB5B4KMcnY3LZvBRrwM6X7z3V91JpoF0XRxiUEo+vuZYV9rlFpM+Ueg0JS6u",
+	"3HvyXR1sRWc+zlHnXzCuNLW5OpS83vuhOUW5wtqewBb99HJoZY2/SdpzZQ1rK+xUKHkbH7AVY/+YYqxD",
+	"5Fyd9k1vIs8wHmm6X07C+ZXFrUK8qeeF2ter40J79nzo/8juUqXpIuvGbcudaklZguFgO01WuSdlkOuV",
+	"++N4Gx7+AOaylUqfKp68enOtFTzrvW08CznMYsqtomc7u2DwpSdQbUtMKyzegm154jRynjfbZlgDdz2N",
+	"l0LCfzf0ufdbyRp/UgljS9PPHue9Ma03RHqf8WRR0U+UDbJGhfKOKSjrkUxlxQFikrAbw3iMMoohJPWh",
+	"0r8lnT+7SvObxDhvyGZ8uPNWodkqNH/kWlBWKqEZv9qQCT5Yo3kRUR5B0hwNeYX8EXvfG1XF9WN0xQVC",
+	"+3YCcXhojfdVfhtRTkZAsuea1JojfGArNuWA2nK0rRb1RMwFceq3YC5zCUbSW1n93BtwMB/MJfgaHSt3",
+	"A1jlDLsz3NNI2+6GRIxd5lvXcCSbSHfNpUgSkeodVx4qsw5h8R+7tsAGcmPeHQZtk4QuRKpJFw01RNHZ",
+	"PIHa/Lhzu58/P5tyG13Hrdz5brW8rZbXXstzuOVrdBmKRofi03MlLSaTZEWmx9uEzRUJXZ3ycFkqucIB",
+	"/vjpVn/qpNAtsT7anXLHdDR1Pn0iOPZAG4+fIioo5WvzJm1IJa3Pnhwl0BSf/NEP/cenTwlKC7kl0C2B",
+	"NsUxI34sEcmGFHozeuFLrW7eLNo7SmxpuYBoV8WKFppiYB16phNsxIJloTmdtW8g/dPoTba856gqmI+/",
+	"tqDgch3p1QO/tS80DqgrBQpXj3ZFJ63akah0ZItdZA3ol4G/afOR/T9d85H82Nvng2V0sq0a+Kfv1oxJ",
+	"XDdc3CUQT2AXs6bjAiMqs9ib0YrIxgHTU5AkxNSPOZX6heEkuzHV1BUOEhzpc2bYeWioVIWkG/b0vQ4D",
+	"EvZm2HCkN9WzBP+Yx2P832B8eHjNqSYzoTQJP/R/Hn48Pznrvxn++I+rwaWtJSQ0TXZsaCPW6c8qa4e/",
+	"ImsIkFkHxLWkT2USkBloahaILF19DXvX3HYwQR7CFImmEN1ATLqGD9j+cwHGR6J0Zgbc8XVKKV+YN6w0",
+	"c4CbHdHYjmTjHZW109iW1c6J1SMDGk3dW4Vq4Ir8O4XUFsMgjMdwb1hdN7Rs/4BkRW3xIhpBJGagrrnC",
+	"7tu4OMEjICG+ahQ80rdLWaodThOzn4Wvx5QhA9YlMg9wod36rjnKowcYBMA0zIiiC0XCOLX8CQ6wM1WI",
+	"a4qoxBpM1njFFKb5ZLX4azPxJ1C9CJ/D1ZfP4AMXg04N0m4y4Md5Imjczl+4/4QbsSBbJ2JnBI3Rsg7V",
+	"zBHVoNi2QvjWyfccRU3iuICGWtSwmtrbJujc745EvNjFKpWdg07qKa1Rum8dragLpBHYIpvTlN/Y5ggw",
+	"G0FsOKyLj8ISma4batbf2HJbSztN4Yo5t9lYT9+GHm6FvKeMJIxzRKyV62p14ktXSz8rox+Q0IHOffIi",
+	"RkDCMdaQC3cCJK6EKk1ASiEDS1q2vrNRMyKRcq0CMpdiIkEpcjdFicsLOq5Gv6G/2iDDZ6Gq51C72t7N",
+	"W7rdKmdVwj3j0KSb5UG8GclkBqEa2l5zW76QgMM0G6ovYBfutaSRIVoJu4WbUsIuXpblC7VHjgtVq93j",
+	"GPBfUFFsNr92DQqxD7GEeUIjzPGa+Z5ISsN8mQtc2DU/CyfY/8ac4H+jIL7lAdu7e6kjfwz3SAQZ5aMK",
+	"3pLM/yVGba3daIb4lxhZhgKqNOkh3vl4U4fu7nZFjJGurbAM2I51TKW/zDWRKVdN9u6/m7W1NnXDBibk",
+	"v4vRJb7yBzTX/l2M2ltqzfFujbR/ejng2F/x5rx9QBiTmfDckhmsveTxFrKEzwpTkjnInP10x0ISuMdA",
+	"MdciCgNTfGPnTHEmMxED9i/MOAXaT3ear3Iv6/xozQHPeCm7Gf/4d/IDyOtPe01ao8xGF2Wqp+aP3RtY",
+	"NF+UJ1iiGrGYJgnIvyhing+M1JrdoEFWRcESp4JIgsayV8iuqSbUli/oht7t0ONwr4e2/1y409B2DsPK",
+	"Nq/08ru61+wm2l9sBrzflvK219QGNJiq5Uvqqkge/fNjPMMi9Zl3m72HvmMuxUpw5o5RdhtuUEW64c+7",
+	"/fPj3Z9gERLbImOnR8y05g2jmRJqO9+KOw4SybHgNJQigZB0XdWSAyRnfPAvipjfDgnWqSZ0JG6N7OrG",
+	"tmSMjr2puOPoVWsu3mHx/Jn8VsUpMnz/tkU37OR2IfE609YNLIJCsjEC8htfp9sUsv8E1mPxkVDu+c4y",
+	"26m98Ft4im7FjZOIXZRRSQI4NDqu0mKuyJ2QN2i41pZF1Mi4ZqyMQTyjJ8jO9K0l161t6BtjvT3m9lif",
+	"iAnjqyy8OpXcBiNH2OBBixvg2Y1JviMzxlMNasfFPkoYS1DT6nPf72UP9q75R37Dzb0JM8oSFZA7KfiE",
+	"zKlSd0LGVpuNgUaa3WKYPo2ceal7N6Uab2RDdv6FHTIBbcNosK4W5eoOZEDC13svyfHpp/7J8Zvh0cXg",
+	"zeD06rh/chkGPq4FH8c2wgRFY4hRr40SZnSF43OzkuCaG8ljTFmSSlDB8hN+faQbXvSvBsOT4w/HV8OT",
+	"s3fHp8O3/eOTjxeDy3Dn0K1Lkdf7PzhBJLwALRe7faMxh7bcBtxHADHEPfLWzYjZIDybBJO1rFZzfG5g",
+	"oM041Xn7R0dnH0+v8vlJDAld2Eod5tAV6aZzokXdyx/6Pw/fDE76/xheDo7OTt9chjtklGonDNm4JTTG",
+	"B0QJwgW2a4soJ4mIbogr2CvS2oCeE8S45xGGcOyNpKCn02auDMKvkn5OxGQCMWH8G+sw/wHSy34Lke5K",
+	"iA+UexlZ/QH5fzlGU0wME0NJGtmoc6Nbjrie6wtbzLuJ7VsRB0twFfk+BsG4JiFFPi/GTpxXqj6Y3U7Y",
+	"RlBxZGK4x+9d1//ziQ8DNCOz7CTX4NEMGs1jVxZ18MYawZS5hOUSNgnppZTacI4PNebep+PXHxXItV3Z",
+	"7Aa2iPgtEHEpW3atQckdzxokzXhic4MzHqsseA/x3it2bobA9Rny7gwfwYAlb224g5OTMWYBsfuazymT",
+	"PdJ30m3oXhr69YSu7uv+PmYJTam2/XdtnLSVd7E4rY2fslJbrZXJFSfKWP+z2JlKk/xeZSy/Pt/57ZA4",
+	"STU/F7UVv7bi17MZnXyl0wKXaimTOYFqlVBWkLgUkUJjbgW2S2TIDGGusTZ1BD1yLkEBx/SKrJz2Hc0T",
+	"O1IF8TWXBUHPZqB4Bti1/NBe1GYhwGPf8jHTnJEl7fgGrrS5n6JbO9LvMzEoN8XvlTP1cw5E8GLYcqEt",
+	"F3qsEji4j3ydtLI+NsaMtzLGreU/E6Y0yGYGlHvjQsP7wkw8Rp+YZ3O2+8AIfdsJUKXJy31zHUsaaZAq",
+	"sNWfSSRmM4FCknsNSxwJjUlo1JnnULE9tCxuJHEnMrU5eIlZbGxU4BCDyXsxaMoS1cNPKuxd83qLXslG",
+	"dzF4d3x5NbgYng8uhu/PPl6EO71rfs37zjZp+abnmVOqioa4rJEc8sJwf+9lmJkebQxM9uOdkDfBNVfC",
+	"DmhhbfkjiSg3+5ZwCzSx3XGdYZRM6W0mg6oDA56pYehZQmFgjZ5ZIp1fGVMk5U4EyotFoVXOSqoQ2ypR",
+	"2L039uq7uOM7JBaA2X1uWBuya52niZhgnoswwyi/+/wEFUlVShNbQ5RqDbO5LlwM17wbGlTreVQb+oUP",
+	"cb/hTv3V4fDyua4NO/xv5Dtto4UaMs4UESEDayfO6KOAnrHXSAiLzeUf0WQ3EcL6oBAzrS27gMSlouyR",
+	"9eGaY3jg7bS9aP6UF03uTF2rc9tqN+taXl0VtGiM5DU8yIqcWOyme8sUw2xqUZCmd7KO3shfr3moGI9g",
+	"6MqSh7Z1DHAtF8j1sXoMCafMsMvF0Gw/AQ2oeY9posC5XG5tHmztmOQOJJC5TDnEGCDi8/z8CnG92Y1U",
+	"x8LeAXYebGzPVRveXFxEp8qSimHPrjTHQYdx/f3rDtaqYLN01jnYyypVMK5hAvKZG3AVNtmuGrot2rIN",
+	"6vrD2uaCXyttxM1xZoeLOEwoybHY84xqOR7LNFwL3hWlsQbuibzjaDEEk8wwkwhIFzs1RVYM5oIvZiJV",
+	"PmYsIAYh7PWobaL7NcfKmQHBaFB8zQZdW1c0Rn8FxBCR5DTB330wGzpnzVtqxzpjzHIm7Bb4NUeiutc9",
+	"EupCM9DQN8lSZeb2F+UbnfbImWsBSEIzR0gw0dlVirDF2Q9dUFxl91iWAVBClmAvPiOXhW9P+u+Gp2dX",
+	"w7dnH0/fhD1yvtSj+Zobync9B7UgtNyBvTiTuOOKdJ3I6Fd9iMUufKCeh8/hNeeGKdcexU6P9KvfYTmC",
+	"pE50N/JjQXbHLQ0+9U+G/dOz0398OPt4iWL8h+PTj1eDMLBlUWN7KmdvLwbntfKlRylE3WcSMv0cv5Fx",
+	"YpC1tl7HlvMm2Fsz6VZu/C1uEE8qjrn7RlCWOSzfIEHnfjdjK6WiEN9/992r7ysXjBMEd43E2SybfrYq",
+	"+jyhNqgFe1pbpZbx3RnMhFwQmSWkY7lCTZlRqlGSNHpyr0kIfG+XcIkreGZZrDjX2lZ4mmqjjEdq6+38",
+	"fdGDwSiHuIVTWitMrcbxS2xcqYiYA7fuR5Y1xQzIyGk3LGF6QRK4hcSakRI2BkxXQSUQpGrEczvBN0Hz",
+	"wlRbLP9jYvkF0GTXIRbnEKFhdCNkNyjQiO19EhpB/AWy5137cOh9/A/UIq75PEnVsi5BnCphf23WJw4L",
+	"+gSuAIMrd2yxOTT3hg4WtoqKhNJHb9NgPLNqBCQ0Iw1tceswuOb4WQ1HaXKTfUvCKVCpR0C1Lclm7eeh",
+	"veBiqimaYrxX0ZbNE6N/QaSvuQXrCGLDIsKc+HDJYY/YOnn2Fhyl2o/tLechiw9CWwZmkoiR2zq6IZnR",
+	"EA9JtksrtocnVOldHH33+E1o1BIJEbBb1/ogsWqJM+DMmFIQky7lCzMm8pT8BseA1Z0e+WytpzTnqndU",
+	"OQMPyZv6EgU8Vte8DtLWDERJDXxdRF5myeqRPpnRZCzkDGIsRJrqVMI1r26tFPGBrpycFMwgTg3ChTuX",
+	"ATaATm3z5JipDD9cSIpKZ6BIIpRKQKlkYc4sgy/jkx65BMzmVy+Ugt6s1nZlz9crRxXDVcU/JGYzuqvA",
+	"POSLq1sduXBsWUQ4TZKdplqsYzddbT3W13t7e7UlWCs9tW8Fi4AqxZTOU7x2DooIg4TYI6EYS5iHB+Rs",
+	"DvytrRjsjBhGe9Vs7C4nK4+iLknuYETmUtwyw4EPDHan3CzfCYHXPPz1Gld53Tm47kgYg46muSZ23Qmu",
+	"O6DpBH++Tvf2XkXOToIf4LrzNcyMmL5LY5cL+9nWp1TimjN0seRNpoV02GcZ1aFDHHO74xKInkqRTqau",
+	"30dyQ4DHc8G4DqzzydoBGKiCDODy3uzO8SV/IxAa34LUzBayRM+UQRiLSnVnO5dCi0gkpeN1p9M56BRO",
+	"rRN0gKczTIEvfYvHZWT/tUhgFm39W3npKWRODh3jwOKmIZUMGW0aYb7iEqE2YeXLOqRcb2xdupYeIvrg",
+	"2ppVemtjx1PpBG53uJwjGk1h90hwLUVSc2smd1jIk4vdyDyJ/SDytVU3+/VPbMT9o6juzySUIcuxF5wi",
+	"XTMxyN1Lg1dWVtlZK6B5E/Aqf5BPnLfNDrAQbUy6Vr+28kEWe+6udsFvQU4M5xE7jZrIp4IP5Rm1EDfN",
+	"Og3EAWKrfvye1I8j54ksCKUtnBY3oxe2bFmzvyK8gUUW6/vjh/3v0NxeqH1iq0+HtxBpIyczRSKhGAei",
+	"2Iwl1GwPxfFC4dFwuhhJFofXPBNqiC0kPRJ6SroXEDHDxWhCLii/IW9TJJ3RwvsddrycPmU6K8jMjIRA",
+	"XTVGFQkjojJu9QAJWjJDelZ0N5O5Z6ykSflN4NL/IqZtVEs3L6LqCm0rp9aZC4jxyTWfUz0NsLrDTo9g",
+	"c1pXNLJamxiBXO9avcTflmvEPEeBaDvXb2TD99Ov4y9TplVARnkNr60Zf2vGf6ZoZ4uRbas2Z3xzTjVb",
+	"2XHlCqvRV/2NQpKpSGKjH08kxewLo+o7G4sCTMm3BgHzthA7ga3yYWR9rpPFNc/afhnKOCTRUhcWcqxh",
+	"ppApLlwM1ZiBdCN32f/H3tcut41jbd4KKrtVLdVLy3LiTnXbNT/UjpP2jr/GstPT72jWhEhIwpgC+AKg",
+	"FU1XV809zF7hXMkWzgFISiYlxV9x0vzTHUsUCILA+T7PEwfAIRIspG0HArua2oFrkI0SLriVv+7k7wM5",
+	"ANSmYFRjzMw5LgJA8NshIdgiSvdE7w7cFq6tu6wlceJGkzDNVCq1A9WfKW4cIAGU2hElZyR0y9xJ0AF2",
+	"v/A5i4Hgsa9ZqcyLHnPtJ7nW8/9lMnd5kAj7t5Xv9GIxaf18dN7r+c4vmGA7IKwz7pDQeiVmiutwAT/G",
+	"fDUk0PdJLCGhnWaGnP98RCZM1dK3uMdbWSnzTZO6uHfVx9O5OaqSP41NEc430yDnX+lyUNtKoZJozuVw",
+	"PQBTT8yJ5mPB4i3uCj3sQJErB3QHfv+OrOamQ3pY9QvlJ14W4Q+t6SrkHTHpQRmUnLXr0ZTcPn8iK8+N",
+	"7jlAnrUW2N171bF1IEuNUdfgH91XQPhSXi8l3BmulgvLJttacKT3rl4DGwZcqTkYaC1ntjGGjRO73TfW",
+	"aZxDxW6iGdnt7rarpQbeLKySCUhjUMiEhkujwVx6KSctp9hYPGk5cwwcB12nkCs9o4XjFZDiSLXQw1Do",
+	"C7TLJ29/4ZS5s7dr7W10JgYi9yb2fRd8Bsb6KEvQc3EOBrT13HUw4JLf3F/X1kdy4/0eQgwJeBgVFZpi",
+	"AMi1QFFHDoCrUlM3/9CTHax2VXzj7FftqDyDV7GerxfeYQMu94cUdGeCbWRN2ENsMFy+RqyFIHHCXLwt",
+	"GRKhlR7hJvbEQIR5I49Lk7u/XRAe0upcQ9gqJtJKS6INBapEViC2dX8ciPDj4UX/6Oz0+uDs9P3x0cGl",
+	"ozTEjhffndkhPYzYgGjw1CUuQ48se1KwsqFjBbATpQtFJABbQacIAGfKTTOcJTHGpKrE5hUM8ig20ZM5",
+	"WOewEZ45hr6hMPNRwi8i1J7e3mvwb//Y/p9HDLi3/7ftDNe68P2DfUDHQYNR/oVY/UCUgvWrg9YfvHV9",
+	"b8PxK4z+wkNvHvvFF9l4tI3s2Ex2/DKReE6ndJ77SZuafpUB5gfLCm8p8inWLKJpuD8Q8GNo0hlTLnIr",
+	"rQAhxJJGvLFgLLYWnJM5rd3Xr9tBjmgMniKUMCNvwEDsdLvu8OC11XEruKIybAXn1J3ZHszmhdppMNHP",
+	"iIY/jURbZ7HBQgcevsJuI2cqf3uirbHFviF5Cpvb42UvRPCcjPp8q2z7NzvY9dOG6fftfwsYGpg+1mYI",
+	"6SRvtUREvLmwGufHfvU4MjFwmBqp/SuPvLmF2QxMI8vgyvWxthfDtdDYVV+tHPCsDXCSvtObHf4J346Z",
+	"YdEKHO/3XLgg+84PBKPbfTpi5GeqhlKVio2I3eeA7QWNciFpQeApIGMmx4qmEx6RTHCjyZAlcua4Fgw1",
+	"LCBYFS7NBApbKYqEOaMqIOkEg2gxGdFPRGTTIbTGsS3ErYpjxbS2t+n3TwMyZTGPaDIQaHEFZMJoYiYk",
+	"TahYoFnIB0p4xETEAnLLJjxKmCOOAIaoUvVWQK4ujnUAEBKlmw65nDKjeITQ6RMJrSAjpuyYOiDU2otQ",
+	"r/vDj3AJPmMm+P9kC+MDAqadNoIAQ81sTnFkVzYgOqUigGpfB+8rRnYAO3doFHTdX6l7FR0SwhsJAe7D",
+	"ztFVc2BAEoFDoEjOXtUh/ZQKLLu6EjySMSPwH2jr0QEJmYhDwj5FSab5LeuQUzkQyMTI7Vu/lckti/eI",
+	"YuMsoYqwT6lCHFAdEIdiAsh7rn9RQN9wMscXoFmMJWwJt7ZxK/SNjbhHqaHbp2eXRweHYRsa/GjiwOoV",
+	"i7Cs3058yqjOlIP0g6a0IRPRZErVje5MY6szrKkHU+GaCMbhbXggvARh44XVZQ6HlFxQswglYo/XEorI",
+	"+c9HZdSQdnWS2R6z8wl/qqKTCf8yJvaE46Nt0LdQLoYcWY3Q1KA0hcXPrSetPiOpkgbbXJ1+4AKtNitJ",
+	"uAAJUVadE76kNRWL6SqtiWcCWnHD2B/9EIExy2DvTlViwy/0Sxf61KV9oE/aawHCxUBkKWAaUVeJO1Q0",
+	"urF2div822nv5PDvYUDCv53/fHYK/+x0Ou2gyAaNuIAmENLSIPBBWzkUqQFKaaqJZsK0cw1CCgWC2KKo",
+	"6q3I9ZPESEiNZB2IjUUrMXLM4LdY5lws3j2E7gW8pW9S6OKjbSB0caeyuDAcZh6uM393jRhuxPCzuyuw",
+	"9x4miQEmozaHdFoiUd4nI54YpgC/QEIrmaEmg44Q6sSWx2uWCkzRDjm409tRmSy6gllshMhpb73QAL0S",
+	"VlhiO271UFxfA7kdq2qoHkqZMCqq2tkPqGZbXGgmNLc/x4efUhNNWIyBbm1KdFCjLElwPWqKkVz/4qqe",
+	"9m+qScK+7s3TY7BFv0Gu9z9uUAZReKrkXP7NIssa1wa3QUmO4d9LkmwdF1aO8ZkjZvrykirmq/m5kiOe",
+	"fHECrBSn0XSrv0wCrDTfJct7s7bU7qCUB83HibkGtENUnYdWfwSgarEbHLWt9RgQXjYZbTke9k5N8dni",
+	"Bn58492VuOE9vlBH9ibnx5eSfZlz1OQKv8KmatzaSxRSted8UQet6855l3Mq6zK9nQdZWehOwEJ/o6wt",
+	"qQ2dI80TE7EuU31qF5YFaCW0aYnOrESAbKIDKhuyBTrn1m73x5pAq7/IHq5HbOd53lNfflb7YpoS0sZI",
+	"/QypAEfnbjOR31MuTVip9CvNzzPhUvTDOeHVBudXfdy+ySPWnJgndOs+MLPqFNWYzj2gefA9I747A6JQ",
+	"TvG5sJSLHLhceaEOOyQ/xVCY6PKRoFNpkrg2D64K5UourBHuaxczzUh4fnVJllT+tjXVw/pWkIef7se3",
+	"4GExi+l9BTZ8o8kbp+KrNR+cV5FXGHnJhSJrI8cCpAxkTbMqQPlcyrnGNFLPqg3GiJY5LzNGGhzoLDXI",
+	"YLuxXzGVK32KPlo3Fxi9f1EysM+MnVYj+xrZ18i+R5F9hYiobXtzAtBl8+rE3jq8Wof2GgCPLcfc/DDj",
+	"SUwAMNcJOpUJYS29IRdUzQsmVt+CDJdxDWRZpfErXbRngLHdAML2Ps99b8HxnImARyLK/AnWopQHL+0x",
+	"TJKXN5nkEduOeYSYqdve7K/ddSdlOMNSO7jSJiDSccZ5CjcpvEdSlQ0nZ1jMavf9dwPhb41RfkAxrOez",
+	"PObavPOz7vtJr8EIBIDX/DZceLR4mGBdetpbJ5vt32JO+LuvLj29vKibp6pzj7FB8fsWsnyQd15K0bmt",
+	"kb/qkmQBQbKiy7JvqDKa0NwQd/zw0mAFOWmFWtIUyGHgv6mSY8W0dv+OWJwpgAei0QSGgfK1gTBsmibA",
+	"1qbklIQfDl1sYlmy+et02LYGPjcapZYfydU4er240xmIkA6Hit1yGOA6lQmP5gWPBwk9emDYJjGLeMw0",
+	"mcgZiSXU9iuZGVeuecsNTVCwzRQ3hgk7OmLHaxydx2FOW2/Fpsfb8Itfvljv5+1M8LucjB2oWwYi7yDo",
+	"kD5+zgU5l9qMFev/5XgPWDJLCPaGi8zDg+Dbqcc+XJYPT5RdXb7NF0FDXJ7EJizpfgGbNGvjFdxT8oKo",
+	"JLSQtxVidp39tkEe1n6+cOjzvCsyAnABcsLbb76XEmBT8XRVEF7gsBVC4ptDRWyyKS8N4/COfVJpntSW",
+	"x/lTkLfNOcMAujDMhMFREDHwReeOy3d5GcIy37WQxncpVbjST3hCul9M/30R3dccxJeEwbfJGdxId23T",
+	"LOZyBa3NNEsMT6ky2yOpplsxNdQ1QlnzOYSfh2TEE4a1RfZEUC48Aaajs5ejgQgBGRRIJXvwq3YeJfNn",
+	"O0fwwz4lrFPiYgyAfvmv47xNaiByw/1WRnSYJVTNrVSYYDesYFRtTbnWRKcsSaChSo6AwkIQw9QUnYVI",
+	"KgXdDUHBmeBvl3rSPeHyFvaZbuyTpykTcX52L7GZGpj5bn3oLKWZ6/4acUET/k82ENBc61j2YPXyVSjd",
+	"shSbgZasKkehtzgBWNOnyXtU7IF7SDeY4BdpxCqmAEu2oXwldGQcgxO+66DoyfJb4e6re+FSucmEPLPu",
+	"OLtlyi4OvrCNdMYHatiMzp9AdeD+d9rDbl8nM5ZUR/Dq0wLB/iu8bkONEsnplIpYr1Aq7hIIqUDwOpU3",
+	"TBD3sRXgI8Vcz1Nr8ErY//tI1KuADF6NJTES4CLwbx0pioyn1AxeBQMxeJWJWOKXALczpNEN/smFZsoQ",
+	"IdWUJoR9olP8HIV1/lT+tzqb3vlUG5kOxPKH9BbK5tngVXsf5w741xyNVJo/Htdk9/VrEl6d/vn07JfT",
+	"64Ozk5Pe6buwQ0I7cIhqQyMlkFvbfRLa8cNckWjC82pex88KSsqzvEHGXRrW7pB+SSd5bAc9EJUabB9Q",
+	"3pD2zYlBQ2884RKuhtNrAbGzDUi+vNhCQG9ZZZNvJvI7HeBCvLQk/fL8vk5dlR8i30PMDYl53OilRi+9",
+	"4D7jTBBKQK/4DXxvj8ZLyHr9c5BIvRSTA1aFLRBycJRmVMWI9pODQHiJatXTCVU3sXUiWtSzXJKUqYHw",
+	"1JfoobBPBsegwJadRQZwb4BofzjPeTJbvnYK/3Q5CZ9JCQibpmY+EFIw7TAo7Ac4fI14J7XS3S9PXIqo",
+	"DMRu90cSvjs6uOxdHp2dXr8/Ou0dH/33oVVKpYikTyKBoLdKKCDlMGWF2H/v7va4gZgnlP1+wl9W+PtZ",
+	"rBP/d1+mDy7bl9XI/Ebmv2iIH9i7uWC9t8QH9IlaaY+GVA7i07ISDOA3FYvkWHBr67JEs9mEKdZ2GDt5",
+	"kJV8LCslTbjQPGaEm4EAz2RGrJAC5Dx0A+46K0vOSa0L0ul02kio6aILXAyEVDFT+04hfDJkyMyMIRrn",
+	"1HoSWH4ElZsidiagm/t3mpQz6wQz66iP4pjFA+GeNXKk2G7WHXKHScNLlwVGDWQBhLpdTWd7ZTqNgXCQ",
+	"oj+SCi6NVhgzQ3miO+7O1/5+7TqejUWfZCBKTknhaWksfgAVSZ2zktvDrSUVd9676h++C9uLOhHmjoO7",
+	"u9/5YaEb2x0SphN+TROmjA6hjkrfxU/zbId+0e18c0RVv7ITyGWQhIsbFnug7Q3CfpeIvPIylamd3Ncc",
+	"8VsEYnLHstGqjVZ9uVp1OcS3hMy0TrHm5VsrIU6GGU/MFheursz/ZtlFWMjuclHKWoFWK/I/qA+LIjMg",
+	"yM7V5CDrdt9Egk4Z/IsNXhVBjjjWa+tWL/Nneg6Jk99tndDJH/bbxVz5MkfgFJx00Luwf0zp/a8+BylP",
+	"WcIF25rV7/+rdKxozLQ1FCn5hQ37MrphBuGDEXeRkigBngydMnqjSev84GTnLdl5S25+/ieZSiED66IP",
+	"qWZvdzEaINVAYA09GSlgAgu7n7o7IfkvMuTjLSZiTgXR9uWLiDlcZPJfRNNpmjAXqZgwqhzeC+KxA4Rw",
+	"MBAuvq6Z3egRw9iD+/dswhO0wREm2DFAckNabkJ2Jq9DPy9qMEEaysykmbnGGVwrYDOTIxJ6y1kxGs9D",
+	"D2o5tLtiiwsXUgHTTIpyiSSkRAdWgBsZyYT851//zzWVTa1AH7OAMKWkQsBjsBMTqR3+sb2Y6wJRGN4n",
+	"gAmTA3gXA+FG0XvFFLngJgzKU7bzsp9AxqPDre2y9GfHbmNgqQ0GInSD2mvgCa+5sP92t5cxfJNyMQ73",
+	"iWbK7hF2a4/A3vJC2dHK8+rQ6KYYChC47Z+lTGPMEkOXPluYnD9lxZX5J/l1pBVxFFza26nhwYSaA/dp",
+	"CB5G2w6Hi4CvvVgU/LszZXgHuwfNkFG4IpVibP8P723hCXGl/TMufSroDcSdzMRa0iiOISkkFQm3Zzrc",
+	"K5G7WC/Gbm776vss2spP5Na520l7BGVJ4DQJXI+qJCSOHiGED0MCbQkkN5X3CR2IKdeai3FAuLilCQff",
+	"sRVnyjoHJRO+Tdin1Jq3BCcUYZQRdv9Ot/tDh5zdMjUQ4cezo4PD65PeX6/7h33rGvUBIvWqf3gRkhaN",
+	"lNTaHwoNBK8VP7GO7ITn17Vdtghl0eKtd97kilYxqqUg4eXZ2fVJ7/TXYjhwgxT0ii7P8v1F7+Tw+qdf",
+	"Lw/7Yf44P+4XYs5ISTSAxUvMBkHJB+yLYg5VavosZQL863MneNe1liBbBC5wUHKismEuNiagiEp9o9Zx",
+	"rGs7gYHqQBF3uz++Xc8LsYNaeKkMf8ZNBN6jc7ELPeEn2qANPtxCX9GeZS0sn08oSvqL91Cd9fYe6hZ2",
+	"QKN5sWwkFMwBK41k1yuQlokGnLRxrQ0ad7AA6gTlf1HdEwinpHTnp2wOXLrXeujA/NIGPvBlwgfiSUgX",
+	"9k9FS1FWySwCFLQJGxkr08kNY6kDL7mlScY6JNQpY1jMESV0moIGJN3O9//5179fd7pWUaAV41pv2Ceu",
+	"TW5HRhOpmbBi8ZZbwd3aff0a+TdmXLN2PdZJ5ZF4/GDW8m2+SDzrAUcSc48oWJpmmSas9CAuWfO5QqVW",
+	"ddrpslWERlJBCsFUatL9MkUO8pEt6NVW6PAsrqkJiciSpKKJ5sLO4CUrVt8B2SjYl3gkfqLRjTfv/Zv6",
+	"/COhWELn9cfgEsngDfGhKdfQizcqHP89PCS6HAwIoU+VwB7wNSnWBZeZitgeDhEGOfM9d85aEQ/AQnfN",
+	"RHyShznKFTFDaSY+OKM7A1FNFbLAB4Je5cXhce/XDXhBEjqHM3OZP9NTKnm43xfpgD38hCnPdQIhf5Xe",
+	"n8d399I7gRoqkYZK5FUPlTX1xd5+L6+VkA4apM7VPqTRBFn2xhlaCc6RsALohouYtEJtIBxpjA7bpcZD",
+	"k+MZ2D+hkEExmoCFMxCtUEJwckR5wsU4bAckzIq1DNF558aHmlQmyIQpRlopjW6AUjCPHApJbtg8IFEi",
+	"s5gIaQaCJomcsRjje5mAnqSQDNlIKlaCTbBz2be3gl5IDuXk7BOy7qEVlFDDRDQncpQ/BvZF5VICAvua",
+	"YBtCDsjiNnKH9BKH0IbtSKUOrjstWwNBo4ilRuOTYnocpzYaTVMGnVqpNe2EwRYnaIhSbMy1UXMyAvbt",
+	"cBtD3pV82c4k63tAmKe1xvA2a+sDHHbNNxexewGZvc9FdO2njEWT/JjrwAUjHDGR3/Mxi2QMXYi58Fsv",
+	"aOYJ24Lda1bwFdEpi0kkp0MHsAQthRACcRwK84QVsfGICiJHI7CD4KvQ1/eWrMR2NWWR26HzxDoNMKmn",
+	"Pw75zdYhErkwg51Wk8B+ZGSKlNEbLsZbuJfS/OWv2b9zYSZMryx9v2AiRskOxZAU+69Q8ANvRR6qs3vZ",
+	"R/a8e+PrBQu2gnwLW325BApU+jZsd8i5P7EQ6zaKs7wyDspBIHmM/sHlZf/6/OLs49G7w4twfyDCv25d",
+	"Xva3/AghgJqiy2+nD8V/aAq7Q+h+8J4myZBGN3vEWvAh0XQOpSWMqoTbOwo2EFa/s7hDwmn6xj22TDMd",
+	"EmGPtFNrrd2d78FykJkh3OyTcEZv3dVpNA0JTWZ28JlUN+2CZXEgwB0iMcMaVFc6WQQ7v+92u9bBUzQy",
+	"dmnkaGS9vIDsdn98C77eWcpE76ga8DR/4SgUn8g58rd5UOjT7rDtZOft4m1zEnYsNaigYQ/cT+1buO9v",
+	"5fjeP53R28/9aaWkxFz5q+AVpidhlRb3aN1bcD/Yvrzs55f+HrxaPBEb/Di/NP8xSPwNfonXwYM10eOm",
+	"7fgeqSio0JZgJIGU2lSPbWujGJ3Wq7NjjFAtycEwIMPMlFwajlS5Vt1Ek0zcQFIEfSn/W83ioFwgNRD+",
+	"j4BoaDWeQ4+rteegzty7avYus4lMClpdBTrWqpT3ICz0ntMRHtIuL6bZPt55u08UNexPO2+73e4+lL4L",
+	"lug/7YC/uaySWqh2sIN4D/w9V+8gwLOCjFoC9QttKJv3igZUpNV0ujxvdDGHc+sG08R+V4ppQiMDaMhW",
+	"tTpt75cKpktDUbhRphhyCGEE375H0LvzSk0G3zda7JG1WL0qCvAgYLVBo5ManfTH1kmBk1BsfdtxERJ7",
+	"HNQkK909oDMJEyrGmSsoTZWcpiYkrXSiqGYe1GgkFVTJOmcKJLuhNyDRp1gIHBo+ZdrQaWp1hmbjqV1X",
+	"DNdJFbvKQLgIC2mlGPHYKru2q8LNg4Co0PJGuTxaWsh7wFm6ZQq/A/eGKvOdJuEBSs4tuzPDPfJL7yOU",
+	"Qg/ED//51793fyA3P/8zgHJo5Kdgism2c6T2ydmHD9tnaaYD8gsbnrh/npy/Ccj7494BTPtkt4dB2Dz2",
+	"OBBcaGPd05jc8UcxiufbtMpBonaHADq01dRF3WPv6t3Rma97bO3uvIEq2OXv+4cHZ6fv8iv8AP3Ly+vL",
+	"o5PDs6vL0iXfd3dXesKu36/kCttxclf4M1GjSMHjv4+jI9VfIscOW8ttH1oaBZvR0pQJu4bWqApInKGu",
+	"DnKDotIfvVyMFr96Mkypy/Jsv0hBzsIM1nZ6fCF0qEZhfUMKy8W9rXFe2dK1GWhTAZO3WYMXguS15AgV",
+	"l05ZxGli5iHUssqRp/3xnxc9XQs02DBMZyB+kmYCYgq6eal26nfLyC3wnkDF4RDSw/JVovjl3WQexWpV",
+	"Lulj8dBrqQsY9rC45+FMh/vA2La0IqB26BDyXHWUBn5N6urL3+6u49z/+1PH+4uVWSfDio3TEA98E/l4",
+	"K4IjmpRe7GfQDPTiWJMstad0p9t1ZyKFtoskIS0gD9j5z7/+/Xa3FNwOiM6UkpkAuBwsJEoZHGGdUsgh",
+	"KDaVtyyGpnw7KKEJpIqtRFGMtCKq2RYXmgnNDb9lybxtDdQbljouMdIzZCq1sdMqzWsg7BLsEYoTBKNn",
+	"JrMkJinVEAqi9omKlv/Xr60BdtD76eq4d/Hr9fur4+OwXcLCATZlBCCoNIV6cXxX9DxZ5VJxly9iDF1p",
+	"pjaXJLlicACsRc99HHPTgPo3dcoPqTKKY7evlnOVK+VcnZG0/ZsdbCXC/8GSSOqQ3e5u0ZrmUFIcvIfO",
+	"rAnH1LQO0n/pOF8yNb1rs4C1kVIzKTWy4YWLZ/4R7Y7dqlQyyOoGhvwPCtkHr9/r6Tz2c7/zxlc10x2C",
+	"i4EVzzk23idjnQa9VAwEXcAVNQSuwgD0fkRFXqs3EK0w/3HY3iehS9GEZErVjUYaJH+Fc2bcJR3Sc5Pi",
+	"MRlLZm9u5EDcTUf5tr9yHX8NaMVHXIqntvs3Ke7BtxI4UNG79ZW4pBAHbAqAHvds4S7IyamKxV/e7zVH",
+	"a4HFakOOQUe9i++T9BlV0YQM58Rwk7CAjHhi7bThnNgv+K2dDNTPArq9TGKmqsgHa7b5wcIE1zjlyxqW",
+	"6GyIqioXB3aOdX74/9T536+73XWKMKjkNsxXoGW1LFTwInIoLmFrRBPN2stcYtAtsUHcwI++MG03saGU",
+	"CaMCZ1b1Y3wTdU+8s9ETf008iuWNtDmH4sKbaeIZ3yiRYrQkZLykXPx8PZeicHi75d/t58WAFKWPKycR",
+	"UB2MPm2RJvO9Dp0atr/yLn6iOEH5Fl+kx6k8gVWnFFfkud2KBjSvoQKkCyd8hcC4Y2KtpQF0ccMqcwj9",
+	"/iUJ0ND4NWryiWn8FmBxPFqjb+ZdqS0rnYkltr6F0Wsp+6pzdk90FrrPrsouJ4voQ82Z++My9m2oWux2",
+	"N9GkIszsMLGpgE5P55Xnnmjhhe8XBit+QDCppgk3nRooncc7cU9ruJ7D2jxzdutzTrtDHfmqTn1jyX5T",
+	"UXnrgeaCgUjlqkwfZttus0/2naysGVpQ+XmTfYEmAmAkOXFOLKNsCl3iK2zjQ7jrM9kDhn0y21M3v0Xx",
+	"sFFd/d1Ha9T9H/IM4q4t00R9/nnLDfG6E3eWxEwbH67fOPB+Uhj49ztHX1l82D3v5qHhHM6oObx/0LI4",
+	"fP92L9DPsNprIsiAyWVK0E0LeFt51vxGyFnC4jEDUHjSmsyHisdEQxYuINSa8omcbWUpUcwozm5pArkk",
+	"hH3GKDOWsmkyY/TGp5xzxKgJ1USzW6ZoAv0Zup2zaC885XeaTLg2Us0B62sgqsG+sBEBIX0iBxivCUKL",
+	"If/c38TfwwB6LbC7IcwtgRAaI4EuCHtuBsKNlGlGwvOz/iVZJRNdV2glfEy/ACt7aY6Mm1YDMNa4MA3A",
+	"2FOU/umbEtrh/U2uTZvOF2ARfb95TsbMrbcDKCvbQPiw5YTWHvGcEZ0IM10h0jgjyOlA+AeA9m93JfI3",
+	"kJYTk3bUwMpUpNEJCtkakpYUDCuxoVAZJXIbqnhEwVfRiaVgCzd2J70NTBpSec6GDjlIpPZMB5EUwpGU",
+	"RlRELNFlIVHb1/3NCORKl7H8ej8jqjShBlfn0P6+TiDD4E5RNlK4kcIbSuGnkqq+T9oLBCeQWv3+YfsB",
+	"Evc396/rh6ZRHypp1jutXmg0KdfGpfy8lKtVzNN8fz7GUdkeKiowWVRDdA4WhrVEBJstBmgnMon9KfaD",
+	"u44upE6LksxdwAEkrurQ/QT3f5T47COcvJ0vkvJZXtlvjh60EQtPhB8Ph+fBmRnFxkzYQ7kS9TFNaOQi",
+	"UYBz7BW371NS4LFIwdqePtnu65pjf5HfEkGdHzEps/PY1v0mx/erCHK89IPbBCg2REDPz2ARbBtTvu7k",
+	"x2wqsVGqNiXUI3oKUAVKzjRTmNKAlidkSMmh1xcMAeAtDatJUMOBaOXEene5Ndt7hJsSkgwjUx4pmU6k",
+	"YACmF2tPeooMqEghGgxEmtC5Q4bDKTl5BADKEznTS9A2Qdnb8MVqeUC5Q+yLZvFAQECdTYcsjqHWTDOj",
+	"SWsm1U0OrdouejPt0wAaBRN2b8SkFb47O+hfH572fjo+fIds9AMRHp5+PLo4Oz05PL0E7D0hDaAzxRnE",
+	"QsL9gq+K7HZ3MTgOHSF5OGg2kZoNRHjOFIDCS6G3zoGPPySABL+8fqQVFn/8qaVZMmpDBzoJ/xewFv4J",
+	"ySxpiRHRcVraZaAA+URGPElyXk/jVjr2cRwgc4W2+epCvHdsKhFobbNIyMRMk3skzu3Whs16fwn8DL7O",
+	"F2ghu9sTtnh084UryQ67p++IjO3f4Cj8Xis6+u6UIbSUPS8JMyU4czkiYWm8MCgOmdtciEG4nzc/AwwV",
+	"goGNrW3RWbnBenZ6GzU6U3dlfadzSo1hyv7y//6tt/XfdOuf3a0fO9dbf/9tJ9jpdn//36/uA7QCGzzS",
+	"evX+DvC6f9Bb6vhqPv84wBPug4QDJnVM/WGCzS7Ciz4lX8T0f6QT1oOORh7hG/C9hdjiu+6o2X/WHa4j",
+	"YZhyvYG+NsjBqQEltEPVW6O2Kg9Qf0bHY6aujp5WQrvbkKujRk6v20XFWtVvlW18xdu/2fO8TirrAIUw",
+	"4mLxqa9OCGEoBw+8rVgso1q5XC19ZaQ3F7zwv+eXu/C826m4B2zuk4hsd3maWJO9Ee5fuXBfEMcg23T1",
+	"qUV2mXrXy9X0vO52yWzCE+ZpHsA4V5n1UQ4mLLoBFBhkg2Aiqj6XP+O9nrAqzt2hltUFp801oQm/vf+e",
+	"/Aql9zG/ZcI+fKrksKzs3QbA3TBlRvEVGv9cySkzE5ZpBIVnn1KpAduKoODqkFNpCCVpNkx4RJiIU8mF",
+	"2cPgW3hyeHlxdNC/vjz78+FpSDRDB3hgvWGaMuV8aw5FpmHPRZZgJ+yRnyBAQdA9LPuF+0uj9969u3CD",
+	"uweyzvBAOKMEuEqoIZpZ5QDMjtowwTzYAVQIcU2UzAzLq9p2u7vuPoJx6xUH2Bk9EO5ZZWY0j2GXOf8Z",
+	"hir93qqu4tvKI3LiXsBmVs99hLW7wwODgo9TvKWUVKvimMv7BegOTF7D5WonSMyBeo5EVKk5dAMViuN5",
+	"JnpSbDMSc+2DLn76Lu7yJ8DPCNu5eSzF0qYF8FH7KG5PtUqbyfflLy1Ku/O1iqSSMJnm275SLMmRYun2",
+	"7c42u6VJRg3bHiVwXV1eAJGV7EXklms+tHqrDJsWED9SvFAtak8VRrnCw0s6DkkkbxGLnMFoA6GYHdC6",
+	"OIugUPYuPOFmThJ2ywqKQjfoPqH5dnV5iCk10YSL8UCER6OtUynY1on9KCTAD/2mu1sVvTqzS3HoJv8e",
+	"VqHayEVOgcLMXbjHSuSYSlv28auUyk/CpchljCtYeiILAe76U5bcXLg71Bco+ZnpJSoJuzPubrmPNOEx",
+	"NQgejPqD6SyB1sQV4vn34NWbqtKKU4fYieWtMdFcRGh82duXpffjLst7ZDipWxW/h7kmU5pYnQ+C7rx3",
+	"0T+8Pry4OLsI275E2219wsWtXRvSCo9OP/aOj95dH5ydXh7+9dLLrkdUKfAcHyCJl4DUrkHiiJkwnCaa",
+	"zJhiyKEzzBBo3k23U6r9er6pldd4KOO5XWgjJUms9N1c0sO9KmvLnvdR/CNYlfZ/+mennVJG7RlnIiWZ",
+	"UmFNOynmU5np8un2zQrWK4hjZW3kBWbv98e9D9eHH3vH173Ts9NfT86u+gsM3/vQuTB32Djhhf1jq2f/",
+	"sDZoJEW8LEBKl6xjhIFL8UrkhNlEacOi1KcWn2/hS/lJv0oJNS4jvZEdAbd5nJRl8NtS8/r7i8NzMsyS",
+	"m9JuKFkgYHQg/Hy+bxaA6N9+//2bt6vsk+3fbtj893or5Sxl4j2jJlOMXLCpNIwU+pCcu/xkh8D6amgi",
+	"gUl/p4me0DTnOImRpRI26unZ5fX7s6vTdyF6LOFl7+LD4eXR6YfrPx/+en1y1O8fnX4IA3JHGAdkQYyT",
+	"3W63vZEFslGU7YbNN4Vx3QC+7tszSYq79jPIfK63S57GCCgmssYUKCZCkGkUWD1BjjrNH3hLYAOroWJD",
+	"vnzr4BFdTJiaPU1FLPPu1E4d0HK9Y9NYLY3V0lgt37zVorkYJxiSeLjxkjJBU97xK1mLgwGEzedH5E2n",
+	"23mTZxiw2ImpW6bILfrATDv2HC8ToA5Mm4BQ7Q5URejTDW+/f2iKwJkLcvgPFtV2IPnHeTCqxVcYeru0",
+	"cgMevlgW/3Kq80R+l8wpJto/d5dQTWaKG8OET+AqBrkDqeakFbrhF24Ttlftk197J8eft0/81Jt98uB9",
+	"4ha/Yp8Aq03tBnGpwnOpzVix/l+OA3LBYg6OTID1iwUoeED+EisqTID8jhMGOHx0GSucRFS43E6HfN99",
+	"g8MUt7BGKN6EaxLLmdjHbCakjJA6cY/EbKxozOIQf+0SQQORE1gWqU3SwmntkRs2n0nl0QzQGZtQQ24Y",
+	"S6HWjIvxPtbZtP3NayoSL2DZntDJsDfgosavOMyltXXOys+K2asHtHg956Z/8zyr1TMkYVQDh3R5rfLt",
+	"BdwKJWzIzqOeyXxuq1O5UDdTexAvPGHDYxduXcBtn7Ro64K9k1FTr7V+n7yDN1EhpGf1Gf6rFAQh0AxR",
+	"8gsb9mV0w1xulYsxmAjYva1JRQ29snuQT30ZfegqslkcBgMROgSW8A4EQLnVv/ylFMAYbOYpF2PkDmba",
+	"7lv4t7SfDYRr6d9HPzjh0FkOhQThPySHARNGb1lp5NKgWGcG/+yQn7DFQFulYt0/zcxAULFUixB6cnqr",
+	"DYtFAkJ9qOcv1a6TSE6Zzmlwwz6LtvJfbPkg3x5BryCoKG/wN2shzYpiMbQnaEPnmsgMan6uLo4xGpjI",
+	"sW4PhAu8hDBOSIBMgeRRug7pEajWF2OrHX2CBucLdQskw31AokRq11+lYcoDAZpzp9v9YR97LCKa0oib",
+	"Odnp7rwBlE4uDFNWa3q+/J3uzk5lLDFl4sLtmHVsGb3SogZFr4POhvkudAvl3t0Q2Tjr6ChgoLpE6G73",
+	"x7frq/p2MDa1VNw445jY9ZGZ4hD5iT5zR9YGDUXvpRryOGbiqymhW2m1Wu8Cd1Wx+iVR6L9EB9nbPVtK",
+	"JvZ1g+f9+2Zuu70v+L5VO9bOY4y8uRipyb0hKGTJFe2r4FWmkld7r7ahc9DN8i46C1ZwBfbZ0AIIgL01",
+	"Jlxg9ZWvOZr6Gp98szvT4C7vi53jHQPf9SEpa9mAQVi2EUqjgkq5O+YFG3NtPLN2IsdcBE64KDZSTE8c",
+	"SeatjNxFdgo3bK5JCzu27BZG/8+3R2SV07+CfjAlR9zXEdsXQ6ZU0DGDpXYD2o/1wojwScWQB1gbhr1M",
+	"bjldG3krXGxUXRhvsbnt7ri9eMoFiameDCVViGxc0Jb757YXbadUsMSqqNJncOmWFe+L62K/3IIfVNzT",
+	"c6EuwbDdXR68x82wYuybYdUi0chl+JVMFgeJ7FcV48DnFUP5DBgEs+DSfPMsDjzCC7cgt1Zxg4Xvq260",
+	"GC0rlZHRZAtkBUwBgUD8re/erG74fjRhcZawmNxSxakwZMb4eGJcCYde8TDbv9n//Q7uBwyx5X6zcOM7",
+	"31ZMYrOUop2Kz1ku3ALDhhXPtsDRHWDxp5HeFbcriazVpZeGDVXl0bHL8+7o59SAzeYLRtwAKX6srR1J",
+	"id0XU5q4rkzSitlUjhVNJzzSQN8/TNhUB2QKWx4OYTAQkBQZcwZSM7I3ueWGJs5WokPdxlrQMdD3al+t",
+	"2SHO2uBo+siZYOo7HVjjBt7fd9oaTnQgkBfHkQOMFRVmPw9+0hhK37EIPs1UKjXSinGNJx+yYO4xO/b6",
+	"0GVc3YL5FahYs3fMsKLIVLGY4l9yBFYGmNwEpf6CevBrO+ELryad8BrlcFeR2jFmi1szV6i///33/x8A",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

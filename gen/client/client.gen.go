@@ -4375,8 +4375,20 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// HeadersTooLarge defines model for HeadersTooLarge.
+type HeadersTooLarge = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// OfrepHeadersTooLarge defines model for OfrepHeadersTooLarge.
+type OfrepHeadersTooLarge = OfrepGeneralError
+
+// OfrepTimeout defines model for OfrepTimeout.
+type OfrepTimeout = OfrepGeneralError
+
+// OfrepUriTooLong defines model for OfrepUriTooLong.
+type OfrepUriTooLong = OfrepGeneralError
 
 // Overloaded defines model for Overloaded.
 type Overloaded = ErrorEnvelope
@@ -4390,6 +4402,9 @@ type PreconditionFailed = ErrorEnvelope
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
 
+// Timeout defines model for Timeout.
+type Timeout = ErrorEnvelope
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ErrorEnvelope
 
@@ -4401,6 +4416,9 @@ type UnprocessableEntity = ErrorEnvelope
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = ErrorEnvelope
+
+// UriTooLong defines model for UriTooLong.
+type UriTooLong = ErrorEnvelope
 
 // ListAuditLogsParams defines parameters for ListAuditLogs.
 type ListAuditLogsParams struct {
@@ -16904,16 +16922,51 @@ type ClientWithResponsesInterface interface {
 	OpenRealtimeWithResponse(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*OpenRealtimeResponse, error)
 }
 
+// GetJWKSResponse504Headers the declared response headers of an HTTP 504 response for GetJWKS
+type GetJWKSResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetJWKSResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JWKS
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetJWKSResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetJWKSResponse) GetJSON200() *JWKS {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetJWKSResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetJWKSResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetJWKSResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetJWKSResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -16950,6 +17003,11 @@ type ListAuditLogsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListAuditLogsResponse504Headers the declared response headers of an HTTP 504 response for ListAuditLogs
+type ListAuditLogsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListAuditLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16961,12 +17019,20 @@ type ListAuditLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditLogsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListAuditLogsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16989,14 +17055,29 @@ func (r ListAuditLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListAuditLogsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListAuditLogsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAuditLogsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListAuditLogsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListAuditLogsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17033,24 +17114,44 @@ type VerifyAuditLogResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// VerifyAuditLogResponse504Headers the declared response headers of an HTTP 504 response for VerifyAuditLog
+type VerifyAuditLogResponse504Headers struct {
+	RetryAfter *int
+}
+
 type VerifyAuditLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AuditVerificationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *VerifyAuditLogResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *VerifyAuditLogResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r VerifyAuditLogResponse) GetJSON200() *AuditVerificationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17063,9 +17164,24 @@ func (r VerifyAuditLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r VerifyAuditLogResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17102,6 +17218,11 @@ type ClearCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ClearCacheResponse504Headers the declared response headers of an HTTP 504 response for ClearCache
+type ClearCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ClearCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17115,14 +17236,22 @@ type ClearCacheResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ClearCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ClearCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17150,6 +17279,11 @@ func (r ClearCacheResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ClearCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ClearCacheResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17160,9 +17294,19 @@ func (r ClearCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ClearCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ClearCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ClearCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17199,6 +17343,11 @@ type InvalidateCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// InvalidateCacheResponse504Headers the declared response headers of an HTTP 504 response for InvalidateCache
+type InvalidateCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type InvalidateCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17212,14 +17361,22 @@ type InvalidateCacheResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *InvalidateCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InvalidateCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17247,6 +17404,11 @@ func (r InvalidateCacheResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InvalidateCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r InvalidateCacheResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17257,9 +17419,19 @@ func (r InvalidateCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InvalidateCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r InvalidateCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InvalidateCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17296,24 +17468,44 @@ type GetCacheStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetCacheStatsResponse504Headers the declared response headers of an HTTP 504 response for GetCacheStats
+type GetCacheStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetCacheStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CacheStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetCacheStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetCacheStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetCacheStatsResponse) GetJSON200() *CacheStatsEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCacheStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17326,9 +17518,24 @@ func (r GetCacheStatsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetCacheStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetCacheStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetCacheStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetCacheStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17365,6 +17572,11 @@ type ListFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListFlagsResponse504Headers the declared response headers of an HTTP 504 response for ListFlags
+type ListFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17376,12 +17588,20 @@ type ListFlagsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17404,14 +17624,29 @@ func (r ListFlagsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17448,6 +17683,11 @@ type CreateFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateFlagResponse504Headers the declared response headers of an HTTP 504 response for CreateFlag
+type CreateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17463,14 +17703,22 @@ type CreateFlagResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateFlagResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17503,6 +17751,11 @@ func (r CreateFlagResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateFlagResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17513,9 +17766,19 @@ func (r CreateFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17552,6 +17815,11 @@ type ExportFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ExportFlagsResponse504Headers the declared response headers of an HTTP 504 response for ExportFlags
+type ExportFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ExportFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17559,16 +17827,26 @@ type ExportFlagsResponse struct {
 	JSON200 *FlagExport
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *FlagExport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17581,6 +17859,11 @@ func (r ExportFlagsResponse) GetYAML200() *FlagExport {
 	return r.YAML200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportFlagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExportFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
@@ -17591,14 +17874,29 @@ func (r ExportFlagsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExportFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ExportFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExportFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ExportFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17635,6 +17933,11 @@ type ImportFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ImportFlagsResponse504Headers the declared response headers of an HTTP 504 response for ImportFlags
+type ImportFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ImportFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17648,14 +17951,22 @@ type ImportFlagsResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ImportFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ImportFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17683,6 +17994,11 @@ func (r ImportFlagsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ImportFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ImportFlagsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17693,9 +18009,19 @@ func (r ImportFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ImportFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ImportFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ImportFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17732,6 +18058,11 @@ type ListAllScheduledChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListAllScheduledChangesResponse504Headers the declared response headers of an HTTP 504 response for ListAllScheduledChanges
+type ListAllScheduledChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListAllScheduledChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17743,12 +18074,20 @@ type ListAllScheduledChangesResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAllScheduledChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListAllScheduledChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17771,14 +18110,29 @@ func (r ListAllScheduledChangesResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListAllScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListAllScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17815,21 +18169,41 @@ type DeleteFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteFlagResponse504Headers the declared response headers of an HTTP 504 response for DeleteFlag
+type DeleteFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteFlagResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17847,14 +18221,29 @@ func (r DeleteFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17896,30 +18285,50 @@ type GetFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagResponse504Headers the declared response headers of an HTTP 504 response for GetFlag
+type GetFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetFlagResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17937,14 +18346,29 @@ func (r GetFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17981,6 +18405,11 @@ type UpdateFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateFlagResponse504Headers the declared response headers of an HTTP 504 response for UpdateFlag
+type UpdateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18000,14 +18429,22 @@ type UpdateFlagResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18050,6 +18487,11 @@ func (r UpdateFlagResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateFlagResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18060,9 +18502,19 @@ func (r UpdateFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18099,28 +18551,48 @@ type ArchiveFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ArchiveFlagResponse504Headers the declared response headers of an HTTP 504 response for ArchiveFlag
+type ArchiveFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ArchiveFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ArchiveFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ArchiveFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ArchiveFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ArchiveFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18138,14 +18610,29 @@ func (r ArchiveFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ArchiveFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ArchiveFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ArchiveFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ArchiveFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ArchiveFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18182,28 +18669,48 @@ type InvalidateFlagCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// InvalidateFlagCacheResponse504Headers the declared response headers of an HTTP 504 response for InvalidateFlagCache
+type InvalidateFlagCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type InvalidateFlagCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CacheInvalidationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *InvalidateFlagCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InvalidateFlagCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON200() *CacheInvalidationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18221,14 +18728,29 @@ func (r InvalidateFlagCacheResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18265,6 +18787,11 @@ type ListFlagOverridesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListFlagOverridesResponse504Headers the declared response headers of an HTTP 504 response for ListFlagOverrides
+type ListFlagOverridesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListFlagOverridesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18278,12 +18805,20 @@ type ListFlagOverridesResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListFlagOverridesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListFlagOverridesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18311,14 +18846,29 @@ func (r ListFlagOverridesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListFlagOverridesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListFlagOverridesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18355,21 +18905,41 @@ type DeleteFlagOverrideResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteFlagOverrideResponse504Headers the declared response headers of an HTTP 504 response for DeleteFlagOverride
+type DeleteFlagOverrideResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteFlagOverrideResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteFlagOverrideResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteFlagOverrideResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18387,14 +18957,29 @@ func (r DeleteFlagOverrideResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18431,6 +19016,11 @@ type PutFlagOverrideResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PutFlagOverrideResponse504Headers the declared response headers of an HTTP 504 response for PutFlagOverride
+type PutFlagOverrideResponse504Headers struct {
+	RetryAfter *int
+}
+
 type PutFlagOverrideResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18446,14 +19036,22 @@ type PutFlagOverrideResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PutFlagOverrideResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PutFlagOverrideResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18486,6 +19084,11 @@ func (r PutFlagOverrideResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r PutFlagOverrideResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18496,9 +19099,19 @@ func (r PutFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r PutFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18535,28 +19148,48 @@ type ListScheduledChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListScheduledChangesResponse504Headers the declared response headers of an HTTP 504 response for ListScheduledChanges
+type ListScheduledChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListScheduledChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListScheduledChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListScheduledChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON200() *ScheduledChangeListEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18574,14 +19207,29 @@ func (r ListScheduledChangesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18618,6 +19266,11 @@ type CreateScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for CreateScheduledChange
+type CreateScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18635,14 +19288,22 @@ type CreateScheduledChangeResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateScheduledChangeResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18680,6 +19341,11 @@ func (r CreateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18690,9 +19356,19 @@ func (r CreateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18729,9 +19405,16 @@ type DeleteScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for DeleteScheduledChange
+type DeleteScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -18740,12 +19423,25 @@ type DeleteScheduledChangeResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteScheduledChangeResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18768,14 +19464,29 @@ func (r DeleteScheduledChangeResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18812,28 +19523,48 @@ type GetScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for GetScheduledChange
+type GetScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18851,14 +19582,29 @@ func (r GetScheduledChangeResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18895,6 +19641,11 @@ type UpdateScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for UpdateScheduledChange
+type UpdateScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18912,14 +19663,22 @@ type UpdateScheduledChangeResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18957,6 +19716,11 @@ func (r UpdateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18967,9 +19731,19 @@ func (r UpdateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19006,11 +19780,18 @@ type CancelScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CancelScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for CancelScheduledChange
+type CancelScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CancelScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -19019,17 +19800,30 @@ type CancelScheduledChangeResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CancelScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CancelScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19052,14 +19846,29 @@ func (r CancelScheduledChangeResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19096,28 +19905,48 @@ type PreviewScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PreviewScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for PreviewScheduledChange
+type PreviewScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type PreviewScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangePreviewEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PreviewScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PreviewScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON200() *ScheduledChangePreviewEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19135,14 +19964,29 @@ func (r PreviewScheduledChangeResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19179,28 +20023,48 @@ type ToggleFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ToggleFlagResponse504Headers the declared response headers of an HTTP 504 response for ToggleFlag
+type ToggleFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ToggleFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ToggleFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ToggleFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ToggleFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ToggleFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19218,14 +20082,29 @@ func (r ToggleFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ToggleFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ToggleFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ToggleFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ToggleFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ToggleFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19262,28 +20141,48 @@ type UnarchiveFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UnarchiveFlagResponse504Headers the declared response headers of an HTTP 504 response for UnarchiveFlag
+type UnarchiveFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UnarchiveFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UnarchiveFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UnarchiveFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19301,14 +20200,29 @@ func (r UnarchiveFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19345,6 +20259,11 @@ type ListKbDocumentsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListKbDocumentsResponse504Headers the declared response headers of an HTTP 504 response for ListKbDocuments
+type ListKbDocumentsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListKbDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19356,12 +20275,20 @@ type ListKbDocumentsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListKbDocumentsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListKbDocumentsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19384,14 +20311,29 @@ func (r ListKbDocumentsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19428,6 +20370,11 @@ type IngestKbDocumentsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// IngestKbDocumentsResponse504Headers the declared response headers of an HTTP 504 response for IngestKbDocuments
+type IngestKbDocumentsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type IngestKbDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19441,14 +20388,22 @@ type IngestKbDocumentsResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *IngestKbDocumentsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *IngestKbDocumentsResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19476,6 +20431,11 @@ func (r IngestKbDocumentsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r IngestKbDocumentsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -19486,9 +20446,19 @@ func (r IngestKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r IngestKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19525,6 +20495,11 @@ type DeleteKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for DeleteKbDocument
+type DeleteKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19536,12 +20511,20 @@ type DeleteKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteKbDocumentResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -19564,14 +20547,29 @@ func (r DeleteKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19608,6 +20606,11 @@ type GetKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for GetKbDocument
+type GetKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19621,12 +20624,20 @@ type GetKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetKbDocumentResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19654,14 +20665,29 @@ func (r GetKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19698,6 +20724,11 @@ type ReindexKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReindexKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for ReindexKbDocument
+type ReindexKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ReindexKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19711,12 +20742,20 @@ type ReindexKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReindexKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReindexKbDocumentResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19744,14 +20783,29 @@ func (r ReindexKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ReindexKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ReindexKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19788,6 +20842,11 @@ type ListKbJobsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListKbJobsResponse504Headers the declared response headers of an HTTP 504 response for ListKbJobs
+type ListKbJobsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListKbJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19799,12 +20858,20 @@ type ListKbJobsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListKbJobsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListKbJobsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19827,14 +20894,29 @@ func (r ListKbJobsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListKbJobsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListKbJobsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListKbJobsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListKbJobsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListKbJobsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19871,24 +20953,44 @@ type ReindexKnowledgeBaseResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReindexKnowledgeBaseResponse504Headers the declared response headers of an HTTP 504 response for ReindexKnowledgeBase
+type ReindexKnowledgeBaseResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ReindexKnowledgeBaseResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *KbReindexEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReindexKnowledgeBaseResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReindexKnowledgeBaseResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
 func (r ReindexKnowledgeBaseResponse) GetJSON202() *KbReindexEnvelope {
 	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19901,9 +21003,24 @@ func (r ReindexKnowledgeBaseResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ReindexKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19940,6 +21057,11 @@ type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListApiKeysResponse504Headers the declared response headers of an HTTP 504 response for ListApiKeys
+type ListApiKeysResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19949,12 +21071,20 @@ type ListApiKeysResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApiKeysResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListApiKeysResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19972,14 +21102,29 @@ func (r ListApiKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListApiKeysResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListApiKeysResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListApiKeysResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListApiKeysResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListApiKeysResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20016,6 +21161,11 @@ type CreateApiKeyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateApiKeyResponse504Headers the declared response headers of an HTTP 504 response for CreateApiKey
+type CreateApiKeyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20029,14 +21179,22 @@ type CreateApiKeyResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateApiKeyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateApiKeyResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -20064,6 +21222,11 @@ func (r CreateApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateApiKeyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateApiKeyResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20074,9 +21237,19 @@ func (r CreateApiKeyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateApiKeyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateApiKeyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateApiKeyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20113,19 +21286,39 @@ type RevokeApiKeyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RevokeApiKeyResponse504Headers the declared response headers of an HTTP 504 response for RevokeApiKey
+type RevokeApiKeyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RevokeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RevokeApiKeyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokeApiKeyResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -20138,14 +21331,29 @@ func (r RevokeApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20190,6 +21398,11 @@ type LoginResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// LoginResponse504Headers the declared response headers of an HTTP 504 response for Login
+type LoginResponse504Headers struct {
+	RetryAfter *int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20201,18 +21414,26 @@ type LoginResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LoginResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *LoginResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20235,6 +21456,11 @@ func (r LoginResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r LoginResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r LoginResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20250,9 +21476,19 @@ func (r LoginResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r LoginResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r LoginResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r LoginResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20289,15 +21525,35 @@ type LogoutResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// LogoutResponse504Headers the declared response headers of an HTTP 504 response for Logout
+type LogoutResponse504Headers struct {
+	RetryAfter *int
+}
+
 type LogoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LogoutResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *LogoutResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LogoutResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -20305,9 +21561,24 @@ func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r LogoutResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r LogoutResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r LogoutResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r LogoutResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20344,17 +21615,32 @@ type GetMeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetMeResponse504Headers the declared response headers of an HTTP 504 response for GetMe
+type GetMeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20362,14 +21648,34 @@ func (r GetMeResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetMeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20414,6 +21720,11 @@ type ChangePasswordResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// ChangePasswordResponse504Headers the declared response headers of an HTTP 504 response for ChangePassword
+type ChangePasswordResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ChangePasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20425,18 +21736,26 @@ type ChangePasswordResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ChangePasswordResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ChangePasswordResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ChangePasswordResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20459,6 +21778,11 @@ func (r ChangePasswordResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ChangePasswordResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ChangePasswordResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20474,9 +21798,19 @@ func (r ChangePasswordResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ChangePasswordResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ChangePasswordResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ChangePasswordResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20521,6 +21855,11 @@ type RefreshTokenResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RefreshTokenResponse504Headers the declared response headers of an HTTP 504 response for RefreshToken
+type RefreshTokenResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20532,18 +21871,26 @@ type RefreshTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RefreshTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RefreshTokenResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RefreshTokenResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20566,6 +21913,11 @@ func (r RefreshTokenResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RefreshTokenResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RefreshTokenResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20581,9 +21933,19 @@ func (r RefreshTokenResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RefreshTokenResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RefreshTokenResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RefreshTokenResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20623,6 +21985,11 @@ type RegisterResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RegisterResponse504Headers the declared response headers of an HTTP 504 response for Register
+type RegisterResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RegisterResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20632,16 +21999,24 @@ type RegisterResponse struct {
 	JSON400 *BadRequest
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RegisterResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RegisterResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -20659,6 +22034,11 @@ func (r RegisterResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RegisterResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RegisterResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20674,9 +22054,19 @@ func (r RegisterResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RegisterResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RegisterResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RegisterResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20713,6 +22103,11 @@ type GetFlagChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagChangesResponse504Headers the declared response headers of an HTTP 504 response for GetFlagChanges
+type GetFlagChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20722,12 +22117,20 @@ type GetFlagChangesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20745,14 +22148,29 @@ func (r GetFlagChangesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetFlagChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20797,6 +22215,11 @@ type EvaluateFlagsResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// EvaluateFlagsResponse504Headers the declared response headers of an HTTP 504 response for EvaluateFlags
+type EvaluateFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type EvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20808,18 +22231,26 @@ type EvaluateFlagsResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EvaluateFlagsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *EvaluateFlagsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EvaluateFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20842,6 +22273,11 @@ func (r EvaluateFlagsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20857,9 +22293,19 @@ func (r EvaluateFlagsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20896,17 +22342,32 @@ type GetFlagHistoryStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagHistoryStatsResponse504Headers the declared response headers of an HTTP 504 response for GetFlagHistoryStats
+type GetFlagHistoryStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagHistoryStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagHistoryStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagHistoryStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagHistoryStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20914,14 +22375,34 @@ func (r GetFlagHistoryStatsResponse) GetJSON200() *FlagHistoryStatsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20958,17 +22439,32 @@ type GetFlagStreamStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagStreamStatsResponse504Headers the declared response headers of an HTTP 504 response for GetFlagStreamStats
+type GetFlagStreamStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagStreamStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagStreamStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagStreamStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagStreamStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20976,14 +22472,34 @@ func (r GetFlagStreamStatsResponse) GetJSON200() *FlagStreamStatsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21040,10 +22556,14 @@ type StreamFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -21064,6 +22584,11 @@ func (r StreamFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r StreamFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
@@ -21072,6 +22597,11 @@ func (r StreamFlagsResponse) GetJSON422() *UnprocessableEntity {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r StreamFlagsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -21113,17 +22643,32 @@ type GetFlagVersionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagVersionResponse504Headers the declared response headers of an HTTP 504 response for GetFlagVersion
+type GetFlagVersionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagVersionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagVersionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagVersionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21131,14 +22676,34 @@ func (r GetFlagVersionResponse) GetJSON200() *FlagVersionEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagVersionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagVersionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagVersionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagVersionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagVersionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagVersionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21183,6 +22748,11 @@ type SearchKnowledgeBaseResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// SearchKnowledgeBaseResponse504Headers the declared response headers of an HTTP 504 response for SearchKnowledgeBase
+type SearchKnowledgeBaseResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SearchKnowledgeBaseResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21194,18 +22764,26 @@ type SearchKnowledgeBaseResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SearchKnowledgeBaseResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SearchKnowledgeBaseResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SearchKnowledgeBaseResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21228,6 +22806,11 @@ func (r SearchKnowledgeBaseResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21243,9 +22826,19 @@ func (r SearchKnowledgeBaseResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21282,6 +22875,11 @@ type ListPatientsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListPatientsResponse504Headers the declared response headers of an HTTP 504 response for ListPatients
+type ListPatientsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListPatientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21291,12 +22889,20 @@ type ListPatientsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPatientsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListPatientsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21314,14 +22920,29 @@ func (r ListPatientsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListPatientsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListPatientsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListPatientsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListPatientsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListPatientsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21358,6 +22979,11 @@ type CreatePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreatePatientResponse504Headers the declared response headers of an HTTP 504 response for CreatePatient
+type CreatePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21369,14 +22995,22 @@ type CreatePatientResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreatePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreatePatientResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -21399,6 +23033,11 @@ func (r CreatePatientResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreatePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreatePatientResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21409,9 +23048,19 @@ func (r CreatePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreatePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreatePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreatePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21448,21 +23097,41 @@ type DeletePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeletePatientResponse504Headers the declared response headers of an HTTP 504 response for DeletePatient
+type DeletePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeletePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeletePatientResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePatientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -21480,14 +23149,29 @@ func (r DeletePatientResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeletePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeletePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeletePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeletePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeletePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21524,6 +23208,11 @@ type GetPatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetPatientResponse504Headers the declared response headers of an HTTP 504 response for GetPatient
+type GetPatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetPatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21535,12 +23224,20 @@ type GetPatientResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetPatientResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21563,14 +23260,29 @@ func (r GetPatientResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetPatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetPatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetPatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetPatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetPatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21607,6 +23319,11 @@ type UpdatePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdatePatientResponse504Headers the declared response headers of an HTTP 504 response for UpdatePatient
+type UpdatePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21624,14 +23341,22 @@ type UpdatePatientResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdatePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdatePatientResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21669,6 +23394,11 @@ func (r UpdatePatientResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdatePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdatePatientResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21679,9 +23409,19 @@ func (r UpdatePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdatePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdatePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdatePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21718,6 +23458,11 @@ type ListPatientGrantsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListPatientGrantsResponse504Headers the declared response headers of an HTTP 504 response for ListPatientGrants
+type ListPatientGrantsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListPatientGrantsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21731,12 +23476,20 @@ type ListPatientGrantsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPatientGrantsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListPatientGrantsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21764,14 +23517,29 @@ func (r ListPatientGrantsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListPatientGrantsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListPatientGrantsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21808,6 +23576,11 @@ type GrantPatientAccessResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GrantPatientAccessResponse504Headers the declared response headers of an HTTP 504 response for GrantPatientAccess
+type GrantPatientAccessResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GrantPatientAccessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21823,14 +23596,22 @@ type GrantPatientAccessResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GrantPatientAccessResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GrantPatientAccessResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21863,6 +23644,11 @@ func (r GrantPatientAccessResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r GrantPatientAccessResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21873,9 +23659,19 @@ func (r GrantPatientAccessResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GrantPatientAccessResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21912,21 +23708,41 @@ type RevokePatientAccessResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RevokePatientAccessResponse504Headers the declared response headers of an HTTP 504 response for RevokePatientAccess
+type RevokePatientAccessResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RevokePatientAccessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RevokePatientAccessResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokePatientAccessResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -21944,14 +23760,29 @@ func (r RevokePatientAccessResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RevokePatientAccessResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RevokePatientAccessResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21996,6 +23827,11 @@ type DetectPhiResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// DetectPhiResponse504Headers the declared response headers of an HTTP 504 response for DetectPhi
+type DetectPhiResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DetectPhiResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22007,18 +23843,26 @@ type DetectPhiResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DetectPhiResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DetectPhiResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DetectPhiResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22041,6 +23885,11 @@ func (r DetectPhiResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DetectPhiResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r DetectPhiResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22056,9 +23905,19 @@ func (r DetectPhiResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DetectPhiResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DetectPhiResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DetectPhiResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22103,6 +23962,11 @@ type RedactPhiResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RedactPhiResponse504Headers the declared response headers of an HTTP 504 response for RedactPhi
+type RedactPhiResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RedactPhiResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22114,18 +23978,26 @@ type RedactPhiResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RedactPhiResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RedactPhiResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RedactPhiResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22148,6 +24020,11 @@ func (r RedactPhiResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RedactPhiResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RedactPhiResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22163,9 +24040,19 @@ func (r RedactPhiResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RedactPhiResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RedactPhiResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RedactPhiResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22202,6 +24089,11 @@ type ListUsersResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListUsersResponse504Headers the declared response headers of an HTTP 504 response for ListUsers
+type ListUsersResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22213,12 +24105,20 @@ type ListUsersResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListUsersResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22241,14 +24141,29 @@ func (r ListUsersResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListUsersResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListUsersResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListUsersResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListUsersResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListUsersResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22285,17 +24200,32 @@ type GetMyProfileResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetMyProfileResponse504Headers the declared response headers of an HTTP 504 response for GetMyProfile
+type GetMyProfileResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMyProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMyProfileResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMyProfileResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22303,14 +24233,34 @@ func (r GetMyProfileResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMyProfileResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMyProfileResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMyProfileResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetMyProfileResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMyProfileResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22347,6 +24297,11 @@ type UpdateMyProfileResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateMyProfileResponse504Headers the declared response headers of an HTTP 504 response for UpdateMyProfile
+type UpdateMyProfileResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateMyProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22358,14 +24313,22 @@ type UpdateMyProfileResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateMyProfileResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateMyProfileResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22388,6 +24351,11 @@ func (r UpdateMyProfileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22398,9 +24366,19 @@ func (r UpdateMyProfileResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22437,11 +24415,18 @@ type DeactivateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeactivateUserResponse504Headers the declared response headers of an HTTP 504 response for DeactivateUser
+type DeactivateUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeactivateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -22450,17 +24435,30 @@ type DeactivateUserResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeactivateUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeactivateUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r DeactivateUserResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeactivateUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -22483,14 +24481,29 @@ func (r DeactivateUserResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeactivateUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeactivateUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeactivateUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeactivateUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeactivateUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22527,28 +24540,48 @@ type GetUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetUserResponse504Headers the declared response headers of an HTTP 504 response for GetUser
+type GetUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetUserResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -22566,14 +24599,29 @@ func (r GetUserResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22610,6 +24658,11 @@ type UpdateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateUserResponse504Headers the declared response headers of an HTTP 504 response for UpdateUser
+type UpdateUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22627,14 +24680,22 @@ type UpdateUserResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22672,6 +24733,11 @@ func (r UpdateUserResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateUserResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22682,9 +24748,19 @@ func (r UpdateUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22721,6 +24797,11 @@ type SetUserRoleResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// SetUserRoleResponse504Headers the declared response headers of an HTTP 504 response for SetUserRole
+type SetUserRoleResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SetUserRoleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22738,14 +24819,22 @@ type SetUserRoleResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetUserRoleResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SetUserRoleResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22783,6 +24872,11 @@ func (r SetUserRoleResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SetUserRoleResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SetUserRoleResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22793,9 +24887,19 @@ func (r SetUserRoleResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SetUserRoleResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SetUserRoleResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SetUserRoleResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22827,16 +24931,51 @@ func (r SetUserRoleResponse) ContentType() string {
 	return ""
 }
 
+// GetVersionResponse504Headers the declared response headers of an HTTP 504 response for GetVersion
+type GetVersionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VersionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVersionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetVersionResponse) GetJSON200() *VersionEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVersionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVersionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVersionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVersionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22873,6 +25012,11 @@ type ListDictationSessionsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListDictationSessionsResponse504Headers the declared response headers of an HTTP 504 response for ListDictationSessions
+type ListDictationSessionsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListDictationSessionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22882,12 +25026,20 @@ type ListDictationSessionsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDictationSessionsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListDictationSessionsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22905,14 +25057,29 @@ func (r ListDictationSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22949,6 +25116,11 @@ type CreateDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for CreateDictationSession
+type CreateDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22960,14 +25132,22 @@ type CreateDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateDictationSessionResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -22990,6 +25170,11 @@ func (r CreateDictationSessionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23000,9 +25185,19 @@ func (r CreateDictationSessionResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23039,6 +25234,11 @@ type DeleteDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for DeleteDictationSession
+type DeleteDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23048,10 +25248,20 @@ type DeleteDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteDictationSessionResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -23069,9 +25279,29 @@ func (r DeleteDictationSessionResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23108,6 +25338,11 @@ type GetDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for GetDictationSession
+type GetDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23119,10 +25354,20 @@ type GetDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDictationSessionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23145,9 +25390,29 @@ func (r GetDictationSessionResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23204,10 +25469,14 @@ type AppendDictationAudioResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -23248,6 +25517,11 @@ func (r AppendDictationAudioResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23256,6 +25530,11 @@ func (r AppendDictationAudioResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -23302,6 +25581,11 @@ type RunDictationCommandResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RunDictationCommandResponse504Headers the declared response headers of an HTTP 504 response for RunDictationCommand
+type RunDictationCommandResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RunDictationCommandResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23317,14 +25601,22 @@ type RunDictationCommandResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RunDictationCommandResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RunDictationCommandResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23357,6 +25649,11 @@ func (r RunDictationCommandResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RunDictationCommandResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RunDictationCommandResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23367,9 +25664,19 @@ func (r RunDictationCommandResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RunDictationCommandResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RunDictationCommandResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RunDictationCommandResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23406,6 +25713,11 @@ type FinalizeDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// FinalizeDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for FinalizeDictationSession
+type FinalizeDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type FinalizeDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23421,14 +25733,22 @@ type FinalizeDictationSessionResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *FinalizeDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *FinalizeDictationSessionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23461,6 +25781,11 @@ func (r FinalizeDictationSessionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23471,9 +25796,19 @@ func (r FinalizeDictationSessionResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23510,6 +25845,11 @@ type AppendDictationTextResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AppendDictationTextResponse504Headers the declared response headers of an HTTP 504 response for AppendDictationText
+type AppendDictationTextResponse504Headers struct {
+	RetryAfter *int
+}
+
 type AppendDictationTextResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23525,14 +25865,22 @@ type AppendDictationTextResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AppendDictationTextResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AppendDictationTextResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23565,6 +25913,11 @@ func (r AppendDictationTextResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AppendDictationTextResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AppendDictationTextResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23575,9 +25928,19 @@ func (r AppendDictationTextResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AppendDictationTextResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r AppendDictationTextResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AppendDictationTextResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23614,15 +25977,30 @@ type ListDictationTemplatesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListDictationTemplatesResponse504Headers the declared response headers of an HTTP 504 response for ListDictationTemplates
+type ListDictationTemplatesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListDictationTemplatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DictationTemplatesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDictationTemplatesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListDictationTemplatesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23630,9 +26008,29 @@ func (r ListDictationTemplatesResponse) GetJSON200() *DictationTemplatesEnvelope
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationTemplatesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23678,6 +26076,12 @@ type OpenVoicePipelineResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *OpenVoicePipelineResponse401Headers
 }
@@ -23695,6 +26099,21 @@ func (r OpenVoicePipelineResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r OpenVoicePipelineResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -23731,17 +26150,32 @@ type GetVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for GetVoicePreferences
+type GetVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoicePreferencesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23749,14 +26183,34 @@ func (r GetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23793,6 +26247,11 @@ type UpdateVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for UpdateVoicePreferences
+type UpdateVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23804,14 +26263,22 @@ type UpdateVoicePreferencesResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23834,6 +26301,11 @@ func (r UpdateVoicePreferencesResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23844,9 +26316,19 @@ func (r UpdateVoicePreferencesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23883,17 +26365,32 @@ type ResetVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ResetVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for ResetVoicePreferences
+type ResetVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ResetVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoicePreferencesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResetVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResetVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23901,14 +26398,34 @@ func (r ResetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23953,6 +26470,11 @@ type RelayVoiceTranscriptResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RelayVoiceTranscriptResponse504Headers the declared response headers of an HTTP 504 response for RelayVoiceTranscript
+type RelayVoiceTranscriptResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RelayVoiceTranscriptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23966,18 +26488,26 @@ type RelayVoiceTranscriptResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RelayVoiceTranscriptResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RelayVoiceTranscriptResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RelayVoiceTranscriptResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -24005,6 +26535,11 @@ func (r RelayVoiceTranscriptResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24020,9 +26555,19 @@ func (r RelayVoiceTranscriptResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24059,22 +26604,42 @@ type GetVoiceStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoiceStatusResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceStatus
+type GetVoiceStatusResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoiceStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceStatusEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoiceStatusResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceStatusResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetVoiceStatusResponse) GetJSON200() *VoiceStatusEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -24085,6 +26650,21 @@ func (r GetVoiceStatusResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetVoiceStatusResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24121,15 +26701,30 @@ type ListVoiceStylePresetsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListVoiceStylePresetsResponse504Headers the declared response headers of an HTTP 504 response for ListVoiceStylePresets
+type ListVoiceStylePresetsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListVoiceStylePresetsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceStylePresetListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListVoiceStylePresetsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListVoiceStylePresetsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24137,9 +26732,29 @@ func (r ListVoiceStylePresetsResponse) GetJSON200() *VoiceStylePresetListEnvelop
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoiceStylePresetsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24197,10 +26812,14 @@ type SynthesizeSpeechResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24228,6 +26847,11 @@ func (r SynthesizeSpeechResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24236,6 +26860,11 @@ func (r SynthesizeSpeechResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24303,10 +26932,14 @@ type StreamSpeechResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24334,6 +26967,11 @@ func (r StreamSpeechResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamSpeechResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r StreamSpeechResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24342,6 +26980,11 @@ func (r StreamSpeechResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r StreamSpeechResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamSpeechResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24404,10 +27047,14 @@ type TranscribeAudioResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24438,6 +27085,11 @@ func (r TranscribeAudioResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r TranscribeAudioResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r TranscribeAudioResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24446,6 +27098,11 @@ func (r TranscribeAudioResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r TranscribeAudioResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r TranscribeAudioResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24492,6 +27149,11 @@ type GetVoiceVocabularyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoiceVocabularyResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceVocabulary
+type GetVoiceVocabularyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoiceVocabularyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24501,12 +27163,20 @@ type GetVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoiceVocabularyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceVocabularyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24524,14 +27194,29 @@ func (r GetVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24568,6 +27253,11 @@ type AddVoiceVocabularyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AddVoiceVocabularyResponse504Headers the declared response headers of an HTTP 504 response for AddVoiceVocabulary
+type AddVoiceVocabularyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type AddVoiceVocabularyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24579,14 +27269,22 @@ type AddVoiceVocabularyResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AddVoiceVocabularyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AddVoiceVocabularyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24609,6 +27307,11 @@ func (r AddVoiceVocabularyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24619,9 +27322,19 @@ func (r AddVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24658,6 +27371,11 @@ type DeleteVoiceVocabularyTermResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteVoiceVocabularyTermResponse504Headers the declared response headers of an HTTP 504 response for DeleteVoiceVocabularyTerm
+type DeleteVoiceVocabularyTermResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteVoiceVocabularyTermResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24667,10 +27385,20 @@ type DeleteVoiceVocabularyTermResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteVoiceVocabularyTermResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteVoiceVocabularyTermResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -24688,9 +27416,29 @@ func (r DeleteVoiceVocabularyTermResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteVoiceVocabularyTermResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24727,15 +27475,30 @@ type ListVoicesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListVoicesResponse504Headers the declared response headers of an HTTP 504 response for ListVoices
+type ListVoicesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListVoicesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListVoicesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListVoicesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24743,9 +27506,29 @@ func (r ListVoicesResponse) GetJSON200() *VoiceListEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVoicesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoicesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListVoicesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListVoicesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListVoicesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24782,6 +27565,11 @@ type ListConversationsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListConversationsResponse504Headers the declared response headers of an HTTP 504 response for ListConversations
+type ListConversationsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListConversationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24791,12 +27579,20 @@ type ListConversationsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListConversationsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListConversationsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24814,14 +27610,29 @@ func (r ListConversationsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListConversationsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListConversationsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListConversationsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListConversationsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListConversationsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24858,6 +27669,11 @@ type CreateConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateConversationResponse504Headers the declared response headers of an HTTP 504 response for CreateConversation
+type CreateConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24871,14 +27687,22 @@ type CreateConversationResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateConversationResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -24906,6 +27730,11 @@ func (r CreateConversationResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateConversationResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24916,9 +27745,19 @@ func (r CreateConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24955,19 +27794,39 @@ type DeleteConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteConversationResponse504Headers the declared response headers of an HTTP 504 response for DeleteConversation
+type DeleteConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteConversationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -24980,14 +27839,29 @@ func (r DeleteConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25024,26 +27898,46 @@ type GetConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetConversationResponse504Headers the declared response headers of an HTTP 504 response for GetConversation
+type GetConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConversationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetConversationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetConversationResponse) GetJSON200() *ConversationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25056,14 +27950,29 @@ func (r GetConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25100,6 +28009,11 @@ type UpdateConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateConversationResponse504Headers the declared response headers of an HTTP 504 response for UpdateConversation
+type UpdateConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25113,14 +28027,22 @@ type UpdateConversationResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateConversationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25148,6 +28070,11 @@ func (r UpdateConversationResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateConversationResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25158,9 +28085,19 @@ func (r UpdateConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25197,19 +28134,39 @@ type ExportConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ExportConversationResponse504Headers the declared response headers of an HTTP 504 response for ExportConversation
+type ExportConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ExportConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportConversationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25222,14 +28179,29 @@ func (r ExportConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExportConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ExportConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExportConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ExportConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25266,6 +28238,11 @@ type ListMessagesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListMessagesResponse504Headers the declared response headers of an HTTP 504 response for ListMessages
+type ListMessagesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25277,12 +28254,20 @@ type ListMessagesResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListMessagesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListMessagesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25305,14 +28290,29 @@ func (r ListMessagesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListMessagesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListMessagesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListMessagesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListMessagesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListMessagesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25357,6 +28357,11 @@ type SendMessageResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// SendMessageResponse504Headers the declared response headers of an HTTP 504 response for SendMessage
+type SendMessageResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SendMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25370,18 +28375,26 @@ type SendMessageResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SendMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendMessageResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SendMessageResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -25409,6 +28422,11 @@ func (r SendMessageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SendMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SendMessageResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25424,9 +28442,19 @@ func (r SendMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SendMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SendMessageResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SendMessageResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25482,12 +28510,16 @@ type StreamMessageResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -25516,6 +28548,11 @@ func (r StreamMessageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r StreamMessageResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25529,6 +28566,11 @@ func (r StreamMessageResponse) GetJSON422() *UnprocessableEntity {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r StreamMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -25570,19 +28612,39 @@ type DeleteMessageResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteMessageResponse504Headers the declared response headers of an HTTP 504 response for DeleteMessage
+type DeleteMessageResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteMessageResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteMessageResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteMessageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25595,14 +28657,29 @@ func (r DeleteMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteMessageResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteMessageResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteMessageResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25639,28 +28716,48 @@ type BranchConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// BranchConversationResponse504Headers the declared response headers of an HTTP 504 response for BranchConversation
+type BranchConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type BranchConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *ConversationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *BranchConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *BranchConversationResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r BranchConversationResponse) GetJSON201() *ConversationEnvelope {
 	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BranchConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25678,14 +28775,29 @@ func (r BranchConversationResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r BranchConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r BranchConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r BranchConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r BranchConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r BranchConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25730,32 +28842,52 @@ type RegenerateAnswerResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RegenerateAnswerResponse504Headers the declared response headers of an HTTP 504 response for RegenerateAnswer
+type RegenerateAnswerResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RegenerateAnswerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *MessageEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RegenerateAnswerResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RegenerateAnswerResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RegenerateAnswerResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON201() *MessageEnvelope {
 	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25773,6 +28905,11 @@ func (r RegenerateAnswerResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
@@ -25783,9 +28920,19 @@ func (r RegenerateAnswerResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25817,16 +28964,51 @@ func (r RegenerateAnswerResponse) ContentType() string {
 	return ""
 }
 
+// GetDemoVoiceResponse504Headers the declared response headers of an HTTP 504 response for GetDemoVoice
+type GetDemoVoiceResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDemoVoiceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDemoVoiceResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetDemoVoiceResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25858,13 +29040,33 @@ func (r GetDemoVoiceResponse) ContentType() string {
 	return ""
 }
 
+// GetDemoVoiceAssetResponse504Headers the declared response headers of an HTTP 504 response for GetDemoVoiceAsset
+type GetDemoVoiceAssetResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDemoVoiceAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDemoVoiceAssetResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25872,9 +29074,24 @@ func (r GetDemoVoiceAssetResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetDemoVoiceAssetResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25906,16 +29123,51 @@ func (r GetDemoVoiceAssetResponse) ContentType() string {
 	return ""
 }
 
+// GetSwaggerUIResponse504Headers the declared response headers of an HTTP 504 response for GetSwaggerUI
+type GetSwaggerUIResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetSwaggerUIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetSwaggerUIResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetSwaggerUIResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25947,13 +29199,33 @@ func (r GetSwaggerUIResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsAssetResponse504Headers the declared response headers of an HTTP 504 response for GetDocsAsset
+type GetDocsAssetResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDocsAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDocsAssetResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDocsAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25961,9 +29233,24 @@ func (r GetDocsAssetResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDocsAssetResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetDocsAssetResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDocsAssetResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDocsAssetResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25995,16 +29282,51 @@ func (r GetDocsAssetResponse) ContentType() string {
 	return ""
 }
 
+// GetHealthResponse504Headers the declared response headers of an HTTP 504 response for GetHealth
+type GetHealthResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetHealthResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetHealthResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetHealthResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetHealthResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetHealthResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26036,13 +29358,33 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetMetricsResponse504Headers the declared response headers of an HTTP 504 response for GetMetrics
+type GetMetricsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *ErrorEnvelope
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorEnvelope
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMetricsResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMetricsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -26053,6 +29395,21 @@ func (r GetMetricsResponse) GetJSON401() *ErrorEnvelope {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetMetricsResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMetricsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMetricsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMetricsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26094,6 +29451,11 @@ type OfrepEvaluateFlagsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// OfrepEvaluateFlagsResponse504Headers the declared response headers of an HTTP 504 response for OfrepEvaluateFlags
+type OfrepEvaluateFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26105,16 +29467,24 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON401 *OfrepGeneralError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *OfrepUriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OfrepGeneralError
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OfrepHeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *OfrepTimeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *OfrepEvaluateFlagsResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OfrepEvaluateFlagsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *OfrepEvaluateFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26137,6 +29507,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON413() *OfrepGeneralError {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON414() *OfrepUriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
@@ -26147,9 +29522,19 @@ func (r OfrepEvaluateFlagsResponse) GetJSON429() *OfrepGeneralError {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON431() *OfrepHeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON503() *OfrepGeneralError {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON504() *OfrepTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26186,6 +29571,11 @@ type OfrepEvaluateFlagResponse429Headers struct {
 	RetryAfter *int
 }
 
+// OfrepEvaluateFlagResponse504Headers the declared response headers of an HTTP 504 response for OfrepEvaluateFlag
+type OfrepEvaluateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26199,14 +29589,22 @@ type OfrepEvaluateFlagResponse struct {
 	JSON404 *OfrepFlagNotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *OfrepUriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OfrepGeneralError
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OfrepHeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *OfrepTimeout
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OfrepEvaluateFlagResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *OfrepEvaluateFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26234,6 +29632,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON413() *OfrepGeneralError {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON414() *OfrepUriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
@@ -26244,9 +29647,19 @@ func (r OfrepEvaluateFlagResponse) GetJSON429() *OfrepGeneralError {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON431() *OfrepHeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON503() *OfrepGeneralError {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON504() *OfrepTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26278,16 +29691,51 @@ func (r OfrepEvaluateFlagResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIJSONResponse504Headers the declared response headers of an HTTP 504 response for GetOpenAPIJSON
+type GetOpenAPIJSONResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenAPIJSONResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetOpenAPIJSONResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenAPIJSONResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26319,16 +29767,51 @@ func (r GetOpenAPIJSONResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIYAMLResponse504Headers the declared response headers of an HTTP 504 response for GetOpenAPIYAML
+type GetOpenAPIYAMLResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenAPIYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetOpenAPIYAMLResponse504Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
 func (r GetOpenAPIYAMLResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26360,13 +29843,28 @@ func (r GetOpenAPIYAMLResponse) ContentType() string {
 	return ""
 }
 
+// GetReadyResponse504Headers the declared response headers of an HTTP 504 response for GetReady
+type GetReadyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetReadyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Readiness
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Readiness
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetReadyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26374,9 +29872,29 @@ func (r GetReadyResponse) GetJSON200() *Readiness {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReadyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetReadyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetReadyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetReadyResponse) GetJSON503() *Readiness {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetReadyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26408,16 +29926,51 @@ func (r GetReadyResponse) ContentType() string {
 	return ""
 }
 
+// GetRedocResponse504Headers the declared response headers of an HTTP 504 response for GetRedoc
+type GetRedocResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetRedocResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetRedocResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetRedocResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetRedocResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetRedocResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetRedocResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetRedocResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26463,6 +30016,12 @@ type OpenRealtimeResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *OpenRealtimeResponse401Headers
 }
@@ -26480,6 +30039,21 @@ func (r OpenRealtimeResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r OpenRealtimeResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OpenRealtimeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r OpenRealtimeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OpenRealtimeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -29155,6 +32729,47 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetJWKSResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29202,6 +32817,13 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29209,12 +32831,26 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29229,6 +32865,16 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListAuditLogsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29255,6 +32901,13 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29269,12 +32922,33 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29289,6 +32963,16 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers VerifyAuditLogResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29343,6 +33027,13 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29357,12 +33048,26 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29377,6 +33082,16 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ClearCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29431,6 +33146,13 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29445,12 +33167,26 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29465,6 +33201,16 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers InvalidateCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29491,6 +33237,13 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29505,12 +33258,33 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29525,6 +33299,16 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetCacheStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29572,6 +33356,13 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29579,12 +33370,26 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29599,6 +33404,16 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29660,6 +33475,13 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29674,12 +33496,26 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29694,6 +33530,16 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29727,6 +33573,13 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29741,6 +33594,13 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29748,12 +33608,26 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29768,6 +33642,16 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29822,6 +33706,13 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29836,12 +33727,26 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29856,6 +33761,16 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ImportFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29903,6 +33818,13 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29910,12 +33832,26 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29930,6 +33866,16 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListAllScheduledChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29952,6 +33898,13 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29973,6 +33926,13 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29980,12 +33940,26 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30000,6 +33974,16 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30026,6 +34010,13 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30047,6 +34038,13 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30054,12 +34052,26 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30084,6 +34096,16 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30159,6 +34181,13 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30173,12 +34202,26 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30193,6 +34236,16 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30219,6 +34272,13 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30240,6 +34300,13 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30247,12 +34314,26 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30267,6 +34348,16 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ArchiveFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30293,6 +34384,13 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30314,6 +34412,13 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30321,12 +34426,26 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30341,6 +34460,16 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers InvalidateFlagCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30395,6 +34524,13 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30402,12 +34538,26 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30422,6 +34572,16 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListFlagOverridesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30444,6 +34604,13 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30465,6 +34632,13 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30472,12 +34646,26 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30492,6 +34680,16 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteFlagOverrideResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30553,6 +34751,13 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30567,12 +34772,26 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30587,6 +34806,16 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers PutFlagOverrideResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30613,6 +34842,13 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30634,6 +34870,13 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30641,12 +34884,26 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30661,6 +34918,16 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListScheduledChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30729,6 +34996,13 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30743,12 +35017,26 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30763,6 +35051,16 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30784,6 +35082,13 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -30813,6 +35118,13 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30820,12 +35132,26 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30840,6 +35166,16 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30866,6 +35202,13 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30887,6 +35230,13 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30894,12 +35244,26 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30914,6 +35278,16 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30982,6 +35356,13 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30996,12 +35377,26 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31016,6 +35411,16 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31041,6 +35446,13 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -31070,6 +35482,13 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31077,12 +35496,26 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31097,6 +35530,16 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CancelScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31123,6 +35566,13 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31144,6 +35594,13 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31151,12 +35608,26 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31171,6 +35642,16 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers PreviewScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31197,6 +35678,13 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31218,6 +35706,13 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31225,12 +35720,26 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31245,6 +35754,16 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ToggleFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31271,6 +35790,13 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31292,6 +35818,13 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31299,12 +35832,26 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31319,6 +35866,16 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UnarchiveFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31366,6 +35923,13 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31373,12 +35937,26 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31393,6 +35971,16 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListKbDocumentsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31447,6 +36035,13 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31461,12 +36056,26 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31481,6 +36090,16 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers IngestKbDocumentsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31531,6 +36150,13 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31538,12 +36164,26 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31558,6 +36198,16 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31612,6 +36262,13 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31619,12 +36276,26 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31639,6 +36310,16 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31693,6 +36374,13 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31700,12 +36388,26 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31720,6 +36422,16 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReindexKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31767,6 +36479,13 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31774,12 +36493,26 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31794,6 +36527,16 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListKbJobsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31820,6 +36563,13 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 		}
 		response.JSON202 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31834,12 +36584,33 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31854,6 +36625,16 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReindexKnowledgeBaseResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31894,6 +36675,13 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31901,12 +36689,26 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31921,6 +36723,16 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListApiKeysResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31975,6 +36787,13 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31989,12 +36808,26 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32009,6 +36842,16 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateApiKeyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32031,6 +36874,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32045,6 +36895,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32052,12 +36909,26 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32072,6 +36943,16 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokeApiKeyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32119,6 +37000,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32140,12 +37028,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32191,6 +37093,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers LoginResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32213,6 +37125,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32220,12 +37139,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32240,6 +37180,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers LogoutResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32266,6 +37216,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32273,12 +37230,33 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32293,6 +37271,16 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetMeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32340,6 +37328,13 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32361,12 +37356,26 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32412,6 +37421,16 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ChangePasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32459,6 +37478,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32480,12 +37506,26 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32531,6 +37571,16 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RefreshTokenResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32571,6 +37621,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32592,12 +37649,26 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32633,6 +37704,16 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RegisterResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32673,6 +37754,13 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32680,12 +37768,26 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32700,6 +37802,16 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32747,6 +37859,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32768,12 +37887,26 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32819,6 +37952,16 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers EvaluateFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32845,6 +37988,13 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32852,12 +38002,33 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32872,6 +38043,16 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagHistoryStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32898,6 +38079,13 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32905,12 +38093,33 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32925,6 +38134,16 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagStreamStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32958,6 +38177,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32971,6 +38197,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -33059,6 +38292,13 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33066,12 +38306,33 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33086,6 +38347,16 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagVersionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33133,6 +38404,13 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33154,12 +38432,26 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33205,6 +38497,16 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers SearchKnowledgeBaseResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33245,6 +38547,13 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33252,12 +38561,26 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33272,6 +38595,16 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListPatientsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33319,6 +38652,13 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33333,12 +38673,26 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33353,6 +38707,16 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreatePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33375,6 +38739,13 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33396,6 +38767,13 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33403,12 +38781,26 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33423,6 +38815,16 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeletePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33470,6 +38872,13 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33477,12 +38886,26 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33497,6 +38920,16 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetPatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33565,6 +38998,13 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33579,12 +39019,26 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33599,6 +39053,16 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdatePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33653,6 +39117,13 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33660,12 +39131,26 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33680,6 +39165,16 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListPatientGrantsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33741,6 +39236,13 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33755,12 +39257,26 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33775,6 +39291,16 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GrantPatientAccessResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33797,6 +39323,13 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33818,6 +39351,13 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33825,12 +39365,26 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33845,6 +39399,16 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokePatientAccessResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33892,6 +39456,13 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33913,12 +39484,26 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33964,6 +39549,16 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers DetectPhiResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34011,6 +39606,13 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34032,12 +39634,26 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34083,6 +39699,16 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RedactPhiResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34130,6 +39756,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34137,12 +39770,26 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34157,6 +39804,16 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListUsersResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34183,6 +39840,13 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34190,12 +39854,33 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34210,6 +39895,16 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetMyProfileResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34257,6 +39952,13 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34271,12 +39973,26 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34291,6 +40007,16 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateMyProfileResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34316,6 +40042,13 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -34345,6 +40078,13 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34352,12 +40092,26 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34372,6 +40126,16 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeactivateUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34398,6 +40162,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34419,6 +40190,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34426,12 +40204,26 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34446,6 +40238,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34514,6 +40316,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34528,12 +40337,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34548,6 +40371,16 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34616,6 +40449,13 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34630,12 +40470,26 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34650,6 +40504,16 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers SetUserRoleResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34676,6 +40540,47 @@ func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetVersionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34716,6 +40621,13 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34723,12 +40635,26 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34743,6 +40669,16 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListDictationSessionsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34790,6 +40726,13 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34804,12 +40747,26 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34824,6 +40781,16 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34867,12 +40834,40 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34887,6 +40882,16 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34934,12 +40939,40 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34954,6 +40987,16 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35015,6 +41058,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35028,6 +41078,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -35127,6 +41184,13 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35141,12 +41205,26 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35161,6 +41239,16 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RunDictationCommandResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35222,6 +41310,13 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35236,12 +41331,26 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35256,6 +41365,16 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers FinalizeDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35317,6 +41436,13 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35331,12 +41457,26 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35351,6 +41491,16 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers AppendDictationTextResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35377,12 +41527,40 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35397,6 +41575,16 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListDictationTemplatesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35440,6 +41628,27 @@ func ParseOpenVoicePipelineResponse(rsp *http.Response) (*OpenVoicePipelineRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	}
 
 	switch {
@@ -35479,6 +41688,13 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35486,12 +41702,33 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35506,6 +41743,16 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35553,6 +41800,13 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35567,12 +41821,26 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35587,6 +41855,16 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35613,6 +41891,13 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35620,12 +41905,33 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35640,6 +41946,16 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResetVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35694,6 +42010,13 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35715,12 +42038,26 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35766,6 +42103,16 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RelayVoiceTranscriptResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35792,6 +42139,13 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35806,6 +42160,27 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
 	}
 
 	switch {
@@ -35819,6 +42194,16 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceStatusResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35845,12 +42230,40 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35865,6 +42278,16 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListVoiceStylePresetsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35905,6 +42328,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35918,6 +42348,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36020,6 +42457,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36033,6 +42477,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36142,6 +42593,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36155,6 +42613,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36233,6 +42698,13 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36240,12 +42712,26 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36260,6 +42746,16 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceVocabularyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36307,6 +42803,13 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36321,12 +42824,26 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36341,6 +42858,16 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers AddVoiceVocabularyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36384,12 +42911,40 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36404,6 +42959,16 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteVoiceVocabularyTermResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36430,12 +42995,40 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36450,6 +43043,16 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListVoicesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36490,6 +43093,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36497,12 +43107,26 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36517,6 +43141,16 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListConversationsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36571,6 +43205,13 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36585,12 +43226,26 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36605,6 +43260,16 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36627,6 +43292,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36641,6 +43313,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36648,12 +43327,26 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36668,6 +43361,16 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36694,6 +43397,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36708,6 +43418,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36715,12 +43432,26 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36735,6 +43466,16 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36789,6 +43530,13 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36803,12 +43551,26 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36823,6 +43585,16 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36842,6 +43614,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36856,6 +43635,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36863,12 +43649,26 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36883,6 +43683,16 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36930,6 +43740,13 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36937,12 +43754,26 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36957,6 +43788,16 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListMessagesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37011,6 +43852,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37032,12 +43880,26 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37083,6 +43945,16 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers SendMessageResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37130,6 +44002,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37150,6 +44029,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -37224,6 +44110,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37238,6 +44131,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37245,12 +44145,26 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37265,6 +44179,16 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteMessageResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37291,6 +44215,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37312,6 +44243,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37319,12 +44257,26 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37339,6 +44291,16 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers BranchConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37365,6 +44327,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37386,6 +44355,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37400,12 +44376,26 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37451,6 +44441,16 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RegenerateAnswerResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37470,6 +44470,13 @@ func ParseGetDemoVoiceResponse(rsp *http.Response) (*GetDemoVoiceResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37477,6 +44484,40 @@ func ParseGetDemoVoiceResponse(rsp *http.Response) (*GetDemoVoiceResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDemoVoiceResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37496,12 +44537,26 @@ func ParseGetDemoVoiceAssetResponse(rsp *http.Response) (*GetDemoVoiceAssetRespo
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -37510,6 +44565,33 @@ func ParseGetDemoVoiceAssetResponse(rsp *http.Response) (*GetDemoVoiceAssetRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDemoVoiceAssetResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37529,6 +44611,13 @@ func ParseGetSwaggerUIResponse(rsp *http.Response) (*GetSwaggerUIResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37536,6 +44625,40 @@ func ParseGetSwaggerUIResponse(rsp *http.Response) (*GetSwaggerUIResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetSwaggerUIResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37555,12 +44678,26 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -37569,6 +44706,33 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDocsAssetResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37595,6 +44759,47 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetHealthResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37614,6 +44819,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37628,6 +44840,40 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetMetricsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37678,6 +44924,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest OfrepUriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37692,12 +44945,26 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OfrepHeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest OfrepTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37722,6 +44989,16 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers OfrepEvaluateFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37776,6 +45053,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest OfrepUriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37790,12 +45074,26 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OfrepHeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest OfrepTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37810,6 +45108,16 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers OfrepEvaluateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37836,6 +45144,47 @@ func ParseGetOpenAPIJSONResponse(rsp *http.Response) (*GetOpenAPIJSONResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetOpenAPIJSONResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37862,6 +45211,47 @@ func ParseGetOpenAPIYAMLResponse(rsp *http.Response) (*GetOpenAPIYAMLResponse, e
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetOpenAPIYAMLResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37888,6 +45278,27 @@ func ParseGetReadyResponse(rsp *http.Response) (*GetReadyResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Readiness
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37895,6 +45306,26 @@ func ParseGetReadyResponse(rsp *http.Response) (*GetReadyResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetReadyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37914,6 +45345,13 @@ func ParseGetRedocResponse(rsp *http.Response) (*GetRedocResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37921,6 +45359,40 @@ func ParseGetRedocResponse(rsp *http.Response) (*GetRedocResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetRedocResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37963,6 +45435,27 @@ func ParseOpenRealtimeResponse(rsp *http.Response) (*OpenRealtimeResponse, error
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	}
 
