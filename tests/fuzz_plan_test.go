@@ -388,6 +388,9 @@ func (g *planGen) generate() {
 	c = g.base("query-unknown-nul-utf8")
 	c.Query = strings.TrimPrefix(c.Query+"&fz%FF=%00", "&")
 	g.add(c)
+	c = g.base("query-unknown-nul")
+	c.Query = strings.TrimPrefix(c.Query+"&fz=a%00b", "&")
+	g.add(c)
 	// Bodies.
 	if rb := o.op.RequestBody; rb != nil && rb.Value != nil {
 		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {

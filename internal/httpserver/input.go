@@ -56,13 +56,14 @@ var readHeaders = []string{"Authorization", "X-API-Key", "Content-Type", "Sec-We
 
 // opInput is what the input rules need to know about one operation.
 type opInput struct {
-	single  map[string]bool // query parameters that take one value
+	query   map[string]bool // declared query parameters
+	single  map[string]bool // declared query parameters that take one value
 	headers []string        // header values that must be valid UTF-8
 	body    bool            // the operation accepts a request body
 }
 
 func newOpInput(route *routers.Route) opInput {
-	in := opInput{single: map[string]bool{}, headers: readHeaders, body: route.Operation.RequestBody != nil}
+	in := opInput{query: map[string]bool{}, single: map[string]bool{}, headers: readHeaders, body: route.Operation.RequestBody != nil}
 	params := append(openapi3.Parameters{}, route.PathItem.Parameters...)
 	params = append(params, route.Operation.Parameters...)
 	for _, ref := range params {
@@ -72,6 +73,7 @@ func newOpInput(route *routers.Route) opInput {
 		}
 		switch p.In {
 		case openapi3.ParameterInQuery:
+			in.query[p.Name] = true
 			if p.Schema == nil || p.Schema.Value == nil || !p.Schema.Value.Type.Is(openapi3.TypeArray) {
 				in.single[p.Name] = true
 			}
@@ -84,7 +86,7 @@ func newOpInput(route *routers.Route) opInput {
 
 // checkInput applies the input rules to one routed request: valid UTF-8 in path parameters,
 // the query string and the headers read (400); a single-valued query parameter given once
-// (400); no NUL in path or query (422, naming the parameter); and for a JSON body valid
+// (400); no NUL in path or declared query parameters (422, naming the parameter); and for a JSON body valid
 // UTF-8, no duplicate object keys, bounded nesting (400) and no NUL in any string (422).
 func checkInput(c echo.Context, op opInput, params map[string]string) error {
 	names := make([]string, 0, len(params))
@@ -134,8 +136,8 @@ func checkInput(c echo.Context, op opInput, params map[string]string) error {
 		}
 	}
 	for _, k := range keys {
-		if strings.IndexByte(k, 0) >= 0 {
-			return nulError(k)
+		if !op.query[k] {
+			continue // never read: an unknown parameter cannot reach storage
 		}
 		for _, v := range q[k] {
 			if strings.IndexByte(v, 0) >= 0 {
