@@ -90,7 +90,11 @@ func TestFuzzContract(t *testing.T) {
 		t.Logf("contract fuzz: random run for %s, seed %d (replay with FUZZ_CONTRACT_SEED=%d)", duration, seed, seed)
 		sent := 0
 		for round := int64(0); time.Since(start) < duration && len(r.failures) == 0; round++ {
-			p := randomFuzzPlan(doc, seed+round, 8)
+			if round > 0 {
+				// Fresh fixtures and sessions: the last round deleted some, and tokens expire.
+				r.fx = newFuzzFixtures(t, s)
+			}
+			p := randomFuzzPlan(doc, seed+round, 16)
 			r.deadline = start.Add(duration)
 			r.run(p)
 			sent += len(p)
@@ -139,13 +143,13 @@ func newFuzzFixtures(t *testing.T, s *testServer) *fuzzFixtures {
 	v["conv"] = findID(fx.create(usr, "POST", "/conversations", `{"title":"fuzz"}`))
 	fx.create(usr, "POST", "/conversations/"+v["conv"]+"/messages", `{"content":"What is amoxicillin?"}`)
 	v["msg"] = findID(fx.create(usr, "GET", "/conversations/"+v["conv"]+"/messages", ""))
-	v["flag"] = "experiment.fz_flag"
-	fx.create(admin, "POST", "/api/admin/feature-flags", `{"key":"experiment.fz_flag","type":"multivariate","enabled":true,`+
+	v["flag"] = "experiment.fz_flag_" + randomID() // fresh per fixture set (long runs make several)
+	fx.create(admin, "POST", "/api/admin/feature-flags", `{"key":"`+v["flag"]+`","type":"multivariate","enabled":true,`+
 		`"variants":[{"id":"a","name":"A","value":"a","weight":50},{"id":"b","name":"B","value":"b","weight":50}],`+
 		`"default_value":"a","visibility":"public"}`)
 	v["tkey"] = "fz-target"
-	fx.create(admin, "PUT", "/api/admin/feature-flags/experiment.fz_flag/overrides/fz-target", `{"variant":"b"}`)
-	v["sched"] = findID(fx.create(admin, "POST", "/api/admin/feature-flags/experiment.fz_flag/scheduled-changes",
+	fx.create(admin, "PUT", "/api/admin/feature-flags/"+v["flag"]+"/overrides/fz-target", `{"variant":"b"}`)
+	v["sched"] = findID(fx.create(admin, "POST", "/api/admin/feature-flags/"+v["flag"]+"/scheduled-changes",
 		`{"scheduled_at":"2030-01-02T03:04:05Z","changes":{"a":40,"b":60}}`))
 	v["doc"] = findID(fx.create(admin, "POST", "/api/admin/kb/documents", `{"title":"Fuzz","text":"Amoxicillin is a penicillin antibiotic."}`))
 	v["patient"] = findID(fx.create(usr, "POST", "/api/patients", `{"name":"Fuzz Patient","birth_date":"1980-02-03","sex":"female"}`))
