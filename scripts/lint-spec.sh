@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lints an OpenAPI description with Redocly CLI (redocly.yaml: recommended) and
-# Spectral (.spectral.yaml: spectral:oas). Fails on any Redocly error and on any
+# Spectral (.spectral.yaml: spectral:oas plus our rules; custom functions in
+# scripts/spectral/, e.g. shared-input-responses). Fails on any Redocly error and on any
 # Spectral warning or error. Both linters always run, so one pass shows everything.
 #
 # Usage: scripts/lint-spec.sh SPEC   (SPEC relative to the current directory)

@@ -4385,8 +4385,20 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// HeadersTooLarge defines model for HeadersTooLarge.
+type HeadersTooLarge = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// OfrepHeadersTooLarge defines model for OfrepHeadersTooLarge.
+type OfrepHeadersTooLarge = OfrepGeneralError
+
+// OfrepTimeout defines model for OfrepTimeout.
+type OfrepTimeout = OfrepGeneralError
+
+// OfrepUriTooLong defines model for OfrepUriTooLong.
+type OfrepUriTooLong = OfrepGeneralError
 
 // Overloaded defines model for Overloaded.
 type Overloaded = ErrorEnvelope
@@ -4400,6 +4412,9 @@ type PreconditionFailed = ErrorEnvelope
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
 
+// Timeout defines model for Timeout.
+type Timeout = ErrorEnvelope
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ErrorEnvelope
 
@@ -4411,6 +4426,9 @@ type UnprocessableEntity = ErrorEnvelope
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = ErrorEnvelope
+
+// UriTooLong defines model for UriTooLong.
+type UriTooLong = ErrorEnvelope
 
 // ListAuditLogsParams defines parameters for ListAuditLogs.
 type ListAuditLogsParams struct {
@@ -7823,7 +7841,22 @@ type ForbiddenJSONResponse ErrorEnvelope
 
 type GatewayTimeoutJSONResponse ErrorEnvelope
 
+type HeadersTooLargeJSONResponse ErrorEnvelope
+
 type NotFoundJSONResponse ErrorEnvelope
+
+type OfrepHeadersTooLargeJSONResponse OfrepGeneralError
+
+type OfrepTimeoutResponseHeaders struct {
+	RetryAfter *int
+}
+type OfrepTimeoutJSONResponse struct {
+	Body OfrepGeneralError
+
+	Headers OfrepTimeoutResponseHeaders
+}
+
+type OfrepUriTooLongJSONResponse OfrepGeneralError
 
 type OverloadedResponseHeaders struct {
 	RetryAfter *int
@@ -7839,6 +7872,15 @@ type PayloadTooLargeJSONResponse ErrorEnvelope
 type PreconditionFailedJSONResponse ErrorEnvelope
 
 type ServiceUnavailableJSONResponse ErrorEnvelope
+
+type TimeoutResponseHeaders struct {
+	RetryAfter *int
+}
+type TimeoutJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers TimeoutResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter          *int
@@ -7865,6 +7907,8 @@ type UnprocessableEntityJSONResponse ErrorEnvelope
 
 type UnsupportedMediaTypeJSONResponse ErrorEnvelope
 
+type UriTooLongJSONResponse ErrorEnvelope
+
 type GetJWKSRequestObject struct {
 }
 
@@ -7882,6 +7926,65 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetJWKS400JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetJWKS414JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetJWKS431JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetJWKS504JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7953,6 +8056,20 @@ func (response ListAuditLogs403JSONResponse) VisitListAuditLogsResponse(w http.R
 	return err
 }
 
+type ListAuditLogs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListAuditLogs414JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditLogs422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -7969,6 +8086,20 @@ func (response ListAuditLogs422JSONResponse) VisitListAuditLogsResponse(w http.R
 	return err
 }
 
+type ListAuditLogs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListAuditLogs431JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditLogs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
@@ -7979,6 +8110,23 @@ func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListAuditLogs504JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8000,6 +8148,20 @@ func (response VerifyAuditLog200JSONResponse) VisitVerifyAuditLogResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response VerifyAuditLog400JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8035,6 +8197,34 @@ func (response VerifyAuditLog403JSONResponse) VisitVerifyAuditLogResponse(w http
 	return err
 }
 
+type VerifyAuditLog414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response VerifyAuditLog414JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response VerifyAuditLog431JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VerifyAuditLog503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
@@ -8045,6 +8235,23 @@ func (response VerifyAuditLog503JSONResponse) VisitVerifyAuditLogResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditLog504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response VerifyAuditLog504JSONResponse) VisitVerifyAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8130,6 +8337,20 @@ func (response ClearCache413JSONResponse) VisitClearCacheResponse(w http.Respons
 	return err
 }
 
+type ClearCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ClearCache414JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearCache415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8162,6 +8383,20 @@ func (response ClearCache422JSONResponse) VisitClearCacheResponse(w http.Respons
 	return err
 }
 
+type ClearCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ClearCache431JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ClearCache503JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
@@ -8172,6 +8407,23 @@ func (response ClearCache503JSONResponse) VisitClearCacheResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ClearCache504JSONResponse) VisitClearCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8257,6 +8509,20 @@ func (response InvalidateCache413JSONResponse) VisitInvalidateCacheResponse(w ht
 	return err
 }
 
+type InvalidateCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InvalidateCache414JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateCache415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8289,6 +8555,20 @@ func (response InvalidateCache422JSONResponse) VisitInvalidateCacheResponse(w ht
 	return err
 }
 
+type InvalidateCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InvalidateCache431JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response InvalidateCache503JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
@@ -8299,6 +8579,23 @@ func (response InvalidateCache503JSONResponse) VisitInvalidateCacheResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InvalidateCache504JSONResponse) VisitInvalidateCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8320,6 +8617,20 @@ func (response GetCacheStats200JSONResponse) VisitGetCacheStatsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCacheStats400JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8355,6 +8666,34 @@ func (response GetCacheStats403JSONResponse) VisitGetCacheStatsResponse(w http.R
 	return err
 }
 
+type GetCacheStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetCacheStats414JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetCacheStats431JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCacheStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetCacheStats503JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
@@ -8365,6 +8704,23 @@ func (response GetCacheStats503JSONResponse) VisitGetCacheStatsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetCacheStats504JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8436,6 +8792,20 @@ func (response ListFlags403JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	return err
 }
 
+type ListFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListFlags414JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8452,6 +8822,20 @@ func (response ListFlags422JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	return err
 }
 
+type ListFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListFlags431JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListFlags503JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
@@ -8462,6 +8846,23 @@ func (response ListFlags503JSONResponse) VisitListFlagsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListFlags504JSONResponse) VisitListFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8561,6 +8962,20 @@ func (response CreateFlag413JSONResponse) VisitCreateFlagResponse(w http.Respons
 	return err
 }
 
+type CreateFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateFlag414JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateFlag415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8593,6 +9008,20 @@ func (response CreateFlag422JSONResponse) VisitCreateFlagResponse(w http.Respons
 	return err
 }
 
+type CreateFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateFlag431JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateFlag503JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
@@ -8603,6 +9032,23 @@ func (response CreateFlag503JSONResponse) VisitCreateFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateFlag504JSONResponse) VisitCreateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8649,6 +9095,20 @@ func (response ExportFlags200ApplicationyamlResponse) VisitExportFlagsResponse(w
 	return err
 }
 
+type ExportFlags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportFlags400JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ExportFlags401JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
@@ -8680,6 +9140,20 @@ func (response ExportFlags403JSONResponse) VisitExportFlagsResponse(w http.Respo
 	return err
 }
 
+type ExportFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportFlags414JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8696,6 +9170,20 @@ func (response ExportFlags422JSONResponse) VisitExportFlagsResponse(w http.Respo
 	return err
 }
 
+type ExportFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportFlags431JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ExportFlags503JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
@@ -8706,6 +9194,23 @@ func (response ExportFlags503JSONResponse) VisitExportFlagsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportFlags504JSONResponse) VisitExportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8793,6 +9298,20 @@ func (response ImportFlags413JSONResponse) VisitImportFlagsResponse(w http.Respo
 	return err
 }
 
+type ImportFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ImportFlags414JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportFlags415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -8825,6 +9344,20 @@ func (response ImportFlags422JSONResponse) VisitImportFlagsResponse(w http.Respo
 	return err
 }
 
+type ImportFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ImportFlags431JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
@@ -8835,6 +9368,23 @@ func (response ImportFlags503JSONResponse) VisitImportFlagsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ImportFlags504JSONResponse) VisitImportFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8906,6 +9456,20 @@ func (response ListAllScheduledChanges403JSONResponse) VisitListAllScheduledChan
 	return err
 }
 
+type ListAllScheduledChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListAllScheduledChanges414JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAllScheduledChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -8918,6 +9482,20 @@ func (response ListAllScheduledChanges422JSONResponse) VisitListAllScheduledChan
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllScheduledChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListAllScheduledChanges431JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8936,6 +9514,23 @@ func (response ListAllScheduledChanges503JSONResponse) VisitListAllScheduledChan
 	return err
 }
 
+type ListAllScheduledChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListAllScheduledChanges504JSONResponse) VisitListAllScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagRequestObject struct {
 	Flag FlagKeyPath `json:"flag"`
 }
@@ -8950,6 +9545,20 @@ type DeleteFlag204Response struct {
 func (response DeleteFlag204Response) VisitDeleteFlagResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteFlag400JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteFlag401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -8997,6 +9606,20 @@ func (response DeleteFlag404JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	return err
 }
 
+type DeleteFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteFlag414JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9013,6 +9636,20 @@ func (response DeleteFlag422JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	return err
 }
 
+type DeleteFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteFlag431JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteFlag503JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
@@ -9023,6 +9660,23 @@ func (response DeleteFlag503JSONResponse) VisitDeleteFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteFlag504JSONResponse) VisitDeleteFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9055,6 +9709,20 @@ func (response GetFlag200JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlag400JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9104,6 +9772,20 @@ func (response GetFlag404JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	return err
 }
 
+type GetFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlag414JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9120,6 +9802,20 @@ func (response GetFlag422JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	return err
 }
 
+type GetFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlag431JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlag503JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
@@ -9130,6 +9826,23 @@ func (response GetFlag503JSONResponse) VisitGetFlagResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlag504JSONResponse) VisitGetFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9259,6 +9972,20 @@ func (response UpdateFlag413JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	return err
 }
 
+type UpdateFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateFlag414JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateFlag415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -9291,6 +10018,20 @@ func (response UpdateFlag422JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	return err
 }
 
+type UpdateFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateFlag431JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateFlag503JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
@@ -9301,6 +10042,23 @@ func (response UpdateFlag503JSONResponse) VisitUpdateFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateFlag504JSONResponse) VisitUpdateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9323,6 +10081,20 @@ func (response ArchiveFlag200JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ArchiveFlag400JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9372,6 +10144,20 @@ func (response ArchiveFlag404JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	return err
 }
 
+type ArchiveFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ArchiveFlag414JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9388,6 +10174,20 @@ func (response ArchiveFlag422JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	return err
 }
 
+type ArchiveFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ArchiveFlag431JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ArchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
@@ -9398,6 +10198,23 @@ func (response ArchiveFlag503JSONResponse) VisitArchiveFlagResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ArchiveFlag504JSONResponse) VisitArchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9420,6 +10237,20 @@ func (response InvalidateFlagCache200JSONResponse) VisitInvalidateFlagCacheRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response InvalidateFlagCache400JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9469,6 +10300,20 @@ func (response InvalidateFlagCache404JSONResponse) VisitInvalidateFlagCacheRespo
 	return err
 }
 
+type InvalidateFlagCache414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InvalidateFlagCache414JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateFlagCache422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9485,6 +10330,20 @@ func (response InvalidateFlagCache422JSONResponse) VisitInvalidateFlagCacheRespo
 	return err
 }
 
+type InvalidateFlagCache431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InvalidateFlagCache431JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type InvalidateFlagCache503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response InvalidateFlagCache503JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
@@ -9495,6 +10354,23 @@ func (response InvalidateFlagCache503JSONResponse) VisitInvalidateFlagCacheRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvalidateFlagCache504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InvalidateFlagCache504JSONResponse) VisitInvalidateFlagCacheResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9581,6 +10457,20 @@ func (response ListFlagOverrides404JSONResponse) VisitListFlagOverridesResponse(
 	return err
 }
 
+type ListFlagOverrides414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListFlagOverrides414JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlagOverrides422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9597,6 +10487,20 @@ func (response ListFlagOverrides422JSONResponse) VisitListFlagOverridesResponse(
 	return err
 }
 
+type ListFlagOverrides431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListFlagOverrides431JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlagOverrides503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListFlagOverrides503JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
@@ -9607,6 +10511,23 @@ func (response ListFlagOverrides503JSONResponse) VisitListFlagOverridesResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlagOverrides504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListFlagOverrides504JSONResponse) VisitListFlagOverridesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9626,6 +10547,20 @@ type DeleteFlagOverride204Response struct {
 func (response DeleteFlagOverride204Response) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteFlagOverride400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteFlagOverride400JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteFlagOverride401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -9673,6 +10608,20 @@ func (response DeleteFlagOverride404JSONResponse) VisitDeleteFlagOverrideRespons
 	return err
 }
 
+type DeleteFlagOverride414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteFlagOverride414JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagOverride422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9689,6 +10638,20 @@ func (response DeleteFlagOverride422JSONResponse) VisitDeleteFlagOverrideRespons
 	return err
 }
 
+type DeleteFlagOverride431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteFlagOverride431JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteFlagOverride503JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
@@ -9699,6 +10662,23 @@ func (response DeleteFlagOverride503JSONResponse) VisitDeleteFlagOverrideRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFlagOverride504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteFlagOverride504JSONResponse) VisitDeleteFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9800,6 +10780,20 @@ func (response PutFlagOverride413JSONResponse) VisitPutFlagOverrideResponse(w ht
 	return err
 }
 
+type PutFlagOverride414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PutFlagOverride414JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutFlagOverride415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -9832,6 +10826,20 @@ func (response PutFlagOverride422JSONResponse) VisitPutFlagOverrideResponse(w ht
 	return err
 }
 
+type PutFlagOverride431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PutFlagOverride431JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutFlagOverride503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
@@ -9842,6 +10850,23 @@ func (response PutFlagOverride503JSONResponse) VisitPutFlagOverrideResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutFlagOverride504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PutFlagOverride504JSONResponse) VisitPutFlagOverrideResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9865,6 +10890,20 @@ func (response ListScheduledChanges200JSONResponse) VisitListScheduledChangesRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListScheduledChanges400JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9914,6 +10953,20 @@ func (response ListScheduledChanges404JSONResponse) VisitListScheduledChangesRes
 	return err
 }
 
+type ListScheduledChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListScheduledChanges414JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListScheduledChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -9930,6 +10983,20 @@ func (response ListScheduledChanges422JSONResponse) VisitListScheduledChangesRes
 	return err
 }
 
+type ListScheduledChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListScheduledChanges431JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListScheduledChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListScheduledChanges503JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
@@ -9940,6 +11007,23 @@ func (response ListScheduledChanges503JSONResponse) VisitListScheduledChangesRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScheduledChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListScheduledChanges504JSONResponse) VisitListScheduledChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10054,6 +11138,20 @@ func (response CreateScheduledChange413JSONResponse) VisitCreateScheduledChangeR
 	return err
 }
 
+type CreateScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateScheduledChange414JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateScheduledChange415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -10086,6 +11184,20 @@ func (response CreateScheduledChange422JSONResponse) VisitCreateScheduledChangeR
 	return err
 }
 
+type CreateScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateScheduledChange431JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateScheduledChange503JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10096,6 +11208,23 @@ func (response CreateScheduledChange503JSONResponse) VisitCreateScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateScheduledChange504JSONResponse) VisitCreateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10115,6 +11244,20 @@ type DeleteScheduledChange204Response struct {
 func (response DeleteScheduledChange204Response) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteScheduledChange400JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteScheduledChange401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -10176,6 +11319,20 @@ func (response DeleteScheduledChange409JSONResponse) VisitDeleteScheduledChangeR
 	return err
 }
 
+type DeleteScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteScheduledChange414JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10192,6 +11349,20 @@ func (response DeleteScheduledChange422JSONResponse) VisitDeleteScheduledChangeR
 	return err
 }
 
+type DeleteScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteScheduledChange431JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteScheduledChange503JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10202,6 +11373,23 @@ func (response DeleteScheduledChange503JSONResponse) VisitDeleteScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteScheduledChange504JSONResponse) VisitDeleteScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10225,6 +11413,20 @@ func (response GetScheduledChange200JSONResponse) VisitGetScheduledChangeRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetScheduledChange400JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10274,6 +11476,20 @@ func (response GetScheduledChange404JSONResponse) VisitGetScheduledChangeRespons
 	return err
 }
 
+type GetScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetScheduledChange414JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10290,6 +11506,20 @@ func (response GetScheduledChange422JSONResponse) VisitGetScheduledChangeRespons
 	return err
 }
 
+type GetScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetScheduledChange431JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetScheduledChange503JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10300,6 +11530,23 @@ func (response GetScheduledChange503JSONResponse) VisitGetScheduledChangeRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetScheduledChange504JSONResponse) VisitGetScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10415,6 +11662,20 @@ func (response UpdateScheduledChange413JSONResponse) VisitUpdateScheduledChangeR
 	return err
 }
 
+type UpdateScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateScheduledChange414JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateScheduledChange415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -10447,6 +11708,20 @@ func (response UpdateScheduledChange422JSONResponse) VisitUpdateScheduledChangeR
 	return err
 }
 
+type UpdateScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateScheduledChange431JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateScheduledChange503JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10457,6 +11732,23 @@ func (response UpdateScheduledChange503JSONResponse) VisitUpdateScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateScheduledChange504JSONResponse) VisitUpdateScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10480,6 +11772,20 @@ func (response CancelScheduledChange200JSONResponse) VisitCancelScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CancelScheduledChange400JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10543,6 +11849,20 @@ func (response CancelScheduledChange409JSONResponse) VisitCancelScheduledChangeR
 	return err
 }
 
+type CancelScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CancelScheduledChange414JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10559,6 +11879,20 @@ func (response CancelScheduledChange422JSONResponse) VisitCancelScheduledChangeR
 	return err
 }
 
+type CancelScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CancelScheduledChange431JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CancelScheduledChange503JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10569,6 +11903,23 @@ func (response CancelScheduledChange503JSONResponse) VisitCancelScheduledChangeR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CancelScheduledChange504JSONResponse) VisitCancelScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10592,6 +11943,20 @@ func (response PreviewScheduledChange200JSONResponse) VisitPreviewScheduledChang
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PreviewScheduledChange400JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10641,6 +12006,20 @@ func (response PreviewScheduledChange404JSONResponse) VisitPreviewScheduledChang
 	return err
 }
 
+type PreviewScheduledChange414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PreviewScheduledChange414JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PreviewScheduledChange422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10657,6 +12036,20 @@ func (response PreviewScheduledChange422JSONResponse) VisitPreviewScheduledChang
 	return err
 }
 
+type PreviewScheduledChange431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PreviewScheduledChange431JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PreviewScheduledChange503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PreviewScheduledChange503JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
@@ -10667,6 +12060,23 @@ func (response PreviewScheduledChange503JSONResponse) VisitPreviewScheduledChang
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PreviewScheduledChange504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PreviewScheduledChange504JSONResponse) VisitPreviewScheduledChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10689,6 +12099,20 @@ func (response ToggleFlag200JSONResponse) VisitToggleFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ToggleFlag400JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10738,6 +12162,20 @@ func (response ToggleFlag404JSONResponse) VisitToggleFlagResponse(w http.Respons
 	return err
 }
 
+type ToggleFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ToggleFlag414JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ToggleFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10754,6 +12192,20 @@ func (response ToggleFlag422JSONResponse) VisitToggleFlagResponse(w http.Respons
 	return err
 }
 
+type ToggleFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ToggleFlag431JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ToggleFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ToggleFlag503JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
@@ -10764,6 +12216,23 @@ func (response ToggleFlag503JSONResponse) VisitToggleFlagResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ToggleFlag504JSONResponse) VisitToggleFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10786,6 +12255,20 @@ func (response UnarchiveFlag200JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UnarchiveFlag400JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10835,6 +12318,20 @@ func (response UnarchiveFlag404JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	return err
 }
 
+type UnarchiveFlag414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UnarchiveFlag414JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveFlag422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10851,6 +12348,20 @@ func (response UnarchiveFlag422JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	return err
 }
 
+type UnarchiveFlag431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UnarchiveFlag431JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveFlag503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
@@ -10861,6 +12372,23 @@ func (response UnarchiveFlag503JSONResponse) VisitUnarchiveFlagResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveFlag504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UnarchiveFlag504JSONResponse) VisitUnarchiveFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10932,6 +12460,20 @@ func (response ListKbDocuments403JSONResponse) VisitListKbDocumentsResponse(w ht
 	return err
 }
 
+type ListKbDocuments414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListKbDocuments414JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbDocuments422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -10948,6 +12490,20 @@ func (response ListKbDocuments422JSONResponse) VisitListKbDocumentsResponse(w ht
 	return err
 }
 
+type ListKbDocuments431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListKbDocuments431JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbDocuments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListKbDocuments503JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
@@ -10958,6 +12514,23 @@ func (response ListKbDocuments503JSONResponse) VisitListKbDocumentsResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbDocuments504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListKbDocuments504JSONResponse) VisitListKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11044,6 +12617,20 @@ func (response IngestKbDocuments413JSONResponse) VisitIngestKbDocumentsResponse(
 	return err
 }
 
+type IngestKbDocuments414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response IngestKbDocuments414JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IngestKbDocuments415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11076,6 +12663,20 @@ func (response IngestKbDocuments422JSONResponse) VisitIngestKbDocumentsResponse(
 	return err
 }
 
+type IngestKbDocuments431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response IngestKbDocuments431JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IngestKbDocuments503JSONResponse struct{ OverloadedJSONResponse }
 
 func (response IngestKbDocuments503JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
@@ -11089,6 +12690,23 @@ func (response IngestKbDocuments503JSONResponse) VisitIngestKbDocumentsResponse(
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IngestKbDocuments504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response IngestKbDocuments504JSONResponse) VisitIngestKbDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11168,6 +12786,20 @@ func (response DeleteKbDocument404JSONResponse) VisitDeleteKbDocumentResponse(w 
 	return err
 }
 
+type DeleteKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteKbDocument414JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11184,6 +12816,20 @@ func (response DeleteKbDocument422JSONResponse) VisitDeleteKbDocumentResponse(w 
 	return err
 }
 
+type DeleteKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteKbDocument431JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteKbDocument503JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
@@ -11194,6 +12840,23 @@ func (response DeleteKbDocument503JSONResponse) VisitDeleteKbDocumentResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteKbDocument504JSONResponse) VisitDeleteKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11279,6 +12942,20 @@ func (response GetKbDocument404JSONResponse) VisitGetKbDocumentResponse(w http.R
 	return err
 }
 
+type GetKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetKbDocument414JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11295,6 +12972,20 @@ func (response GetKbDocument422JSONResponse) VisitGetKbDocumentResponse(w http.R
 	return err
 }
 
+type GetKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetKbDocument431JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetKbDocument503JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
@@ -11305,6 +12996,23 @@ func (response GetKbDocument503JSONResponse) VisitGetKbDocumentResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetKbDocument504JSONResponse) VisitGetKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11390,6 +13098,20 @@ func (response ReindexKbDocument404JSONResponse) VisitReindexKbDocumentResponse(
 	return err
 }
 
+type ReindexKbDocument414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReindexKbDocument414JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKbDocument422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11406,6 +13128,20 @@ func (response ReindexKbDocument422JSONResponse) VisitReindexKbDocumentResponse(
 	return err
 }
 
+type ReindexKbDocument431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReindexKbDocument431JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKbDocument503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReindexKbDocument503JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
@@ -11416,6 +13152,23 @@ func (response ReindexKbDocument503JSONResponse) VisitReindexKbDocumentResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKbDocument504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReindexKbDocument504JSONResponse) VisitReindexKbDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11487,6 +13240,20 @@ func (response ListKbJobs403JSONResponse) VisitListKbJobsResponse(w http.Respons
 	return err
 }
 
+type ListKbJobs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListKbJobs414JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbJobs422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11503,6 +13270,20 @@ func (response ListKbJobs422JSONResponse) VisitListKbJobsResponse(w http.Respons
 	return err
 }
 
+type ListKbJobs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListKbJobs431JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListKbJobs503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListKbJobs503JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
@@ -11513,6 +13294,23 @@ func (response ListKbJobs503JSONResponse) VisitListKbJobsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListKbJobs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListKbJobs504JSONResponse) VisitListKbJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11534,6 +13332,20 @@ func (response ReindexKnowledgeBase202JSONResponse) VisitReindexKnowledgeBaseRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReindexKnowledgeBase400JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11569,6 +13381,34 @@ func (response ReindexKnowledgeBase403JSONResponse) VisitReindexKnowledgeBaseRes
 	return err
 }
 
+type ReindexKnowledgeBase414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReindexKnowledgeBase414JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReindexKnowledgeBase431JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReindexKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
@@ -11579,6 +13419,23 @@ func (response ReindexKnowledgeBase503JSONResponse) VisitReindexKnowledgeBaseRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReindexKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11636,6 +13493,20 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListApiKeys414JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11652,6 +13523,20 @@ func (response ListApiKeys422JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListApiKeys431JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
@@ -11662,6 +13547,23 @@ func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListApiKeys504JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11747,6 +13649,20 @@ func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
+type CreateApiKey414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateApiKey414JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11779,6 +13695,20 @@ func (response CreateApiKey422JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
+type CreateApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateApiKey431JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
@@ -11789,6 +13719,23 @@ func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateApiKey504JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11807,6 +13754,20 @@ type RevokeApiKey204Response struct {
 func (response RevokeApiKey204Response) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokeApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokeApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -11840,6 +13801,20 @@ func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type RevokeApiKey414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokeApiKey414JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -11856,6 +13831,20 @@ func (response RevokeApiKey422JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type RevokeApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokeApiKey431JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
@@ -11866,6 +13855,23 @@ func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokeApiKey504JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11937,6 +13943,20 @@ func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Login414JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -11995,6 +14015,20 @@ func (response Login429JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Login431JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
@@ -12005,6 +14039,23 @@ func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Login504JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12024,6 +14075,20 @@ func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) err
 	return nil
 }
 
+type Logout400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response Logout400JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -12041,6 +14106,34 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type Logout414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Logout414JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Logout431JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -12051,6 +14144,23 @@ func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Logout504JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12076,6 +14186,20 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	return err
 }
 
+type GetMe400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMe400JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMe401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
@@ -12093,6 +14217,34 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	return err
 }
 
+type GetMe414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMe414JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMe431JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMe503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
@@ -12103,6 +14255,23 @@ func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMe504JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12174,6 +14343,20 @@ func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ChangePassword414JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12232,6 +14415,20 @@ func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ChangePassword431JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
@@ -12242,6 +14439,23 @@ func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ChangePassword504JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12313,6 +14527,20 @@ func (response RefreshToken413JSONResponse) VisitRefreshTokenResponse(w http.Res
 	return err
 }
 
+type RefreshToken414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RefreshToken414JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshToken415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12371,6 +14599,20 @@ func (response RefreshToken429JSONResponse) VisitRefreshTokenResponse(w http.Res
 	return err
 }
 
+type RefreshToken431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RefreshToken431JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RefreshToken503JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
@@ -12381,6 +14623,23 @@ func (response RefreshToken503JSONResponse) VisitRefreshTokenResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RefreshToken504JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12431,6 +14690,20 @@ func (response Register413JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response Register414JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12493,6 +14766,20 @@ func (response Register429JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	return err
 }
 
+type Register431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Register431JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Register503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
@@ -12503,6 +14790,23 @@ func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response Register504JSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12560,6 +14864,20 @@ func (response GetFlagChanges401JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagChanges414JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -12576,6 +14894,20 @@ func (response GetFlagChanges422JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagChanges431JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagChanges503JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
@@ -12586,6 +14918,23 @@ func (response GetFlagChanges503JSONResponse) VisitGetFlagChangesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagChanges504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagChanges504JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12657,6 +15006,20 @@ func (response EvaluateFlags413JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EvaluateFlags414JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -12715,6 +15078,20 @@ func (response EvaluateFlags429JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	return err
 }
 
+type EvaluateFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EvaluateFlags431JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EvaluateFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -12725,6 +15102,23 @@ func (response EvaluateFlags503JSONResponse) VisitEvaluateFlagsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EvaluateFlags504JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12750,6 +15144,20 @@ func (response GetFlagHistoryStats200JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagHistoryStats400JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -12767,6 +15175,34 @@ func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagHistoryStats414JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagHistoryStats431JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagHistoryStats503JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -12777,6 +15213,23 @@ func (response GetFlagHistoryStats503JSONResponse) VisitGetFlagHistoryStatsRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagHistoryStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagHistoryStats504JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12802,6 +15255,20 @@ func (response GetFlagStreamStats200JSONResponse) VisitGetFlagStreamStatsRespons
 	return err
 }
 
+type GetFlagStreamStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagStreamStats400JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagStreamStats401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
@@ -12819,6 +15286,34 @@ func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsRespons
 	return err
 }
 
+type GetFlagStreamStats414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagStreamStats414JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagStreamStats431JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagStreamStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagStreamStats503JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
@@ -12829,6 +15324,23 @@ func (response GetFlagStreamStats503JSONResponse) VisitGetFlagStreamStatsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagStreamStats504JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12923,6 +15435,20 @@ func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamFlags414JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -12965,6 +15491,20 @@ func (response StreamFlags429JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamFlags431JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response StreamFlags503JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
@@ -13000,6 +15540,20 @@ func (response GetFlagVersion200JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFlagVersion400JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -13017,6 +15571,34 @@ func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetFlagVersion414JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetFlagVersion431JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -13027,6 +15609,23 @@ func (response GetFlagVersion503JSONResponse) VisitGetFlagVersionResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagVersion504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetFlagVersion504JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13098,6 +15697,20 @@ func (response SearchKnowledgeBase413JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type SearchKnowledgeBase414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SearchKnowledgeBase414JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SearchKnowledgeBase415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13156,6 +15769,20 @@ func (response SearchKnowledgeBase429JSONResponse) VisitSearchKnowledgeBaseRespo
 	return err
 }
 
+type SearchKnowledgeBase431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SearchKnowledgeBase431JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SearchKnowledgeBase503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
@@ -13166,6 +15793,23 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SearchKnowledgeBase504JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13223,6 +15867,20 @@ func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListPatients414JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13239,6 +15897,20 @@ func (response ListPatients422JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListPatients431JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
@@ -13249,6 +15921,23 @@ func (response ListPatients503JSONResponse) VisitListPatientsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatients504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListPatients504JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13320,6 +16009,20 @@ func (response CreatePatient413JSONResponse) VisitCreatePatientResponse(w http.R
 	return err
 }
 
+type CreatePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreatePatient414JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePatient415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13352,6 +16055,20 @@ func (response CreatePatient422JSONResponse) VisitCreatePatientResponse(w http.R
 	return err
 }
 
+type CreatePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreatePatient431JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
@@ -13362,6 +16079,23 @@ func (response CreatePatient503JSONResponse) VisitCreatePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreatePatient504JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13380,6 +16114,20 @@ type DeletePatient204Response struct {
 func (response DeletePatient204Response) VisitDeletePatientResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeletePatient400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePatient400JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeletePatient401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -13427,6 +16175,20 @@ func (response DeletePatient404JSONResponse) VisitDeletePatientResponse(w http.R
 	return err
 }
 
+type DeletePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeletePatient414JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePatient422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13443,6 +16205,20 @@ func (response DeletePatient422JSONResponse) VisitDeletePatientResponse(w http.R
 	return err
 }
 
+type DeletePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeletePatient431JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
@@ -13453,6 +16229,23 @@ func (response DeletePatient503JSONResponse) VisitDeletePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeletePatient504JSONResponse) VisitDeletePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13525,6 +16318,20 @@ func (response GetPatient404JSONResponse) VisitGetPatientResponse(w http.Respons
 	return err
 }
 
+type GetPatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetPatient414JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPatient422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13541,6 +16348,20 @@ func (response GetPatient422JSONResponse) VisitGetPatientResponse(w http.Respons
 	return err
 }
 
+type GetPatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetPatient431JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
@@ -13551,6 +16372,23 @@ func (response GetPatient503JSONResponse) VisitGetPatientResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetPatient504JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13665,6 +16503,20 @@ func (response UpdatePatient413JSONResponse) VisitUpdatePatientResponse(w http.R
 	return err
 }
 
+type UpdatePatient414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdatePatient414JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePatient415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13697,6 +16549,20 @@ func (response UpdatePatient422JSONResponse) VisitUpdatePatientResponse(w http.R
 	return err
 }
 
+type UpdatePatient431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdatePatient431JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePatient503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
@@ -13707,6 +16573,23 @@ func (response UpdatePatient503JSONResponse) VisitUpdatePatientResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatient504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdatePatient504JSONResponse) VisitUpdatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13793,6 +16676,20 @@ func (response ListPatientGrants404JSONResponse) VisitListPatientGrantsResponse(
 	return err
 }
 
+type ListPatientGrants414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListPatientGrants414JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatientGrants422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -13809,6 +16706,20 @@ func (response ListPatientGrants422JSONResponse) VisitListPatientGrantsResponse(
 	return err
 }
 
+type ListPatientGrants431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListPatientGrants431JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatientGrants503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
@@ -13819,6 +16730,23 @@ func (response ListPatientGrants503JSONResponse) VisitListPatientGrantsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatientGrants504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListPatientGrants504JSONResponse) VisitListPatientGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13919,6 +16847,20 @@ func (response GrantPatientAccess413JSONResponse) VisitGrantPatientAccessRespons
 	return err
 }
 
+type GrantPatientAccess414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GrantPatientAccess414JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GrantPatientAccess415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -13951,6 +16893,20 @@ func (response GrantPatientAccess422JSONResponse) VisitGrantPatientAccessRespons
 	return err
 }
 
+type GrantPatientAccess431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GrantPatientAccess431JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GrantPatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
@@ -13961,6 +16917,23 @@ func (response GrantPatientAccess503JSONResponse) VisitGrantPatientAccessRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantPatientAccess504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GrantPatientAccess504JSONResponse) VisitGrantPatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13980,6 +16953,20 @@ type RevokePatientAccess204Response struct {
 func (response RevokePatientAccess204Response) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokePatientAccess400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokePatientAccess400JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokePatientAccess401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -14027,6 +17014,20 @@ func (response RevokePatientAccess404JSONResponse) VisitRevokePatientAccessRespo
 	return err
 }
 
+type RevokePatientAccess414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokePatientAccess414JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokePatientAccess422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14043,6 +17044,20 @@ func (response RevokePatientAccess422JSONResponse) VisitRevokePatientAccessRespo
 	return err
 }
 
+type RevokePatientAccess431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokePatientAccess431JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokePatientAccess503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
@@ -14053,6 +17068,23 @@ func (response RevokePatientAccess503JSONResponse) VisitRevokePatientAccessRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokePatientAccess504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokePatientAccess504JSONResponse) VisitRevokePatientAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14124,6 +17156,20 @@ func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DetectPhi414JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14182,6 +17228,20 @@ func (response DetectPhi429JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DetectPhi431JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
@@ -14192,6 +17252,23 @@ func (response DetectPhi503JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetectPhi504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DetectPhi504JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14263,6 +17340,20 @@ func (response RedactPhi413JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	return err
 }
 
+type RedactPhi414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RedactPhi414JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedactPhi415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14321,6 +17412,20 @@ func (response RedactPhi429JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	return err
 }
 
+type RedactPhi431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RedactPhi431JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedactPhi503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
@@ -14331,6 +17436,23 @@ func (response RedactPhi503JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RedactPhi504JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14402,6 +17524,20 @@ func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListUsers414JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14418,6 +17554,20 @@ func (response ListUsers422JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListUsers431JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -14428,6 +17578,23 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListUsers504JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14453,6 +17620,20 @@ func (response GetMyProfile200JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMyProfile400JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -14470,6 +17651,34 @@ func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMyProfile414JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMyProfile431JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetMyProfile503JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -14480,6 +17689,23 @@ func (response GetMyProfile503JSONResponse) VisitGetMyProfileResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMyProfile504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMyProfile504JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14551,6 +17777,20 @@ func (response UpdateMyProfile413JSONResponse) VisitUpdateMyProfileResponse(w ht
 	return err
 }
 
+type UpdateMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateMyProfile414JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMyProfile415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14583,6 +17823,20 @@ func (response UpdateMyProfile422JSONResponse) VisitUpdateMyProfileResponse(w ht
 	return err
 }
 
+type UpdateMyProfile431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateMyProfile431JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMyProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateMyProfile503JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
@@ -14593,6 +17847,23 @@ func (response UpdateMyProfile503JSONResponse) VisitUpdateMyProfileResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateMyProfile504JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14615,6 +17886,20 @@ func (response DeactivateUser200JSONResponse) VisitDeactivateUserResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeactivateUser400JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14678,6 +17963,20 @@ func (response DeactivateUser409JSONResponse) VisitDeactivateUserResponse(w http
 	return err
 }
 
+type DeactivateUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeactivateUser414JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14694,6 +17993,20 @@ func (response DeactivateUser422JSONResponse) VisitDeactivateUserResponse(w http
 	return err
 }
 
+type DeactivateUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeactivateUser431JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeactivateUser503JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
@@ -14704,6 +18017,23 @@ func (response DeactivateUser503JSONResponse) VisitDeactivateUserResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeactivateUser504JSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14726,6 +18056,20 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUser400JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14775,6 +18119,20 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetUser414JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -14791,6 +18149,20 @@ func (response GetUser422JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetUser431JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -14801,6 +18173,23 @@ func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetUser504JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14915,6 +18304,20 @@ func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateUser414JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -14947,6 +18350,20 @@ func (response UpdateUser422JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateUser431JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
@@ -14957,6 +18374,23 @@ func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateUser504JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15071,6 +18505,20 @@ func (response SetUserRole413JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	return err
 }
 
+type SetUserRole414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SetUserRole414JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserRole415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15103,6 +18551,20 @@ func (response SetUserRole422JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	return err
 }
 
+type SetUserRole431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SetUserRole431JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserRole503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SetUserRole503JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
@@ -15113,6 +18575,23 @@ func (response SetUserRole503JSONResponse) VisitSetUserRoleResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserRole504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SetUserRole504JSONResponse) VisitSetUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15134,6 +18613,65 @@ func (response GetVersion200JSONResponse) VisitGetVersionResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVersion400JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVersion414JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVersion431JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVersion504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVersion504JSONResponse) VisitGetVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15191,6 +18729,20 @@ func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListDictationSessions414JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -15207,6 +18759,20 @@ func (response ListDictationSessions422JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListDictationSessions431JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
@@ -15217,6 +18783,23 @@ func (response ListDictationSessions503JSONResponse) VisitListDictationSessionsR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationSessions504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListDictationSessions504JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15288,6 +18871,20 @@ func (response CreateDictationSession413JSONResponse) VisitCreateDictationSessio
 	return err
 }
 
+type CreateDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateDictationSession414JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDictationSession415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15320,6 +18917,20 @@ func (response CreateDictationSession422JSONResponse) VisitCreateDictationSessio
 	return err
 }
 
+type CreateDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateDictationSession431JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
@@ -15330,6 +18941,23 @@ func (response CreateDictationSession503JSONResponse) VisitCreateDictationSessio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateDictationSession504JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15395,6 +19023,50 @@ func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessio
 	return err
 }
 
+type DeleteDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteDictationSession414JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteDictationSession422JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteDictationSession431JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
@@ -15405,6 +19077,23 @@ func (response DeleteDictationSession503JSONResponse) VisitDeleteDictationSessio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteDictationSession504JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15476,6 +19165,50 @@ func (response GetDictationSession404JSONResponse) VisitGetDictationSessionRespo
 	return err
 }
 
+type GetDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDictationSession414JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetDictationSession422JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDictationSession431JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetDictationSession503JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
@@ -15486,6 +19219,23 @@ func (response GetDictationSession503JSONResponse) VisitGetDictationSessionRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDictationSession504JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15586,6 +19336,20 @@ func (response AppendDictationAudio413JSONResponse) VisitAppendDictationAudioRes
 	return err
 }
 
+type AppendDictationAudio414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AppendDictationAudio414JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationAudio415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15614,6 +19378,20 @@ func (response AppendDictationAudio422JSONResponse) VisitAppendDictationAudioRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AppendDictationAudio431JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15745,6 +19523,20 @@ func (response RunDictationCommand413JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RunDictationCommand414JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15777,6 +19569,20 @@ func (response RunDictationCommand422JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RunDictationCommand431JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
@@ -15787,6 +19593,23 @@ func (response RunDictationCommand503JSONResponse) VisitRunDictationCommandRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunDictationCommand504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RunDictationCommand504JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15887,6 +19710,20 @@ func (response FinalizeDictationSession413JSONResponse) VisitFinalizeDictationSe
 	return err
 }
 
+type FinalizeDictationSession414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response FinalizeDictationSession414JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type FinalizeDictationSession415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -15919,6 +19756,20 @@ func (response FinalizeDictationSession422JSONResponse) VisitFinalizeDictationSe
 	return err
 }
 
+type FinalizeDictationSession431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response FinalizeDictationSession431JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type FinalizeDictationSession503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
@@ -15929,6 +19780,23 @@ func (response FinalizeDictationSession503JSONResponse) VisitFinalizeDictationSe
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response FinalizeDictationSession504JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16029,6 +19897,20 @@ func (response AppendDictationText413JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AppendDictationText414JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16061,6 +19943,20 @@ func (response AppendDictationText422JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AppendDictationText431JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response AppendDictationText503JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
@@ -16071,6 +19967,23 @@ func (response AppendDictationText503JSONResponse) VisitAppendDictationTextRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AppendDictationText504JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16096,6 +20009,20 @@ func (response ListDictationTemplates200JSONResponse) VisitListDictationTemplate
 	return err
 }
 
+type ListDictationTemplates400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListDictationTemplates400JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationTemplates401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
@@ -16109,6 +20036,51 @@ func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplate
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListDictationTemplates414JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListDictationTemplates431JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListDictationTemplates504JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16174,6 +20146,50 @@ func (response OpenVoicePipeline403JSONResponse) VisitOpenVoicePipelineResponse(
 	return err
 }
 
+type OpenVoicePipeline414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenVoicePipeline414JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenVoicePipeline422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenVoicePipeline422JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenVoicePipeline431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenVoicePipeline431JSONResponse) VisitOpenVoicePipelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferencesRequestObject struct {
 }
 
@@ -16195,6 +20211,20 @@ func (response GetVoicePreferences200JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoicePreferences400JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16212,6 +20242,34 @@ func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoicePreferences414JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoicePreferences431JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetVoicePreferences503JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16222,6 +20280,23 @@ func (response GetVoicePreferences503JSONResponse) VisitGetVoicePreferencesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoicePreferences504JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16293,6 +20368,20 @@ func (response UpdateVoicePreferences413JSONResponse) VisitUpdateVoicePreference
 	return err
 }
 
+type UpdateVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateVoicePreferences414JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateVoicePreferences415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16325,6 +20414,20 @@ func (response UpdateVoicePreferences422JSONResponse) VisitUpdateVoicePreference
 	return err
 }
 
+type UpdateVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateVoicePreferences431JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateVoicePreferences503JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16335,6 +20438,23 @@ func (response UpdateVoicePreferences503JSONResponse) VisitUpdateVoicePreference
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateVoicePreferences504JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16360,6 +20480,20 @@ func (response ResetVoicePreferences200JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetVoicePreferences400JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16377,6 +20511,34 @@ func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResetVoicePreferences414JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResetVoicePreferences431JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ResetVoicePreferences503JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -16387,6 +20549,23 @@ func (response ResetVoicePreferences503JSONResponse) VisitResetVoicePreferencesR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetVoicePreferences504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResetVoicePreferences504JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16472,6 +20651,20 @@ func (response RelayVoiceTranscript413JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type RelayVoiceTranscript414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RelayVoiceTranscript414JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RelayVoiceTranscript415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16530,6 +20723,20 @@ func (response RelayVoiceTranscript429JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type RelayVoiceTranscript431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RelayVoiceTranscript431JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RelayVoiceTranscript503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
@@ -16540,6 +20747,23 @@ func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16561,6 +20785,20 @@ func (response GetVoiceStatus200JSONResponse) VisitGetVoiceStatusResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceStatus400JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16596,6 +20834,51 @@ func (response GetVoiceStatus403JSONResponse) VisitGetVoiceStatusResponse(w http
 	return err
 }
 
+type GetVoiceStatus414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceStatus414JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceStatus431JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceStatus504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceStatus504JSONResponse) VisitGetVoiceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresetsRequestObject struct {
 }
 
@@ -16617,6 +20900,20 @@ func (response ListVoiceStylePresets200JSONResponse) VisitListVoiceStylePresetsR
 	return err
 }
 
+type ListVoiceStylePresets400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListVoiceStylePresets400JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresets401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
@@ -16630,6 +20927,51 @@ func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListVoiceStylePresets414JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListVoiceStylePresets431JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoiceStylePresets504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListVoiceStylePresets504JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16813,6 +21155,20 @@ func (response SynthesizeSpeech413JSONResponse) VisitSynthesizeSpeechResponse(w 
 	return err
 }
 
+type SynthesizeSpeech414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SynthesizeSpeech414JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SynthesizeSpeech415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -16841,6 +21197,20 @@ func (response SynthesizeSpeech422JSONResponse) VisitSynthesizeSpeechResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SynthesizeSpeech431JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17025,6 +21395,20 @@ func (response StreamSpeech413JSONResponse) VisitStreamSpeechResponse(w http.Res
 	return err
 }
 
+type StreamSpeech414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamSpeech414JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamSpeech415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17053,6 +21437,20 @@ func (response StreamSpeech422JSONResponse) VisitStreamSpeechResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSpeech431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamSpeech431JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17155,6 +21553,20 @@ func (response TranscribeAudio413JSONResponse) VisitTranscribeAudioResponse(w ht
 	return err
 }
 
+type TranscribeAudio414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response TranscribeAudio414JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TranscribeAudio415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17183,6 +21595,20 @@ func (response TranscribeAudio422JSONResponse) VisitTranscribeAudioResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response TranscribeAudio431JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17271,6 +21697,20 @@ func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceVocabulary414JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17287,6 +21727,20 @@ func (response GetVoiceVocabulary422JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceVocabulary431JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -17297,6 +21751,23 @@ func (response GetVoiceVocabulary503JSONResponse) VisitGetVoiceVocabularyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceVocabulary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceVocabulary504JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17368,6 +21839,20 @@ func (response AddVoiceVocabulary413JSONResponse) VisitAddVoiceVocabularyRespons
 	return err
 }
 
+type AddVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AddVoiceVocabulary414JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddVoiceVocabulary415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17400,6 +21885,20 @@ func (response AddVoiceVocabulary422JSONResponse) VisitAddVoiceVocabularyRespons
 	return err
 }
 
+type AddVoiceVocabulary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AddVoiceVocabulary431JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddVoiceVocabulary503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -17410,6 +21909,23 @@ func (response AddVoiceVocabulary503JSONResponse) VisitAddVoiceVocabularyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AddVoiceVocabulary504JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17475,6 +21991,50 @@ func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabul
 	return err
 }
 
+type DeleteVoiceVocabularyTerm414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm414JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeleteVoiceVocabularyTerm422JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm431JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVoiceVocabularyTerm503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
@@ -17485,6 +22045,23 @@ func (response DeleteVoiceVocabularyTerm503JSONResponse) VisitDeleteVoiceVocabul
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVoiceVocabularyTerm504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm504JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17510,6 +22087,20 @@ func (response ListVoices200JSONResponse) VisitListVoicesResponse(w http.Respons
 	return err
 }
 
+type ListVoices400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListVoices400JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoices401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
@@ -17523,6 +22114,51 @@ func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListVoices414JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListVoices431JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVoices504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListVoices504JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17580,6 +22216,20 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListConversations414JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17596,6 +22246,20 @@ func (response ListConversations422JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListConversations431JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListConversations503JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
@@ -17606,6 +22270,23 @@ func (response ListConversations503JSONResponse) VisitListConversationsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListConversations504JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17691,6 +22372,20 @@ func (response CreateConversation413JSONResponse) VisitCreateConversationRespons
 	return err
 }
 
+type CreateConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response CreateConversation414JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateConversation415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -17723,6 +22418,20 @@ func (response CreateConversation422JSONResponse) VisitCreateConversationRespons
 	return err
 }
 
+type CreateConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateConversation431JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateConversation503JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
@@ -17733,6 +22442,23 @@ func (response CreateConversation503JSONResponse) VisitCreateConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response CreateConversation504JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17751,6 +22477,20 @@ type DeleteConversation204Response struct {
 func (response DeleteConversation204Response) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteConversation400JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteConversation401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -17784,6 +22524,20 @@ func (response DeleteConversation404JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteConversation414JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17800,6 +22554,20 @@ func (response DeleteConversation422JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteConversation431JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteConversation503JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
@@ -17810,6 +22578,23 @@ func (response DeleteConversation503JSONResponse) VisitDeleteConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteConversation504JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17832,6 +22617,20 @@ func (response GetConversation200JSONResponse) VisitGetConversationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetConversation400JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17867,6 +22666,20 @@ func (response GetConversation404JSONResponse) VisitGetConversationResponse(w ht
 	return err
 }
 
+type GetConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetConversation414JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -17883,6 +22696,20 @@ func (response GetConversation422JSONResponse) VisitGetConversationResponse(w ht
 	return err
 }
 
+type GetConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetConversation431JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetConversation503JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
@@ -17893,6 +22720,23 @@ func (response GetConversation503JSONResponse) VisitGetConversationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetConversation504JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17979,6 +22823,20 @@ func (response UpdateConversation413JSONResponse) VisitUpdateConversationRespons
 	return err
 }
 
+type UpdateConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response UpdateConversation414JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateConversation415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18011,6 +22869,20 @@ func (response UpdateConversation422JSONResponse) VisitUpdateConversationRespons
 	return err
 }
 
+type UpdateConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateConversation431JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateConversation503JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
@@ -18021,6 +22893,23 @@ func (response UpdateConversation503JSONResponse) VisitUpdateConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response UpdateConversation504JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18050,6 +22939,20 @@ func (response ExportConversation200TextmarkdownResponse) VisitExportConversatio
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportConversation400JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -18084,6 +22987,20 @@ func (response ExportConversation404JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportConversation414JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18100,6 +23017,20 @@ func (response ExportConversation422JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportConversation431JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ExportConversation503JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
@@ -18110,6 +23041,23 @@ func (response ExportConversation503JSONResponse) VisitExportConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportConversation504JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18182,6 +23130,20 @@ func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListMessages414JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18198,6 +23160,20 @@ func (response ListMessages422JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListMessages431JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
@@ -18208,6 +23184,23 @@ func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListMessages504JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18294,6 +23287,20 @@ func (response SendMessage413JSONResponse) VisitSendMessageResponse(w http.Respo
 	return err
 }
 
+type SendMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SendMessage414JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMessage415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18352,6 +23359,20 @@ func (response SendMessage429JSONResponse) VisitSendMessageResponse(w http.Respo
 	return err
 }
 
+type SendMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SendMessage431JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
@@ -18362,6 +23383,23 @@ func (response SendMessage503JSONResponse) VisitSendMessageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SendMessage504JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18477,6 +23515,20 @@ func (response StreamMessage413JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response StreamMessage414JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage415JSONResponse struct {
 	UnsupportedMediaTypeJSONResponse
 }
@@ -18535,6 +23587,20 @@ func (response StreamMessage429JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response StreamMessage431JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response StreamMessage503JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -18564,6 +23630,20 @@ type DeleteMessage204Response struct {
 func (response DeleteMessage204Response) VisitDeleteMessageResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteMessage400JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteMessage401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -18597,6 +23677,20 @@ func (response DeleteMessage404JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response DeleteMessage414JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18613,6 +23707,20 @@ func (response DeleteMessage422JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteMessage431JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteMessage503JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
@@ -18623,6 +23731,23 @@ func (response DeleteMessage503JSONResponse) VisitDeleteMessageResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMessage504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response DeleteMessage504JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18646,6 +23771,20 @@ func (response BranchConversation201JSONResponse) VisitBranchConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BranchConversation400JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18695,6 +23834,20 @@ func (response BranchConversation409JSONResponse) VisitBranchConversationRespons
 	return err
 }
 
+type BranchConversation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response BranchConversation414JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BranchConversation422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18711,6 +23864,20 @@ func (response BranchConversation422JSONResponse) VisitBranchConversationRespons
 	return err
 }
 
+type BranchConversation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response BranchConversation431JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BranchConversation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response BranchConversation503JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
@@ -18721,6 +23888,23 @@ func (response BranchConversation503JSONResponse) VisitBranchConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response BranchConversation504JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18743,6 +23927,20 @@ func (response RegenerateAnswer201JSONResponse) VisitRegenerateAnswerResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegenerateAnswer400JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18792,6 +23990,20 @@ func (response RegenerateAnswer409JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type RegenerateAnswer414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RegenerateAnswer414JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateAnswer422JSONResponse struct {
 	UnprocessableEntityJSONResponse
 }
@@ -18834,6 +24046,20 @@ func (response RegenerateAnswer429JSONResponse) VisitRegenerateAnswerResponse(w 
 	return err
 }
 
+type RegenerateAnswer431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RegenerateAnswer431JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateAnswer503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
@@ -18844,6 +24070,23 @@ func (response RegenerateAnswer503JSONResponse) VisitRegenerateAnswerResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RegenerateAnswer504JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18875,6 +24118,20 @@ func (response GetDemoVoice200TexthtmlResponse) VisitGetDemoVoiceResponse(w http
 	return err
 }
 
+type GetDemoVoice400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDemoVoice400JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDemoVoice404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
@@ -18885,6 +24142,51 @@ func (response GetDemoVoice404JSONResponse) VisitGetDemoVoiceResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDemoVoice414JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDemoVoice431JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoice504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDemoVoice504JSONResponse) VisitGetDemoVoiceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18937,6 +24239,20 @@ func (response GetDemoVoiceAsset200TextjavascriptResponse) VisitGetDemoVoiceAsse
 	return err
 }
 
+type GetDemoVoiceAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDemoVoiceAsset400JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDemoVoiceAsset404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
@@ -18947,6 +24263,20 @@ func (response GetDemoVoiceAsset404JSONResponse) VisitGetDemoVoiceAssetResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDemoVoiceAsset414JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18963,6 +24293,37 @@ func (response GetDemoVoiceAsset422JSONResponse) VisitGetDemoVoiceAssetResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDemoVoiceAsset431JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDemoVoiceAsset504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDemoVoiceAsset504JSONResponse) VisitGetDemoVoiceAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18994,6 +24355,20 @@ func (response GetSwaggerUI200TexthtmlResponse) VisitGetSwaggerUIResponse(w http
 	return err
 }
 
+type GetSwaggerUI400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetSwaggerUI400JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSwaggerUI404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetSwaggerUI404JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
@@ -19004,6 +24379,51 @@ func (response GetSwaggerUI404JSONResponse) VisitGetSwaggerUIResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetSwaggerUI414JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSwaggerUI431JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSwaggerUI504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetSwaggerUI504JSONResponse) VisitGetSwaggerUIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19087,6 +24507,20 @@ func (response GetDocsAsset200TextResponse) VisitGetDocsAssetResponse(w http.Res
 	return err
 }
 
+type GetDocsAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDocsAsset400JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDocsAsset404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
@@ -19097,6 +24531,20 @@ func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetDocsAsset414JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19113,6 +24561,37 @@ func (response GetDocsAsset422JSONResponse) VisitGetDocsAssetResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetDocsAsset431JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetDocsAsset504JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19138,6 +24617,65 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetHealth400JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetHealth414JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetHealth431JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetHealth504JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMetricsRequestObject struct {
 }
 
@@ -19153,6 +24691,20 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	w.WriteHeader(200)
 
 	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetrics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMetrics400JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -19180,6 +24732,51 @@ func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMetrics414JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMetrics431JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMetrics504JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19267,6 +24864,20 @@ func (response OfrepEvaluateFlags413JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags414JSONResponse struct{ OfrepUriTooLongJSONResponse }
+
+func (response OfrepEvaluateFlags414JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags415JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags415JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19305,6 +24916,22 @@ func (response OfrepEvaluateFlags429JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags431JSONResponse struct {
+	OfrepHeadersTooLargeJSONResponse
+}
+
+func (response OfrepEvaluateFlags431JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -19315,6 +24942,23 @@ func (response OfrepEvaluateFlags503JSONResponse) VisitOfrepEvaluateFlagsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlags504JSONResponse struct{ OfrepTimeoutJSONResponse }
+
+func (response OfrepEvaluateFlags504JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19398,6 +25042,20 @@ func (response OfrepEvaluateFlag413JSONResponse) VisitOfrepEvaluateFlagResponse(
 	return err
 }
 
+type OfrepEvaluateFlag414JSONResponse struct{ OfrepUriTooLongJSONResponse }
+
+func (response OfrepEvaluateFlag414JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlag415JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlag415JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
@@ -19436,6 +25094,22 @@ func (response OfrepEvaluateFlag429JSONResponse) VisitOfrepEvaluateFlagResponse(
 	return err
 }
 
+type OfrepEvaluateFlag431JSONResponse struct {
+	OfrepHeadersTooLargeJSONResponse
+}
+
+func (response OfrepEvaluateFlag431JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlag503JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlag503JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
@@ -19446,6 +25120,23 @@ func (response OfrepEvaluateFlag503JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag504JSONResponse struct{ OfrepTimeoutJSONResponse }
+
+func (response OfrepEvaluateFlag504JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19467,6 +25158,65 @@ func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOpenAPIJSON400JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetOpenAPIJSON414JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetOpenAPIJSON431JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSON504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetOpenAPIJSON504JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19498,6 +25248,65 @@ func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResp
 	return err
 }
 
+type GetOpenAPIYAML400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOpenAPIYAML400JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetOpenAPIYAML414JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetOpenAPIYAML431JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAML504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetOpenAPIYAML504JSONResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyRequestObject struct {
 }
 
@@ -19519,6 +25328,48 @@ func (response GetReady200JSONResponse) VisitGetReadyResponse(w http.ResponseWri
 	return err
 }
 
+type GetReady400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetReady400JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetReady414JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetReady431JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReady503JSONResponse Readiness
 
 func (response GetReady503JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
@@ -19529,6 +25380,23 @@ func (response GetReady503JSONResponse) VisitGetReadyResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReady504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetReady504JSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19560,6 +25428,20 @@ func (response GetRedoc200TexthtmlResponse) VisitGetRedocResponse(w http.Respons
 	return err
 }
 
+type GetRedoc400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRedoc400JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRedoc404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
@@ -19570,6 +25452,51 @@ func (response GetRedoc404JSONResponse) VisitGetRedocResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetRedoc414JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetRedoc431JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRedoc504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetRedoc504JSONResponse) VisitGetRedocResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19631,6 +25558,50 @@ func (response OpenRealtime403JSONResponse) VisitOpenRealtimeResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenRealtime414JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenRealtime422JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRealtime431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenRealtime431JSONResponse) VisitOpenRealtimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23782,573 +29753,586 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rchu50ii4FQTvjWjqTImWZXffr6W4cYMtU7ZOy5KuJNt9viMPC6xKkjgqAmwAJYntcMTsYTYyC5h/",
-	"s4FZw6xkAgmgXqwii3q43efqjy2SVXgkMhP5zi+dSMzmggPXqrP3pTMFGoPEP8+phmM2Yxr/Md/EoCLJ",
-	"5poJ3tnrnMPvKSitCE0ScQsxYZzoKZBbxmNx2+sEHRVNYUbNm3oxh85eh3ENE5Cdr1+DfPhzmFHGGZ+s",
-	"mCKBsb7/+Apqln8BkeCxIinXLCkMTKR5Xq0fH7Rc9McaZPPYWpBbyjQZwVhIINK8wvhk7diXlxeHNElG",
-	"NLpeHjzUMoWQ3E6BE8oJUJkwkGQuxQ2LQZIxZQnEhPKY6ClTRHAgWohrIm5AlqcGns46e//smBE7QWdM",
-	"EwWdz4FfktLSHItb0ZmbYHlFl1Mgag4QTfNV6CnV5lOcRhAjeGkaM1G79fI8HwWLoH6SG/MTSRXEq8f5",
-	"GnTmVNIZaIfLB6lUomblp3P6ewokwp/JWIoZCWegaUw17c3phHFqnuxxuNND+1RIxBj3M5dww0SqyJxO",
-	"wKyHmRF/T0EuOkGH05lZkn2ntNgZvTsGPtHTzt6PL3frgH2Y0MmvsDij5pk6OIwTOiHXsAhI+CWiGiZC",
-	"Lr72vihOr2FoZv4aZguam1Gy9Zg3O0FHwu8pkxB39szRN6zu5e5O0Jkxnn2uW+tR7JdZMxuLV841FnJG",
-	"dWevk6b45PLoDaznjE6AKPZHI9gTfK84Vwxjmia6s/ej2RS9YzOD+rs7dov2U77BIjG+B6XoBFZudGaf",
-	"GT54w5dUTkAzvvr8U8404qAhacliIHQ+Txggx+lSQyGSsJiMFsTte6sBH7Sfb3gNi7aIsfvjT+sQ46sZ",
-	"Ss0FV4AE+AuNHTM3nyLBNXD8ExceIZW9+JcyO/xSmPS/Shh39jr/5UV+S72wv6oXAymFHPAbSMQc7JTL",
-	"kJJ2UsIUmdHEwB9i0lULruldQCi5lYJPiFl9YJhpyq+5uOVkzCCJze8zphTjEzIS8WKr1/kadA4EHycs",
-	"+pP2EbnZFblleoo4EKVSAtdEaarBnH6c2qWYLZlvEyA3IBUT3O7gUMgRi2Pg33YLEU0SkD8oIkUCJBag",
-	"CBfaSg/uppqDtPzWLPMt1XBLF5dsBiL9xuDOrrGYxXaVXN0amuJEsxng+k6EPhQpj7/dyk4EUWk0NRKK",
-	"SGUEpCskru6GKTZKzDVvMQIhbQ/79AZkImgM8Z8EQWZELHpDWULNEoUkcANyQW6FvLY/j1K12CchClTb",
-	"KFGFRNGFsiKOFlZuMgysKJ3mTzet1z39oiCp4WLP6MJA5FKIY8P9/hxCNgyFwF0EYOTEqb3OCN5beG5n",
-	"EmVIZl49RInuW6/T4Vg0pXwCMVGMR4ArdcyEmCsEpf7waLz9nupoGuLSL0DesAg+5Kf+7ZbeJzHMgcfA",
-	"owXhALERPkVGviVc3LeIRRKqjWBsbl8h3lO+8GrHt1u2UVbs4TucsBLuw/E96Py2nWlC25k4tfL1st5X",
-	"GaKkrbUaJn9jaSinmLUcxjyNsPvAaaqnQrI/viVVvLeiQEAYv6EJiwMCd3MjKxmeJuFGXENMIgkxcM1o",
-	"oioH+OnTp+1+qqfmV3M510t2NH/CkBguDvl6qmCNzoOAmUsRGVl0lMCAa6YXf5q4dQtJsu0ErlFq7ihh",
-	"CE0RSmRqiC8EM2IPRa0QmYllhPgFkuMHrtL5XEgN8XuIGb3ELf9p3HpKzeIP7OTbZjEVsaUg1EQRzA0j",
-	"/+qPDHGgPxoZpREfPhMJixY16n2UMM4imoR75Krz484OmU3I2Sn55ejNVScgV51fzsjL1zsvft4hs9m7",
-	"yVXHQPJuTnkMcfGV0YLMRGpkxFujNMeUJYurjsEhr/X7icxXboAa5T/o9OMZ4x/mMdXwQYEsyPE0thcU",
-	"Tc6kgYJmRtpHMwIqCMVvXwadeeHjl844TZKhVUOWKEGy2Qxiw6DHRtsn3de7u1tW5DWHL0ViiI5xL/hY",
-	"xcroMea+kjQyir/Za1FrMbre0uaYGtJIsxso0NRIiAQox9NzX4nRvyBCZtjni480SWtW3ecL8veL0xNy",
-	"Y37fJ0wr1CzILFWajJ3Khrq7+dosj6eJuyCNumVGn7NfAbGiDKxIAtUQD6ku6ZHmTLaNRNqp2ZplT2rV",
-	"O+X568ATt9Bbg05ClR6ak3rQZB4Zln6YSxizu3qOOU9HCYuMniO1N82gaQQFx0hMOFNAjFRVM6Nj2w9a",
-	"tVFn1jGbc/OMVYq9fv1Pax3BPWc7dKMFxfMuHWQF1KUdfK7DVsSnAzvaMlrROUPFf83yHVZ+DTru4eVj",
-	"uJ0are4aFj1yMTUqtODJwppsmSLeFrBPlBbSHAfh1oa7bAIpgsgaJfwq124wY+dLG42ppu126WFlCMhc",
-	"EeveOkmTBO8S84a3Ha7FBweP96CpeU+lkbm2CzZZg2z5fjOOFHQMWipNZ/O2jKACUj9VYGHid1lYe3GO",
-	"ZpAfM6XXw5tpmKn26OXmolLSxfMJNJ9AGjNx6GbOzfi39MaMMn/VCTpinpoZ5tGs/k5PY6YHXMuau8bc",
-	"h1aSWnqNRlrIoRHokxW/118aaxmpfdmz06WfY9CUJapZ7igNmwOrshrG9U+vO8uW3qDD5rXziggtbJvd",
-	"vU5wdKCo+dlq12t/107kXXqigK/LGJoqkEM6cTLyamzEsynusXCK5QMvnVDg0aS62PLmggK2F2CCwC6t",
-	"Mz/fJoTXx2LymEwnp4BnxrMJ49EfQbKxU7pqJNUpRNdW1ihLCQbWDBRxD5jLvwVRjplUejiS4hr4sIGU",
-	"GzhLYRSjhw+nVNX4U97BndHsplZ2pJqAwYkeOYdIyNhIKiLVisXW9mWgNKIKjPjiXKzA9wi1RqQrflOA",
-	"jZX7lWZJQiTQaFoY35vvqcbJA3I7ZdGUxKAh0kZemokbikoOveKR4Iopo3USCbeSafCCLodbo56CBW3v",
-	"itfxItw8i+vlNiNOEsY1jfzKujvO8DoFI6kZhZbDVsvjkkBVw92BRpMGLauIpfa5IEOkZRzIpsn3Vjzi",
-	"Voj7QFFxiQ6eeUYTzzig0RQOEqDyYTDPxzkHlSb6GeQtQN7WWFM+DjTGzWldGMapUetQp8seIl3oTXok",
-	"vB71FFAZTcOAhDAbQRxu7ROaJC5WZaSAoxo+p1qDNKP97/+k23/sbP/cG25//vIy+On11/9aC56VO0Rk",
-	"WEIpZKHQTvarHIB/tRG0R9YCTDXcD74ZAKrQfZuIETr1SZiBd+8aFmFAKjDe+1tYsW+92mkRrlHcpl/F",
-	"+m3WXvTjhE688WCZ2Vsf0YrwFQk3DN1I1h0oAQ25REIiKIZOtbpxKlvK1pSvoNXuHoEzlYD1zJpWsqZj",
-	"ugB5oal1sZUBPlpoh1+bi3lODrrv22YvqqWyCDcM9Z+2z0+ZHkrn9nG/8nQ2yn5sO05iQFdU+pOXnaCT",
-	"7NZq+TOmFLQdOWM4K1TsFnRw4oex51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+4",
-	"1oYlIgxUay23Sm5Lqm4diNet6hG4ZbaaZzZZD2yMujijSt0KGd9PynCBYcO5G6W0mezLYCkgdaUMEXQ4",
-	"3D7ukBXgLS27MmUDuPQB040miZRfD1u6smIRpTMzf8vnjd7pwiEyilx6qGpeahCM7I2AAc6EKhL+k38O",
-	"fdi7DWHp1TKjObVhTOvvOMXZfA66fpFM15peK+dj1O4ikIIcvn6MHCr5jE3HdqEl0Nngxhkrq4H08gbk",
-	"tlEcjJzItQownh3drHYcMjfSsiGqvZAkjMPeFQ/x2T3iwnJ7zpsWkvDLlY/VversERfa+zXcX34nhkRT",
-	"+wb+aZ6/6vR6vatO6fnIoZ191H8yTxeRsn4KwaHVmpB9uAlEDIWlBKT0crbABlPQgeBGLm6gE6NXMKcz",
-	"LTPFkaQ8mkI8HEsxq8dftxKrH0aFucgtVcQPgHH2Jem+rYfgPl7wsUhc0sKjOrt9xPdDPMd+jEikJUt9",
-	"gV6baDLopBiQsQks6gz/nl6zo6+uquKKLsxaS9CFM3+glFDE1Gc5oVFOKIDpiM/TTWWEnDqKiR9rLQkF",
-	"xKxG2Ky76ldu4RH9O1UEevbwbIxQZ1RH0wfHea2+VXIErLET4W/7mOU2m+sFsbu23hEXLVi6ZTCBi2nl",
-	"3qwYyF7WBoA9IiIjo7TBDPeT2H2gD+PDmC6UW5VNTnr1049rcpXyAKoNafneEUw4Xx0WvcmCsA+mYJMY",
-	"Kzv11Fc+9U/ThXWz5UHcVpJQLAYJMYnFLSddLoqBtjYUUIPkNFFbvforW5vBhrOyxh6LdJQUqCq3yChN",
-	"dVok2U46R7n3FsVfhhG2cX2uZIkg7Ti1MGKRlQ37c7PZh12XlcGePSRr2Fw9vGri4+YJs6yrLfTxeUOL",
-	"QkPr907Mw0aRm7IhTUBay0+ZNo4Q38cMpOFvKbepF26FPQ13Oswct0SBQuP6lCrChdGLriEmc6qZ88G0",
-	"ukPP3h31zWrq7k83Q+stXrjnzVCScruz1m9f5q8sIYMbOMhOqwTHdafvz7diMhCzGeVxe0NbNuSBfTOn",
-	"wCrg2IQLWRcgccYgAoWufbjTJJZiPoeYjCCiqQIS+xlQmZpTtBKMFoQSt1ifZq6nMOs1eefjYX1W+WUx",
-	"kxDQtP2DwoUEzn1HzNvEvJ1NKCnvtVF0zDBNVzwGbkNs90xjl7CDwQ1CQ2CQXMgYZED+JRi3W7Zm6vXh",
-	"ozhvkB9mEQL5QazGkDRmIpOsK9zB/Fa/L4nRI0ZY6X7qfyQ0uaULtU9O3759cTpPVUA+wei9+/P92auA",
-	"HB73DwLy/nXfRoaMx7M5TMpRFyPGKSY5b+Zt86zAp23p0vKYIiNqMEnwqsPt1W5nbXJ0EdoWHKs9b1Uy",
-	"uY/O4o6zzjcNRM3FNXCPoc5tetWZCINV84RymwOxkbBXAvBDIORXvhmMfmV2s14SsdZQSSeSzqfOOpow",
-	"jiYHuNNDR742qhxLFBS+moihFoXPMSSgYYg2DQXciElmoJTHokouXIHUQw2zuRGn0I+fKhfwl+KtrbQw",
-	"UpKiN1Drj2pgkquu3fIJHxp8yG85z4emFLN0pwahtSA00kRw0jWbsOTEBZkypYVclNK87ZaKImNBSKFy",
-	"0kRQCDzDqMMSOMMAV2VHxZ8rMAtbcctrd96bXDeII0vR8wxxzWwkvxzXYJyUEDX4+53Zb5m7i/VGY3wZ",
-	"H105/yHjNGF/wCMJw364Z3G4rTjsIXYfvvxITLIVa6yc7BKa3Ev6vrdI2yiR4jJWbuQIOcSlZ6pLG2kI",
-	"EPcS1X2dOCXjLw62cpUnom5tMyqvUSOud2YJDYQq8t49FRBKEriBZHuXOPcQ+m48O7URsXBXn6nlnrqH",
-	"QH7hGFqNKN4SWB5O2X4Ly1kLtuajffCWsqE32Jp/cgPSwLTbJZjYWH8Pmg3g4ab30owS1MgM0znKK2Ii",
-	"LSfDROY4lWsEiYum2+r7oJvqQbVe5sarWbOMjLFVBK1CQvJwnmUkrwx9Xs5h/mpUrNwMe9/8n/t493yw",
-	"gMrxYJkTsdjHy3tek+vSEwE+2HDZdegumfhbpNAadjm8J21iSC1rDlpYu8YiK6pkbWB0ZkHkNWD08mxB",
-	"OUfujRnPRo9XgoypbG1nasOrc4tsu5Hs4/dylK5QqI94JGFm9CQ0RNjYVVsiZZ9QtCXayOhSpRQ9hQWh",
-	"Elar2mvkInuSGZYEtcSbwWmZNAqnnG9wmXJLuNTs/a1QRxv280hCfcGQ+CzNtwL8fYT5p7wZlq02jq9k",
-	"JcKKL6m6UJEnZZ81RQbs75lZkjBF6EikmnTP3h0Ra2pGCudCE0mZIfOxkEbkLZnet1pspupky3bW5qwf",
-	"0YNea7p/9qJvRoFLfkRXbcRZz+IiI10t6nohsiYo2JqZ7qFIVLTPukhF4WbcbOCS5rMu6NjOEWTbWAnR",
-	"DAyPdJ3kYH1G57XofAl3+j63iVe7ymb3zQzv7TwbKH4+olPDuZBaGaUuS37NqtPCW1bv5VPMzLI1JDou",
-	"lIpexp55oWzzBo653EdL6FiDJDcioqM0oUbezfcSeKej97FhUnRejqm1jy5bZmE/QQlqdaBHMvxFxHUV",
-	"k0Rck754obEK5YxGU8ZhWwKN8Qvz9B4JP/aPj970L49OT4aD8/PT8zAg4S/9N8Pzwf/8MLi4NB8/nPQ/",
-	"XL47PT/6z8GbMLji4eXpr4OT4eC3s6Nz8w1xXxyd4GD5F+eDj6e/2ifcb8OD88GbwcnlUf/4wnx9eHr+",
-	"y9GbN4MTHPfo5OLD4eHRwdHg5HJ4Njh/f3RxcXR6gk+enF4OD08/nOBo7weX707fDM13/ePj0092joPT",
-	"k8Pjo4NLHGvwvn90POwfnw/6b/4xHPx2dHGJ43wa9H8dnvUvLj6dnuNbZ/1/HJ/23wwvT0+Hx/3ztwO7",
-	"5YsPZ2en55eDN8P3gzdH/eHlP84GOPDZ+eDg9OTNEYLssH90bCc/718OhsdH748uh4PfDgaDN/bri8H5",
-	"x6ODwfDDSf9j/+i4/8vxwILjcnB+0j92MLexy3BHZ3Ojsnaqh1Ibtd+uOEjFmyQkyZP2bJS12sMwa/v3",
-	"VWeP/PPLVQdL0lWCrb9+/rrKnZPjKL7c5CW25eXwEUI1wVrNAcFCcxjjPqd6SoQkWTlzVC57G0QXr7ci",
-	"IaXkz/sVr67IUS6f13gFVyqkoRuchGbtmNhAHdSzAlGtINrqls5Zw6Pe0ni9fafX9OCGJum9k5KxquLd",
-	"2pAcNwneSvYFWxasfK1Vy8gvYye9O7IP/1gIy8zlw6bNMcH7Wks2Sq05lfLF6biz98+2i76IaEKN5Nby",
-	"Dq55s7D2l8trD+6XO9kwT3GAAhw9WD4HNco0ZEMRd6aEepCR7kikPLZ1e7HksLmvOShzWaNyerc9Edt+",
-	"S3xRBv1BjiMP22R+hkt1N0/nwA+B6lTWbWWfhLpQIz80sp72JfFZHBChpyDJDGYjkFYlzzavSJdqMhNK",
-	"k59ebfVInxcAYzR6H2DcTedEC/JyZ/d1oZ7kVuAStALiyN5wZsOt0LXFFPr8/as7tla3wtNUAZZy4T5n",
-	"KXtud8c9ka246w6DKC3mylZh2eqREGslsdjWVqAsCfHkQikSCHGbCjQZLZyZW96A62dRsqvQCLM68NWI",
-	"ci40GQGJEspmtiJPBeV+er0kyReAX9cWoEWcdI4FD1Ph8nGe/fvtboYcVLXVHNprJocJneRj1iklvrxD",
-	"mwoQXUxzIyzeQmwtEL1v9dIiIbvcyWKt0JOtL1jqgWFBsRqMjkmXLqBS1P3u6+VLbznzf1lh+7xc0fye",
-	"TKm2vuzgzjoralyBSjGlKc9S29bhgEtUzOrNbfpa5UBKYwQ1y6k9ELedBzISD5RnBtLEQNyFbOh+07xR",
-	"36CoDU858M/e0x3sut0Mb3yF5pX+Cl/JuSqC1BhKgNuEj9odNhXBEbe8we4iRZKIVA/nICPg2pFNi7wU",
-	"mSawGZs+T5Naw66iSUMkRPUiWJvN3sbtYpbivS338shueqI3VDLK9WbA+mhfqttkQ3Rbw22EhclZ4grw",
-	"r502f7q+AnJGQ2VMDXwYjkdPD6cqJRTA4XGoFgkdWpTW7/HYYUYpV7jgRt4gS7hE6cUUK9YJOiMaXYON",
-	"W41njKNbQMPEVti3xbBBspmtGSrmqtZpgjMgT1ePIepc6AbviAsqHpr3EtBQzx+wdcpwQwTa4Okqty9N",
-	"VzykpeWuEnYKMHzY9Vo8jOcbtvGGNVDyHX82ddYXLSJV8XHJBrBGha7Lml3jpbEdMESpLhX8ntJE2ZCV",
-	"YfaBuajYIXOxJ5oyDEjB+v1qeMuwOx3wOPtbwgTuOkFnovEfcxbIohJtAw9nNyCH8Hv+Nz6Y/V14KNHF",
-	"v+sjCze8Z6opMNlBFIDiB2069QdSV0Eye6auVdRVUFjr85GH3mfkcfjwuP92mPlaOkHnsn/+dnB5dPJ2",
-	"+OvgH0P0yJy8Nd//42xgPr7vXx686wSds/75xSDzVmTuntOTy8Fvl52g83ZwMjjvH9diYJM0mZfW9cu7",
-	"uOxfHh10gs6bwWH/w/FlaYF+KRdnx0fmlzdHF/1fjgdmF3Zdnx9RylpXA3LTK8yVcCzLLsW6v6v8sXjW",
-	"d3Mha8wccGf7CW1WQmZz2whOc6RhtkaUXHJIzajO/Nndl1u9Tut8iaC0uXU3e2GFG941K5W9x1LAyhdQ",
-	"nQOhjUa21gvh+6fe53RP3btLHoEan0CuCq5tSNRWNcwKQ7ws9bDdeVSlcbWnI9Mh1xfZWKtT5jPt7jxc",
-	"w/zm2mLRnVVD8I+rDTYGA9Yg5/0KkDyoH1J2TxWrADagRcVmu1GT4YddV4Wpfnq9NkiltNAm0L+z6lVD",
-	"5U4fj72ZHpiIydBWvtvgBZHEefORVlX7NXAM0F1Riix/aCpSqRoeMjCK6JxGDtkbHtl4heYlxf6Aho75",
-	"dQUk84sxf7u6wqXlVAFYOoFlSC2DpQ1yPFyfLqHas9i/Suw/mnlRcDNG+O3lxFJMxM5KubFFHXS1BiIP",
-	"R0I7zrPztTUSNjlfo7w/X3ureywXQ5nyhg5Q3PVt3mxMZ7jd5KUq83VbyccqLiZfdSOg7hFd/KcoHW7S",
-	"bEmNSkgeyJibrnscbofY4EakumJv2y3b214FKxxL99QmsrWjtP6sWzzrFu10i0dMLqqYLZ/zilpfJUXV",
-	"7rGaBDeYUR5DHVzZJmZFu7B18Tzf1o3cosJN3nqmGlC0wo5Zau3rz2Jzb6rHiYfLdEWr1jMRrgX4fcSV",
-	"FlT1EKPKkxpFVgLjMa+HCio+3w+tUfNxqjZ/J4b8Z7v5/9Ky7arszzzrkylXgqOY+Em6r3d+zksFYsQx",
-	"U4RqQjnmCLRtafogAbuWQhFLNk7Osc9uBuk8oGQtqlhTbOUCWNcKaLneeD1xziUT0kGwfJLH4hYkwQ6v",
-	"+8TsllwDzF02hYybOt485JJbTgKcpYlm+IS2mKJsJUf3ki2ZmiYusaJF4VlbOiU/syZebQPLasqgU00U",
-	"NsaxCbXhCzpnL3BlLyyqq5DM01HC1NQVoqC48D2swaNumY6m+CYCSgWEC33FsT6PF05xR4p0sTjNjC5s",
-	"2ZpUgVRbPeJzybBEm/nSVvg5PTwfnBEhr3hxSS5iH1zq5jdyGCeg62qEXsoUKnR/SxVxz2OxeFsTW/AJ",
-	"SILknYAtOmw4CebK1JcEvVcU8J/Dg1uVGbsFNpnqVqHHdQjuXq9D7u8qevY+QbKlANjck1SIffUIuJK2",
-	"39P5fZPl6gJPqzOsaJ116bqVEzHGllnowtpHmri4GBDXWip0ucfY/NE2ITeoLzi0yKq8UHAgOIdIY8n7",
-	"tQ+fQ7TJ487HdcSzcNUWLxm4fECFue3T6pc0uW7/yjugUo+A6jYPO+3jc+nAGvzDtjDM0IHIX/XLxDFa",
-	"DLGM5iq8qkmPqiJQYZ6hFpomLWkzZurer9qK9hu9M/XgHiqDPXHD9mb0buguzLUPGBVhyOYt3Gg1R1KA",
-	"fx0MG+BT3Xt5wbWrq9v655WM4JFcy0Ukfda0V2na1VKmfoGBnzbw12fQ+Ze19xUlzcbMhY+5rLqRF2xD",
-	"xdsKBcvN2D+7/4fbn7/sBD+9quvJvoHsv7E8k0sllf4YVrPH5GkjygYuh/oViSFiM5ooe73Z97GRhhWK",
-	"iUpnLim7pPNtbhPYUArCw8wln1blstuEx66LfnVzPpwX+MU/84FVfOBjSVytqnIClSuvIuVKSTfPcw6c",
-	"XmUUtux3ex9s7Vk9LyJX6c7Oq4jQVE+BaxZRo834L+MZ4/6D74VFuv2zI3INC0sK5hFFBE8W+4TDDUg3",
-	"A8RbPZJvgcQCFJYxHLNEg8QFzSinE6x7il1gFOla9Q8HfTG2vrxtVAbDAFVQG0CztUeUpuOxK+5tVGoG",
-	"RuGXIrGlJ+hI3Bi9GlwtVTOGLQA5ZpPUZn3ZIgg9FOEtp7UgMfJ4ERqVnDEDg1oe+w5ooqc1BbmXivVN",
-	"8clF7Sgb415dAM/qtmFFzWM1Gv7906/rah9VpM1kUqsSXjeoite6wQmnWlQYMi83rPpi+RiWismsYh5m",
-	"4+tiUnDAuvl/Ha1tGs1juKuXKDdtFD1mCfhLc63XtNBVutoR2VZiziroUz0NiEg1SCxsgpa0UuHltUE/",
-	"G3SPFqmMYJjKpNUmWlYxLzeTXu4gXTyJ+lN840aoUaq0htm8tp2aGc9A0D+SFaF1XbAmwMHyn3oTpF3W",
-	"ioBZTLzjejilalpzkO/627s//pRVJtdCQkzcOwGZwl1tTXI/qLcqPU1VdffOaHGvauIwG0FsDm84EzG0",
-	"w5U1DSETqjRhlSMjY8oSWyBkfRjCJtTnd7ya9fw6svk6GxR5xx0MY3evuXaUlR3TJCHmYDxm4NadoDJO",
-	"kxwKMuW1Loz1dIxDPLSsvVvGEDM3HzhYUVRcdYct0b7hXTVAPKMTILbUUffszSFKPVu9VrDJelCsPf0z",
-	"/ySmeP8Bw9FCQ9sw/Q1Zabvq9zknzMvf36OcwzfqOe7ez+oKFGTuAjgrfLRY4L7AgIOc028WPZOD7GHa",
-	"UuESelaWmqTUHEj3iZtpyyQqNcx+3KlZSZn8cr4tWbU54Ov/aOOXX40al7SNr762Fu9ZQhm3VY2FzHop",
-	"ka4TjxQZQSRmQCInyPpWHbYRcjlYqFXF5bp+2D+26Ydd1zGpsUNOjgmPGDRUpsHnkKENaXK5Vv0cuJPB",
-	"sR2TUvaDEx+wVDNLGurWZ9JRYTyNpZ5n5s2pniVm3HjsjaMNg6ReY/aDSDnOrG6Ncx/xCagHs3Q7ynOC",
-	"y1oUsoDy2eQVUBeUs/bUG6fzBK06Da2KrUyAnn2aSKDxgjDr8b/m4jaBeGK77eyT0C8gK3QCd8yW2BQc",
-	"6hz9Vf00W0qu9K+EQ1OaT8bEWnKzAlTXmTjsiPWL+rsYNSrG9Zqr+/GBQv29CritNqqsnTN7P7vG2mme",
-	"mxzL38Uoo++lWvxP0TKsWYvwrWLrwgKHRdvHo+k50RTiNNnwVJUPc1oLWBfwUKc2uG62dqwMRzuVvWbn",
-	"WVEDSgtvpJOBZ/BVYmm/15WElV0gq1lyvjebF4BvNS76USUowyyehaf2N1+Gs0vX1Dm7AUn+JUYEUVYV",
-	"/Rf0hjLLAoJORHkEiQ1M8pEusQskoDLGv3NBTIKWC/emTDm332bY3SAOnRWIvXo7c2iIGPFRGmuckTiC",
-	"f7weSOeAIuNDxTE3zLM8thYry5BaAvfvKaSlMMams3UPNk2iJYMbkBeRkDWHKim/XiaLl9s2Qtv8akU2",
-	"poj0Q/2gMPS33uKu/DzlEX95v/sjwd9I9xoWt0LGW0ZZjoRiHIhiM5ZQyfSCdG8g0kIWqyo1ePZx7X7G",
-	"+u1fAJXR9KE4bUd5Rum1KG0B9Y7pRlddOxN8VPD4rT6azDdog3sNXrXhUSWiMIBwZNAan7FAempoxCI1",
-	"42S6GEkWk5mIISCQKBtGUKQafLRXVzK4seWxJYbNt7SKVIL8MALf2imD+KqDfV8pvecBni0z6FggNNxw",
-	"no7u0/mkonRUO2okC4Kbch5Cpoh/oVVnynGqWqGbs3QYinawaMM5EG5fA8Op5aKmxdp6e58zZdbs2m9T",
-	"kYhKuTAasw3SEFnLToOJdKJad/qtsYW+rLOFivnwulKpoDFMa30TNwucVejXdFPWuDIf4YCnTG+icOas",
-	"r0YyfxCyLGODENfDkp+o4YK0Q7jp3Y7y15d9wPXAv7Tl5FdmHTUHKPaG25//Vhuc+OvowzwRNK4p/syq",
-	"OX0ZAY8Yp3LRCdYl2c0Y96hbk9r3OI6Fyo1AJwrbyVryS3FvEBOzGdKVMAdqk5RsML95UplHabL1EMrc",
-	"3VljdbLArDvaYzFh/H7cGLvbLBWDW5+MNqdK+Ts6g3v2ZdkX8nJ3M3+GXVNhjro9v88bYFTkE3cBtqf5",
-	"gynVRfGjimXO/FlLwi1a8T+Kqa51yIMGKdN5fa7WFAjl6hYkWnKjVBM1FVJjVppNOxtRObHtqoR0kTIS",
-	"6Mw+71XnrX0SOpiEZCqSWJHbKbXmYUVtTetlsTZj6cuLwp+IxjGk0GaVfqHdEO60tKkBIdKaWZUYjxOj",
-	"bbgLa6vXrlQiSlZWzV4tu7sHj/hYuGzntp1WzoXNSbacqeVLF/bhprzGSsd4XE2OlUEB47N5y5hQQrkV",
-	"xPQw9arQouZZr1oF5vu44ws8qMBa/6ONzLmq3fpbKVIXBu0IzhsJ3Fs/KCIhEjImXQVAwgnoM/uLpcZb",
-	"F3EtgcaE6X3yeuf1lU35vmUKtnrEtt7EIdD2QGMbnxzOUzkXCmxrNZrGTENMqCKhm7pnng33CcMw6GgK",
-	"6orrjFtg1061UBpm25ghRK46bmW+CP9Vh4wSEV3jBExlcdgY++f8V67fkbK5tGv5q1tzSVjuGBapXY+M",
-	"+oA639G+AoeuA0R2QGE1jmB301gAjycr0O8RLdgFkn+2YW/CAs7djZI1Y1GYt5T14arVu8u3RU30Jkgo",
-	"IjWJ6AxsX8JuGE2pI1kzbpwhvk+DYNJxABvL4hdmXusEnRvB8FaJfZPs2gXmx9miGW0xynKjhrSnYwnz",
-	"X9Lk+pCyJK2zheKpHFRsHOUuAU29BTbrHoATvcm7Ia+Ra7NlfV61rXrHfmlPmy6kOV++LdHh6t77h1cX",
-	"E3u6sl9N9aAz2HneUAO/Gwy6yZJW62jH5gX55uiKTED7WidcaDZmkZWzCONKGwYuxmQuksS1Xm/FMnGp",
-	"g3wxtX7tjUrblhGnzmhxvzNuXeXWbcnnV333ZPno1FBbB6EFtRcbhWbK+2P1if66ftaL/OZcSgr6N+EW",
-	"efkJt4QVh5HT5DLq8nguWF3Oi+sq/0GyNm1Qs2frlsE46rlML95AQhcXEK2qLpCTkFJ12c3VINGmUqO4",
-	"+cOETk6EPjTaQEvCrbTr+SvT4VtMPkoa4lHWX/L1o75vGUFdEZTkiGlJXXIm8ZAg3Uy6c0mbviKX7S5t",
-	"+/sVfa35as7eHfUTkPXcZcxi4NHa8m1rircBr1EuD3zfXCLGYwXaiH0hnc8TBnHPMKmQ3OKumCbAY0W6",
-	"cBclqWI3sNXgk9ZU6gdMZMBn9mvuclQFqdSqfipPZMvWqsIA5iHSfXd01u+TCzoG8o7KkZBbAYHepEfC",
-	"+VRwCAMScjqDcH0lK1c7x27TQjUoHlIdBp/RCeMNaZVTqoYz5/Zc1oYSNmMNoVMc7vQwSqWyBLE++dCH",
-	"r1TAZb4mM6qjKeMTguJMYMtFRVOgWFAAU0padF6yqw3yPdUDA1XpunovUYvwO/d63z78NehgeapJi/pB",
-	"/s3s+a9BZ8Skng5jF69UUje/sVk4oaO2Ozg2jyILjr242/LN94U3zACyppSgfSbxhhDLQFpZb306YX15",
-	"9ram97kUo6SFTO22dOYfN7zHpia3eOsC7u5dMbmpBuMRjySWBICYjBbONWV1k31bS45Ztmdn9Ta6hnp+",
-	"TNOkLQw+2odrjdMZ7N35lHDegqwA8zJSFYkrW5JD1cDT632b3pYJub7kH6Yf4xrQghmLPRLihqxFMsTq",
-	"BqEFtTb8KyDhrWQaQmu9w4sXTyAgIdoq8fui9cT38vWFEvB1K4vWh1YssZGaWAEgFnALrBZoeGqQV3yQ",
-	"QG3KOhtjbD4n3XAOnEXMqKmkK6maboVlR+VG9sZ1VUTdDh7mSvBs/NmO2GRHdBB6K+mDbzscI7/y7nMN",
-	"TcwQWQr7ck0W97vhUZhg3TXs3peNpJrQyKYPF0pHbtWF+6y9Jcq+jrXXQaraXh2VAyzMk49S4Fpr/G01",
-	"kF+Cm+c1bGbkWOVYTJG7IBfxTGUFN8FpHoUgLbo9U2UbqryPl+8hdHtvXF5C33U7e0QHUhWvnr1Im+DZ",
-	"vVDs8TSaMr86Edo7VcepTiVgGWQygrGQQF7+vLOzvfNye+dluShcgy70Jyosj1OUe51P/hvqIY8h7TdJ",
-	"9yuQ89gd4SZ84HSkQN7Q5RrqtYX9a46xVlzOMaMqMcdC2cJoYzTN8mhBqCLmQtVgJOcZaIOqjJMfd3bI",
-	"bEJ+OXrzWMLzqi0V4bCOvCvmQ4LHTRSbYAxXQkdEYrhtb6lWuMfdvGfaL2fl8IMWBKDpNfCNhMWUW6tT",
-	"Pu1s9m5SnvjV7qralvmbL1/vvPh5Z8NF1+O29xNkG1qB2/fq+rH7hKz4e2aoNfF+dVagfUI5gdlcL4hd",
-	"NpEwEzegCNO95RP+S3LiB3TY6BXN8bsvX/+31//x6qfX/211ZP7jMP9VBVCrYCky/KewK1xYmHsVaAwz",
-	"6jwV+B8GnmETTDR+LGtFQedu27y8fUMllmFHH3Q29qEfL//qffWLUzdH/s0HP1thnelsRmWNOty33TYM",
-	"kPYLrgRbK9SITCRKGEfycLFcy4z7nsbslkrx41haH2j9XOMMaLA+1lgN2xkK3XE9vmbj8eBZt9lQt/mY",
-	"Ma5HESBrWcqUvQFtKzjV+UZT1+ajqe7/as5baXzDuK0gNXduw338V1k5lAsOhEogdKSg5A3L4TJ2I9T5",
-	"BnzJqhiklWxFqom4AZnQudonI5Hy2DoO0ANq1EbSpZpgEVMzt1lVJGIgGOXQPo/lbMrcztYWTcnWH3jQ",
-	"1p5+4UweaLIqnu4zuTWSW36C3zg84NT66unY171G03COhSjxLI+6PhzADewqemKN3o2Gra8NV3H9UyOX",
-	"EjqfA5XKGz6QsmorybbpS3Q2ZbYtUZuoAJ/uuyY4YMruYyTyEKi0NWiT4GqYWkOGq8tgNU/sE+odAJbl",
-	"GV0Vhf9NWI9v4lRQqn+ucCFUN39Pwf1uCHEJvE1l886m7Bxi2nA/NPPjTz4ZSsI8oRHE+0TNKTefxwbV",
-	"RYELm8kfhduuRFucCm8aoNGUuKVn6zMXQ/jPy3+cDT63CVKxmJftfx3oHszG80N4ZuMr2PhlbcRSnyyF",
-	"J1UjmIo+JSdIT0BMJJ1Psey/sylgMBOWIbzDlGObpKkUdlqR3FYRT/R0OE+wLYtz6nWCTsIi4AqNLDBl",
-	"UWK7gd3YlIJUmmGwB8+IiRloiZPOp0ILM8oEhkaSGf7Hz16/GzbUJTjHKp21Aa3Y/b/m+7lQeiLXW2De",
-	"wBy4YbOLAzMSpnXH3ve64YsSYnafCW0OxqbvVR2XfsN+HdlG6rAqL4Rc8U3GMJE0hjjcc6Eofg4SZwsg",
-	"TJF0brO7OBFze/eguNn9nzhnQHBPecT9FsF6D7e86uZcIMbYOY26J/TQfv0ovSKa+kE4rFlHe+cwlqDu",
-	"WQ5D2peHWlxD1f/weufnnzazZZZHq1/shCkN8oHp4pXy+janLhG3ILcjtFhlESmxmFHGjYTEtCJHb076",
-	"pH9xcHREzMmQbjj6f/7vaAqy54y6oauxq654eMe3t0fmx+3rG5o9sE+AGTZA1Bww94IkYmJEsK0eOQdb",
-	"y6X7end3y64hElxLkWAbTcZ9A0qLFliXMvLRo4p0MWzzD5Bi+5bFeroVGNRl/IYmLPY7MSwyMPIKveLu",
-	"q4SOICEzhpXiLWD8YJQcLCRLEhaR8P/9v0JCZ4JPyDHV5jXQGhOuysmHnrVWU/JramEkydCba6p9Odls",
-	"ZiQPuQoiZA1A6rIRv79SAKWLe5nFl+JjV9sQsifdMkD5UJJWgf3li6m4wGJC+bIkKZJE3A7TeX2Y7lTM",
-	"G6pK/p6CrFY7XVtw3maI15bxdxmBE3YD3IupmG3bIjzXr8WtN5+nFiAu/XFZVMVWRQmNY5B7tiSB67Pk",
-	"Whl1DdvfFkadwKC6rdqmTCqdg8RviheJS7K0IxWi8vKna6+TC1/u7wCN8jXRVjbS/EFFSP0YK10EmBGQ",
-	"+wmA4FvetSlFnEa2Qcc9ulRk1R0eVoXWtkteR2mfsJ70gXv4wX1Thtm1tFyittynb5mF2mS14YoEJQP1",
-	"YVOmSusAbA1GMq1tQvJO3GJ/ZGcKKRZPJcxVXXbJDPc725mIjbS/BlT3rza7vldGhYYKDTPYDP4QHIYN",
-	"nbAepwlGdoSVXZbnz9G3jDfFLhhVnKsDbnOocoXMgiLrWOYBZbRZwtU6xlqB88NU7yrje9a+mzSACqTu",
-	"VeDjnpxz40akVTKv1NE9PCCvXr36mXR3d3Z/3N55uf3yx8uXr/d2dvZ2dv5zC+XeREQ0KT2w8/Pezs6W",
-	"KwLCSYGo8P7NwjXqxixLiK8rJsadBv2uwDPy4fszkCyiL07gdvgPIa/XRg1UEaHMG/yRtDjxR3Qc1lDd",
-	"s+fwPlR4ryCdl98NXT6MKNbi/VroSTCCco20Ox5jU/mhEafVUE1pXVnVwR2NNMEfsYWwQvXaqJ/OVSKN",
-	"0pPqLXI7FQqIS+p2gS9qXefgNf6mwqFlNFc5Vtt3cJi3P16ebmnYmI3HIJv9YUsvcLjdbAYHhlZKZ+HZ",
-	"oLqf0tSlhdcRTl39iSFwI1TG9TrpSpn4noJk9pY9vbaBJg8SQBsvgHwNq6THTC4sQawoR9ZSy+fW5Peo",
-	"Apwn6ecbpOUNsqpHkxPWKy0FVrRougB9LhK4p5W4RQVCW3qwapkyX9ZuVcGB4ByRs8bAH/nfwr2CFx2L",
-	"6LhW7xLU1JWHLOQf+n6uWC1mOXItSgrpWbWatmrTKR2bQLyn84d3ht60GXy+gWKQmV34WuxS0FAdK0RM",
-	"daB2JTdtRQQ05BO4m6NzRUgi4UZcQxwQBRLL2U1THYtbHhAtBFGJuN1aBvssL5b66N4SP3aL3Zuj+zCv",
-	"Tx8JkYVaXTncQy8RmrssK41Jl2lFQhbv5Y2lEBlZXLNf82ZDw20biZKVN7OKeq6lo+rvm4KIG5CSxTBU",
-	"oIsf8yeca8C9OWVxDPVGRHS1L5qu0/vgcJuyORmtrI0+9sAk3UkiRjTxZsatWpPTGiJB8OcR9W3bqjsM",
-	"Ub+kyfVKNFHDUZpc58jiyi9bpkOoJoJH0CMD6yYyqDRLE822CwhFupQTNpsLqfcwtVIJvue+wJqTHtkw",
-	"FdztIMQYPWRzOMgPysYseeAFxC7PV8XNn4zd2io55wogsNUptS0KaZEE1++Yaui/3CPm4gwNnRPqmYQE",
-	"lc7M6FLMfKoV01ZNt5lYSUJcMFTm6bFQQlsjJXOZcojJlCkt5IJ0M1i4b4aM+z45YQOlbcyyc2PrcrnM",
-	"yllKyW7AHynphu6EAhI2re8bkN43JSS1GQW9Ayr1COpsO+HU/xbukWuA+TZNDHS71oV/cTEYvhv0zy9/",
-	"GfQvhxeDg9OTNxc1R/5tL9x8tmBlIoLZusWIowwh6kCwjDX21p0xpSC2x6fILUhwpLFPKKnhOsR67TaW",
-	"cbyitglIgo5hM0Nc27B1u7qnvPSLYlAuAJRXubzXFuh7DtEKqVRCUS7FuME8fNTSuZVOK+wROekxVXob",
-	"q7xtH73Z9NgsXgxreEkB4h65ivj32BzncQTW6nZq1r72sBZcT0ExdR9rd7ue//00ZiJv+6/mUIcVL7G2",
-	"s3kq2fcV4e2FiKWXMegSeASqnEJVNCH1flzRyqfS1nltCGwWp7WUmYnBTszd1uHbwSV5QefsBX5v/1Vh",
-	"qy3cN9WxMdT10qgZDzM24BBnlMln+0IjzeQwaijZkoeBLXMg1AHVkNUIHheGL8aKpFyzxEYG4HCkqD42",
-	"FLrzIWObje/e2mSC5q3hL8NqWcsRUAmyVpvCSI41iPJB1XDDEpSrSystpATwWii5ZdSes6Tcwu8CJrPa",
-	"gnT3za1o8PYv5Vq0MDZn6RMtnm3sa3YrZNw+TSsHzCch47U5Qy7UvJz5YGdcDfZPLh7t+4V5PYFlPB+f",
-	"8yks1NyD9S6RpQl8JN5qVuZC84qAXQ3Q2hSIOJVZYF39fowwtsHixzRJRjSqaWTZ5wSoTBjILFoYy919",
-	"PD06GAwvLi+HZ+enH4/eDM5DYo2w9V1oEsonaZNU7Eeu1+yyebFklXagGUFMuqFrSGP0UjEHTlmDLqos",
-	"O6iLvpOA8izmxITZNaJCG/+jrgFbTbXOFVlmQStSRlolfGSgC/KDL8CscHprUemBkkYJK5+ljUZpowin",
-	"TEqviB2GOhtCMbE6A+MT0v3U/0godnDYJ6dv3744nacqIJ9g9N79+f7sVUAOj/sHAXn/um/1rfF4NodJ",
-	"2e7R3PWtSJgVXjJHGcM/YDu//HJwRl7/N6LphHRD4IbwgG9/uAi39ksdoswmJpwpGy5OrxUZ8EnC1BTz",
-	"7Svi9Muflhrgff6yG7z62t3+Z3/7P10/vC+7wX983fof/7WhvqhrR16h7qmkCsiUca1IFwsPBCSW6URt",
-	"YU+OvOeAZS70Gu2Ms+oC60MHcm5RakxTWyDmHHQqOfGMCK2PeKNmPhwmMYDH/pRfmXX8tCpdITLVoaI1",
-	"555JMWbtXWDrQjO+h/D3ukiKD046rQgf9whxzYI1l3IDVucC3Lt9nBraVmsNBaOp0sNETBh/UJBwe2fm",
-	"Y8V/eqjlQMraqOVbXhW2Wd7554ZDf9i1ZhWW59us4TYz4HnEMDsP7efYutbQ/ygiOkoTV9amIkfEcW3L",
-	"SZCzvJNzRBPf5hEkEA639RaDrDB9XatIpYnGUanND5nRBZnSG2go428e3SRBZkn2lRh7bffnl7YeQg9n",
-	"BQVoP6NlE1p+tBbth0HbDeK7fT6DehWo61PY6JytTl0KGR+LXuZH9xyhf3ZECg/X6syjlCXxEHdZ34F3",
-	"Vm5jUShLLYbLJaVWlZtqirTMa9DbyUqLKs0TlEBRC0fBIqiHYia5rzI//KAyDwG6DOrtHBPgzpCxVhxr",
-	"8HittJQ0CppFE0pNqObCSn5r1lTNWc9NDMViX0V7hANcI7yN4FCTGuq1rhqIX14UlDIXs4wFlsxfCxsI",
-	"Il1KVvvkS+vkaS2k5Liy7p5yAweFPa0ExgM5ZgbTZ37ZyC8NjM5y112d7UWL4TyhiyZt616mSjulhJgU",
-	"cZh0QzNdSP67jUEyav0ktTGFMcgGa6V3uG7gNc1ofC3+XOCTSzreUmNGXnWCWukRI69sM999gv0EfHdw",
-	"xw3UUqXp1hpqgws3B6135bqZ/7tbYpVDt+hs08zrfM9VewpBAV1KvM8CfG2hwyo6PgIDKCL3Mx9oywfa",
-	"hUuss31twDse28CZ8R3vqDVr6QQdZ3I1f6ELpNZz2xDDcZDQ2RxiogXZ6f34//0f/+dub6cUrvHSBV40",
-	"5/zcg/E8NFKjWrB4IkCREY2uffGEeo6weW6WwyE7WJ6VUJUetbMWruVvcGdQoK5jG4bckAToDSgroscw",
-	"T8RiBlyTbpSINCa+GSbW948hSqhhiVqmyvdtWUbIauC10ph9XaoCWUmXjxa12fJvnO/JO0dt1UCaJPU+",
-	"xrW+20TQWtPFexFDokg3hkjY2kT2ybxDvhSGNfRapeA3CsxKN8Q5U5YwPgn3MBY526Rzbu6T0JU4Dvfw",
-	"GDCoOCaK8cg5j0t9qK5dborNXUk5vaHMrnhFreSGQul4lH7hBVxqZH7nkNDFvXKiBTeaFB536w5vpQ5A",
-	"ZaC+lSK13c5dr/P8LO1bPyjn9QoIVaXG/AbbQgU8dk3YQ9J9vfPa11q94jawZB+93Rri4us92xvM9fpP",
-	"5VwoCPcJB0zfsJWTnILhm7JXKwI1btaOVtIdO1oC1ejxDWriq5Et2YX5+usYeU5jm55Z2vVWnQdkXQXI",
-	"zOtYuXz+Y33wXDV2sXL+pcEb0a2JPyLzGtIkEbdNweCe1pv4YiS4powblTDMAwDwtxBDruZakSlI2Ewr",
-	"tJ7S+iWVdNT2SmPlslinPuazFICQLSyowG4N6B9BtMyX/SxVrgK3E3my6o2QakmxAglNZnhuQM24I8mU",
-	"uQNuqZzV3rj5eBiIouvEi9WVdCzDbS98Nd+IXkSsXNV1jj13JVWqteAAq6Fmd/mI/qQlAD77ljbC5VXO",
-	"pVHKEs34cGNnDuJCxGiiNy+T5l5ctBKosYfaQ31N+ZTldQcVAJSmawHQR+DHz86ozfH4foW3ZXMTlRbd",
-	"mCrtpWaM+4+t/Jx1uypXNlnRDmFVPO1a7b0sbX101UAYWgQ43BJbyoJ05yAj4DogKTYPf2X0Tzajiapr",
-	"fY8Bl1EqmV5cGATLfFW/wqKf6mmd6q9A3hjlv392RK5h4SwAZ6cXzgRAUz01f2xfw0JhpiihkXbRU0ZV",
-	"w64kRpEQCQQE/cXWsGF+VJGY2zh5ZqabArW2PnsZdn7b7p8dbf8KhQg5u1r0g2E8vF+3/XToYf73T5dL",
-	"4n6fl9MAareCQS0hEZKE+Zcu2j3skcsp2EVj2VNUVCi/4ubcUSxHjQnRCC0ELjXbiIlK22KOTmgk3dBw",
-	"rdCXaAxtGcb8s2u37D/mRRlDpw0hj0Cit4kBGYimWs87X81pM+dWQzk90nmTM0ubfaWY0q7mtH1P7b14",
-	"MWF6mo56kZhZ0w7Fx15MqIZbexkse+MK4yGqvLUP7xEDP+DaVWUMbOWbgBRVGYcsESLGef+tU0ZVYGB3",
-	"xX13LKOVJxBPAHtABWQMVKfS5+92bcHL/tlRQE7nwA/try9OD88HZwRuaJK6FVCj3SXIBMnFxeCK+6IN",
-	"WTET0n/xi6+8sxX4PtIJvvEJRhciugaN4YDW43jFr/h/+S/kwOyJ446u+DYZYBbp3y9OT4h0bJzAndGJ",
-	"yFyKESjSDV/YEuFhQMIXWMA53DJ/2qrfKgyIXb6Zyq5SGZQyGEfI3/4G7iL729/2SPjlyrPsq05ArpBr",
-	"27+Qcds/Pe++6uyRL1eFOq3257w27FXnf3w132Qc/qrzNezhtsxoikRUyoULjzTAIe8uL8+ILQDja1y7",
-	"Mg7E8h97ytQ8M0qAhEarCs1GuuHH/vHRm/7l0enJcHB+fnpu4HFyejk8PP1w8sZ8uDz9dXAyHPx2dnQ+",
-	"wC/O+5eD4fHR+6PL4eC3g8HgDX7d6/W2zAFP05mZ3pkPwsDM4qJgbcESEo4ZJHHoey6DxOZigrv889Aa",
-	"D5Xbsivp7Q7RbB07EP+27UI3t4/ehKSbJ7P/oGxBZDIBbhgDprDDlh36t+0DISUkCGfzJs5xLhJQtga0",
-	"4HnJ13sziSKrSpjSOa8ipMitwpyNhutYF4YqzejCWt6YtnzIV7PPmUt/TqMpbO/2dpZ4y+3tbY/izz0h",
-	"Jy/cu+rF8dHB4ORigO+g8KKTCpsqspVC7uZeZ7f30r6EZvY56+x1XvV2eq+wTLKe4h33oncLSbKNhr0X",
-	"/7q9Vr1/uYz7CTTEFyDhfoIR+RUW5CLvn2LvDsUm3OCRuRItDpmvFfrBzW9o8lrMLCHTJFlc8W7490+X",
-	"w/7x29Pzo8t370MyiN9c9A2enF/s/vjTVo98ymqEu4CGd+YHm/8CeCJoXndlUaZUQnzFFUTS/mgtaPN0",
-	"lDA1hdieTnbWR3Fnr/MW9N8//XqBCVwWmxE8uzs7/ppwyVmFSrovPKisULpOZMXx8fZZhqmBlgLdK4ki",
-	"nb1/fjaSrWsQ1zkzG4jMsy76+wYkGy9KdzcWl8FKC+humXY+mxHthW3Q/wXaHbcTYYsx1B7yCSBmYyWf",
-	"HjlkiQZJRmYeLWRAbIuNwJA9Vm5G4sUrQJqLoUcOUqmEJDnP7C2B2+jTfbOSY4F1C+ZU0hlotF7984uV",
-	"eX5PATMAHO3g7Na4l8N7bQPrxrGcBSAbqRw833okDwSfC/h4A1Z2uja8fKmwHtfIjCm2zPHZ74Z5sRlk",
-	"gmVldiP51QN4pX7UNLcrNLJ2WnQLbj5pHbXlmPTiGEMwWzxoEbbz9fMTUr/H9pIlqYYb9A3dYClEsEDs",
-	"GQ7+2q6kboJsxS9+obHPmMBXXq5/5QM3TEJI9gfE9qVX6186FHJkCxiZN3Z320zjfGBGwBlwbZjb16Dz",
-	"Y5vZLqye9aHgiqowyS8ljeefvm77568l7nkBVEbTLE1Sk0RMiszScMftOeWQrOCZLyzLbWSdn2hybcWD",
-	"26kRDKIpReEiJhLmQmpVrJHGtVy4qpZTqqZYMZfxaxILUOirm1EdTZeZ50dcg0eozlMjLU7n3l+Fua43",
-	"bfasaydNujRRIpMnHUiYIiNpLqyt3jdE1idCONcSoIxv9pTK+PaDsieNMGiJfJGRCV9Y+7xrRFRTRRUF",
-	"cUwXm9PIdh0RHHqkb92MdSLPgRnywIzeyZpY/CLixaNhD46Ns2RsqWxNwiZrT4i++QJW4W2hC9tM3ED8",
-	"vTPcly3eOKOLRND4UohjKm1t6Ncvf2yzPJXODaOC+D3EjPrGed8hl68lOjxsVzzNInaZxOy39SSWl+hr",
-	"prNz12kcywo6Icdy8DAjvr1rWISWdxvxi0wSMSIumIp0w78ZLf1/mH/+2ev1PodbRv20hbUSugCJt4Xg",
-	"WbssRP6VhHyULfzJqTmf6pmkn0n6m5B0jnKWpjO6Gy08VW1E5kpT3az7noF0ZNg1N7LdPDl+GZBziJki",
-	"x7tbe2TKtApsITgVEMX+sDrwlGkiqfYFGSkZSaDXsbjl2DY5YxAN9gdE7Qtc3VMTEM6yTpYzgGJKs0j9",
-	"G4ho9ToBAqOw0ZaI5Azs21lNy1pUOpUxSNsz9RoWRUNKRDVMhFwEttQmS5heBLgMwHqccKf3SbRkRSFG",
-	"d1TuYjBzByRk3AbVhUbcU4TxKEljiPcKI1vXkiqZ+o12gXFklNOJNWtKoLYOi9J0PCZd10cLLdYjcQNb",
-	"9VacQ1d5soUFx2+7pOuvKwd64F9qtJjkO91o4I/5a41D54Xa83GXSxss+QZlNGU3WSlXKoHYgr8k5Qla",
-	"6qYM3RXmsmwyiVA3SGnuasWG9Ws5oAq2GVfAFdPsBmwDeCucxIROKONKG/wMiul1gXVOWsueq89dt8jf",
-	"V1q81kTw/bXsNwZl2ttuXFXzZ8vNPbl0UPa+N/FvcyBld+cSBy/z6s9fgwbJ/ldYWFINv3g+9bX3RXF6",
-	"DVgI4qsLzPU/kjBlRogf0egaeGz+tP4lx5Qnlk+GwRUP4W4Okhkua/3nYq7CnneepQmQGyas1wudmOT1",
-	"7q6RFhifOHMRJLF1W7ma1Exd8SyAmMe5a4O4fn9YwNpWGE7EhHTRTyr8rxcXA+c13ao1DGB1i0Nbm/sp",
-	"VAkztA16aaU9vHzUideJPRxuEXzfO/Xu/Lz+jQPBxwmz4TnPSsYquwGiPKElZrKWl6yQCl/AnQFHo3DY",
-	"T5IsPsOLC+gEzwU6L8ttFQsu+dYCChMP0BUrJPlH//3xvuMVCRBf/DyLNO9S4sv1EruwwLADSlyeg2Rz",
-	"kghlzc5Txic1wt4A39tA3HNenFr5pYN0m+eduI8LOkvq0kue+mK3e0PMKQ6Ey7nfQLWsxYKexCJKzWXQ",
-	"e77sN7nsLWwL6s+D6NOSSLOlz3IEZajLJsyq7GK11Sp59TgJ4xihgvke1sO8R2iC9cMcWfWueN/ezdZo",
-	"6BAYG+Bz3wDiGmCuMAjQhXL0SBjLxVCmPCTeFqKKTqUr7tKLyK1k2s6zbCWcbUi/bs7NFJDPTygxzB6J",
-	"SLOBvqnlMp95reXSIJrFTxKzmHSFJLciTWISi61nU+Zf2JRpz7SdorKKeWUBmdsuGPMFTZJGWePINlq1",
-	"BRz2jYjg7FAuKLELvUmPhK5lWbgVWBZVDuupM0jVh/UkSaU7Wkt+k/XIa0dPjY36GqQRe2HUWyt22wTU",
-	"uM0UomH/jNCa5VU8B9k04UR7e03WTfTZYvO0Qlx2Qh7khEZSKIWCUpUxLrG5NWzxi/nvq2WA9W19iv7b",
-	"jMlhMobXqwqZ2SXDChYTDl1Dt9DaVpYZ4Bv83ZlOKjxvDX2Yl36FxRnV0zoieV1T4MAu5puqEXYdq984",
-	"EfrQ6JV/pavZwnJTA0DQHCVtpXyf6+O7XTqJPiAYE2X7EllsDAeXdIKlQhYlr1CNQYB01zt3qo6dGoX+",
-	"LeinQNSdb2qts5a6wCVI4RIMIJvP5AeVH8JYSBIejbffUx1NQyI4OetfHrzr1fl7sivx6zO1PeUF8Rb0",
-	"5lQ49x3c62WlzIiuyITdAO+R07lmM/T5Gh3cUme0wE5hcRElsna1BqmMoLAQqbzitgrG65e7eVhjqQcp",
-	"VlexzRXzlpCudMdIxAvSfb3zs32XGR1vPAaJtTxsDmV2N5rLisAdjXRiIwlte3SnIvpW6CNz/BRjIroK",
-	"gMQiUi9GaXQNaAuYxbVWfltp/eEcIKijNARX13c0LPS3xMBPqtBT0Zjd6OHfJK/XFUN6QsPDGa7lTzAX",
-	"rGN+rpLbX8NdsSkr29y/0YL3nWFjQJuWfGhbcD8bLVZLRpZPPKZrxIrpL5zfo9kE2+eEFkMpvJBjlAYb",
-	"ID9G9wXK8MrHWGDycoKRMi7cotQTp8wEXajGX18OKgHqWSN4BLx3qGEQ/5EQPg8wdnFlK8L5vTRvYxLM",
-	"PlPt2zdTTgqxiYrTuZoKTbr2yrdv2FJvRn/eCsjtlEXTK16KKCYSDDtTGGpMo6m7n3vkcsow3TbC4GX7",
-	"FOHidikmGeVnn+EvJAZCZxIQJmtSTc1dT0YLMqU8bhnEbKO+bCDzd0qR5VjoNXkxbwSHZ4p8BIo8NEhZ",
-	"xkGihUfRJTq9n/XoRWYJahPYqY0ooF2+875rbxnn1iSkxUxvNxfVjMprWwy8PpbyNJv+oVL5Xy26zu+8",
-	"vdU2A/O/nfD7bxKaNwe5jb1XcoLArtuPdaNmw774klHi8BoWK23Al06PJhPQuSX4B98aumBKs/Gxq6y8",
-	"Hmefmlgv/e42sxCfl9JfnnH9IbePhSWhy0jdxkCV1twj7+l10RWhQFpxk91BTAwSAukKac2UszTRDA0+",
-	"2gWhBIR6C9CWuQYFhyteuo9I13U+YnhXudiNrYCIuS3LlSxco+bQdyumOqwTzs5S/R1g+9NYd/ymNghI",
-	"fZp7b52K59Ht3+6ye7a+NHOdCzSHb85yWlyey/JxqwCSEvsQHP8BF0pSL9auDwfZkH08YfTIdxSdkMf7",
-	"q+cL/FtHJdSJqXUKZVM6SegeCcmMzlXmqmGxKheqVLY6mtBTkApDP22gt3LtiV0NjVmqNFHp7IprQV7u",
-	"7PRImK3GXNq2+B05Pzwgr169+hnJ1VVaS0REE0u/PkpUjMcKrGOYMH7FsYv4H4IDFrDvUk6O+id98gdW",
-	"ffMltz5cHmztlcdjXLHYiCwxXSRmN9uK3mB/CzrHHBXXVDewcbFTqsmUzufAFdG3LALCAWJcuF1Rj/S1",
-	"62tshscyKg5KRo9GyoP4inuPmOARBD6AxFkEbGA89cK8c0F5C/KtZBpI14V4BKXEmStu++nbvBjSJwp9",
-	"BcTFxXkHlqt2pujMh5Do/AvGlaY2oJeS1zs/N6fXVJjBI9i6Hl88qqzxT0nZqaxhbdJyhZKf3WLP0tUK",
-	"6cphS65K+frBkafKB1oTlyN1v7C4VYga9QxH+2IWXGjPA/f9H9mFpTRdZI3NbMEhLSlLMNRgq8mG8ahc",
-	"aL1idxT/u4W3bUyOf7V4uCpDXSsP1ZvMeRYAksXEWYndlpXFUBiP0toWElOYD4s1geM0cuZz2+NIA3cN",
-	"lZZC2r4bjN75s67A0sX3rDI8aZzaxtTREKl2avTosqCpbJAYaga3TEFZIWAqSwWLScKuDakarQJ9jfWh",
-	"Xn8mZTy5bPqnxGhtSJg+XOtZMn2WTNcmpNvLkmZMYUNOc2/R9EVEeQRJc2zKJTIh7AdnZE7Xo8ClkoX2",
-	"7QTicN8aB6tMLaKcjIBkzzXJpwf4wPNtngPqr3Cv/7uKwxYb/wxynEswAsjKgnVed8Uwa5dpYoTl3Mxo",
-	"pWysWnlHI21r5BMxdgHl2NDRxqdfcSmSRKR6y+WoZ4oxZiDbtQU2EA3D2THojCR0IVJNuqijEkVn8wRq",
-	"w87P7H7+/QnbbXQdfbvzfRbXn1Zcd6fhU+sNDaCJ//HpWIvJJFkR23mYsLkioSstFy7ffJc4wF8/JLkm",
-	"O+EZvR9krbxlOpo6vxQRHIt8j8eP4QtO+dpofButQutj8kcJNAVLffBD//UxWoLrwvyM0o8WVIUQXUKr",
-	"DXH6evTCV+HZvK2Nt0PagggB0S4tnBZqZWLlPKYTrM+KNbY4nbVvdfPr6E22vKeohZGPv7YMxnJRrtUD",
-	"u8aBjQPqSlmN1aNd0kmrKqUqHdnMvqy51DLwN61JuvtvV5M0P/b2MdMZnTzXunicGtIY6Jy1YNzGhJe4",
-	"QO1lPnY9WhE0MmB6CpKEGOw5p1K/MOS6HVNNXSqy4EgEM8MzQ0MKKiTdsKfvdBiQsDfDOqS9qZ4l+Mc8",
-	"HuP/Bq3C/StONZkJpUn4vv/b8MPZ8Wn/zfCXf1wOLmx2stA02bJRI1hZMKtsFn5B+guQIwbEdahKZRIQ",
-	"3zgR+abCVoi2sCkSKlMkmkJ0DTHpGmKz1dIDDD1BocEMuOVL2FC+MG/YS3YPNzuisR3JhpIoq6La5jrO",
-	"rNwjAxpN3VuFamyK/J5CajP/COMx3Bl+0g0tb90jWb0j5PYjiMQM1BVX2CcIFyd4BCTEV42kTvp2KUu1",
-	"22iCLSp9hne5Hyc2oBPare+Ko5i0h44spmFGFF0oEsapZQKwh1WhQ1yT76do9XamMLA3qx5I+vY0r3j4",
-	"6y9Dc6IHpycHH87PByeX7nAvQpLObZqX0fcx4Idqu685SBtyLPcR0ohTGEakbjG95cedV4h0Vzw8By0X",
-	"2/2xBhn2iLkSfD59NzTHbpAsRwoH0YxTKxu+hClpgmvKOPnwv+3s7OyQ7uvd3SteLXW7tU9OPhzbPhhI",
-	"EOYtKRKjokkaGfaahx6ZWX5Q9qo2e4ylmM+bUswmUL2Ln8I1kc/gI2aCTg1JbzLgBzzFdv6N3UfciAXZ",
-	"Ork4Y3e2y6MlRHN8NQT4XL/uT3BKnN6ANCs2ULlPKmwcF85YixouV3vRBZ277ZGIF9tYpKaz10k9GjdK",
-	"763DY3QB7wJbY2ea8mtbFxNmI4gNc3fhBVghx7UNybrtWEZvEbMpPiYn5Y011wfEujznsf1Z0S5xftq1",
-	"clutYnnhyihmFRQDErotuU9ehAhIOMaqE6Hrnp1QpQk2gw4s/tqqY0ZWj0TKtQrIXIqJBKXI7RQlKi/I",
-	"uPKMBslrA2GeBHWfQndpe7s8E8efpOGccmhScPJorgwvM9NFDQGt4fsvJOAwq/qvbcOdNkKgMkrEdoHn",
-	"S9hGtl++GnrkqFB+zT2OsZIFOd8mwWlX/B8b6UiYJzTCGPSZL+ysNMyXSe3crvlJyG33G5Pb/0R57ZnQ",
-	"/qxOZzHcIaZl5IXKYkta+pcYtTV+osL8LzGyVAuqNOk+3l5454TuFnIFvJB4rGwF2E9kTKW/ljSRKVdN",
-	"5s+/m7W1tnzCBhbFv4vRBb7yF7Te/V2M2hvuzPE+2+we50Y78peVAaoPjWAyk7VaUtza6wr5qaUuVpgS",
-	"bS8ZjXeNegx3GDLhikmjw9nbRDJlhsxEDNhOICNHNKdtNV9K/tb+xapoT3i9uBlb3y7/dv2eLfe2quVG",
-	"/DvVU/PH9jUsmvm3bf1nG9smCcgfFDHPB0ZiyRh7kGX4WXRWEEnQWCkAuQjVhNrUum7o7bY9Dnd6aGu7",
-	"hw09/voYYLF53u731YAfN9Ge3xrwflt++/1xz1Qt887LIg72z44QUEUUN+82+zh8XxWKFSoM61N2WW5Q",
-	"o0f/tt0/O9r+FRYhsaVBt2z3M/OGEf0Jtf1RbJNCa6POXBtSJBCSrktb3UOawQd/UMT8tk+wEJptakmY",
-	"dmNbWkH3w1TccrSRN2dvWmR6qk7LhSk2arP88pGJxS4kXqegY/fIPK0HAfmNJZXn0PNHo2/fCo174l6m",
-	"7dqrq4Xl9kZcO2nIefVLd9m+USKUFnNFboW8RhuX9VXVyTdmrIwKn9Aya2d6kNTy11dX6/DEAqY9niRi",
-	"wvgqy45OJbcBZhEWttTiGnjGyMmPZMZ4qkFtuegcCWMJalp97qed7MHeFf/Ar7lh5zCjLFEBuZWCT8ic",
-	"KnUrZGxl/xhopNkNBivSyGm83dsp1XhRGET1L2yRCWjrg8Z8f+ssDUj4euclOTr52D8+ejM8OB+8GZxc",
-	"HvWPL8LAO4XxcWzPQlAsghi1gChhRk48OjMrCa64uRDHlCWpBBUsP+HXR7rhef9yMDw+en90OTw+fXt0",
-	"MjzsHx1/OB9chFv7bl2KvN79uc6Ha/Mt4S4CiCHukUM3o2ts5ifBIG8r0R6dGRhoM0513v7BwemHk8t8",
-	"fhJDQhc2VdMcuiLddE60qHv5ff+34ZvBcf8fw4vBwenJm4twi4xS7e5o6/RHIxw2LOQCq6dHlJNERNfE",
-	"1bcSqa67qo8R457mjsaxN7qcH0+SvTQIv+pSPhaTCcSE8W97C//VLtXXuy3Ehksh3lPu5TD1iEy2HEUk",
-	"JoZToBSFvMo5gizbWc9aRapX8VZ782JpgCJzRV+pq6daZKZi7EQ5pepjGu2Ebe5Ph4uGRO+NWd/wVhug",
-	"LYhle18D+Rk0auyXFtjISEcwZS7/pgR/If3lWevCe19js3k8NvJBgVxbVtxu4Hs9uqXkj7UKq9vQmmPN",
-	"6K65QjePVRZHgJjiZVo3Q+DK/nornndBYU0l669yAg86nRAfrvicMtkjfSemhO6loV9PmPcHx1beVNuI",
-	"KRstZgUXrH5kvcz2+q3VYl3SdMZenkSPLU3yvV6Wfn2+dPk+cSJHfi7q+R79ju/RVkqtL6VTYAUtL1d3",
-	"M666XQtXpyJSaAzjxKL6TLke3FhhLIIeOZOggGMkZ1YU7ZbmMaSpgviKy8KNbYNdPZfpWqZj7w+zEOCx",
-	"bwyQ6RlI91u+MQZtrrrv1o5E8kRcwE3xvZJ/Pydzgtz3mdT/IiLz4C7yRRLK0usYI9jLx7qWyCdMaZDr",
-	"+4FTEhoGE2aiEVqPPS+xkc4jdLUkQJUmL3cLYcu2Nx82458JvO7da5itXYiPtn4/ypJ9y0dGEnciUxtT",
-	"n5jFGgWPhBg81otBU5aoHn5SYe+K1xsZSmaD88Hbo4vLwfnwbHA+fHf64Tzc6l3xK9535hLLnDxjmlJV",
-	"tA1kxdOR4YS7Oy/DzBriO+K6H2+FvA6uuBJ2QAtry4SMKm/2LeEGaGIblThbDZnSm0yaUnu+hXqeIBBY",
-	"O0wWGO9XVmymnue9o6HAylwQ24R3bKQSe2VH3PItEgvAaH03rI0esm6GREwweFSYYZTffX6CiqQqpYmt",
-	"0kO1htlcF7jvFe+GBtV6HtWGfuFD3G+4Vc+fHV4+FW+2w/9JXoY2Gogh40ykFjLIO+45NTlDz9jL1oTF",
-	"5oaNaLKdCGENyYiZ1rxWQOJSab3IejvMMdzzCnjm5vfn5rnbYa2KZjOX1xWtviwoXRhUZAjdCk+YuGyb",
-	"qCbg49mtXLiVdTBCJnbFQ+zlOPRdHG0pW+BaLpC1YiYwCafM8KTF0EAiAQ2oqI1posCZWm9sekTtmOQW",
-	"JJC5TDnE6K/0Eep+hbjejO3X8QnXy3WzfuvFRXSqdF/bKpxx/dPrDmZRslk66+zlfdMZ1zAB+cQltAub",
-	"bFcGz6YTPzvyV9tLgi+VTksGZuVupoSSHFU8YVazsS1l+jZ9a/ubFbpfFGNbyAzDc4F0sTxzZAU6Lvhi",
-	"JlLl4wQCYqBuGb22SUZXHMvZBATDbPA1G/9l/Tzo8Q+Ib6iMv/sABvR8mLfUVt70FZvFXnHE3DvdI6Eu",
-	"NKYIfWVsVeYgPyjfdMO2mRVmqtDMEfpmzbbMDhby23eBEJXdY8IgoKwnwXJ9I2GEh8f9t8OT08vh4emH",
-	"kzdhj5wtddi54oa8XGl+LQgtN6kqziRuuSJdJ/z4VdsW1D44w8Nn/4pzw/lqj2KrR/rV7zAVLKkTQo0k",
-	"VJBCcUuDj/3jYf/k9OQf708/XKBA+v7o5MPlIAxsraLYnsrp4fngrFZS8ih16HrIP4W45Of4k3TZvCvg",
-	"Ot6XtzB6Nl39BU1Xbdm0x0fHQX31Z0uBy2w66NxtZ7RbSsz76ccfX/1U4eJOpNk2slOzlPXJanTzhFq3",
-	"LGYUWx2I8e0ZzIRcEJnlK2ERFaPhQmxlIqNWNbamf2eXcIEreGKpojjX2iLzmmpsHq7+ao6RZQwyZ+CO",
-	"urCvtXf8aqy4wCYKiog5cOupYCpvGzpyki1LmF6QBG4gsXp6wsaA4amoAIBUjZhhJ/gmiFGY6n8dvDgH",
-	"mmy7o+AcIrTVbIQeBmiN+NEnoZGoXiAL2LYPh96Bdk9x8IrPk1QtC4XEyYT212bBcL8gGOIKMARly9az",
-	"QAtU6GBhEzmxk3j+0WuAjGc6YEBCM9LQFkILgyuOn9VwlCbX2bcknAKVegRU26oP1qQX7mc9dFFx9d4E",
-	"W5lDjP4Fkb7iFqwj24w0zNEVlxz2iC3FYTntKNV+bG/MC1m8F9pM1EkiRm7r6H5gRtTfJ9kurfwVHlOl",
-	"t3H07aM3oW2/GgG7cYUlEytfOnV3xpSCmHQpX5gxbcfW7JbAsJ6tHvlkDTo050O3VDl1mOQtWYgCHqsr",
-	"XgdpqzRTUgNfF1KR6f090iczmhiVFmIsKJTqVMIVr26t5E5F63JOCmYQJ8/iwp0VE9v3pLb1TcxUhh/O",
-	"36vSGSiSCKUSUCpZmDPL4Mv4pEcuANOw1AuloDer1fTt+Xopt6LmV0zWYjaj2wrMQ74Qn1V2CseWxc3R",
-	"JNlqqqk0dtPV1lV6vbOzU1tKqdIR6UawCKhSTOk8Pntrr4gwSIg9EoqxhHm4R07nwA9d23mrjRo1RLOx",
-	"Y+dW5kGlgNzCiMyluGExSLVnsDvlZvlO0Lji4ZcrXOVVZ++qI2EMOprmIvVVJ7jqgKYT/Pkq3dl5FTmF",
-	"Fz/AVedrmJl8fDODLhf2sy2Bo8QVZ2j1zVsECemwzzKqfYc45j7EJRA9lSKdTF011eSaAI/ngnGdNe62",
-	"jRFU4dZ0Qet25/iSvxwIjW9AamZr5aCx3CCMRaW6s51LoUUkktLxutPp7HUKp9YJOsDTGaZVlb7F4zLy",
-	"5VokMIu2Jvc8+x2Zk0PHOLC4aUglQ0abA5CvuESoTVj5sg4p15umlq6l+wgLuLZm3cxaJPFUOoHbHS4H",
-	"24pvH9hqNzW3ZnKLtYK4sP3jsXZovrbqZr/+RUxef20dLJeUkA/YW0eR7gWWVtq+MIdtBYittVKTN7Ct",
-	"Mmn7fC9bexMLUMW2h5y/tCsd0iPBb0BODDsQW40C9ceCGfgJhWk3zTpB2gHiry5FHzj3Q0G2amFEvR69",
-	"sLUJmu2n4TUssniwX97v/ojmv0JaqK3TFt5ApI24xxSJhGIciGIzllCzPZQqC3VywuliJFkcXvHsbia2",
-	"5NpI6CnpnkPEDP3ShJxTfk0OU0S2QmNhL25Omc5KlzFz0VFX10RFwkhajFtxVoKWzCCrlUCxVaB9xgpM",
-	"lF8HLtY/Ytr6i7t5zR9Xkk457cTwUcYnV3xO9TTANL6tHsHGKq78SrVOFQK53p9ygb8tp88+RbEwO9ef",
-	"ZFP006+jyCnTKiCjvIbAs1nxrx0RZ4+9bSWvjDnNqWYrq+xeYnHEqpNBSDIVSWx0qYmkGAaLfUatPq4A",
-	"08Ks8mjeFmIrsOmcRi7kOllc8aycuEG/fRItVd4lRxpmCjnPwoUAjJlR8XHkLosDrEYYlHw1V9wGZG8F",
-	"LuUkShhnhsk58tq3VRMFd53LwgnoMwsErAjJse2nysMOzJxWE0ARlymjWilBHE0rEs5TORfK1XjEjqQ2",
-	"Kc527ZPiloQOzL3EKkvuDW9DveIs9t7gWmfIMVN+kWu1xE/ThbPLRjYjSvogdaO6vzs66/d90DoucCsg",
-	"0Jv0SGgkWD2zcDjHl62TCr1m+yQW6MWap5qcvTsiU5CNJXvd9lb6oP+tC/m6s7qw1Nk+R91T47N7e7N0",
-	"AA+3qpXRkHqB/2XMrjmdvc8XRLEJh3ibOReqGShy0SyOqvaXGCLTPdK3kWHo2PUEb180QhgXS7zI5xJK",
-	"cbvVnJvukOmJ5BU3+p/SC9jNvYo2XMr6s3jynVOhD/fypOgIpZ74qsLH2lTzQ+cJtZGbLuYPRY2uE0AA",
-	"bATr651XRsdYYFRXooC83nm9VU+adrKwjvBs/cic8L5ZpdDngmtPgJtZNdAybmaVZBGBVNM9USsVlxAy",
-	"+P/Z+9rltnGk3VtB5ZyqkeqlZTnxpCZ27Q/FcTI+r7/WsjM772qPCZGQhBUFcAHSijaVqr2HPVe4V3IK",
-	"3QBIyaSkOP6IM/qTWBIJgGCju9Hofh5SCGEDvUuFfmCzLKv7c3JppXXX+FroSPaE9yT3XSlaDo7aIE/Q",
-	"a7XOZUEJPedcwiWf7adrDnT40N6XEDbpwLugqNAUd9g2e5taiEWclZpsxG9dC8FyN9UV1jxrJ/URPMrV",
-	"jDbwDh8XrOWPpU3OBFvLyNVyA9/SHSEs69DrkAX7FpolGq5j5noi9DnI9szK8W5nPoPW/NKnGgrY9gkl",
-	"OqNAjcAKkIn2m54IPx5edI/OTq8Pzk7fHx8dXFoKA0v7aas3zI4ZtsSw/hzKqj0uQ9x4KVjZ/hotZ/XV",
-	"3IkuFGgCuYDDknH5vkhMYDb9VboJuZDvxVQ/mHP9JGTGa2oMF4Z5Es2xITH+IXx/z218V99/27pgdUHI",
-	"b/b/LVwuxirnIo49UQo5Lg+9fXB+4p1doGcYw4KHXj+ChS9ygzj9XS3Q30YSF8OEzrxbva4TU016+q0L",
-	"0vk8fIKpMOjk7PcE3Az5xUPKhfc3CqgVzJTBjgVjsfFF7MJu7L582Qw8nBhsLCAzzhEr7bTbVkLx2urA",
-	"AFxRGReAxWAXRgdG8516HDDQr4jpPYzaWOV7wEQHrlDTiJF1+n44/bHxKr5aaYEEOUS4uaiKVQRf719s",
-	"fzaNXT9ssHHf/FtUNcPw8axUSKveqtUOYoSE1WXj5qf7UTyO9zM1n3w0xE7MemWjeQ5Xro5/PAz+5sbc",
-	"L185DskTZO8nvd5yGfHtmGUsWgI7954LGyrc+YVgjK5LB4z8SlVfqtJxOTGSAeAKUBYQkgbs7AMyZHKo",
-	"aDriEckFzzTps0ROLf5mRjMWEEy3Q57AbERxEc0YVQFJRxiliMmAfiIin/ShEIBtIXBAHCumtemm2z0N",
-	"yITFPKJJT6AjEJARo0k2ImlCxRz0pm8o4RETEQvIDRvxKGEWTBTArEv5BwG5ujjWAVQ+ljrtczlhmeIR",
-	"Iv2NJCS+DpgybeqAUOPGQFrXL29KXIi54P/I59oHnB8zbMQTg9Qqj8ZsSTdTKgLLkQhIYWJgGjBjh7II",
-	"m+ue2lfRIiG8kRCqVM0Y7VEpRnyw3hXSPMxVLdJNqcDEgSvBIxkzAv9AErMOSMhEHBL2KUpyzW9Yi5zK",
-	"nkAuA27e+o1Mbli8RxQb5glVhH1KFaId6YDY4luAPrHVGgLqipIZvgDNYkzCSLhx2RqhK+NAGaUZ3T49",
-	"uzw6OAybUM5AE4utqFiE+ZJm4BNGda4spgqk4PeZiEYTqsa6NYmNljUeCAyFayIYUrU6JJIEUQ6F0f4W",
-	"bYlc0Gy+AtYsr4Xi1/Nfj8rFrs3qwyWzzM5H/KFOdEf8aTy/EcdHWyMhtJzOMzBqd3PA++OkVM9DD3BY",
-	"mzLDyhmrhLlAZ8IsVy5gGZbt04gvmCbFYrrMNKHgQXVPGLv1FSL8Txmc0dojrCGCEqzCaNngNZReOVVL",
-	"uOiJPIV6d2oTtvqKRmPj/jXCv552Tg7/FgYk/Ov5r2en8Ger1WoGRUx7wIFDUJOGBq0KJsEiDPRQFVJN",
-	"NBNZ06tpUmhpRFBCe4qUvzhI3AXXqK+eWFt/kUwOGdyL2XDF5N1Bs13AW/ohNRs+2hqaDSWVxYV1njpQ",
-	"Iv/uNrrux9R1F5Zk8JvUHZS3rsX7tk8GPMmYgrpDCbnzyFwKeHmoGxz0m1TgVLXIwa0828qQ9xWMYi3c",
-	"IdP12gRvFzKx1G5VTXF9DdD9rKoQqi9lwqioKkM7oJptcaGZ0Nzcjg8/oVk0MpvsIeVCZyUc7kGeJDgf",
-	"NckBtmBjWS3aD5Wwal73+kF+ENENd92duetuKZNqVjvzQnCuS8oCPy+oi1W45R7JyOMCuePeKpTy2bmS",
-	"A548OVh5isP4ccDKUz+vi2+zNlnkoHT+4duJuQaAFtToh0atBWABsCoLjYDxFhF2KhlsWU6uVk36xPwr",
-	"v3/HzSZpYB9PVBm1jsS5ZIh5yds4ak/NTYTyswD3XbuY5lXjqtzid54tSJfx/l0N7lymKCZdZsr4ETqj",
-	"M4TkZiLWZX4NbYNLUA6P/gzRuVl2cIpgwSX6bI6oqLHbflMTLnIXGQn+Lrnf11la5Wc1L6b1Y6UNPRNK",
-	"6kKY7PFApS2q9CPOhD3M6s8Ir/YcnrWAfv9C+fw92g8sWyZ3NT5QB3A8XfqqSxSFXa5Vrnbba3cm9lSp",
-	"ULkt4uUeMkts5B70Nk0Sm3EKBLtWgROzT/XJJ7lmJDy/uiQLZmUbuEnrs1K/fT3cvysGk1kM7xk4Y6WF",
-	"uclL/aN7h5VWzbqH/sDbqQfUC2t5iLCU4Xwhr8I/9KrEJqKTer4osJFaesYh3JdZxCdHgLq2gziRS53D",
-	"LhrdCwzBfVeKpssyM6yNgtkomOekYIp1WJvmbrWMjXvX6ZZV4E8WOikA8hiOR0X9nCcxMvpbbaJyIYzP",
-	"0ueCqllBf+LqeuAyjsTtpfYr3fNHwIRaAw/qLs/dWko18RbuLp2xlN4KHsCUX4vkEduOeYQARNvO5at9",
-	"Tydl2JJSVZLSWUCkBYR3+OxSOG+06qSFnGHKj5GUn3rCdY2hOkArqWeEOOY6e+dG3XWDXoEFAmhJvhsu",
-	"HIIgDLDu6MMZzfXeeDEmvO/ZHX0sTur6xyB+t7BB61g7Hg5nGgvBbDv/fj5LyxdW65I6hG5GVaYJ9U6Y",
-	"5QqTGSazkUaoJU0BlRf+TZUcKqa1/Ttica6g3ppGI2gGDvl7ImOTNAEodiUnJPxwaDd/i+rDXafDpnHu",
-	"eKZRNbiWbCaIU9c7rZ4Iab+v2A2HBq5TmfBoVgCoktChhIRNErOIx0yTkZySWEKaoZJ5ZpNabnhGE9Qe",
-	"U8WzjAnTOuIDamydx6GnMKvi6S9frPd9LjLc54m5ADO3J3wyY4t08XsuyLnU2VCx7p+P94BnooRSmHGR",
-	"u1JQSzxci3GyuAgf6BxisZsnQT1ZHMQ6jFmeuXlzIPFdqzfQR4QWSq1Cl63yRNY4sTDfz60sf0KBQJFc",
-	"wGJ0noirNgAMIhThCuRQbLZiJT4a+sl3CljwPUGY3LKWlcayNhHAiYvPJ7dmCjInsxEDmREx8P94X/Un",
-	"f7K1yF8kZObSdyv2Gw8oSu0n08ZPoomfocSeCbaWsK6lDbdpHnO5BD93kicZT6nKts0mcCumGbVZvsbr",
-	"CeH2kAx4wvBc1/KyOsIIy+MlBz0RAkIOkDB04K6m33O7ReBBNjAJF8+ILZVpcXfsc4B7wvtbNzKi/Tyh",
-	"amaWzwjrKQSjamvCtSY6ZUkC2cJyADCegmRMTdDHi6RSkFUYFLiRrrvUgdQLG2o0zzQ2T56mTMReyC+x",
-	"HAeQ7G/cRjyluU1tHnBBE/5P1hNQnmFR6WH2/CyUuiztWyHfuMq/68wPAOb0YUKVFTJwBzUAA3ySLONi",
-	"CDBlayqiEjkvvuugSDh2onD71X3nCEGb4KW59+yGKTNil8y2xix+oBmb0tklnzAJEnxv+hyF0qp0I1N2",
-	"IS/o8+DFpzkmshd43ZpqPpKTCRWxXqLp7SWwPYVoWwpM2vZro1UHitkE4EbvhTD/u139i4D0XgwlySRU",
-	"AeJnHSmKtB00670IeqL3IhexxB+h7rhPozF+5EIzlREh1YQmhH2iE/weNah/Knevzie3vtWZTHti8Ut6",
-	"A8l6rPeiuY9jB3A2rksE45b9f/flSxJenf736dlvp9cHZycnHSCODE3DIepyjVjFdm73SWjaD71214T7",
-	"9CZLMgKWw2G8w8mVzFizRbolQ+FK9nRPVJqVfcCUQNB3q5syOnZI0Dgb1tgExIw2IH56MXGR3rDKspJc",
-	"+J4OcCK+t8OuxfE9TwPiF5GrWuEZiXm8MRZ/+LjGRS4IJaC8nZTc2Zd3aqheyR8kUi/ENwBXcws0Ccjr",
-	"lKoYK6V9bZ9TW8YGnFA1jo373KCOSIKkTPWEY5dA35x9yrANCrxKeZRBzTBQsvVnnoqi4Q768aMNorrQ",
-	"b0DYJM1mPSEF07a00HyBzdfoUFKrQt30xKVNd0/stt+Q8N3RwWXn8ujs9Pr90Wnn+Oh/Do3mL0V3XNQb",
-	"tKnR9AEph3wqdOt729v97tUfUMG6AT+thnWjWKVjb79MF6gzL2ujWP/witUJktded1arUFRYq1LRJfAF",
-	"0A2jJgBRR7FIDgU3XhtLNJuOmGJNx4Dugl3kY1nza8KF5jEjPOsJ8LGnxGgCgPZAh/a2273gZtc6061W",
-	"q4mcFXbzykVPSBUztW+17qeM9Fk2ZQiwMzE+MZ78Qy6PiK0zY8f+kybl8zaC522o9OOYxT3h2N4tuZN2",
-	"lJC3sFTdEp7DVEUOAMjk0nS6VwZU7QmLEvSGVKCpNsKYZZQnumV7vnb9NeuQVue9654oudfFnkHjkSjY",
-	"IWrdbu/ZNRbsyHnnqnv4LmzOGx4YOzZue791Y2GAmi0SpiN+TROmMuDE15m+DfDguA7cpJvxepAkN7Mj",
-	"iCmThIsxix1A3RpRpUssqP0+LZYZ3HMOKM0XsdtluTFdf3jTtRgRWqhqX2W9fObE0srVfs6TbIsLm9Lh",
-	"7ll0dueOsrgonTyA6Shi+Gh0ivwOIHrytghpYgWdMMcRW+yJ41ivzMu69M/0GMva97ZqZfuHvWt9y/0J",
-	"zSls0MAcwIxnpRlbLjkpT1nCBdua1kvMVTpUNAZqTELJb6zfldGYZQi7hVAq1BE965TRsSaN84OTnddk",
-	"5zUZ//pPMpFCBmZ71qeavd615NyqJzAPkQwUQJSH7U/tnZD8F+nz4RYTMQcO7H/kTETM4omR/yKaTtKE",
-	"2V3qiFFly3gR+Q+gt4KesAFMzYxoRAz3nfbv6Ygn6BoivJblf+AZadgBmZG8DN24aIbHQqHMszTPrnEE",
-	"1wpg1uWAhM6hM7vpWehwavpGnW1xUeK1JlKU83ngIKgnHLcw+c+//p/Nfp8Y1TQ0m2ClpEKgMHBfzB4e",
-	"P5qLuS6QuOB9AggXOYB30RO2Fb1XDJELnoVBechmXOYbCCm3uDGpCx9bBVd7T4S2UXMNPOE1F+Zv272M",
-	"4ZeUi2G4jwzmyvJW7y1OlGmtPK4WjcZFU4BcZz6WzldilmR04bu5wbmlVlzpvylo0BuOJ1M79yk8GNHs",
-	"wH4bguPbNM3hJOBrLyYFP7cmDHsoiOnNg0sxNP8jg3z5CS1ds33GhW8FHUPMwbPyg8uAxN3h9lSHeyWs",
-	"XuNcG+E2r77Loi2/IrfOrSTtEdQlgdW9cD0q35BYIM4QvgwJJKoS78HtE9oTE641F8OAcHFDEw5bmkac",
-	"K+OzljzLJmGfUuN1ERxQhBEmkP6ddvuXFjm7Yaonwo9nRweH1yedv1x3D7vGY+8C6tFV9/AiJA0aKam1",
-	"WxQa6F0qbjH7qxH31zVtOB510XzXO6+8aVKMailIeHl2dn3SOf29aA68cwVFLYujfH/ROTm8fvv75WE3",
-	"9I/zZr9Qc5mURAPIosRwOxx0g1wUY6gybGcpE7DtO7eKd1WyMeKS4gQHJd8+73u1gdzYpQIXs5+pS0SG",
-	"hupJ6t+8Xo1AuoOmbiFndMqzCDY1dudX2Ak30O+6GmRJJjxwLdutepHYWTxg9Xmd25FsYQ0U2u1F61tA",
-	"WS7112zGaFpGvrTL2Ca4ahQNAVieyt1RXbAA4lfq+SErFxb6Wg1O4i/9cQBKUHbSuRmvSMXOK8FhgaYl",
-	"YYPMqBcyZiy1VbU3NMlZi4Q6ZQwPbqOETlJQxqTd+vk///r3y1bb6Cw0qDZlmX0CrlXr0kQjqZkwK/SG",
-	"Gx3S2H35EiFUp1yzZn0RbqUQ3f92f7GbJ9nxf4MQ4xEILsVNkvFz4FvJvnbl1mp0M3K2DPhZKohkZpUK",
-	"fr8MJYxI53PqvhHaQstrmoVE5ElSkXx8YUbwPet7V57xo+j9tzQaOwfIPdvXC5FiCZ3VC84l8nhlxG3e",
-	"bX0OdlRsjfZQrHR5uxRC2QkB9eJObM0mReYqYnvYRBh40jJu3dlix4QJkJqJ+MRvBMvnxX2Zjdz2Vbd6",
-	"ohofdQ4EFf3ui8Pjzu9rgKEmdAZSdumf6SFtD/T3JAUth5/wrGLVEvKv0u148N1956HkDX7q40WU0YZQ",
-	"l9TnBGalGrI1q3Ubk0MajRAkf5ij8bJOpFnlYy5i0gh1BlGRLNNhs1QekfkaQPMRjvkUowkY3p5ohBJi",
-	"JAPKEy6GYTMgYV7MTYhbHZ65Ha/KBXCSkkZKozEwAvgAhpBkzGYBiRKZx0TIrCdoksgpizHMkAtICA9J",
-	"nw2kYqVSQzOWfdMVVGxwSBtknxA0H41zQjMmohmRA/8YmJTulyLEFzXBdFNfKWwFrEU6iUW0wFzwUvr8",
-	"rXz5nqBRxNJM45Pi4REObTCYpAzS5FPjcYgM88shG12xIdeZmpEBcDqF2xh5q6GjBY3XdZXKD+skYDcr",
-	"T89sUfXTRAG+FZipmzIWjfzC0IHduln8YiclMYtkDEUTfvmvXpqzhG3B+15C8HdKJywmkZz0ba08VEDA",
-	"htFiWs4SVgS1IiqIHAzAPMNPoUvKKjkvzWpkY/tOZ4nx/mBQDy9AvrNVxeV2U2aG9fRnNd2U0TEXwy2c",
-	"/dRP14o3PhPZiOmlGX4XTMSoPSAdhWIuNyoXQN70oQDz9l3kwPmpLmOjgIL0L93o5IVi7dKvYbNFzp2M",
-	"Q/QpU5z53AQ4K4RzEnT0Li+71+cXZx+P3h1ehPs9Ef5l6/Kyu+VaCC1hLdwqGKZfoE9jxdbe8J4mSZ9G",
-	"4z1iXLGQaDqDc0dGVcJNj4L1hLEhLG6RcJK+so8t01yHQHLnVGdjd+dnsE4yzwjP9kk4pTf26jSahIQm",
-	"U9P4VKpxs+AI6Anwa0nMMAvIJq8UwZSf2+228dQVjTIzNXIwMO56QHbbb16D036WMtE5qgYh8i8c1cgD",
-	"ebmum28KrRgJ2052Xs9365mt8FStgtsqsLeat3DXe+XwzrdO6c3X3lqpW/BY6EXwAiPxMEvzMlr3FuwN",
-	"25eXXX/pl+DF/IpY42Z/qb8ZdOQad+J18GCb6NQPU1d0CYlrEmw9qI51jcu2zhSjk3obc4z7/wXlFAak",
-	"n2clX5Yj+woBstFcjCESik60u1ezOCgf0PeE+xAQDbVEMyhiMW4JpN85H930Mh3JpGBqUWD4jJ5/DytY",
-	"71nF7fA//GHu9vHO632iaMb+tPO63W7vQ0agYIn+0w5sNBbtRANtAZYI7YGjb8/bkCYVwugJnJ81IZvQ",
-	"aX+wW8b86PK4cW/Rn5n9D03Mb6WIEeR3gtlqVNu45n4pj6zUFIWOcsUQNRkjiuY9gjGsZHjvwu8b03LP",
-	"pqXePgS4EPBQbmMoNobiOzQUgVUbbHUdUhGguB8AAeButLhvJEyoGOY2yyhVcpJmIWmkI0U1c/X9A2CZ",
-	"99sOULcZHYOanWB2WJjxCdMZnaRGkWs2nJh5xeCJVLFNF4GLFhgfmzY1y4dk0Mr4pH4fuyqUMEAO3DCF",
-	"v8FGgKrsJ03CA1RnW0bCwj3yW+cj5Mf1xC//+de/d38h41//GUCOHKKrMsVk02459snZhw/bZ2muA/Ib",
-	"65/YP0/OXwXk/XHnAIZ9stvBkJiPBPUEFzozG7mY3Nq5YUzFpZSXAxDNFgEQOWM+i2SYztW7ozOXDNPY",
-	"3XkFqVGLv3cPD85O3/krXAPdy8vry6OTw7Ory9IlPwNbef2e0dYmlDaNph2/afxKAAVS8LXtY+vIOJDI",
-	"oYWZsOJDS61g4nyaMmHm0Hg6AYlzNKCBt/KVO7fL+djdiweDV7gsj/ZJjsbnRrAyYfaJgBI2VuShrYgN",
-	"dBo3tjJdfT38ggLGZb3kdQRxacgBWhOdsojTJJuFkBwlBw5J2n1f5KvPMTdBM62eeCuzEegOKAei2trE",
-	"rUxuwT4D7A42IR1sTCXKjM+Ud4AOy8LtH4uHXgk7yjDb2D4PZzrcB6T9hRkBW0D7cBRQB0fq5qQuE/D1",
-	"7ioutr89dIC3mJlViqUQnA1o6PqL9gSpvEuz9xUQoZ041iRPzVLYabet4CGha5KQBgB/7vznX/9+vVsK",
-	"gAZE50rJHLhbbdZAymCd6JRCnFmxibxhMZTOmUYJTeDIyixbxUgjWuAkTGZN45qNWWox4EknIxOpMzOs",
-	"0rh6wkzBHqE4QDD3U5knMUmphsgENU9UFOa9fGlcj4PO26vjzsXv1++vjo/DZqks3JKBS5HMKp2AThzf",
-	"Xt8PlqZQ9PIkbsCVZmr95eq1r0XhKirj4phnG0DOZ1CkFsf25S0eGi1VJnXmfvuzaWwpOuciF2mL7LZ3",
-	"i3R4WzBsK111bpwRpiZ1cJwLa+aSqUkNK2tKs1EpeR4vnF9Y92hBd6vO9EAhbpARV7IEm3lyVsPvwe8m",
-	"mHxZQv4heJWYbOdBSz5lxk/UCwf+UKJTceppz0TBCkVU+AyWnmiE/uawuU9CG78OyYSqsUZAbXeF9V/t",
-	"JS3SsYPiMRlKZjrPZE/cjtW70oFy0mVNDeZHnIqHdvXWOcDHtxJYSKXbWUc4pRCPefpDfpw3DwxeDHdR",
-	"QmqEcQ5BfE0SBUt5gzNAusC1TPozkvEsYUGJ1dr8wG9YbPOwAKJSJjFTVewKNYJxMDfAFTuXW0TSOu+j",
-	"FvQLyIyxbrPyj7pNysu1GKMryBv8DDSMAodMMARBwilsDGiiWXMRxx1SW9fYXLnWV9JtV92Mb+KPw5Fd",
-	"FqT1SSLm3sxm0/ctTBHRwkp26mj++9VkEcLic5Xv2/dZNRSXuD0CFpCYho5/EUV3iamtGjqDsqg80Gaq",
-	"3MWTZH2XB7BsKeCMPLZbuMH/eDSug2he2OtW5S1nYSXPgY1gVJMim1sWltmj8RQ8St3B8xYOT1gwV4js",
-	"oFpc1c1SJV7pSC7wEsy1XktOUB3UfiDpaT+6hr0czdd7b6T0a0gK1lRftezEBxanjQqor7B7GO+3F3uW",
-	"/cLzwC8IhpA14Vmrpnj5/mT0YT2Qc5ibR47lfs36cFyfFetkU3j248AUM+Ov+9VndsuYsvNtTso2+2Tm",
-	"aulZ75wl8vVjRTUqFLN6WOJYRvkECqCWODmH0OsjmamMfcq2J3Z882twrczB24+2sUJrSi2+5zJs9ddL",
-	"qPeo6mT0LImZzlzMbe3o2Unhqd1N8p5ZkMc+7/rxHV9A/n0bk+eeAICTbCacfoXHVhMGAqiBrFSRPgcj",
-	"4E9kxkJOExYPGaABksZo1lc8Jhri1QGhxo1L5HQrT4limeLshiYQdUW8LwwV4aG9JlNGx+44wxfCj6gm",
-	"mt0wRRPIwdRNTxo195Q/aTLiOpOWAbonqjEMMNkQi6gjixSoCSImIOj8X8XfwsCyDMORjzdQIVQkAHwx",
-	"5tX2hG0p14yE52fdS7JM8dhyjLCapd5jMHxvTqwd1gY3YYOb8IxxE/S4hJRyd+dh3ZKqOUgVV03luYS4",
-	"8XShsHcb4DS3rGbYIw6RsxVhTDhEFiKEFOoJ9wBQ3GSvRHRM0rC6yNObIqxvUCiwkDSkYJjYBXlPqPaa",
-	"cAwrCjTQViwFm+vYLqcm4JRK5RAxW+QgkdrhSEZSCEv/EVERsUSXV2Jt1dIPo/Uqtwvl1/sV2/YRzXB2",
-	"Ds39dVoPGrfWaKPqNqquStW5KiC3Sq2WaHS7h81vUIOf7V/X33pA8a3Lf/WeyK3kzWHGwx9mGPsy8W/0",
-	"PoRru6+owKByDRMWGEpjUAWbzseYRjKJndy7xm2eM+KrR0luL0CqxCoxfQv930uI6R5kdedJQsOLM9v6",
-	"nnkqnvdCQnH75nCsYkMmjBgvRZhJExrZfT7gdjnj4FJxFbMcok1HlmMkoWahXPguEaTsHiOxO/ft1q0j",
-	"8HNbyB9O1J8/Bp6X2mLzP6R81VqJ2URiUnBtHLhD9AQqsZScaqYwjgnpvQjdSgtG3ZKxAQKNsJqNI+yJ",
-	"hkd4v03y0NwjPCtVrzIy4ZGS6UgKBqgasXbsG0jFgVwWQU+kCZ1ZiAgckl3BAAg2klO9UE4blH1Al2rg",
-	"A1wtYl6c2WdCgI9N+iyOIVNAs0yTxlSqsQc+ahYJ++ZpoNiOCfOuY9II350ddK8PTztvjw/fIVtXT4SH",
-	"px+PLs5OTw5PL0NH3BumSsY5bBvD/QKtmuy2dzFY56hxcec8HUnNeiI8ZwpgAaXQW+fAVxYSwAJcnD/S",
-	"CIsPf2polgyaUPtDwv8F8Pl/QlYFWoLmt+QKZhoolJmTAU8STzCR2ZmO3ZYXWEWgYKk6jeIdm0hEXFhv",
-	"0zjKJskdzpeMaIOwtu6gfpZA5n+8DZfvuyqtNiMFtxbZ9mcQni+1i61r5RILwI2EJSwrAdrJAQlL7YVB",
-	"IZb2dSB8x76vIYFicSzZHxr71Vr6SjpmeGvVi1B7ZX3BSEqzjClz5//9a2frf+jWP9tbb1rXW3/7vBPs",
-	"tNtf/veLu1RegkhEWi+XiACv+zu9oRZI9+sFCJ5wH3QC0EZh8B5D5GYSWo+8s1kikx3Id+cRjtllnmPJ",
-	"xCrhNH/WieORyJiymePumNbCBAD/jUWLWKEaK0WuO6XDIVNXRw+rBWw35OroIXRB0Xr95G7jpGx/NjKz",
-	"auXrABc6FmPziTvDCqEpi960rVgso9q1X73CZaTXX9zw3+OvbXje7VTcAdXoQdSCvTxNjCP1B1Qgc0se",
-	"1o+ulnNEfa13Ie1Z6ct2u8RQZkdIVG58rYMRi8ZQ4oiYk0xE1ZL8K/b1gEf6todatFUcNteEJvzGvMUl",
-	"E3vMb5gwl6dK9ssq2E4Zzt+EZYov0cPnSk5YNmK5Rlw49imVGuqJLZNti5zKjFCS5v2ER4SJOJVcZHu4",
-	"UQ1PDi8vjg6615dn/314GhLN0PXtGT+YpkxZr5pDTknYsRs3mLs98ha2JhV0W/sLrXfevbuwjdsHMm5w",
-	"T1hTARiiNCOaGQUE0Pk6M3tkW6AEZ5VcEyXzjPnz9d32ru1HMG784QALLXrCPqvMM+AWLjxn5Oot7jfq",
-	"sfi1UqhO7AtYzxbdRSHYHsob6Ps5E1ZKqmUb+MWXD/CFWYlEDDaMJOaAIU4iqtQMEkwL5fQ4Az0pZIbE",
-	"XLu9kxu+3T79CQrYwqb3QKRYkECASDGPYgWkUZIMV7OzMCnN5Yu4tPwmXlAqF7IcKJZu3+xssxua5DRj",
-	"24MErquLOmHFrbmI3HDN+0Y3luvOA+JaiucyPYwc4o4wPLykw5BEZseN2z3TWk8oZho0rtp8sbDphSc8",
-	"m5GE3bAC0N02ug8c0CgTNso1oUh/1hPh0WDrVAq2dWK+CgmQvLxq71bSwZmpOLSDfw+zUO16IBBf4XzM",
-	"9bG0PrLSw7j/w8/yk3Ap/HGhPQd9ICsEvb7Nk/GF7aH+3NONTC/gLxrJuC1yH2nCY5ohjpClHdR5Ainl",
-	"SxTal+DFq6rDoVOLK4KpKTHRXERo4E335YPY+52W9wgLWjcrToa5JhOaGCsJ2uS8c9E9vD68uDi7CJsu",
-	"vcqKvqeEbIRHpx87x0fvrg/OTi8P/3IJCuJ+9TY8xwcIESegGmtK4YAWnSaaTJliCDzbzxEIzg63VTpS",
-	"fryhlee4L+MZcN5LSRKq3DYLT6sfd0huKEb//5/u2WmrFN19xJFISSZUGKdGitlE5rq8Sl3CoPEg41gZ",
-	"73CONOj9cefD9eHHzvF15/Ts9PeTs6vuHHnQPmQPzmyRaXhhPmx1zAfjfUVSxIuKoHTJKjhUuBSvhAez",
-	"Ee7Hm7tSmNw9aEIzOHr4pqB58HmhlOf9xeE56efJuPRuSnYdTDniu/m3OIf09vrnn1+9Xmb1tz+P2exL",
-	"ve0/S5l4z2iWK0Yu2ERmjBRWhjjC2xaBqdKQVgmD/kkTPaKpR/aMkcUAxOb07PL6/dnV6bsQPefwsnPx",
-	"4fDy6PTD9X8f/n59ctTtHp1+CANyS8UFZE45kt12u7mWXV8rojBms3XRZdaAPvjxDH3RazeH2Ptqa/8w",
-	"prUYyAoDWwyEIBMFsD6AVrP21BO5rmGLKwTy+7e597g7gqGZ1VSKO94a2qnFf6rfLmx8gY0vsPEF7ugL",
-	"aC6GCW6fv90lSJmgKW+5SaktAwSanPMj8qrVbr3yEVdLRa9uGLAhm/0a0xb01a00ON/XWUCotuJdEdiy",
-	"zZvfvzVkao2w7P+dRbVJuO5xSkV9S+nHuSZwedGQe5zqSLOb1xnF46CvnVeqyVTxLGPCHZooBrFUqWak",
-	"Edrm57oJm8tm9vfOyfHXzawb+pPMrB1uxcwCFmntlNrw/LnU2VCx7p+PA3LBYg4uqOXuL6DAAvLnWFGR",
-	"BXNkfnQRIYxEVNjocIv83H6FzRRdGPcBO+GaxHIq9vEEAYLOCPW+R2I2VDRmsaVOtKHknvCA+8VxAmng",
-	"sPbImM2mUrnKLHSjR9RykE+lGnMx3Mfz06brvCab4QKm7QHdQ9MBFzUe4aHXCMatLj+roxVrvbhnxb10",
-	"PJ2MJIxqoHopj8a/QED5K+FuLJdi39fy4xM4D60V3QsHBXjfR9gX0O2DHl9fsHcyeoiTa2i4WhFM68+h",
-	"rlJYbICNSslvrN+V0ZjZQwMuhqC4sRBDk4ocL2XeGp+4NK/QZgyxOAx6IrQVi+Gtap5y1U75RymARSOb",
-	"pVwMkU+DafOm4W9pvusJW52DvKaWDhKPu8K/Sw4NJozesFLLpUYtU575s0XeYgqcduysmmU9QcXCiVno",
-	"WJSMxi0mCZifIN+slFtFIjlh2lNDhF0Wbfk7tlwIYI+gdxNUHMK5zhoIealYDOlzOqMzTWQOZ7lXF8cY",
-	"K0jkUDd7wm7LQmgnJADTR/wevkU6jmTWaGAXFMXxwukayVEOSJRIbTNmNQy5J0A777Tbv+xjDmBEUxrx",
-	"bEZ22juvANGEC2Sa9cROO+2dncpIQ8rEhZWYVTiMndKkBkUuns77XgrtRNl310cw/DqgQ2io7vBht/3m",
-	"9er8hh3cuS6keUw5Hqa4fVuxiNxAH7l26VtYZBdcDkbcAi8eq6Rj3I/oQTujtaVkYuYRXPMv6/n1pl9w",
-	"jqtEwYxjiHwQuLHyzh8cfXqd/yJ4kavkxd6LbUiytqO8XcGIB/iBeTY0RgGwEsSECzx8d0fOE3fE66XI",
-	"WqnbUJ1mjLe8M5uA6hjf5s1VqVXQ1bfbvEBCZGvcEjnkIrCrVrGBYnpkcelvZGQvMkMYs5nZc0KqrpEN",
-	"dHddll9eOfwrSARWcsBdqhJQ30+ooEMGU20bNF/ruRbhm4omDzA1AJNY7XTaGpVGOJ/TP9fefFbz7XY7",
-	"8YQLElM96kuqEF6p4Mhxz20u2k6pYInR/aXv4NItozfn58X8uAU3VPTp6AcW8ABuTw/2Me5XtD3uV00S",
-	"jexxlZLJfCOR+amiHfi+oikXeIbdLlzqhWe+4QFeuAUh7YoO5n6v6mh+O11KPKDJFugKGIIl9bNd3+6s",
-	"rvluNGJxnrCY3FDFqcjIlPHhKLPnkXrJw2x/Nv99Ac8Wmtiy98x1fOvXikGsF8k3Q3FHBXNdYFyh4tnm",
-	"uGcCzP3xjGYwk8jGUnppmBdcbh3T+2+3fk4z5Ma2p5+2gRS/1sZBo8TIxYQmNh2fNGI2kUNF0xGPNHBF",
-	"9RM20QGZgMjDIgyAh56pIWegNSPTyQ3PaGKdENrXTUwFGgJjhnbJOi1izTi3HMlTwdRP2mwjUUR/0kB4",
-	"1ROIsmox/YZmU7fvoyM0tjTLRpmmuUqlRiRos1t1HBehfcyWuT60Bx12wtwMVMzZO5axIsdIsZjiJzkA",
-	"8w2+rONAL5sHN7cjPvdq0hGvMQ63DalpYzovmt6gfvnbl/8fAAD//w==",
+	"7L1tchs5Eih4FQTfi2hqtkTLsrvftBQvXrBlyta0LOlJcrvnjbwssCpJYlQEOABKEsfhiL3DXmQPsP/2",
+	"AnuGPckGEkB9sYosSrL7Y/jHFskqfCQyE/mdnzuRmM0FB65V5+BzZwo0Bol/XlINp2zGNP5jvolBRZLN",
+	"NRO8c9C5hH+loLQiNEnEPcSEcaKnQO4Zj8V9rxN0VDSFGTVv6sUcOgcdxjVMQHa+fAny4S9hRhlnfLJi",
+	"igTG+vHjK6hZ/hVEgseKpFyzpDAwkeZ5tX580HLRH2uQzWNrQe4p02QEYyGBSPMK45O1Y19fXx3TJBnR",
+	"6HZ58FDLFEJyPwVOKCdAZcJAkrkUdywGScaUJRATymOip0wRwYFoIW6JuANZnhp4Ousc/KNjRuwEnTFN",
+	"FHQ+BX5JSktzLG5FF26C5RVdT4GoOUA0zVehp1SbT3EaQYzgpWnMRO3Wy/P8IlgE9ZPcmZ9IqiBePc6X",
+	"oDOnks5AO1w+SqUSNSs/n9N/pUAi/JmMpZiRcAaaxlTT3pxOGKfmyR6HBz20T4VEjHE/cwl3TKSKzOkE",
+	"zHqYGfFfKchFJ+hwOjNLsu+UFjujD6fAJ3raOfj+5X4dsI8TOvkZFhfUPFMHh3FCJ+QWFgEJP0dUw0TI",
+	"xZfeZ8XpLQzNzF/CbEFzM0q2HvNmJ+hI+FfKJMSdA3P0Dat7ub8XdGaMZ5/r1noS+2XWzMbilXONhZxR",
+	"3TnopCk+uTx6A+u5oBMgiv27EewJvlecK4YxTRPdOfjebIo+sJlB/f09u0X7Kd9gkRjfg1J0Ais3OrPP",
+	"DJ+84WsqJ6AZX33+KWcacdCQtGQxEDqfJwyQ43SpoRBJWExGC+L2vdOAD9rPN7yFRVvE2P/+h3WI8cUM",
+	"peaCK0AC/InGjpmbT5HgGjj+iQuPkMpe/FOZHX4uTPpfJYw7B53/8iK/pV7YX9WLgZRCDvgdJGIOdspl",
+	"SEk7KWGKzGhi4A/xAVELrulDQCi5l4JPiFl9YJhpym+5uOdkzCCJze8zphTjEzIS8SIgGh70DUfWxhTh",
+	"QpM7mrCYfLg+3v0r6RrQBgRRMSDuJiUSaByQv12dn+EgO2ZU/CRG/4RIk3ump4Te8Di1gABD2ERIwkFp",
+	"iEkMMLf8lJMfXpME7iBRZhCzrgR272iSQmxnJRnXIxN2B/yGz8y9g+8KHkGv8yXoHAk+Tlj0Gx1E5GZX",
+	"duMGiaNUSuCaKG1236UkAwVuU9MEyB1IxQTfwR0cCzlicQz8224hokkC8jtFpEiAxAIsCqD4467aOUh7",
+	"YZhlvqUa7unims1ApN8Y3Nk9HLPYrpKre8MUONFsBoFBMF04Fv+Y0lRqwoxUZ18wp8Q4CS8H//PD4Op6",
+	"eH3yfnD+4Xp4NTg6P3tzFZJu6L4K7eG8s3h/LcSp4S2/DZZ54oOHCCA2dPMz+4l0w3eD/pvB5dXw+vx8",
+	"eNq/fDtwiz4T+likPP52qz0TRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8cS5l8Lvjj4W+AgaYKr",
+	"fxSM83U+N9q3Xh8YjogzZFhthktAw1psPrQyOqFGrichyvi7KOSHRFmh3lykRS0pf6RpB+7pFwWNAZeO",
+	"O/ogmTlKYdWf3+YkrRDgDlKRv+YHeQcyETSG+DfiXszoZ/SOsoQamhCSwJ255+6FvLU/j1K1OKyeFF0o",
+	"qx9pYQ/0+Q7tgi4MRH5b9mYEiey4DJcwsjBBoRfP7UIirjLz6jGqg996nY6pRVPKJxAbWSUCXKm7yImR",
+	"P9FkEJ6Md99THU1DXPoVyDsWwYf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8s97f",
+	"h4TpGz6jCzKyxgoG8UpWSK60BDpThEog8ACzuX4+SrsW4j3lC28D+nZwvTRiKBKTozFrbnj6roLOr7uZ",
+	"WWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8BpqqdCsn9/Sy7z3uplAWEcVbCAwMPcKK7mjpBw",
+	"J24hJpGEGLhmNKne2h8/ftztp3pqfjWKRr2aTfMnDMvCxaFglipYY4BCwMyliEApwy4GXDO9+M1033tI",
+	"kl2r/ZJRaoRMYRiXIpTI1DCzEMyIPdR7Q2TO9mLBL5C9feAqnc+F1BC/h5jRa9zyb3b7TalZ/JGdfNcs",
+	"pqKCFRS0KIK5vRi/grS10dKdpIWWArTQotq+Uxa9SDf8cHlidZTzs7eoonzx2Ibo2x+NJNwxXO6FSFi0",
+	"qDETRwnjLKJJeEBuOt/v7ZHZhFyck59O3tx0AnLT+emCvHy99+LHPTKbvZvcdAwSPMwpjyEuvjJakJlI",
+	"jap+zyIgMWXJ4qZj0N9bj/1E5is3QI0ROej04xnjH+Yx1fBBgSzYg2hsZRWaXEhzgJqB6hygORoNTcVv",
+	"XwadeeHj5844TZKhNWctEbFksxnE5q4epwpi0n29v79jLQ/m8KVIDL9g3Ctd1kCnGZ8Y0UXSSINE3lG0",
+	"fu3t1WyOqSGNNLuDAjsYCZEA5Xh67itr9EFo8MUvNElrVt3nC2shQtPOId7m5nUyS5UmY2f6Qxuw+dos",
+	"j6eJk5W0TMGMPmc/A2JFGViRBKohHlJdskeaM9nVbAadmq1ZzqpWvVOevw48cQv7Z9BJqNJDc1JPmswj",
+	"w9IPcwlj9lDP7OfpKGGRE6CciR9N7KhDRGLCmQLCUMBZGtjdOE9atRRW1l3FbC7NM9a46u20/7BWdtxz",
+	"tkM3WlA879JBVkBd2sGnOmxFfDqyoy2jFZ0zNCCvWb7Dyi9Bxz28fAz3U5Eg4HvkairuORE8WVjXH1PE",
+	"25QPidJCmuMg3PoCl03pRRBZ47Zf5doNZux8aaMx1bTdLj2sDAGhEr7mrbM08dp60PE+qLX44ODxHjQ1",
+	"76k0MhJHwbdnkC3fb8aRgo5BS6XpbN6WEVRA6qcKLEz8LgtrL87RDPJTpvR6eDMNM9UevdxcVEq62J5A",
+	"8wmkMRPHbubcHXxP78wo81edoCPmqZlhHs3q7/Q0ZnrAtay5a8x9aCWppddopIUcGl0kWfF7/aWxlpHa",
+	"lz07Xfo5Bk1ZoprljtKwObAqq2Fc//C6s+wxDDpsXjuviNDRsdnd6wRHB4qan62hZe3v2knrS08U8HUZ",
+	"Q1MFckgnTkZejY14NsU9Fk6xfOClEwo8mlQXW95cUMD2AkwQ2KV15ufbhPD6VEyek+nkFLBlPJswHv0L",
+	"SDZ2SleNpDqF6NbKGmUpwcCagSLuAXP5tyDKMZNKD0dS3AIfNpByA2cpjDIFGg+nVNX45d/Bg1FKp1Z2",
+	"pJqAwYkeuYRIyNhIKiLVisXWDGqgNKIKjPjiQnWAHxBq7Yk3/K4AGyv3K82ShEig0bQwvveiUo2TB+R+",
+	"yqIpiUFDpI28NBN3FJUcesMjwRVTRuUlEu4l0+AFXQ73Rj0FC9reDa/jRbh5FtfLbUacJIxrGvmVdfec",
+	"DX4KRlIzujiHnZbHJYGqhrsD7T0NWlYRS+1zQYZIyziQTZPvrXjErRD3iaLiEh1seUYTzzii0RSOEqDy",
+	"aTDPx7kElSZ6C/IWIG9rrCkfB9oR57QunO/cqHWo02UPkS70Jj0S3o56CqiMpmFAQpiNIA53DglNEhfz",
+	"OFLAUQ2fU61BmtH+93/Q3X/v7f7YG+5++vwy+OH1l/9aC56VO0RkWEIpZKHQTvarHIB/tRG0J9Z4TTU8",
+	"Dr4ZAKrQfZuIEQaHkTAD78EtLMKAVGB88JewYt96tdci7K+4Tb+K9dusvejHCZ1448Eys7fuwhVhkBLu",
+	"GHoUrWdYAhpyiYREUAzBbXXjVLaUrSlfQavdPQNnKgFry5pWsqZTugB5pan1DpYBPlpoh1+bi3lODnrs",
+	"22YvqqWyCHcM9Z+2z0+ZHkrnsXK/8nQ2yn5sO05iQFdU+pOXnaCT7Ndq+TOmFLQdOWM4K1TsFnRw5oex",
+	"51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+41oYlIgxUay23Sm5Lqm4diNet6hm4",
+	"ZbaaLZusBzYG4FxQpe6FjB8nZbj43OHcjVLaTPZlsJTYsFKGCDoc7p93yArwlpZdmbIBXPqI6UaTRMpv",
+	"hy1dWbGI0pmZv+XzRu90kRwZRS49VDUvNQhG9kbARBlCFQn/wT+FPn3KxgX1apnRnNqItvV3nOJsPgdd",
+	"v0ima02vlfMxancRSEEOXz9GDpV8xqZjs6FIgztnrKwmZMk7kLtGcTByItcqwLyoYiD+3EjLhqgOQpIw",
+	"Dgc3PMRnD4hL7+g5b1pIws83PufjpnNAXIrIl/Bw+Z0YEk3tG/inef6m0+v1bjql5yOHdvZR/8k8XUTK",
+	"+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXmIvdU",
+	"ET8A5muVpPu2HoLHeMHHInHJb8/q7PaZQ0/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqqiiu6",
+	"MGstQRfO/IlSQhFTt3JCo5xQANMJn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCM/p3qgi09fBsjFAXVEfT",
+	"J8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0jIiOjtMEMj5PYfaAP48OY",
+	"LpRblU1yffXD92tyXvMAqg1p+dERTDhfHRa9yeLxj6Zgk+ErO/XUVz71j9OFdbPl8fxWklAsBgkxicU9",
+	"J10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcexV+GwcFxfc59iSDtOLUw",
+	"YpGVDftzs9mnXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7Z+Zho8hN2ZAmIK3lp0wbJ4jvYwbS",
+	"8LeU2ywct8KehgcdZo5bokChcX1KFeHC6EW3EJM51cz5YFrdoRfvTvpmNXX3p5uh9Rav3PNmKEm53Vnr",
+	"t6/zV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5C4YBCBQtc+PGgSSzGfQ0xG",
+	"ENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWS62JCN6Bp+zuFCwmc+w4z4ol5O5tQUt5ro+iY",
+	"YZqueAzchtjumcYudwuDG4SGwCC5kDHIgPxTMG63bM3U68NHcd4gP8wiBPKDWI0hacxEJllXuIP5rX5f",
+	"EqNHjLDS/dj/hdDkni7UITl/+/bF+TxVAfkIo/fuz/cXrwJyfNo/Csj7130bGTIez+YwKUddjBinWCxj",
+	"M2+bZwU+g0+XlscUGVGDSYJXHW6v9jtri2wUoW3BsdrzViWTx+gs7jjrfNNA1FzcAvcY6tymN52JMFg1",
+	"Tyi3ORAbCXslAD8FQn7lm8HoZ2Y36yURaw2VdCLpfOqsownjaHKABz105GujyrHUTeGriRhqUfgcQwIa",
+	"hmjTUMCNmGQGSnksquTCFUg91DCbG3EK/fipcgF/Kd7aSgsjJSl6B7X+qAYmueraLZ/wscGH/JbzfGhK",
+	"MYtyahBaC0IjTQQnXbMJS05ckClTWshFqVyI3VJRZCwIKVROmggKgWcYdVgCZxjgquyo+HMFZmErbnnr",
+	"znuT6wZxZCl6niGumY3kl+MajJMSogZ/vzP7LXN3sd5ojC/joyvnP2acJuzf8EzCsB9uKw63FYc9xB7D",
+	"l5+JSbZijZWTXUKTR0nfjxZpGyVSXMbKjZwgh7j2THVpIw0B4l6ieqwTp2T8xcFWrvJM1K1tRuUtasT1",
+	"ziyhgVBF3runAkJtFaTdfeLcQ+i78ezURsTCQ32mlnvqEQL5lWNoNaJ4S2B5OGX7LSxnLdiaj/bJW8qG",
+	"3mBr/skNSAMzhpdgYmP9PWg2gIeb3kszSlAjM0znKK+IibScDHOw41SuESSumm6r3wfdVA+q9TI3Xs2a",
+	"ZWSMrSJoFRKSh/MsI3ll6PNyDvMXo2LlZtjH5v88xrvngwVUjgfLnIjFPl7e85pcl54I8MGGy65Dd8nE",
+	"3yKF1rDL4SNpE0NqWXPQwto1FllRJWsDozMLIq8Bo5dnC8o5cm/MeDZ6vBJkTGVrO1MbXp1bZNuNZB9/",
+	"lKN0hUJ9wiMJM6MnoSHCxq7aajmHhKIt0UZGl4rm6CkssNbKSlV7jVxkTzLDkqCWeDM4LZNG4ZTzDS5T",
+	"bgmXmr2/Fepow36eSagvGBK30nwrwD9GmP+aN8Oy1cbxlaxSY/ElVRcq8lXZZ02RAft7ZpYkTBE6Eqkm",
+	"3Yt3J8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU562f0oNea7rde9M0ocMmP6KqNOOtZXGSkq0Vd",
+	"L0TWBAVbM9MjFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4ZmukxysW3Rei87X8KAfc5t4tatsdt/M",
+	"8N7Os4Hi5zM6NZwLqZVR6rrk16w6Lbxl9VE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4J2I6ChNqJF3",
+	"870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8ScV3FJBHXpC9eaSxIOqPRlHHYlUBj/MI8fUDCX/qn",
+	"J2/61yfnZ8PB5eX5ZRiQ8Kf+m6Grwmg+fjjrf7h+d3558r8Gb8LghofX5z8PzoaDXy9OLs03xH1xcoaD",
+	"5V9cDn45/9k+4X4bHl0O3gzOrk/6p1fm6+Pzy59O3rwZnOG4J2dXH46PT45OBmfXw4vB5fuTq6uT8zN8",
+	"8uz8enh8/uEMR3s/uH53/mZovuufnp5/tHMcnZ8dn54cXeNYg/f9k9Nh//Ry0H/z9+Hg15Oraxzn46D/",
+	"8/Cif3X18fwS37ro//30vP+mUGgZt3z14eLi/PJ68Gb4fvDmpD+8/vvFAAe+uMR6lCcIsuP+yamd/LJ/",
+	"PRienrw/uR4Ofj0aDN7Yr68Gl7+cHA2GH876v/RPTvs/nQ4sOK4Hl2f9UwdzG7sMD3Q2Nyprp3ootVH7",
+	"7YqDVLxJQpI8ac9GWasDDLO2f990Dsg/Pt90sJpeJdj6y6cvq9w5OY7iy01eYlteDh8hVBOs+R8QrJGH",
+	"Me5YcE7IQoF4o1z2NoguXm9FQkrJn/crXl2Ro1w+r/EKrlRIQzc4Cc3aMbGBOqhnBaJaQbTVLZ2zhme9",
+	"pfF6+51e0wNbQfuRSclYVfFhbUjOICvTfeResGXBytdatR3JMnbShxP78PeFsMxcPmzaHBO8r7Vko9Sa",
+	"UylfnI87B/9ou+iriCbUSG4t7+CaNwtrf7m89uBxuZMN8xQHKMDRg+VTUKNMFwqpuzMl1IOMdEci5bEt",
+	"4YzVp819zUGZyxqV04fdidj1W+KLMuiPchx52ibzM1yqu3k+B34MVKeybiuHJNSFXiuhkfW0b63C4oAI",
+	"PQVJZjAbgbQqebZ5RbpUk5lQmvzwaqdH+rwAGKPR+wDjbjonWpCXe/uvC/UkdwKXoBUQR/bY7iNNEnRt",
+	"MYU+f//qnu0ToPA0FTZuMC/YnKXsuf0990S24q47DKK0mCtbhWWnR0KslcRiW1uBsiTEkwulSCDEbSrQ",
+	"ZLRwZm55B64vUsmuQiPM6sBXI8q50GQEJEoom9mKPBWU++H1kiRfAH5de5kWcdI5FjxNhcvH2fr3290M",
+	"Oahqqzm010yOEzrJx6xTSnx5hzYVILqY5kZYvIPYWiB63zKsRUJ2uSPSWqEnW1+w1EvJgmI1GB2TLl1A",
+	"paj7/dfLl95y5v+ywvZpubj9I5lSbX3ZwYN1VtS4ApViSlOepbatwwGXqJjVm9v0tcqBlMYIapZTeyBu",
+	"O09kJB4oWwbSxEDchWzoftO8Ud/org1POfLPPtId7LqmDe98heaV/gpfybkqgtQYSoDbhI/aHTYVwRH3",
+	"vMHuIkWSiFQP5yAj4NqRTYu8FJkmsBmbvkyTWsOuoklDJET1Ilibzd7G7WKW4r0tj/LIbnqid1QyyvVm",
+	"wPrFvlS3yYbotobbCAuTs8T1Dlg7bf50fQXkjIbKmBr4MByPnh5OVUoogMPjUC0SOrQord/jscOMUq5w",
+	"wY28QZZwidKLKVasE3RGNLoFG7cazxhHt4CGiW0OYIthg2QzWzNUzFWt0wRnQJ6unkPUudIN3hEXVDz0",
+	"jarq+QN20RluiEAbPF3l9qXpioe0tNxVwk4Bhk+7XouHsb1hG29YAyXf/GlTZ33RIlIVH5dsAGtU6Lqs",
+	"2TVeGtu8Q5TqUsG/UpooG7IyzD4wFxU7ZC72RFOGASlYv18N7xl2OQUeZ39LmMBDJ+hMNP5jzgJZVKJt",
+	"4OHsDuQQ/pX/jQ9mfxceSnTx7/rIwg3vmWoKTHYQBaD4QZtO/YnUVZDMttS1iroKCmt9PvLQ+4w8Dh+f",
+	"9t8OM19LJ+hc9y/fDq5Pzt4Ofx78fYgembO35vu/XwzMx/f966N3naBz0b+8GmTeiszdc352Pfj1uhN0",
+	"3g7OBpf901oMbJIm89K6fnlX1/3rk6NO0HkzOO5/OL0uLdAv5eri9MT88ubkqv/T6cDswq7r0zNKWetq",
+	"QG56hbkSjmXZpVj3d5U/Fs/6YS5kjZkDHmwrpM1KyGxuG8FpTjTM1oiSSw6pGdWZP7v7cqfXaZ0vEZQ2",
+	"t+5mL6xww7tmpbL3XApY+QKqcyC00cjWeiF8H+7HnO65e3fJI1DjE8hVwbUNidqqhllhiJelXuh7z6o0",
+	"rvZ0ZDrk+iIba3XKfKb9vadrmN9cWyy6s2oI/nm1wcZgwBrkfFwBkif1Q8ruqWIVwAa0qNhsN2pW/7Tr",
+	"qjDVD6/XBqmUFtoE+ndWvWqo3OnjsTfTAxMxGdrKdxu8IJI4bz7Sqmq/Bo4BuitKkeUPTUUqVcNDBkYR",
+	"ndPIIXvDIxuv0Lyk2L+hbsyGApL5xZi/XV3h0nKqACydwDKklsHSBjmerk+XUG0r9q8S+09mXhTcjBF+",
+	"ezmxFBOxt1JubFEHXa2ByNOR0I6zdb62RsIm52uU9+drb3WP5WIoU97QAYq7Ft6bjekMt5u8VGW+biv5",
+	"WMXF5KtuBNQjoot/E6XDTZotqVEJyQMZc9N1j8P9EBvciFRX7G37ZXvbq2CFY+mR2kS2dpTWt7rFVrdo",
+	"p1s8Y3JRxWy5zStqfZUUVbvnahLcYEZ5DnVwZZuYFe3C1sXzfFs3cosKN3nrmWpA0Qo7Zqm1rz+Lzb2p",
+	"HieeLtMVrVpbIlwL8MeIKy2o6ilGla9qFFkJjOe8HiqouL0fWqPm81Rt/p0Y8rd28/9o2XZV9mee9cmU",
+	"K8FRTPwk3dd7P+alAjHimClCNaEccwTatjR9koBdS6GIJRsn59hnN4N0HlCyFlWsKbZyAaxrBbRcb7ye",
+	"OOeSCekgWD7JU3EPkmCH10NidktuAeYum0LGTR1vnnLJLScBztJEM3xCW0xRtpKje8mWTE0Tl1jRovCs",
+	"LZ2Sn1kTr7aBZTVl0KkmChvj2ITa8AWdsxe4shcW1VVI5ukoYWrqClFQXPgB1uBR90xHU3wTAaUCwoW+",
+	"4VifxwunuCNFulicZkYXtmxNqkCqnR7xuWRYos18aSv8nB9fDi6IkDe8uCQXsQ8udfMbOYwT0HU1Qq9l",
+	"ChW6v6eKuOexWLytiS34BCRB8k7AFh02nARzZepLgj4qCvi34cGtyozdA5tMdavQ4zoEd6/XIffvKnr2",
+	"MUGypQDY3JNUiH31CLiStt/T+WOT5eoCT6szrGidde26lRMxxpZZ6MI6RJq4uhoQ11oqdLnH2PzRNiE3",
+	"qC84tMiqvFJwJDiHSGPJ+7UPX0K0yePOx3XCs3DVFi8ZuHxAhbnt0+qnNLlt/8o7oFKPgOo2Dzvt41Pp",
+	"wBr8w7YwzNCByF/1y8QxWgyxjOYqvKpJj6oiUGGeoRaaJi1pM2bq0a/aivYbvTP14B4qgz1xw/Zm9GHo",
+	"Lsy1DxgVYcjmLdxoNUdSgH8dDBvgU917ecG1q6vb+qeVjOCZXMtFJN1q2qs07WopU7/AwE8b+Osz6PzT",
+	"2vuKkmZj5sIvuay6kRdsQ8XbCgXLzdg/uf+Hu58+7wU/vKrryb6B7L+xPJNLJZX+GFazx+RpI8oGLof6",
+	"FYkhYjOaKHu92fexkYYViolKZy4pu6TzbW4T2FAKwsPMJZ9W5bLbhMeui351cz6dF/jFb/nAKj7wS0lc",
+	"rapyApUrryLlSkk3z3MOnF5lFLbsd3sf7BxYPS8iN+ne3quI0FRPgWsWUaPN+C/jGeP+g++FRbr9ixNy",
+	"CwtLCuYRRQRPFoeEwx1INwPEOz2Sb4HEAhSWMRyzRIPEBc0opxOse4pdYBTpWvUPB30xtr68XVQGwwBV",
+	"UBtAs3NAlKbjsSvubVRqBkbhlyKxpSfoSNwZvRpcLVUzhi0AOWaT1GZ92SIIPRThLae1IDHyeBEalZwx",
+	"A4NaHvsOaKKnNQW5l4r1TfHJRe0oG+NeXQDP6rZhRc1jNRr+7ePP62ofVaTNZFKrEt42qIq3usEJp1pU",
+	"GDIvN6z6avkYlorJrGIeZuPrYlJwwLr5fx6tbRrNY3iolyg3bRQ9Zgn4S3Ot17TQVbraEdlWYs4q6FM9",
+	"DYhINUgsbIKWtFLh5bVBPxt0jxapjGCYyqTVJlpWMS83k17uIF08ifpTfONGqFGqtIbZvLadmhnPQNA/",
+	"khWhdV2wJsDB8p96E6Rd1oqAWUy843o4pWpac5Dv+rv73/+QVSbXQkJM3DsBmcJDbU1yP6i3Kn2dquru",
+	"ndHiUdXEYTaC2BzecCZiaIcraxpCJlRpwipHRsaUJbZAyPowhE2oz+94Nev5eWTzdTYo8o47GMbuXnPt",
+	"KCs7pklCzMF4zMCtO0FlnCY5FGTKa10Y6+kYh3hqWXu3jCFmbj5xsKKouOoOW6J9w7tqgHhBJ0BsqaPu",
+	"xZtjlHp2eq1gk/WgWHv6F/5JTPH+NwxHCw1tw/Q3ZKXtqt/nnDAvf/+Icg7fqOe4ez+rK1CQuQvgrPDR",
+	"YoH7AgMOck6/WfRMDrKnaUuFS2irLDVJqTmQHhM305ZJVGqYfb9Xs5Iy+eV8W7Jqc8DXf23jl1+NGte0",
+	"ja++thbvRUIZt1WNhcx6KZGuE48UGUEkZkAiJ8j6Vh22EXI5WKhVxeW6ftjft+mHXdcxqbFDTo4Jzxg0",
+	"VKbBbcjQhjS5XKt+DtzJ4NiOSSn7wYkPWKqZJQ116zPpqDCexlLPM/PmVM8SM2489sbRhkFSrzH7QaQc",
+	"Z1a3xrlP+ATUk1m6HWWb4LIWhSygfDZ5BdQF5aw99cbpPEGrTkOrYisToGefJhJovCDMevxvubhPIJ7Y",
+	"bjuHJPQLyAqdwAOzJTYFhzpHf1U/zZaSK/0r4dCU5pMxsZbcrADVdSYOO2L9ov4mRo2Kcb3m6n58olD/",
+	"qAJuq40qa+fM3s+usXaa5ybH8jcxyuh7qRb/12gZ1qxF+FaxdWGBw6Lt49n0nGgKcZpseKrKhzmtBawL",
+	"eKhTG1w3WztWhqOdyl6z86yoAaWFN9LJwDP4KrG03+tKwsoukNUsOd+bzQvAtxoX/awSlGEWW+Gp/c2X",
+	"4ezSNXXJ7kCSf4oRQZRVRf8FvaPMsoCgE1EeQWIDk3ykS+wCCaiM8e9cEJOg5cK9KVPO7bcZdjeIQxcF",
+	"Yq/ezhwaIkZ8lMYaZySO4B+vB9IloMj4VHHMDbOVx9ZiZRlSS+D+VwppKYyx6Wzdg02TaMngDuRVJGTN",
+	"oUrKb5fJ4uWujdA2v1qRjSki/VDfKQz9rbe4Kz9PecSf3u9/T/A30r2Fxb2Q8Y5RliOhGAei2IwlVDK9",
+	"IN07iLSQxapKDZ59XLufsX77V0BlNH0qTttRtii9FqUtoN4x3eiqa2eCjwoev9VHk/kGbXCvwas2PKpE",
+	"FAYQjgxa4zMWSE8NjVikZpxMFyPJYjITMQQEEmXDCIpUg4/26koGN7Y8tsSw+ZZWkUqQH0bgWztlEF91",
+	"sO8rpfc8wLNlBh0LhIYbztPRYzqfVJSOakeNZEFwU85DyBTxL7TqTDlOVSt0c5YOQ9EOFm04B8LtS2A4",
+	"tVzUtFhbb+9zpsyaXfttKhJRKRdGY7ZBGiJr2WkwkU5U606/NbbQl3W2UDEf3lYqFTSGaa1v4maBswr9",
+	"mm7KGlfmMxzwlOlNFM6c9dVI5k9ClmVsEOJ2WPITNVyQdgg3vdtR/vqyD7ge+Ne2nPzKrKPmAMXecPfT",
+	"X2qDE38efZgngsY1xZ9ZNacvI+AR41QuOsG6JLsZ4x51a1L7nsexULkR6ERhO1lLfinuDWJiNkO6EuZA",
+	"bZKSDeY3TyrzKE12nkKZ+3trrE4WmHVHeyomjD+OG2N3m6VicOuT0eZUKX9HZ3DPviz7Ql7ub+bPsGsq",
+	"zFG35/d5A4yKfOIuwPY0fzSluih+VLHMmT9rSbhFK/5nMdW1DnnQIGU6r8/VmgKhXN2DREtulGqipkJq",
+	"zEqzaWcjKie2XZWQLlJGAp3Z573qvHNIQgeTkExFEityP6XWPKyorWm9LNZmLH15UfgT0TiGFNqs0i+0",
+	"G8KDljY1IERaM6sS43FitA13Ye302pVKRMnKqtmrZXf34AkfC5ft3LbTyqWwOcmWM7V86co+3JTXWOkY",
+	"j6vJsTIoYHw2bxkTSii3gpiepl4VWtRs9apVYH6MO77Agwqs9a9tZM5V7dbfSpG6MGhHcN5I4N76ThEJ",
+	"kZAx6SoAEk5AX9hfLDXeu4hrCTQmTB+S13uvb2zK9z1TsNMjtvUmDoG2Bxrb+ORwnsq5UGBbq9E0Zhpi",
+	"QhUJ3dQ982x4SBiGQUdTUDdcZ9wCu3aqhdIw28UMIXLTcSvzRfhvOmSUiOgWJ2Aqi8PG2D/nv3L9jpTN",
+	"pV3LX92aS8Jyx7BI7Xpk1AfU+Y72FTh0HSCyAwqrcQT7m8YCeDxZgX7PaMEukPzWhr0JC7h0N0rWjEVh",
+	"3lLWh6tW7y7fFjXRmyChiNQkojOwfQm7YTSljmTNuHGG+D4NgknHAWwsi1+Yea0TdO4Ew1sl9k2yaxeY",
+	"H2eLZrTFKMuNGtKejyXMf0qT22PKkrTOFoqnclSxcZS7BDT1FtisewBO9CbvhrxGrs2W9WnVtuod+6U9",
+	"bbqQ5nz5tkSHq3vvH15dTOzrlf1qqgedwc7zhhr43WHQTZa0Wkc7Ni/IN0dXZALa1zrhQrMxi6ycRRhX",
+	"2jBwMSZzkSSu9XorlolLHeSLqfVrb1Tatow4dUaLx51x6yq3bks+v+p3T5bPTg21dRBaUHuxUWimvD9X",
+	"n+gv62e9ym/OpaSgPwm3yMtPuCWsOIycJpdRl8dzwepyXlxX+Q+StWmDmj1btwzGUc9levEGErq4gmhV",
+	"dYGchJSqy26uBok2lRrFzR8ndHIm9LHRBloSbqVdzx+ZDt9i8lHSEI+y/pKvH/V9ywjqiqAkR0xL6pIz",
+	"iYcE6WbSnUva9BW5bHdp29+v6GvNV3Px7qSfgKznLmMWA4/Wlm9bU7wNeI1yeeT75hIxHivQRuwL6Xye",
+	"MIh7hkmF5B53xTQBHivShYcoSRW7g50Gn7SmUj9hIgM+s19zl6MqSKVW9VN5Ilu2VhUGMA+R7ruTi36f",
+	"XNExkHdUjoTcCQj0Jj0SzqeCQxiQkNMZhOsrWbnaOXabFqpB8ZDqMPiCThhvSKucUjWcObfnsjaUsBlr",
+	"CJ3i8KCHUSqVJYj1yYc+fKUCLvM1mVEdTRmfEBRnAlsuKpoCxYICmFLSovOSXW2Q76keGKhK19V7iVqE",
+	"37nX+/bhL0EHy1NNWtQP8m9mz38JOiMm9XQYu3ilkrr5jc3CCR213cGpeRRZcOzF3ZZvvi+8YQaQNaUE",
+	"7TOJN4RYBtLKeuvTCevLs7c1vc+lGCUtZGq3pQv/uOE9NjW5xVtX8PDoislNNRhPeCSxJADEZLRwrimr",
+	"mxzaWnLMsj07q7fRNdTzY5ombWHwi3241jidwd6dTwnnLcgKMC8jVZG4siU5VA08vT626W2ZkOtL/mH6",
+	"Ma4BLZixOCAhbshaJEOsbhBaUGvDvwIS3kumIbTWO7x48QQCEqKtEr8vWk98L19fKAFft7JofWjFEhup",
+	"iRUAYgG3wGqBhqcGecUHCdSmrLMxxuZz0g3nwFnEjJpKupKq6U5YdlRuZG9cV0XU7eBprgTPxrd2xCY7",
+	"ooPQW0mffNvhGPmV95hraGKGyFLYl2uyuN8Nj8IE665h975sJNWERjZ9uFA6cqcu3GftLVH2day9DlLV",
+	"9uqoHGBhnnyUAtda42+rgfwS3DyvYTMjxyrHYorcBbmIZyoruAlO8ywEadFtS5VtqPIxXr6n0O2jcXkJ",
+	"fdft7BkdSFW82nqRNsGzR6HY82k0ZX51JrR3qo5TnUrAMshkBGMhgbz8cW9vd+/l7t7LclG4Bl3oN1RY",
+	"nqco9zqf/DfUQ55D2m+S7lcg56k7wk34wPlIgbyjyzXUawv71xxjrbicY0ZVYo6FsoXRxmia5dGCUEXM",
+	"harBSM4z0AZVGSff7+2R2YT8dPLmuYTnVVsqwmEdeVfMhwSPmyg2wRiuhI6IxHDb3lKtcI+7ec+0ny7K",
+	"4QctCEDTW+AbCYspt1anfNrZ7N2kPPGr/VW1LfM3X77ee/Hj3oaLrsdt7yfINrQCtx/V9WP/K7Li3zND",
+	"rYn3q7MCHRLKCczmekHssomEmbgDRZjuLZ/wH5ITP6HDRq9ojt9/+fq/vf7rqx9e/7fVkfnPw/xXFUCt",
+	"gqXI8L+GXeHKwtyrQGOYUeepwP8w8AybYKLxY1krCjoPu+bl3TsqsQw7+qCzsY/9ePlX76tfnLs58m8+",
+	"+NkK60xnMypr1OG+7bZhgHRYcCXYWqFGZCJRwjiSh4vlWmbcjzRmt1SKn8fS+kTr5xpnQIP1scZq2M5Q",
+	"6I7r+TUbjwdb3WZD3eaXjHE9iwBZy1Km7A1oW8GpzjeaujYfTXX/V3PeSuMbxm0FqblzGx7iv8rKoVxw",
+	"IFQCoSMFJW9YDpexG6HON+BLVsUgrWQrUk3EHciEztUhGYmUx9ZxgB5QozaSLtUEi5iauc2qIhEDwSiH",
+	"9nksF1Pmdra2aEq2/sCDtvb0C2fyRJNV8XS35NZIbvkJfuPwgHPrq6djX/caTcM5FqLEszzq+nAAN7Cr",
+	"6Ik1ejcatr42XMX1T41cSuh8DlQqb/hAyqqtJNumL9HFlNm2RG2iAny675rggCl7jJHIQ6DS1qBNgqth",
+	"ag0Zri6D1TxxSKh3AFiWZ3RVFP43YT2+iVNBqf6xwoVQ3fxXCu53Q4hL4G0qm3cxZZcQ04b7oZkff/TJ",
+	"UBLmCY0gPiRqTrn5PDaoLgpc2Ez+LNx2JdriVHjTAI2mxC09W5+5GMJ/XP/9YvCpTZCKxbxs/+tA92Q2",
+	"nh/Clo2vYOPXtRFLfbIUnlSNYCr6lJwgPQExkXQ+xbL/zqaAwUxYhvABU45tkqZS2GlFcltFPNHT4TzB",
+	"tizOqdcJOgmLgCs0ssCURYntBnZnUwpSaYbBHjwjJmagJU46nwotzCgTGBpJZvjXH71+N2yoS3CJVTpr",
+	"A1qx+3/N93Oh9ESut8C8gTlww2YXR2YkTOuOve91wxclxOwxE9ocjE3fqzou/Yb9OrKN1GFVXgi54puM",
+	"YSJpDHF44EJR/BwkzhZAmCLp3GZ3cSLm9u5BcbP7P3HOgOCe8oj7HYL1Hu551c25QIyxcxp1T+ih/fpZ",
+	"ekU09YNwWLOO9i5hLEE9shyGtC8PtbiFqv/h9d6PP2xmyyyPVr/YCVMa5BPTxSvl9W1OXSLuQe5GaLHK",
+	"IlJiMaOMGwmJaUVO3pz1Sf/q6OSEmJMh3XD0//zf0RRkzxl1Q1djV93w8IHv7o7Mj7u3dzR74JAAM2yA",
+	"qDlg7gVJxMSIYDs9cgm2lkv39f7+jl1DJLiWIsE2moz7BpQWLbAuZeSjRxXpYtjmv0GK3XsW6+lOYFCX",
+	"8TuasNjvxLDIwMgr9Ia7rxI6goTMGFaKt4Dxg1FytJAsSVhEwv/3/woJnQk+IadUm9dAa0y4KicfetZa",
+	"TcmvqYWRJENvrqn25WSzmZE85CqIkDUAqctG/P2VAihd3MssvhQfu9qGkD3plgHKh5K0CuwvX0zFBRYT",
+	"ypclSZEk4n6YzuvDdKdi3lBV8l8pyGq107UF522GeG0Zf5cROGF3wL2Yitm2LcJz/VrcevN5agHi0h+X",
+	"RVVsVZTQOAZ5YEsSuD5LrpVR17D9XWHUCQyq26ltyqTSOUj8pniRuCRLO1IhKi9/uvY6ufLl/o7QKF8T",
+	"bWUjzZ9UhNSPsdJFgBkBuZ8ACL7lXZtSxGlkG3Q8oktFVt3haVVobbvkdZT2EetJH7mHn9w3ZZhdS8sl",
+	"ast9+pZZqE1WG65IUDJQHzZlqrQOwNZgJNPaJiTvxD32R3amkGLxVMJc1WWXzPC4s52J2Ej7a0D1+Gqz",
+	"63tlVGio0DCDzeDfgsOwoRPW8zTByI6wssvy/Dn6lvGm2AWjinN1wG0OVa6QWVBkHcs8oIw2S7hax1gr",
+	"cH6a6l1lfFvtu0kDqEDqUQU+Hsk5N25EWiXzSh3d4yPy6tWrH0l3f2//+929l7svv79++fpgb+9gb+9/",
+	"7aDcm4iIJqUH9n482NvbcUVAOCkQFd6/WbhG3ZhlCfF1xcS416DfFXhGPnx/BpJF9MUZ3A//LuTt2qiB",
+	"KiKUeYM/khYn/oyOwxqq23oOH0OFjwrSefm7ocunEcVavF8LPQlGUK6RdsdjbCo/NOK0GqoprSurOnig",
+	"kSb4I7YQVqheG/XTuUqkUXpSvUPup0IBcUndLvBFrescvMbfVDi0jOYqx2r7Dg7z9sfL0y0NG7PxGGSz",
+	"P2zpBQ73m83gwNBK6Sw8G1T3U5q6tPA6wqmrPzEEboTKuF4nXSkTP1KQzN6yp9c20ORJAmjjBZCvYZX0",
+	"mMmFJYgV5chaavnUmvyeVYDzJL29QVreIKt6NDlhvdJSYEWLpivQlyKBR1qJW1QgtKUHq5Yp82XtVhUc",
+	"Cc4ROWsM/JH/LTwoeNGxiI5r9S5BTV15yEL+oe/nitViliPXoqSQnlWraas2ndKxCcR7On96Z+hNm8Hn",
+	"GygGmdmFr8UuBQ3VsULEVAdqV3LTVkRAQz6Bhzk6V4QkEu7ELcQBUSCxnN001bG45wHRQhCViPudZbDP",
+	"8mKpz+4t8WO32L05ug/z+vSREFmo1ZXDA/QSobnLstKYdJlWJGTxQd5YCpGRxTX7NW82NNy2kShZeTOr",
+	"qOdaOqr+vimIuAMpWQxDBbr4MX/CuQbcm1MWx1BvRERX+6LpOn0MDrcpm5PRytroYw9M0p0kYkQTb2bc",
+	"qTU5rSESBH8eUd+2rbrDEPVTmtyuRBM1HKXJbY4srvyyZTqEaiJ4BD0ysG4ig0qzNNFst4BQpEs5YbO5",
+	"kPoAUyuV4AfuC6w56ZENU8HdDkKM0UM2h4N8p2zMkgdeQOzyfFXc/MnYra2Sc64AAludUtuikBZJcP2O",
+	"qYb+ywNiLs7Q0DmhnklIUOnMjC7FzKdaMW3VdJuJlSTEBUNlnh4LJbQ1UjKXKYeYTJnSQi5IN4OF+2bI",
+	"uO+TEzZQ2sYsOze2LpfLrJyllOwO/JGSbuhOKCBh0/q+Ael9U0JSm1HQO6BSj6DOthNO/W/hAbkFmO/S",
+	"xEC3a134V1eD4btB//L6p0H/eng1ODo/e3NVc+Tf9sLNZwtWJiKYrVuMOMkQog4Ey1hjb90ZUwpie3yK",
+	"3IMERxqHhJIarkOs125jGccrapuAJOgYNjPEtQ1bt6v7mpd+UQzKBYDyKpf32gJ9LyFaIZVKKMqlGDeY",
+	"h49aOrfSaYU9Iic9pUrvYpW33ZM3mx6bxYthDS8pQNwjVxH/npvjPI/AWt1OzdrXHtaC6ykoph5j7W7X",
+	"87+fxkzkbf/VHOqw4iXWdjZPJYe+Iry9ELH0MgZdAo9AlVOoiiak3vcrWvlU2jqvDYHN4rSWMjMx2Im5",
+	"2zp8O7gmL+icvcDv7b8qbLWFx6Y6Noa6Xhs142nGBhzigjK5tS800kwOo4aSLXkY2DIHQh1QDVmN4HFl",
+	"+GKsSMo1S2xkAA5HiupjQ6E7HzK22fjurU0maN4a/jKslrUcAZUga7UpjORYgygfVA03LEG5urTSQkoA",
+	"r4WSW0btOUvKLfyuYDKrLUj32NyKBm//Uq5FC2Nzlj7R4tnGvmb3Qsbt07RywHwUMl6bM+RCzcuZD3bG",
+	"1WD/6OLRfr8wryewjOfjcz6FhZp7sN4lsjSBj8RbzcpcaF4RsKsBWpsCEacyC6yr348RxjZY/JgmyYhG",
+	"NY0s+5wAlQkDmUULY7m7X85PjgbDq+vr4cXl+S8nbwaXIbFG2PouNAnlk7RJKvYj12t22bxYsko70Iwg",
+	"Jt3QNaQxeqmYA6esQRdVlh3URd9JQHkWc2LC7BpRoY3/UbeAraZa54oss6AVKSOtEj4y0AX5wRdgVji9",
+	"taj0REmjhJVbaaNR2ijCKZPSK2KHoc6GUEyszsD4hHQ/9n8hFDs4HJLzt29fnM9TFZCPMHrv/nx/8Sog",
+	"x6f9o4C8f923+tZ4PJvDpGz3aO76ViTMCi+Zo4zhH7CdX346uiCv/xvRdEK6IXBDeMB3P1yFO4elDlFm",
+	"ExPOlA0Xp7eKDPgkYWqK+fYVcfrlD0sN8D593g9efenu/qO/+79cP7zP+8Ffv+z8j//aUF/UtSOvUPdU",
+	"UgVkyrhWpIuFBwISy3SidrAnR95zwDIXeot2xll1gfWhAzm3KDWmqS0Qcwk6lZx4RoTWR7xRMx8OkxjA",
+	"Y3/Kr8w6flqVrhCZ6lDRmnMvpBiz9i6wdaEZv4fw97pIig9OOq0IH48Icc2CNZdyA1bnAjy6fZwa2lZr",
+	"DQWjqdLDREwYf1KQcHtn5nPFf3qo5UDK2qjlW14Vtlne+aeGQ3/atWYVlu1t1nCbGfA8Y5idh/Y2tq41",
+	"9H8RER2liStrU5Ej4ri25STIWd7JOaKJb/MIEgiH+3qLQVaYvq5VpNJE46jU5ofM6IJM6R00lPE3j26S",
+	"ILMk+0qMvbb780tbD6Gns4ICtLdo2YSWv1iL9tOg7Qbx3T63oF4F6voUNjpnq1OXQsbHopf50T1H6F+c",
+	"kMLDtTrzKGVJPMRd1nfgnZXbWBTKUovhckmpVeWmmiIt8xr0drLSokrzBCVQ1MJRsAjqoZhJ7qvMD9+p",
+	"zEOALoN6O8cEuDNkrBXHGjxeKy0ljYJm0YRSE6q5sJLfmjVVc9ZzE0Ox2FfRHuEA1whvIzjUpIZ6rasG",
+	"4tdXBaXMxSxjgSXz18IGgkiXktU++dI6eVoLKTmurLun3MBBYU8rgfFEjpnBdMsvG/mlgdFF7rqrs71o",
+	"MZwndNGkbT3KVGmnlBCTIg6TbmimC8l/tzFIRq2fpDamMAbZYK30DtcNvKYZja/Fnyt8cknHW2rMyKtO",
+	"UCs9YuSVbeZ7SLCfgO8O7riBWqo03VpDbXDh5qD1rlw38393S6xy6BadbZp5ne+5ak8hKKBLifdZgK8t",
+	"dFhFx2dgAEXk3vKBtnygXbjEOtvXBrzjuQ2cGd/xjlqzlk7QcSZX8xe6QGo9tw0xHEcJnc0hJlqQvd73",
+	"/9//8X/u9/ZK4RovXeBFc87PIxjPUyM1qgWLJwIUGdHo1hdPqOcIm+dmORyyg+VZCVXpUTtr4Vr+Bg8G",
+	"Beo6tmHIDUmA3oGyInoM80QsZsA16UaJSGPim2Fiff8YooQalqhlqnzflmWErAZeK43Z16UqkJV0+WhR",
+	"my3/xvmevHPUVg2kSVLvY1zru00ErTVdvBcxJIp0Y4iErU1kn8w75EthWEOvVQp+o8CsdEOcM2UJ45Pw",
+	"AGORs0065+YhCV2J4/AAjwGDimOiGI+c87jUh+rW5abY3JWU0zvK7IpX1EpuKJSOR+kXXsClRuZ3CQld",
+	"PConWnCjSeFxt+7wVuoAVAbqWylS2+3c9TrPz9K+9Z1yXq+AUFVqzG+wLVTAY9eEPSTd13uvfa3VG24D",
+	"Sw7R260hLr7es73BXK//VM6FgvCQcMD0DVs5ySkYvil7tSJQ42btaCXdsaMlUI0e36AmvhrZkl2Yr7+O",
+	"kec0tumZpV3v1HlA1lWAzLyOlcvnr+uD56qxi5XzLw3eiG5N/BGZ15AmibhvCgb3tN7EFyPBNWXcqIRh",
+	"HgCAv4UYcjXXikxBwmZaofWU1i+ppKO2Vxorl8U69TGfpQCEbGFBBXZrQP8MomW+7K1UuQrcTuTJqjdC",
+	"qiXFCiQ0meG5ATXjjiRT5g64p3JWe+Pm42Egiq4TL1ZX0rEMt73w1XwjehGxclXXOfbclVSp1oIDrIaa",
+	"3eUz+pOWALj1LW2Ey6ucS6OUJZrx4cbOHMSFiNFEb14mzb24aCVQYw+1p/qa8inL6w4qAChN1wKgz8CP",
+	"t86ozfH4cYW3ZXMTlRbdmCrtpWaM+4+t/Jx1uypXNlnRDmFVPO1a7b0sbf3iqoEwtAhwuCe2lAXpzkFG",
+	"wHVAUmwe/sron2xGE1XX+h4DLqNUMr24MgiW+ap+hkU/1dM61V+BvDPKf//ihNzCwlkALs6vnAmApnpq",
+	"/ti9hYXCTFFCI+2ip4yqhl1JjCIhEggI+outYcP8qCIxt3HyzEw3BWptffYy7Py627842f0ZChFydrXo",
+	"B8N4eL9u++nYw/xvH6+XxP0+L6cB1G4Fg1pCIiQJ8y9dtHvYI9dTsIvGsqeoqFB+w825o1iOGhOiEVoI",
+	"XGq2EROVtsUcndBIuqHhWqEv0RjaMoz5Z9du2X/MizKGThtCHoFEbxMDMhBNtZ53vpjTZs6thnJ6pPMm",
+	"Z5Y2+0oxpV3NafueOnjxYsL0NB31IjGzph2Kj72YUA339jJY9sYVxkNUeWsfPiAGfsC1q8oY2Mo3ASmq",
+	"Mg5ZIkSMy/5bp4yqwMDuhvvuWEYrTyCeAPaACsgYqE6lz9/t2oKX/YuTgJzPgR/bX1+cH18OLgjc0SR1",
+	"K6BGu0uQCZKrq8EN90UbsmImpP/iJ195ZyfwfaQTfOMjjK5EdAsawwGtx/GG3/D/8l/IkdkTxx3d8F0y",
+	"wCzSv12dnxHp2DiBB6MTkbkUI1CkG76wJcLDgIQvsIBzuGP+tFW/VRgQu3wzlV2lMihlMI6Qv/wF3EX2",
+	"l78ckPDzjWfZN52A3CDXtn8h47Z/et590zkgn28KdVrtz3lt2JvO//hivsk4/E3nS9jDbZnRFImolAsX",
+	"HmmAQ95dX18QWwDG17h2ZRyI5T/2lKl5ZpQACY1WFZqNdMNf+qcnb/rXJ+dnw8Hl5fmlgcfZ+fXw+PzD",
+	"2Rvz4fr858HZcPDrxcnlAL+47F8Phqcn70+uh4NfjwaDN/h1r9fbMQc8TWdmemc+CAMzi4uCtQVLSDhm",
+	"kMSh77kMEpuLCe7yz0NrPFRuy66ktztEs3XsQPzrrgvd3D15E5Junsz+nbIFkckEuGEMmMIOO3boX3eP",
+	"hJSQIJzNmzjHpUhA2RrQguclXx/NJIqsKmFK57yKkCK3CnM2Gq5jXRiqNKMLa3lj2vIhX80+Zy79OY2m",
+	"sLvf21viLff39z2KP/eEnLxw76oXpydHg7OrAb6DwotOKmyqyFYKuZsHnf3eS/sSmtnnrHPQedXb673C",
+	"Msl6infci949JMkuGvZe/PP+VvX+6TLuJ9AQX4CE+xFG5GdYkKu8f4q9OxSbcINH5kq0OGS+VugHN7+h",
+	"yWsxs4RMk2Rxw7vh3z5eD/unb88vT67fvQ/JIH5z1Td4cnm1//0POz3yMasR7gIa3pkfbP4L4Imged2V",
+	"RZlSCfENVxBJ+6O1oM3TUcLUFGJ7OtlZn8Sdg85b0H/7+PMVJnBZbEbw7O/t+WvCJWcVKum+8KCyQuk6",
+	"kRXHx9tnGaYGWgp0z5zWaztn3VDZ2l78RGMfHW1eefl6/SsfJLsW4lRYAfD1q5frX3mHYocyr1FpSwx+",
+	"v9diqms2A5GWBavOwT8+GTndtbvrXJjjiMzOXSz7HUg2XpQkESyVg3Uj0Hk07XwyI1rxwxDzC7Si7ibC",
+	"lpaoRdkzQDrFukQ9cswSDZKMzDxayIDYhiGBYWJYhxpZEV5o0lxzPXKUSiUkyW+A3hLynDKl+2YlpwKr",
+	"MMyppDPQaIv7x2crwf0rBcxncJwAZ7emyhx71rbjbhzL2TOykcqpAK1H8kDwmY3PN2Blp2uD5ZfKBHKN",
+	"VwvFBkA+l9+wYjaDTEyuzG7k2HoAr9T2muZ2ZVPWTotOzs0nrSOpHJNenGJAaYsHLcJ2vnz6irzMY3vJ",
+	"LlbD2/qGbrCwI1ggPprD7bVgVx+4YRJCsn9DbF96tf6lYyFHthzTIxnp/n6blTknoJHwBlwbfvgkJtxi",
+	"Y1dWQf1Q8OE9kX9/LqmW//AF8j99KTH2K6Aymmb5qJokYlLk44Zx784ph2QFO39hb4NGrv6RJrdWDruf",
+	"GgksmlKU4mIiYS6kVsVidFzLhSsfOqVqiqWJGb8lsQCFTtEZ1dF0ma//gmvwuN752vSE07n3VxGVawKc",
+	"Pev6dpMuTZTIBHcHEqbISJq7dOdPSHp/bPJxnSTK1GNxrkw93ymLt3iiLUkpMqrEC+vWcf2raorvov6G",
+	"WYZzGtlmNYJDj/Std7pOUj4yQx6Z0TtZ75OfRLx4NlrAsXGWDAnLRkjszfcViTFfwCoqLDTvm4k7iH/3",
+	"5NXijQu6SASNi7TyGLJ8+X2bHal0bjg1xO8hZtS3aPwPvk5r+QHioSsHaGmuTP3223rqz4tONrOAS9c7",
+	"HwtlOkHXXpVhxhcObmER2kvSiOBkkogRceGBpBv+JQxI+D/MP//o9Xqfwh3CuOv2ltAFSLyWBc8awCFd",
+	"ruQxJ9nCvzqjyafacpstt/lP5zY5NVh2k7GE0cIT/EYcSGmqm00zFyAdh+gaOcYCmZy+DMglxEyR0/2d",
+	"AzJlWgW26qIKiGL/tiaaKdNEUu2rn1IykkBvY3HPsUd5xrsajH1IdVe4uq9N2zjLOnneAIopzSK1FdP/",
+	"EFouHm3h2FqShfPN7WblcGsJ41zGIG275VtYFK2WEdUwEXIR2Cq9LGF6EeAyAEv5woM+JNGSyZKcMqWV",
+	"u4HN3AEJGbfxuKER+RVhPErSGOKDwsjWK61KXkKjL2MIKuV0Yj0iEqgt4aQ0HY9J17XgQ2fXSNzBTr3J",
+	"9NgVrW1hLvXbLhnW1lUSPvIvNZon851uNPAv+WuNQ+c9HvJxl6uiLIUVyGjK7rIq0FQCsbXCScoTNItP",
+	"GXo6jVTSZH+kbpDS3NViL+vXckQV7DKugCum2R0gcjkpMCZ0QhlX2uBnUMzMDWxcgzWju9L+dYv810rz",
+	"8prg3z+WsdSgTHtDqWuIsDWT/vnMpEE5pqjpajG4Ug7iWLpcytfIpy9Bg3b3MywsFwk/exb6pfdZcXoL",
+	"WN7mi0s38D+SMGVGkRvR6BZ4bP60XnN3X0wsCw+DGx7CwxwkMxeAjQoScxX2fEhAmgC5Y8L68jE0g7ze",
+	"3zdiGeMTZ5uFJLbOeFdpn6kbnqVF8Dh32BLXxRTL8tu66YmYkC5Gfwj/69XVwMWC7NTarbBmz7HtOPA1",
+	"1EkztA3la6VBvnzWidfJlxzuEXy/d8ay9+P6N44EHycs0ltF8w9s1kJqJLTE59ayuRWy9At4MGBvFKn7",
+	"SZIFxHkhC6OOcjHYS8A7xQp3vpeLwkwvjH0Rkvy9//700LGxBIjvNpGl9nQp8fXRiV1YYDgVJS6xTLI5",
+	"SYSy7qcp45MaEXmA720gJDtHc63U10GWkif6uY8LOkvq8vm+tjhk94aYUxwIl/O4gWq5ngU9iUWUmntq",
+	"K1X9B0tVFlMKKvCTuI0l+GazuuVvyvAKW29BZRKMLXbMq8hJGMcAR0wXtCE9B4QmWH7SMYneDe9bIcha",
+	"6B05GvEq5b5/0C3AXGEMuYsE7JEwlouhTHlIvHVPFV3lN9xlp5J7ybSdZ9kkP9uQG7k5N1NCP31F0Wz2",
+	"TCwnG+ibugnymde6CQyiWfwkMYtJV0hyL9IkJrHY2foNtuLc1/AbWHRrp6yu4qtZqsGuSzN4QZOkUag7",
+	"sS3EbWmiQyOLOTOpC7fvQm/SI6FrxhnuBJZ7lkM86+yl9SGeSVLp+9mSFWbdX9uRemML2gaxz95l9ca0",
+	"/TbBlW4zhTyP3yLMcnkV24DLJpxob07M+mRvRd//WNE3Qx6PDYRGUiiF4mWVZy9x4DUc+7P574vlzfW9",
+	"9IohJhn/xQxIr1sXyqGU7H5YwT90XVRDa/pb5s1v8Hdn2auw4zWka176GRYXVE/r6Pd1TVUhu5jfvR2t",
+	"BbadCX0sUh5vCfBZZCCLGZuatILmRCur6fl0Yd8w22l1AcFoX9va0NJWOLimE6w2tih5h2tMXKS73slb",
+	"dfDWmKjegv4aZLf3TU3j1iweuBxrXIIBZPOZfKfyQxgLScKT8e57qqNpSAQnF/3ro3e9Or9vJnt82fKO",
+	"7eXd9vJ+C3pznjI36FhjlXLXf+Z/U2TC7oD3yPlcsxlGspBIcMtrogW2To2LCJ717zckYuTLhUjlDbdl",
+	"wV6/3M/TD0pN2bHcnO02nffIdrXMRiJekO7rvR/tu0yTmI3HILG4mS0qkcktRpAg8EAjndgYecyaJ87o",
+	"ceeqQYwMZlKMW+sqABKLSL0YpdEtoHVrFtc6CG3rmafzs6CObyC4ur7Fc6HhNyZoUIVOzsZyDx7+TWpe",
+	"XXXIr2hKu8C1/AYGsHWs3JW2/WN4Ojflspu7Rlvw2AvslGzrtBxjxcitGe6PK4JaFvacXlWr3b1wLtNm",
+	"f0efE1qMXfPSpNE1bY7dGD2fqPopH9SGhWYSDE108W2l/oVl/uxi4/74AmcJUFtFckvFFSp2iG7I+JnI",
+	"N08EcmHJKzICvRJo48bM5lK8Ug2pUk4KgfqK07maCk26Vrayb9giw9EU4p2A3E9ZNL3hpcwfIsHcGwpT",
+	"gmg0dYJQj1xPGRZ6iTDJyD5FuLhfyh1CtcvXlhISE5YyURPLhFBNjVBFRgsypTxumWxkg4ZtwtHvlL+U",
+	"c5bWJAq/ERy2/GXLXyr85diQWJmiiBae4Ja4zuMMwi8y426bLAdt4KZd3aBD1yY+zg3EyFky45URImZU",
+	"3tqmOvWJBefZ9E9V5v5ooeZ+5+19RBmYt8xia5naME59DnIX2yvmtCrGzyi6ZMO++JwxieEtLFZ6nK6d",
+	"ZYhMQOd+p++MIiJnNCmYum0eyyqfkienr81Hrv3uNvNHXf4x8oG3lPvNr3mLGYQuk2gbA3Jac2G/p7dF",
+	"N64CabUU9gAxMSQFpCukdYrM0kQzNMhqF/YYEOottDtG3hAcbnjp4idd16qVoVDgogV3AiLmto5wsiAp",
+	"1ywhoZUQ1JDqsE6mv0j174B2v4711W9qg1yTryNgrLNzeHT78/GmrXX0j8gQr9CTtjk3bCGlLOtIrUIW",
+	"S5xNcPwHXPBivWqzPgBxQ872FeMVf0fxcHmW4VbH2eo4Twqdq9Nu6kwkTSm5oXskJDM6V5nPmsWq3MJA",
+	"2brZQk9BKszqsBlpaufQFV7Hon+zVGmi0tkN14K83NvrkTBbjZGObFl0cnl8RF69evUjMh9XgzsREU0s",
+	"N/IJIGI8VmDjfQjjNzw0v/5bcMDWZl3KyUn/rE/+jfXAfTHmD9dHOwfl8RhXLDayYUwXidnNrqJ32PmQ",
+	"zjHPV8I4VRAHNuVlSjWZ0vkcuCL6nkVAOECMC7cr6pG+to/h8Fj30UGJSiDIRyC+4T40QPAIAh/l6Gxc",
+	"NoOPeh3Q+eK9v+peMg2k6+IQg1Ly8Q3HutIut5j0iUKnKXFx5d6T7+pgKzrzcY46/4JxpanN1aHk9d6P",
+	"zSnKFdb2DLbo55dDK2v8TdKeK2tYW2GnQsnb+ICtGPvHFGMdIufqtG96E3mG8UTT/XISzmcWtwrxpp4X",
+	"al+vjgvt2fOh/yO7S5Wmi6wbty13qiVlCYaD7TRZ5Z6VQa5X7k/ibXj4I5jLVip9rnjy6s21VvCs97bx",
+	"LOQwiym3ip7t7ILBl55AtS0xrbB4C7blidPIed5sm2EN3PU0XgoJ/93Q595vJWv8SSWMLU1/9TjvjWm9",
+	"IdL7nCeLin6ibJA1KpT3TEFZj2QqKw4Qk4TdGsZjlFEMIakPlf4t6fyrqzS/SYzzhmzGhztvFZqtQvNH",
+	"rgVlpRKa8asNmeCjNZoXEeURJM3RkNfIH7H3vVFVXD9GV1wgtG8nEIeH1nhf5bcR5WQEJHuuSa05wge2",
+	"YlMOqC1H22pRz8RcEKd+C+Yyl2AkvZXVz70BB/PBXIKv0bFyN4BVzrA7wwONtO1uSMTYZb51DUeyiXQ3",
+	"XIokEaneceWhMusQFv+xawtsIDfm3WHQNknoQqSadNFQQxSdzROozY+7sPv587Mpt9F13Mqd71bL22p5",
+	"7bU8h1u+RpehaHQoPj9X0mIySVZkehwnbK5I6OqUh8tSyTUO8MdPt/pTJ4VuifXJ7pR7pqOp8+kTwbEH",
+	"2nj8HFFBKV+bN2lDKml99uQogab45A9+6D8+fUpQWsgtgW4JtCmOGfFjiUg2pNDb0QtfanXzZtHeUWJL",
+	"ywVEuypWtNAUA+vQM51gIxYsC83prH0D6Z9Hb7LlfY2qgvn4awsKLteRXj3wsX2hcUBdKVC4erRrOmnV",
+	"jkSlI1vsImtAvwz8TZuP7P/pmo/kx94+Hyyjk23VwD99t2ZM4rrl4j6BeAK7mDUdFxhRmcXejlZENg6Y",
+	"noIkIaZ+zKnULwwn2Y2ppq5wkOBInzPDzkNDpSok3bCnH3QYkLA3w4YjvameJfjHPB7j/wbjw8MbTjWZ",
+	"CaVJ+L7/6/DDxel5/83wp79fD65sLSGhabJjQxuxTn9WWTv8jKwhQGYdENeSPpVJQGagqVkgsnT1Jezd",
+	"cNvBBHkIUySaQnQLMekaPmD7zwUYH4nSmRlwx9cppXxh3rDSzAFudkRjO5KNd1TWTmNbVjsnVo8MaDR1",
+	"bxWqgSvyrxRSWwyDMB7Dg2F13dCy/QOSFbXFi2gEkZiBuuEKu2/j4gSPgIT4qlHwSN8uZal2OE3Mfha+",
+	"HlOGDFiXyDzAhXbru+Eojx5gEADTMCOKLhQJ49TyJzjAzlQhrimiEmswWeMVU5jmk9XiJ317mjc8/Pmn",
+	"oTnRo/Ozow+Xl4Oza3e4VyFJ57ZWAJVgo1Kptvuag7QJSPIQIY04hbGu6h6zir/fe4VId8PDS9Bysdsf",
+	"a5Bhj5jbyle/6obm2A2S5UjhIJpdIsrG2GJdA8E1ZZx8+N/29vb2SPf1/v4Nr/a02TkkZx9ObdNTJAjz",
+	"lhSJ0ewljQznz+NjzSzfKStFmD3GUsznTXUKJlAVE76GIzSfwYd1Bp0akt5kwA94iu28qfvPuBELsnUK",
+	"SMbu8AQcIZrjqyHAbf30P7cL9PwOpAGOPYCvX+oljgvop0UNA669g4POw+5IxItdrN3ZOeiknsIadZ7W",
+	"MZy6QBKBLT06TfmtbRkBsxHE5t5xUWNYONT1iM26Pts7yNJMUxBnzmU2tl5sAzK3ou9zxlfGOSLWSru1",
+	"loIr12Egay4QkNCBzn3ygldAwjFW1gt3AiSuhCpNQEohA0tatuq1Ub4ikXKtAjKXYiJBKXI/RTnUi3+u",
+	"c4Ghv9rQy69CVV9DGW17J2/pdquyVgn3nEOTxpqHNmckk5nJamh7zW35QgIO02y+v4RdeNBGqldGK9wt",
+	"3JQSdvGyLF+oPXJSqOXtHsc0iILiZmscaNe2EbszS5gnNMLMt5nvFKU0zJe5wKVd81fhBPvfmBP8TxTA",
+	"tzxge3dX+w0ZFEciyCgfDRMtyfyfYtTWB4DGmX+KkWUooEqTHuKdjzd16O5uV9oZ6doKy4BNasdU+stc",
+	"E5ly1eQF+JtZW2sHAGxgWP+bGF3hK39AI/bfxKi9/doc79Z0/aeXA078FW/O24fJMZkJzy2ZwdpLHm8h",
+	"S/isMCWaIDP20x0LSeABw+dc4ywM1/GmwUxxJjMRA3Z1zDgFWpV3mq9yL+v8ZM0BX/FSdjP+8e/kR5DX",
+	"n/aatEaZjS7KVE/NH7u3sGi+KE+xcDdiMU0SkN8pYp4PjNSa3aBBVlvCEqeCSILGYmDIrqkm1BZ16Ibe",
+	"GdPj8KCHtitfuNPQjA+D7Tavf/O7utfsJtpfbAa835byttfUBjSYquVL6rpIHv2LEzzDIvWZd5t9qr6P",
+	"MMX6eOaOUXYbblBFuuGvu/2Lk92fYRES2zhkp0fMtOYNo5kSavsBi3sO0vnEMleqFAmEpOtquRwgOeOD",
+	"3ylifjskWL2b0JG4M7KrG9uSMbo7p+Keo0+uuaSJxfOv5K8qTpHh+7ctRWIntwuJ15m2bmERFFKwEZDf",
+	"+DrdJtb9J7Aei4+Ecs93ltlO7YXfwlN0J26dROxir0oSwKHRcZUWc0XuhbxFw7V129fJuGasjEF8RU+Q",
+	"nelbS65b29A3xnp7zO2xPhETxldZeHUquQ3RjrDthRa3wLMbk3xPZoynGtSOiwiVMJagptXnftjLHuzd",
+	"8A/8lpt7E2aUJSog91LwCZlTpe6FjK02GwONNLvD5AUaOfNS935KNd7Ihuz8CztkAtoGF2G1MRsFE5Dw",
+	"9d5LcnL2S//05M3w6HLwZnB2fdI/vQoDH+2Dj2NzZYKiMcSo10YJM7rCyYVZSXDDjeQxpixJJahg+Qm/",
+	"PtINL/vXg+HpyfuT6+Hp+duTs+Fx/+T0w+XgKtw5dOtS5PX+j3XBObYICTxEADHEPXLsZsQcGZ5Ngils",
+	"Vqs5uTAw0Gac6rz9o6PzD2fX+fwkhoQubP0Sc+iKdNM50aLu5ff9X4dvBqf9vw+vBkfnZ2+uwh0ySrUT",
+	"hmw0FxrjA6IE4QKb2EWUk0REt8SVMRaprpOJThHjvo4whGNvJAU9nzZzbRB+lfRzKiYTiAnj31iH+Q+Q",
+	"XvZbiHTXQryn3MvI6g/I/8uRq2JimBhK0shGnRvdcsT1XF/YEudNbN+KOFiYrMj3MQjGtU4p8nkxduK8",
+	"UvUh/nbCNoKKIxPDPX7vuv6fT3wYoBmZZSe5Bo9m0Ggeu7aogzfWCKbMpXGXsElIL6XUhnO8rzH3Ph+/",
+	"/qBAru1VZzewRcRvgYhLOcRrDUrueNYgacYTm9u+8VhlwXuI916xczMErvuSd2f4CAYsBGzDHZycjDEL",
+	"iN03fE6Z7JG+k25D99LQryd01XD39zF3akq1jaC20eNW3sWSvTZ+ykpttVYmV7IpY/1fxc5UmuT3KmP5",
+	"9fl+eIfESar5uait+LUVv76a0cnXfy1wqZYymROoVgllBYlLESk0ZpxgE0mGzBDmGit2R9AjFxIUcEw6",
+	"yYqM39M83SVVEN9wWRD0bF6OZ4Bdyw/tRW0WAjz2jTAzzRlZ0o5va0ubu0y6tSP9fiUG5ab4vXKmfs6B",
+	"CF4MWy605UJPVQIHD5GvHlfWx8aYB1jGuLX8Z8KUBtnMgHJvXGh4X5iJx+gT82zO5ouN0LedAFWavNwv",
+	"JH8FtiY2icRsJlBIcq9h4adClpkNG6EsObQsbiRxJzK1mYmJWWxsVOAQg8l7MWjKEtXDTyrs3fB6i17J",
+	"Rnc5eHtydT24HF4MLofvzj9chju9G37D+842afmm55lTqoqGuKy9HvLCcH/vZZiZHm0MTPbjvZC3wQ1X",
+	"wg5oYW35I4koN/uWcAc0sT2DnWGUTOldJoOqAwOeqWHoWZplYI2eWXqhXxlTJOVOBMpLaKFVzkqqENva",
+	"WdjTOPbqu7jnOyQWgDmPblgbsmudp4mYYJ6LMMMov/v8BBVJVUoTW1mVag2zuS5cDDe8GxpU63lUG/qF",
+	"D3G/4U791eHw8mtdG3b438h32kYLNWScKSJCBtZOnNFHAT1jr5EQFpvLP6LJbiKE9UEhZlpbdgGJS6Xq",
+	"I+vDNcfwyNtpe9H8KS+a3Jm6Vue2NYDWNQK7LmjRGMlreJAVObEEUPeOKYY55qIgTe9kfc6Rv97wUDEe",
+	"wdAVaw9tQx3gWi6Q62NNHRJOmWGXi6HZfgIaUPMe00SBc7nc2fzX2jHJPUggc5lyiDFAxOf5+RXierMb",
+	"qY6FvQXsx9jYtKw2vLm4iE6VJRXDnl3BkoMO4/qH1x2s4MFm6axzsJfV72BcwwTkV25LVthkuxrxtpTN",
+	"NqjrD2ubCz5Xmqub48wOF3GYUJJjsecZ1SJFlmm4xsQrCoYN3BN5H9ZiCCaZYSYRkC72r4qsGMwFX8xE",
+	"qnzMWEAMQtjrUdsE9xuO9UQDgtGg+JoNurauaIz+CoghIslpgr/7YDZ0zpq31I51xpjlTNgd8BuORPWg",
+	"eyTUhRapoW8dpsrM7Tvl27/2yLlrjEhCM0dIMNHZ1c+wJesPXVBcZfdYrAJQQpZgLz4jl4XHp/23w7Pz",
+	"6+Hx+YezN2GPXCx1rr7hhvJdJ0YtCC33pS/OJO65Il0nMvpVH2IJEB+o5+FzeMO5Ycq1R7HTI/3qd1iG",
+	"IKkT3Y38WJDdcUuDX/qnw/7Z+dnf359/uEIx/v3J2YfrQRjYYrGxPZXz48vBRa186VEKUfcrCZl+jt/I",
+	"ODHIGn6vY8t5a/CtmXQrN/4WN4gnFcfcfXssyxyWb5Cg87CbsZVSUYgfvv/+1Q+VC8YJgrtG4myWTT9a",
+	"FX2eUBvUgoV2rFLL+O4MZkIuiMwS0rGIo6bMKNUoSRo9udckBL6zS7jCFXxlWaw419oGgZpqo4xHauvt",
+	"/H3Rg8Eoh7iFU1orTK3G8Sts56mImAO37keWtQoNyMhpNyxhekESuIPEmpESNgZMV0ElEKRqxHM7wTdB",
+	"88JUWyz/Y2L5JdBk1yEW5xChYXQjZDco0IjtfRIaQfwFsudd+3DoffyP1CJu+DxJ1bIuQZwqYX9t1icO",
+	"C/oErgCDK3dsCT4094YOFraKioTSR2/TYDyzagQkNCMNbcnvMLjh+FkNR2lym31LwilQqUdAtS1UZ+3n",
+	"ob3gYqopmmK8V9EWExSjf0Kkb7gF6whiwyLCnPhwyWGP2OqB9hYcpdqP7S3nIYsPQlsGZpKIkds6uiGZ",
+	"0RAPSbZLK7aHp1TpXRx99+RNaNQSCRGwO9cQIrFqiTPgzJhSEJMu5QszJvKU/AbHgNWdHvlorac056r3",
+	"VDkDD8lbHRMFPFY3vA7S1gxESQ18XUReZsnqkT6Z0WQs5AxiLM+a6lTCDa9urRTxga6cnBTMIE4NwoU7",
+	"lwG2xU5tS+mYqQw/XEiKSmegSCKUSkCpZGHOLIMv45MeuQLM5lcvlILerNZ2Zc/XK0cVw1XFPyRmM7qr",
+	"wDzkS85bHblwbFlEOE2SnaYKtWM3XW2V2td7e3u1hWkrncbvBIuAKsWUzlO8dg6KCIOE2COhGEuYhwfk",
+	"fA782NZRdkYMo71qNnaXk5VHUZck9zAicynumOHABwa7U26W74TAGx5+vsFV3nQObjoSxqCjaa6J3XSC",
+	"mw5oOsGfb9K9vVeRs5PgB7jpfAkzI6bvXdnlwn62VTuVuOEMXSx5620hHfZZRnXoEMfc7rgEoqdSpJOp",
+	"64KS3BLg8VwwrgPrfLJ2AAaqIAO4vDe7c3zJ3wiExncgNbPlPdEzZRDGolLd2c6l0CISSel43el0DjqF",
+	"U+sEHeDpDFPgS9/icRnZfy0SmEVb/1ZeegqZk0PHOLC4aUglQ0abRpivuESoTVj5sg4p1xtbl66lx4g+",
+	"uLZmld7a2PFUOoHbHS7niEZT2D2yBTprbs3kHsubcrEbmSexS0a+tupmv/yJjbh/FNX9KwllyHLsBadI",
+	"9woLz+5eGbyyssrOWgHNm4BX+YN84rxtAYHleWPStfq1lQ+y2HN3tQt+B3Ly/7P3tctt41ibt4LKblVL",
+	"9dKynLhT3XbND7XjpL0Tf4zlpKff0awJkZCEEQXwBUArmq6umnuYvcK5ki2cA5CUTEqK46+k+ac7ligQ",
+	"BIHzfZ7HSh7ZrvVEPpZyKA/ohbjbbPJA3EI07sdzcj+OXCayZJRukbSYDncRtqw+XxFO2SKv9f3p9OX3",
+	"EG4vYZ8gJnd4wyJj7WSuSSQ1F4xoPuMJtY8H5ngJeDScLIaKx+FA5EYNQXjtoTQT0rpkEbdSjCbkkoop",
+	"eZvB0RkufN6h7e30CTc5TDW3FgJ1aIw6ktZE5QL9AMWM4vbooelub+auQUuTimng2v8ibrCqpVWAqDr4",
+	"ce3cOquAuBgPRErNJAB0h3aHAGWvA41cxSSGRa5Orfbhu9sYMQ8BDI33eqIYvr/9Jvky4UYHZFhgeDVh",
+	"/CaM/0DVzrgjt0VtzuVmSg1fy0NzBRj9q/lGqchEJrH1j8eKQveFdfVdjEUzaMnHgID9tZTtAFE+rK0v",
+	"TLIYiJwMzZ6MQxLd4qYhJ4bNNAjFhauhGnGm3MgtHgcAih8spW0HArua2oFrkI0SLriVv+7kHyJ4vxTM",
+	"RTXGzFzgIgAxgR0S0ftL90TvDtwWrq27rCVx4kaTMM1UKrWjGpgrbhwgAZTaESXnJHTL3EnQAXa/8DmL",
+	"geCxr1mpzIu+59pPcqPn/8tk4fIgEfZvK9/pxWLS+vnkotfznV8wwXZAWGfcIaH1SswM1+ESfoz5akig",
+	"H5JYQkI7zQy5+PmETJiqJbVxj7e2Uuabprpx76qPp3N7VCV/GpsinG+mQc6/0tWgtpVCJdGcy+F6AKae",
+	"WBDNx4LFO9wVetiBIlcO6A784S1ZzU2H9LDqF8pPvCzCH1rTVchbYtKDMig5b9ejKbl9/kBWnhvdc388",
+	"ai2wu/e6Y+tAlhqjrsE/uquA8KW8Xkq4M1wtF1ZNto3gSG9dvQY2DLhSczDQWs5sYwwbJ/a7r6zTuICK",
+	"3UQzst/db1dLDbxZWCUTkMagkAkNl0aDufRcTlpOsbF80nLmGDgOuk4hV3pGS8crIMWRaqGHodAXaJdP",
+	"3uHSKXNnb9/a2+hMDETuTRz6LvgMjPVRlqDn4hwMaOu57WDAJb+5v66tj+TG+z2EGBKwUyoqNMUAkGuB",
+	"oo4cAFelpm7+S092sN5V8Y2zX7Wj8ghexWYWY3iHDbjcH1LQnQu2lTVhD7HBcPkGsRaCxAlz8bZiSIRW",
+	"eoTb2BMDEeaNPC5N7v52QXhIq3MNYauYSCstiTYUCCRZgdjW/XEgwo/Hl/2T87Pro/Ozt+9Pjq4c0SN2",
+	"vPjuzA7pYcQGRIOnLnEZemTXk4KVDR0rgJ0oXSoiAdgKoGD0MJO+aQbpG6VIFlVi8wMMci820YM5WBew",
+	"ER45hr6lMPNRwicRag9v7zX4t39s/88jBtzZ/9t1hmtd+P6LfUDHQYNR/qVY/UCUgvXrg9bvvHV9Z8Px",
+	"K4z+wkNvH/vFF9l4tI3s2E52/DKReE5ndJH7SduafpUB5i+WFd5S5DOsWUTT8HAg4MfQpDOmXORWWgFC",
+	"iCWNeGPBWGwtOCdzWvsvX7aDHNEYPEUoYfak3Xvdrjs8eG113AquqAxbwTl1Z7YHs3mmdhpM9DOi4Q8j",
+	"0TZZbLDQgYevsNvImcrfnmhrbLFvSJ7C5vZ42UsRPCejPt8q2/3NDnb9sGH6Q/vfAoYGpo+1GUI6yVst",
+	"ERFvLqzG+bFf3Y9MDBymRmr/yiNvbmG2A9PIMrhyc6zt2XAtNHbVVysHPGsDnKTv9HaHf8J3Y2ZYtAbH",
+	"+y0XLsi+9wPB6Hafjhj5maqhVKViI2L3OWB7QaNcSFoQeArImMmxoumERyQT3GgyZImcO64FQw0LCFaF",
+	"SzOBwlaKImHBqApIOsEgWkxG9BMR2WwIrXFsB3Gr4lgxre1t+v2zgMxYzCOaDARaXAGZMJqYCUkTKpZo",
+	"FvKBEh4xEbGA3LAJjxLmiCOAIapUvRWQD5fvdQAQEqWbDrmcMaN4hNDpEwmtICOm7Jg6INTai1Cv+8OP",
+	"cAk+Yyb4/2RL4wMCpp02ggBDzWxOcWRXNiA6pSKAal8H7ytGdgA7d2gUdN1fqXsVHRLCGwkB7sPO0VVz",
+	"YEASgUOgSM5e1SH9lAosu/ogeCRjRuA/0NajAxIyEYeEfYqSTPMb1iFnciCQiZHbt34jkxsWHxDFxllC",
+	"FWGfUoU4oDogDsUEkPdc/6KAvuFkgS9AsxhL2BJubeNW6BsbcY9SQ3fPzq9Ojo7DNjT40cSB1SsWYVm/",
+	"nfiMUZ0pB+kHTWlDJqLJjKqp7sxiqzOsqQdT4ZoIxuFteCC8BGHjhdVlDoeUXFKzDCVij9cKisjFzydl",
+	"1JB2dZLZHrOLCX+oopMJfxoTe8Lx0bboWygXQ46sRmhqUJrC4sfWk1afkVRJg22uTj9wgVablSRcgIQo",
+	"q84JX9GaisV0ndbEMwGtuGHsj36IwJhlsHenKrHhF/qlC33q0j7QJ+21AOFiILIUMI2oq8QdKhpNrZ3d",
+	"Cv921js9/nsYkPBvFz+fn8E/O51OOyiyQSMuoAmEtDQIfNBWDkVqgFKaaqKZMO1cg5BCgSC2KKp6K3L9",
+	"JDESUiNZB2Jr0UqMHDP4LZY5F4t3B6F7CW/pmxS6+GhbCF3cqSwuDIe5h+vM310jhhsx/OjuCuy9L5PE",
+	"AJNRm0M6K5EoH5IRTwxTgF8goZXMUJNBRwh1YsvjNUsFpmiHHN3q7ahMFn2AWWyFyGlvvdQAvRZWWGI7",
+	"bvVQXF8DuR2raqgeSpkwKqra2Y+oZjtcaCY0tz/Hh59RE01YjIFubUp0UKMsSXA9aoqRXP/iup72b6pJ",
+	"wr7u7dNjsEW/Qa73P25QBlF4quRc/s0yyxrXBrdBSY7h3yuSbBMXVo7xmSNm+vKSKuarxYWSI548OQFW",
+	"itNoutWfJwFWmu+S1b1ZW2p3VMqD5uPEXAPaIarOY6s/AlC12A2O2tZ6DAgvm4x2HA97p6b4bHkD37/x",
+	"7krc8B5P1JG9zfnxpWRPc46aXOFX2FSNW3uFQqr2nC/roE3dOW9yTmVdprfzICtL3QlY6G+UtSW1oQuk",
+	"eWIi1mWqT+3CsgCthDYt0ZmVCJBNdEBlQ7ZE59za7/5YE2j1F9nDdY/tPI976svPal9MU0LaGKmfIRXg",
+	"6NxuJvJ7yqUJK5V+pfl5LlyKfrggvNrg/KqP2zd5xJoT84Bu3Ttm1p2iGtO5BzQPvmfEd2dAFMopPheW",
+	"cpEDlysv1GGH5KcYChNdPhJ0Kk0S1+bBVaFcyaU1wn3tYqYZCS8+XJEVlb9rTfWwvhXky0/3/VvwsJjF",
+	"9L4CG77R5I1T8dWaD86ryCuMvORCkbWVYwFSBrKmWRWgfC7lXGMaqWfVBmNEy5yXGSMNDnSWGmSw3dqv",
+	"mMm1PkUfrZtLjN4/KxnYZ8ZOq5F9jexrZN+9yL5CRNS2vTkB6LJ5dWJvE16tQ3sNgMeWY25+mPEkJgCY",
+	"6wSdyoSwlt6QC6oWBROrb0GGy7gGsqzS+JUu2iPA2G4BYXuX576z4HjMRMA9EWX+BGtRyoOX9hgmycub",
+	"TPKI7cY8QszUXW/21+660zKcYakdXGkTEOk44zyFmxTeI6nKhpNzLGa1+/67gfC3xig/oBjW81m+59q8",
+	"8bPu+0lvwAgEgNf8Nlx4tHiYYF162lsn2+3fYk74u68uPb26qNunqnOPsUHx+xayfJB3XknRua2Rv+qS",
+	"ZAFBsqbLsm+oMprQ3BB3/PDSYAU5aYVa0hTIYeC/qZJjxbR2/45YnCmAB6LRBIaB8rWBMGyWJsDWpuSM",
+	"hO+OXWxiVbL563TYtgY+Nxqllh/J1Th6vbjXGYiQDoeK3XAY4DqVCY8WBY8HCT16YNgmMYt4zDSZyDmJ",
+	"JdT2K5kZV655ww1NULDNFTeGCTs6YsdrHJ3HYU5bb8Wmx9vwi1++WB/m7Uzwu5yMHahbBiLvIOiQPn7O",
+	"BbmQ2owV6//l/QGwZJYQ7A0XmYcHwbdTj324Kh8eKLu6epsnQUNcncQ2LOl+AZs0a+MV3FHygqgktJC3",
+	"FWJ2k/22RR7Wfr506PO8KzICcAFywttvvpcSYFPxdFUQXuCwFULim0NFbLIpzw3j8JZ9Umme1JbH+VOQ",
+	"t805wwC6MMyEwVEQMfBF547Ld3kZwirftZDGdylVuNIPeEK6T6b/nkT3NQfxOWHwbXMGt9JduzSLuVxD",
+	"azPLEsNTqszuSKrZTkwNdY1Q1nwO4echGfGEYW2RPRGUC0+A6ejs5WggQkAGBVLJHvyqnUfJ/NnOEfyw",
+	"TwnrlLgYA6Bf/us4b5MaiNxwv5ERHWYJVQsrFSbYDSsYVTszrjXRKUsSaKiSI6CwEMQwNUNnIZJKQXdD",
+	"UHAm+NulnnRPuLyFfaapffI0ZSLOz+4VNlMDM9+ND52lNHPdXyMuaML/yQYCmmsdyx6sXr4KpVuWYjPQ",
+	"klXlKPSWJwBr+jB5j4o9cAfpBhN8kkasYgqwZFvKV0JHxjE44bsOip4svxVuv7pnLpWbTMgj647zG6bs",
+	"4uAL20pnvKOGzeniAVQH7n+nPez2dTJjRXUELz4tEey/wOu21CiRnM2oiPUapeIugZAKBK9TOWWCuI+t",
+	"AB8p5nqeWoMXwv7fR6JeBGTwYiyJkQAXgX/rSFFkPKVm8CIYiMGLTMQSvwS4nSGNpvgnF5opQ4RUM5oQ",
+	"9onO8HMU1vlT+d/qbHbrU21kOhCrH9IbKJtngxftQ5w74F9zNFJp/nhck/2XL0n44ezPZ+e/nF0fnZ+e",
+	"9s7ehB0S2oFDVBsaKYHc2h6S0I4f5opEE55X8zp+VlBSnuUNMu7SsHaH9Es6yWM76IGo1GCHgPKGtG9O",
+	"DBo69YRLuBpOrwXEzjYg+fJiCwG9YZVNvpnI73SEC/HckvSr8/s6dVV+iHwPMTck5nGjlxq99Iz7jDNB",
+	"KAG94jfwnT0aLyHr9c9RIvVKTA5YFXZAyMFRmlMVI9pPDgLhJapVT6dUTWPrRLSoZ7kkKVMD4akv0UNh",
+	"nwyOQYEtO4sM4N4A0f5wkfNktnztFP7pchI+kxIQNkvNYiCkYNphUNgPcPga8U5qpbtfnrgUURmI/e6P",
+	"JHxzcnTVuzo5P7t+e3LWe3/y38dWKZUikj6JBILeKqGAlMOUFWL/rbvb/QZiHlD2+wk/rfD3s9gk/m+/",
+	"TB9cti+rkfmNzH/WED+wd3PBemeJD+gTtdIeDakcxKdlJRjAbyoWybHg1tZliWbzCVOs7TB28iAr+VhW",
+	"SppwoXnMCDcDAZ7JnFghBch56AbcdlZWnJNaF6TT6bSRUNNFF7gYCKlipg6dQvhkyJCZOUM0zpn1JLD8",
+	"CCo3RexMQDf37zQpZ9YJZtZRH8UxiwfCPWvkSLHdrDvkFpOGly5LjBrIAgh1u5rOD8p0GgPhIEV/JBVc",
+	"Gq0wZobyRHfcna/9/dp1PBvLPslAlJySwtPSWPwAKpI6ZyW3h1srKu6i96F//CZsL+tEmDsO7u5+64eF",
+	"bmx3SJhO+DVNmDI6hDoqfRs/zbMd+kW3880RVf3KTiCXQRIupiz2QNtbhP2uEHnleSpTO7mvOeK3DMTk",
+	"jmWjVRut+ny16mqIbwWZaZNizcu31kKcDDOemB0uXF2Z/82qi7CU3eWilLUCrVbkf1AfFkVmQJCdq8lB",
+	"1u2+igSdMfgXG7woghxxrDfWrV7lz/QYEie/2yahkz/st4u58jRH4AycdNC7sH9M6f2vPwcpT1nCBduZ",
+	"1+//D+lY0ZhpayhS8gsb9mU0ZQbhgxF3kZIoAZ4MnTI61aR1cXS695rsvSbTn/9JZlLIwLroQ6rZ632M",
+	"Bkg1EFhDT0YKmMDC7qfuXkj+iwz5eIeJmFNBtH35ImIOF5n8F9F0libMRSomjCqH94J47AAhHAyEi69r",
+	"Zjd6xDD24P49n/AEbXCECXYMkNyQlpuQncnL0M+LGkyQhjIzaWaucQbXCtjM5IiE3nJWjMaL0INaDu2u",
+	"2OHChVTANJOiXCIJKdGBFeBGRjIh//nX/3NNZTMr0McsIEwpqRDwGOzERGqHf2wv5rpAFIb3CWDC5Aje",
+	"xUC4UfRBMUUuuAmD8pTtvOwnkPHocGu7rPzZsdsYWGqDgQjdoPYaeMJrLuy/3e1lDN+kXIzDQ6KZsnuE",
+	"3dgjcLC6UHa08rw6NJoWQwECt/2zlGmMWWLoymdLk/OnrLgy/yS/jrQijoJLezs1PJpQc+Q+DcHDaNvh",
+	"cBHwtReLgn93ZgzvYPegGTIKV6RSjO3/4b0tPSGutH/GlU8FnULcyUysJY3iGJJCUpFwd67DgxK5i/Vi",
+	"7Oa2r77Pop38RO5cuJ10QFCWBE6TwPWoSkLi6BFC+DAk0JZAclP5kNCBmHGtuRgHhIsbmnDwHVtxpqxz",
+	"UDLh24R9Sq15S3BCEUYZYffvdbs/dMj5DVMDEX48Pzk6vj7t/fW6f9y3rlEfIFI/9I8vQ9KikZJa+0Oh",
+	"geC14ifWkZ3w/Lq2yxahLFq+9d6rXNEqRrUUJLw6P78+7Z39WgwHbpCCXtHVWb697J0eX//069VxP8wf",
+	"58fDQswZKYkGsHiJ2SAo+YB9UcyhSk2fp0yAf33hBO+m1hJki8AFDkpOVDbMxcYEFFGpb9Q6jnVtJzBQ",
+	"HSjifvfH15t5IfZQC6+U4c+5icB7dC52oSf8RBu0wS+30Ne0Z1kLy+cTipL+4j1UZ729h7qDHdBoXqwa",
+	"CQVzwFoj2fUKpGWiASdtXGuDxh0sgDpB+V9U9wTCKSnd+SGbA1futRk6ML+0gQ98nvCBeBLSpf1T0VKU",
+	"VTKLAAVtwkbGynQyZSx14CU3NMlYh4Q6ZQyLOaKEzlLQgKTb+f4///r3y07XKgq0YlzrDfvEtcntyGgi",
+	"NRNWLN5wK7hb+y9fIv/GnGvWrsc6qTwS9x/MWr3Nk8SzvuBIYu4RBUvTLNOElb6IS9Z8rlCpVZ12umwd",
+	"oZFUkEIwlZr0sEyRg3xkS3q1FTo8i2tqQiKyJKloorm0M3jOitV3QDYK9jkeiZ9oNPXmvX9Tn38kFEvo",
+	"ov4YXCEZvCE+NOUaevFGheN/gIdEl4MBIfSpEtgDvibFuuAyUxE7wCHCIGe+585ZK+IBWOiumYhP8zBH",
+	"uSJmKM3EB2d0ZyCqqUKW+EDQq7w8ft/7dQtekIQu4Mxc5c/0kEoe7vckHbDHnzDluUkg5K/S+/P47p57",
+	"J1BDJdJQibzoobKmvtjb7+WNEtJBg9S52sc0miDL3jhDK8E5ElYATbmISSvUBsKRxuiwXWo8NDmegf0T",
+	"ChkUowlYOAPRCiUEJ0eUJ1yMw3ZAwqxYyxCdd258qEllgkyYYqSV0mgKlIJ55FBIMmWLgESJzGIipBkI",
+	"miRyzmKM72UCepJCMmQjqVgJNsHO5dDeCnohOZSTs0/IuodWUEINE9GCyFH+GNgXlUsJCOxrgm0IOSCL",
+	"28gd0kscQhu2I5U6uG61bA0EjSKWGo1PiulxnNpoNEsZdGql1rQTBlucoCFKsTHXRi3ICNi3w10MeVfy",
+	"ZTuTrO8BYR7WGsPbbKwPcNg131zE7hlk9j4X0bWfMhZN8mOuAxeMcMREfs/HLJIxdCHmwm+zoFkkbAd2",
+	"r1nDV0RnLCaRnA0dwBK0FEIIxHEoLBJWxMYjKogcjcAOgq9CX99bshLb1ZRFbocuEus0wKQe/jjkN9uE",
+	"SOTCDHZaTQL7npEpUkanXIx3cC+l+cvfsH8XwkyYXlv6fslEjJIdiiEp9l+h4AfeijxUZ/eyj+x598bX",
+	"CxZsBfkWtvpyBRSo9G3Y7pALf2Ih1m0UZ3llHJSDQPIY/YOrq/71xeX5x5M3x5fh4UCEf925uurv+BFC",
+	"ADVFl99OH4r/0BR2h9D94C1NkiGNpgfEWvAh0XQBpSWMqoTbOwo2EFa/s7hDwln6yj22TDMdEmGPtFNr",
+	"rf2978FykJkh3ByScE5v3NVpNAsJTeZ28LlU03bBsjgQ4A6RmGENqiudLIKd33e7XevgKRoZuzRyNLJe",
+	"XkD2uz++Bl/vPGWid1INeJq/cBSKD+Qc+dt8UejT7rDdZO/18m1zEnYsNaigYQ/cT+1buOtv5fjOP53T",
+	"m8/9aaWkxFz5i+AFpidhlZb3aN1bcD/Yvbrq55f+HrxYPhFb/Di/NP8xSPwtfonXwYM10eOm7fgOqSio",
+	"0JZgJIGU2laP7WqjGJ3Vq7P3GKFakYNhQIaZKbk0HKlyrbqJJpmYQlIEfSn/W83ioFwgNRD+j4BoaDVe",
+	"QI+rteegzty7avYu84lMClpdBTrWqpS3ICz0gdMRHtIuL6bZfb/3+pAoatif9l53u91DKH0XLNF/2gN/",
+	"c1UltVDtYAfxAfh7rt5BgGcFGbUE6hfaUDbvFQ2oSKvpdHne6GIOF9YNpon9rhTThEYG0JCtanXaPiwV",
+	"TJeGonCjTDHkEMIIvn2PoHcXlZoMvm+02D1rsXpVFOBBwGqDRic1OumPrZMCJ6HY5rbjIiR2P6hJVrp7",
+	"QGcSJlSMM1dQmio5S01IWulEUc08qNFIKqiSdc4USHZDpyDRZ1gIHBo+Y9rQWWp1hmbjmV1XDNdJFbvK",
+	"QLgIC2mlGPHYKru2q8LNg4Co0PJGuTxaWsh7wFm6YQq/A/eGKvOdJuERSs4duzPDA/JL7yOUQg/ED//5",
+	"17/3fyDTn/8ZQDk08lMwxWTbOVKH5Pzdu93zNNMB+YUNT90/Ty9eBeTt+94RTPt0v4dB2Dz2OBBcaGPd",
+	"05jc8kcxiufbtMpBonaHADq01dRF3WPvw5uTc1/32NrfewVVsKvf94+Pzs/e5Ff4AfpXV9dXJ6fH5x+u",
+	"Spd8391f6wm7fr+SK2zHyV3hz0SNIgWP/yGOjlR/iRw7bC23fWhpFGxGS1Mm7BpaoyogcYa6OsgNikp/",
+	"9Go5WvziwTClrsqzfZKCnKUZbOz0eCJ0qEZhfUMKy8W9rXFe2dK1HWhTAZO3XYMXguS15AgVl05ZxGli",
+	"FiHUssqRp/3xnxc9XUs02DBMZyB+kmYCYgq6eal26nfHyB3wnkDF4RDSw/JVovjl3WQexWpdLulj8dAb",
+	"qQsY9rC45+FMh4fA2LayIqB26BDyXHWUBn5N6urLX+9v4tz/+0PH+4uV2STDio3TEA98E/l4K4IjmpRe",
+	"7GfQDPTiWJMstad0r9t1ZyKFtoskIS0gD9j7z7/+/Xq/FNwOiM6UkpkAuBwsJEoZHGGdUsghKDaTNyyG",
+	"pnw7KKEJpIqtRFGMtCKq2Q4XmgnNDb9hyaJtDdQpSx2XGOkZMpPa2GmV5jUQdgkOCMUJgtEzl1kSk5Rq",
+	"CAVR+0RFy//Ll9YAO+r99OF97/LX67cf3r8P2yUsHGBTRgCCSlOoF8e3Rc+DVS4Vd3kSY+iDZmp7SZIr",
+	"BgfAWvTcxzE3Dah/U6f8JVVGcez21Wqucq2cqzOSdn+zg61F+D9aEUkdst/dL1rTHEqKg/fQmTXhmJrV",
+	"QfqvHOcrpma3bRawNlJqJqVGNrxw+czfo92xX5VKBlndwJD/QSH74PV7PZ3Hfu523vi6ZrpjcDGw4jnH",
+	"xvtkrNOgV4qBoAu4oobAVRiA3o+oyGv1BqIV5j8O24ckdCmakMyommqkQfJXOGfGXdIhPTcpHpOxZPbm",
+	"Rg7E7XSUb/sr1/HXgFZ8xKV4aLt/m+IefCuBAxW9XV+JSwpxwKYA6H7PFu6CnJyqWPzV/V5ztJZYrLbk",
+	"GHTUu/g+SZ9RFU3IcEEMNwkLyIgn1k4bLoj9gt/YyUD9LKDbyyRmqop8sGabHy1NcINTvqphic6GqKpy",
+	"cWDnWOeH/0+d//2y292kCINKbsN8BVpWy0IFLyKH4hK2RjTRrL3KJQbdElvEDfzoS9N2ExtKmTAqcGZV",
+	"P8Y3UffEe1s98dfEo1jeSNtzKC69mSae8Y0SKUYrQsZLyuXPN3MpCoe3W/7dYV4MSFH6uHISAdXB6NMW",
+	"aTLf69CpYfsr7+IHihOUb/EkPU7lCaw7pbgij+1WNKB5DRUgXTrhawTGLRNrIw2gixtWmUPo969IgIbG",
+	"r1GTD0zjtwSL49EafTPvWm1Z6UyssPUtjV5L2Veds3ugs9B9dFV2NVlGH2rO3B+XsW9L1WK3u4kmFWFm",
+	"h4lNBXR6Oq8890QLL/ywMFjxA4JJNU246dRA6dzfiXtYw/UC1uaRs1ufc9od6shXdeobS/abispbDzQX",
+	"DEQqV2X6ZbbtLvtk38namqEllZ832RdoIgBGkhPnxDLKZtAlvsY2Poa7PpI9YNgnsztz81sWD1vV1d9+",
+	"tEbd/yHPIO7aMk3U55+33BCvO3HnScy08eH6rQPvp4WBf7dz9JXFh93zbh8azuGMmsP7By2Lw/dv9wL9",
+	"DKu9JoIMmFymBN20hLeVZ82nQs4TFo8ZgMKT1mQxVDwmGrJwAaHWlE/kfCdLiWJGcXZDE8glIewzRpmx",
+	"lE2TOaNTn3LOEaMmVBPNbpiiCfRn6HbOor30lN9pMuHaSLUArK+BqAb7wkYEhPSJHGC8JggthvxzfxN/",
+	"DwPotcDuhjC3BEJojAS6IOy5GQg3UqYZCS/O+1dknUx0XaGV8DH9AqzsuTkybloNwFjjwjQAYw9R+qen",
+	"JbTDu5tc2zadL8Ei+n7znIyZW28HUFZ2gfBhxwmtA+I5IzoRZrpCpHFGkNOB8A8A7d/uSuRvIC0nJu2o",
+	"gZWpSKMTFLI1JC0pGFZiQ6EySuQ2VPGIgq+iE0vBlm7sTnobmDSk8pwNHXKUSO2ZDiIphCMpjaiIWKLL",
+	"QqK2r/ubEciVLmP59X5GVGlCDa7Osf19nUCGwZ2ibKRwI4W3lMIPJVV9n7QXCE4gtfr94/YXSNzf3L+u",
+	"vzSN+qWSZrPT6oVGk3JtXMrPS7laxTzL9+d9HJXdoaICk0U1ROdgYVhLRLD5coB2IpPYn2I/uOvoQuq0",
+	"KMncBRxA4qoO3U9w/3uJz97Dydt7kpTP6sp+c/SgjVh4IPx4ODxfnJlRbMyEPZRrUR/ThEYuEgU4x15x",
+	"+z4lBR6LFKzt6ZPtvq459pf5LRHU+R6TMnv3bd1vc3y/iiDHcz+4TYBiSwT0/AwWwbYx5ZtOfsxmEhul",
+	"alNCPaJnAFWg5FwzhSkNaHlChpQcen3JEADe0rCaBDUciFZOrHebW7N9QLgpIckwMuORkulECgZgerH2",
+	"pKfIgIoUosFApAldOGQ4nJKTRwCgPJFzvQJtE5S9DV+slgeUO8S+aBYPBATU2WzI4hhqzTQzmrTmUk1z",
+	"aNV20ZtpnwbQKJiweyMmrfDN+VH/+vis99P74zfIRj8Q4fHZx5PL87PT47MrwN4T0gA6U5xBLCQ8LPiq",
+	"yH53H4Pj0BGSh4PmE6nZQIQXTAEovBR65wL4+EMCSPCr60daYfHHn1qaJaM2dKCT8H8Ba+GfkMySlhgR",
+	"HaelXQYKkE9kxJMk5/U0bqVjH8cBMldom68uxHvDZhKB1raLhEzMLLlD4txubdisd5fAj+DrPEEL2e2e",
+	"sOWjmy9cSXbYPX1LZOz+Bkfh91rR0XenDKGl7HlJmCnBmcsRCUvjhUFxyNzmQgzCw7z5GWCoEAxsbG2L",
+	"ztoN1rPT26rRmbor6zudU2oMU/aX//dvvZ3/pjv/7O782Lne+ftve8Fet/v7/35xF6AV2OCR1uv3d4DX",
+	"/YPeUMdX8/nHAZ7wECQcMKlj6g8TbHYRnvUpeRLT/55OWA86GnmEb8D3FmKL76ajZv9Zd7hOhGHK9Qb6",
+	"2iAHpwaU0A5Vb4PaqjxA/Tkdj5n6cPKwEtrdhnw4aeT0pl1UrFX9VtnFV7z7mz3Pm6SyDlAIIy4Wn/nq",
+	"hBCGcvDAu4rFMqqVy9XSV0Z6e8EL/3t8uQvPu5uKO8DmPojIdpeniTXZG+H+lQv3JXEMsk1Xn1pkl6l3",
+	"vVxNz8tul8wnPGGe5gGMc5VZH+VowqIpoMAgGwQTUfW5/Bnv9YBVce4OtawuOG2uCU34zd335Fcovd/z",
+	"Gybsw6dKDsvK3m0A3A0zZhRfo/EvlJwxM2GZRlB49imVGrCtCAquDjmThlCSZsOER4SJOJVcmAMMvoWn",
+	"x1eXJ0f966vzPx+fhUQzdIAH1humKVPOt+ZQZBr2XGQJdsIB+QkCFATdw7JfeLgyeu/Nm0s3uHsg6wwP",
+	"hDNKgKuEGqKZVQ7A7KgNE8yDHUCFENdEycywvKptv7vv7iMYt15xgJ3RA+GeVWZG8xh2mfOfYajS763q",
+	"Kr6tPCKn7gVsZ/XcRVi7O3xhUPB+ireUkmpdHHN1vwDdgclruFztBIk5UM+RiCq1gG6gQnE8zkRPi21G",
+	"Yq590MVP38Vd/gT4GWE7N4+lWNm0AD5qH8XtqVZpM/m+/JVFaXe+VpFUEiazfNtXiiU5UizdvdnbZTc0",
+	"yahhu6MErqvLCyCykr2I3HDNh1ZvlWHTAuJHipeqRe2pwihXeHxFxyGJ5A1ikTMYbSAUswNaF2cZFMre",
+	"hSfcLEjCblhBUegGPSQ0364uDzGjJppwMR6I8GS0cyYF2zm1H4UE+KFfdferolfndimO3eTfwipUG7nI",
+	"KVCYuUv3WIscU2nL3n+VUvlJuBS5jHEFSw9kIcBdf8qS6aW7Q32Bkp+ZXqGSsDvj9pb7SBMeU4Pgwag/",
+	"mM4SaE1cI55/D168qiqtOHOInVjeGhPNRYTGl719WXrf77K8RYaTulXxe5hrMqOJ1fkg6C56l/3j6+PL",
+	"y/PLsO1LtN3WJ1zc2LUhrfDk7GPv/cmb66Pzs6vjv1552XWPKgWe4x0k8RKQ2jVIHDEThtNEkzlTDDl0",
+	"hhkCzbvpdkq1X483tfIaD2W8sAttpCSJlb7bS3q4V2Vt2eM+in8Eq9L+T//8rFPKqD3iTKQkMyqsaSfF",
+	"YiYzXT7dvlnBegVxrKyNvMTs/fZ979318cfe++ve2fnZr6fnH/pLDN+H0LmwcNg44aX9Y6dn/7A2aCRF",
+	"vCpASpdsYoSBS/FK5ITZRmnDotSnFh9v4Uv5Sb9KCTUuI72VHQG3uZ+UZfDbSvP628vjCzLMkmlpN5Qs",
+	"EDA6EH4+3zdLQPSvv//+1et19snub1O2+L3eSjlPmXjLqMkUI5dsJg0jhT4kFy4/2SGwvhqaSGDS32mi",
+	"JzTNOU5iZKmEjXp2fnX99vzD2ZsQPZbwqnf57vjq5Ozd9Z+Pf70+Pen3T87ehQG5JYwDsiTGyX63297K",
+	"AtkqyjZli21hXLeAr/v2TJLirv0MMp+b7ZKHMQKKiWwwBYqJEGQaBVZPkKNO8wfeEtjCaqjYkM/fOrhH",
+	"FxOmZk9TEcu8PbUzB7Rc79g0VktjtTRWyzdvtWguxgmGJL7ceEmZoCnv+JWsxcEAwuaLE/Kq0+28yjMM",
+	"WOzE1A1T5AZ9YKYde46XCVAHpk1AqHYHqiL06Ya3339pisCZC3L4DxbVdiD5x/liVIuvMPR2ZeUGPHyx",
+	"LP7lVOeJ/C5ZUEy0f+4uoZrMFTeGCZ/AVQxyB1ItSCt0wy/dJmyv2ye/9k7ff94+8VNv9skX7xO3+BX7",
+	"BFhtajeISxVeSG3GivX/8j4glyzm4MgEWL9YgIIH5C+xosIEyO84YYDDR1exwklEhcvtdMj33Vc4THEL",
+	"a4TiTbgmsZyLQ8xmQsoIqRMPSMzGisYsDvHXLhE0EDmBZZHaJC2c1gGZssVcKo9mgM7YhBoyZSyFWjMu",
+	"xodYZ9P2N6+pSLyEZXtAJ8PegIsav+I4l9bWOSs/K2avvqDF6zE3/avHWa2eIQmjGjiky2uVby/gVihh",
+	"Q3bu9Uzmc1ufyoW6mdqDeOkJG+67cOsSbvugRVuX7I2MmnqtzfvkDbyJCiE9r8/wf0hBEALNECW/sGFf",
+	"RlPmcqtcjMFEwO5tTSpq6JXdg3zmy+hDV5HN4jAYiNAhsIS3IADKrf7lL6UAxmCzSLkYI3cw03bfwr+l",
+	"/WwgXEv/IfrBCYfOcigkCP8hOQyYMHrDSiOXBsU6M/hnh/yELQbaKhXr/mlmBoKKlVqE0JPTW21YLBIQ",
+	"6kM9f6l2nURyxnROgxv2WbST/2LHB/kOCHoFQUV5g79ZC2lWFIuhPUEbutBEZlDz8+HyPUYDEznW7YFw",
+	"gZcQxgkJkCmQPErXIT0C1fpibLWjT9DgfKFugWS4D0iUSO36qzRMeSBAc+51uz8cYo9FRFMacbMge929",
+	"V4DSyYVhympNz5e/193bq4wlpkxcuh2ziS2jV1rUoOh10Nkw34Vuody7GyIbZx0dBQxUlwjd7/74enNV",
+	"3x7GplaKG+ccE7s+MlMcIj/RR+7I2qKh6K1UQx7HTHw1JXRrrVbrXeCuKla/JAr9l+gge7tnR8nEvm7w",
+	"vH/fzm239wXft2rH2nmMkTcXIzW5NwSFLLmifRG8yFTy4uDFLnQOulneRmfBCq7APhtaAAGwt8aEC6y+",
+	"8jVHM1/jk292Zxrc5n2xc7xl4Ls+JGUtGzAIyzZCaVRQKbfHvGRjro1n1k7kmIvACRfFRorpiSPJvJGR",
+	"u8hOYcoWmrSwY8tuYfT/fHtEVjn9D9APpuSI+zpi+2LIjAo6ZrDUbkD7sV4aET6pGPIIa8Owl8ktp2sj",
+	"b4XLjapL4y03t90etxfPuCAx1ZOhpAqRjQvacv/c9qLdlAqWWBVV+gwu3bHifXld7Jc78IOKe3ou1BUY",
+	"ttvLg/eYDivGng6rFolGLsOvZLI8SGS/qhgHPq8YymfAIJgFl+abZ3ngEV64A7m1ihssfV91o+VoWamM",
+	"jCY7ICtgCggE4m99+2Z1w/ejCYuzhMXkhipOhSFzxscT40o49JqH2f3N/u93cD9giB33m6Ub3/q2YhLb",
+	"pRTtVHzOcukWGDaseLYlju4Aiz+N9K64XUlkrS69NGyoKo+OXZ63R7+gBmw2XzDiBkjxY23tSErsvpjR",
+	"xHVlklbMZnKsaDrhkQb6/mHCZjogM9jycAiDgYCkyJgzkJqRvckNNzRxthId6jbWgo6Bvlf7as0OcdYG",
+	"R9NHzgVT3+nAGjfw/r7T1nCiA4G8OI4cYKyoMId58JPGUPqORfBpplKpkVaMazz5kAVzj9mx14cu4+oW",
+	"zK9AxZq9YYYVRaaKxRT/kiOwMsDkJij1l9SDX9sJX3o16YTXKIfbitSOMV/emrlC/f3vv///AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

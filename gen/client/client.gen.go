@@ -4380,8 +4380,20 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// HeadersTooLarge defines model for HeadersTooLarge.
+type HeadersTooLarge = ErrorEnvelope
+
 // NotFound defines model for NotFound.
 type NotFound = ErrorEnvelope
+
+// OfrepHeadersTooLarge defines model for OfrepHeadersTooLarge.
+type OfrepHeadersTooLarge = OfrepGeneralError
+
+// OfrepTimeout defines model for OfrepTimeout.
+type OfrepTimeout = OfrepGeneralError
+
+// OfrepUriTooLong defines model for OfrepUriTooLong.
+type OfrepUriTooLong = OfrepGeneralError
 
 // Overloaded defines model for Overloaded.
 type Overloaded = ErrorEnvelope
@@ -4395,6 +4407,9 @@ type PreconditionFailed = ErrorEnvelope
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = ErrorEnvelope
 
+// Timeout defines model for Timeout.
+type Timeout = ErrorEnvelope
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ErrorEnvelope
 
@@ -4406,6 +4421,9 @@ type UnprocessableEntity = ErrorEnvelope
 
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = ErrorEnvelope
+
+// UriTooLong defines model for UriTooLong.
+type UriTooLong = ErrorEnvelope
 
 // ListAuditLogsParams defines parameters for ListAuditLogs.
 type ListAuditLogsParams struct {
@@ -16927,16 +16945,51 @@ type ClientWithResponsesInterface interface {
 	OpenRealtimeWithResponse(ctx context.Context, params *OpenRealtimeParams, reqEditors ...RequestEditorFn) (*OpenRealtimeResponse, error)
 }
 
+// GetJWKSResponse504Headers the declared response headers of an HTTP 504 response for GetJWKS
+type GetJWKSResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetJWKSResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JWKS
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetJWKSResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetJWKSResponse) GetJSON200() *JWKS {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetJWKSResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetJWKSResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetJWKSResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetJWKSResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -16973,6 +17026,11 @@ type ListAuditLogsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListAuditLogsResponse504Headers the declared response headers of an HTTP 504 response for ListAuditLogs
+type ListAuditLogsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListAuditLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16984,12 +17042,20 @@ type ListAuditLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditLogsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListAuditLogsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17012,14 +17078,29 @@ func (r ListAuditLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListAuditLogsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListAuditLogsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAuditLogsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListAuditLogsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListAuditLogsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17056,24 +17137,44 @@ type VerifyAuditLogResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// VerifyAuditLogResponse504Headers the declared response headers of an HTTP 504 response for VerifyAuditLog
+type VerifyAuditLogResponse504Headers struct {
+	RetryAfter *int
+}
+
 type VerifyAuditLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AuditVerificationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *VerifyAuditLogResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *VerifyAuditLogResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r VerifyAuditLogResponse) GetJSON200() *AuditVerificationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17086,9 +17187,24 @@ func (r VerifyAuditLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r VerifyAuditLogResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r VerifyAuditLogResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17125,6 +17241,11 @@ type ClearCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ClearCacheResponse504Headers the declared response headers of an HTTP 504 response for ClearCache
+type ClearCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ClearCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17138,14 +17259,22 @@ type ClearCacheResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ClearCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ClearCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17173,6 +17302,11 @@ func (r ClearCacheResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ClearCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ClearCacheResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17183,9 +17317,19 @@ func (r ClearCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ClearCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ClearCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ClearCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17222,6 +17366,11 @@ type InvalidateCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// InvalidateCacheResponse504Headers the declared response headers of an HTTP 504 response for InvalidateCache
+type InvalidateCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type InvalidateCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17235,14 +17384,22 @@ type InvalidateCacheResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *InvalidateCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InvalidateCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17270,6 +17427,11 @@ func (r InvalidateCacheResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InvalidateCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r InvalidateCacheResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17280,9 +17442,19 @@ func (r InvalidateCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InvalidateCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r InvalidateCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InvalidateCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17319,24 +17491,44 @@ type GetCacheStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetCacheStatsResponse504Headers the declared response headers of an HTTP 504 response for GetCacheStats
+type GetCacheStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetCacheStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CacheStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetCacheStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetCacheStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetCacheStatsResponse) GetJSON200() *CacheStatsEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCacheStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17349,9 +17541,24 @@ func (r GetCacheStatsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetCacheStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetCacheStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetCacheStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetCacheStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17388,6 +17595,11 @@ type ListFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListFlagsResponse504Headers the declared response headers of an HTTP 504 response for ListFlags
+type ListFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17399,12 +17611,20 @@ type ListFlagsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17427,14 +17647,29 @@ func (r ListFlagsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17471,6 +17706,11 @@ type CreateFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateFlagResponse504Headers the declared response headers of an HTTP 504 response for CreateFlag
+type CreateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17486,14 +17726,22 @@ type CreateFlagResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateFlagResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17526,6 +17774,11 @@ func (r CreateFlagResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateFlagResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17536,9 +17789,19 @@ func (r CreateFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17575,6 +17838,11 @@ type ExportFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ExportFlagsResponse504Headers the declared response headers of an HTTP 504 response for ExportFlags
+type ExportFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ExportFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17582,16 +17850,26 @@ type ExportFlagsResponse struct {
 	JSON200 *FlagExport
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *FlagExport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17604,6 +17882,11 @@ func (r ExportFlagsResponse) GetYAML200() *FlagExport {
 	return r.YAML200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportFlagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExportFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
@@ -17614,14 +17897,29 @@ func (r ExportFlagsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExportFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ExportFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExportFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ExportFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17658,6 +17956,11 @@ type ImportFlagsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ImportFlagsResponse504Headers the declared response headers of an HTTP 504 response for ImportFlags
+type ImportFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ImportFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17671,14 +17974,22 @@ type ImportFlagsResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ImportFlagsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ImportFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17706,6 +18017,11 @@ func (r ImportFlagsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ImportFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ImportFlagsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -17716,9 +18032,19 @@ func (r ImportFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ImportFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ImportFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ImportFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17755,6 +18081,11 @@ type ListAllScheduledChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListAllScheduledChangesResponse504Headers the declared response headers of an HTTP 504 response for ListAllScheduledChanges
+type ListAllScheduledChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListAllScheduledChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17766,12 +18097,20 @@ type ListAllScheduledChangesResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAllScheduledChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListAllScheduledChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17794,14 +18133,29 @@ func (r ListAllScheduledChangesResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListAllScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListAllScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListAllScheduledChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17838,21 +18192,41 @@ type DeleteFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteFlagResponse504Headers the declared response headers of an HTTP 504 response for DeleteFlag
+type DeleteFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteFlagResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17870,14 +18244,29 @@ func (r DeleteFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -17919,30 +18308,50 @@ type GetFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagResponse504Headers the declared response headers of an HTTP 504 response for GetFlag
+type GetFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetFlagResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17960,14 +18369,29 @@ func (r GetFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18004,6 +18428,11 @@ type UpdateFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateFlagResponse504Headers the declared response headers of an HTTP 504 response for UpdateFlag
+type UpdateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18023,14 +18452,22 @@ type UpdateFlagResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18073,6 +18510,11 @@ func (r UpdateFlagResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateFlagResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18083,9 +18525,19 @@ func (r UpdateFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18122,28 +18574,48 @@ type ArchiveFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ArchiveFlagResponse504Headers the declared response headers of an HTTP 504 response for ArchiveFlag
+type ArchiveFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ArchiveFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ArchiveFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ArchiveFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ArchiveFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ArchiveFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18161,14 +18633,29 @@ func (r ArchiveFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ArchiveFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ArchiveFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ArchiveFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ArchiveFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ArchiveFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18205,28 +18692,48 @@ type InvalidateFlagCacheResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// InvalidateFlagCacheResponse504Headers the declared response headers of an HTTP 504 response for InvalidateFlagCache
+type InvalidateFlagCacheResponse504Headers struct {
+	RetryAfter *int
+}
+
 type InvalidateFlagCacheResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CacheInvalidationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *InvalidateFlagCacheResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InvalidateFlagCacheResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON200() *CacheInvalidationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18244,14 +18751,29 @@ func (r InvalidateFlagCacheResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r InvalidateFlagCacheResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InvalidateFlagCacheResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18288,6 +18810,11 @@ type ListFlagOverridesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListFlagOverridesResponse504Headers the declared response headers of an HTTP 504 response for ListFlagOverrides
+type ListFlagOverridesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListFlagOverridesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18301,12 +18828,20 @@ type ListFlagOverridesResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListFlagOverridesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListFlagOverridesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18334,14 +18869,29 @@ func (r ListFlagOverridesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListFlagOverridesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListFlagOverridesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListFlagOverridesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18378,21 +18928,41 @@ type DeleteFlagOverrideResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteFlagOverrideResponse504Headers the declared response headers of an HTTP 504 response for DeleteFlagOverride
+type DeleteFlagOverrideResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteFlagOverrideResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteFlagOverrideResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteFlagOverrideResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18410,14 +18980,29 @@ func (r DeleteFlagOverrideResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteFlagOverrideResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18454,6 +19039,11 @@ type PutFlagOverrideResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PutFlagOverrideResponse504Headers the declared response headers of an HTTP 504 response for PutFlagOverride
+type PutFlagOverrideResponse504Headers struct {
+	RetryAfter *int
+}
+
 type PutFlagOverrideResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18469,14 +19059,22 @@ type PutFlagOverrideResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PutFlagOverrideResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PutFlagOverrideResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18509,6 +19107,11 @@ func (r PutFlagOverrideResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r PutFlagOverrideResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18519,9 +19122,19 @@ func (r PutFlagOverrideResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r PutFlagOverrideResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PutFlagOverrideResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18558,28 +19171,48 @@ type ListScheduledChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListScheduledChangesResponse504Headers the declared response headers of an HTTP 504 response for ListScheduledChanges
+type ListScheduledChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListScheduledChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListScheduledChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListScheduledChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON200() *ScheduledChangeListEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18597,14 +19230,29 @@ func (r ListScheduledChangesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListScheduledChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListScheduledChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18641,6 +19289,11 @@ type CreateScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for CreateScheduledChange
+type CreateScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18658,14 +19311,22 @@ type CreateScheduledChangeResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateScheduledChangeResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -18703,6 +19364,11 @@ func (r CreateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18713,9 +19379,19 @@ func (r CreateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18752,9 +19428,16 @@ type DeleteScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for DeleteScheduledChange
+type DeleteScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -18763,12 +19446,25 @@ type DeleteScheduledChangeResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteScheduledChangeResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18791,14 +19487,29 @@ func (r DeleteScheduledChangeResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18835,28 +19546,48 @@ type GetScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for GetScheduledChange
+type GetScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18874,14 +19605,29 @@ func (r GetScheduledChangeResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -18918,6 +19664,11 @@ type UpdateScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for UpdateScheduledChange
+type UpdateScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18935,14 +19686,22 @@ type UpdateScheduledChangeResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18980,6 +19739,11 @@ func (r UpdateScheduledChangeResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateScheduledChangeResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -18990,9 +19754,19 @@ func (r UpdateScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19029,11 +19803,18 @@ type CancelScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CancelScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for CancelScheduledChange
+type CancelScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CancelScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -19042,17 +19823,30 @@ type CancelScheduledChangeResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CancelScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CancelScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON200() *ScheduledChangeEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19075,14 +19869,29 @@ func (r CancelScheduledChangeResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CancelScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CancelScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19119,28 +19928,48 @@ type PreviewScheduledChangeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PreviewScheduledChangeResponse504Headers the declared response headers of an HTTP 504 response for PreviewScheduledChange
+type PreviewScheduledChangeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type PreviewScheduledChangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ScheduledChangePreviewEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PreviewScheduledChangeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PreviewScheduledChangeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON200() *ScheduledChangePreviewEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19158,14 +19987,29 @@ func (r PreviewScheduledChangeResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r PreviewScheduledChangeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PreviewScheduledChangeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19202,28 +20046,48 @@ type ToggleFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ToggleFlagResponse504Headers the declared response headers of an HTTP 504 response for ToggleFlag
+type ToggleFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ToggleFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ToggleFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ToggleFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ToggleFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ToggleFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19241,14 +20105,29 @@ func (r ToggleFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ToggleFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ToggleFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ToggleFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ToggleFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ToggleFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19285,28 +20164,48 @@ type UnarchiveFlagResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UnarchiveFlagResponse504Headers the declared response headers of an HTTP 504 response for UnarchiveFlag
+type UnarchiveFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UnarchiveFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UnarchiveFlagResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UnarchiveFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON200() *FlagEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19324,14 +20223,29 @@ func (r UnarchiveFlagResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UnarchiveFlagResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UnarchiveFlagResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19368,6 +20282,11 @@ type ListKbDocumentsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListKbDocumentsResponse504Headers the declared response headers of an HTTP 504 response for ListKbDocuments
+type ListKbDocumentsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListKbDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19379,12 +20298,20 @@ type ListKbDocumentsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListKbDocumentsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListKbDocumentsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19407,14 +20334,29 @@ func (r ListKbDocumentsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListKbDocumentsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListKbDocumentsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19456,6 +20398,11 @@ type IngestKbDocumentsResponse503Headers struct {
 	RetryAfter *int
 }
 
+// IngestKbDocumentsResponse504Headers the declared response headers of an HTTP 504 response for IngestKbDocuments
+type IngestKbDocumentsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type IngestKbDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19469,16 +20416,24 @@ type IngestKbDocumentsResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *IngestKbDocumentsResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *IngestKbDocumentsResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *IngestKbDocumentsResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19506,6 +20461,11 @@ func (r IngestKbDocumentsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r IngestKbDocumentsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -19516,9 +20476,19 @@ func (r IngestKbDocumentsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r IngestKbDocumentsResponse) GetJSON503() *Overloaded {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r IngestKbDocumentsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19555,6 +20525,11 @@ type DeleteKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for DeleteKbDocument
+type DeleteKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19566,12 +20541,20 @@ type DeleteKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteKbDocumentResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -19594,14 +20577,29 @@ func (r DeleteKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19638,6 +20636,11 @@ type GetKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for GetKbDocument
+type GetKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19651,12 +20654,20 @@ type GetKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetKbDocumentResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19684,14 +20695,29 @@ func (r GetKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19728,6 +20754,11 @@ type ReindexKbDocumentResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReindexKbDocumentResponse504Headers the declared response headers of an HTTP 504 response for ReindexKbDocument
+type ReindexKbDocumentResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ReindexKbDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19741,12 +20772,20 @@ type ReindexKbDocumentResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReindexKbDocumentResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReindexKbDocumentResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -19774,14 +20813,29 @@ func (r ReindexKbDocumentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ReindexKbDocumentResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ReindexKbDocumentResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ReindexKbDocumentResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19818,6 +20872,11 @@ type ListKbJobsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListKbJobsResponse504Headers the declared response headers of an HTTP 504 response for ListKbJobs
+type ListKbJobsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListKbJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19829,12 +20888,20 @@ type ListKbJobsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListKbJobsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListKbJobsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19857,14 +20924,29 @@ func (r ListKbJobsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListKbJobsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListKbJobsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListKbJobsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListKbJobsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListKbJobsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19901,24 +20983,44 @@ type ReindexKnowledgeBaseResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReindexKnowledgeBaseResponse504Headers the declared response headers of an HTTP 504 response for ReindexKnowledgeBase
+type ReindexKnowledgeBaseResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ReindexKnowledgeBaseResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *KbReindexEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReindexKnowledgeBaseResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReindexKnowledgeBaseResponse504Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
 func (r ReindexKnowledgeBaseResponse) GetJSON202() *KbReindexEnvelope {
 	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19931,9 +21033,24 @@ func (r ReindexKnowledgeBaseResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ReindexKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ReindexKnowledgeBaseResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -19970,6 +21087,11 @@ type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListApiKeysResponse504Headers the declared response headers of an HTTP 504 response for ListApiKeys
+type ListApiKeysResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19979,12 +21101,20 @@ type ListApiKeysResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApiKeysResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListApiKeysResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20002,14 +21132,29 @@ func (r ListApiKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListApiKeysResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListApiKeysResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListApiKeysResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListApiKeysResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListApiKeysResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20046,6 +21191,11 @@ type CreateApiKeyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateApiKeyResponse504Headers the declared response headers of an HTTP 504 response for CreateApiKey
+type CreateApiKeyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20059,14 +21209,22 @@ type CreateApiKeyResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateApiKeyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateApiKeyResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -20094,6 +21252,11 @@ func (r CreateApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateApiKeyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateApiKeyResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20104,9 +21267,19 @@ func (r CreateApiKeyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateApiKeyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateApiKeyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateApiKeyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20143,19 +21316,39 @@ type RevokeApiKeyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RevokeApiKeyResponse504Headers the declared response headers of an HTTP 504 response for RevokeApiKey
+type RevokeApiKeyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RevokeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RevokeApiKeyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokeApiKeyResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -20168,14 +21361,29 @@ func (r RevokeApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20220,6 +21428,11 @@ type LoginResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// LoginResponse504Headers the declared response headers of an HTTP 504 response for Login
+type LoginResponse504Headers struct {
+	RetryAfter *int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20231,18 +21444,26 @@ type LoginResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LoginResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *LoginResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20265,6 +21486,11 @@ func (r LoginResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r LoginResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r LoginResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20280,9 +21506,19 @@ func (r LoginResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r LoginResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r LoginResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r LoginResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20319,15 +21555,35 @@ type LogoutResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// LogoutResponse504Headers the declared response headers of an HTTP 504 response for Logout
+type LogoutResponse504Headers struct {
+	RetryAfter *int
+}
+
 type LogoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LogoutResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *LogoutResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LogoutResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -20335,9 +21591,24 @@ func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r LogoutResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r LogoutResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r LogoutResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r LogoutResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20374,17 +21645,32 @@ type GetMeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetMeResponse504Headers the declared response headers of an HTTP 504 response for GetMe
+type GetMeResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMeResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMeResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20392,14 +21678,34 @@ func (r GetMeResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetMeResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMeResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20444,6 +21750,11 @@ type ChangePasswordResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// ChangePasswordResponse504Headers the declared response headers of an HTTP 504 response for ChangePassword
+type ChangePasswordResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ChangePasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20455,18 +21766,26 @@ type ChangePasswordResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ChangePasswordResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ChangePasswordResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ChangePasswordResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20489,6 +21808,11 @@ func (r ChangePasswordResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ChangePasswordResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ChangePasswordResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20504,9 +21828,19 @@ func (r ChangePasswordResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ChangePasswordResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ChangePasswordResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ChangePasswordResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20551,6 +21885,11 @@ type RefreshTokenResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RefreshTokenResponse504Headers the declared response headers of an HTTP 504 response for RefreshToken
+type RefreshTokenResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20562,18 +21901,26 @@ type RefreshTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RefreshTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RefreshTokenResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RefreshTokenResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20596,6 +21943,11 @@ func (r RefreshTokenResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RefreshTokenResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RefreshTokenResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20611,9 +21963,19 @@ func (r RefreshTokenResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RefreshTokenResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RefreshTokenResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RefreshTokenResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20653,6 +22015,11 @@ type RegisterResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RegisterResponse504Headers the declared response headers of an HTTP 504 response for Register
+type RegisterResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RegisterResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20662,16 +22029,24 @@ type RegisterResponse struct {
 	JSON400 *BadRequest
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RegisterResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RegisterResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -20689,6 +22064,11 @@ func (r RegisterResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RegisterResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RegisterResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20704,9 +22084,19 @@ func (r RegisterResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RegisterResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RegisterResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RegisterResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20743,6 +22133,11 @@ type GetFlagChangesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagChangesResponse504Headers the declared response headers of an HTTP 504 response for GetFlagChanges
+type GetFlagChangesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20752,12 +22147,20 @@ type GetFlagChangesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagChangesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagChangesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20775,14 +22178,29 @@ func (r GetFlagChangesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagChangesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetFlagChangesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagChangesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagChangesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagChangesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20827,6 +22245,11 @@ type EvaluateFlagsResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// EvaluateFlagsResponse504Headers the declared response headers of an HTTP 504 response for EvaluateFlags
+type EvaluateFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type EvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20838,18 +22261,26 @@ type EvaluateFlagsResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EvaluateFlagsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *EvaluateFlagsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EvaluateFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20872,6 +22303,11 @@ func (r EvaluateFlagsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -20887,9 +22323,19 @@ func (r EvaluateFlagsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20926,17 +22372,32 @@ type GetFlagHistoryStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagHistoryStatsResponse504Headers the declared response headers of an HTTP 504 response for GetFlagHistoryStats
+type GetFlagHistoryStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagHistoryStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagHistoryStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagHistoryStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagHistoryStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20944,14 +22405,34 @@ func (r GetFlagHistoryStatsResponse) GetJSON200() *FlagHistoryStatsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -20988,17 +22469,32 @@ type GetFlagStreamStatsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagStreamStatsResponse504Headers the declared response headers of an HTTP 504 response for GetFlagStreamStats
+type GetFlagStreamStatsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagStreamStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagStreamStatsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagStreamStatsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagStreamStatsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21006,14 +22502,34 @@ func (r GetFlagStreamStatsResponse) GetJSON200() *FlagStreamStatsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21070,10 +22586,14 @@ type StreamFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -21094,6 +22614,11 @@ func (r StreamFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamFlagsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r StreamFlagsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
@@ -21102,6 +22627,11 @@ func (r StreamFlagsResponse) GetJSON422() *UnprocessableEntity {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r StreamFlagsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamFlagsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -21143,17 +22673,32 @@ type GetFlagVersionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetFlagVersionResponse504Headers the declared response headers of an HTTP 504 response for GetFlagVersion
+type GetFlagVersionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetFlagVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FlagVersionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetFlagVersionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetFlagVersionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21161,14 +22706,34 @@ func (r GetFlagVersionResponse) GetJSON200() *FlagVersionEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFlagVersionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagVersionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetFlagVersionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetFlagVersionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetFlagVersionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetFlagVersionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21213,6 +22778,11 @@ type SearchKnowledgeBaseResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// SearchKnowledgeBaseResponse504Headers the declared response headers of an HTTP 504 response for SearchKnowledgeBase
+type SearchKnowledgeBaseResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SearchKnowledgeBaseResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21224,18 +22794,26 @@ type SearchKnowledgeBaseResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SearchKnowledgeBaseResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SearchKnowledgeBaseResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SearchKnowledgeBaseResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21258,6 +22836,11 @@ func (r SearchKnowledgeBaseResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21273,9 +22856,19 @@ func (r SearchKnowledgeBaseResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21312,6 +22905,11 @@ type ListPatientsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListPatientsResponse504Headers the declared response headers of an HTTP 504 response for ListPatients
+type ListPatientsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListPatientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21321,12 +22919,20 @@ type ListPatientsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPatientsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListPatientsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21344,14 +22950,29 @@ func (r ListPatientsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListPatientsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListPatientsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListPatientsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListPatientsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListPatientsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21388,6 +23009,11 @@ type CreatePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreatePatientResponse504Headers the declared response headers of an HTTP 504 response for CreatePatient
+type CreatePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21399,14 +23025,22 @@ type CreatePatientResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreatePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreatePatientResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -21429,6 +23063,11 @@ func (r CreatePatientResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreatePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreatePatientResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21439,9 +23078,19 @@ func (r CreatePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreatePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreatePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreatePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21478,21 +23127,41 @@ type DeletePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeletePatientResponse504Headers the declared response headers of an HTTP 504 response for DeletePatient
+type DeletePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeletePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeletePatientResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePatientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -21510,14 +23179,29 @@ func (r DeletePatientResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeletePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeletePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeletePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeletePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeletePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21554,6 +23238,11 @@ type GetPatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetPatientResponse504Headers the declared response headers of an HTTP 504 response for GetPatient
+type GetPatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetPatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21565,12 +23254,20 @@ type GetPatientResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetPatientResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21593,14 +23290,29 @@ func (r GetPatientResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetPatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetPatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetPatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetPatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetPatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21637,6 +23349,11 @@ type UpdatePatientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdatePatientResponse504Headers the declared response headers of an HTTP 504 response for UpdatePatient
+type UpdatePatientResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdatePatientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21654,14 +23371,22 @@ type UpdatePatientResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdatePatientResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdatePatientResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21699,6 +23424,11 @@ func (r UpdatePatientResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdatePatientResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdatePatientResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21709,9 +23439,19 @@ func (r UpdatePatientResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdatePatientResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdatePatientResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdatePatientResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21748,6 +23488,11 @@ type ListPatientGrantsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListPatientGrantsResponse504Headers the declared response headers of an HTTP 504 response for ListPatientGrants
+type ListPatientGrantsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListPatientGrantsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21761,12 +23506,20 @@ type ListPatientGrantsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPatientGrantsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListPatientGrantsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21794,14 +23547,29 @@ func (r ListPatientGrantsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListPatientGrantsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListPatientGrantsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListPatientGrantsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21838,6 +23606,11 @@ type GrantPatientAccessResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GrantPatientAccessResponse504Headers the declared response headers of an HTTP 504 response for GrantPatientAccess
+type GrantPatientAccessResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GrantPatientAccessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21853,14 +23626,22 @@ type GrantPatientAccessResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GrantPatientAccessResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GrantPatientAccessResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21893,6 +23674,11 @@ func (r GrantPatientAccessResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r GrantPatientAccessResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -21903,9 +23689,19 @@ func (r GrantPatientAccessResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GrantPatientAccessResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GrantPatientAccessResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -21942,21 +23738,41 @@ type RevokePatientAccessResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RevokePatientAccessResponse504Headers the declared response headers of an HTTP 504 response for RevokePatientAccess
+type RevokePatientAccessResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RevokePatientAccessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RevokePatientAccessResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokePatientAccessResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -21974,14 +23790,29 @@ func (r RevokePatientAccessResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RevokePatientAccessResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RevokePatientAccessResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokePatientAccessResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22026,6 +23857,11 @@ type DetectPhiResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// DetectPhiResponse504Headers the declared response headers of an HTTP 504 response for DetectPhi
+type DetectPhiResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DetectPhiResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22037,18 +23873,26 @@ type DetectPhiResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DetectPhiResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DetectPhiResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DetectPhiResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22071,6 +23915,11 @@ func (r DetectPhiResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DetectPhiResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r DetectPhiResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22086,9 +23935,19 @@ func (r DetectPhiResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DetectPhiResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DetectPhiResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DetectPhiResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22133,6 +23992,11 @@ type RedactPhiResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RedactPhiResponse504Headers the declared response headers of an HTTP 504 response for RedactPhi
+type RedactPhiResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RedactPhiResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22144,18 +24008,26 @@ type RedactPhiResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RedactPhiResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RedactPhiResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RedactPhiResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22178,6 +24050,11 @@ func (r RedactPhiResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RedactPhiResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RedactPhiResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22193,9 +24070,19 @@ func (r RedactPhiResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RedactPhiResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RedactPhiResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RedactPhiResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22232,6 +24119,11 @@ type ListUsersResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListUsersResponse504Headers the declared response headers of an HTTP 504 response for ListUsers
+type ListUsersResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22243,12 +24135,20 @@ type ListUsersResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListUsersResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22271,14 +24171,29 @@ func (r ListUsersResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListUsersResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListUsersResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListUsersResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListUsersResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListUsersResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22315,17 +24230,32 @@ type GetMyProfileResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetMyProfileResponse504Headers the declared response headers of an HTTP 504 response for GetMyProfile
+type GetMyProfileResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMyProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMyProfileResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMyProfileResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22333,14 +24263,34 @@ func (r GetMyProfileResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMyProfileResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMyProfileResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMyProfileResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetMyProfileResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMyProfileResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22377,6 +24327,11 @@ type UpdateMyProfileResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateMyProfileResponse504Headers the declared response headers of an HTTP 504 response for UpdateMyProfile
+type UpdateMyProfileResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateMyProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22388,14 +24343,22 @@ type UpdateMyProfileResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateMyProfileResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateMyProfileResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22418,6 +24381,11 @@ func (r UpdateMyProfileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22428,9 +24396,19 @@ func (r UpdateMyProfileResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22467,11 +24445,18 @@ type DeactivateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeactivateUserResponse504Headers the declared response headers of an HTTP 504 response for DeactivateUser
+type DeactivateUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeactivateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -22480,17 +24465,30 @@ type DeactivateUserResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeactivateUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeactivateUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r DeactivateUserResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeactivateUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -22513,14 +24511,29 @@ func (r DeactivateUserResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeactivateUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeactivateUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeactivateUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeactivateUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeactivateUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22557,28 +24570,48 @@ type GetUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetUserResponse504Headers the declared response headers of an HTTP 504 response for GetUser
+type GetUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetUserResponse) GetJSON200() *UserEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -22596,14 +24629,29 @@ func (r GetUserResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22640,6 +24688,11 @@ type UpdateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateUserResponse504Headers the declared response headers of an HTTP 504 response for UpdateUser
+type UpdateUserResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22657,14 +24710,22 @@ type UpdateUserResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateUserResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateUserResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22702,6 +24763,11 @@ func (r UpdateUserResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateUserResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22712,9 +24778,19 @@ func (r UpdateUserResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateUserResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22751,6 +24827,11 @@ type SetUserRoleResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// SetUserRoleResponse504Headers the declared response headers of an HTTP 504 response for SetUserRole
+type SetUserRoleResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SetUserRoleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22768,14 +24849,22 @@ type SetUserRoleResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetUserRoleResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SetUserRoleResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22813,6 +24902,11 @@ func (r SetUserRoleResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SetUserRoleResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SetUserRoleResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -22823,9 +24917,19 @@ func (r SetUserRoleResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SetUserRoleResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SetUserRoleResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SetUserRoleResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22857,16 +24961,51 @@ func (r SetUserRoleResponse) ContentType() string {
 	return ""
 }
 
+// GetVersionResponse504Headers the declared response headers of an HTTP 504 response for GetVersion
+type GetVersionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VersionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVersionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetVersionResponse) GetJSON200() *VersionEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVersionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVersionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVersionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVersionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22903,6 +25042,11 @@ type ListDictationSessionsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListDictationSessionsResponse504Headers the declared response headers of an HTTP 504 response for ListDictationSessions
+type ListDictationSessionsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListDictationSessionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22912,12 +25056,20 @@ type ListDictationSessionsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDictationSessionsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListDictationSessionsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22935,14 +25087,29 @@ func (r ListDictationSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -22979,6 +25146,11 @@ type CreateDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for CreateDictationSession
+type CreateDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22990,14 +25162,22 @@ type CreateDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateDictationSessionResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -23020,6 +25200,11 @@ func (r CreateDictationSessionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23030,9 +25215,19 @@ func (r CreateDictationSessionResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23069,6 +25264,11 @@ type DeleteDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for DeleteDictationSession
+type DeleteDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23078,10 +25278,20 @@ type DeleteDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteDictationSessionResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -23099,9 +25309,29 @@ func (r DeleteDictationSessionResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23138,6 +25368,11 @@ type GetDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for GetDictationSession
+type GetDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23149,10 +25384,20 @@ type GetDictationSessionResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDictationSessionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23175,9 +25420,29 @@ func (r GetDictationSessionResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetDictationSessionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23234,10 +25499,14 @@ type AppendDictationAudioResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -23278,6 +25547,11 @@ func (r AppendDictationAudioResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23286,6 +25560,11 @@ func (r AppendDictationAudioResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -23332,6 +25611,11 @@ type RunDictationCommandResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RunDictationCommandResponse504Headers the declared response headers of an HTTP 504 response for RunDictationCommand
+type RunDictationCommandResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RunDictationCommandResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23347,14 +25631,22 @@ type RunDictationCommandResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RunDictationCommandResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RunDictationCommandResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23387,6 +25679,11 @@ func (r RunDictationCommandResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RunDictationCommandResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RunDictationCommandResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23397,9 +25694,19 @@ func (r RunDictationCommandResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RunDictationCommandResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RunDictationCommandResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RunDictationCommandResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23436,6 +25743,11 @@ type FinalizeDictationSessionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// FinalizeDictationSessionResponse504Headers the declared response headers of an HTTP 504 response for FinalizeDictationSession
+type FinalizeDictationSessionResponse504Headers struct {
+	RetryAfter *int
+}
+
 type FinalizeDictationSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23451,14 +25763,22 @@ type FinalizeDictationSessionResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *FinalizeDictationSessionResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *FinalizeDictationSessionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23491,6 +25811,11 @@ func (r FinalizeDictationSessionResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23501,9 +25826,19 @@ func (r FinalizeDictationSessionResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23540,6 +25875,11 @@ type AppendDictationTextResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AppendDictationTextResponse504Headers the declared response headers of an HTTP 504 response for AppendDictationText
+type AppendDictationTextResponse504Headers struct {
+	RetryAfter *int
+}
+
 type AppendDictationTextResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23555,14 +25895,22 @@ type AppendDictationTextResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AppendDictationTextResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AppendDictationTextResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23595,6 +25943,11 @@ func (r AppendDictationTextResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AppendDictationTextResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AppendDictationTextResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23605,9 +25958,19 @@ func (r AppendDictationTextResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AppendDictationTextResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r AppendDictationTextResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AppendDictationTextResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23644,15 +26007,30 @@ type ListDictationTemplatesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListDictationTemplatesResponse504Headers the declared response headers of an HTTP 504 response for ListDictationTemplates
+type ListDictationTemplatesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListDictationTemplatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DictationTemplatesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListDictationTemplatesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListDictationTemplatesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23660,9 +26038,29 @@ func (r ListDictationTemplatesResponse) GetJSON200() *DictationTemplatesEnvelope
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationTemplatesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23708,6 +26106,12 @@ type OpenVoicePipelineResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *OpenVoicePipelineResponse401Headers
 }
@@ -23725,6 +26129,21 @@ func (r OpenVoicePipelineResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r OpenVoicePipelineResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OpenVoicePipelineResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -23761,17 +26180,32 @@ type GetVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for GetVoicePreferences
+type GetVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoicePreferencesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23779,14 +26213,34 @@ func (r GetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23823,6 +26277,11 @@ type UpdateVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for UpdateVoicePreferences
+type UpdateVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23834,14 +26293,22 @@ type UpdateVoicePreferencesResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23864,6 +26331,11 @@ func (r UpdateVoicePreferencesResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -23874,9 +26346,19 @@ func (r UpdateVoicePreferencesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23913,17 +26395,32 @@ type ResetVoicePreferencesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ResetVoicePreferencesResponse504Headers the declared response headers of an HTTP 504 response for ResetVoicePreferences
+type ResetVoicePreferencesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ResetVoicePreferencesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoicePreferencesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResetVoicePreferencesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResetVoicePreferencesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23931,14 +26428,34 @@ func (r ResetVoicePreferencesResponse) GetJSON200() *VoicePreferencesEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -23983,6 +26500,11 @@ type RelayVoiceTranscriptResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RelayVoiceTranscriptResponse504Headers the declared response headers of an HTTP 504 response for RelayVoiceTranscript
+type RelayVoiceTranscriptResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RelayVoiceTranscriptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23996,18 +26518,26 @@ type RelayVoiceTranscriptResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RelayVoiceTranscriptResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RelayVoiceTranscriptResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RelayVoiceTranscriptResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -24035,6 +26565,11 @@ func (r RelayVoiceTranscriptResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24050,9 +26585,19 @@ func (r RelayVoiceTranscriptResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24089,22 +26634,42 @@ type GetVoiceStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoiceStatusResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceStatus
+type GetVoiceStatusResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoiceStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceStatusEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoiceStatusResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceStatusResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetVoiceStatusResponse) GetJSON200() *VoiceStatusEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -24115,6 +26680,21 @@ func (r GetVoiceStatusResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetVoiceStatusResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceStatusResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24151,15 +26731,30 @@ type ListVoiceStylePresetsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListVoiceStylePresetsResponse504Headers the declared response headers of an HTTP 504 response for ListVoiceStylePresets
+type ListVoiceStylePresetsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListVoiceStylePresetsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceStylePresetListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListVoiceStylePresetsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListVoiceStylePresetsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24167,9 +26762,29 @@ func (r ListVoiceStylePresetsResponse) GetJSON200() *VoiceStylePresetListEnvelop
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoiceStylePresetsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24227,10 +26842,14 @@ type SynthesizeSpeechResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24258,6 +26877,11 @@ func (r SynthesizeSpeechResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24266,6 +26890,11 @@ func (r SynthesizeSpeechResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24333,10 +26962,14 @@ type StreamSpeechResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24364,6 +26997,11 @@ func (r StreamSpeechResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamSpeechResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r StreamSpeechResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24372,6 +27010,11 @@ func (r StreamSpeechResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r StreamSpeechResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamSpeechResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24434,10 +27077,14 @@ type TranscribeAudioResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Overloaded
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -24468,6 +27115,11 @@ func (r TranscribeAudioResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r TranscribeAudioResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r TranscribeAudioResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24476,6 +27128,11 @@ func (r TranscribeAudioResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r TranscribeAudioResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r TranscribeAudioResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -24522,6 +27179,11 @@ type GetVoiceVocabularyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetVoiceVocabularyResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceVocabulary
+type GetVoiceVocabularyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetVoiceVocabularyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24531,12 +27193,20 @@ type GetVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetVoiceVocabularyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceVocabularyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24554,14 +27224,29 @@ func (r GetVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24598,6 +27283,11 @@ type AddVoiceVocabularyResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AddVoiceVocabularyResponse504Headers the declared response headers of an HTTP 504 response for AddVoiceVocabulary
+type AddVoiceVocabularyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type AddVoiceVocabularyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24609,14 +27299,22 @@ type AddVoiceVocabularyResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AddVoiceVocabularyResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AddVoiceVocabularyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24639,6 +27337,11 @@ func (r AddVoiceVocabularyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24649,9 +27352,19 @@ func (r AddVoiceVocabularyResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24688,6 +27401,11 @@ type DeleteVoiceVocabularyTermResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteVoiceVocabularyTermResponse504Headers the declared response headers of an HTTP 504 response for DeleteVoiceVocabularyTerm
+type DeleteVoiceVocabularyTermResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteVoiceVocabularyTermResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24697,10 +27415,20 @@ type DeleteVoiceVocabularyTermResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteVoiceVocabularyTermResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteVoiceVocabularyTermResponse504Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -24718,9 +27446,29 @@ func (r DeleteVoiceVocabularyTermResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteVoiceVocabularyTermResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24757,15 +27505,30 @@ type ListVoicesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListVoicesResponse504Headers the declared response headers of an HTTP 504 response for ListVoices
+type ListVoicesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListVoicesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *VoiceListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListVoicesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListVoicesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24773,9 +27536,29 @@ func (r ListVoicesResponse) GetJSON200() *VoiceListEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVoicesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoicesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListVoicesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListVoicesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListVoicesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24812,6 +27595,11 @@ type ListConversationsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListConversationsResponse504Headers the declared response headers of an HTTP 504 response for ListConversations
+type ListConversationsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListConversationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24821,12 +27609,20 @@ type ListConversationsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListConversationsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListConversationsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24844,14 +27640,29 @@ func (r ListConversationsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListConversationsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListConversationsResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListConversationsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListConversationsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListConversationsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24888,6 +27699,11 @@ type CreateConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateConversationResponse504Headers the declared response headers of an HTTP 504 response for CreateConversation
+type CreateConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type CreateConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24901,14 +27717,22 @@ type CreateConversationResponse struct {
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateConversationResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -24936,6 +27760,11 @@ func (r CreateConversationResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateConversationResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -24946,9 +27775,19 @@ func (r CreateConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -24985,19 +27824,39 @@ type DeleteConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteConversationResponse504Headers the declared response headers of an HTTP 504 response for DeleteConversation
+type DeleteConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteConversationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25010,14 +27869,29 @@ func (r DeleteConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25054,26 +27928,46 @@ type GetConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetConversationResponse504Headers the declared response headers of an HTTP 504 response for GetConversation
+type GetConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConversationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetConversationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetConversationResponse) GetJSON200() *ConversationEnvelope {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25086,14 +27980,29 @@ func (r GetConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25130,6 +28039,11 @@ type UpdateConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateConversationResponse504Headers the declared response headers of an HTTP 504 response for UpdateConversation
+type UpdateConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type UpdateConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25143,14 +28057,22 @@ type UpdateConversationResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *UpdateConversationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25178,6 +28100,11 @@ func (r UpdateConversationResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateConversationResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25188,9 +28115,19 @@ func (r UpdateConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25227,19 +28164,39 @@ type ExportConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ExportConversationResponse504Headers the declared response headers of an HTTP 504 response for ExportConversation
+type ExportConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ExportConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportConversationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25252,14 +28209,29 @@ func (r ExportConversationResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExportConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ExportConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExportConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ExportConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25296,6 +28268,11 @@ type ListMessagesResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListMessagesResponse504Headers the declared response headers of an HTTP 504 response for ListMessages
+type ListMessagesResponse504Headers struct {
+	RetryAfter *int
+}
+
 type ListMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25307,12 +28284,20 @@ type ListMessagesResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListMessagesResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListMessagesResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25335,14 +28320,29 @@ func (r ListMessagesResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListMessagesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ListMessagesResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListMessagesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListMessagesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListMessagesResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25387,6 +28387,11 @@ type SendMessageResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// SendMessageResponse504Headers the declared response headers of an HTTP 504 response for SendMessage
+type SendMessageResponse504Headers struct {
+	RetryAfter *int
+}
+
 type SendMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25400,18 +28405,26 @@ type SendMessageResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SendMessageResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendMessageResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SendMessageResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -25439,6 +28452,11 @@ func (r SendMessageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SendMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SendMessageResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25454,9 +28472,19 @@ func (r SendMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SendMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r SendMessageResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SendMessageResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25512,12 +28540,16 @@ type StreamMessageResponse struct {
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -25546,6 +28578,11 @@ func (r StreamMessageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r StreamMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r StreamMessageResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
@@ -25559,6 +28596,11 @@ func (r StreamMessageResponse) GetJSON422() *UnprocessableEntity {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r StreamMessageResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r StreamMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -25600,19 +28642,39 @@ type DeleteMessageResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteMessageResponse504Headers the declared response headers of an HTTP 504 response for DeleteMessage
+type DeleteMessageResponse504Headers struct {
+	RetryAfter *int
+}
+
 type DeleteMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteMessageResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteMessageResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteMessageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25625,14 +28687,29 @@ func (r DeleteMessageResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteMessageResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r DeleteMessageResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteMessageResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteMessageResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteMessageResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25669,28 +28746,48 @@ type BranchConversationResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// BranchConversationResponse504Headers the declared response headers of an HTTP 504 response for BranchConversation
+type BranchConversationResponse504Headers struct {
+	RetryAfter *int
+}
+
 type BranchConversationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *ConversationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *BranchConversationResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *BranchConversationResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r BranchConversationResponse) GetJSON201() *ConversationEnvelope {
 	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BranchConversationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25708,14 +28805,29 @@ func (r BranchConversationResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r BranchConversationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r BranchConversationResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r BranchConversationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r BranchConversationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r BranchConversationResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25760,32 +28872,52 @@ type RegenerateAnswerResponse429Headers struct {
 	XRateLimitReset     *int
 }
 
+// RegenerateAnswerResponse504Headers the declared response headers of an HTTP 504 response for RegenerateAnswer
+type RegenerateAnswerResponse504Headers struct {
+	RetryAfter *int
+}
+
 type RegenerateAnswerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *MessageEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RegenerateAnswerResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RegenerateAnswerResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RegenerateAnswerResponse504Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON201() *MessageEnvelope {
 	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -25803,6 +28935,11 @@ func (r RegenerateAnswerResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
@@ -25813,9 +28950,19 @@ func (r RegenerateAnswerResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25847,16 +28994,51 @@ func (r RegenerateAnswerResponse) ContentType() string {
 	return ""
 }
 
+// GetDemoVoiceResponse504Headers the declared response headers of an HTTP 504 response for GetDemoVoice
+type GetDemoVoiceResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDemoVoiceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDemoVoiceResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetDemoVoiceResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDemoVoiceResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25888,13 +29070,33 @@ func (r GetDemoVoiceResponse) ContentType() string {
 	return ""
 }
 
+// GetDemoVoiceAssetResponse504Headers the declared response headers of an HTTP 504 response for GetDemoVoiceAsset
+type GetDemoVoiceAssetResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDemoVoiceAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDemoVoiceAssetResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25902,9 +29104,24 @@ func (r GetDemoVoiceAssetResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetDemoVoiceAssetResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDemoVoiceAssetResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25936,16 +29153,51 @@ func (r GetDemoVoiceAssetResponse) ContentType() string {
 	return ""
 }
 
+// GetSwaggerUIResponse504Headers the declared response headers of an HTTP 504 response for GetSwaggerUI
+type GetSwaggerUIResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetSwaggerUIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetSwaggerUIResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetSwaggerUIResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetSwaggerUIResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -25977,13 +29229,33 @@ func (r GetSwaggerUIResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsAssetResponse504Headers the declared response headers of an HTTP 504 response for GetDocsAsset
+type GetDocsAssetResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetDocsAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetDocsAssetResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDocsAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25991,9 +29263,24 @@ func (r GetDocsAssetResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDocsAssetResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r GetDocsAssetResponse) GetJSON422() *UnprocessableEntity {
 	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDocsAssetResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetDocsAssetResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26025,16 +29312,51 @@ func (r GetDocsAssetResponse) ContentType() string {
 	return ""
 }
 
+// GetHealthResponse504Headers the declared response headers of an HTTP 504 response for GetHealth
+type GetHealthResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetHealthResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetHealthResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetHealthResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetHealthResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetHealthResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26066,13 +29388,33 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetMetricsResponse504Headers the declared response headers of an HTTP 504 response for GetMetrics
+type GetMetricsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *ErrorEnvelope
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorEnvelope
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMetricsResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMetricsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -26083,6 +29425,21 @@ func (r GetMetricsResponse) GetJSON401() *ErrorEnvelope {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetMetricsResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMetricsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMetricsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMetricsResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26124,6 +29481,11 @@ type OfrepEvaluateFlagsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// OfrepEvaluateFlagsResponse504Headers the declared response headers of an HTTP 504 response for OfrepEvaluateFlags
+type OfrepEvaluateFlagsResponse504Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26135,16 +29497,24 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON401 *OfrepGeneralError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *OfrepUriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OfrepGeneralError
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OfrepHeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *OfrepTimeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *OfrepEvaluateFlagsResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OfrepEvaluateFlagsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *OfrepEvaluateFlagsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26167,6 +29537,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON413() *OfrepGeneralError {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON414() *OfrepUriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
@@ -26177,9 +29552,19 @@ func (r OfrepEvaluateFlagsResponse) GetJSON429() *OfrepGeneralError {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON431() *OfrepHeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON503() *OfrepGeneralError {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON504() *OfrepTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26216,6 +29601,11 @@ type OfrepEvaluateFlagResponse429Headers struct {
 	RetryAfter *int
 }
 
+// OfrepEvaluateFlagResponse504Headers the declared response headers of an HTTP 504 response for OfrepEvaluateFlag
+type OfrepEvaluateFlagResponse504Headers struct {
+	RetryAfter *int
+}
+
 type OfrepEvaluateFlagResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26229,14 +29619,22 @@ type OfrepEvaluateFlagResponse struct {
 	JSON404 *OfrepFlagNotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *OfrepUriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *OfrepGeneralError
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *OfrepGeneralError
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *OfrepHeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OfrepGeneralError
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *OfrepTimeout
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OfrepEvaluateFlagResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *OfrepEvaluateFlagResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26264,6 +29662,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON413() *OfrepGeneralError {
 	return r.JSON413
 }
 
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON414() *OfrepUriTooLong {
+	return r.JSON414
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON415() *OfrepGeneralError {
 	return r.JSON415
@@ -26274,9 +29677,19 @@ func (r OfrepEvaluateFlagResponse) GetJSON429() *OfrepGeneralError {
 	return r.JSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON431() *OfrepHeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON503() *OfrepGeneralError {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON504() *OfrepTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26308,16 +29721,51 @@ func (r OfrepEvaluateFlagResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIJSONResponse504Headers the declared response headers of an HTTP 504 response for GetOpenAPIJSON
+type GetOpenAPIJSONResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenAPIJSONResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetOpenAPIJSONResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenAPIJSONResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetOpenAPIJSONResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26349,16 +29797,51 @@ func (r GetOpenAPIJSONResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIYAMLResponse504Headers the declared response headers of an HTTP 504 response for GetOpenAPIYAML
+type GetOpenAPIYAMLResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenAPIYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetOpenAPIYAMLResponse504Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
 func (r GetOpenAPIYAMLResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetOpenAPIYAMLResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26390,13 +29873,28 @@ func (r GetOpenAPIYAMLResponse) ContentType() string {
 	return ""
 }
 
+// GetReadyResponse504Headers the declared response headers of an HTTP 504 response for GetReady
+type GetReadyResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetReadyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Readiness
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Readiness
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetReadyResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26404,9 +29902,29 @@ func (r GetReadyResponse) GetJSON200() *Readiness {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReadyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetReadyResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetReadyResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r GetReadyResponse) GetJSON503() *Readiness {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetReadyResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26438,16 +29956,51 @@ func (r GetReadyResponse) ContentType() string {
 	return ""
 }
 
+// GetRedocResponse504Headers the declared response headers of an HTTP 504 response for GetRedoc
+type GetRedocResponse504Headers struct {
+	RetryAfter *int
+}
+
 type GetRedocResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetRedocResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetRedocResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetRedocResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetRedocResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetRedocResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetRedocResponse) GetJSON504() *Timeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -26493,6 +30046,12 @@ type OpenRealtimeResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *OpenRealtimeResponse401Headers
 }
@@ -26510,6 +30069,21 @@ func (r OpenRealtimeResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r OpenRealtimeResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OpenRealtimeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r OpenRealtimeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OpenRealtimeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
 }
 
 // GetBody returns the raw response body bytes
@@ -29191,6 +32765,47 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetJWKSResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29238,6 +32853,13 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29245,12 +32867,26 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29265,6 +32901,16 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListAuditLogsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29291,6 +32937,13 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29305,12 +32958,33 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29325,6 +32999,16 @@ func ParseVerifyAuditLogResponse(rsp *http.Response) (*VerifyAuditLogResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers VerifyAuditLogResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29379,6 +33063,13 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29393,12 +33084,26 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29413,6 +33118,16 @@ func ParseClearCacheResponse(rsp *http.Response) (*ClearCacheResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ClearCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29467,6 +33182,13 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29481,12 +33203,26 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29501,6 +33237,16 @@ func ParseInvalidateCacheResponse(rsp *http.Response) (*InvalidateCacheResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers InvalidateCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29527,6 +33273,13 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29541,12 +33294,33 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29561,6 +33335,16 @@ func ParseGetCacheStatsResponse(rsp *http.Response) (*GetCacheStatsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetCacheStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29608,6 +33392,13 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29615,12 +33406,26 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29635,6 +33440,16 @@ func ParseListFlagsResponse(rsp *http.Response) (*ListFlagsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29696,6 +33511,13 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29710,12 +33532,26 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29730,6 +33566,16 @@ func ParseCreateFlagResponse(rsp *http.Response) (*CreateFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29763,6 +33609,13 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29777,6 +33630,13 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29784,12 +33644,26 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29804,6 +33678,16 @@ func ParseExportFlagsResponse(rsp *http.Response) (*ExportFlagsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29858,6 +33742,13 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29872,12 +33763,26 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29892,6 +33797,16 @@ func ParseImportFlagsResponse(rsp *http.Response) (*ImportFlagsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ImportFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29939,6 +33854,13 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29946,12 +33868,26 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -29966,6 +33902,16 @@ func ParseListAllScheduledChangesResponse(rsp *http.Response) (*ListAllScheduled
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListAllScheduledChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -29988,6 +33934,13 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30009,6 +33962,13 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30016,12 +33976,26 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30036,6 +34010,16 @@ func ParseDeleteFlagResponse(rsp *http.Response) (*DeleteFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30062,6 +34046,13 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30083,6 +34074,13 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30090,12 +34088,26 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30120,6 +34132,16 @@ func ParseGetFlagResponse(rsp *http.Response) (*GetFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30195,6 +34217,13 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30209,12 +34238,26 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30229,6 +34272,16 @@ func ParseUpdateFlagResponse(rsp *http.Response) (*UpdateFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30255,6 +34308,13 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30276,6 +34336,13 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30283,12 +34350,26 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30303,6 +34384,16 @@ func ParseArchiveFlagResponse(rsp *http.Response) (*ArchiveFlagResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ArchiveFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30329,6 +34420,13 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30350,6 +34448,13 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30357,12 +34462,26 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30377,6 +34496,16 @@ func ParseInvalidateFlagCacheResponse(rsp *http.Response) (*InvalidateFlagCacheR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers InvalidateFlagCacheResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30431,6 +34560,13 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30438,12 +34574,26 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30458,6 +34608,16 @@ func ParseListFlagOverridesResponse(rsp *http.Response) (*ListFlagOverridesRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListFlagOverridesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30480,6 +34640,13 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30501,6 +34668,13 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30508,12 +34682,26 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30528,6 +34716,16 @@ func ParseDeleteFlagOverrideResponse(rsp *http.Response) (*DeleteFlagOverrideRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteFlagOverrideResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30589,6 +34787,13 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30603,12 +34808,26 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30623,6 +34842,16 @@ func ParsePutFlagOverrideResponse(rsp *http.Response) (*PutFlagOverrideResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers PutFlagOverrideResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30649,6 +34878,13 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30670,6 +34906,13 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30677,12 +34920,26 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30697,6 +34954,16 @@ func ParseListScheduledChangesResponse(rsp *http.Response) (*ListScheduledChange
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListScheduledChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30765,6 +35032,13 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30779,12 +35053,26 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30799,6 +35087,16 @@ func ParseCreateScheduledChangeResponse(rsp *http.Response) (*CreateScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30820,6 +35118,13 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -30849,6 +35154,13 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30856,12 +35168,26 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30876,6 +35202,16 @@ func ParseDeleteScheduledChangeResponse(rsp *http.Response) (*DeleteScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -30902,6 +35238,13 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30923,6 +35266,13 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30930,12 +35280,26 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -30950,6 +35314,16 @@ func ParseGetScheduledChangeResponse(rsp *http.Response) (*GetScheduledChangeRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31018,6 +35392,13 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31032,12 +35413,26 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31052,6 +35447,16 @@ func ParseUpdateScheduledChangeResponse(rsp *http.Response) (*UpdateScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31077,6 +35482,13 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -31106,6 +35518,13 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31113,12 +35532,26 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31133,6 +35566,16 @@ func ParseCancelScheduledChangeResponse(rsp *http.Response) (*CancelScheduledCha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CancelScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31159,6 +35602,13 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31180,6 +35630,13 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31187,12 +35644,26 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31207,6 +35678,16 @@ func ParsePreviewScheduledChangeResponse(rsp *http.Response) (*PreviewScheduledC
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers PreviewScheduledChangeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31233,6 +35714,13 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31254,6 +35742,13 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31261,12 +35756,26 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31281,6 +35790,16 @@ func ParseToggleFlagResponse(rsp *http.Response) (*ToggleFlagResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ToggleFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31307,6 +35826,13 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31328,6 +35854,13 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31335,12 +35868,26 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31355,6 +35902,16 @@ func ParseUnarchiveFlagResponse(rsp *http.Response) (*UnarchiveFlagResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UnarchiveFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31402,6 +35959,13 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31409,12 +35973,26 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31429,6 +36007,16 @@ func ParseListKbDocumentsResponse(rsp *http.Response) (*ListKbDocumentsResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListKbDocumentsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31483,6 +36071,13 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31497,12 +36092,26 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31527,6 +36136,16 @@ func ParseIngestKbDocumentsResponse(rsp *http.Response) (*IngestKbDocumentsRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers IngestKbDocumentsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31577,6 +36196,13 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31584,12 +36210,26 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31604,6 +36244,16 @@ func ParseDeleteKbDocumentResponse(rsp *http.Response) (*DeleteKbDocumentRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31658,6 +36308,13 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31665,12 +36322,26 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31685,6 +36356,16 @@ func ParseGetKbDocumentResponse(rsp *http.Response) (*GetKbDocumentResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31739,6 +36420,13 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31746,12 +36434,26 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31766,6 +36468,16 @@ func ParseReindexKbDocumentResponse(rsp *http.Response) (*ReindexKbDocumentRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReindexKbDocumentResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31813,6 +36525,13 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31820,12 +36539,26 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31840,6 +36573,16 @@ func ParseListKbJobsResponse(rsp *http.Response) (*ListKbJobsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListKbJobsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31866,6 +36609,13 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 		}
 		response.JSON202 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31880,12 +36630,33 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31900,6 +36671,16 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReindexKnowledgeBaseResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -31940,6 +36721,13 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31947,12 +36735,26 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -31967,6 +36769,16 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListApiKeysResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32021,6 +36833,13 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32035,12 +36854,26 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32055,6 +36888,16 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateApiKeyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32077,6 +36920,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32091,6 +36941,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32098,12 +36955,26 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32118,6 +36989,16 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokeApiKeyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32165,6 +37046,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32186,12 +37074,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32237,6 +37139,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers LoginResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32259,6 +37171,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32266,12 +37185,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32286,6 +37226,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers LogoutResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32312,6 +37262,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32319,12 +37276,33 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32339,6 +37317,16 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetMeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32386,6 +37374,13 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32407,12 +37402,26 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32458,6 +37467,16 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ChangePasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32505,6 +37524,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32526,12 +37552,26 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32577,6 +37617,16 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RefreshTokenResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32617,6 +37667,13 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32638,12 +37695,26 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32679,6 +37750,16 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RegisterResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32719,6 +37800,13 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32726,12 +37814,26 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32746,6 +37848,16 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagChangesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32793,6 +37905,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32814,12 +37933,26 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32865,6 +37998,16 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers EvaluateFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32891,6 +38034,13 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32898,12 +38048,33 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32918,6 +38089,16 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagHistoryStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -32944,6 +38125,13 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32951,12 +38139,33 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -32971,6 +38180,16 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagStreamStatsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33004,6 +38223,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33017,6 +38243,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -33105,6 +38338,13 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33112,12 +38352,33 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33132,6 +38393,16 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetFlagVersionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33179,6 +38450,13 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33200,12 +38478,26 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33251,6 +38543,16 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers SearchKnowledgeBaseResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33291,6 +38593,13 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33298,12 +38607,26 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33318,6 +38641,16 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListPatientsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33365,6 +38698,13 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33379,12 +38719,26 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33399,6 +38753,16 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreatePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33421,6 +38785,13 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33442,6 +38813,13 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33449,12 +38827,26 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33469,6 +38861,16 @@ func ParseDeletePatientResponse(rsp *http.Response) (*DeletePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeletePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33516,6 +38918,13 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33523,12 +38932,26 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33543,6 +38966,16 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetPatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33611,6 +39044,13 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33625,12 +39065,26 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33645,6 +39099,16 @@ func ParseUpdatePatientResponse(rsp *http.Response) (*UpdatePatientResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdatePatientResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33699,6 +39163,13 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33706,12 +39177,26 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33726,6 +39211,16 @@ func ParseListPatientGrantsResponse(rsp *http.Response) (*ListPatientGrantsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListPatientGrantsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33787,6 +39282,13 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33801,12 +39303,26 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33821,6 +39337,16 @@ func ParseGrantPatientAccessResponse(rsp *http.Response) (*GrantPatientAccessRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GrantPatientAccessResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33843,6 +39369,13 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33864,6 +39397,13 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33871,12 +39411,26 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -33891,6 +39445,16 @@ func ParseRevokePatientAccessResponse(rsp *http.Response) (*RevokePatientAccessR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokePatientAccessResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -33938,6 +39502,13 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33959,12 +39530,26 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34010,6 +39595,16 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers DetectPhiResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34057,6 +39652,13 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34078,12 +39680,26 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34129,6 +39745,16 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RedactPhiResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34176,6 +39802,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34183,12 +39816,26 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34203,6 +39850,16 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListUsersResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34229,6 +39886,13 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34236,12 +39900,33 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34256,6 +39941,16 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetMyProfileResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34303,6 +39998,13 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34317,12 +40019,26 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34337,6 +40053,16 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateMyProfileResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34362,6 +40088,13 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -34391,6 +40124,13 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34398,12 +40138,26 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34418,6 +40172,16 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeactivateUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34444,6 +40208,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34465,6 +40236,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34472,12 +40250,26 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34492,6 +40284,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34560,6 +40362,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34574,12 +40383,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34594,6 +40417,16 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34662,6 +40495,13 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34676,12 +40516,26 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34696,6 +40550,16 @@ func ParseSetUserRoleResponse(rsp *http.Response) (*SetUserRoleResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers SetUserRoleResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34722,6 +40586,47 @@ func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetVersionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34762,6 +40667,13 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34769,12 +40681,26 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34789,6 +40715,16 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListDictationSessionsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34836,6 +40772,13 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34850,12 +40793,26 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34870,6 +40827,16 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34913,12 +40880,40 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -34933,6 +40928,16 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -34980,12 +40985,40 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35000,6 +41033,16 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35061,6 +41104,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35074,6 +41124,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -35173,6 +41230,13 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35187,12 +41251,26 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35207,6 +41285,16 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers RunDictationCommandResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35268,6 +41356,13 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35282,12 +41377,26 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35302,6 +41411,16 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers FinalizeDictationSessionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35363,6 +41482,13 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35377,12 +41503,26 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35397,6 +41537,16 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers AppendDictationTextResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35423,12 +41573,40 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35443,6 +41621,16 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListDictationTemplatesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35486,6 +41674,27 @@ func ParseOpenVoicePipelineResponse(rsp *http.Response) (*OpenVoicePipelineRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	}
 
 	switch {
@@ -35525,6 +41734,13 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35532,12 +41748,33 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35552,6 +41789,16 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35599,6 +41846,13 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35613,12 +41867,26 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35633,6 +41901,16 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35659,6 +41937,13 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35666,12 +41951,33 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35686,6 +41992,16 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResetVoicePreferencesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35740,6 +42056,13 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35761,12 +42084,26 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35812,6 +42149,16 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RelayVoiceTranscriptResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35838,6 +42185,13 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35852,6 +42206,27 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
 	}
 
 	switch {
@@ -35865,6 +42240,16 @@ func ParseGetVoiceStatusResponse(rsp *http.Response) (*GetVoiceStatusResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceStatusResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35891,12 +42276,40 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -35911,6 +42324,16 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListVoiceStylePresetsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -35951,6 +42374,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35964,6 +42394,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36066,6 +42503,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36079,6 +42523,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36188,6 +42639,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36201,6 +42659,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Overloaded
@@ -36279,6 +42744,13 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36286,12 +42758,26 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36306,6 +42792,16 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceVocabularyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36353,6 +42849,13 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36367,12 +42870,26 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36387,6 +42904,16 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers AddVoiceVocabularyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36430,12 +42957,40 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36450,6 +43005,16 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteVoiceVocabularyTermResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36476,12 +43041,40 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36496,6 +43089,16 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListVoicesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36536,6 +43139,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36543,12 +43153,26 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36563,6 +43187,16 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListConversationsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36617,6 +43251,13 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36631,12 +43272,26 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36651,6 +43306,16 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36673,6 +43338,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36687,6 +43359,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36694,12 +43373,26 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36714,6 +43407,16 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36740,6 +43443,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36754,6 +43464,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36761,12 +43478,26 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36781,6 +43512,16 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36835,6 +43576,13 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36849,12 +43597,26 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36869,6 +43631,16 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers UpdateConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36888,6 +43660,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36902,6 +43681,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36909,12 +43695,26 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -36929,6 +43729,16 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -36976,6 +43786,13 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36983,12 +43800,26 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37003,6 +43834,16 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListMessagesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37057,6 +43898,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37078,12 +43926,26 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37129,6 +43991,16 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers SendMessageResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37176,6 +44048,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37196,6 +44075,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -37270,6 +44156,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37284,6 +44177,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37291,12 +44191,26 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37311,6 +44225,16 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteMessageResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37337,6 +44261,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37358,6 +44289,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37365,12 +44303,26 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37385,6 +44337,16 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers BranchConversationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37411,6 +44373,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37432,6 +44401,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37446,12 +44422,26 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37497,6 +44487,16 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RegenerateAnswerResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37516,6 +44516,13 @@ func ParseGetDemoVoiceResponse(rsp *http.Response) (*GetDemoVoiceResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37523,6 +44530,40 @@ func ParseGetDemoVoiceResponse(rsp *http.Response) (*GetDemoVoiceResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDemoVoiceResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37542,12 +44583,26 @@ func ParseGetDemoVoiceAssetResponse(rsp *http.Response) (*GetDemoVoiceAssetRespo
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -37556,6 +44611,33 @@ func ParseGetDemoVoiceAssetResponse(rsp *http.Response) (*GetDemoVoiceAssetRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDemoVoiceAssetResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37575,6 +44657,13 @@ func ParseGetSwaggerUIResponse(rsp *http.Response) (*GetSwaggerUIResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37582,6 +44671,40 @@ func ParseGetSwaggerUIResponse(rsp *http.Response) (*GetSwaggerUIResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetSwaggerUIResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37601,12 +44724,26 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -37615,6 +44752,33 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetDocsAssetResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37641,6 +44805,47 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetHealthResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37660,6 +44865,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37674,6 +44886,40 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetMetricsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37724,6 +44970,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest OfrepUriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37738,12 +44991,26 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OfrepHeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest OfrepTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37768,6 +45035,16 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers OfrepEvaluateFlagsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37822,6 +45099,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest OfrepUriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37836,12 +45120,26 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest OfrepHeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest OfrepTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -37856,6 +45154,16 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers OfrepEvaluateFlagResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37882,6 +45190,47 @@ func ParseGetOpenAPIJSONResponse(rsp *http.Response) (*GetOpenAPIJSONResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetOpenAPIJSONResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37908,6 +45257,47 @@ func ParseGetOpenAPIYAMLResponse(rsp *http.Response) (*GetOpenAPIYAMLResponse, e
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetOpenAPIYAMLResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37934,6 +45324,27 @@ func ParseGetReadyResponse(rsp *http.Response) (*GetReadyResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Readiness
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37941,6 +45352,26 @@ func ParseGetReadyResponse(rsp *http.Response) (*GetReadyResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetReadyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -37960,6 +45391,13 @@ func ParseGetRedocResponse(rsp *http.Response) (*GetRedocResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37967,6 +45405,40 @@ func ParseGetRedocResponse(rsp *http.Response) (*GetRedocResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetRedocResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -38009,6 +45481,27 @@ func ParseOpenRealtimeResponse(rsp *http.Response) (*OpenRealtimeResponse, error
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	}
 

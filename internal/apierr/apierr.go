@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -110,6 +111,15 @@ func From(err error) *Error {
 			return &Error{Status: http.StatusConflict, Code: "CONFLICT", Message: "The resource already exists", Err: err}
 		case "40001", "40P01":
 			return &Error{Status: http.StatusConflict, Code: "CONFLICT", Message: "Concurrent update; retry", Err: err}
+		case "23502", "23514": // not-null or check violation: a value the input rules let through
+			e := &Error{Status: http.StatusUnprocessableEntity, Code: "VALIDATION_ERROR", Message: "A value breaks a rule of the stored data", Err: err}
+			if pgErr.ColumnName != "" {
+				e.Field = pgErr.ColumnName
+			}
+			return e
+		}
+		if strings.HasPrefix(pgErr.Code, "22") { // data exception: a value the database cannot store
+			return &Error{Status: http.StatusUnprocessableEntity, Code: "VALIDATION_ERROR", Message: "A value cannot be stored", Err: err}
 		}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "An internal error occurred", Err: err}

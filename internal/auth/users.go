@@ -192,6 +192,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, name string, r
 	if err != nil {
 		return APIKey{}, "", err
 	}
+	if name == "" {
+		return APIKey{}, "", apierr.Invalid("name", "must not be blank")
+	}
 	key, prefix, hash := newAPIKey()
 	var k db.ApiKey
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

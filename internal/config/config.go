@@ -339,7 +339,7 @@ var specs = []spec{
 		func(c *Config) *string { return &c.Host }),
 	intVar(gServer, "PORT", "8000", "TCP port the HTTP server listens on (1-65535).",
 		func(c *Config) *int { return &c.Port }, 1, 65535),
-	durationVar(gServer, "REQUEST_TIMEOUT_SECONDS", "30", "Time a request body may take to arrive, in seconds (1-600); a slower body is answered 408. Streams and WebSocket sessions are not cut by it.",
+	durationVar(gServer, "REQUEST_TIMEOUT_SECONDS", "30", "Time a request body may take to arrive (408 when slower) and a non-streaming request to start its answer (504 'TIMEOUT' when slower), in seconds (1-600). Streams and WebSocket sessions are not cut by it.",
 		func(c *Config) *time.Duration { return &c.RequestTimeout }, second, 1, 600),
 	durationVar(gServer, "SHUTDOWN_TIMEOUT_SECONDS", "20", "Grace period for in-flight requests on shutdown, in seconds (1-600).",
 		func(c *Config) *time.Duration { return &c.ShutdownTimeout }, second, 1, 600),

@@ -72,6 +72,7 @@ func New(o Options) *echo.Echo {
 		})
 	}
 	e.Use(observe(o.Logger, metrics))
+	e.Use(requestLimits) // the first input check: 414/431 in the envelope
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))
 	e.Use(securityHeaders(o.DocsCSP, o.Demo))
@@ -86,6 +87,7 @@ func New(o Options) *echo.Echo {
 		MaxAge: 600,
 	}))
 	e.Use(bodyDeadline(o.Config.RequestTimeout))
+	e.Use(handlerDeadline(o.Config.RequestTimeout, streamingOperations(o.Spec)))
 	e.Use(bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)))
 	e.Use(validator(o.Spec, o.Authenticate, newUploadSlots(o.Config.KBMaxConcurrentUploads)))
 	e.Use(principalIntoContext(o.WithPrincipal))
@@ -144,7 +146,7 @@ func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // far above requestLimits' 64 KiB, so 431 comes in the envelope
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -69,4 +71,59 @@ func (b *deadlineBody) lift() {
 	if b.lifted.CompareAndSwap(false, true) {
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
+}
+
+// handlerDeadline enforces REQUEST_TIMEOUT_SECONDS on every operation that is not a stream:
+// the request context gets a deadline, and a request that has not started its answer by then
+// gets 504 TIMEOUT in the envelope (declared on every such operation as the shared Timeout
+// response). Work that honours its context (database, Redis, providers) stops there. Once
+// the answer has started (headers written) the deadline is lifted, so a long download is
+// not cut. Streams are exempt: the operations whose contract declares a text/event-stream
+// answer or a 101 (WebSocket) switch.
+func handlerDeadline(timeout time.Duration, streaming map[string]bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if streaming[req.Method+" "+c.Path()] {
+				return next(c)
+			}
+			ctx, cancel := context.WithCancelCause(req.Context())
+			defer cancel(nil)
+			const running, answered, expired = 0, 1, 2
+			var state atomic.Int32
+			t := time.AfterFunc(timeout, func() {
+				if state.CompareAndSwap(running, expired) {
+					cancel(context.DeadlineExceeded)
+				}
+			})
+			defer t.Stop()
+			c.Response().Before(func() { state.CompareAndSwap(running, answered) })
+			c.SetRequest(req.WithContext(ctx))
+			err := next(c)
+			if state.Load() == expired && !c.Response().Committed {
+				return apierr.New(http.StatusGatewayTimeout, "TIMEOUT", "The request did not complete in time").
+					WithHeader("Retry-After", "1")
+			}
+			return err
+		}
+	}
+}
+
+// streamingOperations lists the operations ("METHOD echo-route-template") the contract
+// declares as streams: a text/event-stream answer or a 101 switch to WebSocket.
+func streamingOperations(spec *openapi3.T) map[string]bool {
+	out := map[string]bool{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code, ref := range op.Responses.Map() {
+				if ref.Value == nil {
+					continue
+				}
+				if code == "101" || ref.Value.Content.Get("text/event-stream") != nil {
+					out[method+" "+specParam.ReplaceAllString(path, ":$1")] = true
+				}
+			}
+		}
+	}
+	return out
 }

@@ -101,11 +101,14 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 		panic(fmt.Sprintf("httpserver: spec router: %v", err))
 	}
 	byTemplate := map[string]*routers.Route{}
+	inputs := map[*routers.Route]opInput{}
 	anonLimit := map[string]int64{} // x-anonymous-body-limit: the body limit when no credential is sent
 	for path, item := range spec.Paths.Map() {
 		template := specParam.ReplaceAllString(path, ":$1")
 		for method, op := range item.Operations() {
-			byTemplate[method+" "+template] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			route := &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			byTemplate[method+" "+template] = route
+			inputs[route] = newOpInput(route)
 			if v, ok := op.Extensions["x-anonymous-body-limit"].(float64); ok && v > 0 {
 				anonLimit[method+" "+template] = int64(v)
 			}
@@ -139,7 +142,7 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				}
 				params[name] = v
 			}
-			if err := refuseNUL(c, params); err != nil {
+			if err := checkInput(c, inputs[route], params); err != nil {
 				return err
 			}
 			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}

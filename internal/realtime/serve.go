@@ -52,7 +52,7 @@ type Refusal struct {
 // envelope for a plain HTTP request, a close frame after the handshake otherwise.
 func (g *Gate) Accept(w http.ResponseWriter, r *http.Request, admit func(Principal) (func(), *Refusal)) (Accepted, bool) {
 	g.once.Do(func() {
-		g.upgrader = websocket.Upgrader{Subprotocols: []string{"bearer"}, CheckOrigin: g.checkOrigin}
+		g.upgrader = websocket.Upgrader{Subprotocols: []string{"bearer"}, CheckOrigin: g.checkOrigin, Error: handshakeError}
 		if g.WriteWait <= 0 {
 			g.WriteWait = 10 * time.Second
 		}
@@ -73,7 +73,8 @@ func (g *Gate) Accept(w http.ResponseWriter, r *http.Request, admit func(Princip
 	if authErr == nil {
 		release, refusal = admit(p)
 	}
-	// Upgrade writes its own HTTP error (400 not a handshake, 403 bad origin).
+	// Upgrade answers a failed handshake itself (400 not a handshake, 403 bad origin), in
+	// the error envelope (handshakeError).
 	ws, err := g.upgrader.Upgrade(w, r, hdr)
 	if err != nil {
 		if release != nil {
@@ -176,13 +177,28 @@ func requestID(w http.ResponseWriter, r *http.Request) string {
 
 // writeUnauthorized answers a plain HTTP request in the gateway's error envelope.
 func writeUnauthorized(w http.ResponseWriter, reqID string) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", "Bearer")
-	w.WriteHeader(http.StatusUnauthorized)
+	writeError(w, reqID, http.StatusUnauthorized, "UNAUTHORIZED", "Authentication required")
+}
+
+// handshakeError is the upgrader's answer to a failed handshake (not a WebSocket request,
+// a bad key or version, a foreign origin): the error envelope the contract declares, not
+// gorilla's plain text.
+func handshakeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	code := "BAD_REQUEST"
+	if status == http.StatusForbidden {
+		code = "FORBIDDEN_ORIGIN"
+	}
+	writeError(w, requestID(w, r), status, code, "WebSocket handshake refused: "+reason.Error())
+}
+
+func writeError(w http.ResponseWriter, reqID string, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"success":   false,
 		"data":      nil,
-		"error":     map[string]string{"code": "UNAUTHORIZED", "message": "Authentication required"},
+		"error":     map[string]any{"code": code, "message": message, "field": nil, "details": nil},
 		"metadata":  map[string]string{"request_id": reqID},
 		"timestamp": time.Now().UTC(),
 	})

@@ -69,7 +69,7 @@ func frameForGroup(group []Event, c *Client, replayed bool) []byte {
 		case ev.Level <= c.level:
 			flags[ev.Key] = ev.State
 		case ev.PrevLevel <= c.level:
-			flags[ev.Key] = hidden(ev.Key, ev.State.Version)
+			flags[ev.Key] = hidden(ev.Key, ev.State.Type, ev.State.Version)
 		}
 	}
 	if len(flags) == 0 {

@@ -42,9 +42,11 @@ func stateOf(f flageval.Flag, deleted bool) State {
 	return st
 }
 
-// hidden is the state sent to callers who could see a flag that is now above their level.
-func hidden(key string, version int64) State {
-	return State{Key: key, Variants: []VariantState{}, Version: version, Deleted: true, Visibility: string(flageval.VisibilityInternal)}
+// hidden is the state sent to callers who could see a flag that is now above their level or
+// gone. It keeps the flag's type, which those callers knew and the contract requires
+// (FlagState.type is an enum: an empty type broke /api/flags/changes, found by the contract fuzz).
+func hidden(key, typ string, version int64) State {
+	return State{Key: key, Type: typ, Variants: []VariantState{}, Version: version, Deleted: true, Visibility: string(flageval.VisibilityInternal)}
 }
 
 // Event is one flag_events row, ready to fan out.
@@ -90,7 +92,7 @@ func eventOf(row db.FlagEvent) Event {
 	ev.frame = updateFrame(ev, ev.State, ev.Kind, false)
 	ev.ofrepFrame = RefetchFrame(ev.ID)
 	if ev.PrevLevel < ev.Level {
-		ev.hiddenFrame = updateFrame(ev, hidden(ev.Key, ev.State.Version), "hidden", false)
+		ev.hiddenFrame = updateFrame(ev, hidden(ev.Key, ev.State.Type, ev.State.Version), "hidden", false)
 	}
 	return ev
 }
@@ -113,7 +115,7 @@ func (ev *Event) frameFor(c *Client, replayed bool) []byte {
 		return ev.frame
 	case ev.PrevLevel <= level:
 		if replayed {
-			return updateFrame(*ev, hidden(ev.Key, ev.State.Version), "hidden", true)
+			return updateFrame(*ev, hidden(ev.Key, ev.State.Type, ev.State.Version), "hidden", true)
 		}
 		return ev.hiddenFrame
 	}

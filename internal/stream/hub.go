@@ -382,6 +382,7 @@ func (h *Hub) ChangesSince(ctx context.Context, since int64, level int) (Changes
 	}
 	out := Changes{Version: version, Complete: complete}
 	keys := map[string]bool{}
+	types := map[string]string{} // the last known type of each changed flag
 	if !complete {
 		for k := range cur {
 			keys[k] = true
@@ -391,6 +392,7 @@ func (h *Hub) ChangesSince(ctx context.Context, since int64, level int) (Changes
 		for _, ev := range events {
 			if ev.Level <= level || ev.PrevLevel <= level {
 				keys[ev.Key] = true
+				types[ev.Key] = ev.State.Type
 			}
 		}
 	}
@@ -398,7 +400,7 @@ func (h *Hub) ChangesSince(ctx context.Context, since int64, level int) (Changes
 		if st, ok := cur[k]; ok {
 			out.States = append(out.States, st)
 		} else {
-			out.States = append(out.States, hidden(k, version))
+			out.States = append(out.States, hidden(k, types[k], version))
 		}
 	}
 	return out, nil
