@@ -48,6 +48,7 @@ type Querier interface {
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
+	DeleteExpiredRevokedSessions(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
 	DeleteKbDocument(ctx context.Context, id uuid.UUID) (int64, error)
@@ -135,6 +136,8 @@ type Querier interface {
 	ListPatientGrants(ctx context.Context, arg ListPatientGrantsParams) ([]PatientGrant, error)
 	// The patients user owns or holds a grant on, most recently updated first.
 	ListPatientsFor(ctx context.Context, arg ListPatientsForParams) ([]ListPatientsForRow, error)
+	// Sessions still to be refused, to rebuild Redis' fast path.
+	ListRevokedSessions(ctx context.Context) ([]RevokedSession, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
 	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
@@ -161,6 +164,7 @@ type Querier interface {
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
+	RecordRevokedSession(ctx context.Context, arg RecordRevokedSessionParams) error
 	// A transparent upgrade of the hash parameters at login; tokens stay valid.
 	RehashPassword(ctx context.Context, arg RehashPasswordParams) error
 	ResumeVoiceSession(ctx context.Context, arg ResumeVoiceSessionParams) error

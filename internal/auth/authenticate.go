@@ -67,11 +67,11 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+c.ID.String(), s.prefix+"revoked:fam:"+c.Family.String()).Result()
+	revoked, err := s.revoked(ctx, c.ID, c.Family)
 	if err != nil {
-		return nil, apierr.Unavailable("Token revocation cannot be checked; try again shortly", err)
+		return nil, err
 	}
-	if n > 0 {
+	if revoked {
 		return nil, errRevoked
 	}
 	st, err := s.q.GetUserAuthState(ctx, c.Subject)
@@ -110,11 +110,11 @@ func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 	if !p.ExpiresAt.After(s.now()) {
 		return errExpired
 	}
-	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), s.prefix+"revoked:fam:"+p.Family.String()).Result()
+	revoked, err := s.revoked(ctx, p.TokenID, p.Family)
 	if err != nil {
-		return apierr.Unavailable("Token revocation cannot be checked", err)
+		return err
 	}
-	if n > 0 {
+	if revoked {
 		return errRevoked
 	}
 	st, err := s.q.GetUserAuthState(ctx, p.UserID)

@@ -99,7 +99,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 			for _, it := range batch {
 				if it.Type == "heartbeat" && s.Recheck != nil {
 					if err := s.Recheck(ctx); err != nil {
-						_ = out.Send(ErrorFrame("your credentials are no longer valid"))
+						_ = out.Send(recheckFrame(err))
 						return nil
 					}
 				}
