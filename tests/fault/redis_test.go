@@ -2,8 +2,11 @@ package fault
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,7 +23,7 @@ func TestFaultRevocationSurvivesRedisLoss(t *testing.T) {
 
 	res, err := r1.C.LogoutWithResponse(ctx, bearer(access))
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, http.StatusNoContent, res.StatusCode(), "%s", res.Body)
 	for _, r := range []*replica{r1, r2} {
 		status, body, err := do(ctx, http.MethodGet, r.URL+"/api/auth/me", access, nil)
 		require.NoError(t, err)
@@ -46,4 +49,98 @@ func TestFaultRevocationSurvivesRedisLoss(t *testing.T) {
 	status, body, err := do(ctx, http.MethodGet, r3.URL+"/api/auth/me", access, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, status, "%s", body)
+}
+
+// TestFaultRedisStopStart: with Redis gone, authentication fails closed (503), open
+// authenticated streams end telling the client to keep its token and come back, anonymous
+// streams and flag evaluation keep serving, new anonymous streams are admitted without the
+// per-IP limit (logged and counted), and the limits work again once Redis is back.
+func TestFaultRedisStopStart(t *testing.T) {
+	c := newCluster(t, map[string]string{"SSE_HEARTBEAT_SECONDS": "1", "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "3"})
+	r1 := c.start(nil)
+	ctx := context.Background()
+	admin, _ := r1.login(t, adminEmail, adminPassword)
+	status, body, err := do(ctx, http.MethodPost, r1.URL+"/api/admin/feature-flags", admin,
+		map[string]any{"key": "ui.redis_fault", "type": "boolean", "enabled": true, "visibility": "public"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, status, "%s", body)
+
+	anon := openStream(t, r1, map[string]string{"X-Forwarded-For": "198.51.100.1"})
+	require.Equal(t, http.StatusOK, anon.Status, anon.Body)
+	authed := openStream(t, r1, map[string]string{"Authorization": "Bearer " + admin, "X-Forwarded-For": "198.51.100.2"})
+	require.Equal(t, http.StatusOK, authed.Status, authed.Body)
+	ev, ok := anon.next(t, 10*time.Second)
+	require.True(t, ok)
+	require.Equal(t, "connected", ev.Name)
+
+	env.redis.stop()
+
+	// Authentication fails closed.
+	status, body, err = do(ctx, http.MethodGet, r1.URL+"/api/auth/me", admin, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, status, "%s", body)
+	// Logged as what it is.
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(r1.logs.String(), `"status":503,"code":"SERVICE_UNAVAILABLE"`) {
+			return fmt.Errorf("no 503 log line")
+		}
+		return nil
+	})
+	require.NotContains(t, r1.logs.String(), "code=400, message=invalid request")
+
+	// The authenticated stream ends: temporarily unavailable, with a retry hint.
+	for {
+		ev, ok := authed.next(t, 15*time.Second)
+		require.True(t, ok, "the authenticated stream ended without an error event")
+		if ev.Name != "error" {
+			continue
+		}
+		msg, _ := ev.Data["message"].(string)
+		require.Contains(t, msg, "temporarily unavailable")
+		require.NotContains(t, msg, "no longer valid")
+		require.Greater(t, ev.Retry, time.Duration(0), "no retry: hint")
+		break
+	}
+
+	// Anonymous streams and evaluation keep serving; new anonymous streams are admitted
+	// beyond the per-IP limit (3) and counted.
+	anon.heartbeat(t, 10*time.Second)
+	for i := 0; i < 5; i++ {
+		st := openStream(t, r1, map[string]string{"X-Forwarded-For": "198.51.100.3"})
+		require.Equal(t, http.StatusOK, st.Status, "stream %d while Redis is down: %s", i, st.Body)
+		ev, ok := st.next(t, 10*time.Second)
+		require.True(t, ok)
+		require.Equal(t, "connected", ev.Name)
+	}
+	status, body, err = do(ctx, http.MethodPost, r1.URL+"/api/flags/evaluate", "", map[string]any{"keys": []string{"ui.redis_fault"}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.Contains(t, string(body), `"value":true`)
+	status, metrics, err := do(ctx, http.MethodGet, r1.URL+"/metrics", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(metrics), `voiceassist_ratelimit_bypassed_total{rule="sse_open_ip"} 5`)
+	require.Contains(t, string(metrics), `voiceassist_ratelimit_bypassed_total{rule="flag_eval_anon_ip"} 1`)
+
+	require.NoError(t, env.redis.start())
+
+	// Authentication and the per-IP limit are back (three open streams from one IP, the
+	// fourth refused with 429 and Retry-After).
+	eventually(t, 20*time.Second, func() error {
+		status, body, err := do(ctx, http.MethodGet, r1.URL+"/api/auth/me", admin, nil)
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("me: %d %s %v", status, body, err)
+		}
+		return nil
+	})
+	var open []*stream
+	for i := 0; i < 3; i++ {
+		st := openStream(t, r1, map[string]string{"X-Forwarded-For": "198.51.100.4"})
+		require.Equal(t, http.StatusOK, st.Status, st.Body)
+		open = append(open, st)
+	}
+	over := openStream(t, r1, map[string]string{"X-Forwarded-For": "198.51.100.4"})
+	require.Equal(t, http.StatusTooManyRequests, over.Status, over.Body)
+	require.NotEmpty(t, over.Header.Get("Retry-After"))
+	_ = open
 }
