@@ -157,7 +157,7 @@ func (p *postgres) init() error {
 	if out, err := p.asPG("initdb", "-D", p.data, "-A", "trust", "-U", "postgres", "-E", "UTF8").CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n", p.port)
+	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nfsync = off\nfull_page_writes = off\nmax_connections = 300\n", p.port)
 	var c *exec.Cmd
 	if os.Geteuid() == 0 {
 		c = exec.Command("runuser", "-u", "postgres", "--", "sh", "-c", "cat >> "+filepath.Join(p.data, "postgresql.conf"))

@@ -105,3 +105,45 @@ func (st *stream) heartbeat(t *testing.T, within time.Duration) {
 		}
 	}
 }
+
+// openStreamQuiet opens a stream for background clients: nil unless it answered 200.
+func openStreamQuiet(r *replica, header map[string]string) *stream {
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL+"/api/flags/stream", nil)
+	if err != nil {
+		cancel()
+		return nil
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		cancel()
+		return nil
+	}
+	st := &stream{Status: res.StatusCode, Header: res.Header, Events: make(chan event, 100000), cancel: cancel}
+	go func() {
+		defer close(st.Events)
+		defer res.Body.Close()
+		rd := ssetest.NewReader(res.Body)
+		for {
+			e, err := rd.Next()
+			if err != nil {
+				return
+			}
+			if e.Event == "" {
+				continue
+			}
+			ev := event{ID: e.ID, Name: e.Event, Retry: e.Retry}
+			_ = e.JSON(&ev.Data)
+			st.Events <- ev
+		}
+	}()
+	return st
+}
