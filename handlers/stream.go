@@ -70,7 +70,7 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	}
 	err := s.Stream.Serve(c.Response(), req, sess)
 	switch {
-	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP):
+	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP), errors.Is(err, stream.ErrBehind):
 		return apierr.Unavailable("Cannot open a stream now: "+err.Error(), err).WithHeader("Retry-After", "5")
 	}
 	return err
