@@ -64,6 +64,8 @@ type Querier interface {
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
 	// the job gives up.
 	FailKbIndexing(ctx context.Context, arg FailKbIndexingParams) error
+	// A streamed answer that completed: its full text, citations and retrieval, no longer interrupted.
+	FinishDraftAnswer(ctx context.Context, arg FinishDraftAnswerParams) (Message, error)
 	FinishKbIndexing(ctx context.Context, arg FinishKbIndexingParams) (KbDocument, error)
 	FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error)
 	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
@@ -182,6 +184,8 @@ type Querier interface {
 	UpdateConversation(ctx context.Context, arg UpdateConversationParams) (Conversation, error)
 	// Optimistic concurrency: the row changes only at the version the caller read.
 	UpdateDictationSession(ctx context.Context, arg UpdateDictationSessionParams) (DictationSession, error)
+	// The text so far of an answer being streamed (stored interrupted until it is finished).
+	UpdateDraftAnswer(ctx context.Context, arg UpdateDraftAnswerParams) error
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdatePatient(ctx context.Context, arg UpdatePatientParams) (Patient, error)
