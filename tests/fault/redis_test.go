@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,39 @@ func TestFaultRedisStopStart(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, over.Status, over.Body)
 	require.NotEmpty(t, over.Header.Get("Retry-After"))
 	_ = open
+}
+
+// TestFaultOpenStreamsPerIPAcrossReplicas: SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE counts the
+// open streams of one IP on every replica together; a closed stream gives its slot back.
+func TestFaultOpenStreamsPerIPAcrossReplicas(t *testing.T) {
+	c := newCluster(t, map[string]string{"SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "3"})
+	r1 := c.start(nil)
+	r2 := c.start(nil)
+	ip := map[string]string{"X-Forwarded-For": "192.0.2.77"}
+	a := openStream(t, r1, ip)
+	b := openStream(t, r1, ip)
+	d := openStream(t, r2, ip)
+	for _, st := range []*stream{a, b, d} {
+		require.Equal(t, http.StatusOK, st.Status, st.Body)
+	}
+	for _, r := range []*replica{r1, r2} {
+		over := openStream(t, r, ip)
+		require.Equal(t, http.StatusTooManyRequests, over.Status, "%s: %s", r.name, over.Body)
+		require.Contains(t, over.Body, "RATE_LIMIT_EXCEEDED")
+		secs, err := strconv.Atoi(over.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.True(t, secs >= 1 && secs <= 60, "Retry-After %d", secs)
+	}
+	other := openStream(t, r2, map[string]string{"X-Forwarded-For": "192.0.2.78"})
+	require.Equal(t, http.StatusOK, other.Status, "another IP is not affected: %s", other.Body)
+
+	a.Close() // on r1: its slot is given back to the IP everywhere
+	eventually(t, 10*time.Second, func() error {
+		st := openStream(t, r2, ip)
+		defer st.Close()
+		if st.Status != http.StatusOK {
+			return fmt.Errorf("still %d", st.Status)
+		}
+		return nil
+	})
 }
