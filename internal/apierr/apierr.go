@@ -6,7 +6,10 @@ package apierr
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -110,7 +113,18 @@ func From(err error) *Error {
 			return &Error{Status: http.StatusConflict, Code: "CONFLICT", Message: "The resource already exists", Err: err}
 		case "40001", "40P01":
 			return &Error{Status: http.StatusConflict, Code: "CONFLICT", Message: "Concurrent update; retry", Err: err}
+		case "57P01", "57P02", "57P03": // the server is shutting down, crashed, or not yet accepting
+			return Unavailable("The database is unavailable; try again shortly", err)
 		}
+		if strings.HasPrefix(pgErr.Code, "08") { // connection exception
+			return Unavailable("The database is unavailable; try again shortly", err)
+		}
+	}
+	// A connection to a dependency lost or refused (PostgreSQL restarting) is not the
+	// request's fault nor a bug: 503, retry.
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return Unavailable("A backing service is unavailable; try again shortly", err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "An internal error occurred", Err: err}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,6 +145,15 @@ func TestFaultPostgresRestart(t *testing.T) {
 		return true
 	})
 	sort.Strings(dist)
+	for _, r := range replicas { // 500s while the database is down are worth a look: show them
+		for _, l := range strings.Split(r.logs.String(), "\n") {
+			if strings.Contains(l, `"msg":"request failed","status":500`) {
+				t.Logf("%s: %.400s", r.name, l)
+			}
+		}
+	}
+	_, got500 := statuses.Load(http.StatusInternalServerError)
+	require.False(t, got500, "a lost database connection must answer 503, not 500")
 	t.Logf("writes acknowledged %d (conversations %d), transport errors %d, statuses %v; stream events %d, reconnects %d",
 		ok2xx.Load(), len(ids), failed.Load(), dist, len(got), sub.reconnects())
 }
