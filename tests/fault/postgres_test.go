@@ -95,8 +95,20 @@ func TestFaultPostgresRestart(t *testing.T) {
 			}
 		}(w)
 	}
+	authed := openStream(t, r1, map[string]string{"Authorization": "Bearer " + admin})
+	require.Equal(t, http.StatusOK, authed.Status, authed.Body)
 	time.Sleep(time.Second)
 	require.NoError(t, env.pg.stop("immediate"))
+	// An authenticated stream whose credentials cannot be checked is told to come back, not
+	// that they were revoked (issue 21 #21).
+	for {
+		ev, ok := authed.next(t, 15*time.Second)
+		require.True(t, ok, "the authenticated stream ended without an error event")
+		if ev.Name == "error" {
+			require.Contains(t, ev.Data["message"], "temporarily unavailable")
+			break
+		}
+	}
 	for _, r := range replicas {
 		eventually(t, 15*time.Second, func() error { return readyIs(r, http.StatusServiceUnavailable) })
 	}
