@@ -123,7 +123,7 @@ func From(err error) *Error {
 	// A connection to a dependency lost or refused (PostgreSQL restarting) is not the
 	// request's fault nor a bug: 503, retry.
 	var opErr *net.OpError
-	if errors.As(err, &opErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.As(err, &opErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) {
 		return Unavailable("A backing service is unavailable; try again shortly", err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "An internal error occurred", Err: err}
