@@ -169,7 +169,7 @@ func (r *routes) StreamMessage(c echo.Context, id api.IdPath) error {
 	if err != nil {
 		return err
 	}
-	_, a, err := s.Chats.SendWith(ctx, owner(ctx), id, in.Content, conversation.SendOptions{Context: grounding}, func(e conversation.Event) error {
+	_, a, err := s.Chats.SendWith(ctx, owner(ctx), id, in.Content, conversation.SendOptions{Context: grounding, Progressive: true}, func(e conversation.Event) error {
 		switch {
 		case e.Question != nil:
 			return send("message.created", map[string]any{"message": messageOf(*e.Question)})

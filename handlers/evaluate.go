@@ -62,7 +62,8 @@ func (s *Server) limitAnonymous(ctx context.Context) error {
 		return nil
 	}
 	rule := ratelimit.Rule{Name: "flag_eval_anon_ip", Limit: s.Config.FlagEvalAnonymousPerMinute, Window: time.Minute}
-	return s.Limiter.Check(ctx, rule, clientIP(ctx), true, "Too many anonymous flag evaluations from this address; retry later")
+	// Fails open with Redis: evaluation keeps serving, admitted unlimited, logged and counted.
+	return s.Limiter.CheckOpen(ctx, s.Log, rule, clientIP(ctx), "Too many anonymous flag evaluations from this address; retry later")
 }
 
 func (s *Server) EvaluateFlags(ctx context.Context, r api.EvaluateFlagsRequestObject) (api.EvaluateFlagsResponseObject, error) {

@@ -3,9 +3,10 @@ package handlers
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,9 +35,21 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	ip := c.RealIP()
 
 	if s.Config.RateLimitEnabled {
-		rule := ratelimit.Rule{Name: "sse_connect_ip", Limit: s.Config.SSEMaxConnectionsPerIPPerMinute, Window: time.Minute}
-		if err := s.Limiter.Check(ctx, rule, ip, true, "Too many new stream connections from this address; retry later"); err != nil {
-			return err
+		// Open streams per IP across replicas (the seed's SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE):
+		// 429 over it; without Redis the stream is admitted unlimited, logged and counted.
+		slots := stream.NewIPSlots(s.Redis, s.Config.RedisKeyPrefix, s.Config.SSEMaxConnectionsPerIPPerMinute)
+		slot, wait, err := slots.Acquire(ctx, ip)
+		switch {
+		case err != nil:
+			ratelimit.Bypassed.WithLabelValues("sse_open_ip").Inc()
+			s.Log.WarnContext(ctx, "per-IP stream limit unavailable; stream admitted without it", "error", err)
+		case slot == nil:
+			return apierr.New(http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Too many open streams from this address; close one or retry later").
+				WithHeader("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))).
+				WithHeader("X-RateLimit-Limit", strconv.Itoa(s.Config.SSEMaxConnectionsPerIPPerMinute)).
+				WithHeader("X-RateLimit-Remaining", "0")
+		default:
+			defer slot.Release()
 		}
 	}
 	sess := stream.Session{Level: streamLevel(ctx), IP: ip, LastEventID: params.LastEventID,
@@ -57,7 +70,7 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	}
 	err := s.Stream.Serve(c.Response(), req, sess)
 	switch {
-	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP):
+	case errors.Is(err, stream.ErrClosed), errors.Is(err, stream.ErrTooManyStreams), errors.Is(err, stream.ErrTooManyFromIP), errors.Is(err, stream.ErrBehind):
 		return apierr.Unavailable("Cannot open a stream now: "+err.Error(), err).WithHeader("Retry-After", "5")
 	}
 	return err

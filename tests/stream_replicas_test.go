@@ -133,16 +133,29 @@ func TestStreamHistoryIncomplete(t *testing.T) {
 
 func TestStreamLimitsAndShutdown(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, map[string]string{"SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "3", "SSE_MAX_STREAMS_PER_IP": "2"})
+	// Open streams per IP (SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE, counted across replicas in
+	// Redis): over it 429; a closed stream gives its slot back.
+	s := startServer(t, map[string]string{"SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "2"})
 	first := s.openStream(t, "", nil)
 	require.Equal(t, http.StatusOK, first.Res.StatusCode)
 	second := s.openStream(t, "", nil)
 	require.Equal(t, http.StatusOK, second.Res.StatusCode)
-	capped := s.openStream(t, "", nil)
-	require.Equal(t, http.StatusServiceUnavailable, capped.Res.StatusCode, "per-IP concurrent cap")
 	limited := s.openStream(t, "", nil)
-	require.Equal(t, http.StatusTooManyRequests, limited.Res.StatusCode, "10 new connections per minute, here 3")
+	require.Equal(t, http.StatusTooManyRequests, limited.Res.StatusCode, "two open streams per IP")
 	require.NotEmpty(t, limited.Res.Header.Get("Retry-After"))
+	second.Close()
+	require.Eventually(t, func() bool {
+		again := s.openStream(t, "", nil)
+		defer again.Close()
+		return again.Res.StatusCode == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond, "a closed stream gives its slot back")
+
+	// The per-replica cap stays 503.
+	capS := startServer(t, map[string]string{"SSE_MAX_STREAMS_PER_IP": "1"})
+	one := capS.openStream(t, "", nil)
+	require.Equal(t, http.StatusOK, one.Res.StatusCode)
+	capped := capS.openStream(t, "", nil)
+	require.Equal(t, http.StatusServiceUnavailable, capped.Res.StatusCode, "per-IP concurrent cap of the replica")
 
 	require.Equal(t, "connected", first.next(t, true).Name)
 	// Shutdown ends every stream with a final error event.

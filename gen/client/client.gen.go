@@ -3257,7 +3257,7 @@ type Message struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	Id             openapi_types.UUID `json:"id"`
 
-	// Interrupted The answer was cut short (the user barged in or the stream was cancelled); `content` holds what was said.
+	// Interrupted The answer is not complete - it was cut short (the user barged in, the stream was cancelled or failed, or the server answering it died), or it is still being streamed; `content` holds what was said or streamed so far. A complete answer has `false`.
 	Interrupted bool `json:"interrupted"`
 
 	// Model The model that wrote an answer (`extractive` for the offline default).

@@ -227,6 +227,11 @@ type RefreshToken struct {
 	RevokedAt *time.Time
 }
 
+type RevokedSession struct {
+	FamilyID  uuid.UUID
+	ExpiresAt time.Time
+}
+
 type ScheduledChange struct {
 	ID              uuid.UUID
 	FlagKey         string

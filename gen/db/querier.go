@@ -51,6 +51,7 @@ type Querier interface {
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
+	DeleteExpiredRevokedSessions(ctx context.Context) (int64, error)
 	DeleteFlag(ctx context.Context, key string) (int64, error)
 	DeleteKbChunks(ctx context.Context, documentID uuid.UUID) ([]uuid.UUID, error)
 	DeleteKbDocument(ctx context.Context, id uuid.UUID) (int64, error)
@@ -66,6 +67,8 @@ type Querier interface {
 	// status stays 'processing' while a retry is due (final = false) and becomes 'failed' when
 	// the job gives up.
 	FailKbIndexing(ctx context.Context, arg FailKbIndexingParams) error
+	// A streamed answer that completed: its full text, citations and retrieval, no longer interrupted.
+	FinishDraftAnswer(ctx context.Context, arg FinishDraftAnswerParams) (Message, error)
 	FinishKbIndexing(ctx context.Context, arg FinishKbIndexingParams) (KbDocument, error)
 	FlagEventLogStats(ctx context.Context) (FlagEventLogStatsRow, error)
 	FlagEventsAfter(ctx context.Context, arg FlagEventsAfterParams) ([]FlagEvent, error)
@@ -138,6 +141,8 @@ type Querier interface {
 	ListPatientGrants(ctx context.Context, arg ListPatientGrantsParams) ([]PatientGrant, error)
 	// The patients user owns or holds a grant on, most recently updated first.
 	ListPatientsFor(ctx context.Context, arg ListPatientsForParams) ([]ListPatientsForRow, error)
+	// Sessions still to be refused, to rebuild Redis' fast path.
+	ListRevokedSessions(ctx context.Context) ([]RevokedSession, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
 	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
@@ -164,6 +169,7 @@ type Querier interface {
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
+	RecordRevokedSession(ctx context.Context, arg RecordRevokedSessionParams) error
 	// A transparent upgrade of the hash parameters at login; tokens stay valid.
 	RehashPassword(ctx context.Context, arg RehashPasswordParams) error
 	ResumeVoiceSession(ctx context.Context, arg ResumeVoiceSessionParams) error
@@ -181,6 +187,8 @@ type Querier interface {
 	UpdateConversation(ctx context.Context, arg UpdateConversationParams) (Conversation, error)
 	// Optimistic concurrency: the row changes only at the version the caller read.
 	UpdateDictationSession(ctx context.Context, arg UpdateDictationSessionParams) (DictationSession, error)
+	// The text so far of an answer being streamed (stored interrupted until it is finished).
+	UpdateDraftAnswer(ctx context.Context, arg UpdateDraftAnswerParams) error
 	UpdateFlag(ctx context.Context, arg UpdateFlagParams) (FeatureFlag, error)
 	UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error)
 	UpdatePatient(ctx context.Context, arg UpdatePatientParams) (Patient, error)

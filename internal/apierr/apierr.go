@@ -6,6 +6,8 @@ package apierr
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -117,10 +119,21 @@ func From(err error) *Error {
 				e.Field = pgErr.ColumnName
 			}
 			return e
+		case "57P01", "57P02", "57P03": // the server is shutting down, crashed, or not yet accepting
+			return Unavailable("The database is unavailable; try again shortly", err)
 		}
 		if strings.HasPrefix(pgErr.Code, "22") { // data exception: a value the database cannot store
 			return &Error{Status: http.StatusUnprocessableEntity, Code: "VALIDATION_ERROR", Message: "A value cannot be stored", Err: err}
 		}
+		if strings.HasPrefix(pgErr.Code, "08") { // connection exception
+			return Unavailable("The database is unavailable; try again shortly", err)
+		}
+	}
+	// A connection to a dependency lost or refused (PostgreSQL restarting) is not the
+	// request's fault nor a bug: 503, retry.
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) {
+		return Unavailable("A backing service is unavailable; try again shortly", err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "An internal error occurred", Err: err}
 }

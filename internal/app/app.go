@@ -123,6 +123,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		database.NewPoolCollector(pool),
+		ratelimit.Bypassed,
 	)
 
 	authSvc, err := auth.NewService(cfg, pool, a.Redis, log, nil)
@@ -132,6 +133,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Auth = authSvc
 	biz := telemetry.NewBusiness(a.Registry)
 	authSvc.Metrics = biz
+	// Requests reload revocations themselves when Redis lost them; this only warms it.
+	if err := authSvc.LoadRevocations(ctx); err != nil {
+		log.Warn("load revocations into redis (retried on the first authenticated request)", "error", err)
+	}
 	if cfg.AdminEmail != "" {
 		created, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 		if err != nil {

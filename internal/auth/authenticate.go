@@ -67,11 +67,11 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+c.ID.String(), s.prefix+"revoked:fam:"+c.Family.String()).Result()
+	revoked, err := s.revoked(ctx, c.ID, c.Family)
 	if err != nil {
-		return nil, apierr.Unavailable("Token revocation cannot be checked; try again shortly", err)
+		return nil, err
 	}
-	if n > 0 {
+	if revoked {
 		return nil, errRevoked
 	}
 	st, err := s.q.GetUserAuthState(ctx, c.Subject)
@@ -96,12 +96,18 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 	if p.APIKeyID != nil {
 		k, err := s.q.GetAPIKey(ctx, db.GetAPIKeyParams{ID: *p.APIKeyID, UserID: p.UserID})
+		if err := unavailable(err); err != nil {
+			return err
+		}
 		if err != nil || k.RevokedAt != nil || (k.ExpiresAt != nil && !k.ExpiresAt.After(s.now())) {
 			return errRevoked
 		}
 		// The key acts for its owner: a deactivated owner, or one whose role fell below what
 		// the stream was opened with, ends it (issue 21 #2), as an epoch bump ends a JWT's.
 		st, err := s.q.GetUserAuthState(ctx, p.UserID)
+		if err := unavailable(err); err != nil {
+			return err
+		}
 		if err != nil || !st.IsActive || !Lower(Role(k.Role), Role(st.Role)).AtLeast(p.Role) {
 			return errRevoked
 		}
@@ -110,18 +116,31 @@ func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 	if !p.ExpiresAt.After(s.now()) {
 		return errExpired
 	}
-	n, err := s.rdb.Exists(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), s.prefix+"revoked:fam:"+p.Family.String()).Result()
+	revoked, err := s.revoked(ctx, p.TokenID, p.Family)
 	if err != nil {
-		return apierr.Unavailable("Token revocation cannot be checked", err)
+		return err
 	}
-	if n > 0 {
+	if revoked {
 		return errRevoked
 	}
 	st, err := s.q.GetUserAuthState(ctx, p.UserID)
+	if err := unavailable(err); err != nil {
+		return err
+	}
 	if err != nil || !st.IsActive || st.AuthEpoch != p.Epoch {
 		return errRevoked
 	}
 	return nil
+}
+
+// unavailable turns a lookup that failed for another reason than a missing row (PostgreSQL
+// down) into a 503, so that a stream is told to come back rather than that its credentials
+// were revoked (issue 21 #21). It returns nil for nil and for "no rows".
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return apierr.Unavailable("Credentials cannot be checked now; try again shortly", err)
 }
 
 const apiKeyTag = "va_k_"

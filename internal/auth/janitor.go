@@ -10,11 +10,16 @@ import (
 const JanitorInterval = time.Hour
 
 // SweepRefreshTokens deletes refresh tokens a day past expiry (kept that long so a late
-// reuse of a rotated token is still recognised) and returns how many it deleted.
+// reuse of a rotated token is still recognised), and revocations past their tokens' life,
+// and returns how many refresh tokens it deleted.
 func (s *Service) SweepRefreshTokens(ctx context.Context) (int64, error) {
 	n, err := s.q.DeleteExpiredRefreshTokens(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("auth: delete expired refresh tokens: %w", err)
+	}
+	// Revoked sessions no token of which can still be valid.
+	if _, err := s.q.DeleteExpiredRevokedSessions(ctx); err != nil {
+		return n, fmt.Errorf("auth: delete expired revoked sessions: %w", err)
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,7 @@ type Service struct {
 	now     func() time.Time
 	// Metrics counts logins and registrations by outcome (nil: not counted).
 	Metrics *telemetry.Business
+	reload  sync.Mutex // one revocation reload at a time (revocation.go)
 }
 
 type limits struct {
@@ -383,6 +385,9 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Pair, User, error) {
 			if _, err := q.RevokeFamily(ctx, rt.FamilyID); err != nil {
 				return err
 			}
+			if err := s.recordRevoked(ctx, q, rt.FamilyID); err != nil {
+				return err
+			}
 			return audit.Record(ctx, tx, audit.Entry{
 				Actor: actorOf(nil, &u), Action: "auth.refresh_token_reused", ResourceType: "session",
 				ResourceID: rt.FamilyID.String(), Success: false,
@@ -419,21 +424,32 @@ func (s *Service) Logout(ctx context.Context, p *Principal) error {
 	if p.APIKeyID != nil {
 		return apierr.New(http.StatusBadRequest, "BAD_REQUEST", "API keys are revoked with DELETE /api/auth/api-keys/{id}")
 	}
-	ttl := time.Until(p.ExpiresAt) + time.Minute
-	pipe := s.rdb.TxPipeline()
-	pipe.Set(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), "1", ttl)
-	pipe.Set(ctx, s.prefix+"revoked:fam:"+p.Family.String(), "1", s.tokens.refreshTTL+time.Minute)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return apierr.Unavailable("Token revocation is unavailable; try again shortly", err)
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := db.New(tx).RevokeFamily(ctx, p.Family); err != nil {
+	// PostgreSQL first: a Redis that forgets (restart, flush) is reloaded from it, and a
+	// reload racing this logout either sees the committed row or precedes the Redis write.
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if _, err := q.RevokeFamily(ctx, p.Family); err != nil {
+			return err
+		}
+		if err := s.recordRevoked(ctx, q, p.Family); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{
 			Actor: actorOf(p, nil), Action: "auth.logout", ResourceType: "session", ResourceID: p.Family.String(), Success: true,
 		})
 	})
+	if err != nil {
+		return err
+	}
+	ttl := time.Until(p.ExpiresAt) + time.Minute
+	pipe := s.rdb.TxPipeline()
+	pipe.Set(ctx, s.prefix+"revoked:jti:"+p.TokenID.String(), "1", ttl)
+	pipe.Set(ctx, s.prefix+"revoked:fam:"+p.Family.String(), "1", s.tokens.refreshTTL+time.Minute)
+	if _, err := pipe.Exec(ctx); err != nil {
+		// Stored durably, but not yet on the fast path: the client should log out again.
+		return apierr.Unavailable("Token revocation is unavailable; try again shortly", err)
+	}
+	return nil
 }
 
 func (s *Service) revokeFamilyAccess(ctx context.Context, families ...uuid.UUID) error {

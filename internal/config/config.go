@@ -631,11 +631,11 @@ var specs = []spec{
 		func(c *Config) *time.Duration { return &c.SSEHeartbeat }, second, 1, 3600),
 	intVar(gStreams, "SSE_CLIENT_QUEUE", "1024", "Events an SSE client may fall behind before it is disconnected (it resumes with Last-Event-ID) (1-100000).",
 		func(c *Config) *int { return &c.SSEClientQueue }, 1, 100000),
-	intVar(gStreams, "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE", "10", "New SSE connections allowed per client IP per minute (1-10000).",
+	intVar(gStreams, "SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE", "10", "Open SSE streams allowed per client IP across all replicas (counted in Redis; each open stream holds its slot for a 60 s window it refreshes, a closed stream gives it back; over it 429 with Retry-After; without Redis streams are admitted unlimited and counted) (1-10000).",
 		func(c *Config) *int { return &c.SSEMaxConnectionsPerIPPerMinute }, 1, 10000),
 	intVar(gStreams, "SSE_MAX_STREAMS", "20000", "Maximum concurrent SSE streams per process (1-1000000).",
 		func(c *Config) *int { return &c.SSEMaxStreams }, 1, 1_000_000),
-	intVar(gStreams, "SSE_MAX_STREAMS_PER_IP", "100", "Maximum concurrent SSE streams per client IP (1 to SSE_MAX_STREAMS).",
+	intVar(gStreams, "SSE_MAX_STREAMS_PER_IP", "100", "Maximum concurrent SSE streams per client IP on one process (503 over it) (1 to SSE_MAX_STREAMS).",
 		func(c *Config) *int { return &c.SSEMaxStreamsPerIP }, 1, 1_000_000).
 		withCheck(func(c *Config) error {
 			if c.SSEMaxStreams >= 1 && c.SSEMaxStreamsPerIP > c.SSEMaxStreams { // else SSE_MAX_STREAMS is reported

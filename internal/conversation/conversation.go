@@ -195,6 +195,9 @@ type SendOptions struct {
 	// Context is extra grounding for the model (a rendered patient record): it reaches the
 	// model as a system-level block for this answer only and is never stored.
 	Context string
+	// Progressive stores the answer while it streams, marked interrupted until it is
+	// complete (draft.go), so that a partial answer survives the death of the process.
+	Progressive bool
 }
 
 // SendWith is Send with options.
@@ -239,7 +242,11 @@ func (s *Service) SendWith(ctx context.Context, user, id uuid.UUID, content stri
 			return emit(e)
 		}
 	}
-	a, err := s.answer(ctx, user, id, history, content, source, opt.Context, aemit, questionFirst)
+	var d *draft
+	if opt.Progressive {
+		d = &draft{s: s, conv: id, source: source}
+	}
+	a, err := s.answer(ctx, user, id, history, content, source, opt.Context, aemit, questionFirst, d)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}
@@ -263,21 +270,38 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, 
 		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
 	// The patient context of the first answer was not stored, so a regenerated answer has none.
-	return s.answer(ctx, user, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil)
+	return s.answer(ctx, user, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil, nil)
 }
 
 // answer runs the pipeline (with grounding, "" for none) and stores the answer; before, when
-// set, must succeed first (the question is stored).
-func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error) (Message, error) {
+// set, must succeed first (the question is stored). d, when set, stores the answer as it
+// streams (progressive); it requires emit.
+func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error, d *draft) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
 	}
 	var chatEmit func(chat.Event) error
 	if emit != nil {
-		chatEmit = func(e chat.Event) error { return emit(Event{Chat: &e}) }
+		chatEmit = func(e chat.Event) error {
+			if d != nil && e.Type == chat.EventDelta {
+				// Stored (after the question) before the client sees it.
+				if before != nil {
+					if err := before(); err != nil {
+						return err
+					}
+				}
+				if err := d.add(ctx, e.Delta); err != nil {
+					return err
+				}
+			}
+			return emit(Event{Chat: &e})
+		}
 	}
 	ans, err := s.pipeline.AnswerWith(ctx, msgs, question, grounding, chatEmit)
+	if err != nil && d != nil {
+		d.abandon(ctx)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()
@@ -298,8 +322,11 @@ func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Mess
 	retrieval := map[string]any{"queries": ans.Retrieval.Queries, "hops": ans.Retrieval.Hops,
 		"follow_up": ans.Retrieval.FollowUp, "sources": len(ans.Sources)}
 	// The answer is stored even if the client went away meanwhile: it was paid for.
-	return s.insert(context.WithoutCancel(ctx), id, message{role: chat.RoleAssistant, content: ans.Text, cites: ans.Citations,
-		model: ans.Model, retrieval: retrieval, source: source}, "")
+	m := message{role: chat.RoleAssistant, content: ans.Text, cites: ans.Citations, model: ans.Model, retrieval: retrieval, source: source}
+	if d != nil {
+		return d.finish(ctx, m)
+	}
+	return s.insert(context.WithoutCancel(ctx), id, m, "")
 }
 
 // message is what insert stores.

@@ -33,7 +33,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		ctx := c.Request().Context()
 		if e.Status >= 500 {
 			// Logged once, here; the client gets a generic message.
-			log.ErrorContext(ctx, "request failed", "error", err.Error(), "method", c.Request().Method, "route", routeOf(c))
+			// As what it is (status, code, cause), not as the validator wrapper around it
+			// ("code=400, message=invalid request" for an authentication 503).
+			log.ErrorContext(ctx, "request failed", "status", e.Status, "code", e.Code, "error", e.Error(), "method", c.Request().Method, "route", routeOf(c))
 		}
 		for k, v := range e.Headers {
 			c.Response().Header().Set(k, v)

@@ -30,12 +30,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -260,4 +262,26 @@ func (l *Limiter) Check(ctx context.Context, r Rule, key string, count bool, mes
 		e = e.WithHeader(k, v)
 	}
 	return e
+}
+
+// Bypassed counts requests let through unlimited because Redis could not be asked, by rule
+// (voiceassist_ratelimit_bypassed_total). Only limits that protect capacity, not accounts
+// or money, fail open this way (CheckOpen); register it with the app's registry.
+var Bypassed = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "voiceassist_ratelimit_bypassed_total",
+	Help: "Requests admitted without their rate limit because Redis was unreachable, by rule.",
+}, []string{"rule"})
+
+// CheckOpen is Check for limits that must not take a service down with Redis (the anonymous
+// stream and evaluation limits): when Redis cannot be asked the request is admitted,
+// logged and counted in Bypassed instead of refused.
+func (l *Limiter) CheckOpen(ctx context.Context, log *slog.Logger, r Rule, key, message string) error {
+	err := l.Check(ctx, r, key, true, message)
+	var ae *apierr.Error
+	if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		Bypassed.WithLabelValues(r.Name).Inc()
+		log.WarnContext(ctx, "rate limit unavailable; admitted without it", "rule", r.Name, "error", err)
+		return nil
+	}
+	return err
 }

@@ -2,7 +2,13 @@ package stream
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/voiceassist/gateway/internal/apierr"
 )
 
 // Replay is what a reconnecting client missed.
@@ -119,4 +125,20 @@ func HistoryIncompleteFrames(c *Client, lastEventID, version int64, flags map[st
 // ErrorFrame is the final event of a stream (no id: it is not a change).
 func ErrorFrame(message string) []byte {
 	return frame(-1, "error", errorData{Message: message, Timestamp: now()})
+}
+
+// unavailableRetry is the reconnection delay suggested when credentials cannot be checked.
+const unavailableRetry = 5 * time.Second
+
+// recheckFrame ends a stream whose credentials failed their periodic check. When they
+// could not be checked (a dependency is down: 503) the client is told to keep its token and
+// come back (an SSE "retry:" field sets EventSource's delay), not that it was revoked
+// (issue 21 #21).
+func recheckFrame(err error) []byte {
+	var ae *apierr.Error
+	if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		f := ErrorFrame(fmt.Sprintf("authentication is temporarily unavailable; keep your token and reconnect with Last-Event-ID in %d seconds", int(unavailableRetry.Seconds())))
+		return append([]byte("retry: "+strconv.Itoa(int(unavailableRetry.Milliseconds()))+"\n"), f...)
+	}
+	return ErrorFrame("your credentials are no longer valid")
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ type Session struct {
 // opened (ErrClosed, ErrTooManyStreams, ErrTooManyFromIP).
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 	ctx := r.Context()
+	if err := h.catchUp(ctx, s.LastEventID); err != nil {
+		return err
+	}
 	client, state, version, err := h.Subscribe(s.Level, s.IP, s.Keys, s.OFREP)
 	if err != nil {
 		return err
@@ -99,7 +103,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 			for _, it := range batch {
 				if it.Type == "heartbeat" && s.Recheck != nil {
 					if err := s.Recheck(ctx); err != nil {
-						_ = out.Send(ErrorFrame("your credentials are no longer valid"))
+						_ = out.Send(recheckFrame(err))
 						return nil
 					}
 				}
@@ -120,6 +124,32 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 			client.Written(last)
 		}
 	}
+}
+
+// ErrBehind: the client's Last-Event-ID is newer than this replica's state and the event
+// log cannot be read to catch up (PostgreSQL down); the client should retry (503).
+var ErrBehind = errors.New("this replica is behind your Last-Event-ID and cannot catch up now")
+
+// catchUp reads the event log up to the client's Last-Event-ID before the greeting is
+// chosen (issue 21 #19): a replica whose tail lags (it broke while PostgreSQL was down)
+// would otherwise take a known id for a future one and greet with an older state than the
+// client had, then send the same events again. After a complete read of the log an id still
+// ahead of it is truly unknown (a fresh connection); a failed read refuses the stream.
+func (h *Hub) catchUp(ctx context.Context, lastEventID *string) error {
+	if lastEventID == nil {
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(*lastEventID), 10, 64)
+	if err != nil || n <= h.Version() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := h.tail(ctx); err != nil {
+		h.log.WarnContext(ctx, "stream: catch up to Last-Event-ID", "last_event_id", n, "version", h.Version(), "error", err)
+		return ErrBehind
+	}
+	return nil
 }
 
 // lastEventID parses Last-Event-ID; malformed or future ids count as a fresh connection.
