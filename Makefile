@@ -145,6 +145,10 @@ bench: ## Run the Go benchmarks in bench/
 BENCH_KB_DATA ?= ../shared/data/scifact
 BENCH_KB_ARGS ?=
 
+.PHONY: bench-compare
+bench-compare: ## The gateway against the fixed references of bench/bare, as ratios (~12 minutes; docs/benchmarks.md)
+	@bash bench/compare/run.sh
+
 .PHONY: bench-kb
 bench-kb: ## Knowledge-base retrieval benchmark through kb.Service on SciFact (scratch database, a few minutes)
 	@$(WITH_SERVICES) $(GO) run ./bench/kb -data $(BENCH_KB_DATA) $(BENCH_KB_ARGS)

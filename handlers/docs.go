@@ -61,7 +61,11 @@ func (s *Server) GetDocsAsset(context.Context, api.GetDocsAssetRequestObject) (a
 }
 
 func (r *routes) GetOpenAPIJSON(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/json", r.s.SpecJSON)
+	b, err := r.s.SpecJSON()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/json", b)
 }
 
 func (r *routes) GetDocsAsset(c echo.Context, name string) error {

@@ -48,7 +48,8 @@ type Server struct {
 	Limiter  *ratelimit.Limiter
 	Ready    *health.Checker
 	Gatherer prometheus.Gatherer
-	SpecJSON []byte
+	// SpecJSON renders the contract as JSON; encoded on first use, not at start-up.
+	SpecJSON func() ([]byte, error)
 	SpecYAML []byte
 	Title    string
 

@@ -12,7 +12,7 @@
 #    CPU $SERVER_CPU with taskset (so each has GOMAXPROCS 1):
 #      - the gateway with LOG_LEVEL=warn (the main subject),
 #      - a second gateway on the same database with LOG_LEVEL=info (access log on),
-#      - a bare net/http JSON server (baseline/main.go), to calibrate the machine.
+#      - the bare net/http JSON server (bench/bare), to calibrate the machine.
 #    Only the server under test gets traffic; the others idle.
 # 2. Logs in as the bootstrap superadmin and creates the 10 public flags of flags.json.
 # 3. Runs wrk pinned to CPU $WRK_CPU ($THREADS threads, $CONNS connections, $DURATION) with
@@ -43,7 +43,7 @@ RUNS=${RUNS:-3}
 PROFILE=${PROFILE:-1}              # 0 skips the CPU profiles
 GATEWAY_ENV=${GATEWAY_ENV:-}       # more VAR=value words for both gateways, e.g. GOGC=400
 QUIET_PCT=${QUIET_PCT:-10}         # a run starts when the machine uses at most this % of a CPU ...
-QUIET_WAIT=${QUIET_WAIT:-300}      # ... or after this many seconds of waiting
+QUIET_WAIT=${QUIET_WAIT:-300}      # ... or after this many seconds of waiting (bench/lib.sh)
 DISTURBED_PCT=${DISTURBED_PCT:-10} # a run during which other work used more is repeated (2x max)
 BENCH_DB=voiceassist_bench
 ADMIN_EMAIL=bench@example.org
@@ -53,16 +53,11 @@ JWT_SECRET_KEY=bench-jwt-secret-key-0123456789abcdef-not-for-production
 # first condition of every rule matches, the second does not, so all 20 conditions run.
 RULE_ATTRS='"plan":"pro","country":"US","email":"ana@example.com","app_version":"2.3.1","age":34,"beta":false,"segment":"a"'
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+LOG_PREFIX=bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # ------------------------------------------------------------------ prerequisites
-need_tool() { # tool debian-package
-  command -v "$1" >/dev/null 2>&1 && return 0
-  [[ "$(id -u)" -eq 0 ]] || die "$1 is missing: apt-get install -y $2"
-  log "installing $2"
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
-}
 need_tool wrk wrk
 need_tool taskset util-linux
 need_tool jq jq
@@ -73,15 +68,6 @@ need_tool ss iproute2
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt "$OUT"/*.log "$OUT"/*.pb.gz
 
-port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
-# take_port P: appends to TAKEN the first port from P on that is free and not taken yet (no
-# command substitution: TAKEN must change in this shell).
-TAKEN=" "
-take_port() {
-  local p=$1
-  until port_free "$p" && [[ "$TAKEN" != *" $p "* ]]; do p=$((p + 1)); done
-  TAKEN+="$p "
-}
 take_port "$PORT"
 take_port $((PORT + 1))
 take_port $((PORT + 10))
@@ -95,11 +81,7 @@ BASELINE=http://127.0.0.1:$BASE_PORT
 eval "$(scripts/services.sh up)"
 need_tool psql postgresql-client
 # The throwaway database lives on the same server as $DATABASE_URL.
-url_base=${DATABASE_URL%%\?*}
-url_query=
-[[ "$DATABASE_URL" == *\?* ]] && url_query="?${DATABASE_URL#*\?}"
-ADMIN_URL="${url_base%/*}/postgres$url_query"
-BENCH_URL="${url_base%/*}/$BENCH_DB$url_query"
+bench_database "$BENCH_DB"
 
 PIDS=()
 WRK_PID=
@@ -139,26 +121,11 @@ else
   BIN=bin/voiceassist
   REV="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' ':!docs' || echo ' + uncommitted changes')"
 fi
-go build -C "$HERE/baseline" -o "$(realpath -m "$OUT")/baseline" .
+go build -C bench/bare -o "$(realpath -m "$OUT")/baseline" .
 
 log "recreating database $BENCH_DB"
 psql "$ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >&2
 psql "$ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB" >&2
-
-# wait_up NAME PID URL LOG: until URL answers 2xx (the process must stay alive).
-wait_up() {
-  local i
-  for ((i = 0; i < 240; i++)); do
-    if ! kill -0 "$2" 2>/dev/null; then
-      tail -n 30 "$4" >&2
-      die "$1 exited during start"
-    fi
-    curl -sf -o /dev/null "$3" && break
-    sleep 0.25
-  done
-  curl -sf -o /dev/null "$3" || die "$1 is not up after 60 s ($4)"
-  log "$1: pid $2 on ${3%/*} ($(grep Cpus_allowed_list "/proc/$2/status" | tr -s '\t' ' '))"
-}
 
 # start_gateway LOG_LEVEL PORT PPROF_PORT: the gateway's pid is the last of PIDS.
 start_gateway() {
@@ -179,7 +146,7 @@ GW_PID=${PIDS[-1]}
 # The second replica migrates nothing and finds the superadmin there already.
 start_gateway info "$INFO_PORT" "$PPROF_INFO"
 INFO_PID=${PIDS[-1]}
-taskset -c "$SERVER_CPU" "$OUT/baseline" -addr "127.0.0.1:$BASE_PORT" >"$OUT/baseline.log" 2>&1 &
+taskset -c "$SERVER_CPU" "$OUT/baseline" -addr "127.0.0.1:$BASE_PORT" -flags "$HERE/flags.json" >"$OUT/baseline.log" 2>&1 &
 PIDS+=($!)
 BASELINE_PID=$!
 for ((i = 0; i < 40; i++)); do
@@ -230,35 +197,12 @@ check "$INFO/ofrep/v1/evaluate/flags/ui.dark_mode" "$K" '.value == true'
 check "$BASELINE/ofrep/v1/evaluate/flags/ui.dark_mode" "$K" '.value == true'
 
 # ------------------------------------------------------------------ measuring
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
-
-# Other work on this 2-CPU machine (builds, test suites) skews the numbers, so every run first
-# waits until the machine is quiet, and counts the CPU time that neither the server under test
-# nor wrk used while it ran ("other", in % of one CPU: kernel threads, the idle servers,
+# Every run first waits until the machine is quiet (wait_quiet, bench/lib.sh), and counts the
+# CPU time that neither the server under test nor wrk used while it ran ("other", in % of one CPU: kernel threads, the idle servers,
 # PostgreSQL and Redis for the authenticated scenario, anything else). A run with more than
 # DISTURBED_PCT is repeated (twice at most) unless the scenario itself uses PostgreSQL/Redis.
-TCK=$(getconf CLK_TCK)
-machine_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $9, $8 }' /proc/stat; } # busy-softirq, softirq
 proc_jiffies() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }          # utime+stime
 children_secs() { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); s += a[1] * 60 + a[2] } print s }' "$1"; }
-wait_quiet() {
-  local waited=0 a b busy
-  while :; do
-    read -r a _ < <(machine_jiffies)
-    sleep 1
-    read -r b _ < <(machine_jiffies)
-    busy=$(((b - a) * 100 / TCK))
-    ((busy <= QUIET_PCT)) && return 0
-    if ((waited >= QUIET_WAIT)); then
-      log "the machine is still busy (${busy}% of a CPU) after ${QUIET_WAIT} s: measuring anyway"
-      return 0
-    fi
-    ((waited == 0)) && log "waiting for other work on the machine to finish (${busy}% of a CPU busy)"
-    sleep 4
-    waited=$((waited + 5))
-  done
-}
-
 # The scenarios: label, URL, pid of the server under test, extra environment for ofrep.lua
 # (VAR=value lines), and whether it sends the bearer token (a fresh login before each run).
 S_LABEL=() S_URL=() S_PID=() S_ENV=() S_AUTH=()

@@ -108,12 +108,17 @@ func main() {
 		}
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
-	perStream := "n/a"
+	perStream, perStreamKiB := "n/a", 0.0
 	if *pid > 0 && rssAfter > rssBefore {
-		perStream = fmt.Sprintf("%.1f KiB", float64(rssAfter-rssBefore)/1024/float64(*n))
+		perStreamKiB = float64(rssAfter-rssBefore) / 1024 / float64(*n)
+		perStream = fmt.Sprintf("%.1f KiB", perStreamKiB)
 	}
 	fmt.Printf("| %d | %s | %s | %s | %s | %s | %d | %d |\n", *n, round(pct(0.5)), round(pct(0.99)), round(pct(1)),
 		perStream, round(connectTime), len(lat), missing)
+	// The same figures for scripts (bench/compare/run.sh), on stderr so the table stays clean.
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	fmt.Fprintf(os.Stderr, "SSEBENCH n=%d p50_ms=%.1f p99_ms=%.1f rss_per_stream_kib=%.1f deliveries=%d missing=%d\n",
+		*n, ms(pct(0.5)), ms(pct(0.99)), perStreamKiB, len(lat), missing)
 }
 
 // stream holds one raw HTTP/1.1 SSE connection and records flag_update arrivals by order.

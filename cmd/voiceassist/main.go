@@ -155,6 +155,9 @@ func serve() error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.Serve(l) }()
+	// Start-up (migrations, the contract, the flag snapshot) leaves a heap several times the
+	// live one; hand it back now rather than when the scavenger gets to it (idle RSS, issue 17).
+	go debug.FreeOSMemory()
 	select {
 	case err := <-errc:
 		a.Close()

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,6 +101,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, o := range opts {
 		o(a)
 	}
+	// The embedded contract takes tens of milliseconds to parse: do it while the database and
+	// Redis are being set up (start-up time, issue 17). The channel is buffered, so an early
+	// return leaks nothing.
+	specc := make(chan specResult, 1)
+	go func() { s, err := api.GetSwagger(); specc <- specResult{s, err} }()
 	ok := false
 	defer func() {
 		if !ok {
@@ -216,14 +222,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		log.Info("background jobs are off (JOBS_ENABLED=false): a `voiceassist worker` runs indexing and scheduled changes")
 	}
 
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return nil, fmt.Errorf("app: load embedded spec: %w", err)
+	sr := <-specc
+	if sr.err != nil {
+		return nil, fmt.Errorf("app: load embedded spec: %w", sr.err)
 	}
-	specJSON, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("app: encode spec: %w", err)
-	}
+	spec := sr.spec
+	specJSON := sync.OnceValues(func() ([]byte, error) { return json.Marshal(spec) })
 	stopping, stopStreams := context.WithCancel(context.Background())
 	a.stopStreams = stopStreams
 	h := &handlers.Server{
@@ -360,6 +364,11 @@ func (a *App) invalidateSearchOnChange(kbs *kb.Service) {
 			a.Log.Warn("cache: invalidate search results after a knowledge-base change", "error", err)
 		}
 	})
+}
+
+type specResult struct {
+	spec *openapi3.T
+	err  error
 }
 
 // Option adjusts an App before it starts.

@@ -1,0 +1,3 @@
+module github.com/voiceassist/gateway/bench/bare
+
+go 1.26

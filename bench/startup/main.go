@@ -1,0 +1,77 @@
+// Command startup measures a server's start-up as bench-compare reports it: the time from
+// exec to the first 200 answer of a POST to -url (polled every millisecond), and the
+// resident set size once it has then idled for -idle. The server is stopped afterwards.
+//
+//	go run ./bench/startup -url http://127.0.0.1:18090/ofrep/v1/evaluate/flags/ui.dark_mode -- bin/voiceassist serve
+//
+// It prints one line: STARTUP ms=<float> rss_kib=<int>.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "", "URL that must answer 200 to a POST")
+	body := flag.String("body", `{"context":{"targetingKey":"user-1"}}`, "POST body")
+	idle := flag.Duration("idle", 2*time.Second, "idle time before reading the RSS")
+	timeout := flag.Duration("timeout", 30*time.Second, "give up after")
+	flag.Parse()
+	if *url == "" || flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: startup -url URL -- command [args]")
+		os.Exit(2)
+	}
+	cmd := exec.Command(flag.Arg(0), flag.Args()[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+	start := time.Now()
+	must(cmd.Start())
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	var took time.Duration
+	for {
+		res, err := client.Post(*url, "application/json", bytes.NewBufferString(*body))
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				took = time.Since(start)
+				break
+			}
+		}
+		if time.Since(start) > *timeout {
+			fmt.Fprintf(os.Stderr, "no 200 from %s after %s\n", *url, *timeout)
+			os.Exit(1)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(*idle)
+	fmt.Printf("STARTUP ms=%.1f rss_kib=%d\n", float64(took.Microseconds())/1000, rssKiB(cmd.Process.Pid))
+}
+
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	must(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
