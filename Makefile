@@ -134,7 +134,7 @@ fuzz: ## Fuzz for FUZZ_TIME seconds (default 600): native targets, then the cont
 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime "$${each}s" "$${t%%:*}"; \
 	done; \
 	echo "fuzz: contract driver for $${contract}s"; \
-	$(WITH_SERVICES) $(WITH_VOICE) FUZZ_CONTRACT_DURATION="$${contract}s" $(GO) test -tags "$$tags" -count=1 -run '^TestContractFuzz$$' ./tests/
+	$(WITH_SERVICES) $(WITH_VOICE) FUZZ_CONTRACT_DURATION="$${contract}s" $(GO) test -tags "$$tags" -count=1 -timeout "$$(( contract + 600 ))s" -run '^TestFuzzContract$$' ./tests/
 
 .PHONY: bench
 bench: ## Run the Go benchmarks in bench/
