@@ -84,8 +84,10 @@ func serveMultipart(vctx context.Context, c echo.Context, next echo.HandlerFunc,
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
 		default:
+			// Connection: close, or net/http would first try to drain the unread body
+			// (up to 256 KiB, for as long as the client takes) before answering.
 			return apierr.New(http.StatusServiceUnavailable, "UPLOADS_BUSY",
-				"Too many uploads are being processed; retry shortly").WithHeader("Retry-After", "5")
+				"Too many uploads are being processed; retry shortly").WithHeader("Retry-After", "5").WithHeader("Connection", "close")
 		}
 	}
 	f, err := os.CreateTemp("", "voiceassist-upload-*")
