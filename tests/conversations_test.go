@@ -347,7 +347,13 @@ func newFakeChat(t *testing.T) *fakeChat {
 		llmtest.WriteEvent(w, llmtest.ChunkJSON("Thinking", ""))
 		select {
 		case <-r.Context().Done():
-			close(cancelled)
+			f.mu.Lock() // two blocked requests may both be cancelled: close once
+			select {
+			case <-cancelled:
+			default:
+				close(cancelled)
+			}
+			f.mu.Unlock()
 		case <-f.Done():
 		}
 		return true
