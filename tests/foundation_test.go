@@ -312,6 +312,7 @@ func TestCORS(t *testing.T) {
 	require.Empty(t, res2.Header.Get("Access-Control-Allow-Origin"))
 	res3, _ := s.raw(t, http.MethodGet, "/api/version", "", map[string]string{"Origin": "https://app.example.org"})
 	require.Contains(t, res3.Header.Get("Access-Control-Expose-Headers"), "X-Request-ID")
+	require.Contains(t, res3.Header.Get("Access-Control-Expose-Headers"), "Traceparent", "browsers on the app origin read the trace id")
 }
 
 func TestAccessLogHasNoSecrets(t *testing.T) {

@@ -83,7 +83,7 @@ func New(o Options) *echo.Echo {
 		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
 		ExposeHeaders: []string{"X-Request-ID", "X-Correlation-ID", "Retry-After", "ETag",
 			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-			"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice"},
+			"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice", "Traceparent"},
 		MaxAge: 600,
 	}))
 	e.Use(bodyDeadline(o.Config.RequestTimeout))

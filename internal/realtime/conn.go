@@ -299,8 +299,8 @@ func (c *conn) stillValid() bool {
 	defer cancel()
 	if _, err := c.h.cfg.Auth(ctx, c.token); err != nil {
 		if c.ctx.Err() == nil {
-			c.log.Info("realtime: token no longer valid", "err", err)
-			c.close(websocket.ClosePolicyViolation, "token expired or revoked")
+			c.log.Info("realtime: token re-check failed", "err", err)
+			c.close(RecheckClose(err))
 		}
 		return false
 	}

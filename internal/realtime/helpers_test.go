@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/realtime"
 )
@@ -29,16 +30,26 @@ const wait = 10 * time.Second
 type fakeAuth struct {
 	mu     sync.Mutex
 	tokens map[string]realtime.Principal
+	down   bool // every check fails as the real one does while Redis is down
 }
 
 func (a *fakeAuth) authenticate(_ context.Context, token string) (realtime.Principal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.down {
+		return realtime.Principal{}, apierr.Unavailable("Token revocation cannot be checked; try again shortly", nil)
+	}
 	p, ok := a.tokens[token]
 	if !ok {
 		return realtime.Principal{}, errors.New("bad token")
 	}
 	return p, nil
+}
+
+func (a *fakeAuth) outage() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.down = true
 }
 
 func (a *fakeAuth) revoke(token string) {

@@ -254,8 +254,8 @@ func (h *Hub) recheckTokens(ctx context.Context) {
 		_, err := h.cfg.Auth(actx, c.token)
 		cancel()
 		if err != nil && ctx.Err() == nil {
-			c.log.Info("realtime: token no longer valid", "err", err)
-			c.close(websocket.ClosePolicyViolation, "token expired or revoked")
+			c.log.Info("realtime: token re-check failed", "err", err)
+			c.close(RecheckClose(err))
 		}
 	}
 }

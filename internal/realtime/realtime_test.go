@@ -370,6 +370,16 @@ func TestRevokedTokenClosesTheConnection(t *testing.T) {
 	require.Equal(t, "token expired or revoked", c.expectClose(websocket.ClosePolicyViolation))
 }
 
+// Issue 21 #21 on the socket: when the token cannot be checked (Redis down) the socket is
+// closed "try again later", not as if the token were revoked, so the client keeps it.
+func TestUncheckableTokenClosesTryAgainLater(t *testing.T) {
+	f := newFixture(t)
+	h := f.hub(t, true, func(c *realtime.Config) { c.PingInterval = 20 * time.Millisecond })
+	c, _ := dial(t, h, f.aliceTok)
+	f.auth.outage()
+	require.Equal(t, "authentication temporarily unavailable; reconnect shortly", c.expectClose(websocket.CloseTryAgainLater))
+}
+
 func TestPresenceAndTypingAcrossReplicas(t *testing.T) {
 	f := newFixture(t)
 	h1 := f.hub(t, true, nil)

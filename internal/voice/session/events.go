@@ -73,6 +73,7 @@ const (
 	codeNoSpeech       = "NO_SPEECH"
 	codeVoice          = "VOICE_UNAVAILABLE"
 	codeTokenExpired   = "TOKEN_EXPIRED"
+	codeUnavailable    = "SERVICE_UNAVAILABLE"
 	codeTimeLimit      = "SESSION_TIME_LIMIT"
 	codeNotAvailable   = "NOT_AVAILABLE"
 	codeInternal       = "INTERNAL_ERROR"

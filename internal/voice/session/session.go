@@ -573,8 +573,12 @@ func (s *Session) maintain() {
 		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.WriteWait)
 		if _, err := s.h.cfg.Gate.Auth(ctx, s.token); err != nil && ctx.Err() == nil {
 			cancel()
-			s.fail(codeTokenExpired, "the access token expired or was revoked; reconnect with a new one")
-			s.conn.Close(websocket.ClosePolicyViolation, "token expired or revoked")
+			if realtime.Unavailable(err) {
+				s.fail(codeUnavailable, "authentication is temporarily unavailable; keep your token and resume the session shortly")
+			} else {
+				s.fail(codeTokenExpired, "the access token expired or was revoked; reconnect with a new one")
+			}
+			s.conn.Close(realtime.RecheckClose(err))
 			return
 		}
 		if s.id != uuid.Nil {
