@@ -47,6 +47,25 @@ wait_up() {
   log "$1: pid $2 on ${3%/*} ($(grep Cpus_allowed_list "/proc/$2/status" | tr -s '\t' ' '))"
 }
 
+# build_gateway: builds bin/voiceassist from the working tree, or with SRC=head the last commit
+# (git archive HEAD into $OUT/src), for a measurement that names its commit while others have
+# edits in progress. Sets BIN and REV.
+build_gateway() {
+  if [[ "${SRC:-tree}" == head ]]; then
+    log "building bin/voiceassist from $(git rev-parse --short HEAD) in $OUT/src"
+    rm -rf "$OUT/src" && mkdir -p "$OUT/src"
+    git archive HEAD | tar -x -C "$OUT/src"
+    make -s -C "$OUT/src" build >&2
+    BIN=$OUT/src/bin/voiceassist
+    REV=$(git rev-parse --short HEAD)
+  else
+    log "building bin/voiceassist"
+    make -s build >&2
+    BIN=bin/voiceassist
+    REV="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' ':!docs' || echo ' + uncommitted changes')"
+  fi
+}
+
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
 # Other work on this 2-CPU machine (builds, test suites) skews the numbers, so every run first

@@ -86,18 +86,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ build
-if [[ "${SRC:-tree}" == head ]]; then
-  log "building bin/voiceassist from $(git rev-parse --short HEAD) in $OUT/src"
-  rm -rf "$OUT/src" && mkdir -p "$OUT/src"
-  git archive HEAD | tar -x -C "$OUT/src"
-  make -s -C "$OUT/src" build >&2
-  BIN=$OUT/src/bin/voiceassist
-  REV=$(git rev-parse --short HEAD)
-else
-  make -s build >&2
-  BIN=bin/voiceassist
-  REV="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' ':!docs' || echo ' + uncommitted changes')"
-fi
+build_gateway
 go build -C bench/bare -o "$(realpath -m "$OUT")/bare" .
 go build -o "$OUT/sse-load" ./bench/sse
 go build -o "$OUT/startup" ./bench/startup

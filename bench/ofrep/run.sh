@@ -106,21 +106,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ build and start
-# SRC=head builds the last commit (git archive HEAD) instead of the working tree, for a
-# measurement that names its commit while others have edits in progress.
-if [[ "${SRC:-tree}" == head ]]; then
-  log "building bin/voiceassist from $(git rev-parse --short HEAD) in $OUT/src"
-  rm -rf "$OUT/src" && mkdir -p "$OUT/src"
-  git archive HEAD | tar -x -C "$OUT/src"
-  make -s -C "$OUT/src" build >&2
-  BIN=$OUT/src/bin/voiceassist
-  REV=$(git rev-parse --short HEAD)
-else
-  log "building bin/voiceassist"
-  make -s build >&2
-  BIN=bin/voiceassist
-  REV="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' ':!docs' || echo ' + uncommitted changes')"
-fi
+build_gateway
 go build -C bench/bare -o "$(realpath -m "$OUT")/baseline" .
 
 log "recreating database $BENCH_DB"
