@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/apptest"
 )
 
 // env is the package's private world, set up once by TestMain.
@@ -211,7 +212,7 @@ func (p *postgres) url(db string) string {
 // newDatabase creates an empty database for one test.
 func (p *postgres) newDatabase(t *testing.T) string {
 	t.Helper()
-	name := "fault_" + strings.ToLower(randomID())
+	name := "fault_" + apptest.RandomID()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, p.url("postgres"))
@@ -303,7 +304,7 @@ const adminPassword = "vivid-orchid-Lantern-93"
 func newCluster(t *testing.T, env map[string]string) *cluster {
 	t.Helper()
 	needEnv(t)
-	return &cluster{t: t, dbURL: envPG().newDatabase(t), prefix: "fault:" + randomID() + ":", env: env}
+	return &cluster{t: t, dbURL: envPG().newDatabase(t), prefix: "fault:" + apptest.RandomID() + ":", env: env}
 }
 
 func envPG() *postgres { return env.pg }
@@ -312,7 +313,7 @@ type replica struct {
 	name string
 	URL  string
 	cmd  *exec.Cmd
-	logs *logBuffer
+	logs *apptest.LogBuffer
 	done chan struct{}
 	C    *client.ClientWithResponses
 }
@@ -341,7 +342,7 @@ func (c *cluster) start(extra map[string]string) *replica {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	logs := &logBuffer{}
+	logs := &apptest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	r := &replica{name: fmt.Sprintf("r%d", len(c.replicas)+1), URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, logs: logs, done: make(chan struct{})}
@@ -465,31 +466,10 @@ func eventually(t *testing.T, within time.Duration, f func() error) {
 	}
 }
 
-func randomID() string {
-	return strconv.FormatInt(time.Now().UnixNano()%1e12, 36) + strconv.Itoa(os.Getpid()%1000)
-}
-
 func tail(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
