@@ -66,6 +66,18 @@ build_gateway() {
   fi
 }
 
+# wait_flags BASE BODY N: until the bulk evaluation at BASE answers N flags (a replica's
+# snapshot follows LISTEN/NOTIFY or its poll), at most 10 s.
+wait_flags() {
+  local i n=
+  for ((i = 0; i < 40; i++)); do
+    n=$(curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$1/ofrep/v1/evaluate/flags" | jq '.flags | length') || true
+    [[ "$n" == "$3" ]] && return 0
+    sleep 0.25
+  done
+  die "bulk evaluation on $1 answers $n flags, want $3"
+}
+
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
 # Other work on this 2-CPU machine (builds, test suites) skews the numbers, so every run first

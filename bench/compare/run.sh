@@ -139,14 +139,8 @@ taskset -c "$SERVER_CPU" "$OUT/bare" -addr "127.0.0.1:$BARE_PORT" -flags "$FLAGS
 BARE_PID=$!
 PIDS+=("$BARE_PID")
 wait_up bare "$BARE_PID" "http://127.0.0.1:$BARE_PPROF/debug/pprof/cmdline" "$OUT/bare.log"
-for base in "$GW" "$BARE"; do
-  for ((i = 0; i < 40; i++)); do
-    n=$(curl -sf -X POST -H 'Content-Type: application/json' -d "$K" "$base/ofrep/v1/evaluate/flags" | jq '.flags | length') || true
-    [[ "$n" == "$NFLAGS" ]] && break
-    sleep 0.25
-  done
-  [[ "$n" == "$NFLAGS" ]] || die "bulk evaluation on $base answers $n flags, want $NFLAGS"
-done
+wait_flags "$GW" "$K" "$NFLAGS"
+wait_flags "$BARE" "$K" "$NFLAGS"
 
 # ------------------------------------------------------------------ OFREP
 declare -A RPS=()

@@ -164,14 +164,8 @@ while read -r f; do
     -H "Authorization: Bearer $TOKEN" -d "$f" "$GW/api/admin/feature-flags")
   [[ "$code" == 20[01] ]] || die "creating $(jq -r .key <<<"$f"): HTTP $code: $(cat "$OUT/flag-create.json")"
 done < <(jq -c '.[]' "$HERE/flags.json")
-for base in "$GW" "$INFO"; do # each replica's snapshot follows LISTEN/NOTIFY (or its 1 s poll)
-  for ((i = 0; i < 40; i++)); do
-    n=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{}' "$base/ofrep/v1/evaluate/flags" | jq '.flags | length') || true
-    [[ "$n" == "$NFLAGS" ]] && break
-    sleep 0.25
-  done
-  [[ "$n" == "$NFLAGS" ]] || die "bulk evaluation on $base shows $n flags, want $NFLAGS"
-done
+wait_flags "$GW" '{}' "$NFLAGS"
+wait_flags "$INFO" '{}' "$NFLAGS"
 
 K='{"context":{"targetingKey":"user-1-1"}}'
 check "$GW/ofrep/v1/evaluate/flags/ui.dark_mode" "$K" '.value == true and .reason == "STATIC"'
