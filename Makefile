@@ -123,7 +123,7 @@ FUZZ_CONTRACT_SHARE ?= 30
 FUZZ_TARGETS := ./internal/page:FuzzCursor ./internal/extract:FuzzExtract ./internal/extract:FuzzClean ./internal/chunk:FuzzSplit \
 	./internal/flageval:FuzzSemVer ./internal/flageval:FuzzCondition ./internal/stream:FuzzLastEventID \
 	./internal/voice/session:FuzzAudioFrame ./internal/voice:FuzzDecodeWAV ./internal/voice:FuzzWAVRoundTrip \
-	./internal/httpserver:FuzzCheckForm ./internal/dictation:FuzzParse ./internal/dictation:FuzzFormat
+	./internal/httpserver:FuzzCheckForm ./internal/httpserver:FuzzParseJSON ./internal/dictation:FuzzParse ./internal/dictation:FuzzFormat
 
 .PHONY: fuzz
 fuzz: ## Fuzz for FUZZ_TIME seconds (default 600): native targets, then the contract fuzz driver

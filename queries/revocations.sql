@@ -8,3 +8,8 @@ SELECT family_id, expires_at FROM revoked_sessions WHERE expires_at > now() ORDE
 
 -- name: DeleteExpiredRevokedSessions :execrows
 DELETE FROM revoked_sessions WHERE expires_at <= now();
+
+-- name: ListRecentAuthEpochs :many
+-- Users whose auth epoch changed since `since` (now minus an access token's lifetime): tokens
+-- of their earlier epochs may still be unexpired, so Redis must know the current one.
+SELECT id, auth_epoch, auth_epoch_at::timestamptz AS changed_at FROM users WHERE auth_epoch_at > sqlc.arg(since)::timestamptz ORDER BY id;

@@ -157,10 +157,20 @@ func TestDemoPageServed(t *testing.T) {
 	require.Less(t, res.StatusCode, 500)
 	require.NotContains(t, string(body), "module github.com")
 
-	// Every other response keeps the microphone off, the docs included.
-	for _, path := range []string{"/health", "/docs", "/demo/voices", "/api/nothing-here"} {
+	// Every other document keeps the microphone off, the docs included; JSON answers are not
+	// documents and carry only nosniff and Cache-Control of these headers (docs/operations.md).
+	for _, path := range []string{"/docs", "/redoc"} {
 		res, _ := s.raw(t, http.MethodGet, path, "", nil)
 		require.Equal(t, "geolocation=(), microphone=(), camera=()", res.Header.Get("Permissions-Policy"), path)
+	}
+	for _, path := range []string{"/health", "/demo/voices", "/api/nothing-here"} {
+		res, _ := s.raw(t, http.MethodGet, path, "", nil)
+		require.Contains(t, res.Header.Get("Content-Type"), "application/json", path)
+		require.Empty(t, res.Header.Get("Permissions-Policy"), path)
+		require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"), path)
+		require.NotEmpty(t, res.Header.Get("Cache-Control"), path)
+		require.NotEmpty(t, res.Header.Get("X-Request-ID"), path)
+		require.NotEmpty(t, res.Header.Get("Traceparent"), path)
 	}
 }
 

@@ -283,15 +283,28 @@ func TestRequestIDAndHeaders(t *testing.T) {
 	require.Equal(t, id, env.Metadata.RequestId)
 	require.Regexp(t, `^00-[0-9a-f]{32}-[0-9a-f]{16}-01$`, res.Header.Get("traceparent"))
 
+	// A JSON answer keeps nosniff and a Cache-Control; the document headers go on what a
+	// browser may render (issue 17, docs/operations.md).
+	require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+	require.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
+	for _, k := range []string{"X-Frame-Options", "Strict-Transport-Security", "Content-Security-Policy", "Referrer-Policy", "Permissions-Policy", "X-XSS-Protection"} {
+		require.Empty(t, res.Header.Get(k), k)
+	}
+	res, _ = s.raw(t, http.MethodGet, "/openapi.yaml", "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
 	for k, v := range map[string]string{
 		"X-Content-Type-Options":    "nosniff",
 		"X-Frame-Options":           "DENY",
 		"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 		"Content-Security-Policy":   "default-src 'self'",
 		"Referrer-Policy":           "strict-origin-when-cross-origin",
+		"Permissions-Policy":        "geolocation=(), microphone=(), camera=()",
+		"X-Xss-Protection":          "1; mode=block",
 	} {
 		require.Equal(t, v, res.Header.Get(k), k)
 	}
+	require.NotEmpty(t, res.Header.Get("X-Request-ID"))
+	require.NotEmpty(t, res.Header.Get("Traceparent"))
 }
 
 func TestCORS(t *testing.T) {

@@ -144,10 +144,10 @@ wait_flags "$BARE" "$K" "$NFLAGS"
 
 # ------------------------------------------------------------------ OFREP
 declare -A RPS=()
-wrk_run() { # NAME URL
+wrk_run() { # NAME URL [BEARER-TOKEN]
   local f=$OUT/wrk-$1-$r.txt line
   wait_quiet
-  taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$2" >"$f" 2>&1 || { cat "$f" >&2; die "wrk failed"; }
+  OFREP_TOKEN=${3:-} taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$2" >"$f" 2>&1 || { cat "$f" >&2; die "wrk failed"; }
   line=$(grep '^BENCH ' "$f") || die "no BENCH line in $f"
   [[ "$line" == *" non2xx=0 socket_errors=0" ]] || die "$1: errors: $line"
   RPS[$1]+="$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line") "
@@ -157,6 +157,7 @@ log "warm-up (3 s each)"
 for u in "$GW" "$BARE"; do taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d3s -s "$LUA" "$u/ofrep/v1/evaluate/flags/ui.dark_mode" >/dev/null; done
 for ((r = 1; r <= RUNS; r++)); do
   wrk_run gw-single "$GW/ofrep/v1/evaluate/flags/ui.dark_mode"
+  wrk_run gw-bearer "$GW/ofrep/v1/evaluate/flags/ui.dark_mode" "$TOKEN"
   wrk_run bare-single "$BARE/ofrep/v1/evaluate/flags/ui.dark_mode"
   wrk_run gw-bulk "$GW/ofrep/v1/evaluate/flags"
   wrk_run bare-bulk "$BARE/ofrep/v1/evaluate/flags"
@@ -209,6 +210,7 @@ done
 {
   gs=$(median ${RPS[gw-single]}) bs=$(median ${RPS[bare-single]})
   gb=$(median ${RPS[gw-bulk]}) bb=$(median ${RPS[bare-bulk]})
+  ga=$(median ${RPS[gw-bearer]})
   field() { sed "s/.* $2=\([0-9.]*\).*/\1/" <<<"${SSE[$1]}"; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
   cat <<EOF
@@ -221,6 +223,7 @@ interleaved rounds; streams: $CHANGES changes; start-up: median of $STARTUPS.
 | figure | gateway | bare | ratio (gateway / bare) |
 | --- | ---: | ---: | ---: |
 | OFREP single evaluation, req/s | $(printf '%.0f' "$gs") | $(printf '%.0f' "$bs") | $(ratio "$gs" "$bs") |
+| OFREP single evaluation with a Bearer token, req/s (ratio: to the gateway's anonymous rate) | $(printf '%.0f' "$ga") | | $(ratio "$ga" "$gs") |
 | OFREP bulk ($NFLAGS flags), req/s | $(printf '%.0f' "$gb") | $(printf '%.0f' "$bb") | $(ratio "$gb" "$bb") |
 | response size, bytes per single evaluation | $GW_BYTES | $BARE_BYTES | $(ratio "$GW_BYTES" "$BARE_BYTES") |
 EOF
@@ -235,5 +238,5 @@ EOF
   printf '| start-up to first evaluation, ms | %s | %s | %s |\n' "$um" "$bm" "$(ratio "$um" "$bm")"
   printf '| idle RSS after start-up, MiB | %.1f | %.1f | %s |\n' "$(awk -v k="$ur" 'BEGIN { print k / 1024 }')" "$(awk -v k="$br" 'BEGIN { print k / 1024 }')" "$(ratio "$ur" "$br")"
   echo
-  echo "Runs (req/s): gateway single ${RPS[gw-single]}/ bare single ${RPS[bare-single]}/ gateway bulk ${RPS[gw-bulk]}/ bare bulk ${RPS[bare-bulk]}"
+  echo "Runs (req/s): gateway single ${RPS[gw-single]}/ gateway Bearer ${RPS[gw-bearer]}/ bare single ${RPS[bare-single]}/ gateway bulk ${RPS[gw-bulk]}/ bare bulk ${RPS[bare-bulk]}"
 }

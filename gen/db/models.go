@@ -265,6 +265,7 @@ type User struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	AuthEpochAt  *time.Time
 }
 
 type UserVocabulary struct {

@@ -141,6 +141,9 @@ type Querier interface {
 	ListPatientGrants(ctx context.Context, arg ListPatientGrantsParams) ([]PatientGrant, error)
 	// The patients user owns or holds a grant on, most recently updated first.
 	ListPatientsFor(ctx context.Context, arg ListPatientsForParams) ([]ListPatientsForRow, error)
+	// Users whose auth epoch changed since `since` (now minus an access token's lifetime): tokens
+	// of their earlier epochs may still be unexpired, so Redis must know the current one.
+	ListRecentAuthEpochs(ctx context.Context, since time.Time) ([]ListRecentAuthEpochsRow, error)
 	// Sessions still to be refused, to rebuild Redis' fast path.
 	ListRevokedSessions(ctx context.Context) ([]RevokedSession, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)

@@ -24,6 +24,38 @@ func (q *Queries) DeleteExpiredRevokedSessions(ctx context.Context) (int64, erro
 	return result.RowsAffected(), nil
 }
 
+const listRecentAuthEpochs = `-- name: ListRecentAuthEpochs :many
+SELECT id, auth_epoch, auth_epoch_at::timestamptz AS changed_at FROM users WHERE auth_epoch_at > $1::timestamptz ORDER BY id
+`
+
+type ListRecentAuthEpochsRow struct {
+	ID        uuid.UUID
+	AuthEpoch int32
+	ChangedAt time.Time
+}
+
+// Users whose auth epoch changed since `since` (now minus an access token's lifetime): tokens
+// of their earlier epochs may still be unexpired, so Redis must know the current one.
+func (q *Queries) ListRecentAuthEpochs(ctx context.Context, since time.Time) ([]ListRecentAuthEpochsRow, error) {
+	rows, err := q.db.Query(ctx, listRecentAuthEpochs, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRecentAuthEpochsRow{}
+	for rows.Next() {
+		var i ListRecentAuthEpochsRow
+		if err := rows.Scan(&i.ID, &i.AuthEpoch, &i.ChangedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listRevokedSessions = `-- name: ListRevokedSessions :many
 SELECT family_id, expires_at FROM revoked_sessions WHERE expires_at > now() ORDER BY family_id
 `

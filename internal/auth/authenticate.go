@@ -56,8 +56,10 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Princip
 	return s.authBearer(ctx, r)
 }
 
-// authBearer accepts a valid access token that is not revoked (itself or its session) and
-// whose user is active with the same auth epoch. Redis trouble fails closed.
+// authBearer accepts a valid access token that is not revoked (itself, its session or its
+// auth epoch). One Redis round trip decides (revocation.go); role and email come from the
+// token, since every change of either bumps the epoch. Tokens issued before the email claim
+// existed read the user's state from PostgreSQL instead. Redis trouble fails closed.
 func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, error) {
 	raw, ok := bearer(r)
 	if !ok {
@@ -67,12 +69,19 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	if err != nil {
 		return nil, err
 	}
-	revoked, err := s.revoked(ctx, c.ID, c.Family)
+	revoked, err := s.revoked(ctx, c.ID, c.Family, c.Subject, c.Epoch)
 	if err != nil {
 		return nil, err
 	}
 	if revoked {
 		return nil, errRevoked
+	}
+	p := &Principal{
+		UserID: c.Subject, Email: c.Email, Role: c.Role,
+		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt, Epoch: c.Epoch,
+	}
+	if c.Email != "" {
+		return p, nil
 	}
 	st, err := s.q.GetUserAuthState(ctx, c.Subject)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -84,10 +93,8 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	if !st.IsActive || st.AuthEpoch != c.Epoch {
 		return nil, errRevoked
 	}
-	return &Principal{
-		UserID: c.Subject, Email: st.Email, Role: Role(st.Role),
-		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt, Epoch: c.Epoch,
-	}, nil
+	p.Email, p.Role = st.Email, Role(st.Role)
+	return p, nil
 }
 
 // Recheck reports whether a long-lived connection (a stream) may go on: the access token is
@@ -116,7 +123,7 @@ func (s *Service) Recheck(ctx context.Context, p *Principal) error {
 	if !p.ExpiresAt.After(s.now()) {
 		return errExpired
 	}
-	revoked, err := s.revoked(ctx, p.TokenID, p.Family)
+	revoked, err := s.revoked(ctx, p.TokenID, p.Family, p.UserID, p.Epoch)
 	if err != nil {
 		return err
 	}

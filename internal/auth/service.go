@@ -330,11 +330,11 @@ func (s *Service) failedLogin(ctx context.Context, email, ip string, u *db.User,
 // issue signs a pair in family and records the refresh token.
 func (s *Service) issue(ctx context.Context, q *db.Queries, u User, family uuid.UUID) (Pair, error) {
 	role := u.Role
-	access, ac, err := s.tokens.Issue(TypeAccess, u.ID, role, u.AuthEpoch, family)
+	access, ac, err := s.tokens.Issue(TypeAccess, u.ID, u.Email, role, u.AuthEpoch, family)
 	if err != nil {
 		return Pair{}, err
 	}
-	refresh, rc, err := s.tokens.Issue(TypeRefresh, u.ID, role, u.AuthEpoch, family)
+	refresh, rc, err := s.tokens.Issue(TypeRefresh, u.ID, u.Email, role, u.AuthEpoch, family)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -464,8 +464,8 @@ func (s *Service) revokeFamilyAccess(ctx context.Context, families ...uuid.UUID)
 	return err
 }
 
-// endSessions revokes every session of a user in tx (the epoch bump that accompanies it
-// already makes their tokens fail; this also kills the refresh families for good).
+// endSessions revokes every session of a user in tx, with the epoch bump that accompanies
+// it; after the commit, sessionsEnded puts both on Redis' fast path.
 func (s *Service) endSessions(ctx context.Context, q *db.Queries, user uuid.UUID) ([]uuid.UUID, error) {
 	return q.RevokeUserFamilies(ctx, user)
 }
@@ -521,8 +521,8 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err != nil {
 		return Pair{}, User{}, err
 	}
-	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
-		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
+	if err := s.sessionsEnded(ctx, u.ID, u.AuthEpoch, families...); err != nil {
+		s.log.ErrorContext(ctx, "end sessions in redis: tokens of the old epoch pass until Redis is reloaded", "error", err)
 	}
 	return pair, userOf(u), nil
 }

@@ -25,6 +25,7 @@ const (
 // Claims are what our tokens carry beyond the registered ones.
 type Claims struct {
 	Subject   uuid.UUID
+	Email     string // access tokens since issue 17; "" in older ones
 	Role      Role
 	ID        uuid.UUID // jti
 	Family    uuid.UUID // the login session the token descends from
@@ -45,6 +46,7 @@ type Tokens struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+	verified   verifiedCache // access tokens whose signature and claims were checked
 }
 
 // NewTokens builds the signer from configuration: HS256 with JWT_SECRET_KEY, or EdDSA/RS256
@@ -106,14 +108,21 @@ func (t *Tokens) AccessTTL() time.Duration  { return t.accessTTL }
 func (t *Tokens) RefreshTTL() time.Duration { return t.refreshTTL }
 
 // Issue signs a token of the given type.
-func (t *Tokens) Issue(typ string, user uuid.UUID, role Role, epoch int32, family uuid.UUID) (string, Claims, error) {
+func (t *Tokens) Issue(typ string, user uuid.UUID, email string, role Role, epoch int32, family uuid.UUID) (string, Claims, error) {
 	ttl := t.accessTTL
 	if typ == TypeRefresh {
 		ttl = t.refreshTTL
 	}
 	now := t.now().UTC().Truncate(time.Second)
 	c := Claims{Subject: user, Role: role, ID: uuid.New(), Family: family, Epoch: epoch, Type: typ, IssuedAt: now, ExpiresAt: now.Add(ttl)}
-	tok, err := jwt.NewBuilder().
+	b := jwt.NewBuilder()
+	if typ == TypeAccess {
+		// Authentication then needs no database read for the caller's email (the role is
+		// here already; both change only with an epoch bump, which ends the token).
+		c.Email = email
+		b = b.Claim("email", email)
+	}
+	tok, err := b.
 		Subject(user.String()).
 		JwtID(c.ID.String()).
 		Issuer(t.issuer).
@@ -144,12 +153,31 @@ var (
 // Parse verifies signature (with the pinned algorithm only), issuer, audience, time claims
 // and the token type. Any failure is a 401 that says no more than expired or invalid.
 func (t *Tokens) Parse(raw, typ string) (Claims, error) {
+	if typ == TypeAccess {
+		if c, ok := t.verified.get(raw); ok {
+			if t.now().After(c.ExpiresAt.Add(tokenSkew)) {
+				return Claims{}, errExpired
+			}
+			return c, nil
+		}
+	}
+	c, err := t.parse(raw, typ)
+	if err == nil && typ == TypeAccess {
+		t.verified.put(raw, c)
+	}
+	return c, err
+}
+
+// tokenSkew is the clock difference tolerated on time claims.
+const tokenSkew = 30 * time.Second
+
+func (t *Tokens) parse(raw, typ string) (Claims, error) {
 	tok, err := jwt.ParseString(raw,
 		jwt.WithKey(t.alg, t.verifyKey),
 		jwt.WithValidate(true),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),
-		jwt.WithAcceptableSkew(30*time.Second),
+		jwt.WithAcceptableSkew(tokenSkew),
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 		jwt.WithRequiredClaim("jti"),
 		jwt.WithRequiredClaim("exp"),
@@ -186,6 +214,7 @@ func (t *Tokens) Parse(raw, typ string) (Claims, error) {
 		return Claims{}, errInvalid
 	}
 	c.Epoch = int32(ver)
+	c.Email, _ = priv["email"].(string)
 	return c, nil
 }
 

@@ -135,11 +135,12 @@ func (s *Service) keepOneSuperadmin(ctx context.Context, q *db.Queries) error {
 // changeUser runs one audited admin change of a user; when the change bumps the user's
 // auth epoch, their sessions end.
 func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, action string, change func(*db.Queries, db.User) (db.User, error)) (User, error) {
-	var after db.User
+	var before, after db.User
 	var families []uuid.UUID
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		before, err := q.GetUserForUpdate(ctx, id)
+		var err error
+		before, err = q.GetUserForUpdate(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apierr.NotFound("User")
 		}
@@ -168,8 +169,10 @@ func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, ac
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.revokeFamilyAccess(ctx, families...); err != nil {
-		s.log.WarnContext(ctx, "revoke sessions in redis (the epoch bump already refuses them)", "error", err)
+	if after.AuthEpoch != before.AuthEpoch {
+		if err := s.sessionsEnded(ctx, id, after.AuthEpoch, families...); err != nil {
+			s.log.ErrorContext(ctx, "end sessions in redis: tokens of the old epoch pass until Redis is reloaded", "error", err)
+		}
 	}
 	return userOf(after), nil
 }

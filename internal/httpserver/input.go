@@ -2,13 +2,11 @@ package httpserver
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -84,55 +82,72 @@ func newOpInput(route *routers.Route) opInput {
 	return in
 }
 
+// jsonBody is a JSON request body read and parsed once by the input rules, for the
+// validator and then the handler.
+type jsonBody struct {
+	raw    []byte
+	value  any  // what the contract validator checks
+	syntax bool // the body is not JSON: the validator reports it after authentication
+}
+
 // checkInput applies the input rules to one routed request: valid UTF-8 in path parameters,
 // the query string and the headers read (400); a single-valued query parameter given once
 // (400); no NUL in path or declared query parameters (422, naming the parameter); and for a JSON body valid
 // UTF-8, no duplicate object keys, bounded nesting (400) and no NUL in any string (422).
-func checkInput(c echo.Context, op opInput, params map[string]string) error {
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
+// It returns the JSON body it read (nil when the operation takes none or it is not JSON).
+func checkInput(c echo.Context, op opInput, params map[string]string) (*jsonBody, error) {
+	var names []string
+	if len(params) > 0 {
+		names = make([]string, 0, len(params))
+		for name := range params {
+			names = append(names, name)
+		}
+		sort.Strings(names)
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		if !utf8.ValidString(params[name]) {
-			return notUTF8(name)
+			return nil, notUTF8(name)
 		}
 	}
 	req := c.Request()
 	for _, h := range op.headers {
-		for _, v := range req.Header.Values(h) {
+		for _, v := range req.Header[h] {
 			if !utf8.ValidString(v) {
-				return notUTF8(h)
+				return nil, notUTF8(h)
 			}
 		}
 	}
-	q, err := url.ParseQuery(req.URL.RawQuery)
-	if err != nil {
-		return apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "query", Message: "is not a valid query string"})
+	var keys []string
+	var q url.Values
+	if req.URL.RawQuery != "" {
+		var err error
+		q, err = url.ParseQuery(req.URL.RawQuery)
+		if err != nil {
+			return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "query", Message: "is not a valid query string"})
+		}
+		keys = make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
 	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	for _, k := range keys {
 		if !utf8.ValidString(k) {
-			return notUTF8("query")
+			return nil, notUTF8("query")
 		}
 		for _, v := range q[k] {
 			if !utf8.ValidString(v) {
-				return notUTF8(k)
+				return nil, notUTF8(k)
 			}
 		}
 		if op.single[k] && len(q[k]) > 1 {
-			return apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: k, Message: "must be given at most once"})
+			return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: k, Message: "must be given at most once"})
 		}
 	}
 	// NUL only after every encoding rule: 400 (malformed) is reported before 422 (a rule).
 	for _, name := range names {
 		if strings.IndexByte(params[name], 0) >= 0 {
-			return nulError(name)
+			return nil, nulError(name)
 		}
 	}
 	for _, k := range keys {
@@ -141,51 +156,74 @@ func checkInput(c echo.Context, op opInput, params map[string]string) error {
 		}
 		for _, v := range q[k] {
 			if strings.IndexByte(v, 0) >= 0 {
-				return nulError(k)
+				return nil, nulError(k)
 			}
 		}
 	}
 	if !op.body || req.Body == nil || req.Body == http.NoBody || !isJSON(req.Header.Get("Content-Type")) {
-		return nil // a body the operation does not take is never read
+		return nil, nil // a body the operation does not take is never read
 	}
-	body, err := io.ReadAll(req.Body)
-	req.Body = io.NopCloser(bytes.NewReader(body)) // the validator and the handler read it again
+	raw, err := readBody(req)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge(mbe.Limit)
+			return nil, tooLarge(mbe.Limit)
 		}
-		return nil // the validator reports what it cannot read
+		return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: "body", Message: "could not be read"})
 	}
-	return checkJSON(body)
+	body, err := checkJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
-// checkJSON applies the body rules to a JSON document. Syntax errors are left to the
-// validator, which names them.
-func checkJSON(body []byte) error {
-	if !utf8.Valid(body) {
-		return notUTF8("body")
-	}
-	if field, err := scanJSON(body); err != nil {
-		if errors.Is(err, errSyntax) {
-			return nil
+// readBody reads the whole request body, in one allocation when its length is declared.
+func readBody(req *http.Request) ([]byte, error) {
+	if n := req.ContentLength; n > 0 && n <= 64<<20 {
+		buf := make([]byte, n+1) // one byte more: a body longer than declared is an error of its own
+		m, err := io.ReadFull(req.Body, buf)
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return buf[:m], nil
+		case err != nil:
+			return nil, err
 		}
-		return apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: field, Message: err.Error()})
+		rest, err := io.ReadAll(req.Body)
+		return append(buf, rest...), err
 	}
-	if !bytes.Contains(body, []byte(`\u0000`)) {
-		return nil // the only way JSON carries U+0000
+	return io.ReadAll(req.Body)
+}
+
+// checkJSON applies the body rules to a JSON document and parses it. Syntax errors are left
+// to the validator, which names them after authentication.
+func checkJSON(raw []byte) (*jsonBody, error) {
+	body := &jsonBody{raw: raw}
+	if len(raw) == 0 {
+		return body, nil
 	}
-	var v any
-	if json.Unmarshal(body, &v) != nil {
-		return nil
+	if !utf8.Valid(raw) {
+		return nil, notUTF8("body")
+	}
+	v, field, err := parseJSON(raw)
+	switch {
+	case errors.Is(err, errSyntax):
+		body.syntax = true
+		return body, nil
+	case err != nil:
+		return nil, apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: field, Message: err.Error()})
+	}
+	body.value = v
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return body, nil // the only way JSON carries U+0000
 	}
 	if field, ok := nulIn(v, ""); ok {
 		if field == "" {
 			field = "body"
 		}
-		return nulError(field)
+		return nil, nulError(field)
 	}
-	return nil
+	return body, nil
 }
 
 var (
@@ -193,91 +231,6 @@ var (
 	errDuplicate = errors.New("is given more than once in its object")
 	errDepth     = errors.New("is nested too deeply")
 )
-
-// scanJSON walks the document token by token (nothing is built) and reports the first
-// duplicate object key or nesting deeper than maxJSONDepth, with its path.
-func scanJSON(body []byte) (string, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	type frame struct {
-		keys   map[string]bool // nil for arrays
-		key    string          // objects: the current key
-		index  int             // arrays: the current index
-		expect bool            // objects: a key comes next
-	}
-	var stack []*frame
-	// path names the current element of each of frames, then last.
-	path := func(frames []*frame, last string) string {
-		parts := make([]string, 0, len(frames)+1)
-		for _, f := range frames {
-			if f.keys == nil {
-				parts = append(parts, strconv.Itoa(f.index))
-			} else {
-				parts = append(parts, f.key)
-			}
-		}
-		if last != "" {
-			parts = append(parts, last)
-		}
-		if len(parts) == 0 {
-			return "body"
-		}
-		return strings.Join(parts, ".")
-	}
-	// done marks that a value of the innermost container is complete.
-	done := func() {
-		if len(stack) == 0 {
-			return
-		}
-		if top := stack[len(stack)-1]; top.keys == nil {
-			top.index++
-		} else {
-			top.expect = true
-		}
-	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			if len(stack) != 0 {
-				return "", errSyntax
-			}
-			return "", nil
-		}
-		if err != nil {
-			return "", errSyntax
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				f := &frame{}
-				if t == '{' {
-					f.keys, f.expect = map[string]bool{}, true
-				}
-				stack = append(stack, f)
-				if len(stack) > maxJSONDepth {
-					return path(stack[:len(stack)-1], ""), errDepth
-				}
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				done()
-			}
-		case string:
-			if len(stack) > 0 {
-				if top := stack[len(stack)-1]; top.keys != nil && top.expect {
-					if top.keys[t] {
-						return path(stack[:len(stack)-1], t), errDuplicate
-					}
-					top.keys[t], top.key, top.expect = true, t, false
-					continue
-				}
-			}
-			done()
-		default:
-			done()
-		}
-	}
-}
 
 func notUTF8(field string) error {
 	return apierr.Validation(http.StatusBadRequest, apierr.FieldError{Field: field, Message: "is not valid UTF-8"})

@@ -32,7 +32,7 @@ func TestCheckJSON(t *testing.T) {
 		{"syntax left to the validator", `{"a":`, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkJSON([]byte(tc.body))
+			_, err := checkJSON([]byte(tc.body))
 			if tc.status == 0 {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -76,7 +76,7 @@ func TestHandlerDeadline(t *testing.T) {
 	run := func(streaming bool, h echo.HandlerFunc) error {
 		c := e.NewContext(httptest.NewRequest("GET", "/slow", nil), httptest.NewRecorder())
 		c.SetPath("/slow")
-		return handlerDeadline(20*time.Millisecond, map[string]bool{"GET /slow": streaming})(h)(c)
+		return handlerDeadline(20*time.Millisecond, opTable[bool]{"GET": {"/slow": streaming}})(h)(c)
 	}
 	waits := func(c echo.Context) error {
 		<-c.Request().Context().Done()

@@ -1,74 +1,158 @@
 package httpserver
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/config"
-	"github.com/voiceassist/gateway/internal/logging"
 )
 
-var safeID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-
-// requestID reads or generates X-Request-ID and X-Correlation-ID, echoes them, and binds
-// the request id into the request context for logs and envelopes (traceparent: tracing).
-func requestID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req, h := c.Request(), c.Response().Header()
-		id := req.Header.Get("X-Request-ID")
-		if !safeID.MatchString(id) {
-			id = uuid.NewString()
-		}
-		corr := req.Header.Get("X-Correlation-ID")
-		if !safeID.MatchString(corr) {
-			corr = id
-		}
-		h.Set("X-Request-ID", id)
-		h.Set("X-Correlation-ID", corr)
-		c.SetRequest(req.WithContext(logging.WithRequestID(req.Context(), id)))
-		return next(c)
+// setRequestIDs answers with the request's X-Request-ID (the client's when it is a safe
+// token, else a new UUID) and X-Correlation-ID (the client's, else the request id), and
+// returns the request id. Both values share one allocation.
+func setRequestIDs(req *http.Request, h http.Header) string {
+	id := headerValue(req.Header, "X-Request-Id")
+	if !safeID(id) {
+		id = newRequestID()
 	}
+	corr := headerValue(req.Header, "X-Correlation-Id")
+	if !safeID(corr) {
+		corr = id
+	}
+	ids := []string{id, corr}
+	h["X-Request-Id"] = ids[0:1:1]
+	h["X-Correlation-Id"] = ids[1:2:2]
+	return id
 }
 
-// securityHeaders sets the original gateway's headers on every response. The docs pages
+// headerValue is req.Header.Get for a key already in canonical form.
+func headerValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// safeID accepts 1-128 of [A-Za-z0-9._:-]: a client's id is echoed and logged only then.
+func safeID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is a random (version 4) UUID. Request ids need to be unique, not secret:
+// the runtime's per-thread generator makes them without a system call or a lock.
+func newRequestID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], u[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], u[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], u[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], u[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], u[10:])
+	return string(out[:])
+}
+
+// Header values shared by every answer (never modified in place: a handler that sets one
+// of these headers replaces the slice).
+var (
+	hNosniff     = []string{"nosniff"}
+	hDeny        = []string{"DENY"}
+	hXSS         = []string{"1; mode=block"}
+	hHSTS        = []string{"max-age=31536000; includeSubDomains"}
+	hReferrer    = []string{"strict-origin-when-cross-origin"}
+	hPermissions = []string{"geolocation=(), microphone=(), camera=()"}
+	hDefaultCSP  = []string{"default-src 'self'"}
+	hNoStore     = []string{"no-store"}
+	hNoCache     = []string{"no-cache"}
+)
+
+// securityHeaders sets the answer's protective headers when it is committed, by what it is.
+// Every answer gets X-Content-Type-Options; a JSON answer without a Cache-Control of its own
+// gets "no-store" when it may carry tokens or a user's data (everything under /api/auth/ and
+// every answer to a request with credentials: RFC 6749 §5.1, RFC 9111 §5.2.2.5) and
+// "no-cache" otherwise. Answers that a browser may render (pages, scripts, streams, files)
+// also get the document headers: frame, XSS, HSTS, referrer and permissions policies and a
+// CSP. JSON answers leave those out: a browser does not render them as documents, and each
+// header is paid for on every one of the busiest answers (docs/operations.md). The docs pages
 // get a CSP that allows their own inline styles and workers; the voice demo page its own
 // CSP, and it alone may use the microphone (of its own origin).
 func securityHeaders(docsCSP string, demo DemoPage) echo.MiddlewareFunc {
+	docs, demoCSP, demoPerms := []string{docsCSP}, []string{demo.CSP}, []string{demo.PermissionsPolicy}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			h := c.Response().Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("X-XSS-Protection", "1; mode=block")
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-			h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-			h.Set("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
-			p := c.Request().URL.Path
-			switch {
-			case p == "/docs" || p == "/redoc" || strings.HasPrefix(p, "/docs/"):
-				h.Set("Content-Security-Policy", docsCSP)
-			case demo.Path != "" && (p == demo.Path || strings.HasPrefix(p, demo.Path+"/")):
-				h.Set("Content-Security-Policy", demo.CSP)
-				if p == demo.Path {
-					h.Set("Permissions-Policy", demo.PermissionsPolicy)
+			res, req := c.Response(), c.Request()
+			h := res.Header()
+			h["X-Content-Type-Options"] = hNosniff
+			res.Before(func() {
+				if isJSON(headerValue(h, "Content-Type")) {
+					if len(h["Cache-Control"]) == 0 {
+						h["Cache-Control"] = hNoCache
+						if credentialed(req) {
+							h["Cache-Control"] = hNoStore
+						}
+					}
+					return
 				}
-			default:
-				h.Set("Content-Security-Policy", "default-src 'self'")
-			}
+				h["X-Frame-Options"] = hDeny
+				h["X-Xss-Protection"] = hXSS
+				h["Strict-Transport-Security"] = hHSTS
+				h["Referrer-Policy"] = hReferrer
+				h["Permissions-Policy"] = hPermissions
+				p := req.URL.Path
+				switch {
+				case p == "/docs" || p == "/redoc" || strings.HasPrefix(p, "/docs/"):
+					h["Content-Security-Policy"] = docs
+				case demo.Path != "" && (p == demo.Path || strings.HasPrefix(p, demo.Path+"/")):
+					h["Content-Security-Policy"] = demoCSP
+					if p == demo.Path {
+						h["Permissions-Policy"] = demoPerms
+					}
+				default:
+					h["Content-Security-Policy"] = hDefaultCSP
+				}
+			})
 			return next(c)
 		}
 	}
+}
+
+// credentialed: the answer may carry tokens or the caller's data.
+func credentialed(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/auth/") || headerValue(r.Header, "Authorization") != "" || headerValue(r.Header, "X-Api-Key") != ""
+}
+
+func isJSON(ct string) bool {
+	ct, _, _ = strings.Cut(ct, ";")
+	ct = strings.TrimSpace(ct)
+	return strings.EqualFold(ct, echo.MIMEApplicationJSON) || (len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json"))
 }
 
 // bodyLimits reads the declared upload operations from the contract: an operation with
@@ -77,8 +161,8 @@ func securityHeaders(docsCSP string, demo DemoPage) echo.MiddlewareFunc {
 // formAllowance is what a multipart upload may carry besides its file.
 const formAllowance = 64 << 10
 
-func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
-	out := map[string]int64{}
+func bodyLimits(spec *openapi3.T, cfg *config.Config) opTable[int64] {
+	out := opTable[int64]{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			var limit int64
@@ -95,7 +179,7 @@ func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
 			// The declared limit is the file's; the form around it (boundaries, part headers, the
 			// other fields) gets formAllowance. MAX_BODY_BYTES does not apply: an audio limit
 			// below it must still hold.
-			out[method+" "+specParam.ReplaceAllString(path, ":$1")] = limit + formAllowance
+			out.set(method, specParam.ReplaceAllString(path, ":$1"), limit+formAllowance)
 		}
 	}
 	return out
@@ -104,12 +188,12 @@ func bodyLimits(spec *openapi3.T, cfg *config.Config) map[string]int64 {
 // bodyLimit refuses bodies over the operation's limit (MAX_BODY_BYTES unless the contract
 // declares it an upload): at once when Content-Length says so, otherwise when reading passes
 // the limit (the validator then reports 413).
-func bodyLimit(small int64, uploads map[string]int64) echo.MiddlewareFunc {
+func bodyLimit(small int64, uploads opTable[int64]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			max := small
-			if l, ok := uploads[req.Method+" "+c.Path()]; ok {
+			if l, ok := uploads.get(req.Method, c.Path()); ok {
 				max = l
 			}
 			if req.ContentLength > max {
@@ -180,10 +264,10 @@ func routeOf(c echo.Context) string {
 const routeKey = "voiceassist.route"
 
 // markRoute records the template of a registered route; unmatched requests keep none.
-func markRoute(routes map[string]bool) echo.MiddlewareFunc {
+func markRoute(routes opTable[bool]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if k := c.Request().Method + " " + c.Path(); routes[k] {
+			if routes[c.Request().Method][c.Path()] {
 				c.Set(routeKey, c.Path())
 			}
 			return next(c)

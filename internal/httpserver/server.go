@@ -57,26 +57,14 @@ func New(o Options) *echo.Echo {
 	e.IPExtractor = ipExtractor(o.Config)
 
 	metrics := newHTTPMetrics(o.Registry)
-	routes := map[string]bool{}
+	routes := opTable[bool]{}
 
-	e.Use(requestID)
-	e.Use(tracing(o.Tracing))
-	if o.WithClient != nil {
-		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error {
-				r := c.Request()
-				ctx := o.WithClient(r.Context(), c.Response().Header().Get("X-Request-ID"), c.RealIP(), r.UserAgent())
-				c.SetRequest(r.WithContext(ctx))
-				return next(c)
-			}
-		})
-	}
+	e.Use(begin(o.Tracing, o.WithClient))
 	e.Use(observe(o.Logger, metrics))
 	e.Use(requestLimits) // the first input check: 414/431 in the envelope
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))
 	e.Use(securityHeaders(o.DocsCSP, o.Demo))
-	e.Use(noStore)
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:     o.Config.AllowedOrigins,
 		AllowCredentials: true,
@@ -94,7 +82,7 @@ func New(o Options) *echo.Echo {
 
 	o.Register(e, nil)
 	for _, r := range e.Routes() {
-		routes[r.Method+" "+r.Path] = true
+		routes.set(r.Method, r.Path, true)
 	}
 	return e
 }

@@ -80,11 +80,11 @@ func (b *deadlineBody) lift() {
 // the answer has started (headers written) the deadline is lifted, so a long download is
 // not cut. Streams are exempt: the operations whose contract declares a text/event-stream
 // answer or a 101 (WebSocket) switch.
-func handlerDeadline(timeout time.Duration, streaming map[string]bool) echo.MiddlewareFunc {
+func handlerDeadline(timeout time.Duration, streaming opTable[bool]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if streaming[req.Method+" "+c.Path()] {
+			if streaming[req.Method][c.Path()] {
 				return next(c)
 			}
 			ctx, cancel := context.WithCancelCause(req.Context())
@@ -111,8 +111,8 @@ func handlerDeadline(timeout time.Duration, streaming map[string]bool) echo.Midd
 
 // streamingOperations lists the operations ("METHOD echo-route-template") the contract
 // declares as streams: a text/event-stream answer or a 101 switch to WebSocket.
-func streamingOperations(spec *openapi3.T) map[string]bool {
-	out := map[string]bool{}
+func streamingOperations(spec *openapi3.T) opTable[bool] {
+	out := opTable[bool]{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			for code, ref := range op.Responses.Map() {
@@ -120,7 +120,7 @@ func streamingOperations(spec *openapi3.T) map[string]bool {
 					continue
 				}
 				if code == "101" || ref.Value.Content.Get("text/event-stream") != nil {
-					out[method+" "+specParam.ReplaceAllString(path, ":$1")] = true
+					out.set(method, specParam.ReplaceAllString(path, ":$1"), true)
 				}
 			}
 		}

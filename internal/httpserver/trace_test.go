@@ -18,7 +18,7 @@ import (
 
 func traced(t *telemetry.Tracing) *echo.Echo {
 	e := echo.New()
-	routes := map[string]bool{"GET /items/:id": true, "GET /boom": true}
+	routes := opTable[bool]{"GET": {"/items/:id": true, "/boom": true}}
 	e.Use(tracing(t), markRoute(routes))
 	e.GET("/items/:id", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/boom", func(c echo.Context) error { return errors.New("boom") })

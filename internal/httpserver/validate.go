@@ -1,13 +1,16 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -68,55 +71,66 @@ func registerFormats() {
 // of a request's CPU); requests Echo did not route go to gorillamux for the 404/405 verdict.
 func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.MiddlewareFunc {
 	registerFormats()
+	// authenticate runs one security scheme of the matched operation for the request. A
+	// credential that was presented but refused is remembered: an operation that also
+	// allows anonymous callers must not silently treat it as anonymous.
+	authenticate := func(ec echo.Context, scheme string, scopes []string) error {
+		if auth == nil || ec == nil {
+			return apierr.Unauthorized("UNAUTHORIZED", "Authentication required")
+		}
+		p, err := auth(ec.Request().Context(), scheme, scopes, ec.Request())
+		if err != nil {
+			var ae *apierr.Error
+			if errors.As(err, &ae) && ae.Code != "UNAUTHORIZED" && ec.Get(rejectedKey) == nil {
+				ec.Set(rejectedKey, err)
+			}
+			return err
+		}
+		ec.Set(principalKey, p)
+		return nil
+	}
 	opts := &echomw.Options{
 		SilenceServersWarning: true,
 		Options: openapi3filter.Options{
 			MultiError:         true,
 			KeepValidatedValue: true,
 			AuthenticationFunc: func(vctx context.Context, in *openapi3filter.AuthenticationInput) error {
-				ec := echomw.GetEchoContext(vctx)
-				if auth == nil || ec == nil {
-					return apierr.Unauthorized("UNAUTHORIZED", "Authentication required")
-				}
-				p, err := auth(ec.Request().Context(), in.SecuritySchemeName, in.Scopes, ec.Request())
-				if err != nil {
-					// Remember a credential that was presented but refused: an operation that
-					// also allows anonymous callers must not silently treat it as anonymous.
-					var ae *apierr.Error
-					if errors.As(err, &ae) && ae.Code != "UNAUTHORIZED" && ec.Get(rejectedKey) == nil {
-						ec.Set(rejectedKey, err)
-					}
-					return err
-				}
-				ec.Set(principalKey, p)
-				return nil
+				return authenticate(echomw.GetEchoContext(vctx), in.SecuritySchemeName, in.Scopes)
 			},
 		},
 		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
 			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
 		},
 	}
+	bodyless := opts.Options
+	bodyless.ExcludeRequestBody = true
 	fallback, err := gorillamux.NewRouter(spec)
 	if err != nil {
 		panic(fmt.Sprintf("httpserver: spec router: %v", err))
 	}
-	byTemplate := map[string]*routers.Route{}
+	byTemplate := opTable[*routers.Route]{}
 	inputs := map[*routers.Route]opInput{}
-	anonLimit := map[string]int64{} // x-anonymous-body-limit: the body limit when no credential is sent
+	unsecured := map[*routers.Route]*routers.Route{}
+	anonLimit := opTable[int64]{} // x-anonymous-body-limit: the body limit when no credential is sent
 	for path, item := range spec.Paths.Map() {
 		template := specParam.ReplaceAllString(path, ":$1")
 		for method, op := range item.Operations() {
 			route := &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
-			byTemplate[method+" "+template] = route
+			byTemplate.set(method, template, route)
+			// The validator checks security itself (checkSecurity); kin-openapi gets a copy of
+			// the operation without requirements and checks the rest.
+			bare := *op
+			bare.Security = &openapi3.SecurityRequirements{}
+			unsecured[route] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &bare}
 			inputs[route] = newOpInput(route)
 			if v, ok := op.Extensions["x-anonymous-body-limit"].(float64); ok && v > 0 {
-				anonLimit[method+" "+template] = int64(v)
+				anonLimit.set(method, template, int64(v))
 			}
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			route := byTemplate[c.Request().Method+" "+c.Path()]
+			route, _ := byTemplate.get(c.Request().Method, c.Path())
 			if route == nil {
 				if he := echomw.ValidateRequestFromContext(c, fallback, opts); he != nil {
 					return he
@@ -125,7 +139,7 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 			}
 			// An anonymous body is bounded before it is decoded (issue 21 #1): public routes
 			// must not let anyone make the validator decode a megabyte of attributes.
-			if limit := anonLimit[c.Request().Method+" "+c.Path()]; limit > 0 && anonymous(c.Request()) {
+			if limit, _ := anonLimit.get(c.Request().Method, c.Path()); limit > 0 && anonymous(c.Request()) {
 				req := c.Request()
 				if req.ContentLength > limit {
 					return tooLarge(limit)
@@ -142,11 +156,39 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				}
 				params[name] = v
 			}
-			if err := checkInput(c, inputs[route], params); err != nil {
+			body, err := checkInput(c, inputs[route], params)
+			if err != nil {
 				return err
 			}
-			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}
 			vctx := context.WithValue(context.Background(), echomw.EchoContextKey, c) //nolint:staticcheck // the key echo-middleware's GetEchoContext reads
+			if body != nil {
+				// The body is validated from the value the input rules parsed; kin-openapi
+				// checks the parameters only, and must not read the body again.
+				req := c.Request()
+				var me openapi3.MultiError
+				if err := checkSecurity(c, route, authenticate); err != nil {
+					me = append(me, err)
+				}
+				req.Body = http.NoBody
+				in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: unsecured[route], Options: &bodyless}
+				if err := openapi3filter.ValidateRequest(vctx, in); err != nil {
+					var more openapi3.MultiError
+					if !errors.As(err, &more) {
+						more = openapi3.MultiError{err}
+					}
+					me = append(me, more...)
+				}
+				if berr := validateJSONBody(in, route.Operation.RequestBody.Value, body); berr != nil {
+					me = append(me, berr)
+				}
+				req.Body = &bodyReader{Reader: bytes.NewReader(body.raw)}
+				req.ContentLength = int64(len(body.raw))
+				if len(me) > 0 {
+					return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+				}
+				return next(c)
+			}
+			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}
 			if schema, boundary, ok := multipartRoute(c.Request(), route); ok {
 				return serveMultipart(vctx, c, next, in, schema, boundary, slots)
 			}
@@ -157,6 +199,95 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 		}
 	}
 }
+
+// checkSecurity checks the operation's security requirements as kin-openapi would (the
+// first requirement met wins; each scheme of a requirement must pass), with the same
+// error, but lets a request without any credential through an operation that admits
+// anonymous callers at once instead of trying every scheme first.
+func checkSecurity(c echo.Context, route *routers.Route, authenticate func(echo.Context, string, []string) error) error {
+	srs := route.Operation.Security
+	if srs == nil {
+		srs = &route.Spec.Security
+	}
+	if len(*srs) == 0 {
+		return nil
+	}
+	if anonymous(c.Request()) {
+		for _, sr := range *srs {
+			if len(sr) == 0 {
+				return nil
+			}
+		}
+	}
+	var errs []error
+	for _, sr := range *srs {
+		if err := checkRequirement(c, route, sr, authenticate); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return nil
+	}
+	return &openapi3filter.SecurityRequirementsError{SecurityRequirements: *srs, Errors: errs}
+}
+
+func checkRequirement(c echo.Context, route *routers.Route, sr openapi3.SecurityRequirement, authenticate func(echo.Context, string, []string) error) error {
+	names := make([]string, 0, len(sr))
+	for name := range sr {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if route.Spec.Components == nil || route.Spec.Components.SecuritySchemes[name] == nil {
+			return fmt.Errorf("security scheme %q is not declared", name)
+		}
+		if err := authenticate(c, name, sr[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateJSONBody checks a parsed JSON body against the operation's request body, as
+// kin-openapi's ValidateRequestBody would from the raw bytes, with the same error types, so
+// the error envelope does not change. Defaults the schema sets are written back into the body.
+func validateJSONBody(in *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody, body *jsonBody) error {
+	if len(body.raw) == 0 {
+		if rb.Required {
+			return &openapi3filter.RequestError{Input: in, RequestBody: rb, Err: openapi3filter.ErrInvalidRequired}
+		}
+		return nil
+	}
+	ct := in.Request.Header.Get("Content-Type")
+	mt := rb.Content.Get(ct)
+	if mt == nil {
+		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: fmt.Sprintf("header Content-Type has unexpected value %q", ct)}
+	}
+	if mt.Schema == nil {
+		return nil
+	}
+	if body.syntax {
+		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: "failed to decode request body",
+			Err: &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errSyntax}}
+	}
+	defaults := false
+	if err := mt.Schema.Value.VisitJSON(body.value, openapi3.VisitAsRequest(), openapi3.MultiErrors(),
+		openapi3.DefaultsSet(func() { defaults = true })); err != nil {
+		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: "doesn't match schema", Err: err}
+	}
+	if defaults {
+		raw, err := json.Marshal(body.value)
+		if err != nil {
+			return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: "rewriting failed", Err: err}
+		}
+		body.raw = raw
+	}
+	return nil
+}
+
+// bodyReader is a request body already read into memory.
+type bodyReader struct{ *bytes.Reader }
+
+func (bodyReader) Close() error { return nil }
 
 // anonymous reports whether the request carries no credential at all (no bearer token, no API key).
 func anonymous(r *http.Request) bool {
