@@ -266,13 +266,13 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 				return nil
 			}
 			// "rules out" and "rule out" share a key after singular(); the trigger spelled
-			// like its key wins.
+			// like its key wins, and ours (context-triggers.tsv) win over NegEx's.
 			exact := strings.Join(forms, " ") == strings.ToLower(f[0])
 			node := trig.insert(forms)
 			if len(trig.terminal[node]) == 0 {
 				trig.entries = append(trig.entries, entry{kind: k, exact: exact})
 				trig.terminal[node] = []int32{int32(len(trig.entries) - 1)}
-			} else if e := &trig.entries[trig.terminal[node][0]]; exact && !e.exact {
+			} else if e := &trig.entries[trig.terminal[node][0]]; exact && (!e.exact || name == fileContext) {
 				e.kind, e.exact = k, true
 			}
 			return nil

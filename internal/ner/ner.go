@@ -6,6 +6,8 @@
 package ner
 
 import (
+	"fmt"
+	"os"
 	"sort"
 	"sync"
 )
@@ -62,8 +64,14 @@ var defaultExtractor = sync.OnceValues(func() (*Extractor, error) { return Load(
 func Default() (*Extractor, error) { return defaultExtractor() }
 
 // Load builds an extractor from dir: each data file present there replaces the embedded one
-// of the same name (see data/README.md for the names). dir "" uses the embedded data only.
+// of the same name (see data/README.md for the names). dir "" uses the embedded data only;
+// a dir that is not a directory is an error (a misconfiguration, not a fallback).
 func Load(dir string) (*Extractor, error) {
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("ner: data directory %q: not a directory (%v)", dir, err)
+		}
+	}
 	m, trig, err := build(dataFS(dir))
 	if err != nil {
 		return nil, err

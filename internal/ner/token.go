@@ -155,7 +155,9 @@ func tokenize(text string, dict map[string]int32, toks []token) []token {
 			if id, ok := dict[text[i:i+size]]; ok {
 				t.lower = id
 			}
-			if r == '.' || r == '!' || r == '?' {
+			if r == ';' {
+				t.sentEnd = true // a clause: "denies dysuria; reports hematuria"
+			} else if r == '.' || r == '!' || r == '?' {
 				next := i + size
 				if next >= len(text) || unicode.IsSpace(firstRune(text[next:])) {
 					t.sentEnd = true
