@@ -44,9 +44,9 @@ func (x *Extractor) abbreviations(text string, toks []token, cands []cand, keep 
 		var def *cand
 		if ci < len(cands) && cands[ci].e == i {
 			def = &cands[ci]
-			if !initialsFit(sf, def.Text) {
-				continue
-			}
+			// Any short form right after an entity names it: authors' short forms often
+			// do not spell it ("choroideremia (TCD)"), and requiring that (Schwartz and
+			// Hearst, or only the first letter) lost recall on the training folds.
 		} else if !wordsSpell(text, toks, i, sf) {
 			continue
 		}
@@ -141,33 +141,6 @@ func sfLetters(sf string) []rune {
 		}
 	}
 	return out
-}
-
-// initialsFit (Schwartz and Hearst, simplified): the short form's first letter starts a
-// word of the long form and its letters occur in order in the long form.
-func initialsFit(sf, long string) bool {
-	ls := sfLetters(sf)
-	if len(ls) == 0 {
-		return false
-	}
-	lf := strings.ToLower(long)
-	okFirst := false
-	for _, w := range strings.FieldsFunc(lf, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if strings.HasPrefix(w, string(ls[0])) {
-			okFirst = true
-			break
-		}
-	}
-	if !okFirst {
-		return false
-	}
-	k := 0
-	for _, r := range lf {
-		if k < len(ls) && r == ls[k] {
-			k++
-		}
-	}
-	return k == len(ls)
 }
 
 // wordsSpell: the words just before token i start with the short form's letters, in order.

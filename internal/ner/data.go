@@ -116,6 +116,7 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 	m := newMatcher(dict)
 	if phrases {
 		m.phrases = map[int32]string{}
+		m.vocab = map[int32]bool{}
 	}
 	add := func(phrase string, t Type, prior float64, norm *Normalized) (*entry, bool) {
 		forms := keyTokens(phrase)
@@ -128,6 +129,7 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 		node := m.insert(forms)
 		if m.phrases != nil && m.phrases[node] == "" {
 			m.phrases[node] = phrase
+			m.vocab[node] = true
 		}
 		e := m.entryFor(node, t, prior)
 		if e.norm == nil {
@@ -233,6 +235,14 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 		occ, err2 := strconv.Atoi(f[3])
 		if err1 != nil || err2 != nil || ann > occ {
 			return fmt.Errorf("bad counts %q %q", f[2], f[3])
+		}
+		if suf, ok := strings.CutPrefix(f[0], "*"); ok {
+			if m.suffix == nil {
+				m.suffix = map[string][]entry{}
+			}
+			conf := (float64(ann) + lexiconSmooth*prioSuffix) / (float64(occ) + lexiconSmooth)
+			m.suffix[suf] = append(m.suffix[suf], entry{typ: t, conf: conf, ann: ann, occ: occ})
+			return nil
 		}
 		e, ok := add(f[0], t, priorLexicon, nil)
 		if !ok {

@@ -8,7 +8,9 @@ type matcher struct {
 	nodes    int32
 	terminal map[int32][]int32 // node -> entries (at most one per type)
 	entries  []entry
-	phrases  map[int32]string // node -> a spelling; only while counting a lexicon
+	phrases  map[int32]string   // node -> a spelling; only while counting a lexicon
+	vocab    map[int32]bool     // nodes of the vocabularies; only while counting a lexicon
+	suffix   map[string][]entry // word ending -> one entry per type (lexicon "*" rows)
 }
 
 type entry struct {
@@ -127,4 +129,20 @@ func (m *matcher) walk(toks []token, i int, stack []walk, fn func(end int, node 
 			stack = append(stack, walk{child, w.next + 1})
 		}
 	}
+}
+
+// known: the word alone is a phrase of the trie (whatever its confidence), so the lexicon
+// has a say on it and an ending must not overrule it.
+func (m *matcher) known(t token) bool {
+	for _, id := range [2]int32{t.lower, t.upper} {
+		if id < 0 {
+			continue
+		}
+		if child, ok := m.edges[uint64(uint32(id))]; ok {
+			if _, ok := m.terminal[child]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -144,6 +144,13 @@ func (x *Extractor) match(text string, toks []token, min float64, keep func(Type
 			}
 		})
 		if bestEntry < 0 {
+			// a word no vocabulary knows, taken by its ending
+			if en := x.m.guess(text, toks[i], min, keep); en != nil && !x.m.known(toks[i]) {
+				cands = append(cands, cand{s: i, e: i + 1, Entity: Entity{
+					Text: text[toks[i].bstart:toks[i].bend], Type: en.typ,
+					Start: toks[i].start, End: toks[i].end, Confidence: en.conf,
+				}})
+			}
 			i++
 			continue
 		}

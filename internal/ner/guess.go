@@ -1,0 +1,107 @@
+package ner
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Word endings: a word no vocabulary knows can still look like a drug ("-azole", "-olol")
+// or a disease ("-itis", "-emia"). The training lexicon counts, per ending, how often such
+// words were mentions; Extract takes an unknown word by its longest counted ending.
+const (
+	minSuffixLen     = 3
+	maxSuffixLen     = 5
+	minGuessRunes    = 6 // shorter words are too often abbreviations or plain English
+	minSuffixSupport = 8 // occurrences an ending needs before it is written to the lexicon
+)
+
+var prioSuffix = 0.2 // pseudo-count prior of an ending's confidence
+
+// guessable: a word of at least minGuessRunes letters (digits allowed, not first), not in
+// capitals only; returns its lower-case form.
+func guessable(text string, t token) (string, bool) {
+	if t.punct || t.end-t.start < minGuessRunes {
+		return "", false
+	}
+	w := text[t.bstart:t.bend]
+	r, _ := utf8.DecodeRuneInString(w)
+	if !unicode.IsLetter(r) {
+		return "", false
+	}
+	lower := false
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			lower = true
+			break
+		}
+	}
+	if !lower {
+		return "", false
+	}
+	var buf [64]byte
+	lo, _ := normWord(buf[:0], nil, w)
+	return string(lo), true
+}
+
+// wordForm is the lookup form of a single word token.
+func wordForm(text string, t token) string {
+	if t.punct {
+		return text[t.bstart:t.bend]
+	}
+	var buf [64]byte
+	lo, _ := normWord(buf[:0], nil, text[t.bstart:t.bend])
+	return string(lo)
+}
+
+// suffixes of w, longest first (byte suffixes of an ASCII-ish word; a suffix that would cut a
+// multi-byte letter is skipped).
+func suffixes(w string) []string {
+	var out []string
+	for n := maxSuffixLen; n >= minSuffixLen; n-- {
+		if len(w) > n+2 && utf8.RuneStart(w[len(w)-n]) {
+			out = append(out, w[len(w)-n:])
+		}
+	}
+	return out
+}
+
+// guess returns the entry of the longest counted ending of the word token t that passes the
+// filters, or nil.
+func (m *matcher) guess(text string, t token, min float64, keep func(Type) bool) *entry {
+	if len(m.suffix) == 0 || t.punct || t.end-t.start < minGuessRunes {
+		return nil
+	}
+	w := text[t.bstart:t.bend]
+	if r, _ := utf8.DecodeRuneInString(w); !unicode.IsLetter(r) {
+		return nil
+	}
+	lower := false
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			lower = true
+			break
+		}
+	}
+	if !lower {
+		return nil
+	}
+	var buf [64]byte
+	lo, _ := normWord(buf[:0], nil, w)
+	for n := maxSuffixLen; n >= minSuffixLen; n-- {
+		if len(lo) <= n+2 || !utf8.RuneStart(lo[len(lo)-n]) {
+			continue
+		}
+		es, ok := m.suffix[string(lo[len(lo)-n:])]
+		if !ok {
+			continue
+		}
+		var best *entry
+		for i := range es {
+			if es[i].conf >= min && keep(es[i].typ) && (best == nil || es[i].conf > best.conf) {
+				best = &es[i]
+			}
+		}
+		return best // the longest counted ending decides, even when it says no
+	}
+	return nil
+}
