@@ -236,6 +236,13 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 		if err1 != nil || err2 != nil || ann > occ {
 			return fmt.Errorf("bad counts %q %q", f[2], f[3])
 		}
+		if f[0] != "" && (f[0][0] == '<' || f[0][0] == '>') {
+			if m.modifier == nil {
+				m.modifier = map[modKey]float64{}
+			}
+			m.modifier[modKey{f[0], t}] = float64(ann) / float64(max(occ, 1))
+			return nil
+		}
 		if suf, ok := strings.CutPrefix(f[0], "*"); ok {
 			if m.suffix == nil {
 				m.suffix = map[string][]entry{}
@@ -260,7 +267,6 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 			e.conf = (float64(e.ann) + lexiconSmooth*e.prior) / (float64(e.occ) + lexiconSmooth)
 		}
 	}
-
 	trig := newMatcher(dict)
 	for _, name := range []string{fileNegex, fileContext} {
 		if err := readTSV(o, name, func(f []string) error {

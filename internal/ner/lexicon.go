@@ -34,7 +34,9 @@ type Corpus struct {
 // lexicon file (lexicon-train.tsv): strings, types and counts, never the documents' text.
 // Load turns the counts into confidences.
 //
-// Rows whose text starts with "*" count word endings ("*azole"): over the words no
+// Rows whose text starts with "<" or ">" count modifiers: how often a word is the first
+// (last) word of a longer mention, against how often it stands right before (after) a
+// mention, outside it. Rows whose text starts with "*" count word endings ("*azole"): over the words no
 // vocabulary knows and no other training document annotates (the words the extractor will
 // meet unseen), how often a word with that ending was a whole mention of the type.
 func WriteLexicon(corpora []Corpus, w io.Writer) error {
@@ -88,6 +90,12 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 		t      Type
 	}
 	sAnn, sOcc := map[skey]int{}, map[skey]int{}
+	type mkey struct {
+		side byte
+		word string
+		t    Type
+	}
+	mAnn, mOcc := map[mkey]int{}, map[mkey]int{}
 	var stack [16]walk
 	for _, c := range corpora {
 		for _, d := range c.Docs {
@@ -109,6 +117,30 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 						}
 						spans[gi].e = ti + 1
 					}
+				}
+			}
+			// modifiers: how often a word next to a mention is inside it ("familial",
+			// "X-linked" before; "A" in "hemophilia A" after) and how often just outside
+			for gi, sp := range spans {
+				if sp.s < 0 {
+					continue
+				}
+				t := d.Mentions[gi].Type
+				if sp.e-sp.s >= 2 {
+					if !toks[sp.s].punct {
+						mAnn[mkey{'<', keyForm(d.Text, toks[sp.s]), t}]++
+						mOcc[mkey{'<', keyForm(d.Text, toks[sp.s]), t}]++
+					}
+					if !toks[sp.e-1].punct {
+						mAnn[mkey{'>', keyForm(d.Text, toks[sp.e-1]), t}]++
+						mOcc[mkey{'>', keyForm(d.Text, toks[sp.e-1]), t}]++
+					}
+				}
+				if sp.s > 0 && !toks[sp.s-1].punct && goldAt[sp.s-1] < 0 {
+					mOcc[mkey{'<', keyForm(d.Text, toks[sp.s-1]), t}]++
+				}
+				if sp.e < len(toks) && !toks[sp.e].punct && goldAt[sp.e] < 0 {
+					mOcc[mkey{'>', keyForm(d.Text, toks[sp.e]), t}]++
 				}
 			}
 			annotatedHere := map[int32]bool{}
@@ -181,6 +213,11 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 			continue
 		}
 		rows = append(rows, row{s, k.t, ann[k], o})
+	}
+	for k, o := range mOcc {
+		if o >= minModifierSupport {
+			rows = append(rows, row{string(k.side) + k.word, k.t, mAnn[k], o})
+		}
 	}
 	for k, o := range sOcc {
 		if o >= minSuffixSupport {

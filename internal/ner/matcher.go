@@ -11,6 +11,7 @@ type matcher struct {
 	phrases  map[int32]string   // node -> a spelling; only while counting a lexicon
 	vocab    map[int32]bool     // nodes of the vocabularies; only while counting a lexicon
 	suffix   map[string][]entry // word ending -> one entry per type (lexicon "*" rows)
+	modifier map[modKey]float64 // "<word" / ">word" and type -> share inside mentions
 }
 
 type entry struct {

@@ -108,6 +108,22 @@ func (x *Extractor) Extract(text string, o Options) []Entity {
 	defer func() { *tp = toks[:0]; x.toks.Put(tp) }()
 
 	cands := x.match(text, toks, min, keep)
+	for i := range cands {
+		prevEnd, nextStart := 0, len(toks)
+		if i > 0 {
+			prevEnd = cands[i-1].e
+		}
+		if i+1 < len(cands) {
+			nextStart = cands[i+1].s
+		}
+		c := &cands[i]
+		s, e := c.s, c.e
+		x.m.grow(text, toks, c, prevEnd, nextStart)
+		if c.s != s || c.e != e {
+			c.Text = text[toks[c.s].bstart:toks[c.e-1].bend]
+			c.Start, c.End = toks[c.s].start, toks[c.e-1].end
+		}
+	}
 	cands = x.abbreviations(text, toks, cands, keep)
 	if o.DetectNegation && len(cands) > 0 {
 		x.context(toks, cands)
