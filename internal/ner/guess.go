@@ -27,6 +27,9 @@ func guessable(text string, t token) (string, bool) {
 		return "", false
 	}
 	w := text[t.bstart:t.bend]
+	if isCode(w) {
+		return codeKey, true
+	}
 	r, _ := utf8.DecodeRuneInString(w)
 	if !unicode.IsLetter(r) {
 		return "", false
@@ -56,6 +59,47 @@ func wordForm(text string, t token) string {
 	return string(lo)
 }
 
+// codeKey is the ending row of compound codes ("LY274614", "NRA0160"): research drugs are
+// named so, and the training lexicon counts how often such a word was one.
+const codeKey = "#code"
+
+// isCode: 1 to 4 capitals, then at least 3 digits, then letters or digits; 5 to 12 characters.
+func isCode(w string) bool {
+	if len(w) < 5 || len(w) > 12 {
+		return false
+	}
+	i := 0
+	for i < len(w) && w[i] >= 'A' && w[i] <= 'Z' {
+		i++
+	}
+	if i == 0 || i > 4 {
+		return false
+	}
+	d := 0
+	for i < len(w) && w[i] >= '0' && w[i] <= '9' {
+		i++
+		d++
+	}
+	if d < 3 {
+		return false
+	}
+	for ; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// guessKeys are the lexicon keys of a guessable word: its endings, or codeKey.
+func guessKeys(w string) []string {
+	if w == codeKey {
+		return []string{codeKey}
+	}
+	return suffixes(w)
+}
+
 // suffixes of w, longest first (byte suffixes of an ASCII-ish word; a suffix that would cut a
 // multi-byte letter is skipped).
 func suffixes(w string) []string {
@@ -75,6 +119,9 @@ func (m *matcher) guess(text string, t token, min float64, keep func(Type) bool)
 		return nil
 	}
 	w := text[t.bstart:t.bend]
+	if isCode(w) {
+		return bestOf(m.suffix[codeKey], min, keep)
+	}
 	if r, _ := utf8.DecodeRuneInString(w); !unicode.IsLetter(r) {
 		return nil
 	}
@@ -98,15 +145,19 @@ func (m *matcher) guess(text string, t token, min float64, keep func(Type) bool)
 		if !ok {
 			continue
 		}
-		var best *entry
-		for i := range es {
-			if es[i].conf >= min && keep(es[i].typ) && (best == nil || es[i].conf > best.conf) {
-				best = &es[i]
-			}
-		}
-		return best // the longest counted ending decides, even when it says no
+		return bestOf(es, min, keep) // the longest counted ending decides, even when it says no
 	}
 	return nil
+}
+
+func bestOf(es []entry, min float64, keep func(Type) bool) *entry {
+	var best *entry
+	for i := range es {
+		if es[i].conf >= min && keep(es[i].typ) && (best == nil || es[i].conf > best.conf) {
+			best = &es[i]
+		}
+	}
+	return best
 }
 
 // keyForm is the lookup form of one token as keyTokens makes it: acronyms (capitals only, at

@@ -159,7 +159,7 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 					g := goldAt[i]
 					inside := g >= 0 && (spans[g].s != i || spans[g].e != i+1 || toks[i].start != d.Mentions[g].Start || toks[i].end != d.Mentions[g].End)
 					if !known && !inside {
-						for _, suf := range suffixes(w) {
+						for _, suf := range guessKeys(w) {
 							for _, t := range c.Types {
 								k := skey{suf, t}
 								sOcc[k]++
