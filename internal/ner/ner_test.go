@@ -234,3 +234,19 @@ func BenchmarkExtract(b *testing.B) {
 		x.Extract(text, Options{DetectNegation: true})
 	}
 }
+
+func TestConcurrentExtract(t *testing.T) {
+	t.Parallel()
+	x := extractor(t)
+	text := "Huntington disease (HD): no history of diabetes; mother had breast cancer; Tylenol given."
+	want := x.Extract(text, Options{DetectNegation: true})
+	done := make(chan []Entity)
+	for i := 0; i < 8; i++ {
+		go func() { done <- x.Extract(text, Options{DetectNegation: true}) }()
+	}
+	for i := 0; i < 8; i++ {
+		if got := <-done; !reflect.DeepEqual(got, want) {
+			t.Errorf("concurrent result differs:\n%+v\n%+v", got, want)
+		}
+	}
+}
