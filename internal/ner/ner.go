@@ -26,6 +26,9 @@ const (
 // Types lists every type in a stable order.
 var Types = []Type{Disease, Drug, Procedure, Anatomy, Lab}
 
+// Valid reports whether t is one of Types.
+func (t Type) Valid() bool { return typeIndex(t) != 0 }
+
 // Normalized names the vocabulary concept of an entity: drugs {"fda", generic name in lower
 // case, generic name}, diseases {"doid", "DOID:1234", ontology name}.
 type Normalized struct{ Vocabulary, ID, Name string }
@@ -129,8 +132,16 @@ func (x *Extractor) Extract(text string, o Options) []Entity {
 		x.context(toks, cands)
 	}
 	out := make([]Entity, len(cands))
+	var norms []Normalized // copies: callers may change them without touching the vocabulary
 	for i := range cands {
 		out[i] = cands[i].Entity
+		if n := out[i].Normalized; n != nil {
+			if norms == nil {
+				norms = make([]Normalized, 0, len(cands))
+			}
+			norms = append(norms, *n)
+			out[i].Normalized = &norms[len(norms)-1]
+		}
 	}
 	return out
 }

@@ -250,3 +250,19 @@ func TestConcurrentExtract(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizedIsACopy(t *testing.T) {
+	t.Parallel()
+	x := extractor(t)
+	e := find(x.Extract("Tylenol twice.", Options{}), "Tylenol")
+	if e == nil || e.Normalized == nil {
+		t.Fatal("Tylenol not normalized")
+	}
+	e.Normalized.ID = "changed"
+	if e2 := find(x.Extract("Tylenol twice.", Options{}), "Tylenol"); e2.Normalized.ID != "acetaminophen" {
+		t.Errorf("a caller's change reached the vocabulary: %+v", e2.Normalized)
+	}
+	if !Drug.Valid() || Type("gene").Valid() {
+		t.Error("Type.Valid")
+	}
+}
