@@ -1,9 +1,11 @@
 package ner
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -264,5 +266,24 @@ func TestNormalizedIsACopy(t *testing.T) {
 	}
 	if !Drug.Valid() || Type("gene").Valid() {
 		t.Error("Type.Valid")
+	}
+}
+
+// BenchmarkExtractLong is the API's largest input (50,000 characters) with many short forms
+// and triggers, to keep Extract linear.
+func BenchmarkExtractLong(b *testing.B) {
+	x, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := 0; sb.Len() < 50000; i++ {
+		fmt.Fprintf(&sb, "Huntington disease (HD%d) and no asthma; HD%d worsened, mother had breast cancer. ", i, i)
+	}
+	text := sb.String()[:50000]
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		x.Extract(text, Options{DetectNegation: true})
 	}
 }
