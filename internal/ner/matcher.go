@@ -147,3 +147,36 @@ func (m *matcher) known(t token) bool {
 	}
 	return false
 }
+
+// phraseOf: token first followed by tokens [from, to) is a phrase with an entry of type t
+// and at least confidence min.
+func (m *matcher) phraseOf(toks []token, first, from, to int, t Type, min float64) bool {
+	for _, id := range [2]int32{toks[first].lower, toks[first].upper} {
+		if id < 0 {
+			continue
+		}
+		node, ok := m.edges[uint64(uint32(id))]
+		for k := from; ok && k < to; k++ {
+			next := int32(-1)
+			for _, id2 := range [2]int32{toks[k].lower, toks[k].upper} {
+				if id2 < 0 {
+					continue
+				}
+				if n, ok2 := m.edges[uint64(node)<<32|uint64(uint32(id2))]; ok2 {
+					next = n
+					break
+				}
+			}
+			node, ok = next, next >= 0
+		}
+		if !ok {
+			continue
+		}
+		for _, ei := range m.terminal[node] {
+			if e := &m.entries[ei]; e.typ == t && e.conf >= min {
+				return true
+			}
+		}
+	}
+	return false
+}

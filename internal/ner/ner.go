@@ -127,6 +127,7 @@ func (x *Extractor) Extract(text string, o Options) []Entity {
 			c.Start, c.End = toks[c.s].start, toks[c.e-1].end
 		}
 	}
+	x.coordinate(text, toks, cands, min)
 	cands = x.abbreviations(text, toks, cands, keep)
 	if o.DetectNegation && len(cands) > 0 {
 		x.context(toks, cands)
@@ -234,5 +235,28 @@ func (x *Extractor) Annotate(text string, ents []Entity) {
 		e := &ents[idx[o]]
 		c := sorted[i]
 		e.Negated, e.Uncertain, e.Historical, e.Family = c.Negated, c.Uncertain, c.Historical, c.Family
+	}
+}
+
+// coordinate joins "breast and ovarian cancer" into one mention, as the corpora annotate it:
+// an entity "ovarian cancer" preceded by "W and" or "W or", where W is no entity and "W cancer"
+// is a phrase of the same type ("Duchenne and Becker muscular dystrophy" likewise).
+func (x *Extractor) coordinate(text string, toks []token, cands []cand, min float64) {
+	for i := range cands {
+		c := &cands[i]
+		w := c.s - 2
+		if w < 0 || c.e-c.s < 2 || i > 0 && cands[i-1].e > w || toks[w].punct || toks[c.s-1].punct {
+			continue
+		}
+		if conj := text[toks[c.s-1].bstart:toks[c.s-1].bend]; conj != "and" && conj != "or" {
+			continue
+		}
+		if !x.m.phraseOf(toks, w, c.s+1, c.e, c.Type, min) {
+			continue
+		}
+		c.s = w
+		c.Text = text[toks[c.s].bstart:toks[c.e-1].bend]
+		c.Start = toks[c.s].start
+		c.Normalized = nil // two concepts: one id would name only the second
 	}
 }

@@ -287,3 +287,18 @@ func BenchmarkExtractLong(b *testing.B) {
 		x.Extract(text, Options{DetectNegation: true})
 	}
 }
+
+func TestCoordination(t *testing.T) {
+	t.Parallel()
+	x := extractor(t)
+	ents := x.Extract("Carriers of BRCA1 mutations have breast and ovarian cancer more often.", Options{})
+	e := find(ents, "breast and ovarian cancer")
+	if e == nil || e.Type != Disease || e.Normalized != nil {
+		t.Errorf("want one disease mention without a single id, got %+v", ents)
+	}
+	// two entities joined by "and" stay two
+	ents = x.Extract("He had nausea and vomiting.", Options{})
+	if find(ents, "nausea") == nil || find(ents, "vomiting") == nil {
+		t.Errorf("nausea and vomiting: %+v", ents)
+	}
+}
