@@ -52,7 +52,7 @@ type Options struct {
 }
 
 // DefaultMinConfidence is the confidence cut-off used when Options.MinConfidence is zero.
-const DefaultMinConfidence = 0.5
+const DefaultMinConfidence = 0.45
 
 // Extractor holds the compiled vocabularies; it is safe for concurrent use.
 type Extractor struct {
