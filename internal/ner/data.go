@@ -24,6 +24,7 @@ const (
 	fileNegex      = "negex-triggers.tsv"
 	fileContext    = "context-triggers.tsv"
 	fileTerms      = "terms.tsv"
+	fileAbbrev     = "clinical-abbreviations.tsv"
 	fileLexicon    = "lexicon-train.tsv"
 	LexiconFile    = fileLexicon
 	vocabDOID      = "doid"
@@ -39,6 +40,7 @@ var (
 	priorGeneric        = 0.7
 	priorBrand          = 0.55
 	priorTerms          = 0.6
+	priorAbbrev         = 0.6 // clinical-abbreviations.tsv: chosen as unambiguous
 	priorLexicon        = 0.5 // a training string that no vocabulary knows
 )
 
@@ -159,6 +161,22 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 	}
 	for _, r := range rows {
 		add(r.syn, Disease, priorDisease, norms[r.id])
+	}
+	if err := readTSV(o, fileAbbrev, func(f []string) error {
+		if err := need(f, 2); err != nil {
+			return err
+		}
+		n := norms[f[1]]
+		if n == nil {
+			return fmt.Errorf("%s: no such class in %s", f[1], fileDiseases)
+		}
+		// the ontology's own acronym entry (prior priorDiseaseAcronym) is raised
+		if e, ok := add(f[0], Disease, priorAbbrev, n); ok {
+			e.prior, e.conf, e.norm = priorAbbrev, priorAbbrev, n
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
 	}
 
 	// Drugs: brands point to their generic.

@@ -192,19 +192,19 @@ func modifierKey(buf []byte, side byte, text string, t token) []byte {
 
 // grow extends the entity of c over the modifiers next to it that the training lexicon says
 // belong to mentions of its type ("familial" + "gastric cancer"), at most maxModifiers a side,
-// never into another entity or across punctuation.
-func (m *matcher) grow(text string, toks []token, c *cand, prevEnd, nextStart int) {
+// never into another entity, across punctuation or over a context trigger ("denies").
+func (m *matcher) grow(text string, toks []token, c *cand, prevEnd, nextStart int, trig *matcher) {
 	if len(m.modifier) == 0 {
 		return
 	}
 	var buf [80]byte
-	for n := 0; n < maxModifiers && c.s-1 >= prevEnd && !toks[c.s-1].punct; n++ {
+	for n := 0; n < maxModifiers && c.s-1 >= prevEnd && !toks[c.s-1].punct && !trig.startsAt(toks, c.s-1); n++ {
 		if m.modifier[modKey{string(modifierKey(buf[:0], '<', text, toks[c.s-1])), c.Type}] < modifierCut {
 			break
 		}
 		c.s--
 	}
-	for n := 0; n < maxModifiers && c.e < nextStart && !toks[c.e].punct; n++ {
+	for n := 0; n < maxModifiers && c.e < nextStart && !toks[c.e].punct && !trig.startsAt(toks, c.e); n++ {
 		if m.modifier[modKey{string(modifierKey(buf[:0], '>', text, toks[c.e])), c.Type}] < modifierCut {
 			break
 		}

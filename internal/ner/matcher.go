@@ -180,3 +180,11 @@ func (m *matcher) phraseOf(toks []token, first, from, to int, t Type, min float6
 	}
 	return false
 }
+
+// startsAt: a phrase of the trie starts at token i.
+func (m *matcher) startsAt(toks []token, i int) bool {
+	found := false
+	var stack [16]walk
+	m.walk(toks, i, stack[:0], func(int, int32) { found = true })
+	return found
+}

@@ -121,7 +121,7 @@ func (x *Extractor) Extract(text string, o Options) []Entity {
 		}
 		c := &cands[i]
 		s, e := c.s, c.e
-		x.m.grow(text, toks, c, prevEnd, nextStart)
+		x.m.grow(text, toks, c, prevEnd, nextStart, x.triggers)
 		if c.s != s || c.e != e {
 			c.Text = text[toks[c.s].bstart:toks[c.e-1].bend]
 			c.Start, c.End = toks[c.s].start, toks[c.e-1].end

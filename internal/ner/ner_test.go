@@ -302,3 +302,39 @@ func TestCoordination(t *testing.T) {
 		t.Errorf("nausea and vomiting: %+v", ents)
 	}
 }
+
+// TestClinicalNote: a note in the style of the product's users, not of the corpora.
+func TestClinicalNote(t *testing.T) {
+	t.Parallel()
+	x := extractor(t)
+	note := "67-year-old male with HTN, DM2 and CKD presents with chest pain. Denies fever, cough. " +
+		"History of MI s/p PCI. Mother had colon cancer. Meds: metoprolol, Lipitor 40 mg. " +
+		"CT chest: no pulmonary embolism. Assessment: possible NSTEMI; rule out pneumonia."
+	ents := x.Extract(note, Options{DetectNegation: true})
+	want := []struct{ text, id, flags string }{
+		{"HTN", "DOID:10763", "none"},
+		{"DM2", "DOID:9352", "none"},
+		{"CKD", "DOID:784", "none"},
+		{"fever", "", "negated"}, // a trigger is never taken into a mention as a modifier
+		{"MI", "DOID:5844", "historical"},
+		{"colon cancer", "DOID:219", "family"},
+		{"metoprolol", "metoprolol", "none"},
+		{"Lipitor", "atorvastatin calcium", "none"},
+		{"pulmonary embolism", "DOID:9477", "negated"},
+		{"NSTEMI", "DOID:5844", "uncertain"},
+		{"pneumonia", "DOID:552", "uncertain"},
+	}
+	for _, w := range want {
+		e := find(ents, w.text)
+		if e == nil {
+			t.Errorf("%q not found in %+v", w.text, ents)
+			continue
+		}
+		if w.id != "" && (e.Normalized == nil || e.Normalized.ID != w.id) {
+			t.Errorf("%q normalized %+v, want %s", w.text, e.Normalized, w.id)
+		}
+		if got := flags(*e); got != w.flags {
+			t.Errorf("%q flags %s, want %s", w.text, got, w.flags)
+		}
+	}
+}

@@ -74,7 +74,8 @@ func singular(w []byte) []byte {
 	switch {
 	case strings.HasSuffix(string(w), "ies") && n > 4:
 		return append(w[:n-3], 'y')
-	case strings.HasSuffix(string(w), "ss"), strings.HasSuffix(string(w), "us"), strings.HasSuffix(string(w), "is"):
+	case strings.HasSuffix(string(w), "ss"), strings.HasSuffix(string(w), "us"), strings.HasSuffix(string(w), "is"),
+		strings.HasSuffix(string(w), "ys"): // Denys-Drash is not "deny" (denies)
 		return w
 	}
 	return w[:n-1]
