@@ -217,6 +217,20 @@ func TestLoadOverridesEmbeddedData(t *testing.T) {
 	if _, err := Load(dir); err == nil {
 		t.Error("bad lexicon counts accepted")
 	}
+	for name, body := range map[string]string{
+		"terms.tsv":                  "term\ttype\tcanonical\nfoo\tgene\tfoo\n",
+		"context-triggers.tsv":       "trigger\ttag\tdirection\tmeaning\nfoo\t[WHAT]\tforward\tx\n",
+		"clinical-abbreviations.tsv": "abbreviation\tdoid\nFOO\tDOID:nope\n",
+		"diseases.tsv":               "id\tname\tsynonym\nDOID:1\tonly two columns\n",
+	} {
+		bad := t.TempDir()
+		if err := os.WriteFile(filepath.Join(bad, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("bad %s: error %v should name the file", name, err)
+		}
+	}
 	if _, err := Load(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing data directory is a misconfiguration, want an error")
 	}
