@@ -43,6 +43,24 @@ func (e AbbreviationPolicy) Valid() bool {
 	}
 }
 
+// Defines values for AdminResetPasswordRequestMode.
+const (
+	AdminResetPasswordRequestModeTemporary AdminResetPasswordRequestMode = "temporary"
+	AdminResetPasswordRequestModeToken     AdminResetPasswordRequestMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
+func (e AdminResetPasswordRequestMode) Valid() bool {
+	switch e {
+	case AdminResetPasswordRequestModeTemporary:
+		return true
+	case AdminResetPasswordRequestModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -121,6 +139,90 @@ const (
 func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case AuditVerificationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionEnvelopeSuccess.
+const (
+	BulkUserActionEnvelopeSuccessTrue BulkUserActionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionEnvelopeSuccess enum.
+func (e BulkUserActionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case BulkUserActionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionRequestAction.
+const (
+	BulkUserActionRequestActionActivate   BulkUserActionRequestAction = "activate"
+	BulkUserActionRequestActionChangeRole BulkUserActionRequestAction = "change_role"
+	BulkUserActionRequestActionDeactivate BulkUserActionRequestAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionRequestAction enum.
+func (e BulkUserActionRequestAction) Valid() bool {
+	switch e {
+	case BulkUserActionRequestActionActivate:
+		return true
+	case BulkUserActionRequestActionChangeRole:
+		return true
+	case BulkUserActionRequestActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionResultAction.
+const (
+	BulkUserActionResultActionActivate   BulkUserActionResultAction = "activate"
+	BulkUserActionResultActionChangeRole BulkUserActionResultAction = "change_role"
+	BulkUserActionResultActionDeactivate BulkUserActionResultAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionResultAction enum.
+func (e BulkUserActionResultAction) Valid() bool {
+	switch e {
+	case BulkUserActionResultActionActivate:
+		return true
+	case BulkUserActionResultActionChangeRole:
+		return true
+	case BulkUserActionResultActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserResultStatus.
+const (
+	BulkUserResultStatusError     BulkUserResultStatus = "error"
+	BulkUserResultStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkUserResultStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkUserResultStatusOk        BulkUserResultStatus = "ok"
+	BulkUserResultStatusSkipped   BulkUserResultStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
+func (e BulkUserResultStatus) Valid() bool {
+	switch e {
+	case BulkUserResultStatusError:
+		return true
+	case BulkUserResultStatusForbidden:
+		return true
+	case BulkUserResultStatusNotFound:
+		return true
+	case BulkUserResultStatusOk:
+		return true
+	case BulkUserResultStatusSkipped:
 		return true
 	default:
 		return false
@@ -811,6 +913,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationEnvelopeSuccess.
+const (
+	InvitationEnvelopeSuccessTrue InvitationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the InvitationEnvelopeSuccess enum.
+func (e InvitationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case InvitationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KbDocumentEnvelopeSuccess.
 const (
 	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
@@ -1174,6 +1291,39 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PasswordResetMode.
+const (
+	PasswordResetModeTemporary PasswordResetMode = "temporary"
+	PasswordResetModeToken     PasswordResetMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetMode enum.
+func (e PasswordResetMode) Valid() bool {
+	switch e {
+	case PasswordResetModeTemporary:
+		return true
+	case PasswordResetModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetEnvelopeSuccess.
+const (
+	PasswordResetEnvelopeSuccessTrue PasswordResetEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetEnvelopeSuccess enum.
+func (e PasswordResetEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PasswordResetEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PatientAccess.
 const (
 	PatientAccessAdmin PatientAccess = "admin"
@@ -1515,31 +1665,31 @@ func (e ScheduledChangeStatus) Valid() bool {
 
 // Defines values for SseFlagUpdateKind.
 const (
-	Created         SseFlagUpdateKind = "created"
-	Deleted         SseFlagUpdateKind = "deleted"
-	Hidden          SseFlagUpdateKind = "hidden"
-	Invalidated     SseFlagUpdateKind = "invalidated"
-	OverrideDeleted SseFlagUpdateKind = "override_deleted"
-	OverrideSet     SseFlagUpdateKind = "override_set"
-	Updated         SseFlagUpdateKind = "updated"
+	SseFlagUpdateKindCreated         SseFlagUpdateKind = "created"
+	SseFlagUpdateKindDeleted         SseFlagUpdateKind = "deleted"
+	SseFlagUpdateKindHidden          SseFlagUpdateKind = "hidden"
+	SseFlagUpdateKindInvalidated     SseFlagUpdateKind = "invalidated"
+	SseFlagUpdateKindOverrideDeleted SseFlagUpdateKind = "override_deleted"
+	SseFlagUpdateKindOverrideSet     SseFlagUpdateKind = "override_set"
+	SseFlagUpdateKindUpdated         SseFlagUpdateKind = "updated"
 )
 
 // Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
 func (e SseFlagUpdateKind) Valid() bool {
 	switch e {
-	case Created:
+	case SseFlagUpdateKindCreated:
 		return true
-	case Deleted:
+	case SseFlagUpdateKindDeleted:
 		return true
-	case Hidden:
+	case SseFlagUpdateKindHidden:
 		return true
-	case Invalidated:
+	case SseFlagUpdateKindInvalidated:
 		return true
-	case OverrideDeleted:
+	case SseFlagUpdateKindOverrideDeleted:
 		return true
-	case OverrideSet:
+	case SseFlagUpdateKindOverrideSet:
 		return true
-	case Updated:
+	case SseFlagUpdateKindUpdated:
 		return true
 	default:
 		return false
@@ -1600,6 +1750,54 @@ const (
 func (e UserEnvelopeSuccess) Valid() bool {
 	switch e {
 	case UserEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEntryKind.
+const (
+	UserHistoryEntryKindCreated      UserHistoryEntryKind = "created"
+	UserHistoryEntryKindDeleted      UserHistoryEntryKind = "deleted"
+	UserHistoryEntryKindInvitation   UserHistoryEntryKind = "invitation"
+	UserHistoryEntryKindOther        UserHistoryEntryKind = "other"
+	UserHistoryEntryKindPassword     UserHistoryEntryKind = "password"
+	UserHistoryEntryKindRoleChange   UserHistoryEntryKind = "role_change"
+	UserHistoryEntryKindStatusChange UserHistoryEntryKind = "status_change"
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
+func (e UserHistoryEntryKind) Valid() bool {
+	switch e {
+	case UserHistoryEntryKindCreated:
+		return true
+	case UserHistoryEntryKindDeleted:
+		return true
+	case UserHistoryEntryKindInvitation:
+		return true
+	case UserHistoryEntryKindOther:
+		return true
+	case UserHistoryEntryKindPassword:
+		return true
+	case UserHistoryEntryKindRoleChange:
+		return true
+	case UserHistoryEntryKindStatusChange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEnvelopeSuccess.
+const (
+	UserHistoryEnvelopeSuccessTrue UserHistoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEnvelopeSuccess enum.
+func (e UserHistoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserHistoryEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1722,22 +1920,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Failing     VoiceProviderStatusState = "failing"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Failing:
+	case VoiceProviderStatusStateFailing:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -1854,6 +2052,20 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 
 // AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
 type AbbreviationPolicy string
+
+// AcceptInvitationRequest defines model for AcceptInvitationRequest.
+type AcceptInvitationRequest struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// AdminResetPasswordRequest defines model for AdminResetPasswordRequest.
+type AdminResetPasswordRequest struct {
+	Mode AdminResetPasswordRequestMode `json:"mode"`
+}
+
+// AdminResetPasswordRequestMode defines model for AdminResetPasswordRequest.Mode.
+type AdminResetPasswordRequestMode string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
@@ -1981,6 +2193,59 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// BulkUserActionEnvelope defines model for BulkUserActionEnvelope.
+type BulkUserActionEnvelope struct {
+	Data BulkUserActionResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   BulkUserActionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// BulkUserActionEnvelopeSuccess defines model for BulkUserActionEnvelope.Success.
+type BulkUserActionEnvelopeSuccess bool
+
+// BulkUserActionRequest defines model for BulkUserActionRequest.
+type BulkUserActionRequest struct {
+	Action BulkUserActionRequestAction `json:"action"`
+
+	// Reason Recorded in each user's audit row and history.
+	Reason *string `json:"reason,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role    *Role                `json:"role,omitempty"`
+	UserIds []openapi_types.UUID `json:"user_ids"`
+}
+
+// BulkUserActionRequestAction defines model for BulkUserActionRequest.Action.
+type BulkUserActionRequestAction string
+
+// BulkUserActionResult defines model for BulkUserActionResult.
+type BulkUserActionResult struct {
+	Action  BulkUserActionResultAction `json:"action"`
+	Results []BulkUserResult           `json:"results"`
+
+	// Summary How many users ended with each status.
+	Summary map[string]int `json:"summary"`
+}
+
+// BulkUserActionResultAction defines model for BulkUserActionResult.Action.
+type BulkUserActionResultAction string
+
+// BulkUserResult defines model for BulkUserResult.
+type BulkUserResult struct {
+	// Code The error code behind a status other than `ok` (`SELF`, `UNCHANGED`, `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `LAST_SUPERADMIN`, ...).
+	Code    *string              `json:"code"`
+	Message string               `json:"message"`
+	Status  BulkUserResultStatus `json:"status"`
+	UserId  openapi_types.UUID   `json:"user_id"`
+}
+
+// BulkUserResultStatus defines model for BulkUserResult.Status.
+type BulkUserResultStatus string
 
 // CacheClearEnvelope defines model for CacheClearEnvelope.
 type CacheClearEnvelope struct {
@@ -2968,6 +3233,43 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	// AcceptPath Where the invitee sends the token with a password.
+	//
+	// Example: /api/auth/invitations/accept
+	AcceptPath string    `json:"accept_path"`
+	ExpiresAt  time.Time `json:"expires_at"`
+
+	// Token The single-use invitation token. Shown only in this response.
+	Token string `json:"token"`
+	User  User   `json:"user"`
+}
+
+// InvitationEnvelope defines model for InvitationEnvelope.
+type InvitationEnvelope struct {
+	Data Invitation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   InvitationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// InvitationEnvelopeSuccess defines model for InvitationEnvelope.Success.
+type InvitationEnvelopeSuccess bool
+
+// InviteUserRequest defines model for InviteUserRequest.
+type InviteUserRequest struct {
+	// Email Normalised as at registration.
+	Email    openapi_types.Email `json:"email"`
+	FullName *string             `json:"full_name,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role *Role `json:"role,omitempty"`
+}
+
 // JWK defines model for JWK.
 type JWK struct {
 	Alg                  *string                `json:"alg,omitempty"`
@@ -3447,6 +3749,40 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PasswordReset defines model for PasswordReset.
+type PasswordReset struct {
+	// ExpiresAt `token` mode: when the token stops working.
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Mode      PasswordResetMode `json:"mode"`
+
+	// ResetToken `token` mode: the single-use token for `POST /api/auth/password/reset` (shown once).
+	ResetToken *string `json:"reset_token,omitempty"`
+
+	// SessionsEnded Sessions of the user ended by this reset.
+	SessionsEnded int `json:"sessions_ended"`
+
+	// TemporaryPassword `temporary` mode: the password to hand over (shown once).
+	TemporaryPassword *string            `json:"temporary_password,omitempty"`
+	UserId            openapi_types.UUID `json:"user_id"`
+}
+
+// PasswordResetMode defines model for PasswordReset.Mode.
+type PasswordResetMode string
+
+// PasswordResetEnvelope defines model for PasswordResetEnvelope.
+type PasswordResetEnvelope struct {
+	Data PasswordReset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   PasswordResetEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// PasswordResetEnvelopeSuccess defines model for PasswordResetEnvelope.Success.
+type PasswordResetEnvelopeSuccess bool
+
 // Patient defines model for Patient.
 type Patient struct {
 	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
@@ -3637,6 +3973,13 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PermanentDeleteRequest defines model for PermanentDeleteRequest.
+type PermanentDeleteRequest struct {
+	// ConfirmEmail Must be the account's email (compared case-insensitively).
+	ConfirmEmail string  `json:"confirm_email"`
+	Reason       *string `json:"reason,omitempty"`
+}
+
 // PhiDetection defines model for PhiDetection.
 type PhiDetection struct {
 	// Counts Findings per type; types with none are absent.
@@ -3744,6 +4087,12 @@ type RegisterRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	Password string  `json:"password"`
+}
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	NewPassword string `json:"new_password"`
+	Token       string `json:"token"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4095,6 +4444,39 @@ type UserEnvelope struct {
 // UserEnvelopeSuccess defines model for UserEnvelope.Success.
 type UserEnvelopeSuccess bool
 
+// UserHistoryEntry defines model for UserHistoryEntry.
+type UserHistoryEntry struct {
+	// Action Example: users.role_changed
+	Action     string              `json:"action"`
+	ActorEmail string              `json:"actor_email"`
+	ActorId    *openapi_types.UUID `json:"actor_id"`
+
+	// Details The audit row's details (`before`/`after`, `reason`, `mode`, ...).
+	Details map[string]interface{} `json:"details"`
+
+	// Id The audit log entry.
+	Id         int64                `json:"id"`
+	Kind       UserHistoryEntryKind `json:"kind"`
+	OccurredAt time.Time            `json:"occurred_at"`
+}
+
+// UserHistoryEntryKind defines model for UserHistoryEntry.Kind.
+type UserHistoryEntryKind string
+
+// UserHistoryEnvelope defines model for UserHistoryEnvelope.
+type UserHistoryEnvelope struct {
+	Data []UserHistoryEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   UserHistoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// UserHistoryEnvelopeSuccess defines model for UserHistoryEnvelope.Success.
+type UserHistoryEnvelopeSuccess bool
+
 // UserListEnvelope defines model for UserListEnvelope.
 type UserListEnvelope struct {
 	Data []User `json:"data"`
@@ -4385,6 +4767,9 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// Gone defines model for Gone.
+type Gone = ErrorEnvelope
+
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = ErrorEnvelope
 
@@ -4540,6 +4925,15 @@ type ListKbDocumentsParams struct {
 type ListKbJobsParams struct {
 	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
 
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetUserHistoryParams defines parameters for GetUserHistory.
+type GetUserHistoryParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4712,14 +5106,32 @@ type IngestKbDocumentsJSONRequestBody = KbDocumentInput
 // IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
 type IngestKbDocumentsMultipartRequestBody = KbUpload
 
+// BulkUserActionJSONRequestBody defines body for BulkUserAction for application/json ContentType.
+type BulkUserActionJSONRequestBody = BulkUserActionRequest
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = InviteUserRequest
+
+// PermanentlyDeleteUserJSONRequestBody defines body for PermanentlyDeleteUser for application/json ContentType.
+type PermanentlyDeleteUserJSONRequestBody = PermanentDeleteRequest
+
+// AdminResetPasswordJSONRequestBody defines body for AdminResetPassword for application/json ContentType.
+type AdminResetPasswordJSONRequestBody = AdminResetPasswordRequest
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// ResetPasswordWithTokenJSONRequestBody defines body for ResetPasswordWithToken for application/json ContentType.
+type ResetPasswordWithTokenJSONRequestBody = ResetPasswordRequest
 
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
@@ -5374,6 +5786,27 @@ type ServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx echo.Context) error
+	// BulkUserAction Activate, deactivate or change the role of many users
+	// (POST /api/admin/panel/users/bulk)
+	BulkUserAction(ctx echo.Context) error
+	// InviteUser Invite a user
+	// (POST /api/admin/panel/users/invite)
+	InviteUser(ctx echo.Context) error
+	// GetUserHistory A user's role and status history
+	// (GET /api/admin/panel/users/{id}/history)
+	GetUserHistory(ctx echo.Context, id IdPath, params GetUserHistoryParams) error
+	// RevokeInvitation Revoke an open invitation
+	// (DELETE /api/admin/panel/users/{id}/invitation)
+	RevokeInvitation(ctx echo.Context, id IdPath) error
+	// ResendInvitation Issue a new invitation token
+	// (POST /api/admin/panel/users/{id}/invitation/resend)
+	ResendInvitation(ctx echo.Context, id IdPath) error
+	// PermanentlyDeleteUser Delete a user and their data for good
+	// (POST /api/admin/panel/users/{id}/permanent-delete)
+	PermanentlyDeleteUser(ctx echo.Context, id IdPath) error
+	// AdminResetPassword Reset a user's password
+	// (POST /api/admin/panel/users/{id}/reset-password)
+	AdminResetPassword(ctx echo.Context, id IdPath) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -5383,6 +5816,9 @@ type ServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /api/auth/api-keys/{id})
 	RevokeApiKey(ctx echo.Context, id IdPath) error
+	// AcceptInvitation Accept an invitation
+	// (POST /api/auth/invitations/accept)
+	AcceptInvitation(ctx echo.Context) error
 	// Login Log in with email and password
 	// (POST /api/auth/login)
 	Login(ctx echo.Context) error
@@ -5395,6 +5831,9 @@ type ServerInterface interface {
 	// ChangePassword Change the caller's password
 	// (POST /api/auth/password)
 	ChangePassword(ctx echo.Context) error
+	// ResetPasswordWithToken Set a new password with a reset token
+	// (POST /api/auth/password/reset)
+	ResetPasswordWithToken(ctx echo.Context) error
 	// RefreshToken Exchange a refresh token for a new token pair
 	// (POST /api/auth/refresh)
 	RefreshToken(ctx echo.Context) error
@@ -6421,6 +6860,120 @@ func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// BulkUserAction converts echo context to params.
+func (w *ServerInterfaceWrapper) BulkUserAction(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BulkUserAction(ctx)
+	return err
+}
+
+// InviteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteUser(ctx)
+	return err
+}
+
+// GetUserHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUserHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserHistoryParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUserHistory(ctx, id, params)
+	return err
+}
+
+// RevokeInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeInvitation(ctx, id)
+	return err
+}
+
+// ResendInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendInvitation(ctx, id)
+	return err
+}
+
+// PermanentlyDeleteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) PermanentlyDeleteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PermanentlyDeleteUser(ctx, id)
+	return err
+}
+
+// AdminResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminResetPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminResetPassword(ctx, id)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -6471,6 +7024,15 @@ func (w *ServerInterfaceWrapper) RevokeApiKey(ctx echo.Context) error {
 	return err
 }
 
+// AcceptInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptInvitation(ctx)
+	return err
+}
+
 // Login converts echo context to params.
 func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 	var err error
@@ -6504,6 +7066,15 @@ func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ChangePassword(ctx)
+	return err
+}
+
+// ResetPasswordWithToken converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPasswordWithToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPasswordWithToken(ctx)
 	return err
 }
 
@@ -7731,6 +8302,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.POST(options.BaseURL+"/api/auth/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.POST(options.BaseURL+"/api/auth/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/api/auth/password/reset", wrapper.ResetPasswordWithToken, options.OperationMiddlewares["resetPasswordWithToken"]...)
 	router.GET(options.BaseURL+"/api/auth/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/api/auth/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
 	router.DELETE(options.BaseURL+"/api/auth/api-keys/:id", wrapper.RevokeApiKey, options.OperationMiddlewares["revokeApiKey"]...)
@@ -7760,6 +8333,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/pipeline-ws", wrapper.OpenVoicePipeline, options.OperationMiddlewares["openVoicePipeline"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/invite", wrapper.InviteUser, options.OperationMiddlewares["inviteUser"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/invitation/resend", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
+	router.DELETE(options.BaseURL+"/api/admin/panel/users/:id/invitation", wrapper.RevokeInvitation, options.OperationMiddlewares["revokeInvitation"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/reset-password", wrapper.AdminResetPassword, options.OperationMiddlewares["adminResetPassword"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/bulk", wrapper.BulkUserAction, options.OperationMiddlewares["bulkUserAction"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/permanent-delete", wrapper.PermanentlyDeleteUser, options.OperationMiddlewares["permanentlyDeleteUser"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/users/:id/history", wrapper.GetUserHistory, options.OperationMiddlewares["getUserHistory"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
 	router.POST(options.BaseURL+"/api/admin/kb/documents", wrapper.IngestKbDocuments, options.OperationMiddlewares["ingestKbDocuments"]...)
 	router.DELETE(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.DeleteKbDocument, options.OperationMiddlewares["deleteKbDocument"]...)
@@ -7840,6 +8420,8 @@ type ConflictJSONResponse ErrorEnvelope
 type ForbiddenJSONResponse ErrorEnvelope
 
 type GatewayTimeoutJSONResponse ErrorEnvelope
+
+type GoneJSONResponse ErrorEnvelope
 
 type HeadersTooLargeJSONResponse ErrorEnvelope
 
@@ -13440,6 +14022,1393 @@ func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseRes
 	return err
 }
 
+type BulkUserActionRequestObject struct {
+	Body *BulkUserActionJSONRequestBody
+}
+
+type BulkUserActionResponseObject interface {
+	VisitBulkUserActionResponse(w http.ResponseWriter) error
+}
+
+type BulkUserAction200JSONResponse BulkUserActionEnvelope
+
+func (response BulkUserAction200JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkUserAction400JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BulkUserAction401JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BulkUserAction403JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response BulkUserAction413JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response BulkUserAction414JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BulkUserAction415JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response BulkUserAction422JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response BulkUserAction429JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response BulkUserAction431JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BulkUserAction503JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response BulkUserAction504JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUserRequestObject struct {
+	Body *InviteUserJSONRequestBody
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser201JSONResponse InvitationEnvelope
+
+func (response InviteUser201JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response InviteUser400JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response InviteUser401JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response InviteUser403JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response InviteUser404JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response InviteUser409JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response InviteUser413JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InviteUser414JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response InviteUser415JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response InviteUser422JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response InviteUser429JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InviteUser431JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response InviteUser503JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InviteUser504JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistoryRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetUserHistoryParams
+}
+
+type GetUserHistoryResponseObject interface {
+	VisitGetUserHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetUserHistory200JSONResponse UserHistoryEnvelope
+
+func (response GetUserHistory200JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUserHistory400JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUserHistory401JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUserHistory403JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetUserHistory414JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetUserHistory422JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetUserHistory431JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetUserHistory503JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetUserHistory504JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204Response struct {
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeInvitation400JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeInvitation401JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeInvitation403JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeInvitation404JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokeInvitation414JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RevokeInvitation422JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeInvitation429JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokeInvitation431JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokeInvitation503JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokeInvitation504JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type ResendInvitationResponseObject interface {
+	VisitResendInvitationResponse(w http.ResponseWriter) error
+}
+
+type ResendInvitation200JSONResponse InvitationEnvelope
+
+func (response ResendInvitation200JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResendInvitation400JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResendInvitation401JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResendInvitation403JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResendInvitation404JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ResendInvitation409JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResendInvitation414JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ResendInvitation422JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ResendInvitation429JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResendInvitation431JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResendInvitation503JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResendInvitation504JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUserRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *PermanentlyDeleteUserJSONRequestBody
+}
+
+type PermanentlyDeleteUserResponseObject interface {
+	VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error
+}
+
+type PermanentlyDeleteUser204Response struct {
+}
+
+func (response PermanentlyDeleteUser204Response) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PermanentlyDeleteUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PermanentlyDeleteUser400JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PermanentlyDeleteUser401JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PermanentlyDeleteUser403JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PermanentlyDeleteUser404JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PermanentlyDeleteUser409JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PermanentlyDeleteUser413JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PermanentlyDeleteUser414JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PermanentlyDeleteUser415JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response PermanentlyDeleteUser422JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PermanentlyDeleteUser429JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PermanentlyDeleteUser431JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PermanentlyDeleteUser503JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PermanentlyDeleteUser504JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPasswordRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *AdminResetPasswordJSONRequestBody
+}
+
+type AdminResetPasswordResponseObject interface {
+	VisitAdminResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type AdminResetPassword200JSONResponse PasswordResetEnvelope
+
+func (response AdminResetPassword200JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AdminResetPassword400JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AdminResetPassword401JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AdminResetPassword403JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AdminResetPassword404JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AdminResetPassword409JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AdminResetPassword413JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AdminResetPassword414JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AdminResetPassword415JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AdminResetPassword422JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AdminResetPassword429JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AdminResetPassword431JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AdminResetPassword503JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AdminResetPassword504JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeysRequestObject struct {
 	Params ListApiKeysParams
 }
@@ -13862,6 +15831,201 @@ func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 type RevokeApiKey504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response RevokeApiKey504JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitationRequestObject struct {
+	Body *AcceptInvitationJSONRequestBody
+}
+
+type AcceptInvitationResponseObject interface {
+	VisitAcceptInvitationResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitation200JSONResponse TokenEnvelope
+
+func (response AcceptInvitation200JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AcceptInvitation400JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AcceptInvitation404JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation410JSONResponse struct{ GoneJSONResponse }
+
+func (response AcceptInvitation410JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AcceptInvitation413JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AcceptInvitation414JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AcceptInvitation415JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AcceptInvitation422JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AcceptInvitation429JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AcceptInvitation431JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AcceptInvitation503JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AcceptInvitation504JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14446,6 +16610,195 @@ func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http
 type ChangePassword504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response ChangePassword504JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithTokenRequestObject struct {
+	Body *ResetPasswordWithTokenJSONRequestBody
+}
+
+type ResetPasswordWithTokenResponseObject interface {
+	VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordWithToken204Response struct {
+}
+
+func (response ResetPasswordWithToken204Response) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPasswordWithToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetPasswordWithToken400JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResetPasswordWithToken404JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken410JSONResponse struct{ GoneJSONResponse }
+
+func (response ResetPasswordWithToken410JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetPasswordWithToken413JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResetPasswordWithToken414JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ResetPasswordWithToken415JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ResetPasswordWithToken422JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ResetPasswordWithToken429JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResetPasswordWithToken431JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResetPasswordWithToken503JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResetPasswordWithToken504JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -25713,6 +28066,27 @@ type StrictServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx context.Context, request ReindexKnowledgeBaseRequestObject) (ReindexKnowledgeBaseResponseObject, error)
+	// BulkUserAction Activate, deactivate or change the role of many users
+	// (POST /api/admin/panel/users/bulk)
+	BulkUserAction(ctx context.Context, request BulkUserActionRequestObject) (BulkUserActionResponseObject, error)
+	// InviteUser Invite a user
+	// (POST /api/admin/panel/users/invite)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
+	// GetUserHistory A user's role and status history
+	// (GET /api/admin/panel/users/{id}/history)
+	GetUserHistory(ctx context.Context, request GetUserHistoryRequestObject) (GetUserHistoryResponseObject, error)
+	// RevokeInvitation Revoke an open invitation
+	// (DELETE /api/admin/panel/users/{id}/invitation)
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
+	// ResendInvitation Issue a new invitation token
+	// (POST /api/admin/panel/users/{id}/invitation/resend)
+	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
+	// PermanentlyDeleteUser Delete a user and their data for good
+	// (POST /api/admin/panel/users/{id}/permanent-delete)
+	PermanentlyDeleteUser(ctx context.Context, request PermanentlyDeleteUserRequestObject) (PermanentlyDeleteUserResponseObject, error)
+	// AdminResetPassword Reset a user's password
+	// (POST /api/admin/panel/users/{id}/reset-password)
+	AdminResetPassword(ctx context.Context, request AdminResetPasswordRequestObject) (AdminResetPasswordResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -25722,6 +28096,9 @@ type StrictServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /api/auth/api-keys/{id})
 	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// AcceptInvitation Accept an invitation
+	// (POST /api/auth/invitations/accept)
+	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// Login Log in with email and password
 	// (POST /api/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -25734,6 +28111,9 @@ type StrictServerInterface interface {
 	// ChangePassword Change the caller's password
 	// (POST /api/auth/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// ResetPasswordWithToken Set a new password with a reset token
+	// (POST /api/auth/password/reset)
+	ResetPasswordWithToken(ctx context.Context, request ResetPasswordWithTokenRequestObject) (ResetPasswordWithTokenResponseObject, error)
 	// RefreshToken Exchange a refresh token for a new token pair
 	// (POST /api/auth/refresh)
 	RefreshToken(ctx context.Context, request RefreshTokenRequestObject) (RefreshTokenResponseObject, error)
@@ -27064,6 +29444,270 @@ func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// BulkUserAction operation middleware
+func (sh *strictHandler) BulkUserAction(ctx echo.Context) error {
+	var request BulkUserActionRequestObject
+
+	var body BulkUserActionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkUserAction(ctx.Request().Context(), request.(BulkUserActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkUserAction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BulkUserActionResponseObject); ok {
+		return validResponse.VisitBulkUserActionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx echo.Context) error {
+	var request InviteUserRequestObject
+
+	var body InviteUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx.Request().Context(), request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		return validResponse.VisitInviteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUserHistory operation middleware
+func (sh *strictHandler) GetUserHistory(ctx echo.Context, id IdPath, params GetUserHistoryParams) error {
+	var request GetUserHistoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserHistory(ctx.Request().Context(), request.(GetUserHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserHistoryResponseObject); ok {
+		return validResponse.VisitGetUserHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(ctx echo.Context, id IdPath) error {
+	var request RevokeInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx.Request().Context(), request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		return validResponse.VisitRevokeInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendInvitation operation middleware
+func (sh *strictHandler) ResendInvitation(ctx echo.Context, id IdPath) error {
+	var request ResendInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendInvitation(ctx.Request().Context(), request.(ResendInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
+		return validResponse.VisitResendInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PermanentlyDeleteUser operation middleware
+func (sh *strictHandler) PermanentlyDeleteUser(ctx echo.Context, id IdPath) error {
+	var request PermanentlyDeleteUserRequestObject
+
+	request.Id = id
+
+	var body PermanentlyDeleteUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PermanentlyDeleteUser(ctx.Request().Context(), request.(PermanentlyDeleteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PermanentlyDeleteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PermanentlyDeleteUserResponseObject); ok {
+		return validResponse.VisitPermanentlyDeleteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminResetPassword operation middleware
+func (sh *strictHandler) AdminResetPassword(ctx echo.Context, id IdPath) error {
+	var request AdminResetPasswordRequestObject
+
+	request.Id = id
+
+	var body AdminResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResetPassword(ctx.Request().Context(), request.(AdminResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminResetPasswordResponseObject); ok {
+		return validResponse.VisitAdminResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApiKeys operation middleware
 func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
 	var request ListApiKeysRequestObject
@@ -27154,6 +29798,52 @@ func (sh *strictHandler) RevokeApiKey(ctx echo.Context, id IdPath) error {
 		return err
 	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
 		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AcceptInvitation operation middleware
+func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
+	var request AcceptInvitationRequestObject
+
+	var body AcceptInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitation(ctx.Request().Context(), request.(AcceptInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptInvitationResponseObject); ok {
+		return validResponse.VisitAcceptInvitationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -27292,6 +29982,52 @@ func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
 		return validResponse.VisitChangePasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPasswordWithToken operation middleware
+func (sh *strictHandler) ResetPasswordWithToken(ctx echo.Context) error {
+	var request ResetPasswordWithTokenRequestObject
+
+	var body ResetPasswordWithTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordWithToken(ctx.Request().Context(), request.(ResetPasswordWithTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordWithToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordWithTokenResponseObject); ok {
+		return validResponse.VisitResetPasswordWithTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -29753,587 +32489,636 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tchs5Eih4FQTfi2hqtkTLsrvftBQvXrBlyta0LOlJcrvnjbwssCpJYlQEOABKEsfhiL3DXmQPsP/2",
-	"AnuGPckGEkB9sYosSrL7Y/jHFskqfCQyE/mdnzuRmM0FB65V5+BzZwo0Bol/XlINp2zGNP5jvolBRZLN",
-	"NRO8c9C5hH+loLQiNEnEPcSEcaKnQO4Zj8V9rxN0VDSFGTVv6sUcOgcdxjVMQHa+fAny4S9hRhlnfLJi",
-	"igTG+vHjK6hZ/hVEgseKpFyzpDAwkeZ5tX580HLRH2uQzWNrQe4p02QEYyGBSPMK45O1Y19fXx3TJBnR",
-	"6HZ58FDLFEJyPwVOKCdAZcJAkrkUdywGScaUJRATymOip0wRwYFoIW6JuANZnhp4Ousc/KNjRuwEnTFN",
-	"FHQ+BX5JSktzLG5FF26C5RVdT4GoOUA0zVehp1SbT3EaQYzgpWnMRO3Wy/P8IlgE9ZPcmZ9IqiBePc6X",
-	"oDOnks5AO1w+SqUSNSs/n9N/pUAi/JmMpZiRcAaaxlTT3pxOGKfmyR6HBz20T4VEjHE/cwl3TKSKzOkE",
-	"zHqYGfFfKchFJ+hwOjNLsu+UFjujD6fAJ3raOfj+5X4dsI8TOvkZFhfUPFMHh3FCJ+QWFgEJP0dUw0TI",
-	"xZfeZ8XpLQzNzF/CbEFzM0q2HvNmJ+hI+FfKJMSdA3P0Dat7ub8XdGaMZ5/r1noS+2XWzMbilXONhZxR",
-	"3TnopCk+uTx6A+u5oBMgiv27EewJvlecK4YxTRPdOfjebIo+sJlB/f09u0X7Kd9gkRjfg1J0Ais3OrPP",
-	"DJ+84WsqJ6AZX33+KWcacdCQtGQxEDqfJwyQ43SpoRBJWExGC+L2vdOAD9rPN7yFRVvE2P/+h3WI8cUM",
-	"peaCK0AC/InGjpmbT5HgGjj+iQuPkMpe/FOZHX4uTPpfJYw7B53/8iK/pV7YX9WLgZRCDvgdJGIOdspl",
-	"SEk7KWGKzGhi4A/xAVELrulDQCi5l4JPiFl9YJhpym+5uOdkzCCJze8zphTjEzIS8SIgGh70DUfWxhTh",
-	"QpM7mrCYfLg+3v0r6RrQBgRRMSDuJiUSaByQv12dn+EgO2ZU/CRG/4RIk3ump4Te8Di1gABD2ERIwkFp",
-	"iEkMMLf8lJMfXpME7iBRZhCzrgR272iSQmxnJRnXIxN2B/yGz8y9g+8KHkGv8yXoHAk+Tlj0Gx1E5GZX",
-	"duMGiaNUSuCaKG1236UkAwVuU9MEyB1IxQTfwR0cCzlicQz8224hokkC8jtFpEiAxAIsCqD4467aOUh7",
-	"YZhlvqUa7unims1ApN8Y3Nk9HLPYrpKre8MUONFsBoFBMF04Fv+Y0lRqwoxUZ18wp8Q4CS8H//PD4Op6",
-	"eH3yfnD+4Xp4NTg6P3tzFZJu6L4K7eG8s3h/LcSp4S2/DZZ54oOHCCA2dPMz+4l0w3eD/pvB5dXw+vx8",
-	"eNq/fDtwiz4T+likPP52qz0TRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8cS5l8Lvjj4W+AgaYKr",
-	"fxSM83U+N9q3Xh8YjogzZFhthktAw1psPrQyOqFGrichyvi7KOSHRFmh3lykRS0pf6RpB+7pFwWNAZeO",
-	"O/ogmTlKYdWf3+YkrRDgDlKRv+YHeQcyETSG+DfiXszoZ/SOsoQamhCSwJ255+6FvLU/j1K1OKyeFF0o",
-	"qx9pYQ/0+Q7tgi4MRH5b9mYEiey4DJcwsjBBoRfP7UIirjLz6jGqg996nY6pRVPKJxAbWSUCXKm7yImR",
-	"P9FkEJ6Md99THU1DXPoVyDsWwYf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8s97f",
-	"h4TpGz6jCzKyxgoG8UpWSK60BDpThEog8ACzuX4+SrsW4j3lC28D+nZwvTRiKBKTozFrbnj6roLOr7uZ",
-	"WWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8BpqqdCsn9/Sy7z3uplAWEcVbCAwMPcKK7mjpBw",
-	"J24hJpGEGLhmNKne2h8/ftztp3pqfjWKRr2aTfMnDMvCxaFglipYY4BCwMyliEApwy4GXDO9+M1033tI",
-	"kl2r/ZJRaoRMYRiXIpTI1DCzEMyIPdR7Q2TO9mLBL5C9feAqnc+F1BC/h5jRa9zyb3b7TalZ/JGdfNcs",
-	"pqKCFRS0KIK5vRi/grS10dKdpIWWArTQotq+Uxa9SDf8cHlidZTzs7eoonzx2Ibo2x+NJNwxXO6FSFi0",
-	"qDETRwnjLKJJeEBuOt/v7ZHZhFyck59O3tx0AnLT+emCvHy99+LHPTKbvZvcdAwSPMwpjyEuvjJakJlI",
-	"jap+zyIgMWXJ4qZj0N9bj/1E5is3QI0ROej04xnjH+Yx1fBBgSzYg2hsZRWaXEhzgJqB6hygORoNTcVv",
-	"XwadeeHj5844TZKhNWctEbFksxnE5q4epwpi0n29v79jLQ/m8KVIDL9g3Ctd1kCnGZ8Y0UXSSINE3lG0",
-	"fu3t1WyOqSGNNLuDAjsYCZEA5Xh67itr9EFo8MUvNElrVt3nC2shQtPOId7m5nUyS5UmY2f6Qxuw+dos",
-	"j6eJk5W0TMGMPmc/A2JFGViRBKohHlJdskeaM9nVbAadmq1ZzqpWvVOevw48cQv7Z9BJqNJDc1JPmswj",
-	"w9IPcwlj9lDP7OfpKGGRE6CciR9N7KhDRGLCmQLCUMBZGtjdOE9atRRW1l3FbC7NM9a46u20/7BWdtxz",
-	"tkM3WlA879JBVkBd2sGnOmxFfDqyoy2jFZ0zNCCvWb7Dyi9Bxz28fAz3U5Eg4HvkairuORE8WVjXH1PE",
-	"25QPidJCmuMg3PoCl03pRRBZ47Zf5doNZux8aaMx1bTdLj2sDAGhEr7mrbM08dp60PE+qLX44ODxHjQ1",
-	"76k0MhJHwbdnkC3fb8aRgo5BS6XpbN6WEVRA6qcKLEz8LgtrL87RDPJTpvR6eDMNM9UevdxcVEq62J5A",
-	"8wmkMRPHbubcHXxP78wo81edoCPmqZlhHs3q7/Q0ZnrAtay5a8x9aCWppddopIUcGl0kWfF7/aWxlpHa",
-	"lz07Xfo5Bk1ZoprljtKwObAqq2Fc//C6s+wxDDpsXjuviNDRsdnd6wRHB4qan62hZe3v2knrS08U8HUZ",
-	"Q1MFckgnTkZejY14NsU9Fk6xfOClEwo8mlQXW95cUMD2AkwQ2KV15ufbhPD6VEyek+nkFLBlPJswHv0L",
-	"SDZ2SleNpDqF6NbKGmUpwcCagSLuAXP5tyDKMZNKD0dS3AIfNpByA2cpjDIFGg+nVNX45d/Bg1FKp1Z2",
-	"pJqAwYkeuYRIyNhIKiLVisXWDGqgNKIKjPjiQnWAHxBq7Yk3/K4AGyv3K82ShEig0bQwvveiUo2TB+R+",
-	"yqIpiUFDpI28NBN3FJUcesMjwRVTRuUlEu4l0+AFXQ73Rj0FC9reDa/jRbh5FtfLbUacJIxrGvmVdfec",
-	"DX4KRlIzujiHnZbHJYGqhrsD7T0NWlYRS+1zQYZIyziQTZPvrXjErRD3iaLiEh1seUYTzzii0RSOEqDy",
-	"aTDPx7kElSZ6C/IWIG9rrCkfB9oR57QunO/cqHWo02UPkS70Jj0S3o56CqiMpmFAQpiNIA53DglNEhfz",
-	"OFLAUQ2fU61BmtH+93/Q3X/v7f7YG+5++vwy+OH1l/9aC56VO0RkWEIpZKHQTvarHIB/tRG0J9Z4TTU8",
-	"Dr4ZAKrQfZuIEQaHkTAD78EtLMKAVGB88JewYt96tdci7K+4Tb+K9dusvejHCZ1448Eys7fuwhVhkBLu",
-	"GHoUrWdYAhpyiYREUAzBbXXjVLaUrSlfQavdPQNnKgFry5pWsqZTugB5pan1DpYBPlpoh1+bi3lODnrs",
-	"22YvqqWyCHcM9Z+2z0+ZHkrnsXK/8nQ2yn5sO05iQFdU+pOXnaCT7Ndq+TOmFLQdOWM4K1TsFnRw5oex",
-	"51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+41oYlIgxUay23Sm5Lqm4diNet6hm4",
-	"ZbaaLZusBzYG4FxQpe6FjB8nZbj43OHcjVLaTPZlsJTYsFKGCDoc7p93yArwlpZdmbIBXPqI6UaTRMpv",
-	"hy1dWbGI0pmZv+XzRu90kRwZRS49VDUvNQhG9kbARBlCFQn/wT+FPn3KxgX1apnRnNqItvV3nOJsPgdd",
-	"v0ima02vlfMxancRSEEOXz9GDpV8xqZjs6FIgztnrKwmZMk7kLtGcTByItcqwLyoYiD+3EjLhqgOQpIw",
-	"Dgc3PMRnD4hL7+g5b1pIws83PufjpnNAXIrIl/Bw+Z0YEk3tG/inef6m0+v1bjql5yOHdvZR/8k8XUTK",
-	"+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXmIvdU",
-	"ET8A5muVpPu2HoLHeMHHInHJb8/q7PaZQ0/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqqiiu6",
-	"MGstQRfO/IlSQhFTt3JCo5xQANMJn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCM/p3qgi09fBsjFAXVEfT",
-	"J8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0jIiOjtMEMj5PYfaAP48OY",
-	"LpRblU1yffXD92tyXvMAqg1p+dERTDhfHRa9yeLxj6Zgk+ErO/XUVz71j9OFdbPl8fxWklAsBgkxicU9",
-	"J10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcexV+GwcFxfc59iSDtOLUw",
-	"YpGVDftzs9mnXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7Z+Zho8hN2ZAmIK3lp0wbJ4jvYwbS",
-	"8LeU2ywct8KehgcdZo5bokChcX1KFeHC6EW3EJM51cz5YFrdoRfvTvpmNXX3p5uh9Rav3PNmKEm53Vnr",
-	"t6/zV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5C4YBCBQtc+PGgSSzGfQ0xG",
-	"ENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWS62JCN6Bp+zuFCwmc+w4z4ol5O5tQUt5ro+iY",
-	"YZqueAzchtjumcYudwuDG4SGwCC5kDHIgPxTMG63bM3U68NHcd4gP8wiBPKDWI0hacxEJllXuIP5rX5f",
-	"EqNHjLDS/dj/hdDkni7UITl/+/bF+TxVAfkIo/fuz/cXrwJyfNo/Csj7130bGTIez+YwKUddjBinWCxj",
-	"M2+bZwU+g0+XlscUGVGDSYJXHW6v9jtri2wUoW3BsdrzViWTx+gs7jjrfNNA1FzcAvcY6tymN52JMFg1",
-	"Tyi3ORAbCXslAD8FQn7lm8HoZ2Y36yURaw2VdCLpfOqsownjaHKABz105GujyrHUTeGriRhqUfgcQwIa",
-	"hmjTUMCNmGQGSnksquTCFUg91DCbG3EK/fipcgF/Kd7aSgsjJSl6B7X+qAYmueraLZ/wscGH/JbzfGhK",
-	"MYtyahBaC0IjTQQnXbMJS05ckClTWshFqVyI3VJRZCwIKVROmggKgWcYdVgCZxjgquyo+HMFZmErbnnr",
-	"znuT6wZxZCl6niGumY3kl+MajJMSogZ/vzP7LXN3sd5ojC/joyvnP2acJuzf8EzCsB9uKw63FYc9xB7D",
-	"l5+JSbZijZWTXUKTR0nfjxZpGyVSXMbKjZwgh7j2THVpIw0B4l6ieqwTp2T8xcFWrvJM1K1tRuUtasT1",
-	"ziyhgVBF3runAkJtFaTdfeLcQ+i78ezURsTCQ32mlnvqEQL5lWNoNaJ4S2B5OGX7LSxnLdiaj/bJW8qG",
-	"3mBr/skNSAMzhpdgYmP9PWg2gIeb3kszSlAjM0znKK+IibScDHOw41SuESSumm6r3wfdVA+q9TI3Xs2a",
-	"ZWSMrSJoFRKSh/MsI3ll6PNyDvMXo2LlZtjH5v88xrvngwVUjgfLnIjFPl7e85pcl54I8MGGy65Dd8nE",
-	"3yKF1rDL4SNpE0NqWXPQwto1FllRJWsDozMLIq8Bo5dnC8o5cm/MeDZ6vBJkTGVrO1MbXp1bZNuNZB9/",
-	"lKN0hUJ9wiMJM6MnoSHCxq7aajmHhKIt0UZGl4rm6CkssNbKSlV7jVxkTzLDkqCWeDM4LZNG4ZTzDS5T",
-	"bgmXmr2/Fepow36eSagvGBK30nwrwD9GmP+aN8Oy1cbxlaxSY/ElVRcq8lXZZ02RAft7ZpYkTBE6Eqkm",
-	"3Yt3J8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU562f0oNea7rde9M0ocMmP6KqNOOtZXGSkq0Vd",
-	"L0TWBAVbM9MjFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4ZmukxysW3Rei87X8KAfc5t4tatsdt/M",
-	"8N7Os4Hi5zM6NZwLqZVR6rrk16w6Lbxl9VE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4J2I6ChNqJF3",
-	"870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8ScV3FJBHXpC9eaSxIOqPRlHHYlUBj/MI8fUDCX/qn",
-	"J2/61yfnZ8PB5eX5ZRiQ8Kf+m6Grwmg+fjjrf7h+d3558r8Gb8LghofX5z8PzoaDXy9OLs03xH1xcoaD",
-	"5V9cDn45/9k+4X4bHl0O3gzOrk/6p1fm6+Pzy59O3rwZnOG4J2dXH46PT45OBmfXw4vB5fuTq6uT8zN8",
-	"8uz8enh8/uEMR3s/uH53/mZovuufnp5/tHMcnZ8dn54cXeNYg/f9k9Nh//Ry0H/z9+Hg15Oraxzn46D/",
-	"8/Cif3X18fwS37ro//30vP+mUGgZt3z14eLi/PJ68Gb4fvDmpD+8/vvFAAe+uMR6lCcIsuP+yamd/LJ/",
-	"PRienrw/uR4Ofj0aDN7Yr68Gl7+cHA2GH876v/RPTvs/nQ4sOK4Hl2f9UwdzG7sMD3Q2Nyprp3ootVH7",
-	"7YqDVLxJQpI8ac9GWasDDLO2f990Dsg/Pt90sJpeJdj6y6cvq9w5OY7iy01eYlteDh8hVBOs+R8QrJGH",
-	"Me5YcE7IQoF4o1z2NoguXm9FQkrJn/crXl2Ro1w+r/EKrlRIQzc4Cc3aMbGBOqhnBaJaQbTVLZ2zhme9",
-	"pfF6+51e0wNbQfuRSclYVfFhbUjOICvTfeResGXBytdatR3JMnbShxP78PeFsMxcPmzaHBO8r7Vko9Sa",
-	"UylfnI87B/9ou+iriCbUSG4t7+CaNwtrf7m89uBxuZMN8xQHKMDRg+VTUKNMFwqpuzMl1IOMdEci5bEt",
-	"4YzVp819zUGZyxqV04fdidj1W+KLMuiPchx52ibzM1yqu3k+B34MVKeybiuHJNSFXiuhkfW0b63C4oAI",
-	"PQVJZjAbgbQqebZ5RbpUk5lQmvzwaqdH+rwAGKPR+wDjbjonWpCXe/uvC/UkdwKXoBUQR/bY7iNNEnRt",
-	"MYU+f//qnu0ToPA0FTZuMC/YnKXsuf0990S24q47DKK0mCtbhWWnR0KslcRiW1uBsiTEkwulSCDEbSrQ",
-	"ZLRwZm55B64vUsmuQiPM6sBXI8q50GQEJEoom9mKPBWU++H1kiRfAH5de5kWcdI5FjxNhcvH2fr3290M",
-	"Oahqqzm010yOEzrJx6xTSnx5hzYVILqY5kZYvIPYWiB63zKsRUJ2uSPSWqEnW1+w1EvJgmI1GB2TLl1A",
-	"paj7/dfLl95y5v+ywvZpubj9I5lSbX3ZwYN1VtS4ApViSlOepbatwwGXqJjVm9v0tcqBlMYIapZTeyBu",
-	"O09kJB4oWwbSxEDchWzoftO8Ud/org1POfLPPtId7LqmDe98heaV/gpfybkqgtQYSoDbhI/aHTYVwRH3",
-	"vMHuIkWSiFQP5yAj4NqRTYu8FJkmsBmbvkyTWsOuoklDJET1Ilibzd7G7WKW4r0tj/LIbnqid1QyyvVm",
-	"wPrFvlS3yYbotobbCAuTs8T1Dlg7bf50fQXkjIbKmBr4MByPnh5OVUoogMPjUC0SOrQord/jscOMUq5w",
-	"wY28QZZwidKLKVasE3RGNLoFG7cazxhHt4CGiW0OYIthg2QzWzNUzFWt0wRnQJ6unkPUudIN3hEXVDz0",
-	"jarq+QN20RluiEAbPF3l9qXpioe0tNxVwk4Bhk+7XouHsb1hG29YAyXf/GlTZ33RIlIVH5dsAGtU6Lqs",
-	"2TVeGtu8Q5TqUsG/UpooG7IyzD4wFxU7ZC72RFOGASlYv18N7xl2OQUeZ39LmMBDJ+hMNP5jzgJZVKJt",
-	"4OHsDuQQ/pX/jQ9mfxceSnTx7/rIwg3vmWoKTHYQBaD4QZtO/YnUVZDMttS1iroKCmt9PvLQ+4w8Dh+f",
-	"9t8OM19LJ+hc9y/fDq5Pzt4Ofx78fYgembO35vu/XwzMx/f966N3naBz0b+8GmTeiszdc352Pfj1uhN0",
-	"3g7OBpf901oMbJIm89K6fnlX1/3rk6NO0HkzOO5/OL0uLdAv5eri9MT88ubkqv/T6cDswq7r0zNKWetq",
-	"QG56hbkSjmXZpVj3d5U/Fs/6YS5kjZkDHmwrpM1KyGxuG8FpTjTM1oiSSw6pGdWZP7v7cqfXaZ0vEZQ2",
-	"t+5mL6xww7tmpbL3XApY+QKqcyC00cjWeiF8H+7HnO65e3fJI1DjE8hVwbUNidqqhllhiJelXuh7z6o0",
-	"rvZ0ZDrk+iIba3XKfKb9vadrmN9cWyy6s2oI/nm1wcZgwBrkfFwBkif1Q8ruqWIVwAa0qNhsN2pW/7Tr",
-	"qjDVD6/XBqmUFtoE+ndWvWqo3OnjsTfTAxMxGdrKdxu8IJI4bz7Sqmq/Bo4BuitKkeUPTUUqVcNDBkYR",
-	"ndPIIXvDIxuv0Lyk2L+hbsyGApL5xZi/XV3h0nKqACydwDKklsHSBjmerk+XUG0r9q8S+09mXhTcjBF+",
-	"ezmxFBOxt1JubFEHXa2ByNOR0I6zdb62RsIm52uU9+drb3WP5WIoU97QAYq7Ft6bjekMt5u8VGW+biv5",
-	"WMXF5KtuBNQjoot/E6XDTZotqVEJyQMZc9N1j8P9EBvciFRX7G37ZXvbq2CFY+mR2kS2dpTWt7rFVrdo",
-	"p1s8Y3JRxWy5zStqfZUUVbvnahLcYEZ5DnVwZZuYFe3C1sXzfFs3cosKN3nrmWpA0Qo7Zqm1rz+Lzb2p",
-	"HieeLtMVrVpbIlwL8MeIKy2o6ilGla9qFFkJjOe8HiqouL0fWqPm81Rt/p0Y8rd28/9o2XZV9mee9cmU",
-	"K8FRTPwk3dd7P+alAjHimClCNaEccwTatjR9koBdS6GIJRsn59hnN4N0HlCyFlWsKbZyAaxrBbRcb7ye",
-	"OOeSCekgWD7JU3EPkmCH10NidktuAeYum0LGTR1vnnLJLScBztJEM3xCW0xRtpKje8mWTE0Tl1jRovCs",
-	"LZ2Sn1kTr7aBZTVl0KkmChvj2ITa8AWdsxe4shcW1VVI5ukoYWrqClFQXPgB1uBR90xHU3wTAaUCwoW+",
-	"4VifxwunuCNFulicZkYXtmxNqkCqnR7xuWRYos18aSv8nB9fDi6IkDe8uCQXsQ8udfMbOYwT0HU1Qq9l",
-	"ChW6v6eKuOexWLytiS34BCRB8k7AFh02nARzZepLgj4qCvi34cGtyozdA5tMdavQ4zoEd6/XIffvKnr2",
-	"MUGypQDY3JNUiH31CLiStt/T+WOT5eoCT6szrGidde26lRMxxpZZ6MI6RJq4uhoQ11oqdLnH2PzRNiE3",
-	"qC84tMiqvFJwJDiHSGPJ+7UPX0K0yePOx3XCs3DVFi8ZuHxAhbnt0+qnNLlt/8o7oFKPgOo2Dzvt41Pp",
-	"wBr8w7YwzNCByF/1y8QxWgyxjOYqvKpJj6oiUGGeoRaaJi1pM2bq0a/aivYbvTP14B4qgz1xw/Zm9GHo",
-	"Lsy1DxgVYcjmLdxoNUdSgH8dDBvgU917ecG1q6vb+qeVjOCZXMtFJN1q2qs07WopU7/AwE8b+Osz6PzT",
-	"2vuKkmZj5sIvuay6kRdsQ8XbCgXLzdg/uf+Hu58+7wU/vKrryb6B7L+xPJNLJZX+GFazx+RpI8oGLof6",
-	"FYkhYjOaKHu92fexkYYViolKZy4pu6TzbW4T2FAKwsPMJZ9W5bLbhMeui351cz6dF/jFb/nAKj7wS0lc",
-	"rapyApUrryLlSkk3z3MOnF5lFLbsd3sf7BxYPS8iN+ne3quI0FRPgWsWUaPN+C/jGeP+g++FRbr9ixNy",
-	"CwtLCuYRRQRPFoeEwx1INwPEOz2Sb4HEAhSWMRyzRIPEBc0opxOse4pdYBTpWvUPB30xtr68XVQGwwBV",
-	"UBtAs3NAlKbjsSvubVRqBkbhlyKxpSfoSNwZvRpcLVUzhi0AOWaT1GZ92SIIPRThLae1IDHyeBEalZwx",
-	"A4NaHvsOaKKnNQW5l4r1TfHJRe0oG+NeXQDP6rZhRc1jNRr+7ePP62ofVaTNZFKrEt42qIq3usEJp1pU",
-	"GDIvN6z6avkYlorJrGIeZuPrYlJwwLr5fx6tbRrNY3iolyg3bRQ9Zgn4S3Ot17TQVbraEdlWYs4q6FM9",
-	"DYhINUgsbIKWtFLh5bVBPxt0jxapjGCYyqTVJlpWMS83k17uIF08ifpTfONGqFGqtIbZvLadmhnPQNA/",
-	"khWhdV2wJsDB8p96E6Rd1oqAWUy843o4pWpac5Dv+rv73/+QVSbXQkJM3DsBmcJDbU1yP6i3Kn2dquru",
-	"ndHiUdXEYTaC2BzecCZiaIcraxpCJlRpwipHRsaUJbZAyPowhE2oz+94Nev5eWTzdTYo8o47GMbuXnPt",
-	"KCs7pklCzMF4zMCtO0FlnCY5FGTKa10Y6+kYh3hqWXu3jCFmbj5xsKKouOoOW6J9w7tqgHhBJ0BsqaPu",
-	"xZtjlHp2eq1gk/WgWHv6F/5JTPH+NwxHCw1tw/Q3ZKXtqt/nnDAvf/+Icg7fqOe4ez+rK1CQuQvgrPDR",
-	"YoH7AgMOck6/WfRMDrKnaUuFS2irLDVJqTmQHhM305ZJVGqYfb9Xs5Iy+eV8W7Jqc8DXf23jl1+NGte0",
-	"ja++thbvRUIZt1WNhcx6KZGuE48UGUEkZkAiJ8j6Vh22EXI5WKhVxeW6ftjft+mHXdcxqbFDTo4Jzxg0",
-	"VKbBbcjQhjS5XKt+DtzJ4NiOSSn7wYkPWKqZJQ116zPpqDCexlLPM/PmVM8SM2489sbRhkFSrzH7QaQc",
-	"Z1a3xrlP+ATUk1m6HWWb4LIWhSygfDZ5BdQF5aw99cbpPEGrTkOrYisToGefJhJovCDMevxvubhPIJ7Y",
-	"bjuHJPQLyAqdwAOzJTYFhzpHf1U/zZaSK/0r4dCU5pMxsZbcrADVdSYOO2L9ov4mRo2Kcb3m6n58olD/",
-	"qAJuq40qa+fM3s+usXaa5ybH8jcxyuh7qRb/12gZ1qxF+FaxdWGBw6Lt49n0nGgKcZpseKrKhzmtBawL",
-	"eKhTG1w3WztWhqOdyl6z86yoAaWFN9LJwDP4KrG03+tKwsoukNUsOd+bzQvAtxoX/awSlGEWW+Gp/c2X",
-	"4ezSNXXJ7kCSf4oRQZRVRf8FvaPMsoCgE1EeQWIDk3ykS+wCCaiM8e9cEJOg5cK9KVPO7bcZdjeIQxcF",
-	"Yq/ezhwaIkZ8lMYaZySO4B+vB9IloMj4VHHMDbOVx9ZiZRlSS+D+VwppKYyx6Wzdg02TaMngDuRVJGTN",
-	"oUrKb5fJ4uWujdA2v1qRjSki/VDfKQz9rbe4Kz9PecSf3u9/T/A30r2Fxb2Q8Y5RliOhGAei2IwlVDK9",
-	"IN07iLSQxapKDZ59XLufsX77V0BlNH0qTttRtii9FqUtoN4x3eiqa2eCjwoev9VHk/kGbXCvwas2PKpE",
-	"FAYQjgxa4zMWSE8NjVikZpxMFyPJYjITMQQEEmXDCIpUg4/26koGN7Y8tsSw+ZZWkUqQH0bgWztlEF91",
-	"sO8rpfc8wLNlBh0LhIYbztPRYzqfVJSOakeNZEFwU85DyBTxL7TqTDlOVSt0c5YOQ9EOFm04B8LtS2A4",
-	"tVzUtFhbb+9zpsyaXfttKhJRKRdGY7ZBGiJr2WkwkU5U606/NbbQl3W2UDEf3lYqFTSGaa1v4maBswr9",
-	"mm7KGlfmMxzwlOlNFM6c9dVI5k9ClmVsEOJ2WPITNVyQdgg3vdtR/vqyD7ge+Ne2nPzKrKPmAMXecPfT",
-	"X2qDE38efZgngsY1xZ9ZNacvI+AR41QuOsG6JLsZ4x51a1L7nsexULkR6ERhO1lLfinuDWJiNkO6EuZA",
-	"bZKSDeY3TyrzKE12nkKZ+3trrE4WmHVHeyomjD+OG2N3m6VicOuT0eZUKX9HZ3DPviz7Ql7ub+bPsGsq",
-	"zFG35/d5A4yKfOIuwPY0fzSluih+VLHMmT9rSbhFK/5nMdW1DnnQIGU6r8/VmgKhXN2DS8rSxGvAZJcw",
-	"a96NUk3UVEiNqWo2F21E5QR7WAUueEYCndmnvTZtNADrnsDeS4W2SHZCc5sxTWIG8Q4+wbBvqNIsScgI",
-	"bAcmGx95SEIH8JBMRRIrcj+ldnGKMpzJP+o735N+vhO3wSlVJESMD+uzy7IbZhlG+BPROKsUOKYfthvC",
-	"g5Y2UyFE0jdbFeNxYpQfd3/u9NpVbkRBz2r9q1UJ9+AJHwuXfN228culsCnSllG2fOnKPtyUZllpYI+r",
-	"yYkkKBBgNm8ZMUsUsIK2n6btFTrmbNW8VWB+THRAgSUWOP1f24jAq7q/v5UidVHZnlE5m4V76ztFJERC",
-	"xqSrAEg4AX1hf7HUeO8CwCXQmDB9SF7vvb6xGej3TMFOj9hOoDgEmkJobMOlw3kq50KB7fRG05hpiInh",
-	"Im7qnnk2PDScSwKNpqBuuM64BTYRVQulYbaLCUvkpuNW5nsC3HTIKBHRLU5gGLALC8dQROdOc+2XlE3t",
-	"Xcvu3ZpLsnvHMEftWnbUx/f5BvsVOHQdILIDCqthDfubhiZ4PFmBfs9oUC+Q/NakvgkLuHQ3StYbRmEa",
-	"VdYWrNYMUL4taoJJQUIRqUlEZ2DbJHbDaEodyZpx4wzxfVYG85KDDa3xCzOvdYLOnWB4q8S+Z3ftAvPj",
-	"bNEbtxj0uVF/3POxhPlPaXJ7TFmS1plm8VSOKiaXctOCplYHmzUzwIne5M2Z14jZ2bI+rdpWfZxBaU+b",
-	"LqQ5fb8t0eHq3vuHV9c2+3pVyJrKU2ew87yhBn53GAOU5dDW0Y5NU/K92hWZgPalV7jQbMwiK2cRxpU2",
-	"DFyMyVwkiesE34pl4lIH+WJq3ewbVdotI06dDeVxZ9y66K7bkk/3+t2T5bNTQ21ZhhbUXuxbmtkSnqtt",
-	"9Zf1s17lN+dSjtKfhFvk1TDcElYcRk6Ty6jL47lgdSk4rsn9B8nadGXNnq1bBuOo5zK9eAMJXVxBtKrY",
-	"QU5CStUlW1djVpsqn+LmjxM6ORP62GgDLQm30j3oj0yHbzEXKmkIj1l/ydeP+r5lQHdFUJIjpiV1uaLE",
-	"Q4J0M+nO5ZD6AmG22bVtN1h0/earuXh30k9A1nOXMYuBR2urya2pJQe8Rrk88m18iRiPFWgj9oV0Pk8Y",
-	"xD3DpEJyj7timgCPFenCQ5Skit3BToOLXFOpnzCRAZ/Zr7nLURWkUqv6qTyRLVurCgOYh0j33clFv0+u",
-	"6BjIOypHQu4EBHqTHgnnU8EhDEjI6axkF1tFpH6bFqpB8ZDqMPiCThhvyPKcUjWcOS/ssjaUsBlriOTi",
-	"8KCHUSqVJYj1uZA+mqYCLvM1mVEdTa1BEmYqsNWroilQrG+AGS4tGkHZ1Qb5nuqBgap0XfmZqEU0oHu9",
-	"bx/+EnSwWtakRTkj/2b2/JegM2JST4exC58qqZvf2Eqd0FHbHZyaR5EFx17cbfnm+8IbZgBZU9nQPpN4",
-	"Q4hlIK2stz67sb5afFtPwFyKUdJCpnZbuvCPG95jM6VbvHUFD48u4NxUEvKERxIrFEBMRgvnKbO6yaEt",
-	"bccs27OzehtdQ3lBpmnSFga/2IdrjdMZ7N35lHDegqwA8zJSFYkrW5JD1cDT62N78JYJub4CIWZD4xrQ",
-	"ghmLAxLihqxFMsRiC6EFtTb8KyDhvWQaQmu9w4sXTyAgIdoq8fui9cS3FvZ1G/B1K4vWR3ossZGa0AUg",
-	"FnALLF5oeGqQF6CQQG0GPRtjqgAn3XAOnEXMqKmkK6ma7oRlv+lG9sZ1RU3dDp7mSvBsfGtHbLIjOgi9",
-	"lfTJtx2OkV95j7mGJmaILKN+uUSM+93wKMz37hp276tYUk1oZLOZC5Usd+qij9beEmVfx9rrIFVtr47K",
-	"ARbmyUcpcK01/rYayC/BzfMaNjNyrHIspshdkIt4prKCm+A0z0KQFt22VNmGKh/j5XsK3T4al5fQd93O",
-	"ntGBVMWrrRdpEzx7FIo9n0ZT5ldnQnun6jjVqQSsykxGMBYSyMsf9/Z2917u7r0s16hr0IV+Q4XleWqE",
-	"r/PJf0M95Dmk/SbpfgVynroj3IQPnI8UyDu6XNK9ts9AzTHWiss5ZlQl5lgoW6dtjKZZHi0IVcRcqBqM",
-	"5DwDbVCVcfL93h6ZTchPJ2+eS3hetaUiHNaRd8V8SPC4iWITToQkCR0RidG/vaXS5R538xZuP12Uww9a",
-	"EICmt8A3EhZTbq1O+bSz2btJeeJX+6tKbeZvvny99+LHvQ0XXY/b3k+QbWgFbj+qCcn+V2TFv2eGWhPv",
-	"V2cFOiSUE5jN9YLYZRMJM3EHijDdWz7hPyQnfkLDj17RHL//8vV/e/3XVz+8/m+rEwWeh/mvqsdaBUuR",
-	"4X8Nu8KVhblXgcYwo85Tgf9h4Bn25ETjx7JWFHQeds3Lu3dUYlV49EFnYx/78fKv3le/OHdz5N988LMV",
-	"1pnOZlTWqMN92/zDAOmw4EqwpUuNyESihHEkDxfLtcy4H2nMbqkUP4+l9YnWzzXOgAbrY43VsJ2h0B3X",
-	"82s2Hg+2us2Gus0vGeN6FgGylqVM2RvQtqBUnW80dV1HmtoQrOa8lT48jNuCVnPnNjzEf5WVQ7ngQKgE",
-	"QkcKSt6wHC5jN0Kdb8BX0IpBWslWpJqIO5AJnatDMhIpj63jAD2gRm0kXaoJ1lQ1c5tVRSIGglEO7dNq",
-	"LqbM7WxtDZds/YEHbe3pF87kiSar4uluya2R3PIT/MbhAefWV0/Hvgw3moZzLESJZ3nU9eEAbmBXYBRL",
-	"Bm80bH2puorrnxq5lND5HKhU3vCBlFVb2LZNm6SLKbNdktpEBfjs4zXBAVP2GCORh0Cly0KbfFvD1BoS",
-	"bl1CrXnikFDvALAsz+iqKPxvwnp8T6mCUv1jhQuhuvmvFNzvhhCXwNtUxe9iyi4hpg33QzM//ujTpyTM",
-	"ExpBfEjUnHLzeWxQXRS4sJn8WbjtSrTFqfCmARpNiVt6tj5zMYT/uP77xeBTmyAVi3nZ/teB7slsPD+E",
-	"LRtfwcavayOW+mQpPKkawVT0KTlBegJiIul8il0InE0Bg5mwKuIDZkDbnFGlsPGL5LaoeaKnw3mCXWKc",
-	"U68TdBIWAVdoZIEpixLbnOzOphSk0gyDLYFGTMxAS5x0PhVamFEmMDSSzPCvP3r9bthQJuESi4bWBrRG",
-	"U4hua76fC6Uncr0F5g3MgRs2uzgyI2GWeex9rxu+KCFmj5nQ5mBs+l7Vcek37NeRbaQOq/K6zBXfZAwT",
-	"SWOIwwMXiuLnIHG2AMIUSec2u4sTMbd3D4qb3f+JcwYE95RH3O8QLD9xz6tuzgVijJ3TqHtCD+3Xz9K6",
-	"oqk9hcOadbR3CWMJ6pHVOaR9eajFLVT9D6/3fvxhM1tmebT6xU6Y0iCfmL1eqfZvc+oScQ9yN0KLVRaR",
-	"EosZZdxISEwrcvLmrE/6V0cnJ8ScDOmGo//n/46mIHvOqBu6kr/qhocPfHd3ZH7cvb2j2QOHBJhhA0TN",
-	"AXMvSCImRgTb6ZFLsKVluq/393fsGiLBtRQJdvVk3PfDtGiBZTIjHz2qSBfDNv8NUuzes1hPdwKDuozf",
-	"0YTFfieGRWJKNb3h7quEjiAhM4aF6y1g/GCUHC0kSxIWkfD//b9CQmeCT8gp1eY10BoTrsrJh561VisE",
-	"1JTmSJKhN9dU24SyGeZ2y1UQIWsAUpeN+PurTFC6uJdZfCk+drUNIXvSLQOUDyVpFdhfvpiKCywmlC9L",
-	"kiJJxP0wndeH6U7FvKHI5b9SkNXiq2vr39sM8dquAi4jcMLugHsxFbNtW4Tn+rW49ebz1ALEpT8ui6rY",
-	"OSmhcQzywBZDcG2fXGelrmH7u8KoExhUt1PbI0qlc5D4TfEicUmWdqRCVF7+dO11cuWrDx6hUb4m2spG",
-	"mj+pJqofY6WLADMCcj8BEHzLuzaliNPI9gt5RNOMrLLE04ri2u7N6yjtI5a3PnIPP7mNyzC7lpYr5pbb",
-	"Bi6zUJusNlyRoGSgPmzKVGkdgK3BSKa1PVHeiXts1+xMIcVarr5KiE9meNzZzkRspP01oHp88dv1rTsq",
-	"NFTo38Fm8G/BYdjQmOt5enJkR1jZZXn+HH3LeFNsylHFuTrgNocqV8gsKLKOZR5QRpslXK1jrBU4P031",
-	"rjK+rfbdpAFUIPWoAh+P5Jwb90WtknmlrO/xEXn16tWPpLu/t//97t7L3ZffX798fbC3d7C3979sKaFE",
-	"RDQpPbD348He3o4rAsJJgajw/s3CNerGLEuIrysmxr0G/a7AM/Lh+zOQLKIvzuB++Hchb9dGDVQRocwb",
-	"/JG0OPFndBzWUN3Wc/gYKnxUkM7L3w1dPo0o1uL9WuhJMIJyjbQ7HmOP+6ERp9VQTWldldfBA400wR+x",
-	"o7FC9dqon85VIo3Sk+odcj8VCohL6naBL2pdI+M1/qbCoWU0VzlW2wZxmHdjXp5uadiYjccgm/1hSy9w",
-	"uN9sBgeGVkpn4dmgup/S1KWF1xFOXf2JIXAjVMb1OulKmfiRgmT2lj29toEmTxJAGy+AfA2rpMdMLixB",
-	"rChH1lLLp9bk96wCnCfp7Q3S8gZZ1TLKCeuVDgcrOkZdgb4UCTzSStyiAqEtPVi1TJkva7eq4EhwjshZ",
-	"Y+CP/G/hQcGLjkV0XOd5CWrqCkMW8g99e1msFrMcuRYlhfSsWk1btWncjj0p3tP50xtVb9qbPt9AMcjM",
-	"LnwtdiloqI4VIqY6ULtyn7YiAhryCTzM0bkiJJFwJ24hDny5TzVNdSzueUC0EEQl4n5nGeyzvHbrs3tL",
-	"/Ngtdm+O7sO8Pn0kRBZqdeXwAL1EaO6yrDQmXaYVCVl8kPe5QmRkcc1+zZsN/b9tJEpW3swq6rmWjqq/",
-	"71Ei7kBKFsNQgS5+zJ9wrgH35pTFMdQbEdHVvmi6Th+Dw23K5mS0sjb62AOTdCeJGNHEmxl3ak1Oa4gE",
-	"wZ9H1Lft8u4wRP2UJrcr0UQNR2lymyOLqwZtmQ6hmggeQY8MrJvIoNIsTTTbLSAU6VJO2GwupD7A1Eol",
-	"+IH7AmtOemTDVHC3gxBj9JDN4SDfKRuz5IEXELs8X0c3fzJ2a6vknCuAwFan1LYopEUSXL9jqqH/8oCY",
-	"izM0dE6oZxISVDozo0sx86lWTO9kNYHHaZIQFwyVeXoslNDWSMlcphxiMmVKC7kg3QwW7psh477Ub9hA",
-	"aRuz7NzYulwus3KWUrI78EdKuqE7oYCETev7BqT3TQlJbUZB74BKPYI620449b+FB+QWYL5LEwPdrnXh",
-	"X10Nhu8G/cvrnwb96+HV4Oj87M1VzZF/2ws3ny1YmYhgtm4x4iRDiDoQLGONvXVnTCmI7fEpcg8SHGkc",
-	"EkpquA6xXruNZRyvqG0CkqBj2MwQ1zZs3T3va176RTEoFwDKq1zeawv0vYRohVQqoSiXYtxgHj5q6dxK",
-	"pxX2iJz0lCq9i1Xedk/ebHpsFi+GNbykAHGPXEX8e26O8zwCa3U7NWtfe1gLrqegmHqMtXucNc9dWfUv",
-	"jZlwfXaNKjmHOqx4aYvryxlNDn1FeHshYullDLoEHoEqp1AVTUi971d0Fqp0mV4bApvFaS1lZmKwE3O3",
-	"dfh2cE1e0Dl7gd/bf1XYaguPTXVsDHW9NmrG04wNOMQFZXJrX2ikmRxGDSVb8jCwZQ6EOqAashrB48rw",
-	"xViRlGuW2MgAHI4U1ceGQnc+ZGyz8d1bm0zQvDX8ZVgtazkCKkHWalMYybEGUT6oGm5YgnJ1aaWFlABe",
-	"CyW3jNpzlpRb+F3BZFZbkO6xuRUN3v6lXIsWxuYsfaLFs41t1u6FjNunaeWA+ShkvDZnyIWalzMf7Iyr",
-	"wf7RxaP9fmFeT2AZz8fnfAoLNfdgvUtkaQIfibealbnQvCJgVwO0NgUiTmUWWFe/HyOMbbD4MU2SEY1q",
-	"+mr2OQEqEwYyixbGcne/nJ8cDYZX19fDi8vzX07eDC5D1xenvgtNQvkkbZKK/cj1ml02L5as0g40I4hJ",
-	"N3QNaYxeKubAKWvQRZVlB3XRdxJQnsWcmDC7RlRo43/ULWDnq9a5IsssaEXKSKuEjwx0QX7wBZgVTm8t",
-	"Kj1R0ihh5VbaaJQ2inDKpPSK2GGosyEUE6szMD4h3Y/9XwjFDg6H5Pzt2xfn81QF5COM3rs/31+8Csjx",
-	"af8oIO9f962+NR7P5jAp2z2am9AVCbPCS+YoY/gHbOeXn44uyOv/RjSdkG4I3BAe8N0PV+HOYalDlNnE",
-	"hDNlw8XprSIDPkmYmmK+fUWcfvnDUj++T5/3g1dfurv/6O/+L9ee7/N+8NcvO//jvzbUF3Xd0SvUPZVU",
-	"AZkyrhXpYuGBgMQynagd7MmR9xywzIXeop1xVl1gfehAzi1KjWlqC8Rcgk4lJ54RofURb9TMh8MkBvDY",
-	"n/Irs46fVqUrRKY6VLTm3Aspxqy9C2xdaMbvIfy9LpLig5NOK8LHI0Jcs2DNpdyA1bkAj+5mp4a21VpD",
-	"wWiq9DARE8afFCTc3pn5XPGfHmo5kLI2avmWV4Vtlnf+qeHQn3atWYVle5s13GYGPM8YZuehvY2taw39",
-	"X0RER2niytpU5Ig4ru2ACXKWN5aOaOLbPIIEwuG+3mKQFaavaxWpNNE4KrX5ITO6IFN6Bw1l/M2jmyTI",
-	"LMm+EmOv7f780tZD6OmsoADtLVo2oeUv1qL9NGi7QXy3zy2oV4G6PoWNztnq1KWQ8bHoZX50zxH6Fyek",
-	"8HCtzjxKWRIPcZf1DYFn5TYWhbLUYrhcUmpVuammSMu8Br2drLSo0jxBCRS1cBQsgnooZpL7KvPDdyrz",
-	"EKDLoN7OMQHuDBlrxbEGj9dKS0mjoFk0odSEai6s5LdmTdWc9dzEUCz2VbRHOMA1wtsIDjWpoV7rqoH4",
-	"9VVBKXMxy1hgyfy1sIEg0qVktU++tE6e1kJKjivr7ik3cFDY00pgPJFjZjDd8stGfmlgdJG77upsL1oM",
-	"5wldNGlbjzJV2iklxKSIw6QbmulC8t9tDJJR6yepjSmMQTZYK73DdQOvaUbja/HnCp9c0vGWGjPyqhPU",
-	"So8YeWWb+R4S7Cfgu4M7bqCWKk231lAbXLg5aL0r1838390Sqxy6RWebZl7ne67aUwgK6FLifRbgawsd",
-	"VtHxGRhAEbm3fKAtH2gXLrHO9rUB73huA2fGd7yj1qylE3ScydX8hS6QWs9tQwzHUUJnc4iJFmSv9/3/",
-	"93/8n/u9vVK4xksXeNGc8/MIxvPUSI1qweKJAEVGNLr1xRPqOcLmuVkOh+xgeVZCVXrUzlq4lr/Bg0GB",
-	"uo5tGHJDEqB3oKyIHsM8EYsZcE26USLSmPhmmFjfP4YooYYlapkq37dlGSGrgddKY/Z1qQpkJV0+WtRm",
-	"y79xvifvHLVVA2mS1PsY1/puE0FrTRfvRQyJIt0YImFrE9kn8w75UhjW0GuVgt8oMCvdEOdMWcL4JDzA",
-	"WORsk865eUhCV+I4PMBjwKDimCjGI+c8LvWhunW5KTZ3JeX0jjK74hW1khsKpeNR+oUXcKmR+V1CQheP",
-	"yokW3GhSeNytO7yVOgCVgfpWitR2O3e9zvOztG99p5zXKyBUlRrzG2wLFfDYNWEPSff13mtfa/WG28CS",
-	"Q/R2a4iLr/dsbzDX6z+Vc6EgPCQcMH3DVk5yCoZvyl6tCNS4WTtaSXfsaAlUo8c3qImvRrZkF+brr2Pk",
-	"OY1temZp1zt1HpB1FSAzr2Pl8vnr+uC5auxi5fxLgzeiWxN/ROY1pEki7puCwT2tN/HFSHBNGTcqYZgH",
-	"AOBvIYZczbUiU5CwmVZoPaX1SyrpqO2VxsplsU59zGcpACFbWFCB3RrQP4NomS97K1WuArcTebLqjZBq",
-	"SbECCU1meG5AzbgjyZS5A+6pnNXeuPl4GIii68SL1ZV0LMNtL3w134heRKxc1XWOPXclVaq14ACroWZ3",
-	"+Yz+pCUAbn1LG+HyKufSKGWJZny4sTMHcSFiNNGbl0lzLy5aCdTYQ+2pvqZ8yvK6gwoAStO1AOgz8OOt",
-	"M2pzPH5c4W3Z3ESlRTemSnupGeP+Yys/Z92uypVNVrRDWBVPu1Z7L0tbv7hqIAwtAhzuiS1lQbpzkBFw",
-	"HZAUm4e/Mvonm9FE1bW+x4DLKJVML64MgmW+qp9h0U/1tE71VyDvjPLfvzght7BwFoCL8ytnAqCpnpo/",
-	"dm9hoTBTlNBIu+gpo6phVxKjSIgEAoL+YmvYMD+qSMxtnDwz002BWlufvQw7v+72L052f4ZChJxdLfrB",
-	"MB7er9t+OvYw/9vH6yVxv8/LaQC1W8GglpAIScL8SxftHvbI9RTsorHsKSoqlN9wc+4olqPGhGiEFgKX",
-	"mm3ERKVtMUcnNJJuaLhW6Es0hrYMY/7ZtVv2H/OijKHThpBHINHbxIAMRFOt550v5rSZc6uhnB7pvMmZ",
-	"pc2+UkxpV3PavqcOXryYMD1NR71IzKxph+JjLyZUw729DJa9cYXxEFXe2ocPiIEfcO2qMga28k1AiqqM",
-	"Q5YIEeOy/9YpoyowsLvhvjuW0coTiCeAPaACMgaqU+nzd7u24GX/4iQg53Pgx/bXF+fHl4MLAnc0Sd0K",
-	"qNHuEmSC5OpqcMN90YasmAnpv/jJV97ZCXwf6QTf+AijKxHdgsZwQOtxvOE3/L/8F3Jk9sRxRzd8lwww",
-	"i/RvV+dnRDo2TuDB6ERkLsUIFOmGL2yJ8DAg4Qss4BzumD9t1W8VBsQu30xlV6kMShmMI+QvfwF3kf3l",
-	"Lwck/HzjWfZNJyA3yLXtX8i47Z+ed990Dsjnm0KdVvtzXhv2pvM/vphvMg5/0/kS9nBbZjRFIirlwoVH",
-	"GuCQd9fXF8QWgPE1rl0ZB2L5jz1lap4ZJUBCo1WFZiPd8Jf+6cmb/vXJ+dlwcHl5fmngcXZ+PTw+/3D2",
-	"xny4Pv95cDYc/HpxcjnALy7714Ph6cn7k+vh4NejweANft3r9XbMAU/TmZnemQ/CwMziomBtwRISjhkk",
-	"ceh7LoPE5mKCu/zz0BoPlduyK+ntDtFsHTsQ/7rrQjd3T96EpJsns3+nbEFkMgFuGAOmsMOOHfrX3SMh",
-	"JSQIZ/MmznEpElC2BrTgecnXRzOJIqtKmNI5ryKkyK3CnI2G61gXhirN6MJa3pi2fMhXs8+ZS39Ooyns",
-	"7vf2lnjL/f19j+LPPSEnL9y76sXpydHg7GqA76DwopMKmyqylULu5kFnv/fSvoRm9jnrHHRe9fZ6r7BM",
-	"sp7iHfeidw9JsouGvRf/vL9VvX+6jPsJNMQXIOF+hBH5GRbkKu+fYu8OxSbc4JG5Ei0Oma8V+sHNb2jy",
-	"WswsIdMkWdzwbvi3j9fD/unb88uT63fvQzKI31z1DZ5cXu1//8NOj3zMaoS7gIZ35geb/wJ4Imhed2VR",
-	"plRCfMMVRNL+aC1o83SUMDWF2J5OdtYnceeg8xb03z7+fIUJXBabETz7e3v+mnDJWYVKui88qKxQuk5k",
-	"xfHx9lmGqYGWAt0zp/Xazlk3VLa2Fz/R2EdHm1devl7/ygfJroU4FVYAfP3q5fpX3qHYocxrVNoSg9/v",
-	"tZjqms1ApGXBqnPwj09GTnft7joX5jgis3MXy34Hko0XJUkES+Vg3Qh0Hk07n8yIVvwwxPwCrai7ibCl",
-	"JWpR9gyQTrEuUY8cs0SDJCMzjxYyILZhSGCYGNahRlaEF5o011yPHKVSCUnyG6C3hDynTOm+WcmpwCoM",
-	"cyrpDDTa4v7x2Upw/0oB8xkcJ8DZrakyx5617bgbx3L2jGykcipA65E8EHxm4/MNWNnp2mD5pTKBXOPV",
-	"QrEBkM/lN6yYzSATkyuzGzm2HsArtb2muV3ZlLXTopNz80nrSCrHpBenGFDa4kGLsJ0vn74iL/PYXrKL",
-	"1fC2vqEbLOwIFoiP5nB7LdjVB26YhJDs3xDbl16tf+lYyJEtx/RIRrq/32ZlzgloJLwB14YfPokJt9jY",
-	"lVVQPxR8eE/k359LquU/fIH8T19KjP0KqIymWT6qJomYFPm4Ydy7c8ohWcHOX9jboJGrf6TJrZXD7qdG",
-	"AoumFKW4mEiYC6lVsRgd13LhyodOqZpiaWLGb0ksQKFTdEZ1NF3m67/gGjyud742PeF07v1VROWaAGfP",
-	"ur7dpEsTJTLB3YGEKTKS5i7d+ROS3h+bfFwniTL1WJwrU893yuItnmhLUoqMKvHCunVc/6qa4ruov2GW",
-	"4ZxGtlmN4NAjfeudrpOUj8yQR2b0Ttb75CcRL56NFnBsnCVDwrIREnvzfUVizBewigoLzftm4g7i3z15",
-	"tXjjgi4SQeMirTyGLF9+32ZHKp0bTg3xe4gZ9S0a/4Ov01p+gHjoygFamitTv/22nvrzopPNLODS9c7H",
-	"QplO0LVXZZjxhYNbWIT2kjQiOJkkYkRceCDphn8JAxL+D/PPP3q93qdwhzDuur0ldAESr2XBswZwSJcr",
-	"ecxJtvCvzmjyqbbcZstt/tO5TU4Nlt1kLGG08AS/EQdSmupm08wFSMchukaOsUAmpy8DcgkxU+R0f+eA",
-	"TJlWga26qAKi2L+tiWbKNJFU++qnlIwk0NtY3HPsUZ7xrgZjH1LdFa7ua9M2zrJOnjeAYkqzSG3F9D+E",
-	"lotHWzi2lmThfHO7WTncWsI4lzFI2275FhZFq2VENUyEXAS2Si9LmF4EuAzAUr7woA9JtGSyJKdMaeVu",
-	"YDN3QELGbTxuaER+RRiPkjSG+KAwsvVKq5KX0OjLGIJKOZ1Yj4gEaks4KU3HY9J1LfjQ2TUSd7BTbzI9",
-	"dkVrW5hL/bZLhrV1lYSP/EuN5sl8pxsN/Ev+WuPQeY+HfNzlqihLYQUymrK7rAo0lUBsrXCS8gTN4lOG",
-	"nk4jlTTZH6kbpDR3tdjL+rUcUQW7jCvgiml2B4hcTgqMCZ1QxpU2+BkUM3MDG9dgzeiutH/dIv+10ry8",
-	"Jvj3j2UsNSjT3lDqGiJszaR/PjNpUI4parpaDK6UgziWLpfyNfLpS9Cg3f0MC8tFws+ehX7pfVac3gKW",
-	"t/ni0g38jyRMmVHkRjS6BR6bP63X3N0XE8vCw+CGh/AwB8nMBWCjgsRchT0fEpAmQO6YsL58DM0gr/f3",
-	"jVjG+MTZZiGJrTPeVdpn6oZnaRE8zh22xHUxxbL8tm56Iiaki9Efwv96dTVwsSA7tXYrrNlzbDsOfA11",
-	"0gxtQ/laaZAvn3XidfIlh3sE3++dsez9uP6NI8HHCYv0VtH8A5u1kBoJLfG5tWxuhSz9Ah4M2BtF6n6S",
-	"ZAFxXsjCqKNcDPYS8E6xwp3v5aIw0wtjX4Qkf++/Pz10bCwB4rtNZKk9XUp8fXRiFxYYTkWJSyyTbE4S",
-	"oaz7acr4pEZEHuB7GwjJztFcK/V1kKXkiX7u44LOkrp8vq8tDtm9IeYUB8LlPG6gWq5nQU9iEaXmntpK",
-	"Vf/BUpXFlIIK/CRuYwm+2axu+ZsyvMLWW1CZBGOLHfMqchLGMcAR0wVtSM8BoQmWn3RMonfD+1YIshZ6",
-	"R45GvEq57x90CzBXGEPuIgF7JIzlYihTHhJv3VNFV/kNd9mp5F4ybedZNsnPNuRGbs7NlNBPX1E0mz0T",
-	"y8kG+qZugnzmtW4Cg2gWP0nMYtIVktyLNIlJLHa2foOtOPc1/AYW3dopq6v4apZqsOvSDF7QJGkU6k5s",
-	"C3FbmujQyGLOTOrC7bvQm/RI6JpxhjuB5Z7lEM86e2l9iGeSVPp+tmSFWffXdqTe2IK2Qeyzd1m9MW2/",
-	"TXCl20whz+O3CLNcXsU24LIJJ9qbE7M+2VvR9z9W9M2Qx2MDoZEUSqF4WeXZSxx4Dcf+bP77YnlzfS+9",
-	"YohJxn8xA9Lr1oVyKCW7H1bwD10X1dCa/pZ58xv83Vn2Kux4Demal36GxQXV0zr6fV1TVcgu5ndvR2uB",
-	"bWdCH4uUx1sCfBYZyGLGpiatoDnRymp6Pl3YN8x2Wl1AMNrXtja0tBUOrukEq40tSt7hGhMX6a538lYd",
-	"vDUmqregvwbZ7X1T07g1iwcuxxqXYADZfCbfqfwQxkKS8GS8+57qaBoSwclF//roXa/O75vJHl+2vGN7",
-	"ebe9vN+C3pynzA061lil3PWf+d8UmbA74D1yPtdshpEsJBLc8ppoga1T4yKCZ/37DYkY+XIhUnnDbVmw",
-	"1y/38/SDUlN2LDdnu03nPbJdLbORiBek+3rvR/su0yRm4zFILG5mi0pkcosRJAg80EgnNkYes+aJM3rc",
-	"uWoQI4OZFOPWugqAxCJSL0ZpdAto3ZrFtQ5C23rm6fwsqOMbCK6ub/FcaPiNCRpUoZOzsdyDh3+TmldX",
-	"HfIrmtIucC2/gQFsHSt3pW3/GJ7OTbns5q7RFjz2Ajsl2zotx1gxcmuG++OKoJaFPadX1Wp3L5zLtNnf",
-	"0eeEFmPXvDRpdE2bYzdGzyeqfsoHtWGhmQRDE118W6l/YZk/u9i4P77AWQLUVpHcUnGFih2iGzJ+JvLN",
-	"E4FcWPKKjECvBNq4MbO5FK9UQ6qUk0KgvuJ0rqZCk66VrewbtshwNIV4JyD3UxZNb3gp84dIMPeGwpQg",
-	"Gk2dINQj11OGhV4iTDKyTxEu7pdyh1Dt8rWlhMSEpUzUxDIhVFMjVJHRgkwpj1smG9mgYZtw9DvlL+Wc",
-	"pTWJwm8Ehy1/2fKXCn85NiRWpiiihSe4Ja7zOIPwi8y42ybLQRu4aVc36NC1iY9zAzFylsx4ZYSIGZW3",
-	"tqlOfWLBeTb9U5W5P1qoud95ex9RBuYts9hapjaMU5+D3MX2ijmtivEzii7ZsC8+Z0xieAuLlR6na2cZ",
-	"IhPQud/pO6OIyBlNCqZum8eyyqfkyelr85Frv7vN/FGXf4x84C3lfvNr3mIGocsk2saAnNZc2O/pbdGN",
-	"q0BaLYU9QEwMSQHpCmmdIrM00QwNstqFPQaEegvtjpE3BIcbXrr4Sde1amUoFLhowZ2AiLmtI5wsSMo1",
-	"S0hoJQQ1pDqsk+kvUv07oN2vY331m9og1+TrCBjr7Bwe3f58vGlrHf0jMsQr9KRtzg1bSCnLOlKrkMUS",
-	"ZxMc/wEXvFiv2qwPQNyQs33FeMXfUTxcnmW41XG2Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2",
-	"brbQU5AKszpsRpraOXSF17Ho3yxVmqh0dsO1IC/39nokzFZjpCNbFp1cHh+RV69e/YjMx9XgTkREE8uN",
-	"fAKIGI8V2HgfwvgND82v/xYcsLVZl3Jy0j/rk39jPXBfjPnD9dHOQXk8xhWLjWwY00VidrOr6B12PqRz",
-	"zPOVME4VxIFNeZlSTaZ0PgeuiL5nERAOEOPC7Yp6pK/tYzg81n10UKISCPIRiG+4Dw0QPILARzk6G5fN",
-	"4KNeB3S+eO+vupdMA+m6OMSglHx8w7GutMstJn2i0GlKXFy59+S7OtiKznyco86/YFxpanN1KHm992Nz",
-	"inKFtT2DLfr55dDKGn+TtOfKGtZW2KlQ8jY+YCvG/jHFWIfIuTrtm95EnmE80XS/nITzmcWtQryp54Xa",
-	"16vjQnv2fOj/yO5Speki68Zty51qSVmC4WA7TVa5Z2WQ65X7k3gbHv4I5rKVSp8rnrx6c60VPOu9bTwL",
-	"Ocxiyq2iZzu7YPClJ1BtS0wrLN6CbXniNHKeN9tmWAN3PY2XQsJ/N/S591vJGn9SCWNL0189zntjWm+I",
-	"9D7nyaKinygbZI0K5T1TUNYjmcqKA8QkYbeG8RhlFENI6kOlf0s6/+oqzW8S47whm/HhzluFZqvQ/JFr",
-	"QVmphGb8akMm+GiN5kVEeQRJczTkNfJH7H1vVBXXj9EVFwjt2wnE4aE13lf5bUQ5GQHJnmtSa47wga3Y",
-	"lANqy9G2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX4Gt0rNwNYJUz7M7wQCNtuxsSMXaZb13DkWwi3Q2X",
-	"IklEqndceajMOoTFf+zaAhvIjXl3GLRNEroQqSZdNNQQRWfzBGrz4y7sfv78bMptdB23cue71fK2Wl57",
-	"Lc/hlq/RZSgaHYrPz5W0mEySFZkexwmbKxK6OuXhslRyjQP88dOt/tRJoVtifbI75Z7paOp8+kRw7IE2",
-	"Hj9HVFDK1+ZN2pBKWp89OUqgKT75gx/6j0+fEpQWckugWwJtimNG/Fgikg0p9Hb0wpda3bxZtHeU2NJy",
-	"AdGuihUtNMXAOvRMJ9iIBctCczpr30D659GbbHlfo6pgPv7agoLLdaRXD3xsX2gcUFcKFK4e7ZpOWrUj",
-	"UenIFrvIGtAvA3/T5iP7f7rmI/mxt88Hy+hkWzXwT9+tGZO4brm4TyCewC5mTccFRlRmsbejFZGNA6an",
-	"IEmIqR9zKvULw0l2Y6qpKxwkONLnzLDz0FCpCkk37OkHHQYk7M2w4UhvqmcJ/jGPx/i/wfjw8IZTTWZC",
-	"aRK+7/86/HBxet5/M/zp79eDK1tLSGia7NjQRqzTn1XWDj8jawiQWQfEtaRPZRKQGWhqFogsXX0Jezfc",
-	"djBBHsIUiaYQ3UJMuoYP2P5zAcZHonRmBtzxdUopX5g3rDRzgJsd0diOZOMdlbXT2JbVzonVIwMaTd1b",
-	"hWrgivwrhdQWwyCMx/BgWF03tGz/gGRFbfEiGkEkZqBuuMLu27g4wSMgIb5qFDzSt0tZqh1OE7Ofha/H",
-	"lCED1iUyD3Ch3fpuOMqjBxgEwDTMiKILRcI4tfwJDrAzVYhriqjEGkzWeMUUpvlktfhJ357mDQ9//mlo",
-	"TvTo/Ozow+Xl4OzaHe5VSNK5rRVAJdioVKrtvuYgbQKSPERII05hrKu6x6zi7/deIdLd8PAStFzs9sca",
-	"ZNgj5rby1a+6oTl2g2Q5UjiIZpeIsjG2WNdAcE0ZJx/+t729vT3Sfb2/f8OrPW12DsnZh1Pb9BQJwrwl",
-	"RWI0e0kjw/nz+Fgzy3fKShFmj7EU83lTnYIJVMWEr+EIzWfwYZ1Bp4akNxnwA55iO2/q/jNuxIJsnQKS",
-	"sTs8AUeI5vhqCHBbP/3P7QI9vwNpgGMP4OuXeonjAvppUcOAa+/goPOwOxLxYhdrd3YOOqmnsEadp3UM",
-	"py6QRGBLj05TfmtbRsBsBLG5d1zUGBYOdT1is67P9g6yNNMUxJlzmY2tF9uAzK3o+5zxlXGOiLXSbq2l",
-	"4Mp1GMiaCwQkdKBzn7zgFZBwjJX1wp0AiSuhShOQUsjAkpatem2Ur0ikXKuAzKWYSFCK3E9RDvXin+tc",
-	"YOivNvTyq1DV11BG297JW7rdqqxVwj3n0KSx5qHNGclkZrIa2l5zW76QgMM0m+8vYRcetJHqldEKdws3",
-	"pYRdvCzLF2qPnBRqebvHMQ2ioLjZGgfatW3E7swS5gmNMPNt5jtFKQ3zZS5wadf8VTjB/jfmBP8TBfAt",
-	"D9je3dV+QwbFkQgyykfDREsy/6cYtfUBoHHmn2JkGQqo0qSHeOfjTR26u9uVdka6tsIyYJPaMZX+MtdE",
-	"plw1eQH+ZtbW2gEAGxjW/yZGV/jKH9CI/Tcxam+/Nse7NV3/6eWAE3/Fm/P2YXJMZsJzS2aw9pLHW8gS",
-	"PitMiSbIjP10x0ISeMDwOdc4C8N1vGkwU5zJTMSAXR0zToFW5Z3mq9zLOj9Zc8BXvJTdjH/8O/kR5PWn",
-	"vSatUWajizLVU/PH7i0smi/KUyzcjVhMkwTkd4qY5wMjtWY3aJDVlrDEqSCSoLEYGLJrqgm1RR26oXfG",
-	"9Dg86KHtyhfuNDTjw2C7zevf/K7uNbuJ9hebAe+3pbztNbUBDaZq+ZK6LpJH/+IEz7BIfebdZp+q7yNM",
-	"sT6euWOU3YYbVJFu+Otu/+Jk92dYhMQ2DtnpETOtecNopoTafsDinoN0PrHMlSpFAiHpulouB0jO+OB3",
-	"ipjfDglW7yZ0JO6M7OrGtmSM7s6puOfok2suaWLx/Cv5q4pTZPj+bUuR2MntQuJ1pq1bWASFFGwE5De+",
-	"TreJdf8JrMfiI6Hc851ltlN74bfwFN2JWycRu9irkgRwaHRcpcVckXshb9Fwbd32dTKuGStjEF/RE2Rn",
-	"+taS69Y29I2x3h5ze6xPxITxVRZenUpuQ7QjbHuhxS3w7MYk35MZ46kGteMiQiWMJahp9bkf9rIHezf8",
-	"A7/l5t6EGWWJCsi9FHxC5lSpeyFjq83GQCPN7jB5gUbOvNS9n1KNN7IhO//CDpmAtsFFWG3MRsEEJHy9",
-	"95KcnP3SPz15Mzy6HLwZnF2f9E+vwsBH++Dj2FyZoGgMMeq1UcKMrnByYVYS3HAjeYwpS1IJKlh+wq+P",
-	"dMPL/vVgeHry/uR6eHr+9uRseNw/Of1wObgKdw7duhR5vf9jXXCOLUICDxFADHGPHLsZMUeGZ5NgCpvV",
-	"ak4uDAy0Gac6b//o6PzD2XU+P4khoQtbv8QcuiLddE60qHv5ff/X4ZvBaf/vw6vB0fnZm6twh4xS7YQh",
-	"G82FxviAKEG4wCZ2EeUkEdEtcWWMRarrZKJTxLivIwzh2BtJQc+nzVwbhF8l/ZyKyQRiwvg31mH+A6SX",
-	"/RYi3bUQ7yn3MrL6A/L/cuSqmBgmhpI0slHnRrcccT3XF7bEeRPbtyIOFiYr8n0MgnGtU4p8XoydOK9U",
-	"fYi/nbCNoOLIxHCP37uu/+cTHwZoRmbZSa7Boxk0mseuLergjTWCKXNp3CVsEtJLKbXhHO9rzL3Px68/",
-	"KJBre9XZDWwR8Vsg4lIO8VqDkjueNUia8cTmtm88VlnwHuK9V+zcDIHrvuTdGT6CAQsB23AHJydjzAJi",
-	"9w2fUyZ7pO+k29C9NPTrCV013P19zJ2aUm0jqG30uJV3sWSvjZ+yUlutlcmVbMpY/1exM5Um+b3KWH59",
-	"vh/eIXGSan4uait+bcWvr2Z08vVfC1yqpUzmBKpVQllB4lJECo0ZJ9hEkiEzhLnGit0R9MiFBAUck06y",
-	"IuP3NE93SRXEN1wWBD2bl+MZYNfyQ3tRm4UAj30jzExzRpa049va0uYuk27tSL9fiUG5KX6vnKmfcyCC",
-	"F8OWC2250FOVwMFD5KvHlfWxMeYBljFuLf+ZMKVBNjOg3BsXGt4XZuIx+sQ8m7P5YiP0bSdAlSYv9wvJ",
-	"X4GtiU0iMZsJFJLca1j4qZBlZsNGKEsOLYsbSdyJTG1mYmIWGxsVOMRg8l4MmrJE9fCTCns3vN6iV7LR",
-	"XQ7enlxdDy6HF4PL4bvzD5fhTu+G3/C+s01avul55pSqoiEua6+HvDDc33sZZqZHGwOT/Xgv5G1ww5Ww",
-	"A1pYW/5IIsrNviXcAU1sz2BnGCVTepfJoOrAgGdqGHqWZhlYo2eWXuhXxhRJuROB8hJaaJWzkirEtnYW",
-	"9jSOvfou7vkOiQVgzqMb1obsWudpIiaY5yLMMMrvPj9BRVKV0sRWVqVaw2yuCxfDDe+GBtV6HtWGfuFD",
-	"3G+4U391OLz8WteGHf438p220UINGWeKiJCBtRNn9FFAz9hrJITF5vKPaLKbCGF9UIiZ1pZdQOJSqfrI",
-	"+nDNMTzydtpeNH/KiyZ3pq7VuW0NoHWNwK4LWjRG8hoeZEVOLAHUvWOKYY65KEjTO1mfc+SvNzxUjEcw",
-	"dMXaQ9tQB7iWC+T6WFOHhFNm2OViaLafgAbUvMc0UeBcLnc2/7V2THIPEshcphxiDBDxeX5+hbje7Eaq",
-	"Y2FvAfsxNjYtqw1vLi6iU2VJxbBnV7DkoMO4/uF1Byt4sFk66xzsZfU7GNcwAfmV25IVNtmuRrwtZbMN",
-	"6vrD2uaCz5Xm6uY4s8NFHCaU5FjseUa1SJFlGq4x8YqCYQP3RN6HtRiCSWaYSQSki/2rIisGc8EXM5Eq",
-	"HzMWEIMQ9nrUNsH9hmM90YBgNCi+ZoOurSsao78CYohIcprg7z6YDZ2z5i21Y50xZjkTdgf8hiNRPege",
-	"CXWhRWroW4epMnP7Tvn2rz1y7hojktDMERJMdHb1M2zJ+kMXFFfZPRarAJSQJdiLz8hl4fFp/+3w7Px6",
-	"eHz+4exN2CMXS52rb7ihfNeJUQtCy33pizOJe65I14mMftWHWALEB+p5+BzecG6Ycu1R7PRIv/odliFI",
-	"6kR3Iz8WZHfc0uCX/umwf3Z+9vf35x+uUIx/f3L24XoQBrZYbGxP5fz4cnBRK196lELU/UpCpp/jNzJO",
-	"DLKG3+vYct4afGsm3cqNv8UN4knFMXffHssyh+UbJOg87GZspVQU4ofvv3/1Q+WCcYLgrpE4m2XTj1ZF",
-	"nyfUBrVgoR2r1DK+O4OZkAsis4R0LOKoKTNKNUqSRk/uNQmB7+wSrnAFX1kWK861tkGgptoo45Haejt/",
-	"X/RgMMohbuGU1gpTq3H8Ctt5KiLmwK37kWWtQgMyctoNS5hekATuILFmpISNAdNVUAkEqRrx3E7wTdC8",
-	"MNUWy/+YWH4JNNl1iMU5RGgY3QjZDQo0YnufhEYQf4Hsedc+HHof/yO1iBs+T1K1rEsQp0rYX5v1icOC",
-	"PoErwODKHVuCD829oYOFraIiofTR2zQYz6waAQnNSENb8jsMbjh+VsNRmtxm35JwClTqEVBtC9VZ+3lo",
-	"L7iYaoqmGO9VtMUExeifEOkbbsE6gtiwiDAnPlxy2CO2eqC9BUep9mN7y3nI4oPQloGZJGLkto5uSGY0",
-	"xEOS7dKK7eEpVXoXR989eRMatURCBOzONYRIrFriDDgzphTEpEv5woyJPCW/wTFgdadHPlrrKc256j1V",
-	"zsBD8lbHRAGP1Q2vg7Q1A1FSA18XkZdZsnqkT2Y0GQs5gxjLs6Y6lXDDq1srRXygKycnBTOIU4Nw4c5l",
-	"gG2xU9tSOmYqww8XkqLSGSiSCKUSUCpZmDPL4Mv4pEeuALP51QuloDertV3Z8/XKUcVwVfEPidmM7iow",
-	"D/mS81ZHLhxbFhFOk2SnqULt2E1XW6X29d7eXm1h2kqn8TvBIqBKMaXzFK+dgyLCICH2SCjGEubhATmf",
-	"Az+2dZSdEcNor5qN3eVk5VHUJck9jMhcijtmOPCBwe6Um+U7IfCGh59vcJU3nYObjoQx6Giaa2I3neCm",
-	"A5pO8OebdG/vVeTsJPgBbjpfwsyI6XtXdrmwn23VTiVuOEMXS956W0iHfZZRHTrEMbc7LoHoqRTpZOq6",
-	"oCS3BHg8F4zrwDqfrB2AgSrIAC7vze4cX/I3AqHxHUjNbHlP9EwZhLGoVHe2cym0iERSOl53Op2DTuHU",
-	"OkEHeDrDFPjSt3hcRvZfiwRm0da/lZeeQubk0DEOLG4aUsmQ0aYR5isuEWoTVr6sQ8r1xtala+kxog+u",
-	"rVmltzZ2PJVO4HaHyzmi0RR2j2yBzppbM7nH8qb8/2fva5fbxrE2bwWV3aqW6qVlOXGnuu2aH4rjpL0T",
-	"f4zlpKff0awJkZCEEQXwBUArmq5UzT3MXuFcyRbOAUhKJiXFsR0nzT/dsUSBIAic7/M8cieyVwJLRjG3",
-	"1Yf99B0Hcb8V1/2BjDIQOajgNGn1AXh2p2/3Fdoq7Y0Gmg8Br8sH+cZ5pIAAeN6YtNC/Rvsgrz13ql2K",
-	"G6bGVvLIdq0n8qGUQ3lAL8TdZpMH4haicT+ekvtx5DKRJaN0i6TFdLiLsGX1+YpwyhZ5re+r0+c/Qri9",
-	"hH2CmNzhDYuMtZO5JpHUXDCi+Ywn1D4emOMl4NFwshgqHocDkRs1BOG1h9JMSOuSRdxKMZqQSyqm5E0G",
-	"R2e48HmHtrfTJ9zkMNXcWgjUoTHqSFoTlQv0AxQzitujh6a7vZm7Bi1NKqaBa/+LuMGqllYBourgx7Vz",
-	"66wC4mI8ECk1kwDQHdodApS9DjRyFZMYFrk6tdqH725jxDwEMDTe6yvF8P3tN8mXCTc6IMMCw6sJ4zdh",
-	"/AeqdsYduS1qcy43U2r4Wh6aK8DoX803SkUmMomtfzxWFLovrKvvYiyaQUs+BgTsr6VsB4jyYW19YZLF",
-	"QORkaPZkHJLoFjcNOTFspkEoLlwN1Ygz5UZu8TgAUPxgKW07ENjV1A5cg2yUcMGt/HUn/xDB+6VgLqox",
-	"ZuYCFwGICeyQiN5fuid6d+C2cG3dZS2JEzeahGmmUqkd1cBcceMACaDUjig5J6Fb5k6CDrD7hc9ZDASP",
-	"fc1KZV70Hdd+khs9/18nC5cHibB/W/lOLxaT1i8nF72e7/yCCbYDwjrjDgmtV2JmuA6X8GPMV0MC/ZDE",
-	"EhLaaWbIxS8nZMJULamNe7y1lTLfNdWNe1d9PJ3boyr509gU4Xw3DXL+la4Gta0UKonmXA7XAzD1xIJo",
-	"PhYs3uGu0MMOFLlyQHfgD2/Jam46pIdVv1B+4mUR/tCarkLeEpMelEHJebseTcnt8wey8tzonvvjUWuB",
-	"3b3XHVsHstQYdQ3+0V0FhC/l9VLCneFqubBqsm0ER3rj6jWwYcCVmoOB1nJmG2PYOLHffWGdxgVU7Caa",
-	"kf3ufrtaauDNwiqZgDQGhUxouDQazKWnctJyio3lk5Yzx8Bx0HUKudIzWjpeASmOVAs9DIW+QLt88g6X",
-	"Tpk7e/vW3kZnYiByb+LQd8FnYKyPsgQ9F+dgQFvPbQcDLvnd/XVtfSQ33qcQYkjATqmo0BQDQK4Fijpy",
-	"AFyVmrr5Lz3ZwXpXxTfOftOOyiN4FZtZjOEdNuByf0hBdy7YVtaEPcQGw+UbxFoIEifMxduKIRFa6RFu",
-	"Y08MRJg38rg0ufvbBeEhrc41hK1iIq20JNpQIJBkBWJb9+eBCD8cX/ZPzs+uj87P3rw7ObpyRI/Y8eK7",
-	"MzukhxEbEA2eusRl6JFdTwpWNnSsAHaidKmIBGArgILRw0z6phmkb5QiWVSJzfcwyL3YRA/mYF3ARnjk",
-	"GPqWwsxHCb+KUHt4e6/Bv/1j+38eMeDO/t+uM1zrwvdf7AM6DhqM8i/F6geiFKxfH7R+663rOxuO32D0",
-	"Fx56+9gvvsjGo21kx3ay49eJxHM6o4vcT9rW9KsMMH+xrPCWIp9hzSKahocDAT+GJp0x5SK30goQQixp",
-	"xBsLxmJrwTmZ09p//rwd5IjG4ClCCbMn7d7rdt3hwWur41ZwRWXYCs6pO7M9mM0TtdNgop8RDX8YibbJ",
-	"YoOFDjx8hd1GzlT+/kRbY4t9R/IUNrfHy16K4DkZ9flW2e7vdrDrhw3TH9r/FjA0MH2szRDSSd5qiYh4",
-	"c2E1zo/96n5kYuAwNVL7Vx55cwuzHZhGlsGVm2NtT4ZrobGrvlk54Fkb4CT9oLc7/BO+GzPDojU43m+4",
-	"cEH2vZ8IRrf7dMTIL1QNpSoVGxG7zwHbCxrlQtKCwFNAxkyOFU0nPCKZ4EaTIUvk3HEtGGpYQLAqXJoJ",
-	"FLZSFAkLRlVA0gkG0WIyoh+JyGZDaI1jO4hbFceKaW1v0++fBWTGYh7RZCDQ4grIhNHETEiaULFEs5AP",
-	"lPCIiYgF5IZNeJQwRxwBDFGl6q2AvL98pwOAkCjddMjljBnFI4ROn0hoBRkxZcfUAaHWXoR63Z9+hkvw",
-	"GTPB/ydbGh8QMO20EQQYamZziiO7sgHRKRUBVPs6eF8xsgPYuUOjoOv+St2r6JAQ3kgIcB92jq6aAwOS",
-	"CBwCRXL2qg7pp1Rg2dV7wSMZMwL/gbYeHZCQiTgk7GOUZJrfsA45kwOBTIzcvvUbmdyw+IAoNs4Sqgj7",
-	"mCrEAdUBcSgmgLzn+hcF9A0nC3wBmsVYwpZwaxu3Qt/YiHuUGrp7dn51cnQctqHBjyYOrF6xCMv67cRn",
-	"jOpMOUg/aEobMhFNZlRNdWcWW51hTT2YCtdEMA5vwwPhJQgbL6wuczik5JKaZSgRe7xWUEQufjkpo4a0",
-	"q5PM9phdTPhDFZ1M+NcxsSccH22LvoVyMeTIaoSmBqUpLH5sPWn1GUmVNNjm6vQDF2i1WUnCBUiIsuqc",
-	"8BWtqVhM12lNPBPQihvG/uiHCIxZBnt3qhIbfqFfutCnLu0DfdJeCxAuBiJLAdOIukrcoaLR1NrZrfBv",
-	"Z73T47+HAQn/dvHL+Rn8s9PptIMiGzTiAppASEuDwAdt5VCkBiilqSaaCdPONQgpFAhii6KqtyLXTxIj",
-	"ITWSdSC2Fq3EyDGD32KZc7F4dxC6l/CWvkuhi4+2hdDFncriwnCYe7jO/N01YrgRw4/ursDe+zJJDDAZ",
-	"tTmksxKJ8iEZ8cQwBfgFElrJDDUZdIRQJ7Y8XrNUYIp2yNGt3o7KZNF7mMVWiJz21ksN0GthhSW241YP",
-	"xfU1kNuxqobqoZQJo6Kqnf2IarbDhWZCc/tzfPgZNdGExRjo1qZEBzXKkgTXo6YYyfUvrutp/66aJOzr",
-	"3j49Blv0O+R6/+MGZRCFp0rO5d8ss6xxbXAblOQY/r0iyTZxYeUYnzlipi8vqWK+WlwoOeLJVyfASnEa",
-	"Tbf60yTASvNdsro3a0vtjkp50HycmGtAO0TVeWz1RwCqFrvBUdtajwHhZZPRjuNh79QUny1v4Ps33l2J",
-	"G97jK3Vkb3N+fCnZ1zlHTa7wG2yqxq29QiFVe86XddCm7pzXOaeyLtPbeZCVpe4ELPQ3ytqS2tAF0jwx",
-	"Eesy1ad2YVmAVkKblujMSgTIJjqgsiFbonNu7Xd/rgm0+ovs4brHdp7HPfXlZ7UvpikhbYzUz5AKcHRu",
-	"NxP5PeXShJVKv9L8PBcuRT9cEF5tcH7Tx+27PGLNiXlAt+4tM+tOUY3p3AOaB98z4rszIArlFJ8LS7nI",
-	"gcuVF+qwQ/JTDIWJLh8JOpUmiWvz4KpQruTSGuG+djHTjIQX76/IisrftaZ6WN8K8uWn+/4teFjMYnrf",
-	"gA3faPLGqfhmzQfnVeQVRl5yocjayrEAKQNZ06wKUD6Xcq4xjdSzaoMxomXOy4yRBgc6Sw0y2G7tV8zk",
-	"Wp+ij9bNJUbvn5QM7DNjp9XIvkb2NbLvXmRfISJq296cAHTZvDqxtwmv1qG9BsBjyzE3P8x4EhMAzHWC",
-	"TmVCWEtvyAVVi4KJ1bcgw2VcA1lWafxKF+0RYGy3gLC9y3PfWXA8ZiLgnogyX8FalPLgpT2GSfLyJpM8",
-	"YrsxjxAzddeb/bW77rQMZ1hqB1faBEQ6zjhP4SaF90iqsuHkHItZ7b7/YSD8rTHKDyiG9XyW77g2r/2s",
-	"+37SGzACAeA1vw0XHi0eJliXnvbWyXb7t5gT/u6bS0+vLur2qercY2xQ/L6HLB/knVdSdG5r5K+6JFlA",
-	"kKzpsuwbqowmNDfEHT+8NFhBTlqhljQFchj4b6rkWDGt3b8jFmcK4IFoNIFhoHxtIAybpQmwtSk5I+Hb",
-	"YxebWJVs/jodtq2Bz41GqeVHcjWOXi/udQYipMOhYjccBrhOZcKjRcHjQUKPHhi2ScwiHjNNJnJOYgm1",
-	"/UpmxpVr3nBDExRsc8WNYcKOjtjxGkfncZjT1lux6fE2/OKXL9aHeTsT/C4nYwfqloHIOwg6pI+fc0Eu",
-	"pDZjxfp/eXcALJklBHvDRebhQfDt1GMfrsqHB8qurt7mq6Ahrk5iG5Z0v4BNmrXxCu4oeUFUElrI2wox",
-	"u8l+2yIPaz9fOvR53hUZAbgAOeHtN99LCbCpeLoqCC9w2Aoh8d2hIjbZlKeGcXjLPqk0T2rL4/wpyNvm",
-	"nGEAXRhmwuAoiBj4onPH5Ye8DGGV71pI47uUKlzpBzwh3a+m/76K7msO4lPC4NvmDG6lu3ZpFnO5htZm",
-	"liWGp1SZ3ZFUs52YGuoaoaz5HMLPQzLiCcPaInsiKBeeANPR2cvRQISADAqkkj34VTuPkvmznSP4YZ8S",
-	"1ilxMQZAv/zXcd4mNRC54X4jIzrMEqoWVipMsBtWMKp2ZlxrolOWJNBQJUdAYSGIYWqGzkIklYLuhqDg",
-	"TPC3Sz3pnnB5C/tMU/vkacpEnJ/dK2ymBma+Gx86S2nmur9GXNCE/5MNBDTXOpY9WL18FUq3LMVmoCWr",
-	"ylHoLU8A1vRh8h4Ve+AO0g0m+FUasYopwJJtKV8JHRnH4ITvOih6svxWuP3qnrhUbjIhj6w7zm+YsouD",
-	"L2wrnfGWGjaniwdQHbj/nfaw29fJjBXVETz7uESw/wyv21KjRHI2oyLWa5SKuwRCKhC8TuWUCeI+tgJ8",
-	"pJjreWoNngn7fx+JehaQwbOxJEYCXAT+rSNFkfGUmsGzYCAGzzIRS/wS4HaGNJrin1xopgwRUs1oQthH",
-	"OsPPUVjnT+V/q7PZrU+1kelArH5Ib6Bsng2etQ9x7oB/zdFIpfnjcU32nz8n4fuzP5+d/3p2fXR+eto7",
-	"ex12SGgHDlFtaKQEcmt7SEI7fpgrEk14Xs3r+FlBSXmWN8i4S8PaHdIv6SSP7aAHolKDHQLKG9K+OTFo",
-	"6NQTLuFqOL0WEDvbgOTLiy0E9IZVNvlmIr/TES7EU0vSr87v29RV+SHyPcTckJjHjV5q9NIT7jPOBKEE",
-	"9IrfwHf2aLyErNc/R4nUKzE5YFXYASEHR2lOVYxoPzkIhJeoVj2dUjWNrRPRop7lkqRMDYSnvkQPhX00",
-	"OAYFtuwsMoB7A0T7w0XOk9nytVP4p8tJ+ExKQNgsNYuBkIJph0FhP8Dha8Q7qZXufnniUkRlIPa7P5Pw",
-	"9cnRVe/q5Pzs+s3JWe/dyX8fW6VUikj6JBIIequEAlIOU1aI/TfubvcbiHlA2e8n/HWFv5/FJvF/+2X6",
-	"4LJ9WY3Mb2T+k4b4gb2bC9Y7S3xAn6iV9mhI5SA+LSvBAH5TsUiOBbe2Lks0m0+YYm2HsZMHWcmHslLS",
-	"hAvNY0a4GQjwTObECilAzkM34LazsuKc1LognU6njYSaLrrAxUBIFTN16BTCR0OGzMwZonHOrCeB5UdQ",
-	"uSliZwK6uf+gSTmzTjCzjvoojlk8EO5ZI0eK7WbdIbeYNLx0WWLUQBZAqNvVdH5QptMYCAcp+jOp4NJo",
-	"hTEzlCe64+587e/XruPZWPZJBqLklBSelsbiB1CR1DkruT3cWlFxF733/ePXYXtZJ8LccXB391s/LHRj",
-	"u0PCdMKvacKU0SHUUenb+Gme7dAvup1vjqjqV3YCuQyScDFlsQfa3iLsd4XIK09TmdrJfcsRv2UgJncs",
-	"G63aaNWnq1VXQ3wryEybFGtevrUW4mSY8cTscOHqyvxvVl2EpewuF6WsFWi1Iv+D+rAoMgOC7FxNDrJu",
-	"90Uk6IzBv9jgWRHkiGO9sW71Kn+mx5A4+d02CZ38Yb9fzJWvcwTOwEkHvQv7x5Te//pzkPKUJVywnXn9",
-	"/n+fjhWNmbaGIiW/smFfRlNmED4YcRcpiRLgydApo1NNWhdHp3svyd5LMv3ln2QmhQysiz6kmr3cx2iA",
-	"VAOBNfRkpIAJLOx+7O6F5L/IkI93mIg5FUTbly8i5nCRyX8RTWdpwlykYsKocngviMcOEMLBQLj4umZ2",
-	"o0cMYw/u3/MJT9AGR5hgxwDJDWm5CdmZPA/9vKjBBGkoM5Nm5hpncK2AzUyOSOgtZ8VovAg9qOXQ7ood",
-	"LlxIBUwzKcolkpASHVgBbmQkE/Kff/0/11Q2swJ9zALClJIKAY/BTkykdvjH9mKuC0RheJ8AJkyO4F0M",
-	"hBtFHxRT5IKbMChP2c7LfgIZjw63tsvKnx27jYGlNhiI0A1qr4EnvObC/tvdXsbwTcrFODwkmim7R9iN",
-	"PQIHqwtlRyvPq0OjaTEUIHDbP0uZxpglhq58tjQ5f8qKK/NP8utIK+IouLS3U8OjCTVH7tMQPIy2HQ4X",
-	"AV97sSj4d2fG8A52D5oho3BFKsXY/h/e29IT4kr7Z1z5VNApxJ3MxFrSKI4hKSQVCXfnOjwokbtYL8Zu",
-	"bvvq+yzayU/kzoXbSQcEZUngNAlcj6okJI4eIYQPQwJtCSQ3lQ8JHYgZ15qLcUC4uKEJB9+xFWfKOgcl",
-	"E75N2MfUmrcEJxRhlBF2/163+1OHnN8wNRDhh/OTo+Pr095fr/vHfesa9QEi9X3/+DIkLRopqbU/FBoI",
-	"Xit+Yh3ZCc+va7tsEcqi5VvvvcgVrWJUS0HCq/Pz69Pe2W/FcOAGKegVXZ3lm8ve6fH1q9+ujvth/jg/",
-	"HxZizkhJNIDFS8wGQckH7ItiDlVq+jxlAvzrCyd4N7WWIFsELnBQcqKyYS42JqCISn2j1nGsazuBgepA",
-	"Efe7P7/czAuxh1p4pQx/zk0E3qNzsQs94SfaoA1+uYW+pj3LWlg+n1CU9BfvoTrr7T3UHeyARvNi1Ugo",
-	"mAPWGsmuVyAtEw04aeNaGzTuYAHUCcr/oronEE5J6c4P2Ry4cq/N0IH5pQ184NOED8STkC7tn4qWoqyS",
-	"WQQoaBM2MlamkyljqQMvuaFJxjok1CljWMwRJXSWggYk3c6P//nXv593ulZRoBXjWm/YR65NbkdGE6mZ",
-	"sGLxhlvB3dp//hz5N+Zcs3Y91knlkbj/YNbqbb5KPOsLjiTmHlGwNM0yTVjpi7hkzecKlVrVaafL1hEa",
-	"SQUpBFOpSQ/LFDnIR7akV1uhw7O4piYkIkuSiiaaSzuDp6xYfQdko2Cf4pF4RaOpN+/9m/r8I6FYQhf1",
-	"x+AKyeAN8aEp19CLNyoc/wM8JLocDAihT5XAHvA1KdYFl5mK2AEOEQY58z13zloRD8BCd81EfJqHOcoV",
-	"MUNpJj44ozsDUU0VssQHgl7l5fG73m9b8IIkdAFn5ip/podU8nC/r9IBe/wRU56bBEL+Kr0/j+/uqXcC",
-	"NVQiDZXIsx4qa+qLvf1e3ighHTRInat9TKMJsuyNM7QSnCNhBdCUi5i0Qm0gHGmMDtulxkOT4xnYP6GQ",
-	"QTGagIUzEK1QQnByRHnCxThsByTMirUM0XnnxoeaVCbIhClGWimNpkApmEcOhSRTtghIlMgsJkKagaBJ",
-	"IucsxvheJqAnKSRDNpKKlWAT7FwO7a2gF5JDOTn7iKx7aAUl1DARLYgc5Y+BfVG5lIDAvibYhpADsriN",
-	"3CG9xCG0YTtSqYPrVsvWQNAoYqnR+KSYHsepjUazlEGnVmpNO2GwxQkaohQbc23UgoyAfTvcxZB3JV+2",
-	"M8n6HhDmYa0xvM3G+gCHXfPdReyeQGbvcxFd+ylj0SQ/5jpwwQhHTOT3fMwiGUMXYi78NguaRcJ2YPea",
-	"NXxFdMZiEsnZ0AEsQUshhEAch8IiYUVsPKKCyNEI7CD4KvT1vSUrsV1NWeR26CKxTgNM6uGPQ36zTYhE",
-	"Lsxgp9UksO8ZmSJldMrFeAf3Upq//A37dyHMhOm1pe+XTMQo2aEYkmL/FQp+4K3IQ3V2L/vInndvfL1g",
-	"wVaQb2GrL1dAgUrfhu0OufAnFmLdRnGWV8ZBOQgkj9E/uLrqX19cnn84eX18GR4ORPjXnaur/o4fIQRQ",
-	"U3T57fSh+A9NYXcI3Q/e0CQZ0mh6QKwFHxJNF1BawqhKuL2jYANh9TuLOyScpS/cY8s00yER9kg7tdba",
-	"3/sRLAeZGcLNIQnn9MZdnUazkNBkbgefSzVtFyyLAwHuEIkZ1qC60ski2Pljt9u1Dp6ikbFLI0cj6+UF",
-	"ZL/780vw9c5TJnon1YCn+QtHofhAzpG/zReFPu0O2032Xi7fNidhx1KDChr2wP3UvoW7/laO7/zTOb35",
-	"3J9WSkrMlT8LnmF6ElZpeY/WvQX3g92rq35+6afg2fKJ2OLH+aX5j0Hib/FLvA4erIkeN23Hd0hFQYW2",
-	"BCMJpNS2emxXG8XorF6dvcMI1YocDAMyzEzJpeFIlWvVTTTJxBSSIuhL+d9qFgflAqmB8H8EREOr8QJ6",
-	"XK09B3Xm3lWzd5lPZFLQ6irQsValvAFhoQ+cjvCQdnkxze67vZeHRFHD/rT3stvtHkLpu2CJ/tMe+Jur",
-	"KqmFagc7iA/A33P1DgI8K8ioJVC/0Iayea9oQEVaTafL80YXc7iwbjBN7HelmCY0MoCGbFWr0/ZhqWC6",
-	"NBSFG2WKIYcQRvDtewS9u6jUZPB9o8XuWYvVq6IADwJWGzQ6qdFJf2ydFDgJxTa3HRchsftBTbLS3QM6",
-	"kzChYpy5gtJUyVlqQtJKJ4pq5kGNRlJBlaxzpkCyGzoFiT7DQuDQ8BnThs5SqzM0G8/sumK4TqrYVQbC",
-	"RVhIK8WIx1bZtV0Vbh4ERIWWN8rl0dJC3gPO0g1T+B24N1SZHzQJj1By7tidGR6QX3sfoBR6IH76z7/+",
-	"vf8Tmf7yzwDKoZGfgikm286ROiTnb9/unqeZDsivbHjq/nl68SIgb971jmDap/s9DMLmsceB4EIb657G",
-	"5JY/ilE836ZVDhK1OwTQoa2mLuoee+9fn5z7usfW/t4LqIJd/b5/fHR+9jq/wg/Qv7q6vjo5PT5/f1W6",
-	"5Mfu/lpP2PX7lVxhO07uCn8mahQpePwPcXSk+kvk2GFrue1DS6NgM1qaMmHX0BpVAYkz1NVBblBU+qNX",
-	"y9HiZw+GKXVVnu1XKchZmsHGTo+vhA7VKKzvSGG5uLc1zitburYDbSpg8rZr8EKQvJYcoeLSKYs4Tcwi",
-	"hFpWOfK0P/7zoqdriQYbhukMxCtpJiCmoJuXaqd+d4zcAe8JVBwOIT0sXyWKX95N5lGs1uWSPhQPvZG6",
-	"gGEPi3seznR4CIxtKysCaocOIc9VR2ng16Suvvzl/ibO/b8/dLy/WJlNMqzYOA3xwHeRj7ciOKJJ6cV+",
-	"Bs1AL441yVJ7Sve6XXcmUmi7SBLSAvKAvf/8698v90vB7YDoTCmZCYDLwUKilMER1imFHIJiM3nDYmjK",
-	"t4MSmkCq2EoUxUgroprtcKGZ0NzwG5Ys2tZAnbLUcYmRniEzqY2dVmleA2GX4IBQnCAYPXOZJTFJqYZQ",
-	"ELVPVLT8P39uDbCj3qv373qXv12/ef/uXdguYeEAmzICEFSaQr04vi16HqxyqbjLVzGG3mumtpckuWJw",
-	"AKxFz30cc9OA+jd1yl9SZRTHbl+t5irXyrk6I2n3dzvYWoT/oxWR1CH73f2iNc2hpDh4D51ZE46pWR2k",
-	"/8pxvmJqdttmAWsjpWZSamTDC5fP/D3aHftVqWSQ1Q0M+R8Usg9ev9fTeeznbueNr2umOwYXAyuec2y8",
-	"j8Y6DXqlGAi6gCtqCFyFAej9iIq8Vm8gWmH+47B9SEKXognJjKqpRhokf4VzZtwlHdJzk+IxGUtmb27k",
-	"QNxOR/m2v3Idfw1oxQdcioe2+7cp7sG3EjhQ0dv1lbikEAdsCoDu92zhLsjJqYrFX93vNUdricVqS45B",
-	"R72L75P0GVXRhAwXxHCTsICMeGLttOGC2C/4jZ0M1M8Cur1MYqaqyAdrtvnR0gQ3OOWrGpbobIiqKhcH",
-	"do51fvj/1Pnfz7vdTYowqOQ2zFegZbUsVPAiciguYWtEE83aq1xi0C2xRdzAj740bTexoZQJowJnVvVj",
-	"fBN1T7y31RN/SzyK5Y20PYfi0ptp4hnfKZFitCJkvKRc/nwzl6JweLvl3x3mxYAUpY8rJxFQHYw+bZEm",
-	"870OnRq2v/IufqA4QfkWX6XHqTyBdacUV+Sx3YoGNK+hAqRLJ3yNwLhlYm2kAXRxwypzCP3+FQnQ0Pg1",
-	"avKBafyWYHE8WqNv5l2rLSudiRW2vqXRayn7qnN2D3QWuo+uyq4my+hDzZn74zL2bala7HY30aQizOww",
-	"samATk/nleeeaOGFHxYGK35AMKmmCTedGiid+ztxD2u4XsDaPHJ263NOu0Md+aZOfWPJfldReeuB5oKB",
-	"SOWqTL/Mtt1lH+07WVsztKTy8yb7Ak0EwEhy4pxYRtkMusTX2MbHcNdHsgcM+2h2Z25+y+Jhq7r624/W",
-	"qPs/5BnEXVumifr885Yb4nUn7jyJmTY+XL914P20MPDvdo6+sfiwe97tQ8M5nFFzeP+gZXH4/u1eoJ9h",
-	"tddEkAGTy5Sgm5bwtvKs+VTIecLiMQNQeNKaLIaKx0RDFi4g1JryiZzvZClRzCjObmgCuSSEfcYoM5ay",
-	"aTJndOpTzjli1IRqotkNUzSB/gzdzlm0l57yB00mXBupFoD1NRDVYF/YiICQPpEDjNcEocWQf+5v4u9h",
-	"AL0W2N0Q5pZACI2RQBeEPTcD4UbKNCPhxXn/iqyTia4rtBI+pl+AlT01R8ZNqwEYa1yYBmDsIUr/9LSE",
-	"dnh3k2vbpvMlWETfb56TMXPr7QDKyi4QPuw4oXVAPGdEJ8JMV4g0zghyOhD+AaD9212J/A2k5cSkHTWw",
-	"MhVpdIJCtoakJQXDSmwoVEaJ3IYqHlHwVXRiKdjSjd1JbwOThlSes6FDjhKpPdNBJIVwJKURFRFLdFlI",
-	"1PZ1fzcCudJlLL/ez4gqTajB1Tm2v68TyDC4U5SNFG6k8JZS+KGkqu+T9gLBCaRWv3/c/gKJ+7v71/WX",
-	"plG/VNJsdlq90GhSro1L+XkpV6uYZ/n+vI+jsjtUVGCyqIboHCwMa4kINl8O0E5kEvtT7Ad3HV1InRYl",
-	"mbuAA0hc1aF7Bfe/l/jsPZy8va+S8lld2e+OHrQRCw+EHw+H54szM4qNmbCHci3qY5rQyEWiAOfYK27f",
-	"p6TAY5GCtT19st3XNcf+Mr8lgjrfY1Jm776t+22O7zcR5HjqB7cJUGyJgJ6fwSLYNqZ808mP2Uxio1Rt",
-	"SqhH9AygCpSca6YwpQEtT8iQkkOvLxkCwFsaVpOghgPRyon1bnNrtg8INyUkGUZmPFIynUjBAEwv1p70",
-	"FBlQkUI0GIg0oQuHDIdTcvIIAJQncq5XoG2Csrfhi9XygHKH2BfN4oGAgDqbDVkcQ62ZZkaT1lyqaQ6t",
-	"2i56M+3TABoFE3ZvxKQVvj4/6l8fn/VevTt+jWz0AxEen304uTw/Oz0+uwLsPSENoDPFGcRCwsOCr4rs",
-	"d/cxOA4dIXk4aD6Rmg1EeMEUgMJLoXcugI8/JIAEv7p+pBUWf/yppVkyakMHOgn/F7AW/gnJLGmJEdFx",
-	"WtploAD5REY8SXJeT+NWOvZxHCBzhbb56kK812wmEWhtu0jIxMySOyTO7daGzXp3CfwIvs5XaCG73RO2",
-	"fHTzhSvJDrunb4mM3d/hKHyqFR19d8oQWsqel4SZEpy5HJGwNF4YFIfMbS7EIDzMm58BhgrBwMbWtuis",
-	"3WA9O72tGp2pu7K+0zmlxjBlf/l//9bb+W+688/uzs+d652//74X7HW7n/73s7sArcAGj7Rev78DvO4f",
-	"9IY6vprPPw7whIcg4YBJHVN/mGCzi/CkT8lXMf3v6YT1oKORR/gGfG8htvhuOmr2n3WH60QYplxvoK8N",
-	"cnBqQAntUPU2qK3KA9Sf0/GYqfcnDyuh3W3I+5NGTm/aRcVa1W+VXXzFu7/b87xJKusAhTDiYvGZr04I",
-	"YSgHD7yrWCyjWrlcLX1lpLcXvPC/x5e78Ly7qbgDbO6DiGx3eZpYk70R7t+4cF8SxyDbdPWpRXaZetfL",
-	"1fQ873bJfMIT5mkewDhXmfVRjiYsmgIKDLJBMBFVn8tf8F4PWBXn7lDL6oLT5prQhN/cfU9+g9L7Hb9h",
-	"wj58quSwrOzdBsDdMGNG8TUa/0LJGTMTlmkEhWcfU6kB24qg4OqQM2kIJWk2THhEmIhTyYU5wOBbeHp8",
-	"dXly1L++Ov/z8VlINEMHeGC9YZoy5XxrDkWmYc9FlmAnHJBXEKAg6B6W/cLDldF7r19fusHdA1lneCCc",
-	"UQJcJdQQzaxyAGZHbZhgHuwAKoS4JkpmhuVVbfvdfXcfwbj1igPsjB4I96wyM5rHsMuc/wxDlX5vVVfx",
-	"beUROXUvYDur5y7C2t3hC4OC91O8pZRU6+KYq/sF6A5MXsPlaidIzIF6jkRUqQV0AxWK43EmelpsMxJz",
-	"7YMufvou7vInwM8I27l5LMXKpgXwUfsobk+1SpvJ9+WvLEq7862KpJIwmeXbvlIsyZFi6e7N3i67oUlG",
-	"DdsdJXBdXV4AkZXsReSGaz60eqsMmxYQP1K8VC1qTxVGucLjKzoOSSRvEIucwWgDoZgd0Lo4y6BQ9i48",
-	"4WZBEnbDCopCN+ghofl2dXmIGTXRhIvxQIQno50zKdjOqf0oJMAP/aK7XxW9OrdLcewm/wZWodrIRU6B",
-	"wsxdusda5JhKW/b+q5TKT8KlyGWMK1h6IAsB7voqS6aX7g71BUp+ZnqFSsLujNtb7gNNeEwNggej/mA6",
-	"S6A1cY14/hQ8e1FVWnHmEDuxvDUmmosIjS97+7L0vt9leYMMJ3Wr4vcw12RGE6vzQdBd9C77x9fHl5fn",
-	"l2Hbl2i7rU+4uLFrQ1rhydmH3ruT19dH52dXx3+98rLrHlUKPMdbSOIlILVrkDhiJgyniSZzphhy6Awz",
-	"BJp30+2Uar8eb2rlNR7KeGEX2khJEit9t5f0cK/K2rLHfRT/CFal/Z/++VmnlFF7xJlISWZUWNNOisVM",
-	"Zrp8un2zgvUK4lhZG3mJ2fvNu97b6+MPvXfXvbPzs99Oz9/3lxi+D6FzYeGwccJL+8dOz/5hbdBIinhV",
-	"gJQu2cQIA5filcgJs43ShkWpTy0+3sKX8pN+lRJqXEZ6KzsCbnM/Kcvg95Xm9TeXxxdkmCXT0m4oWSBg",
-	"dCD8fL5vloDoX/7444uX6+yT3d+nbPGp3ko5T5l4w6jJFCOXbCYNI4U+JBcuP9khsL4amkhg0j9ooic0",
-	"zTlOYmSphI16dn51/eb8/dnrED2W8Kp3+fb46uTs7fWfj3+7Pj3p90/O3oYBuSWMA7Ikxsl+t9veygLZ",
-	"Kso2ZYttYVy3gK/7/kyS4q79DDKfm+2ShzECiolsMAWKiRBkGgVWT5CjTvMH3hLYwmqo2JBP3zq4RxcT",
-	"pmZPUxHLvD21Mwe0XO/YNFZLY7U0Vst3b7VoLsYJhiS+3HhJmaAp7/iVrMXBAMLmixPyotPtvMgzDFjs",
-	"xNQNU+QGfWCmHXuOlwlQB6ZNQKh2B6oi9OmGt99/aYrAmQty+A8W1XYg+cf5YlSLbzD0dmXlBjx8sSz+",
-	"5VTnifwuWVBMtH/uLqGazBU3hgmfwFUMcgdSLUgrdMMv3SZsr9snv/VO333ePvFTb/bJF+8Tt/gV+wRY",
-	"bWo3iEsVXkhtxor1//IuIJcs5uDIBFi/WICCB+QvsaLCBMjvOGGAw0dXscJJRIXL7XTIj90XOExxC2uE",
-	"4k24JrGci0PMZkLKCKkTD0jMxorGLA7x1y4RNBA5gWWR2iQtnNYBmbLFXCqPZoDO2IQaMmUshVozLsaH",
-	"WGfT9jevqUi8hGV7QCfD3oCLGr/iOJfW1jkrPytmr76gxesxN/2Lx1mtniEJoxo4pMtrlW8v4FYoYUN2",
-	"7vVM5nNbn8qFupnag3jpCRvuu3DrEm77oEVbl+y1jJp6rc375DW8iQohPa/P8L9PQRACzRAlv7JhX0ZT",
-	"5nKrXIzBRMDubU0qauiV3YN85svoQ1eRzeIwGIjQIbCEtyAAyq3+5S+lAMZgs0i5GCN3MNN238K/pf1s",
-	"IFxL/yH6wQmHznIoJAj/ITkMmDB6w0ojlwbFOjP4Z4e8whYDbZWKdf80MwNBxUotQujJ6a02LBYJCPWh",
-	"nr9Uu04iOWM6p8EN+yzayX+x44N8BwS9gqCivMHfrIU0K4rF0J6gDV1oIjOo+Xl/+Q6jgYkc6/ZAuMBL",
-	"COOEBMgUSB6l65AegWp9Mbba0SdocL5Qt0Ay3AckSqR2/VUapjwQoDn3ut2fDrHHIqIpjbhZkL3u3gtA",
-	"6eTCMGW1pufL3+vu7VXGElMmLt2O2cSW0SstalD0OuhsmO9Ct1Du3Q2RjbOOjgIGqkuE7nd/frm5qm8P",
-	"Y1MrxY1zjoldH5kpDpGf6CN3ZG3RUPRGqiGPYya+mRK6tVar9S5wVxWrXxKF/kt0kL3ds6NkYl83eN6f",
-	"tnPb7X3B963asXYeY+TNxUhN7g1BIUuuaJ8FzzKVPDt4tgudg26Wt9FZsIIrsM+GFkAA7K0x4QKrr3zN",
-	"0czX+OSb3ZkGt3lf7BxvGfiuD0lZywYMwrKNUBoVVMrtMS/ZmGvjmbUTOeYicMJFsZFieuJIMm9k5C6y",
-	"U5iyhSYt7NiyWxj9P98ekVVO/z30gyk54r6O2L4YMqOCjhkstRvQfqyXRoRPKoY8wtow7GVyy+nayFvh",
-	"cqPq0njLzW23x+3FMy5ITPVkKKlCZOOCttw/t71oN6WCJVZFlT6DS3eseF9eF/vlDvyg4p6eC3UFhu32",
-	"8uA9psOKsafDqkWikcvwK5ksDxLZryrGgc8rhvIZMAhmwaX55lkeeIQX7kBureIGS99X3Wg5WlYqI6PJ",
-	"DsgKmAICgfhb375Z3fD9aMLiLGExuaGKU2HInPHxxLgSDr3mYXZ/t//7BO4HDLHjfrN041vfVkxiu5Si",
-	"nYrPWS7dAsOGFc+2xNEdYPGnkd4VtyuJrNWll4YNVeXRscvz9ugX1IDN5gtG3AApfqytHUmJ3Rczmriu",
-	"TNKK2UyOFU0nPNJA3z9M2EwHZAZbHg5hMBCQFBlzBlIzsje54YYmzlaiQ93GWtAx0PdqX63ZIc7a4Gj6",
-	"yLlg6gcdWOMG3t8P2hpOdCCQF8eRA4wVFeYwD37SGErfsQg+zVQqNdKKcY0nH7Jg7jE79vrQZVzdgvkV",
-	"qFiz18ywoshUsZjiX3IEVgaY3ASl/pJ68Gs74UuvJp3wGuVwW5HaMebLWzNXqJ/+/un/BwAA//8=",
+	"7L3rchs50ij4KgieE9HUtyValt39TUtx4gRbpm1Ny5I+Se6eOSMvC6xKkhgVATaAksTpcMS+w77IPsD+",
+	"2xfYZ9gn2UACqBuryCIluy/DP7ZIVuGSyEzkPX/tRGI2Fxy4Vp2jXztToDFI/POKajhjM6bxH/NNDCqS",
+	"bK6Z4J2jzhX8koLSitAkEQ8QE8aJngJ5YDwWD71O0FHRFGbUvKkXc+gcdRjXMAHZ+fw5yIe/ghllnPHJ",
+	"iikSGOvtx1dQs/xriASPFUm5ZklhYCLN82r9+KDloj/WIJvH1oI8UKbJCMZCApHmFcYna8e+ubl+S5Nk",
+	"RKO75cFDLVMIycMUOKGcAJUJA0nmUtyzGCQZU5ZATCiPiZ4yRQQHooW4I+IeZHlq4Omsc/SPjhmxE3TG",
+	"NFHQ+RT4JSktzbG4FV26CZZXdDMFouYA0TRfhZ5SbT7FaQQxgpemMRO1Wy/P85NgEdRPcm9+IqmCePU4",
+	"n4POnEo6A+1w+SSVStSs/GJOf0mBRPgzGUsxI+EMNI2ppr05nTBOzZM9Do96aJ8KiRjjfuYS7plIFZnT",
+	"CZj1MDPiLynIRSfocDozS7LvlBY7o49nwCd62jn69uVhHbDfJnTyIywuqXmmDg7jhE7IHSwCEv4aUQ0T",
+	"IRefe78qTu9gaGb+HGYLmptRsvWYNztBR8IvKZMQd47M0Tes7uXhQdCZMZ59rlvraeyXWTMbi1fONRZy",
+	"RnXnqJOm+OTy6A2s55JOgCj2r0awJ/heca4YxjRNdOfoW7Mp+shmBvUPD+wW7ad8g0Vi/ABK0Qms3OjM",
+	"PjN88oZvqJyAZnz1+aecacRBQ9KSxUDofJ4wQI7TpYZCJGExGS2I2/deAz5oP9/wDhZtEePw2+/WIcZn",
+	"M5SaC64ACfAHGjtmbj5Fgmvg+CcuPEIqe/FPZXb4a2HS/y5h3Dnq/LcX+S31wv6qXgykFHLA7yERc7BT",
+	"LkNK2kkJU2RGEwN/iI+IWnBNHwNCyYMUfELM6gPDTFN+x8UDJ2MGSWx+nzGlGJ+QkYgXAdHwqG85sjam",
+	"CBea3NOExeTjzdv9v5CuAW1AEBUD4m5SIoHGAfnr9cU5DrJnRsVPYvRPiDR5YHpK6C2PUwsIMIRNhCQc",
+	"lIaYxABzy085+e41SeAeEmUGMetKYP+eJinEdlaScT0yYffAb/nM3Dv4ruAR9Dqfg86J4OOERb/RQURu",
+	"dmU3bpA4SqUEronSZvddSjJQ4DY1TYDcg1RM8D3cwVshRyyOgX/dLUQ0SUB+o4gUCZBYgEUBFH/cVTsH",
+	"aS8Ms8x3VMMDXdywGYj0K4M7u4djFttVcvVgmAInms0gMAimC8fiH1OaSk2YkersC+aUGCfh1eC/Pg6u",
+	"b4Y3px8GFx9vhteDk4vzN9ch6Ybuq9AezjvB4evuVYs74AQeGdLLKNUkopxwQRLBJyDJyIoMpAuPc8Pb",
+	"AiLhXtxBbIBAE0OgC3zCbuC9JdwbIc4Mc/xtyMRzD3iMAGJD+D+yH0g3fD/ovxlcXQ9vLi6GZ/2rdwMH",
+	"9XOh34qUx19vteeCqDSaGnFZpDIC0jU8y7BEptgoMcdiqRupxq7yYixh/qXgi4O/Aw6SJrj6rWCcr/O5",
+	"6bb1+sCwdJwhI0szXAIa1pLjsVUyCDWKCQlRSdlHLSUkymolRhIoqnn5I007cE+/KKg8uHTc0UfJzFEK",
+	"q7/9NidppRh3kIr8JT/Ie5CJoDHEvxH7ZUbBpPeUJdTQhJAE7s1F/SDknf15lKrFcfWk6EJZBU8Le6DP",
+	"d2iXdGEg8tuyNyMJZcdluIQR5glK7XhulxJxlZlX36I++7XX6ZhaNKV8ArERtiLAlTpJhBgBGm0e4el4",
+	"/wPV0TTEpV+DvGcRfMxP/estvU9imAOPgUcLwgFio3qL7O4v4aLnFAnVIHHlv4mg8qwCyDFh+pbP6MLc",
+	"+WZ7DOKVrJBcawl0pgiVQOARZnP9fJR2I8QHyhfeiPX14Hpl5GgkJkdj1l7y9F0Fnb/tZ3a1/Uw5X/l6",
+	"2YpYGaJk+2s1TP7G0lDOzNdyGPM0wu4jp6meCsn+9TW5zAerWAaEcdQhA+KkU3NHePk0khAD14wm1Vv7",
+	"559/3u+nemp+NZpSvZ2A5k8YloWLQ8EsVbDGgoaAmUsRgVKGXQy4ZnrxmynvD5Ak+1Z9Rwn/ngnDuBSh",
+	"RKaGmYVgRuyh4h4ic7YXC36B7O0jV+l8LqSG+APEjN7gln+z229KzeJP7OT7ZjEVHbKgYUYRzO3F+AWk",
+	"rY2W7iQtNHWgiRntDntl0Yt0w49Xp1ZHuTh/hyrKZ49tiL790UjCPcPlXoqERYsaO3eUMM4imoRH5Lbz",
+	"7cEBmU3I5QX54fTNbScgt50fLsnL1wcvvj8gs9n7yW3HIMHjnPIY4uIrowWZiVRPiX5gEZCYsmRx2zHo",
+	"783ffiLzlRugxgoedPp4Dqf8nmlcecGiRWMrrNDkUpoT1AxU5wgN6kFnXvjq186cKvUgZFwyCGZfBkv2",
+	"4ZWGtqCD2u/mBrqiqe8fbpAgX0a+fWumwu3HM8aRcV66x7YDwEzEUPI+wGwuJEX7rV3Ip3XrxSEa1/hx",
+	"HlMNHxXItgucMV789mV1yeM0SYbWZLrEZyWbzSA24tTYmhleHx7uWeuWoU8pEsPSGfd6sT1zzfjESJeS",
+	"RhoksvfiAR4c1Bw1U0MaaXYPBY49EiIByhFCy9Dgi59oktasus8X1gqJ5sNjFLjM62SWKk3GzryMfgbz",
+	"tVkeTxMnzmqZghl9zn4EJNwysCIJVEM8pLqE4uZM9jWbQadma/byU6veKc9fB564hY096CRU6aE5qSdN",
+	"5pFh6Ye5hDF7rL+P5+koYZGTcZ0bCd04qOZFYsKZAsJQBl0a2AkFT1q1FFYdWXUfXJlnqgSHoMQ9Zzt0",
+	"owXF8y4dZAXUpR3U0i7i04kdbRmt6Jyhk2LN8h1Wfg467uHlY3iYigQB3yPXU/HAieDJwrqXmSLeb3FM",
+	"lBbSHAfh1t+8midZB4pf5doNZjfu0kZjqmm7XXpYGQJCO8mat87TxBtUgo73c67FBwePD6CpeU+lkREK",
+	"CxzcIFu+34wjBR2DlkrT2bwtI6iA1E8VWJj4XRbWXpyjGeRnTOn18GYaZqo9erm5qJR0sTuB5hNIYybe",
+	"upnzS/+B3ptR5q86QUfMUzPDPJrVi11pzPSAa1lz15j70Aq7S6/RSAs5NOpisuL3+ktjLSO1L3t2uvRz",
+	"DJqyRDXLHaVhc2BVVsO4/u51Z9krHXTYvHZeEaEzbbO718n2DhQ1P1tb2NrftVOolp4o4OsyhqYK5JBO",
+	"nBqzGhvxbIp7LJxi+cBLJxR4NKkutry5oIDtBZggsEvrzM+3CeH1mZg8J9PJKWDHeDZhPPonkGzs9OIa",
+	"SXUK0Z2VNcpSgoE1A0XcA+byb0GUYyaVHo6k0WGGDaTcwFkKo0yBxsMpVTWxH+/hkZhfrOxINQGDEz1y",
+	"BZGQsZFURKoVi62l2kBpRBUY8cWFgwE/ItSafG/5fQE2Vu5XmiUJkUCjaWF876mnGicPyMOURVMSg4ZI",
+	"G3lpJu4pKjn0lkeCK6Y0cE0kPEimwQu6HB5A2SEZqN4tr+NFuHkW18ttRpwkjGsa+ZV1D5ybZApGUlOE",
+	"Cw57LY9LAlUNdwea5Bq0rCKW2ueCDJGWcSCbJt9b8YhbIe4TRcUlOtjxjCae8UOa3H1UIPvR0+FeHusK",
+	"VJroHehbgn47y1IuDXoxE+0lVAPe2YUP1q9nxYNPtTKR5w3ViGTDaa3jD9mkEQu+URjcqol0jHbKjOq4",
+	"qBh1vq016rRXyZ0MwmJVEhzWGjxm9PHUPvzShTv6jxVZIuiknP2SgvsZzTyVc84EqWwpbc4SUX+F7P70",
+	"0zIzqNbylF9fTpRVmUqlsxm1Ckc9/v1ac6FULmvxQGaUY2iRVAS4QRu8ShFxlKY6VQWzggdfE8T9JvPF",
+	"rQJ9E9AjZ3ytCTsxFEvM72QEU8ZjG3ynU0WEuV9tGGEo7kLSDa8HZ2/DgIQfz0/e98/fDd6YD6fn1x/f",
+	"vj09OR2c3wwvB1cfTq+vTy/Or81v5xc3w7cXH8/xwbP+9c3w+uPl4Kr/5sPpeRiQXq+312ujeLlI23o9",
+	"A1dbRChxZ8B1x+ZzezlngYNBhws9HGPIlGdWdZjl0Lxd8G7x2PyL2aoCC/p8B3Wnd0KjKZwkQOXT7p58",
+	"nN29s+beKYJqmzsHXY1zWpeycMGThbUpZg+RLvQmPRLejXoKqIymhhxgNoI43DsmNElcXsdIAUcz8Jxq",
+	"DdKM9r//g+7/62D/+95w/9OvL4PvXn/+77XgWbnDeqaAIjy0sz1UDsC/2gjaU+vfphq2dZc5AFSh+y4R",
+	"IwyAJ2EG3qM7WIQBqcD46D/CylX86uBgMweZX8X6bdYqmuOETrzxelnZsBFFK1I9JNwzDDqywWMS0NdL",
+	"JCSCYppRK42nsqVsTfkKWu3uGThTCVg71rSSNZ3RBchrTa14Uwb4aKFBbWlmcHr4tm+bvaiWxkq4ZyjE",
+	"tH1+yvRQuqAW9ytPZ6Psx7bjJAZ0RXEgedkJOslh7U0/Y0pB25EzhqNWSYhr6eDcD2PPt455K2i53Qr2",
+	"2b07cGW7c+MVQNyId5W1LeHeBuewAWgruyivvnGtDUtEGLTXCqrktqQW1IF43aqegVtmq9mxyXpgo3b4",
+	"tJgUl4M0fObgHA4PzztkBXhLy65M2QAufeIimOpM4im/G7YMpYhFlM7M/C2fnwKNXbBnRpHLAU0VVbxB",
+	"MLI3gs3soYqE/+CfQp8ibkOHe7XMaO60x/V3nOJGb9T1i2S61vVXOR+jaBaBFOTw9WPkUMlnbDo2G608",
+	"uHfOsmrSubwHuW8UByMncq0CzP0uJhvOjbRsiOooJAnjcHTLQ3z2iDi1tOeiOUIS/nrrddXbzhFxabCf",
+	"w+Pld2JINLVv4J/m+dtOr9e77ZSejxza2Uf9J/N0ESnrpxAcWq0J2YebQMRQWEpASi9nC2xwRZwIbuTi",
+	"BjoxegVzOtMyUxxJyqMpxMOxFLN6/HUrsfphVJiLPFBF/ACYk16S7tt6qLeJwhqLxCX4P2uwlc+Ofkrk",
+	"kh8jEmnJU1yg1yaaDDopBgRuAos6x7On1+zoq6uqhEIVZq0l6MKZP1FKKGLqTk5olBMKYDrl83RTGSGn",
+	"jmKRhLWWhAJiViM81131K7fwjPEFVQTaRRhsjFCXVEfTJ8cZr75VcgSssRPhb8dYEWY21wtid2298y4X",
+	"onTLYLETppV7s2Ige1nrq3pGREZGaYPptpPYfaAp48OYLpRblS3k8eq7b9fU9cgDeDek5a0jaHG+Oix6",
+	"k6XsnUzBFvyp7NRTX/nUf54ubJhHnvJnJQnFYpAQk1g8cNLlophGZEPRNUhOE7XXq7+ytRlsWPEuxiId",
+	"JQWqyi0yy26XdI5y7wOKvwzzh+L1Qf1unFoYscjKhv252ezTrsvKYDsPyRo2Vw+vmvjsecIs62oLfXz+",
+	"M/rioPV75+Zho8hN2ZAmIK3lp0wbp4jvYwbS8LeU20Rdt8KehkcdZoFDRIFC4/qUKqwawfgdxGRONXM+",
+	"mFZ36OX7075ZTa032c7QeovX7nkzlKTc7qz12zf5K0vI4AYOstMqwXHd6fvzrbqUZzPK4/aGtmzIE/tm",
+	"sxueTbiQdQF6lwwiUBhaBo+axFLM5xCTEUQ0VUBiPwMqU3OKVoLRglDiFutLsukpzHpN0WHxsL4C202x",
+	"aA2gafsbhQsJnPsOq/4Q83Y2oaS8lYPbDNN0xWPiEMR2zzR26d0YXCc0BAbJhYxBBuSfgnG7ZWumXp++",
+	"gPMG+WEWIZAfxGoMSWMmMsm6wh3Mb/X7khhTY4SV7s/9nwhNHuhCHZOLd+9eXMxTFZCfYfTB/fnh8lVA",
+	"3p71TwLy4XXfhlOMx7M5TMpRfyPGXULZRt42zwp8kr8uLY8pMqIGkwSvOtxeHXbWFhIrRXUgOFZ73qpk",
+	"so3O4o6zzjcNRM2xco57xrlNbzsTYbBqnlBu0yQ3EvZKAH4KhPzKN4PRj8xu1ksi1hoq6UTS+dRZRxPG",
+	"0eQAj3royNdmNWE5v8JXEzHUovA5hgQ0DNGmoYAbMQkwaCoWVXLhCqQeapjNExvChDzIRfHgra20MFKS",
+	"ovf1MU0NTHLVtVs+4bcGH/JbzvOhKcVCC1OD0FoQGmkiOOmaTVhy4sLHr5VKotktFUXGgpBC5aSJoBB4",
+	"hlGHJXCGAa7Kjoo/V2AWtuKWd+68N7luEEeWsrcY4prZSH45rsE4KSFq8Pc7s19Ntu56ozG+jI+unP8t",
+	"4zRh/4JnEob9cDtxuK047CG2DV9+JibZijVWTnYJTbaSvrcWaRslUlzGyo2cIoe48Ux1aSMNCUpeotrW",
+	"iVMy/uJgK1d5LurWNqPyDjXiemeW0ECoIh/cUwGhttLj/iFx7iH03Xh2ajMy4LE+U9g9tYVAfu0YWo0o",
+	"3hJYHk7ZfgvLWQu25qN98payoTfYmn9yA9LAoiJLMLG5Zh40G8DDTe+lGSWokRmmc5RXxERaToZlWuJU",
+	"rhEkrptuq98H3VQPqvUyN17NmmVkjK0iaBVqlgznWdGSlak3y2VOPhsVKzfDbpt/uo13zwcLqBwPljkR",
+	"i32+luc1uS49EeCDDZddh+6Sib9GCQfDLodb0iaG1LLmoIW1ayyyokrWIEZnFkReA0YvzxaUc+TeWHHD",
+	"6PFKkDGVre1MbXh1bpFtN5J9fCtH6QqF+pRHEmZGT0JDhI1dtakcx4SiLdFGRpfq6ukpLLAc20pVe41c",
+	"ZE8yw5KglniLofkV0iiccr7BZcot4VKz97dCHW3YzzMJ9QVD4k6abwX4bYT5L3kzLFttHF/JqlEXX1J1",
+	"oSJflH3WFLmxv2dmScIUoSORatK9fH9KrKkZKZwLTSRlhszHQhqRt2R632uxmaqTLdtZm7N+Rg96rel+",
+	"50XfjAKX/Iiu2pWznsVFRrpa1PVCZE1QsDUzbaFIVLTPukhF4WbcbOCS5rMu6NjOEWTbWAnRDAzPdJ3k",
+	"YN2h81p0voFHvc1t4tWustl9M8N7O88Gip/P6NRwLqRWRqmbkl+z6rTwltWtfIqZWbaGRMeFtkrL2DMv",
+	"tDjawDGX+2hdseF7EdFRmlAj7+Z7CbzT0fvYMFc8LwfY2keXLbOwn6AEtTrQIxn+IOJF26Tga401y2c0",
+	"mjIO+xJojF+Yp49I+FP/7PRN/+b04nw4uLq6uAoDEv7QfzN0hZptdnD/4837i6vT/zV4Ewa3PLy5+HFw",
+	"Phz87fL0yqYM2y9Oz3Gw/IurwU8XP/qkYvxteHI1eDM4vzntn2E+8duLqx9O37wZnOO4rTOPPwxu3l+8",
+	"GZrv+mdnFz/bOU4uzt+enZ7c4FiDD/3Ts2H/7GrQf/P34eBvp9c3OM7Pg/6Pw8v+9fXPF1f41mX/72cX",
+	"/TeFXgy45euPl5cXVzeDN8MPgzen/eHN3y8HOPDlFZasPkWQve2fntnJr/o3g+HZ6YfTm+HgbyeDwRv7",
+	"9fXg6qfTk8Hw43n/p/7pWf+Hs4EFx83g6rx/5mBuY5fhkc7mRmXtVA+lNmq/XXGqijdJSJIn7dkoa3WE",
+	"Ydb279vOEfnHr7cdLLhbCbb+/OnzKndOjqP4cpOX2FagxUcI1QT7GgUEy+hijDvWpBWy0ATHKJdPzCpf",
+	"8kqWcrj9ildXhCpX2G28gisVOtENTkKzdkxsoA7qWYHCVhBtdUvnrOFZb2m83n6n1/TANtnYMikZCy8/",
+	"rg3JGWSdPE7cC7YsZflaq7ZcW1HAo1hCJJcPmzbHBO9rLdkoteZUyhcX487RP9ou+jqiCTWSW8s7uObN",
+	"avGRyn28Xe5kwzzFAQpw9GD5FNQo04VeK+5MCfUgI92RSLkr9oINKsx9zUGZyxqV08f9idj3W+KLMuhP",
+	"chx52ibzM1yqMXIxB/4WqE5l3VaOSagL/eRCI+tp3z6OxYGr6zGD2QikVcmzzSvSpZrMhNLku1d7PdLn",
+	"BcAYjd4HGHfTOdGCvDw4fF2oZ7wXuAStgDiyx5ZmaZKga4sp9Pn7Vw9sKyGFp6mwOZV5weYsZc8dHrgn",
+	"shV33WEQpcVc2Spgez0SuuIbtrYCZUmIJxdKkUCI21SgyWjhzNzyHlzvx5JdhUaY1YGvRpRzockISJRQ",
+	"NrMV4Soo993rJUm+APy6Ct0t4qRzLHiaCpePs/Pvt7sZVhQuGid00l4zeZvQST5mnVLiyzu0qQDRxTQ3",
+	"wuI9xNYC0fu2qC0SsstdH9cKPdn6gqV+kRYUq8HomHTpAipF3R++Xr70ljP/lxW2T8v9b7ZkSrX1zQeP",
+	"1llR4wpUiilNeZbatg4HXKJiVlFo09fqigvlMujycmoPxG3niYzEA2XHQJoYiLuQDd1vmjfqm/m24Skn",
+	"/tkt3cGuM+zw3ncIWOmv8J0EqiJIjaEEuE34qN1hUxEc8cAb7C5SJIlI9XAOMgKuHdm0yEuRaQKbsemr",
+	"NKk17CqaNERCVC+CtdnsbdwuZine27KVR3bTE72nklGuNwPWT/aluk02RLc13EbYGIMlrr3Q2mnzp+sr",
+	"8Gc0VMbUwIfhePT0cKpSQgEcHodqkdChRWn9Ho8dZpRyhQtu5A2yhEuUXkyxYp2gM6LRHdi41XjGOLoF",
+	"NExs/yDbjAEkm9ma1WKuap0mOAPydPUcos61bvCOuKDioe9lWc8fsNHecEME2uDpKrcvTVc8pKXlrhJ2",
+	"CjB82vVaPIzdDdt4wxoo+f6QmzrrixaRqvi4ZANYo0LXZc2u8dLY/l6iVJcKfklpolxRyuwD82UqmYs9",
+	"0ZRhQAr2j1HDB4ad3IHH2d8SJvDYCToTjf+Ys0AWlWgbeDi7BzmEX/K/8cHs78JDiS7+XR9ZuOE9U02B",
+	"yQ6iABQ/aNOpP5G6CpLZjrpWUVdBYa3PRx5GlS5eb8/674aZr6UTdG76V+8GN6fn74Y/Dv4+RI/M+Tvz",
+	"/d8vB+bjh/7NyftO0LnsX10PMm9F5u65OL8Z/O2mE3TeDc4HV/2zWgxskibz8s1+edc3/ZvTk07QeTN4",
+	"2/94dlNaoF/K9eXZqfnlzel1/4ezgdmFXdenZ5Sy1tWA3PQKcyUcy7JLse78Kn8snvXjXMgaMwc82m6J",
+	"m5WQ2dw2gtOcapitESWXHFIzqjN/dvflXq/TOl8iKG1u3c1eWOGGd81KZe+5FLDyBVTnQGijka31Qoh7",
+	"kJLFsM3pXrh3lzwCNT6BXBVc2xCvrWqYFYbwF7T9dPCsSuNqT0emQ64vsrFWp8xnOjx4uob51bXFojur",
+	"huCfVxtsDAasQc7tCpA8qR9fdk+t7ROwZLPdqN/n066rwlTfvV4bpFJaaBPo31v1qqFyp4/H3kwPTMRk",
+	"aCvfbfCCSOK8+VWrrjEaOAborihFlj80FalsaBdgoDeM6JxGDtkbHtl4heYlxf4FdWM2FJDML8b87eoK",
+	"l5ZTBWDpBJYhtQyWNsjxdH26hGo7sX+V2H8686LgZozw68uJpZiIg5VyY4s66GoNRJ6OhHacnfO1NRI2",
+	"NjDJ+8O2t7rHcjGUKW/oQMitS2vDMZ3hdpOXqszXbSUfq7iYfNWNgNoiuvg3UTrcpNmSGpWQPJAxN133",
+	"ODwMscGaSHXF3nZYtre9ClY4lrbUJrK1o7S+0y12ukU73eIZk4sqZstdXlHrq6So2j1Xk/oGM8pzqIMr",
+	"28SsaFe5Lp7n67qRW1S4yVvPVAOKVtgxS63l/Vls7k31OPF0ma5o1doR4VqAbyOutKCqpxhVvqhRZCUw",
+	"nvN6qKDi7n5ojZrPU7X5d2LI39nN/61l21XZn3nWJ1OuBEcx8ZN0Xx98n5cKxIhjpgjVhHLMEWjbUvtJ",
+	"AnYthSKWbJycY5/dDNJ5QMlaVLGm2MoFsK4V0HK98XrinEsmpINg+STPxANIgh3Gj4nZLbkDmLtsChk3",
+	"dbx5yiW3nAQ4SxPN8AltMUXZSo7uJVsyNU1cYkWLwrO2dEp+Zk282gaW1ZRBp5oobIxjE2rDF3TOXuDK",
+	"XlhUVyGZp6OEqakrREFx4UdYg0c9MB1N8U0ElAoIF/qWY30eL5zijhTpYnGaGV3YsjXY2HevR3wuGZZo",
+	"M1/aCj8Xb68Gl0TIW15ckovYB5e6+ZUcxgnouhqhNzKFCt0/UEXc81gs3tbEFnwCkiB5J2CLDhtOgrky",
+	"9SVBt4oC/m14cKsyYw/AJlPdKvS4DsHd63XI/buKnt0mSLYUAJt7kgqxrx4BV9L2BzrfNlmuLvC0OsOK",
+	"1lnmijQyIxFjbJmFLqxjpInr6wFxraVCl3uMzR/Jw5RFU4P6gkOLrMprBSeCc4g0lrxf+/AVRJs87nxc",
+	"pzwLV23xkoHLR1SY2z6tsL1461feA5V6BFS3edhpH59KB9bgH7aFYYYORP6qXyaO0WKIZTQ36+O+hECF",
+	"eYZaaJq0pM2Yqa1ftRXtN3pn6sE9VAZ74obtzejj0F2Yax8wKsKQzVu40WqOpAD/Ohg2wKe69/KCa1dX",
+	"t/VPKxnBM7mWi0i607RXadrVUqZ+gYGfNvDXZ9D5p7X3FSXNxsyFn3JZdSMv2IaKtxUKlpuxf3L/D/c/",
+	"/XoQfPeqrif7BrL/xvJMLpVU+mNYzR6Tp40oG7gc6lckhojNaKLs9Wbfx0YaVigmKp25pOySzre5TWBD",
+	"KQgPM5d8WpXLbhMeuy761c35dF7gF7/jA6v4wE8lcbWqyglUrryKlCsl3TzPOXB6lVHYst/tfbB3ZPW8",
+	"iNymBwevIkJTPQWuWUSNNuO/jGeM+w++Fxbp9i9PyR0sLCmYRxQRPFkcEw73IN0MEO/1SL4FEgtQWMZw",
+	"zBINEhc0o5xOsO4pdoFRpGvVPxz0xdj68vZRGQwDVEFtAM3eEVGajseuuLdRqRkYhV+KxJaeoCNxb/Rq",
+	"cLVUzRi2AOSYTVKb9WWLIPRQhLec1oLEyONFaFRyxgwMannse6CJntYU5F4q1jfFJxe1o2yMe3UBPKvb",
+	"hhU1j9VoeMrvG9sf0yiCuR7Oqd1zFT/BtgwizAwB5ix4bBOCNLZSwaOjxPdf7pVqM1ksSPX0BctWoF7Y",
+	"GZvdjZv5PnAZDRXgGJ8ksJ8qt3yHLuaFHrmeigeOCG97KDNVKjO07E9UsJbBfVQ17Bhf9Ous+PSKwF99",
+	"cE/j1gUE2DHrlVQC5gy37M84oyxZxsRzs5eEua7d1PDICVPaMq+SxGEHKLcf+vZ1ndc8TZJhaxFr6waO",
+	"dj11oPrrzz+uK6ZW4TLJpNbGdNdge7rTDV591aJkmXm5YdXXy/SzVJ1qFZzMxtcFueGAdfP/OFrbhZ7H",
+	"8Fivom7aeX7MEvAosjYMo9Cmvtpi3ZZ2z1pyUD0NiEg1SKyUhKb5UiX3tVGEG7SjF6mMYJjKpNUmWrZF",
+	"KHenX25JXzyJ+lN840aouUy1htm8tj+jGc9A0D+SVbV2bfUmwCHnCcvAsMtaEYGPmbxcD6dU1dzk1+/7",
+	"+4fffpe1OtBCQkzcOwGZwmPtrecH9WbqL9Omwb0zWmzVngBmI4jN4Q1nIoZ2uLKmw2xClSascmRkTFli",
+	"Kw6tj2vahPr8jleznh9HNgFwg64RuINh7ARl19+2smOaJMQcjMcM3Lq7TMdpkkNBprzWJ7qejnGIp/bJ",
+	"cMsYYir4EwcrijOr7rAl2je8qwaIl3QCxNZO616+eYtS5V6vFWyypjZrT//SP4k1I/4Fw9FCQ9u8nw1Z",
+	"abt2GjknzPtpbFEfprEX0eYhfKv68bj3s0IlBbmwAM4KHy12zCgw4CDn9JuF4+Uge5pAX7iEdgJ9k0Cf",
+	"A2mbQLy2TKJSFPHbg5qVlMkv59uSVbuNvv5Lm0Cf1ahxQ9sE/9QW975MqNGG4VETIbPmbKTrxCNFRhCJ",
+	"GZDIa9O+a8xepTDItwcHrUq41zXY/7ZNg/26FmyNLbdyTHjGKMQyDe5iEDekyeXmF3PgTgbH/m5K2Q9O",
+	"fMDa7yxpaISRSUeF8TTWjp+ZN6d6ZjTreTz23paGQVJvgvODSDnOzPiNc5/yCagns3Q7yi5jbi0KWUD5",
+	"8hQVUBeUs/bUG6fzBM3EDb3PrUyAoUI0kUBjZzUEcsfFQwLxxLbvOiahX0BWOQkema3ZKzjURQ5V9dNs",
+	"KbnSvxIOTXmDGRNryc0KUF1n4rAj1i/qr2LUqBjXa67uxycK9VtVhFxtVFk7Z/Z+do210zw3OZa/ilFG",
+	"30vNPb5ED8JmLcL3nq6LMx4WbR/PpudEU4jTZMNTVT5uci1gXQRVndrg2mPbsTIc7VT2mp1nRQ0oLbyR",
+	"TgaewVeJpf1eVxJWdoGsZsn53myiEb7VuOhnlaAMs9gJT+1vvgxnl66pK3YPkvxTjAiirCo6ROk9ZZYF",
+	"BJ2I8ggSG+noQ+diF5lEZYx/54KYBC0X7k2Zcm6/zbC7QRy6LBB79Xbm0BCC5sO+1kQ34Aj+8XogXQGK",
+	"jE8Vx9wwO3lsLVaWIbUE7l9SSEtx0U1n6x5smkRLBvcgryMhaw5VUn63TBYv923Kh/m14Oh1Q32jMJeg",
+	"3uKu/DzlEX/4cPgtwd9I9w4WD0LGe0ZZjoRiHIhiM5ZQyfSCdO8h0kIWy7Q1hArh2v2M9du/Biqj6VNx",
+	"2o6yQ+m1KG0B9Z7pRlddOxN8VPD4rT6ak4KH3uFVGx5VIgoDCEcGrfEZOy6khkYsUjNOpouRZDGZiRgC",
+	"AomyISBFqsFHe3U1yBt7qFti2HxLq0glyA8j8L3iMoivOtgPlVqeHuDZMoOOBULDDefpaJs4gYrSUW3R",
+	"kywIbsp5CJki/oVWrW7HmQVjjTMp9bF7MweLNpwD4fY5MJxaLmp6Nq639zlTZs2u/TYViaiUC6Mx26gv",
+	"kfUANphIJ6p16/AaW+jLOluomA/vKqVPGuM+13eFtMBZhX5NN2WNK/MZDnjK9CYKZ876aiTzJyFLTfCW",
+	"uBuW/EQNF6Qdwk3vdpS/vuwDrgf+je1PsTKNsTniuTfc//QftdHOP44+zhNB45pq8qyaJJwR8IhxKhed",
+	"YF3W7oxxj7o1ucLP41io3Ah0orA/tSW/FPcGMTGbIV0Jc6A269FmB5knlXmUJntPoczDgzVWJwvMuqM9",
+	"ExPGnxi1VY26WsPIfMRjCe7Zl2VfyMvDzfwZPhAsG65uzx/yjjoV+cRHWram+ZMp1UXxo4plzvxZS8I1",
+	"HdzXC0VbmOpahzxokDKd1yd/ToFQrh7AZXlq4jVgsk+YNe9GqSZqKqTG3Feb3DqicoJN8QIXPCOBzuzT",
+	"Xps2GoB1T2Azt0KfNTuhuc2YJjGDeA+fYNiIWGmWJGQEtqWbDbg+JqEDeEimIokVeZhSuzhFGc7kHyVK",
+	"kDGVPdLPd+I2OKWKhIjxYX26anbDLMMIfyIaZ5UCx/TDdkN41NKmPoVI+marYjxOjPLj7s+9XrtSsCjo",
+	"Wa1/tSrhHjzlY9E2otGRhw1s9Iyy5UvX9uGmvO0SvrvV5EQSFAgwm7eMmCUKWEHbT9P2Ci24dmreKjBv",
+	"Ex1QYIkFTv+XNiLwnGrWJP6/kyJ1aR6eUTmbhXvrG0UkRELGpKsASDgBfWl/sdT44DJKJNCYMH1MXh+8",
+	"vrUlLR6Ygr0esa2FcQg0hdDYBvGH81TOhQLbOpKmMdM2ZDl0U/fMs+Gx4VwSaDQFdct1xi2wK7FaKA2z",
+	"fcyAJLcdtzLfZOS2Q0aJiO5wAsOAXZ4JhiI6d5rr56ZsrYC17N6tuSS7dwxz1K4HUH18n9tRFQ5dB4js",
+	"gMJqWMPhpqEJHk9WoN8zGtQLJL8zqW/CAq7cjZI1m7JJG1mfwVozQPm2WJE845CaRHQGtu9qN4ym1JGs",
+	"GTfOEN+neTEvOdjQGr8w81on6NwLhrdKzKIla0e+wPw4WzTbLgZ9btRw+2IsYf5Dmty9pSxJ60yzeCon",
+	"FZNLuQtKU++Uzbqj4ERv8m7va8TsbFmfVm2rPs6gtKdNF9JcD6Qt0eHqPviHVxdL/HJlDZvq3Wew87yh",
+	"Bn73GAOUJeXX0Y7Ne5xLcc9ikIpMQPtaTlxoNmaRlbMI40obBi7GZC6ShPFJa0UUlzrIF1PrZt+odHcZ",
+	"cepsKNudcesq3m5LPn/0d0+Wz04NtXVeWlB7sRFyZkt4rj74n9fPep3fnEs5Sn8SbpGX13FLWHEYOU0u",
+	"oy6P54LVpeBIe3IfJWvT5jl7tm4ZjKOey/TiDSR0cQ3RquopOQkpVVe9oRqz2lRKGTf/NqGTc6HfGm2g",
+	"JeFW2pH9kenwHeZCJQ3hMesv+fpRP7QM6K4ISnLEtKQu+Zx4SJBuJt25pHRfcdB2z7f9S4uu33w1l+9P",
+	"+wnIeu4yZjHwaG15yjXFKYHXKJcnvi84EeOxAm3EvpDO5wmDuGeYVEgecFdME0zz7sJjlKSK3cNeg4tc",
+	"U6mfMBFmlsfAzV2OqiCVWtVP5Yls2VpVGMA8RLrvTy/7fXJNx0DeUzkSci8g0Jv0SDifCg5hQEJOZyW7",
+	"2Coi9du0UA2Kh1SHwZd0wnhDlueUquHMeWGXtaGEzVhDJBeHRz2MUqksQazPhfTRNBVwma/JjOpoag2S",
+	"MFOBLYcXTYFiwRTMcGnRWc6uNsj3VA8Ma8G+AgX1DfcKCf/ltYaYMR+ieeEoL9lnyw4oLeaKPAh552S9",
+	"LRPBKjxUw2wupHPLYML+p1rDpQI9bCg8UF62LpchsIs3Sl94eXF9Q/ICCd7U/wIHD0lXufoEEbSzpipQ",
+	"CmtKAY/rbN/X7nef54eGbXyWjBZZ/QNoiIXJADMs+j2qO/cPFXfvnzeoNTW8UdyD3Hx7Zrnt3As15Res",
+	"ndb5DiuAWou1TzPClglgZ4dpssM4U2F9fZL1YcPu9b59+HPQwTqdkxaFFP2b2fOfg86IST0dxi7OsgSP",
+	"r+zOSuio7Q7OzKOILrHXi1u++aHwhhlA1rA1+0ziLaZW0mhFuT4Nur5PTVuX4VyKUdJC+XZbuvSPI2d8",
+	"bPnWNTxu3TqiqRj1KY8k1kayjNa61K0R49gW1WVWPrKzemN+Q2FjpmnSFgY/2YdrvVgZ7N35lHDegqwA",
+	"8zJSFYkrW5JD1cDTa7E40SYJsmVCrq99jGUTcA3o6ojFEQlxQ9Z1EWKZp9CCWhtBJyDhg2QaQmvmRwkd",
+	"TyAgITo18PuimdVWls8rRuHrVmmtDwlbYiM1MU5ALOAWWDbZCF9BXvpKArWlNtgYc4o46YZz4CxiScI4",
+	"6UqqpnthOcBiI8fEunLqbgdPve4sG99ddGsuuneSPvm2wzHyK2+ba2hihshKbywXp3O/Gx6FhSG6ht17",
+	"YZxqQiNb9qBQQ3uvLkxx7S1RdoquvQ62FgcL8wQF2TDjWmsc8zWQX5aDHa9hM6PwKsdiitwFuYhnKiu4",
+	"CU7zLARp0W1HlW2ocptwgKfQ7TOoNm76dTt7Rk9zFa927uZN8GwrFHs+jaZaoE776ItxqlMJ2A+CjGAs",
+	"JJCX3x8c7B+83D94uWRm+Z0pLM/TnWRd8M5X1EOeQ9pvku5XIOeZO8JN+MDFSIG8p8vNZGo7HNUcY624",
+	"nGNGVWKOhbIVYsfow+HRglBFzIWqwUjOM9AGVRkn3x4ckNmE/HD65rmE51VbKsJhHXlX/AwEj5soNuFE",
+	"SJLQEZGYJtBbapricTevtPrDZTlOqQUBaHoHfCNhMeXWPJ1PO5u9n5QnfnW4qsh3/ubL1wcvvj/YcNH1",
+	"uO0ditmGVuD2Vu3PDr8gK/49M9SawOA6K9AxoZzAbK4XxC6bSJiJe1CE6d7yCf8hOfETWo31in67w5ev",
+	"//P1X1599/o/V2cUPQ/zX1UJvgqWIsP/EnaFawtzrwKNYUadSxP/wwhV7AaOxo9lrSjoPO6bl/fvqcR+",
+	"NBisko391o+Xf/Wh+sWFmyP/5qOfrbDOdDajskYd7tu2YwZIxwWfoy2abkQmEiWMI3m4oM9lxr2lMbul",
+	"Uvw8ltYnWj/XeA0brI81VsN2hkJ3XM+v2Xg82Ok2G+o2P2WM61kEyFqWAnJGzTBv0OS0XeIXuvHlbNhQ",
+	"tvtDqowOZEPxrZXrG0XwYdI1+6BYQJcq2GdcAVdMs3twdT83zCVr3b93Obi8sIXaM5myN6Btjb66cJPU",
+	"dYZrahW1+o6q9Epk3NYInLtIjGP8V1mJnQsOhEogdKSgFGCQr3bsRqjzoviihDFIqwOIVKMvOaFzdUxG",
+	"Is192UCYUbBJl2qCZarN3GZVkYiBYOBY+0zFyylzO1tbFitbf+BBu+5MnmjcK57ujjE1Mqb8BL9yxNWF",
+	"DX+iY98qBY3oORYir1gedX2ElRvYxXJgFfaNhq2v/lmJpqJGgid0PgcqlTcRIWXV1gpv08rycspsJ8s2",
+	"gVa+oMOaeKsp28ac5iFQ6YTVpoSBYWoNNQxcjQLzxDGh3lViWZ7R6lFN2oT1+L6fBfPD9xUuhIr5Lym4",
+	"3w0hLoG3qTDq5ZRdQUwb7odmfvyzz0iVME9oBPExUXPKzeexQXVR4MJm8mfhtivRFqfCmwZoNCVu6dn6",
+	"zMUQ/uPm75eDT23i/izmZftfB7ons/H8EHZsfAUbv6kNAu2TpYjPalBo0fvmVI4JiImk8yl2inLWF4wP",
+	"xUKzj1hUwqbhK4XN+SS3fSISPR3OE+zk5wTDTtBJWARcoTkKpixKbAPZe5ullUozDLZtHDExAy1x0vlU",
+	"aGFGmcDQSDLDv3zvNeFhQ+WZK6zDXJsjEE0huqv5fi6Unsj1tqo3MAdu2OzixIyEhTti76Xe8EUJMdtm",
+	"QpvWtul7VRev37BfR7aROqzKS91XvLgxTCSNIQ6PXNCOn4PE2QIIUySd24RZTsTc3j0obnb/C+cMCO4p",
+	"T2LaI1jR54FXHcILxBg7p1GMhR7ar5+lvVhTCzGHNeto7wrGEtSWBY+kfTmPmC3cua8Pvv9uM6tvebT6",
+	"xU6Y0s/cxunapikn4gHkfoS2vSx2JxYzyriRkJhW5PTNeZ/0r09OT4k5GdINR//P/x1NQfac+Tt0VdTV",
+	"LQ8f+f7+yPy4f3dPsweOCTDDBoiaA6azkURMjAi21yNXYKt1dV8fHu7ZNUSCaykS7LzOuO9ZbtECKw9H",
+	"PiBfkS5Gwv8LpNh/YLGe7gUGdRm/pwmL/U4Mi8QqFfSWu68SOoKEzBj2ArGA8YNRcrKQLElYRML/9/8K",
+	"CZ0JPiFnVJvXQGvMYS3nc2/X6qrayp3NsFyGXAURsgYgdQnev79iLxg+nMcSb4PXHB6Gz7qPQu+90jFu",
+	"SM++MV5pfQ0wyIWX5WuulHax2uKUPemWAsoHHrXKFytfzsUFFuuULEvTIknEwzCd12d/TMW8oXbyLynI",
+	"ak3vtW1VbOGR2mY1LtF8wu6Be1Edizi0yPrwa3HrzeepBYjLql8W17HDZ0LjGOSRTUVw7UldB9Cuufr2",
+	"sTsjhmDu1fYyVekcJH5TvExd7r4dqRDDmT9de6Ve+6K2J+jCqYnNswlMTyq17cdY6VDCRLPcqwQE3/KO",
+	"cCniNLJtqLboxZQVLHparXUE0VoJ72fsmnDiHn5yd7DcVLtciL3c3nr5GrE50MMVea8G6sOmBMjW4foa",
+	"jHRe22rrvXggibkZrTmoWCLcF5/yOXLbne1MxEbjWQOq7Wuqr+8IVaGhQlsoNoN/CQ7Dhn6Pz9PqKTvC",
+	"yi7L8+foW8abYq+nKs7VAbc5sL1CZkGRdSzzgDLaLOFqHWOtwPlp5ocq49tZIJq0oAqktqobtSXn3Lh/",
+	"f5XMK9Xi356QV69efU+6hweH3+4fvNx/+e3Ny9dHBwdHBwf/y1aoS0REk9IDB98fHRzsudpSnBSIqtz3",
+	"uW7MsnT5umJmPWjQcQs8Ix++PwPJIvriHB6Gfxfybm2MSRURyrzBH0mLE39GN3MN1e38zNtQ4VYhXS9/",
+	"N3T5NKJYi/droSfBCMo10u54DJG5z4w4rYZqSuuKhw8eaaQJ/kjEGCV5ZcuoOXeRNEpPqvfIw1QoIK5W",
+	"iAuTUuWQ4o19boVDy2iucqy2u+7Q9u+qd/EtDRuz8Rhks09w6QWjum40gwNDK6Wz8GxQ3U9p6tLC6win",
+	"rqzRELgRKuN6nXSlTLylIJm9ZU+vbVjSkwTQxgsgX8Mq6TGTC0sQK8qRtdTyqTX5PasA50l6d4O0vEFW",
+	"dSJ0wnqlcc6KRoTXoK9EsmVM0tat+vHF2q0qOBGcI3LWODki/1t4VIgkwNpshp9TgrZ2V2+4kK3qu5Zj",
+	"EbLlOMcoKSTz1Wraayn5bUIn2OroA51vhTWlqMS1zc2qkVVJniWY62l24WuxS0FD0cUQMdWB2lWRtoV2",
+	"bGEQWw4FKzxLuBd3EAe+irSapjoWDzwgWgiiEvGwtwz2WV4S/Nk9Rn7sFrs3R/dxXp9sFCILtbpyeISe",
+	"MjR3WVYaky7TioQsPsrbJyIysrhmv+bN+jpWrlFdVjXTKuq5lo6qv299Je5BShbDUIEufsyfcO4R9+aU",
+	"xXFjaZh5QhdN1+k2ONymGltGK2tj1T0wSXeSiBFNvJlxr9bktIZIEPx5/kVOJ60wRP2QJncr0UQNR2ly",
+	"lyOLazJgmQ6hGsvH9MjAusoMKs3SRLP9AkKRLuWEzeZC6iNMxFWCH7kvsJSxRzYsHOB2EGKcIrI5HOQb",
+	"ZeO2PPACYpfny7PnT8ZubZUKBQogsEWPta01bJEE1++Yaui/PCLm4gwNnRPqmYQElc7M6FLMfGIe03tZ",
+	"qflxmiTEBYRl3i4LJbQ1UjKXKYeYTJnSQi5IN4OF+2bIuK8gHzZQ2sYsOze2LldhrpyllOwe/JGSbuhO",
+	"KCBh0/q+Aul9VUJSm1HQe6BSj6C2cNbU/xYekTuA+T5NDHS7Nozh+nowfD/oX938MOjfDK8HJxfnb65r",
+	"jvzrXrj5bMHKtBWzdYsRpxlC1IFgGWvsrTtjSkFsj0+RB5DgSOOYUFLDdYj12m0s43hFbROQBB3DZoa4",
+	"tmHrpqxf8tIvikG5AFBe5fJeW6DvFUQrpFIJRbkUYyfzEFpL51Y6rbBH5KRnVOl9LB66f/pm02OzeDGs",
+	"4SUFiHvkKuLfc3Oc5xFYq9upWfvaw1pwPQXF1DbW7nHWk31lMdk0ZsK1bzeq5BzqsOKl7dkiZzQ59o1G",
+	"7IWIZeYw8BR4BKqccFc0IfW+XdGwrpx6sT4MOItVW8rjxYAv5m7r8N3A1fnD7+2/Kmy1hW0TYxvDfW+M",
+	"mvE0YwMOcUmZ3NkXGmkmh1FDgZ88FG6ZA7mSmIzX1XCMhFEXU65Z4jOTQClSVB8b6qf6sLnNxndvbTJB",
+	"89bwl2G1WvIIqARZq01hJMcaRPmoarhhCcrVpZUWUgJ4LZTcMmrPWVJu4XcNk1lt+cJt80savP1L+SYt",
+	"jM1ZCkmLZxu7dz4IGbdP6ssB87OQ8dq8KRduX87+sDOuBvvPLpbt9wvzegLLeD4+59N4qLkH610iSxP4",
+	"KL7VrMyF9RUBuxqgtWkgcSqzwLr6/RhhbIPFj2mSjGhU0665zwlQmTCQWcQ0Fkf86eL0ZDC8vrkZXl5d",
+	"/HT6ZnAVunZr9c3NEsonaZNU7Eeu1+yyebHAmXagGUFMuqHrc2b0UjEHTlmDLqosO6iLvpOA8izmBYXZ",
+	"NaJCG/+j7gAbKrbOl1lmQSvSZlolvWSgC/KDL8CscHprUemJkkYJK3fSRqO0UYRTJqVXxA5DnQ2hmFjL",
+	"g/EJ6f7c/4lQbAx0TC7evXtxMU9VQH6G0Qf354fLVwF5e9Y/CciH132rb43HszlMynaP5t6mRcKs8JI5",
+	"yhj+AdtQ7IeTS/L6P4mmE9INgRvCA77/8TrcOy41HjSbmHCmbMg8vVNkwCcJU1OszlARp19+t9Tm9dOv",
+	"h8Grz939f/T3/5fr+vrrYfCXz3v/8783VKOdzWv4++VUUgVkyrhWpItlKgISy3Si9rDqd97KxjIXeod2",
+	"xll1gfWhAzm3KPU7qy0ndAU6lZx4RoTWR7xRMx8OkxjAY3/Kr8w6flqVrhCZ6lDRmnMvpRiz9i6wdaEZ",
+	"v4cUgLpIio9OOq0IH1uEuGbBmkv5EavzIbZukqqGtoNnQx8CqvQwERPGnxQk3N6Z+Vzxnx5qOZCy7pz5",
+	"lleFbZZ3/qnh0J92rVmFZXebNdxmBjzOwjvg2hbiqarQXhjNQwIx7KJnztqFdNTiPY20kCtCo+3v9US0",
+	"Ft3jvCNN++4yN07s10SKh28UcYOQbmi9POGLEC2fYeC9V+avmYiNDNrr9eobzLCm3sc4UyImBAxoW7kq",
+	"VjlTDV/VXkIsAD8Lmck/F5KMCo5XLMhUp/mLCI3KT2UIxWECjzhuR4XjLmNGfpRr8fNZIkGXMH4XCroJ",
+	"s3jGmFzPmnfQbw39n0RER2lCaxl1XNuJ5gbkzLWhYQrd5K7VOEggHB7qzYtZc6S6duVKE42jUptMNqML",
+	"MqX30NTMRs42yqZbUpQlJmrY/fmlrYfQ0+WGArR3aNmElj9Z99fToO0G8R3nd6BeBer6fFc6Z6vzHEPG",
+	"x6KXBd14jtC/PCWFh2sNbKOUJfEQd1nrfRezciu1QscDMVyuVriqkmFTWHbe3sROVlpUaZ6gBIpaOAoW",
+	"QT0UMzV/la0SJUfrTkT/Yr1RdALcWT3XCrMN7vGVZtVGrbRob62J615YNXHNmqpFPnJ7ZLGOZNF46QDX",
+	"CG8jONTkkXsTTQ3Eb64LFhyX4IAV6cxfCxs1Jl3+ZvtMbesRbi2k5Liy7p5yAweFPa0ExhM5ZgbTHb9s",
+	"5JcGRpe5n7/OUKvFcJ7QRZNpZiu/hp1SQkyKOEy6oZkuJP/DBiwKPmaT1AYgxyAbXBs+OmODEIuMxtfi",
+	"zzU+uWQQWmoOzqsRE1Z6xDBNhZVajgm2qhm7CEnHDdT2vSIb4j1y0Pq4Dzfz/3BLrHLoFk3Tmnmd7/tv",
+	"TyEooEuJ91mAr62hW0XHZ2AAReTe8YG2fKBdbNU6Q/kGvOO5vSEZ3/FGIrOWTtBx/hnzF/pLa409DQFf",
+	"JwmdzQEbhx70vv3//o//87B3UIrteumitJoTBLdgPE8N66rWwp8IUGREoztfaaWeI2yeyOlwyA6WpzBV",
+	"pUftjJ1r+Rs8GhSo6xqM8XkkAXoPyoroMcwTsZgB16QbJSKNiW/Ijq1jYogSLI+sZap8S7BlhKwaFpXG",
+	"Ug2lsrmV2hrRora0xhvnqPaRFLbMKk2S+oCEtYEeiaC1posPIoZEkW4MkbDF3OyTVhhkyhyuYQ29VvU6",
+	"GgVmpRuSIihLGJ+ER5i4kG3SRUIck9BVzw+P8BgwAyEmivHIRZqUWhzeuUQ2m+iWcnpPmV3xijL8DT04",
+	"nEXVLryAS43M7woSutiqgILgRpPC427dPLTUXK4M1HdSpDy28TdcPdh4E3uW9q1vlHORB4QqEuZjocYa",
+	"KuDxBxsaHZLu64PXvjj1LbdRaMfW7A5x8fWebTtpUz/mqZwLBeEx4YC5XrbUnFMwXNz1Ugm1xs3a0Uq6",
+	"Y0dLoBrDQ4KaZAzbpxkX5lt7YJoKjW0ud2nXe3Xu0nWFwrIQhcrl85f1kbbLNc9L518avBHdmvgjMq8h",
+	"TRLx0JQ54mm9iS9GgmvKuFEJwzxaCH8LMT5zrhWZgoTNtEIbVlG/pJKO2l5prFwW69THfJYCELKFBRXY",
+	"rQH9M4iW+bJ3UuUqcDuRJyt3C6mWFMsV0WSG5wbUjDuSTJk74IHKWe2Nm4+HUWu6TrxYXXbLMtz2wlfz",
+	"jehFxMpVXef0c1dSpbQTDrAaanaXz+hPWgLgzre0ES6vci6NUpZoxocbO3MQFyJGE715TUX34qKVQI3t",
+	"OZ/qa8qnLK87qACgNF0LgD4DP945ozbH4+06Fcjm/lwtGv1VOhfOGPcfW/k563ZVLoO0on/MquD7tdp7",
+	"Wdr6yZUOYmgR4PBAbN0b0p2DjIDrgKRz89Mro3+yGU1UXXQMRmdHqWR6cW0QLPNV/QiLfqqndaq/Anlv",
+	"lP/+5Sm5g4WzAFxeXDsTAE311PyxfwcLhWnlhEbahVoaVQ0bXhlFQiQQEPQXW8OG+VFFYm6TapiZbgrU",
+	"2vrsZdj5237/8nT/RyiE09rVoh8Mk2f8uu2ntx7mf/35Zknc7/NyzlDtVjACLiRCkjD/0qXGhD1yMwW7",
+	"aKwTjYoK5bfcnDuK5agxIRqhhcDVcTBiotK28qsTGkk3NFwr9PVcQ1uzNf+M1Vrzj3kF19BpQ8gjkOht",
+	"FlEGoqnW885nc9rMudVQTo903j/T0mZfKaa0K9Jv31NHL15MmJ6mo14kZta0Q/GxFxOq4cFeBsveuMJ4",
+	"iCrv7MNHxMAPuHYlXANbJisgRVXGIUuEiHHVf+eUURUY2N1y33jRaOUJxBPA9oIBGQPVqfTJ/l1bHbd/",
+	"eRqQiznwt/bXFxdvrwaXBO5pkroVUKPdJcgEyfX14Jb7Ci9Z5SPSf/GDL9O1F7hkMHP5zID8DKNrEd2B",
+	"xthh63G85bf8v/03cmL2xHFHt3yfDDDl/K/XF+dEOjZO4NHoRGQuxQgU6YYvbE+FMCDhC6x4H+6ZP22b",
+	"BBUGxC7fTGVXqQxKGYwj5D/+A9xF9h//cUTCX289y77tBOQWubb9Cxm3/dPz7tvOEfn1tlDU2f6cF5K+",
+	"7fzPz+abjMPfdj6HPdyWGU2RiEq5cLHUBjjk/c3NJbGhb74pgKv5Qiz/sadMzTOjBEhotKrQbKQb/tQ/",
+	"O33Tvzm9OB8Orq4urgw8zi9uhm8vPp6/MR9uLn4cnA8Hf7s8vRrgF1f9m8Hw7PTD6c1w8LeTweANft3r",
+	"9fbMAU/TmZnemQ/CwMziQuZtdSMSjhkkcejb+YPEvpWCu2IVoQuDc1t2PRDcIZqtY3P7v+27OO/90zch",
+	"6eaVL75RtoI8mQA3jAHrXcCeHfpv+ydCSkgQzuZNnONKJKBs0XzB8/rQWzOJIqtKmNI5ryKkyK3CnI2G",
+	"61gXhirN6MJa3pi2fMi3/8iZS39OoynsH/YOlnjLw8NDj+LPPSEnL9y76sXZ6cng/HqA76DwopMKmyqy",
+	"lUKi91HnsPfSvoRm9jnrHHVe9Q56rzDyUk/xjnvRe4Ak2UfD3ot/Ptyp3j9deY4JNMQXIOH+DCPyIyzI",
+	"dd5wyt4dik24wSNzJVocMl8r9IOb39DktZhZQqZJsrjl3fCvP98M+2fvLq5Ob95/CMkgfnPdN3hydX34",
+	"7Xd7PfJz1lTBBTS8Nz/YZDnAE0HzuquhNKUS4luuIJL2R2tBm6ejhKkpxPZ0srM+jTtHnXeg//rzj9eY",
+	"7WmxGcFzeHDgrwmXyVkou/3Cg8oKpetEVhwfb59lmBpoKdA9c1qv7Zx1Q2Vre/EDzSr+m1devl7/ykfJ",
+	"boQ4E1YAfP3q5fpX3qPYocxrVNp6pN8etJjqhs1ApGXBqnP0j09GTnedVDuX5jgis3OX+HIPko0XJUkE",
+	"62phkRl0Hk07n8yIVvwwxPwCraj7ibB1aGpR9hyQTrGIWY+8ZYkGSUZmHi1kQGz8b2CYGBatR1aEF5o0",
+	"11yPnKRSCUnyG6C3hDxnTOm+WcmZwJItcyrpDDTa4v7xq5XgfkkBk58cJyiEGefYs8aM+zloHMvZM7KR",
+	"ynlDrUfyQPBp0M83YGWnazNrlmqKco1XC8WOab7wh2HFbAaZmFyZ3cix9QBeqe01ze1qLK2dFp2cm09a",
+	"R1I5Jr04w4DSFg9ahO18/vQFeZnH9pJdrIa39Q3dYBVYsEDcmsMdtGBXH7lhEkKyf0FsX3q1/qW3Qo5s",
+	"7bYtGenhYZuVOSegkfAGXBt++CQm3GJj11ZB/Vjw4T2Rf/9aUi3/4btpfPpcYuzXQGU0zZLXMbekyMcN",
+	"496fUw7JCnb+wt4GjVz9Z5rcWTnsYWoksGhKUYqLiYS5kFoVK1dyLReu1vCUqinWMWf8jsQCFDpFZ1RH",
+	"02W+/hOuweN650vTE07n3l9FVK6/fPYsljpKNOnSRIlMcHcgYYqMpLlL9/6EpPfHJh/XdqZMPRbnytTz",
+	"jbJ4iyfakpQio0q8sG4d1/CvplI36m+Ykjynke3uJTj0SN96p+sk5RMz5IkZvZM1SvpBxItnowUcG2fJ",
+	"kLBshMRmpl+QGPMFrKLCQrfTmbiH+HdPXi3euKSLRNC4SCvbkOXLb9vsSKVzw6kh/gAxo76n7b/xdVrL",
+	"DxAPXe1QS3Nl6rff1lN/XqG2mQVcIfa6qrpO0LVXZZjxhaM7WIT2kjQiOJkkYkRceCDphv8RBiT8n+af",
+	"f/R6vU/hHmHctcdM6AIkXsuCZx0zkS5X8pjTbOFfnNHkU+24zY7b/Ltzm5waLLvJWMJo4Ql+Iw6kNNXN",
+	"pplLkI5DdI0cY4FMzl4G5ApipsjZ4d4RmTKtAluiVQVEsX9ZE82UaSKp9qWSKRlJoHexeOBkDjKXaRqM",
+	"fUh117i6L03bOMs6ed4AiinNIrUT0/8QWi4ebeHYWpKF883tZ7WzawnjQsYgbX/6O1gUrZYR1TARchHY",
+	"kt4sYXoR4DIA637Doz4m0ZLJkpwxpZW7gc3cAQkZt/G4oRH5FWE8StIY4qPCyNYrrUpeQqMvYwgq5XRi",
+	"PSISqK33pjQdj0nX9etEZ9dI3MNevcn0ratw3cJc6rddMqytKzt+4l9qNE/mO91o4J/y1xqHzhvC5OMu",
+	"l1BaCiuQ0ZTdZyXjqQRiGwuQlCdoFp8y9HQaqaTJ/kjdIKW5q5Wh1q/lhCrYZ1wBV0yze0DkclJgTOiE",
+	"Mq60wc+gmJkb2LgGa0Z3fUDqFvnLSvPymuDfP5ax1KBMe0Op656yM5P++cykQTmmqOlqMbhSDuJYulzK",
+	"18inz0GDdvcjLCwXCX/1LPRz71fF6R1gLazPLt3A/0jClBlFbkSjO+Cx+dN6zd19MbEsPAxueQiPc5DM",
+	"XAA2KkjMVdjzIQFpAuSeCevLx9AM8vrw0IhljE+cbRaS2DrjXVsOpm55lhbB49xhS1zLY+zhYZssJGJC",
+	"uhj9Ifyv19cDFwuyV2u3wgpFb217ki+hTpqhbShfKw3y5bNOvE6+5PCA4Pu9M5aD79e/cSL4OGGR3ima",
+	"f2CzFlIjoSU+t5bNrZClX8CjAXujSN1PkiwgzgtZGHWUi8FeAt4rlsP0jZ8UZnph7IuQ5O/9D2fHjo0l",
+	"QHxrmiy1p0uJb6ZA7MICw6kocYllks1JIpR1P00Zn9SIyAN8bwMh2Tmaa6W+DrKUPNHPfVzQWVKXz/el",
+	"xSG7N8Sc4kC4nO0GquV6FvQkFlFq7qmdVPVvLFVZTCmowE/iNpbgm83qlr8pwytsvQWVSTC2MjqvIidh",
+	"HAMcMV3QhvQcEZpgrVrHJHq3vG+FIGuhd+RoxKuU+2ZjdwBzhTHkLhKwR8JYLoYy5SHx1j1VdJXfcped",
+	"Sh4k03aeZZP8bENu5ObcTAn99AVFs9kzsZxsoK/qJshnXusmMIhm8ZPELCZdIcmDSJOYxGJv5zfYiXNf",
+	"wm9g0a2dsrqKr2apBvsuzeAFTZJGoe6U21BNLE10bGQxZyZ14fZd6E16JHSde8O9wHLPcohnnb20PsQz",
+	"SSpNgluywqxVdDtSb+xX3SD22bus3ph22Ca40m2mkOfxW4RZLq9iF3DZhBPtzYlZU/2d6PtvK/pmyOOx",
+	"gdBICqVQvKzy7CUOvIZj/2r++2x5c33jzWKIScZ/MQPS69aFciglux+2+whdbfDQmv6WefMb/N1Z9irs",
+	"eA3pmpd+hMUl1dM6+n1dU1XILuZ3b0drgW3nQr8VKY93BPgsMpDFjE1NWkFzopXV9Hy6sO+u77S6gGC0",
+	"r+2DamkrHNzQCVYbW5S8wzUmLtJd7+StOnhrTFTvQH8Jsjv4qqZxaxYPXI41LsEAsvlMvlH5IYyFJOHp",
+	"eP8D1dE0JIKTy/7Nyftend83kz0+73jH7vJue3m/A705T5kbdKyxSrnrP/O/KTJh98B75GKu2QwjWUgk",
+	"uOU10QL7LMdFBPeWcWJIxMiXC5HKW27Lgr1+eZinHxQa7rtyc7Y1fd5Q39UyG4l4QbqvD7637zJNYjYe",
+	"g8TiZraoRCa3GEGCwCONdGJj5DFrnjijx72rBjEymEkxbq2rAEgsIvVilEZ3gNatWVzrILR9qp7Oz4I6",
+	"voHg6vp+8D4/w3o9MW0/JlbtrC334OHfpObVVYf8gqa0S1zLb2AAW8fKXWnbP4anc1Muu7lrtAWPvcS2",
+	"6rZOy1usGLkzw/1xRVDLwp7Tq2q1uxfOZdrs7+hzQouxa16aNLqmzbEbo+cTVT/lg9qw0EyCoYkuvq3U",
+	"7LTMn11s3B9f4CwBaqdI7qi4QsUO0Q0ZPxP55olALix5RUagVwJt3JjZXIpXqiFVykkhUF9xOldToUnX",
+	"ylb2DVtkOJpCvBeQhymLpre8lPlDJJh7Q2FKEI2mThDqkZspw0IvESYZ2acIFw9LuUOodvnaUkJiwlIm",
+	"amKZEKqpEarIaEGmlMctk41s0LBNOPqd8pdyztKaROE3gsOOv+z4S4W/vDUkVqYoooUnuCWus51B+EVm",
+	"3G2T5aAN3LSrG3RM4HHOsOWIHwM5S2a8MkLEjMo721SnPrHgIpv+qcrcHy3U3O+8vY8oA/OOWewsUxvG",
+	"qc9B7mN7xZxWxfgZRZds2Be/ZkxieAeLlR6nG2cZIhPQud/pG6OIyBlNCqZum8eyyqfkyelL85Ebv7vN",
+	"/FFXf4x84B3lfvVr3mIGocsk2saAnNZc2B/oXdGNq0BaLYU9QkwMSQHpCmmdIrM00QwNstqFPQaEegvt",
+	"npE3BIdbXrr4Sde1amUoFLhowb2AiLmtI5wsSMo1S0hoJQQ1pDqsk+kvU/07oN0vY331m9og1+TLCBjr",
+	"7Bwe3f58vGlnHf0jMsRr9KRtzg1bSCnLOlKrkMUSZxMc/wEXvFiv2qwPQNyQs33BeMXfUTxcnmW403F2",
+	"Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2brbQU5AKszpsRpraO3aF17Ho3yxVmqh0dsu1IC8P",
+	"DnokzFZjpCNbFp1cvT0hr169+h6Zj6vBnYiIJpYb+QQQMR4rsPE+hPFbHppf/yU4YGuzLuXktH/eJ//C",
+	"euC+GPPHm5O9o/J4jCsWG9kwpovE7GZf0XvsfEjnmOcrYZwqiAOb8jKlmkzpfA5cEf3AIiAcIMaF2xX1",
+	"SF/bx3B4rPvooEQlEOQjEN9yHxogeASBj3J0Ni6bwUe9Duh88d5f9SCZBtJ1cYhBKfn4lmNdaZdbTPpE",
+	"odOUuLhy78l3dbAVnfk4R51/wbjS1ObqUPL64PvmFOUKa3sGW/Tzy6GVNf4mac+VNaytsFOh5F18wE6M",
+	"/WOKsQ6Rc3XaN72JPMN4oul+OQnnVxa3CvGmnhdqX6+OC+3Z87H/I7tLlaaLrBu3LXeqJWUJhoPtNVnl",
+	"npVBrlfuT+NdePgWzGUnlT5XPHn15loreNZ723gWcpjFlFtFz3Z2weBLT6DalphWWLwF2/LEaeQ8b7bN",
+	"sAbuehovhYT/bujz4LeSNf6kEsaOpr94nPfGtN4Q6X3Bk0VFP1E2yBoVygemoKxHMpUVB4hJwu4M4zHK",
+	"KIaQ1IdK/5Z0/sVVmt8kxnlDNuPDnXcKzU6h+SPXgrJSCc341YZMcGuN5kVEeQRJczTkDfJH7H1vVBXX",
+	"j9EVFwjt2wnE4bE13lf5bUQ5GQHJnmtSa07wgZ3YlANqx9F2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX",
+	"4Gt0rNwNYJUz7M7wSCNtuxsSMXaZb13DkWwi3S2XIklEqvdceajMOoTFf+zaAhvIjXl3GLRNEroQqSZd",
+	"NNQQRWfzBGrz4y7tfv78bMptdB23cue70/J2Wl57Lc/hlq/RZSgaHYrPz5W0mEySFZkebxM2VyR0dcrD",
+	"ZankBgf446db/amTQnfE+mR3ygPT0dT59Ing2ANtPH6OqKCUr82btCGVtD57cpRAU3zyRz/0H58+JSgt",
+	"5I5AdwTaFMeM+LFEJBtS6N3ohS+1unmzaO8osaXlAqJdFStaaIqBdeiZTrARC5aF5nTWvoH0j6M32fK+",
+	"RFXBfPy1BQWX60ivHvitfaFxQF0pULh6tBs6adWORKUjW+wia0C/DPxNm48c/umaj+TH3j4fLKOTXdXA",
+	"P323ZkziuuPiIYF4AvuYNR0XGFGZxd6NVkQ2DpiegiQhpn7MqdQvDCfZj6mmrnCQ4EifM8POQ0OlKiTd",
+	"sKcfdRiQsDfDhiO9qZ4l+Mc8HuP/BuPD41tONZkJpUn4of+34cfLs4v+m+EPf78ZXNtaQkLTZM+GNmKd",
+	"/qyydvgrsoYAmXVAXEv6VCYBmYGmZoHI0tXnsHfLbQcT5CFMkWgK0R3EpGv4gO0/F2B8JEpnZsA9X6eU",
+	"8oV5w0ozR7jZEY3tSDbeUVk7jW1Z7ZxYPTKg0dS9VagGrsgvKaS2GAZhPIZHw+q6oWX7RyQraosX0Qgi",
+	"MQN1yxV238bFCR4BCfFVo+CRvl3KUu1wmpj9LHw9pgwZsC6ReYAL7dZ3y1EePcIgAKZhRhRdKBLGqeVP",
+	"cISdqUJcU0Ql1mCyxiumMM0nq8VP+vY0b3n44w9Dc6InF+cnH6+uBuc37nCvQ5LOba0AKsFGpVJt9zUH",
+	"aROQ5DFCGnEKY13VA2YVf3vwCpHulodXoOVivz/WIMMeMbeVr37VDc2xGyTLkcJBNLtElI2xxboGgmvK",
+	"OPn4vx0cHByQ7uvDw1te7Wmzd0zOP57ZpqdIEOYtKRKj2UsaGc6fx8eaWb5RVoowe4ylmM+b6hRMoCom",
+	"fAlHaD6DD+sMOjUkvcmAH/EU23lTD59xIxZk6xSQjN3hCThCNMdXQ4C7+ul/bhfoxT1IAxx7AF++1Esc",
+	"F9BPixoGXHsHB53H/ZGIF/tYu7Nz1Ek9hTXqPK1jOHWBJAJbenSa8jvbMgJmI4jNveOixrBwqOsRm3V9",
+	"tneQpZmmIM6cy2xsvdgFZO5E3+eMr4xzRKyVdmstBdeuw0DWXCAgoQOd++QFr4CEY6ysF+4FSFwJVZqA",
+	"lEIGlrRs1WujfEUi5VoFZC7FRIJS5GGKcqgX/1znAkN/taGXX4SqvoQy2vZO3tHtTmWtEu4FhyaNNQ9t",
+	"zkgmM5PV0Paa2/KFBBym2Xx/BfvwqI1Ur4xWuF+4KSXs42VZvlB75LRQy9s9jmkQBcXN1jjQrm0jdmeW",
+	"ME9ohJlvM98pSmmYL3OBK7vmL8IJDr8yJ/gvFMB3PGB3d1f7DRkURyLIKB8NEy3J/J9i1NYHgMaZf4qR",
+	"ZSigSpMe452PN3Xo7m5X2hnp2grLgE1qx1T6y1wTmXLV5AX4q1lbawcAbGBY/6sYXeMrf0Aj9l/FqL39",
+	"2hzvznT9p5cDTv0Vb87bh8kxmQnPLZnB2ksebyFL+KwwJZogM/bTHQtJ4BHD51zjLAzX8abBTHEmMxED",
+	"dnXMOAValfear3Iv6/xgzQFf8FJ2M/7x7+QtyOtPe01ao8zmF+WcckheYJzpi1Ga3K2o/o1pg5ZEbOtS",
+	"ogV5uf/y4MB3aMDa3+rB/G3oxnx7REJxh7b3OzafQxzaihcRTRKQ3ygiHvgtpxHeq0GhDaoZ24bC7Rnd",
+	"2p97SLp0JO5tdYhsECkSOHYgcKU3hua70FUct7Ud7OO2OINKDREaCJjhudBDLF0e2u4VqLeHvrPgWf/6",
+	"Znj98XJw1X/z4fQ83HMCQ6GjPTa6euBZh6tCf9djEoP5696VIjRag0iySjUEXOSvAdY3iihQigmuegRz",
+	"OWmS3HIndKBLBA9WaRJe9W8Gw7PTD6c3Q1zW8OP14GrYP7k5vTi/rq2X9kOa3H1UIPu4ri/kWChPkjGF",
+	"r5tiVV7EKkZ36QtF2Qw5tTP9//am/8MWCRQ3QnygfOFOQP1pq8RbxoF1eBwTQed6VoABLDMRYzKjfGH5",
+	"8BLbRx6/kvMzfs80rO90jbXhcSHmDkC+lJUVoiTFkyRzqtSDkLELnlKMTxIwVEZwGuqujjvAmjtUu0rQ",
+	"yklU4en5T6c3fcPHhjc3Z8P3Fx+vrkPS9ZWI/vNwr0dupmCHMOwcfdpMEQ9zTNS65V3Dla/f9/cPv/0u",
+	"99nvHRMuyIyyBL8Dro+wfLxR2cQ9yDwXwwIFsn7/ztF8eXF9QywcUz19ke9JvbBPhj3SNxBWbgQSGiBb",
+	"d3lopdzQQ08dkxCPA3++5WF+MYUFcCmslVS6t0j39cGrvR7pcwK4G7SKUZ6dC1OuBJEri0+6uA7Vs6uK",
+	"w71j2xUOYryt3fXYXXOz7DWU12caDMv9QtdKPsFGV8rL513A2mL8NxnaxLbIaQmXCphPumpqBAZzp+/t",
+	"UuB219q/1bVmqZnYQsBbXFdot58yw9AXrUx8hYw4W4EoEZMjEplbzQvlOYUGJQE9IGXp/ZaX5Plu1ixP",
+	"AlWC2157e0F+C0pQ2DaFxwS98kzwHvlZyDvsg0Jc49tMCVJEC1EXUFzDdt+BNizxvYPEtj6AP5ihsLDl",
+	"dqZChyk+hmFnNfzTWw37Xp1GSjak5/L5pxmpbMVzciaxOsjmXvgi6m4dYm5E1eztY3RfWklAaTFX5EHI",
+	"O3T+u9DH7uuD11mfTWmtDFxwcLKvF/JsxYJMJs9lcc9+sq5IZfEPVzGUuFAjCd5yaVSLZXmwju3Y/eUS",
+	"0ZcN7rGz7RyEO/Hj+ZKNDEZh4dkyWT6dLZgVAo9XBROs4w2ufaJKsdQihwfHJ6x+R8YS1NSqzIuyFnHL",
+	"sSCUESoKaqCNBC8MnxVsRGUVYrIAXa0alXGNW17LNozabPTHjZiGAcwXYRoHv4GWZ85lp9T9nuqa7Bhc",
+	"rl8Z7uGYRxVJt+Vxc5Azaha5n4s9TSwujzH2XAjDim0zOvFgC8fatAsM44qJkM6K1fUOkID0L0/JHSxU",
+	"cMsjwe9BKt+zksdkZhAA1bN7wSIr48Uscju12T5zqpkN+ecxmUiKUZc2A9w3nApuedHKZmO6FGgLK7V3",
+	"bGuxxK5CVM63rfIIcW6NjUnXtcDJijnc8kyJzILO9myZ9yxXpqA/jkGCkf2ixBxx7CS9+Rx4vI+1p0JU",
+	"XoeJmHhzoZlxCPdm4BAzG+5gro8JtTbHnlMuQ6f1GtgzuwctZiOlBYceCSPBx0zOhngCoc2EGYF1mrkD",
+	"/Eb583l9eLjXI1e2tHtW17fozysdehYLayXUW162YH6/Z+2teGl5BbjBw+ctnlftL51Lj7TJwkYCOxPl",
+	"E26e57dtZou0S9zIwLmrTrwzKu4uvXKof9HwziTeBchfJkLE295+eCnse6W6+e4LZyKGI6JhNheSykVI",
+	"rPGPTIAbxgRx/ltuIuxK0Knk2Icigr0AG5+WLtBbHhq2PHTBDf5N61QCHtuL1N+dxy6u+BENnYxnURmv",
+	"D17d8vCyf33988XVm+HJ+/75u8HwavBfH0+vBm9Cr2M4adbGQfRi0JQlqucn9YvAp8I9hKutjYgdm6sO",
+	"smytPeKhgy8Su2lVdhEWbl/SNdA4tiVr/dh+6VeD68EN+gc/nJ5/vBlch3t4yE2z2xMMj/OL1wPLRmZj",
+	"OPYtZ+g3M1db5sSLKDfqkl3Y8h3FZOlyWtKbMqjZBWymNOESjOakLz3q/c4ur+UV/kYxH/n0CtZmntTQ",
+	"oBNkSvi3U+d21+m/r5EM+Z03Us1z/rPmAjVcl87ZvlHdGp1zZ0z5MHov4qOqZ1TWgtfO27Mtn1UQSdDY",
+	"YxRdO9SsD3tFdUNf46Fnbr1hhG6ocK8+/r6PNfw2b6v3u/KC2U20j5c34P26TGznx9qABtETXiHBmyJ5",
+	"eGtIkQDNu82lWrKgLWy7a4QjZbfhBlWkG/5tv395uv8jLEIyRdg4/5J5g0ZGzrGSpXjgIF0EVFahxYbY",
+	"+sCsIyRnfDALyeVwb2RxlJWYdmNbMsboq+x+be6UZvH8C4UVFaf4jQKL7OR2IfE6ueUOFkGhswsC8itL",
+	"Jjux4d+B9Vh8JJR7vrPMdmov/BYFKKz/C6tEjZclgGPCdL1LvNfgh84YxJ/OB71LOf3KWJ87htth/XLs",
+	"b7Nl6DIdJSzqkWtwgm+ueY5tXLUNG/XG827WVXQuEhYtzE0sYcKUthSwF9xyHxJu7mgf5SLR3OSMG5VA",
+	"aWtnMSL9/8/e2y63jWN547eC8v9f1VItLcuJOzVt1XxQO0raO35by05P73AeEyIhCWMK4AKgFU1XquYe",
+	"9rnCuZKncA5AUjL1Esd2nLS+JJZEAiB4cN7P7xzaKXNxK6wALn4/aB+Eopp/fXZ+dfPu/PrsbdSxN2Ci",
+	"dhIQlzgCOGwOWKwIJ0MJnSYH++1QNKqD9f56AV6mYC7F+7L34fwv977tnlz2um9/u+keHfUurnpvo2aL",
+	"nJQuk1DEKWfCkOOL+YTlq/O/9OyYb3u905uL3iVkj9fnLHdhwXMB6SdxkCxM85XcI1f2Ha+0FNz76xSY",
+	"BJ6GHsz0Ppt/bTDHeynY1h3xXbkjFipeLBkWDPFeWk4NFwYX96pwtHMzQ2CSaZ93VxSU/EgmXOSG6aar",
+	"WFEMk2wWrnvTLi5sheLaMU8Ii+qATJUUo4Kp+3xfz6GT0nPcmI6pAbuoKgWaZMQMIkcC00ePfUCig/Y+",
+	"OT770D05fntzZBnb2dVx96QfBR7KES43fMLmOCQpGSQVSRAKa/8NKU9zxXRw/4pS7lTZ6cn5++Ozm3fd",
+	"45Pry14/anbKSMKrn+qQFzFlkX2MGUtY0iLv3IxOyPlJIBsb8wGOL+weGDvO4rzdo6Pz67Orcn6SsJTO",
+	"sDmlfemaNPKMGFl382n3rzdveyfd3276vaPzs7f9qEkGuXEmKUJ1AtJKQLQkQg5kMoNmTqmMb30USeam",
+	"TnScAMU9jbyAsV+qkDiRoxFLCBfP7Ena8vrvkdefyJFlYuDPwOwSxEi772mu5/p2/I0SLef4fiUVaY7P",
+	"y2E1htqqO/R2wk3MRXdMLPd46R7X78+I60Hknxdvcg0dTdjSIEU10X7AxtylM81Rk1TeVqzF6jutwfJ4",
+	"3EqYdS5D9wBbQnwOQrzXIGqtW9+9njVEuj7xpCcSXSCzAt1791oBrsFFnOaJx6rx8HRSsMDlPfp0jCLn",
+	"PBQZ5apFuk67jdxNlfwTQNM4ePUKGmOMqUF4bIQGd5kS9goEx0StrdbX7/rxFqz/Sbz9c5O8VB3Lr8+n",
+	"lXaI01TL96K36tdW/Xoy13+JLVFwqQ11svlkq/W+0EuWMDbRYHKXaTdQ+5KQwQwsxmTCxSFm0fkzUObN",
+	"YcZO6RQNBTpLmwEmUWuyLm1uFctskeuqh/QwFAftAxK51DPwNFYdpHXe0Vyz5JAc7LetXV25r/CFWtO1",
+	"8n3FG1r9+rp/zwVamu+heKgLdC5v61duxleuQuApuO/Dk8RqNOyCSWpmOlasFIYEN1uH5ZaLPp8R24cs",
+	"qTm25LJoKzxtDd90hugqY7ZiqWqipIE2LIzGY9DAythLzFrkAgv0oGuWYKiWTWnZA8YypVCoioGMzWo8",
+	"F2wgU0RubBfCRMKSEkIBPI6gyjVdsaIHPqtnMrD2p2UtMMWLDa1UqjhBod5qb1u+86V8p/fRgYAtxiug",
+	"lGqB4tbyH6tCMbUBAFgBZuVVpKtqKNuVjhFqSMqoNmT/VaUjUoB1xySWkwnoalWgsGrrJcRSpTztIIsb",
+	"KHgSlWO7rtQuNrESf6FCAT7pqBWK+kjInJ502Xt/3L/qXc7rSKEoALWAb3qeOaa6GsAYeX0UeGH0qr0f",
+	"FSEbhDErfpxKdRuEQkscsKqulrUFd4ymZDrmsfOEajKmJcaaPixgMQscswCDRUU5QwX2K3dlh0mJZeYw",
+	"Dl2VScNjhfHEuz3lVDRJIhnUhrthEcceU/9SOQKgNak8oM1cDgPVJNc5TTF6TI1hk8xUBIPVUS2ptTyp",
+	"3fiFu6rDJfqpo8unEhs4/FfK/NvEe2ePcQUdNSggQbzDvCDPxHtyCE+s8I9puptKiRlUQJkYA6wQcaEY",
+	"wNnDDET7Gh4onbaC5rsUNGUq4FpfJTbG9h3sV7nVvfcR4O0tD0KVE4qzG3dcc2i8KCteiGZRZg38NRSR",
+	"5iJmN3dMWaU1CkDXZcKoGXB9aDRNIgf4c2MfP2WGgcdySFPNXKj6DivEa8ckU6YYyVQurBVv3PVqRvwK",
+	"Yb2FRFoC0fUupaMjtyebYf5XF7GzyJKqvQBcF9/DHS7Mm4MdaGvLJ/lk57BdNLXlwrARUzufnrwJuHvI",
+	"dTzNv0eglm1Jwrca0wh+n/cbWgrQxcsFGiaUlFTsecZi525kGtgMfxWsRM9dgZoH3FVhD2QC7XUYaWTg",
+	"XHQwOFLMJjLXvuIhIJYgUDwa5opKoU4zQE8j3IaYYg7PfCDvWEDsIVKCpvC7L8WApBYoEm2WMA6A/weI",
+	"FYZ9NC0SGftaraYDVRYumUjPM7cfNGpoPGmRc3hgmpLIzhFhpahrKoso1R1X0rHw9NDBlYGGrBgKPquX",
+	"Re9Ouu8rjsoWKUCvCxiMUNiTP8MqXiMJJcWqF2eSU6FJwwOeu1V3oC+uLzPx+9NByLL6VwHQtQvfAYJF",
+	"uoGPEx6p96F7ctM9Oz/77fT8ug9qPNYCR4FH7YC3cv7usndRq196kgLSfSIl08/xlZwTbvoNEI1YceU2",
+	"vLTVG7+GBPFHxTH3eWyZ+xIk2Pm4W7CVuU6pb3788fWbBQHjFMFdq3Eu101/RRM9SykmA0L36Y6DcN6d",
+	"sIlUM6KKLo0QfjKUW6MaNElrJ7eWKYEOtLQPK3hiXaw617qTb7fEGuOx3maJvKzzYCnKo9eWb2mtMrWa",
+	"xvtGMTpxuIOywM4HagvIwFk3POVmRlJ2x1J0I6V8yKDYGoxApvRSOscJnoXMK1NtqfzbpPJLRtNdR1hC",
+	"MOws9FnEbklgKbV3SWQV8T1gz7t4ceQD/Q+0IkKRpbm+b0sQZ0rgr8vtiU7FnoAVQFK6VVHhyOtDwGSz",
+	"e4GthRWb++h9GlwUXo2AIBRcniXUfnTQcPpmkKe3xbckGjOqzIBR49pRYKcjFHAAlCSHZVSR/Gf//IzI",
+	"wT9YbEKB2zrAzIyoPHyw5KhFeuAZQSk4yE3RRcl5ziOeHEbYG3mUyoF7dAhDcg2QyMVTotoenVBtdmH0",
+	"3eO3kTVLFIsZv2OEfaSxSdEscQ6cCdeaJaRBxcyOCTyllOCQ6N9skV/Re0pLrjql2jl40GMPj0Q0E4kO",
+	"Rd1OoxuIkpr9dZnMhSerRbpkQtOhVBPMBhnmJlcsFIuPNpcpB6Gc8ijYQZwZBAt3IQMAEcwzwIVOuC7o",
+	"w0MY5hOmSSq1TpnW6cy+s2J/uRi1SJ9Bi0u9pzVrTWp9V/h+vXG04LhaiA/JyYTuamYvMs63gzZy5bUV",
+	"lTQ0TQGao875NXTTlTJgQj+eMDGyTOSg3S4dW9pYRQwbXS6gcAEmJNWaa1MCFDQPqwQDB7FFIjlULIsO",
+	"yXnGxDtG7QtyTgxrvRo+dMIJ9VGwJcmUDUim5B23HNiVUtrlOyUwFNHvIawy3DkMdxQbMhOPS0ss3AnC",
+	"HWboCH4O83b7dez8JPCBhTufosKJ6Zv9NITEzwhuqaVHqyoiTdCdEKgPGVXHEY4mbgnEjJXMR+iosJRL",
+	"mEgyyYUJMPiEfgDOdEUHcKgN+ORwU9FnhyZ3TBmuwScDkSlLMEhKde82U9LIWKZzr9e9nZ3Dncpb2wl2",
+	"mMgngPA+9y28Lqv7ryUC6MWSeE6P/diBOTlyTAKkTXtUCmJEEIxyxXMHdRlV7tcR5Xpn6z2x9BDVB9a2",
+	"3KRHHzu8lZ3APR0s54jGY7Z7JIVRMq2RmumUzjSJhNyN7ZVRa+7hFx/203fsxP1WTPcnUsqA5aCA06Rh",
+	"J2Zqt2/pCnWV5loFzbuAV8WDPOyTnQyplhfpnagfFDU7TrQDIvDIch7ZXGqJfKjEUJ7QCnHTrLNA3EZs",
+	"zY+XZH4cuUhkRSndIGhxO9jDXv4roEBv2ayokfj59NWP4G6vNAS2/D8g0R2LjdWTuSax1FwwovmEp9Q+",
+	"Hqjjvqmwtvr7bKB4EoWiUGrIMLfydyDNmDQuWcwtF6MpuaTilrzL4egMZj7u0PR6+phbVVIp7jC4lb0c",
+	"ICRiaVVULtAOUMwozqAvHhhMgPoM16CmScVt4MqmY48z3vBg1wEx3KQsINqZdVYAcTEKRUbNOABssmaL",
+	"QNsCbL2elEDZEAzATa4Prfbht/uNkx/fh/+XAc71lXz4fvp1/GXMjQ7IoGxsv3Xjb934T1QlghQJPOHW",
+	"n0AywCO4oum0h+RfoQxIze7FG6UiY5kmAKSsKFStWVPf+Vg0A0ApdAjYu6VsBohRZ3V9YdJZKFCFSfBk",
+	"dEh8r78aOTZsooEpzlwO1ZAz5UZu8CSAlgXBXNgW2rYxrZuBAxaIUy645b/u5HeIYpib5bwaI2YucBMi",
+	"a9rbIcHZIipzonUHZgvX1lzW1lABdqNJlOUqk5qhB2equPFNuQuM/8htcytFA9jd4WMWoeCJz1mpjYue",
+	"cO0Xudby/3U8c3EQbJBguTbuCUtI45fji27XV8zCApsBwbba1ioxE9yHS7gZ49UQQO+QREJAO8sNufjl",
+	"mIyZYstcBu7xVmbKVMy1V9Zcm3BRmG+1xuS3hAXq3lUfT+fmmKD+NG6TcL6bwuKi58mCU9tyoQprLvjw",
+	"cvjQrpgRzUeCJbvcJXrYgWKXDugOfOcer+am7DlHdcmL8Earugp5j016MBslp83lWKCOzp9Iy3OjH4ss",
+	"f/ZcYDf3qmPrIEK3St0WvfOhDMKn8nou4c5wPV9YVNnWQnu+c/kaWDDgUs2x0Y9T2xjDwomD9mtrNM4g",
+	"YzfVjBy0D5r1XAMni+p4Ajb8KHnCE+J/fq89dbai+IlOWtGMZv6kYbmk0a4b2TKBXGsZzR2vgJRHqoEW",
+	"hkJboFk9eZ25U+bO3oHVt9GYCEVhTXR8KXwOyvowT9FycQZG2Tp7zsCAS353n26sjeTG+xSBDwlajSkq",
+	"NEUHkCuBoq6TGu7Kkrz5Lz3ZwWpTxRfOftOGyjNYFeu8Tu4dbqGR/5CM7lywjbQJe4gNusvXsLUIOE5U",
+	"sLcFRSKy3CPaRJ8IRVQU8rgwufvsnPAQVuca3FYJkZZbEm1oytCdUvTM+ikU0YfeZf/4/Ozm6Pzs3cnx",
+	"0RV6X1ypk6/ObJEuemyANWAeaeyYJ1ZtEui4WCo6lgE7VjqXRAJQJ9Ag04Ok+6IZztIEfVJ1bPMaBnkU",
+	"nejJDKwLIIRnbw+1ETPzXsKvwtS2TZ+29t/T2n8eMeDB9t+eU1yXue+/2AY8w0QA9PLP+epDUXHWr3Za",
+	"v/fa9YMVx2/Q+wsPvbnvF1/k1qLd8o7NeMevY4nndEJnhZ20qepX62D+Yl7hNUU+wZxFVA07oYCboUhn",
+	"RLkotLQSvBVTGnFiwVhiNTjHc6DBdVAgwYOlCCnM2PUqFPvttjs8vhl2nd8Krqh1W8E5dWe2C6t5oXoa",
+	"LPQzvOFPw9HWaWyw0UFNO/bvj7VtdbHviJ8Ccfs+A3MePMejPl8r2/vdDnbztG76jv23hKGB5WNuhpCO",
+	"89ZzRMSbi+pxfuxPj8MTA4epkdlPhefNbcxmYBp5Dleu97W9mE5hW73qm+UDvueYb7S70eEf872EGRav",
+	"wNh9x4Vzsu//iaB3u0+HjPxC1UCqSrIRsXQO2F5QKBeRBjieAjJicqRoNuYxyQU3mgxYKqeuR42hhgUE",
+	"s8KlGUNiK0WWMGNUBSQboxMtIUP6kYh8MoDSOLaLuFVJopjWdpp+/ywgE5bwmKahQI0rIGNGUzMmWUrF",
+	"XHuaYqCUx0zELCB3bMzjlLmGO9DftJK9FZDryxMdAIREZdIBlxNmFI+x5cRYQinIkCk7pg4Itfoi5Ov+",
+	"6Se4BJ8xF/x/8rnxAQHTLhvB0yFntmjQaXc2IDqjIoBsXweLLoZ2ALt2KBR01V+ZexUtEsEbiQDuw67R",
+	"ZXOgQxKBQyBJzl7VIv2MCky7uhY8lgkj8A+U9eiAREwkEWEf4zTX/I61yJkMxUQmLCXcvvU7md6x5JAo",
+	"NspTqgj7mCnXGT8gDsUEkPdc/aKAuuF0hi9AswRT2FJudeNG5AsbkUapoXtn51fHRz1ofM9imromH4rF",
+	"mNZvFz5hVOfKQfpBUdqAiXg8oepWtyaJlRnYtf0jFDwJxuFteCC8FNttCCvLHA4puVxssm+P1wKKyMUv",
+	"x1XUkGZ9kNkes4sxf6qkkzH/Oir2mOOjbVC3UE2GHFqJsM1B2SYWP7ectPKMZEoaLHN18oEL1NosJ+EC",
+	"OERVdI75gtRULKGrpCaeCSjFjRJ/9CMExqw2yXCiEgt+oV66lKcu7AN10l4KEC5CkWeAaURdJu5A0fjW",
+	"6tmN6G9n3dPe36OARH+7+OX8DP5stVrNoIwGDbmAIhDS0MDwQVo5FKkQuTTVRDNhmoUEIaUAQWxRFPWW",
+	"5fpFug6h9Zw1FBuzVmLkiMG9mOZcbt4DmO4lvKXvkunio23AdJFSWVIqDlMP11m8uy0b3rLhZzdXgPa+",
+	"jBMDTMbSGJILAbngz5CnhinAL5BQSmaoyaEihDq25fGapQJVtEWO7tV21AaLrmEVGyFy2qnnCqBXwgpL",
+	"LMetH4rrG2gKyuoKqgdSpoyKunL2I6rZLheaCc3t7fjwE2riMUvQ0a1NpY3eME9T3I8lyUiufnFVTft3",
+	"VSRhX/fm4TEg0Zfuxdk6ZT6DyyEKTx2fK36Z707JtUEyqPAx/LzAydb1ECwwPgvETJ9eUtcxcHah5JCn",
+	"X71xYIbL2Farv8zGgVlBJYu0uTTV7qgSBy3GSbgGtEMUnT0rPwIQtVgNjtLWWgwIL5sOdzVuSmtJ8tk8",
+	"AT++8u5S3HCOr1SRvcn58alkX+ccbWOF32BRNZL2Quu9ped8Xgatq855W/Si19Uedx5kZa46ARP9jbK6",
+	"pDZ01iz75VVaJGvnlgVoJdRpic4tR4BoogMqG7C5NviNg/ZPSxyt/iJ7uB6xnOd5T331We2L2aaQbpXU",
+	"z+AKcHTuFxN5mnJhwlqhX6t+ngsXoh/MCK9XOL/p4/ZdHrHtiXlCs+49M6tO0RLVuQttHnzNiK/OAC+U",
+	"E3zOLeU8By5WXorDFilOMSQmungkyFSapq7Mg6tSuJJLq4T73MVcMxJdXF+RBZG/Z1X1aHkpyJef7sfX",
+	"4GEzy+V9Azr8VpJvjYpvVn1wVkWRYeQ5F7KsjQwL4DIQNc3rAOULLucK00hvaWttUEa0LHp5o6fBgc5S",
+	"gx1sN7YrJnKlTdFH7eYSvfcvigf2mbHL2vK+Le/b8r5H4X0li1ha9uYYoIvmLWN76/BqHdprAH1sOcbm",
+	"BzlPEwKAuY7RqVwIq+kNuKBqVnZi9SXIcBnX0CyrMn6tifYMMLYbQNg+5LkfzDieMxDwSI0yf4a9qMTB",
+	"KzSGQfIqkUkes72Ex4iZuufV/qVUd1qFM6yUgyttAiJdzzjfwk0Kb5HURcPJOSazWrr/IRR+avTyA4rh",
+	"8n6WJ1ybt37Vfb/oNRiBAPBaTMOFR4uHBS4LT3vtZDP6LdeE931z4enFTd08VF1YjFsUv+8hygdx54UQ",
+	"nSON4lVXOAswkhVVln1DldGEFoq46w8vDWaQk0akJc2gOQz8myk5Ukxr93fMklwBPBCNxzAMpK+FwrBJ",
+	"lkK3NiUnJHrfc76JRc7mr9NR0yr43GjkWn4kl+Po5eJ+KxQRHQwUu+MwwE0mUx7Pyj4eJPLogVGTJCzm",
+	"CdNkLKckkZDbr2RuXLrmHTc0RcY2VdwYJuzoiB2vcXSeREXbess2Pd6G3/zqxbpTlDPBfUUzdmjdEoqi",
+	"gqBF+vg9F+RCajNSrP9fJ4fQJbOCYG+4yD08CL6d5diHi/zhiaKri9N8FTTExUVs0iXdb+A2zLq1Ch7I",
+	"eYFVElry2xo2u05/2yAOa7+fO/RF3BU7AnABfMLrb76WEmBT8XTVNLzAYWuYxHeHiriNprw0jMN7+kmt",
+	"erI0Pc6fgqJszikGUIVhxgyOgkigX3RhuPxQpCEs9rsW0vgqpRpT+glPSPuryb+vIvu2B/ElYfBtcgY3",
+	"kl17NE+4XNHWZpKnhmdUmb2hVJPdhBrqCqGs+hzB7REZ8pRhbpE9EZQL3wDTtbOXw1BEgAwKTSW7cFez",
+	"8JL5s10g+GGdEuYpcTECQL/i7qQokwpFobjfyZgO8pSqmeUKY6yGFYyq3QnXmuiMpSkUVMkhtLAQxDA1",
+	"QWMhlkpBdUNQ9kzw02W+6Z5wcQv7TLf2ybOMiaQ4u1dYTA2d+e686yyjuav+GnJBU/5PFgoornVd9mD3",
+	"il2oTFnxzUBJVp2h0J1fAOzp08Q9amjgAdwNFvhVCrHKJcCWbchfCR0a18EJ33VQ1mR5Urj/6l44V95G",
+	"Qp5ZdpzfMWU3B1/YRjLjPTVsSmdPIDqQ/p30sOTreMaC6Ah2Ps412N/B6zaUKLGcTKhI9Aqh4i4Blwo4",
+	"rzN5ywRxX1sGPlTM1Tw1wh1h//eeqJ2AhDsjSYwEuAj8rGNFseMpNeFOEIpwJxeJxB8BbmdA41v8yIVm",
+	"yhAh1YSmhH2kE/wemXXxVP5enU/ufauNzEKx+CW9g7R5Fu40O7h2wL/mqKTS4vG4JgevXpHo+uwvZ+e/",
+	"nt0cnZ+eds/eRi0S2YEjFBsaWwK5ve2QyI4fFYJEE15k87r+rCCkfJc3iLhLw5ot0q/IJI/toENRK8E6",
+	"gPKGbd8cGzT01jdcwt1wci0gdrUBKbYXSwjoHast8s1FMdMRbsRLC9Ivru/blFXFIfI1xNyQhCdbubSV",
+	"Sy+4zjgXhBKQK56AH2zReA65XP4cpVIv+OSgq8IuMDk4SlOqEkT7KUAgPEe14umUqtvEGhEN6rtckoyp",
+	"UPjWl2ihsI8Gx6DQLTuPDeDeQKP9wazok9nwuVP40cUkfCQlIGySmVkopGDaYVDYL3D4JeydLOXufnuS",
+	"ikclFAftn0j09vjoqnt1fH528+74rHty/N89K5QqHkkfRAJGb4VQQKpuyhq2/87N9riOmCfk/X7BX5f5",
+	"+1WsY//3X6Z3LtuXteX5W57/oiF+gHYLxvpgjg/oE0u5PSpSBYhPw3IwgN9ULJYjwa2uy1LNpmOmWNNh",
+	"7BROVvKhKpQ04ULzhBFuQgGWyZRYJgXIeWgG3DdWFoyTpSZIq9VqYkNN513gIhRSJUx1nED4aMiAmSlD",
+	"NM6JtSQw/QgyN0XiVEC39h80qUbWCUbWUR4lCUtC4Z41dk2x3apb5F4nDc9d5jpqYBdAyNvVdHpYbacR",
+	"Cgcp+hOp6aXRiBJmKE91y8184+drLuuzMW+ThKJilJSWlsbkBxCR1BkrhT7cWBBxF93rfu9t1JyXibB2",
+	"HNzNfu/GUjY2WyTKxvyGpkwZHUEelb6Pn+a7HfpNt+stEFX9zo4hlkFSLm5Z4oG2N3D7XSHyyssUpnZx",
+	"37LHbx6IyR3LrVTdStWXK1UXXXwLyEzrBGuRvrUS4mSQ89TscuHyyvw9iybCXHSXi0rUCqRaGf9BeVgm",
+	"mUGD7EJMhnm7/ToWdMLgLxbulE6OJNFr81avimd6Do5TzLaO6RQP+/1irnydI3AGRjrIXaAfU3n/q89B",
+	"xjOWcsF2p8vp/zobKZowbRVFSn5lg76Mb5lB+GDEXaQkTqFPhs4YvdWkcXF0uv+G7L8ht7/8k0ykkIE1",
+	"0QdUszcH6A2QKhSYQ0+GCjqBRe2P7f2I/AcZ8NEuEwmngmj78kXMHC4y+Q+i6SRLmfNUjBlVDu8F8dgB",
+	"QjgIhfOva2YJPWboe3B/T8c8RR0cYYJdB0huSMMtyK7kVeTXRQ0GSCOZmyw3N7iCGwXdzOSQRF5zVowm",
+	"s8iDWg4sVexy4VwqoJpJUU2RhJBoaBm4kbFMyb//9X9dUdnEMvQRCwhTSioEPAY9MZXa4R/bi7kuEYXh",
+	"fQKYMDmCdxEKN4o+LJfIBTdRUF2yXZf9BiIeLW51l4WPLUvG0KU2CEXkBrXXwBPecGH/dtPLBH7JuBhF",
+	"HaKZsjTC7uwROFzcKDtadV0tGt+WQwECt/1YiTQmLDV04bu5xflTVl5ZfFNcRxoxR8alvZ4aHY2pOXLf",
+	"RmBhNO1wuAn42stNwc+tCcMZLA2aAaNwRSbFyP4P723uCXGn/TMufCvoLfidzNhq0siOISgkFYn2pjo6",
+	"rDR3sVaMJW776vss3i1O5O6Fo6RDgrwkcJIErkdREhHXHiGCLyMCZQmkUJU7hIZiwrXmYhQQLu5oysF2",
+	"bCS5ssZBRYVvEvYxs+otwQXF6GUE6t9vt//UIud3TIUi+nB+fNS7Oe3+9abf61vTqA8Qqdf93mVEGjRW",
+	"Umt/KDQ0eK25xRqyY15c13TRIuRF81Pvvy4ErWJUS0Giq/Pzm9Pu2W/lcGAGKagVXVzlu8vuae/m59+u",
+	"ev2oeJyfOiWbM1ISDWDxEqNBkPIBdFGuoU5Mn2dMgH194RjvutIS7BaBGxxUjKh8ULCNMQiiSt2oNRyX",
+	"lZ3AQMtAEQ/aP71Z3xdiH6XwQhr+lJsYrEdnYpdywi90izb45Rr6ivIsq2H5eEKZ0l++h/qot7dQd7EC",
+	"GtWLRSWh7BywUkl2tQJZtdGA4zautEEjBQtonaD8HfU1gXBKKjM/ZXHgwlzroQOLS7fwgS8TPhBPQjZH",
+	"PzUlRXltZxFoQZuyobE8ndwyljnwkjua5qxFIp0xhskccUonGUhA0m79+O9//e+rVtsKCtRiXOkN+8i1",
+	"KfTIeCw1E5Yt3nHLuBsHr15h/40p16y5HOuk9kg8vjNrcZqv4s/6giOJsUdkLNtima1b6Yt6yZrPZSpL",
+	"RaddLlvV0EgqCCGYWknaqbbIwX5kc3K1ETk8ixtqIiLyNK0porm0K3jJgtVXQG4F7Es8Ej/T+Nar9/5N",
+	"ff6RUCyls+XH4AqbwRviXVOuoBcnKg3/QzwkuuoMiKBOlQAN+JwUa4LLXMXsEIeIgqLzPXfGWukPwER3",
+	"zURyWrg5qhkxA2nG3jmjW6GobxUy1w8ErcrL3kn3tw36gqR0BmfmqnimpxTyMN9XqYDtfcSQ5zqGULxK",
+	"b8/ju3vplUDbViLbViI7XRTW1Cd7e1peyyEdNMgyU7tH4zF22RvlqCU4Q8IyoFsuEtKItAF3pDE6alYK",
+	"D02BZ2A/QiKDYjQFDScUjUiCc3JIecrFKGoGJMrLvYzQeOfGu5pULsiYKUYaGY1voaVg4TkUktyyWUDi",
+	"VOYJEdKEgqapnLIE/Xu5gJqkiAzYUCpWgU2wa+nYqaAWkkM6OfuIXfdQC0qpYSKeETksHgProgouAY59",
+	"TbAMoQBkcYTcIt3UIbRhOVKlguteyVYoaByzzGh8UgyP49KGw0nGoFIrs6qdMFjiBAVRio24NmpGhtB9",
+	"O9pDl3dtv2ynkvU9IMzTamM4zdr8AIdd89157F5AZO9zEV37GWPxuDjmOnDOCNeYyNN8wmKZQBViwfzW",
+	"M5pZynaBes2KfkV0whISy8nAASxBSSG4QFwPhVnKSt94TAWRwyHoQfBT5PN7K1pis75lkaPQWWqNBljU",
+	"0x+HYrJ1iETOzWCXtQ1gPzIyRcboLRejXaSlrHj5a+h3JsyY6ZWp75dMJMjZIRmSYv0VMn7oW1G46iwt",
+	"e8+eN298vmDZraAgYSsvF0CBKr9GzRa58CcWfN1GcVZkxkE6CASP0T64uurfXFyefzh+27uMOqGI/rp7",
+	"ddXf9SNEAGqKJr9dPiT/oSrsDqG74R1N0wGNbw+J1eAjoukMUksYVSm3MwoWCivfWdIi0SR77R5bZrmO",
+	"iLBH2om1xsH+j6A5yNwQbjokmtI7d3UWTyJC06kdfCrVbbPsshgKMIdIwjAH1aVOls7OH9vttjXwFI2N",
+	"3Ro5HForLyAH7Z/egK13njHRPa4HPC1eODLFJzKO/DRf5Pq0FLaX7r+Zn7Zowo6pBjVt2AN3q30LD71X",
+	"jh5865Tefe6ttZwSY+U7wQ6GJ2GX5ml02VtwN+xdXfWLSz8FO/MnYoObi0uLm4Hjb3AnXgcPtvUeb8uO",
+	"HxCKggxtCUoScKlN5dieNorRyXJxdoIeqgU+GAVkkJuKScOxVa4VN/E4F7cQFEFbyt+rWRJUE6RC4T8E",
+	"REOp8QxqXK0+B3nm3lSzs0zHMi3b6iqQsVakvANmoQ+djPCQdkUyzd7J/psOUdSwP++/abfbHUh9FyzV",
+	"f94He3NRJDVQ7GAF8SHYey7fQYBlBRG1FPIXmpA27wUNiEgr6XR13WhiDmbWDKap/a3i04RCBpCQjXpx",
+	"2uxUEqYrQ1GYKFcMewihB9++R5C7s1pJBr9vpdgjS7HloijAg4DZBluZtJVJf2yZFDgOxdaXHZcuscdB",
+	"TbLc3QM6kyilYpS7hNJMyUlmItLIxopq5kGNhlJBlqwzpoCzG3oLHH2CicCR4ROmDZ1kVmZoNprYfUV3",
+	"nVSJywyEizCRVoohT6ywa7os3MIJiAKtKJQrvKUlvwecpTum8Dcwb6gyP2gSHSHn3LWUGR2SX7sfIBU6",
+	"FH/697/+9+BP5PaXfwaQDo39KZhisukMqQ45f/9+7zzLdUB+ZYNT9+fpxeuAvDvpHsGyTw+66IQtfI+h",
+	"4EIba54m5J49il48X6ZVdRI1WwTQoa2kLvMeu9dvj8993mPjYP81ZMEu/t7vHZ2fvS2u8AP0r65uro5P",
+	"e+fXV5VLfmwfrLSEXb1fxRS24xSm8GeiRpGyj38HR8dWf6kcOWwtRz60MgoWo2UZE3YPrVIVkCRHWR0U",
+	"CkWtPXo17y3eeTJMqavqar9KQs7cCtZWenwldKitwPqOBJbze1vlvLakazPQphImb7MCLwTJa8ghCi6d",
+	"sZjT1MwiyGWVQ9/2x39f1nTNtcGGYVqh+FmaMbApqOal2onfXSN3wXoCEYdDSA/LV4viV1STeRSrVbGk",
+	"D+VDr21dwLCGxT0PZzrqQMe2hR0BsUMHEOda1tLA78my/PI3B+t67v/9qf395c6s42El4WwbD3wX8XjL",
+	"gmOaVl7sZ7QZ6CaJJnlmT+l+u+3ORAZlF2lKGtA8YP/f//rfNwcV53ZAdK6UzAXA5WAiUcbgCOuMQgxB",
+	"sYm8YwkU5dtBCU0hVGw5imKkEVPNdrnQTGhu+B1LZ02roN6yzPUSI11DJlIbu6zKukJht+CQUFwgKD1T",
+	"macJyagGVxC1T1SW/L96ZRWwo+7P1yfdy99u3l2fnETNChYOdFNGAIJaVaibJPdZz5NlLpWzfBVl6Foz",
+	"tTknKQSDA2Ata+6ThJstqP82T/lLsoySxNHVYqxyJZ9bpiTt/W4HW4nwf7TAklrkoH1QlqY5lBQH76Fz",
+	"q8IxNVkG6b9wnK+YmtzXWUDbyKgZVwrZ8ML5M/+IesdBXSgZePUWhvwPCtkHr9/L6cL387DzxlcV0/XA",
+	"xMCM5wIb76OxRoNeSAaCKuCaHAKXYQByP6aiyNULRSMqbo6aHRK5EE1EJlTdamyD5K9wxoy7pEW6blE8",
+	"ISPJ7ORGhuJ+OMqX/VXz+JeAVnzArXhqvX+T5B58K4EDFb2fX4lbCn7AbQLQ454tpIKiOVW5+Yv0vuRo",
+	"zXWx2rDHoGu9i++T9BlV8ZgMZsRwk7KADHlq9bTBjNgf+J1dDOTPArq9TBOm6poPLiHzo7kFrjHKFyUs",
+	"0fkARVXBDuwal9nh/7PM/n7Vbq8ThEFtb8NiBxpWykIGLyKH4hY2hjTVrLnYSwyqJTbwG/jR55btFjaQ",
+	"MmVU4MrqbsY3seyJ9zd64m+pj2KVkDbvoTj3Zrb+jO+0kWK8wGQ8p5z/fn0vReHwdqv3dYpkQIrcx6WT",
+	"CMgORpu2DJP5WofWkm5/VSp+Ij9BdYqvUuNUXcCqU4o78txmxRY0b9sKkM6d8BUM456KtbYNoPMb1qlD",
+	"aPcvcIBtG7+tmHziNn5zsDgerdEX866UlrXGxEK3vrnRl7bsq4/ZPdFZaD+7KLsaz6MPbc/cH7dj34ai",
+	"xZK7icc1bmaHiU0FVHo6q7ywREsrvFMqrPgFwaCaJty0lkDpPN6Je1rF9QL25pmjW59z2h3qyDd16rea",
+	"7HfllbcWaMEYiFQuy/TLdNs99tG+k5U5Q3MivyiyL9FEAIykaJyTyDifQJX4Ct24B7M+kz5g2EezN3Hr",
+	"m2cPG+XV33+0rbj/Q55BpNpqm6jPP2+FIr7sxJ2nCdPGu+s3dryflgr+w87RN+Yfds+7uWu4gDPaHt4/",
+	"aFocvn9LC/QztPYlHmTA5DIV6KY5vK0ian4r5DRlyYgBKDxpjGcDxROiIQoXEGpV+VROd/OMKGYUZ3c0",
+	"hVgSwj6jlxlT2TSZMnrrQ84FYtSYaqLZHVM0hfoM3Sy6aM895Q+ajLk2Us0A6ysU9WBfWIiAkD6xA4zX",
+	"BKHFsP/c38TfowBqLbC6ISo0gQgKI6FdENbchMKNlGtGoovz/hVZxRNdVWgtfEy/BCt7aYaMW9YWYGxr",
+	"wmwBxp4i9U/fVtAOH65ybVp0PgeL6OvNi2bM3Fo7gLKyBw0fdh3TOiS+Z0QrxkhXhG2cEeQ0FP4BoPzb",
+	"XYn9G0jDsUk7amB5KrbRCUreGpGGFAwzsSFRGTlyE7J4RNmvopVIweYmdie9CZ00pPI9G1rkKJXadzqI",
+	"pRCuSWlMRcxSXWUSS+u6vxuGXGsyVl/vZ3iVxtTg7vTs/csYMgzuBOWWC2+58IZc+Km4qq+T9gzBMaRG",
+	"v99rfgHH/d39dfOlYdQv5TTrjVbPNLYh161J+XkhVyuYJwV9PsZR2RsoKjBYtKTROWgYVhMRbDrvoB3L",
+	"NPGn2A/uKrqwdVqc5u4CDiBxdYfuZ5j/Ufyzj3Dy9r9KyGdxZ7+79qBbtvBE+PFweL44MqPYiAl7KFei",
+	"PmYpjZ0nCnCOveD2dUoKLBYpWNO3T7Z0veTYXxZTIqjzIwZl9h9bu9/k+H4TTo6XfnC3DooNEdCLM1g6",
+	"20aUrzv5CZtILJRaGhLqEj0BqAIlp5opDGlAyRN2SCmg1+cUAehbGtU3QY1C0Sga693vrdk8JNxUkGQY",
+	"mfBYyWwsBQMwvUT7pqfYARVbiAahyFI6c8hwuCTHjwBAeSynegHaJqhaGz5ZrXAot4h90SwJBTjU2WTA",
+	"kgRyzTQzmjSmUt0W0KrNsjbTPg2gUTBhaSMhjejt+VH/pnfW/fmk9xa70Yci6p19OL48PzvtnV0B9p6Q",
+	"BtCZkhx8IVGn7FdFDtoH6ByHipDCHTQdS81CEV0wBaDwUujdC+jHHxFAgl/cP9KIyg9/bmiWDptQgU6i",
+	"/w+6Fv4Zm1nSSkdE19PSbgMFyCcy5Gla9PU0bqcT78eBZq5QNl+fiPeWTSQCrW3mCRmbSfqAwLklbSDW",
+	"h3PgZ7B1vkIJ2f2asPmjW2xchXdYmr7HMvZ+h6PwaSnr6LtThtBS9rykzFTgzOWQRJXxoqA8ZI64EIOw",
+	"UxQ/AwwVgoGNrG7RWklgXbu8jQqdqbtyeaVzRo1hyt75f/7W3f1vuvvP9u5PrZvdv/++H+y325/+/52H",
+	"AK0Agcdar6bvAK/7B72jrl/N5x8HeMIOcDjopI6hPwyw2U140afkq6j+j3TCulDRyGN8A762EEt81x01",
+	"++eyw3UsDFOuNtDnBjk4NWgJ7VD11oit2gPUn9LRiKnr46fl0G4acn285dPrqKjcq+WksoeveO93e57X",
+	"cWUdIBNGXCw+8dkJEQzl4IH3FEtkvJQv13NfGevNGS/89/x8F553LxMPgM19EpbtLs9Sq7Jvmfs3ztzn",
+	"2DHwNl1/arG7zHLTy+X0vGq3yXTMU+bbPIByrnJroxyNWXwLKDDYDYKJuP5c/oJzPWFWnJthaVcXXDbX",
+	"hKb87uE0+Q1y7xN+x4R9+EzJQVXYOwJAapgwo/gKiX+h5ISZMcs1gsKzj5nUgG1FkHG1yJk0hJIsH6Q8",
+	"JkwkmeTCHKLzLTrtXV0eH/Vvrs7/0juLiGZoAIfWGqYZU8625pBkGnWdZwko4ZD8DA4KguZh1S7sLIze",
+	"ffv20g3uHsgaw6FwSgn0KqGGaGaFA3R21IYJ5sEOIEOIa6JkbliR1XbQPnDzCMatVRxgZXQo3LPK3Gie",
+	"AJU5+xmGqtxvRVf5a+0ROXUvYDOt5yHM2s3whU7Bx0neUkqqVX7MRXqBdgemyOFyuRMk4dB6jsRUqRlU",
+	"A5WC43kWelqSGUm49k4Xv3znd/kz4GdEzUI9lmKBaAF81D6Ko6lGhZh8Xf7CpjRb3ypLqjCTSUH2tWxJ",
+	"DhXL9u7299gdTXNq2N4wheuWxQUQWcleRO645gMrt6qwaQHxIyVz2aL2VKGXK+pd0VFEYnmHWOQMRguF",
+	"YnZAa+LMg0LZWXjKzYyk7I6VLQrdoB1CC3J1cYgJNfGYi1EoouPh7pkUbPfUfhUR6A/9un1Q5706t1vR",
+	"c4t/B7tQr+RiT4FSzZ2bYyVyTK0u+/hZStUn4VIUPMYlLD2RhgCz/pynt5duhuUJSn5leqGVhKWM+yT3",
+	"gaY8oQbBg1F+MJ2nUJq4gj1/CnZe16VWnDnETkxvTYjmIkbly05f5d6Puy3vsMPJsl3xNMw1mdDUynxg",
+	"dBfdy37vpnd5eX4ZNX2KtiN9wsWd3RvSiI7PPnRPjt/eHJ2fXfX+euV51yOKFHiO9xDES4FrL0HiSJgw",
+	"nKaaTJli2ENnkCPQvFtuq5L79XxLq+7xQCYzu9FGSpJa7rs5p4e5anPLnvdR/CNYkfaf/fOzViWi9owr",
+	"kZJMqLCqnRSzicx19XT7YgVrFSSJsjryXGfvdyfd9ze9D92Tm+7Z+dlvp+fX/bkO3x2oXJg5bJzo0n7Y",
+	"7doPVgeNpUgWGUjlknUdYeBSvBJ7wmwitGFTlocWn2/jK/FJv0spNS4ivZEeAdM8Tsgy+H2heP3dZe+C",
+	"DPL0tkINFQ0ElA6Eny/oZg6I/s2PP75+s0o/2fv9ls0+LddSzjMm3jFqcsXIJZtIw0gpD8mFi0+2COyv",
+	"hiISWPQPmugxzYoeJwl2qQRCPTu/unl3fn32NkKLJbrqXr7vXR2fvb/5S++3m9Pjfv/47H0UkHvMOCBz",
+	"bJwctNvNjTSQjbxst2y2KYzrBvB1359KUs7azyHyuV4veRoloFzIGlWgXAjBTqPQ1RP4qJP8gdcENtAa",
+	"agjy5WsHj2hiwtLsaSp9mfeXduaAlpcbNlutZau1bLWW715r0VyMUnRJfLnykjFBM97yO7kUBwMaNl8c",
+	"k9etdut1EWHAZCem7pgid2gDM+2653ieAHlg2gSEanegalyfbnj7+5eGCJy6IAf/YPHSCiT/OF+MavEN",
+	"ut6uLN+Ahy+3xb+c+jiRp5IZxUD751IJ1WSquDFM+ACuYhA7kGpGGpEbfm6aqLmKTn7rnp58Hp34pW/p",
+	"5IvpxG1+DZ1AV5ulBOJChRdSm5Fi/f86CcglSzgYMgHmL5ag4AH5r0RRYQLs7zhmgMNHF7HCSUyFi+20",
+	"yI/t1zhMOYVVQnESrkkip6KD0UwIGWHrxEOSsJGiCUsivNsFgkJRNLAsQ5ukgcs6JLdsNpXKoxmgMTam",
+	"htwylkGuGRejDubZNP3kSzISL2HbntDIsBNwscSu6BXc2hpn1WfF6NUXlHg9J9G/fp7d6hqSMqqhh3R1",
+	"rwrygt4KFWzI1qOeyWJtq0O5kDez9CBe+oYNj524dQnTPmnS1iV7K+NtvtZ6OnkLb6KGSU+XR/ivM2CE",
+	"0GaIkl/ZoC/jW+Ziq1yMQEXA6m1NanLolaVBPvFp9JHLyGZJFIQicggs0T0IgGqpf/VHKaBjsJllXIyw",
+	"dzDTlm7hb2m/C4Ur6e+gHZxyqCyHRILoH5LDgCmjd6wycmVQzDODP1vkZywx0FaoWPNPMxMKKhZyESLf",
+	"nN5Kw3KToKE+5PNXctdJLCdMF21woz6Ld4s7dr2T75CgVRDUpDf4yRrYZkWxBMoTtKEzTWQOOT/Xlyfo",
+	"DUzlSDdD4RwvEYwTEWimQAovXYt0CWTri5GVjj5Ag+uFvAWSIx2QOJXa1VdpWHIoQHLut9t/6mCNRUwz",
+	"GnMzI/vt/deA0smFYcpKTd8vf7+9v1/rS8yYuHQUs65bRreyqUFZ66DzQUGFbqPcuxtgN85l7ShgoGWB",
+	"0IP2T2/WZ/Xto29qIblxyjGw6z0z5SHyC33miqwNCoreSTXgScLEN5NCt1JrtdYFUlW5+xVW6H9EA9nr",
+	"PbtKpvZ1g+X9aTOz3c4Ltm8dxdp1jLBvLnpqCmsIElkKQbsT7OQq3Tnc2YPKQbfK++gsmMEV2GdDDSCA",
+	"7q0J4QKzr3zO0cTn+BTE7lSD+31f7BrvKfiuDklZzQYUwqqOUBkVRMr9MS/ZiGvjO2uncsRF4JiLYkPF",
+	"9Ng1ybyTsbvILuGWzTRpYMWWJWG0/3x5RF67/GuoB1NyyH0esX0xZEIFHTHYajeg/VrPjQjf1Ax5hLlh",
+	"WMvkttOVkTei+ULVufHmi9vuj9tNJlyQhOrxQFKFyMZl23L/3PaivYwKlloRVfkOLt217H1+X+yPu3BD",
+	"zZy+F+oCDNv97cE5bgc1Y98O6jaJxi7Cr2Q6P0hsf6oZB76vGcpHwMCZBZcWxDM/8BAv3IXYWs0Ec7/X",
+	"TTTvLaukkdF0F3gFLAGBQPzU9ydbNnw/HrMkT1lC7qjiVBgyZXw0Ni6FQ694mL3f7X+fwPyAIXbdPXMT",
+	"3/u1ZhGbhRTtUnzMcm4KdBvWPNtcj+4Akz+N9Ka43UnsWl15aVhQVR0dqzzvj35BDehsPmHEDZDh19rq",
+	"kZRYupjQ1FVlkkbCJnKkaDbmsYb2/YOUTXRAJkDycAiDUEBQZMQZcM3YTnLHDU2drkQHuom5oCNo36t9",
+	"tmaLOG2Do+ojp4KpH3RglRt4fz9oqzjRUGBfHNccYKSoMJ3C+UkTSH3HJPgsV5nU2FaMazz5EAVzj9my",
+	"10cu4uo2zO9AzZ69ZYaVSaaKJRQ/ySFoGaByE+T6c+LB7+2Yz72abMyXCIf7gtSOMZ0nzUKgfvr7p/8X",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

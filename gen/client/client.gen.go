@@ -38,6 +38,24 @@ func (e AbbreviationPolicy) Valid() bool {
 	}
 }
 
+// Defines values for AdminResetPasswordRequestMode.
+const (
+	AdminResetPasswordRequestModeTemporary AdminResetPasswordRequestMode = "temporary"
+	AdminResetPasswordRequestModeToken     AdminResetPasswordRequestMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
+func (e AdminResetPasswordRequestMode) Valid() bool {
+	switch e {
+	case AdminResetPasswordRequestModeTemporary:
+		return true
+	case AdminResetPasswordRequestModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -116,6 +134,90 @@ const (
 func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case AuditVerificationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionEnvelopeSuccess.
+const (
+	BulkUserActionEnvelopeSuccessTrue BulkUserActionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionEnvelopeSuccess enum.
+func (e BulkUserActionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case BulkUserActionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionRequestAction.
+const (
+	BulkUserActionRequestActionActivate   BulkUserActionRequestAction = "activate"
+	BulkUserActionRequestActionChangeRole BulkUserActionRequestAction = "change_role"
+	BulkUserActionRequestActionDeactivate BulkUserActionRequestAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionRequestAction enum.
+func (e BulkUserActionRequestAction) Valid() bool {
+	switch e {
+	case BulkUserActionRequestActionActivate:
+		return true
+	case BulkUserActionRequestActionChangeRole:
+		return true
+	case BulkUserActionRequestActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionResultAction.
+const (
+	BulkUserActionResultActionActivate   BulkUserActionResultAction = "activate"
+	BulkUserActionResultActionChangeRole BulkUserActionResultAction = "change_role"
+	BulkUserActionResultActionDeactivate BulkUserActionResultAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionResultAction enum.
+func (e BulkUserActionResultAction) Valid() bool {
+	switch e {
+	case BulkUserActionResultActionActivate:
+		return true
+	case BulkUserActionResultActionChangeRole:
+		return true
+	case BulkUserActionResultActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserResultStatus.
+const (
+	BulkUserResultStatusError     BulkUserResultStatus = "error"
+	BulkUserResultStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkUserResultStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkUserResultStatusOk        BulkUserResultStatus = "ok"
+	BulkUserResultStatusSkipped   BulkUserResultStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
+func (e BulkUserResultStatus) Valid() bool {
+	switch e {
+	case BulkUserResultStatusError:
+		return true
+	case BulkUserResultStatusForbidden:
+		return true
+	case BulkUserResultStatusNotFound:
+		return true
+	case BulkUserResultStatusOk:
+		return true
+	case BulkUserResultStatusSkipped:
 		return true
 	default:
 		return false
@@ -806,6 +908,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationEnvelopeSuccess.
+const (
+	InvitationEnvelopeSuccessTrue InvitationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the InvitationEnvelopeSuccess enum.
+func (e InvitationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case InvitationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KbDocumentEnvelopeSuccess.
 const (
 	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
@@ -1169,6 +1286,39 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PasswordResetMode.
+const (
+	PasswordResetModeTemporary PasswordResetMode = "temporary"
+	PasswordResetModeToken     PasswordResetMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetMode enum.
+func (e PasswordResetMode) Valid() bool {
+	switch e {
+	case PasswordResetModeTemporary:
+		return true
+	case PasswordResetModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetEnvelopeSuccess.
+const (
+	PasswordResetEnvelopeSuccessTrue PasswordResetEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetEnvelopeSuccess enum.
+func (e PasswordResetEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PasswordResetEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PatientAccess.
 const (
 	PatientAccessAdmin PatientAccess = "admin"
@@ -1510,31 +1660,31 @@ func (e ScheduledChangeStatus) Valid() bool {
 
 // Defines values for SseFlagUpdateKind.
 const (
-	Created         SseFlagUpdateKind = "created"
-	Deleted         SseFlagUpdateKind = "deleted"
-	Hidden          SseFlagUpdateKind = "hidden"
-	Invalidated     SseFlagUpdateKind = "invalidated"
-	OverrideDeleted SseFlagUpdateKind = "override_deleted"
-	OverrideSet     SseFlagUpdateKind = "override_set"
-	Updated         SseFlagUpdateKind = "updated"
+	SseFlagUpdateKindCreated         SseFlagUpdateKind = "created"
+	SseFlagUpdateKindDeleted         SseFlagUpdateKind = "deleted"
+	SseFlagUpdateKindHidden          SseFlagUpdateKind = "hidden"
+	SseFlagUpdateKindInvalidated     SseFlagUpdateKind = "invalidated"
+	SseFlagUpdateKindOverrideDeleted SseFlagUpdateKind = "override_deleted"
+	SseFlagUpdateKindOverrideSet     SseFlagUpdateKind = "override_set"
+	SseFlagUpdateKindUpdated         SseFlagUpdateKind = "updated"
 )
 
 // Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
 func (e SseFlagUpdateKind) Valid() bool {
 	switch e {
-	case Created:
+	case SseFlagUpdateKindCreated:
 		return true
-	case Deleted:
+	case SseFlagUpdateKindDeleted:
 		return true
-	case Hidden:
+	case SseFlagUpdateKindHidden:
 		return true
-	case Invalidated:
+	case SseFlagUpdateKindInvalidated:
 		return true
-	case OverrideDeleted:
+	case SseFlagUpdateKindOverrideDeleted:
 		return true
-	case OverrideSet:
+	case SseFlagUpdateKindOverrideSet:
 		return true
-	case Updated:
+	case SseFlagUpdateKindUpdated:
 		return true
 	default:
 		return false
@@ -1595,6 +1745,54 @@ const (
 func (e UserEnvelopeSuccess) Valid() bool {
 	switch e {
 	case UserEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEntryKind.
+const (
+	UserHistoryEntryKindCreated      UserHistoryEntryKind = "created"
+	UserHistoryEntryKindDeleted      UserHistoryEntryKind = "deleted"
+	UserHistoryEntryKindInvitation   UserHistoryEntryKind = "invitation"
+	UserHistoryEntryKindOther        UserHistoryEntryKind = "other"
+	UserHistoryEntryKindPassword     UserHistoryEntryKind = "password"
+	UserHistoryEntryKindRoleChange   UserHistoryEntryKind = "role_change"
+	UserHistoryEntryKindStatusChange UserHistoryEntryKind = "status_change"
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
+func (e UserHistoryEntryKind) Valid() bool {
+	switch e {
+	case UserHistoryEntryKindCreated:
+		return true
+	case UserHistoryEntryKindDeleted:
+		return true
+	case UserHistoryEntryKindInvitation:
+		return true
+	case UserHistoryEntryKindOther:
+		return true
+	case UserHistoryEntryKindPassword:
+		return true
+	case UserHistoryEntryKindRoleChange:
+		return true
+	case UserHistoryEntryKindStatusChange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEnvelopeSuccess.
+const (
+	UserHistoryEnvelopeSuccessTrue UserHistoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEnvelopeSuccess enum.
+func (e UserHistoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserHistoryEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1717,22 +1915,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Failing     VoiceProviderStatusState = "failing"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Failing:
+	case VoiceProviderStatusStateFailing:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -1849,6 +2047,20 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 
 // AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
 type AbbreviationPolicy string
+
+// AcceptInvitationRequest defines model for AcceptInvitationRequest.
+type AcceptInvitationRequest struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// AdminResetPasswordRequest defines model for AdminResetPasswordRequest.
+type AdminResetPasswordRequest struct {
+	Mode AdminResetPasswordRequestMode `json:"mode"`
+}
+
+// AdminResetPasswordRequestMode defines model for AdminResetPasswordRequest.Mode.
+type AdminResetPasswordRequestMode string
 
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
@@ -1976,6 +2188,59 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// BulkUserActionEnvelope defines model for BulkUserActionEnvelope.
+type BulkUserActionEnvelope struct {
+	Data BulkUserActionResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   BulkUserActionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// BulkUserActionEnvelopeSuccess defines model for BulkUserActionEnvelope.Success.
+type BulkUserActionEnvelopeSuccess bool
+
+// BulkUserActionRequest defines model for BulkUserActionRequest.
+type BulkUserActionRequest struct {
+	Action BulkUserActionRequestAction `json:"action"`
+
+	// Reason Recorded in each user's audit row and history.
+	Reason *string `json:"reason,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role    *Role                `json:"role,omitempty"`
+	UserIds []openapi_types.UUID `json:"user_ids"`
+}
+
+// BulkUserActionRequestAction defines model for BulkUserActionRequest.Action.
+type BulkUserActionRequestAction string
+
+// BulkUserActionResult defines model for BulkUserActionResult.
+type BulkUserActionResult struct {
+	Action  BulkUserActionResultAction `json:"action"`
+	Results []BulkUserResult           `json:"results"`
+
+	// Summary How many users ended with each status.
+	Summary map[string]int `json:"summary"`
+}
+
+// BulkUserActionResultAction defines model for BulkUserActionResult.Action.
+type BulkUserActionResultAction string
+
+// BulkUserResult defines model for BulkUserResult.
+type BulkUserResult struct {
+	// Code The error code behind a status other than `ok` (`SELF`, `UNCHANGED`, `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `LAST_SUPERADMIN`, ...).
+	Code    *string              `json:"code"`
+	Message string               `json:"message"`
+	Status  BulkUserResultStatus `json:"status"`
+	UserId  openapi_types.UUID   `json:"user_id"`
+}
+
+// BulkUserResultStatus defines model for BulkUserResult.Status.
+type BulkUserResultStatus string
 
 // CacheClearEnvelope defines model for CacheClearEnvelope.
 type CacheClearEnvelope struct {
@@ -2963,6 +3228,43 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	// AcceptPath Where the invitee sends the token with a password.
+	//
+	// Example: /api/auth/invitations/accept
+	AcceptPath string    `json:"accept_path"`
+	ExpiresAt  time.Time `json:"expires_at"`
+
+	// Token The single-use invitation token. Shown only in this response.
+	Token string `json:"token"`
+	User  User   `json:"user"`
+}
+
+// InvitationEnvelope defines model for InvitationEnvelope.
+type InvitationEnvelope struct {
+	Data Invitation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   InvitationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// InvitationEnvelopeSuccess defines model for InvitationEnvelope.Success.
+type InvitationEnvelopeSuccess bool
+
+// InviteUserRequest defines model for InviteUserRequest.
+type InviteUserRequest struct {
+	// Email Normalised as at registration.
+	Email    openapi_types.Email `json:"email"`
+	FullName *string             `json:"full_name,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role *Role `json:"role,omitempty"`
+}
+
 // JWK defines model for JWK.
 type JWK struct {
 	Alg                  *string                `json:"alg,omitempty"`
@@ -3442,6 +3744,40 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PasswordReset defines model for PasswordReset.
+type PasswordReset struct {
+	// ExpiresAt `token` mode: when the token stops working.
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Mode      PasswordResetMode `json:"mode"`
+
+	// ResetToken `token` mode: the single-use token for `POST /api/auth/password/reset` (shown once).
+	ResetToken *string `json:"reset_token,omitempty"`
+
+	// SessionsEnded Sessions of the user ended by this reset.
+	SessionsEnded int `json:"sessions_ended"`
+
+	// TemporaryPassword `temporary` mode: the password to hand over (shown once).
+	TemporaryPassword *string            `json:"temporary_password,omitempty"`
+	UserId            openapi_types.UUID `json:"user_id"`
+}
+
+// PasswordResetMode defines model for PasswordReset.Mode.
+type PasswordResetMode string
+
+// PasswordResetEnvelope defines model for PasswordResetEnvelope.
+type PasswordResetEnvelope struct {
+	Data PasswordReset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   PasswordResetEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// PasswordResetEnvelopeSuccess defines model for PasswordResetEnvelope.Success.
+type PasswordResetEnvelopeSuccess bool
+
 // Patient defines model for Patient.
 type Patient struct {
 	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
@@ -3632,6 +3968,13 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PermanentDeleteRequest defines model for PermanentDeleteRequest.
+type PermanentDeleteRequest struct {
+	// ConfirmEmail Must be the account's email (compared case-insensitively).
+	ConfirmEmail string  `json:"confirm_email"`
+	Reason       *string `json:"reason,omitempty"`
+}
+
 // PhiDetection defines model for PhiDetection.
 type PhiDetection struct {
 	// Counts Findings per type; types with none are absent.
@@ -3739,6 +4082,12 @@ type RegisterRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	Password string  `json:"password"`
+}
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	NewPassword string `json:"new_password"`
+	Token       string `json:"token"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4090,6 +4439,39 @@ type UserEnvelope struct {
 // UserEnvelopeSuccess defines model for UserEnvelope.Success.
 type UserEnvelopeSuccess bool
 
+// UserHistoryEntry defines model for UserHistoryEntry.
+type UserHistoryEntry struct {
+	// Action Example: users.role_changed
+	Action     string              `json:"action"`
+	ActorEmail string              `json:"actor_email"`
+	ActorId    *openapi_types.UUID `json:"actor_id"`
+
+	// Details The audit row's details (`before`/`after`, `reason`, `mode`, ...).
+	Details map[string]interface{} `json:"details"`
+
+	// Id The audit log entry.
+	Id         int64                `json:"id"`
+	Kind       UserHistoryEntryKind `json:"kind"`
+	OccurredAt time.Time            `json:"occurred_at"`
+}
+
+// UserHistoryEntryKind defines model for UserHistoryEntry.Kind.
+type UserHistoryEntryKind string
+
+// UserHistoryEnvelope defines model for UserHistoryEnvelope.
+type UserHistoryEnvelope struct {
+	Data []UserHistoryEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   UserHistoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// UserHistoryEnvelopeSuccess defines model for UserHistoryEnvelope.Success.
+type UserHistoryEnvelopeSuccess bool
+
 // UserListEnvelope defines model for UserListEnvelope.
 type UserListEnvelope struct {
 	Data []User `json:"data"`
@@ -4380,6 +4762,9 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// Gone defines model for Gone.
+type Gone = ErrorEnvelope
+
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = ErrorEnvelope
 
@@ -4535,6 +4920,15 @@ type ListKbDocumentsParams struct {
 type ListKbJobsParams struct {
 	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
 
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetUserHistoryParams defines parameters for GetUserHistory.
+type GetUserHistoryParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4707,14 +5101,32 @@ type IngestKbDocumentsJSONRequestBody = KbDocumentInput
 // IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
 type IngestKbDocumentsMultipartRequestBody = KbUpload
 
+// BulkUserActionJSONRequestBody defines body for BulkUserAction for application/json ContentType.
+type BulkUserActionJSONRequestBody = BulkUserActionRequest
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = InviteUserRequest
+
+// PermanentlyDeleteUserJSONRequestBody defines body for PermanentlyDeleteUser for application/json ContentType.
+type PermanentlyDeleteUserJSONRequestBody = PermanentDeleteRequest
+
+// AdminResetPasswordJSONRequestBody defines body for AdminResetPassword for application/json ContentType.
+type AdminResetPasswordJSONRequestBody = AdminResetPasswordRequest
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// ResetPasswordWithTokenJSONRequestBody defines body for ResetPasswordWithToken for application/json ContentType.
+type ResetPasswordWithTokenJSONRequestBody = ResetPasswordRequest
 
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
@@ -5725,6 +6137,147 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBase(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkUserActionWithBody Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkUserAction Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserAction(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InviteUserWithBody Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InviteUser Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUser(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserHistory A user's role and status history
+	//
+	// Newest first, from the audit log: creation and invitation, role changes, activation and
+	// deactivation (with the reason given), password resets and deletion. Works for deleted
+	// accounts too. Cursor pagination.
+	//
+	// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+	GetUserHistory(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeInvitation Revoke an open invitation
+	//
+	// Revokes the user's open invitation; its token stops working at once (404 when there is
+	// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+	// rate limited per caller.
+	//
+	// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+	RevokeInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendInvitation Issue a new invitation token
+	//
+	// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+	// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+	// (`users.invitation_resent`); rate limited per caller.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+	ResendInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PermanentlyDeleteUserWithBody Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PermanentlyDeleteUser Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUser(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResetPasswordWithBody Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResetPassword Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -5758,6 +6311,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/auth/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptInvitationWithBody Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptInvitation Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitation(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginWithBody Log in with email and password
 	//
@@ -5822,6 +6401,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithTokenWithBody Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithToken Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithToken(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshTokenWithBody Exchange a refresh token for a new token pair
 	//
@@ -7707,6 +8312,257 @@ func (c *Client) ReindexKnowledgeBase(ctx context.Context, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// BulkUserActionWithBody Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *Client) BulkUserActionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkUserActionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkUserAction Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *Client) BulkUserAction(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkUserActionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InviteUserWithBody Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *Client) InviteUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteUserRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InviteUser Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *Client) InviteUser(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserHistory A user's role and status history
+//
+// Newest first, from the audit log: creation and invitation, role changes, activation and
+// deactivation (with the reason given), password resets and deletion. Works for deleted
+// accounts too. Cursor pagination.
+//
+// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+func (c *Client) GetUserHistory(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserHistoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeInvitation Revoke an open invitation
+//
+// Revokes the user's open invitation; its token stops working at once (404 when there is
+// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+// rate limited per caller.
+//
+// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+func (c *Client) RevokeInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeInvitationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResendInvitation Issue a new invitation token
+//
+// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+// (`users.invitation_resent`); rate limited per caller.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+func (c *Client) ResendInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendInvitationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PermanentlyDeleteUserWithBody Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *Client) PermanentlyDeleteUserWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPermanentlyDeleteUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PermanentlyDeleteUser Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *Client) PermanentlyDeleteUser(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPermanentlyDeleteUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResetPasswordWithBody Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *Client) AdminResetPasswordWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResetPasswordRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResetPassword Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResetPasswordRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApiKeys The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -7771,6 +8627,52 @@ func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestB
 // Corresponds with DELETE /api/auth/api-keys/{id} (the `RevokeApiKey` operationId).
 func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeApiKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptInvitationWithBody Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *Client) AcceptInvitationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptInvitationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptInvitation Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *Client) AcceptInvitation(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptInvitationRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7895,6 +8797,52 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithTokenWithBody Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *Client) ResetPasswordWithTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordWithTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithToken Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *Client) ResetPasswordWithToken(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordWithTokenRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11800,6 +12748,321 @@ func NewReindexKnowledgeBaseRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewBulkUserActionRequest calls the generic BulkUserAction builder with application/json body
+func NewBulkUserActionRequest(server string, body BulkUserActionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkUserActionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkUserActionRequestWithBody constructs an http.Request for the BulkUserAction method, with any body, and a specified content type
+func NewBulkUserActionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewInviteUserRequest calls the generic InviteUser builder with application/json body
+func NewInviteUserRequest(server string, body InviteUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInviteUserRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewInviteUserRequestWithBody constructs an http.Request for the InviteUser method, with any body, and a specified content type
+func NewInviteUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/invite")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUserHistoryRequest constructs an http.Request for the GetUserHistory method
+func NewGetUserHistoryRequest(server string, id IdPath, params *GetUserHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeInvitationRequest constructs an http.Request for the RevokeInvitation method
+func NewRevokeInvitationRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/invitation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResendInvitationRequest constructs an http.Request for the ResendInvitation method
+func NewResendInvitationRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/invitation/resend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPermanentlyDeleteUserRequest calls the generic PermanentlyDeleteUser builder with application/json body
+func NewPermanentlyDeleteUserRequest(server string, id IdPath, body PermanentlyDeleteUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPermanentlyDeleteUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPermanentlyDeleteUserRequestWithBody constructs an http.Request for the PermanentlyDeleteUser method, with any body, and a specified content type
+func NewPermanentlyDeleteUserRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/permanent-delete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminResetPasswordRequest calls the generic AdminResetPassword builder with application/json body
+func NewAdminResetPasswordRequest(server string, id IdPath, body AdminResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminResetPasswordRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAdminResetPasswordRequestWithBody constructs an http.Request for the AdminResetPassword method, with any body, and a specified content type
+func NewAdminResetPasswordRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/reset-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
@@ -11940,6 +13203,46 @@ func NewRevokeApiKeyRequest(server string, id IdPath) (*http.Request, error) {
 	return req, nil
 }
 
+// NewAcceptInvitationRequest calls the generic AcceptInvitation builder with application/json body
+func NewAcceptInvitationRequest(server string, body AcceptInvitationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcceptInvitationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAcceptInvitationRequestWithBody constructs an http.Request for the AcceptInvitation method, with any body, and a specified content type
+func NewAcceptInvitationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/invitations/accept")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewLoginRequest calls the generic Login builder with application/json body
 func NewLoginRequest(server string, body LoginJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -12055,6 +13358,46 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 	}
 
 	operationPath := fmt.Sprintf("/api/auth/password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetPasswordWithTokenRequest calls the generic ResetPasswordWithToken builder with application/json body
+func NewResetPasswordWithTokenRequest(server string, body ResetPasswordWithTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetPasswordWithTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetPasswordWithTokenRequestWithBody constructs an http.Request for the ResetPasswordWithToken method, with any body, and a specified content type
+func NewResetPasswordWithTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/password/reset")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -15692,6 +17035,153 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBaseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReindexKnowledgeBaseResponse, error)
 
+	// BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error)
+
+	// BulkUserActionWithResponse Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithResponse(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error)
+
+	// InviteUserWithBodyWithResponse Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteUserResponse, error)
+
+	// InviteUserWithResponse Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithResponse(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteUserResponse, error)
+
+	// GetUserHistoryWithResponse A user's role and status history
+	//
+	// Newest first, from the audit log: creation and invitation, role changes, activation and
+	// deactivation (with the reason given), password resets and deletion. Works for deleted
+	// accounts too. Cursor pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+	GetUserHistoryWithResponse(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*GetUserHistoryResponse, error)
+
+	// RevokeInvitationWithResponse Revoke an open invitation
+	//
+	// Revokes the user's open invitation; its token stops working at once (404 when there is
+	// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+	// rate limited per caller.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+	RevokeInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error)
+
+	// ResendInvitationWithResponse Issue a new invitation token
+	//
+	// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+	// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+	// (`users.invitation_resent`); rate limited per caller.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+	ResendInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error)
+
+	// PermanentlyDeleteUserWithBodyWithResponse Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error)
+
+	// PermanentlyDeleteUserWithResponse Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithResponse(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error)
+
+	// AdminResetPasswordWithBodyWithResponse Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
+
+	// AdminResetPasswordWithResponse Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithResponse(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -15729,6 +17219,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/auth/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKeyWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error)
+
+	// AcceptInvitationWithBodyWithResponse Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error)
+
+	// AcceptInvitationWithResponse Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithResponse(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error)
 
 	// LoginWithBodyWithResponse Log in with email and password
 	//
@@ -15797,6 +17313,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// ResetPasswordWithTokenWithBodyWithResponse Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error)
+
+	// ResetPasswordWithTokenWithResponse Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithResponse(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error)
 
 	// RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
 	//
@@ -21082,6 +22624,990 @@ func (r ReindexKnowledgeBaseResponse) ContentType() string {
 	return ""
 }
 
+// BulkUserActionResponse401Headers the declared response headers of an HTTP 401 response for BulkUserAction
+type BulkUserActionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// BulkUserActionResponse429Headers the declared response headers of an HTTP 429 response for BulkUserAction
+type BulkUserActionResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// BulkUserActionResponse504Headers the declared response headers of an HTTP 504 response for BulkUserAction
+type BulkUserActionResponse504Headers struct {
+	RetryAfter *int
+}
+
+type BulkUserActionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkUserActionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkUserActionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BulkUserActionResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *BulkUserActionResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkUserActionResponse) GetJSON200() *BulkUserActionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkUserActionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkUserActionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkUserActionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BulkUserActionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r BulkUserActionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BulkUserActionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BulkUserActionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BulkUserActionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r BulkUserActionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BulkUserActionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r BulkUserActionResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkUserActionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkUserActionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkUserActionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkUserActionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// InviteUserResponse401Headers the declared response headers of an HTTP 401 response for InviteUser
+type InviteUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// InviteUserResponse429Headers the declared response headers of an HTTP 429 response for InviteUser
+type InviteUserResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// InviteUserResponse504Headers the declared response headers of an HTTP 504 response for InviteUser
+type InviteUserResponse504Headers struct {
+	RetryAfter *int
+}
+
+type InviteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *InvitationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *InviteUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *InviteUserResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InviteUserResponse504Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r InviteUserResponse) GetJSON201() *InvitationEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InviteUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InviteUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r InviteUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InviteUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r InviteUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r InviteUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InviteUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r InviteUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r InviteUserResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r InviteUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InviteUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r InviteUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InviteUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r InviteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InviteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InviteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InviteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetUserHistory
+type GetUserHistoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUserHistoryResponse504Headers the declared response headers of an HTTP 504 response for GetUserHistory
+type GetUserHistoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetUserHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserHistoryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserHistoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetUserHistoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserHistoryResponse) GetJSON200() *UserHistoryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserHistoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserHistoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetUserHistoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserHistoryResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserHistoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserHistoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetUserHistoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeInvitationResponse401Headers the declared response headers of an HTTP 401 response for RevokeInvitation
+type RevokeInvitationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RevokeInvitationResponse429Headers the declared response headers of an HTTP 429 response for RevokeInvitation
+type RevokeInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// RevokeInvitationResponse504Headers the declared response headers of an HTTP 504 response for RevokeInvitation
+type RevokeInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type RevokeInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeInvitationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokeInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokeInvitationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeInvitationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeInvitationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokeInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RevokeInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokeInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokeInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokeInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResendInvitationResponse401Headers the declared response headers of an HTTP 401 response for ResendInvitation
+type ResendInvitationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResendInvitationResponse429Headers the declared response headers of an HTTP 429 response for ResendInvitation
+type ResendInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ResendInvitationResponse504Headers the declared response headers of an HTTP 504 response for ResendInvitation
+type ResendInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ResendInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InvitationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResendInvitationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResendInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResendInvitationResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResendInvitationResponse) GetJSON200() *InvitationEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResendInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResendInvitationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResendInvitationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResendInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResendInvitationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResendInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResendInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResendInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResendInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResendInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResendInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PermanentlyDeleteUserResponse401Headers the declared response headers of an HTTP 401 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PermanentlyDeleteUserResponse429Headers the declared response headers of an HTTP 429 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// PermanentlyDeleteUserResponse504Headers the declared response headers of an HTTP 504 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse504Headers struct {
+	RetryAfter *int
+}
+
+type PermanentlyDeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PermanentlyDeleteUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PermanentlyDeleteUserResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PermanentlyDeleteUserResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r PermanentlyDeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PermanentlyDeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PermanentlyDeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PermanentlyDeleteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdminResetPasswordResponse401Headers the declared response headers of an HTTP 401 response for AdminResetPassword
+type AdminResetPasswordResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AdminResetPasswordResponse429Headers the declared response headers of an HTTP 429 response for AdminResetPassword
+type AdminResetPasswordResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// AdminResetPasswordResponse504Headers the declared response headers of an HTTP 504 response for AdminResetPassword
+type AdminResetPasswordResponse504Headers struct {
+	RetryAfter *int
+}
+
+type AdminResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasswordResetEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AdminResetPasswordResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AdminResetPasswordResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AdminResetPasswordResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON200() *PasswordResetEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListApiKeysResponse401Headers the declared response headers of an HTTP 401 response for ListApiKeys
 type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate *string
@@ -21409,6 +23935,141 @@ func (r RevokeApiKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeApiKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcceptInvitationResponse429Headers the declared response headers of an HTTP 429 response for AcceptInvitation
+type AcceptInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// AcceptInvitationResponse504Headers the declared response headers of an HTTP 504 response for AcceptInvitation
+type AcceptInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type AcceptInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TokenEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AcceptInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AcceptInvitationResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptInvitationResponse) GetJSON200() *TokenEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AcceptInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AcceptInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r AcceptInvitationResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AcceptInvitationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AcceptInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AcceptInvitationResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AcceptInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AcceptInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AcceptInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AcceptInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AcceptInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptInvitationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21866,6 +24527,134 @@ func (r ChangePasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetPasswordWithTokenResponse429Headers the declared response headers of an HTTP 429 response for ResetPasswordWithToken
+type ResetPasswordWithTokenResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ResetPasswordWithTokenResponse504Headers the declared response headers of an HTTP 504 response for ResetPasswordWithToken
+type ResetPasswordWithTokenResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ResetPasswordWithTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetPasswordWithTokenResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResetPasswordWithTokenResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordWithTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordWithTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordWithTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordWithTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30820,6 +33609,219 @@ func (c *ClientWithResponses) ReindexKnowledgeBaseWithResponse(ctx context.Conte
 	return ParseReindexKnowledgeBaseResponse(rsp)
 }
 
+// BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *ClientWithResponses) BulkUserActionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error) {
+	rsp, err := c.BulkUserActionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkUserActionResponse(rsp)
+}
+
+// BulkUserActionWithResponse Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *ClientWithResponses) BulkUserActionWithResponse(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error) {
+	rsp, err := c.BulkUserAction(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkUserActionResponse(rsp)
+}
+
+// InviteUserWithBodyWithResponse Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *ClientWithResponses) InviteUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteUserResponse, error) {
+	rsp, err := c.InviteUserWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInviteUserResponse(rsp)
+}
+
+// InviteUserWithResponse Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *ClientWithResponses) InviteUserWithResponse(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteUserResponse, error) {
+	rsp, err := c.InviteUser(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInviteUserResponse(rsp)
+}
+
+// GetUserHistoryWithResponse A user's role and status history
+//
+// Newest first, from the audit log: creation and invitation, role changes, activation and
+// deactivation (with the reason given), password resets and deletion. Works for deleted
+// accounts too. Cursor pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+func (c *ClientWithResponses) GetUserHistoryWithResponse(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*GetUserHistoryResponse, error) {
+	rsp, err := c.GetUserHistory(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserHistoryResponse(rsp)
+}
+
+// RevokeInvitationWithResponse Revoke an open invitation
+//
+// Revokes the user's open invitation; its token stops working at once (404 when there is
+// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+// rate limited per caller.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+func (c *ClientWithResponses) RevokeInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error) {
+	rsp, err := c.RevokeInvitation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeInvitationResponse(rsp)
+}
+
+// ResendInvitationWithResponse Issue a new invitation token
+//
+// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+// (`users.invitation_resent`); rate limited per caller.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+func (c *ClientWithResponses) ResendInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error) {
+	rsp, err := c.ResendInvitation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendInvitationResponse(rsp)
+}
+
+// PermanentlyDeleteUserWithBodyWithResponse Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *ClientWithResponses) PermanentlyDeleteUserWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error) {
+	rsp, err := c.PermanentlyDeleteUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePermanentlyDeleteUserResponse(rsp)
+}
+
+// PermanentlyDeleteUserWithResponse Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *ClientWithResponses) PermanentlyDeleteUserWithResponse(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error) {
+	rsp, err := c.PermanentlyDeleteUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePermanentlyDeleteUserResponse(rsp)
+}
+
+// AdminResetPasswordWithBodyWithResponse Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *ClientWithResponses) AdminResetPasswordWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error) {
+	rsp, err := c.AdminResetPasswordWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResetPasswordResponse(rsp)
+}
+
+// AdminResetPasswordWithResponse Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *ClientWithResponses) AdminResetPasswordWithResponse(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error) {
+	rsp, err := c.AdminResetPassword(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResetPasswordResponse(rsp)
+}
+
 // ListApiKeysWithResponse The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -30880,6 +33882,44 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 		return nil, err
 	}
 	return ParseRevokeApiKeyResponse(rsp)
+}
+
+// AcceptInvitationWithBodyWithResponse Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *ClientWithResponses) AcceptInvitationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error) {
+	rsp, err := c.AcceptInvitationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptInvitationResponse(rsp)
+}
+
+// AcceptInvitationWithResponse Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *ClientWithResponses) AcceptInvitationWithResponse(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error) {
+	rsp, err := c.AcceptInvitation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptInvitationResponse(rsp)
 }
 
 // LoginWithBodyWithResponse Log in with email and password
@@ -30984,6 +34024,44 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseChangePasswordResponse(rsp)
+}
+
+// ResetPasswordWithTokenWithBodyWithResponse Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *ClientWithResponses) ResetPasswordWithTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error) {
+	rsp, err := c.ResetPasswordWithTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordWithTokenResponse(rsp)
+}
+
+// ResetPasswordWithTokenWithResponse Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *ClientWithResponses) ResetPasswordWithTokenWithResponse(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error) {
+	rsp, err := c.ResetPasswordWithToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordWithTokenResponse(rsp)
 }
 
 // RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
@@ -36686,6 +39764,1080 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 	return response, nil
 }
 
+// ParseBulkUserActionResponse parses an HTTP response from a BulkUserActionWithResponse call
+func ParseBulkUserActionResponse(rsp *http.Response) (*BulkUserActionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkUserActionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkUserActionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers BulkUserActionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers BulkUserActionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers BulkUserActionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseInviteUserResponse parses an HTTP response from a InviteUserWithResponse call
+func ParseInviteUserResponse(rsp *http.Response) (*InviteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InviteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest InvitationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers InviteUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers InviteUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers InviteUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserHistoryResponse parses an HTTP response from a GetUserHistoryWithResponse call
+func ParseGetUserHistoryResponse(rsp *http.Response) (*GetUserHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserHistoryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUserHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetUserHistoryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeInvitationResponse parses an HTTP response from a RevokeInvitationWithResponse call
+func ParseRevokeInvitationResponse(rsp *http.Response) (*RevokeInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokeInvitationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokeInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokeInvitationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResendInvitationResponse parses an HTTP response from a ResendInvitationWithResponse call
+func ParseResendInvitationResponse(rsp *http.Response) (*ResendInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InvitationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResendInvitationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResendInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResendInvitationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePermanentlyDeleteUserResponse parses an HTTP response from a PermanentlyDeleteUserWithResponse call
+func ParsePermanentlyDeleteUserResponse(rsp *http.Response) (*PermanentlyDeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PermanentlyDeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PermanentlyDeleteUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PermanentlyDeleteUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers PermanentlyDeleteUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdminResetPasswordResponse parses an HTTP response from a AdminResetPasswordWithResponse call
+func ParseAdminResetPasswordResponse(rsp *http.Response) (*AdminResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasswordResetEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AdminResetPasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AdminResetPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers AdminResetPasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListApiKeysResponse parses an HTTP response from a ListApiKeysWithResponse call
 func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36991,6 +41143,153 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 504:
 		var headers RevokeApiKeyResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAcceptInvitationResponse parses an HTTP response from a AcceptInvitationWithResponse call
+func ParseAcceptInvitationResponse(rsp *http.Response) (*AcceptInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TokenEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AcceptInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers AcceptInvitationResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -37469,6 +41768,149 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers ChangePasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordWithTokenResponse parses an HTTP response from a ResetPasswordWithTokenWithResponse call
+func ParseResetPasswordWithTokenResponse(rsp *http.Response) (*ResetPasswordWithTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordWithTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetPasswordWithTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResetPasswordWithTokenResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

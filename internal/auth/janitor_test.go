@@ -29,7 +29,7 @@ func TestSweepRefreshTokens(t *testing.T) {
 	require.NoError(t, err)
 
 	q := db.New(pool)
-	u, err := q.CreateUser(ctx, db.CreateUserParams{Email: "janitor@example.com", FullName: "J", PasswordHash: "x", Role: "user"})
+	u, err := q.CreateUser(ctx, db.CreateUserParams{Email: "janitor@example.com", FullName: "J", PasswordHash: new("x"), Role: "user"})
 	require.NoError(t, err)
 	now := time.Now()
 	insert := func(expiresAt time.Time) uuid.UUID {
