@@ -45,16 +45,16 @@ func (e AbbreviationPolicy) Valid() bool {
 
 // Defines values for AdminResetPasswordRequestMode.
 const (
-	AdminResetPasswordRequestModeTemporary AdminResetPasswordRequestMode = "temporary"
-	AdminResetPasswordRequestModeToken     AdminResetPasswordRequestMode = "token"
+	ResetModeTemporary AdminResetPasswordRequestMode = "temporary"
+	ResetModeToken     AdminResetPasswordRequestMode = "token"
 )
 
 // Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
 func (e AdminResetPasswordRequestMode) Valid() bool {
 	switch e {
-	case AdminResetPasswordRequestModeTemporary:
+	case ResetModeTemporary:
 		return true
-	case AdminResetPasswordRequestModeToken:
+	case ResetModeToken:
 		return true
 	default:
 		return false
@@ -204,25 +204,25 @@ func (e BulkUserActionResultAction) Valid() bool {
 
 // Defines values for BulkUserResultStatus.
 const (
-	BulkUserResultStatusError     BulkUserResultStatus = "error"
-	BulkUserResultStatusForbidden BulkUserResultStatus = "forbidden"
-	BulkUserResultStatusNotFound  BulkUserResultStatus = "not_found"
-	BulkUserResultStatusOk        BulkUserResultStatus = "ok"
-	BulkUserResultStatusSkipped   BulkUserResultStatus = "skipped"
+	BulkStatusError     BulkUserResultStatus = "error"
+	BulkStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkStatusOk        BulkUserResultStatus = "ok"
+	BulkStatusSkipped   BulkUserResultStatus = "skipped"
 )
 
 // Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
 func (e BulkUserResultStatus) Valid() bool {
 	switch e {
-	case BulkUserResultStatusError:
+	case BulkStatusError:
 		return true
-	case BulkUserResultStatusForbidden:
+	case BulkStatusForbidden:
 		return true
-	case BulkUserResultStatusNotFound:
+	case BulkStatusNotFound:
 		return true
-	case BulkUserResultStatusOk:
+	case BulkStatusOk:
 		return true
-	case BulkUserResultStatusSkipped:
+	case BulkStatusSkipped:
 		return true
 	default:
 		return false
@@ -1293,16 +1293,16 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 
 // Defines values for PasswordResetMode.
 const (
-	PasswordResetModeTemporary PasswordResetMode = "temporary"
-	PasswordResetModeToken     PasswordResetMode = "token"
+	ResetResultTemporary PasswordResetMode = "temporary"
+	ResetResultToken     PasswordResetMode = "token"
 )
 
 // Valid indicates whether the value is a known member of the PasswordResetMode enum.
 func (e PasswordResetMode) Valid() bool {
 	switch e {
-	case PasswordResetModeTemporary:
+	case ResetResultTemporary:
 		return true
-	case PasswordResetModeToken:
+	case ResetResultToken:
 		return true
 	default:
 		return false
@@ -1665,31 +1665,31 @@ func (e ScheduledChangeStatus) Valid() bool {
 
 // Defines values for SseFlagUpdateKind.
 const (
-	SseFlagUpdateKindCreated         SseFlagUpdateKind = "created"
-	SseFlagUpdateKindDeleted         SseFlagUpdateKind = "deleted"
-	SseFlagUpdateKindHidden          SseFlagUpdateKind = "hidden"
-	SseFlagUpdateKindInvalidated     SseFlagUpdateKind = "invalidated"
-	SseFlagUpdateKindOverrideDeleted SseFlagUpdateKind = "override_deleted"
-	SseFlagUpdateKindOverrideSet     SseFlagUpdateKind = "override_set"
-	SseFlagUpdateKindUpdated         SseFlagUpdateKind = "updated"
+	Created         SseFlagUpdateKind = "created"
+	Deleted         SseFlagUpdateKind = "deleted"
+	Hidden          SseFlagUpdateKind = "hidden"
+	Invalidated     SseFlagUpdateKind = "invalidated"
+	OverrideDeleted SseFlagUpdateKind = "override_deleted"
+	OverrideSet     SseFlagUpdateKind = "override_set"
+	Updated         SseFlagUpdateKind = "updated"
 )
 
 // Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
 func (e SseFlagUpdateKind) Valid() bool {
 	switch e {
-	case SseFlagUpdateKindCreated:
+	case Created:
 		return true
-	case SseFlagUpdateKindDeleted:
+	case Deleted:
 		return true
-	case SseFlagUpdateKindHidden:
+	case Hidden:
 		return true
-	case SseFlagUpdateKindInvalidated:
+	case Invalidated:
 		return true
-	case SseFlagUpdateKindOverrideDeleted:
+	case OverrideDeleted:
 		return true
-	case SseFlagUpdateKindOverrideSet:
+	case OverrideSet:
 		return true
-	case SseFlagUpdateKindUpdated:
+	case Updated:
 		return true
 	default:
 		return false
@@ -1758,31 +1758,31 @@ func (e UserEnvelopeSuccess) Valid() bool {
 
 // Defines values for UserHistoryEntryKind.
 const (
-	UserHistoryEntryKindCreated      UserHistoryEntryKind = "created"
-	UserHistoryEntryKindDeleted      UserHistoryEntryKind = "deleted"
-	UserHistoryEntryKindInvitation   UserHistoryEntryKind = "invitation"
-	UserHistoryEntryKindOther        UserHistoryEntryKind = "other"
-	UserHistoryEntryKindPassword     UserHistoryEntryKind = "password"
-	UserHistoryEntryKindRoleChange   UserHistoryEntryKind = "role_change"
-	UserHistoryEntryKindStatusChange UserHistoryEntryKind = "status_change"
+	HistoryCreated      UserHistoryEntryKind = "created"
+	HistoryDeleted      UserHistoryEntryKind = "deleted"
+	HistoryInvitation   UserHistoryEntryKind = "invitation"
+	HistoryOther        UserHistoryEntryKind = "other"
+	HistoryPassword     UserHistoryEntryKind = "password"
+	HistoryRoleChange   UserHistoryEntryKind = "role_change"
+	HistoryStatusChange UserHistoryEntryKind = "status_change"
 )
 
 // Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
 func (e UserHistoryEntryKind) Valid() bool {
 	switch e {
-	case UserHistoryEntryKindCreated:
+	case HistoryCreated:
 		return true
-	case UserHistoryEntryKindDeleted:
+	case HistoryDeleted:
 		return true
-	case UserHistoryEntryKindInvitation:
+	case HistoryInvitation:
 		return true
-	case UserHistoryEntryKindOther:
+	case HistoryOther:
 		return true
-	case UserHistoryEntryKindPassword:
+	case HistoryPassword:
 		return true
-	case UserHistoryEntryKindRoleChange:
+	case HistoryRoleChange:
 		return true
-	case UserHistoryEntryKindStatusChange:
+	case HistoryStatusChange:
 		return true
 	default:
 		return false
@@ -1920,22 +1920,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateFailing:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
@@ -2693,7 +2693,7 @@ type DictationTranscript struct {
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
 	// `TOKEN_EXPIRED`, `TOKEN_INVALID`, `TOKEN_REVOKED`, `INVALID_CREDENTIALS`, `FORBIDDEN`,
-	// `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
+	// `INSUFFICIENT_PERMISSIONS`, `PASSWORD_CHANGE_REQUIRED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
 	// `EMAIL_ALREADY_EXISTS`, `WEAK_PASSWORD`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`,
 	// `PRECONDITION_FAILED`, `RATE_LIMIT_EXCEEDED`, `SERVICE_UNAVAILABLE`, `INTERNAL_ERROR`.
 	//
@@ -15462,6 +15462,20 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListApiKeys414JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
@@ -15586,6 +15600,20 @@ func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15752,6 +15780,20 @@ func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeApiKey403JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16093,6 +16135,20 @@ func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Login403JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
@@ -16270,6 +16326,20 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type Logout403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Logout403JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response Logout414JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -16377,6 +16447,20 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMe403JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16489,6 +16573,20 @@ func (response ChangePassword401JSONResponse) VisitChangePasswordResponse(w http
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ChangePassword403JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17217,6 +17315,20 @@ func (response GetFlagChanges401JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagChanges403JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagChanges414JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
@@ -17341,6 +17453,20 @@ func (response EvaluateFlags401JSONResponse) VisitEvaluateFlagsResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response EvaluateFlags403JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17528,6 +17654,20 @@ func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagHistoryStats403JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagHistoryStats414JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -17635,6 +17775,20 @@ func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagStreamStats403JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17788,6 +17942,20 @@ func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamFlags403JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response StreamFlags414JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
@@ -17924,6 +18092,20 @@ func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagVersion403JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagVersion414JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -18032,6 +18214,20 @@ func (response SearchKnowledgeBase401JSONResponse) VisitSearchKnowledgeBaseRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SearchKnowledgeBase403JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18220,6 +18416,20 @@ func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPatients403JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListPatients414JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
@@ -18344,6 +18554,20 @@ func (response CreatePatient401JSONResponse) VisitCreatePatientResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreatePatient403JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18653,6 +18877,20 @@ func (response GetPatient401JSONResponse) VisitGetPatientResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPatient403JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19495,6 +19733,20 @@ func (response DetectPhi401JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DetectPhi403JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
@@ -19675,6 +19927,20 @@ func (response RedactPhi401JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RedactPhi403JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20004,6 +20270,20 @@ func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMyProfile403JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetMyProfile414JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -20112,6 +20392,20 @@ func (response UpdateMyProfile401JSONResponse) VisitUpdateMyProfileResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMyProfile403JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21082,6 +21376,20 @@ func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListDictationSessions403JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListDictationSessions414JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
@@ -21206,6 +21514,20 @@ func (response CreateDictationSession401JSONResponse) VisitCreateDictationSessio
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateDictationSession403JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21362,6 +21684,20 @@ func (response DeleteDictationSession401JSONResponse) VisitDeleteDictationSessio
 	return err
 }
 
+type DeleteDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteDictationSession403JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDictationSession404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
@@ -21500,6 +21836,20 @@ func (response GetDictationSession401JSONResponse) VisitGetDictationSessionRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetDictationSession403JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21643,6 +21993,20 @@ func (response AppendDictationAudio401JSONResponse) VisitAppendDictationAudioRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AppendDictationAudio403JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21834,6 +22198,20 @@ func (response RunDictationCommand401JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RunDictationCommand403JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response RunDictationCommand404JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
@@ -22017,6 +22395,20 @@ func (response FinalizeDictationSession401JSONResponse) VisitFinalizeDictationSe
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FinalizeDictationSession403JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22208,6 +22600,20 @@ func (response AppendDictationText401JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AppendDictationText403JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response AppendDictationText404JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
@@ -22389,6 +22795,20 @@ func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplate
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListDictationTemplates403JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22595,6 +23015,20 @@ func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoicePreferences403JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetVoicePreferences414JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -22703,6 +23137,20 @@ func (response UpdateVoicePreferences401JSONResponse) VisitUpdateVoicePreference
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateVoicePreferences403JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22864,6 +23312,20 @@ func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetVoicePreferences403JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ResetVoicePreferences414JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -22972,6 +23434,20 @@ func (response RelayVoiceTranscript401JSONResponse) VisitRelayVoiceTranscriptRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RelayVoiceTranscript403JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23284,6 +23760,20 @@ func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsR
 	return err
 }
 
+type ListVoiceStylePresets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListVoiceStylePresets403JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresets414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListVoiceStylePresets414JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
@@ -23490,6 +23980,20 @@ func (response SynthesizeSpeech401JSONResponse) VisitSynthesizeSpeechResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SynthesizeSpeech403JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23734,6 +24238,20 @@ func (response StreamSpeech401JSONResponse) VisitStreamSpeechResponse(w http.Res
 	return err
 }
 
+type StreamSpeech403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamSpeech403JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamSpeech413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response StreamSpeech413JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
@@ -23888,6 +24406,20 @@ func (response TranscribeAudio401JSONResponse) VisitTranscribeAudioResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response TranscribeAudio403JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24050,6 +24582,20 @@ func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceVocabulary403JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetVoiceVocabulary414JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -24174,6 +24720,20 @@ func (response AddVoiceVocabulary401JSONResponse) VisitAddVoiceVocabularyRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddVoiceVocabulary403JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24330,6 +24890,20 @@ func (response DeleteVoiceVocabularyTerm401JSONResponse) VisitDeleteVoiceVocabul
 	return err
 }
 
+type DeleteVoiceVocabularyTerm403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm403JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVoiceVocabularyTerm404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
@@ -24471,6 +25045,20 @@ func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.Respons
 	return err
 }
 
+type ListVoices403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListVoices403JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoices414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListVoices414JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
@@ -24565,6 +25153,20 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListConversations403JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24693,6 +25295,20 @@ func (response CreateConversation401JSONResponse) VisitCreateConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateConversation403JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24863,6 +25479,20 @@ func (response DeleteConversation401JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteConversation403JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteConversation404JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
@@ -25001,6 +25631,20 @@ func (response GetConversation401JSONResponse) VisitGetConversationResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetConversation403JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25144,6 +25788,20 @@ func (response UpdateConversation401JSONResponse) VisitUpdateConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateConversation403JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25326,6 +25984,20 @@ func (response ExportConversation401JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportConversation403JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ExportConversation404JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
@@ -25469,6 +26141,20 @@ func (response ListMessages401JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMessages403JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
@@ -25608,6 +26294,20 @@ func (response SendMessage401JSONResponse) VisitSendMessageResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SendMessage403JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25840,6 +26540,20 @@ func (response StreamMessage401JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamMessage403JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -26016,6 +26730,20 @@ func (response DeleteMessage401JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteMessage403JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteMessage404JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
@@ -26155,6 +26883,20 @@ func (response BranchConversation401JSONResponse) VisitBranchConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BranchConversation403JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -26311,6 +27053,20 @@ func (response RegenerateAnswer401JSONResponse) VisitRegenerateAnswerResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegenerateAnswer403JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27203,6 +27959,20 @@ func (response OfrepEvaluateFlags401JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags403JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags403JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags413JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags413JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -27363,6 +28133,20 @@ func (response OfrepEvaluateFlag401JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag403JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag403JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -32489,636 +33273,641 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs50ij4KgieE9HUtyValt39TUtx4gRbpm1Ny5I+Se6eOSMvC6xKkhgVATaAksTpcMS+w77IPsD+",
-	"2xfYZ9gn2UACqBuryCIluy/DP7ZIVuGSyEzkPX/tRGI2Fxy4Vp2jXztToDFI/POKajhjM6bxH/NNDCqS",
-	"bK6Z4J2jzhX8koLSitAkEQ8QE8aJngJ5YDwWD71O0FHRFGbUvKkXc+gcdRjXMAHZ+fw5yIe/ghllnPHJ",
-	"iikSGOvtx1dQs/xriASPFUm5ZklhYCLN82r9+KDloj/WIJvH1oI8UKbJCMZCApHmFcYna8e+ubl+S5Nk",
-	"RKO75cFDLVMIycMUOKGcAJUJA0nmUtyzGCQZU5ZATCiPiZ4yRQQHooW4I+IeZHlq4Omsc/SPjhmxE3TG",
-	"NFHQ+RT4JSktzbG4FV26CZZXdDMFouYA0TRfhZ5SbT7FaQQxgpemMRO1Wy/P85NgEdRPcm9+IqmCePU4",
-	"n4POnEo6A+1w+SSVStSs/GJOf0mBRPgzGUsxI+EMNI2ppr05nTBOzZM9Do96aJ8KiRjjfuYS7plIFZnT",
-	"CZj1MDPiLynIRSfocDozS7LvlBY7o49nwCd62jn69uVhHbDfJnTyIywuqXmmDg7jhE7IHSwCEv4aUQ0T",
-	"IRefe78qTu9gaGb+HGYLmptRsvWYNztBR8IvKZMQd47M0Tes7uXhQdCZMZ59rlvraeyXWTMbi1fONRZy",
-	"RnXnqJOm+OTy6A2s55JOgCj2r0awJ/heca4YxjRNdOfoW7Mp+shmBvUPD+wW7ad8g0Vi/ABK0Qms3OjM",
-	"PjN88oZvqJyAZnz1+aecacRBQ9KSxUDofJ4wQI7TpYZCJGExGS2I2/deAz5oP9/wDhZtEePw2+/WIcZn",
-	"M5SaC64ACfAHGjtmbj5Fgmvg+CcuPEIqe/FPZXb4a2HS/y5h3Dnq/LcX+S31wv6qXgykFHLA7yERc7BT",
-	"LkNK2kkJU2RGEwN/iI+IWnBNHwNCyYMUfELM6gPDTFN+x8UDJ2MGSWx+nzGlGJ+QkYgXAdHwqG85sjam",
-	"CBea3NOExeTjzdv9v5CuAW1AEBUD4m5SIoHGAfnr9cU5DrJnRsVPYvRPiDR5YHpK6C2PUwsIMIRNhCQc",
-	"lIaYxABzy085+e41SeAeEmUGMetKYP+eJinEdlaScT0yYffAb/nM3Dv4ruAR9Dqfg86J4OOERb/RQURu",
-	"dmU3bpA4SqUEronSZvddSjJQ4DY1TYDcg1RM8D3cwVshRyyOgX/dLUQ0SUB+o4gUCZBYgEUBFH/cVTsH",
-	"aS8Ms8x3VMMDXdywGYj0K4M7u4djFttVcvVgmAInms0gMAimC8fiH1OaSk2YkersC+aUGCfh1eC/Pg6u",
-	"b4Y3px8GFx9vhteDk4vzN9ch6Ybuq9AezjvB4evuVYs74AQeGdLLKNUkopxwQRLBJyDJyIoMpAuPc8Pb",
-	"AiLhXtxBbIBAE0OgC3zCbuC9JdwbIc4Mc/xtyMRzD3iMAGJD+D+yH0g3fD/ovxlcXQ9vLi6GZ/2rdwMH",
-	"9XOh34qUx19vteeCqDSaGnFZpDIC0jU8y7BEptgoMcdiqRupxq7yYixh/qXgi4O/Aw6SJrj6rWCcr/O5",
-	"6bb1+sCwdJwhI0szXAIa1pLjsVUyCDWKCQlRSdlHLSUkymolRhIoqnn5I007cE+/KKg8uHTc0UfJzFEK",
-	"q7/9NidppRh3kIr8JT/Ie5CJoDHEvxH7ZUbBpPeUJdTQhJAE7s1F/SDknf15lKrFcfWk6EJZBU8Le6DP",
-	"d2iXdGEg8tuyNyMJZcdluIQR5glK7XhulxJxlZlX36I++7XX6ZhaNKV8ArERtiLAlTpJhBgBGm0e4el4",
-	"/wPV0TTEpV+DvGcRfMxP/estvU9imAOPgUcLwgFio3qL7O4v4aLnFAnVIHHlv4mg8qwCyDFh+pbP6MLc",
-	"+WZ7DOKVrJBcawl0pgiVQOARZnP9fJR2I8QHyhfeiPX14Hpl5GgkJkdj1l7y9F0Fnb/tZ3a1/Uw5X/l6",
-	"2YpYGaJk+2s1TP7G0lDOzNdyGPM0wu4jp6meCsn+9TW5zAerWAaEcdQhA+KkU3NHePk0khAD14wm1Vv7",
-	"559/3u+nemp+NZpSvZ2A5k8YloWLQ8EsVbDGgoaAmUsRgVKGXQy4ZnrxmynvD5Ak+1Z9Rwn/ngnDuBSh",
-	"RKaGmYVgRuyh4h4ic7YXC36B7O0jV+l8LqSG+APEjN7gln+z229KzeJP7OT7ZjEVHbKgYUYRzO3F+AWk",
-	"rY2W7iQtNHWgiRntDntl0Yt0w49Xp1ZHuTh/hyrKZ49tiL790UjCPcPlXoqERYsaO3eUMM4imoRH5Lbz",
-	"7cEBmU3I5QX54fTNbScgt50fLsnL1wcvvj8gs9n7yW3HIMHjnPIY4uIrowWZiVRPiX5gEZCYsmRx2zHo",
-	"783ffiLzlRugxgoedPp4Dqf8nmlcecGiRWMrrNDkUpoT1AxU5wgN6kFnXvjq186cKvUgZFwyCGZfBkv2",
-	"4ZWGtqCD2u/mBrqiqe8fbpAgX0a+fWumwu3HM8aRcV66x7YDwEzEUPI+wGwuJEX7rV3Ip3XrxSEa1/hx",
-	"HlMNHxXItgucMV789mV1yeM0SYbWZLrEZyWbzSA24tTYmhleHx7uWeuWoU8pEsPSGfd6sT1zzfjESJeS",
-	"RhoksvfiAR4c1Bw1U0MaaXYPBY49EiIByhFCy9Dgi59oktasus8X1gqJ5sNjFLjM62SWKk3GzryMfgbz",
-	"tVkeTxMnzmqZghl9zn4EJNwysCIJVEM8pLqE4uZM9jWbQadma/byU6veKc9fB564hY096CRU6aE5qSdN",
-	"5pFh6Ye5hDF7rL+P5+koYZGTcZ0bCd04qOZFYsKZAsJQBl0a2AkFT1q1FFYdWXUfXJlnqgSHoMQ9Zzt0",
-	"owXF8y4dZAXUpR3U0i7i04kdbRmt6Jyhk2LN8h1Wfg467uHlY3iYigQB3yPXU/HAieDJwrqXmSLeb3FM",
-	"lBbSHAfh1t+8midZB4pf5doNZjfu0kZjqmm7XXpYGQJCO8mat87TxBtUgo73c67FBwePD6CpeU+lkREK",
-	"CxzcIFu+34wjBR2DlkrT2bwtI6iA1E8VWJj4XRbWXpyjGeRnTOn18GYaZqo9erm5qJR0sTuB5hNIYybe",
-	"upnzS/+B3ptR5q86QUfMUzPDPJrVi11pzPSAa1lz15j70Aq7S6/RSAs5NOpisuL3+ktjLSO1L3t2uvRz",
-	"DJqyRDXLHaVhc2BVVsO4/u51Z9krHXTYvHZeEaEzbbO718n2DhQ1P1tb2NrftVOolp4o4OsyhqYK5JBO",
-	"nBqzGhvxbIp7LJxi+cBLJxR4NKkutry5oIDtBZggsEvrzM+3CeH1mZg8J9PJKWDHeDZhPPonkGzs9OIa",
-	"SXUK0Z2VNcpSgoE1A0XcA+byb0GUYyaVHo6k0WGGDaTcwFkKo0yBxsMpVTWxH+/hkZhfrOxINQGDEz1y",
-	"BZGQsZFURKoVi62l2kBpRBUY8cWFgwE/ItSafG/5fQE2Vu5XmiUJkUCjaWF876mnGicPyMOURVMSg4ZI",
-	"G3lpJu4pKjn0lkeCK6Y0cE0kPEimwQu6HB5A2SEZqN4tr+NFuHkW18ttRpwkjGsa+ZV1D5ybZApGUlOE",
-	"Cw57LY9LAlUNdwea5Bq0rCKW2ueCDJGWcSCbJt9b8YhbIe4TRcUlOtjxjCae8UOa3H1UIPvR0+FeHusK",
-	"VJroHehbgn47y1IuDXoxE+0lVAPe2YUP1q9nxYNPtTKR5w3ViGTDaa3jD9mkEQu+URjcqol0jHbKjOq4",
-	"qBh1vq016rRXyZ0MwmJVEhzWGjxm9PHUPvzShTv6jxVZIuiknP2SgvsZzTyVc84EqWwpbc4SUX+F7P70",
-	"0zIzqNbylF9fTpRVmUqlsxm1Ckc9/v1ac6FULmvxQGaUY2iRVAS4QRu8ShFxlKY6VQWzggdfE8T9JvPF",
-	"rQJ9E9AjZ3ytCTsxFEvM72QEU8ZjG3ynU0WEuV9tGGEo7kLSDa8HZ2/DgIQfz0/e98/fDd6YD6fn1x/f",
-	"vj09OR2c3wwvB1cfTq+vTy/Or81v5xc3w7cXH8/xwbP+9c3w+uPl4Kr/5sPpeRiQXq+312ujeLlI23o9",
-	"A1dbRChxZ8B1x+ZzezlngYNBhws9HGPIlGdWdZjl0Lxd8G7x2PyL2aoCC/p8B3Wnd0KjKZwkQOXT7p58",
-	"nN29s+beKYJqmzsHXY1zWpeycMGThbUpZg+RLvQmPRLejXoKqIymhhxgNoI43DsmNElcXsdIAUcz8Jxq",
-	"DdKM9r//g+7/62D/+95w/9OvL4PvXn/+77XgWbnDeqaAIjy0sz1UDsC/2gjaU+vfphq2dZc5AFSh+y4R",
-	"IwyAJ2EG3qM7WIQBqcD46D/CylX86uBgMweZX8X6bdYqmuOETrzxelnZsBFFK1I9JNwzDDqywWMS0NdL",
-	"JCSCYppRK42nsqVsTfkKWu3uGThTCVg71rSSNZ3RBchrTa14Uwb4aKFBbWlmcHr4tm+bvaiWxkq4ZyjE",
-	"tH1+yvRQuqAW9ytPZ6Psx7bjJAZ0RXEgedkJOslh7U0/Y0pB25EzhqNWSYhr6eDcD2PPt455K2i53Qr2",
-	"2b07cGW7c+MVQNyId5W1LeHeBuewAWgruyivvnGtDUtEGLTXCqrktqQW1IF43aqegVtmq9mxyXpgo3b4",
-	"tJgUl4M0fObgHA4PzztkBXhLy65M2QAufeIimOpM4im/G7YMpYhFlM7M/C2fnwKNXbBnRpHLAU0VVbxB",
-	"MLI3gs3soYqE/+CfQp8ibkOHe7XMaO60x/V3nOJGb9T1i2S61vVXOR+jaBaBFOTw9WPkUMlnbDo2G608",
-	"uHfOsmrSubwHuW8UByMncq0CzP0uJhvOjbRsiOooJAnjcHTLQ3z2iDi1tOeiOUIS/nrrddXbzhFxabCf",
-	"w+Pld2JINLVv4J/m+dtOr9e77ZSejxza2Uf9J/N0ESnrpxAcWq0J2YebQMRQWEpASi9nC2xwRZwIbuTi",
-	"BjoxegVzOtMyUxxJyqMpxMOxFLN6/HUrsfphVJiLPFBF/ACYk16S7tt6qLeJwhqLxCX4P2uwlc+Ofkrk",
-	"kh8jEmnJU1yg1yaaDDopBgRuAos6x7On1+zoq6uqhEIVZq0l6MKZP1FKKGLqTk5olBMKYDrl83RTGSGn",
-	"jmKRhLWWhAJiViM81131K7fwjPEFVQTaRRhsjFCXVEfTJ8cZr75VcgSssRPhb8dYEWY21wtid2298y4X",
-	"onTLYLETppV7s2Ige1nrq3pGREZGaYPptpPYfaAp48OYLpRblS3k8eq7b9fU9cgDeDek5a0jaHG+Oix6",
-	"k6XsnUzBFvyp7NRTX/nUf54ubJhHnvJnJQnFYpAQk1g8cNLlophGZEPRNUhOE7XXq7+ytRlsWPEuxiId",
-	"JQWqyi0yy26XdI5y7wOKvwzzh+L1Qf1unFoYscjKhv252ezTrsvKYDsPyRo2Vw+vmvjsecIs62oLfXz+",
-	"M/rioPV75+Zho8hN2ZAmIK3lp0wbp4jvYwbS8LeU20Rdt8KehkcdZoFDRIFC4/qUKqwawfgdxGRONXM+",
-	"mFZ36OX7075ZTa032c7QeovX7nkzlKTc7qz12zf5K0vI4AYOstMqwXHd6fvzrbqUZzPK4/aGtmzIE/tm",
-	"sxueTbiQdQF6lwwiUBhaBo+axFLM5xCTEUQ0VUBiPwMqU3OKVoLRglDiFutLsukpzHpN0WHxsL4C202x",
-	"aA2gafsbhQsJnPsOq/4Q83Y2oaS8lYPbDNN0xWPiEMR2zzR26d0YXCc0BAbJhYxBBuSfgnG7ZWumXp++",
-	"gPMG+WEWIZAfxGoMSWMmMsm6wh3Mb/X7khhTY4SV7s/9nwhNHuhCHZOLd+9eXMxTFZCfYfTB/fnh8lVA",
-	"3p71TwLy4XXfhlOMx7M5TMpRfyPGXULZRt42zwp8kr8uLY8pMqIGkwSvOtxeHXbWFhIrRXUgOFZ73qpk",
-	"so3O4o6zzjcNRM2xco57xrlNbzsTYbBqnlBu0yQ3EvZKAH4KhPzKN4PRj8xu1ksi1hoq6UTS+dRZRxPG",
-	"0eQAj3royNdmNWE5v8JXEzHUovA5hgQ0DNGmoYAbMQkwaCoWVXLhCqQeapjNExvChDzIRfHgra20MFKS",
-	"ovf1MU0NTHLVtVs+4bcGH/JbzvOhKcVCC1OD0FoQGmkiOOmaTVhy4sLHr5VKotktFUXGgpBC5aSJoBB4",
-	"hlGHJXCGAa7Kjoo/V2AWtuKWd+68N7luEEeWsrcY4prZSH45rsE4KSFq8Pc7s19Ntu56ozG+jI+unP8t",
-	"4zRh/4JnEob9cDtxuK047CG2DV9+JibZijVWTnYJTbaSvrcWaRslUlzGyo2cIoe48Ux1aSMNCUpeotrW",
-	"iVMy/uJgK1d5LurWNqPyDjXiemeW0ECoIh/cUwGhttLj/iFx7iH03Xh2ajMy4LE+U9g9tYVAfu0YWo0o",
-	"3hJYHk7ZfgvLWQu25qN98payoTfYmn9yA9LAoiJLMLG5Zh40G8DDTe+lGSWokRmmc5RXxERaToZlWuJU",
-	"rhEkrptuq98H3VQPqvUyN17NmmVkjK0iaBVqlgznWdGSlak3y2VOPhsVKzfDbpt/uo13zwcLqBwPljkR",
-	"i32+luc1uS49EeCDDZddh+6Sib9GCQfDLodb0iaG1LLmoIW1ayyyokrWIEZnFkReA0YvzxaUc+TeWHHD",
-	"6PFKkDGVre1MbXh1bpFtN5J9fCtH6QqF+pRHEmZGT0JDhI1dtakcx4SiLdFGRpfq6ukpLLAc20pVe41c",
-	"ZE8yw5KglniLofkV0iiccr7BZcot4VKz97dCHW3YzzMJ9QVD4k6abwX4bYT5L3kzLFttHF/JqlEXX1J1",
-	"oSJflH3WFLmxv2dmScIUoSORatK9fH9KrKkZKZwLTSRlhszHQhqRt2R632uxmaqTLdtZm7N+Rg96rel+",
-	"50XfjAKX/Iiu2pWznsVFRrpa1PVCZE1QsDUzbaFIVLTPukhF4WbcbOCS5rMu6NjOEWTbWAnRDAzPdJ3k",
-	"YN2h81p0voFHvc1t4tWustl9M8N7O88Gip/P6NRwLqRWRqmbkl+z6rTwltWtfIqZWbaGRMeFtkrL2DMv",
-	"tDjawDGX+2hdseF7EdFRmlAj7+Z7CbzT0fvYMFc8LwfY2keXLbOwn6AEtTrQIxn+IOJF26Tga401y2c0",
-	"mjIO+xJojF+Yp49I+FP/7PRN/+b04nw4uLq6uAoDEv7QfzN0hZptdnD/4837i6vT/zV4Ewa3PLy5+HFw",
-	"Phz87fL0yqYM2y9Oz3Gw/IurwU8XP/qkYvxteHI1eDM4vzntn2E+8duLqx9O37wZnOO4rTOPPwxu3l+8",
-	"GZrv+mdnFz/bOU4uzt+enZ7c4FiDD/3Ts2H/7GrQf/P34eBvp9c3OM7Pg/6Pw8v+9fXPF1f41mX/72cX",
-	"/TeFXgy45euPl5cXVzeDN8MPgzen/eHN3y8HOPDlFZasPkWQve2fntnJr/o3g+HZ6YfTm+HgbyeDwRv7",
-	"9fXg6qfTk8Hw43n/p/7pWf+Hs4EFx83g6rx/5mBuY5fhkc7mRmXtVA+lNmq/XXGqijdJSJIn7dkoa3WE",
-	"Ydb279vOEfnHr7cdLLhbCbb+/OnzKndOjqP4cpOX2FagxUcI1QT7GgUEy+hijDvWpBWy0ATHKJdPzCpf",
-	"8kqWcrj9ildXhCpX2G28gisVOtENTkKzdkxsoA7qWYHCVhBtdUvnrOFZb2m83n6n1/TANtnYMikZCy8/",
-	"rg3JGWSdPE7cC7YsZflaq7ZcW1HAo1hCJJcPmzbHBO9rLdkoteZUyhcX487RP9ou+jqiCTWSW8s7uObN",
-	"avGRyn28Xe5kwzzFAQpw9GD5FNQo04VeK+5MCfUgI92RSLkr9oINKsx9zUGZyxqV08f9idj3W+KLMuhP",
-	"chx52ibzM1yqMXIxB/4WqE5l3VaOSagL/eRCI+tp3z6OxYGr6zGD2QikVcmzzSvSpZrMhNLku1d7PdLn",
-	"BcAYjd4HGHfTOdGCvDw4fF2oZ7wXuAStgDiyx5ZmaZKga4sp9Pn7Vw9sKyGFp6mwOZV5weYsZc8dHrgn",
-	"shV33WEQpcVc2Spgez0SuuIbtrYCZUmIJxdKkUCI21SgyWjhzNzyHlzvx5JdhUaY1YGvRpRzockISJRQ",
-	"NrMV4Soo993rJUm+APy6Ct0t4qRzLHiaCpePs/Pvt7sZVhQuGid00l4zeZvQST5mnVLiyzu0qQDRxTQ3",
-	"wuI9xNYC0fu2qC0SsstdH9cKPdn6gqV+kRYUq8HomHTpAipF3R++Xr70ljP/lxW2T8v9b7ZkSrX1zQeP",
-	"1llR4wpUiilNeZbatg4HXKJiVlFo09fqigvlMujycmoPxG3niYzEA2XHQJoYiLuQDd1vmjfqm/m24Skn",
-	"/tkt3cGuM+zw3ncIWOmv8J0EqiJIjaEEuE34qN1hUxEc8cAb7C5SJIlI9XAOMgKuHdm0yEuRaQKbsemr",
-	"NKk17CqaNERCVC+CtdnsbdwuZine27KVR3bTE72nklGuNwPWT/aluk02RLc13EbYGIMlrr3Q2mnzp+sr",
-	"8Gc0VMbUwIfhePT0cKpSQgEcHodqkdChRWn9Ho8dZpRyhQtu5A2yhEuUXkyxYp2gM6LRHdi41XjGOLoF",
-	"NExs/yDbjAEkm9ma1WKuap0mOAPydPUcos61bvCOuKDioe9lWc8fsNHecEME2uDpKrcvTVc8pKXlrhJ2",
-	"CjB82vVaPIzdDdt4wxoo+f6QmzrrixaRqvi4ZANYo0LXZc2u8dLY/l6iVJcKfklpolxRyuwD82UqmYs9",
-	"0ZRhQAr2j1HDB4ad3IHH2d8SJvDYCToTjf+Ys0AWlWgbeDi7BzmEX/K/8cHs78JDiS7+XR9ZuOE9U02B",
-	"yQ6iABQ/aNOpP5G6CpLZjrpWUVdBYa3PRx5GlS5eb8/674aZr6UTdG76V+8GN6fn74Y/Dv4+RI/M+Tvz",
-	"/d8vB+bjh/7NyftO0LnsX10PMm9F5u65OL8Z/O2mE3TeDc4HV/2zWgxskibz8s1+edc3/ZvTk07QeTN4",
-	"2/94dlNaoF/K9eXZqfnlzel1/4ezgdmFXdenZ5Sy1tWA3PQKcyUcy7JLse78Kn8snvXjXMgaMwc82m6J",
-	"m5WQ2dw2gtOcapitESWXHFIzqjN/dvflXq/TOl8iKG1u3c1eWOGGd81KZe+5FLDyBVTnQGijka31Qoh7",
-	"kJLFsM3pXrh3lzwCNT6BXBVc2xCvrWqYFYbwF7T9dPCsSuNqT0emQ64vsrFWp8xnOjx4uob51bXFojur",
-	"huCfVxtsDAasQc7tCpA8qR9fdk+t7ROwZLPdqN/n066rwlTfvV4bpFJaaBPo31v1qqFyp4/H3kwPTMRk",
-	"aCvfbfCCSOK8+VWrrjEaOAborihFlj80FalsaBdgoDeM6JxGDtkbHtl4heYlxf4FdWM2FJDML8b87eoK",
-	"l5ZTBWDpBJYhtQyWNsjxdH26hGo7sX+V2H8686LgZozw68uJpZiIg5VyY4s66GoNRJ6OhHacnfO1NRI2",
-	"NjDJ+8O2t7rHcjGUKW/oQMitS2vDMZ3hdpOXqszXbSUfq7iYfNWNgNoiuvg3UTrcpNmSGpWQPJAxN133",
-	"ODwMscGaSHXF3nZYtre9ClY4lrbUJrK1o7S+0y12ukU73eIZk4sqZstdXlHrq6So2j1Xk/oGM8pzqIMr",
-	"28SsaFe5Lp7n67qRW1S4yVvPVAOKVtgxS63l/Vls7k31OPF0ma5o1doR4VqAbyOutKCqpxhVvqhRZCUw",
-	"nvN6qKDi7n5ojZrPU7X5d2LI39nN/61l21XZn3nWJ1OuBEcx8ZN0Xx98n5cKxIhjpgjVhHLMEWjbUvtJ",
-	"AnYthSKWbJycY5/dDNJ5QMlaVLGm2MoFsK4V0HK98XrinEsmpINg+STPxANIgh3Gj4nZLbkDmLtsChk3",
-	"dbx5yiW3nAQ4SxPN8AltMUXZSo7uJVsyNU1cYkWLwrO2dEp+Zk282gaW1ZRBp5oobIxjE2rDF3TOXuDK",
-	"XlhUVyGZp6OEqakrREFx4UdYg0c9MB1N8U0ElAoIF/qWY30eL5zijhTpYnGaGV3YsjXY2HevR3wuGZZo",
-	"M1/aCj8Xb68Gl0TIW15ckovYB5e6+ZUcxgnouhqhNzKFCt0/UEXc81gs3tbEFnwCkiB5J2CLDhtOgrky",
-	"9SVBt4oC/m14cKsyYw/AJlPdKvS4DsHd63XI/buKnt0mSLYUAJt7kgqxrx4BV9L2BzrfNlmuLvC0OsOK",
-	"1lnmijQyIxFjbJmFLqxjpInr6wFxraVCl3uMzR/Jw5RFU4P6gkOLrMprBSeCc4g0lrxf+/AVRJs87nxc",
-	"pzwLV23xkoHLR1SY2z6tsL1461feA5V6BFS3edhpH59KB9bgH7aFYYYORP6qXyaO0WKIZTQ36+O+hECF",
-	"eYZaaJq0pM2Yqa1ftRXtN3pn6sE9VAZ74obtzejj0F2Yax8wKsKQzVu40WqOpAD/Ohg2wKe69/KCa1dX",
-	"t/VPKxnBM7mWi0i607RXadrVUqZ+gYGfNvDXZ9D5p7X3FSXNxsyFn3JZdSMv2IaKtxUKlpuxf3L/D/c/",
-	"/XoQfPeqrif7BrL/xvJMLpVU+mNYzR6Tp40oG7gc6lckhojNaKLs9Wbfx0YaVigmKp25pOySzre5TWBD",
-	"KQgPM5d8WpXLbhMeuy761c35dF7gF7/jA6v4wE8lcbWqyglUrryKlCsl3TzPOXB6lVHYst/tfbB3ZPW8",
-	"iNymBwevIkJTPQWuWUSNNuO/jGeM+w++Fxbp9i9PyR0sLCmYRxQRPFkcEw73IN0MEO/1SL4FEgtQWMZw",
-	"zBINEhc0o5xOsO4pdoFRpGvVPxz0xdj68vZRGQwDVEFtAM3eEVGajseuuLdRqRkYhV+KxJaeoCNxb/Rq",
-	"cLVUzRi2AOSYTVKb9WWLIPRQhLec1oLEyONFaFRyxgwMannse6CJntYU5F4q1jfFJxe1o2yMe3UBPKvb",
-	"hhU1j9VoeMrvG9sf0yiCuR7Oqd1zFT/BtgwizAwB5ix4bBOCNLZSwaOjxPdf7pVqM1ksSPX0BctWoF7Y",
-	"GZvdjZv5PnAZDRXgGJ8ksJ8qt3yHLuaFHrmeigeOCG97KDNVKjO07E9UsJbBfVQ17Bhf9Ous+PSKwF99",
-	"cE/j1gUE2DHrlVQC5gy37M84oyxZxsRzs5eEua7d1PDICVPaMq+SxGEHKLcf+vZ1ndc8TZJhaxFr6waO",
-	"dj11oPrrzz+uK6ZW4TLJpNbGdNdge7rTDV591aJkmXm5YdXXy/SzVJ1qFZzMxtcFueGAdfP/OFrbhZ7H",
-	"8Fivom7aeX7MEvAosjYMo9Cmvtpi3ZZ2z1pyUD0NiEg1SKyUhKb5UiX3tVGEG7SjF6mMYJjKpNUmWrZF",
-	"KHenX25JXzyJ+lN840aouUy1htm8tj+jGc9A0D+SVbV2bfUmwCHnCcvAsMtaEYGPmbxcD6dU1dzk1+/7",
-	"+4fffpe1OtBCQkzcOwGZwmPtrecH9WbqL9Omwb0zWmzVngBmI4jN4Q1nIoZ2uLKmw2xClSascmRkTFli",
-	"Kw6tj2vahPr8jleznh9HNgFwg64RuINh7ARl19+2smOaJMQcjMcM3Lq7TMdpkkNBprzWJ7qejnGIp/bJ",
-	"cMsYYir4EwcrijOr7rAl2je8qwaIl3QCxNZO616+eYtS5V6vFWyypjZrT//SP4k1I/4Fw9FCQ9u8nw1Z",
-	"abt2GjknzPtpbFEfprEX0eYhfKv68bj3s0IlBbmwAM4KHy12zCgw4CDn9JuF4+Uge5pAX7iEdgJ9k0Cf",
-	"A2mbQLy2TKJSFPHbg5qVlMkv59uSVbuNvv5Lm0Cf1ahxQ9sE/9QW975MqNGG4VETIbPmbKTrxCNFRhCJ",
-	"GZDIa9O+a8xepTDItwcHrUq41zXY/7ZNg/26FmyNLbdyTHjGKMQyDe5iEDekyeXmF3PgTgbH/m5K2Q9O",
-	"fMDa7yxpaISRSUeF8TTWjp+ZN6d6ZjTreTz23paGQVJvgvODSDnOzPiNc5/yCagns3Q7yi5jbi0KWUD5",
-	"8hQVUBeUs/bUG6fzBM3EDb3PrUyAoUI0kUBjZzUEcsfFQwLxxLbvOiahX0BWOQkema3ZKzjURQ5V9dNs",
-	"KbnSvxIOTXmDGRNryc0KUF1n4rAj1i/qr2LUqBjXa67uxycK9VtVhFxtVFk7Z/Z+do210zw3OZa/ilFG",
-	"30vNPb5ED8JmLcL3nq6LMx4WbR/PpudEU4jTZMNTVT5uci1gXQRVndrg2mPbsTIc7VT2mp1nRQ0oLbyR",
-	"TgaewVeJpf1eVxJWdoGsZsn53myiEb7VuOhnlaAMs9gJT+1vvgxnl66pK3YPkvxTjAiirCo6ROk9ZZYF",
-	"BJ2I8ggSG+noQ+diF5lEZYx/54KYBC0X7k2Zcm6/zbC7QRy6LBB79Xbm0BCC5sO+1kQ34Aj+8XogXQGK",
-	"jE8Vx9wwO3lsLVaWIbUE7l9SSEtx0U1n6x5smkRLBvcgryMhaw5VUn63TBYv923Kh/m14Oh1Q32jMJeg",
-	"3uKu/DzlEX/4cPgtwd9I9w4WD0LGe0ZZjoRiHIhiM5ZQyfSCdO8h0kIWy7Q1hArh2v2M9du/Biqj6VNx",
-	"2o6yQ+m1KG0B9Z7pRlddOxN8VPD4rT6ak4KH3uFVGx5VIgoDCEcGrfEZOy6khkYsUjNOpouRZDGZiRgC",
-	"AomyISBFqsFHe3U1yBt7qFti2HxLq0glyA8j8L3iMoivOtgPlVqeHuDZMoOOBULDDefpaJs4gYrSUW3R",
-	"kywIbsp5CJki/oVWrW7HmQVjjTMp9bF7MweLNpwD4fY5MJxaLmp6Nq639zlTZs2u/TYViaiUC6Mx26gv",
-	"kfUANphIJ6p16/AaW+jLOluomA/vKqVPGuM+13eFtMBZhX5NN2WNK/MZDnjK9CYKZ876aiTzJyFLTfCW",
-	"uBuW/EQNF6Qdwk3vdpS/vuwDrgf+je1PsTKNsTniuTfc//QftdHOP44+zhNB45pq8qyaJJwR8IhxKhed",
-	"YF3W7oxxj7o1ucLP41io3Ah0orA/tSW/FPcGMTGbIV0Jc6A269FmB5knlXmUJntPoczDgzVWJwvMuqM9",
-	"ExPGnxi1VY26WsPIfMRjCe7Zl2VfyMvDzfwZPhAsG65uzx/yjjoV+cRHWram+ZMp1UXxo4plzvxZS8I1",
-	"HdzXC0VbmOpahzxokDKd1yd/ToFQrh7AZXlq4jVgsk+YNe9GqSZqKqTG3Feb3DqicoJN8QIXPCOBzuzT",
-	"Xps2GoB1T2Azt0KfNTuhuc2YJjGDeA+fYNiIWGmWJGQEtqWbDbg+JqEDeEimIokVeZhSuzhFGc7kHyVK",
-	"kDGVPdLPd+I2OKWKhIjxYX26anbDLMMIfyIaZ5UCx/TDdkN41NKmPoVI+marYjxOjPLj7s+9XrtSsCjo",
-	"Wa1/tSrhHjzlY9E2otGRhw1s9Iyy5UvX9uGmvO0SvrvV5EQSFAgwm7eMmCUKWEHbT9P2Ci24dmreKjBv",
-	"Ex1QYIkFTv+XNiLwnGrWJP6/kyJ1aR6eUTmbhXvrG0UkRELGpKsASDgBfWl/sdT44DJKJNCYMH1MXh+8",
-	"vrUlLR6Ygr0esa2FcQg0hdDYBvGH81TOhQLbOpKmMdM2ZDl0U/fMs+Gx4VwSaDQFdct1xi2wK7FaKA2z",
-	"fcyAJLcdtzLfZOS2Q0aJiO5wAsOAXZ4JhiI6d5rr56ZsrYC17N6tuSS7dwxz1K4HUH18n9tRFQ5dB4js",
-	"gMJqWMPhpqEJHk9WoN8zGtQLJL8zqW/CAq7cjZI1m7JJG1mfwVozQPm2WJE845CaRHQGtu9qN4ym1JGs",
-	"GTfOEN+neTEvOdjQGr8w81on6NwLhrdKzKIla0e+wPw4WzTbLgZ9btRw+2IsYf5Dmty9pSxJ60yzeCon",
-	"FZNLuQtKU++Uzbqj4ERv8m7va8TsbFmfVm2rPs6gtKdNF9JcD6Qt0eHqPviHVxdL/HJlDZvq3Wew87yh",
-	"Bn73GAOUJeXX0Y7Ne5xLcc9ikIpMQPtaTlxoNmaRlbMI40obBi7GZC6ShPFJa0UUlzrIF1PrZt+odHcZ",
-	"cepsKNudcesq3m5LPn/0d0+Wz04NtXVeWlB7sRFyZkt4rj74n9fPep3fnEs5Sn8SbpGX13FLWHEYOU0u",
-	"oy6P54LVpeBIe3IfJWvT5jl7tm4ZjKOey/TiDSR0cQ3RquopOQkpVVe9oRqz2lRKGTf/NqGTc6HfGm2g",
-	"JeFW2pH9kenwHeZCJQ3hMesv+fpRP7QM6K4ISnLEtKQu+Zx4SJBuJt25pHRfcdB2z7f9S4uu33w1l+9P",
-	"+wnIeu4yZjHwaG15yjXFKYHXKJcnvi84EeOxAm3EvpDO5wmDuGeYVEgecFdME0zz7sJjlKSK3cNeg4tc",
-	"U6mfMBFmlsfAzV2OqiCVWtVP5Yls2VpVGMA8RLrvTy/7fXJNx0DeUzkSci8g0Jv0SDifCg5hQEJOZyW7",
-	"2Coi9du0UA2Kh1SHwZd0wnhDlueUquHMeWGXtaGEzVhDJBeHRz2MUqksQazPhfTRNBVwma/JjOpoag2S",
-	"MFOBLYcXTYFiwRTMcGnRWc6uNsj3VA8Ma8G+AgX1DfcKCf/ltYaYMR+ieeEoL9lnyw4oLeaKPAh552S9",
-	"LRPBKjxUw2wupHPLYML+p1rDpQI9bCg8UF62LpchsIs3Sl94eXF9Q/ICCd7U/wIHD0lXufoEEbSzpipQ",
-	"CmtKAY/rbN/X7nef54eGbXyWjBZZ/QNoiIXJADMs+j2qO/cPFXfvnzeoNTW8UdyD3Hx7Zrnt3As15Res",
-	"ndb5DiuAWou1TzPClglgZ4dpssM4U2F9fZL1YcPu9b59+HPQwTqdkxaFFP2b2fOfg86IST0dxi7OsgSP",
-	"r+zOSuio7Q7OzKOILrHXi1u++aHwhhlA1rA1+0ziLaZW0mhFuT4Nur5PTVuX4VyKUdJC+XZbuvSPI2d8",
-	"bPnWNTxu3TqiqRj1KY8k1kayjNa61K0R49gW1WVWPrKzemN+Q2FjpmnSFgY/2YdrvVgZ7N35lHDegqwA",
-	"8zJSFYkrW5JD1cDTa7E40SYJsmVCrq99jGUTcA3o6ojFEQlxQ9Z1EWKZp9CCWhtBJyDhg2QaQmvmRwkd",
-	"TyAgITo18PuimdVWls8rRuHrVmmtDwlbYiM1MU5ALOAWWDbZCF9BXvpKArWlNtgYc4o46YZz4CxiScI4",
-	"6UqqpnthOcBiI8fEunLqbgdPve4sG99ddGsuuneSPvm2wzHyK2+ba2hihshKbywXp3O/Gx6FhSG6ht17",
-	"YZxqQiNb9qBQQ3uvLkxx7S1RdoquvQ62FgcL8wQF2TDjWmsc8zWQX5aDHa9hM6PwKsdiitwFuYhnKiu4",
-	"CU7zLARp0W1HlW2ocptwgKfQ7TOoNm76dTt7Rk9zFa927uZN8GwrFHs+jaZaoE776ItxqlMJ2A+CjGAs",
-	"JJCX3x8c7B+83D94uWRm+Z0pLM/TnWRd8M5X1EOeQ9pvku5XIOeZO8JN+MDFSIG8p8vNZGo7HNUcY624",
-	"nGNGVWKOhbIVYsfow+HRglBFzIWqwUjOM9AGVRkn3x4ckNmE/HD65rmE51VbKsJhHXlX/AwEj5soNuFE",
-	"SJLQEZGYJtBbapricTevtPrDZTlOqQUBaHoHfCNhMeXWPJ1PO5u9n5QnfnW4qsh3/ubL1wcvvj/YcNH1",
-	"uO0ditmGVuD2Vu3PDr8gK/49M9SawOA6K9AxoZzAbK4XxC6bSJiJe1CE6d7yCf8hOfETWo31in67w5ev",
-	"//P1X1599/o/V2cUPQ/zX1UJvgqWIsP/EnaFawtzrwKNYUadSxP/wwhV7AaOxo9lrSjoPO6bl/fvqcR+",
-	"NBisko391o+Xf/Wh+sWFmyP/5qOfrbDOdDajskYd7tu2YwZIxwWfoy2abkQmEiWMI3m4oM9lxr2lMbul",
-	"Uvw8ltYnWj/XeA0brI81VsN2hkJ3XM+v2Xg82Ok2G+o2P2WM61kEyFqWAnJGzTBv0OS0XeIXuvHlbNhQ",
-	"tvtDqowOZEPxrZXrG0XwYdI1+6BYQJcq2GdcAVdMs3twdT83zCVr3b93Obi8sIXaM5myN6Btjb66cJPU",
-	"dYZrahW1+o6q9Epk3NYInLtIjGP8V1mJnQsOhEogdKSgFGCQr3bsRqjzoviihDFIqwOIVKMvOaFzdUxG",
-	"Is192UCYUbBJl2qCZarN3GZVkYiBYOBY+0zFyylzO1tbFitbf+BBu+5MnmjcK57ujjE1Mqb8BL9yxNWF",
-	"DX+iY98qBY3oORYir1gedX2ElRvYxXJgFfaNhq2v/lmJpqJGgid0PgcqlTcRIWXV1gpv08rycspsJ8s2",
-	"gVa+oMOaeKsp28ac5iFQ6YTVpoSBYWoNNQxcjQLzxDGh3lViWZ7R6lFN2oT1+L6fBfPD9xUuhIr5Lym4",
-	"3w0hLoG3qTDq5ZRdQUwb7odmfvyzz0iVME9oBPExUXPKzeexQXVR4MJm8mfhtivRFqfCmwZoNCVu6dn6",
-	"zMUQ/uPm75eDT23i/izmZftfB7ons/H8EHZsfAUbv6kNAu2TpYjPalBo0fvmVI4JiImk8yl2inLWF4wP",
-	"xUKzj1hUwqbhK4XN+SS3fSISPR3OE+zk5wTDTtBJWARcoTkKpixKbAPZe5ullUozDLZtHDExAy1x0vlU",
-	"aGFGmcDQSDLDv3zvNeFhQ+WZK6zDXJsjEE0huqv5fi6Unsj1tqo3MAdu2OzixIyEhTti76Xe8EUJMdtm",
-	"QpvWtul7VRev37BfR7aROqzKS91XvLgxTCSNIQ6PXNCOn4PE2QIIUySd24RZTsTc3j0obnb/C+cMCO4p",
-	"T2LaI1jR54FXHcILxBg7p1GMhR7ar5+lvVhTCzGHNeto7wrGEtSWBY+kfTmPmC3cua8Pvv9uM6tvebT6",
-	"xU6Y0s/cxunapikn4gHkfoS2vSx2JxYzyriRkJhW5PTNeZ/0r09OT4k5GdINR//P/x1NQfac+Tt0VdTV",
-	"LQ8f+f7+yPy4f3dPsweOCTDDBoiaA6azkURMjAi21yNXYKt1dV8fHu7ZNUSCaykS7LzOuO9ZbtECKw9H",
-	"PiBfkS5Gwv8LpNh/YLGe7gUGdRm/pwmL/U4Mi8QqFfSWu68SOoKEzBj2ArGA8YNRcrKQLElYRML/9/8K",
-	"CZ0JPiFnVJvXQGvMYS3nc2/X6qrayp3NsFyGXAURsgYgdQnev79iLxg+nMcSb4PXHB6Gz7qPQu+90jFu",
-	"SM++MV5pfQ0wyIWX5WuulHax2uKUPemWAsoHHrXKFytfzsUFFuuULEvTIknEwzCd12d/TMW8oXbyLynI",
-	"ak3vtW1VbOGR2mY1LtF8wu6Be1Edizi0yPrwa3HrzeepBYjLql8W17HDZ0LjGOSRTUVw7UldB9Cuufr2",
-	"sTsjhmDu1fYyVekcJH5TvExd7r4dqRDDmT9de6Ve+6K2J+jCqYnNswlMTyq17cdY6VDCRLPcqwQE3/KO",
-	"cCniNLJtqLboxZQVLHparXUE0VoJ72fsmnDiHn5yd7DcVLtciL3c3nr5GrE50MMVea8G6sOmBMjW4foa",
-	"jHRe22rrvXggibkZrTmoWCLcF5/yOXLbne1MxEbjWQOq7Wuqr+8IVaGhQlsoNoN/CQ7Dhn6Pz9PqKTvC",
-	"yi7L8+foW8abYq+nKs7VAbc5sL1CZkGRdSzzgDLaLOFqHWOtwPlp5ocq49tZIJq0oAqktqobtSXn3Lh/",
-	"f5XMK9Xi356QV69efU+6hweH3+4fvNx/+e3Ny9dHBwdHBwf/y1aoS0REk9IDB98fHRzsudpSnBSIqtz3",
-	"uW7MsnT5umJmPWjQcQs8Ix++PwPJIvriHB6Gfxfybm2MSRURyrzBH0mLE39GN3MN1e38zNtQ4VYhXS9/",
-	"N3T5NKJYi/droSfBCMo10u54DJG5z4w4rYZqSuuKhw8eaaQJ/kjEGCV5ZcuoOXeRNEpPqvfIw1QoIK5W",
-	"iAuTUuWQ4o19boVDy2iucqy2u+7Q9u+qd/EtDRuz8Rhks09w6QWjum40gwNDK6Wz8GxQ3U9p6tLC6win",
-	"rqzRELgRKuN6nXSlTLylIJm9ZU+vbVjSkwTQxgsgX8Mq6TGTC0sQK8qRtdTyqTX5PasA50l6d4O0vEFW",
-	"dSJ0wnqlcc6KRoTXoK9EsmVM0tat+vHF2q0qOBGcI3LWODki/1t4VIgkwNpshp9TgrZ2V2+4kK3qu5Zj",
-	"EbLlOMcoKSTz1Wraayn5bUIn2OroA51vhTWlqMS1zc2qkVVJniWY62l24WuxS0FD0cUQMdWB2lWRtoV2",
-	"bGEQWw4FKzxLuBd3EAe+irSapjoWDzwgWgiiEvGwtwz2WV4S/Nk9Rn7sFrs3R/dxXp9sFCILtbpyeISe",
-	"MjR3WVYaky7TioQsPsrbJyIysrhmv+bN+jpWrlFdVjXTKuq5lo6qv299Je5BShbDUIEufsyfcO4R9+aU",
-	"xXFjaZh5QhdN1+k2ONymGltGK2tj1T0wSXeSiBFNvJlxr9bktIZIEPx5/kVOJ60wRP2QJncr0UQNR2ly",
-	"lyOLazJgmQ6hGsvH9MjAusoMKs3SRLP9AkKRLuWEzeZC6iNMxFWCH7kvsJSxRzYsHOB2EGKcIrI5HOQb",
-	"ZeO2PPACYpfny7PnT8ZubZUKBQogsEWPta01bJEE1++Yaui/PCLm4gwNnRPqmYQElc7M6FLMfGIe03tZ",
-	"qflxmiTEBYRl3i4LJbQ1UjKXKYeYTJnSQi5IN4OF+2bIuK8gHzZQ2sYsOze2LldhrpyllOwe/JGSbuhO",
-	"KCBh0/q+Aul9VUJSm1HQe6BSj6C2cNbU/xYekTuA+T5NDHS7Nozh+nowfD/oX938MOjfDK8HJxfnb65r",
-	"jvzrXrj5bMHKtBWzdYsRpxlC1IFgGWvsrTtjSkFsj0+RB5DgSOOYUFLDdYj12m0s43hFbROQBB3DZoa4",
-	"tmHrpqxf8tIvikG5AFBe5fJeW6DvFUQrpFIJRbkUYyfzEFpL51Y6rbBH5KRnVOl9LB66f/pm02OzeDGs",
-	"4SUFiHvkKuLfc3Oc5xFYq9upWfvaw1pwPQXF1DbW7nHWk31lMdk0ZsK1bzeq5BzqsOKl7dkiZzQ59o1G",
-	"7IWIZeYw8BR4BKqccFc0IfW+XdGwrpx6sT4MOItVW8rjxYAv5m7r8N3A1fnD7+2/Kmy1hW0TYxvDfW+M",
-	"mvE0YwMOcUmZ3NkXGmkmh1FDgZ88FG6ZA7mSmIzX1XCMhFEXU65Z4jOTQClSVB8b6qf6sLnNxndvbTJB",
-	"89bwl2G1WvIIqARZq01hJMcaRPmoarhhCcrVpZUWUgJ4LZTcMmrPWVJu4XcNk1lt+cJt80savP1L+SYt",
-	"jM1ZCkmLZxu7dz4IGbdP6ssB87OQ8dq8KRduX87+sDOuBvvPLpbt9wvzegLLeD4+59N4qLkH610iSxP4",
-	"KL7VrMyF9RUBuxqgtWkgcSqzwLr6/RhhbIPFj2mSjGhU0665zwlQmTCQWcQ0Fkf86eL0ZDC8vrkZXl5d",
-	"/HT6ZnAVunZr9c3NEsonaZNU7Eeu1+yyebHAmXagGUFMuqHrc2b0UjEHTlmDLqosO6iLvpOA8izmBYXZ",
-	"NaJCG/+j7gAbKrbOl1lmQSvSZlolvWSgC/KDL8CscHprUemJkkYJK3fSRqO0UYRTJqVXxA5DnQ2hmFjL",
-	"g/EJ6f7c/4lQbAx0TC7evXtxMU9VQH6G0Qf354fLVwF5e9Y/CciH132rb43HszlMynaP5t6mRcKs8JI5",
-	"yhj+AdtQ7IeTS/L6P4mmE9INgRvCA77/8TrcOy41HjSbmHCmbMg8vVNkwCcJU1OszlARp19+t9Tm9dOv",
-	"h8Grz939f/T3/5fr+vrrYfCXz3v/8783VKOdzWv4++VUUgVkyrhWpItlKgISy3Si9rDqd97KxjIXeod2",
-	"xll1gfWhAzm3KPU7qy0ndAU6lZx4RoTWR7xRMx8OkxjAY3/Kr8w6flqVrhCZ6lDRmnMvpRiz9i6wdaEZ",
-	"v4cUgLpIio9OOq0IH1uEuGbBmkv5EavzIbZukqqGtoNnQx8CqvQwERPGnxQk3N6Z+Vzxnx5qOZCy7pz5",
-	"lleFbZZ3/qnh0J92rVmFZXebNdxmBjzOwjvg2hbiqarQXhjNQwIx7KJnztqFdNTiPY20kCtCo+3v9US0",
-	"Ft3jvCNN++4yN07s10SKh28UcYOQbmi9POGLEC2fYeC9V+avmYiNDNrr9eobzLCm3sc4UyImBAxoW7kq",
-	"VjlTDV/VXkIsAD8Lmck/F5KMCo5XLMhUp/mLCI3KT2UIxWECjzhuR4XjLmNGfpRr8fNZIkGXMH4XCroJ",
-	"s3jGmFzPmnfQbw39n0RER2lCaxl1XNuJ5gbkzLWhYQrd5K7VOEggHB7qzYtZc6S6duVKE42jUptMNqML",
-	"MqX30NTMRs42yqZbUpQlJmrY/fmlrYfQ0+WGArR3aNmElj9Z99fToO0G8R3nd6BeBer6fFc6Z6vzHEPG",
-	"x6KXBd14jtC/PCWFh2sNbKOUJfEQd1nrfRezciu1QscDMVyuVriqkmFTWHbe3sROVlpUaZ6gBIpaOAoW",
-	"QT0UMzV/la0SJUfrTkT/Yr1RdALcWT3XCrMN7vGVZtVGrbRob62J615YNXHNmqpFPnJ7ZLGOZNF46QDX",
-	"CG8jONTkkXsTTQ3Eb64LFhyX4IAV6cxfCxs1Jl3+ZvtMbesRbi2k5Liy7p5yAweFPa0ExhM5ZgbTHb9s",
-	"5JcGRpe5n7/OUKvFcJ7QRZNpZiu/hp1SQkyKOEy6oZkuJP/DBiwKPmaT1AYgxyAbXBs+OmODEIuMxtfi",
-	"zzU+uWQQWmoOzqsRE1Z6xDBNhZVajgm2qhm7CEnHDdT2vSIb4j1y0Pq4Dzfz/3BLrHLoFk3Tmnmd7/tv",
-	"TyEooEuJ91mAr62hW0XHZ2AAReTe8YG2fKBdbNU6Q/kGvOO5vSEZ3/FGIrOWTtBx/hnzF/pLa409DQFf",
-	"JwmdzQEbhx70vv3//o//87B3UIrteumitJoTBLdgPE8N66rWwp8IUGREoztfaaWeI2yeyOlwyA6WpzBV",
-	"pUftjJ1r+Rs8GhSo6xqM8XkkAXoPyoroMcwTsZgB16QbJSKNiW/Ijq1jYogSLI+sZap8S7BlhKwaFpXG",
-	"Ug2lsrmV2hrRora0xhvnqPaRFLbMKk2S+oCEtYEeiaC1posPIoZEkW4MkbDF3OyTVhhkyhyuYQ29VvU6",
-	"GgVmpRuSIihLGJ+ER5i4kG3SRUIck9BVzw+P8BgwAyEmivHIRZqUWhzeuUQ2m+iWcnpPmV3xijL8DT04",
-	"nEXVLryAS43M7woSutiqgILgRpPC427dPLTUXK4M1HdSpDy28TdcPdh4E3uW9q1vlHORB4QqEuZjocYa",
-	"KuDxBxsaHZLu64PXvjj1LbdRaMfW7A5x8fWebTtpUz/mqZwLBeEx4YC5XrbUnFMwXNz1Ugm1xs3a0Uq6",
-	"Y0dLoBrDQ4KaZAzbpxkX5lt7YJoKjW0ud2nXe3Xu0nWFwrIQhcrl85f1kbbLNc9L518avBHdmvgjMq8h",
-	"TRLx0JQ54mm9iS9GgmvKuFEJwzxaCH8LMT5zrhWZgoTNtEIbVlG/pJKO2l5prFwW69THfJYCELKFBRXY",
-	"rQH9M4iW+bJ3UuUqcDuRJyt3C6mWFMsV0WSG5wbUjDuSTJk74IHKWe2Nm4+HUWu6TrxYXXbLMtz2wlfz",
-	"jehFxMpVXef0c1dSpbQTDrAaanaXz+hPWgLgzre0ES6vci6NUpZoxocbO3MQFyJGE715TUX34qKVQI3t",
-	"OZ/qa8qnLK87qACgNF0LgD4DP945ozbH4+06Fcjm/lwtGv1VOhfOGPcfW/k563ZVLoO0on/MquD7tdp7",
-	"Wdr6yZUOYmgR4PBAbN0b0p2DjIDrgKRz89Mro3+yGU1UXXQMRmdHqWR6cW0QLPNV/QiLfqqndaq/Anlv",
-	"lP/+5Sm5g4WzAFxeXDsTAE311PyxfwcLhWnlhEbahVoaVQ0bXhlFQiQQEPQXW8OG+VFFYm6TapiZbgrU",
-	"2vrsZdj5237/8nT/RyiE09rVoh8Mk2f8uu2ntx7mf/35Zknc7/NyzlDtVjACLiRCkjD/0qXGhD1yMwW7",
-	"aKwTjYoK5bfcnDuK5agxIRqhhcDVcTBiotK28qsTGkk3NFwr9PVcQ1uzNf+M1Vrzj3kF19BpQ8gjkOht",
-	"FlEGoqnW885nc9rMudVQTo903j/T0mZfKaa0K9Jv31NHL15MmJ6mo14kZta0Q/GxFxOq4cFeBsveuMJ4",
-	"iCrv7MNHxMAPuHYlXANbJisgRVXGIUuEiHHVf+eUURUY2N1y33jRaOUJxBPA9oIBGQPVqfTJ/l1bHbd/",
-	"eRqQiznwt/bXFxdvrwaXBO5pkroVUKPdJcgEyfX14Jb7Ci9Z5SPSf/GDL9O1F7hkMHP5zID8DKNrEd2B",
-	"xthh63G85bf8v/03cmL2xHFHt3yfDDDl/K/XF+dEOjZO4NHoRGQuxQgU6YYvbE+FMCDhC6x4H+6ZP22b",
-	"BBUGxC7fTGVXqQxKGYwj5D/+A9xF9h//cUTCX289y77tBOQWubb9Cxm3/dPz7tvOEfn1tlDU2f6cF5K+",
-	"7fzPz+abjMPfdj6HPdyWGU2RiEq5cLHUBjjk/c3NJbGhb74pgKv5Qiz/sadMzTOjBEhotKrQbKQb/tQ/",
-	"O33Tvzm9OB8Orq4urgw8zi9uhm8vPp6/MR9uLn4cnA8Hf7s8vRrgF1f9m8Hw7PTD6c1w8LeTweANft3r",
-	"9fbMAU/TmZnemQ/CwMziQuZtdSMSjhkkcejb+YPEvpWCu2IVoQuDc1t2PRDcIZqtY3P7v+27OO/90zch",
-	"6eaVL75RtoI8mQA3jAHrXcCeHfpv+ydCSkgQzuZNnONKJKBs0XzB8/rQWzOJIqtKmNI5ryKkyK3CnI2G",
-	"61gXhirN6MJa3pi2fMi3/8iZS39OoynsH/YOlnjLw8NDj+LPPSEnL9y76sXZ6cng/HqA76DwopMKmyqy",
-	"lUKi91HnsPfSvoRm9jnrHHVe9Q56rzDyUk/xjnvRe4Ak2UfD3ot/Ptyp3j9deY4JNMQXIOH+DCPyIyzI",
-	"dd5wyt4dik24wSNzJVocMl8r9IOb39DktZhZQqZJsrjl3fCvP98M+2fvLq5Ob95/CMkgfnPdN3hydX34",
-	"7Xd7PfJz1lTBBTS8Nz/YZDnAE0HzuquhNKUS4luuIJL2R2tBm6ejhKkpxPZ0srM+jTtHnXeg//rzj9eY",
-	"7WmxGcFzeHDgrwmXyVkou/3Cg8oKpetEVhwfb59lmBpoKdA9c1qv7Zx1Q2Vre/EDzSr+m1devl7/ykfJ",
-	"boQ4E1YAfP3q5fpX3qPYocxrVNp6pN8etJjqhs1ApGXBqnP0j09GTnedVDuX5jgis3OX+HIPko0XJUkE",
-	"62phkRl0Hk07n8yIVvwwxPwCraj7ibB1aGpR9hyQTrGIWY+8ZYkGSUZmHi1kQGz8b2CYGBatR1aEF5o0",
-	"11yPnKRSCUnyG6C3hDxnTOm+WcmZwJItcyrpDDTa4v7xq5XgfkkBk58cJyiEGefYs8aM+zloHMvZM7KR",
-	"ynlDrUfyQPBp0M83YGWnazNrlmqKco1XC8WOab7wh2HFbAaZmFyZ3cix9QBeqe01ze1qLK2dFp2cm09a",
-	"R1I5Jr04w4DSFg9ahO18/vQFeZnH9pJdrIa39Q3dYBVYsEDcmsMdtGBXH7lhEkKyf0FsX3q1/qW3Qo5s",
-	"7bYtGenhYZuVOSegkfAGXBt++CQm3GJj11ZB/Vjw4T2Rf/9aUi3/4btpfPpcYuzXQGU0zZLXMbekyMcN",
-	"496fUw7JCnb+wt4GjVz9Z5rcWTnsYWoksGhKUYqLiYS5kFoVK1dyLReu1vCUqinWMWf8jsQCFDpFZ1RH",
-	"02W+/hOuweN650vTE07n3l9FVK6/fPYsljpKNOnSRIlMcHcgYYqMpLlL9/6EpPfHJh/XdqZMPRbnytTz",
-	"jbJ4iyfakpQio0q8sG4d1/CvplI36m+Ykjynke3uJTj0SN96p+sk5RMz5IkZvZM1SvpBxItnowUcG2fJ",
-	"kLBshMRmpl+QGPMFrKLCQrfTmbiH+HdPXi3euKSLRNC4SCvbkOXLb9vsSKVzw6kh/gAxo76n7b/xdVrL",
-	"DxAPXe1QS3Nl6rff1lN/XqG2mQVcIfa6qrpO0LVXZZjxhaM7WIT2kjQiOJkkYkRceCDphv8RBiT8n+af",
-	"f/R6vU/hHmHctcdM6AIkXsuCZx0zkS5X8pjTbOFfnNHkU+24zY7b/Ltzm5waLLvJWMJo4Ql+Iw6kNNXN",
-	"pplLkI5DdI0cY4FMzl4G5ApipsjZ4d4RmTKtAluiVQVEsX9ZE82UaSKp9qWSKRlJoHexeOBkDjKXaRqM",
-	"fUh117i6L03bOMs6ed4AiinNIrUT0/8QWi4ebeHYWpKF883tZ7WzawnjQsYgbX/6O1gUrZYR1TARchHY",
-	"kt4sYXoR4DIA637Doz4m0ZLJkpwxpZW7gc3cAQkZt/G4oRH5FWE8StIY4qPCyNYrrUpeQqMvYwgq5XRi",
-	"PSISqK33pjQdj0nX9etEZ9dI3MNevcn0ratw3cJc6rddMqytKzt+4l9qNE/mO91o4J/y1xqHzhvC5OMu",
-	"l1BaCiuQ0ZTdZyXjqQRiGwuQlCdoFp8y9HQaqaTJ/kjdIKW5q5Wh1q/lhCrYZ1wBV0yze0DkclJgTOiE",
-	"Mq60wc+gmJkb2LgGa0Z3fUDqFvnLSvPymuDfP5ax1KBMe0Op656yM5P++cykQTmmqOlqMbhSDuJYulzK",
-	"18inz0GDdvcjLCwXCX/1LPRz71fF6R1gLazPLt3A/0jClBlFbkSjO+Cx+dN6zd19MbEsPAxueQiPc5DM",
-	"XAA2KkjMVdjzIQFpAuSeCevLx9AM8vrw0IhljE+cbRaS2DrjXVsOpm55lhbB49xhS1zLY+zhYZssJGJC",
-	"uhj9Ifyv19cDFwuyV2u3wgpFb217ki+hTpqhbShfKw3y5bNOvE6+5PCA4Pu9M5aD79e/cSL4OGGR3ima",
-	"f2CzFlIjoSU+t5bNrZClX8CjAXujSN1PkiwgzgtZGHWUi8FeAt4rlsP0jZ8UZnph7IuQ5O/9D2fHjo0l",
-	"QHxrmiy1p0uJb6ZA7MICw6kocYllks1JIpR1P00Zn9SIyAN8bwMh2Tmaa6W+DrKUPNHPfVzQWVKXz/el",
-	"xSG7N8Sc4kC4nO0GquV6FvQkFlFq7qmdVPVvLFVZTCmowE/iNpbgm83qlr8pwytsvQWVSTC2MjqvIidh",
-	"HAMcMV3QhvQcEZpgrVrHJHq3vG+FIGuhd+RoxKuU+2ZjdwBzhTHkLhKwR8JYLoYy5SHx1j1VdJXfcped",
-	"Sh4k03aeZZP8bENu5ObcTAn99AVFs9kzsZxsoK/qJshnXusmMIhm8ZPELCZdIcmDSJOYxGJv5zfYiXNf",
-	"wm9g0a2dsrqKr2apBvsuzeAFTZJGoe6U21BNLE10bGQxZyZ14fZd6E16JHSde8O9wHLPcohnnb20PsQz",
-	"SSpNgluywqxVdDtSb+xX3SD22bus3ph22Ca40m2mkOfxW4RZLq9iF3DZhBPtzYlZU/2d6PtvK/pmyOOx",
-	"gdBICqVQvKzy7CUOvIZj/2r++2x5c33jzWKIScZ/MQPS69aFciglux+2+whdbfDQmv6WefMb/N1Z9irs",
-	"eA3pmpd+hMUl1dM6+n1dU1XILuZ3b0drgW3nQr8VKY93BPgsMpDFjE1NWkFzopXV9Hy6sO+u77S6gGC0",
-	"r+2DamkrHNzQCVYbW5S8wzUmLtJd7+StOnhrTFTvQH8Jsjv4qqZxaxYPXI41LsEAsvlMvlH5IYyFJOHp",
-	"eP8D1dE0JIKTy/7Nyftend83kz0+73jH7vJue3m/A705T5kbdKyxSrnrP/O/KTJh98B75GKu2QwjWUgk",
-	"uOU10QL7LMdFBPeWcWJIxMiXC5HKW27Lgr1+eZinHxQa7rtyc7Y1fd5Q39UyG4l4QbqvD7637zJNYjYe",
-	"g8TiZraoRCa3GEGCwCONdGJj5DFrnjijx72rBjEymEkxbq2rAEgsIvVilEZ3gNatWVzrILR9qp7Oz4I6",
-	"voHg6vp+8D4/w3o9MW0/JlbtrC334OHfpObVVYf8gqa0S1zLb2AAW8fKXWnbP4anc1Muu7lrtAWPvcS2",
-	"6rZOy1usGLkzw/1xRVDLwp7Tq2q1uxfOZdrs7+hzQouxa16aNLqmzbEbo+cTVT/lg9qw0EyCoYkuvq3U",
-	"7LTMn11s3B9f4CwBaqdI7qi4QsUO0Q0ZPxP55olALix5RUagVwJt3JjZXIpXqiFVykkhUF9xOldToUnX",
-	"ylb2DVtkOJpCvBeQhymLpre8lPlDJJh7Q2FKEI2mThDqkZspw0IvESYZ2acIFw9LuUOodvnaUkJiwlIm",
-	"amKZEKqpEarIaEGmlMctk41s0LBNOPqd8pdyztKaROE3gsOOv+z4S4W/vDUkVqYoooUnuCWus51B+EVm",
-	"3G2T5aAN3LSrG3RM4HHOsOWIHwM5S2a8MkLEjMo721SnPrHgIpv+qcrcHy3U3O+8vY8oA/OOWewsUxvG",
-	"qc9B7mN7xZxWxfgZRZds2Be/ZkxieAeLlR6nG2cZIhPQud/pG6OIyBlNCqZum8eyyqfkyelL85Ebv7vN",
-	"/FFXf4x84B3lfvVr3mIGocsk2saAnNZc2B/oXdGNq0BaLYU9QkwMSQHpCmmdIrM00QwNstqFPQaEegvt",
-	"npE3BIdbXrr4Sde1amUoFLhowb2AiLmtI5wsSMo1S0hoJQQ1pDqsk+kvU/07oN0vY331m9og1+TLCBjr",
-	"7Bwe3f58vGlnHf0jMsRr9KRtzg1bSCnLOlKrkMUSZxMc/wEXvFiv2qwPQNyQs33BeMXfUTxcnmW403F2",
-	"Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2brbQU5AKszpsRpraO3aF17Ho3yxVmqh0dsu1IC8P",
-	"DnokzFZjpCNbFp1cvT0hr169+h6Zj6vBnYiIJpYb+QQQMR4rsPE+hPFbHppf/yU4YGuzLuXktH/eJ//C",
-	"euC+GPPHm5O9o/J4jCsWG9kwpovE7GZf0XvsfEjnmOcrYZwqiAOb8jKlmkzpfA5cEf3AIiAcIMaF2xX1",
-	"SF/bx3B4rPvooEQlEOQjEN9yHxogeASBj3J0Ni6bwUe9Duh88d5f9SCZBtJ1cYhBKfn4lmNdaZdbTPpE",
-	"odOUuLhy78l3dbAVnfk4R51/wbjS1ObqUPL64PvmFOUKa3sGW/Tzy6GVNf4mac+VNaytsFOh5F18wE6M",
-	"/WOKsQ6Rc3XaN72JPMN4oul+OQnnVxa3CvGmnhdqX6+OC+3Z87H/I7tLlaaLrBu3LXeqJWUJhoPtNVnl",
-	"npVBrlfuT+NdePgWzGUnlT5XPHn15loreNZ723gWcpjFlFtFz3Z2weBLT6DalphWWLwF2/LEaeQ8b7bN",
-	"sAbuehovhYT/bujz4LeSNf6kEsaOpr94nPfGtN4Q6X3Bk0VFP1E2yBoVygemoKxHMpUVB4hJwu4M4zHK",
-	"KIaQ1IdK/5Z0/sVVmt8kxnlDNuPDnXcKzU6h+SPXgrJSCc341YZMcGuN5kVEeQRJczTkDfJH7H1vVBXX",
-	"j9EVFwjt2wnE4bE13lf5bUQ5GQHJnmtSa07wgZ3YlANqx9F2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX",
-	"4Gt0rNwNYJUz7M7wSCNtuxsSMXaZb13DkWwi3S2XIklEqvdceajMOoTFf+zaAhvIjXl3GLRNEroQqSZd",
-	"NNQQRWfzBGrz4y7tfv78bMptdB23cue70/J2Wl57Lc/hlq/RZSgaHYrPz5W0mEySFZkebxM2VyR0dcrD",
-	"ZankBgf446db/amTQnfE+mR3ygPT0dT59Ing2ANtPH6OqKCUr82btCGVtD57cpRAU3zyRz/0H58+JSgt",
-	"5I5AdwTaFMeM+LFEJBtS6N3ohS+1unmzaO8osaXlAqJdFStaaIqBdeiZTrARC5aF5nTWvoH0j6M32fK+",
-	"RFXBfPy1BQWX60ivHvitfaFxQF0pULh6tBs6adWORKUjW+wia0C/DPxNm48c/umaj+TH3j4fLKOTXdXA",
-	"P323ZkziuuPiIYF4AvuYNR0XGFGZxd6NVkQ2DpiegiQhpn7MqdQvDCfZj6mmrnCQ4EifM8POQ0OlKiTd",
-	"sKcfdRiQsDfDhiO9qZ4l+Mc8HuP/BuPD41tONZkJpUn4of+34cfLs4v+m+EPf78ZXNtaQkLTZM+GNmKd",
-	"/qyydvgrsoYAmXVAXEv6VCYBmYGmZoHI0tXnsHfLbQcT5CFMkWgK0R3EpGv4gO0/F2B8JEpnZsA9X6eU",
-	"8oV5w0ozR7jZEY3tSDbeUVk7jW1Z7ZxYPTKg0dS9VagGrsgvKaS2GAZhPIZHw+q6oWX7RyQraosX0Qgi",
-	"MQN1yxV238bFCR4BCfFVo+CRvl3KUu1wmpj9LHw9pgwZsC6ReYAL7dZ3y1EePcIgAKZhRhRdKBLGqeVP",
-	"cISdqUJcU0Ql1mCyxiumMM0nq8VP+vY0b3n44w9Dc6InF+cnH6+uBuc37nCvQ5LOba0AKsFGpVJt9zUH",
-	"aROQ5DFCGnEKY13VA2YVf3vwCpHulodXoOVivz/WIMMeMbeVr37VDc2xGyTLkcJBNLtElI2xxboGgmvK",
-	"OPn4vx0cHByQ7uvDw1te7Wmzd0zOP57ZpqdIEOYtKRKj2UsaGc6fx8eaWb5RVoowe4ylmM+b6hRMoCom",
-	"fAlHaD6DD+sMOjUkvcmAH/EU23lTD59xIxZk6xSQjN3hCThCNMdXQ4C7+ul/bhfoxT1IAxx7AF++1Esc",
-	"F9BPixoGXHsHB53H/ZGIF/tYu7Nz1Ek9hTXqPK1jOHWBJAJbenSa8jvbMgJmI4jNveOixrBwqOsRm3V9",
-	"tneQpZmmIM6cy2xsvdgFZO5E3+eMr4xzRKyVdmstBdeuw0DWXCAgoQOd++QFr4CEY6ysF+4FSFwJVZqA",
-	"lEIGlrRs1WujfEUi5VoFZC7FRIJS5GGKcqgX/1znAkN/taGXX4SqvoQy2vZO3tHtTmWtEu4FhyaNNQ9t",
-	"zkgmM5PV0Paa2/KFBBym2Xx/BfvwqI1Ur4xWuF+4KSXs42VZvlB75LRQy9s9jmkQBcXN1jjQrm0jdmeW",
-	"ME9ohJlvM98pSmmYL3OBK7vmL8IJDr8yJ/gvFMB3PGB3d1f7DRkURyLIKB8NEy3J/J9i1NYHgMaZf4qR",
-	"ZSigSpMe452PN3Xo7m5X2hnp2grLgE1qx1T6y1wTmXLV5AX4q1lbawcAbGBY/6sYXeMrf0Aj9l/FqL39",
-	"2hzvznT9p5cDTv0Vb87bh8kxmQnPLZnB2ksebyFL+KwwJZogM/bTHQtJ4BHD51zjLAzX8abBTHEmMxED",
-	"dnXMOAValfear3Iv6/xgzQFf8FJ2M/7x7+QtyOtPe01ao8zmF+WcckheYJzpi1Ga3K2o/o1pg5ZEbOtS",
-	"ogV5uf/y4MB3aMDa3+rB/G3oxnx7REJxh7b3OzafQxzaihcRTRKQ3ygiHvgtpxHeq0GhDaoZ24bC7Rnd",
-	"2p97SLp0JO5tdYhsECkSOHYgcKU3hua70FUct7Ud7OO2OINKDREaCJjhudBDLF0e2u4VqLeHvrPgWf/6",
-	"Znj98XJw1X/z4fQ83HMCQ6GjPTa6euBZh6tCf9djEoP5696VIjRag0iySjUEXOSvAdY3iihQigmuegRz",
-	"OWmS3HIndKBLBA9WaRJe9W8Gw7PTD6c3Q1zW8OP14GrYP7k5vTi/rq2X9kOa3H1UIPu4ri/kWChPkjGF",
-	"r5tiVV7EKkZ36QtF2Qw5tTP9//am/8MWCRQ3QnygfOFOQP1pq8RbxoF1eBwTQed6VoABLDMRYzKjfGH5",
-	"8BLbRx6/kvMzfs80rO90jbXhcSHmDkC+lJUVoiTFkyRzqtSDkLELnlKMTxIwVEZwGuqujjvAmjtUu0rQ",
-	"yklU4en5T6c3fcPHhjc3Z8P3Fx+vrkPS9ZWI/vNwr0dupmCHMOwcfdpMEQ9zTNS65V3Dla/f9/cPv/0u",
-	"99nvHRMuyIyyBL8Dro+wfLxR2cQ9yDwXwwIFsn7/ztF8eXF9QywcUz19ke9JvbBPhj3SNxBWbgQSGiBb",
-	"d3lopdzQQ08dkxCPA3++5WF+MYUFcCmslVS6t0j39cGrvR7pcwK4G7SKUZ6dC1OuBJEri0+6uA7Vs6uK",
-	"w71j2xUOYryt3fXYXXOz7DWU12caDMv9QtdKPsFGV8rL513A2mL8NxnaxLbIaQmXCphPumpqBAZzp+/t",
-	"UuB219q/1bVmqZnYQsBbXFdot58yw9AXrUx8hYw4W4EoEZMjEplbzQvlOYUGJQE9IGXp/ZaX5Plu1ixP",
-	"AlWC2157e0F+C0pQ2DaFxwS98kzwHvlZyDvsg0Jc49tMCVJEC1EXUFzDdt+BNizxvYPEtj6AP5ihsLDl",
-	"dqZChyk+hmFnNfzTWw37Xp1GSjak5/L5pxmpbMVzciaxOsjmXvgi6m4dYm5E1eztY3RfWklAaTFX5EHI",
-	"O3T+u9DH7uuD11mfTWmtDFxwcLKvF/JsxYJMJs9lcc9+sq5IZfEPVzGUuFAjCd5yaVSLZXmwju3Y/eUS",
-	"0ZcN7rGz7RyEO/Hj+ZKNDEZh4dkyWT6dLZgVAo9XBROs4w2ufaJKsdQihwfHJ6x+R8YS1NSqzIuyFnHL",
-	"sSCUESoKaqCNBC8MnxVsRGUVYrIAXa0alXGNW17LNozabPTHjZiGAcwXYRoHv4GWZ85lp9T9nuqa7Bhc",
-	"rl8Z7uGYRxVJt+Vxc5Azaha5n4s9TSwujzH2XAjDim0zOvFgC8fatAsM44qJkM6K1fUOkID0L0/JHSxU",
-	"cMsjwe9BKt+zksdkZhAA1bN7wSIr48Uscju12T5zqpkN+ecxmUiKUZc2A9w3nApuedHKZmO6FGgLK7V3",
-	"bGuxxK5CVM63rfIIcW6NjUnXtcDJijnc8kyJzILO9myZ9yxXpqA/jkGCkf2ixBxx7CS9+Rx4vI+1p0JU",
-	"XoeJmHhzoZlxCPdm4BAzG+5gro8JtTbHnlMuQ6f1GtgzuwctZiOlBYceCSPBx0zOhngCoc2EGYF1mrkD",
-	"/Eb583l9eLjXI1e2tHtW17fozysdehYLayXUW162YH6/Z+2teGl5BbjBw+ctnlftL51Lj7TJwkYCOxPl",
-	"E26e57dtZou0S9zIwLmrTrwzKu4uvXKof9HwziTeBchfJkLE295+eCnse6W6+e4LZyKGI6JhNheSykVI",
-	"rPGPTIAbxgRx/ltuIuxK0Knk2Icigr0AG5+WLtBbHhq2PHTBDf5N61QCHtuL1N+dxy6u+BENnYxnURmv",
-	"D17d8vCyf33988XVm+HJ+/75u8HwavBfH0+vBm9Cr2M4adbGQfRi0JQlqucn9YvAp8I9hKutjYgdm6sO",
-	"smytPeKhgy8Su2lVdhEWbl/SNdA4tiVr/dh+6VeD68EN+gc/nJ5/vBlch3t4yE2z2xMMj/OL1wPLRmZj",
-	"OPYtZ+g3M1db5sSLKDfqkl3Y8h3FZOlyWtKbMqjZBWymNOESjOakLz3q/c4ur+UV/kYxH/n0CtZmntTQ",
-	"oBNkSvi3U+d21+m/r5EM+Z03Us1z/rPmAjVcl87ZvlHdGp1zZ0z5MHov4qOqZ1TWgtfO27Mtn1UQSdDY",
-	"YxRdO9SsD3tFdUNf46Fnbr1hhG6ocK8+/r6PNfw2b6v3u/KC2U20j5c34P26TGznx9qABtETXiHBmyJ5",
-	"eGtIkQDNu82lWrKgLWy7a4QjZbfhBlWkG/5tv395uv8jLEIyRdg4/5J5g0ZGzrGSpXjgIF0EVFahxYbY",
-	"+sCsIyRnfDALyeVwb2RxlJWYdmNbMsboq+x+be6UZvH8C4UVFaf4jQKL7OR2IfE6ueUOFkGhswsC8itL",
-	"Jjux4d+B9Vh8JJR7vrPMdmov/BYFKKz/C6tEjZclgGPCdL1LvNfgh84YxJ/OB71LOf3KWJ87htth/XLs",
-	"b7Nl6DIdJSzqkWtwgm+ueY5tXLUNG/XG827WVXQuEhYtzE0sYcKUthSwF9xyHxJu7mgf5SLR3OSMG5VA",
-	"aWtnMSL9/8/e2y63jWN547eC8v9f1VItLcuJOzVt1XxQO0raO35by05P73AeEyIhCWMK4AKgFU1XquYe",
-	"9rnCuZKncA5AUjL1Esd2nLS+JJZEAiB4cN7P7xzaKXNxK6wALn4/aB+Eopp/fXZ+dfPu/PrsbdSxN2Ci",
-	"dhIQlzgCOGwOWKwIJ0MJnSYH++1QNKqD9f56AV6mYC7F+7L34fwv977tnlz2um9/u+keHfUurnpvo2aL",
-	"nJQuk1DEKWfCkOOL+YTlq/O/9OyYb3u905uL3iVkj9fnLHdhwXMB6SdxkCxM85XcI1f2Ha+0FNz76xSY",
-	"BJ6GHsz0Ppt/bTDHeynY1h3xXbkjFipeLBkWDPFeWk4NFwYX96pwtHMzQ2CSaZ93VxSU/EgmXOSG6aar",
-	"WFEMk2wWrnvTLi5sheLaMU8Ii+qATJUUo4Kp+3xfz6GT0nPcmI6pAbuoKgWaZMQMIkcC00ePfUCig/Y+",
-	"OT770D05fntzZBnb2dVx96QfBR7KES43fMLmOCQpGSQVSRAKa/8NKU9zxXRw/4pS7lTZ6cn5++Ozm3fd",
-	"45Pry14/anbKSMKrn+qQFzFlkX2MGUtY0iLv3IxOyPlJIBsb8wGOL+weGDvO4rzdo6Pz67Orcn6SsJTO",
-	"sDmlfemaNPKMGFl382n3rzdveyfd3276vaPzs7f9qEkGuXEmKUJ1AtJKQLQkQg5kMoNmTqmMb30USeam",
-	"TnScAMU9jbyAsV+qkDiRoxFLCBfP7Ena8vrvkdefyJFlYuDPwOwSxEi772mu5/p2/I0SLef4fiUVaY7P",
-	"y2E1htqqO/R2wk3MRXdMLPd46R7X78+I60Hknxdvcg0dTdjSIEU10X7AxtylM81Rk1TeVqzF6jutwfJ4",
-	"3EqYdS5D9wBbQnwOQrzXIGqtW9+9njVEuj7xpCcSXSCzAt1791oBrsFFnOaJx6rx8HRSsMDlPfp0jCLn",
-	"PBQZ5apFuk67jdxNlfwTQNM4ePUKGmOMqUF4bIQGd5kS9goEx0StrdbX7/rxFqz/Sbz9c5O8VB3Lr8+n",
-	"lXaI01TL96K36tdW/Xoy13+JLVFwqQ11svlkq/W+0EuWMDbRYHKXaTdQ+5KQwQwsxmTCxSFm0fkzUObN",
-	"YcZO6RQNBTpLmwEmUWuyLm1uFctskeuqh/QwFAftAxK51DPwNFYdpHXe0Vyz5JAc7LetXV25r/CFWtO1",
-	"8n3FG1r9+rp/zwVamu+heKgLdC5v61duxleuQuApuO/Dk8RqNOyCSWpmOlasFIYEN1uH5ZaLPp8R24cs",
-	"qTm25LJoKzxtDd90hugqY7ZiqWqipIE2LIzGY9DAythLzFrkAgv0oGuWYKiWTWnZA8YypVCoioGMzWo8",
-	"F2wgU0RubBfCRMKSEkIBPI6gyjVdsaIHPqtnMrD2p2UtMMWLDa1UqjhBod5qb1u+86V8p/fRgYAtxiug",
-	"lGqB4tbyH6tCMbUBAFgBZuVVpKtqKNuVjhFqSMqoNmT/VaUjUoB1xySWkwnoalWgsGrrJcRSpTztIIsb",
-	"KHgSlWO7rtQuNrESf6FCAT7pqBWK+kjInJ502Xt/3L/qXc7rSKEoALWAb3qeOaa6GsAYeX0UeGH0qr0f",
-	"FSEbhDErfpxKdRuEQkscsKqulrUFd4ymZDrmsfOEajKmJcaaPixgMQscswCDRUU5QwX2K3dlh0mJZeYw",
-	"Dl2VScNjhfHEuz3lVDRJIhnUhrthEcceU/9SOQKgNak8oM1cDgPVJNc5TTF6TI1hk8xUBIPVUS2ptTyp",
-	"3fiFu6rDJfqpo8unEhs4/FfK/NvEe2ePcQUdNSggQbzDvCDPxHtyCE+s8I9puptKiRlUQJkYA6wQcaEY",
-	"wNnDDET7Gh4onbaC5rsUNGUq4FpfJTbG9h3sV7nVvfcR4O0tD0KVE4qzG3dcc2i8KCteiGZRZg38NRSR",
-	"5iJmN3dMWaU1CkDXZcKoGXB9aDRNIgf4c2MfP2WGgcdySFPNXKj6DivEa8ckU6YYyVQurBVv3PVqRvwK",
-	"Yb2FRFoC0fUupaMjtyebYf5XF7GzyJKqvQBcF9/DHS7Mm4MdaGvLJ/lk57BdNLXlwrARUzufnrwJuHvI",
-	"dTzNv0eglm1Jwrca0wh+n/cbWgrQxcsFGiaUlFTsecZi525kGtgMfxWsRM9dgZoH3FVhD2QC7XUYaWTg",
-	"XHQwOFLMJjLXvuIhIJYgUDwa5opKoU4zQE8j3IaYYg7PfCDvWEDsIVKCpvC7L8WApBYoEm2WMA6A/weI",
-	"FYZ9NC0SGftaraYDVRYumUjPM7cfNGpoPGmRc3hgmpLIzhFhpahrKoso1R1X0rHw9NDBlYGGrBgKPquX",
-	"Re9Ouu8rjsoWKUCvCxiMUNiTP8MqXiMJJcWqF2eSU6FJwwOeu1V3oC+uLzPx+9NByLL6VwHQtQvfAYJF",
-	"uoGPEx6p96F7ctM9Oz/77fT8ug9qPNYCR4FH7YC3cv7usndRq196kgLSfSIl08/xlZwTbvoNEI1YceU2",
-	"vLTVG7+GBPFHxTH3eWyZ+xIk2Pm4W7CVuU6pb3788fWbBQHjFMFdq3Eu101/RRM9SykmA0L36Y6DcN6d",
-	"sIlUM6KKLo0QfjKUW6MaNElrJ7eWKYEOtLQPK3hiXaw617qTb7fEGuOx3maJvKzzYCnKo9eWb2mtMrWa",
-	"xvtGMTpxuIOywM4HagvIwFk3POVmRlJ2x1J0I6V8yKDYGoxApvRSOscJnoXMK1NtqfzbpPJLRtNdR1hC",
-	"MOws9FnEbklgKbV3SWQV8T1gz7t4ceQD/Q+0IkKRpbm+b0sQZ0rgr8vtiU7FnoAVQFK6VVHhyOtDwGSz",
-	"e4GthRWb++h9GlwUXo2AIBRcniXUfnTQcPpmkKe3xbckGjOqzIBR49pRYKcjFHAAlCSHZVSR/Gf//IzI",
-	"wT9YbEKB2zrAzIyoPHyw5KhFeuAZQSk4yE3RRcl5ziOeHEbYG3mUyoF7dAhDcg2QyMVTotoenVBtdmH0",
-	"3eO3kTVLFIsZv2OEfaSxSdEscQ6cCdeaJaRBxcyOCTyllOCQ6N9skV/Re0pLrjql2jl40GMPj0Q0E4kO",
-	"Rd1OoxuIkpr9dZnMhSerRbpkQtOhVBPMBhnmJlcsFIuPNpcpB6Gc8ijYQZwZBAt3IQMAEcwzwIVOuC7o",
-	"w0MY5hOmSSq1TpnW6cy+s2J/uRi1SJ9Bi0u9pzVrTWp9V/h+vXG04LhaiA/JyYTuamYvMs63gzZy5bUV",
-	"lTQ0TQGao875NXTTlTJgQj+eMDGyTOSg3S4dW9pYRQwbXS6gcAEmJNWaa1MCFDQPqwQDB7FFIjlULIsO",
-	"yXnGxDtG7QtyTgxrvRo+dMIJ9VGwJcmUDUim5B23HNiVUtrlOyUwFNHvIawy3DkMdxQbMhOPS0ss3AnC",
-	"HWboCH4O83b7dez8JPCBhTufosKJ6Zv9NITEzwhuqaVHqyoiTdCdEKgPGVXHEY4mbgnEjJXMR+iosJRL",
-	"mEgyyYUJMPiEfgDOdEUHcKgN+ORwU9FnhyZ3TBmuwScDkSlLMEhKde82U9LIWKZzr9e9nZ3Dncpb2wl2",
-	"mMgngPA+9y28Lqv7ryUC6MWSeE6P/diBOTlyTAKkTXtUCmJEEIxyxXMHdRlV7tcR5Xpn6z2x9BDVB9a2",
-	"3KRHHzu8lZ3APR0s54jGY7Z7JIVRMq2RmumUzjSJhNyN7ZVRa+7hFx/203fsxP1WTPcnUsqA5aCA06Rh",
-	"J2Zqt2/pCnWV5loFzbuAV8WDPOyTnQyplhfpnagfFDU7TrQDIvDIch7ZXGqJfKjEUJ7QCnHTrLNA3EZs",
-	"zY+XZH4cuUhkRSndIGhxO9jDXv4roEBv2ayokfj59NWP4G6vNAS2/D8g0R2LjdWTuSax1FwwovmEp9Q+",
-	"Hqjjvqmwtvr7bKB4EoWiUGrIMLfydyDNmDQuWcwtF6MpuaTilrzL4egMZj7u0PR6+phbVVIp7jC4lb0c",
-	"ICRiaVVULtAOUMwozqAvHhhMgPoM16CmScVt4MqmY48z3vBg1wEx3KQsINqZdVYAcTEKRUbNOABssmaL",
-	"QNsCbL2elEDZEAzATa4Prfbht/uNkx/fh/+XAc71lXz4fvp1/GXMjQ7IoGxsv3Xjb934T1QlghQJPOHW",
-	"n0AywCO4oum0h+RfoQxIze7FG6UiY5kmAKSsKFStWVPf+Vg0A0ApdAjYu6VsBohRZ3V9YdJZKFCFSfBk",
-	"dEh8r78aOTZsooEpzlwO1ZAz5UZu8CSAlgXBXNgW2rYxrZuBAxaIUy645b/u5HeIYpib5bwaI2YucBMi",
-	"a9rbIcHZIipzonUHZgvX1lzW1lABdqNJlOUqk5qhB2equPFNuQuM/8htcytFA9jd4WMWoeCJz1mpjYue",
-	"cO0Xudby/3U8c3EQbJBguTbuCUtI45fji27XV8zCApsBwbba1ioxE9yHS7gZ49UQQO+QREJAO8sNufjl",
-	"mIyZYstcBu7xVmbKVMy1V9Zcm3BRmG+1xuS3hAXq3lUfT+fmmKD+NG6TcL6bwuKi58mCU9tyoQprLvjw",
-	"cvjQrpgRzUeCJbvcJXrYgWKXDugOfOcer+am7DlHdcmL8Earugp5j016MBslp83lWKCOzp9Iy3OjH4ss",
-	"f/ZcYDf3qmPrIEK3St0WvfOhDMKn8nou4c5wPV9YVNnWQnu+c/kaWDDgUs2x0Y9T2xjDwomD9mtrNM4g",
-	"YzfVjBy0D5r1XAMni+p4Ajb8KHnCE+J/fq89dbai+IlOWtGMZv6kYbmk0a4b2TKBXGsZzR2vgJRHqoEW",
-	"hkJboFk9eZ25U+bO3oHVt9GYCEVhTXR8KXwOyvowT9FycQZG2Tp7zsCAS353n26sjeTG+xSBDwlajSkq",
-	"NEUHkCuBoq6TGu7Kkrz5Lz3ZwWpTxRfOftOGyjNYFeu8Tu4dbqGR/5CM7lywjbQJe4gNusvXsLUIOE5U",
-	"sLcFRSKy3CPaRJ8IRVQU8rgwufvsnPAQVuca3FYJkZZbEm1oytCdUvTM+ikU0YfeZf/4/Ozm6Pzs3cnx",
-	"0RV6X1ypk6/ObJEuemyANWAeaeyYJ1ZtEui4WCo6lgE7VjqXRAJQJ9Ag04Ok+6IZztIEfVJ1bPMaBnkU",
-	"nejJDKwLIIRnbw+1ETPzXsKvwtS2TZ+29t/T2n8eMeDB9t+eU1yXue+/2AY8w0QA9PLP+epDUXHWr3Za",
-	"v/fa9YMVx2/Q+wsPvbnvF1/k1qLd8o7NeMevY4nndEJnhZ20qepX62D+Yl7hNUU+wZxFVA07oYCboUhn",
-	"RLkotLQSvBVTGnFiwVhiNTjHc6DBdVAgwYOlCCnM2PUqFPvttjs8vhl2nd8Krqh1W8E5dWe2C6t5oXoa",
-	"LPQzvOFPw9HWaWyw0UFNO/bvj7VtdbHviJ8Ccfs+A3MePMejPl8r2/vdDnbztG76jv23hKGB5WNuhpCO",
-	"89ZzRMSbi+pxfuxPj8MTA4epkdlPhefNbcxmYBp5Dleu97W9mE5hW73qm+UDvueYb7S70eEf872EGRav",
-	"wNh9x4Vzsu//iaB3u0+HjPxC1UCqSrIRsXQO2F5QKBeRBjieAjJicqRoNuYxyQU3mgxYKqeuR42hhgUE",
-	"s8KlGUNiK0WWMGNUBSQboxMtIUP6kYh8MoDSOLaLuFVJopjWdpp+/ywgE5bwmKahQI0rIGNGUzMmWUrF",
-	"XHuaYqCUx0zELCB3bMzjlLmGO9DftJK9FZDryxMdAIREZdIBlxNmFI+x5cRYQinIkCk7pg4Itfoi5Ov+",
-	"6Se4BJ8xF/x/8rnxAQHTLhvB0yFntmjQaXc2IDqjIoBsXweLLoZ2ALt2KBR01V+ZexUtEsEbiQDuw67R",
-	"ZXOgQxKBQyBJzl7VIv2MCky7uhY8lgkj8A+U9eiAREwkEWEf4zTX/I61yJkMxUQmLCXcvvU7md6x5JAo",
-	"NspTqgj7mCnXGT8gDsUEkPdc/aKAuuF0hi9AswRT2FJudeNG5AsbkUapoXtn51fHRz1ofM9imromH4rF",
-	"mNZvFz5hVOfKQfpBUdqAiXg8oepWtyaJlRnYtf0jFDwJxuFteCC8FNttCCvLHA4puVxssm+P1wKKyMUv",
-	"x1XUkGZ9kNkes4sxf6qkkzH/Oir2mOOjbVC3UE2GHFqJsM1B2SYWP7ectPKMZEoaLHN18oEL1NosJ+EC",
-	"OERVdI75gtRULKGrpCaeCSjFjRJ/9CMExqw2yXCiEgt+oV66lKcu7AN10l4KEC5CkWeAaURdJu5A0fjW",
-	"6tmN6G9n3dPe36OARH+7+OX8DP5stVrNoIwGDbmAIhDS0MDwQVo5FKkQuTTVRDNhmoUEIaUAQWxRFPWW",
-	"5fpFug6h9Zw1FBuzVmLkiMG9mOZcbt4DmO4lvKXvkunio23AdJFSWVIqDlMP11m8uy0b3rLhZzdXgPa+",
-	"jBMDTMbSGJILAbngz5CnhinAL5BQSmaoyaEihDq25fGapQJVtEWO7tV21AaLrmEVGyFy2qnnCqBXwgpL",
-	"LMetH4rrG2gKyuoKqgdSpoyKunL2I6rZLheaCc3t7fjwE2riMUvQ0a1NpY3eME9T3I8lyUiufnFVTft3",
-	"VSRhX/fm4TEg0Zfuxdk6ZT6DyyEKTx2fK36Z707JtUEyqPAx/LzAydb1ECwwPgvETJ9eUtcxcHah5JCn",
-	"X71xYIbL2Farv8zGgVlBJYu0uTTV7qgSBy3GSbgGtEMUnT0rPwIQtVgNjtLWWgwIL5sOdzVuSmtJ8tk8",
-	"AT++8u5S3HCOr1SRvcn58alkX+ccbWOF32BRNZL2Quu9ped8Xgatq855W/Si19Uedx5kZa46ARP9jbK6",
-	"pDZ01iz75VVaJGvnlgVoJdRpic4tR4BoogMqG7C5NviNg/ZPSxyt/iJ7uB6xnOd5T331We2L2aaQbpXU",
-	"z+AKcHTuFxN5mnJhwlqhX6t+ngsXoh/MCK9XOL/p4/ZdHrHtiXlCs+49M6tO0RLVuQttHnzNiK/OAC+U",
-	"E3zOLeU8By5WXorDFilOMSQmungkyFSapq7Mg6tSuJJLq4T73MVcMxJdXF+RBZG/Z1X1aHkpyJef7sfX",
-	"4GEzy+V9Azr8VpJvjYpvVn1wVkWRYeQ5F7KsjQwL4DIQNc3rAOULLucK00hvaWttUEa0LHp5o6fBgc5S",
-	"gx1sN7YrJnKlTdFH7eYSvfcvigf2mbHL2vK+Le/b8r5H4X0li1ha9uYYoIvmLWN76/BqHdprAH1sOcbm",
-	"BzlPEwKAuY7RqVwIq+kNuKBqVnZi9SXIcBnX0CyrMn6tifYMMLYbQNg+5LkfzDieMxDwSI0yf4a9qMTB",
-	"KzSGQfIqkUkes72Ex4iZuufV/qVUd1qFM6yUgyttAiJdzzjfwk0Kb5HURcPJOSazWrr/IRR+avTyA4rh",
-	"8n6WJ1ybt37Vfb/oNRiBAPBaTMOFR4uHBS4LT3vtZDP6LdeE931z4enFTd08VF1YjFsUv+8hygdx54UQ",
-	"nSON4lVXOAswkhVVln1DldGEFoq46w8vDWaQk0akJc2gOQz8myk5Ukxr93fMklwBPBCNxzAMpK+FwrBJ",
-	"lkK3NiUnJHrfc76JRc7mr9NR0yr43GjkWn4kl+Po5eJ+KxQRHQwUu+MwwE0mUx7Pyj4eJPLogVGTJCzm",
-	"CdNkLKckkZDbr2RuXLrmHTc0RcY2VdwYJuzoiB2vcXSeREXbess2Pd6G3/zqxbpTlDPBfUUzdmjdEoqi",
-	"gqBF+vg9F+RCajNSrP9fJ4fQJbOCYG+4yD08CL6d5diHi/zhiaKri9N8FTTExUVs0iXdb+A2zLq1Ch7I",
-	"eYFVElry2xo2u05/2yAOa7+fO/RF3BU7AnABfMLrb76WEmBT8XTVNLzAYWuYxHeHiriNprw0jMN7+kmt",
-	"erI0Pc6fgqJszikGUIVhxgyOgkigX3RhuPxQpCEs9rsW0vgqpRpT+glPSPuryb+vIvu2B/ElYfBtcgY3",
-	"kl17NE+4XNHWZpKnhmdUmb2hVJPdhBrqCqGs+hzB7REZ8pRhbpE9EZQL3wDTtbOXw1BEgAwKTSW7cFez",
-	"8JL5s10g+GGdEuYpcTECQL/i7qQokwpFobjfyZgO8pSqmeUKY6yGFYyq3QnXmuiMpSkUVMkhtLAQxDA1",
-	"QWMhlkpBdUNQ9kzw02W+6Z5wcQv7TLf2ybOMiaQ4u1dYTA2d+e686yyjuav+GnJBU/5PFgoornVd9mD3",
-	"il2oTFnxzUBJVp2h0J1fAOzp08Q9amjgAdwNFvhVCrHKJcCWbchfCR0a18EJ33VQ1mR5Urj/6l44V95G",
-	"Qp5ZdpzfMWU3B1/YRjLjPTVsSmdPIDqQ/p30sOTreMaC6Ah2Ps412N/B6zaUKLGcTKhI9Aqh4i4Blwo4",
-	"rzN5ywRxX1sGPlTM1Tw1wh1h//eeqJ2AhDsjSYwEuAj8rGNFseMpNeFOEIpwJxeJxB8BbmdA41v8yIVm",
-	"yhAh1YSmhH2kE/wemXXxVP5enU/ufauNzEKx+CW9g7R5Fu40O7h2wL/mqKTS4vG4JgevXpHo+uwvZ+e/",
-	"nt0cnZ+eds/eRi0S2YEjFBsaWwK5ve2QyI4fFYJEE15k87r+rCCkfJc3iLhLw5ot0q/IJI/toENRK8E6",
-	"gPKGbd8cGzT01jdcwt1wci0gdrUBKbYXSwjoHast8s1FMdMRbsRLC9Ivru/blFXFIfI1xNyQhCdbubSV",
-	"Sy+4zjgXhBKQK56AH2zReA65XP4cpVIv+OSgq8IuMDk4SlOqEkT7KUAgPEe14umUqtvEGhEN6rtckoyp",
-	"UPjWl2ihsI8Gx6DQLTuPDeDeQKP9wazok9nwuVP40cUkfCQlIGySmVkopGDaYVDYL3D4JeydLOXufnuS",
-	"ikclFAftn0j09vjoqnt1fH528+74rHty/N89K5QqHkkfRAJGb4VQQKpuyhq2/87N9riOmCfk/X7BX5f5",
-	"+1WsY//3X6Z3LtuXteX5W57/oiF+gHYLxvpgjg/oE0u5PSpSBYhPw3IwgN9ULJYjwa2uy1LNpmOmWNNh",
-	"7BROVvKhKpQ04ULzhBFuQgGWyZRYJgXIeWgG3DdWFoyTpSZIq9VqYkNN513gIhRSJUx1nED4aMiAmSlD",
-	"NM6JtSQw/QgyN0XiVEC39h80qUbWCUbWUR4lCUtC4Z41dk2x3apb5F4nDc9d5jpqYBdAyNvVdHpYbacR",
-	"Cgcp+hOp6aXRiBJmKE91y8184+drLuuzMW+ThKJilJSWlsbkBxCR1BkrhT7cWBBxF93rfu9t1JyXibB2",
-	"HNzNfu/GUjY2WyTKxvyGpkwZHUEelb6Pn+a7HfpNt+stEFX9zo4hlkFSLm5Z4oG2N3D7XSHyyssUpnZx",
-	"37LHbx6IyR3LrVTdStWXK1UXXXwLyEzrBGuRvrUS4mSQ89TscuHyyvw9iybCXHSXi0rUCqRaGf9BeVgm",
-	"mUGD7EJMhnm7/ToWdMLgLxbulE6OJNFr81avimd6Do5TzLaO6RQP+/1irnydI3AGRjrIXaAfU3n/q89B",
-	"xjOWcsF2p8vp/zobKZowbRVFSn5lg76Mb5lB+GDEXaQkTqFPhs4YvdWkcXF0uv+G7L8ht7/8k0ykkIE1",
-	"0QdUszcH6A2QKhSYQ0+GCjqBRe2P7f2I/AcZ8NEuEwmngmj78kXMHC4y+Q+i6SRLmfNUjBlVDu8F8dgB",
-	"QjgIhfOva2YJPWboe3B/T8c8RR0cYYJdB0huSMMtyK7kVeTXRQ0GSCOZmyw3N7iCGwXdzOSQRF5zVowm",
-	"s8iDWg4sVexy4VwqoJpJUU2RhJBoaBm4kbFMyb//9X9dUdnEMvQRCwhTSioEPAY9MZXa4R/bi7kuEYXh",
-	"fQKYMDmCdxEKN4o+LJfIBTdRUF2yXZf9BiIeLW51l4WPLUvG0KU2CEXkBrXXwBPecGH/dtPLBH7JuBhF",
-	"HaKZsjTC7uwROFzcKDtadV0tGt+WQwECt/1YiTQmLDV04bu5xflTVl5ZfFNcRxoxR8alvZ4aHY2pOXLf",
-	"RmBhNO1wuAn42stNwc+tCcMZLA2aAaNwRSbFyP4P723uCXGn/TMufCvoLfidzNhq0siOISgkFYn2pjo6",
-	"rDR3sVaMJW776vss3i1O5O6Fo6RDgrwkcJIErkdREhHXHiGCLyMCZQmkUJU7hIZiwrXmYhQQLu5oysF2",
-	"bCS5ssZBRYVvEvYxs+otwQXF6GUE6t9vt//UIud3TIUi+nB+fNS7Oe3+9abf61vTqA8Qqdf93mVEGjRW",
-	"Umt/KDQ0eK25xRqyY15c13TRIuRF81Pvvy4ErWJUS0Giq/Pzm9Pu2W/lcGAGKagVXVzlu8vuae/m59+u",
-	"ev2oeJyfOiWbM1ISDWDxEqNBkPIBdFGuoU5Mn2dMgH194RjvutIS7BaBGxxUjKh8ULCNMQiiSt2oNRyX",
-	"lZ3AQMtAEQ/aP71Z3xdiH6XwQhr+lJsYrEdnYpdywi90izb45Rr6ivIsq2H5eEKZ0l++h/qot7dQd7EC",
-	"GtWLRSWh7BywUkl2tQJZtdGA4zautEEjBQtonaD8HfU1gXBKKjM/ZXHgwlzroQOLS7fwgS8TPhBPQjZH",
-	"PzUlRXltZxFoQZuyobE8ndwyljnwkjua5qxFIp0xhskccUonGUhA0m79+O9//e+rVtsKCtRiXOkN+8i1",
-	"KfTIeCw1E5Yt3nHLuBsHr15h/40p16y5HOuk9kg8vjNrcZqv4s/6giOJsUdkLNtima1b6Yt6yZrPZSpL",
-	"RaddLlvV0EgqCCGYWknaqbbIwX5kc3K1ETk8ixtqIiLyNK0porm0K3jJgtVXQG4F7Es8Ej/T+Nar9/5N",
-	"ff6RUCyls+XH4AqbwRviXVOuoBcnKg3/QzwkuuoMiKBOlQAN+JwUa4LLXMXsEIeIgqLzPXfGWukPwER3",
-	"zURyWrg5qhkxA2nG3jmjW6GobxUy1w8ErcrL3kn3tw36gqR0BmfmqnimpxTyMN9XqYDtfcSQ5zqGULxK",
-	"b8/ju3vplUDbViLbViI7XRTW1Cd7e1peyyEdNMgyU7tH4zF22RvlqCU4Q8IyoFsuEtKItAF3pDE6alYK",
-	"D02BZ2A/QiKDYjQFDScUjUiCc3JIecrFKGoGJMrLvYzQeOfGu5pULsiYKUYaGY1voaVg4TkUktyyWUDi",
-	"VOYJEdKEgqapnLIE/Xu5gJqkiAzYUCpWgU2wa+nYqaAWkkM6OfuIXfdQC0qpYSKeETksHgProgouAY59",
-	"TbAMoQBkcYTcIt3UIbRhOVKlguteyVYoaByzzGh8UgyP49KGw0nGoFIrs6qdMFjiBAVRio24NmpGhtB9",
-	"O9pDl3dtv2ynkvU9IMzTamM4zdr8AIdd89157F5AZO9zEV37GWPxuDjmOnDOCNeYyNN8wmKZQBViwfzW",
-	"M5pZynaBes2KfkV0whISy8nAASxBSSG4QFwPhVnKSt94TAWRwyHoQfBT5PN7K1pis75lkaPQWWqNBljU",
-	"0x+HYrJ1iETOzWCXtQ1gPzIyRcboLRejXaSlrHj5a+h3JsyY6ZWp75dMJMjZIRmSYv0VMn7oW1G46iwt",
-	"e8+eN298vmDZraAgYSsvF0CBKr9GzRa58CcWfN1GcVZkxkE6CASP0T64uurfXFyefzh+27uMOqGI/rp7",
-	"ddXf9SNEAGqKJr9dPiT/oSrsDqG74R1N0wGNbw+J1eAjoukMUksYVSm3MwoWCivfWdIi0SR77R5bZrmO",
-	"iLBH2om1xsH+j6A5yNwQbjokmtI7d3UWTyJC06kdfCrVbbPsshgKMIdIwjAH1aVOls7OH9vttjXwFI2N",
-	"3Ro5HForLyAH7Z/egK13njHRPa4HPC1eODLFJzKO/DRf5Pq0FLaX7r+Zn7Zowo6pBjVt2AN3q30LD71X",
-	"jh5865Tefe6ttZwSY+U7wQ6GJ2GX5ml02VtwN+xdXfWLSz8FO/MnYoObi0uLm4Hjb3AnXgcPtvUeb8uO",
-	"HxCKggxtCUoScKlN5dieNorRyXJxdoIeqgU+GAVkkJuKScOxVa4VN/E4F7cQFEFbyt+rWRJUE6RC4T8E",
-	"REOp8QxqXK0+B3nm3lSzs0zHMi3b6iqQsVakvANmoQ+djPCQdkUyzd7J/psOUdSwP++/abfbHUh9FyzV",
-	"f94He3NRJDVQ7GAF8SHYey7fQYBlBRG1FPIXmpA27wUNiEgr6XR13WhiDmbWDKap/a3i04RCBpCQjXpx",
-	"2uxUEqYrQ1GYKFcMewihB9++R5C7s1pJBr9vpdgjS7HloijAg4DZBluZtJVJf2yZFDgOxdaXHZcuscdB",
-	"TbLc3QM6kyilYpS7hNJMyUlmItLIxopq5kGNhlJBlqwzpoCzG3oLHH2CicCR4ROmDZ1kVmZoNprYfUV3",
-	"nVSJywyEizCRVoohT6ywa7os3MIJiAKtKJQrvKUlvwecpTum8Dcwb6gyP2gSHSHn3LWUGR2SX7sfIBU6",
-	"FH/697/+9+BP5PaXfwaQDo39KZhisukMqQ45f/9+7zzLdUB+ZYNT9+fpxeuAvDvpHsGyTw+66IQtfI+h",
-	"4EIba54m5J49il48X6ZVdRI1WwTQoa2kLvMeu9dvj8993mPjYP81ZMEu/t7vHZ2fvS2u8AP0r65uro5P",
-	"e+fXV5VLfmwfrLSEXb1fxRS24xSm8GeiRpGyj38HR8dWf6kcOWwtRz60MgoWo2UZE3YPrVIVkCRHWR0U",
-	"CkWtPXo17y3eeTJMqavqar9KQs7cCtZWenwldKitwPqOBJbze1vlvLakazPQphImb7MCLwTJa8ghCi6d",
-	"sZjT1MwiyGWVQ9/2x39f1nTNtcGGYVqh+FmaMbApqOal2onfXSN3wXoCEYdDSA/LV4viV1STeRSrVbGk",
-	"D+VDr21dwLCGxT0PZzrqQMe2hR0BsUMHEOda1tLA78my/PI3B+t67v/9qf395c6s42El4WwbD3wX8XjL",
-	"gmOaVl7sZ7QZ6CaJJnlmT+l+u+3ORAZlF2lKGtA8YP/f//rfNwcV53ZAdK6UzAXA5WAiUcbgCOuMQgxB",
-	"sYm8YwkU5dtBCU0hVGw5imKkEVPNdrnQTGhu+B1LZ02roN6yzPUSI11DJlIbu6zKukJht+CQUFwgKD1T",
-	"macJyagGVxC1T1SW/L96ZRWwo+7P1yfdy99u3l2fnETNChYOdFNGAIJaVaibJPdZz5NlLpWzfBVl6Foz",
-	"tTknKQSDA2Ata+6ThJstqP82T/lLsoySxNHVYqxyJZ9bpiTt/W4HW4nwf7TAklrkoH1QlqY5lBQH76Fz",
-	"q8IxNVkG6b9wnK+YmtzXWUDbyKgZVwrZ8ML5M/+IesdBXSgZePUWhvwPCtkHr9/L6cL387DzxlcV0/XA",
-	"xMCM5wIb76OxRoNeSAaCKuCaHAKXYQByP6aiyNULRSMqbo6aHRK5EE1EJlTdamyD5K9wxoy7pEW6blE8",
-	"ISPJ7ORGhuJ+OMqX/VXz+JeAVnzArXhqvX+T5B58K4EDFb2fX4lbCn7AbQLQ454tpIKiOVW5+Yv0vuRo",
-	"zXWx2rDHoGu9i++T9BlV8ZgMZsRwk7KADHlq9bTBjNgf+J1dDOTPArq9TBOm6poPLiHzo7kFrjHKFyUs",
-	"0fkARVXBDuwal9nh/7PM/n7Vbq8ThEFtb8NiBxpWykIGLyKH4hY2hjTVrLnYSwyqJTbwG/jR55btFjaQ",
-	"MmVU4MrqbsY3seyJ9zd64m+pj2KVkDbvoTj3Zrb+jO+0kWK8wGQ8p5z/fn0vReHwdqv3dYpkQIrcx6WT",
-	"CMgORpu2DJP5WofWkm5/VSp+Ij9BdYqvUuNUXcCqU4o78txmxRY0b9sKkM6d8BUM456KtbYNoPMb1qlD",
-	"aPcvcIBtG7+tmHziNn5zsDgerdEX866UlrXGxEK3vrnRl7bsq4/ZPdFZaD+7KLsaz6MPbc/cH7dj34ai",
-	"xZK7icc1bmaHiU0FVHo6q7ywREsrvFMqrPgFwaCaJty0lkDpPN6Je1rF9QL25pmjW59z2h3qyDd16rea",
-	"7HfllbcWaMEYiFQuy/TLdNs99tG+k5U5Q3MivyiyL9FEAIykaJyTyDifQJX4Ct24B7M+kz5g2EezN3Hr",
-	"m2cPG+XV33+0rbj/Q55BpNpqm6jPP2+FIr7sxJ2nCdPGu+s3dryflgr+w87RN+Yfds+7uWu4gDPaHt4/",
-	"aFocvn9LC/QztPYlHmTA5DIV6KY5vK0ian4r5DRlyYgBKDxpjGcDxROiIQoXEGpV+VROd/OMKGYUZ3c0",
-	"hVgSwj6jlxlT2TSZMnrrQ84FYtSYaqLZHVM0hfoM3Sy6aM895Q+ajLk2Us0A6ysU9WBfWIiAkD6xA4zX",
-	"BKHFsP/c38TfowBqLbC6ISo0gQgKI6FdENbchMKNlGtGoovz/hVZxRNdVWgtfEy/BCt7aYaMW9YWYGxr",
-	"wmwBxp4i9U/fVtAOH65ybVp0PgeL6OvNi2bM3Fo7gLKyBw0fdh3TOiS+Z0QrxkhXhG2cEeQ0FP4BoPzb",
-	"XYn9G0jDsUk7amB5KrbRCUreGpGGFAwzsSFRGTlyE7J4RNmvopVIweYmdie9CZ00pPI9G1rkKJXadzqI",
-	"pRCuSWlMRcxSXWUSS+u6vxuGXGsyVl/vZ3iVxtTg7vTs/csYMgzuBOWWC2+58IZc+Km4qq+T9gzBMaRG",
-	"v99rfgHH/d39dfOlYdQv5TTrjVbPNLYh161J+XkhVyuYJwV9PsZR2RsoKjBYtKTROWgYVhMRbDrvoB3L",
-	"NPGn2A/uKrqwdVqc5u4CDiBxdYfuZ5j/Ufyzj3Dy9r9KyGdxZ7+79qBbtvBE+PFweL44MqPYiAl7KFei",
-	"PmYpjZ0nCnCOveD2dUoKLBYpWNO3T7Z0veTYXxZTIqjzIwZl9h9bu9/k+H4TTo6XfnC3DooNEdCLM1g6",
-	"20aUrzv5CZtILJRaGhLqEj0BqAIlp5opDGlAyRN2SCmg1+cUAehbGtU3QY1C0Sga693vrdk8JNxUkGQY",
-	"mfBYyWwsBQMwvUT7pqfYARVbiAahyFI6c8hwuCTHjwBAeSynegHaJqhaGz5ZrXAot4h90SwJBTjU2WTA",
-	"kgRyzTQzmjSmUt0W0KrNsjbTPg2gUTBhaSMhjejt+VH/pnfW/fmk9xa70Yci6p19OL48PzvtnV0B9p6Q",
-	"BtCZkhx8IVGn7FdFDtoH6ByHipDCHTQdS81CEV0wBaDwUujdC+jHHxFAgl/cP9KIyg9/bmiWDptQgU6i",
-	"/w+6Fv4Zm1nSSkdE19PSbgMFyCcy5Gla9PU0bqcT78eBZq5QNl+fiPeWTSQCrW3mCRmbSfqAwLklbSDW",
-	"h3PgZ7B1vkIJ2f2asPmjW2xchXdYmr7HMvZ+h6PwaSnr6LtThtBS9rykzFTgzOWQRJXxoqA8ZI64EIOw",
-	"UxQ/AwwVgoGNrG7RWklgXbu8jQqdqbtyeaVzRo1hyt75f/7W3f1vuvvP9u5PrZvdv/++H+y325/+/52H",
-	"AK0Agcdar6bvAK/7B72jrl/N5x8HeMIOcDjopI6hPwyw2U140afkq6j+j3TCulDRyGN8A762EEt81x01",
-	"++eyw3UsDFOuNtDnBjk4NWgJ7VD11oit2gPUn9LRiKnr46fl0G4acn285dPrqKjcq+WksoeveO93e57X",
-	"cWUdIBNGXCw+8dkJEQzl4IH3FEtkvJQv13NfGevNGS/89/x8F553LxMPgM19EpbtLs9Sq7Jvmfs3ztzn",
-	"2DHwNl1/arG7zHLTy+X0vGq3yXTMU+bbPIByrnJroxyNWXwLKDDYDYKJuP5c/oJzPWFWnJthaVcXXDbX",
-	"hKb87uE0+Q1y7xN+x4R9+EzJQVXYOwJAapgwo/gKiX+h5ISZMcs1gsKzj5nUgG1FkHG1yJk0hJIsH6Q8",
-	"JkwkmeTCHKLzLTrtXV0eH/Vvrs7/0juLiGZoAIfWGqYZU8625pBkGnWdZwko4ZD8DA4KguZh1S7sLIze",
-	"ffv20g3uHsgaw6FwSgn0KqGGaGaFA3R21IYJ5sEOIEOIa6JkbliR1XbQPnDzCMatVRxgZXQo3LPK3Gie",
-	"AJU5+xmGqtxvRVf5a+0ROXUvYDOt5yHM2s3whU7Bx0neUkqqVX7MRXqBdgemyOFyuRMk4dB6jsRUqRlU",
-	"A5WC43kWelqSGUm49k4Xv3znd/kz4GdEzUI9lmKBaAF81D6Ko6lGhZh8Xf7CpjRb3ypLqjCTSUH2tWxJ",
-	"DhXL9u7299gdTXNq2N4wheuWxQUQWcleRO645gMrt6qwaQHxIyVz2aL2VKGXK+pd0VFEYnmHWOQMRguF",
-	"YnZAa+LMg0LZWXjKzYyk7I6VLQrdoB1CC3J1cYgJNfGYi1EoouPh7pkUbPfUfhUR6A/9un1Q5706t1vR",
-	"c4t/B7tQr+RiT4FSzZ2bYyVyTK0u+/hZStUn4VIUPMYlLD2RhgCz/pynt5duhuUJSn5leqGVhKWM+yT3",
-	"gaY8oQbBg1F+MJ2nUJq4gj1/CnZe16VWnDnETkxvTYjmIkbly05f5d6Puy3vsMPJsl3xNMw1mdDUynxg",
-	"dBfdy37vpnd5eX4ZNX2KtiN9wsWd3RvSiI7PPnRPjt/eHJ2fXfX+euV51yOKFHiO9xDES4FrL0HiSJgw",
-	"nKaaTJli2ENnkCPQvFtuq5L79XxLq+7xQCYzu9FGSpJa7rs5p4e5anPLnvdR/CNYkfaf/fOzViWi9owr",
-	"kZJMqLCqnRSzicx19XT7YgVrFSSJsjryXGfvdyfd9ze9D92Tm+7Z+dlvp+fX/bkO3x2oXJg5bJzo0n7Y",
-	"7doPVgeNpUgWGUjlknUdYeBSvBJ7wmwitGFTlocWn2/jK/FJv0spNS4ivZEeAdM8Tsgy+H2heP3dZe+C",
-	"DPL0tkINFQ0ElA6Eny/oZg6I/s2PP75+s0o/2fv9ls0+LddSzjMm3jFqcsXIJZtIw0gpD8mFi0+2COyv",
-	"hiISWPQPmugxzYoeJwl2qQRCPTu/unl3fn32NkKLJbrqXr7vXR2fvb/5S++3m9Pjfv/47H0UkHvMOCBz",
-	"bJwctNvNjTSQjbxst2y2KYzrBvB1359KUs7azyHyuV4veRoloFzIGlWgXAjBTqPQ1RP4qJP8gdcENtAa",
-	"agjy5WsHj2hiwtLsaSp9mfeXduaAlpcbNlutZau1bLWW715r0VyMUnRJfLnykjFBM97yO7kUBwMaNl8c",
-	"k9etdut1EWHAZCem7pgid2gDM+2653ieAHlg2gSEanegalyfbnj7+5eGCJy6IAf/YPHSCiT/OF+MavEN",
-	"ut6uLN+Ahy+3xb+c+jiRp5IZxUD751IJ1WSquDFM+ACuYhA7kGpGGpEbfm6aqLmKTn7rnp58Hp34pW/p",
-	"5IvpxG1+DZ1AV5ulBOJChRdSm5Fi/f86CcglSzgYMgHmL5ag4AH5r0RRYQLs7zhmgMNHF7HCSUyFi+20",
-	"yI/t1zhMOYVVQnESrkkip6KD0UwIGWHrxEOSsJGiCUsivNsFgkJRNLAsQ5ukgcs6JLdsNpXKoxmgMTam",
-	"htwylkGuGRejDubZNP3kSzISL2HbntDIsBNwscSu6BXc2hpn1WfF6NUXlHg9J9G/fp7d6hqSMqqhh3R1",
-	"rwrygt4KFWzI1qOeyWJtq0O5kDez9CBe+oYNj524dQnTPmnS1iV7K+NtvtZ6OnkLb6KGSU+XR/ivM2CE",
-	"0GaIkl/ZoC/jW+Ziq1yMQEXA6m1NanLolaVBPvFp9JHLyGZJFIQicggs0T0IgGqpf/VHKaBjsJllXIyw",
-	"dzDTlm7hb2m/C4Ur6e+gHZxyqCyHRILoH5LDgCmjd6wycmVQzDODP1vkZywx0FaoWPNPMxMKKhZyESLf",
-	"nN5Kw3KToKE+5PNXctdJLCdMF21woz6Ld4s7dr2T75CgVRDUpDf4yRrYZkWxBMoTtKEzTWQOOT/Xlyfo",
-	"DUzlSDdD4RwvEYwTEWimQAovXYt0CWTri5GVjj5Ag+uFvAWSIx2QOJXa1VdpWHIoQHLut9t/6mCNRUwz",
-	"GnMzI/vt/deA0smFYcpKTd8vf7+9v1/rS8yYuHQUs65bRreyqUFZ66DzQUGFbqPcuxtgN85l7ShgoGWB",
-	"0IP2T2/WZ/Xto29qIblxyjGw6z0z5SHyC33miqwNCoreSTXgScLEN5NCt1JrtdYFUlW5+xVW6H9EA9nr",
-	"PbtKpvZ1g+X9aTOz3c4Ltm8dxdp1jLBvLnpqCmsIElkKQbsT7OQq3Tnc2YPKQbfK++gsmMEV2GdDDSCA",
-	"7q0J4QKzr3zO0cTn+BTE7lSD+31f7BrvKfiuDklZzQYUwqqOUBkVRMr9MS/ZiGvjO2uncsRF4JiLYkPF",
-	"9Ng1ybyTsbvILuGWzTRpYMWWJWG0/3x5RF67/GuoB1NyyH0esX0xZEIFHTHYajeg/VrPjQjf1Ax5hLlh",
-	"WMvkttOVkTei+ULVufHmi9vuj9tNJlyQhOrxQFKFyMZl23L/3PaivYwKlloRVfkOLt217H1+X+yPu3BD",
-	"zZy+F+oCDNv97cE5bgc1Y98O6jaJxi7Cr2Q6P0hsf6oZB76vGcpHwMCZBZcWxDM/8BAv3IXYWs0Ec7/X",
-	"TTTvLaukkdF0F3gFLAGBQPzU9ydbNnw/HrMkT1lC7qjiVBgyZXw0Ni6FQ694mL3f7X+fwPyAIXbdPXMT",
-	"3/u1ZhGbhRTtUnzMcm4KdBvWPNtcj+4Akz+N9Ka43UnsWl15aVhQVR0dqzzvj35BDehsPmHEDZDh19rq",
-	"kZRYupjQ1FVlkkbCJnKkaDbmsYb2/YOUTXRAJkDycAiDUEBQZMQZcM3YTnLHDU2drkQHuom5oCNo36t9",
-	"tmaLOG2Do+ojp4KpH3RglRt4fz9oqzjRUGBfHNccYKSoMJ3C+UkTSH3HJPgsV5nU2FaMazz5EAVzj9my",
-	"10cu4uo2zO9AzZ69ZYaVSaaKJRQ/ySFoGaByE+T6c+LB7+2Yz72abMyXCIf7gtSOMZ0nzUKgfvr7p/8X",
-	"AAD//w==",
+	"7L3rchs50ij4KgieE9HUtyValt39TUtx4gRbpm1Ny5I+SW7PnJGXBVYlSYyKABtASeJ0OGLfYV9kH2D/",
+	"7QvsM+yTbCAB1I1VZJGS+zb8Y4tkFS6JzETe85dOJGZzwYFr1Tn6pTMFGoPEP6+ohjM2Yxr/Md/EoCLJ",
+	"5poJ3jnqXMHPKSitCE0S8QAxYZzoKZAHxmPx0OsEHRVNYUbNm3oxh85Rh3ENE5CdL1+CfPgrmFHGGZ+s",
+	"mCKBsd5+fAU1y7+GSPBYkZRrlhQGJtI8r9aPD1ou+mMNsnlsLcgDZZqMYCwkEGleYXyyduybm+u3NElG",
+	"NLpbHjzUMoWQPEyBE8oJUJkwkGQuxT2LQZIxZQnEhPKY6ClTRHAgWog7Iu5BlqcGns46R//omBE7QWdM",
+	"EwWdz4FfktLSHItb0aWbYHlFN1Mgag4QTfNV6CnV5lOcRhAjeGkaM1G79fI8PwkWQf0k9+YnkiqIV4/z",
+	"JejMqaQz0A6XT1KpRM3KL+b05xRIhD+TsRQzEs5A05hq2pvTCePUPNnj8KiH9qmQiDHuZy7hnolUkTmd",
+	"gFkPMyP+nIJcdIIOpzOzJPtOabEz+ngGfKKnnaNvXx7WAfttQic/wuKSmmfq4DBO6ITcwSIg4S8R1TAR",
+	"cvGl94vi9A6GZuYvYbaguRklW495sxN0JPycMglx58gcfcPqXh4eBJ0Z49nnurWexn6ZNbOxeOVcYyFn",
+	"VHeOOmmKTy6P3sB6LukEiGL/agR7gu8V54phTNNEd46+NZuij2xmUP/wwG7Rfso3WCTGD6AUncDKjc7s",
+	"M8Mnb/iGygloxleff8qZRhw0JC1ZDITO5wkD5DhdaihEEhaT0YK4fe814IP28w3vYNEWMQ6//W4dYnwx",
+	"Q6m54AqQAH+gsWPm5lMkuAaOf+LCI6SyF/9UZoe/FCb97xLGnaPOf3uR31Iv7K/qxUBKIQf8HhIxBzvl",
+	"MqSknZQwRWY0MfCH+IioBdf0MSCUPEjBJ8SsPjDMNOV3XDxwMmaQxOb3GVOK8QkZiXgREA2P+pYja2OK",
+	"cKHJPU1YTD7evN3/C+ka0AYEUTEg7iYlEmgckL9eX5zjIHtmVPwkRv+ESJMHpqeE3vI4tYAAQ9hESMJB",
+	"aYhJDDC3/JST716TBO4hUWYQs64E9u9pkkJsZyUZ1yMTdg/8ls/MvYPvCh5Br/Ml6JwIPk5Y9BsdRORm",
+	"V3bjBomjVErgmihtdt+lJAMFblPTBMg9SMUE38MdvBVyxOIY+K+7hYgmCchvFJEiARILsCiA4o+7aucg",
+	"cfrAHKDZmxZ3wA2yIEcyN6EglMypUg9CxiSaUj4B0g0v+9fXny6u3gxP3vfP3w2GV4P/+nh6NXgT2h2/",
+	"oxoe6OKGzUCkv/LJZVd6zGK7Ya4eDH/hRLMZZFv1J+wfU5pKTZgREO0L5sAZJ6HZ2+D6Znhz+mFw8fFm",
+	"eD04uTh/cx2Sbui+8rsWHH7dvdrjgkeGpDdKNYkoJ1yQRPAJSDKy0gfpwuPcsMmASLgXdxAbINDE0PoC",
+	"n7AbeG95wI0QZ4bP/jYU5xkRPEYAseEhP7IfSDd8P+i/GVxdD28uLoZn/at3Awf1c6HfipTHv95qzwVR",
+	"aTQ1krdIZQSka9if4a5MsVFijsUyCiRAu8qLsYT514IvDv4OOEia4Oq3gnG+zuem29brA3M74AwZWZrh",
+	"EtCwlhyPrb5CqNFxSIj6zj4qPCFRVsExQkVRY8wfadqBe/pFQXvCpeOOPkpmjlJYVfC3OUkrELmDVOQv",
+	"+UHeg0wEjSH+jdgvM7oqvacsoYYmhCRwb+78ByHv7M+jVC2OqydFF8rqilrYA32+Q7ukCwOR35a9GaEq",
+	"Oy7DJYxeYK9bPLdLibjKzKtvUTX+tdfpmJq962Mjt0WAK3VCDTGyOJpPwtPx/geqo2mIS78Gec8i+Jif",
+	"+q+39D6JYQ48Bh4tCAeInezi7v4SLnpOkVANElf+mwgqzyqAHBOmb/mMLsydb7bHIF7JCsm1lkBnilAJ",
+	"BB5hNtfPR2k3QnygfOHtYb8eXK+MSI7E5GjMml6evqug87f9zES3n+n5K18vGyQrQ5TMiK2Gyd9YGspZ",
+	"DFsOY55G2H3kNNVTIdm/fk0u88HqqAFhHNXRgDjp1NwRXj6NJMTANaNJ9db+9OnTfj/VU/OrUbrqTQ40",
+	"f8KwLFwcCmapgjXGOATMXIoIlDLsYsA104vfzA7wAEmyby0BKOHfM2EYlyKUyNQwsxDMiD20AYTInO3F",
+	"gl8ge/vIVTqfC6kh/gAxoze45d/s9ptSs/gTO/m+WUxFHS0oq1EEc3sxfgVpa6OlO0kLrSZorUYTxl5Z",
+	"9CLd8OPVqdVRLs7foYryxWMbom9/NJJwz3C5lyJh0aLGZB4ljLOIJuERue18e3BAZhNyeUF+OH1z2wnI",
+	"beeHS/Ly9cGL7w/IbPZ+ctsxSPA4pzyGuPjKaEFmItVToh9YBCSmLFncdgz6e0u6n8h85QaoMagHnT6e",
+	"wym/ZxpXXjCO0dgKKzS5lOYENQPVOULbfNCZF776pePtCCXbYvZlsGRqXmmzCzqo/W5u6ytaDf/hBgny",
+	"ZeTbtxYv3H48YxwZ56V7bDsAzEQMJUcGzOZCUjQF24UsAT/oPO6bx/fvqUTaNu/hUj6IGG4KA+Rf2pGq",
+	"O8XJG3f3cR5TDR8VyLZbmzFe/PZldbPjNEmG1m67xKElm80gNoLY2BooXh8e7lkTm6FsKRJzGTDuNWqL",
+	"LZrxiZFLJY00SLwYikd/cFCDJEwNaaTZPRR4/UiIBChHXFiGBl/8RJO0ZtV9vrCmULRhHqOoZl4ns1Rp",
+	"MnY2bnR2mK/N8niaOEFYyxTM6HP2IyDJl4EVSaAa4iHVJeIwZ7Kv2Qw6NVuz16Za9U55/jrwxC0M/UEn",
+	"oUoPzUk9aTKPDEs/zCWM2WP9TT5PRwmLnHTsfFnoS0IFMRITzhQQhtLr0sBOnHjSqqWwisyqm+TKPFMl",
+	"OAQl7jnboRstKJ536SAroC7toJZ2EZ9O7GjLaEXnDD0la5bvsPJL0HEPLx/Dw1QkCPgeuZ6KB04ETxbW",
+	"x80U8c6TY6K0kOY4CLdO79Xc13px/CrXbjC7q5c2GlNN2+3Sw8oQEFpY1rx1nibeFBN0vLN1LT44eHwA",
+	"Tc17Ko2MOFng/QbZ8v1mHCnoGLRUms7mbRlBBaR+qsDCxO+ysPbiHM0gP2NKr4c30zBT7dHLzUWlpIvd",
+	"CTSfQBoz8dbNnIsLD/TejDJ/1Qk6Yp6aGebRrF5gS2OmB1zLmrvG3IdWTF56jUZayKFRNJMVv9dfGmsZ",
+	"qX3Zs9Oln2PQlCWqWe4oDZsDq7IaxvV3rzvLrvGgw+a184oIPXqb3b1OK3CgqPnZWtHW/q6dKrb0RAFf",
+	"lzE0VSCHdOIUoNXYiGdT3GPhFMsHXjqhwKNJdbHlzQUFbC/ABIFdWmd+vk0Ir8/E5DmZTk4BO8azCePR",
+	"P4FkY6dR10iqU4jurKxRlhIMrBko4h4wl38LohwzqfRwJI3OMmwg5QbOUhhlCjQeTqmqCUB5D4/E/GJl",
+	"R6oJGJzokSuIhIyNpCJSrVhsbdwGSiOqwIgvLiYN+BGh1lh8y+8LsLFyv9IsSYgEGk0L4/twAapx8oA8",
+	"TFk0JTFoiLSRl2binqKSQ295JLhiSgPXRMKDZBq8oMvhAZQdkoHq3fI6XoSbZ3G93GbEScK4ppFfWffA",
+	"OVimYCQ1RbjgsNfyuCRQ1XB3oDGvQcsqYql9LsgQaRkHsmnyvRWPuBXiPlFUXKKDHc9o4hk/pMndRwWy",
+	"Hz0d7uWxrkClid6BviXot7NJ5dKgFzPRXkI14J1d+GA9glY8+FwrE3neUA2LNpzWugyRTRqx4BuFEbaa",
+	"SMdop8yojouKUefbWqNOe5XcySAsViXBYa3BY0YfT+3DL13Mpf9YkSWCTsrZzym4n9HMUznnTJDKltLm",
+	"LBH1V8juTz8tM4NqLU/59eVEWZWpVDqbUatw1OPfLzUXSuWyFg9kRjkGJUlFgBu0wasUEUdpqlNVMCt4",
+	"8DVB3G8yX9wq0DcBPXJm25qAFUOxxPxORjBlPLYRgDpVRJj71cYyhuIuJN3wenD2NgxI+PHcRs29MR9O",
+	"z68/vn17enI6OL8ZXg6uPpxeX59enF+b384vboZvLz6e44Nn/eub4fXHy8FV/82H0/MwIL1eb6/XRvFy",
+	"4b71egautohQ4s6A647N5/ZyzqIXgw4XejjGYCvPrNrZqw2Ar3GiCzN4/vE6myb/7m1hwvzbLMyr+KXl",
+	"9p9zKm8XtVxEFf9iBonAHncOtTqMOaHRFE4SoPJp910+zu6uW3PXFUG1zT2HyDindbkaFzxZWDtm9hDp",
+	"Qm/SI+HdqKeAymhqSBBmI4jDvWNCk8QltIwUcDQ9z6nWIM1o//s/6P6/Dva/7w33P//yMvju9Zf/Xgue",
+	"lTusZ0SoNkA7e0flAPyrjaA9td54qmFb554DQBW67xIxwsh/EmbgPbqDRRiQCoyP/iOsXP+vDg42c+f5",
+	"VazfZq1yO07oxBvMlxUcG/+0IsdFwj3DECkb6iYBPdNEQiIo5le10rIqW8rWlK+g1e6egTOVgLVjTStZ",
+	"0xldgDTXkloG+GihQW1p2nC6/7Zvm72olgZSuGcoOLV9fsr0ULoQHPcrT2ej7Me24yQGdEURJHnZCTrJ",
+	"Ya3cOmNKQduRM4ajVkmla+ng3A9jz7eOeStoud0K9tm9O3Blu3PjFUDciHeVtS3h3gbnsAFoK7sor75x",
+	"rQ1LRBi010Sq5LakitSBeN2qnoFbZqvZscl6YKNG+rQIGpd8NXzmUCIOD887ZAV4S8uuTNkALn3i4q3q",
+	"zPApvxu2DN+IRZTOzPwtn58CjV1oakaRy+FXFfW/QTCyN4LNQ6KKhP/gn0OfG28DnXu1zGjuNNb1d5zi",
+	"RonU9YtkutbdWDkfo2sWgRTk8PVj5FDJZ2w6NhtbPbh3Drpqtr28B7lvFAcjJ3KtAkx6L2ZZzo20bIjq",
+	"KCQJ43B0y0N89og4tbTnIkhCEv5y63XV284Rcfm/X8Lj5XdiSDS1b+Cf5vnbTq/Xu+2Uno8c2tlH/Sfz",
+	"dBEp66cQHFqtCdmHm0DEUFhKQEovZwtscH+cCG7k4gY6MXoFczrTMlMcScqjKcTDsRSzevx1K7H6YVSY",
+	"izxQRfwAmIxfku7besW3ifwai8RVNnjWAC+fFv6UaCk/RiTSkne6QK9NNBl0UgxC3AQWdc5uT6/Z0VdX",
+	"VQm/KsxaS9CFM3+ilFDE1J2c0CgnFMB0yufppjJCTh3F6hBrLQkFxKxGla676ldu4RljGqoItItq2Bih",
+	"LqmOpk+ObV59q+QIWGMnwt+OsRTObK4XxO7aRgS4zI3SLYNVXphW7s2KgexlrX/sGREZGaUN4NtOYvfB",
+	"rYwPY7pQblW2gsmr775dU9AkDxrekJa3jtrF+eqw6E2WYHgyBVvpqLJTT33lU/80XdjQkjxB0UoSisUg",
+	"ISaxeOCky0Ux6cmGv2uQnCZqr1d/ZWsz2LDi0YxFOkoKVJVbZJZdPekc5d4HFH8ZZjvF9QWVSgRpx6mF",
+	"EYusbNifm80+7bqsDLbzkKxhc/XwqokJnyfMsq620Mfnv6D/D1q/d24eNorclA1pAtJafsq0cYr4PmYg",
+	"DX9LuU0rdivsaXjUYRasRBQoNK5PqcIaF4zfQUzmVDPng2l1h16+P+2b1dR6sO0Mrbd47Z43Q0nK7c5a",
+	"v32Tv7KEDG7gIDutEhzXnb4/36obezajPG5vaMuGPLFvNrv+2YQLWRcUeMkgAoXhbPCoSSzFfA4xGUFE",
+	"UwUk9jOgMjWnaCUYLQglbrG+Fp2ewqzXFJEWD+tLz90Uq/UAmra/UbiQwLnvsNwRMW9nE0rKWznVzTBN",
+	"VzwmK0Fs90xjl4yOAX1CQ2CQXMgYZED+KRi3W7Zm6vUpEzhvkB9mEQL5QazGkDRmIpOsK9zB/Fa/L4lx",
+	"PEZY6X7q/0Ro8kAX6phcvHv34mKeqoB8gtEH9+eHy1cBeXvWPwnIh9d9G8IxHs/mMClHGo4Yd+lvG3nb",
+	"PCvwJQl0aXlMkRE1mCR41eH26rCztoJaKZIEwbHa81Ylk210Fnecdb5pIGqOdX7cM85tetuZCINV84Ry",
+	"m9S5kbBXAvBTIORXvhmMfmR2s14SsdZQSSeSzqfOOpowjiYHeNRDR742kwrrGBa+moihFoXPMSSgYYg2",
+	"DQXciEmAgVqxqJILVyD1UMNsntiwKeRBLnIIb22lhZGSFL2vj6NqYJKrrt3yCb81+JDfcp4PTSmWhZga",
+	"hNaC0EgTwUnXbMKSExc+Zq5UC85uqSgyFoQUKidNBIXAM4w6LIEzDHBVdlT8uQKzsBW3vHPnvcl1gziy",
+	"lDHGENfMRvLLcQ3GSQlRg7/fmf1qcovXG43xZXx05fxvGacJ+xc8kzDsh9uJw23FYQ+xbfjyMzHJVqyx",
+	"crJLaLKV9L21SNsokeIyVm7kFDnEjWeqSxtpSIryEtW2TpyS8RcHW7nKc1G3thmVd6gR1zuzhAZCFfng",
+	"ngoItSUu9w+Jcw+h78azU5sFAo/12cnuqS0E8mvH0GpE8ZbA8nDK9ltYzlqwNR/tk7eUDb3B1vyTG5AG",
+	"lkBZgonNb/Og2QAebnovzShBjcwwnaO8IibScjIsKhOnco0gcd10W/0+6KZ6UK2XufFq1iwjY2wVQatQ",
+	"YWU4z0qsrEz3WS7K8sWoWLkZdtuc1228ez5YQOV4sMyJWOxzxDyvyXXpiQAfbLjsOnSXTPxrlI0w7HK4",
+	"JW1iSC1rDlpYu8YiK6pkKmJ0ZkHkxdK3Dp8Lyjlyb6zyYfR4JciYytZ2pja8OrfIthvJPr6Vo3SFQn3K",
+	"IwkzoyehIcLGrtr0kWNC0ZZoI6NLVQD1FBZYPG6lqr1GLrInmWFJUEu8xdD8CmkUTjnf4DLllnCp2ftb",
+	"oY427OeZhPqCIXEnzbcC/DbC/Ne8GZatNo6vZGW4iy+pulCRr8o+awrr2N8zsyRhitCRSDXpXr4/JdbU",
+	"jBTOhSaSMkPmYyGNyFsyve+12EzVyZbtrM1ZP6MHvdZ0v/Oib0aBS35EV2HLWc/iIiNdLep6IbImKNia",
+	"mbZQJCraZ12konAzbjZwSfNZF3Rs5wiybayEaAaGZ7pOcrDu0HktOt/Ao97mNvFqV9nsvpnhvZ1nA8XP",
+	"Z3RqOBdSK6PUTcmvWXVaeMvqVj7FzCxbQ6LjQj+pZeyZF3o7beCYy320rjTyvYjoKE2okXfzvQTe6eh9",
+	"bJifnpcgbO2jy5ZZ2E9Qglod6JEMfxDxom0i8rXGCuszGk0Zh30JNMYvzNNHJPypf3b6pn9zenE+HFxd",
+	"XVyFAQl/6L8ZurLSNiO5//Hm/cXV6f8avAmDWx7eXPw4OB8O/naJTT0C4r44PcfB8i+uBj9d/OgTmfG3",
+	"4cnV4M3g/Oa0f4Y5zG8vrn44ffNmcI7jrsp2buwpUs2E/jC4eX/xZmi+65+dXXyyj5xcnL89Oz25wXkG",
+	"H/qnZ8P+2dWg/+bvw8HfTq9vcI5Pg/6PQz+RnfTvZxf9N4WuEgiO64+XlxdXN4M3ww+DN6f94c3fLwc4",
+	"8OUVFt8+RXC+7Z+e2cmv+jeD4dnph9Ob4eBvJ4PBG/v19eDqp9OTwfDjef+n/ulZ/4ezgQXVzeDqvH/m",
+	"zsPGNcMjnc2NOtupHlhtRH+7YlkVT5OQJE/osxHY6ghDsO3ft50j8o9fbjtYOrgSiP3l85dVrp4cf/Hl",
+	"Jg+yraWLjxCqCTZ7CggWBMb4d6yuK2ShM5BRPJ+Y5b7ksSzld/sVr65QVa4V3Hg9VyqGoouchGbtmPRA",
+	"HdSzgomtINrqBs/ZxrPe4Hj1/U6v8IFtF7JlwjKWkH5cG64zyHqSnLgXbJnM8pVX7UO3oqBIsaRJLjs2",
+	"bY4J3tdaslFqTa2ULy7GnaN/tF30dUQTaqS6lvdzzZvVYiiVu3q7vMqGeYoDFODowfI5qFG0C11j3JkS",
+	"6kFGuiORcld8BlttmLucgzIXOSquj/sTse+3xBdl0J/kOPK0TeZnuFTz5GIO/C1Qncq6rRyTUBea7IVG",
+	"DtS+px6LA1dnZAazEUirrmebV6RLNZkJpcl3r/Z6pM8LgDHavg8+7qZzogV5eXD4ulBfeS9wyVsBcWSP",
+	"fd7SJEG3F1MYD+BfPbBNkRSepsI2W+YFm8+UPXd44J7IVtx1h0GUFnNlq5Lt9UjoCnPYuguUJSGeXChF",
+	"AiFuU4Emo4Uzgct7cA0xSzYXGmHGB74aUc6FJiMgUULZzFaoq6Dcd6+XpPwC8OtqjbeIoc6x4GnqXT7O",
+	"zvff7mZYUUhpnNBJe63lbUIn+Zh1Cosv/dCmOkQXU+AIi/cQWwtE73vFtkjWLrfCXCv0ZOsLlppoWlCs",
+	"BqNj0qULqBSRf/h6+dJbrgqwrMx9Xu7ksyVTqq23Pni0jowaN6FSTGnKs7S3dTjgkhizmmKbvlZXeCiX",
+	"QZeXU3sgbjtPZCQeKDsG0sRA3IVs6H7TnFLf4bgNTznxz27pKnbtcof3vmPBSl+G72xQFUFqjCjAbTJI",
+	"7Q6bCuSIB95gk5EiSUSqh3OQEXDtyKZFzopME9iMTV+lSa3RV9GkIUqiehGszXRv45IxS/GemK28tZue",
+	"6D2VjHK9GbB+si/VbbIh8q3hNsJGHSxxjZLWTps/Xd8RIKOhMqYGPkTHo6eHU5USCuDwOFSLhA4tSuv3",
+	"eOwwo5RHXHAxb5BBXKL0YvoV6wSdEY3uwMa0xjPG0WWgYWI7IdnmECDZzNbQFnNV61DBGZCnq+cQda51",
+	"g+fEBRwPfVfOev6ALQOHGyLQBk9XuX1puuIhLS13lbBTgOHTrtfiYexu2MYb1kDJd7rc1JFftIhUxccl",
+	"G8AaFbouo3aNB8d2KhOlmlXwc0oT5YpkZh+YL5vJXFyKpgyDVbCfjRo+MGxvDzzO/pYwgcdO0Jlo/Mec",
+	"BbKoRNugxNk9yCH8nP+ND2Z/Fx5KdPHv+qjDDe+ZanpMdhAFoPhBm079idRVkMx21LWKugoKa32u8jCq",
+	"9CN7e9Z/N8x8LZ2gc9O/eje4OT1/N/xx8PchemvO35nv/345MB8/9G9O3neCzmX/6nqQeSsyV9DF+c3g",
+	"bzedoPNucD646p/VYmCTNJmXk/bLu77p35yedILOm8Hb/sezm9IC/VKuL89OzS9vTq/7P5wNzC7suj4/",
+	"o5S1rj7kpleYK+9Yll2KdfBX+WrxrB/nQtaYOeDR9n3crLzM5rYRnOZUw2yNKLnkkJpRnfm6uy/3ep3W",
+	"uRRBaXPrbvbCCje8a1Yqe8+lgJUvoDoHQhuNbK0XQtyDlCyGbU73wr275BGo8QnkquDaBn1tVcOsaIS/",
+	"oO2ng2dVGld7OjIdcn0BjrU6ZT7T4cHTNcxfXVssurNqCP55tcHGQMEa5NyuOMmT+gNm99TavgVLNtuN",
+	"Opc+7boqTPXd67UBLKWFNoH+vVWvGqp6+ljtzfTAREyGtireBi+IJM6bcbXqYqOBY/DuijJl+UNTkcqG",
+	"9gUGesOIzmnkkL3hkY1XaF5S7F9QN2ZDccn8Yszfrq5waTlVAJZOYBlSy2BpgxxP16dLqLYT+1eJ/acz",
+	"Lwpuxgh/fTmxFBNxsFJubFEjXa2ByNOR0I6zc762RsLGhip5v9r2VvdYLoYy5Q0dEbl1aW04pjPcbvJS",
+	"lfm6reRjFReTr7oRUFtEHv8mSoebNFtSoxKSBzLmpuseh4chNnwTqa7Y2w7L9rZXwQrH0pbaRLZ2lNZ3",
+	"usVOt2inWzxj4lHFbLnLOWp9lRRVu+dqmt9gRnkOdXBlC5kV7TPXxfP8um7kFtVv8rY01YCiFXbMUqt7",
+	"fxabe1M9TjxdpitatXZEuBbg24grLajqKUaVr2oUWQmM57weKqi4ux9ao+bzVHT+nRjyd3bzf2vZdlVm",
+	"aJ4RypQrz1FMCiXd1wff52UEMeKYKUI1oRxzBNq2+H6SgF1LoYglGyfn2Gc3g3QeULIWVawptnIBrGsT",
+	"tFyLvJ4455IJ6SBYPskz8QCSYMfzY2J2S+4A5i6bQsZN3XCecsktJwHO0kQzfEJbTFG2yqN7yZZTTROX",
+	"WNGiKK0tq5KfWROvtoFlNSXSqSYKm+bYZNvwBZ2zF7iyFxbVVUjm6ShhauqKVFBc+BHW51EPTEdTfBMB",
+	"pQLChb7lWLvHC6e4I0W6WLhmRhe2pA02Gt7rEZ9LhuXbzJe2+s/F26vBJRHylheX5CL2waVu/koO4wR0",
+	"Xf3QG5lChe4fqCLueSwkb+tlCz4BSZC8E7AFiQ0nwVyZ+nKhW0UB/zY8uFUJsgdgk6luFXpch+Du9Trk",
+	"/l1Fz24TJFsKgM09SYXYV4+AK2n7A51vmyxXF3hanWFFWy1zRRqZkYgxttNCF9Yx0sT19YC4tlOhyz3G",
+	"xpDkYcqiqUF9waFFVuW1ghPBOUQay+GvffgKok0edz6uU56Fq7Z4ycDlIyrMbZ9W2O689SvvgUo9Aqrb",
+	"POy0j8+lA2vwD9uiMUMHIn/VLxPHaDHEEpub9ZVfQqDCPEMtNE1a0mbM1Nav2mr3G70z9eAeKoM9ccP2",
+	"ZvRx6C7MtQ8YFWHI5i3caDVHUoB/HQwb4FPde3nBtaur2/rnlYzgmVzLRSTdadqrNO1qmVO/wCBv/u+u",
+	"z6DzT2vvK0qajZkLP+Wy6kZesA0VbysULDdq/+z+H+5//uUg+O5VXb/2DWT/jeWZXCqp9M6wmj0mTxtR",
+	"NnA51K9IDBGb0UTZ682+j002rFBMVDpzSdklnW9zm8CGUhAeZi75tCql3SY8dl30q5vz6bzAL37HB1bx",
+	"gZ9K4mpVlROoXHkVKVdKunmec+D0KqOwZb/b+2DvyOp5EblNDw5eRYSmegpcs4gabcZ/Gc8Y9x98nyzS",
+	"7V+ekjtYWFIwjygieLI4JhzuQboZIN7rkXwLJBagsMThmCUaJC5oRjmdYE1U7BCjSNeqfzjoi7H15e2j",
+	"MhgGqILaAJq9I6I0HY9d4W+jUjMwCr8UiS09QUfi3ujV4OqsmjFsccgxm6Q268sWQeihCG85rQWJkceL",
+	"0KjkjBkY1PLY90ATPa0p1r1UyG+KTy5qR9kY9+oCeFa3FCtqHqvR8JTfN7ZGplEEcz2cU7vnKn6CbSdE",
+	"mBkCzFnw2CYEaWyzgkdHie/N3CvVZrJYkOrpC5atQL2wMza7GzfzfeAyGqrDMT5JYD9VbvkOXcwLPXI9",
+	"FQ8cEd72V2aqVGZo2Z+oYC2D+6hq2DG+6NdZ8ekVgb/64J7GrQsIsGPWK6kEzBlu2btxRlmyjInnZi8J",
+	"cx29qeGRE6a0ZV4licMOUG5N9O3rOq95miTD1iLW1s0d7XrqQPXXTz+uK6ZW4TLJpNbGdNdge7rTDV59",
+	"1aJkmXm5YdXXy/SzVJ1qFZzMxtcFueGAdfP/OFrboZ7H8Fivom7alX7MEvAosjYMo9DCvtp+3ZZ9z9p1",
+	"UD0NiEg1SKyUhKb5UpX3tVGEG7SqF6mMYJjKpNUmWrZMKHeuX25XXzyJ+lN840aouUy1htm8tnejGc9A",
+	"0D+SVbx2LfcmwCHnCcvAsMtaEYGPmbxcD6dU1dzk1+/7+4fffpe1QdBCQkzcOwGZwmPtrecH9Wbqr9PC",
+	"wb0zWmzVugBmI4jN4Q1nIoZ2uLKm+2xClSascmRkTFliKw6tj2vahPr8jleznh9HNgFwg44SuINh7ARl",
+	"1/u2smOaJMQcjMcM3Lq7TMdpkkNBprzWJ7qejnGIp/bQcMsYYir4EwcrijOr7rAl2je8qwaIl3QCxNZO",
+	"616+eYtS5V6vFWyyhjdrT//SP4k1I/4Fw9FCQ9u8nw1ZabtWGzknzHttbFEfprFP0eYhfKt69bj3s0Il",
+	"BbmwAM4KHy120ygw4CDn9JuF4+Uge5pAX7iEdgJ9k0CfA2mbQLy2TKJSFPHbg5qVlMkv59uSVTuRvv5L",
+	"m0Cf1ahxQ9sE/9QW/r5MqNGG4VETIbPGbaTrxCNFRhCJGZDIa9O+o8xepTDItwcHrcq71zXf/7ZN8/26",
+	"9myN7bhyTHjGKMQyDe5iEDekyeXGGHPgTgbH3m9K2Q9OfMC68CxpaJKRSUeF8TTWlZ+ZN6d6ZjTreTz2",
+	"3paGQVJvgvODSDnOzPiNc5/yCagns3Q7yi5jbi0KWUD58hQVUBeUs/bUG6fzBM3EDX3RrUyAoUI0kUBj",
+	"ZzUEcsfFQwLxxLb2OiahX0BWOQkema3ZKzjURQ5V9dNsKbnSvxIOTXmDGRNryc0KUF1n4rAj1i/qr2LU",
+	"qBjXa67uxycK9VtVhFxtVFk7Z/Z+do210zw3OZa/ilFG30uNP75Gf8JmLcL3pa6LMx4WbR/PpudEU4jT",
+	"ZMNTVT5uci1gXQRVndrgWmfbsTIc7VT2mp1nRQ0oLbyRTgaewVeJpf1eVxJWdoGsZsn53myiEb7VuOhn",
+	"laAMs9gJT+1vvgxnl66pK3YPkvxTjAiirCo6ROk9ZZYFBJ2I8ggSG+noQ+diF5lEZYx/54KYBC0X7k2Z",
+	"cm6/zbC7QRy6LBB79Xbm0BCC5sO+1kQ34Aj+8XogXQGKjE8Vx9wwO3lsLVaWIbUE7p9TSEtx0U1n6x5s",
+	"mkRLBvcgryMhaw5VUn63TBYv923Kh/m14Oh1Q32jMJeg3uKu/DzlEX/4cPgtwd9I9w4WD0LGe0ZZjoRi",
+	"HIhiM5ZQyfSCdO8h0kIWy7Q1hArh2v2M9du/Biqj6VNx2o6yQ+m1KG0B9Z7pRlddOxN8VPD4rT6ak4KH",
+	"3uFVGx5VIgoDCEcGrfEZOy6khkYsUjNOpouRZDGZiRgCAomyISBFqsFHe3U1yBv7q1ti2HxLq0glyA8j",
+	"8H3kMoivOtgPlVqeHuDZMoOOBULDDefpaJs4gYrSUW3RkywIbsp5CJki/oVWbXDHmQVjjTMp9bF7MweL",
+	"NpwD4fYlMJxaLmr6Oa639zlTZs2u/TYViaiUC6Mx26gvkfUHNphIJ6p1W/EaW+jLOluomA/vKqVPGuM+",
+	"13eMtMBZhX5NN2WNK/MZDnjK9CYKZ876aiTzJyFLTfCWuBuW/EQNF6Qdwk3vdpS/vuwDrgf+je1PsTKN",
+	"sTniuTfc//wftdHOP44+zhNB45pq8qyaJJwR8IhxKhedYF3W7oxxj7o1ucLP41io3Ah0orB3tSW/FPcG",
+	"MTGbIV0Jc6A269FmB5knlXmUJntPoczDgzVWJwvMuqM9ExPGnxi1VY26WsPIfMRjCe7Zl2VfyMvDzfwZ",
+	"PhAsG65uzx/yjjoV+cRHWram+ZMp1UXxo4plzvxZS8I13d3XC0VbmOpahzxokDKd1yd/ToFQrh7AZXlq",
+	"4jVgsk+YNe9GqSZqKqTG3Feb3DqicoJN8QIXPCOBzuzTXps2GoB1T2Azt0KfNTuhuc2YJjGDeA+fYNik",
+	"WGmWJGQEtqWbDbg+JqEDeEimIokVeZhSuzhFGc7kHyVKkDGVPdLPd+I2OKWKhIjxYX26anbDLMMIfyIa",
+	"Z5UCx/TDdkN41NKmPoVI+marYjxOjPLj7s+9XrtSsCjoWa1/tSrhHjzlY9E2otGRhw1s9Iyy5UvX9uGm",
+	"vO0SvrvV5EQSFAgwm7eMmCUKWEHbT9P2Ci24dmreKjBvEx1QYIkFTv+XNiLwnGrWJP6/kyJ1aR6eUTmb",
+	"hXvrG0UkRELGpKsASDgBfWl/sdT44DJKJNCYMH1MXh+8vrUlLR6Ygr0esa2FcQg0hdDYBvGH81TOhQLb",
+	"OpKmMdM2ZDl0U/fMs+Gx4VwSaDQFdct1xi2wK7FaKA2zfcyAJLcdtzLfZOS2Q0aJiO5wAsOAXZ4JhiI6",
+	"d5rr56ZsrYC17N6tuSS7dwxz1K4HUH18n9tRFQ5dB4jsgMJqWMPhpqEJHk9WoN8zGtQLJL8zqW/CAq7c",
+	"jZI1m7JJG1mfwVozQPm2WJE845CaRHQGtu9qN4ym1JGsGTfOEN+neTEvOdjQGr8w81on6NwLhrdKzKIl",
+	"a0e+wPw4WzTbLgZ9btRw+2IsYf5Dmty9pSxJ60yzeConFZNLuQtKU++Uzbqj4ERv8m7va8TsbFmfV22r",
+	"Ps6gtKdNF9JcD6Qt0eHqPviHVxdL/HplDZvq3Wew87yhBn73GAOUJeXX0Y7Ne5xLcc9ikIpMQPtaTlxo",
+	"NmaRlbMI40obBi7GZC6ShPFJa0UUlzrIF1PrZt+odHcZcepsKNudcesq3m5LPn/0d0+Wz04NtXVeWlB7",
+	"sRFyZkt4rj74X9bPep3fnEs5Sn8SbpGX13FLWHEYOU0uoy6P54LVpeBIe3IfJWvT5jl7tm4ZjKOey/Ti",
+	"DSR0cQ3RquopOQkpVVe9oRqz2lRKGTf/NqGTc6HfGm2gJeFW2pH9kenwHeZCJQ3hMesv+fpRP7QM6K4I",
+	"SnLEtKQu+Zx4SJBuJt25pHRfcdB2z7f9S4uu33w1l+9P+wnIeu4yZjHwaG15yjXFKYHXKJcnvi84EeOx",
+	"Am3EvpDO5wmDuGeYVEgecFdME0zz7sJjlKSK3cNeg4tcU6mfMBFmlsfAzV2OqiCVWtVP5Yls2VpVGMA8",
+	"RLrvTy/7fXJNx0DeUzkSci8g0Jv0SDifCg5hQEJOZyW72Coi9du0UA2Kh1SHwZd0wnhDlueUquHMeWGX",
+	"taGEzVhDJBeHRz2MUqksQazPhfTRNBVwma/JjOpoag2SMFOBLYcXTYFiwRTMcGnRWc6uNsj3VA8Ma8G+",
+	"AgX1DfcKCf/ltYaYMR+ieeEoL9lnyw4oLeaKPAh552S9LRPBKjxUw2wupHPLYML+EhsNOo/75vH9eyqx",
+	"Lpp5D7dnnXo3hSGKX9vREIYK9LChbEF507pcxMBu3aiM4eXF9Q3Jyyt4R8ELHDwkXeWqG0TQzharQCms",
+	"SAU8rrOcX7vffZYgmsXxWTJaZNUToCGSJgPrsOg1qe7cP1TcvX/eIObUcFZxD3Lz7ZnltnNO1BRvsFZe",
+	"53msAGotzj/NhFsmn50Vp8mK4wyN9dVN1gcdu9f79uEvQQerfE5alGH0b2bPfwk6Iyb1dBi7KM0SPH5l",
+	"Z1hCR213cGYeRXSJvVbd8s0PhTfMALKGrdlnEm9vtXJKK8r1SdT1XW7aOhznUoySFqq729Klfxw542PL",
+	"t67hcevGE02lrE95JLGykmW01iFvTSDHtiQvs9KVndW7AhrKIjNNk7Yw+Mk+XOsDy2DvzqeE8xZkBZiX",
+	"kapIXNmSHKoGnl6LpY02Sa8tE3J95WQsuoBrQEdJLI5IiBuyjo8Qi0SFFtTaiEkBCR8k0xBaJwHK93gC",
+	"AQnRJYLfF420ti59Xm8KX7cqb31A2RIbqYmQAmIBt8Ciy0Z0C/LCWRKoLdTBxpiRxEk3nANnEUsSxklX",
+	"UjXdC8vhGRu5NdYVY3c7eOp1Z9n47qJbc9G9k/TJtx2OkV9521xDEzNEVrhjubSd+93wKCwr0TXs3ovy",
+	"VBMa2aIJhQrce3VBjmtvibJLde11sLU4WJgnKMiGGdda49avgfyyHOx4DZsZdVk5FlPkLshFPFNZwU1w",
+	"mmchSItuO6psQ5XbBBM8hW6fQbVx06/b2TP6qat4tXNWb4JnW6HY82k01fJ22sdujFOdSsBuEmQEYyGB",
+	"vPz+4GD/4OX+wcslI83vTGF5nt4m60J/fkU95Dmk/SbpfgVynrkj3IQPXIwUyHu63Iqmtj9SzTHWiss5",
+	"ZlQl5lgoW192jB4gHi0IVcRcqBqM5DwDbVCVcfLtwQGZTcgPp2+eS3hetaUiHNaRd8VLQfC4iWITToQk",
+	"CR0RiYbH3lLLFY+7eZ3WHy7LUU4tCEDTO+AbCYspt8btfNrZ7P2kPPGrw1UlwvM3X74+ePH9wYaLrsdt",
+	"747MNrQCt7dqnnb4FVnx75mh1oQV11mBjgnlBGZzvSB22UTCTNyDIkz3lk/4D8mJn9CorFf0+h2+fP2f",
+	"r//y6rvX/7k6H+l5mP+qOvJVsBQZ/tewK1xbmHsVaAwz6hyi+B/Gt2IvcTR+tPTa5GO/9ePlX32ofnHh",
+	"5si/+ehnK6wznc2orFGH+7ZpmQHSccFjaUuuG5GJRAnjSB4uZHSZcW9pzG6pFD+PpfWJ1s81PscG62ON",
+	"1bCdodAd1/NrNh4PdrrNhrrNTxnjehYBspalgJxRM8wbNDltlzaGQQByNmwo+v0hVUYHsoH81sr1jSL4",
+	"MOmafVAsv0sV7DOugCum2T24qqEbZqK17v67HJpe2ELtmUzZG9C2wl9dsErq+so1NZpafUdVOi0ybisM",
+	"zl0cxzH+q6zEzgUHQiUQOlJQCk/IVzt2I9R5UXxJwxik1QFEqtGXnNC5OiYjkea+bCDMKNikSzXBItdm",
+	"brOqSMRAMOysfZ7j5ZS5na0tqpWtP/CgXXcmTzTuFU93x5gaGVN+gr9yvNaFDZ6iY99oBY3oORYir1ge",
+	"dX18lhvYxXJgDfeNhq2vHVqJxaJGgid0PgcqlTcRIWXVVhpv0wjzcspsH8w2YVq+HMSaaK0p28ac5iFQ",
+	"6aPVpgCCYWoNFRBchQPzxDGh3lViWZ7R6lFN2oT1+K6hBfPD9xUuhIr5zym43w0hLoG3qazq5ZRdQUwb",
+	"7odmfvzJ57NKmCc0gviYqDnl5vPYoLoocGEz+bNw25Voi1PhTQM0mhK39Gx95mII/3Hz98vB5zZRgxbz",
+	"sv2vA92T2Xh+CDs2voKN39SGkPbJUrxoNaS06H1zKscExETS+RT7TDnrC0aXYpnaRyxJYZP4lcLWfpLb",
+	"LhOJng7nCfYBdIJhJ+gkLAKu0BwFUxYltv3svc3xSqUZBps+jpiYgZY46XwqtDCjTGBoJJnhX773mvCw",
+	"oW7NFVZxrs0wiKYQ3dV8PxdKT+R6W9UbmAM3bHZxYkbCsh+x91Jv+KKEmG0zoU2K2/S9qovXb9ivI9tI",
+	"HVblhfIrXtwYJpLGEIdHLmjHz0HibAGEKZLObbotJ2Ju7x4UN7v/hXMGBPeUp0DtEawH9MCrDuEFYoyd",
+	"0yjGQg/t18/SnKypAZnDmnW0dwVjCWrLcknSvpxHzBbu3NcH33+3mdW3PFr9YidM6WduAnVtk5wT8QBy",
+	"P0LbXha7E4sZZdxISEwrcvrmvE/61yenp8ScDOmGo//n/46mIHvO/B26GuzqloePfH9/ZH7cv7un2QPH",
+	"BJhhA0TNAZPhSCImRgTb65ErsLW+uq8PD/fsGiLBtRQJ9m1n3Hc8t2iBdYsjH86vSBfj6P8FUuw/sFhP",
+	"9wKDuozf04TFfieGRWKNC3rL3VcJHUFCZgw7iVjA+MEoOVlIliQsIuH/+3+FhM4En5Azqs1roDVmwJaz",
+	"wbdrlFVtBM9mWGxDroIIWQOQuvTw31+pGAwfzmOJt8FrDg/DZ91HoXNf6Rg3pGffVq+0vgYY5MLL8jVX",
+	"StpYbXHKnnRLAeUDj1plm5Uv5+ICi1VOlqVpkSTiYZjO63NHpmLeUHn55xRktSL42qYstmxJbasbl6Y+",
+	"YffAvaiOJSBa5Iz4tbj15vPUAsTl5C+L69gfNKFxDPLIpiK45qauf2jXXH372NsRQzD3ajuhqnQOEr8p",
+	"XqYu89+OVIjhzJ+uvVKvfUncE3Th1MTm2fSnJxXq9mOsdChhmlruVQKCb3lHuBRxGtkmVlt0csrKHT2t",
+	"UjuCaK2E9wl7Lpy4h5/cWyw31S6XcS83x16+RmwG9XBF1qyB+rApfbJ1uL4GI53XNup6Lx5IYm5Gaw4q",
+	"Fhj3pat8ht12ZzsTsdF41oBq+4rs6/tJVWio0FSKzeBfgsOwoVvk8zSKyo6wssvy/Dn6lvGm2CmqinN1",
+	"wG0ObK+QWVBkHcs8oIw2S7hax1grcH6a+aHK+HYWiCYtqAKprapObck5N+7+XyXzSq35tyfk1atX35Pu",
+	"4cHht/sHL/dffnvz8vXRwcHRwcH/svXtEhHRpPTAwfdHBwd7rjIVJwWiKneNrhuzLF2+rphZDxp03ALP",
+	"yIfvz0CyiL44h4fh34W8WxtjUkWEMm/wR9LixJ/RzVxDdTs/8zZUuFVI18vfDV0+jSjW4v1a6EkwgnKN",
+	"tDseQ2TuMyNOq6Ga0rrS44NHGmmCPxIxRkle2SJszl0kjdKT6j3yMBUKiKs04sKkVDmkeGOfW+HQMpqr",
+	"HKvtzTu03b/qXXxLw8ZsPAbZ7BNcesGorhvN4MDQSuksPBtU91OaurTwOsKpK4o0BG6EyrheJ10pE28p",
+	"SGZv2dNrG5b0JAG08QLI17BKeszkwhLEinJkLbV8bk1+zyrAeZLe3SAtb5BVfQydsF5pu7OijeE16CuR",
+	"bBmTtHWjf3yxdqsKTgTniJw1To7I/xYeFSIJsLKb4eeUoK3dVSsuZKv6nudYwmw5zjFKCsl8tZr2Wkp+",
+	"m9AJNkr6QOdbYU0pKnFta7RqZFWSZwnmeppd+FrsUtBQsjFETHWgdjWobZkeWxjEFlPB+tAS7sUdxIGv",
+	"Qa2mqY7FAw+IFoKoRDzsLYN9lhcUf3aPkR+7xe7N0X2c1ycbhchCra4cHqGnDM1dlpXGpMu0IiGLj/Lm",
+	"i4iMLK7Zr3mzvgqWa3OX1dy0inqupaPq7xtniXuQksUwVKCLH/MnnHvEvTllcQz1RkQMN1g0Xafb4HCb",
+	"Wm4ZrayNVffAJN1JIkY08WbGvVqT0xoiQfDn+Rc5nbTCEPVDmtytRBM1HKXJXY4srkWBZTqEaiwf0yMD",
+	"6yozqDRLE832CwhFupQTNpsLqY8wEVcJfuS+wELIHtmwcIDbQYhxisjmcJBvlI3b8sALiF2eL+6ePxm7",
+	"tVUqFCiAwJZM1rZSsUUSXL9jqqH/8oiYizM0dE6oZxISVDozo0sx84l5TO9lherHaZIQFxCWebsslNDW",
+	"SMlcphxiMmVKC7kg3QwW7psh477+fNhAaRuz7NzYulzDuXKWUrJ78EdKuqE7oYCETev7FUjvVyUktRkF",
+	"vQcq9Qhqy25N/W/hEbkDmO/TxEC3a8MYrq8Hw/eD/tXND4P+zfB6cHJx/ua65sh/3Qs3ny1YmbZitm4x",
+	"4jRDiDoQLGONvXVnTCmI7fEp8gASHGkcE0pquA6xXruNZRyvqG0CkqBj2MwQ1zZs3dL1a176RTEoFwDK",
+	"q1zeawv0vYJohVQqoSiXYuxkHkJr6dxKpxX2iJz0jCq9j6VH90/fbHpsFi+GNbykAHGPXEX8e26O8zwC",
+	"a3U7NWtfe1gLrqegmNrG2j3OOrqvLEWbxky45u9GlZxDHVa8tB1f5Iwmx75Nib0QscwcBp4Cj0CVE+6K",
+	"JqTetyva3ZVTL9aHAWexakt5vBjwxdxtHb4buDp/+L39V4WttrBtYmxjuC/WMHyasQGHuKRM7uwLjTST",
+	"w6ihwE8eCrfMgVxBTcbrajhGwqiLKdcs8ZlJoBQpqo8N1Vd92Nxm47u3NpmgeWv4y7Baa3kEVIKs1aYw",
+	"kmMNonxUNdywBOXq0koLKQG8FkpuGbXnLCm38LuGyay2fOG2+SUN3v6lfJMWxuYshaTFs429Px+EjNsn",
+	"9eWA+SRkvDZvyoXbl7M/7Iyrwf7JxbL9fmFeT2AZz8fnfBoPNfdgvUtkaQIfxbealbmwviJgVwO0Ng0k",
+	"TmUWWFe/HyOMbbD4MU2SEY1qmj33OQEqEwYyi5jG4og/XZyeDIbXNzfDy6uLn07fDK5C16ytvjVaQvkk",
+	"bZKK/cj1ml02LxY40w40I4hJN3Rd0oxeKubAKWvQRZVlB3XRdxJQnsW8oDC7RlRo43/UHWA7xtb5Msss",
+	"aEXaTKuklwx0QX7wBZgVTm8tKj1R0ihh5U7aaJQ2inDKpPSK2GGosyEUE2t5MD4h3U/9nwjFtkLH5OLd",
+	"uxcX81QF5BOMPrg/P1y+Csjbs/5JQD687lt9azyezWFStns0d0YtEmaFl8xRxvAP2HZkP5xcktf/STSd",
+	"kG4I3BAe8P2P1+HecaltodnEhDNlQ+bpnSIDPkmYmmJ1hoo4/fK7pSaxn385DF596e7/o7//v1zP2F8O",
+	"g7982fuf/72hGu1sXsPfL6eSKiBTxrUiXSxTEZBYphO1h1W/80Y4lrnQO7QzzqoLrA8dyLlFqVtabTmh",
+	"K9Cp5MQzIrQ+4o2a+XCYxAAe+1N+Zdbx06p0hchUh4rWnHspxZi1d4GtC834PaQA1EVSfHTSaUX42CLE",
+	"NQvWXMqPWJ0PsXWLVTW0/T8buhhQpYeJmDD+pCDh9s7M54r/9FDLgZT19sy3vCpss7zzzw2H/rRrzSos",
+	"u9us4TYz4HEW3gHXthBPVYX2wmgeEohhFz1z1i6koxbvaaSFXBEabX+vJ6K16B7n/Wza96a5cWK/JlI8",
+	"fKOIG4R0Q+vlCV+EaPkMA++9Mn/NRGxk0F6vV9+ehjV1TsaZEjEhYEDbylWxyplq+Kr2EmIB+FnITP65",
+	"kGRUcLxiQaZ2pZ4cTpxkk2dugMIa3HeGq5z4md13Nsij+u1lviz3zZtsde4LWzXq85egIyK0dD+VSxWH",
+	"CTw2OzAXcLCMrjl+rSWaZwlPXSLDXXzqJhzsGQOF/X2xg35r6P8kIjpKE1p7e8S17XFuQM5cbxym0Hfv",
+	"uqeDBMLhod7mmfV7quvArjTROCq1GW4zuiBTeg9NHXbkbKMUvyXtXWL2iN2fX9p6CD1dmClAe4eWTWj5",
+	"k/XJPQ3abhDfRH8H6lWgrk/CpXO2OvkyZHwselkkkOcI/ctTUni41uo3SlkSD3GXtSEBYlbuDldowyCG",
+	"yyUUV5VXbIoVz3uu2MlKiyrNE5RAUQtHwSKoh2Jme1hlQEVx1vo40elZb6mdAHem2LUSdoPPfqWtt1FV",
+	"LhqBa4LNF1Z3XbOmauWR3EhaLG5ZtKg6wDXC2wgONcnt3m5UA/Gb64JZyWVdYJk889fChrJJl1TaPn3c",
+	"uqlbCyk5rqy7p9zAQWFPK4HxRI6ZwXTHLxv5pYHRZR58UGc91mI4T+iiyV60lbPFTikhJkUcJt3QTBeS",
+	"/2GjKAUfs0lqo6JjkA3+Fh8yskHcR0bja/HnGp9cslIt9Tvn1TAOKz1i7KjC8jHHBPvnjF3YpuMGavv2",
+	"lw1BKDlofTCKm/l/uCVWOXSLTm7NvM4uwp9CUECXEu+zAF9b2LeKjs/AAIrIveMDbflAu4Cvddb7DXjH",
+	"c7toMr7jLVdmLZ2g45xG5i904tbGnjREoZ0kdDYH7GZ60Pv2//s//s/D3kEp4OylCx1rzlrcgvE8Ndas",
+	"WqB/IkCREY3ufPmXeo6weXapwyE7WJ5XVZUetbPAruVv8GhQoK4RMgYNkgToPSgroscwT8RiBlyTbpSI",
+	"NCa+xzz2s4khSrBms5ap8n3KlhGyau1UGutHlGr5Vgp+RIvaeh9vnPfch3fY2q80SeqjJNZGnySC1pou",
+	"PogYEkW6MUTCVpizT1phkClzuIY19FoVEWkUmJVuyNSgLGF8Eh5hNkW2SReecUxCV9I/PMJjwLSImCjG",
+	"Ixf+Uuq7eOey66wdOOX0njK74hW9ARoagziLql14AZcamd8VJHSxVVUHwY0mhcfduqNpqeNdGajvpEh5",
+	"bIOCuHqwQTD2LO1b3yjntw8IVSTMx0KNNVTA4w82Xjsk3dcHr33F7FtuQ+OOrS8A4uLrPdsL0+ajzFM5",
+	"FwrCY8IBE9Bs/TunYLhg8KW6bo2btaOVdMeOlkA1xqwENRkitnk0Lsz3G8HcGRrbBPPSrvfqfLjrqpdl",
+	"cROVy+cv68N/lwuxl86/NHgjujXxR2ReQ5ok4qEpncXTehNfjATXlHGjEoZ5CBP+FmLQ6FwrMgUJm2mF",
+	"NtajfkklHbW90li5LNapj/ksBSBkCwsqsFsD+mcQLfNl76TKVeB2Ik9WgxdSLSnWUKLJDM8NqBl3JJky",
+	"d8ADlbPaGzcfD0PpdJ14sboWmGW47YWv5hvRi4iVq7rO6eeupEq9KRxgNdTsLp/Rn7QEwJ1vaSNcXuVc",
+	"GqUs0YwPN3bmIC5EjCZ680KP7sVFK4Eae4Y+1deUT1led1ABQGm6FgB9Bn68c0ZtjsfbtU+QzU3DWnQf",
+	"rLRTnDHuP7byc9btqlybaUVTm1UZAWu197K09ZOrZ8TQIsDhgdhiPKQ7BxkB1wFJ5+anV0b/ZDOaqLqQ",
+	"HQwZj1LJ9OLaIFjmq/oRFv1UT+tUfwXy3ij//ctTcgcLZwG4vLh2JgCa6qn5Y/8OFgpz3QmNtIv/NKoa",
+	"duEyioRIICDoL7aGDfOjisTcZvowM90UqLX12cuw87f9/uXp/o9QiPG1q0U/GGb0+HXbT289zP/66WZJ",
+	"3O/zciJT7VYwLC8kQpIw/9Ll64Q9cjMFu2gsXo2KCuW33Jw7iuWoMSEaoYXAFZcwYqLSthytExpJNzRc",
+	"K/RFZkNbSDb/jCVk8495WdnQaUPII5DobWpTBqKp1vPOF3PazLnVUE6PdN7U09JmXymmtOscYN9TRy9e",
+	"TJiepqNeJGbWtEPxsRcTquHBXgbL3rjCeIgq7+zDR8TAD7h2dWUDW7srIEVVxiFLhIhx1X/nlFEVGNjd",
+	"ct8N0mjlCcQTwJ6HARkD1an0FQi6tmRv//I0IBdz4G/try8u3l4NLgnc0yR1K6BGu0uQCZLr68Et92Vn",
+	"snJMpP/iB187bC9wGWrm8pkB+QSjaxHdgcaAZutxvOW3/L/9N3Ji9sRxR7d8nwwwD/6v1xfnRDo2TuDR",
+	"6ERkLsUIFOmGL2yjhzAg4Qsswx/umT9t7wYVBsQu30xlV6kMShmMI+Q//gPcRfYf/3FEwl9uPcu+7QTk",
+	"Frm2/QsZt/3T8+7bzhH55bZQadr+nFe3vu38zy/mm4zD33a+hD3clhlNkYhKuXAB3gY45P3NzSWx8Xi+",
+	"U4ErREMs/7GnTM0zowRIaLSq0GykG/7UPzt90785vTgfDq6uLq4MPM4vboZvLz6evzEfbi5+HJwPB3+7",
+	"PL0a4BdX/ZvB8Oz0w+nNcPC3k8HgDX7d6/X2zAFP05mZ3pkPwsDM4uL4bcklEo4ZJHFoE2S0UVENYAV3",
+	"FTRCFwbntuwaM7hDNFvHjvt/23fB5/unb0LSzctxfKNsWXsyAW4YAxbhgD079N/2T4SUkCCczZs4x5VI",
+	"QNlK/oLnRau3ZhJFVpUwpXNeRUiRW4U5Gw3XsS4MVZrRhbW8MW35kO9JkjOX/pxGU9g/7B0s8ZaHh4ce",
+	"xZ97Qk5euHfVi7PTk8H59QDfQeFFJxU2VWQrhezzo85h76V9Cc3sc9Y56rzqHfReYTionuId96L3AEmy",
+	"j4a9F/98uFO9f7qaIRNoiC9Awv0EI/IjLMh13gXL3h2KTbjBI3MlWhwyXyv0g5vf0OS1mFlCpkmyuOXd",
+	"8K+fbob9s3cXV6c37z+EZBC/ue4bPLm6Pvz2u70e+ZR1enABDe/NDzaDD/BE0LzuCjtNqYT4liuIpP3R",
+	"WtDm6ShhagqxPZ3srE/jzlHnHei/fvrxGlNQLTYjeA4PDvw14dJLC7XAX3hQWaF0nciK4+PtswxTAy0F",
+	"umdO67Wds26obG0vfqBZGwLzysvX61/5KNmNEGfCCoCvX71c/8p7FDuUeY1KWyT124MWU92wGYi0LFh1",
+	"jv7x2cjprr1r59IcR2R27rJx7kGy8aIkiWCxL6x8g86jaeezGdGKH4aYX6AVdT8RtjhOLcqeA9IpVlbr",
+	"kbcs0SDJyMyjhQyIjf8NDBPDSvrIivBCk+aa65GTVCohSX4D9JaQ54wp3TcrORNYR2ZOJZ2BRlvcP36x",
+	"EtzPKWBGluMEhTDjHHvWmHG/BI1jOXtGNlI5man1SB4IPjf7+Qas7HRtus9SoVOu8Wqh2MbNVyMxrJjN",
+	"IBOTK7MbObYewCu1vaa5XeGntdOik3PzSetIKsekF2cYUNriQYuwnS+fvyIv89hesovV8La+oRssTQsW",
+	"iFtzuIMW7OojN0xCSPYviO1Lr9a/9FbIkS0otyUjPTxsszLnBDQS3oBrww+fxIRbbOzaKqgfCz68J/Lv",
+	"X0qq5T98i4/PX0qM/RqojKZZRj0mvBT5uGHc+3PKIVnBzl/Y26CRq3+iyZ2Vwx6mRgKLphSluJhImAup",
+	"VbGcJtdy4QogT6maYnF1xu9ILEChU3RGdTRd5us/4Ro8rne+Nj3hdO79VUTlmt5nz2L9pUSTLk2UyAR3",
+	"BxKmyEiau3TvT0h6f2zycb1wytRjca5MPd8oi7d4oi1JKTKqxAvr1nFdCGvKh6P+hjlecxrZlmOCQ4/0",
+	"rXe6TlI+MUOemNE7WfemH0S8eDZawLFxlgwJy0ZI7LD6FYkxX8AqKiy0YJ2Je4h/9+TV4o1LukgEjYu0",
+	"sg1Zvvy2zY5UOjecGuIPEDPqG+3+G1+ntfwA8dAVNLU0V6Z++2099edlc5tZwBViryv16wRde1WGGV84",
+	"uoNFaC9JI4KTSSJGxIUHkm74H2FAwv9p/vlHr9f7HO4Rxl3PzoQuQOK1LHjWxhPpciWPOc0W/tUZTT7V",
+	"jtvsuM2/O7fJqcGym4wljBae4DfiQEpT3WyauQTpOETXyDEWyOTsZUCuIGaKnB3uHZEp0yqwdWNVQBT7",
+	"lzXRTJkmkmpfv5mSkQR6F4sHTuYgc5mmwdiHVHeNq/vatI2zrJPnDaCY0ixSOzH9D6Hl4tEWjq0lWTjf",
+	"3H5W0LuWMC5kDNI2zb+DRdFqGVENEyEXga0zzhKmFwEuA7AYOTzqYxItmSzJGVNauRvYzB2QkHEbjxsa",
+	"kV8RxqMkjSE+KoxsvdKq5CU0+jKGoFJOJ9YjIoHaInRK0/GYdF0TUXR2jcQ97NWbTN+6ststzKV+2yXD",
+	"2rpa6Cf+pUbzZL7TjQb+KX+tcei8S00+7nJdp6WwAhlN2X1Wx55KILbbAUl5gmbxKUNPp5FKmuyP1A1S",
+	"mrtarmr9Wk6ogn3GFXDFNLsHRC4nBcaETijjShv8DIqZuYGNa7BmdNecpG6RP680L68J/v1jGUsNyrQ3",
+	"lLqWLjsz6Z/PTBqUY4qarhaDK+UgjqXLpXyNfP4SNGh3P8LCcpHwF89Cv/R+UZzeARbo+uLSDfyPJEyZ",
+	"UeRGNLoDHps/rdfc3RcTy8LD4JaH8DgHycwFYKOCxFyFPR8SkCZA7pmwvnwMzSCvDw+NWMb4xNlmIYmt",
+	"M971CmHqlmdpETzOHbbE9WHGxiK280MiJqSL0R/C/3p9PXCxIHu1diusXPTW9kz5GuqkGdqG8rXSIF8+",
+	"68Tr5EsODwi+3ztjOfh+/Rsngo8TFumdovkHNmshNRJa4nNr2dwKWfoFPBqwN4rU/STJAuK8kIVRR7kY",
+	"7CXgvWKNTt+NSmGmF8a+CEn+3v9wduzYWALE98vJUnu6lPgOD8QuLDCcihKXWCbZnCRCWffTlPFJjYg8",
+	"wPc2EJKdo7lW6usgS8kT/dzHBZ0ldfl8X1scsntDzCkOhMvZbqBarmdBT2IRpeae2klV/8ZSlcWUggr8",
+	"JG5jCb7ZrG75mzK8wtZbUJkEY8u18ypyEsYxwBHTBW1IzxGhCRbQdUyid8v7VgiyFnpHjka8SrnvgHYH",
+	"MFcYQ+4iAXskjOViKFMeEm/dU0VX+S132ankQTJt51k2yc825EZuzs2U0M9fUTSbPRPLyQb6Vd0E+cxr",
+	"3QQG0Sx+kpjFpCskeRBpEpNY7O38Bjtx7mv4DSy6tVNWV/HVLNVg36UZvKBJ0ijUnXIbqomliY6NLObM",
+	"pC7cvgu9SY+Erp1wuBdY7lkO8ayzl9aHeCZJpXNxS1aY9a9uR+qNTbQbxD57l9Ub0w7bBFe6zRTyPH6L",
+	"MMvlVewCLptwor05Mev0vxN9/21F3wx5PDYQGkmhFIqXVZ69xIHXcOxfzH9fLG+u7wZaDDHJ+C9mQHrd",
+	"ulAOpWT3wx4koStYHlrT3zJvtiXDnWWvwo7XkK556UdYXFI9raPf1zVVhexifvd2tBbYdi70W5HyeEeA",
+	"zyIDWczY1KQVNCdaWU3Ppwv7lv9OqwsIRvva5qyWtsLBDZ1gtbFFyTtcY+Ii3fVO3qqDt8ZE9Q701yC7",
+	"g1/VNG7N4oHLscYlGEA2n8k3Kj+EsZAkPB3vf6A6moZEcHLZvzl536vz+2ayx5cd79hd3m0v73egN+cp",
+	"c4OONVYpd/1n/jdFJuweeI9czDWbYSQLiQS3vCZaYPPnuIjg3jJODIkY+XIhUnnLbVmw1y8P8/QD5F7e",
+	"KIXl5my//LzLv6tlNhLxgnRfH3xv32WaxGw8BonFzWxRiUxuMYIEgUca6cTGyGPWPHFGj3tXDWJkMJNi",
+	"3FpXAZBYROrFKI3uAK1bs7jWQWibZz2dnwV1fAPB1fVN6n1+hvV6Ytp+TKzaWVvuwcO/Sc2rqw75FU1p",
+	"l7iW38AAto6Vu9K2fwxP56ZcdnPXaAsee4m93m2dlrdYMXJnhvvjiqCWhT2nV9Vqdy+cy7TZ39HnhBZj",
+	"17w0aXRNm2M3Rs8nqn7KB7VhoZkEQxNdfFupA2uZP7vYuD++wFkC1E6R3FFxhYodohsyfibyzROBXFjy",
+	"ioxArwTauDGzuRSvVEOqlJNCoL7idK6mQpOula3sG7bIcDSFeC8gD1MWTW95KfOHSDD3hsKUIBpNnSDU",
+	"IzdThoVeIkwysk8RLh6WcodQ7fK1pYTEhKVM1MQyIVRTI1SR0YJMKY9bJhvZoGGbcPQ75S/lnKU1icJv",
+	"BIcdf9nxlwp/eWtIrExRRAtPcEtcZzuD8IvMuNsmy0EbuGlXN+iYwOOcYcsRPwZylsx4ZYSIGZV3tqlO",
+	"fWLBRTb9U5W5P1qoud95ex9RBuYds9hZpjaMU5+D3Mf2ijmtivEzii7ZsC9+yZjE8A4WKz1ON84yRCag",
+	"c7/TN0YRkTOaFEzdNo9llU/Jk9PX5iM3fneb+aOu/hj5wDvK/dWveYsZhC6TaBsDclpzYX+gd0U3rgJp",
+	"tRT2CDExJAWkK6R1iszSRDM0yGoX9hgQ6i20e0beEBxueeniJ13XqpWhUOCiBfcCIua2jnCyICnXLCGh",
+	"lRDUkOqwTqa/TPXvgHa/jvXVb2qDXJOvI2Css3N4dPvz8aaddfSPyBCv0ZO2OTdsIaUs60itQhZLnE1w",
+	"/Adc8GK9arM+AHFDzvYV4xV/R/FweZbhTsfZ6ThPCp2r027qTCRNKbmheyQkMzpXmc+axarcwkDZutlC",
+	"T0EqzOqwGWlq79gVXseif7NUaaLS2S3Xgrw8OOiRMFuNkY5sWXRy9faEvHr16ntkPq4GdyIimlhu5BNA",
+	"xHiswMb7EMZveWh+/ZfggK3NupST0/55n/wL64H7Yswfb072jsrjMa5YbGTDmC4Ss5t9Re+x8yGdY56v",
+	"hHGqIA5sysuUajKl8zlwRfQDi4BwgBgXblfUI31tH8Phse6jgxKVQJCPQHzLfWiA4BEEPsrR2bhsBh/1",
+	"OqDzxXt/1YNkGkjXxSEGpeTjW451pV1uMekThU5T4uLKvSff1cFWdObjHHX+BeNKU5urQ8nrg++bU5Qr",
+	"rO0ZbNHPL4dW1vibpD1X1rC2wk6FknfxATsx9o8pxjpEztVp3/Qm8gzjiab75SScX1jcKsSbel6ofb06",
+	"LrRnz8f+j+wuVZousm7cttyplpQlGA6212SVe1YGuV65P4134eFbMJedVPpc8eTVm2ut4FnvbeNZyGEW",
+	"U24VPdvZBYMvPYFqW2JaYfEWbMsTp5HzvNk2wxq462m8FBL+u6HPg99K1viTShg7mv7qcd4b03pDpPcF",
+	"TxYV/UTZIGtUKB+YgrIeyVRWHCAmCbszjMcooxhCUh8q/VvS+VdXaX6TGOcN2YwPd94pNDuF5o9cC8pK",
+	"JTTjVxsywa01mhcR5REkzdGQN8gfsfe9UVVcP0ZXXCC0bycQh8fWeF/ltxHlZAQke65JrTnBB3ZiUw6o",
+	"HUfbaVHPxFwQp34L5jKXYCS9ldXPvQEH88Fcgq/RsXI3gFXOsDvDI4207W5IxNhlvnUNR7KJdLdciiQR",
+	"qd5z5aEy6xAW/7FrC2wgN+bdYdA2SehCpJp00VBDFJ3NE6jNj7u0+/nzsym30XXcyp3vTsvbaXnttTyH",
+	"W75Gl6FodCg+P1fSYjJJVmR6vE3YXJHQ1SkPl6WSGxzgj59u9adOCt0R65PdKQ9MR1Pn0yeCYw+08fg5",
+	"ooJSvjZv0oZU0vrsyVECTfHJH/3Qf3z6lKC0kDsC3RFoUxwz4scSkWxIoXejF77U6ubNor2jxJaWC4h2",
+	"VaxooSkG1qFnOsFGLFgWmtNZ+wbSP47eZMv7GlUF8/HXFhRcriO9euC39oXGAXWlQOHq0W7opFU7EpWO",
+	"bLGLrAH9MvA3bT5y+KdrPpIfe/t8sIxOdlUD//TdmjGJ646LhwTiCexj1nRcYERlFns3WhHZOGB6CpKE",
+	"mPoxp1K/MJxkP6aausJBgiN9zgw7Dw2VqpB0w55+1GFAwt4MG470pnqW4B/zeIz/G4wPj2851WQmlCbh",
+	"h/7fhh8vzy76b4Y//P1mcG1rCQlNkz0b2oh1+rPK2uEvyBoCZNYBcS3pU5kEZAaamgUiS1dfwt4ttx1M",
+	"kIcwRaIpRHcQk67hA7b/XIDxkSidmQH3fJ1SyhfmDSvNHOFmRzS2I9l4R2XtNLZltXNi9ciARlP3VqEa",
+	"uCI/p5DaYhiE8RgeDavrhpbtH5GsqC1eRCOIxAzULVfYfRsXJ3gEJMRXjYJH+nYpS7XDaWL2s/D1mDJk",
+	"wLpE5gEutFvfLUd59AiDAJiGGVF0oUgYp5Y/wRF2pgpxTRGVWIPJGq+YwjSfrBY/6dvTvOXhjz8MzYme",
+	"XJyffLy6GpzfuMO9Dkk6t7UCqAQblUq13dccpE1AkscIacQpjHVVD5hV/O3BK0S6Wx5egZaL/f5Ygwx7",
+	"xNxWvvpVNzTHbpAsRwoH0ewSUTbGFusaCK4p4+Tj/3ZwcHBAuq8PD295tafN3jE5/3hmm54iQZi3pEiM",
+	"Zi9pZDh/Hh9rZvlGWSnC7DGWYj5vqlMwgaqY8DUcofkMPqwz6NSQ9CYDfsRTbOdNPXzGjViQrVNAMnaH",
+	"J+AI0RxfDQHu6qf/uV2gF/cgDXDsAXz9Ui9xXEA/LWoYcO0dHHQe90ciXuxj7c7OUSf1FNao87SO4dQF",
+	"kghs6dFpyu9sywiYjSA2946LGsPCoa5HbNb12d5BlmaagjhzLrOx9WIXkLkTfZ8zvjLOEbFW2q21FFy7",
+	"DgNZc4GAhA507pMXvAISjrGyXrgXIHElVGkCUgoZWNKyVa+N8hWJlGsVkLkUEwlKkYcpyqFe/HOdCwz9",
+	"1YZefhWq+hrKaNs7eUe3O5W1SrgXHJo01jy0OSOZzExWQ9trbssXEnCYZvP9FezDozZSvTJa4X7hppSw",
+	"j5dl+ULtkdNCLW/3OKZBFBQ3W+NAu7aN2J1ZwjyhEWa+zXynKKVhvswFruyavwonOPyVOcF/oQC+4wG7",
+	"u7vab8igOBJBRvlomGhJ5v8Uo7Y+ADTO/FOMLEMBVZr0GO98vKlDd3e70s5I11ZYBmxSO6bSX+aayJSr",
+	"Ji/AX83aWjsAYAPD+l/F6Bpf+QMasf8qRu3t1+Z4d6brP70ccOqveHPePkyOyUx4bskM1l7yeAtZwmeF",
+	"KdEEmbGf7lhIAo8YPucaZ2G4jjcNZoozmYkYsKtjxinQqrzXfJV7WecHaw74ipeym/GPfydvQV5/2mvS",
+	"GmU2vyjnlEPyAuNMX4zS5G5F9W9MG7QkYluXEi3Iy/2XBwe+QwPW/lYP5m9DN+bbIxKKO7S937H5HOLQ",
+	"VryIaJKA/EYR8cBvOY3wXg0KbVDN2DYUbs/o1v7cQ9KlI3Fvq0Nkg0iRwLEDgSu9MTTfha7iuK3tYB+3",
+	"xRlUaojQQMAMz4UeYuny0HavQL099J0Fz/rXN8Prj5eDq/6bD6fn4Z4TGAod7bHR1QPPOlwV+rsekxjM",
+	"X/euFKHRGkSSVaoh4CJ/DbC+UUSBUkxw1SOYy0mT5JY7oQNdIniwSpPwqn8zGJ6dfji9GeKyhh+vB1fD",
+	"/snN6cX5dW29tB/S5O6jAtnHdX0lx0J5kowp/LopVuVFrGJ0l75QlM2QUzvT/29v+j9skUBxI8QHyhfu",
+	"BNSftkq8ZRxYh8cxEXSuZwUYwDITMSYzyheWDy+xfeTxKzk/4/dMw/pO11gbHhdi7gDkS1lZIUpSPEky",
+	"p0o9CBm74CnF+CQBQ2UEp6Hu6rgDrLlDtasErZxEFZ6e/3R60zd8bHhzczZ8f/Hx6jokXV+J6D8P93rk",
+	"Zgp2CMPO0afNFPEwx0StW941XPn6fX//8Nvvcp/93jHhgswoS/A74PoIy8cblU3cg8xzMSxQIOv37xzN",
+	"lxfXN8TCMdXTF/me1Av7ZNgjfQNh5UYgoQGydZeHVsoNPfTUMQnxOPDnWx7mF1NYAJfCWkmle4t0Xx+8",
+	"2uuRPieAu0GrGOXZuTDlShC5sviki+tQPbuqONw7tl3hIMbb2l2P3TU3y15DeX2mwbDcr3St5BNsdKW8",
+	"fN4FrC3Gf5OhTWyLnJZwqYD5pKumRmAwd/reLgVud639W11rlpqJLQS8xXWFdvspMwx90crEV8iIsxWI",
+	"EjE5IpG51bxQnlNoUBLQA1KW3m95SZ7vZs3yJFAluO21txfkt6AEhW1TeEzQK88E75FPQt5hHxTiGt9m",
+	"SpAiWoi6gOIatvsOtGGJ7x0ktvUB/MEMhYUttzMVOkzxMQw7q+Gf3mrY9+o0UrIhPZfPP81IZSuekzOJ",
+	"1UE298IXUXfrEHMjqmZvH6P70koCSou5Ig9C3qHz34U+dl8fvM76bEprZeCCg5N9vZBnKxZkMnkui3v2",
+	"k3VFKot/uIqhxIUaSfCWS6NaLMuDdWzH7i+XiL5ucI+dbecg3Ikfz5dsZDAKC8+WyfLpbMGsEHi8Kphg",
+	"HW9w7RNViqUWOTw4PmH1OzKWoKZWZV6UtYhbjgWhjFBRUANtJHhh+KxgIyqrEJMF6GrVqIxr3PJatmHU",
+	"ZqM/bsQ0DGC+CtM4+A20PHMuO6Xu91TXZMfgcv3KcA/HPKpIui2Pm4OcUbPI/VzsaWJxeYyx50IYVmyb",
+	"0YkHWzjWpl1gGFdMhHRWrK53gASkf3lK7mChglseCX4PUvmelTwmM4MAqJ7dCxZZGS9mkdupzfaZU81s",
+	"yD+PyURSjLq0GeC+4VRwy4tWNhvTpUBbWKm9Y1uLJXYVonK+bZVHiHNrbEy6rgVOVszhlmdKZBZ0tmfL",
+	"vGe5MgX9cQwSjOwXJeaIYyfpzefA432sPRWi8jpMxMSbC82MQ7g3A4eY2XAHc31MqLU59pxyGTqt18Ce",
+	"2T1oMRspLTj0SBgJPmZyNsQTCG0mzAis08wd4DfKn8/rw8O9Hrmypd2zur5Ff17p0LNYWCuh3vKyBfP7",
+	"PWtvxUvLK8ANHj5v8bxqf+lceqRNFjYS2Jkon3DzPL9tM1ukXeJGBs5ddeKdUXF36ZVD/YuGdybxLkD+",
+	"MhEi3vb2w0th3yvVzXdfOBMxHBENs7mQVC5CYo1/ZALcMCaI899yE2FXgk4lxz4UEewF2Pi0dIHe8tCw",
+	"5aELbvBvWqcS8NhepP7uPHZxxY9o6GQ8i8p4ffDqloeX/evrTxdXb4Yn7/vn7wbDq8F/fTy9GrwJvY7h",
+	"pFkbB9GLQVOWqJ6f1C8Cnwr3EK62NiJ2bK46yLK19oiHDr5I7KZV2UVYuH1J10Dj2Jas9WP7pV8Nrgc3",
+	"6B/8cHr+8WZwHe7hITfNbk8wPM4vXg8sG5mN4di3nKHfzFxtmRMvotyoS3Zhy3cUk6XLaUlvyqBmF7CZ",
+	"0oRLMJqTvvSo9zu7vJZX+BvFfOTTK1ibeVJDg06QKeHfTp3bXaf/vkYy5HfeSDXP+c+aC9RwXTpn+0Z1",
+	"a3TOnTHlw+i9iI+qnlFZC147b8+2fFZBJEFjj1F07VCzPuwV1Q19jYeeufWGEbqhwr36+Ps+1vDbvK3e",
+	"78oLZjfRPl7egHfn+foTeb7Qd14h2psiQXn7SZFkzbvNxV2yMC9s1GvEKWW34QZVpBv+bb9/ebr/IyxC",
+	"MkXYOI+UeYNGRjKysqh44CBdzFRW08UG5fpQriNkAPhgFsTL4d5I7yhdMe3GtoSP8VrZjdzcW81SxlcK",
+	"RCpO8RuFItnJ7ULidZLO/8/euy+3jWP9oq+C8jlVLdWmZTlxp6btmj/UtpL2N759lp2e3sM5JkRCEsYU",
+	"wA2AdjRdXTXv8J0nnCfZhbUAkpKoSxLbuQz/SSyJBEBwYd3Xb92zWVDpBQMb+dXrMo1q8p/ArJCCCRWe",
+	"Uy0zqlqlYguQC4yxARLVaFnLOCLc1IfdOyti3QVLaeLcTSHsS5+TMly93TlZzkhe7a+6yocpjztkwJw6",
+	"XtrDI8z2xmRW79JvFb1OM5nyeGalvWJjrg2emXYQCp+obvUAn3ujwAnmXC4L6dvo/bGGxqGdMhf3wgr5",
+	"4veD7kEoqlnhF5c3d28vby9OoiN7A6aPJwFx6SyADufgzoogNxT2aXKw3w1FqzpY/69X4PsK5hLPr/vv",
+	"L/+y9G3v7LrfO/ntrnd83L+66Z9E7Q45Kx05oYhTzoQhp1fzadQ3l3/p2zFP+v3zu6v+NeS012dS92DB",
+	"c2HyZ3HbLEzzhZw2N/Ydr7Vf3Ps7KpASPA19Mpv8aP61xRzvpGCNk+S7cpIs1OFYMiwY4lKyUA0XBsf7",
+	"uiC5c35DuJRpnw1YlLn8SKZc5IbptqujUQxTfxaue9MtLuyE4tYxTwjW6oA8KinGBVP3WcieQyelP7v1",
+	"OKEGbK+qFGiTMTOIZwlMH+MIAYkOuvvk9OJ97+z05O7YMraLm9Pe2SAKPMAkXG74lM1xSFIySCqSIBTW",
+	"xhxRnuaK6WD5ilLuVNnp2eW704u7t73Ts9vr/iBqH5XxjVc/1eFBYiIl+xAzlrCkQ966GZ2Q85NAjjhm",
+	"KZxe2T0wdpzFeXvHx5e3Fzfl/CRhKZ1hy0z70jVp5Rkxsu7m895f7076Z73f7gb948uLk0HUJsPcOLMX",
+	"AUQB/yUgWhIhhzKZQYupVMb3PrYlc9MJRU/UlGCVIaXl7LZ2sU3FCzro7ncI7BHsQzLlIhTo91t2kQeE",
+	"klgqxeKasBLZEFUKxVbRpGDpQECuCBZ0rYwsFSVaLXx7CMlZCNYCmJWbMt3CPf/rWil8Bof3eUQvjP21",
+	"ytszOR6zhHDRFMI2gvYLCNozObYSBE4pJhwhbN5y8KFe5Nrxt8q9neMxley0OSErR9WweqeOTdgJt7Hu",
+	"3cGyrLtB1fj6be4+pI/w4t1voLwpWxnpqlZrDNmEu5y4OfqTypv2tYCP5zWAME9bTrXJi+weoCHdr5N0",
+	"l/qSbYwNuRe6gaw35zv1RaILQGA4Kd7jWmC6cBGneeIhkjwqohQscOm2PguoKHUIRUa56pCeM18id1Ml",
+	"7QlAXA5evYJ+LFZDBFR2RKR3CTr2CsRkRW21NmDk2kAX4uVZQkZzk3ytmp9fn89mPiLOFCnfS4OO0iiF",
+	"X1P8qARBKfjalprifFbgZvf4NUsYm2rwwpT5YVCklZDhrDCeDzHd05+a0hrH1LLSTx4K9J+3A8z212RT",
+	"fuc6Jtsht1Wn+WEoDroHJHI5kuB8rvrM6xzmuWbJITnY75LW3H2FezwUc99XHOTVr28HS17x0qMTik/1",
+	"is8lGP7KzeTGlbI8B7/+9GzGGr2/YKuamSMriArzhpvGh91w0ZczrQfg1ptjSy7du8LTNvBNZx6vM7Er",
+	"9rMmShroF8RoPAGdrQzHxaxDrrCSFNq7CYaK3CMtmxVZphQKVTHbsauS54LO3Yfc2C6EiYQlJdYH+PhA",
+	"+Wu7qlqP0FfPZGDtz8taYIqvNtpWKTcGFfxF9b2G73yXfKf/waHVLYawoOZvgeI28h+rQjG1BVJdgbrm",
+	"VaSbanaDq3Ek1JCUUW3I/qtK664AC+RJLKdT0NWqiHbVHmEI+kt5eoQsbqjgSVSOfeVSu9jESvyF4Ad8",
+	"0lEnFPXBsTk96br/7nRw07+e15EgAIQuUuCbnmdOqK7GtMZeHwVeGL3q7kdFFA/x9oofH6W6D0KhJQ5Y",
+	"VVfLIpgHRlPyOOGx889qMqElGKA+LPBbC8C9AOOHRd1NBZ8ud/WxSQm658A4XTlUy4Pa8cQ7Y+WjaJNE",
+	"MgAxcMNiwwXMOE3lGBABpfLIS3NpLVSTXOc0xYQCagybZqYiGKyOakmt40ntzi/clceu0E8dXT6X2MDh",
+	"v1DC6TYeQnuMKzC+QYFd4934BXkm3vdDeGKFf0zT3VRKTMMDysSwcIWIC8UAzh4mvtrX8InSqRE036Wg",
+	"KfNJN3o3sYO7K85f67r3/krow2B5EKqcgCLQeuCaQ4dQWfFCtAs8AOCvoYg0FzG7e2DKKq1RALouE0bN",
+	"gOtDR3QSOWSqO/v4KTMMfJwjmmrmshceEMqgdkzyyBQjmcqFteKNu17NiF8hrLeQSCuw5N6mdHzs9mS7",
+	"5hTVRewssqRq0wrXbvpwhwvz5mAH+i/zaT7dOewW3Ze5MGzM1M4fz96t3j3kJp7m3yNQS1M78/2l2a6K",
+	"mwS/z3saLc3oghyA6gklJd17LrPYlB7ZDHugaU7XIab03RWoq8BdFYZCptA5ipFWBu5Ih/AkxWwqc+1L",
+	"cwJiSQgFqmGuXhpKkAP0TcJtCJfnoPqH8oEFxB47JWgKv/uaIciMgvrndpkyA9CWAMZi2AfTIZGxr9Xq",
+	"RlAO5DLS9Dw7/EGjTseTDrmEB6YpiewcERZBu37JCMB+5GqPFp4emhMz0KkVQ1FpNbno7VnvXcW12SEF",
+	"nnuB8BIKyytmWKBuJKGkWPXiTPJRaNLyWP5u1UfQ8tnXQ/n9OUI0vvpXAajMC98BOEu6hVcUHqn/vnd2",
+	"17u4vPjt/PJ2AIo/lrlHgQekgbdy+fa6f1WrkXqSAtJ9JrXUz/GF3Blu+i3AulhxZRPCanTTb0Pm+MPl",
+	"xME80NKyzAl2PuwWjGiubfCbH398/WZBJDllc9dqtav131/RDZClFHNQoRX7kcMz352yqVQzooqWpRDi",
+	"MpRbwx20VWuLd1Ypmg7BdwAreGZ9rzrXJl5ht8Qa/LFusl2+9RNkadCDP5fvdaPCtv5UDIxidOpgO2XR",
+	"egLoMyBDZ3PxlJsZSdkDS9G5lfIRA6wCME2Z0itPBk7wIgejMlVzLv5TzsU1o+muI0UhGLby+qjjYYlm",
+	"5fnokciaB3sgAnbx4sgnLHyibROKLM31soVDnIGDv662co4qVg6sAOotrOIMTEIfAgii3Qvs5a3Y3Efv",
+	"m+Gi8M4EBLEX8yyh9qPDYtR3wzy9L74l0YRRZYaMGtf/BVuLoRAFZDI5KqOj5L8GlxdEDv/BYhMK3NYh",
+	"ZphE5XGFJUcd0gcPD0raYW6KtmUuAhDx5DDCZuTjVA7do0M4lWvAIC+eEo2J6Ixqswuj756eRNZYUixm",
+	"/IER9oHGJkVjyTmiplxrBnUmMzsmcKFSS4AalnaH/DrxJRyeDz9S7RxVGHmARyKaiUSHom6n0Z1FSc3+",
+	"ujzxwiPXIT0ypelIqilmtYxykysWisVHm8sRhJBUeRTsIM44g4W70AegduYZALEnXBf04TFD8ynTJJVa",
+	"p0zrdGbfWbG/XIw7ZMCgp6ze05p1prU+OHy/3mRbcMAtxLnkdEp3NbMXGeejQsu98tqKIjGapoCFU+fE",
+	"G7npSqkxpR/OmBhbJnLQ7ZYOOm2ssoedZRdg7wCElWrNtSnxPdqHVYKBg9ghkRwplkWH5DJj4i2j9gU5",
+	"14q1qQ0fOXGGOi9YuOSRDUmm5AO3HNhVCdvlO0UzFNHvIawy3DkMdxQbMRNPSvsw3AnCHWboGH4O8273",
+	"dey8N/CBhTt/RIUz1nfXagmJnxFNVksPD1dEzKAdKFAfMqojRziauCUQM1EyH6P7xFIuYSLJJBcmwCAa",
+	"eic40xWtwYGe4JPDTUVjK5o8MGW4Bk8RRNgswSAp1b3bTEkjY5nOvV73dnYOdypvbSfYYSKfQkuFuW/h",
+	"dVn7YiMRQPOjxHN6AH1F5uTIMQmQNu1RKYgRMWTKFc8d1FVUuV9HlJudxkti6VOUJVjbakcDxgrgrewE",
+	"7ulgOcc0nrDdYymMkmmN1Ewf6UyTSMjd2F4ZdeYefvFh/2ic0d+gQ+GZ1DhgUigSNWnZiZnaHVhKRO2m",
+	"vVGl867sdZEwj8xmJ0M650ViK2oURQ2VUwYAtHtseZVsr7R23leiR89o6bhpNlk5biMaE+fbNnGOXdS2",
+	"ovhuEa65H+5pRlW8Jr8xumezogLl5/NXP0KgodLl28qYgEQPLDZWF+eaxFJzwYjmU55S+3ig8vtO4dra",
+	"CLOh4kkUikJxIlivPJRmQlrXLOaW79GUXFNxT97mcNiGMx9xaXtbYMKtuqoUd8D6yl4OCCyxtGowF2hr",
+	"KGYUZ9DsEowygHKHa1CbpeI+cKgDsW8e0PII9gEx3KQsINqZjlbIcTEORUbNJADAwXaHQC8SaDTOkhL9",
+	"HsIguMn1YegB/LbcDf3poxd/GeJcXyh64affxJEm3OiADAtQzCaA0QQwvp4aHKRh4CL3/sySIR7aNb3n",
+	"fWeONQqH1GwpNisVmcg0ATx1RaGKEIAu0POjGWC+oZvC3i1lO0DgSWuBCJPOQoFqUoJn6YjES20Wyalh",
+	"Uw1sdOYy1EacKTdyiycBdC4J5kLc0L2Rad0OHJJHnHLBLcd2vOKIKIaZb87XMmbmCjch6pAeDAkuIFGZ",
+	"E21OMKa4tka8tuYTMChNoixXmdQM/UqPihvfm79o9RG5be6kaJa7O3y0JhQ88RlB9SgYXPtFbvRH/DqZ",
+	"uQgQ9kmxfB73hCWk9cvpVa/na55hge2AYHd9ayuZKe7DNdyMsX1INjgiiYTgf5YbcvXLKZkwxVY5Mtzj",
+	"rc1DqhiRr6wROeWiMCprTdxvCRLYvasBns7toYH9aWxSnP5zUpyWSsOLZkkLznnLtyrMvODcq1GEe2JG",
+	"NB8Lluxyl0ZjB4pdeqZjEUdL3J2bslkl1SX3whuteizkEmP1eFNKPrZXQwK7k/FMmqQb/VRk+YvnZru5",
+	"1x10hxTcKI4NiO/LsRSfjO35ijv19ZxkUS3ciPD71mXDYMmHLNHLSMuphoxh6ctB97U1ZWeQc51qRg66",
+	"B+16PoOTRXVcBHsLlVzkGWGAv9f2XY3wfqaTVvS9mj9pWPBqtGt8uEqE11pfc8crIOWRaqEVo9DeaFdP",
+	"3tHcKXNn78Dq9GiwhKKwWI48mEEOBsEoT9E6ckZM2aV/zoiBS353n+6sHebG+yMCzxZ0NVRUaIpuKVfE",
+	"Rl3TRtyVFZUPn3uyg/XmkC99/qaNoRewXDb5wtw7bFhjwxq3Yo2Xgm2lf9hjb9Dtv4ERRsCjooIhLqge",
+	"keU30TYaSCiionjLpRS4zy6YACkIXIMzLSHS8leiDU0ZOnkK5NWfQhG9718PTi8v7o4vL96enR7foE/I",
+	"lbf5itwO6aEfCZgJ5vXGjt1ipS6BdrClamRZtmO+cwk3AG8D3Xt9dwVfKMVZmqCnrI7R3sIgT6JFPZsR",
+	"dwWE8OK967Zif953+Z2ywabty3+2xehRIj7ZYtxzqu6qoMJnW40XmAKBsYe5CEIoKiGE9a70d14f/2RV",
+	"8xv0ScNDb++RxhfZKHoN79iOd/w6kXhOp3RWWFbbqn61TuzP5hVeU+RTzO9E1fAoFHAzFE2NKReFllaC",
+	"AmP6J04sGEusBud4DnTfD4qGEGBbQro3NtgLxX636w6P79Rf5+mCK2odXXBO3ZntwWq+Uj0NFvoRHvfn",
+	"4WibNDbY6MBDllgycqry98faGl3sO+KnQNy+3cicz8/xqI/XyvZ+t4PdPa9j/8j+W0IPwfIxY0RIx3nr",
+	"OSJiDEb12E72p6fhiYHDUcnsp8JX5zZmOwCVPIcrN3vnmhaDjV71uXzAtx70XcC3OvwTvpcww+I1uMpv",
+	"uXBu+f0/EfSHD+iIkV+oGkpVSYEils4Bzw2KCiPSAsdTQMZMjhXNJjwmueBGkyFL5aNrVWWoYQHBfHjs",
+	"BWQmFFnCjFEVkGyCTrSEjOgHIvLpEMoI2S5ilSWJYlrbaQaDi4BMWcJjmoYCNa6ATBhNzYRkKRVzXaqK",
+	"gVIeMxGzgDywCY9T5vpuQSvlSk5ZQG6vz3QAICCVSYdcTplRPMbmJxMJZTMjpuyYOiDU6ouQd/ynn+AS",
+	"fMZc8P+Tz40PqKd22QixD7m/RS9gu7MB0RkVAWQtO/B8MbID2LVDUaWrlMvcq+iQCN5IBIAtdo0uYwQd",
+	"kgj9Aql79qoOGWRUYDLYreCxTBiBf6AESgckYiKJCPsQp7nmD6xDLmQopjJhKeH2rT/I9IElh0SxcZ5S",
+	"RdiHTCH2qw6Iw6EBtEVX64k9r9IZvgDNEkysS7nVjVuRLwJFGqWG7l1c3pwe96M2FEPS1LWbUSzGgga7",
+	"8CmjOlcOxhEK+IZMxJMpVfe6M02szIB2lnYpXBPBOLwND36YYuMXYWWZw54l19TMg8HY47WAA3P1y2kV",
+	"96VdH5a2x+xqwp8rsWXCv4yKPeH4aFtUbFRTNEdWIjR5Lk2C9NcvWa0EJJmSBouInUThAvU8y3u4AJ5S",
+	"FbYTviBnFUvoOjmLpwgKnaPEM4sI4VOrzVeccMVyaqhGLyWwCxRBFbqXG4SLUOQZ4FhRl1E8VDS+t5p5",
+	"K/rbRe+8//coINHfrn65vIA/O51OOyjjRyMuoPyFtDSICJBvDjksRL5ONdFMmHYhc0gpchCBFpUDy6T9",
+	"Il1r4XpeHIqtmTExcszgXkzXLjfvE9j0Nbyl75JN46NtwaaRUllSqhqPHtS1eHcN424Y9zdgEgG1fh7v",
+	"BtiSlXEqF2ZyAaYRTw1TgCchoezOUJNDLQx1jM7jgEsF6m6HHC9VtdQGpG5hFVshvdqp5wrS18JVSyx2",
+	"rh+K6zvoP8zqCtyHUqaMijp4gWOq2S4XmgnN7e348FNq4glL0JmuTaVp5ChPU9yPFSlSrtZzHcbAd1Ue",
+	"Yl/39iE4INGmIuQ7cvwgKlIdnyt+me/FyrVBMqjwMfy8wMk29b8skGALXFWfwlLX7XJ2peSIp1+86WWG",
+	"y2iwAL6XppdZQVeL1LwyAfC4Ep0txkm4BkxMFLZ9K3ECEM5Ya4/y2VolCFucjnY1bkpnRUrcPMk/vYHg",
+	"Eu9wji9U777NifMJbt/KyWtint9gyToehoW2kSs5w7yc21SXdMJAtS2g3H1goFWpBfB1GVjiYJTVV7Wh",
+	"s3bZ67HSdFw79zLAaaHeTHRueQhERR043ZCRpJg6Ia2D7k8rHMb+Inscn7CQ6WX5RPVZ7YtpUmEbRfgj",
+	"uAIcneUyKk9TLtxZqybUqriXwqUaDGeE1yu13/Rx+y6PWHNintF0fMfMulO0QtnuQcMRX/viq0zA0+UE",
+	"n3N9Oe+Ei/mX4rBDilMMCZYurgoylaapK1fhqhSu5Nqq7T4HM9eMRFe3N2RB5O9Z5T5aXdLy+af76XV+",
+	"2Mxyed+A1t9I8sao+GbVB2dVFJlSnnMhy9rKsAAuA7HcvK7tQMHlXIEd6a9sCw/KiJZFH3r0TTigYWqw",
+	"+/LWdsVUrrUpBqjdXGOE4KvigQNm7LIa3tfwvob3PQnvK1nEyvI9xwBdxHAV29uEOOzwegPowcwxY2CY",
+	"8zQhAHnsGJ3KhbCa3pALqmZlF2FfSg2XcQ1t2yrj15poLwBEvAUI8ac89yczjpcMHTxRk9efYS8qsfYK",
+	"jWEgvkpkksdsL+ExYtjuebV/JdWdV8EiK2XtSpuASNe90DcTlMJbJHURd3KJSbmW7n8IhZ8a4wKAEbm6",
+	"F+sZ1+bEr3rgF70BgREAd4tpuPAdAmCBq0LgXjvZjn7LNeF931wIfHFTtw+HFxZjExH/zyyFgGj4QhjQ",
+	"EVNBHBVeBKxnTX3pwFBlNKGF6g6Nj4iQBnPnSSvSkmbQQgj+zZQcK6a1+ztmSa4ASonGExgG0vBCYdg0",
+	"S6FvoJJTEr3rO2/GIi/01+mobU0CbjTyOT+Sy9X0knS/E4qIDoeKPXAY4C6TKY9nZbcXEnlsxqhNEhbz",
+	"hGkykY8kkVDVoGRuXNrpAzc0RVb4qLgxTNjRsV+AxtF5EpFprsEEsYzWI434za9erI+KQi64D9geAJpQ",
+	"TWgoitqJDhng91yQK6nNWLHBf58dQofXStcCw0XugVHw7axGllzkKM8UwV2c5otgTS4uYpNxY01Pv4FN",
+	"KLexPF6MVwNzJbTk0DWMeZOOuEWs134/xyaK2C52geACOIvXEX3dKcDY4nmsaYuCw9awlQZzsonxfHWY",
+	"k0s6UK0KtDIx0J+boijRKR9QsWImDA6PSKCfemFO/VAkRyz2gxfS+BqwGgP/Gc9U94vJ2G9EvjZH92vC",
+	"RNzm1G4lH/donnC5pl3SNE8Nz6gyeyOpprsJNdSVmVmlPoLbIzLiKcMcKXuGKBe+eSuUZWkiR6GIANsV",
+	"GqL24K524e3z3KBAVMQqMMy34mIMAIvF3UlRhBaKwpx4kDEd5ilVM8tHJlidLBhVu1OuNdEZS1MoV5Mj",
+	"aHQiiGFqiiZMLJWCSpCg7Kzhp8t8w0jh4i/2me7tk2cZE0lx2m+wuB26Sj54F2BGc1dbN+KCpvyfLBRQ",
+	"7Ow6RMLuFbtQmbLiY4KCtzrzpTe/ANjT54nf1NDAJ/BDWOAXKXMrlwBbtiVHJnRkXGcwfNdBWfHmSWH5",
+	"1TUxoMYS+zxpc/nAlN0cfMVbSZl31LBHOnsGYYMnxskbS/COyywIm2Dnw+5QJrNd4Pc7hzt43ZYyKJbT",
+	"KRWJXiOG3CXgGgK3fSbvmSDua8vyR4q5irJWuCPs/96jthOQcGcsiZEA+IGfdawo9velJtwJQhHu5CKR",
+	"+CMAJg1pfI8fudBMGSKkmtKUsA90it8jey+eyt+r8+nSt9rILBSLX9IHKDFg4U77CNcOmOccFWFaPB7X",
+	"5ODVKxLdXvzl4vLXi7vjy/Pz3sVJ1CGRHThCQaOx1ZTb2yMS2fGjQvRowos8ZteNGMSa7zcIuQbSsHaH",
+	"DCpSzKNz6FDUyrwjwOnDBoSOcRp67xt54W44SRgQu9qAFNuL5Rb0gdUWXeeimOkYN+JrS09YXN+3Kd2K",
+	"Q+RrurkhCW/giRtJ9n3VfeeCUAKSyJP8J1tNnqeulljHqdQLvkXovbELbBEO3yNVCSI8FTAengdbgXZO",
+	"1X1iDZUW9R1aScZUKHzbVrSC2AeDY1DoJp/HBrCO/mtweUGGs6LHa8vnmeFHF43xMaSAsGlmZqGQgmmH",
+	"ImK/wOFXCASyUh747Ukqfp5QHHR/ItHJ6fFN7+b08uLu7elF7+z0f/etGKt4Vn34DESDFVsBqbpbawTF",
+	"Wzfb07qHnlFa+AV/WXHhV7FJYCy/TO8kty+rkRKNlPjOYJ2A2gtW/MkyAvBDVsoHVNYK4KaW5XkA0qpY",
+	"LMeCW32apZo9TphibYerVDiLyfuqGNOEC80TRrgJBVg/j8SyNcBXRFNj2SBaMIBWmjmdTqeNzWCdz4OL",
+	"UEiVMHXkRMgHQ4bMPDLEbJ1aawWTuyAvViROzXRr/0GTahYCwSwElGBJwpJQuGeNXQt4t+oOWeq34vnR",
+	"XN8V7EcJWdGaPh5Wm66EwgHP/kRqOq60ooQZylPdcTPf+fnaq7qxzNs9oagYPqU1pzFRBIQqdQZRoXO3",
+	"FoTiVe920D+J2vNSFNaOg7vZl24spWm7Q6Jswu9oypTREWSp6WWUPd9302+6XW+Bu+t3dgIxGZJycc8S",
+	"D8e+hTPyBrFzvk7xaxf3Lfsh58G33LFs5HAjh78nObzoeFxA49okiovkuLWwNsOcp2aXC5e15+9ZNEPm",
+	"4tpcVKJvIAfLOBZK0DKFD9rBF4I1zLvd17GgUwZ/sXCndL0kid6YR3xTPNNL8Khitk1sqnjYBmfnKZLl",
+	"P+fQXIDrAGQ7UJypUMz6k5PxjKVcsN3H1SfmNhsrmjBtlVFKfmXDgYzvmUEga8TzpCROoWOLzhi916R1",
+	"dXy+/4bsvyH3v/yTTKWQAaHYEu/NAfoopAoFVkGQkYKedFH3Q3c/Iv+LDPl4l4mEU0G0JRcRM4fQTf4X",
+	"0XSapcz5TyaMKofxg50BAMw6CIWLE2hmj0bM0CPi/n6c8BT1fASsdt1LuSEttyC7kleRXxc1GBqOZG6y",
+	"3NzhCu4U9NWTIxJ57VwxmswiD5Y6tFSxy4Vz9ID6J0U1ZRWCwaFl+UbGMiX//tf/78oCp1YEjFlAmFJS",
+	"IfQ26KKp1A6J217MdYltDe8TYK3JMbyLULhR9GG5RC64iYLqku267DcQuelwqx8tfOxYMoYOy0EoIjeo",
+	"vQae8I4L+7ebXibwS8bFODoimilLI+zBHoHDxY2yo1XX1aHxfTkUYMHbj5UYa8JSQxe+m1ucP2XllcU3",
+	"xXWkFXNkddrrwtHxhJpj920EVkzbDoebgK+93BT83JkynMHSoBkyCldkUozt//De5p4Qd9o/48K3gt6D",
+	"N8xMrLaODByCW1KRaO9RR4eVNkPWUrLEbV/9gMW7xYncvXKUdEiQlwRO9sD1KHwi4hp1RPBlRKCwhBTq",
+	"+BGhoZhyrbkYB4SLB5pysE9bSa6sAVIxE9qEfcisCk1wQTH6PoH697vdP3XI5QNToYjeX54e9+/Oe3+9",
+	"G/QH1vwaAPTu7aB/HZEWjZXU2h8KDc2Ja26xxvKEF9e1XdQLedH81PuvC9GsGNVSkOjm8vLuvHfxWzkc",
+	"mFoKqn0XV/n2unfev/v5t5v+ICoe56ejks0ZKYmGtgUSo1qQ7AJ0Ua6hTrBfZkyADX/lGO+m4iDsW4Ib",
+	"HFQMtXxYsI0JCKJK5a81TlcVDsFAq6AzD7o/vdncoWQf5fZCWcQjNzFYqM6ML+WEX2hTgfP5Ov2aAjur",
+	"k/koR1liUb6H+ui9t4J3sYYd1YtFJaHsYbFWrXa1G1m15YXjNq7URCMFC2jiofwd9VWdcEoqMz9neefC",
+	"XJsBJotLG+X3ewGZxLOTzVFcTVFYXtsVB9onp2xkrBQg94xlDrDmgaY565BIZ4xhGkuc0mkGMpN0Oz/+",
+	"+1//86rTtaIF9R5XPMU+cG0KzTOeSM2EZaQP3LL61sGrV9g75pFr1l6Nb1N7iJ7exbY4zRfxsn3GIcYY",
+	"KrKiptypcXa9cOdk87FsaKV4tstl69p3SQWhEFMrrY+qDaGw+96c7G5FDvXkjpqIiDxNa8qgru0Kvmbh",
+	"7ateGyH+fRyin2l8740O/24//hApltLZ6oMDmsKEGuIdZq7sGycq3RGHeKx01UURQTUzAarx+TuhiLTM",
+	"VcwOcYgocOcO/FBgQpZeCiw80Ewk54XzpZo9NJRm4l1GuhOK+sY4c91v0Na97p/1ftuiC05KZ3DKbopn",
+	"ek5FAub7InXS/Q8Y7N3EQopX6b0M+O6a3sBN45zvMSSHCgH1yfee+jfyVAdSs8pl0KfxBPtWjnPURJx5",
+	"Y1nWPRcJaUXagFvVGB21K8WmpsDJsB8h6UMxmoIWFYpWJMHJOqI85WIctQMS5eVeRuiE4Ma7zFQuyIQp",
+	"RloZje+hSWfhARWS3LNZQOJU5gkR0oSCpql8ZAn6KXMBVWURGbKRVKwCx2HXcmSngvpXDun97AP2sURN",
+	"K6WGiXhG5Kh4DKxsK/gKBCg0wbKQAhrIEXKH9FKHFYgFZZUavKWiu1DQOGaZ0fikmEqASxuNphmDWrvM",
+	"qo/CYJEalLQpNubaqBkZQT/7aA9d97Ud6J3aN/DQRM+r8eE0G3MpHIpSo9+Nvzi28CBjLJ4Ux1wHzkXi",
+	"2nB5mk9YLBOoIy2Y32ZGM0vZLlCvWdOdi05ZQmI5HTqoLygKBceM6/8xS1np44+pIHI0As0Jfop89nRF",
+	"r2zXN+hyFDpLrWECi3r+41BMtgkbyzk/7LKag/GlQ/eDjNF7Lsa7SH1ZQS4bKH4mzITptaUI10wkKAsg",
+	"1ZRiBR2KCujSUrgcLfV7D6U3oXw2ZtlpoyB6K2EX4Kkqv0btDrnyZxy8/EZxVuQdQuoMhM3RBrm5Gdxd",
+	"XV++Pz3pX0dHoYj+untzM9j1I0QAyIuOCLt8SK1EddsdW3fDW5qmQxrfHxJrJURE0xmk4TCqUm5nFCwU",
+	"ViNgSYdE0+y1e2yZ5ToiwjIBJwhbB/s/gq4hc0O4OSLRI31wV2fxNCI0fbSDP0p13y77loYCTC6SMMzw",
+	"dYmppdP2x263a41IRWNjt0aORtaSDMhB96c3YE9eZkz0TuvBeosXjmz0mQwwP81nuXAthe2l+2/mp8Xc",
+	"4J3DHUyy2Klpy+dutW/hU++V40++9ZE+fOyttbwVswR2gh0MzMIuzdPoqrfgbti7uRkUl/4R7MyfiC1u",
+	"Li4tbgYZscWdeB08WOMFb0rNX6LU/AYy5iUoYsDXtpV8e9ooRqerBeAZ+s0WOGcUkGFuKmYTx3bVVkDF",
+	"k1zcQzgI7TV/r2ZJUE0mC4X/EBAN5eUzqGu2OiPk/Xtz0M7yOJFp2dpagVS2QugtsBd96KSKh2MsEo/2",
+	"zvbfHBFFDfvz/ptut3sEpQiCpfrP+2DTLgqxFgoqrBo/BJvS5YYIsN4glphCrkcbyhi8aAKhamWjrq4b",
+	"zdjhzJraNLW/VTytUFgCMrVVL4DbR5UE9spQFCbKFcOOWRiJsO8RJPWsVvbB743ce2K5t1p4BXgQMDOj",
+	"kWKNFGuk2MdJscDxNLa51Lx01D0NGpeVBx7wnEQpFePcpetmSk4zE5FWNlFUMw+WNZIKcpCdwQaywNB7",
+	"kAFTTLOODJ8ybeg0s1JGs/HU7is6EaVKXN4lXIRpylKMeGLFY9vlOBeuSRSBRalj4cMtJQTgdz0whb+B",
+	"CUWV+UGT6Bh57a6lzOiQ/Np7D4nmofjTv//1Pwd/Ive//DOAZHPs38IUk21nrB2Ry3fv9i6zXAfkVzY8",
+	"d3+eX70OyNuz3jEs+/ygh67hwiMaCi60sSZwQpZsXvQt+kK7quuq3SGAnm5le5lV2rs9Ob30WaWtg/3X",
+	"kGO8+Pugf3x5cVJc4QcY3Nzc3Zye9y9vbyqX/Ng9WGttu4rNirltxynM7Y9EI4OGXlixf4SjYyvMVI4d",
+	"ZpsjH1oZBcsJs4wJu4dWDQtIkqN0DwoVpNbmvZn3Ye88G1bZTXW1XyR5aW4FGytvvhnUsUbEfUcizvnv",
+	"rQFQW5S3HRhYCdi4XYkewjW25AhFnc5YzGlqZhHkFsuRb6Tlvy+r8uaa18MwnVD8LM0EGBtUcFPtBPau",
+	"kbtgoYFQxCGkB4isxZMs6gE9Otq6mNj78qE3NgNhWFPknoczHR1BD8SFHQFBRYcQr1vVJMTvyap8/zcH",
+	"wc6UC/9xf3Pu/5PHLcqd2cT1SsJpCgn+Q/MlLdOOaVohhY9o3NFLEk3yzJ7r/W7XnaIMCmfSlLSgHcf+",
+	"v//1P28OKk76gOhcKZkLgGHCpKuMwaHXGYVYiGJT+cASgG6wgxKaQpDc8iDFSCummu1yoZnQ3PAHls7a",
+	"Vgm+Z5nr50d6hkylNnZZlXWFwm7BIaG4QFCsHmWeJiSjGhxU1D5RCQzx6pVV8o57P9+e9a5/u3t7e3YW",
+	"tSsYS9DRHGEqatWtXpIsM6tny/IqZ/kiCtetZmp73lOIEgceXCIzJAk3TZuMJm/8ZTOyksRR4mKUdi1n",
+	"XKWI7f1uB1vbM+N4gYl1yEH3oCxHdOg7DjZG51ZNZGq6qknGAgO4YWq6rBeBRpNRM6kUL+KF81ziCXWb",
+	"g7ogOnD3Bqa/OZtbwk0CwXhdoPBhfdoJ5etKLvtg+GAGeoHr+MFYU0YvpFpBrXhNvoXLxgDdIqaiyIQM",
+	"RSsqbo7aRyRywamITKm619i8zF/hTCx3SYf03KJ4QsaS2cmNDMVyIM4Xh1YrMVaAobzHrXhua2Sb1Cl8",
+	"K4GD0F3OXsUtBX9mk171pdOrkG6KJnTl61o8ISsO41y3ui27j7qm3EgBZMCoiidkOCOGm5QFZMRTqz0O",
+	"Z8T+wB/sYiCfGfpFyDRhqq4t6YqDcTy3wA3OhUUpTnQ+RHFYMBC7xlX+hP+zyo/wqtvdJGyD2q6nxQ60",
+	"rCSHjGrEycUtbI1oqll7sWcg1Lts4f/wo88t2y1sKGXKqMCV1d2Mb2LVE+9v9cTfUofVKiFt31117s00",
+	"fpmmxWpdl88Kb53/fnOXVeHwqKv3HRXJmRT5lUvWEZDfjbZ5GVL01SqdFX1Aq3T/TP6O6hRfpK6tuoB1",
+	"5xp35Os3dhqIyKZJKJ3jCWtYzJIat7FBqPOY1qlc6L9Y4BlNg8/G/fDVNficA4HyaKa+SHytRK41cRb6",
+	"eM6NvrKZZ31E9JlOT/fFxeXNZB5rqzmlzSndvpfnluLLHhATT2pc8g6XngqoIHbehcKiLr0JR6UajV8Q",
+	"DFlqwk1nBXDU053R51Wnr2BvXjh2+DH8wSHmfOd8otGvv6sIhrWkC1ZCpHKZxZ+nce+xD/adrM36mlMr",
+	"CriHEgkHgHSKBlmJjPMp4BWs0dj7MOsL6RyGfTB7U7e+eYayVfXF8qM1KkVzarc6tUjn1QZyH39CC/Ng",
+	"1Rm9TBOmjQ9tbB2kOC/Njk87ed+YL9097/Zu9AK8qznuzXHfMhUSKcZSD/0IW2KFtx0w60wF2mwOj67I",
+	"YrgX8jFlyZhBKwfSmsyGiidEQ4wzINQaGKl83M0zophRnD3QFCJ1CNaOHnlMX9TkkdF7nwJQIKpNqCaa",
+	"PTBFU6j70e2i6//cU/6gyYRrI9UMsPBCUQ+GhwUuCGAVuzYPmiD0Hvay/Jv4exRADQ9WzUSFthFBiS40",
+	"EsNarlC4kXLNSHR1Obgh67ioq0+uBUsalGB+X5t55ZbVAPA1hlUDwPd1pHvq+wp+6KerddsCJswBjXqs",
+	"hKJ5PLc2GGAK7UFjl13H5g6J7w3TiTGOGGHbeQQaDoV/AIAucFdinxbScozVjhpYLowNtoKSG0ekJQXD",
+	"fH1IZ0ce3oY8LFH2pekkUrC5iR1vaEPHHKl8b5YOOU6l9h1NYimEa5EcUxGzVFfZykpMgu+GhdcastXX",
+	"+xHesQk1uDt9e/8qFg6DO9Ha8O2Gbz8b334uPuxr/D0LcSysNRj025/Bo393f919bpD6c3nTZlPas5km",
+	"oN0Yus8d0LbCf1pQ9FMcrr2hogIDa/XaEGZDWW1HsMd51/REpok/935wV1uIbRjjNHcXcIBdrDumP8P8",
+	"T+KZfoKzuv9FwmOLO9u0M24YyXP1iYDj9tlRLMXGTNhjvBZ5NUtp7DxqgE7ulQNfMafAjpKCtX2DeHsS",
+	"VjCK62JKhGJ/wgDW/lPbHNsc+O/UWfO1H/XG0bJlp4Pi1JZuxjHlm3hFwqYSS/ZWhs96RE8BykPJR80U",
+	"hn+g+A67LRUtFuaUDeizHNU3bY5C0SoagS73Am4fEm4q2EyMTHmsZDaRggGgZaJ9k2bs2Iwtj4NQZCmd",
+	"OXRGXJLjYACUPpGPegEsKqjaQD7dsHCld4h90SwJBYQS2HTIkgSyBTUzmrQepbovAJHbZV2xfRpAa2HC",
+	"0kZCWtHJ5fHgrn/R+/msfxK10fcf9S/en15fXpz3L24A/1JIA3hnSQ4+neio7JZHDroHGBaASqPCrfU4",
+	"kZqFIrpiCpo/SKF3r2TK41lEoOPD4v6RVlR++HNLs3TUBrwFEv0/0GX1z9h8l1Y6uLoevHYbKICokRFP",
+	"06IPsXE7nXh/FDSfBpCI+lTKEzaVCHa4nUdnYqbpJ6QlWNIGYv10nv0C9tQXKE1crjWcP7rFxlV4h6Xp",
+	"JZax9zschT9Wso6BO2UI1mbPS8pMpW2BHJGoMl4UlIfMERfigB4VhfsA7IbwemOrjXTWEljPLm+rIn3q",
+	"rlxdpZ9RY5iyd/5/f+vt/m+6+8/u7k+du92//74f7He7f/y/O58CRAQEHmu9nr4DvO4f9IG6TlYffxzg",
+	"CY+Aw9nrXdATQ4t2E77qU/JFjIUnOmE9qJTlMb4BX7OKxeabjpr9c9XhOhWGKVdz6jOvHEAhtLB3OJUb",
+	"xFbtARo80vGYqdvT5+XQbhpye9rw6U1UVO7ValLZw1e897s9z5u4sg6QCSNuHJ/6vIwIhnIQ3XuKJTJe",
+	"yZfrua+M9faMF/57eb4Lz7uXiU+Arn4Wlu0uz1KrsjfM/Rtn7nPsGHibrj+12EVqtenlspledbvkccJT",
+	"5puzgHKucmujHE9YfA8IRtjDhYm4/lz+gnM9Ywahm2Fl9yZcNteEpvzh02nyG+TeZ/yBCfvwmZLDqrB3",
+	"BIDUMGVG8TUS/0rJKTMTlmtszMA+ZFIDkhtBxtUhF9IQSrJ8mPKYMJFkkgtziO666Lx/c316PLi7ufxL",
+	"/yIimqEBHFprmGZMOduaQ0Ju1HO+KKCEQ/IzOCgImodVu/BoYfTeycm1G9w9kDWGQ+GUEugwRA3RzAoH",
+	"6PmqDRPMg2hAbhTXRMncsCKf76B74OYRjFurOMD6+VC4Z5W50TwBKnP2MwxVud+KrvLX2iNy7l7AdlrP",
+	"pzBrN8NnuhGfJm1NKanWeT4X6QVajpgie83lgJCEQ4tJElOlZlCdVQqOl1noeUlmJOHaO1388p3f5c+A",
+	"yxK1C/VYigWiBXBe+yiOploVYvLoDQub0u58qyypwkymBdnXsiU5Uizbe9jfYw80zalhe6MUrlsVSUCM",
+	"L3sReeCaD63cqkL+BcSPlMzlydpThV6uqH9DxxGJ5QOi+zMYLRSK2QGtiTMPT2Zn4Sk3M5KyB1a2InWD",
+	"HhFakKuLXEypiSdcjEMRnY52L6Rgu+f2q4hAr/nX3YM679Wl3Yq+W/xb2IV6JRf7epRq7twcaxGJanXZ",
+	"p8+2qj4Jl6LgMS7x6pk0BJj15zy9v3YzrE608ivTC+1cLGUsk9x7mvKEGgTXRvnBdJ5Cqega9vxHsPO6",
+	"LuHjwuHTYmJvQjQXMSpfdvoq937abXmLXYZW7YqnYa7JlKZW5gOju+pdD/p3/evry+uo7ZPTHekTLh7s",
+	"3pBWdHrxvnd2enJ3fHlx0//rjeddTyhS4DneQdgvBa69Aq8lYcJwmmryyBTDPlbDHFs3uOV2KvGvl1va",
+	"TeHOntIZ6iNDB7pupCMG533U+lEq3PzB4NfL65O74196F+/6d9f9/749ve6fFKLhCzyDp5OhTGaWWIyU",
+	"JLUSZHtpBXPVZu297KP4R7Bi+b8GlxedSlTwBVciJZlSYdVTKWZTmesqh/KlJtaySRJl9fxWdN276d+d",
+	"nZ6f3ty9Peu9u+u/753d9S4uL347v7wd3F31r+/OTy9ub/pR+wjqTmYOBSq6th92e/aD1aNjKZJFJli5",
+	"ZFNnKbgUr8TeUtsoHrApq8OjL7fxlRir36WUGheH30oXgmmeJuwa/L4AiPD2un9Fhnl6X6GGihYFihO2",
+	"mCjoZq7ZxJsff3z9Zp2Otff7PZv9sVrTusyYeMuoyRUj12wqDSOlTCdXLsbaIbC/GkqAYNE/aKInNCs6",
+	"HyXYHxcI9eLy5u7t5e3FSYRWV3TTu37Xvzm9eHf3l/5vd+eng8HpxbsoIEsCJSBzoogcdLvtrbSorTyF",
+	"92y2LYzyFtCO359aVc46yCF6u1m3eh5FplzIBnWmXAjBHsfQTxj4qNNeAq/NbKH51BBko+G8hIbzhKY+",
+	"PIPlCKVPefkZLhxY+2oDs9G8Gs2r0by+e81LczFO0TX0+QpYxgTNeMfv5Eq0F2h3f3VKXne6nddFpAeT",
+	"zph6YIo8oC+Cadfly/MEyMfTJiBUuwNV44J2w9vfPzdU41QeOfwHi1dWtPnH+Wzslm/QBXpj+QY8fLkt",
+	"/uXUx+s8lcwoJjx8LJVQTR4VN4YJH0hXDGI4Us1IK3LDz00TtdfRyW+987OPoxO/9IZOPptO3ObX0An0",
+	"0lpJIC5keyW1GSs2+O+zgFyzhIMxFmAeaQn6H5D/ThQVJsDOtRMGiJZ0sRcAialwMbYO+bH7Gocpp7CK",
+	"NE7CNUnkozjCqDKE7rAp7CFJ2FjRhCUR3u0CcqEoWvOWIWbSwmUdkns2A0UR8TTQoJxQQ+4ZyyDnj4vx",
+	"EeY7tf3kKzJDr2HbntFQshNwscI26hfc2hqY1WfFKOJnFAC+JNG/fpnd6hmSMqqhn351rwrygm4rFZTV",
+	"zpOeyWJt60PqkL+08iBe+xYuT51Adw3TPmvy3DU7kXGTN7eZTk7gTdQw6cfVmRa3GTBCaFVGya9sOJDx",
+	"PXMxbi7GoCIgGoAmNbUMytIgn/pyhshlxrMkCkIROQygaAlSogodUf1RCuiFbmYZF2Psis60pVv4W9rv",
+	"QuEgIo7QDk45IBVAQkf0D8lhwJTRB1YZuTIo5vvBnx3yM5Z6aCtUrPmnmQkFFQs5IRFBS4dYaVhuUkA0",
+	"2uLVGgISyynTRYPvaMDi3eKOXe+oPCRoFQQ1aSZ+shY2XlIsgTIRbehME5lD7tXt9Rl6NFM51u1QOOdR",
+	"BONEBJqlkMLT2CE9AlUTYmylow+U4Xohf4TkSAckTqV2lXEalhwKkJz73e6fjrDWJaYZjbmZkf3u/mtA",
+	"r+XCMGWl5gjdYPaX/Vp/aMbEtaOYTd1wepVNDcqaE50PCyp0G+XenXPvrGo3AwOtCkgfdH96szm7ch/9",
+	"awtJpo8cA+zeM1MeIr/QpvPK56cyrtVarXWBVFXufoUV+h/RQPZ6z66SqX3dYHn/sZ3ZbucF27eOYu06",
+	"xtjfGz01hTUECUWFoN0JdnKV7hzu7EHNp1vlMtoPZtIF9tlQAwigy3RCuMAsOJ/7NfW5VgWxO9Vgua+T",
+	"XeOSgu/qwZTVbEAhrOoIlVFBpCyPec3GXBvlNIpUjrkIHHNRbKSYnrjWvA8ydhfZJdyzmSYtrJyzJIz2",
+	"ny9TyWuXfwt1eUqOuM/nti+GTKmgYwZb7Qa0X+u5EeGbmiGPMUcPa8rcdjrIgFY0X2I8N958keHyuL1k",
+	"ygVJqJ4MJVWI+E3zhBu7Q8Vz24v2MipYakVU5Tu4dNey9/l9sT/uwg01c/oOzAtAgMvbg3PcD2vGvh/W",
+	"bRKNXaaFkun8ILH9qWYc+L5mKB/FA2cWXFoQz/zAI7xwF+KDNRPM/V430by3rJLOR9Nd4BWwBISJ8VMv",
+	"T7Zq+EE8YUmesoQ8UMWpMOSR8fHEuNiCXvMwe7/b//4A8wOG2HX3zE289GvNIrYLi9ql+Ljr3BToNqx5",
+	"NjS5rUCD2BTk1xjpTXG7k9hdv/LSsLCtOjpW2y6PfkUN6Gw+cccNkOHX2uqRlFi6mNLUVceSVsKmcqxo",
+	"NuGxDsAUStlUB2QKJA+HMAgFBEXGnAHXjO0kD9zQ1OlKdKjbmJM7hqbh2mfNdojTNjiqPvJRMPWDDqxy",
+	"A+/vB20VJxoK7GLl2myMFRXmqHB+0gRKELAYIctVJjW2DeQaTz5E8txjduz1kYsauw3zO1CzZyfMsDLZ",
+	"V7GE4ic5Ai0DVG6CXH9OPPi9nfC5V5NN+ArhsCxI7RiP86RZCNQ//v7H/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

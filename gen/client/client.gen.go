@@ -40,16 +40,16 @@ func (e AbbreviationPolicy) Valid() bool {
 
 // Defines values for AdminResetPasswordRequestMode.
 const (
-	AdminResetPasswordRequestModeTemporary AdminResetPasswordRequestMode = "temporary"
-	AdminResetPasswordRequestModeToken     AdminResetPasswordRequestMode = "token"
+	ResetModeTemporary AdminResetPasswordRequestMode = "temporary"
+	ResetModeToken     AdminResetPasswordRequestMode = "token"
 )
 
 // Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
 func (e AdminResetPasswordRequestMode) Valid() bool {
 	switch e {
-	case AdminResetPasswordRequestModeTemporary:
+	case ResetModeTemporary:
 		return true
-	case AdminResetPasswordRequestModeToken:
+	case ResetModeToken:
 		return true
 	default:
 		return false
@@ -199,25 +199,25 @@ func (e BulkUserActionResultAction) Valid() bool {
 
 // Defines values for BulkUserResultStatus.
 const (
-	BulkUserResultStatusError     BulkUserResultStatus = "error"
-	BulkUserResultStatusForbidden BulkUserResultStatus = "forbidden"
-	BulkUserResultStatusNotFound  BulkUserResultStatus = "not_found"
-	BulkUserResultStatusOk        BulkUserResultStatus = "ok"
-	BulkUserResultStatusSkipped   BulkUserResultStatus = "skipped"
+	BulkStatusError     BulkUserResultStatus = "error"
+	BulkStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkStatusOk        BulkUserResultStatus = "ok"
+	BulkStatusSkipped   BulkUserResultStatus = "skipped"
 )
 
 // Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
 func (e BulkUserResultStatus) Valid() bool {
 	switch e {
-	case BulkUserResultStatusError:
+	case BulkStatusError:
 		return true
-	case BulkUserResultStatusForbidden:
+	case BulkStatusForbidden:
 		return true
-	case BulkUserResultStatusNotFound:
+	case BulkStatusNotFound:
 		return true
-	case BulkUserResultStatusOk:
+	case BulkStatusOk:
 		return true
-	case BulkUserResultStatusSkipped:
+	case BulkStatusSkipped:
 		return true
 	default:
 		return false
@@ -1288,16 +1288,16 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 
 // Defines values for PasswordResetMode.
 const (
-	PasswordResetModeTemporary PasswordResetMode = "temporary"
-	PasswordResetModeToken     PasswordResetMode = "token"
+	ResetResultTemporary PasswordResetMode = "temporary"
+	ResetResultToken     PasswordResetMode = "token"
 )
 
 // Valid indicates whether the value is a known member of the PasswordResetMode enum.
 func (e PasswordResetMode) Valid() bool {
 	switch e {
-	case PasswordResetModeTemporary:
+	case ResetResultTemporary:
 		return true
-	case PasswordResetModeToken:
+	case ResetResultToken:
 		return true
 	default:
 		return false
@@ -1660,31 +1660,31 @@ func (e ScheduledChangeStatus) Valid() bool {
 
 // Defines values for SseFlagUpdateKind.
 const (
-	SseFlagUpdateKindCreated         SseFlagUpdateKind = "created"
-	SseFlagUpdateKindDeleted         SseFlagUpdateKind = "deleted"
-	SseFlagUpdateKindHidden          SseFlagUpdateKind = "hidden"
-	SseFlagUpdateKindInvalidated     SseFlagUpdateKind = "invalidated"
-	SseFlagUpdateKindOverrideDeleted SseFlagUpdateKind = "override_deleted"
-	SseFlagUpdateKindOverrideSet     SseFlagUpdateKind = "override_set"
-	SseFlagUpdateKindUpdated         SseFlagUpdateKind = "updated"
+	Created         SseFlagUpdateKind = "created"
+	Deleted         SseFlagUpdateKind = "deleted"
+	Hidden          SseFlagUpdateKind = "hidden"
+	Invalidated     SseFlagUpdateKind = "invalidated"
+	OverrideDeleted SseFlagUpdateKind = "override_deleted"
+	OverrideSet     SseFlagUpdateKind = "override_set"
+	Updated         SseFlagUpdateKind = "updated"
 )
 
 // Valid indicates whether the value is a known member of the SseFlagUpdateKind enum.
 func (e SseFlagUpdateKind) Valid() bool {
 	switch e {
-	case SseFlagUpdateKindCreated:
+	case Created:
 		return true
-	case SseFlagUpdateKindDeleted:
+	case Deleted:
 		return true
-	case SseFlagUpdateKindHidden:
+	case Hidden:
 		return true
-	case SseFlagUpdateKindInvalidated:
+	case Invalidated:
 		return true
-	case SseFlagUpdateKindOverrideDeleted:
+	case OverrideDeleted:
 		return true
-	case SseFlagUpdateKindOverrideSet:
+	case OverrideSet:
 		return true
-	case SseFlagUpdateKindUpdated:
+	case Updated:
 		return true
 	default:
 		return false
@@ -1753,31 +1753,31 @@ func (e UserEnvelopeSuccess) Valid() bool {
 
 // Defines values for UserHistoryEntryKind.
 const (
-	UserHistoryEntryKindCreated      UserHistoryEntryKind = "created"
-	UserHistoryEntryKindDeleted      UserHistoryEntryKind = "deleted"
-	UserHistoryEntryKindInvitation   UserHistoryEntryKind = "invitation"
-	UserHistoryEntryKindOther        UserHistoryEntryKind = "other"
-	UserHistoryEntryKindPassword     UserHistoryEntryKind = "password"
-	UserHistoryEntryKindRoleChange   UserHistoryEntryKind = "role_change"
-	UserHistoryEntryKindStatusChange UserHistoryEntryKind = "status_change"
+	HistoryCreated      UserHistoryEntryKind = "created"
+	HistoryDeleted      UserHistoryEntryKind = "deleted"
+	HistoryInvitation   UserHistoryEntryKind = "invitation"
+	HistoryOther        UserHistoryEntryKind = "other"
+	HistoryPassword     UserHistoryEntryKind = "password"
+	HistoryRoleChange   UserHistoryEntryKind = "role_change"
+	HistoryStatusChange UserHistoryEntryKind = "status_change"
 )
 
 // Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
 func (e UserHistoryEntryKind) Valid() bool {
 	switch e {
-	case UserHistoryEntryKindCreated:
+	case HistoryCreated:
 		return true
-	case UserHistoryEntryKindDeleted:
+	case HistoryDeleted:
 		return true
-	case UserHistoryEntryKindInvitation:
+	case HistoryInvitation:
 		return true
-	case UserHistoryEntryKindOther:
+	case HistoryOther:
 		return true
-	case UserHistoryEntryKindPassword:
+	case HistoryPassword:
 		return true
-	case UserHistoryEntryKindRoleChange:
+	case HistoryRoleChange:
 		return true
-	case UserHistoryEntryKindStatusChange:
+	case HistoryStatusChange:
 		return true
 	default:
 		return false
@@ -1915,22 +1915,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateFailing:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
@@ -2688,7 +2688,7 @@ type DictationTranscript struct {
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
 	// `TOKEN_EXPIRED`, `TOKEN_INVALID`, `TOKEN_REVOKED`, `INVALID_CREDENTIALS`, `FORBIDDEN`,
-	// `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
+	// `INSUFFICIENT_PERMISSIONS`, `PASSWORD_CHANGE_REQUIRED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
 	// `EMAIL_ALREADY_EXISTS`, `WEAK_PASSWORD`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`,
 	// `PRECONDITION_FAILED`, `RATE_LIMIT_EXCEEDED`, `SERVICE_UNAVAILABLE`, `INTERNAL_ERROR`.
 	//
@@ -6347,6 +6347,10 @@ type ClientInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6362,6 +6366,10 @@ type ClientInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -8692,6 +8700,10 @@ func (c *Client) AcceptInvitation(ctx context.Context, body AcceptInvitationJSON
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes any type of body and a specified content type.
 //
@@ -8717,6 +8729,10 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -17255,6 +17271,10 @@ type ClientWithResponsesInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17270,6 +17290,10 @@ type ClientWithResponsesInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23627,6 +23651,8 @@ type ListApiKeysResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -23656,6 +23682,11 @@ func (r ListApiKeysResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListApiKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListApiKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -23731,6 +23762,8 @@ type CreateApiKeyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -23766,6 +23799,11 @@ func (r CreateApiKeyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateApiKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateApiKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -23854,6 +23892,8 @@ type RevokeApiKeyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -23880,6 +23920,11 @@ func (r RevokeApiKeyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -24103,6 +24148,8 @@ type LoginResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -24140,6 +24187,11 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LoginResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoginResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -24228,6 +24280,8 @@ type LogoutResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -24250,6 +24304,11 @@ func (r LogoutResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LogoutResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -24320,6 +24379,8 @@ type GetMeResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -24347,6 +24408,11 @@ func (r GetMeResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -24425,6 +24491,8 @@ type ChangePasswordResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -24462,6 +24530,11 @@ func (r ChangePasswordResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ChangePasswordResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ChangePasswordResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -24936,6 +25009,8 @@ type GetFlagChangesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -24965,6 +25040,11 @@ func (r GetFlagChangesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagChangesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagChangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25048,6 +25128,8 @@ type EvaluateFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25085,6 +25167,11 @@ func (r EvaluateFlagsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -25175,6 +25262,8 @@ type GetFlagHistoryStatsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -25202,6 +25291,11 @@ func (r GetFlagHistoryStatsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25272,6 +25366,8 @@ type GetFlagStreamStatsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -25299,6 +25395,11 @@ func (r GetFlagStreamStatsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25375,6 +25476,8 @@ type StreamFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -25401,6 +25504,11 @@ func (r StreamFlagsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25476,6 +25584,8 @@ type GetFlagVersionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -25503,6 +25613,11 @@ func (r GetFlagVersionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagVersionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25581,6 +25696,8 @@ type SearchKnowledgeBaseResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25618,6 +25735,11 @@ func (r SearchKnowledgeBaseResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -25708,6 +25830,8 @@ type ListPatientsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -25737,6 +25861,11 @@ func (r ListPatientsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListPatientsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPatientsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25812,6 +25941,8 @@ type CreatePatientResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25845,6 +25976,11 @@ func (r CreatePatientResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreatePatientResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreatePatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -26041,6 +26177,8 @@ type GetPatientResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26072,6 +26210,11 @@ func (r GetPatientResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetPatientResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -26660,6 +26803,8 @@ type DetectPhiResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26697,6 +26842,11 @@ func (r DetectPhiResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DetectPhiResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DetectPhiResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -26795,6 +26945,8 @@ type RedactPhiResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26832,6 +26984,11 @@ func (r RedactPhiResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RedactPhiResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RedactPhiResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27033,6 +27190,8 @@ type GetMyProfileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -27060,6 +27219,11 @@ func (r GetMyProfileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMyProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -27130,6 +27294,8 @@ type UpdateMyProfileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27163,6 +27329,11 @@ func (r UpdateMyProfileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27845,6 +28016,8 @@ type ListDictationSessionsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -27874,6 +28047,11 @@ func (r ListDictationSessionsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -27949,6 +28127,8 @@ type CreateDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27982,6 +28162,11 @@ func (r CreateDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -28065,6 +28250,8 @@ type DeleteDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -28091,6 +28278,11 @@ func (r DeleteDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28171,6 +28363,8 @@ type GetDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -28202,6 +28396,11 @@ func (r GetDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28282,6 +28481,8 @@ type AppendDictationAudioResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28319,6 +28520,11 @@ func (r AppendDictationAudioResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28414,6 +28620,8 @@ type RunDictationCommandResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28451,6 +28659,11 @@ func (r RunDictationCommandResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RunDictationCommandResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RunDictationCommandResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28546,6 +28759,8 @@ type FinalizeDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28583,6 +28798,11 @@ func (r FinalizeDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28678,6 +28898,8 @@ type AppendDictationTextResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28715,6 +28937,11 @@ func (r AppendDictationTextResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AppendDictationTextResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AppendDictationTextResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28810,6 +29037,8 @@ type ListDictationTemplatesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -28835,6 +29064,11 @@ func (r ListDictationTemplatesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationTemplatesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -28983,6 +29217,8 @@ type GetVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -29010,6 +29246,11 @@ func (r GetVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -29080,6 +29321,8 @@ type UpdateVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -29113,6 +29356,11 @@ func (r UpdateVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -29198,6 +29446,8 @@ type ResetVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -29225,6 +29475,11 @@ func (r ResetVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -29303,6 +29558,8 @@ type RelayVoiceTranscriptResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -29342,6 +29599,11 @@ func (r RelayVoiceTranscriptResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -29534,6 +29796,8 @@ type ListVoiceStylePresetsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -29559,6 +29823,11 @@ func (r ListVoiceStylePresetsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoiceStylePresetsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -29629,6 +29898,8 @@ type SynthesizeSpeechResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -29659,6 +29930,11 @@ func (r SynthesizeSpeechResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -29749,6 +30025,8 @@ type StreamSpeechResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -29779,6 +30057,11 @@ func (r StreamSpeechResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamSpeechResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamSpeechResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -29864,6 +30147,8 @@ type TranscribeAudioResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -29897,6 +30182,11 @@ func (r TranscribeAudioResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r TranscribeAudioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TranscribeAudioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -29982,6 +30272,8 @@ type GetVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -30011,6 +30303,11 @@ func (r GetVoiceVocabularyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -30086,6 +30383,8 @@ type AddVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -30119,6 +30418,11 @@ func (r AddVoiceVocabularyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -30202,6 +30506,8 @@ type DeleteVoiceVocabularyTermResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -30228,6 +30534,11 @@ func (r DeleteVoiceVocabularyTermResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteVoiceVocabularyTermResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -30308,6 +30619,8 @@ type ListVoicesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -30333,6 +30646,11 @@ func (r ListVoicesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoicesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVoicesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -30398,6 +30716,8 @@ type ListConversationsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -30427,6 +30747,11 @@ func (r ListConversationsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListConversationsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListConversationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -30502,6 +30827,8 @@ type CreateConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -30537,6 +30864,11 @@ func (r CreateConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -30625,6 +30957,8 @@ type DeleteConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -30651,6 +30985,11 @@ func (r DeleteConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -30731,6 +31070,8 @@ type GetConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -30762,6 +31103,11 @@ func (r GetConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -30842,6 +31188,8 @@ type UpdateConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -30877,6 +31225,11 @@ func (r UpdateConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -30965,6 +31318,8 @@ type ExportConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -30991,6 +31346,11 @@ func (r ExportConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExportConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31071,6 +31431,8 @@ type ListMessagesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -31102,6 +31464,11 @@ func (r ListMessagesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListMessagesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMessagesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31190,6 +31557,8 @@ type SendMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -31229,6 +31598,11 @@ func (r SendMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SendMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SendMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31325,6 +31699,8 @@ type StreamMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -31355,6 +31731,11 @@ func (r StreamMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31443,6 +31824,8 @@ type DeleteMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -31469,6 +31852,11 @@ func (r DeleteMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31549,6 +31937,8 @@ type BranchConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -31582,6 +31972,11 @@ func (r BranchConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r BranchConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BranchConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -31675,6 +32070,8 @@ type RegenerateAnswerResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -31712,6 +32109,11 @@ func (r RegenerateAnswerResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -32284,6 +32686,8 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON400 *OfrepBulkFailure
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OfrepGeneralError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OfrepGeneralError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -32319,6 +32723,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON400() *OfrepBulkFailure {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON401() *OfrepGeneralError {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON403() *OfrepGeneralError {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -32404,6 +32813,8 @@ type OfrepEvaluateFlagResponse struct {
 	JSON400 *OfrepEvaluationFailure
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OfrepGeneralError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OfrepGeneralError
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *OfrepFlagNotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -32439,6 +32850,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON400() *OfrepEvaluationFailure {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON401() *OfrepGeneralError {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON403() *OfrepGeneralError {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -33931,6 +34347,10 @@ func (c *ClientWithResponses) AcceptInvitationWithResponse(ctx context.Context, 
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33952,6 +34372,10 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -40873,6 +41297,13 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40970,6 +41401,13 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -41085,6 +41523,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -41338,6 +41783,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41484,6 +41936,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41575,6 +42034,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41665,6 +42131,13 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -42242,6 +42715,13 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42339,6 +42819,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -42490,6 +42977,13 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42581,6 +43075,13 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42664,6 +43165,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -42794,6 +43302,13 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42884,6 +43399,13 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -43035,6 +43557,13 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43132,6 +43661,13 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -43352,6 +43888,13 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -43937,6 +44480,13 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -44086,6 +44636,13 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -44342,6 +44899,13 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -44432,6 +44996,13 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -45109,6 +45680,13 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -45206,6 +45784,13 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -45315,6 +45900,13 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -45420,6 +46012,13 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -45524,6 +46123,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -45651,6 +46257,13 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -45776,6 +46389,13 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -45903,6 +46523,13 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -46028,6 +46655,13 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -46190,6 +46824,13 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -46280,6 +46921,13 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -46393,6 +47041,13 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -46483,6 +47138,13 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -46732,6 +47394,13 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -46808,6 +47477,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -46937,6 +47613,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -47074,6 +47757,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -47186,6 +47876,13 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -47283,6 +47980,13 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -47392,6 +48096,13 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -47497,6 +48208,13 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -47580,6 +48298,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -47678,6 +48403,13 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -47794,6 +48526,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -47899,6 +48638,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -48003,6 +48749,13 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -48116,6 +48869,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -48221,6 +48981,13 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -48325,6 +49092,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -48476,6 +49250,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -48612,6 +49393,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -48716,6 +49504,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -48828,6 +49623,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -49405,6 +50207,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -49526,6 +50335,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest OfrepFlagNotFound

@@ -154,9 +154,6 @@ func bulkOutcome(err error) (status, code, message string) {
 // rows go (ON DELETE CASCADE from users, and the flag overrides that target the user);
 // shared records keep existing with the reference cleared.
 func (s *Service) PermanentDelete(ctx context.Context, p *Principal, id uuid.UUID, confirmEmail, reason string) error {
-	if id == p.UserID {
-		return apierr.Conflict("CANNOT_DELETE_SELF", "You cannot delete your own account")
-	}
 	reason, err := CleanName("reason", reason)
 	if err != nil {
 		return err
@@ -181,6 +178,10 @@ func (s *Service) PermanentDelete(ctx context.Context, p *Principal, id uuid.UUI
 				}
 				return err
 			}
+		}
+		// After the superadmin check, so that the last superadmin asking hears why.
+		if id == p.UserID {
+			return apierr.Conflict("CANNOT_DELETE_SELF", "You cannot delete your own account")
 		}
 		if families, err = s.endSessions(ctx, q, id); err != nil {
 			return err

@@ -35,13 +35,14 @@ type Service struct {
 	limiter *ratelimit.Limiter
 	limits  limits
 	maxKeys int // API keys per user (MAX_API_KEYS_PER_USER; 0 = no cap)
-	// Lifetimes of invitation and password reset tokens.
-	invitationTTL, resetTTL time.Duration
 	log     *slog.Logger
 	now     func() time.Time
 	// Metrics counts logins and registrations by outcome (nil: not counted).
 	Metrics *telemetry.Business
 	reload  sync.Mutex // one revocation reload at a time (revocation.go)
+
+	// Lifetimes of invitation and password reset tokens (admin.go).
+	invitationTTL, resetTTL time.Duration
 }
 
 type limits struct {
@@ -79,6 +80,7 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
 		tokens: tokens, hasher: newHashers(), limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
 		maxKeys: cfg.MaxAPIKeysPerUser,
+
 		invitationTTL: cfg.InvitationTTL, resetTTL: cfg.PasswordResetTTL,
 		limits: limits{
 			enabled:       cfg.RateLimitEnabled,

@@ -26,7 +26,6 @@ const (
 // with an admin's temporary password gets. Tokens without a scope are unrestricted.
 const ScopePasswordChange = "password_change"
 
-
 // Claims are what our tokens carry beyond the registered ones.
 type Claims struct {
 	Subject   uuid.UUID
