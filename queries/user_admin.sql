@@ -92,3 +92,13 @@ WHERE resource_type = 'user' AND resource_id = sqlc.arg(user_id)::text
   AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id)::bigint)
 ORDER BY id DESC
 LIMIT sqlc.arg(lim);
+
+-- name: DeleteStaleAdminTokens :one
+-- Invitations and reset tokens 30 days past expiry: until then a late redemption still hears
+-- why the token is dead (410) rather than that it never existed (404).
+WITH inv AS (
+    DELETE FROM invitations WHERE expires_at < now() - interval '30 days' RETURNING 1
+), rst AS (
+    DELETE FROM password_reset_tokens WHERE expires_at < now() - interval '30 days' RETURNING 1
+)
+SELECT ((SELECT count(*) FROM inv) + (SELECT count(*) FROM rst))::bigint AS deleted;

@@ -69,6 +69,9 @@ type Querier interface {
 	DeletePatient(ctx context.Context, id uuid.UUID) error
 	DeletePatientGrant(ctx context.Context, arg DeletePatientGrantParams) (int64, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	// Invitations and reset tokens 30 days past expiry: until then a late redemption still hears
+	// why the token is dead (410) rather than that it never existed (404).
+	DeleteStaleAdminTokens(ctx context.Context) (int64, error)
 	DeleteUser(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error

@@ -165,6 +165,24 @@ func (q *Queries) CreateResetToken(ctx context.Context, arg CreateResetTokenPara
 	return i, err
 }
 
+const deleteStaleAdminTokens = `-- name: DeleteStaleAdminTokens :one
+WITH inv AS (
+    DELETE FROM invitations WHERE expires_at < now() - interval '30 days' RETURNING 1
+), rst AS (
+    DELETE FROM password_reset_tokens WHERE expires_at < now() - interval '30 days' RETURNING 1
+)
+SELECT ((SELECT count(*) FROM inv) + (SELECT count(*) FROM rst))::bigint AS deleted
+`
+
+// Invitations and reset tokens 30 days past expiry: until then a late redemption still hears
+// why the token is dead (410) rather than that it never existed (404).
+func (q *Queries) DeleteStaleAdminTokens(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, deleteStaleAdminTokens)
+	var deleted int64
+	err := row.Scan(&deleted)
+	return deleted, err
+}
+
 const deleteUser = `-- name: DeleteUser :execrows
 DELETE FROM users WHERE id = $1
 `
