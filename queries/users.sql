@@ -25,7 +25,7 @@ WHERE id = $1
 RETURNING *;
 
 -- name: UpdatePassword :one
-UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = now()
+UPDATE users SET password_hash = $2, must_change_password = false, auth_epoch = auth_epoch + 1, updated_at = now()
 WHERE id = $1
 RETURNING *;
 

@@ -43,6 +43,24 @@ func (e AbbreviationPolicy) Valid() bool {
 	}
 }
 
+// Defines values for AdminResetPasswordRequestMode.
+const (
+	ResetModeTemporary AdminResetPasswordRequestMode = "temporary"
+	ResetModeToken     AdminResetPasswordRequestMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
+func (e AdminResetPasswordRequestMode) Valid() bool {
+	switch e {
+	case ResetModeTemporary:
+		return true
+	case ResetModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -121,6 +139,90 @@ const (
 func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case AuditVerificationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionEnvelopeSuccess.
+const (
+	BulkUserActionEnvelopeSuccessTrue BulkUserActionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionEnvelopeSuccess enum.
+func (e BulkUserActionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case BulkUserActionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionRequestAction.
+const (
+	BulkUserActionRequestActionActivate   BulkUserActionRequestAction = "activate"
+	BulkUserActionRequestActionChangeRole BulkUserActionRequestAction = "change_role"
+	BulkUserActionRequestActionDeactivate BulkUserActionRequestAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionRequestAction enum.
+func (e BulkUserActionRequestAction) Valid() bool {
+	switch e {
+	case BulkUserActionRequestActionActivate:
+		return true
+	case BulkUserActionRequestActionChangeRole:
+		return true
+	case BulkUserActionRequestActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionResultAction.
+const (
+	BulkUserActionResultActionActivate   BulkUserActionResultAction = "activate"
+	BulkUserActionResultActionChangeRole BulkUserActionResultAction = "change_role"
+	BulkUserActionResultActionDeactivate BulkUserActionResultAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionResultAction enum.
+func (e BulkUserActionResultAction) Valid() bool {
+	switch e {
+	case BulkUserActionResultActionActivate:
+		return true
+	case BulkUserActionResultActionChangeRole:
+		return true
+	case BulkUserActionResultActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserResultStatus.
+const (
+	BulkStatusError     BulkUserResultStatus = "error"
+	BulkStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkStatusOk        BulkUserResultStatus = "ok"
+	BulkStatusSkipped   BulkUserResultStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
+func (e BulkUserResultStatus) Valid() bool {
+	switch e {
+	case BulkStatusError:
+		return true
+	case BulkStatusForbidden:
+		return true
+	case BulkStatusNotFound:
+		return true
+	case BulkStatusOk:
+		return true
+	case BulkStatusSkipped:
 		return true
 	default:
 		return false
@@ -811,6 +913,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationEnvelopeSuccess.
+const (
+	InvitationEnvelopeSuccessTrue InvitationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the InvitationEnvelopeSuccess enum.
+func (e InvitationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case InvitationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KbDocumentEnvelopeSuccess.
 const (
 	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
@@ -1168,6 +1285,39 @@ const (
 func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	switch e {
 	case OfrepFlagNotFoundErrorCodeFLAGNOTFOUND:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetMode.
+const (
+	ResetResultTemporary PasswordResetMode = "temporary"
+	ResetResultToken     PasswordResetMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetMode enum.
+func (e PasswordResetMode) Valid() bool {
+	switch e {
+	case ResetResultTemporary:
+		return true
+	case ResetResultToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetEnvelopeSuccess.
+const (
+	PasswordResetEnvelopeSuccessTrue PasswordResetEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetEnvelopeSuccess enum.
+func (e PasswordResetEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PasswordResetEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1606,6 +1756,54 @@ func (e UserEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for UserHistoryEntryKind.
+const (
+	HistoryCreated      UserHistoryEntryKind = "created"
+	HistoryDeleted      UserHistoryEntryKind = "deleted"
+	HistoryInvitation   UserHistoryEntryKind = "invitation"
+	HistoryOther        UserHistoryEntryKind = "other"
+	HistoryPassword     UserHistoryEntryKind = "password"
+	HistoryRoleChange   UserHistoryEntryKind = "role_change"
+	HistoryStatusChange UserHistoryEntryKind = "status_change"
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
+func (e UserHistoryEntryKind) Valid() bool {
+	switch e {
+	case HistoryCreated:
+		return true
+	case HistoryDeleted:
+		return true
+	case HistoryInvitation:
+		return true
+	case HistoryOther:
+		return true
+	case HistoryPassword:
+		return true
+	case HistoryRoleChange:
+		return true
+	case HistoryStatusChange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEnvelopeSuccess.
+const (
+	UserHistoryEnvelopeSuccessTrue UserHistoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEnvelopeSuccess enum.
+func (e UserHistoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserHistoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserListEnvelopeSuccess.
 const (
 	UserListEnvelopeSuccessTrue UserListEnvelopeSuccess = true
@@ -1855,6 +2053,20 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 // AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
 type AbbreviationPolicy string
 
+// AcceptInvitationRequest defines model for AcceptInvitationRequest.
+type AcceptInvitationRequest struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// AdminResetPasswordRequest defines model for AdminResetPasswordRequest.
+type AdminResetPasswordRequest struct {
+	Mode AdminResetPasswordRequestMode `json:"mode"`
+}
+
+// AdminResetPasswordRequestMode defines model for AdminResetPasswordRequest.Mode.
+type AdminResetPasswordRequestMode string
+
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
@@ -1981,6 +2193,59 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// BulkUserActionEnvelope defines model for BulkUserActionEnvelope.
+type BulkUserActionEnvelope struct {
+	Data BulkUserActionResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   BulkUserActionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// BulkUserActionEnvelopeSuccess defines model for BulkUserActionEnvelope.Success.
+type BulkUserActionEnvelopeSuccess bool
+
+// BulkUserActionRequest defines model for BulkUserActionRequest.
+type BulkUserActionRequest struct {
+	Action BulkUserActionRequestAction `json:"action"`
+
+	// Reason Recorded in each user's audit row and history.
+	Reason *string `json:"reason,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role    *Role                `json:"role,omitempty"`
+	UserIds []openapi_types.UUID `json:"user_ids"`
+}
+
+// BulkUserActionRequestAction defines model for BulkUserActionRequest.Action.
+type BulkUserActionRequestAction string
+
+// BulkUserActionResult defines model for BulkUserActionResult.
+type BulkUserActionResult struct {
+	Action  BulkUserActionResultAction `json:"action"`
+	Results []BulkUserResult           `json:"results"`
+
+	// Summary How many users ended with each status.
+	Summary map[string]int `json:"summary"`
+}
+
+// BulkUserActionResultAction defines model for BulkUserActionResult.Action.
+type BulkUserActionResultAction string
+
+// BulkUserResult defines model for BulkUserResult.
+type BulkUserResult struct {
+	// Code The error code behind a status other than `ok` (`SELF`, `UNCHANGED`, `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `LAST_SUPERADMIN`, ...).
+	Code    *string              `json:"code"`
+	Message string               `json:"message"`
+	Status  BulkUserResultStatus `json:"status"`
+	UserId  openapi_types.UUID   `json:"user_id"`
+}
+
+// BulkUserResultStatus defines model for BulkUserResult.Status.
+type BulkUserResultStatus string
 
 // CacheClearEnvelope defines model for CacheClearEnvelope.
 type CacheClearEnvelope struct {
@@ -2428,7 +2693,7 @@ type DictationTranscript struct {
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
 	// `TOKEN_EXPIRED`, `TOKEN_INVALID`, `TOKEN_REVOKED`, `INVALID_CREDENTIALS`, `FORBIDDEN`,
-	// `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
+	// `INSUFFICIENT_PERMISSIONS`, `PASSWORD_CHANGE_REQUIRED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
 	// `EMAIL_ALREADY_EXISTS`, `WEAK_PASSWORD`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`,
 	// `PRECONDITION_FAILED`, `RATE_LIMIT_EXCEEDED`, `SERVICE_UNAVAILABLE`, `INTERNAL_ERROR`.
 	//
@@ -2968,6 +3233,43 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	// AcceptPath Where the invitee sends the token with a password.
+	//
+	// Example: /api/auth/invitations/accept
+	AcceptPath string    `json:"accept_path"`
+	ExpiresAt  time.Time `json:"expires_at"`
+
+	// Token The single-use invitation token. Shown only in this response.
+	Token string `json:"token"`
+	User  User   `json:"user"`
+}
+
+// InvitationEnvelope defines model for InvitationEnvelope.
+type InvitationEnvelope struct {
+	Data Invitation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   InvitationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// InvitationEnvelopeSuccess defines model for InvitationEnvelope.Success.
+type InvitationEnvelopeSuccess bool
+
+// InviteUserRequest defines model for InviteUserRequest.
+type InviteUserRequest struct {
+	// Email Normalised as at registration.
+	Email    openapi_types.Email `json:"email"`
+	FullName *string             `json:"full_name,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role *Role `json:"role,omitempty"`
+}
+
 // JWK defines model for JWK.
 type JWK struct {
 	Alg                  *string                `json:"alg,omitempty"`
@@ -3447,6 +3749,40 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PasswordReset defines model for PasswordReset.
+type PasswordReset struct {
+	// ExpiresAt `token` mode: when the token stops working.
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Mode      PasswordResetMode `json:"mode"`
+
+	// ResetToken `token` mode: the single-use token for `POST /api/auth/password/reset` (shown once).
+	ResetToken *string `json:"reset_token,omitempty"`
+
+	// SessionsEnded Sessions of the user ended by this reset.
+	SessionsEnded int `json:"sessions_ended"`
+
+	// TemporaryPassword `temporary` mode: the password to hand over (shown once).
+	TemporaryPassword *string            `json:"temporary_password,omitempty"`
+	UserId            openapi_types.UUID `json:"user_id"`
+}
+
+// PasswordResetMode defines model for PasswordReset.Mode.
+type PasswordResetMode string
+
+// PasswordResetEnvelope defines model for PasswordResetEnvelope.
+type PasswordResetEnvelope struct {
+	Data PasswordReset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   PasswordResetEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// PasswordResetEnvelopeSuccess defines model for PasswordResetEnvelope.Success.
+type PasswordResetEnvelopeSuccess bool
+
 // Patient defines model for Patient.
 type Patient struct {
 	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
@@ -3637,6 +3973,13 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PermanentDeleteRequest defines model for PermanentDeleteRequest.
+type PermanentDeleteRequest struct {
+	// ConfirmEmail Must be the account's email (compared case-insensitively).
+	ConfirmEmail string  `json:"confirm_email"`
+	Reason       *string `json:"reason,omitempty"`
+}
+
 // PhiDetection defines model for PhiDetection.
 type PhiDetection struct {
 	// Counts Findings per type; types with none are absent.
@@ -3744,6 +4087,12 @@ type RegisterRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	Password string  `json:"password"`
+}
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	NewPassword string `json:"new_password"`
+	Token       string `json:"token"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4095,6 +4444,39 @@ type UserEnvelope struct {
 // UserEnvelopeSuccess defines model for UserEnvelope.Success.
 type UserEnvelopeSuccess bool
 
+// UserHistoryEntry defines model for UserHistoryEntry.
+type UserHistoryEntry struct {
+	// Action Example: users.role_changed
+	Action     string              `json:"action"`
+	ActorEmail string              `json:"actor_email"`
+	ActorId    *openapi_types.UUID `json:"actor_id"`
+
+	// Details The audit row's details (`before`/`after`, `reason`, `mode`, ...).
+	Details map[string]interface{} `json:"details"`
+
+	// Id The audit log entry.
+	Id         int64                `json:"id"`
+	Kind       UserHistoryEntryKind `json:"kind"`
+	OccurredAt time.Time            `json:"occurred_at"`
+}
+
+// UserHistoryEntryKind defines model for UserHistoryEntry.Kind.
+type UserHistoryEntryKind string
+
+// UserHistoryEnvelope defines model for UserHistoryEnvelope.
+type UserHistoryEnvelope struct {
+	Data []UserHistoryEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   UserHistoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// UserHistoryEnvelopeSuccess defines model for UserHistoryEnvelope.Success.
+type UserHistoryEnvelopeSuccess bool
+
 // UserListEnvelope defines model for UserListEnvelope.
 type UserListEnvelope struct {
 	Data []User `json:"data"`
@@ -4385,6 +4767,9 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// Gone defines model for Gone.
+type Gone = ErrorEnvelope
+
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = ErrorEnvelope
 
@@ -4540,6 +4925,15 @@ type ListKbDocumentsParams struct {
 type ListKbJobsParams struct {
 	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
 
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetUserHistoryParams defines parameters for GetUserHistory.
+type GetUserHistoryParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4712,14 +5106,32 @@ type IngestKbDocumentsJSONRequestBody = KbDocumentInput
 // IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
 type IngestKbDocumentsMultipartRequestBody = KbUpload
 
+// BulkUserActionJSONRequestBody defines body for BulkUserAction for application/json ContentType.
+type BulkUserActionJSONRequestBody = BulkUserActionRequest
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = InviteUserRequest
+
+// PermanentlyDeleteUserJSONRequestBody defines body for PermanentlyDeleteUser for application/json ContentType.
+type PermanentlyDeleteUserJSONRequestBody = PermanentDeleteRequest
+
+// AdminResetPasswordJSONRequestBody defines body for AdminResetPassword for application/json ContentType.
+type AdminResetPasswordJSONRequestBody = AdminResetPasswordRequest
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// ResetPasswordWithTokenJSONRequestBody defines body for ResetPasswordWithToken for application/json ContentType.
+type ResetPasswordWithTokenJSONRequestBody = ResetPasswordRequest
 
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
@@ -5374,6 +5786,27 @@ type ServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx echo.Context) error
+	// BulkUserAction Activate, deactivate or change the role of many users
+	// (POST /api/admin/panel/users/bulk)
+	BulkUserAction(ctx echo.Context) error
+	// InviteUser Invite a user
+	// (POST /api/admin/panel/users/invite)
+	InviteUser(ctx echo.Context) error
+	// GetUserHistory A user's role and status history
+	// (GET /api/admin/panel/users/{id}/history)
+	GetUserHistory(ctx echo.Context, id IdPath, params GetUserHistoryParams) error
+	// RevokeInvitation Revoke an open invitation
+	// (DELETE /api/admin/panel/users/{id}/invitation)
+	RevokeInvitation(ctx echo.Context, id IdPath) error
+	// ResendInvitation Issue a new invitation token
+	// (POST /api/admin/panel/users/{id}/invitation/resend)
+	ResendInvitation(ctx echo.Context, id IdPath) error
+	// PermanentlyDeleteUser Delete a user and their data for good
+	// (POST /api/admin/panel/users/{id}/permanent-delete)
+	PermanentlyDeleteUser(ctx echo.Context, id IdPath) error
+	// AdminResetPassword Reset a user's password
+	// (POST /api/admin/panel/users/{id}/reset-password)
+	AdminResetPassword(ctx echo.Context, id IdPath) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -5383,6 +5816,9 @@ type ServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /api/auth/api-keys/{id})
 	RevokeApiKey(ctx echo.Context, id IdPath) error
+	// AcceptInvitation Accept an invitation
+	// (POST /api/auth/invitations/accept)
+	AcceptInvitation(ctx echo.Context) error
 	// Login Log in with email and password
 	// (POST /api/auth/login)
 	Login(ctx echo.Context) error
@@ -5395,6 +5831,9 @@ type ServerInterface interface {
 	// ChangePassword Change the caller's password
 	// (POST /api/auth/password)
 	ChangePassword(ctx echo.Context) error
+	// ResetPasswordWithToken Set a new password with a reset token
+	// (POST /api/auth/password/reset)
+	ResetPasswordWithToken(ctx echo.Context) error
 	// RefreshToken Exchange a refresh token for a new token pair
 	// (POST /api/auth/refresh)
 	RefreshToken(ctx echo.Context) error
@@ -6421,6 +6860,120 @@ func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// BulkUserAction converts echo context to params.
+func (w *ServerInterfaceWrapper) BulkUserAction(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BulkUserAction(ctx)
+	return err
+}
+
+// InviteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) InviteUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InviteUser(ctx)
+	return err
+}
+
+// GetUserHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUserHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserHistoryParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUserHistory(ctx, id, params)
+	return err
+}
+
+// RevokeInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeInvitation(ctx, id)
+	return err
+}
+
+// ResendInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendInvitation(ctx, id)
+	return err
+}
+
+// PermanentlyDeleteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) PermanentlyDeleteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PermanentlyDeleteUser(ctx, id)
+	return err
+}
+
+// AdminResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) AdminResetPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AdminResetPassword(ctx, id)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -6471,6 +7024,15 @@ func (w *ServerInterfaceWrapper) RevokeApiKey(ctx echo.Context) error {
 	return err
 }
 
+// AcceptInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptInvitation(ctx)
+	return err
+}
+
 // Login converts echo context to params.
 func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 	var err error
@@ -6504,6 +7066,15 @@ func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ChangePassword(ctx)
+	return err
+}
+
+// ResetPasswordWithToken converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPasswordWithToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPasswordWithToken(ctx)
 	return err
 }
 
@@ -7731,6 +8302,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.POST(options.BaseURL+"/api/auth/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.POST(options.BaseURL+"/api/auth/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
+	router.POST(options.BaseURL+"/api/auth/password/reset", wrapper.ResetPasswordWithToken, options.OperationMiddlewares["resetPasswordWithToken"]...)
 	router.GET(options.BaseURL+"/api/auth/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/api/auth/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
 	router.DELETE(options.BaseURL+"/api/auth/api-keys/:id", wrapper.RevokeApiKey, options.OperationMiddlewares["revokeApiKey"]...)
@@ -7760,6 +8333,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/pipeline-ws", wrapper.OpenVoicePipeline, options.OperationMiddlewares["openVoicePipeline"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/invite", wrapper.InviteUser, options.OperationMiddlewares["inviteUser"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/invitation/resend", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
+	router.DELETE(options.BaseURL+"/api/admin/panel/users/:id/invitation", wrapper.RevokeInvitation, options.OperationMiddlewares["revokeInvitation"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/reset-password", wrapper.AdminResetPassword, options.OperationMiddlewares["adminResetPassword"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/bulk", wrapper.BulkUserAction, options.OperationMiddlewares["bulkUserAction"]...)
+	router.POST(options.BaseURL+"/api/admin/panel/users/:id/permanent-delete", wrapper.PermanentlyDeleteUser, options.OperationMiddlewares["permanentlyDeleteUser"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/users/:id/history", wrapper.GetUserHistory, options.OperationMiddlewares["getUserHistory"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
 	router.POST(options.BaseURL+"/api/admin/kb/documents", wrapper.IngestKbDocuments, options.OperationMiddlewares["ingestKbDocuments"]...)
 	router.DELETE(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.DeleteKbDocument, options.OperationMiddlewares["deleteKbDocument"]...)
@@ -7840,6 +8420,8 @@ type ConflictJSONResponse ErrorEnvelope
 type ForbiddenJSONResponse ErrorEnvelope
 
 type GatewayTimeoutJSONResponse ErrorEnvelope
+
+type GoneJSONResponse ErrorEnvelope
 
 type HeadersTooLargeJSONResponse ErrorEnvelope
 
@@ -13440,6 +14022,1393 @@ func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseRes
 	return err
 }
 
+type BulkUserActionRequestObject struct {
+	Body *BulkUserActionJSONRequestBody
+}
+
+type BulkUserActionResponseObject interface {
+	VisitBulkUserActionResponse(w http.ResponseWriter) error
+}
+
+type BulkUserAction200JSONResponse BulkUserActionEnvelope
+
+func (response BulkUserAction200JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkUserAction400JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BulkUserAction401JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BulkUserAction403JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response BulkUserAction413JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response BulkUserAction414JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response BulkUserAction415JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response BulkUserAction422JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response BulkUserAction429JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response BulkUserAction431JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response BulkUserAction503JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkUserAction504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response BulkUserAction504JSONResponse) VisitBulkUserActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUserRequestObject struct {
+	Body *InviteUserJSONRequestBody
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser201JSONResponse InvitationEnvelope
+
+func (response InviteUser201JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response InviteUser400JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response InviteUser401JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response InviteUser403JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response InviteUser404JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response InviteUser409JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response InviteUser413JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response InviteUser414JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response InviteUser415JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response InviteUser422JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response InviteUser429JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response InviteUser431JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response InviteUser503JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response InviteUser504JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistoryRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetUserHistoryParams
+}
+
+type GetUserHistoryResponseObject interface {
+	VisitGetUserHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetUserHistory200JSONResponse UserHistoryEnvelope
+
+func (response GetUserHistory200JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUserHistory400JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUserHistory401JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUserHistory403JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetUserHistory414JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetUserHistory422JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetUserHistory431JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetUserHistory503JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserHistory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetUserHistory504JSONResponse) VisitGetUserHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204Response struct {
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeInvitation400JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeInvitation401JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeInvitation403JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeInvitation404JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response RevokeInvitation414JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RevokeInvitation422JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeInvitation429JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RevokeInvitation431JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokeInvitation503JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response RevokeInvitation504JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationRequestObject struct {
+	Id IdPath `json:"id"`
+}
+
+type ResendInvitationResponseObject interface {
+	VisitResendInvitationResponse(w http.ResponseWriter) error
+}
+
+type ResendInvitation200JSONResponse InvitationEnvelope
+
+func (response ResendInvitation200JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResendInvitation400JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResendInvitation401JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResendInvitation403JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResendInvitation404JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ResendInvitation409JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResendInvitation414JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ResendInvitation422JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ResendInvitation429JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResendInvitation431JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResendInvitation503JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResendInvitation504JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUserRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *PermanentlyDeleteUserJSONRequestBody
+}
+
+type PermanentlyDeleteUserResponseObject interface {
+	VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error
+}
+
+type PermanentlyDeleteUser204Response struct {
+}
+
+func (response PermanentlyDeleteUser204Response) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PermanentlyDeleteUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PermanentlyDeleteUser400JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PermanentlyDeleteUser401JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PermanentlyDeleteUser403JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PermanentlyDeleteUser404JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PermanentlyDeleteUser409JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PermanentlyDeleteUser413JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response PermanentlyDeleteUser414JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PermanentlyDeleteUser415JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response PermanentlyDeleteUser422JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PermanentlyDeleteUser429JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response PermanentlyDeleteUser431JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PermanentlyDeleteUser503JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PermanentlyDeleteUser504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response PermanentlyDeleteUser504JSONResponse) VisitPermanentlyDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPasswordRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *AdminResetPasswordJSONRequestBody
+}
+
+type AdminResetPasswordResponseObject interface {
+	VisitAdminResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type AdminResetPassword200JSONResponse PasswordResetEnvelope
+
+func (response AdminResetPassword200JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AdminResetPassword400JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AdminResetPassword401JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AdminResetPassword403JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AdminResetPassword404JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AdminResetPassword409JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AdminResetPassword413JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AdminResetPassword414JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AdminResetPassword415JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AdminResetPassword422JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AdminResetPassword429JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AdminResetPassword431JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AdminResetPassword503JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AdminResetPassword504JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeysRequestObject struct {
 	Params ListApiKeysParams
 }
@@ -13489,6 +15458,20 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13617,6 +15600,20 @@ func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.Res
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13787,6 +15784,20 @@ func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type RevokeApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeApiKey403JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
@@ -13876,6 +15887,201 @@ func (response RevokeApiKey504JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
+type AcceptInvitationRequestObject struct {
+	Body *AcceptInvitationJSONRequestBody
+}
+
+type AcceptInvitationResponseObject interface {
+	VisitAcceptInvitationResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitation200JSONResponse TokenEnvelope
+
+func (response AcceptInvitation200JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AcceptInvitation400JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AcceptInvitation404JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation410JSONResponse struct{ GoneJSONResponse }
+
+func (response AcceptInvitation410JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AcceptInvitation413JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response AcceptInvitation414JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AcceptInvitation415JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response AcceptInvitation422JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AcceptInvitation429JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response AcceptInvitation431JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AcceptInvitation503JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response AcceptInvitation504JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
 }
@@ -13925,6 +16131,20 @@ func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Login403JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14106,6 +16326,20 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type Logout403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Logout403JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response Logout414JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -14213,6 +16447,20 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMe403JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14325,6 +16573,20 @@ func (response ChangePassword401JSONResponse) VisitChangePasswordResponse(w http
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ChangePassword403JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14446,6 +16708,195 @@ func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http
 type ChangePassword504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response ChangePassword504JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithTokenRequestObject struct {
+	Body *ResetPasswordWithTokenJSONRequestBody
+}
+
+type ResetPasswordWithTokenResponseObject interface {
+	VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordWithToken204Response struct {
+}
+
+func (response ResetPasswordWithToken204Response) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPasswordWithToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetPasswordWithToken400JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResetPasswordWithToken404JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken410JSONResponse struct{ GoneJSONResponse }
+
+func (response ResetPasswordWithToken410JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetPasswordWithToken413JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ResetPasswordWithToken414JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ResetPasswordWithToken415JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ResetPasswordWithToken422JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ResetPasswordWithToken429JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResetPasswordWithToken431JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResetPasswordWithToken503JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithToken504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ResetPasswordWithToken504JSONResponse) VisitResetPasswordWithTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14864,6 +17315,20 @@ func (response GetFlagChanges401JSONResponse) VisitGetFlagChangesResponse(w http
 	return err
 }
 
+type GetFlagChanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagChanges403JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagChanges414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagChanges414JSONResponse) VisitGetFlagChangesResponse(w http.ResponseWriter) error {
@@ -14988,6 +17453,20 @@ func (response EvaluateFlags401JSONResponse) VisitEvaluateFlagsResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response EvaluateFlags403JSONResponse) VisitEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15175,6 +17654,20 @@ func (response GetFlagHistoryStats401JSONResponse) VisitGetFlagHistoryStatsRespo
 	return err
 }
 
+type GetFlagHistoryStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagHistoryStats403JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagHistoryStats414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagHistoryStats414JSONResponse) VisitGetFlagHistoryStatsResponse(w http.ResponseWriter) error {
@@ -15282,6 +17775,20 @@ func (response GetFlagStreamStats401JSONResponse) VisitGetFlagStreamStatsRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFlagStreamStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagStreamStats403JSONResponse) VisitGetFlagStreamStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15435,6 +17942,20 @@ func (response StreamFlags401JSONResponse) VisitStreamFlagsResponse(w http.Respo
 	return err
 }
 
+type StreamFlags403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamFlags403JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamFlags414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response StreamFlags414JSONResponse) VisitStreamFlagsResponse(w http.ResponseWriter) error {
@@ -15571,6 +18092,20 @@ func (response GetFlagVersion401JSONResponse) VisitGetFlagVersionResponse(w http
 	return err
 }
 
+type GetFlagVersion403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFlagVersion403JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetFlagVersion414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetFlagVersion414JSONResponse) VisitGetFlagVersionResponse(w http.ResponseWriter) error {
@@ -15679,6 +18214,20 @@ func (response SearchKnowledgeBase401JSONResponse) VisitSearchKnowledgeBaseRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchKnowledgeBase403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SearchKnowledgeBase403JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15867,6 +18416,20 @@ func (response ListPatients401JSONResponse) VisitListPatientsResponse(w http.Res
 	return err
 }
 
+type ListPatients403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPatients403JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatients414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListPatients414JSONResponse) VisitListPatientsResponse(w http.ResponseWriter) error {
@@ -15991,6 +18554,20 @@ func (response CreatePatient401JSONResponse) VisitCreatePatientResponse(w http.R
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreatePatient403JSONResponse) VisitCreatePatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16300,6 +18877,20 @@ func (response GetPatient401JSONResponse) VisitGetPatientResponse(w http.Respons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatient403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPatient403JSONResponse) VisitGetPatientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17142,6 +19733,20 @@ func (response DetectPhi401JSONResponse) VisitDetectPhiResponse(w http.ResponseW
 	return err
 }
 
+type DetectPhi403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DetectPhi403JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DetectPhi413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response DetectPhi413JSONResponse) VisitDetectPhiResponse(w http.ResponseWriter) error {
@@ -17322,6 +19927,20 @@ func (response RedactPhi401JSONResponse) VisitRedactPhiResponse(w http.ResponseW
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedactPhi403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RedactPhi403JSONResponse) VisitRedactPhiResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17651,6 +20270,20 @@ func (response GetMyProfile401JSONResponse) VisitGetMyProfileResponse(w http.Res
 	return err
 }
 
+type GetMyProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMyProfile403JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMyProfile414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetMyProfile414JSONResponse) VisitGetMyProfileResponse(w http.ResponseWriter) error {
@@ -17759,6 +20392,20 @@ func (response UpdateMyProfile401JSONResponse) VisitUpdateMyProfileResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMyProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMyProfile403JSONResponse) VisitUpdateMyProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18729,6 +21376,20 @@ func (response ListDictationSessions401JSONResponse) VisitListDictationSessionsR
 	return err
 }
 
+type ListDictationSessions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListDictationSessions403JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDictationSessions414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListDictationSessions414JSONResponse) VisitListDictationSessionsResponse(w http.ResponseWriter) error {
@@ -18853,6 +21514,20 @@ func (response CreateDictationSession401JSONResponse) VisitCreateDictationSessio
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateDictationSession403JSONResponse) VisitCreateDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19009,6 +21684,20 @@ func (response DeleteDictationSession401JSONResponse) VisitDeleteDictationSessio
 	return err
 }
 
+type DeleteDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteDictationSession403JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDictationSession404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteDictationSession404JSONResponse) VisitDeleteDictationSessionResponse(w http.ResponseWriter) error {
@@ -19147,6 +21836,20 @@ func (response GetDictationSession401JSONResponse) VisitGetDictationSessionRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetDictationSession403JSONResponse) VisitGetDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19290,6 +21993,20 @@ func (response AppendDictationAudio401JSONResponse) VisitAppendDictationAudioRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AppendDictationAudio403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AppendDictationAudio403JSONResponse) VisitAppendDictationAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19481,6 +22198,20 @@ func (response RunDictationCommand401JSONResponse) VisitRunDictationCommandRespo
 	return err
 }
 
+type RunDictationCommand403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RunDictationCommand403JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunDictationCommand404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response RunDictationCommand404JSONResponse) VisitRunDictationCommandResponse(w http.ResponseWriter) error {
@@ -19664,6 +22395,20 @@ func (response FinalizeDictationSession401JSONResponse) VisitFinalizeDictationSe
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeDictationSession403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FinalizeDictationSession403JSONResponse) VisitFinalizeDictationSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19855,6 +22600,20 @@ func (response AppendDictationText401JSONResponse) VisitAppendDictationTextRespo
 	return err
 }
 
+type AppendDictationText403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AppendDictationText403JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AppendDictationText404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response AppendDictationText404JSONResponse) VisitAppendDictationTextResponse(w http.ResponseWriter) error {
@@ -20036,6 +22795,20 @@ func (response ListDictationTemplates401JSONResponse) VisitListDictationTemplate
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDictationTemplates403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListDictationTemplates403JSONResponse) VisitListDictationTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20242,6 +23015,20 @@ func (response GetVoicePreferences401JSONResponse) VisitGetVoicePreferencesRespo
 	return err
 }
 
+type GetVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoicePreferences403JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetVoicePreferences414JSONResponse) VisitGetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -20350,6 +23137,20 @@ func (response UpdateVoicePreferences401JSONResponse) VisitUpdateVoicePreference
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateVoicePreferences403JSONResponse) VisitUpdateVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20511,6 +23312,20 @@ func (response ResetVoicePreferences401JSONResponse) VisitResetVoicePreferencesR
 	return err
 }
 
+type ResetVoicePreferences403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetVoicePreferences403JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetVoicePreferences414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ResetVoicePreferences414JSONResponse) VisitResetVoicePreferencesResponse(w http.ResponseWriter) error {
@@ -20619,6 +23434,20 @@ func (response RelayVoiceTranscript401JSONResponse) VisitRelayVoiceTranscriptRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RelayVoiceTranscript403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RelayVoiceTranscript403JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20931,6 +23760,20 @@ func (response ListVoiceStylePresets401JSONResponse) VisitListVoiceStylePresetsR
 	return err
 }
 
+type ListVoiceStylePresets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListVoiceStylePresets403JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoiceStylePresets414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListVoiceStylePresets414JSONResponse) VisitListVoiceStylePresetsResponse(w http.ResponseWriter) error {
@@ -21137,6 +23980,20 @@ func (response SynthesizeSpeech401JSONResponse) VisitSynthesizeSpeechResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SynthesizeSpeech403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SynthesizeSpeech403JSONResponse) VisitSynthesizeSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21381,6 +24238,20 @@ func (response StreamSpeech401JSONResponse) VisitStreamSpeechResponse(w http.Res
 	return err
 }
 
+type StreamSpeech403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamSpeech403JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamSpeech413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response StreamSpeech413JSONResponse) VisitStreamSpeechResponse(w http.ResponseWriter) error {
@@ -21535,6 +24406,20 @@ func (response TranscribeAudio401JSONResponse) VisitTranscribeAudioResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TranscribeAudio403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response TranscribeAudio403JSONResponse) VisitTranscribeAudioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21697,6 +24582,20 @@ func (response GetVoiceVocabulary401JSONResponse) VisitGetVoiceVocabularyRespons
 	return err
 }
 
+type GetVoiceVocabulary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceVocabulary403JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceVocabulary414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response GetVoiceVocabulary414JSONResponse) VisitGetVoiceVocabularyResponse(w http.ResponseWriter) error {
@@ -21821,6 +24720,20 @@ func (response AddVoiceVocabulary401JSONResponse) VisitAddVoiceVocabularyRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddVoiceVocabulary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddVoiceVocabulary403JSONResponse) VisitAddVoiceVocabularyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21977,6 +24890,20 @@ func (response DeleteVoiceVocabularyTerm401JSONResponse) VisitDeleteVoiceVocabul
 	return err
 }
 
+type DeleteVoiceVocabularyTerm403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteVoiceVocabularyTerm403JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVoiceVocabularyTerm404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteVoiceVocabularyTerm404JSONResponse) VisitDeleteVoiceVocabularyTermResponse(w http.ResponseWriter) error {
@@ -22118,6 +25045,20 @@ func (response ListVoices401JSONResponse) VisitListVoicesResponse(w http.Respons
 	return err
 }
 
+type ListVoices403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListVoices403JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListVoices414JSONResponse struct{ UriTooLongJSONResponse }
 
 func (response ListVoices414JSONResponse) VisitListVoicesResponse(w http.ResponseWriter) error {
@@ -22212,6 +25153,20 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListConversations403JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22340,6 +25295,20 @@ func (response CreateConversation401JSONResponse) VisitCreateConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateConversation403JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22510,6 +25479,20 @@ func (response DeleteConversation401JSONResponse) VisitDeleteConversationRespons
 	return err
 }
 
+type DeleteConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteConversation403JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteConversation404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteConversation404JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
@@ -22648,6 +25631,20 @@ func (response GetConversation401JSONResponse) VisitGetConversationResponse(w ht
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetConversation403JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22791,6 +25788,20 @@ func (response UpdateConversation401JSONResponse) VisitUpdateConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateConversation403JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22973,6 +25984,20 @@ func (response ExportConversation401JSONResponse) VisitExportConversationRespons
 	return err
 }
 
+type ExportConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportConversation403JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConversation404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ExportConversation404JSONResponse) VisitExportConversationResponse(w http.ResponseWriter) error {
@@ -23116,6 +26141,20 @@ func (response ListMessages401JSONResponse) VisitListMessagesResponse(w http.Res
 	return err
 }
 
+type ListMessages403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMessages403JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMessages404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
@@ -23255,6 +26294,20 @@ func (response SendMessage401JSONResponse) VisitSendMessageResponse(w http.Respo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SendMessage403JSONResponse) VisitSendMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23487,6 +26540,20 @@ func (response StreamMessage401JSONResponse) VisitStreamMessageResponse(w http.R
 	return err
 }
 
+type StreamMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamMessage403JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamMessage404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response StreamMessage404JSONResponse) VisitStreamMessageResponse(w http.ResponseWriter) error {
@@ -23663,6 +26730,20 @@ func (response DeleteMessage401JSONResponse) VisitDeleteMessageResponse(w http.R
 	return err
 }
 
+type DeleteMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteMessage403JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMessage404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteMessage404JSONResponse) VisitDeleteMessageResponse(w http.ResponseWriter) error {
@@ -23802,6 +26883,20 @@ func (response BranchConversation401JSONResponse) VisitBranchConversationRespons
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BranchConversation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response BranchConversation403JSONResponse) VisitBranchConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23958,6 +27053,20 @@ func (response RegenerateAnswer401JSONResponse) VisitRegenerateAnswerResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAnswer403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegenerateAnswer403JSONResponse) VisitRegenerateAnswerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24850,6 +27959,20 @@ func (response OfrepEvaluateFlags401JSONResponse) VisitOfrepEvaluateFlagsRespons
 	return err
 }
 
+type OfrepEvaluateFlags403JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlags403JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OfrepEvaluateFlags413JSONResponse OfrepGeneralError
 
 func (response OfrepEvaluateFlags413JSONResponse) VisitOfrepEvaluateFlagsResponse(w http.ResponseWriter) error {
@@ -25010,6 +28133,20 @@ func (response OfrepEvaluateFlag401JSONResponse) VisitOfrepEvaluateFlagResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OfrepEvaluateFlag403JSONResponse OfrepGeneralError
+
+func (response OfrepEvaluateFlag403JSONResponse) VisitOfrepEvaluateFlagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25713,6 +28850,27 @@ type StrictServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx context.Context, request ReindexKnowledgeBaseRequestObject) (ReindexKnowledgeBaseResponseObject, error)
+	// BulkUserAction Activate, deactivate or change the role of many users
+	// (POST /api/admin/panel/users/bulk)
+	BulkUserAction(ctx context.Context, request BulkUserActionRequestObject) (BulkUserActionResponseObject, error)
+	// InviteUser Invite a user
+	// (POST /api/admin/panel/users/invite)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
+	// GetUserHistory A user's role and status history
+	// (GET /api/admin/panel/users/{id}/history)
+	GetUserHistory(ctx context.Context, request GetUserHistoryRequestObject) (GetUserHistoryResponseObject, error)
+	// RevokeInvitation Revoke an open invitation
+	// (DELETE /api/admin/panel/users/{id}/invitation)
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
+	// ResendInvitation Issue a new invitation token
+	// (POST /api/admin/panel/users/{id}/invitation/resend)
+	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
+	// PermanentlyDeleteUser Delete a user and their data for good
+	// (POST /api/admin/panel/users/{id}/permanent-delete)
+	PermanentlyDeleteUser(ctx context.Context, request PermanentlyDeleteUserRequestObject) (PermanentlyDeleteUserResponseObject, error)
+	// AdminResetPassword Reset a user's password
+	// (POST /api/admin/panel/users/{id}/reset-password)
+	AdminResetPassword(ctx context.Context, request AdminResetPasswordRequestObject) (AdminResetPasswordResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -25722,6 +28880,9 @@ type StrictServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /api/auth/api-keys/{id})
 	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// AcceptInvitation Accept an invitation
+	// (POST /api/auth/invitations/accept)
+	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// Login Log in with email and password
 	// (POST /api/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -25734,6 +28895,9 @@ type StrictServerInterface interface {
 	// ChangePassword Change the caller's password
 	// (POST /api/auth/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// ResetPasswordWithToken Set a new password with a reset token
+	// (POST /api/auth/password/reset)
+	ResetPasswordWithToken(ctx context.Context, request ResetPasswordWithTokenRequestObject) (ResetPasswordWithTokenResponseObject, error)
 	// RefreshToken Exchange a refresh token for a new token pair
 	// (POST /api/auth/refresh)
 	RefreshToken(ctx context.Context, request RefreshTokenRequestObject) (RefreshTokenResponseObject, error)
@@ -27064,6 +30228,270 @@ func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// BulkUserAction operation middleware
+func (sh *strictHandler) BulkUserAction(ctx echo.Context) error {
+	var request BulkUserActionRequestObject
+
+	var body BulkUserActionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkUserAction(ctx.Request().Context(), request.(BulkUserActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkUserAction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BulkUserActionResponseObject); ok {
+		return validResponse.VisitBulkUserActionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx echo.Context) error {
+	var request InviteUserRequestObject
+
+	var body InviteUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx.Request().Context(), request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		return validResponse.VisitInviteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUserHistory operation middleware
+func (sh *strictHandler) GetUserHistory(ctx echo.Context, id IdPath, params GetUserHistoryParams) error {
+	var request GetUserHistoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserHistory(ctx.Request().Context(), request.(GetUserHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserHistoryResponseObject); ok {
+		return validResponse.VisitGetUserHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(ctx echo.Context, id IdPath) error {
+	var request RevokeInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx.Request().Context(), request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		return validResponse.VisitRevokeInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendInvitation operation middleware
+func (sh *strictHandler) ResendInvitation(ctx echo.Context, id IdPath) error {
+	var request ResendInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendInvitation(ctx.Request().Context(), request.(ResendInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
+		return validResponse.VisitResendInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PermanentlyDeleteUser operation middleware
+func (sh *strictHandler) PermanentlyDeleteUser(ctx echo.Context, id IdPath) error {
+	var request PermanentlyDeleteUserRequestObject
+
+	request.Id = id
+
+	var body PermanentlyDeleteUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PermanentlyDeleteUser(ctx.Request().Context(), request.(PermanentlyDeleteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PermanentlyDeleteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PermanentlyDeleteUserResponseObject); ok {
+		return validResponse.VisitPermanentlyDeleteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AdminResetPassword operation middleware
+func (sh *strictHandler) AdminResetPassword(ctx echo.Context, id IdPath) error {
+	var request AdminResetPasswordRequestObject
+
+	request.Id = id
+
+	var body AdminResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResetPassword(ctx.Request().Context(), request.(AdminResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AdminResetPasswordResponseObject); ok {
+		return validResponse.VisitAdminResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApiKeys operation middleware
 func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
 	var request ListApiKeysRequestObject
@@ -27154,6 +30582,52 @@ func (sh *strictHandler) RevokeApiKey(ctx echo.Context, id IdPath) error {
 		return err
 	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
 		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AcceptInvitation operation middleware
+func (sh *strictHandler) AcceptInvitation(ctx echo.Context) error {
+	var request AcceptInvitationRequestObject
+
+	var body AcceptInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitation(ctx.Request().Context(), request.(AcceptInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptInvitationResponseObject); ok {
+		return validResponse.VisitAcceptInvitationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -27292,6 +30766,52 @@ func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
 		return validResponse.VisitChangePasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPasswordWithToken operation middleware
+func (sh *strictHandler) ResetPasswordWithToken(ctx echo.Context) error {
+	var request ResetPasswordWithTokenRequestObject
+
+	var body ResetPasswordWithTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordWithToken(ctx.Request().Context(), request.(ResetPasswordWithTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordWithToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordWithTokenResponseObject); ok {
+		return validResponse.VisitResetPasswordWithTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -29753,587 +33273,642 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tchs5Eih4FQTfi2hqtkTLsrvftBQvXrBlyta0LOlJcrvnjbwssCpJYlQEOABKEsfhiL3DXmQPsP/2",
-	"AnuGPckGEkB9sYosSrL7Y/jHFskqfCQyE/mdnzuRmM0FB65V5+BzZwo0Bol/XlINp2zGNP5jvolBRZLN",
-	"NRO8c9C5hH+loLQiNEnEPcSEcaKnQO4Zj8V9rxN0VDSFGTVv6sUcOgcdxjVMQHa+fAny4S9hRhlnfLJi",
-	"igTG+vHjK6hZ/hVEgseKpFyzpDAwkeZ5tX580HLRH2uQzWNrQe4p02QEYyGBSPMK45O1Y19fXx3TJBnR",
-	"6HZ58FDLFEJyPwVOKCdAZcJAkrkUdywGScaUJRATymOip0wRwYFoIW6JuANZnhp4Ousc/KNjRuwEnTFN",
-	"FHQ+BX5JSktzLG5FF26C5RVdT4GoOUA0zVehp1SbT3EaQYzgpWnMRO3Wy/P8IlgE9ZPcmZ9IqiBePc6X",
-	"oDOnks5AO1w+SqUSNSs/n9N/pUAi/JmMpZiRcAaaxlTT3pxOGKfmyR6HBz20T4VEjHE/cwl3TKSKzOkE",
-	"zHqYGfFfKchFJ+hwOjNLsu+UFjujD6fAJ3raOfj+5X4dsI8TOvkZFhfUPFMHh3FCJ+QWFgEJP0dUw0TI",
-	"xZfeZ8XpLQzNzF/CbEFzM0q2HvNmJ+hI+FfKJMSdA3P0Dat7ub8XdGaMZ5/r1noS+2XWzMbilXONhZxR",
-	"3TnopCk+uTx6A+u5oBMgiv27EewJvlecK4YxTRPdOfjebIo+sJlB/f09u0X7Kd9gkRjfg1J0Ais3OrPP",
-	"DJ+84WsqJ6AZX33+KWcacdCQtGQxEDqfJwyQ43SpoRBJWExGC+L2vdOAD9rPN7yFRVvE2P/+h3WI8cUM",
-	"peaCK0AC/InGjpmbT5HgGjj+iQuPkMpe/FOZHX4uTPpfJYw7B53/8iK/pV7YX9WLgZRCDvgdJGIOdspl",
-	"SEk7KWGKzGhi4A/xAVELrulDQCi5l4JPiFl9YJhpym+5uOdkzCCJze8zphTjEzIS8SIgGh70DUfWxhTh",
-	"QpM7mrCYfLg+3v0r6RrQBgRRMSDuJiUSaByQv12dn+EgO2ZU/CRG/4RIk3ump4Te8Di1gABD2ERIwkFp",
-	"iEkMMLf8lJMfXpME7iBRZhCzrgR272iSQmxnJRnXIxN2B/yGz8y9g+8KHkGv8yXoHAk+Tlj0Gx1E5GZX",
-	"duMGiaNUSuCaKG1236UkAwVuU9MEyB1IxQTfwR0cCzlicQz8224hokkC8jtFpEiAxAIsCqD4467aOUh7",
-	"YZhlvqUa7unims1ApN8Y3Nk9HLPYrpKre8MUONFsBoFBMF04Fv+Y0lRqwoxUZ18wp8Q4CS8H//PD4Op6",
-	"eH3yfnD+4Xp4NTg6P3tzFZJu6L4K7eG8s3h/LcSp4S2/DZZ54oOHCCA2dPMz+4l0w3eD/pvB5dXw+vx8",
-	"eNq/fDtwiz4T+likPP52qz0TRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8cS5l8Lvjj4W+AgaYKr",
-	"fxSM83U+N9q3Xh8YjogzZFhthktAw1psPrQyOqFGrichyvi7KOSHRFmh3lykRS0pf6RpB+7pFwWNAZeO",
-	"O/ogmTlKYdWf3+YkrRDgDlKRv+YHeQcyETSG+DfiXszoZ/SOsoQamhCSwJ255+6FvLU/j1K1OKyeFF0o",
-	"qx9pYQ/0+Q7tgi4MRH5b9mYEiey4DJcwsjBBoRfP7UIirjLz6jGqg996nY6pRVPKJxAbWSUCXKm7yImR",
-	"P9FkEJ6Md99THU1DXPoVyDsWwYf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8s97f",
-	"h4TpGz6jCzKyxgoG8UpWSK60BDpThEog8ACzuX4+SrsW4j3lC28D+nZwvTRiKBKTozFrbnj6roLOr7uZ",
-	"WWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8BpqqdCsn9/Sy7z3uplAWEcVbCAwMPcKK7mjpBw",
-	"J24hJpGEGLhmNKne2h8/ftztp3pqfjWKRr2aTfMnDMvCxaFglipYY4BCwMyliEApwy4GXDO9+M1033tI",
-	"kl2r/ZJRaoRMYRiXIpTI1DCzEMyIPdR7Q2TO9mLBL5C9feAqnc+F1BC/h5jRa9zyb3b7TalZ/JGdfNcs",
-	"pqKCFRS0KIK5vRi/grS10dKdpIWWArTQotq+Uxa9SDf8cHlidZTzs7eoonzx2Ibo2x+NJNwxXO6FSFi0",
-	"qDETRwnjLKJJeEBuOt/v7ZHZhFyck59O3tx0AnLT+emCvHy99+LHPTKbvZvcdAwSPMwpjyEuvjJakJlI",
-	"jap+zyIgMWXJ4qZj0N9bj/1E5is3QI0ROej04xnjH+Yx1fBBgSzYg2hsZRWaXEhzgJqB6hygORoNTcVv",
-	"XwadeeHj5844TZKhNWctEbFksxnE5q4epwpi0n29v79jLQ/m8KVIDL9g3Ctd1kCnGZ8Y0UXSSINE3lG0",
-	"fu3t1WyOqSGNNLuDAjsYCZEA5Xh67itr9EFo8MUvNElrVt3nC2shQtPOId7m5nUyS5UmY2f6Qxuw+dos",
-	"j6eJk5W0TMGMPmc/A2JFGViRBKohHlJdskeaM9nVbAadmq1ZzqpWvVOevw48cQv7Z9BJqNJDc1JPmswj",
-	"w9IPcwlj9lDP7OfpKGGRE6CciR9N7KhDRGLCmQLCUMBZGtjdOE9atRRW1l3FbC7NM9a46u20/7BWdtxz",
-	"tkM3WlA879JBVkBd2sGnOmxFfDqyoy2jFZ0zNCCvWb7Dyi9Bxz28fAz3U5Eg4HvkairuORE8WVjXH1PE",
-	"25QPidJCmuMg3PoCl03pRRBZ47Zf5doNZux8aaMx1bTdLj2sDAGhEr7mrbM08dp60PE+qLX44ODxHjQ1",
-	"76k0MhJHwbdnkC3fb8aRgo5BS6XpbN6WEVRA6qcKLEz8LgtrL87RDPJTpvR6eDMNM9UevdxcVEq62J5A",
-	"8wmkMRPHbubcHXxP78wo81edoCPmqZlhHs3q7/Q0ZnrAtay5a8x9aCWppddopIUcGl0kWfF7/aWxlpHa",
-	"lz07Xfo5Bk1ZoprljtKwObAqq2Fc//C6s+wxDDpsXjuviNDRsdnd6wRHB4qan62hZe3v2knrS08U8HUZ",
-	"Q1MFckgnTkZejY14NsU9Fk6xfOClEwo8mlQXW95cUMD2AkwQ2KV15ufbhPD6VEyek+nkFLBlPJswHv0L",
-	"SDZ2SleNpDqF6NbKGmUpwcCagSLuAXP5tyDKMZNKD0dS3AIfNpByA2cpjDIFGg+nVNX45d/Bg1FKp1Z2",
-	"pJqAwYkeuYRIyNhIKiLVisXWDGqgNKIKjPjiQnWAHxBq7Yk3/K4AGyv3K82ShEig0bQwvveiUo2TB+R+",
-	"yqIpiUFDpI28NBN3FJUcesMjwRVTRuUlEu4l0+AFXQ73Rj0FC9reDa/jRbh5FtfLbUacJIxrGvmVdfec",
-	"DX4KRlIzujiHnZbHJYGqhrsD7T0NWlYRS+1zQYZIyziQTZPvrXjErRD3iaLiEh1seUYTzzii0RSOEqDy",
-	"aTDPx7kElSZ6C/IWIG9rrCkfB9oR57QunO/cqHWo02UPkS70Jj0S3o56CqiMpmFAQpiNIA53DglNEhfz",
-	"OFLAUQ2fU61BmtH+93/Q3X/v7f7YG+5++vwy+OH1l/9aC56VO0RkWEIpZKHQTvarHIB/tRG0J9Z4TTU8",
-	"Dr4ZAKrQfZuIEQaHkTAD78EtLMKAVGB88JewYt96tdci7K+4Tb+K9dusvejHCZ1448Eys7fuwhVhkBLu",
-	"GHoUrWdYAhpyiYREUAzBbXXjVLaUrSlfQavdPQNnKgFry5pWsqZTugB5pan1DpYBPlpoh1+bi3lODnrs",
-	"22YvqqWyCHcM9Z+2z0+ZHkrnsXK/8nQ2yn5sO05iQFdU+pOXnaCT7Ndq+TOmFLQdOWM4K1TsFnRw5oex",
-	"51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+41oYlIgxUay23Sm5Lqm4diNet6hm4",
-	"ZbaaLZusBzYG4FxQpe6FjB8nZbj43OHcjVLaTPZlsJTYsFKGCDoc7p93yArwlpZdmbIBXPqI6UaTRMpv",
-	"hy1dWbGI0pmZv+XzRu90kRwZRS49VDUvNQhG9kbARBlCFQn/wT+FPn3KxgX1apnRnNqItvV3nOJsPgdd",
-	"v0ima02vlfMxancRSEEOXz9GDpV8xqZjs6FIgztnrKwmZMk7kLtGcTByItcqwLyoYiD+3EjLhqgOQpIw",
-	"Dgc3PMRnD4hL7+g5b1pIws83PufjpnNAXIrIl/Bw+Z0YEk3tG/inef6m0+v1bjql5yOHdvZR/8k8XUTK",
-	"+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXmIvdU",
-	"ET8A5muVpPu2HoLHeMHHInHJb8/q7PaZQ0/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqqiiu6",
-	"MGstQRfO/IlSQhFTt3JCo5xQANMJn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCM/p3qgi09fBsjFAXVEfT",
-	"J8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0jIiOjtMEMj5PYfaAP48OY",
-	"LpRblU1yffXD92tyXvMAqg1p+dERTDhfHRa9yeLxj6Zgk+ErO/XUVz71j9OFdbPl8fxWklAsBgkxicU9",
-	"J10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcexV+GwcFxfc59iSDtOLUw",
-	"YpGVDftzs9mnXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7Z+Zho8hN2ZAmIK3lp0wbJ4jvYwbS",
-	"8LeU2ywct8KehgcdZo5bokChcX1KFeHC6EW3EJM51cz5YFrdoRfvTvpmNXX3p5uh9Rav3PNmKEm53Vnr",
-	"t6/zV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5C4YBCBQtc+PGgSSzGfQ0xG",
-	"ENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWS62JCN6Bp+zuFCwmc+w4z4ol5O5tQUt5ro+iY",
-	"YZqueAzchtjumcYudwuDG4SGwCC5kDHIgPxTMG63bM3U68NHcd4gP8wiBPKDWI0hacxEJllXuIP5rX5f",
-	"EqNHjLDS/dj/hdDkni7UITl/+/bF+TxVAfkIo/fuz/cXrwJyfNo/Csj7130bGTIez+YwKUddjBinWCxj",
-	"M2+bZwU+g0+XlscUGVGDSYJXHW6v9jtri2wUoW3BsdrzViWTx+gs7jjrfNNA1FzcAvcY6tymN52JMFg1",
-	"Tyi3ORAbCXslAD8FQn7lm8HoZ2Y36yURaw2VdCLpfOqsownjaHKABz105GujyrHUTeGriRhqUfgcQwIa",
-	"hmjTUMCNmGQGSnksquTCFUg91DCbG3EK/fipcgF/Kd7aSgsjJSl6B7X+qAYmueraLZ/wscGH/JbzfGhK",
-	"MYtyahBaC0IjTQQnXbMJS05ckClTWshFqVyI3VJRZCwIKVROmggKgWcYdVgCZxjgquyo+HMFZmErbnnr",
-	"znuT6wZxZCl6niGumY3kl+MajJMSogZ/vzP7LXN3sd5ojC/joyvnP2acJuzf8EzCsB9uKw63FYc9xB7D",
-	"l5+JSbZijZWTXUKTR0nfjxZpGyVSXMbKjZwgh7j2THVpIw0B4l6ieqwTp2T8xcFWrvJM1K1tRuUtasT1",
-	"ziyhgVBF3runAkJtFaTdfeLcQ+i78ezURsTCQ32mlnvqEQL5lWNoNaJ4S2B5OGX7LSxnLdiaj/bJW8qG",
-	"3mBr/skNSAMzhpdgYmP9PWg2gIeb3kszSlAjM0znKK+IibScDHOw41SuESSumm6r3wfdVA+q9TI3Xs2a",
-	"ZWSMrSJoFRKSh/MsI3ll6PNyDvMXo2LlZtjH5v88xrvngwVUjgfLnIjFPl7e85pcl54I8MGGy65Dd8nE",
-	"3yKF1rDL4SNpE0NqWXPQwto1FllRJWsDozMLIq8Bo5dnC8o5cm/MeDZ6vBJkTGVrO1MbXp1bZNuNZB9/",
-	"lKN0hUJ9wiMJM6MnoSHCxq7aajmHhKIt0UZGl4rm6CkssNbKSlV7jVxkTzLDkqCWeDM4LZNG4ZTzDS5T",
-	"bgmXmr2/Fepow36eSagvGBK30nwrwD9GmP+aN8Oy1cbxlaxSY/ElVRcq8lXZZ02RAft7ZpYkTBE6Eqkm",
-	"3Yt3J8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU562f0oNea7rde9M0ocMmP6KqNOOtZXGSkq0Vd",
-	"L0TWBAVbM9MjFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4ZmukxysW3Rei87X8KAfc5t4tatsdt/M",
-	"8N7Os4Hi5zM6NZwLqZVR6rrk16w6Lbxl9VE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4J2I6ChNqJF3",
-	"870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8ScV3FJBHXpC9eaSxIOqPRlHHYlUBj/MI8fUDCX/qn",
-	"J2/61yfnZ8PB5eX5ZRiQ8Kf+m6Grwmg+fjjrf7h+d3558r8Gb8LghofX5z8PzoaDXy9OLs03xH1xcoaD",
-	"5V9cDn45/9k+4X4bHl0O3gzOrk/6p1fm6+Pzy59O3rwZnOG4J2dXH46PT45OBmfXw4vB5fuTq6uT8zN8",
-	"8uz8enh8/uEMR3s/uH53/mZovuufnp5/tHMcnZ8dn54cXeNYg/f9k9Nh//Ry0H/z9+Hg15Oraxzn46D/",
-	"8/Cif3X18fwS37ro//30vP+mUGgZt3z14eLi/PJ68Gb4fvDmpD+8/vvFAAe+uMR6lCcIsuP+yamd/LJ/",
-	"PRienrw/uR4Ofj0aDN7Yr68Gl7+cHA2GH876v/RPTvs/nQ4sOK4Hl2f9UwdzG7sMD3Q2Nyprp3ootVH7",
-	"7YqDVLxJQpI8ac9GWasDDLO2f990Dsg/Pt90sJpeJdj6y6cvq9w5OY7iy01eYlteDh8hVBOs+R8QrJGH",
-	"Me5YcE7IQoF4o1z2NoguXm9FQkrJn/crXl2Ro1w+r/EKrlRIQzc4Cc3aMbGBOqhnBaJaQbTVLZ2zhme9",
-	"pfF6+51e0wNbQfuRSclYVfFhbUjOICvTfeResGXBytdatR3JMnbShxP78PeFsMxcPmzaHBO8r7Vko9Sa",
-	"UylfnI87B/9ou+iriCbUSG4t7+CaNwtrf7m89uBxuZMN8xQHKMDRg+VTUKNMFwqpuzMl1IOMdEci5bEt",
-	"4YzVp819zUGZyxqV04fdidj1W+KLMuiPchx52ibzM1yqu3k+B34MVKeybiuHJNSFXiuhkfW0b63C4oAI",
-	"PQVJZjAbgbQqebZ5RbpUk5lQmvzwaqdH+rwAGKPR+wDjbjonWpCXe/uvC/UkdwKXoBUQR/bY7iNNEnRt",
-	"MYU+f//qnu0ToPA0FTZuMC/YnKXsuf0990S24q47DKK0mCtbhWWnR0KslcRiW1uBsiTEkwulSCDEbSrQ",
-	"ZLRwZm55B64vUsmuQiPM6sBXI8q50GQEJEoom9mKPBWU++H1kiRfAH5de5kWcdI5FjxNhcvH2fr3290M",
-	"Oahqqzm010yOEzrJx6xTSnx5hzYVILqY5kZYvIPYWiB63zKsRUJ2uSPSWqEnW1+w1EvJgmI1GB2TLl1A",
-	"paj7/dfLl95y5v+ywvZpubj9I5lSbX3ZwYN1VtS4ApViSlOepbatwwGXqJjVm9v0tcqBlMYIapZTeyBu",
-	"O09kJB4oWwbSxEDchWzoftO8Ud/org1POfLPPtId7LqmDe98heaV/gpfybkqgtQYSoDbhI/aHTYVwRH3",
-	"vMHuIkWSiFQP5yAj4NqRTYu8FJkmsBmbvkyTWsOuoklDJET1Ilibzd7G7WKW4r0tj/LIbnqid1QyyvVm",
-	"wPrFvlS3yYbotobbCAuTs8T1Dlg7bf50fQXkjIbKmBr4MByPnh5OVUoogMPjUC0SOrQord/jscOMUq5w",
-	"wY28QZZwidKLKVasE3RGNLoFG7cazxhHt4CGiW0OYIthg2QzWzNUzFWt0wRnQJ6unkPUudIN3hEXVDz0",
-	"jarq+QN20RluiEAbPF3l9qXpioe0tNxVwk4Bhk+7XouHsb1hG29YAyXf/GlTZ33RIlIVH5dsAGtU6Lqs",
-	"2TVeGtu8Q5TqUsG/UpooG7IyzD4wFxU7ZC72RFOGASlYv18N7xl2OQUeZ39LmMBDJ+hMNP5jzgJZVKJt",
-	"4OHsDuQQ/pX/jQ9mfxceSnTx7/rIwg3vmWoKTHYQBaD4QZtO/YnUVZDMttS1iroKCmt9PvLQ+4w8Dh+f",
-	"9t8OM19LJ+hc9y/fDq5Pzt4Ofx78fYgembO35vu/XwzMx/f966N3naBz0b+8GmTeiszdc352Pfj1uhN0",
-	"3g7OBpf901oMbJIm89K6fnlX1/3rk6NO0HkzOO5/OL0uLdAv5eri9MT88ubkqv/T6cDswq7r0zNKWetq",
-	"QG56hbkSjmXZpVj3d5U/Fs/6YS5kjZkDHmwrpM1KyGxuG8FpTjTM1oiSSw6pGdWZP7v7cqfXaZ0vEZQ2",
-	"t+5mL6xww7tmpbL3XApY+QKqcyC00cjWeiF8H+7HnO65e3fJI1DjE8hVwbUNidqqhllhiJelXuh7z6o0",
-	"rvZ0ZDrk+iIba3XKfKb9vadrmN9cWyy6s2oI/nm1wcZgwBrkfFwBkif1Q8ruqWIVwAa0qNhsN2pW/7Tr",
-	"qjDVD6/XBqmUFtoE+ndWvWqo3OnjsTfTAxMxGdrKdxu8IJI4bz7Sqmq/Bo4BuitKkeUPTUUqVcNDBkYR",
-	"ndPIIXvDIxuv0Lyk2L+hbsyGApL5xZi/XV3h0nKqACydwDKklsHSBjmerk+XUG0r9q8S+09mXhTcjBF+",
-	"ezmxFBOxt1JubFEHXa2ByNOR0I6zdb62RsIm52uU9+drb3WP5WIoU97QAYq7Ft6bjekMt5u8VGW+biv5",
-	"WMXF5KtuBNQjoot/E6XDTZotqVEJyQMZc9N1j8P9EBvciFRX7G37ZXvbq2CFY+mR2kS2dpTWt7rFVrdo",
-	"p1s8Y3JRxWy5zStqfZUUVbvnahLcYEZ5DnVwZZuYFe3C1sXzfFs3cosKN3nrmWpA0Qo7Zqm1rz+Lzb2p",
-	"HieeLtMVrVpbIlwL8MeIKy2o6ilGla9qFFkJjOe8HiqouL0fWqPm81Rt/p0Y8rd28/9o2XZV9mee9cmU",
-	"K8FRTPwk3dd7P+alAjHimClCNaEccwTatjR9koBdS6GIJRsn59hnN4N0HlCyFlWsKbZyAaxrBbRcb7ye",
-	"OOeSCekgWD7JU3EPkmCH10NidktuAeYum0LGTR1vnnLJLScBztJEM3xCW0xRtpKje8mWTE0Tl1jRovCs",
-	"LZ2Sn1kTr7aBZTVl0KkmChvj2ITa8AWdsxe4shcW1VVI5ukoYWrqClFQXPgB1uBR90xHU3wTAaUCwoW+",
-	"4VifxwunuCNFulicZkYXtmxNqkCqnR7xuWRYos18aSv8nB9fDi6IkDe8uCQXsQ8udfMbOYwT0HU1Qq9l",
-	"ChW6v6eKuOexWLytiS34BCRB8k7AFh02nARzZepLgj4qCvi34cGtyozdA5tMdavQ4zoEd6/XIffvKnr2",
-	"MUGypQDY3JNUiH31CLiStt/T+WOT5eoCT6szrGidde26lRMxxpZZ6MI6RJq4uhoQ11oqdLnH2PzRNiE3",
-	"qC84tMiqvFJwJDiHSGPJ+7UPX0K0yePOx3XCs3DVFi8ZuHxAhbnt0+qnNLlt/8o7oFKPgOo2Dzvt41Pp",
-	"wBr8w7YwzNCByF/1y8QxWgyxjOYqvKpJj6oiUGGeoRaaJi1pM2bq0a/aivYbvTP14B4qgz1xw/Zm9GHo",
-	"Lsy1DxgVYcjmLdxoNUdSgH8dDBvgU917ecG1q6vb+qeVjOCZXMtFJN1q2qs07WopU7/AwE8b+Osz6PzT",
-	"2vuKkmZj5sIvuay6kRdsQ8XbCgXLzdg/uf+Hu58+7wU/vKrryb6B7L+xPJNLJZX+GFazx+RpI8oGLof6",
-	"FYkhYjOaKHu92fexkYYViolKZy4pu6TzbW4T2FAKwsPMJZ9W5bLbhMeui351cz6dF/jFb/nAKj7wS0lc",
-	"rapyApUrryLlSkk3z3MOnF5lFLbsd3sf7BxYPS8iN+ne3quI0FRPgWsWUaPN+C/jGeP+g++FRbr9ixNy",
-	"CwtLCuYRRQRPFoeEwx1INwPEOz2Sb4HEAhSWMRyzRIPEBc0opxOse4pdYBTpWvUPB30xtr68XVQGwwBV",
-	"UBtAs3NAlKbjsSvubVRqBkbhlyKxpSfoSNwZvRpcLVUzhi0AOWaT1GZ92SIIPRThLae1IDHyeBEalZwx",
-	"A4NaHvsOaKKnNQW5l4r1TfHJRe0oG+NeXQDP6rZhRc1jNRr+7ePP62ofVaTNZFKrEt42qIq3usEJp1pU",
-	"GDIvN6z6avkYlorJrGIeZuPrYlJwwLr5fx6tbRrNY3iolyg3bRQ9Zgn4S3Ot17TQVbraEdlWYs4q6FM9",
-	"DYhINUgsbIKWtFLh5bVBPxt0jxapjGCYyqTVJlpWMS83k17uIF08ifpTfONGqFGqtIbZvLadmhnPQNA/",
-	"khWhdV2wJsDB8p96E6Rd1oqAWUy843o4pWpac5Dv+rv73/+QVSbXQkJM3DsBmcJDbU1yP6i3Kn2dquru",
-	"ndHiUdXEYTaC2BzecCZiaIcraxpCJlRpwipHRsaUJbZAyPowhE2oz+94Nev5eWTzdTYo8o47GMbuXnPt",
-	"KCs7pklCzMF4zMCtO0FlnCY5FGTKa10Y6+kYh3hqWXu3jCFmbj5xsKKouOoOW6J9w7tqgHhBJ0BsqaPu",
-	"xZtjlHp2eq1gk/WgWHv6F/5JTPH+NwxHCw1tw/Q3ZKXtqt/nnDAvf/+Icg7fqOe4ez+rK1CQuQvgrPDR",
-	"YoH7AgMOck6/WfRMDrKnaUuFS2irLDVJqTmQHhM305ZJVGqYfb9Xs5Iy+eV8W7Jqc8DXf23jl1+NGte0",
-	"ja++thbvRUIZt1WNhcx6KZGuE48UGUEkZkAiJ8j6Vh22EXI5WKhVxeW6ftjft+mHXdcxqbFDTo4Jzxg0",
-	"VKbBbcjQhjS5XKt+DtzJ4NiOSSn7wYkPWKqZJQ116zPpqDCexlLPM/PmVM8SM2489sbRhkFSrzH7QaQc",
-	"Z1a3xrlP+ATUk1m6HWWb4LIWhSygfDZ5BdQF5aw99cbpPEGrTkOrYisToGefJhJovCDMevxvubhPIJ7Y",
-	"bjuHJPQLyAqdwAOzJTYFhzpHf1U/zZaSK/0r4dCU5pMxsZbcrADVdSYOO2L9ov4mRo2Kcb3m6n58olD/",
-	"qAJuq40qa+fM3s+usXaa5ybH8jcxyuh7qRb/12gZ1qxF+FaxdWGBw6Lt49n0nGgKcZpseKrKhzmtBawL",
-	"eKhTG1w3WztWhqOdyl6z86yoAaWFN9LJwDP4KrG03+tKwsoukNUsOd+bzQvAtxoX/awSlGEWW+Gp/c2X",
-	"4ezSNXXJ7kCSf4oRQZRVRf8FvaPMsoCgE1EeQWIDk3ykS+wCCaiM8e9cEJOg5cK9KVPO7bcZdjeIQxcF",
-	"Yq/ezhwaIkZ8lMYaZySO4B+vB9IloMj4VHHMDbOVx9ZiZRlSS+D+VwppKYyx6Wzdg02TaMngDuRVJGTN",
-	"oUrKb5fJ4uWujdA2v1qRjSki/VDfKQz9rbe4Kz9PecSf3u9/T/A30r2Fxb2Q8Y5RliOhGAei2IwlVDK9",
-	"IN07iLSQxapKDZ59XLufsX77V0BlNH0qTttRtii9FqUtoN4x3eiqa2eCjwoev9VHk/kGbXCvwas2PKpE",
-	"FAYQjgxa4zMWSE8NjVikZpxMFyPJYjITMQQEEmXDCIpUg4/26koGN7Y8tsSw+ZZWkUqQH0bgWztlEF91",
-	"sO8rpfc8wLNlBh0LhIYbztPRYzqfVJSOakeNZEFwU85DyBTxL7TqTDlOVSt0c5YOQ9EOFm04B8LtS2A4",
-	"tVzUtFhbb+9zpsyaXfttKhJRKRdGY7ZBGiJr2WkwkU5U606/NbbQl3W2UDEf3lYqFTSGaa1v4maBswr9",
-	"mm7KGlfmMxzwlOlNFM6c9dVI5k9ClmVsEOJ2WPITNVyQdgg3vdtR/vqyD7ge+Ne2nPzKrKPmAMXecPfT",
-	"X2qDE38efZgngsY1xZ9ZNacvI+AR41QuOsG6JLsZ4x51a1L7nsexULkR6ERhO1lLfinuDWJiNkO6EuZA",
-	"bZKSDeY3TyrzKE12nkKZ+3trrE4WmHVHeyomjD+OG2N3m6VicOuT0eZUKX9HZ3DPviz7Ql7ub+bPsGsq",
-	"zFG35/d5A4yKfOIuwPY0fzSluih+VLHMmT9rSbhFK/5nMdW1DnnQIGU6r8/VmgKhXN2DS8rSxGvAZJcw",
-	"a96NUk3UVEiNqWo2F21E5QR7WAUueEYCndmnvTZtNADrnsDeS4W2SHZCc5sxTWIG8Q4+wbBvqNIsScgI",
-	"bAcmGx95SEIH8JBMRRIrcj+ldnGKMpzJP+o735N+vhO3wSlVJESMD+uzy7IbZhlG+BPROKsUOKYfthvC",
-	"g5Y2UyFE0jdbFeNxYpQfd3/u9NpVbkRBz2r9q1UJ9+AJHwuXfN228culsCnSllG2fOnKPtyUZllpYI+r",
-	"yYkkKBBgNm8ZMUsUsIK2n6btFTrmbNW8VWB+THRAgSUWOP1f24jAq7q/v5UidVHZnlE5m4V76ztFJERC",
-	"xqSrAEg4AX1hf7HUeO8CwCXQmDB9SF7vvb6xGej3TMFOj9hOoDgEmkJobMOlw3kq50KB7fRG05hpiInh",
-	"Im7qnnk2PDScSwKNpqBuuM64BTYRVQulYbaLCUvkpuNW5nsC3HTIKBHRLU5gGLALC8dQROdOc+2XlE3t",
-	"Xcvu3ZpLsnvHMEftWnbUx/f5BvsVOHQdILIDCqthDfubhiZ4PFmBfs9oUC+Q/NakvgkLuHQ3StYbRmEa",
-	"VdYWrNYMUL4taoJJQUIRqUlEZ2DbJHbDaEodyZpx4wzxfVYG85KDDa3xCzOvdYLOnWB4q8S+Z3ftAvPj",
-	"bNEbtxj0uVF/3POxhPlPaXJ7TFmS1plm8VSOKiaXctOCplYHmzUzwIne5M2Z14jZ2bI+rdpWfZxBaU+b",
-	"LqQ5fb8t0eHq3vuHV9c2+3pVyJrKU2ew87yhBn53GAOU5dDW0Y5NU/K92hWZgPalV7jQbMwiK2cRxpU2",
-	"DFyMyVwkiesE34pl4lIH+WJq3ewbVdotI06dDeVxZ9y66K7bkk/3+t2T5bNTQ21ZhhbUXuxbmtkSnqtt",
-	"9Zf1s17lN+dSjtKfhFvk1TDcElYcRk6Ty6jL47lgdSk4rsn9B8nadGXNnq1bBuOo5zK9eAMJXVxBtKrY",
-	"QU5CStUlW1djVpsqn+LmjxM6ORP62GgDLQm30j3oj0yHbzEXKmkIj1l/ydeP+r5lQHdFUJIjpiV1uaLE",
-	"Q4J0M+nO5ZD6AmG22bVtN1h0/earuXh30k9A1nOXMYuBR2urya2pJQe8Rrk88m18iRiPFWgj9oV0Pk8Y",
-	"xD3DpEJyj7timgCPFenCQ5Skit3BToOLXFOpnzCRAZ/Zr7nLURWkUqv6qTyRLVurCgOYh0j33clFv0+u",
-	"6BjIOypHQu4EBHqTHgnnU8EhDEjI6axkF1tFpH6bFqpB8ZDqMPiCThhvyPKcUjWcOS/ssjaUsBlriOTi",
-	"8KCHUSqVJYj1uZA+mqYCLvM1mVEdTa1BEmYqsNWroilQrG+AGS4tGkHZ1Qb5nuqBgap0XfmZqEU0oHu9",
-	"bx/+EnSwWtakRTkj/2b2/JegM2JST4exC58qqZvf2Eqd0FHbHZyaR5EFx17cbfnm+8IbZgBZU9nQPpN4",
-	"Q4hlIK2stz67sb5afFtPwFyKUdJCpnZbuvCPG95jM6VbvHUFD48u4NxUEvKERxIrFEBMRgvnKbO6yaEt",
-	"bccs27OzehtdQ3lBpmnSFga/2IdrjdMZ7N35lHDegqwA8zJSFYkrW5JD1cDT62N78JYJub4CIWZD4xrQ",
-	"ghmLAxLihqxFMsRiC6EFtTb8KyDhvWQaQmu9w4sXTyAgIdoq8fui9cS3FvZ1G/B1K4vWR3ossZGa0AUg",
-	"FnALLF5oeGqQF6CQQG0GPRtjqgAn3XAOnEXMqKmkK6ma7oRlv+lG9sZ1RU3dDp7mSvBsfGtHbLIjOgi9",
-	"lfTJtx2OkV95j7mGJmaILKN+uUSM+93wKMz37hp276tYUk1oZLOZC5Usd+qij9beEmVfx9rrIFVtr47K",
-	"ARbmyUcpcK01/rYayC/BzfMaNjNyrHIspshdkIt4prKCm+A0z0KQFt22VNmGKh/j5XsK3T4al5fQd93O",
-	"ntGBVMWrrRdpEzx7FIo9n0ZT5ldnQnun6jjVqQSsykxGMBYSyMsf9/Z2917u7r0s16hr0IV+Q4XleWqE",
-	"r/PJf0M95Dmk/SbpfgVynroj3IQPnI8UyDu6XNK9ts9AzTHWiss5ZlQl5lgoW6dtjKZZHi0IVcRcqBqM",
-	"5DwDbVCVcfL93h6ZTchPJ2+eS3hetaUiHNaRd8V8SPC4iWITToQkCR0RidG/vaXS5R538xZuP12Uww9a",
-	"EICmt8A3EhZTbq1O+bSz2btJeeJX+6tKbeZvvny99+LHvQ0XXY/b3k+QbWgFbj+qCcn+V2TFv2eGWhPv",
-	"V2cFOiSUE5jN9YLYZRMJM3EHijDdWz7hPyQnfkLDj17RHL//8vV/e/3XVz+8/m+rEwWeh/mvqsdaBUuR",
-	"4X8Nu8KVhblXgcYwo85Tgf9h4Bn25ETjx7JWFHQeds3Lu3dUYlV49EFnYx/78fKv3le/OHdz5N988LMV",
-	"1pnOZlTWqMN92/zDAOmw4EqwpUuNyESihHEkDxfLtcy4H2nMbqkUP4+l9YnWzzXOgAbrY43VsJ2h0B3X",
-	"82s2Hg+2us2Gus0vGeN6FgGylqVM2RvQtqBUnW80dV1HmtoQrOa8lT48jNuCVnPnNjzEf5WVQ7ngQKgE",
-	"QkcKSt6wHC5jN0Kdb8BX0IpBWslWpJqIO5AJnatDMhIpj63jAD2gRm0kXaoJ1lQ1c5tVRSIGglEO7dNq",
-	"LqbM7WxtDZds/YEHbe3pF87kiSar4uluya2R3PIT/MbhAefWV0/Hvgw3moZzLESJZ3nU9eEAbmBXYBRL",
-	"Bm80bH2puorrnxq5lND5HKhU3vCBlFVb2LZNm6SLKbNdktpEBfjs4zXBAVP2GCORh0Cly0KbfFvD1BoS",
-	"bl1CrXnikFDvALAsz+iqKPxvwnp8T6mCUv1jhQuhuvmvFNzvhhCXwNtUxe9iyi4hpg33QzM//ujTpyTM",
-	"ExpBfEjUnHLzeWxQXRS4sJn8WbjtSrTFqfCmARpNiVt6tj5zMYT/uP77xeBTmyAVi3nZ/teB7slsPD+E",
-	"LRtfwcavayOW+mQpPKkawVT0KTlBegJiIul8il0InE0Bg5mwKuIDZkDbnFGlsPGL5LaoeaKnw3mCXWKc",
-	"U68TdBIWAVdoZIEpixLbnOzOphSk0gyDLYFGTMxAS5x0PhVamFEmMDSSzPCvP3r9bthQJuESi4bWBrRG",
-	"U4hua76fC6Uncr0F5g3MgRs2uzgyI2GWeex9rxu+KCFmj5nQ5mBs+l7Vcek37NeRbaQOq/K6zBXfZAwT",
-	"SWOIwwMXiuLnIHG2AMIUSec2u4sTMbd3D4qb3f+JcwYE95RH3O8QLD9xz6tuzgVijJ3TqHtCD+3Xz9K6",
-	"oqk9hcOadbR3CWMJ6pHVOaR9eajFLVT9D6/3fvxhM1tmebT6xU6Y0iCfmL1eqfZvc+oScQ9yN0KLVRaR",
-	"EosZZdxISEwrcvLmrE/6V0cnJ8ScDOmGo//n/46mIHvOqBu6kr/qhocPfHd3ZH7cvb2j2QOHBJhhA0TN",
-	"AXMvSCImRgTb6ZFLsKVluq/393fsGiLBtRQJdvVk3PfDtGiBZTIjHz2qSBfDNv8NUuzes1hPdwKDuozf",
-	"0YTFfieGRWJKNb3h7quEjiAhM4aF6y1g/GCUHC0kSxIWkfD//b9CQmeCT8gp1eY10BoTrsrJh561VisE",
-	"1JTmSJKhN9dU24SyGeZ2y1UQIWsAUpeN+PurTFC6uJdZfCk+drUNIXvSLQOUDyVpFdhfvpiKCywmlC9L",
-	"kiJJxP0wndeH6U7FvKHI5b9SkNXiq2vr39sM8dquAi4jcMLugHsxFbNtW4Tn+rW49ebz1ALEpT8ui6rY",
-	"OSmhcQzywBZDcG2fXGelrmH7u8KoExhUt1PbI0qlc5D4TfEicUmWdqRCVF7+dO11cuWrDx6hUb4m2spG",
-	"mj+pJqofY6WLADMCcj8BEHzLuzaliNPI9gt5RNOMrLLE04ri2u7N6yjtI5a3PnIPP7mNyzC7lpYr5pbb",
-	"Bi6zUJusNlyRoGSgPmzKVGkdgK3BSKa1PVHeiXts1+xMIcVarr5KiE9meNzZzkRspP01oHp88dv1rTsq",
-	"NFTo38Fm8G/BYdjQmOt5enJkR1jZZXn+HH3LeFNsylHFuTrgNocqV8gsKLKOZR5QRpslXK1jrBU4P031",
-	"rjK+rfbdpAFUIPWoAh+P5Jwb90WtknmlrO/xEXn16tWPpLu/t//97t7L3ZffX798fbC3d7C3979sKaFE",
-	"RDQpPbD348He3o4rAsJJgajw/s3CNerGLEuIrysmxr0G/a7AM/Lh+zOQLKIvzuB++Hchb9dGDVQRocwb",
-	"/JG0OPFndBzWUN3Wc/gYKnxUkM7L3w1dPo0o1uL9WuhJMIJyjbQ7HmOP+6ERp9VQTWldldfBA400wR+x",
-	"o7FC9dqon85VIo3Sk+odcj8VCohL6naBL2pdI+M1/qbCoWU0VzlW2wZxmHdjXp5uadiYjccgm/1hSy9w",
-	"uN9sBgeGVkpn4dmgup/S1KWF1xFOXf2JIXAjVMb1OulKmfiRgmT2lj29toEmTxJAGy+AfA2rpMdMLixB",
-	"rChH1lLLp9bk96wCnCfp7Q3S8gZZ1TLKCeuVDgcrOkZdgb4UCTzSStyiAqEtPVi1TJkva7eq4EhwjshZ",
-	"Y+CP/G/hQcGLjkV0XOd5CWrqCkMW8g99e1msFrMcuRYlhfSsWk1btWncjj0p3tP50xtVb9qbPt9AMcjM",
-	"LnwtdiloqI4VIqY6ULtyn7YiAhryCTzM0bkiJJFwJ24hDny5TzVNdSzueUC0EEQl4n5nGeyzvHbrs3tL",
-	"/Ngtdm+O7sO8Pn0kRBZqdeXwAL1EaO6yrDQmXaYVCVl8kPe5QmRkcc1+zZsN/b9tJEpW3swq6rmWjqq/",
-	"71Ei7kBKFsNQgS5+zJ9wrgH35pTFMdQbEdHVvmi6Th+Dw23K5mS0sjb62AOTdCeJGNHEmxl3ak1Oa4gE",
-	"wZ9H1Lft8u4wRP2UJrcr0UQNR2lymyOLqwZtmQ6hmggeQY8MrJvIoNIsTTTbLSAU6VJO2GwupD7A1Eol",
-	"+IH7AmtOemTDVHC3gxBj9JDN4SDfKRuz5IEXELs8X0c3fzJ2a6vknCuAwFan1LYopEUSXL9jqqH/8oCY",
-	"izM0dE6oZxISVDozo0sx86lWTO9kNYHHaZIQFwyVeXoslNDWSMlcphxiMmVKC7kg3QwW7psh477Ub9hA",
-	"aRuz7NzYulwus3KWUrI78EdKuqE7oYCETev7BqT3TQlJbUZB74BKPYI620449b+FB+QWYL5LEwPdrnXh",
-	"X10Nhu8G/cvrnwb96+HV4Oj87M1VzZF/2ws3ny1YmYhgtm4x4iRDiDoQLGONvXVnTCmI7fEpcg8SHGkc",
-	"EkpquA6xXruNZRyvqG0CkqBj2MwQ1zZs3T3va176RTEoFwDKq1zeawv0vYRohVQqoSiXYtxgHj5q6dxK",
-	"pxX2iJz0lCq9i1Xedk/ebHpsFi+GNbykAHGPXEX8e26O8zwCa3U7NWtfe1gLrqegmHqMtXucNc9dWfUv",
-	"jZlwfXaNKjmHOqx4aYvryxlNDn1FeHshYullDLoEHoEqp1AVTUi971d0Fqp0mV4bApvFaS1lZmKwE3O3",
-	"dfh2cE1e0Dl7gd/bf1XYaguPTXVsDHW9NmrG04wNOMQFZXJrX2ikmRxGDSVb8jCwZQ6EOqAashrB48rw",
-	"xViRlGuW2MgAHI4U1ceGQnc+ZGyz8d1bm0zQvDX8ZVgtazkCKkHWalMYybEGUT6oGm5YgnJ1aaWFlABe",
-	"CyW3jNpzlpRb+F3BZFZbkO6xuRUN3v6lXIsWxuYsfaLFs41t1u6FjNunaeWA+ShkvDZnyIWalzMf7Iyr",
-	"wf7RxaP9fmFeT2AZz8fnfAoLNfdgvUtkaQIfibealbnQvCJgVwO0NgUiTmUWWFe/HyOMbbD4MU2SEY1q",
-	"+mr2OQEqEwYyixbGcne/nJ8cDYZX19fDi8vzX07eDC5D1xenvgtNQvkkbZKK/cj1ml02L5as0g40I4hJ",
-	"N3QNaYxeKubAKWvQRZVlB3XRdxJQnsWcmDC7RlRo43/ULWDnq9a5IsssaEXKSKuEjwx0QX7wBZgVTm8t",
-	"Kj1R0ihh5VbaaJQ2inDKpPSK2GGosyEUE6szMD4h3Y/9XwjFDg6H5Pzt2xfn81QF5COM3rs/31+8Csjx",
-	"af8oIO9f962+NR7P5jAp2z2am9AVCbPCS+YoY/gHbOeXn44uyOv/RjSdkG4I3BAe8N0PV+HOYalDlNnE",
-	"hDNlw8XprSIDPkmYmmK+fUWcfvnDUj++T5/3g1dfurv/6O/+L9ee7/N+8NcvO//jvzbUF3Xd0SvUPZVU",
-	"AZkyrhXpYuGBgMQynagd7MmR9xywzIXeop1xVl1gfehAzi1KjWlqC8Rcgk4lJ54RofURb9TMh8MkBvDY",
-	"n/Irs46fVqUrRKY6VLTm3Aspxqy9C2xdaMbvIfy9LpLig5NOK8LHI0Jcs2DNpdyA1bkAj+5mp4a21VpD",
-	"wWiq9DARE8afFCTc3pn5XPGfHmo5kLI2avmWV4Vtlnf+qeHQn3atWYVle5s13GYGPM8YZuehvY2taw39",
-	"X0RER2niytpU5Ig4ru2ACXKWN5aOaOLbPIIEwuG+3mKQFaavaxWpNNE4KrX5ITO6IFN6Bw1l/M2jmyTI",
-	"LMm+EmOv7f780tZD6OmsoADtLVo2oeUv1qL9NGi7QXy3zy2oV4G6PoWNztnq1KWQ8bHoZX50zxH6Fyek",
-	"8HCtzjxKWRIPcZf1DYFn5TYWhbLUYrhcUmpVuammSMu8Br2drLSo0jxBCRS1cBQsgnooZpL7KvPDdyrz",
-	"EKDLoN7OMQHuDBlrxbEGj9dKS0mjoFk0odSEai6s5LdmTdWc9dzEUCz2VbRHOMA1wtsIDjWpoV7rqoH4",
-	"9VVBKXMxy1hgyfy1sIEg0qVktU++tE6e1kJKjivr7ik3cFDY00pgPJFjZjDd8stGfmlgdJG77upsL1oM",
-	"5wldNGlbjzJV2iklxKSIw6QbmulC8t9tDJJR6yepjSmMQTZYK73DdQOvaUbja/HnCp9c0vGWGjPyqhPU",
-	"So8YeWWb+R4S7Cfgu4M7bqCWKk231lAbXLg5aL0r1838390Sqxy6RWebZl7ne67aUwgK6FLifRbgawsd",
-	"VtHxGRhAEbm3fKAtH2gXLrHO9rUB73huA2fGd7yj1qylE3ScydX8hS6QWs9tQwzHUUJnc4iJFmSv9/3/",
-	"93/8n/u9vVK4xksXeNGc8/MIxvPUSI1qweKJAEVGNLr1xRPqOcLmuVkOh+xgeVZCVXrUzlq4lr/Bg0GB",
-	"uo5tGHJDEqB3oKyIHsM8EYsZcE26USLSmPhmmFjfP4YooYYlapkq37dlGSGrgddKY/Z1qQpkJV0+WtRm",
-	"y79xvifvHLVVA2mS1PsY1/puE0FrTRfvRQyJIt0YImFrE9kn8w75UhjW0GuVgt8oMCvdEOdMWcL4JDzA",
-	"WORsk865eUhCV+I4PMBjwKDimCjGI+c8LvWhunW5KTZ3JeX0jjK74hW1khsKpeNR+oUXcKmR+V1CQheP",
-	"yokW3GhSeNytO7yVOgCVgfpWitR2O3e9zvOztG99p5zXKyBUlRrzG2wLFfDYNWEPSff13mtfa/WG28CS",
-	"Q/R2a4iLr/dsbzDX6z+Vc6EgPCQcMH3DVk5yCoZvyl6tCNS4WTtaSXfsaAlUo8c3qImvRrZkF+brr2Pk",
-	"OY1temZp1zt1HpB1FSAzr2Pl8vnr+uC5auxi5fxLgzeiWxN/ROY1pEki7puCwT2tN/HFSHBNGTcqYZgH",
-	"AOBvIYZczbUiU5CwmVZoPaX1SyrpqO2VxsplsU59zGcpACFbWFCB3RrQP4NomS97K1WuArcTebLqjZBq",
-	"SbECCU1meG5AzbgjyZS5A+6pnNXeuPl4GIii68SL1ZV0LMNtL3w134heRKxc1XWOPXclVaq14ACroWZ3",
-	"+Yz+pCUAbn1LG+HyKufSKGWJZny4sTMHcSFiNNGbl0lzLy5aCdTYQ+2pvqZ8yvK6gwoAStO1AOgz8OOt",
-	"M2pzPH5c4W3Z3ESlRTemSnupGeP+Yys/Z92uypVNVrRDWBVPu1Z7L0tbv7hqIAwtAhzuiS1lQbpzkBFw",
-	"HZAUm4e/Mvonm9FE1bW+x4DLKJVML64MgmW+qp9h0U/1tE71VyDvjPLfvzght7BwFoCL8ytnAqCpnpo/",
-	"dm9hoTBTlNBIu+gpo6phVxKjSIgEAoL+YmvYMD+qSMxtnDwz002BWlufvQw7v+72L052f4ZChJxdLfrB",
-	"MB7er9t+OvYw/9vH6yVxv8/LaQC1W8GglpAIScL8SxftHvbI9RTsorHsKSoqlN9wc+4olqPGhGiEFgKX",
-	"mm3ERKVtMUcnNJJuaLhW6Es0hrYMY/7ZtVv2H/OijKHThpBHINHbxIAMRFOt550v5rSZc6uhnB7pvMmZ",
-	"pc2+UkxpV3PavqcOXryYMD1NR71IzKxph+JjLyZUw729DJa9cYXxEFXe2ocPiIEfcO2qMga28k1AiqqM",
-	"Q5YIEeOy/9YpoyowsLvhvjuW0coTiCeAPaACMgaqU+nzd7u24GX/4iQg53Pgx/bXF+fHl4MLAnc0Sd0K",
-	"qNHuEmSC5OpqcMN90YasmAnpv/jJV97ZCXwf6QTf+AijKxHdgsZwQOtxvOE3/L/8F3Jk9sRxRzd8lwww",
-	"i/RvV+dnRDo2TuDB6ERkLsUIFOmGL2yJ8DAg4Qss4BzumD9t1W8VBsQu30xlV6kMShmMI+QvfwF3kf3l",
-	"Lwck/HzjWfZNJyA3yLXtX8i47Z+ed990Dsjnm0KdVvtzXhv2pvM/vphvMg5/0/kS9nBbZjRFIirlwoVH",
-	"GuCQd9fXF8QWgPE1rl0ZB2L5jz1lap4ZJUBCo1WFZiPd8Jf+6cmb/vXJ+dlwcHl5fmngcXZ+PTw+/3D2",
-	"xny4Pv95cDYc/HpxcjnALy7714Ph6cn7k+vh4NejweANft3r9XbMAU/TmZnemQ/CwMziomBtwRISjhkk",
-	"ceh7LoPE5mKCu/zz0BoPlduyK+ntDtFsHTsQ/7rrQjd3T96EpJsns3+nbEFkMgFuGAOmsMOOHfrX3SMh",
-	"JSQIZ/MmznEpElC2BrTgecnXRzOJIqtKmNI5ryKkyK3CnI2G61gXhirN6MJa3pi2fMhXs8+ZS39Ooyns",
-	"7vf2lnjL/f19j+LPPSEnL9y76sXpydHg7GqA76DwopMKmyqylULu5kFnv/fSvoRm9jnrHHRe9fZ6r7BM",
-	"sp7iHfeidw9JsouGvRf/vL9VvX+6jPsJNMQXIOF+hBH5GRbkKu+fYu8OxSbc4JG5Ei0Oma8V+sHNb2jy",
-	"WswsIdMkWdzwbvi3j9fD/unb88uT63fvQzKI31z1DZ5cXu1//8NOj3zMaoS7gIZ35geb/wJ4Imhed2VR",
-	"plRCfMMVRNL+aC1o83SUMDWF2J5OdtYnceeg8xb03z7+fIUJXBabETz7e3v+mnDJWYVKui88qKxQuk5k",
-	"xfHx9lmGqYGWAt0zp/Xazlk3VLa2Fz/R2EdHm1devl7/ygfJroU4FVYAfP3q5fpX3qHYocxrVNoSg9/v",
-	"tZjqms1ApGXBqnPwj09GTnft7joX5jgis3MXy34Hko0XJUkES+Vg3Qh0Hk07n8yIVvwwxPwCrai7ibCl",
-	"JWpR9gyQTrEuUY8cs0SDJCMzjxYyILZhSGCYGNahRlaEF5o011yPHKVSCUnyG6C3hDynTOm+WcmpwCoM",
-	"cyrpDDTa4v7x2Upw/0oB8xkcJ8DZrakyx5617bgbx3L2jGykcipA65E8EHxm4/MNWNnp2mD5pTKBXOPV",
-	"QrEBkM/lN6yYzSATkyuzGzm2HsArtb2muV3ZlLXTopNz80nrSCrHpBenGFDa4kGLsJ0vn74iL/PYXrKL",
-	"1fC2vqEbLOwIFoiP5nB7LdjVB26YhJDs3xDbl16tf+lYyJEtx/RIRrq/32ZlzgloJLwB14YfPokJt9jY",
-	"lVVQPxR8eE/k359LquU/fIH8T19KjP0KqIymWT6qJomYFPm4Ydy7c8ohWcHOX9jboJGrf6TJrZXD7qdG",
-	"AoumFKW4mEiYC6lVsRgd13LhyodOqZpiaWLGb0ksQKFTdEZ1NF3m67/gGjyud742PeF07v1VROWaAGfP",
-	"ur7dpEsTJTLB3YGEKTKS5i7d+ROS3h+bfFwniTL1WJwrU893yuItnmhLUoqMKvHCunVc/6qa4ruov2GW",
-	"4ZxGtlmN4NAjfeudrpOUj8yQR2b0Ttb75CcRL56NFnBsnCVDwrIREnvzfUVizBewigoLzftm4g7i3z15",
-	"tXjjgi4SQeMirTyGLF9+32ZHKp0bTg3xe4gZ9S0a/4Ov01p+gHjoygFamitTv/22nvrzopPNLODS9c7H",
-	"QplO0LVXZZjxhYNbWIT2kjQiOJkkYkRceCDphn8JAxL+D/PPP3q93qdwhzDuur0ldAESr2XBswZwSJcr",
-	"ecxJtvCvzmjyqbbcZstt/tO5TU4Nlt1kLGG08AS/EQdSmupm08wFSMchukaOsUAmpy8DcgkxU+R0f+eA",
-	"TJlWga26qAKi2L+tiWbKNJFU++qnlIwk0NtY3HPsUZ7xrgZjH1LdFa7ua9M2zrJOnjeAYkqzSG3F9D+E",
-	"lotHWzi2lmThfHO7WTncWsI4lzFI2275FhZFq2VENUyEXAS2Si9LmF4EuAzAUr7woA9JtGSyJKdMaeVu",
-	"YDN3QELGbTxuaER+RRiPkjSG+KAwsvVKq5KX0OjLGIJKOZ1Yj4gEaks4KU3HY9J1LfjQ2TUSd7BTbzI9",
-	"dkVrW5hL/bZLhrV1lYSP/EuN5sl8pxsN/Ev+WuPQeY+HfNzlqihLYQUymrK7rAo0lUBsrXCS8gTN4lOG",
-	"nk4jlTTZH6kbpDR3tdjL+rUcUQW7jCvgiml2B4hcTgqMCZ1QxpU2+BkUM3MDG9dgzeiutH/dIv+10ry8",
-	"Jvj3j2UsNSjT3lDqGiJszaR/PjNpUI4parpaDK6UgziWLpfyNfLpS9Cg3f0MC8tFws+ehX7pfVac3gKW",
-	"t/ni0g38jyRMmVHkRjS6BR6bP63X3N0XE8vCw+CGh/AwB8nMBWCjgsRchT0fEpAmQO6YsL58DM0gr/f3",
-	"jVjG+MTZZiGJrTPeVdpn6oZnaRE8zh22xHUxxbL8tm56Iiaki9Efwv96dTVwsSA7tXYrrNlzbDsOfA11",
-	"0gxtQ/laaZAvn3XidfIlh3sE3++dsez9uP6NI8HHCYv0VtH8A5u1kBoJLfG5tWxuhSz9Ah4M2BtF6n6S",
-	"ZAFxXsjCqKNcDPYS8E6xwp3v5aIw0wtjX4Qkf++/Pz10bCwB4rtNZKk9XUp8fXRiFxYYTkWJSyyTbE4S",
-	"oaz7acr4pEZEHuB7GwjJztFcK/V1kKXkiX7u44LOkrp8vq8tDtm9IeYUB8LlPG6gWq5nQU9iEaXmntpK",
-	"Vf/BUpXFlIIK/CRuYwm+2axu+ZsyvMLWW1CZBGOLHfMqchLGMcAR0wVtSM8BoQmWn3RMonfD+1YIshZ6",
-	"R45GvEq57x90CzBXGEPuIgF7JIzlYihTHhJv3VNFV/kNd9mp5F4ybedZNsnPNuRGbs7NlNBPX1E0mz0T",
-	"y8kG+qZugnzmtW4Cg2gWP0nMYtIVktyLNIlJLHa2foOtOPc1/AYW3dopq6v4apZqsOvSDF7QJGkU6k5s",
-	"C3FbmujQyGLOTOrC7bvQm/RI6JpxhjuB5Z7lEM86e2l9iGeSVPp+tmSFWffXdqTe2IK2Qeyzd1m9MW2/",
-	"TXCl20whz+O3CLNcXsU24LIJJ9qbE7M+2VvR9z9W9M2Qx2MDoZEUSqF4WeXZSxx4Dcf+bP77YnlzfS+9",
-	"YohJxn8xA9Lr1oVyKCW7H1bwD10X1dCa/pZ58xv83Vn2Kux4Demal36GxQXV0zr6fV1TVcgu5ndvR2uB",
-	"bWdCH4uUx1sCfBYZyGLGpiatoDnRymp6Pl3YN8x2Wl1AMNrXtja0tBUOrukEq40tSt7hGhMX6a538lYd",
-	"vDUmqregvwbZ7X1T07g1iwcuxxqXYADZfCbfqfwQxkKS8GS8+57qaBoSwclF//roXa/O75vJHl+2vGN7",
-	"ebe9vN+C3pynzA061lil3PWf+d8UmbA74D1yPtdshpEsJBLc8ppoga1T4yKCZ/37DYkY+XIhUnnDbVmw",
-	"1y/38/SDUlN2LDdnu03nPbJdLbORiBek+3rvR/su0yRm4zFILG5mi0pkcosRJAg80EgnNkYes+aJM3rc",
-	"uWoQI4OZFOPWugqAxCJSL0ZpdAto3ZrFtQ5C23rm6fwsqOMbCK6ub/FcaPiNCRpUoZOzsdyDh3+TmldX",
-	"HfIrmtIucC2/gQFsHSt3pW3/GJ7OTbns5q7RFjz2Ajsl2zotx1gxcmuG++OKoJaFPadX1Wp3L5zLtNnf",
-	"0eeEFmPXvDRpdE2bYzdGzyeqfsoHtWGhmQRDE118W6l/YZk/u9i4P77AWQLUVpHcUnGFih2iGzJ+JvLN",
-	"E4FcWPKKjECvBNq4MbO5FK9UQ6qUk0KgvuJ0rqZCk66VrewbtshwNIV4JyD3UxZNb3gp84dIMPeGwpQg",
-	"Gk2dINQj11OGhV4iTDKyTxEu7pdyh1Dt8rWlhMSEpUzUxDIhVFMjVJHRgkwpj1smG9mgYZtw9DvlL+Wc",
-	"pTWJwm8Ehy1/2fKXCn85NiRWpiiihSe4Ja7zOIPwi8y42ybLQRu4aVc36NC1iY9zAzFylsx4ZYSIGZW3",
-	"tqlOfWLBeTb9U5W5P1qoud95ex9RBuYts9hapjaMU5+D3MX2ijmtivEzii7ZsC8+Z0xieAuLlR6na2cZ",
-	"IhPQud/pO6OIyBlNCqZum8eyyqfkyelr85Frv7vN/FGXf4x84C3lfvNr3mIGocsk2saAnNZc2O/pbdGN",
-	"q0BaLYU9QEwMSQHpCmmdIrM00QwNstqFPQaEegvtjpE3BIcbXrr4Sde1amUoFLhowZ2AiLmtI5wsSMo1",
-	"S0hoJQQ1pDqsk+kvUv07oN2vY331m9og1+TrCBjr7Bwe3f58vGlrHf0jMsQr9KRtzg1bSCnLOlKrkMUS",
-	"ZxMc/wEXvFiv2qwPQNyQs33FeMXfUTxcnmW41XG2Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2",
-	"brbQU5AKszpsRpraOXSF17Ho3yxVmqh0dsO1IC/39nokzFZjpCNbFp1cHh+RV69e/YjMx9XgTkREE8uN",
-	"fAKIGI8V2HgfwvgND82v/xYcsLVZl3Jy0j/rk39jPXBfjPnD9dHOQXk8xhWLjWwY00VidrOr6B12PqRz",
-	"zPOVME4VxIFNeZlSTaZ0PgeuiL5nERAOEOPC7Yp6pK/tYzg81n10UKISCPIRiG+4Dw0QPILARzk6G5fN",
-	"4KNeB3S+eO+vupdMA+m6OMSglHx8w7GutMstJn2i0GlKXFy59+S7OtiKznyco86/YFxpanN1KHm992Nz",
-	"inKFtT2DLfr55dDKGn+TtOfKGtZW2KlQ8jY+YCvG/jHFWIfIuTrtm95EnmE80XS/nITzmcWtQryp54Xa",
-	"16vjQnv2fOj/yO5Speki68Zty51qSVmC4WA7TVa5Z2WQ65X7k3gbHv4I5rKVSp8rnrx6c60VPOu9bTwL",
-	"Ocxiyq2iZzu7YPClJ1BtS0wrLN6CbXniNHKeN9tmWAN3PY2XQsJ/N/S591vJGn9SCWNL0189zntjWm+I",
-	"9D7nyaKinygbZI0K5T1TUNYjmcqKA8QkYbeG8RhlFENI6kOlf0s6/+oqzW8S47whm/HhzluFZqvQ/JFr",
-	"QVmphGb8akMm+GiN5kVEeQRJczTkNfJH7H1vVBXXj9EVFwjt2wnE4aE13lf5bUQ5GQHJnmtSa47wga3Y",
-	"lANqy9G2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX4Gt0rNwNYJUz7M7wQCNtuxsSMXaZb13DkWwi3Q2X",
-	"IklEqndceajMOoTFf+zaAhvIjXl3GLRNEroQqSZdNNQQRWfzBGrz4y7sfv78bMptdB23cue71fK2Wl57",
-	"Lc/hlq/RZSgaHYrPz5W0mEySFZkexwmbKxK6OuXhslRyjQP88dOt/tRJoVtifbI75Z7paOp8+kRw7IE2",
-	"Hj9HVFDK1+ZN2pBKWp89OUqgKT75gx/6j0+fEpQWckugWwJtimNG/Fgikg0p9Hb0wpda3bxZtHeU2NJy",
-	"AdGuihUtNMXAOvRMJ9iIBctCczpr30D659GbbHlfo6pgPv7agoLLdaRXD3xsX2gcUFcKFK4e7ZpOWrUj",
-	"UenIFrvIGtAvA3/T5iP7f7rmI/mxt88Hy+hkWzXwT9+tGZO4brm4TyCewC5mTccFRlRmsbejFZGNA6an",
-	"IEmIqR9zKvULw0l2Y6qpKxwkONLnzLDz0FCpCkk37OkHHQYk7M2w4UhvqmcJ/jGPx/i/wfjw8IZTTWZC",
-	"aRK+7/86/HBxet5/M/zp79eDK1tLSGia7NjQRqzTn1XWDj8jawiQWQfEtaRPZRKQGWhqFogsXX0Jezfc",
-	"djBBHsIUiaYQ3UJMuoYP2P5zAcZHonRmBtzxdUopX5g3rDRzgJsd0diOZOMdlbXT2JbVzonVIwMaTd1b",
-	"hWrgivwrhdQWwyCMx/BgWF03tGz/gGRFbfEiGkEkZqBuuMLu27g4wSMgIb5qFDzSt0tZqh1OE7Ofha/H",
-	"lCED1iUyD3Ch3fpuOMqjBxgEwDTMiKILRcI4tfwJDrAzVYhriqjEGkzWeMUUpvlktfhJ357mDQ9//mlo",
-	"TvTo/Ozow+Xl4OzaHe5VSNK5rRVAJdioVKrtvuYgbQKSPERII05hrKu6x6zi7/deIdLd8PAStFzs9sca",
-	"ZNgj5rby1a+6oTl2g2Q5UjiIZpeIsjG2WNdAcE0ZJx/+t729vT3Sfb2/f8OrPW12DsnZh1Pb9BQJwrwl",
-	"RWI0e0kjw/nz+Fgzy3fKShFmj7EU83lTnYIJVMWEr+EIzWfwYZ1Bp4akNxnwA55iO2/q/jNuxIJsnQKS",
-	"sTs8AUeI5vhqCHBbP/3P7QI9vwNpgGMP4OuXeonjAvppUcOAa+/goPOwOxLxYhdrd3YOOqmnsEadp3UM",
-	"py6QRGBLj05TfmtbRsBsBLG5d1zUGBYOdT1is67P9g6yNNMUxJlzmY2tF9uAzK3o+5zxlXGOiLXSbq2l",
-	"4Mp1GMiaCwQkdKBzn7zgFZBwjJX1wp0AiSuhShOQUsjAkpatem2Ur0ikXKuAzKWYSFCK3E9RDvXin+tc",
-	"YOivNvTyq1DV11BG297JW7rdqqxVwj3n0KSx5qHNGclkZrIa2l5zW76QgMM0m+8vYRcetJHqldEKdws3",
-	"pYRdvCzLF2qPnBRqebvHMQ2ioLjZGgfatW3E7swS5gmNMPNt5jtFKQ3zZS5wadf8VTjB/jfmBP8TBfAt",
-	"D9je3dV+QwbFkQgyykfDREsy/6cYtfUBoHHmn2JkGQqo0qSHeOfjTR26u9uVdka6tsIyYJPaMZX+MtdE",
-	"plw1eQH+ZtbW2gEAGxjW/yZGV/jKH9CI/Tcxam+/Nse7NV3/6eWAE3/Fm/P2YXJMZsJzS2aw9pLHW8gS",
-	"PitMiSbIjP10x0ISeMDwOdc4C8N1vGkwU5zJTMSAXR0zToFW5Z3mq9zLOj9Zc8BXvJTdjH/8O/kR5PWn",
-	"vSatUWajizLVU/PH7i0smi/KUyzcjVhMkwTkd4qY5wMjtWY3aJDVlrDEqSCSoLEYGLJrqgm1RR26oXfG",
-	"9Dg86KHtyhfuNDTjw2C7zevf/K7uNbuJ9hebAe+3pbztNbUBDaZq+ZK6LpJH/+IEz7BIfebdZp+q7yNM",
-	"sT6euWOU3YYbVJFu+Otu/+Jk92dYhMQ2DtnpETOtecNopoTafsDinoN0PrHMlSpFAiHpulouB0jO+OB3",
-	"ipjfDglW7yZ0JO6M7OrGtmSM7s6puOfok2suaWLx/Cv5q4pTZPj+bUuR2MntQuJ1pq1bWASFFGwE5De+",
-	"TreJdf8JrMfiI6Hc851ltlN74bfwFN2JWycRu9irkgRwaHRcpcVckXshb9Fwbd32dTKuGStjEF/RE2Rn",
-	"+taS69Y29I2x3h5ze6xPxITxVRZenUpuQ7QjbHuhxS3w7MYk35MZ46kGteMiQiWMJahp9bkf9rIHezf8",
-	"A7/l5t6EGWWJCsi9FHxC5lSpeyFjq83GQCPN7jB5gUbOvNS9n1KNN7IhO//CDpmAtsFFWG3MRsEEJHy9",
-	"95KcnP3SPz15Mzy6HLwZnF2f9E+vwsBH++Dj2FyZoGgMMeq1UcKMrnByYVYS3HAjeYwpS1IJKlh+wq+P",
-	"dMPL/vVgeHry/uR6eHr+9uRseNw/Of1wObgKdw7duhR5vf9jXXCOLUICDxFADHGPHLsZMUeGZ5NgCpvV",
-	"ak4uDAy0Gac6b//o6PzD2XU+P4khoQtbv8QcuiLddE60qHv5ff/X4ZvBaf/vw6vB0fnZm6twh4xS7YQh",
-	"G82FxviAKEG4wCZ2EeUkEdEtcWWMRarrZKJTxLivIwzh2BtJQc+nzVwbhF8l/ZyKyQRiwvg31mH+A6SX",
-	"/RYi3bUQ7yn3MrL6A/L/cuSqmBgmhpI0slHnRrcccT3XF7bEeRPbtyIOFiYr8n0MgnGtU4p8XoydOK9U",
-	"fYi/nbCNoOLIxHCP37uu/+cTHwZoRmbZSa7Boxk0mseuLergjTWCKXNp3CVsEtJLKbXhHO9rzL3Px68/",
-	"KJBre9XZDWwR8Vsg4lIO8VqDkjueNUia8cTmtm88VlnwHuK9V+zcDIHrvuTdGT6CAQsB23AHJydjzAJi",
-	"9w2fUyZ7pO+k29C9NPTrCV013P19zJ2aUm0jqG30uJV3sWSvjZ+yUlutlcmVbMpY/1exM5Um+b3KWH59",
-	"vh/eIXGSan4uait+bcWvr2Z08vVfC1yqpUzmBKpVQllB4lJECo0ZJ9hEkiEzhLnGit0R9MiFBAUck06y",
-	"IuP3NE93SRXEN1wWBD2bl+MZYNfyQ3tRm4UAj30jzExzRpa049va0uYuk27tSL9fiUG5KX6vnKmfcyCC",
-	"F8OWC2250FOVwMFD5KvHlfWxMeYBljFuLf+ZMKVBNjOg3BsXGt4XZuIx+sQ8m7P5YiP0bSdAlSYv9wvJ",
-	"X4GtiU0iMZsJFJLca1j4qZBlZsNGKEsOLYsbSdyJTG1mYmIWGxsVOMRg8l4MmrJE9fCTCns3vN6iV7LR",
-	"XQ7enlxdDy6HF4PL4bvzD5fhTu+G3/C+s01avul55pSqoiEua6+HvDDc33sZZqZHGwOT/Xgv5G1ww5Ww",
-	"A1pYW/5IIsrNviXcAU1sz2BnGCVTepfJoOrAgGdqGHqWZhlYo2eWXuhXxhRJuROB8hJaaJWzkirEtnYW",
-	"9jSOvfou7vkOiQVgzqMb1obsWudpIiaY5yLMMMrvPj9BRVKV0sRWVqVaw2yuCxfDDe+GBtV6HtWGfuFD",
-	"3G+4U391OLz8WteGHf438p220UINGWeKiJCBtRNn9FFAz9hrJITF5vKPaLKbCGF9UIiZ1pZdQOJSqfrI",
-	"+nDNMTzydtpeNH/KiyZ3pq7VuW0NoHWNwK4LWjRG8hoeZEVOLAHUvWOKYY65KEjTO1mfc+SvNzxUjEcw",
-	"dMXaQ9tQB7iWC+T6WFOHhFNm2OViaLafgAbUvMc0UeBcLnc2/7V2THIPEshcphxiDBDxeX5+hbje7Eaq",
-	"Y2FvAfsxNjYtqw1vLi6iU2VJxbBnV7DkoMO4/uF1Byt4sFk66xzsZfU7GNcwAfmV25IVNtmuRrwtZbMN",
-	"6vrD2uaCz5Xm6uY4s8NFHCaU5FjseUa1SJFlGq4x8YqCYQP3RN6HtRiCSWaYSQSki/2rIisGc8EXM5Eq",
-	"HzMWEIMQ9nrUNsH9hmM90YBgNCi+ZoOurSsao78CYohIcprg7z6YDZ2z5i21Y50xZjkTdgf8hiNRPege",
-	"CXWhRWroW4epMnP7Tvn2rz1y7hojktDMERJMdHb1M2zJ+kMXFFfZPRarAJSQJdiLz8hl4fFp/+3w7Px6",
-	"eHz+4exN2CMXS52rb7ihfNeJUQtCy33pizOJe65I14mMftWHWALEB+p5+BzecG6Ycu1R7PRIv/odliFI",
-	"6kR3Iz8WZHfc0uCX/umwf3Z+9vf35x+uUIx/f3L24XoQBrZYbGxP5fz4cnBRK196lELU/UpCpp/jNzJO",
-	"DLKG3+vYct4afGsm3cqNv8UN4knFMXffHssyh+UbJOg87GZspVQU4ofvv3/1Q+WCcYLgrpE4m2XTj1ZF",
-	"nyfUBrVgoR2r1DK+O4OZkAsis4R0LOKoKTNKNUqSRk/uNQmB7+wSrnAFX1kWK861tkGgptoo45Haejt/",
-	"X/RgMMohbuGU1gpTq3H8Ctt5KiLmwK37kWWtQgMyctoNS5hekATuILFmpISNAdNVUAkEqRrx3E7wTdC8",
-	"MNUWy/+YWH4JNNl1iMU5RGgY3QjZDQo0YnufhEYQf4Hsedc+HHof/yO1iBs+T1K1rEsQp0rYX5v1icOC",
-	"PoErwODKHVuCD829oYOFraIiofTR2zQYz6waAQnNSENb8jsMbjh+VsNRmtxm35JwClTqEVBtC9VZ+3lo",
-	"L7iYaoqmGO9VtMUExeifEOkbbsE6gtiwiDAnPlxy2CO2eqC9BUep9mN7y3nI4oPQloGZJGLkto5uSGY0",
-	"xEOS7dKK7eEpVXoXR989eRMatURCBOzONYRIrFriDDgzphTEpEv5woyJPCW/wTFgdadHPlrrKc256j1V",
-	"zsBD8lbHRAGP1Q2vg7Q1A1FSA18XkZdZsnqkT2Y0GQs5gxjLs6Y6lXDDq1srRXygKycnBTOIU4Nw4c5l",
-	"gG2xU9tSOmYqww8XkqLSGSiSCKUSUCpZmDPL4Mv4pEeuALP51QuloDertV3Z8/XKUcVwVfEPidmM7iow",
-	"D/mS81ZHLhxbFhFOk2SnqULt2E1XW6X29d7eXm1h2kqn8TvBIqBKMaXzFK+dgyLCICH2SCjGEubhATmf",
-	"Az+2dZSdEcNor5qN3eVk5VHUJck9jMhcijtmOPCBwe6Um+U7IfCGh59vcJU3nYObjoQx6Giaa2I3neCm",
-	"A5pO8OebdG/vVeTsJPgBbjpfwsyI6XtXdrmwn23VTiVuOEMXS956W0iHfZZRHTrEMbc7LoHoqRTpZOq6",
-	"oCS3BHg8F4zrwDqfrB2AgSrIAC7vze4cX/I3AqHxHUjNbHlP9EwZhLGoVHe2cym0iERSOl53Op2DTuHU",
-	"OkEHeDrDFPjSt3hcRvZfiwRm0da/lZeeQubk0DEOLG4aUsmQ0aYR5isuEWoTVr6sQ8r1xtala+kxog+u",
-	"rVmltzZ2PJVO4HaHyzmi0RR2j2yBzppbM7nH8qb8/2fva5fbxrE2bwWV3aqW6qVlOXGnuu2aH4rjpL0T",
-	"f4zlpKff0awJkZCEEQXwBUArmq5UzT3MXuFcyRbOAUhKJiXFsR0nzT/dsUSBIAic7/M8cieyVwJLRjG3",
-	"1Yf99B0Hcb8V1/2BjDIQOajgNGn1AXh2p2/3Fdoq7Y0Gmg8Br8sH+cZ5pIAAeN6YtNC/Rvsgrz13ql2K",
-	"G6bGVvLIdq0n8qGUQ3lAL8TdZpMH4haicT+ekvtx5DKRJaN0i6TFdLiLsGX1+YpwyhZ5re+r0+c/Qri9",
-	"hH2CmNzhDYuMtZO5JpHUXDCi+Ywn1D4emOMl4NFwshgqHocDkRs1BOG1h9JMSOuSRdxKMZqQSyqm5E0G",
-	"R2e48HmHtrfTJ9zkMNXcWgjUoTHqSFoTlQv0AxQzitujh6a7vZm7Bi1NKqaBa/+LuMGqllYBourgx7Vz",
-	"66wC4mI8ECk1kwDQHdodApS9DjRyFZMYFrk6tdqH725jxDwEMDTe6yvF8P3tN8mXCTc6IMMCw6sJ4zdh",
-	"/AeqdsYduS1qcy43U2r4Wh6aK8DoX803SkUmMomtfzxWFLovrKvvYiyaQUs+BgTsr6VsB4jyYW19YZLF",
-	"QORkaPZkHJLoFjcNOTFspkEoLlwN1Ygz5UZu8TgAUPxgKW07ENjV1A5cg2yUcMGt/HUn/xDB+6VgLqox",
-	"ZuYCFwGICeyQiN5fuid6d+C2cG3dZS2JEzeahGmmUqkd1cBcceMACaDUjig5J6Fb5k6CDrD7hc9ZDASP",
-	"fc1KZV70Hdd+khs9/18nC5cHibB/W/lOLxaT1i8nF72e7/yCCbYDwjrjDgmtV2JmuA6X8GPMV0MC/ZDE",
-	"EhLaaWbIxS8nZMJULamNe7y1lTLfNdWNe1d9PJ3boyr509gU4Xw3DXL+la4Gta0UKonmXA7XAzD1xIJo",
-	"PhYs3uGu0MMOFLlyQHfgD2/Jam46pIdVv1B+4mUR/tCarkLeEpMelEHJebseTcnt8wey8tzonvvjUWuB",
-	"3b3XHVsHstQYdQ3+0V0FhC/l9VLCneFqubBqsm0ER3rj6jWwYcCVmoOB1nJmG2PYOLHffWGdxgVU7Caa",
-	"kf3ufrtaauDNwiqZgDQGhUxouDQazKWnctJyio3lk5Yzx8Bx0HUKudIzWjpeASmOVAs9DIW+QLt88g6X",
-	"Tpk7e/vW3kZnYiByb+LQd8FnYKyPsgQ9F+dgQFvPbQcDLvnd/XVtfSQ33qcQYkjATqmo0BQDQK4Fijpy",
-	"AFyVmrr5Lz3ZwXpXxTfOftOOyiN4FZtZjOEdNuByf0hBdy7YVtaEPcQGw+UbxFoIEifMxduKIRFa6RFu",
-	"Y08MRJg38rg0ufvbBeEhrc41hK1iIq20JNpQIJBkBWJb9+eBCD8cX/ZPzs+uj87P3rw7ObpyRI/Y8eK7",
-	"MzukhxEbEA2eusRl6JFdTwpWNnSsAHaidKmIBGArgILRw0z6phmkb5QiWVSJzfcwyL3YRA/mYF3ARnjk",
-	"GPqWwsxHCb+KUHt4e6/Bv/1j+38eMeDO/t+uM1zrwvdf7AM6DhqM8i/F6geiFKxfH7R+663rOxuO32D0",
-	"Fx56+9gvvsjGo21kx3ay49eJxHM6o4vcT9rW9KsMMH+xrPCWIp9hzSKahocDAT+GJp0x5SK30goQQixp",
-	"xBsLxmJrwTmZ09p//rwd5IjG4ClCCbMn7d7rdt3hwWur41ZwRWXYCs6pO7M9mM0TtdNgop8RDX8YibbJ",
-	"YoOFDjx8hd1GzlT+/kRbY4t9R/IUNrfHy16K4DkZ9flW2e7vdrDrhw3TH9r/FjA0MH2szRDSSd5qiYh4",
-	"c2E1zo/96n5kYuAwNVL7Vx55cwuzHZhGlsGVm2NtT4ZrobGrvlk54Fkb4CT9oLc7/BO+GzPDojU43m+4",
-	"cEH2vZ8IRrf7dMTIL1QNpSoVGxG7zwHbCxrlQtKCwFNAxkyOFU0nPCKZ4EaTIUvk3HEtGGpYQLAqXJoJ",
-	"FLZSFAkLRlVA0gkG0WIyoh+JyGZDaI1jO4hbFceKaW1v0++fBWTGYh7RZCDQ4grIhNHETEiaULFEs5AP",
-	"lPCIiYgF5IZNeJQwRxwBDFGl6q2AvL98pwOAkCjddMjljBnFI4ROn0hoBRkxZcfUAaHWXoR63Z9+hkvw",
-	"GTPB/ydbGh8QMO20EQQYamZziiO7sgHRKRUBVPs6eF8xsgPYuUOjoOv+St2r6JAQ3kgIcB92jq6aAwOS",
-	"CBwCRXL2qg7pp1Rg2dV7wSMZMwL/gbYeHZCQiTgk7GOUZJrfsA45kwOBTIzcvvUbmdyw+IAoNs4Sqgj7",
-	"mCrEAdUBcSgmgLzn+hcF9A0nC3wBmsVYwpZwaxu3Qt/YiHuUGrp7dn51cnQctqHBjyYOrF6xCMv67cRn",
-	"jOpMOUg/aEobMhFNZlRNdWcWW51hTT2YCtdEMA5vwwPhJQgbL6wuczik5JKaZSgRe7xWUEQufjkpo4a0",
-	"q5PM9phdTPhDFZ1M+NcxsSccH22LvoVyMeTIaoSmBqUpLH5sPWn1GUmVNNjm6vQDF2i1WUnCBUiIsuqc",
-	"8BWtqVhM12lNPBPQihvG/uiHCIxZBnt3qhIbfqFfutCnLu0DfdJeCxAuBiJLAdOIukrcoaLR1NrZrfBv",
-	"Z73T47+HAQn/dvHL+Rn8s9PptIMiGzTiAppASEuDwAdt5VCkBiilqSaaCdPONQgpFAhii6KqtyLXTxIj",
-	"ITWSdSC2Fq3EyDGD32KZc7F4dxC6l/CWvkuhi4+2hdDFncriwnCYe7jO/N01YrgRw4/ursDe+zJJDDAZ",
-	"tTmksxKJ8iEZ8cQwBfgFElrJDDUZdIRQJ7Y8XrNUYIp2yNGt3o7KZNF7mMVWiJz21ksN0GthhSW241YP",
-	"xfU1kNuxqobqoZQJo6Kqnf2IarbDhWZCc/tzfPgZNdGExRjo1qZEBzXKkgTXo6YYyfUvrutp/66aJOzr",
-	"3j49Blv0O+R6/+MGZRCFp0rO5d8ss6xxbXAblOQY/r0iyTZxYeUYnzlipi8vqWK+WlwoOeLJVyfASnEa",
-	"Tbf60yTASvNdsro3a0vtjkp50HycmGtAO0TVeWz1RwCqFrvBUdtajwHhZZPRjuNh79QUny1v4Ps33l2J",
-	"G97jK3Vkb3N+fCnZ1zlHTa7wG2yqxq29QiFVe86XddCm7pzXOaeyLtPbeZCVpe4ELPQ3ytqS2tAF0jwx",
-	"Eesy1ad2YVmAVkKblujMSgTIJjqgsiFbonNu7Xd/rgm0+ovs4brHdp7HPfXlZ7UvpikhbYzUz5AKcHRu",
-	"NxP5PeXShJVKv9L8PBcuRT9cEF5tcH7Tx+27PGLNiXlAt+4tM+tOUY3p3AOaB98z4rszIArlFJ8LS7nI",
-	"gcuVF+qwQ/JTDIWJLh8JOpUmiWvz4KpQruTSGuG+djHTjIQX76/IisrftaZ6WN8K8uWn+/4teFjMYnrf",
-	"gA3faPLGqfhmzQfnVeQVRl5yocjayrEAKQNZ06wKUD6Xcq4xjdSzaoMxomXOy4yRBgc6Sw0y2G7tV8zk",
-	"Wp+ij9bNJUbvn5QM7DNjp9XIvkb2NbLvXmRfISJq296cAHTZvDqxtwmv1qG9BsBjyzE3P8x4EhMAzHWC",
-	"TmVCWEtvyAVVi4KJ1bcgw2VcA1lWafxKF+0RYGy3gLC9y3PfWXA8ZiLgnogyX8FalPLgpT2GSfLyJpM8",
-	"YrsxjxAzddeb/bW77rQMZ1hqB1faBEQ6zjhP4SaF90iqsuHkHItZ7b7/YSD8rTHKDyiG9XyW77g2r/2s",
-	"+37SGzACAeA1vw0XHi0eJliXnvbWyXb7t5gT/u6bS0+vLur2qercY2xQ/L6HLB/knVdSdG5r5K+6JFlA",
-	"kKzpsuwbqowmNDfEHT+8NFhBTlqhljQFchj4b6rkWDGt3b8jFmcK4IFoNIFhoHxtIAybpQmwtSk5I+Hb",
-	"YxebWJVs/jodtq2Bz41GqeVHcjWOXi/udQYipMOhYjccBrhOZcKjRcHjQUKPHhi2ScwiHjNNJnJOYgm1",
-	"/UpmxpVr3nBDExRsc8WNYcKOjtjxGkfncZjT1lux6fE2/OKXL9aHeTsT/C4nYwfqloHIOwg6pI+fc0Eu",
-	"pDZjxfp/eXcALJklBHvDRebhQfDt1GMfrsqHB8qurt7mq6Ahrk5iG5Z0v4BNmrXxCu4oeUFUElrI2wox",
-	"u8l+2yIPaz9fOvR53hUZAbgAOeHtN99LCbCpeLoqCC9w2Aoh8d2hIjbZlKeGcXjLPqk0T2rL4/wpyNvm",
-	"nGEAXRhmwuAoiBj4onPH5Ye8DGGV71pI47uUKlzpBzwh3a+m/76K7msO4lPC4NvmDG6lu3ZpFnO5htZm",
-	"liWGp1SZ3ZFUs52YGuoaoaz5HMLPQzLiCcPaInsiKBeeANPR2cvRQISADAqkkj34VTuPkvmznSP4YZ8S",
-	"1ilxMQZAv/zXcd4mNRC54X4jIzrMEqoWVipMsBtWMKp2ZlxrolOWJNBQJUdAYSGIYWqGzkIklYLuhqDg",
-	"TPC3Sz3pnnB5C/tMU/vkacpEnJ/dK2ymBma+Gx86S2nmur9GXNCE/5MNBDTXOpY9WL18FUq3LMVmoCWr",
-	"ylHoLU8A1vRh8h4Ve+AO0g0m+FUasYopwJJtKV8JHRnH4ITvOih6svxWuP3qnrhUbjIhj6w7zm+YsouD",
-	"L2wrnfGWGjaniwdQHbj/nfaw29fJjBXVETz7uESw/wyv21KjRHI2oyLWa5SKuwRCKhC8TuWUCeI+tgJ8",
-	"pJjreWoNngn7fx+JehaQwbOxJEYCXAT+rSNFkfGUmsGzYCAGzzIRS/wS4HaGNJrin1xopgwRUs1oQthH",
-	"OsPPUVjnT+V/q7PZrU+1kelArH5Ib6Bsng2etQ9x7oB/zdFIpfnjcU32nz8n4fuzP5+d/3p2fXR+eto7",
-	"ex12SGgHDlFtaKQEcmt7SEI7fpgrEk14Xs3r+FlBSXmWN8i4S8PaHdIv6SSP7aAHolKDHQLKG9K+OTFo",
-	"6NQTLuFqOL0WEDvbgOTLiy0E9IZVNvlmIr/TES7EU0vSr87v29RV+SHyPcTckJjHjV5q9NIT7jPOBKEE",
-	"9IrfwHf2aLyErNc/R4nUKzE5YFXYASEHR2lOVYxoPzkIhJeoVj2dUjWNrRPRop7lkqRMDYSnvkQPhX00",
-	"OAYFtuwsMoB7A0T7w0XOk9nytVP4p8tJ+ExKQNgsNYuBkIJph0FhP8Dha8Q7qZXufnniUkRlIPa7P5Pw",
-	"9cnRVe/q5Pzs+s3JWe/dyX8fW6VUikj6JBIIequEAlIOU1aI/TfubvcbiHlA2e8n/HWFv5/FJvF/+2X6",
-	"4LJ9WY3Mb2T+k4b4gb2bC9Y7S3xAn6iV9mhI5SA+LSvBAH5TsUiOBbe2Lks0m0+YYm2HsZMHWcmHslLS",
-	"hAvNY0a4GQjwTObECilAzkM34LazsuKc1LognU6njYSaLrrAxUBIFTN16BTCR0OGzMwZonHOrCeB5UdQ",
-	"uSliZwK6uf+gSTmzTjCzjvoojlk8EO5ZI0eK7WbdIbeYNLx0WWLUQBZAqNvVdH5QptMYCAcp+jOp4NJo",
-	"hTEzlCe64+587e/XruPZWPZJBqLklBSelsbiB1CR1DkruT3cWlFxF733/ePXYXtZJ8LccXB391s/LHRj",
-	"u0PCdMKvacKU0SHUUenb+Gme7dAvup1vjqjqV3YCuQyScDFlsQfa3iLsd4XIK09TmdrJfcsRv2UgJncs",
-	"G63aaNWnq1VXQ3wryEybFGtevrUW4mSY8cTscOHqyvxvVl2EpewuF6WsFWi1Iv+D+rAoMgOC7FxNDrJu",
-	"90Uk6IzBv9jgWRHkiGO9sW71Kn+mx5A4+d02CZ38Yb9fzJWvcwTOwEkHvQv7x5Te//pzkPKUJVywnXn9",
-	"/n+fjhWNmbaGIiW/smFfRlNmED4YcRcpiRLgydApo1NNWhdHp3svyd5LMv3ln2QmhQysiz6kmr3cx2iA",
-	"VAOBNfRkpIAJLOx+7O6F5L/IkI93mIg5FUTbly8i5nCRyX8RTWdpwlykYsKocngviMcOEMLBQLj4umZ2",
-	"o0cMYw/u3/MJT9AGR5hgxwDJDWm5CdmZPA/9vKjBBGkoM5Nm5hpncK2AzUyOSOgtZ8VovAg9qOXQ7ood",
-	"LlxIBUwzKcolkpASHVgBbmQkE/Kff/0/11Q2swJ9zALClJIKAY/BTkykdvjH9mKuC0RheJ8AJkyO4F0M",
-	"hBtFHxRT5IKbMChP2c7LfgIZjw63tsvKnx27jYGlNhiI0A1qr4EnvObC/tvdXsbwTcrFODwkmim7R9iN",
-	"PQIHqwtlRyvPq0OjaTEUIHDbP0uZxpglhq58tjQ5f8qKK/NP8utIK+IouLS3U8OjCTVH7tMQPIy2HQ4X",
-	"AV97sSj4d2fG8A52D5oho3BFKsXY/h/e29IT4kr7Z1z5VNApxJ3MxFrSKI4hKSQVCXfnOjwokbtYL8Zu",
-	"bvvq+yzayU/kzoXbSQcEZUngNAlcj6okJI4eIYQPQwJtCSQ3lQ8JHYgZ15qLcUC4uKEJB9+xFWfKOgcl",
-	"E75N2MfUmrcEJxRhlBF2/163+1OHnN8wNRDhh/OTo+Pr095fr/vHfesa9QEi9X3/+DIkLRopqbU/FBoI",
-	"Xit+Yh3ZCc+va7tsEcqi5VvvvcgVrWJUS0HCq/Pz69Pe2W/FcOAGKegVXZ3lm8ve6fH1q9+ujvth/jg/",
-	"HxZizkhJNIDFS8wGQckH7ItiDlVq+jxlAvzrCyd4N7WWIFsELnBQcqKyYS42JqCISn2j1nGsazuBgepA",
-	"Efe7P7/czAuxh1p4pQx/zk0E3qNzsQs94SfaoA1+uYW+pj3LWlg+n1CU9BfvoTrr7T3UHeyARvNi1Ugo",
-	"mAPWGsmuVyAtEw04aeNaGzTuYAHUCcr/oronEE5J6c4P2Ry4cq/N0IH5pQ184NOED8STkC7tn4qWoqyS",
-	"WQQoaBM2MlamkyljqQMvuaFJxjok1CljWMwRJXSWggYk3c6P//nXv593ulZRoBXjWm/YR65NbkdGE6mZ",
-	"sGLxhlvB3dp//hz5N+Zcs3Y91knlkbj/YNbqbb5KPOsLjiTmHlGwNM0yTVjpi7hkzecKlVrVaafL1hEa",
-	"SQUpBFOpSQ/LFDnIR7akV1uhw7O4piYkIkuSiiaaSzuDp6xYfQdko2Cf4pF4RaOpN+/9m/r8I6FYQhf1",
-	"x+AKyeAN8aEp19CLNyoc/wM8JLocDAihT5XAHvA1KdYFl5mK2AEOEQY58z13zloRD8BCd81EfJqHOcoV",
-	"MUNpJj44ozsDUU0VssQHgl7l5fG73m9b8IIkdAFn5ip/podU8nC/r9IBe/wRU56bBEL+Kr0/j+/uqXcC",
-	"NVQiDZXIsx4qa+qLvf1e3ighHTRInat9TKMJsuyNM7QSnCNhBdCUi5i0Qm0gHGmMDtulxkOT4xnYP6GQ",
-	"QTGagIUzEK1QQnByRHnCxThsByTMirUM0XnnxoeaVCbIhClGWimNpkApmEcOhSRTtghIlMgsJkKagaBJ",
-	"IucsxvheJqAnKSRDNpKKlWAT7FwO7a2gF5JDOTn7iKx7aAUl1DARLYgc5Y+BfVG5lIDAvibYhpADsriN",
-	"3CG9xCG0YTtSqYPrVsvWQNAoYqnR+KSYHsepjUazlEGnVmpNO2GwxQkaohQbc23UgoyAfTvcxZB3JV+2",
-	"M8n6HhDmYa0xvM3G+gCHXfPdReyeQGbvcxFd+ylj0SQ/5jpwwQhHTOT3fMwiGUMXYi78NguaRcJ2YPea",
-	"NXxFdMZiEsnZ0AEsQUshhEAch8IiYUVsPKKCyNEI7CD4KvT1vSUrsV1NWeR26CKxTgNM6uGPQ36zTYhE",
-	"Lsxgp9UksO8ZmSJldMrFeAf3Upq//A37dyHMhOm1pe+XTMQo2aEYkmL/FQp+4K3IQ3V2L/vInndvfL1g",
-	"wVaQb2GrL1dAgUrfhu0OufAnFmLdRnGWV8ZBOQgkj9E/uLrqX19cnn84eX18GR4ORPjXnaur/o4fIQRQ",
-	"U3T57fSh+A9NYXcI3Q/e0CQZ0mh6QKwFHxJNF1BawqhKuL2jYANh9TuLOyScpS/cY8s00yER9kg7tdba",
-	"3/sRLAeZGcLNIQnn9MZdnUazkNBkbgefSzVtFyyLAwHuEIkZ1qC60ski2Pljt9u1Dp6ikbFLI0cj6+UF",
-	"ZL/780vw9c5TJnon1YCn+QtHofhAzpG/zReFPu0O2032Xi7fNidhx1KDChr2wP3UvoW7/laO7/zTOb35",
-	"3J9WSkrMlT8LnmF6ElZpeY/WvQX3g92rq35+6afg2fKJ2OLH+aX5j0Hib/FLvA4erIkeN23Hd0hFQYW2",
-	"BCMJpNS2emxXG8XorF6dvcMI1YocDAMyzEzJpeFIlWvVTTTJxBSSIuhL+d9qFgflAqmB8H8EREOr8QJ6",
-	"XK09B3Xm3lWzd5lPZFLQ6irQsValvAFhoQ+cjvCQdnkxze67vZeHRFHD/rT3stvtHkLpu2CJ/tMe+Jur",
-	"KqmFagc7iA/A33P1DgI8K8ioJVC/0Iayea9oQEVaTafL80YXc7iwbjBN7HelmCY0MoCGbFWr0/ZhqWC6",
-	"NBSFG2WKIYcQRvDtewS9u6jUZPB9o8XuWYvVq6IADwJWGzQ6qdFJf2ydFDgJxTa3HRchsftBTbLS3QM6",
-	"kzChYpy5gtJUyVlqQtJKJ4pq5kGNRlJBlaxzpkCyGzoFiT7DQuDQ8BnThs5SqzM0G8/sumK4TqrYVQbC",
-	"RVhIK8WIx1bZtV0Vbh4ERIWWN8rl0dJC3gPO0g1T+B24N1SZHzQJj1By7tidGR6QX3sfoBR6IH76z7/+",
-	"vf8Tmf7yzwDKoZGfgikm286ROiTnb9/unqeZDsivbHjq/nl68SIgb971jmDap/s9DMLmsceB4EIb657G",
-	"5JY/ilE836ZVDhK1OwTQoa2mLuoee+9fn5z7usfW/t4LqIJd/b5/fHR+9jq/wg/Qv7q6vjo5PT5/f1W6",
-	"5Mfu/lpP2PX7lVxhO07uCn8mahQpePwPcXSk+kvk2GFrue1DS6NgM1qaMmHX0BpVAYkz1NVBblBU+qNX",
-	"y9HiZw+GKXVVnu1XKchZmsHGTo+vhA7VKKzvSGG5uLc1zitburYDbSpg8rZr8EKQvJYcoeLSKYs4Tcwi",
-	"hFpWOfK0P/7zoqdriQYbhukMxCtpJiCmoJuXaqd+d4zcAe8JVBwOIT0sXyWKX95N5lGs1uWSPhQPvZG6",
-	"gGEPi3seznR4CIxtKysCaocOIc9VR2ng16Suvvzl/ibO/b8/dLy/WJlNMqzYOA3xwHeRj7ciOKJJ6cV+",
-	"Bs1AL441yVJ7Sve6XXcmUmi7SBLSAvKAvf/8698v90vB7YDoTCmZCYDLwUKilMER1imFHIJiM3nDYmjK",
-	"t4MSmkCq2EoUxUgroprtcKGZ0NzwG5Ys2tZAnbLUcYmRniEzqY2dVmleA2GX4IBQnCAYPXOZJTFJqYZQ",
-	"ELVPVLT8P39uDbCj3qv373qXv12/ef/uXdguYeEAmzICEFSaQr04vi16HqxyqbjLVzGG3mumtpckuWJw",
-	"AKxFz30cc9OA+jd1yl9SZRTHbl+t5irXyrk6I2n3dzvYWoT/oxWR1CH73f2iNc2hpDh4D51ZE46pWR2k",
-	"/8pxvmJqdttmAWsjpWZSamTDC5fP/D3aHftVqWSQ1Q0M+R8Usg9ev9fTeeznbueNr2umOwYXAyuec2y8",
-	"j8Y6DXqlGAi6gCtqCFyFAej9iIq8Vm8gWmH+47B9SEKXognJjKqpRhokf4VzZtwlHdJzk+IxGUtmb27k",
-	"QNxOR/m2v3Idfw1oxQdcioe2+7cp7sG3EjhQ0dv1lbikEAdsCoDu92zhLsjJqYrFX93vNUdricVqS45B",
-	"R72L75P0GVXRhAwXxHCTsICMeGLttOGC2C/4jZ0M1M8Cur1MYqaqyAdrtvnR0gQ3OOWrGpbobIiqKhcH",
-	"do51fvj/1Pnfz7vdTYowqOQ2zFegZbUsVPAiciguYWtEE83aq1xi0C2xRdzAj740bTexoZQJowJnVvVj",
-	"fBN1T7y31RN/SzyK5Y20PYfi0ptp4hnfKZFitCJkvKRc/nwzl6JweLvl3x3mxYAUpY8rJxFQHYw+bZEm",
-	"870OnRq2v/IufqA4QfkWX6XHqTyBdacUV+Sx3YoGNK+hAqRLJ3yNwLhlYm2kAXRxwypzCP3+FQnQ0Pg1",
-	"avKBafyWYHE8WqNv5l2rLSudiRW2vqXRayn7qnN2D3QWuo+uyq4my+hDzZn74zL2bala7HY30aQizOww",
-	"samATk/nleeeaOGFHxYGK35AMKmmCTedGiid+ztxD2u4XsDaPHJ263NOu0Md+aZOfWPJfldReeuB5oKB",
-	"SOWqTL/Mtt1lH+07WVsztKTy8yb7Ak0EwEhy4pxYRtkMusTX2MbHcNdHsgcM+2h2Z25+y+Jhq7r624/W",
-	"qPs/5BnEXVumifr885Yb4nUn7jyJmTY+XL914P20MPDvdo6+sfiwe97tQ8M5nFFzeP+gZXH4/u1eoJ9h",
-	"tddEkAGTy5Sgm5bwtvKs+VTIecLiMQNQeNKaLIaKx0RDFi4g1JryiZzvZClRzCjObmgCuSSEfcYoM5ay",
-	"aTJndOpTzjli1IRqotkNUzSB/gzdzlm0l57yB00mXBupFoD1NRDVYF/YiICQPpEDjNcEocWQf+5v4u9h",
-	"AL0W2N0Q5pZACI2RQBeEPTcD4UbKNCPhxXn/iqyTia4rtBI+pl+AlT01R8ZNqwEYa1yYBmDsIUr/9LSE",
-	"dnh3k2vbpvMlWETfb56TMXPr7QDKyi4QPuw4oXVAPGdEJ8JMV4g0zghyOhD+AaD9212J/A2k5cSkHTWw",
-	"MhVpdIJCtoakJQXDSmwoVEaJ3IYqHlHwVXRiKdjSjd1JbwOThlSes6FDjhKpPdNBJIVwJKURFRFLdFlI",
-	"1PZ1fzcCudJlLL/ez4gqTajB1Tm2v68TyDC4U5SNFG6k8JZS+KGkqu+T9gLBCaRWv3/c/gKJ+7v71/WX",
-	"plG/VNJsdlq90GhSro1L+XkpV6uYZ/n+vI+jsjtUVGCyqIboHCwMa4kINl8O0E5kEvtT7Ad3HV1InRYl",
-	"mbuAA0hc1aF7Bfe/l/jsPZy8va+S8lld2e+OHrQRCw+EHw+H54szM4qNmbCHci3qY5rQyEWiAOfYK27f",
-	"p6TAY5GCtT19st3XNcf+Mr8lgjrfY1Jm776t+22O7zcR5HjqB7cJUGyJgJ6fwSLYNqZ808mP2Uxio1Rt",
-	"SqhH9AygCpSca6YwpQEtT8iQkkOvLxkCwFsaVpOghgPRyon1bnNrtg8INyUkGUZmPFIynUjBAEwv1p70",
-	"FBlQkUI0GIg0oQuHDIdTcvIIAJQncq5XoG2Csrfhi9XygHKH2BfN4oGAgDqbDVkcQ62ZZkaT1lyqaQ6t",
-	"2i56M+3TABoFE3ZvxKQVvj4/6l8fn/VevTt+jWz0AxEen304uTw/Oz0+uwLsPSENoDPFGcRCwsOCr4rs",
-	"d/cxOA4dIXk4aD6Rmg1EeMEUgMJLoXcugI8/JIAEv7p+pBUWf/yppVkyakMHOgn/F7AW/gnJLGmJEdFx",
-	"WtploAD5REY8SXJeT+NWOvZxHCBzhbb56kK812wmEWhtu0jIxMySOyTO7daGzXp3CfwIvs5XaCG73RO2",
-	"fHTzhSvJDrunb4mM3d/hKHyqFR19d8oQWsqel4SZEpy5HJGwNF4YFIfMbS7EIDzMm58BhgrBwMbWtuis",
-	"3WA9O72tGp2pu7K+0zmlxjBlf/l//9bb+W+688/uzs+d652//74X7HW7n/73s7sArcAGj7Rev78DvO4f",
-	"9IY6vprPPw7whIcg4YBJHVN/mGCzi/CkT8lXMf3v6YT1oKORR/gGfG8htvhuOmr2n3WH60QYplxvoK8N",
-	"cnBqQAntUPU2qK3KA9Sf0/GYqfcnDyuh3W3I+5NGTm/aRcVa1W+VXXzFu7/b87xJKusAhTDiYvGZr04I",
-	"YSgHD7yrWCyjWrlcLX1lpLcXvPC/x5e78Ly7qbgDbO6DiGx3eZpYk70R7t+4cF8SxyDbdPWpRXaZetfL",
-	"1fQ873bJfMIT5mkewDhXmfVRjiYsmgIKDLJBMBFVn8tf8F4PWBXn7lDL6oLT5prQhN/cfU9+g9L7Hb9h",
-	"wj58quSwrOzdBsDdMGNG8TUa/0LJGTMTlmkEhWcfU6kB24qg4OqQM2kIJWk2THhEmIhTyYU5wOBbeHp8",
-	"dXly1L++Ov/z8VlINEMHeGC9YZoy5XxrDkWmYc9FlmAnHJBXEKAg6B6W/cLDldF7r19fusHdA1lneCCc",
-	"UQJcJdQQzaxyAGZHbZhgHuwAKoS4JkpmhuVVbfvdfXcfwbj1igPsjB4I96wyM5rHsMuc/wxDlX5vVVfx",
-	"beUROXUvYDur5y7C2t3hC4OC91O8pZRU6+KYq/sF6A5MXsPlaidIzIF6jkRUqQV0AxWK43EmelpsMxJz",
-	"7YMufvou7vInwM8I27l5LMXKpgXwUfsobk+1SpvJ9+WvLEq7862KpJIwmeXbvlIsyZFi6e7N3i67oUlG",
-	"DdsdJXBdXV4AkZXsReSGaz60eqsMmxYQP1K8VC1qTxVGucLjKzoOSSRvEIucwWgDoZgd0Lo4y6BQ9i48",
-	"4WZBEnbDCopCN+ghofl2dXmIGTXRhIvxQIQno50zKdjOqf0oJMAP/aK7XxW9OrdLcewm/wZWodrIRU6B",
-	"wsxdusda5JhKW/b+q5TKT8KlyGWMK1h6IAsB7voqS6aX7g71BUp+ZnqFSsLujNtb7gNNeEwNggej/mA6",
-	"S6A1cY14/hQ8e1FVWnHmEDuxvDUmmosIjS97+7L0vt9leYMMJ3Wr4vcw12RGE6vzQdBd9C77x9fHl5fn",
-	"l2Hbl2i7rU+4uLFrQ1rhydmH3ruT19dH52dXx3+98rLrHlUKPMdbSOIlILVrkDhiJgyniSZzphhy6Awz",
-	"BJp30+2Uar8eb2rlNR7KeGEX2khJEit9t5f0cK/K2rLHfRT/CFal/Z/++VmnlFF7xJlISWZUWNNOisVM",
-	"Zrp8un2zgvUK4lhZG3mJ2fvNu97b6+MPvXfXvbPzs99Oz9/3lxi+D6FzYeGwccJL+8dOz/5hbdBIinhV",
-	"gJQu2cQIA5filcgJs43ShkWpTy0+3sKX8pN+lRJqXEZ6KzsCbnM/Kcvg95Xm9TeXxxdkmCXT0m4oWSBg",
-	"dCD8fL5vloDoX/7444uX6+yT3d+nbPGp3ko5T5l4w6jJFCOXbCYNI4U+JBcuP9khsL4amkhg0j9ooic0",
-	"zTlOYmSphI16dn51/eb8/dnrED2W8Kp3+fb46uTs7fWfj3+7Pj3p90/O3oYBuSWMA7Ikxsl+t9veygLZ",
-	"Kso2ZYttYVy3gK/7/kyS4q79DDKfm+2ShzECiolsMAWKiRBkGgVWT5CjTvMH3hLYwmqo2JBP3zq4RxcT",
-	"pmZPUxHLvD21Mwe0XO/YNFZLY7U0Vst3b7VoLsYJhiS+3HhJmaAp7/iVrMXBAMLmixPyotPtvMgzDFjs",
-	"xNQNU+QGfWCmHXuOlwlQB6ZNQKh2B6oi9OmGt99/aYrAmQty+A8W1XYg+cf5YlSLbzD0dmXlBjx8sSz+",
-	"5VTnifwuWVBMtH/uLqGazBU3hgmfwFUMcgdSLUgrdMMv3SZsr9snv/VO333ePvFTb/bJF+8Tt/gV+wRY",
-	"bWo3iEsVXkhtxor1//IuIJcs5uDIBFi/WICCB+QvsaLCBMjvOGGAw0dXscJJRIXL7XTIj90XOExxC2uE",
-	"4k24JrGci0PMZkLKCKkTD0jMxorGLA7x1y4RNBA5gWWR2iQtnNYBmbLFXCqPZoDO2IQaMmUshVozLsaH",
-	"WGfT9jevqUi8hGV7QCfD3oCLGr/iOJfW1jkrPytmr76gxesxN/2Lx1mtniEJoxo4pMtrlW8v4FYoYUN2",
-	"7vVM5nNbn8qFupnag3jpCRvuu3DrEm77oEVbl+y1jJp6rc375DW8iQohPa/P8L9PQRACzRAlv7JhX0ZT",
-	"5nKrXIzBRMDubU0qauiV3YN85svoQ1eRzeIwGIjQIbCEtyAAyq3+5S+lAMZgs0i5GCN3MNN238K/pf1s",
-	"IFxL/yH6wQmHznIoJAj/ITkMmDB6w0ojlwbFOjP4Z4e8whYDbZWKdf80MwNBxUotQujJ6a02LBYJCPWh",
-	"nr9Uu04iOWM6p8EN+yzayX+x44N8BwS9gqCivMHfrIU0K4rF0J6gDV1oIjOo+Xl/+Q6jgYkc6/ZAuMBL",
-	"COOEBMgUSB6l65AegWp9Mbba0SdocL5Qt0Ay3AckSqR2/VUapjwQoDn3ut2fDrHHIqIpjbhZkL3u3gtA",
-	"6eTCMGW1pufL3+vu7VXGElMmLt2O2cSW0SstalD0OuhsmO9Ct1Du3Q2RjbOOjgIGqkuE7nd/frm5qm8P",
-	"Y1MrxY1zjoldH5kpDpGf6CN3ZG3RUPRGqiGPYya+mRK6tVar9S5wVxWrXxKF/kt0kL3ds6NkYl83eN6f",
-	"tnPb7X3B963asXYeY+TNxUhN7g1BIUuuaJ8FzzKVPDt4tgudg26Wt9FZsIIrsM+GFkAA7K0x4QKrr3zN",
-	"0czX+OSb3ZkGt3lf7BxvGfiuD0lZywYMwrKNUBoVVMrtMS/ZmGvjmbUTOeYicMJFsZFieuJIMm9k5C6y",
-	"U5iyhSYt7NiyWxj9P98ekVVO/z30gyk54r6O2L4YMqOCjhkstRvQfqyXRoRPKoY8wtow7GVyy+nayFvh",
-	"cqPq0njLzW23x+3FMy5ITPVkKKlCZOOCttw/t71oN6WCJVZFlT6DS3eseF9eF/vlDvyg4p6eC3UFhu32",
-	"8uA9psOKsafDqkWikcvwK5ksDxLZryrGgc8rhvIZMAhmwaX55lkeeIQX7kBureIGS99X3Wg5WlYqI6PJ",
-	"DsgKmAICgfhb375Z3fD9aMLiLGExuaGKU2HInPHxxLgSDr3mYXZ/t//7BO4HDLHjfrN041vfVkxiu5Si",
-	"nYrPWS7dAsOGFc+2xNEdYPGnkd4VtyuJrNWll4YNVeXRscvz9ugX1IDN5gtG3AApfqytHUmJ3Rczmriu",
-	"TNKK2UyOFU0nPNJA3z9M2EwHZAZbHg5hMBCQFBlzBlIzsje54YYmzlaiQ93GWtAx0PdqX63ZIc7a4Gj6",
-	"yLlg6gcdWOMG3t8P2hpOdCCQF8eRA4wVFeYwD37SGErfsQg+zVQqNdKKcY0nH7Jg7jE79vrQZVzdgvkV",
-	"qFiz18ywoshUsZjiX3IEVgaY3ASl/pJ68Gs74UuvJp3wGuVwW5HaMebLWzNXqJ/+/un/BwAA//8=",
+	"7L3rchs50ij4KgieE9HUtyValt39TUtx4gRbpm1Ny5I+SW7PnJGXBVYlSYyKABtASeJ0OGLfYV9kH2D/",
+	"7QvsM+yTbCAB1I1VZJGS+zb8Y4tkFS6JzETe85dOJGZzwYFr1Tn6pTMFGoPEP6+ohjM2Yxr/Md/EoCLJ",
+	"5poJ3jnqXMHPKSitCE0S8QAxYZzoKZAHxmPx0OsEHRVNYUbNm3oxh85Rh3ENE5CdL1+CfPgrmFHGGZ+s",
+	"mCKBsd5+fAU1y7+GSPBYkZRrlhQGJtI8r9aPD1ou+mMNsnlsLcgDZZqMYCwkEGleYXyyduybm+u3NElG",
+	"NLpbHjzUMoWQPEyBE8oJUJkwkGQuxT2LQZIxZQnEhPKY6ClTRHAgWog7Iu5BlqcGns46R//omBE7QWdM",
+	"EwWdz4FfktLSHItb0aWbYHlFN1Mgag4QTfNV6CnV5lOcRhAjeGkaM1G79fI8PwkWQf0k9+YnkiqIV4/z",
+	"JejMqaQz0A6XT1KpRM3KL+b05xRIhD+TsRQzEs5A05hq2pvTCePUPNnj8KiH9qmQiDHuZy7hnolUkTmd",
+	"gFkPMyP+nIJcdIIOpzOzJPtOabEz+ngGfKKnnaNvXx7WAfttQic/wuKSmmfq4DBO6ITcwSIg4S8R1TAR",
+	"cvGl94vi9A6GZuYvYbaguRklW495sxN0JPycMglx58gcfcPqXh4eBJ0Z49nnurWexn6ZNbOxeOVcYyFn",
+	"VHeOOmmKTy6P3sB6LukEiGL/agR7gu8V54phTNNEd46+NZuij2xmUP/wwG7Rfso3WCTGD6AUncDKjc7s",
+	"M8Mnb/iGygloxleff8qZRhw0JC1ZDITO5wkD5DhdaihEEhaT0YK4fe814IP28w3vYNEWMQ6//W4dYnwx",
+	"Q6m54AqQAH+gsWPm5lMkuAaOf+LCI6SyF/9UZoe/FCb97xLGnaPOf3uR31Iv7K/qxUBKIQf8HhIxBzvl",
+	"MqSknZQwRWY0MfCH+IioBdf0MSCUPEjBJ8SsPjDMNOV3XDxwMmaQxOb3GVOK8QkZiXgREA2P+pYja2OK",
+	"cKHJPU1YTD7evN3/C+ka0AYEUTEg7iYlEmgckL9eX5zjIHtmVPwkRv+ESJMHpqeE3vI4tYAAQ9hESMJB",
+	"aYhJDDC3/JST716TBO4hUWYQs64E9u9pkkJsZyUZ1yMTdg/8ls/MvYPvCh5Br/Ml6JwIPk5Y9BsdRORm",
+	"V3bjBomjVErgmihtdt+lJAMFblPTBMg9SMUE38MdvBVyxOIY+K+7hYgmCchvFJEiARILsCiA4o+7aucg",
+	"cfrAHKDZmxZ3wA2yIEcyN6EglMypUg9CxiSaUj4B0g0v+9fXny6u3gxP3vfP3w2GV4P/+nh6NXgT2h2/",
+	"oxoe6OKGzUCkv/LJZVd6zGK7Ya4eDH/hRLMZZFv1J+wfU5pKTZgREO0L5sAZJ6HZ2+D6Znhz+mFw8fFm",
+	"eD04uTh/cx2Sbui+8rsWHH7dvdrjgkeGpDdKNYkoJ1yQRPAJSDKy0gfpwuPcsMmASLgXdxAbINDE0PoC",
+	"n7AbeG95wI0QZ4bP/jYU5xkRPEYAseEhP7IfSDd8P+i/GVxdD28uLoZn/at3Awf1c6HfipTHv95qzwVR",
+	"aTQ1krdIZQSka9if4a5MsVFijsUyCiRAu8qLsYT514IvDv4OOEia4Oq3gnG+zuem29brA3M74AwZWZrh",
+	"EtCwlhyPrb5CqNFxSIj6zj4qPCFRVsExQkVRY8wfadqBe/pFQXvCpeOOPkpmjlJYVfC3OUkrELmDVOQv",
+	"+UHeg0wEjSH+jdgvM7oqvacsoYYmhCRwb+78ByHv7M+jVC2OqydFF8rqilrYA32+Q7ukCwOR35a9GaEq",
+	"Oy7DJYxeYK9bPLdLibjKzKtvUTX+tdfpmJq962Mjt0WAK3VCDTGyOJpPwtPx/geqo2mIS78Gec8i+Jif",
+	"+q+39D6JYQ48Bh4tCAeInezi7v4SLnpOkVANElf+mwgqzyqAHBOmb/mMLsydb7bHIF7JCsm1lkBnilAJ",
+	"BB5hNtfPR2k3QnygfOHtYb8eXK+MSI7E5GjMml6evqug87f9zES3n+n5K18vGyQrQ5TMiK2Gyd9YGspZ",
+	"DFsOY55G2H3kNNVTIdm/fk0u88HqqAFhHNXRgDjp1NwRXj6NJMTANaNJ9db+9OnTfj/VU/OrUbrqTQ40",
+	"f8KwLFwcCmapgjXGOATMXIoIlDLsYsA104vfzA7wAEmyby0BKOHfM2EYlyKUyNQwsxDMiD20AYTInO3F",
+	"gl8ge/vIVTqfC6kh/gAxoze45d/s9ptSs/gTO/m+WUxFHS0oq1EEc3sxfgVpa6OlO0kLrSZorUYTxl5Z",
+	"9CLd8OPVqdVRLs7foYryxWMbom9/NJJwz3C5lyJh0aLGZB4ljLOIJuERue18e3BAZhNyeUF+OH1z2wnI",
+	"beeHS/Ly9cGL7w/IbPZ+ctsxSPA4pzyGuPjKaEFmItVToh9YBCSmLFncdgz6e0u6n8h85QaoMagHnT6e",
+	"wym/ZxpXXjCO0dgKKzS5lOYENQPVOULbfNCZF776pePtCCXbYvZlsGRqXmmzCzqo/W5u6ytaDf/hBgny",
+	"ZeTbtxYv3H48YxwZ56V7bDsAzEQMJUcGzOZCUjQF24UsAT/oPO6bx/fvqUTaNu/hUj6IGG4KA+Rf2pGq",
+	"O8XJG3f3cR5TDR8VyLZbmzFe/PZldbPjNEmG1m67xKElm80gNoLY2BooXh8e7lkTm6FsKRJzGTDuNWqL",
+	"LZrxiZFLJY00SLwYikd/cFCDJEwNaaTZPRR4/UiIBChHXFiGBl/8RJO0ZtV9vrCmULRhHqOoZl4ns1Rp",
+	"MnY2bnR2mK/N8niaOEFYyxTM6HP2IyDJl4EVSaAa4iHVJeIwZ7Kv2Qw6NVuz16Za9U55/jrwxC0M/UEn",
+	"oUoPzUk9aTKPDEs/zCWM2WP9TT5PRwmLnHTsfFnoS0IFMRITzhQQhtLr0sBOnHjSqqWwisyqm+TKPFMl",
+	"OAQl7jnboRstKJ536SAroC7toJZ2EZ9O7GjLaEXnDD0la5bvsPJL0HEPLx/Dw1QkCPgeuZ6KB04ETxbW",
+	"x80U8c6TY6K0kOY4CLdO79Xc13px/CrXbjC7q5c2GlNN2+3Sw8oQEFpY1rx1nibeFBN0vLN1LT44eHwA",
+	"Tc17Ko2MOFng/QbZ8v1mHCnoGLRUms7mbRlBBaR+qsDCxO+ysPbiHM0gP2NKr4c30zBT7dHLzUWlpIvd",
+	"CTSfQBoz8dbNnIsLD/TejDJ/1Qk6Yp6aGebRrF5gS2OmB1zLmrvG3IdWTF56jUZayKFRNJMVv9dfGmsZ",
+	"qX3Zs9Oln2PQlCWqWe4oDZsDq7IaxvV3rzvLrvGgw+a184oIPXqb3b1OK3CgqPnZWtHW/q6dKrb0RAFf",
+	"lzE0VSCHdOIUoNXYiGdT3GPhFMsHXjqhwKNJdbHlzQUFbC/ABIFdWmd+vk0Ir8/E5DmZTk4BO8azCePR",
+	"P4FkY6dR10iqU4jurKxRlhIMrBko4h4wl38LohwzqfRwJI3OMmwg5QbOUhhlCjQeTqmqCUB5D4/E/GJl",
+	"R6oJGJzokSuIhIyNpCJSrVhsbdwGSiOqwIgvLiYN+BGh1lh8y+8LsLFyv9IsSYgEGk0L4/twAapx8oA8",
+	"TFk0JTFoiLSRl2binqKSQ295JLhiSgPXRMKDZBq8oMvhAZQdkoHq3fI6XoSbZ3G93GbEScK4ppFfWffA",
+	"OVimYCQ1RbjgsNfyuCRQ1XB3oDGvQcsqYql9LsgQaRkHsmnyvRWPuBXiPlFUXKKDHc9o4hk/pMndRwWy",
+	"Hz0d7uWxrkClid6BviXot7NJ5dKgFzPRXkI14J1d+GA9glY8+FwrE3neUA2LNpzWugyRTRqx4BuFEbaa",
+	"SMdop8yojouKUefbWqNOe5XcySAsViXBYa3BY0YfT+3DL13Mpf9YkSWCTsrZzym4n9HMUznnTJDKltLm",
+	"LBH1V8juTz8tM4NqLU/59eVEWZWpVDqbUatw1OPfLzUXSuWyFg9kRjkGJUlFgBu0wasUEUdpqlNVMCt4",
+	"8DVB3G8yX9wq0DcBPXJm25qAFUOxxPxORjBlPLYRgDpVRJj71cYyhuIuJN3wenD2NgxI+PHcRs29MR9O",
+	"z68/vn17enI6OL8ZXg6uPpxeX59enF+b384vboZvLz6e44Nn/eub4fXHy8FV/82H0/MwIL1eb6/XRvFy",
+	"4b71egautohQ4s6A647N5/ZyzqIXgw4XejjGYCvPrNrZqw2Ar3GiCzN4/vE6myb/7m1hwvzbLMyr+KXl",
+	"9p9zKm8XtVxEFf9iBonAHncOtTqMOaHRFE4SoPJp910+zu6uW3PXFUG1zT2HyDindbkaFzxZWDtm9hDp",
+	"Qm/SI+HdqKeAymhqSBBmI4jDvWNCk8QltIwUcDQ9z6nWIM1o//s/6P6/Dva/7w33P//yMvju9Zf/Xgue",
+	"lTusZ0SoNkA7e0flAPyrjaA9td54qmFb554DQBW67xIxwsh/EmbgPbqDRRiQCoyP/iOsXP+vDg42c+f5",
+	"VazfZq1yO07oxBvMlxUcG/+0IsdFwj3DECkb6iYBPdNEQiIo5le10rIqW8rWlK+g1e6egTOVgLVjTStZ",
+	"0xldgDTXkloG+GihQW1p2nC6/7Zvm72olgZSuGcoOLV9fsr0ULoQHPcrT2ej7Me24yQGdEURJHnZCTrJ",
+	"Ya3cOmNKQduRM4ajVkmla+ng3A9jz7eOeStoud0K9tm9O3Blu3PjFUDciHeVtS3h3gbnsAFoK7sor75x",
+	"rQ1LRBi010Sq5LakitSBeN2qnoFbZqvZscl6YKNG+rQIGpd8NXzmUCIOD887ZAV4S8uuTNkALn3i4q3q",
+	"zPApvxu2DN+IRZTOzPwtn58CjV1oakaRy+FXFfW/QTCyN4LNQ6KKhP/gn0OfG28DnXu1zGjuNNb1d5zi",
+	"RonU9YtkutbdWDkfo2sWgRTk8PVj5FDJZ2w6NhtbPbh3Drpqtr28B7lvFAcjJ3KtAkx6L2ZZzo20bIjq",
+	"KCQJ43B0y0N89og4tbTnIkhCEv5y63XV284Rcfm/X8Lj5XdiSDS1b+Cf5vnbTq/Xu+2Uno8c2tlH/Sfz",
+	"dBEp66cQHFqtCdmHm0DEUFhKQEovZwtscH+cCG7k4gY6MXoFczrTMlMcScqjKcTDsRSzevx1K7H6YVSY",
+	"izxQRfwAmIxfku7besW3ifwai8RVNnjWAC+fFv6UaCk/RiTSkne6QK9NNBl0UgxC3AQWdc5uT6/Z0VdX",
+	"VQm/KsxaS9CFM3+ilFDE1J2c0CgnFMB0yufppjJCTh3F6hBrLQkFxKxGla676ldu4RljGqoItItq2Bih",
+	"LqmOpk+ObV59q+QIWGMnwt+OsRTObK4XxO7aRgS4zI3SLYNVXphW7s2KgexlrX/sGREZGaUN4NtOYvfB",
+	"rYwPY7pQblW2gsmr775dU9AkDxrekJa3jtrF+eqw6E2WYHgyBVvpqLJTT33lU/80XdjQkjxB0UoSisUg",
+	"ISaxeOCky0Ux6cmGv2uQnCZqr1d/ZWsz2LDi0YxFOkoKVJVbZJZdPekc5d4HFH8ZZjvF9QWVSgRpx6mF",
+	"EYusbNifm80+7bqsDLbzkKxhc/XwqokJnyfMsq620Mfnv6D/D1q/d24eNorclA1pAtJafsq0cYr4PmYg",
+	"DX9LuU0rdivsaXjUYRasRBQoNK5PqcIaF4zfQUzmVDPng2l1h16+P+2b1dR6sO0Mrbd47Z43Q0nK7c5a",
+	"v32Tv7KEDG7gIDutEhzXnb4/36obezajPG5vaMuGPLFvNrv+2YQLWRcUeMkgAoXhbPCoSSzFfA4xGUFE",
+	"UwUk9jOgMjWnaCUYLQglbrG+Fp2ewqzXFJEWD+tLz90Uq/UAmra/UbiQwLnvsNwRMW9nE0rKWznVzTBN",
+	"VzwmK0Fs90xjl4yOAX1CQ2CQXMgYZED+KRi3W7Zm6vUpEzhvkB9mEQL5QazGkDRmIpOsK9zB/Fa/L4lx",
+	"PEZY6X7q/0Ro8kAX6phcvHv34mKeqoB8gtEH9+eHy1cBeXvWPwnIh9d9G8IxHs/mMClHGo4Yd+lvG3nb",
+	"PCvwJQl0aXlMkRE1mCR41eH26rCztoJaKZIEwbHa81Ylk210Fnecdb5pIGqOdX7cM85tetuZCINV84Ry",
+	"m9S5kbBXAvBTIORXvhmMfmR2s14SsdZQSSeSzqfOOpowjiYHeNRDR742kwrrGBa+moihFoXPMSSgYYg2",
+	"DQXciEmAgVqxqJILVyD1UMNsntiwKeRBLnIIb22lhZGSFL2vj6NqYJKrrt3yCb81+JDfcp4PTSmWhZga",
+	"hNaC0EgTwUnXbMKSExc+Zq5UC85uqSgyFoQUKidNBIXAM4w6LIEzDHBVdlT8uQKzsBW3vHPnvcl1gziy",
+	"lDHGENfMRvLLcQ3GSQlRg7/fmf1qcovXG43xZXx05fxvGacJ+xc8kzDsh9uJw23FYQ+xbfjyMzHJVqyx",
+	"crJLaLKV9L21SNsokeIyVm7kFDnEjWeqSxtpSIryEtW2TpyS8RcHW7nKc1G3thmVd6gR1zuzhAZCFfng",
+	"ngoItSUu9w+Jcw+h78azU5sFAo/12cnuqS0E8mvH0GpE8ZbA8nDK9ltYzlqwNR/tk7eUDb3B1vyTG5AG",
+	"lkBZgonNb/Og2QAebnovzShBjcwwnaO8IibScjIsKhOnco0gcd10W/0+6KZ6UK2XufFq1iwjY2wVQatQ",
+	"YWU4z0qsrEz3WS7K8sWoWLkZdtuc1228ez5YQOV4sMyJWOxzxDyvyXXpiQAfbLjsOnSXTPxrlI0w7HK4",
+	"JW1iSC1rDlpYu8YiK6pkKmJ0ZkHkxdK3Dp8Lyjlyb6zyYfR4JciYytZ2pja8OrfIthvJPr6Vo3SFQn3K",
+	"IwkzoyehIcLGrtr0kWNC0ZZoI6NLVQD1FBZYPG6lqr1GLrInmWFJUEu8xdD8CmkUTjnf4DLllnCp2ftb",
+	"oY427OeZhPqCIXEnzbcC/DbC/Ne8GZatNo6vZGW4iy+pulCRr8o+awrr2N8zsyRhitCRSDXpXr4/JdbU",
+	"jBTOhSaSMkPmYyGNyFsyve+12EzVyZbtrM1ZP6MHvdZ0v/Oib0aBS35EV2HLWc/iIiNdLep6IbImKNia",
+	"mbZQJCraZ12konAzbjZwSfNZF3Rs5wiybayEaAaGZ7pOcrDu0HktOt/Ao97mNvFqV9nsvpnhvZ1nA8XP",
+	"Z3RqOBdSK6PUTcmvWXVaeMvqVj7FzCxbQ6LjQj+pZeyZF3o7beCYy320rjTyvYjoKE2okXfzvQTe6eh9",
+	"bJifnpcgbO2jy5ZZ2E9Qglod6JEMfxDxom0i8rXGCuszGk0Zh30JNMYvzNNHJPypf3b6pn9zenE+HFxd",
+	"XVyFAQl/6L8ZurLSNiO5//Hm/cXV6f8avAmDWx7eXPw4OB8O/naJTT0C4r44PcfB8i+uBj9d/OgTmfG3",
+	"4cnV4M3g/Oa0f4Y5zG8vrn44ffNmcI7jrsp2buwpUs2E/jC4eX/xZmi+65+dXXyyj5xcnL89Oz25wXkG",
+	"H/qnZ8P+2dWg/+bvw8HfTq9vcI5Pg/6PQz+RnfTvZxf9N4WuEgiO64+XlxdXN4M3ww+DN6f94c3fLwc4",
+	"8OUVFt8+RXC+7Z+e2cmv+jeD4dnph9Ob4eBvJ4PBG/v19eDqp9OTwfDjef+n/ulZ/4ezgQXVzeDqvH/m",
+	"zsPGNcMjnc2NOtupHlhtRH+7YlkVT5OQJE/osxHY6ghDsO3ft50j8o9fbjtYOrgSiP3l85dVrp4cf/Hl",
+	"Jg+yraWLjxCqCTZ7CggWBMb4d6yuK2ShM5BRPJ+Y5b7ksSzld/sVr65QVa4V3Hg9VyqGoouchGbtmPRA",
+	"HdSzgomtINrqBs/ZxrPe4Hj1/U6v8IFtF7JlwjKWkH5cG64zyHqSnLgXbJnM8pVX7UO3oqBIsaRJLjs2",
+	"bY4J3tdaslFqTa2ULy7GnaN/tF30dUQTaqS6lvdzzZvVYiiVu3q7vMqGeYoDFODowfI5qFG0C11j3JkS",
+	"6kFGuiORcld8BlttmLucgzIXOSquj/sTse+3xBdl0J/kOPK0TeZnuFTz5GIO/C1Qncq6rRyTUBea7IVG",
+	"DtS+px6LA1dnZAazEUirrmebV6RLNZkJpcl3r/Z6pM8LgDHavg8+7qZzogV5eXD4ulBfeS9wyVsBcWSP",
+	"fd7SJEG3F1MYD+BfPbBNkRSepsI2W+YFm8+UPXd44J7IVtx1h0GUFnNlq5Lt9UjoCnPYuguUJSGeXChF",
+	"AiFuU4Emo4Uzgct7cA0xSzYXGmHGB74aUc6FJiMgUULZzFaoq6Dcd6+XpPwC8OtqjbeIoc6x4GnqXT7O",
+	"zvff7mZYUUhpnNBJe63lbUIn+Zh1Cosv/dCmOkQXU+AIi/cQWwtE73vFtkjWLrfCXCv0ZOsLlppoWlCs",
+	"BqNj0qULqBSRf/h6+dJbrgqwrMx9Xu7ksyVTqq23Pni0jowaN6FSTGnKs7S3dTjgkhizmmKbvlZXeCiX",
+	"QZeXU3sgbjtPZCQeKDsG0sRA3IVs6H7TnFLf4bgNTznxz27pKnbtcof3vmPBSl+G72xQFUFqjCjAbTJI",
+	"7Q6bCuSIB95gk5EiSUSqh3OQEXDtyKZFzopME9iMTV+lSa3RV9GkIUqiehGszXRv45IxS/GemK28tZue",
+	"6D2VjHK9GbB+si/VbbIh8q3hNsJGHSxxjZLWTps/Xd8RIKOhMqYGPkTHo6eHU5USCuDwOFSLhA4tSuv3",
+	"eOwwo5RHXHAxb5BBXKL0YvoV6wSdEY3uwMa0xjPG0WWgYWI7IdnmECDZzNbQFnNV61DBGZCnq+cQda51",
+	"g+fEBRwPfVfOev6ALQOHGyLQBk9XuX1puuIhLS13lbBTgOHTrtfiYexu2MYb1kDJd7rc1JFftIhUxccl",
+	"G8AaFbouo3aNB8d2KhOlmlXwc0oT5YpkZh+YL5vJXFyKpgyDVbCfjRo+MGxvDzzO/pYwgcdO0Jlo/Mec",
+	"BbKoRNugxNk9yCH8nP+ND2Z/Fx5KdPHv+qjDDe+ZanpMdhAFoPhBm079idRVkMx21LWKugoKa32u8jCq",
+	"9CN7e9Z/N8x8LZ2gc9O/eje4OT1/N/xx8PchemvO35nv/345MB8/9G9O3neCzmX/6nqQeSsyV9DF+c3g",
+	"bzedoPNucD646p/VYmCTNJmXk/bLu77p35yedILOm8Hb/sezm9IC/VKuL89OzS9vTq/7P5wNzC7suj4/",
+	"o5S1rj7kpleYK+9Yll2KdfBX+WrxrB/nQtaYOeDR9n3crLzM5rYRnOZUw2yNKLnkkJpRnfm6uy/3ep3W",
+	"uRRBaXPrbvbCCje8a1Yqe8+lgJUvoDoHQhuNbK0XQtyDlCyGbU73wr275BGo8QnkquDaBn1tVcOsaIS/",
+	"oO2ng2dVGld7OjIdcn0BjrU6ZT7T4cHTNcxfXVssurNqCP55tcHGQMEa5NyuOMmT+gNm99TavgVLNtuN",
+	"Opc+7boqTPXd67UBLKWFNoH+vVWvGqp6+ljtzfTAREyGtireBi+IJM6bcbXqYqOBY/DuijJl+UNTkcqG",
+	"9gUGesOIzmnkkL3hkY1XaF5S7F9QN2ZDccn8Yszfrq5waTlVAJZOYBlSy2BpgxxP16dLqLYT+1eJ/acz",
+	"Lwpuxgh/fTmxFBNxsFJubFEjXa2ByNOR0I6zc762RsLGhip5v9r2VvdYLoYy5Q0dEbl1aW04pjPcbvJS",
+	"lfm6reRjFReTr7oRUFtEHv8mSoebNFtSoxKSBzLmpuseh4chNnwTqa7Y2w7L9rZXwQrH0pbaRLZ2lNZ3",
+	"usVOt2inWzxj4lHFbLnLOWp9lRRVu+dqmt9gRnkOdXBlC5kV7TPXxfP8um7kFtVv8rY01YCiFXbMUqt7",
+	"fxabe1M9TjxdpitatXZEuBbg24grLajqKUaVr2oUWQmM57weKqi4ux9ao+bzVHT+nRjyd3bzf2vZdlVm",
+	"aJ4RypQrz1FMCiXd1wff52UEMeKYKUI1oRxzBNq2+H6SgF1LoYglGyfn2Gc3g3QeULIWVawptnIBrGsT",
+	"tFyLvJ4455IJ6SBYPskz8QCSYMfzY2J2S+4A5i6bQsZN3XCecsktJwHO0kQzfEJbTFG2yqN7yZZTTROX",
+	"WNGiKK0tq5KfWROvtoFlNSXSqSYKm+bYZNvwBZ2zF7iyFxbVVUjm6ShhauqKVFBc+BHW51EPTEdTfBMB",
+	"pQLChb7lWLvHC6e4I0W6WLhmRhe2pA02Gt7rEZ9LhuXbzJe2+s/F26vBJRHylheX5CL2waVu/koO4wR0",
+	"Xf3QG5lChe4fqCLueSwkb+tlCz4BSZC8E7AFiQ0nwVyZ+nKhW0UB/zY8uFUJsgdgk6luFXpch+Du9Trk",
+	"/l1Fz24TJFsKgM09SYXYV4+AK2n7A51vmyxXF3hanWFFWy1zRRqZkYgxttNCF9Yx0sT19YC4tlOhyz3G",
+	"xpDkYcqiqUF9waFFVuW1ghPBOUQay+GvffgKok0edz6uU56Fq7Z4ycDlIyrMbZ9W2O689SvvgUo9Aqrb",
+	"POy0j8+lA2vwD9uiMUMHIn/VLxPHaDHEEpub9ZVfQqDCPEMtNE1a0mbM1Nav2mr3G70z9eAeKoM9ccP2",
+	"ZvRx6C7MtQ8YFWHI5i3caDVHUoB/HQwb4FPde3nBtaur2/rnlYzgmVzLRSTdadqrNO1qmVO/wCBv/u+u",
+	"z6DzT2vvK0qajZkLP+Wy6kZesA0VbysULDdq/+z+H+5//uUg+O5VXb/2DWT/jeWZXCqp9M6wmj0mTxtR",
+	"NnA51K9IDBGb0UTZ682+j002rFBMVDpzSdklnW9zm8CGUhAeZi75tCql3SY8dl30q5vz6bzAL37HB1bx",
+	"gZ9K4mpVlROoXHkVKVdKunmec+D0KqOwZb/b+2DvyOp5EblNDw5eRYSmegpcs4gabcZ/Gc8Y9x98nyzS",
+	"7V+ekjtYWFIwjygieLI4JhzuQboZIN7rkXwLJBagsMThmCUaJC5oRjmdYE1U7BCjSNeqfzjoi7H15e2j",
+	"MhgGqILaAJq9I6I0HY9d4W+jUjMwCr8UiS09QUfi3ujV4OqsmjFsccgxm6Q268sWQeihCG85rQWJkceL",
+	"0KjkjBkY1PLY90ATPa0p1r1UyG+KTy5qR9kY9+oCeFa3FCtqHqvR8JTfN7ZGplEEcz2cU7vnKn6CbSdE",
+	"mBkCzFnw2CYEaWyzgkdHie/N3CvVZrJYkOrpC5atQL2wMza7GzfzfeAyGqrDMT5JYD9VbvkOXcwLPXI9",
+	"FQ8cEd72V2aqVGZo2Z+oYC2D+6hq2DG+6NdZ8ekVgb/64J7GrQsIsGPWK6kEzBlu2btxRlmyjInnZi8J",
+	"cx29qeGRE6a0ZV4licMOUG5N9O3rOq95miTD1iLW1s0d7XrqQPXXTz+uK6ZW4TLJpNbGdNdge7rTDV59",
+	"1aJkmXm5YdXXy/SzVJ1qFZzMxtcFueGAdfP/OFrboZ7H8Fivom7alX7MEvAosjYMo9DCvtp+3ZZ9z9p1",
+	"UD0NiEg1SKyUhKb5UpX3tVGEG7SqF6mMYJjKpNUmWrZMKHeuX25XXzyJ+lN840aouUy1htm8tnejGc9A",
+	"0D+SVbx2LfcmwCHnCcvAsMtaEYGPmbxcD6dU1dzk1+/7+4fffpe1QdBCQkzcOwGZwmPtrecH9Wbqr9PC",
+	"wb0zWmzVugBmI4jN4Q1nIoZ2uLKm+2xClSascmRkTFliKw6tj2vahPr8jleznh9HNgFwg44SuINh7ARl",
+	"1/u2smOaJMQcjMcM3Lq7TMdpkkNBprzWJ7qejnGIp/bQcMsYYir4EwcrijOr7rAl2je8qwaIl3QCxNZO",
+	"616+eYtS5V6vFWyyhjdrT//SP4k1I/4Fw9FCQ9u8nw1ZabtWGzknzHttbFEfprFP0eYhfKt69bj3s0Il",
+	"BbmwAM4KHy120ygw4CDn9JuF4+Uge5pAX7iEdgJ9k0CfA2mbQLy2TKJSFPHbg5qVlMkv59uSVTuRvv5L",
+	"m0Cf1ahxQ9sE/9QW/r5MqNGG4VETIbPGbaTrxCNFRhCJGZDIa9O+o8xepTDItwcHrcq71zXf/7ZN8/26",
+	"9myN7bhyTHjGKMQyDe5iEDekyeXGGHPgTgbH3m9K2Q9OfMC68CxpaJKRSUeF8TTWlZ+ZN6d6ZjTreTz2",
+	"3paGQVJvgvODSDnOzPiNc5/yCagns3Q7yi5jbi0KWUD58hQVUBeUs/bUG6fzBM3EDX3RrUyAoUI0kUBj",
+	"ZzUEcsfFQwLxxLb2OiahX0BWOQkema3ZKzjURQ5V9dNsKbnSvxIOTXmDGRNryc0KUF1n4rAj1i/qr2LU",
+	"qBjXa67uxycK9VtVhFxtVFk7Z/Z+do210zw3OZa/ilFG30uNP75Gf8JmLcL3pa6LMx4WbR/PpudEU4jT",
+	"ZMNTVT5uci1gXQRVndrgWmfbsTIc7VT2mp1nRQ0oLbyRTgaewVeJpf1eVxJWdoGsZsn53myiEb7VuOhn",
+	"laAMs9gJT+1vvgxnl66pK3YPkvxTjAiirCo6ROk9ZZYFBJ2I8ggSG+noQ+diF5lEZYx/54KYBC0X7k2Z",
+	"cm6/zbC7QRy6LBB79Xbm0BCC5sO+1kQ34Aj+8XogXQGKjE8Vx9wwO3lsLVaWIbUE7p9TSEtx0U1n6x5s",
+	"mkRLBvcgryMhaw5VUn63TBYv923Kh/m14Oh1Q32jMJeg3uKu/DzlEX/4cPgtwd9I9w4WD0LGe0ZZjoRi",
+	"HIhiM5ZQyfSCdO8h0kIWy7Q1hArh2v2M9du/Biqj6VNx2o6yQ+m1KG0B9Z7pRlddOxN8VPD4rT6ak4KH",
+	"3uFVGx5VIgoDCEcGrfEZOy6khkYsUjNOpouRZDGZiRgCAomyISBFqsFHe3U1yBv7q1ti2HxLq0glyA8j",
+	"8H3kMoivOtgPlVqeHuDZMoOOBULDDefpaJs4gYrSUW3RkywIbsp5CJki/oVWbXDHmQVjjTMp9bF7MweL",
+	"NpwD4fYlMJxaLmr6Oa639zlTZs2u/TYViaiUC6Mx26gvkfUHNphIJ6p1W/EaW+jLOluomA/vKqVPGuM+",
+	"13eMtMBZhX5NN2WNK/MZDnjK9CYKZ876aiTzJyFLTfCWuBuW/EQNF6Qdwk3vdpS/vuwDrgf+je1PsTKN",
+	"sTniuTfc//wftdHOP44+zhNB45pq8qyaJJwR8IhxKhedYF3W7oxxj7o1ucLP41io3Ah0orB3tSW/FPcG",
+	"MTGbIV0Jc6A269FmB5knlXmUJntPoczDgzVWJwvMuqM9ExPGnxi1VY26WsPIfMRjCe7Zl2VfyMvDzfwZ",
+	"PhAsG65uzx/yjjoV+cRHWram+ZMp1UXxo4plzvxZS8I13d3XC0VbmOpahzxokDKd1yd/ToFQrh7AZXlq",
+	"4jVgsk+YNe9GqSZqKqTG3Feb3DqicoJN8QIXPCOBzuzTXps2GoB1T2Azt0KfNTuhuc2YJjGDeA+fYNik",
+	"WGmWJGQEtqWbDbg+JqEDeEimIokVeZhSuzhFGc7kHyVKkDGVPdLPd+I2OKWKhIjxYX26anbDLMMIfyIa",
+	"Z5UCx/TDdkN41NKmPoVI+marYjxOjPLj7s+9XrtSsCjoWa1/tSrhHjzlY9E2otGRhw1s9Iyy5UvX9uGm",
+	"vO0SvrvV5EQSFAgwm7eMmCUKWEHbT9P2Ci24dmreKjBvEx1QYIkFTv+XNiLwnGrWJP6/kyJ1aR6eUTmb",
+	"hXvrG0UkRELGpKsASDgBfWl/sdT44DJKJNCYMH1MXh+8vrUlLR6Ygr0esa2FcQg0hdDYBvGH81TOhQLb",
+	"OpKmMdM2ZDl0U/fMs+Gx4VwSaDQFdct1xi2wK7FaKA2zfcyAJLcdtzLfZOS2Q0aJiO5wAsOAXZ4JhiI6",
+	"d5rr56ZsrYC17N6tuSS7dwxz1K4HUH18n9tRFQ5dB4jsgMJqWMPhpqEJHk9WoN8zGtQLJL8zqW/CAq7c",
+	"jZI1m7JJG1mfwVozQPm2WJE845CaRHQGtu9qN4ym1JGsGTfOEN+neTEvOdjQGr8w81on6NwLhrdKzKIl",
+	"a0e+wPw4WzTbLgZ9btRw+2IsYf5Dmty9pSxJ60yzeConFZNLuQtKU++Uzbqj4ERv8m7va8TsbFmfV22r",
+	"Ps6gtKdNF9JcD6Qt0eHqPviHVxdL/HplDZvq3Wew87yhBn73GAOUJeXX0Y7Ne5xLcc9ikIpMQPtaTlxo",
+	"NmaRlbMI40obBi7GZC6ShPFJa0UUlzrIF1PrZt+odHcZcepsKNudcesq3m5LPn/0d0+Wz04NtXVeWlB7",
+	"sRFyZkt4rj74X9bPep3fnEs5Sn8SbpGX13FLWHEYOU0uoy6P54LVpeBIe3IfJWvT5jl7tm4ZjKOey/Ti",
+	"DSR0cQ3RquopOQkpVVe9oRqz2lRKGTf/NqGTc6HfGm2gJeFW2pH9kenwHeZCJQ3hMesv+fpRP7QM6K4I",
+	"SnLEtKQu+Zx4SJBuJt25pHRfcdB2z7f9S4uu33w1l+9P+wnIeu4yZjHwaG15yjXFKYHXKJcnvi84EeOx",
+	"Am3EvpDO5wmDuGeYVEgecFdME0zz7sJjlKSK3cNeg4tcU6mfMBFmlsfAzV2OqiCVWtVP5Yls2VpVGMA8",
+	"RLrvTy/7fXJNx0DeUzkSci8g0Jv0SDifCg5hQEJOZyW72Coi9du0UA2Kh1SHwZd0wnhDlueUquHMeWGX",
+	"taGEzVhDJBeHRz2MUqksQazPhfTRNBVwma/JjOpoag2SMFOBLYcXTYFiwRTMcGnRWc6uNsj3VA8Ma8G+",
+	"AgX1DfcKCf/ltYaYMR+ieeEoL9lnyw4oLeaKPAh552S9LRPBKjxUw2wupHPLYML+EhsNOo/75vH9eyqx",
+	"Lpp5D7dnnXo3hSGKX9vREIYK9LChbEF507pcxMBu3aiM4eXF9Q3Jyyt4R8ELHDwkXeWqG0TQzharQCms",
+	"SAU8rrOcX7vffZYgmsXxWTJaZNUToCGSJgPrsOg1qe7cP1TcvX/eIObUcFZxD3Lz7ZnltnNO1BRvsFZe",
+	"53msAGotzj/NhFsmn50Vp8mK4wyN9dVN1gcdu9f79uEvQQerfE5alGH0b2bPfwk6Iyb1dBi7KM0SPH5l",
+	"Z1hCR213cGYeRXSJvVbd8s0PhTfMALKGrdlnEm9vtXJKK8r1SdT1XW7aOhznUoySFqq729Klfxw542PL",
+	"t67hcevGE02lrE95JLGykmW01iFvTSDHtiQvs9KVndW7AhrKIjNNk7Yw+Mk+XOsDy2DvzqeE8xZkBZiX",
+	"kapIXNmSHKoGnl6LpY02Sa8tE3J95WQsuoBrQEdJLI5IiBuyjo8Qi0SFFtTaiEkBCR8k0xBaJwHK93gC",
+	"AQnRJYLfF420ti59Xm8KX7cqb31A2RIbqYmQAmIBt8Ciy0Z0C/LCWRKoLdTBxpiRxEk3nANnEUsSxklX",
+	"UjXdC8vhGRu5NdYVY3c7eOp1Z9n47qJbc9G9k/TJtx2OkV9521xDEzNEVrhjubSd+93wKCwr0TXs3ovy",
+	"VBMa2aIJhQrce3VBjmtvibJLde11sLU4WJgnKMiGGdda49avgfyyHOx4DZsZdVk5FlPkLshFPFNZwU1w",
+	"mmchSItuO6psQ5XbBBM8hW6fQbVx06/b2TP6qat4tXNWb4JnW6HY82k01fJ22sdujFOdSsBuEmQEYyGB",
+	"vPz+4GD/4OX+wcslI83vTGF5nt4m60J/fkU95Dmk/SbpfgVynrkj3IQPXIwUyHu63Iqmtj9SzTHWiss5",
+	"ZlQl5lgoW192jB4gHi0IVcRcqBqM5DwDbVCVcfLtwQGZTcgPp2+eS3hetaUiHNaRd8VLQfC4iWITToQk",
+	"CR0RiYbH3lLLFY+7eZ3WHy7LUU4tCEDTO+AbCYspt8btfNrZ7P2kPPGrw1UlwvM3X74+ePH9wYaLrsdt",
+	"747MNrQCt7dqnnb4FVnx75mh1oQV11mBjgnlBGZzvSB22UTCTNyDIkz3lk/4D8mJn9CorFf0+h2+fP2f",
+	"r//y6rvX/7k6H+l5mP+qOvJVsBQZ/tewK1xbmHsVaAwz6hyi+B/Gt2IvcTR+tPTa5GO/9ePlX32ofnHh",
+	"5si/+ehnK6wznc2orFGH+7ZpmQHSccFjaUuuG5GJRAnjSB4uZHSZcW9pzG6pFD+PpfWJ1s81PscG62ON",
+	"1bCdodAd1/NrNh4PdrrNhrrNTxnjehYBspalgJxRM8wbNDltlzaGQQByNmwo+v0hVUYHsoH81sr1jSL4",
+	"MOmafVAsv0sV7DOugCum2T24qqEbZqK17v67HJpe2ELtmUzZG9C2wl9dsErq+so1NZpafUdVOi0ybisM",
+	"zl0cxzH+q6zEzgUHQiUQOlJQCk/IVzt2I9R5UXxJwxik1QFEqtGXnNC5OiYjkea+bCDMKNikSzXBItdm",
+	"brOqSMRAMOysfZ7j5ZS5na0tqpWtP/CgXXcmTzTuFU93x5gaGVN+gr9yvNaFDZ6iY99oBY3oORYir1ge",
+	"dX18lhvYxXJgDfeNhq2vHVqJxaJGgid0PgcqlTcRIWXVVhpv0wjzcspsH8w2YVq+HMSaaK0p28ac5iFQ",
+	"6aPVpgCCYWoNFRBchQPzxDGh3lViWZ7R6lFN2oT1+K6hBfPD9xUuhIr5zym43w0hLoG3qazq5ZRdQUwb",
+	"7odmfvzJ57NKmCc0gviYqDnl5vPYoLoocGEz+bNw25Voi1PhTQM0mhK39Gx95mII/3Hz98vB5zZRgxbz",
+	"sv2vA92T2Xh+CDs2voKN39SGkPbJUrxoNaS06H1zKscExETS+RT7TDnrC0aXYpnaRyxJYZP4lcLWfpLb",
+	"LhOJng7nCfYBdIJhJ+gkLAKu0BwFUxYltv3svc3xSqUZBps+jpiYgZY46XwqtDCjTGBoJJnhX773mvCw",
+	"oW7NFVZxrs0wiKYQ3dV8PxdKT+R6W9UbmAM3bHZxYkbCsh+x91Jv+KKEmG0zoU2K2/S9qovXb9ivI9tI",
+	"HVblhfIrXtwYJpLGEIdHLmjHz0HibAGEKZLObbotJ2Ju7x4UN7v/hXMGBPeUp0DtEawH9MCrDuEFYoyd",
+	"0yjGQg/t18/SnKypAZnDmnW0dwVjCWrLcknSvpxHzBbu3NcH33+3mdW3PFr9YidM6WduAnVtk5wT8QBy",
+	"P0LbXha7E4sZZdxISEwrcvrmvE/61yenp8ScDOmGo//n/46mIHvO/B26GuzqloePfH9/ZH7cv7un2QPH",
+	"BJhhA0TNAZPhSCImRgTb65ErsLW+uq8PD/fsGiLBtRQJ9m1n3Hc8t2iBdYsjH86vSBfj6P8FUuw/sFhP",
+	"9wKDuozf04TFfieGRWKNC3rL3VcJHUFCZgw7iVjA+MEoOVlIliQsIuH/+3+FhM4En5Azqs1roDVmwJaz",
+	"wbdrlFVtBM9mWGxDroIIWQOQuvTw31+pGAwfzmOJt8FrDg/DZ91HoXNf6Rg3pGffVq+0vgYY5MLL8jVX",
+	"StpYbXHKnnRLAeUDj1plm5Uv5+ICi1VOlqVpkSTiYZjO63NHpmLeUHn55xRktSL42qYstmxJbasbl6Y+",
+	"YffAvaiOJSBa5Iz4tbj15vPUAsTl5C+L69gfNKFxDPLIpiK45qauf2jXXH372NsRQzD3ajuhqnQOEr8p",
+	"XqYu89+OVIjhzJ+uvVKvfUncE3Th1MTm2fSnJxXq9mOsdChhmlruVQKCb3lHuBRxGtkmVlt0csrKHT2t",
+	"UjuCaK2E9wl7Lpy4h5/cWyw31S6XcS83x16+RmwG9XBF1qyB+rApfbJ1uL4GI53XNup6Lx5IYm5Gaw4q",
+	"Fhj3pat8ht12ZzsTsdF41oBq+4rs6/tJVWio0FSKzeBfgsOwoVvk8zSKyo6wssvy/Dn6lvGm2CmqinN1",
+	"wG0ObK+QWVBkHcs8oIw2S7hax1grcH6a+aHK+HYWiCYtqAKprapObck5N+7+XyXzSq35tyfk1atX35Pu",
+	"4cHht/sHL/dffnvz8vXRwcHRwcH/svXtEhHRpPTAwfdHBwd7rjIVJwWiKneNrhuzLF2+rphZDxp03ALP",
+	"yIfvz0CyiL44h4fh34W8WxtjUkWEMm/wR9LixJ/RzVxDdTs/8zZUuFVI18vfDV0+jSjW4v1a6EkwgnKN",
+	"tDseQ2TuMyNOq6Ga0rrS44NHGmmCPxIxRkle2SJszl0kjdKT6j3yMBUKiKs04sKkVDmkeGOfW+HQMpqr",
+	"HKvtzTu03b/qXXxLw8ZsPAbZ7BNcesGorhvN4MDQSuksPBtU91OaurTwOsKpK4o0BG6EyrheJ10pE28p",
+	"SGZv2dNrG5b0JAG08QLI17BKeszkwhLEinJkLbV8bk1+zyrAeZLe3SAtb5BVfQydsF5pu7OijeE16CuR",
+	"bBmTtHWjf3yxdqsKTgTniJw1To7I/xYeFSIJsLKb4eeUoK3dVSsuZKv6nudYwmw5zjFKCsl8tZr2Wkp+",
+	"m9AJNkr6QOdbYU0pKnFta7RqZFWSZwnmeppd+FrsUtBQsjFETHWgdjWobZkeWxjEFlPB+tAS7sUdxIGv",
+	"Qa2mqY7FAw+IFoKoRDzsLYN9lhcUf3aPkR+7xe7N0X2c1ycbhchCra4cHqGnDM1dlpXGpMu0IiGLj/Lm",
+	"i4iMLK7Zr3mzvgqWa3OX1dy0inqupaPq7xtniXuQksUwVKCLH/MnnHvEvTllcQz1RkQMN1g0Xafb4HCb",
+	"Wm4ZrayNVffAJN1JIkY08WbGvVqT0xoiQfDn+Rc5nbTCEPVDmtytRBM1HKXJXY4srkWBZTqEaiwf0yMD",
+	"6yozqDRLE832CwhFupQTNpsLqY8wEVcJfuS+wELIHtmwcIDbQYhxisjmcJBvlI3b8sALiF2eL+6ePxm7",
+	"tVUqFCiAwJZM1rZSsUUSXL9jqqH/8oiYizM0dE6oZxISVDozo0sx84l5TO9lherHaZIQFxCWebsslNDW",
+	"SMlcphxiMmVKC7kg3QwW7psh477+fNhAaRuz7NzYulzDuXKWUrJ78EdKuqE7oYCETev7FUjvVyUktRkF",
+	"vQcq9Qhqy25N/W/hEbkDmO/TxEC3a8MYrq8Hw/eD/tXND4P+zfB6cHJx/ua65sh/3Qs3ny1YmbZitm4x",
+	"4jRDiDoQLGONvXVnTCmI7fEp8gASHGkcE0pquA6xXruNZRyvqG0CkqBj2MwQ1zZs3dL1a176RTEoFwDK",
+	"q1zeawv0vYJohVQqoSiXYuxkHkJr6dxKpxX2iJz0jCq9j6VH90/fbHpsFi+GNbykAHGPXEX8e26O8zwC",
+	"a3U7NWtfe1gLrqegmNrG2j3OOrqvLEWbxky45u9GlZxDHVa8tB1f5Iwmx75Nib0QscwcBp4Cj0CVE+6K",
+	"JqTetyva3ZVTL9aHAWexakt5vBjwxdxtHb4buDp/+L39V4WttrBtYmxjuC/WMHyasQGHuKRM7uwLjTST",
+	"w6ihwE8eCrfMgVxBTcbrajhGwqiLKdcs8ZlJoBQpqo8N1Vd92Nxm47u3NpmgeWv4y7Baa3kEVIKs1aYw",
+	"kmMNonxUNdywBOXq0koLKQG8FkpuGbXnLCm38LuGyay2fOG2+SUN3v6lfJMWxuYshaTFs429Px+EjNsn",
+	"9eWA+SRkvDZvyoXbl7M/7Iyrwf7JxbL9fmFeT2AZz8fnfBoPNfdgvUtkaQIfxbealbmwviJgVwO0Ng0k",
+	"TmUWWFe/HyOMbbD4MU2SEY1qmj33OQEqEwYyi5jG4og/XZyeDIbXNzfDy6uLn07fDK5C16ytvjVaQvkk",
+	"bZKK/cj1ml02LxY40w40I4hJN3Rd0oxeKubAKWvQRZVlB3XRdxJQnsW8oDC7RlRo43/UHWA7xtb5Msss",
+	"aEXaTKuklwx0QX7wBZgVTm8tKj1R0ihh5U7aaJQ2inDKpPSK2GGosyEUE2t5MD4h3U/9nwjFtkLH5OLd",
+	"uxcX81QF5BOMPrg/P1y+Csjbs/5JQD687lt9azyezWFStns0d0YtEmaFl8xRxvAP2HZkP5xcktf/STSd",
+	"kG4I3BAe8P2P1+HecaltodnEhDNlQ+bpnSIDPkmYmmJ1hoo4/fK7pSaxn385DF596e7/o7//v1zP2F8O",
+	"g7982fuf/72hGu1sXsPfL6eSKiBTxrUiXSxTEZBYphO1h1W/80Y4lrnQO7QzzqoLrA8dyLlFqVtabTmh",
+	"K9Cp5MQzIrQ+4o2a+XCYxAAe+1N+Zdbx06p0hchUh4rWnHspxZi1d4GtC834PaQA1EVSfHTSaUX42CLE",
+	"NQvWXMqPWJ0PsXWLVTW0/T8buhhQpYeJmDD+pCDh9s7M54r/9FDLgZT19sy3vCpss7zzzw2H/rRrzSos",
+	"u9us4TYz4HEW3gHXthBPVYX2wmgeEohhFz1z1i6koxbvaaSFXBEabX+vJ6K16B7n/Wza96a5cWK/JlI8",
+	"fKOIG4R0Q+vlCV+EaPkMA++9Mn/NRGxk0F6vV9+ehjV1TsaZEjEhYEDbylWxyplq+Kr2EmIB+FnITP65",
+	"kGRUcLxiQaZ2pZ4cTpxkk2dugMIa3HeGq5z4md13Nsij+u1lviz3zZtsde4LWzXq85egIyK0dD+VSxWH",
+	"CTw2OzAXcLCMrjl+rSWaZwlPXSLDXXzqJhzsGQOF/X2xg35r6P8kIjpKE1p7e8S17XFuQM5cbxym0Hfv",
+	"uqeDBMLhod7mmfV7quvArjTROCq1GW4zuiBTeg9NHXbkbKMUvyXtXWL2iN2fX9p6CD1dmClAe4eWTWj5",
+	"k/XJPQ3abhDfRH8H6lWgrk/CpXO2OvkyZHwselkkkOcI/ctTUni41uo3SlkSD3GXtSEBYlbuDldowyCG",
+	"yyUUV5VXbIoVz3uu2MlKiyrNE5RAUQtHwSKoh2Jme1hlQEVx1vo40elZb6mdAHem2LUSdoPPfqWtt1FV",
+	"LhqBa4LNF1Z3XbOmauWR3EhaLG5ZtKg6wDXC2wgONcnt3m5UA/Gb64JZyWVdYJk889fChrJJl1TaPn3c",
+	"uqlbCyk5rqy7p9zAQWFPK4HxRI6ZwXTHLxv5pYHRZR58UGc91mI4T+iiyV60lbPFTikhJkUcJt3QTBeS",
+	"/2GjKAUfs0lqo6JjkA3+Fh8yskHcR0bja/HnGp9cslIt9Tvn1TAOKz1i7KjC8jHHBPvnjF3YpuMGavv2",
+	"lw1BKDlofTCKm/l/uCVWOXSLTm7NvM4uwp9CUECXEu+zAF9b2LeKjs/AAIrIveMDbflAu4Cvddb7DXjH",
+	"c7toMr7jLVdmLZ2g45xG5i904tbGnjREoZ0kdDYH7GZ60Pv2//s//s/D3kEp4OylCx1rzlrcgvE8Ndas",
+	"WqB/IkCREY3ufPmXeo6weXapwyE7WJ5XVZUetbPAruVv8GhQoK4RMgYNkgToPSgroscwT8RiBlyTbpSI",
+	"NCa+xzz2s4khSrBms5ap8n3KlhGyau1UGutHlGr5Vgp+RIvaeh9vnPfch3fY2q80SeqjJNZGnySC1pou",
+	"PogYEkW6MUTCVpizT1phkClzuIY19FoVEWkUmJVuyNSgLGF8Eh5hNkW2SReecUxCV9I/PMJjwLSImCjG",
+	"Ixf+Uuq7eOey66wdOOX0njK74hW9ARoagziLql14AZcamd8VJHSxVVUHwY0mhcfduqNpqeNdGajvpEh5",
+	"bIOCuHqwQTD2LO1b3yjntw8IVSTMx0KNNVTA4w82Xjsk3dcHr33F7FtuQ+OOrS8A4uLrPdsL0+ajzFM5",
+	"FwrCY8IBE9Bs/TunYLhg8KW6bo2btaOVdMeOlkA1xqwENRkitnk0Lsz3G8HcGRrbBPPSrvfqfLjrqpdl",
+	"cROVy+cv68N/lwuxl86/NHgjujXxR2ReQ5ok4qEpncXTehNfjATXlHGjEoZ5CBP+FmLQ6FwrMgUJm2mF",
+	"NtajfkklHbW90li5LNapj/ksBSBkCwsqsFsD+mcQLfNl76TKVeB2Ik9WgxdSLSnWUKLJDM8NqBl3JJky",
+	"d8ADlbPaGzcfD0PpdJ14sboWmGW47YWv5hvRi4iVq7rO6eeupEq9KRxgNdTsLp/Rn7QEwJ1vaSNcXuVc",
+	"GqUs0YwPN3bmIC5EjCZ680KP7sVFK4Eae4Y+1deUT1led1ABQGm6FgB9Bn68c0ZtjsfbtU+QzU3DWnQf",
+	"rLRTnDHuP7byc9btqlybaUVTm1UZAWu197K09ZOrZ8TQIsDhgdhiPKQ7BxkB1wFJ5+anV0b/ZDOaqLqQ",
+	"HQwZj1LJ9OLaIFjmq/oRFv1UT+tUfwXy3ij//ctTcgcLZwG4vLh2JgCa6qn5Y/8OFgpz3QmNtIv/NKoa",
+	"duEyioRIICDoL7aGDfOjisTcZvowM90UqLX12cuw87f9/uXp/o9QiPG1q0U/GGb0+HXbT289zP/66WZJ",
+	"3O/zciJT7VYwLC8kQpIw/9Ll64Q9cjMFu2gsXo2KCuW33Jw7iuWoMSEaoYXAFZcwYqLSthytExpJNzRc",
+	"K/RFZkNbSDb/jCVk8495WdnQaUPII5DobWpTBqKp1vPOF3PazLnVUE6PdN7U09JmXymmtOscYN9TRy9e",
+	"TJiepqNeJGbWtEPxsRcTquHBXgbL3rjCeIgq7+zDR8TAD7h2dWUDW7srIEVVxiFLhIhx1X/nlFEVGNjd",
+	"ct8N0mjlCcQTwJ6HARkD1an0FQi6tmRv//I0IBdz4G/try8u3l4NLgnc0yR1K6BGu0uQCZLr68Et92Vn",
+	"snJMpP/iB187bC9wGWrm8pkB+QSjaxHdgcaAZutxvOW3/L/9N3Ji9sRxR7d8nwwwD/6v1xfnRDo2TuDR",
+	"6ERkLsUIFOmGL2yjhzAg4Qsswx/umT9t7wYVBsQu30xlV6kMShmMI+Q//gPcRfYf/3FEwl9uPcu+7QTk",
+	"Frm2/QsZt/3T8+7bzhH55bZQadr+nFe3vu38zy/mm4zD33a+hD3clhlNkYhKuXAB3gY45P3NzSWx8Xi+",
+	"U4ErREMs/7GnTM0zowRIaLSq0GykG/7UPzt90785vTgfDq6uLq4MPM4vboZvLz6evzEfbi5+HJwPB3+7",
+	"PL0a4BdX/ZvB8Oz0w+nNcPC3k8HgDX7d6/X2zAFP05mZ3pkPwsDM4uL4bcklEo4ZJHFoE2S0UVENYAV3",
+	"FTRCFwbntuwaM7hDNFvHjvt/23fB5/unb0LSzctxfKNsWXsyAW4YAxbhgD079N/2T4SUkCCczZs4x5VI",
+	"QNlK/oLnRau3ZhJFVpUwpXNeRUiRW4U5Gw3XsS4MVZrRhbW8MW35kO9JkjOX/pxGU9g/7B0s8ZaHh4ce",
+	"xZ97Qk5euHfVi7PTk8H59QDfQeFFJxU2VWQrhezzo85h76V9Cc3sc9Y56rzqHfReYTionuId96L3AEmy",
+	"j4a9F/98uFO9f7qaIRNoiC9Awv0EI/IjLMh13gXL3h2KTbjBI3MlWhwyXyv0g5vf0OS1mFlCpkmyuOXd",
+	"8K+fbob9s3cXV6c37z+EZBC/ue4bPLm6Pvz2u70e+ZR1enABDe/NDzaDD/BE0LzuCjtNqYT4liuIpP3R",
+	"WtDm6ShhagqxPZ3srE/jzlHnHei/fvrxGlNQLTYjeA4PDvw14dJLC7XAX3hQWaF0nciK4+PtswxTAy0F",
+	"umdO67Wds26obG0vfqBZGwLzysvX61/5KNmNEGfCCoCvX71c/8p7FDuUeY1KWyT124MWU92wGYi0LFh1",
+	"jv7x2cjprr1r59IcR2R27rJx7kGy8aIkiWCxL6x8g86jaeezGdGKH4aYX6AVdT8RtjhOLcqeA9IpVlbr",
+	"kbcs0SDJyMyjhQyIjf8NDBPDSvrIivBCk+aa65GTVCohSX4D9JaQ54wp3TcrORNYR2ZOJZ2BRlvcP36x",
+	"EtzPKWBGluMEhTDjHHvWmHG/BI1jOXtGNlI5man1SB4IPjf7+Qas7HRtus9SoVOu8Wqh2MbNVyMxrJjN",
+	"IBOTK7MbObYewCu1vaa5XeGntdOik3PzSetIKsekF2cYUNriQYuwnS+fvyIv89hesovV8La+oRssTQsW",
+	"iFtzuIMW7OojN0xCSPYviO1Lr9a/9FbIkS0otyUjPTxsszLnBDQS3oBrww+fxIRbbOzaKqgfCz68J/Lv",
+	"X0qq5T98i4/PX0qM/RqojKZZRj0mvBT5uGHc+3PKIVnBzl/Y26CRq3+iyZ2Vwx6mRgKLphSluJhImAup",
+	"VbGcJtdy4QogT6maYnF1xu9ILEChU3RGdTRd5us/4Ro8rne+Nj3hdO79VUTlmt5nz2L9pUSTLk2UyAR3",
+	"BxKmyEiau3TvT0h6f2zycb1wytRjca5MPd8oi7d4oi1JKTKqxAvr1nFdCGvKh6P+hjlecxrZlmOCQ4/0",
+	"rXe6TlI+MUOemNE7WfemH0S8eDZawLFxlgwJy0ZI7LD6FYkxX8AqKiy0YJ2Je4h/9+TV4o1LukgEjYu0",
+	"sg1Zvvy2zY5UOjecGuIPEDPqG+3+G1+ntfwA8dAVNLU0V6Z++2099edlc5tZwBViryv16wRde1WGGV84",
+	"uoNFaC9JI4KTSSJGxIUHkm74H2FAwv9p/vlHr9f7HO4Rxl3PzoQuQOK1LHjWxhPpciWPOc0W/tUZTT7V",
+	"jtvsuM2/O7fJqcGym4wljBae4DfiQEpT3WyauQTpOETXyDEWyOTsZUCuIGaKnB3uHZEp0yqwdWNVQBT7",
+	"lzXRTJkmkmpfv5mSkQR6F4sHTuYgc5mmwdiHVHeNq/vatI2zrJPnDaCY0ixSOzH9D6Hl4tEWjq0lWTjf",
+	"3H5W0LuWMC5kDNI2zb+DRdFqGVENEyEXga0zzhKmFwEuA7AYOTzqYxItmSzJGVNauRvYzB2QkHEbjxsa",
+	"kV8RxqMkjSE+KoxsvdKq5CU0+jKGoFJOJ9YjIoHaInRK0/GYdF0TUXR2jcQ97NWbTN+6ststzKV+2yXD",
+	"2rpa6Cf+pUbzZL7TjQb+KX+tcei8S00+7nJdp6WwAhlN2X1Wx55KILbbAUl5gmbxKUNPp5FKmuyP1A1S",
+	"mrtarmr9Wk6ogn3GFXDFNLsHRC4nBcaETijjShv8DIqZuYGNa7BmdNecpG6RP680L68J/v1jGUsNyrQ3",
+	"lLqWLjsz6Z/PTBqUY4qarhaDK+UgjqXLpXyNfP4SNGh3P8LCcpHwF89Cv/R+UZzeARbo+uLSDfyPJEyZ",
+	"UeRGNLoDHps/rdfc3RcTy8LD4JaH8DgHycwFYKOCxFyFPR8SkCZA7pmwvnwMzSCvDw+NWMb4xNlmIYmt",
+	"M971CmHqlmdpETzOHbbE9WHGxiK280MiJqSL0R/C/3p9PXCxIHu1diusXPTW9kz5GuqkGdqG8rXSIF8+",
+	"68Tr5EsODwi+3ztjOfh+/Rsngo8TFumdovkHNmshNRJa4nNr2dwKWfoFPBqwN4rU/STJAuK8kIVRR7kY",
+	"7CXgvWKNTt+NSmGmF8a+CEn+3v9wduzYWALE98vJUnu6lPgOD8QuLDCcihKXWCbZnCRCWffTlPFJjYg8",
+	"wPc2EJKdo7lW6usgS8kT/dzHBZ0ldfl8X1scsntDzCkOhMvZbqBarmdBT2IRpeae2klV/8ZSlcWUggr8",
+	"JG5jCb7ZrG75mzK8wtZbUJkEY8u18ypyEsYxwBHTBW1IzxGhCRbQdUyid8v7VgiyFnpHjka8SrnvgHYH",
+	"MFcYQ+4iAXskjOViKFMeEm/dU0VX+S132ankQTJt51k2yc825EZuzs2U0M9fUTSbPRPLyQb6Vd0E+cxr",
+	"3QQG0Sx+kpjFpCskeRBpEpNY7O38Bjtx7mv4DSy6tVNWV/HVLNVg36UZvKBJ0ijUnXIbqomliY6NLObM",
+	"pC7cvgu9SY+Erp1wuBdY7lkO8ayzl9aHeCZJpXNxS1aY9a9uR+qNTbQbxD57l9Ub0w7bBFe6zRTyPH6L",
+	"MMvlVewCLptwor05Mev0vxN9/21F3wx5PDYQGkmhFIqXVZ69xIHXcOxfzH9fLG+u7wZaDDHJ+C9mQHrd",
+	"ulAOpWT3wx4koStYHlrT3zJvtiXDnWWvwo7XkK556UdYXFI9raPf1zVVhexifvd2tBbYdi70W5HyeEeA",
+	"zyIDWczY1KQVNCdaWU3Ppwv7lv9OqwsIRvva5qyWtsLBDZ1gtbFFyTtcY+Ii3fVO3qqDt8ZE9Q701yC7",
+	"g1/VNG7N4oHLscYlGEA2n8k3Kj+EsZAkPB3vf6A6moZEcHLZvzl536vz+2ayx5cd79hd3m0v73egN+cp",
+	"c4OONVYpd/1n/jdFJuweeI9czDWbYSQLiQS3vCZaYPPnuIjg3jJODIkY+XIhUnnLbVmw1y8P8/QD5F7e",
+	"KIXl5my//LzLv6tlNhLxgnRfH3xv32WaxGw8BonFzWxRiUxuMYIEgUca6cTGyGPWPHFGj3tXDWJkMJNi",
+	"3FpXAZBYROrFKI3uAK1bs7jWQWibZz2dnwV1fAPB1fVN6n1+hvV6Ytp+TKzaWVvuwcO/Sc2rqw75FU1p",
+	"l7iW38AAto6Vu9K2fwxP56ZcdnPXaAsee4m93m2dlrdYMXJnhvvjiqCWhT2nV9Vqdy+cy7TZ39HnhBZj",
+	"17w0aXRNm2M3Rs8nqn7KB7VhoZkEQxNdfFupA2uZP7vYuD++wFkC1E6R3FFxhYodohsyfibyzROBXFjy",
+	"ioxArwTauDGzuRSvVEOqlJNCoL7idK6mQpOula3sG7bIcDSFeC8gD1MWTW95KfOHSDD3hsKUIBpNnSDU",
+	"IzdThoVeIkwysk8RLh6WcodQ7fK1pYTEhKVM1MQyIVRTI1SR0YJMKY9bJhvZoGGbcPQ75S/lnKU1icJv",
+	"BIcdf9nxlwp/eWtIrExRRAtPcEtcZzuD8IvMuNsmy0EbuGlXN+iYwOOcYcsRPwZylsx4ZYSIGZV3tqlO",
+	"fWLBRTb9U5W5P1qoud95ex9RBuYds9hZpjaMU5+D3Mf2ijmtivEzii7ZsC9+yZjE8A4WKz1ON84yRCag",
+	"c7/TN0YRkTOaFEzdNo9llU/Jk9PX5iM3fneb+aOu/hj5wDvK/dWveYsZhC6TaBsDclpzYX+gd0U3rgJp",
+	"tRT2CDExJAWkK6R1iszSRDM0yGoX9hgQ6i20e0beEBxueeniJ13XqpWhUOCiBfcCIua2jnCyICnXLCGh",
+	"lRDUkOqwTqa/TPXvgHa/jvXVb2qDXJOvI2Css3N4dPvz8aaddfSPyBCv0ZO2OTdsIaUs60itQhZLnE1w",
+	"/Adc8GK9arM+AHFDzvYV4xV/R/FweZbhTsfZ6ThPCp2r027qTCRNKbmheyQkMzpXmc+axarcwkDZutlC",
+	"T0EqzOqwGWlq79gVXseif7NUaaLS2S3Xgrw8OOiRMFuNkY5sWXRy9faEvHr16ntkPq4GdyIimlhu5BNA",
+	"xHiswMb7EMZveWh+/ZfggK3NupST0/55n/wL64H7Yswfb072jsrjMa5YbGTDmC4Ss5t9Re+x8yGdY56v",
+	"hHGqIA5sysuUajKl8zlwRfQDi4BwgBgXblfUI31tH8Phse6jgxKVQJCPQHzLfWiA4BEEPsrR2bhsBh/1",
+	"OqDzxXt/1YNkGkjXxSEGpeTjW451pV1uMekThU5T4uLKvSff1cFWdObjHHX+BeNKU5urQ8nrg++bU5Qr",
+	"rO0ZbNHPL4dW1vibpD1X1rC2wk6FknfxATsx9o8pxjpEztVp3/Qm8gzjiab75SScX1jcKsSbel6ofb06",
+	"LrRnz8f+j+wuVZousm7cttyplpQlGA6212SVe1YGuV65P4134eFbMJedVPpc8eTVm2ut4FnvbeNZyGEW",
+	"U24VPdvZBYMvPYFqW2JaYfEWbMsTp5HzvNk2wxq462m8FBL+u6HPg99K1viTShg7mv7qcd4b03pDpPcF",
+	"TxYV/UTZIGtUKB+YgrIeyVRWHCAmCbszjMcooxhCUh8q/VvS+VdXaX6TGOcN2YwPd94pNDuF5o9cC8pK",
+	"JTTjVxsywa01mhcR5REkzdGQN8gfsfe9UVVcP0ZXXCC0bycQh8fWeF/ltxHlZAQke65JrTnBB3ZiUw6o",
+	"HUfbaVHPxFwQp34L5jKXYCS9ldXPvQEH88Fcgq/RsXI3gFXOsDvDI4207W5IxNhlvnUNR7KJdLdciiQR",
+	"qd5z5aEy6xAW/7FrC2wgN+bdYdA2SehCpJp00VBDFJ3NE6jNj7u0+/nzsym30XXcyp3vTsvbaXnttTyH",
+	"W75Gl6FodCg+P1fSYjJJVmR6vE3YXJHQ1SkPl6WSGxzgj59u9adOCt0R65PdKQ9MR1Pn0yeCYw+08fg5",
+	"ooJSvjZv0oZU0vrsyVECTfHJH/3Qf3z6lKC0kDsC3RFoUxwz4scSkWxIoXejF77U6ubNor2jxJaWC4h2",
+	"VaxooSkG1qFnOsFGLFgWmtNZ+wbSP47eZMv7GlUF8/HXFhRcriO9euC39oXGAXWlQOHq0W7opFU7EpWO",
+	"bLGLrAH9MvA3bT5y+KdrPpIfe/t8sIxOdlUD//TdmjGJ646LhwTiCexj1nRcYERlFns3WhHZOGB6CpKE",
+	"mPoxp1K/MJxkP6aausJBgiN9zgw7Dw2VqpB0w55+1GFAwt4MG470pnqW4B/zeIz/G4wPj2851WQmlCbh",
+	"h/7fhh8vzy76b4Y//P1mcG1rCQlNkz0b2oh1+rPK2uEvyBoCZNYBcS3pU5kEZAaamgUiS1dfwt4ttx1M",
+	"kIcwRaIpRHcQk67hA7b/XIDxkSidmQH3fJ1SyhfmDSvNHOFmRzS2I9l4R2XtNLZltXNi9ciARlP3VqEa",
+	"uCI/p5DaYhiE8RgeDavrhpbtH5GsqC1eRCOIxAzULVfYfRsXJ3gEJMRXjYJH+nYpS7XDaWL2s/D1mDJk",
+	"wLpE5gEutFvfLUd59AiDAJiGGVF0oUgYp5Y/wRF2pgpxTRGVWIPJGq+YwjSfrBY/6dvTvOXhjz8MzYme",
+	"XJyffLy6GpzfuMO9Dkk6t7UCqAQblUq13dccpE1AkscIacQpjHVVD5hV/O3BK0S6Wx5egZaL/f5Ygwx7",
+	"xNxWvvpVNzTHbpAsRwoH0ewSUTbGFusaCK4p4+Tj/3ZwcHBAuq8PD295tafN3jE5/3hmm54iQZi3pEiM",
+	"Zi9pZDh/Hh9rZvlGWSnC7DGWYj5vqlMwgaqY8DUcofkMPqwz6NSQ9CYDfsRTbOdNPXzGjViQrVNAMnaH",
+	"J+AI0RxfDQHu6qf/uV2gF/cgDXDsAXz9Ui9xXEA/LWoYcO0dHHQe90ciXuxj7c7OUSf1FNao87SO4dQF",
+	"kghs6dFpyu9sywiYjSA2946LGsPCoa5HbNb12d5BlmaagjhzLrOx9WIXkLkTfZ8zvjLOEbFW2q21FFy7",
+	"DgNZc4GAhA507pMXvAISjrGyXrgXIHElVGkCUgoZWNKyVa+N8hWJlGsVkLkUEwlKkYcpyqFe/HOdCwz9",
+	"1YZefhWq+hrKaNs7eUe3O5W1SrgXHJo01jy0OSOZzExWQ9trbssXEnCYZvP9FezDozZSvTJa4X7hppSw",
+	"j5dl+ULtkdNCLW/3OKZBFBQ3W+NAu7aN2J1ZwjyhEWa+zXynKKVhvswFruyavwonOPyVOcF/oQC+4wG7",
+	"u7vab8igOBJBRvlomGhJ5v8Uo7Y+ADTO/FOMLEMBVZr0GO98vKlDd3e70s5I11ZYBmxSO6bSX+aayJSr",
+	"Ji/AX83aWjsAYAPD+l/F6Bpf+QMasf8qRu3t1+Z4d6brP70ccOqveHPePkyOyUx4bskM1l7yeAtZwmeF",
+	"KdEEmbGf7lhIAo8YPucaZ2G4jjcNZoozmYkYsKtjxinQqrzXfJV7WecHaw74ipeym/GPfydvQV5/2mvS",
+	"GmU2vyjnlEPyAuNMX4zS5G5F9W9MG7QkYluXEi3Iy/2XBwe+QwPW/lYP5m9DN+bbIxKKO7S937H5HOLQ",
+	"VryIaJKA/EYR8cBvOY3wXg0KbVDN2DYUbs/o1v7cQ9KlI3Fvq0Nkg0iRwLEDgSu9MTTfha7iuK3tYB+3",
+	"xRlUaojQQMAMz4UeYuny0HavQL099J0Fz/rXN8Prj5eDq/6bD6fn4Z4TGAod7bHR1QPPOlwV+rsekxjM",
+	"X/euFKHRGkSSVaoh4CJ/DbC+UUSBUkxw1SOYy0mT5JY7oQNdIniwSpPwqn8zGJ6dfji9GeKyhh+vB1fD",
+	"/snN6cX5dW29tB/S5O6jAtnHdX0lx0J5kowp/LopVuVFrGJ0l75QlM2QUzvT/29v+j9skUBxI8QHyhfu",
+	"BNSftkq8ZRxYh8cxEXSuZwUYwDITMSYzyheWDy+xfeTxKzk/4/dMw/pO11gbHhdi7gDkS1lZIUpSPEky",
+	"p0o9CBm74CnF+CQBQ2UEp6Hu6rgDrLlDtasErZxEFZ6e/3R60zd8bHhzczZ8f/Hx6jokXV+J6D8P93rk",
+	"Zgp2CMPO0afNFPEwx0StW941XPn6fX//8Nvvcp/93jHhgswoS/A74PoIy8cblU3cg8xzMSxQIOv37xzN",
+	"lxfXN8TCMdXTF/me1Av7ZNgjfQNh5UYgoQGydZeHVsoNPfTUMQnxOPDnWx7mF1NYAJfCWkmle4t0Xx+8",
+	"2uuRPieAu0GrGOXZuTDlShC5sviki+tQPbuqONw7tl3hIMbb2l2P3TU3y15DeX2mwbDcr3St5BNsdKW8",
+	"fN4FrC3Gf5OhTWyLnJZwqYD5pKumRmAwd/reLgVud639W11rlpqJLQS8xXWFdvspMwx90crEV8iIsxWI",
+	"EjE5IpG51bxQnlNoUBLQA1KW3m95SZ7vZs3yJFAluO21txfkt6AEhW1TeEzQK88E75FPQt5hHxTiGt9m",
+	"SpAiWoi6gOIatvsOtGGJ7x0ktvUB/MEMhYUttzMVOkzxMQw7q+Gf3mrY9+o0UrIhPZfPP81IZSuekzOJ",
+	"1UE298IXUXfrEHMjqmZvH6P70koCSou5Ig9C3qHz34U+dl8fvM76bEprZeCCg5N9vZBnKxZkMnkui3v2",
+	"k3VFKot/uIqhxIUaSfCWS6NaLMuDdWzH7i+XiL5ucI+dbecg3Ikfz5dsZDAKC8+WyfLpbMGsEHi8Kphg",
+	"HW9w7RNViqUWOTw4PmH1OzKWoKZWZV6UtYhbjgWhjFBRUANtJHhh+KxgIyqrEJMF6GrVqIxr3PJatmHU",
+	"ZqM/bsQ0DGC+CtM4+A20PHMuO6Xu91TXZMfgcv3KcA/HPKpIui2Pm4OcUbPI/VzsaWJxeYyx50IYVmyb",
+	"0YkHWzjWpl1gGFdMhHRWrK53gASkf3lK7mChglseCX4PUvmelTwmM4MAqJ7dCxZZGS9mkdupzfaZU81s",
+	"yD+PyURSjLq0GeC+4VRwy4tWNhvTpUBbWKm9Y1uLJXYVonK+bZVHiHNrbEy6rgVOVszhlmdKZBZ0tmfL",
+	"vGe5MgX9cQwSjOwXJeaIYyfpzefA432sPRWi8jpMxMSbC82MQ7g3A4eY2XAHc31MqLU59pxyGTqt18Ce",
+	"2T1oMRspLTj0SBgJPmZyNsQTCG0mzAis08wd4DfKn8/rw8O9Hrmypd2zur5Ff17p0LNYWCuh3vKyBfP7",
+	"PWtvxUvLK8ANHj5v8bxqf+lceqRNFjYS2Jkon3DzPL9tM1ukXeJGBs5ddeKdUXF36ZVD/YuGdybxLkD+",
+	"MhEi3vb2w0th3yvVzXdfOBMxHBENs7mQVC5CYo1/ZALcMCaI899yE2FXgk4lxz4UEewF2Pi0dIHe8tCw",
+	"5aELbvBvWqcS8NhepP7uPHZxxY9o6GQ8i8p4ffDqloeX/evrTxdXb4Yn7/vn7wbDq8F/fTy9GrwJvY7h",
+	"pFkbB9GLQVOWqJ6f1C8Cnwr3EK62NiJ2bK46yLK19oiHDr5I7KZV2UVYuH1J10Dj2Jas9WP7pV8Nrgc3",
+	"6B/8cHr+8WZwHe7hITfNbk8wPM4vXg8sG5mN4di3nKHfzFxtmRMvotyoS3Zhy3cUk6XLaUlvyqBmF7CZ",
+	"0oRLMJqTvvSo9zu7vJZX+BvFfOTTK1ibeVJDg06QKeHfTp3bXaf/vkYy5HfeSDXP+c+aC9RwXTpn+0Z1",
+	"a3TOnTHlw+i9iI+qnlFZC147b8+2fFZBJEFjj1F07VCzPuwV1Q19jYeeufWGEbqhwr36+Ps+1vDbvK3e",
+	"78oLZjfRPl7egHfn+foTeb7Qd14h2psiQXn7SZFkzbvNxV2yMC9s1GvEKWW34QZVpBv+bb9/ebr/IyxC",
+	"MkXYOI+UeYNGRjKysqh44CBdzFRW08UG5fpQriNkAPhgFsTL4d5I7yhdMe3GtoSP8VrZjdzcW81SxlcK",
+	"RCpO8RuFItnJ7ULidZLO/8/euy+3jWP9oq+C8jlVLdWmZTlxp6btmj/UtpL2N759lp2e3sM5JkRCEsYU",
+	"wA2AdjRdXTXv8J0nnCfZhbUAkpKoSxLbuQz/6Y4lCgRBYN3X73fPZkGFCwYW8qu3ZRrT5D9BWOEOJlR4",
+	"SbUsqGqNii1ALjDHBkhUo2Ur44hwU59276zIdRcipclzN42wL31OynT1dudkuSJ5dbzqKh+mPO6QAXPm",
+	"eOkPj7DaG4tZfUi/VXCdZjLl8cxqe8XGXBs8M+0gFL5Q3doBvvZGQRDMhVwWyrcx+mMdjUN7y1zcC6vk",
+	"i+8PugehqFaFX1ze3L29vL04iY7sD7B8PAmIK2cBdDgHd1YkuaGxT5OD/W4oWtXB+n+9gthXMFd4ft1/",
+	"f/mXpU97Z9f93slvd73j4/7VTf8kanfIWRnICUWcciYMOb2aL6O+ufxL34550u+f3131r6Gmvb6SugcT",
+	"nkuTP0vYZuE2Xyhoc2Pf8Vr/xb2/owIpwe+hTxaTHy2/trjHOylYEyT5roIkC304dhsWAnGpWKhGCkPg",
+	"fV2S3AW/IV3KtK8GLNpcfiRTLnLDdNv10SiGpT8L173pFhd2QnHrhCcka3VAHpUU40Ko+ypkL6GTMp7d",
+	"epxQA75XVQu0yZgZxLMEoY95hIBEB919cnrxvnd2enJ3bAXbxc1p72wQBR5gEi43fMrmJCQpBSQVSRAK",
+	"62OOKE9zxXSwfEWpd6ri9Ozy3enF3dve6dntdX8QtY/K/Marn+rwILGQkn2IGUtY0iFv3R2dkvM3gRpx",
+	"rFI4vbJrYOw4i/ftHR9f3l7clPcnCUvpDCkz7UvXpJVnxMi6H5/3/np30j/r/XY36B9fXpwMojYZ5sa5",
+	"vQggCvgvAdGSCDmUyQwoplIZ3/vclsxNJxQ9UdOCVaaUlqvb2sUyFS/ooLvfIbBGsA7JlItQYNxvOUQe",
+	"EEpiqRSLa9JKZENWKRRbZZOCpQMBtSLY0LUys1S0aLXw7SEkZ6FYC2BWbspyC/f8r2u18Bkc3udRvTD2",
+	"16pvz+R4zBLCRdMI2yjaL6Boz+TYahA4pVhwhLB5y8mHepVrx9+q9nZOxlSq0+aUrBxV0+qdOjFhb7iN",
+	"d+8OlhXdDarG1+9z96F8hBfvfsPOm7KVma5qt8aQTbiriZvbf1J5174W8PG8BhDmadupNkWR3QM0W/fr",
+	"3LpLvGQbc0PuhW7Y1pvrnfoi0QUgMJwUH3EtMF24iNM88RBJHhVRCha4cltfBVS0OoQio1x1SM+5L5H7",
+	"UaXsCUBcDl69Aj4WayECKjsi0rsCHXsFYrKitVqbMHI00IV6eZaU0dxNvlbLz8/PVzMfEeeKlO+lQUdp",
+	"jMKvKX9UgqAUcm1LS3G+KnBzePyaJYxNNURhyvowaNJKyHBWOM+HWO7pT03pjWNpWRknDwXGz9sBVvtr",
+	"sqm+c52Q7ZDbatD8MBQH3QMSuRpJCD5XY+Z1AfNcs+SQHOx3SWvud0V4PBRzn1cC5NWPbwdLUfEyohOK",
+	"T42KzxUY/srN5Ma1sjyHvP70asYau78Qq5qZI6uICveGmyaG3UjRl3OtBxDWmxNLrty7ItM2yE3nHq9z",
+	"sSv+syZKGuALYjSegM1WpuNi1iFX2EkK9G6CoSH3SEuyIiuUQqEqbjuyKnkp6MJ9KI3tRJhIWFJifUCM",
+	"D4y/tuuq9Qh99UIG5v68ogVu8dVm2yrtxmCCv6i918id71Lu9D84tLrFFBb0/C3suI3yx5pQTG2BVFeg",
+	"rnkT6aZa3eB6HAk1JGVUG7L/qkLdFWCDPInldAq2WhXRrsoRhqC/lKdHKOKGCp5E5cgrl9rJJlbjLyQ/",
+	"4C8ddUJRnxybs5Ou++9OBzf963kbCRJAGCIFuell5oTqak5r7O1RkIXRq+5+VGTxEG+v+PJRqvsgFFri",
+	"gFVztWyCeWA0JY8THrv4rCYTWoIB6sMCv7UA3Aswf1j03VTw6XLXH5uUoHsOjNO1Q7U8qB1PfDBWPoo2",
+	"SSQDEAM3LBIuYMVpKseACCiVR16aK2uhmuQ6pykWFFBj2DQzFcVgbVS71Tp+q935ibv22BX2qduXz6U2",
+	"cPgvVHC6TYTQHuMKjG9QYNf4MH6xPRMf+yE8sco/puluKiWW4cHOxLRwZRMXhgGcPSx8ta/hE7VTo2i+",
+	"S0VT1pNujG4ig7trzl8buvfxSuBhsDIITU5AEWg9cM2BIVRWohDtAg8A5GsoIs1FzO4emLJGaxSArcuE",
+	"UTOQ+sCITiKHTHVnHz9lhkGMc0RTzVz1wgNCGdSOSR6ZYiRTubBevHHXqxnxM4T5FhppBZbc25SOj92a",
+	"bEdOUZ3EzqJIqpJWOLrpwx0uzJuDHeBf5tN8unPYLdiXuTBszNTOH8/OVu8ecpNM8+8RdkvTO/P9ldmu",
+	"ypsEv89HGu2e0cV2gF1PKCn3vZcyi6T0KGbYA01zug4xpe+uQFsFflURKGQKzFGMtDIIRzqEJylmU5lr",
+	"35oTELuFUKEa5vqloQU5wNgk/Azh8hxU/1A+sIDYY6cETeF73zMElVHQ/9wuS2YA2hLAWAz7YDokMva1",
+	"WtsI2oFcRZqeF4c/aLTpeNIhl/DANCWRvUeETdCOLxkB2I9c79HC0wM5MQObWjFUldaSi96e9d5VQpsd",
+	"UuC5FwgvobCyYoYN6kYSSopZL95JPgpNWh7L3836CCiffT+UX58jROOrfxWAyrzwGYCzpFtEReGR+u97",
+	"Z3e9i8uL384vbwdg+GObexR4QBp4K5dvr/tXtRap31KwdZ/JLPX3+ELhDHf7LcC6WHFlk8JqbNNvQ+f4",
+	"w+XUwTzQ0rLOCXY+7BaCaI42+M2PP75+s6CSnLG5a63a1fbvrxgGyFKKNahAxX7k8Mx3p2wq1YyogrIU",
+	"UlyGcuu4g7VqffHOKkPTIfgOYAbPbO9V77VJVtglsQ5/rJtql2/9BNk96MGfy/e60WBbfyoGRjE6dbCd",
+	"sqCegP0ZkKHzuXjKzYyk7IGlGNxK+YgBVgG4pkzplScDb/AiB6Nyq+Zc/Keci2tG0123FYVgSOX1UcfD",
+	"bpqV56NHIuse7IEK2MWLI1+w8Im+TSiyNNfLHg5xDg5+u9rLOap4OTAD6LewhjMICX0IIIh2LZDLW7G5",
+	"P31shosiOhMQxF7Ms4TaPx0Wo74b5ul98SmJJowqM2TUOP4XpBZDJQrIZHJUZkfJfw0uL4gc/oPFJhS4",
+	"rEOsMInK4wpTjjqkDxEe1LTD3BS0ZS4DEPHkMEIy8nEqh+7RIZ3KNWCQF0+JzkR0RrXZhdF3T08i6ywp",
+	"FjP+wAj7QGOTorPkAlFTrjWDPpOZHROkUGklQA9Lu0N+nfgWDi+HH6l2gSrMPMAjEc1EokNRt9IYzqKk",
+	"Zn1dnXgRkeuQHpnSdCTVFKtaRrnJFQvF4qPN1QhCSqo8CnYQ55zBxF3qA1A78wyA2BOui/3hMUPzKdMk",
+	"lVqnTOt0Zt9Zsb5cjDtkwIBTVu9pzTrT2hgcvl/vsi0E4BbyXHI6pbua2YuMi1Gh5155bUWTGE1TwMKp",
+	"C+KN3O1KrTGlH86YGFshctDtlgE6bayxh8yyC7B3AMJKtebalPge7cPqhoGD2CGRHCmWRYfkMmPiLaP2",
+	"BbnQivWpDR85dYY2L3i45JENSabkA7cS2HUJ2+k7QzMU0e8hzDLcOQx3FBsxE09K/zDcCcIdZugYvg7z",
+	"bvd17KI38AcLd/6IimCsZ9dqCYl/I5qslh4ersiYAR0o7D4UVEdu42jipkDMRMl8jOETu3MJE0kmuTAB",
+	"JtEwOsGZrlgNDvQEnxx+VBBb0eSBKcM1RIogw2Y3DG6lunebKWlkLNO51+vezs7hTuWt7QQ7TORToFSY",
+	"+xRel/UvNm4CID9KvKQH0FcUTm47JgHuTXtUis2IGDLljOcO6qpduV+3KTcHjZfU0qcYSzC31YEGzBXA",
+	"W9kJ3NPBdI5pPGG7x1IYJdMarZk+0pkmkZC7sb0y6sw9/OLD/tEEo7/BgMIzmXEgpFAlatKyN2Zqd2B3",
+	"Ilo37Y0mnQ9lr8uEeWQ2ezPc57wobEWLouihcsYAgHaPrayS7ZXezvtK9ugZPR13m01ejluIxsX5tl2c",
+	"Y5e1rRi+W6Rr7od7mlEVr6lvjO7ZrOhA+fn81Y+QaKiwfFsdE5DogcXG2uJck1hqLhjRfMpTah8PTH7P",
+	"FK6tjzAbKp5EoSgMJ4L9ykNpJqR1zWJu5R5NyTUV9+RtDodtOPMZl7b3BSbcmqtKcQesr+zlgMASS2sG",
+	"c4G+hmJGcQZkl+CUAZQ7XIPWLBX3gUMdiD15QMsj2AfEcJOygGjnOlolx8U4FBk1kwAAB9sdAlwkQDTO",
+	"khL9HtIguMj1aegBfLfMhv702Yu/DPFeXyh74W+/SSJNuNEBGRagmE0Co0lgfD09OLiHQYrc+zNLhnho",
+	"13DPe2aONQaH1GwpNysVmcg0ATx1RaGLEIAuMPKjGWC+YZjC/lrKdoDAk9YDESadhQLNpATP0hGJl2gW",
+	"yalhUw1idOYq1EacKTdyiycBMJcEcyluYG9kWrcDh+QRp1xwK7GdrDgiimHlm4u1jJm5wkWIOqQHQ0II",
+	"SFTuiT4nOFNcWydeW/cJBJQmUZarTGqGcaVHxY3n5i+oPiK3zJ0U3XL3C5+tCQVPfEVQPQoG136SG+MR",
+	"v05mLgOEPClWzuOasIS0fjm96vV8zzNMsB0QZNe3vpKZ4jpcw48xtw/FBkckkZD8z3JDrn45JROm2KpA",
+	"hnu8tXVIFSfylXUip1wUTmWti/stQQK7dzXA07k9NLA/jU2J039OidNSa3hBlrQQnLdyqyLMC8m9GkW4",
+	"J2ZE87FgyS53ZTR2oNiVZzoRcbQk3bkpySqpLqUX/tCax0IuCVaPN6XkY3s1JLA7Gc9kSbrRT0WWv3ht",
+	"trv3uoPukIIbw7EB8X05keKLsb1ccae+XpIsmoUbEX7fumoYbPmQJXoZaTnTkDFsfTnovrau7AxqrlPN",
+	"yEH3oF0vZ/BmUZ0UQW6hUoo8Iwzw90rf1SjvZzppBe/V/EnDhlejHfHhKhVe633NHa+AlEeqhV6MQn+j",
+	"XT15R3OnzJ29A2vTo8MSisJjOfJgBjk4BKM8Re/IOTElS/+cEwOX/O7+urN+mBvvjwgiW8BqqKjQFMNS",
+	"romNOtJGXJUVnQ+fe7KD9e6Qb33+pp2hF/BcNsXC3DtsRGMjGrcSjZeCbWV/2GNvMOy/QRBGIKOiQiAu",
+	"mB6RlTfRNhZIKKKiecuVFLi/XTIBShC4hmBaQqSVr0QbmjIM8hTIqz+FInrfvx6cXl7cHV9evD07Pb7B",
+	"mJBrb/MduR3SwzgSCBOs642duMVOXQJ0sKVpZEW2E75zBTcAbwPsvZ5dwTdKcZYmGCmrE7S3MMiTWFHP",
+	"5sRdwUZ4ce66rcSfj11+p2KwoX35z/YYPUrEJ3uMe87UXZVU+Gyv8QJLIDD3MJdBCEUlhbA+lP7O2+Of",
+	"bGp+gzFpeOjtI9L4IhtDr5Ed28mOXycSz+mUzgrPalvTrzaI/dmywluKfIr1nWgaHoUCfgxNU2PKRWGl",
+	"laDAWP6JNxaMJdaCczIH2PeDghACfEso90aCvVDsd7vu8Him/rpIF1xRG+iCc+rObA9m85XaaTDRj4i4",
+	"P49E22SxwUIHHrLEbiNnKn9/oq2xxb4jeQqb29ONzMX8nIz6eKts73c72N3zBvaP7H9L6CGYPlaMCOkk",
+	"b71ERIzBqB7byX71NDIxcDgqmf2riNW5hdkOQCXP4crN0bmGYrCxqz5XDnjqQc8CvtXhn/C9hBkWr8FV",
+	"fsuFC8vv/4lgPHxAR4z8QtVQqkoJFLH7HPDcoKkwIi0IPAVkzORY0WzCY5ILbjQZslQ+OqoqQw0LCNbD",
+	"IxeQmVAUCTNGVUCyCQbREjKiH4jIp0NoI2S7iFWWJIppbW8zGFwEZMoSHtM0FGhxBWTCaGomJEupmGOp",
+	"KgZKecxEzALywCY8Tpnj3QIq5UpNWUBur890ACAglZsOuZwyo3iM5CcTCW0zI6bsmDog1NqLUHf8p5/g",
+	"EnzGXPD/k8+ND6indtoIsQ+1vwUXsF3ZgOiMigCqlh14vhjZAezcoanSdcpl7lV0SARvJALAFjtHVzGC",
+	"AUmEfoHSPXtVhwwyKrAY7FbwWCaMwH+gBUoHJGIiiQj7EKe55g+sQy5kKKYyYSnh9q0/yPSBJYdEsXGe",
+	"UkXYh0wh9qsOiMOhAbRF1+uJnFfpDF+AZgkW1qXc2satyDeB4h6lhu5dXN6cHvejNjRD0tTRzSgWY0OD",
+	"nfiUUZ0rB+MIDXxDJuLJlKp73ZkmVmcAnaWdCtdEMA5vw4Mfpkj8Iqwuc9iz5JqaeTAYe7wWcGCufjmt",
+	"4r6069PS9phdTfhzFbZM+JcxsSccH22Ljo1qiebIaoSmzqUpkP76NavVgCRT0mATsdMoXKCdZ2UPFyBT",
+	"qsp2whf0rGIJXadn8RRBo3OUeGERIXxqlXzFKVdsp4Zu9FIDu0QRdKF7vUG4CEWeAY4VdRXFQ0Xje2uZ",
+	"t6K/XfTO+3+PAhL97eqXywv4Z6fTaQdl/mjEBbS/kJYGFQH6zSGHhSjXqSaaCdMudA4pVQ4i0KJxYIW0",
+	"n6SjFq6XxaHYWhgTI8cMfovl2uXifYKYvoa39F2KaXy0LcQ07lSWlKbGowd1Ld5dI7gbwf0NuESwWz9P",
+	"dgNsyco8lUszuQTTiKeGKcCTkNB2Z6jJoReGOkHnccClAnO3Q46XulpqE1K3MIutkF7treca0tfCVUts",
+	"dq4fius74B9mdQ3uQylTRkUdvMAx1WyXC82E5vbn+PBTauIJSzCYrk2FNHKUpymux4oSKdfruQ5j4Ltq",
+	"D7Gve/sUHGzRpiPkOwr8ICpSnZwrvpnnYuXa4DaoyDH8e0GSbeK/LJBgC1xVX8JSx3Y5u1JyxNMvTnqZ",
+	"4TQaLIDvhfQyK/bV4m5eWQB4XMnOFuMkXAMmJirbvtU4AShn7LVH/Wy9EoQtTke7Ghels6Ikbn7LP72D",
+	"4Arv8B5fqN99mxPnC9y+lZPX5Dy/wZZ1PAwLtJErJcO8ntvUl3TCwLQtoNx9YqBV6QXwfRnY4mCUtVe1",
+	"obN2yfVYIR3XLrwMcFpoNxOdWxkCWVEHTjdkJClunZDWQfenFQFjf5E9jk/YyPSycqL6rPbFNKWwjSH8",
+	"EVIBjs5yG5XfUy7dWWsm1Jq4l8KVGgxnhNcbtd/0cfsuj1hzYp7RdXzHzLpTtMLY7gHhiO998V0mEOly",
+	"is+Fvlx0wuX8S3XYIcUphgJLl1cFnUrT1LWrcFUqV3JtzXZfg5lrRqKr2xuyoPL3rHEfrW5p+fzT/fQ2",
+	"PyxmOb1vwOpvNHnjVHyz5oPzKopKKS+5UGRt5ViAlIFcbl5HO1BIOddgR/oraeHBGNGy4KHH2IQDGqYG",
+	"2Ze39iumcq1PMUDr5hozBF+VDBwwY6fVyL5G9jWy70lkXykiVrbvOQHoMoarxN4mxGGH1xsABzPHioFh",
+	"ztOEAOSxE3QqF8JaekMuqJqVLMK+lRou4xpo2yrj17poLwBEvAUI8ac89ycLjpdMHTwRyevPsBaVXHtl",
+	"j2EivrrJJI/ZXsJjxLDd82b/yl13XgWLrLS1K20CIh17oScTlMJ7JHUZd3KJRbl23/8QCn9rzAsARuRq",
+	"LtYzrs2Jn/XAT3oDAiMA7ha34cIzBMAEV6XAvXWy3f4t54S/++ZS4IuLun06vPAYm4z4f2YrBGTDF9KA",
+	"bjMVm6Mii0D0rOkvHRiqjCa0MN2B+IgIabB2nrQiLWkGFELw30zJsWJau3/HLMkVQCnReALDQBleKAyb",
+	"ZinwBio5JdG7votmLMpCf52O2tYl4EajnPMjuVpNr0n3O6GI6HCo2AOHAe4ymfJ4VrK9kMhjM0ZtkrCY",
+	"J0yTiXwkiYSuBiVz48pOH7ihKYrCR8WNYcKOjnwBGkfnSUSmuQYXxApajzTiF796sT4qGrngdyD2ANCE",
+	"akJDUfROdMgAP+eCXEltxooN/vvsEBheK6wFhovcA6Pg21mNLLkoUZ4pg7t4my+CNbk4iU3OjXU9/QI2",
+	"qdzG83gxWQ3CldBSQtcI5k024ha5Xvv5nJgocrvIAsEFSBZvI/q+U4CxxfNYQ4uCw9aIlQZzssnxfHWY",
+	"k0s2UK0JtLIw0J+boinRGR/QsWImDA6PSIBPvXCnfiiKIxb54IU0vgesxsF/xjPV/WI69hvRr83R/Zow",
+	"Ebc5tVvpxz2aJ1yuoUua5qnhGVVmbyTVdDehhro2M2vUR/DziIx4yrBGyp4hyoUnb4W2LE3kKBQRYLsC",
+	"IWoPftUuon1eGhSIitgFhvVWXIwBYLH4dVI0oYWicCceZEyHeUrVzMqRCXYnC0bV7pRrTXTG0hTa1eQI",
+	"iE4EMUxN0YWJpVLQCRKUzBr+dpknjBQu/2Kf6d4+eZYxkRSn/Qab24FV8sGHADOau966ERc05f9koYBm",
+	"Z8cQCatXrELllpUYEzS81bkvvfkJwJo+T/6mZg98gjyECX6RNrdyCrBkW0pkQkfGMYPhuw7Kjje/FZZf",
+	"XZMDajyxz9M2lw9M2cXBV7yVlnlHDXuks2dQNnhinL6xG95JmQVlE+x82B3KZLYL8n7ncAev21IHxXI6",
+	"pSLRa9SQuwRCQxC2z+Q9E8R9bEX+SDHXUdYKd4T9v4+o7QQk3BlLYiQAfuDfOlYU+X2pCXeCUIQ7uUgk",
+	"fgmASUMa3+OfXGimDBFSTWlK2Ac6xc9RvBdP5X+r8+nSp9rILBSLH9IHaDFg4U77COcOmOccDWFaPB7X",
+	"5ODVKxLdXvzl4vLXi7vjy/Pz3sVJ1CGRHThCRaORasqt7RGJ7PhRoXo04UUds2MjBrXm+Qah1kAa1u6Q",
+	"QUWLeXQOHYpanXcEOH1IQOgEp6H3nsgLV8NpwoDY2QakWF5st6APrLbpOhfFnY5xIb628oTF+X2b2q04",
+	"RL6nmxuS8AaeuNFk31ffdy4IJaCJ/Jb/ZK/Jy9TVGus4lXohtgjcG7sgFuHwPVKVIMJTAePhZbBVaOdU",
+	"3SfWUWlRz9BKMqZC4Wlb0QtiHwyOQYFNPo8NYB391+DyggxnBcdry9eZ4Z8uG+NzSAFh08zMQiEF0w5F",
+	"xH6Aw69QCGSlPvDLk1TiPKE46P5EopPT45vezenlxd3b04ve2en/7ls1Voms+vQZqAartgJSDbfWKIq3",
+	"7m5PGx56Rm3hJ/xl1YWfxSaFsfwyfZDcvqxGSzRa4juDdYLdXojiT9YRgB+yUj+gsVYAN7WszAOQVsVi",
+	"ORbc2tMs1exxwhRrO1ylIlhM3lfVmCZcaJ4wwk0owPt5JFasAb4iuhrLDtGCA7TSzel0Om0kg3UxDy5C",
+	"IVXC1JFTIR8MGTLzyBCzdWq9FSzugrpYkTgz0839B02qVQgEqxBQgyUJS0LhnjV2FPBu1h2yxLfi5dEc",
+	"7wryUUJVtKaPh1XSlVA44NmfSA3jSitKmKE81R135zt/v/YqNpZ5vycUFcen9OY0FoqAUqXOISps7taC",
+	"Urzq3Q76J1F7XovC3HFwd/elH5batN0hUTbhdzRlyugIqtT0Msqe5930i27nW+Du+pWdQE6GpFzcs8TD",
+	"sW8RjLxB7JyvU/3ayX3Lcch58C13LBs93Ojh70kPLwYeF9C4NqniojhuLazNMOep2eXCVe353yy6IXN5",
+	"bS4q2TfQg2UeCzVoWcIHdPCFYg3zbvd1LOiUwb9YuFOGXpJEb6wjvime6SVkVHG3TWKqeNgGZ+cpiuU/",
+	"59BcQOgAdDvsOFPZMetPTsYzlnLBdh9Xn5jbbKxowrQ1Rin5lQ0HMr5nBoGsEc+TkjgFxhadMXqvSevq",
+	"+Hz/Ddl/Q+5/+SeZSiEDQpES780BxiikCgV2QZCRAk66qPuhux+R/0WGfLzLRMKpINpuFxEzh9BN/hfR",
+	"dJqlzMVPJowqh/GDzAAAZh2EwuUJNLNHI2YYEXH/fpzwFO18BKx27KXckJabkJ3Jq8jPixpMDUcyN1lu",
+	"7nAGdwp49eSIRN46V4wms8iDpQ7trtjlwgV6wPyTolqyCsng0Ip8I2OZkn//6/93bYFTqwLGLCBMKakQ",
+	"ehts0VRqh8RtL+a6xLaG9wmw1uQY3kUo3Cj6sJwiF9xEQXXKdl72E8jcdLi1jxb+7NhtDAzLQSgiN6i9",
+	"Bp7wjgv7b3d7mcA3GRfj6IhopuweYQ/2CBwuLpQdrTqvDo3vy6EAC97+WcmxJiw1dOGzucn5U1ZeWXxS",
+	"XEdaMUdRp70tHB1PqDl2n0bgxbTtcLgI+NrLRcG/O1OGd7B70AwZhSsyKcb2//De5p4QV9o/48Kngt5D",
+	"NMxMrLWOAhySW1KRaO9RR4cVmiHrKdnNbV/9gMW7xYncvXI76ZCgLAmc7oHrUflExBF1RPBhRKCxhBTm",
+	"+BGhoZhyrbkYB4SLB5py8E9bSa6sA1JxE9qEfcisCU1wQjHGPmH373e7f+qQywemQhG9vzw97t+d9/56",
+	"N+gPrPs1AOjd20H/OiItGiuptT8UGsiJa35ineUJL65ru6wXyqL5W++/LlSzYlRLQaKby8u7897Fb+Vw",
+	"4Gop6PZdnOXb6955/+7n3276g6h4nJ+OSjFnpCQaaAskZrWg2AX2RTmHOsV+mTEBPvyVE7ybmoOQtwQX",
+	"OKg4avmwEBsTUESVzl/rnK5qHIKBVkFnHnR/erOZoWQf9fZCW8QjNzF4qM6NL/WEn2jTgfP5Nv2aBjtr",
+	"k/ksR9liUb6H+uy994J3sYcdzYtFI6HksFhrVrvejaxKeeGkjWs10biDBZB4KP+L+q5OOCWVOz9ne+fC",
+	"vTYDTBaXNsbv9wIyiWcnm9txNU1heS0rDtAnp2xkrBYg94xlDrDmgaY565BIZ4xhGUuc0mkGOpN0Oz/+",
+	"+1//86rTtaoF7R7XPMU+cG0KyzOeSM2EFaQP3Ir61sGrV8gd88g1a6/Gt6k9RE8fYlu8zReJsn3GIcYc",
+	"Koqipt2pCXa9MHOy+VgxtFI92+mydfRdUkEqxNRq66MqIRSy783p7lbkUE/uqImIyNO0pg3q2s7ga1be",
+	"vuu1UeLfxyH6mcb33unw7/bjD5FiKZ2tPjhgKUyoIT5g5tq+8UZlOOIQj5Wuhigi6GYmsGt8/U4oIi1z",
+	"FbNDHCIK3LmDOBS4kGWUAhsPNBPJeRF8qVYPDaWZ+JCR7oSinhhnjv0Gfd3r/lnvty1YcFI6g1N2UzzT",
+	"cxoScL8v0ifd/4DJ3k0ipHiVPsqA767hBm6Ic77HlBwaBNQX3/vdv1GmOpCaVSGDPo0nyFs5ztESce6N",
+	"FVn3XCSkFWkDYVVjdNSuNJuaAifD/glFH4rRFKyoULQiCUHWEeUpF+OoHZAoL9cywiAENz5kpnJBJkwx",
+	"0spofA8knUUEVEhyz2YBiVOZJ0RIEwqapvKRJRinzAV0lUVkyEZSsQoch53Lkb0V9L9yKO9nH5DHEi2t",
+	"lBom4hmRo+IxsLOtkCuQoNAE20IKaCC3kTuklzqsQGwoq/TgLTXdhYLGMcuMxifFUgKc2mg0zRj02mXW",
+	"fBQGm9SgpU2xMddGzcgI+OyjPQzd1zLQO7Nv4KGJntfiw9tsrKVwKEqNfTf+4tjCg4yxeFIccx24EImj",
+	"4fJ7PmGxTKCPtBB+mwXNLGW7sHvNGnYuOmUJieV06KC+oCkUAjOO/2OWsjLGH1NB5GgElhN8Ffnq6Ypd",
+	"2a4n6HI7dJZaxwQm9fzHobjZJmwsF/yw02oOxpdO3Q8yRu+5GO/i7suK7bJhx8+EmTC9thXhmokEdQGU",
+	"mlLsoENVASwtRcjR7n4fofQulK/GLJk2ik1vNewCPFXl26jdIVf+jEOU3yjOirpDKJ2BtDn6IDc3g7ur",
+	"68v3pyf96+goFNFfd29uBrt+hAgAeTEQYacPpZVobrtj637wlqbpkMb3h8R6CRHRdAZlOIyqlNs7ChYK",
+	"axGwpEOiafbaPbbMch0RYYWAU4Stg/0fwdaQuSHcHJHokT64q7N4GhGaPtrBH6W6b5e8paEAl4skDCt8",
+	"XWFqGbT9sdvtWidS0djYpZGjkfUkA3LQ/ekN+JOXGRO903qw3uKFoxh9JgfM3+azQrh2h+2l+2/mb4u1",
+	"wTuHO1hksVNDy+d+at/Cp/5Wjj/5p4/04WN/WitbsUpgJ9jBxCys0vweXfUW3A/2bm4GxaV/BDvzJ2KL",
+	"HxeXFj8GHbHFL/E6eLAmCt60mr9Eq/kNVMxLMMRArm2r+fa0UYxOVyvAM4ybLUjOKCDD3FTcJo501VZB",
+	"xZNc3EM6CP01/1vNkqBaTBYK/0dANLSXz6Cv2dqMUPfv3UF7l8eJTEtqawVa2SqhtyBe9KHTKh6OsSg8",
+	"2jvbf3NEFDXsz/tvut3uEbQiCJbqP++DT7uoxFqoqLBr/BB8SlcbIsB7g1xiCrUebWhj8KoJlKrVjbo6",
+	"b3RjhzPratPUfleJtEJjCejUVr0Cbh9VCtgrQ1G4Ua4YMmZhJsK+R9DUs1rdB983eu+J9d5q5RXgQcDK",
+	"jEaLNVqs0WIfp8UCJ9PY5lbzMlD3NGhcVh94wHMSpVSMc1eumyk5zUxEWtlEUc08WNZIKqhBdg4b6AJD",
+	"70EHTLHMOjJ8yrSh08xqGc3GU7uuGESUKnF1l3ARlilLMeKJVY9tV+NchCZRBRatjkUMt9QQgN/1wBR+",
+	"By4UVeYHTaJjlLW7dmdGh+TX3nsoNA/Fn/79r/85+BO5/+WfARSbI38LU0y2nbN2RC7fvdu7zHIdkF/Z",
+	"8Nz98/zqdUDenvWOYdrnBz0MDRcR0VBwoY11gROy5PNibNE32lVDV+0OAfR0q9vLqtLe7cnppa8qbR3s",
+	"v4Ya48XvB/3jy4uT4go/wODm5u7m9Lx/eXtTueTH7sFab9t1bFbcbTtO4W5/JBoZEHphx/4Rjo5UmKkc",
+	"O8w2t31oZRRsJ8wyJuwaWjMsIEmO2j0oTJBan/dmPoa982xYZTfV2X6R4qW5GWzsvPlmUMcaFfcdqTgX",
+	"v7cOQG1T3nZgYCVg43YtegjX2JIjVHU6YzGnqZlFUFssR55Iy39eduXNkdfDMJ1Q/CzNBAQbdHBT7RT2",
+	"rpG74KGBUsQhpAeIrMWTLPoBPTraupzY+/KhN5KBMOwpcs/DmY6OgANxYUVAUdEh5OtWkYT4NVlV7//m",
+	"INiZcuH/3N9c+//keYtyZTZJvXLjNI0E/6H1klZoxzStbIWPIO7oJYkmeWbP9X63605RBo0zaUpaQMex",
+	"/+9//c+bg0qQPiA6V0rmAmCYsOgqY3DodUYhF6LYVD6wBKAb7KCEppAktzJIMdKKqWa7XGgmNDf8gaWz",
+	"tjWC71nm+PxIz5Cp1MZOqzKvUNglOCQUJwiG1aPM04RkVEOAitonKoEhXr2yRt5x7+fbs971b3dvb8/O",
+	"onYFYwkYzRGmotbc6iXJsrB6tiqv8i5fxOC61UxtL3sKVeLAg0tkhiThpqHJaOrGX7YiK0ncTlzM0q6V",
+	"jKsMsb3f7WBrOTOOF4RYhxx0D8p2RIe+42BjdG7NRKamq0gyFgTADVPTZbsILJqMmkmleREvnJcST2jb",
+	"HNQl0UG6NzD9zdncEm4SNoy3BYoY1qedUL6u5bIPjg9WoBe4jh+MdWX0QqkV9IrX1Fu4agywLWIqikrI",
+	"ULSi4sdR+4hELjkVkSlV9xrJy/wVzsVyl3RIz02KJ2Qsmb25kaFYTsT55tBqJ8YKMJT3uBTP7Y1sUzqF",
+	"byVwELrL1au4pBDPbMqrvnR5Fe6bgoSufF2LJ2TFYZxjq9uSfdSRcuMOIANGVTwhwxkx3KQsICOeWutx",
+	"OCP2C/5gJwP1zMAXIdOEqTpa0hUH43hughuCC4tanOh8iOqwECB2jqviCf9nVRzhVbe7SdkGtaynxQq0",
+	"rCaHimrEycUlbI1oqll7kTMQ+l22iH/40eem7SY2lDJlVODM6n6Mb2LVE+9v9cTfEsNqdSNtz64692aa",
+	"uExDsVrH8lmRrfOfb2ZZFQ6Puvq7o6I4k6K8csU6Auq70TcvU4q+W6Wzgge0uu+fKd5RvcUX6WurTmDd",
+	"ucYV+fqdnQYisiEJpXMyYY2IWTLjNhKEuohpncmF8YsFmdEQfDbhh6+O4HMOBMqjmfom8bUaudbFWeDx",
+	"nBt9JZlnfUb0mU5P98XV5c1kHmurOaXNKd2ey3NL9WUPiIknNSF5h0tPBXQQu+hC4VGX0YSj0ozGDwim",
+	"LDXhprMCOOrpzujzmtNXsDYvnDv8GPngEHO+cznR2NffVQbDetKFKCFSucriz7O499gH+07WVn3NmRUF",
+	"3EOJhANAOgVBViLjfAp4BWss9j7c9YVsDsM+mL2pm9+8QNmq+2L50RqTojm1W51a3OdVArmPP6GFe7Dq",
+	"jF6mCdPGpza2TlKcl27Hp528byyW7p53+zB6Ad7VHPfmuG9ZCok7xu4e+hG+xIpoO2DWmQq02RweXVHF",
+	"cC/kY8qSMQMqB9KazIaKJ0RDjjMg1DoYqXzczTOimFGcPdAUMnUI1o4ReSxf1OSR0XtfAlAgqk2oJpo9",
+	"MEVT6PvR7YL1f+4pf9BkwrWRagZYeKGoB8PDBhcEsIodzYMmCL2HXJZ/E3+PAujhwa6ZqLA2ImjRBSIx",
+	"7OUKhRsp14xEV5eDG7JOirr+5FqwpEEJ5ve1uVduWg0AX+NYNQB8X0e5p76v4Id+ulm3LWDCHNCox0oo",
+	"yOO59cEAU2gPiF12nZg7JJ4bphNjHjFC2nkEGg6FfwCALnBXIk8LaTnBakcNrBRGgq2glMYRaUnBsF4f",
+	"ytlRhrehDkuUvDSdRAo2d2MnG9rAmCOV52bpkONUas9oEkshHEVyTEXMUl0VKysxCb4bEV7ryFZf70dE",
+	"xybU4Or07e9XiXAY3KnWRm43cvvZ5PZzyWHf4+9FiBNhrcGg3/4MGf27+9fd5yapP1c2bXalvZhpEtqN",
+	"o/vcCW2r/KfFjn6Kw7U3VFRgYq3eGsJqKGvtCPY4H5qeyDTx594P7noLkYYxTnN3AQfYxbpj+jPc/0ki",
+	"009wVve/SHpscWUbOuNGkDwXTwQct8/OYik2ZsIe47XIq1lKYxdRA3Rybxz4jjkFfpQUrO0J4u1JWCEo",
+	"rotbIhT7Eyaw9p/a59jmwH+nwZqv/ag3gZYtmQ6KU1uGGceUb5IVCZtKbNlbmT7rET0FKA8lHzVTmP6B",
+	"5jtkWyooFuaMDeBZjupJm6NQtAoi0GUu4PYh4aaCzcTIlMdKZhMpGABaJtqTNCNjM1IeB6HIUjpz6Iw4",
+	"JSfBACh9Ih/1AlhUUPWBfLlhEUrvEPuiWRIKSCWw6ZAlCVQLamY0aT1KdV8AIrfLvmL7NIDWwoTdGwlp",
+	"RSeXx4O7/kXv57P+SdTG2H/Uv3h/en15cd6/uAH8SyEN4J0lOcR0oqOSLY8cdA8wLQCdRkVY63EiNQtF",
+	"dMUUkD9IoXevZMrjWUSA8WFx/UgrKv/4c0uzdNQGvAUS/T/AsvpnJN+lFQZXx8Frl4ECiBoZ8TQteIiN",
+	"W+nEx6OAfBpAIupLKU/YVCLY4XYRnYmZpp9QlmC3NmzWT5fZL+BPfYHWxOVew/mjWyxcRXbYPb0kMvZ+",
+	"h6Pwx0rRMXCnDMHa7HlJmanQFsgRiSrjRUF5yNzmQhzQo6JxH4DdEF5vbK2RztoN1rPT26pJn7orV3fp",
+	"Z9QYpuwv/7+/9Xb/N939Z3f3p87d7t9/3w/2u90//t+dTwEigg0ea71+fwd43T/oA3VMVh9/HOAJj0DC",
+	"2etd0hNTi3YRvupT8kWchSc6YT3olOUxvgHfs4rN5puOmv3nqsN1KgxTrufUV145gEKgsHc4lRvUVu0B",
+	"GjzS8Zip29PnldDuNuT2tJHTm3ZRuVart8oevuK93+153iSVdYBCGHHj+NTXZUQwlIPo3lMskfFKuVwv",
+	"fWWstxe88L+Xl7vwvHuZ+ATo6mcR2e7yLLUmeyPcv3HhPieOQbbp+lOLLFKrXS9XzfSq2yWPE54yT84C",
+	"xrnKrY9yPGHxPSAYIYcLE3H9ufwF7/WMFYTuDivZm3DaXBOa8odP35PfoPQ+4w9M2IfPlBxWlb3bALgb",
+	"pswovkbjXyk5ZWbCco3EDOxDJjUguREUXB1yIQ2hJMuHKY8JE0kmuTCHGK6Lzvs316fHg7uby7/0LyKi",
+	"GTrAofWGacaU8605FORGPReLgp1wSH6GAAVB97DqFx4tjN47Obl2g7sHss5wKJxRAgxD1BDNrHIAzldt",
+	"mGAeRANqo7gmSuaGFfV8B90Ddx/BuPWKA+yfD4V7VpkbzRPYZc5/hqEqv7eqq/y29oicuxewndXzKcLa",
+	"3eEzw4hPU7amlFTrIp+L+wUoR0xRveZqQEjCgWKSxFSpGXRnlYrjZSZ6Xm4zknDtgy5++i7u8mfAZYna",
+	"hXksxcKmBXBe+yhuT7Uqm8mjNywsSrvzrYqkijCZFtu+VizJkWLZ3sP+HnugaU4N2xulcN2qTAJifNmL",
+	"yAPXfGj1VhXyLyB+pGSuTtaeKoxyRf0bOo5ILB8Q3Z/BaKFQzA5oXZx5eDJ7F55yMyMpe2AlFakb9IjQ",
+	"Yru6zMWUmnjCxTgU0elo90IKtntuP4oIcM2/7h7URa8u7VL03eTfwirUG7nI61GauXP3WItIVGvLPn21",
+	"VfVJuBSFjHGFV89kIcBdf87T+2t3h9WFVn5meoHOxe6M5S33nqY8oQbBtVF/MJ2n0Cq6Rjz/Eey8riv4",
+	"uHD4tFjYmxDNRYzGl719VXo/7bK8RZahVavi9zDXZEpTq/NB0F31rgf9u/719eV11PbF6W7rEy4e7NqQ",
+	"VnR68b53dnpyd3x5cdP/642XXU+oUuA53kHaLwWpvQKvJWHCcJpq8sgUQx6rYY7UDW66nUr+6+WmdlOE",
+	"s6d0hvbI0IGuG+k2g4s+av0oFS7+YPDr5fXJ3fEvvYt3/bvr/n/fnl73TwrV8AWewe+ToUxmdrMYKUlq",
+	"Ncj22gruVVu197KP4h/BquX/GlxedCpZwReciZRkSoU1T6WYTWWuqxLKt5pYzyZJlLXzW9F176Z/d3Z6",
+	"fnpz9/as9+6u/753dte7uLz47fzydnB31b++Oz+9uL3pR+0j6DuZORSo6Nr+sduzf1g7OpYiWRSClUs2",
+	"MUvBpXglckttY3jAoqxOj77cwldyrH6VUmpcHn4rWwhu8zRp1+D3BUCEt9f9KzLM0/vKbqhYUWA4IcVE",
+	"sW/myCbe/Pjj6zfrbKy93+/Z7I/VltZlxsRbRk2uGLlmU2kYKXU6uXI51g6B9dXQAgST/kETPaFZwXyU",
+	"ID8ubNSLy5u7t5e3FycRel3RTe/6Xf/m9OLd3V/6v92dnw4GpxfvooAsKZSAzKkictDttreyoraKFN6z",
+	"2bYwyltAO35/ZlV510EO2dvNttXzGDLlRDaYM+VECHIcA58wyFFnvQTemtnC8qnZkI2F8xIWzhO6+vAM",
+	"ViKUMeXlZ7hwYO2rHczG8mosr8by+u4tL83FOMXQ0OcbYBkTNOMdv5Ir0V6A7v7qlLzudDuvi0wPFp0x",
+	"9cAUecBYBNOO5cvLBKjH0yYgVLsDVROCdsPb7z83VeNMHjn8B4tXdrT5x/ls7JZvMAR6Y+UGPHy5LP7l",
+	"1Ofr/C6ZUSx4+NhdQjV5VNwYJnwiXTHI4Ug1I63IDT93m6i9bp/81js/+7h94qfe7JPP3idu8Wv2CXBp",
+	"rdwgLmV7JbUZKzb477OAXLOEgzMWYB1pCfofkP9OFBUmQObaCQNES7rIBUBiKlyOrUN+7L7GYcpbWEMa",
+	"b8I1SeSjOMKsMqTukBT2kCRsrGjCkgh/7RJyoSioecsUM2nhtA7JPZuBoYh4GuhQTqgh94xlUPPHxfgI",
+	"653a/uYrKkOvYdme0VGyN+BihW/UL6S1dTCrz4pZxM9oAHzJTf/6ZVarZ0jKqAY+/epaFdsL2FYqKKud",
+	"Jz2TxdzWp9ShfmnlQbz2FC5PXUB3Dbd91uK5a3Yi46ZubvM+OYE3USOkH1dXWtxmIAiBqoySX9lwION7",
+	"5nLcXIzBREA0AE1qehmU3YN86tsZIlcZz5IoCEXkMICiJUiJKnRE9UspgAvdzDIuxsiKzrTdt/BvaT8L",
+	"hYOIOEI/OOWAVAAFHdE/JIcBU0YfWGXkyqBY7wf/7JCfsdVDW6Vi3T/NTCioWKgJiQh6OsRqw3KRAqLR",
+	"F6/2EJBYTpkuCL6jAYt3i1/s+kDlIUGvIKgpM/E3ayHxkmIJtIloQ2eayBxqr26vzzCimcqxbofCBY8i",
+	"GCciQJZCikhjh/QIdE2IsdWOPlGG84X6EZLjPiBxKrXrjNMw5VCA5tzvdv90hL0uMc1ozM2M7Hf3XwN6",
+	"LReGKas1RxgGs9/s18ZDMyau3Y7ZxIbTqyxqUPac6HxY7EK3UO7dufDOKroZGGhVQvqg+9ObzdWV+xhf",
+	"WygyfeSYYPeRmfIQ+Yk2zCufX8q41mq13gXuqnL1K6LQf4kOsrd7dpVM7esGz/uP7dx2e1/wfet2rJ3H",
+	"GPm9MVJTeENQUFQo2p1gJ1fpzuHOHvR8ulkuo/1gJV1gnw0tgABYphPCBVbB+dqvqa+1Kja7Mw2WeZ3s",
+	"HJcMfNcPpqxlAwZh1UaojAoqZXnMazbm2ihnUaRyzEXghItiI8X0xFHzPsjYXWSncM9mmrSwc85uYfT/",
+	"fJtKXjv9W+jLU3LEfT23fTFkSgUdM1hqN6D9WM+NCJ/UDHmMNXrYU+aW00EGtKL5FuO58eabDJfH7SVT",
+	"LkhC9WQoqUoCnCm1nxarRVpcPPguvKAMRVulZ+B1p/fAtmW/DkXG1JTak0IAdgRW0qnYkled5gk39i0U",
+	"a2tvuZdRwVKrBiufwaW7VoVELn3lV99+vQs/qXkyz/O8ADe4/BLwLvfD+TcLY98P614FjV09h5Lp/CCx",
+	"/apmHPi8ZiifK4SQ2eKiVwce4YW7kIWsucHc93U3mo/JVYoGaboLEgmmgGA0/tbLN1s1/CCesCRPWUIe",
+	"qOJUGPLI+HhiXAZDr3mYvd/t//4AJweG2HW/mbvx0rc1k9gu+Wqn4rO7c7fA4GTNs6Fjb9UmZMCgisdI",
+	"7/DblUQO/8pLw/a56ujY07s8+hU1YBn68iA3QIYfa2utUmL3xZSmrgeXtBI2lWNFswmP7XlUcpiyqQ7I",
+	"FLa8P4eQehlzBrI5tjexhzh1Fhkd6jZW/o6Bmlz72twOcTYNRwNLPgqmftCBNaHg/f2grXlGQ4FcWY7M",
+	"Y6yoMEdFiJUm0OiALQ9ZrjKpkZyQazz7kC90j9mx1y8cbr8CNWt2wgwrS4oVS1D2WIvT2jJg2BPULXNK",
+	"yK/thM+9mmzCV6igZXVtx3ic35qF2v7j73/83wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -38,6 +38,24 @@ func (e AbbreviationPolicy) Valid() bool {
 	}
 }
 
+// Defines values for AdminResetPasswordRequestMode.
+const (
+	ResetModeTemporary AdminResetPasswordRequestMode = "temporary"
+	ResetModeToken     AdminResetPasswordRequestMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the AdminResetPasswordRequestMode enum.
+func (e AdminResetPasswordRequestMode) Valid() bool {
+	switch e {
+	case ResetModeTemporary:
+		return true
+	case ResetModeToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyCreatedEnvelopeSuccess.
 const (
 	ApiKeyCreatedEnvelopeSuccessTrue ApiKeyCreatedEnvelopeSuccess = true
@@ -116,6 +134,90 @@ const (
 func (e AuditVerificationEnvelopeSuccess) Valid() bool {
 	switch e {
 	case AuditVerificationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionEnvelopeSuccess.
+const (
+	BulkUserActionEnvelopeSuccessTrue BulkUserActionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionEnvelopeSuccess enum.
+func (e BulkUserActionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case BulkUserActionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionRequestAction.
+const (
+	BulkUserActionRequestActionActivate   BulkUserActionRequestAction = "activate"
+	BulkUserActionRequestActionChangeRole BulkUserActionRequestAction = "change_role"
+	BulkUserActionRequestActionDeactivate BulkUserActionRequestAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionRequestAction enum.
+func (e BulkUserActionRequestAction) Valid() bool {
+	switch e {
+	case BulkUserActionRequestActionActivate:
+		return true
+	case BulkUserActionRequestActionChangeRole:
+		return true
+	case BulkUserActionRequestActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserActionResultAction.
+const (
+	BulkUserActionResultActionActivate   BulkUserActionResultAction = "activate"
+	BulkUserActionResultActionChangeRole BulkUserActionResultAction = "change_role"
+	BulkUserActionResultActionDeactivate BulkUserActionResultAction = "deactivate"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserActionResultAction enum.
+func (e BulkUserActionResultAction) Valid() bool {
+	switch e {
+	case BulkUserActionResultActionActivate:
+		return true
+	case BulkUserActionResultActionChangeRole:
+		return true
+	case BulkUserActionResultActionDeactivate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkUserResultStatus.
+const (
+	BulkStatusError     BulkUserResultStatus = "error"
+	BulkStatusForbidden BulkUserResultStatus = "forbidden"
+	BulkStatusNotFound  BulkUserResultStatus = "not_found"
+	BulkStatusOk        BulkUserResultStatus = "ok"
+	BulkStatusSkipped   BulkUserResultStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the BulkUserResultStatus enum.
+func (e BulkUserResultStatus) Valid() bool {
+	switch e {
+	case BulkStatusError:
+		return true
+	case BulkStatusForbidden:
+		return true
+	case BulkStatusNotFound:
+		return true
+	case BulkStatusOk:
+		return true
+	case BulkStatusSkipped:
 		return true
 	default:
 		return false
@@ -806,6 +908,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationEnvelopeSuccess.
+const (
+	InvitationEnvelopeSuccessTrue InvitationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the InvitationEnvelopeSuccess enum.
+func (e InvitationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case InvitationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KbDocumentEnvelopeSuccess.
 const (
 	KbDocumentEnvelopeSuccessTrue KbDocumentEnvelopeSuccess = true
@@ -1163,6 +1280,39 @@ const (
 func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	switch e {
 	case OfrepFlagNotFoundErrorCodeFLAGNOTFOUND:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetMode.
+const (
+	ResetResultTemporary PasswordResetMode = "temporary"
+	ResetResultToken     PasswordResetMode = "token"
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetMode enum.
+func (e PasswordResetMode) Valid() bool {
+	switch e {
+	case ResetResultTemporary:
+		return true
+	case ResetResultToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PasswordResetEnvelopeSuccess.
+const (
+	PasswordResetEnvelopeSuccessTrue PasswordResetEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PasswordResetEnvelopeSuccess enum.
+func (e PasswordResetEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PasswordResetEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1601,6 +1751,54 @@ func (e UserEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for UserHistoryEntryKind.
+const (
+	HistoryCreated      UserHistoryEntryKind = "created"
+	HistoryDeleted      UserHistoryEntryKind = "deleted"
+	HistoryInvitation   UserHistoryEntryKind = "invitation"
+	HistoryOther        UserHistoryEntryKind = "other"
+	HistoryPassword     UserHistoryEntryKind = "password"
+	HistoryRoleChange   UserHistoryEntryKind = "role_change"
+	HistoryStatusChange UserHistoryEntryKind = "status_change"
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEntryKind enum.
+func (e UserHistoryEntryKind) Valid() bool {
+	switch e {
+	case HistoryCreated:
+		return true
+	case HistoryDeleted:
+		return true
+	case HistoryInvitation:
+		return true
+	case HistoryOther:
+		return true
+	case HistoryPassword:
+		return true
+	case HistoryRoleChange:
+		return true
+	case HistoryStatusChange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserHistoryEnvelopeSuccess.
+const (
+	UserHistoryEnvelopeSuccessTrue UserHistoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UserHistoryEnvelopeSuccess enum.
+func (e UserHistoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case UserHistoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserListEnvelopeSuccess.
 const (
 	UserListEnvelopeSuccessTrue UserListEnvelopeSuccess = true
@@ -1850,6 +2048,20 @@ func (e StreamFlagsParamsProtocol) Valid() bool {
 // AbbreviationPolicy `clinical`: "500 mg PO BID", "BP 140/90 mmHg"; `expanded`: "500 mg by mouth twice daily".
 type AbbreviationPolicy string
 
+// AcceptInvitationRequest defines model for AcceptInvitationRequest.
+type AcceptInvitationRequest struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// AdminResetPasswordRequest defines model for AdminResetPasswordRequest.
+type AdminResetPasswordRequest struct {
+	Mode AdminResetPasswordRequestMode `json:"mode"`
+}
+
+// AdminResetPasswordRequestMode defines model for AdminResetPasswordRequest.Mode.
+type AdminResetPasswordRequestMode string
+
 // AdminUpdateUserRequest defines model for AdminUpdateUserRequest.
 type AdminUpdateUserRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
@@ -1976,6 +2188,59 @@ type AuditVerificationEnvelope struct {
 
 // AuditVerificationEnvelopeSuccess defines model for AuditVerificationEnvelope.Success.
 type AuditVerificationEnvelopeSuccess bool
+
+// BulkUserActionEnvelope defines model for BulkUserActionEnvelope.
+type BulkUserActionEnvelope struct {
+	Data BulkUserActionResult `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   BulkUserActionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// BulkUserActionEnvelopeSuccess defines model for BulkUserActionEnvelope.Success.
+type BulkUserActionEnvelopeSuccess bool
+
+// BulkUserActionRequest defines model for BulkUserActionRequest.
+type BulkUserActionRequest struct {
+	Action BulkUserActionRequestAction `json:"action"`
+
+	// Reason Recorded in each user's audit row and history.
+	Reason *string `json:"reason,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role    *Role                `json:"role,omitempty"`
+	UserIds []openapi_types.UUID `json:"user_ids"`
+}
+
+// BulkUserActionRequestAction defines model for BulkUserActionRequest.Action.
+type BulkUserActionRequestAction string
+
+// BulkUserActionResult defines model for BulkUserActionResult.
+type BulkUserActionResult struct {
+	Action  BulkUserActionResultAction `json:"action"`
+	Results []BulkUserResult           `json:"results"`
+
+	// Summary How many users ended with each status.
+	Summary map[string]int `json:"summary"`
+}
+
+// BulkUserActionResultAction defines model for BulkUserActionResult.Action.
+type BulkUserActionResultAction string
+
+// BulkUserResult defines model for BulkUserResult.
+type BulkUserResult struct {
+	// Code The error code behind a status other than `ok` (`SELF`, `UNCHANGED`, `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `LAST_SUPERADMIN`, ...).
+	Code    *string              `json:"code"`
+	Message string               `json:"message"`
+	Status  BulkUserResultStatus `json:"status"`
+	UserId  openapi_types.UUID   `json:"user_id"`
+}
+
+// BulkUserResultStatus defines model for BulkUserResult.Status.
+type BulkUserResultStatus string
 
 // CacheClearEnvelope defines model for CacheClearEnvelope.
 type CacheClearEnvelope struct {
@@ -2423,7 +2688,7 @@ type DictationTranscript struct {
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
 	// `TOKEN_EXPIRED`, `TOKEN_INVALID`, `TOKEN_REVOKED`, `INVALID_CREDENTIALS`, `FORBIDDEN`,
-	// `INSUFFICIENT_PERMISSIONS`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
+	// `INSUFFICIENT_PERMISSIONS`, `PASSWORD_CHANGE_REQUIRED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`,
 	// `EMAIL_ALREADY_EXISTS`, `WEAK_PASSWORD`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`,
 	// `PRECONDITION_FAILED`, `RATE_LIMIT_EXCEEDED`, `SERVICE_UNAVAILABLE`, `INTERNAL_ERROR`.
 	//
@@ -2963,6 +3228,43 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	// AcceptPath Where the invitee sends the token with a password.
+	//
+	// Example: /api/auth/invitations/accept
+	AcceptPath string    `json:"accept_path"`
+	ExpiresAt  time.Time `json:"expires_at"`
+
+	// Token The single-use invitation token. Shown only in this response.
+	Token string `json:"token"`
+	User  User   `json:"user"`
+}
+
+// InvitationEnvelope defines model for InvitationEnvelope.
+type InvitationEnvelope struct {
+	Data Invitation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   InvitationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// InvitationEnvelopeSuccess defines model for InvitationEnvelope.Success.
+type InvitationEnvelopeSuccess bool
+
+// InviteUserRequest defines model for InviteUserRequest.
+type InviteUserRequest struct {
+	// Email Normalised as at registration.
+	Email    openapi_types.Email `json:"email"`
+	FullName *string             `json:"full_name,omitempty"`
+
+	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
+	Role *Role `json:"role,omitempty"`
+}
+
 // JWK defines model for JWK.
 type JWK struct {
 	Alg                  *string                `json:"alg,omitempty"`
@@ -3442,6 +3744,40 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PasswordReset defines model for PasswordReset.
+type PasswordReset struct {
+	// ExpiresAt `token` mode: when the token stops working.
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Mode      PasswordResetMode `json:"mode"`
+
+	// ResetToken `token` mode: the single-use token for `POST /api/auth/password/reset` (shown once).
+	ResetToken *string `json:"reset_token,omitempty"`
+
+	// SessionsEnded Sessions of the user ended by this reset.
+	SessionsEnded int `json:"sessions_ended"`
+
+	// TemporaryPassword `temporary` mode: the password to hand over (shown once).
+	TemporaryPassword *string            `json:"temporary_password,omitempty"`
+	UserId            openapi_types.UUID `json:"user_id"`
+}
+
+// PasswordResetMode defines model for PasswordReset.Mode.
+type PasswordResetMode string
+
+// PasswordResetEnvelope defines model for PasswordResetEnvelope.
+type PasswordResetEnvelope struct {
+	Data PasswordReset `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   PasswordResetEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// PasswordResetEnvelopeSuccess defines model for PasswordResetEnvelope.Success.
+type PasswordResetEnvelopeSuccess bool
+
 // Patient defines model for Patient.
 type Patient struct {
 	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
@@ -3632,6 +3968,13 @@ type PatientSummaryListEnvelopeSuccess bool
 // PatientVitals defines model for PatientVitals.
 type PatientVitals = []PatientObservation
 
+// PermanentDeleteRequest defines model for PermanentDeleteRequest.
+type PermanentDeleteRequest struct {
+	// ConfirmEmail Must be the account's email (compared case-insensitively).
+	ConfirmEmail string  `json:"confirm_email"`
+	Reason       *string `json:"reason,omitempty"`
+}
+
 // PhiDetection defines model for PhiDetection.
 type PhiDetection struct {
 	// Counts Findings per type; types with none are absent.
@@ -3739,6 +4082,12 @@ type RegisterRequest struct {
 	// FullName Trimmed; refused (422) with control or invisible formatting characters.
 	FullName *string `json:"full_name,omitempty"`
 	Password string  `json:"password"`
+}
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	NewPassword string `json:"new_password"`
+	Token       string `json:"token"`
 }
 
 // ResponseMeta defines model for ResponseMeta.
@@ -4090,6 +4439,39 @@ type UserEnvelope struct {
 // UserEnvelopeSuccess defines model for UserEnvelope.Success.
 type UserEnvelopeSuccess bool
 
+// UserHistoryEntry defines model for UserHistoryEntry.
+type UserHistoryEntry struct {
+	// Action Example: users.role_changed
+	Action     string              `json:"action"`
+	ActorEmail string              `json:"actor_email"`
+	ActorId    *openapi_types.UUID `json:"actor_id"`
+
+	// Details The audit row's details (`before`/`after`, `reason`, `mode`, ...).
+	Details map[string]interface{} `json:"details"`
+
+	// Id The audit log entry.
+	Id         int64                `json:"id"`
+	Kind       UserHistoryEntryKind `json:"kind"`
+	OccurredAt time.Time            `json:"occurred_at"`
+}
+
+// UserHistoryEntryKind defines model for UserHistoryEntry.Kind.
+type UserHistoryEntryKind string
+
+// UserHistoryEnvelope defines model for UserHistoryEnvelope.
+type UserHistoryEnvelope struct {
+	Data []UserHistoryEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   UserHistoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// UserHistoryEnvelopeSuccess defines model for UserHistoryEnvelope.Success.
+type UserHistoryEnvelopeSuccess bool
+
 // UserListEnvelope defines model for UserListEnvelope.
 type UserListEnvelope struct {
 	Data []User `json:"data"`
@@ -4380,6 +4762,9 @@ type Forbidden = ErrorEnvelope
 // GatewayTimeout defines model for GatewayTimeout.
 type GatewayTimeout = ErrorEnvelope
 
+// Gone defines model for Gone.
+type Gone = ErrorEnvelope
+
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = ErrorEnvelope
 
@@ -4535,6 +4920,15 @@ type ListKbDocumentsParams struct {
 type ListKbJobsParams struct {
 	State *KbJobState `form:"state,omitempty" json:"state,omitempty"`
 
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetUserHistoryParams defines parameters for GetUserHistory.
+type GetUserHistoryParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4707,14 +5101,32 @@ type IngestKbDocumentsJSONRequestBody = KbDocumentInput
 // IngestKbDocumentsMultipartRequestBody defines body for IngestKbDocuments for multipart/form-data ContentType.
 type IngestKbDocumentsMultipartRequestBody = KbUpload
 
+// BulkUserActionJSONRequestBody defines body for BulkUserAction for application/json ContentType.
+type BulkUserActionJSONRequestBody = BulkUserActionRequest
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = InviteUserRequest
+
+// PermanentlyDeleteUserJSONRequestBody defines body for PermanentlyDeleteUser for application/json ContentType.
+type PermanentlyDeleteUserJSONRequestBody = PermanentDeleteRequest
+
+// AdminResetPasswordJSONRequestBody defines body for AdminResetPassword for application/json ContentType.
+type AdminResetPasswordJSONRequestBody = AdminResetPasswordRequest
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = AcceptInvitationRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// ResetPasswordWithTokenJSONRequestBody defines body for ResetPasswordWithToken for application/json ContentType.
+type ResetPasswordWithTokenJSONRequestBody = ResetPasswordRequest
 
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
@@ -5725,6 +6137,147 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBase(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkUserActionWithBody Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkUserAction Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserAction(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InviteUserWithBody Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InviteUser Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUser(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserHistory A user's role and status history
+	//
+	// Newest first, from the audit log: creation and invitation, role changes, activation and
+	// deactivation (with the reason given), password resets and deletion. Works for deleted
+	// accounts too. Cursor pagination.
+	//
+	// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+	GetUserHistory(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeInvitation Revoke an open invitation
+	//
+	// Revokes the user's open invitation; its token stops working at once (404 when there is
+	// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+	// rate limited per caller.
+	//
+	// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+	RevokeInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendInvitation Issue a new invitation token
+	//
+	// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+	// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+	// (`users.invitation_resent`); rate limited per caller.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+	ResendInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PermanentlyDeleteUserWithBody Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PermanentlyDeleteUser Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUser(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResetPasswordWithBody Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResetPassword Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -5759,6 +6312,32 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/auth/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AcceptInvitationWithBody Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptInvitation Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitation(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LoginWithBody Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
@@ -5768,6 +6347,10 @@ type ClientInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5783,6 +6366,10 @@ type ClientInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5822,6 +6409,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithTokenWithBody Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithToken Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithToken(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshTokenWithBody Exchange a refresh token for a new token pair
 	//
@@ -7707,6 +8320,257 @@ func (c *Client) ReindexKnowledgeBase(ctx context.Context, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// BulkUserActionWithBody Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *Client) BulkUserActionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkUserActionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkUserAction Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *Client) BulkUserAction(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkUserActionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InviteUserWithBody Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *Client) InviteUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteUserRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InviteUser Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *Client) InviteUser(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserHistory A user's role and status history
+//
+// Newest first, from the audit log: creation and invitation, role changes, activation and
+// deactivation (with the reason given), password resets and deletion. Works for deleted
+// accounts too. Cursor pagination.
+//
+// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+func (c *Client) GetUserHistory(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserHistoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeInvitation Revoke an open invitation
+//
+// Revokes the user's open invitation; its token stops working at once (404 when there is
+// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+// rate limited per caller.
+//
+// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+func (c *Client) RevokeInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeInvitationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResendInvitation Issue a new invitation token
+//
+// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+// (`users.invitation_resent`); rate limited per caller.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+func (c *Client) ResendInvitation(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendInvitationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PermanentlyDeleteUserWithBody Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *Client) PermanentlyDeleteUserWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPermanentlyDeleteUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PermanentlyDeleteUser Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *Client) PermanentlyDeleteUser(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPermanentlyDeleteUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResetPasswordWithBody Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *Client) AdminResetPasswordWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResetPasswordRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResetPassword Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResetPasswordRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApiKeys The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -7781,6 +8645,52 @@ func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...Requ
 	return c.Client.Do(req)
 }
 
+// AcceptInvitationWithBody Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *Client) AcceptInvitationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptInvitationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptInvitation Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *Client) AcceptInvitation(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptInvitationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // LoginWithBody Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
@@ -7790,6 +8700,10 @@ func (c *Client) RevokeApiKey(ctx context.Context, id IdPath, reqEditors ...Requ
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7815,6 +8729,10 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7895,6 +8813,52 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithTokenWithBody Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *Client) ResetPasswordWithTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordWithTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithToken Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *Client) ResetPasswordWithToken(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordWithTokenRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11800,6 +12764,321 @@ func NewReindexKnowledgeBaseRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewBulkUserActionRequest calls the generic BulkUserAction builder with application/json body
+func NewBulkUserActionRequest(server string, body BulkUserActionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkUserActionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkUserActionRequestWithBody constructs an http.Request for the BulkUserAction method, with any body, and a specified content type
+func NewBulkUserActionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewInviteUserRequest calls the generic InviteUser builder with application/json body
+func NewInviteUserRequest(server string, body InviteUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInviteUserRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewInviteUserRequestWithBody constructs an http.Request for the InviteUser method, with any body, and a specified content type
+func NewInviteUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/invite")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetUserHistoryRequest constructs an http.Request for the GetUserHistory method
+func NewGetUserHistoryRequest(server string, id IdPath, params *GetUserHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeInvitationRequest constructs an http.Request for the RevokeInvitation method
+func NewRevokeInvitationRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/invitation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResendInvitationRequest constructs an http.Request for the ResendInvitation method
+func NewResendInvitationRequest(server string, id IdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/invitation/resend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPermanentlyDeleteUserRequest calls the generic PermanentlyDeleteUser builder with application/json body
+func NewPermanentlyDeleteUserRequest(server string, id IdPath, body PermanentlyDeleteUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPermanentlyDeleteUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPermanentlyDeleteUserRequestWithBody constructs an http.Request for the PermanentlyDeleteUser method, with any body, and a specified content type
+func NewPermanentlyDeleteUserRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/permanent-delete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminResetPasswordRequest calls the generic AdminResetPassword builder with application/json body
+func NewAdminResetPasswordRequest(server string, id IdPath, body AdminResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminResetPasswordRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAdminResetPasswordRequestWithBody constructs an http.Request for the AdminResetPassword method, with any body, and a specified content type
+func NewAdminResetPasswordRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/users/%s/reset-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
@@ -11940,6 +13219,46 @@ func NewRevokeApiKeyRequest(server string, id IdPath) (*http.Request, error) {
 	return req, nil
 }
 
+// NewAcceptInvitationRequest calls the generic AcceptInvitation builder with application/json body
+func NewAcceptInvitationRequest(server string, body AcceptInvitationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcceptInvitationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAcceptInvitationRequestWithBody constructs an http.Request for the AcceptInvitation method, with any body, and a specified content type
+func NewAcceptInvitationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/invitations/accept")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewLoginRequest calls the generic Login builder with application/json body
 func NewLoginRequest(server string, body LoginJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -12055,6 +13374,46 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 	}
 
 	operationPath := fmt.Sprintf("/api/auth/password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetPasswordWithTokenRequest calls the generic ResetPasswordWithToken builder with application/json body
+func NewResetPasswordWithTokenRequest(server string, body ResetPasswordWithTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetPasswordWithTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetPasswordWithTokenRequestWithBody constructs an http.Request for the ResetPasswordWithToken method, with any body, and a specified content type
+func NewResetPasswordWithTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/password/reset")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -15692,6 +17051,153 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBaseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReindexKnowledgeBaseResponse, error)
 
+	// BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error)
+
+	// BulkUserActionWithResponse Activate, deactivate or change the role of many users
+	//
+	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+	// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+	// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+	// its own audited transaction; deactivation and role changes end the user's sessions. One call
+	// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+	BulkUserActionWithResponse(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error)
+
+	// InviteUserWithBodyWithResponse Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteUserResponse, error)
+
+	// InviteUserWithResponse Invite a user
+	//
+	// Creates an inactive account without a usable password and a single-use invitation token
+	// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+	// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+	// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+	// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+	// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+	InviteUserWithResponse(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteUserResponse, error)
+
+	// GetUserHistoryWithResponse A user's role and status history
+	//
+	// Newest first, from the audit log: creation and invitation, role changes, activation and
+	// deactivation (with the reason given), password resets and deletion. Works for deleted
+	// accounts too. Cursor pagination.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+	GetUserHistoryWithResponse(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*GetUserHistoryResponse, error)
+
+	// RevokeInvitationWithResponse Revoke an open invitation
+	//
+	// Revokes the user's open invitation; its token stops working at once (404 when there is
+	// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+	// rate limited per caller.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+	RevokeInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error)
+
+	// ResendInvitationWithResponse Issue a new invitation token
+	//
+	// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+	// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+	// (`users.invitation_resent`); rate limited per caller.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+	ResendInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error)
+
+	// PermanentlyDeleteUserWithBodyWithResponse Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error)
+
+	// PermanentlyDeleteUserWithResponse Delete a user and their data for good
+	//
+	// Removes the account and every row that names its id or email (sessions, API keys,
+	// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+	// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+	// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+	// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+	// the account's email (422). Refused for the caller's own account and the last active
+	// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+	PermanentlyDeleteUserWithResponse(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error)
+
+	// AdminResetPasswordWithBodyWithResponse Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
+
+	// AdminResetPasswordWithResponse Reset a user's password
+	//
+	// `mode: temporary` sets a generated temporary password (returned once), marks the account
+	// `must_change_password` and ends its sessions; the next login answers 403
+	// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+	// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+	// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+	// it is used. Admins cannot reset accounts above their role (403). Audited
+	// (`users.password_reset`); rate limited per caller.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+	AdminResetPasswordWithResponse(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -15730,6 +17236,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/auth/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKeyWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error)
 
+	// AcceptInvitationWithBodyWithResponse Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error)
+
+	// AcceptInvitationWithResponse Accept an invitation
+	//
+	// Public. Sets the password of an invited account (the same policy as registration),
+	// activates it and starts a session. The token is single use: an unknown token is 404
+	// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+	// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+	// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+	AcceptInvitationWithResponse(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error)
+
 	// LoginWithBodyWithResponse Log in with email and password
 	//
 	// Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
@@ -15739,6 +17271,10 @@ type ClientWithResponsesInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15754,6 +17290,10 @@ type ClientWithResponsesInterface interface {
 	// `Retry-After` when exceeded. Failures of an account from every IP past
 	// `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 	// `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+	// An account without a password (an open invitation) answers the same 401. After an admin
+	// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+	// `error.details.password_change_token`, an access token that only
+	// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15797,6 +17337,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/auth/password (the `ChangePassword` operationId).
 	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// ResetPasswordWithTokenWithBodyWithResponse Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error)
+
+	// ResetPasswordWithTokenWithResponse Set a new password with a reset token
+	//
+	// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+	// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+	// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+	// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+	// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+	ResetPasswordWithTokenWithResponse(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error)
 
 	// RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
 	//
@@ -21082,6 +22648,990 @@ func (r ReindexKnowledgeBaseResponse) ContentType() string {
 	return ""
 }
 
+// BulkUserActionResponse401Headers the declared response headers of an HTTP 401 response for BulkUserAction
+type BulkUserActionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// BulkUserActionResponse429Headers the declared response headers of an HTTP 429 response for BulkUserAction
+type BulkUserActionResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// BulkUserActionResponse504Headers the declared response headers of an HTTP 504 response for BulkUserAction
+type BulkUserActionResponse504Headers struct {
+	RetryAfter *int
+}
+
+type BulkUserActionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkUserActionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkUserActionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BulkUserActionResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *BulkUserActionResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkUserActionResponse) GetJSON200() *BulkUserActionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkUserActionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkUserActionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkUserActionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BulkUserActionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r BulkUserActionResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BulkUserActionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BulkUserActionResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BulkUserActionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r BulkUserActionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BulkUserActionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r BulkUserActionResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkUserActionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkUserActionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkUserActionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkUserActionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// InviteUserResponse401Headers the declared response headers of an HTTP 401 response for InviteUser
+type InviteUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// InviteUserResponse429Headers the declared response headers of an HTTP 429 response for InviteUser
+type InviteUserResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// InviteUserResponse504Headers the declared response headers of an HTTP 504 response for InviteUser
+type InviteUserResponse504Headers struct {
+	RetryAfter *int
+}
+
+type InviteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *InvitationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *InviteUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *InviteUserResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *InviteUserResponse504Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r InviteUserResponse) GetJSON201() *InvitationEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InviteUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InviteUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r InviteUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InviteUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r InviteUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r InviteUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r InviteUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r InviteUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r InviteUserResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r InviteUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r InviteUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r InviteUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r InviteUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r InviteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InviteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InviteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InviteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetUserHistory
+type GetUserHistoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUserHistoryResponse504Headers the declared response headers of an HTTP 504 response for GetUserHistory
+type GetUserHistoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetUserHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserHistoryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserHistoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetUserHistoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserHistoryResponse) GetJSON200() *UserHistoryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserHistoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserHistoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetUserHistoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserHistoryResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserHistoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserHistoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetUserHistoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeInvitationResponse401Headers the declared response headers of an HTTP 401 response for RevokeInvitation
+type RevokeInvitationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RevokeInvitationResponse429Headers the declared response headers of an HTTP 429 response for RevokeInvitation
+type RevokeInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// RevokeInvitationResponse504Headers the declared response headers of an HTTP 504 response for RevokeInvitation
+type RevokeInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type RevokeInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeInvitationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokeInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RevokeInvitationResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeInvitationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeInvitationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r RevokeInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RevokeInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokeInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r RevokeInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RevokeInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResendInvitationResponse401Headers the declared response headers of an HTTP 401 response for ResendInvitation
+type ResendInvitationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResendInvitationResponse429Headers the declared response headers of an HTTP 429 response for ResendInvitation
+type ResendInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ResendInvitationResponse504Headers the declared response headers of an HTTP 504 response for ResendInvitation
+type ResendInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ResendInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InvitationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResendInvitationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResendInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResendInvitationResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResendInvitationResponse) GetJSON200() *InvitationEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResendInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResendInvitationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResendInvitationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResendInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResendInvitationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResendInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResendInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResendInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResendInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResendInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResendInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PermanentlyDeleteUserResponse401Headers the declared response headers of an HTTP 401 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PermanentlyDeleteUserResponse429Headers the declared response headers of an HTTP 429 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// PermanentlyDeleteUserResponse504Headers the declared response headers of an HTTP 504 response for PermanentlyDeleteUser
+type PermanentlyDeleteUserResponse504Headers struct {
+	RetryAfter *int
+}
+
+type PermanentlyDeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PermanentlyDeleteUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PermanentlyDeleteUserResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PermanentlyDeleteUserResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r PermanentlyDeleteUserResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r PermanentlyDeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PermanentlyDeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PermanentlyDeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PermanentlyDeleteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdminResetPasswordResponse401Headers the declared response headers of an HTTP 401 response for AdminResetPassword
+type AdminResetPasswordResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AdminResetPasswordResponse429Headers the declared response headers of an HTTP 429 response for AdminResetPassword
+type AdminResetPasswordResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// AdminResetPasswordResponse504Headers the declared response headers of an HTTP 504 response for AdminResetPassword
+type AdminResetPasswordResponse504Headers struct {
+	RetryAfter *int
+}
+
+type AdminResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasswordResetEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AdminResetPasswordResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AdminResetPasswordResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AdminResetPasswordResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON200() *PasswordResetEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AdminResetPasswordResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListApiKeysResponse401Headers the declared response headers of an HTTP 401 response for ListApiKeys
 type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate *string
@@ -21101,6 +23651,8 @@ type ListApiKeysResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -21130,6 +23682,11 @@ func (r ListApiKeysResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListApiKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListApiKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -21205,6 +23762,8 @@ type CreateApiKeyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -21240,6 +23799,11 @@ func (r CreateApiKeyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateApiKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateApiKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -21328,6 +23892,8 @@ type RevokeApiKeyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -21354,6 +23920,11 @@ func (r RevokeApiKeyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RevokeApiKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeApiKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -21415,6 +23986,141 @@ func (r RevokeApiKeyResponse) ContentType() string {
 	return ""
 }
 
+// AcceptInvitationResponse429Headers the declared response headers of an HTTP 429 response for AcceptInvitation
+type AcceptInvitationResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// AcceptInvitationResponse504Headers the declared response headers of an HTTP 504 response for AcceptInvitation
+type AcceptInvitationResponse504Headers struct {
+	RetryAfter *int
+}
+
+type AcceptInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TokenEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AcceptInvitationResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AcceptInvitationResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptInvitationResponse) GetJSON200() *TokenEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AcceptInvitationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AcceptInvitationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r AcceptInvitationResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AcceptInvitationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AcceptInvitationResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AcceptInvitationResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AcceptInvitationResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AcceptInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AcceptInvitationResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AcceptInvitationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r AcceptInvitationResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
 type LoginResponse401Headers struct {
 	WWWAuthenticate *string
@@ -21442,6 +24148,8 @@ type LoginResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -21479,6 +24187,11 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LoginResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoginResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -21567,6 +24280,8 @@ type LogoutResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -21589,6 +24304,11 @@ func (r LogoutResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LogoutResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -21659,6 +24379,8 @@ type GetMeResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -21686,6 +24408,11 @@ func (r GetMeResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -21764,6 +24491,8 @@ type ChangePasswordResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -21801,6 +24530,11 @@ func (r ChangePasswordResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ChangePasswordResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ChangePasswordResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -21866,6 +24600,134 @@ func (r ChangePasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetPasswordWithTokenResponse429Headers the declared response headers of an HTTP 429 response for ResetPasswordWithToken
+type ResetPasswordWithTokenResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ResetPasswordWithTokenResponse504Headers the declared response headers of an HTTP 504 response for ResetPasswordWithToken
+type ResetPasswordWithTokenResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ResetPasswordWithTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetPasswordWithTokenResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ResetPasswordWithTokenResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ResetPasswordWithTokenResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordWithTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordWithTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordWithTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordWithTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22147,6 +25009,8 @@ type GetFlagChangesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -22176,6 +25040,11 @@ func (r GetFlagChangesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagChangesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagChangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -22259,6 +25128,8 @@ type EvaluateFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -22296,6 +25167,11 @@ func (r EvaluateFlagsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r EvaluateFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EvaluateFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -22386,6 +25262,8 @@ type GetFlagHistoryStatsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -22413,6 +25291,11 @@ func (r GetFlagHistoryStatsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagHistoryStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagHistoryStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -22483,6 +25366,8 @@ type GetFlagStreamStatsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -22510,6 +25395,11 @@ func (r GetFlagStreamStatsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagStreamStatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagStreamStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -22586,6 +25476,8 @@ type StreamFlagsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -22612,6 +25504,11 @@ func (r StreamFlagsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamFlagsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamFlagsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -22687,6 +25584,8 @@ type GetFlagVersionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -22714,6 +25613,11 @@ func (r GetFlagVersionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetFlagVersionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFlagVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -22792,6 +25696,8 @@ type SearchKnowledgeBaseResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -22829,6 +25735,11 @@ func (r SearchKnowledgeBaseResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SearchKnowledgeBaseResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SearchKnowledgeBaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -22919,6 +25830,8 @@ type ListPatientsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -22948,6 +25861,11 @@ func (r ListPatientsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListPatientsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPatientsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -23023,6 +25941,8 @@ type CreatePatientResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -23056,6 +25976,11 @@ func (r CreatePatientResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreatePatientResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreatePatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -23252,6 +26177,8 @@ type GetPatientResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -23283,6 +26210,11 @@ func (r GetPatientResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetPatientResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPatientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -23871,6 +26803,8 @@ type DetectPhiResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -23908,6 +26842,11 @@ func (r DetectPhiResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DetectPhiResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DetectPhiResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -24006,6 +26945,8 @@ type RedactPhiResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -24043,6 +26984,11 @@ func (r RedactPhiResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RedactPhiResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RedactPhiResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -24244,6 +27190,8 @@ type GetMyProfileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -24271,6 +27219,11 @@ func (r GetMyProfileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMyProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -24341,6 +27294,8 @@ type UpdateMyProfileResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -24374,6 +27329,11 @@ func (r UpdateMyProfileResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateMyProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMyProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -25056,6 +28016,8 @@ type ListDictationSessionsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -25085,6 +28047,11 @@ func (r ListDictationSessionsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDictationSessionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -25160,6 +28127,8 @@ type CreateDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25193,6 +28162,11 @@ func (r CreateDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -25276,6 +28250,8 @@ type DeleteDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25302,6 +28278,11 @@ func (r DeleteDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25382,6 +28363,8 @@ type GetDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -25413,6 +28396,11 @@ func (r GetDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25493,6 +28481,8 @@ type AppendDictationAudioResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -25530,6 +28520,11 @@ func (r AppendDictationAudioResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AppendDictationAudioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AppendDictationAudioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25625,6 +28620,8 @@ type RunDictationCommandResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -25662,6 +28659,11 @@ func (r RunDictationCommandResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RunDictationCommandResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RunDictationCommandResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25757,6 +28759,8 @@ type FinalizeDictationSessionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -25794,6 +28798,11 @@ func (r FinalizeDictationSessionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r FinalizeDictationSessionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FinalizeDictationSessionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -25889,6 +28898,8 @@ type AppendDictationTextResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -25926,6 +28937,11 @@ func (r AppendDictationTextResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AppendDictationTextResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AppendDictationTextResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -26021,6 +29037,8 @@ type ListDictationTemplatesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -26046,6 +29064,11 @@ func (r ListDictationTemplatesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListDictationTemplatesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDictationTemplatesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -26194,6 +29217,8 @@ type GetVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -26221,6 +29246,11 @@ func (r GetVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -26291,6 +29321,8 @@ type UpdateVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26324,6 +29356,11 @@ func (r UpdateVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -26409,6 +29446,8 @@ type ResetVoicePreferencesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -26436,6 +29475,11 @@ func (r ResetVoicePreferencesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetVoicePreferencesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetVoicePreferencesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -26514,6 +29558,8 @@ type RelayVoiceTranscriptResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -26553,6 +29599,11 @@ func (r RelayVoiceTranscriptResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RelayVoiceTranscriptResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RelayVoiceTranscriptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -26745,6 +29796,8 @@ type ListVoiceStylePresetsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -26770,6 +29823,11 @@ func (r ListVoiceStylePresetsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoiceStylePresetsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVoiceStylePresetsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -26840,6 +29898,8 @@ type SynthesizeSpeechResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26870,6 +29930,11 @@ func (r SynthesizeSpeechResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SynthesizeSpeechResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SynthesizeSpeechResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -26960,6 +30025,8 @@ type StreamSpeechResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -26990,6 +30057,11 @@ func (r StreamSpeechResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamSpeechResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamSpeechResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27075,6 +30147,8 @@ type TranscribeAudioResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27108,6 +30182,11 @@ func (r TranscribeAudioResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r TranscribeAudioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TranscribeAudioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27193,6 +30272,8 @@ type GetVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -27222,6 +30303,11 @@ func (r GetVoiceVocabularyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceVocabularyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -27297,6 +30383,8 @@ type AddVoiceVocabularyResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27330,6 +30418,11 @@ func (r AddVoiceVocabularyResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AddVoiceVocabularyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddVoiceVocabularyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -27413,6 +30506,8 @@ type DeleteVoiceVocabularyTermResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27439,6 +30534,11 @@ func (r DeleteVoiceVocabularyTermResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteVoiceVocabularyTermResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteVoiceVocabularyTermResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -27519,6 +30619,8 @@ type ListVoicesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -27544,6 +30646,11 @@ func (r ListVoicesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListVoicesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVoicesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -27609,6 +30716,8 @@ type ListConversationsResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -27638,6 +30747,11 @@ func (r ListConversationsResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListConversationsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListConversationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -27713,6 +30827,8 @@ type CreateConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -27748,6 +30864,11 @@ func (r CreateConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -27836,6 +30957,8 @@ type DeleteConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27862,6 +30985,11 @@ func (r DeleteConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -27942,6 +31070,8 @@ type GetConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -27973,6 +31103,11 @@ func (r GetConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28053,6 +31188,8 @@ type UpdateConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -28088,6 +31225,11 @@ func (r UpdateConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28176,6 +31318,8 @@ type ExportConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -28202,6 +31346,11 @@ func (r ExportConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExportConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28282,6 +31431,8 @@ type ListMessagesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -28313,6 +31464,11 @@ func (r ListMessagesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListMessagesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMessagesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28401,6 +31557,8 @@ type SendMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -28440,6 +31598,11 @@ func (r SendMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SendMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SendMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28536,6 +31699,8 @@ type StreamMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -28566,6 +31731,11 @@ func (r StreamMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r StreamMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28654,6 +31824,8 @@ type DeleteMessageResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -28680,6 +31852,11 @@ func (r DeleteMessageResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteMessageResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28760,6 +31937,8 @@ type BranchConversationResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28793,6 +31972,11 @@ func (r BranchConversationResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r BranchConversationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BranchConversationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -28886,6 +32070,8 @@ type RegenerateAnswerResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -28923,6 +32109,11 @@ func (r RegenerateAnswerResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RegenerateAnswerResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateAnswerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -29495,6 +32686,8 @@ type OfrepEvaluateFlagsResponse struct {
 	JSON400 *OfrepBulkFailure
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OfrepGeneralError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OfrepGeneralError
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OfrepGeneralError
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -29530,6 +32723,11 @@ func (r OfrepEvaluateFlagsResponse) GetJSON400() *OfrepBulkFailure {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r OfrepEvaluateFlagsResponse) GetJSON401() *OfrepGeneralError {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OfrepEvaluateFlagsResponse) GetJSON403() *OfrepGeneralError {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -29615,6 +32813,8 @@ type OfrepEvaluateFlagResponse struct {
 	JSON400 *OfrepEvaluationFailure
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OfrepGeneralError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OfrepGeneralError
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *OfrepFlagNotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -29650,6 +32850,11 @@ func (r OfrepEvaluateFlagResponse) GetJSON400() *OfrepEvaluationFailure {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r OfrepEvaluateFlagResponse) GetJSON401() *OfrepGeneralError {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OfrepEvaluateFlagResponse) GetJSON403() *OfrepGeneralError {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -30820,6 +34025,219 @@ func (c *ClientWithResponses) ReindexKnowledgeBaseWithResponse(ctx context.Conte
 	return ParseReindexKnowledgeBaseResponse(rsp)
 }
 
+// BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *ClientWithResponses) BulkUserActionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error) {
+	rsp, err := c.BulkUserActionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkUserActionResponse(rsp)
+}
+
+// BulkUserActionWithResponse Activate, deactivate or change the role of many users
+//
+// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
+// account, or nothing to change), `forbidden` (above the caller's role; every `change_role` unless
+// the caller is a superadmin), `not_found`, or `error` (e.g. `LAST_SUPERADMIN`). Each change is
+// its own audited transaction; deactivation and role changes end the user's sessions. One call
+// counts once against `RATE_LIMIT_ADMIN_USER_ACTIONS`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/bulk (the `BulkUserAction` operationId).
+func (c *ClientWithResponses) BulkUserActionWithResponse(ctx context.Context, body BulkUserActionJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkUserActionResponse, error) {
+	rsp, err := c.BulkUserAction(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkUserActionResponse(rsp)
+}
+
+// InviteUserWithBodyWithResponse Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *ClientWithResponses) InviteUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteUserResponse, error) {
+	rsp, err := c.InviteUserWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInviteUserResponse(rsp)
+}
+
+// InviteUserWithResponse Invite a user
+//
+// Creates an inactive account without a usable password and a single-use invitation token
+// that expires after `INVITATION_TTL_HOURS` (default 72). The token is in this response only
+// (its SHA-256 is stored); no mail is sent: hand it over, and the invitee accepts with
+// `POST /api/auth/invitations/accept`. Admins invite `user` and `viewer` accounts; `admin` and
+// `superadmin` invitations need a superadmin (403). An email with an account is 409.
+// Audited (`users.invited`); limited per caller (`RATE_LIMIT_ADMIN_USER_ACTIONS`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/invite (the `InviteUser` operationId).
+func (c *ClientWithResponses) InviteUserWithResponse(ctx context.Context, body InviteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteUserResponse, error) {
+	rsp, err := c.InviteUser(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInviteUserResponse(rsp)
+}
+
+// GetUserHistoryWithResponse A user's role and status history
+//
+// Newest first, from the audit log: creation and invitation, role changes, activation and
+// deactivation (with the reason given), password resets and deletion. Works for deleted
+// accounts too. Cursor pagination.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/users/{id}/history (the `GetUserHistory` operationId).
+func (c *ClientWithResponses) GetUserHistoryWithResponse(ctx context.Context, id IdPath, params *GetUserHistoryParams, reqEditors ...RequestEditorFn) (*GetUserHistoryResponse, error) {
+	rsp, err := c.GetUserHistory(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserHistoryResponse(rsp)
+}
+
+// RevokeInvitationWithResponse Revoke an open invitation
+//
+// Revokes the user's open invitation; its token stops working at once (404 when there is
+// none). The account stays inactive without a password. Audited (`users.invitation_revoked`);
+// rate limited per caller.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/admin/panel/users/{id}/invitation (the `RevokeInvitation` operationId).
+func (c *ClientWithResponses) RevokeInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error) {
+	rsp, err := c.RevokeInvitation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeInvitationResponse(rsp)
+}
+
+// ResendInvitationWithResponse Issue a new invitation token
+//
+// Revokes the user's open invitation and issues a new token with a fresh expiry (shown once).
+// Only for an account whose invitation was not accepted yet (409 otherwise). Audited
+// (`users.invitation_resent`); rate limited per caller.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/invitation/resend (the `ResendInvitation` operationId).
+func (c *ClientWithResponses) ResendInvitationWithResponse(ctx context.Context, id IdPath, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error) {
+	rsp, err := c.ResendInvitation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendInvitationResponse(rsp)
+}
+
+// PermanentlyDeleteUserWithBodyWithResponse Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *ClientWithResponses) PermanentlyDeleteUserWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error) {
+	rsp, err := c.PermanentlyDeleteUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePermanentlyDeleteUserResponse(rsp)
+}
+
+// PermanentlyDeleteUserWithResponse Delete a user and their data for good
+//
+// Removes the account and every row that names its id or email (sessions, API keys,
+// conversations and messages, voice and dictation data, patients and grants, flag overrides,
+// invitations and reset tokens); shared records the user created or changed (flags, scheduled
+// changes, documents) keep existing with the reference cleared. The append-only `audit_log` and
+// `flag_events` are kept; a `user.deleted` audit row is the tombstone. `confirm_email` must be
+// the account's email (422). Refused for the caller's own account and the last active
+// superadmin (409), and for accounts above the caller's role (403). Rate limited per caller.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/permanent-delete (the `PermanentlyDeleteUser` operationId).
+func (c *ClientWithResponses) PermanentlyDeleteUserWithResponse(ctx context.Context, id IdPath, body PermanentlyDeleteUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PermanentlyDeleteUserResponse, error) {
+	rsp, err := c.PermanentlyDeleteUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePermanentlyDeleteUserResponse(rsp)
+}
+
+// AdminResetPasswordWithBodyWithResponse Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *ClientWithResponses) AdminResetPasswordWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error) {
+	rsp, err := c.AdminResetPasswordWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResetPasswordResponse(rsp)
+}
+
+// AdminResetPasswordWithResponse Reset a user's password
+//
+// `mode: temporary` sets a generated temporary password (returned once), marks the account
+// `must_change_password` and ends its sessions; the next login answers 403
+// `PASSWORD_CHANGE_REQUIRED` with a token (`error.details.password_change_token`) good only for
+// `POST /api/auth/password`. `mode: token` returns a single-use reset token (once; valid for
+// `PASSWORD_RESET_TTL_MINUTES`) for `POST /api/auth/password/reset`; existing sessions stay until
+// it is used. Admins cannot reset accounts above their role (403). Audited
+// (`users.password_reset`); rate limited per caller.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
+func (c *ClientWithResponses) AdminResetPasswordWithResponse(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error) {
+	rsp, err := c.AdminResetPassword(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResetPasswordResponse(rsp)
+}
+
 // ListApiKeysWithResponse The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -30882,6 +34300,44 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 	return ParseRevokeApiKeyResponse(rsp)
 }
 
+// AcceptInvitationWithBodyWithResponse Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *ClientWithResponses) AcceptInvitationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error) {
+	rsp, err := c.AcceptInvitationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptInvitationResponse(rsp)
+}
+
+// AcceptInvitationWithResponse Accept an invitation
+//
+// Public. Sets the password of an invited account (the same policy as registration),
+// activates it and starts a session. The token is single use: an unknown token is 404
+// `INVITATION_NOT_FOUND`; an expired, revoked or already accepted one is 410
+// (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_ALREADY_ACCEPTED`). Limited per
+// client IP (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/invitations/accept (the `AcceptInvitation` operationId).
+func (c *ClientWithResponses) AcceptInvitationWithResponse(ctx context.Context, body AcceptInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*AcceptInvitationResponse, error) {
+	rsp, err := c.AcceptInvitation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptInvitationResponse(rsp)
+}
+
 // LoginWithBodyWithResponse Log in with email and password
 //
 // Returns an access token (default 5 minutes) and a refresh token (default 60 minutes).
@@ -30891,6 +34347,10 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id I
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30912,6 +34372,10 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // `Retry-After` when exceeded. Failures of an account from every IP past
 // `RATE_LIMIT_LOGIN_ACCOUNT_FAILURES` delay its logins (up to
 // `RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS`) but never refuse them, so nobody can lock a user out.
+// An account without a password (an open invitation) answers the same 401. After an admin
+// set a temporary password, a correct login answers 403 `PASSWORD_CHANGE_REQUIRED` with
+// `error.details.password_change_token`, an access token that only
+// `POST /api/auth/password` accepts (every other operation refuses it with the same 403).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30984,6 +34448,44 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseChangePasswordResponse(rsp)
+}
+
+// ResetPasswordWithTokenWithBodyWithResponse Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *ClientWithResponses) ResetPasswordWithTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error) {
+	rsp, err := c.ResetPasswordWithTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordWithTokenResponse(rsp)
+}
+
+// ResetPasswordWithTokenWithResponse Set a new password with a reset token
+//
+// Public. Redeems a reset token issued by an admin: sets the new password (the registration
+// policy), clears `must_change_password` and ends every session of the account. Unknown token:
+// 404 `RESET_TOKEN_NOT_FOUND`; expired, revoked or used: 410 (`RESET_TOKEN_EXPIRED`,
+// `RESET_TOKEN_REVOKED`, `RESET_TOKEN_USED`). Limited per client IP
+// (`RATE_LIMIT_TOKEN_REDEEM_PER_HOUR`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password/reset (the `ResetPasswordWithToken` operationId).
+func (c *ClientWithResponses) ResetPasswordWithTokenWithResponse(ctx context.Context, body ResetPasswordWithTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordWithTokenResponse, error) {
+	rsp, err := c.ResetPasswordWithToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordWithTokenResponse(rsp)
 }
 
 // RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
@@ -36686,6 +40188,1080 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 	return response, nil
 }
 
+// ParseBulkUserActionResponse parses an HTTP response from a BulkUserActionWithResponse call
+func ParseBulkUserActionResponse(rsp *http.Response) (*BulkUserActionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkUserActionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkUserActionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers BulkUserActionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers BulkUserActionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers BulkUserActionResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseInviteUserResponse parses an HTTP response from a InviteUserWithResponse call
+func ParseInviteUserResponse(rsp *http.Response) (*InviteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InviteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest InvitationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers InviteUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers InviteUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers InviteUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserHistoryResponse parses an HTTP response from a GetUserHistoryWithResponse call
+func ParseGetUserHistoryResponse(rsp *http.Response) (*GetUserHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserHistoryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUserHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetUserHistoryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeInvitationResponse parses an HTTP response from a RevokeInvitationWithResponse call
+func ParseRevokeInvitationResponse(rsp *http.Response) (*RevokeInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokeInvitationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokeInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers RevokeInvitationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResendInvitationResponse parses an HTTP response from a ResendInvitationWithResponse call
+func ParseResendInvitationResponse(rsp *http.Response) (*ResendInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InvitationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResendInvitationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResendInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResendInvitationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePermanentlyDeleteUserResponse parses an HTTP response from a PermanentlyDeleteUserWithResponse call
+func ParsePermanentlyDeleteUserResponse(rsp *http.Response) (*PermanentlyDeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PermanentlyDeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PermanentlyDeleteUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PermanentlyDeleteUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers PermanentlyDeleteUserResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdminResetPasswordResponse parses an HTTP response from a AdminResetPasswordWithResponse call
+func ParseAdminResetPasswordResponse(rsp *http.Response) (*AdminResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasswordResetEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AdminResetPasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AdminResetPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers AdminResetPasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListApiKeysResponse parses an HTTP response from a ListApiKeysWithResponse call
 func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36720,6 +41296,13 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -36818,6 +41401,13 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -36934,6 +41524,13 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37004,6 +41601,153 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 	return response, nil
 }
 
+// ParseAcceptInvitationResponse parses an HTTP response from a AcceptInvitationWithResponse call
+func ParseAcceptInvitationResponse(rsp *http.Response) (*AcceptInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TokenEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AcceptInvitationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers AcceptInvitationResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
 func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -37038,6 +41782,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -37185,6 +41936,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37276,6 +42034,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37366,6 +42131,13 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -37469,6 +42241,149 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers ChangePasswordResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordWithTokenResponse parses an HTTP response from a ResetPasswordWithTokenWithResponse call
+func ParseResetPasswordWithTokenResponse(rsp *http.Response) (*ResetPasswordWithTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordWithTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetPasswordWithTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ResetPasswordWithTokenResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -37800,6 +42715,13 @@ func ParseGetFlagChangesResponse(rsp *http.Response) (*GetFlagChangesResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37897,6 +42819,13 @@ func ParseEvaluateFlagsResponse(rsp *http.Response) (*EvaluateFlagsResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -38048,6 +42977,13 @@ func ParseGetFlagHistoryStatsResponse(rsp *http.Response) (*GetFlagHistoryStatsR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -38139,6 +43075,13 @@ func ParseGetFlagStreamStatsResponse(rsp *http.Response) (*GetFlagStreamStatsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -38222,6 +43165,13 @@ func ParseStreamFlagsResponse(rsp *http.Response) (*StreamFlagsResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -38352,6 +43302,13 @@ func ParseGetFlagVersionResponse(rsp *http.Response) (*GetFlagVersionResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -38442,6 +43399,13 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -38593,6 +43557,13 @@ func ParseListPatientsResponse(rsp *http.Response) (*ListPatientsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -38690,6 +43661,13 @@ func ParseCreatePatientResponse(rsp *http.Response) (*CreatePatientResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -38910,6 +43888,13 @@ func ParseGetPatientResponse(rsp *http.Response) (*GetPatientResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -39495,6 +44480,13 @@ func ParseDetectPhiResponse(rsp *http.Response) (*DetectPhiResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39644,6 +44636,13 @@ func ParseRedactPhiResponse(rsp *http.Response) (*RedactPhiResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -39900,6 +44899,13 @@ func ParseGetMyProfileResponse(rsp *http.Response) (*GetMyProfileResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39990,6 +44996,13 @@ func ParseUpdateMyProfileResponse(rsp *http.Response) (*UpdateMyProfileResponse,
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -40667,6 +45680,13 @@ func ParseListDictationSessionsResponse(rsp *http.Response) (*ListDictationSessi
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40764,6 +45784,13 @@ func ParseCreateDictationSessionResponse(rsp *http.Response) (*CreateDictationSe
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -40873,6 +45900,13 @@ func ParseDeleteDictationSessionResponse(rsp *http.Response) (*DeleteDictationSe
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40978,6 +46012,13 @@ func ParseGetDictationSessionResponse(rsp *http.Response) (*GetDictationSessionR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41082,6 +46123,13 @@ func ParseAppendDictationAudioResponse(rsp *http.Response) (*AppendDictationAudi
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -41209,6 +46257,13 @@ func ParseRunDictationCommandResponse(rsp *http.Response) (*RunDictationCommandR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41334,6 +46389,13 @@ func ParseFinalizeDictationSessionResponse(rsp *http.Response) (*FinalizeDictati
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -41461,6 +46523,13 @@ func ParseAppendDictationTextResponse(rsp *http.Response) (*AppendDictationTextR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41586,6 +46655,13 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -41748,6 +46824,13 @@ func ParseGetVoicePreferencesResponse(rsp *http.Response) (*GetVoicePreferencesR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41838,6 +46921,13 @@ func ParseUpdateVoicePreferencesResponse(rsp *http.Response) (*UpdateVoicePrefer
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -41951,6 +47041,13 @@ func ParseResetVoicePreferencesResponse(rsp *http.Response) (*ResetVoicePreferen
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42041,6 +47138,13 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -42290,6 +47394,13 @@ func ParseListVoiceStylePresetsResponse(rsp *http.Response) (*ListVoiceStylePres
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42366,6 +47477,13 @@ func ParseSynthesizeSpeechResponse(rsp *http.Response) (*SynthesizeSpeechRespons
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -42495,6 +47613,13 @@ func ParseStreamSpeechResponse(rsp *http.Response) (*StreamSpeechResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -42632,6 +47757,13 @@ func ParseTranscribeAudioResponse(rsp *http.Response) (*TranscribeAudioResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42744,6 +47876,13 @@ func ParseGetVoiceVocabularyResponse(rsp *http.Response) (*GetVoiceVocabularyRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42841,6 +47980,13 @@ func ParseAddVoiceVocabularyResponse(rsp *http.Response) (*AddVoiceVocabularyRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -42950,6 +48096,13 @@ func ParseDeleteVoiceVocabularyTermResponse(rsp *http.Response) (*DeleteVoiceVoc
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43055,6 +48208,13 @@ func ParseListVoicesResponse(rsp *http.Response) (*ListVoicesResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43138,6 +48298,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -43236,6 +48403,13 @@ func ParseCreateConversationResponse(rsp *http.Response) (*CreateConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -43352,6 +48526,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43457,6 +48638,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43561,6 +48749,13 @@ func ParseUpdateConversationResponse(rsp *http.Response) (*UpdateConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -43674,6 +48869,13 @@ func ParseExportConversationResponse(rsp *http.Response) (*ExportConversationRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43779,6 +48981,13 @@ func ParseListMessagesResponse(rsp *http.Response) (*ListMessagesResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43883,6 +49092,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -44034,6 +49250,13 @@ func ParseStreamMessageResponse(rsp *http.Response) (*StreamMessageResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -44170,6 +49393,13 @@ func ParseDeleteMessageResponse(rsp *http.Response) (*DeleteMessageResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -44274,6 +49504,13 @@ func ParseBranchConversationResponse(rsp *http.Response) (*BranchConversationRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -44386,6 +49623,13 @@ func ParseRegenerateAnswerResponse(rsp *http.Response) (*RegenerateAnswerRespons
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -44963,6 +50207,13 @@ func ParseOfrepEvaluateFlagsResponse(rsp *http.Response) (*OfrepEvaluateFlagsRes
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest OfrepGeneralError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -45084,6 +50335,13 @@ func ParseOfrepEvaluateFlagResponse(rsp *http.Response) (*OfrepEvaluateFlagRespo
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OfrepGeneralError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest OfrepFlagNotFound

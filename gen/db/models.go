@@ -125,6 +125,17 @@ type FlagOverride struct {
 	UpdatedAt    time.Time
 }
 
+type Invitation struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	TokenHash  []byte
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 type KbChunk struct {
 	ID             uuid.UUID
 	DocumentID     uuid.UUID
@@ -192,6 +203,17 @@ type Message struct {
 	Interrupted    bool
 }
 
+type PasswordResetToken struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	TokenHash []byte
+	CreatedBy *uuid.UUID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
 type Patient struct {
 	ID          uuid.UUID
 	OwnerID     uuid.UUID
@@ -255,17 +277,18 @@ type ScheduledChange struct {
 }
 
 type User struct {
-	ID           uuid.UUID
-	Email        string
-	FullName     string
-	PasswordHash string
-	Role         string
-	IsActive     bool
-	AuthEpoch    int32
-	LastLoginAt  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	AuthEpochAt  *time.Time
+	ID                 uuid.UUID
+	Email              string
+	FullName           string
+	PasswordHash       *string
+	Role               string
+	IsActive           bool
+	AuthEpoch          int32
+	LastLoginAt        *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	MustChangePassword bool
+	AuthEpochAt        *time.Time
 }
 
 type UserVocabulary struct {

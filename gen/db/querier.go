@@ -32,6 +32,9 @@ type Querier interface {
 	// The oldest due change nobody else is applying; SKIP LOCKED lets replicas work in parallel
 	// without waiting on each other, and the status check makes a second claim impossible.
 	ClaimDueChange(ctx context.Context, scheduledAt time.Time) (ScheduledChange, error)
+	ClearUserFlagOverrideAuthor(ctx context.Context, createdBy *uuid.UUID) error
+	ClearUserFlagReferences(ctx context.Context, arg ClearUserFlagReferencesParams) error
+	ClearUserScheduleReferences(ctx context.Context, arg ClearUserScheduleReferencesParams) error
 	CopyMessage(ctx context.Context, arg CopyMessageParams) error
 	// Keys that still count against MAX_API_KEYS_PER_USER: not revoked and not expired.
 	CountAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error)
@@ -46,6 +49,12 @@ type Querier interface {
 	CountUserVocabulary(ctx context.Context, userID uuid.UUID) (int64, error)
 	CountVoiceTurn(ctx context.Context, id uuid.UUID) error
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
+	CreateInvitation(ctx context.Context, arg CreateInvitationParams) (Invitation, error)
+	// User administration (admin panel): invitations, password resets, permanent deletion and
+	// history. Tokens are looked up by their SHA-256; the tokens themselves are never stored.
+	// An invited account: inactive and without a password until the invitation is accepted.
+	CreateInvitedUser(ctx context.Context, arg CreateInvitedUserParams) (User, error)
+	CreateResetToken(ctx context.Context, arg CreateResetTokenParams) (PasswordResetToken, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	CreateVoiceSession(ctx context.Context, arg CreateVoiceSessionParams) (VoiceSession, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
@@ -60,6 +69,10 @@ type Querier interface {
 	DeletePatient(ctx context.Context, id uuid.UUID) error
 	DeletePatientGrant(ctx context.Context, arg DeletePatientGrantParams) (int64, error)
 	DeleteScheduledChange(ctx context.Context, id uuid.UUID) (int64, error)
+	// Invitations and reset tokens 30 days past expiry: until then a late redemption still hears
+	// why the token is dead (410) rather than that it never existed (404).
+	DeleteStaleAdminTokens(ctx context.Context) (int64, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
 	// Only the socket that holds the session ends it: after a resume the new socket does.
@@ -81,6 +94,7 @@ type Querier interface {
 	GetDictationSession(ctx context.Context, arg GetDictationSessionParams) (DictationSession, error)
 	GetFlag(ctx context.Context, key string) (FeatureFlag, error)
 	GetFlagForUpdate(ctx context.Context, key string) (FeatureFlag, error)
+	GetInvitationByHashForUpdate(ctx context.Context, tokenHash []byte) (Invitation, error)
 	GetKbContent(ctx context.Context, documentID uuid.UUID) ([]byte, error)
 	GetKbDocument(ctx context.Context, id uuid.UUID) (KbDocument, error)
 	GetKbDocumentByHash(ctx context.Context, contentHash string) (KbDocument, error)
@@ -92,6 +106,7 @@ type Querier interface {
 	GetPatientFor(ctx context.Context, arg GetPatientForParams) (GetPatientForRow, error)
 	GetPatientGrant(ctx context.Context, arg GetPatientGrantParams) (PatientGrant, error)
 	GetRefreshTokenForUpdate(ctx context.Context, jti uuid.UUID) (RefreshToken, error)
+	GetResetTokenByHashForUpdate(ctx context.Context, tokenHash []byte) (PasswordResetToken, error)
 	GetScheduledChange(ctx context.Context, arg GetScheduledChangeParams) (ScheduledChange, error)
 	GetScheduledChangeForUpdate(ctx context.Context, arg GetScheduledChangeForUpdateParams) (ScheduledChange, error)
 	GetUser(ctx context.Context, id uuid.UUID) (User, error)
@@ -148,6 +163,8 @@ type Querier interface {
 	ListRevokedSessions(ctx context.Context) ([]RevokedSession, error)
 	ListScheduledChanges(ctx context.Context, arg ListScheduledChangesParams) ([]ScheduledChange, error)
 	ListScheduledChangesOfFlag(ctx context.Context, arg ListScheduledChangesOfFlagParams) ([]ScheduledChange, error)
+	// The audit rows about one user that make up its history, newest first.
+	ListUserHistory(ctx context.Context, arg ListUserHistoryParams) ([]ListUserHistoryRow, error)
 	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
@@ -161,7 +178,9 @@ type Querier interface {
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	// Serialises a user's additions so the per-user limit holds under concurrent calls.
 	LockUserVocabulary(ctx context.Context, userID uuid.UUID) error
+	MarkInvitationAccepted(ctx context.Context, id uuid.UUID) error
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
+	MarkResetTokenUsed(ctx context.Context, id uuid.UUID) error
 	MarkScheduledApplied(ctx context.Context, arg MarkScheduledAppliedParams) error
 	MarkScheduledFailed(ctx context.Context, arg MarkScheduledFailedParams) error
 	MessagesUpTo(ctx context.Context, arg MessagesUpToParams) ([]Message, error)
@@ -170,6 +189,11 @@ type Querier interface {
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
 	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)
+	// Permanent deletion. Rows the user owns go (most by ON DELETE CASCADE from users); shared
+	// records that merely name the user keep existing with the reference cleared. audit_log and
+	// flag_events are append-only and keep theirs.
+	// Overrides target a user by id (the default targeting key) or by email.
+	PurgeUserFlagOverrides(ctx context.Context, arg PurgeUserFlagOverridesParams) (int64, error)
 	// Inserts the value unless the key exists; returns the stored value either way.
 	PutMetaIfAbsent(ctx context.Context, arg PutMetaIfAbsentParams) (string, error)
 	RecordRevokedSession(ctx context.Context, arg RecordRevokedSessionParams) error
@@ -178,10 +202,16 @@ type Querier interface {
 	ResumeVoiceSession(ctx context.Context, arg ResumeVoiceSessionParams) error
 	RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (ApiKey, error)
 	RevokeFamily(ctx context.Context, familyID uuid.UUID) (int64, error)
+	RevokeOpenInvitations(ctx context.Context, userID uuid.UUID) (int64, error)
+	RevokeOpenResetTokens(ctx context.Context, userID uuid.UUID) (int64, error)
 	// Ends every session of a user; returns the families so their access tokens can be
 	// revoked in Redis too.
 	RevokeUserFamilies(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
 	SetKbProgress(ctx context.Context, arg SetKbProgressParams) error
+	// Accepting an invitation: the password is set and the account becomes active.
+	SetPasswordAndActivate(ctx context.Context, arg SetPasswordAndActivateParams) (User, error)
+	// An admin's temporary password: every session ends, the next login must change it.
+	SetTemporaryPassword(ctx context.Context, arg SetTemporaryPasswordParams) (User, error)
 	StartKbIndexing(ctx context.Context, arg StartKbIndexingParams) (KbDocument, error)
 	TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) error
 	// After a message: count, activity time, and the first question as title.

@@ -26,13 +26,13 @@ func (q *Queries) CountSuperadmins(ctx context.Context) (int64, error) {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, full_name, password_hash, role)
 VALUES ($1, $2, $3, $4)
-RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at
+RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at
 `
 
 type CreateUserParams struct {
 	Email        string
 	FullName     string
-	PasswordHash string
+	PasswordHash *string
 	Role         string
 }
 
@@ -55,13 +55,14 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at FROM users WHERE id = $1
+SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -78,6 +79,7 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
@@ -109,7 +111,7 @@ func (q *Queries) GetUserAuthState(ctx context.Context, id uuid.UUID) (GetUserAu
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at FROM users WHERE email = $1
+SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at FROM users WHERE email = $1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -126,13 +128,14 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
@@ -149,13 +152,14 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, err
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at FROM users
+SELECT id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at FROM users
 WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR is_active = $2)
   AND ($3::text IS NULL
@@ -204,6 +208,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 			&i.LastLoginAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.MustChangePassword,
 			&i.AuthEpochAt,
 		); err != nil {
 			return nil, err
@@ -246,7 +251,7 @@ UPDATE users SET password_hash = $2 WHERE id = $1
 
 type RehashPasswordParams struct {
 	ID           uuid.UUID
-	PasswordHash string
+	PasswordHash *string
 }
 
 // A transparent upgrade of the hash parameters at login; tokens stay valid.
@@ -265,14 +270,14 @@ func (q *Queries) TouchLogin(ctx context.Context, id uuid.UUID) error {
 }
 
 const updatePassword = `-- name: UpdatePassword :one
-UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = now()
+UPDATE users SET password_hash = $2, must_change_password = false, auth_epoch = auth_epoch + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at
+RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at
 `
 
 type UpdatePasswordParams struct {
 	ID           uuid.UUID
-	PasswordHash string
+	PasswordHash *string
 }
 
 func (q *Queries) UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (User, error) {
@@ -289,6 +294,7 @@ func (q *Queries) UpdatePassword(ctx context.Context, arg UpdatePasswordParams) 
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
@@ -299,7 +305,7 @@ UPDATE users SET
     full_name = coalesce($2, full_name),
     updated_at = now()
 WHERE id = $1
-RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at
+RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at
 `
 
 type UpdateProfileParams struct {
@@ -321,6 +327,7 @@ func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (U
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err
@@ -337,7 +344,7 @@ UPDATE users SET
         THEN 1 ELSE 0 END,
     updated_at = now()
 WHERE id = $1
-RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, auth_epoch_at
+RETURNING id, email, full_name, password_hash, role, is_active, auth_epoch, last_login_at, created_at, updated_at, must_change_password, auth_epoch_at
 `
 
 type UpdateUserAdminParams struct {
@@ -367,6 +374,7 @@ func (q *Queries) UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MustChangePassword,
 		&i.AuthEpochAt,
 	)
 	return i, err

@@ -42,6 +42,9 @@ func (s *Service) Authenticate(ctx context.Context, scheme string, scopes []stri
 	if err != nil {
 		return nil, err
 	}
+	if p.Scope == ScopePasswordChange && (r.Method != http.MethodPost || r.URL.Path != PasswordChangePath) {
+		return nil, errPasswordChangeRequired
+	}
 	if !p.Role.AtLeast(min) {
 		return nil, apierr.Forbidden(fmt.Sprintf("This operation requires the %s role", min))
 	}
@@ -53,8 +56,18 @@ func (s *Service) Authenticate(ctx context.Context, scheme string, scopes []stri
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Principal, error) {
 	r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	return s.authBearer(ctx, r)
+	p, err := s.authBearer(ctx, r)
+	if err == nil && p.Scope != "" {
+		return nil, errPasswordChangeRequired
+	}
+	return p, err
 }
+
+// PasswordChangePath is the one operation a ScopePasswordChange token may call.
+const PasswordChangePath = "/api/auth/password"
+
+var errPasswordChangeRequired = apierr.New(http.StatusForbidden, "PASSWORD_CHANGE_REQUIRED",
+	"The password must be changed first (POST "+PasswordChangePath+")")
 
 // authBearer accepts a valid access token that is not revoked (itself, its session or its
 // auth epoch). One Redis round trip decides (revocation.go); role and email come from the
@@ -78,7 +91,7 @@ func (s *Service) authBearer(ctx context.Context, r *http.Request) (*Principal, 
 	}
 	p := &Principal{
 		UserID: c.Subject, Email: c.Email, Role: c.Role,
-		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt, Epoch: c.Epoch,
+		TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt, Epoch: c.Epoch, Scope: c.Scope,
 	}
 	if c.Email != "" {
 		return p, nil

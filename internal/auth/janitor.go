@@ -10,8 +10,9 @@ import (
 const JanitorInterval = time.Hour
 
 // SweepRefreshTokens deletes refresh tokens a day past expiry (kept that long so a late
-// reuse of a rotated token is still recognised), and revocations past their tokens' life,
-// and returns how many refresh tokens it deleted.
+// reuse of a rotated token is still recognised), revocations past their tokens' life, and
+// invitations and reset tokens 30 days past expiry, and returns how many refresh tokens it
+// deleted.
 func (s *Service) SweepRefreshTokens(ctx context.Context) (int64, error) {
 	n, err := s.q.DeleteExpiredRefreshTokens(ctx)
 	if err != nil {
@@ -20,6 +21,10 @@ func (s *Service) SweepRefreshTokens(ctx context.Context) (int64, error) {
 	// Revoked sessions no token of which can still be valid.
 	if _, err := s.q.DeleteExpiredRevokedSessions(ctx); err != nil {
 		return n, fmt.Errorf("auth: delete expired revoked sessions: %w", err)
+	}
+	// Invitations and reset tokens long dead (admin.go).
+	if _, err := s.q.DeleteStaleAdminTokens(ctx); err != nil {
+		return n, fmt.Errorf("auth: delete stale invitations and reset tokens: %w", err)
 	}
 	return n, nil
 }

@@ -29,7 +29,7 @@ func TestSweepRefreshTokens(t *testing.T) {
 	require.NoError(t, err)
 
 	q := db.New(pool)
-	u, err := q.CreateUser(ctx, db.CreateUserParams{Email: "janitor@example.com", FullName: "J", PasswordHash: "x", Role: "user"})
+	u, err := q.CreateUser(ctx, db.CreateUserParams{Email: "janitor@example.com", FullName: "J", PasswordHash: new("x"), Role: "user"})
 	require.NoError(t, err)
 	now := time.Now()
 	insert := func(expiresAt time.Time) uuid.UUID {
@@ -59,4 +59,32 @@ func TestSweepRefreshTokens(t *testing.T) {
 	n, err = svc.SweepRefreshTokens(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+func TestSweepStaleAdminTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	cfg, err := config.Load(func(string) string { return "" })
+	require.NoError(t, err)
+	svc, err := auth.NewService(cfg, pool, nil, slog.New(slog.DiscardHandler), nil)
+	require.NoError(t, err)
+	q := db.New(pool)
+	u, err := q.CreateUser(ctx, db.CreateUserParams{Email: "tokens@example.com", FullName: "T", PasswordHash: new("x"), Role: "user"})
+	require.NoError(t, err)
+	now := time.Now()
+	for i, exp := range []time.Time{now.Add(-31 * 24 * time.Hour), now.Add(-29 * 24 * time.Hour)} {
+		h := make([]byte, 32)
+		h[0] = byte(i)
+		_, err := q.CreateInvitation(ctx, db.CreateInvitationParams{UserID: u.ID, TokenHash: h, ExpiresAt: exp})
+		require.NoError(t, err)
+		_, err = q.CreateResetToken(ctx, db.CreateResetTokenParams{UserID: u.ID, TokenHash: h, ExpiresAt: exp})
+		require.NoError(t, err)
+	}
+	_, err = svc.SweepRefreshTokens(ctx)
+	require.NoError(t, err)
+	var inv, rst int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM invitations), (SELECT count(*) FROM password_reset_tokens)`).Scan(&inv, &rst))
+	require.Equal(t, 1, inv, "only the invitation 30 days past expiry goes")
+	require.Equal(t, 1, rst)
 }

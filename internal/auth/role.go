@@ -44,6 +44,7 @@ type Principal struct {
 	Family    uuid.UUID  // session of the access token (zero for API keys)
 	ExpiresAt time.Time  // of the access token
 	Epoch     int32      // the user's auth epoch the token was issued under
+	Scope     string     // ScopePasswordChange restricts the token to POST /api/auth/password
 	APIKeyID  *uuid.UUID // set when the caller used an API key
 }
 

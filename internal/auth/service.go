@@ -40,6 +40,9 @@ type Service struct {
 	// Metrics counts logins and registrations by outcome (nil: not counted).
 	Metrics *telemetry.Business
 	reload  sync.Mutex // one revocation reload at a time (revocation.go)
+
+	// Lifetimes of invitation and password reset tokens (admin.go).
+	invitationTTL, resetTTL time.Duration
 }
 
 type limits struct {
@@ -51,6 +54,10 @@ type limits struct {
 	accountFailures  ratelimit.Rule
 	accountThreshold int
 	maxDelay         time.Duration
+	// adminAction is the limit of each admin user action per admin per 5 minutes; redeem
+	// limits invitation and reset-token redemptions per client IP.
+	adminAction int
+	redeem      ratelimit.Rule
 }
 
 // delaySteps is how many failures past the account threshold the delay keeps doubling
@@ -73,6 +80,8 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
 		tokens: tokens, hasher: newHashers(), limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
 		maxKeys: cfg.MaxAPIKeysPerUser,
+
+		invitationTTL: cfg.InvitationTTL, resetTTL: cfg.PasswordResetTTL,
 		limits: limits{
 			enabled:       cfg.RateLimitEnabled,
 			loginIP:       ratelimit.Rule{Name: "login_ip", Limit: cfg.LoginPerMinute, Window: time.Minute},
@@ -82,6 +91,8 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 			accountThreshold: cfg.LoginAccountFailures,
 			maxDelay:         cfg.LoginMaxDelay,
 			register:         ratelimit.Rule{Name: "register_ip", Limit: cfg.RegisterPerHour, Window: time.Hour},
+			adminAction:      cfg.AdminUserActions,
+			redeem:           ratelimit.Rule{Name: "token_redeem_ip", Limit: cfg.TokenRedeemPerHour, Window: time.Hour},
 			refresh:          ratelimit.Rule{Name: "refresh_family", Limit: cfg.RefreshPerMinute, Window: time.Minute},
 		},
 	}, nil
@@ -151,7 +162,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw, fullName string, ro
 	var u db.User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: fullName, PasswordHash: hash, Role: string(role)})
+		u, err = db.New(tx).CreateUser(ctx, db.CreateUserParams{Email: email, FullName: fullName, PasswordHash: &hash, Role: string(role)})
 		if err != nil {
 			if ae := apierr.From(err); ae.Status == http.StatusConflict {
 				return apierr.Conflict(codeEmailExists, "An account with this email already exists").WithField("email")
@@ -254,7 +265,14 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (_ Pair, _ Us
 	if err != nil {
 		return Pair{}, User{}, err
 	}
-	ok, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if u.PasswordHash == nil {
+		// An invited account that has not set a password: the answer and the time of a
+		// wrong password.
+		s.hasher.VerifyDummy(ctx, pw)
+		s.failedLogin(ctx, email, ip, &u, "no_password")
+		return Pair{}, User{}, errBadCredentials
+	}
+	ok, err := s.hasher.Verify(ctx, pw, *u.PasswordHash)
 	if err != nil {
 		return Pair{}, User{}, fmt.Errorf("auth: verify password of %s: %w", u.ID, err)
 	}
@@ -278,12 +296,17 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (_ Pair, _ Us
 	var pair Pair
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		if s.hasher.NeedsRehash(u.PasswordHash) {
+		if s.hasher.NeedsRehash(*u.PasswordHash) {
 			if h, err := s.hasher.Hash(ctx, pw); err == nil {
-				if err := q.RehashPassword(ctx, db.RehashPasswordParams{ID: u.ID, PasswordHash: h}); err != nil {
+				if err := q.RehashPassword(ctx, db.RehashPasswordParams{ID: u.ID, PasswordHash: &h}); err != nil {
 					return err
 				}
 			}
+		}
+		if u.MustChangePassword {
+			// A temporary password from an admin: no session, only a token for
+			// POST /api/auth/password.
+			return s.passwordChangeRequired(ctx, tx, u)
 		}
 		if err := q.TouchLogin(ctx, u.ID); err != nil {
 			return err
@@ -481,9 +504,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err := s.throttleLogin(ctx, u.Email, ip); err != nil {
 		return Pair{}, User{}, err
 	}
-	ok, err := s.hasher.Verify(ctx, current, u.PasswordHash)
-	if err != nil {
-		return Pair{}, User{}, err
+	ok := false
+	if u.PasswordHash != nil {
+		if ok, err = s.hasher.Verify(ctx, current, *u.PasswordHash); err != nil {
+			return Pair{}, User{}, err
+		}
 	}
 	if !ok {
 		s.failedLogin(ctx, u.Email, ip, &u, "wrong_current_password")
@@ -504,7 +529,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		var err error
-		if u, err = q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
+		if u, err = q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: u.ID, PasswordHash: &hash}); err != nil {
 			return err
 		}
 		if families, err = s.endSessions(ctx, q, u.ID); err != nil {

@@ -22,6 +22,10 @@ const (
 	TypeRefresh = "refresh"
 )
 
+// ScopePasswordChange restricts an access token to POST /api/auth/password: the one a login
+// with an admin's temporary password gets. Tokens without a scope are unrestricted.
+const ScopePasswordChange = "password_change"
+
 // Claims are what our tokens carry beyond the registered ones.
 type Claims struct {
 	Subject   uuid.UUID
@@ -31,6 +35,7 @@ type Claims struct {
 	Family    uuid.UUID // the login session the token descends from
 	Epoch     int32     // the user's auth epoch at issue time
 	Type      string
+	Scope     string // "" or ScopePasswordChange
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
@@ -109,18 +114,30 @@ func (t *Tokens) RefreshTTL() time.Duration { return t.refreshTTL }
 
 // Issue signs a token of the given type.
 func (t *Tokens) Issue(typ string, user uuid.UUID, email string, role Role, epoch int32, family uuid.UUID) (string, Claims, error) {
+	return t.issue(typ, user, email, role, epoch, family, "")
+}
+
+// IssueScoped signs an access token restricted to scope.
+func (t *Tokens) IssueScoped(scope string, user uuid.UUID, email string, role Role, epoch int32, family uuid.UUID) (string, Claims, error) {
+	return t.issue(TypeAccess, user, email, role, epoch, family, scope)
+}
+
+func (t *Tokens) issue(typ string, user uuid.UUID, email string, role Role, epoch int32, family uuid.UUID, scope string) (string, Claims, error) {
 	ttl := t.accessTTL
 	if typ == TypeRefresh {
 		ttl = t.refreshTTL
 	}
 	now := t.now().UTC().Truncate(time.Second)
-	c := Claims{Subject: user, Role: role, ID: uuid.New(), Family: family, Epoch: epoch, Type: typ, IssuedAt: now, ExpiresAt: now.Add(ttl)}
+	c := Claims{Subject: user, Role: role, ID: uuid.New(), Family: family, Epoch: epoch, Type: typ, Scope: scope, IssuedAt: now, ExpiresAt: now.Add(ttl)}
 	b := jwt.NewBuilder()
 	if typ == TypeAccess {
 		// Authentication then needs no database read for the caller's email (the role is
 		// here already; both change only with an epoch bump, which ends the token).
 		c.Email = email
 		b = b.Claim("email", email)
+	}
+	if scope != "" {
+		b = b.Claim("scp", scope)
 	}
 	tok, err := b.
 		Subject(user.String()).
@@ -215,6 +232,11 @@ func (t *Tokens) parse(raw, typ string) (Claims, error) {
 	}
 	c.Epoch = int32(ver)
 	c.Email, _ = priv["email"].(string)
+	if scp, present := priv["scp"]; present {
+		if c.Scope, ok = scp.(string); !ok || c.Scope != ScopePasswordChange {
+			return Claims{}, errInvalid
+		}
+	}
 	return c, nil
 }
 

@@ -135,6 +135,11 @@ func (s *Service) keepOneSuperadmin(ctx context.Context, q *db.Queries) error {
 // changeUser runs one audited admin change of a user; when the change bumps the user's
 // auth epoch, their sessions end.
 func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, action string, change func(*db.Queries, db.User) (db.User, error)) (User, error) {
+	return s.changeUserWith(ctx, p, id, action, nil, change)
+}
+
+// changeUserWith is changeUser with extra audit details (a bulk action's reason).
+func (s *Service) changeUserWith(ctx context.Context, p *Principal, id uuid.UUID, action string, extra map[string]any, change func(*db.Queries, db.User) (db.User, error)) (User, error) {
 	var before, after db.User
 	var families []uuid.UUID
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -158,12 +163,15 @@ func (s *Service) changeUser(ctx context.Context, p *Principal, id uuid.UUID, ac
 				return err
 			}
 		}
+		d := map[string]any{
+			"before": map[string]any{"role": before.Role, "is_active": before.IsActive, "full_name": before.FullName},
+			"after":  map[string]any{"role": after.Role, "is_active": after.IsActive, "full_name": after.FullName},
+		}
+		for k, v := range extra {
+			d[k] = v
+		}
 		return audit.Record(ctx, tx, audit.Entry{
-			Actor: actorOf(p, nil), Action: action, ResourceType: "user", ResourceID: id.String(), Success: true,
-			Details: map[string]any{
-				"before": map[string]any{"role": before.Role, "is_active": before.IsActive, "full_name": before.FullName},
-				"after":  map[string]any{"role": after.Role, "is_active": after.IsActive, "full_name": after.FullName},
-			},
+			Actor: actorOf(p, nil), Action: action, ResourceType: "user", ResourceID: id.String(), Success: true, Details: d,
 		})
 	})
 	if err != nil {

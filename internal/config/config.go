@@ -171,6 +171,13 @@ type Config struct {
 	LoginAccountFailures int
 	LoginMaxDelay        time.Duration
 
+	// User administration (admin panel): invitation and reset-token lifetimes, admin
+	// actions per admin and action per 5 minutes, token redemptions per client IP per hour.
+	InvitationTTL      time.Duration
+	PasswordResetTTL   time.Duration
+	AdminUserActions   int
+	TokenRedeemPerHour int
+
 	// Server-sent events and feature-flag events
 	SSEHeartbeat                    time.Duration
 	SSEMaxConnectionsPerIPPerMinute int
@@ -623,6 +630,14 @@ var specs = []spec{
 		func(c *Config) *int { return &c.RegisterPerHour }, 1, 10000),
 	intVar(gEdge, "RATE_LIMIT_REFRESH_PER_MINUTE", "30", "Token refreshes per session (refresh-token family) per minute (1-10000).",
 		func(c *Config) *int { return &c.RefreshPerMinute }, 1, 10000),
+	intVar(gEdge, "RATE_LIMIT_ADMIN_USER_ACTIONS", "20", "Admin user actions (invite, invitation resend/revoke, password reset, bulk, permanent delete) per admin and action per 5 minutes (1-10000).",
+		func(c *Config) *int { return &c.AdminUserActions }, 1, 10000),
+	intVar(gEdge, "RATE_LIMIT_TOKEN_REDEEM_PER_HOUR", "10", "Invitation acceptances and password-reset token redemptions per client IP per hour (1-10000).",
+		func(c *Config) *int { return &c.TokenRedeemPerHour }, 1, 10000),
+	durationVar(gEdge, "INVITATION_TTL_HOURS", "72", "Lifetime of an invitation token, in hours (1-720).",
+		func(c *Config) *time.Duration { return &c.InvitationTTL }, hour, 1, 720),
+	durationVar(gEdge, "PASSWORD_RESET_TTL_MINUTES", "60", "Lifetime of an admin-issued password reset token, in minutes (5-10080).",
+		func(c *Config) *time.Duration { return &c.PasswordResetTTL }, minute, 5, 10080),
 
 	// SSE and flag events
 	durationVar(gStreams, "FLAG_POLL_INTERVAL_MS", "1000", "Safety poll of the flag event log behind LISTEN/NOTIFY, in milliseconds (50-60000).",

@@ -21,7 +21,7 @@ func User(t testing.TB, pool *pgxpool.Pool, role string) db.User {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	u, err := db.New(pool).CreateUser(context.Background(), db.CreateUserParams{
-		Email: "u" + hex.EncodeToString(b[:]) + "@example.org", FullName: "Test " + role, PasswordHash: "not-a-hash", Role: role,
+		Email: "u" + hex.EncodeToString(b[:]) + "@example.org", FullName: "Test " + role, PasswordHash: new("not-a-hash"), Role: role,
 	})
 	if err != nil {
 		t.Fatalf("dbtest: insert user: %v", err)
