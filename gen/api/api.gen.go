@@ -324,22 +324,22 @@ func (e DictationFinalizeEnvelopeSuccess) Valid() bool {
 
 // Defines values for DictationNoteType.
 const (
-	Hp        DictationNoteType = "hp"
-	Procedure DictationNoteType = "procedure"
-	Progress  DictationNoteType = "progress"
-	Soap      DictationNoteType = "soap"
+	DictationNoteTypeHp        DictationNoteType = "hp"
+	DictationNoteTypeProcedure DictationNoteType = "procedure"
+	DictationNoteTypeProgress  DictationNoteType = "progress"
+	DictationNoteTypeSoap      DictationNoteType = "soap"
 )
 
 // Valid indicates whether the value is a known member of the DictationNoteType enum.
 func (e DictationNoteType) Valid() bool {
 	switch e {
-	case Hp:
+	case DictationNoteTypeHp:
 		return true
-	case Procedure:
+	case DictationNoteTypeProcedure:
 		return true
-	case Progress:
+	case DictationNoteTypeProgress:
 		return true
-	case Soap:
+	case DictationNoteTypeSoap:
 		return true
 	default:
 		return false
@@ -406,6 +406,51 @@ const (
 func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
 	switch e {
 	case DictationTemplatesEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmbeddingBatchEnvelopeSuccess.
+const (
+	EmbeddingBatchEnvelopeSuccessTrue EmbeddingBatchEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingBatchEnvelopeSuccess enum.
+func (e EmbeddingBatchEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingBatchEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmbeddingEnvelopeSuccess.
+const (
+	EmbeddingEnvelopeSuccessTrue EmbeddingEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingEnvelopeSuccess enum.
+func (e EmbeddingEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EntityExtractionEnvelopeSuccess.
+const (
+	EntityExtractionEnvelopeSuccessTrue EntityExtractionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EntityExtractionEnvelopeSuccess enum.
+func (e EntityExtractionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EntityExtractionEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -796,6 +841,45 @@ func (e FlagVisibility) Valid() bool {
 	}
 }
 
+// Defines values for GenerationPhiPolicy.
+const (
+	Allow   GenerationPhiPolicy = "allow"
+	Block   GenerationPhiPolicy = "block"
+	Redact  GenerationPhiPolicy = "redact"
+	Trusted GenerationPhiPolicy = "trusted"
+)
+
+// Valid indicates whether the value is a known member of the GenerationPhiPolicy enum.
+func (e GenerationPhiPolicy) Valid() bool {
+	switch e {
+	case Allow:
+		return true
+	case Block:
+		return true
+	case Redact:
+		return true
+	case Trusted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GenerationEnvelopeSuccess.
+const (
+	GenerationEnvelopeSuccessTrue GenerationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the GenerationEnvelopeSuccess enum.
+func (e GenerationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case GenerationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Healthy HealthStatus = "healthy"
@@ -1027,6 +1111,120 @@ func (e KbSearchMode) Valid() bool {
 	}
 }
 
+// Defines values for MedicalAIHealthStatus.
+const (
+	MedicalAIHealthStatusDegraded MedicalAIHealthStatus = "degraded"
+	MedicalAIHealthStatusOk       MedicalAIHealthStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthStatus enum.
+func (e MedicalAIHealthStatus) Valid() bool {
+	switch e {
+	case MedicalAIHealthStatusDegraded:
+		return true
+	case MedicalAIHealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalAIHealthEnvelopeSuccess.
+const (
+	MedicalAIHealthEnvelopeSuccessTrue MedicalAIHealthEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthEnvelopeSuccess enum.
+func (e MedicalAIHealthEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalAIHealthEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntitySource.
+const (
+	Dictionary MedicalEntitySource = "dictionary"
+	Model      MedicalEntitySource = "model"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntitySource enum.
+func (e MedicalEntitySource) Valid() bool {
+	switch e {
+	case Dictionary:
+		return true
+	case Model:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntityType.
+const (
+	MedicalEntityTypeAnatomy   MedicalEntityType = "anatomy"
+	MedicalEntityTypeDisease   MedicalEntityType = "disease"
+	MedicalEntityTypeDrug      MedicalEntityType = "drug"
+	MedicalEntityTypeLab       MedicalEntityType = "lab"
+	MedicalEntityTypeProcedure MedicalEntityType = "procedure"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntityType enum.
+func (e MedicalEntityType) Valid() bool {
+	switch e {
+	case MedicalEntityTypeAnatomy:
+		return true
+	case MedicalEntityTypeDisease:
+		return true
+	case MedicalEntityTypeDrug:
+		return true
+	case MedicalEntityTypeLab:
+		return true
+	case MedicalEntityTypeProcedure:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelKind.
+const (
+	MedicalModelKindChat      MedicalModelKind = "chat"
+	MedicalModelKindEmbedding MedicalModelKind = "embedding"
+	MedicalModelKindExtractor MedicalModelKind = "extractor"
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelKind enum.
+func (e MedicalModelKind) Valid() bool {
+	switch e {
+	case MedicalModelKindChat:
+		return true
+	case MedicalModelKindEmbedding:
+		return true
+	case MedicalModelKindExtractor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelsEnvelopeSuccess.
+const (
+	MedicalModelsEnvelopeSuccessTrue MedicalModelsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelsEnvelopeSuccess enum.
+func (e MedicalModelsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalModelsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MessageEnvelopeSuccess.
 const (
 	MessageEnvelopeSuccessTrue MessageEnvelopeSuccess = true
@@ -1077,19 +1275,19 @@ func (e MessageRole) Valid() bool {
 
 // Defines values for MessageSource.
 const (
-	Chat      MessageSource = "chat"
-	Dictation MessageSource = "dictation"
-	Voice     MessageSource = "voice"
+	MessageSourceChat      MessageSource = "chat"
+	MessageSourceDictation MessageSource = "dictation"
+	MessageSourceVoice     MessageSource = "voice"
 )
 
 // Valid indicates whether the value is a known member of the MessageSource enum.
 func (e MessageSource) Valid() bool {
 	switch e {
-	case Chat:
+	case MessageSourceChat:
 		return true
-	case Dictation:
+	case MessageSourceDictation:
 		return true
-	case Voice:
+	case MessageSourceVoice:
 		return true
 	default:
 		return false
@@ -1401,19 +1599,61 @@ func (e PhiType) Valid() bool {
 
 // Defines values for ReadinessStatus.
 const (
-	Degraded ReadinessStatus = "degraded"
-	NotReady ReadinessStatus = "not_ready"
-	Ready    ReadinessStatus = "ready"
+	ReadinessStatusDegraded ReadinessStatus = "degraded"
+	ReadinessStatusNotReady ReadinessStatus = "not_ready"
+	ReadinessStatusReady    ReadinessStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the ReadinessStatus enum.
 func (e ReadinessStatus) Valid() bool {
 	switch e {
-	case Degraded:
+	case ReadinessStatusDegraded:
 		return true
-	case NotReady:
+	case ReadinessStatusNotReady:
 		return true
-	case Ready:
+	case ReadinessStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReasoningEnvelopeSuccess.
+const (
+	ReasoningEnvelopeSuccessTrue ReasoningEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ReasoningEnvelopeSuccess enum.
+func (e ReasoningEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ReasoningEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReasoningStrategy.
+const (
+	Causal      ReasoningStrategy = "causal"
+	Comparative ReasoningStrategy = "comparative"
+	Direct      ReasoningStrategy = "direct"
+	MultiHop    ReasoningStrategy = "multi_hop"
+	Temporal    ReasoningStrategy = "temporal"
+)
+
+// Valid indicates whether the value is a known member of the ReasoningStrategy enum.
+func (e ReasoningStrategy) Valid() bool {
+	switch e {
+	case Causal:
+		return true
+	case Comparative:
+		return true
+	case Direct:
+		return true
+	case MultiHop:
+		return true
+	case Temporal:
 		return true
 	default:
 		return false
@@ -1507,6 +1747,21 @@ func (e ScheduledChangeStatus) Valid() bool {
 	case ScheduledChangeStatusFailed:
 		return true
 	case ScheduledChangeStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimilarityEnvelopeSuccess.
+const (
+	SimilarityEnvelopeSuccessTrue SimilarityEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the SimilarityEnvelopeSuccess enum.
+func (e SimilarityEnvelopeSuccess) Valid() bool {
+	switch e {
+	case SimilarityEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1722,22 +1977,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Failing     VoiceProviderStatusState = "failing"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Failing:
+	case VoiceProviderStatusStateFailing:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -2087,7 +2342,10 @@ type ChangePasswordRequest struct {
 type ChatCitation struct {
 	ChunkId    openapi_types.UUID `json:"chunk_id"`
 	DocumentId openapi_types.UUID `json:"document_id"`
-	Heading    []string           `json:"heading"`
+
+	// Entities The normalized entities the cited chunk mentions (absent when none are known).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Heading  []string          `json:"heading"`
 
 	// N The number used as `[n]` in the answer.
 	N       int    `json:"n"`
@@ -2103,6 +2361,17 @@ type ChatCitation struct {
 // `event: message.done` `{"message": Message}`;
 // `event: error` `{"code": "...", "message": "..."}`.
 type ChatStreamEvent = string
+
+// CitationEntity defines model for CitationEntity.
+type CitationEntity struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+
+	// Negated Every mention of it in the chunk is negated.
+	Negated    *bool             `json:"negated,omitempty"`
+	Type       MedicalEntityType `json:"type"`
+	Vocabulary string            `json:"vocabulary"`
+}
 
 // Conversation defines model for Conversation.
 type Conversation struct {
@@ -2424,6 +2693,98 @@ type DictationTranscript struct {
 	Text string `json:"text"`
 }
 
+// EmbedBatchInput defines model for EmbedBatchInput.
+type EmbedBatchInput struct {
+	Texts []string `json:"texts"`
+}
+
+// EmbedInput defines model for EmbedInput.
+type EmbedInput struct {
+	Text string `json:"text"`
+}
+
+// Embedding defines model for Embedding.
+type Embedding struct {
+	Dimensions int       `json:"dimensions"`
+	Embedding  []float32 `json:"embedding"`
+	Model      string    `json:"model"`
+
+	// TextLength Length of the text in code points.
+	TextLength int `json:"text_length"`
+}
+
+// EmbeddingBatch defines model for EmbeddingBatch.
+type EmbeddingBatch struct {
+	Dimensions int         `json:"dimensions"`
+	Embeddings [][]float32 `json:"embeddings"`
+	Model      string      `json:"model"`
+}
+
+// EmbeddingBatchEnvelope defines model for EmbeddingBatchEnvelope.
+type EmbeddingBatchEnvelope struct {
+	Data EmbeddingBatch `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   EmbeddingBatchEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// EmbeddingBatchEnvelopeSuccess defines model for EmbeddingBatchEnvelope.Success.
+type EmbeddingBatchEnvelopeSuccess bool
+
+// EmbeddingEnvelope defines model for EmbeddingEnvelope.
+type EmbeddingEnvelope struct {
+	Data Embedding `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   EmbeddingEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// EmbeddingEnvelopeSuccess defines model for EmbeddingEnvelope.Success.
+type EmbeddingEnvelopeSuccess bool
+
+// EntityExtraction defines model for EntityExtraction.
+type EntityExtraction struct {
+	Entities  []MedicalEntity `json:"entities"`
+	Extractor ExtractorInfo   `json:"extractor"`
+	TookMs    float32         `json:"took_ms"`
+}
+
+// EntityExtractionEnvelope defines model for EntityExtractionEnvelope.
+type EntityExtractionEnvelope struct {
+	Data EntityExtraction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   EntityExtractionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// EntityExtractionEnvelopeSuccess defines model for EntityExtractionEnvelope.Success.
+type EntityExtractionEnvelopeSuccess bool
+
+// EntityExtractionInput defines model for EntityExtractionInput.
+type EntityExtractionInput struct {
+	// DetectNegation Mark negated, uncertain, historical and family mentions (else all false).
+	DetectNegation *bool `json:"detect_negation,omitempty"`
+
+	// MinConfidence Drop entities below this confidence.
+	MinConfidence *float32 `json:"min_confidence,omitempty"`
+	Text          string   `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]MedicalEntityType `json:"types,omitempty"`
+}
+
+// EntityID Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+type EntityID = string
+
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
@@ -2529,6 +2890,21 @@ type ExchangeEnvelope struct {
 
 // ExchangeEnvelopeSuccess defines model for ExchangeEnvelope.Success.
 type ExchangeEnvelopeSuccess bool
+
+// ExtractorInfo defines model for ExtractorInfo.
+type ExtractorInfo struct {
+	// Model The chat model of the model-assisted pass.
+	Model *string `json:"model,omitempty"`
+
+	// ModelAssist The model-assisted pass ran (`MEDICAL_AI_MODEL_ASSIST` and a chat provider).
+	ModelAssist bool `json:"model_assist"`
+
+	// Name `dictionary` (the offline extractor).
+	Name string `json:"name"`
+
+	// Vocabularies `embedded`, or the directory of `NER_VOCAB_DIR`.
+	Vocabularies string `json:"vocabularies"`
+}
 
 // FeatureFlag defines model for FeatureFlag.
 type FeatureFlag struct {
@@ -2958,6 +3334,42 @@ type FlagVersionEnvelopeSuccess bool
 // FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
+// GenerateInput defines model for GenerateInput.
+type GenerateInput struct {
+	MaxTokens   *int     `json:"max_tokens,omitempty"`
+	Prompt      string   `json:"prompt"`
+	Temperature *float32 `json:"temperature,omitempty"`
+}
+
+// Generation defines model for Generation.
+type Generation struct {
+	Model string `json:"model"`
+
+	// PhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+	PhiPolicy GenerationPhiPolicy `json:"phi_policy"`
+
+	// Redacted The prompt was changed before it was sent.
+	Redacted bool   `json:"redacted"`
+	Text     string `json:"text"`
+}
+
+// GenerationPhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+type GenerationPhiPolicy string
+
+// GenerationEnvelope defines model for GenerationEnvelope.
+type GenerationEnvelope struct {
+	Data Generation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   GenerationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// GenerationEnvelopeSuccess defines model for GenerationEnvelope.Success.
+type GenerationEnvelopeSuccess bool
+
 // Health defines model for Health.
 type Health struct {
 	Status    HealthStatus `json:"status"`
@@ -3201,8 +3613,11 @@ type KbSearchEnvelopeSuccess bool
 type KbSearchHit struct {
 	ChunkId  openapi_types.UUID `json:"chunk_id"`
 	Citation KbCitation         `json:"citation"`
-	Keyword  *KbRetrieverScore  `json:"keyword,omitempty"`
-	Rank     int                `json:"rank"`
+
+	// Entities The normalized entities the chunk mentions (entity extraction at indexing).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Keyword  *KbRetrieverScore `json:"keyword,omitempty"`
+	Rank     int               `json:"rank"`
 
 	// Score The fused score in hybrid mode, else the retriever's score.
 	Score  float32           `json:"score"`
@@ -3217,9 +3632,12 @@ type KbSearchMode string
 type KbSearchRequest struct {
 	// DocumentId Only chunks of this document.
 	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
-	Fusion     *KbFusion           `json:"fusion,omitempty"`
-	Mode       *KbSearchMode       `json:"mode,omitempty"`
-	Query      string              `json:"query"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID     `json:"entity_id,omitempty"`
+	Fusion   *KbFusion     `json:"fusion,omitempty"`
+	Mode     *KbSearchMode `json:"mode,omitempty"`
+	Query    string        `json:"query"`
 
 	// Tags Only documents carrying every one of these tags.
 	Tags *[]KbTag `json:"tags,omitempty"`
@@ -3252,6 +3670,122 @@ type KbUpload struct {
 type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+}
+
+// MedicalAIHealth defines model for MedicalAIHealth.
+type MedicalAIHealth struct {
+	// Chat `offline` (extractive) or `openai`.
+	Chat string `json:"chat"`
+
+	// Embedder `offline` or `openai`.
+	Embedder string `json:"embedder"`
+
+	// Extractor The entity extractor's vocabularies are loaded.
+	Extractor bool                  `json:"extractor"`
+	Status    MedicalAIHealthStatus `json:"status"`
+}
+
+// MedicalAIHealthStatus defines model for MedicalAIHealth.Status.
+type MedicalAIHealthStatus string
+
+// MedicalAIHealthEnvelope defines model for MedicalAIHealthEnvelope.
+type MedicalAIHealthEnvelope struct {
+	Data MedicalAIHealth `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   MedicalAIHealthEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// MedicalAIHealthEnvelopeSuccess defines model for MedicalAIHealthEnvelope.Success.
+type MedicalAIHealthEnvelopeSuccess bool
+
+// MedicalEntity defines model for MedicalEntity.
+type MedicalEntity struct {
+	Confidence float32 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Family The mention is about a family member, not the patient.
+	Family     bool `json:"family"`
+	Historical bool `json:"historical"`
+	Negated    bool `json:"negated"`
+
+	// Normalized The vocabulary concept, null when the mention could not be normalized.
+	Normalized *NormalizedConcept `json:"normalized"`
+
+	// Source `model` for entities added by the model-assisted pass.
+	Source MedicalEntitySource `json:"source"`
+
+	// Start Offset of the first code point.
+	Start     int               `json:"start"`
+	Text      string            `json:"text"`
+	Type      MedicalEntityType `json:"type"`
+	Uncertain bool              `json:"uncertain"`
+}
+
+// MedicalEntitySource `model` for entities added by the model-assisted pass.
+type MedicalEntitySource string
+
+// MedicalEntityType defines model for MedicalEntityType.
+type MedicalEntityType string
+
+// MedicalModel defines model for MedicalModel.
+type MedicalModel struct {
+	// Available Whether the operations that need it can answer (a remote model is assumed available when configured).
+	Available  bool             `json:"available"`
+	Dimensions *int             `json:"dimensions,omitempty"`
+	Kind       MedicalModelKind `json:"kind"`
+	Name       string           `json:"name"`
+
+	// Provider `offline` or `openai` (any OpenAI-compatible server).
+	Provider string `json:"provider"`
+}
+
+// MedicalModelKind defines model for MedicalModel.Kind.
+type MedicalModelKind string
+
+// MedicalModels defines model for MedicalModels.
+type MedicalModels struct {
+	Models []MedicalModel `json:"models"`
+}
+
+// MedicalModelsEnvelope defines model for MedicalModelsEnvelope.
+type MedicalModelsEnvelope struct {
+	Data MedicalModels `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   MedicalModelsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// MedicalModelsEnvelopeSuccess defines model for MedicalModelsEnvelope.Success.
+type MedicalModelsEnvelopeSuccess bool
+
+// MedicalSearchFilters defines model for MedicalSearchFilters.
+type MedicalSearchFilters struct {
+	// DocumentId Only chunks of this document.
+	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID `json:"entity_id,omitempty"`
+
+	// Tags Only documents carrying every one of these tags.
+	Tags *[]KbTag `json:"tags,omitempty"`
+}
+
+// MedicalSearchInput defines model for MedicalSearchInput.
+type MedicalSearchInput struct {
+	// Alpha Weight of the vector list; the keyword list weighs `1 - alpha`.
+	Alpha   *float32              `json:"alpha,omitempty"`
+	Filters *MedicalSearchFilters `json:"filters,omitempty"`
+	Query   string                `json:"query"`
+	TopK    *int                  `json:"top_k,omitempty"`
 }
 
 // Message defines model for Message.
@@ -3320,6 +3854,18 @@ type MessageRole string
 
 // MessageSource Where the message came from (`chat` for typed messages and their answers).
 type MessageSource string
+
+// NormalizedConcept defines model for NormalizedConcept.
+type NormalizedConcept struct {
+	// Id The concept id (`DOID:9352`; a drug's generic name in lower case).
+	Id string `json:"id"`
+
+	// Name The preferred name.
+	Name string `json:"name"`
+
+	// Vocabulary `doid` (Human Disease Ontology), `fda` (drug names), or the list of `internal/ner` for procedures, anatomy and labs.
+	Vocabulary string `json:"vocabulary"`
+}
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
@@ -3728,6 +4274,58 @@ type Readiness struct {
 // ReadinessStatus `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 type ReadinessStatus string
 
+// ReasonInput defines model for ReasonInput.
+type ReasonInput struct {
+	// MaxHops Most reasoning steps (sub-questions) made.
+	MaxHops  *int               `json:"max_hops,omitempty"`
+	Query    string             `json:"query"`
+	Strategy *ReasoningStrategy `json:"strategy,omitempty"`
+}
+
+// Reasoning defines model for Reasoning.
+type Reasoning struct {
+	Citations  []ChatCitation `json:"citations"`
+	Confidence float32        `json:"confidence"`
+
+	// FinalAnswer The step answers combined; `[n]` refers to `citations`.
+	FinalAnswer string `json:"final_answer"`
+
+	// Model The model that answered the steps (`extractive` offline).
+	Model    string            `json:"model"`
+	Query    string            `json:"query"`
+	Steps    []ReasoningStep   `json:"steps"`
+	Strategy ReasoningStrategy `json:"strategy"`
+}
+
+// ReasoningEnvelope defines model for ReasoningEnvelope.
+type ReasoningEnvelope struct {
+	Data Reasoning `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   ReasoningEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// ReasoningEnvelopeSuccess defines model for ReasoningEnvelope.Success.
+type ReasoningEnvelopeSuccess bool
+
+// ReasoningStep defines model for ReasoningStep.
+type ReasoningStep struct {
+	// Confidence Share of the sub-question's content terms found in its evidence.
+	Confidence float32 `json:"confidence"`
+
+	// Evidence The passages retrieved for the sub-question, numbered as cited in `intermediate_answer`.
+	Evidence           []ChatCitation `json:"evidence"`
+	IntermediateAnswer string         `json:"intermediate_answer"`
+	Step               int            `json:"step"`
+	SubQuestion        string         `json:"sub_question"`
+}
+
+// ReasoningStrategy defines model for ReasoningStrategy.
+type ReasoningStrategy string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
@@ -3881,6 +4479,35 @@ type ScheduledChangeStatus string
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 	Role Role `json:"role"`
+}
+
+// Similarity defines model for Similarity.
+type Similarity struct {
+	Dimensions int    `json:"dimensions"`
+	Model      string `json:"model"`
+
+	// Similarity Cosine similarity of the two embeddings.
+	Similarity float32 `json:"similarity"`
+}
+
+// SimilarityEnvelope defines model for SimilarityEnvelope.
+type SimilarityEnvelope struct {
+	Data Similarity `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   SimilarityEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// SimilarityEnvelopeSuccess defines model for SimilarityEnvelope.Success.
+type SimilarityEnvelopeSuccess bool
+
+// SimilarityInput defines model for SimilarityInput.
+type SimilarityInput struct {
+	Text1 string `json:"text1"`
+	Text2 string `json:"text2"`
 }
 
 // SseConnected `connected`: the first event of a fresh stream, with the current flags.
@@ -4733,6 +5360,27 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
 
+// EmbedMedicalTextJSONRequestBody defines body for EmbedMedicalText for application/json ContentType.
+type EmbedMedicalTextJSONRequestBody = EmbedInput
+
+// EmbedMedicalTextsJSONRequestBody defines body for EmbedMedicalTexts for application/json ContentType.
+type EmbedMedicalTextsJSONRequestBody = EmbedBatchInput
+
+// ExtractMedicalEntitiesJSONRequestBody defines body for ExtractMedicalEntities for application/json ContentType.
+type ExtractMedicalEntitiesJSONRequestBody = EntityExtractionInput
+
+// GenerateMedicalTextJSONRequestBody defines body for GenerateMedicalText for application/json ContentType.
+type GenerateMedicalTextJSONRequestBody = GenerateInput
+
+// ReasonOverKnowledgeJSONRequestBody defines body for ReasonOverKnowledge for application/json ContentType.
+type ReasonOverKnowledgeJSONRequestBody = ReasonInput
+
+// SearchMedicalKnowledgeJSONRequestBody defines body for SearchMedicalKnowledge for application/json ContentType.
+type SearchMedicalKnowledgeJSONRequestBody = MedicalSearchInput
+
+// MedicalTextSimilarityJSONRequestBody defines body for MedicalTextSimilarity for application/json ContentType.
+type MedicalTextSimilarityJSONRequestBody = SimilarityInput
+
 // CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
 type CreatePatientJSONRequestBody = PatientInput
 
@@ -5422,6 +6070,33 @@ type ServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx echo.Context) error
+	// EmbedMedicalText Embed one text
+	// (POST /api/medical-ai/embed)
+	EmbedMedicalText(ctx echo.Context) error
+	// EmbedMedicalTexts Embed up to 100 texts
+	// (POST /api/medical-ai/embed/batch)
+	EmbedMedicalTexts(ctx echo.Context) error
+	// ExtractMedicalEntities Extract clinical entities from text
+	// (POST /api/medical-ai/extract-entities)
+	ExtractMedicalEntities(ctx echo.Context) error
+	// GenerateMedicalText Guarded text completion
+	// (POST /api/medical-ai/generate)
+	GenerateMedicalText(ctx echo.Context) error
+	// GetMedicalAIHealth Medical AI health
+	// (GET /api/medical-ai/health)
+	GetMedicalAIHealth(ctx echo.Context) error
+	// ListMedicalModels Configured models
+	// (GET /api/medical-ai/models)
+	ListMedicalModels(ctx echo.Context) error
+	// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+	// (POST /api/medical-ai/reason)
+	ReasonOverKnowledge(ctx echo.Context) error
+	// SearchMedicalKnowledge Search the knowledge base (alias)
+	// (POST /api/medical-ai/search)
+	SearchMedicalKnowledge(ctx echo.Context) error
+	// MedicalTextSimilarity Cosine similarity of two texts
+	// (POST /api/medical-ai/similarity)
+	MedicalTextSimilarity(ctx echo.Context) error
 	// ListPatients The patients the caller may read
 	// (GET /api/patients)
 	ListPatients(ctx echo.Context, params ListPatientsParams) error
@@ -6630,6 +7305,87 @@ func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// EmbedMedicalText converts echo context to params.
+func (w *ServerInterfaceWrapper) EmbedMedicalText(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EmbedMedicalText(ctx)
+	return err
+}
+
+// EmbedMedicalTexts converts echo context to params.
+func (w *ServerInterfaceWrapper) EmbedMedicalTexts(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EmbedMedicalTexts(ctx)
+	return err
+}
+
+// ExtractMedicalEntities converts echo context to params.
+func (w *ServerInterfaceWrapper) ExtractMedicalEntities(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExtractMedicalEntities(ctx)
+	return err
+}
+
+// GenerateMedicalText converts echo context to params.
+func (w *ServerInterfaceWrapper) GenerateMedicalText(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GenerateMedicalText(ctx)
+	return err
+}
+
+// GetMedicalAIHealth converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMedicalAIHealth(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMedicalAIHealth(ctx)
+	return err
+}
+
+// ListMedicalModels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMedicalModels(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMedicalModels(ctx)
+	return err
+}
+
+// ReasonOverKnowledge converts echo context to params.
+func (w *ServerInterfaceWrapper) ReasonOverKnowledge(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReasonOverKnowledge(ctx)
+	return err
+}
+
+// SearchMedicalKnowledge converts echo context to params.
+func (w *ServerInterfaceWrapper) SearchMedicalKnowledge(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SearchMedicalKnowledge(ctx)
+	return err
+}
+
+// MedicalTextSimilarity converts echo context to params.
+func (w *ServerInterfaceWrapper) MedicalTextSimilarity(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MedicalTextSimilarity(ctx)
+	return err
+}
+
 // ListPatients converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPatients(ctx echo.Context) error {
 	var err error
@@ -7830,6 +8586,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
 	router.POST(options.BaseURL+"/api/phi/detect", wrapper.DetectPhi, options.OperationMiddlewares["detectPhi"]...)
 	router.POST(options.BaseURL+"/api/phi/redact", wrapper.RedactPhi, options.OperationMiddlewares["redactPhi"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/extract-entities", wrapper.ExtractMedicalEntities, options.OperationMiddlewares["extractMedicalEntities"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/embed", wrapper.EmbedMedicalText, options.OperationMiddlewares["embedMedicalText"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/embed/batch", wrapper.EmbedMedicalTexts, options.OperationMiddlewares["embedMedicalTexts"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/similarity", wrapper.MedicalTextSimilarity, options.OperationMiddlewares["medicalTextSimilarity"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/search", wrapper.SearchMedicalKnowledge, options.OperationMiddlewares["searchMedicalKnowledge"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/reason", wrapper.ReasonOverKnowledge, options.OperationMiddlewares["reasonOverKnowledge"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/generate", wrapper.GenerateMedicalText, options.OperationMiddlewares["generateMedicalText"]...)
+	router.GET(options.BaseURL+"/api/medical-ai/models", wrapper.ListMedicalModels, options.OperationMiddlewares["listMedicalModels"]...)
+	router.GET(options.BaseURL+"/api/medical-ai/health", wrapper.GetMedicalAIHealth, options.OperationMiddlewares["getMedicalAIHealth"]...)
 
 }
 
@@ -15800,6 +16565,1497 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 type SearchKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response SearchKnowledgeBase504JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTextRequestObject struct {
+	Body *EmbedMedicalTextJSONRequestBody
+}
+
+type EmbedMedicalTextResponseObject interface {
+	VisitEmbedMedicalTextResponse(w http.ResponseWriter) error
+}
+
+type EmbedMedicalText200JSONResponse EmbeddingEnvelope
+
+func (response EmbedMedicalText200JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EmbedMedicalText400JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EmbedMedicalText401JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EmbedMedicalText413JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EmbedMedicalText414JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response EmbedMedicalText415JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response EmbedMedicalText422JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EmbedMedicalText429JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EmbedMedicalText431JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EmbedMedicalText503JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EmbedMedicalText504JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTextsRequestObject struct {
+	Body *EmbedMedicalTextsJSONRequestBody
+}
+
+type EmbedMedicalTextsResponseObject interface {
+	VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error
+}
+
+type EmbedMedicalTexts200JSONResponse EmbeddingBatchEnvelope
+
+func (response EmbedMedicalTexts200JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EmbedMedicalTexts400JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EmbedMedicalTexts401JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EmbedMedicalTexts413JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EmbedMedicalTexts414JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response EmbedMedicalTexts415JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response EmbedMedicalTexts422JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EmbedMedicalTexts429JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EmbedMedicalTexts431JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EmbedMedicalTexts503JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EmbedMedicalTexts504JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntitiesRequestObject struct {
+	Body *ExtractMedicalEntitiesJSONRequestBody
+}
+
+type ExtractMedicalEntitiesResponseObject interface {
+	VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error
+}
+
+type ExtractMedicalEntities200JSONResponse EntityExtractionEnvelope
+
+func (response ExtractMedicalEntities200JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExtractMedicalEntities400JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExtractMedicalEntities401JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ExtractMedicalEntities413JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExtractMedicalEntities414JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ExtractMedicalEntities415JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExtractMedicalEntities422JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExtractMedicalEntities429JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExtractMedicalEntities431JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExtractMedicalEntities503JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExtractMedicalEntities504JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalTextRequestObject struct {
+	Body *GenerateMedicalTextJSONRequestBody
+}
+
+type GenerateMedicalTextResponseObject interface {
+	VisitGenerateMedicalTextResponse(w http.ResponseWriter) error
+}
+
+type GenerateMedicalText200JSONResponse GenerationEnvelope
+
+func (response GenerateMedicalText200JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GenerateMedicalText400JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GenerateMedicalText401JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GenerateMedicalText413JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GenerateMedicalText414JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GenerateMedicalText415JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GenerateMedicalText422JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GenerateMedicalText429JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GenerateMedicalText431JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GenerateMedicalText503JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GenerateMedicalText504JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealthRequestObject struct {
+}
+
+type GetMedicalAIHealthResponseObject interface {
+	VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error
+}
+
+type GetMedicalAIHealth200JSONResponse MedicalAIHealthEnvelope
+
+func (response GetMedicalAIHealth200JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMedicalAIHealth400JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMedicalAIHealth414JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMedicalAIHealth431JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMedicalAIHealth504JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModelsRequestObject struct {
+}
+
+type ListMedicalModelsResponseObject interface {
+	VisitListMedicalModelsResponse(w http.ResponseWriter) error
+}
+
+type ListMedicalModels200JSONResponse MedicalModelsEnvelope
+
+func (response ListMedicalModels200JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMedicalModels400JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMedicalModels401JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListMedicalModels414JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListMedicalModels429JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListMedicalModels431JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListMedicalModels504JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledgeRequestObject struct {
+	Body *ReasonOverKnowledgeJSONRequestBody
+}
+
+type ReasonOverKnowledgeResponseObject interface {
+	VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error
+}
+
+type ReasonOverKnowledge200JSONResponse ReasoningEnvelope
+
+func (response ReasonOverKnowledge200JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReasonOverKnowledge400JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReasonOverKnowledge401JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ReasonOverKnowledge413JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReasonOverKnowledge414JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReasonOverKnowledge415JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ReasonOverKnowledge422JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReasonOverKnowledge429JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReasonOverKnowledge431JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReasonOverKnowledge503JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReasonOverKnowledge504JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledgeRequestObject struct {
+	Body *SearchMedicalKnowledgeJSONRequestBody
+}
+
+type SearchMedicalKnowledgeResponseObject interface {
+	VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error
+}
+
+type SearchMedicalKnowledge200JSONResponse KbSearchEnvelope
+
+func (response SearchMedicalKnowledge200JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SearchMedicalKnowledge400JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SearchMedicalKnowledge401JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SearchMedicalKnowledge413JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SearchMedicalKnowledge414JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SearchMedicalKnowledge415JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SearchMedicalKnowledge422JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SearchMedicalKnowledge429JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SearchMedicalKnowledge431JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SearchMedicalKnowledge503JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SearchMedicalKnowledge504JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarityRequestObject struct {
+	Body *MedicalTextSimilarityJSONRequestBody
+}
+
+type MedicalTextSimilarityResponseObject interface {
+	VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error
+}
+
+type MedicalTextSimilarity200JSONResponse SimilarityEnvelope
+
+func (response MedicalTextSimilarity200JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response MedicalTextSimilarity400JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response MedicalTextSimilarity401JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response MedicalTextSimilarity413JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response MedicalTextSimilarity414JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response MedicalTextSimilarity415JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response MedicalTextSimilarity422JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response MedicalTextSimilarity429JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response MedicalTextSimilarity431JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response MedicalTextSimilarity503JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response MedicalTextSimilarity504JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -25761,6 +28017,33 @@ type StrictServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
+	// EmbedMedicalText Embed one text
+	// (POST /api/medical-ai/embed)
+	EmbedMedicalText(ctx context.Context, request EmbedMedicalTextRequestObject) (EmbedMedicalTextResponseObject, error)
+	// EmbedMedicalTexts Embed up to 100 texts
+	// (POST /api/medical-ai/embed/batch)
+	EmbedMedicalTexts(ctx context.Context, request EmbedMedicalTextsRequestObject) (EmbedMedicalTextsResponseObject, error)
+	// ExtractMedicalEntities Extract clinical entities from text
+	// (POST /api/medical-ai/extract-entities)
+	ExtractMedicalEntities(ctx context.Context, request ExtractMedicalEntitiesRequestObject) (ExtractMedicalEntitiesResponseObject, error)
+	// GenerateMedicalText Guarded text completion
+	// (POST /api/medical-ai/generate)
+	GenerateMedicalText(ctx context.Context, request GenerateMedicalTextRequestObject) (GenerateMedicalTextResponseObject, error)
+	// GetMedicalAIHealth Medical AI health
+	// (GET /api/medical-ai/health)
+	GetMedicalAIHealth(ctx context.Context, request GetMedicalAIHealthRequestObject) (GetMedicalAIHealthResponseObject, error)
+	// ListMedicalModels Configured models
+	// (GET /api/medical-ai/models)
+	ListMedicalModels(ctx context.Context, request ListMedicalModelsRequestObject) (ListMedicalModelsResponseObject, error)
+	// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+	// (POST /api/medical-ai/reason)
+	ReasonOverKnowledge(ctx context.Context, request ReasonOverKnowledgeRequestObject) (ReasonOverKnowledgeResponseObject, error)
+	// SearchMedicalKnowledge Search the knowledge base (alias)
+	// (POST /api/medical-ai/search)
+	SearchMedicalKnowledge(ctx context.Context, request SearchMedicalKnowledgeRequestObject) (SearchMedicalKnowledgeResponseObject, error)
+	// MedicalTextSimilarity Cosine similarity of two texts
+	// (POST /api/medical-ai/similarity)
+	MedicalTextSimilarity(ctx context.Context, request MedicalTextSimilarityRequestObject) (MedicalTextSimilarityResponseObject, error)
 	// ListPatients The patients the caller may read
 	// (GET /api/patients)
 	ListPatients(ctx context.Context, request ListPatientsRequestObject) (ListPatientsResponseObject, error)
@@ -27595,6 +29878,374 @@ func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(SearchKnowledgeBaseResponseObject); ok {
 		return validResponse.VisitSearchKnowledgeBaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EmbedMedicalText operation middleware
+func (sh *strictHandler) EmbedMedicalText(ctx echo.Context) error {
+	var request EmbedMedicalTextRequestObject
+
+	var body EmbedMedicalTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EmbedMedicalText(ctx.Request().Context(), request.(EmbedMedicalTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EmbedMedicalText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EmbedMedicalTextResponseObject); ok {
+		return validResponse.VisitEmbedMedicalTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EmbedMedicalTexts operation middleware
+func (sh *strictHandler) EmbedMedicalTexts(ctx echo.Context) error {
+	var request EmbedMedicalTextsRequestObject
+
+	var body EmbedMedicalTextsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EmbedMedicalTexts(ctx.Request().Context(), request.(EmbedMedicalTextsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EmbedMedicalTexts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EmbedMedicalTextsResponseObject); ok {
+		return validResponse.VisitEmbedMedicalTextsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExtractMedicalEntities operation middleware
+func (sh *strictHandler) ExtractMedicalEntities(ctx echo.Context) error {
+	var request ExtractMedicalEntitiesRequestObject
+
+	var body ExtractMedicalEntitiesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExtractMedicalEntities(ctx.Request().Context(), request.(ExtractMedicalEntitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExtractMedicalEntities")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExtractMedicalEntitiesResponseObject); ok {
+		return validResponse.VisitExtractMedicalEntitiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GenerateMedicalText operation middleware
+func (sh *strictHandler) GenerateMedicalText(ctx echo.Context) error {
+	var request GenerateMedicalTextRequestObject
+
+	var body GenerateMedicalTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GenerateMedicalText(ctx.Request().Context(), request.(GenerateMedicalTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GenerateMedicalText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GenerateMedicalTextResponseObject); ok {
+		return validResponse.VisitGenerateMedicalTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMedicalAIHealth operation middleware
+func (sh *strictHandler) GetMedicalAIHealth(ctx echo.Context) error {
+	var request GetMedicalAIHealthRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMedicalAIHealth(ctx.Request().Context(), request.(GetMedicalAIHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMedicalAIHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMedicalAIHealthResponseObject); ok {
+		return validResponse.VisitGetMedicalAIHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMedicalModels operation middleware
+func (sh *strictHandler) ListMedicalModels(ctx echo.Context) error {
+	var request ListMedicalModelsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMedicalModels(ctx.Request().Context(), request.(ListMedicalModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMedicalModels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMedicalModelsResponseObject); ok {
+		return validResponse.VisitListMedicalModelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReasonOverKnowledge operation middleware
+func (sh *strictHandler) ReasonOverKnowledge(ctx echo.Context) error {
+	var request ReasonOverKnowledgeRequestObject
+
+	var body ReasonOverKnowledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReasonOverKnowledge(ctx.Request().Context(), request.(ReasonOverKnowledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReasonOverKnowledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReasonOverKnowledgeResponseObject); ok {
+		return validResponse.VisitReasonOverKnowledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SearchMedicalKnowledge operation middleware
+func (sh *strictHandler) SearchMedicalKnowledge(ctx echo.Context) error {
+	var request SearchMedicalKnowledgeRequestObject
+
+	var body SearchMedicalKnowledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchMedicalKnowledge(ctx.Request().Context(), request.(SearchMedicalKnowledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchMedicalKnowledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SearchMedicalKnowledgeResponseObject); ok {
+		return validResponse.VisitSearchMedicalKnowledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MedicalTextSimilarity operation middleware
+func (sh *strictHandler) MedicalTextSimilarity(ctx echo.Context) error {
+	var request MedicalTextSimilarityRequestObject
+
+	var body MedicalTextSimilarityJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MedicalTextSimilarity(ctx.Request().Context(), request.(MedicalTextSimilarityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MedicalTextSimilarity")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MedicalTextSimilarityResponseObject); ok {
+		return validResponse.VisitMedicalTextSimilarityResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -29753,587 +32404,655 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tchs5Eih4FQTfi2hqtkTLsrvftBQvXrBlyta0LOlJcrvnjbwssCpJYlQEOABKEsfhiL3DXmQPsP/2",
-	"AnuGPckGEkB9sYosSrL7Y/jHFskqfCQyE/mdnzuRmM0FB65V5+BzZwo0Bol/XlINp2zGNP5jvolBRZLN",
-	"NRO8c9C5hH+loLQiNEnEPcSEcaKnQO4Zj8V9rxN0VDSFGTVv6sUcOgcdxjVMQHa+fAny4S9hRhlnfLJi",
-	"igTG+vHjK6hZ/hVEgseKpFyzpDAwkeZ5tX580HLRH2uQzWNrQe4p02QEYyGBSPMK45O1Y19fXx3TJBnR",
-	"6HZ58FDLFEJyPwVOKCdAZcJAkrkUdywGScaUJRATymOip0wRwYFoIW6JuANZnhp4Ousc/KNjRuwEnTFN",
-	"FHQ+BX5JSktzLG5FF26C5RVdT4GoOUA0zVehp1SbT3EaQYzgpWnMRO3Wy/P8IlgE9ZPcmZ9IqiBePc6X",
-	"oDOnks5AO1w+SqUSNSs/n9N/pUAi/JmMpZiRcAaaxlTT3pxOGKfmyR6HBz20T4VEjHE/cwl3TKSKzOkE",
-	"zHqYGfFfKchFJ+hwOjNLsu+UFjujD6fAJ3raOfj+5X4dsI8TOvkZFhfUPFMHh3FCJ+QWFgEJP0dUw0TI",
-	"xZfeZ8XpLQzNzF/CbEFzM0q2HvNmJ+hI+FfKJMSdA3P0Dat7ub8XdGaMZ5/r1noS+2XWzMbilXONhZxR",
-	"3TnopCk+uTx6A+u5oBMgiv27EewJvlecK4YxTRPdOfjebIo+sJlB/f09u0X7Kd9gkRjfg1J0Ais3OrPP",
-	"DJ+84WsqJ6AZX33+KWcacdCQtGQxEDqfJwyQ43SpoRBJWExGC+L2vdOAD9rPN7yFRVvE2P/+h3WI8cUM",
-	"peaCK0AC/InGjpmbT5HgGjj+iQuPkMpe/FOZHX4uTPpfJYw7B53/8iK/pV7YX9WLgZRCDvgdJGIOdspl",
-	"SEk7KWGKzGhi4A/xAVELrulDQCi5l4JPiFl9YJhpym+5uOdkzCCJze8zphTjEzIS8SIgGh70DUfWxhTh",
-	"QpM7mrCYfLg+3v0r6RrQBgRRMSDuJiUSaByQv12dn+EgO2ZU/CRG/4RIk3ump4Te8Di1gABD2ERIwkFp",
-	"iEkMMLf8lJMfXpME7iBRZhCzrgR272iSQmxnJRnXIxN2B/yGz8y9g+8KHkGv8yXoHAk+Tlj0Gx1E5GZX",
-	"duMGiaNUSuCaKG1236UkAwVuU9MEyB1IxQTfwR0cCzlicQz8224hokkC8jtFpEiAxAIsCqD4467aOUh7",
-	"YZhlvqUa7unims1ApN8Y3Nk9HLPYrpKre8MUONFsBoFBMF04Fv+Y0lRqwoxUZ18wp8Q4CS8H//PD4Op6",
-	"eH3yfnD+4Xp4NTg6P3tzFZJu6L4K7eG8s3h/LcSp4S2/DZZ54oOHCCA2dPMz+4l0w3eD/pvB5dXw+vx8",
-	"eNq/fDtwiz4T+likPP52qz0TRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8cS5l8Lvjj4W+AgaYKr",
-	"fxSM83U+N9q3Xh8YjogzZFhthktAw1psPrQyOqFGrichyvi7KOSHRFmh3lykRS0pf6RpB+7pFwWNAZeO",
-	"O/ogmTlKYdWf3+YkrRDgDlKRv+YHeQcyETSG+DfiXszoZ/SOsoQamhCSwJ255+6FvLU/j1K1OKyeFF0o",
-	"qx9pYQ/0+Q7tgi4MRH5b9mYEiey4DJcwsjBBoRfP7UIirjLz6jGqg996nY6pRVPKJxAbWSUCXKm7yImR",
-	"P9FkEJ6Md99THU1DXPoVyDsWwYf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8s97f",
-	"h4TpGz6jCzKyxgoG8UpWSK60BDpThEog8ACzuX4+SrsW4j3lC28D+nZwvTRiKBKTozFrbnj6roLOr7uZ",
-	"WWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8BpqqdCsn9/Sy7z3uplAWEcVbCAwMPcKK7mjpBw",
-	"J24hJpGEGLhmNKne2h8/ftztp3pqfjWKRr2aTfMnDMvCxaFglipYY4BCwMyliEApwy4GXDO9+M1033tI",
-	"kl2r/ZJRaoRMYRiXIpTI1DCzEMyIPdR7Q2TO9mLBL5C9feAqnc+F1BC/h5jRa9zyb3b7TalZ/JGdfNcs",
-	"pqKCFRS0KIK5vRi/grS10dKdpIWWArTQotq+Uxa9SDf8cHlidZTzs7eoonzx2Ibo2x+NJNwxXO6FSFi0",
-	"qDETRwnjLKJJeEBuOt/v7ZHZhFyck59O3tx0AnLT+emCvHy99+LHPTKbvZvcdAwSPMwpjyEuvjJakJlI",
-	"jap+zyIgMWXJ4qZj0N9bj/1E5is3QI0ROej04xnjH+Yx1fBBgSzYg2hsZRWaXEhzgJqB6hygORoNTcVv",
-	"XwadeeHj5844TZKhNWctEbFksxnE5q4epwpi0n29v79jLQ/m8KVIDL9g3Ctd1kCnGZ8Y0UXSSINE3lG0",
-	"fu3t1WyOqSGNNLuDAjsYCZEA5Xh67itr9EFo8MUvNElrVt3nC2shQtPOId7m5nUyS5UmY2f6Qxuw+dos",
-	"j6eJk5W0TMGMPmc/A2JFGViRBKohHlJdskeaM9nVbAadmq1ZzqpWvVOevw48cQv7Z9BJqNJDc1JPmswj",
-	"w9IPcwlj9lDP7OfpKGGRE6CciR9N7KhDRGLCmQLCUMBZGtjdOE9atRRW1l3FbC7NM9a46u20/7BWdtxz",
-	"tkM3WlA879JBVkBd2sGnOmxFfDqyoy2jFZ0zNCCvWb7Dyi9Bxz28fAz3U5Eg4HvkairuORE8WVjXH1PE",
-	"25QPidJCmuMg3PoCl03pRRBZ47Zf5doNZux8aaMx1bTdLj2sDAGhEr7mrbM08dp60PE+qLX44ODxHjQ1",
-	"76k0MhJHwbdnkC3fb8aRgo5BS6XpbN6WEVRA6qcKLEz8LgtrL87RDPJTpvR6eDMNM9UevdxcVEq62J5A",
-	"8wmkMRPHbubcHXxP78wo81edoCPmqZlhHs3q7/Q0ZnrAtay5a8x9aCWppddopIUcGl0kWfF7/aWxlpHa",
-	"lz07Xfo5Bk1ZoprljtKwObAqq2Fc//C6s+wxDDpsXjuviNDRsdnd6wRHB4qan62hZe3v2knrS08U8HUZ",
-	"Q1MFckgnTkZejY14NsU9Fk6xfOClEwo8mlQXW95cUMD2AkwQ2KV15ufbhPD6VEyek+nkFLBlPJswHv0L",
-	"SDZ2SleNpDqF6NbKGmUpwcCagSLuAXP5tyDKMZNKD0dS3AIfNpByA2cpjDIFGg+nVNX45d/Bg1FKp1Z2",
-	"pJqAwYkeuYRIyNhIKiLVisXWDGqgNKIKjPjiQnWAHxBq7Yk3/K4AGyv3K82ShEig0bQwvveiUo2TB+R+",
-	"yqIpiUFDpI28NBN3FJUcesMjwRVTRuUlEu4l0+AFXQ73Rj0FC9reDa/jRbh5FtfLbUacJIxrGvmVdfec",
-	"DX4KRlIzujiHnZbHJYGqhrsD7T0NWlYRS+1zQYZIyziQTZPvrXjErRD3iaLiEh1seUYTzzii0RSOEqDy",
-	"aTDPx7kElSZ6C/IWIG9rrCkfB9oR57QunO/cqHWo02UPkS70Jj0S3o56CqiMpmFAQpiNIA53DglNEhfz",
-	"OFLAUQ2fU61BmtH+93/Q3X/v7f7YG+5++vwy+OH1l/9aC56VO0RkWEIpZKHQTvarHIB/tRG0J9Z4TTU8",
-	"Dr4ZAKrQfZuIEQaHkTAD78EtLMKAVGB88JewYt96tdci7K+4Tb+K9dusvejHCZ1448Eys7fuwhVhkBLu",
-	"GHoUrWdYAhpyiYREUAzBbXXjVLaUrSlfQavdPQNnKgFry5pWsqZTugB5pan1DpYBPlpoh1+bi3lODnrs",
-	"22YvqqWyCHcM9Z+2z0+ZHkrnsXK/8nQ2yn5sO05iQFdU+pOXnaCT7Ndq+TOmFLQdOWM4K1TsFnRw5oex",
-	"51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+41oYlIgxUay23Sm5Lqm4diNet6hm4",
-	"ZbaaLZusBzYG4FxQpe6FjB8nZbj43OHcjVLaTPZlsJTYsFKGCDoc7p93yArwlpZdmbIBXPqI6UaTRMpv",
-	"hy1dWbGI0pmZv+XzRu90kRwZRS49VDUvNQhG9kbARBlCFQn/wT+FPn3KxgX1apnRnNqItvV3nOJsPgdd",
-	"v0ima02vlfMxancRSEEOXz9GDpV8xqZjs6FIgztnrKwmZMk7kLtGcTByItcqwLyoYiD+3EjLhqgOQpIw",
-	"Dgc3PMRnD4hL7+g5b1pIws83PufjpnNAXIrIl/Bw+Z0YEk3tG/inef6m0+v1bjql5yOHdvZR/8k8XUTK",
-	"+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXmIvdU",
-	"ET8A5muVpPu2HoLHeMHHInHJb8/q7PaZQ0/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqqiiu6",
-	"MGstQRfO/IlSQhFTt3JCo5xQANMJn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCM/p3qgi09fBsjFAXVEfT",
-	"J8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0jIiOjtMEMj5PYfaAP48OY",
-	"LpRblU1yffXD92tyXvMAqg1p+dERTDhfHRa9yeLxj6Zgk+ErO/XUVz71j9OFdbPl8fxWklAsBgkxicU9",
-	"J10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcexV+GwcFxfc59iSDtOLUw",
-	"YpGVDftzs9mnXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7Z+Zho8hN2ZAmIK3lp0wbJ4jvYwbS",
-	"8LeU2ywct8KehgcdZo5bokChcX1KFeHC6EW3EJM51cz5YFrdoRfvTvpmNXX3p5uh9Rav3PNmKEm53Vnr",
-	"t6/zV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5C4YBCBQtc+PGgSSzGfQ0xG",
-	"ENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWS62JCN6Bp+zuFCwmc+w4z4ol5O5tQUt5ro+iY",
-	"YZqueAzchtjumcYudwuDG4SGwCC5kDHIgPxTMG63bM3U68NHcd4gP8wiBPKDWI0hacxEJllXuIP5rX5f",
-	"EqNHjLDS/dj/hdDkni7UITl/+/bF+TxVAfkIo/fuz/cXrwJyfNo/Csj7130bGTIez+YwKUddjBinWCxj",
-	"M2+bZwU+g0+XlscUGVGDSYJXHW6v9jtri2wUoW3BsdrzViWTx+gs7jjrfNNA1FzcAvcY6tymN52JMFg1",
-	"Tyi3ORAbCXslAD8FQn7lm8HoZ2Y36yURaw2VdCLpfOqsownjaHKABz105GujyrHUTeGriRhqUfgcQwIa",
-	"hmjTUMCNmGQGSnksquTCFUg91DCbG3EK/fipcgF/Kd7aSgsjJSl6B7X+qAYmueraLZ/wscGH/JbzfGhK",
-	"MYtyahBaC0IjTQQnXbMJS05ckClTWshFqVyI3VJRZCwIKVROmggKgWcYdVgCZxjgquyo+HMFZmErbnnr",
-	"znuT6wZxZCl6niGumY3kl+MajJMSogZ/vzP7LXN3sd5ojC/joyvnP2acJuzf8EzCsB9uKw63FYc9xB7D",
-	"l5+JSbZijZWTXUKTR0nfjxZpGyVSXMbKjZwgh7j2THVpIw0B4l6ieqwTp2T8xcFWrvJM1K1tRuUtasT1",
-	"ziyhgVBF3runAkJtFaTdfeLcQ+i78ezURsTCQ32mlnvqEQL5lWNoNaJ4S2B5OGX7LSxnLdiaj/bJW8qG",
-	"3mBr/skNSAMzhpdgYmP9PWg2gIeb3kszSlAjM0znKK+IibScDHOw41SuESSumm6r3wfdVA+q9TI3Xs2a",
-	"ZWSMrSJoFRKSh/MsI3ll6PNyDvMXo2LlZtjH5v88xrvngwVUjgfLnIjFPl7e85pcl54I8MGGy65Dd8nE",
-	"3yKF1rDL4SNpE0NqWXPQwto1FllRJWsDozMLIq8Bo5dnC8o5cm/MeDZ6vBJkTGVrO1MbXp1bZNuNZB9/",
-	"lKN0hUJ9wiMJM6MnoSHCxq7aajmHhKIt0UZGl4rm6CkssNbKSlV7jVxkTzLDkqCWeDM4LZNG4ZTzDS5T",
-	"bgmXmr2/Fepow36eSagvGBK30nwrwD9GmP+aN8Oy1cbxlaxSY/ElVRcq8lXZZ02RAft7ZpYkTBE6Eqkm",
-	"3Yt3J8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU562f0oNea7rde9M0ocMmP6KqNOOtZXGSkq0Vd",
-	"L0TWBAVbM9MjFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4ZmukxysW3Rei87X8KAfc5t4tatsdt/M",
-	"8N7Os4Hi5zM6NZwLqZVR6rrk16w6Lbxl9VE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4J2I6ChNqJF3",
-	"870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8ScV3FJBHXpC9eaSxIOqPRlHHYlUBj/MI8fUDCX/qn",
-	"J2/61yfnZ8PB5eX5ZRiQ8Kf+m6Grwmg+fjjrf7h+d3558r8Gb8LghofX5z8PzoaDXy9OLs03xH1xcoaD",
-	"5V9cDn45/9k+4X4bHl0O3gzOrk/6p1fm6+Pzy59O3rwZnOG4J2dXH46PT45OBmfXw4vB5fuTq6uT8zN8",
-	"8uz8enh8/uEMR3s/uH53/mZovuufnp5/tHMcnZ8dn54cXeNYg/f9k9Nh//Ry0H/z9+Hg15Oraxzn46D/",
-	"8/Cif3X18fwS37ro//30vP+mUGgZt3z14eLi/PJ68Gb4fvDmpD+8/vvFAAe+uMR6lCcIsuP+yamd/LJ/",
-	"PRienrw/uR4Ofj0aDN7Yr68Gl7+cHA2GH876v/RPTvs/nQ4sOK4Hl2f9UwdzG7sMD3Q2Nyprp3ootVH7",
-	"7YqDVLxJQpI8ac9GWasDDLO2f990Dsg/Pt90sJpeJdj6y6cvq9w5OY7iy01eYlteDh8hVBOs+R8QrJGH",
-	"Me5YcE7IQoF4o1z2NoguXm9FQkrJn/crXl2Ro1w+r/EKrlRIQzc4Cc3aMbGBOqhnBaJaQbTVLZ2zhme9",
-	"pfF6+51e0wNbQfuRSclYVfFhbUjOICvTfeResGXBytdatR3JMnbShxP78PeFsMxcPmzaHBO8r7Vko9Sa",
-	"UylfnI87B/9ou+iriCbUSG4t7+CaNwtrf7m89uBxuZMN8xQHKMDRg+VTUKNMFwqpuzMl1IOMdEci5bEt",
-	"4YzVp819zUGZyxqV04fdidj1W+KLMuiPchx52ibzM1yqu3k+B34MVKeybiuHJNSFXiuhkfW0b63C4oAI",
-	"PQVJZjAbgbQqebZ5RbpUk5lQmvzwaqdH+rwAGKPR+wDjbjonWpCXe/uvC/UkdwKXoBUQR/bY7iNNEnRt",
-	"MYU+f//qnu0ToPA0FTZuMC/YnKXsuf0990S24q47DKK0mCtbhWWnR0KslcRiW1uBsiTEkwulSCDEbSrQ",
-	"ZLRwZm55B64vUsmuQiPM6sBXI8q50GQEJEoom9mKPBWU++H1kiRfAH5de5kWcdI5FjxNhcvH2fr3290M",
-	"Oahqqzm010yOEzrJx6xTSnx5hzYVILqY5kZYvIPYWiB63zKsRUJ2uSPSWqEnW1+w1EvJgmI1GB2TLl1A",
-	"paj7/dfLl95y5v+ywvZpubj9I5lSbX3ZwYN1VtS4ApViSlOepbatwwGXqJjVm9v0tcqBlMYIapZTeyBu",
-	"O09kJB4oWwbSxEDchWzoftO8Ud/org1POfLPPtId7LqmDe98heaV/gpfybkqgtQYSoDbhI/aHTYVwRH3",
-	"vMHuIkWSiFQP5yAj4NqRTYu8FJkmsBmbvkyTWsOuoklDJET1Ilibzd7G7WKW4r0tj/LIbnqid1QyyvVm",
-	"wPrFvlS3yYbotobbCAuTs8T1Dlg7bf50fQXkjIbKmBr4MByPnh5OVUoogMPjUC0SOrQord/jscOMUq5w",
-	"wY28QZZwidKLKVasE3RGNLoFG7cazxhHt4CGiW0OYIthg2QzWzNUzFWt0wRnQJ6unkPUudIN3hEXVDz0",
-	"jarq+QN20RluiEAbPF3l9qXpioe0tNxVwk4Bhk+7XouHsb1hG29YAyXf/GlTZ33RIlIVH5dsAGtU6Lqs",
-	"2TVeGtu8Q5TqUsG/UpooG7IyzD4wFxU7ZC72RFOGASlYv18N7xl2OQUeZ39LmMBDJ+hMNP5jzgJZVKJt",
-	"4OHsDuQQ/pX/jQ9mfxceSnTx7/rIwg3vmWoKTHYQBaD4QZtO/YnUVZDMttS1iroKCmt9PvLQ+4w8Dh+f",
-	"9t8OM19LJ+hc9y/fDq5Pzt4Ofx78fYgembO35vu/XwzMx/f966N3naBz0b+8GmTeiszdc352Pfj1uhN0",
-	"3g7OBpf901oMbJIm89K6fnlX1/3rk6NO0HkzOO5/OL0uLdAv5eri9MT88ubkqv/T6cDswq7r0zNKWetq",
-	"QG56hbkSjmXZpVj3d5U/Fs/6YS5kjZkDHmwrpM1KyGxuG8FpTjTM1oiSSw6pGdWZP7v7cqfXaZ0vEZQ2",
-	"t+5mL6xww7tmpbL3XApY+QKqcyC00cjWeiF8H+7HnO65e3fJI1DjE8hVwbUNidqqhllhiJelXuh7z6o0",
-	"rvZ0ZDrk+iIba3XKfKb9vadrmN9cWyy6s2oI/nm1wcZgwBrkfFwBkif1Q8ruqWIVwAa0qNhsN2pW/7Tr",
-	"qjDVD6/XBqmUFtoE+ndWvWqo3OnjsTfTAxMxGdrKdxu8IJI4bz7Sqmq/Bo4BuitKkeUPTUUqVcNDBkYR",
-	"ndPIIXvDIxuv0Lyk2L+hbsyGApL5xZi/XV3h0nKqACydwDKklsHSBjmerk+XUG0r9q8S+09mXhTcjBF+",
-	"ezmxFBOxt1JubFEHXa2ByNOR0I6zdb62RsIm52uU9+drb3WP5WIoU97QAYq7Ft6bjekMt5u8VGW+biv5",
-	"WMXF5KtuBNQjoot/E6XDTZotqVEJyQMZc9N1j8P9EBvciFRX7G37ZXvbq2CFY+mR2kS2dpTWt7rFVrdo",
-	"p1s8Y3JRxWy5zStqfZUUVbvnahLcYEZ5DnVwZZuYFe3C1sXzfFs3cosKN3nrmWpA0Qo7Zqm1rz+Lzb2p",
-	"HieeLtMVrVpbIlwL8MeIKy2o6ilGla9qFFkJjOe8HiqouL0fWqPm81Rt/p0Y8rd28/9o2XZV9mee9cmU",
-	"K8FRTPwk3dd7P+alAjHimClCNaEccwTatjR9koBdS6GIJRsn59hnN4N0HlCyFlWsKbZyAaxrBbRcb7ye",
-	"OOeSCekgWD7JU3EPkmCH10NidktuAeYum0LGTR1vnnLJLScBztJEM3xCW0xRtpKje8mWTE0Tl1jRovCs",
-	"LZ2Sn1kTr7aBZTVl0KkmChvj2ITa8AWdsxe4shcW1VVI5ukoYWrqClFQXPgB1uBR90xHU3wTAaUCwoW+",
-	"4VifxwunuCNFulicZkYXtmxNqkCqnR7xuWRYos18aSv8nB9fDi6IkDe8uCQXsQ8udfMbOYwT0HU1Qq9l",
-	"ChW6v6eKuOexWLytiS34BCRB8k7AFh02nARzZepLgj4qCvi34cGtyozdA5tMdavQ4zoEd6/XIffvKnr2",
-	"MUGypQDY3JNUiH31CLiStt/T+WOT5eoCT6szrGidde26lRMxxpZZ6MI6RJq4uhoQ11oqdLnH2PzRNiE3",
-	"qC84tMiqvFJwJDiHSGPJ+7UPX0K0yePOx3XCs3DVFi8ZuHxAhbnt0+qnNLlt/8o7oFKPgOo2Dzvt41Pp",
-	"wBr8w7YwzNCByF/1y8QxWgyxjOYqvKpJj6oiUGGeoRaaJi1pM2bq0a/aivYbvTP14B4qgz1xw/Zm9GHo",
-	"Lsy1DxgVYcjmLdxoNUdSgH8dDBvgU917ecG1q6vb+qeVjOCZXMtFJN1q2qs07WopU7/AwE8b+Osz6PzT",
-	"2vuKkmZj5sIvuay6kRdsQ8XbCgXLzdg/uf+Hu58+7wU/vKrryb6B7L+xPJNLJZX+GFazx+RpI8oGLof6",
-	"FYkhYjOaKHu92fexkYYViolKZy4pu6TzbW4T2FAKwsPMJZ9W5bLbhMeui351cz6dF/jFb/nAKj7wS0lc",
-	"rapyApUrryLlSkk3z3MOnF5lFLbsd3sf7BxYPS8iN+ne3quI0FRPgWsWUaPN+C/jGeP+g++FRbr9ixNy",
-	"CwtLCuYRRQRPFoeEwx1INwPEOz2Sb4HEAhSWMRyzRIPEBc0opxOse4pdYBTpWvUPB30xtr68XVQGwwBV",
-	"UBtAs3NAlKbjsSvubVRqBkbhlyKxpSfoSNwZvRpcLVUzhi0AOWaT1GZ92SIIPRThLae1IDHyeBEalZwx",
-	"A4NaHvsOaKKnNQW5l4r1TfHJRe0oG+NeXQDP6rZhRc1jNRr+7ePP62ofVaTNZFKrEt42qIq3usEJp1pU",
-	"GDIvN6z6avkYlorJrGIeZuPrYlJwwLr5fx6tbRrNY3iolyg3bRQ9Zgn4S3Ot17TQVbraEdlWYs4q6FM9",
-	"DYhINUgsbIKWtFLh5bVBPxt0jxapjGCYyqTVJlpWMS83k17uIF08ifpTfONGqFGqtIbZvLadmhnPQNA/",
-	"khWhdV2wJsDB8p96E6Rd1oqAWUy843o4pWpac5Dv+rv73/+QVSbXQkJM3DsBmcJDbU1yP6i3Kn2dquru",
-	"ndHiUdXEYTaC2BzecCZiaIcraxpCJlRpwipHRsaUJbZAyPowhE2oz+94Nev5eWTzdTYo8o47GMbuXnPt",
-	"KCs7pklCzMF4zMCtO0FlnCY5FGTKa10Y6+kYh3hqWXu3jCFmbj5xsKKouOoOW6J9w7tqgHhBJ0BsqaPu",
-	"xZtjlHp2eq1gk/WgWHv6F/5JTPH+NwxHCw1tw/Q3ZKXtqt/nnDAvf/+Icg7fqOe4ez+rK1CQuQvgrPDR",
-	"YoH7AgMOck6/WfRMDrKnaUuFS2irLDVJqTmQHhM305ZJVGqYfb9Xs5Iy+eV8W7Jqc8DXf23jl1+NGte0",
-	"ja++thbvRUIZt1WNhcx6KZGuE48UGUEkZkAiJ8j6Vh22EXI5WKhVxeW6ftjft+mHXdcxqbFDTo4Jzxg0",
-	"VKbBbcjQhjS5XKt+DtzJ4NiOSSn7wYkPWKqZJQ116zPpqDCexlLPM/PmVM8SM2489sbRhkFSrzH7QaQc",
-	"Z1a3xrlP+ATUk1m6HWWb4LIWhSygfDZ5BdQF5aw99cbpPEGrTkOrYisToGefJhJovCDMevxvubhPIJ7Y",
-	"bjuHJPQLyAqdwAOzJTYFhzpHf1U/zZaSK/0r4dCU5pMxsZbcrADVdSYOO2L9ov4mRo2Kcb3m6n58olD/",
-	"qAJuq40qa+fM3s+usXaa5ybH8jcxyuh7qRb/12gZ1qxF+FaxdWGBw6Lt49n0nGgKcZpseKrKhzmtBawL",
-	"eKhTG1w3WztWhqOdyl6z86yoAaWFN9LJwDP4KrG03+tKwsoukNUsOd+bzQvAtxoX/awSlGEWW+Gp/c2X",
-	"4ezSNXXJ7kCSf4oRQZRVRf8FvaPMsoCgE1EeQWIDk3ykS+wCCaiM8e9cEJOg5cK9KVPO7bcZdjeIQxcF",
-	"Yq/ezhwaIkZ8lMYaZySO4B+vB9IloMj4VHHMDbOVx9ZiZRlSS+D+VwppKYyx6Wzdg02TaMngDuRVJGTN",
-	"oUrKb5fJ4uWujdA2v1qRjSki/VDfKQz9rbe4Kz9PecSf3u9/T/A30r2Fxb2Q8Y5RliOhGAei2IwlVDK9",
-	"IN07iLSQxapKDZ59XLufsX77V0BlNH0qTttRtii9FqUtoN4x3eiqa2eCjwoev9VHk/kGbXCvwas2PKpE",
-	"FAYQjgxa4zMWSE8NjVikZpxMFyPJYjITMQQEEmXDCIpUg4/26koGN7Y8tsSw+ZZWkUqQH0bgWztlEF91",
-	"sO8rpfc8wLNlBh0LhIYbztPRYzqfVJSOakeNZEFwU85DyBTxL7TqTDlOVSt0c5YOQ9EOFm04B8LtS2A4",
-	"tVzUtFhbb+9zpsyaXfttKhJRKRdGY7ZBGiJr2WkwkU5U606/NbbQl3W2UDEf3lYqFTSGaa1v4maBswr9",
-	"mm7KGlfmMxzwlOlNFM6c9dVI5k9ClmVsEOJ2WPITNVyQdgg3vdtR/vqyD7ge+Ne2nPzKrKPmAMXecPfT",
-	"X2qDE38efZgngsY1xZ9ZNacvI+AR41QuOsG6JLsZ4x51a1L7nsexULkR6ERhO1lLfinuDWJiNkO6EuZA",
-	"bZKSDeY3TyrzKE12nkKZ+3trrE4WmHVHeyomjD+OG2N3m6VicOuT0eZUKX9HZ3DPviz7Ql7ub+bPsGsq",
-	"zFG35/d5A4yKfOIuwPY0fzSluih+VLHMmT9rSbhFK/5nMdW1DnnQIGU6r8/VmgKhXN2DS8rSxGvAZJcw",
-	"a96NUk3UVEiNqWo2F21E5QR7WAUueEYCndmnvTZtNADrnsDeS4W2SHZCc5sxTWIG8Q4+wbBvqNIsScgI",
-	"bAcmGx95SEIH8JBMRRIrcj+ldnGKMpzJP+o735N+vhO3wSlVJESMD+uzy7IbZhlG+BPROKsUOKYfthvC",
-	"g5Y2UyFE0jdbFeNxYpQfd3/u9NpVbkRBz2r9q1UJ9+AJHwuXfN228culsCnSllG2fOnKPtyUZllpYI+r",
-	"yYkkKBBgNm8ZMUsUsIK2n6btFTrmbNW8VWB+THRAgSUWOP1f24jAq7q/v5UidVHZnlE5m4V76ztFJERC",
-	"xqSrAEg4AX1hf7HUeO8CwCXQmDB9SF7vvb6xGej3TMFOj9hOoDgEmkJobMOlw3kq50KB7fRG05hpiInh",
-	"Im7qnnk2PDScSwKNpqBuuM64BTYRVQulYbaLCUvkpuNW5nsC3HTIKBHRLU5gGLALC8dQROdOc+2XlE3t",
-	"Xcvu3ZpLsnvHMEftWnbUx/f5BvsVOHQdILIDCqthDfubhiZ4PFmBfs9oUC+Q/NakvgkLuHQ3StYbRmEa",
-	"VdYWrNYMUL4taoJJQUIRqUlEZ2DbJHbDaEodyZpx4wzxfVYG85KDDa3xCzOvdYLOnWB4q8S+Z3ftAvPj",
-	"bNEbtxj0uVF/3POxhPlPaXJ7TFmS1plm8VSOKiaXctOCplYHmzUzwIne5M2Z14jZ2bI+rdpWfZxBaU+b",
-	"LqQ5fb8t0eHq3vuHV9c2+3pVyJrKU2ew87yhBn53GAOU5dDW0Y5NU/K92hWZgPalV7jQbMwiK2cRxpU2",
-	"DFyMyVwkiesE34pl4lIH+WJq3ewbVdotI06dDeVxZ9y66K7bkk/3+t2T5bNTQ21ZhhbUXuxbmtkSnqtt",
-	"9Zf1s17lN+dSjtKfhFvk1TDcElYcRk6Ty6jL47lgdSk4rsn9B8nadGXNnq1bBuOo5zK9eAMJXVxBtKrY",
-	"QU5CStUlW1djVpsqn+LmjxM6ORP62GgDLQm30j3oj0yHbzEXKmkIj1l/ydeP+r5lQHdFUJIjpiV1uaLE",
-	"Q4J0M+nO5ZD6AmG22bVtN1h0/earuXh30k9A1nOXMYuBR2urya2pJQe8Rrk88m18iRiPFWgj9oV0Pk8Y",
-	"xD3DpEJyj7timgCPFenCQ5Skit3BToOLXFOpnzCRAZ/Zr7nLURWkUqv6qTyRLVurCgOYh0j33clFv0+u",
-	"6BjIOypHQu4EBHqTHgnnU8EhDEjI6axkF1tFpH6bFqpB8ZDqMPiCThhvyPKcUjWcOS/ssjaUsBlriOTi",
-	"8KCHUSqVJYj1uZA+mqYCLvM1mVEdTa1BEmYqsNWroilQrG+AGS4tGkHZ1Qb5nuqBgap0XfmZqEU0oHu9",
-	"bx/+EnSwWtakRTkj/2b2/JegM2JST4exC58qqZvf2Eqd0FHbHZyaR5EFx17cbfnm+8IbZgBZU9nQPpN4",
-	"Q4hlIK2stz67sb5afFtPwFyKUdJCpnZbuvCPG95jM6VbvHUFD48u4NxUEvKERxIrFEBMRgvnKbO6yaEt",
-	"bccs27OzehtdQ3lBpmnSFga/2IdrjdMZ7N35lHDegqwA8zJSFYkrW5JD1cDT62N78JYJub4CIWZD4xrQ",
-	"ghmLAxLihqxFMsRiC6EFtTb8KyDhvWQaQmu9w4sXTyAgIdoq8fui9cS3FvZ1G/B1K4vWR3ossZGa0AUg",
-	"FnALLF5oeGqQF6CQQG0GPRtjqgAn3XAOnEXMqKmkK6ma7oRlv+lG9sZ1RU3dDp7mSvBsfGtHbLIjOgi9",
-	"lfTJtx2OkV95j7mGJmaILKN+uUSM+93wKMz37hp276tYUk1oZLOZC5Usd+qij9beEmVfx9rrIFVtr47K",
-	"ARbmyUcpcK01/rYayC/BzfMaNjNyrHIspshdkIt4prKCm+A0z0KQFt22VNmGKh/j5XsK3T4al5fQd93O",
-	"ntGBVMWrrRdpEzx7FIo9n0ZT5ldnQnun6jjVqQSsykxGMBYSyMsf9/Z2917u7r0s16hr0IV+Q4XleWqE",
-	"r/PJf0M95Dmk/SbpfgVynroj3IQPnI8UyDu6XNK9ts9AzTHWiss5ZlQl5lgoW6dtjKZZHi0IVcRcqBqM",
-	"5DwDbVCVcfL93h6ZTchPJ2+eS3hetaUiHNaRd8V8SPC4iWITToQkCR0RidG/vaXS5R538xZuP12Uww9a",
-	"EICmt8A3EhZTbq1O+bSz2btJeeJX+6tKbeZvvny99+LHvQ0XXY/b3k+QbWgFbj+qCcn+V2TFv2eGWhPv",
-	"V2cFOiSUE5jN9YLYZRMJM3EHijDdWz7hPyQnfkLDj17RHL//8vV/e/3XVz+8/m+rEwWeh/mvqsdaBUuR",
-	"4X8Nu8KVhblXgcYwo85Tgf9h4Bn25ETjx7JWFHQeds3Lu3dUYlV49EFnYx/78fKv3le/OHdz5N988LMV",
-	"1pnOZlTWqMN92/zDAOmw4EqwpUuNyESihHEkDxfLtcy4H2nMbqkUP4+l9YnWzzXOgAbrY43VsJ2h0B3X",
-	"82s2Hg+2us2Gus0vGeN6FgGylqVM2RvQtqBUnW80dV1HmtoQrOa8lT48jNuCVnPnNjzEf5WVQ7ngQKgE",
-	"QkcKSt6wHC5jN0Kdb8BX0IpBWslWpJqIO5AJnatDMhIpj63jAD2gRm0kXaoJ1lQ1c5tVRSIGglEO7dNq",
-	"LqbM7WxtDZds/YEHbe3pF87kiSar4uluya2R3PIT/MbhAefWV0/Hvgw3moZzLESJZ3nU9eEAbmBXYBRL",
-	"Bm80bH2puorrnxq5lND5HKhU3vCBlFVb2LZNm6SLKbNdktpEBfjs4zXBAVP2GCORh0Cly0KbfFvD1BoS",
-	"bl1CrXnikFDvALAsz+iqKPxvwnp8T6mCUv1jhQuhuvmvFNzvhhCXwNtUxe9iyi4hpg33QzM//ujTpyTM",
-	"ExpBfEjUnHLzeWxQXRS4sJn8WbjtSrTFqfCmARpNiVt6tj5zMYT/uP77xeBTmyAVi3nZ/teB7slsPD+E",
-	"LRtfwcavayOW+mQpPKkawVT0KTlBegJiIul8il0InE0Bg5mwKuIDZkDbnFGlsPGL5LaoeaKnw3mCXWKc",
-	"U68TdBIWAVdoZIEpixLbnOzOphSk0gyDLYFGTMxAS5x0PhVamFEmMDSSzPCvP3r9bthQJuESi4bWBrRG",
-	"U4hua76fC6Uncr0F5g3MgRs2uzgyI2GWeex9rxu+KCFmj5nQ5mBs+l7Vcek37NeRbaQOq/K6zBXfZAwT",
-	"SWOIwwMXiuLnIHG2AMIUSec2u4sTMbd3D4qb3f+JcwYE95RH3O8QLD9xz6tuzgVijJ3TqHtCD+3Xz9K6",
-	"oqk9hcOadbR3CWMJ6pHVOaR9eajFLVT9D6/3fvxhM1tmebT6xU6Y0iCfmL1eqfZvc+oScQ9yN0KLVRaR",
-	"EosZZdxISEwrcvLmrE/6V0cnJ8ScDOmGo//n/46mIHvOqBu6kr/qhocPfHd3ZH7cvb2j2QOHBJhhA0TN",
-	"AXMvSCImRgTb6ZFLsKVluq/393fsGiLBtRQJdvVk3PfDtGiBZTIjHz2qSBfDNv8NUuzes1hPdwKDuozf",
-	"0YTFfieGRWJKNb3h7quEjiAhM4aF6y1g/GCUHC0kSxIWkfD//b9CQmeCT8gp1eY10BoTrsrJh561VisE",
-	"1JTmSJKhN9dU24SyGeZ2y1UQIWsAUpeN+PurTFC6uJdZfCk+drUNIXvSLQOUDyVpFdhfvpiKCywmlC9L",
-	"kiJJxP0wndeH6U7FvKHI5b9SkNXiq2vr39sM8dquAi4jcMLugHsxFbNtW4Tn+rW49ebz1ALEpT8ui6rY",
-	"OSmhcQzywBZDcG2fXGelrmH7u8KoExhUt1PbI0qlc5D4TfEicUmWdqRCVF7+dO11cuWrDx6hUb4m2spG",
-	"mj+pJqofY6WLADMCcj8BEHzLuzaliNPI9gt5RNOMrLLE04ri2u7N6yjtI5a3PnIPP7mNyzC7lpYr5pbb",
-	"Bi6zUJusNlyRoGSgPmzKVGkdgK3BSKa1PVHeiXts1+xMIcVarr5KiE9meNzZzkRspP01oHp88dv1rTsq",
-	"NFTo38Fm8G/BYdjQmOt5enJkR1jZZXn+HH3LeFNsylHFuTrgNocqV8gsKLKOZR5QRpslXK1jrBU4P031",
-	"rjK+rfbdpAFUIPWoAh+P5Jwb90WtknmlrO/xEXn16tWPpLu/t//97t7L3ZffX798fbC3d7C3979sKaFE",
-	"RDQpPbD348He3o4rAsJJgajw/s3CNerGLEuIrysmxr0G/a7AM/Lh+zOQLKIvzuB++Hchb9dGDVQRocwb",
-	"/JG0OPFndBzWUN3Wc/gYKnxUkM7L3w1dPo0o1uL9WuhJMIJyjbQ7HmOP+6ERp9VQTWldldfBA400wR+x",
-	"o7FC9dqon85VIo3Sk+odcj8VCohL6naBL2pdI+M1/qbCoWU0VzlW2wZxmHdjXp5uadiYjccgm/1hSy9w",
-	"uN9sBgeGVkpn4dmgup/S1KWF1xFOXf2JIXAjVMb1OulKmfiRgmT2lj29toEmTxJAGy+AfA2rpMdMLixB",
-	"rChH1lLLp9bk96wCnCfp7Q3S8gZZ1TLKCeuVDgcrOkZdgb4UCTzSStyiAqEtPVi1TJkva7eq4EhwjshZ",
-	"Y+CP/G/hQcGLjkV0XOd5CWrqCkMW8g99e1msFrMcuRYlhfSsWk1btWncjj0p3tP50xtVb9qbPt9AMcjM",
-	"LnwtdiloqI4VIqY6ULtyn7YiAhryCTzM0bkiJJFwJ24hDny5TzVNdSzueUC0EEQl4n5nGeyzvHbrs3tL",
-	"/Ngtdm+O7sO8Pn0kRBZqdeXwAL1EaO6yrDQmXaYVCVl8kPe5QmRkcc1+zZsN/b9tJEpW3swq6rmWjqq/",
-	"71Ei7kBKFsNQgS5+zJ9wrgH35pTFMdQbEdHVvmi6Th+Dw23K5mS0sjb62AOTdCeJGNHEmxl3ak1Oa4gE",
-	"wZ9H1Lft8u4wRP2UJrcr0UQNR2lymyOLqwZtmQ6hmggeQY8MrJvIoNIsTTTbLSAU6VJO2GwupD7A1Eol",
-	"+IH7AmtOemTDVHC3gxBj9JDN4SDfKRuz5IEXELs8X0c3fzJ2a6vknCuAwFan1LYopEUSXL9jqqH/8oCY",
-	"izM0dE6oZxISVDozo0sx86lWTO9kNYHHaZIQFwyVeXoslNDWSMlcphxiMmVKC7kg3QwW7psh477Ub9hA",
-	"aRuz7NzYulwus3KWUrI78EdKuqE7oYCETev7BqT3TQlJbUZB74BKPYI620449b+FB+QWYL5LEwPdrnXh",
-	"X10Nhu8G/cvrnwb96+HV4Oj87M1VzZF/2ws3ny1YmYhgtm4x4iRDiDoQLGONvXVnTCmI7fEpcg8SHGkc",
-	"EkpquA6xXruNZRyvqG0CkqBj2MwQ1zZs3T3va176RTEoFwDKq1zeawv0vYRohVQqoSiXYtxgHj5q6dxK",
-	"pxX2iJz0lCq9i1Xedk/ebHpsFi+GNbykAHGPXEX8e26O8zwCa3U7NWtfe1gLrqegmHqMtXucNc9dWfUv",
-	"jZlwfXaNKjmHOqx4aYvryxlNDn1FeHshYullDLoEHoEqp1AVTUi971d0Fqp0mV4bApvFaS1lZmKwE3O3",
-	"dfh2cE1e0Dl7gd/bf1XYaguPTXVsDHW9NmrG04wNOMQFZXJrX2ikmRxGDSVb8jCwZQ6EOqAashrB48rw",
-	"xViRlGuW2MgAHI4U1ceGQnc+ZGyz8d1bm0zQvDX8ZVgtazkCKkHWalMYybEGUT6oGm5YgnJ1aaWFlABe",
-	"CyW3jNpzlpRb+F3BZFZbkO6xuRUN3v6lXIsWxuYsfaLFs41t1u6FjNunaeWA+ShkvDZnyIWalzMf7Iyr",
-	"wf7RxaP9fmFeT2AZz8fnfAoLNfdgvUtkaQIfibealbnQvCJgVwO0NgUiTmUWWFe/HyOMbbD4MU2SEY1q",
-	"+mr2OQEqEwYyixbGcne/nJ8cDYZX19fDi8vzX07eDC5D1xenvgtNQvkkbZKK/cj1ml02L5as0g40I4hJ",
-	"N3QNaYxeKubAKWvQRZVlB3XRdxJQnsWcmDC7RlRo43/ULWDnq9a5IsssaEXKSKuEjwx0QX7wBZgVTm8t",
-	"Kj1R0ihh5VbaaJQ2inDKpPSK2GGosyEUE6szMD4h3Y/9XwjFDg6H5Pzt2xfn81QF5COM3rs/31+8Csjx",
-	"af8oIO9f962+NR7P5jAp2z2am9AVCbPCS+YoY/gHbOeXn44uyOv/RjSdkG4I3BAe8N0PV+HOYalDlNnE",
-	"hDNlw8XprSIDPkmYmmK+fUWcfvnDUj++T5/3g1dfurv/6O/+L9ee7/N+8NcvO//jvzbUF3Xd0SvUPZVU",
-	"AZkyrhXpYuGBgMQynagd7MmR9xywzIXeop1xVl1gfehAzi1KjWlqC8Rcgk4lJ54RofURb9TMh8MkBvDY",
-	"n/Irs46fVqUrRKY6VLTm3Aspxqy9C2xdaMbvIfy9LpLig5NOK8LHI0Jcs2DNpdyA1bkAj+5mp4a21VpD",
-	"wWiq9DARE8afFCTc3pn5XPGfHmo5kLI2avmWV4Vtlnf+qeHQn3atWYVle5s13GYGPM8YZuehvY2taw39",
-	"X0RER2niytpU5Ig4ru2ACXKWN5aOaOLbPIIEwuG+3mKQFaavaxWpNNE4KrX5ITO6IFN6Bw1l/M2jmyTI",
-	"LMm+EmOv7f780tZD6OmsoADtLVo2oeUv1qL9NGi7QXy3zy2oV4G6PoWNztnq1KWQ8bHoZX50zxH6Fyek",
-	"8HCtzjxKWRIPcZf1DYFn5TYWhbLUYrhcUmpVuammSMu8Br2drLSo0jxBCRS1cBQsgnooZpL7KvPDdyrz",
-	"EKDLoN7OMQHuDBlrxbEGj9dKS0mjoFk0odSEai6s5LdmTdWc9dzEUCz2VbRHOMA1wtsIDjWpoV7rqoH4",
-	"9VVBKXMxy1hgyfy1sIEg0qVktU++tE6e1kJKjivr7ik3cFDY00pgPJFjZjDd8stGfmlgdJG77upsL1oM",
-	"5wldNGlbjzJV2iklxKSIw6QbmulC8t9tDJJR6yepjSmMQTZYK73DdQOvaUbja/HnCp9c0vGWGjPyqhPU",
-	"So8YeWWb+R4S7Cfgu4M7bqCWKk231lAbXLg5aL0r1838390Sqxy6RWebZl7ne67aUwgK6FLifRbgawsd",
-	"VtHxGRhAEbm3fKAtH2gXLrHO9rUB73huA2fGd7yj1qylE3ScydX8hS6QWs9tQwzHUUJnc4iJFmSv9/3/",
-	"93/8n/u9vVK4xksXeNGc8/MIxvPUSI1qweKJAEVGNLr1xRPqOcLmuVkOh+xgeVZCVXrUzlq4lr/Bg0GB",
-	"uo5tGHJDEqB3oKyIHsM8EYsZcE26USLSmPhmmFjfP4YooYYlapkq37dlGSGrgddKY/Z1qQpkJV0+WtRm",
-	"y79xvifvHLVVA2mS1PsY1/puE0FrTRfvRQyJIt0YImFrE9kn8w75UhjW0GuVgt8oMCvdEOdMWcL4JDzA",
-	"WORsk865eUhCV+I4PMBjwKDimCjGI+c8LvWhunW5KTZ3JeX0jjK74hW1khsKpeNR+oUXcKmR+V1CQheP",
-	"yokW3GhSeNytO7yVOgCVgfpWitR2O3e9zvOztG99p5zXKyBUlRrzG2wLFfDYNWEPSff13mtfa/WG28CS",
-	"Q/R2a4iLr/dsbzDX6z+Vc6EgPCQcMH3DVk5yCoZvyl6tCNS4WTtaSXfsaAlUo8c3qImvRrZkF+brr2Pk",
-	"OY1temZp1zt1HpB1FSAzr2Pl8vnr+uC5auxi5fxLgzeiWxN/ROY1pEki7puCwT2tN/HFSHBNGTcqYZgH",
-	"AOBvIYZczbUiU5CwmVZoPaX1SyrpqO2VxsplsU59zGcpACFbWFCB3RrQP4NomS97K1WuArcTebLqjZBq",
-	"SbECCU1meG5AzbgjyZS5A+6pnNXeuPl4GIii68SL1ZV0LMNtL3w134heRKxc1XWOPXclVaq14ACroWZ3",
-	"+Yz+pCUAbn1LG+HyKufSKGWJZny4sTMHcSFiNNGbl0lzLy5aCdTYQ+2pvqZ8yvK6gwoAStO1AOgz8OOt",
-	"M2pzPH5c4W3Z3ESlRTemSnupGeP+Yys/Z92uypVNVrRDWBVPu1Z7L0tbv7hqIAwtAhzuiS1lQbpzkBFw",
-	"HZAUm4e/Mvonm9FE1bW+x4DLKJVML64MgmW+qp9h0U/1tE71VyDvjPLfvzght7BwFoCL8ytnAqCpnpo/",
-	"dm9hoTBTlNBIu+gpo6phVxKjSIgEAoL+YmvYMD+qSMxtnDwz002BWlufvQw7v+72L052f4ZChJxdLfrB",
-	"MB7er9t+OvYw/9vH6yVxv8/LaQC1W8GglpAIScL8SxftHvbI9RTsorHsKSoqlN9wc+4olqPGhGiEFgKX",
-	"mm3ERKVtMUcnNJJuaLhW6Es0hrYMY/7ZtVv2H/OijKHThpBHINHbxIAMRFOt550v5rSZc6uhnB7pvMmZ",
-	"pc2+UkxpV3PavqcOXryYMD1NR71IzKxph+JjLyZUw729DJa9cYXxEFXe2ocPiIEfcO2qMga28k1AiqqM",
-	"Q5YIEeOy/9YpoyowsLvhvjuW0coTiCeAPaACMgaqU+nzd7u24GX/4iQg53Pgx/bXF+fHl4MLAnc0Sd0K",
-	"qNHuEmSC5OpqcMN90YasmAnpv/jJV97ZCXwf6QTf+AijKxHdgsZwQOtxvOE3/L/8F3Jk9sRxRzd8lwww",
-	"i/RvV+dnRDo2TuDB6ERkLsUIFOmGL2yJ8DAg4Qss4BzumD9t1W8VBsQu30xlV6kMShmMI+QvfwF3kf3l",
-	"Lwck/HzjWfZNJyA3yLXtX8i47Z+ed990Dsjnm0KdVvtzXhv2pvM/vphvMg5/0/kS9nBbZjRFIirlwoVH",
-	"GuCQd9fXF8QWgPE1rl0ZB2L5jz1lap4ZJUBCo1WFZiPd8Jf+6cmb/vXJ+dlwcHl5fmngcXZ+PTw+/3D2",
-	"xny4Pv95cDYc/HpxcjnALy7714Ph6cn7k+vh4NejweANft3r9XbMAU/TmZnemQ/CwMziomBtwRISjhkk",
-	"ceh7LoPE5mKCu/zz0BoPlduyK+ntDtFsHTsQ/7rrQjd3T96EpJsns3+nbEFkMgFuGAOmsMOOHfrX3SMh",
-	"JSQIZ/MmznEpElC2BrTgecnXRzOJIqtKmNI5ryKkyK3CnI2G61gXhirN6MJa3pi2fMhXs8+ZS39Ooyns",
-	"7vf2lnjL/f19j+LPPSEnL9y76sXpydHg7GqA76DwopMKmyqylULu5kFnv/fSvoRm9jnrHHRe9fZ6r7BM",
-	"sp7iHfeidw9JsouGvRf/vL9VvX+6jPsJNMQXIOF+hBH5GRbkKu+fYu8OxSbc4JG5Ei0Oma8V+sHNb2jy",
-	"WswsIdMkWdzwbvi3j9fD/unb88uT63fvQzKI31z1DZ5cXu1//8NOj3zMaoS7gIZ35geb/wJ4Imhed2VR",
-	"plRCfMMVRNL+aC1o83SUMDWF2J5OdtYnceeg8xb03z7+fIUJXBabETz7e3v+mnDJWYVKui88qKxQuk5k",
-	"xfHx9lmGqYGWAt0zp/Xazlk3VLa2Fz/R2EdHm1devl7/ygfJroU4FVYAfP3q5fpX3qHYocxrVNoSg9/v",
-	"tZjqms1ApGXBqnPwj09GTnft7joX5jgis3MXy34Hko0XJUkES+Vg3Qh0Hk07n8yIVvwwxPwCrai7ibCl",
-	"JWpR9gyQTrEuUY8cs0SDJCMzjxYyILZhSGCYGNahRlaEF5o011yPHKVSCUnyG6C3hDynTOm+WcmpwCoM",
-	"cyrpDDTa4v7x2Upw/0oB8xkcJ8DZrakyx5617bgbx3L2jGykcipA65E8EHxm4/MNWNnp2mD5pTKBXOPV",
-	"QrEBkM/lN6yYzSATkyuzGzm2HsArtb2muV3ZlLXTopNz80nrSCrHpBenGFDa4kGLsJ0vn74iL/PYXrKL",
-	"1fC2vqEbLOwIFoiP5nB7LdjVB26YhJDs3xDbl16tf+lYyJEtx/RIRrq/32ZlzgloJLwB14YfPokJt9jY",
-	"lVVQPxR8eE/k359LquU/fIH8T19KjP0KqIymWT6qJomYFPm4Ydy7c8ohWcHOX9jboJGrf6TJrZXD7qdG",
-	"AoumFKW4mEiYC6lVsRgd13LhyodOqZpiaWLGb0ksQKFTdEZ1NF3m67/gGjyud742PeF07v1VROWaAGfP",
-	"ur7dpEsTJTLB3YGEKTKS5i7d+ROS3h+bfFwniTL1WJwrU893yuItnmhLUoqMKvHCunVc/6qa4ruov2GW",
-	"4ZxGtlmN4NAjfeudrpOUj8yQR2b0Ttb75CcRL56NFnBsnCVDwrIREnvzfUVizBewigoLzftm4g7i3z15",
-	"tXjjgi4SQeMirTyGLF9+32ZHKp0bTg3xe4gZ9S0a/4Ov01p+gHjoygFamitTv/22nvrzopPNLODS9c7H",
-	"QplO0LVXZZjxhYNbWIT2kjQiOJkkYkRceCDphn8JAxL+D/PPP3q93qdwhzDuur0ldAESr2XBswZwSJcr",
-	"ecxJtvCvzmjyqbbcZstt/tO5TU4Nlt1kLGG08AS/EQdSmupm08wFSMchukaOsUAmpy8DcgkxU+R0f+eA",
-	"TJlWga26qAKi2L+tiWbKNJFU++qnlIwk0NtY3HPsUZ7xrgZjH1LdFa7ua9M2zrJOnjeAYkqzSG3F9D+E",
-	"lotHWzi2lmThfHO7WTncWsI4lzFI2275FhZFq2VENUyEXAS2Si9LmF4EuAzAUr7woA9JtGSyJKdMaeVu",
-	"YDN3QELGbTxuaER+RRiPkjSG+KAwsvVKq5KX0OjLGIJKOZ1Yj4gEaks4KU3HY9J1LfjQ2TUSd7BTbzI9",
-	"dkVrW5hL/bZLhrV1lYSP/EuN5sl8pxsN/Ev+WuPQeY+HfNzlqihLYQUymrK7rAo0lUBsrXCS8gTN4lOG",
-	"nk4jlTTZH6kbpDR3tdjL+rUcUQW7jCvgiml2B4hcTgqMCZ1QxpU2+BkUM3MDG9dgzeiutH/dIv+10ry8",
-	"Jvj3j2UsNSjT3lDqGiJszaR/PjNpUI4parpaDK6UgziWLpfyNfLpS9Cg3f0MC8tFws+ehX7pfVac3gKW",
-	"t/ni0g38jyRMmVHkRjS6BR6bP63X3N0XE8vCw+CGh/AwB8nMBWCjgsRchT0fEpAmQO6YsL58DM0gr/f3",
-	"jVjG+MTZZiGJrTPeVdpn6oZnaRE8zh22xHUxxbL8tm56Iiaki9Efwv96dTVwsSA7tXYrrNlzbDsOfA11",
-	"0gxtQ/laaZAvn3XidfIlh3sE3++dsez9uP6NI8HHCYv0VtH8A5u1kBoJLfG5tWxuhSz9Ah4M2BtF6n6S",
-	"ZAFxXsjCqKNcDPYS8E6xwp3v5aIw0wtjX4Qkf++/Pz10bCwB4rtNZKk9XUp8fXRiFxYYTkWJSyyTbE4S",
-	"oaz7acr4pEZEHuB7GwjJztFcK/V1kKXkiX7u44LOkrp8vq8tDtm9IeYUB8LlPG6gWq5nQU9iEaXmntpK",
-	"Vf/BUpXFlIIK/CRuYwm+2axu+ZsyvMLWW1CZBGOLHfMqchLGMcAR0wVtSM8BoQmWn3RMonfD+1YIshZ6",
-	"R45GvEq57x90CzBXGEPuIgF7JIzlYihTHhJv3VNFV/kNd9mp5F4ybedZNsnPNuRGbs7NlNBPX1E0mz0T",
-	"y8kG+qZugnzmtW4Cg2gWP0nMYtIVktyLNIlJLHa2foOtOPc1/AYW3dopq6v4apZqsOvSDF7QJGkU6k5s",
-	"C3FbmujQyGLOTOrC7bvQm/RI6JpxhjuB5Z7lEM86e2l9iGeSVPp+tmSFWffXdqTe2IK2Qeyzd1m9MW2/",
-	"TXCl20whz+O3CLNcXsU24LIJJ9qbE7M+2VvR9z9W9M2Qx2MDoZEUSqF4WeXZSxx4Dcf+bP77YnlzfS+9",
-	"YohJxn8xA9Lr1oVyKCW7H1bwD10X1dCa/pZ58xv83Vn2Kux4Demal36GxQXV0zr6fV1TVcgu5ndvR2uB",
-	"bWdCH4uUx1sCfBYZyGLGpiatoDnRymp6Pl3YN8x2Wl1AMNrXtja0tBUOrukEq40tSt7hGhMX6a538lYd",
-	"vDUmqregvwbZ7X1T07g1iwcuxxqXYADZfCbfqfwQxkKS8GS8+57qaBoSwclF//roXa/O75vJHl+2vGN7",
-	"ebe9vN+C3pynzA061lil3PWf+d8UmbA74D1yPtdshpEsJBLc8ppoga1T4yKCZ/37DYkY+XIhUnnDbVmw",
-	"1y/38/SDUlN2LDdnu03nPbJdLbORiBek+3rvR/su0yRm4zFILG5mi0pkcosRJAg80EgnNkYes+aJM3rc",
-	"uWoQI4OZFOPWugqAxCJSL0ZpdAto3ZrFtQ5C23rm6fwsqOMbCK6ub/FcaPiNCRpUoZOzsdyDh3+TmldX",
-	"HfIrmtIucC2/gQFsHSt3pW3/GJ7OTbns5q7RFjz2Ajsl2zotx1gxcmuG++OKoJaFPadX1Wp3L5zLtNnf",
-	"0eeEFmPXvDRpdE2bYzdGzyeqfsoHtWGhmQRDE118W6l/YZk/u9i4P77AWQLUVpHcUnGFih2iGzJ+JvLN",
-	"E4FcWPKKjECvBNq4MbO5FK9UQ6qUk0KgvuJ0rqZCk66VrewbtshwNIV4JyD3UxZNb3gp84dIMPeGwpQg",
-	"Gk2dINQj11OGhV4iTDKyTxEu7pdyh1Dt8rWlhMSEpUzUxDIhVFMjVJHRgkwpj1smG9mgYZtw9DvlL+Wc",
-	"pTWJwm8Ehy1/2fKXCn85NiRWpiiihSe4Ja7zOIPwi8y42ybLQRu4aVc36NC1iY9zAzFylsx4ZYSIGZW3",
-	"tqlOfWLBeTb9U5W5P1qoud95ex9RBuYts9hapjaMU5+D3MX2ijmtivEzii7ZsC8+Z0xieAuLlR6na2cZ",
-	"IhPQud/pO6OIyBlNCqZum8eyyqfkyelr85Frv7vN/FGXf4x84C3lfvNr3mIGocsk2saAnNZc2O/pbdGN",
-	"q0BaLYU9QEwMSQHpCmmdIrM00QwNstqFPQaEegvtjpE3BIcbXrr4Sde1amUoFLhowZ2AiLmtI5wsSMo1",
-	"S0hoJQQ1pDqsk+kvUv07oN2vY331m9og1+TrCBjr7Bwe3f58vGlrHf0jMsQr9KRtzg1bSCnLOlKrkMUS",
-	"ZxMc/wEXvFiv2qwPQNyQs33FeMXfUTxcnmW41XG2Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2",
-	"brbQU5AKszpsRpraOXSF17Ho3yxVmqh0dsO1IC/39nokzFZjpCNbFp1cHh+RV69e/YjMx9XgTkREE8uN",
-	"fAKIGI8V2HgfwvgND82v/xYcsLVZl3Jy0j/rk39jPXBfjPnD9dHOQXk8xhWLjWwY00VidrOr6B12PqRz",
-	"zPOVME4VxIFNeZlSTaZ0PgeuiL5nERAOEOPC7Yp6pK/tYzg81n10UKISCPIRiG+4Dw0QPILARzk6G5fN",
-	"4KNeB3S+eO+vupdMA+m6OMSglHx8w7GutMstJn2i0GlKXFy59+S7OtiKznyco86/YFxpanN1KHm992Nz",
-	"inKFtT2DLfr55dDKGn+TtOfKGtZW2KlQ8jY+YCvG/jHFWIfIuTrtm95EnmE80XS/nITzmcWtQryp54Xa",
-	"16vjQnv2fOj/yO5Speki68Zty51qSVmC4WA7TVa5Z2WQ65X7k3gbHv4I5rKVSp8rnrx6c60VPOu9bTwL",
-	"Ocxiyq2iZzu7YPClJ1BtS0wrLN6CbXniNHKeN9tmWAN3PY2XQsJ/N/S591vJGn9SCWNL0189zntjWm+I",
-	"9D7nyaKinygbZI0K5T1TUNYjmcqKA8QkYbeG8RhlFENI6kOlf0s6/+oqzW8S47whm/HhzluFZqvQ/JFr",
-	"QVmphGb8akMm+GiN5kVEeQRJczTkNfJH7H1vVBXXj9EVFwjt2wnE4aE13lf5bUQ5GQHJnmtSa47wga3Y",
-	"lANqy9G2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX4Gt0rNwNYJUz7M7wQCNtuxsSMXaZb13DkWwi3Q2X",
-	"IklEqndceajMOoTFf+zaAhvIjXl3GLRNEroQqSZdNNQQRWfzBGrz4y7sfv78bMptdB23cue71fK2Wl57",
-	"Lc/hlq/RZSgaHYrPz5W0mEySFZkexwmbKxK6OuXhslRyjQP88dOt/tRJoVtifbI75Z7paOp8+kRw7IE2",
-	"Hj9HVFDK1+ZN2pBKWp89OUqgKT75gx/6j0+fEpQWckugWwJtimNG/Fgikg0p9Hb0wpda3bxZtHeU2NJy",
-	"AdGuihUtNMXAOvRMJ9iIBctCczpr30D659GbbHlfo6pgPv7agoLLdaRXD3xsX2gcUFcKFK4e7ZpOWrUj",
-	"UenIFrvIGtAvA3/T5iP7f7rmI/mxt88Hy+hkWzXwT9+tGZO4brm4TyCewC5mTccFRlRmsbejFZGNA6an",
-	"IEmIqR9zKvULw0l2Y6qpKxwkONLnzLDz0FCpCkk37OkHHQYk7M2w4UhvqmcJ/jGPx/i/wfjw8IZTTWZC",
-	"aRK+7/86/HBxet5/M/zp79eDK1tLSGia7NjQRqzTn1XWDj8jawiQWQfEtaRPZRKQGWhqFogsXX0Jezfc",
-	"djBBHsIUiaYQ3UJMuoYP2P5zAcZHonRmBtzxdUopX5g3rDRzgJsd0diOZOMdlbXT2JbVzonVIwMaTd1b",
-	"hWrgivwrhdQWwyCMx/BgWF03tGz/gGRFbfEiGkEkZqBuuMLu27g4wSMgIb5qFDzSt0tZqh1OE7Ofha/H",
-	"lCED1iUyD3Ch3fpuOMqjBxgEwDTMiKILRcI4tfwJDrAzVYhriqjEGkzWeMUUpvlktfhJ357mDQ9//mlo",
-	"TvTo/Ozow+Xl4OzaHe5VSNK5rRVAJdioVKrtvuYgbQKSPERII05hrKu6x6zi7/deIdLd8PAStFzs9sca",
-	"ZNgj5rby1a+6oTl2g2Q5UjiIZpeIsjG2WNdAcE0ZJx/+t729vT3Sfb2/f8OrPW12DsnZh1Pb9BQJwrwl",
-	"RWI0e0kjw/nz+Fgzy3fKShFmj7EU83lTnYIJVMWEr+EIzWfwYZ1Bp4akNxnwA55iO2/q/jNuxIJsnQKS",
-	"sTs8AUeI5vhqCHBbP/3P7QI9vwNpgGMP4OuXeonjAvppUcOAa+/goPOwOxLxYhdrd3YOOqmnsEadp3UM",
-	"py6QRGBLj05TfmtbRsBsBLG5d1zUGBYOdT1is67P9g6yNNMUxJlzmY2tF9uAzK3o+5zxlXGOiLXSbq2l",
-	"4Mp1GMiaCwQkdKBzn7zgFZBwjJX1wp0AiSuhShOQUsjAkpatem2Ur0ikXKuAzKWYSFCK3E9RDvXin+tc",
-	"YOivNvTyq1DV11BG297JW7rdqqxVwj3n0KSx5qHNGclkZrIa2l5zW76QgMM0m+8vYRcetJHqldEKdws3",
-	"pYRdvCzLF2qPnBRqebvHMQ2ioLjZGgfatW3E7swS5gmNMPNt5jtFKQ3zZS5wadf8VTjB/jfmBP8TBfAt",
-	"D9je3dV+QwbFkQgyykfDREsy/6cYtfUBoHHmn2JkGQqo0qSHeOfjTR26u9uVdka6tsIyYJPaMZX+MtdE",
-	"plw1eQH+ZtbW2gEAGxjW/yZGV/jKH9CI/Tcxam+/Nse7NV3/6eWAE3/Fm/P2YXJMZsJzS2aw9pLHW8gS",
-	"PitMiSbIjP10x0ISeMDwOdc4C8N1vGkwU5zJTMSAXR0zToFW5Z3mq9zLOj9Zc8BXvJTdjH/8O/kR5PWn",
-	"vSatUWajizLVU/PH7i0smi/KUyzcjVhMkwTkd4qY5wMjtWY3aJDVlrDEqSCSoLEYGLJrqgm1RR26oXfG",
-	"9Dg86KHtyhfuNDTjw2C7zevf/K7uNbuJ9hebAe+3pbztNbUBDaZq+ZK6LpJH/+IEz7BIfebdZp+q7yNM",
-	"sT6euWOU3YYbVJFu+Otu/+Jk92dYhMQ2DtnpETOtecNopoTafsDinoN0PrHMlSpFAiHpulouB0jO+OB3",
-	"ipjfDglW7yZ0JO6M7OrGtmSM7s6puOfok2suaWLx/Cv5q4pTZPj+bUuR2MntQuJ1pq1bWASFFGwE5De+",
-	"TreJdf8JrMfiI6Hc851ltlN74bfwFN2JWycRu9irkgRwaHRcpcVckXshb9Fwbd32dTKuGStjEF/RE2Rn",
-	"+taS69Y29I2x3h5ze6xPxITxVRZenUpuQ7QjbHuhxS3w7MYk35MZ46kGteMiQiWMJahp9bkf9rIHezf8",
-	"A7/l5t6EGWWJCsi9FHxC5lSpeyFjq83GQCPN7jB5gUbOvNS9n1KNN7IhO//CDpmAtsFFWG3MRsEEJHy9",
-	"95KcnP3SPz15Mzy6HLwZnF2f9E+vwsBH++Dj2FyZoGgMMeq1UcKMrnByYVYS3HAjeYwpS1IJKlh+wq+P",
-	"dMPL/vVgeHry/uR6eHr+9uRseNw/Of1wObgKdw7duhR5vf9jXXCOLUICDxFADHGPHLsZMUeGZ5NgCpvV",
-	"ak4uDAy0Gac6b//o6PzD2XU+P4khoQtbv8QcuiLddE60qHv5ff/X4ZvBaf/vw6vB0fnZm6twh4xS7YQh",
-	"G82FxviAKEG4wCZ2EeUkEdEtcWWMRarrZKJTxLivIwzh2BtJQc+nzVwbhF8l/ZyKyQRiwvg31mH+A6SX",
-	"/RYi3bUQ7yn3MrL6A/L/cuSqmBgmhpI0slHnRrcccT3XF7bEeRPbtyIOFiYr8n0MgnGtU4p8XoydOK9U",
-	"fYi/nbCNoOLIxHCP37uu/+cTHwZoRmbZSa7Boxk0mseuLergjTWCKXNp3CVsEtJLKbXhHO9rzL3Px68/",
-	"KJBre9XZDWwR8Vsg4lIO8VqDkjueNUia8cTmtm88VlnwHuK9V+zcDIHrvuTdGT6CAQsB23AHJydjzAJi",
-	"9w2fUyZ7pO+k29C9NPTrCV013P19zJ2aUm0jqG30uJV3sWSvjZ+yUlutlcmVbMpY/1exM5Um+b3KWH59",
-	"vh/eIXGSan4uait+bcWvr2Z08vVfC1yqpUzmBKpVQllB4lJECo0ZJ9hEkiEzhLnGit0R9MiFBAUck06y",
-	"IuP3NE93SRXEN1wWBD2bl+MZYNfyQ3tRm4UAj30jzExzRpa049va0uYuk27tSL9fiUG5KX6vnKmfcyCC",
-	"F8OWC2250FOVwMFD5KvHlfWxMeYBljFuLf+ZMKVBNjOg3BsXGt4XZuIx+sQ8m7P5YiP0bSdAlSYv9wvJ",
-	"X4GtiU0iMZsJFJLca1j4qZBlZsNGKEsOLYsbSdyJTG1mYmIWGxsVOMRg8l4MmrJE9fCTCns3vN6iV7LR",
-	"XQ7enlxdDy6HF4PL4bvzD5fhTu+G3/C+s01avul55pSqoiEua6+HvDDc33sZZqZHGwOT/Xgv5G1ww5Ww",
-	"A1pYW/5IIsrNviXcAU1sz2BnGCVTepfJoOrAgGdqGHqWZhlYo2eWXuhXxhRJuROB8hJaaJWzkirEtnYW",
-	"9jSOvfou7vkOiQVgzqMb1obsWudpIiaY5yLMMMrvPj9BRVKV0sRWVqVaw2yuCxfDDe+GBtV6HtWGfuFD",
-	"3G+4U391OLz8WteGHf438p220UINGWeKiJCBtRNn9FFAz9hrJITF5vKPaLKbCGF9UIiZ1pZdQOJSqfrI",
-	"+nDNMTzydtpeNH/KiyZ3pq7VuW0NoHWNwK4LWjRG8hoeZEVOLAHUvWOKYY65KEjTO1mfc+SvNzxUjEcw",
-	"dMXaQ9tQB7iWC+T6WFOHhFNm2OViaLafgAbUvMc0UeBcLnc2/7V2THIPEshcphxiDBDxeX5+hbje7Eaq",
-	"Y2FvAfsxNjYtqw1vLi6iU2VJxbBnV7DkoMO4/uF1Byt4sFk66xzsZfU7GNcwAfmV25IVNtmuRrwtZbMN",
-	"6vrD2uaCz5Xm6uY4s8NFHCaU5FjseUa1SJFlGq4x8YqCYQP3RN6HtRiCSWaYSQSki/2rIisGc8EXM5Eq",
-	"HzMWEIMQ9nrUNsH9hmM90YBgNCi+ZoOurSsao78CYohIcprg7z6YDZ2z5i21Y50xZjkTdgf8hiNRPege",
-	"CXWhRWroW4epMnP7Tvn2rz1y7hojktDMERJMdHb1M2zJ+kMXFFfZPRarAJSQJdiLz8hl4fFp/+3w7Px6",
-	"eHz+4exN2CMXS52rb7ihfNeJUQtCy33pizOJe65I14mMftWHWALEB+p5+BzecG6Ycu1R7PRIv/odliFI",
-	"6kR3Iz8WZHfc0uCX/umwf3Z+9vf35x+uUIx/f3L24XoQBrZYbGxP5fz4cnBRK196lELU/UpCpp/jNzJO",
-	"DLKG3+vYct4afGsm3cqNv8UN4knFMXffHssyh+UbJOg87GZspVQU4ofvv3/1Q+WCcYLgrpE4m2XTj1ZF",
-	"nyfUBrVgoR2r1DK+O4OZkAsis4R0LOKoKTNKNUqSRk/uNQmB7+wSrnAFX1kWK861tkGgptoo45Haejt/",
-	"X/RgMMohbuGU1gpTq3H8Ctt5KiLmwK37kWWtQgMyctoNS5hekATuILFmpISNAdNVUAkEqRrx3E7wTdC8",
-	"MNUWy/+YWH4JNNl1iMU5RGgY3QjZDQo0YnufhEYQf4Hsedc+HHof/yO1iBs+T1K1rEsQp0rYX5v1icOC",
-	"PoErwODKHVuCD829oYOFraIiofTR2zQYz6waAQnNSENb8jsMbjh+VsNRmtxm35JwClTqEVBtC9VZ+3lo",
-	"L7iYaoqmGO9VtMUExeifEOkbbsE6gtiwiDAnPlxy2CO2eqC9BUep9mN7y3nI4oPQloGZJGLkto5uSGY0",
-	"xEOS7dKK7eEpVXoXR989eRMatURCBOzONYRIrFriDDgzphTEpEv5woyJPCW/wTFgdadHPlrrKc256j1V",
-	"zsBD8lbHRAGP1Q2vg7Q1A1FSA18XkZdZsnqkT2Y0GQs5gxjLs6Y6lXDDq1srRXygKycnBTOIU4Nw4c5l",
-	"gG2xU9tSOmYqww8XkqLSGSiSCKUSUCpZmDPL4Mv4pEeuALP51QuloDertV3Z8/XKUcVwVfEPidmM7iow",
-	"D/mS81ZHLhxbFhFOk2SnqULt2E1XW6X29d7eXm1h2kqn8TvBIqBKMaXzFK+dgyLCICH2SCjGEubhATmf",
-	"Az+2dZSdEcNor5qN3eVk5VHUJck9jMhcijtmOPCBwe6Um+U7IfCGh59vcJU3nYObjoQx6Giaa2I3neCm",
-	"A5pO8OebdG/vVeTsJPgBbjpfwsyI6XtXdrmwn23VTiVuOEMXS956W0iHfZZRHTrEMbc7LoHoqRTpZOq6",
-	"oCS3BHg8F4zrwDqfrB2AgSrIAC7vze4cX/I3AqHxHUjNbHlP9EwZhLGoVHe2cym0iERSOl53Op2DTuHU",
-	"OkEHeDrDFPjSt3hcRvZfiwRm0da/lZeeQubk0DEOLG4aUsmQ0aYR5isuEWoTVr6sQ8r1xtala+kxog+u",
-	"rVmltzZ2PJVO4HaHyzmi0RR2j2yBzppbM7nH8qb8/2fva5fbxrE2bwWV3aqW6qVlOXGnuu2aH4rjpL0T",
-	"f4zlpKff0awJkZCEEQXwBUArmq5UzT3MXuFcyRbOAUhKJiXFsR0nzT/dsUSBIAic7/M8cieyVwJLRjG3",
-	"1Yf99B0Hcb8V1/2BjDIQOajgNGn1AXh2p2/3Fdoq7Y0Gmg8Br8sH+cZ5pIAAeN6YtNC/Rvsgrz13ql2K",
-	"G6bGVvLIdq0n8qGUQ3lAL8TdZpMH4haicT+ekvtx5DKRJaN0i6TFdLiLsGX1+YpwyhZ5re+r0+c/Qri9",
-	"hH2CmNzhDYuMtZO5JpHUXDCi+Ywn1D4emOMl4NFwshgqHocDkRs1BOG1h9JMSOuSRdxKMZqQSyqm5E0G",
-	"R2e48HmHtrfTJ9zkMNXcWgjUoTHqSFoTlQv0AxQzitujh6a7vZm7Bi1NKqaBa/+LuMGqllYBourgx7Vz",
-	"66wC4mI8ECk1kwDQHdodApS9DjRyFZMYFrk6tdqH725jxDwEMDTe6yvF8P3tN8mXCTc6IMMCw6sJ4zdh",
-	"/AeqdsYduS1qcy43U2r4Wh6aK8DoX803SkUmMomtfzxWFLovrKvvYiyaQUs+BgTsr6VsB4jyYW19YZLF",
-	"QORkaPZkHJLoFjcNOTFspkEoLlwN1Ygz5UZu8TgAUPxgKW07ENjV1A5cg2yUcMGt/HUn/xDB+6VgLqox",
-	"ZuYCFwGICeyQiN5fuid6d+C2cG3dZS2JEzeahGmmUqkd1cBcceMACaDUjig5J6Fb5k6CDrD7hc9ZDASP",
-	"fc1KZV70Hdd+khs9/18nC5cHibB/W/lOLxaT1i8nF72e7/yCCbYDwjrjDgmtV2JmuA6X8GPMV0MC/ZDE",
-	"EhLaaWbIxS8nZMJULamNe7y1lTLfNdWNe1d9PJ3boyr509gU4Xw3DXL+la4Gta0UKonmXA7XAzD1xIJo",
-	"PhYs3uGu0MMOFLlyQHfgD2/Jam46pIdVv1B+4mUR/tCarkLeEpMelEHJebseTcnt8wey8tzonvvjUWuB",
-	"3b3XHVsHstQYdQ3+0V0FhC/l9VLCneFqubBqsm0ER3rj6jWwYcCVmoOB1nJmG2PYOLHffWGdxgVU7Caa",
-	"kf3ufrtaauDNwiqZgDQGhUxouDQazKWnctJyio3lk5Yzx8Bx0HUKudIzWjpeASmOVAs9DIW+QLt88g6X",
-	"Tpk7e/vW3kZnYiByb+LQd8FnYKyPsgQ9F+dgQFvPbQcDLvnd/XVtfSQ33qcQYkjATqmo0BQDQK4Fijpy",
-	"AFyVmrr5Lz3ZwXpXxTfOftOOyiN4FZtZjOEdNuByf0hBdy7YVtaEPcQGw+UbxFoIEifMxduKIRFa6RFu",
-	"Y08MRJg38rg0ufvbBeEhrc41hK1iIq20JNpQIJBkBWJb9+eBCD8cX/ZPzs+uj87P3rw7ObpyRI/Y8eK7",
-	"MzukhxEbEA2eusRl6JFdTwpWNnSsAHaidKmIBGArgILRw0z6phmkb5QiWVSJzfcwyL3YRA/mYF3ARnjk",
-	"GPqWwsxHCb+KUHt4e6/Bv/1j+38eMeDO/t+uM1zrwvdf7AM6DhqM8i/F6geiFKxfH7R+663rOxuO32D0",
-	"Fx56+9gvvsjGo21kx3ay49eJxHM6o4vcT9rW9KsMMH+xrPCWIp9hzSKahocDAT+GJp0x5SK30goQQixp",
-	"xBsLxmJrwTmZ09p//rwd5IjG4ClCCbMn7d7rdt3hwWur41ZwRWXYCs6pO7M9mM0TtdNgop8RDX8YibbJ",
-	"YoOFDjx8hd1GzlT+/kRbY4t9R/IUNrfHy16K4DkZ9flW2e7vdrDrhw3TH9r/FjA0MH2szRDSSd5qiYh4",
-	"c2E1zo/96n5kYuAwNVL7Vx55cwuzHZhGlsGVm2NtT4ZrobGrvlk54Fkb4CT9oLc7/BO+GzPDojU43m+4",
-	"cEH2vZ8IRrf7dMTIL1QNpSoVGxG7zwHbCxrlQtKCwFNAxkyOFU0nPCKZ4EaTIUvk3HEtGGpYQLAqXJoJ",
-	"FLZSFAkLRlVA0gkG0WIyoh+JyGZDaI1jO4hbFceKaW1v0++fBWTGYh7RZCDQ4grIhNHETEiaULFEs5AP",
-	"lPCIiYgF5IZNeJQwRxwBDFGl6q2AvL98pwOAkCjddMjljBnFI4ROn0hoBRkxZcfUAaHWXoR63Z9+hkvw",
-	"GTPB/ydbGh8QMO20EQQYamZziiO7sgHRKRUBVPs6eF8xsgPYuUOjoOv+St2r6JAQ3kgIcB92jq6aAwOS",
-	"CBwCRXL2qg7pp1Rg2dV7wSMZMwL/gbYeHZCQiTgk7GOUZJrfsA45kwOBTIzcvvUbmdyw+IAoNs4Sqgj7",
-	"mCrEAdUBcSgmgLzn+hcF9A0nC3wBmsVYwpZwaxu3Qt/YiHuUGrp7dn51cnQctqHBjyYOrF6xCMv67cRn",
-	"jOpMOUg/aEobMhFNZlRNdWcWW51hTT2YCtdEMA5vwwPhJQgbL6wuczik5JKaZSgRe7xWUEQufjkpo4a0",
-	"q5PM9phdTPhDFZ1M+NcxsSccH22LvoVyMeTIaoSmBqUpLH5sPWn1GUmVNNjm6vQDF2i1WUnCBUiIsuqc",
-	"8BWtqVhM12lNPBPQihvG/uiHCIxZBnt3qhIbfqFfutCnLu0DfdJeCxAuBiJLAdOIukrcoaLR1NrZrfBv",
-	"Z73T47+HAQn/dvHL+Rn8s9PptIMiGzTiAppASEuDwAdt5VCkBiilqSaaCdPONQgpFAhii6KqtyLXTxIj",
-	"ITWSdSC2Fq3EyDGD32KZc7F4dxC6l/CWvkuhi4+2hdDFncriwnCYe7jO/N01YrgRw4/ursDe+zJJDDAZ",
-	"tTmksxKJ8iEZ8cQwBfgFElrJDDUZdIRQJ7Y8XrNUYIp2yNGt3o7KZNF7mMVWiJz21ksN0GthhSW241YP",
-	"xfU1kNuxqobqoZQJo6Kqnf2IarbDhWZCc/tzfPgZNdGExRjo1qZEBzXKkgTXo6YYyfUvrutp/66aJOzr",
-	"3j49Blv0O+R6/+MGZRCFp0rO5d8ss6xxbXAblOQY/r0iyTZxYeUYnzlipi8vqWK+WlwoOeLJVyfASnEa",
-	"Tbf60yTASvNdsro3a0vtjkp50HycmGtAO0TVeWz1RwCqFrvBUdtajwHhZZPRjuNh79QUny1v4Ps33l2J",
-	"G97jK3Vkb3N+fCnZ1zlHTa7wG2yqxq29QiFVe86XddCm7pzXOaeyLtPbeZCVpe4ELPQ3ytqS2tAF0jwx",
-	"Eesy1ad2YVmAVkKblujMSgTIJjqgsiFbonNu7Xd/rgm0+ovs4brHdp7HPfXlZ7UvpikhbYzUz5AKcHRu",
-	"NxP5PeXShJVKv9L8PBcuRT9cEF5tcH7Tx+27PGLNiXlAt+4tM+tOUY3p3AOaB98z4rszIArlFJ8LS7nI",
-	"gcuVF+qwQ/JTDIWJLh8JOpUmiWvz4KpQruTSGuG+djHTjIQX76/IisrftaZ6WN8K8uWn+/4teFjMYnrf",
-	"gA3faPLGqfhmzQfnVeQVRl5yocjayrEAKQNZ06wKUD6Xcq4xjdSzaoMxomXOy4yRBgc6Sw0y2G7tV8zk",
-	"Wp+ij9bNJUbvn5QM7DNjp9XIvkb2NbLvXmRfISJq296cAHTZvDqxtwmv1qG9BsBjyzE3P8x4EhMAzHWC",
-	"TmVCWEtvyAVVi4KJ1bcgw2VcA1lWafxKF+0RYGy3gLC9y3PfWXA8ZiLgnogyX8FalPLgpT2GSfLyJpM8",
-	"YrsxjxAzddeb/bW77rQMZ1hqB1faBEQ6zjhP4SaF90iqsuHkHItZ7b7/YSD8rTHKDyiG9XyW77g2r/2s",
-	"+37SGzACAeA1vw0XHi0eJliXnvbWyXb7t5gT/u6bS0+vLur2qercY2xQ/L6HLB/knVdSdG5r5K+6JFlA",
-	"kKzpsuwbqowmNDfEHT+8NFhBTlqhljQFchj4b6rkWDGt3b8jFmcK4IFoNIFhoHxtIAybpQmwtSk5I+Hb",
-	"YxebWJVs/jodtq2Bz41GqeVHcjWOXi/udQYipMOhYjccBrhOZcKjRcHjQUKPHhi2ScwiHjNNJnJOYgm1",
-	"/UpmxpVr3nBDExRsc8WNYcKOjtjxGkfncZjT1lux6fE2/OKXL9aHeTsT/C4nYwfqloHIOwg6pI+fc0Eu",
-	"pDZjxfp/eXcALJklBHvDRebhQfDt1GMfrsqHB8qurt7mq6Ahrk5iG5Z0v4BNmrXxCu4oeUFUElrI2wox",
-	"u8l+2yIPaz9fOvR53hUZAbgAOeHtN99LCbCpeLoqCC9w2Aoh8d2hIjbZlKeGcXjLPqk0T2rL4/wpyNvm",
-	"nGEAXRhmwuAoiBj4onPH5Ye8DGGV71pI47uUKlzpBzwh3a+m/76K7msO4lPC4NvmDG6lu3ZpFnO5htZm",
-	"liWGp1SZ3ZFUs52YGuoaoaz5HMLPQzLiCcPaInsiKBeeANPR2cvRQISADAqkkj34VTuPkvmznSP4YZ8S",
-	"1ilxMQZAv/zXcd4mNRC54X4jIzrMEqoWVipMsBtWMKp2ZlxrolOWJNBQJUdAYSGIYWqGzkIklYLuhqDg",
-	"TPC3Sz3pnnB5C/tMU/vkacpEnJ/dK2ymBma+Gx86S2nmur9GXNCE/5MNBDTXOpY9WL18FUq3LMVmoCWr",
-	"ylHoLU8A1vRh8h4Ve+AO0g0m+FUasYopwJJtKV8JHRnH4ITvOih6svxWuP3qnrhUbjIhj6w7zm+YsouD",
-	"L2wrnfGWGjaniwdQHbj/nfaw29fJjBXVETz7uESw/wyv21KjRHI2oyLWa5SKuwRCKhC8TuWUCeI+tgJ8",
-	"pJjreWoNngn7fx+JehaQwbOxJEYCXAT+rSNFkfGUmsGzYCAGzzIRS/wS4HaGNJrin1xopgwRUs1oQthH",
-	"OsPPUVjnT+V/q7PZrU+1kelArH5Ib6Bsng2etQ9x7oB/zdFIpfnjcU32nz8n4fuzP5+d/3p2fXR+eto7",
-	"ex12SGgHDlFtaKQEcmt7SEI7fpgrEk14Xs3r+FlBSXmWN8i4S8PaHdIv6SSP7aAHolKDHQLKG9K+OTFo",
-	"6NQTLuFqOL0WEDvbgOTLiy0E9IZVNvlmIr/TES7EU0vSr87v29RV+SHyPcTckJjHjV5q9NIT7jPOBKEE",
-	"9IrfwHf2aLyErNc/R4nUKzE5YFXYASEHR2lOVYxoPzkIhJeoVj2dUjWNrRPRop7lkqRMDYSnvkQPhX00",
-	"OAYFtuwsMoB7A0T7w0XOk9nytVP4p8tJ+ExKQNgsNYuBkIJph0FhP8Dha8Q7qZXufnniUkRlIPa7P5Pw",
-	"9cnRVe/q5Pzs+s3JWe/dyX8fW6VUikj6JBIIequEAlIOU1aI/TfubvcbiHlA2e8n/HWFv5/FJvF/+2X6",
-	"4LJ9WY3Mb2T+k4b4gb2bC9Y7S3xAn6iV9mhI5SA+LSvBAH5TsUiOBbe2Lks0m0+YYm2HsZMHWcmHslLS",
-	"hAvNY0a4GQjwTObECilAzkM34LazsuKc1LognU6njYSaLrrAxUBIFTN16BTCR0OGzMwZonHOrCeB5UdQ",
-	"uSliZwK6uf+gSTmzTjCzjvoojlk8EO5ZI0eK7WbdIbeYNLx0WWLUQBZAqNvVdH5QptMYCAcp+jOp4NJo",
-	"hTEzlCe64+587e/XruPZWPZJBqLklBSelsbiB1CR1DkruT3cWlFxF733/ePXYXtZJ8LccXB391s/LHRj",
-	"u0PCdMKvacKU0SHUUenb+Gme7dAvup1vjqjqV3YCuQyScDFlsQfa3iLsd4XIK09TmdrJfcsRv2UgJncs",
-	"G63aaNWnq1VXQ3wryEybFGtevrUW4mSY8cTscOHqyvxvVl2EpewuF6WsFWi1Iv+D+rAoMgOC7FxNDrJu",
-	"90Uk6IzBv9jgWRHkiGO9sW71Kn+mx5A4+d02CZ38Yb9fzJWvcwTOwEkHvQv7x5Te//pzkPKUJVywnXn9",
-	"/n+fjhWNmbaGIiW/smFfRlNmED4YcRcpiRLgydApo1NNWhdHp3svyd5LMv3ln2QmhQysiz6kmr3cx2iA",
-	"VAOBNfRkpIAJLOx+7O6F5L/IkI93mIg5FUTbly8i5nCRyX8RTWdpwlykYsKocngviMcOEMLBQLj4umZ2",
-	"o0cMYw/u3/MJT9AGR5hgxwDJDWm5CdmZPA/9vKjBBGkoM5Nm5hpncK2AzUyOSOgtZ8VovAg9qOXQ7ood",
-	"LlxIBUwzKcolkpASHVgBbmQkE/Kff/0/11Q2swJ9zALClJIKAY/BTkykdvjH9mKuC0RheJ8AJkyO4F0M",
-	"hBtFHxRT5IKbMChP2c7LfgIZjw63tsvKnx27jYGlNhiI0A1qr4EnvObC/tvdXsbwTcrFODwkmim7R9iN",
-	"PQIHqwtlRyvPq0OjaTEUIHDbP0uZxpglhq58tjQ5f8qKK/NP8utIK+IouLS3U8OjCTVH7tMQPIy2HQ4X",
-	"AV97sSj4d2fG8A52D5oho3BFKsXY/h/e29IT4kr7Z1z5VNApxJ3MxFrSKI4hKSQVCXfnOjwokbtYL8Zu",
-	"bvvq+yzayU/kzoXbSQcEZUngNAlcj6okJI4eIYQPQwJtCSQ3lQ8JHYgZ15qLcUC4uKEJB9+xFWfKOgcl",
-	"E75N2MfUmrcEJxRhlBF2/163+1OHnN8wNRDhh/OTo+Pr095fr/vHfesa9QEi9X3/+DIkLRopqbU/FBoI",
-	"Xit+Yh3ZCc+va7tsEcqi5VvvvcgVrWJUS0HCq/Pz69Pe2W/FcOAGKegVXZ3lm8ve6fH1q9+ujvth/jg/",
-	"HxZizkhJNIDFS8wGQckH7ItiDlVq+jxlAvzrCyd4N7WWIFsELnBQcqKyYS42JqCISn2j1nGsazuBgepA",
-	"Efe7P7/czAuxh1p4pQx/zk0E3qNzsQs94SfaoA1+uYW+pj3LWlg+n1CU9BfvoTrr7T3UHeyARvNi1Ugo",
-	"mAPWGsmuVyAtEw04aeNaGzTuYAHUCcr/oronEE5J6c4P2Ry4cq/N0IH5pQ184NOED8STkC7tn4qWoqyS",
-	"WQQoaBM2MlamkyljqQMvuaFJxjok1CljWMwRJXSWggYk3c6P//nXv593ulZRoBXjWm/YR65NbkdGE6mZ",
-	"sGLxhlvB3dp//hz5N+Zcs3Y91knlkbj/YNbqbb5KPOsLjiTmHlGwNM0yTVjpi7hkzecKlVrVaafL1hEa",
-	"SQUpBFOpSQ/LFDnIR7akV1uhw7O4piYkIkuSiiaaSzuDp6xYfQdko2Cf4pF4RaOpN+/9m/r8I6FYQhf1",
-	"x+AKyeAN8aEp19CLNyoc/wM8JLocDAihT5XAHvA1KdYFl5mK2AEOEQY58z13zloRD8BCd81EfJqHOcoV",
-	"MUNpJj44ozsDUU0VssQHgl7l5fG73m9b8IIkdAFn5ip/podU8nC/r9IBe/wRU56bBEL+Kr0/j+/uqXcC",
-	"NVQiDZXIsx4qa+qLvf1e3ighHTRInat9TKMJsuyNM7QSnCNhBdCUi5i0Qm0gHGmMDtulxkOT4xnYP6GQ",
-	"QTGagIUzEK1QQnByRHnCxThsByTMirUM0XnnxoeaVCbIhClGWimNpkApmEcOhSRTtghIlMgsJkKagaBJ",
-	"IucsxvheJqAnKSRDNpKKlWAT7FwO7a2gF5JDOTn7iKx7aAUl1DARLYgc5Y+BfVG5lIDAvibYhpADsriN",
-	"3CG9xCG0YTtSqYPrVsvWQNAoYqnR+KSYHsepjUazlEGnVmpNO2GwxQkaohQbc23UgoyAfTvcxZB3JV+2",
-	"M8n6HhDmYa0xvM3G+gCHXfPdReyeQGbvcxFd+ylj0SQ/5jpwwQhHTOT3fMwiGUMXYi78NguaRcJ2YPea",
-	"NXxFdMZiEsnZ0AEsQUshhEAch8IiYUVsPKKCyNEI7CD4KvT1vSUrsV1NWeR26CKxTgNM6uGPQ36zTYhE",
-	"Lsxgp9UksO8ZmSJldMrFeAf3Upq//A37dyHMhOm1pe+XTMQo2aEYkmL/FQp+4K3IQ3V2L/vInndvfL1g",
-	"wVaQb2GrL1dAgUrfhu0OufAnFmLdRnGWV8ZBOQgkj9E/uLrqX19cnn84eX18GR4ORPjXnaur/o4fIQRQ",
-	"U3T57fSh+A9NYXcI3Q/e0CQZ0mh6QKwFHxJNF1BawqhKuL2jYANh9TuLOyScpS/cY8s00yER9kg7tdba",
-	"3/sRLAeZGcLNIQnn9MZdnUazkNBkbgefSzVtFyyLAwHuEIkZ1qC60ski2Pljt9u1Dp6ikbFLI0cj6+UF",
-	"ZL/780vw9c5TJnon1YCn+QtHofhAzpG/zReFPu0O2032Xi7fNidhx1KDChr2wP3UvoW7/laO7/zTOb35",
-	"3J9WSkrMlT8LnmF6ElZpeY/WvQX3g92rq35+6afg2fKJ2OLH+aX5j0Hib/FLvA4erIkeN23Hd0hFQYW2",
-	"BCMJpNS2emxXG8XorF6dvcMI1YocDAMyzEzJpeFIlWvVTTTJxBSSIuhL+d9qFgflAqmB8H8EREOr8QJ6",
-	"XK09B3Xm3lWzd5lPZFLQ6irQsValvAFhoQ+cjvCQdnkxze67vZeHRFHD/rT3stvtHkLpu2CJ/tMe+Jur",
-	"KqmFagc7iA/A33P1DgI8K8ioJVC/0Iayea9oQEVaTafL80YXc7iwbjBN7HelmCY0MoCGbFWr0/ZhqWC6",
-	"NBSFG2WKIYcQRvDtewS9u6jUZPB9o8XuWYvVq6IADwJWGzQ6qdFJf2ydFDgJxTa3HRchsftBTbLS3QM6",
-	"kzChYpy5gtJUyVlqQtJKJ4pq5kGNRlJBlaxzpkCyGzoFiT7DQuDQ8BnThs5SqzM0G8/sumK4TqrYVQbC",
-	"RVhIK8WIx1bZtV0Vbh4ERIWWN8rl0dJC3gPO0g1T+B24N1SZHzQJj1By7tidGR6QX3sfoBR6IH76z7/+",
-	"vf8Tmf7yzwDKoZGfgikm286ROiTnb9/unqeZDsivbHjq/nl68SIgb971jmDap/s9DMLmsceB4EIb657G",
-	"5JY/ilE836ZVDhK1OwTQoa2mLuoee+9fn5z7usfW/t4LqIJd/b5/fHR+9jq/wg/Qv7q6vjo5PT5/f1W6",
-	"5Mfu/lpP2PX7lVxhO07uCn8mahQpePwPcXSk+kvk2GFrue1DS6NgM1qaMmHX0BpVAYkz1NVBblBU+qNX",
-	"y9HiZw+GKXVVnu1XKchZmsHGTo+vhA7VKKzvSGG5uLc1zitburYDbSpg8rZr8EKQvJYcoeLSKYs4Tcwi",
-	"hFpWOfK0P/7zoqdriQYbhukMxCtpJiCmoJuXaqd+d4zcAe8JVBwOIT0sXyWKX95N5lGs1uWSPhQPvZG6",
-	"gGEPi3seznR4CIxtKysCaocOIc9VR2ng16Suvvzl/ibO/b8/dLy/WJlNMqzYOA3xwHeRj7ciOKJJ6cV+",
-	"Bs1AL441yVJ7Sve6XXcmUmi7SBLSAvKAvf/8698v90vB7YDoTCmZCYDLwUKilMER1imFHIJiM3nDYmjK",
-	"t4MSmkCq2EoUxUgroprtcKGZ0NzwG5Ys2tZAnbLUcYmRniEzqY2dVmleA2GX4IBQnCAYPXOZJTFJqYZQ",
-	"ELVPVLT8P39uDbCj3qv373qXv12/ef/uXdguYeEAmzICEFSaQr04vi16HqxyqbjLVzGG3mumtpckuWJw",
-	"AKxFz30cc9OA+jd1yl9SZRTHbl+t5irXyrk6I2n3dzvYWoT/oxWR1CH73f2iNc2hpDh4D51ZE46pWR2k",
-	"/8pxvmJqdttmAWsjpWZSamTDC5fP/D3aHftVqWSQ1Q0M+R8Usg9ev9fTeeznbueNr2umOwYXAyuec2y8",
-	"j8Y6DXqlGAi6gCtqCFyFAej9iIq8Vm8gWmH+47B9SEKXognJjKqpRhokf4VzZtwlHdJzk+IxGUtmb27k",
-	"QNxOR/m2v3Idfw1oxQdcioe2+7cp7sG3EjhQ0dv1lbikEAdsCoDu92zhLsjJqYrFX93vNUdricVqS45B",
-	"R72L75P0GVXRhAwXxHCTsICMeGLttOGC2C/4jZ0M1M8Cur1MYqaqyAdrtvnR0gQ3OOWrGpbobIiqKhcH",
-	"do51fvj/1Pnfz7vdTYowqOQ2zFegZbUsVPAiciguYWtEE83aq1xi0C2xRdzAj740bTexoZQJowJnVvVj",
-	"fBN1T7y31RN/SzyK5Y20PYfi0ptp4hnfKZFitCJkvKRc/nwzl6JweLvl3x3mxYAUpY8rJxFQHYw+bZEm",
-	"870OnRq2v/IufqA4QfkWX6XHqTyBdacUV+Sx3YoGNK+hAqRLJ3yNwLhlYm2kAXRxwypzCP3+FQnQ0Pg1",
-	"avKBafyWYHE8WqNv5l2rLSudiRW2vqXRayn7qnN2D3QWuo+uyq4my+hDzZn74zL2bala7HY30aQizOww",
-	"samATk/nleeeaOGFHxYGK35AMKmmCTedGiid+ztxD2u4XsDaPHJ263NOu0Md+aZOfWPJfldReeuB5oKB",
-	"SOWqTL/Mtt1lH+07WVsztKTy8yb7Ak0EwEhy4pxYRtkMusTX2MbHcNdHsgcM+2h2Z25+y+Jhq7r624/W",
-	"qPs/5BnEXVumifr885Yb4nUn7jyJmTY+XL914P20MPDvdo6+sfiwe97tQ8M5nFFzeP+gZXH4/u1eoJ9h",
-	"tddEkAGTy5Sgm5bwtvKs+VTIecLiMQNQeNKaLIaKx0RDFi4g1JryiZzvZClRzCjObmgCuSSEfcYoM5ay",
-	"aTJndOpTzjli1IRqotkNUzSB/gzdzlm0l57yB00mXBupFoD1NRDVYF/YiICQPpEDjNcEocWQf+5v4u9h",
-	"AL0W2N0Q5pZACI2RQBeEPTcD4UbKNCPhxXn/iqyTia4rtBI+pl+AlT01R8ZNqwEYa1yYBmDsIUr/9LSE",
-	"dnh3k2vbpvMlWETfb56TMXPr7QDKyi4QPuw4oXVAPGdEJ8JMV4g0zghyOhD+AaD9212J/A2k5cSkHTWw",
-	"MhVpdIJCtoakJQXDSmwoVEaJ3IYqHlHwVXRiKdjSjd1JbwOThlSes6FDjhKpPdNBJIVwJKURFRFLdFlI",
-	"1PZ1fzcCudJlLL/ez4gqTajB1Tm2v68TyDC4U5SNFG6k8JZS+KGkqu+T9gLBCaRWv3/c/gKJ+7v71/WX",
-	"plG/VNJsdlq90GhSro1L+XkpV6uYZ/n+vI+jsjtUVGCyqIboHCwMa4kINl8O0E5kEvtT7Ad3HV1InRYl",
-	"mbuAA0hc1aF7Bfe/l/jsPZy8va+S8lld2e+OHrQRCw+EHw+H54szM4qNmbCHci3qY5rQyEWiAOfYK27f",
-	"p6TAY5GCtT19st3XNcf+Mr8lgjrfY1Jm776t+22O7zcR5HjqB7cJUGyJgJ6fwSLYNqZ808mP2Uxio1Rt",
-	"SqhH9AygCpSca6YwpQEtT8iQkkOvLxkCwFsaVpOghgPRyon1bnNrtg8INyUkGUZmPFIynUjBAEwv1p70",
-	"FBlQkUI0GIg0oQuHDIdTcvIIAJQncq5XoG2Csrfhi9XygHKH2BfN4oGAgDqbDVkcQ62ZZkaT1lyqaQ6t",
-	"2i56M+3TABoFE3ZvxKQVvj4/6l8fn/VevTt+jWz0AxEen304uTw/Oz0+uwLsPSENoDPFGcRCwsOCr4rs",
-	"d/cxOA4dIXk4aD6Rmg1EeMEUgMJLoXcugI8/JIAEv7p+pBUWf/yppVkyakMHOgn/F7AW/gnJLGmJEdFx",
-	"WtploAD5REY8SXJeT+NWOvZxHCBzhbb56kK812wmEWhtu0jIxMySOyTO7daGzXp3CfwIvs5XaCG73RO2",
-	"fHTzhSvJDrunb4mM3d/hKHyqFR19d8oQWsqel4SZEpy5HJGwNF4YFIfMbS7EIDzMm58BhgrBwMbWtuis",
-	"3WA9O72tGp2pu7K+0zmlxjBlf/l//9bb+W+688/uzs+d652//74X7HW7n/73s7sArcAGj7Rev78DvO4f",
-	"9IY6vprPPw7whIcg4YBJHVN/mGCzi/CkT8lXMf3v6YT1oKORR/gGfG8htvhuOmr2n3WH60QYplxvoK8N",
-	"cnBqQAntUPU2qK3KA9Sf0/GYqfcnDyuh3W3I+5NGTm/aRcVa1W+VXXzFu7/b87xJKusAhTDiYvGZr04I",
-	"YSgHD7yrWCyjWrlcLX1lpLcXvPC/x5e78Ly7qbgDbO6DiGx3eZpYk70R7t+4cF8SxyDbdPWpRXaZetfL",
-	"1fQ873bJfMIT5mkewDhXmfVRjiYsmgIKDLJBMBFVn8tf8F4PWBXn7lDL6oLT5prQhN/cfU9+g9L7Hb9h",
-	"wj58quSwrOzdBsDdMGNG8TUa/0LJGTMTlmkEhWcfU6kB24qg4OqQM2kIJWk2THhEmIhTyYU5wOBbeHp8",
-	"dXly1L++Ov/z8VlINEMHeGC9YZoy5XxrDkWmYc9FlmAnHJBXEKAg6B6W/cLDldF7r19fusHdA1lneCCc",
-	"UQJcJdQQzaxyAGZHbZhgHuwAKoS4JkpmhuVVbfvdfXcfwbj1igPsjB4I96wyM5rHsMuc/wxDlX5vVVfx",
-	"beUROXUvYDur5y7C2t3hC4OC91O8pZRU6+KYq/sF6A5MXsPlaidIzIF6jkRUqQV0AxWK43EmelpsMxJz",
-	"7YMufvou7vInwM8I27l5LMXKpgXwUfsobk+1SpvJ9+WvLEq7862KpJIwmeXbvlIsyZFi6e7N3i67oUlG",
-	"DdsdJXBdXV4AkZXsReSGaz60eqsMmxYQP1K8VC1qTxVGucLjKzoOSSRvEIucwWgDoZgd0Lo4y6BQ9i48",
-	"4WZBEnbDCopCN+ghofl2dXmIGTXRhIvxQIQno50zKdjOqf0oJMAP/aK7XxW9OrdLcewm/wZWodrIRU6B",
-	"wsxdusda5JhKW/b+q5TKT8KlyGWMK1h6IAsB7voqS6aX7g71BUp+ZnqFSsLujNtb7gNNeEwNggej/mA6",
-	"S6A1cY14/hQ8e1FVWnHmEDuxvDUmmosIjS97+7L0vt9leYMMJ3Wr4vcw12RGE6vzQdBd9C77x9fHl5fn",
-	"l2Hbl2i7rU+4uLFrQ1rhydmH3ruT19dH52dXx3+98rLrHlUKPMdbSOIlILVrkDhiJgyniSZzphhy6Awz",
-	"BJp30+2Uar8eb2rlNR7KeGEX2khJEit9t5f0cK/K2rLHfRT/CFal/Z/++VmnlFF7xJlISWZUWNNOisVM",
-	"Zrp8un2zgvUK4lhZG3mJ2fvNu97b6+MPvXfXvbPzs99Oz9/3lxi+D6FzYeGwccJL+8dOz/5hbdBIinhV",
-	"gJQu2cQIA5filcgJs43ShkWpTy0+3sKX8pN+lRJqXEZ6KzsCbnM/Kcvg95Xm9TeXxxdkmCXT0m4oWSBg",
-	"dCD8fL5vloDoX/7444uX6+yT3d+nbPGp3ko5T5l4w6jJFCOXbCYNI4U+JBcuP9khsL4amkhg0j9ooic0",
-	"zTlOYmSphI16dn51/eb8/dnrED2W8Kp3+fb46uTs7fWfj3+7Pj3p90/O3oYBuSWMA7Ikxsl+t9veygLZ",
-	"Kso2ZYttYVy3gK/7/kyS4q79DDKfm+2ShzECiolsMAWKiRBkGgVWT5CjTvMH3hLYwmqo2JBP3zq4RxcT",
-	"pmZPUxHLvD21Mwe0XO/YNFZLY7U0Vst3b7VoLsYJhiS+3HhJmaAp7/iVrMXBAMLmixPyotPtvMgzDFjs",
-	"xNQNU+QGfWCmHXuOlwlQB6ZNQKh2B6oi9OmGt99/aYrAmQty+A8W1XYg+cf5YlSLbzD0dmXlBjx8sSz+",
-	"5VTnifwuWVBMtH/uLqGazBU3hgmfwFUMcgdSLUgrdMMv3SZsr9snv/VO333ePvFTb/bJF+8Tt/gV+wRY",
-	"bWo3iEsVXkhtxor1//IuIJcs5uDIBFi/WICCB+QvsaLCBMjvOGGAw0dXscJJRIXL7XTIj90XOExxC2uE",
-	"4k24JrGci0PMZkLKCKkTD0jMxorGLA7x1y4RNBA5gWWR2iQtnNYBmbLFXCqPZoDO2IQaMmUshVozLsaH",
-	"WGfT9jevqUi8hGV7QCfD3oCLGr/iOJfW1jkrPytmr76gxesxN/2Lx1mtniEJoxo4pMtrlW8v4FYoYUN2",
-	"7vVM5nNbn8qFupnag3jpCRvuu3DrEm77oEVbl+y1jJp6rc375DW8iQohPa/P8L9PQRACzRAlv7JhX0ZT",
-	"5nKrXIzBRMDubU0qauiV3YN85svoQ1eRzeIwGIjQIbCEtyAAyq3+5S+lAMZgs0i5GCN3MNN238K/pf1s",
-	"IFxL/yH6wQmHznIoJAj/ITkMmDB6w0ojlwbFOjP4Z4e8whYDbZWKdf80MwNBxUotQujJ6a02LBYJCPWh",
-	"nr9Uu04iOWM6p8EN+yzayX+x44N8BwS9gqCivMHfrIU0K4rF0J6gDV1oIjOo+Xl/+Q6jgYkc6/ZAuMBL",
-	"COOEBMgUSB6l65AegWp9Mbba0SdocL5Qt0Ay3AckSqR2/VUapjwQoDn3ut2fDrHHIqIpjbhZkL3u3gtA",
-	"6eTCMGW1pufL3+vu7VXGElMmLt2O2cSW0SstalD0OuhsmO9Ct1Du3Q2RjbOOjgIGqkuE7nd/frm5qm8P",
-	"Y1MrxY1zjoldH5kpDpGf6CN3ZG3RUPRGqiGPYya+mRK6tVar9S5wVxWrXxKF/kt0kL3ds6NkYl83eN6f",
-	"tnPb7X3B963asXYeY+TNxUhN7g1BIUuuaJ8FzzKVPDt4tgudg26Wt9FZsIIrsM+GFkAA7K0x4QKrr3zN",
-	"0czX+OSb3ZkGt3lf7BxvGfiuD0lZywYMwrKNUBoVVMrtMS/ZmGvjmbUTOeYicMJFsZFieuJIMm9k5C6y",
-	"U5iyhSYt7NiyWxj9P98ekVVO/z30gyk54r6O2L4YMqOCjhkstRvQfqyXRoRPKoY8wtow7GVyy+nayFvh",
-	"cqPq0njLzW23x+3FMy5ITPVkKKlCZOOCttw/t71oN6WCJVZFlT6DS3eseF9eF/vlDvyg4p6eC3UFhu32",
-	"8uA9psOKsafDqkWikcvwK5ksDxLZryrGgc8rhvIZMAhmwaX55lkeeIQX7kBureIGS99X3Wg5WlYqI6PJ",
-	"DsgKmAICgfhb375Z3fD9aMLiLGExuaGKU2HInPHxxLgSDr3mYXZ/t//7BO4HDLHjfrN041vfVkxiu5Si",
-	"nYrPWS7dAsOGFc+2xNEdYPGnkd4VtyuJrNWll4YNVeXRscvz9ugX1IDN5gtG3AApfqytHUmJ3Rczmriu",
-	"TNKK2UyOFU0nPNJA3z9M2EwHZAZbHg5hMBCQFBlzBlIzsje54YYmzlaiQ93GWtAx0PdqX63ZIc7a4Gj6",
-	"yLlg6gcdWOMG3t8P2hpOdCCQF8eRA4wVFeYwD37SGErfsQg+zVQqNdKKcY0nH7Jg7jE79vrQZVzdgvkV",
-	"qFiz18ywoshUsZjiX3IEVgaY3ASl/pJ68Gs74UuvJp3wGuVwW5HaMebLWzNXqJ/+/un/BwAA//8=",
+	"7L1rchu5ljC4FQS7I4q6X4qWZbv6lhRfdNASbeuWLKkl2a7bJTcTzARJXCUBXgApiVXhiNnDbGQWMP9m",
+	"A7OGWckEDoB8EclMUrLrcfnHFslMPA7OOTjv82sn4rM5Z4Qp2Tn4tTMlOCYC/rzEipzSGVXwj/4mJjIS",
+	"dK4oZ52DziX5Z0qkkggnCb8nMaIMqSlB95TF/L7XCToympIZ1m+qxZx0DjqUKTIhovPlS5APf0lmmDLK",
+	"JiumSMhYbT6+JJ7lX5GIs1iilCmaFAZGQj8vm8cnSiz6Y0VE/diKo3tMFRqRMRcECf0KZZPGsa+vr97g",
+	"JBnh6HZ58FCJlITofkoYwgwRLBJKBJoLfkdjItAY04TECLMYqSmViDOCFOe3iN8RUZ6asHTWOfi5o0fs",
+	"BJ0xTiTpfA7ckqQS+ljsii7sBMsrup4SJOeERNN8FWqKlf4UpxGJAbw4jSn3br08z0dOI+Kf5E7/hFJJ",
+	"4tXjfAk6cyzwjCiLy0epkNyz8vM5/mdKUAQ/o7HgMxTOiMIxVrg3xxPKsH6yx8iDGpqnQsTHsJ+5IHeU",
+	"pxLN8YTo9VA94j9TIhadoMPwTC/JvFNa7Aw/nBI2UdPOwavn+z5gv0nw5EeyuMD6GR8cxgmeoFuyCFD4",
+	"a4QVmXCx+NL7VTJ8S4Z65i9htqC5HiVbj36zE3QE+WdKBYk7B/roa1b3fH8v6Mwoyz771noSu2V6ZqPx",
+	"yrnGXMyw6hx00hSeXB69hvVc4AlBkv5SC/YE3ivOFZMxThPVOXilN4Uf6Eyj/v6e2aL5lG+wSIzviZR4",
+	"QlZudGaeGT56w9dYTIiibPX5p4wqwEFN0oLGBOH5PKEEOE4XawoRiMZotEB23zs1+KDcfMNbsmiLGPuv",
+	"vm9CjC96KDnnTBIgwNc4tsxcf4o4U4TBn7DwCKjs2T+k3uGvhUn/XZBx56Dzb8/yW+qZ+VU+GwjBxYDd",
+	"kYTPiZlyGVLCTIqoRDOcaPiT+ADJBVP4IUAY3QvOJkivPtDMNGW3jN8zNKYkifXvMyolZRM04vEiQIo8",
+	"qBsGrI1KxLhCdzihMfpw/Wb3r6irQRsgQMUA2ZsUCYLjAP3t6vwMBtnRo8InPvoHiRS6p2qK8A2LUwMI",
+	"ogkbcYEYkYrEKCZkbvgpQ9+/RAm5I4nUg+h1JWT3Dicpic2sKON6aELvCLthM33vwLucRaTX+RJ0jjgb",
+	"JzT6jQ4isrNLs3GNxFEqBGEKSaV338UoAwVsU+GEoDsiJOVsB3bwhosRjWPCvu0WIpwkRHwnkeAJQTEn",
+	"BgVA/LFX7ZwIc2HoZb7FitzjxTWdEZ5+Y3Bn93BMY7NKJu81U2BI0RkJNIKpwrG4x6TCQiGqpTrzgj4l",
+	"ylB4OfivD4Or6+H1yfvB+Yfr4dXg6Pzs+CpE3dB+FZrDeWfw/przU81bfhssc8RHHiJCYk03P9LXqBu+",
+	"G/SPB5dXw+vz8+Fp//LtwC76jKs3PGXxt1vtGUcyjaZa2uSpiAjqapLXHIVKOkq0yGaIA5DOrPJ8LMj8",
+	"a8EXBn9LGBE4gdVvBON8nU+N9q3XRzRHhBkyrNbDJUSRRmw+NDI6wlquRyHI+Lsg5IdIGqFeX6RFLSl/",
+	"pG4H9ulnBY0Blg47+iCoPkpu1J/f5iSNEGAPUqK/5gd5R0TCcUzi34h7Ua2f4TtME6xpggtE7vQ9d8/F",
+	"rfl5lMrFYfWk8EIa/Uhxc6BPd2gXeKEh8tuyNy1IZMeluYSWhREIvXBuFwJwlepX34A6+K3XaZlaNMVs",
+	"QmItq0QEVmovcqTlTzAZhCfj3fdYRdMQln5FxB2NyIf81L/d0vsoJnPCYsKiBWKExFpz5dnVWcJFxykS",
+	"rLRWrUX33+Kef9L7+xBRdcNmeIFGxlhBSbySFaIrJQieSYQFQeSBzObq6SjtmvP3mC2cDejbwfVSi6FA",
+	"TJbGjLnh8bsKOj/tZmap3Uy3Xfl62QhXGaJkOms1TP7G0lDWStZyGP00wO4Dw6mackF/+ZZc5r3RywJE",
+	"GahgASIPc6246jtCkDt+S2IUCRITpihOqrf2p0+fdvupmupftaLhV7Nx/oRmWbA4EMxSSRoMUACYueAR",
+	"kVKziwFTVC1+M933niTJrtF+0SjVQibXjEsijESqmVlI9Ig90HtDYM7mYoEvgL19YDKdz7lQJH5PYoqv",
+	"Ycu/2e03xXrxR2byXb2YigpWUNCiiMzNxfgVpK21lm4lLbAUgIUW1PadsuiFuuGHyxOjo5yfvQUV5YvD",
+	"NkDf/mgkyB2F5V7whEYLj5k4SiijEU7CA3TTebW3h2YTdHGOXp8c33QCdNN5fYGev9x79sMems3eTW46",
+	"Ggke5pjFJC6+MlqgGU+1qn5PI4JiTJPFTUejv7Meu4n0V3YAjxE56PTjGWUf5jFW5IMkomAPwrGRVXBy",
+	"IfQBKkpk5wDM0WBoKn77POjMCx9/7YzTJBkac9YSEQs6m5FY39XjVJIYdV/u7+8Yy4M+fMETzS8oc0qX",
+	"MdApyiZadBE4UkQA7yhav/b2PJujcogjRe9IgR2MOE8IZnB69itj9AFosMVHnKSeVffZwliIwLRzCLe5",
+	"fh3NUqnQ2Jr+wAasv9bLY2liZSUlUqJHn9MfCWBFGViRIFiReIhVyR6pz2RX0RnpeLZmOKtc9U55fh94",
+	"4hb2z6CTYKmG+qQeNZlDhqUf5oKM6YOf2c/TUUIjK0BZEz+Y2EGHiPiEUUkQBQFnaWB74zxq1YIbWXcV",
+	"s7nUzxjjqrPT/mys7LDnbId2tKB43qWDrIC6tIPPPmwFfDoyoy2jFZ5TMCA3LN9i5ZegYx9ePob7KU8A",
+	"8D10NeX3DHGWLIzrj0rkbMqHSCou9HEgZnyBy6b0IoiMcdutsnGDGTtf2miMFW63SwcrTUCghDe8dZYm",
+	"TlsPOs4H1YgPFh7vicL6PZlGWuIo+PY0suX7zThS0NFoKRWezdsyggpI3VSBgYnbZWHtxTnqQX5KpWqG",
+	"N1VkJtujl50LC4EX2xOoP4E0pvyNnTl3B9/jOz3K/EUn6PB5qmeYRzP/nZ7GVA2YEp67Rt+HRpJaeg1H",
+	"iouh1kWSFb/7L41GRmpedux06eeYKEwTWS93lIbNgVVZDWXq+5edZY9h0KFz77w8AkfHenevFRwtKDw/",
+	"G0NL4+/KSutLTxTwdRlDU0nEEE+sjLwaG+FsinssnGL5wEsnFDg0qS62vLmggO0FmACwS+vMz7cO4dUp",
+	"nzwl08kpYMt41mE86iMRdGyVLo+kOiXRrZE1ylKChjUlEtkH9OXfgijHVEg1HAl+S9iwhpRrOEthlCnB",
+	"8XCKpccv/448aKV0amRHrBDRONFDlyTiItaSCk+VpLExg2oojbAkWnyxoTqEHSBs7Ik37K4AGyP3S0WT",
+	"BAmCo2lhfOdFxQomD9D9lEZTFBNFIqXlpRm/w6Dk4BsWcSap1CovEuReUEWcoMvIvVZPiQFt74b5eBFs",
+	"nsZ+uU2Lk4gyhSO3su6etcFPiZbUtC7OyE7L4xIEy5q7A+w9NVpWEUvNc0GGSMs4kE2T7614xK0Q95Gi",
+	"4hIdbHlGHc84wtGUHCUEi8fBPB/nksg0UVuQtwB5W2NN+TjAjjjHvnC+c63WgU6XPYS6pDfpofB21JME",
+	"i2gaBigksxGJw51DhJPExjyOJGGghs+xUkTo0f7nZ7z7y97uD73h7udfnwffv/zy717wrNwhIMMSSgEL",
+	"Je1kv8oBuFdrQXtijNdYkc3gmwGgCt23CR9BcBgKM/Ae3JJFGKAKjA/+ElbsWy/2WoT9FbfpVtG8Te9F",
+	"P07wxBkPlpm9cReuCIMU5I6CR9F4hgUBQy4SJOEYQnBb3TiVLWVrylfQandPwJlKwNqyppWs6RQviLhS",
+	"2HgHywAfLZTFr/XFPCsHbfq23otsqSySOwr6T9vnp1QNhfVY2V9ZOhtlP7YdJ9GgKyr9yfNO0En2vVr+",
+	"jEpJ2o6cMZwVKnYLOjhzw5jz9TFvSVput4J9Zu8WXNnu7HgFENfiXWVtS7i3xjmsAdrKLsqrr11rzRIB",
+	"BrK1llsltyVV1wfiplU9AbfMVrNlk35gQwDOBZbynot4MynDxucO53aU0mayL4OlxIaVMkTQYeT+aYes",
+	"AG9p2ZUpa8CljqiqNUmk7HbY0pUV8yid6flbPk+Yohn6L4k6TL+e0F9IjNyDJjyUKhIjWBjSs+mbBHWN",
+	"iGzEZa11Q3wORLabPIBWFG/BYCMXPLYtrSnb2JNsxKVtVV+qEeXMHQapPQhLFP7MPocu4ctEMvW87HOO",
+	"TQxe860sGZ3PifIvkiqvsbiCUaxTPtYgxwg3Rg6VfMY6RDPBU4M7a16tppCJOyJ24RyJfkQGkMlVTB2Y",
+	"a/les4GDECWUkYMbFsKzB8gmpPSs/y9E4a83LkvlpnOAbFLLl/Bw+Z2YJAqbN+BP/fxNp9fr3XRKz0cW",
+	"Q8yj7pN+ukhG/ik4I63WBAzPTsBjUlhKgEovZwusMV5V0HmJtmsM6LWuZEYmzhVaMU+CGmJpEfExolnm",
+	"oiFTrfKalwsoXbw0rKl+FXG+JzGNcGI2A5E4WlfiER6lCRaLZlQuPBuUHMjwmhdjOdOqUA1r1KoktWry",
+	"8pZGArNoSuLhWPCZnwHYozQmgagwF7rHErkBIEWvpNC1dQptEvgw5onNd3zS+AaXLPaYYAE3RsTTknOm",
+	"wPDqmFrQSSEGZx1Y+Hw9juFlR19dVSX6oDBrE349UjAsYupWNKwVDQtgOmHzdF2xMKeOYs5oo/GogJjV",
+	"oKom6W7lFp7QpVdFoK1Tb22EusAqmj46tG/1rZIjoMc0CL8dQoL8bK4WyOzaOMSc7Fy8ZSD3mypp36zY",
+	"RJ97Y/6eEJGBUZr4lc2UNBfbRdkwxgtpV2Xyml98/6ohzTkXdNak5Y2D1mA+HxYdZykYR1Ni6h9Uduqo",
+	"r3zqn6YL41nNUziMJCFpTASJUczvGeoyXgwLN9GfigiGE7nT81/ZSg82nJWNNDFPR0mBqnIjnFRYpUWS",
+	"7aRzUBzuQX+gEA8e+8sslAjSjOOFEY2MNNuf680+7rqsDLZ1ijWwOT+8PCGR84Qa1tUW+vC8pkWuSOv3",
+	"zvTDWhOe0iFOiFAeC8IJ4PuYEqH5W8pM4pVdYU+RBxVmvnokiQR/yhRLxLhWLG9JjOZYUet2a3WHXrw7",
+	"6evV+O5PO0PrLV7Z5/VQAjOzs9ZvX+evLCGDHTjITqsEx6bTd+dbsRLx2QyzuL1tNRvyyLyZU2AVcHTC",
+	"uPApnReURERCNAd5UCgWfD4nMRqRCKeSoNjNAMrUHIOZZbRAGNnFugo1akpmvbqAjHjoL0hzXczhJ+DN",
+	"+E7CQgLrsYUiCEi/nU0oMOu1UXT0MHVXPMTqk9jsGcc2XQ/iWbgigUZyLmIiAvQPTpnZsvFMNEcMw7xB",
+	"fphFCOQHsRpD0pjyTLKucAf9m39fAgKGtLDS/dT/iHByjxfyEJ2/ffvsfJ7KAH0io/f2z/cXLwL05rR/",
+	"FKD3L/smGGg8ns3JpBxoM6LMqPrrOVgdK3BJm6q0PCrRCGtM4qzqY32x32msq1KEtgHHamdrlUw20Vns",
+	"cfrCEQiSc35LmMNQ6ym/6Uy4xqp5gplJe1lL2CsB+DEQcitfD0Y/UrNZJ4kYA7jAE4HnU2sQTygDkwN5",
+	"UENLviaRAKobFb6a8KHihc8xSYgiQ7BpSMK0mKQHSlnMq+TCJBFqqMhsrsUpCN1IpY3xTOHWloprKUni",
+	"O+J1QdYwyVXXbvmE32h8yG85x4emGBJnpxqhFUc4Uogz1NWbMOTEOJpSqbhYlCrEmC3t+E14WEzqCCpy",
+	"ZsGwBM4wgFWZUeHnCszCVtzy1p73OtcN4MhSwgQFXNMbyS/HBowTgkQ1IR7W7LfM3XmzqRJehkdXzv+G",
+	"MnCQPJEw7IbbisNtxWEHsU348hMxyVassXKyS2iykfS9sUhbK5HCMlZu5AQ4xLVjqm1dGk6i2tQLVjL+",
+	"wmArV3nGfWubYXELGnGNt1MRhCV6b58KEDaFr3b3kfWvgfPLsVMTBE0e/Ml59qkNBPIry9A8onhLYDk4",
+	"ZfstLKcRbPVH++gtZUOvsbV2rqnyDsA1VYWJSe9woFkDHnZ6J81IjrXMMJ2DvMInwnAySLuPU9EgSFzV",
+	"3Va/D7qpHlTrZa69moZlZIytImgVctCH8ywJfWW0+3La+hetYuVm2E1Tvjbx7rn4EJnjwTInorFLkXC8",
+	"JtelJ5y4+NJl16G9ZOJvkTWt2eVwQ9qEKGpaH6fSuMYiK/J5wgsirwajk2cLyjlwb0hy13q85GiMRWs7",
+	"UxtenVtk241kHt/IUbpCoT5hkSAzrSeBIcKEK5sCSYcIgy3RBMOX6iSpKVlA+M5KVbtBLjInmWFJ4CXe",
+	"DE7LpFE45XyDy5RbwqV672+FOtqwnycS6guGxK003wrwmwjzX/NmWLbaWL6SFecsviR9oSJflX166kqY",
+	"3zOzJKIS4RFPFepevDtBxtQMFM64QgJTTeZjLrTIWzK977TYTNXJlu2szVk/oQfda7rfetHXo8AlP6It",
+	"MGOtZ3GRka4WdZ0Q6YkDN2amDRSJivbpC/Xkdsb1Bi5pPk1x5maOINvGSohmYHii6yQH6xadG9H5mjyo",
+	"TW4Tp3aVze7rGd7beTZA/HxCp4Z1IbUySl2X/JpVp4WzrG7kU8zMsh4SHRe6TCxjz7zQ8WENx1zuo7XF",
+	"I/NgU1TYS+Ccjs7HBnnweQWu1j66bJmF/QQlqPlAP5iNSPwaq2i6KVaWT6OAn39tg54z/HBi3nVxNu5j",
+	"A8szU9du6YlorMUefKdRuyyXKVBht3RGmHSY7cmOK75aTTLIQ26qaD3jMUlqsXaY2C1VkddsNddUHyBy",
+	"O+IxQXNOmZK9ZlUrX7FbRlDcZXkFK6H12oXQbQiyMnq2B15bYNZtXPp33rzXx93KFbhtb+S6GzkD1BPB",
+	"ewvqelBDfsbgQQlcY2suZn21uthLmR9etcrM1nwcA/fgCRtz44zlt0Mvk6iSult0cbb8/TaQeCTuVeG6",
+	"RcG2KLiJeGCqCQ0haymTqG07JWMVrhRnxuLW5TgFKGUREQpTFthACo2/RtbDM5osCnmLJJEECn3AMmqC",
+	"K2aUDSPOxjSGgJPiYvaqKzkWfJ4nTI5I1qklH8CG9GRCfSbg73liez2C0qtWyoj+QtZWQSGSQClXuVTm",
+	"BFoezOZq0dog7k0Ny4XNVxWOEXRSRv+ZEvszlI9tLdjBHCfHNfuCdDfpjhcCbKDeSyWVdYG6Yf5dj8bQ",
+	"Yc0yll13eK5wyfH5yfHBDy9e7YcaNOGMKE1WlIU7vpD98qkU68X8z82N/Py//t1nDwQG8ZrHvvK5PPbU",
+	"srlS0J1ihqMpZWRXEBzDF/rpAxR+7J+eHPevT87PhoPLy/PLMEDh6/7x0Jbk1x8/nPU/XL87vzz578Fx",
+	"GNyw8Pr8x8HZcPDTxcml/gbZL07OYLD8i8vBx/MfzRP2t+HR5eB4cHZ90j+90l+/Ob98fXJ8PDiDcU/O",
+	"rj68eXNydDI4ux5eDC7fn1xdnZyfwZNn59fDN+cfzmC094Prd+fHQ/1d//T0/JOZ4+j87M3pydE1jDV4",
+	"3z85HfZPLwf9478PBz+dXF3DOJ8G/R+HF/2rq0/nl/DWRf/vp+f940LXHdjy1YeLi/PL68Hx8P3g+KQ/",
+	"vP77xQAGvriE5gQnALI3/ZNTM/ll/3owPD15f3I9HPx0NBgcm6+vBpcfT44Gww9n/Y/9k9P+69OBAcf1",
+	"4PKsf2phbtJCyQOezRN93NVD8aZwt6sUWYkz4wLlFVxMAqs8gAxW8/dN5wD9/OtNB0qrV/JYv3z+sirQ",
+	"Kyc9eLkuftTUGodHEFYImGOAoGA6pA9D9XEuCt3CGJ6R3hp5h83qAFBK/rxb8eryjOVa6rWiQaVcNgTI",
+	"olCvHXLGsYV6Vi24FURbyQ85a3hS+QGuu9+rAGHaKW1YoQpK7D80BusPsp5NR/YFUyO61sQCvSlX2FRe",
+	"FRK2cjNK3eYoZ32lBB2lJtACs8X5uHPwc9tFX0U4wVpAaCnEe96s2oMqYv1mhXRq5ikOUICjA8vnwONm",
+	"K3TVsmeKsAMZ6o54ymLTzwdaEWnpjhGpKDOB6A+7E77rtsQWZdAf5TjyuE3mZ7jUhOF8TtgbglUqfFs5",
+	"RKEqNN4METUZgtBnk8YB4mpKBJoRLQcaZ122eYm6WKEZlwp9/2Knh/qsABgqoYMhpB520zlSHD3f239Z",
+	"aC6wE9jaFwGyZA+9H9MkgaA3KiEa2L26Z5rGSThNCV389AumHET23P6efSJbcdceBpKKz6UpybnTQyEU",
+	"zqWxKbSHaRLCyYWCJySEbUqi0GhhA2DEHbFNckseVxxBvje8GmHGuEIjgqIE05mpcVBBue9fLtkfC8D3",
+	"9RptkUGZY8EjVctsnG3kb7ubIQeVt7Rfe9PGmwRP8jF9tg1X669NOcAuVBBBNN4BbC0Qvesf3aI6V7k9",
+	"bqPQk60vWGqsa0CxGoyWSZcuoJJGs/9y+dJbtuguu3I+L3c625ApeZuNDB5MGJMnSFBKKhVmWdGLZu3V",
+	"POaKj6/7WuVASmMEnuV4D8Ru55GMxAFly0BqGUjJArkcI+4cD550wyncuTFJnLcGPuyaA4aYGSnbKTT6",
+	"vaF5r6YyzfLISGCGuqFWW4/6p8P+yfD9+fHgdNi/ujq5ujaXKDaLdM7JGmOWv29RGJuikFgsQtSFRt/j",
+	"cUK1GOZA5k9Wzzyt3kJipphuTPR9b/v/xlQQPdwCco7OBpfDj+dH/dfD45PLsNkBa2sGlWatgNR37lYQ",
+	"0/x+3UpCrtt9m7vkyD27YYCwNSsO71ybppURbK6dU1X0/NVX6s2UAPDusK4SLr9nNZ54wZOEp2o4JyIi",
+	"TFl22aJSgUgTst71fJkm3lAfiZOa2PiqANBYIK5NIJ5eijNtbhSju+6J3mFBMVPrAeujecm3yZp8pxop",
+	"BLqT0cTWLWucNn/a3wYpo6EypgYuMcOhp4NTlRIK4HA45EVCixal9Ts8tphRqh5VCCxeo25UidKLRTdo",
+	"J+iMcHRLTCZjPKMMAsUUmZgOgaYjFhF0ZhqH8Ln0htHBDHCXy6cQca9UTbycTTMdum7Vfv4ArXSHayLQ",
+	"Gk9Xb/nSdMVDWlruKiG3AMPHiVXFw9hKVnWSFUDJdYBeN3y7aAmrqg1Ltp8G00mzU2b5ooMOnrxUnJr8",
+	"M8WJNEkMw+wDtXmSQ2qzERSmEGMDTfzk8J6qKfCzOPtbkAl56ASdiYJ/9FkAi0qUSUWb3RExJP/M/4YH",
+	"s78LDyWq+Lc/12zNe6ZaFCE7iAJQ3KB1p/5I6ipIZlvqWkVdBUOFv0LV0PkKHQ6/Oe2/HWY+tk7Que5f",
+	"vh1cn5y9Hf44+PsQPHFnb/X3f78Y6I/v+9dH7zpB56J/eTXIvFSZm+/87Hrw03Un6LwdnA0u+6deDKyT",
+	"JvP+Om55V9f965OjTtA5Hrzpfzi9Li3QLeXq4vRE/3J8ctV/fTrQuzDr+vyEUlZTI4h1rzDbx6EsuxSb",
+	"/6yK0IWzfphz4TFvkQfTD3m9oqLr28RgmhNFZg2i5JIjcoZVFuHcfb7TInwxv96Lm2u62QsrXPOuWans",
+	"PZUCVr6A9oLNNLJG7xO/I0LQmGxyuuf23SVPkMcXlKuCjV2J26qGeQDM3l5DCMzmSuNqD1emQzaXXWzU",
+	"KfOZ9vcer2F+c22x6Mb0EPzTaoO16WEe5NysJOWjmiJn91Q55MqLFhVbfdWL1JQv8ojrqjDV9y8bA+VL",
+	"C60D/TujXtW073AZuuvpgQmfDE0x+TVe4EmcdyBt1bpPmYivVcWp84emPBU1oewaesMIz3Fkkb3mkbVX",
+	"qF+S9BfiG7Omi0R+MeZvV1e4tJwqAEsnsAypZbC0QY7H69MlVNuK/avE/pOZEwXXY4TfXk4sxcLsrZQb",
+	"WzRDkw0QeTwSmnG2TvfWSFjndI/yJv3tre6xWAxFymraQDPjylxzTGu4XeelKvO1W8nHKi4mX3UtoDYK",
+	"dv8NlI4sgt0uqVYJyQNYc9N1j5H7IXS55amq2Nv2y/a2F8EKx9KG2kS2dpDWt7rFVrdop1s8YbmJitly",
+	"W2mi9VVSVO2818haMovR+GrMKE+hDq7sFbuiZ3hTHNe3dSO3qHma95+tBpKtsGMWIJyfxfreVIcTj5fp",
+	"ilatLRE2AnwTcaUFVT3GqPJVjSIrgfGU10MFFbf3Q2vUfJo+Pr8TQ/7Wbv4vLduuqgeU1wGi0hZlLJYC",
+	"Qt2Xez/kxeMh0pxKhBXCDHJDdloGlD9KwPZSKGDJ2klZ5tn1IJ0HlDSiijHFVi6Apn7Ayx2o/MQ5F5QL",
+	"C8FKARd+TwQaUyHVIYKU71tC5jaLRsR1TWQfc8ktJ3/O0kRReEIZTJGmtr99yTTRSBObUNOiFYkpppmf",
+	"WR2vNoFlnsZYWCEJvWZNiaXwGZ7TZ7CyZwbVZYjm6SihcmpLE2JY+AFUZZX3VEVTeBMAJQPEuLphULHV",
+	"CaewIwmxygs0wwtTyDSVRMidHnI5hFC0W39par6ev7kcXCAublhxSTZTg9iU3W/kME6It5vrtUhJhe7v",
+	"sUT2eWgfZrokcTYhAgF5J8S0odGcBHKk/KHfG0UB/zY8uFXh6XtCJ1PVKvTYh+D2dR9y/66iZzcJki0F",
+	"wOaepELsq0PAlbT9Hs83TZL0BZ5WZ1jRjVpfkVpmRHwMXajBhXUINHF1NUC2W3Noc8417Ut0P6XRVKM+",
+	"Z6RFNu2VJEecMRIpaILW+PAlidZ53Pq4TlgWrtriJQ2XD6Awt31avk6T2/avvCNYqBHBqs3DVvv4XDqw",
+	"Gv+wKRU6tCCqrxY2WgyhscIqvPKkxVURqDDPUHGFk5a0GVO58aumx9la70wduIdSY09cs70ZfhjaC7Px",
+	"Aa0iDOm8hRvNcyQF+PtgWAOf6t7LC/auzrf1zysZwRO5lotIutW0V2na1eYWboGBmzZw12fQ+Yex9xUl",
+	"zdrMhY+5rLqWF2xNxdsIBcUKO3j3l73dHz7b/4e7n3/dC75/8cVbcqe17L+2PJNLJZWOiUazh6R5LcoG",
+	"Nnf+BYpJRGc4keZ6M+9Da0UjFCOZzmwyfknnW98msKYUBIeZSz6tGii1CY9tin61cz6eF7jFb/nAKj7w",
+	"sSSuVlU5DsqVU5FypaSb57cHVq/SClv2u7kPdg6Mnhehm3Rv70WEcKqmhCkaYa3NuC/jGWXug+uOjLr9",
+	"ixN0SxaGFPQjEnGWLA4RI3dE2BlIvNND+RZQzImEwvZjmihick5nmOEJdMKAvqASdY36B4M+Gxtf3i4o",
+	"g2EAKqgJoNk5QFLh8di2e9IqNSVa4Rc8MSVH8Ijfab2a2O4aeozvbLG3SWqyvkzxix6I8IbTGpBoebwI",
+	"jUrOmIaBl8e+JYwIrDYy3uubWvFbwmTJkW6iFR0b2d/ba+zePRd8Nq9aAV+2KkxHZpBakgpS6hm+vw7r",
+	"stP7UNqCx8u06sv0zqe00DnC01QBfkO2MaHr+mqWgbqhEqlUJLZNjcOLy/OPJ8eDy6vh9eWHq+vBMWQp",
+	"SWJaKjg0ECTGkdIyWcKhgjROEn6vadaM5j198xKp6/1gFnSPnU0xa7RLzbfStlT2MCN/tyl/BWxXbrcA",
+	"tsLSVh/L4/h64Xi3bL2Orb8jOFGeUs7LneKn8OTCi2pr78MX47e613zROLF6S3/79GNTWbyKQppMvJR+",
+	"W2NNulU1fnrZovicfrlm1VfLx7BUZ2wVIuqNN4WtwYC++X8cHVFVwwyhWuaQspg8+JXOmEfprL5Rl6cF",
+	"WUKcXN0YWGG7KnpqW9r2XVnbRaymAeKpIgJqXoGxvVSctDEucG7daTWLKmxZ8lREZJiKpNUmWra+KwIy",
+	"78jnIBCUTsJ/isd2BI/dRekL1duDX4+nIegeyToX2dbpk4yV+r0UZlkrYuohN5ep4RRLT3H7q3f93f1X",
+	"32ft7BQXJEb2nQBNyYO3oogb1Bmev04rPvvOaLFRC7qs9Pwwkyia33FXVVXCNsXOEiwVopUjQ2NME1M7",
+	"qjlSaR3qcztezXp+HJmUvjU6A8IOhrEVfW1x78qOcZIgfTAOM2Dr9tIbp0kOBZEyr5ezmY5hiMf2QrTL",
+	"GEJy9yMHK4odq+6wJdrXvMsDxAs8IchUweteHL8BxWin1wo2WePSxtO/cE9CFYhfyHC0sA2WWpg+12Sl",
+	"7Vom5pww75m4QcWX2n6z6wflreq5at/PSo8U5LcCOCt8tNgVscCAg5zTrxdgl4PscYJ34RLaCt51UmoO",
+	"pI2085ZMolLe8tWeZyVl8sv5tqDlgP39vZd/bRO6sxo1rnGbcB5vA6eLBFNmet9wkTXgRl0rHkk0IhGf",
+	"ERRZQdb1d5XV+utQF7+NAcJRfzUWca3eQ01tlXNMeMK4wjINbqMK16TJ5QaHc8KsDA49vKU0H6z4AP29",
+	"tADmVY8z6agwnjLWEf3mVM3AQhKPnf+kZpDUacyZXUiMM8N87dwnbELko1m6GWWbA9eIQgZQruBEBdQF",
+	"5aw99cbpPAHDb03BSSMTgNEOJ4LgeIGoCQq6Zfw+IfHEtGg+RKFbQFYLiTxQU32ZM+Kz9lX102wpudK/",
+	"Eg51mYDLzb/aoJ+/0EhVsIIR/Yv6Gx/VKsZ+zdX++EihfqMaj6uNKo1zZu9n11g7zXOdY/kbH2X0vdTA",
+	"8Wv0ma/XIm4pi+sih4dF28eT6TnRlMRpsuapShcJ2QhYGxPlUxtgr26sDEc7lb1m51lRA0oLr6WTgWPw",
+	"VWJpv9eVhJVdIKtZcr43kzoEb9Uu+kklKM0stsJT+5svw9mla+qS3hGB/sFHCFBWFn1b+A5TwwKCToRZ",
+	"RBITu+iC4WIba4RFDH/ngpggSizsmyJlzHybYXeNOHRRIPbq7cxITVCZC+RqiFeAEdzjfiBdEhAZHyuO",
+	"2WG28lgjVpYhtQTuf6YkLUU6152tfbBuEiUouSPiKuLCc6gCs9tlsni+a5I49K9GZKMSCTfUdxKyA/wW",
+	"d+nmKY/4+v3+KwS/oe4tWdxzEe9oZTnikjKCJJ3RBAtobHZHqrW6azzosHY3o3/7VwSLxzZJdaNsUboR",
+	"pQ2g3lFV66prZ4KPCh6/1UeT+QYhOSDvC7qsjVRb6FFiFA1YWLGfoumvR7LujwjnXo2d1i0F3cLqm45a",
+	"MmjDUks0rM/NUm1r8oNWH6kmaUODlKHpYiRoDJX6AwRNJCHJpkDk8Givs6Klo8d53qaL6vKWVlF2kONO",
+	"4II3MgRZhYfvK8VEHcCzZQYdA4SaC9mR/SY9vCo6Un2nR3AgUYncCyVvUR19GBy1Yzc3fT05BrUns9I0",
+	"OMxSF3E4swBswx0B2F8CfRuJxXJYagubpjXXekDlYCNRhIVYUDaxsWqcOQ+cRl88ka3J02Pvfe6z9/L5",
+	"8LZSsKU2WvV50OKqFouVOFsnDXjctcse0bUPeErVOkp1zt5rWp5vjCzL2NC2r7IZwk5vd5S/vuzn9gP/",
+	"2nTVWJl8WR+n3Rvufv6LN0b7x9GHecJx7KmBT6upzRnVjyjDYtEJmnKNZ5Q51PVkOD+N86RyjeCJRGMu",
+	"LPmlsDcSI70Z1BVkTrDJ1TQ5TfpJqR/Fyc5jKHN/r8GyZoDpO9pTPqFsMxYOzd2WamI25+TOsZTuYs/g",
+	"nn1Z9vc831/PZ2PWVJjDt2fbzbh/UhdDF02xx4sV2n45Ieo64eeOgJAe8jlhmIbeYBfbH0esGrBxjGL/",
+	"9WXJpSyScS2bFNvnQNM9g4n+uNDlmEF+C/mDE6Ff8lz/daF+xdbt2cYDA9AWR/E4RaR6rltNpE4TKTf8",
+	"93SkLnZCb93InDCfLDceS6IQHrtIfQgFinhM0JxTI895Ri2I7Kaje00fLaOWQN0El2TuGsCbXnOMG447",
+	"x4rWBkbnPeT9mdO273zNj5niZGJSkxaJqWfZO0ecRWTu65AKJSQcGS9QZB4MoGVenj7uIBDxNImR7ZNZ",
+	"aH3u661n7j4PQwIRIDQ3mNMBcaxvMNuvs6YjmmMbeYuxLID8s9+ULlQtqtiQMQgCXQtRarWuNgnu3hb3",
+	"KYuIUJh6a1j6w+ZtKrfZoqGJEorkyFQcvoSCGcoHRUrMjq2RoKtZfzGVBEvw/Ik0c4THKeiOmGHFZ3qu",
+	"BI+8p2XHfu/k6opbIbMCe+IeCbS4hV5zcxuHKpGaYoUYITGiCkWYIczkPRGoi5EgM64slgFNS5nOSIyy",
+	"SQzeu9wbEtd0wIvpjDDpMpSb4+WcCyprDeOEYnd3FW+2zytyDT11RUyrvpa3P+pitkDnc8L6J7saS7GC",
+	"2g+mT+5Oc10P62DKpg1cP738nFbgD5yxrEmqaa8JlTCmyetrx25c1ZPIBnaDW8mgQTIwaugbyK+Tf3zT",
+	"zu/QdvKlCfibRBfiZD7FJXPMXu9VVa74BFFH7po1pj5wWJjkZGsFNAWOIEJJovA52kUweNgrZSM3SITj",
+	"HIFaEGcZ6R5lK/tWZqn3eSvhightDbDtmebRFKuitb5qsLDRQt5bJuLsjghpAvLb+hA2iGxpnSGgiBDp",
+	"vDaH0d741KTxOocx2nUpjFGqkJxyoUyjWqjuNMJiomUGFthcE0HwzDztnM/6JjXRfFkvWttg3kyoiZsq",
+	"FFMS78ATVEHSpqJJgkbE9LI3GceHKLQAD9GUJ7FE91psgfxKTGEm9yiSHI2x6KF+vhO7wSmWKARKDf2C",
+	"yop2xEYIAmHpXnAYM5OUwtwAYaT1Yjtfi/M7vXa9UMDRYBSf1beafRD6Kptyhm1baF9yU3Qw1ztavHRl",
+	"Hq4rXFbCd7uanEiCAgFm85YRs0QBK2j7sXJH1nt8K3GsAvMm112BJRZuiL+2uSGsOcAro7wVPLV1Dhyj",
+	"si5++9Z3EgkS6UuyKwlB4YSoC/OLocZ7W1JBEKyVnEP0cu/ljanpeE8l2emha3AlwhAQOYBjU4AgnKdi",
+	"ziWx7b7TmGo1W3MRZ7/Qz4aHmnMJgqMpkTcsU8z1gxjJhVRktgslgNBNx67Mddm86SDIRYcJNAO2hRYg",
+	"c486mwIciTTF8hrZvV1z6b7taOaobBNcfzqc3VEVDl0LiOyAwmoWwP66kfwOT1ag3xPGnxVIfhuBtg4L",
+	"uLQ3StZtWYICa6xNuHR+RetE8bbw2SAEKSI1ivCMoLHgM9QNtW5vL9DFnMQZ4rs6J9RJDrJU1cGaBO44",
+	"hVslptGStz1f4LKpr6b4oTdAXL+AaIy64fH5yfHBDy9e7YeHCKNYpJPvpMnvpZGpjEkZSqBYaYQ1k1lV",
+	"E8lXVoKMidBMQD/jfTk3RnqsGTGncYi679IZZujYWJzQOVM84ZPFToDCcYxD1NXrNrX8djIZzZRSHaPQ",
+	"1UR5xogwx5JZqmSArKUKzibBoxZFTgsLDozgAPv3oWBOdMsNipN7vJAo1LJUqIGMi5mswhLeCmkrn+V8",
+	"LMj8dZrcvsE0SX3xZkA7R5XAjHKz1roWr+s1cYWJjonCNJHNwbz5sj6v2pY/eaK0p3UXUl+2tC1rhNW9",
+	"dw+v7unw9bov1LXly2DnOLgHfneQ2JTVDvRxOFOeyZn9NGNQruQ044qOaWStr5RJpa9ZPkZzniSUTVrb",
+	"NWCpg3wx3tyBtTqMlRHHFzSx2Rm3bjZmt+TKXP3uyfLJqcFbjrYFtecwKwQPeKTzh8aUqXykI/uC1zZW",
+	"mfUql2+WCq/8SbhFXgXYLmHFYeQ0uYy6LAb/mSe22ZzcB0GbF1R41rcMysAaQdXimCR4cUWiVUVecxKS",
+	"kjRHF9R2fILNv0nw5IyrN1pna0m4la7pf2Q6NLWykpqcn+ZL3j/q+5ZZ6hVBSYyoEtjWyEMOEqibyeC2",
+	"dp5rjKAluQgrMuFiUZRX89VcvDvpJ0SophiFVRUzN4laOJpigSNFBOLGKU0ZCm1luJ5mUlAGztRcIyyW",
+	"qEseoiSV9I7s1MT9+33erSfS4NP71Xc5KOxYKOmfyhHZspBfGEA/hLrvTi76fXSFxwS9w2LExU6ASG/S",
+	"Q+F8yhkJAxRqkTlslrW9fu/CIfkw+AJPKKspXTXFcjizsdrLOmtCZ7QmPY2RBzWMUiENQTQXeHIpQhVw",
+	"6a/RDKtoaszGZCYD636eEgx1XaFsR4sG+Ga1Qb4nPzDA4OErux21SHG0r/fNw1+g0iARkxZl3N2b2fNf",
+	"gs6ICjUdxjYnrGQU+Ma+BK3ptdzBqX4UWHDsxN2Wb74vvKEHEJ6OLtZJ5cxVhoG0srHXBgdA76C2/pq5",
+	"4KOkhUxtt3ThHte8x5R/a/HWFXnYuHFdXSucExYJqMxqwoiMd9XoJofWcGHYnpnVWVJr2qpQhZO2MPho",
+	"Hva6EDLYZxESBZw3ICvAvIxUReLKlmRRNXD0Wqx7uE4xnzIh+zuvQF4OrAHszDE/QCFsyNiNQygyGxpQ",
+	"K82/AhTeC6pIaGyscPHCCQQoBIsyfF+0cZm+Vnm9WnjdyKL+fJAlNuLxtxNkALeApi2apwZ54V1BbD4R",
+	"HUP9A4a64ZwwGlGtpqKuwHK6E5YDpdeyCjc1c7I7eJzDx7HxrbW3ztprIfRW4EffdjBGfuVtcg1N9BBZ",
+	"mcDl0tj2d82jIHK1Wwy/xArhyJRoK3Tw2fEFsjTeEmWPVON1kMq2V0e1rnI+Tz5KgWs1eEU9kF82Blte",
+	"Q2dajpWWxZTrIuM4YyoruAlM8yQEadBtS5VtqHKj0KNH0O3GuLyEvk07e0I3XxWvtr6+dfBss+i2J9No",
+	"yvzqjCvn+h6nKhUksIH0UFb9+Q97e7t7z3f3npd7c9ToQr+hwvI0vRGbIie+oR7yFNJ+nXS/AjlP7RGu",
+	"wwfOR5KIO7zcytLbX9VzjF5xOceMqsQcc2n6U4zBNMuiBcIS6QtVES05z4jSqEoZerW3h2YT9Prk+KmE",
+	"51VbKsKhibwr5kMEx40knTDEBUrwCAlI9+0ttWx0uEse8GyuharO64tykEgLAlD4lrC1hMWUGatTPu1s",
+	"9m5SnvjF/qoWQ/mbz1/uPfthb81F+3Hb+QmyDa3A7Y2aL+9/RVb8e2aovoQzjxXoEGGGyGyuFsgsGxJZ",
+	"7ohEVPWWT/gPyYkf0ei4FDK+//zlf7z864vvX/5HU/+Zp2D+q/pQVcFSZPhfw65wZWDuVKAxmWHrqYD/",
+	"IDwQksLA+LGsFQWdh1398u4dFhBBAz7obOw3brz8q/fVL87tHPk3H9xshXWms5k3xqdvInU0kA4LrgTT",
+	"skmLTChKKAPysBF3y4x7Q2N2S6X4aSytj7R+NjgDaqyPHqthO0OhPa6n12wcHmx1mzV1m48Z43oSAdLL",
+	"Uqb0mChTJdvnG01tt+W69qurOW+l/zhlpkr33LoND+FfaeRQxhmBAgN4VGk8lcNlbEfw+QZcWfCYCCPZ",
+	"8lQhfkdEgufyEI14ygr5x1SrjaiLFYJGMXpuvao8S7h9HY2LKbU7a0xRzNYfONB6T79wJo80WRVPd0tu",
+	"teSWn+A3Dg94fFGDr5wCv9L1j7VcivB8TrCQzvABlOUN+22TPX8xpSZnvk1UgKtR1hAcMKWbGIkcBCrd",
+	"ZdskDWqmVpMlarNA9ROHCDsHgGF5WlcF4X8d1uMqDBSU6h8qXAjUzX+mxP4OtRt8NQdqgHcJrfq890M9",
+	"P/7kktwEmSc4IvEhknPM9OexRnVe4MJ68ifhtivRFqaCm4bgaIrs0rP16Ysh/Pn67xeDz22CVAzmZftv",
+	"At2j2Xh+CFs2voKNX3sjlvpoKTypGsFU9ClZQXpC+ETg+RS6r1qbAgQzQV2NByhMZIpESQkNrwUzndoS",
+	"NR3OE+iObZ16naCT0IgwqJ1xR6Y0grsjJncm8SMVehhohT6ifEaUgEnnU664HmVChlqSGf71B6ffDWuK",
+	"KV5CJxRvQGs0JdGt5/s5l2oimi0wx2ROmGaziyM9EuRVx873uuaLgsR0kwlNpsy671Udl27Dbh3ZRnxY",
+	"lde0qiaq2KpW4YENRXFzoDhbAKISpXOTg8cQn5u7B8TN7n/BnAGCPeUR9zsIKhncs6qbc1GspBV0GFdD",
+	"8/WT9OOsK8RlsaaJ9i4hsnjTNsNTPi83GX5R1R3eayndhC+b7Goyl6gr09EuhBNDjx80wzEp2YheNZmG",
+	"WhUGeOWtPCSwIpNFM0O1S75yL7SvCZC9+42qAmxSqgtaPAxNbpv/4tVH5ZLfUMRnI8ogK/5n9jk00oDU",
+	"4kCYbclfua5dgruZh8Q2sx+QpJTjbnPb/Ult9VUyYajWsC4cOpn7gP3U2FMY0a21cjTlPPZSNaj6cp3Z",
+	"9I8TX3I83souq/mnQ5kGLbTSO3WKRdYfs8gRTXN56AykiJhJNIZ0dMpM2/o7M+BadVjcSzWpn9hmvbri",
+	"1nFWU6K4rsB6O0xCegSZ6ZTZrM0ZiSlWxOJt2L4MeAN/8wxeS+nNhi2ZjoZuO20aWBMt2pVeKsDSv7hG",
+	"vXaZOZRKtQkC/eJnaaKovmBtQw0ssOaE0GojlVAkTpHZnAuc1AiUY0HkhsW5hXl5qPgtqQYWvNz74fv1",
+	"nJTl0fwgmVCpiHhkHdoKfZmSBpARvRuBKyoLNY35DGt6MiR1cnzWR/2ro5MTjfcz1A1H/8//HU2J6Flv",
+	"bWgbFMobFj6w3d2R/nH39g5nDxwiQqHWnZwTSKpECZ9IRNlOD10SU1m++3J/f8esQdO34Ani4oZRdkcl",
+	"FHkzHAyaekUuLUSiLuRj/EIE372nsZruBFompewOJzR2O9G6D+RT4xtmv0rwiCRoRqHNrgGMGwyjo4Wg",
+	"SUIjFP6//1eI8IyzCTrFSr9GlIJ893LtB6czVWv9eopsJ8mwJs1c0BmU1hGrIIIaAOIrBvH7qzFcutWW",
+	"dbdS4stq50D2pF0GkS5GtFXGXlnjLC6wWM9n2UTEk4TfD9O5P//GSf5+0bzaKq6xW68p0OPtgWyvpgm9",
+	"I8zZn0D0aZF349Zi15vP4wUIT2ruR8ETghIcx0QcmFpUN+ne3osI3VEC5Zi0PrfLWbJAEC2/436HT+6D",
+	"TOdEwDdFDdHWuDAjFcLt86e97P3K9Uo6Am+7J4zapJA9qoObG2Ol7x9S/fIAAILgLRezJHicRqYK7QYt",
+	"vrPCXo9r4QcgapRETFm8I/vwo5vOD7Nrabm/XxGIvj4FJgt9uCLzWEN9WJeC2jqzShFGpPR2cH/H71Gi",
+	"bwXj4yh2nnNF2lyW4mZnO+MxHdMmUG3eqq+50XiFhgrdxumM/MIZ8bPZp+ognh1hZZfl+XP0LeNNsYV4",
+	"Fed8wK3PQaqQWVBkHcs8oIw2S7jqY6wVOD9OKa0yvq1qWqeaViC1UX21DTlnhcFVXHFBM5lXmhC+OUIv",
+	"Xrz4AXX39/Zf7e49333+6vr5y4O9vYO9vf82dYQSHuGk9MDeDwd7ezu2BhtDBaKC+zeLw/SNWZYQX1Z8",
+	"h3s1htsCz8iH78+IoBF+dkbuh3/n4rYxHLCKCGXe4I6kxYk/YUSQh+q2IUGbUOFG0bfPfzd0+TiiaMT7",
+	"RugJogVlj7Q7HpNI32danJZDOcW+Jm+DBxwpJJ3dDZ415QZtDITQSk+qdtD9lEuCbLUWG9Eqy9kfaweS",
+	"FA4to7nKsaZCEKaGpi28P25ladiYjsdE1Ae6LL3AyP16M1gwtFI6C88G1f2Upi4t3Ec4vsJSQ8K0UFnT",
+	"h2OlTLyhIJm9ZU6vbQTpowTQ2gsgX8Mq6TGTC0sQK8qRXmr53Jr8nlSAcyS9vUFa3iBXS72a8r7KVliv",
+	"9GM2FbH9ZgSiLnlCNrQStygAbSo/Vy1TvKYLxVXW5daDW6WWHl59sqbtnyyNWim/s9Re1zpk1D1HWRcQ",
+	"Wets2X3e1IS3MLtbZKk/yWo4PJLW8rm39FVLXxmQNg03fL5JAWr94v76L3oC2p533Gje7UlyxBkDhu+J",
+	"honcb+FBIeQUKk5qUsAIfDe21n2hWIe928H8J5fTPKKkUMvAa71qvB3fJHgCXenf4/lGmFJKyliyUDWY",
+	"jvMNFDMyzMIbMUqSmlKyIWCnBbXtYGDKh4FzDJGHOUQicYEEueO3JA5cBwM5TVXM71mAFOdIJvx+Zxns",
+	"s7wdxZOHFrmxW+xeH92HuT/XOgSxxNifwgMIqQITshFPYtSlSqKQxgchoqYBtUFGGnv2q9/0V+erNHSy",
+	"xq/c8gXmNKjW0Qk6/I4IQWMylEQVP+ZPWHebfXNK45j4DfMQl7qoE1E3weE2NSYzWmlM1XPARN1Jwkc4",
+	"cab7Ha8Zt4FIAPx5+mlOJ60wRL5Ok9uVaCKHozS5zZHF9ko1TAdhhTiLSA8NjOtVoxK4zXcLCIW6mCE6",
+	"m3OhDqAOieTswH4BZfQdskHdJLuDEBJaTPNzPch30gT4O+AFyCzPtQbJn4zt2ioFmiQhgSm4r0yde4Mk",
+	"sH7LVEP35QHSl2Wo6RxhxyQEMY3QoG65rUtAVV5Ce5wmCbKZA5n31EAJ7PcYzUXKSIxMm7kF6mawsN8M",
+	"KXPdS8IaSlubZecOjOUOAJWzFILeEXekqBvaEwpQWLe+b0B635SQ5HoU9I5goUbE26h26n4LD9AtIfNd",
+	"nGjodk2869XVYPhu0L+8fj3oXw+vBkfnZ8dXniP/thduPluwMmtXb91gxEmGED4QLGONuXVnVEoSm+OT",
+	"6J4IYknjEGHk4TrIeMLXlnGc8WMdkAQdzWaGsLaqqaH+na956RfFoFwAKK9yea8t0PeSRCukUkGKcikk",
+	"2eS5VobOjXRaYY/ASU+xVLtQEnn35HjdYzN4MfTwkgLEHXIV8e+pOc7TCKzV7XjW3nhYC6amRFK5iXrk",
+	"dtFQIjuNKX9jHtXq45z4sOK56RcmZjg5dE2uzIWosv4VhEWkrK3vF82yvVce+6YnY+xVGw0uS2pYKmMC",
+	"mQHU3tbh28E1eobn9Bl8b/6VYastbFoXpDYv7FqrGY8zKsAQF5iKrU2hlmZyGNXUN8xDKz293rUOKIfU",
+	"I3hcab4YS5QyRRMTbQPDoaL6WFMV2oVhrje+fWudCeq3Br8MqzXgRwQL4m+rC9FRDYjyQXq4YQnK1aWV",
+	"FlICuBdKdhnecxaYGfhdkcnMW71500TkmgiapcTkFg6cLNe4xbO1PbTvuYjbp1LkgPnERdyYYG/zMstp",
+	"wmbG1WD/ZGM8f78w9xNYxvPhOWd0xvoe9LsZlyZw0a2rWZkNdy0CdjVAvfnCcSqyYFX/frQwtsbixzhJ",
+	"Rji69dyeDBEsEkpElloHSQYfz0+OBsOr6+vhxeX5x5PjwWVoW336G2smmE3SOqm4vim36YRl54XUJGVB",
+	"MyIx6mY9u4OsY7dfF5WGHfgiWgUBeRYSyMPsGpGhiamTtyb7onUCxTILWpFf3So7OgNdkB98qaN4dnqN",
+	"qPRISaOElVtpo1baKMIpk9IrYoemzprwZihlRtkEdT/1PyIM7c4O0fnbt8/O56kM0Ccyem//fH/xIkBv",
+	"TvtHAXr/sm/0rfF4NieTst1jRJnpuuaJOs0Js8JL5iBjuAdMM8vXRxfo5X8ghSeoGxKmCY+w3Q9X4c5h",
+	"qemt3sSEUWlSMPCtRAM2SaicQnGqijj9/Hsot6yI0PP+z89495fPv+4HL750d3/u7/433v1lb/cH/c1f",
+	"v+z857/XFOOfzT38/WIqsCRoSpmSqAtVugLo1Sd3XD8726DLMBd8C3bGWXWB/nCcnFuUsm691RQviUoF",
+	"Q44RgfURbtTMh0MFBMWZn/Ir08dPq9IVIJMPFY0590LwMW3vVm4Kd/o9pJT4opM+WOm0InxsEDaeBUAv",
+	"5duszq/ZuEG3HJrM2pruKliqYcInlD0q8L59gMBTxVQ7qOVAyjpD51teFQpd3vnnmkN/3LVmFJbtbVZz",
+	"m2nwPGHoqoP2Nl61NfQ/lvq8VuSIOPY29YdEZVBjqATPl+1cTwRBjNz7LQZZFydfcQDp0p+xybma4QWa",
+	"4jtS0/NKP7pO0tmS7Csgn8Hszy2tGUKPZwUFaG/Rsg4tPxqL9uOgbQeBhMctqBtA7U8LxXO6Oh0wpGzM",
+	"e5kf3XGE/sUJKjzs1ZlHKU3iIezS61Djs3LPt0IPFz5crr+6qjZrXfRy3rDJTFZaVGmeoAQKLxw5jYgf",
+	"ipnkvsr88J3MPATgMvDbOSaEWUNGozhW4/FaaSmpFTSLJhRP+PPCSH4Na6oWeMpNDMXKuEV7hAVcLby1",
+	"4OBJt3Zalwfi11cFpczmAUA1Uv3XwgSCCJvm2D6h2Th5WgspOa403VN24KCwp5XAeCTHzGC65Ze1/FLD",
+	"6CJ33flsL4oP5wle1GlbG5kqL7KG/UUcRt1QTxei/21ikLRaP0lNTGFMRI210jlc1/CaZjTeiD9X8OSS",
+	"jrfUxZxVnaBGeoTIKwnFPA4RNN9yxWksN5BLbVlaa6g1LtwctM6Va2f+33aJVQ7dog1kPa8zi3CnEBTQ",
+	"pcT7DMAbq4JX0fEJGEARubd8oC0faBcu0WT7WoN3PLWBM+M7zlGr19IJOtbkqv8CF4jXc1sTw3GU4Nmc",
+	"xEhxtNd79f/9H//nfm+vnFxhAy/q8+g2YDyPjdSodveYcCLRCEe3riCJnyOsn+9occgMlmf6VKVHZa2F",
+	"jfyNPGgU8LU3hpAblBB8R6QR0WMyT/hiRphC3SjhaYxc53hohhWTKMFQok+k0jU5XEbIauC1VFDRoFQy",
+	"vVKCIlp4K1AcW9+Tc46aEts4Sfw+xkbfbcKx13Txnsckkagbk4ibQp7mSSMMUqkPV7OGXquyFrUCs1Q1",
+	"cc6YJpRNwgOIRc42aZ2bhyi0/UDCAzgGCCqOkaQsss7jUtPWW5vvZfLBUobvMDUrXtFYpKarEBylW3gB",
+	"l2qZ3yVJ8EZJNBFnWpOC427dDrnULrMM1LcCKuaBSx2qsuVnad76TlqvV4CwRGE+FmisoSQsfm+iHUPU",
+	"fbn30jUmuGEmsOQQvN3KVMJzr/dMI10TzT1PxZxLEh4iRiB9w1QjswqGDaVcqrJVu1kzWkl37ChBsAKP",
+	"b+CJrwa2ZBbmmhVB5DmOTcpzadc7Pg9IUwJT5nV8dBZT9fxLg9eiWx1/BOY1xEnC7+uCwR2t1/HFiDOF",
+	"KdMqYZgHAMBvIYRczZVEUyLIelqh8ZT6l1TSUdsrjZXLokl9zGcpACFbWFCBXQPon0C0zJe9lSpXgduK",
+	"PFmpc5IqAUUgI5zM4NwI1uOOBJX6DrjHYua9cfPxIBBF+cSL1dWpDMNtL3zV34hORFydQFs0BVUqIMEA",
+	"q6FmdvmE/qQlAG59S2vh8irn0iiliaJsuLYzB3AhojhR65cetC8uWgnU0HD4sb6mfMryuoMKAErTtQDo",
+	"E/DjrTNqfTzeLG1c1HccbNG6tNKLdUaZ+9jKz+nbVbla0IreYaviaRu197K09dFW2KFgEWDkHpnyMKg7",
+	"JyIiTAUoneufXmj9k85wInc8HcYg4DJKBVWLK41gma/qR7Lop2rqU/0lEXda+e9fnKBbsrAWgIvzK2sC",
+	"wKma6j92b8lCQqYowpGy0VNaVYMWflqR4AkJEPiLjWFD/ygjPjdx8lRPNyXY2PrMZdj5abd/cbL7IylE",
+	"yJnVgh8M4uHdus2nNw7mf/t0vSTu91k5DcC7FQhqCREXKMy/tNHuYQ9ByX+9aCglDIoKZjdMnzu2Rckt",
+	"GoGFwKZmazFRKlMg1QqNqBtqrhW6sqehKW2af4aipvnHvNBpaLUh4BFA9CYxIAPRVKl558sXqApu3Gog",
+	"p0cq7whsaLMvJZXKNmgx78mDZ88mVE3TUS/iM2PawfDYswlW5N5cBsveuMJ4gCpvzcMHSMOPMGUrnQam",
+	"mlSAiqqMRRZTKf2y/9a1Uwg07G6YayWrtfKExBMCDVMDNCZYpcLl73ZNEdn+xUmAzueEvTG/Pjt/czm4",
+	"QOQOJ6ldAdbaXQJMEF1dDW6YK9qQFQhC/WevXTWrncDmd+jLZ0bQJzK64tEtURAOaDyON+yG/du/oSO9",
+	"JwY7umG7aABZpH+7Oj9DwrJxRB60ToTmgo+IRN3wmemnEwYofAbdTsId/adpkSPDAJnl66nMKqVGKY1x",
+	"CP3lL8ReZH/5ywEKf71xLPumE6Ab4NrmL2Dc5k/Hu286B+jXm0LtY/NzXm/5pvOfX/Q3GYe/6XwJe7At",
+	"PZpEERZiYcMjNXDQu+vrC2SKKrmGMLaMAzL8x5wy1s+MEoJCrVWFeiPd8GP/9OS4f31yfjYcXF6eX2p4",
+	"nJ1fD9+cfzg71h+uz38cnA0HP12cXA7gi8v+9WB4evL+5Ho4+OloMDiGr3u93o4+4Gk609Nb80EY6Fls",
+	"FKwpAoTCMSVJHJrwcqVVVA1Yzmz+eWiMh9Ju2fa/sYeot06JROFPuzZ0c/fkOETdPJn9O2mKjKMJYZox",
+	"QAo72TFD/7R7xIUgCcBZvwlzXPKESFNXnbO8jPLGTKLIqhIqVc6rECpyqzBno2ET64JQpRleGMsbVYYP",
+	"udZPOXPpz3E0Jbv7vb0l3nJ/f9/D8HOPi8kz+658dnpyNDi7GsA7ILyopMKmimylkLt50NnvPTcvgZl9",
+	"TjsHnRe9vd4LKD2upnDHPevdkyTZBcPes3/c38reP2zG/YTUxBcA4X4iI/QjWaCrvNmguTsknUCnHn0l",
+	"GhzSX0vwg+vfwOS1mBlCxkmyuGHd8G+frof907fnlyfX796HaBAfX/U1nlxe7b/6fqeHPmV1921Awzv9",
+	"g8l/IXAiYF63ZVGmWJD4hkkSCfOjsaDN01FC5ZTE5nSysz6JOwedt0T97dOPV5DAZbAZwLO/t+euCZuc",
+	"VahO/cyBygilTSIrjA+3zzJMNbQkUT19Wi/NnL6hsrU9e41jFx2tX3n+svmVD4Jec37KjQD48sXz5lfe",
+	"gdgh9WtYmLKdr/ZaTHVNZ4SnZcGqc/DzZy2n297QnQt9HJHeuY1lvyOCjhclSQRK5UDdCHAeTTuf9YhG",
+	"/NDE/AysqLsJN6UlvCh7RoBOoS5RD72hiSICjfQ8iosAme56gWZiUNsdWBFcaEJfcz10lArJBcpvgN4S",
+	"8pxSqfp6JaccqjDMscAzosAW9/OvRoJzDXssJ4DZjakyx54GM+6XoHYsa8/IRiqnArQeyQHBZTY+3YCV",
+	"nTYGyy+V3mQKrhYM3TJdLr9mxXRGMjG5MruWY/0AXqnt1c1ty6Y0TgtOzvUn9ZFUjknPTiGgtMWDBmE7",
+	"Xz5/RV7msL1kF/Pwtr6mGyiWSgwQN+Zwey3Y1QemmQQX9BcSm5deNL/0houRKce0ISPd32+zMusE1BLe",
+	"gClbUW9zJtxiY1dGQf1Q8OE9kn//WlItf3ZNJz5/KTH2K4JFNM3yURVK+KTIxzXj3p1jRpIV7PyZuQ1q",
+	"ufonnNwaOex+qiWwaIpBiouRIHMulCwWo2NKLGxJ3imWUyj3TdktijmR4BSdYRVNl/n6R1iDw/XO16Yn",
+	"mM6+v4qotMBwV3gWqpckCnVxInkmuFuQUIlGQt+lO39C0vtjk4/tzlKmHoNzZer5Thq8hRNtSUqRViWe",
+	"GbeObfbqKWgN+htkGc5xZBpAcUZ6qG+80z5J+UgPeaRH72T9hF7zePFktABjwywZEpaNkNDI+isSY76A",
+	"VVRY6HQ943ck/t2TV4s3LvAi4Tgu0somZPn8VZsdyXSuOTWJ35OYYtfP/F/4OvXyA8BDWw7Q0FyZ+s23",
+	"furPi07Ws4BLwF5bKNMKuuaqDDO+cHBLFqG5JLUIjiYJHyEbHoi64V/CAIX/qf/5udfrfQ53EGW2NXKC",
+	"F0TAtcxZ1i0Z6HIljznJFv7VGU0+1ZbbbLnNvzq3yanBsJuMJYwWjuDX4kBSYVVvmrkgwnKIrpZjDJDR",
+	"6fMAXZKYSnS6v3OAplTJwFRdlAGS9BdjoplShQRWrvopRiNB8G3M7xmaE5HLNDXGPqC6K1jd16ZtmKVJ",
+	"nteAolLRSG7F9D+ElgtHWzi2lmRhfXO7WTlcL2GcixjaJI8W6JYsilbLCCsy4WIRmCq9NKFqEcAyCJTy",
+	"JQ/qEEVLJkt0SiX0ftY3sJ47sG2XGU5CLfJLRFmUpDGJDwojG6+0LHkJtb4MIaiY4YnxiAiCTQknqfB4",
+	"jLq2rSU4u0b8znRdXzaZvrFFa1uYS922S4a1pkrCR+6lWvNkvtO1Bv6Yv1Y7dN43JR93uSrKUliBiKb0",
+	"LqsCjQVBplY4SlkCZvEpBU+nlkrq7I/YDlKau1rspXktR1iSXcokYZIqekcAuawUGCM8wZRJpfEzKGbm",
+	"BiauwZjRbWl/3yL/udK83BD8+8cylmqUaW8otQ0RtmbSP5+ZNCjHFNVdLRpXykEcS5dL+Rr5/CWo0e5+",
+	"JAvDRcJfHQv90vtVMnxLoLzNF5tu4H5EYUq1IjfC0S1hsf7TeM3tfTExLDwMblhIHuZEUH0BmKggPpdh",
+	"z4UEpAlBd5QbXz6EZqCX+/taLKNsYm2zJImNM95W2qfyhmVpESzOHbbIdgaGsvymbnrCJ6gL0R/c/Xp1",
+	"NbCxIDteuxXU7HljOg58DXVSD21C+VppkM+fdOIm+ZKRewDf752x7P3Q/MYRZ+OERmqraP6BzVpAjQiX",
+	"+Fwjm1shSz8jDxrstSJ1P0mygDgnZEHUUS4GOwl4p1jhzvVykZDpBbEvXKC/99+fHlo2lhDkuk1kqT1d",
+	"jFx9dGQWFmhOhZFNLBN0jhIujftpStnEIyIP4L01hGTraPZKfR1gKXmin/24wLPEl8/3tcUhszfAnOJA",
+	"sJzNBvJyPQN6FPMo1ffUVqr6F5aqDKYUVOBHcRtD8PVmdcPfpOYVpt6CzCQYU+yYVZETUQYBjpAuaEJ6",
+	"DhBOoPykZRK9G9Y3QpCx0Fty1OJVylz/oFtC5hJiyG0kYA+FsVgMRcpC5Kx7sugqv2E2OxXdC6rMPMsm",
+	"+dma3MjOuZ4S+vkrimazJ2I52UDf1E2Qz9zoJtCIZvATxTRGXS7QPU+TGMV8Z+s32IpzX8NvYNCtnbK6",
+	"iq9mqQa7Ns3gGU6SWqHuxLTlN6WJDrUsZs2kNty+S3qTHgptg9twJzDcsxzi6bOX+kM8k6TSS7clK8w6",
+	"Krcj9dq2zjVin7nL/Ma0/TbBlXYzhTyP3yLMcnkV24DLOpxob07Mes9vRd9/WdE3Qx6HDQhHgksJ4mWV",
+	"Zy9x4AaO/av+74vhzf5eesUQk4z/Qgak060L5VBKdj+o4B/aLqqhMf0t8+Zj+N1a9irsuIF09Us/ksUF",
+	"VlMf/b70VBUyi/nd29FaYNsZV294yuItAT6JDGQwY12TVlCfaGU0PZcu7BpmW60uQBDta1obGtoKB9d4",
+	"AtXGFiXvsMfEhbrNTt6qg9djonpL1Ncgu71vaho3ZvHA5ljDEjQg68/kO5kfwpgLFJ6Md99jFU1DxBm6",
+	"6F8fvev5/L6Z7PFlyzu2l3fby/stUevzlLlGR49Vyl7/mf9Nogm9I6yHzueKziCSBUWcGV4TLaB1alxE",
+	"8Kx/vyYRLV8ueCpumCkL9vL5fp5+UGrKDuXmTLfpvEe2rWU24vECdV/u/WDepQrFdDwmAoqbmaISmdyi",
+	"BQlEHnCkEhMjD1nzyBo97mw1iJHGTAxxa11JCIp5JJ+N0uiWgHVrFnsdhKb1zOP5WeDjGwCurmvxXGj4",
+	"DQkaWIKTs7bcg4N/nZrnqw75FU1pF7CW38AA1sTKbWnbP4anc10uu75rtAWPvYBOyaZOyxuoGLk1w/1x",
+	"RVDDwp7Sq2q0u2fWZVrv7+gzhIuxa06a1LqmybEbg+cTVD/pgtqg0EwCoYk2vq3Uv7DMn21s3B9f4CwB",
+	"aqtIbqm4QsUW0TUZPxH55olANix5RUagUwJN3JjeXApXqiZVzFAhUF8yPJdTrlDXyFbmDVNkOJqSeCdA",
+	"91MaTW9YKfMHCaLvDQkpQTiaWkGoh66nFAq9RJBkZJ5CjN8v5Q6B2uVqS3EBCUuZqAllQrDCWqhCowWa",
+	"Yha3TDYyQcMm4eh3yl/KOUsNicLHnJEtf9nylwp/eaNJrExRSHFHcEtcZzOD8LPMuNsmy0FpuClbN+jQ",
+	"tomPcwMxcJbMeKWFiBkWt6apjj+x4Dyb/rHK3B8t1NztvL2PKAPzlllsLVNrxqnPidiF9oo5rfLxE4ou",
+	"2bDPfs2YxPCWLFZ6nK6tZQhNiMr9Tt9pRUTMcFIwdZs8llU+JUdOX5uPXLvdreePuvxj5ANvKfebX/MG",
+	"MxBeJtE2BuTUc2G/x7dFN64kwmgp9IHESJMUQV0ujFNkliaKgkFW2bDHAGFnod3R8gZn5IaVLn7Uta1a",
+	"KQgFNlpwJ0B8buoIJwuUMkUTFBoJQQ6xCn0y/UWqfge0+3Wsr25Ta+SafB0Bo8nO4dDtz8ebttbRPyJD",
+	"vAJP2vrcsIWUsqwjtQpZLHE2zuAfYoMX/apNcwDimpztK8Yr/o7i4fIsw62Os9VxHhU659NufCaSupTc",
+	"0D4Sohmey8xnTWNZbmEgTd1srqZESMjqMBlpcufQFl6Hon+zVCok09kNUxw939vroTBbjZaOTFl0dPnm",
+	"CL148eIHYD62BnfCI5wYbuQSQPh4LImJ90GU3bBQ//oLZwRam3UxQyf9sz76BeqBu2LMH66Pdg7K41Em",
+	"aaxlwxgvEr2bXYnvoPMhnkOeryDjVJI4MCkvU6zQFM/nhEmk7mlEECMkhoWbFfVQX5nHYHio+2ihhAVB",
+	"wEdIfMNcaABnEQlclKO1cZkMPux0QOuLd/6qe0EVQV0bhxiUko9vGNSVtrnFqI8kOE2RjSt3nnxbB1vi",
+	"mYtzVPkXlEmFTa4ORi/3fqhPUa6wtiewRT+9HFpZ42+S9lxZQ2OFnQolb+MDtmLsH1OMtYicq9Ou6U3k",
+	"GMYjTffLSTi/0rhViDd2vFC5enWMK8eeD90f2V0qFV5k3bhNuVMlME0gHGynzir3pAyyWbk/ibfh4Rsw",
+	"l61U+lTx5NWbq1Hw9HvbWBZymMWUG0XPdHaB4EtHoMqUmJZQvAXa8sRpZD1vps2wIsz2NF4KCf/d0Ofe",
+	"byVr/EkljC1Nf/U477VpvSbS+5wli4p+Ik2QNSiU91SSsh5JZVYcIEYJvdWMRyujEELiD5X+Len8q6s0",
+	"v0mM85psxoU7bxWarULzR64FZaQSnPGrNZngxhrNswiziCT10ZDXwB+h971WVWw/RltcIDRvJyQOD43x",
+	"vspvI8zQiKDsuTq15gge2IpNOaC2HG2rRT0RcwGc+i2Yy1wQLemtrH7uDDiQD2YTfLWOlbsBjHIG3Rke",
+	"cKRMd0PExzbzras5kkmku2GCJwlP1Y4tD5VZh6D4j1lbYAK5Ie8OgrZRghc8VagLhhok8WyeEG9+3IXZ",
+	"z5+fTdmNNnEre75bLW+r5bXX8ixuuRpdmqLBofj0XEnxySRZkenxJqFziUJbpzxclkquYYA/frrVnzop",
+	"dEusj3an3FMVTa1PH3EGPdDG46eICkpZY96kCanE/uzJUULq4pM/uKH/+PQpiFRcbAl0S6B1ccyAH0tE",
+	"siaF3o6euVKr6zeLdo4SU1ouQMpWscKFphhQh56qBBqxQFlohmftG0j/ODrOlvc1qgrm4zcWFFyuI716",
+	"4DfmhdoBVaVA4erRrvGkVTsSmY5MsYusAf0y8NdtPrL/p2s+kh97+3ywjE62VQP/9N2aIYnrlvH7hMQT",
+	"sgtZ03GBEZVZ7O1oRWTjgKopESiE1I85FuqZ5iS7MVbYFg7iDOhzptl5qKlUhqgb9tSDCgMU9mbQcKQ3",
+	"VbME/pjHY/hfY3x4eMOwQjMuFQrf938afrg4Pe8fD1///XpwZWoJcYWTHRPaCHX6s8ra4a/AGgJg1gGy",
+	"LelTkQRoRhTWCwSWLr+EvRtmOpgAD6ESRVMS3ZIYdTUfMP3nAoiPBOlMD7jj6pRittBvGGnmADY7wrEZ",
+	"ycQ7SmOnMS2rrROrhwY4mtq3CtXAJfpnSlJTDANRFpMHzeq6oWH7BygragsX0YhEfEbkDZPQfRsWx1lE",
+	"UAivagUP9c1SlmqH40TvZ+HqMWXIAHWJ9AOMK7u+Gwby6AEEAVBFZkjihURhnBr+RA6gM1UIa4qwgBpM",
+	"xnhFJaT5ZLX4Ud+c5g0Lf3w91Cd6dH529OHycnB2bQ/3KkTp3NQKwIKYqFSszL7mRJgEJHEIkAacglhX",
+	"eQ9Zxa/2XgDS3bDwkiix2O2PFRFhD+nbylW/6ob62DWS5UhhIZpdItLE2EJdA84Upgx9+F97e3t7qPty",
+	"f/+GVXva7Byisw+npukpEIR+S/BEa/YCR5rz5/GxepbvpJEi9B5jwefzujoFE1IVE76GIzSfwYV1Bh0P",
+	"Sa8z4Ac4xXbe1P0n3IgBWZMCkrE7OAFLiPr4PAS4rZ/+53aBnt8RoYFjDuDrl3qJ4wL6Ke5hwN47OOg8",
+	"7I54vNiF2p2dg07qKKxW52kdw6kKJBGY0qPTlN2alhFkNiKxvnds1BgUDrU9YrOuz+YOMjRTF8SZc5m1",
+	"rRfbgMyt6PuU8ZVxjoheaddrKbiyHQay5gIBCi3o7CcneAUoHENlvXAnAOJKsFSICMFFYEjLVL3WylfE",
+	"U6ZkgOaCTwSREt1PQQ514p/tXKDpzxt6+VWo6msoo23v5C3dblXWKuGeM1KnseahzRnJZGYyD2033JbP",
+	"BIFh6s33l2SXPCgt1UutFe4WbkpBduGyLF+oPXRSqOVtH4c0iILiZmocKNu2EbozCzJPcASZbzPXKUoq",
+	"Ml/mApdmzV+FE+x/Y07wXyCAb3nA9u6u9hvSKA5EkFE+GCZakvk/+KitDwCMM//gI8NQiCxNegh3PtzU",
+	"ob27bWlnoGsjLBNoUjvGwl3mComUyTovwN/02lo7AMgahvW/8dEVvPIHNGL/jY/a26/18W5N1396OeDE",
+	"XfH6vF2YHBWZ8NySGTRe8nALGcKnhSnBBJmxn+6YC0QeIHzONs6CcB1nGswUZzTjMYGujhmnAKvyTv1V",
+	"7mSd18Yc8BUvZTvjH/9O3oC8/rTXpDHKrHVRpmqq/9i9JYv6i/IUCncDFuMkIeI7ifTzgZZasxs0yGpL",
+	"GOKUJBJEQTEwYNdYIWyKOnRD54zpMfKghqYrX7hT04wPgu3Wr3/zu7rXzCbaX2wavN+W8rbX1Bo0mMrl",
+	"S+q6SB79ixM4wyL16XfrfaqujzCG+nj6jpFmG3ZQibrhT7v9i5PdH8kiRKZxyE4P6Wn1G1ozRdj0A+b3",
+	"jAjrE8tcqYInJERdW8vlAMgZHvxOIv3bIYLq3QiP+J2WXe3YhozB3Tnl9wx8cvUlTQyefyV/VXGKDN+/",
+	"bSkSM7lZSNxk2roli6CQgg2A/MbX6Tax7l+B9Rh8RJg5vrPMdrwXfgtP0R2/tRKxjb0qSQCHWseVis8l",
+	"uufiFgzXxm3vk3H1WBmD+IqeIDPTt5Zct7ahb4z15pjbY33CJ5StsvCqVDAToh1B2wvFbwnLbkz0Cs0o",
+	"SxWROzYiVJCxIHJafe77vezB3g37wG6ZvjfJDNNEBuhecDZBcyzlPRex0WZjgiNF7yB5AUfWvNS9n2IF",
+	"N7ImO/fCDpoQZYKLoNqYiYIJUPhy7zk6OfvYPz05Hh5dDo4HZ9cn/dOrMHDRPvA4NFdGIBqTGPTaKKFa",
+	"Vzi50CsJbpiWPMaYJqkgMlh+wq0PdcPL/vVgeHry/uR6eHr+9uRs+KZ/cvrhcnAV7hzadUn0cv8HX3CO",
+	"KUJCHiJCYhL30Bs7I+TIsGwSSGEzWs3JhYaB0uNU5+0fHZ1/OLvO50cxSfDC1C/Rhy5RN50jxX0vv+//",
+	"NDwenPb/PrwaHJ2fHV+FO2iUKisMmWguMMYHSHLEODSxizBDCY9ukS1jzFPlk4lOAeO+jjAEY68lBT2d",
+	"NnOtEX6V9HPKJxMSI8q+sQ7zLyC97LcQ6a45f4+Zk5HlH5D/lyNX+UQzMZCkgY1aN7rhiM1cn5sS53Vs",
+	"34g4UJisyPchCMa2TinyeT624ryU/hB/M2EbQcWSieYev3dd/88nPgzAjEyzk2zAoxmpNY9dG9SBG2tE",
+	"ptSmcZewiQsnpXjDOd57zL1Px68/SCIae9WZDWwR8Vsg4lIOcaNByR5PA5JmPLG+7RuLZRa8B3jvFDs7",
+	"Q2C7Lzl3hotggELAJtzByskQswDYfcPmmIoe6lvpNrQvDd16QlsNd38fcqemWJkIahM9buRdKNlr4qeM",
+	"1Oa1MtmSTRnr/yp2ptIkv1cZy63P9cM7RFZSzc9FbsWvrfj11YxOrv5rgUu1lMmsQLVKKCtIXBIJriDj",
+	"BJpIUmCGZK6gYndEeuhCEEkYJJ1kRcbv8f/P3rsut41j+6OvgvI5VZHqT8l24k5N2zUfFFtJe49v23LS",
+	"u/dwjgGRkIQxBXADoB1NV1fNO+zzhPMk/8JaAEnJlKVcbCcZfUksiQRAcGHd129V5S6F4WksdU3Rw7qc",
+	"wABbyA9RULuFcJmGRpil5QwsqR3a2rLlXSb92uH8PhKD8lN8q5ypV3EgAoJhw4U2XOhLjcD+xySgx83b",
+	"YyOoA5ynuJX8ZyyM5Xo5A6qicdTxPlqqxxATC2wO68WGENvOODOW7L6sFX9FiIlNEjWdKlCS/G0A/FSr",
+	"MsO0ESayA2RxQw1PogusTMzcYlNnAlNIJu+m3DKRmS58MrQby2aP3pyP7rL/7nhw1b+8vuhfXv9y/v6S",
+	"truxjGXP+yaRbwaeOWGm7ogr2+sBL6Qvd3Zp6XrEHJjyxzulb6JYGoUD4l4jfyQJk+65Nb/lLMOewd4x",
+	"SibsttRBzb7bnolj6GWZZYROz7K8MKxMGFJIrwJVEFrglUNNlaeInQU9jdNgvqs72Sap4lDz6IfFlF0M",
+	"nmZqDHUuyg1jwtNXb9CQwhQsQ2RVZi2f5rYmGGLZoo7UuoHUrsPCr+F5abtZdHi6fCyxgcM/U+x0HSvU",
+	"HePSEFE6Qj9xeT5q5JkGi4SI1An/hGWdTCmMQQFloi+7RsRzUPUJxnDda/hM6bQRND+koKmCqSttbsQA",
+	"WtUI7KpmRUMmr+NBqHICBFDrVhgBNeaqpk23yz7nwF9jSY2QCb/2YO0UG+pwafUMuD5g6hA6EY5dzq7d",
+	"42fccrC8Rywz3IdcbrH+tXFMcsc1J7kuJE8hQSTU+YUVwnpLidTEwt5x6Me4tGlZY3pzfRFbiyypnvbs",
+	"AUv2t4S0r/e2AMFDTIvp1v5Oid8hpOVjrh+5LVntIdfDiEcom01S13frm4t+X2iu7l5n+XKBhgkjFRUH",
+	"nrEIUoRMwzcmfgAwrO+vqPqw1lMwyRQqiThpQf+qBNVgqeRsqgoTcsYi4ggCxaPFAvdYAp5oRCAbFG7D",
+	"pGsMRUP2V0TcIdKSZfB7SGaD4Ky7y7QxGOOWMxa3XMYSDtVH2yXU1lqk0tA6zMwztxcmtH/tknPfGJFQ",
+	"NwclUOjs8TMQsv7AJ8UtPD2AVXDQkDVHwef0Mvr2pPfu+uz86vrt+fuzI9olF/c6V8fSnXzfidEqwub7",
+	"0tdnUnfSkJZXGcOqDwACJCTqhf05iKV0TLnxVbS7pLf4HcAQZE2qu9Mfa7o7PFL/Q+/kund2fvbb6fn7",
+	"Aajxp8dn76/6NEKw2BTfyvnby/5Fo34ZSApI95GUzDDHMzkn+mXD71VsuWoNvnGTbvTG55Ag4ah45h7a",
+	"YyFzuC9Boq2PnZKtzIFCvP7pp1evFwSMVwQ7TuNcrpv+iiZ6njFMagGgHTRqhexM+VTpGdFlQTqAOFom",
+	"nFENmqSzk7vLlMBfcAkDWMEj62L1uVY2CLTMOmM8MZto57d1HhxFecKtvaWVytTDND6Adp6GqJxLDD+K",
+	"slVoRIbeuhGZsDOS8VueoRspEyMO5SpgBHJtltI5TvAkZF6bakPl3yeVX3KWdTxhSckTcIx+ErE7ElhK",
+	"7T1CnSK+Dey5gxfTEOP/TCsilnlWmPu2BPGmBP663J44qNkTsAJIrmwjBB+4e6nfC0RR0XzuY/BpCFl6",
+	"NSJC3UjXCPlNo1jCZ3M9LLKb8ltCJ5xpO+TMIlAd+s8pCriUWQaumBBVRDBBNfw7T2wscVuHPHUsglaH",
+	"D5ZMuwTRA1EKDgsbxg6ecyrSfYowMONMDf2jQxhSOAvxgJRPiWo7PWHGdmD0zvERdWaJ5gkXt74hRIZm",
+	"iXfgTIUxPCUtJmduTOAplQSHhNV2l/yK3lNWcdU7ZryDh1StjonhMjWxbNppdAMx0rC/PiOv9GR1SY9M",
+	"WTZSespTgGctbKF5LBcfbS7jA0I51VFwg3gzCBbuQwbQFrvAltKpMCV9+JQUU0y5IZkyJuPGZDP3zsr9",
+	"FXLcJQMO1fxm2xjenTb6rvD9BuNowXG1EB9S0ynrGO4uCpDzaCPXXluZEc6yrL0MoXbkp2tEqd3b2dlp",
+	"BKZd6DR+q0TCmTHC2KrEq71fJxg4iF1C1UjznO6T85zLt4ij7J0Yznq1YuSFE+qjYEuSOz4kuVa3wnHg",
+	"fUfdhXTL90pgLOnvMawy3tqPtzQfcZtMKkss3oriLW7ZGH6Oi52dV4n3k8AHHm/9QUsnZuhd2ZIKPyNq",
+	"p1GxFBBiqVpvK+2pDxnVgSccJ91hCcROtCrGE98FJbshXKa5EtJGGHxCP4DgpqYD+Lo3fHK4KUgEwtJb",
+	"rq1AeE+ITDmCQVJqere5VlYlKpt7vf7tbO1v1d7aVrTFZTGFEvi5b+F1Od1/JRG4RWN8q4KeAubkyTGN",
+	"kDbdUSmJEcsIqxXPHdRlVLnbRJSrna33xNLnqD6wtuUmPfrY4a1sRf7pYDmHLJnwziECdDZIzewO4E2l",
+	"6iTuSuiSUa1t8WH/+IGduN+L6f5IShmwHBRwhrQGADzbGTi6Ql2lvVJBCy7gh+JBoXAeW0AAPG9KWmhf",
+	"o35Q5p570a7kLddjx3lUe6kl8qEWQ3lEK8RPs8oC8RuxMT++JfPj0Ecia0rpGkGLm+E2wpYtj1fQGz4r",
+	"c33fnL78CdztNewTxOSmtzyxTk8WhiTKCMmJEVORMfd4oI7XgEfpZDbUIqWxLJUagvDaQ2UnpHXJE+G4",
+	"GMvIJZM35G0BR2c4C3GHdtDTJ8KWMNXCaQjMozGaRDkVVUi0AzS3Wrijh6q7m8xfg5omkzeRL/9LhMWs",
+	"llYFourhx40365wAEnIcy5zZSQToDu0ugZa9HjRyEZMYNrk5tDqA3+5jxDwGMDTO9Uw+/DD9Kv4yEdZE",
+	"ZFhheG3c+Bs3/iNlOyNFrovaXPLNKU8hM4mJbeBrD3egRdbomCD4cGiVgpwoORLjQvMAzMw1adH+6Zv+",
+	"0dHx2bvri8vzD8dH/UvqcT1Go8xx1gkzE+A/5U0Va4wIZkc5Q7B33HEbxixkeQBuVTsiJy87Uukpy4Rx",
+	"1kMZ8kVcK4nlx6mzx6dcgqQnl8zORzQhYGrVmANAfs1hQBf2h5KS283nLZ72j44PeyfXveN6yLM5vume",
+	"8hSHvOIf7WOFON00ATL/aaObQTauDG6GCzc8ccMTn7pwDagUSzHwEAYGWZ32B1jk9hAa8i9llOeyZJSO",
+	"waBWCZm6qdPaHmKZ3xp/Mo/JoN64bXxeLgVLWJtVmRKqAl5lKQYN3TCxDRN7HiYGsCFkd2cH+Iz5FF6G",
+	"aOEd7jZd4CFb0p9XyNSQVBjODPeAMLoYG9KCuBq8wBThWJhkVk1nGJ9mQ2Ldi6lYXgY4jULGkoaA27bk",
+	"mrahdgRVSqcACrBOmZ5hP0MonHO2usq5M00zkXDp7N5blbBh4Uxzbkjrl2LKZCyPcKHkXFqVqfEsIm+P",
+	"erBi30QJmOhQQ8KIImMuuRbJAaEQfal2qDuFPglew/wHN7EEC7xFy2ln0F0BYoBuaLpPGEz0whABZXjO",
+	"kvcToD4qJMnUHdckYYZH7nJc7QsTS3fx4uKJSKGmz2u3NOWWJ/Za8jEwvlowJSJTpm/clAR+dRpxIROu",
+	"LRMyiiWGztyzgV49VIWFeuapyGZk6pgcKN9nfNz/2DF2lnFiEpVzqPIxXTLImUQfwHspEpU6AZbyWEK4",
+	"wkSEcplSwj8mWWHELe+Sc6/jI4CQ5XoqJISQazr+gX+smow6PT/qn1z3BoPjwRWNJbpnmC3jOxASZmlK",
+	"AuGSlm+ZtY+K/wI+DraSgV5v7o+KttyWWIPBFOh6JQyRHDvH+dZLUkGhzZinzy6Z8bR62dwPZ/aRxDPw",
+	"YT+lW8GzCOmFRawU04EcRqpw58WJavdWQVZvBPRGQD+5gEbSJUkmJLDdikJBHn6a6QFS5MF8/AF3Yprm",
+	"Wk1zS8t89srKmGejrXt+FZ80z4iZGcunBEfCnPyEaT4qMuJXRO60wLSFN9hxUkCB6a3TAejFL8fXF+cn",
+	"x4e/URLC1341fsiW5qnbmuEslqUkGCJgWYnL9hJHenNyfviX/hFtk0Jm3BhCgy9pcH11+X5w1T8CX73h",
+	"tpI5LaliWT5qtQf77jJCzy/6Z73j697F8fVf+r9RJx3Cd296g/71+8sTCu4nevhL76p0Xv3Z6R9M0DZE",
+	"+sNKf9p5Va3p+v1Z70Pv+KT35qRPn1tovPM08/gepzDTs0gKP/kaMsInDT19zG8jEDYCYetdwXTKU1RL",
+	"KlL8BCEw4SyzkweS5ZGt2KAOzYi38pSGqkhoJwkKOZa2lzlToNdXbLJLDic8uTFEKtCgLXd8Oucy5TJB",
+	"6w5NKakCjH6XXECGZkQyccMJ9WulS2owPUvqHf+Cj/SI7GFhqnV4BIyAtbCfn5z8lIH+r1Ra7LeK9I7J",
+	"JLyXdWkTbK8VhRxBZIIdXdLEfq0tSYhrL+gqThR7Uha3nIb4UTuALiwSe2gIWncQRJ7w8YyUSbWBMzy3",
+	"sD4RJpyKU9zKxz8TONHqE1GqkPiSv/0a4aeWRc8jUA4XX8wnHFfNmaeYJdZEnrkDRCFjlBIhrSKmGHZg",
+	"tyD9doj53hTAU/h4Rl+YMlmEp+g2Iq1mr1osQx6LIdydcZn4dFl3LMtALnIBkXN32F+YkPzCoAKmxkrA",
+	"oBLWxLIcrFXeD1tzEFhG5JvAB14S2rTrtsf6m+YKvJxkJCTLSqiOBOydek+1wjhBSaEh+fVE5ZSMVJap",
+	"O1PJ39IdEQIHuea3QhWGTFT+orbcyDty6ZR9dGMZCj0VTZcc+iQeU6Ln+VJaejhhNvzq5tbT52Zhl0BT",
+	"57dcl0lAj4YU42Z6FmsDp14jxK3DhY4MhSwLFOt0tTFDNmbIU0uNU8ewOo691Ei0TIVcmjy0SqCsSr/s",
+	"ETtxpyATDIAa6MX54IrMJ286OUMwpRLYNjKsOy7GEyhigezJfUJZlk8Y9bUWscQLQmWBj71nwlisqdol",
+	"HeLvgIodf51PByWtN6cvf2rj9a2pkJ0p+0iqvKJYQnalaXcJHYnMcm0o0dxYLRJodABpfgjSUMuzVLXE",
+	"yYRpPXO77HEc2RicS1bF0ssSd53AN8GqiFMarDiRkhbvjruEHp0fH+3//OqnlzQidMqtY/tC0naXDNiU",
+	"E8SjcCIi57FkxrP5aoOfW0RgmppXPx9bSvhpcM5nERabTNGNXPhe5MLSDFLSAqbd/hRhUGbMP4AfhD3J",
+	"IVEekhdqen9DNmkd2hsbON7Pzm91diEdoh3LcqxyANTXr2rZp+VPU84MdHfJ+EeMkN9ynbEcATKnnElI",
+	"Um1VWQtwq2O7z8tOa579QbXlj8NNqwmehZVW068EFiiv3LDRDRt9eqdMQ82QvVPrJWjlzEKF8APFecrw",
+	"e/hfSpOJylJDGBlrBt0QSItJj3lgOLTIwwJ9d7dS7Qi7bmqecGmzWSyxpDBF/eOAYM9bkrOxkAzr3o8t",
+	"n3pl1mOajgTXfuSWSCMICkRzMGqxxC4j7cgn5JTRcM8UDpwRgsm4mAo05vYCN4F2Sc9nTZkKR9XNidXW",
+	"IaOMsMwo4jmRITQvdK4MR0SFOy2sbxAI0LdEqztC/TZ3MyxI93cEEz2WIg0Ykkt9tRfhTa2oxP91MvO4",
+	"RAn2U9Oh8wpPSeuX44teL3RigQW2I4KqvtWc2SnuwyXcjPhxAGh3QFIFwikvLLn45ZhMuObLSvj94z2I",
+	"XFkrn365swPAlWU5dWNx9/fU3di/qwEe0vW7HIfTuAHF/GEa1oRXuggy47hQjTmXfHh5Q+SenBEjxpKn",
+	"HeGBF91AiYfn9Qf+4B6vFrZLeojCDXCQgRfhjTSWLanuscngQNbqrr28u7Gn80dSAP3on6D97X7tuR86",
+	"tr7p8Ubn2/Qj/mzdLZxdfyb9GW7mC4sq28pmxW89fiIC+Hvod1DQWl5t4xwbGeztvIoIkzNA0M4MJ3s7",
+	"e+1mroGTNaZZHMFPFU94xI7GONVTdzReg77eKj0UacrlpgfyN3XSkGDunbQycQOOg1kmkBsto7njFZHq",
+	"SLXQwtBoC7TrJ+9g7pT5s7fn9G00JmJZWhMHoStdAcr6qMjQcvEGBrTZuG9gwCW/+0/Xzkby4/1BAdPB",
+	"3WY1kwaT3ENLEpaamtGwJIfqS0929LCpEhpZfdeGyhNYFavjwPAON83e/y0Z3bnka2kT7hD7suIVbI0C",
+	"x6Ele1tQJKjjHnQdfSKWtGys4WHr/OeQfCPH4HsZMgP10geEEWNZxtGdEjL1d36OJf3Qvxwcn59dH56f",
+	"vT05PrxC74tvPRK6JXVJDz02wBoQ1znxzNOXXCnJ64qOY8Celc6BOkIbSUhB9dHcsomF4FmKPqkmtvke",
+	"BvkqOtGjGVgXQAhP7F5fk5kFL+GzMLXH1/d21nBvHyo5ykRiN/bfj2f/hQ5+n23/bXvFdZn7/ottwDME",
+	"5kMv/5yvPpY1Z/3DTut3Qbv+bMXxO/T+wkOv7/vFF7mxaDe8Yz3e8etE4TmF+nRvJ62r+jXjLnwprwia",
+	"ophiESaqhgexhJsh2WzMhCy1NN9lnRtfFY8TS85TqPRBntPae/myHSAGvaUIkOIWIoqx3N3Z8YcHr232",
+	"W8EVzdVB7hd/Znuwmm9UT4OFPksuRH0BqzQ22OgotJN0ZORV5R+PtW10sR+pWhK4DQudcmsePM+jPl0r",
+	"2/7dDXb9uG76A/dv1RYWlo+5GVJ5ztvMEbH/O20urHA/fR2eGPkelzmD8j7vefMbs15zy6KAK1f72vaa",
+	"Oue7R9lECjZ8YE0+gATjGcELs97hn4htREpahWrljujunwh6twdsxMkvTA+VriUbEUfnpoZQ1QLHU0TG",
+	"XI01yyciIQWANw15pu4wgQhqhyOCKO3KV2UzZAkzznRE8ony4Egj9pHIYjqEVjW8g32k01RzY9w0g8FZ",
+	"FHA3YokaV+Trc0meMawsCj2ky4EAJCvhEbnlE5FkAYfJvdl69lZE3l+emAhaOtYmHQo15VaLBG7LJwpa",
+	"M4y4dmOaiDCnL0LRyJ9+hkvwGQsp/qeYG7+NEKwhc7eq74OiiVnOI2JyJiOsiscSPDkKVXEAMOa7seT+",
+	"VXQJhTdCof0mlGF41RUckgg1Akly7qplwFVkKW7VmYolIsgK99ZvVXbL032i+bjImCb8Y+42SShpIuK7",
+	"ivpiR3gP8h5KGaSwZcLpxrUMYqBRZtn22fnV8WGftqHhDssy3HHNE4TZdwv3+cnYYh8KKodcJhMA/OpO",
+	"UyczlqNYRR7CCtCsfPv3JXnLC109AchlRQbyERyzi4l4rKSTiXgeFXsi8NHWgBWpJ0NCuecmB2WTd/zU",
+	"ctLJM5JrZbHtlJcPQqLW5jiJR0Sri86JWJCaCMy0XGrimYDWWB6L8GIiKEmVZ3+Bz3tRieUPALVQyVMf",
+	"9oG+ZUEKAChkkeceGRHGGmqW3Dg9u0X/etY77f+NRoT+9eKX8zP4s9vttmug3yMhAaSVtAwwfJBWHncq",
+	"Ri7NDDFc2nYpQUglQBAQBUW9Y7lhkQ/hA0axXJu1LpSE1DbvM5juJbylH5Lp4qOtwXSRUgOcDkJ7MAv9",
+	"48p3t2HDGzb85OYK0N6XcWJoW7k0huRDQD74gzXJ0E9QQWsXy2wBFSHMsy1JONgUSoMq2iWH92o7GoNF",
+	"72EV9/wMTYk7buq5hmQPIigobI/VPJQw14jM0dTgbKhUxplsai93yAzvCGm4NAKAPeDhAT+Yp+joNtbv",
+	"BFhdRYY9IpYlI/mC9od6zP1QRRLuda8fHgMS/da9OBunzCdwOeyK28Tnyl/mOJ2jFSSDGh/DzwucbHvK",
+	"H2w2F4rFiLqTwd+L6SVNyHGzC61GIuNbj3wWVikgOS5j0z3um6rvKWkpL6lkkTaXptod1uKg5TipMHnG",
+	"Zl509p38iEDUYnc2lLbOYpDKEsOzUcfgpnSXJJ/NE/DXV959ihvO8Uwd0tY5PyGV7HnO0SZW+B02OUPS",
+	"nj+fy8/5vAxaVZ1zxEHtZLZKhACHequWER+qEzDR32qnSxrLZogdB/jb7mfj/cPeLQutjj3anCkcR4Bo",
+	"om8cPuQkLadOSWtv5+cljtZwkTtcX7Gc52lPff1Z3YvZpJBulNRP4ApwdO4XEwWa8mHCRqHfqH6eSx+i",
+	"H86IaFY4v+vj9kMesc2JeUSz7h23D52iJapzz51LE2pGQnUGeKG84PNuKe858LHyShx2SXmKEQUP45Eg",
+	"U1mW+TIPoSvhSi6dEh5yFwvDCb147xEFK5G/7VR1urwU5MtP99fX4GEzq+V9Bzr8RpJvjIrvVn3wVkWZ",
+	"YRQ4F7KstQwL4DIQNS2asLRLLucL00jfsTVfT4z8LNSxgTJisFuO5Hfe0+C76DBLlEz4+nbFVD1oUwxQ",
+	"u7lE7/03xQMH3LplbXjfhvdteN9X4X0Vi1ha9uYZoI/mLWN7vkh4qUv/A/4ekURNpwJj88NCZCmxYsoD",
+	"o9OFBLzjoZBMz6ISHj2UIMNlwpDexTGpjd9oovkZHzMi4Kd4iCl8znP/O3WXeQN7UYuD12jMt5upEZkS",
+	"Cd9ORYINDraD2r+U6k7rcIa1cnBtbEQUXMWybIZohUoGi6QpGk7OMZnV0f2LWIap0csPKIaIDbisyvIo",
+	"rHoQFr0CI/DcramcBmBBhAkLXBaeDtrJevRbrQnv++7C04ubun6ourQYNyh+P0KUD+LOCyE6Txrlq65x",
+	"FmAkD1RZDizT1hBWKuIjSJ2RymIGObQXZjmNCJ3Av7lWY82N8X9j72t6gGmObhhIX4ul5dM8c4YFdKeh",
+	"7/reN7HI2cJ1hradgi+sQa4VRvI5jkEu7nZjSdlwqPmtgAGuc5WJZFa1giY0oAfSNkl5IlJuyETdkVRB",
+	"br9WhfXpmrfCsgwZ250W1nLpRk+UdLPh6CKlZFoYMCgc2wx4G2Hz6xebg7KcCe4DJgawHswQFsuygqBL",
+	"Bvi9kORCGTvWfPCfJ/uEyRlk74mEQW69kEWAB8G3sxz7cJE/PFJ0dXGaZ0FDXFzEKlPFGZJhAzdh1o1V",
+	"8LkdAhyrhJ71nvwa2Owq/W2NOKz7fu7Ql3FXyz9a6Ozt+ETQ30ItJcCm4ulqd5eAITYwiR8OFXETTfnW",
+	"MA7v6SeN6snS9LhwCsqyOa8YQBWGnXA4CjLtkp5UpeHyokxDcFJYc+R67g6pbKhSajClH/GE7Dyb/HsW",
+	"2bc5iN8SBt86Z3At2bXNilSo5RVS2BAyZ9puj5SedlJmmS+EcuozhdspGYksNKlU0jIhoQuzTLFwyBA1",
+	"iiUFZNBEiyHvwV3t0ksWznaJ4Id1SpinJOQYAP3Ku9OyTCqWpeJe9sadOa4wwWpYyZnuTIUxxOQ8y6Cg",
+	"So2gIZAklutpaBWtNVQ3RFXPhDBdbj2aoPRxi9S3hGZ5zmVant0rLKY2bFo6/SKSs8JXf0GbRPEPHkso",
+	"rm3jA8LulbtQm7Lmm4GSrCZDoTe/ANjTx4l7NNDAZ3A3WOCzFGJVS4AtW5O/Ejayvo0gvuuoqskKpHD/",
+	"1X3jXHkTCXli2XF+yzV2ql9bZrxjlt+x2SOIDqR/Lz0c+XqesSA6oq2PnaFKZx3g3lv7W3jdmhIlUdMp",
+	"k6l5QKj4S8ClAs7rXN1wSfzXjoGPNPc1T614S7r/gydqKyLx1lgRqwAuAj+bRDML7d6YjbeiWMZbhUwV",
+	"/ghwO0OW3OBHIQ3X1velJPwjm+L3yKzLpwr3mmJ671tjVR7LxS/ZLaTN83irfYBrB/xrgUoqKx9PGLL3",
+	"8iWh78/+cnb+69n14fnpae/siHYJdQNTFBsGWwL5vT0g1I1PS0FiiCizeZFwUEglTGvhDU63mNBLMzjc",
+	"PLaDiWWjBDsAlLfC8LRkg5bdhIZLuBterkXErTYi5fZiCQG75Y1FvoUsZzrEjfjWgvSL6/s+ZVV5iEIN",
+	"sbAkFelGLm3k0jdcZ1xIwgjIlUDAn23RBA65XP4cZtAUv255QFeFDjA5OEp3TKeI9lNv04lxFGbIKdM3",
+	"qTMiWoxMOAMbJec6ll5KeQuFf7Q4BjPEWF0kFnBv/mNwfkaGsyDSSCvkTuFHH5MIkZSI8GluZ7FUkvuu",
+	"ovAFDr+EvZOl3D1sT1rzqMRyb+dnQo+OD696V8fnZ9dvj896J8f/3XdCqeaRDEEkYPROCEWk7qZsYPtv",
+	"/Wxf1xHziLw/LPh5mX9YxSr2f/9lBueye1kbnr/h+d80xA/QbslYP5vjA/rE8lb9wAhLEJ+W42AAv6l5",
+	"osZSOF2XZ4bfTbjmbY+xUzpZyYe6UDJESCNSToSNJVgmd8QxKUDOQzPgvrGyYJwsNUG63W4bG2p674KQ",
+	"sVQ65frAC4SPlgy5veOIxjl1lgSmH0Hmpky9CujX/sKQemSdYGQd5VGa8jSW/lmTQmsuy1V3yb1OGoG7",
+	"zHXUwC6AkLdr2N1+vZ1GLD2k6M+koZdGi6bcMpGZrp/5OszXXtZnY94miWXNKKksLYPJDyAimTdWSn24",
+	"tSDiLnrvB/0j2p6XibB2HNzPfu/GSja2u4TmE3HNMq6toZBHZe7jp4Vuh2HT3XpLRNWwsxOIZZBMyBue",
+	"BqDtNdx+V4i88m0KU7e479njNw/E5I/lRqpupOq3K1UXXXwLyEyrBGuZvvUgxMmwEJntCOnzysI9iybC",
+	"XHRXyFrUCqRaFf9BeVglmUGD7FJMxsXOzqtEsimHv3i8VTk50tSszFu9Kp/pKThOOdsqplM+7I+LufI8",
+	"R+AMjHSQu0A/tvb+Hz4Huch5JiTv3C2n//f5WLOUG6coMvIrHw5UcsMtwgcj7iIjSQZ9MkzO2Y0hrYvD",
+	"093XZPc1ufnlH2SqpIqciT5khr/eQ2+A0rHEHHoy0tAJjO583Nml5P+QoRh3uEwFk8S4ly8T7nGRyf8h",
+	"hk3zjHtPxYQz7fFeEI8dIISjWHr/uuGO0BOOvgf/991EZKiDI0yw7wApLGn5BbmVvKRhXcxigJSqwuaF",
+	"vcYVXGvoZqZGhAbNWXOWzmgAtRw6qugI6V0qoJopWU+RhJBo7Bi4VYnKyL/++f/7orKpY+hjHhGutdII",
+	"eAx6YqaMxz92FwtTIQrD+wQwYXII7yKWfhSzXy1RSGFpVF+yW5f7BiIeXeF0l4WPXUfG0KU2iiX1g7pr",
+	"4AmvhXR/++lVCr/kQo7pATFcOxrht+4I7C9ulButvq4uS26qoQCB232sRRpTnlm28N3c4sIpq64svymv",
+	"I61EIOMyQU+lhxNmD/23FCyMthsONwFfe7Up+Lk75TiDo0E75AyuyJUcu//hvc09Ie50eMaFbyW7Ab+T",
+	"nThNGtkxBIWUJnT7ztD9WnMXZ8U44navfsCTTnkiOxeekvYJ8pLISxK4HkUJJb49AoUvKYGyBFKqygeE",
+	"xXIqjBFyHBEhb1kmwHZspYV2xkFNhW8T/jF36i3BBSXoZQTq393Z+VOXnN9yHUv64fz4sH992vuv60F/",
+	"4EyjAUCkvh/0LylpsUQrY8KhMNDgteEWZ8hORHld20eLkBfNT737qhS0mjOjJKFX5+fXp72z36rhwAzS",
+	"UCu6uMq3l73T/vWb3676A1o+zs8HFZuzShEDYPEKo0GQ8gF0Ua2hSUyf51yCfX3hGe+q0hLsFoEbHNWM",
+	"qGJYso0JCKJa3agzHJeVncBAy0AR93Z+fr26L8QuSuGFNPw7YROwHr2JXcmJsNAN2uCXa+gPlGc5DSvE",
+	"E6qU/uo9NEe9g4XawQpoVC8WlYSqc8CDSrKvFcjrjQY8t/GlDQYpWELrBB3uaK4JhFNSm/kxiwMX5loN",
+	"HVheuoEP/DbhA/Ek5HP001BSVDR2FoEWtBkfWcfTyQ3nuQcvuWVZwbuEmpxzTOZIMjbNQQKSne5P//rn",
+	"/77s7jhBgVqML73hH4WxpR6ZTJTh0rHFW+EYd2vv5Uvsv3EnDG8vxzppPBJf35m1OM2z+LO+4Ehi7BEZ",
+	"y6ZYZuNW+qJesvZTmcpS0emWyx9qaKQ0hBBsoyQ9qLfIwX5kc3K1RT2exTWzlMgiyxqKaC7dCr5lwRoq",
+	"IDcC9ls8Em9YchPU+/CmPv1IaJ6x2fJjcIXN4C0Jrilf0IsTVYb/Ph4SU3cGUKhTJUADISfFmeCq0Anf",
+	"xyFoVHa+F95Yq/wBmOhuuExPSzdHPSNmqOwkOGdMN5bNrULm+oGgVXnZP+n9tkZfkIzN4Mxclc/0mEIe",
+	"5nuWCtj+Rwx5rmII5asM9jy+u2+9EmjTSmTTSmSrh8KahWTvQMsrOaSHBllmavdZMsEue+MCtQRvSDgG",
+	"dCNkSlrUWHBHWmtou1Z4aEs8A/cREhk0ZxloOLFsUQXOyRETmZBj2o4ILaq9pGi8CxtcTbqQZMI1J62c",
+	"JTfQUrD0HEpFbvgsIkmmipRIZWPJskzd8RT9e4WEmiRKhnykNK/BJri1HLipoBZSQDo5/4hd91ALypjl",
+	"MpkRNSofA+uiSi4Bjn1DsAyhBGTxhNwlvcwjtGE5Uq2C617JVixZkvDcGnxSDI/j0kajac6hUit3qp20",
+	"WOIEBVGaj4WxekZG0H2bbqPLu7FftlfJBgEQ5nG1MZxmZX6Ax6754Tx230Bk71MRXQc558mkPOYm8s4I",
+	"35go0HzKE5VCFWLJ/FYzmlnGO0C99oF+RWzKU5Ko6dADLEFJIbhAfA+FWcYr33jCJFGjEehB8BMN+b01",
+	"LbHd3LLIU+gsc0YDLOrxj0M52SpEIu9mcMvaBLC/MjJFztmNkOMO0lJevvwV9DuTdsLNg6nvl1ymyNkh",
+	"GZJh/RUyfuhbUbrqHC0Hz14wb0K+YNWtoCRhJy8XQIFqv9J2l1yEEwu+bqsFLzPjIB0EgsdoH1xdDa4v",
+	"Ls8/HB/1L+lBLOl/da6uBp0wAgVQUzT53fIh+Q9VYX8I/Q1vWZYNWXKzT5wGT4lhM0gt4Uxnws0oeSyd",
+	"fOdpl9Bp/so/tsoLQ4l0R9qLtdbe7k+gOajCEmEPCL1jt/7qPJlSwrI7N/id0jftqstiLMEcIinHHFSf",
+	"Olk5O3/a2dlxBp5miXVbo0YjZ+VFZG/n59dg653nXPaOmwFPyxeOTPGRjKMwzRe5Ph2FbWe7r+enLZuw",
+	"Y6pBQxv2yN/q3sLn3qvGn33rHbv91FsbOSXGyreiLQxPwi7N0+iyt+Bv2L66GpSX/hFtzZ+INW4uLy1v",
+	"Bo6/xp14HTzYxnu8KTv+jFAUZGgrUJKAS60rx7aN1ZxNl4uzE/RQLfBBGpFhYWsmjcBWuU7cJJNC3kBQ",
+	"BG2pcK/haVRPkIpl+BARA6XGM6hxdfoc5JkHU83NcjdRWdVWV4OMdSLlLTALs+9lRIC0K5Nptk92Xx8Q",
+	"zSz/8+7rnZ2dA0h9lzwzf94Fe3NRJLVQ7GAF8T7Yez7fQYJlBRG1DPIX2pA2HwQNiEgn6Ux93WhiDmfO",
+	"DGaZ+63m04RCBpCQrWZx2j6oJUzXhmIwUaE59hBCD757jyB3Z42SDH7fSLGvLMWWi6IIDwJmG2xk0kYm",
+	"/XvLpMhzKL667LhyiX0d1CTH3QOgM6EZk+PCJ5TmWk1zS0krn2hmeAA1GikNWbLemALObtkNcPQpJgJT",
+	"K6bcWDbNncwwfDx1+4ruOqVTnxkIF2EirZIjkTph1/ZZuKUTEAVaWShXeksrfg84S7dc429g3jBtXxhC",
+	"D5Fzdhxl0n3ya+8DpELH8k//+uf/7v2J3PzyjwjSobE/Bddctb0hdUDO373bPs8LE5Ff+fDU/3l68Soi",
+	"b096h7Ds070eOmFL32MshTTWmacpuWePohcvlGnVnUTtLgF0aCepq7zH3vuj4/OQ99ja230FWbCLvw/6",
+	"h+dnR+UVYYDB1dX11fFp//z9Ve2Sn3b2HrSEfb1fzRR245Sm8CeiRpGqj/8Bjo6t/jI19thannxYbRQs",
+	"RstzLt0eOqUqImmBsjoqFYpGe/Rq3lu89WiYUlf11T5LQs7cClZWejwTOtRGYP1AAsv7vZ1y3ljStR5o",
+	"UwWTt16BF4LktdQIBZfJeSJYZmcUclnVKLT9Cd9XNV1zbbBhmG4s3yg7ATYF1bzMePHbsaoD1hOIOBxC",
+	"BVi+RhS/sposoFg9FEv6UD30ytYFHGtY/PMIbugBdGxb2BEQO2wIca5lLQ3CnizLL3+9t6rn/t8e299f",
+	"7cwqHlYRzqbxwA8Rj3csOGFZ7cV+QpuBXpoaUuTulO7u7PgzkUPZRZaRFjQP2P3XP//39V7NuR0RU2it",
+	"CglwOZhIlHM4wiZnEEPQfKpueQpF+W5QwjIIFTuOojlpJczwjpCGSyOsuOXZrO0U1Bue+15ipGfJVBnr",
+	"llVbVyzdFuwThgsEpedOFVlKcmbAFcTcE1Ul/y9fOgXssPfm/Unv8rfrt+9PTmi7hoUD3ZQRgKBRFeql",
+	"6X3W82iZS9Usz6IMvTdcr89JSsHgAVirmvs0FXYD6r/JU/6SLKM09XS1GKt8kM8tU5K2f3eDPYjwf7jA",
+	"krpkb2evKk3zKCke3sMUToXjeroM0n/hOF9xPb2vs4C2kTM7qRWy4YXzZ/4r6h17TaFk4NUbGPJ/U8g+",
+	"eP1BTpe+n887b+KhYro+mBiY8Vxi4320zmgwC8lAUAXckEPgMwxA7idMlrl6sWzR8mbaPiDUh2gomTJ9",
+	"Y7ANUrjCGzP+ki7p+UWJlIwVd5NbFcv74ahQ9lfP418CWvEBt+Kx9f51knvwrUQeVPR+fiVuKfgBNwlA",
+	"X/dsIRWUzamqzV+k9yVHa66L1Zo9Bn3rXXyfZMCZTiZkOCNW2IxHZCQyp6cNZ8T9IG7dYiB/FtDtVZZy",
+	"3dR8cAmZH84tcIVRvihhiSmGKKpKduDWuMwO/59l9vfLnZ1VgjBq7G1Y7kDLSVnI4EXkUNzC1ohlhrcX",
+	"e4lBtcQafoMw+tyy/cKGSmWcSVxZ0834JpY98e5aT/w99VGsE9L6PRTn3szGn/GDNlJMFphM4JTz36/u",
+	"pSg93m79voMyGZAh9/HpJBKyg9GmrcJkodahu6TbX52KH8lPUJ/iWWqc6gt46JTijjy1WbEBzdu0AmRz",
+	"J/wBhnFPxVrZBtD7DZvUIbT7FzjApo3fRkw+chu/OVicgNYYinkflJaNxsRCt7650Ze27GuO2T3SWdh5",
+	"clF2NZlHH9qcuX/fjn1rihZH7jaZNLiZPSY2k1Dp6a3y0hKtrPCDSmHFLwgG1QwRtrsESufrnbjHVVwv",
+	"YG+eOLr1Kafdo458V6d+o8n+UF55Z4GWjIEo7bNMv0y33eYf3Tt5MGdoTuSXRfYVmgiAkZSNc1KVFFOo",
+	"En9AN+7DrE+kD1j+0W5P/frm2cNaefX3H20j7v8tzyBSbb1N1Keft1IRX3bizrOUGxvc9Ws73k8rBf/z",
+	"ztF35h/2z7u+a7iEM9oc3n/TtDh8/44W2Cdo7Us8yIDJZWvQTXN4W2XU/Eaqu4ynYw6g8KQ1mQ21SImB",
+	"KFxEmFPlM3XXKXKiudWC37IMYkkI+4xeZkxlM+SOs5sQci4RoybMEMNvuWYZ1GeYdtlFe+4pXxgyEcYq",
+	"PQOsr1g2g31hIQJC+iQeMN4QhBbD/nN/lX+jEdRaYHUDLTUBCoWR0C4Ia25i6UcqDCf04nxwRR7iib4q",
+	"tBE+ZlCBlX1rhoxf1gZgbGPCbADGHiP1z9zU0A4/X+Vat+h8DhYx1JuXzZiFs3YAZWUbGj50PNPaJ6Fn",
+	"RDfBSBfFNs4IchrL8ABQ/u2vxP4NpOXZpBs1cjwV2+hEFW+lpKUkx0xsSFRGjtyGLB5Z9avopkryuYn9",
+	"SW9DJw2lQ8+GLjnMlAmdDhIlpW9SmjCZ8MzUmcTSuu4fhiE3moz11/sJXqUJs7g7fXf/MoYMg3tBueHC",
+	"Gy68Jhd+LK4a6qQDQ/AMqTUY9NtfwHF/939df2kY9Us5zWqjNTCNTch1Y1J+WsjVCeZpSZ9f46hsDzWT",
+	"GCxa0ugcNAyniUh+N++gnagsDac4DO4rurB1WpIV/gIBIHFNh+4NzP9V/LNf4eTtPkvIZ3Fnf7j2oBu2",
+	"8Ej48XB4vjgyo/mYS3coH0R9zDOWeE8U4BwHwR3qlDRYLErydmif7Oh6ybG/LKdEUOevGJTZ/dra/TrH",
+	"97twcnzrB3fjoFgTAb08g5WzbczEqpOf8qnCQqmlIaEeMVOAKtDqznCNIQ0oecIOKSX0+pwiAH1LaXMT",
+	"VBrLVtlY735vzfY+EbaGJMPJVCRa5RMlOYDppSY0PcUOqNhCNIplnrGZR4bDJXl+BADKE3VnFqBtorq1",
+	"EZLVSodyl7gXzdNYgkOdT4c8TSHXzHBrSOtO6ZsSWrVd1Wa6pwE0Ci4dbaSkRY/ODwfX/bPem5P+EXaj",
+	"jyXtn304vjw/O+2fXQH2nlQW0JnSAnwh9KDqV0X2dvbQOQ4VIaU76G6iDI8lveAaQOGVNJ0L6MdPCSDB",
+	"L+4fadHqw59bhmejNlSgE/r/QNfCP2MzS1briOh7WrptYAD5REYiy8q+ntbvdBr8ONDMFcrmmxPxjvhU",
+	"IdDaep6QiZ1mnxE4d6QNxPr5HPgJbJ1nKCG7XxM2f3TLjavxDkfT91jG9u9wFP5YyjoG/pQhtJQ7Lxm3",
+	"NThzNSK0Nh6NqkPmiQsxCA/K4meAoUIwsLHTLboPEljPLW+tQmfmr1xe6Zwza7l2d/5/f+11/pt1/rHT",
+	"+bl73fnb77vR7s7OH//v1ucArQCBJ8Y8TN8RXvd3dst8v5pPPw7whAfA4aCTOob+MMDmNuGbPiXPovp/",
+	"pRPWg4pGkeAbCLWFWOK76qi5P5cdrmNpufa1gSE3yMOpQUtoj6q3Qmw1HqDBHRuPuX5//Lgc2k9D3h9v",
+	"+PQqKqr2ajmpbOMr3v7dnedVXNlEyIQRF0tMQ3YChaE8PPC25qlKlvLlZu6rErM+44X/np7vwvNu5/Iz",
+	"YHMfhWX7y/PMqewb5v6dM/c5dgy8zTSfWuwus9z08jk9L3d2yN1EZDy0eQDlXBfORjmc8OQGUGCwGwSX",
+	"SfO5/AXnesSsOD/D0q4uuGxhCMvE7efT5HfIvU/ELZfu4XOthnVh7wkAqWHKrRYPSPwLrabcTnhhEBSe",
+	"f8yVAWwrgoyrS86UJYzkxTATCeEyzZWQdh+db/S0f3V5fDi4vjr/S/+MEsPRAI6dNcxyrr1tLSDJlPa8",
+	"ZwkoYZ+8AQcFQfOwbhceLIzeOzq69IP7B3LGcCy9UgK9SpglhjvhAJ0djeWSB7ADyBAShmhVWF5mte3t",
+	"7Pl5JBfOKo6wMjqW/llVYY1Igcq8/QxD1e53oqv6tfGInPoXsJ7W8znM2s/whU7Br5O8pbXSD/kxF+kF",
+	"2h3YMofL506QVEDrOZIwrWdQDVQJjqdZ6GlFZiQVJjhdwvK93+XPgJ9B26V6rOQC0QL4qHsUT1OtGjGF",
+	"uvyFTWl3v1eWVGMm05LsG9mSGmmeb9/ubvNblhXM8u1RBtctiwsgspK7iNwKI4ZObtVh0yISRkrnskXd",
+	"qUIvF+1fsTElibpFLHIOo8VSczegM3HmQaHcLCITdkYyfsurFoV+0APCSnL1cYgps8lEyHEs6fGoc6Yk",
+	"75y6ryiB/tCvdvaavFfnbiv6fvFvYRealVzsKVCpuXNzPIgc06jLfv0spfqTCCVLHuMTlh5JQ4BZ3xTZ",
+	"zaWfYXmCUliZWWgl4SjjPsl9YJlImUXwYJQf3BQZlCY+wJ7/iLZeNaVWnHnETkxvTYkRMkHly01f595f",
+	"d1veYoeTZbsSaFgYMmWZk/nA6C56l4P+df/y8vyStkOKtid9IuSt2xvSosdnH3onx0fXh+dnV/3/ugq8",
+	"6yuKFHiOdxDEy4BrL0HiSLm0gmWG3HHNsYfOsECgeb/cbi336+mWVt/joUpnbqOtUiRz3Hd9Tg9zNeaW",
+	"Pe2jhEdwIu0/Budn3VpE7QlXohSZMulUOyVnU1WY+ukOxQrOKkhT7XTkuc7eb0967677H3on172z87Pf",
+	"Ts/fD+Y6fB9A5cLMY+PQS/eh03MfnA6aKJkuMpDaJas6wsCleCX2hFlHaMOmLA8tPt3G1+KTYZcyZn1E",
+	"ei09Aqb5OiHL6PeF4vW3l/0LMiyymxo11DQQUDoQfr6kmzkg+tc//fTq9UP6yfbvN3z2x3It5Tzn8i1n",
+	"ttCcXPKpspxU8pBc+Phkl8D+GigigUW/MMRMWF72OEmxSyUQ6tn51fXb8/dnRxQtFnrVu3zXvzo+e3f9",
+	"l/5v16fHg8Hx2TsakXvMOCJzbJzs7ey019JA1vKy3fDZujCua8DX/XgqSTXroIDI52q95HGUgGohK1SB",
+	"aiEEO41CV0/go17yR0ETWENraCDIb187+IomJizNnabKl3l/aWceaHm5YbPRWjZay0Zr+eG1FiPkOEOX",
+	"xJcrLzmXLBfdsJNLcTCgYfPFMXnV3em+KiMMmOzE9S3X5BZtYG5895zAEyAPzNiIMOMPVIPr0w/vfv/S",
+	"EIFXF9Tw7zxZWoEUHueLUS2+Q9fbleMb8PDVtoSX0xwnClQyYxho/1QqYYbcaWEtlyGAqznEDpSekRb1",
+	"w89NQ9sP0clvvdOTT6OTsPQNnXwxnfjNb6AT6GqzlEB8qPBCGTvWfPCfJxG55KkAQybC/MUKFDwi/5lq",
+	"Jm2E/R0nHHD42CJWOEmY9LGdLvlp5xUOU03hlFCcRBiSqjt5gNFMCBlh68R9kvKxZilPKd7tA0GxLBtY",
+	"VqFN0sJl7ZMbPrtTOqAZoDE2YZbccJ5DrpmQ4wPMs2mHyZdkJF7Ctj2ikeEmEHKJXdEvubUzzurPitGr",
+	"Lyjxekqif/U0u9WzJOPMQA/p+l6V5AW9FWrYkN2veibLtT0cyoW8maUH8TI0bPjaiVuXMO2jJm1d8iOV",
+	"bPK1VtPJEbyJBiZ9tzzC/z4HRghthhj5lQ8HKrnhPrYq5BhUBKzeNqQhh147GhTTkEZPfUY2T2kUS+oR",
+	"WOg9CIB6qX/9RyWhY7Cd5UKOsXcwN45u4W/lvoulL+k/QDs4E1BZDokE9O9KwIAZZ7e8NnJtUMwzgz+7",
+	"5A2WGBgnVJz5Z7iNJZMLuQg0NKd30rDaJGioD/n8tdx1kqgpN2UbXDrgSae8oxOcfPsErYKoIb0hTNbC",
+	"Niuap1CeYCybGaIKyPl5f3mC3sBMjU07lt7xQmEcSqCZAim9dF3SI5CtL8dOOoYADa4X8hZIgXRAkkwZ",
+	"X19lYMmxBMm5u7PzpwOssUhYzhJhZ2R3Z/cVoHQKabl2UjP0y9/d2d1t9CXmXF56ilnVLaNX29SoqnUw",
+	"xbCkQr9R/t0NsRvnsnYUMNCyQOjezs+vV2f17aJvaiG58U5gYDd4ZqpDFBb6xBVZaxQUvVV6KNKUy+8m",
+	"he5BrdVZF0hV1e7XWGH4EQ3koPd0tMrc6wbL+4/1zHY3L9i+TRTr1jHGvrnoqSmtIUhkKQXtVrRV6Gxr",
+	"f2sbKgf9Ku+js2AGV+SeDTWACLq3pkRIzL4KOUfTkONTErtXDe73fXFrvKfg+zok7TQbUAjrOkJtVBAp",
+	"98e85GNhbOisnamxkJFnLpqPNDcT3yTzViX+IreEGz4zpIUVW46E0f4L5RFF4/LfQz2YViMR8ojdiyFT",
+	"JtmYw1b7Ad3XZm5E+KZhyEPMDcNaJr+dvoy8RecLVefGmy9uuz9uL50KSVJmJkPFNCIbV23Lw3O7i7Zz",
+	"JnnmRFTtO7i049j7/L64HztwQ8OcoRfqAgzb/e3BOW6GDWPfDJs2iSU+wq9VNj9I4n5qGAe+bxgqRMDA",
+	"mQWXlsQzP/AIL+xAbK1hgrnfmyaa95bV0shY1gFeAUtAIJAw9f3Jlg0/SCY8LTKeklumBZOW3HExnlif",
+	"wmEeeJjt391/f4D5AUN0/D1zE9/7tWER64UU3VJCzHJuCnQbNjzbXI/uCJM/rQqmuNtJ7Fpde2lYUFUf",
+	"Has8749+wSzobCFhxA+Q49fG6ZGMOLqYssxXZZJWyqdqrFk+EYmB9v3DjE9NRKZA8nAIo1hCUGQsOHDN",
+	"xE1yKyzLvK7EhqaNuaBjaN9rQrZml3htQ6Dqo+4k1y9M5JQbeH8vjFOcWCyxL45vDjDWTNqD0vnJUkh9",
+	"xyT4vNC5MthWTBg8+RAF84/ZdddTH3H1GxZ2oGHPjrjlVZKp5inDT2oEWgao3AS5/px4CHs7EXOvJp+I",
+	"JcLhviB1Y9zNk2YpUBs4RSYk8CAOAp/wj1bjWkNNB/Q9h5I8MRUZcwI3qjhWBzhWzcUyLTIrOsbyPJaa",
+	"M6OkkGP0EY0LplNAKZ/mGa8/L1JF1mGCHkB5bO2b7jSd3/bqp60//vbH/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
