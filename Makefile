@@ -153,6 +153,14 @@ bench-compare: ## The gateway against the fixed references of bench/bare, as rat
 bench-kb: ## Knowledge-base retrieval benchmark through kb.Service on SciFact (scratch database, a few minutes)
 	@$(WITH_SERVICES) $(GO) run ./bench/kb -data $(BENCH_KB_DATA) $(BENCH_KB_ARGS)
 
+# make bench-ner BENCH_NER_ARGS="-split train -kfold 5" (threshold choice on train; see bench/ner).
+BENCH_NER_DATA ?= ../shared/data/medical-ner
+BENCH_NER_ARGS ?=
+
+.PHONY: bench-ner
+bench-ner: ## Clinical entity extraction on NCBI Disease and BC5CDR dev, NegEx test kit, throughput (no services; ~1 minute)
+	NER_DATA=$(BENCH_NER_DATA) $(GO) run ./bench/ner $(BENCH_NER_ARGS)
+
 .PHONY: bench-voice
 bench-voice: ## Offline voice benchmark: WER (held-out sentences, two voices, with/without medical terms), RTF, memory
 	@$(WITH_VOICE) $(GO) run -tags "$$tags" ./bench/voice
