@@ -190,7 +190,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{Stage: biz.Stage}))
+	retriever := newRetriever(kbs, a.Cache)
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, retriever, chat.Options{Stage: biz.Stage}))
 	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
@@ -258,6 +259,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
+	extractor, err := newExtractor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.MedAI = newMedAI(cfg, h.Limiter, extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
 		AnswersPerMinute: cfg.ChatPerMinute, MaxStreams: cfg.ChatMaxStreamsPerUser, MaxConversations: cfg.MaxConversationsPerUser}

@@ -91,6 +91,10 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 			return nil, nil, err
 		}
 	}
+	x, err := newExtractor(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
 	vec, closeVec := newVectorStore(cfg, emb)
 	var opts []kb.Option
 	if d.queryCache != nil {
@@ -109,6 +113,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		JobMiddleware:  d.jobMiddleware,
+		Entities:       kbEntities(x),
 	}, log, opts...)
 	if err != nil {
 		closeVec()
