@@ -161,9 +161,9 @@ func (s *Server) ListMedicalModels(ctx context.Context, _ api.ListMedicalModelsR
 
 func (s *Server) GetMedicalAIHealth(ctx context.Context, _ api.GetMedicalAIHealthRequestObject) (api.GetMedicalAIHealthResponseObject, error) {
 	h := s.MedAI.Health()
-	out := api.MedicalAIHealth{Status: api.MedicalAIHealthStatusOk, Extractor: h.Extractor, Embedder: h.Embedder, Chat: h.Chat}
+	out := api.MedicalAIHealth{Status: api.MedicalAIOk, Extractor: h.Extractor, Embedder: h.Embedder, Chat: h.Chat}
 	if !h.OK {
-		out.Status = api.MedicalAIHealthStatusDegraded
+		out.Status = api.MedicalAIDegraded
 	}
 	return api.GetMedicalAIHealth200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
 }

@@ -319,22 +319,22 @@ func (e DictationFinalizeEnvelopeSuccess) Valid() bool {
 
 // Defines values for DictationNoteType.
 const (
-	DictationNoteTypeHp        DictationNoteType = "hp"
-	DictationNoteTypeProcedure DictationNoteType = "procedure"
-	DictationNoteTypeProgress  DictationNoteType = "progress"
-	DictationNoteTypeSoap      DictationNoteType = "soap"
+	Hp        DictationNoteType = "hp"
+	Procedure DictationNoteType = "procedure"
+	Progress  DictationNoteType = "progress"
+	Soap      DictationNoteType = "soap"
 )
 
 // Valid indicates whether the value is a known member of the DictationNoteType enum.
 func (e DictationNoteType) Valid() bool {
 	switch e {
-	case DictationNoteTypeHp:
+	case Hp:
 		return true
-	case DictationNoteTypeProcedure:
+	case Procedure:
 		return true
-	case DictationNoteTypeProgress:
+	case Progress:
 		return true
-	case DictationNoteTypeSoap:
+	case Soap:
 		return true
 	default:
 		return false
@@ -1108,16 +1108,16 @@ func (e KbSearchMode) Valid() bool {
 
 // Defines values for MedicalAIHealthStatus.
 const (
-	MedicalAIHealthStatusDegraded MedicalAIHealthStatus = "degraded"
-	MedicalAIHealthStatusOk       MedicalAIHealthStatus = "ok"
+	MedicalAIDegraded MedicalAIHealthStatus = "degraded"
+	MedicalAIOk       MedicalAIHealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the MedicalAIHealthStatus enum.
 func (e MedicalAIHealthStatus) Valid() bool {
 	switch e {
-	case MedicalAIHealthStatusDegraded:
+	case MedicalAIDegraded:
 		return true
-	case MedicalAIHealthStatusOk:
+	case MedicalAIOk:
 		return true
 	default:
 		return false
@@ -1159,25 +1159,25 @@ func (e MedicalEntitySource) Valid() bool {
 
 // Defines values for MedicalEntityType.
 const (
-	MedicalEntityTypeAnatomy   MedicalEntityType = "anatomy"
-	MedicalEntityTypeDisease   MedicalEntityType = "disease"
-	MedicalEntityTypeDrug      MedicalEntityType = "drug"
-	MedicalEntityTypeLab       MedicalEntityType = "lab"
-	MedicalEntityTypeProcedure MedicalEntityType = "procedure"
+	EntityAnatomy   MedicalEntityType = "anatomy"
+	EntityDisease   MedicalEntityType = "disease"
+	EntityDrug      MedicalEntityType = "drug"
+	EntityLab       MedicalEntityType = "lab"
+	EntityProcedure MedicalEntityType = "procedure"
 )
 
 // Valid indicates whether the value is a known member of the MedicalEntityType enum.
 func (e MedicalEntityType) Valid() bool {
 	switch e {
-	case MedicalEntityTypeAnatomy:
+	case EntityAnatomy:
 		return true
-	case MedicalEntityTypeDisease:
+	case EntityDisease:
 		return true
-	case MedicalEntityTypeDrug:
+	case EntityDrug:
 		return true
-	case MedicalEntityTypeLab:
+	case EntityLab:
 		return true
-	case MedicalEntityTypeProcedure:
+	case EntityProcedure:
 		return true
 	default:
 		return false
@@ -1186,19 +1186,19 @@ func (e MedicalEntityType) Valid() bool {
 
 // Defines values for MedicalModelKind.
 const (
-	MedicalModelKindChat      MedicalModelKind = "chat"
-	MedicalModelKindEmbedding MedicalModelKind = "embedding"
-	MedicalModelKindExtractor MedicalModelKind = "extractor"
+	ModelChat      MedicalModelKind = "chat"
+	ModelEmbedding MedicalModelKind = "embedding"
+	ModelExtractor MedicalModelKind = "extractor"
 )
 
 // Valid indicates whether the value is a known member of the MedicalModelKind enum.
 func (e MedicalModelKind) Valid() bool {
 	switch e {
-	case MedicalModelKindChat:
+	case ModelChat:
 		return true
-	case MedicalModelKindEmbedding:
+	case ModelEmbedding:
 		return true
-	case MedicalModelKindExtractor:
+	case ModelExtractor:
 		return true
 	default:
 		return false
@@ -1270,19 +1270,19 @@ func (e MessageRole) Valid() bool {
 
 // Defines values for MessageSource.
 const (
-	MessageSourceChat      MessageSource = "chat"
-	MessageSourceDictation MessageSource = "dictation"
-	MessageSourceVoice     MessageSource = "voice"
+	Chat      MessageSource = "chat"
+	Dictation MessageSource = "dictation"
+	Voice     MessageSource = "voice"
 )
 
 // Valid indicates whether the value is a known member of the MessageSource enum.
 func (e MessageSource) Valid() bool {
 	switch e {
-	case MessageSourceChat:
+	case Chat:
 		return true
-	case MessageSourceDictation:
+	case Dictation:
 		return true
-	case MessageSourceVoice:
+	case Voice:
 		return true
 	default:
 		return false
@@ -1594,19 +1594,19 @@ func (e PhiType) Valid() bool {
 
 // Defines values for ReadinessStatus.
 const (
-	ReadinessStatusDegraded ReadinessStatus = "degraded"
-	ReadinessStatusNotReady ReadinessStatus = "not_ready"
-	ReadinessStatusReady    ReadinessStatus = "ready"
+	Degraded ReadinessStatus = "degraded"
+	NotReady ReadinessStatus = "not_ready"
+	Ready    ReadinessStatus = "ready"
 )
 
 // Valid indicates whether the value is a known member of the ReadinessStatus enum.
 func (e ReadinessStatus) Valid() bool {
 	switch e {
-	case ReadinessStatusDegraded:
+	case Degraded:
 		return true
-	case ReadinessStatusNotReady:
+	case NotReady:
 		return true
-	case ReadinessStatusReady:
+	case Ready:
 		return true
 	default:
 		return false
@@ -1972,22 +1972,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateFailing:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
