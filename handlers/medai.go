@@ -194,7 +194,9 @@ func kbEntities(es []kb.Entity) *[]api.CitationEntity {
 	if len(es) == 0 {
 		return nil
 	}
-	out := mapAll(es, func(e kb.Entity) api.CitationEntity { return citationEntity(e.Vocabulary, e.ID, e.Name, e.Type, e.Negated) })
+	out := mapAll(es, func(e kb.Entity) api.CitationEntity {
+		return citationEntity(e.Vocabulary, e.ID, e.Name, e.Type, e.Negated)
+	})
 	return &out
 }
 

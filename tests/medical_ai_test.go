@@ -127,7 +127,6 @@ func TestMedicalAILimitsAndAuth(t *testing.T) {
 	require.Equal(t, 200, status(s.Client.GetMedicalAIHealthWithResponse(ctx)))
 }
 
-
 func TestMedicalAIRateLimit(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, map[string]string{"RATE_LIMIT_MEDICAL_AI_PER_MINUTE": "3"})

@@ -160,7 +160,9 @@ func anyTaken(taken []bool, s, e int) bool {
 
 // wordBounded says the span neither starts nor ends inside a word.
 func wordBounded(r []rune, s, e int) bool {
-	word := func(c rune) bool { return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || c > 127 }
+	word := func(c rune) bool {
+		return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || c > 127
+	}
 	return (s == 0 || !word(r[s-1]) || !word(r[s])) && (e == len(r) || !word(r[e]) || !word(r[e-1]))
 }
 
