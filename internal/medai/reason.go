@@ -325,16 +325,17 @@ func causal(query, focus string) []string {
 // temporalSep splits a query at temporal connectives.
 var temporalSep = regexp.MustCompile(`(?i)\s*\b(?:before|after|then|followed by|during|while|until|since)\b\s*`)
 
-// temporal: the query split at temporal connectives, each part a sub-question; without a
-// connective, the question, then the onset and then the course over time of its focus.
+// temporal: the question, then the parts it has between temporal connectives ("before",
+// "after", ...), each a sub-question; without a connective, the question, then the onset and
+// then the course over time of its focus.
 func temporal(query, focus string) []string {
-	var parts []string
+	parts := []string{query}
 	for _, p := range temporalSep.Split(strings.TrimRight(query, "?.! "), -1) {
 		if p = strings.TrimSpace(p); utf8.RuneCountInString(p) >= 3 {
 			parts = append(parts, p)
 		}
 	}
-	if len(parts) >= 2 {
+	if len(parts) >= 3 {
 		return parts
 	}
 	return []string{query, "onset and early signs of " + focus, "course and long-term outcome of " + focus}
