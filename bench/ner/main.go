@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,7 @@ func main() {
 		grid     = flag.String("grid", "0.2,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.7", "confidence cut-offs tried by -kfold")
 		writeLex = flag.String("write-lexicon", "", "write the training lexicon counted on the whole train split to this file and exit")
 		minConf  = flag.Float64("min-confidence", 0, "Options.MinConfidence (0: the shipped default)")
+		errs     = flag.Int("errors", 0, "with -kfold: print the N most frequent false positive and false negative strings (at the default cut-off)")
 	)
 	flag.Parse()
 
@@ -94,7 +96,7 @@ func main() {
 		if *split != "train" {
 			log.Fatal("-kfold runs on -split train only (dev is for the reported figures)")
 		}
-		crossValidate(*data, *kfold, parseGrid(*grid))
+		crossValidate(*data, *kfold, parseGrid(*grid), *errs)
 		return
 	}
 
@@ -342,7 +344,8 @@ func parseGrid(s string) []float64 {
 }
 
 // crossValidate: for each fold, the lexicon counted on the other folds, scored on the fold.
-func crossValidate(data string, k int, grid []float64) {
+func crossValidate(data string, k int, grid []float64, nErrs int) {
+	fps, fns := map[string]int{}, map[string]int{}
 	docs := map[string][]ner.Doc{}
 	for _, c := range corpora {
 		docs[c.name] = toDocs(mustRead(filepath.Join(data, "train", c.file)), c)
@@ -382,6 +385,13 @@ func crossValidate(data string, k int, grid []float64) {
 		if err != nil {
 			log.Fatal(err)
 		}
+		if nErrs > 0 {
+			for _, c := range corpora {
+				for _, d := range test[c.name] {
+					collectErrors(x.Extract(d.Text, ner.Options{DetectNegation: true}), d, c.name, fps, fns)
+				}
+			}
+		}
 		for _, c := range corpora {
 			for _, t := range typesOf(c) {
 				for gi, g := range grid {
@@ -402,6 +412,12 @@ func crossValidate(data string, k int, grid []float64) {
 			}
 		}
 	}
+	if nErrs > 0 {
+		fmt.Println("\nfalse positives (strict):")
+		printTop(fps, nErrs)
+		fmt.Println("\nfalse negatives (strict):")
+		printTop(fns, nErrs)
+	}
 	fmt.Println("\nmean strict F1 over the three scored lines:")
 	for gi, g := range grid {
 		m := 0.0
@@ -413,5 +429,47 @@ func crossValidate(data string, k int, grid []float64) {
 			}
 		}
 		fmt.Printf("  cut-off %.2f: %.3f\n", g, m/float64(n))
+	}
+}
+
+func collectErrors(ents []ner.Entity, d ner.Doc, corpus string, fps, fns map[string]int) {
+	type sp struct {
+		a, b int
+		t    ner.Type
+	}
+	gold := map[sp]bool{}
+	for _, m := range d.Mentions {
+		gold[sp{m.Start, m.End, m.Type}] = true
+	}
+	pred := map[sp]bool{}
+	for _, e := range ents {
+		k := sp{e.Start, e.End, e.Type}
+		if e.Type != ner.Disease && e.Type != ner.Drug || corpus == "NCBI Disease" && e.Type == ner.Drug {
+			continue
+		}
+		pred[k] = true
+		if !gold[k] {
+			fps[corpus+" "+string(e.Type)+" "+e.Text]++
+		}
+	}
+	for k := range gold {
+		if !pred[k] {
+			fns[corpus+" "+string(k.t)+" "+d.Text[k.a:k.b]]++
+		}
+	}
+}
+
+func printTop(m map[string]int, n int) {
+	type kv struct {
+		k string
+		v int
+	}
+	var all []kv
+	for k, v := range m {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v || all[i].v == all[j].v && all[i].k < all[j].k })
+	for i := 0; i < n && i < len(all); i++ {
+		fmt.Printf("  %4d  %s\n", all[i].v, all[i].k)
 	}
 }

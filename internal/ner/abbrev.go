@@ -44,9 +44,9 @@ func (x *Extractor) abbreviations(text string, toks []token, cands []cand, keep 
 		var def *cand
 		if ci < len(cands) && cands[ci].e == i {
 			def = &cands[ci]
-			if !initialsFit(sf, def.Text) {
-				continue
-			}
+			// Any short form right after an entity names it: authors' short forms often
+			// do not spell it ("choroideremia (TCD)"), and requiring that (Schwartz and
+			// Hearst, or only the first letter) lost recall on the training folds.
 		} else if !wordsSpell(text, toks, i, sf) {
 			continue
 		}
@@ -56,12 +56,17 @@ func (x *Extractor) abbreviations(text string, toks []token, cands []cand, keep 
 		return cands
 	}
 	// Drop vocabulary matches of short forms defined as something else; add the short forms
-	// of entities wherever they occur outside other entities.
+	// of entities wherever they occur outside other entities. Definitions are indexed by their
+	// first word so a long text with many short forms stays linear.
+	byFirst := map[string][]int{}
+	for di, d := range defs {
+		byFirst[d.parts[0]] = append(byFirst[d.parts[0]], di)
+	}
 	out := cands[:0:0]
 	for _, c := range cands {
 		drop := false
-		for _, d := range defs {
-			if d.def == nil && c.e-c.s == len(d.parts) && sameParts(text, toks, c.s, d.parts) {
+		for _, di := range byFirst[text[toks[c.s].bstart:toks[c.s].bend]] {
+			if d := defs[di]; d.def == nil && c.e-c.s == len(d.parts) && sameParts(text, toks, c.s, d.parts) {
 				drop = true
 				break
 			}
@@ -71,24 +76,34 @@ func (x *Extractor) abbreviations(text string, toks []token, cands []cand, keep 
 		}
 	}
 	cands = out
+	taken := make([]bool, len(toks))
+	for _, c := range cands {
+		for k := c.s; k < c.e; k++ {
+			taken[k] = true
+		}
+	}
 	var added []cand
-	for _, d := range defs {
-		if d.def == nil || !keep(d.def.Type) {
+	for i := range toks {
+		if toks[i].punct || taken[i] {
 			continue
 		}
-		n := len(d.parts)
-		for i := 0; i+n <= len(toks); i++ {
-			if !sameParts(text, toks, i, d.parts) || (i+n < len(toks) && !toks[i+n].punct && toks[i+n].bstart == toks[i+n-1].bend) {
+		for _, di := range byFirst[text[toks[i].bstart:toks[i].bend]] {
+			d := defs[di]
+			n := len(d.parts)
+			if d.def == nil || !keep(d.def.Type) || !sameParts(text, toks, i, d.parts) ||
+				(i+n < len(toks) && !toks[i+n].punct && toks[i+n].bstart == toks[i+n-1].bend) ||
+				anyTaken(taken[i:i+n]) {
 				continue
 			}
-			if covered(cands, i, i+n) || covered(added, i, i+n) {
-				continue
+			for k := i; k < i+n; k++ {
+				taken[k] = true
 			}
 			e := d.def.Entity
 			e.Text = text[toks[i].bstart:toks[i+n-1].bend]
 			e.Start, e.End = toks[i].start, toks[i+n-1].end
 			e.Negated, e.Uncertain, e.Historical, e.Family = false, false, false, false
 			added = append(added, cand{s: i, e: i + n, Entity: e})
+			break
 		}
 	}
 	if len(added) > 0 {
@@ -98,9 +113,9 @@ func (x *Extractor) abbreviations(text string, toks []token, cands []cand, keep 
 	return cands
 }
 
-func covered(c []cand, s, e int) bool {
-	for i := range c {
-		if c[i].s < e && s < c[i].e {
+func anyTaken(t []bool) bool {
+	for _, b := range t {
+		if b {
 			return true
 		}
 	}
@@ -141,33 +156,6 @@ func sfLetters(sf string) []rune {
 		}
 	}
 	return out
-}
-
-// initialsFit (Schwartz and Hearst, simplified): the short form's first letter starts a
-// word of the long form and its letters occur in order in the long form.
-func initialsFit(sf, long string) bool {
-	ls := sfLetters(sf)
-	if len(ls) == 0 {
-		return false
-	}
-	lf := strings.ToLower(long)
-	okFirst := false
-	for _, w := range strings.FieldsFunc(lf, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if strings.HasPrefix(w, string(ls[0])) {
-			okFirst = true
-			break
-		}
-	}
-	if !okFirst {
-		return false
-	}
-	k := 0
-	for _, r := range lf {
-		if k < len(ls) && r == ls[k] {
-			k++
-		}
-	}
-	return k == len(ls)
 }
 
 // wordsSpell: the words just before token i start with the short form's letters, in order.

@@ -69,7 +69,13 @@ func (x *Extractor) context(toks []token, cands []cand) {
 	}
 	for ci := range cands {
 		c := &cands[ci]
-		for _, t := range trigs {
+		// only the triggers within the windows: from the first ending at most windowPre words
+		// before the entity to the last starting at most windowPost words after it
+		lo := sort.Search(len(trigs), func(k int) bool { return int(words[trigs[k].e]) >= int(words[c.s])-windowPre })
+		for _, t := range trigs[lo:] {
+			if t.s >= c.e && int(words[t.s]-words[c.e]) > windowPost {
+				break
+			}
 			switch t.kind {
 			case trigNegPre, trigUncPre, trigHistPre, trigFamPre:
 				if t.e > c.s || !sameSentence(sent, t.s, c.s) {

@@ -24,6 +24,7 @@ const (
 	fileNegex      = "negex-triggers.tsv"
 	fileContext    = "context-triggers.tsv"
 	fileTerms      = "terms.tsv"
+	fileAbbrev     = "clinical-abbreviations.tsv"
 	fileLexicon    = "lexicon-train.tsv"
 	LexiconFile    = fileLexicon
 	vocabDOID      = "doid"
@@ -39,6 +40,7 @@ var (
 	priorGeneric        = 0.7
 	priorBrand          = 0.55
 	priorTerms          = 0.6
+	priorAbbrev         = 0.6 // clinical-abbreviations.tsv: chosen as unambiguous
 	priorLexicon        = 0.5 // a training string that no vocabulary knows
 )
 
@@ -116,6 +118,7 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 	m := newMatcher(dict)
 	if phrases {
 		m.phrases = map[int32]string{}
+		m.vocab = map[int32]bool{}
 	}
 	add := func(phrase string, t Type, prior float64, norm *Normalized) (*entry, bool) {
 		forms := keyTokens(phrase)
@@ -128,6 +131,7 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 		node := m.insert(forms)
 		if m.phrases != nil && m.phrases[node] == "" {
 			m.phrases[node] = phrase
+			m.vocab[node] = true
 		}
 		e := m.entryFor(node, t, prior)
 		if e.norm == nil {
@@ -157,6 +161,22 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 	}
 	for _, r := range rows {
 		add(r.syn, Disease, priorDisease, norms[r.id])
+	}
+	if err := readTSV(o, fileAbbrev, func(f []string) error {
+		if err := need(f, 2); err != nil {
+			return err
+		}
+		n := norms[f[1]]
+		if n == nil {
+			return fmt.Errorf("%s: no such class in %s", f[1], fileDiseases)
+		}
+		// the ontology's own acronym entry (prior priorDiseaseAcronym) is raised
+		if e, ok := add(f[0], Disease, priorAbbrev, n); ok {
+			e.prior, e.conf, e.norm = priorAbbrev, priorAbbrev, n
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
 	}
 
 	// Drugs: brands point to their generic.
@@ -234,6 +254,21 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 		if err1 != nil || err2 != nil || ann > occ {
 			return fmt.Errorf("bad counts %q %q", f[2], f[3])
 		}
+		if f[0] != "" && (f[0][0] == '<' || f[0][0] == '>') {
+			if m.modifier == nil {
+				m.modifier = map[modKey]float64{}
+			}
+			m.modifier[modKey{f[0], t}] = float64(ann) / float64(max(occ, 1))
+			return nil
+		}
+		if suf, ok := strings.CutPrefix(f[0], "*"); ok {
+			if m.suffix == nil {
+				m.suffix = map[string][]entry{}
+			}
+			conf := (float64(ann) + lexiconSmooth*prioSuffix) / (float64(occ) + lexiconSmooth)
+			m.suffix[suf] = append(m.suffix[suf], entry{typ: t, conf: conf, ann: ann, occ: occ})
+			return nil
+		}
 		e, ok := add(f[0], t, priorLexicon, nil)
 		if !ok {
 			return nil
@@ -250,7 +285,6 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 			e.conf = (float64(e.ann) + lexiconSmooth*e.prior) / (float64(e.occ) + lexiconSmooth)
 		}
 	}
-
 	trig := newMatcher(dict)
 	for _, name := range []string{fileNegex, fileContext} {
 		if err := readTSV(o, name, func(f []string) error {
@@ -266,13 +300,13 @@ func buildWith(o overlay, phrases bool) (*matcher, *matcher, error) {
 				return nil
 			}
 			// "rules out" and "rule out" share a key after singular(); the trigger spelled
-			// like its key wins.
+			// like its key wins, and ours (context-triggers.tsv) win over NegEx's.
 			exact := strings.Join(forms, " ") == strings.ToLower(f[0])
 			node := trig.insert(forms)
 			if len(trig.terminal[node]) == 0 {
 				trig.entries = append(trig.entries, entry{kind: k, exact: exact})
 				trig.terminal[node] = []int32{int32(len(trig.entries) - 1)}
-			} else if e := &trig.entries[trig.terminal[node][0]]; exact && !e.exact {
+			} else if e := &trig.entries[trig.terminal[node][0]]; exact && (!e.exact || name == fileContext) {
 				e.kind, e.exact = k, true
 			}
 			return nil

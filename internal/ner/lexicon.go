@@ -29,9 +29,16 @@ type Corpus struct {
 
 // WriteLexicon counts, over the corpora, how often each annotated string and each
 // vocabulary phrase occurs as a whole mention ("annotated") and how often it occurs at all
-// where it could have been one ("occurrences": as the exact mention, or outside every
-// mention), and writes the lexicon file (lexicon-train.tsv): strings, types and counts,
-// never the documents' text. Load turns the counts into confidences.
+// where it could have been one ("occurrences": as the exact mention, outside every mention,
+// or across a mention's boundary, where taking it gives a wrong span), and writes the
+// lexicon file (lexicon-train.tsv): strings, types and counts, never the documents' text.
+// Load turns the counts into confidences.
+//
+// Rows whose text starts with "<" or ">" count modifiers: how often a word is the first
+// (last) word of a longer mention, against how often it stands right before (after) a
+// mention, outside it. Rows whose text starts with "*" count word endings ("*azole"): over the words no
+// vocabulary knows and no other training document annotates (the words the extractor will
+// meet unseen), how often a word with that ending was a whole mention of the type.
 func WriteLexicon(corpora []Corpus, w io.Writer) error {
 	m, _, err := buildWith(overlay{noLexicon: true}, true)
 	if err != nil {
@@ -64,6 +71,31 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 	}
 	ann := map[key]int{}
 	occ := map[key]int{}
+	// documents annotating each node, to tell the words only this document annotates
+	docsOf := map[int32]int{}
+	for _, c := range corpora {
+		for _, d := range c.Docs {
+			seen := map[int32]bool{}
+			cps := codePointIndex(d.Text)
+			for _, mn := range d.Mentions {
+				if n := m.lookup(keyTokens(d.Text[cps[mn.Start]:cps[mn.End]])); n > 0 && !seen[n] {
+					seen[n] = true
+					docsOf[n]++
+				}
+			}
+		}
+	}
+	type skey struct {
+		suffix string
+		t      Type
+	}
+	sAnn, sOcc := map[skey]int{}, map[skey]int{}
+	type mkey struct {
+		side byte
+		word string
+		t    Type
+	}
+	mAnn, mOcc := map[mkey]int{}, map[mkey]int{}
 	var stack [16]walk
 	for _, c := range corpora {
 		for _, d := range c.Docs {
@@ -87,18 +119,68 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 					}
 				}
 			}
+			// modifiers: how often a word next to a mention is inside it ("familial",
+			// "X-linked" before; "A" in "hemophilia A" after) and how often just outside
+			for gi, sp := range spans {
+				if sp.s < 0 {
+					continue
+				}
+				t := d.Mentions[gi].Type
+				if sp.e-sp.s >= 2 {
+					if !toks[sp.s].punct {
+						mAnn[mkey{'<', keyForm(d.Text, toks[sp.s]), t}]++
+						mOcc[mkey{'<', keyForm(d.Text, toks[sp.s]), t}]++
+					}
+					if !toks[sp.e-1].punct {
+						mAnn[mkey{'>', keyForm(d.Text, toks[sp.e-1]), t}]++
+						mOcc[mkey{'>', keyForm(d.Text, toks[sp.e-1]), t}]++
+					}
+				}
+				if sp.s > 0 && !toks[sp.s-1].punct && goldAt[sp.s-1] < 0 {
+					mOcc[mkey{'<', keyForm(d.Text, toks[sp.s-1]), t}]++
+				}
+				if sp.e < len(toks) && !toks[sp.e].punct && goldAt[sp.e] < 0 {
+					mOcc[mkey{'>', keyForm(d.Text, toks[sp.e]), t}]++
+				}
+			}
+			annotatedHere := map[int32]bool{}
+			for _, sp := range spans {
+				if sp.s >= 0 && sp.e == sp.s+1 {
+					if n := m.lookup([]string{wordForm(d.Text, toks[sp.s])}); n > 0 {
+						annotatedHere[n] = true
+					}
+				}
+			}
 			for i := range toks {
+				// endings: words unknown to the vocabularies and to every other document
+				if w, ok := guessable(d.Text, toks[i]); ok {
+					n := m.lookup([]string{wordForm(d.Text, toks[i])})
+					known := n > 0 && (m.vocab[n] || docsOf[n] > 1 || docsOf[n] == 1 && !annotatedHere[n])
+					g := goldAt[i]
+					inside := g >= 0 && (spans[g].s != i || spans[g].e != i+1 || toks[i].start != d.Mentions[g].Start || toks[i].end != d.Mentions[g].End)
+					if !known && !inside {
+						for _, suf := range guessKeys(w) {
+							for _, t := range c.Types {
+								k := skey{suf, t}
+								sOcc[k]++
+								if g >= 0 && d.Mentions[g].Type == t {
+									sAnn[k]++
+								}
+							}
+						}
+					}
+				}
 				m.walk(toks, i, stack[:0], func(end int, node int32) {
 					exact := -1
 					if g := goldAt[i]; g >= 0 && spans[g].s == i && spans[g].e == end &&
 						toks[i].start == d.Mentions[g].Start && toks[end-1].end == d.Mentions[g].End {
 						exact = g
 					}
+					// strictly inside one mention: neither for nor against (the longer match
+					// wins there); across or around a mention it is a wrong span, so it counts
 					if exact < 0 {
-						for ti := i; ti < end; ti++ {
-							if goldAt[ti] >= 0 {
-								return // inside or across another mention: neither for nor against
-							}
+						if g := goldAt[i]; g >= 0 && goldAt[end-1] == g && (spans[g].s < i || spans[g].e > end) {
+							return
 						}
 					}
 					for _, ei := range m.terminal[node] {
@@ -131,6 +213,16 @@ func WriteLexicon(corpora []Corpus, w io.Writer) error {
 			continue
 		}
 		rows = append(rows, row{s, k.t, ann[k], o})
+	}
+	for k, o := range mOcc {
+		if o >= minModifierSupport {
+			rows = append(rows, row{string(k.side) + k.word, k.t, mAnn[k], o})
+		}
+	}
+	for k, o := range sOcc {
+		if o >= minSuffixSupport {
+			rows = append(rows, row{"*" + k.suffix, k.t, sAnn[k], o})
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].t != rows[j].t {

@@ -8,7 +8,10 @@ type matcher struct {
 	nodes    int32
 	terminal map[int32][]int32 // node -> entries (at most one per type)
 	entries  []entry
-	phrases  map[int32]string // node -> a spelling; only while counting a lexicon
+	phrases  map[int32]string   // node -> a spelling; only while counting a lexicon
+	vocab    map[int32]bool     // nodes of the vocabularies; only while counting a lexicon
+	suffix   map[string][]entry // word ending -> one entry per type (lexicon "*" rows)
+	modifier map[modKey]float64 // "<word" / ">word" and type -> share inside mentions
 }
 
 type entry struct {
@@ -127,4 +130,61 @@ func (m *matcher) walk(toks []token, i int, stack []walk, fn func(end int, node 
 			stack = append(stack, walk{child, w.next + 1})
 		}
 	}
+}
+
+// known: the word alone is a phrase of the trie (whatever its confidence), so the lexicon
+// has a say on it and an ending must not overrule it.
+func (m *matcher) known(t token) bool {
+	for _, id := range [2]int32{t.lower, t.upper} {
+		if id < 0 {
+			continue
+		}
+		if child, ok := m.edges[uint64(uint32(id))]; ok {
+			if _, ok := m.terminal[child]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// phraseOf: token first followed by tokens [from, to) is a phrase with an entry of type t
+// and at least confidence min.
+func (m *matcher) phraseOf(toks []token, first, from, to int, t Type, min float64) bool {
+	for _, id := range [2]int32{toks[first].lower, toks[first].upper} {
+		if id < 0 {
+			continue
+		}
+		node, ok := m.edges[uint64(uint32(id))]
+		for k := from; ok && k < to; k++ {
+			next := int32(-1)
+			for _, id2 := range [2]int32{toks[k].lower, toks[k].upper} {
+				if id2 < 0 {
+					continue
+				}
+				if n, ok2 := m.edges[uint64(node)<<32|uint64(uint32(id2))]; ok2 {
+					next = n
+					break
+				}
+			}
+			node, ok = next, next >= 0
+		}
+		if !ok {
+			continue
+		}
+		for _, ei := range m.terminal[node] {
+			if e := &m.entries[ei]; e.typ == t && e.conf >= min {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startsAt: a phrase of the trie starts at token i.
+func (m *matcher) startsAt(toks []token, i int) bool {
+	found := false
+	var stack [16]walk
+	m.walk(toks, i, stack[:0], func(int, int32) { found = true })
+	return found
 }

@@ -6,6 +6,8 @@
 package ner
 
 import (
+	"fmt"
+	"os"
 	"sort"
 	"sync"
 )
@@ -23,6 +25,9 @@ const (
 
 // Types lists every type in a stable order.
 var Types = []Type{Disease, Drug, Procedure, Anatomy, Lab}
+
+// Valid reports whether t is one of Types.
+func (t Type) Valid() bool { return typeIndex(t) != 0 }
 
 // Normalized names the vocabulary concept of an entity: drugs {"fda", generic name in lower
 // case, generic name}, diseases {"doid", "DOID:1234", ontology name}.
@@ -47,7 +52,7 @@ type Options struct {
 }
 
 // DefaultMinConfidence is the confidence cut-off used when Options.MinConfidence is zero.
-const DefaultMinConfidence = 0.5
+const DefaultMinConfidence = 0.45
 
 // Extractor holds the compiled vocabularies; it is safe for concurrent use.
 type Extractor struct {
@@ -62,8 +67,14 @@ var defaultExtractor = sync.OnceValues(func() (*Extractor, error) { return Load(
 func Default() (*Extractor, error) { return defaultExtractor() }
 
 // Load builds an extractor from dir: each data file present there replaces the embedded one
-// of the same name (see data/README.md for the names). dir "" uses the embedded data only.
+// of the same name (see data/README.md for the names). dir "" uses the embedded data only;
+// a dir that is not a directory is an error (a misconfiguration, not a fallback).
 func Load(dir string) (*Extractor, error) {
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("ner: data directory %q: not a directory (%v)", dir, err)
+		}
+	}
 	m, trig, err := build(dataFS(dir))
 	if err != nil {
 		return nil, err
@@ -100,13 +111,38 @@ func (x *Extractor) Extract(text string, o Options) []Entity {
 	defer func() { *tp = toks[:0]; x.toks.Put(tp) }()
 
 	cands := x.match(text, toks, min, keep)
+	for i := range cands {
+		prevEnd, nextStart := 0, len(toks)
+		if i > 0 {
+			prevEnd = cands[i-1].e
+		}
+		if i+1 < len(cands) {
+			nextStart = cands[i+1].s
+		}
+		c := &cands[i]
+		s, e := c.s, c.e
+		x.m.grow(text, toks, c, prevEnd, nextStart, x.triggers)
+		if c.s != s || c.e != e {
+			c.Text = text[toks[c.s].bstart:toks[c.e-1].bend]
+			c.Start, c.End = toks[c.s].start, toks[c.e-1].end
+		}
+	}
+	x.coordinate(text, toks, cands, min)
 	cands = x.abbreviations(text, toks, cands, keep)
 	if o.DetectNegation && len(cands) > 0 {
 		x.context(toks, cands)
 	}
 	out := make([]Entity, len(cands))
+	var norms []Normalized // copies: callers may change them without touching the vocabulary
 	for i := range cands {
 		out[i] = cands[i].Entity
+		if n := out[i].Normalized; n != nil {
+			if norms == nil {
+				norms = make([]Normalized, 0, len(cands))
+			}
+			norms = append(norms, *n)
+			out[i].Normalized = &norms[len(norms)-1]
+		}
 	}
 	return out
 }
@@ -136,6 +172,13 @@ func (x *Extractor) match(text string, toks []token, min float64, keep func(Type
 			}
 		})
 		if bestEntry < 0 {
+			// a word no vocabulary knows, taken by its ending
+			if en := x.m.guess(text, toks[i], min, keep); en != nil && !x.m.known(toks[i]) {
+				cands = append(cands, cand{s: i, e: i + 1, Entity: Entity{
+					Text: text[toks[i].bstart:toks[i].bend], Type: en.typ,
+					Start: toks[i].start, End: toks[i].end, Confidence: en.conf,
+				}})
+			}
 			i++
 			continue
 		}
@@ -192,5 +235,28 @@ func (x *Extractor) Annotate(text string, ents []Entity) {
 		e := &ents[idx[o]]
 		c := sorted[i]
 		e.Negated, e.Uncertain, e.Historical, e.Family = c.Negated, c.Uncertain, c.Historical, c.Family
+	}
+}
+
+// coordinate joins "breast and ovarian cancer" into one mention, as the corpora annotate it:
+// an entity "ovarian cancer" preceded by "W and" or "W or", where W is no entity and "W cancer"
+// is a phrase of the same type ("Duchenne and Becker muscular dystrophy" likewise).
+func (x *Extractor) coordinate(text string, toks []token, cands []cand, min float64) {
+	for i := range cands {
+		c := &cands[i]
+		w := c.s - 2
+		if w < 0 || c.e-c.s < 2 || i > 0 && cands[i-1].e > w || toks[w].punct || toks[c.s-1].punct {
+			continue
+		}
+		if conj := text[toks[c.s-1].bstart:toks[c.s-1].bend]; conj != "and" && conj != "or" {
+			continue
+		}
+		if !x.m.phraseOf(toks, w, c.s+1, c.e, c.Type, min) {
+			continue
+		}
+		c.s = w
+		c.Text = text[toks[c.s].bstart:toks[c.e-1].bend]
+		c.Start = toks[c.s].start
+		c.Normalized = nil // two concepts: one id would name only the second
 	}
 }

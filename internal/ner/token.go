@@ -74,7 +74,8 @@ func singular(w []byte) []byte {
 	switch {
 	case strings.HasSuffix(string(w), "ies") && n > 4:
 		return append(w[:n-3], 'y')
-	case strings.HasSuffix(string(w), "ss"), strings.HasSuffix(string(w), "us"), strings.HasSuffix(string(w), "is"):
+	case strings.HasSuffix(string(w), "ss"), strings.HasSuffix(string(w), "us"), strings.HasSuffix(string(w), "is"),
+		strings.HasSuffix(string(w), "ys"): // Denys-Drash is not "deny" (denies)
 		return w
 	}
 	return w[:n-1]
@@ -155,7 +156,9 @@ func tokenize(text string, dict map[string]int32, toks []token) []token {
 			if id, ok := dict[text[i:i+size]]; ok {
 				t.lower = id
 			}
-			if r == '.' || r == '!' || r == '?' {
+			if r == ';' {
+				t.sentEnd = true // a clause: "denies dysuria; reports hematuria"
+			} else if r == '.' || r == '!' || r == '?' {
 				next := i + size
 				if next >= len(text) || unicode.IsSpace(firstRune(text[next:])) {
 					t.sentEnd = true
