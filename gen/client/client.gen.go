@@ -2769,7 +2769,7 @@ type EntityExtractionInput struct {
 	// DetectNegation Mark negated, uncertain, historical and family mentions (else all false).
 	DetectNegation *bool `json:"detect_negation,omitempty"`
 
-	// MinConfidence Drop entities below this confidence; absent or 0 means the extractor's cut-off (0.5, chosen on the training corpora).
+	// MinConfidence Drop entities below this confidence; absent or 0 means the extractor's default cut-off (`ner.DefaultMinConfidence`, chosen on the training corpora; docs/medical-ai.md).
 	MinConfidence *float32 `json:"min_confidence,omitempty"`
 	Text          string   `json:"text"`
 
