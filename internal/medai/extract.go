@@ -74,12 +74,11 @@ func (s *Service) Extract(ctx context.Context, text string, o ExtractOptions) (E
 		out.Entities[i] = Entity{Entity: e, Source: SourceDictionary}
 	}
 	if s.cfg.ModelAssist && s.cfg.LLM != nil {
-		added, err := s.modelPass(ctx, text, ents, types, o)
-		if err == nil {
+		// Any failure (the provider, an unreadable answer, PHI_POLICY=block keeping the text
+		// local) leaves the dictionary answer, reported with model_assist false.
+		if added, err := s.modelPass(ctx, text, ents, types, o); err == nil {
 			out.ModelAssist, out.Model = true, s.cfg.ChatModel
 			out.Entities = mergeEntities(out.Entities, added)
-		} else if apierr.From(err).Code == "PHI_BLOCKED" {
-			out.ModelAssist = false // PHI_POLICY=block keeps this text local: dictionary only
 		}
 	}
 	out.Took = time.Since(start)
