@@ -283,3 +283,16 @@ func TestMedicalAIModelAssistOnlyAdds(t *testing.T) {
 	require.Nil(t, entityByText(d.Entities, "nonexistent"), "not in the text")
 	require.Len(t, d.Entities, len(base.JSON200.Data.Entities)+1)
 }
+
+// NER_VOCAB_DIR replaces embedded data files by those present in it (none here: the embedded
+// ones stay), and the answer names the setting, not the server's path.
+func TestMedicalAIVocabDir(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"NER_VOCAB_DIR": t.TempDir()})
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	res, err := s.Client.ExtractMedicalEntitiesWithResponse(context.Background(), client.EntityExtractionInput{Text: "Takes warfarin."}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, 200, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, "NER_VOCAB_DIR", res.JSON200.Data.Extractor.Vocabularies)
+	require.Equal(t, "warfarin", res.JSON200.Data.Entities[0].Normalized.Id)
+}

@@ -2897,7 +2897,7 @@ type ExtractorInfo struct {
 	// Name `dictionary` (the offline extractor).
 	Name string `json:"name"`
 
-	// Vocabularies `embedded`, or the directory of `NER_VOCAB_DIR`.
+	// Vocabularies `embedded`, or `NER_VOCAB_DIR` when a configured directory replaces the embedded data files (the path is not shown).
 	Vocabularies string `json:"vocabularies"`
 }
 

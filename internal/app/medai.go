@@ -48,7 +48,7 @@ func kbEntities(x *ner.Extractor) func(string) []kb.Entity {
 func newMedAI(cfg *config.Config, limiter *ratelimit.Limiter, x *ner.Extractor, k *kb.Service, r chat.Retriever, model chat.ChatModel) *medai.Service {
 	c := medai.Config{
 		Limiter: limiter, PerMinute: cfg.MedicalAIPerMinute,
-		NER: x, VocabSource: cfg.NERVocabDir,
+		NER: x, VocabSource: vocabSource(cfg),
 		Embedder: k.QueryEmbedder(), EmbedderProvider: medai.ProviderOffline,
 		Retriever: r, Model: model,
 		ModelAssist: cfg.MedicalAIModelAssist,
@@ -65,4 +65,12 @@ func newMedAI(cfg *config.Config, limiter *ratelimit.Limiter, x *ner.Extractor, 
 		}
 	}
 	return medai.New(c)
+}
+
+// vocabSource names where the extractor's data came from without revealing a server path.
+func vocabSource(cfg *config.Config) string {
+	if cfg.NERVocabDir != "" {
+		return "NER_VOCAB_DIR"
+	}
+	return "embedded"
 }
