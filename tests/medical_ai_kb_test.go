@@ -13,6 +13,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
 // A small knowledge base written for these tests.
@@ -170,4 +171,34 @@ func TestMedicalAIEntitiesJobFillsOldChunks(t *testing.T) {
 	require.NotEmpty(t, hits)
 	require.Equal(t, docs["Diabetes care"], hits[0].Citation.DocumentId)
 	require.True(t, hasEntity(hits[0].Entities, ent))
+}
+
+// With a chat provider the steps are answered by it, the sub-question under PHI_POLICY; the
+// knowledge-base evidence is sent as it is.
+func TestMedicalAIReasonWithProvider(t *testing.T) {
+	t.Parallel()
+	fake := llmtest.New(t)
+	fake.SetChat(func(llmtest.Request) []string { return []string{"Per the evidence ", "[1]."} })
+	s := startServer(t, map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
+		"OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline"})
+	medKB(t, s)
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	strategy := client.ReasoningStrategy("causal")
+	r, err := s.Client.ReasonOverKnowledgeWithResponse(context.Background(), client.ReasonInput{
+		Query: "Mr. Zebulon Quarrington takes warfarin: why does warfarin cause bleeding?", Strategy: &strategy, MaxHops: ptr(2)}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, 200, r.StatusCode(), "%s", r.Body)
+	d := r.JSON200.Data
+	require.Equal(t, "fake-model", d.Model)
+	require.Len(t, d.Steps, 2)
+	require.Equal(t, "causes and mechanism of warfarin", d.Steps[1].SubQuestion)
+	for _, st := range d.Steps {
+		require.Equal(t, "Per the evidence [1].", st.IntermediateAnswer)
+	}
+	require.Equal(t, "Per the evidence [1].\n\nPer the evidence ["+strconv.Itoa(len(d.Citations))+"].", d.FinalAnswer)
+	reqs := fake.Requests(llmtest.Chat)
+	require.Len(t, reqs, 2)
+	first := reqs[0].Messages[len(reqs[0].Messages)-1].Content
+	require.NotContains(t, first, "Quarrington")
+	require.Contains(t, first, "Warfarin increases the risk of bleeding", "evidence is sent unchanged")
 }
