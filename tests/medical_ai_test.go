@@ -296,3 +296,32 @@ func TestMedicalAIVocabDir(t *testing.T) {
 	require.Equal(t, "NER_VOCAB_DIR", res.JSON200.Data.Extractor.Vocabularies)
 	require.Equal(t, "warfarin", res.JSON200.Data.Entities[0].Normalized.Id)
 }
+
+// PHI_POLICY=block refuses a prompt with identifiers before anything is sent; a provider that
+// fails is a 503, never its error text.
+func TestMedicalAIGenerateBlockedAndFailing(t *testing.T) {
+	t.Parallel()
+	fake := llmtest.New(t)
+	s := startServer(t, map[string]string{"OPENAI_BASE_URL": fake.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
+		"OPENAI_CHAT_MODEL": "fake-model", "EMBEDDING_PROVIDER": "offline", "PHI_POLICY": "block"})
+	tok := s.token(t, s.account(t, auth.RoleUser))
+	ctx := context.Background()
+	res, err := s.Client.GenerateMedicalTextWithResponse(ctx, client.GenerateInput{Prompt: "MRN 12345678: summarise the warfarin plan."}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), "%s", res.Body)
+	require.Equal(t, "PHI_BLOCKED", errorOf(t, res.Body).Error.Code)
+	require.Empty(t, fake.Requests(llmtest.Chat), "nothing was sent")
+
+	fake.Fail(llmtest.Chat, llmtest.Fault{Status: http.StatusBadRequest, Message: "secret upstream detail"})
+	res, err = s.Client.GenerateMedicalTextWithResponse(ctx, client.GenerateInput{Prompt: "Summarise the warfarin plan."}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode(), "%s", res.Body)
+	require.NotContains(t, string(res.Body), "secret upstream detail")
+
+	ok, err := s.Client.GenerateMedicalTextWithResponse(ctx, client.GenerateInput{Prompt: "Summarise the warfarin plan."}, bearerAuth(tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ok.StatusCode(), "%s", ok.Body)
+	require.Equal(t, "Hello world", ok.JSON200.Data.Text)
+	require.False(t, ok.JSON200.Data.Redacted)
+	require.Equal(t, client.GenerationPhiPolicy("block"), ok.JSON200.Data.PhiPolicy)
+}
