@@ -6606,7 +6606,9 @@ type ClientInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6618,7 +6620,9 @@ type ClientInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -8988,7 +8992,9 @@ func (c *Client) GetFlagVersion(ctx context.Context, reqEditors ...RequestEditor
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9010,7 +9016,9 @@ func (c *Client) SearchKnowledgeBaseWithBody(ctx context.Context, contentType st
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -17465,7 +17473,9 @@ type ClientWithResponsesInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17477,7 +17487,9 @@ type ClientWithResponsesInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -34041,7 +34053,9 @@ func (c *ClientWithResponses) GetFlagVersionWithResponse(ctx context.Context, re
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34059,7 +34073,9 @@ func (c *ClientWithResponses) SearchKnowledgeBaseWithBodyWithResponse(ctx contex
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
