@@ -245,9 +245,7 @@ func messageOf(m conversation.Message) api.Message {
 	out := api.Message{Id: m.ID, ConversationId: m.ConversationID, Role: api.MessageRole(m.Role), Content: m.Content,
 		CreatedAt: m.CreatedAt, Citations: make([]api.ChatCitation, len(cs)), Source: api.MessageSource(m.Source), Interrupted: m.Interrupted}
 	for i, c := range cs {
-		doc, _ := uuid.Parse(c.DocumentID)
-		chunk, _ := uuid.Parse(c.ChunkID)
-		out.Citations[i] = api.ChatCitation{N: c.N, DocumentId: doc, ChunkId: chunk, Title: c.Title, Heading: c.Heading, Page: c.Page, Snippet: c.Snippet}
+		out.Citations[i] = chatCitation(c)
 	}
 	out.Model = m.Model
 	if len(m.Retrieval) > 0 {

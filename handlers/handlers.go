@@ -21,6 +21,7 @@ import (
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/medai"
 	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
@@ -65,6 +66,8 @@ type Server struct {
 	Patients *patient.Service
 	// PHI finds and redacts protected health information.
 	PHI *phi.Service
+	// MedAI answers /api/medical-ai.
+	MedAI *medai.Service
 	// Stopping ends when the gateway begins to shut down for good: answers still streaming
 	// then end with an error event instead of a bare EOF (nil: never).
 	Stopping context.Context

@@ -234,9 +234,19 @@ func (s *Server) SearchKnowledgeBase(ctx context.Context, r api.SearchKnowledgeB
 	if b.Tags != nil {
 		q.Tags = tagsOf(*b.Tags)
 	}
-	res, err := s.KB.Search(ctx, q)
+	q.EntityID = valueOf(b.EntityId)
+	out, err := s.kbSearch(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	return api.SearchKnowledgeBase200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+// kbSearch runs a knowledge-base search and maps its result (shared with /api/medical-ai/search).
+func (s *Server) kbSearch(ctx context.Context, q kb.Query) (api.KbSearchResult, error) {
+	res, err := s.KB.Search(ctx, q)
+	if err != nil {
+		return api.KbSearchResult{}, err
 	}
 	out := api.KbSearchResult{Query: res.Query, Mode: api.KbSearchMode(res.Mode), EmbeddingModel: res.Model,
 		TookMs: float32(res.Took.Microseconds()) / 1000, Hits: make([]api.KbSearchHit, len(res.Hits))}
@@ -246,9 +256,10 @@ func (s *Server) SearchKnowledgeBase(ctx context.Context, r api.SearchKnowledgeB
 	}
 	for i, h := range res.Hits {
 		out.Hits[i] = api.KbSearchHit{Rank: h.Rank, Score: float32(h.Score), ChunkId: h.ChunkID, Text: h.Text,
-			Keyword: retrieverScore(h.Keyword), Vector: retrieverScore(h.Vector), Citation: kbCitation(h.Citation)}
+			Keyword: retrieverScore(h.Keyword), Vector: retrieverScore(h.Vector), Citation: kbCitation(h.Citation),
+			Entities: kbEntities(h.Entities)}
 	}
-	return api.SearchKnowledgeBase200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+	return out, nil
 }
 
 func retrieverScore(s *kb.Score) *api.KbRetrieverScore {

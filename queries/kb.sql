@@ -77,8 +77,8 @@ WHERE id = $1 AND generation = $2;
 DELETE FROM kb_chunks WHERE document_id = $1 RETURNING id;
 
 -- name: InsertKbChunks :copyfrom
-INSERT INTO kb_chunks (id, document_id, ord, text, heading, page, tokens, embedding, embedding_model)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+INSERT INTO kb_chunks (id, document_id, ord, text, heading, page, tokens, embedding, embedding_model, entities, entity_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);
 
 -- name: ListKbChunksOfDocuments :many
 SELECT * FROM kb_chunks WHERE document_id = ANY (sqlc.arg(ids)::uuid[]) ORDER BY document_id, ord;
@@ -89,7 +89,7 @@ SELECT * FROM kb_chunks WHERE id > $1 ORDER BY id LIMIT $2;
 
 -- name: GetKbHits :many
 -- Hydrates search hits: chunks with their document, only while the document still exists.
-SELECT c.id, c.document_id, c.ord, c.text, c.heading, c.page,
+SELECT c.id, c.document_id, c.ord, c.text, c.heading, c.page, c.entities,
        d.title, d.source_url, d.filename, d.tags
 FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
 WHERE c.id = ANY (sqlc.arg(ids)::uuid[]);
@@ -116,3 +116,13 @@ SELECT pg_advisory_xact_lock(7300001);
 SELECT status, count(*)::bigint AS documents, coalesce(sum(chunk_count), 0)::bigint AS chunks
 FROM kb_documents
 GROUP BY status;
+
+-- name: ListKbDocumentsMissingEntities :many
+-- Documents with chunks indexed before entity extraction (the kb_entities job fills them).
+SELECT DISTINCT document_id FROM kb_chunks WHERE entities IS NULL;
+
+-- name: ListKbChunksMissingEntities :many
+SELECT id, text FROM kb_chunks WHERE document_id = $1 AND entities IS NULL ORDER BY ord;
+
+-- name: SetKbChunkEntities :execrows
+UPDATE kb_chunks SET entities = $2, entity_ids = $3 WHERE id = $1 AND entities IS NULL;

@@ -514,6 +514,51 @@ func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for EmbeddingBatchEnvelopeSuccess.
+const (
+	EmbeddingBatchEnvelopeSuccessTrue EmbeddingBatchEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingBatchEnvelopeSuccess enum.
+func (e EmbeddingBatchEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingBatchEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmbeddingEnvelopeSuccess.
+const (
+	EmbeddingEnvelopeSuccessTrue EmbeddingEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingEnvelopeSuccess enum.
+func (e EmbeddingEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EntityExtractionEnvelopeSuccess.
+const (
+	EntityExtractionEnvelopeSuccessTrue EntityExtractionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EntityExtractionEnvelopeSuccess enum.
+func (e EntityExtractionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EntityExtractionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorEnvelopeSuccess.
 const (
 	False ErrorEnvelopeSuccess = false
@@ -898,6 +943,45 @@ func (e FlagVisibility) Valid() bool {
 	}
 }
 
+// Defines values for GenerationPhiPolicy.
+const (
+	Allow   GenerationPhiPolicy = "allow"
+	Block   GenerationPhiPolicy = "block"
+	Redact  GenerationPhiPolicy = "redact"
+	Trusted GenerationPhiPolicy = "trusted"
+)
+
+// Valid indicates whether the value is a known member of the GenerationPhiPolicy enum.
+func (e GenerationPhiPolicy) Valid() bool {
+	switch e {
+	case Allow:
+		return true
+	case Block:
+		return true
+	case Redact:
+		return true
+	case Trusted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GenerationEnvelopeSuccess.
+const (
+	GenerationEnvelopeSuccessTrue GenerationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the GenerationEnvelopeSuccess enum.
+func (e GenerationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case GenerationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Healthy HealthStatus = "healthy"
@@ -1138,6 +1222,120 @@ func (e KbSearchMode) Valid() bool {
 	case Keyword:
 		return true
 	case Vector:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalAIHealthStatus.
+const (
+	MedicalAIDegraded MedicalAIHealthStatus = "degraded"
+	MedicalAIOk       MedicalAIHealthStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthStatus enum.
+func (e MedicalAIHealthStatus) Valid() bool {
+	switch e {
+	case MedicalAIDegraded:
+		return true
+	case MedicalAIOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalAIHealthEnvelopeSuccess.
+const (
+	MedicalAIHealthEnvelopeSuccessTrue MedicalAIHealthEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthEnvelopeSuccess enum.
+func (e MedicalAIHealthEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalAIHealthEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntitySource.
+const (
+	Dictionary MedicalEntitySource = "dictionary"
+	Model      MedicalEntitySource = "model"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntitySource enum.
+func (e MedicalEntitySource) Valid() bool {
+	switch e {
+	case Dictionary:
+		return true
+	case Model:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntityType.
+const (
+	EntityAnatomy   MedicalEntityType = "anatomy"
+	EntityDisease   MedicalEntityType = "disease"
+	EntityDrug      MedicalEntityType = "drug"
+	EntityLab       MedicalEntityType = "lab"
+	EntityProcedure MedicalEntityType = "procedure"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntityType enum.
+func (e MedicalEntityType) Valid() bool {
+	switch e {
+	case EntityAnatomy:
+		return true
+	case EntityDisease:
+		return true
+	case EntityDrug:
+		return true
+	case EntityLab:
+		return true
+	case EntityProcedure:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelKind.
+const (
+	ModelChat      MedicalModelKind = "chat"
+	ModelEmbedding MedicalModelKind = "embedding"
+	ModelExtractor MedicalModelKind = "extractor"
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelKind enum.
+func (e MedicalModelKind) Valid() bool {
+	switch e {
+	case ModelChat:
+		return true
+	case ModelEmbedding:
+		return true
+	case ModelExtractor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelsEnvelopeSuccess.
+const (
+	MedicalModelsEnvelopeSuccessTrue MedicalModelsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelsEnvelopeSuccess enum.
+func (e MedicalModelsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalModelsEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1570,6 +1768,48 @@ func (e ReadinessStatus) Valid() bool {
 	}
 }
 
+// Defines values for ReasoningEnvelopeSuccess.
+const (
+	ReasoningEnvelopeSuccessTrue ReasoningEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ReasoningEnvelopeSuccess enum.
+func (e ReasoningEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ReasoningEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReasoningStrategy.
+const (
+	Causal      ReasoningStrategy = "causal"
+	Comparative ReasoningStrategy = "comparative"
+	Direct      ReasoningStrategy = "direct"
+	MultiHop    ReasoningStrategy = "multi_hop"
+	Temporal    ReasoningStrategy = "temporal"
+)
+
+// Valid indicates whether the value is a known member of the ReasoningStrategy enum.
+func (e ReasoningStrategy) Valid() bool {
+	switch e {
+	case Causal:
+		return true
+	case Comparative:
+		return true
+	case Direct:
+		return true
+	case MultiHop:
+		return true
+	case Temporal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin      Role = "admin"
@@ -1657,6 +1897,21 @@ func (e ScheduledChangeStatus) Valid() bool {
 	case ScheduledChangeStatusFailed:
 		return true
 	case ScheduledChangeStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimilarityEnvelopeSuccess.
+const (
+	SimilarityEnvelopeSuccessTrue SimilarityEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the SimilarityEnvelopeSuccess enum.
+func (e SimilarityEnvelopeSuccess) Valid() bool {
+	switch e {
+	case SimilarityEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -2352,7 +2607,10 @@ type ChangePasswordRequest struct {
 type ChatCitation struct {
 	ChunkId    openapi_types.UUID `json:"chunk_id"`
 	DocumentId openapi_types.UUID `json:"document_id"`
-	Heading    []string           `json:"heading"`
+
+	// Entities The normalized entities the cited chunk mentions (absent when none are known).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Heading  []string          `json:"heading"`
 
 	// N The number used as `[n]` in the answer.
 	N       int    `json:"n"`
@@ -2368,6 +2626,17 @@ type ChatCitation struct {
 // `event: message.done` `{"message": Message}`;
 // `event: error` `{"code": "...", "message": "..."}`.
 type ChatStreamEvent = string
+
+// CitationEntity defines model for CitationEntity.
+type CitationEntity struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+
+	// Negated Every mention of it in the chunk is negated.
+	Negated    *bool             `json:"negated,omitempty"`
+	Type       MedicalEntityType `json:"type"`
+	Vocabulary string            `json:"vocabulary"`
+}
 
 // Conversation defines model for Conversation.
 type Conversation struct {
@@ -2689,6 +2958,98 @@ type DictationTranscript struct {
 	Text string `json:"text"`
 }
 
+// EmbedBatchInput defines model for EmbedBatchInput.
+type EmbedBatchInput struct {
+	Texts []string `json:"texts"`
+}
+
+// EmbedInput defines model for EmbedInput.
+type EmbedInput struct {
+	Text string `json:"text"`
+}
+
+// Embedding defines model for Embedding.
+type Embedding struct {
+	Dimensions int       `json:"dimensions"`
+	Embedding  []float32 `json:"embedding"`
+	Model      string    `json:"model"`
+
+	// TextLength Length of the text in code points.
+	TextLength int `json:"text_length"`
+}
+
+// EmbeddingBatch defines model for EmbeddingBatch.
+type EmbeddingBatch struct {
+	Dimensions int         `json:"dimensions"`
+	Embeddings [][]float32 `json:"embeddings"`
+	Model      string      `json:"model"`
+}
+
+// EmbeddingBatchEnvelope defines model for EmbeddingBatchEnvelope.
+type EmbeddingBatchEnvelope struct {
+	Data EmbeddingBatch `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   EmbeddingBatchEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// EmbeddingBatchEnvelopeSuccess defines model for EmbeddingBatchEnvelope.Success.
+type EmbeddingBatchEnvelopeSuccess bool
+
+// EmbeddingEnvelope defines model for EmbeddingEnvelope.
+type EmbeddingEnvelope struct {
+	Data Embedding `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   EmbeddingEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// EmbeddingEnvelopeSuccess defines model for EmbeddingEnvelope.Success.
+type EmbeddingEnvelopeSuccess bool
+
+// EntityExtraction defines model for EntityExtraction.
+type EntityExtraction struct {
+	Entities  []MedicalEntity `json:"entities"`
+	Extractor ExtractorInfo   `json:"extractor"`
+	TookMs    float32         `json:"took_ms"`
+}
+
+// EntityExtractionEnvelope defines model for EntityExtractionEnvelope.
+type EntityExtractionEnvelope struct {
+	Data EntityExtraction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   EntityExtractionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// EntityExtractionEnvelopeSuccess defines model for EntityExtractionEnvelope.Success.
+type EntityExtractionEnvelopeSuccess bool
+
+// EntityExtractionInput defines model for EntityExtractionInput.
+type EntityExtractionInput struct {
+	// DetectNegation Mark negated, uncertain, historical and family mentions (else all false).
+	DetectNegation *bool `json:"detect_negation,omitempty"`
+
+	// MinConfidence Drop entities below this confidence; absent or 0 means the extractor's default cut-off (`ner.DefaultMinConfidence`, chosen on the training corpora; docs/medical-ai.md).
+	MinConfidence *float32 `json:"min_confidence,omitempty"`
+	Text          string   `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]MedicalEntityType `json:"types,omitempty"`
+}
+
+// EntityID Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+type EntityID = string
+
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
@@ -2794,6 +3155,21 @@ type ExchangeEnvelope struct {
 
 // ExchangeEnvelopeSuccess defines model for ExchangeEnvelope.Success.
 type ExchangeEnvelopeSuccess bool
+
+// ExtractorInfo defines model for ExtractorInfo.
+type ExtractorInfo struct {
+	// Model The chat model of the model-assisted pass.
+	Model *string `json:"model,omitempty"`
+
+	// ModelAssist The model-assisted pass ran (`MEDICAL_AI_MODEL_ASSIST` and a chat provider).
+	ModelAssist bool `json:"model_assist"`
+
+	// Name `dictionary` (the offline extractor).
+	Name string `json:"name"`
+
+	// Vocabularies `embedded`, or `NER_VOCAB_DIR` when a configured directory replaces the embedded data files (the path is not shown).
+	Vocabularies string `json:"vocabularies"`
+}
 
 // FeatureFlag defines model for FeatureFlag.
 type FeatureFlag struct {
@@ -3223,6 +3599,42 @@ type FlagVersionEnvelopeSuccess bool
 // FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
+// GenerateInput defines model for GenerateInput.
+type GenerateInput struct {
+	MaxTokens   *int     `json:"max_tokens,omitempty"`
+	Prompt      string   `json:"prompt"`
+	Temperature *float32 `json:"temperature,omitempty"`
+}
+
+// Generation defines model for Generation.
+type Generation struct {
+	Model string `json:"model"`
+
+	// PhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+	PhiPolicy GenerationPhiPolicy `json:"phi_policy"`
+
+	// Redacted The prompt was changed before it was sent.
+	Redacted bool   `json:"redacted"`
+	Text     string `json:"text"`
+}
+
+// GenerationPhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+type GenerationPhiPolicy string
+
+// GenerationEnvelope defines model for GenerationEnvelope.
+type GenerationEnvelope struct {
+	Data Generation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   GenerationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// GenerationEnvelopeSuccess defines model for GenerationEnvelope.Success.
+type GenerationEnvelopeSuccess bool
+
 // Health defines model for Health.
 type Health struct {
 	Status    HealthStatus `json:"status"`
@@ -3503,8 +3915,11 @@ type KbSearchEnvelopeSuccess bool
 type KbSearchHit struct {
 	ChunkId  openapi_types.UUID `json:"chunk_id"`
 	Citation KbCitation         `json:"citation"`
-	Keyword  *KbRetrieverScore  `json:"keyword,omitempty"`
-	Rank     int                `json:"rank"`
+
+	// Entities The normalized entities the chunk mentions (entity extraction at indexing).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Keyword  *KbRetrieverScore `json:"keyword,omitempty"`
+	Rank     int               `json:"rank"`
 
 	// Score The fused score in hybrid mode, else the retriever's score.
 	Score  float32           `json:"score"`
@@ -3519,9 +3934,12 @@ type KbSearchMode string
 type KbSearchRequest struct {
 	// DocumentId Only chunks of this document.
 	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
-	Fusion     *KbFusion           `json:"fusion,omitempty"`
-	Mode       *KbSearchMode       `json:"mode,omitempty"`
-	Query      string              `json:"query"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID     `json:"entity_id,omitempty"`
+	Fusion   *KbFusion     `json:"fusion,omitempty"`
+	Mode     *KbSearchMode `json:"mode,omitempty"`
+	Query    string        `json:"query"`
 
 	// Tags Only documents carrying every one of these tags.
 	Tags *[]KbTag `json:"tags,omitempty"`
@@ -3554,6 +3972,122 @@ type KbUpload struct {
 type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+}
+
+// MedicalAIHealth defines model for MedicalAIHealth.
+type MedicalAIHealth struct {
+	// Chat `offline` (extractive) or `openai`.
+	Chat string `json:"chat"`
+
+	// Embedder `offline` or `openai`.
+	Embedder string `json:"embedder"`
+
+	// Extractor The entity extractor's vocabularies are loaded.
+	Extractor bool                  `json:"extractor"`
+	Status    MedicalAIHealthStatus `json:"status"`
+}
+
+// MedicalAIHealthStatus defines model for MedicalAIHealth.Status.
+type MedicalAIHealthStatus string
+
+// MedicalAIHealthEnvelope defines model for MedicalAIHealthEnvelope.
+type MedicalAIHealthEnvelope struct {
+	Data MedicalAIHealth `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   MedicalAIHealthEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// MedicalAIHealthEnvelopeSuccess defines model for MedicalAIHealthEnvelope.Success.
+type MedicalAIHealthEnvelopeSuccess bool
+
+// MedicalEntity defines model for MedicalEntity.
+type MedicalEntity struct {
+	Confidence float32 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Family The mention is about a family member, not the patient.
+	Family     bool `json:"family"`
+	Historical bool `json:"historical"`
+	Negated    bool `json:"negated"`
+
+	// Normalized The vocabulary concept, null when the mention could not be normalized.
+	Normalized *NormalizedConcept `json:"normalized"`
+
+	// Source `model` for entities added by the model-assisted pass.
+	Source MedicalEntitySource `json:"source"`
+
+	// Start Offset of the first code point.
+	Start     int               `json:"start"`
+	Text      string            `json:"text"`
+	Type      MedicalEntityType `json:"type"`
+	Uncertain bool              `json:"uncertain"`
+}
+
+// MedicalEntitySource `model` for entities added by the model-assisted pass.
+type MedicalEntitySource string
+
+// MedicalEntityType defines model for MedicalEntityType.
+type MedicalEntityType string
+
+// MedicalModel defines model for MedicalModel.
+type MedicalModel struct {
+	// Available Whether the operations that need it can answer (a remote model is assumed available when configured).
+	Available  bool             `json:"available"`
+	Dimensions *int             `json:"dimensions,omitempty"`
+	Kind       MedicalModelKind `json:"kind"`
+	Name       string           `json:"name"`
+
+	// Provider `offline` or `openai` (any OpenAI-compatible server).
+	Provider string `json:"provider"`
+}
+
+// MedicalModelKind defines model for MedicalModel.Kind.
+type MedicalModelKind string
+
+// MedicalModels defines model for MedicalModels.
+type MedicalModels struct {
+	Models []MedicalModel `json:"models"`
+}
+
+// MedicalModelsEnvelope defines model for MedicalModelsEnvelope.
+type MedicalModelsEnvelope struct {
+	Data MedicalModels `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   MedicalModelsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// MedicalModelsEnvelopeSuccess defines model for MedicalModelsEnvelope.Success.
+type MedicalModelsEnvelopeSuccess bool
+
+// MedicalSearchFilters defines model for MedicalSearchFilters.
+type MedicalSearchFilters struct {
+	// DocumentId Only chunks of this document.
+	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID `json:"entity_id,omitempty"`
+
+	// Tags Only documents carrying every one of these tags.
+	Tags *[]KbTag `json:"tags,omitempty"`
+}
+
+// MedicalSearchInput defines model for MedicalSearchInput.
+type MedicalSearchInput struct {
+	// Alpha Weight of the vector list; the keyword list weighs `1 - alpha`.
+	Alpha   *float32              `json:"alpha,omitempty"`
+	Filters *MedicalSearchFilters `json:"filters,omitempty"`
+	Query   string                `json:"query"`
+	TopK    *int                  `json:"top_k,omitempty"`
 }
 
 // Message defines model for Message.
@@ -3622,6 +4156,18 @@ type MessageRole string
 
 // MessageSource Where the message came from (`chat` for typed messages and their answers).
 type MessageSource string
+
+// NormalizedConcept defines model for NormalizedConcept.
+type NormalizedConcept struct {
+	// Id The concept id (`DOID:9352`; a drug's generic name in lower case).
+	Id string `json:"id"`
+
+	// Name The preferred name.
+	Name string `json:"name"`
+
+	// Vocabulary `doid` (Human Disease Ontology), `fda` (drug names), or the list of `internal/ner` for procedures, anatomy and labs.
+	Vocabulary string `json:"vocabulary"`
+}
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
@@ -4071,6 +4617,58 @@ type Readiness struct {
 // ReadinessStatus `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 type ReadinessStatus string
 
+// ReasonInput defines model for ReasonInput.
+type ReasonInput struct {
+	// MaxHops Most reasoning steps (sub-questions) made.
+	MaxHops  *int               `json:"max_hops,omitempty"`
+	Query    string             `json:"query"`
+	Strategy *ReasoningStrategy `json:"strategy,omitempty"`
+}
+
+// Reasoning defines model for Reasoning.
+type Reasoning struct {
+	Citations  []ChatCitation `json:"citations"`
+	Confidence float32        `json:"confidence"`
+
+	// FinalAnswer The step answers combined; `[n]` refers to `citations`.
+	FinalAnswer string `json:"final_answer"`
+
+	// Model The model that answered the steps (`extractive` offline).
+	Model    string            `json:"model"`
+	Query    string            `json:"query"`
+	Steps    []ReasoningStep   `json:"steps"`
+	Strategy ReasoningStrategy `json:"strategy"`
+}
+
+// ReasoningEnvelope defines model for ReasoningEnvelope.
+type ReasoningEnvelope struct {
+	Data Reasoning `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   ReasoningEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// ReasoningEnvelopeSuccess defines model for ReasoningEnvelope.Success.
+type ReasoningEnvelopeSuccess bool
+
+// ReasoningStep defines model for ReasoningStep.
+type ReasoningStep struct {
+	// Confidence Share of the sub-question's content terms found in its evidence.
+	Confidence float32 `json:"confidence"`
+
+	// Evidence The passages retrieved for the sub-question, numbered as cited in `intermediate_answer`.
+	Evidence           []ChatCitation `json:"evidence"`
+	IntermediateAnswer string         `json:"intermediate_answer"`
+	Step               int            `json:"step"`
+	SubQuestion        string         `json:"sub_question"`
+}
+
+// ReasoningStrategy defines model for ReasoningStrategy.
+type ReasoningStrategy string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
@@ -4230,6 +4828,35 @@ type ScheduledChangeStatus string
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 	Role Role `json:"role"`
+}
+
+// Similarity defines model for Similarity.
+type Similarity struct {
+	Dimensions int    `json:"dimensions"`
+	Model      string `json:"model"`
+
+	// Similarity Cosine similarity of the two embeddings.
+	Similarity float32 `json:"similarity"`
+}
+
+// SimilarityEnvelope defines model for SimilarityEnvelope.
+type SimilarityEnvelope struct {
+	Data Similarity `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   SimilarityEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// SimilarityEnvelopeSuccess defines model for SimilarityEnvelope.Success.
+type SimilarityEnvelopeSuccess bool
+
+// SimilarityInput defines model for SimilarityInput.
+type SimilarityInput struct {
+	Text1 string `json:"text1"`
+	Text2 string `json:"text2"`
 }
 
 // SseConnected `connected`: the first event of a fresh stream, with the current flags.
@@ -5145,6 +5772,27 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
 
+// EmbedMedicalTextJSONRequestBody defines body for EmbedMedicalText for application/json ContentType.
+type EmbedMedicalTextJSONRequestBody = EmbedInput
+
+// EmbedMedicalTextsJSONRequestBody defines body for EmbedMedicalTexts for application/json ContentType.
+type EmbedMedicalTextsJSONRequestBody = EmbedBatchInput
+
+// ExtractMedicalEntitiesJSONRequestBody defines body for ExtractMedicalEntities for application/json ContentType.
+type ExtractMedicalEntitiesJSONRequestBody = EntityExtractionInput
+
+// GenerateMedicalTextJSONRequestBody defines body for GenerateMedicalText for application/json ContentType.
+type GenerateMedicalTextJSONRequestBody = GenerateInput
+
+// ReasonOverKnowledgeJSONRequestBody defines body for ReasonOverKnowledge for application/json ContentType.
+type ReasonOverKnowledgeJSONRequestBody = ReasonInput
+
+// SearchMedicalKnowledgeJSONRequestBody defines body for SearchMedicalKnowledge for application/json ContentType.
+type SearchMedicalKnowledgeJSONRequestBody = MedicalSearchInput
+
+// MedicalTextSimilarityJSONRequestBody defines body for MedicalTextSimilarity for application/json ContentType.
+type MedicalTextSimilarityJSONRequestBody = SimilarityInput
+
 // CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
 type CreatePatientJSONRequestBody = PatientInput
 
@@ -5861,6 +6509,33 @@ type ServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx echo.Context) error
+	// EmbedMedicalText Embed one text
+	// (POST /api/medical-ai/embed)
+	EmbedMedicalText(ctx echo.Context) error
+	// EmbedMedicalTexts Embed up to 100 texts
+	// (POST /api/medical-ai/embed/batch)
+	EmbedMedicalTexts(ctx echo.Context) error
+	// ExtractMedicalEntities Extract clinical entities from text
+	// (POST /api/medical-ai/extract-entities)
+	ExtractMedicalEntities(ctx echo.Context) error
+	// GenerateMedicalText Guarded text completion
+	// (POST /api/medical-ai/generate)
+	GenerateMedicalText(ctx echo.Context) error
+	// GetMedicalAIHealth Medical AI health
+	// (GET /api/medical-ai/health)
+	GetMedicalAIHealth(ctx echo.Context) error
+	// ListMedicalModels Configured models
+	// (GET /api/medical-ai/models)
+	ListMedicalModels(ctx echo.Context) error
+	// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+	// (POST /api/medical-ai/reason)
+	ReasonOverKnowledge(ctx echo.Context) error
+	// SearchMedicalKnowledge Search the knowledge base (alias)
+	// (POST /api/medical-ai/search)
+	SearchMedicalKnowledge(ctx echo.Context) error
+	// MedicalTextSimilarity Cosine similarity of two texts
+	// (POST /api/medical-ai/similarity)
+	MedicalTextSimilarity(ctx echo.Context) error
 	// ListPatients The patients the caller may read
 	// (GET /api/patients)
 	ListPatients(ctx echo.Context, params ListPatientsParams) error
@@ -7201,6 +7876,87 @@ func (w *ServerInterfaceWrapper) SearchKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// EmbedMedicalText converts echo context to params.
+func (w *ServerInterfaceWrapper) EmbedMedicalText(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EmbedMedicalText(ctx)
+	return err
+}
+
+// EmbedMedicalTexts converts echo context to params.
+func (w *ServerInterfaceWrapper) EmbedMedicalTexts(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EmbedMedicalTexts(ctx)
+	return err
+}
+
+// ExtractMedicalEntities converts echo context to params.
+func (w *ServerInterfaceWrapper) ExtractMedicalEntities(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExtractMedicalEntities(ctx)
+	return err
+}
+
+// GenerateMedicalText converts echo context to params.
+func (w *ServerInterfaceWrapper) GenerateMedicalText(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GenerateMedicalText(ctx)
+	return err
+}
+
+// GetMedicalAIHealth converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMedicalAIHealth(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMedicalAIHealth(ctx)
+	return err
+}
+
+// ListMedicalModels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMedicalModels(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMedicalModels(ctx)
+	return err
+}
+
+// ReasonOverKnowledge converts echo context to params.
+func (w *ServerInterfaceWrapper) ReasonOverKnowledge(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReasonOverKnowledge(ctx)
+	return err
+}
+
+// SearchMedicalKnowledge converts echo context to params.
+func (w *ServerInterfaceWrapper) SearchMedicalKnowledge(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SearchMedicalKnowledge(ctx)
+	return err
+}
+
+// MedicalTextSimilarity converts echo context to params.
+func (w *ServerInterfaceWrapper) MedicalTextSimilarity(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MedicalTextSimilarity(ctx)
+	return err
+}
+
 // ListPatients converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPatients(ctx echo.Context) error {
 	var err error
@@ -8410,6 +9166,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/status", wrapper.GetVoiceStatus, options.OperationMiddlewares["getVoiceStatus"]...)
 	router.POST(options.BaseURL+"/api/phi/detect", wrapper.DetectPhi, options.OperationMiddlewares["detectPhi"]...)
 	router.POST(options.BaseURL+"/api/phi/redact", wrapper.RedactPhi, options.OperationMiddlewares["redactPhi"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/extract-entities", wrapper.ExtractMedicalEntities, options.OperationMiddlewares["extractMedicalEntities"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/embed", wrapper.EmbedMedicalText, options.OperationMiddlewares["embedMedicalText"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/embed/batch", wrapper.EmbedMedicalTexts, options.OperationMiddlewares["embedMedicalTexts"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/similarity", wrapper.MedicalTextSimilarity, options.OperationMiddlewares["medicalTextSimilarity"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/search", wrapper.SearchMedicalKnowledge, options.OperationMiddlewares["searchMedicalKnowledge"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/reason", wrapper.ReasonOverKnowledge, options.OperationMiddlewares["reasonOverKnowledge"]...)
+	router.POST(options.BaseURL+"/api/medical-ai/generate", wrapper.GenerateMedicalText, options.OperationMiddlewares["generateMedicalText"]...)
+	router.GET(options.BaseURL+"/api/medical-ai/models", wrapper.ListMedicalModels, options.OperationMiddlewares["listMedicalModels"]...)
+	router.GET(options.BaseURL+"/api/medical-ai/health", wrapper.GetMedicalAIHealth, options.OperationMiddlewares["getMedicalAIHealth"]...)
 
 }
 
@@ -18349,6 +19114,1497 @@ func (response SearchKnowledgeBase503JSONResponse) VisitSearchKnowledgeBaseRespo
 type SearchKnowledgeBase504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response SearchKnowledgeBase504JSONResponse) VisitSearchKnowledgeBaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTextRequestObject struct {
+	Body *EmbedMedicalTextJSONRequestBody
+}
+
+type EmbedMedicalTextResponseObject interface {
+	VisitEmbedMedicalTextResponse(w http.ResponseWriter) error
+}
+
+type EmbedMedicalText200JSONResponse EmbeddingEnvelope
+
+func (response EmbedMedicalText200JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EmbedMedicalText400JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EmbedMedicalText401JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EmbedMedicalText413JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EmbedMedicalText414JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response EmbedMedicalText415JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response EmbedMedicalText422JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EmbedMedicalText429JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EmbedMedicalText431JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EmbedMedicalText503JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EmbedMedicalText504JSONResponse) VisitEmbedMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTextsRequestObject struct {
+	Body *EmbedMedicalTextsJSONRequestBody
+}
+
+type EmbedMedicalTextsResponseObject interface {
+	VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error
+}
+
+type EmbedMedicalTexts200JSONResponse EmbeddingBatchEnvelope
+
+func (response EmbedMedicalTexts200JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EmbedMedicalTexts400JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EmbedMedicalTexts401JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EmbedMedicalTexts413JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EmbedMedicalTexts414JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response EmbedMedicalTexts415JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response EmbedMedicalTexts422JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EmbedMedicalTexts429JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EmbedMedicalTexts431JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EmbedMedicalTexts503JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EmbedMedicalTexts504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EmbedMedicalTexts504JSONResponse) VisitEmbedMedicalTextsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntitiesRequestObject struct {
+	Body *ExtractMedicalEntitiesJSONRequestBody
+}
+
+type ExtractMedicalEntitiesResponseObject interface {
+	VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error
+}
+
+type ExtractMedicalEntities200JSONResponse EntityExtractionEnvelope
+
+func (response ExtractMedicalEntities200JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExtractMedicalEntities400JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExtractMedicalEntities401JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ExtractMedicalEntities413JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExtractMedicalEntities414JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ExtractMedicalEntities415JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExtractMedicalEntities422JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExtractMedicalEntities429JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExtractMedicalEntities431JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExtractMedicalEntities503JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtractMedicalEntities504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExtractMedicalEntities504JSONResponse) VisitExtractMedicalEntitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalTextRequestObject struct {
+	Body *GenerateMedicalTextJSONRequestBody
+}
+
+type GenerateMedicalTextResponseObject interface {
+	VisitGenerateMedicalTextResponse(w http.ResponseWriter) error
+}
+
+type GenerateMedicalText200JSONResponse GenerationEnvelope
+
+func (response GenerateMedicalText200JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GenerateMedicalText400JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GenerateMedicalText401JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GenerateMedicalText413JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GenerateMedicalText414JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response GenerateMedicalText415JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GenerateMedicalText422JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GenerateMedicalText429JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GenerateMedicalText431JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GenerateMedicalText503JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GenerateMedicalText504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GenerateMedicalText504JSONResponse) VisitGenerateMedicalTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealthRequestObject struct {
+}
+
+type GetMedicalAIHealthResponseObject interface {
+	VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error
+}
+
+type GetMedicalAIHealth200JSONResponse MedicalAIHealthEnvelope
+
+func (response GetMedicalAIHealth200JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMedicalAIHealth400JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetMedicalAIHealth414JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetMedicalAIHealth431JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedicalAIHealth504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetMedicalAIHealth504JSONResponse) VisitGetMedicalAIHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModelsRequestObject struct {
+}
+
+type ListMedicalModelsResponseObject interface {
+	VisitListMedicalModelsResponse(w http.ResponseWriter) error
+}
+
+type ListMedicalModels200JSONResponse MedicalModelsEnvelope
+
+func (response ListMedicalModels200JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMedicalModels400JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMedicalModels401JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ListMedicalModels414JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListMedicalModels429JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListMedicalModels431JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMedicalModels504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ListMedicalModels504JSONResponse) VisitListMedicalModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledgeRequestObject struct {
+	Body *ReasonOverKnowledgeJSONRequestBody
+}
+
+type ReasonOverKnowledgeResponseObject interface {
+	VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error
+}
+
+type ReasonOverKnowledge200JSONResponse ReasoningEnvelope
+
+func (response ReasonOverKnowledge200JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReasonOverKnowledge400JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReasonOverKnowledge401JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ReasonOverKnowledge413JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ReasonOverKnowledge414JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReasonOverKnowledge415JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ReasonOverKnowledge422JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReasonOverKnowledge429JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ReasonOverKnowledge431JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReasonOverKnowledge503JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReasonOverKnowledge504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ReasonOverKnowledge504JSONResponse) VisitReasonOverKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledgeRequestObject struct {
+	Body *SearchMedicalKnowledgeJSONRequestBody
+}
+
+type SearchMedicalKnowledgeResponseObject interface {
+	VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error
+}
+
+type SearchMedicalKnowledge200JSONResponse KbSearchEnvelope
+
+func (response SearchMedicalKnowledge200JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SearchMedicalKnowledge400JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SearchMedicalKnowledge401JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SearchMedicalKnowledge413JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SearchMedicalKnowledge414JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SearchMedicalKnowledge415JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SearchMedicalKnowledge422JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SearchMedicalKnowledge429JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SearchMedicalKnowledge431JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SearchMedicalKnowledge503JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchMedicalKnowledge504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SearchMedicalKnowledge504JSONResponse) VisitSearchMedicalKnowledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarityRequestObject struct {
+	Body *MedicalTextSimilarityJSONRequestBody
+}
+
+type MedicalTextSimilarityResponseObject interface {
+	VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error
+}
+
+type MedicalTextSimilarity200JSONResponse SimilarityEnvelope
+
+func (response MedicalTextSimilarity200JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response MedicalTextSimilarity400JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response MedicalTextSimilarity401JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response MedicalTextSimilarity413JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response MedicalTextSimilarity414JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response MedicalTextSimilarity415JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response MedicalTextSimilarity422JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response MedicalTextSimilarity429JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response MedicalTextSimilarity431JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response MedicalTextSimilarity503JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MedicalTextSimilarity504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response MedicalTextSimilarity504JSONResponse) VisitMedicalTextSimilarityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -28925,6 +31181,33 @@ type StrictServerInterface interface {
 	// SearchKnowledgeBase Search the knowledge base
 	// (POST /api/kb/search)
 	SearchKnowledgeBase(ctx context.Context, request SearchKnowledgeBaseRequestObject) (SearchKnowledgeBaseResponseObject, error)
+	// EmbedMedicalText Embed one text
+	// (POST /api/medical-ai/embed)
+	EmbedMedicalText(ctx context.Context, request EmbedMedicalTextRequestObject) (EmbedMedicalTextResponseObject, error)
+	// EmbedMedicalTexts Embed up to 100 texts
+	// (POST /api/medical-ai/embed/batch)
+	EmbedMedicalTexts(ctx context.Context, request EmbedMedicalTextsRequestObject) (EmbedMedicalTextsResponseObject, error)
+	// ExtractMedicalEntities Extract clinical entities from text
+	// (POST /api/medical-ai/extract-entities)
+	ExtractMedicalEntities(ctx context.Context, request ExtractMedicalEntitiesRequestObject) (ExtractMedicalEntitiesResponseObject, error)
+	// GenerateMedicalText Guarded text completion
+	// (POST /api/medical-ai/generate)
+	GenerateMedicalText(ctx context.Context, request GenerateMedicalTextRequestObject) (GenerateMedicalTextResponseObject, error)
+	// GetMedicalAIHealth Medical AI health
+	// (GET /api/medical-ai/health)
+	GetMedicalAIHealth(ctx context.Context, request GetMedicalAIHealthRequestObject) (GetMedicalAIHealthResponseObject, error)
+	// ListMedicalModels Configured models
+	// (GET /api/medical-ai/models)
+	ListMedicalModels(ctx context.Context, request ListMedicalModelsRequestObject) (ListMedicalModelsResponseObject, error)
+	// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+	// (POST /api/medical-ai/reason)
+	ReasonOverKnowledge(ctx context.Context, request ReasonOverKnowledgeRequestObject) (ReasonOverKnowledgeResponseObject, error)
+	// SearchMedicalKnowledge Search the knowledge base (alias)
+	// (POST /api/medical-ai/search)
+	SearchMedicalKnowledge(ctx context.Context, request SearchMedicalKnowledgeRequestObject) (SearchMedicalKnowledgeResponseObject, error)
+	// MedicalTextSimilarity Cosine similarity of two texts
+	// (POST /api/medical-ai/similarity)
+	MedicalTextSimilarity(ctx context.Context, request MedicalTextSimilarityRequestObject) (MedicalTextSimilarityResponseObject, error)
 	// ListPatients The patients the caller may read
 	// (GET /api/patients)
 	ListPatients(ctx context.Context, request ListPatientsRequestObject) (ListPatientsResponseObject, error)
@@ -31121,6 +33404,374 @@ func (sh *strictHandler) SearchKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// EmbedMedicalText operation middleware
+func (sh *strictHandler) EmbedMedicalText(ctx echo.Context) error {
+	var request EmbedMedicalTextRequestObject
+
+	var body EmbedMedicalTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EmbedMedicalText(ctx.Request().Context(), request.(EmbedMedicalTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EmbedMedicalText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EmbedMedicalTextResponseObject); ok {
+		return validResponse.VisitEmbedMedicalTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EmbedMedicalTexts operation middleware
+func (sh *strictHandler) EmbedMedicalTexts(ctx echo.Context) error {
+	var request EmbedMedicalTextsRequestObject
+
+	var body EmbedMedicalTextsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EmbedMedicalTexts(ctx.Request().Context(), request.(EmbedMedicalTextsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EmbedMedicalTexts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EmbedMedicalTextsResponseObject); ok {
+		return validResponse.VisitEmbedMedicalTextsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExtractMedicalEntities operation middleware
+func (sh *strictHandler) ExtractMedicalEntities(ctx echo.Context) error {
+	var request ExtractMedicalEntitiesRequestObject
+
+	var body ExtractMedicalEntitiesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExtractMedicalEntities(ctx.Request().Context(), request.(ExtractMedicalEntitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExtractMedicalEntities")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExtractMedicalEntitiesResponseObject); ok {
+		return validResponse.VisitExtractMedicalEntitiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GenerateMedicalText operation middleware
+func (sh *strictHandler) GenerateMedicalText(ctx echo.Context) error {
+	var request GenerateMedicalTextRequestObject
+
+	var body GenerateMedicalTextJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GenerateMedicalText(ctx.Request().Context(), request.(GenerateMedicalTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GenerateMedicalText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GenerateMedicalTextResponseObject); ok {
+		return validResponse.VisitGenerateMedicalTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMedicalAIHealth operation middleware
+func (sh *strictHandler) GetMedicalAIHealth(ctx echo.Context) error {
+	var request GetMedicalAIHealthRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMedicalAIHealth(ctx.Request().Context(), request.(GetMedicalAIHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMedicalAIHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMedicalAIHealthResponseObject); ok {
+		return validResponse.VisitGetMedicalAIHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMedicalModels operation middleware
+func (sh *strictHandler) ListMedicalModels(ctx echo.Context) error {
+	var request ListMedicalModelsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMedicalModels(ctx.Request().Context(), request.(ListMedicalModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMedicalModels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMedicalModelsResponseObject); ok {
+		return validResponse.VisitListMedicalModelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReasonOverKnowledge operation middleware
+func (sh *strictHandler) ReasonOverKnowledge(ctx echo.Context) error {
+	var request ReasonOverKnowledgeRequestObject
+
+	var body ReasonOverKnowledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReasonOverKnowledge(ctx.Request().Context(), request.(ReasonOverKnowledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReasonOverKnowledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReasonOverKnowledgeResponseObject); ok {
+		return validResponse.VisitReasonOverKnowledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SearchMedicalKnowledge operation middleware
+func (sh *strictHandler) SearchMedicalKnowledge(ctx echo.Context) error {
+	var request SearchMedicalKnowledgeRequestObject
+
+	var body SearchMedicalKnowledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchMedicalKnowledge(ctx.Request().Context(), request.(SearchMedicalKnowledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchMedicalKnowledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SearchMedicalKnowledgeResponseObject); ok {
+		return validResponse.VisitSearchMedicalKnowledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MedicalTextSimilarity operation middleware
+func (sh *strictHandler) MedicalTextSimilarity(ctx echo.Context) error {
+	var request MedicalTextSimilarityRequestObject
+
+	var body MedicalTextSimilarityJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MedicalTextSimilarity(ctx.Request().Context(), request.(MedicalTextSimilarityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MedicalTextSimilarity")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MedicalTextSimilarityResponseObject); ok {
+		return validResponse.VisitMedicalTextSimilarityResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPatients operation middleware
 func (sh *strictHandler) ListPatients(ctx echo.Context, params ListPatientsParams) error {
 	var request ListPatientsRequestObject
@@ -33273,642 +35924,714 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs50ij4KgieE9HUtyValt39TUtx4gRbpm1Ny5I+SW7PnJGXBVYlSYyKABtASeJ0OGLfYV9kH2D/",
-	"7QvsM+yTbCAB1I1VZJGS+zb8Y4tkFS6JzETe85dOJGZzwYFr1Tn6pTMFGoPEP6+ohjM2Yxr/Md/EoCLJ",
-	"5poJ3jnqXMHPKSitCE0S8QAxYZzoKZAHxmPx0OsEHRVNYUbNm3oxh85Rh3ENE5CdL1+CfPgrmFHGGZ+s",
-	"mCKBsd5+fAU1y7+GSPBYkZRrlhQGJtI8r9aPD1ou+mMNsnlsLcgDZZqMYCwkEGleYXyyduybm+u3NElG",
-	"NLpbHjzUMoWQPEyBE8oJUJkwkGQuxT2LQZIxZQnEhPKY6ClTRHAgWog7Iu5BlqcGns46R//omBE7QWdM",
-	"EwWdz4FfktLSHItb0aWbYHlFN1Mgag4QTfNV6CnV5lOcRhAjeGkaM1G79fI8PwkWQf0k9+YnkiqIV4/z",
-	"JejMqaQz0A6XT1KpRM3KL+b05xRIhD+TsRQzEs5A05hq2pvTCePUPNnj8KiH9qmQiDHuZy7hnolUkTmd",
-	"gFkPMyP+nIJcdIIOpzOzJPtOabEz+ngGfKKnnaNvXx7WAfttQic/wuKSmmfq4DBO6ITcwSIg4S8R1TAR",
-	"cvGl94vi9A6GZuYvYbaguRklW495sxN0JPycMglx58gcfcPqXh4eBJ0Z49nnurWexn6ZNbOxeOVcYyFn",
-	"VHeOOmmKTy6P3sB6LukEiGL/agR7gu8V54phTNNEd46+NZuij2xmUP/wwG7Rfso3WCTGD6AUncDKjc7s",
-	"M8Mnb/iGygloxleff8qZRhw0JC1ZDITO5wkD5DhdaihEEhaT0YK4fe814IP28w3vYNEWMQ6//W4dYnwx",
-	"Q6m54AqQAH+gsWPm5lMkuAaOf+LCI6SyF/9UZoe/FCb97xLGnaPOf3uR31Iv7K/qxUBKIQf8HhIxBzvl",
-	"MqSknZQwRWY0MfCH+IioBdf0MSCUPEjBJ8SsPjDMNOV3XDxwMmaQxOb3GVOK8QkZiXgREA2P+pYja2OK",
-	"cKHJPU1YTD7evN3/C+ka0AYEUTEg7iYlEmgckL9eX5zjIHtmVPwkRv+ESJMHpqeE3vI4tYAAQ9hESMJB",
-	"aYhJDDC3/JST716TBO4hUWYQs64E9u9pkkJsZyUZ1yMTdg/8ls/MvYPvCh5Br/Ml6JwIPk5Y9BsdRORm",
-	"V3bjBomjVErgmihtdt+lJAMFblPTBMg9SMUE38MdvBVyxOIY+K+7hYgmCchvFJEiARILsCiA4o+7aucg",
-	"cfrAHKDZmxZ3wA2yIEcyN6EglMypUg9CxiSaUj4B0g0v+9fXny6u3gxP3vfP3w2GV4P/+nh6NXgT2h2/",
-	"oxoe6OKGzUCkv/LJZVd6zGK7Ya4eDH/hRLMZZFv1J+wfU5pKTZgREO0L5sAZJ6HZ2+D6Znhz+mFw8fFm",
-	"eD04uTh/cx2Sbui+8rsWHH7dvdrjgkeGpDdKNYkoJ1yQRPAJSDKy0gfpwuPcsMmASLgXdxAbINDE0PoC",
-	"n7AbeG95wI0QZ4bP/jYU5xkRPEYAseEhP7IfSDd8P+i/GVxdD28uLoZn/at3Awf1c6HfipTHv95qzwVR",
-	"aTQ1krdIZQSka9if4a5MsVFijsUyCiRAu8qLsYT514IvDv4OOEia4Oq3gnG+zuem29brA3M74AwZWZrh",
-	"EtCwlhyPrb5CqNFxSIj6zj4qPCFRVsExQkVRY8wfadqBe/pFQXvCpeOOPkpmjlJYVfC3OUkrELmDVOQv",
-	"+UHeg0wEjSH+jdgvM7oqvacsoYYmhCRwb+78ByHv7M+jVC2OqydFF8rqilrYA32+Q7ukCwOR35a9GaEq",
-	"Oy7DJYxeYK9bPLdLibjKzKtvUTX+tdfpmJq962Mjt0WAK3VCDTGyOJpPwtPx/geqo2mIS78Gec8i+Jif",
-	"+q+39D6JYQ48Bh4tCAeInezi7v4SLnpOkVANElf+mwgqzyqAHBOmb/mMLsydb7bHIF7JCsm1lkBnilAJ",
-	"BB5hNtfPR2k3QnygfOHtYb8eXK+MSI7E5GjMml6evqug87f9zES3n+n5K18vGyQrQ5TMiK2Gyd9YGspZ",
-	"DFsOY55G2H3kNNVTIdm/fk0u88HqqAFhHNXRgDjp1NwRXj6NJMTANaNJ9db+9OnTfj/VU/OrUbrqTQ40",
-	"f8KwLFwcCmapgjXGOATMXIoIlDLsYsA104vfzA7wAEmyby0BKOHfM2EYlyKUyNQwsxDMiD20AYTInO3F",
-	"gl8ge/vIVTqfC6kh/gAxoze45d/s9ptSs/gTO/m+WUxFHS0oq1EEc3sxfgVpa6OlO0kLrSZorUYTxl5Z",
-	"9CLd8OPVqdVRLs7foYryxWMbom9/NJJwz3C5lyJh0aLGZB4ljLOIJuERue18e3BAZhNyeUF+OH1z2wnI",
-	"beeHS/Ly9cGL7w/IbPZ+ctsxSPA4pzyGuPjKaEFmItVToh9YBCSmLFncdgz6e0u6n8h85QaoMagHnT6e",
-	"wym/ZxpXXjCO0dgKKzS5lOYENQPVOULbfNCZF776pePtCCXbYvZlsGRqXmmzCzqo/W5u6ytaDf/hBgny",
-	"ZeTbtxYv3H48YxwZ56V7bDsAzEQMJUcGzOZCUjQF24UsAT/oPO6bx/fvqUTaNu/hUj6IGG4KA+Rf2pGq",
-	"O8XJG3f3cR5TDR8VyLZbmzFe/PZldbPjNEmG1m67xKElm80gNoLY2BooXh8e7lkTm6FsKRJzGTDuNWqL",
-	"LZrxiZFLJY00SLwYikd/cFCDJEwNaaTZPRR4/UiIBChHXFiGBl/8RJO0ZtV9vrCmULRhHqOoZl4ns1Rp",
-	"MnY2bnR2mK/N8niaOEFYyxTM6HP2IyDJl4EVSaAa4iHVJeIwZ7Kv2Qw6NVuz16Za9U55/jrwxC0M/UEn",
-	"oUoPzUk9aTKPDEs/zCWM2WP9TT5PRwmLnHTsfFnoS0IFMRITzhQQhtLr0sBOnHjSqqWwisyqm+TKPFMl",
-	"OAQl7jnboRstKJ536SAroC7toJZ2EZ9O7GjLaEXnDD0la5bvsPJL0HEPLx/Dw1QkCPgeuZ6KB04ETxbW",
-	"x80U8c6TY6K0kOY4CLdO79Xc13px/CrXbjC7q5c2GlNN2+3Sw8oQEFpY1rx1nibeFBN0vLN1LT44eHwA",
-	"Tc17Ko2MOFng/QbZ8v1mHCnoGLRUms7mbRlBBaR+qsDCxO+ysPbiHM0gP2NKr4c30zBT7dHLzUWlpIvd",
-	"CTSfQBoz8dbNnIsLD/TejDJ/1Qk6Yp6aGebRrF5gS2OmB1zLmrvG3IdWTF56jUZayKFRNJMVv9dfGmsZ",
-	"qX3Zs9Oln2PQlCWqWe4oDZsDq7IaxvV3rzvLrvGgw+a184oIPXqb3b1OK3CgqPnZWtHW/q6dKrb0RAFf",
-	"lzE0VSCHdOIUoNXYiGdT3GPhFMsHXjqhwKNJdbHlzQUFbC/ABIFdWmd+vk0Ir8/E5DmZTk4BO8azCePR",
-	"P4FkY6dR10iqU4jurKxRlhIMrBko4h4wl38LohwzqfRwJI3OMmwg5QbOUhhlCjQeTqmqCUB5D4/E/GJl",
-	"R6oJGJzokSuIhIyNpCJSrVhsbdwGSiOqwIgvLiYN+BGh1lh8y+8LsLFyv9IsSYgEGk0L4/twAapx8oA8",
-	"TFk0JTFoiLSRl2binqKSQ295JLhiSgPXRMKDZBq8oMvhAZQdkoHq3fI6XoSbZ3G93GbEScK4ppFfWffA",
-	"OVimYCQ1RbjgsNfyuCRQ1XB3oDGvQcsqYql9LsgQaRkHsmnyvRWPuBXiPlFUXKKDHc9o4hk/pMndRwWy",
-	"Hz0d7uWxrkClid6BviXot7NJ5dKgFzPRXkI14J1d+GA9glY8+FwrE3neUA2LNpzWugyRTRqx4BuFEbaa",
-	"SMdop8yojouKUefbWqNOe5XcySAsViXBYa3BY0YfT+3DL13Mpf9YkSWCTsrZzym4n9HMUznnTJDKltLm",
-	"LBH1V8juTz8tM4NqLU/59eVEWZWpVDqbUatw1OPfLzUXSuWyFg9kRjkGJUlFgBu0wasUEUdpqlNVMCt4",
-	"8DVB3G8yX9wq0DcBPXJm25qAFUOxxPxORjBlPLYRgDpVRJj71cYyhuIuJN3wenD2NgxI+PHcRs29MR9O",
-	"z68/vn17enI6OL8ZXg6uPpxeX59enF+b384vboZvLz6e44Nn/eub4fXHy8FV/82H0/MwIL1eb6/XRvFy",
-	"4b71egautohQ4s6A647N5/ZyzqIXgw4XejjGYCvPrNrZqw2Ar3GiCzN4/vE6myb/7m1hwvzbLMyr+KXl",
-	"9p9zKm8XtVxEFf9iBonAHncOtTqMOaHRFE4SoPJp910+zu6uW3PXFUG1zT2HyDindbkaFzxZWDtm9hDp",
-	"Qm/SI+HdqKeAymhqSBBmI4jDvWNCk8QltIwUcDQ9z6nWIM1o//s/6P6/Dva/7w33P//yMvju9Zf/Xgue",
-	"lTusZ0SoNkA7e0flAPyrjaA9td54qmFb554DQBW67xIxwsh/EmbgPbqDRRiQCoyP/iOsXP+vDg42c+f5",
-	"VazfZq1yO07oxBvMlxUcG/+0IsdFwj3DECkb6iYBPdNEQiIo5le10rIqW8rWlK+g1e6egTOVgLVjTStZ",
-	"0xldgDTXkloG+GihQW1p2nC6/7Zvm72olgZSuGcoOLV9fsr0ULoQHPcrT2ej7Me24yQGdEURJHnZCTrJ",
-	"Ya3cOmNKQduRM4ajVkmla+ng3A9jz7eOeStoud0K9tm9O3Blu3PjFUDciHeVtS3h3gbnsAFoK7sor75x",
-	"rQ1LRBi010Sq5LakitSBeN2qnoFbZqvZscl6YKNG+rQIGpd8NXzmUCIOD887ZAV4S8uuTNkALn3i4q3q",
-	"zPApvxu2DN+IRZTOzPwtn58CjV1oakaRy+FXFfW/QTCyN4LNQ6KKhP/gn0OfG28DnXu1zGjuNNb1d5zi",
-	"RonU9YtkutbdWDkfo2sWgRTk8PVj5FDJZ2w6NhtbPbh3Drpqtr28B7lvFAcjJ3KtAkx6L2ZZzo20bIjq",
-	"KCQJ43B0y0N89og4tbTnIkhCEv5y63XV284Rcfm/X8Lj5XdiSDS1b+Cf5vnbTq/Xu+2Uno8c2tlH/Sfz",
-	"dBEp66cQHFqtCdmHm0DEUFhKQEovZwtscH+cCG7k4gY6MXoFczrTMlMcScqjKcTDsRSzevx1K7H6YVSY",
-	"izxQRfwAmIxfku7besW3ifwai8RVNnjWAC+fFv6UaCk/RiTSkne6QK9NNBl0UgxC3AQWdc5uT6/Z0VdX",
-	"VQm/KsxaS9CFM3+ilFDE1J2c0CgnFMB0yufppjJCTh3F6hBrLQkFxKxGla676ldu4RljGqoItItq2Bih",
-	"LqmOpk+ObV59q+QIWGMnwt+OsRTObK4XxO7aRgS4zI3SLYNVXphW7s2KgexlrX/sGREZGaUN4NtOYvfB",
-	"rYwPY7pQblW2gsmr775dU9AkDxrekJa3jtrF+eqw6E2WYHgyBVvpqLJTT33lU/80XdjQkjxB0UoSisUg",
-	"ISaxeOCky0Ux6cmGv2uQnCZqr1d/ZWsz2LDi0YxFOkoKVJVbZJZdPekc5d4HFH8ZZjvF9QWVSgRpx6mF",
-	"EYusbNifm80+7bqsDLbzkKxhc/XwqokJnyfMsq620Mfnv6D/D1q/d24eNorclA1pAtJafsq0cYr4PmYg",
-	"DX9LuU0rdivsaXjUYRasRBQoNK5PqcIaF4zfQUzmVDPng2l1h16+P+2b1dR6sO0Mrbd47Z43Q0nK7c5a",
-	"v32Tv7KEDG7gIDutEhzXnb4/36obezajPG5vaMuGPLFvNrv+2YQLWRcUeMkgAoXhbPCoSSzFfA4xGUFE",
-	"UwUk9jOgMjWnaCUYLQglbrG+Fp2ewqzXFJEWD+tLz90Uq/UAmra/UbiQwLnvsNwRMW9nE0rKWznVzTBN",
-	"VzwmK0Fs90xjl4yOAX1CQ2CQXMgYZED+KRi3W7Zm6vUpEzhvkB9mEQL5QazGkDRmIpOsK9zB/Fa/L4lx",
-	"PEZY6X7q/0Ro8kAX6phcvHv34mKeqoB8gtEH9+eHy1cBeXvWPwnIh9d9G8IxHs/mMClHGo4Yd+lvG3nb",
-	"PCvwJQl0aXlMkRE1mCR41eH26rCztoJaKZIEwbHa81Ylk210Fnecdb5pIGqOdX7cM85tetuZCINV84Ry",
-	"m9S5kbBXAvBTIORXvhmMfmR2s14SsdZQSSeSzqfOOpowjiYHeNRDR742kwrrGBa+moihFoXPMSSgYYg2",
-	"DQXciEmAgVqxqJILVyD1UMNsntiwKeRBLnIIb22lhZGSFL2vj6NqYJKrrt3yCb81+JDfcp4PTSmWhZga",
-	"hNaC0EgTwUnXbMKSExc+Zq5UC85uqSgyFoQUKidNBIXAM4w6LIEzDHBVdlT8uQKzsBW3vHPnvcl1gziy",
-	"lDHGENfMRvLLcQ3GSQlRg7/fmf1qcovXG43xZXx05fxvGacJ+xc8kzDsh9uJw23FYQ+xbfjyMzHJVqyx",
-	"crJLaLKV9L21SNsokeIyVm7kFDnEjWeqSxtpSIryEtW2TpyS8RcHW7nKc1G3thmVd6gR1zuzhAZCFfng",
-	"ngoItSUu9w+Jcw+h78azU5sFAo/12cnuqS0E8mvH0GpE8ZbA8nDK9ltYzlqwNR/tk7eUDb3B1vyTG5AG",
-	"lkBZgonNb/Og2QAebnovzShBjcwwnaO8IibScjIsKhOnco0gcd10W/0+6KZ6UK2XufFq1iwjY2wVQatQ",
-	"YWU4z0qsrEz3WS7K8sWoWLkZdtuc1228ez5YQOV4sMyJWOxzxDyvyXXpiQAfbLjsOnSXTPxrlI0w7HK4",
-	"JW1iSC1rDlpYu8YiK6pkKmJ0ZkHkxdK3Dp8Lyjlyb6zyYfR4JciYytZ2pja8OrfIthvJPr6Vo3SFQn3K",
-	"IwkzoyehIcLGrtr0kWNC0ZZoI6NLVQD1FBZYPG6lqr1GLrInmWFJUEu8xdD8CmkUTjnf4DLllnCp2ftb",
-	"oY427OeZhPqCIXEnzbcC/DbC/Ne8GZatNo6vZGW4iy+pulCRr8o+awrr2N8zsyRhitCRSDXpXr4/JdbU",
-	"jBTOhSaSMkPmYyGNyFsyve+12EzVyZbtrM1ZP6MHvdZ0v/Oib0aBS35EV2HLWc/iIiNdLep6IbImKNia",
-	"mbZQJCraZ12konAzbjZwSfNZF3Rs5wiybayEaAaGZ7pOcrDu0HktOt/Ao97mNvFqV9nsvpnhvZ1nA8XP",
-	"Z3RqOBdSK6PUTcmvWXVaeMvqVj7FzCxbQ6LjQj+pZeyZF3o7beCYy320rjTyvYjoKE2okXfzvQTe6eh9",
-	"bJifnpcgbO2jy5ZZ2E9Qglod6JEMfxDxom0i8rXGCuszGk0Zh30JNMYvzNNHJPypf3b6pn9zenE+HFxd",
-	"XVyFAQl/6L8ZurLSNiO5//Hm/cXV6f8avAmDWx7eXPw4OB8O/naJTT0C4r44PcfB8i+uBj9d/OgTmfG3",
-	"4cnV4M3g/Oa0f4Y5zG8vrn44ffNmcI7jrsp2buwpUs2E/jC4eX/xZmi+65+dXXyyj5xcnL89Oz25wXkG",
-	"H/qnZ8P+2dWg/+bvw8HfTq9vcI5Pg/6PQz+RnfTvZxf9N4WuEgiO64+XlxdXN4M3ww+DN6f94c3fLwc4",
-	"8OUVFt8+RXC+7Z+e2cmv+jeD4dnph9Ob4eBvJ4PBG/v19eDqp9OTwfDjef+n/ulZ/4ezgQXVzeDqvH/m",
-	"zsPGNcMjnc2NOtupHlhtRH+7YlkVT5OQJE/osxHY6ghDsO3ft50j8o9fbjtYOrgSiP3l85dVrp4cf/Hl",
-	"Jg+yraWLjxCqCTZ7CggWBMb4d6yuK2ShM5BRPJ+Y5b7ksSzld/sVr65QVa4V3Hg9VyqGoouchGbtmPRA",
-	"HdSzgomtINrqBs/ZxrPe4Hj1/U6v8IFtF7JlwjKWkH5cG64zyHqSnLgXbJnM8pVX7UO3oqBIsaRJLjs2",
-	"bY4J3tdaslFqTa2ULy7GnaN/tF30dUQTaqS6lvdzzZvVYiiVu3q7vMqGeYoDFODowfI5qFG0C11j3JkS",
-	"6kFGuiORcld8BlttmLucgzIXOSquj/sTse+3xBdl0J/kOPK0TeZnuFTz5GIO/C1Qncq6rRyTUBea7IVG",
-	"DtS+px6LA1dnZAazEUirrmebV6RLNZkJpcl3r/Z6pM8LgDHavg8+7qZzogV5eXD4ulBfeS9wyVsBcWSP",
-	"fd7SJEG3F1MYD+BfPbBNkRSepsI2W+YFm8+UPXd44J7IVtx1h0GUFnNlq5Lt9UjoCnPYuguUJSGeXChF",
-	"AiFuU4Emo4Uzgct7cA0xSzYXGmHGB74aUc6FJiMgUULZzFaoq6Dcd6+XpPwC8OtqjbeIoc6x4GnqXT7O",
-	"zvff7mZYUUhpnNBJe63lbUIn+Zh1Cosv/dCmOkQXU+AIi/cQWwtE73vFtkjWLrfCXCv0ZOsLlppoWlCs",
-	"BqNj0qULqBSRf/h6+dJbrgqwrMx9Xu7ksyVTqq23Pni0jowaN6FSTGnKs7S3dTjgkhizmmKbvlZXeCiX",
-	"QZeXU3sgbjtPZCQeKDsG0sRA3IVs6H7TnFLf4bgNTznxz27pKnbtcof3vmPBSl+G72xQFUFqjCjAbTJI",
-	"7Q6bCuSIB95gk5EiSUSqh3OQEXDtyKZFzopME9iMTV+lSa3RV9GkIUqiehGszXRv45IxS/GemK28tZue",
-	"6D2VjHK9GbB+si/VbbIh8q3hNsJGHSxxjZLWTps/Xd8RIKOhMqYGPkTHo6eHU5USCuDwOFSLhA4tSuv3",
-	"eOwwo5RHXHAxb5BBXKL0YvoV6wSdEY3uwMa0xjPG0WWgYWI7IdnmECDZzNbQFnNV61DBGZCnq+cQda51",
-	"g+fEBRwPfVfOev6ALQOHGyLQBk9XuX1puuIhLS13lbBTgOHTrtfiYexu2MYb1kDJd7rc1JFftIhUxccl",
-	"G8AaFbouo3aNB8d2KhOlmlXwc0oT5YpkZh+YL5vJXFyKpgyDVbCfjRo+MGxvDzzO/pYwgcdO0Jlo/Mec",
-	"BbKoRNugxNk9yCH8nP+ND2Z/Fx5KdPHv+qjDDe+ZanpMdhAFoPhBm079idRVkMx21LWKugoKa32u8jCq",
-	"9CN7e9Z/N8x8LZ2gc9O/eje4OT1/N/xx8PchemvO35nv/345MB8/9G9O3neCzmX/6nqQeSsyV9DF+c3g",
-	"bzedoPNucD646p/VYmCTNJmXk/bLu77p35yedILOm8Hb/sezm9IC/VKuL89OzS9vTq/7P5wNzC7suj4/",
-	"o5S1rj7kpleYK+9Yll2KdfBX+WrxrB/nQtaYOeDR9n3crLzM5rYRnOZUw2yNKLnkkJpRnfm6uy/3ep3W",
-	"uRRBaXPrbvbCCje8a1Yqe8+lgJUvoDoHQhuNbK0XQtyDlCyGbU73wr275BGo8QnkquDaBn1tVcOsaIS/",
-	"oO2ng2dVGld7OjIdcn0BjrU6ZT7T4cHTNcxfXVssurNqCP55tcHGQMEa5NyuOMmT+gNm99TavgVLNtuN",
-	"Opc+7boqTPXd67UBLKWFNoH+vVWvGqp6+ljtzfTAREyGtireBi+IJM6bcbXqYqOBY/DuijJl+UNTkcqG",
-	"9gUGesOIzmnkkL3hkY1XaF5S7F9QN2ZDccn8Yszfrq5waTlVAJZOYBlSy2BpgxxP16dLqLYT+1eJ/acz",
-	"Lwpuxgh/fTmxFBNxsFJubFEjXa2ByNOR0I6zc762RsLGhip5v9r2VvdYLoYy5Q0dEbl1aW04pjPcbvJS",
-	"lfm6reRjFReTr7oRUFtEHv8mSoebNFtSoxKSBzLmpuseh4chNnwTqa7Y2w7L9rZXwQrH0pbaRLZ2lNZ3",
-	"usVOt2inWzxj4lHFbLnLOWp9lRRVu+dqmt9gRnkOdXBlC5kV7TPXxfP8um7kFtVv8rY01YCiFXbMUqt7",
-	"fxabe1M9TjxdpitatXZEuBbg24grLajqKUaVr2oUWQmM57weKqi4ux9ao+bzVHT+nRjyd3bzf2vZdlVm",
-	"aJ4RypQrz1FMCiXd1wff52UEMeKYKUI1oRxzBNq2+H6SgF1LoYglGyfn2Gc3g3QeULIWVawptnIBrGsT",
-	"tFyLvJ4455IJ6SBYPskz8QCSYMfzY2J2S+4A5i6bQsZN3XCecsktJwHO0kQzfEJbTFG2yqN7yZZTTROX",
-	"WNGiKK0tq5KfWROvtoFlNSXSqSYKm+bYZNvwBZ2zF7iyFxbVVUjm6ShhauqKVFBc+BHW51EPTEdTfBMB",
-	"pQLChb7lWLvHC6e4I0W6WLhmRhe2pA02Gt7rEZ9LhuXbzJe2+s/F26vBJRHylheX5CL2waVu/koO4wR0",
-	"Xf3QG5lChe4fqCLueSwkb+tlCz4BSZC8E7AFiQ0nwVyZ+nKhW0UB/zY8uFUJsgdgk6luFXpch+Du9Trk",
-	"/l1Fz24TJFsKgM09SYXYV4+AK2n7A51vmyxXF3hanWFFWy1zRRqZkYgxttNCF9Yx0sT19YC4tlOhyz3G",
-	"xpDkYcqiqUF9waFFVuW1ghPBOUQay+GvffgKok0edz6uU56Fq7Z4ycDlIyrMbZ9W2O689SvvgUo9Aqrb",
-	"POy0j8+lA2vwD9uiMUMHIn/VLxPHaDHEEpub9ZVfQqDCPEMtNE1a0mbM1Nav2mr3G70z9eAeKoM9ccP2",
-	"ZvRx6C7MtQ8YFWHI5i3caDVHUoB/HQwb4FPde3nBtaur2/rnlYzgmVzLRSTdadqrNO1qmVO/wCBv/u+u",
-	"z6DzT2vvK0qajZkLP+Wy6kZesA0VbysULDdq/+z+H+5//uUg+O5VXb/2DWT/jeWZXCqp9M6wmj0mTxtR",
-	"NnA51K9IDBGb0UTZ682+j002rFBMVDpzSdklnW9zm8CGUhAeZi75tCql3SY8dl30q5vz6bzAL37HB1bx",
-	"gZ9K4mpVlROoXHkVKVdKunmec+D0KqOwZb/b+2DvyOp5EblNDw5eRYSmegpcs4gabcZ/Gc8Y9x98nyzS",
-	"7V+ekjtYWFIwjygieLI4JhzuQboZIN7rkXwLJBagsMThmCUaJC5oRjmdYE1U7BCjSNeqfzjoi7H15e2j",
-	"MhgGqILaAJq9I6I0HY9d4W+jUjMwCr8UiS09QUfi3ujV4OqsmjFsccgxm6Q268sWQeihCG85rQWJkceL",
-	"0KjkjBkY1PLY90ATPa0p1r1UyG+KTy5qR9kY9+oCeFa3FCtqHqvR8JTfN7ZGplEEcz2cU7vnKn6CbSdE",
-	"mBkCzFnw2CYEaWyzgkdHie/N3CvVZrJYkOrpC5atQL2wMza7GzfzfeAyGqrDMT5JYD9VbvkOXcwLPXI9",
-	"FQ8cEd72V2aqVGZo2Z+oYC2D+6hq2DG+6NdZ8ekVgb/64J7GrQsIsGPWK6kEzBlu2btxRlmyjInnZi8J",
-	"cx29qeGRE6a0ZV4licMOUG5N9O3rOq95miTD1iLW1s0d7XrqQPXXTz+uK6ZW4TLJpNbGdNdge7rTDV59",
-	"1aJkmXm5YdXXy/SzVJ1qFZzMxtcFueGAdfP/OFrboZ7H8Fivom7alX7MEvAosjYMo9DCvtp+3ZZ9z9p1",
-	"UD0NiEg1SKyUhKb5UpX3tVGEG7SqF6mMYJjKpNUmWrZMKHeuX25XXzyJ+lN840aouUy1htm8tnejGc9A",
-	"0D+SVbx2LfcmwCHnCcvAsMtaEYGPmbxcD6dU1dzk1+/7+4fffpe1QdBCQkzcOwGZwmPtrecH9Wbqr9PC",
-	"wb0zWmzVugBmI4jN4Q1nIoZ2uLKm+2xClSascmRkTFliKw6tj2vahPr8jleznh9HNgFwg44SuINh7ARl",
-	"1/u2smOaJMQcjMcM3Lq7TMdpkkNBprzWJ7qejnGIp/bQcMsYYir4EwcrijOr7rAl2je8qwaIl3QCxNZO",
-	"616+eYtS5V6vFWyyhjdrT//SP4k1I/4Fw9FCQ9u8nw1ZabtWGzknzHttbFEfprFP0eYhfKt69bj3s0Il",
-	"BbmwAM4KHy120ygw4CDn9JuF4+Uge5pAX7iEdgJ9k0CfA2mbQLy2TKJSFPHbg5qVlMkv59uSVTuRvv5L",
-	"m0Cf1ahxQ9sE/9QW/r5MqNGG4VETIbPGbaTrxCNFRhCJGZDIa9O+o8xepTDItwcHrcq71zXf/7ZN8/26",
-	"9myN7bhyTHjGKMQyDe5iEDekyeXGGHPgTgbH3m9K2Q9OfMC68CxpaJKRSUeF8TTWlZ+ZN6d6ZjTreTz2",
-	"3paGQVJvgvODSDnOzPiNc5/yCagns3Q7yi5jbi0KWUD58hQVUBeUs/bUG6fzBM3EDX3RrUyAoUI0kUBj",
-	"ZzUEcsfFQwLxxLb2OiahX0BWOQkema3ZKzjURQ5V9dNsKbnSvxIOTXmDGRNryc0KUF1n4rAj1i/qr2LU",
-	"qBjXa67uxycK9VtVhFxtVFk7Z/Z+do210zw3OZa/ilFG30uNP75Gf8JmLcL3pa6LMx4WbR/PpudEU4jT",
-	"ZMNTVT5uci1gXQRVndrgWmfbsTIc7VT2mp1nRQ0oLbyRTgaewVeJpf1eVxJWdoGsZsn53myiEb7VuOhn",
-	"laAMs9gJT+1vvgxnl66pK3YPkvxTjAiirCo6ROk9ZZYFBJ2I8ggSG+noQ+diF5lEZYx/54KYBC0X7k2Z",
-	"cm6/zbC7QRy6LBB79Xbm0BCC5sO+1kQ34Aj+8XogXQGKjE8Vx9wwO3lsLVaWIbUE7p9TSEtx0U1n6x5s",
-	"mkRLBvcgryMhaw5VUn63TBYv923Kh/m14Oh1Q32jMJeg3uKu/DzlEX/4cPgtwd9I9w4WD0LGe0ZZjoRi",
-	"HIhiM5ZQyfSCdO8h0kIWy7Q1hArh2v2M9du/Biqj6VNx2o6yQ+m1KG0B9Z7pRlddOxN8VPD4rT6ak4KH",
-	"3uFVGx5VIgoDCEcGrfEZOy6khkYsUjNOpouRZDGZiRgCAomyISBFqsFHe3U1yBv7q1ti2HxLq0glyA8j",
-	"8H3kMoivOtgPlVqeHuDZMoOOBULDDefpaJs4gYrSUW3RkywIbsp5CJki/oVWbXDHmQVjjTMp9bF7MweL",
-	"NpwD4fYlMJxaLmr6Oa639zlTZs2u/TYViaiUC6Mx26gvkfUHNphIJ6p1W/EaW+jLOluomA/vKqVPGuM+",
-	"13eMtMBZhX5NN2WNK/MZDnjK9CYKZ876aiTzJyFLTfCWuBuW/EQNF6Qdwk3vdpS/vuwDrgf+je1PsTKN",
-	"sTniuTfc//wftdHOP44+zhNB45pq8qyaJJwR8IhxKhedYF3W7oxxj7o1ucLP41io3Ah0orB3tSW/FPcG",
-	"MTGbIV0Jc6A269FmB5knlXmUJntPoczDgzVWJwvMuqM9ExPGnxi1VY26WsPIfMRjCe7Zl2VfyMvDzfwZ",
-	"PhAsG65uzx/yjjoV+cRHWram+ZMp1UXxo4plzvxZS8I13d3XC0VbmOpahzxokDKd1yd/ToFQrh7AZXlq",
-	"4jVgsk+YNe9GqSZqKqTG3Feb3DqicoJN8QIXPCOBzuzTXps2GoB1T2Azt0KfNTuhuc2YJjGDeA+fYNik",
-	"WGmWJGQEtqWbDbg+JqEDeEimIokVeZhSuzhFGc7kHyVKkDGVPdLPd+I2OKWKhIjxYX26anbDLMMIfyIa",
-	"Z5UCx/TDdkN41NKmPoVI+marYjxOjPLj7s+9XrtSsCjoWa1/tSrhHjzlY9E2otGRhw1s9Iyy5UvX9uGm",
-	"vO0SvrvV5EQSFAgwm7eMmCUKWEHbT9P2Ci24dmreKjBvEx1QYIkFTv+XNiLwnGrWJP6/kyJ1aR6eUTmb",
-	"hXvrG0UkRELGpKsASDgBfWl/sdT44DJKJNCYMH1MXh+8vrUlLR6Ygr0esa2FcQg0hdDYBvGH81TOhQLb",
-	"OpKmMdM2ZDl0U/fMs+Gx4VwSaDQFdct1xi2wK7FaKA2zfcyAJLcdtzLfZOS2Q0aJiO5wAsOAXZ4JhiI6",
-	"d5rr56ZsrYC17N6tuSS7dwxz1K4HUH18n9tRFQ5dB4jsgMJqWMPhpqEJHk9WoN8zGtQLJL8zqW/CAq7c",
-	"jZI1m7JJG1mfwVozQPm2WJE845CaRHQGtu9qN4ym1JGsGTfOEN+neTEvOdjQGr8w81on6NwLhrdKzKIl",
-	"a0e+wPw4WzTbLgZ9btRw+2IsYf5Dmty9pSxJ60yzeConFZNLuQtKU++Uzbqj4ERv8m7va8TsbFmfV22r",
-	"Ps6gtKdNF9JcD6Qt0eHqPviHVxdL/HplDZvq3Wew87yhBn73GAOUJeXX0Y7Ne5xLcc9ikIpMQPtaTlxo",
-	"NmaRlbMI40obBi7GZC6ShPFJa0UUlzrIF1PrZt+odHcZcepsKNudcesq3m5LPn/0d0+Wz04NtXVeWlB7",
-	"sRFyZkt4rj74X9bPep3fnEs5Sn8SbpGX13FLWHEYOU0uoy6P54LVpeBIe3IfJWvT5jl7tm4ZjKOey/Ti",
-	"DSR0cQ3RquopOQkpVVe9oRqz2lRKGTf/NqGTc6HfGm2gJeFW2pH9kenwHeZCJQ3hMesv+fpRP7QM6K4I",
-	"SnLEtKQu+Zx4SJBuJt25pHRfcdB2z7f9S4uu33w1l+9P+wnIeu4yZjHwaG15yjXFKYHXKJcnvi84EeOx",
-	"Am3EvpDO5wmDuGeYVEgecFdME0zz7sJjlKSK3cNeg4tcU6mfMBFmlsfAzV2OqiCVWtVP5Yls2VpVGMA8",
-	"RLrvTy/7fXJNx0DeUzkSci8g0Jv0SDifCg5hQEJOZyW72Coi9du0UA2Kh1SHwZd0wnhDlueUquHMeWGX",
-	"taGEzVhDJBeHRz2MUqksQazPhfTRNBVwma/JjOpoag2SMFOBLYcXTYFiwRTMcGnRWc6uNsj3VA8Ma8G+",
-	"AgX1DfcKCf/ltYaYMR+ieeEoL9lnyw4oLeaKPAh552S9LRPBKjxUw2wupHPLYML+EhsNOo/75vH9eyqx",
-	"Lpp5D7dnnXo3hSGKX9vREIYK9LChbEF507pcxMBu3aiM4eXF9Q3Jyyt4R8ELHDwkXeWqG0TQzharQCms",
-	"SAU8rrOcX7vffZYgmsXxWTJaZNUToCGSJgPrsOg1qe7cP1TcvX/eIObUcFZxD3Lz7ZnltnNO1BRvsFZe",
-	"53msAGotzj/NhFsmn50Vp8mK4wyN9dVN1gcdu9f79uEvQQerfE5alGH0b2bPfwk6Iyb1dBi7KM0SPH5l",
-	"Z1hCR213cGYeRXSJvVbd8s0PhTfMALKGrdlnEm9vtXJKK8r1SdT1XW7aOhznUoySFqq729Klfxw542PL",
-	"t67hcevGE02lrE95JLGykmW01iFvTSDHtiQvs9KVndW7AhrKIjNNk7Yw+Mk+XOsDy2DvzqeE8xZkBZiX",
-	"kapIXNmSHKoGnl6LpY02Sa8tE3J95WQsuoBrQEdJLI5IiBuyjo8Qi0SFFtTaiEkBCR8k0xBaJwHK93gC",
-	"AQnRJYLfF420ti59Xm8KX7cqb31A2RIbqYmQAmIBt8Ciy0Z0C/LCWRKoLdTBxpiRxEk3nANnEUsSxklX",
-	"UjXdC8vhGRu5NdYVY3c7eOp1Z9n47qJbc9G9k/TJtx2OkV9521xDEzNEVrhjubSd+93wKCwr0TXs3ovy",
-	"VBMa2aIJhQrce3VBjmtvibJLde11sLU4WJgnKMiGGdda49avgfyyHOx4DZsZdVk5FlPkLshFPFNZwU1w",
-	"mmchSItuO6psQ5XbBBM8hW6fQbVx06/b2TP6qat4tXNWb4JnW6HY82k01fJ22sdujFOdSsBuEmQEYyGB",
-	"vPz+4GD/4OX+wcslI83vTGF5nt4m60J/fkU95Dmk/SbpfgVynrkj3IQPXIwUyHu63Iqmtj9SzTHWiss5",
-	"ZlQl5lgoW192jB4gHi0IVcRcqBqM5DwDbVCVcfLtwQGZTcgPp2+eS3hetaUiHNaRd8VLQfC4iWITToQk",
-	"CR0RiYbH3lLLFY+7eZ3WHy7LUU4tCEDTO+AbCYspt8btfNrZ7P2kPPGrw1UlwvM3X74+ePH9wYaLrsdt",
-	"747MNrQCt7dqnnb4FVnx75mh1oQV11mBjgnlBGZzvSB22UTCTNyDIkz3lk/4D8mJn9CorFf0+h2+fP2f",
-	"r//y6rvX/7k6H+l5mP+qOvJVsBQZ/tewK1xbmHsVaAwz6hyi+B/Gt2IvcTR+tPTa5GO/9ePlX32ofnHh",
-	"5si/+ehnK6wznc2orFGH+7ZpmQHSccFjaUuuG5GJRAnjSB4uZHSZcW9pzG6pFD+PpfWJ1s81PscG62ON",
-	"1bCdodAd1/NrNh4PdrrNhrrNTxnjehYBspalgJxRM8wbNDltlzaGQQByNmwo+v0hVUYHsoH81sr1jSL4",
-	"MOmafVAsv0sV7DOugCum2T24qqEbZqK17v67HJpe2ELtmUzZG9C2wl9dsErq+so1NZpafUdVOi0ybisM",
-	"zl0cxzH+q6zEzgUHQiUQOlJQCk/IVzt2I9R5UXxJwxik1QFEqtGXnNC5OiYjkea+bCDMKNikSzXBItdm",
-	"brOqSMRAMOysfZ7j5ZS5na0tqpWtP/CgXXcmTzTuFU93x5gaGVN+gr9yvNaFDZ6iY99oBY3oORYir1ge",
-	"dX18lhvYxXJgDfeNhq2vHVqJxaJGgid0PgcqlTcRIWXVVhpv0wjzcspsH8w2YVq+HMSaaK0p28ac5iFQ",
-	"6aPVpgCCYWoNFRBchQPzxDGh3lViWZ7R6lFN2oT1+K6hBfPD9xUuhIr5zym43w0hLoG3qazq5ZRdQUwb",
-	"7odmfvzJ57NKmCc0gviYqDnl5vPYoLoocGEz+bNw25Voi1PhTQM0mhK39Gx95mII/3Hz98vB5zZRgxbz",
-	"sv2vA92T2Xh+CDs2voKN39SGkPbJUrxoNaS06H1zKscExETS+RT7TDnrC0aXYpnaRyxJYZP4lcLWfpLb",
-	"LhOJng7nCfYBdIJhJ+gkLAKu0BwFUxYltv3svc3xSqUZBps+jpiYgZY46XwqtDCjTGBoJJnhX773mvCw",
-	"oW7NFVZxrs0wiKYQ3dV8PxdKT+R6W9UbmAM3bHZxYkbCsh+x91Jv+KKEmG0zoU2K2/S9qovXb9ivI9tI",
-	"HVblhfIrXtwYJpLGEIdHLmjHz0HibAGEKZLObbotJ2Ju7x4UN7v/hXMGBPeUp0DtEawH9MCrDuEFYoyd",
-	"0yjGQg/t18/SnKypAZnDmnW0dwVjCWrLcknSvpxHzBbu3NcH33+3mdW3PFr9YidM6WduAnVtk5wT8QBy",
-	"P0LbXha7E4sZZdxISEwrcvrmvE/61yenp8ScDOmGo//n/46mIHvO/B26GuzqloePfH9/ZH7cv7un2QPH",
-	"BJhhA0TNAZPhSCImRgTb65ErsLW+uq8PD/fsGiLBtRQJ9m1n3Hc8t2iBdYsjH86vSBfj6P8FUuw/sFhP",
-	"9wKDuozf04TFfieGRWKNC3rL3VcJHUFCZgw7iVjA+MEoOVlIliQsIuH/+3+FhM4En5Azqs1roDVmwJaz",
-	"wbdrlFVtBM9mWGxDroIIWQOQuvTw31+pGAwfzmOJt8FrDg/DZ91HoXNf6Rg3pGffVq+0vgYY5MLL8jVX",
-	"StpYbXHKnnRLAeUDj1plm5Uv5+ICi1VOlqVpkSTiYZjO63NHpmLeUHn55xRktSL42qYstmxJbasbl6Y+",
-	"YffAvaiOJSBa5Iz4tbj15vPUAsTl5C+L69gfNKFxDPLIpiK45qauf2jXXH372NsRQzD3ajuhqnQOEr8p",
-	"XqYu89+OVIjhzJ+uvVKvfUncE3Th1MTm2fSnJxXq9mOsdChhmlruVQKCb3lHuBRxGtkmVlt0csrKHT2t",
-	"UjuCaK2E9wl7Lpy4h5/cWyw31S6XcS83x16+RmwG9XBF1qyB+rApfbJ1uL4GI53XNup6Lx5IYm5Gaw4q",
-	"Fhj3pat8ht12ZzsTsdF41oBq+4rs6/tJVWio0FSKzeBfgsOwoVvk8zSKyo6wssvy/Dn6lvGm2CmqinN1",
-	"wG0ObK+QWVBkHcs8oIw2S7hax1grcH6a+aHK+HYWiCYtqAKprapObck5N+7+XyXzSq35tyfk1atX35Pu",
-	"4cHht/sHL/dffnvz8vXRwcHRwcH/svXtEhHRpPTAwfdHBwd7rjIVJwWiKneNrhuzLF2+rphZDxp03ALP",
-	"yIfvz0CyiL44h4fh34W8WxtjUkWEMm/wR9LixJ/RzVxDdTs/8zZUuFVI18vfDV0+jSjW4v1a6EkwgnKN",
-	"tDseQ2TuMyNOq6Ga0rrS44NHGmmCPxIxRkle2SJszl0kjdKT6j3yMBUKiKs04sKkVDmkeGOfW+HQMpqr",
-	"HKvtzTu03b/qXXxLw8ZsPAbZ7BNcesGorhvN4MDQSuksPBtU91OaurTwOsKpK4o0BG6EyrheJ10pE28p",
-	"SGZv2dNrG5b0JAG08QLI17BKeszkwhLEinJkLbV8bk1+zyrAeZLe3SAtb5BVfQydsF5pu7OijeE16CuR",
-	"bBmTtHWjf3yxdqsKTgTniJw1To7I/xYeFSIJsLKb4eeUoK3dVSsuZKv6nudYwmw5zjFKCsl8tZr2Wkp+",
-	"m9AJNkr6QOdbYU0pKnFta7RqZFWSZwnmeppd+FrsUtBQsjFETHWgdjWobZkeWxjEFlPB+tAS7sUdxIGv",
-	"Qa2mqY7FAw+IFoKoRDzsLYN9lhcUf3aPkR+7xe7N0X2c1ycbhchCra4cHqGnDM1dlpXGpMu0IiGLj/Lm",
-	"i4iMLK7Zr3mzvgqWa3OX1dy0inqupaPq7xtniXuQksUwVKCLH/MnnHvEvTllcQz1RkQMN1g0Xafb4HCb",
-	"Wm4ZrayNVffAJN1JIkY08WbGvVqT0xoiQfDn+Rc5nbTCEPVDmtytRBM1HKXJXY4srkWBZTqEaiwf0yMD",
-	"6yozqDRLE832CwhFupQTNpsLqY8wEVcJfuS+wELIHtmwcIDbQYhxisjmcJBvlI3b8sALiF2eL+6ePxm7",
-	"tVUqFCiAwJZM1rZSsUUSXL9jqqH/8oiYizM0dE6oZxISVDozo0sx84l5TO9lherHaZIQFxCWebsslNDW",
-	"SMlcphxiMmVKC7kg3QwW7psh477+fNhAaRuz7NzYulzDuXKWUrJ78EdKuqE7oYCETev7FUjvVyUktRkF",
-	"vQcq9Qhqy25N/W/hEbkDmO/TxEC3a8MYrq8Hw/eD/tXND4P+zfB6cHJx/ua65sh/3Qs3ny1YmbZitm4x",
-	"4jRDiDoQLGONvXVnTCmI7fEp8gASHGkcE0pquA6xXruNZRyvqG0CkqBj2MwQ1zZs3dL1a176RTEoFwDK",
-	"q1zeawv0vYJohVQqoSiXYuxkHkJr6dxKpxX2iJz0jCq9j6VH90/fbHpsFi+GNbykAHGPXEX8e26O8zwC",
-	"a3U7NWtfe1gLrqegmNrG2j3OOrqvLEWbxky45u9GlZxDHVa8tB1f5Iwmx75Nib0QscwcBp4Cj0CVE+6K",
-	"JqTetyva3ZVTL9aHAWexakt5vBjwxdxtHb4buDp/+L39V4WttrBtYmxjuC/WMHyasQGHuKRM7uwLjTST",
-	"w6ihwE8eCrfMgVxBTcbrajhGwqiLKdcs8ZlJoBQpqo8N1Vd92Nxm47u3NpmgeWv4y7Baa3kEVIKs1aYw",
-	"kmMNonxUNdywBOXq0koLKQG8FkpuGbXnLCm38LuGyay2fOG2+SUN3v6lfJMWxuYshaTFs429Px+EjNsn",
-	"9eWA+SRkvDZvyoXbl7M/7Iyrwf7JxbL9fmFeT2AZz8fnfBoPNfdgvUtkaQIfxbealbmwviJgVwO0Ng0k",
-	"TmUWWFe/HyOMbbD4MU2SEY1qmj33OQEqEwYyi5jG4og/XZyeDIbXNzfDy6uLn07fDK5C16ytvjVaQvkk",
-	"bZKK/cj1ml02LxY40w40I4hJN3Rd0oxeKubAKWvQRZVlB3XRdxJQnsW8oDC7RlRo43/UHWA7xtb5Msss",
-	"aEXaTKuklwx0QX7wBZgVTm8tKj1R0ihh5U7aaJQ2inDKpPSK2GGosyEUE2t5MD4h3U/9nwjFtkLH5OLd",
-	"uxcX81QF5BOMPrg/P1y+Csjbs/5JQD687lt9azyezWFStns0d0YtEmaFl8xRxvAP2HZkP5xcktf/STSd",
-	"kG4I3BAe8P2P1+HecaltodnEhDNlQ+bpnSIDPkmYmmJ1hoo4/fK7pSaxn385DF596e7/o7//v1zP2F8O",
-	"g7982fuf/72hGu1sXsPfL6eSKiBTxrUiXSxTEZBYphO1h1W/80Y4lrnQO7QzzqoLrA8dyLlFqVtabTmh",
-	"K9Cp5MQzIrQ+4o2a+XCYxAAe+1N+Zdbx06p0hchUh4rWnHspxZi1d4GtC834PaQA1EVSfHTSaUX42CLE",
-	"NQvWXMqPWJ0PsXWLVTW0/T8buhhQpYeJmDD+pCDh9s7M54r/9FDLgZT19sy3vCpss7zzzw2H/rRrzSos",
-	"u9us4TYz4HEW3gHXthBPVYX2wmgeEohhFz1z1i6koxbvaaSFXBEabX+vJ6K16B7n/Wza96a5cWK/JlI8",
-	"fKOIG4R0Q+vlCV+EaPkMA++9Mn/NRGxk0F6vV9+ehjV1TsaZEjEhYEDbylWxyplq+Kr2EmIB+FnITP65",
-	"kGRUcLxiQaZ2pZ4cTpxkk2dugMIa3HeGq5z4md13Nsij+u1lviz3zZtsde4LWzXq85egIyK0dD+VSxWH",
-	"CTw2OzAXcLCMrjl+rSWaZwlPXSLDXXzqJhzsGQOF/X2xg35r6P8kIjpKE1p7e8S17XFuQM5cbxym0Hfv",
-	"uqeDBMLhod7mmfV7quvArjTROCq1GW4zuiBTeg9NHXbkbKMUvyXtXWL2iN2fX9p6CD1dmClAe4eWTWj5",
-	"k/XJPQ3abhDfRH8H6lWgrk/CpXO2OvkyZHwselkkkOcI/ctTUni41uo3SlkSD3GXtSEBYlbuDldowyCG",
-	"yyUUV5VXbIoVz3uu2MlKiyrNE5RAUQtHwSKoh2Jme1hlQEVx1vo40elZb6mdAHem2LUSdoPPfqWtt1FV",
-	"LhqBa4LNF1Z3XbOmauWR3EhaLG5ZtKg6wDXC2wgONcnt3m5UA/Gb64JZyWVdYJk889fChrJJl1TaPn3c",
-	"uqlbCyk5rqy7p9zAQWFPK4HxRI6ZwXTHLxv5pYHRZR58UGc91mI4T+iiyV60lbPFTikhJkUcJt3QTBeS",
-	"/2GjKAUfs0lqo6JjkA3+Fh8yskHcR0bja/HnGp9cslIt9Tvn1TAOKz1i7KjC8jHHBPvnjF3YpuMGavv2",
-	"lw1BKDlofTCKm/l/uCVWOXSLTm7NvM4uwp9CUECXEu+zAF9b2LeKjs/AAIrIveMDbflAu4Cvddb7DXjH",
-	"c7toMr7jLVdmLZ2g45xG5i904tbGnjREoZ0kdDYH7GZ60Pv2//s//s/D3kEp4OylCx1rzlrcgvE8Ndas",
-	"WqB/IkCREY3ufPmXeo6weXapwyE7WJ5XVZUetbPAruVv8GhQoK4RMgYNkgToPSgroscwT8RiBlyTbpSI",
-	"NCa+xzz2s4khSrBms5ap8n3KlhGyau1UGutHlGr5Vgp+RIvaeh9vnPfch3fY2q80SeqjJNZGnySC1pou",
-	"PogYEkW6MUTCVpizT1phkClzuIY19FoVEWkUmJVuyNSgLGF8Eh5hNkW2SReecUxCV9I/PMJjwLSImCjG",
-	"Ixf+Uuq7eOey66wdOOX0njK74hW9ARoagziLql14AZcamd8VJHSxVVUHwY0mhcfduqNpqeNdGajvpEh5",
-	"bIOCuHqwQTD2LO1b3yjntw8IVSTMx0KNNVTA4w82Xjsk3dcHr33F7FtuQ+OOrS8A4uLrPdsL0+ajzFM5",
-	"FwrCY8IBE9Bs/TunYLhg8KW6bo2btaOVdMeOlkA1xqwENRkitnk0Lsz3G8HcGRrbBPPSrvfqfLjrqpdl",
-	"cROVy+cv68N/lwuxl86/NHgjujXxR2ReQ5ok4qEpncXTehNfjATXlHGjEoZ5CBP+FmLQ6FwrMgUJm2mF",
-	"NtajfkklHbW90li5LNapj/ksBSBkCwsqsFsD+mcQLfNl76TKVeB2Ik9WgxdSLSnWUKLJDM8NqBl3JJky",
-	"d8ADlbPaGzcfD0PpdJ14sboWmGW47YWv5hvRi4iVq7rO6eeupEq9KRxgNdTsLp/Rn7QEwJ1vaSNcXuVc",
-	"GqUs0YwPN3bmIC5EjCZ680KP7sVFK4Eae4Y+1deUT1led1ABQGm6FgB9Bn68c0ZtjsfbtU+QzU3DWnQf",
-	"rLRTnDHuP7byc9btqlybaUVTm1UZAWu197K09ZOrZ8TQIsDhgdhiPKQ7BxkB1wFJ5+anV0b/ZDOaqLqQ",
-	"HQwZj1LJ9OLaIFjmq/oRFv1UT+tUfwXy3ij//ctTcgcLZwG4vLh2JgCa6qn5Y/8OFgpz3QmNtIv/NKoa",
-	"duEyioRIICDoL7aGDfOjisTcZvowM90UqLX12cuw87f9/uXp/o9QiPG1q0U/GGb0+HXbT289zP/66WZJ",
-	"3O/zciJT7VYwLC8kQpIw/9Ll64Q9cjMFu2gsXo2KCuW33Jw7iuWoMSEaoYXAFZcwYqLSthytExpJNzRc",
-	"K/RFZkNbSDb/jCVk8495WdnQaUPII5DobWpTBqKp1vPOF3PazLnVUE6PdN7U09JmXymmtOscYN9TRy9e",
-	"TJiepqNeJGbWtEPxsRcTquHBXgbL3rjCeIgq7+zDR8TAD7h2dWUDW7srIEVVxiFLhIhx1X/nlFEVGNjd",
-	"ct8N0mjlCcQTwJ6HARkD1an0FQi6tmRv//I0IBdz4G/try8u3l4NLgnc0yR1K6BGu0uQCZLr68Et92Vn",
-	"snJMpP/iB187bC9wGWrm8pkB+QSjaxHdgcaAZutxvOW3/L/9N3Ji9sRxR7d8nwwwD/6v1xfnRDo2TuDR",
-	"6ERkLsUIFOmGL2yjhzAg4Qsswx/umT9t7wYVBsQu30xlV6kMShmMI+Q//gPcRfYf/3FEwl9uPcu+7QTk",
-	"Frm2/QsZt/3T8+7bzhH55bZQadr+nFe3vu38zy/mm4zD33a+hD3clhlNkYhKuXAB3gY45P3NzSWx8Xi+",
-	"U4ErREMs/7GnTM0zowRIaLSq0GykG/7UPzt90785vTgfDq6uLq4MPM4vboZvLz6evzEfbi5+HJwPB3+7",
-	"PL0a4BdX/ZvB8Oz0w+nNcPC3k8HgDX7d6/X2zAFP05mZ3pkPwsDM4uL4bcklEo4ZJHFoE2S0UVENYAV3",
-	"FTRCFwbntuwaM7hDNFvHjvt/23fB5/unb0LSzctxfKNsWXsyAW4YAxbhgD079N/2T4SUkCCczZs4x5VI",
-	"QNlK/oLnRau3ZhJFVpUwpXNeRUiRW4U5Gw3XsS4MVZrRhbW8MW35kO9JkjOX/pxGU9g/7B0s8ZaHh4ce",
-	"xZ97Qk5euHfVi7PTk8H59QDfQeFFJxU2VWQrhezzo85h76V9Cc3sc9Y56rzqHfReYTionuId96L3AEmy",
-	"j4a9F/98uFO9f7qaIRNoiC9Awv0EI/IjLMh13gXL3h2KTbjBI3MlWhwyXyv0g5vf0OS1mFlCpkmyuOXd",
-	"8K+fbob9s3cXV6c37z+EZBC/ue4bPLm6Pvz2u70e+ZR1enABDe/NDzaDD/BE0LzuCjtNqYT4liuIpP3R",
-	"WtDm6ShhagqxPZ3srE/jzlHnHei/fvrxGlNQLTYjeA4PDvw14dJLC7XAX3hQWaF0nciK4+PtswxTAy0F",
-	"umdO67Wds26obG0vfqBZGwLzysvX61/5KNmNEGfCCoCvX71c/8p7FDuUeY1KWyT124MWU92wGYi0LFh1",
-	"jv7x2cjprr1r59IcR2R27rJx7kGy8aIkiWCxL6x8g86jaeezGdGKH4aYX6AVdT8RtjhOLcqeA9IpVlbr",
-	"kbcs0SDJyMyjhQyIjf8NDBPDSvrIivBCk+aa65GTVCohSX4D9JaQ54wp3TcrORNYR2ZOJZ2BRlvcP36x",
-	"EtzPKWBGluMEhTDjHHvWmHG/BI1jOXtGNlI5man1SB4IPjf7+Qas7HRtus9SoVOu8Wqh2MbNVyMxrJjN",
-	"IBOTK7MbObYewCu1vaa5XeGntdOik3PzSetIKsekF2cYUNriQYuwnS+fvyIv89hesovV8La+oRssTQsW",
-	"iFtzuIMW7OojN0xCSPYviO1Lr9a/9FbIkS0otyUjPTxsszLnBDQS3oBrww+fxIRbbOzaKqgfCz68J/Lv",
-	"X0qq5T98i4/PX0qM/RqojKZZRj0mvBT5uGHc+3PKIVnBzl/Y26CRq3+iyZ2Vwx6mRgKLphSluJhImAup",
-	"VbGcJtdy4QogT6maYnF1xu9ILEChU3RGdTRd5us/4Ro8rne+Nj3hdO79VUTlmt5nz2L9pUSTLk2UyAR3",
-	"BxKmyEiau3TvT0h6f2zycb1wytRjca5MPd8oi7d4oi1JKTKqxAvr1nFdCGvKh6P+hjlecxrZlmOCQ4/0",
-	"rXe6TlI+MUOemNE7WfemH0S8eDZawLFxlgwJy0ZI7LD6FYkxX8AqKiy0YJ2Je4h/9+TV4o1LukgEjYu0",
-	"sg1Zvvy2zY5UOjecGuIPEDPqG+3+G1+ntfwA8dAVNLU0V6Z++2099edlc5tZwBViryv16wRde1WGGV84",
-	"uoNFaC9JI4KTSSJGxIUHkm74H2FAwv9p/vlHr9f7HO4Rxl3PzoQuQOK1LHjWxhPpciWPOc0W/tUZTT7V",
-	"jtvsuM2/O7fJqcGym4wljBae4DfiQEpT3WyauQTpOETXyDEWyOTsZUCuIGaKnB3uHZEp0yqwdWNVQBT7",
-	"lzXRTJkmkmpfv5mSkQR6F4sHTuYgc5mmwdiHVHeNq/vatI2zrJPnDaCY0ixSOzH9D6Hl4tEWjq0lWTjf",
-	"3H5W0LuWMC5kDNI2zb+DRdFqGVENEyEXga0zzhKmFwEuA7AYOTzqYxItmSzJGVNauRvYzB2QkHEbjxsa",
-	"kV8RxqMkjSE+KoxsvdKq5CU0+jKGoFJOJ9YjIoHaInRK0/GYdF0TUXR2jcQ97NWbTN+6ststzKV+2yXD",
-	"2rpa6Cf+pUbzZL7TjQb+KX+tcei8S00+7nJdp6WwAhlN2X1Wx55KILbbAUl5gmbxKUNPp5FKmuyP1A1S",
-	"mrtarmr9Wk6ogn3GFXDFNLsHRC4nBcaETijjShv8DIqZuYGNa7BmdNecpG6RP680L68J/v1jGUsNyrQ3",
-	"lLqWLjsz6Z/PTBqUY4qarhaDK+UgjqXLpXyNfP4SNGh3P8LCcpHwF89Cv/R+UZzeARbo+uLSDfyPJEyZ",
-	"UeRGNLoDHps/rdfc3RcTy8LD4JaH8DgHycwFYKOCxFyFPR8SkCZA7pmwvnwMzSCvDw+NWMb4xNlmIYmt",
-	"M971CmHqlmdpETzOHbbE9WHGxiK280MiJqSL0R/C/3p9PXCxIHu1diusXPTW9kz5GuqkGdqG8rXSIF8+",
-	"68Tr5EsODwi+3ztjOfh+/Rsngo8TFumdovkHNmshNRJa4nNr2dwKWfoFPBqwN4rU/STJAuK8kIVRR7kY",
-	"7CXgvWKNTt+NSmGmF8a+CEn+3v9wduzYWALE98vJUnu6lPgOD8QuLDCcihKXWCbZnCRCWffTlPFJjYg8",
-	"wPc2EJKdo7lW6usgS8kT/dzHBZ0ldfl8X1scsntDzCkOhMvZbqBarmdBT2IRpeae2klV/8ZSlcWUggr8",
-	"JG5jCb7ZrG75mzK8wtZbUJkEY8u18ypyEsYxwBHTBW1IzxGhCRbQdUyid8v7VgiyFnpHjka8SrnvgHYH",
-	"MFcYQ+4iAXskjOViKFMeEm/dU0VX+S132ankQTJt51k2yc825EZuzs2U0M9fUTSbPRPLyQb6Vd0E+cxr",
-	"3QQG0Sx+kpjFpCskeRBpEpNY7O38Bjtx7mv4DSy6tVNWV/HVLNVg36UZvKBJ0ijUnXIbqomliY6NLObM",
-	"pC7cvgu9SY+Erp1wuBdY7lkO8ayzl9aHeCZJpXNxS1aY9a9uR+qNTbQbxD57l9Ub0w7bBFe6zRTyPH6L",
-	"MMvlVewCLptwor05Mev0vxN9/21F3wx5PDYQGkmhFIqXVZ69xIHXcOxfzH9fLG+u7wZaDDHJ+C9mQHrd",
-	"ulAOpWT3wx4koStYHlrT3zJvtiXDnWWvwo7XkK556UdYXFI9raPf1zVVhexifvd2tBbYdi70W5HyeEeA",
-	"zyIDWczY1KQVNCdaWU3Ppwv7lv9OqwsIRvva5qyWtsLBDZ1gtbFFyTtcY+Ii3fVO3qqDt8ZE9Q701yC7",
-	"g1/VNG7N4oHLscYlGEA2n8k3Kj+EsZAkPB3vf6A6moZEcHLZvzl536vz+2ayx5cd79hd3m0v73egN+cp",
-	"c4OONVYpd/1n/jdFJuweeI9czDWbYSQLiQS3vCZaYPPnuIjg3jJODIkY+XIhUnnLbVmw1y8P8/QD5F7e",
-	"KIXl5my//LzLv6tlNhLxgnRfH3xv32WaxGw8BonFzWxRiUxuMYIEgUca6cTGyGPWPHFGj3tXDWJkMJNi",
-	"3FpXAZBYROrFKI3uAK1bs7jWQWibZz2dnwV1fAPB1fVN6n1+hvV6Ytp+TKzaWVvuwcO/Sc2rqw75FU1p",
-	"l7iW38AAto6Vu9K2fwxP56ZcdnPXaAsee4m93m2dlrdYMXJnhvvjiqCWhT2nV9Vqdy+cy7TZ39HnhBZj",
-	"17w0aXRNm2M3Rs8nqn7KB7VhoZkEQxNdfFupA2uZP7vYuD++wFkC1E6R3FFxhYodohsyfibyzROBXFjy",
-	"ioxArwTauDGzuRSvVEOqlJNCoL7idK6mQpOula3sG7bIcDSFeC8gD1MWTW95KfOHSDD3hsKUIBpNnSDU",
-	"IzdThoVeIkwysk8RLh6WcodQ7fK1pYTEhKVM1MQyIVRTI1SR0YJMKY9bJhvZoGGbcPQ75S/lnKU1icJv",
-	"BIcdf9nxlwp/eWtIrExRRAtPcEtcZzuD8IvMuNsmy0EbuGlXN+iYwOOcYcsRPwZylsx4ZYSIGZV3tqlO",
-	"fWLBRTb9U5W5P1qoud95ex9RBuYds9hZpjaMU5+D3Mf2ijmtivEzii7ZsC9+yZjE8A4WKz1ON84yRCag",
-	"c7/TN0YRkTOaFEzdNo9llU/Jk9PX5iM3fneb+aOu/hj5wDvK/dWveYsZhC6TaBsDclpzYX+gd0U3rgJp",
-	"tRT2CDExJAWkK6R1iszSRDM0yGoX9hgQ6i20e0beEBxueeniJ13XqpWhUOCiBfcCIua2jnCyICnXLCGh",
-	"lRDUkOqwTqa/TPXvgHa/jvXVb2qDXJOvI2Css3N4dPvz8aaddfSPyBCv0ZO2OTdsIaUs60itQhZLnE1w",
-	"/Adc8GK9arM+AHFDzvYV4xV/R/FweZbhTsfZ6ThPCp2r027qTCRNKbmheyQkMzpXmc+axarcwkDZutlC",
-	"T0EqzOqwGWlq79gVXseif7NUaaLS2S3Xgrw8OOiRMFuNkY5sWXRy9faEvHr16ntkPq4GdyIimlhu5BNA",
-	"xHiswMb7EMZveWh+/ZfggK3NupST0/55n/wL64H7Yswfb072jsrjMa5YbGTDmC4Ss5t9Re+x8yGdY56v",
-	"hHGqIA5sysuUajKl8zlwRfQDi4BwgBgXblfUI31tH8Phse6jgxKVQJCPQHzLfWiA4BEEPsrR2bhsBh/1",
-	"OqDzxXt/1YNkGkjXxSEGpeTjW451pV1uMekThU5T4uLKvSff1cFWdObjHHX+BeNKU5urQ8nrg++bU5Qr",
-	"rO0ZbNHPL4dW1vibpD1X1rC2wk6FknfxATsx9o8pxjpEztVp3/Qm8gzjiab75SScX1jcKsSbel6ofb06",
-	"LrRnz8f+j+wuVZousm7cttyplpQlGA6212SVe1YGuV65P4134eFbMJedVPpc8eTVm2ut4FnvbeNZyGEW",
-	"U24VPdvZBYMvPYFqW2JaYfEWbMsTp5HzvNk2wxq462m8FBL+u6HPg99K1viTShg7mv7qcd4b03pDpPcF",
-	"TxYV/UTZIGtUKB+YgrIeyVRWHCAmCbszjMcooxhCUh8q/VvS+VdXaX6TGOcN2YwPd94pNDuF5o9cC8pK",
-	"JTTjVxsywa01mhcR5REkzdGQN8gfsfe9UVVcP0ZXXCC0bycQh8fWeF/ltxHlZAQke65JrTnBB3ZiUw6o",
-	"HUfbaVHPxFwQp34L5jKXYCS9ldXPvQEH88Fcgq/RsXI3gFXOsDvDI4207W5IxNhlvnUNR7KJdLdciiQR",
-	"qd5z5aEy6xAW/7FrC2wgN+bdYdA2SehCpJp00VBDFJ3NE6jNj7u0+/nzsym30XXcyp3vTsvbaXnttTyH",
-	"W75Gl6FodCg+P1fSYjJJVmR6vE3YXJHQ1SkPl6WSGxzgj59u9adOCt0R65PdKQ9MR1Pn0yeCYw+08fg5",
-	"ooJSvjZv0oZU0vrsyVECTfHJH/3Qf3z6lKC0kDsC3RFoUxwz4scSkWxIoXejF77U6ubNor2jxJaWC4h2",
-	"VaxooSkG1qFnOsFGLFgWmtNZ+wbSP47eZMv7GlUF8/HXFhRcriO9euC39oXGAXWlQOHq0W7opFU7EpWO",
-	"bLGLrAH9MvA3bT5y+KdrPpIfe/t8sIxOdlUD//TdmjGJ646LhwTiCexj1nRcYERlFns3WhHZOGB6CpKE",
-	"mPoxp1K/MJxkP6aausJBgiN9zgw7Dw2VqpB0w55+1GFAwt4MG470pnqW4B/zeIz/G4wPj2851WQmlCbh",
-	"h/7fhh8vzy76b4Y//P1mcG1rCQlNkz0b2oh1+rPK2uEvyBoCZNYBcS3pU5kEZAaamgUiS1dfwt4ttx1M",
-	"kIcwRaIpRHcQk67hA7b/XIDxkSidmQH3fJ1SyhfmDSvNHOFmRzS2I9l4R2XtNLZltXNi9ciARlP3VqEa",
-	"uCI/p5DaYhiE8RgeDavrhpbtH5GsqC1eRCOIxAzULVfYfRsXJ3gEJMRXjYJH+nYpS7XDaWL2s/D1mDJk",
-	"wLpE5gEutFvfLUd59AiDAJiGGVF0oUgYp5Y/wRF2pgpxTRGVWIPJGq+YwjSfrBY/6dvTvOXhjz8MzYme",
-	"XJyffLy6GpzfuMO9Dkk6t7UCqAQblUq13dccpE1AkscIacQpjHVVD5hV/O3BK0S6Wx5egZaL/f5Ygwx7",
-	"xNxWvvpVNzTHbpAsRwoH0ewSUTbGFusaCK4p4+Tj/3ZwcHBAuq8PD295tafN3jE5/3hmm54iQZi3pEiM",
-	"Zi9pZDh/Hh9rZvlGWSnC7DGWYj5vqlMwgaqY8DUcofkMPqwz6NSQ9CYDfsRTbOdNPXzGjViQrVNAMnaH",
-	"J+AI0RxfDQHu6qf/uV2gF/cgDXDsAXz9Ui9xXEA/LWoYcO0dHHQe90ciXuxj7c7OUSf1FNao87SO4dQF",
-	"kghs6dFpyu9sywiYjSA2946LGsPCoa5HbNb12d5BlmaagjhzLrOx9WIXkLkTfZ8zvjLOEbFW2q21FFy7",
-	"DgNZc4GAhA507pMXvAISjrGyXrgXIHElVGkCUgoZWNKyVa+N8hWJlGsVkLkUEwlKkYcpyqFe/HOdCwz9",
-	"1YZefhWq+hrKaNs7eUe3O5W1SrgXHJo01jy0OSOZzExWQ9trbssXEnCYZvP9FezDozZSvTJa4X7hppSw",
-	"j5dl+ULtkdNCLW/3OKZBFBQ3W+NAu7aN2J1ZwjyhEWa+zXynKKVhvswFruyavwonOPyVOcF/oQC+4wG7",
-	"u7vab8igOBJBRvlomGhJ5v8Uo7Y+ADTO/FOMLEMBVZr0GO98vKlDd3e70s5I11ZYBmxSO6bSX+aayJSr",
-	"Ji/AX83aWjsAYAPD+l/F6Bpf+QMasf8qRu3t1+Z4d6brP70ccOqveHPePkyOyUx4bskM1l7yeAtZwmeF",
-	"KdEEmbGf7lhIAo8YPucaZ2G4jjcNZoozmYkYsKtjxinQqrzXfJV7WecHaw74ipeym/GPfydvQV5/2mvS",
-	"GmU2vyjnlEPyAuNMX4zS5G5F9W9MG7QkYluXEi3Iy/2XBwe+QwPW/lYP5m9DN+bbIxKKO7S937H5HOLQ",
-	"VryIaJKA/EYR8cBvOY3wXg0KbVDN2DYUbs/o1v7cQ9KlI3Fvq0Nkg0iRwLEDgSu9MTTfha7iuK3tYB+3",
-	"xRlUaojQQMAMz4UeYuny0HavQL099J0Fz/rXN8Prj5eDq/6bD6fn4Z4TGAod7bHR1QPPOlwV+rsekxjM",
-	"X/euFKHRGkSSVaoh4CJ/DbC+UUSBUkxw1SOYy0mT5JY7oQNdIniwSpPwqn8zGJ6dfji9GeKyhh+vB1fD",
-	"/snN6cX5dW29tB/S5O6jAtnHdX0lx0J5kowp/LopVuVFrGJ0l75QlM2QUzvT/29v+j9skUBxI8QHyhfu",
-	"BNSftkq8ZRxYh8cxEXSuZwUYwDITMSYzyheWDy+xfeTxKzk/4/dMw/pO11gbHhdi7gDkS1lZIUpSPEky",
-	"p0o9CBm74CnF+CQBQ2UEp6Hu6rgDrLlDtasErZxEFZ6e/3R60zd8bHhzczZ8f/Hx6jokXV+J6D8P93rk",
-	"Zgp2CMPO0afNFPEwx0StW941XPn6fX//8Nvvcp/93jHhgswoS/A74PoIy8cblU3cg8xzMSxQIOv37xzN",
-	"lxfXN8TCMdXTF/me1Av7ZNgjfQNh5UYgoQGydZeHVsoNPfTUMQnxOPDnWx7mF1NYAJfCWkmle4t0Xx+8",
-	"2uuRPieAu0GrGOXZuTDlShC5sviki+tQPbuqONw7tl3hIMbb2l2P3TU3y15DeX2mwbDcr3St5BNsdKW8",
-	"fN4FrC3Gf5OhTWyLnJZwqYD5pKumRmAwd/reLgVud639W11rlpqJLQS8xXWFdvspMwx90crEV8iIsxWI",
-	"EjE5IpG51bxQnlNoUBLQA1KW3m95SZ7vZs3yJFAluO21txfkt6AEhW1TeEzQK88E75FPQt5hHxTiGt9m",
-	"SpAiWoi6gOIatvsOtGGJ7x0ktvUB/MEMhYUttzMVOkzxMQw7q+Gf3mrY9+o0UrIhPZfPP81IZSuekzOJ",
-	"1UE298IXUXfrEHMjqmZvH6P70koCSou5Ig9C3qHz34U+dl8fvM76bEprZeCCg5N9vZBnKxZkMnkui3v2",
-	"k3VFKot/uIqhxIUaSfCWS6NaLMuDdWzH7i+XiL5ucI+dbecg3Ikfz5dsZDAKC8+WyfLpbMGsEHi8Kphg",
-	"HW9w7RNViqUWOTw4PmH1OzKWoKZWZV6UtYhbjgWhjFBRUANtJHhh+KxgIyqrEJMF6GrVqIxr3PJatmHU",
-	"ZqM/bsQ0DGC+CtM4+A20PHMuO6Xu91TXZMfgcv3KcA/HPKpIui2Pm4OcUbPI/VzsaWJxeYyx50IYVmyb",
-	"0YkHWzjWpl1gGFdMhHRWrK53gASkf3lK7mChglseCX4PUvmelTwmM4MAqJ7dCxZZGS9mkdupzfaZU81s",
-	"yD+PyURSjLq0GeC+4VRwy4tWNhvTpUBbWKm9Y1uLJXYVonK+bZVHiHNrbEy6rgVOVszhlmdKZBZ0tmfL",
-	"vGe5MgX9cQwSjOwXJeaIYyfpzefA432sPRWi8jpMxMSbC82MQ7g3A4eY2XAHc31MqLU59pxyGTqt18Ce",
-	"2T1oMRspLTj0SBgJPmZyNsQTCG0mzAis08wd4DfKn8/rw8O9Hrmypd2zur5Ff17p0LNYWCuh3vKyBfP7",
-	"PWtvxUvLK8ANHj5v8bxqf+lceqRNFjYS2Jkon3DzPL9tM1ukXeJGBs5ddeKdUXF36ZVD/YuGdybxLkD+",
-	"MhEi3vb2w0th3yvVzXdfOBMxHBENs7mQVC5CYo1/ZALcMCaI899yE2FXgk4lxz4UEewF2Pi0dIHe8tCw",
-	"5aELbvBvWqcS8NhepP7uPHZxxY9o6GQ8i8p4ffDqloeX/evrTxdXb4Yn7/vn7wbDq8F/fTy9GrwJvY7h",
-	"pFkbB9GLQVOWqJ6f1C8Cnwr3EK62NiJ2bK46yLK19oiHDr5I7KZV2UVYuH1J10Dj2Jas9WP7pV8Nrgc3",
-	"6B/8cHr+8WZwHe7hITfNbk8wPM4vXg8sG5mN4di3nKHfzFxtmRMvotyoS3Zhy3cUk6XLaUlvyqBmF7CZ",
-	"0oRLMJqTvvSo9zu7vJZX+BvFfOTTK1ibeVJDg06QKeHfTp3bXaf/vkYy5HfeSDXP+c+aC9RwXTpn+0Z1",
-	"a3TOnTHlw+i9iI+qnlFZC147b8+2fFZBJEFjj1F07VCzPuwV1Q19jYeeufWGEbqhwr36+Ps+1vDbvK3e",
-	"78oLZjfRPl7egHfn+foTeb7Qd14h2psiQXn7SZFkzbvNxV2yMC9s1GvEKWW34QZVpBv+bb9/ebr/IyxC",
-	"MkXYOI+UeYNGRjKysqh44CBdzFRW08UG5fpQriNkAPhgFsTL4d5I7yhdMe3GtoSP8VrZjdzcW81SxlcK",
-	"RCpO8RuFItnJ7ULidZLO/8/euy+3jWP9oq+C8jlVLdWmZTlxp6btmj/UtpL2N759lp2e3sM5JkRCEsYU",
-	"wA2AdjRdXTXv8J0nnCfZhbUAkpKoSxLbuQz/6Y4lCgRBYN3X73fPZkGFCwYW8qu3ZRrT5D9BWOEOJlR4",
-	"SbUsqGqNii1ALjDHBkhUo2Ur44hwU59276zIdRcipclzN42wL31OynT1dudkuSJ5dbzqKh+mPO6QAXPm",
-	"eOkPj7DaG4tZfUi/VXCdZjLl8cxqe8XGXBs8M+0gFL5Q3doBvvZGQRDMhVwWyrcx+mMdjUN7y1zcC6vk",
-	"i+8PugehqFaFX1ze3L29vL04iY7sD7B8PAmIK2cBdDgHd1YkuaGxT5OD/W4oWtXB+n+9gthXMFd4ft1/",
-	"f/mXpU97Z9f93slvd73j4/7VTf8kanfIWRnICUWcciYMOb2aL6O+ufxL34550u+f3131r6Gmvb6SugcT",
-	"nkuTP0vYZuE2Xyhoc2Pf8Vr/xb2/owIpwe+hTxaTHy2/trjHOylYEyT5roIkC304dhsWAnGpWKhGCkPg",
-	"fV2S3AW/IV3KtK8GLNpcfiRTLnLDdNv10SiGpT8L173pFhd2QnHrhCcka3VAHpUU40Ko+ypkL6GTMp7d",
-	"epxQA75XVQu0yZgZxLMEoY95hIBEB919cnrxvnd2enJ3bAXbxc1p72wQBR5gEi43fMrmJCQpBSQVSRAK",
-	"62OOKE9zxXSwfEWpd6ri9Ozy3enF3dve6dntdX8QtY/K/Marn+rwILGQkn2IGUtY0iFv3R2dkvM3gRpx",
-	"rFI4vbJrYOw4i/ftHR9f3l7clPcnCUvpDCkz7UvXpJVnxMi6H5/3/np30j/r/XY36B9fXpwMojYZ5sa5",
-	"vQggCvgvAdGSCDmUyQwoplIZ3/vclsxNJxQ9UdOCVaaUlqvb2sUyFS/ooLvfIbBGsA7JlItQYNxvOUQe",
-	"EEpiqRSLa9JKZENWKRRbZZOCpQMBtSLY0LUys1S0aLXw7SEkZ6FYC2BWbspyC/f8r2u18Bkc3udRvTD2",
-	"16pvz+R4zBLCRdMI2yjaL6Boz+TYahA4pVhwhLB5y8mHepVrx9+q9nZOxlSq0+aUrBxV0+qdOjFhb7iN",
-	"d+8OlhXdDarG1+9z96F8hBfvfsPOm7KVma5qt8aQTbiriZvbf1J5174W8PG8BhDmadupNkWR3QM0W/fr",
-	"3LpLvGQbc0PuhW7Y1pvrnfoi0QUgMJwUH3EtMF24iNM88RBJHhVRCha4cltfBVS0OoQio1x1SM+5L5H7",
-	"UaXsCUBcDl69Aj4WayECKjsi0rsCHXsFYrKitVqbMHI00IV6eZaU0dxNvlbLz8/PVzMfEeeKlO+lQUdp",
-	"jMKvKX9UgqAUcm1LS3G+KnBzePyaJYxNNURhyvowaNJKyHBWOM+HWO7pT03pjWNpWRknDwXGz9sBVvtr",
-	"sqm+c52Q7ZDbatD8MBQH3QMSuRpJCD5XY+Z1AfNcs+SQHOx3SWvud0V4PBRzn1cC5NWPbwdLUfEyohOK",
-	"T42KzxUY/srN5Ma1sjyHvP70asYau78Qq5qZI6uICveGmyaG3UjRl3OtBxDWmxNLrty7ItM2yE3nHq9z",
-	"sSv+syZKGuALYjSegM1WpuNi1iFX2EkK9G6CoSH3SEuyIiuUQqEqbjuyKnkp6MJ9KI3tRJhIWFJifUCM",
-	"D4y/tuuq9Qh99UIG5v68ogVu8dVm2yrtxmCCv6i918id71Lu9D84tLrFFBb0/C3suI3yx5pQTG2BVFeg",
-	"rnkT6aZa3eB6HAk1JGVUG7L/qkLdFWCDPInldAq2WhXRrsoRhqC/lKdHKOKGCp5E5cgrl9rJJlbjLyQ/",
-	"4C8ddUJRnxybs5Ou++9OBzf963kbCRJAGCIFuell5oTqak5r7O1RkIXRq+5+VGTxEG+v+PJRqvsgFFri",
-	"gFVztWyCeWA0JY8THrv4rCYTWoIB6sMCv7UA3Aswf1j03VTw6XLXH5uUoHsOjNO1Q7U8qB1PfDBWPoo2",
-	"SSQDEAM3LBIuYMVpKseACCiVR16aK2uhmuQ6pykWFFBj2DQzFcVgbVS71Tp+q935ibv22BX2qduXz6U2",
-	"cPgvVHC6TYTQHuMKjG9QYNf4MH6xPRMf+yE8sco/puluKiWW4cHOxLRwZRMXhgGcPSx8ta/hE7VTo2i+",
-	"S0VT1pNujG4ig7trzl8buvfxSuBhsDIITU5AEWg9cM2BIVRWohDtAg8A5GsoIs1FzO4emLJGaxSArcuE",
-	"UTOQ+sCITiKHTHVnHz9lhkGMc0RTzVz1wgNCGdSOSR6ZYiRTubBevHHXqxnxM4T5FhppBZbc25SOj92a",
-	"bEdOUZ3EzqJIqpJWOLrpwx0uzJuDHeBf5tN8unPYLdiXuTBszNTOH8/OVu8ecpNM8+8RdkvTO/P9ldmu",
-	"ypsEv89HGu2e0cV2gF1PKCn3vZcyi6T0KGbYA01zug4xpe+uQFsFflURKGQKzFGMtDIIRzqEJylmU5lr",
-	"35oTELuFUKEa5vqloQU5wNgk/Azh8hxU/1A+sIDYY6cETeF73zMElVHQ/9wuS2YA2hLAWAz7YDokMva1",
-	"WtsI2oFcRZqeF4c/aLTpeNIhl/DANCWRvUeETdCOLxkB2I9c79HC0wM5MQObWjFUldaSi96e9d5VQpsd",
-	"UuC5FwgvobCyYoYN6kYSSopZL95JPgpNWh7L3836CCiffT+UX58jROOrfxWAyrzwGYCzpFtEReGR+u97",
-	"Z3e9i8uL384vbwdg+GObexR4QBp4K5dvr/tXtRap31KwdZ/JLPX3+ELhDHf7LcC6WHFlk8JqbNNvQ+f4",
-	"w+XUwTzQ0rLOCXY+7BaCaI42+M2PP75+s6CSnLG5a63a1fbvrxgGyFKKNahAxX7k8Mx3p2wq1YyogrIU",
-	"UlyGcuu4g7VqffHOKkPTIfgOYAbPbO9V77VJVtglsQ5/rJtql2/9BNk96MGfy/e60WBbfyoGRjE6dbCd",
-	"sqCegP0ZkKHzuXjKzYyk7IGlGNxK+YgBVgG4pkzplScDb/AiB6Nyq+Zc/Keci2tG0123FYVgSOX1UcfD",
-	"bpqV56NHIuse7IEK2MWLI1+w8Im+TSiyNNfLHg5xDg5+u9rLOap4OTAD6LewhjMICX0IIIh2LZDLW7G5",
-	"P31shosiOhMQxF7Ms4TaPx0Wo74b5ul98SmJJowqM2TUOP4XpBZDJQrIZHJUZkfJfw0uL4gc/oPFJhS4",
-	"rEOsMInK4wpTjjqkDxEe1LTD3BS0ZS4DEPHkMEIy8nEqh+7RIZ3KNWCQF0+JzkR0RrXZhdF3T08i6ywp",
-	"FjP+wAj7QGOTorPkAlFTrjWDPpOZHROkUGklQA9Lu0N+nfgWDi+HH6l2gSrMPMAjEc1EokNRt9IYzqKk",
-	"Zn1dnXgRkeuQHpnSdCTVFKtaRrnJFQvF4qPN1QhCSqo8CnYQ55zBxF3qA1A78wyA2BOui/3hMUPzKdMk",
-	"lVqnTOt0Zt9Zsb5cjDtkwIBTVu9pzTrT2hgcvl/vsi0E4BbyXHI6pbua2YuMi1Gh5155bUWTGE1TwMKp",
-	"C+KN3O1KrTGlH86YGFshctDtlgE6bayxh8yyC7B3AMJKtebalPge7cPqhoGD2CGRHCmWRYfkMmPiLaP2",
-	"BbnQivWpDR85dYY2L3i45JENSabkA7cS2HUJ2+k7QzMU0e8hzDLcOQx3FBsxE09K/zDcCcIdZugYvg7z",
-	"bvd17KI38AcLd/6IimCsZ9dqCYl/I5qslh4ersiYAR0o7D4UVEdu42jipkDMRMl8jOETu3MJE0kmuTAB",
-	"JtEwOsGZrlgNDvQEnxx+VBBb0eSBKcM1RIogw2Y3DG6lunebKWlkLNO51+vezs7hTuWt7QQ7TORToFSY",
-	"+xRel/UvNm4CID9KvKQH0FcUTm47JgHuTXtUis2IGDLljOcO6qpduV+3KTcHjZfU0qcYSzC31YEGzBXA",
-	"W9kJ3NPBdI5pPGG7x1IYJdMarZk+0pkmkZC7sb0y6sw9/OLD/tEEo7/BgMIzmXEgpFAlatKyN2Zqd2B3",
-	"Ilo37Y0mnQ9lr8uEeWQ2ezPc57wobEWLouihcsYAgHaPrayS7ZXezvtK9ugZPR13m01ejluIxsX5tl2c",
-	"Y5e1rRi+W6Rr7od7mlEVr6lvjO7ZrOhA+fn81Y+QaKiwfFsdE5DogcXG2uJck1hqLhjRfMpTah8PTH7P",
-	"FK6tjzAbKp5EoSgMJ4L9ykNpJqR1zWJu5R5NyTUV9+RtDodtOPMZl7b3BSbcmqtKcQesr+zlgMASS2sG",
-	"c4G+hmJGcQZkl+CUAZQ7XIPWLBX3gUMdiD15QMsj2AfEcJOygGjnOlolx8U4FBk1kwAAB9sdAlwkQDTO",
-	"khL9HtIguMj1aegBfLfMhv702Yu/DPFeXyh74W+/SSJNuNEBGRagmE0Co0lgfD09OLiHQYrc+zNLhnho",
-	"13DPe2aONQaH1GwpNysVmcg0ATx1RaGLEIAuMPKjGWC+YZjC/lrKdoDAk9YDESadhQLNpATP0hGJl2gW",
-	"yalhUw1idOYq1EacKTdyiycBMJcEcyluYG9kWrcDh+QRp1xwK7GdrDgiimHlm4u1jJm5wkWIOqQHQ0II",
-	"SFTuiT4nOFNcWydeW/cJBJQmUZarTGqGcaVHxY3n5i+oPiK3zJ0U3XL3C5+tCQVPfEVQPQoG136SG+MR",
-	"v05mLgOEPClWzuOasIS0fjm96vV8zzNMsB0QZNe3vpKZ4jpcw48xtw/FBkckkZD8z3JDrn45JROm2KpA",
-	"hnu8tXVIFSfylXUip1wUTmWti/stQQK7dzXA07k9NLA/jU2J039OidNSa3hBlrQQnLdyqyLMC8m9GkW4",
-	"J2ZE87FgyS53ZTR2oNiVZzoRcbQk3bkpySqpLqUX/tCax0IuCVaPN6XkY3s1JLA7Gc9kSbrRT0WWv3ht",
-	"trv3uoPukIIbw7EB8X05keKLsb1ccae+XpIsmoUbEX7fumoYbPmQJXoZaTnTkDFsfTnovrau7AxqrlPN",
-	"yEH3oF0vZ/BmUZ0UQW6hUoo8Iwzw90rf1SjvZzppBe/V/EnDhlejHfHhKhVe633NHa+AlEeqhV6MQn+j",
-	"XT15R3OnzJ29A2vTo8MSisJjOfJgBjk4BKM8Re/IOTElS/+cEwOX/O7+urN+mBvvjwgiW8BqqKjQFMNS",
-	"romNOtJGXJUVnQ+fe7KD9e6Qb33+pp2hF/BcNsXC3DtsRGMjGrcSjZeCbWV/2GNvMOy/QRBGIKOiQiAu",
-	"mB6RlTfRNhZIKKKiecuVFLi/XTIBShC4hmBaQqSVr0QbmjIM8hTIqz+FInrfvx6cXl7cHV9evD07Pb7B",
-	"mJBrb/MduR3SwzgSCBOs642duMVOXQJ0sKVpZEW2E75zBTcAbwPsvZ5dwTdKcZYmGCmrE7S3MMiTWFHP",
-	"5sRdwUZ4ce66rcSfj11+p2KwoX35z/YYPUrEJ3uMe87UXZVU+Gyv8QJLIDD3MJdBCEUlhbA+lP7O2+Of",
-	"bGp+gzFpeOjtI9L4IhtDr5Ed28mOXycSz+mUzgrPalvTrzaI/dmywluKfIr1nWgaHoUCfgxNU2PKRWGl",
-	"laDAWP6JNxaMJdaCczIH2PeDghACfEso90aCvVDsd7vu8Him/rpIF1xRG+iCc+rObA9m85XaaTDRj4i4",
-	"P49E22SxwUIHHrLEbiNnKn9/oq2xxb4jeQqb29ONzMX8nIz6eKts73c72N3zBvaP7H9L6CGYPlaMCOkk",
-	"b71ERIzBqB7byX71NDIxcDgqmf2riNW5hdkOQCXP4crN0bmGYrCxqz5XDnjqQc8CvtXhn/C9hBkWr8FV",
-	"fsuFC8vv/4lgPHxAR4z8QtVQqkoJFLH7HPDcoKkwIi0IPAVkzORY0WzCY5ILbjQZslQ+OqoqQw0LCNbD",
-	"IxeQmVAUCTNGVUCyCQbREjKiH4jIp0NoI2S7iFWWJIppbW8zGFwEZMoSHtM0FGhxBWTCaGomJEupmGOp",
-	"KgZKecxEzALywCY8Tpnj3QIq5UpNWUBur890ACAglZsOuZwyo3iM5CcTCW0zI6bsmDog1NqLUHf8p5/g",
-	"EnzGXPD/k8+ND6indtoIsQ+1vwUXsF3ZgOiMigCqlh14vhjZAezcoanSdcpl7lV0SARvJALAFjtHVzGC",
-	"AUmEfoHSPXtVhwwyKrAY7FbwWCaMwH+gBUoHJGIiiQj7EKe55g+sQy5kKKYyYSnh9q0/yPSBJYdEsXGe",
-	"UkXYh0wh9qsOiMOhAbRF1+uJnFfpDF+AZgkW1qXc2satyDeB4h6lhu5dXN6cHvejNjRD0tTRzSgWY0OD",
-	"nfiUUZ0rB+MIDXxDJuLJlKp73ZkmVmcAnaWdCtdEMA5vw4Mfpkj8Iqwuc9iz5JqaeTAYe7wWcGCufjmt",
-	"4r6069PS9phdTfhzFbZM+JcxsSccH22Ljo1qiebIaoSmzqUpkP76NavVgCRT0mATsdMoXKCdZ2UPFyBT",
-	"qsp2whf0rGIJXadn8RRBo3OUeGERIXxqlXzFKVdsp4Zu9FIDu0QRdKF7vUG4CEWeAY4VdRXFQ0Xje2uZ",
-	"t6K/XfTO+3+PAhL97eqXywv4Z6fTaQdl/mjEBbS/kJYGFQH6zSGHhSjXqSaaCdMudA4pVQ4i0KJxYIW0",
-	"n6SjFq6XxaHYWhgTI8cMfovl2uXifYKYvoa39F2KaXy0LcQ07lSWlKbGowd1Ld5dI7gbwf0NuESwWz9P",
-	"dgNsyco8lUszuQTTiKeGKcCTkNB2Z6jJoReGOkHnccClAnO3Q46XulpqE1K3MIutkF7treca0tfCVUts",
-	"dq4fius74B9mdQ3uQylTRkUdvMAx1WyXC82E5vbn+PBTauIJSzCYrk2FNHKUpymux4oSKdfruQ5j4Ltq",
-	"D7Gve/sUHGzRpiPkOwr8ICpSnZwrvpnnYuXa4DaoyDH8e0GSbeK/LJBgC1xVX8JSx3Y5u1JyxNMvTnqZ",
-	"4TQaLIDvhfQyK/bV4m5eWQB4XMnOFuMkXAMmJirbvtU4AShn7LVH/Wy9EoQtTke7Ghels6Ikbn7LP72D",
-	"4Arv8B5fqN99mxPnC9y+lZPX5Dy/wZZ1PAwLtJErJcO8ntvUl3TCwLQtoNx9YqBV6QXwfRnY4mCUtVe1",
-	"obN2yfVYIR3XLrwMcFpoNxOdWxkCWVEHTjdkJClunZDWQfenFQFjf5E9jk/YyPSycqL6rPbFNKWwjSH8",
-	"EVIBjs5yG5XfUy7dWWsm1Jq4l8KVGgxnhNcbtd/0cfsuj1hzYp7RdXzHzLpTtMLY7gHhiO998V0mEOly",
-	"is+Fvlx0wuX8S3XYIcUphgJLl1cFnUrT1LWrcFUqV3JtzXZfg5lrRqKr2xuyoPL3rHEfrW5p+fzT/fQ2",
-	"PyxmOb1vwOpvNHnjVHyz5oPzKopKKS+5UGRt5ViAlIFcbl5HO1BIOddgR/oraeHBGNGy4KHH2IQDGqYG",
-	"2Ze39iumcq1PMUDr5hozBF+VDBwwY6fVyL5G9jWy70lkXykiVrbvOQHoMoarxN4mxGGH1xsABzPHioFh",
-	"ztOEAOSxE3QqF8JaekMuqJqVLMK+lRou4xpo2yrj17poLwBEvAUI8ac89ycLjpdMHTwRyevPsBaVXHtl",
-	"j2EivrrJJI/ZXsJjxLDd82b/yl13XgWLrLS1K20CIh17oScTlMJ7JHUZd3KJRbl23/8QCn9rzAsARuRq",
-	"LtYzrs2Jn/XAT3oDAiMA7ha34cIzBMAEV6XAvXWy3f4t54S/++ZS4IuLun06vPAYm4z4f2YrBGTDF9KA",
-	"bjMVm6Mii0D0rOkvHRiqjCa0MN2B+IgIabB2nrQiLWkGFELw30zJsWJau3/HLMkVQCnReALDQBleKAyb",
-	"ZinwBio5JdG7votmLMpCf52O2tYl4EajnPMjuVpNr0n3O6GI6HCo2AOHAe4ymfJ4VrK9kMhjM0ZtkrCY",
-	"J0yTiXwkiYSuBiVz48pOH7ihKYrCR8WNYcKOjnwBGkfnSUSmuQYXxApajzTiF796sT4qGrngdyD2ANCE",
-	"akJDUfROdMgAP+eCXEltxooN/vvsEBheK6wFhovcA6Pg21mNLLkoUZ4pg7t4my+CNbk4iU3OjXU9/QI2",
-	"qdzG83gxWQ3CldBSQtcI5k024ha5Xvv5nJgocrvIAsEFSBZvI/q+U4CxxfNYQ4uCw9aIlQZzssnxfHWY",
-	"k0s2UK0JtLIw0J+boinRGR/QsWImDA6PSIBPvXCnfiiKIxb54IU0vgesxsF/xjPV/WI69hvRr83R/Zow",
-	"Ebc5tVvpxz2aJ1yuoUua5qnhGVVmbyTVdDehhro2M2vUR/DziIx4yrBGyp4hyoUnb4W2LE3kKBQRYLsC",
-	"IWoPftUuon1eGhSIitgFhvVWXIwBYLH4dVI0oYWicCceZEyHeUrVzMqRCXYnC0bV7pRrTXTG0hTa1eQI",
-	"iE4EMUxN0YWJpVLQCRKUzBr+dpknjBQu/2Kf6d4+eZYxkRSn/Qab24FV8sGHADOau966ERc05f9koYBm",
-	"Z8cQCatXrELllpUYEzS81bkvvfkJwJo+T/6mZg98gjyECX6RNrdyCrBkW0pkQkfGMYPhuw7Kjje/FZZf",
-	"XZMDajyxz9M2lw9M2cXBV7yVlnlHDXuks2dQNnhinL6xG95JmQVlE+x82B3KZLYL8n7ncAev21IHxXI6",
-	"pSLRa9SQuwRCQxC2z+Q9E8R9bEX+SDHXUdYKd4T9v4+o7QQk3BlLYiQAfuDfOlYU+X2pCXeCUIQ7uUgk",
-	"fgmASUMa3+OfXGimDBFSTWlK2Ac6xc9RvBdP5X+r8+nSp9rILBSLH9IHaDFg4U77COcOmOccDWFaPB7X",
-	"5ODVKxLdXvzl4vLXi7vjy/Pz3sVJ1CGRHThCRaORasqt7RGJ7PhRoXo04UUds2MjBrXm+Qah1kAa1u6Q",
-	"QUWLeXQOHYpanXcEOH1IQOgEp6H3nsgLV8NpwoDY2QakWF5st6APrLbpOhfFnY5xIb628oTF+X2b2q04",
-	"RL6nmxuS8AaeuNFk31ffdy4IJaCJ/Jb/ZK/Jy9TVGus4lXohtgjcG7sgFuHwPVKVIMJTAePhZbBVaOdU",
-	"3SfWUWlRz9BKMqZC4Wlb0QtiHwyOQYFNPo8NYB391+DyggxnBcdry9eZ4Z8uG+NzSAFh08zMQiEF0w5F",
-	"xH6Aw69QCGSlPvDLk1TiPKE46P5EopPT45vezenlxd3b04ve2en/7ls1Voms+vQZqAartgJSDbfWKIq3",
-	"7m5PGx56Rm3hJ/xl1YWfxSaFsfwyfZDcvqxGSzRa4juDdYLdXojiT9YRgB+yUj+gsVYAN7WszAOQVsVi",
-	"ORbc2tMs1exxwhRrO1ylIlhM3lfVmCZcaJ4wwk0owPt5JFasAb4iuhrLDtGCA7TSzel0Om0kg3UxDy5C",
-	"IVXC1JFTIR8MGTLzyBCzdWq9FSzugrpYkTgz0839B02qVQgEqxBQgyUJS0LhnjV2FPBu1h2yxLfi5dEc",
-	"7wryUUJVtKaPh1XSlVA44NmfSA3jSitKmKE81R135zt/v/YqNpZ5vycUFcen9OY0FoqAUqXOISps7taC",
-	"Urzq3Q76J1F7XovC3HFwd/elH5batN0hUTbhdzRlyugIqtT0Msqe5930i27nW+Du+pWdQE6GpFzcs8TD",
-	"sW8RjLxB7JyvU/3ayX3Lcch58C13LBs93Ojh70kPLwYeF9C4NqniojhuLazNMOep2eXCVe353yy6IXN5",
-	"bS4q2TfQg2UeCzVoWcIHdPCFYg3zbvd1LOiUwb9YuFOGXpJEb6wjvime6SVkVHG3TWKqeNgGZ+cpiuU/",
-	"59BcQOgAdDvsOFPZMetPTsYzlnLBdh9Xn5jbbKxowrQ1Rin5lQ0HMr5nBoGsEc+TkjgFxhadMXqvSevq",
-	"+Hz/Ddl/Q+5/+SeZSiEDQpES780BxiikCgV2QZCRAk66qPuhux+R/0WGfLzLRMKpINpuFxEzh9BN/hfR",
-	"dJqlzMVPJowqh/GDzAAAZh2EwuUJNLNHI2YYEXH/fpzwFO18BKx27KXckJabkJ3Jq8jPixpMDUcyN1lu",
-	"7nAGdwp49eSIRN46V4wms8iDpQ7trtjlwgV6wPyTolqyCsng0Ip8I2OZkn//6/93bYFTqwLGLCBMKakQ",
-	"ehts0VRqh8RtL+a6xLaG9wmw1uQY3kUo3Cj6sJwiF9xEQXXKdl72E8jcdLi1jxb+7NhtDAzLQSgiN6i9",
-	"Bp7wjgv7b3d7mcA3GRfj6IhopuweYQ/2CBwuLpQdrTqvDo3vy6EAC97+WcmxJiw1dOGzucn5U1ZeWXxS",
-	"XEdaMUdRp70tHB1PqDl2n0bgxbTtcLgI+NrLRcG/O1OGd7B70AwZhSsyKcb2//De5p4QV9o/48Kngt5D",
-	"NMxMrLWOAhySW1KRaO9RR4cVmiHrKdnNbV/9gMW7xYncvXI76ZCgLAmc7oHrUflExBF1RPBhRKCxhBTm",
-	"+BGhoZhyrbkYB4SLB5py8E9bSa6sA1JxE9qEfcisCU1wQjHGPmH373e7f+qQywemQhG9vzw97t+d9/56",
-	"N+gPrPs1AOjd20H/OiItGiuptT8UGsiJa35ineUJL65ru6wXyqL5W++/LlSzYlRLQaKby8u7897Fb+Vw",
-	"4Gop6PZdnOXb6955/+7n3276g6h4nJ+OSjFnpCQaaAskZrWg2AX2RTmHOsV+mTEBPvyVE7ybmoOQtwQX",
-	"OKg4avmwEBsTUESVzl/rnK5qHIKBVkFnHnR/erOZoWQf9fZCW8QjNzF4qM6NL/WEn2jTgfP5Nv2aBjtr",
-	"k/ksR9liUb6H+uy994J3sYcdzYtFI6HksFhrVrvejaxKeeGkjWs10biDBZB4KP+L+q5OOCWVOz9ne+fC",
-	"vTYDTBaXNsbv9wIyiWcnm9txNU1heS0rDtAnp2xkrBYg94xlDrDmgaY565BIZ4xhGUuc0mkGOpN0Oz/+",
-	"+1//86rTtaoF7R7XPMU+cG0KyzOeSM2EFaQP3Ir61sGrV8gd88g1a6/Gt6k9RE8fYlu8zReJsn3GIcYc",
-	"Koqipt2pCXa9MHOy+VgxtFI92+mydfRdUkEqxNRq66MqIRSy783p7lbkUE/uqImIyNO0pg3q2s7ga1be",
-	"vuu1UeLfxyH6mcb33unw7/bjD5FiKZ2tPjhgKUyoIT5g5tq+8UZlOOIQj5Wuhigi6GYmsGt8/U4oIi1z",
-	"FbNDHCIK3LmDOBS4kGWUAhsPNBPJeRF8qVYPDaWZ+JCR7oSinhhnjv0Gfd3r/lnvty1YcFI6g1N2UzzT",
-	"cxoScL8v0ifd/4DJ3k0ipHiVPsqA767hBm6Ic77HlBwaBNQX3/vdv1GmOpCaVSGDPo0nyFs5ztESce6N",
-	"FVn3XCSkFWkDYVVjdNSuNJuaAifD/glFH4rRFKyoULQiCUHWEeUpF+OoHZAoL9cywiAENz5kpnJBJkwx",
-	"0spofA8knUUEVEhyz2YBiVOZJ0RIEwqapvKRJRinzAV0lUVkyEZSsQoch53Lkb0V9L9yKO9nH5DHEi2t",
-	"lBom4hmRo+IxsLOtkCuQoNAE20IKaCC3kTuklzqsQGwoq/TgLTXdhYLGMcuMxifFUgKc2mg0zRj02mXW",
-	"fBQGm9SgpU2xMddGzcgI+OyjPQzd1zLQO7Nv4KGJntfiw9tsrKVwKEqNfTf+4tjCg4yxeFIccx24EImj",
-	"4fJ7PmGxTKCPtBB+mwXNLGW7sHvNGnYuOmUJieV06KC+oCkUAjOO/2OWsjLGH1NB5GgElhN8Ffnq6Ypd",
-	"2a4n6HI7dJZaxwQm9fzHobjZJmwsF/yw02oOxpdO3Q8yRu+5GO/i7suK7bJhx8+EmTC9thXhmokEdQGU",
-	"mlLsoENVASwtRcjR7n4fofQulK/GLJk2ik1vNewCPFXl26jdIVf+jEOU3yjOirpDKJ2BtDn6IDc3g7ur",
-	"68v3pyf96+goFNFfd29uBrt+hAgAeTEQYacPpZVobrtj637wlqbpkMb3h8R6CRHRdAZlOIyqlNs7ChYK",
-	"axGwpEOiafbaPbbMch0RYYWAU4Stg/0fwdaQuSHcHJHokT64q7N4GhGaPtrBH6W6b5e8paEAl4skDCt8",
-	"XWFqGbT9sdvtWidS0djYpZGjkfUkA3LQ/ekN+JOXGRO903qw3uKFoxh9JgfM3+azQrh2h+2l+2/mb4u1",
-	"wTuHO1hksVNDy+d+at/Cp/5Wjj/5p4/04WN/WitbsUpgJ9jBxCys0vweXfUW3A/2bm4GxaV/BDvzJ2KL",
-	"HxeXFj8GHbHFL/E6eLAmCt60mr9Eq/kNVMxLMMRArm2r+fa0UYxOVyvAM4ybLUjOKCDD3FTcJo501VZB",
-	"xZNc3EM6CP01/1vNkqBaTBYK/0dANLSXz6Cv2dqMUPfv3UF7l8eJTEtqawVa2SqhtyBe9KHTKh6OsSg8",
-	"2jvbf3NEFDXsz/tvut3uEbQiCJbqP++DT7uoxFqoqLBr/BB8SlcbIsB7g1xiCrUebWhj8KoJlKrVjbo6",
-	"b3RjhzPratPUfleJtEJjCejUVr0Cbh9VCtgrQ1G4Ua4YMmZhJsK+R9DUs1rdB983eu+J9d5q5RXgQcDK",
-	"jEaLNVqs0WIfp8UCJ9PY5lbzMlD3NGhcVh94wHMSpVSMc1eumyk5zUxEWtlEUc08WNZIKqhBdg4b6AJD",
-	"70EHTLHMOjJ8yrSh08xqGc3GU7uuGESUKnF1l3ARlilLMeKJVY9tV+NchCZRBRatjkUMt9QQgN/1wBR+",
-	"By4UVeYHTaJjlLW7dmdGh+TX3nsoNA/Fn/79r/85+BO5/+WfARSbI38LU0y2nbN2RC7fvdu7zHIdkF/Z",
-	"8Nz98/zqdUDenvWOYdrnBz0MDRcR0VBwoY11gROy5PNibNE32lVDV+0OAfR0q9vLqtLe7cnppa8qbR3s",
-	"v4Ya48XvB/3jy4uT4go/wODm5u7m9Lx/eXtTueTH7sFab9t1bFbcbTtO4W5/JBoZEHphx/4Rjo5UmKkc",
-	"O8w2t31oZRRsJ8wyJuwaWjMsIEmO2j0oTJBan/dmPoa982xYZTfV2X6R4qW5GWzsvPlmUMcaFfcdqTgX",
-	"v7cOQG1T3nZgYCVg43YtegjX2JIjVHU6YzGnqZlFUFssR55Iy39eduXNkdfDMJ1Q/CzNBAQbdHBT7RT2",
-	"rpG74KGBUsQhpAeIrMWTLPoBPTraupzY+/KhN5KBMOwpcs/DmY6OgANxYUVAUdEh5OtWkYT4NVlV7//m",
-	"INiZcuH/3N9c+//keYtyZTZJvXLjNI0E/6H1klZoxzStbIWPIO7oJYkmeWbP9X63605RBo0zaUpaQMex",
-	"/+9//c+bg0qQPiA6V0rmAmCYsOgqY3DodUYhF6LYVD6wBKAb7KCEppAktzJIMdKKqWa7XGgmNDf8gaWz",
-	"tjWC71nm+PxIz5Cp1MZOqzKvUNglOCQUJwiG1aPM04RkVEOAitonKoEhXr2yRt5x7+fbs971b3dvb8/O",
-	"onYFYwkYzRGmotbc6iXJsrB6tiqv8i5fxOC61UxtL3sKVeLAg0tkhiThpqHJaOrGX7YiK0ncTlzM0q6V",
-	"jKsMsb3f7WBrOTOOF4RYhxx0D8p2RIe+42BjdG7NRKamq0gyFgTADVPTZbsILJqMmkmleREvnJcST2jb",
-	"HNQl0UG6NzD9zdncEm4SNoy3BYoY1qedUL6u5bIPjg9WoBe4jh+MdWX0QqkV9IrX1Fu4agywLWIqikrI",
-	"ULSi4sdR+4hELjkVkSlV9xrJy/wVzsVyl3RIz02KJ2Qsmb25kaFYTsT55tBqJ8YKMJT3uBTP7Y1sUzqF",
-	"byVwELrL1au4pBDPbMqrvnR5Fe6bgoSufF2LJ2TFYZxjq9uSfdSRcuMOIANGVTwhwxkx3KQsICOeWutx",
-	"OCP2C/5gJwP1zMAXIdOEqTpa0hUH43hughuCC4tanOh8iOqwECB2jqviCf9nVRzhVbe7SdkGtaynxQq0",
-	"rCaHimrEycUlbI1oqll7kTMQ+l22iH/40eem7SY2lDJlVODM6n6Mb2LVE+9v9cTfEsNqdSNtz64692aa",
-	"uExDsVrH8lmRrfOfb2ZZFQ6Puvq7o6I4k6K8csU6Auq70TcvU4q+W6Wzgge0uu+fKd5RvcUX6WurTmDd",
-	"ucYV+fqdnQYisiEJpXMyYY2IWTLjNhKEuohpncmF8YsFmdEQfDbhh6+O4HMOBMqjmfom8bUaudbFWeDx",
-	"nBt9JZlnfUb0mU5P98XV5c1kHmurOaXNKd2ey3NL9WUPiIknNSF5h0tPBXQQu+hC4VGX0YSj0ozGDwim",
-	"LDXhprMCOOrpzujzmtNXsDYvnDv8GPngEHO+cznR2NffVQbDetKFKCFSucriz7O499gH+07WVn3NmRUF",
-	"3EOJhANAOgVBViLjfAp4BWss9j7c9YVsDsM+mL2pm9+8QNmq+2L50RqTojm1W51a3OdVArmPP6GFe7Dq",
-	"jF6mCdPGpza2TlKcl27Hp528byyW7p53+zB6Ad7VHPfmuG9ZCok7xu4e+hG+xIpoO2DWmQq02RweXVHF",
-	"cC/kY8qSMQMqB9KazIaKJ0RDjjMg1DoYqXzczTOimFGcPdAUMnUI1o4ReSxf1OSR0XtfAlAgqk2oJpo9",
-	"MEVT6PvR7YL1f+4pf9BkwrWRagZYeKGoB8PDBhcEsIodzYMmCL2HXJZ/E3+PAujhwa6ZqLA2ImjRBSIx",
-	"7OUKhRsp14xEV5eDG7JOirr+5FqwpEEJ5ve1uVduWg0AX+NYNQB8X0e5p76v4Id+ulm3LWDCHNCox0oo",
-	"yOO59cEAU2gPiF12nZg7JJ4bphNjHjFC2nkEGg6FfwCALnBXIk8LaTnBakcNrBRGgq2glMYRaUnBsF4f",
-	"ytlRhrehDkuUvDSdRAo2d2MnG9rAmCOV52bpkONUas9oEkshHEVyTEXMUl0VKysxCb4bEV7ryFZf70dE",
-	"xybU4Or07e9XiXAY3KnWRm43cvvZ5PZzyWHf4+9FiBNhrcGg3/4MGf27+9fd5yapP1c2bXalvZhpEtqN",
-	"o/vcCW2r/KfFjn6Kw7U3VFRgYq3eGsJqKGvtCPY4H5qeyDTx594P7noLkYYxTnN3AQfYxbpj+jPc/0ki",
-	"009wVve/SHpscWUbOuNGkDwXTwQct8/OYik2ZsIe47XIq1lKYxdRA3Rybxz4jjkFfpQUrO0J4u1JWCEo",
-	"rotbIhT7Eyaw9p/a59jmwH+nwZqv/ag3gZYtmQ6KU1uGGceUb5IVCZtKbNlbmT7rET0FKA8lHzVTmP6B",
-	"5jtkWyooFuaMDeBZjupJm6NQtAoi0GUu4PYh4aaCzcTIlMdKZhMpGABaJtqTNCNjM1IeB6HIUjpz6Iw4",
-	"JSfBACh9Ih/1AlhUUPWBfLlhEUrvEPuiWRIKSCWw6ZAlCVQLamY0aT1KdV8AIrfLvmL7NIDWwoTdGwlp",
-	"RSeXx4O7/kXv57P+SdTG2H/Uv3h/en15cd6/uAH8SyEN4J0lOcR0oqOSLY8cdA8wLQCdRkVY63EiNQtF",
-	"dMUUkD9IoXevZMrjWUSA8WFx/UgrKv/4c0uzdNQGvAUS/T/AsvpnJN+lFQZXx8Frl4ECiBoZ8TQteIiN",
-	"W+nEx6OAfBpAIupLKU/YVCLY4XYRnYmZpp9QlmC3NmzWT5fZL+BPfYHWxOVew/mjWyxcRXbYPb0kMvZ+",
-	"h6Pwx0rRMXCnDMHa7HlJmanQFsgRiSrjRUF5yNzmQhzQo6JxH4DdEF5vbK2RztoN1rPT26pJn7orV3fp",
-	"Z9QYpuwv/7+/9Xb/N939Z3f3p87d7t9/3w/2u90//t+dTwEigg0ea71+fwd43T/oA3VMVh9/HOAJj0DC",
-	"2etd0hNTi3YRvupT8kWchSc6YT3olOUxvgHfs4rN5puOmv3nqsN1KgxTrufUV145gEKgsHc4lRvUVu0B",
-	"GjzS8Zip29PnldDuNuT2tJHTm3ZRuVart8oevuK93+153iSVdYBCGHHj+NTXZUQwlIPo3lMskfFKuVwv",
-	"fWWstxe88L+Xl7vwvHuZ+ATo6mcR2e7yLLUmeyPcv3HhPieOQbbp+lOLLFKrXS9XzfSq2yWPE54yT84C",
-	"xrnKrY9yPGHxPSAYIYcLE3H9ufwF7/WMFYTuDivZm3DaXBOa8odP35PfoPQ+4w9M2IfPlBxWlb3bALgb",
-	"pswovkbjXyk5ZWbCco3EDOxDJjUguREUXB1yIQ2hJMuHKY8JE0kmuTCHGK6Lzvs316fHg7uby7/0LyKi",
-	"GTrAofWGacaU8605FORGPReLgp1wSH6GAAVB97DqFx4tjN47Obl2g7sHss5wKJxRAgxD1BDNrHIAzldt",
-	"mGAeRANqo7gmSuaGFfV8B90Ddx/BuPWKA+yfD4V7VpkbzRPYZc5/hqEqv7eqq/y29oicuxewndXzKcLa",
-	"3eEzw4hPU7amlFTrIp+L+wUoR0xRveZqQEjCgWKSxFSpGXRnlYrjZSZ6Xm4zknDtgy5++i7u8mfAZYna",
-	"hXksxcKmBXBe+yhuT7Uqm8mjNywsSrvzrYqkijCZFtu+VizJkWLZ3sP+HnugaU4N2xulcN2qTAJifNmL",
-	"yAPXfGj1VhXyLyB+pGSuTtaeKoxyRf0bOo5ILB8Q3Z/BaKFQzA5oXZx5eDJ7F55yMyMpe2AlFakb9IjQ",
-	"Yru6zMWUmnjCxTgU0elo90IKtntuP4oIcM2/7h7URa8u7VL03eTfwirUG7nI61GauXP3WItIVGvLPn21",
-	"VfVJuBSFjHGFV89kIcBdf87T+2t3h9WFVn5meoHOxe6M5S33nqY8oQbBtVF/MJ2n0Cq6Rjz/Eey8riv4",
-	"uHD4tFjYmxDNRYzGl719VXo/7bK8RZahVavi9zDXZEpTq/NB0F31rgf9u/719eV11PbF6W7rEy4e7NqQ",
-	"VnR68b53dnpyd3x5cdP/642XXU+oUuA53kHaLwWpvQKvJWHCcJpq8sgUQx6rYY7UDW66nUr+6+WmdlOE",
-	"s6d0hvbI0IGuG+k2g4s+av0oFS7+YPDr5fXJ3fEvvYt3/bvr/n/fnl73TwrV8AWewe+ToUxmdrMYKUlq",
-	"Ncj22gruVVu197KP4h/BquX/GlxedCpZwReciZRkSoU1T6WYTWWuqxLKt5pYzyZJlLXzW9F176Z/d3Z6",
-	"fnpz9/as9+6u/753dte7uLz47fzydnB31b++Oz+9uL3pR+0j6DuZORSo6Nr+sduzf1g7OpYiWRSClUs2",
-	"MUvBpXglckttY3jAoqxOj77cwldyrH6VUmpcHn4rWwhu8zRp1+D3BUCEt9f9KzLM0/vKbqhYUWA4IcVE",
-	"sW/myCbe/Pjj6zfrbKy93+/Z7I/VltZlxsRbRk2uGLlmU2kYKXU6uXI51g6B9dXQAgST/kETPaFZwXyU",
-	"ID8ubNSLy5u7t5e3FycRel3RTe/6Xf/m9OLd3V/6v92dnw4GpxfvooAsKZSAzKkictDttreyoraKFN6z",
-	"2bYwyltAO35/ZlV510EO2dvNttXzGDLlRDaYM+VECHIcA58wyFFnvQTemtnC8qnZkI2F8xIWzhO6+vAM",
-	"ViKUMeXlZ7hwYO2rHczG8mosr8by+u4tL83FOMXQ0OcbYBkTNOMdv5Ir0V6A7v7qlLzudDuvi0wPFp0x",
-	"9cAUecBYBNOO5cvLBKjH0yYgVLsDVROCdsPb7z83VeNMHjn8B4tXdrT5x/ls7JZvMAR6Y+UGPHy5LP7l",
-	"1Ofr/C6ZUSx4+NhdQjV5VNwYJnwiXTHI4Ug1I63IDT93m6i9bp/81js/+7h94qfe7JPP3idu8Wv2CXBp",
-	"rdwgLmV7JbUZKzb477OAXLOEgzMWYB1pCfofkP9OFBUmQObaCQNES7rIBUBiKlyOrUN+7L7GYcpbWEMa",
-	"b8I1SeSjOMKsMqTukBT2kCRsrGjCkgh/7RJyoSioecsUM2nhtA7JPZuBoYh4GuhQTqgh94xlUPPHxfgI",
-	"653a/uYrKkOvYdme0VGyN+BihW/UL6S1dTCrz4pZxM9oAHzJTf/6ZVarZ0jKqAY+/epaFdsL2FYqKKud",
-	"Jz2TxdzWp9ShfmnlQbz2FC5PXUB3Dbd91uK5a3Yi46ZubvM+OYE3USOkH1dXWtxmIAiBqoySX9lwION7",
-	"5nLcXIzBREA0AE1qehmU3YN86tsZIlcZz5IoCEXkMICiJUiJKnRE9UspgAvdzDIuxsiKzrTdt/BvaT8L",
-	"hYOIOEI/OOWAVAAFHdE/JIcBU0YfWGXkyqBY7wf/7JCfsdVDW6Vi3T/NTCioWKgJiQh6OsRqw3KRAqLR",
-	"F6/2EJBYTpkuCL6jAYt3i1/s+kDlIUGvIKgpM/E3ayHxkmIJtIloQ2eayBxqr26vzzCimcqxbofCBY8i",
-	"GCciQJZCikhjh/QIdE2IsdWOPlGG84X6EZLjPiBxKrXrjNMw5VCA5tzvdv90hL0uMc1ozM2M7Hf3XwN6",
-	"LReGKas1RxgGs9/s18ZDMyau3Y7ZxIbTqyxqUPac6HxY7EK3UO7dufDOKroZGGhVQvqg+9ObzdWV+xhf",
-	"WygyfeSYYPeRmfIQ+Yk2zCufX8q41mq13gXuqnL1K6LQf4kOsrd7dpVM7esGz/uP7dx2e1/wfet2rJ3H",
-	"GPm9MVJTeENQUFQo2p1gJ1fpzuHOHvR8ulkuo/1gJV1gnw0tgABYphPCBVbB+dqvqa+1Kja7Mw2WeZ3s",
-	"HJcMfNcPpqxlAwZh1UaojAoqZXnMazbm2ihnUaRyzEXghItiI8X0xFHzPsjYXWSncM9mmrSwc85uYfT/",
-	"fJtKXjv9W+jLU3LEfT23fTFkSgUdM1hqN6D9WM+NCJ/UDHmMNXrYU+aW00EGtKL5FuO58eabDJfH7SVT",
-	"LkhC9WQoqUoCnCm1nxarRVpcPPguvKAMRVulZ+B1p/fAtmW/DkXG1JTak0IAdgRW0qnYkled5gk39i0U",
-	"a2tvuZdRwVKrBiufwaW7VoVELn3lV99+vQs/qXkyz/O8ADe4/BLwLvfD+TcLY98P614FjV09h5Lp/CCx",
-	"/apmHPi8ZiifK4SQ2eKiVwce4YW7kIWsucHc93U3mo/JVYoGaboLEgmmgGA0/tbLN1s1/CCesCRPWUIe",
-	"qOJUGPLI+HhiXAZDr3mYvd/t//4AJweG2HW/mbvx0rc1k9gu+Wqn4rO7c7fA4GTNs6Fjb9UmZMCgisdI",
-	"7/DblUQO/8pLw/a56ujY07s8+hU1YBn68iA3QIYfa2utUmL3xZSmrgeXtBI2lWNFswmP7XlUcpiyqQ7I",
-	"FLa8P4eQehlzBrI5tjexhzh1Fhkd6jZW/o6Bmlz72twOcTYNRwNLPgqmftCBNaHg/f2grXlGQ4FcWY7M",
-	"Y6yoMEdFiJUm0OiALQ9ZrjKpkZyQazz7kC90j9mx1y8cbr8CNWt2wgwrS4oVS1D2WIvT2jJg2BPULXNK",
-	"yK/thM+9mmzCV6igZXVtx3ic35qF2v7j73/83wAAAP//",
+	"7P17chs51iiIbwXB+0UU1b8ULct23S45btygJcpWl15Xku3uW/LHBDNBEq0kwAaQklgOR/z2MBuZBcx/",
+	"s4FZw6xkAgdAvohkJim5Hv3xH1skM/E4OOfgvM/XTsRnc84IU7Jz8LUzJTgmAv68woqc0hlV8I/+JiYy",
+	"EnSuKGedg84V+VdKpJIIJwl/IDGiDKkpQQ+Uxfyh1wk6MpqSGdZvqsWcdA46lCkyIaLz7VuQD39FZpgy",
+	"yiYrpkjIWG0+viSe5V+TiLNYopQpmhQGRkI/L5vHJ0os+mNFRP3YiqMHTBUakTEXBAn9CmWTxrFvbq6P",
+	"cZKMcHS3PHioREpC9DAlDGGGCBYJJQLNBb+nMRFojGlCYoRZjNSUSsQZQYrzO8TviShPTVg66xz80tEj",
+	"doLOGCeSdL4EbklSCX0sdkWXdoLlFd1MCZJzQqJpvgo1xUp/itOIxABenMaUe7denucTpxHxT3Kvf0Kp",
+	"JPHqcb4FnTkWeEaUxeXDVEjuWfnFHP8rJSiCn9FY8BkKZ0ThGCvcm+MJZVg/2WPkUQ3NUyHiY9jPXJB7",
+	"ylOJ5nhC9HqoHvFfKRGLTtBheKaXZN4pLXaGH08Jm6hp5+DNy30fsI8TPPmZLC6xfsYHh3GCJ+iOLAIU",
+	"fo2wIhMuFt96XyXDd2SoZ/4WZgua61Gy9eg3O0FHkH+lVJC4c6CPvmZ1L/f3gs6Msuyzb60nsVumZzYa",
+	"r5xrzMUMq85BJ03hyeXRa1jPJZ4QJOmvtWBP4L3iXDEZ4zRRnYM3elP4kc406u/vmS2aT/kGi8R4RqTE",
+	"E7JyozPzzPDJG77BYkIUZavPP2VUAQ5qkhY0JgjP5wklwHG6WFOIQDRGowWy+96pwQfl5hvekUVbxNh/",
+	"82MTYnzTQ8k5Z5IAAb7DsWXm+lPEmSIM/oSFR0BlL/4p9Q6/Fib9D0HGnYPOf3uR31IvzK/yxUAILgbs",
+	"niR8TsyUy5ASZlJEJZrhRMOfxAdILpjCjwHC6EFwNkF69YFmpim7Y/yBoTElSax/n1EpKZugEY8XAVLk",
+	"Ud0yYG1UIsYVuscJjdHHm+Pdv6KuBm2AABUDZG9SJAiOA/S364tzGGRHjwqf+OifJFLogaopwrcsTg0g",
+	"iCZsxAViRCoSo5iQueGnDP34GiXkniRSD6LXlZDde5ykJDazoozroQm9J+yWzfS9A+9yFpFe51vQOeRs",
+	"nNDodzqIyM4uzcY1EkepEIQpJJXefRejDBSwTYUTgu6JkJSzHdjBMRcjGseE/bZbiHCSEPGDRIInBMWc",
+	"GBQA8cdetXMiYPpAH6Dem+J3hGlkAY6kb0KOMJpjKR+4iFE0xWxCUDe87F9ff764Ohoefuifvx8Mrwb/",
+	"6+PJ1eAoNDt+jxV5wIsbOiM8/Y1PLrvSYxqbDTP5oPkLQ4rOSLZVd8LuMamwUIhqAdG8oA+cMhTqvQ2u",
+	"b4Y3J2eDi483w+vB4cX50XWIuqH9yu2aM/Lb7tUcF3mkQHqjVKEIM8Q4SjibEIFGRvpAXfI412wyQILc",
+	"8zsSayDgRNP6Ap4wG/hgeMAN56eaz/4+FOcYEXmMCIk1D/mZvkPd8MOgfzS4uh7eXFwMT/tX7wcW6udc",
+	"HfOUxb/das85kmk01ZI3T0VEUFezP81dqaSjRB+LYRRAgGaVF2NB5t8LvjD4e8KIwAmsfiMY5+t8brpt",
+	"vT6ibweYISNLPVxCFGkkx7dGX0FY6zgoBH1nFxSeEEmj4Gihoqgx5o/U7cA+/aKgPcHSYUcfBdVHyY0q",
+	"+PucpBGI7EFK9Nf8IO+JSDiOSfw7sV+qdVV8j2mCNU1wgci9vvMfuLgzP49SuXhbPSm8kEZXVNwc6PMd",
+	"2iVeaIj8vuxNC1XZcWkuofUCc93CuV0KwFWqXz0G1fi3Xqdlauauj7XcFhFYqRVqkJbFwXwSnox3z7CK",
+	"piEs/ZqIexqRj/mp/3ZL76OYzAmLCYsWiBESW9nF3v0lXHScIsGKCFj57yKoPKsA8hZRdctmeKHvfL09",
+	"SuKVrBBdK0HwTCIsCCKPZDZXz0dpN5yfYbZw9rDfDq5XWiQHYrI0ZkwvT99V0Pn7bmai2830/JWvlw2S",
+	"lSFKZsRWw+RvLA1lLYYth9FPA+w+MpyqKRf019+Sy5wZHTVAlIE6GiArneo7wsmnkSAxYYripHprf/78",
+	"ebefqqn+VStdfpMDzp/QLAsWB4JZKkmDMQ4AMxc8IlJqdjFgiqrF72YHeCBJsmssASDh31OuGZdEGIlU",
+	"M7OQ6BF7YAMIgTmbiwW+APb2kcl0PudCkfiMxBTfwJZ/t9tvivXiD83ku3oxFXW0oKxGEZmbi/E7SFtr",
+	"Ld1KWmA1AWs1mDB2yqIX6oYfr06MjnJx/h5UlG8O2wB9+6ORIPcUlnvJExotPCbzKKGMRjgJD9Bt583e",
+	"HppN0OUFendydNsJ0G3n3SV6+XrvxU97aDb7MLntaCR4nGMWk7j4ymiBZjxVU6QeaERQjGmyuO1o9HeW",
+	"dDeR/soO4DGoB50+nMMJu6cKVl4wjuHYCCs4uRT6BBUlsnMAtvmgMy989bXj7Agl22L2ZbBkal5psws6",
+	"oP2ub+srWg1/sYME+TLy7RuLF2w/nlEGjPPSPrYZAGY8JiVHBpnNucBgCjYLWQJ+0Hnc1Y/v3mMBtK3f",
+	"g6Wc8ZjcFAbIvzQjVXcKk9fu7uM8xop8lES03dqMsuK3L6ubHadJMjR22yUOLehsRmItiI2NgeL1/v6O",
+	"MbFpyhY80ZcBZU6jNtiiKJtouVTgSBEBF0Px6Pf2PEhC5RBHit6TAq8fcZ4QzAAXlqHBFp9wknpW3WcL",
+	"YwoFG+ZbENX062iWSoXG1sYNzg79tV4eSxMrCCuREj36nP5MgOTLwIoEwYrEQ6xKxKHPZFfRGel4tmau",
+	"TbnqnfL8PvDELQz9QSfBUg31ST1pMocMSz/MBRnTR/9NPk9HCY2sdGx9WeBLAgUx4hNGJUEUpNelga04",
+	"8aRVC24UmVU3yZV+pkpwAErYc7ZDO1pQPO/SQVZAXdqBl3YBnw7NaMtohecUPCUNy7dY+S3o2IeXj+Fh",
+	"yhMAfA9dT/kDQ5wlC+PjphI558lbJBUX+jgQM07v1dzXeHHcKhs3mN3VSxuNscLtdulgpQkILCwNb52n",
+	"iTPFBB3nbG3EBwuPM6Kwfk+mkRYnC7xfI1u+34wjBR2NllLh2bwtI6iA1E0VGJi4XRbWXpyjHuSnVKpm",
+	"eFNFZrI9etm5sBB4sT2B+hNIY8qP7cy5uPCA7/Uo81edoMPnqZ5hHs38AlsaUzVgSnjuGn0fGjF56TUc",
+	"KS6GWtFMVvzuvzQaGal52bHTpZ9jojBNZL3cURo2B1ZlNZSpH193ll3jQYfOvfPyCDx66929ViuwoPD8",
+	"bKxojb8rq4otPVHA12UMTSURQzyxCtBqbISzKe6xcIrlAy+dUODQpLrY8uaCArYXYALALq0zP986hFen",
+	"fPKcTCengC3jWYfxqE9E0LHVqD2S6pREd0bWKEsJGtaUSGQf0Jd/C6IcUyHVcCS0zjKsIeUazlIYZUpw",
+	"PJxi6QlA+UAekf7FyI5YIaJxooeuSMRFrCUVnipJY2Pj1lAaYUm0+GJj0gg7QNgYi2/ZfQE2Ru6XiiYJ",
+	"EgRH08L4LlwAK5g8QA9TGk1RTBSJlJaXZvweg5KDb1nEmaRSEaaQIA+CKuIEXUYeiDRDUiJ7t8zHi2Dz",
+	"NPbLbVqcRJQpHLmVdfesg2VKtKQmEeOM7LQ8LkGwrLk7wJhXo2UVsdQ8F2SItIwD2TT53opH3Apxnygq",
+	"LtHBlmfU8Yx3aXL3URLRj54O9/JYV0SmidqCviXoN7NJ5dKgEzPBXoIVgTu78MF4BI148MUrEzneUA2L",
+	"1pzWuAyBTWqx4AcJEbYKCctop1SrjouKUeeN16jTXiW3MgiNZUlwaDR4zPDjiXn4pY25dB8rskTQSRn9",
+	"V0rsz2DmqZxzJkhlS2lzloD6K2T3p5+WnkG2lqfc+nKirMpUMp3NsFE4/Pj31XOhVC5r/oBmmEFQkpCI",
+	"MI02cJUC4kiFVSoLZgUHvjqIu03mi1sF+jqgR9Zs6wlY0RSL9O9oRKaUxSYCUKUScX2/mljGkN+FqBte",
+	"D06PwwCFH89N1NyR/nByfv3x+Pjk8GRwfjO8HFydnVxfn1ycX+vfzi9uhscXH8/hwdP+9c3w+uPl4Kp/",
+	"dHZyHgao1+vt9NooXjbc169nwGqLCMXvNLju6HxuLucsejHoMK6GYwi2csyqnb1aA/gaJrrQg+cfr7Np",
+	"8u+OCxPm32ZhXsUvDbf/klN5u6jlIqq4FzNIBOa4c6j5MOYQR1NymBAsnnbf5eNs77qGu64Iqk3uOUDG",
+	"OfblalywZGHsmNlDqEt6kx4K70Y9SbCIppoEyWxE4nDnLcJJYhNaRpIwMD3PsVJE6NH+8xe8++ve7k+9",
+	"4e6Xry+DH19/+w8veFbu0M+IQG0g7ewdlQNwr9aC9sR447Eimzr3LACq0H2f8BFE/qMwA+/BHVmEAarA",
+	"+OAvYeX6f7W3t547z62ieZte5Xac4IkzmC8rOCb+aUWOiyD3FEKkTKibIOCZRoIkHEN+VSstq7KlbE35",
+	"Clrt7hk4UwlYW9a0kjWd4gUR+lqSywAfLRSRG5o2rO6/6dt6L7KlgZTcUxCc2j4/pWoobAiO/ZWls1H2",
+	"Y9txEg26ogiSvOwEnWTfK7fOqJSk7cgZw5GrpNJGOjh3w5jz9TFvSVput4J9Zu8WXNnu7HgFENfiXWVt",
+	"S7i3xjmsAdrKLsqrr11rzRIBBu01kSq5LakiPhA3reoZuGW2mi2b9AMbNNKnRdDY5KvhM4cSMfLwvENW",
+	"gLe07MqUNeBShzbeymeGT9ndsGX4RsyjdKbnb/k8YYpm6L8k6jD9ekJ/JTFyD5p8F8gYg4UhPZu+SVDX",
+	"iMhGXGacEQg4hrRFk+TZiuItGGwopsf2MCU4tsG02YjLAWOVl2pEOXOHmcwpLFH4C/sSumx+E5rd87LP",
+	"udWxm29lybTaq/yLpMrrIK1glNaOi8ca5Bjhxsihks9Yh2gmGnxwb12K1foA4p6IXThHoh+RAaTpF/NC",
+	"51q+12zgIEQJZeTgloXw7AGyinTPxryEKPx667Tr284BshnL38K3y+/EJFHYvAF/6udvO71e77ZTej6y",
+	"GGIedZ/000Uy8k/BGWm1JmB4dgIek8JSAlR6OVtgjcOmgs5LtF3jNK4Nn2Jk4sJ/Ki45UEMsLSI+RjQr",
+	"S2HIVKu85uUCShcvDeueXkWcZySmEU7MZiC0WOtKPMKjNLHmwNWoXHg2KAVNwWtejOVMq0I1rFGrktSq",
+	"yctbGgnMoimJh2PBZ34GYI/SmASiwlzoAUvkBoD6CyWFrm0gxCbBfmOe2GIWzxrT5yoBPCVAzo0R8bQU",
+	"kFBgeHVMLeikEHe6Dix88Q2O4WVHX11VJeKuMGsTfj1RMCxi6lY0rBUNC2A6YfN0XbEwp45iQZBG41EB",
+	"MauBxE3S3cotPGMYSxWBtoEsayPUJVbR9Mnh7KtvlRwBPaZB+O0tVD+azdUCmV2bIBAnOxdvGSjsQ5W0",
+	"b1Zsoi+9LtFnRGRglCZmczMlzcUzUzaM8ULaVZmiNa9+fNNQwyYXdNak5Y0DtWE+HxYdZTmlh1NiiltV",
+	"duqor3zqn6cLE02U56QaSULSmAgSo5g/MNRlvJjnZjIeFBEMJ3Kn57+ylR5sWHFixzwdJQWqyo1wy969",
+	"dA6KwwPoDxQS3GJ/Da0SQZpxvDCikZFm+3O92addl5XBtk6xBjbnh5cnDWCeUMO62kIfnv8GLl/S+r1z",
+	"/bDWhKd0iBMilMeCcAL4PqZEaP6WMpNJblfYU+RRhVl8GpJEgj9liiWUNaHsjsRojhW1brdWd+jlh5O+",
+	"Xo03aMHM0HqL1/Z5PZTAzOys9ds3+StLyGAHDrLTKsGx6fTd+VYjF2YzzOL2ttVsyEPzZn20B50wLnxK",
+	"5yUlEZEQwUgeFYoFn89JjEYkwqkkKHYzgDI1x2BmGS0QRnaxrvygmpJZry4IMR76qw3eFAs0EfBm/CBh",
+	"IYH12EKFK6TfziYUmLWKo9DD1F3xkJ9GYrNnHNv6AxDDyRUJNJJzERMRoH9yysyWjWeiOUsG5g3ywyxC",
+	"ID+I1RiSxpRnknWFO+jf/PsSELqlhZXu5/4nhJMHvJBv0cX79y8u5qkM0GcyOrN/nl2+CtDxaf8wQGev",
+	"+yZqZzyezcmkHFw6osxmPK7lYHWswFWhUKXlUYlGWGMSZ1Uf66v9TmPRvFLwEIBjtbO1Siab6Cz2OH3h",
+	"CATJOZR2ss9YT/ltZ8I1Vs0TzEwe71rCXgnAT4GQW/l6MPqZms06ScQYwAWeCDyfWoN4QhmYHMijGlry",
+	"NclzULqy8NWEDxUvfI5JQhQZgk1DEqbFJAKxeTGvkguTRKihIrN5YiLlgAfZYDG4taXiWkqS+N4fOlfD",
+	"JFddu+UTPtb4kN9yjg9NMVQCmWqEVhzhSCHOUFdvwpAT4y5MslT+z2xpx2/Cw2JSR1CRMwuGJXCGAazK",
+	"jAo/V2AWtuKWd/a817luAEeWkgQp4JreSH45NmCcECSqCfGwZj9POnmzqRJehkdXzn9MGThInkkYdsNt",
+	"xeG24rCD2CZ8+ZmYZCvWWDnZJTTZSPreWKStlUhhGSs3cgIc4sYx1bYuDSdRbeoFKxl/YbCVqzznvrXN",
+	"sLgDjbjG26kIwhKd2acChE1V0919ZP1r4Pxy7NQk/pBHf0K6fWoDgfzaMjSPKN4SWA5O2X4Ly2kEW/3R",
+	"PnlL2dBrbK2da6q8A3BNVWFiUhodaNaAh53eSTOSYy0zTOcgr/CJMJwM6gjFqWgQJK7rbqs/Bt1UD6r1",
+	"MtdeTcMyMsZWEbQKRXWG86yqzsoMr+U6PN+0ipWbYTdNc97Eu+fiQ2SOB8uciMYuLdDxmlyXnnDi4kuX",
+	"XYf2kol/i0ohml0ON6RNiKKm9XEqjWsssiKfJ7wg8kK1Y4vPBeUcuDcUdtF6vORojEVrO1MbXp1bZNuN",
+	"ZB7fyFG6QqE+YZEgM60ngSHChCubjKG3CIMt0QTDlwo/qilZQPjOSlW7QS4yJ5lhSeAl3mI2RoU0Cqec",
+	"b3CZcku4VO/9rVBHG/bzTEJ9wZC4leZbAX4TYf573gzLVhvLV7LK68WXpC9U5LuyT08tJfN7ZpZEVCI8",
+	"4qlC3csPJ8iYmoHCGVdIYKrJfMyFFnlLpvedFpupOtmynbU562f0oHtN91sv+noUuORHtEXVrPUsLjLS",
+	"1aKuEyI9ceDGzLSBIlHRPn2hntzOuN7AJc2nKc7czBFk21gJ0QwMz3Sd5GDdonMjOt+QR7XJbeLUrrLZ",
+	"fT3DezvPBoifz+jUsC6kVkapm5Jfs+q0cJbVjXyKmVnWQ6LjQguxZeyZF9p5reGYy320thp2HmyKCnsJ",
+	"nNPR+digJEFedbK1jy5bZmE/QQlqPtAPZiMSv8Mqmm6KleXTKODnX9ugZ+tqB75dr9jSM9FYiz34TqN2",
+	"WS5ToMJu6Yww6TDbkx1XfLWaZJCH3FTResZjktRi7TCxW6oir9lqrqk+QuQ2VBqYc8qU7DWrWvmK3TKC",
+	"4i7LK1gJrXcuhG5DkJXRsz3w2gKzbuPSv/PmvT7tVq7AbXsj193IGaCeCd5bUNeDGvIzBo9K4BpbczHr",
+	"q9XFXsr88KpVZrbm4xi4B0/YmBtnLL8beplEldTdoouz5e+3gcQTca8K1y0KtkXBTcQDU0FvCFlLmURt",
+	"e2Uaq3Cl2wQWdy7HKUApi4hQmLLABlJo/DWyHp7RZFHIWySJJFDoA5ZRE1wxo2wYcTamMQScLN3iR4LP",
+	"8yTJEcla7+UvvbVFRBAXaA/NCGYmIjzD5h+k64qJolTt8vEYdUNGRO/IfHtG2WE2WhigaMolYcgpEsI0",
+	"DdHS7pwL/BbFPJIvZoZ0dzHtzeIdG0qUKROZYrHniSn2CGhvWilB+gtZW32FSAJl0+VSeRXoHTWbq0Vr",
+	"Q7w3JS0Xct+sX8OrXqCEOU6OavYFaXbSoRUE9kCdmUoK7UIfafZdj8bQtteiwK5DIFcw5eji5Ojgp1dv",
+	"9kMNmnBGlCZnysIdX6pAw6kAC3rH40XbulfXChp6zXA0pYzsCoJj+EI/fYDCT/3Tk6P+zcnF+XBwdXVx",
+	"FQYofNc/GtouRqYAVv/jzYeLq5P/PTgKg1sW3lz8PDgfDv5+CT0kA2S/ODmHwfIvrgafLn52dbPgt+Hh",
+	"1eBocH5z0j+FklnHF1fvTo6OBucw7qriWrUtLKuFt84GNx8ujob6u/7p6cVn88jhxfnx6cnhDcwzOOuf",
+	"nA77p1eD/tE/hoO/n1zfwByfB/2fh24iM+k/Ti/6R4UmhgCO64+XlxdXN4Oj4dng6KQ/vPnH5QAGvryC",
+	"Xk8nAM7j/smpmfyqfzMYnp6cndwMB38/HAyOzNfXg6tPJ4eD4cfz/qf+yWn/3enAgOpmcHXeP7XnYZJS",
+	"ySOezRONCtUD8yaQt6vNXIly4wLl9WNM+qw8gPxZ8/dt5wD98vW2A51qKlm03758WxVmlhMgvFwXvWpa",
+	"t8AjCCsE/DJA0H8GkpehmQsXhUa0DM/IE4uqLUVLlsqJuRWvLohcbk1TK5hUGlRAeC4K9dohYx1bqGf1",
+	"+VtBtJX0krONZ5Ve4LL9o4ovpjvlhvWxoGPRY2OqwCBrgXloXzBdGWoNPND2fIVFp1hBMzfi1G2OctZX",
+	"StBRasI8MFtcjDsHv7Rd9HWEE6zFhJYqhOfNqjWqolRsVsanZp7iAAU4OrB8CTxOvkKTUnumCDuQoe6I",
+	"p8zWOoXOjlq2ZEQqykwY/OPuhO+6LbFFGfSHOY48bZP5GS6V2LyYE3ZMsEqFbytvUagKPd1DRI00Ci3c",
+	"aRzYspYzoqVB4yrMNi9RFys041KhH1/t9FCfFQBDJZTGhMTHbjpHiqOXe/uvC+18dgJbeSNAluyhrXia",
+	"JBByRyXEIrtX90wPXgmnKaGrs37BFKPIntvfs09kK+7aw0BS8bk0RbB3eii0dSBNmT9MkxBOLhQ8ISFs",
+	"UxKFRgsbfiPuiTBpmiV/L44g2xxejTBjXKERQVGC6cxUWKig3I+vl6yfBeD7Wlu1yN/MseCJim02zjbu",
+	"uN3NsKJu7zjBk/aGleMET/IxfZYVV2mwTTHCLtQvQTTeMYplTvSpbF2nP0PMmvKIS+Um7fqqbwYWFKvB",
+	"aJl06QIq6TX7r5cvvWV78rIj6cty49gNmZK3vdfg0QRReUIUpaRSYZaV3GjWYc1jrrjtuq/56tzmMujy",
+	"crwHYrfzREbigLJlILUMpGT/XI5Qd24PT7LjFO7cmCTOVwQfds0BQ8SOlO0UGv3e0LxXUxdneWQkMEPd",
+	"UKuth/3TYf9keHZxNDgd9q+vT65vzCWKzSKda7TGlObvFBjGpiQlFosQdfX2+HicUFawj/lT5TM/r7eM",
+	"mSnlGxN933OBwvPB1fDTxWH/3fDo5Cp0maJgpJukkLBPBdGTmaKuOLJlG9ww0DcEjWmihSBlIq2mpreG",
+	"QnLqip01REiZqkellVeOxYc7VpjTd8a6tZAirMiEi0Wb++jQPbthiLO1YQ7vXXPFlTF4rgljVXz96itW",
+	"Z4oYeHdYV8uXP7CaWALBk4SnajgnIiJMWZbbotaCSBOy3hV/lSbeYCWJk5ro/qoQ0Vjirk0ooV6KM5Ju",
+	"FGW87oneY0ExU+sB65N5ybfJmoytGkkGeorSxFZea5w2f9rfvDCjoTKmBi61xKGng1OVEgrgcDjkRUKL",
+	"FqX1Ozy2mFGqf1UIjV6j8lWJ0otlQ2gn6IxwdEdMLmY8owxC3RSZmKbNpo8lEXRm2n3xufQGAsIMIA/I",
+	"5xCTr1VNxJ9NlB3q9xKiiJ8/SMoiMlwTgdZ4uioplKYrHtLSclcJygUYPk00Kx7GVjqrk84ASpwZg8y6",
+	"AehFa1pV9ViyHzWYXzZw75im6rxUXpv8K8WJtP08sg/UdfigNp9CYQpRQtB6Vw4fqJoCP4uzvwWZkMdO",
+	"0Jko+EefBbCoRJlkutk9EUPyr/xveDD7u/BQoop/+7Pl1rxnqmUdsoMoAMUNWnfqT6SugmS2pa5V1FUw",
+	"dvhrbA2jSuv049P++2Hmp+sEnZv+1fvBzcn5++HPg38MwdN3/l5//4/Lgf541r85/NAJOpf9q+tB5unK",
+	"3IgX5zeDv990gs77wfngqn/qxcA6aTLvfOWWd33Tvzk57ASdo8Fx/+PpTWmBbinXl6cn+pejk+v+u9OB",
+	"3oVZ15dnlLKaWlmse4XZThRl2aXYsm9VjDGc9eOcC4+JjMD365ZFXd+uBtOcKDJrECWXnJkzrLIY7e7L",
+	"nRYBmPn1Xtxc081eWOGad81KZe+5FLDyBbQXbKaRNXqw+D0RgsZkk9O9sO8ueZM8/qRcFawW09lYNcxD",
+	"afb2GoJpNlcaV3vJMh2yuXBko06Zz7S/93QN8zfXFouuUA/BP682WJvg5kHOzYpqPiWHO7+nGlssLtn7",
+	"q56opoyXJ1xXhal+fN0Y6l9aaB3oPxj1qqYBicsxXk8PTPhkaMrhr/ECT+K8b3irhrvKxI6tKq+dPzTl",
+	"qagJxtfQG0Z4jiOL7DWPrL1C/ZKkvxLfmDV9MPKLMX+7usKl5VQBWDqBZUgtg6UNcjxdny6h2lbsXyX2",
+	"n8ycKLgeI/zt5cRSPM3eSrmxRTs32QCRpyOhGWfruG+NhLW9X43xdD2reywWQ5EyvwCcMuMOXXNMa7hd",
+	"56Uq87VbyccqLiZfdS2gNgrX/x2UjiwhwC6pVgnJg2Bz03WPkYch9KbnqarY2/bL9rZXwQrH0obaRLZ2",
+	"kNa3usVWt2inWzxjwYyK2XJbK6P1VVJU7bzXyFoyi9H4aswoz6EOrux2m+uKzbrhM3T1eVYDZ30H3Wow",
+	"2go7ZgHC+Vms7011OPF0ma5o1doSYSPANxFXWlDVU4wq39UoshIYz3k9VFBxez+0Rs3n6UT0BzHkb+3m",
+	"/6Vl21UVjfJKRlTaspLFYkao+3rvp7z8PUSrU4mwQphBfslOy6D0JwnYXgoFLFk7scs8ux6k84CSRlQx",
+	"ptjKBdDU0Xi5h5afOOeCcmEhWClBwx+IQGMqpHqLIIH9jpC5zcQRcV0b3KdccssJpLM0URSeUAZTpOlO",
+	"YF8ybUDSxCbltGimYsqB5mdWx6tNYJmntRdWSEK3XFMkKnyB5/QFrOyFQXUZonk6Sqic2uKKGBZ+AHVl",
+	"5QNV0RTeBEDJADGubhnUnHXCKezIRBIv0AwvTCnWVBIhd3rI5SFC2XH9palae3F8NbhEXNyy4pJstgex",
+	"ab+/kcM4Id5+tDciJRW6f8AS2eehAZrp88TZhAgE5J0Q00hHcxLIs/KHj28UBfz78OBWpbMfCJ1MVavQ",
+	"Yx+C29d9yP2Hip7dJEi2FACbe5IKsa8OAVfS9hmeb5po6Qs8rc6wop+2viIhYYCPoY82uLDeAk1cXw+Q",
+	"7Tcd2rx1TfsSPUxpNNWozxlpkZF7LckhZ4xECtq4NT58RaJ1Hrc+rhOWhau2eEnD5SMozG2flu/S5K79",
+	"Kx8IFmpEsGrzsNU+vpQOrMY/bIqdDi2I6uudjRZDaA2xCq88qXVVBCrMM1Rc4aQlbcZUbvyq6dK21jtT",
+	"B+6h1NgT12xvhh+H9sJsfECrCEM6b+FG8xxJAf4+GNbAp7r38oK9q/Nt/ctKRvBMruUikm417VWadrU9",
+	"h1tg4KYN3PUZdP5p7H1FSbM2c+FTLquu5QVbU/E2QsEcK0WEvjH+8xe8++ve7k9f7P/D3S9f94IfX337",
+	"j85TZP+15ZlcKqn0fDSaPSTea1E2sPn3r1BMIjrDiTTXm3kfmkMaoRjJdGYT+ks63/o2gTWlIDjMXPJp",
+	"1QKqTXhsU/SrnfPpvMAtfssHVvGBTyVxtarKcVCunIqUKyXdPEc+sHqVVtiy3819sHNg9LwI3aZ7e68i",
+	"hFM1JUzRCGttxn0ZzyhzH1x/Z9TtX56gO7IwpKAfkYizZPEWMXJPhJ2BxDs9lG8BxZyYlNIxTRQRJt0X",
+	"MzyBXh7Q2VSirlH/YNAXY+PL2wVlMAxABTUBNDsHSCo8HtuGVVqlpkQr/IInpmwJHvF7rVcT2x9Ej/GD",
+	"zLJiTQkBKKDRAxHecFoDEi2PF6FRyRnTMPDy2PeEEYHVRsZ7fVMrfkeYLDnSTbSiYyP7e3uN/cfngs/m",
+	"VSvg61Yl7sgMUktSQUpdz/fXYV12eh9KW/B4mVZ9oeH5lBZ6X3jaQsBvyLZWdH1rzTJQN1QilYrENi06",
+	"vLy6+HRyNLi6Ht5cfby+GRxBlpIkpimEQwNBYhwpLZMlHGpg4yThD5pmzWje0zcvkbruFWZBD9jZFLNW",
+	"wdR8K21TaA8z8vfL8tfwdgWDC2ArLG31sTyNrxeOd8vW69j6B4IT5SlGvdzrfgpPLryotvY+fDF+q7vl",
+	"F40Tq7d0wu6pqiFrHEVkroZz7KsS/llzX9ut9Z4qotk1i03OILBCw90x1Gp44AIyCPOoJ3NRpGr6gmYr",
+	"kC/MjPURCeu5R2EZNY0PKJskZDeVdvn2RtEv9ND1lD8wuBMRtZ6EYhW75ZADSRqJ5aP0sFt40a2z4vYv",
+	"An/1wT2N8AsIsCX8lVRC9BluVoEP6notY+K5qbsqSQyFIbUYNaFSGT5cUkrMAOWu229e+wJr0iQZttbC",
+	"tMDVeHD6meUy93o9PlD97fPPTbU6K1wmmXhFh7sa8/Sdqgn8kS0qYuqXa1Z9vUw/S8UPV8FJb7wpDhYG",
+	"9M3/8+iwlg1DId8hZTF59FuxYh6ls/rehZ6ujAlxKNIYqWUbzXqK8dqOhlknWqymAeKpIgIK8YH3rlQ3",
+	"uTHQeG798zWLKmxZ8lREZJiKpNUmWnYDLQIyb1LqIBCUTsJ/ikd2BM9lqrSErqSvI2JMHjUE3SNZMzeT",
+	"soImmWzmd3uaZa1I0oFkf6aGUyw9N/n1h/7u/psfsw6figsSI/tOgKbk0XvruUGdJ+v7dCe174wWG3Xl",
+	"zLpxDDMVpfkddwVW5R1TgTHBUiFaOTI0xjQxBe2aQx/XoT6349Ws5+eRyRFeo1kq7GAYW13a9juo7Bgn",
+	"CdIH4zADtm4v03Ga5FAQKfOGTTTTMQzx1PawdhlDqBbxxMGK4syqO2yJ9jXv8gDxEk8IMqU5u5dHxyBV",
+	"7vRawSbr5dx4+pfuSSgr8ysZjha251wLX8qarLRdF9mcE+ZtZDcoIVXbgnv9KN9Vbajt+1kto4JcWABn",
+	"hY8WG8UWGHCQc/r1InZzkD1NoC9cQluBvk6gz4G0kbmvJZOo1Nx9s+dZSZn8cr4taEXc33v91zaxgKtR",
+	"4wa3iQ/09rS7TLDWhskjdMU4s538UdeKRxKNSMRnBEVOm3bNkqutIaBlRxuLpqP+anDzWu3YmjrN55jw",
+	"jIHKZRrchimvSZPLPV/nhFkZfC64nsd8sOIDtDzUApjX3pZJR4XxlDG36jenagYm13jsHLI1g6TOBJcZ",
+	"msU48/TVzn3CJkQ+maWbUbZJtY0oZADlKthUQF1QztpTb5zOE/Ak1VTBNTIBeAFwIgiOrdWQoDvGHxIS",
+	"T0zX+rcodAvIiquRR2pKwnNGfO6Dqn6aLSVX+lfCoS61eLkfYhv081cuqgpWMKJ/UX/jo1rF2K+52h+f",
+	"KNRvVDR2tVGlcc7s/ewaa6d5rnMsf+OjjL6Xetq6nthP063aluK4oyyuS0UYFm0fz6bnRFMSp8mapypd",
+	"aHUjYG2QpU9tgL26sTIc7VT2mp1nRQ0oLbyWTgaOwVeJpf1eVxJWdoGsZsn53kwuIrxVu+hnlaA0s9gK",
+	"T+1vvgxnl66pK3pPBPonHyFAWVl0luN7TA0LCDoRZhFJTDC0i66NbfAiFjH8nQtigiixsG+KlDHzbYbd",
+	"NeLQZYHYq7czIzVRqi4ytCEACkZwj/uBdEVAZHyqOGaH2cpjjVhZhtQSuP+VkrSUOlF3tvbBukmUoOSe",
+	"iOuIC8+hCszulsni5a7JCtO/Fhy9dqgfJKQb+S3u0s1THvHd2f4bBL+h7h1ZPHAR72hlOeKSMoIkndEE",
+	"C+i5eE+qDQRqQnJg7W5G//avCRZP7RvtRtmidCNKG0B9oKrWVdfOBB8VPH6rj+aw6KEvtEpe1kaq3T2p",
+	"7RYBCyu2mDWtP0nWEBfh3Kux07rb6WEWglDXh9mSQRuWWqJhfW6WaluTH/QfSjVJGxqkDE0XI0FjaB8S",
+	"IOirC1l7BSKHR3udFd1mPdE4bRpLL29pFWUHOe4ELhosQ5BVeHhWqU7sAJ4tM+gYINRcyI7sNwlrqOhI",
+	"9U1owYFEJXIvlLxFdfRhcNSO3dwH++TIxD/IViRlrTm2+Uxb7gjA/hbo20gsliMsWtg0rbnWAyoHG4ki",
+	"LMSCsokNfuXMeeA0+uKJbE2eHnvvS5+9l8+Hd5UKULXh7y+DFle1WKzE2TppwOOu9QS4rHvAU6rWUapz",
+	"9u5hZ09CFk+AWstW82YIO73dUf76sp/bD/wb06ZnZTZ3feJHb7j75S/epI+fRx/nCcexp6kGrdZKyKh+",
+	"RBkWi07QVLxgRplDXU/JhOdxnlSuETyRaMyFJb8U9kZi6LGEuoLMCTbJ3yZJUj8p9aM42XkKZe7vNVjW",
+	"DDB9R3vKJ5Q9MTKtGlnWwMhcVGcJ7tmXZX/Py/31fDYu2C0bzrdn22i9f1IXlBtNsceLFdomXiHqOuHn",
+	"noCQHvI5YZiG3mAX221LrBqwcQzXNswvuZRFMmi+X+zHBZ1ADSb6A82Xg5D5HSQkT4R+afn6DzqPu/rR",
+	"3XssINNXv5OB9UK/nH06ykapjTjOt1cAV2COocUBPk19qWLDVn+p018spKzE7mm8z8Y0JiwqZ5G8bCiK",
+	"Q5hPAhyPJVEIj13CEAQQRTwmaM6pkQI9oxYE/TGe0aQmdcQqM1C+xdW6gMdtw12oboFsRzxam59huh9p",
+	"kPgLODAyccVPPT9m6paJZE1a5MefZ+8ccgbh7sutQaGSjSP+BYrMgwF0/8yrWDgIRDxNYmRb/uZL8rYJ",
+	"NTemh42B4BCae89pjhgaDNrWwzXNHR2zybslZnksX/wGeKFqUcUGmkHo6FqIUqurtamzUSKJrB0di4hQ",
+	"mHpL6fqzd2xFCbNFQxMlFMmRqTh8CQUzlA+KlJgdWyNBV5OPYyoJluAvFGnmPo9T0Dgxw4rP9FwJHrW8",
+	"H8w0R9mw9rMZ3Hy4LExhvulnE5nPp3q6fOlnTtiv+Doy07Qv+QSagUNXzrkNjpVITbFCjJAYUYUizBBm",
+	"8oEI1MVIkBlXFomBZUiZzkiMskkMWeV9N2t6hcZ0Rph0dRiag/icXyxrgOUkdXc1Fi/Olle03sOgMA58",
+	"cWgGMz/mIxZysj31l0xb1JZCDepitkAXc8L6J7uajLCCGjmmJ3mLLqPWb5ZNG7i+o/lJr0Bw2JmsST5s",
+	"r+CVcK7JmW3HblzVswgvdoNb0aVBdDHa9THkIcs/v8XqD2gS+tYE/E2CJnEyn+KSlWmv96Yq+HyGYCon",
+	"BxgLJvhhTBEHa9w0heAg8Eqi8CXaRTB42CtVbWgQWcc5ArUgzjLSPckE+FtZ287ytu0VGd/lW7Zmmvpy",
+	"KTohqnYYGwTlvWUizu6JkCbPoK1rZIOAndaJD4oIkc5rc72tzGA7aDs/ONp1qd5RCn21hTLttqEK3giL",
+	"iZY6WGBTaATBM/O086nrm9QEKULfb3gMLk47oSZuqlBMSbwDT1AFye2KJgkaEf2zq8zwFoUW4CGa8iSW",
+	"6EELPpCHjinM5B5FkqMxFj3Uz3diNzjFEoVAqaFf1FnR+t2IUSBuPQgOY2ayVpjbVYw6UWydbnF+p9eu",
+	"ZxT4T4xmtvpWsw9CD/uWeY2WPEx6Y1ExavHStXm4rsBjCd/tanIiCQoEmM1bRswSBayg7afKHYZBbCWO",
+	"eokDILTJdVdgiYUb4q9tbghrr/DKKO8FT209GMeobOSCfesHiQSJ9CXZlYSgcELUpfnFUOODLT0jCNZq",
+	"0lv0eu/1ral9+0Al2emhG/CQwhAQEIFjk8ofzlMx55KEpkRLGlNlEpdDZ2DRz4ZvNecSBEdTIm9ZZjmA",
+	"DGckF1KR2S6USkO3Hbsy1434toOgZgdMoBmwLUgDCYnUGT3gSKQpKtrI7u2aS/dtRzNHZZuF+7P87I6q",
+	"cOhaQGQHFFaTG/bXTVBweLIC/Z4xrK5A8tvAunVYwJW9UbKu9KZ0gzGH4dL55chXvi1WlNCwSI0iPCNo",
+	"LPgMdcNoii3J6nHjDPFdPSjqJAdZqn5jjQr3nMKtEtNoKYggX+CyLbKmSKw37l2/gGiMuuHRxcnRwU+v",
+	"3uyHbxFGsUgnP0iTtkwjU0GYMpRAUecIayazqnacr/wOGROhmYB+xvtybi31WDNiTuMQdT+kM8yQtV2h",
+	"C6Z4wieLnQCF4xiHqKvXbWqe7mQymik5PUahqx31ghFhjiUzpckAWVManE2CRy2KQRcWHBjBAfbvQ8Gc",
+	"6JYbuScPeCFRqGWpUAMZFxN0i1VLaqStfJaLsSDzd2lyd4xpkvrC6IB2DivxJuWm1nWtsNdrdg0THRGF",
+	"aSKbY5TzZX1ZtS1/TkhpT+supL68c1vWCKs7cw+v7n3z/brU1LUvzWDnOLgHfveQr5XVWPVxOFPGzpn9",
+	"NGNQrjQ/44qOaWTtt5RJpa9ZPkZzniSUTVrbNWCpg3wx3pSItToxlhHHFwuy2Rm3bspot+TKAf7hyfLZ",
+	"qcFbtrsFtecwK8REeKTzx8ZMsHykQ/uC1zZWmfU6l2+W6sn8m3CLvFq6XcKKw8hpchl1WQwOPk/Itjm5",
+	"j4I2L6jwrG8ZlIE1gqrFEUnw4ppEq4ph5yQkpa8Yb9X1V9cZDzZ/nODJOVfHWmdrSbjHp/33w/OLm+Hx",
+	"xcfzoz81HZqagklNKlPzJe8f9axl8n1FUBIjqgS2tUSRgwTqZjK4rTHqGshoSS7Ciky4WBTl1Xw1lx9O",
+	"+gkRqimIYlVl4U3CKg6nWOBIEYG48ZpThkJbQbOnmRSUyzS1KaEkX5c8Rkkq6X1J8C7GU/ud8q0ngiqA",
+	"MWH6LgeFHQsl/VM5IlsW8gsD6IdQ98PJZb+PrvGYoA9YjLjYCRDpTXoonE85I2GAQi0yh82yttcxXzgk",
+	"HwZf4gllNRW5plgOZzYEfVlnTeiM1mTdMfKohlEqpCGI5rpVLvOpAi79NZphFU2N2ZjMZGAd2FOCof41",
+	"VCPpNVeNNqsN8j35gWEi8a6IJL643VJxxoryBdUNQzACHeSxK6ZEpFR8LtEDF3dW1tuwaE+Fhyoym3Nh",
+	"w0uhuGI7zzpszwQn3xSGKH5tRgMYSqKGNSUmy5tW5YKTZutagwwvL65vUF4K0wU8voDBQ9SVthJlRNpZ",
+	"zCWREJswJCz2+Teu7e/OwQbOC3jWRPmYSpekJuspA+uwGP1Z3bl7qLh797xGzKnmrPyeiPW3p5fbzoXk",
+	"KbRpbPE2groCqEacf5qhvUw+W1tbna3NmoP9lWibE8Tt633z8Dco/EzEpEVXHfdm9vy3oDOiQk2Hsc2o",
+	"LcHjN3ZZJnjUdgen+lFAl9hp1S3fPCu8oQcQHrZmfeHOKm7klFaUWxuDBK0c27qF54KPkhaqu93SpXsc",
+	"OONjy7euyePGfYTrOhOesEhAoXzDaE0QhzGBvLX2USNdmVmdw6amyx1VOGkLg0/mYa+nMoN9FohVwHkD",
+	"sgLMy0hVJK5sSRZVA0evxTLU65RCKxOyvxEeZDXCGsCdFfMDFMKGjHsqhJr/oQG10mJSgMIHQRUJjSsH",
+	"5Hs4gQCF4LiC74umdNNmNG8fAK8bldefTbfERjxhPQQZwC2gh54W3YK8D4IgNhuTjqF6DEPdcE4YjWiS",
+	"UIa6AsvpTlhOM1nL+dTUW9Pu4KnXnWHj24uu4aJ7L/CTbzsYI7/yNrmGJnqIrMjqcqcS+7vmURDB3y2G",
+	"oWOFcGQKXBYaKu744uUab4my47vxOthYHCzMExRkw4xrNQRfeCC/LAdbXkNnWl2WlsWU21TgOGMqK7gJ",
+	"TPMsBGnQbUuVbahyowjHJ9DtM6g2dvqmnT1jNEEVr7YhBevg2WZBtM+m0VRbESgXYTNOVSpIYBOKoMvN",
+	"y5/29nb3Xu7uvVwy0vzBFJbnaVXdFKD1G+ohzyHt10n3K5Dz1B7hOnzgYiSJuMfLncW97e49x+gVl3PM",
+	"qErMMZemXdgYPEAsWiAskb5QFdGS84wojaqUoTd7e2g2Qe9Ojp5LeF61pSIcmsi74qVAcNxI0glDXKAE",
+	"j5AAw2NvqYO2w928p867y3IsWgsCUPiOsLWExZQZ43Y+7Wz2YVKe+NX+qo6P+ZsvX++9+GlvzUX7cdu5",
+	"I7MNrcDtS6yiaePJzCgrfrv/HVnxH5mh+hJvPVagtwgzRGZztUBm2ZBxd08koqq3fMJ/Sk5cZ92BbF3r",
+	"NjTd4k1wC5XIVBgzjTvylnwvX//313999ePr/97UDvA5mP+qtqBVsBQZ/vewK1wbmDsVaExm2DpE4T+I",
+	"QobkWDB+tPTa5GMfu/Hyr86qX1zYOfJvPrrZCutMZzNvKGHfBARqIL0teCxNB00tMqEooQzIwwb2LjPu",
+	"DY3ZLZXi57G0PtH62eBzrLE+eqyG7QyF9rieX7NxeLDVbdbUbT5ljOtZBEgvSyFihvUwR2By2qz8DQQB",
+	"iNmwpkHbWSqhqAKkWxgr1w8SwcOoCynQ0CoJS7JLmSRMUkXvie3wsmZFnTyWq9rvoDGBoLAF75lM6RFR",
+	"phuDL1glZWpFHu3XhjuqDLFjykw3iLmN43gL/0ojsTPOCBSywaNKx9R8tWM7gs+L4tpPxEQYHYCnCnzJ",
+	"CZ7Lt2jEU1aoWEG1go26WCFoSKbn1qvK60q0r9d0OaV2Z40549n6AwfapjN5onGveLpbxlTLmPIT/I3j",
+	"tZ5eBuc7F01ZGYuFtQSP8HxOsJDORASU5c3DaFNv5XJKTZWVNmFarhZmQ7TWlG5iTnMQKHDcly2b02im",
+	"VpO2b9Py9RNvEXauEsPytFYPatI6rMfVpCmYH36qcCFQzP+VEvs7VPvxVampAd4V9Jj23g/1/PizyzoW",
+	"ZJ7giMRvkZxjpj+PNarzAhfWkz8Lt12JtjAV3DQER1Nkl56tT18M4S83/7gcfGkTNWgwL9t/E+iezMbz",
+	"Q9iy8RVs/MYbQtpHS/Gi1ZDSovfNqhwTwicCz6c0Mmsi0Hzd1JEf40coZWeKEUqp9ZGZYKYjaKKmw3mC",
+	"mVFbbOe3hEaEQVmkezKlEdwdMbk3mXip0MPQORhi+YwoAZPOp1xxPcqEDLUkM/zrT04THtYU7b2Cjlve",
+	"DINoSqI7z/dzLtVENNuqjsicMM1mF4d6JCh0ETsv9ZovChLTTSY0qYvrvld18boNu3VkG/FhVV47sZo5",
+	"aOsehgc2aMfNgeJsAYhKlM5NUjRDfG7uHhA3u/8L5gwQ7ClPgdpBUFrmgVUdwotixcagw7gamq+fpZF8",
+	"XelGizVNtHcFGspGDfPw43DK57KUhv2qqjucaSndqEGm3AWZS9SV6WgXVDvoJYdmOCYla9qbJiNaq0ot",
+	"b7y16gRWZLJoZqh2ydfuhfZFWrJ3f6MyLZsUd4RWQkOTbFzTTl+RuctGRhGfjSiDMiW/sC+hkQakFgfC",
+	"bEv+CqntKo6YeUhsS60AkpSKjthiI/4s4/pqzDBUa1gXDp3MfcB+buwpjOjWWjmacmGRUv3A+rLQ2fRP",
+	"E19yPN7KLqv5p0OZBi20Erg/xSLrw1zkiD/IrAOdImIm0Rjqg1CGqJKI3JsB1yqM5V6qycXHtgyBa6IQ",
+	"Z0V+iusKrF/IVAiJoFQIZTaNfkZiihWxeBu2bzfRwN88g9dSerNhS6ajodtOcxIijFl5qQBL/+Ia9dpl",
+	"5lAq7in0Y0FnliaK6gvWNm7CAmtOCC2dUgllRW1aRlIjUI4FkRs2gRDm5TwVpnDNvt776cf13Lnl0fwg",
+	"mVCpiHhivfMKfZkaM1CiYjcCp10WlBvzGdb0ZEjq5Oi8j/rXhycnGu9nqBuO/u//K5oS0bN+7dA2wpW3",
+	"LHxku7sj/ePu3T3OHniLCIXypXJOIMsdJXwiEWU7PXRFTAeT7uv9/R2zBk3fgieIi1tG2T2VUHXTcDBo",
+	"Hhm5PD2JupAg9ysRfPeBxmq6E2iZlLJ7nNDY7UTrPlDgAt8y+1WCRyRBMwrt3A1g3GAYHS4ETRIaofD/",
+	"+T9DhGecTdApVvo1ohQUICkX43E6U9UC7mnmkCTDmrofgs6g1plYBRHUABBfdZ4/Xi17yAvKk4Q2wWtG",
+	"HobPug+XOVdtDbAmPZtBgvL6amCQ3+zL+mspG3O1Kyl70i6FSBdR3CqNvKx1FxdYLDK3bCbjScIfhunc",
+	"nxTqtB+/elJty9rYGd9UjfNorJfuep7Qe8KcDQ7EvxbJoG4tdr35PF6A8KRGRhA8ISjBcUzEgckxvE33",
+	"9l5F6J4SqBGoddpdzpIFgtyKHfc7fHIfZDonAr4pasm28JIZqZCckT/tveKuXV/CQ4jN8ATdm7zmJ3VL",
+	"dWOsjBSB/PM8XIQgeMtFuAkep5Gp3b7UdbW52nRWbfJp7XIBRI3SmKnVemgf3jD3wL0zWuQ+2OVeukUg",
+	"+noCmdIowxXlMDTUh3V1EVrn4SnCiJRDX6mbD/wBJfpmNH6eYpdXVznUpc5vdrYzHtMxbQLV5m1x08YD",
+	"r9CQ7dJuVatfOSN+NrtJNIkvYCQ7wsouy/Pn6FvGm6Bg7qrinA+49RlrFTILiqxjmQeU0WYJV32MtQLn",
+	"pynmVca3Vc/r1PMKpDYq+rkh56wwuIo7Mmgm80rD3+ND9OrVq59Qd39v/83u3svdl29uXr4+2Ns72Nv7",
+	"36a4XcIjnJQe2PvpYG9vxxYGZahAVHD/ZlG7vjHL0uXriv90r8Z4XeAZ+fD9GRE0wi/OycPwH1zcNQaP",
+	"VhGhzBvckbQ48WeMH/NQ3TaAbBMq3ChW++Ufhi6fRhSNeN8IPUG0oOyRdsdjEun7TIvTciin2NdQdfCI",
+	"I4Wksz3Cs6YGro0DEVrpSdUOephySZAtIWbjn2U5V2jtYJrCoWU0VznWVAjC1BA6ASh/7M7SsDEdj4mo",
+	"D/ZZekGrrmvNYMHQSuksPBtU91OaurRwH+H4qh0OCdNCZU33qpUy8YaCZPaWOb228cZPEkBrL4B8Dauk",
+	"x0wuLEGsKEd6qeVLa/J7VgHOkfT2Bml5g1wv9UWcE2Y7J1lhvSjSWxGd+EMvrom64smGwcZtuhKYdgRV",
+	"yxSvaY10nXWU9+BWqVOVV5+sabErS6NWasIttbK3Tin1wFHW3ErWOpx2XzY1vC/M7hZZaru1Gg5PpLV8",
+	"7i191dJXBqRNQy5fbtIVQb+4v/6LnqC+lx03mnd7khxyxoDheyKCIvdbeFAIu4UyyJoUMAL/lW3AUijt",
+	"Yu92MP/J5aSgKClUvvBarxpvx+METzSzI2d4vhGmlFJ4lixUDabjfAPF/B2z8EaMkqSmvnkI2GlBbdvq",
+	"mJqWpoqeqTwILW8Eued3JA5cWx05TVXMH1iAFOdIJvxhZxnss7xH0rOHV7mxW+xeH93HuT8zPwSxxNif",
+	"wgMIKwMTshFPYtSlSqKQxgchohLgZJCRxp796jf9JWMrfQqt8Su3fIE5DWq7dIIOvydC0JgMJVHFj/kT",
+	"1uVo35zSOCZ+wzzE5i7qRNRNcLhN4eOMVhoTOx0wUXeS8BFOnOl+x2vGbSASAH+erJzTSSsMke/S5G4l",
+	"msjhKE3ucmSxfckN00FYQa3FHhoY97NGJQgd2C0gFOpihuhszoU6gKo1krMD+wX0dnHIBlW27A5CSOoB",
+	"NgeD/CBNkoMDXoDM8ly/qvzJ2K6tUs5LEhKYLjDKNF8xSALrt0w1dF8eIH1ZhprOEXZMQhDT3xOaadgq",
+	"FlTlfR3GaZIgmz2ReZANlMB+j9FcpIzEyDRnXaBuBgv7zZAy11IrrKG0tVl27sBYbktTOUsh6D1xR4q6",
+	"oT2hAIV16/sNSO83JSS5HgV9IFioEfHWqJ2638IDdEfIfBcnGrpdE/N7fT0Yfhj0r27eDfo3w+vB4cX5",
+	"0bXnyH/bCzefLViZ4623bjDiJEMIHwiWscbcujMqJYnN8Un0QASxpPEWYeThOsh4wteWcZzxYx2QBB3N",
+	"Zoawtqqpof6d73npF8WgXAAor3J5ry3Q94pEK6RSQYpyKSQa5flmhs6NdFphj8BJT7FUu1Cnf/fkaN1j",
+	"M3gx9PCSAsQdchXx77k5zvMIrNXteNbeeFgLpqZEUrmJeuR20dC3IY0pPzaPavVxTnxY8dI0sRQznLx1",
+	"nRfNhaiypkqERaSsre8XzbK9Nx77pidr7k0bDS5L7FgqegPZEdTe1uH7gS2KDd+bf2XYagubVpGpzY2D",
+	"gt9PMyrAEJeYiq1NoZZmchjVVMPMw0uXOZCtPk+Zr+B5xLW6mDJFE5fGT6RERfWxplWBC0Vdb3z71joT",
+	"1G8NfhlWG5OMCBZEeLUpiI5qQJSP0sMNS1CuLq20kBLAvVCyy/Ces8DMwO+aTGbeWt+bJmPXRNAsJWe3",
+	"cOBk+dYtnnXMcOkoHriI26eT5ID5zEXcWGTA5qaWU6XNjKvB/tnGh/5xYe4nsIznw3PO6Iz1Peh3My5N",
+	"4CJjV7MyGypbBOxqgHpzpuNUZMGq/v1oYWyNxY9xkoxwdOe5PRkiWCSUiCy9EBItPl2cHA6G1zc3w8ur",
+	"i08nR4Or0Paf9nd7TjCbpHVSsRu5rj2jnRfSs5QFzYjEqBvaXCytl/I5YZjW6KLSsANfRKsgIM9CEn2Y",
+	"XSMyNDF18s5koLROIllmQStyzFtliGegC/KDL8CscHqNqPRESaOElVtpo1baKMIpk9IrYoemzprwZih8",
+	"R9kEdT/3PyEMPTjfoov3719czFMZoM9kdGb/PLt8FaDj0/5hgM5e942+NR7P5mRStnuMKLP9apajTnPC",
+	"rPCSOcgY7gHTYfnd4SV6/d+RwhPUDQnThEfY7sfrcOdtqRO73sSEUWnSUPCdRAM2SaicQimzijj98kco",
+	"zq2I0PP+5y9499cvX/eDV9+6u7/0d/833v11b/cn/c1fv+38z/+oad0wm3v4++VUYEnQlDIlURdqugXQ",
+	"QFbuuCartmukYS74DuyMs+oC/eE4ObcoZR57a29eEZUKhhwjAusj3KiZD4cKCIozP+VXpo+fVqUrQCYf",
+	"Khpz7qXgY9rerdwU7vRHSKvxRSd9tNJpRfjYIGw8C4BeyjlanWO0aeg3lUOTXVzT8gtLNUz4hLInBd63",
+	"DxB4rphqB7UcSHYVxS2vCoUu7/xLzaE/7VozCsv2Nqu5zTR4rIV3wJRY+FRoJ4zmYbYQytTTZ23DpLx4",
+	"jyPFxYp0A/O7n4ga0T3Omz+2b+R4Y8V+hQR/+EEiOwjqhsbLE74IwfIZBs57pf+a8VjLoL1ez9/Lsa7L",
+	"uZkp4RNENGhbuSpWOVM1X1VOQiwAPwtDyz8XEvcKjleoXtquLqrFicNs8swNUFiD/U5zlUM3s/3OBE5V",
+	"v73Ml2W/OcpWZ78wJVa/fAs6PAJL91O5VHGYwGGzBXMBB8vomuNXI9E8S8j3EhluY77X4WDPGHzv7ost",
+	"9FtD/xOP8ChNsPf2iL29JG+g3AQYYqgE370R0cFDyMiD3+aZNUf1lXiRrogFNlmjM7xAU3xP6tpRitla",
+	"abNL2ruAjCyzP7e0Zgg9XZgpQHuLlnVo+cn45J4GbTsIpGxvQd0Aan9iO57T1QnNIWVj3ssigRxH6F+e",
+	"oMLDXqvfKKVJPIRdekMC+KzcSrnQs4wPl+uNr6pFXpd/kTcoNJOVFlWaJyiBwgtHTiPih2Jme1hlQAVx",
+	"1vg4wenpt9ROCLOm2EYJu8Znv9LWW6sqF43AngSOhdFdG9ZULdOXG0mLleCLFlULuFp4a8HBUzDC2Y08",
+	"EL+5LpiVbCYT1JTWfy1MKJuwidrtSzIYN3VrISXHlaZ7yg4cFPa0EhhP5JgZTLf8spZfahhd5sEHPuux",
+	"4sN5ghd19qKNnC1mSkFiVMRh1A31dCH6HyaKkrMxnaQmKjomosbf4kJG1oj7yGi8EX+u4cklK1U1qNH2",
+	"gi+EcRjpEWJHJZRkeoug2aQrMWa5gdy8V3xNEEoOWheMYmf+H3aJVQ7dou1xPa8zi3CnEBTQpcT7DMAb",
+	"u2BU0fEZGEARubd8oC0faBfw1WS9X4N3PLeLJuM7znKl19IJOtZppP8CJ6439qQmCu0wwbM5gdb/e703",
+	"/+/////Y7+2V08Ns6Fh9JvAGjOepsWbVblYTTiQa4ejOlVTyc4T1M7YtDpnB8lzFqvSorAW2kb+RR40C",
+	"2FPjDoIGUULwPZFGRI/JPOGLGWEKdaOEpzEiLIbmAdD8MSZRAg1OlEila+q7jJBVa6dUUJOl1PiiUkQn",
+	"Wnhr6BxZ77kL7zCNEnCS+KMkGqNPEo69poszHpNEom5MIm7KMZsnjTBIpT5czRp6rQrz1ArMUtVkamCa",
+	"UDYJDyCbItukDc94i0Lb/yo8gGOAtIgYScoiG/5SalJ+ZzNWjR04ZfgeU7PiFY20arroWYuqWXgBl2qZ",
+	"3xVJ8EZpgBFnWpOC427d/r/UHroM1PcC6p5CUBDU1szP0rz1g7R++wBhicJ8LNBYQ0lYfGbitUPUfb33",
+	"2rWXuWUmNO6t8QWYeqbu9Z5pHG/yUeapmHNJwreIEUhAMzUlrYJhg8GXaiXWbtaMVtIdO0oQrCBmJfBk",
+	"iABbMgtzzfkgdwbHpmhDadc7Ph9uUwpmFjfx5DzM6vmXBq9Ftzr+CMxriJOEP9Slszhar+OLEWcKU6ZV",
+	"wjAPYYLfQgganSuJpkSQ9bRCE+vhX1JJR22vNFYuiyb1MZ+lAIRsYUEFdg2gfwbRMl/2VqpcBW4r8mQN",
+	"K0iqBJTyjXAyg3MjWI87ElTqO+ABi5n3xs3Hg1A65RMvVtfXMwy3vfBVfyM6EXF1CYCiKahSww0GWA01",
+	"s8tn9CctAXDrW1oLl1c5l0YpTRRlw7WdOYALEcWJWr94qn1x0Uqghgb7T/U15VOW1x1UAFCargVAn4Ef",
+	"b51R6+PxZoUvRH2H3Ratuiu9x2eUuY+t/Jy+XZXrna3oALkqI6BRey9LW59sjTAKFgFGHpApcIW6cyIi",
+	"wlSA0rn+6ZXWP+kMJ9IXsgMh41EqqFpcawTLfFU/k0U/VVOf6i+JuNfKf//yBN2RhbUAXF5cWxMATtVU",
+	"/7F7RxYSct0RjpSN/9SqGrSs1YoET0iAwF9sDBv6Rxnxucn0oXq6KcHG1mcuw87fd/uXJ7s/k0KMr1kt",
+	"+MEgo8et23w6djD/2+ebJXG/z8qJTN6tQFheiLhAYf6lzdcJewgat+hFQ0F4UFQwu2X63LFtLWHRCCwE",
+	"triEFhOlMiWerdCIuqHmWqEr3Bya4sz5ZyjLnH/MSzWHVhsCHgFEb1KbMhBNlZp3vn2D3g7GrQZyeqTy",
+	"DviGNvtSUqlsmy3znjx48WJC1TQd9SI+M6YdDI+9mGBFHsxlsOyNK4wHqPLePHyANPwIU7ZWc2Dq4QWo",
+	"qMpYZDH9Lq76711TnEDD7pa51ulaK09IPCHQIDxAY4JVKlwFgq4pg92/PAnQxZywY/Pri4vjq8ElIvc4",
+	"Se0KsNbuEmCC6Pp6cMtc2ZmsxBnqv3jn6vHtBDZDTV8+M4I+k9E1j+6IgoBm43G8Zbfsv/03dKj3xGBH",
+	"t2wXDSAP/m/XF+dIWDaOyKPWidBc8BGRqBu+MF3RwgCFL6BnVbij/zSNzmQYILN8PZVZpdQopTEOob/8",
+	"hdiL7C9/OUDh11vHsm87AboFrm3+AsZt/nS8+7ZzgL7eFqq3m5/zivG3nf/5TX+TcfjbzrewB9vSo0kU",
+	"YSEWNsBbAwd9uLm5RCYez7X1soVokOE/5pSxfmaUEBRqrSrUG+mGn/qnJ0f9m5OL8+Hg6uriSsPj/OJm",
+	"eHzx8fxIf7i5+HlwPhz8/fLkagBfXPVvBsPTk7OTm+Hg74eDwRF83ev1dvQBT9OZnt6aD8JAz2Lj+E0Z",
+	"MxSOKUni0CTIKK2iasByZitohDYMzm7ZdjGzh6i3TolE4d93bfD57slRiLp5OY4fpGkVgSaEacYARTjI",
+	"jhn677uHXAiSAJz1mzDHFU+INN0xOMsLwW/MJIqsKqFS5bwKoSK3CnM2GjaxLghVmuGFsbxRZfiQa+CX",
+	"M5f+HEdTsrvf21viLQ8PDz0MP/e4mLyw78oXpyeHg/PrAbwDwotKKmyqyFYK2ecHnf3eS/MSmNnntHPQ",
+	"edXb672CcFA1hTvuRe+BJMkuGPZe/PPhTvb+aWuGTEhNfAEQ7mcyQj+TBbrOW8aau0PSCfRb01eiwSH9",
+	"tQQ/uP4NTF6LmSFknCSLW9YN//b5Ztg/fX9xdXLz4SxEg/jouq/x5Op6/82POz30OeueYgMaPugfTAYf",
+	"gRMB87ot7DTFgsS3TJJImB+NBW2ejhIqpyQ2p5Od9UncOei8J+pvn3++hhRUg80Anv29PXdN2PTSQn39",
+	"Fw5URihtEllhfLh9lmGqoSWJ6unTem3m9A2Vre3FO5y19tCvvHzd/MpHQW84P+VGAHz96mXzKx9A7JD6",
+	"NSxM4eE3ey2muqEzwtOyYNU5+OWLltNND/yDzqU+jkjv3Gbj3BNBx4uSJALFvqDyDTiPpp0vekQjfmhi",
+	"fgFW1N2Em+I4XpQ9J0CnUFmth45poohAIz2P4iJAJv430EwMulMAK4ILTehrrocOUyG5QPkN0FtCnlMq",
+	"VV+v5JRDHZk5FnhGFNjifvlqJDjXds1ygkKYcY49DWbcb0HtWNaekY1UTmZqPZIDgsvNfr4BKzttTPdZ",
+	"Kh7MFFwtGHoeu2okmhXTGcnE5MrsWo71A3iltlc3ty381DgtODnXn9RHUjkmvTiFgNIWDxqE7Xz78h15",
+	"mcP2kl3Mw9v6mm6g3DMxQNyYw+21YFcfmWYSXNBfSWxeetX80jEXI1NQbkNGur/fZmXWCaglvAFTtibo",
+	"5ky4xcaujYL6seDDeyL//lpSLX9xbXO+fCsx9muCRTTNMuoh4aXIxzXj3p1jRpIV7PyFuQ1qufpnnNwZ",
+	"OexhqiWwaIpBiouRIHMulCyW02RKLGxR8SmWU2hYQNkdijmR4BSdYRVNl/n6J1iDw/XO96YnmM6+v4qo",
+	"tMBwX3gW6i8lCnVxInkmuFuQUIlGQt+lO/+GpPfnJh/bX6pMPQbnytTzgzR4CyfakpQirUq8MG4d27Lb",
+	"U5If9DfI8ZrjyLTx44z0UN94p32S8qEe8lCP3sk6or3j8eLZaAHGhlkyJCwbIZVIybfvSIz5AlZR4WdI",
+	"T8ESCTLj9yT+w5NXizcu8SLhOC7SyiZk+fJNmx3JdK45NYnPSEwx9OH/r32devkB4KEtaGporkz95ls/",
+	"9edlc+tZwBVgry31awVdc1WGGV84uCOL0FySWgRHk4SPkA0PRN3wL2GAwv+p//ml1+t9CXcQZbbBfYIX",
+	"RMC1zFnW8x7ociWPOckW/t0ZTT7Vlttsuc1/dW6TU4NhNxlLGC0cwa/FgaTCqt40c0mE5RBdLccYIKPT",
+	"lwG6IjGV6HR/5wBNqZKBqRsrAyTpr8ZEM6UKCaxc/WaMRoLgu5g/MDQnIpdpaox9QHXXsLrvTdswS5M8",
+	"rwFFpaKR3IrpfwotF462cGwtycL65nazgt5ewrgQMTS7Hy3QHVkUrZYRVmTCxSIwdcZpQtUigGUQKEZO",
+	"HtVbFC2ZLNEpldDBX9/Aeu7ANs9nOAm1yC8RZVGSxiQ+KIxsvNKy5CXU+jKEoGKGJ8YjIgg2ReikwuMx",
+	"6trGvODsGvF7suM3mR7bststzKVu2yXDWlMt9EP3Uq15Mt/pWgN/yl+rHTrv/JSPu1zXaSmsQERTep/V",
+	"sceCINPtAKUsAbP4lIKnU0sldfZHbAcpzV0tV9W8lkMsyS5lkjBJFb0ngFxWCowRnmDKpNL4GRQzcwMT",
+	"12DM6LY5iW+R/1ppXm4I/v1zGUs1yrQ3lNqWLlsz6b+fmTQoxxTVXS0aV8pBHEuXS/ka+fItqNHufiYL",
+	"w0XCr46Ffut9lQzfESjQ9c2mG7gfUZhSrciNcHRHWKz/NF5ze19MDAsPg1sWksc5EVRfACYqiM9l2HMh",
+	"AWlC0D3lxpcPoRno9f6+Fssom1jbLEli44y3vUKovGVZWgSLc4ctsr3NobGI6fyQ8AnqQvQHd79eXw9s",
+	"LMiO124FlYuOTc+U76FO6qFNKF8rDfLls07cJF8y8gDg+6Mzlr2fmt845Gyc0EhtFc0/sVkLqBHhEp9r",
+	"ZHMrZOkX5FGDvVak7idJFhDnhCyIOsrFYCcB7xRrdLpuVBIyvSD2hQv0j/7Z6VvLxhKCXL+cLLWni5Hr",
+	"8IDMwgLNqTCyiWWCzlHCpXE/TSmbeETkAby3hpBsHc1eqa8DLCVP9LMfF3iW+PL5vrc4ZPYGmFMcCJaz",
+	"2UBermdAj2Iepfqe2kpV/4WlKoMpBRX4SdzGEHy9Wd3wN6l5ham3IDMJxpRrZ1XkRJRBgCOkC5qQngOE",
+	"Eyiga5lE75b1jRBkLPSWHLV4lTLXAe2OkLmEGHIbCdhDYSwWQ5GyEDnrniy6ym+ZzU5FD4IqM8+ySX62",
+	"Jjeyc66nhH75jqLZ7JlYTjbQb+omyGdudBNoRDP4iWIaoy4X6IGnSYxivrP1G2zFue/hNzDo1k5ZXcVX",
+	"s1SDXZtm8AInSa1Qd8JMqCaUJnqrZTFrJrXh9l3Sm/RQaFt0hzuB4Z7lEE+fvdQf4pkklW7gLVlh1hO+",
+	"HanXNqavEfvMXeY3pu23Ca60mynkefweYZbLq9gGXNbhRHtzoiWjrej7X1j0zZDHYQPCkeBSgnhZ5dlL",
+	"HLiBY3/V/30zvNnfDbQYYpLxX8iAdLp1oRxKye4HPUhCW7A8NKa/Zd5sSoZby16FHTeQrn7pZ7K4xGrq",
+	"o9/XnqpCZjF/eDtaC2w75+qYpyzeEuCzyEAGM9Y1aQX1iVZG03Ppwq7lv9XqAgTRvqY5q6GtcHCDJ1Bt",
+	"bFHyDntMXKjb7OStOng9Jqr3RH0Pstv7TU3jxiwe2BxrWIIGZP2Z/CDzQxhzgcKT8e4ZVtE0RJyhy/7N",
+	"4Yeez++byR7ftrxje3m3vbzfE7U+T5lrdPRYpez1n/nfJJrQe8J66GKu6AwiWVDEmeE10QKaP8dFBHeW",
+	"caRJRMuXC56KW2bKgr1+uZ+nHwD3ckYpKDdn+uXnXf5tLbMRjxeo+3rvJ/MuVSim4zERUNzMFJXI5BYt",
+	"SCDyiCOVmBh5yJpH1uhxb6tBjDRmYohb60pCUMwj+WKURncErFuz2OsgNM2zns7PAh/fAHB1XZN6l59h",
+	"vJ6Qth8jo3Z6yz04+Nepeb7qkN/RlHYJa/kdDGBNrNyWtv1zeDrX5bLru0Zb8NhL6PVu6rQcQ8XIrRnu",
+	"zyuCGhb2nF5Vo929sC7Ten9HnyFcjF1z0qTWNU2O3Rg8n6D6SRfUBoVmEghNtPFtpQ6sZf5sY+P+/AJn",
+	"CVBbRXJLxRUqtoiuyfiZyDdPBLJhySsyAp0SaOLG9OZSuFI1qWKGCoH6kuG5nHKFuka2Mm+YIsPRlMQ7",
+	"AXqY0mh6y0qZP0gQfW9ISAnC0dQKQj10M6VQ6CWCJCPzFGL8YSl3CNQuV1uKC0hYykRNKBOCFdZCFRot",
+	"0BSzuGWykQkaNglHf1D+Us5ZakgUPuKMbPnLlr9U+MuxJrEyRSHFHcEtcZ3NDMIvMuNumywHpeGmbN2g",
+	"t4g8zim0HHFjAGfJjFdaiJhhcWea6vgTCy6y6Z+qzP3ZQs3dztv7iDIwb5nF1jK1Zpz6nIhdaK+Y0yof",
+	"P6Pokg374mvGJIZ3ZLHS43RjLUNoQlTud/pBKyJihpOCqdvksazyKTly+t585Mbtbj1/1NWfIx94S7m/",
+	"+TVvMAPhZRJtY0BOPRf2Gb4runElEUZLoY8kRpqkCOpyYZwiszRRFAyyyoY9Bgg7C+2Oljc4I7esdPGj",
+	"rm3VSkEosNGCOwHic1NHOFmglCmaoNBICHKIVeiT6S9T9Qeg3e9jfXWbWiPX5PsIGE12Dodu/368aWsd",
+	"/TMyxGvwpK3PDVtIKcs6UquQxRJn4wz+ITZ40a/aNAcgrsnZvmO84h8oHi7PMtzqOFsd50mhcz7txmci",
+	"qUvJDe0jIZrhucx81jSW5RYG0tTN5mpKhISsDpORJnfe2sLrUPRvlkqFZDq7ZYqjl3t7PRRmq9HSkSmL",
+	"jq6OD9GrV69+AuZja3AnPMKJ4UYuAYSPx5KYeB9E2S0L9a+/ckagtVkXM3TSP++jX6EeuCvG/PHmcOeg",
+	"PB5lksZaNozxItG72ZX4Hjof4jnk+QoyTiWJA5PyMsUKTfF8TphE6oFGBDFCYli4WVEP9ZV5DIaHuo8W",
+	"SlgQBHyExLfMhQZwFpHARTlaG5fJ4MNOB7S+eOevehBUEdS1cYhBKfn4lkFdaZtbjPpIgtMU2bhy58m3",
+	"dbAlnrk4R5V/QZlU2OTqYPR676f6FOUKa3sGW/Tzy6GVNf4uac+VNTRW2KlQ8jY+YCvG/jnFWIvIuTrt",
+	"mt5EjmE80XS/nITzlcatQryx44XK1atjXDn2/Nb9kd2lUuFF1o3blDtVAtMEwsF26qxyz8ogm5X7k3gb",
+	"Hr4Bc9lKpc8VT169uRoFT7+3jWUhh1lMuVH0TGcXCL50BKpMiWkJxVugLU+cRtbzZtoMK8JsT+OlkPA/",
+	"DH3u/V6yxr+phLGl6e8e5702rddEel+wZFHRT6QJsgaF8oFKUtYjqcyKA8QooXea8WhlFEJI/KHSvyed",
+	"f3eV5neJcV6Tzbhw561Cs1Vo/sy1oIxUgjN+tSYT3FijeRFhFpGkPhryBvgj9L7Xqortx2iLC4Tm7YTE",
+	"4VtjvK/y2wgzNCIoe65OrTmEB7ZiUw6oLUfbalHPxFwAp34P5jIXREt6K6ufOwMO5IPZBF+tY+VuAKOc",
+	"QXeGRxwp090Q8bHNfOtqjmQS6W6Z4EnCU7Vjy0Nl1iEo/mPWFphAbsi7g6BtlOAFTxXqgqEGSTybJ8Sb",
+	"H3dp9vPvz6bsRpu4lT3frZa31fLaa3kWt1yNLk3R4FB8fq6k+GSSrMj0OE7oXKLQ1ikPl6WSGxjgz59u",
+	"9W+dFLol1ie7Ux6oiqbWp484gx5o4/FzRAWlrDFv0oRUYn/25CghdfHJH93Qf376FEQqLrYEuiXQujhm",
+	"wI8lIlmTQu9GL1yp1fWbRTtHiSktFyBlq1jhQlMMqENPVQKNWKAsNMOz9g2kfx4dZcv7HlUF8/EbCwou",
+	"15FePfCxeaF2QFUpULh6tBs8adWORKYjU+wia0C/DPx1m4/s/9s1H8mPvX0+WEYn26qB//bdmiGJ647x",
+	"h4TEE7ILWdNxgRGVWezdaEVk44CqKREohNSPORbqheYkuzFW2BYO4gzoc6bZeaipVIaoG/bUowoDFPZm",
+	"0HCkN1WzBP6Yx2P4X2N8+PaWYYVmXCoUnvX/Pvx4eXrRPxq++8fN4NrUEuIKJzsmtBHq9GeVtcOvwBoC",
+	"YNYBsi3pU5EEaEYU1gsEli6/hb1bZjqYAA+hEkVTEt2RGHU1HzD95wKIjwTpTA+44+qUYrbQbxhp5gA2",
+	"O8KxGcnEO0pjpzEtq60Tq4cGOJratwrVwCX6V0pSUwwDURaTR83quqFh+wcoK2oLF9GIRHxG5C2T0H0b",
+	"FsdZRFAIr2oFD/XNUpZqh+NE72fh6jFlyAB1ifQDjCu7vlsG8ugBBAFQRWZI4oVEYZwa/kQOoDNVCGuK",
+	"sIAaTMZ4RSWk+WS1+FHfnOYtC39+N9Qnenhxfvjx6mpwfmMP9zpE6dzUCsCCmKhUrMy+5kSYBCTxFiAN",
+	"OAWxrvIBsorf7L0CpLtl4RVRYrHbHysiwh7St5WrftUN9bFrJMuRwkI0u0SkibGFugacKUwZ+vj/29vb",
+	"20Pd1/v7t6za02bnLTr/eGqangJB6LcET7RmL3CkOX8eH6tn+UEaKULvMRZ8Pq+rUzAhVTHhezhC8xlc",
+	"WGfQ8ZD0OgN+hFNs503df8aNGJA1KSAZu4MTsISoj89DgNv66f/eLtCLeyI0cMwBfP9SL3FcQD/FPQzY",
+	"ewcHncfdEY8Xu1C7s3PQSR2F1eo8rWM4VYEkAlN6dJqyO9MygsxGJNb3jo0ag8Khtkds1vXZ3EGGZuqC",
+	"OHMus7b1YhuQuRV9nzO+Ms4R0Svtei0F17bDQNZcIEChBZ395ASvAIVjqKwX7gRAXAmWChEhuAgMaZmq",
+	"11r5injKlAzQ/8feuy83jmN5g6+C8G5ESfFRsp3pqp2yo/9Q2sosd/vWll3V9Q1nRYiEJLQpgB8A2amp",
+	"qIh5h9knnCfZwDkASMmUpbw4nZnNf6rSEgWAAM79nN8plJwopjV5mIIe6tU/17nA0l9t6uWzUNVzGKPb",
+	"yuSGbhuTdZVwLwVbZ7GWqc2BZIKbrIa2N0jLXcVgmPXu+2vWYe+N1eq1tQo7FUmpWAeE5bJA7ZLTCpa3",
+	"exzKICqGG2IcGNe2EbozK1bkNIXKt5nvFKUNKx5zgWtc87NwgldfmBP8HRTwhgc0snu135C94kAEgfLB",
+	"MbElmf9TjraNAYBz5p9yhAyF6aVJj0Dmg6ROnOx20M5A16gsM2hSO6bKC3ND1FzodVGAv9q1bR0AYB/g",
+	"WP+rHA3gJ9+gE/uvcrS9/9oeb+O6/u71gFMv4u15+zQ5roLyvCUz2CjkQQoh4fPKlOCCDOynNZaKsPeQ",
+	"PucaZ0G6jncNBsOZzGTGoKtj4BTgVW6vF+Ve13mD7oBnFMpuxm9fJn8EeX23YhKdMh8uKAsqWL4Leaa7",
+	"o3l+9wT6N5QNIolg61JiJNnv7O/t+Q4NgP2tH+y/Ld3YTw9JIu/A937Hi4JlCSJepDTPmfpBE/kgYkFT",
+	"kKtRpQ2qHRtT4drWtvbnnpAWHcl7RIcIgyiZsyO3BQ56Y2g/SxziOGI74OMIzqDnlgjtDtjhhTRDgC5P",
+	"sHsF2O2J7yx41hvcDAe3V/3r3sn56UXSdgpDpaM9NLp6EKHDVaW/6xHJmP3XvYMitFaDzANSDWEu89du",
+	"1g+aaKY1l0J3CdRy0jyPhVM6ICQCB6sNSa57N/3h2en56c0QljW8HfSvh73jm9PLi0EtXtqbeX53q5nq",
+	"wbqeKbCwPElgCl+2xGp5EU8xuisPFIUVcrpx/b+86//VFgUUN1KeU7FwJ6C/W5R4ZByAw+OYCATXAwAD",
+	"Q2Yix2RGxQL58CO2Dzz+Sc7PxT03bHOna8CGh4VYGQB8KcAKUTKHkyQF1fpBqswlT2kuJjmzVEZgGupE",
+	"xx0DzB1qHBK0dhpVcnrx6+lNz/Kx4c3N2fCXy9vrQUJaHono/3nV7pKbKcMhLDuHmDbXxO85FGrFomW5",
+	"8uCXXufVjz+VMfv2ERGSzCjP4TMmzCHAx1uTTd4zVdZi4Kaw0O/fBZqvLgc3BPdxbqa75TvpXXwy6ZKe",
+	"3WHtRiCJ3WQMlyeo5SZ+9/QRSeA44OtYJKVgSirbpQEraUlukdbB3ut2l/QEYfA24BWjIpwL1w6CyMHi",
+	"kxasQ3dxVVnSPsKucCwDae3EY2uDZGmvgdfnhlmW+0xipZzgg0TK/uddwEYw/ptwbTIEOV26S5WbT1p6",
+	"ahUGK9PbTQlcI9b+pcQaUjNBIOCPEFfgt59yy9AXW7n4KhVxiECUy8khSa1U80p5SaHRkoIekWXtPRZL",
+	"+nwrNMtTjGopsNdeOyqloGIa2qaIjEBUnkvRJb9JdQd9UIhrfBuMIE2MlHUJxTVs9x0zliX+4nbiY2MA",
+	"35ijsPLK27kK3U3xOQyN1/C79xr2vDkNlGxJz9XzTwOpfBTPKZnE00k299KDqLt1yMKqquHXRxC+RE1A",
+	"G1lo8iDVHQT/Xepj62DvIPTZVOhlEFIwp/t6JQ8RC4JOXurinv2ErkjL6h+sYqhgoVYTjIWypsVjfbCO",
+	"7eD7lRrR8yb34GxNgLBRPz5fsZG9UQA8u0yWn84W7AqZyJ5KJtjEG1z7RD0HqEXBHhyfQPuOjBXTUzSZ",
+	"F8tWRCwAEMoqFRUzEDPBK8MHwEYwVllGFsysokYFrhGLWrZhzWZrP34Q07Ab8yxMY+8FrDx7Lo1R9zXh",
+	"mjQMrrSvLPdwzGP1kn4sjyuYmlG7yE6p9qxjcWWOsedCkFaMzejkAwLHYtkFpHFlRCrnxWr5AEhEelen",
+	"5I4tdBSLVIp7prTvWSkyMrMXAMyze8lT1PEynro3xWqfghqOKf8iIxNFIesSK8B9w6koFlUvG+Z0aWZw",
+	"r3T7CLFYMocQVfJtNB5ZVnpjM9JyLXACmEMsghEZks7aCPMeamUq9uOYKWZ1vzS3R5w5Ta8omMg6gD2V",
+	"gPE6zOXEuwvtjEN2bwdOoLLhjhXmiFD0OXadcZk4q9fuPcd3MHI20kYK1iVJKsWYq9kQTiDBSpgRw6CZ",
+	"O8AftD+fg1ev2l1yjdDuAde3Gs9bOvSQC4saaiyWPZg/t9HfCkLLG8BrInze43m9vdC58pc2X2AmsHNR",
+	"foLk+fy+zbBIXOIHOTgbdOLGqdgIveVU/6rjnSuQBcBfJlJmHyv9QCh0vFG9XvYlM5mxQ2LYrJCKqkVC",
+	"0PlHJkxYxsSy8rvSRdhSzMyVgD4UKWtH0Ph0SYDGIrFseeiSG/wvMajERIaC1MvOI5dX/B4cnVyErIyD",
+	"vdexSK56g8Fvl9cnw+Nfehfv+sPr/t9vT6/7J4m3MZw2i3kQ3YwZynPd9ZP6RcBTSRv2FbERoWPzaoAs",
+	"rLVL/O7ADwm+tF4OEVakL2nZ3ThCyFo/tl/6dX/Qv4H44Pnpxe1Nf5C04ZDXzY4nmByVgtdvFmZmQzp2",
+	"LDjEzaxoC0G8lAprLuHCHssorpaE0yO7KewaLuDDjCZYgrWczJW/el+Z8Hq8whfK+Sin12xj5UkNDTpF",
+	"Zun+NeZcI07/dZ1kwO+8k6oo+c8GAWq5Li14x5pua4NzZ1z7NHqv4oOpZ03WStTO+7ORz2qWKmagxyiE",
+	"dqhdH/SKaiUe46Frpd4whTBU0q7Pv+8Bht+Ht9X7qqJg+BLb58vb7W0iX99R5Ati5ytEe1MlKO8/qZKs",
+	"/e16cJeQ5gWNeq06pfE13KCatJJ/dHpXp52/sUVCprA3LiJlf0FTqxmhLiofBFMuZypgumBSrk/lOgQG",
+	"AA+GJF7B7q32DtoVN25sJHzI1woSeX1vNaSMZ0pEqk7xQqlIODkuJNuk6dyxRVTpBQMb+dXrMo1q8q/A",
+	"rPAGEyo8p3rMqGqVii1ALjDGBkhU48daxhHhpj7s3l0T6w4spYlzN4WwX5pOynD1dnTyOCN5vb/qaj7K",
+	"edolA+bU8dIeHmO2Nyazepd+K/Q6LWTO04WV9opNuDZIM+0oFj5R3eoBPvdGgRPMuVxW0rfR+2MNjUM7",
+	"5VzcCSvkw/cHewexqGaFX1zeDN9e3l6cJEf2B5g+nkXEpbMAOpyDOwtBbijs0+Rgfy8Wrepg/X9cge8r",
+	"Wko8v+7/evm3R5/2zq77vZPfh73j4/7VTf8kaXfJWenIiUWacyYMOb1aTqO+ufxb34550u+fD6/615DT",
+	"Xp9J3YMFL4XJn8VtszLNCzltbuwZP2m/uPM7CkgJ/g59NJv8YP61xRzvpGCNk+S7cpKs1OHYaxgY4qNk",
+	"oRouDI73p4LkzvkN4VKmfTZgKHP5kcy4mBum266ORjFM/Vl57qe98GA3FreOeUKwVkfkQUkxCUzdZyF7",
+	"Dp2V/uzWw5QasL2qUqBNJswgniUwfYwjRCQ52Nsnpxe/9s5OT4bHlrFd3Jz2zgZJ5AEm4XHDZ2yJQ5KS",
+	"QVKRRbGwNuaY8nyumI4eP1HKnSo7Pbt8d3oxfNs7Pbu97g+S9lEZ33j1cx0eJCZSsvcpYxnLuuStm9EJ",
+	"OT8J5IhjlsLpld0DY8dZnbd3fHx5e3FTzk8yltMFtsy0h65Ja14QI+t+fN77x/Ckf9b7fTjoH19enAyS",
+	"NhnNjTN7EUAU8F8ioiURciSzBbSYymV652Nbcm66seiJmhKsMqT0OLutHbYpHNDB3n6XwB7BPmQzLmKB",
+	"fr/HLvKIUJJKpVhaE1YiG6JKsdgqmhQ9IgjIFcGCrrWRpVCi1cLTQ0jOIFgDMCs3ZbqFe//XtVL4DIj3",
+	"eUQvjP21ytszOZmwjHDRFMI2gvYFBO2ZnFgJAlSKCUcIm/c4+FAvcu34W+XeLvGYSnbakpCV42pYvVvH",
+	"JuyE21j3jrAs625QNb5+m7sP6SM8nP2GmzdjayNd1WqNEZtylxO3dP+k8qZ9LeDjeQ0gzOctp9rkRXYv",
+	"0Fzdr/PqPupLtjE25A50w7XenO/UF5kOgMBAKd7jGjBduEjzeeYhkjwqohQscum2PgsolDrEoqBcdUnP",
+	"mS+J+1El7QlAXA5evYJ+LFZDBFR2RKR3CTr2CcRkRW21NmDk2kAH8fIsIaOlSb5Wzc+vz2czHxFnipTn",
+	"0qCjNErh1xQ/KkFQAl/bUlNczgrc7B6/ZhljMw1emDI/DIq0MjJaBOP5ENM9PdWU1jimlpV+8lig/7wd",
+	"Yba/JpvyO59isl1yW3WaH8biYO+AJC5HEpzPVZ95ncN8rll2SA7290hr6XfBPR6Lpc8rDvLqx7eDR17x",
+	"0qMTi4/1ii8lGP7GzfTGlbI8B7/++GzGGr0/sFXNzJEVRMG84abxYTdc9MuZ1gNw6y2xJZfuXeFpG/im",
+	"M4+fMrEr9rMmShroF8RoOgWdrQzHpaxLrrCSFNq7CYaK3AMtmxVZphQLVTHbsauS54LO3Yfc2C6EiYxl",
+	"JdYH+PhA+Wu7qlqP0FfPZGDtz8taYIqvNtpWKTcGFfyL6nsN3/ku+U7/vUOrWw1hQc3fyo3byH+sCsXU",
+	"Fkh1AXXNq0g31ewGV+NIqCE5o9qQ/VeV1l0RFsiTVM5moKtVEe2qPcIQ9Jfy/AhZ3EjBm6g59pXL7WIz",
+	"K/FXgh/wl066sagPji3pSdf9d6eDm/71so4EASB0kQLf9DxzSnU1pjXx+ijwwuTV3n4SoniItxe+fJDq",
+	"LoqFljhgVV0ti2DuGc3Jw5Snzj+ryZSWYID6MOC3BsC9COOHoe6mgk83d/WxWQm658A4XTlUy4Pa8cw7",
+	"Y+WDaJNMMgAxcMNiwwXMOM3lBBABpfLIS0tpLVSTuZ7THBMKqDFsVpiKYLA6qr1qXX/Vhn7hrjx2jX7q",
+	"7uVziQ0c/oUSTrfxEFoyrsD4RgG7xrvxw/XMvO+H8MwK/5TmnVxKTMODm4lh4colDooB0B4mvtpj+Ejp",
+	"1Aia71LQlPmkG72b2MHdFec/6br3/krow2B5EKqcgCLQuueaQ4dQWfFCtAMeAPDXWCSai5QN75mySmsS",
+	"ga7LhFEL4PrQEZ0kDplqaF8/Z4aBj3NMc81c9sI9QhnUjkkemGKkUHNhrXjjnlcL4lcI6w0SaQ2W3Nuc",
+	"To7dnmzXnKK6iJ1VllRtWuHaTR/ucGF+OtiB/st8Np/tHO6F7stcGDZhaufPZ+9W715yE0/z5wi3pamd",
+	"+f7SbNfFTaI/lj2N9s7ocB3g1hNKynvvucxqU3pkM+ye5nP6FGJK3z2Bugr8qsJQyAw6RzHSKsAd6RCe",
+	"pFjM5Fz70pyI2CuEAtUwVy8NJcgR+ibhZwiX56D6R/KeRcSSnRI0h+99zRBkRkH9c7tMmQFoSwBjMey9",
+	"6ZLE2GO1uhGUA7mMNL3MDn/QqNPxrEsu4YVpThI7R4JF0K5fMgKwH7nao5W3h+bEDHRqxVBUWk0ueXvW",
+	"e1dxbXZJwHMPCC+xsLxigQXqRhJKwqpXZ5IPQpOWx/J3qz6Cls++HsrvzxGi8dUfBaAyr3wG4Cz5Fl5R",
+	"eKX+r72zYe/i8uL388vbASj+WOaeRB6QBk7l8u11/6pWI/VXCq7uM6mlfo4Xcme46bcA62LhySaE1eim",
+	"34bM8cTlxMEy0NJjmRPtvO8ERrTUNvinH398/dOKSHLKZsdqtev139/QDVDkFHNQoRX7kcMz78zYTKoF",
+	"UaFlKYS4DOXWcAdt1dri3XWKpkPwHcAKnlnfq861iVfYLbEGf6qbbJdvnYLsHfTgz+W5blTYnqaKgVGM",
+	"zhxspwytJ+B+RmTkbC6ec7MgObtnOTq3cj5mgFUApilTei1l4ARfhDAqUzV08a9CF9eM5h13FYVg2Mrr",
+	"g8jDXpq19NEjiTUPdkEEdPDhxCcsfKRtE4sin+vHFg5xBg5+u97KOapYObACqLewijMwCX0IIIh2L7CX",
+	"t2JLf3rfDBfBOxMRxF6cFxm1fzosRj0czfO78ClJpowqM2LUuP4v2FoMhSggk8lxGR0lfx1cXhA5+idL",
+	"TSxwW0eYYZKU5ApLTrqkDx4elLSjuQlty1wEIOHZYYLNyCe5HLlXh3Aq14BBHt4SjYnkjGrTgdE7pyeJ",
+	"NZYUSxm/Z4S9p6nJ0VhyjqgZ15pBncnCjglcqNQSoIal3SW/TX0Jh+fDD1Q7RxVGHuCViGYi07Go22l0",
+	"Z1FSs78uTzx45LqkR2Y0H0s1w6yW8dzMFYvF6qst5QhCSKokBTuIM85g4S70Aaid8wKA2DOuw/3wmKHz",
+	"GdMkl1rnTOt8Yc8s7C8Xky4ZMOgpq3e1Zt1ZrQ8Oz9ebbCsOuJU4l5zNaEcz+5BxPiq03CvHForEaJ4D",
+	"Fk6dE2/spiulxoy+P2NiYpnIwd5e6aDTxip72Fl2BfYOQFip1lybEt+jfVi9MECIXZLIsWJFckguCybe",
+	"MmoPyLlWrE1t+NiJM9R5wcIlD2xECiXvueXArkrYLt8pmrFI/ohhlfHOYbyj2JiZdFrah/FOFO8wQyfw",
+	"dTzf23udOu8N/MHinT+T4Iz13bVaQuLfiCarpYeHCxEzaAcKtw8Z1ZG7OJq4JRAzVXI+QfeJvbmEiayQ",
+	"XJgIg2joneBMV7QGB3qCbw4/Co2taHbPlOEaPEUQYbMXBq9S3dkWShqZynzpeN3p7BzuVE5tJ9phYj6D",
+	"lgpLn8JxWfti4yWA5keZ5/QA+orMyV3HLMK7aUklXEbEkClXvESo627lft2l3Ow0fiSWPkZZgrWtdzRg",
+	"rABOZSdybwfLOabplHWOpTBK5jVSM3+gC00SITupfTLpLr386sv+2Tijv0GHwjOpccCkUCRq0rITM9UZ",
+	"2JuI2k17o0rnXdlPRcI8MpudDO85D4mtqFGEGiqnDABo98TyKtlea+38WokePaOl46bZZOW4jWhMnG/b",
+	"xDl2UduK4rtFuOZutKsZVekT+Y3JHVuECpQ3569+hEBDpcu3lTERSe5ZaqwuzjVJpeaCEc1nPKf29UDl",
+	"953CtbURFiPFsyQWQXEiWK88kmZKWtcs5Zbv0ZxcU3FH3s6B2EYLH3Fpe1tgyq26qhR3wPrKPg4ILKm0",
+	"ajAXaGsoZhRn0OwSjDKAcodnUJul4i5yqAOpbx7Q8gj2ETHc5Cwi2pmOVshxMYlFQc00AsDBdvAICqlm",
+	"NLdXnVjLzXAX5MLdsuNht+MEvl0MeZaAqq3xCR0L9wwWEFGDwyxIKymH7tpfyTFJ4BhnLIOkEsp32Xuj",
+	"aGo6fuqk3SWXUEsOLdBZVuLyQ4AGj78+QD6A7x73af/8cZW/jXCuF4qr+Ok38copNzoiowDX2YRWmtDK",
+	"11MdhHcYeM2dp1kyQqJ9oit+lXlYHr1eFKC6YNk8sB7L+JMy9Rx6akzmyvI94PXQWrd//qZ/cnJ68W54",
+	"dX356+lJ/zpxIJjjcW6lxJTqKfDS8KOSzUNveirAcO6dduyGUQPZPTOZsbwdkbNXHccUtbW2QuAevoeG",
+	"K66DJZ8xgUhcj5ppQNjbyAkDDI2Kg2WVuSYVgI2lCPZ5/+T0uHc27J1WA9f1UWr7luc45A17b54rUG2n",
+	"ORXF/MvHqL2c3xii9g82OfcNT/zSpeFwS7EEB4nQM8iS2p9gkbsjap7SmS9FYJSWwaCGDBnamdVAn2KZ",
+	"Xxt/0s/JoN7YbXxZLgVL2JpV6YD2BUcZxKBOGibWMLGXYWKAvEb29/aAz+gP4WUrtuJ6hvaWi0yTjGtG",
+	"rZUOmHpqPtGkBXFIOMAMEe2ooEbOFpgBQEfE2IMpWV4ObRC4iEXiA5S7gqmkDTVDqFJaBZCDpU3Vgsws",
+	"hULB5D1CnIl8QXKeMmFt+HuZ0tE8p+ABaP0yn1ERixNcKLkURuZysojI25MerNj14AMmOlJgskvsVMTT",
+	"I5JAtKrcoe4sS9pRadHrWIA3oZWEaRdJRBIOMVM7dHJIKEz0AzT54+iVcBOgPsoFyeUDNMHRLLKP42p/",
+	"0LGwD68unvAMnAtOu00yZlhqhoJNgPFVgk++ixI3BL61GvFcpEwZykUUCww12ncDvXqEAHpjOuP5gsws",
+	"kwPl+4JN+u872ixyRnQqCwbVXbpLBgUV6DW4FTyVmRVgGYsFhHd0RBImsoSw92k+1/yedcml0/ERg9Ew",
+	"NeMCQu4VHf/IvVZFRp1fnvTPhr3B4HRwk2BTvnRKTYiHQQidZhX/SivRcq5SdoiK/wrEIDZnlIrgP8q7",
+	"ZbfEaAfOy95DqEswDnIWS7ns2ZMckKxeXDIjtTrZ3Pc0+0ziGfiwm9Ku4EWE9MoiNoppfx3Gcm7pxYpq",
+	"e6ogqxsB3QjoLy6g8eqSNOcC2G55Q0Eefpjp4RvqrRfTA8BNSQolZ4VJQlVCaWUss9HWI79K2wMk6IU2",
+	"bEZwJKysSKli43lO3IrIg+KY5vGGjaViVurkjN5bHSC5+uV0eHV5dnr8e0J8uN+txg3ZUiyzWzNaxCJI",
+	"ghFivgZo21c40puzy+O/9U+SNpmLnGlNEu9LGgxvrm8HN/0TiDtoZkqZ0xIyFuFVyz0AwBqSXF71L3qn",
+	"w97V6fBv/d8TKx38Z296g/7w9vosAfdTcvxL7yY4r/5i9Q/KkzZkRviV/ghosO6R4e1F79fe6VnvzVk/",
+	"eWmh8c7dmef3OPmZXkRSuMm3kBEuyeqLRzwbgdAIhMOdd3OqMuiI+t5UruIHCIEpo7mZPlHAgGzFeHVo",
+	"QZyVJxVUw0qauQw+hDQIOWag15dsskuOpyy900RI0KANs3y6YCJjIkXrDk0pIX2Xui5B8LCI5PyOkcSt",
+	"NVlTe+tYUu/0F3ylZ2QPK1NtwyNgBKyB/vj07y+ZtPCZSsrdVpHeKZn6c9n2boLttaG4xotMsKPDnXBp",
+	"k84HGpHHJl/LimJ3lfk9S3z8qO3BNlYvO6AfGb3kIIjcxUcaCUnInjO8tLA+49pTxTlu5fPTBE60mSKC",
+	"ComH/IWF50ck131pWfQyAuV49WA+gFwVo+7GrLEmitwSUAIZtgnhwkii56MO7BakK48wPz4B0Bw2WSQ/",
+	"6JBewjJ0G5FWvVctFj4nRxNmaVykLr3YkmUI5CIX4AWzxP6D9ok8FGqMKqwEDCpudCzCYK3we9iaI88y",
+	"kL2UvMQNxFTboenOCgleTjLmguYBoiUFe6fM5fFds5PZPDd8OJVFQsYyz+WDLuVvcEf4wEGh2D2Xc02m",
+	"svihstzIOXKTGX1vx9IJ0YYVukuOfW+rgE/rCqKT4yk1/ls7t5q9NAu7hjt1ec9USBt6NoQgO9OLWBs4",
+	"9RYhbuUftNeQi5AiVr1XjRnSmCFfWmqcW4bVseylckVDWufa5KFNAmVTKmmPmKmlgpxTgNuodLcJiahW",
+	"zhBMDwW2jQzrgfHJFIp+IBP0kCQ0L6Y0cbUpscAHfCWGi73nXGM7vmSfdIj7BXbXwedcaitpvTl/9WMb",
+	"n2/NuOjM6HtS5hXFAjJFdbtLkjHPDVM6IYppo3gKvaIgMRChNio5o7KSaplSpRZ2lx1+J52Ac8nIWDhZ",
+	"Ukn6pI9ySBeQec66ky5JTi5PTw5/fv3jqyQiyYwZy/a5SNpdMqAzaOc/z40VEQWLBdWOzZcb/NIiAtPU",
+	"nPr53FLCTYNzvoiw+DZySxu50MiFJzJISQuYdvtDhEHI/n8CBcoa/C7pH5IXKnp/TTZptXmGmTKuaioN",
+	"Wp19SIdoxyKMFQZAff2mkn0avpoxqqFBXs7eY4T8nqmcFgiMOmNUQJJqq8xagJ9atvuy7LTi2R+UW/48",
+	"3LSc4EVYaTn9RuiG8GTDRhs2+uWdMjX1T+ZBbpegVVADFdVPlCZKzR6huElFpjLPNKFkoij0G4KWmIgR",
+	"oRl0h0dAA/trKdsRmUmNtcrC5ItYYEFlhvrHEUnnSktFCjrhgiJOwKlhM6fMOizbMWfKjdziWQRBgWgJ",
+	"DC8W2PmrHbmEnBANd0zhyBohmIyLqUATZq5wE5Iu6bmsKV3i59o5sTrdZ5QRmmtJHCfSJCnmqpCaIQLF",
+	"g+LG9cYHyGOi5ANJ3DZ3cyzgd7/wJnoseOaxQ9f6aq/8SW1ALvhtunBYUSm2pFW+GxrLSOuX06tez3dH",
+	"gwW2I4KqvlGMmhnuwzX8GFEAAZbwiGQShFMxN+Tql1MyZYqtgzxwr/ckYmml3PzV3h4Aloby89pi+DrC",
+	"KjdiF4C+d7Z48Bgu2s6zgqC6sxogkdrTe7otQEEnAH7rqbEBQ/3XAUN91ETOX4JVGB/LtyrsPHDu//gz",
+	"WucCEQui+USwrMMd4KYdKHVAzo5FHD3i7tx0SQ/x2gEG1HMv/GESi5aQjxirdzkr+VDLwxA+2lHGM6mM",
+	"bvQP0Bf3P/fcTxH6sYNWbwo5X1yv/BfSDz21Oyp2VF/PSVbVwt0/ePYnMpacYTLgSq6+w83E5hCy7HNO",
+	"Wk41ZAybZBzsvY4IFQtAZ881Iwd7B+16PoOT1aZynMBXJRdZUYU2yP7T7IqaaZ3sr2kthlN99dT64c3K",
+	"GuH9PJSGF+YRpYXkECAHvU6E11pfS+QVkZKkWmjFKLQ32lXKO1qiMkd7B1anR4MlFsFiOfJtD+dgEIzn",
+	"OVpHzoiBFi6PjRh45A/319DaYW68PxPAwLA/M4oKjYn0vt0NzXTFMFmTp/WplB09bQ75JmnftDH0BSyX",
+	"zbFmOMOGNTascSvWeCnYVvqHJXtX7LyBESbAo5LAEFdUj8Tym2QbDSQWSWjz4sAH3d8+JUhMwCM0ohqq",
+	"uI8IJdrQnKGTx9cP7P0ci+TX/vXg9PJieHx58fbs9PgGfUKuEY7v3dUlPfQjATNBBPDUsVtXCCYFq6pG",
+	"lmU75rsEzQkIQJAY62LMoaUKZ3mGnrI6RnsLg3wWLerZjLgruAhf2Om/JfvzvsvvlA3ubeF0P5ZinPPU",
+	"NBbj92cx+n6SH20x7jpVd11Q4ZOtxgsES8TYw1IEIRaVEMLTrvR3Xh//aFXzG/RJw0tv75HGg2wUvYZ3",
+	"bMc7fptKpFOomneW1baqXz0axKfyCq8p8hmWhqJqeBQL+DGkwE0oF0FLc43/mXa1+jixYCyD+iPkOa2D",
+	"V6/aHsTR2ZYADG8gzhmL/b09Rzz4bL2nC56or1my3zia7cFqvlI9DRb6Ihka1QVs0thgoyPf3NReI6cq",
+	"f3+srdHFvqcaTuA21Pdtrvj8HI/6cK1s9w872PB5HftH9r9lk2JYPmaMCOk4bz1HVOxe3tX7/q/hq8/D",
+	"EyPXcbWgUHTofHVuY7ZrtTqfw5ObvXM1sQV8lcaB1vCBLfkAXhjHCH7Q2xH/lO8iftMmrC1Lovv/RtAf",
+	"PqBjRn6haiRVJQWK2HuuK7hZLXA8RWTC5ETRYspTMgdIqRHL5QOmNUFFc0QQOV+6WnGKLGHBqIpIMZUO",
+	"smlM3xMxn42g4RDrYFfzLFNMazvNYHAReTSQWKDGFbmqYVLkFOudfEfzMBBAd6UsIvdsytPco0PZk63m",
+	"lEXk9vpMR9AutDLpiMsZM4qn8LNiKqHBxpgpO6aOCLX6IpSy/NvP8Ai+41zw/zNfGr+NwLA+n7isOoRS",
+	"jkXBIqILKiKs1cfCQDH2tXoAe+Z66hTuKLokgRNJoLUrFIc41RUckgiAAql79ql1cFpkLZrWhYwF4tpy",
+	"e+r3Mr9n2SFRbDLPqSLsfWE3iUuhI+I61roSTDgH8Qg7DRLrcm5140peM9xRaujuxeXN6XE/aUPbJJrn",
+	"uOOKpdj6wC7cZU1DcSOWeY6YSKcAQ9adZVZmrMfWihywFmBsURQ8a7KpVzrGArzMhrzoEyCzqyl/rsSW",
+	"KX8ZFXvK8dW2ADuppmhCEWqT59LkT3/9ktVKQFIoabDdmJMoXKCeZ3mPQ3arCtspX5GzCDC1Xs4iFUFL",
+	"NIepeDXlCcmkY5heMjjhimUcABlRSmAXKIJ+dV5uALjlvCgcwiOMNVI0vbOaeSv594veef8/kogk/371",
+	"y+UF/LPb7bYr4OVjLgBslrQ0iAiQbw4/K0a+TjXRTJh2kDmkFDkI7ILKgWXSfpFP4RxGsdiaGa+UtlQ2",
+	"7yPY9DWc0nfJpvHVtmDTeFM9LBBClFADfQPD2TWMu2Hc34BJBLf103g3NDhdG6dyYSYXYMJqbOg8KaFB",
+	"j6FmDrUw1DE6QRjYLVKButslx4+qWmoDUrewike+jLp0Ijv1Uuu6J7EjJLZFqx+K6yFiktS1whtJmTMq",
+	"6hoRHlPNOlxoJjQHSBN4eUBOZhk607VxOwGW3TzH7hjrUqRcKf9T3Qi/q/IQe9zbh+DgijYVId+R4wf7",
+	"J9fxufDNEqezdwWvQYWP4d8rnGx3xp5sMujL5Ih8EN6njCksdZh5iyslxzxnO89MC5tUlgKX0XQN/MYr",
+	"m8LtK8K9Wr3NaxMAjyvR2TBOxnWR04UTtn0rcSIQztiVD+WztUqENESzfNzRuCndNSlxy1f+8xsILvEO",
+	"53ih/nPbUJxPcPtWKK+JeX6DLeSQGJYpej1nWJZzm+qSThiottSUCR0QGGhVagF8XQaWOBhl9VVt6AKR",
+	"+QDd3H6tnZ/buZeh8bbD8tNzy0MgKura2I8YycLUGWkd7P28xmHsH7Lk+BkLmb4sn6i+qz2YJhW2UYQ/",
+	"gCsA6Twuo/J3yoU7a9WEWhX3UrhUg9GC8Hql9psmt++SxBqKeUbT8R0zT1HRGmW7Z+lS+9oXX2UCni4n",
+	"+Jzry3knXMy/FIddEqgYMQYxrgoylea5K1fhqhSu5Nqq7T4Hc64ZSa5uHV5jKfJ3rXKfrC9p+XTq/vw6",
+	"P2xmubxvQOtvJHljVHyz6oOzKkKmlOdcyLK2MiyAy0Asd16HVB64nCuwI33L1lwlNfIzX48HyojGXkSC",
+	"PTjfhOtRRA2RImXb2xUz+aRNMUDt5hojBF8VDxwwY5fV8L6G9zW877PwvpJFrC3fcwzQRQzXsT1X7Lw2",
+	"bPArfh+RVM5mHDMGRnOeZ8TwGfOMTs0FoEmPuKBqEQXweV9KDY9xTXpXp6Qyfq2J5mZ8zqiDm+IppvAx",
+	"7/2v1LvnDexFJdZeuWOumU/lkkmest2Mp9g+Yter/Wtv3XkVLLJS1q60iYiEp2ieLxALUgpvkdRF3Mkl",
+	"JuXae/9DLPzUGBcAjEhEXlxXLXriVz3wi96AwHhp1xSmAUAUrv0C14XAvXay3f0t14S/++ZC4Kubun04",
+	"PFiMTUT8X7MUAqLhK2FAd5nC5ajwImA9T9SXDgxVRhMaVPcxJPQIaTB3Hto90yKJSDKF/xZKThTT2v0b",
+	"e5EnR5iuaYeBNLxYGDYrcmuKQLeg5F3feTNWeaF/TidtaxJwo5HP+ZFcrqaXpPvdWCR0NFLsnsMAw0Lm",
+	"PF2UrblJ4rEZkzbJWMozpslUPpBMQlWDknPj0k7vuaE5ssIHxY1hwo6eSmFnw9F5lpDZXIMJYhmtRxrx",
+	"m199WB+FQi74HbA9ADShmtBYhNqJLhng51yQK6nNRLHB388OCRULyELkKYWqAi7mHhgFT2c9suQqR3mm",
+	"CO7qNC+CNbm6iE3GjTU9/QY2odzG8vhyPR4scyW05NA1jHmTjrhFrNd+vsQmQmzXsPcGerNbzuJ1RF93",
+	"CjC2SI/t7hqoyRq20mBONjGerw5z8pEOVKsCrU0M9HQTihKd8gEVK2bKgHhE1iU9IYM59UNIjrCSXjHk",
+	"k/YXQhpfA1Zj4D8jTe29mIz9RuRrQ7pfEybiNlS7lXzcpfOMy/X1Z9g2tKDK7I6lmnUyaqgrM7NKfQI/",
+	"T8iY576VqRSGcgG9ukWGZVmayHEsEsB2TRUfsR78qh28fZ4bBERFrALDfCsuJgCwGH6dhSK0WARzInRQ",
+	"Xlg+MsXqZMGo6sy41kQXLM+hXE2OoW2UIIapmW8orhRUgkRlZw0/XWEcuqNw8ZfMNQ6nRcFEFqj9Bovb",
+	"NZ0F52VECjp3tXXQTJP/J4sFFDu38QVh98IuVKas+Jig4K3OfOktLwD29HniNzV34CP4ISzwRcrcyiXA",
+	"lm3JkQkdG9dsEs86Kive/FV4fHRNDKixxD5N2lzeM2U3B494Kynzjhr2QBfPIGyQYpy8sRfecZkVYRPt",
+	"vO+MZLboAL/fOdzB57aUQamczajI9BNiyD0CriFw2xfyjgniPrYsf6yYqyhrxTvC/t971HYiEu9MJDES",
+	"AD/wb50qaqCNIDXxThSLeGcuMolfAmDSiKZ3+CcXminj+p0S9p7O8HNk7+Gt/G/1fPboU21kEYvVD+k9",
+	"lBiweKd9hGsHzHOOijANr8c1OXj1iiS3F3+7uPztYnh8eX7euzhJuiSxAycoaDS2mnJ7e0QSO34SRI8m",
+	"POQx48VBsZZSpbgzg+1ifI9W7zh06Bw6FrUy7whw+uaaZYFxGnrnG3nhbjhJGBG72oiE7cVyC3rPaouu",
+	"5yLMdIwb8bWlJ6yu79uUboGIfE03NyTjDTxxI8m+r7rvuSCUgCTyV/6jrSbPU9dLrONc6hXfIvTe6ABb",
+	"BOJ7oCpDhKdqw1iMIFFNzqm6y6yh0qJkyijYQQVTsXByzVlB7L3BMagm2qh5agDr6K+DywsyWnghSFo+",
+	"zwz/dNEYH0OKCJsVZhELKZjrbwsf4PBrBAJZKw/89mQVP08sDvZ+JsnJ6fFN7+b08mL49vSid3b6v/tW",
+	"jFU8qz58BqLBiq2IVN2tNYLirZvt87qHnlFa+AW/rLjwq9gkMB4fpneS28NqpEQjJb4zWCe47YEVf7SM",
+	"APyQtfIBlbUA3NSyPA9AWhVL5URwq0+zXLOHKVOs7XCVgrOY/FoVY5pwoXnGCDexAOvngVi2BviKaGo8",
+	"NohWDKC1Zk63221jM1jn8+AiFlJlTB05EfLekBEzDwwxW2fWWsHkLsiLFZlTM93af9CkmoVAMAsBJViW",
+	"sSwW7l3TuVJMhFV3yaN+K54fLfVdwX6UkBWt6cNhtelKLBzw7M+kpuNKK8mYoTzXXTfz0M/XXteNZdnu",
+	"iUXF8CmtOY2JIiBUqTOIgs7dWhGKV73bQf8kaS9LUVg7Du5mf/TDUpq2uyQppnxIc6aMTiBLTT9G2fN9",
+	"N/2m2/UG3F2/s1OIyZCcizuWeTj2LZyRN4id83WKX7u4b9kPuQy+5ciykcONHP6e5PCq43EFjWuTKA7J",
+	"cU/C2ozmPDcdLlzWnv/NqhmyFNfmohJ9AzlYxrFQgpYpfNAOPgjWeL639zoVdMbgXyzeKV0vWaY35hHf",
+	"hHf6EjwqzLaJTYWXbXB2Pkey/KcQzQW4DkC2w40zlRvzNOUUvGA5F6zzsJ5ibouJohnTVhml5Dc2Gsj0",
+	"jhkEskY8T0rSHDq26ILRO01aV8fn+z+R/Z/I3S//SWZSyIhQbIn30wH6KKSKBVZBkLGCnnTJ3vu9/YT8",
+	"LzLikw4TGaeCaHtdRMocQjf5X0TTWZEz5z+ZMqocxg92BgAw6ygWLk6gmSWNlKFHxP37Ycpz1PMRsNp1",
+	"L+WGtNyC7EpeJX5d1GBoOJFzU8zNEFcwVNBXT45J4rVzxWi2SDxY6sjeig4XztED6p8U1ZRVCAbHluUb",
+	"mcqc/M9//X+uLHBmRcCERYQpJRVCb4MumkvtkLjtw1yX2NZwngBrTY7hLGLhRtGH5RK54CaJqku267Kf",
+	"QOSmy61+tPJn115j6LAcxSJxg9pn4A2HXNh/u+llBt8UXEySI6KZsneE3VsSOFzdKDtadV1dmt6VQwEW",
+	"vP2zEmPNWG7oymdLi/NUVj4ZPgnPkVbKkdVprwsnx1Nqjt2nCVgxbTscbgIee7kp+Hd3xnAGewfNiFF4",
+	"opBiYv8P57b0hrjT/h1XPhX0DrxhZmq1dWTgENySiiS7Dzo5rLQZspaSvdz26Acs7QSK7Fy5m3RIkJdE",
+	"TvbA8yh8EuIadSTwYUKgsIQEdfyI0FjMuNZcTCLCxT3NOdinrWyurAFSMRPahL0vrApNcEEp+j7h9u/v",
+	"7f1bl1zeMxWL5NfL0+P+8Lz3j+GgP7Dm1wCgd28H/euEtGiqpNaeKDQ0J675iTWWpzw813ZRL+RFy1Pv",
+	"vw6iWTGqpSDJzeXl8Lx38Xs5HJhaCqp9V1f59rp33h+++f2mP0jC6/x8VLI5IyXR0LZAYlQLkl3gXpRr",
+	"qBPslwUTYMNfOca7qTgI+5bgBkcVQ20+CmxjCoKoUvlrjdN1hUMw0DrozIO9n3/a3KFkH+X2SlnEAzcp",
+	"WKjOjC/lhF9oU4Hz6Tr9EwV2VifzUY6yxKI8h/rovbeCO1jDjurFqpJQ9rB4Uq12tRtFteWF4zau1ETj",
+	"DRbQxEP5X9RXdQKVVGZ+zvLOlbk2A0yGRxvl93sBmUTaKZZuXE1R2Ly2Kw60T87Z2FgpQO4YKxxgzT3N",
+	"56xLEl0whmksaU5nBchMstf98X/+679fdfesaEG9xxVPsfdcm6B5plOpmbCM9J5bVt86ePUKe8c8cM3a",
+	"6/Ftaono87vYVqd5ES/bJxAxxlCRFTXlTo2z6wt3TjYfyobWime7XPZU+y6pIBRiaqX1UbUhFHbfW5Ld",
+	"rcShngypSYiY53lNGdS1XcHXLLx91WsjxL8PInpD0ztvdPiz/XAiUiyni/WEA5rClBriHWau7BsnKt0R",
+	"h0hWuuqiSKCamcCt8fk7sUi0nKuUHeIQSeToDvxQYEKWXgosPNBMZOfB+VLNHhpJM/UuI92NRX1jnKXu",
+	"N2jrXvfPer9v0QUnpwugspvwTs+pSMB8L1In3X+Pwd5NLCQcpfcy4Nk1vYGbxjnfY0gOFQLqk+/97d/I",
+	"Ux1IzTqXQZ+mU+xbOZmjJuLMG8uy7rjISCvRBtyqxuikXSk2NQEnw/4JSR+K0Ry0qFi0EglO1jHlOReT",
+	"pB2RZF7uZYJOCG68y0zNBZkyxUiroOkdNOkMHlAhyR1bRCTN5TwjQppY0DyXDyxDP+VcQFVZQkZsLBWr",
+	"wHHYtRzZqaD+lUN6P3uPfSxR08qpYSJdEDkOr4GVbYGvQIBCEywLCdBA7iJ3SS93WIFYUFapwXtUdBcL",
+	"mqasMBrfFFMJcGnj8axgUGtXWPVRGCxSg5I2xSZcG7UgY+hnn+yi6762A71T+wYemuh5NT6cZmMuhUNR",
+	"avS7yYtjCw8KxtJpIHMdOReJa8Pl73zGUplBHWlgfpsZzSJnHbi95onuXHTGMpLK2chBfUFRKDhmXP+P",
+	"Rc5KH39KBZHjMWhO8FXis6cremW7vkGXu6GL3BomsKjnJ4cw2SZsLOf8sMtqCOOlQ/eDgtE7LiYdvH1F",
+	"uC4bbvxCmCnTT5YiXDORoSyAVFOKFXQoKqBLS3A52tvvPZTehPLZmGWnjXDprYRdgaeqfJu0u+TK0zh4",
+	"+Y3iLOQdQuoMhM3RBrm5GQyvri9/PT3pXydHsUj+0bm5GXT8CAkA8qIjwi4fUitR3XZk637wlub5iKZ3",
+	"h8RaCQnRdAFpOIyqnNsZBYuF1QhY1iXJrHjtXlsWc50QYZmAE4Stg/0fQdeQc0O4OSLJA713TxfpLCE0",
+	"f7CDP0h11y77lsYCTC6SMczwdYmppdP2x729PWtEKpoauzVyPLaWZEQO9n7+CezJy4KJ3mk9WG84cGSj",
+	"z2SA+Wk+yYVrb9huvv/T8rSYG7xzuINJFjs1bfncT+0pfOxv5eSjf/pA7z/0p7W8FbMEdqIdDMzCLi3f",
+	"0XWn4H6we3MzCI/+Ge0sU8QWPw6Phh+DjNjil/gcvFjjBW9Kzb9EqfkNZMxLUMSAr20r+Xa1UYzO1gvA",
+	"M/SbrXDOJCKjuamYTRzbVVsBlU7n4g7CQWiv+d9qlkXVZLJY+D8ioqG8fAF1zVZnhLx/bw7aWR6mMi9b",
+	"WyuQylYIvQX2og+dVPFwjCHxaPds/6cjoqhhf9n/aW9v7whKEQTL9V/2waZdFWItFFRYNX4INqXLDRFg",
+	"vUEsMYdcjzaUMXjRBELVykZdXTeasaOFNbVpbr+reFqhsARkaqteALePKgnslaEoTDRXDDtmYSTCniNI",
+	"6kWt7IPvG7n3meXeeuEVISFgZkYjxRop1kixD5NikeNpbHOpeemo+zxoXFYeeMBzkuRUTOYuXbdQclaY",
+	"hLSKqaKaebCssVSQg+wMNpAFht6BDJhhmnVi+IxpQ2eFlTKaTWZ2X9GJKFXm8i7hIUxTlmLMMyse2y7H",
+	"ObgmUQSGUsfgwy0lBOB33TOF34EJRZX5QZPkGHltx97M5JD81vsVEs1j8W//81//ffBv5O6X/4wg2Rz7",
+	"tzDFZNsZa0fk8t273ctiriPyGxudu3+eX72OyNuz3jEs+/ygh67h4BGNBRfaWBM4I49sXvQt+kK7quuq",
+	"3SWAnm5le5lV2rs9Ob30WaWtg/3XkGO8+v2gf3x5cRKe8AMMbm6GN6fn/cvbm8ojP+4dPGltu4rNirlt",
+	"xwnm9geikUFDL6zYP8LRsRVmLicOs81dH1oZBcsJi4IJu4dWDYtINkfpHgUVpNbmvVn2Ye88G1bZTXW1",
+	"L5K8tLSCjZU33wzqWCPiviMR5/z31gCoLcrbDgysBGzcrkQP4RpbcoyiThcs5TQ3iwRyi+XYN9Lyn5dV",
+	"eUvN62GYbizeSDMFxgYV3FQ7gd0xsgMWGghFHEJ6gMhaPMlQD+jR0Z6Kif1avvTGZiAMa4rc+3CmkyPo",
+	"gbiyIyCo6AjideuahPg9WZfv/9NBtDPjwv+5vzn3/7PHLcqd2cT1yovTFBL8i+ZLWqad0rxyFT6gcUcv",
+	"yzSZF5au9/f2HBUVUDiT56QF7Tj2/+e//vung4qTPiJ6rpScC4BhwqSrggHR64JCLESxmbxnGUA32EEJ",
+	"zSFIbnmQYqSVUs06XGgmNDf8nuWLtlWC71jh+vmRniEzqY1dVmVdsbBbcEgoLhAUqwc5zzNSUA0OKmrf",
+	"qASGePXKKnnHvTe3Z73r34dvb8/OknYFYwk6miNMRa261cuyx8zq2bK8ylleROG61Uxtz3uCKHHgwSUy",
+	"Q5Zx07TJaPLGv2xGVpa5m7gapX2SM65TxHb/sIM92TPjeIWJdcnB3kFZjujQdxxsjJ5bNZGp2bomGSsM",
+	"4Iap2WO9CDSagppppXgRH1zmEp9RtzmoC6IDd29g+hva3BJuEi6M1wWCD+vjKJQ/VXLZB8MHM9ADruN7",
+	"Y00ZvZJqBbXiNfkWLhsDdIuUipAJGYtWEn6ctI9I4oJTCZlRdaexeZl/wplY7pEu6blF8YxMJLOTGxmL",
+	"x4E4XxxarcRYA4byK27Fc1sj26RO4alEDkL3cfYqbin4M5v0qpdOr8J7E5rQlce1SiFriHGpW92W3Udd",
+	"U268AWTAqEqnZLQghpucRWTMc6s9jhbEfsHv7WIgnxn6Rcg8Y6quLekawjheWuAG58KqFCd6PkJxGBiI",
+	"XeM6f8L/WedHeLW3t0nYRrVdT8MOtKwkh4xqxMnFLWyNaa5Ze7VnINS7bOH/8KMvLdstbCRlzqjAldX9",
+	"GE9i3Rvvb/XG31KH1epF2r676tLJNH6ZpsVqXZfPCm9d/nxzl1Xh8KirvzsKyZkU+ZVL1hGQ3422eRlS",
+	"9NUq3TV9QKv3/pn8HdUpXqSurbqAp+gad+TrN3YaiMimSShd4glPsJhHatzGBqHOY1qncqH/YoVnNA0+",
+	"G/fDV9fgcwkEyqOZ+iLxJyVyrYmz0sdzafS1zTzrI6LPRD17X1xc3kyXsbYaKm2odPtenluKL0sgJp3W",
+	"uOQdLj0VUEHsvAvBoi69CUelGo0fEAxZasJNdw1w1Oej0edVp69gb75w7PBD+INDzPnO+USjX39XEQxr",
+	"SQdWQqRymcWfpnHvsvf2TJ7M+lpSKwLcQ4mEA0A6oUFWJtP5DPAKntDY+zDrF9I5DHtvdmdufcsMZavq",
+	"i8ev1qgUDdVuRbV4z6sN5D6cQoN5sI5GL/OMaeNDG1sHKc5Ls+PjKO8b86W7993ejR7Auxpyb8h9y1RI",
+	"vDH29tAPsCXWeNsBs85UoM2W8OhCFsOdkA85yyYMWjmQ1nQxUjwjGmKcEaHWwMjlQ2deEMWM4uye5hCp",
+	"Q7B29Mhj+qImD4ze+RSAgKg2pZpods8UzaHuR7dD1/+lt/xBkynXRqoFYOHFoh4MDwtcEMAqdW0eNEHo",
+	"Pexl+e/iP5IIaniwaiYJ2kYCJbrQSAxruWLhRpprRpKry8ENeYqLuvrkWrCkQQnm97WZV25ZDQBfY1g1",
+	"AHxfR7qnvqvgh368WrctYMIS0KjHSgjN47m1wQBTaBcau3QcmzskvjdMN8U4YoJt5xFoOBb+BQC6wD2J",
+	"fVpIyzFWO2pkuTA22IpKbpyQlhQM8/UhnR15eBvysETZl6abScGWJna8oQ0dc6TyvVm65DiX2nc0SaUQ",
+	"rkVySkXKcl1lK2sxCb4bFl5ryFaP9wO8Y1NqcHf69vfrWDgM7kRrw7cbvv1sfPu5+LCv8fcsxLGw1mDQ",
+	"b38Cj/7D/Wv4qUHqT+VNm01pz2aagHZj6D53QNsK/1m40Z+DuHZHigoMrNVrQ5gNZbUdwR6WXdNTmWee",
+	"7v3grrYQ2zCm+dw9wAF2sY5M38D8n8Uz/Rlodf9FwmOrO9u0M24YyXP1iQBy++QolmITJiwZP4m8WuQ0",
+	"dR41QCf3yoGvmFNgR0nB2r5BvKWENYziOkyJUOyfMYC1/7ltjm0I/jt11nztpN44WrbsdBCotnQzTijf",
+	"xCsyNpNYsrc2fNYjegZQHko+aKYw/APFd9htKbRYWFI2oM9yUt+0OYlFKzQCfdwLuH1IuKlgMzEy46mS",
+	"xVQKBoCWmfZNmrFjM7Y8jmJR5HTh0BlxSY6DAVD6VD7oFbCoqGoD+XTD4ErvEnvQLIsFhBLYbMSyDLIF",
+	"NTOatB6kuguAyO2yrti+DaC1MGHvRkZaycnl8WDYv+i9OeufJG30/Sf9i19Pry8vzvsXN4B/KaQBvLNs",
+	"Dj6d5KjslkcO9g4wLACVRsGt9TCVmsUiuWIKmj9IoTtXMufpIiHQ8WF1/0grKf/4S0uzfNwGvAWS/F/Q",
+	"ZfUv2HyXVjq4uh68dhsogKiRMc/z0IfYuJ3OvD8Kmk8DSER9KuUJm0kEO9zOozM1s/wj0hLs1YbL+vE8",
+	"+wvYUy9Qmvi41nCZdMPGVXiHvdOPWMbuH0AKf65lHQNHZQjWZuklZ6bStkCOSVIZL4lKInOXC3FAj0Lh",
+	"PgC7IbzexGoj3ScvWM8ub6sifeqeXF+lX1BjmLK//H//vdf537Tzn3udn7vDzn/8sR/t7+39+X/vfAwQ",
+	"EVzwVOun73eEz/2T3lPXyerDyQHe8Ag4nH3eBT0xtGg34aumkhcxFj4ThfWgUpaneAK+ZhWLzTeRmv3n",
+	"OuI6FYYpV3PqM68cQCG0sHc4lRvEVi0BDR7oZMLU7enzcmg3Dbk9bfj0pltU7tX6q7KLR7z7h6XnTVxZ",
+	"R8iEETeOz3xeRgJDOYjuXcUyma7ly/XcV6Z6e8YL//vyfBfed7cQHwFd/Sws2z1e5FZlb5j7N87cl9gx",
+	"8DZdT7XYRWq96eWymV7t7ZGHKc+Zb84CyrmaWxvleMrSO0Awwh4uTKT1dPkLzvWMGYRuhrXdm3DZXBOa",
+	"8/uPv5PfIPc+4/dM2JcvlBxVhb27AHgbZswo/oTEv1JyxsyUzTU2ZmDvC6kByY0g4+qSC2kIJcV8lPOU",
+	"MJEVkgtziO665Lx/c316PBjeXP6tf5EQzdAAjq01TAumnG3NISE36TlfFNyEQ/IGHBQEzcOqXXi0Mnrv",
+	"5OTaDe5eyBrDsXBKCXQYooZoZoUD9HzVhgnmQTQgN4prouTcsJDPd7B34OYRjFurOML6+Vi4d5Vzo3kG",
+	"t8zZzzBU5fdWdJXf1pLIuTuA7bSej2HWboZPdCN+nrQ1paR6yvO5el+g5YgJ2WsuB4RkHFpMkpQqtYDq",
+	"rFJwfJmFnpfXjGRce6eLX77zu/wFcFmSdlCPpVi5tADOa1/F3alW5TJ59IaVTWl3v1WWVGEms3Dta9mS",
+	"HCtW7N7v77J7ms+pYbvjHJ5bF0lAjC/7ELnnmo+s3KpC/kXEj5Qt5claqkIvV9K/oZOEpPIe0f0ZjBYL",
+	"xeyA1sRZhiezs/CcmwXJ2T0rW5G6QY8IDdfVRS5m1KRTLiaxSE7HnQspWOfcfpQQ6DX/eu+gznt1abei",
+	"7xb/FnahXsnFvh6lmrs0x5OIRLW67OfPtqq+CZci8BiXePVMGgLM+mae3127GdYnWvmV6ZV2LvZmPL5y",
+	"v9KcZ9QguDbKD6bnOZSKPsGe/4x2XtclfFw4fFpM7M2I5iJF5ctOX+Xen3db3mKXoXW74u8w12RGcyvz",
+	"gdFd9a4H/WH/+vryOmn75HR39QkX93ZvSCs5vfi1d3Z6Mjy+vLjp/+PG867PKFLgPd5B2C8Hrr0GryVj",
+	"wnCaa/LAFMM+VqM5tm5wy+1W4l9fbmk3wZ09owvUR0YOdN1Idxmc91HrB6lw8weD3y6vT4bHv/Qu3vWH",
+	"1/2/355e90+CaHiBd/D3ZCSzhb0sRkqSWwmyvbSCuWqz9r7sq/hXsGL5r4PLi24lKvgFVyIlmVFh1VMp",
+	"FjM511UO5UtNrGWTZcrq+a3kunfTH56dnp/eDN+e9d4N+7/2zoa9i8uL388vbwfDq/718Pz04vamn7SP",
+	"oO5k4VCgkmv7R6dn/7B6dCpFtsoEK49s6iwFj+KT2FtqG8UDNmV9ePTLbXwlxup3KafGxeG30oVgms8T",
+	"do3+WAFEeHvdvyKjeX5XuQ0VLQoUJ2wxEe7NUrOJn3788fVPT+lYu3/cscWf6zWty4KJt4yauWLkms2k",
+	"YaSU6eTKxVi7BPZXQwkQLPoHTfSUFqHzUYb9ceGiXlzeDN9e3l6cJGh1JTe963f9m9OLd8O/9X8fnp8O",
+	"BqcX75KIPBIoEVkSReRgb6+9lRa1lafwji22hVHeAtrx+1OrylkHc4jebtatnkeRKReyQZ0pF0KwxzH0",
+	"EwY+6rSXyGszW2g+NRey0XC+hIbzGU19eAfLEUqf8uN3uHBg7esNzEbzajSvRvP67jUvzcUkR9fQpytg",
+	"BRO04F2/k2vRXqDd/dUped3d674OkR5MOmPqnilyj74Ipl2XL88TIB9Pm4hQ7QiqxgXthrfff2qoxqk8",
+	"cvRPlq6taPOv88nYLd+gC/TG8g14+XJb/OHUx+v8LVlQTHj40FtCNXlQ3BgmfCBdMYjhSLUgrcQNvzRN",
+	"0n7qnvzeOz/7sHvil97ck0++J27za+4J9NJae0FcyPZKajNRbPD3s4hcs4yDMRZhHmkJ+h+Rv2eKChNh",
+	"59opA0RLutoLgKRUuBhbl/y49xqHKaewijROwjXJ5IM4wqgyhO6wKewhydhE0YxlCf7aBeRiEVrzliFm",
+	"0sJlHZI7tgBFEfE00KCcUkPuGCsg54+LyRHmO7X95GsyQ69h257RULITcLHGNuoHbm0NzOq7YhTxEwoA",
+	"v+Slf/1ldqtnSM6ohn761b0K1wu6rVRQVruflSbD2p4OqUP+0lpCvPYtXD53At01TPusyXPX7ESmTd7c",
+	"5ntyAidRw6Qf1mda3BbACKFVGSW/sdFApnfMxbi5mICKgGgAmtTUMih7B/nMlzMkLjOeZUkUi8RhACWP",
+	"ICWq0BHVL6WAXuhmUXAxwa7oTNt7C/+W9rNYOIiII7SDcw5IBZDQkfxTchgwZ/SeVUauDIr5fvDPLnmD",
+	"pR7aChVr/mlmYkHFSk5IQtDSIVYalpsUEY22eLWGgKRyxnRo8J0MWNoJv+h4R+UhQasgqkkz8ZO1sPGS",
+	"YhmUiWhDF5rIOeRe3V6foUczlxPdjoVzHiUwTkKgWQoJnsYu6RGomhATKx19oAzXC/kjZI73gKS51K4y",
+	"TsOSYwGSc39v79+OsNYlpQVNuVmQ/b3914Bey4VhykrNMbrB7Df7tf7Qgolrd2M2dcPpVTY1KmtO9HwU",
+	"bqHbKHd2zr2zrt0MDLQuIH2w9/NPm7Mr99G/tpJk+sAxwO49MyUR+YU2nVc+PZXxSa3VWhd4q8rdr7BC",
+	"/yUayF7v6SiZ2+MGy/vP7cx2Oy/YvnU31q5jgv290VMTrCFIKAqCdifamat853BnF2o+3Sofo/1gJl1k",
+	"3w01gAi6TGeEC8yC87lfM59rFS67Uw0e93Wya3yk4Lt6MGU1G1AIqzpCZVQQKY/HvGYTro1yGkUuJ1xE",
+	"jrkoNlZMT11r3nuZuofsEu7YQpMWVs7ZK4z2ny9Tmdcu/xbq8pQcc5/PbQ+GzKigEwZb7Qa0H+ulEeGT",
+	"miGPMUcPa8rcdjrIgFayXGK8NN5ykeHjcXvZjAuSUT0dSaqyCFdK7adht0iLi3tfhReVrmgr9Awcd34H",
+	"3bbs17EomJpRSykEYEdgJ52ILfuq03nGjT2FsLd2yt2CCpZbMVj5DB7tWBGSuPCV3337dQd+UvNmvs/z",
+	"Ctzg40PAWe5GyycLY9+N6o6Cpi6fQ8l8eZDUflUzDnxeM5SPFYLLbHXTqwOP8cEORCFrJlj6vm6iZZ9c",
+	"JWmQ5h3gSLAEBKPxUz+ebN3wg3TKsnnOMnJPFafCkAfGJ1PjIhj6iZfZ/cP+708wcmCIjvvN0sSPvq1Z",
+	"xHbBV7sUH91dmgKdkzXvhoa9FZsQAYMsHiO9wW93Env4Vw4Ny+eqo2NN7+PRr6gBzdCnB7kBCvxYW22V",
+	"EnsvZjR3NbiklbGZnChaTHlq6VHJUc5mOiIzuPKeDiH0MuEMeHNqJ7FEnDuNjI50GzN/J9CaXPvc3C5x",
+	"Og1HBUs+CKZ+0JFVoeD8ftBWPaOxwF5ZrpnHRFFhjoKLlWZQ6IAlD8VcFVJjc0KukfYhXuhes2ufXyFu",
+	"vwM1e3bCDCtTihXLkPdYjdPqMqDYE5QtS0LI7+2ULx1NMeVrRNBjcW3HeFi+mkFs13CKnAvgQQzUCsLe",
+	"G4Vr9RU8XEzwPDSf8ZxasR6VHKsDHKviyJnNc8M72rAiFopRLQUXE/RETeZUZdAjYFYg1/Xvi7ci71Ce",
+	"HEExdOWT7ixb3vbyq50//+PP/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -509,6 +509,51 @@ func (e DictationTemplatesEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for EmbeddingBatchEnvelopeSuccess.
+const (
+	EmbeddingBatchEnvelopeSuccessTrue EmbeddingBatchEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingBatchEnvelopeSuccess enum.
+func (e EmbeddingBatchEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingBatchEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmbeddingEnvelopeSuccess.
+const (
+	EmbeddingEnvelopeSuccessTrue EmbeddingEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmbeddingEnvelopeSuccess enum.
+func (e EmbeddingEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EmbeddingEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EntityExtractionEnvelopeSuccess.
+const (
+	EntityExtractionEnvelopeSuccessTrue EntityExtractionEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EntityExtractionEnvelopeSuccess enum.
+func (e EntityExtractionEnvelopeSuccess) Valid() bool {
+	switch e {
+	case EntityExtractionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorEnvelopeSuccess.
 const (
 	False ErrorEnvelopeSuccess = false
@@ -893,6 +938,45 @@ func (e FlagVisibility) Valid() bool {
 	}
 }
 
+// Defines values for GenerationPhiPolicy.
+const (
+	Allow   GenerationPhiPolicy = "allow"
+	Block   GenerationPhiPolicy = "block"
+	Redact  GenerationPhiPolicy = "redact"
+	Trusted GenerationPhiPolicy = "trusted"
+)
+
+// Valid indicates whether the value is a known member of the GenerationPhiPolicy enum.
+func (e GenerationPhiPolicy) Valid() bool {
+	switch e {
+	case Allow:
+		return true
+	case Block:
+		return true
+	case Redact:
+		return true
+	case Trusted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GenerationEnvelopeSuccess.
+const (
+	GenerationEnvelopeSuccessTrue GenerationEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the GenerationEnvelopeSuccess enum.
+func (e GenerationEnvelopeSuccess) Valid() bool {
+	switch e {
+	case GenerationEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Healthy HealthStatus = "healthy"
@@ -1133,6 +1217,120 @@ func (e KbSearchMode) Valid() bool {
 	case Keyword:
 		return true
 	case Vector:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalAIHealthStatus.
+const (
+	MedicalAIDegraded MedicalAIHealthStatus = "degraded"
+	MedicalAIOk       MedicalAIHealthStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthStatus enum.
+func (e MedicalAIHealthStatus) Valid() bool {
+	switch e {
+	case MedicalAIDegraded:
+		return true
+	case MedicalAIOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalAIHealthEnvelopeSuccess.
+const (
+	MedicalAIHealthEnvelopeSuccessTrue MedicalAIHealthEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalAIHealthEnvelopeSuccess enum.
+func (e MedicalAIHealthEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalAIHealthEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntitySource.
+const (
+	Dictionary MedicalEntitySource = "dictionary"
+	Model      MedicalEntitySource = "model"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntitySource enum.
+func (e MedicalEntitySource) Valid() bool {
+	switch e {
+	case Dictionary:
+		return true
+	case Model:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalEntityType.
+const (
+	EntityAnatomy   MedicalEntityType = "anatomy"
+	EntityDisease   MedicalEntityType = "disease"
+	EntityDrug      MedicalEntityType = "drug"
+	EntityLab       MedicalEntityType = "lab"
+	EntityProcedure MedicalEntityType = "procedure"
+)
+
+// Valid indicates whether the value is a known member of the MedicalEntityType enum.
+func (e MedicalEntityType) Valid() bool {
+	switch e {
+	case EntityAnatomy:
+		return true
+	case EntityDisease:
+		return true
+	case EntityDrug:
+		return true
+	case EntityLab:
+		return true
+	case EntityProcedure:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelKind.
+const (
+	ModelChat      MedicalModelKind = "chat"
+	ModelEmbedding MedicalModelKind = "embedding"
+	ModelExtractor MedicalModelKind = "extractor"
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelKind enum.
+func (e MedicalModelKind) Valid() bool {
+	switch e {
+	case ModelChat:
+		return true
+	case ModelEmbedding:
+		return true
+	case ModelExtractor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MedicalModelsEnvelopeSuccess.
+const (
+	MedicalModelsEnvelopeSuccessTrue MedicalModelsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the MedicalModelsEnvelopeSuccess enum.
+func (e MedicalModelsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case MedicalModelsEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1565,6 +1763,48 @@ func (e ReadinessStatus) Valid() bool {
 	}
 }
 
+// Defines values for ReasoningEnvelopeSuccess.
+const (
+	ReasoningEnvelopeSuccessTrue ReasoningEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ReasoningEnvelopeSuccess enum.
+func (e ReasoningEnvelopeSuccess) Valid() bool {
+	switch e {
+	case ReasoningEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReasoningStrategy.
+const (
+	Causal      ReasoningStrategy = "causal"
+	Comparative ReasoningStrategy = "comparative"
+	Direct      ReasoningStrategy = "direct"
+	MultiHop    ReasoningStrategy = "multi_hop"
+	Temporal    ReasoningStrategy = "temporal"
+)
+
+// Valid indicates whether the value is a known member of the ReasoningStrategy enum.
+func (e ReasoningStrategy) Valid() bool {
+	switch e {
+	case Causal:
+		return true
+	case Comparative:
+		return true
+	case Direct:
+		return true
+	case MultiHop:
+		return true
+	case Temporal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin      Role = "admin"
@@ -1652,6 +1892,21 @@ func (e ScheduledChangeStatus) Valid() bool {
 	case ScheduledChangeStatusFailed:
 		return true
 	case ScheduledChangeStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimilarityEnvelopeSuccess.
+const (
+	SimilarityEnvelopeSuccessTrue SimilarityEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the SimilarityEnvelopeSuccess enum.
+func (e SimilarityEnvelopeSuccess) Valid() bool {
+	switch e {
+	case SimilarityEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -2347,7 +2602,10 @@ type ChangePasswordRequest struct {
 type ChatCitation struct {
 	ChunkId    openapi_types.UUID `json:"chunk_id"`
 	DocumentId openapi_types.UUID `json:"document_id"`
-	Heading    []string           `json:"heading"`
+
+	// Entities The normalized entities the cited chunk mentions (absent when none are known).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Heading  []string          `json:"heading"`
 
 	// N The number used as `[n]` in the answer.
 	N       int    `json:"n"`
@@ -2363,6 +2621,17 @@ type ChatCitation struct {
 // `event: message.done` `{"message": Message}`;
 // `event: error` `{"code": "...", "message": "..."}`.
 type ChatStreamEvent = string
+
+// CitationEntity defines model for CitationEntity.
+type CitationEntity struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+
+	// Negated Every mention of it in the chunk is negated.
+	Negated    *bool             `json:"negated,omitempty"`
+	Type       MedicalEntityType `json:"type"`
+	Vocabulary string            `json:"vocabulary"`
+}
 
 // Conversation defines model for Conversation.
 type Conversation struct {
@@ -2684,6 +2953,98 @@ type DictationTranscript struct {
 	Text string `json:"text"`
 }
 
+// EmbedBatchInput defines model for EmbedBatchInput.
+type EmbedBatchInput struct {
+	Texts []string `json:"texts"`
+}
+
+// EmbedInput defines model for EmbedInput.
+type EmbedInput struct {
+	Text string `json:"text"`
+}
+
+// Embedding defines model for Embedding.
+type Embedding struct {
+	Dimensions int       `json:"dimensions"`
+	Embedding  []float32 `json:"embedding"`
+	Model      string    `json:"model"`
+
+	// TextLength Length of the text in code points.
+	TextLength int `json:"text_length"`
+}
+
+// EmbeddingBatch defines model for EmbeddingBatch.
+type EmbeddingBatch struct {
+	Dimensions int         `json:"dimensions"`
+	Embeddings [][]float32 `json:"embeddings"`
+	Model      string      `json:"model"`
+}
+
+// EmbeddingBatchEnvelope defines model for EmbeddingBatchEnvelope.
+type EmbeddingBatchEnvelope struct {
+	Data EmbeddingBatch `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                    `json:"error"`
+	Metadata  ResponseMeta                  `json:"metadata"`
+	Success   EmbeddingBatchEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                     `json:"timestamp"`
+}
+
+// EmbeddingBatchEnvelopeSuccess defines model for EmbeddingBatchEnvelope.Success.
+type EmbeddingBatchEnvelopeSuccess bool
+
+// EmbeddingEnvelope defines model for EmbeddingEnvelope.
+type EmbeddingEnvelope struct {
+	Data Embedding `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   EmbeddingEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// EmbeddingEnvelopeSuccess defines model for EmbeddingEnvelope.Success.
+type EmbeddingEnvelopeSuccess bool
+
+// EntityExtraction defines model for EntityExtraction.
+type EntityExtraction struct {
+	Entities  []MedicalEntity `json:"entities"`
+	Extractor ExtractorInfo   `json:"extractor"`
+	TookMs    float32         `json:"took_ms"`
+}
+
+// EntityExtractionEnvelope defines model for EntityExtractionEnvelope.
+type EntityExtractionEnvelope struct {
+	Data EntityExtraction `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   EntityExtractionEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// EntityExtractionEnvelopeSuccess defines model for EntityExtractionEnvelope.Success.
+type EntityExtractionEnvelopeSuccess bool
+
+// EntityExtractionInput defines model for EntityExtractionInput.
+type EntityExtractionInput struct {
+	// DetectNegation Mark negated, uncertain, historical and family mentions (else all false).
+	DetectNegation *bool `json:"detect_negation,omitempty"`
+
+	// MinConfidence Drop entities below this confidence; absent or 0 means the extractor's default cut-off (`ner.DefaultMinConfidence`, chosen on the training corpora; docs/medical-ai.md).
+	MinConfidence *float32 `json:"min_confidence,omitempty"`
+	Text          string   `json:"text"`
+
+	// Types Only these types; all when absent or empty.
+	Types *[]MedicalEntityType `json:"types,omitempty"`
+}
+
+// EntityID Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+type EntityID = string
+
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
 	// Code Stable machine-readable code: `VALIDATION_ERROR`, `BAD_REQUEST`, `UNAUTHORIZED`,
@@ -2789,6 +3150,21 @@ type ExchangeEnvelope struct {
 
 // ExchangeEnvelopeSuccess defines model for ExchangeEnvelope.Success.
 type ExchangeEnvelopeSuccess bool
+
+// ExtractorInfo defines model for ExtractorInfo.
+type ExtractorInfo struct {
+	// Model The chat model of the model-assisted pass.
+	Model *string `json:"model,omitempty"`
+
+	// ModelAssist The model-assisted pass ran (`MEDICAL_AI_MODEL_ASSIST` and a chat provider).
+	ModelAssist bool `json:"model_assist"`
+
+	// Name `dictionary` (the offline extractor).
+	Name string `json:"name"`
+
+	// Vocabularies `embedded`, or `NER_VOCAB_DIR` when a configured directory replaces the embedded data files (the path is not shown).
+	Vocabularies string `json:"vocabularies"`
+}
 
 // FeatureFlag defines model for FeatureFlag.
 type FeatureFlag struct {
@@ -3218,6 +3594,42 @@ type FlagVersionEnvelopeSuccess bool
 // FlagVisibility Who may evaluate the flag (evaluation, OFREP and the flag stream): public < authenticated < admin < internal (API keys of admins only; never streamed). Visibility does not filter the management reads (`/api/admin/feature-flags`, its export): staff with the viewer role and above see every flag's configuration there.
 type FlagVisibility string
 
+// GenerateInput defines model for GenerateInput.
+type GenerateInput struct {
+	MaxTokens   *int     `json:"max_tokens,omitempty"`
+	Prompt      string   `json:"prompt"`
+	Temperature *float32 `json:"temperature,omitempty"`
+}
+
+// Generation defines model for Generation.
+type Generation struct {
+	Model string `json:"model"`
+
+	// PhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+	PhiPolicy GenerationPhiPolicy `json:"phi_policy"`
+
+	// Redacted The prompt was changed before it was sent.
+	Redacted bool   `json:"redacted"`
+	Text     string `json:"text"`
+}
+
+// GenerationPhiPolicy The policy applied to the prompt (`trusted` when `PROVIDERS_TRUSTED` is set).
+type GenerationPhiPolicy string
+
+// GenerationEnvelope defines model for GenerationEnvelope.
+type GenerationEnvelope struct {
+	Data Generation `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   GenerationEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// GenerationEnvelopeSuccess defines model for GenerationEnvelope.Success.
+type GenerationEnvelopeSuccess bool
+
 // Health defines model for Health.
 type Health struct {
 	Status    HealthStatus `json:"status"`
@@ -3498,8 +3910,11 @@ type KbSearchEnvelopeSuccess bool
 type KbSearchHit struct {
 	ChunkId  openapi_types.UUID `json:"chunk_id"`
 	Citation KbCitation         `json:"citation"`
-	Keyword  *KbRetrieverScore  `json:"keyword,omitempty"`
-	Rank     int                `json:"rank"`
+
+	// Entities The normalized entities the chunk mentions (entity extraction at indexing).
+	Entities *[]CitationEntity `json:"entities,omitempty"`
+	Keyword  *KbRetrieverScore `json:"keyword,omitempty"`
+	Rank     int               `json:"rank"`
 
 	// Score The fused score in hybrid mode, else the retriever's score.
 	Score  float32           `json:"score"`
@@ -3514,9 +3929,12 @@ type KbSearchMode string
 type KbSearchRequest struct {
 	// DocumentId Only chunks of this document.
 	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
-	Fusion     *KbFusion           `json:"fusion,omitempty"`
-	Mode       *KbSearchMode       `json:"mode,omitempty"`
-	Query      string              `json:"query"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID     `json:"entity_id,omitempty"`
+	Fusion   *KbFusion     `json:"fusion,omitempty"`
+	Mode     *KbSearchMode `json:"mode,omitempty"`
+	Query    string        `json:"query"`
 
 	// Tags Only documents carrying every one of these tags.
 	Tags *[]KbTag `json:"tags,omitempty"`
@@ -3549,6 +3967,122 @@ type KbUpload struct {
 type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+}
+
+// MedicalAIHealth defines model for MedicalAIHealth.
+type MedicalAIHealth struct {
+	// Chat `offline` (extractive) or `openai`.
+	Chat string `json:"chat"`
+
+	// Embedder `offline` or `openai`.
+	Embedder string `json:"embedder"`
+
+	// Extractor The entity extractor's vocabularies are loaded.
+	Extractor bool                  `json:"extractor"`
+	Status    MedicalAIHealthStatus `json:"status"`
+}
+
+// MedicalAIHealthStatus defines model for MedicalAIHealth.Status.
+type MedicalAIHealthStatus string
+
+// MedicalAIHealthEnvelope defines model for MedicalAIHealthEnvelope.
+type MedicalAIHealthEnvelope struct {
+	Data MedicalAIHealth `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                     `json:"error"`
+	Metadata  ResponseMeta                   `json:"metadata"`
+	Success   MedicalAIHealthEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                      `json:"timestamp"`
+}
+
+// MedicalAIHealthEnvelopeSuccess defines model for MedicalAIHealthEnvelope.Success.
+type MedicalAIHealthEnvelopeSuccess bool
+
+// MedicalEntity defines model for MedicalEntity.
+type MedicalEntity struct {
+	Confidence float32 `json:"confidence"`
+
+	// End Offset after the last code point.
+	End int `json:"end"`
+
+	// Family The mention is about a family member, not the patient.
+	Family     bool `json:"family"`
+	Historical bool `json:"historical"`
+	Negated    bool `json:"negated"`
+
+	// Normalized The vocabulary concept, null when the mention could not be normalized.
+	Normalized *NormalizedConcept `json:"normalized"`
+
+	// Source `model` for entities added by the model-assisted pass.
+	Source MedicalEntitySource `json:"source"`
+
+	// Start Offset of the first code point.
+	Start     int               `json:"start"`
+	Text      string            `json:"text"`
+	Type      MedicalEntityType `json:"type"`
+	Uncertain bool              `json:"uncertain"`
+}
+
+// MedicalEntitySource `model` for entities added by the model-assisted pass.
+type MedicalEntitySource string
+
+// MedicalEntityType defines model for MedicalEntityType.
+type MedicalEntityType string
+
+// MedicalModel defines model for MedicalModel.
+type MedicalModel struct {
+	// Available Whether the operations that need it can answer (a remote model is assumed available when configured).
+	Available  bool             `json:"available"`
+	Dimensions *int             `json:"dimensions,omitempty"`
+	Kind       MedicalModelKind `json:"kind"`
+	Name       string           `json:"name"`
+
+	// Provider `offline` or `openai` (any OpenAI-compatible server).
+	Provider string `json:"provider"`
+}
+
+// MedicalModelKind defines model for MedicalModel.Kind.
+type MedicalModelKind string
+
+// MedicalModels defines model for MedicalModels.
+type MedicalModels struct {
+	Models []MedicalModel `json:"models"`
+}
+
+// MedicalModelsEnvelope defines model for MedicalModelsEnvelope.
+type MedicalModelsEnvelope struct {
+	Data MedicalModels `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   MedicalModelsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// MedicalModelsEnvelopeSuccess defines model for MedicalModelsEnvelope.Success.
+type MedicalModelsEnvelopeSuccess bool
+
+// MedicalSearchFilters defines model for MedicalSearchFilters.
+type MedicalSearchFilters struct {
+	// DocumentId Only chunks of this document.
+	DocumentId *openapi_types.UUID `json:"document_id,omitempty"`
+
+	// EntityId Only chunks mentioning this normalized entity (`normalized.id` of extract-entities, e.g. `DOID:9352` or `metformin`).
+	EntityId *EntityID `json:"entity_id,omitempty"`
+
+	// Tags Only documents carrying every one of these tags.
+	Tags *[]KbTag `json:"tags,omitempty"`
+}
+
+// MedicalSearchInput defines model for MedicalSearchInput.
+type MedicalSearchInput struct {
+	// Alpha Weight of the vector list; the keyword list weighs `1 - alpha`.
+	Alpha   *float32              `json:"alpha,omitempty"`
+	Filters *MedicalSearchFilters `json:"filters,omitempty"`
+	Query   string                `json:"query"`
+	TopK    *int                  `json:"top_k,omitempty"`
 }
 
 // Message defines model for Message.
@@ -3617,6 +4151,18 @@ type MessageRole string
 
 // MessageSource Where the message came from (`chat` for typed messages and their answers).
 type MessageSource string
+
+// NormalizedConcept defines model for NormalizedConcept.
+type NormalizedConcept struct {
+	// Id The concept id (`DOID:9352`; a drug's generic name in lower case).
+	Id string `json:"id"`
+
+	// Name The preferred name.
+	Name string `json:"name"`
+
+	// Vocabulary `doid` (Human Disease Ontology), `fda` (drug names), or the list of `internal/ner` for procedures, anatomy and labs.
+	Vocabulary string `json:"vocabulary"`
+}
 
 // NullError Always `null` in a successful response.
 type NullError = map[string]interface{}
@@ -4066,6 +4612,58 @@ type Readiness struct {
 // ReadinessStatus `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
 type ReadinessStatus string
 
+// ReasonInput defines model for ReasonInput.
+type ReasonInput struct {
+	// MaxHops Most reasoning steps (sub-questions) made.
+	MaxHops  *int               `json:"max_hops,omitempty"`
+	Query    string             `json:"query"`
+	Strategy *ReasoningStrategy `json:"strategy,omitempty"`
+}
+
+// Reasoning defines model for Reasoning.
+type Reasoning struct {
+	Citations  []ChatCitation `json:"citations"`
+	Confidence float32        `json:"confidence"`
+
+	// FinalAnswer The step answers combined; `[n]` refers to `citations`.
+	FinalAnswer string `json:"final_answer"`
+
+	// Model The model that answered the steps (`extractive` offline).
+	Model    string            `json:"model"`
+	Query    string            `json:"query"`
+	Steps    []ReasoningStep   `json:"steps"`
+	Strategy ReasoningStrategy `json:"strategy"`
+}
+
+// ReasoningEnvelope defines model for ReasoningEnvelope.
+type ReasoningEnvelope struct {
+	Data Reasoning `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError               `json:"error"`
+	Metadata  ResponseMeta             `json:"metadata"`
+	Success   ReasoningEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                `json:"timestamp"`
+}
+
+// ReasoningEnvelopeSuccess defines model for ReasoningEnvelope.Success.
+type ReasoningEnvelopeSuccess bool
+
+// ReasoningStep defines model for ReasoningStep.
+type ReasoningStep struct {
+	// Confidence Share of the sub-question's content terms found in its evidence.
+	Confidence float32 `json:"confidence"`
+
+	// Evidence The passages retrieved for the sub-question, numbered as cited in `intermediate_answer`.
+	Evidence           []ChatCitation `json:"evidence"`
+	IntermediateAnswer string         `json:"intermediate_answer"`
+	Step               int            `json:"step"`
+	SubQuestion        string         `json:"sub_question"`
+}
+
+// ReasoningStrategy defines model for ReasoningStrategy.
+type ReasoningStrategy string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
@@ -4225,6 +4823,35 @@ type ScheduledChangeStatus string
 type SetRoleRequest struct {
 	// Role The role ladder: user < viewer (read-only admin) < admin < superadmin.
 	Role Role `json:"role"`
+}
+
+// Similarity defines model for Similarity.
+type Similarity struct {
+	Dimensions int    `json:"dimensions"`
+	Model      string `json:"model"`
+
+	// Similarity Cosine similarity of the two embeddings.
+	Similarity float32 `json:"similarity"`
+}
+
+// SimilarityEnvelope defines model for SimilarityEnvelope.
+type SimilarityEnvelope struct {
+	Data Similarity `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                `json:"error"`
+	Metadata  ResponseMeta              `json:"metadata"`
+	Success   SimilarityEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                 `json:"timestamp"`
+}
+
+// SimilarityEnvelopeSuccess defines model for SimilarityEnvelope.Success.
+type SimilarityEnvelopeSuccess bool
+
+// SimilarityInput defines model for SimilarityInput.
+type SimilarityInput struct {
+	Text1 string `json:"text1"`
+	Text2 string `json:"text2"`
 }
 
 // SseConnected `connected`: the first event of a fresh stream, with the current flags.
@@ -5139,6 +5766,27 @@ type EvaluateFlagsJSONRequestBody = EvaluateRequest
 
 // SearchKnowledgeBaseJSONRequestBody defines body for SearchKnowledgeBase for application/json ContentType.
 type SearchKnowledgeBaseJSONRequestBody = KbSearchRequest
+
+// EmbedMedicalTextJSONRequestBody defines body for EmbedMedicalText for application/json ContentType.
+type EmbedMedicalTextJSONRequestBody = EmbedInput
+
+// EmbedMedicalTextsJSONRequestBody defines body for EmbedMedicalTexts for application/json ContentType.
+type EmbedMedicalTextsJSONRequestBody = EmbedBatchInput
+
+// ExtractMedicalEntitiesJSONRequestBody defines body for ExtractMedicalEntities for application/json ContentType.
+type ExtractMedicalEntitiesJSONRequestBody = EntityExtractionInput
+
+// GenerateMedicalTextJSONRequestBody defines body for GenerateMedicalText for application/json ContentType.
+type GenerateMedicalTextJSONRequestBody = GenerateInput
+
+// ReasonOverKnowledgeJSONRequestBody defines body for ReasonOverKnowledge for application/json ContentType.
+type ReasonOverKnowledgeJSONRequestBody = ReasonInput
+
+// SearchMedicalKnowledgeJSONRequestBody defines body for SearchMedicalKnowledge for application/json ContentType.
+type SearchMedicalKnowledgeJSONRequestBody = MedicalSearchInput
+
+// MedicalTextSimilarityJSONRequestBody defines body for MedicalTextSimilarity for application/json ContentType.
+type MedicalTextSimilarityJSONRequestBody = SimilarityInput
 
 // CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
 type CreatePatientJSONRequestBody = PatientInput
@@ -6571,7 +7219,9 @@ type ClientInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6583,12 +7233,204 @@ type ClientInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 	SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EmbedMedicalTextWithBody Embed one text
+	//
+	// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+	// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+	// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+	EmbedMedicalTextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EmbedMedicalText Embed one text
+	//
+	// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+	// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+	// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+	EmbedMedicalText(ctx context.Context, body EmbedMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EmbedMedicalTextsWithBody Embed up to 100 texts
+	//
+	// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+	EmbedMedicalTextsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EmbedMedicalTexts Embed up to 100 texts
+	//
+	// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+	EmbedMedicalTexts(ctx context.Context, body EmbedMedicalTextsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExtractMedicalEntitiesWithBody Extract clinical entities from text
+	//
+	// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+	// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+	// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+	// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+	// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+	// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+	// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+	// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+	// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+	ExtractMedicalEntitiesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExtractMedicalEntities Extract clinical entities from text
+	//
+	// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+	// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+	// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+	// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+	// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+	// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+	// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+	// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+	// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+	ExtractMedicalEntities(ctx context.Context, body ExtractMedicalEntitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GenerateMedicalTextWithBody Guarded text completion
+	//
+	// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+	// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+	// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+	// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+	// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+	GenerateMedicalTextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GenerateMedicalText Guarded text completion
+	//
+	// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+	// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+	// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+	// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+	// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+	GenerateMedicalText(ctx context.Context, body GenerateMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMedicalAIHealth Medical AI health
+	//
+	// Whether the entity extractor is loaded and which providers are configured. Checks no remote
+	// dependency and names no secrets. Public, like `/health`.
+	//
+	// Corresponds with GET /api/medical-ai/health (the `GetMedicalAIHealth` operationId).
+	GetMedicalAIHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMedicalModels Configured models
+	//
+	// What answers each operation: the embedder, the chat provider (or `extractive` offline), the
+	// entity extractor and its vocabularies, and whether each is available. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Corresponds with GET /api/medical-ai/models (the `ListMedicalModels` operationId).
+	ListMedicalModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReasonOverKnowledgeWithBody Multi-step reasoning over the knowledge base
+	//
+	// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+	// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+	// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+	// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+	// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+	ReasonOverKnowledgeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+	//
+	// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+	// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+	// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+	// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+	// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+	ReasonOverKnowledge(ctx context.Context, body ReasonOverKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchMedicalKnowledgeWithBody Search the knowledge base (alias)
+	//
+	// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+	// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+	// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+	// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+	// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+	SearchMedicalKnowledgeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchMedicalKnowledge Search the knowledge base (alias)
+	//
+	// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+	// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+	// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+	// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+	// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+	SearchMedicalKnowledge(ctx context.Context, body SearchMedicalKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MedicalTextSimilarityWithBody Cosine similarity of two texts
+	//
+	// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+	// with the embedder used. The offline embedder measures lexical overlap, not meaning
+	// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+	MedicalTextSimilarityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MedicalTextSimilarity Cosine similarity of two texts
+	//
+	// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+	// with the embedder used. The offline embedder measures lexical overlap, not meaning
+	// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+	MedicalTextSimilarity(ctx context.Context, body MedicalTextSimilarityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPatients The patients the caller may read
 	//
@@ -9114,7 +9956,9 @@ func (c *Client) GetFlagVersion(ctx context.Context, reqEditors ...RequestEditor
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9136,13 +9980,365 @@ func (c *Client) SearchKnowledgeBaseWithBody(ctx context.Context, contentType st
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 func (c *Client) SearchKnowledgeBase(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSearchKnowledgeBaseRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EmbedMedicalTextWithBody Embed one text
+//
+// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+func (c *Client) EmbedMedicalTextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEmbedMedicalTextRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EmbedMedicalText Embed one text
+//
+// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+func (c *Client) EmbedMedicalText(ctx context.Context, body EmbedMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEmbedMedicalTextRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EmbedMedicalTextsWithBody Embed up to 100 texts
+//
+// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+func (c *Client) EmbedMedicalTextsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEmbedMedicalTextsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EmbedMedicalTexts Embed up to 100 texts
+//
+// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+func (c *Client) EmbedMedicalTexts(ctx context.Context, body EmbedMedicalTextsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEmbedMedicalTextsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExtractMedicalEntitiesWithBody Extract clinical entities from text
+//
+// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+func (c *Client) ExtractMedicalEntitiesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExtractMedicalEntitiesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExtractMedicalEntities Extract clinical entities from text
+//
+// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+func (c *Client) ExtractMedicalEntities(ctx context.Context, body ExtractMedicalEntitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExtractMedicalEntitiesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GenerateMedicalTextWithBody Guarded text completion
+//
+// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+func (c *Client) GenerateMedicalTextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGenerateMedicalTextRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GenerateMedicalText Guarded text completion
+//
+// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+func (c *Client) GenerateMedicalText(ctx context.Context, body GenerateMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGenerateMedicalTextRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMedicalAIHealth Medical AI health
+//
+// Whether the entity extractor is loaded and which providers are configured. Checks no remote
+// dependency and names no secrets. Public, like `/health`.
+//
+// Corresponds with GET /api/medical-ai/health (the `GetMedicalAIHealth` operationId).
+func (c *Client) GetMedicalAIHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMedicalAIHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMedicalModels Configured models
+//
+// What answers each operation: the embedder, the chat provider (or `extractive` offline), the
+// entity extractor and its vocabularies, and whether each is available. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Corresponds with GET /api/medical-ai/models (the `ListMedicalModels` operationId).
+func (c *Client) ListMedicalModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMedicalModelsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReasonOverKnowledgeWithBody Multi-step reasoning over the knowledge base
+//
+// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+func (c *Client) ReasonOverKnowledgeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReasonOverKnowledgeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReasonOverKnowledge Multi-step reasoning over the knowledge base
+//
+// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+func (c *Client) ReasonOverKnowledge(ctx context.Context, body ReasonOverKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReasonOverKnowledgeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchMedicalKnowledgeWithBody Search the knowledge base (alias)
+//
+// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+func (c *Client) SearchMedicalKnowledgeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchMedicalKnowledgeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchMedicalKnowledge Search the knowledge base (alias)
+//
+// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+func (c *Client) SearchMedicalKnowledge(ctx context.Context, body SearchMedicalKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchMedicalKnowledgeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MedicalTextSimilarityWithBody Cosine similarity of two texts
+//
+// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+// with the embedder used. The offline embedder measures lexical overlap, not meaning
+// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+func (c *Client) MedicalTextSimilarityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMedicalTextSimilarityRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MedicalTextSimilarity Cosine similarity of two texts
+//
+// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+// with the embedder used. The offline embedder measures lexical overlap, not meaning
+// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+func (c *Client) MedicalTextSimilarity(ctx context.Context, body MedicalTextSimilarityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMedicalTextSimilarityRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -13805,6 +15001,340 @@ func NewSearchKnowledgeBaseRequestWithBody(server string, contentType string, bo
 	return req, nil
 }
 
+// NewEmbedMedicalTextRequest calls the generic EmbedMedicalText builder with application/json body
+func NewEmbedMedicalTextRequest(server string, body EmbedMedicalTextJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEmbedMedicalTextRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEmbedMedicalTextRequestWithBody constructs an http.Request for the EmbedMedicalText method, with any body, and a specified content type
+func NewEmbedMedicalTextRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/embed")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEmbedMedicalTextsRequest calls the generic EmbedMedicalTexts builder with application/json body
+func NewEmbedMedicalTextsRequest(server string, body EmbedMedicalTextsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEmbedMedicalTextsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEmbedMedicalTextsRequestWithBody constructs an http.Request for the EmbedMedicalTexts method, with any body, and a specified content type
+func NewEmbedMedicalTextsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/embed/batch")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewExtractMedicalEntitiesRequest calls the generic ExtractMedicalEntities builder with application/json body
+func NewExtractMedicalEntitiesRequest(server string, body ExtractMedicalEntitiesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewExtractMedicalEntitiesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewExtractMedicalEntitiesRequestWithBody constructs an http.Request for the ExtractMedicalEntities method, with any body, and a specified content type
+func NewExtractMedicalEntitiesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/extract-entities")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGenerateMedicalTextRequest calls the generic GenerateMedicalText builder with application/json body
+func NewGenerateMedicalTextRequest(server string, body GenerateMedicalTextJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGenerateMedicalTextRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewGenerateMedicalTextRequestWithBody constructs an http.Request for the GenerateMedicalText method, with any body, and a specified content type
+func NewGenerateMedicalTextRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/generate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMedicalAIHealthRequest constructs an http.Request for the GetMedicalAIHealth method
+func NewGetMedicalAIHealthRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/health")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMedicalModelsRequest constructs an http.Request for the ListMedicalModels method
+func NewListMedicalModelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReasonOverKnowledgeRequest calls the generic ReasonOverKnowledge builder with application/json body
+func NewReasonOverKnowledgeRequest(server string, body ReasonOverKnowledgeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReasonOverKnowledgeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReasonOverKnowledgeRequestWithBody constructs an http.Request for the ReasonOverKnowledge method, with any body, and a specified content type
+func NewReasonOverKnowledgeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/reason")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSearchMedicalKnowledgeRequest calls the generic SearchMedicalKnowledge builder with application/json body
+func NewSearchMedicalKnowledgeRequest(server string, body SearchMedicalKnowledgeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSearchMedicalKnowledgeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSearchMedicalKnowledgeRequestWithBody constructs an http.Request for the SearchMedicalKnowledge method, with any body, and a specified content type
+func NewSearchMedicalKnowledgeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/search")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMedicalTextSimilarityRequest calls the generic MedicalTextSimilarity builder with application/json body
+func NewMedicalTextSimilarityRequest(server string, body MedicalTextSimilarityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMedicalTextSimilarityRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewMedicalTextSimilarityRequestWithBody constructs an http.Request for the MedicalTextSimilarity method, with any body, and a specified content type
+func NewMedicalTextSimilarityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/medical-ai/similarity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPatientsRequest constructs an http.Request for the ListPatients method
 func NewListPatientsRequest(server string, params *ListPatientsParams) (*http.Request, error) {
 	var err error
@@ -17509,7 +19039,9 @@ type ClientWithResponsesInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17521,12 +19053,208 @@ type ClientWithResponsesInterface interface {
 	// `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 	// (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 	// in each retriever, the fused score and rank, and a citation (document, title, section heading
-	// path, page). Only indexed documents are searched.
+	// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+	// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+	// indexed documents are searched.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/kb/search (the `SearchKnowledgeBase` operationId).
 	SearchKnowledgeBaseWithResponse(ctx context.Context, body SearchKnowledgeBaseJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchKnowledgeBaseResponse, error)
+
+	// EmbedMedicalTextWithBodyWithResponse Embed one text
+	//
+	// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+	// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+	// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+	EmbedMedicalTextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EmbedMedicalTextResponse, error)
+
+	// EmbedMedicalTextWithResponse Embed one text
+	//
+	// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+	// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+	// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+	EmbedMedicalTextWithResponse(ctx context.Context, body EmbedMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*EmbedMedicalTextResponse, error)
+
+	// EmbedMedicalTextsWithBodyWithResponse Embed up to 100 texts
+	//
+	// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+	EmbedMedicalTextsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EmbedMedicalTextsResponse, error)
+
+	// EmbedMedicalTextsWithResponse Embed up to 100 texts
+	//
+	// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+	EmbedMedicalTextsWithResponse(ctx context.Context, body EmbedMedicalTextsJSONRequestBody, reqEditors ...RequestEditorFn) (*EmbedMedicalTextsResponse, error)
+
+	// ExtractMedicalEntitiesWithBodyWithResponse Extract clinical entities from text
+	//
+	// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+	// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+	// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+	// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+	// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+	// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+	// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+	// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+	// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+	ExtractMedicalEntitiesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExtractMedicalEntitiesResponse, error)
+
+	// ExtractMedicalEntitiesWithResponse Extract clinical entities from text
+	//
+	// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+	// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+	// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+	// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+	// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+	// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+	// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+	// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+	// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+	ExtractMedicalEntitiesWithResponse(ctx context.Context, body ExtractMedicalEntitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*ExtractMedicalEntitiesResponse, error)
+
+	// GenerateMedicalTextWithBodyWithResponse Guarded text completion
+	//
+	// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+	// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+	// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+	// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+	// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+	GenerateMedicalTextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GenerateMedicalTextResponse, error)
+
+	// GenerateMedicalTextWithResponse Guarded text completion
+	//
+	// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+	// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+	// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+	// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+	// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+	GenerateMedicalTextWithResponse(ctx context.Context, body GenerateMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateMedicalTextResponse, error)
+
+	// GetMedicalAIHealthWithResponse Medical AI health
+	//
+	// Whether the entity extractor is loaded and which providers are configured. Checks no remote
+	// dependency and names no secrets. Public, like `/health`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/medical-ai/health (the `GetMedicalAIHealth` operationId).
+	GetMedicalAIHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMedicalAIHealthResponse, error)
+
+	// ListMedicalModelsWithResponse Configured models
+	//
+	// What answers each operation: the embedder, the chat provider (or `extractive` offline), the
+	// entity extractor and its vocabularies, and whether each is available. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/medical-ai/models (the `ListMedicalModels` operationId).
+	ListMedicalModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMedicalModelsResponse, error)
+
+	// ReasonOverKnowledgeWithBodyWithResponse Multi-step reasoning over the knowledge base
+	//
+	// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+	// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+	// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+	// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+	// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+	ReasonOverKnowledgeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReasonOverKnowledgeResponse, error)
+
+	// ReasonOverKnowledgeWithResponse Multi-step reasoning over the knowledge base
+	//
+	// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+	// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+	// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+	// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+	// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+	ReasonOverKnowledgeWithResponse(ctx context.Context, body ReasonOverKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*ReasonOverKnowledgeResponse, error)
+
+	// SearchMedicalKnowledgeWithBodyWithResponse Search the knowledge base (alias)
+	//
+	// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+	// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+	// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+	// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+	// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+	SearchMedicalKnowledgeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchMedicalKnowledgeResponse, error)
+
+	// SearchMedicalKnowledgeWithResponse Search the knowledge base (alias)
+	//
+	// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+	// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+	// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+	// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+	// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+	SearchMedicalKnowledgeWithResponse(ctx context.Context, body SearchMedicalKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchMedicalKnowledgeResponse, error)
+
+	// MedicalTextSimilarityWithBodyWithResponse Cosine similarity of two texts
+	//
+	// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+	// with the embedder used. The offline embedder measures lexical overlap, not meaning
+	// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+	MedicalTextSimilarityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MedicalTextSimilarityResponse, error)
+
+	// MedicalTextSimilarityWithResponse Cosine similarity of two texts
+	//
+	// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+	// with the embedder used. The offline embedder measures lexical overlap, not meaning
+	// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+	MedicalTextSimilarityWithResponse(ctx context.Context, body MedicalTextSimilarityJSONRequestBody, reqEditors ...RequestEditorFn) (*MedicalTextSimilarityResponse, error)
 
 	// ListPatientsWithResponse The patients the caller may read
 	//
@@ -25805,6 +27533,1134 @@ func (r SearchKnowledgeBaseResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SearchKnowledgeBaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EmbedMedicalTextResponse401Headers the declared response headers of an HTTP 401 response for EmbedMedicalText
+type EmbedMedicalTextResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EmbedMedicalTextResponse429Headers the declared response headers of an HTTP 429 response for EmbedMedicalText
+type EmbedMedicalTextResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EmbedMedicalTextResponse504Headers the declared response headers of an HTTP 504 response for EmbedMedicalText
+type EmbedMedicalTextResponse504Headers struct {
+	RetryAfter *int
+}
+
+type EmbedMedicalTextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EmbeddingEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EmbedMedicalTextResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EmbedMedicalTextResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EmbedMedicalTextResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON200() *EmbeddingEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EmbedMedicalTextResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r EmbedMedicalTextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EmbedMedicalTextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EmbedMedicalTextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EmbedMedicalTextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EmbedMedicalTextsResponse401Headers the declared response headers of an HTTP 401 response for EmbedMedicalTexts
+type EmbedMedicalTextsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EmbedMedicalTextsResponse429Headers the declared response headers of an HTTP 429 response for EmbedMedicalTexts
+type EmbedMedicalTextsResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EmbedMedicalTextsResponse504Headers the declared response headers of an HTTP 504 response for EmbedMedicalTexts
+type EmbedMedicalTextsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type EmbedMedicalTextsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EmbeddingBatchEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EmbedMedicalTextsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EmbedMedicalTextsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EmbedMedicalTextsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON200() *EmbeddingBatchEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EmbedMedicalTextsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r EmbedMedicalTextsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EmbedMedicalTextsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EmbedMedicalTextsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EmbedMedicalTextsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExtractMedicalEntitiesResponse401Headers the declared response headers of an HTTP 401 response for ExtractMedicalEntities
+type ExtractMedicalEntitiesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExtractMedicalEntitiesResponse429Headers the declared response headers of an HTTP 429 response for ExtractMedicalEntities
+type ExtractMedicalEntitiesResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ExtractMedicalEntitiesResponse504Headers the declared response headers of an HTTP 504 response for ExtractMedicalEntities
+type ExtractMedicalEntitiesResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ExtractMedicalEntitiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EntityExtractionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExtractMedicalEntitiesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExtractMedicalEntitiesResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExtractMedicalEntitiesResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON200() *EntityExtractionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExtractMedicalEntitiesResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ExtractMedicalEntitiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExtractMedicalEntitiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExtractMedicalEntitiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExtractMedicalEntitiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GenerateMedicalTextResponse401Headers the declared response headers of an HTTP 401 response for GenerateMedicalText
+type GenerateMedicalTextResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GenerateMedicalTextResponse429Headers the declared response headers of an HTTP 429 response for GenerateMedicalText
+type GenerateMedicalTextResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// GenerateMedicalTextResponse504Headers the declared response headers of an HTTP 504 response for GenerateMedicalText
+type GenerateMedicalTextResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GenerateMedicalTextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GenerationEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GenerateMedicalTextResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GenerateMedicalTextResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GenerateMedicalTextResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON200() *GenerationEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GenerateMedicalTextResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GenerateMedicalTextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GenerateMedicalTextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GenerateMedicalTextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GenerateMedicalTextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMedicalAIHealthResponse504Headers the declared response headers of an HTTP 504 response for GetMedicalAIHealth
+type GetMedicalAIHealthResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetMedicalAIHealthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MedicalAIHealthEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetMedicalAIHealthResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMedicalAIHealthResponse) GetJSON200() *MedicalAIHealthEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMedicalAIHealthResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMedicalAIHealthResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMedicalAIHealthResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetMedicalAIHealthResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMedicalAIHealthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMedicalAIHealthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMedicalAIHealthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMedicalAIHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMedicalModelsResponse401Headers the declared response headers of an HTTP 401 response for ListMedicalModels
+type ListMedicalModelsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListMedicalModelsResponse429Headers the declared response headers of an HTTP 429 response for ListMedicalModels
+type ListMedicalModelsResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListMedicalModelsResponse504Headers the declared response headers of an HTTP 504 response for ListMedicalModels
+type ListMedicalModelsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ListMedicalModelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MedicalModelsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMedicalModelsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListMedicalModelsResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListMedicalModelsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON200() *MedicalModelsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListMedicalModelsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMedicalModelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMedicalModelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMedicalModelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMedicalModelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReasonOverKnowledgeResponse401Headers the declared response headers of an HTTP 401 response for ReasonOverKnowledge
+type ReasonOverKnowledgeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReasonOverKnowledgeResponse429Headers the declared response headers of an HTTP 429 response for ReasonOverKnowledge
+type ReasonOverKnowledgeResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ReasonOverKnowledgeResponse504Headers the declared response headers of an HTTP 504 response for ReasonOverKnowledge
+type ReasonOverKnowledgeResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ReasonOverKnowledgeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReasoningEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReasonOverKnowledgeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReasonOverKnowledgeResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReasonOverKnowledgeResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON200() *ReasoningEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ReasonOverKnowledgeResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ReasonOverKnowledgeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReasonOverKnowledgeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReasonOverKnowledgeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReasonOverKnowledgeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SearchMedicalKnowledgeResponse401Headers the declared response headers of an HTTP 401 response for SearchMedicalKnowledge
+type SearchMedicalKnowledgeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SearchMedicalKnowledgeResponse429Headers the declared response headers of an HTTP 429 response for SearchMedicalKnowledge
+type SearchMedicalKnowledgeResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// SearchMedicalKnowledgeResponse504Headers the declared response headers of an HTTP 504 response for SearchMedicalKnowledge
+type SearchMedicalKnowledgeResponse504Headers struct {
+	RetryAfter *int
+}
+
+type SearchMedicalKnowledgeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KbSearchEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SearchMedicalKnowledgeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SearchMedicalKnowledgeResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SearchMedicalKnowledgeResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON200() *KbSearchEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SearchMedicalKnowledgeResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchMedicalKnowledgeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchMedicalKnowledgeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchMedicalKnowledgeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchMedicalKnowledgeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MedicalTextSimilarityResponse401Headers the declared response headers of an HTTP 401 response for MedicalTextSimilarity
+type MedicalTextSimilarityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// MedicalTextSimilarityResponse429Headers the declared response headers of an HTTP 429 response for MedicalTextSimilarity
+type MedicalTextSimilarityResponse429Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// MedicalTextSimilarityResponse504Headers the declared response headers of an HTTP 504 response for MedicalTextSimilarity
+type MedicalTextSimilarityResponse504Headers struct {
+	RetryAfter *int
+}
+
+type MedicalTextSimilarityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SimilarityEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MedicalTextSimilarityResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *MedicalTextSimilarityResponse429Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *MedicalTextSimilarityResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON200() *SimilarityEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r MedicalTextSimilarityResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r MedicalTextSimilarityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MedicalTextSimilarityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MedicalTextSimilarityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MedicalTextSimilarityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -34699,7 +37555,9 @@ func (c *ClientWithResponses) GetFlagVersionWithResponse(ctx context.Context, re
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34717,7 +37575,9 @@ func (c *ClientWithResponses) SearchKnowledgeBaseWithBodyWithResponse(ctx contex
 // `keyword` is BM25 over the chunk text, `vector` is cosine similarity of embeddings, `hybrid`
 // (default) fuses both (Reciprocal Rank Fusion by default). Every hit carries its rank and score
 // in each retriever, the fused score and rank, and a citation (document, title, section heading
-// path, page). Only indexed documents are searched.
+// path, page) and the normalized entities the chunk mentions. `entity_id` keeps chunks
+// mentioning that entity (`normalized.id` of `/api/medical-ai/extract-entities`). Only
+// indexed documents are searched.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34728,6 +37588,296 @@ func (c *ClientWithResponses) SearchKnowledgeBaseWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseSearchKnowledgeBaseResponse(rsp)
+}
+
+// EmbedMedicalTextWithBodyWithResponse Embed one text
+//
+// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+func (c *ClientWithResponses) EmbedMedicalTextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EmbedMedicalTextResponse, error) {
+	rsp, err := c.EmbedMedicalTextWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEmbedMedicalTextResponse(rsp)
+}
+
+// EmbedMedicalTextWithResponse Embed one text
+//
+// The vector of `text` from the configured embedder (`EMBEDDING_PROVIDER`: the offline hashing
+// embedder by default, or an OpenAI-compatible model), L2-normalised, with the model name and
+// dimension. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/embed (the `EmbedMedicalText` operationId).
+func (c *ClientWithResponses) EmbedMedicalTextWithResponse(ctx context.Context, body EmbedMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*EmbedMedicalTextResponse, error) {
+	rsp, err := c.EmbedMedicalText(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEmbedMedicalTextResponse(rsp)
+}
+
+// EmbedMedicalTextsWithBodyWithResponse Embed up to 100 texts
+//
+// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+func (c *ClientWithResponses) EmbedMedicalTextsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EmbedMedicalTextsResponse, error) {
+	rsp, err := c.EmbedMedicalTextsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEmbedMedicalTextsResponse(rsp)
+}
+
+// EmbedMedicalTextsWithResponse Embed up to 100 texts
+//
+// One vector per text, in order, from the configured embedder. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/embed/batch (the `EmbedMedicalTexts` operationId).
+func (c *ClientWithResponses) EmbedMedicalTextsWithResponse(ctx context.Context, body EmbedMedicalTextsJSONRequestBody, reqEditors ...RequestEditorFn) (*EmbedMedicalTextsResponse, error) {
+	rsp, err := c.EmbedMedicalTexts(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEmbedMedicalTextsResponse(rsp)
+}
+
+// ExtractMedicalEntitiesWithBodyWithResponse Extract clinical entities from text
+//
+// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+func (c *ClientWithResponses) ExtractMedicalEntitiesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExtractMedicalEntitiesResponse, error) {
+	rsp, err := c.ExtractMedicalEntitiesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExtractMedicalEntitiesResponse(rsp)
+}
+
+// ExtractMedicalEntitiesWithResponse Extract clinical entities from text
+//
+// Finds diseases and drugs (plus procedures, anatomy and lab tests from the lists in
+// `internal/ner`) in `text` by dictionary matching over openly licensed vocabularies (Human
+// Disease Ontology, FDA drug names with brand to generic; `docs/medical-ai.md`), normalizes
+// each (`vocabulary`, `id`, `name`: a drug's id is its generic name in lower case, a disease's
+// its Disease Ontology id) and, with `detect_negation` (default), marks it negated, uncertain,
+// historical or about a family member by NegEx-style scope rules. Spans are Unicode code
+// points, `end` exclusive. Offline and deterministic by default; with `MEDICAL_AI_MODEL_ASSIST`
+// the chat provider may add entities (`source: model`) but never removes or moves dictionary
+// hits. The text is neither stored nor logged. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/extract-entities (the `ExtractMedicalEntities` operationId).
+func (c *ClientWithResponses) ExtractMedicalEntitiesWithResponse(ctx context.Context, body ExtractMedicalEntitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*ExtractMedicalEntitiesResponse, error) {
+	rsp, err := c.ExtractMedicalEntities(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExtractMedicalEntitiesResponse(rsp)
+}
+
+// GenerateMedicalTextWithBodyWithResponse Guarded text completion
+//
+// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+func (c *ClientWithResponses) GenerateMedicalTextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GenerateMedicalTextResponse, error) {
+	rsp, err := c.GenerateMedicalTextWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGenerateMedicalTextResponse(rsp)
+}
+
+// GenerateMedicalTextWithResponse Guarded text completion
+//
+// Sends `prompt` to the configured chat provider (OpenAI-compatible) with a system prompt for
+// careful medical writing. Before it leaves, `PHI_POLICY` applies to the prompt (redact by
+// default; block answers 422 `PHI_BLOCKED`) unless `PROVIDERS_TRUSTED` is set. Offline (no
+// provider configured: set `OPENAI_API_KEY` or `OPENAI_BASE_URL`, or `CHAT_PROVIDER=openai`)
+// it answers 503 `PROVIDER_UNAVAILABLE`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/generate (the `GenerateMedicalText` operationId).
+func (c *ClientWithResponses) GenerateMedicalTextWithResponse(ctx context.Context, body GenerateMedicalTextJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateMedicalTextResponse, error) {
+	rsp, err := c.GenerateMedicalText(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGenerateMedicalTextResponse(rsp)
+}
+
+// GetMedicalAIHealthWithResponse Medical AI health
+//
+// Whether the entity extractor is loaded and which providers are configured. Checks no remote
+// dependency and names no secrets. Public, like `/health`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/medical-ai/health (the `GetMedicalAIHealth` operationId).
+func (c *ClientWithResponses) GetMedicalAIHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMedicalAIHealthResponse, error) {
+	rsp, err := c.GetMedicalAIHealth(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMedicalAIHealthResponse(rsp)
+}
+
+// ListMedicalModelsWithResponse Configured models
+//
+// What answers each operation: the embedder, the chat provider (or `extractive` offline), the
+// entity extractor and its vocabularies, and whether each is available. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/medical-ai/models (the `ListMedicalModels` operationId).
+func (c *ClientWithResponses) ListMedicalModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMedicalModelsResponse, error) {
+	rsp, err := c.ListMedicalModels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMedicalModelsResponse(rsp)
+}
+
+// ReasonOverKnowledgeWithBodyWithResponse Multi-step reasoning over the knowledge base
+//
+// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+func (c *ClientWithResponses) ReasonOverKnowledgeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReasonOverKnowledgeResponse, error) {
+	rsp, err := c.ReasonOverKnowledgeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReasonOverKnowledgeResponse(rsp)
+}
+
+// ReasonOverKnowledgeWithResponse Multi-step reasoning over the knowledge base
+//
+// Splits `query` into sub-questions by the `strategy`'s documented rules (`docs/medical-ai.md`),
+// retrieves evidence for each with the chat pipeline's retrieval, answers each from its
+// evidence (the chat model; offline, the extractive answerer) and composes a final answer
+// citing the chunks used. `multi_hop` follows the entities found in the previous hop's
+// evidence, up to `max_hops` steps. Citations use the shared `ChatCitation` form. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/reason (the `ReasonOverKnowledge` operationId).
+func (c *ClientWithResponses) ReasonOverKnowledgeWithResponse(ctx context.Context, body ReasonOverKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*ReasonOverKnowledgeResponse, error) {
+	rsp, err := c.ReasonOverKnowledge(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReasonOverKnowledgeResponse(rsp)
+}
+
+// SearchMedicalKnowledgeWithBodyWithResponse Search the knowledge base (alias)
+//
+// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+func (c *ClientWithResponses) SearchMedicalKnowledgeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchMedicalKnowledgeResponse, error) {
+	rsp, err := c.SearchMedicalKnowledgeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchMedicalKnowledgeResponse(rsp)
+}
+
+// SearchMedicalKnowledgeWithResponse Search the knowledge base (alias)
+//
+// A thin alias of `POST /api/kb/search` in hybrid mode with weighted fusion: `alpha` is the
+// weight of the vector list and `1 - alpha` that of the keyword (BM25) list (min-max normalised
+// scores). `filters` restrict the hits to a document, to documents carrying every tag, or to
+// chunks mentioning a normalized entity id (e.g. `DOID:9352`, `metformin`). Same result shape
+// as `/api/kb/search`. Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/search (the `SearchMedicalKnowledge` operationId).
+func (c *ClientWithResponses) SearchMedicalKnowledgeWithResponse(ctx context.Context, body SearchMedicalKnowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchMedicalKnowledgeResponse, error) {
+	rsp, err := c.SearchMedicalKnowledge(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchMedicalKnowledgeResponse(rsp)
+}
+
+// MedicalTextSimilarityWithBodyWithResponse Cosine similarity of two texts
+//
+// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+// with the embedder used. The offline embedder measures lexical overlap, not meaning
+// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+func (c *ClientWithResponses) MedicalTextSimilarityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MedicalTextSimilarityResponse, error) {
+	rsp, err := c.MedicalTextSimilarityWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMedicalTextSimilarityResponse(rsp)
+}
+
+// MedicalTextSimilarityWithResponse Cosine similarity of two texts
+//
+// Embeds both texts with the configured embedder and returns their cosine similarity (-1 to 1)
+// with the embedder used. The offline embedder measures lexical overlap, not meaning
+// (`internal/embed`). Rate limited per user together with every `/api/medical-ai` operation (`RATE_LIMIT_MEDICAL_AI_PER_MINUTE`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/medical-ai/similarity (the `MedicalTextSimilarity` operationId).
+func (c *ClientWithResponses) MedicalTextSimilarityWithResponse(ctx context.Context, body MedicalTextSimilarityJSONRequestBody, reqEditors ...RequestEditorFn) (*MedicalTextSimilarityResponse, error) {
+	rsp, err := c.MedicalTextSimilarity(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMedicalTextSimilarityResponse(rsp)
 }
 
 // ListPatientsWithResponse The patients the caller may read
@@ -43509,6 +46659,1245 @@ func ParseSearchKnowledgeBaseResponse(rsp *http.Response) (*SearchKnowledgeBaseR
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers SearchKnowledgeBaseResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEmbedMedicalTextResponse parses an HTTP response from a EmbedMedicalTextWithResponse call
+func ParseEmbedMedicalTextResponse(rsp *http.Response) (*EmbedMedicalTextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EmbedMedicalTextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EmbeddingEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EmbedMedicalTextResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EmbedMedicalTextResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers EmbedMedicalTextResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEmbedMedicalTextsResponse parses an HTTP response from a EmbedMedicalTextsWithResponse call
+func ParseEmbedMedicalTextsResponse(rsp *http.Response) (*EmbedMedicalTextsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EmbedMedicalTextsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EmbeddingBatchEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EmbedMedicalTextsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EmbedMedicalTextsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers EmbedMedicalTextsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExtractMedicalEntitiesResponse parses an HTTP response from a ExtractMedicalEntitiesWithResponse call
+func ParseExtractMedicalEntitiesResponse(rsp *http.Response) (*ExtractMedicalEntitiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExtractMedicalEntitiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EntityExtractionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ExtractMedicalEntitiesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExtractMedicalEntitiesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExtractMedicalEntitiesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGenerateMedicalTextResponse parses an HTTP response from a GenerateMedicalTextWithResponse call
+func ParseGenerateMedicalTextResponse(rsp *http.Response) (*GenerateMedicalTextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GenerateMedicalTextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GenerationEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GenerateMedicalTextResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GenerateMedicalTextResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers GenerateMedicalTextResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMedicalAIHealthResponse parses an HTTP response from a GetMedicalAIHealthWithResponse call
+func ParseGetMedicalAIHealthResponse(rsp *http.Response) (*GetMedicalAIHealthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMedicalAIHealthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MedicalAIHealthEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 504:
+		var headers GetMedicalAIHealthResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMedicalModelsResponse parses an HTTP response from a ListMedicalModelsWithResponse call
+func ParseListMedicalModelsResponse(rsp *http.Response) (*ListMedicalModelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMedicalModelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MedicalModelsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMedicalModelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListMedicalModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListMedicalModelsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReasonOverKnowledgeResponse parses an HTTP response from a ReasonOverKnowledgeWithResponse call
+func ParseReasonOverKnowledgeResponse(rsp *http.Response) (*ReasonOverKnowledgeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReasonOverKnowledgeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReasoningEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReasonOverKnowledgeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReasonOverKnowledgeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReasonOverKnowledgeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchMedicalKnowledgeResponse parses an HTTP response from a SearchMedicalKnowledgeWithResponse call
+func ParseSearchMedicalKnowledgeResponse(rsp *http.Response) (*SearchMedicalKnowledgeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchMedicalKnowledgeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KbSearchEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SearchMedicalKnowledgeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SearchMedicalKnowledgeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers SearchMedicalKnowledgeResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMedicalTextSimilarityResponse parses an HTTP response from a MedicalTextSimilarityWithResponse call
+func ParseMedicalTextSimilarityResponse(rsp *http.Response) (*MedicalTextSimilarityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MedicalTextSimilarityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SimilarityEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers MedicalTextSimilarityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers MedicalTextSimilarityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 504:
+		var headers MedicalTextSimilarityResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

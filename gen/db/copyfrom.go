@@ -38,6 +38,8 @@ func (r iteratorForInsertKbChunks) Values() ([]interface{}, error) {
 		r.rows[0].Tokens,
 		r.rows[0].Embedding,
 		r.rows[0].EmbeddingModel,
+		r.rows[0].Entities,
+		r.rows[0].EntityIds,
 	}, nil
 }
 
@@ -46,5 +48,5 @@ func (r iteratorForInsertKbChunks) Err() error {
 }
 
 func (q *Queries) InsertKbChunks(ctx context.Context, arg []InsertKbChunksParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"kb_chunks"}, []string{"id", "document_id", "ord", "text", "heading", "page", "tokens", "embedding", "embedding_model"}, &iteratorForInsertKbChunks{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"kb_chunks"}, []string{"id", "document_id", "ord", "text", "heading", "page", "tokens", "embedding", "embedding_model", "entities", "entity_ids"}, &iteratorForInsertKbChunks{rows: arg})
 }

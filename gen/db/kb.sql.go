@@ -305,7 +305,7 @@ func (q *Queries) GetKbDocumentByHash(ctx context.Context, contentHash string) (
 }
 
 const getKbHits = `-- name: GetKbHits :many
-SELECT c.id, c.document_id, c.ord, c.text, c.heading, c.page,
+SELECT c.id, c.document_id, c.ord, c.text, c.heading, c.page, c.entities,
        d.title, d.source_url, d.filename, d.tags
 FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
 WHERE c.id = ANY ($1::uuid[])
@@ -318,6 +318,7 @@ type GetKbHitsRow struct {
 	Text       string
 	Heading    []string
 	Page       *int32
+	Entities   json.RawMessage
 	Title      string
 	SourceUrl  *string
 	Filename   *string
@@ -341,6 +342,7 @@ func (q *Queries) GetKbHits(ctx context.Context, ids []uuid.UUID) ([]GetKbHitsRo
 			&i.Text,
 			&i.Heading,
 			&i.Page,
+			&i.Entities,
 			&i.Title,
 			&i.SourceUrl,
 			&i.Filename,
@@ -366,6 +368,8 @@ type InsertKbChunksParams struct {
 	Tokens         int32
 	Embedding      []float32
 	EmbeddingModel string
+	Entities       json.RawMessage
+	EntityIds      []string
 }
 
 const insertKbContent = `-- name: InsertKbContent :exec
@@ -472,8 +476,37 @@ func (q *Queries) LastKbEvent(ctx context.Context) (int64, error) {
 	return column_1, err
 }
 
+const listKbChunksMissingEntities = `-- name: ListKbChunksMissingEntities :many
+SELECT id, text FROM kb_chunks WHERE document_id = $1 AND entities IS NULL ORDER BY ord
+`
+
+type ListKbChunksMissingEntitiesRow struct {
+	ID   uuid.UUID
+	Text string
+}
+
+func (q *Queries) ListKbChunksMissingEntities(ctx context.Context, documentID uuid.UUID) ([]ListKbChunksMissingEntitiesRow, error) {
+	rows, err := q.db.Query(ctx, listKbChunksMissingEntities, documentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListKbChunksMissingEntitiesRow{}
+	for rows.Next() {
+		var i ListKbChunksMissingEntitiesRow
+		if err := rows.Scan(&i.ID, &i.Text); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listKbChunksOfDocuments = `-- name: ListKbChunksOfDocuments :many
-SELECT id, document_id, ord, text, heading, page, tokens, embedding, embedding_model FROM kb_chunks WHERE document_id = ANY ($1::uuid[]) ORDER BY document_id, ord
+SELECT id, document_id, ord, text, heading, page, tokens, embedding, embedding_model, entities, entity_ids FROM kb_chunks WHERE document_id = ANY ($1::uuid[]) ORDER BY document_id, ord
 `
 
 func (q *Queries) ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error) {
@@ -495,6 +528,8 @@ func (q *Queries) ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) 
 			&i.Tokens,
 			&i.Embedding,
 			&i.EmbeddingModel,
+			&i.Entities,
+			&i.EntityIds,
 		); err != nil {
 			return nil, err
 		}
@@ -507,7 +542,7 @@ func (q *Queries) ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) 
 }
 
 const listKbChunksPage = `-- name: ListKbChunksPage :many
-SELECT id, document_id, ord, text, heading, page, tokens, embedding, embedding_model FROM kb_chunks WHERE id > $1 ORDER BY id LIMIT $2
+SELECT id, document_id, ord, text, heading, page, tokens, embedding, embedding_model, entities, entity_ids FROM kb_chunks WHERE id > $1 ORDER BY id LIMIT $2
 `
 
 type ListKbChunksPageParams struct {
@@ -535,6 +570,8 @@ func (q *Queries) ListKbChunksPage(ctx context.Context, arg ListKbChunksPagePara
 			&i.Tokens,
 			&i.Embedding,
 			&i.EmbeddingModel,
+			&i.Entities,
+			&i.EntityIds,
 		); err != nil {
 			return nil, err
 		}
@@ -696,6 +733,31 @@ func (q *Queries) ListKbDocumentsByIDs(ctx context.Context, ids []uuid.UUID) ([]
 	return items, nil
 }
 
+const listKbDocumentsMissingEntities = `-- name: ListKbDocumentsMissingEntities :many
+SELECT DISTINCT document_id FROM kb_chunks WHERE entities IS NULL
+`
+
+// Documents with chunks indexed before entity extraction (the kb_entities job fills them).
+func (q *Queries) ListKbDocumentsMissingEntities(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listKbDocumentsMissingEntities)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var document_id uuid.UUID
+		if err := rows.Scan(&document_id); err != nil {
+			return nil, err
+		}
+		items = append(items, document_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listKbDocumentsWithStaleModel = `-- name: ListKbDocumentsWithStaleModel :many
 SELECT DISTINCT d.id FROM kb_documents d JOIN kb_chunks c ON c.document_id = d.id
 WHERE c.embedding_model <> $1
@@ -802,6 +864,24 @@ SELECT pg_advisory_xact_lock(7300001)
 func (q *Queries) LockKbEvents(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockKbEvents)
 	return err
+}
+
+const setKbChunkEntities = `-- name: SetKbChunkEntities :execrows
+UPDATE kb_chunks SET entities = $2, entity_ids = $3 WHERE id = $1 AND entities IS NULL
+`
+
+type SetKbChunkEntitiesParams struct {
+	ID        uuid.UUID
+	Entities  json.RawMessage
+	EntityIds []string
+}
+
+func (q *Queries) SetKbChunkEntities(ctx context.Context, arg SetKbChunkEntitiesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setKbChunkEntities, arg.ID, arg.Entities, arg.EntityIds)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const setKbProgress = `-- name: SetKbProgress :exec

@@ -146,6 +146,8 @@ type KbChunk struct {
 	Tokens         int32
 	Embedding      []float32
 	EmbeddingModel string
+	Entities       json.RawMessage
+	EntityIds      []string
 }
 
 type KbContent struct {

@@ -142,12 +142,15 @@ type Querier interface {
 	ListConversations(ctx context.Context, arg ListConversationsParams) ([]Conversation, error)
 	ListDictationSessions(ctx context.Context, arg ListDictationSessionsParams) ([]DictationSession, error)
 	ListFlags(ctx context.Context, arg ListFlagsParams) ([]FeatureFlag, error)
+	ListKbChunksMissingEntities(ctx context.Context, documentID uuid.UUID) ([]ListKbChunksMissingEntitiesRow, error)
 	ListKbChunksOfDocuments(ctx context.Context, ids []uuid.UUID) ([]KbChunk, error)
 	// Every chunk in id order, a page at a time (index rebuilds).
 	ListKbChunksPage(ctx context.Context, arg ListKbChunksPageParams) ([]KbChunk, error)
 	ListKbDocumentIDs(ctx context.Context) ([]uuid.UUID, error)
 	ListKbDocuments(ctx context.Context, arg ListKbDocumentsParams) ([]KbDocument, error)
 	ListKbDocumentsByIDs(ctx context.Context, ids []uuid.UUID) ([]KbDocument, error)
+	// Documents with chunks indexed before entity extraction (the kb_entities job fills them).
+	ListKbDocumentsMissingEntities(ctx context.Context) ([]uuid.UUID, error)
 	// Documents whose chunks were embedded by another model than the current one.
 	ListKbDocumentsWithStaleModel(ctx context.Context, embeddingModel string) ([]uuid.UUID, error)
 	ListKbEventsAfter(ctx context.Context, arg ListKbEventsAfterParams) ([]KbEvent, error)
@@ -207,6 +210,7 @@ type Querier interface {
 	// Ends every session of a user; returns the families so their access tokens can be
 	// revoked in Redis too.
 	RevokeUserFamilies(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
+	SetKbChunkEntities(ctx context.Context, arg SetKbChunkEntitiesParams) (int64, error)
 	SetKbProgress(ctx context.Context, arg SetKbProgressParams) error
 	// Accepting an invitation: the password is set and the account becomes active.
 	SetPasswordAndActivate(ctx context.Context, arg SetPasswordAndActivateParams) (User, error)

@@ -39,6 +39,7 @@ import (
 	"github.com/voiceassist/gateway/internal/health"
 	"github.com/voiceassist/gateway/internal/httpserver"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/ner"
 	"github.com/voiceassist/gateway/internal/patient"
 	"github.com/voiceassist/gateway/internal/phi"
 	"github.com/voiceassist/gateway/internal/ratelimit"
@@ -91,6 +92,8 @@ type App struct {
 
 	// stopStreams ends the chat answers still streaming at shutdown, with an error event.
 	stopStreams context.CancelFunc
+	// extractor finds clinical entities (medical AI and knowledge-base chunks).
+	extractor *ner.Extractor
 }
 
 // New connects to PostgreSQL (and migrates when configured), prepares Redis (connected
@@ -175,6 +178,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 
 	a.Cache = cache.New(a.Redis, cache.Config{Prefix: cfg.RedisKeyPrefix, Logger: log})
 	a.Registry.MustRegister(a.Cache.Collectors()...)
+	if a.extractor, err = newExtractor(cfg); err != nil {
+		return nil, err
+	}
 	kbs, err := a.newKB(ctx)
 	if err != nil {
 		return nil, err
@@ -190,7 +196,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, newRetriever(kbs, a.Cache), chat.Options{Stage: biz.Stage}))
+	retriever := newRetriever(kbs, a.Cache)
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, retriever, chat.Options{Stage: biz.Stage}))
 	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
@@ -258,6 +265,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
+	h.MedAI = newMedAI(cfg, h.Limiter, a.extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
 		AnswersPerMinute: cfg.ChatPerMinute, MaxStreams: cfg.ChatMaxStreamsPerUser, MaxConversations: cfg.MaxConversationsPerUser}

@@ -66,7 +66,7 @@ func passages(res kb.Result) []chat.Passage {
 	ps := make([]chat.Passage, len(res.Hits))
 	for i, h := range res.Hits {
 		ps[i] = chat.Passage{ChunkID: h.ChunkID.String(), DocumentID: h.Citation.DocumentID.String(), Title: h.Citation.Title,
-			Heading: h.Citation.Heading, Page: h.Citation.Page, Text: h.Text, Score: h.Score}
+			Heading: h.Citation.Heading, Page: h.Citation.Page, Text: h.Text, Score: h.Score, Entities: chatEntities(h.Entities)}
 	}
 	return ps
 }
@@ -74,3 +74,15 @@ func passages(res kb.Result) []chat.Passage {
 // embedTTL bounds how long a query embedding is reused (it only changes with the model, which
 // is in the key).
 const embedTTL = 24 * time.Hour
+
+// chatEntities carries a chunk's entities into the citation wire form.
+func chatEntities(es []kb.Entity) []chat.Entity {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]chat.Entity, len(es))
+	for i, e := range es {
+		out[i] = chat.Entity{Vocabulary: e.Vocabulary, ID: e.ID, Name: e.Name, Type: e.Type, Negated: e.Negated}
+	}
+	return out
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/llm"
+	"github.com/voiceassist/gateway/internal/ner"
 	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/vector"
 )
@@ -77,6 +78,8 @@ type kbDeps struct {
 	retry    time.Duration  // 0: the kb default
 	// queryCache, when set, caches query embeddings (the server's L1+L2 cache).
 	queryCache *cache.Cache
+	// extractor finds chunk entities; nil loads it from the configuration.
+	extractor *ner.Extractor
 	// jobMiddleware wraps indexing jobs (the server's tracing).
 	jobMiddleware []rivertype.Middleware
 }
@@ -88,6 +91,13 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 	if emb == nil {
 		var err error
 		if emb, err = newEmbedder(ctx, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	x := d.extractor
+	if x == nil {
+		var err error
+		if x, err = newExtractor(cfg); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -109,6 +119,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		JobMiddleware:  d.jobMiddleware,
+		Entities:       kbEntities(x),
 	}, log, opts...)
 	if err != nil {
 		closeVec()
@@ -166,7 +177,7 @@ func newVectorStore(cfg *config.Config, emb embed.Embedder) (vector.Store, func(
 // newKB opens the knowledge base of this process.
 func (a *App) newKB(ctx context.Context) (*kb.Service, error) {
 	s, closeVec, err := openKB(ctx, a.Config, a.Pool, a.Log, kbDeps{
-		workers: a.indexWorkers(), embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache,
+		workers: a.indexWorkers(), embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache, extractor: a.extractor,
 		jobMiddleware: []rivertype.Middleware{telemetry.NewJobMiddleware(a.Tracing)},
 	})
 	if err != nil {

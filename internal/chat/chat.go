@@ -23,7 +23,17 @@ type Passage struct {
 	Heading    []string // section heading path, outermost first
 	Page       int      // 1-based; 0 if unknown
 	Text       string
-	Score      float64 // higher is better; comparable only within one Retrieve call
+	Score      float64  // higher is better; comparable only within one Retrieve call
+	Entities   []Entity `json:",omitempty"` // normalized entities the chunk mentions
+}
+
+// Entity is a normalized concept a cited chunk mentions, in the citation wire form.
+type Entity struct {
+	Vocabulary string `json:"vocabulary"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Negated    bool   `json:"negated,omitempty"`
 }
 
 // Retriever finds the k best passages for a query.
@@ -52,6 +62,7 @@ type Citation struct {
 	Heading    []string
 	Page       int
 	Snippet    string // start of the passage text, about SnippetLen characters
+	Entities   []Entity
 }
 
 // CitationJSON is a citation as the API, the WebSocket and stored messages carry it: page is
@@ -64,6 +75,7 @@ type CitationJSON struct {
 	Heading    []string `json:"heading"`
 	Page       *int     `json:"page"`
 	Snippet    string   `json:"snippet"`
+	Entities   []Entity `json:"entities,omitempty"`
 }
 
 // JSON returns the citation's wire form.
@@ -72,7 +84,7 @@ func (c Citation) JSON() CitationJSON {
 	if h == nil {
 		h = []string{}
 	}
-	out := CitationJSON{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: h, Snippet: c.Snippet}
+	out := CitationJSON{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: h, Snippet: c.Snippet, Entities: c.Entities}
 	if c.Page > 0 {
 		p := c.Page
 		out.Page = &p
@@ -82,7 +94,7 @@ func (c Citation) JSON() CitationJSON {
 
 // Citation returns the citation a wire form describes.
 func (c CitationJSON) Citation() Citation {
-	out := Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: c.Heading, Snippet: c.Snippet}
+	out := Citation{N: c.N, DocumentID: c.DocumentID, ChunkID: c.ChunkID, Title: c.Title, Heading: c.Heading, Snippet: c.Snippet, Entities: c.Entities}
 	if c.Page != nil {
 		out.Page = *c.Page
 	}
@@ -148,7 +160,7 @@ func ParseCitations(text string, sources []Passage) []Citation {
 			p := sources[n-1]
 			out = append(out, Citation{
 				N: n, DocumentID: p.DocumentID, ChunkID: p.ChunkID, Title: p.Title,
-				Heading: p.Heading, Page: p.Page, Snippet: snippet(p.Text, SnippetLen),
+				Heading: p.Heading, Page: p.Page, Snippet: snippet(p.Text, SnippetLen), Entities: p.Entities,
 			})
 		}
 	}

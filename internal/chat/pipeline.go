@@ -266,6 +266,10 @@ func lastUserMessage(history []Message) string {
 	return ""
 }
 
+// Coverage is the share of the question's content terms found in the passages (0 without
+// passages): the pipeline's measure of how well a retrieval round answered.
+func Coverage(question string, ps []Passage) float64 { return coverage(terms(question), ps) }
+
 // coverage is the fraction of want found in the passages' text (1 when want
 // is empty and there are passages, 0 when there are none).
 func coverage(want map[string]bool, ps []Passage) float64 {

@@ -140,6 +140,11 @@ type Config struct {
 	PHIPerMinute            int    // RATE_LIMIT_PHI_PER_MINUTE
 	PHIPolicy               string // redact, block or allow
 
+	// Medical AI (/api/medical-ai)
+	MedicalAIPerMinute   int    // RATE_LIMIT_MEDICAL_AI_PER_MINUTE
+	NERVocabDir          string // NER_VOCAB_DIR: replaces the embedded vocabularies; "" = embedded
+	MedicalAIModelAssist bool   // MEDICAL_AI_MODEL_ASSIST: the chat provider may add entities
+
 	// JWT
 	JWTSecret []byte
 	// JWTSecretGenerated is true when JWT_SECRET_KEY was empty and Load
@@ -329,6 +334,7 @@ const (
 	gStreams  = "Server-sent events and feature-flag events"
 	gKB       = "Knowledge base"
 	gVoice    = "Voice"
+	gMedAI    = "Medical AI"
 	minute    = time.Minute
 	second    = time.Second
 	hour      = time.Hour
@@ -531,6 +537,14 @@ var specs = []spec{
 		func(c *Config) *int { return &c.MaxConversationsPerUser }, 1, 1000000),
 	intVar(gVoice, "MAX_API_KEYS_PER_USER", "20", "Usable API keys (neither revoked nor expired) one user may hold (1-1000).",
 		func(c *Config) *int { return &c.MaxAPIKeysPerUser }, 1, 1000),
+
+	// Medical AI
+	intVar(gMedAI, "RATE_LIMIT_MEDICAL_AI_PER_MINUTE", "60", "Requests to /api/medical-ai (every operation but health, counted together) per user per minute (1-100000).",
+		func(c *Config) *int { return &c.MedicalAIPerMinute }, 1, 100000),
+	stringVar(gMedAI, "NER_VOCAB_DIR", "", "Directory whose entity-extraction data files replace the embedded ones of the same name (docs/medical-ai.md); empty uses the embedded vocabularies.",
+		func(c *Config) *string { return &c.NERVocabDir }),
+	boolVar(gMedAI, "MEDICAL_AI_MODEL_ASSIST", "false", "Let the chat provider (when one is configured) add entities to /api/medical-ai/extract-entities; dictionary hits are never removed or moved.",
+		func(c *Config) *bool { return &c.MedicalAIModelAssist }),
 
 	// JWT
 	{

@@ -126,9 +126,11 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 		if heading == nil {
 			heading = []string{}
 		}
+		ents, ids := s.chunkEntities(c.Text)
 		rows[i] = db.InsertKbChunksParams{
 			ID: uuid.New(), DocumentID: d.ID, Ord: int32(c.Ord), Text: c.Text, Heading: heading,
 			Page: pageOf(c.Page), Tokens: int32(c.Tokens), Embedding: vecs[i], EmbeddingModel: model,
+			Entities: ents, EntityIds: ids,
 		}
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -52,6 +52,9 @@ type Config struct {
 	RRFK int
 	// KeywordWeight and VectorWeight weight the two lists in fusion (1 and 1 when both 0).
 	KeywordWeight, VectorWeight float64
+	// Entities, if set, extracts the normalized entities of a chunk's text at indexing
+	// (internal/ner through the app); nil leaves chunks without entities.
+	Entities func(text string) []Entity
 	// Workers is the number of indexing jobs this process runs at once; 0 runs none (an
 	// insert-only client: another process indexes).
 	Workers int
@@ -184,6 +187,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &indexWorker{s: s})
+	river.AddWorker(workers, &entitiesWorker{s: s})
 	rc := &river.Config{
 		Logger:               slog.New(quiet{log.Handler()}).With("component", "river"),
 		MaxAttempts:          cfg.MaxAttempts,
@@ -225,6 +229,12 @@ func (s *Service) Start(ctx context.Context) error {
 	if n > 0 {
 		s.log.Info("kb: re-embedding documents of another embedding model", "documents", n, "model", s.emb.Model())
 	}
+	if n, err = s.queueEntities(ctx); err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("kb: extracting the entities of documents indexed without them", "documents", n)
+	}
 	return nil
 }
 
@@ -241,6 +251,9 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// QueryEmbedder is the embedder of queries (the indexing model, through the cache when set).
+func (s *Service) QueryEmbedder() embed.Embedder { return s.qemb }
 
 // EmbeddingModel names the model of the embeddings searched.
 func (s *Service) EmbeddingModel() string { return s.emb.Model() }

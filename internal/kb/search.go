@@ -31,6 +31,10 @@ type Query struct {
 	Fusion     string // the configured fusion when empty
 	DocumentID *uuid.UUID
 	Tags       []string
+	// EntityID keeps chunks mentioning this normalized entity id ("" = any).
+	EntityID string
+	// Weights, if set, replace the configured keyword and vector fusion weights (hybrid).
+	Weights *[2]float64
 }
 
 // Score is a chunk's place in one retriever's list.
@@ -48,6 +52,7 @@ type Hit struct {
 	Keyword  *Score
 	Vector   *Score
 	Citation Citation
+	Entities []Entity // the chunk's normalized entities (none when not extracted)
 }
 
 // Citation locates a chunk in its document.
@@ -104,6 +109,9 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 	for _, t := range q.Tags {
 		filter["tag."+t] = "1"
 	}
+	if q.EntityID != "" {
+		filter[entityField+q.EntityID] = "1"
+	}
 	depth := q.TopK + q.TopK/2 + 5 // spare for chunks deleted since they were indexed
 	if q.Mode == ModeHybrid {
 		depth = max(candidates, depth)
@@ -130,6 +138,9 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 		fused = search.FuseRRF(s.cfg.RRFK, nil, vec)
 	default:
 		w := []float64{s.cfg.KeywordWeight, s.cfg.VectorWeight}
+		if q.Weights != nil {
+			w = q.Weights[:]
+		}
 		if q.Fusion == FusionWeighted {
 			fused = search.FuseWeighted(w, kw, vec)
 		} else {
@@ -196,7 +207,8 @@ func (s *Service) hydrate(ctx context.Context, fused []search.Fused, q Query) ([
 		r := rows[i]
 		h := Hit{Rank: len(out) + 1, Score: f.Score, ChunkID: r.ID, Text: r.Text,
 			Citation: Citation{DocumentID: r.DocumentID, Title: r.Title, Heading: r.Heading, Page: int(deref(r.Page)),
-				SourceURL: deref(r.SourceUrl), Filename: deref(r.Filename), ChunkIndex: int(r.Ord)}}
+				SourceURL: deref(r.SourceUrl), Filename: deref(r.Filename), ChunkIndex: int(r.Ord)},
+			Entities: decodeEntities(r.Entities)}
 		lists := []**Score{&h.Keyword, &h.Vector}
 		if q.Mode == ModeVector {
 			lists = []**Score{nil, &h.Vector}

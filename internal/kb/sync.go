@@ -23,7 +23,7 @@ const (
 )
 
 // indexFormat versions what a Bleve document of a chunk contains; bump it when chunkDoc changes.
-const indexFormat = "chunk-v1"
+const indexFormat = "chunk-v2" // v2: entity filter fields
 
 // rebuildPage is the number of chunks read per query while rebuilding.
 const rebuildPage = 2000
@@ -240,7 +240,7 @@ func (s *Service) put(ctx context.Context, rows []db.KbChunk, docs map[uuid.UUID
 		if !ok {
 			continue // deleted meanwhile; its delete event follows
 		}
-		fields := filterFields(d.ID, d.Tags)
+		fields := entityFields(filterFields(d.ID, d.Tags), r.EntityIds)
 		bdocs = append(bdocs, chunkDoc(r, d, fields))
 		if r.EmbeddingModel == model && len(r.Embedding) > 0 {
 			items = append(items, vector.Item{ID: r.ID.String(), Vector: r.Embedding, Payload: fields})
@@ -269,7 +269,8 @@ func chunkDoc(r db.KbChunk, d db.KbDocument, fields map[string]string) search.Do
 	return search.Doc{ID: r.ID.String(), Title: d.Title, Text: text, Fields: fields}
 }
 
-// Filter fields shared by both indexes: "doc" = document id, "tag.<tag>" = "1" per tag.
+// Filter fields shared by both indexes: "doc" = document id, "tag.<tag>" = "1" per tag (and
+// "ent.<entity id>" = "1" per entity of the chunk, entityFields).
 func filterFields(doc uuid.UUID, tags []string) map[string]string {
 	f := make(map[string]string, 1+len(tags))
 	f["doc"] = doc.String()
