@@ -97,6 +97,39 @@ func (e AudioFormat) Valid() bool {
 	}
 }
 
+// Defines values for AuditExportEnvelopeSuccess.
+const (
+	AuditExportEnvelopeSuccessTrue AuditExportEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the AuditExportEnvelopeSuccess enum.
+func (e AuditExportEnvelopeSuccess) Valid() bool {
+	switch e {
+	case AuditExportEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditExportMetaChainStatus.
+const (
+	Broken AuditExportMetaChainStatus = "broken"
+	Valid  AuditExportMetaChainStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the AuditExportMetaChainStatus enum.
+func (e AuditExportMetaChainStatus) Valid() bool {
+	switch e {
+	case Broken:
+		return true
+	case Valid:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditLogListEnvelopeSuccess.
 const (
 	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
@@ -222,19 +255,19 @@ func (e ConversationListEnvelopeSuccess) Valid() bool {
 
 // Defines values for DependencyCheckStatus.
 const (
-	Disabled DependencyCheckStatus = "disabled"
-	Down     DependencyCheckStatus = "down"
-	Up       DependencyCheckStatus = "up"
+	DependencyCheckStatusDisabled DependencyCheckStatus = "disabled"
+	DependencyCheckStatusDown     DependencyCheckStatus = "down"
+	DependencyCheckStatusUp       DependencyCheckStatus = "up"
 )
 
 // Valid indicates whether the value is a known member of the DependencyCheckStatus enum.
 func (e DependencyCheckStatus) Valid() bool {
 	switch e {
-	case Disabled:
+	case DependencyCheckStatusDisabled:
 		return true
-	case Down:
+	case DependencyCheckStatusDown:
 		return true
-	case Up:
+	case DependencyCheckStatusUp:
 		return true
 	default:
 		return false
@@ -1077,19 +1110,19 @@ func (e MessageRole) Valid() bool {
 
 // Defines values for MessageSource.
 const (
-	Chat      MessageSource = "chat"
-	Dictation MessageSource = "dictation"
-	Voice     MessageSource = "voice"
+	MessageSourceChat      MessageSource = "chat"
+	MessageSourceDictation MessageSource = "dictation"
+	MessageSourceVoice     MessageSource = "voice"
 )
 
 // Valid indicates whether the value is a known member of the MessageSource enum.
 func (e MessageSource) Valid() bool {
 	switch e {
-	case Chat:
+	case MessageSourceChat:
 		return true
-	case Dictation:
+	case MessageSourceDictation:
 		return true
-	case Voice:
+	case MessageSourceVoice:
 		return true
 	default:
 		return false
@@ -1168,6 +1201,96 @@ const (
 func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	switch e {
 	case OfrepFlagNotFoundErrorCodeFLAGNOTFOUND:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelConnectionsEnvelopeSuccess.
+const (
+	PanelConnectionsEnvelopeSuccessTrue PanelConnectionsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelConnectionsEnvelopeSuccess enum.
+func (e PanelConnectionsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelConnectionsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelDependencyState.
+const (
+	PanelDependencyStateDisabled PanelDependencyState = "disabled"
+	PanelDependencyStateDown     PanelDependencyState = "down"
+	PanelDependencyStateUnknown  PanelDependencyState = "unknown"
+	PanelDependencyStateUp       PanelDependencyState = "up"
+)
+
+// Valid indicates whether the value is a known member of the PanelDependencyState enum.
+func (e PanelDependencyState) Valid() bool {
+	switch e {
+	case PanelDependencyStateDisabled:
+		return true
+	case PanelDependencyStateDown:
+		return true
+	case PanelDependencyStateUnknown:
+		return true
+	case PanelDependencyStateUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelMetricsEnvelopeSuccess.
+const (
+	PanelMetricsEnvelopeSuccessTrue PanelMetricsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelMetricsEnvelopeSuccess enum.
+func (e PanelMetricsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelMetricsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelSocketKind.
+const (
+	PanelSocketKindAdmin     PanelSocketKind = "admin"
+	PanelSocketKindVoice     PanelSocketKind = "voice"
+	PanelSocketKindWebsocket PanelSocketKind = "websocket"
+)
+
+// Valid indicates whether the value is a known member of the PanelSocketKind enum.
+func (e PanelSocketKind) Valid() bool {
+	switch e {
+	case PanelSocketKindAdmin:
+		return true
+	case PanelSocketKindVoice:
+		return true
+	case PanelSocketKindWebsocket:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelSummaryEnvelopeSuccess.
+const (
+	PanelSummaryEnvelopeSuccessTrue PanelSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelSummaryEnvelopeSuccess enum.
+func (e PanelSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelSummaryEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -1722,22 +1845,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	Failing     VoiceProviderStatusState = "failing"
-	Ok          VoiceProviderStatusState = "ok"
-	Unavailable VoiceProviderStatusState = "unavailable"
-	Unknown     VoiceProviderStatusState = "unknown"
+	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
+	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
+	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
+	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case Failing:
+	case VoiceProviderStatusStateFailing:
 		return true
-	case Ok:
+	case VoiceProviderStatusStateOk:
 		return true
-	case Unavailable:
+	case VoiceProviderStatusStateUnavailable:
 		return true
-	case Unknown:
+	case VoiceProviderStatusStateUnknown:
 		return true
 	default:
 		return false
@@ -1810,6 +1933,24 @@ const (
 func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceVocabularyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportAuditLogsParamsFormat.
+const (
+	ExportAuditLogsParamsFormatCsv  ExportAuditLogsParamsFormat = "csv"
+	ExportAuditLogsParamsFormatJson ExportAuditLogsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportAuditLogsParamsFormat enum.
+func (e ExportAuditLogsParamsFormat) Valid() bool {
+	switch e {
+	case ExportAuditLogsParamsFormatCsv:
+		return true
+	case ExportAuditLogsParamsFormatJson:
 		return true
 	default:
 		return false
@@ -1936,6 +2077,35 @@ type AuditEntry struct {
 	Success      bool                   `json:"success"`
 	UserAgent    string                 `json:"user_agent"`
 }
+
+// AuditExportEnvelope defines model for AuditExportEnvelope.
+type AuditExportEnvelope struct {
+	Data []AuditEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  AuditExportMeta            `json:"metadata"`
+	Success   AuditExportEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// AuditExportEnvelopeSuccess defines model for AuditExportEnvelope.Success.
+type AuditExportEnvelopeSuccess bool
+
+// AuditExportMeta defines model for AuditExportMeta.
+type AuditExportMeta struct {
+	ChainHeadHash string                     `json:"chain_head_hash"`
+	ChainHeadId   int64                      `json:"chain_head_id"`
+	ChainStatus   AuditExportMetaChainStatus `json:"chain_status"`
+
+	// Count Entries in `data`.
+	Count     int    `json:"count"`
+	Limit     int    `json:"limit"`
+	RequestId string `json:"request_id"`
+}
+
+// AuditExportMetaChainStatus defines model for AuditExportMeta.ChainStatus.
+type AuditExportMetaChainStatus string
 
 // AuditLogListEnvelope defines model for AuditLogListEnvelope.
 type AuditLogListEnvelope struct {
@@ -3447,6 +3617,197 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PanelCacheLayer defines model for PanelCacheLayer.
+type PanelCacheLayer struct {
+	HitRate float32 `json:"hit_rate"`
+	Hits    int64   `json:"hits"`
+	Layer   string  `json:"layer"`
+	Misses  int64   `json:"misses"`
+}
+
+// PanelConnections defines model for PanelConnections.
+type PanelConnections struct {
+	Admin       PanelSocketList `json:"admin"`
+	GeneratedAt time.Time       `json:"generated_at"`
+	Replicas    []PanelReplica  `json:"replicas"`
+
+	// SseStreams Flag streams of all replicas.
+	SseStreams int             `json:"sse_streams"`
+	Voice      PanelSocketList `json:"voice"`
+	Websocket  PanelSocketList `json:"websocket"`
+}
+
+// PanelConnectionsEnvelope defines model for PanelConnectionsEnvelope.
+type PanelConnectionsEnvelope struct {
+	Data PanelConnections `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PanelConnectionsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PanelConnectionsEnvelopeSuccess defines model for PanelConnectionsEnvelope.Success.
+type PanelConnectionsEnvelopeSuccess bool
+
+// PanelCount A count per key (role, status, category, type, level).
+type PanelCount map[string]int64
+
+// PanelDayActivity defines model for PanelDayActivity.
+type PanelDayActivity struct {
+	Conversations int64              `json:"conversations"`
+	Day           openapi_types.Date `json:"day"`
+	Messages      int64              `json:"messages"`
+}
+
+// PanelDependency defines model for PanelDependency.
+type PanelDependency struct {
+	Error     string  `json:"error"`
+	LatencyMs float32 `json:"latency_ms"`
+
+	// Name postgres, redis, qdrant (vector store), model, voice.
+	Name  string               `json:"name"`
+	State PanelDependencyState `json:"state"`
+}
+
+// PanelDependencyState defines model for PanelDependency.State.
+type PanelDependencyState string
+
+// PanelMetrics defines model for PanelMetrics.
+type PanelMetrics struct {
+	Days        int               `json:"days"`
+	GeneratedAt time.Time         `json:"generated_at"`
+	Series      []PanelMetricsDay `json:"series"`
+}
+
+// PanelMetricsDay defines model for PanelMetricsDay.
+type PanelMetricsDay struct {
+	// DailyActiveUsers Distinct authenticated users (HyperLogLog estimate, within about 1%).
+	DailyActiveUsers int64              `json:"daily_active_users"`
+	Day              openapi_types.Date `json:"day"`
+
+	// ErrorRate errors / requests (0 without requests).
+	ErrorRate float32 `json:"error_rate"`
+
+	// Errors Requests answered with a 5xx.
+	Errors                     int64 `json:"errors"`
+	FlagEvaluations            int64 `json:"flag_evaluations"`
+	Messages                   int64 `json:"messages"`
+	RagQueriesWithCitations    int64 `json:"rag_queries_with_citations"`
+	RagQueriesWithoutCitations int64 `json:"rag_queries_without_citations"`
+	Registrations              int64 `json:"registrations"`
+	Requests                   int64 `json:"requests"`
+}
+
+// PanelMetricsEnvelope defines model for PanelMetricsEnvelope.
+type PanelMetricsEnvelope struct {
+	Data PanelMetrics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelMetricsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelMetricsEnvelopeSuccess defines model for PanelMetricsEnvelope.Success.
+type PanelMetricsEnvelopeSuccess bool
+
+// PanelReplica defines model for PanelReplica.
+type PanelReplica struct {
+	AdminSockets int       `json:"admin_sockets"`
+	Replica      string    `json:"replica"`
+	SeenAt       time.Time `json:"seen_at"`
+
+	// SseByType A count per key (role, status, category, type, level).
+	SseByType         PanelCount `json:"sse_by_type"`
+	SseStreams        int        `json:"sse_streams"`
+	WebsocketSessions int        `json:"websocket_sessions"`
+}
+
+// PanelSocket defines model for PanelSocket.
+type PanelSocket struct {
+	ConnectionId   openapi_types.UUID  `json:"connection_id"`
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+	Kind           PanelSocketKind     `json:"kind"`
+	Replica        string              `json:"replica"`
+	SessionId      *openapi_types.UUID `json:"session_id,omitempty"`
+	StartedAt      time.Time           `json:"started_at"`
+	UserId         openapi_types.UUID  `json:"user_id"`
+}
+
+// PanelSocketKind defines model for PanelSocket.Kind.
+type PanelSocketKind string
+
+// PanelSocketList defines model for PanelSocketList.
+type PanelSocketList struct {
+	Sessions []PanelSocket `json:"sessions"`
+	Total    int           `json:"total"`
+}
+
+// PanelSummary defines model for PanelSummary.
+type PanelSummary struct {
+	// Activity The last 7 UTC days, oldest first.
+	Activity    []PanelDayActivity `json:"activity"`
+	Cache       []PanelCacheLayer  `json:"cache"`
+	Connections struct {
+		AdminSockets      int `json:"admin_sockets"`
+		Replicas          int `json:"replicas"`
+		SseStreams        int `json:"sse_streams"`
+		VoiceSessions     int `json:"voice_sessions"`
+		WebsocketSessions int `json:"websocket_sessions"`
+	} `json:"connections"`
+	Dependencies []PanelDependency `json:"dependencies"`
+	Flags        struct {
+		// ByCategory A count per key (role, status, category, type, level).
+		ByCategory PanelCount `json:"by_category"`
+
+		// ByType A count per key (role, status, category, type, level).
+		ByType PanelCount `json:"by_type"`
+		Total  int64      `json:"total"`
+	} `json:"flags"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	KnowledgeBase struct {
+		// Backlog Documents waiting for or in indexing (pending + processing).
+		Backlog int64 `json:"backlog"`
+
+		// ByStatus A count per key (role, status, category, type, level).
+		ByStatus PanelCount `json:"by_status"`
+	} `json:"knowledge_base"`
+	ScheduledChanges struct {
+		NextDue *struct {
+			FlagKey     string             `json:"flag_key"`
+			Id          openapi_types.UUID `json:"id"`
+			ScheduledAt time.Time          `json:"scheduled_at"`
+		} `json:"next_due"`
+		Pending int64 `json:"pending"`
+	} `json:"scheduled_changes"`
+	Users struct {
+		Active int64 `json:"active"`
+
+		// ByRole A count per key (role, status, category, type, level).
+		ByRole PanelCount `json:"by_role"`
+		New24h int64      `json:"new_24h"`
+		New7d  int64      `json:"new_7d"`
+		Total  int64      `json:"total"`
+	} `json:"users"`
+}
+
+// PanelSummaryEnvelope defines model for PanelSummaryEnvelope.
+type PanelSummaryEnvelope struct {
+	Data PanelSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelSummaryEnvelopeSuccess defines model for PanelSummaryEnvelope.Success.
+type PanelSummaryEnvelopeSuccess bool
+
 // Patient defines model for Patient.
 type Patient struct {
 	// Access What the caller may do: `owner` and `admin` everything, `write` read and change, `read` read.
@@ -4450,6 +4811,27 @@ type ListAuditLogsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ExportAuditLogsParams defines parameters for ExportAuditLogs.
+type ExportAuditLogsParams struct {
+	Format *ExportAuditLogsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many entries (1-100000).
+	Limit        *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action       *string             `form:"action,omitempty" json:"action,omitempty"`
+	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// From Entries at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Entries before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportAuditLogsParamsFormat defines parameters for ExportAuditLogs.
+type ExportAuditLogsParamsFormat string
+
 // ListFlagsParams defines parameters for ListFlags.
 type ListFlagsParams struct {
 	Category   *FlagCategory   `form:"category,omitempty" json:"category,omitempty"`
@@ -4545,6 +4927,18 @@ type ListKbJobsParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminPanelMetricsParams defines parameters for GetAdminPanelMetrics.
+type GetAdminPanelMetricsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// OpenAdminPanelSocketParams defines parameters for OpenAdminPanelSocket.
+type OpenAdminPanelSocketParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
 // ListApiKeysParams defines parameters for ListApiKeys.
@@ -5275,6 +5669,9 @@ type ServerInterface interface {
 	// ListAuditLogs Search the audit log
 	// (GET /api/admin/audit-logs)
 	ListAuditLogs(ctx echo.Context, params ListAuditLogsParams) error
+	// ExportAuditLogs Export the audit log
+	// (GET /api/admin/audit-logs/export)
+	ExportAuditLogs(ctx echo.Context, params ExportAuditLogsParams) error
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx echo.Context) error
@@ -5374,6 +5771,18 @@ type ServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx echo.Context) error
+	// GetAdminPanelConnections Live streams and sockets of all replicas
+	// (GET /api/admin/panel/connections)
+	GetAdminPanelConnections(ctx echo.Context) error
+	// GetAdminPanelMetrics Daily business metrics
+	// (GET /api/admin/panel/metrics)
+	GetAdminPanelMetrics(ctx echo.Context, params GetAdminPanelMetricsParams) error
+	// GetAdminPanelSummary The admin dashboard
+	// (GET /api/admin/panel/summary)
+	GetAdminPanelSummary(ctx echo.Context) error
+	// OpenAdminPanelSocket Live admin events (WebSocket)
+	// (GET /api/admin/panel/ws)
+	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -5700,6 +6109,73 @@ func (w *ServerInterfaceWrapper) ListAuditLogs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditLogs(ctx, params)
+	return err
+}
+
+// ExportAuditLogs converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportAuditLogs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportAuditLogsParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportAuditLogs(ctx, params)
 	return err
 }
 
@@ -6418,6 +6894,60 @@ func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReindexKnowledgeBase(ctx)
+	return err
+}
+
+// GetAdminPanelConnections converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelConnections(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelConnections(ctx)
+	return err
+}
+
+// GetAdminPanelMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelMetrics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminPanelMetricsParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelMetrics(ctx, params)
+	return err
+}
+
+// GetAdminPanelSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelSummary(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelSummary(ctx)
+	return err
+}
+
+// OpenAdminPanelSocket converts echo context to params.
+func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OpenAdminPanelSocketParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OpenAdminPanelSocket(ctx, params)
 	return err
 }
 
@@ -7760,6 +8290,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/pipeline-ws", wrapper.OpenVoicePipeline, options.OperationMiddlewares["openVoicePipeline"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs", wrapper.ListAuditLogs, options.OperationMiddlewares["listAuditLogs"]...)
 	router.GET(options.BaseURL+"/api/admin/audit-logs/verify", wrapper.VerifyAuditLog, options.OperationMiddlewares["verifyAuditLog"]...)
+	router.GET(options.BaseURL+"/api/admin/audit-logs/export", wrapper.ExportAuditLogs, options.OperationMiddlewares["exportAuditLogs"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/summary", wrapper.GetAdminPanelSummary, options.OperationMiddlewares["getAdminPanelSummary"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/metrics", wrapper.GetAdminPanelMetrics, options.OperationMiddlewares["getAdminPanelMetrics"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/connections", wrapper.GetAdminPanelConnections, options.OperationMiddlewares["getAdminPanelConnections"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/ws", wrapper.OpenAdminPanelSocket, options.OperationMiddlewares["openAdminPanelSocket"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
 	router.POST(options.BaseURL+"/api/admin/kb/documents", wrapper.IngestKbDocuments, options.OperationMiddlewares["ingestKbDocuments"]...)
 	router.DELETE(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.DeleteKbDocument, options.OperationMiddlewares["deleteKbDocument"]...)
@@ -8117,6 +8652,196 @@ func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.R
 type ListAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response ListAuditLogs504JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogsRequestObject struct {
+	Params ExportAuditLogsParams
+}
+
+type ExportAuditLogsResponseObject interface {
+	VisitExportAuditLogsResponse(w http.ResponseWriter) error
+}
+
+type ExportAuditLogs200ResponseHeaders struct {
+	ContentDisposition *string
+	XAuditChainHead    *string
+	XAuditChainStatus  *string
+}
+
+type ExportAuditLogs200JSONResponse struct {
+	Body    AuditExportEnvelope
+	Headers ExportAuditLogs200ResponseHeaders
+}
+
+func (response ExportAuditLogs200JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XAuditChainHead != nil {
+		w.Header().Set("X-Audit-Chain-Head", fmt.Sprint(*response.Headers.XAuditChainHead))
+	}
+	if response.Headers.XAuditChainStatus != nil {
+		w.Header().Set("X-Audit-Chain-Status", fmt.Sprint(*response.Headers.XAuditChainStatus))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportAuditLogs200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportAuditLogs200TextcsvResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XAuditChainHead != nil {
+		w.Header().Set("X-Audit-Chain-Head", fmt.Sprint(*response.Headers.XAuditChainHead))
+	}
+	if response.Headers.XAuditChainStatus != nil {
+		w.Header().Set("X-Audit-Chain-Status", fmt.Sprint(*response.Headers.XAuditChainStatus))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportAuditLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportAuditLogs400JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportAuditLogs401JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportAuditLogs403JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportAuditLogs414JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExportAuditLogs422JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportAuditLogs431JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportAuditLogs503JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportAuditLogs504JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13436,6 +14161,503 @@ func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnectionsRequestObject struct {
+}
+
+type GetAdminPanelConnectionsResponseObject interface {
+	VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelConnections200JSONResponse PanelConnectionsEnvelope
+
+func (response GetAdminPanelConnections200JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelConnections400JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelConnections401JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelConnections403JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelConnections414JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelConnections431JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelConnections503JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelConnections504JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetricsRequestObject struct {
+	Params GetAdminPanelMetricsParams
+}
+
+type GetAdminPanelMetricsResponseObject interface {
+	VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelMetrics200JSONResponse PanelMetricsEnvelope
+
+func (response GetAdminPanelMetrics200JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelMetrics400JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelMetrics401JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelMetrics403JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelMetrics414JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetAdminPanelMetrics422JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelMetrics431JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelMetrics503JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelMetrics504JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummaryRequestObject struct {
+}
+
+type GetAdminPanelSummaryResponseObject interface {
+	VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelSummary200JSONResponse PanelSummaryEnvelope
+
+func (response GetAdminPanelSummary200JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelSummary400JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelSummary401JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelSummary403JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelSummary414JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelSummary431JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelSummary503JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelSummary504JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocketRequestObject struct {
+	Params OpenAdminPanelSocketParams
+}
+
+type OpenAdminPanelSocketResponseObject interface {
+	VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error
+}
+
+type OpenAdminPanelSocket101Response struct {
+}
+
+func (response OpenAdminPanelSocket101Response) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+	w.WriteHeader(101)
+	return nil
+}
+
+type OpenAdminPanelSocket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response OpenAdminPanelSocket400JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response OpenAdminPanelSocket401JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response OpenAdminPanelSocket403JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenAdminPanelSocket414JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenAdminPanelSocket422JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25614,6 +26836,9 @@ type StrictServerInterface interface {
 	// ListAuditLogs Search the audit log
 	// (GET /api/admin/audit-logs)
 	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// ExportAuditLogs Export the audit log
+	// (GET /api/admin/audit-logs/export)
+	ExportAuditLogs(ctx context.Context, request ExportAuditLogsRequestObject) (ExportAuditLogsResponseObject, error)
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx context.Context, request VerifyAuditLogRequestObject) (VerifyAuditLogResponseObject, error)
@@ -25713,6 +26938,18 @@ type StrictServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx context.Context, request ReindexKnowledgeBaseRequestObject) (ReindexKnowledgeBaseResponseObject, error)
+	// GetAdminPanelConnections Live streams and sockets of all replicas
+	// (GET /api/admin/panel/connections)
+	GetAdminPanelConnections(ctx context.Context, request GetAdminPanelConnectionsRequestObject) (GetAdminPanelConnectionsResponseObject, error)
+	// GetAdminPanelMetrics Daily business metrics
+	// (GET /api/admin/panel/metrics)
+	GetAdminPanelMetrics(ctx context.Context, request GetAdminPanelMetricsRequestObject) (GetAdminPanelMetricsResponseObject, error)
+	// GetAdminPanelSummary The admin dashboard
+	// (GET /api/admin/panel/summary)
+	GetAdminPanelSummary(ctx context.Context, request GetAdminPanelSummaryRequestObject) (GetAdminPanelSummaryResponseObject, error)
+	// OpenAdminPanelSocket Live admin events (WebSocket)
+	// (GET /api/admin/panel/ws)
+	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -26015,6 +27252,31 @@ func (sh *strictHandler) ListAuditLogs(ctx echo.Context, params ListAuditLogsPar
 		return err
 	} else if validResponse, ok := response.(ListAuditLogsResponseObject); ok {
 		return validResponse.VisitListAuditLogsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportAuditLogs operation middleware
+func (sh *strictHandler) ExportAuditLogs(ctx echo.Context, params ExportAuditLogsParams) error {
+	var request ExportAuditLogsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportAuditLogs(ctx.Request().Context(), request.(ExportAuditLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportAuditLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportAuditLogsResponseObject); ok {
+		return validResponse.VisitExportAuditLogsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -27058,6 +28320,102 @@ func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ReindexKnowledgeBaseResponseObject); ok {
 		return validResponse.VisitReindexKnowledgeBaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAdminPanelConnections operation middleware
+func (sh *strictHandler) GetAdminPanelConnections(ctx echo.Context) error {
+	var request GetAdminPanelConnectionsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelConnections(ctx.Request().Context(), request.(GetAdminPanelConnectionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelConnections")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelConnectionsResponseObject); ok {
+		return validResponse.VisitGetAdminPanelConnectionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAdminPanelMetrics operation middleware
+func (sh *strictHandler) GetAdminPanelMetrics(ctx echo.Context, params GetAdminPanelMetricsParams) error {
+	var request GetAdminPanelMetricsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelMetrics(ctx.Request().Context(), request.(GetAdminPanelMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelMetricsResponseObject); ok {
+		return validResponse.VisitGetAdminPanelMetricsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAdminPanelSummary operation middleware
+func (sh *strictHandler) GetAdminPanelSummary(ctx echo.Context) error {
+	var request GetAdminPanelSummaryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelSummary(ctx.Request().Context(), request.(GetAdminPanelSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelSummaryResponseObject); ok {
+		return validResponse.VisitGetAdminPanelSummaryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// OpenAdminPanelSocket operation middleware
+func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error {
+	var request OpenAdminPanelSocketRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OpenAdminPanelSocket(ctx.Request().Context(), request.(OpenAdminPanelSocketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OpenAdminPanelSocket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
+		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -29753,587 +31111,634 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tchs5Eih4FQTfi2hqtkTLsrvftBQvXrBlyta0LOlJcrvnjbwssCpJYlQEOABKEsfhiL3DXmQPsP/2",
-	"AnuGPckGEkB9sYosSrL7Y/jHFskqfCQyE/mdnzuRmM0FB65V5+BzZwo0Bol/XlINp2zGNP5jvolBRZLN",
-	"NRO8c9C5hH+loLQiNEnEPcSEcaKnQO4Zj8V9rxN0VDSFGTVv6sUcOgcdxjVMQHa+fAny4S9hRhlnfLJi",
-	"igTG+vHjK6hZ/hVEgseKpFyzpDAwkeZ5tX580HLRH2uQzWNrQe4p02QEYyGBSPMK45O1Y19fXx3TJBnR",
-	"6HZ58FDLFEJyPwVOKCdAZcJAkrkUdywGScaUJRATymOip0wRwYFoIW6JuANZnhp4Ousc/KNjRuwEnTFN",
-	"FHQ+BX5JSktzLG5FF26C5RVdT4GoOUA0zVehp1SbT3EaQYzgpWnMRO3Wy/P8IlgE9ZPcmZ9IqiBePc6X",
-	"oDOnks5AO1w+SqUSNSs/n9N/pUAi/JmMpZiRcAaaxlTT3pxOGKfmyR6HBz20T4VEjHE/cwl3TKSKzOkE",
-	"zHqYGfFfKchFJ+hwOjNLsu+UFjujD6fAJ3raOfj+5X4dsI8TOvkZFhfUPFMHh3FCJ+QWFgEJP0dUw0TI",
-	"xZfeZ8XpLQzNzF/CbEFzM0q2HvNmJ+hI+FfKJMSdA3P0Dat7ub8XdGaMZ5/r1noS+2XWzMbilXONhZxR",
-	"3TnopCk+uTx6A+u5oBMgiv27EewJvlecK4YxTRPdOfjebIo+sJlB/f09u0X7Kd9gkRjfg1J0Ais3OrPP",
-	"DJ+84WsqJ6AZX33+KWcacdCQtGQxEDqfJwyQ43SpoRBJWExGC+L2vdOAD9rPN7yFRVvE2P/+h3WI8cUM",
-	"peaCK0AC/InGjpmbT5HgGjj+iQuPkMpe/FOZHX4uTPpfJYw7B53/8iK/pV7YX9WLgZRCDvgdJGIOdspl",
-	"SEk7KWGKzGhi4A/xAVELrulDQCi5l4JPiFl9YJhpym+5uOdkzCCJze8zphTjEzIS8SIgGh70DUfWxhTh",
-	"QpM7mrCYfLg+3v0r6RrQBgRRMSDuJiUSaByQv12dn+EgO2ZU/CRG/4RIk3ump4Te8Di1gABD2ERIwkFp",
-	"iEkMMLf8lJMfXpME7iBRZhCzrgR272iSQmxnJRnXIxN2B/yGz8y9g+8KHkGv8yXoHAk+Tlj0Gx1E5GZX",
-	"duMGiaNUSuCaKG1236UkAwVuU9MEyB1IxQTfwR0cCzlicQz8224hokkC8jtFpEiAxAIsCqD4467aOUh7",
-	"YZhlvqUa7unims1ApN8Y3Nk9HLPYrpKre8MUONFsBoFBMF04Fv+Y0lRqwoxUZ18wp8Q4CS8H//PD4Op6",
-	"eH3yfnD+4Xp4NTg6P3tzFZJu6L4K7eG8s3h/LcSp4S2/DZZ54oOHCCA2dPMz+4l0w3eD/pvB5dXw+vx8",
-	"eNq/fDtwiz4T+likPP52qz0TRKXR1EibIpURkK4hecNRmGKjxIhsljgQ6ewqz8cS5l8Lvjj4W+AgaYKr",
-	"fxSM83U+N9q3Xh8YjogzZFhthktAw1psPrQyOqFGrichyvi7KOSHRFmh3lykRS0pf6RpB+7pFwWNAZeO",
-	"O/ogmTlKYdWf3+YkrRDgDlKRv+YHeQcyETSG+DfiXszoZ/SOsoQamhCSwJ255+6FvLU/j1K1OKyeFF0o",
-	"qx9pYQ/0+Q7tgi4MRH5b9mYEiey4DJcwsjBBoRfP7UIirjLz6jGqg996nY6pRVPKJxAbWSUCXKm7yImR",
-	"P9FkEJ6Md99THU1DXPoVyDsWwYf81L/d0vskhjnwGHi0IBwgNpqryK7OEi56TpFQbbRqI7r/Fvf8s97f",
-	"h4TpGz6jCzKyxgoG8UpWSK60BDpThEog8ACzuX4+SrsW4j3lC28D+nZwvTRiKBKTozFrbnj6roLOr7uZ",
-	"WWo3021Xvl42wlWGKJnOWg2Tv7E0lLOStRzGPI2w+8BpqqdCsn9/Sy7z3uplAWEcVbCAwMPcKK7mjpBw",
-	"J24hJpGEGLhmNKne2h8/ftztp3pqfjWKRr2aTfMnDMvCxaFglipYY4BCwMyliEApwy4GXDO9+M1033tI",
-	"kl2r/ZJRaoRMYRiXIpTI1DCzEMyIPdR7Q2TO9mLBL5C9feAqnc+F1BC/h5jRa9zyb3b7TalZ/JGdfNcs",
-	"pqKCFRS0KIK5vRi/grS10dKdpIWWArTQotq+Uxa9SDf8cHlidZTzs7eoonzx2Ibo2x+NJNwxXO6FSFi0",
-	"qDETRwnjLKJJeEBuOt/v7ZHZhFyck59O3tx0AnLT+emCvHy99+LHPTKbvZvcdAwSPMwpjyEuvjJakJlI",
-	"jap+zyIgMWXJ4qZj0N9bj/1E5is3QI0ROej04xnjH+Yx1fBBgSzYg2hsZRWaXEhzgJqB6hygORoNTcVv",
-	"XwadeeHj5844TZKhNWctEbFksxnE5q4epwpi0n29v79jLQ/m8KVIDL9g3Ctd1kCnGZ8Y0UXSSINE3lG0",
-	"fu3t1WyOqSGNNLuDAjsYCZEA5Xh67itr9EFo8MUvNElrVt3nC2shQtPOId7m5nUyS5UmY2f6Qxuw+dos",
-	"j6eJk5W0TMGMPmc/A2JFGViRBKohHlJdskeaM9nVbAadmq1ZzqpWvVOevw48cQv7Z9BJqNJDc1JPmswj",
-	"w9IPcwlj9lDP7OfpKGGRE6CciR9N7KhDRGLCmQLCUMBZGtjdOE9atRRW1l3FbC7NM9a46u20/7BWdtxz",
-	"tkM3WlA879JBVkBd2sGnOmxFfDqyoy2jFZ0zNCCvWb7Dyi9Bxz28fAz3U5Eg4HvkairuORE8WVjXH1PE",
-	"25QPidJCmuMg3PoCl03pRRBZ47Zf5doNZux8aaMx1bTdLj2sDAGhEr7mrbM08dp60PE+qLX44ODxHjQ1",
-	"76k0MhJHwbdnkC3fb8aRgo5BS6XpbN6WEVRA6qcKLEz8LgtrL87RDPJTpvR6eDMNM9UevdxcVEq62J5A",
-	"8wmkMRPHbubcHXxP78wo81edoCPmqZlhHs3q7/Q0ZnrAtay5a8x9aCWppddopIUcGl0kWfF7/aWxlpHa",
-	"lz07Xfo5Bk1ZoprljtKwObAqq2Fc//C6s+wxDDpsXjuviNDRsdnd6wRHB4qan62hZe3v2knrS08U8HUZ",
-	"Q1MFckgnTkZejY14NsU9Fk6xfOClEwo8mlQXW95cUMD2AkwQ2KV15ufbhPD6VEyek+nkFLBlPJswHv0L",
-	"SDZ2SleNpDqF6NbKGmUpwcCagSLuAXP5tyDKMZNKD0dS3AIfNpByA2cpjDIFGg+nVNX45d/Bg1FKp1Z2",
-	"pJqAwYkeuYRIyNhIKiLVisXWDGqgNKIKjPjiQnWAHxBq7Yk3/K4AGyv3K82ShEig0bQwvveiUo2TB+R+",
-	"yqIpiUFDpI28NBN3FJUcesMjwRVTRuUlEu4l0+AFXQ73Rj0FC9reDa/jRbh5FtfLbUacJIxrGvmVdfec",
-	"DX4KRlIzujiHnZbHJYGqhrsD7T0NWlYRS+1zQYZIyziQTZPvrXjErRD3iaLiEh1seUYTzzii0RSOEqDy",
-	"aTDPx7kElSZ6C/IWIG9rrCkfB9oR57QunO/cqHWo02UPkS70Jj0S3o56CqiMpmFAQpiNIA53DglNEhfz",
-	"OFLAUQ2fU61BmtH+93/Q3X/v7f7YG+5++vwy+OH1l/9aC56VO0RkWEIpZKHQTvarHIB/tRG0J9Z4TTU8",
-	"Dr4ZAKrQfZuIEQaHkTAD78EtLMKAVGB88JewYt96tdci7K+4Tb+K9dusvejHCZ1448Eys7fuwhVhkBLu",
-	"GHoUrWdYAhpyiYREUAzBbXXjVLaUrSlfQavdPQNnKgFry5pWsqZTugB5pan1DpYBPlpoh1+bi3lODnrs",
-	"22YvqqWyCHcM9Z+2z0+ZHkrnsXK/8nQ2yn5sO05iQFdU+pOXnaCT7Ndq+TOmFLQdOWM4K1TsFnRw5oex",
-	"51vHvBW03G4F++zeHbiy3bnxCiBuxLvK2pZwb4Nz2AC0lV2UV9+41oYlIgxUay23Sm5Lqm4diNet6hm4",
-	"ZbaaLZusBzYG4FxQpe6FjB8nZbj43OHcjVLaTPZlsJTYsFKGCDoc7p93yArwlpZdmbIBXPqI6UaTRMpv",
-	"hy1dWbGI0pmZv+XzRu90kRwZRS49VDUvNQhG9kbARBlCFQn/wT+FPn3KxgX1apnRnNqItvV3nOJsPgdd",
-	"v0ima02vlfMxancRSEEOXz9GDpV8xqZjs6FIgztnrKwmZMk7kLtGcTByItcqwLyoYiD+3EjLhqgOQpIw",
-	"Dgc3PMRnD4hL7+g5b1pIws83PufjpnNAXIrIl/Bw+Z0YEk3tG/inef6m0+v1bjql5yOHdvZR/8k8XUTK",
-	"+ikEh1ZrQvbhJhAxFJYSkNLL2QIbTEFHghu5uIFOjF7BnM60zBRHkvJoCvFwLMWsHn/dSqx+GBXmIvdU",
-	"ET8A5muVpPu2HoLHeMHHInHJb8/q7PaZQ0/xHPsxIpGWLPUFem2iyaCTYkDGJrCoM/x7es2Ovrqqiiu6",
-	"MGstQRfO/IlSQhFTt3JCo5xQANMJn6ebygg5dRQTCNdaEgqIWY2wWXfVr9zCM/p3qgi09fBsjFAXVEfT",
-	"J8d5rb5VcgSssRPhb4eYLT2b6wWxu7beERfoWLplMBGYaeXerBjIXtYGgD0jIiOjtMEMj5PYfaAP48OY",
-	"LpRblU1yffXD92tyXvMAqg1p+dERTDhfHRa9yeLxj6Zgk+ErO/XUVz71j9OFdbPl8fxWklAsBgkxicU9",
-	"J10uijHCNhRQg+Q0UTu9+itbm8GGs7LGHot0lBSoKrfIKE11WiTZTjpHufcexV+GwcFxfc59iSDtOLUw",
-	"YpGVDftzs9mnXZeVwbYekjVsrh5eNfFx84RZ1tUW+vi8oUWhofV7Z+Zho8hN2ZAmIK3lp0wbJ4jvYwbS",
-	"8LeU2ywct8KehgcdZo5bokChcX1KFeHC6EW3EJM51cz5YFrdoRfvTvpmNXX3p5uh9Rav3PNmKEm53Vnr",
-	"t6/zV5aQwQ0cZKdVguO60/fnWzEZiNmM8ri9oS0b8si+mVNgFXBswoWsC5C4YBCBQtc+PGgSSzGfQ0xG",
-	"ENFUAYn9DKhMzSlaCUYLQolbrC9Xoqcw6zV55+NhfXWS62JCN6Bp+zuFCwmc+w4z4ol5O5tQUt5ro+iY",
-	"YZqueAzchtjumcYudwuDG4SGwCC5kDHIgPxTMG63bM3U68NHcd4gP8wiBPKDWI0hacxEJllXuIP5rX5f",
-	"EqNHjLDS/dj/hdDkni7UITl/+/bF+TxVAfkIo/fuz/cXrwJyfNo/Csj7130bGTIez+YwKUddjBinWCxj",
-	"M2+bZwU+g0+XlscUGVGDSYJXHW6v9jtri2wUoW3BsdrzViWTx+gs7jjrfNNA1FzcAvcY6tymN52JMFg1",
-	"Tyi3ORAbCXslAD8FQn7lm8HoZ2Y36yURaw2VdCLpfOqsownjaHKABz105GujyrHUTeGriRhqUfgcQwIa",
-	"hmjTUMCNmGQGSnksquTCFUg91DCbG3EK/fipcgF/Kd7aSgsjJSl6B7X+qAYmueraLZ/wscGH/JbzfGhK",
-	"MYtyahBaC0IjTQQnXbMJS05ckClTWshFqVyI3VJRZCwIKVROmggKgWcYdVgCZxjgquyo+HMFZmErbnnr",
-	"znuT6wZxZCl6niGumY3kl+MajJMSogZ/vzP7LXN3sd5ojC/joyvnP2acJuzf8EzCsB9uKw63FYc9xB7D",
-	"l5+JSbZijZWTXUKTR0nfjxZpGyVSXMbKjZwgh7j2THVpIw0B4l6ieqwTp2T8xcFWrvJM1K1tRuUtasT1",
-	"ziyhgVBF3runAkJtFaTdfeLcQ+i78ezURsTCQ32mlnvqEQL5lWNoNaJ4S2B5OGX7LSxnLdiaj/bJW8qG",
-	"3mBr/skNSAMzhpdgYmP9PWg2gIeb3kszSlAjM0znKK+IibScDHOw41SuESSumm6r3wfdVA+q9TI3Xs2a",
-	"ZWSMrSJoFRKSh/MsI3ll6PNyDvMXo2LlZtjH5v88xrvngwVUjgfLnIjFPl7e85pcl54I8MGGy65Dd8nE",
-	"3yKF1rDL4SNpE0NqWXPQwto1FllRJWsDozMLIq8Bo5dnC8o5cm/MeDZ6vBJkTGVrO1MbXp1bZNuNZB9/",
-	"lKN0hUJ9wiMJM6MnoSHCxq7aajmHhKIt0UZGl4rm6CkssNbKSlV7jVxkTzLDkqCWeDM4LZNG4ZTzDS5T",
-	"bgmXmr2/Fepow36eSagvGBK30nwrwD9GmP+aN8Oy1cbxlaxSY/ElVRcq8lXZZ02RAft7ZpYkTBE6Eqkm",
-	"3Yt3J8SampHCudBEUmbIfCykEXlLpvedFpupOtmynbU562f0oNea7rde9M0ocMmP6KqNOOtZXGSkq0Vd",
-	"L0TWBAVbM9MjFImK9lkXqSjcjJsNXNJ81gUd2zmCbBsrIZqB4ZmukxysW3Rei87X8KAfc5t4tatsdt/M",
-	"8N7Os4Hi5zM6NZwLqZVR6rrk16w6Lbxl9VE+xcwsW0Oi40LLgWXsmRfK/2/gmMt9tK6S4J2I6ChNqJF3",
-	"870E3unofWyYFJ2XY2rto8uWWdhPUIJaHeiRDH8ScV3FJBHXpC9eaSxIOqPRlHHYlUBj/MI8fUDCX/qn",
-	"J2/61yfnZ8PB5eX5ZRiQ8Kf+m6Grwmg+fjjrf7h+d3558r8Gb8LghofX5z8PzoaDXy9OLs03xH1xcoaD",
-	"5V9cDn45/9k+4X4bHl0O3gzOrk/6p1fm6+Pzy59O3rwZnOG4J2dXH46PT45OBmfXw4vB5fuTq6uT8zN8",
-	"8uz8enh8/uEMR3s/uH53/mZovuufnp5/tHMcnZ8dn54cXeNYg/f9k9Nh//Ry0H/z9+Hg15Oraxzn46D/",
-	"8/Cif3X18fwS37ro//30vP+mUGgZt3z14eLi/PJ68Gb4fvDmpD+8/vvFAAe+uMR6lCcIsuP+yamd/LJ/",
-	"PRienrw/uR4Ofj0aDN7Yr68Gl7+cHA2GH876v/RPTvs/nQ4sOK4Hl2f9UwdzG7sMD3Q2Nyprp3ootVH7",
-	"7YqDVLxJQpI8ac9GWasDDLO2f990Dsg/Pt90sJpeJdj6y6cvq9w5OY7iy01eYlteDh8hVBOs+R8QrJGH",
-	"Me5YcE7IQoF4o1z2NoguXm9FQkrJn/crXl2Ro1w+r/EKrlRIQzc4Cc3aMbGBOqhnBaJaQbTVLZ2zhme9",
-	"pfF6+51e0wNbQfuRSclYVfFhbUjOICvTfeResGXBytdatR3JMnbShxP78PeFsMxcPmzaHBO8r7Vko9Sa",
-	"UylfnI87B/9ou+iriCbUSG4t7+CaNwtrf7m89uBxuZMN8xQHKMDRg+VTUKNMFwqpuzMl1IOMdEci5bEt",
-	"4YzVp819zUGZyxqV04fdidj1W+KLMuiPchx52ibzM1yqu3k+B34MVKeybiuHJNSFXiuhkfW0b63C4oAI",
-	"PQVJZjAbgbQqebZ5RbpUk5lQmvzwaqdH+rwAGKPR+wDjbjonWpCXe/uvC/UkdwKXoBUQR/bY7iNNEnRt",
-	"MYU+f//qnu0ToPA0FTZuMC/YnKXsuf0990S24q47DKK0mCtbhWWnR0KslcRiW1uBsiTEkwulSCDEbSrQ",
-	"ZLRwZm55B64vUsmuQiPM6sBXI8q50GQEJEoom9mKPBWU++H1kiRfAH5de5kWcdI5FjxNhcvH2fr3290M",
-	"Oahqqzm010yOEzrJx6xTSnx5hzYVILqY5kZYvIPYWiB63zKsRUJ2uSPSWqEnW1+w1EvJgmI1GB2TLl1A",
-	"paj7/dfLl95y5v+ywvZpubj9I5lSbX3ZwYN1VtS4ApViSlOepbatwwGXqJjVm9v0tcqBlMYIapZTeyBu",
-	"O09kJB4oWwbSxEDchWzoftO8Ud/org1POfLPPtId7LqmDe98heaV/gpfybkqgtQYSoDbhI/aHTYVwRH3",
-	"vMHuIkWSiFQP5yAj4NqRTYu8FJkmsBmbvkyTWsOuoklDJET1Ilibzd7G7WKW4r0tj/LIbnqid1QyyvVm",
-	"wPrFvlS3yYbotobbCAuTs8T1Dlg7bf50fQXkjIbKmBr4MByPnh5OVUoogMPjUC0SOrQord/jscOMUq5w",
-	"wY28QZZwidKLKVasE3RGNLoFG7cazxhHt4CGiW0OYIthg2QzWzNUzFWt0wRnQJ6unkPUudIN3hEXVDz0",
-	"jarq+QN20RluiEAbPF3l9qXpioe0tNxVwk4Bhk+7XouHsb1hG29YAyXf/GlTZ33RIlIVH5dsAGtU6Lqs",
-	"2TVeGtu8Q5TqUsG/UpooG7IyzD4wFxU7ZC72RFOGASlYv18N7xl2OQUeZ39LmMBDJ+hMNP5jzgJZVKJt",
-	"4OHsDuQQ/pX/jQ9mfxceSnTx7/rIwg3vmWoKTHYQBaD4QZtO/YnUVZDMttS1iroKCmt9PvLQ+4w8Dh+f",
-	"9t8OM19LJ+hc9y/fDq5Pzt4Ofx78fYgembO35vu/XwzMx/f966N3naBz0b+8GmTeiszdc352Pfj1uhN0",
-	"3g7OBpf901oMbJIm89K6fnlX1/3rk6NO0HkzOO5/OL0uLdAv5eri9MT88ubkqv/T6cDswq7r0zNKWetq",
-	"QG56hbkSjmXZpVj3d5U/Fs/6YS5kjZkDHmwrpM1KyGxuG8FpTjTM1oiSSw6pGdWZP7v7cqfXaZ0vEZQ2",
-	"t+5mL6xww7tmpbL3XApY+QKqcyC00cjWeiF8H+7HnO65e3fJI1DjE8hVwbUNidqqhllhiJelXuh7z6o0",
-	"rvZ0ZDrk+iIba3XKfKb9vadrmN9cWyy6s2oI/nm1wcZgwBrkfFwBkif1Q8ruqWIVwAa0qNhsN2pW/7Tr",
-	"qjDVD6/XBqmUFtoE+ndWvWqo3OnjsTfTAxMxGdrKdxu8IJI4bz7Sqmq/Bo4BuitKkeUPTUUqVcNDBkYR",
-	"ndPIIXvDIxuv0Lyk2L+hbsyGApL5xZi/XV3h0nKqACydwDKklsHSBjmerk+XUG0r9q8S+09mXhTcjBF+",
-	"ezmxFBOxt1JubFEHXa2ByNOR0I6zdb62RsIm52uU9+drb3WP5WIoU97QAYq7Ft6bjekMt5u8VGW+biv5",
-	"WMXF5KtuBNQjoot/E6XDTZotqVEJyQMZc9N1j8P9EBvciFRX7G37ZXvbq2CFY+mR2kS2dpTWt7rFVrdo",
-	"p1s8Y3JRxWy5zStqfZUUVbvnahLcYEZ5DnVwZZuYFe3C1sXzfFs3cosKN3nrmWpA0Qo7Zqm1rz+Lzb2p",
-	"HieeLtMVrVpbIlwL8MeIKy2o6ilGla9qFFkJjOe8HiqouL0fWqPm81Rt/p0Y8rd28/9o2XZV9mee9cmU",
-	"K8FRTPwk3dd7P+alAjHimClCNaEccwTatjR9koBdS6GIJRsn59hnN4N0HlCyFlWsKbZyAaxrBbRcb7ye",
-	"OOeSCekgWD7JU3EPkmCH10NidktuAeYum0LGTR1vnnLJLScBztJEM3xCW0xRtpKje8mWTE0Tl1jRovCs",
-	"LZ2Sn1kTr7aBZTVl0KkmChvj2ITa8AWdsxe4shcW1VVI5ukoYWrqClFQXPgB1uBR90xHU3wTAaUCwoW+",
-	"4VifxwunuCNFulicZkYXtmxNqkCqnR7xuWRYos18aSv8nB9fDi6IkDe8uCQXsQ8udfMbOYwT0HU1Qq9l",
-	"ChW6v6eKuOexWLytiS34BCRB8k7AFh02nARzZepLgj4qCvi34cGtyozdA5tMdavQ4zoEd6/XIffvKnr2",
-	"MUGypQDY3JNUiH31CLiStt/T+WOT5eoCT6szrGidde26lRMxxpZZ6MI6RJq4uhoQ11oqdLnH2PzRNiE3",
-	"qC84tMiqvFJwJDiHSGPJ+7UPX0K0yePOx3XCs3DVFi8ZuHxAhbnt0+qnNLlt/8o7oFKPgOo2Dzvt41Pp",
-	"wBr8w7YwzNCByF/1y8QxWgyxjOYqvKpJj6oiUGGeoRaaJi1pM2bq0a/aivYbvTP14B4qgz1xw/Zm9GHo",
-	"Lsy1DxgVYcjmLdxoNUdSgH8dDBvgU917ecG1q6vb+qeVjOCZXMtFJN1q2qs07WopU7/AwE8b+Osz6PzT",
-	"2vuKkmZj5sIvuay6kRdsQ8XbCgXLzdg/uf+Hu58+7wU/vKrryb6B7L+xPJNLJZX+GFazx+RpI8oGLof6",
-	"FYkhYjOaKHu92fexkYYViolKZy4pu6TzbW4T2FAKwsPMJZ9W5bLbhMeui351cz6dF/jFb/nAKj7wS0lc",
-	"rapyApUrryLlSkk3z3MOnF5lFLbsd3sf7BxYPS8iN+ne3quI0FRPgWsWUaPN+C/jGeP+g++FRbr9ixNy",
-	"CwtLCuYRRQRPFoeEwx1INwPEOz2Sb4HEAhSWMRyzRIPEBc0opxOse4pdYBTpWvUPB30xtr68XVQGwwBV",
-	"UBtAs3NAlKbjsSvubVRqBkbhlyKxpSfoSNwZvRpcLVUzhi0AOWaT1GZ92SIIPRThLae1IDHyeBEalZwx",
-	"A4NaHvsOaKKnNQW5l4r1TfHJRe0oG+NeXQDP6rZhRc1jNRr+7ePP62ofVaTNZFKrEt42qIq3usEJp1pU",
-	"GDIvN6z6avkYlorJrGIeZuPrYlJwwLr5fx6tbRrNY3iolyg3bRQ9Zgn4S3Ot17TQVbraEdlWYs4q6FM9",
-	"DYhINUgsbIKWtFLh5bVBPxt0jxapjGCYyqTVJlpWMS83k17uIF08ifpTfONGqFGqtIbZvLadmhnPQNA/",
-	"khWhdV2wJsDB8p96E6Rd1oqAWUy843o4pWpac5Dv+rv73/+QVSbXQkJM3DsBmcJDbU1yP6i3Kn2dquru",
-	"ndHiUdXEYTaC2BzecCZiaIcraxpCJlRpwipHRsaUJbZAyPowhE2oz+94Nev5eWTzdTYo8o47GMbuXnPt",
-	"KCs7pklCzMF4zMCtO0FlnCY5FGTKa10Y6+kYh3hqWXu3jCFmbj5xsKKouOoOW6J9w7tqgHhBJ0BsqaPu",
-	"xZtjlHp2eq1gk/WgWHv6F/5JTPH+NwxHCw1tw/Q3ZKXtqt/nnDAvf/+Icg7fqOe4ez+rK1CQuQvgrPDR",
-	"YoH7AgMOck6/WfRMDrKnaUuFS2irLDVJqTmQHhM305ZJVGqYfb9Xs5Iy+eV8W7Jqc8DXf23jl1+NGte0",
-	"ja++thbvRUIZt1WNhcx6KZGuE48UGUEkZkAiJ8j6Vh22EXI5WKhVxeW6ftjft+mHXdcxqbFDTo4Jzxg0",
-	"VKbBbcjQhjS5XKt+DtzJ4NiOSSn7wYkPWKqZJQ116zPpqDCexlLPM/PmVM8SM2489sbRhkFSrzH7QaQc",
-	"Z1a3xrlP+ATUk1m6HWWb4LIWhSygfDZ5BdQF5aw99cbpPEGrTkOrYisToGefJhJovCDMevxvubhPIJ7Y",
-	"bjuHJPQLyAqdwAOzJTYFhzpHf1U/zZaSK/0r4dCU5pMxsZbcrADVdSYOO2L9ov4mRo2Kcb3m6n58olD/",
-	"qAJuq40qa+fM3s+usXaa5ybH8jcxyuh7qRb/12gZ1qxF+FaxdWGBw6Lt49n0nGgKcZpseKrKhzmtBawL",
-	"eKhTG1w3WztWhqOdyl6z86yoAaWFN9LJwDP4KrG03+tKwsoukNUsOd+bzQvAtxoX/awSlGEWW+Gp/c2X",
-	"4ezSNXXJ7kCSf4oRQZRVRf8FvaPMsoCgE1EeQWIDk3ykS+wCCaiM8e9cEJOg5cK9KVPO7bcZdjeIQxcF",
-	"Yq/ezhwaIkZ8lMYaZySO4B+vB9IloMj4VHHMDbOVx9ZiZRlSS+D+VwppKYyx6Wzdg02TaMngDuRVJGTN",
-	"oUrKb5fJ4uWujdA2v1qRjSki/VDfKQz9rbe4Kz9PecSf3u9/T/A30r2Fxb2Q8Y5RliOhGAei2IwlVDK9",
-	"IN07iLSQxapKDZ59XLufsX77V0BlNH0qTttRtii9FqUtoN4x3eiqa2eCjwoev9VHk/kGbXCvwas2PKpE",
-	"FAYQjgxa4zMWSE8NjVikZpxMFyPJYjITMQQEEmXDCIpUg4/26koGN7Y8tsSw+ZZWkUqQH0bgWztlEF91",
-	"sO8rpfc8wLNlBh0LhIYbztPRYzqfVJSOakeNZEFwU85DyBTxL7TqTDlOVSt0c5YOQ9EOFm04B8LtS2A4",
-	"tVzUtFhbb+9zpsyaXfttKhJRKRdGY7ZBGiJr2WkwkU5U606/NbbQl3W2UDEf3lYqFTSGaa1v4maBswr9",
-	"mm7KGlfmMxzwlOlNFM6c9dVI5k9ClmVsEOJ2WPITNVyQdgg3vdtR/vqyD7ge+Ne2nPzKrKPmAMXecPfT",
-	"X2qDE38efZgngsY1xZ9ZNacvI+AR41QuOsG6JLsZ4x51a1L7nsexULkR6ERhO1lLfinuDWJiNkO6EuZA",
-	"bZKSDeY3TyrzKE12nkKZ+3trrE4WmHVHeyomjD+OG2N3m6VicOuT0eZUKX9HZ3DPviz7Ql7ub+bPsGsq",
-	"zFG35/d5A4yKfOIuwPY0fzSluih+VLHMmT9rSbhFK/5nMdW1DnnQIGU6r8/VmgKhXN2DS8rSxGvAZJcw",
-	"a96NUk3UVEiNqWo2F21E5QR7WAUueEYCndmnvTZtNADrnsDeS4W2SHZCc5sxTWIG8Q4+wbBvqNIsScgI",
-	"bAcmGx95SEIH8JBMRRIrcj+ldnGKMpzJP+o735N+vhO3wSlVJESMD+uzy7IbZhlG+BPROKsUOKYfthvC",
-	"g5Y2UyFE0jdbFeNxYpQfd3/u9NpVbkRBz2r9q1UJ9+AJHwuXfN228culsCnSllG2fOnKPtyUZllpYI+r",
-	"yYkkKBBgNm8ZMUsUsIK2n6btFTrmbNW8VWB+THRAgSUWOP1f24jAq7q/v5UidVHZnlE5m4V76ztFJERC",
-	"xqSrAEg4AX1hf7HUeO8CwCXQmDB9SF7vvb6xGej3TMFOj9hOoDgEmkJobMOlw3kq50KB7fRG05hpiInh",
-	"Im7qnnk2PDScSwKNpqBuuM64BTYRVQulYbaLCUvkpuNW5nsC3HTIKBHRLU5gGLALC8dQROdOc+2XlE3t",
-	"Xcvu3ZpLsnvHMEftWnbUx/f5BvsVOHQdILIDCqthDfubhiZ4PFmBfs9oUC+Q/NakvgkLuHQ3StYbRmEa",
-	"VdYWrNYMUL4taoJJQUIRqUlEZ2DbJHbDaEodyZpx4wzxfVYG85KDDa3xCzOvdYLOnWB4q8S+Z3ftAvPj",
-	"bNEbtxj0uVF/3POxhPlPaXJ7TFmS1plm8VSOKiaXctOCplYHmzUzwIne5M2Z14jZ2bI+rdpWfZxBaU+b",
-	"LqQ5fb8t0eHq3vuHV9c2+3pVyJrKU2ew87yhBn53GAOU5dDW0Y5NU/K92hWZgPalV7jQbMwiK2cRxpU2",
-	"DFyMyVwkiesE34pl4lIH+WJq3ewbVdotI06dDeVxZ9y66K7bkk/3+t2T5bNTQ21ZhhbUXuxbmtkSnqtt",
-	"9Zf1s17lN+dSjtKfhFvk1TDcElYcRk6Ty6jL47lgdSk4rsn9B8nadGXNnq1bBuOo5zK9eAMJXVxBtKrY",
-	"QU5CStUlW1djVpsqn+LmjxM6ORP62GgDLQm30j3oj0yHbzEXKmkIj1l/ydeP+r5lQHdFUJIjpiV1uaLE",
-	"Q4J0M+nO5ZD6AmG22bVtN1h0/earuXh30k9A1nOXMYuBR2urya2pJQe8Rrk88m18iRiPFWgj9oV0Pk8Y",
-	"xD3DpEJyj7timgCPFenCQ5Skit3BToOLXFOpnzCRAZ/Zr7nLURWkUqv6qTyRLVurCgOYh0j33clFv0+u",
-	"6BjIOypHQu4EBHqTHgnnU8EhDEjI6axkF1tFpH6bFqpB8ZDqMPiCThhvyPKcUjWcOS/ssjaUsBlriOTi",
-	"8KCHUSqVJYj1uZA+mqYCLvM1mVEdTa1BEmYqsNWroilQrG+AGS4tGkHZ1Qb5nuqBgap0XfmZqEU0oHu9",
-	"bx/+EnSwWtakRTkj/2b2/JegM2JST4exC58qqZvf2Eqd0FHbHZyaR5EFx17cbfnm+8IbZgBZU9nQPpN4",
-	"Q4hlIK2stz67sb5afFtPwFyKUdJCpnZbuvCPG95jM6VbvHUFD48u4NxUEvKERxIrFEBMRgvnKbO6yaEt",
-	"bccs27OzehtdQ3lBpmnSFga/2IdrjdMZ7N35lHDegqwA8zJSFYkrW5JD1cDT62N78JYJub4CIWZD4xrQ",
-	"ghmLAxLihqxFMsRiC6EFtTb8KyDhvWQaQmu9w4sXTyAgIdoq8fui9cS3FvZ1G/B1K4vWR3ossZGa0AUg",
-	"FnALLF5oeGqQF6CQQG0GPRtjqgAn3XAOnEXMqKmkK6ma7oRlv+lG9sZ1RU3dDp7mSvBsfGtHbLIjOgi9",
-	"lfTJtx2OkV95j7mGJmaILKN+uUSM+93wKMz37hp276tYUk1oZLOZC5Usd+qij9beEmVfx9rrIFVtr47K",
-	"ARbmyUcpcK01/rYayC/BzfMaNjNyrHIspshdkIt4prKCm+A0z0KQFt22VNmGKh/j5XsK3T4al5fQd93O",
-	"ntGBVMWrrRdpEzx7FIo9n0ZT5ldnQnun6jjVqQSsykxGMBYSyMsf9/Z2917u7r0s16hr0IV+Q4XleWqE",
-	"r/PJf0M95Dmk/SbpfgVynroj3IQPnI8UyDu6XNK9ts9AzTHWiss5ZlQl5lgoW6dtjKZZHi0IVcRcqBqM",
-	"5DwDbVCVcfL93h6ZTchPJ2+eS3hetaUiHNaRd8V8SPC4iWITToQkCR0RidG/vaXS5R538xZuP12Uww9a",
-	"EICmt8A3EhZTbq1O+bSz2btJeeJX+6tKbeZvvny99+LHvQ0XXY/b3k+QbWgFbj+qCcn+V2TFv2eGWhPv",
-	"V2cFOiSUE5jN9YLYZRMJM3EHijDdWz7hPyQnfkLDj17RHL//8vV/e/3XVz+8/m+rEwWeh/mvqsdaBUuR",
-	"4X8Nu8KVhblXgcYwo85Tgf9h4Bn25ETjx7JWFHQeds3Lu3dUYlV49EFnYx/78fKv3le/OHdz5N988LMV",
-	"1pnOZlTWqMN92/zDAOmw4EqwpUuNyESihHEkDxfLtcy4H2nMbqkUP4+l9YnWzzXOgAbrY43VsJ2h0B3X",
-	"82s2Hg+2us2Gus0vGeN6FgGylqVM2RvQtqBUnW80dV1HmtoQrOa8lT48jNuCVnPnNjzEf5WVQ7ngQKgE",
-	"QkcKSt6wHC5jN0Kdb8BX0IpBWslWpJqIO5AJnatDMhIpj63jAD2gRm0kXaoJ1lQ1c5tVRSIGglEO7dNq",
-	"LqbM7WxtDZds/YEHbe3pF87kiSar4uluya2R3PIT/MbhAefWV0/Hvgw3moZzLESJZ3nU9eEAbmBXYBRL",
-	"Bm80bH2puorrnxq5lND5HKhU3vCBlFVb2LZNm6SLKbNdktpEBfjs4zXBAVP2GCORh0Cly0KbfFvD1BoS",
-	"bl1CrXnikFDvALAsz+iqKPxvwnp8T6mCUv1jhQuhuvmvFNzvhhCXwNtUxe9iyi4hpg33QzM//ujTpyTM",
-	"ExpBfEjUnHLzeWxQXRS4sJn8WbjtSrTFqfCmARpNiVt6tj5zMYT/uP77xeBTmyAVi3nZ/teB7slsPD+E",
-	"LRtfwcavayOW+mQpPKkawVT0KTlBegJiIul8il0InE0Bg5mwKuIDZkDbnFGlsPGL5LaoeaKnw3mCXWKc",
-	"U68TdBIWAVdoZIEpixLbnOzOphSk0gyDLYFGTMxAS5x0PhVamFEmMDSSzPCvP3r9bthQJuESi4bWBrRG",
-	"U4hua76fC6Uncr0F5g3MgRs2uzgyI2GWeex9rxu+KCFmj5nQ5mBs+l7Vcek37NeRbaQOq/K6zBXfZAwT",
-	"SWOIwwMXiuLnIHG2AMIUSec2u4sTMbd3D4qb3f+JcwYE95RH3O8QLD9xz6tuzgVijJ3TqHtCD+3Xz9K6",
-	"oqk9hcOadbR3CWMJ6pHVOaR9eajFLVT9D6/3fvxhM1tmebT6xU6Y0iCfmL1eqfZvc+oScQ9yN0KLVRaR",
-	"EosZZdxISEwrcvLmrE/6V0cnJ8ScDOmGo//n/46mIHvOqBu6kr/qhocPfHd3ZH7cvb2j2QOHBJhhA0TN",
-	"AXMvSCImRgTb6ZFLsKVluq/393fsGiLBtRQJdvVk3PfDtGiBZTIjHz2qSBfDNv8NUuzes1hPdwKDuozf",
-	"0YTFfieGRWJKNb3h7quEjiAhM4aF6y1g/GCUHC0kSxIWkfD//b9CQmeCT8gp1eY10BoTrsrJh561VisE",
-	"1JTmSJKhN9dU24SyGeZ2y1UQIWsAUpeN+PurTFC6uJdZfCk+drUNIXvSLQOUDyVpFdhfvpiKCywmlC9L",
-	"kiJJxP0wndeH6U7FvKHI5b9SkNXiq2vr39sM8dquAi4jcMLugHsxFbNtW4Tn+rW49ebz1ALEpT8ui6rY",
-	"OSmhcQzywBZDcG2fXGelrmH7u8KoExhUt1PbI0qlc5D4TfEicUmWdqRCVF7+dO11cuWrDx6hUb4m2spG",
-	"mj+pJqofY6WLADMCcj8BEHzLuzaliNPI9gt5RNOMrLLE04ri2u7N6yjtI5a3PnIPP7mNyzC7lpYr5pbb",
-	"Bi6zUJusNlyRoGSgPmzKVGkdgK3BSKa1PVHeiXts1+xMIcVarr5KiE9meNzZzkRspP01oHp88dv1rTsq",
-	"NFTo38Fm8G/BYdjQmOt5enJkR1jZZXn+HH3LeFNsylHFuTrgNocqV8gsKLKOZR5QRpslXK1jrBU4P031",
-	"rjK+rfbdpAFUIPWoAh+P5Jwb90WtknmlrO/xEXn16tWPpLu/t//97t7L3ZffX798fbC3d7C3979sKaFE",
-	"RDQpPbD348He3o4rAsJJgajw/s3CNerGLEuIrysmxr0G/a7AM/Lh+zOQLKIvzuB++Hchb9dGDVQRocwb",
-	"/JG0OPFndBzWUN3Wc/gYKnxUkM7L3w1dPo0o1uL9WuhJMIJyjbQ7HmOP+6ERp9VQTWldldfBA400wR+x",
-	"o7FC9dqon85VIo3Sk+odcj8VCohL6naBL2pdI+M1/qbCoWU0VzlW2wZxmHdjXp5uadiYjccgm/1hSy9w",
-	"uN9sBgeGVkpn4dmgup/S1KWF1xFOXf2JIXAjVMb1OulKmfiRgmT2lj29toEmTxJAGy+AfA2rpMdMLixB",
-	"rChH1lLLp9bk96wCnCfp7Q3S8gZZ1TLKCeuVDgcrOkZdgb4UCTzSStyiAqEtPVi1TJkva7eq4EhwjshZ",
-	"Y+CP/G/hQcGLjkV0XOd5CWrqCkMW8g99e1msFrMcuRYlhfSsWk1btWncjj0p3tP50xtVb9qbPt9AMcjM",
-	"LnwtdiloqI4VIqY6ULtyn7YiAhryCTzM0bkiJJFwJ24hDny5TzVNdSzueUC0EEQl4n5nGeyzvHbrs3tL",
-	"/Ngtdm+O7sO8Pn0kRBZqdeXwAL1EaO6yrDQmXaYVCVl8kPe5QmRkcc1+zZsN/b9tJEpW3swq6rmWjqq/",
-	"71Ei7kBKFsNQgS5+zJ9wrgH35pTFMdQbEdHVvmi6Th+Dw23K5mS0sjb62AOTdCeJGNHEmxl3ak1Oa4gE",
-	"wZ9H1Lft8u4wRP2UJrcr0UQNR2lymyOLqwZtmQ6hmggeQY8MrJvIoNIsTTTbLSAU6VJO2GwupD7A1Eol",
-	"+IH7AmtOemTDVHC3gxBj9JDN4SDfKRuz5IEXELs8X0c3fzJ2a6vknCuAwFan1LYopEUSXL9jqqH/8oCY",
-	"izM0dE6oZxISVDozo0sx86lWTO9kNYHHaZIQFwyVeXoslNDWSMlcphxiMmVKC7kg3QwW7psh477Ub9hA",
-	"aRuz7NzYulwus3KWUrI78EdKuqE7oYCETev7BqT3TQlJbUZB74BKPYI620449b+FB+QWYL5LEwPdrnXh",
-	"X10Nhu8G/cvrnwb96+HV4Oj87M1VzZF/2ws3ny1YmYhgtm4x4iRDiDoQLGONvXVnTCmI7fEpcg8SHGkc",
-	"EkpquA6xXruNZRyvqG0CkqBj2MwQ1zZs3T3va176RTEoFwDKq1zeawv0vYRohVQqoSiXYtxgHj5q6dxK",
-	"pxX2iJz0lCq9i1Xedk/ebHpsFi+GNbykAHGPXEX8e26O8zwCa3U7NWtfe1gLrqegmHqMtXucNc9dWfUv",
-	"jZlwfXaNKjmHOqx4aYvryxlNDn1FeHshYullDLoEHoEqp1AVTUi971d0Fqp0mV4bApvFaS1lZmKwE3O3",
-	"dfh2cE1e0Dl7gd/bf1XYaguPTXVsDHW9NmrG04wNOMQFZXJrX2ikmRxGDSVb8jCwZQ6EOqAashrB48rw",
-	"xViRlGuW2MgAHI4U1ceGQnc+ZGyz8d1bm0zQvDX8ZVgtazkCKkHWalMYybEGUT6oGm5YgnJ1aaWFlABe",
-	"CyW3jNpzlpRb+F3BZFZbkO6xuRUN3v6lXIsWxuYsfaLFs41t1u6FjNunaeWA+ShkvDZnyIWalzMf7Iyr",
-	"wf7RxaP9fmFeT2AZz8fnfAoLNfdgvUtkaQIfibealbnQvCJgVwO0NgUiTmUWWFe/HyOMbbD4MU2SEY1q",
-	"+mr2OQEqEwYyixbGcne/nJ8cDYZX19fDi8vzX07eDC5D1xenvgtNQvkkbZKK/cj1ml02L5as0g40I4hJ",
-	"N3QNaYxeKubAKWvQRZVlB3XRdxJQnsWcmDC7RlRo43/ULWDnq9a5IsssaEXKSKuEjwx0QX7wBZgVTm8t",
-	"Kj1R0ihh5VbaaJQ2inDKpPSK2GGosyEUE6szMD4h3Y/9XwjFDg6H5Pzt2xfn81QF5COM3rs/31+8Csjx",
-	"af8oIO9f962+NR7P5jAp2z2am9AVCbPCS+YoY/gHbOeXn44uyOv/RjSdkG4I3BAe8N0PV+HOYalDlNnE",
-	"hDNlw8XprSIDPkmYmmK+fUWcfvnDUj++T5/3g1dfurv/6O/+L9ee7/N+8NcvO//jvzbUF3Xd0SvUPZVU",
-	"AZkyrhXpYuGBgMQynagd7MmR9xywzIXeop1xVl1gfehAzi1KjWlqC8Rcgk4lJ54RofURb9TMh8MkBvDY",
-	"n/Irs46fVqUrRKY6VLTm3Aspxqy9C2xdaMbvIfy9LpLig5NOK8LHI0Jcs2DNpdyA1bkAj+5mp4a21VpD",
-	"wWiq9DARE8afFCTc3pn5XPGfHmo5kLI2avmWV4Vtlnf+qeHQn3atWYVle5s13GYGPM8YZuehvY2taw39",
-	"X0RER2niytpU5Ig4ru2ACXKWN5aOaOLbPIIEwuG+3mKQFaavaxWpNNE4KrX5ITO6IFN6Bw1l/M2jmyTI",
-	"LMm+EmOv7f780tZD6OmsoADtLVo2oeUv1qL9NGi7QXy3zy2oV4G6PoWNztnq1KWQ8bHoZX50zxH6Fyek",
-	"8HCtzjxKWRIPcZf1DYFn5TYWhbLUYrhcUmpVuammSMu8Br2drLSo0jxBCRS1cBQsgnooZpL7KvPDdyrz",
-	"EKDLoN7OMQHuDBlrxbEGj9dKS0mjoFk0odSEai6s5LdmTdWc9dzEUCz2VbRHOMA1wtsIDjWpoV7rqoH4",
-	"9VVBKXMxy1hgyfy1sIEg0qVktU++tE6e1kJKjivr7ik3cFDY00pgPJFjZjDd8stGfmlgdJG77upsL1oM",
-	"5wldNGlbjzJV2iklxKSIw6QbmulC8t9tDJJR6yepjSmMQTZYK73DdQOvaUbja/HnCp9c0vGWGjPyqhPU",
-	"So8YeWWb+R4S7Cfgu4M7bqCWKk231lAbXLg5aL0r1838390Sqxy6RWebZl7ne67aUwgK6FLifRbgawsd",
-	"VtHxGRhAEbm3fKAtH2gXLrHO9rUB73huA2fGd7yj1qylE3ScydX8hS6QWs9tQwzHUUJnc4iJFmSv9/3/",
-	"93/8n/u9vVK4xksXeNGc8/MIxvPUSI1qweKJAEVGNLr1xRPqOcLmuVkOh+xgeVZCVXrUzlq4lr/Bg0GB",
-	"uo5tGHJDEqB3oKyIHsM8EYsZcE26USLSmPhmmFjfP4YooYYlapkq37dlGSGrgddKY/Z1qQpkJV0+WtRm",
-	"y79xvifvHLVVA2mS1PsY1/puE0FrTRfvRQyJIt0YImFrE9kn8w75UhjW0GuVgt8oMCvdEOdMWcL4JDzA",
-	"WORsk865eUhCV+I4PMBjwKDimCjGI+c8LvWhunW5KTZ3JeX0jjK74hW1khsKpeNR+oUXcKmR+V1CQheP",
-	"yokW3GhSeNytO7yVOgCVgfpWitR2O3e9zvOztG99p5zXKyBUlRrzG2wLFfDYNWEPSff13mtfa/WG28CS",
-	"Q/R2a4iLr/dsbzDX6z+Vc6EgPCQcMH3DVk5yCoZvyl6tCNS4WTtaSXfsaAlUo8c3qImvRrZkF+brr2Pk",
-	"OY1temZp1zt1HpB1FSAzr2Pl8vnr+uC5auxi5fxLgzeiWxN/ROY1pEki7puCwT2tN/HFSHBNGTcqYZgH",
-	"AOBvIYZczbUiU5CwmVZoPaX1SyrpqO2VxsplsU59zGcpACFbWFCB3RrQP4NomS97K1WuArcTebLqjZBq",
-	"SbECCU1meG5AzbgjyZS5A+6pnNXeuPl4GIii68SL1ZV0LMNtL3w134heRKxc1XWOPXclVaq14ACroWZ3",
-	"+Yz+pCUAbn1LG+HyKufSKGWJZny4sTMHcSFiNNGbl0lzLy5aCdTYQ+2pvqZ8yvK6gwoAStO1AOgz8OOt",
-	"M2pzPH5c4W3Z3ESlRTemSnupGeP+Yys/Z92uypVNVrRDWBVPu1Z7L0tbv7hqIAwtAhzuiS1lQbpzkBFw",
-	"HZAUm4e/Mvonm9FE1bW+x4DLKJVML64MgmW+qp9h0U/1tE71VyDvjPLfvzght7BwFoCL8ytnAqCpnpo/",
-	"dm9hoTBTlNBIu+gpo6phVxKjSIgEAoL+YmvYMD+qSMxtnDwz002BWlufvQw7v+72L052f4ZChJxdLfrB",
-	"MB7er9t+OvYw/9vH6yVxv8/LaQC1W8GglpAIScL8SxftHvbI9RTsorHsKSoqlN9wc+4olqPGhGiEFgKX",
-	"mm3ERKVtMUcnNJJuaLhW6Es0hrYMY/7ZtVv2H/OijKHThpBHINHbxIAMRFOt550v5rSZc6uhnB7pvMmZ",
-	"pc2+UkxpV3PavqcOXryYMD1NR71IzKxph+JjLyZUw729DJa9cYXxEFXe2ocPiIEfcO2qMga28k1AiqqM",
-	"Q5YIEeOy/9YpoyowsLvhvjuW0coTiCeAPaACMgaqU+nzd7u24GX/4iQg53Pgx/bXF+fHl4MLAnc0Sd0K",
-	"qNHuEmSC5OpqcMN90YasmAnpv/jJV97ZCXwf6QTf+AijKxHdgsZwQOtxvOE3/L/8F3Jk9sRxRzd8lwww",
-	"i/RvV+dnRDo2TuDB6ERkLsUIFOmGL2yJ8DAg4Qss4BzumD9t1W8VBsQu30xlV6kMShmMI+QvfwF3kf3l",
-	"Lwck/HzjWfZNJyA3yLXtX8i47Z+ed990Dsjnm0KdVvtzXhv2pvM/vphvMg5/0/kS9nBbZjRFIirlwoVH",
-	"GuCQd9fXF8QWgPE1rl0ZB2L5jz1lap4ZJUBCo1WFZiPd8Jf+6cmb/vXJ+dlwcHl5fmngcXZ+PTw+/3D2",
-	"xny4Pv95cDYc/HpxcjnALy7714Ph6cn7k+vh4NejweANft3r9XbMAU/TmZnemQ/CwMziomBtwRISjhkk",
-	"ceh7LoPE5mKCu/zz0BoPlduyK+ntDtFsHTsQ/7rrQjd3T96EpJsns3+nbEFkMgFuGAOmsMOOHfrX3SMh",
-	"JSQIZ/MmznEpElC2BrTgecnXRzOJIqtKmNI5ryKkyK3CnI2G61gXhirN6MJa3pi2fMhXs8+ZS39Ooyns",
-	"7vf2lnjL/f19j+LPPSEnL9y76sXpydHg7GqA76DwopMKmyqylULu5kFnv/fSvoRm9jnrHHRe9fZ6r7BM",
-	"sp7iHfeidw9JsouGvRf/vL9VvX+6jPsJNMQXIOF+hBH5GRbkKu+fYu8OxSbc4JG5Ei0Oma8V+sHNb2jy",
-	"WswsIdMkWdzwbvi3j9fD/unb88uT63fvQzKI31z1DZ5cXu1//8NOj3zMaoS7gIZ35geb/wJ4Imhed2VR",
-	"plRCfMMVRNL+aC1o83SUMDWF2J5OdtYnceeg8xb03z7+fIUJXBabETz7e3v+mnDJWYVKui88qKxQuk5k",
-	"xfHx9lmGqYGWAt0zp/Xazlk3VLa2Fz/R2EdHm1devl7/ygfJroU4FVYAfP3q5fpX3qHYocxrVNoSg9/v",
-	"tZjqms1ApGXBqnPwj09GTnft7joX5jgis3MXy34Hko0XJUkES+Vg3Qh0Hk07n8yIVvwwxPwCrai7ibCl",
-	"JWpR9gyQTrEuUY8cs0SDJCMzjxYyILZhSGCYGNahRlaEF5o011yPHKVSCUnyG6C3hDynTOm+WcmpwCoM",
-	"cyrpDDTa4v7x2Upw/0oB8xkcJ8DZrakyx5617bgbx3L2jGykcipA65E8EHxm4/MNWNnp2mD5pTKBXOPV",
-	"QrEBkM/lN6yYzSATkyuzGzm2HsArtb2muV3ZlLXTopNz80nrSCrHpBenGFDa4kGLsJ0vn74iL/PYXrKL",
-	"1fC2vqEbLOwIFoiP5nB7LdjVB26YhJDs3xDbl16tf+lYyJEtx/RIRrq/32ZlzgloJLwB14YfPokJt9jY",
-	"lVVQPxR8eE/k359LquU/fIH8T19KjP0KqIymWT6qJomYFPm4Ydy7c8ohWcHOX9jboJGrf6TJrZXD7qdG",
-	"AoumFKW4mEiYC6lVsRgd13LhyodOqZpiaWLGb0ksQKFTdEZ1NF3m67/gGjyud742PeF07v1VROWaAGfP",
-	"ur7dpEsTJTLB3YGEKTKS5i7d+ROS3h+bfFwniTL1WJwrU893yuItnmhLUoqMKvHCunVc/6qa4ruov2GW",
-	"4ZxGtlmN4NAjfeudrpOUj8yQR2b0Ttb75CcRL56NFnBsnCVDwrIREnvzfUVizBewigoLzftm4g7i3z15",
-	"tXjjgi4SQeMirTyGLF9+32ZHKp0bTg3xe4gZ9S0a/4Ov01p+gHjoygFamitTv/22nvrzopPNLODS9c7H",
-	"QplO0LVXZZjxhYNbWIT2kjQiOJkkYkRceCDphn8JAxL+D/PPP3q93qdwhzDuur0ldAESr2XBswZwSJcr",
-	"ecxJtvCvzmjyqbbcZstt/tO5TU4Nlt1kLGG08AS/EQdSmupm08wFSMchukaOsUAmpy8DcgkxU+R0f+eA",
-	"TJlWga26qAKi2L+tiWbKNJFU++qnlIwk0NtY3HPsUZ7xrgZjH1LdFa7ua9M2zrJOnjeAYkqzSG3F9D+E",
-	"lotHWzi2lmThfHO7WTncWsI4lzFI2275FhZFq2VENUyEXAS2Si9LmF4EuAzAUr7woA9JtGSyJKdMaeVu",
-	"YDN3QELGbTxuaER+RRiPkjSG+KAwsvVKq5KX0OjLGIJKOZ1Yj4gEaks4KU3HY9J1LfjQ2TUSd7BTbzI9",
-	"dkVrW5hL/bZLhrV1lYSP/EuN5sl8pxsN/Ev+WuPQeY+HfNzlqihLYQUymrK7rAo0lUBsrXCS8gTN4lOG",
-	"nk4jlTTZH6kbpDR3tdjL+rUcUQW7jCvgiml2B4hcTgqMCZ1QxpU2+BkUM3MDG9dgzeiutH/dIv+10ry8",
-	"Jvj3j2UsNSjT3lDqGiJszaR/PjNpUI4parpaDK6UgziWLpfyNfLpS9Cg3f0MC8tFws+ehX7pfVac3gKW",
-	"t/ni0g38jyRMmVHkRjS6BR6bP63X3N0XE8vCw+CGh/AwB8nMBWCjgsRchT0fEpAmQO6YsL58DM0gr/f3",
-	"jVjG+MTZZiGJrTPeVdpn6oZnaRE8zh22xHUxxbL8tm56Iiaki9Efwv96dTVwsSA7tXYrrNlzbDsOfA11",
-	"0gxtQ/laaZAvn3XidfIlh3sE3++dsez9uP6NI8HHCYv0VtH8A5u1kBoJLfG5tWxuhSz9Ah4M2BtF6n6S",
-	"ZAFxXsjCqKNcDPYS8E6xwp3v5aIw0wtjX4Qkf++/Pz10bCwB4rtNZKk9XUp8fXRiFxYYTkWJSyyTbE4S",
-	"oaz7acr4pEZEHuB7GwjJztFcK/V1kKXkiX7u44LOkrp8vq8tDtm9IeYUB8LlPG6gWq5nQU9iEaXmntpK",
-	"Vf/BUpXFlIIK/CRuYwm+2axu+ZsyvMLWW1CZBGOLHfMqchLGMcAR0wVtSM8BoQmWn3RMonfD+1YIshZ6",
-	"R45GvEq57x90CzBXGEPuIgF7JIzlYihTHhJv3VNFV/kNd9mp5F4ybedZNsnPNuRGbs7NlNBPX1E0mz0T",
-	"y8kG+qZugnzmtW4Cg2gWP0nMYtIVktyLNIlJLHa2foOtOPc1/AYW3dopq6v4apZqsOvSDF7QJGkU6k5s",
-	"C3FbmujQyGLOTOrC7bvQm/RI6JpxhjuB5Z7lEM86e2l9iGeSVPp+tmSFWffXdqTe2IK2Qeyzd1m9MW2/",
-	"TXCl20whz+O3CLNcXsU24LIJJ9qbE7M+2VvR9z9W9M2Qx2MDoZEUSqF4WeXZSxx4Dcf+bP77YnlzfS+9",
-	"YohJxn8xA9Lr1oVyKCW7H1bwD10X1dCa/pZ58xv83Vn2Kux4Demal36GxQXV0zr6fV1TVcgu5ndvR2uB",
-	"bWdCH4uUx1sCfBYZyGLGpiatoDnRymp6Pl3YN8x2Wl1AMNrXtja0tBUOrukEq40tSt7hGhMX6a538lYd",
-	"vDUmqregvwbZ7X1T07g1iwcuxxqXYADZfCbfqfwQxkKS8GS8+57qaBoSwclF//roXa/O75vJHl+2vGN7",
-	"ebe9vN+C3pynzA061lil3PWf+d8UmbA74D1yPtdshpEsJBLc8ppoga1T4yKCZ/37DYkY+XIhUnnDbVmw",
-	"1y/38/SDUlN2LDdnu03nPbJdLbORiBek+3rvR/su0yRm4zFILG5mi0pkcosRJAg80EgnNkYes+aJM3rc",
-	"uWoQI4OZFOPWugqAxCJSL0ZpdAto3ZrFtQ5C23rm6fwsqOMbCK6ub/FcaPiNCRpUoZOzsdyDh3+TmldX",
-	"HfIrmtIucC2/gQFsHSt3pW3/GJ7OTbns5q7RFjz2Ajsl2zotx1gxcmuG++OKoJaFPadX1Wp3L5zLtNnf",
-	"0eeEFmPXvDRpdE2bYzdGzyeqfsoHtWGhmQRDE118W6l/YZk/u9i4P77AWQLUVpHcUnGFih2iGzJ+JvLN",
-	"E4FcWPKKjECvBNq4MbO5FK9UQ6qUk0KgvuJ0rqZCk66VrewbtshwNIV4JyD3UxZNb3gp84dIMPeGwpQg",
-	"Gk2dINQj11OGhV4iTDKyTxEu7pdyh1Dt8rWlhMSEpUzUxDIhVFMjVJHRgkwpj1smG9mgYZtw9DvlL+Wc",
-	"pTWJwm8Ehy1/2fKXCn85NiRWpiiihSe4Ja7zOIPwi8y42ybLQRu4aVc36NC1iY9zAzFylsx4ZYSIGZW3",
-	"tqlOfWLBeTb9U5W5P1qoud95ex9RBuYts9hapjaMU5+D3MX2ijmtivEzii7ZsC8+Z0xieAuLlR6na2cZ",
-	"IhPQud/pO6OIyBlNCqZum8eyyqfkyelr85Frv7vN/FGXf4x84C3lfvNr3mIGocsk2saAnNZc2O/pbdGN",
-	"q0BaLYU9QEwMSQHpCmmdIrM00QwNstqFPQaEegvtjpE3BIcbXrr4Sde1amUoFLhowZ2AiLmtI5wsSMo1",
-	"S0hoJQQ1pDqsk+kvUv07oN2vY331m9og1+TrCBjr7Bwe3f58vGlrHf0jMsQr9KRtzg1bSCnLOlKrkMUS",
-	"ZxMc/wEXvFiv2qwPQNyQs33FeMXfUTxcnmW41XG2Os6TQufqtJs6E0lTSm7oHgnJjM5V5rNmsSq3MFC2",
-	"brbQU5AKszpsRpraOXSF17Ho3yxVmqh0dsO1IC/39nokzFZjpCNbFp1cHh+RV69e/YjMx9XgTkREE8uN",
-	"fAKIGI8V2HgfwvgND82v/xYcsLVZl3Jy0j/rk39jPXBfjPnD9dHOQXk8xhWLjWwY00VidrOr6B12PqRz",
-	"zPOVME4VxIFNeZlSTaZ0PgeuiL5nERAOEOPC7Yp6pK/tYzg81n10UKISCPIRiG+4Dw0QPILARzk6G5fN",
-	"4KNeB3S+eO+vupdMA+m6OMSglHx8w7GutMstJn2i0GlKXFy59+S7OtiKznyco86/YFxpanN1KHm992Nz",
-	"inKFtT2DLfr55dDKGn+TtOfKGtZW2KlQ8jY+YCvG/jHFWIfIuTrtm95EnmE80XS/nITzmcWtQryp54Xa",
-	"16vjQnv2fOj/yO5Speki68Zty51qSVmC4WA7TVa5Z2WQ65X7k3gbHv4I5rKVSp8rnrx6c60VPOu9bTwL",
-	"Ocxiyq2iZzu7YPClJ1BtS0wrLN6CbXniNHKeN9tmWAN3PY2XQsJ/N/S591vJGn9SCWNL0189zntjWm+I",
-	"9D7nyaKinygbZI0K5T1TUNYjmcqKA8QkYbeG8RhlFENI6kOlf0s6/+oqzW8S47whm/HhzluFZqvQ/JFr",
-	"QVmphGb8akMm+GiN5kVEeQRJczTkNfJH7H1vVBXXj9EVFwjt2wnE4aE13lf5bUQ5GQHJnmtSa47wga3Y",
-	"lANqy9G2WtQzMRfEqd+CucwlGElvZfVzb8DBfDCX4Gt0rNwNYJUz7M7wQCNtuxsSMXaZb13DkWwi3Q2X",
-	"IklEqndceajMOoTFf+zaAhvIjXl3GLRNEroQqSZdNNQQRWfzBGrz4y7sfv78bMptdB23cue71fK2Wl57",
-	"Lc/hlq/RZSgaHYrPz5W0mEySFZkexwmbKxK6OuXhslRyjQP88dOt/tRJoVtifbI75Z7paOp8+kRw7IE2",
-	"Hj9HVFDK1+ZN2pBKWp89OUqgKT75gx/6j0+fEpQWckugWwJtimNG/Fgikg0p9Hb0wpda3bxZtHeU2NJy",
-	"AdGuihUtNMXAOvRMJ9iIBctCczpr30D659GbbHlfo6pgPv7agoLLdaRXD3xsX2gcUFcKFK4e7ZpOWrUj",
-	"UenIFrvIGtAvA3/T5iP7f7rmI/mxt88Hy+hkWzXwT9+tGZO4brm4TyCewC5mTccFRlRmsbejFZGNA6an",
-	"IEmIqR9zKvULw0l2Y6qpKxwkONLnzLDz0FCpCkk37OkHHQYk7M2w4UhvqmcJ/jGPx/i/wfjw8IZTTWZC",
-	"aRK+7/86/HBxet5/M/zp79eDK1tLSGia7NjQRqzTn1XWDj8jawiQWQfEtaRPZRKQGWhqFogsXX0Jezfc",
-	"djBBHsIUiaYQ3UJMuoYP2P5zAcZHonRmBtzxdUopX5g3rDRzgJsd0diOZOMdlbXT2JbVzonVIwMaTd1b",
-	"hWrgivwrhdQWwyCMx/BgWF03tGz/gGRFbfEiGkEkZqBuuMLu27g4wSMgIb5qFDzSt0tZqh1OE7Ofha/H",
-	"lCED1iUyD3Ch3fpuOMqjBxgEwDTMiKILRcI4tfwJDrAzVYhriqjEGkzWeMUUpvlktfhJ357mDQ9//mlo",
-	"TvTo/Ozow+Xl4OzaHe5VSNK5rRVAJdioVKrtvuYgbQKSPERII05hrKu6x6zi7/deIdLd8PAStFzs9sca",
-	"ZNgj5rby1a+6oTl2g2Q5UjiIZpeIsjG2WNdAcE0ZJx/+t729vT3Sfb2/f8OrPW12DsnZh1Pb9BQJwrwl",
-	"RWI0e0kjw/nz+Fgzy3fKShFmj7EU83lTnYIJVMWEr+EIzWfwYZ1Bp4akNxnwA55iO2/q/jNuxIJsnQKS",
-	"sTs8AUeI5vhqCHBbP/3P7QI9vwNpgGMP4OuXeonjAvppUcOAa+/goPOwOxLxYhdrd3YOOqmnsEadp3UM",
-	"py6QRGBLj05TfmtbRsBsBLG5d1zUGBYOdT1is67P9g6yNNMUxJlzmY2tF9uAzK3o+5zxlXGOiLXSbq2l",
-	"4Mp1GMiaCwQkdKBzn7zgFZBwjJX1wp0AiSuhShOQUsjAkpatem2Ur0ikXKuAzKWYSFCK3E9RDvXin+tc",
-	"YOivNvTyq1DV11BG297JW7rdqqxVwj3n0KSx5qHNGclkZrIa2l5zW76QgMM0m+8vYRcetJHqldEKdws3",
-	"pYRdvCzLF2qPnBRqebvHMQ2ioLjZGgfatW3E7swS5gmNMPNt5jtFKQ3zZS5wadf8VTjB/jfmBP8TBfAt",
-	"D9je3dV+QwbFkQgyykfDREsy/6cYtfUBoHHmn2JkGQqo0qSHeOfjTR26u9uVdka6tsIyYJPaMZX+MtdE",
-	"plw1eQH+ZtbW2gEAGxjW/yZGV/jKH9CI/Tcxam+/Nse7NV3/6eWAE3/Fm/P2YXJMZsJzS2aw9pLHW8gS",
-	"PitMiSbIjP10x0ISeMDwOdc4C8N1vGkwU5zJTMSAXR0zToFW5Z3mq9zLOj9Zc8BXvJTdjH/8O/kR5PWn",
-	"vSatUWajizLVU/PH7i0smi/KUyzcjVhMkwTkd4qY5wMjtWY3aJDVlrDEqSCSoLEYGLJrqgm1RR26oXfG",
-	"9Dg86KHtyhfuNDTjw2C7zevf/K7uNbuJ9hebAe+3pbztNbUBDaZq+ZK6LpJH/+IEz7BIfebdZp+q7yNM",
-	"sT6euWOU3YYbVJFu+Otu/+Jk92dYhMQ2DtnpETOtecNopoTafsDinoN0PrHMlSpFAiHpulouB0jO+OB3",
-	"ipjfDglW7yZ0JO6M7OrGtmSM7s6puOfok2suaWLx/Cv5q4pTZPj+bUuR2MntQuJ1pq1bWASFFGwE5De+",
-	"TreJdf8JrMfiI6Hc851ltlN74bfwFN2JWycRu9irkgRwaHRcpcVckXshb9Fwbd32dTKuGStjEF/RE2Rn",
-	"+taS69Y29I2x3h5ze6xPxITxVRZenUpuQ7QjbHuhxS3w7MYk35MZ46kGteMiQiWMJahp9bkf9rIHezf8",
-	"A7/l5t6EGWWJCsi9FHxC5lSpeyFjq83GQCPN7jB5gUbOvNS9n1KNN7IhO//CDpmAtsFFWG3MRsEEJHy9",
-	"95KcnP3SPz15Mzy6HLwZnF2f9E+vwsBH++Dj2FyZoGgMMeq1UcKMrnByYVYS3HAjeYwpS1IJKlh+wq+P",
-	"dMPL/vVgeHry/uR6eHr+9uRseNw/Of1wObgKdw7duhR5vf9jXXCOLUICDxFADHGPHLsZMUeGZ5NgCpvV",
-	"ak4uDAy0Gac6b//o6PzD2XU+P4khoQtbv8QcuiLddE60qHv5ff/X4ZvBaf/vw6vB0fnZm6twh4xS7YQh",
-	"G82FxviAKEG4wCZ2EeUkEdEtcWWMRarrZKJTxLivIwzh2BtJQc+nzVwbhF8l/ZyKyQRiwvg31mH+A6SX",
-	"/RYi3bUQ7yn3MrL6A/L/cuSqmBgmhpI0slHnRrcccT3XF7bEeRPbtyIOFiYr8n0MgnGtU4p8XoydOK9U",
-	"fYi/nbCNoOLIxHCP37uu/+cTHwZoRmbZSa7Boxk0mseuLergjTWCKXNp3CVsEtJLKbXhHO9rzL3Px68/",
-	"KJBre9XZDWwR8Vsg4lIO8VqDkjueNUia8cTmtm88VlnwHuK9V+zcDIHrvuTdGT6CAQsB23AHJydjzAJi",
-	"9w2fUyZ7pO+k29C9NPTrCV013P19zJ2aUm0jqG30uJV3sWSvjZ+yUlutlcmVbMpY/1exM5Um+b3KWH59",
-	"vh/eIXGSan4uait+bcWvr2Z08vVfC1yqpUzmBKpVQllB4lJECo0ZJ9hEkiEzhLnGit0R9MiFBAUck06y",
-	"IuP3NE93SRXEN1wWBD2bl+MZYNfyQ3tRm4UAj30jzExzRpa049va0uYuk27tSL9fiUG5KX6vnKmfcyCC",
-	"F8OWC2250FOVwMFD5KvHlfWxMeYBljFuLf+ZMKVBNjOg3BsXGt4XZuIx+sQ8m7P5YiP0bSdAlSYv9wvJ",
-	"X4GtiU0iMZsJFJLca1j4qZBlZsNGKEsOLYsbSdyJTG1mYmIWGxsVOMRg8l4MmrJE9fCTCns3vN6iV7LR",
-	"XQ7enlxdDy6HF4PL4bvzD5fhTu+G3/C+s01avul55pSqoiEua6+HvDDc33sZZqZHGwOT/Xgv5G1ww5Ww",
-	"A1pYW/5IIsrNviXcAU1sz2BnGCVTepfJoOrAgGdqGHqWZhlYo2eWXuhXxhRJuROB8hJaaJWzkirEtnYW",
-	"9jSOvfou7vkOiQVgzqMb1obsWudpIiaY5yLMMMrvPj9BRVKV0sRWVqVaw2yuCxfDDe+GBtV6HtWGfuFD",
-	"3G+4U391OLz8WteGHf438p220UINGWeKiJCBtRNn9FFAz9hrJITF5vKPaLKbCGF9UIiZ1pZdQOJSqfrI",
-	"+nDNMTzydtpeNH/KiyZ3pq7VuW0NoHWNwK4LWjRG8hoeZEVOLAHUvWOKYY65KEjTO1mfc+SvNzxUjEcw",
-	"dMXaQ9tQB7iWC+T6WFOHhFNm2OViaLafgAbUvMc0UeBcLnc2/7V2THIPEshcphxiDBDxeX5+hbje7Eaq",
-	"Y2FvAfsxNjYtqw1vLi6iU2VJxbBnV7DkoMO4/uF1Byt4sFk66xzsZfU7GNcwAfmV25IVNtmuRrwtZbMN",
-	"6vrD2uaCz5Xm6uY4s8NFHCaU5FjseUa1SJFlGq4x8YqCYQP3RN6HtRiCSWaYSQSki/2rIisGc8EXM5Eq",
-	"HzMWEIMQ9nrUNsH9hmM90YBgNCi+ZoOurSsao78CYohIcprg7z6YDZ2z5i21Y50xZjkTdgf8hiNRPege",
-	"CXWhRWroW4epMnP7Tvn2rz1y7hojktDMERJMdHb1M2zJ+kMXFFfZPRarAJSQJdiLz8hl4fFp/+3w7Px6",
-	"eHz+4exN2CMXS52rb7ihfNeJUQtCy33pizOJe65I14mMftWHWALEB+p5+BzecG6Ycu1R7PRIv/odliFI",
-	"6kR3Iz8WZHfc0uCX/umwf3Z+9vf35x+uUIx/f3L24XoQBrZYbGxP5fz4cnBRK196lELU/UpCpp/jNzJO",
-	"DLKG3+vYct4afGsm3cqNv8UN4knFMXffHssyh+UbJOg87GZspVQU4ofvv3/1Q+WCcYLgrpE4m2XTj1ZF",
-	"nyfUBrVgoR2r1DK+O4OZkAsis4R0LOKoKTNKNUqSRk/uNQmB7+wSrnAFX1kWK861tkGgptoo45Haejt/",
-	"X/RgMMohbuGU1gpTq3H8Ctt5KiLmwK37kWWtQgMyctoNS5hekATuILFmpISNAdNVUAkEqRrx3E7wTdC8",
-	"MNUWy/+YWH4JNNl1iMU5RGgY3QjZDQo0YnufhEYQf4Hsedc+HHof/yO1iBs+T1K1rEsQp0rYX5v1icOC",
-	"PoErwODKHVuCD829oYOFraIiofTR2zQYz6waAQnNSENb8jsMbjh+VsNRmtxm35JwClTqEVBtC9VZ+3lo",
-	"L7iYaoqmGO9VtMUExeifEOkbbsE6gtiwiDAnPlxy2CO2eqC9BUep9mN7y3nI4oPQloGZJGLkto5uSGY0",
-	"xEOS7dKK7eEpVXoXR989eRMatURCBOzONYRIrFriDDgzphTEpEv5woyJPCW/wTFgdadHPlrrKc256j1V",
-	"zsBD8lbHRAGP1Q2vg7Q1A1FSA18XkZdZsnqkT2Y0GQs5gxjLs6Y6lXDDq1srRXygKycnBTOIU4Nw4c5l",
-	"gG2xU9tSOmYqww8XkqLSGSiSCKUSUCpZmDPL4Mv4pEeuALP51QuloDertV3Z8/XKUcVwVfEPidmM7iow",
-	"D/mS81ZHLhxbFhFOk2SnqULt2E1XW6X29d7eXm1h2kqn8TvBIqBKMaXzFK+dgyLCICH2SCjGEubhATmf",
-	"Az+2dZSdEcNor5qN3eVk5VHUJck9jMhcijtmOPCBwe6Um+U7IfCGh59vcJU3nYObjoQx6Giaa2I3neCm",
-	"A5pO8OebdG/vVeTsJPgBbjpfwsyI6XtXdrmwn23VTiVuOEMXS956W0iHfZZRHTrEMbc7LoHoqRTpZOq6",
-	"oCS3BHg8F4zrwDqfrB2AgSrIAC7vze4cX/I3AqHxHUjNbHlP9EwZhLGoVHe2cym0iERSOl53Op2DTuHU",
-	"OkEHeDrDFPjSt3hcRvZfiwRm0da/lZeeQubk0DEOLG4aUsmQ0aYR5isuEWoTVr6sQ8r1xtala+kxog+u",
-	"rVmltzZ2PJVO4HaHyzmi0RR2j2yBzppbM7nH8qb8/2fva5fbxrE2bwWV3aqW6qVlOXGnuu2aH4rjpL0T",
-	"f4zlpKff0awJkZCEEQXwBUArmq5UzT3MXuFcyRbOAUhKJiXFsR0nzT/dsUSBIAic7/M8cieyVwJLRjG3",
-	"1Yf99B0Hcb8V1/2BjDIQOajgNGn1AXh2p2/3Fdoq7Y0Gmg8Br8sH+cZ5pIAAeN6YtNC/Rvsgrz13ql2K",
-	"G6bGVvLIdq0n8qGUQ3lAL8TdZpMH4haicT+ekvtx5DKRJaN0i6TFdLiLsGX1+YpwyhZ5re+r0+c/Qri9",
-	"hH2CmNzhDYuMtZO5JpHUXDCi+Ywn1D4emOMl4NFwshgqHocDkRs1BOG1h9JMSOuSRdxKMZqQSyqm5E0G",
-	"R2e48HmHtrfTJ9zkMNXcWgjUoTHqSFoTlQv0AxQzitujh6a7vZm7Bi1NKqaBa/+LuMGqllYBourgx7Vz",
-	"66wC4mI8ECk1kwDQHdodApS9DjRyFZMYFrk6tdqH725jxDwEMDTe6yvF8P3tN8mXCTc6IMMCw6sJ4zdh",
-	"/AeqdsYduS1qcy43U2r4Wh6aK8DoX803SkUmMomtfzxWFLovrKvvYiyaQUs+BgTsr6VsB4jyYW19YZLF",
-	"QORkaPZkHJLoFjcNOTFspkEoLlwN1Ygz5UZu8TgAUPxgKW07ENjV1A5cg2yUcMGt/HUn/xDB+6VgLqox",
-	"ZuYCFwGICeyQiN5fuid6d+C2cG3dZS2JEzeahGmmUqkd1cBcceMACaDUjig5J6Fb5k6CDrD7hc9ZDASP",
-	"fc1KZV70Hdd+khs9/18nC5cHibB/W/lOLxaT1i8nF72e7/yCCbYDwjrjDgmtV2JmuA6X8GPMV0MC/ZDE",
-	"EhLaaWbIxS8nZMJULamNe7y1lTLfNdWNe1d9PJ3boyr509gU4Xw3DXL+la4Gta0UKonmXA7XAzD1xIJo",
-	"PhYs3uGu0MMOFLlyQHfgD2/Jam46pIdVv1B+4mUR/tCarkLeEpMelEHJebseTcnt8wey8tzonvvjUWuB",
-	"3b3XHVsHstQYdQ3+0V0FhC/l9VLCneFqubBqsm0ER3rj6jWwYcCVmoOB1nJmG2PYOLHffWGdxgVU7Caa",
-	"kf3ufrtaauDNwiqZgDQGhUxouDQazKWnctJyio3lk5Yzx8Bx0HUKudIzWjpeASmOVAs9DIW+QLt88g6X",
-	"Tpk7e/vW3kZnYiByb+LQd8FnYKyPsgQ9F+dgQFvPbQcDLvnd/XVtfSQ33qcQYkjATqmo0BQDQK4Fijpy",
-	"AFyVmrr5Lz3ZwXpXxTfOftOOyiN4FZtZjOEdNuByf0hBdy7YVtaEPcQGw+UbxFoIEifMxduKIRFa6RFu",
-	"Y08MRJg38rg0ufvbBeEhrc41hK1iIq20JNpQIJBkBWJb9+eBCD8cX/ZPzs+uj87P3rw7ObpyRI/Y8eK7",
-	"MzukhxEbEA2eusRl6JFdTwpWNnSsAHaidKmIBGArgILRw0z6phmkb5QiWVSJzfcwyL3YRA/mYF3ARnjk",
-	"GPqWwsxHCb+KUHt4e6/Bv/1j+38eMeDO/t+uM1zrwvdf7AM6DhqM8i/F6geiFKxfH7R+663rOxuO32D0",
-	"Fx56+9gvvsjGo21kx3ay49eJxHM6o4vcT9rW9KsMMH+xrPCWIp9hzSKahocDAT+GJp0x5SK30goQQixp",
-	"xBsLxmJrwTmZ09p//rwd5IjG4ClCCbMn7d7rdt3hwWur41ZwRWXYCs6pO7M9mM0TtdNgop8RDX8YibbJ",
-	"YoOFDjx8hd1GzlT+/kRbY4t9R/IUNrfHy16K4DkZ9flW2e7vdrDrhw3TH9r/FjA0MH2szRDSSd5qiYh4",
-	"c2E1zo/96n5kYuAwNVL7Vx55cwuzHZhGlsGVm2NtT4ZrobGrvlk54Fkb4CT9oLc7/BO+GzPDojU43m+4",
-	"cEH2vZ8IRrf7dMTIL1QNpSoVGxG7zwHbCxrlQtKCwFNAxkyOFU0nPCKZ4EaTIUvk3HEtGGpYQLAqXJoJ",
-	"FLZSFAkLRlVA0gkG0WIyoh+JyGZDaI1jO4hbFceKaW1v0++fBWTGYh7RZCDQ4grIhNHETEiaULFEs5AP",
-	"lPCIiYgF5IZNeJQwRxwBDFGl6q2AvL98pwOAkCjddMjljBnFI4ROn0hoBRkxZcfUAaHWXoR63Z9+hkvw",
-	"GTPB/ydbGh8QMO20EQQYamZziiO7sgHRKRUBVPs6eF8xsgPYuUOjoOv+St2r6JAQ3kgIcB92jq6aAwOS",
-	"CBwCRXL2qg7pp1Rg2dV7wSMZMwL/gbYeHZCQiTgk7GOUZJrfsA45kwOBTIzcvvUbmdyw+IAoNs4Sqgj7",
-	"mCrEAdUBcSgmgLzn+hcF9A0nC3wBmsVYwpZwaxu3Qt/YiHuUGrp7dn51cnQctqHBjyYOrF6xCMv67cRn",
-	"jOpMOUg/aEobMhFNZlRNdWcWW51hTT2YCtdEMA5vwwPhJQgbL6wuczik5JKaZSgRe7xWUEQufjkpo4a0",
-	"q5PM9phdTPhDFZ1M+NcxsSccH22LvoVyMeTIaoSmBqUpLH5sPWn1GUmVNNjm6vQDF2i1WUnCBUiIsuqc",
-	"8BWtqVhM12lNPBPQihvG/uiHCIxZBnt3qhIbfqFfutCnLu0DfdJeCxAuBiJLAdOIukrcoaLR1NrZrfBv",
-	"Z73T47+HAQn/dvHL+Rn8s9PptIMiGzTiAppASEuDwAdt5VCkBiilqSaaCdPONQgpFAhii6KqtyLXTxIj",
-	"ITWSdSC2Fq3EyDGD32KZc7F4dxC6l/CWvkuhi4+2hdDFncriwnCYe7jO/N01YrgRw4/ursDe+zJJDDAZ",
-	"tTmksxKJ8iEZ8cQwBfgFElrJDDUZdIRQJ7Y8XrNUYIp2yNGt3o7KZNF7mMVWiJz21ksN0GthhSW241YP",
-	"xfU1kNuxqobqoZQJo6Kqnf2IarbDhWZCc/tzfPgZNdGExRjo1qZEBzXKkgTXo6YYyfUvrutp/66aJOzr",
-	"3j49Blv0O+R6/+MGZRCFp0rO5d8ss6xxbXAblOQY/r0iyTZxYeUYnzlipi8vqWK+WlwoOeLJVyfASnEa",
-	"Tbf60yTASvNdsro3a0vtjkp50HycmGtAO0TVeWz1RwCqFrvBUdtajwHhZZPRjuNh79QUny1v4Ps33l2J",
-	"G97jK3Vkb3N+fCnZ1zlHTa7wG2yqxq29QiFVe86XddCm7pzXOaeyLtPbeZCVpe4ELPQ3ytqS2tAF0jwx",
-	"Eesy1ad2YVmAVkKblujMSgTIJjqgsiFbonNu7Xd/rgm0+ovs4brHdp7HPfXlZ7UvpikhbYzUz5AKcHRu",
-	"NxP5PeXShJVKv9L8PBcuRT9cEF5tcH7Tx+27PGLNiXlAt+4tM+tOUY3p3AOaB98z4rszIArlFJ8LS7nI",
-	"gcuVF+qwQ/JTDIWJLh8JOpUmiWvz4KpQruTSGuG+djHTjIQX76/IisrftaZ6WN8K8uWn+/4teFjMYnrf",
-	"gA3faPLGqfhmzQfnVeQVRl5yocjayrEAKQNZ06wKUD6Xcq4xjdSzaoMxomXOy4yRBgc6Sw0y2G7tV8zk",
-	"Wp+ij9bNJUbvn5QM7DNjp9XIvkb2NbLvXmRfISJq296cAHTZvDqxtwmv1qG9BsBjyzE3P8x4EhMAzHWC",
-	"TmVCWEtvyAVVi4KJ1bcgw2VcA1lWafxKF+0RYGy3gLC9y3PfWXA8ZiLgnogyX8FalPLgpT2GSfLyJpM8",
-	"YrsxjxAzddeb/bW77rQMZ1hqB1faBEQ6zjhP4SaF90iqsuHkHItZ7b7/YSD8rTHKDyiG9XyW77g2r/2s",
-	"+37SGzACAeA1vw0XHi0eJliXnvbWyXb7t5gT/u6bS0+vLur2qercY2xQ/L6HLB/knVdSdG5r5K+6JFlA",
-	"kKzpsuwbqowmNDfEHT+8NFhBTlqhljQFchj4b6rkWDGt3b8jFmcK4IFoNIFhoHxtIAybpQmwtSk5I+Hb",
-	"YxebWJVs/jodtq2Bz41GqeVHcjWOXi/udQYipMOhYjccBrhOZcKjRcHjQUKPHhi2ScwiHjNNJnJOYgm1",
-	"/UpmxpVr3nBDExRsc8WNYcKOjtjxGkfncZjT1lux6fE2/OKXL9aHeTsT/C4nYwfqloHIOwg6pI+fc0Eu",
-	"pDZjxfp/eXcALJklBHvDRebhQfDt1GMfrsqHB8qurt7mq6Ahrk5iG5Z0v4BNmrXxCu4oeUFUElrI2wox",
-	"u8l+2yIPaz9fOvR53hUZAbgAOeHtN99LCbCpeLoqCC9w2Aoh8d2hIjbZlKeGcXjLPqk0T2rL4/wpyNvm",
-	"nGEAXRhmwuAoiBj4onPH5Ye8DGGV71pI47uUKlzpBzwh3a+m/76K7msO4lPC4NvmDG6lu3ZpFnO5htZm",
-	"liWGp1SZ3ZFUs52YGuoaoaz5HMLPQzLiCcPaInsiKBeeANPR2cvRQISADAqkkj34VTuPkvmznSP4YZ8S",
-	"1ilxMQZAv/zXcd4mNRC54X4jIzrMEqoWVipMsBtWMKp2ZlxrolOWJNBQJUdAYSGIYWqGzkIklYLuhqDg",
-	"TPC3Sz3pnnB5C/tMU/vkacpEnJ/dK2ymBma+Gx86S2nmur9GXNCE/5MNBDTXOpY9WL18FUq3LMVmoCWr",
-	"ylHoLU8A1vRh8h4Ve+AO0g0m+FUasYopwJJtKV8JHRnH4ITvOih6svxWuP3qnrhUbjIhj6w7zm+YsouD",
-	"L2wrnfGWGjaniwdQHbj/nfaw29fJjBXVETz7uESw/wyv21KjRHI2oyLWa5SKuwRCKhC8TuWUCeI+tgJ8",
-	"pJjreWoNngn7fx+JehaQwbOxJEYCXAT+rSNFkfGUmsGzYCAGzzIRS/wS4HaGNJrin1xopgwRUs1oQthH",
-	"OsPPUVjnT+V/q7PZrU+1kelArH5Ib6Bsng2etQ9x7oB/zdFIpfnjcU32nz8n4fuzP5+d/3p2fXR+eto7",
-	"ex12SGgHDlFtaKQEcmt7SEI7fpgrEk14Xs3r+FlBSXmWN8i4S8PaHdIv6SSP7aAHolKDHQLKG9K+OTFo",
-	"6NQTLuFqOL0WEDvbgOTLiy0E9IZVNvlmIr/TES7EU0vSr87v29RV+SHyPcTckJjHjV5q9NIT7jPOBKEE",
-	"9IrfwHf2aLyErNc/R4nUKzE5YFXYASEHR2lOVYxoPzkIhJeoVj2dUjWNrRPRop7lkqRMDYSnvkQPhX00",
-	"OAYFtuwsMoB7A0T7w0XOk9nytVP4p8tJ+ExKQNgsNYuBkIJph0FhP8Dha8Q7qZXufnniUkRlIPa7P5Pw",
-	"9cnRVe/q5Pzs+s3JWe/dyX8fW6VUikj6JBIIequEAlIOU1aI/TfubvcbiHlA2e8n/HWFv5/FJvF/+2X6",
-	"4LJ9WY3Mb2T+k4b4gb2bC9Y7S3xAn6iV9mhI5SA+LSvBAH5TsUiOBbe2Lks0m0+YYm2HsZMHWcmHslLS",
-	"hAvNY0a4GQjwTObECilAzkM34LazsuKc1LognU6njYSaLrrAxUBIFTN16BTCR0OGzMwZonHOrCeB5UdQ",
-	"uSliZwK6uf+gSTmzTjCzjvoojlk8EO5ZI0eK7WbdIbeYNLx0WWLUQBZAqNvVdH5QptMYCAcp+jOp4NJo",
-	"hTEzlCe64+587e/XruPZWPZJBqLklBSelsbiB1CR1DkruT3cWlFxF733/ePXYXtZJ8LccXB391s/LHRj",
-	"u0PCdMKvacKU0SHUUenb+Gme7dAvup1vjqjqV3YCuQyScDFlsQfa3iLsd4XIK09TmdrJfcsRv2UgJncs",
-	"G63aaNWnq1VXQ3wryEybFGtevrUW4mSY8cTscOHqyvxvVl2EpewuF6WsFWi1Iv+D+rAoMgOC7FxNDrJu",
-	"90Uk6IzBv9jgWRHkiGO9sW71Kn+mx5A4+d02CZ38Yb9fzJWvcwTOwEkHvQv7x5Te//pzkPKUJVywnXn9",
-	"/n+fjhWNmbaGIiW/smFfRlNmED4YcRcpiRLgydApo1NNWhdHp3svyd5LMv3ln2QmhQysiz6kmr3cx2iA",
-	"VAOBNfRkpIAJLOx+7O6F5L/IkI93mIg5FUTbly8i5nCRyX8RTWdpwlykYsKocngviMcOEMLBQLj4umZ2",
-	"o0cMYw/u3/MJT9AGR5hgxwDJDWm5CdmZPA/9vKjBBGkoM5Nm5hpncK2AzUyOSOgtZ8VovAg9qOXQ7ood",
-	"LlxIBUwzKcolkpASHVgBbmQkE/Kff/0/11Q2swJ9zALClJIKAY/BTkykdvjH9mKuC0RheJ8AJkyO4F0M",
-	"hBtFHxRT5IKbMChP2c7LfgIZjw63tsvKnx27jYGlNhiI0A1qr4EnvObC/tvdXsbwTcrFODwkmim7R9iN",
-	"PQIHqwtlRyvPq0OjaTEUIHDbP0uZxpglhq58tjQ5f8qKK/NP8utIK+IouLS3U8OjCTVH7tMQPIy2HQ4X",
-	"AV97sSj4d2fG8A52D5oho3BFKsXY/h/e29IT4kr7Z1z5VNApxJ3MxFrSKI4hKSQVCXfnOjwokbtYL8Zu",
-	"bvvq+yzayU/kzoXbSQcEZUngNAlcj6okJI4eIYQPQwJtCSQ3lQ8JHYgZ15qLcUC4uKEJB9+xFWfKOgcl",
-	"E75N2MfUmrcEJxRhlBF2/163+1OHnN8wNRDhh/OTo+Pr095fr/vHfesa9QEi9X3/+DIkLRopqbU/FBoI",
-	"Xit+Yh3ZCc+va7tsEcqi5VvvvcgVrWJUS0HCq/Pz69Pe2W/FcOAGKegVXZ3lm8ve6fH1q9+ujvth/jg/",
-	"HxZizkhJNIDFS8wGQckH7ItiDlVq+jxlAvzrCyd4N7WWIFsELnBQcqKyYS42JqCISn2j1nGsazuBgepA",
-	"Efe7P7/czAuxh1p4pQx/zk0E3qNzsQs94SfaoA1+uYW+pj3LWlg+n1CU9BfvoTrr7T3UHeyARvNi1Ugo",
-	"mAPWGsmuVyAtEw04aeNaGzTuYAHUCcr/oronEE5J6c4P2Ry4cq/N0IH5pQ184NOED8STkC7tn4qWoqyS",
-	"WQQoaBM2MlamkyljqQMvuaFJxjok1CljWMwRJXSWggYk3c6P//nXv593ulZRoBXjWm/YR65NbkdGE6mZ",
-	"sGLxhlvB3dp//hz5N+Zcs3Y91knlkbj/YNbqbb5KPOsLjiTmHlGwNM0yTVjpi7hkzecKlVrVaafL1hEa",
-	"SQUpBFOpSQ/LFDnIR7akV1uhw7O4piYkIkuSiiaaSzuDp6xYfQdko2Cf4pF4RaOpN+/9m/r8I6FYQhf1",
-	"x+AKyeAN8aEp19CLNyoc/wM8JLocDAihT5XAHvA1KdYFl5mK2AEOEQY58z13zloRD8BCd81EfJqHOcoV",
-	"MUNpJj44ozsDUU0VssQHgl7l5fG73m9b8IIkdAFn5ip/podU8nC/r9IBe/wRU56bBEL+Kr0/j+/uqXcC",
-	"NVQiDZXIsx4qa+qLvf1e3ighHTRInat9TKMJsuyNM7QSnCNhBdCUi5i0Qm0gHGmMDtulxkOT4xnYP6GQ",
-	"QTGagIUzEK1QQnByRHnCxThsByTMirUM0XnnxoeaVCbIhClGWimNpkApmEcOhSRTtghIlMgsJkKagaBJ",
-	"IucsxvheJqAnKSRDNpKKlWAT7FwO7a2gF5JDOTn7iKx7aAUl1DARLYgc5Y+BfVG5lIDAvibYhpADsriN",
-	"3CG9xCG0YTtSqYPrVsvWQNAoYqnR+KSYHsepjUazlEGnVmpNO2GwxQkaohQbc23UgoyAfTvcxZB3JV+2",
-	"M8n6HhDmYa0xvM3G+gCHXfPdReyeQGbvcxFd+ylj0SQ/5jpwwQhHTOT3fMwiGUMXYi78NguaRcJ2YPea",
-	"NXxFdMZiEsnZ0AEsQUshhEAch8IiYUVsPKKCyNEI7CD4KvT1vSUrsV1NWeR26CKxTgNM6uGPQ36zTYhE",
-	"Lsxgp9UksO8ZmSJldMrFeAf3Upq//A37dyHMhOm1pe+XTMQo2aEYkmL/FQp+4K3IQ3V2L/vInndvfL1g",
-	"wVaQb2GrL1dAgUrfhu0OufAnFmLdRnGWV8ZBOQgkj9E/uLrqX19cnn84eX18GR4ORPjXnaur/o4fIQRQ",
-	"U3T57fSh+A9NYXcI3Q/e0CQZ0mh6QKwFHxJNF1BawqhKuL2jYANh9TuLOyScpS/cY8s00yER9kg7tdba",
-	"3/sRLAeZGcLNIQnn9MZdnUazkNBkbgefSzVtFyyLAwHuEIkZ1qC60ski2Pljt9u1Dp6ikbFLI0cj6+UF",
-	"ZL/780vw9c5TJnon1YCn+QtHofhAzpG/zReFPu0O2032Xi7fNidhx1KDChr2wP3UvoW7/laO7/zTOb35",
-	"3J9WSkrMlT8LnmF6ElZpeY/WvQX3g92rq35+6afg2fKJ2OLH+aX5j0Hib/FLvA4erIkeN23Hd0hFQYW2",
-	"BCMJpNS2emxXG8XorF6dvcMI1YocDAMyzEzJpeFIlWvVTTTJxBSSIuhL+d9qFgflAqmB8H8EREOr8QJ6",
-	"XK09B3Xm3lWzd5lPZFLQ6irQsValvAFhoQ+cjvCQdnkxze67vZeHRFHD/rT3stvtHkLpu2CJ/tMe+Jur",
-	"KqmFagc7iA/A33P1DgI8K8ioJVC/0Iayea9oQEVaTafL80YXc7iwbjBN7HelmCY0MoCGbFWr0/ZhqWC6",
-	"NBSFG2WKIYcQRvDtewS9u6jUZPB9o8XuWYvVq6IADwJWGzQ6qdFJf2ydFDgJxTa3HRchsftBTbLS3QM6",
-	"kzChYpy5gtJUyVlqQtJKJ4pq5kGNRlJBlaxzpkCyGzoFiT7DQuDQ8BnThs5SqzM0G8/sumK4TqrYVQbC",
-	"RVhIK8WIx1bZtV0Vbh4ERIWWN8rl0dJC3gPO0g1T+B24N1SZHzQJj1By7tidGR6QX3sfoBR6IH76z7/+",
-	"vf8Tmf7yzwDKoZGfgikm286ROiTnb9/unqeZDsivbHjq/nl68SIgb971jmDap/s9DMLmsceB4EIb657G",
-	"5JY/ilE836ZVDhK1OwTQoa2mLuoee+9fn5z7usfW/t4LqIJd/b5/fHR+9jq/wg/Qv7q6vjo5PT5/f1W6",
-	"5Mfu/lpP2PX7lVxhO07uCn8mahQpePwPcXSk+kvk2GFrue1DS6NgM1qaMmHX0BpVAYkz1NVBblBU+qNX",
-	"y9HiZw+GKXVVnu1XKchZmsHGTo+vhA7VKKzvSGG5uLc1zitburYDbSpg8rZr8EKQvJYcoeLSKYs4Tcwi",
-	"hFpWOfK0P/7zoqdriQYbhukMxCtpJiCmoJuXaqd+d4zcAe8JVBwOIT0sXyWKX95N5lGs1uWSPhQPvZG6",
-	"gGEPi3seznR4CIxtKysCaocOIc9VR2ng16Suvvzl/ibO/b8/dLy/WJlNMqzYOA3xwHeRj7ciOKJJ6cV+",
-	"Bs1AL441yVJ7Sve6XXcmUmi7SBLSAvKAvf/8698v90vB7YDoTCmZCYDLwUKilMER1imFHIJiM3nDYmjK",
-	"t4MSmkCq2EoUxUgroprtcKGZ0NzwG5Ys2tZAnbLUcYmRniEzqY2dVmleA2GX4IBQnCAYPXOZJTFJqYZQ",
-	"ELVPVLT8P39uDbCj3qv373qXv12/ef/uXdguYeEAmzICEFSaQr04vi16HqxyqbjLVzGG3mumtpckuWJw",
-	"AKxFz30cc9OA+jd1yl9SZRTHbl+t5irXyrk6I2n3dzvYWoT/oxWR1CH73f2iNc2hpDh4D51ZE46pWR2k",
-	"/8pxvmJqdttmAWsjpWZSamTDC5fP/D3aHftVqWSQ1Q0M+R8Usg9ev9fTeeznbueNr2umOwYXAyuec2y8",
-	"j8Y6DXqlGAi6gCtqCFyFAej9iIq8Vm8gWmH+47B9SEKXognJjKqpRhokf4VzZtwlHdJzk+IxGUtmb27k",
-	"QNxOR/m2v3Idfw1oxQdcioe2+7cp7sG3EjhQ0dv1lbikEAdsCoDu92zhLsjJqYrFX93vNUdricVqS45B",
-	"R72L75P0GVXRhAwXxHCTsICMeGLttOGC2C/4jZ0M1M8Cur1MYqaqyAdrtvnR0gQ3OOWrGpbobIiqKhcH",
-	"do51fvj/1Pnfz7vdTYowqOQ2zFegZbUsVPAiciguYWtEE83aq1xi0C2xRdzAj740bTexoZQJowJnVvVj",
-	"fBN1T7y31RN/SzyK5Y20PYfi0ptp4hnfKZFitCJkvKRc/nwzl6JweLvl3x3mxYAUpY8rJxFQHYw+bZEm",
-	"870OnRq2v/IufqA4QfkWX6XHqTyBdacUV+Sx3YoGNK+hAqRLJ3yNwLhlYm2kAXRxwypzCP3+FQnQ0Pg1",
-	"avKBafyWYHE8WqNv5l2rLSudiRW2vqXRayn7qnN2D3QWuo+uyq4my+hDzZn74zL2bala7HY30aQizOww",
-	"samATk/nleeeaOGFHxYGK35AMKmmCTedGiid+ztxD2u4XsDaPHJ263NOu0Md+aZOfWPJfldReeuB5oKB",
-	"SOWqTL/Mtt1lH+07WVsztKTy8yb7Ak0EwEhy4pxYRtkMusTX2MbHcNdHsgcM+2h2Z25+y+Jhq7r624/W",
-	"qPs/5BnEXVumifr885Yb4nUn7jyJmTY+XL914P20MPDvdo6+sfiwe97tQ8M5nFFzeP+gZXH4/u1eoJ9h",
-	"tddEkAGTy5Sgm5bwtvKs+VTIecLiMQNQeNKaLIaKx0RDFi4g1JryiZzvZClRzCjObmgCuSSEfcYoM5ay",
-	"aTJndOpTzjli1IRqotkNUzSB/gzdzlm0l57yB00mXBupFoD1NRDVYF/YiICQPpEDjNcEocWQf+5v4u9h",
-	"AL0W2N0Q5pZACI2RQBeEPTcD4UbKNCPhxXn/iqyTia4rtBI+pl+AlT01R8ZNqwEYa1yYBmDsIUr/9LSE",
-	"dnh3k2vbpvMlWETfb56TMXPr7QDKyi4QPuw4oXVAPGdEJ8JMV4g0zghyOhD+AaD9212J/A2k5cSkHTWw",
-	"MhVpdIJCtoakJQXDSmwoVEaJ3IYqHlHwVXRiKdjSjd1JbwOThlSes6FDjhKpPdNBJIVwJKURFRFLdFlI",
-	"1PZ1fzcCudJlLL/ez4gqTajB1Tm2v68TyDC4U5SNFG6k8JZS+KGkqu+T9gLBCaRWv3/c/gKJ+7v71/WX",
-	"plG/VNJsdlq90GhSro1L+XkpV6uYZ/n+vI+jsjtUVGCyqIboHCwMa4kINl8O0E5kEvtT7Ad3HV1InRYl",
-	"mbuAA0hc1aF7Bfe/l/jsPZy8va+S8lld2e+OHrQRCw+EHw+H54szM4qNmbCHci3qY5rQyEWiAOfYK27f",
-	"p6TAY5GCtT19st3XNcf+Mr8lgjrfY1Jm776t+22O7zcR5HjqB7cJUGyJgJ6fwSLYNqZ808mP2Uxio1Rt",
-	"SqhH9AygCpSca6YwpQEtT8iQkkOvLxkCwFsaVpOghgPRyon1bnNrtg8INyUkGUZmPFIynUjBAEwv1p70",
-	"FBlQkUI0GIg0oQuHDIdTcvIIAJQncq5XoG2Csrfhi9XygHKH2BfN4oGAgDqbDVkcQ62ZZkaT1lyqaQ6t",
-	"2i56M+3TABoFE3ZvxKQVvj4/6l8fn/VevTt+jWz0AxEen304uTw/Oz0+uwLsPSENoDPFGcRCwsOCr4rs",
-	"d/cxOA4dIXk4aD6Rmg1EeMEUgMJLoXcugI8/JIAEv7p+pBUWf/yppVkyakMHOgn/F7AW/gnJLGmJEdFx",
-	"WtploAD5REY8SXJeT+NWOvZxHCBzhbb56kK812wmEWhtu0jIxMySOyTO7daGzXp3CfwIvs5XaCG73RO2",
-	"fHTzhSvJDrunb4mM3d/hKHyqFR19d8oQWsqel4SZEpy5HJGwNF4YFIfMbS7EIDzMm58BhgrBwMbWtuis",
-	"3WA9O72tGp2pu7K+0zmlxjBlf/l//9bb+W+688/uzs+d652//74X7HW7n/73s7sArcAGj7Rev78DvO4f",
-	"9IY6vprPPw7whIcg4YBJHVN/mGCzi/CkT8lXMf3v6YT1oKORR/gGfG8htvhuOmr2n3WH60QYplxvoK8N",
-	"cnBqQAntUPU2qK3KA9Sf0/GYqfcnDyuh3W3I+5NGTm/aRcVa1W+VXXzFu7/b87xJKusAhTDiYvGZr04I",
-	"YSgHD7yrWCyjWrlcLX1lpLcXvPC/x5e78Ly7qbgDbO6DiGx3eZpYk70R7t+4cF8SxyDbdPWpRXaZetfL",
-	"1fQ873bJfMIT5mkewDhXmfVRjiYsmgIKDLJBMBFVn8tf8F4PWBXn7lDL6oLT5prQhN/cfU9+g9L7Hb9h",
-	"wj58quSwrOzdBsDdMGNG8TUa/0LJGTMTlmkEhWcfU6kB24qg4OqQM2kIJWk2THhEmIhTyYU5wOBbeHp8",
-	"dXly1L++Ov/z8VlINEMHeGC9YZoy5XxrDkWmYc9FlmAnHJBXEKAg6B6W/cLDldF7r19fusHdA1lneCCc",
-	"UQJcJdQQzaxyAGZHbZhgHuwAKoS4JkpmhuVVbfvdfXcfwbj1igPsjB4I96wyM5rHsMuc/wxDlX5vVVfx",
-	"beUROXUvYDur5y7C2t3hC4OC91O8pZRU6+KYq/sF6A5MXsPlaidIzIF6jkRUqQV0AxWK43EmelpsMxJz",
-	"7YMufvou7vInwM8I27l5LMXKpgXwUfsobk+1SpvJ9+WvLEq7862KpJIwmeXbvlIsyZFi6e7N3i67oUlG",
-	"DdsdJXBdXV4AkZXsReSGaz60eqsMmxYQP1K8VC1qTxVGucLjKzoOSSRvEIucwWgDoZgd0Lo4y6BQ9i48",
-	"4WZBEnbDCopCN+ghofl2dXmIGTXRhIvxQIQno50zKdjOqf0oJMAP/aK7XxW9OrdLcewm/wZWodrIRU6B",
-	"wsxdusda5JhKW/b+q5TKT8KlyGWMK1h6IAsB7voqS6aX7g71BUp+ZnqFSsLujNtb7gNNeEwNggej/mA6",
-	"S6A1cY14/hQ8e1FVWnHmEDuxvDUmmosIjS97+7L0vt9leYMMJ3Wr4vcw12RGE6vzQdBd9C77x9fHl5fn",
-	"l2Hbl2i7rU+4uLFrQ1rhydmH3ruT19dH52dXx3+98rLrHlUKPMdbSOIlILVrkDhiJgyniSZzphhy6Awz",
-	"BJp30+2Uar8eb2rlNR7KeGEX2khJEit9t5f0cK/K2rLHfRT/CFal/Z/++VmnlFF7xJlISWZUWNNOisVM",
-	"Zrp8un2zgvUK4lhZG3mJ2fvNu97b6+MPvXfXvbPzs99Oz9/3lxi+D6FzYeGwccJL+8dOz/5hbdBIinhV",
-	"gJQu2cQIA5filcgJs43ShkWpTy0+3sKX8pN+lRJqXEZ6KzsCbnM/Kcvg95Xm9TeXxxdkmCXT0m4oWSBg",
-	"dCD8fL5vloDoX/7444uX6+yT3d+nbPGp3ko5T5l4w6jJFCOXbCYNI4U+JBcuP9khsL4amkhg0j9ooic0",
-	"zTlOYmSphI16dn51/eb8/dnrED2W8Kp3+fb46uTs7fWfj3+7Pj3p90/O3oYBuSWMA7Ikxsl+t9veygLZ",
-	"Kso2ZYttYVy3gK/7/kyS4q79DDKfm+2ShzECiolsMAWKiRBkGgVWT5CjTvMH3hLYwmqo2JBP3zq4RxcT",
-	"pmZPUxHLvD21Mwe0XO/YNFZLY7U0Vst3b7VoLsYJhiS+3HhJmaAp7/iVrMXBAMLmixPyotPtvMgzDFjs",
-	"xNQNU+QGfWCmHXuOlwlQB6ZNQKh2B6oi9OmGt99/aYrAmQty+A8W1XYg+cf5YlSLbzD0dmXlBjx8sSz+",
-	"5VTnifwuWVBMtH/uLqGazBU3hgmfwFUMcgdSLUgrdMMv3SZsr9snv/VO333ePvFTb/bJF+8Tt/gV+wRY",
-	"bWo3iEsVXkhtxor1//IuIJcs5uDIBFi/WICCB+QvsaLCBMjvOGGAw0dXscJJRIXL7XTIj90XOExxC2uE",
-	"4k24JrGci0PMZkLKCKkTD0jMxorGLA7x1y4RNBA5gWWR2iQtnNYBmbLFXCqPZoDO2IQaMmUshVozLsaH",
-	"WGfT9jevqUi8hGV7QCfD3oCLGr/iOJfW1jkrPytmr76gxesxN/2Lx1mtniEJoxo4pMtrlW8v4FYoYUN2",
-	"7vVM5nNbn8qFupnag3jpCRvuu3DrEm77oEVbl+y1jJp6rc375DW8iQohPa/P8L9PQRACzRAlv7JhX0ZT",
-	"5nKrXIzBRMDubU0qauiV3YN85svoQ1eRzeIwGIjQIbCEtyAAyq3+5S+lAMZgs0i5GCN3MNN238K/pf1s",
-	"IFxL/yH6wQmHznIoJAj/ITkMmDB6w0ojlwbFOjP4Z4e8whYDbZWKdf80MwNBxUotQujJ6a02LBYJCPWh",
-	"nr9Uu04iOWM6p8EN+yzayX+x44N8BwS9gqCivMHfrIU0K4rF0J6gDV1oIjOo+Xl/+Q6jgYkc6/ZAuMBL",
-	"COOEBMgUSB6l65AegWp9Mbba0SdocL5Qt0Ay3AckSqR2/VUapjwQoDn3ut2fDrHHIqIpjbhZkL3u3gtA",
-	"6eTCMGW1pufL3+vu7VXGElMmLt2O2cSW0SstalD0OuhsmO9Ct1Du3Q2RjbOOjgIGqkuE7nd/frm5qm8P",
-	"Y1MrxY1zjoldH5kpDpGf6CN3ZG3RUPRGqiGPYya+mRK6tVar9S5wVxWrXxKF/kt0kL3ds6NkYl83eN6f",
-	"tnPb7X3B963asXYeY+TNxUhN7g1BIUuuaJ8FzzKVPDt4tgudg26Wt9FZsIIrsM+GFkAA7K0x4QKrr3zN",
-	"0czX+OSb3ZkGt3lf7BxvGfiuD0lZywYMwrKNUBoVVMrtMS/ZmGvjmbUTOeYicMJFsZFieuJIMm9k5C6y",
-	"U5iyhSYt7NiyWxj9P98ekVVO/z30gyk54r6O2L4YMqOCjhkstRvQfqyXRoRPKoY8wtow7GVyy+nayFvh",
-	"cqPq0njLzW23x+3FMy5ITPVkKKlCZOOCttw/t71oN6WCJVZFlT6DS3eseF9eF/vlDvyg4p6eC3UFhu32",
-	"8uA9psOKsafDqkWikcvwK5ksDxLZryrGgc8rhvIZMAhmwaX55lkeeIQX7kBureIGS99X3Wg5WlYqI6PJ",
-	"DsgKmAICgfhb375Z3fD9aMLiLGExuaGKU2HInPHxxLgSDr3mYXZ/t//7BO4HDLHjfrN041vfVkxiu5Si",
-	"nYrPWS7dAsOGFc+2xNEdYPGnkd4VtyuJrNWll4YNVeXRscvz9ugX1IDN5gtG3AApfqytHUmJ3Rczmriu",
-	"TNKK2UyOFU0nPNJA3z9M2EwHZAZbHg5hMBCQFBlzBlIzsje54YYmzlaiQ93GWtAx0PdqX63ZIc7a4Gj6",
-	"yLlg6gcdWOMG3t8P2hpOdCCQF8eRA4wVFeYwD37SGErfsQg+zVQqNdKKcY0nH7Jg7jE79vrQZVzdgvkV",
-	"qFiz18ywoshUsZjiX3IEVgaY3ASl/pJ68Gs74UuvJp3wGuVwW5HaMebLWzNXqJ/+/un/BwAA//8=",
+	"7P17diM30iiIbwWH9/6Oqb4pluphd1s637k/WaWqUltV0iep7O7P8mWCmUESrSRAA0hJtKfOmT3MRmYB",
+	"899sYNYwK5mDAJAvIsmkpPKr+U+VSGbiEYgIxDt+6SViNhccuFa9/V96U6ApSPzzgmo4ZTOm8R/zTQoq",
+	"kWyumeC9/d4F/JSD0orQLBN3kBLGiZ4CuWM8FXeDXtRTyRRm1LypF3Po7fcY1zAB2fv0KSqHv4AZZZzx",
+	"yYopMhjrh4+vILD8S0gETxXJuWZZZWAizfNq/fig5eJwrEG2j60FuaNMkxGMhQQizSuMT9aOfXV1+YZm",
+	"2YgmN8uDx1rmEJO7KXBCOQEqMwaSzKW4ZSlIMqYsg5RQnhI9ZYoIDkQLcUPELcj61MDzWW//h54ZsRf1",
+	"xjRT0Psx8ktSWppjcSs6dxMsr+hqCkTNAZJpuQo9pdp8SvMEUgQvzVMmgluvz/OdYAmEJ7k1P5FcQbp6",
+	"nE9Rb04lnYF2uHyUSyUCKz+b059yIAn+TMZSzEg8A01TqulgTieMU/PkgMO9HtqnYiLGuJ+5hFsmckXm",
+	"dAJmPcyM+FMOctGLepzOzJLsO7XFzuj9KfCJnvb2v3z+IgTsNxmdfAuLc2qeCcFhnNEJuYFFROJfEqph",
+	"IuTi0+AXxekNDM3Mn+JiQXMzSrEe82Yv6kn4KWcS0t6+OfqW1T1/sRf1ZowXn0NrPUn9MgOzsXTlXGMh",
+	"Z1T39nt5jk8uj97Ces7pBIhiP7eCPcP3qnOlMKZ5pnv7X5pN0Xs2M6j/Ys9u0X4qN1glxvegFJ3Ayo3O",
+	"7DPDR2/4isoJaMZXn3/OmUYcNCQtWQqEzucZA+Q4fWooRBKWktGCuH3vtOCD9vMNb2DRFTFefPnVOsT4",
+	"ZIZSc8EVIAF+Q1PHzM2nRHANHP/EhSdIZc/+pcwOf6lM+t8ljHv7vf/2rLylntlf1bNjKYU85reQiTnY",
+	"KZchJe2khCkyo5mBP6T7RC24pvcRoeROCj4hZvWRYaY5v+HijpMxgyw1v8+YUoxPyEiki4houNfXHFkb",
+	"U4QLTW5pxlLy8erN7t9I34A2IoiKEXE3KZFA04j8/fLsAw6yY0bFT2L0L0g0uWN6Sug1T3MLCDCETYQk",
+	"HJSGlKQAc8tPOfnqFcngFjJlBjHrymD3lmY5pHZWUnA9MmG3wK/5zNw7+K7gCQx6n6LekeDjjCW/0UEk",
+	"bnZlN26QOMmlBK6J0mb3fUoKUOA2Nc2A3IJUTPAd3MEbIUcsTYH/ultIaJaB/EIRKTIgqQCLAij+uKt2",
+	"DtJeGGaZb6mGO7q4YjMQ+a8M7uIeTllqV8nVnWEKnGg2g8ggmK4ci39MaSo1YUaqsy+YU2KcxBfH//nx",
+	"+PJqeHXy/vjs49Xw8vjo7MPry5j0Y/dVbA/nncX7KyFODW/5bbDMEx/cJwCpoZtv2TekH787Pnx9fHE5",
+	"vDo7G54eXrw9dov+IPQbkfP011vtB0FUnkyNtClymQDpG5I3HIUpNsqMyGaJA5HOrvJsLGH+ueCLg78F",
+	"DpJmuPoHwbhc51Ojfef1geGIOEOB1Wa4DDSsxeYDK6MTauR6EqOMv4tCfkyUFerNRVrVkspH2nbgnn5W",
+	"0Rhw6bijj5KZoxRW/fltTtIKAe4gFflbeZC3IDNBU0h/I+7FjH5GbynLqKEJIQncmnvuTsgb+/MoV4uD",
+	"5knRhbL6kRb2QJ/u0M7pwkDkt2VvRpAojstwCSMLExR68dzOJeIqM6++QXXw116nY2rJlPIJpEZWSQBX",
+	"6i5yYuRPNBnEJ+Pd91Qn0xiXfgnyliXwsTz1X2/phySFOfAUeLIgHCA1mqsors4aLnpOkVFttGojuv8W",
+	"9/yT3t8HhOlrPqMLMrLGCgbpSlZILrUEOlOESiBwD7O5fjpKuxLiPeULbwP69eB6YcRQJCZHY9bc8Phd",
+	"Rb1/7BZmqd1Ct135et0I1xiiZjrrNEz5xtJQzkrWcRjzNMLuI6e5ngrJfv41ucx7q5dFhHFUwSIC93Oj",
+	"uJo7QsKtuIGUJBJS4JrRrHlrf//997uHuZ6aX42iEVazafmEYVm4OBTMcgVrDFAImLkUCShl2MUx10wv",
+	"fjPd9w6ybNdqv2SUGyFTGMalCCUyN8wsBjPiAPXeGJmzvVjwC2RvH7nK53MhNaTvIWX0Crf8m91+U2oW",
+	"f2Qn3zWLaahgFQUtSWBuL8bPIG1ttHQnaaGlAC20qLbv1EUv0o8/XpxYHeXsw1tUUT55bEP0PRyNJNwy",
+	"XO65yFiyCJiJk4xxltAs3ifXvS/39shsQs7PyDcnr697EbnufXNOnr/ae/b1HpnN3k2uewYJ7ueUp5BW",
+	"XxktyEzkRlW/YwmQlLJscd0z6O+tx34i85UbIGBEjnqH6Yzxj/OUavioQFbsQTS1sgrNzqU5QM1A9fbR",
+	"HI2Gpuq3z6PevPLxl944z7KhNWctEbFksxmk5q4e5wpS0n/14sWOtTyYw5ciM/yCca90WQOdZnxiRBdJ",
+	"Ew0SeUfV+rW3F9gcU0OaaHYLFXYwEiIDyvH03FfW6IPQ4IvvaJYHVn3IF9ZChKadA7zNzetklitNxs70",
+	"hzZg87VZHs8zJytpmYMZfc6+BcSKOrASCVRDOqS6Zo80Z7Kr2Qx6ga1ZzqpWvVOfPwSetIP9M+plVOmh",
+	"OalHTeaRYemHuYQxuw8z+3k+yljiBChn4kcTO+oQiZhwpoAwFHCWBnY3zqNWLYWVdVcxmwvzjDWuejvt",
+	"D9bKjnsuduhGi6rnXTvIBqhrO/gxhK2IT0d2tGW0onOGBuQ1y3dY+SnquYeXj+FuKjIE/IBcTsUdJ4Jn",
+	"C+v6Y4p4m/IBUVpIcxyEW1/gsim9CiJr3ParXLvBgp0vbTSlmnbbpYeVISBUwte89SHPvLYe9bwPai0+",
+	"OHi8B03NeypPjMRR8e0ZZCv3W3CkqGfQUmk6m3dlBA2Q+qkiCxO/y8raq3O0g/yUKb0e3kzDTHVHLzcX",
+	"lZIutifQfgJ5ysQbN3PpDr6jt2aU+cte1BPz3MwwT2bhOz1PmT7mWgbuGnMfWklq6TWaaCGHRhfJVvwe",
+	"vjTWMlL7smenSz+noCnLVLvcURu2BFZjNYzrr171lj2GUY/Ng/OKBB0dm929TnB0oAj8bA0ta3/XTlpf",
+	"eqKCr8sYmiuQQzpxMvJqbMSzqe6xcor1A6+dUOTRpLnY+uaiCrZXYILArq2zPN82hNfH90aNeSqeUxLA",
+	"r8p3Kjv5w7Ke6vqXJdUpZXxodPbhlKppEHkrz3SmTvuO0lTnVVD10IzQi3ojKW6AB5ldInIeiEYwp89A",
+	"oTHT7D0eBCfOvL1n+aeVVN4AfQ37a5tpwiNagqHfgl9M68GcislT3su/EY384e9m/R1INnZ2iRCJQHJj",
+	"xfEwRroHDD52oIwxk0oPLf630VPL5VsZpUax9WW9g3tifrHqFdUEDE4MyAUkQqZGmBe5Viy1ngIDpRFV",
+	"YCR8F80GfJ9Qa3K/5rcV2FjVWGmWZUQCTaaV8X2gAdU4eUTupiyZkhQ0JNqoFDNxS9EOQK95IrhiSgPX",
+	"RMKdZBq8LsjhDpQdkoEaXPPQdV1hRcuqjdG4COOaJn5l/T3nppqCUWYU4YLDTsfjkkBVi3hleVnYEFHF",
+	"Us/zPCIt40AxTbm36hF3QtxHalNLdLDlGW0844gmUzjKgMrHwbwc5wJUnuktyDuAvKs9s34caGqf01DE",
+	"6xnPFtbsUTxE+jCYDEh8MxoooDKZxhGJYTaCNN45IDTLXFjwSAFHS9Wcag3SjPa/fqC7P+/tfj0Y7v74",
+	"y/Poq1ef/nsQPCt3iMiwhFLIQqGbALYkzdhXW0F7Yv07VMPD4FsAoAndt5kYYfwkiQvw7t/AIo5IA8b7",
+	"f4kbJuCXex0iY6vb9KtYv83gRT/O6MTb15aZvfWor4gUlnDL0OlugyckoK+DSMgExSj1TjdOY0vFmsoV",
+	"dNrdE3CmGrC2rGklazqlC5CXmloHeh3go4V2+LW5mOfkoIe+bfaiOmpscMvQRND1+SnTQ+mcuu5Xns9G",
+	"xY9dx8kM6KoqYvbcaE4vgrrhjCkFXUcuGM4KK1QHOvjgh7HnG2LeCjput4F9du8OXMXu3HgVELfiXWNt",
+	"S7i3wTlsANrGLuqrb11ryxIRBqqzltsktyVVNwTidat6Am5ZrGbLJsPAxhi1c6rUnZDpw6QMF8I+nLtR",
+	"apspvoyWcn9WyhBRj8Pd0w7ZAN7SshtTtoBLHzHdapLI+c2wo7c3FUk+M/N3fN7onS7YqaDIpYea5qUW",
+	"wcjeCJhLRqgi8Q/8x9hnGNrQubAVb05t0Of6O05xNp+DDi+S6aB3onE+Ru2uAikq4evHKKFSzth2bDZa",
+	"7/gWeDAfUt6C3DWKg5ETuVYRpg5Wc1XmRlo2RLUfk4xx2L/mMT67T1wG1MA5nGMS/3Lt06Kue/vEZVF9",
+	"ig+W30kh09S+gX+a5697g8Hguld7PnFoZx/1n8zTVaQMTyE4dFoTsg83gUihspSI1F4uFthiCjoS3MjF",
+	"LXRi9ArmdKZlpjiSlCdTSIdjKWZh/HUrsfphUpmL3FFF/ACY0liT7rs60R4SKDIWmcsPfdJ4EJ9c95jg",
+	"Cj9GYcJfptc2mox6OcYsbQKLkG/M02tx9M1VNaI1KrMGCbpy5o+UEqqYupUTWuWECphO+DzfVEYoqaOa",
+	"Y7vWklBBzGYQ2rqrfuUWntC/00SgrYdnY4Q6pzqZPjoUcvWtUiJgwE6Evx1gQYHZXC+I3bX1jrhY4Not",
+	"g7nyTCv3ZsNA9jwYI/mEiIyM0sb7PExi97FwjA9TulBuVTYP/OVXX65JCy9jDDek5QcH+eF8ISx6XaSs",
+	"HE3B1oto7NRTX/3Uv58urJutTHmxkoRiKUhISSruOOlzUQ2jt9GyGiSnmdoZhK9sbQYbzuoaeyryUVah",
+	"qtIis+yKz+co996h+Mswfj4Nl6WoEaQdJwgjlljZ8HBuNvu467Ix2NZDsobNheEVCCGdZ8yyrq7Qx+cN",
+	"LQoNnd/7YB42ityUDWkG0lp+6rRxgvg+ZiANf8u5TVRzKxxouNdx4bglChQa16dUES6MXnQDKZlTzZwP",
+	"ptMdev7u5NCsJnR/uhk6b/HSPW+GkpTbnXV++6p8ZQkZ3MBRcVo1OK47fX++DZOBmM0oT7sb2oohj+yb",
+	"JQU2AccmXMhQgMQ5gwQUuvbhXpNUivkcUjKChOYKSOpnQGVqTtFKMFoQStxifUUfPYXZoM07nw7DBXyu",
+	"qjUPAE3bXyhcSOTcd1g0gpi3iwkl5YMuio4Zpu2Kx9wGSO2eaerSGzG4QWiIDJILmYKMyL8E43bL1ky9",
+	"PsIa543Kw6xCoDyI1RiSp0wUknWDO5jfwvuSGD1ihJX+94ffEZrd0YU6IGdv3z47m+cqIt/D6L378/35",
+	"y4i8OT08isj7V4c2MmQ8ns1hUo+6GDFOsZ7MZt42zwp8kquuLY8pMqIGkwRvOtxevuitrUNThbYFx2rP",
+	"W5NMHqKzuOMM+aaBqLm4Ae4x1LlNr3sTYbBqnlFu04Q2EvZqAH4MhPzKN4PRt8xu1ksi1hoq6UTS+dRZ",
+	"RzPG0eQA93royNcmXmA1qMpXEzHUovI5hQw0DNGmoYAbMckMlPNUNMmFK5B6qGE2N+IU+vFz5WJic7y1",
+	"lRZGSlL0FoL+qBYmuerarZ/wG4MP5S3n+dCUYqLx1CC0FoQmmghO+mYTlpy4IFOmtJCLWkUdu6WqyFgR",
+	"UqictBEUAs8w6rgGzjjCVdlR8ecGzOJO3PLGnfcm1w3iyFKCCUNcMxspL8c1GCclJC3+fmf2W+buYr3R",
+	"GF/GR1fO/4ZxmrGf4YmEYT/cVhzuKg57iD2ELz8Rk+zEGhsnu4QmD5K+HyzStkqkuIyVGzlBDnHlmerS",
+	"RlpyKLxE9VAnTs34i4OtXOUHEVrbjMob1IjDziyhgVBF3runIkJtobDdF8S5h9B349mpjYiF+3Ayo3vq",
+	"AQL5pWNoAVG8I7A8nIr9VpazFmztR/voLRVDb7A1/+QGpIFJ9UswsekwHjQbwMNN76UZJaiRGaZzlFfE",
+	"RFpOhmUK0lyuESQu226r3wfdNA+q8zI3Xs2aZRSMrSFoVXL2h/MiaX9l6PNymj9moZRm2IemyD3Eu+eD",
+	"BVSJB8uciKU+Xt7zmlKXngjwwYbLrkN3yaS/Rpa5YZfDB9ImhtSy9qCFtWussqJG1gZGZ1ZEXgNGL89W",
+	"lHPk3lgUwOjxSpAxlZ3tTF14dWmR7TaSffxBjtIVCvUJTyTMjJ6Ehggbu2oLSh0QirZEGxldqyulp7DA",
+	"ckQrVe01cpE9yQJLoiDxFnBaJo3KKZcbXKbcGi61e38b1NGF/TyRUF8xJG6l+U6Af4gw/zlvhmWrjeMr",
+	"RTHT6ksqFCryWdlnoA6H/b0wSxKmCB2JXJP++bsTYk3NSOFcaCIpM2Q+FtKIvDXT+06HzTSdbMXOupz1",
+	"E3rQg6b7rRd9Mwpc8iO6gjzOepZWGelqUdcLkYGgYGtmeoAi0dA+Q5GKws242cA1zWdd0LGdIyq2sRKi",
+	"BRie6DopwbpF57XofAX3+iG3iVe76mb3zQzv3TwbKH4+oVPDuZA6GaWuan7NptPCW1Yf5FMszLIBEh1X",
+	"unIsY8+80iFjA8dc6aN1xTZvRUJHeUaNvFvuJfJOR+9jw6TosmJZZx9dsczKfqIa1EKgRzL8RqShomIi",
+	"DaQvXmqs2TujyZRx2JVAU/zCPL1P4u8OT09eH16dnH0YHl9cnF3EEYm/OXw9dIVKzcePHw4/Xr07uzj5",
+	"r+PXcXTN46uzb48/DI//cX5yYb4h7ouTDzhY+cXF8Xdn39on3G/Do4vj18cfrk4OTy/N12/OLr45ef36",
+	"+AOOe/Lh8uObNydHJ8cfrobnxxfvTy4vT84+4JMfzq6Gb84+fsDR3h9fvTt7PTTfHZ6enn1v5zg6+/Dm",
+	"9OToCsc6fn94cjo8PL04Pnz9z+HxP04ur3Cc748Pvx2eH15efn92gW+dH/7z9OzwdaUWOW758uP5+dnF",
+	"1fHr4fvj1yeHw6t/nh/jwOcXWLL1BEH25vDk1E5+cXh1PDw9eX9yNTz+x9Hx8Wv79eXxxXcnR8fDjx8O",
+	"vzs8OT385vTYguPq+OLD4amDuY1dhns6mxuVtdc8lGDUfrf6OQ1vkpCkTNqzUdZqH8Os7d/XvX3ywy/X",
+	"PSw42Qi2/vTjp1XunBJH8eU2L7GtwIiPEKoJtsWICJaRxBh3rMkoZKWHglEuBxtEF6+3IiGllM/7Fa8u",
+	"WlOvMNl6BTeKCKIbnMRm7ZjYQB3UixpqnSDa6ZYuWcOT3tJ4vf1Or+ljW2T+gUnJWHj0fm1IznFRyf7I",
+	"vWAr59WvtWbHnmXspPcn9uEvK2GZpXzYtjkm+KHWko1ya06lfHE27u3/0HXRlwnNqJHcOt7BgTcra3++",
+	"vPboYbmTLfNUB6jA0YPlxyigTFd6DbgzJdSDjPRHIueprXKOBdrNfc1BmcsaldP73YnY9Vviizroj0oc",
+	"edwmyzNcKk17Ngf+BqjOZWgrByTWlXZEsZH1tO8+xNKICD0FSWYwG4G0KnmxeUX6VJOZUJp89XJnQA55",
+	"BTBGo/cBxv18TrQgz/devKqUXN2JXIJWRBzZY0ecPMvQtcUU+vz9q3u2lYbC01TY28S8YHOWiude7Lkn",
+	"ihX33WEQpcVc2SosOwMSYzkxltraCpRlMZ5cLEUGMW5TgSajhTNzy1twrcNqdhWaYFYHvppQzoUmIyBJ",
+	"RtnMVuRpoNxXr5Yk+QrwQx2YOsRJl1jwOBWuHGfr3+92M5SgClZz6K6ZvMnopBwzpJT48g5dKkD0Mc2N",
+	"sHQHsbVC9L6rXoeE7HrTsA4Vy9z6oqV2YxYUq8HomHTtAqpF3b94tXzpLWf+LytsPy73f3ggUwqWYD6+",
+	"t86KgCtQKaY05UVq2zoccImKRUnGTV9rHEhtjCiwnOCBuO08kpF4oGwZSBsDcReyoftN80Z9L8guPOXI",
+	"P/tAd7BrLDi89UXMV/orfLHzpggSMJQAtwkfwR22FcERd7zF7iJFlolcD+cgE+DakU2HvBSZZ7AZm77I",
+	"s6BhV9GsJRKieRGszWbv4nYxS/Helgd5ZDc90VsqGeV6M2B9Z18KbbIluq3lNsLa/Sxz7TXWTls+HS4S",
+	"XtBQHVMjH4bj0dPDqUkJFXB4HAoioUOL2vo9HjvMqOUKV9zIG2QJ1yi9mmLFelFvRJMbsHGr6YxxdAto",
+	"mNj+GbZePEg2s2V1xVwFnSY4A/J09RSizqVu8Y64oOKh7+UW5g/YaGq4IQJt8HST29emqx7S0nJXCTsV",
+	"GD7ueq0exvaGbb1hDZR8f7RNnfVVi0hTfFyyAaxRoUNZs2u8NLa/jajVpYKfcpopG7IyLD4wFxU7ZC72",
+	"RFOGASnY4kIN7xg2AgaeFn9LmMB9L+pNNP5jzgJZVKZt4OHsFuQQfir/xgeLvysPZbr6dziycMN7ppkC",
+	"UxxEBSh+0LZTfyR1VSSzLXWtoq6KwhrORx56n5HH4Tenh2+Hha+lF/WuDi/eHl+dfHg7/Pb4n0P0yHx4",
+	"a77/5/mx+fj+8OroXS/qnR9eXB4X3orC3XP24er4H1e9qPf2+MPxxeFpEAPbpMmytK5f3uXV4dXJUS/q",
+	"vT5+c/jx9Kq2QL+Uy/PTE/PL65PLw29Oj80u7Lp+fEIpa10NyE2vMFfCsS67VOv+rvLH4lljEffAOd/b",
+	"bmGblZDZ3DaC05xomK0RJZccUjOqC392//nOoNc5XyKqbW7dzV5Z4YZ3zUpl76kUsPoFFHIgdNHI1noh",
+	"fKv6h5zumXt3ySMQ8AmUquDanl1dVcOiMIS/oO2nvSdVGld7Ogodcn2RjbU6ZTnTi73Ha5i/urZYdWcF",
+	"CP5ptcHWYMAAcj6sAMmjWoYV91S1CmALWjRstk1vwrrooEdcV5Wpvnq1NkilttA20L+z6lVL5U4fj72Z",
+	"HpiJydBWvtvgBZGlZeeOTlX7NXAM0F1Riqx8aCpyqVoeMjBK6JwmDtlbHtl4heYlxX6G0JgtBSTLi7F8",
+	"u7nCpeU0AVg7gWVILYOlC3I8Xp+uodpW7F8l9p/MvCi4GSP89eXEWkzE3kq5sUMddLUGIo9HQjvO1vna",
+	"GQnbnK9J2cKyu9U9lYuhzHlLkzTuutxvNqYz3G7yUpP5uq2UY1UXU666FVAPiC7+TZQON2mxpFYlpAxk",
+	"LE3XAw53Q2xwI3LdsLe9qNvbXkYrHEsP1CaKtaO0vtUttrpFN93iCZOLGmbLbV5R56ukqto9VR/tFjPK",
+	"U6iDK9vErGgXti6e59d1I3eocFO2nmkGFK2wY9a6X/uz2Nyb6nHi8TJd1aq1JcK1AH+IuNKBqh5jVPms",
+	"RpGVwHjK66GBitv7oTNqPk3V5t+JIX9rN/+3lm1XZX+WWZ9MuRIc1cRP0n+193VZKhAjjpkiVBPKMUeg",
+	"a0vTRwnYQQpFLNk4Occ+uxmky4CStahiTbGNC2BdK6DleuNh4pxLJqSDYP0kT8UdSIIdXg+I2S25AZi7",
+	"bAqZtnW8ecwlt5wEOMszzfAJbTFF2UqO7iVbMjXPXGJFh8KztnRKeWZtvNoGlgXKoFNNFDbGsQm18TM6",
+	"Z89wZc8sqquYzPNRxtTUFaKguPB9rMGj7phOpvgmAkpFhAt9zbE+jxdOcUeK9LE4zYwubNmaXIFUOwPi",
+	"c8mwRJv50lb4OXtzcXxOhLzm1SW5iH1wqZu/ksM4Ax2qEXolc2jQ/R1VxD2PxeJtTWzBJyAJkncGtuiw",
+	"4SSYKxMuCfqgKODfhgd3KjN2B2wy1Z1Cj0MI7l4PIffvKnr2IUGytQDY0pNUiX31CLiStt/T+UOT5UKB",
+	"p80ZVrTOunLdyokYY8ssdGEdIE1cXh4T11oqdrnH2PzRNiE3qC84dMiqvFRwJDiHRGPJ+7UPX0CyyePO",
+	"x3XCi3DVDi8ZuHxEhbnr0+qbPLvp/so7oFKPgOouDzvt48fagbX4h21hmKEDkb/ql4ljtBhiGc1VeBVI",
+	"j2oiUGWeoRaaZh1pM2Xqwa/aivYbvTP14B4qgz1py/Zm9H7oLsy1DxgVYcjmHdxogSOpwD8Ewxb4NPde",
+	"X3BwdaGt/7iSETyRa7mKpFtNe5Wm3Sxl6hcY+Wkjf31GvX9Ze19V0mzNXPiulFU38oJtqHhboWC5GfuP",
+	"7v/h7o+/7EVfvQz1ZN9A9t9YnimlkkZ/DKvZY/K0EWUjl0P9kqSQsBnNlL3e7PvYSMMKxUTlM5eUXdP5",
+	"NrcJbCgF4WGWkk+nctldwmPXRb+6OR/PC/zit3xgFR/4riauNlU5gcqVV5FKpaRf5jlHTq8yClvxu70P",
+	"dvatnpeQ63xv72VCaK6nwDVLqNFm/JfpjHH/wffCIv3D8xNyAwtLCuYRRQTPFgeEwy1INwOkOwNSboGk",
+	"AhSWMRyzTIPEBc0opxOse4pdYBTpW/UPB302tr68XVQG4whVUBtAs7NPlKbjsSvubVRqBkbhlyKzpSfo",
+	"SNwavRpcLVUzhi0AOWaT3GZ92SIIAxThLae1IDHyeBUajZwxA4Mgj30HNNPTQEHupWJ9U3xyERxlY9wL",
+	"BfCsbhtW1TxWo+Hfv/92Xe2jhrSZTYIq4U2LqnijW5xwqkOFIfNyy6ovl49hqZjMKuZhNr4uJgUHDM3/",
+	"7Wht02iewn1Yoty0UfSYZeAvzbVe00pX6WZHZFuJuaigT/U0IiLXILGwCVrSaoWX1wb9bNA9WuQygWEu",
+	"s06b6FjFvN5MermDdPUkwqf42o0QUKq0htk82E7NjGcg6B8pitC6LlgT4GD5T9gEaZe1ImAWE++4Hk6p",
+	"mgYO8t3h7osvvyoqk2shISXunYhM4T5Yk9wP6q1Kn6equntntHhQNXGYjSA1hzeciRS64cqahpAZVZqw",
+	"xpGRMWWZLRCyPgxhE+rzO17Ner4d2XydDYq84w6GqbvXXDvKxo5plhFzMB4zcOtOUBnnWQkFmfOgC2M9",
+	"HeMQjy1r75YxxMzNRw5WFRVX3WFLtG94VwCI53QCxJY66p+/foNSz86gE2yKHhRrT//cP4kp3j/DcLTQ",
+	"0DVMf0NW2q36fckJy/L3Dyjn8Cv1HHfvF3UFKjJ3BZwNPlotcF9hwFHJ6TeLnilB9jhtqXIJbZWlNim1",
+	"BNJD4ma6MolGDbMv9wIrqZNfybclazYHfPW3Ln751ahxRbv46oO1eM8zyritaixk0UuJ9J14pMgIEjED",
+	"kjhB1rfqsI2Q68FCnSouh/phf9mlH3aoY1Jrh5wSE54waKhOg9uQoQ1pcrlW/Ry4k8GxHZNS9oMTH7BU",
+	"M8ta6tYX0lFlPI2lnmfmzameZWbcdOyNoy2D5F5j9oNIOS6sbq1zn/AJqEezdDvKNsFlLQpZQPls8gao",
+	"K8pZd+pN83mGVp2WVsVWJkDPPs0k0HRBmPX433Bxl0E6sd12DkjsF1AUOoF7ZktsCg4hR39TPy2WUir9",
+	"K+HQluZTMLGO3KwC1XUmDjtieFF/F6NWxTisubofHynUP6iA22qjyto5i/eLa6yb5rnJsfxdjAr6XqrF",
+	"/zlahrVrEb5VbCgscFi1fTyZnpNMIc2zDU9V+TCntYB1AQ8htcF1s7VjFTjaa+y1OM+GGlBbeCudHHsG",
+	"3ySW7ntdSVjFBbKaJZd7s3kB+Fbrop9UgjLMYis8db/5CpxduqYu2C1I8i8xIoiyquq/oLeUWRYQ9RLK",
+	"E8hsYJKPdEldIAGVKf5dCmIStFy4N2XOuf22wO4Wcei8QuzN25lDS8SIj9JY44zEEfzjYSBdAIqMjxXH",
+	"3DBbeWwtVtYhtQTun3LIa2GMbWfrHmybREsGtyAvEyEDhyopv1kmi+e7NkLb/GpFNqaI9EN9oTD0N2xx",
+	"V36e+ojfvH/xJcHfSP8GFndCpjtGWU6EYhyIYjOWUcn0gvRvIdFCVqsqtXj2ce1+xvD2L4HKZPpYnLaj",
+	"bFF6LUpbQL1jutVV180En1Q8fquPpvAN2uBeg1ddeFSNKAwgHBl0xmcskJ4bGrFIzTiZLkaSpWQmUogI",
+	"ZMqGEVSpBh8dhEoGt7Y8tsSw+ZZWkUpUHkbkWzsVEF91sO8bpfc8wItlRj0LhJYbztPRQzqfNJSOZkeN",
+	"bEFwU85DyBTxL3TqTDnOVSd0c5YOQ9EOFl04B8LtU2Q4tVwEWqytt/c5U2Zg136biiRUyoXRmG2Qhiha",
+	"dhpMpBPVudNvwBb6PGQLFfPhTaNSQWuY1vombhY4q9Cv7aYMuDKf4ICnTG+icJasLyCZPwpZlrFBiJth",
+	"zU/UckHaIdz0bkfl68s+4DDwr2w5+ZVZR+0BioPh7o9/CQYnfjv6OM8ETQPFn1kzp68g4BHjVC560bok",
+	"uxnjHnUDqX1P41ho3Ah0orCdrCW/HPcGKTGbIX0Jc6A2SckG85snlXmUZjuPocwXe2usThaYoaM9FRPG",
+	"H8aNsbvNUjG49cloc6qUv6MLuBdf1n0hz19s5s+wa6rMEdrz+7IBRkM+cRdgd5o/mlJdFT+aWObMn0ES",
+	"7tCK/0lMdZ1DHjRImc/DuVpTIJSrO3BJWZp4DZjsEmbNu0muiZoKqTFVzeaijaicYA+ryAXPSKAz+7TX",
+	"po0GYN0T2Hup0hbJTmhuM6ZJyiDdwScY9g1VmmUZGYHtwGTjIw9I7AAek6nIUkXuptQuTlGGM/lHfed7",
+	"cljuxG1wShWJEePjcHZZccMswwh/IhpnlQLH9MP2Y7jX0mYqxEj6ZqtiPM6M8uPuz51Bt8qNKOhZrX+1",
+	"KuEePOFj4ZKvuzZ+uRA2Rdoyyo4vXdqH29IsGw3scTUlkUQVAizmrSNmjQJW0PbjtL1Kx5ytmrcKzA+J",
+	"DqiwxAqn/1sXEXhV9/e3UuQuKtszKmezcG99oYiERMiU9BUAiSegz+0vlhrvXAC4BJoSpg/Iq71X1zYD",
+	"/Y4p2BkQ2wkUh0BTCE1tuHQ8z+VcKLCd3mieMg0pMVzETT0wz8YHhnNJoMkU1DXXBbfAJqJqoTTMdjFh",
+	"iVz33Mp8T4DrHhllIrnBCQwDdmHhGIro3Gmu/ZKyqb1r2b1bc0127xnmqF3LjnB8n2+w34BD3wGiOKC4",
+	"GdbwYtPQBI8nK9DvCQ3qFZLfmtQ3YQEX7kYpesMoTKMq2oIFzQD12yIQTAoSqkhNEjoD2yaxHydT6kjW",
+	"jJsWiO+zMpiXHGxojV+Yea0X9W4Fw1sl9T27gwssj7NDb9xq0OdG/XHPxhLm3+TZzRvKsjxkmsVTOWqY",
+	"XOpNC9paHWzWzAAnel02Z14jZhfL+nHVtsJxBrU9bbqQ9vT9rkSHq3vvH15d2+zzVSFrK09dwM7zhgD8",
+	"bjEGqMihDdGOTVPyvdoVmYD2pVe40GzMEitnEcaVNgxcjMlcZJnrBN+JZeJSj8vFBN3sG1XarSNOyIby",
+	"sDPuXHTXbcmne/3uyfLJqSFYlqEDtVf7lha2hKdqW/1p/ayX5c25lKP0J+EWZTUMt4QVh1HS5DLq8nQu",
+	"WCgFxzW5/yhZl66sxbOhZTCOei7Ti9eQ0cUlJKuKHZQkpFQo2boZs9pW+RQ3/yajkw9CvzHaQEfCbXQP",
+	"+iPT4VvMhcpawmPWX/LhUd93DOhuCEpyxLSkLleUeEiQfiHduRxSXyDMNru27Qarrt9yNefvTg4zkGHu",
+	"MmYp8GRtNbk1teSAB5TLI9/Gl4jxWIE2Yl9M5/OMQTowTComd7grpgnwVJE+3CdZrtgt7LS4yDWV+hET",
+	"GfCZ/Zq7HFVBKrUKT+WJbNlaVRnAPET6707ODw/JJR0DeUflSMidiMBgMiDxfCo4xBGJOZ3V7GKriNRv",
+	"00I1qh5SCIPP6YTxlizPKVXDmfPCLmtDGZuxlkguDvd6mORSWYJYnwvpo2ka4DJfkxnVydQaJGGmIlu9",
+	"KpkCxfoGmOHSoRGUXW1U7ikMDA7ZEU2mcEoXECDmKdNDSWutLEss9o6rLn1I/PDLvIsp1TFPqrlDHLPw",
+	"NrmBonLN7TuuV9VphPdh0vgaTorDXIrkBjBlwYzsMkQ3tJtLwHDi7uIrznxh3wp28lVQrX3TKG9XlhKw",
+	"ZQAyo0zaFbSU1kNNdnNo3MFI4Rcbv9s45RpYK/Cq77Q6Yal+26PsggaPM+UuIdXWoNNm0HGgylcVtOlW",
+	"PmqpsWnONdYnvIEF6UuRQURsdmBUXPgRXkERQQtoy+1vFviaLg6dbBmUAgoXQ+fV0sUSyIO+ZWdmegg/",
+	"NHNEjdVVRmw9jdcwB24uzEWLMBfk2xnV5pVweEBZEKh+THOh9ESCioiElKmI/JRKyrUPxbPG5p3I2qwj",
+	"gnQ8WBlDXlgE55iPccdtrKyv7ZfzG26+XCvv43rLePLK7lZFXCP83oOWLAlF09JFS7j9w+4KBZLBhjeF",
+	"W9zragXgFv89LjdqMlw36brdv6aLEABYthi6umlYS3QZJV5j9k2iG6Vs8GnSf7eYgzwVk1MxIaA0m1EN",
+	"ETpEGHelTp///7rW7u1KhLb9qwzGcdt8AvKMOOVUkf4erscsxX+3Ewy9K1NLGqHhfiRrUAbn8KHky/v7",
+	"jjvDdgNlBaGuXGkjbhP1JJ0Mf8oRH7Ad87AWyvCAAUSuNx8DJkxpueE7FsIP56oBTG4upQLOlaBaB4bA",
+	"aVZ2UMloqaDpOup8AvHGc7mtaLNStPGSeVitGFoRta1dYvlugPcD3+yyUDAcLYZd6g1XZLJlBWJ5mYWk",
+	"PVSgVFtp0iVbnt1buZOmAF9dcHCSqAHD1jO4LBSPJcHNSeidI6HWR0+t1fV9Vp6XVLooKkv6YQtOIGQe",
+	"urAOpVpCBb5kN+A1jYvMG2cqR1COF1URpFzXmiNGhXG5cFsFK7sLSg5p1rdr6JoJ5Wu7Fstp30w+m1G5",
+	"aCkCHCwkeOVLAf2VfLw6IkZ0i4jtUxoo+rV281V9JxRgSJMpbAbOilEpHLG4xgDTiVO2/LqWgyHZreRe",
+	"j+NyK6wTVXbWWEYX/pZ6XW1jRaCi5a1yodaPYrQYetV5s0vkQTdP90rQLaRWXW65hhAcH6aAFcUEhiMa",
+	"cpqPaHKTiUCdvtdF7sQdZVhsYCwkhpnysoJX3+V1kv9BygIbXXWb0WLYrSpUFeQNMJZjRMVWQsArs6dd",
+	"94llSKBBPM2DOfeNEPxVHeE6XtMPyUMPBY9WuratzRD3SbgPQNcyf7cAU2iGQmEOVYbvqPmMFsMu0bh1",
+	"OuRwN3zxatpxCvP0X7uWKHg0ibvdlzsrl1ssZRmYq23KXp8rrtslSvcMMoT79dvMX5YNVr3u7n8CBc1L",
+	"EVsFrV1Bw8DREEklHWpfuNcP7cOfoh72hpl0aN7h3yyeN5TJpJ4OU2dkWmuT+ow5GRkddd3BqXkU0SX1",
+	"wV0d33xfecMMIAN9vOwzmQ/7tZazTrkK3toc7o3cVdubSzHKOslTuKVz/ziqYvcd37qE+we3K21rgHbC",
+	"E4n1uCElo4XLC7P86cA2cmLWyW9n9RHpLR4/pmnWFQbf2YeDt2kB+8hb1ys4b0FWgXkdqarEVSzJoWrk",
+	"6bVaEHuTKo91Qg7328Lav7gGjNdPxT6JcUM2/j5GUT22oNZTxicRie8k0xDbWHUMM8ETiEiMkfn4fTVW",
+	"2HYzLKuU4+s28iqc17zERgKJukAs4BboCjPqQVSWW5dAbb1oNsbCWJz04zlwlrAsY5z0JVXTnbieJbhR",
+	"dP26Fn5uB4+97Swb3150ay66t5I++rbDMcor7yHX0MQMUdSPXm6I4H43PApNGn3D7n3PNqoJTaxvt9K3",
+	"bSeUa7/2lqhn9qy9Dh5s66rMU7VwFVxrTXZZAPJLcPO8hs3mGQPlWEyVuyAX8UxlBTfBaZ6EIC26bamy",
+	"C1U+JKftMXT7YFxeQt91O3vCdKkmXm1zpjbBsweh2NNpNHV+9UFon0I4znUuAXuQkhGMhQTy/Ou9vd29",
+	"57t7z+sdmVp0od9QYXmajrjrMlB/RT3kKaT9Nul+BXKeuiPchA+cjRTIW7rcwDjopgkcY1BcLjGjKTGn",
+	"QtmuRGP0vvNkQagi5kLVYCTnGWiDqoyTL/f2yGxCvjl5/VTC86otVeGwjrybUXJ43ESxCSdCkoyOiMRa",
+	"N4OlRr0ed+GezuZGqOp9c15Ptu1AAJrebOi2zrmNsS6nnc3eTeoTv3yxqrFc+ebzV3vPvt7bcNFh3PZZ",
+	"McWGVuD2g1ruv/iMrPj3zFAD1S1CVqADQjmB2VwviF02kTATt6AI04PlE/5DcuJHtLcfVJNPXjx/9ddX",
+	"f3v51au/ri6L9TTMf1X3wSZYqgz/c9gVLi3MvQo0hhl1eTn4H5ZZWBUUGvXud83Lu7dUYg9kzLgsxn7j",
+	"xyu/et/84szNUX7z0c9WWWfp8G8yaGx1b4B0UEmcsY36jMhEkoxxJA9XuWCZcT/QmN1RKX4aS+sjrZ9r",
+	"fEUt1seA1bCbodAd19NrNhWXzVa32US3+a5gXE8iQAZZypS9Bm3deqFQstz12G9LYVjNeRtpOYzb9i1z",
+	"lyR3gP8qK4dywYFQCYSOFNRyv0q4jN0IId+A7xeTgoyKUGVxCzKjc3VARiLnqXUcYL6fURtJn2qCHQTN",
+	"3GZViUiBYE5v9yJy51PmdrY29rxYf+RBGzz9ypk80mRVPd0tubWSW3mCv3Iy7JnNTKVj33QWTcMlFqLE",
+	"szzq+uRXN7Brp4exchsNG27M1Eh0pUYuJXQ+ByqVN3wgZQWzWTqFSk0ZdhjvlAPra+2uSYWdsocYiTwE",
+	"Gj3Fu1SXNUytpbysKx9rnjjAvER0AFiWZ3RVFP43YT0WWjWl+usGF0J186cc3O+GEJfA29az6nzKLiCl",
+	"LfdDOz/+3hcLlDDPaALpAVFzys3nsUF1UeHCZvIn4bYr0RanwpsGaDIlbunF+szFEP9w9c/z4x+7pGRb",
+	"zCv2vw50j2bj5SFs2fgKNn4VzM8/JEvJ+M18/apPyQnSExATSedT7LntbAqYuo89wO6x3q+tkKqUkbKN",
+	"qh+57tnDeUa5FcZdq8aMJcAxxuoWpizJbOzUrQ2Mz6UZhs3RvChmmINiZ9PCjDKBoZFkhn/72ut3w5ai",
+	"4BfYIi9YviWZQnIT+N5nK67DjTK09siMhDWVU+973fBFzIt8wHud8rSX3ms6Lv2G/TqKjQTDQIt404Zv",
+	"MoWJpCmk8b4LRfFzkCImbkGYIvnc1jLkRMzt3YPiZv8/cU6X/lnWl9ohWGz9jjfdnJig5eY06p7QQ/v1",
+	"kzRqb2vG7rBmHe1dwFiCemAtemlfHmpxA03/w6u9r7/azJZZHy282AlTGuQjazU3elvbCpKZuAO5m6DF",
+	"qohIScWMYgw0YVqRk9cfDsnh5dHJCTEnQ/rx6P/+v5IpyIEz6sauwaW65vE9390dmR93b25p8cABAWbY",
+	"AFFzwEpjJBMTI4LtDMgF2EYK/VcvXuzYNSSCaykyIuQ1Z/yWKTbKgFi0wDjtxNdKUaSPRUp+Bil271iq",
+	"pzuRQV3Gb2nGUr8TwyKxgDC95u6rjI4gIzOGQd4WMH4wSo4WkmUZS0j8//yfMaEzwSfklGrzGmiN5QXr",
+	"pTY9a23Www4Uos+yYTgN+0qyGVYylqsgQtYAJFR78/dXh7t2cS+z+Fo1mNU2hOLJMqPU2bs6lbGqX0zV",
+	"BVbLJy9LkiLLxN0wn4eL0kzFvCWBxWWYbtbt2dZDDvbQdvUvJ+wWuBdTMU+/QzEavxa33nKeIEBcwPqy",
+	"qCpFZhTBNAW5b0t/X+d7ey8TcssAq18btr8rjDqBQXU7/nf85D+ofA4Sv6leJK6kqB2pEpVXPh28Ti59",
+	"PPgRGuUD0Va2rtKjOgD6MVa6CLD+VeknAIJvedemFGme2O74D2gRX9RRf1wLyDJbZBWlfY/NXI/cww8M",
+	"OvPvjBbD4lpa7g9ZBWKol4ctzThcUY7vKdJXsNgEKDUMlex5J+5IZm4Fawqp5qX4mvi+dNfDznYmUiPt",
+	"rwHVw1s9rk9JatBQpVs9m8HPgkOYzT5VB/q2rJ/6/CX61vGm2oK+iXMh4LaHKjfILKqyjmUeUEebJVwN",
+	"MdYGnB+nejcZ31b7btMAGpB6UDn7B3LOBoNrWOw6ZNI1KpW8OSIvX778mvRf7L34cnfv+e7zL6+ev9rf",
+	"29vf2/sv2zgjEwnNag/sfb2/t7fjSt5zUiEqvH+LcI3QmHUJ8VXDxLjXot9VeEY5/OEMJEvosw9wN/yn",
+	"kDdrowaaiFDnDf5IOpz4EzoOA1S39Rw+hAofFKTz/HdDl48jirV4vxZ6EoygHJB2x2NIzH2GOZVDNaWh",
+	"nobH9zTRBH8kYuxrPbmqTtoK+pnI9Q65mwoFxJUwdoEvqh4kurG/qXJoBc01jjWXErge3uG5hd1bS8Om",
+	"bDwG2e4PWy6RBnebzeDA0EnprDwbNfdTm7q28BDhhEoFDIHbCmtBnXSlTPxAQbKRdts10ORRAmjrBVCu",
+	"YZX0WMiFNYhV5cggtfzYmfyeVIDzJL29QTreIJcFankTQpnX74T1Rj9v24AsbEYAfSEyeKCVuEOGv220",
+	"1bRMmS+DW1XgypmG+rTFif8t3q940bFlBFaVJWhndoVmK/mHjg+hqUItR64lWSU9K6hpr6XkNxmdYAf2",
+	"93T+IKypxZltWqSg3EA1yMyXDliDXQpaesHEiKkO1K65na3/jYZ8AvdzdK4ISSTcihtII9/cTk1znYo7",
+	"HhEtBFGZuNtZBvus7FT45N4SP3aH3Zuj+zgPp4/EyEKtrhzvo5cIzV2Wlaakz7QiMUv3Y8IUwskiI0sD",
+	"+zVvhsvrNyp1OUW91NJR9fcd+cUtSMlSGCos5VV8LJ9wrgH35pSlKbQX+aKLtuv0ITjcpUlEQStro489",
+	"MEl/kokRzbyZsVtxmkBjlEpEfUknnTBEfZNnNyvRRA1HeXZTIovrfWqZDqGaCJ7AgBxbN5FBpVmeabZb",
+	"QSjSp5yw2VxIvY+plUrwffcFdljzyIap4G4HMcboIZvDQb5QNmbJAy8idnm+a2T5ZOrW1sg5VwCR7cWm",
+	"bQs0iyS4fsdUY//lPjEXZ2zonFDPJCSofGZGl2LmU62Y3ik6YI7zLCMuGKrw9Fgooa2RkrnMOaRkypQW",
+	"ckH6BSzcN0PGfWPLuIXSNmbZpbF1uTlc4yylZLfgj5T0Y3dCEYnb1vcrkN6vSkhqMwp6B1TqEYRsO/HU",
+	"/xbvkxuA+S7NDHT71oV/eXk8fHd8eHH1zfHh1fDy+Ojsw+vLwJH/uhduOVu0MhHBbN1ixEmBECEQLGON",
+	"vXWxt0Bqj0+RO5DgSOOAUBLgOsR67TaWcbyitglIop5hM0NcW1MtWlv697Nc+lUxqBQA6qtc3msH9L2A",
+	"ZIVUKqEql2LcYBk+auncSqcN9oic9JQqvYs9jXZPXm96bBYvhgFeUoG4R64q/j01x3kagbW5ncDa1x7W",
+	"guspKKYeYu32u1jT4ypPmXhjHzWq5BxCWPHctpKWM5od+P7H9kLERqMYdAk8AVVPoaqakAZfBmwxgSDY",
+	"L7uEwBZxWkuZmRjsxNxtHb89viLP6Jw9w+/tvyrutIWHpjq2hrpeGTXjccYGHOKcMrm1L7TSTAmjlpIt",
+	"ZRjYMgdCHVANWUDwuDR8MVUk55plNjIAhyNV9bGl/YsPGdtsfPfWJhO0bw1/GTabuI2ASpBBbQojOdYg",
+	"ykcV4IY1KDeXVltIDeBBKLllBM9ZUm7hdwmTWbAg3UNzK1q8/Uu5Fh2MzUX6RIdnPTNcOoo7IdPuaVol",
+	"YL4XMl2bM+RCzeuZD3bG1WD/3sWj/X5hHiawgufjcz6FhZp7MOwSWZrAR+KtZmUuNK8K2NUADaZApLks",
+	"AuvC+zHC2AaLH9MsG9HkJnB7cgJUZgxkES2M5e6+Ozs5Oh5eXl0Nzy/Ovjt5fXwRE2uErTCjaoc3yid5",
+	"m1TsRw5rdsW8WLJKO9CMICX9WIzHGbON7cQcOGUtuqiy7CAUfScB5VnMiYmLa0TFNv5H3RgtX8jOuSLL",
+	"LGhFykinhI8CdFF58BWYVU5vLSo9UtKoYeVW2miVNqpwKqT0hthhqLMlFBOrM2DZ6u8PvyMU+5UfkLO3",
+	"b5+dzXMVke9h9N79+f78ZUTenB4eReT9q0Orb43Hszk0qluPGKdYuTsQIVcSZoOXzFHG8A8QQw7km6Nz",
+	"8uqvRNMJ6cfADeEB3/14Ge8cIMt0BImbmHCmbLg4vVHkmE8ypqaYb98Qp59/hRXkNEgz7//6ge7+/OMv",
+	"L6KXn/q7Pxzu/hfd/Xlv92vzzd8+7fzP/95SX3Q2D/D386mkCsiUca1IHwsPRCSV+UTtYJ3wssO2ZS70",
+	"Bu2Ms+YCw6EDJbewM6P+0FIg5gJ0LjnxjAitj3ijFj4cJjGAx/5UXpkhftqUrhCZQqhozbnnUoxZdxfY",
+	"utCM30P4eyiS4qMK9dl8SIhrEay5lBuwOhfgoWGqTA3L2uOhy1PpYSYmjD8qSLi7M/Op4j891EoguVVU",
+	"t7wqbLO+8x9bDv1x15pVWLa3WcttZsDzhGF2Htrb2LrO0P9OJHSUZ+E+Nmkass1dgbRtaG1VI5pl9oJD",
+	"+zqHu7DFoGjDHCgdJZQmGkelNj9kRhdkSm+hpWm1eXSTBJkl2VfObN8Wm3lol7YeQo9nBRVob9GyDS2/",
+	"sxbtx0HbDYLJWVtQrwF1OIWNztnq1KWY8bEYFH50zxEOz09I5eGgzjzKWZYOcZdBh5qY1Zu2V8pSi+Fy",
+	"SalV5abaIi3LGvR2stqiavNENVAE4ShYAmEoFpL7KvPDF6rwEDSb51bwZQLcGTLWimMtHq+VlpJWQbNq",
+	"QgmEai4y6LCmZs56aWKoFvuq2iMc4FrhHW4jV2hdAYhfXVaUMhezjAWWzF8LGwgiXUpW9+RL6+TpLKSU",
+	"uLLunnIDR5U9rQTGIzlmAdMtv2zllwZG56XrLmR70WI4z+iiTdt6kKnSTikhJVUcJv3YTBeT/7AxSEat",
+	"n+Q2pjAF2WKt9A7XDbymBY2vxZ9LfHJJx2uGBAFvOkGt9IiRV9hNPD0g2E9g7IKeHDdQS5WmO2uoLS7c",
+	"ErTeletm/g+3xCaH7tDZpp3X+c6h9hSiCrrUeJ8F+NpCh010fAIGUEXuLR/oyge6hUuss31twDue2sBZ",
+	"8B3vqDVr6UU9Z3I1f6ELJOi5bYnhOMrobA4p0YLsDb78f//3/+PFYK8WrvHcBV605/w8gPE8NlKjWbB4",
+	"IkCREU1ufPGEMEfYPDfL4ZAdrMxKaEqP2lkL1/I3uDcoQAOVXDDkhmRAb0FZET2FeSYWM+Ca9JNM5CkB",
+	"nmIlPazvn0KSUcMStcyV79uyjJDNwGulMfu6VgWykS6fLILZ8q+d78k7R23VQJplYR/jWt9tJmjQdPFe",
+	"pJAp0k8hEbY2kX3SCoNM+Q6eg04p+K0Cs9Itcc6UZYxP4n2MRS426ZybByR2JY7jfTwGDCpOiWI8cc7j",
+	"Wh+qG5ebYnNXck5vKbMrXlEruaVQuuvzbBdewaVW5ncBGV08KCd6fW/uNR2A6kB9K0XOU+tS5+rOupDt",
+	"Wdq3vlDO6xURqkhcjoUaa6yAp+9ttGNM+q/2Xvlaq9fcBpYcoLdbQ1p9fWB7g9lo7nku50JBfEA4YPqG",
+	"rZzkFAwXSrlUEah1s3a0mu7Y0xKoRo9vFIivRrZkF+brr2PkOU1temZt1zshD8i6CpCF17Fx+fxtffBc",
+	"M3axcf61wVvRrY0/IvMa0iwTd23B4J7W2/hiIrimjBuVMC4DAPC3GEOu5lqRKUjYTCu0ntLwkmo6anel",
+	"sXFZrFMfy1kqQCgWFjVgtwb0TyBalsveSpWrwO1EnqJ6I+RaYhPdhGYzPDegZtyRZMrcAXdUzoI3bjke",
+	"BqLokHixupKOZbjdha/2G9GLiI2rOuTYc1dSo1oLDrAaanaXT+hPWgLg1re0ES6vci6NcpZpxocbO3MQ",
+	"FxJGM715mTT34qKTQI091B7rayqnrK87agCgNl0HgD4BP946ozbH44cV3pbtTVQ6dGNqtJeaMe4/dvJz",
+	"hnZVr2yyoh3Cqnjatdp7Xdr6zlUDYWgR4HBHbCkL0p+DTIDriORz89NLo3+yGc3UTqBpAgZcJrlkenFp",
+	"EKzwVX0Li8NcT0OqvwJ5a5T/w/MTcgMLZwE4P7t0JgCa66n5Y/cGFgozRQlNtIueMqoadiUxioTIICLo",
+	"L7aGDfOjSsTcxskzM90UqLX12cuw94/dw/OT3W+hEiFnV4t+MIyH9+u2n954mP/9+6slcf+Q19MAglvB",
+	"oJaYCEni8ksX7R4PyNUU7KKx7CkqKpRfc3PuKJajxoRohBYCl5ptxESlbTFHJzSSfmy4VuxLNMa2DGP5",
+	"2bVb9h/Looyx04aQRyDR28SAAkRTree9T+a0mXOroZye6LLJmaXNQ6WY0q7mtH1P7T97NmF6mo8GiZhZ",
+	"0w7Fx55NqIY7exkse+Mq4yGqvLUP7xMDP+DaVWWMbOWbiFRVGYcsCSLGxeFbp4yqyMDumvvuWEYrzyCd",
+	"APaAisgYqM6lz9/t24KXh+cnETmbA39jf3129ubi+JzALc1ytwJqtLsMmSC5vDy+5r5oQ1HMhBw++8ZX",
+	"3tmJfB/pDN/4HkaXIrkBjeGA1uN4za/5f/tv5MjsieOOrvkuOcYs0r9fnn0g0rFxAvdGJyJzKUagSD9+",
+	"ZkuExxGJn2EB53jH/Gmrfqs4Inb5Ziq7SmVQymAcIX/5C7iL7C9/2SfxL9eeZV/3InKNXNv+hYzb/ul5",
+	"93Vvn/xyXanTan8ua8Ne9/7nJ/NNweGve5/iAW7LjKZIQqVcuPBIAxzy7urqnNgCML7GtSvjQCz/sadM",
+	"zTOjDEhstKrYbKQff3d4evL68Ork7MPw+OLi7MLA48PZ1fDN2ccPr82Hq7Nvjz8Mj/9xfnJxjF9cHF4d",
+	"D09P3p9cDY//cXR8/Bq/HgwGO+aAp/nMTO/MB3FkZnFRsLZgCYnHDLI09j2XQWJzMcFd/nlsjYfKbdmV",
+	"9HaHaLaOHYj/setCN3dPXsekXyazf6FsQWQyAW4YA6aww44d+h+7R0JKyBDO5k2c40JkoGwNaMHLkq8P",
+	"ZhJVVpUxpUteRUiVW8UlG43XsS4MVZrRhbW8MW35kK9mXzKXwzlNprD7YrC3xFvu7u4GFH8eCDl55t5V",
+	"z05Pjo4/XB7jOyi86KzBpqpspZK7ud97MXhuX0Iz+5z19nsvB3uDl1gmWU/xjns2uIMs20XD3rN/3d2o",
+	"wb9cxv0EWuILkHC/hxH5FhbksuyfYu8OxSbc4JG5Ei0Oma8V+sHNb2jyWswsIdMsW1zzfvz376+Gh6dv",
+	"zy5Ort69j8lx+vry0ODJxeWLL7/aGZDvixrhLqDhnfnB5r8Angia111ZlCmVkF5zBYm0P1oL2jwfZUxN",
+	"IbWnU5z1Sdrb770F/ffvv73EBC6LzQieF3t7/ppwyVmVSrrPPKisULpOZMXx8fZZhqmBlgI9MKf1ys4Z",
+	"GqpY27NvaOqjo80rz1+tf+WjZFdCnAorAL56+Xz9K+9Q7FDmNSpticEv9zpMdcVmIPK6YNXb/+FHI6e7",
+	"dne9c3Mcidm5i2W/BcnGi5okgqVysG4EOo+mvR/NiFb8MMT8DK2ou5mwpSWCKPsBkE6xLtGAvGGZBklG",
+	"Zh4tZERsw5DIMDGsQ42sCC80aa65ATnKpRKSlDfAYAl5TpnSh2YlpwKrMMyppDPQaIv74Rcrwf2UA+Yz",
+	"OE6As1tTZYk9a9txt47l7BnFSPVUgM4jeSD4zManG7Cx07XB8ktlArnGq4ViAyCfy29YMZtBISY3Zjdy",
+	"bBjAK7W9trld2ZS106KTc/NJQyRVYtKzUwwo7fCgRdjepx8/Iy/z2F6ziwV426GhGyzsCBaID+Zwex3Y",
+	"1UdumISQ7GdI7Usv17/0RsiRLcf0QEb64kWXlTknoJHwjrk2/PBRTLjDxi6tgvqx4sN7JP/+paZa/uAL",
+	"5P/4qcbYL4HKZFrko2qSiUmVjxvGvTunHLIV7PwZ3M+FTYANcvVLJ/RjfS9HnzYjamrFuposN0aur4iC",
+	"DBIdEV65E9CDd3T53TXvO+lix7AYI+VE1t1V5NoaBcGoWEZgHFGdTI2qYoWLKWQoR85gJqSRfEQGRh09",
+	"uvyOJJBlbnWUqLkZU00BNLkTeZYSmXObqmYYRZ5R0ke3rBGirJ/tP4xc/z/MP7vmn/9/HBF6zTUdWVEa",
+	"pW5DZRIztnZQ1JpLGLN7X9Ek/sKJvcmUMu6VESe34VrNIV1zLektZAqdkv/YRSLfPTKv7Fo/S0z6MdYx",
+	"s3aAkTSXdFyI79UX3qEvs4+KKjqlGWraeFjYPD1m6f6Uqmm84ypboV5itbAYQ7TMEYRktWNEjQ0vXMeF",
+	"q4y59IQm6rbiBLef/lUvnd5+PRy69ph4L8woXxQI2X++a7vh7bRdFTZLILio566NXsU0tlezjj0PlXTZ",
+	"ShtbaWP9pJ9dNLAkWpEMbAr5M0NatZGa4oI1dBJMyY1ZGokEa0OlQ6ojj8XuD8zVc3+jDdWJ8jW0iio4",
+	"ETkzUFRadyI2j9BHQifAdeSNG9dcG9UV7Q3Mdb1FxnVQGkCMYllyqCaEg1qe4wt441BOqNY0mc5cH1+7",
+	"czyOI3sOu6+ZmgvFwpUT4vL1A3PBgcGH/7juFXforjV+GBTAv2CQqNv/zRzmdQ+7N5ansOzwWGbmYWNA",
+	"O2uH+11k76Qf7+2X9iRz0RQK+85my7hs6TL3/RSwgGN5m5mZ3WWHaqWLvy+n8rwebzP0ezcaoZUnuRVY",
+	"/+QCq2VWjxVYrfmiVWD9nmY3qoKhFjmN4CPBTK+q1ZORkGy9e8RkgRzxhqQCFEbxzYz0uWyI+A7X4CWj",
+	"3ufm8jide3+VFmgYxW3lWSy3l2nSp5kSJWewIGGKWGLc+RPqin9s8nGtz+rUY3GuTj1fqAoH7khKCU2m",
+	"8MzGIbmGq4FuEehwwLIYc5rY7oqCw4Ac2nDKkLpwZIY8MqP3imZ934h08WS0gGPjLAUS1r3m2Ez6MxJj",
+	"uYBVVFjpNj0Tt+ZC/J2TV4c3zukiEzSt0spDyPL5l112pPK54dSQvoeUUd9T/N/4Og3yA8RDV7/a0lyd",
+	"+u23Yeovq6S3s4ALxN665cdelXHBF/ZvYBHbS9JocWSSiRFx+SykH/8ljkj8P80/PwwGgx/jHcK4a0+c",
+	"0QVIvJYFLzoWI12u5DEnxcI/O6Mpp9pymy23+XfnNiU1WHZTsITRwhP8RhxIaarbfYnnIB2H6Bs5xgKZ",
+	"nD6PyAWkTJHTFzv7ZMq0imyZcBURxX62PsUp00RS7cv1UzKSQG9SccfRvFDwrhbvNFLdJa7uc9M2zrJO",
+	"njeAYkqzRG3F9D+ElotHWzm2jmThgsl2i/4NQcI4kylISA3V3cCi6mZPqIaJkIvItpVgGdOLCJcB2HsC",
+	"7vUBSZZ87OSUKa3cDWzmjkjMuE0gi43IrwjjSZankO5XRrZhlKoW1mb0ZcyZopxObAgPumCIGJt1jMek",
+	"73pGY3TWSNzCTtjH/8Z1WejgbvDbrhmd1rW+OPIvtVq4y51uNPB35WutQ5dNyZYMcpUyfksWW5lM2W3R",
+	"toRKILa5Dcl5hnEcU4aheUYqaTNhUzdI2BHi4p/Xr+WIKthlXAFXTLNbQORyUmBK6IQyrrTBz6haSiay",
+	"gbg27sP1ogot8qeVHoo12Wp/LO++QZnunn3XwWtrJv3zmUmjehB829VicKUedbx0udSvkR8/RS3a3bew",
+	"sFwk/sWz0E+DXxSnN4D1GD+5/Fj/I4lzZhS5EU1ugKfmTxvm6e6LiWXhcXTNY7ifg2TmArDuazFX8cDH",
+	"sOYZkFsmbPApxhKTVy9eGLGM8YmzzUKWFm50PgHC1DUv8nh5WkYYEtd2H/tI2UY/mZiQPoYrC//r5eWx",
+	"C17eCdqtsMjkG9si63Ook2Zom3vSSYN8/qQTr5MvOdwh+H7vjGXv6/VvHAk+zliit4rmH9ishdRIaI3P",
+	"rWVzK2TpdRFOh1lWZHB4IQvjbEox2EvAO9WSzL75oHUzY7C2kOSfh+9PDxwby4D49mhFLnqfEt/Qh9iF",
+	"RYZTUeIqIUg2J5lQ1v00ZXwSEJGtH20DIXllTA6ylDIox31c0FkW8tJ+bnHI7g0xpzoQLudhA4UjBKwr",
+	"MhVJbuMCtlLVv61U5dzSpQr8KG5jCb7drG75mzK8whYIU4UEY7tz8CZyEmYjZLC+hY292Sc0w3rpjkkM",
+	"rvmhFYKshd6RoxGvcu4bXt4AzBUmPbrUlQGJU7kYypzHxFv3VNVVfs1dORVyJ5m28yyb5GcbciM352ZK",
+	"6I+fUTSbPRHLKQb6Vd0E5cxr3QQG0Sx+kpSlpC+kC41Nxc7Wb7AV5z6H38CiWzdldRVfLXJjd11e7DOa",
+	"Za1C3Qm3uUVYS/PAxaWT0cKHZPdhMBmQ2HWPj3ciyz3rOUkhe2k4JynLGo3qO7JCu5rOJsZwN/xWS6O7",
+	"y8LGtBdd4nPdZiqJyb9FpO7yKrYZQm040d2c6MhoK/r+G4u+BfJ4bCA0kUIpFC+bPHuJA6/h2L+Y/z5Z",
+	"3hxu/lwNMSn4L5bs8Lp1pX5fze6HeTyxa/sfW9PfMm9+jb87y16DHa8hXfPSt7A4p3oaot9XgTKYdjG/",
+	"eztaB2z7IPQbkfN0S4BPIgNZzNjUpBW1Vwawmp6vb+OaenutLiIY7Wt7cVvaio+v6ATL4y5q3uGAiYv0",
+	"1zt5mw7egInqLejPQXZ7v6pp3JrFaxkjBpDtZ/KFKg9hLCSJT8a776lOpjERnJwfXh29W52I8WnLO7aX",
+	"d9fL+y3ozXnK3KBjwCrlrv/C/6bIhN0CH5CzuWYzjGQhieCW1yQL7PWfVhHcW8aJIREjXy5ELq+5rWP7",
+	"6vmLMv0AuZc3SmF95B2ML4+LZjSu+O5IpAvSf7X3tX2XaZKy8RgkVuO1VdAKucUIEgTuaaIzGyOPZZ6I",
+	"M3rcuvJlI4OZ1OaMKgCSikQ9G+XJDaB1a5YGHYS2V+Lj+VkU4hsIrr7b+o7Pz7BeT6wzlRKrdgbrk3n4",
+	"t6l5oXLmn9GUdo5r+Q0MYOtYuevF8MfwdG7KZTd3jXbgsecSO0ZjUuQbLHG+NcP9cUVQy8Ke0qtqtbtn",
+	"zmXa7u845IRWY9e8NAlY/cCIk2P0fKLqp3xQG5aCyDA00cW31Rpu1/mzi4374wucNUBtFcktFTeo2CG6",
+	"IeMnIt8yEciFJa/ICPRKoI0bM5vL8Uo1pEo5qQTqK07naio06VvZyr5hu2IkU0h3InI3Zcn0mtcyf4gE",
+	"c28oTAmiydQJQgNyNWVYmTDBJCP7FOHibil3CNUuXwxVSExYKkTNWmWZ0YJMKU87JhvZoGGbcPQ75S/1",
+	"nKU1icKvBYctf9nylwZ/eWNIrE5RRAtPcEtc52EG4WeFcbdLloM2cNOu0OUBgfs5wx55fgzkLIXxyggR",
+	"MypvbBWKcGLBWTH9Y5W5P1qoud95dx9RAeYts9hapjaMU5+D3MV+4CWtivETii7FsM9+KZjE8AYWKz1O",
+	"V84yRCagS7/TF0YRkTOaVUzdNo9llU/Jk9Pn5iNXfneb+aMu/hj5wFvK/dWveYsZhC6TaBcDch64sN/T",
+	"m6obV4G0WgpWRjQkBaQvpHWKzPJMMzTIahf2GBHqLbQ7Rt4QHK557eInfWrJlqFQ4OtHRkTMbeOLbEFy",
+	"rllGYishqCHVcUimP8/174B2P4/11W9qg1yTzyNgrLNzeHT78/GmrXX0j8gQL9GTtjk37CClLOtInUIW",
+	"a5xNcPwHXPBiWLVZH4C4IWf7jPGKv6N4uDLLcKvjbHWcR4XOhbSbkImkLSU3do/EZEbnqvBZs1TVe24p",
+	"2+hF6ClIhVkdNiNN7Ry4TkFY9G+WK01UPrvmWpDne3sDEherMdKR7eNDLt4ckZcvX36NzMc1jclEQjPL",
+	"jXwCiBiPFdh4H8L4NY/Nrz8LDtiLt085OTn8cEh+xgY2vnvIx6ujnf36eIwrlhrZMKWLzOxmV9FbbNVN",
+	"55jnK2GcK0gjm/IypZpM6XwOXBF9xxIgHCDFhdsVDcihdgXJzfBY99FBiUogyEcgveY+NEDwBCIf5ehs",
+	"XK5QrNcBnS/e+6vuJNNA+i4OMaolH2P92iK3mBwShU5T4uLKvSffFQBXdObjHHX5BeNKU5urQ8mrva/b",
+	"U5QbrO0JbNFPL4c21vibpD031rC2wk6DkrfxAVsx9o8pxjpELtVp36Ux8Qzjkab75SScX1jaKcSbel6o",
+	"fb06LrRnzwf+j+IuVZou0FpQljvVkrIMw8F22qxyT8og1yv3J+k2PPwBzGUrlT5VPHnz5loreIa9bbwI",
+	"OSxiyq2iZxuGYPClJ1BtS0wrLN6CfSTTPHGeN/NiRjVwUCoYEv67oc+930rW+JNKGFua/uxx3hvTekuk",
+	"9xnPFg39RNkga1Qo75iCuh7JVFEcICUZuzGMxyijGEISDpX+Len8s6s0v0mM84Zsxoc7bxWarULzR64F",
+	"ZaUSWvCrDZnggzWaZwnlCWTt0ZBXyB8TIVNUVVwDcVdcILZvZ5DGB9Z43+S3CeVkBKR4rk2tOcIHtmJT",
+	"CagtR9tqUU/EXBCnfgvmMpdgJL2V1c+9AQfzwVyCr9GxSjeAVc6wO8M9TbRtx03E2GW+9Q1Hsol011yK",
+	"LBO53nHloQrrEBb/sWuLyvabNmibZHQhck36aKghis7mttXmckyF3c+fn025ja7jVu58t1reVsvrruU5",
+	"3PI1ugxFo0Px6bmSFpNJtiLT403G5orErk55vCyVXOEAf/x0qz91UuiWWB/tTrljOpk6nz4RHHugjcdP",
+	"ERWU87V5kzakkoazJ0cZtMUnf/RD//HpU4LSQm4JdEugbXHMiB9LRLIhhd6MnvlSq+3ReR8qneyrbVe8",
+	"o8SWlouIdlWsaKUpBtahZzrDRixYFprTGQzIUbfqgt+OXhfL+xxVBcvx1xYUXK4jvXrgN/aF1gF1o0Dh",
+	"6tGu6KRTOxKVj2yxCx94EwD+ps1HXvzpmo+Ux949H6ygk23VwD99t2ZM4rrh4i6DdAK7mDWdVhhRncXe",
+	"jFZENh4zbBseY+rHnEr9zHCS3ZRq6goHCY70OTPsPDZUqmLSjwf6XscRiQczbDgymOpZhn/M0zH+bzA+",
+	"PrjmVJOZUJrE7w//Mfx4fnp2+Hr4zT+vji9tLSGhabZjQxuxTn9RWTv+BVlDhMw6Iq6DfS6ziMxAU7NA",
+	"ZOnqUzy45raDCfIQpkgyheQGUtLH9vfYfy7C+EiUzsyAO75OKeUL84aVZvZxsyOa2pFsvKOydhrbsto5",
+	"sQbkmCZT91alGrgiP+WQ22IYhPEU7g2r68eW7e+ToqgtXkQjSMQM1DVXYC5JXJzgCZAYXzUKHjm0S1mq",
+	"HU4zs5+Fr8dUIAPWJTIPcKHd+q45yqP7GATANMyIogtF4jS3/An2sTNVjGtKqMQaTNZ4xRSm+RS1+Mmh",
+	"Pc1rHn/7zdCc6NHZh6OPFxfHH67c4V7GJJ/bWgFUgo1Kpdruaw7SJiDJA4Q04hTGuqo7zCr+cu8lIt01",
+	"jy9Ay8Xu4ViDjAfE3Fa++lU/NsdukKxECgfR4hJRNsYW6xoIrinj5OP/2Nvb2yP9Vy9eXPNmT5udA/Lh",
+	"46lteooEYd6SIjOavaSJ4fxlfKyZ5QtlpQizx1SK+bytTsEEmmLC53CEljP4sM6oFyDpTQb8iKfYzZv6",
+	"4gk3YkG2TgEp2B2egCNEc3wBAtzWT/9zu0DPbkEa4NgD+PylXtK0gn5aBBhw8A6Oeve7I5EudrF2Z2+/",
+	"l3sKa9V5Osdw6gpJRLb06DTnN7ZlBMxGkJp7x0WNYeFQ1yO26Pps7yBLM21BnCWX2dh6sQ3I3Iq+Txlf",
+	"mZaIGJR2g5aCS9dhoGguEJHYgc598oJXROIxVtaLdyIkrowqTUBKISNLWrbqtVG+EpFzrSIyl2IiQSly",
+	"N0U51It/rnOBob9g6OVnoarPoYx2vZO3dLtVWZuEe8ahTWMtQ5sLkinMZAHaXnNbPpOAw7Sb7y9gF+61",
+	"keqV0Qp3KzelhF28LOsX6oCcVGp5u8cxDaKiuNkaB9q1bcTuzBLmGU0w823mO0UpDfNlLnBh1/xZOMGL",
+	"X5kT/CcK4FsesL27m/2GDIojERSUj4aJjmT+LzHq6gNA48y/xMgyFFC1SQ/wzsebOnZ3tyvtjHRthWXA",
+	"JrVjKv1lronMuWrzAvzdrK2zAwA2MKz/XYwu8ZU/oBH772LU3X5tjndruv7TywEn/oo35+3D5JgshOeO",
+	"zGDtJY+3kCV8VpkSTZAF++mPhSRwj+FzrnEWhut402ChOJOZSAG7OhacAq3KO+1XuZd1vrHmgM94KbsZ",
+	"//h38gPI6097TVqjzOYX5ZxyyJ4lgnPAdqTtV+YbLAeG9REU6V9eHu/Y29AW9/Q1Rg2FVtvOwC1kZXjr",
+	"9zC6FBiR2o+f3al4J7rmt4IlYB3tZkVECVtnOGPKjN33DqHne3tYSjgq+1NYb1DRj94u4Zr7sg5Gs6ba",
+	"3MXoREDb2wWkTDloPd9zRR5czD8lL/d2XdmHDKgC1885BZpeczf8F6UtLGWKzudA5QGxm/BLT8QMyhhc",
+	"9xsozLSUMGFKy0XI+v8W9KGBwbk5lKPKmXzGa7c51zqlPWO36Fjyz2+ZxB/EBXwLBfUaYvO4KsbYIc7X",
+	"T1niGcggWtjGDLRkyYrivxyQWBZ4jX68OiIpXUREZGkhfFesZXFKFyo2jyhXBhjvVZHSxT5JKcsWhCaa",
+	"3cI1d3HxKfobE00MlgDX6J1MbdR8RCh5t5iDPBWTUzGxFzlFByjygJ3Ik6KvhM7Taz4zUhWmUXre5smY",
+	"SaLNcZkXC/8jYjO+bRkIT4sqOwnTduDomlebJeBX3i/sjgJdnNZaqEgfZ4xxw0O7CqliV2a9XtH5mtM0",
+	"Vc4UsjuDmZCLQkURvg023Hk2tzMgWFvcurtK9reWF713B72kstTP+524IzPKF/YM+893v97baQvPMY+E",
+	"+0b/NerN6D2b5bPe/tc2VMd+KAN1GNcwAfmZ649Vt77Wlon4OWaTXG4bcf4b6CWv8bxHuWIclCKzgkC6",
+	"c89isBbu+dGxMcPzjCzlIuCQV/4VSSxqDeqpxTPawqzOh3HNm2kIKrKXeofbIbJdH8iUaSJ9i/lrnoIZ",
+	"HHiyIFOgmZ5G3nxpOeWAHPkWE16aW5LAcNYptbXiC2lLET2VIp9MLdM+cAnrtoyMvVr6huH41qJ2Rzuk",
+	"bIZh2KMPKBlc83gC3LA5VzgNI1t8S7I7qopeGGtZ4qU7vc/Nf9w86/mPmo4ElVul7Y/BP7BHEOo7xclt",
+	"xDzu2qWu8xx1nxgfH2I/3RgvfEtziZjNmEZarFCRIXReqnF9I0NZ1hFd8zqXiUgzW8lFghnOQK1WcEBS",
+	"MEzFtX44F0pPJFz+5+k1Pz25vDr+8OzD2dXJm3+6ljNESzaZgMTw6qJMVCYmqIFxoadGFHTPSpGZqUc0",
+	"uSn769n+M9gq1YZ2xY4lD21qUGwrLboD2FniPweOVSkSzxmfxD6sbC74JB6Qw1LAxILyyjYFNTrsvl1x",
+	"gu1ytLgxvIRf8/gSkt1C3909l0KLRGT7xGJHRK7zvb2XCb6Af0Ls7UUxfhkTlJhIIXEdEItKRMhrTkfi",
+	"FgbkkMwYOqMjz/LMIH1rhBZz4Dtlnw1JJNyKG0jtKl2BSCkyICPIxN01t+NHJMmEAifTPt/b+5thu3Zn",
+	"WPIroZwLjVnvLnCSizv/9POXA3IJcM2xIWMFkQezIFM9mwOvcFWE1jo587AC7KjsRqny0dyBmdjuipWl",
+	"5sp2Egn3lr8B3hYu/mrv669aOi9W+P5zyz4b8QOYdmS1mIb9wy90Kyo+XlSs899ltdfyWWSEivSLM9hp",
+	"Y7hR737XRzDuGvro7XsuXvLiXE/NH7s3sGhnxafY9g5twDTLQH6hiHk+MkJMRQX2OqNVMxUkEjQqsOjs",
+	"oNqQH5sB6cc+lHnA4V4PE3TLxDthN9MhpqpuXj36d+UVspvo7hYy4P11aWqrTG0gDBmxIiQKFeRxeH6C",
+	"Z1ilzf+Pve9dbhvH9nwVlHerWqpLyXLiTk3bNR/UjtLtHf+7lp2evsNZEyIhCWMK4AVAK5qurpp3uPuE",
+	"8yRbOAcgKZm0lMR2nLS+JJZEAiB4cP6f37H3NlckIKCuJhS6S1ixrPEx3KCatKK/dvoXx52/sEXkBEO7",
+	"S+y09g4aG+hfya25MxdMOdFfFCJYDhCRlvNPoLiHC7/TID0PCeoeIJIJN25sPMZQLDCVc+ENkAZAYKTz",
+	"J8r2rk5R0PvzAvni5LiQZJ0xc8sWQQXAEDbymQXlFpbqj8B6kB4JFZ7v3Gc7tQJ/gzxrq2ljPNn5bZY0",
+	"gEOIShmZaTKX6hbSPp2PoiZCbMcqGMQT5lHjTM/tQthmVj0z1eNr3pzqUznh4qH8SJMrgQAHVSvYS0zy",
+	"PZlxkRum266eWrGxYnq6et2bXnFhNxTX4HYQhM0oT3VA5kqKCcmo1nOpnMMwYeAdhagPjV3kozWfUgMS",
+	"2R47f0ObTJjB0jzA6kdzPyDRfm+PHJ+9758cv705uhy8HZxdHfdPhlHga+Xgcqt/dwmoxiyBYFKcciYM",
+	"Ob6wKwlCYTWPMeVprhh4W1eu8OsjreiyfzW4OTk+Pb66OTn/6fjs5l3/+OT6cjCM2qUbYv/VD3WlbWjt",
+	"sg8xYwlLuuSdmxEdOMUk4CpBH8fxhd0DY8dZnbd/dHR+fXZVzk8SltIFov/al65JK8+IkXU3n/b/evN2",
+	"cNL/9WY4ODo/ezuM2mSUG6cMYS0kpLI6H85IJgtAy0tlfEtcEzCZmzqd6AQo7mmUIRj7o7Sgx7NmrizB",
+	"P6T9nMjJhCWEi2e2Yf4A2surDVS6KylPqfA6sv4K+f+y90NOLBMDTRrYqCtCQY64nutLbBDYxPZRxbnn",
+	"/YQSMhemrvJ5OXbqPCTCdOsOvZ1wE0XFHRPLPV66rf/tqQ8DSObixZtcQ0cz1ugeu0LSAYk1YlPussSW",
+	"qEkqr6XUFkOdsqeMwF1rptYZq+4BtoT4HIR4D4FvrUPJvZ41RFrwxEZ2NxCJLkpfMZXPGXZuhqCatFSB",
+	"+oQ2Wlgs5PRkCGFj4EdklKsu6TvtNnI33fj1RK6X1KtXGBqjBvEHMOKG+i40vMLqQ9Taar1MDvC8YP1P",
+	"4mdamuSl6lh+fS54mBwSp6mW70Vv1a+t+vVkTiffPanCpTbUyZxC9ZBSVtG4NFHSAF4Lo/EUOEkcs8xA",
+	"v7uYdcmFYpoJgGwpWvTNaQkWk2sGic+looeoNp4BtpAfoqC2C2EiqaRMouUMLAktf7sCTNSpY1Fu7Vcu",
+	"GPsUDMpN8VI5U7/kQAQEw5YLbbnQ5xqBgw8+SWfFHhtD/scyxa3lPxOuDVPNDKiMxkWW90WFegwxMc/m",
+	"EG1pBLHtlFFtyN6rCnRSgB3lIFVJgpLkbgPY9ApGExZdUZ4eIosbKXgSlSOulysh4YJEkFzdTZihPNVd",
+	"TLWOuqGo9+gt+eguBz8dD68GlzcXg8ubn8+vL6N2NxSh6DvfJPJNzzOnVFcdcRPmEgCAF0aventR4XrE",
+	"CrLix7lUt0EotMQBq9npPo9FsTtGU58KDo5RMqV3hQ6qD4pkqQKkLECnZwHO5VfGNcmFU4HKCh3wyqGm",
+	"yhJEnrePwxNvvsu5aJNEMkAMc8NiwTsGT1M5AZQYSDfS/unLN6hJrnOaYl8iagybZaYiGELRiiypdT2p",
+	"3fiF38DzRu160eHo8qnEBg7/hWKnm1ihkBXrDRGpKllRzvFTkGfiLRLCE0xpSzuplBiDAspEX3aFiJca",
+	"PcYYw7Wv4ROl01bQfJOCpgymrrW5EUF7XRv9q4oVDXXwlge5opaUTkgLCg1T5rPrUJtue7sO+WsoIs1F",
+	"zG5cq8MI21GXZUmASE2iKbfscnFjHz9lhoHlPaapZi7kgulj9WOSOVOMZCoXLIEEEY+S5VcI6y0kUkNy",
+	"+buUThpb/teCA1QXsbPKkqr5jA7uFypn3uzvVIpqes9cVFN5yM06LCIQ9Dap66v1zQW/Ldu/lgJ08XKB",
+	"hgklJRV7nrEK8Y1Mw5XRPQC3P3BXoOYBd1XYA5kBDg8jLSgTjlENFlIsZjLXPmcsWCkpHEvlqg4Dl05q",
+	"b8OkUAxFQ/ZXQOwhUoKm8LtPZoPgrL1Lt8vi5Qm/YyIUcKg+mC6JjH2tVtOBPDUXFNfLzO07jRoaT7rk",
+	"HB6YpiSyc0QEYAId+iw2fDx0SXErTw9Qrww0ZMVQ8Fm9LHp30v/p5uz86ubd+fXZ26hLLpjqYJj2jinF",
+	"E6ZDYU/+AluhGUkoKVa9OpOcC01aTmX0qz6EKgOfqOf35zAUwjLl2lfR7pL+6ncA4pnWqe5Wf6zo7vBI",
+	"g/f9k5v+2fnZr6fn10NQ40+Pz66vBlHgS47grZy/uxxc1OqXnqSAdJ9IyfRzfCHnxKAoT13HliuFrFsH",
+	"xVZv/AISxB8Vx9x9c3lkDvclSLDzoVOwlSVI1Tfff//6zYqAcYpgx2qczbrpL2iiZynFpBao4UajtizF",
+	"VgWcI7RAMZRboxo0SWsnd5uUwJ9xCUNYwRPrYtW51p18uyXWGI/1Ntr5ss6DpShHuJW3tFaZepjGh64g",
+	"WGZMYPgRNQZLbQEZLRqAXlI+ZlCu4sELGukcJ3gWMq9MtaXyr5PKLxlNO46wPPzMxxG7JYFGau+TyCri",
+	"u8CeO3hx5GP8n2hFhCJLc33flvAQJfhrsz1xWLEnYAWQXNnGBhbg7o3cXiAGsWJLH71Pg4vCqxGQyI7k",
+	"q2KDUMBnfTPK09viWxJNGVVmxKjBNg/oP49QwCXUUHDF+KgituKQo3+w2IQCt3WElb9RefhgyZFHa0Ip",
+	"OMqNH9t7ziOeHEQICzNJ5cg9OoQhubUQD0nxlKi2RydUmw6M3jl+G1mzRLGY8TvXTjVFs8Q5cGZca4CV",
+	"EiXKQCnBIWG13SW/TH2xq+eqc6qdgwc99vBIRDOR6FDU7TS6gSip2V+XkVd4sqCOl6ZjqWZYqDvOTa5Y",
+	"KFYfbSnjA0I55VGwgzgzqFqle8tYRvIMSqQTrgv6cCkpOp8xTVKpdcq0TheI5eVHFRMo5iVQy6s1a6jh",
+	"xffrjaMHS3eP5GxGO5rZi3zDRrSRK6+tyAinadoIIDN20zUU7fZ6tW2dllcTATYX1ZprU5Z4tQ+qBOMq",
+	"rSM5ViyLDsh5xsQ77ELmnBjWejV87IQT6qNgS5I5G5FMyTtuOfCBpe5c2OU7JTAU0W8hrDLcOQh3FBsz",
+	"E09LSyzcCcIdZugEfsaCcecnwZLxcOf3qHBi+mL4lpD4GXveaBkKDiGWItJUAQMARnXoCMdKd1hCgbqB",
+	"PYTTW8JEkkkujMMhQj8AZ7qiA7i6N3xyuMlLBEKTO6YMx+Y4EJmyBIOkVPdufXV0PUDQTuWt7QQ7TOQz",
+	"AFpY+hZel9X91xKBXTTGt0rgdmBOjhyTAGnTHpWCGLGMsFzx0kFtosq9OqJc72y9J5Y+RfWBtTWb9Ohj",
+	"h7eyE7ing+UAYFTnCNvb1EjNdA7NgYTsAAAE9Jgt17b6sL9/w07cr8V0fyKlDFgOCjhNWkPANOsMLV2h",
+	"rtJeq6B5F/BD8SBfOI+IatDcKkFoD68fLEOkWQF5x9QE0B/bjZbI+0oM5QmtEDfNOgvEbcTW/HhJ5seR",
+	"i0RWlNINgha3o10E/W+OV0S3bFHk+v54+up7cLdXkIOxo110x2Jj9WSuSSw1F4xoPuMpVQ4crNq2J5ou",
+	"RoonUSgKpYZgc7qRNFPSumQxt1yMpuSSilvyLoejM1r4uEOBqjrlpmjyxq2GQF0vEx1Lq6JygXaAYkZx",
+	"e/RQdbeTuWtQ06TiNnDlfx4akbTKFkSueZ92Zp0VQABWllEzDQDdod0l5yJdOIz2ZLWjF2xyfWh1CL/d",
+	"R1h+irZqONcX8uH76dfxlyk3OiCjEgF/68bfuvGfKNsZKXLTnmcF38yo4Q92cb6CDper8UapyFSmibWP",
+	"J4pC9YU19T20NIOSfHQI2LulbAeI8mF1fWHSRShQhUnwZByS+F5nZ3Js2EwDU1y4HKoxZ8qN3OJJAC0l",
+	"g6WwbSiwqqkduALZOOWCW/7rTv4htr6UgjmvxoSZC9wEaOtph8Tel5U50boDs4Vray5rSRy70STKcpVJ",
+	"7Rp1zhU3DpAA0dWUnJPIbXM3RQPY3eFjFqHgic9ZqY2LnnDtF7nW8v9lunBxkBjrt5Wv9GIJaf18fNHv",
+	"+8ovWGA7IKw76ZLIWiVmhvtwCTdjvBoC6IckAYA4kuWGXPx8TKZMNbaEdo/3YKbMN90o2r0rhym5OaqS",
+	"P43bJJxvpkDOv9JVp7blQhXWXPDhZgCmvlgQzSeCJR3uEj3sQLFLB3QH/vAer+amS/oOt5XqkhfhjVZ1",
+	"FfIem/SgDErO281oSo7On0jLc6P7zrnPmgvs5n7o2DqQpa1St8U/+lQG4VN5PZdwZ7ieL6yqbGvBkd65",
+	"fA0sGHCp5qCgtZzaxhgWTuz3XlujcQEZu6lmZL+3367nGjhZVMcTsAloyRO2nWi3mEsv5aQVDWqXT1rR",
+	"dxmOg24SyPWNeqrHKyDlkWqhhaHQFmhXT97h0ilzZ2/f6ttoTISisCYOfRV8Dsr6OE/RcnEGRgnfvGRg",
+	"wCW/uU831kZy4/0egQ8J2vkoKjQCSPsSKOpaa+KuNOTNf+7JDh42VXzh7FdtqDyDVbHO6+Te4RZc7g/J",
+	"6M4F20ibsIfYoLt8DVuLgONEBXtbUSQiyz2iTfSJUERFIY8Lk7vPzgnvMObBbZUQabkl0YamrNLjwg7+",
+	"Qyii94PL4fH52c3R+dm7k+OjK/S+uFInX53ZJX302ABr8I1/XYQeqjbtyFVFxzJgx0qXkkgAtoLOEADO",
+	"VItmOEsT9EnVsc1rGORRdKInM7AugBCe2Ye+ITPzXsIvwtSeXt/b4t/+se0/jxjwyfbfrlNcG7tJfq4N",
+	"6Do4o5d/yVcfioqz/mGn9U9eu/5kxfEr9P7CQ2/u+8UXubVot7xjM97xy1TiOZ3RRWEnbar61TqYP5tX",
+	"eE2RzzBnEVXDw1DAzVCkM6FcFFpaCUKIKY04sWAssRqc4zmt/Vev2kGBaAyWIqQwY9+AUOz1eu7w4LX1",
+	"fiu4otZtBefUnVnsePNC9TRY6Ed4w5+Go63T2GCjAw9fYcnIqcrfHmvb6mLfED8F4vZ42UsePMejPl4r",
+	"2/3NDnbztG76Q/tvCUMDy8fcDCEd563niIg3F9Xj/NifHocnBg5TI7OfCs+b25jNwDTyHK5c72t7Mb0W",
+	"tnrVV8sHfNcGOEnf6c0O/5TvJsyw+AEc73dcOCf73p8IereHdMzIz1SNpKokGxFL54DtBYVyEWmB4ykg",
+	"EyYnimZTHpNccKOxnaDrtWCoYQHBrHBpppDYSpElLBhVAcmm6ERLyJh+ICKfjaA0jnUQtypJFNPaTjMc",
+	"ngVkxhIe0zQUqHEFruEsyVIqltosFAOlPGYiZgG5Y1Mep8w1joAOUZXsrYBcX57oACAkKpOOuMRGkgid",
+	"PpVQCjJmyo6pAwLNwiFf908/wCX4jLng/50vjd/GVrkeBBhyZosWR3ZnA6IzKgLI9nXwvmJsB7Brh0JB",
+	"V/2VuVfRJRG8kQjgPuwaXTYHOiQROASS5OxVXTLMqMC0q2vBY5kwAv9AWY8OSMREEhH2IU5zze9Yl5zJ",
+	"UMxkwlLC7Vu/k+kdSw6IYpM8pYqwD5lCHFAdEIdiAsh7rn5RQN1wusAXoFmCKWwpt7pxK/KFjUij1FDo",
+	"CHo0iNpQ4EdTB1avWIxp/XbhM0Z1rhykHxSljZiIpzOqbnV3lliZYVU9WArXRDAOb8MD4aUIGy+sLHM4",
+	"pOSSmmUoEXu8VlBELn4+rqKGtOuDzPaYXUz5UyWdTPmXUbGnHB9tg7qFajLk2EqEbQ7KNrH4ueWklWfQ",
+	"XhXLXJ184AK1NstJuAAOURWdU74iNRVL6ENSE88ElOJGiT/6EQJjVsHenajEgl+oly7lqQv7QJ20lwLQ",
+	"OzjPANOIukzckaLYjb0V/e2sfzr4exSQ6G8XP5+fwZ/dbrcdlNGgMYc+75q0NDB8kFYORSpELk01Nkou",
+	"JAgpBQhii6KotyzXLxI9IQ2cNRQbs1Zi5ITBvZjmXG7eJzDdS3hL3yTTxUfbgOkipbKkVBzmHq6zeHdb",
+	"Nrxlw89urgDtfR4nBpiMxhjSWaWJ8iEZ89QwBfgFEkrJDDW5xibnyLY8XrNUoIp2ydG92o7aYNE1rGIj",
+	"RE7oFh1sCisssRy3fiiub6C5HasrqB5JmTIq6srZj6hmHS40E5rb2/HhZ9TEU5ago1ubSjuocZ6muB8N",
+	"yUiufvGhmvZvqkjCvu7Nw2NAotsu7t+QU8a1eq/hc8UvKz3mtUEyqPAx/LzCydb1wiowPgvETJ9eUtf5",
+	"anGh5JinX7wBVobL2Farv8wGWFlBJau02Zhqd1SJgxbjJFwD2iGKzoGVHwGIWqwGR2lrLQaEl03HHdeH",
+	"vduQfLZMwI+vvLsUN5zjC1Vkb3J+fCrZlzlH21jhV1hUjaS90kKq8Zwvy6B11Tlvi57KutrezoOsLFUn",
+	"YKK/UVaX1IYusM0TE4mutvrUzi0L0Eqo0xKdW44A0UQHVDZiS+2cW/u9Hxocrf4ie7gesZzneU999Vnt",
+	"i9mmkG6V1I/gCnB07hcTeZpyYcJaoV+rfp4LF6IfLQivVzi/6uP2TR6x7Yl5QrPuJ2YeOkUNqnMf2jz4",
+	"mhFfnQFeKCf4nFvKeQ5crLwUh11SnGJITHTxSJCpNE1dmQdXpXAll1YJ97mLuWYkuri+Iisif9eq6lFz",
+	"Kcjnn+7H1+BhM8vlfQU6/FaSb42Kr1Z9cFZFkWHkOReyrI0MC+AyEDXN6wDlCy7nCtNIc1dtUEa0LPoy",
+	"o6fBgc5Sgx1sN7YrZvJBm2KI2s0leu9fFA8cMmOXteV9W9635X2PwvtKFtFY9uYYoIvmNbG9dXi1Du01",
+	"gD62HGPzo5ynCQHAXMfoVC6E1fRGXFC1KDux+hJkuIxraJZVGb/WRHsGGNsNIGw/5bk/mXE8ZyDgkRpl",
+	"/gh7UYmDV2gMg+RVIpM8ZrsJjxEzdder/Y1Ud1qFM6yUgyttAiJdzzjfwk0Kb5HURcPJOSazWrr/LhR+",
+	"avTyA4phcz/LE67NW7/qoV/0GoxAAHgtpuHCo8XDApvC01472Yx+yzXhfV9deHp1UzcPVRcW4xbF71uI",
+	"8kHceSVE50ijeNUVzgKM5IEqy6GhymhCC0Xc9YeXBjPISSvSkmbQHAb+zZScKKa1+ztmSa4AHojGUxgG",
+	"0tdCYdgsS6Fbm5IzEv00cL6JVc7mr9NR2yr43GjkWn4kl+Po5eJeNxQRHY0Uu+MwwE0mUx4vyj4eJPLo",
+	"gVGbJCzmCdNkKuckkZDbr2RuXLrmHTc0RcY2V9wYJuzoiB2vcXSeREXbess2Pd6G3/zqxfqwKGeC+4pm",
+	"7NC6JRRFBUGXDPF7LsiF1Gai2PA/Tw6gS2YFwd5wkXt4EHw7zdiHq/zhiaKrq9N8ETTE1UVs0iXdb+A2",
+	"zLq1Cj6R8wKrJLTktzVsdp3+tkEc1n6/dOiLuCt2BOAC+ITX33wtJcCm4umqaXiBw9YwiW8OFXEbTXlp",
+	"GIf39JNa9aQxPc6fgqJszikGUIVhpgyOgkigX3RhuHxXpCGs9rsW0vgqpRpT+glPSO+Lyb8vIvu2B/El",
+	"YfBtcgY3kl27NE+4fKCtzSxPDc+oMrtjqWadhBrqCqGs+hzB7REZ85RhbpE9EZQL3wDTtbOX41BEgAwK",
+	"TSX7cFe78JL5s10g+GGdEuYpcTEBQL/i7qQokwpFobjfyZiO8pSqheUKU6yGFYyqzoxrTXTG0hQKquQY",
+	"WlgIYpiaobEQS6WguiEoeyb46TLfdE+4uIV9plv75FnGRFKc3SsspobOfHfedZbR3FV/jbmgKf8nCwUU",
+	"17oue7B7xS5Upqz4ZqAkq85Q6C8vAPb0aeIeNTTwCdwNFvhFCrHKJcCWbchfCR0b18EJ33VQ1mR5Urj/",
+	"6l44V95GQp5ZdpzfMWU3B1/YRjLjJ2rYnC6eQHQg/TvpYcnX8YwV0RHsfFhqsL+D120oUWI5m1GR6AeE",
+	"irsEXCrgvM7kLRPEfW0Z+FgxV/PUCneE/d97onYCEu5MJDES4CLws44VxY6n1IQ7QSjCnVwkEn8EuJ0R",
+	"jW/xIxeaKUOEVDOaEvaBzvB7ZNbFU/l7dT679602MgvF6pf0DtLmWbjTPsS1A/41RyWVFo/HNdl/9YpE",
+	"12d/OTv/5ezm6Pz0tH/2NuqSyA4codjQ2BLI7e0hiez4USFINOFFNq/rzwpCynd5g4i7NKzdJcOKTPLY",
+	"DjoUtRLsEFDesO2bY4OG3vqGS7gbTq4FxK42IMX2YgkBvWO1Rb65KGY6wo14aUH61fV9nbKqOES+hpgb",
+	"kvBkK5e2cukF1xnnglACcsUT8CdbNJ5DNsufo1TqFZ8cdFXoAJODozSnKkG0nwIEwnNUK55OqbpNrBHR",
+	"or7LJcmYCoVvfYkWCvtgcAwK3bLz2ADuDTTaHy2KPpktnzuFH11MwkdSAsJmmVmEQgqmHQaF/QKHb2Dv",
+	"pJG7++1JKh6VUOz3fiDR2+Ojq/7V8fnZzbvjs/7J8X8NrFCqeCR9EAkYvRVCAam6KWvY/js32+M6Yp6Q",
+	"9/sFf1nm71exjv3ff5neuWxf1pbnb3n+i4b4AdotGOsnc3xAn2jk9qhIFSA+LcvBAH5TsVhOBLe6Lks1",
+	"m0+ZYm2HsVM4Wcn7qlDShAvNE0a4CQVYJnNimRQg56EZcN9YWTFOGk2QbrfbxoaazrvARSikSpg6dALh",
+	"gyEjZuYM0Thn1pLA9CPI3BSJUwHd2r/TpBpZJxhZR3mUJCwJhXvW2DXFdqvuknudNDx3WeqogV0AIW9X",
+	"0/lBtZ1GKByk6A+kppdGK0qYoTzVXTfzjZ+v3dRnY9kmCUXFKCktLY3JDyAiqTNWCn24tSLiLvrXw8Hb",
+	"qL0sE2HtOLib/d6NpWxsd0mUTfkNTZkyOoI8Kn0fP813O/SbbtdbIKr6nZ1CLIOkXNyyxANtb+D2u0Lk",
+	"lZcpTO3ivmaP3zIQkzuWW6m6laovV6quuvhWkJnWCdYifetBiJNRzlPT4cLllfl7Vk2EpeguF5WoFUi1",
+	"Mv6D8rBMMoMG2YWYDPNe73Us6IzBXyzcKZ0cSaLX5q1eFc/0HBynmG0d0yke9tvFXPkyR+AMjHSQu0A/",
+	"pvL+Hz4HGc9YygXrzJvp/zqbKJowbRVFSn5ho6GMb5lB+GDEXaQkTqFPhs4YvdWkdXF0uveG7L0htz//",
+	"k8ykkIE10UdUszf76A2QKhSYQ0/GCjqBRb0Pvb2I/AcZ8UmHiYRTQbR9+SJmDheZ/AfRdJalzHkqpowq",
+	"h/eCeOwAIRyEwvnXNbOEHjP0Pbi/51Oeog6OMMGuAyQ3pOUWZFfyKvLrogYDpJHMTZabG1zBjYJuZnJM",
+	"Iq85K0aTReRBLUeWKjpcOJcKqGZSVFMkISQaWgZuZCxT8u9//T9XVDazDH3CAsKUkgoBj0FPTKV2+Mf2",
+	"Yq5LRGF4nwAmTI7gXYTCjaIPyiVywU0UVJds12W/gYhHl1vdZeVj15IxdKkNQhG5Qe018IQ3XNi/3fQy",
+	"gV8yLibRIdFMWRphd/YIHKxulB2tuq4ujW/LoQCB236sRBoTlhq68t3S4vwpK68svimuI62YI+PSXk+N",
+	"jqbUHLlvI7Aw2nY43AR87eWm4OfujOEMlgbNiFG4IpNiYv+H97b0hLjT/hlXvhX0FvxOZmo1aWTHEBSS",
+	"ikS7cx0dVJq7WCvGErd99UMWd4oT2blwlHRAkJcETpLA9ShKIuLaI0TwZUSgLIEUqvIhoaGYca25mASE",
+	"izuacrAdW0murHFQUeHbhH3IrHpLcEExehmB+vd6vT91yfkdU6GI3p8fHw1uTvt/vRkOhtY0GgJE6vVw",
+	"cBmRFo2V1NofCg0NXmtusYbslBfXtV20CHnR8tR7rwtBqxjVUpDo6vz85rR/9ms5HJhBCmpFV1f57rJ/",
+	"Orj58derwTAqHueHw5LNGSmJBrB4idEgSPkAuijXUCemzzMmwL6+cIx3XWkJdovADQ4qRlQ+KtjGFARR",
+	"pW7UGo5NZScwUBMo4n7vhzfr+0LsoRReScOfcxOD9ehM7FJO+IVu0QY/X0N/oDzLalg+nlCm9JfvoT7q",
+	"7S3UDlZAo3qxqiSUnQMeVJJdrUBWbTTguI0rbdBIwQJaJyh/R31NIJySysxPWRy4Mtd66MDi0i184MuE",
+	"D8STkC3RT01JUV7bWQRa0KZsbCxPJ7eMZQ685I6mOeuSSGeMYTJHnNJZBhKQ9Lrf//tf//Oq27OCArUY",
+	"V3rDPnBtCj0ynkrNhGWLd9wy7tb+q1fYf2PONWs3Y53UHonHd2atTvNF/FmfcSQx9oiMZVsss3UrfVYv",
+	"WfOxTKVRdNrlsocaGkkFIQRTK0kPqy1ysB/ZklxtRQ7P4oaaiIg8TWuKaC7tCl6yYPUVkFsB+xKPxI80",
+	"vvXqvX9TH38kFEvpovkYXGEzeEO8a8oV9OJEpeF/gIdEV50BEdSpEqABn5NiTXCZq5gd4BBRUHS+585Y",
+	"K/0BmOiumUhOCzdHNSNmJM3UO2d0NxT1rUKW+oGgVXk5OOn/ukFfkJQu4MxcFc/0lEIe5vsiFbCDDxjy",
+	"XMcQilfp7Xl8dy+9EmjbSmTbSmSnj8Ka+mRvT8trOaSDBmkytQc0nmKXvUmOWoIzJCwDuuUiIa1IG3BH",
+	"GqOjdqXw0BR4BvYjJDIoRlPQcELRiiQ4J8eUp1xMonZAorzcywiNd268q0nlgkyZYqSV0fgWWgoWnkMh",
+	"yS1bBCROZZ4QIU0oaJrKOUvQv5cLqEmKyIiNpWIV2AS7lkM7FdRCckgnZx+w6x5qQSk1TMQLIsfFY2Bd",
+	"VMElwLGvCZYhFIAsjpC7pJ86hDYsR6pUcN0r2QoFjWOWGY1PiuFxXNp4PMsYVGplVrUTBkucoCBKsQnX",
+	"Ri3IGLpvR7vo8q7tl+1UsqEHhHlabQynWZsf4LBrvjmP3QuI7H0souswYyyeFsdcB84Z4RoTeZpPWCwT",
+	"qEIsmN96RrNIWQeo1zzQr4jOWEJiORs5gCUoKQQXiOuhsEhZ6RuPqSByPAY9CH6KfH5vRUts17cschS6",
+	"SK3RAIt6+uNQTLYOkci5GeyytgHsR0amyBi95WLSQVrKipe/hn4XwkyZfjD1/ZKJBDk7JENSrL9Cxg99",
+	"KwpXnaVl79nz5o3PFyy7FRQkbOXlCihQ5deo3SUX/sSCr9sozorMOEgHgeAx2gdXV8Obi8vz98dvB5fR",
+	"YSiiv3auroYdP0IEoKZo8tvlQ/IfqsLuELob3tE0HdH49oBYDT4imi4gtYRRlXI7o2ChsPKdJV0SzbLX",
+	"7rFlluuICHuknVhr7e99D5qDzA3h5pBEc3rnrs7iWURoOreDz6W6bZddFkMB5hBJGOagutTJ0tn5fa/X",
+	"swaeorGxWyPHY2vlBWS/98MbsPXOMyb6x/WAp8ULR6b4RMaRn+azXJ+WwnbTvTfL0xZN2DHVoKYNe+Bu",
+	"tW/hU++Vk0++dU7vPvbWWk6JsfKdYAfDk7BLyzTa9BbcDbtXV8Pi0t+DneUTscHNxaXFzcDxN7gTr4MH",
+	"23qPt2XHnxCKggxtCUoScKlN5diuNorRWbM4O0EP1QofjAIyyk3FpOHYKteKm3iai1sIiqAt5e/VLAmq",
+	"CVKh8B8CoqHUeAE1rlafgzxzb6rZWeZTmZZtdRXIWCtS3gGz0AdORnhIuyKZZvdk780hUdSwP++96fV6",
+	"h5D6Lliq/7wH9uaqSGqh2MEK4gOw91y+gwDLCiJqKeQvtCFt3gsaEJFW0unqutHEHC2sGUxT+1vFpwmF",
+	"DCAhW/XitH1YSZiuDEVholwx7CGEHnz7HkHuLmolGfy+lWKPLMWaRVGABwGzDbYyaSuT/tgyKXAciq0v",
+	"Oy5dYo+DmmS5uwd0JlFKxSR3CaWZkrPMRKSVTRXVzIMajaWCLFlnTAFnN/QWOPoME4Ejw2dMGzrLrMzQ",
+	"bDKz+4ruOqkSlxkIF2EirRRjnlhh13ZZuIUTEAVaUShXeEtLfg84S3dM4W9g3lBlvtMkOkLO2bGUGR2Q",
+	"X/rvIRU6FH/697/+Z/9P5PbnfwaQDo39KZhisu0MqUNy/tNPu+dZrgPyCxuduj9PL14H5N1J/wiWfbrf",
+	"Ryds4XsMBRfaWPM0IffsUfTi+TKtqpOo3SWADm0ldZn32L9+e3zu8x5b+3uvIQt29ffh4Oj87G1xhR9g",
+	"eHV1c3V8Oji/vqpc8n1v/0FL2NX7VUxhO05hCn8kahQp+/gf4ujY6i+VE4et5ciHVkbBYrQsY8LuoVWq",
+	"ApLkKKuDQqGotUevlr3FO0+GKXVVXe0XSchZWsHaSo8vhA61FVjfkMByfm+rnNeWdG0G2lTC5G1W4IUg",
+	"eS05RsGlMxZzmppFBLmscuzb/vjvy5qupTbYMEw3FD9KMwU2BdW8VDvx2zGyA9YTiDgcQnpYvloUv6Ka",
+	"zKNYPRRLel8+9NrWBQxrWNzzcKajQ+jYtrIjIHboCOJcTS0N/J405Ze/2V/Xc//vT+3vL3dmHQ8rCWfb",
+	"eOCbiMdbFhzTtPJiP6LNQD9JNMkze0r3ej13JjIou0hT0oLmAXv//tf/vNmvOLcDonOlZC4ALgcTiTIG",
+	"R1hnFGIIis3kHUugKN8OSmgKoWLLURQjrZhq1uFCM6G54XcsXbStgnrLMtdLjPQNmUlt7LIq6wqF3YID",
+	"QnGBoPTMZZ4mJKMaXEHUPlFZ8v/qlVXAjvo/Xp/0L3+9eXd9chK1K1g40E0ZAQhqVaF+ktxnPU+WuVTO",
+	"8kWUoWvN1OacpBAMDoC1rLlPEm62oP7bPOXPyTJKEkdXq7HKB/lck5K0+5sd7EGE/6MVltQl+739sjTN",
+	"oaQ4eA+dWxWOqVkTpP/Kcb5ianZfZwFtI6NmWilkwwuXz/wj6h37daFk4NVbGPI/KGQfvH4vpwvfz6ed",
+	"N/5QMd0ATAzMeC6w8T4YazTolWQgqAKuySFwGQYg92Mqily9ULSi4uaofUgiF6KJyIyqW41tkPwVzphx",
+	"l3RJ3y2KJ2QimZ3cyFDcD0f5sr9qHn8DaMV73Iqn1vs3Se7BtxI4UNH7+ZW4peAH3CYAPe7ZQioomlOV",
+	"m79K7w1Ha6mL1YY9Bl3rXXyfZMioiqdktCCGm5QFZMxTq6eNFsT+wO/sYiB/FtDtZZowVdd8sIHMj5YW",
+	"uMYoX5WwROcjFFUFO7BrbLLD/7vJ/n7V660ThEFtb8NiB1pWykIGLyKH4ha2xjTVrL3aSwyqJTbwG/jR",
+	"l5btFjaSMmVU4MrqbsY30fTEexs98dfUR7FKSJv3UFx6M1t/xjfaSDFeYTKeUy5/v76XonB4u9X7Dotk",
+	"QIrcx6WTCMgORpu2DJP5WoduQ7e/KhU/kZ+gOsUXqXGqLuChU4o78txmxRY0b9sKkC6d8AcYxj0Va20b",
+	"QOc3rFOH0O5f4QDbNn5bMfnEbfyWYHE8WqMv5n1QWtYaEyvd+pZGb2zZVx+ze6Kz0Ht2UXY1XUYf2p65",
+	"P27Hvg1FiyV3E09r3MwOE5sKqPR0VnlhiZZW+GGpsOIXBINqmnDTbYDSebwT97SK6wXszTNHtz7mtDvU",
+	"ka/q1G812W/KK28t0IIxEKlclunn6ba77IN9Jw/mDC2J/KLIvkQTATCSonFOIuN8BlXiD+jGA5j1mfQB",
+	"wz6Y3Zlb3zJ72Civ/v6jbcX9H/IMItVW20R9/HkrFPGmE3eeJkwb767f2PF+Wir4n3aOvjL/sHvezV3D",
+	"BZzR9vD+QdPi8P1bWqAfobU3eJABk8tUoJuW8LaKqPmtkPOUJRMGoPCkNV2MFE+IhihcQKhV5VM57+QZ",
+	"Ucwozu5oCrEkhH1GLzOmsmkyZ/TWh5wLxKgp1USzO6ZoCvUZul100V56yu80mXJtpFoA1lco6sG+sBAB",
+	"IX1iBxivCUKLYf+5v4m/RwHUWmB1Q1RoAhEURkK7IKy5CYUbKdeMRBfnwyvyEE90VaG18DHDEqzspRky",
+	"bllbgLGtCbMFGHuK1D99W0E7/HSVa9Oi8yVYRF9vXjRj5tbaAZSVXWj40HFM64D4nhHdGCNdEbZxRpDT",
+	"UPgHgPJvdyX2byAtxybtqIHlqdhGJyh5a0RaUjDMxIZEZeTIbcjiEWW/im4iBVua2J30NnTSkMr3bOiS",
+	"o1Rq3+kglkK4JqUxFTFLdZVJNNZ1fzMMudZkrL7ej/AqTanB3RnY+5sYMgzuBOWWC2+58IZc+Km4qq+T",
+	"9gzBMaTWcDhofwbH/c39dfO5YdTP5TTrjVbPNLYh161J+XEhVyuYZwV9PsZR2R0pKjBY1NDoHDQMq4kI",
+	"Nl920E5lmvhT7Ad3FV3YOi1Oc3cBB5C4ukP3I8z/KP7ZRzh5e18k5LO6s99ce9AtW3gi/Hg4PJ8dmVFs",
+	"woQ9lA+iPmYpjZ0nCnCOveD2dUoKLBYpWNu3T7Z03XDsL4spEdT5EYMye4+t3W9yfL8KJ8dLP7hbB8WG",
+	"COjFGSydbRPK1538hM0kFko1hoT6RM8AqkDJuWYKQxpQ8oQdUgro9SVFAPqWRvVNUKNQtIrGevd7a7YP",
+	"CDcVJBlGZjxWMptKwQBML9G+6Sl2QMUWokEospQuHDIcLsnxIwBQnsq5XoG2CarWhk9WKxzKXWJfNEtC",
+	"AQ51NhuxJIFcM82MJq25VLcFtGq7rM20TwNoFExY2khIK3p7fjS8GZz1fzwZvMVu9KGIBmfvjy/Pz04H",
+	"Z1eAvSekAXSmJAdfSHRY9qsi+719dI5DRUjhDppPpWahiC6YAlB4KXTnAvrxRwSQ4Ff3j7Si8sOfW5ql",
+	"4zZUoJPof0HXwj9jM0ta6YjoelrabaAA+UTGPE2Lvp7G7XTi/TjQzBXK5usT8d6ymUSgtc08IVMzSz8h",
+	"cG5JG4j10znwM9g6X6CE7H5N2PLRLTauwjssTd9jGbu/wVH4vZF1DN0pQ2gpe15SZipw5nJMosp4UVAe",
+	"MkdciEF4WBQ/AwwVgoFNrG7RfZDA+nZ5GxU6U3dlc6VzRo1hyt75f//W7/wX7fyz1/mhe9P5+297wV6v",
+	"9/v/3vkUoBUg8Fjrh+k7wOv+Qe+o61fz8ccBnvAQOBx0UsfQHwbY7Ca86FPyRVT/Rzphfaho5DG+AV9b",
+	"iCW+646a/bPpcB0Lw5SrDfS5QQ5ODVpCO1S9NWKr9gAN53QyYer6+Gk5tJuGXB9v+fQ6Kir3qplUdvEV",
+	"7/5mz/M6rqwDZMKIi8VnPjshgqEcPPCuYomMG/lyPfeVsd6c8cJ/z8934Xl3M/EJsLlPwrLd5VlqVfYt",
+	"c//KmfsSOwbeputPLXaXaTa9XE7Pq16PzKc8Zb7NAyjnKrc2ytGUxbeAAoPdIJiI68/lzzjXE2bFuRka",
+	"u7rgsrkmNOV3n06TXyH3PuF3TNiHz5QcVYW9IwCkhhkzij8g8S+UnDEzZblGUHj2IZMasK0IMq4uOZOG",
+	"UJLlo5THhIkkk1yYA3S+RaeDq8vjo+HN1flfBmcR0QwN4NBawzRjytnWHJJMo77zLAElHJAfwUFB0Dys",
+	"2oWHK6P33769dIO7B7LGcCicUgK9SqghmlnhAJ0dtWGCebADyBDimiiZG1Zkte339t08gnFrFQdYGR0K",
+	"96wyN5onQGXOfoahKvdb0VX+WntETt0L2Ezr+RRm7Wb4TKfg4yRvKSXVQ37MVXqBdgemyOFyuRMk4dB6",
+	"jsRUqQVUA5WC43kWelqSGUm49k4Xv3znd/kz4GdE7UI9lmKFaAF81D6Ko6lWhZh8Xf7KprS7XytLqjCT",
+	"WUH2tWxJjhXLdu/2dtkdTXNq2O44heua4gKIrGQvIndc85GVW1XYtID4kZKlbFF7qtDLFQ2u6CQisbxD",
+	"LHIGo4VCMTugNXGWQaHsLDzlZkFSdsfKFoVu0ENCC3J1cYgZNfGUi0koouNx50wK1jm1X0UE+kO/7u3X",
+	"ea/O7VYM3OLfwS7UK7nYU6BUc5fmeBA5plaXffwspeqTcCkKHuMSlp5IQ4BZf8zT20s3Q3OCkl+ZXmkl",
+	"YSnjPsm9pylPqEHwYJQfTOcplCY+wJ5/D3Ze16VWnDnETkxvTYjmIkbly05f5d6Puy3vsMNJ0654Guaa",
+	"zGhqZT4wuov+5XBwM7i8PL+M2j5F25E+4eLO7g1pRcdn7/snx29vjs7PrgZ/vfK86xFFCjzHTxDES4Fr",
+	"NyBxJEwYTlNN5kwx7KEzyhFo3i23W8n9er6lVfd4JJOF3WgjJUkt992c08Nctbllz/so/hGsSPs/w/Oz",
+	"biWi9owrkZLMqLCqnRSLmcx19XT7YgVrFSSJsjryUmfvdyf9n24G7/snN/2z87NfT8+vh0sdvg+hcmHh",
+	"sHGiS/uh07cfrA4aS5GsMpDKJes6wsCleCX2hNlEaMOmNIcWn2/jK/FJv0spNS4ivZEeAdM8Tsgy+G2l",
+	"eP3d5eCCjPL0tkINFQ0ElA6Eny/oZgmI/s33379+85B+svvbLVv83qylnGdMvGPU5IqRSzaThpFSHpIL",
+	"F5/sEthfDUUksOjvNNFTmhU9ThLsUgmEenZ+dfPu/PrsbYQWS3TVv/xpcHV89tPNXwa/3pweD4fHZz9F",
+	"AbnHjAOyxMbJfq/X3kgD2cjLdssWm8K4bgBf9+2pJOWswxwin+v1kqdRAsqFrFEFyoUQ7DQKXT2BjzrJ",
+	"H3hNYAOtoYYgX7528IgmJizNnqbSl3l/aWcOaLnZsNlqLVutZau1fPNai+ZikqJL4vOVl4wJmvGu38lG",
+	"HAxo2HxxTF53e93XRYQBk52YumOK3KENzLTrnuN5AuSBaRMQqt2BqnF9uuHt758bInDqghz9g8WNFUj+",
+	"cT4b1eIrdL1dWb4BD19ui3859XEiTyULioH2j6USqslccWOY8AFcxSB2INWCtCI3/NI0UfshOvm1f3ry",
+	"cXTil76lk8+mE7f5NXQCXW0aCcSFCi+kNhPFhv95EpBLlnAwZALMXyxBwQPyn4miwgTY33HKAIePrmKF",
+	"k5gKF9vpku97r3GYcgqrhOIkXJNEzsUhRjMhZIStEw9IwiaKJiyJ8G4XCApF0cCyDG2SFi7rgNyyxVwq",
+	"j2aAxtiUGnLLWAa5ZlxMDjHPpu0nb8hIvIRte0Ijw07ARYNdMSi4tTXOqs+K0avPKPF6TqJ//Ty71Tck",
+	"ZVRDD+nqXhXkBb0VKtiQ3Uc9k8XaHg7lQt5M40G89A0bHjtx6xKmfdKkrUv2VsbbfK31dPIW3kQNk543",
+	"R/ivM2CE0GaIkl/YaCjjW+Ziq1xMQEXA6m1NanLolaVBPvNp9JHLyGZJFIQicggs0T0IgGqpf/VHKaBj",
+	"sFlkXEywdzDTlm7hb2m/C4Ur6T9EOzjlUFkOiQTRPySHAVNG71hl5MqgmGcGf3bJj1hioK1QseafZiYU",
+	"VKzkIkS+Ob2VhuUmQUN9yOev5K6TWM6YLtrgRkMWd4o7Ot7Jd0DQKghq0hv8ZC1ss6JYAuUJ2tCFJjKH",
+	"nJ/ryxP0BqZyotuhcI6XCMaJCDRTIIWXrkv6BLL1xcRKRx+gwfVC3gLJkQ5InErt6qs0LDkUIDn3er0/",
+	"HWKNRUwzGnOzIHu9vdeA0smFYcpKTd8vf6+3t1frS8yYuHQUs65bRr+yqUFZ66DzUUGFbqPcuxthN86m",
+	"dhQwUFMgdL/3w5v1WX176JtaSW6ccwzses9MeYj8Qp+5ImuDgqJ3Uo14kjDx1aTQPai1WusCqarc/Qor",
+	"9D+igez1no6SqX3dYHn/vpnZbucF27eOYu06Jtg3Fz01hTUEiSyFoN0JdnKV7hzs7ELloFvlfXQWzOAK",
+	"7LOhBhBA99aEcIHZVz7naOZzfApid6rB/b4vdo33FHxXh6SsZgMKYVVHqIwKIuX+mJdswrXxnbVTOeEi",
+	"cMxFsbFieuqaZN7J2F1kl3DLFpq0sGLLkjDaf748Iq9d/jXUgyk55j6P2L4YMqOCThhstRvQfq2XRoRv",
+	"aoY8wtwwrGVy2+nKyFvRcqHq0njLxW31O02TGRckoXo6klQlxdPar3czKlhqhSYlMY2nLCGOpAOSUJ4u",
+	"/GsNSMrvsJW9A61BULc0tRqn1Xhx2RSu80grcAYOi7yUKdXTTjylXLhGw9A9PRRLK4LvO1ak2GV50DaE",
+	"TCWto+F7Kz2sQoDdke+Y4mOncHfJe84g8W1GF0CxyP/967Tjd+CJa7bKt3BdQY+7/1ZxmbejZVKBsW9H",
+	"de/W7iuEJ5RMlweBLa8ZB76vGcoH7sAHB5cWNL888Bgv7EBIsGaCpd/rJlp28lWy32jaARYHS0D8Ej/1",
+	"/cmahh9aSstTlpA7qjgVhswZn0yNyzzRDzzM7m/2v9/BaoIhOu6epYnv/VqziM0ioXYpPtS6NAV6O2ue",
+	"bam1eIA5q0Z6D4LdSWy2XXlpWAdWHR2LU++PfkENqJo+z8UNkOHXGk+ypYsZTV0xKWklbCYnimZTOMjW",
+	"gkvZTAdkBiQPhzkIBcRyJpwBs4/tJHfc0NSpeHSk25jCOoGuw9onmXaJU5I4amxyLpj6TgdWJ4P39522",
+	"J5aGAtv5uJ4GE0WFOSx8tjSBjH3M3c9ylUmN3dC4Rk4BwTv3mF17fdReOtx+B2r27C0zrMyNVSyh+EmO",
+	"QTkCS4GgsFqSan5vp3zp1WRT3sBp78t/O8Z8mTQLPeD3v//+/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
