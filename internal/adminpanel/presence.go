@@ -34,14 +34,14 @@ type Socket struct {
 
 // ReplicaState is what one replica serves.
 type ReplicaState struct {
-	Replica     string         `json:"replica"`
-	SeenAt      time.Time      `json:"seen_at"`
-	SSEByType   map[string]int `json:"sse_by_type"`
-	WSTotal     int            `json:"ws_total"`
-	WSSessions  []Socket       `json:"ws_sessions"`
-	AdminTotal  int            `json:"admin_total"`
-	AdminConns  []Socket       `json:"admin_sessions"`
-	SSEStreams  int            `json:"sse_streams"`
+	Replica    string         `json:"replica"`
+	SeenAt     time.Time      `json:"seen_at"`
+	SSEByType  map[string]int `json:"sse_by_type"`
+	WSTotal    int            `json:"ws_total"`
+	WSSessions []Socket       `json:"ws_sessions"`
+	AdminTotal int            `json:"admin_total"`
+	AdminConns []Socket       `json:"admin_sessions"`
+	SSEStreams int            `json:"sse_streams"`
 }
 
 // SocketList is a capped list and the total.
@@ -60,7 +60,7 @@ type Connections struct {
 	Admin       SocketList
 }
 
-func (s *Service) replicasKey() string       { return s.key("replicas") }
+func (s *Service) replicasKey() string        { return s.key("replicas") }
 func (s *Service) replicaKey(r string) string { return s.key("replica", r) }
 
 // localState is what this replica serves now.
