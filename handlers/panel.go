@@ -55,7 +55,7 @@ func summaryOf(in adminpanel.Summary) api.PanelSummary {
 		return api.PanelCacheLayer{Layer: c.Layer, Hits: c.Hits, Misses: c.Misses, HitRate: float32(c.HitRate)}
 	})
 	out.Dependencies = mapAll(in.Dependencies, func(d adminpanel.Dependency) api.PanelDependency {
-		return api.PanelDependency{Name: d.Name, State: api.PanelDependencyState(d.State), LatencyMs: float32(d.LatencyMS), Error: d.Error}
+		return api.PanelDependency{Name: d.Name, State: d.State, LatencyMs: float32(d.LatencyMS), Error: d.Error}
 	})
 	return out
 }
@@ -84,7 +84,7 @@ func (s *Server) GetAdminPanelConnections(ctx context.Context, _ api.GetAdminPan
 	}
 	list := func(l adminpanel.SocketList) api.PanelSocketList {
 		return api.PanelSocketList{Total: l.Total, Sessions: mapAll(l.Sessions, func(s adminpanel.Socket) api.PanelSocket {
-			return api.PanelSocket{Kind: api.PanelSocketKind(s.Kind), ConnectionId: s.ConnectionID, UserId: s.UserID, Replica: s.Replica,
+			return api.PanelSocket{Kind: s.Kind, ConnectionId: s.ConnectionID, UserId: s.UserID, Replica: s.Replica,
 				StartedAt: s.StartedAt, SessionId: s.SessionID, ConversationId: s.ConversationID}
 		})}
 	}

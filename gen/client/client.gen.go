@@ -250,19 +250,19 @@ func (e ConversationListEnvelopeSuccess) Valid() bool {
 
 // Defines values for DependencyCheckStatus.
 const (
-	DependencyCheckStatusDisabled DependencyCheckStatus = "disabled"
-	DependencyCheckStatusDown     DependencyCheckStatus = "down"
-	DependencyCheckStatusUp       DependencyCheckStatus = "up"
+	Disabled DependencyCheckStatus = "disabled"
+	Down     DependencyCheckStatus = "down"
+	Up       DependencyCheckStatus = "up"
 )
 
 // Valid indicates whether the value is a known member of the DependencyCheckStatus enum.
 func (e DependencyCheckStatus) Valid() bool {
 	switch e {
-	case DependencyCheckStatusDisabled:
+	case Disabled:
 		return true
-	case DependencyCheckStatusDown:
+	case Down:
 		return true
-	case DependencyCheckStatusUp:
+	case Up:
 		return true
 	default:
 		return false
@@ -1105,19 +1105,19 @@ func (e MessageRole) Valid() bool {
 
 // Defines values for MessageSource.
 const (
-	MessageSourceChat      MessageSource = "chat"
-	MessageSourceDictation MessageSource = "dictation"
-	MessageSourceVoice     MessageSource = "voice"
+	Chat      MessageSource = "chat"
+	Dictation MessageSource = "dictation"
+	Voice     MessageSource = "voice"
 )
 
 // Valid indicates whether the value is a known member of the MessageSource enum.
 func (e MessageSource) Valid() bool {
 	switch e {
-	case MessageSourceChat:
+	case Chat:
 		return true
-	case MessageSourceDictation:
+	case Dictation:
 		return true
-	case MessageSourceVoice:
+	case Voice:
 		return true
 	default:
 		return false
@@ -1217,30 +1217,6 @@ func (e PanelConnectionsEnvelopeSuccess) Valid() bool {
 	}
 }
 
-// Defines values for PanelDependencyState.
-const (
-	PanelDependencyStateDisabled PanelDependencyState = "disabled"
-	PanelDependencyStateDown     PanelDependencyState = "down"
-	PanelDependencyStateUnknown  PanelDependencyState = "unknown"
-	PanelDependencyStateUp       PanelDependencyState = "up"
-)
-
-// Valid indicates whether the value is a known member of the PanelDependencyState enum.
-func (e PanelDependencyState) Valid() bool {
-	switch e {
-	case PanelDependencyStateDisabled:
-		return true
-	case PanelDependencyStateDown:
-		return true
-	case PanelDependencyStateUnknown:
-		return true
-	case PanelDependencyStateUp:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for PanelMetricsEnvelopeSuccess.
 const (
 	PanelMetricsEnvelopeSuccessTrue PanelMetricsEnvelopeSuccess = true
@@ -1250,27 +1226,6 @@ const (
 func (e PanelMetricsEnvelopeSuccess) Valid() bool {
 	switch e {
 	case PanelMetricsEnvelopeSuccessTrue:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PanelSocketKind.
-const (
-	PanelSocketKindAdmin     PanelSocketKind = "admin"
-	PanelSocketKindVoice     PanelSocketKind = "voice"
-	PanelSocketKindWebsocket PanelSocketKind = "websocket"
-)
-
-// Valid indicates whether the value is a known member of the PanelSocketKind enum.
-func (e PanelSocketKind) Valid() bool {
-	switch e {
-	case PanelSocketKindAdmin:
-		return true
-	case PanelSocketKindVoice:
-		return true
-	case PanelSocketKindWebsocket:
 		return true
 	default:
 		return false
@@ -1840,22 +1795,22 @@ func (e VoiceProviderStatusKind) Valid() bool {
 
 // Defines values for VoiceProviderStatusState.
 const (
-	VoiceProviderStatusStateFailing     VoiceProviderStatusState = "failing"
-	VoiceProviderStatusStateOk          VoiceProviderStatusState = "ok"
-	VoiceProviderStatusStateUnavailable VoiceProviderStatusState = "unavailable"
-	VoiceProviderStatusStateUnknown     VoiceProviderStatusState = "unknown"
+	Failing     VoiceProviderStatusState = "failing"
+	Ok          VoiceProviderStatusState = "ok"
+	Unavailable VoiceProviderStatusState = "unavailable"
+	Unknown     VoiceProviderStatusState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the VoiceProviderStatusState enum.
 func (e VoiceProviderStatusState) Valid() bool {
 	switch e {
-	case VoiceProviderStatusStateFailing:
+	case Failing:
 		return true
-	case VoiceProviderStatusStateOk:
+	case Ok:
 		return true
-	case VoiceProviderStatusStateUnavailable:
+	case Unavailable:
 		return true
-	case VoiceProviderStatusStateUnknown:
+	case Unknown:
 		return true
 	default:
 		return false
@@ -3662,12 +3617,11 @@ type PanelDependency struct {
 	LatencyMs float32 `json:"latency_ms"`
 
 	// Name postgres, redis, qdrant (vector store), model, voice.
-	Name  string               `json:"name"`
-	State PanelDependencyState `json:"state"`
-}
+	Name string `json:"name"`
 
-// PanelDependencyState defines model for PanelDependency.State.
-type PanelDependencyState string
+	// State `up`, `down`, `disabled` (not configured) or `unknown` (not called yet).
+	State string `json:"state"`
+}
 
 // PanelMetrics defines model for PanelMetrics.
 type PanelMetrics struct {
@@ -3725,15 +3679,14 @@ type PanelReplica struct {
 type PanelSocket struct {
 	ConnectionId   openapi_types.UUID  `json:"connection_id"`
 	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
-	Kind           PanelSocketKind     `json:"kind"`
-	Replica        string              `json:"replica"`
-	SessionId      *openapi_types.UUID `json:"session_id,omitempty"`
-	StartedAt      time.Time           `json:"started_at"`
-	UserId         openapi_types.UUID  `json:"user_id"`
-}
 
-// PanelSocketKind defines model for PanelSocket.Kind.
-type PanelSocketKind string
+	// Kind `websocket` (`/ws`), `voice` or `admin` (`/api/admin/panel/ws`).
+	Kind      string              `json:"kind"`
+	Replica   string              `json:"replica"`
+	SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+	StartedAt time.Time           `json:"started_at"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
 
 // PanelSocketList defines model for PanelSocketList.
 type PanelSocketList struct {
