@@ -1,14 +1,13 @@
--- name: PanelUserCounts :one
--- One pass over users for the summary (100k rows: a sequential scan of a narrow table).
-SELECT count(*)::bigint AS total,
-       count(*) FILTER (WHERE is_active)::bigint AS active,
-       count(*) FILTER (WHERE role = 'user')::bigint AS role_user,
-       count(*) FILTER (WHERE role = 'viewer')::bigint AS role_viewer,
-       count(*) FILTER (WHERE role = 'admin')::bigint AS role_admin,
-       count(*) FILTER (WHERE role = 'superadmin')::bigint AS role_superadmin,
-       count(*) FILTER (WHERE created_at >= sqlc.arg(since_24h)::timestamptz)::bigint AS new_24h,
-       count(*) FILTER (WHERE created_at >= sqlc.arg(since_7d)::timestamptz)::bigint AS new_7d
-FROM users;
+-- name: PanelUsersByRole :many
+-- Accounts by role and state: one scan with a tiny hash aggregate.
+SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active;
+
+-- name: PanelNewUsers :one
+-- Accounts created in the last 7 days and 24 hours (index users_created_idx).
+SELECT count(*)::bigint AS new_7d,
+       count(*) FILTER (WHERE created_at >= sqlc.arg(since_24h)::timestamptz)::bigint AS new_24h
+FROM users
+WHERE created_at >= sqlc.arg(since_7d)::timestamptz;
 
 -- name: PanelConversationsPerDay :many
 -- Conversations started per UTC day since the given time (index conversations_created_idx).

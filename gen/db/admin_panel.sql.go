@@ -233,6 +233,31 @@ func (q *Queries) PanelMessagesPerDay(ctx context.Context, since time.Time) ([]P
 	return items, nil
 }
 
+const panelNewUsers = `-- name: PanelNewUsers :one
+SELECT count(*)::bigint AS new_7d,
+       count(*) FILTER (WHERE created_at >= $1::timestamptz)::bigint AS new_24h
+FROM users
+WHERE created_at >= $2::timestamptz
+`
+
+type PanelNewUsersParams struct {
+	Since24h time.Time
+	Since7d  time.Time
+}
+
+type PanelNewUsersRow struct {
+	New7d  int64
+	New24h int64
+}
+
+// Accounts created in the last 7 days and 24 hours (index users_created_idx).
+func (q *Queries) PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error) {
+	row := q.db.QueryRow(ctx, panelNewUsers, arg.Since24h, arg.Since7d)
+	var i PanelNewUsersRow
+	err := row.Scan(&i.New7d, &i.New24h)
+	return i, err
+}
+
 const panelNextDueChange = `-- name: PanelNextDueChange :one
 SELECT id, flag_key, scheduled_at FROM scheduled_changes
 WHERE status = 'pending' ORDER BY scheduled_at LIMIT 1
@@ -297,47 +322,33 @@ func (q *Queries) PanelRegistrationsPerDay(ctx context.Context, since time.Time)
 	return items, nil
 }
 
-const panelUserCounts = `-- name: PanelUserCounts :one
-SELECT count(*)::bigint AS total,
-       count(*) FILTER (WHERE is_active)::bigint AS active,
-       count(*) FILTER (WHERE role = 'user')::bigint AS role_user,
-       count(*) FILTER (WHERE role = 'viewer')::bigint AS role_viewer,
-       count(*) FILTER (WHERE role = 'admin')::bigint AS role_admin,
-       count(*) FILTER (WHERE role = 'superadmin')::bigint AS role_superadmin,
-       count(*) FILTER (WHERE created_at >= $1::timestamptz)::bigint AS new_24h,
-       count(*) FILTER (WHERE created_at >= $2::timestamptz)::bigint AS new_7d
-FROM users
+const panelUsersByRole = `-- name: PanelUsersByRole :many
+SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active
 `
 
-type PanelUserCountsParams struct {
-	Since24h time.Time
-	Since7d  time.Time
+type PanelUsersByRoleRow struct {
+	Role     string
+	IsActive bool
+	N        int64
 }
 
-type PanelUserCountsRow struct {
-	Total          int64
-	Active         int64
-	RoleUser       int64
-	RoleViewer     int64
-	RoleAdmin      int64
-	RoleSuperadmin int64
-	New24h         int64
-	New7d          int64
-}
-
-// One pass over users for the summary (100k rows: a sequential scan of a narrow table).
-func (q *Queries) PanelUserCounts(ctx context.Context, arg PanelUserCountsParams) (PanelUserCountsRow, error) {
-	row := q.db.QueryRow(ctx, panelUserCounts, arg.Since24h, arg.Since7d)
-	var i PanelUserCountsRow
-	err := row.Scan(
-		&i.Total,
-		&i.Active,
-		&i.RoleUser,
-		&i.RoleViewer,
-		&i.RoleAdmin,
-		&i.RoleSuperadmin,
-		&i.New24h,
-		&i.New7d,
-	)
-	return i, err
+// Accounts by role and state: one scan with a tiny hash aggregate.
+func (q *Queries) PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error) {
+	rows, err := q.db.Query(ctx, panelUsersByRole)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PanelUsersByRoleRow{}
+	for rows.Next() {
+		var i PanelUsersByRoleRow
+		if err := rows.Scan(&i.Role, &i.IsActive, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

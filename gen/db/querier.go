@@ -178,14 +178,16 @@ type Querier interface {
 	PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, error)
 	// Messages per UTC day since the given time (index messages_created_idx).
 	PanelMessagesPerDay(ctx context.Context, since time.Time) ([]PanelMessagesPerDayRow, error)
+	// Accounts created in the last 7 days and 24 hours (index users_created_idx).
+	PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error)
 	// The next pending change (none: no rows).
 	PanelNextDueChange(ctx context.Context) (PanelNextDueChangeRow, error)
 	// Pending scheduled changes (index scheduled_changes_due).
 	PanelPendingChanges(ctx context.Context) (int64, error)
 	// Accounts created per UTC day since the given time (index users_created_idx).
 	PanelRegistrationsPerDay(ctx context.Context, since time.Time) ([]PanelRegistrationsPerDayRow, error)
-	// One pass over users for the summary (100k rows: a sequential scan of a narrow table).
-	PanelUserCounts(ctx context.Context, arg PanelUserCountsParams) (PanelUserCountsRow, error)
+	// Accounts by role and state: one scan with a tiny hash aggregate.
+	PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error)
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
 	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,30 +111,79 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 	return cached(ctx, s, s.key("summary", strconv.FormatInt(head, 10)), s.ComputeSummary)
 }
 
-// ComputeSummary computes the dashboard without the cache.
+// ComputeSummary computes the dashboard without the cache. Its parts are independent
+// reads, run concurrently (each on its own pooled connection).
 func (s *Service) ComputeSummary(ctx context.Context) (Summary, error) {
 	now := s.now().UTC()
 	var out Summary
 	out.GeneratedAt = now
-
-	u, err := s.q.PanelUserCounts(ctx, db.PanelUserCountsParams{Since24h: now.Add(-24 * time.Hour), Since7d: now.Add(-7 * 24 * time.Hour)})
-	if err != nil {
-		return out, wrap("user counts", err)
+	parts := []func(context.Context) error{
+		func(ctx context.Context) error { return s.userCounts(ctx, now, &out.Users) },
+		func(ctx context.Context) error { return s.activity(ctx, now, &out) },
+		func(ctx context.Context) error { return s.kbCounts(ctx, &out.KB) },
+		func(ctx context.Context) error { return s.flagCounts(ctx, &out.Flags) },
+		func(ctx context.Context) error { return s.scheduled(ctx, &out.Scheduled) },
+		func(ctx context.Context) error {
+			conns, err := s.Connections(ctx)
+			if err != nil {
+				return err
+			}
+			out.Live = LiveCounts{Replicas: len(conns.Replicas), SSE: conns.SSEStreams, WebSocket: conns.WebSocket.Total,
+				Voice: conns.Voice.Total, Admin: conns.Admin.Total}
+			return nil
+		},
+		func(ctx context.Context) error { out.Dependencies = s.dependencies(ctx); return nil },
 	}
-	out.Users.Total, out.Users.Active, out.Users.New24h, out.Users.New7d = u.Total, u.Active, u.New24h, u.New7d
-	out.Users.ByRole = map[string]int64{"user": u.RoleUser, "viewer": u.RoleViewer, "admin": u.RoleAdmin, "superadmin": u.RoleSuperadmin}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, f := range parts {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f(ctx) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return out, err
+	}
+	out.Cache = []CacheLayer{}
+	if f := s.cfg.Sources.CacheStats; f != nil {
+		out.Cache = f()
+	}
+	return out, nil
+}
 
+func (s *Service) userCounts(ctx context.Context, now time.Time, u *UserCounts) error {
+	rows, err := s.q.PanelUsersByRole(ctx)
+	if err != nil {
+		return wrap("users by role", err)
+	}
+	u.ByRole = map[string]int64{"user": 0, "viewer": 0, "admin": 0, "superadmin": 0}
+	for _, r := range rows {
+		u.Total += r.N
+		u.ByRole[r.Role] += r.N
+		if r.IsActive {
+			u.Active += r.N
+		}
+	}
+	n, err := s.q.PanelNewUsers(ctx, db.PanelNewUsersParams{Since24h: now.Add(-24 * time.Hour), Since7d: now.Add(-7 * 24 * time.Hour)})
+	if err != nil {
+		return wrap("new users", err)
+	}
+	u.New24h, u.New7d = n.New24h, n.New7d
+	return nil
+}
+
+func (s *Service) activity(ctx context.Context, now time.Time, out *Summary) error {
 	first := counter.Day(now).AddDate(0, 0, -(activityDays - 1))
-	out.Activity = make([]DayActivity, activityDays)
+	days := make([]DayActivity, activityDays)
 	idx := map[time.Time]*DayActivity{}
-	for i := range out.Activity {
-		out.Activity[i].Day = first.AddDate(0, 0, i)
-		idx[out.Activity[i].Day] = &out.Activity[i]
+	for i := range days {
+		days[i].Day = first.AddDate(0, 0, i)
+		idx[days[i].Day] = &days[i]
 	}
 	at := func(d pgtype.Date) *DayActivity { return idx[counter.Day(d.Time)] }
 	convs, err := s.q.PanelConversationsPerDay(ctx, first)
 	if err != nil {
-		return out, wrap("conversations per day", err)
+		return wrap("conversations per day", err)
 	}
 	for _, r := range convs {
 		if d := at(r.Day); d != nil {
@@ -142,61 +192,59 @@ func (s *Service) ComputeSummary(ctx context.Context) (Summary, error) {
 	}
 	msgs, err := s.q.PanelMessagesPerDay(ctx, first)
 	if err != nil {
-		return out, wrap("messages per day", err)
+		return wrap("messages per day", err)
 	}
 	for _, r := range msgs {
 		if d := at(r.Day); d != nil {
 			d.Messages = r.N
 		}
 	}
+	out.Activity = days
+	return nil
+}
 
-	out.KB.ByStatus = map[string]int64{"pending": 0, "processing": 0, "indexed": 0, "failed": 0}
+func (s *Service) kbCounts(ctx context.Context, kb *KBCounts) error {
+	kb.ByStatus = map[string]int64{"pending": 0, "processing": 0, "indexed": 0, "failed": 0}
 	if f := s.cfg.Sources.KBByStatus; f != nil {
 		by, err := f(ctx)
 		if err != nil {
-			return out, wrap("documents by status", err)
+			return wrap("documents by status", err)
 		}
 		for k, v := range by {
-			out.KB.ByStatus[k] = v
+			kb.ByStatus[k] = v
 		}
 	}
-	out.KB.Backlog = out.KB.ByStatus["pending"] + out.KB.ByStatus["processing"]
+	kb.Backlog = kb.ByStatus["pending"] + kb.ByStatus["processing"]
+	return nil
+}
 
+func (s *Service) flagCounts(ctx context.Context, fc *FlagCounts) error {
 	flags, err := s.q.PanelFlagCounts(ctx)
 	if err != nil {
-		return out, wrap("flag counts", err)
+		return wrap("flag counts", err)
 	}
-	out.Flags.ByCategory, out.Flags.ByType = map[string]int64{}, map[string]int64{}
+	fc.ByCategory, fc.ByType = map[string]int64{}, map[string]int64{}
 	for _, f := range flags {
-		out.Flags.Total += f.N
-		out.Flags.ByCategory[f.Category] += f.N
-		out.Flags.ByType[f.Type] += f.N
+		fc.Total += f.N
+		fc.ByCategory[f.Category] += f.N
+		fc.ByType[f.Type] += f.N
 	}
+	return nil
+}
 
-	if out.Scheduled.Pending, err = s.q.PanelPendingChanges(ctx); err != nil {
-		return out, wrap("pending changes", err)
+func (s *Service) scheduled(ctx context.Context, sc *Scheduled) error {
+	var err error
+	if sc.Pending, err = s.q.PanelPendingChanges(ctx); err != nil {
+		return wrap("pending changes", err)
 	}
 	next, err := s.q.PanelNextDueChange(ctx)
 	switch {
 	case err == nil:
-		out.Scheduled.NextDue = &DueChange{ID: next.ID, FlagKey: next.FlagKey, ScheduledAt: next.ScheduledAt.UTC()}
+		sc.NextDue = &DueChange{ID: next.ID, FlagKey: next.FlagKey, ScheduledAt: next.ScheduledAt.UTC()}
 	case !errors.Is(err, pgx.ErrNoRows):
-		return out, wrap("next change", err)
+		return wrap("next change", err)
 	}
-
-	conns, err := s.Connections(ctx)
-	if err != nil {
-		return out, err
-	}
-	out.Live.Replicas, out.Live.SSE = len(conns.Replicas), conns.SSEStreams
-	out.Live.WebSocket, out.Live.Voice, out.Live.Admin = conns.WebSocket.Total, conns.Voice.Total, conns.Admin.Total
-
-	out.Cache = []CacheLayer{}
-	if f := s.cfg.Sources.CacheStats; f != nil {
-		out.Cache = f()
-	}
-	out.Dependencies = s.dependencies(ctx)
-	return out, nil
+	return nil
 }
 
 // dependencies probes what /ready probes and adds the chat model's last observed call.
