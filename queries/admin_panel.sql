@@ -16,13 +16,6 @@ FROM conversations
 WHERE created_at >= sqlc.arg(since)::timestamptz
 GROUP BY 1 ORDER BY 1;
 
--- name: PanelMessagesPerDay :many
--- Messages per UTC day since the given time (index messages_created_idx).
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
-FROM messages
-WHERE created_at >= sqlc.arg(since)::timestamptz
-GROUP BY 1 ORDER BY 1;
-
 -- name: PanelRegistrationsPerDay :many
 -- Accounts created per UTC day since the given time (index users_created_idx).
 SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
@@ -55,6 +48,10 @@ SELECT coalesce(max(id), 0)::bigint AS head FROM audit_log;
 INSERT INTO daily_counters (day, name, value)
 SELECT unnest(sqlc.arg(days)::date[]), unnest(sqlc.arg(names)::text[]), unnest(sqlc.arg(vals)::bigint[])
 ON CONFLICT (day, name) DO UPDATE SET value = daily_counters.value + EXCLUDED.value;
+
+-- name: DailyCounterSince :many
+-- One counter's days from a day on (primary-key range).
+SELECT day, value FROM daily_counters WHERE day >= sqlc.arg(since)::date AND name = sqlc.arg(name) ORDER BY day;
 
 -- name: DailyCountersSince :many
 SELECT day, name, value FROM daily_counters WHERE day >= sqlc.arg(since)::date ORDER BY day, name;

@@ -89,9 +89,14 @@ func TestAdminPanelMetrics(t *testing.T) {
 	for range n {
 		s.evaluate(t, admin, "ui.metric_probe", "someone")
 	}
+	conv := s.newConversation(t, admin, nil)
+	s.ask(t, admin, conv.Id, "What is the dose of amoxicillin?")
 	require.NoError(t, s.App.Panel.Flush(ctx))
 	after := metrics(1).Series[0]
 	require.Equal(t, before.FlagEvaluations+n, after.FlagEvaluations)
+	require.Equal(t, before.Messages+2, after.Messages, "the question and its answer")
+	require.Equal(t, before.RagQueriesWithCitations+before.RagQueriesWithoutCitations+1,
+		after.RagQueriesWithCitations+after.RagQueriesWithoutCitations)
 	require.Greater(t, after.Requests, before.Requests)
 	require.GreaterOrEqual(t, after.DailyActiveUsers, int64(2)) // viewer and admin
 

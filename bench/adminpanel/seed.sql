@@ -28,3 +28,8 @@ ANALYZE users;
 ANALYZE conversations;
 ANALYZE messages;
 ANALYZE kb_documents;
+
+-- The messages per day that the gateway would have counted (as migration 00014 back-fills).
+INSERT INTO daily_counters (day, name, value)
+SELECT (created_at AT TIME ZONE 'UTC')::date, 'messages', count(*) FROM messages GROUP BY 1
+ON CONFLICT (day, name) DO UPDATE SET value = daily_counters.value + EXCLUDED.value;

@@ -6097,10 +6097,10 @@ type ClientInterface interface {
 	// GetAdminPanelMetrics Daily business metrics
 	//
 	// One entry per UTC day, oldest first, the last `days` days including today: daily active
-	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations and
-	// messages (counted from their tables), answered questions with and without citations,
-	// flag evaluations, requests and server errors (from `daily_counters`, which every replica
-	// adds its in-memory counts to every few seconds). Cached for 10 seconds.
+	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+	// (counted from the users table), chat messages stored, answered questions with and without
+	// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+	// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
 	//
 	// Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
 	GetAdminPanelMetrics(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8158,10 +8158,10 @@ func (c *Client) GetAdminPanelConnections(ctx context.Context, reqEditors ...Req
 // GetAdminPanelMetrics Daily business metrics
 //
 // One entry per UTC day, oldest first, the last `days` days including today: daily active
-// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations and
-// messages (counted from their tables), answered questions with and without citations,
-// flag evaluations, requests and server errors (from `daily_counters`, which every replica
-// adds its in-memory counts to every few seconds). Cached for 10 seconds.
+// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+// (counted from the users table), chat messages stored, answered questions with and without
+// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
 //
 // Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
 func (c *Client) GetAdminPanelMetrics(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -16536,10 +16536,10 @@ type ClientWithResponsesInterface interface {
 	// GetAdminPanelMetricsWithResponse Daily business metrics
 	//
 	// One entry per UTC day, oldest first, the last `days` days including today: daily active
-	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations and
-	// messages (counted from their tables), answered questions with and without citations,
-	// flag evaluations, requests and server errors (from `daily_counters`, which every replica
-	// adds its in-memory counts to every few seconds). Cached for 10 seconds.
+	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+	// (counted from the users table), chat messages stored, answered questions with and without
+	// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+	// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -32267,10 +32267,10 @@ func (c *ClientWithResponses) GetAdminPanelConnectionsWithResponse(ctx context.C
 // GetAdminPanelMetricsWithResponse Daily business metrics
 //
 // One entry per UTC day, oldest first, the last `days` days including today: daily active
-// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations and
-// messages (counted from their tables), answered questions with and without citations,
-// flag evaluations, requests and server errors (from `daily_counters`, which every replica
-// adds its in-memory counts to every few seconds). Cached for 10 seconds.
+// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+// (counted from the users table), chat messages stored, answered questions with and without
+// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -97,6 +97,41 @@ func (q *Queries) AuditLogAfter(ctx context.Context, arg AuditLogAfterParams) ([
 	return items, nil
 }
 
+const dailyCounterSince = `-- name: DailyCounterSince :many
+SELECT day, value FROM daily_counters WHERE day >= $1::date AND name = $2 ORDER BY day
+`
+
+type DailyCounterSinceParams struct {
+	Since pgtype.Date
+	Name  string
+}
+
+type DailyCounterSinceRow struct {
+	Day   pgtype.Date
+	Value int64
+}
+
+// One counter's days from a day on (primary-key range).
+func (q *Queries) DailyCounterSince(ctx context.Context, arg DailyCounterSinceParams) ([]DailyCounterSinceRow, error) {
+	rows, err := q.db.Query(ctx, dailyCounterSince, arg.Since, arg.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DailyCounterSinceRow{}
+	for rows.Next() {
+		var i DailyCounterSinceRow
+		if err := rows.Scan(&i.Day, &i.Value); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const dailyCountersSince = `-- name: DailyCountersSince :many
 SELECT day, name, value FROM daily_counters WHERE day >= $1::date ORDER BY day, name
 `
@@ -190,39 +225,6 @@ func (q *Queries) PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, er
 	for rows.Next() {
 		var i PanelFlagCountsRow
 		if err := rows.Scan(&i.Category, &i.Type, &i.N); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const panelMessagesPerDay = `-- name: PanelMessagesPerDay :many
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
-FROM messages
-WHERE created_at >= $1::timestamptz
-GROUP BY 1 ORDER BY 1
-`
-
-type PanelMessagesPerDayRow struct {
-	Day pgtype.Date
-	N   int64
-}
-
-// Messages per UTC day since the given time (index messages_created_idx).
-func (q *Queries) PanelMessagesPerDay(ctx context.Context, since time.Time) ([]PanelMessagesPerDayRow, error) {
-	rows, err := q.db.Query(ctx, panelMessagesPerDay, since)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []PanelMessagesPerDayRow{}
-	for rows.Next() {
-		var i PanelMessagesPerDayRow
-		if err := rows.Scan(&i.Day, &i.N); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -53,6 +53,8 @@ type Querier interface {
 	CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	CreateVoiceSession(ctx context.Context, arg CreateVoiceSessionParams) (VoiceSession, error)
+	// One counter's days from a day on (primary-key range).
+	DailyCounterSince(ctx context.Context, arg DailyCounterSinceParams) ([]DailyCounterSinceRow, error)
 	DailyCountersSince(ctx context.Context, since pgtype.Date) ([]DailyCounter, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
@@ -176,8 +178,6 @@ type Querier interface {
 	PanelConversationsPerDay(ctx context.Context, since time.Time) ([]PanelConversationsPerDayRow, error)
 	// Live (not archived) flags by category and type.
 	PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, error)
-	// Messages per UTC day since the given time (index messages_created_idx).
-	PanelMessagesPerDay(ctx context.Context, since time.Time) ([]PanelMessagesPerDayRow, error)
 	// Accounts created in the last 7 days and 24 hours (index users_created_idx).
 	PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error)
 	// The next pending change (none: no rows).

@@ -16,8 +16,8 @@ import (
 	"github.com/voiceassist/gateway/internal/realtime"
 )
 
-// The admin socket (GET /api/admin/panel/ws). Each replica LISTENs on "audit_log" (a trigger
-// notifies the id of every inserted audit row at commit) and sends the committed rows after
+// The admin socket (GET /api/admin/panel/ws). While it has admin sockets, each replica LISTENs
+// on "audit_log" (a trigger notifies the id of every inserted audit row at commit) and sends the committed rows after
 // the last id it sent to its sockets, so a change made through any replica reaches every
 // admin; a safety poll covers a lost notification. Every metricsEvery the summary goes out as
 // metrics_update. Tokens are re-checked every recheckEvery (1008 when no longer valid, 1013
@@ -40,6 +40,16 @@ type Events struct {
 	conns  map[*adminConn]struct{}
 	closed bool
 	wake   chan struct{}
+	// follow asks the run loop to start (true) or stop (false) following the audit log; the
+	// reply channel is closed once done. A replica without admin sockets holds no LISTEN
+	// connection and runs no query.
+	follow  chan followReq
+	runDone chan struct{} // closed when run returns
+}
+
+type followReq struct {
+	on   bool
+	done chan struct{}
 }
 
 type adminConn struct {
@@ -51,7 +61,7 @@ type adminConn struct {
 }
 
 func newEvents(s *Service) *Events {
-	return &Events{s: s, conns: map[*adminConn]struct{}{}, wake: make(chan struct{}, 1)}
+	return &Events{s: s, conns: map[*adminConn]struct{}{}, wake: make(chan struct{}, 1), follow: make(chan followReq)}
 }
 
 // Events is the admin socket hub; SetGate must be called before it serves.
@@ -119,15 +129,51 @@ func (e *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.conns[c] = struct{}{}
+	first := len(e.conns) == 1
 	e.mu.Unlock()
+	if first {
+		// Events committed from here on reach this socket: the run loop has read the head
+		// and is listening before "connected" is sent.
+		e.setFollow(r.Context(), true)
+	}
 	defer func() {
 		e.mu.Lock()
 		delete(e.conns, c)
+		last := len(e.conns) == 0
 		e.mu.Unlock()
+		if last {
+			e.setFollow(context.Background(), false)
+		}
 	}()
 	c.send(map[string]any{"type": "connected", "connection_id": c.id, "user_id": c.user.UserID,
 		"role": c.user.Role, "replica": e.s.cfg.Replica, "server_time": c.started})
 	c.sock.Run()
+}
+
+// setFollow hands a start or stop request to the run loop and waits for it (or for ctx, or
+// for the loop to end).
+func (e *Events) setFollow(ctx context.Context, on bool) {
+	req := followReq{on: on, done: make(chan struct{})}
+	select {
+	case e.follow <- req:
+		select {
+		case <-req.done:
+		case <-ctx.Done():
+		}
+	case <-ctx.Done():
+	case <-e.stopped():
+	}
+}
+
+func (e *Events) stopped() <-chan struct{} { return e.runDoneChan() }
+
+func (e *Events) runDoneChan() chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.runDone == nil {
+		e.runDone = make(chan struct{})
+	}
+	return e.runDone
 }
 
 func (c *adminConn) send(v any) {
@@ -175,23 +221,20 @@ func (e *Events) broadcast(v any) {
 	}
 }
 
-// run follows the audit log and sends metrics until ctx ends, then closes every socket.
+// run serves follow requests, forwards committed audit rows while some socket is open and
+// sends metrics, until ctx ends; then it closes every socket.
 func (e *Events) run(ctx context.Context) {
-	defer e.close()
-	go database.Listen(ctx, e.s.cfg.Pool, "audit_log", e.wake, e.s.log)
-	var last int64
-	for ctx.Err() == nil {
-		head, err := e.s.q.PanelAuditHead(ctx)
-		if err == nil {
-			last = head
-			break
-		}
-		e.s.log.Warn("adminpanel: read the audit head (retrying)", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
+	done := e.runDoneChan()
+	defer func() {
+		close(done)
+		e.close()
+	}()
+	var (
+		last      int64
+		following bool
+		stop      context.CancelFunc = func() {}
+	)
+	defer func() { stop() }()
 	poll := time.NewTicker(safetyPoll)
 	defer poll.Stop()
 	metrics := time.NewTicker(metricsEvery)
@@ -202,10 +245,31 @@ func (e *Events) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case req := <-e.follow:
+			switch {
+			case req.on && !following:
+				head, err := e.s.q.PanelAuditHead(ctx)
+				if err != nil {
+					e.s.log.Warn("adminpanel: read the audit head", "error", err)
+					// Nothing is skipped: the first forward reads from the start of the log's
+					// recent rows at worst; fall back to the newest known id.
+					head = last
+				}
+				last, following = head, true
+				stop = e.listen(ctx)
+			case !req.on && following:
+				stop()
+				stop, following = func() {}, false
+			}
+			close(req.done)
 		case <-e.wake:
-			last = e.forward(ctx, last)
+			if following {
+				last = e.forward(ctx, last)
+			}
 		case <-poll.C:
-			last = e.forward(ctx, last)
+			if following {
+				last = e.forward(ctx, last)
+			}
 		case <-metrics.C:
 			if len(e.all()) > 0 {
 				sum, err := e.s.Summary(ctx)
@@ -222,6 +286,13 @@ func (e *Events) run(ctx context.Context) {
 			e.recheck(ctx)
 		}
 	}
+}
+
+// listen holds a LISTEN connection on "audit_log" until the returned func is called.
+func (e *Events) listen(ctx context.Context) context.CancelFunc {
+	lctx, cancel := context.WithCancel(ctx)
+	go database.Listen(lctx, e.s.cfg.Pool, "audit_log", e.wake, e.s.log)
+	return cancel
 }
 
 // forward sends the audit rows committed after last and returns the new last id.

@@ -140,6 +140,8 @@ func (s *Service) computeMetrics(ctx context.Context, today time.Time, days int)
 			d.Requests = c.Value
 		case counter.Errors:
 			d.Errors = c.Value
+		case counter.Messages:
+			d.Messages = c.Value
 		}
 	}
 	regs, err := s.q.PanelRegistrationsPerDay(ctx, first)
@@ -149,15 +151,6 @@ func (s *Service) computeMetrics(ctx context.Context, today time.Time, days int)
 	for _, r := range regs {
 		if d := at(r.Day); d != nil {
 			d.Registrations = r.N
-		}
-	}
-	msgs, err := s.q.PanelMessagesPerDay(ctx, first)
-	if err != nil {
-		return m, wrap("messages per day", err)
-	}
-	for _, r := range msgs {
-		if d := at(r.Day); d != nil {
-			d.Messages = r.N
 		}
 	}
 	pipe := s.cfg.Redis.Pipeline()

@@ -17,6 +17,7 @@ const (
 	RAGWithout       = "rag_without_citations"
 	Requests         = "requests"
 	Errors           = "errors"
+	Messages         = "messages" // chat messages stored (questions and answers)
 )
 
 // maxUsersPerDay bounds the distinct users held between two flushes (memory, not accuracy:

@@ -132,6 +132,14 @@ func (b *Business) Answer(model string, citations, promptTokens, completionToken
 	b.tokens.WithLabelValues(model, "completion").Add(float64(completionTokens))
 }
 
+// Message counts a stored chat message (question or answer) for the admin panel's daily
+// figures (no Prometheus series: the answers above already count the traffic).
+func (b *Business) Message() {
+	if b != nil {
+		b.Daily.Add(counter.Messages, 1)
+	}
+}
+
 // Stage records the latency of a retrieval or generation stage begun at start.
 func (b *Business) Stage(stage string, start time.Time) {
 	if b != nil {
