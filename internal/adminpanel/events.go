@@ -237,9 +237,9 @@ func (e *Events) run(ctx context.Context) {
 	defer func() { stop() }()
 	poll := time.NewTicker(safetyPoll)
 	defer poll.Stop()
-	metrics := time.NewTicker(metricsEvery)
+	metrics := time.NewTicker(e.s.cfg.MetricsEvery)
 	defer metrics.Stop()
-	recheck := time.NewTicker(recheckEvery)
+	recheck := time.NewTicker(e.s.cfg.RecheckEvery)
 	defer recheck.Stop()
 	for {
 		select {

@@ -53,6 +53,9 @@ type Config struct {
 	Now     func() time.Time // tests; time.Now when nil
 	// FlushEvery is how often Run stores the daily counters (default 2 s).
 	FlushEvery time.Duration
+	// MetricsEvery is how often admin sockets get metrics_update (default 10 s);
+	// RecheckEvery how often their tokens are re-checked (default 30 s).
+	MetricsEvery, RecheckEvery time.Duration
 }
 
 // Service is the admin panel of one replica.
@@ -74,6 +77,12 @@ func New(cfg Config) *Service {
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 2 * time.Second
+	}
+	if cfg.MetricsEvery <= 0 {
+		cfg.MetricsEvery = metricsEvery
+	}
+	if cfg.RecheckEvery <= 0 {
+		cfg.RecheckEvery = recheckEvery
 	}
 	if cfg.Replica == "" {
 		cfg.Replica = uuid.NewString()[:8]
