@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/internal/adminpanel"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/cache"
 	"github.com/voiceassist/gateway/internal/config"
@@ -68,6 +69,8 @@ type Server struct {
 	PHI *phi.Service
 	// MedAI answers /api/medical-ai.
 	MedAI *medai.Service
+	// Panel is the admin dashboard and its event socket.
+	Panel *adminpanel.Service
 	// Stopping ends when the gateway begins to shut down for good: answers still streaming
 	// then end with an error event instead of a bare EOF (nil: never).
 	Stopping context.Context

@@ -115,6 +115,39 @@ func (e AudioFormat) Valid() bool {
 	}
 }
 
+// Defines values for AuditExportEnvelopeSuccess.
+const (
+	AuditExportEnvelopeSuccessTrue AuditExportEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the AuditExportEnvelopeSuccess enum.
+func (e AuditExportEnvelopeSuccess) Valid() bool {
+	switch e {
+	case AuditExportEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditExportMetaChainStatus.
+const (
+	Broken AuditExportMetaChainStatus = "broken"
+	Valid  AuditExportMetaChainStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the AuditExportMetaChainStatus enum.
+func (e AuditExportMetaChainStatus) Valid() bool {
+	switch e {
+	case Broken:
+		return true
+	case Valid:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditLogListEnvelopeSuccess.
 const (
 	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
@@ -1489,6 +1522,51 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PanelConnectionsEnvelopeSuccess.
+const (
+	PanelConnectionsEnvelopeSuccessTrue PanelConnectionsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelConnectionsEnvelopeSuccess enum.
+func (e PanelConnectionsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelConnectionsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelMetricsEnvelopeSuccess.
+const (
+	PanelMetricsEnvelopeSuccessTrue PanelMetricsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelMetricsEnvelopeSuccess enum.
+func (e PanelMetricsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelMetricsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelSummaryEnvelopeSuccess.
+const (
+	PanelSummaryEnvelopeSuccessTrue PanelSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelSummaryEnvelopeSuccess enum.
+func (e PanelSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelSummaryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PasswordResetMode.
 const (
 	ResetResultTemporary PasswordResetMode = "temporary"
@@ -2269,6 +2347,24 @@ func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for ExportAuditLogsParamsFormat.
+const (
+	ExportAuditLogsParamsFormatCsv  ExportAuditLogsParamsFormat = "csv"
+	ExportAuditLogsParamsFormatJson ExportAuditLogsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportAuditLogsParamsFormat enum.
+func (e ExportAuditLogsParamsFormat) Valid() bool {
+	switch e {
+	case ExportAuditLogsParamsFormatCsv:
+		return true
+	case ExportAuditLogsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportFlagsParamsFormat.
 const (
 	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
@@ -2403,6 +2499,35 @@ type AuditEntry struct {
 	Success      bool                   `json:"success"`
 	UserAgent    string                 `json:"user_agent"`
 }
+
+// AuditExportEnvelope defines model for AuditExportEnvelope.
+type AuditExportEnvelope struct {
+	Data []AuditEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  AuditExportMeta            `json:"metadata"`
+	Success   AuditExportEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// AuditExportEnvelopeSuccess defines model for AuditExportEnvelope.Success.
+type AuditExportEnvelopeSuccess bool
+
+// AuditExportMeta defines model for AuditExportMeta.
+type AuditExportMeta struct {
+	ChainHeadHash string                     `json:"chain_head_hash"`
+	ChainHeadId   int64                      `json:"chain_head_id"`
+	ChainStatus   AuditExportMetaChainStatus `json:"chain_status"`
+
+	// Count Entries in `data`.
+	Count     int    `json:"count"`
+	Limit     int    `json:"limit"`
+	RequestId string `json:"request_id"`
+}
+
+// AuditExportMetaChainStatus defines model for AuditExportMeta.ChainStatus.
+type AuditExportMetaChainStatus string
 
 // AuditLogListEnvelope defines model for AuditLogListEnvelope.
 type AuditLogListEnvelope struct {
@@ -4295,6 +4420,195 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PanelCacheLayer defines model for PanelCacheLayer.
+type PanelCacheLayer struct {
+	HitRate float32 `json:"hit_rate"`
+	Hits    int64   `json:"hits"`
+	Layer   string  `json:"layer"`
+	Misses  int64   `json:"misses"`
+}
+
+// PanelConnections defines model for PanelConnections.
+type PanelConnections struct {
+	Admin       PanelSocketList `json:"admin"`
+	GeneratedAt time.Time       `json:"generated_at"`
+	Replicas    []PanelReplica  `json:"replicas"`
+
+	// SseStreams Flag streams of all replicas.
+	SseStreams int             `json:"sse_streams"`
+	Voice      PanelSocketList `json:"voice"`
+	Websocket  PanelSocketList `json:"websocket"`
+}
+
+// PanelConnectionsEnvelope defines model for PanelConnectionsEnvelope.
+type PanelConnectionsEnvelope struct {
+	Data PanelConnections `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PanelConnectionsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PanelConnectionsEnvelopeSuccess defines model for PanelConnectionsEnvelope.Success.
+type PanelConnectionsEnvelopeSuccess bool
+
+// PanelCount A count per key (role, status, category, type, level).
+type PanelCount map[string]int64
+
+// PanelDayActivity defines model for PanelDayActivity.
+type PanelDayActivity struct {
+	Conversations int64              `json:"conversations"`
+	Day           openapi_types.Date `json:"day"`
+	Messages      int64              `json:"messages"`
+}
+
+// PanelDependency defines model for PanelDependency.
+type PanelDependency struct {
+	Error     string  `json:"error"`
+	LatencyMs float32 `json:"latency_ms"`
+
+	// Name postgres, redis, qdrant (vector store), model, voice.
+	Name string `json:"name"`
+
+	// State `up`, `down`, `disabled` (not configured) or `unknown` (not called yet).
+	State string `json:"state"`
+}
+
+// PanelMetrics defines model for PanelMetrics.
+type PanelMetrics struct {
+	Days        int               `json:"days"`
+	GeneratedAt time.Time         `json:"generated_at"`
+	Series      []PanelMetricsDay `json:"series"`
+}
+
+// PanelMetricsDay defines model for PanelMetricsDay.
+type PanelMetricsDay struct {
+	// DailyActiveUsers Distinct authenticated users (HyperLogLog estimate, within about 1%).
+	DailyActiveUsers int64              `json:"daily_active_users"`
+	Day              openapi_types.Date `json:"day"`
+
+	// ErrorRate errors / requests (0 without requests).
+	ErrorRate float32 `json:"error_rate"`
+
+	// Errors Requests answered with a 5xx.
+	Errors                     int64 `json:"errors"`
+	FlagEvaluations            int64 `json:"flag_evaluations"`
+	Messages                   int64 `json:"messages"`
+	RagQueriesWithCitations    int64 `json:"rag_queries_with_citations"`
+	RagQueriesWithoutCitations int64 `json:"rag_queries_without_citations"`
+	Registrations              int64 `json:"registrations"`
+	Requests                   int64 `json:"requests"`
+}
+
+// PanelMetricsEnvelope defines model for PanelMetricsEnvelope.
+type PanelMetricsEnvelope struct {
+	Data PanelMetrics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelMetricsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelMetricsEnvelopeSuccess defines model for PanelMetricsEnvelope.Success.
+type PanelMetricsEnvelopeSuccess bool
+
+// PanelReplica defines model for PanelReplica.
+type PanelReplica struct {
+	AdminSockets int       `json:"admin_sockets"`
+	Replica      string    `json:"replica"`
+	SeenAt       time.Time `json:"seen_at"`
+
+	// SseByType A count per key (role, status, category, type, level).
+	SseByType         PanelCount `json:"sse_by_type"`
+	SseStreams        int        `json:"sse_streams"`
+	WebsocketSessions int        `json:"websocket_sessions"`
+}
+
+// PanelSocket defines model for PanelSocket.
+type PanelSocket struct {
+	ConnectionId   openapi_types.UUID  `json:"connection_id"`
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+
+	// Kind `websocket` (`/ws`), `voice` or `admin` (`/api/admin/panel/ws`).
+	Kind      string              `json:"kind"`
+	Replica   string              `json:"replica"`
+	SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+	StartedAt time.Time           `json:"started_at"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
+
+// PanelSocketList defines model for PanelSocketList.
+type PanelSocketList struct {
+	Sessions []PanelSocket `json:"sessions"`
+	Total    int           `json:"total"`
+}
+
+// PanelSummary defines model for PanelSummary.
+type PanelSummary struct {
+	// Activity The last 7 UTC days, oldest first.
+	Activity    []PanelDayActivity `json:"activity"`
+	Cache       []PanelCacheLayer  `json:"cache"`
+	Connections struct {
+		AdminSockets      int `json:"admin_sockets"`
+		Replicas          int `json:"replicas"`
+		SseStreams        int `json:"sse_streams"`
+		VoiceSessions     int `json:"voice_sessions"`
+		WebsocketSessions int `json:"websocket_sessions"`
+	} `json:"connections"`
+	Dependencies []PanelDependency `json:"dependencies"`
+	Flags        struct {
+		// ByCategory A count per key (role, status, category, type, level).
+		ByCategory PanelCount `json:"by_category"`
+
+		// ByType A count per key (role, status, category, type, level).
+		ByType PanelCount `json:"by_type"`
+		Total  int64      `json:"total"`
+	} `json:"flags"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	KnowledgeBase struct {
+		// Backlog Documents waiting for or in indexing (pending + processing).
+		Backlog int64 `json:"backlog"`
+
+		// ByStatus A count per key (role, status, category, type, level).
+		ByStatus PanelCount `json:"by_status"`
+	} `json:"knowledge_base"`
+	ScheduledChanges struct {
+		NextDue *struct {
+			FlagKey     string             `json:"flag_key"`
+			Id          openapi_types.UUID `json:"id"`
+			ScheduledAt time.Time          `json:"scheduled_at"`
+		} `json:"next_due"`
+		Pending int64 `json:"pending"`
+	} `json:"scheduled_changes"`
+	Users struct {
+		Active int64 `json:"active"`
+
+		// ByRole A count per key (role, status, category, type, level).
+		ByRole PanelCount `json:"by_role"`
+		New24h int64      `json:"new_24h"`
+		New7d  int64      `json:"new_7d"`
+		Total  int64      `json:"total"`
+	} `json:"users"`
+}
+
+// PanelSummaryEnvelope defines model for PanelSummaryEnvelope.
+type PanelSummaryEnvelope struct {
+	Data PanelSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelSummaryEnvelopeSuccess defines model for PanelSummaryEnvelope.Success.
+type PanelSummaryEnvelopeSuccess bool
+
 // PasswordReset defines model for PasswordReset.
 type PasswordReset struct {
 	// ExpiresAt `token` mode: when the token stops working.
@@ -5462,6 +5776,27 @@ type ListAuditLogsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ExportAuditLogsParams defines parameters for ExportAuditLogs.
+type ExportAuditLogsParams struct {
+	Format *ExportAuditLogsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many entries (1-100000).
+	Limit        *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action       *string             `form:"action,omitempty" json:"action,omitempty"`
+	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// From Entries at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Entries before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportAuditLogsParamsFormat defines parameters for ExportAuditLogs.
+type ExportAuditLogsParamsFormat string
+
 // ListFlagsParams defines parameters for ListFlags.
 type ListFlagsParams struct {
 	Category   *FlagCategory   `form:"category,omitempty" json:"category,omitempty"`
@@ -5559,6 +5894,12 @@ type ListKbJobsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetAdminPanelMetricsParams defines parameters for GetAdminPanelMetrics.
+type GetAdminPanelMetricsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetUserHistoryParams defines parameters for GetUserHistory.
 type GetUserHistoryParams struct {
 	// Limit Page size.
@@ -5566,6 +5907,12 @@ type GetUserHistoryParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// OpenAdminPanelSocketParams defines parameters for OpenAdminPanelSocket.
+type OpenAdminPanelSocketParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
 // ListApiKeysParams defines parameters for ListApiKeys.
@@ -6335,6 +6682,9 @@ type ServerInterface interface {
 	// ListAuditLogs Search the audit log
 	// (GET /api/admin/audit-logs)
 	ListAuditLogs(ctx echo.Context, params ListAuditLogsParams) error
+	// ExportAuditLogs Export the audit log
+	// (GET /api/admin/audit-logs/export)
+	ExportAuditLogs(ctx echo.Context, params ExportAuditLogsParams) error
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx echo.Context) error
@@ -6434,6 +6784,15 @@ type ServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx echo.Context) error
+	// GetAdminPanelConnections Live streams and sockets of all replicas
+	// (GET /api/admin/panel/connections)
+	GetAdminPanelConnections(ctx echo.Context) error
+	// GetAdminPanelMetrics Daily business metrics
+	// (GET /api/admin/panel/metrics)
+	GetAdminPanelMetrics(ctx echo.Context, params GetAdminPanelMetricsParams) error
+	// GetAdminPanelSummary The admin dashboard
+	// (GET /api/admin/panel/summary)
+	GetAdminPanelSummary(ctx echo.Context) error
 	// BulkUserAction Activate, deactivate or change the role of many users
 	// (POST /api/admin/panel/users/bulk)
 	BulkUserAction(ctx echo.Context) error
@@ -6455,6 +6814,9 @@ type ServerInterface interface {
 	// AdminResetPassword Reset a user's password
 	// (POST /api/admin/panel/users/{id}/reset-password)
 	AdminResetPassword(ctx echo.Context, id IdPath) error
+	// OpenAdminPanelSocket Live admin events (WebSocket)
+	// (GET /api/admin/panel/ws)
+	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -6814,6 +7176,73 @@ func (w *ServerInterfaceWrapper) ListAuditLogs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditLogs(ctx, params)
+	return err
+}
+
+// ExportAuditLogs converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportAuditLogs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportAuditLogsParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportAuditLogs(ctx, params)
 	return err
 }
 
@@ -7535,6 +7964,42 @@ func (w *ServerInterfaceWrapper) ReindexKnowledgeBase(ctx echo.Context) error {
 	return err
 }
 
+// GetAdminPanelConnections converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelConnections(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelConnections(ctx)
+	return err
+}
+
+// GetAdminPanelMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelMetrics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminPanelMetricsParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelMetrics(ctx, params)
+	return err
+}
+
+// GetAdminPanelSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAdminPanelSummary(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAdminPanelSummary(ctx)
+	return err
+}
+
 // BulkUserAction converts echo context to params.
 func (w *ServerInterfaceWrapper) BulkUserAction(ctx echo.Context) error {
 	var err error
@@ -7646,6 +8111,24 @@ func (w *ServerInterfaceWrapper) AdminResetPassword(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AdminResetPassword(ctx, id)
+	return err
+}
+
+// OpenAdminPanelSocket converts echo context to params.
+func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OpenAdminPanelSocketParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OpenAdminPanelSocket(ctx, params)
 	return err
 }
 
@@ -9096,6 +9579,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/admin/panel/users/bulk", wrapper.BulkUserAction, options.OperationMiddlewares["bulkUserAction"]...)
 	router.POST(options.BaseURL+"/api/admin/panel/users/:id/permanent-delete", wrapper.PermanentlyDeleteUser, options.OperationMiddlewares["permanentlyDeleteUser"]...)
 	router.GET(options.BaseURL+"/api/admin/panel/users/:id/history", wrapper.GetUserHistory, options.OperationMiddlewares["getUserHistory"]...)
+	router.GET(options.BaseURL+"/api/admin/audit-logs/export", wrapper.ExportAuditLogs, options.OperationMiddlewares["exportAuditLogs"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/summary", wrapper.GetAdminPanelSummary, options.OperationMiddlewares["getAdminPanelSummary"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/metrics", wrapper.GetAdminPanelMetrics, options.OperationMiddlewares["getAdminPanelMetrics"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/connections", wrapper.GetAdminPanelConnections, options.OperationMiddlewares["getAdminPanelConnections"]...)
+	router.GET(options.BaseURL+"/api/admin/panel/ws", wrapper.OpenAdminPanelSocket, options.OperationMiddlewares["openAdminPanelSocket"]...)
 	router.GET(options.BaseURL+"/api/admin/kb/documents", wrapper.ListKbDocuments, options.OperationMiddlewares["listKbDocuments"]...)
 	router.POST(options.BaseURL+"/api/admin/kb/documents", wrapper.IngestKbDocuments, options.OperationMiddlewares["ingestKbDocuments"]...)
 	router.DELETE(options.BaseURL+"/api/admin/kb/documents/:id", wrapper.DeleteKbDocument, options.OperationMiddlewares["deleteKbDocument"]...)
@@ -9464,6 +9952,196 @@ func (response ListAuditLogs503JSONResponse) VisitListAuditLogsResponse(w http.R
 type ListAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response ListAuditLogs504JSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogsRequestObject struct {
+	Params ExportAuditLogsParams
+}
+
+type ExportAuditLogsResponseObject interface {
+	VisitExportAuditLogsResponse(w http.ResponseWriter) error
+}
+
+type ExportAuditLogs200ResponseHeaders struct {
+	ContentDisposition *string
+	XAuditChainHead    *string
+	XAuditChainStatus  *string
+}
+
+type ExportAuditLogs200JSONResponse struct {
+	Body    AuditExportEnvelope
+	Headers ExportAuditLogs200ResponseHeaders
+}
+
+func (response ExportAuditLogs200JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XAuditChainHead != nil {
+		w.Header().Set("X-Audit-Chain-Head", fmt.Sprint(*response.Headers.XAuditChainHead))
+	}
+	if response.Headers.XAuditChainStatus != nil {
+		w.Header().Set("X-Audit-Chain-Status", fmt.Sprint(*response.Headers.XAuditChainStatus))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportAuditLogs200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportAuditLogs200TextcsvResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XAuditChainHead != nil {
+		w.Header().Set("X-Audit-Chain-Head", fmt.Sprint(*response.Headers.XAuditChainHead))
+	}
+	if response.Headers.XAuditChainStatus != nil {
+		w.Header().Set("X-Audit-Chain-Status", fmt.Sprint(*response.Headers.XAuditChainStatus))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportAuditLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportAuditLogs400JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportAuditLogs401JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportAuditLogs403JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response ExportAuditLogs414JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ExportAuditLogs422JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ExportAuditLogs431JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportAuditLogs503JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportAuditLogs504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response ExportAuditLogs504JSONResponse) VisitExportAuditLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14787,6 +15465,398 @@ func (response ReindexKnowledgeBase504JSONResponse) VisitReindexKnowledgeBaseRes
 	return err
 }
 
+type GetAdminPanelConnectionsRequestObject struct {
+}
+
+type GetAdminPanelConnectionsResponseObject interface {
+	VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelConnections200JSONResponse PanelConnectionsEnvelope
+
+func (response GetAdminPanelConnections200JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelConnections400JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelConnections401JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelConnections403JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelConnections414JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelConnections431JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelConnections503JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelConnections504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelConnections504JSONResponse) VisitGetAdminPanelConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetricsRequestObject struct {
+	Params GetAdminPanelMetricsParams
+}
+
+type GetAdminPanelMetricsResponseObject interface {
+	VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelMetrics200JSONResponse PanelMetricsEnvelope
+
+func (response GetAdminPanelMetrics200JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelMetrics400JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelMetrics401JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelMetrics403JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelMetrics414JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetAdminPanelMetrics422JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelMetrics431JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelMetrics503JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelMetrics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelMetrics504JSONResponse) VisitGetAdminPanelMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummaryRequestObject struct {
+}
+
+type GetAdminPanelSummaryResponseObject interface {
+	VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetAdminPanelSummary200JSONResponse PanelSummaryEnvelope
+
+func (response GetAdminPanelSummary200JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAdminPanelSummary400JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAdminPanelSummary401JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAdminPanelSummary403JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetAdminPanelSummary414JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetAdminPanelSummary431JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetAdminPanelSummary503JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminPanelSummary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetAdminPanelSummary504JSONResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BulkUserActionRequestObject struct {
 	Body *BulkUserActionJSONRequestBody
 }
@@ -16170,6 +17240,111 @@ func (response AdminResetPassword504JSONResponse) VisitAdminResetPasswordRespons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocketRequestObject struct {
+	Params OpenAdminPanelSocketParams
+}
+
+type OpenAdminPanelSocketResponseObject interface {
+	VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error
+}
+
+type OpenAdminPanelSocket101Response struct {
+}
+
+func (response OpenAdminPanelSocket101Response) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+	w.WriteHeader(101)
+	return nil
+}
+
+type OpenAdminPanelSocket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response OpenAdminPanelSocket400JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response OpenAdminPanelSocket401JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response OpenAdminPanelSocket403JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response OpenAdminPanelSocket414JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response OpenAdminPanelSocket422JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenAdminPanelSocket431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -31007,6 +32182,9 @@ type StrictServerInterface interface {
 	// ListAuditLogs Search the audit log
 	// (GET /api/admin/audit-logs)
 	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// ExportAuditLogs Export the audit log
+	// (GET /api/admin/audit-logs/export)
+	ExportAuditLogs(ctx context.Context, request ExportAuditLogsRequestObject) (ExportAuditLogsResponseObject, error)
 	// VerifyAuditLog Verify the audit log's hash chain
 	// (GET /api/admin/audit-logs/verify)
 	VerifyAuditLog(ctx context.Context, request VerifyAuditLogRequestObject) (VerifyAuditLogResponseObject, error)
@@ -31106,6 +32284,15 @@ type StrictServerInterface interface {
 	// ReindexKnowledgeBase Index every document again
 	// (POST /api/admin/kb/reindex)
 	ReindexKnowledgeBase(ctx context.Context, request ReindexKnowledgeBaseRequestObject) (ReindexKnowledgeBaseResponseObject, error)
+	// GetAdminPanelConnections Live streams and sockets of all replicas
+	// (GET /api/admin/panel/connections)
+	GetAdminPanelConnections(ctx context.Context, request GetAdminPanelConnectionsRequestObject) (GetAdminPanelConnectionsResponseObject, error)
+	// GetAdminPanelMetrics Daily business metrics
+	// (GET /api/admin/panel/metrics)
+	GetAdminPanelMetrics(ctx context.Context, request GetAdminPanelMetricsRequestObject) (GetAdminPanelMetricsResponseObject, error)
+	// GetAdminPanelSummary The admin dashboard
+	// (GET /api/admin/panel/summary)
+	GetAdminPanelSummary(ctx context.Context, request GetAdminPanelSummaryRequestObject) (GetAdminPanelSummaryResponseObject, error)
 	// BulkUserAction Activate, deactivate or change the role of many users
 	// (POST /api/admin/panel/users/bulk)
 	BulkUserAction(ctx context.Context, request BulkUserActionRequestObject) (BulkUserActionResponseObject, error)
@@ -31127,6 +32314,9 @@ type StrictServerInterface interface {
 	// AdminResetPassword Reset a user's password
 	// (POST /api/admin/panel/users/{id}/reset-password)
 	AdminResetPassword(ctx context.Context, request AdminResetPasswordRequestObject) (AdminResetPasswordResponseObject, error)
+	// OpenAdminPanelSocket Live admin events (WebSocket)
+	// (GET /api/admin/panel/ws)
+	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -31462,6 +32652,31 @@ func (sh *strictHandler) ListAuditLogs(ctx echo.Context, params ListAuditLogsPar
 		return err
 	} else if validResponse, ok := response.(ListAuditLogsResponseObject); ok {
 		return validResponse.VisitListAuditLogsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportAuditLogs operation middleware
+func (sh *strictHandler) ExportAuditLogs(ctx echo.Context, params ExportAuditLogsParams) error {
+	var request ExportAuditLogsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportAuditLogs(ctx.Request().Context(), request.(ExportAuditLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportAuditLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportAuditLogsResponseObject); ok {
+		return validResponse.VisitExportAuditLogsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -32511,6 +33726,77 @@ func (sh *strictHandler) ReindexKnowledgeBase(ctx echo.Context) error {
 	return nil
 }
 
+// GetAdminPanelConnections operation middleware
+func (sh *strictHandler) GetAdminPanelConnections(ctx echo.Context) error {
+	var request GetAdminPanelConnectionsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelConnections(ctx.Request().Context(), request.(GetAdminPanelConnectionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelConnections")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelConnectionsResponseObject); ok {
+		return validResponse.VisitGetAdminPanelConnectionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAdminPanelMetrics operation middleware
+func (sh *strictHandler) GetAdminPanelMetrics(ctx echo.Context, params GetAdminPanelMetricsParams) error {
+	var request GetAdminPanelMetricsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelMetrics(ctx.Request().Context(), request.(GetAdminPanelMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelMetricsResponseObject); ok {
+		return validResponse.VisitGetAdminPanelMetricsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAdminPanelSummary operation middleware
+func (sh *strictHandler) GetAdminPanelSummary(ctx echo.Context) error {
+	var request GetAdminPanelSummaryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminPanelSummary(ctx.Request().Context(), request.(GetAdminPanelSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminPanelSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAdminPanelSummaryResponseObject); ok {
+		return validResponse.VisitGetAdminPanelSummaryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // BulkUserAction operation middleware
 func (sh *strictHandler) BulkUserAction(ctx echo.Context) error {
 	var request BulkUserActionRequestObject
@@ -32769,6 +34055,31 @@ func (sh *strictHandler) AdminResetPassword(ctx echo.Context, id IdPath) error {
 		return err
 	} else if validResponse, ok := response.(AdminResetPasswordResponseObject); ok {
 		return validResponse.VisitAdminResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// OpenAdminPanelSocket operation middleware
+func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error {
+	var request OpenAdminPanelSocketRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OpenAdminPanelSocket(ctx.Request().Context(), request.(OpenAdminPanelSocketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OpenAdminPanelSocket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
+		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -35924,714 +37235,762 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17chs51iiIbwXB+0UU1b8ULct23S45btygJcpWl15Xku3uW/LHBDNBEq0kwAaQklgOR/z2MBuZBcx/",
-	"s4FZw6xkAgdAvohkJim5Hv3xH1skM/E4OOfgvM/XTsRnc84IU7Jz8LUzJTgmAv68woqc0hlV8I/+JiYy",
-	"EnSuKGedg84V+VdKpJIIJwl/IDGiDKkpQQ+Uxfyh1wk6MpqSGdZvqsWcdA46lCkyIaLz7VuQD39FZpgy",
-	"yiYrpkjIWG0+viSe5V+TiLNYopQpmhQGRkI/L5vHJ0os+mNFRP3YiqMHTBUakTEXBAn9CmWTxrFvbq6P",
-	"cZKMcHS3PHioREpC9DAlDGGGCBYJJQLNBb+nMRFojGlCYoRZjNSUSsQZQYrzO8TviShPTVg66xz80tEj",
-	"doLOGCeSdL4EbklSCX0sdkWXdoLlFd1MCZJzQqJpvgo1xUp/itOIxABenMaUe7denucTpxHxT3Kvf0Kp",
-	"JPHqcb4FnTkWeEaUxeXDVEjuWfnFHP8rJSiCn9FY8BkKZ0ThGCvcm+MJZVg/2WPkUQ3NUyHiY9jPXJB7",
-	"ylOJ5nhC9HqoHvFfKRGLTtBheKaXZN4pLXaGH08Jm6hp5+DNy30fsI8TPPmZLC6xfsYHh3GCJ+iOLAIU",
-	"fo2wIhMuFt96XyXDd2SoZ/4WZgua61Gy9eg3O0FHkH+lVJC4c6CPvmZ1L/f3gs6Msuyzb60nsVumZzYa",
-	"r5xrzMUMq85BJ03hyeXRa1jPJZ4QJOmvtWBP4L3iXDEZ4zRRnYM3elP4kc406u/vmS2aT/kGi8R4RqTE",
-	"E7JyozPzzPDJG77BYkIUZavPP2VUAQ5qkhY0JgjP5wklwHG6WFOIQDRGowWy+96pwQfl5hvekUVbxNh/",
-	"82MTYnzTQ8k5Z5IAAb7DsWXm+lPEmSIM/oSFR0BlL/4p9Q6/Fib9D0HGnYPOf3uR31IvzK/yxUAILgbs",
-	"niR8TsyUy5ASZlJEJZrhRMOfxAdILpjCjwHC6EFwNkF69YFmpim7Y/yBoTElSax/n1EpKZugEY8XAVLk",
-	"Ud0yYG1UIsYVuscJjdHHm+Pdv6KuBm2AABUDZG9SJAiOA/S364tzGGRHjwqf+OifJFLogaopwrcsTg0g",
-	"iCZsxAViRCoSo5iQueGnDP34GiXkniRSD6LXlZDde5ykJDazoozroQm9J+yWzfS9A+9yFpFe51vQOeRs",
-	"nNDodzqIyM4uzcY1EkepEIQpJJXefRejDBSwTYUTgu6JkJSzHdjBMRcjGseE/bZbiHCSEPGDRIInBMWc",
-	"GBQA8cdetXMiYPpAH6Dem+J3hGlkAY6kb0KOMJpjKR+4iFE0xWxCUDe87F9ff764Ohoefuifvx8Mrwb/",
-	"6+PJ1eAoNDt+jxV5wIsbOiM8/Y1PLrvSYxqbDTP5oPkLQ4rOSLZVd8LuMamwUIhqAdG8oA+cMhTqvQ2u",
-	"b4Y3J2eDi483w+vB4cX50XWIuqH9yu2aM/Lb7tUcF3mkQHqjVKEIM8Q4SjibEIFGRvpAXfI412wyQILc",
-	"8zsSayDgRNP6Ap4wG/hgeMAN56eaz/4+FOcYEXmMCIk1D/mZvkPd8MOgfzS4uh7eXFwMT/tX7wcW6udc",
-	"HfOUxb/das85kmk01ZI3T0VEUFezP81dqaSjRB+LYRRAgGaVF2NB5t8LvjD4e8KIwAmsfiMY5+t8brpt",
-	"vT6ibweYISNLPVxCFGkkx7dGX0FY6zgoBH1nFxSeEEmj4Gihoqgx5o/U7cA+/aKgPcHSYUcfBdVHyY0q",
-	"+PucpBGI7EFK9Nf8IO+JSDiOSfw7sV+qdVV8j2mCNU1wgci9vvMfuLgzP49SuXhbPSm8kEZXVNwc6PMd",
-	"2iVeaIj8vuxNC1XZcWkuofUCc93CuV0KwFWqXz0G1fi3Xqdlauauj7XcFhFYqRVqkJbFwXwSnox3z7CK",
-	"piEs/ZqIexqRj/mp/3ZL76OYzAmLCYsWiBESW9nF3v0lXHScIsGKCFj57yKoPKsA8hZRdctmeKHvfL09",
-	"SuKVrBBdK0HwTCIsCCKPZDZXz0dpN5yfYbZw9rDfDq5XWiQHYrI0ZkwvT99V0Pn7bmai2830/JWvlw2S",
-	"lSFKZsRWw+RvLA1lLYYth9FPA+w+MpyqKRf019+Sy5wZHTVAlIE6GiArneo7wsmnkSAxYYripHprf/78",
-	"ebefqqn+VStdfpMDzp/QLAsWB4JZKkmDMQ4AMxc8IlJqdjFgiqrF72YHeCBJsmssASDh31OuGZdEGIlU",
-	"M7OQ6BF7YAMIgTmbiwW+APb2kcl0PudCkfiMxBTfwJZ/t9tvivXiD83ku3oxFXW0oKxGEZmbi/E7SFtr",
-	"Ld1KWmA1AWs1mDB2yqIX6oYfr06MjnJx/h5UlG8O2wB9+6ORIPcUlnvJExotPCbzKKGMRjgJD9Bt583e",
-	"HppN0OUFendydNsJ0G3n3SV6+XrvxU97aDb7MLntaCR4nGMWk7j4ymiBZjxVU6QeaERQjGmyuO1o9HeW",
-	"dDeR/soO4DGoB50+nMMJu6cKVl4wjuHYCCs4uRT6BBUlsnMAtvmgMy989bXj7Agl22L2ZbBkal5psws6",
-	"oP2ub+srWg1/sYME+TLy7RuLF2w/nlEGjPPSPrYZAGY8JiVHBpnNucBgCjYLWQJ+0Hnc1Y/v3mMBtK3f",
-	"g6Wc8ZjcFAbIvzQjVXcKk9fu7uM8xop8lES03dqMsuK3L6ubHadJMjR22yUOLehsRmItiI2NgeL1/v6O",
-	"MbFpyhY80ZcBZU6jNtiiKJtouVTgSBEBF0Px6Pf2PEhC5RBHit6TAq8fcZ4QzAAXlqHBFp9wknpW3WcL",
-	"YwoFG+ZbENX062iWSoXG1sYNzg79tV4eSxMrCCuREj36nP5MgOTLwIoEwYrEQ6xKxKHPZFfRGel4tmau",
-	"TbnqnfL8PvDELQz9QSfBUg31ST1pMocMSz/MBRnTR/9NPk9HCY2sdGx9WeBLAgUx4hNGJUEUpNelga04",
-	"8aRVC24UmVU3yZV+pkpwAErYc7ZDO1pQPO/SQVZAXdqBl3YBnw7NaMtohecUPCUNy7dY+S3o2IeXj+Fh",
-	"yhMAfA9dT/kDQ5wlC+PjphI558lbJBUX+jgQM07v1dzXeHHcKhs3mN3VSxuNscLtdulgpQkILCwNb52n",
-	"iTPFBB3nbG3EBwuPM6Kwfk+mkRYnC7xfI1u+34wjBR2NllLh2bwtI6iA1E0VGJi4XRbWXpyjHuSnVKpm",
-	"eFNFZrI9etm5sBB4sT2B+hNIY8qP7cy5uPCA7/Uo81edoMPnqZ5hHs38AlsaUzVgSnjuGn0fGjF56TUc",
-	"KS6GWtFMVvzuvzQaGal52bHTpZ9jojBNZL3cURo2B1ZlNZSpH193ll3jQYfOvfPyCDx66929ViuwoPD8",
-	"bKxojb8rq4otPVHA12UMTSURQzyxCtBqbISzKe6xcIrlAy+dUODQpLrY8uaCArYXYALALq0zP986hFen",
-	"fPKcTCengC3jWYfxqE9E0LHVqD2S6pREd0bWKEsJGtaUSGQf0Jd/C6IcUyHVcCS0zjKsIeUazlIYZUpw",
-	"PJxi6QlA+UAekf7FyI5YIaJxooeuSMRFrCUVnipJY2Pj1lAaYUm0+GJj0gg7QNgYi2/ZfQE2Ru6XiiYJ",
-	"EgRH08L4LlwAK5g8QA9TGk1RTBSJlJaXZvweg5KDb1nEmaRSEaaQIA+CKuIEXUYeiDRDUiJ7t8zHi2Dz",
-	"NPbLbVqcRJQpHLmVdfesg2VKtKQmEeOM7LQ8LkGwrLk7wJhXo2UVsdQ8F2SItIwD2TT53opH3Apxnygq",
-	"LtHBlmfU8Yx3aXL3URLRj54O9/JYV0SmidqCviXoN7NJ5dKgEzPBXoIVgTu78MF4BI148MUrEzneUA2L",
-	"1pzWuAyBTWqx4AcJEbYKCctop1SrjouKUeeN16jTXiW3MgiNZUlwaDR4zPDjiXn4pY25dB8rskTQSRn9",
-	"V0rsz2DmqZxzJkhlS2lzloD6K2T3p5+WnkG2lqfc+nKirMpUMp3NsFE4/Pj31XOhVC5r/oBmmEFQkpCI",
-	"MI02cJUC4kiFVSoLZgUHvjqIu03mi1sF+jqgR9Zs6wlY0RSL9O9oRKaUxSYCUKUScX2/mljGkN+FqBte",
-	"D06PwwCFH89N1NyR/nByfv3x+Pjk8GRwfjO8HFydnVxfn1ycX+vfzi9uhscXH8/hwdP+9c3w+uPl4Kp/",
-	"dHZyHgao1+vt9NooXjbc169nwGqLCMXvNLju6HxuLucsejHoMK6GYwi2csyqnb1aA/gaJrrQg+cfr7Np",
-	"8u+OCxPm32ZhXsUvDbf/klN5u6jlIqq4FzNIBOa4c6j5MOYQR1NymBAsnnbf5eNs77qGu64Iqk3uOUDG",
-	"OfblalywZGHsmNlDqEt6kx4K70Y9SbCIppoEyWxE4nDnLcJJYhNaRpIwMD3PsVJE6NH+8xe8++ve7k+9",
-	"4e6Xry+DH19/+w8veFbu0M+IQG0g7ewdlQNwr9aC9sR447Eimzr3LACq0H2f8BFE/qMwA+/BHVmEAarA",
-	"+OAvYeX6f7W3t547z62ieZte5Xac4IkzmC8rOCb+aUWOiyD3FEKkTKibIOCZRoIkHEN+VSstq7KlbE35",
-	"Clrt7hk4UwlYW9a0kjWd4gUR+lqSywAfLRSRG5o2rO6/6dt6L7KlgZTcUxCc2j4/pWoobAiO/ZWls1H2",
-	"Y9txEg26ogiSvOwEnWTfK7fOqJSk7cgZw5GrpNJGOjh3w5jz9TFvSVput4J9Zu8WXNnu7HgFENfiXWVt",
-	"S7i3xjmsAdrKLsqrr11rzRIBBu01kSq5LakiPhA3reoZuGW2mi2b9AMbNNKnRdDY5KvhM4cSMfLwvENW",
-	"gLe07MqUNeBShzbeymeGT9ndsGX4RsyjdKbnb/k8YYpm6L8k6jD9ekJ/JTFyD5p8F8gYg4UhPZu+SVDX",
-	"iMhGXGacEQg4hrRFk+TZiuItGGwopsf2MCU4tsG02YjLAWOVl2pEOXOHmcwpLFH4C/sSumx+E5rd87LP",
-	"udWxm29lybTaq/yLpMrrIK1glNaOi8ca5Bjhxsihks9Yh2gmGnxwb12K1foA4p6IXThHoh+RAaTpF/NC",
-	"51q+12zgIEQJZeTgloXw7AGyinTPxryEKPx667Tr284BshnL38K3y+/EJFHYvAF/6udvO71e77ZTej6y",
-	"GGIedZ/000Uy8k/BGWm1JmB4dgIek8JSAlR6OVtgjcOmgs5LtF3jNK4Nn2Jk4sJ/Ki45UEMsLSI+RjQr",
-	"S2HIVKu85uUCShcvDeueXkWcZySmEU7MZiC0WOtKPMKjNLHmwNWoXHg2KAVNwWtejOVMq0I1rFGrktSq",
-	"yctbGgnMoimJh2PBZ34GYI/SmASiwlzoAUvkBoD6CyWFrm0gxCbBfmOe2GIWzxrT5yoBPCVAzo0R8bQU",
-	"kFBgeHVMLeikEHe6Dix88Q2O4WVHX11VJeKuMGsTfj1RMCxi6lY0rBUNC2A6YfN0XbEwp45iQZBG41EB",
-	"MauBxE3S3cotPGMYSxWBtoEsayPUJVbR9Mnh7KtvlRwBPaZB+O0tVD+azdUCmV2bIBAnOxdvGSjsQ5W0",
-	"b1Zsoi+9LtFnRGRglCZmczMlzcUzUzaM8ULaVZmiNa9+fNNQwyYXdNak5Y0DtWE+HxYdZTmlh1NiiltV",
-	"duqor3zqn6cLE02U56QaSULSmAgSo5g/MNRlvJjnZjIeFBEMJ3Kn57+ylR5sWHFixzwdJQWqyo1wy969",
-	"dA6KwwPoDxQS3GJ/Da0SQZpxvDCikZFm+3O92addl5XBtk6xBjbnh5cnDWCeUMO62kIfnv8GLl/S+r1z",
-	"/bDWhKd0iBMilMeCcAL4PqZEaP6WMpNJblfYU+RRhVl8GpJEgj9liiWUNaHsjsRojhW1brdWd+jlh5O+",
-	"Xo03aMHM0HqL1/Z5PZTAzOys9ds3+StLyGAHDrLTKsGx6fTd+VYjF2YzzOL2ttVsyEPzZn20B50wLnxK",
-	"5yUlEZEQwUgeFYoFn89JjEYkwqkkKHYzgDI1x2BmGS0QRnaxrvygmpJZry4IMR76qw3eFAs0EfBm/CBh",
-	"IYH12EKFK6TfziYUmLWKo9DD1F3xkJ9GYrNnHNv6AxDDyRUJNJJzERMRoH9yysyWjWeiOUsG5g3ywyxC",
-	"ID+I1RiSxpRnknWFO+jf/PsSELqlhZXu5/4nhJMHvJBv0cX79y8u5qkM0GcyOrN/nl2+CtDxaf8wQGev",
-	"+yZqZzyezcmkHFw6osxmPK7lYHWswFWhUKXlUYlGWGMSZ1Uf66v9TmPRvFLwEIBjtbO1Siab6Cz2OH3h",
-	"CATJOZR2ss9YT/ltZ8I1Vs0TzEwe71rCXgnAT4GQW/l6MPqZms06ScQYwAWeCDyfWoN4QhmYHMijGlry",
-	"NclzULqy8NWEDxUvfI5JQhQZgk1DEqbFJAKxeTGvkguTRKihIrN5YiLlgAfZYDG4taXiWkqS+N4fOlfD",
-	"JFddu+UTPtb4kN9yjg9NMVQCmWqEVhzhSCHOUFdvwpAT4y5MslT+z2xpx2/Cw2JSR1CRMwuGJXCGAazK",
-	"jAo/V2AWtuKWd/a817luAEeWkgQp4JreSH45NmCcECSqCfGwZj9POnmzqRJehkdXzn9MGThInkkYdsNt",
-	"xeG24rCD2CZ8+ZmYZCvWWDnZJTTZSPreWKStlUhhGSs3cgIc4sYx1bYuDSdRbeoFKxl/YbCVqzznvrXN",
-	"sLgDjbjG26kIwhKd2acChE1V0919ZP1r4Pxy7NQk/pBHf0K6fWoDgfzaMjSPKN4SWA5O2X4Ly2kEW/3R",
-	"PnlL2dBrbK2da6q8A3BNVWFiUhodaNaAh53eSTOSYy0zTOcgr/CJMJwM6gjFqWgQJK7rbqs/Bt1UD6r1",
-	"MtdeTcMyMsZWEbQKRXWG86yqzsoMr+U6PN+0ipWbYTdNc97Eu+fiQ2SOB8uciMYuLdDxmlyXnnDi4kuX",
-	"XYf2kol/i0ohml0ON6RNiKKm9XEqjWsssiKfJ7wg8kK1Y4vPBeUcuDcUdtF6vORojEVrO1MbXp1bZNuN",
-	"ZB7fyFG6QqE+YZEgM60ngSHChCubjKG3CIMt0QTDlwo/qilZQPjOSlW7QS4yJ5lhSeAl3mI2RoU0Cqec",
-	"b3CZcku4VO/9rVBHG/bzTEJ9wZC4leZbAX4TYf573gzLVhvLV7LK68WXpC9U5LuyT08tJfN7ZpZEVCI8",
-	"4qlC3csPJ8iYmoHCGVdIYKrJfMyFFnlLpvedFpupOtmynbU562f0oHtN91sv+noUuORHtEXVrPUsLjLS",
-	"1aKuEyI9ceDGzLSBIlHRPn2hntzOuN7AJc2nKc7czBFk21gJ0QwMz3Sd5GDdonMjOt+QR7XJbeLUrrLZ",
-	"fT3DezvPBoifz+jUsC6kVkapm5Jfs+q0cJbVjXyKmVnWQ6LjQguxZeyZF9p5reGYy320thp2HmyKCnsJ",
-	"nNPR+digJEFedbK1jy5bZmE/QQlqPtAPZiMSv8Mqmm6KleXTKODnX9ugZ+tqB75dr9jSM9FYiz34TqN2",
-	"WS5ToMJu6Yww6TDbkx1XfLWaZJCH3FTResZjktRi7TCxW6oir9lqrqk+QuQ2VBqYc8qU7DWrWvmK3TKC",
-	"4i7LK1gJrXcuhG5DkJXRsz3w2gKzbuPSv/PmvT7tVq7AbXsj193IGaCeCd5bUNeDGvIzBo9K4BpbczHr",
-	"q9XFXsr88KpVZrbm4xi4B0/YmBtnLL8beplEldTdoouz5e+3gcQTca8K1y0KtkXBTcQDU0FvCFlLmURt",
-	"e2Uaq3Cl2wQWdy7HKUApi4hQmLLABlJo/DWyHp7RZFHIWySJJFDoA5ZRE1wxo2wYcTamMQScLN3iR4LP",
-	"8yTJEcla7+UvvbVFRBAXaA/NCGYmIjzD5h+k64qJolTt8vEYdUNGRO/IfHtG2WE2WhigaMolYcgpEsI0",
-	"DdHS7pwL/BbFPJIvZoZ0dzHtzeIdG0qUKROZYrHniSn2CGhvWilB+gtZW32FSAJl0+VSeRXoHTWbq0Vr",
-	"Q7w3JS0Xct+sX8OrXqCEOU6OavYFaXbSoRUE9kCdmUoK7UIfafZdj8bQtteiwK5DIFcw5eji5Ojgp1dv",
-	"9kMNmnBGlCZnysIdX6pAw6kAC3rH40XbulfXChp6zXA0pYzsCoJj+EI/fYDCT/3Tk6P+zcnF+XBwdXVx",
-	"FQYofNc/GtouRqYAVv/jzYeLq5P/PTgKg1sW3lz8PDgfDv5+CT0kA2S/ODmHwfIvrgafLn52dbPgt+Hh",
-	"1eBocH5z0j+FklnHF1fvTo6OBucw7qriWrUtLKuFt84GNx8ujob6u/7p6cVn88jhxfnx6cnhDcwzOOuf",
-	"nA77p1eD/tE/hoO/n1zfwByfB/2fh24iM+k/Ti/6R4UmhgCO64+XlxdXN4Oj4dng6KQ/vPnH5QAGvryC",
-	"Xk8nAM7j/smpmfyqfzMYnp6cndwMB38/HAyOzNfXg6tPJ4eD4cfz/qf+yWn/3enAgOpmcHXeP7XnYZJS",
-	"ySOezRONCtUD8yaQt6vNXIly4wLl9WNM+qw8gPxZ8/dt5wD98vW2A51qKlm03758WxVmlhMgvFwXvWpa",
-	"t8AjCCsE/DJA0H8GkpehmQsXhUa0DM/IE4uqLUVLlsqJuRWvLohcbk1TK5hUGlRAeC4K9dohYx1bqGf1",
-	"+VtBtJX0krONZ5Ve4LL9o4ovpjvlhvWxoGPRY2OqwCBrgXloXzBdGWoNPND2fIVFp1hBMzfi1G2OctZX",
-	"StBRasI8MFtcjDsHv7Rd9HWEE6zFhJYqhOfNqjWqolRsVsanZp7iAAU4OrB8CTxOvkKTUnumCDuQoe6I",
-	"p8zWOoXOjlq2ZEQqykwY/OPuhO+6LbFFGfSHOY48bZP5GS6V2LyYE3ZMsEqFbytvUagKPd1DRI00Ci3c",
-	"aRzYspYzoqVB4yrMNi9RFys041KhH1/t9FCfFQBDJZTGhMTHbjpHiqOXe/uvC+18dgJbeSNAluyhrXia",
-	"JBByRyXEIrtX90wPXgmnKaGrs37BFKPIntvfs09kK+7aw0BS8bk0RbB3eii0dSBNmT9MkxBOLhQ8ISFs",
-	"UxKFRgsbfiPuiTBpmiV/L44g2xxejTBjXKERQVGC6cxUWKig3I+vl6yfBeD7Wlu1yN/MseCJim02zjbu",
-	"uN3NsKJu7zjBk/aGleMET/IxfZYVV2mwTTHCLtQvQTTeMYplTvSpbF2nP0PMmvKIS+Um7fqqbwYWFKvB",
-	"aJl06QIq6TX7r5cvvWV78rIj6cty49gNmZK3vdfg0QRReUIUpaRSYZaV3GjWYc1jrrjtuq/56tzmMujy",
-	"crwHYrfzREbigLJlILUMpGT/XI5Qd24PT7LjFO7cmCTOVwQfds0BQ8SOlO0UGv3e0LxXUxdneWQkMEPd",
-	"UKuth/3TYf9keHZxNDgd9q+vT65vzCWKzSKda7TGlObvFBjGpiQlFosQdfX2+HicUFawj/lT5TM/r7eM",
-	"mSnlGxN933OBwvPB1fDTxWH/3fDo5Cp0maJgpJukkLBPBdGTmaKuOLJlG9ww0DcEjWmihSBlIq2mpreG",
-	"QnLqip01REiZqkellVeOxYc7VpjTd8a6tZAirMiEi0Wb++jQPbthiLO1YQ7vXXPFlTF4rgljVXz96itW",
-	"Z4oYeHdYV8uXP7CaWALBk4SnajgnIiJMWZbbotaCSBOy3hV/lSbeYCWJk5ro/qoQ0Vjirk0ooV6KM5Ju",
-	"FGW87oneY0ExU+sB65N5ybfJmoytGkkGeorSxFZea5w2f9rfvDCjoTKmBi61xKGng1OVEgrgcDjkRUKL",
-	"FqX1Ozy2mFGqf1UIjV6j8lWJ0otlQ2gn6IxwdEdMLmY8owxC3RSZmKbNpo8lEXRm2n3xufQGAsIMIA/I",
-	"5xCTr1VNxJ9NlB3q9xKiiJ8/SMoiMlwTgdZ4uioplKYrHtLSclcJygUYPk00Kx7GVjqrk84ASpwZg8y6",
-	"AehFa1pV9ViyHzWYXzZw75im6rxUXpv8K8WJtP08sg/UdfigNp9CYQpRQtB6Vw4fqJoCP4uzvwWZkMdO",
-	"0Jko+EefBbCoRJlkutk9EUPyr/xveDD7u/BQoop/+7Pl1rxnqmUdsoMoAMUNWnfqT6SugmS2pa5V1FUw",
-	"dvhrbA2jSuv049P++2Hmp+sEnZv+1fvBzcn5++HPg38MwdN3/l5//4/Lgf541r85/NAJOpf9q+tB5unK",
-	"3IgX5zeDv990gs77wfngqn/qxcA6aTLvfOWWd33Tvzk57ASdo8Fx/+PpTWmBbinXl6cn+pejk+v+u9OB",
-	"3oVZ15dnlLKaWlmse4XZThRl2aXYsm9VjDGc9eOcC4+JjMD365ZFXd+uBtOcKDJrECWXnJkzrLIY7e7L",
-	"nRYBmPn1Xtxc081eWOGad81KZe+5FLDyBbQXbKaRNXqw+D0RgsZkk9O9sO8ueZM8/qRcFawW09lYNcxD",
-	"afb2GoJpNlcaV3vJMh2yuXBko06Zz7S/93QN8zfXFouuUA/BP682WJvg5kHOzYpqPiWHO7+nGlssLtn7",
-	"q56opoyXJ1xXhal+fN0Y6l9aaB3oPxj1qqYBicsxXk8PTPhkaMrhr/ECT+K8b3irhrvKxI6tKq+dPzTl",
-	"qagJxtfQG0Z4jiOL7DWPrL1C/ZKkvxLfmDV9MPKLMX+7usKl5VQBWDqBZUgtg6UNcjxdny6h2lbsXyX2",
-	"n8ycKLgeI/zt5cRSPM3eSrmxRTs32QCRpyOhGWfruG+NhLW9X43xdD2reywWQ5EyvwCcMuMOXXNMa7hd",
-	"56Uq87VbyccqLiZfdS2gNgrX/x2UjiwhwC6pVgnJg2Bz03WPkYch9KbnqarY2/bL9rZXwQrH0obaRLZ2",
-	"kNa3usVWt2inWzxjwYyK2XJbK6P1VVJU7bzXyFoyi9H4aswoz6EOrux2m+uKzbrhM3T1eVYDZ30H3Wow",
-	"2go7ZgHC+Vms7011OPF0ma5o1doSYSPANxFXWlDVU4wq39UoshIYz3k9VFBxez+0Rs3n6UT0BzHkb+3m",
-	"/6Vl21UVjfJKRlTaspLFYkao+3rvp7z8PUSrU4mwQphBfslOy6D0JwnYXgoFLFk7scs8ux6k84CSRlQx",
-	"ptjKBdDU0Xi5h5afOOeCcmEhWClBwx+IQGMqpHqLIIH9jpC5zcQRcV0b3KdccssJpLM0URSeUAZTpOlO",
-	"YF8ybUDSxCbltGimYsqB5mdWx6tNYJmntRdWSEK3XFMkKnyB5/QFrOyFQXUZonk6Sqic2uKKGBZ+AHVl",
-	"5QNV0RTeBEDJADGubhnUnHXCKezIRBIv0AwvTCnWVBIhd3rI5SFC2XH9palae3F8NbhEXNyy4pJstgex",
-	"ab+/kcM4Id5+tDciJRW6f8AS2eehAZrp88TZhAgE5J0Q00hHcxLIs/KHj28UBfz78OBWpbMfCJ1MVavQ",
-	"Yx+C29d9yP2Hip7dJEi2FACbe5IKsa8OAVfS9hmeb5po6Qs8rc6wop+2viIhYYCPoY82uLDeAk1cXw+Q",
-	"7Tcd2rx1TfsSPUxpNNWozxlpkZF7LckhZ4xECtq4NT58RaJ1Hrc+rhOWhau2eEnD5SMozG2flu/S5K79",
-	"Kx8IFmpEsGrzsNU+vpQOrMY/bIqdDi2I6uudjRZDaA2xCq88qXVVBCrMM1Rc4aQlbcZUbvyq6dK21jtT",
-	"B+6h1NgT12xvhh+H9sJsfECrCEM6b+FG8xxJAf4+GNbAp7r38oK9q/Nt/ctKRvBMruUikm417VWadrU9",
-	"h1tg4KYN3PUZdP5p7H1FSbM2c+FTLquu5QVbU/E2QsEcK0WEvjH+8xe8++ve7k9f7P/D3S9f94IfX337",
-	"j85TZP+15ZlcKqn0fDSaPSTea1E2sPn3r1BMIjrDiTTXm3kfmkMaoRjJdGYT+ks63/o2gTWlIDjMXPJp",
-	"1QKqTXhsU/SrnfPpvMAtfssHVvGBTyVxtarKcVCunIqUKyXdPEc+sHqVVtiy3819sHNg9LwI3aZ7e68i",
-	"hFM1JUzRCGttxn0ZzyhzH1x/Z9TtX56gO7IwpKAfkYizZPEWMXJPhJ2BxDs9lG8BxZyYlNIxTRQRJt0X",
-	"MzyBXh7Q2VSirlH/YNAXY+PL2wVlMAxABTUBNDsHSCo8HtuGVVqlpkQr/IInpmwJHvF7rVcT2x9Ej/GD",
-	"zLJiTQkBKKDRAxHecFoDEi2PF6FRyRnTMPDy2PeEEYHVRsZ7fVMrfkeYLDnSTbSiYyP7e3uN/cfngs/m",
-	"VSvg61Yl7sgMUktSQUpdz/fXYV12eh9KW/B4mVZ9oeH5lBZ6X3jaQsBvyLZWdH1rzTJQN1QilYrENi06",
-	"vLy6+HRyNLi6Ht5cfby+GRxBlpIkpimEQwNBYhwpLZMlHGpg4yThD5pmzWje0zcvkbruFWZBD9jZFLNW",
-	"wdR8K21TaA8z8vfL8tfwdgWDC2ArLG31sTyNrxeOd8vW69j6B4IT5SlGvdzrfgpPLryotvY+fDF+q7vl",
-	"F40Tq7d0wu6pqiFrHEVkroZz7KsS/llzX9ut9Z4qotk1i03OILBCw90x1Gp44AIyCPOoJ3NRpGr6gmYr",
-	"kC/MjPURCeu5R2EZNY0PKJskZDeVdvn2RtEv9ND1lD8wuBMRtZ6EYhW75ZADSRqJ5aP0sFt40a2z4vYv",
-	"An/1wT2N8AsIsCX8lVRC9BluVoEP6notY+K5qbsqSQyFIbUYNaFSGT5cUkrMAOWu229e+wJr0iQZttbC",
-	"tMDVeHD6meUy93o9PlD97fPPTbU6K1wmmXhFh7sa8/Sdqgn8kS0qYuqXa1Z9vUw/S8UPV8FJb7wpDhYG",
-	"9M3/8+iwlg1DId8hZTF59FuxYh6ls/rehZ6ujAlxKNIYqWUbzXqK8dqOhlknWqymAeKpIgIK8YH3rlQ3",
-	"uTHQeG798zWLKmxZ8lREZJiKpNUmWnYDLQIyb1LqIBCUTsJ/ikd2BM9lqrSErqSvI2JMHjUE3SNZMzeT",
-	"soImmWzmd3uaZa1I0oFkf6aGUyw9N/n1h/7u/psfsw6figsSI/tOgKbk0XvruUGdJ+v7dCe174wWG3Xl",
-	"zLpxDDMVpfkddwVW5R1TgTHBUiFaOTI0xjQxBe2aQx/XoT6349Ws5+eRyRFeo1kq7GAYW13a9juo7Bgn",
-	"CdIH4zADtm4v03Ga5FAQKfOGTTTTMQzx1PawdhlDqBbxxMGK4syqO2yJ9jXv8gDxEk8IMqU5u5dHxyBV",
-	"7vRawSbr5dx4+pfuSSgr8ysZjha251wLX8qarLRdF9mcE+ZtZDcoIVXbgnv9KN9Vbajt+1kto4JcWABn",
-	"hY8WG8UWGHCQc/r1InZzkD1NoC9cQluBvk6gz4G0kbmvJZOo1Nx9s+dZSZn8cr4taEXc33v91zaxgKtR",
-	"4wa3iQ/09rS7TLDWhskjdMU4s538UdeKRxKNSMRnBEVOm3bNkqutIaBlRxuLpqP+anDzWu3YmjrN55jw",
-	"jIHKZRrchimvSZPLPV/nhFkZfC64nsd8sOIDtDzUApjX3pZJR4XxlDG36jenagYm13jsHLI1g6TOBJcZ",
-	"msU48/TVzn3CJkQ+maWbUbZJtY0oZADlKthUQF1QztpTb5zOE/Ak1VTBNTIBeAFwIgiOrdWQoDvGHxIS",
-	"T0zX+rcodAvIiquRR2pKwnNGfO6Dqn6aLSVX+lfCoS61eLkfYhv081cuqgpWMKJ/UX/jo1rF2K+52h+f",
-	"KNRvVDR2tVGlcc7s/ewaa6d5rnMsf+OjjL6Xetq6nthP063aluK4oyyuS0UYFm0fz6bnRFMSp8mapypd",
-	"aHUjYG2QpU9tgL26sTIc7VT2mp1nRQ0oLbyWTgaOwVeJpf1eVxJWdoGsZsn53kwuIrxVu+hnlaA0s9gK",
-	"T+1vvgxnl66pK3pPBPonHyFAWVl0luN7TA0LCDoRZhFJTDC0i66NbfAiFjH8nQtigiixsG+KlDHzbYbd",
-	"NeLQZYHYq7czIzVRqi4ytCEACkZwj/uBdEVAZHyqOGaH2cpjjVhZhtQSuP+VkrSUOlF3tvbBukmUoOSe",
-	"iOuIC8+hCszulsni5a7JCtO/Fhy9dqgfJKQb+S3u0s1THvHd2f4bBL+h7h1ZPHAR72hlOeKSMoIkndEE",
-	"C+i5eE+qDQRqQnJg7W5G//avCRZP7RvtRtmidCNKG0B9oKrWVdfOBB8VPH6rj+aw6KEvtEpe1kaq3T2p",
-	"7RYBCyu2mDWtP0nWEBfh3Kux07rb6WEWglDXh9mSQRuWWqJhfW6WaluTH/QfSjVJGxqkDE0XI0FjaB8S",
-	"IOirC1l7BSKHR3udFd1mPdE4bRpLL29pFWUHOe4ELhosQ5BVeHhWqU7sAJ4tM+gYINRcyI7sNwlrqOhI",
-	"9U1owYFEJXIvlLxFdfRhcNSO3dwH++TIxD/IViRlrTm2+Uxb7gjA/hbo20gsliMsWtg0rbnWAyoHG4ki",
-	"LMSCsokNfuXMeeA0+uKJbE2eHnvvS5+9l8+Hd5UKULXh7y+DFle1WKzE2TppwOOu9QS4rHvAU6rWUapz",
-	"9u5hZ09CFk+AWstW82YIO73dUf76sp/bD/wb06ZnZTZ3feJHb7j75S/epI+fRx/nCcexp6kGrdZKyKh+",
-	"RBkWi07QVLxgRplDXU/JhOdxnlSuETyRaMyFJb8U9kZi6LGEuoLMCTbJ3yZJUj8p9aM42XkKZe7vNVjW",
-	"DDB9R3vKJ5Q9MTKtGlnWwMhcVGcJ7tmXZX/Py/31fDYu2C0bzrdn22i9f1IXlBtNsceLFdomXiHqOuHn",
-	"noCQHvI5YZiG3mAX221LrBqwcQzXNswvuZRFMmi+X+zHBZ1ADSb6A82Xg5D5HSQkT4R+afn6DzqPu/rR",
-	"3XssINNXv5OB9UK/nH06ykapjTjOt1cAV2COocUBPk19qWLDVn+p018spKzE7mm8z8Y0JiwqZ5G8bCiK",
-	"Q5hPAhyPJVEIj13CEAQQRTwmaM6pkQI9oxYE/TGe0aQmdcQqM1C+xdW6gMdtw12oboFsRzxam59huh9p",
-	"kPgLODAyccVPPT9m6paJZE1a5MefZ+8ccgbh7sutQaGSjSP+BYrMgwF0/8yrWDgIRDxNYmRb/uZL8rYJ",
-	"NTemh42B4BCae89pjhgaDNrWwzXNHR2zybslZnksX/wGeKFqUcUGmkHo6FqIUqurtamzUSKJrB0di4hQ",
-	"mHpL6fqzd2xFCbNFQxMlFMmRqTh8CQUzlA+KlJgdWyNBV5OPYyoJluAvFGnmPo9T0Dgxw4rP9FwJHrW8",
-	"H8w0R9mw9rMZ3Hy4LExhvulnE5nPp3q6fOlnTtiv+Doy07Qv+QSagUNXzrkNjpVITbFCjJAYUYUizBBm",
-	"8oEI1MVIkBlXFomBZUiZzkiMskkMWeV9N2t6hcZ0Rph0dRiag/icXyxrgOUkdXc1Fi/Olle03sOgMA58",
-	"cWgGMz/mIxZysj31l0xb1JZCDepitkAXc8L6J7uajLCCGjmmJ3mLLqPWb5ZNG7i+o/lJr0Bw2JmsST5s",
-	"r+CVcK7JmW3HblzVswgvdoNb0aVBdDHa9THkIcs/v8XqD2gS+tYE/E2CJnEyn+KSlWmv96Yq+HyGYCon",
-	"BxgLJvhhTBEHa9w0heAg8Eqi8CXaRTB42CtVbWgQWcc5ArUgzjLSPckE+FtZ287ytu0VGd/lW7Zmmvpy",
-	"KTohqnYYGwTlvWUizu6JkCbPoK1rZIOAndaJD4oIkc5rc72tzGA7aDs/ONp1qd5RCn21hTLttqEK3giL",
-	"iZY6WGBTaATBM/O086nrm9QEKULfb3gMLk47oSZuqlBMSbwDT1AFye2KJgkaEf2zq8zwFoUW4CGa8iSW",
-	"6EELPpCHjinM5B5FkqMxFj3Uz3diNzjFEoVAqaFf1FnR+t2IUSBuPQgOY2ayVpjbVYw6UWydbnF+p9eu",
-	"ZxT4T4xmtvpWsw9CD/uWeY2WPEx6Y1ExavHStXm4rsBjCd/tanIiCQoEmM1bRswSBayg7afKHYZBbCWO",
-	"eokDILTJdVdgiYUb4q9tbghrr/DKKO8FT209GMeobOSCfesHiQSJ9CXZlYSgcELUpfnFUOODLT0jCNZq",
-	"0lv0eu/1ral9+0Al2emhG/CQwhAQEIFjk8ofzlMx55KEpkRLGlNlEpdDZ2DRz4ZvNecSBEdTIm9ZZjmA",
-	"DGckF1KR2S6USkO3Hbsy1434toOgZgdMoBmwLUgDCYnUGT3gSKQpKtrI7u2aS/dtRzNHZZuF+7P87I6q",
-	"cOhaQGQHFFaTG/bXTVBweLIC/Z4xrK5A8tvAunVYwJW9UbKu9KZ0gzGH4dL55chXvi1WlNCwSI0iPCNo",
-	"LPgMdcNoii3J6nHjDPFdPSjqJAdZqn5jjQr3nMKtEtNoKYggX+CyLbKmSKw37l2/gGiMuuHRxcnRwU+v",
-	"3uyHbxFGsUgnP0iTtkwjU0GYMpRAUecIayazqnacr/wOGROhmYB+xvtybi31WDNiTuMQdT+kM8yQtV2h",
-	"C6Z4wieLnQCF4xiHqKvXbWqe7mQymik5PUahqx31ghFhjiUzpckAWVManE2CRy2KQRcWHBjBAfbvQ8Gc",
-	"6JYbuScPeCFRqGWpUAMZFxN0i1VLaqStfJaLsSDzd2lyd4xpkvrC6IB2DivxJuWm1nWtsNdrdg0THRGF",
-	"aSKbY5TzZX1ZtS1/TkhpT+supL68c1vWCKs7cw+v7n3z/brU1LUvzWDnOLgHfveQr5XVWPVxOFPGzpn9",
-	"NGNQrjQ/44qOaWTtt5RJpa9ZPkZzniSUTVrbNWCpg3wx3pSItToxlhHHFwuy2Rm3bspot+TKAf7hyfLZ",
-	"qcFbtrsFtecwK8REeKTzx8ZMsHykQ/uC1zZWmfU6l2+W6sn8m3CLvFq6XcKKw8hpchl1WQwOPk/Itjm5",
-	"j4I2L6jwrG8ZlIE1gqrFEUnw4ppEq4ph5yQkpa8Yb9X1V9cZDzZ/nODJOVfHWmdrSbjHp/33w/OLm+Hx",
-	"xcfzoz81HZqagklNKlPzJe8f9axl8n1FUBIjqgS2tUSRgwTqZjK4rTHqGshoSS7Ciky4WBTl1Xw1lx9O",
-	"+gkRqimIYlVl4U3CKg6nWOBIEYG48ZpThkJbQbOnmRSUyzS1KaEkX5c8Rkkq6X1J8C7GU/ud8q0ngiqA",
-	"MWH6LgeFHQsl/VM5IlsW8gsD6IdQ98PJZb+PrvGYoA9YjLjYCRDpTXoonE85I2GAQi0yh82yttcxXzgk",
-	"HwZf4gllNRW5plgOZzYEfVlnTeiM1mTdMfKohlEqpCGI5rpVLvOpAi79NZphFU2N2ZjMZGAd2FOCof41",
-	"VCPpNVeNNqsN8j35gWEi8a6IJL643VJxxoryBdUNQzACHeSxK6ZEpFR8LtEDF3dW1tuwaE+Fhyoym3Nh",
-	"w0uhuGI7zzpszwQn3xSGKH5tRgMYSqKGNSUmy5tW5YKTZutagwwvL65vUF4K0wU8voDBQ9SVthJlRNpZ",
-	"zCWREJswJCz2+Teu7e/OwQbOC3jWRPmYSpekJuspA+uwGP1Z3bl7qLh797xGzKnmrPyeiPW3p5fbzoXk",
-	"KbRpbPE2groCqEacf5qhvUw+W1tbna3NmoP9lWibE8Tt633z8Dco/EzEpEVXHfdm9vy3oDOiQk2Hsc2o",
-	"LcHjN3ZZJnjUdgen+lFAl9hp1S3fPCu8oQcQHrZmfeHOKm7klFaUWxuDBK0c27qF54KPkhaqu93SpXsc",
-	"OONjy7euyePGfYTrOhOesEhAoXzDaE0QhzGBvLX2USNdmVmdw6amyx1VOGkLg0/mYa+nMoN9FohVwHkD",
-	"sgLMy0hVJK5sSRZVA0evxTLU65RCKxOyvxEeZDXCGsCdFfMDFMKGjHsqhJr/oQG10mJSgMIHQRUJjSsH",
-	"5Hs4gQCF4LiC74umdNNmNG8fAK8bldefTbfERjxhPQQZwC2gh54W3YK8D4IgNhuTjqF6DEPdcE4YjWiS",
-	"UIa6AsvpTlhOM1nL+dTUW9Pu4KnXnWHj24uu4aJ7L/CTbzsYI7/yNrmGJnqIrMjqcqcS+7vmURDB3y2G",
-	"oWOFcGQKXBYaKu744uUab4my47vxOthYHCzMExRkw4xrNQRfeCC/LAdbXkNnWl2WlsWU21TgOGMqK7gJ",
-	"TPMsBGnQbUuVbahyowjHJ9DtM6g2dvqmnT1jNEEVr7YhBevg2WZBtM+m0VRbESgXYTNOVSpIYBOKoMvN",
-	"y5/29nb3Xu7uvVwy0vzBFJbnaVXdFKD1G+ohzyHt10n3K5Dz1B7hOnzgYiSJuMfLncW97e49x+gVl3PM",
-	"qErMMZemXdgYPEAsWiAskb5QFdGS84wojaqUoTd7e2g2Qe9Ojp5LeF61pSIcmsi74qVAcNxI0glDXKAE",
-	"j5AAw2NvqYO2w928p867y3IsWgsCUPiOsLWExZQZ43Y+7Wz2YVKe+NX+qo6P+ZsvX++9+GlvzUX7cdu5",
-	"I7MNrcDtS6yiaePJzCgrfrv/HVnxH5mh+hJvPVagtwgzRGZztUBm2ZBxd08koqq3fMJ/Sk5cZ92BbF3r",
-	"NjTd4k1wC5XIVBgzjTvylnwvX//313999ePr/97UDvA5mP+qtqBVsBQZ/vewK1wbmDsVaExm2DpE4T+I",
-	"QobkWDB+tPTa5GMfu/Hyr86qX1zYOfJvPrrZCutMZzNvKGHfBARqIL0teCxNB00tMqEooQzIwwb2LjPu",
-	"DY3ZLZXi57G0PtH62eBzrLE+eqyG7QyF9rieX7NxeLDVbdbUbT5ljOtZBEgvSyFihvUwR2By2qz8DQQB",
-	"iNmwpkHbWSqhqAKkWxgr1w8SwcOoCynQ0CoJS7JLmSRMUkXvie3wsmZFnTyWq9rvoDGBoLAF75lM6RFR",
-	"phuDL1glZWpFHu3XhjuqDLFjykw3iLmN43gL/0ojsTPOCBSywaNKx9R8tWM7gs+L4tpPxEQYHYCnCnzJ",
-	"CZ7Lt2jEU1aoWEG1go26WCFoSKbn1qvK60q0r9d0OaV2Z40549n6AwfapjN5onGveLpbxlTLmPIT/I3j",
-	"tZ5eBuc7F01ZGYuFtQSP8HxOsJDORASU5c3DaFNv5XJKTZWVNmFarhZmQ7TWlG5iTnMQKHDcly2b02im",
-	"VpO2b9Py9RNvEXauEsPytFYPatI6rMfVpCmYH36qcCFQzP+VEvs7VPvxVampAd4V9Jj23g/1/PizyzoW",
-	"ZJ7giMRvkZxjpj+PNarzAhfWkz8Lt12JtjAV3DQER1Nkl56tT18M4S83/7gcfGkTNWgwL9t/E+iezMbz",
-	"Q9iy8RVs/MYbQtpHS/Gi1ZDSovfNqhwTwicCz6c0Mmsi0Hzd1JEf40coZWeKEUqp9ZGZYKYjaKKmw3mC",
-	"mVFbbOe3hEaEQVmkezKlEdwdMbk3mXip0MPQORhi+YwoAZPOp1xxPcqEDLUkM/zrT04THtYU7b2Cjlve",
-	"DINoSqI7z/dzLtVENNuqjsicMM1mF4d6JCh0ETsv9ZovChLTTSY0qYvrvld18boNu3VkG/FhVV47sZo5",
-	"aOsehgc2aMfNgeJsAYhKlM5NUjRDfG7uHhA3u/8L5gwQ7ClPgdpBUFrmgVUdwotixcagw7gamq+fpZF8",
-	"XelGizVNtHcFGspGDfPw43DK57KUhv2qqjucaSndqEGm3AWZS9SV6WgXVDvoJYdmOCYla9qbJiNaq0ot",
-	"b7y16gRWZLJoZqh2ydfuhfZFWrJ3f6MyLZsUd4RWQkOTbFzTTl+RuctGRhGfjSiDMiW/sC+hkQakFgfC",
-	"bEv+CqntKo6YeUhsS60AkpSKjthiI/4s4/pqzDBUa1gXDp3MfcB+buwpjOjWWjmacmGRUv3A+rLQ2fRP",
-	"E19yPN7KLqv5p0OZBi20Erg/xSLrw1zkiD/IrAOdImIm0Rjqg1CGqJKI3JsB1yqM5V6qycXHtgyBa6IQ",
-	"Z0V+iusKrF/IVAiJoFQIZTaNfkZiihWxeBu2bzfRwN88g9dSerNhS6ajodtOcxIijFl5qQBL/+Ia9dpl",
-	"5lAq7in0Y0FnliaK6gvWNm7CAmtOCC2dUgllRW1aRlIjUI4FkRs2gRDm5TwVpnDNvt776cf13Lnl0fwg",
-	"mVCpiHhivfMKfZkaM1CiYjcCp10WlBvzGdb0ZEjq5Oi8j/rXhycnGu9nqBuO/u//K5oS0bN+7dA2wpW3",
-	"LHxku7sj/ePu3T3OHniLCIXypXJOIMsdJXwiEWU7PXRFTAeT7uv9/R2zBk3fgieIi1tG2T2VUHXTcDBo",
-	"Hhm5PD2JupAg9ysRfPeBxmq6E2iZlLJ7nNDY7UTrPlDgAt8y+1WCRyRBMwrt3A1g3GAYHS4ETRIaofD/",
-	"+T9DhGecTdApVvo1ohQUICkX43E6U9UC7mnmkCTDmrofgs6g1plYBRHUABBfdZ4/Xi17yAvKk4Q2wWtG",
-	"HobPug+XOVdtDbAmPZtBgvL6amCQ3+zL+mspG3O1Kyl70i6FSBdR3CqNvKx1FxdYLDK3bCbjScIfhunc",
-	"nxTqtB+/elJty9rYGd9UjfNorJfuep7Qe8KcDQ7EvxbJoG4tdr35PF6A8KRGRhA8ISjBcUzEgckxvE33",
-	"9l5F6J4SqBGoddpdzpIFgtyKHfc7fHIfZDonAr4pasm28JIZqZCckT/tveKuXV/CQ4jN8ATdm7zmJ3VL",
-	"dWOsjBSB/PM8XIQgeMtFuAkep5Gp3b7UdbW52nRWbfJp7XIBRI3SmKnVemgf3jD3wL0zWuQ+2OVeukUg",
-	"+noCmdIowxXlMDTUh3V1EVrn4SnCiJRDX6mbD/wBJfpmNH6eYpdXVznUpc5vdrYzHtMxbQLV5m1x08YD",
-	"r9CQ7dJuVatfOSN+NrtJNIkvYCQ7wsouy/Pn6FvGm6Bg7qrinA+49RlrFTILiqxjmQeU0WYJV32MtQLn",
-	"pynmVca3Vc/r1PMKpDYq+rkh56wwuIo7Mmgm80rD3+ND9OrVq59Qd39v/83u3svdl29uXr4+2Ns72Nv7",
-	"36a4XcIjnJQe2PvpYG9vxxYGZahAVHD/ZlG7vjHL0uXriv90r8Z4XeAZ+fD9GRE0wi/OycPwH1zcNQaP",
-	"VhGhzBvckbQ48WeMH/NQ3TaAbBMq3ChW++Ufhi6fRhSNeN8IPUG0oOyRdsdjEun7TIvTciin2NdQdfCI",
-	"I4Wksz3Cs6YGro0DEVrpSdUOephySZAtIWbjn2U5V2jtYJrCoWU0VznWVAjC1BA6ASh/7M7SsDEdj4mo",
-	"D/ZZekGrrmvNYMHQSuksPBtU91OaurRwH+H4qh0OCdNCZU33qpUy8YaCZPaWOb228cZPEkBrL4B8Dauk",
-	"x0wuLEGsKEd6qeVLa/J7VgHOkfT2Bml5g1wv9UWcE2Y7J1lhvSjSWxGd+EMvrom64smGwcZtuhKYdgRV",
-	"yxSvaY10nXWU9+BWqVOVV5+sabErS6NWasIttbK3Tin1wFHW3ErWOpx2XzY1vC/M7hZZaru1Gg5PpLV8",
-	"7i191dJXBqRNQy5fbtIVQb+4v/6LnqC+lx03mnd7khxyxoDheyKCIvdbeFAIu4UyyJoUMAL/lW3AUijt",
-	"Yu92MP/J5aSgKClUvvBarxpvx+METzSzI2d4vhGmlFJ4lixUDabjfAPF/B2z8EaMkqSmvnkI2GlBbdvq",
-	"mJqWpoqeqTwILW8Eued3JA5cWx05TVXMH1iAFOdIJvxhZxnss7xH0rOHV7mxW+xeH93HuT8zPwSxxNif",
-	"wgMIKwMTshFPYtSlSqKQxgchohLgZJCRxp796jf9JWMrfQqt8Su3fIE5DWq7dIIOvydC0JgMJVHFj/kT",
-	"1uVo35zSOCZ+wzzE5i7qRNRNcLhN4eOMVhoTOx0wUXeS8BFOnOl+x2vGbSASAH+erJzTSSsMke/S5G4l",
-	"msjhKE3ucmSxfckN00FYQa3FHhoY97NGJQgd2C0gFOpihuhszoU6gKo1krMD+wX0dnHIBlW27A5CSOoB",
-	"NgeD/CBNkoMDXoDM8ly/qvzJ2K6tUs5LEhKYLjDKNF8xSALrt0w1dF8eIH1ZhprOEXZMQhDT3xOaadgq",
-	"FlTlfR3GaZIgmz2ReZANlMB+j9FcpIzEyDRnXaBuBgv7zZAy11IrrKG0tVl27sBYbktTOUsh6D1xR4q6",
-	"oT2hAIV16/sNSO83JSS5HgV9IFioEfHWqJ2638IDdEfIfBcnGrpdE/N7fT0Yfhj0r27eDfo3w+vB4cX5",
-	"0bXnyH/bCzefLViZ4623bjDiJEMIHwiWscbcujMqJYnN8Un0QASxpPEWYeThOsh4wteWcZzxYx2QBB3N",
-	"Zoawtqqpof6d73npF8WgXAAor3J5ry3Q94pEK6RSQYpyKSQa5flmhs6NdFphj8BJT7FUu1Cnf/fkaN1j",
-	"M3gx9PCSAsQdchXx77k5zvMIrNXteNbeeFgLpqZEUrmJeuR20dC3IY0pPzaPavVxTnxY8dI0sRQznLx1",
-	"nRfNhaiypkqERaSsre8XzbK9Nx77pidr7k0bDS5L7FgqegPZEdTe1uH7gS2KDd+bf2XYagubVpGpzY2D",
-	"gt9PMyrAEJeYiq1NoZZmchjVVMPMw0uXOZCtPk+Zr+B5xLW6mDJFE5fGT6RERfWxplWBC0Vdb3z71joT",
-	"1G8NfhlWG5OMCBZEeLUpiI5qQJSP0sMNS1CuLq20kBLAvVCyy/Ces8DMwO+aTGbeWt+bJmPXRNAsJWe3",
-	"cOBk+dYtnnXMcOkoHriI26eT5ID5zEXcWGTA5qaWU6XNjKvB/tnGh/5xYe4nsIznw3PO6Iz1Peh3My5N",
-	"4CJjV7MyGypbBOxqgHpzpuNUZMGq/v1oYWyNxY9xkoxwdOe5PRkiWCSUiCy9EBItPl2cHA6G1zc3w8ur",
-	"i08nR4Or0Paf9nd7TjCbpHVSsRu5rj2jnRfSs5QFzYjEqBvaXCytl/I5YZjW6KLSsANfRKsgIM9CEn2Y",
-	"XSMyNDF18s5koLROIllmQStyzFtliGegC/KDL8CscHqNqPRESaOElVtpo1baKMIpk9IrYoemzprwZih8",
-	"R9kEdT/3PyEMPTjfoov3719czFMZoM9kdGb/PLt8FaDj0/5hgM5e942+NR7P5mRStnuMKLP9apajTnPC",
-	"rPCSOcgY7gHTYfnd4SV6/d+RwhPUDQnThEfY7sfrcOdtqRO73sSEUWnSUPCdRAM2SaicQimzijj98kco",
-	"zq2I0PP+5y9499cvX/eDV9+6u7/0d/833v11b/cn/c1fv+38z/+oad0wm3v4++VUYEnQlDIlURdqugXQ",
-	"QFbuuCartmukYS74DuyMs+oC/eE4ObcoZR57a29eEZUKhhwjAusj3KiZD4cKCIozP+VXpo+fVqUrQCYf",
-	"Khpz7qXgY9rerdwU7vRHSKvxRSd9tNJpRfjYIGw8C4BeyjlanWO0aeg3lUOTXVzT8gtLNUz4hLInBd63",
-	"DxB4rphqB7UcSHYVxS2vCoUu7/xLzaE/7VozCsv2Nqu5zTR4rIV3wJRY+FRoJ4zmYbYQytTTZ23DpLx4",
-	"jyPFxYp0A/O7n4ga0T3Omz+2b+R4Y8V+hQR/+EEiOwjqhsbLE74IwfIZBs57pf+a8VjLoL1ez9/Lsa7L",
-	"uZkp4RNENGhbuSpWOVM1X1VOQiwAPwtDyz8XEvcKjleoXtquLqrFicNs8swNUFiD/U5zlUM3s/3OBE5V",
-	"v73Ml2W/OcpWZ78wJVa/fAs6PAJL91O5VHGYwGGzBXMBB8vomuNXI9E8S8j3EhluY77X4WDPGHzv7ost",
-	"9FtD/xOP8ChNsPf2iL29JG+g3AQYYqgE370R0cFDyMiD3+aZNUf1lXiRrogFNlmjM7xAU3xP6tpRitla",
-	"abNL2ruAjCyzP7e0Zgg9XZgpQHuLlnVo+cn45J4GbTsIpGxvQd0Aan9iO57T1QnNIWVj3ssigRxH6F+e",
-	"oMLDXqvfKKVJPIRdekMC+KzcSrnQs4wPl+uNr6pFXpd/kTcoNJOVFlWaJyiBwgtHTiPih2Jme1hlQAVx",
-	"1vg4wenpt9ROCLOm2EYJu8Znv9LWW6sqF43AngSOhdFdG9ZULdOXG0mLleCLFlULuFp4a8HBUzDC2Y08",
-	"EL+5LpiVbCYT1JTWfy1MKJuwidrtSzIYN3VrISXHlaZ7yg4cFPa0EhhP5JgZTLf8spZfahhd5sEHPuux",
-	"4sN5ghd19qKNnC1mSkFiVMRh1A31dCH6HyaKkrMxnaQmKjomosbf4kJG1oj7yGi8EX+u4cklK1U1qNH2",
-	"gi+EcRjpEWJHJZRkeoug2aQrMWa5gdy8V3xNEEoOWheMYmf+H3aJVQ7dou1xPa8zi3CnEBTQpcT7DMAb",
-	"u2BU0fEZGEARubd8oC0faBfw1WS9X4N3PLeLJuM7znKl19IJOtZppP8CJ6439qQmCu0wwbM5gdb/e703",
-	"/+/////Y7+2V08Ns6Fh9JvAGjOepsWbVblYTTiQa4ejOlVTyc4T1M7YtDpnB8lzFqvSorAW2kb+RR40C",
-	"2FPjDoIGUULwPZFGRI/JPOGLGWEKdaOEpzEiLIbmAdD8MSZRAg1OlEila+q7jJBVa6dUUJOl1PiiUkQn",
-	"Wnhr6BxZ77kL7zCNEnCS+KMkGqNPEo69poszHpNEom5MIm7KMZsnjTBIpT5czRp6rQrz1ArMUtVkamCa",
-	"UDYJDyCbItukDc94i0Lb/yo8gGOAtIgYScoiG/5SalJ+ZzNWjR04ZfgeU7PiFY20arroWYuqWXgBl2qZ",
-	"3xVJ8EZpgBFnWpOC427d/r/UHroM1PcC6p5CUBDU1szP0rz1g7R++wBhicJ8LNBYQ0lYfGbitUPUfb33",
-	"2rWXuWUmNO6t8QWYeqbu9Z5pHG/yUeapmHNJwreIEUhAMzUlrYJhg8GXaiXWbtaMVtIdO0oQrCBmJfBk",
-	"iABbMgtzzfkgdwbHpmhDadc7Ph9uUwpmFjfx5DzM6vmXBq9Ftzr+CMxriJOEP9Slszhar+OLEWcKU6ZV",
-	"wjAPYYLfQgganSuJpkSQ9bRCE+vhX1JJR22vNFYuiyb1MZ+lAIRsYUEFdg2gfwbRMl/2VqpcBW4r8mQN",
-	"K0iqBJTyjXAyg3MjWI87ElTqO+ABi5n3xs3Hg1A65RMvVtfXMwy3vfBVfyM6EXF1CYCiKahSww0GWA01",
-	"s8tn9CctAXDrW1oLl1c5l0YpTRRlw7WdOYALEcWJWr94qn1x0Uqghgb7T/U15VOW1x1UAFCargVAn4Ef",
-	"b51R6+PxZoUvRH2H3Ratuiu9x2eUuY+t/Jy+XZXrna3oALkqI6BRey9LW59sjTAKFgFGHpApcIW6cyIi",
-	"wlSA0rn+6ZXWP+kMJ9IXsgMh41EqqFpcawTLfFU/k0U/VVOf6i+JuNfKf//yBN2RhbUAXF5cWxMATtVU",
-	"/7F7RxYSct0RjpSN/9SqGrSs1YoET0iAwF9sDBv6Rxnxucn0oXq6KcHG1mcuw87fd/uXJ7s/k0KMr1kt",
-	"+MEgo8et23w6djD/2+ebJXG/z8qJTN6tQFheiLhAYf6lzdcJewgat+hFQ0F4UFQwu2X63LFtLWHRCCwE",
-	"triEFhOlMiWerdCIuqHmWqEr3Bya4sz5ZyjLnH/MSzWHVhsCHgFEb1KbMhBNlZp3vn2D3g7GrQZyeqTy",
-	"DviGNvtSUqlsmy3znjx48WJC1TQd9SI+M6YdDI+9mGBFHsxlsOyNK4wHqPLePHyANPwIU7ZWc2Dq4QWo",
-	"qMpYZDH9Lq76711TnEDD7pa51ulaK09IPCHQIDxAY4JVKlwFgq4pg92/PAnQxZywY/Pri4vjq8ElIvc4",
-	"Se0KsNbuEmCC6Pp6cMtc2ZmsxBnqv3jn6vHtBDZDTV8+M4I+k9E1j+6IgoBm43G8Zbfsv/03dKj3xGBH",
-	"t2wXDSAP/m/XF+dIWDaOyKPWidBc8BGRqBu+MF3RwgCFL6BnVbij/zSNzmQYILN8PZVZpdQopTEOob/8",
-	"hdiL7C9/OUDh11vHsm87AboFrm3+AsZt/nS8+7ZzgL7eFqq3m5/zivG3nf/5TX+TcfjbzrewB9vSo0kU",
-	"YSEWNsBbAwd9uLm5RCYez7X1soVokOE/5pSxfmaUEBRqrSrUG+mGn/qnJ0f9m5OL8+Hg6uriSsPj/OJm",
-	"eHzx8fxIf7i5+HlwPhz8/fLkagBfXPVvBsPTk7OTm+Hg74eDwRF83ev1dvQBT9OZnt6aD8JAz2Lj+E0Z",
-	"MxSOKUni0CTIKK2iasByZitohDYMzm7ZdjGzh6i3TolE4d93bfD57slRiLp5OY4fpGkVgSaEacYARTjI",
-	"jhn677uHXAiSAJz1mzDHFU+INN0xOMsLwW/MJIqsKqFS5bwKoSK3CnM2GjaxLghVmuGFsbxRZfiQa+CX",
-	"M5f+HEdTsrvf21viLQ8PDz0MP/e4mLyw78oXpyeHg/PrAbwDwotKKmyqyFYK2ecHnf3eS/MSmNnntHPQ",
-	"edXb672CcFA1hTvuRe+BJMkuGPZe/PPhTvb+aWuGTEhNfAEQ7mcyQj+TBbrOW8aau0PSCfRb01eiwSH9",
-	"tQQ/uP4NTF6LmSFknCSLW9YN//b5Ztg/fX9xdXLz4SxEg/jouq/x5Op6/82POz30OeueYgMaPugfTAYf",
-	"gRMB87ot7DTFgsS3TJJImB+NBW2ejhIqpyQ2p5Od9UncOei8J+pvn3++hhRUg80Anv29PXdN2PTSQn39",
-	"Fw5URihtEllhfLh9lmGqoSWJ6unTem3m9A2Vre3FO5y19tCvvHzd/MpHQW84P+VGAHz96mXzKx9A7JD6",
-	"NSxM4eE3ey2muqEzwtOyYNU5+OWLltNND/yDzqU+jkjv3Gbj3BNBx4uSJALFvqDyDTiPpp0vekQjfmhi",
-	"fgFW1N2Em+I4XpQ9J0CnUFmth45poohAIz2P4iJAJv430EwMulMAK4ILTehrrocOUyG5QPkN0FtCnlMq",
-	"VV+v5JRDHZk5FnhGFNjifvlqJDjXds1ygkKYcY49DWbcb0HtWNaekY1UTmZqPZIDgsvNfr4BKzttTPdZ",
-	"Kh7MFFwtGHoeu2okmhXTGcnE5MrsWo71A3iltlc3ty381DgtODnXn9RHUjkmvTiFgNIWDxqE7Xz78h15",
-	"mcP2kl3Mw9v6mm6g3DMxQNyYw+21YFcfmWYSXNBfSWxeetX80jEXI1NQbkNGur/fZmXWCaglvAFTtibo",
-	"5ky4xcaujYL6seDDeyL//lpSLX9xbXO+fCsx9muCRTTNMuoh4aXIxzXj3p1jRpIV7PyFuQ1qufpnnNwZ",
-	"OexhqiWwaIpBiouRIHMulCyW02RKLGxR8SmWU2hYQNkdijmR4BSdYRVNl/n6J1iDw/XO96YnmM6+v4qo",
-	"tMBwX3gW6i8lCnVxInkmuFuQUIlGQt+lO/+GpPfnJh/bX6pMPQbnytTzgzR4CyfakpQirUq8MG4d27Lb",
-	"U5If9DfI8ZrjyLTx44z0UN94p32S8qEe8lCP3sk6or3j8eLZaAHGhlkyJCwbIZVIybfvSIz5AlZR4WdI",
-	"T8ESCTLj9yT+w5NXizcu8SLhOC7SyiZk+fJNmx3JdK45NYnPSEwx9OH/r32devkB4KEtaGporkz95ls/",
-	"9edlc+tZwBVgry31awVdc1WGGV84uCOL0FySWgRHk4SPkA0PRN3wL2GAwv+p//ml1+t9CXcQZbbBfYIX",
-	"RMC1zFnW8x7ociWPOckW/t0ZTT7Vlttsuc1/dW6TU4NhNxlLGC0cwa/FgaTCqt40c0mE5RBdLccYIKPT",
-	"lwG6IjGV6HR/5wBNqZKBqRsrAyTpr8ZEM6UKCaxc/WaMRoLgu5g/MDQnIpdpaox9QHXXsLrvTdswS5M8",
-	"rwFFpaKR3IrpfwotF462cGwtycL65nazgt5ewrgQMTS7Hy3QHVkUrZYRVmTCxSIwdcZpQtUigGUQKEZO",
-	"HtVbFC2ZLNEpldDBX9/Aeu7ANs9nOAm1yC8RZVGSxiQ+KIxsvNKy5CXU+jKEoGKGJ8YjIgg2ReikwuMx",
-	"6trGvODsGvF7suM3mR7bststzKVu2yXDWlMt9EP3Uq15Mt/pWgN/yl+rHTrv/JSPu1zXaSmsQERTep/V",
-	"sceCINPtAKUsAbP4lIKnU0sldfZHbAcpzV0tV9W8lkMsyS5lkjBJFb0ngFxWCowRnmDKpNL4GRQzcwMT",
-	"12DM6LY5iW+R/1ppXm4I/v1zGUs1yrQ3lNqWLlsz6b+fmTQoxxTVXS0aV8pBHEuXS/ka+fItqNHufiYL",
-	"w0XCr46Ffut9lQzfESjQ9c2mG7gfUZhSrciNcHRHWKz/NF5ze19MDAsPg1sWksc5EVRfACYqiM9l2HMh",
-	"AWlC0D3lxpcPoRno9f6+Fssom1jbLEli44y3vUKovGVZWgSLc4ctsr3NobGI6fyQ8AnqQvQHd79eXw9s",
-	"LMiO124FlYuOTc+U76FO6qFNKF8rDfLls07cJF8y8gDg+6Mzlr2fmt845Gyc0EhtFc0/sVkLqBHhEp9r",
-	"ZHMrZOkX5FGDvVak7idJFhDnhCyIOsrFYCcB7xRrdLpuVBIyvSD2hQv0j/7Z6VvLxhKCXL+cLLWni5Hr",
-	"8IDMwgLNqTCyiWWCzlHCpXE/TSmbeETkAby3hpBsHc1eqa8DLCVP9LMfF3iW+PL5vrc4ZPYGmFMcCJaz",
-	"2UBermdAj2Iepfqe2kpV/4WlKoMpBRX4SdzGEHy9Wd3wN6l5ham3IDMJxpRrZ1XkRJRBgCOkC5qQngOE",
-	"Eyiga5lE75b1jRBkLPSWHLV4lTLXAe2OkLmEGHIbCdhDYSwWQ5GyEDnrniy6ym+ZzU5FD4IqM8+ySX62",
-	"Jjeyc66nhH75jqLZ7JlYTjbQb+omyGdudBNoRDP4iWIaoy4X6IGnSYxivrP1G2zFue/hNzDo1k5ZXcVX",
-	"s1SDXZtm8AInSa1Qd8JMqCaUJnqrZTFrJrXh9l3Sm/RQaFt0hzuB4Z7lEE+fvdQf4pkklW7gLVlh1hO+",
-	"HanXNqavEfvMXeY3pu23Ca60mynkefweYZbLq9gGXNbhRHtzoiWjrej7X1j0zZDHYQPCkeBSgnhZ5dlL",
-	"HLiBY3/V/30zvNnfDbQYYpLxX8iAdLp1oRxKye4HPUhCW7A8NKa/Zd5sSoZby16FHTeQrn7pZ7K4xGrq",
-	"o9/XnqpCZjF/eDtaC2w75+qYpyzeEuCzyEAGM9Y1aQX1iVZG03Ppwq7lv9XqAgTRvqY5q6GtcHCDJ1Bt",
-	"bFHyDntMXKjb7OStOng9Jqr3RH0Pstv7TU3jxiwe2BxrWIIGZP2Z/CDzQxhzgcKT8e4ZVtE0RJyhy/7N",
-	"4Yeez++byR7ftrxje3m3vbzfE7U+T5lrdPRYpez1n/nfJJrQe8J66GKu6AwiWVDEmeE10QKaP8dFBHeW",
-	"caRJRMuXC56KW2bKgr1+uZ+nHwD3ckYpKDdn+uXnXf5tLbMRjxeo+3rvJ/MuVSim4zERUNzMFJXI5BYt",
-	"SCDyiCOVmBh5yJpH1uhxb6tBjDRmYohb60pCUMwj+WKURncErFuz2OsgNM2zns7PAh/fAHB1XZN6l59h",
-	"vJ6Qth8jo3Z6yz04+Nepeb7qkN/RlHYJa/kdDGBNrNyWtv1zeDrX5bLru0Zb8NhL6PVu6rQcQ8XIrRnu",
-	"zyuCGhb2nF5Vo929sC7Ten9HnyFcjF1z0qTWNU2O3Rg8n6D6SRfUBoVmEghNtPFtpQ6sZf5sY+P+/AJn",
-	"CVBbRXJLxRUqtoiuyfiZyDdPBLJhySsyAp0SaOLG9OZSuFI1qWKGCoH6kuG5nHKFuka2Mm+YIsPRlMQ7",
-	"AXqY0mh6y0qZP0gQfW9ISAnC0dQKQj10M6VQ6CWCJCPzFGL8YSl3CNQuV1uKC0hYykRNKBOCFdZCFRot",
-	"0BSzuGWykQkaNglHf1D+Us5ZakgUPuKMbPnLlr9U+MuxJrEyRSHFHcEtcZ3NDMIvMuNumywHpeGmbN2g",
-	"t4g8zim0HHFjAGfJjFdaiJhhcWea6vgTCy6y6Z+qzP3ZQs3dztv7iDIwb5nF1jK1Zpz6nIhdaK+Y0yof",
-	"P6Pokg374mvGJIZ3ZLHS43RjLUNoQlTud/pBKyJihpOCqdvksazyKTly+t585Mbtbj1/1NWfIx94S7m/",
-	"+TVvMAPhZRJtY0BOPRf2Gb4runElEUZLoY8kRpqkCOpyYZwiszRRFAyyyoY9Bgg7C+2Oljc4I7esdPGj",
-	"rm3VSkEosNGCOwHic1NHOFmglCmaoNBICHKIVeiT6S9T9Qeg3e9jfXWbWiPX5PsIGE12Dodu/368aWsd",
-	"/TMyxGvwpK3PDVtIKcs6UquQxRJn4wz+ITZ40a/aNAcgrsnZvmO84h8oHi7PMtzqOFsd50mhcz7txmci",
-	"qUvJDe0jIZrhucx81jSW5RYG0tTN5mpKhISsDpORJnfe2sLrUPRvlkqFZDq7ZYqjl3t7PRRmq9HSkSmL",
-	"jq6OD9GrV69+AuZja3AnPMKJ4UYuAYSPx5KYeB9E2S0L9a+/ckagtVkXM3TSP++jX6EeuCvG/PHmcOeg",
-	"PB5lksZaNozxItG72ZX4Hjof4jnk+QoyTiWJA5PyMsUKTfF8TphE6oFGBDFCYli4WVEP9ZV5DIaHuo8W",
-	"SlgQBHyExLfMhQZwFpHARTlaG5fJ4MNOB7S+eOevehBUEdS1cYhBKfn4lkFdaZtbjPpIgtMU2bhy58m3",
-	"dbAlnrk4R5V/QZlU2OTqYPR676f6FOUKa3sGW/Tzy6GVNf4uac+VNTRW2KlQ8jY+YCvG/jnFWIvIuTrt",
-	"mt5EjmE80XS/nITzlcatQryx44XK1atjXDn2/Nb9kd2lUuFF1o3blDtVAtMEwsF26qxyz8ogm5X7k3gb",
-	"Hr4Bc9lKpc8VT169uRoFT7+3jWUhh1lMuVH0TGcXCL50BKpMiWkJxVugLU+cRtbzZtoMK8JsT+OlkPA/",
-	"DH3u/V6yxr+phLGl6e8e5702rddEel+wZFHRT6QJsgaF8oFKUtYjqcyKA8QooXea8WhlFEJI/KHSvyed",
-	"f3eV5neJcV6Tzbhw561Cs1Vo/sy1oIxUgjN+tSYT3FijeRFhFpGkPhryBvgj9L7Xqortx2iLC4Tm7YTE",
-	"4VtjvK/y2wgzNCIoe65OrTmEB7ZiUw6oLUfbalHPxFwAp34P5jIXREt6K6ufOwMO5IPZBF+tY+VuAKOc",
-	"QXeGRxwp090Q8bHNfOtqjmQS6W6Z4EnCU7Vjy0Nl1iEo/mPWFphAbsi7g6BtlOAFTxXqgqEGSTybJ8Sb",
-	"H3dp9vPvz6bsRpu4lT3frZa31fLaa3kWt1yNLk3R4FB8fq6k+GSSrMj0OE7oXKLQ1ikPl6WSGxjgz59u",
-	"9W+dFLol1ie7Ux6oiqbWp484gx5o4/FzRAWlrDFv0oRUYn/25CghdfHJH93Qf376FEQqLrYEuiXQujhm",
-	"wI8lIlmTQu9GL1yp1fWbRTtHiSktFyBlq1jhQlMMqENPVQKNWKAsNMOz9g2kfx4dZcv7HlUF8/EbCwou",
-	"15FePfCxeaF2QFUpULh6tBs8adWORKYjU+wia0C/DPx1m4/s/9s1H8mPvX0+WEYn26qB//bdmiGJ647x",
-	"h4TEE7ILWdNxgRGVWezdaEVk44CqKREohNSPORbqheYkuzFW2BYO4gzoc6bZeaipVIaoG/bUowoDFPZm",
-	"0HCkN1WzBP6Yx2P4X2N8+PaWYYVmXCoUnvX/Pvx4eXrRPxq++8fN4NrUEuIKJzsmtBHq9GeVtcOvwBoC",
-	"YNYBsi3pU5EEaEYU1gsEli6/hb1bZjqYAA+hEkVTEt2RGHU1HzD95wKIjwTpTA+44+qUYrbQbxhp5gA2",
-	"O8KxGcnEO0pjpzEtq60Tq4cGOJratwrVwCX6V0pSUwwDURaTR83quqFh+wcoK2oLF9GIRHxG5C2T0H0b",
-	"FsdZRFAIr2oFD/XNUpZqh+NE72fh6jFlyAB1ifQDjCu7vlsG8ugBBAFQRWZI4oVEYZwa/kQOoDNVCGuK",
-	"sIAaTMZ4RSWk+WS1+FHfnOYtC39+N9Qnenhxfvjx6mpwfmMP9zpE6dzUCsCCmKhUrMy+5kSYBCTxFiAN",
-	"OAWxrvIBsorf7L0CpLtl4RVRYrHbHysiwh7St5WrftUN9bFrJMuRwkI0u0SkibGFugacKUwZ+vj/29vb",
-	"20Pd1/v7t6za02bnLTr/eGqangJB6LcET7RmL3CkOX8eH6tn+UEaKULvMRZ8Pq+rUzAhVTHhezhC8xlc",
-	"WGfQ8ZD0OgN+hFNs503df8aNGJA1KSAZu4MTsISoj89DgNv66f/eLtCLeyI0cMwBfP9SL3FcQD/FPQzY",
-	"ewcHncfdEY8Xu1C7s3PQSR2F1eo8rWM4VYEkAlN6dJqyO9MygsxGJNb3jo0ag8Khtkds1vXZ3EGGZuqC",
-	"OHMus7b1YhuQuRV9nzO+Ms4R0Svtei0F17bDQNZcIEChBZ395ASvAIVjqKwX7gRAXAmWChEhuAgMaZmq",
-	"11r5injKlAzQ/8feuy83jmN5g6+C8G5ESfFRsp3pqp2yo/9Q2sosd/vWll3V9Q1nRYiEJLQpgB8A2amp",
-	"qIh5h9knnCfZwDkASMmUpbw4nZnNf6rSEgWAAM79nN8plJwopjV5mIIe6tU/17nA0l9t6uWzUNVzGKPb",
-	"yuSGbhuTdZVwLwVbZ7GWqc2BZIKbrIa2N0jLXcVgmPXu+2vWYe+N1eq1tQo7FUmpWAeE5bJA7ZLTCpa3",
-	"exzKICqGG2IcGNe2EbozK1bkNIXKt5nvFKUNKx5zgWtc87NwgldfmBP8HRTwhgc0snu135C94kAEgfLB",
-	"MbElmf9TjraNAYBz5p9yhAyF6aVJj0Dmg6ROnOx20M5A16gsM2hSO6bKC3ND1FzodVGAv9q1bR0AYB/g",
-	"WP+rHA3gJ9+gE/uvcrS9/9oeb+O6/u71gFMv4u15+zQ5roLyvCUz2CjkQQoh4fPKlOCCDOynNZaKsPeQ",
-	"PucaZ0G6jncNBsOZzGTGoKtj4BTgVW6vF+Ve13mD7oBnFMpuxm9fJn8EeX23YhKdMh8uKAsqWL4Leaa7",
-	"o3l+9wT6N5QNIolg61JiJNnv7O/t+Q4NgP2tH+y/Ld3YTw9JIu/A937Hi4JlCSJepDTPmfpBE/kgYkFT",
-	"kKtRpQ2qHRtT4drWtvbnnpAWHcl7RIcIgyiZsyO3BQ56Y2g/SxziOGI74OMIzqDnlgjtDtjhhTRDgC5P",
-	"sHsF2O2J7yx41hvcDAe3V/3r3sn56UXSdgpDpaM9NLp6EKHDVaW/6xHJmP3XvYMitFaDzANSDWEu89du",
-	"1g+aaKY1l0J3CdRy0jyPhVM6ICQCB6sNSa57N/3h2en56c0QljW8HfSvh73jm9PLi0EtXtqbeX53q5nq",
-	"wbqeKbCwPElgCl+2xGp5EU8xuisPFIUVcrpx/b+86//VFgUUN1KeU7FwJ6C/W5R4ZByAw+OYCATXAwAD",
-	"Q2Yix2RGxQL58CO2Dzz+Sc7PxT03bHOna8CGh4VYGQB8KcAKUTKHkyQF1fpBqswlT2kuJjmzVEZgGupE",
-	"xx0DzB1qHBK0dhpVcnrx6+lNz/Kx4c3N2fCXy9vrQUJaHono/3nV7pKbKcMhLDuHmDbXxO85FGrFomW5",
-	"8uCXXufVjz+VMfv2ERGSzCjP4TMmzCHAx1uTTd4zVdZi4Kaw0O/fBZqvLgc3BPdxbqa75TvpXXwy6ZKe",
-	"3WHtRiCJ3WQMlyeo5SZ+9/QRSeA44OtYJKVgSirbpQEraUlukdbB3ut2l/QEYfA24BWjIpwL1w6CyMHi",
-	"kxasQ3dxVVnSPsKucCwDae3EY2uDZGmvgdfnhlmW+0xipZzgg0TK/uddwEYw/ptwbTIEOV26S5WbT1p6",
-	"ahUGK9PbTQlcI9b+pcQaUjNBIOCPEFfgt59yy9AXW7n4KhVxiECUy8khSa1U80p5SaHRkoIekWXtPRZL",
-	"+nwrNMtTjGopsNdeOyqloGIa2qaIjEBUnkvRJb9JdQd9UIhrfBuMIE2MlHUJxTVs9x0zliX+4nbiY2MA",
-	"35ijsPLK27kK3U3xOQyN1/C79xr2vDkNlGxJz9XzTwOpfBTPKZnE00k299KDqLt1yMKqquHXRxC+RE1A",
-	"G1lo8iDVHQT/Xepj62DvIPTZVOhlEFIwp/t6JQ8RC4JOXurinv2ErkjL6h+sYqhgoVYTjIWypsVjfbCO",
-	"7eD7lRrR8yb34GxNgLBRPz5fsZG9UQA8u0yWn84W7AqZyJ5KJtjEG1z7RD0HqEXBHhyfQPuOjBXTUzSZ",
-	"F8tWRCwAEMoqFRUzEDPBK8MHwEYwVllGFsysokYFrhGLWrZhzWZrP34Q07Ab8yxMY+8FrDx7Lo1R9zXh",
-	"mjQMrrSvLPdwzGP1kn4sjyuYmlG7yE6p9qxjcWWOsedCkFaMzejkAwLHYtkFpHFlRCrnxWr5AEhEelen",
-	"5I4tdBSLVIp7prTvWSkyMrMXAMyze8lT1PEynro3xWqfghqOKf8iIxNFIesSK8B9w6koFlUvG+Z0aWZw",
-	"r3T7CLFYMocQVfJtNB5ZVnpjM9JyLXACmEMsghEZks7aCPMeamUq9uOYKWZ1vzS3R5w5Ta8omMg6gD2V",
-	"gPE6zOXEuwvtjEN2bwdOoLLhjhXmiFD0OXadcZk4q9fuPcd3MHI20kYK1iVJKsWYq9kQTiDBSpgRw6CZ",
-	"O8AftD+fg1ev2l1yjdDuAde3Gs9bOvSQC4saaiyWPZg/t9HfCkLLG8BrInze43m9vdC58pc2X2AmsHNR",
-	"foLk+fy+zbBIXOIHOTgbdOLGqdgIveVU/6rjnSuQBcBfJlJmHyv9QCh0vFG9XvYlM5mxQ2LYrJCKqkVC",
-	"0PlHJkxYxsSy8rvSRdhSzMyVgD4UKWtH0Ph0SYDGIrFseeiSG/wvMajERIaC1MvOI5dX/B4cnVyErIyD",
-	"vdexSK56g8Fvl9cnw+Nfehfv+sPr/t9vT6/7J4m3MZw2i3kQ3YwZynPd9ZP6RcBTSRv2FbERoWPzaoAs",
-	"rLVL/O7ADwm+tF4OEVakL2nZ3ThCyFo/tl/6dX/Qv4H44Pnpxe1Nf5C04ZDXzY4nmByVgtdvFmZmQzp2",
-	"LDjEzaxoC0G8lAprLuHCHssorpaE0yO7KewaLuDDjCZYgrWczJW/el+Z8Hq8whfK+Sin12xj5UkNDTpF",
-	"Zun+NeZcI07/dZ1kwO+8k6oo+c8GAWq5Li14x5pua4NzZ1z7NHqv4oOpZ03WStTO+7ORz2qWKmagxyiE",
-	"dqhdH/SKaiUe46Frpd4whTBU0q7Pv+8Bht+Ht9X7qqJg+BLb58vb7W0iX99R5Ati5ytEe1MlKO8/qZKs",
-	"/e16cJeQ5gWNeq06pfE13KCatJJ/dHpXp52/sUVCprA3LiJlf0FTqxmhLiofBFMuZypgumBSrk/lOgQG",
-	"AA+GJF7B7q32DtoVN25sJHzI1woSeX1vNaSMZ0pEqk7xQqlIODkuJNuk6dyxRVTpBQMb+dXrMo1q8q/A",
-	"rPAGEyo8p3rMqGqVii1ALjDGBkhU48daxhHhpj7s3l0T6w4spYlzN4WwX5pOynD1dnTyOCN5vb/qaj7K",
-	"edolA+bU8dIeHmO2Nyazepd+K/Q6LWTO04WV9opNuDZIM+0oFj5R3eoBPvdGgRPMuVxW0rfR+2MNjUM7",
-	"5VzcCSvkw/cHewexqGaFX1zeDN9e3l6cJEf2B5g+nkXEpbMAOpyDOwtBbijs0+Rgfy8Wrepg/X9cge8r",
-	"Wko8v+7/evm3R5/2zq77vZPfh73j4/7VTf8kaXfJWenIiUWacyYMOb1aTqO+ufxb34550u+fD6/615DT",
-	"Xp9J3YMFL4XJn8VtszLNCzltbuwZP2m/uPM7CkgJ/g59NJv8YP61xRzvpGCNk+S7cpKs1OHYaxgY4qNk",
-	"oRouDI73p4LkzvkN4VKmfTZgKHP5kcy4mBum266ORjFM/Vl57qe98GA3FreOeUKwVkfkQUkxCUzdZyF7",
-	"Dp2V/uzWw5QasL2qUqBNJswgniUwfYwjRCQ52Nsnpxe/9s5OT4bHlrFd3Jz2zgZJ5AEm4XHDZ2yJQ5KS",
-	"QVKRRbGwNuaY8nyumI4eP1HKnSo7Pbt8d3oxfNs7Pbu97g+S9lEZ33j1cx0eJCZSsvcpYxnLuuStm9EJ",
-	"OT8J5IhjlsLpld0DY8dZnbd3fHx5e3FTzk8yltMFtsy0h65Ja14QI+t+fN77x/Ckf9b7fTjoH19enAyS",
-	"NhnNjTN7EUAU8F8ioiURciSzBbSYymV652Nbcm66seiJmhKsMqT0OLutHbYpHNDB3n6XwB7BPmQzLmKB",
-	"fr/HLvKIUJJKpVhaE1YiG6JKsdgqmhQ9IgjIFcGCrrWRpVCi1cLTQ0jOIFgDMCs3ZbqFe//XtVL4DIj3",
-	"eUQvjP21ytszOZmwjHDRFMI2gvYFBO2ZnFgJAlSKCUcIm/c4+FAvcu34W+XeLvGYSnbakpCV42pYvVvH",
-	"JuyE21j3jrAs625QNb5+m7sP6SM8nP2GmzdjayNd1WqNEZtylxO3dP+k8qZ9LeDjeQ0gzOctp9rkRXYv",
-	"0Fzdr/PqPupLtjE25A50w7XenO/UF5kOgMBAKd7jGjBduEjzeeYhkjwqohQscum2PgsolDrEoqBcdUnP",
-	"mS+J+1El7QlAXA5evYJ+LFZDBFR2RKR3CTr2CcRkRW21NmDk2kAH8fIsIaOlSb5Wzc+vz2czHxFnipTn",
-	"0qCjNErh1xQ/KkFQAl/bUlNczgrc7B6/ZhljMw1emDI/DIq0MjJaBOP5ENM9PdWU1jimlpV+8lig/7wd",
-	"Yba/JpvyO59isl1yW3WaH8biYO+AJC5HEpzPVZ95ncN8rll2SA7290hr6XfBPR6Lpc8rDvLqx7eDR17x",
-	"0qMTi4/1ii8lGP7GzfTGlbI8B7/++GzGGr0/sFXNzJEVRMG84abxYTdc9MuZ1gNw6y2xJZfuXeFpG/im",
-	"M4+fMrEr9rMmShroF8RoOgWdrQzHpaxLrrCSFNq7CYaK3AMtmxVZphQLVTHbsauS54LO3Yfc2C6EiYxl",
-	"JdYH+PhA+Wu7qlqP0FfPZGDtz8taYIqvNtpWKTcGFfyL6nsN3/ku+U7/vUOrWw1hQc3fyo3byH+sCsXU",
-	"Fkh1AXXNq0g31ewGV+NIqCE5o9qQ/VeV1l0RFsiTVM5moKtVEe2qPcIQ9Jfy/AhZ3EjBm6g59pXL7WIz",
-	"K/FXgh/wl066sagPji3pSdf9d6eDm/71so4EASB0kQLf9DxzSnU1pjXx+ijwwuTV3n4SoniItxe+fJDq",
-	"LoqFljhgVV0ti2DuGc3Jw5Snzj+ryZSWYID6MOC3BsC9COOHoe6mgk83d/WxWQm658A4XTlUy4Pa8cw7",
-	"Y+WDaJNMMgAxcMNiwwXMOM3lBBABpfLIS0tpLVSTuZ7THBMKqDFsVpiKYLA6qr1qXX/Vhn7hrjx2jX7q",
-	"7uVziQ0c/oUSTrfxEFoyrsD4RgG7xrvxw/XMvO+H8MwK/5TmnVxKTMODm4lh4colDooB0B4mvtpj+Ejp",
-	"1Aia71LQlPmkG72b2MHdFec/6br3/krow2B5EKqcgCLQuueaQ4dQWfFCtAMeAPDXWCSai5QN75mySmsS",
-	"ga7LhFEL4PrQEZ0kDplqaF8/Z4aBj3NMc81c9sI9QhnUjkkemGKkUHNhrXjjnlcL4lcI6w0SaQ2W3Nuc",
-	"To7dnmzXnKK6iJ1VllRtWuHaTR/ucGF+OtiB/st8Np/tHO6F7stcGDZhaufPZ+9W715yE0/z5wi3pamd",
-	"+f7SbNfFTaI/lj2N9s7ocB3g1hNKynvvucxqU3pkM+ye5nP6FGJK3z2Bugr8qsJQyAw6RzHSKsAd6RCe",
-	"pFjM5Fz70pyI2CuEAtUwVy8NJcgR+ibhZwiX56D6R/KeRcSSnRI0h+99zRBkRkH9c7tMmQFoSwBjMey9",
-	"6ZLE2GO1uhGUA7mMNL3MDn/QqNPxrEsu4YVpThI7R4JF0K5fMgKwH7nao5W3h+bEDHRqxVBUWk0ueXvW",
-	"e1dxbXZJwHMPCC+xsLxigQXqRhJKwqpXZ5IPQpOWx/J3qz6Cls++HsrvzxGi8dUfBaAyr3wG4Cz5Fl5R",
-	"eKX+r72zYe/i8uL388vbASj+WOaeRB6QBk7l8u11/6pWI/VXCq7uM6mlfo4Xcme46bcA62LhySaE1eim",
-	"34bM8cTlxMEy0NJjmRPtvO8ERrTUNvinH398/dOKSHLKZsdqtev139/QDVDkFHNQoRX7kcMz78zYTKoF",
-	"UaFlKYS4DOXWcAdt1dri3XWKpkPwHcAKnlnfq861iVfYLbEGf6qbbJdvnYLsHfTgz+W5blTYnqaKgVGM",
-	"zhxspwytJ+B+RmTkbC6ec7MgObtnOTq3cj5mgFUApilTei1l4ARfhDAqUzV08a9CF9eM5h13FYVg2Mrr",
-	"g8jDXpq19NEjiTUPdkEEdPDhxCcsfKRtE4sin+vHFg5xBg5+u97KOapYObACqLewijMwCX0IIIh2L7CX",
-	"t2JLf3rfDBfBOxMRxF6cFxm1fzosRj0czfO78ClJpowqM2LUuP4v2FoMhSggk8lxGR0lfx1cXhA5+idL",
-	"TSxwW0eYYZKU5ApLTrqkDx4elLSjuQlty1wEIOHZYYLNyCe5HLlXh3Aq14BBHt4SjYnkjGrTgdE7pyeJ",
-	"NZYUSxm/Z4S9p6nJ0VhyjqgZ15pBncnCjglcqNQSoIal3SW/TX0Jh+fDD1Q7RxVGHuCViGYi07Go22l0",
-	"Z1FSs78uTzx45LqkR2Y0H0s1w6yW8dzMFYvF6qst5QhCSKokBTuIM85g4S70Aaid8wKA2DOuw/3wmKHz",
-	"GdMkl1rnTOt8Yc8s7C8Xky4ZMOgpq3e1Zt1ZrQ8Oz9ebbCsOuJU4l5zNaEcz+5BxPiq03CvHForEaJ4D",
-	"Fk6dE2/spiulxoy+P2NiYpnIwd5e6aDTxip72Fl2BfYOQFip1lybEt+jfVi9MECIXZLIsWJFckguCybe",
-	"MmoPyLlWrE1t+NiJM9R5wcIlD2xECiXvueXArkrYLt8pmrFI/ohhlfHOYbyj2JiZdFrah/FOFO8wQyfw",
-	"dTzf23udOu8N/MHinT+T4Iz13bVaQuLfiCarpYeHCxEzaAcKtw8Z1ZG7OJq4JRAzVXI+QfeJvbmEiayQ",
-	"XJgIg2joneBMV7QGB3qCbw4/Co2taHbPlOEaPEUQYbMXBq9S3dkWShqZynzpeN3p7BzuVE5tJ9phYj6D",
-	"lgpLn8JxWfti4yWA5keZ5/QA+orMyV3HLMK7aUklXEbEkClXvESo627lft2l3Ow0fiSWPkZZgrWtdzRg",
-	"rABOZSdybwfLOabplHWOpTBK5jVSM3+gC00SITupfTLpLr386sv+2Tijv0GHwjOpccCkUCRq0rITM9UZ",
-	"2JuI2k17o0rnXdlPRcI8MpudDO85D4mtqFGEGiqnDABo98TyKtlea+38WokePaOl46bZZOW4jWhMnG/b",
-	"xDl2UduK4rtFuOZutKsZVekT+Y3JHVuECpQ3569+hEBDpcu3lTERSe5ZaqwuzjVJpeaCEc1nPKf29UDl",
-	"953CtbURFiPFsyQWQXEiWK88kmZKWtcs5Zbv0ZxcU3FH3s6B2EYLH3Fpe1tgyq26qhR3wPrKPg4ILKm0",
-	"ajAXaGsoZhRn0OwSjDKAcodnUJul4i5yqAOpbx7Q8gj2ETHc5Cwi2pmOVshxMYlFQc00AsDBdvAICqlm",
-	"NLdXnVjLzXAX5MLdsuNht+MEvl0MeZaAqq3xCR0L9wwWEFGDwyxIKymH7tpfyTFJ4BhnLIOkEsp32Xuj",
-	"aGo6fuqk3SWXUEsOLdBZVuLyQ4AGj78+QD6A7x73af/8cZW/jXCuF4qr+Ok38copNzoiowDX2YRWmtDK",
-	"11MdhHcYeM2dp1kyQqJ9oit+lXlYHr1eFKC6YNk8sB7L+JMy9Rx6akzmyvI94PXQWrd//qZ/cnJ68W54",
-	"dX356+lJ/zpxIJjjcW6lxJTqKfDS8KOSzUNveirAcO6dduyGUQPZPTOZsbwdkbNXHccUtbW2QuAevoeG",
-	"K66DJZ8xgUhcj5ppQNjbyAkDDI2Kg2WVuSYVgI2lCPZ5/+T0uHc27J1WA9f1UWr7luc45A17b54rUG2n",
-	"ORXF/MvHqL2c3xii9g82OfcNT/zSpeFwS7EEB4nQM8iS2p9gkbsjap7SmS9FYJSWwaCGDBnamdVAn2KZ",
-	"Xxt/0s/JoN7YbXxZLgVL2JpV6YD2BUcZxKBOGibWMLGXYWKAvEb29/aAz+gP4WUrtuJ6hvaWi0yTjGtG",
-	"rZUOmHpqPtGkBXFIOMAMEe2ooEbOFpgBQEfE2IMpWV4ObRC4iEXiA5S7gqmkDTVDqFJaBZCDpU3Vgsws",
-	"hULB5D1CnIl8QXKeMmFt+HuZ0tE8p+ABaP0yn1ERixNcKLkURuZysojI25MerNj14AMmOlJgskvsVMTT",
-	"I5JAtKrcoe4sS9pRadHrWIA3oZWEaRdJRBIOMVM7dHJIKEz0AzT54+iVcBOgPsoFyeUDNMHRLLKP42p/",
-	"0LGwD68unvAMnAtOu00yZlhqhoJNgPFVgk++ixI3BL61GvFcpEwZykUUCww12ncDvXqEAHpjOuP5gsws",
-	"kwPl+4JN+u872ixyRnQqCwbVXbpLBgUV6DW4FTyVmRVgGYsFhHd0RBImsoSw92k+1/yedcml0/ERg9Ew",
-	"NeMCQu4VHf/IvVZFRp1fnvTPhr3B4HRwk2BTvnRKTYiHQQidZhX/SivRcq5SdoiK/wrEIDZnlIrgP8q7",
-	"ZbfEaAfOy95DqEswDnIWS7ns2ZMckKxeXDIjtTrZ3Pc0+0ziGfiwm9Ku4EWE9MoiNoppfx3Gcm7pxYpq",
-	"e6ogqxsB3QjoLy6g8eqSNOcC2G55Q0Eefpjp4RvqrRfTA8BNSQolZ4VJQlVCaWUss9HWI79K2wMk6IU2",
-	"bEZwJKysSKli43lO3IrIg+KY5vGGjaViVurkjN5bHSC5+uV0eHV5dnr8e0J8uN+txg3ZUiyzWzNaxCJI",
-	"ghFivgZo21c40puzy+O/9U+SNpmLnGlNEu9LGgxvrm8HN/0TiDtoZkqZ0xIyFuFVyz0AwBqSXF71L3qn",
-	"w97V6fBv/d8TKx38Z296g/7w9vosAfdTcvxL7yY4r/5i9Q/KkzZkRviV/ghosO6R4e1F79fe6VnvzVk/",
-	"eWmh8c7dmef3OPmZXkRSuMm3kBEuyeqLRzwbgdAIhMOdd3OqMuiI+t5UruIHCIEpo7mZPlHAgGzFeHVo",
-	"QZyVJxVUw0qauQw+hDQIOWag15dsskuOpyy900RI0KANs3y6YCJjIkXrDk0pIX2Xui5B8LCI5PyOkcSt",
-	"NVlTe+tYUu/0F3ylZ2QPK1NtwyNgBKyB/vj07y+ZtPCZSsrdVpHeKZn6c9n2boLttaG4xotMsKPDnXBp",
-	"k84HGpHHJl/LimJ3lfk9S3z8qO3BNlYvO6AfGb3kIIjcxUcaCUnInjO8tLA+49pTxTlu5fPTBE60mSKC",
-	"ComH/IWF50ck131pWfQyAuV49WA+gFwVo+7GrLEmitwSUAIZtgnhwkii56MO7BakK48wPz4B0Bw2WSQ/",
-	"6JBewjJ0G5FWvVctFj4nRxNmaVykLr3YkmUI5CIX4AWzxP6D9ok8FGqMKqwEDCpudCzCYK3we9iaI88y",
-	"kL2UvMQNxFTboenOCgleTjLmguYBoiUFe6fM5fFds5PZPDd8OJVFQsYyz+WDLuVvcEf4wEGh2D2Xc02m",
-	"svihstzIOXKTGX1vx9IJ0YYVukuOfW+rgE/rCqKT4yk1/ls7t5q9NAu7hjt1ec9USBt6NoQgO9OLWBs4",
-	"9RYhbuUftNeQi5AiVr1XjRnSmCFfWmqcW4bVseylckVDWufa5KFNAmVTKmmPmKmlgpxTgNuodLcJiahW",
-	"zhBMDwW2jQzrgfHJFIp+IBP0kCQ0L6Y0cbUpscAHfCWGi73nXGM7vmSfdIj7BXbXwedcaitpvTl/9WMb",
-	"n2/NuOjM6HtS5hXFAjJFdbtLkjHPDVM6IYppo3gKvaIgMRChNio5o7KSaplSpRZ2lx1+J52Ac8nIWDhZ",
-	"Ukn6pI9ySBeQec66ky5JTi5PTw5/fv3jqyQiyYwZy/a5SNpdMqAzaOc/z40VEQWLBdWOzZcb/NIiAtPU",
-	"nPr53FLCTYNzvoiw+DZySxu50MiFJzJISQuYdvtDhEHI/n8CBcoa/C7pH5IXKnp/TTZptXmGmTKuaioN",
-	"Wp19SIdoxyKMFQZAff2mkn0avpoxqqFBXs7eY4T8nqmcFgiMOmNUQJJqq8xagJ9atvuy7LTi2R+UW/48",
-	"3LSc4EVYaTn9RuiG8GTDRhs2+uWdMjX1T+ZBbpegVVADFdVPlCZKzR6huElFpjLPNKFkoij0G4KWmIgR",
-	"oRl0h0dAA/trKdsRmUmNtcrC5ItYYEFlhvrHEUnnSktFCjrhgiJOwKlhM6fMOizbMWfKjdziWQRBgWgJ",
-	"DC8W2PmrHbmEnBANd0zhyBohmIyLqUATZq5wE5Iu6bmsKV3i59o5sTrdZ5QRmmtJHCfSJCnmqpCaIQLF",
-	"g+LG9cYHyGOi5ANJ3DZ3cyzgd7/wJnoseOaxQ9f6aq/8SW1ALvhtunBYUSm2pFW+GxrLSOuX06tez3dH",
-	"gwW2I4KqvlGMmhnuwzX8GFEAAZbwiGQShFMxN+Tql1MyZYqtgzxwr/ckYmml3PzV3h4Aloby89pi+DrC",
-	"KjdiF4C+d7Z48Bgu2s6zgqC6sxogkdrTe7otQEEnAH7rqbEBQ/3XAUN91ETOX4JVGB/LtyrsPHDu//gz",
-	"WucCEQui+USwrMMd4KYdKHVAzo5FHD3i7tx0SQ/x2gEG1HMv/GESi5aQjxirdzkr+VDLwxA+2lHGM6mM",
-	"bvQP0Bf3P/fcTxH6sYNWbwo5X1yv/BfSDz21Oyp2VF/PSVbVwt0/ePYnMpacYTLgSq6+w83E5hCy7HNO",
-	"Wk41ZAybZBzsvY4IFQtAZ881Iwd7B+16PoOT1aZynMBXJRdZUYU2yP7T7IqaaZ3sr2kthlN99dT64c3K",
-	"GuH9PJSGF+YRpYXkECAHvU6E11pfS+QVkZKkWmjFKLQ32lXKO1qiMkd7B1anR4MlFsFiOfJtD+dgEIzn",
-	"OVpHzoiBFi6PjRh45A/319DaYW68PxPAwLA/M4oKjYn0vt0NzXTFMFmTp/WplB09bQ75JmnftDH0BSyX",
-	"zbFmOMOGNTascSvWeCnYVvqHJXtX7LyBESbAo5LAEFdUj8Tym2QbDSQWSWjz4sAH3d8+JUhMwCM0ohqq",
-	"uI8IJdrQnKGTx9cP7P0ci+TX/vXg9PJieHx58fbs9PgGfUKuEY7v3dUlPfQjATNBBPDUsVtXCCYFq6pG",
-	"lmU75rsEzQkIQJAY62LMoaUKZ3mGnrI6RnsLg3wWLerZjLgruAhf2Om/JfvzvsvvlA3ubeF0P5ZinPPU",
-	"NBbj92cx+n6SH20x7jpVd11Q4ZOtxgsES8TYw1IEIRaVEMLTrvR3Xh//aFXzG/RJw0tv75HGg2wUvYZ3",
-	"bMc7fptKpFOomneW1baqXz0axKfyCq8p8hmWhqJqeBQL+DGkwE0oF0FLc43/mXa1+jixYCyD+iPkOa2D",
-	"V6/aHsTR2ZYADG8gzhmL/b09Rzz4bL2nC56or1my3zia7cFqvlI9DRb6Ihka1QVs0thgoyPf3NReI6cq",
-	"f3+srdHFvqcaTuA21Pdtrvj8HI/6cK1s9w872PB5HftH9r9lk2JYPmaMCOk4bz1HVOxe3tX7/q/hq8/D",
-	"EyPXcbWgUHTofHVuY7ZrtTqfw5ObvXM1sQV8lcaB1vCBLfkAXhjHCH7Q2xH/lO8iftMmrC1Lovv/RtAf",
-	"PqBjRn6haiRVJQWK2HuuK7hZLXA8RWTC5ETRYspTMgdIqRHL5QOmNUFFc0QQOV+6WnGKLGHBqIpIMZUO",
-	"smlM3xMxn42g4RDrYFfzLFNMazvNYHAReTSQWKDGFbmqYVLkFOudfEfzMBBAd6UsIvdsytPco0PZk63m",
-	"lEXk9vpMR9AutDLpiMsZM4qn8LNiKqHBxpgpO6aOCLX6IpSy/NvP8Ai+41zw/zNfGr+NwLA+n7isOoRS",
-	"jkXBIqILKiKs1cfCQDH2tXoAe+Z66hTuKLokgRNJoLUrFIc41RUckgiAAql79ql1cFpkLZrWhYwF4tpy",
-	"e+r3Mr9n2SFRbDLPqSLsfWE3iUuhI+I61roSTDgH8Qg7DRLrcm5140peM9xRaujuxeXN6XE/aUPbJJrn",
-	"uOOKpdj6wC7cZU1DcSOWeY6YSKcAQ9adZVZmrMfWihywFmBsURQ8a7KpVzrGArzMhrzoEyCzqyl/rsSW",
-	"KX8ZFXvK8dW2ADuppmhCEWqT59LkT3/9ktVKQFIoabDdmJMoXKCeZ3mPQ3arCtspX5GzCDC1Xs4iFUFL",
-	"NIepeDXlCcmkY5heMjjhimUcABlRSmAXKIJ+dV5uALjlvCgcwiOMNVI0vbOaeSv594veef8/kogk/371",
-	"y+UF/LPb7bYr4OVjLgBslrQ0iAiQbw4/K0a+TjXRTJh2kDmkFDkI7ILKgWXSfpFP4RxGsdiaGa+UtlQ2",
-	"7yPY9DWc0nfJpvHVtmDTeFM9LBBClFADfQPD2TWMu2Hc34BJBLf103g3NDhdG6dyYSYXYMJqbOg8KaFB",
-	"j6FmDrUw1DE6QRjYLVKButslx4+qWmoDUrewike+jLp0Ijv1Uuu6J7EjJLZFqx+K6yFiktS1whtJmTMq",
-	"6hoRHlPNOlxoJjQHSBN4eUBOZhk607VxOwGW3TzH7hjrUqRcKf9T3Qi/q/IQe9zbh+DgijYVId+R4wf7",
-	"J9fxufDNEqezdwWvQYWP4d8rnGx3xp5sMujL5Ih8EN6njCksdZh5iyslxzxnO89MC5tUlgKX0XQN/MYr",
-	"m8LtK8K9Wr3NaxMAjyvR2TBOxnWR04UTtn0rcSIQztiVD+WztUqENESzfNzRuCndNSlxy1f+8xsILvEO",
-	"53ih/nPbUJxPcPtWKK+JeX6DLeSQGJYpej1nWJZzm+qSThiottSUCR0QGGhVagF8XQaWOBhl9VVt6AKR",
-	"+QDd3H6tnZ/buZeh8bbD8tNzy0MgKura2I8YycLUGWkd7P28xmHsH7Lk+BkLmb4sn6i+qz2YJhW2UYQ/",
-	"gCsA6Twuo/J3yoU7a9WEWhX3UrhUg9GC8Hql9psmt++SxBqKeUbT8R0zT1HRGmW7Z+lS+9oXX2UCni4n",
-	"+Jzry3knXMy/FIddEqgYMQYxrgoylea5K1fhqhSu5Nqq7T4Hc64ZSa5uHV5jKfJ3rXKfrC9p+XTq/vw6",
-	"P2xmubxvQOtvJHljVHyz6oOzKkKmlOdcyLK2MiyAy0Asd16HVB64nCuwI33L1lwlNfIzX48HyojGXkSC",
-	"PTjfhOtRRA2RImXb2xUz+aRNMUDt5hojBF8VDxwwY5fV8L6G9zW877PwvpJFrC3fcwzQRQzXsT1X7Lw2",
-	"bPArfh+RVM5mHDMGRnOeZ8TwGfOMTs0FoEmPuKBqEQXweV9KDY9xTXpXp6Qyfq2J5mZ8zqiDm+IppvAx",
-	"7/2v1LvnDexFJdZeuWOumU/lkkmest2Mp9g+Yter/Wtv3XkVLLJS1q60iYiEp2ieLxALUgpvkdRF3Mkl",
-	"JuXae/9DLPzUGBcAjEhEXlxXLXriVz3wi96AwHhp1xSmAUAUrv0C14XAvXay3f0t14S/++ZC4Kubun04",
-	"PFiMTUT8X7MUAqLhK2FAd5nC5ajwImA9T9SXDgxVRhMaVPcxJPQIaTB3Hto90yKJSDKF/xZKThTT2v0b",
-	"e5EnR5iuaYeBNLxYGDYrcmuKQLeg5F3feTNWeaF/TidtaxJwo5HP+ZFcrqaXpPvdWCR0NFLsnsMAw0Lm",
-	"PF2UrblJ4rEZkzbJWMozpslUPpBMQlWDknPj0k7vuaE5ssIHxY1hwo6eSmFnw9F5lpDZXIMJYhmtRxrx",
-	"m199WB+FQi74HbA9ADShmtBYhNqJLhng51yQK6nNRLHB388OCRULyELkKYWqAi7mHhgFT2c9suQqR3mm",
-	"CO7qNC+CNbm6iE3GjTU9/QY2odzG8vhyPR4scyW05NA1jHmTjrhFrNd+vsQmQmzXsPcGerNbzuJ1RF93",
-	"CjC2SI/t7hqoyRq20mBONjGerw5z8pEOVKsCrU0M9HQTihKd8gEVK2bKgHhE1iU9IYM59UNIjrCSXjHk",
-	"k/YXQhpfA1Zj4D8jTe29mIz9RuRrQ7pfEybiNlS7lXzcpfOMy/X1Z9g2tKDK7I6lmnUyaqgrM7NKfQI/",
-	"T8iY576VqRSGcgG9ukWGZVmayHEsEsB2TRUfsR78qh28fZ4bBERFrALDfCsuJgCwGH6dhSK0WARzInRQ",
-	"Xlg+MsXqZMGo6sy41kQXLM+hXE2OoW2UIIapmW8orhRUgkRlZw0/XWEcuqNw8ZfMNQ6nRcFEFqj9Bovb",
-	"NZ0F52VECjp3tXXQTJP/J4sFFDu38QVh98IuVKas+Jig4K3OfOktLwD29HniNzV34CP4ISzwRcrcyiXA",
-	"lm3JkQkdG9dsEs86Kive/FV4fHRNDKixxD5N2lzeM2U3B494Kynzjhr2QBfPIGyQYpy8sRfecZkVYRPt",
-	"vO+MZLboAL/fOdzB57aUQamczajI9BNiyD0CriFw2xfyjgniPrYsf6yYqyhrxTvC/t971HYiEu9MJDES",
-	"AD/wb50qaqCNIDXxThSLeGcuMolfAmDSiKZ3+CcXminj+p0S9p7O8HNk7+Gt/G/1fPboU21kEYvVD+k9",
-	"lBiweKd9hGsHzHOOijANr8c1OXj1iiS3F3+7uPztYnh8eX7euzhJuiSxAycoaDS2mnJ7e0QSO34SRI8m",
-	"POQx48VBsZZSpbgzg+1ifI9W7zh06Bw6FrUy7whw+uaaZYFxGnrnG3nhbjhJGBG72oiE7cVyC3rPaouu",
-	"5yLMdIwb8bWlJ6yu79uUboGIfE03NyTjDTxxI8m+r7rvuSCUgCTyV/6jrSbPU9dLrONc6hXfIvTe6ABb",
-	"BOJ7oCpDhKdqw1iMIFFNzqm6y6yh0qJkyijYQQVTsXByzVlB7L3BMagm2qh5agDr6K+DywsyWnghSFo+",
-	"zwz/dNEYH0OKCJsVZhELKZjrbwsf4PBrBAJZKw/89mQVP08sDvZ+JsnJ6fFN7+b08mL49vSid3b6v/tW",
-	"jFU8qz58BqLBiq2IVN2tNYLirZvt87qHnlFa+AW/rLjwq9gkMB4fpneS28NqpEQjJb4zWCe47YEVf7SM",
-	"APyQtfIBlbUA3NSyPA9AWhVL5URwq0+zXLOHKVOs7XCVgrOY/FoVY5pwoXnGCDexAOvngVi2BviKaGo8",
-	"NohWDKC1Zk63221jM1jn8+AiFlJlTB05EfLekBEzDwwxW2fWWsHkLsiLFZlTM93af9CkmoVAMAsBJViW",
-	"sSwW7l3TuVJMhFV3yaN+K54fLfVdwX6UkBWt6cNhtelKLBzw7M+kpuNKK8mYoTzXXTfz0M/XXteNZdnu",
-	"iUXF8CmtOY2JIiBUqTOIgs7dWhGKV73bQf8kaS9LUVg7Du5mf/TDUpq2uyQppnxIc6aMTiBLTT9G2fN9",
-	"N/2m2/UG3F2/s1OIyZCcizuWeTj2LZyRN4id83WKX7u4b9kPuQy+5ciykcONHP6e5PCq43EFjWuTKA7J",
-	"cU/C2ozmPDcdLlzWnv/NqhmyFNfmohJ9AzlYxrFQgpYpfNAOPgjWeL639zoVdMbgXyzeKV0vWaY35hHf",
-	"hHf6EjwqzLaJTYWXbXB2Pkey/KcQzQW4DkC2w40zlRvzNOUUvGA5F6zzsJ5ibouJohnTVhml5Dc2Gsj0",
-	"jhkEskY8T0rSHDq26ILRO01aV8fn+z+R/Z/I3S//SWZSyIhQbIn30wH6KKSKBVZBkLGCnnTJ3vu9/YT8",
-	"LzLikw4TGaeCaHtdRMocQjf5X0TTWZEz5z+ZMqocxg92BgAw6ygWLk6gmSWNlKFHxP37Ycpz1PMRsNp1",
-	"L+WGtNyC7EpeJX5d1GBoOJFzU8zNEFcwVNBXT45J4rVzxWi2SDxY6sjeig4XztED6p8U1ZRVCAbHluUb",
-	"mcqc/M9//X+uLHBmRcCERYQpJRVCb4MumkvtkLjtw1yX2NZwngBrTY7hLGLhRtGH5RK54CaJqku267Kf",
-	"QOSmy61+tPJn115j6LAcxSJxg9pn4A2HXNh/u+llBt8UXEySI6KZsneE3VsSOFzdKDtadV1dmt6VQwEW",
-	"vP2zEmPNWG7oymdLi/NUVj4ZPgnPkVbKkdVprwsnx1Nqjt2nCVgxbTscbgIee7kp+Hd3xnAGewfNiFF4",
-	"opBiYv8P57b0hrjT/h1XPhX0DrxhZmq1dWTgENySiiS7Dzo5rLQZspaSvdz26Acs7QSK7Fy5m3RIkJdE",
-	"TvbA8yh8EuIadSTwYUKgsIQEdfyI0FjMuNZcTCLCxT3NOdinrWyurAFSMRPahL0vrApNcEEp+j7h9u/v",
-	"7f1bl1zeMxWL5NfL0+P+8Lz3j+GgP7Dm1wCgd28H/euEtGiqpNaeKDQ0J675iTWWpzw813ZRL+RFy1Pv",
-	"vw6iWTGqpSDJzeXl8Lx38Xs5HJhaCqp9V1f59rp33h+++f2mP0jC6/x8VLI5IyXR0LZAYlQLkl3gXpRr",
-	"qBPslwUTYMNfOca7qTgI+5bgBkcVQ20+CmxjCoKoUvlrjdN1hUMw0DrozIO9n3/a3KFkH+X2SlnEAzcp",
-	"WKjOjC/lhF9oU4Hz6Tr9EwV2VifzUY6yxKI8h/rovbeCO1jDjurFqpJQ9rB4Uq12tRtFteWF4zau1ETj",
-	"DRbQxEP5X9RXdQKVVGZ+zvLOlbk2A0yGRxvl93sBmUTaKZZuXE1R2Ly2Kw60T87Z2FgpQO4YKxxgzT3N",
-	"56xLEl0whmksaU5nBchMstf98X/+679fdfesaEG9xxVPsfdcm6B5plOpmbCM9J5bVt86ePUKe8c8cM3a",
-	"6/Ftaono87vYVqd5ES/bJxAxxlCRFTXlTo2z6wt3TjYfyobWime7XPZU+y6pIBRiaqX1UbUhFHbfW5Ld",
-	"rcShngypSYiY53lNGdS1XcHXLLx91WsjxL8PInpD0ztvdPiz/XAiUiyni/WEA5rClBriHWau7BsnKt0R",
-	"h0hWuuqiSKCamcCt8fk7sUi0nKuUHeIQSeToDvxQYEKWXgosPNBMZOfB+VLNHhpJM/UuI92NRX1jnKXu",
-	"N2jrXvfPer9v0QUnpwugspvwTs+pSMB8L1In3X+Pwd5NLCQcpfcy4Nk1vYGbxjnfY0gOFQLqk+/97d/I",
-	"Ux1IzTqXQZ+mU+xbOZmjJuLMG8uy7rjISCvRBtyqxuikXSk2NQEnw/4JSR+K0Ry0qFi0EglO1jHlOReT",
-	"pB2RZF7uZYJOCG68y0zNBZkyxUiroOkdNOkMHlAhyR1bRCTN5TwjQppY0DyXDyxDP+VcQFVZQkZsLBWr",
-	"wHHYtRzZqaD+lUN6P3uPfSxR08qpYSJdEDkOr4GVbYGvQIBCEywLCdBA7iJ3SS93WIFYUFapwXtUdBcL",
-	"mqasMBrfFFMJcGnj8axgUGtXWPVRGCxSg5I2xSZcG7UgY+hnn+yi6762A71T+wYemuh5NT6cZmMuhUNR",
-	"avS7yYtjCw8KxtJpIHMdOReJa8Pl73zGUplBHWlgfpsZzSJnHbi95onuXHTGMpLK2chBfUFRKDhmXP+P",
-	"Rc5KH39KBZHjMWhO8FXis6cremW7vkGXu6GL3BomsKjnJ4cw2SZsLOf8sMtqCOOlQ/eDgtE7LiYdvH1F",
-	"uC4bbvxCmCnTT5YiXDORoSyAVFOKFXQoKqBLS3A52tvvPZTehPLZmGWnjXDprYRdgaeqfJu0u+TK0zh4",
-	"+Y3iLOQdQuoMhM3RBrm5GQyvri9/PT3pXydHsUj+0bm5GXT8CAkA8qIjwi4fUitR3XZk637wlub5iKZ3",
-	"h8RaCQnRdAFpOIyqnNsZBYuF1QhY1iXJrHjtXlsWc50QYZmAE4Stg/0fQdeQc0O4OSLJA713TxfpLCE0",
-	"f7CDP0h11y77lsYCTC6SMczwdYmppdP2x729PWtEKpoauzVyPLaWZEQO9n7+CezJy4KJ3mk9WG84cGSj",
-	"z2SA+Wk+yYVrb9huvv/T8rSYG7xzuINJFjs1bfncT+0pfOxv5eSjf/pA7z/0p7W8FbMEdqIdDMzCLi3f",
-	"0XWn4H6we3MzCI/+Ge0sU8QWPw6Phh+DjNjil/gcvFjjBW9Kzb9EqfkNZMxLUMSAr20r+Xa1UYzO1gvA",
-	"M/SbrXDOJCKjuamYTRzbVVsBlU7n4g7CQWiv+d9qlkXVZLJY+D8ioqG8fAF1zVZnhLx/bw7aWR6mMi9b",
-	"WyuQylYIvQX2og+dVPFwjCHxaPds/6cjoqhhf9n/aW9v7whKEQTL9V/2waZdFWItFFRYNX4INqXLDRFg",
-	"vUEsMYdcjzaUMXjRBELVykZdXTeasaOFNbVpbr+reFqhsARkaqteALePKgnslaEoTDRXDDtmYSTCniNI",
-	"6kWt7IPvG7n3meXeeuEVISFgZkYjxRop1kixD5NikeNpbHOpeemo+zxoXFYeeMBzkuRUTOYuXbdQclaY",
-	"hLSKqaKaebCssVSQg+wMNpAFht6BDJhhmnVi+IxpQ2eFlTKaTWZ2X9GJKFXm8i7hIUxTlmLMMyse2y7H",
-	"ObgmUQSGUsfgwy0lBOB33TOF34EJRZX5QZPkGHltx97M5JD81vsVEs1j8W//81//ffBv5O6X/4wg2Rz7",
-	"tzDFZNsZa0fk8t273ctiriPyGxudu3+eX72OyNuz3jEs+/ygh67h4BGNBRfaWBM4I49sXvQt+kK7quuq",
-	"3SWAnm5le5lV2rs9Ob30WaWtg/3XkGO8+v2gf3x5cRKe8AMMbm6GN6fn/cvbm8ojP+4dPGltu4rNirlt",
-	"xwnm9geikUFDL6zYP8LRsRVmLicOs81dH1oZBcsJi4IJu4dWDYtINkfpHgUVpNbmvVn2Ye88G1bZTXW1",
-	"L5K8tLSCjZU33wzqWCPiviMR5/z31gCoLcrbDgysBGzcrkQP4RpbcoyiThcs5TQ3iwRyi+XYN9Lyn5dV",
-	"eUvN62GYbizeSDMFxgYV3FQ7gd0xsgMWGghFHEJ6gMhaPMlQD+jR0Z6Kif1avvTGZiAMa4rc+3CmkyPo",
-	"gbiyIyCo6AjideuahPg9WZfv/9NBtDPjwv+5vzn3/7PHLcqd2cT1yovTFBL8i+ZLWqad0rxyFT6gcUcv",
-	"yzSZF5au9/f2HBUVUDiT56QF7Tj2/+e//vung4qTPiJ6rpScC4BhwqSrggHR64JCLESxmbxnGUA32EEJ",
-	"zSFIbnmQYqSVUs06XGgmNDf8nuWLtlWC71jh+vmRniEzqY1dVmVdsbBbcEgoLhAUqwc5zzNSUA0OKmrf",
-	"qASGePXKKnnHvTe3Z73r34dvb8/OknYFYwk6miNMRa261cuyx8zq2bK8ylleROG61Uxtz3uCKHHgwSUy",
-	"Q5Zx07TJaPLGv2xGVpa5m7gapX2SM65TxHb/sIM92TPjeIWJdcnB3kFZjujQdxxsjJ5bNZGp2bomGSsM",
-	"4Iap2WO9CDSagppppXgRH1zmEp9RtzmoC6IDd29g+hva3BJuEi6M1wWCD+vjKJQ/VXLZB8MHM9ADruN7",
-	"Y00ZvZJqBbXiNfkWLhsDdIuUipAJGYtWEn6ctI9I4oJTCZlRdaexeZl/wplY7pEu6blF8YxMJLOTGxmL",
-	"x4E4XxxarcRYA4byK27Fc1sj26RO4alEDkL3cfYqbin4M5v0qpdOr8J7E5rQlce1SiFriHGpW92W3Udd",
-	"U268AWTAqEqnZLQghpucRWTMc6s9jhbEfsHv7WIgnxn6Rcg8Y6quLekawjheWuAG58KqFCd6PkJxGBiI",
-	"XeM6f8L/WedHeLW3t0nYRrVdT8MOtKwkh4xqxMnFLWyNaa5Ze7VnINS7bOH/8KMvLdstbCRlzqjAldX9",
-	"GE9i3Rvvb/XG31KH1epF2r676tLJNH6ZpsVqXZfPCm9d/nxzl1Xh8KirvzsKyZkU+ZVL1hGQ3422eRlS",
-	"9NUq3TV9QKv3/pn8HdUpXqSurbqAp+gad+TrN3YaiMimSShd4glPsJhHatzGBqHOY1qncqH/YoVnNA0+",
-	"G/fDV9fgcwkEyqOZ+iLxJyVyrYmz0sdzafS1zTzrI6LPRD17X1xc3kyXsbYaKm2odPtenluKL0sgJp3W",
-	"uOQdLj0VUEHsvAvBoi69CUelGo0fEAxZasJNdw1w1Oej0edVp69gb75w7PBD+INDzPnO+USjX39XEQxr",
-	"SQdWQqRymcWfpnHvsvf2TJ7M+lpSKwLcQ4mEA0A6oUFWJtP5DPAKntDY+zDrF9I5DHtvdmdufcsMZavq",
-	"i8ev1qgUDdVuRbV4z6sN5D6cQoN5sI5GL/OMaeNDG1sHKc5Ls+PjKO8b86W7993ejR7Auxpyb8h9y1RI",
-	"vDH29tAPsCXWeNsBs85UoM2W8OhCFsOdkA85yyYMWjmQ1nQxUjwjGmKcEaHWwMjlQ2deEMWM4uye5hCp",
-	"Q7B29Mhj+qImD4ze+RSAgKg2pZpods8UzaHuR7dD1/+lt/xBkynXRqoFYOHFoh4MDwtcEMAqdW0eNEHo",
-	"Pexl+e/iP5IIaniwaiYJ2kYCJbrQSAxruWLhRpprRpKry8ENeYqLuvrkWrCkQQnm97WZV25ZDQBfY1g1",
-	"AHxfR7qnvqvgh368WrctYMIS0KjHSgjN47m1wQBTaBcau3QcmzskvjdMN8U4YoJt5xFoOBb+BQC6wD2J",
-	"fVpIyzFWO2pkuTA22IpKbpyQlhQM8/UhnR15eBvysETZl6abScGWJna8oQ0dc6TyvVm65DiX2nc0SaUQ",
-	"rkVySkXKcl1lK2sxCb4bFl5ryFaP9wO8Y1NqcHf69vfrWDgM7kRrw7cbvv1sfPu5+LCv8fcsxLGw1mDQ",
-	"b38Cj/7D/Wv4qUHqT+VNm01pz2aagHZj6D53QNsK/1m40Z+DuHZHigoMrNVrQ5gNZbUdwR6WXdNTmWee",
-	"7v3grrYQ2zCm+dw9wAF2sY5M38D8n8Uz/Rlodf9FwmOrO9u0M24YyXP1iQBy++QolmITJiwZP4m8WuQ0",
-	"dR41QCf3yoGvmFNgR0nB2r5BvKWENYziOkyJUOyfMYC1/7ltjm0I/jt11nztpN44WrbsdBCotnQzTijf",
-	"xCsyNpNYsrc2fNYjegZQHko+aKYw/APFd9htKbRYWFI2oM9yUt+0OYlFKzQCfdwLuH1IuKlgMzEy46mS",
-	"xVQKBoCWmfZNmrFjM7Y8jmJR5HTh0BlxSY6DAVD6VD7oFbCoqGoD+XTD4ErvEnvQLIsFhBLYbMSyDLIF",
-	"NTOatB6kuguAyO2yrti+DaC1MGHvRkZaycnl8WDYv+i9OeufJG30/Sf9i19Pry8vzvsXN4B/KaQBvLNs",
-	"Dj6d5KjslkcO9g4wLACVRsGt9TCVmsUiuWIKmj9IoTtXMufpIiHQ8WF1/0grKf/4S0uzfNwGvAWS/F/Q",
-	"ZfUv2HyXVjq4uh68dhsogKiRMc/z0IfYuJ3OvD8Kmk8DSER9KuUJm0kEO9zOozM1s/wj0hLs1YbL+vE8",
-	"+wvYUy9Qmvi41nCZdMPGVXiHvdOPWMbuH0AKf65lHQNHZQjWZuklZ6bStkCOSVIZL4lKInOXC3FAj0Lh",
-	"PgC7IbzexGoj3ScvWM8ub6sifeqeXF+lX1BjmLK//H//vdf537Tzn3udn7vDzn/8sR/t7+39+X/vfAwQ",
-	"EVzwVOun73eEz/2T3lPXyerDyQHe8Ag4nH3eBT0xtGg34aumkhcxFj4ThfWgUpaneAK+ZhWLzTeRmv3n",
-	"OuI6FYYpV3PqM68cQCG0sHc4lRvEVi0BDR7oZMLU7enzcmg3Dbk9bfj0pltU7tX6q7KLR7z7h6XnTVxZ",
-	"R8iEETeOz3xeRgJDOYjuXcUyma7ly/XcV6Z6e8YL//vyfBfed7cQHwFd/Sws2z1e5FZlb5j7N87cl9gx",
-	"8DZdT7XYRWq96eWymV7t7ZGHKc+Zb84CyrmaWxvleMrSO0Awwh4uTKT1dPkLzvWMGYRuhrXdm3DZXBOa",
-	"8/uPv5PfIPc+4/dM2JcvlBxVhb27AHgbZswo/oTEv1JyxsyUzTU2ZmDvC6kByY0g4+qSC2kIJcV8lPOU",
-	"MJEVkgtziO665Lx/c316PBjeXP6tf5EQzdAAjq01TAumnG3NISE36TlfFNyEQ/IGHBQEzcOqXXi0Mnrv",
-	"5OTaDe5eyBrDsXBKCXQYooZoZoUD9HzVhgnmQTQgN4prouTcsJDPd7B34OYRjFurOML6+Vi4d5Vzo3kG",
-	"t8zZzzBU5fdWdJXf1pLIuTuA7bSej2HWboZPdCN+nrQ1paR6yvO5el+g5YgJ2WsuB4RkHFpMkpQqtYDq",
-	"rFJwfJmFnpfXjGRce6eLX77zu/wFcFmSdlCPpVi5tADOa1/F3alW5TJ59IaVTWl3v1WWVGEms3Dta9mS",
-	"HCtW7N7v77J7ms+pYbvjHJ5bF0lAjC/7ELnnmo+s3KpC/kXEj5Qt5claqkIvV9K/oZOEpPIe0f0ZjBYL",
-	"xeyA1sRZhiezs/CcmwXJ2T0rW5G6QY8IDdfVRS5m1KRTLiaxSE7HnQspWOfcfpQQ6DX/eu+gznt1abei",
-	"7xb/FnahXsnFvh6lmrs0x5OIRLW67OfPtqq+CZci8BiXePVMGgLM+mae3127GdYnWvmV6ZV2LvZmPL5y",
-	"v9KcZ9QguDbKD6bnOZSKPsGe/4x2XtclfFw4fFpM7M2I5iJF5ctOX+Xen3db3mKXoXW74u8w12RGcyvz",
-	"gdFd9a4H/WH/+vryOmn75HR39QkX93ZvSCs5vfi1d3Z6Mjy+vLjp/+PG867PKFLgPd5B2C8Hrr0GryVj",
-	"wnCaa/LAFMM+VqM5tm5wy+1W4l9fbmk3wZ09owvUR0YOdN1Idxmc91HrB6lw8weD3y6vT4bHv/Qu3vWH",
-	"1/2/355e90+CaHiBd/D3ZCSzhb0sRkqSWwmyvbSCuWqz9r7sq/hXsGL5r4PLi24lKvgFVyIlmVFh1VMp",
-	"FjM511UO5UtNrGWTZcrq+a3kunfTH56dnp/eDN+e9d4N+7/2zoa9i8uL388vbwfDq/718Pz04vamn7SP",
-	"oO5k4VCgkmv7R6dn/7B6dCpFtsoEK49s6iwFj+KT2FtqG8UDNmV9ePTLbXwlxup3KafGxeG30oVgms8T",
-	"do3+WAFEeHvdvyKjeX5XuQ0VLQoUJ2wxEe7NUrOJn3788fVPT+lYu3/cscWf6zWty4KJt4yauWLkms2k",
-	"YaSU6eTKxVi7BPZXQwkQLPoHTfSUFqHzUYb9ceGiXlzeDN9e3l6cJGh1JTe963f9m9OLd8O/9X8fnp8O",
-	"BqcX75KIPBIoEVkSReRgb6+9lRa1lafwji22hVHeAtrx+1OrylkHc4jebtatnkeRKReyQZ0pF0KwxzH0",
-	"EwY+6rSXyGszW2g+NRey0XC+hIbzGU19eAfLEUqf8uN3uHBg7esNzEbzajSvRvP67jUvzcUkR9fQpytg",
-	"BRO04F2/k2vRXqDd/dUped3d674OkR5MOmPqnilyj74Ipl2XL88TIB9Pm4hQ7QiqxgXthrfff2qoxqk8",
-	"cvRPlq6taPOv88nYLd+gC/TG8g14+XJb/OHUx+v8LVlQTHj40FtCNXlQ3BgmfCBdMYjhSLUgrcQNvzRN",
-	"0n7qnvzeOz/7sHvil97ck0++J27za+4J9NJae0FcyPZKajNRbPD3s4hcs4yDMRZhHmkJ+h+Rv2eKChNh",
-	"59opA0RLutoLgKRUuBhbl/y49xqHKaewijROwjXJ5IM4wqgyhO6wKewhydhE0YxlCf7aBeRiEVrzliFm",
-	"0sJlHZI7tgBFEfE00KCcUkPuGCsg54+LyRHmO7X95GsyQ69h257RULITcLHGNuoHbm0NzOq7YhTxEwoA",
-	"v+Slf/1ldqtnSM6ohn761b0K1wu6rVRQVruflSbD2p4OqUP+0lpCvPYtXD53At01TPusyXPX7ESmTd7c",
-	"5ntyAidRw6Qf1mda3BbACKFVGSW/sdFApnfMxbi5mICKgGgAmtTUMih7B/nMlzMkLjOeZUkUi8RhACWP",
-	"ICWq0BHVL6WAXuhmUXAxwa7oTNt7C/+W9rNYOIiII7SDcw5IBZDQkfxTchgwZ/SeVUauDIr5fvDPLnmD",
-	"pR7aChVr/mlmYkHFSk5IQtDSIVYalpsUEY22eLWGgKRyxnRo8J0MWNoJv+h4R+UhQasgqkkz8ZO1sPGS",
-	"YhmUiWhDF5rIOeRe3V6foUczlxPdjoVzHiUwTkKgWQoJnsYu6RGomhATKx19oAzXC/kjZI73gKS51K4y",
-	"TsOSYwGSc39v79+OsNYlpQVNuVmQ/b3914Bey4VhykrNMbrB7Df7tf7Qgolrd2M2dcPpVTY1KmtO9HwU",
-	"bqHbKHd2zr2zrt0MDLQuIH2w9/NPm7Mr99G/tpJk+sAxwO49MyUR+YU2nVc+PZXxSa3VWhd4q8rdr7BC",
-	"/yUayF7v6SiZ2+MGy/vP7cx2Oy/YvnU31q5jgv290VMTrCFIKAqCdifamat853BnF2o+3Sofo/1gJl1k",
-	"3w01gAi6TGeEC8yC87lfM59rFS67Uw0e93Wya3yk4Lt6MGU1G1AIqzpCZVQQKY/HvGYTro1yGkUuJ1xE",
-	"jrkoNlZMT11r3nuZuofsEu7YQpMWVs7ZK4z2ny9Tmdcu/xbq8pQcc5/PbQ+GzKigEwZb7Qa0H+ulEeGT",
-	"miGPMUcPa8rcdjrIgFayXGK8NN5ykeHjcXvZjAuSUT0dSaqyCFdK7adht0iLi3tfhReVrmgr9Awcd34H",
-	"3bbs17EomJpRSykEYEdgJ52ILfuq03nGjT2FsLd2yt2CCpZbMVj5DB7tWBGSuPCV3337dQd+UvNmvs/z",
-	"Ctzg40PAWe5GyycLY9+N6o6Cpi6fQ8l8eZDUflUzDnxeM5SPFYLLbHXTqwOP8cEORCFrJlj6vm6iZZ9c",
-	"JWmQ5h3gSLAEBKPxUz+ebN3wg3TKsnnOMnJPFafCkAfGJ1PjIhj6iZfZ/cP+708wcmCIjvvN0sSPvq1Z",
-	"xHbBV7sUH91dmgKdkzXvhoa9FZsQAYMsHiO9wW93Env4Vw4Ny+eqo2NN7+PRr6gBzdCnB7kBCvxYW22V",
-	"EnsvZjR3NbiklbGZnChaTHlq6VHJUc5mOiIzuPKeDiH0MuEMeHNqJ7FEnDuNjI50GzN/J9CaXPvc3C5x",
-	"Og1HBUs+CKZ+0JFVoeD8ftBWPaOxwF5ZrpnHRFFhjoKLlWZQ6IAlD8VcFVJjc0KukfYhXuhes2ufXyFu",
-	"vwM1e3bCDCtTihXLkPdYjdPqMqDYE5QtS0LI7+2ULx1NMeVrRNBjcW3HeFi+mkFs13CKnAvgQQzUCsLe",
-	"G4Vr9RU8XEzwPDSf8ZxasR6VHKsDHKviyJnNc8M72rAiFopRLQUXE/RETeZUZdAjYFYg1/Xvi7ci71Ce",
-	"HEExdOWT7ixb3vbyq50//+PP/z8AAP//",
+	"7P17dhu5kjCIbwWHX/9OUfdL0bJsV9+ST5/+0RJt65Ys6RNl+94uuZlgJkjiKgmwAKQkVo3PmT3MRmYB",
+	"899sYNYwK5mDAJAvIplJSq5HN+sPl0hm4hGICMQ7fu1EfL7gjDAlO0e/dmYEx0TAn1dYkTM6pwr+0d/E",
+	"REaCLhTlrHPUuSI/p0QqiXCS8HsSI8qQmhF0T1nM73udoCOjGZlj/aZaLkjnqEOZIlMiOl+/BvnwV2SO",
+	"KaNsumaKhEzU9uNL4ln+kEScxRKlTNGkMDAS+nnZPD5RYtmfKCLqx1Yc3WOq0JhMuCBI6FcomzaOfX09",
+	"fIuTZIyj29XBQyVSEqL7GWEIM0SwSCgRaCH4HY2JQBNMExIjzGKkZlQizghSnN8ifkdEeWrC0nnn6KeO",
+	"HrETdCY4kaTzJXBLkkroY7ErurQTrK7oekaQXBASzfJVqBlW+lOcRiQG8OI0pty79fI8nziNiH+SO/0T",
+	"SiWJ14/zNegssMBzoiwuH6dCcs/KLxb455SgCH5GE8HnKJwThWOscG+Bp5Rh/WSPkQc1Mk+FiE9gPwtB",
+	"7ihPJVrgKdHroXrEn1Milp2gw/BcL8m8U1rsHD+cETZVs87Rq+eHPmC/TfD0R7K8xPoZHxwmCZ6iW7IM",
+	"UPhrhBWZcrH82vtVMnxLRnrmr2G2oIUeJVuPfrMTdAT5OaWCxJ0jffQ1q3t+eBB05pRln31rPY3dMj2z",
+	"0XjtXBMu5lh1jjppCk+ujl7Dei7xlCBJf6kFewLvFeeKyQSnieocvdKbwg90rlH/8MBs0XzKN1gkxg9E",
+	"Sjwlazc6N8+MHr3hayymRFG2/vxTRhXgoCZpQWOC8GKRUAIcp4s1hQhEYzReIrvvvRp8UG6+0S1ZtkWM",
+	"w1ffNyHGVz2UXHAmCRDgGxxbZq4/RZwpwuBPWHgEVPbsn1Lv8NfCpP8iyKRz1Pkfz/Jb6pn5VT4bCMHF",
+	"gN2RhC+ImXIVUsJMiqhEc5xo+JP4CMklU/ghQBjdC86mSK8+0Mw0ZbeM3zM0oSSJ9e9zKiVlUzTm8TJA",
+	"ijyoGwasjUrEuEJ3OKEx+nj9dv+vqKtBGyBAxQDZmxQJguMA/W14cQ6D7OlR4RMf/5NECt1TNUP4hsWp",
+	"AQTRhI24QIxIRWIUE7Iw/JSh71+ihNyRROpB9LoSsn+Hk5TEZlaUcT00pXeE3bC5vnfgXc4i0ut8DTrH",
+	"nE0SGv1OBxHZ2aXZuEbiKBWCMIWk0rvvYpSBArapcELQHRGScrYHO3jLxZjGMWG/7RYinCREfCeR4AlB",
+	"MScGBUD8sVftggiYPtAHqPem+C1hGlmAI+mbkCOMFljKey5iFM0wmxLUDS/7w+Hni6uT0fH7/vm7wehq",
+	"8L8+nl4NTkKz43dYkXu8vKZzwtPf+OSyKz2msdkwk/eavzCk6JxkW3Un7B6TCguFqBYQzQv6wClDod7b",
+	"YHg9uj79MLj4eD0aDo4vzk+GIeqG9iu3a87Ib7tXc1zkgQLpjVOFIswQ4yjhbEoEGhvpA3XJw0KzyQAJ",
+	"csdvSayBgBNN60t4wmzgveEB15yfaT77+1CcY0TkISIk1jzkR/oGdcP3g/7J4Go4ur64GJ31r94NLNTP",
+	"uXrLUxb/dqs950im0UxL3jwVEUFdzf40d6WSjhN9LIZRAAGaVV5MBFl8K/jC4O8IIwInsPqtYJyv86np",
+	"tvX6iL4dYIaMLPVwCVGkkRxfG30FYa3joBD0nX1QeEIkjYKjhYqixpg/UrcD+/SzgvYES4cdfRRUHyU3",
+	"quDvc5JGILIHKdFf84O8IyLhOCbx78R+qdZV8R2mCdY0wQUid/rOv+fi1vw8TuXydfWk8FIaXVFxc6BP",
+	"d2iXeKkh8vuyNy1UZceluYTWC8x1C+d2KQBXqX71LajGv/U6LVMzd32s5baIwEqtUIO0LA7mk/B0sv8B",
+	"q2gWwtKHRNzRiHzMT/23W3ofxWRBWExYtESMkNjKLvbuL+Gi4xQJVkTAyn8XQeVJBZDXiKobNsdLfefr",
+	"7VESr2WFaKgEwXOJsCCIPJD5Qj0dpV1z/gGzpbOH/XZwvdIiORCTpTFjenn8roLO3/czE91+puevfb1s",
+	"kKwMUTIjthomf2NlKGsxbDmMfhpg95HhVM24oL/8llzmg9FRA0QZqKMBstKpviOcfBoJEhOmKE6qt/bn",
+	"z5/3+6ma6V+10uU3OeD8Cc2yYHEgmKWSNBjjADALwSMipWYXA6aoWv5udoB7kiT7xhIAEv4d5ZpxSYSR",
+	"SDUzC4kesQc2gBCYs7lY4Atgbx+ZTBcLLhSJP5CY4mvY8u92+82wXvyxmXxfL6aijhaU1SgiC3MxfgNp",
+	"a6OlW0kLrCZgrQYTxl5Z9ELd8OPVqdFRLs7fgYry1WEboG9/PBbkjsJyL3lCo6XHZB4llNEIJ+ERuum8",
+	"OjhA8ym6vEBvTk9uOgG66by5RM9fHjz74QDN5++nNx2NBA8LzGISF18ZL9Gcp2qG1D2NCIoxTZY3HY3+",
+	"zpLuJtJf2QE8BvWg04dzOGV3VMHKC8YxHBthBSeXQp+gokR2jsA2H3QWha9+7Tg7Qsm2mH0ZrJia19rs",
+	"gg5ov5vb+opWw5/sIEG+jHz7xuIF24/nlAHjvLSPbQeAOY9JyZFB5gsuMJiCzUJWgB90Hvb14/t3WABt",
+	"6/dgKR94TK4LA+RfmpGqO4XJa3f3cRFjRT5KItpubU5Z8dvn1c1O0iQZGbvtCocWdD4nsRbEJsZA8fLw",
+	"cM+Y2DRlC57oy4Ayp1EbbFGUTbVcKnCkiICLoXj0BwceJKFyhCNF70iB1485TwhmgAur0GDLTzhJPavu",
+	"s6UxhYIN8zWIavp1NE+lQhNr4wZnh/5aL4+liRWElUiJHn1BfyRA8mVgRYJgReIRViXi0Geyr+icdDxb",
+	"M9emXPdOeX4feOIWhv6gk2CpRvqkHjWZQ4aVHxaCTOiD/yZfpOOERlY6tr4s8CWBghjxKaOSIArS68rA",
+	"Vpx41KoFN4rMupvkSj9TJTgAJew526EdLSied+kgK6Au7cBLu4BPx2a0VbTCCwqekoblW6z8GnTsw6vH",
+	"cD/jCQC+h4Yzfs8QZ8nS+LipRM558hpJxYU+DsSM03s99zVeHLfKxg1md/XKRmOscLtdOlhpAgILS8Nb",
+	"52niTDFBxzlbG/HBwuMDUVi/J9NIi5MF3q+RLd9vxpGCjkZLqfB80ZYRVEDqpgoMTNwuC2svzlEP8jMq",
+	"VTO8qSJz2R697FxYCLzcnUD9CaQx5W/tzLm4cI/v9CiLF52gwxepnmERzf0CWxpTNWBKeO4afR8aMXnl",
+	"NRwpLkZa0UzW/O6/NBoZqXnZsdOVn2OiME1kvdxRGjYHVmU1lKnvX3ZWXeNBhy688/IIPHqb3b1WK7Cg",
+	"8PxsrGiNvyuriq08UcDXVQxNJREjPLUK0HpshLMp7rFwiuUDL51Q4NCkutjy5oICthdgAsAurTM/3zqE",
+	"V4MHraM+Fc/JCeA35TuFnfxpWU9x/auS6gxTNpoRHI9mWM68yFt4pjV1mnekwiotgqoDNqJO0BkLv4Kk",
+	"X+Up84Td6NOnRIKlWu897HknTpwxb/WntVReAX0J+0ubqcIjWIGh24JbTO3BnPHpU97LvxON/OnvZvWJ",
+	"CDqxRicfiZDo1ojjfoy0D2h8bEEZEyqkGhn8r6Onmsu3MEqJYsvLek8ekP7FqFdYIaJxooeuSMRFrIV5",
+	"nipJY+MG0lAaY0m0hG/DNgk7Qtj4U27YXQE2RjWWiiYJEgRHs8L4LqIGK5g8QPczGs1QTBSJlFYp5vwO",
+	"gx0A37CIM0mlIkwhQe4FVcTpgozcE2mGpET2bpjvui6wolXVRmtciDKFI7ey7oH1Qc6IVmYkYpyRvZbH",
+	"JQiWNeKV4WV+Q0QRSx3Pc4i0igPZNPneikfcCnEfqU2t0MGOZ9TxjDdpcvtREtGPHg/38lhXRKaJ2oG+",
+	"Jei3M9vmCpMTSsCkiBUBsbbwwTjNjQT9xas2ON5QzRzQnNZ41YFNasn5OwlB6AoJy2hnVCpuIiKKpnKv",
+	"3bO91cqK6TSWJcGh0SY4xw+n5uHnNizZfazIEkEnZfTnlNifwRJaOedM18iW0uYsAfXXqLePPy09g2wt",
+	"T7n15URZlalkOp9jo5P78c8nhVYua36P5phB3J6QiDCNNnCVAuIYmbMg6Trw1UHcbTJf3DrQ1wE9sp4N",
+	"T0yXplikf0djMqMsNkGyKpWI6/vVhPuG/DZE3XA4OHsbBij8eG4CS0/0h9Pz4ce3b0+PTwfn16PLwdWH",
+	"0+Hw9OJ8qH87v7gevb34eA4PnvWH16Phx8vBVf/kw+l5GKBer7fXa2ObsBHxflV8RSfhtxpct3SxMJdz",
+	"FuAbdBhXownEIzpm1c6lowE8hIku9OD5x2E2Tf7d28KE+bdZJGTxS8Ptv+RU3i6wv4gq7sUMEoE57hxq",
+	"Pow5xtGMHCcEi8fdd/k4u7uu4a4rgmqbew6QcYF96UwXLFkaU3/2EOqS3rSHwttxTxIsopkmQTIfkzjc",
+	"e41wkticr7EkDLwzC6wUEXq0//wJ7/9ysP9Db7T/5dfnwfcvv/6LFzxrd+hnRKA2kHZGhxUN3rxaC9pT",
+	"E7CCFdnW/20BUIXuu4SPITkGhRl4j27JMgxQBcZHfwkr1/+Lg4PNPN5uFc3b9Cq3kwRPnU9pVcExIYJr",
+	"0sAEuaMQRWiiQQWB4A0kSMIxpCC20rIqW8rWlK+g1e6egDOVgLVjTWtZ0xleEqGvJbkK8PFSEbmlacPq",
+	"/tu+rfciW1opyR0Fwant8zOqRsJGqdlfWTofZz+2HSfRoCuKIMnzTtBJDr1y65xKSdqOnDEcuU4qbaSD",
+	"czeMOV8f85ak5XYr2Gf2bsGV7c6OVwBxLd5V1raCexucwwagreyivPratdYsEWDQXhOpktuKKuIDcdOq",
+	"noBbZqvZsUk/sEEjfVyQmc1PHD1xtB0j9087ZAV4K8uuTFkDLnVsQxJ9ZviU3Y5aRjjFPErnev6WzxOm",
+	"aIb+K6IO068n9BcSI/egSQmDpEpYGNKz6ZsEdY2IbMRlxhmBmHzI7DV50K0o3oLBRit7bA8zgmMbb56N",
+	"uBpTWXmpRpQzd5hJLsQShT+xL6EreGGyF/y+toXVsZtvZcm02qv8i6TKG0NQwSitHRePNcgxwo2RQyWf",
+	"sQ7RTMLE4I4wb3kOcUfEPpwj0Y/IACpZFFOnF1q+12zgKEQJZeTohoXw7BGyinTPhoWFKPz1xmnXN50j",
+	"ZJP6v4avV9+JSaKweQP+1M/fdHq93k2n9HxkMcQ86j7pp4tk5J+CM9JqTcDw7AQ8JoWlBKj0crbAGodN",
+	"BZ1XaLsmrqI2wpCRqYuQq7jkQA2xtIj4BNGscoshU63ympcLKF28NGwExzri/EBiGuHEbAai77WuxCM8",
+	"ThNrDlyPyoVng1JcIbzmxVjOtCpUwxq1Kkmtmry6pbHALJqReDQRfO5nAPYojUkgKsyF7rFEbgAoUVJS",
+	"6NrGCm0TDzvhia338qRhr65YxmNiSN0YWaTCKsOrY2pBJ4XQ7E1g4QsBcgwvO/rqqipBqYVZm/DrkYJh",
+	"EVN3omGtaFgA0ylbpJuKhTl1FGvmNBqPCohZjbVvku7WbuEJw1iqCLQLZNkYoS6ximaPzvhYf6vkCOgx",
+	"DcJvr6FA2Hyhlsjs2gSBONm5eMtA7SuqpH2zYhN97nWJPiEiA6M0Yc3bKWku5J+yUYyX0q7K1HV68f2r",
+	"hjJPuaCzIS1vncsA8/mw6CRLuz6eEVP/rbJTR33lU/88W5poojxt20gSksZEkBjF/J6hLuPFVFCTFKSI",
+	"YDiRez3/la30YKOKEzvm6TgpUFVuhFv17qULUBzuQX+gkAMa+8vMlQjSjOOFEY2MNNtf6M0+7rqsDLZz",
+	"ijWwOT+8PJkyi4Qa1tUW+vD8V3D5ktbvneuHtSY8oyOcEKE8FoRTwPcJJULzt5SZYgt2hT1FHlSYxach",
+	"SST4U2ZYQuUfym5JjBZYUet2a3WHXr4/7evVeIMWzAyttzi0z+uhBGZmZ63fvs5fWUEGO3CQnVYJjk2n",
+	"7863Grkwn2MWt7etZkMemzfroz3olHHhUzovKYmIhAhG8qBQLPhiQWI0JhFOJUGxmwGUqQUGM8t4iTCy",
+	"i3UVOtWMzHt1QYjxyF+Q87pYw4yAN+M7CQsJrMcWisAh/XY2ocCsVRyFHqbuiocUThKbPePYluiAGE6u",
+	"SKCRnIuYiAD9k1Nmtmw8E82JZDBvkB9mEQL5QazHkDSmPJOsK9xB/+bfl4DQLS2sdD/3PyGc3OOlfI0u",
+	"3r17drFIZYA+k/EH++eHyxcBenvWPw7Qh5d9E7UzmcwXZFoOLh1TZpOCN3KwOlbgCrWo0vKoRGOsMYmz",
+	"qo/1xWGnsa5kKXgIwLHe2Volk210FnucvnAEguQCqp/ZZ6yn/KYz5RqrFglmJtV9I2GvBODHQMitfDMY",
+	"/UjNZp0kYgzgAk8FXsysQTyhDEwO5EGNLPma/FKo7lr4aspHihc+xyQhiozApiEJ02ISgdi8mFfJhUki",
+	"1EiR+SIxkXLAg2ywGNzaUnEtJUl85w+dq2GS667d8gm/1fiQ33KOD80wFMuZaYRWHOFIIc5QV2/CkBPj",
+	"LkyyVCHTbGnPb8LDYlpHUJEzC4YlcIYBrMqMCj9XYBa24pa39rw3uW4AR1byaCngmt5Ifjk2YJwQJKoJ",
+	"8bBmP0/FhWZTJbwMj66d/y1l4CB5ImHYDbcTh9uKww5i2/DlJ2KSrVhj5WRX0GQr6XtrkbZWIoVlrN3I",
+	"KXCIa8dU27o0nES1rResZPyFwdau8pz71jbH4hY04hpvpyIIS/TBPhUgbAr/7h8i618D55djpybxhzz4",
+	"azbYp7YQyIeWoXlE8ZbAcnDK9ltYTiPY6o/20VvKht5ga+1cU+UdgGuqChOT9etAswE87PROmpEca5lh",
+	"tgB5hU+F4WRQaitORYMgMay7rf4YdFM9qNbL3Hg1DcvIGFtF0CrUnRotssJTazO8VktVQbJtbobdthLA",
+	"Nt49Fx8iczxY5UQ0dmmBjtfkuvSUExdfuuo6tJdM/FsU09HscrQlbUIUNa2PU2lcY5EV+TzhBZEXCoJb",
+	"fC4o58C9ofaR1uMlRxMsWtuZ2vDq3CLbbiTz+FaO0jUK9SmLBJlrPQkMESZc2WQMvUYYbIkmGL5UG1XN",
+	"yBLCd9aq2g1ykTnJDEsCL/EWszEqpFE45XyDq5RbwqV672+FOtqwnycS6guGxJ003wrw2wjz3/JmWLXa",
+	"WL6SNScoviR9oSLflH16yo2Z3zOzJKIS4TFPFepevj9FxtQMFM64QgJTTeYTLrTIWzK977XYTNXJlu2s",
+	"zVk/oQfda7rfedE3o8AVP6KtO2itZ3GRka4XdZ0Q6YkDN2amLRSJivbpC/XkdsbNBi5pPk1x5maOINvG",
+	"WohmYHii6yQH6w6dG9H5mjyobW4Tp3aVze6bGd7beTZA/HxCp4Z1IbUySl2X/JpVp4WzrG7lU8zMsh4S",
+	"nRS67K1iz6LQ8W4Dx1zuo7UF4/NgU1TYS+Ccjs7HBiUJ8sKsrX102TIL+wlKUPOBfjAfk/gNVtFsW6ws",
+	"n0YBP//aBj1bVzvw7XrNlp6IxlrswXcatctymQIVdkvnhEmH2Z7suOKr1SSDPOSmitZzHpOkFmtHid1S",
+	"FXnNVnNN9QEit6HSwIJTpmSvWdXKV+yWERR3WV7BWmi9cSF0W4KsjJ7tgdcWmHUbl/6dN+/1cbdyBW67",
+	"G7nuRs4A9UTw3oG6HtSQnzF4UALX2JqLWV+tLvZS5odXrTKzNR/HwD14yibcOGP57cjLJKqk7hZdnC1/",
+	"vw0kHol7VbjuULAtCm4jHpgKeiPIWsokattO1liFKw1ZsLh1OU4BSllEhMKUBTaQQuOvkfXwnCbLQt4i",
+	"SSSBQh+wjJrgijllo4izCY0h4GTlFj8RfJEnSY5J1p0yf+m1LSKCuEAHaE4wMxHhGTZ/J13jWBSlap9P",
+	"JqgbMiJ6J+bbD5QdZ6OFAYpmXBKGnCIhTF8dLe0uuMCvUcwj+WxuSHcf09483rOhRJkykSkWB56YYo+A",
+	"9qqVEqS/kLXVV4gk0FlArpRXgfZq84VatjbEe1PSciH31eY1vOoFSpjj9KRmX5BmJx1aQWAP1JmppNAu",
+	"9ZFm3/VoDJ2tLQrsOwRyBVNOLk5Pjn548eow1KAJ50RpcqYs3POlCjScCrCgNzxetq17NVTQ826Ooxll",
+	"ZF8QHMMX+ukjFH7qn52e9K9PL85Hg6uri6swQOGb/snINvoyBbD6H6/fX1yd/sfgJAxuWHh98ePgfDT4",
+	"+yW0WQ2Q/eL0HAbLv7gafLr40dXNgt9Gx1eDk8H59Wn/DEpmvb24enN6cjI4h3HXFdeq7fJaLbz1YXD9",
+	"/uJkpL/rn51dfDaPHF+cvz07Pb6GeQYf+qdno/7Z1aB/8o/R4O+nw2uY4/Og/+PITWQm/cfZRf+k0OcT",
+	"wDH8eHl5cXU9OBl9GJyc9kfX/7gcwMCXV9AO7RTA+bZ/emYmv+pfD0Znpx9Or0eDvx8PBifm6+Hg6tPp",
+	"8WD08bz/qX961n9zNjCguh5cnffP7HmYpFTygOeLRKNC9cC8CeTtypdXoty4QHn9GJM+K48gf9b8fdM5",
+	"Qj/9etOBZk6VLNqvX76uCzPLCRBeroteNd2N4BGEFQJ+GSBo0QTJy9DviItCr2aG5+SRRdVWoiVL5cTc",
+	"itfXDC93b6oVTCo9XCA8F4V67ZCxji3UsxYWrSDaSnrJ2caTSi9w2f5RxRfTwHXL+ljQ1OuhMVVgkHWJ",
+	"PbYvmMYltQae54cHay06xQqauRGnbnOUs75Sgo5TE+aB2fJi0jn6qe2ihxFOsBYTWqoQnjer1qiKUrFd",
+	"GZ+aeYoDFODowPIl8Dj5Cn187Zki7ECGumOeMlvrFJqfatmSEakoM2HwD/tTvu+2xJZl0B/nOPK4TeZn",
+	"uFJi82JB2FuCVSp8W3mNQtMLjrLpj2QZImqk0ZRRhWgc2LKWc6KlQeMqzDYvURcrNOdSoe9f7PVQnxUA",
+	"QyWUxoTEx266QIqj5weHLwsdr/YCW3kjQJbsofN+miQQckclxCK7Vw9Mm2oJpymh8bl+wRSjyJ47PLBP",
+	"ZCvu2sNAUvGFNEWw93ootHUgTZk/TJMQTi4UPCEhbFMShcZLG34j7ogwaZolfy+OINscXo0wY1yhMUFR",
+	"guncVFiooNz3L1esnwXg+7q/tcjfzLHgkYptNs4u7rjdzbCmbu8kwdP2hpW3CZ7mY/osK67SYJtihF2o",
+	"X4JovGcUy5zoU9m6Tn+GmDXlEVfKTdr1Vd8MLCjWg9Ey6dIFVNJrDl+uXnqr9uRVR9KX1d7KWzIlbwe8",
+	"wYMJovKEKEpJpcIsK7nRrMOax1xx201f89W5zWXQ1eV4D8Ru55GMxAFlx0BqGUjJ/rkaoe7cHp5kxxnc",
+	"uTFJnK8IPuybA4aIHSnbKTT6vZF5r6YuzurISGCGuqFWW4/7Z6P+6ejDxcngbNQfDk+H1+YSxWaRzjVa",
+	"Y0rzN9MMY1OSEotliLp6e3wySSgr2Mf8qfKZn9dbxsyU8o2Jvu+5QOH54Gr06eK4/2Z0cnoVukxRMNJN",
+	"U0jYp4LoyUxRVxzZsg1uGOgbgiY00UKQMpFWM9NbQyE5c8XOGiKkTNWj0sorx+LDHSvM6Ttj01pIEVZk",
+	"ysWyzX107J7dMsTZ2jBHd67/6NoYPNentCq+/uorVmeKGHh3WFfLl9+zmlgCwZOEp2q0ICIiTFmW26LW",
+	"gkgTstkVf5Um3mAliZOa6P6qENFY4q5NKKFeijOSbhVlvOmJ3mFBMVObAeuTecm3yZqMrRpJBtru0sRW",
+	"XmucNn/a398zo6EypgYutcShp4NTlRIK4HA45EVCixal9Ts8tphRqn9VCI3eoPJVidKLZUNoJ+iMcXRL",
+	"TC5mPKcMQt0UmZq+5qbVKxF0bjri8YX0BgLCDCAPyKcQk4eqJuLPJsqO9HsJUcTPHyRlERltiEAbPF2V",
+	"FErTFQ9pZbnrBOUCDB8nmhUPYyed1UlnACXOjEFm0wD0ojWtqnqs2I8azC9buHf0WrD1wDtiJj+nOJG2",
+	"n0f2gboOH9TmUyhMIUoIulPL0T1VM+Bncfa3IFPy0Ak6UwX/6LMAFpUok0w3vyNiRH7O/4YHs78LDyWq",
+	"+Lc/W27De6Za1iE7iAJQ3KB1p/5I6ipIZjvqWkddBWOHv8bWyPkiHQ6/Peu/G2V+uk7Que5fvRtcn56/",
+	"G/04+McIPH3n7/T3/7gc6I8f+tfH7ztB57J/NRxknq7MjXhxfj34+3Un6LwbnA+u+mdeDKyTJvPOV255",
+	"w+v+9elxJ+icDN72P55dlxboljK8PDvVv5ycDvtvzgZ6F2ZdX55QympqZbHpFWY7UZRll2LLvnUxxnDW",
+	"0H/Vc87w/aZlUTe3q8E0p4rMG0TJFWfmHKssRrv7fK9FAGZ+vRc313SzF1a44V2zVtl7KgWsfAEdBNtp",
+	"ZI0eLH5HhKAx2eZ0L+y7K94kjz8pVwWrxXS2Vg3zUJqDg4Zgmu2VxvVeskyHbC4c2ahT5jMdHjxew/zN",
+	"tcWiK9RD8E+rDdYmuHmQc7uimo/J4c7vqcYWiyv2/qonqinj5RHXVWGq7182hvqXFloH+vdGvappQOJy",
+	"jDfTAxM+HZly+Bu8wJM4b7rdquGuMrFj68pr5w/NeCpqgvE19EYRXuDIInvNIxuvUL8k6S/EN2ZNH4z8",
+	"Yszfrq5wZTlVAJZOYBVSq2BpgxyP16dLqLYT+9eJ/adzJwpuxgh/ezmxFE9zsFZubNHOTTZA5PFIaMbZ",
+	"Oe5bI2Ft71djPN3M6h6L5UikzC8Ap8y4Qzcc0xpuN3mpynztVvKxiovJV10LqK3C9X8HpSNLCLBLqlVC",
+	"8iDY3HTdY+R+BL3peaoq9rbDsr3tRbDGsbSlNpGtHaT1nW6x0y3a6RZPWDCjYrbc1cpofZUUVTvvNbKR",
+	"zGI0vhozylOog2u73ea6YrNu+ARdfZ7UwFnfQbcajLbGjlmAcH4Wm3tTHU48XqYrWrV2RNgI8G3ElRZU",
+	"9Rijyjc1iqwFxlNeDxVU3N0PrVHzaToR/UEM+Tu7+X9r2XZdRaO8khGVtqxksZgR6r48+CEvfw/R6lQi",
+	"rBBmkF+y1zIo/VECtpdCAUs2Tuwyz24G6TygpBFVjCm2cgE0dTRe7aHlJ86FoFxYCFZK0PB7ItCECqle",
+	"I0hgvyVkYTNxRFzXBvcxl9xqAuk8TRSFJ5TBFGm6E9iXTBuQNLFJOS2aqZhyoPmZ1fFqE1jmae2FFZLQ",
+	"LdcUiQqf4QV9Bit7ZlBdhmiRjhMqZ7a4IoaFH0FdWXlPVTSDNwFQMkCMqxsGNWedcAo7MpHESzTHS1OK",
+	"NZVEyL0ecnmIUHZcf2mq1l68vRpcIi5uWHFJNtuD2LTf38hhnBBvP9prkZIK3d9jiezz0ADN9HnibEoE",
+	"AvJOiGmkozkJ5Fn5w8e3igL+fXhwq9LZ94ROZ6pV6LEPwe3rPuT+Q0XPbhMkWwqAzT1JhdhXh4BrafsD",
+	"XmybaOkLPK3OsKaftr4iIWGAT6CPNriwXgNNDIcDZPtNhzZvXdO+RPczGs006nNGWmTkDiU55oyRSEEb",
+	"t8aHr0i0yePWx3XKsnDVFi9puHwEhbnt0/JNmty2f+U9wUKNCVZtHrbax5fSgdX4h02x05EFUX29s/Fy",
+	"BK0h1uGVJ7WuikCFeUaKK5y0pM2Yyq1fNV3aNnpn5sA9khp74prtzfHDyF6YjQ9oFWFEFy3caJ4jKcDf",
+	"B8Ma+FT3Xl6wd3W+rX9ZywieyLVcRNKdpr1O066253ALDNy0gbs+g84/jb2vKGnWZi58ymXVjbxgGyre",
+	"RihYYKWI0DfGf/6E93852P/hi/3/aP/LrwfB9y++/kvnMbL/xvJMLpVUej4azR4S77UoG9j8+xcoJhGd",
+	"40Sa6828D80hjVCMZDq3Cf0lnW9zm8CGUhAcZi75tGoB1SY8tin61c75eF7gFr/jA+v4wKeSuFpV5Tgo",
+	"V05FypWSbp4jH1i9Sits2e/mPtg7MnpehG7Sg4MXEcKpmhGmaIS1NuO+jOeUuQ+uvzPq9i9P0S1ZGlLQ",
+	"j0jEWbJ8jRi5I8LOQOK9Hsq3gGJOTErphCaKCJPuixmeQi8P6GwqUdeofzDos4nx5e2DMhgGoIKaAJq9",
+	"IyQVnkxswyqtUlOiFX7BE1O2BI/5ndarie0Posf4TmZZsaaEABTQ6IEIbzitAYmWx4vQqOSMaRh4eew7",
+	"wojAaivjvb6pFb8lTJYc6SZa0bGRw4ODxv7jC8Hni6oV8GWrEndkDqklqSClrueHm7AuO70PpS14vEyr",
+	"vtDwYkYLvS88bSHgN2RbK7q+tWYZqBsqkUpFYpsWHV5eXXw6PRlcDUfXVx+H14MTyFKSxDSFcGggSIwj",
+	"pWWyhEMNbJwk/F7TrBnNe/rmJVLXvcIs6B47m2LWKpiab6VtCu1hRv5+Wf4a3q5gcAFshaWtP5bH8fXC",
+	"8e7Yeh1bf09wojzFqFd73c/gyaUX1Tbehy/Gb323/KJxYv2WTtkdVTVkjaOILNRogX1Vwj9r7mu7td5R",
+	"RTS7ZrHJGQRWaLg7hloN91xABmEe9WQuilTNntFsBfKZmbE+ImEz9ygso6bxAWXThOyn0i7f3ij6hR4a",
+	"zvg9gzsRUetJKFaxWw05kKSRWD5KD7uFF906K27/IvDXH9zjCL+AADvCX0slRJ/hdhX4oK7XKiaem7qr",
+	"ksRQGFKLUVMqleHDJaXEDFDuuv3qpS+wJk2SUWstTAtcjQenn1ktc6/X4wPV3z7/2FSrs8JlkqlXdLit",
+	"MU/fqprAH9miIqZ+uWbVw1X6WSl+uA5OeuNNcbAwoG/+H8fHtWwYCvmOKIvJg9+KFfMondf3LvR0ZUyI",
+	"Q5HGSC3baNZTjNd2NMw60WI1CxBPFRFQiA+8d6W6yY2Bxgvrn69ZVGHLkqciIqNUJK020bIbaBGQeZNS",
+	"B4GgdBL+UzyxI3guU6UldCV9HRFj8qAh6B7JmrmZlBU0zWQzv9vTLGtNkg4k+zM1mmHpucmH7/v7h6++",
+	"zzp8Ki5IjOw7AZqRB++t5wZ1nqxv053UvjNebtWVM+vGMcpUlOZ33BVYlXdMBcYES4Vo5cjQBNPEFLRr",
+	"Dn3chPrcjteznh/HJkd4g2apsINRbHVp2++gsmOcJEgfjMMM2Lq9TCdpkkNBpMwbNtFMxzDEY9vD2mWM",
+	"oFrEIwcrijPr7rAV2te8ywPESzwlyJTm7F6evAWpcq/XCjZZL+fG0790T0JZmV/IaLy0Peda+FI2ZKXt",
+	"usjmnDBvI7tFCanaFtybR/mua0Nt389qGRXkwgI4K3y02Ci2wICDnNNvFrGbg+xxAn3hEtoJ9HUCfQ6k",
+	"rcx9LZlEpebuqwPPSsrkl/NtQSvi/sHLv7aJBVyPGte4TXygt6fdZYK1NkweoCvGB9vJH3WteCTRmER8",
+	"TlDktGnXLLnaGgJadrSxaDrqrwY3b9SOranTfI4JTxioXKbBXZjyhjS52vN1QZiVwReC63nMBys+QMtD",
+	"LYB57W2ZdFQYTxlzq35zpuZgco0nziFbM0jqTHCZoVlMMk9f7dynbErko1m6GWWXVNuIQgZQroJNBdQF",
+	"5aw99cbpIgFPUk0VXCMTgBcAJ4Lg2FoNCbpl/D4h8dR0rX+NQreArLgaeaCmJDxnxOc+qOqn2VJypX8t",
+	"HOpSi1f7IbZBP3/loqpgBSP6F/U3Pq5VjP2aq/3xkUL9VkVj1xtVGufM3s+usXaa5ybH8jc+zuh7paet",
+	"64n9ON2qbSmOW8riulSEUdH28WR6TjQjcZpseKrShVY3AtYGWfrUBtirGyvD0U5lr9l5VtSA0sJr6WTg",
+	"GHyVWNrvdS1hZRfIepac783kIsJbtYt+UglKM4ud8NT+5stwduWauqJ3RKB/8jEClJVFZzm+w9SwgKAT",
+	"YRaRxARDu+ja2AYvYhHD37kgJogSS/umSBkz32bYXSMOXRaIvXo7M1ITpeoiQxsCoGAE97gfSFcERMbH",
+	"imN2mJ081oiVZUitgPvnlKSl1Im6s7UP1k2iBCV3RAwjLjyHKjC7XSWL5/smK0z/WnD02qG+k5Bu5Le4",
+	"SzdPecQ3Hw5fIfgNdW/J8p6LeE8ryxGXlBEk6ZwmWEDPxTtSbSBQE5IDa3cz+rc/JFg8tm+0G2WH0o0o",
+	"bQD1nqpaV107E3xU8PitP5rjooe+0Cp5VRupdvektlsELKzYYta0/iRZQ1yEc6/GXutup8dZCEJdH2ZL",
+	"Bm1YaomG9blZqm1NftB/KNUkbWiQMjRbjgWNoX1IgKCvLmTtFYgcHu111nSb9UTjtGksvbqldZQd5LgT",
+	"uGiwDEHW4eGHSnViB/BsmUHHAKHmQnZkv01YQ0VHqm9CCw4kKpF7oeQtqqMPg6N27OY+2KcnJv5BtiIp",
+	"a82xzWfackcA9tdA30ZiuRph0cKmac21HlA52EgUYSGWlE1t8CtnzgOn0RdPZWvy9Nh7n/vsvXwxuq1U",
+	"gKoNf38etLiqxXItztZJAx53rSfAZdMDnlG1iVKds3cPO3sUsngC1Fq2mjdD2OntjvLXV/3cfuBfmzY9",
+	"a7O56xM/eqP9L3/xJn38OP64SDiOPU01aLVWQkb1Y8qwWHaCpuIFc8oc6npKJjyN86RyjeCpRBMuLPml",
+	"sDcSQ48l1BVkQbBJ/jZJkvpJqR/Fyd5jKPPwoMGyZoDpO9ozPqXskZFp1ciyBkbmojpLcM++LPt7nh9u",
+	"5rNxwW7ZcL4920br/dO6oNxohj1erNA28QpR1wk/dwSE9JAvCMM09Aa72G5bYt2AjWO4tmF+yaUskkHz",
+	"/WI/LugEajDRH2i+GoTMbyEheSr0S6vXf9B52NeP7t9hAZm++p0MrBf65ezTSTZKbcRxvr0CuAJzDC0O",
+	"8HHqSxUbdvpLnf5iIWUldk/jfTahMWFROYvkeUNRHMJ8EuBkIolCeOIShiCAKOIxQQtOjRToGbUg6E/w",
+	"nCY1qSNWmYHyLa7WBTxuG+5CdQtkO+LR2vwM0/1Ig8RfwIGRqSt+6vkxU7dMJGvSIj/+PHvnmDMId19t",
+	"DQqVbBzxL1FkHgyg+2dexcJBIOJpEiPb8jdfkrdNqLkxPWwMBIfQ3HtOc8TQYNC2Hq5p7uiYTd4tMctj",
+	"+eI3wAtViyo20AxCRzdClFpdrU2djRJJZO3oWESEwtRbStefvWMrSpgtGpoooUiOTMXhSyiYoXxQpMTs",
+	"2BoJupp8HFNJsAR/oUgz93mcgsaJGVZ8rudK8Ljl/WCmOcmGtZ/N4ObDZWEK800/m8h8PtPT5Uv/4IT9",
+	"iq8jM037kk+gGTh05VzY4FiJ1AwrxAiJEVUowgxhJu+JQF2MBJlzZZEYWIaU6ZzEKJvEkFXed7OmV2hM",
+	"54RJV4ehOYjP+cWyBlhOUndXY/HibHlF6z0MCuPAF8dmMPNjPmIhJ9tTf8m0RW0p1KAuZkt0sSCsf7qv",
+	"yQgrqJFjepK36DJq/WbZtIHrO5qf9BoEh53JmuTD9gpeCeeanNl27MZVPYnwYje4E10aRBejXb+FPGT5",
+	"57dY/QFNQl+bgL9N0CROFjNcsjId9F5VBZ/PEEzl5ABjwQQ/jCniYI2bphAcBF5JFD5H+wgGD3ulqg0N",
+	"IuskR6AWxFlGukeZAH8ra9uHvG17RcZ3+Zatmaa+XIpOiKodxgZBeW+ZiLM7IqTJM2jrGtkiYKd14oMi",
+	"QqSL2lxvKzPYDtrOD472Xap3lEJfbaFMu22ogjfGYqqlDhbYFBpB8Nw87Xzq+iY1QYrQ9xseg4vTTqiJ",
+	"myoUUxLvwRNUQXK7okmCxkT/7CozvEahBXiIZjyJJbrXgg/koWMKM7lHkeRogkUP9fOd2A3OsEQhUGro",
+	"F3XWtH43YhSIW/eCw5iZrBXmdhWjThRbp1uc3+u16xkF/hOjma2/1eyD0MO+ZV6jJQ+T3lhUjFq8NDQP",
+	"1xV4LOG7XU1OJEGBALN5y4hZooA1tP1YucMwiJ3EUS9xAIS2ue4KLLFwQ/y1zQ1h7RVeGeWd4KmtB+MY",
+	"lY1csG99J5Egkb4ku5IQFE6JujS/GGq8t6VnBMFaTXqNXh68vDG1b++pJHs9dA0eUhgCAiJwbFL5w0Uq",
+	"FlyS0JRoSWOqTOJy6Aws+tnwteZcguBoRuQNyywHkOGM5FIqMt+HUmnopmNX5roR33QQ1OyACTQDtgVp",
+	"ICGROqMHHIk0RUUb2b1dc+m+7WjmqGyzcH+Wn91RFQ5dC4jsgMJqcsPhpgkKDk/WoN8ThtUVSH4XWLcJ",
+	"C7iyN0rWld6UbjDmMFw6vxz5yrfFmhIaFqlRhOcETQSfo24YzbAlWT1unCG+qwdFneQgS9VvrFHhjlO4",
+	"VWIarQQR5AtctUXWFIn1xr3rFxCNUTc8uTg9OfrhxavD8DXCKBbp9Dtp0pZpZCoIU4YSKOocYc1k1tWO",
+	"85XfIRMiNBPQz3hfzq2lHmtGzGkcou77dI4ZsrYrdMEUT/h0uRegcBLjEHX1uk3N071MRjMlpycodLWj",
+	"njEizLFkpjQZIGtKg7NJ8LhFMejCggMjOMD+fSiYE91qI/fkHi8lCrUsFWog42KCbrFqSY20lc9yMRFk",
+	"8SZNbt9imqS+MDqgneNKvEm5qXVdK+zNml3DRCdEYZrI5hjlfFlf1m3LnxNS2tOmC6kv79yWNcLqPriH",
+	"1/e++XZdaural2awcxzcA787yNfKaqz6OJwpY+fMfpoxKFean3FFJzSy9lvKpNLXLJ+gBU8Syqat7Rqw",
+	"1EG+GG9KxEadGMuI44sF2e6MWzdltFty5QD/8GT55NTgLdvdgtpzmBViIjzS+UNjJlg+0rF9wWsbq8w6",
+	"zOWblXoy/0W4RV4t3S5hzWHkNLmKuiwGB58nZNuc3EdBmxdUeNa3DMrAGkHV8oQkeDkk0bpi2DkJSekr",
+	"xlt1/dV1xoPNv03w9Jyrt1pna0m4b8/670bnF9ejtxcfz0/+1HRoagomNalMzZe8f9QPLZPvK4KSGFMl",
+	"sK0lihwkUDeTwW2NUddARktyEVZkysWyKK/mq7l8f9pPiFBNQRTrKgtvE1ZxPMMCR4oIxI3XnDIU2gqa",
+	"Pc2koFymqU0JJfm65CFKUknvSoJ3MZ7a75RvPRFUAYwJ03c5KOxYKOmfyhHZqpBfGEA/hLrvTy/7fTTE",
+	"E4LeYzHmYi9ApDftoXAx44yEAQq1yBw2y9pex3zhkHwYfImnlNVU5JphOZrbEPRVnTWhc1qTdcfIgxpF",
+	"qZCGIJrrVrnMpwq49NdojlU0M2ZjMpeBdWDPCIb611CNpNdcNdqsNsj35AcGI8kxjmbkDC+Jh5hnVI2E",
+	"TT5bwWIXgNumT70bfpV3USlb1rSp7hDGzKJm7UBBvub6HZe7LlT8WVBUuIGTwjBDHt0SKC+hR7bVvDb0",
+	"bggCqd/txVeY+cq85ZNepSTF3giV9kd5qWlTJjrRyqRZQU3rJbA3bA6NezKW8MXG71ZOuQTWArzKOy1O",
+	"mBtJzFG2QYPHGdxXkGpndqszu1lQpesaHrRrL1IWA2wtrgUR6JYsUVfwhATIBLEG2YUfwBUUILBT19z+",
+	"eoEneNm3sqVXCsgcQa1Xi5crIPfGyFtj4Db8UM8RVFZXGLH2NE7IgjB9YS5rhDkv306w0q/40xzqjH4L",
+	"LtUUDGuCxFQG6OdYYKZc2qRxCewFxrMQIKDj3tp8/4pFMF1o8SHm9wz+TyU0gQpR1/h8syAwiH9K2S3T",
+	"T9pfMbhzl7bq+HpCsAFOrlRAARjrkukB3B+IEjTyJUrjZU0lhe2uFkkEJRteLHZxJ3jZGEMFyw2q/NlO",
+	"2rT7E7z0AYAmy5FtwwOt6VZP+AQKq0Sq0hkBnkbd98sFEWd8esaniEhF51iRALxclNlo4uf/v7atINvS",
+	"LJx3JiWVl2tKRaBnyOqyEnUPYD16Ke67PW+aYl41pJL170YyXgISu4Lcrx4eWu4MulfnDSnaMrGNmFPQ",
+	"EXg6+jkFfBjpJY5K8SlbDMBTtfkYhcrL7d8xEN6eCXswubqUAjjXgqoJDJ7TLOygUKykgKZN1PkE0pDj",
+	"cjtJaK0k5AR5vxYyMhJtza0g8nc9vJ+wzS4LSUbj5ahNWH1BhFvVN1aXmQnmI0mkrOt0t2L6M3vLd1KV",
+	"94sL9k4SVGBYewbDTE9ZkfOsQN86vK05JK7RNOACyyuCTbbBEHXDZ/cy3AtQCPKRieWGvYblTj0LvTt4",
+	"trdG9azBH4DitptoUbHX222hHaD94efl48rHC4rIlK+rAR1AF11tCFLA4PZClUWw5k7hbQviuLaC2XLq",
+	"N5PO59Z37uk/6e1hde0Suv4Vfbw+RlrMCxBPYuKt/d64+aIq5YswxdGMbAbOgr3KH7LaYNtpxVVrfm3k",
+	"dkCSaznd4zjiGsNHkfVVltGGF8ZODdxYaSgokOu8s+WjGC9HTivf7MLZ6pZq34S0htSKy83X4IPjdspa",
+	"VlNyNMY+f/wYR7cJ97RrOMlyCe4xhZqTEy4gzpjlhdy7trwX+p8or7PaVg8aL0ftioMXQV4BYz5GkG3F",
+	"B7y8iJ5tfL4KCbC1x6m39GKlSoEWjOt8Zi2v9G3KEfqih7O1tCgU6GqxbYGueRm3DEy+GTLl2teUuKWW",
+	"NF6O2oRjl+mQkfvR4ctZyyn00//atlLlo0nc7j7fWb7cbCmrwFxvrna6X3bdrlC6Y5A+3C/fZu6yrLDq",
+	"prv/CZQ5J0XslLl6Zc6UtLgi0qdKlLucVUR7aBMWgs3zKE8CN73WpOILie65uLVBU1t2v6gEIygyX3Bh",
+	"67RAl7J2KaqwPVPl57owRPFrMxoAWBI1qunVVt60KnduM1vX11h4eTG8RnlPOVc55BkMHqKutC3dItIu",
+	"9cRJRCNNP7Gv+ZH53WWqQRYQPGvS5U3LOFJTPjAD66hYRqW6c/dQcffueaQ4mmEWI35HxObb21qHypUl",
+	"W4qoAqhGnH8slymSz47N1LMZSFDwt3SULQQ0eL1vHv4KHVSJmNox2ryZPa8FACrUbBRbu3ejmfwb5v4l",
+	"eNx2B2f6UUCX2IWntnzzQ+ENPYDwsDWbVOrSS4wxvxXl1ibz83vWlqZB/h0nrdQ22NKlexw440PLt4bk",
+	"YbtWPaV+p9VeaZGAjtOG0ZpsaCMGvbaJBiZMyczqMp9qYhaowklbGHwyD3uF9gz2WUWDAs4bkBVgXkaq",
+	"InFlS7KoGjh6LfZz3aSnUJmQPeHZtpIZ+DQF5IXF/AiFsCGT5+UshgBqNaNsGqDwXlBFQpMTBYFycAIB",
+	"CiEDDL4v5qTAcIU+3PC6iR31l6VcYSOe/HiCDOCW4MynisyDvKG4ILasKZ1AGwaGuuGCMBrRJKEMdQWW",
+	"s72wXK9toyyuoo3ulcdEZ3fw2OvOsPHdRddw0b0T+NG3HYyRX3nbXENTPUTWrXC15b/9XfMosJx2i/Wc",
+	"sEI4MtEp91iimED59T1f4YnGW6KcQdp4HWwtDhbmKRrSM67VkMXsgbzHo2F4DZ0vEkqkZTHlfu84zpjK",
+	"Gm4C0zwJQRp021FlG6rcqlTII+j2CVQbO33Tzp4wLbeKV7vc3E3wbLtqNE+m0VR7eiuXqj5JVSpIYCvz",
+	"Tbgg6PkPBwf7B8/3D56vGGn+YArL2irBtWrJhjLUb6mHPIW0Xyfdr0HOM3uEm/CBi7Ek4i6rttPgDfYc",
+	"o1dczjGjKjHHXBKQ4ycQEMSiJcIS6QtVES05z4nSqEoZenVwgOZT9Ob05KmE53VbKsKhibyrcb5w3EjS",
+	"KUNcoASPkQDDY69TZQUOd8kDni+0UNV5c1ku6tCCABS+3TCSJmUmSySfdj5/Py1P/OIwWJPZl7/5/OXB",
+	"sx8ONly0H7ddXl+2oTW4fYlVNGs8mTllxW8PvyEr/iMzVF8FW48V6DXCDJH5Qi2RWTaUrrwjElHVWz3h",
+	"PyUnrrPuQNlbm38HNnSbJU4lMq16TAf8LH3u8PnLf3351xffv/zX9SXTnob5u2WvI4gCFL+pXWFoYO5U",
+	"oAmZY5tZCP+Dcj5QZRaMHy29NvnYb914+Vcfql9c2Dnybz662QrrzOOKqgwaKmtoIL0upP5JaJCuRSYU",
+	"JZQBedgKOauMe0tjdkul+GksrY+0fja4pGusjx6rYTtDoT2up9dsCp7hnW6ziW7zKWNcTyJAelkKEXOs",
+	"hzkBk9N2fSQgZ0bMR1k/iYrDI5VQnRzqlhkr13cSwcOoC7WEBYmhNtA+ZZIwSRW9I8lypbxWi9YUeVGE",
+	"auPwxkpchS14z2RGT4gycRa+OOCUKbkuXW39HVVJwaTMtFVf2ITo1/CvNBI744xARwg8luXS9vlqJ3YE",
+	"nxfF9XGPiQiyPBN+R0SCF/I1GvOUFUq/U61goy5WaM6lguqzelV5gfb2jU8uZ9TurDFxKFt/4EDbdCaP",
+	"NO4VT3fHmGoZU36Cv3Hhg8f3k/jG3QfWFjXAWoJHeLEgWEhnIgLK8kbdt4pdnVHTrqBNvQPXVK6h7MGM",
+	"bmNOcxAocNznBwetyiFrplZT/9rWt9ZPvIYcdHCVGJantXpQkzZhPa65Q8H88EOFC4Fi/nNK7O/QNsPX",
+	"7qEGeFckxjX3Qz0//uzK9wqySHBE4tdILjDTnyca1XmBC+vJn4TbrkVbmApuGoKjGbJLz9anL4bwp+t/",
+	"XA6+tCm/YTAv238T6B7NxvND2LHxNWz82luLpY9WCq9Ua7MUvW9W5ZgSPhV4MaORWZP+Dsq0QEuTB+gJ",
+	"Zbp6San1kbmAzifQrWm0SDAzagvE/wadhEaEQdDrHZnRKDHBrHemWkMq9DB0AYZYPocEQjOb4nqUKRlp",
+	"SWb01x+cJjyq6X55RXBMmbdUVzQj0a3ne5eZ3oQbea7DsR4JKsbHzku94YuQA7/Fe61qcqy8V3Xxug27",
+	"dWQb8cblZwkA1RKctoFYeGSDdtwcKAtSXiIqUbow1YUZ4gtz94C42f1fMKdN9c9rCe4h6NFwz6oO4WWx",
+	"9VnQYVyNzNc+PHg0NbqUBYs1TbR3BRrKNvfsHD+MZnwhS/WMX1R1hw9aSjdqkKkbTxYSdWU63gfVjnIm",
+	"99Acx6RkTXvVZERr1fLglTfNT2BFpstmhmqXPHQvtO92kL37G/U72KZL2oQynIxMPr7/4tVH5cr6oojP",
+	"x5RBvf+f2JfQSANSiwNhtiV/q8F2pfuzwgDKziwr1ftt1X5/Wmh9W1MYqjWsC4dOFt5KRU+MPYUR3Vor",
+	"R1Ou0F9qxFXfXzWb/nHiS47HO9llPf90KNOghVYC92dYuN45qMgRv5PO0IwUEXOJJlBonzJElUTkzgy4",
+	"UYcZ91JNUWts63m7buRx1i2juK7A+oVMqf0Iau5TZutRz0lMsSIWb8P2fdsb+Jtn8FpKbzZsyXQ8cttp",
+	"ruYJY1ZeKsDSv7hGvXaVOZS65An9WNCZp4mi+oKFAecLLLDN9YpwKiH7y6ZlJDUC5UQQuWU3dWFezlNh",
+	"Ctfsy4Mfvt/MnVsezQ+SKZWKiEc2Dq7Ql2nWALXe9yNw2mVBuTGfY8g2BZI6PTnvo/7w+PRU4/0cdcPx",
+	"//1/RTMietavHaIxificyBsWPrD9/bH+cf/2DmcPvEaEQh9AuSBQLholfCoRZXs9dEUmqZ69+/LwcM+s",
+	"QdO34Ani4oZRdkcltK8zHAwyYiNX8FKiLlSa/IUIvn9PYzXbC7RMStkdTmjsdqJ1H6gUj2+Y/SrBY5Kg",
+	"OYV0WgMYNxhGx0tBk4RGKPx//s8Q4TlnU3SGlX6NKAWV/MtdLZzOVLWAe7qiJ8mopoC+oHNoGiTWQQQ1",
+	"AMTX5uKP1xQa8oLyJKFt8JqR+9GT7sNlzlV7bG9Iz2aQoLy+GhjkN/uq/loqa7relZQ9mdc6sm7PVvWY",
+	"y1p3cYHFbk2rZjKeJPx+lC781VWd9uNXT6o1CWrMqtUO8h6N9dJdz1N6R5izwYH416KqqluLXW8+jxcg",
+	"PKmREQRPCEpwHBNxZHIMb9KDgxcRuqMEmm1pnXafs2SJILdiz/0On9wHmS6IgG+KWrLtYGJGKiRn5E97",
+	"r7ihyz4+htgMT9C9KRC8zuPdGL/uxlgbKQKFnPNwEYLgLRfhJnicRqYJ8kqid3Pb1qxt26O2UahNsI7S",
+	"TNPDY/vwlrkH7p3xMvfBrjxUAqLn94npMTBaU1f+KYolQBlEIuXIV3v2Pb9Hib4ZjZ+nWAXBteBzNai3",
+	"O9s5j+mENoFqm4IORfvXugOv0NDQvGRVq184I342u000ySY1Jsrz5+hbxpugYO6q4pwPuPUZaxUyC4qs",
+	"Y5UHlNFmBVd9jLUC58cp5lXGt1PP69TzCqS26p63JeesMLiKO7JF3ZZKDc23x+jFixc/oO7hweGr/YPn",
+	"+89fXT9/eXRwcHRw8B+mS1TCI5yUHjj44ejgYM922GOoQFRw/2ZRu74xy9Lly4r/9KDGeF3gGfnw/TkR",
+	"NMLPzsn96B9c3DYGj1YRocwb3JG0OPEnjB/zUN0ugGwbKtwqVvv5H4YuH0cUjXjfCD1BtKDskXYnExLp",
+	"+wwq+IzkDAuPLD94wJFC0tkebRViW29YGUE/4anaQ/czLgmyvXhs/LMs5wptHExTOLSM5irHmgpBmBpB",
+	"S23lj91ZGTamkwkR9cE+q7W+yf1mM1gwtFI6C88G1f2Upi4t3Ec4vsJ0I8KgQrhfJ10rE28pSFaKPLWN",
+	"N36UAFp7AeRrWCc9ZnJhCWJFOdJLLV9ak9+TCnCOpHc3SMsbZJihljMh5FXkrLBeFOmtiE78oRdDoq54",
+	"smWwcZt6cqavd9Uypb/0bpXOaYKFt49DTOeErSnTmTlbV4mxNGqluRKXlBGUP+KcUuqeIzIfkxiCpWod",
+	"TvvPVxhmFQHy2d0ig+Jm1sPhkbSWz72jr1r6yoC0bcjl823ai+sXDzd/0RPU97zjRvNuTxLb68ZXQS2M",
+	"3G/hUSHsFvqJQsshBP4r24WoUNrF3u1g/pOrSUFRUqh84bVeNd6ObxM81cyOfMCLrTCllMKzaZnJfAPF",
+	"/B1X/LEBoySpaRQcAnZaUBuY2uZwpoqeqTwYa4VWkDt+S+IASSKg//osVTG/ZwFSnCOZ8Pu9VbDbJgV+",
+	"m/sjKc2N3WL3+ug+LvyZ+SGIJcb+FB5BWBmYkI14EqMuVRKFND4KEZUAJ4OMNPbsV7/p771o67Jn/biN",
+	"8Su3fIE5DWq7dIIOvyNC0JiMJDSkyj7mT1iXo31zRuOY+A3zEJu7rBNRt8HhNh1EM1ppTOx0wETdacLH",
+	"OHGm+3blhT1dcwvJyjmdtMIQ+SZNbteiiRyN0+Q2RxZJ7ojAiWE6CCuotdhDA+N+1qgEoQP7BYRCXcwQ",
+	"nS+4UEdQtUZydmS/CF+jHNmgypbdQQhJPcDmYJDvpElycMALkFleiGY8iWXhydiurVLOSxISwAxUIWoD",
+	"zJeQSRvZjjd6bebLI6Qvy1DTOcKOSQgi07keXfC5q2JBVd4gfZImCbLZE5kH2UAJ7PcYLUTKSIxmVCou",
+	"lqibwcJ+M6JMI5ZG+LCG0jZm2bkDoxppv6yepRD0jrgjRd3QnlCAwrr1/Qak95sSktyMgt4TLNSYeGvU",
+	"ztxv4RG6JWSxjxMN3a6J+R0OB6P3g/7V9ZtB/3o0HBxfnJ8MPUf+2164+WzB2hxvvXWDEacZQvhAsIo1",
+	"5taFxpOxOT6J7okgljReI4w8XAcZT/jGMo4zfmwCkqCj2cwI1lY1NTQ2evoml35RDMoFgPIqV/faAn2v",
+	"SLRGKhWkKJdColGeb2bo3EinFfYInPQMS7UPDa/3T082PTaDFyMPLylA3CFXEf+emuM8jcBa3Y5n7Y2H",
+	"tWRqRiSV26hHbhcNDdDTmPK35lGtPi6IDyue66uT6aeS18iG3ZsLEWoyQ1w2YREpa+uHRbNs75XHvunJ",
+	"mnvVRoPLEjtWit5AdgS1t3X4bmCLYsP35l8ZttrCtlVkanPjoOD344wKMMQlpmJnU6ilmRxGNdUw8/DS",
+	"VQ5kq89T5it4HnGtLqZM0cSl8RMpUVF9rOkN7EJRNxvfvrXJBPVbg19G1Q7/Y4IFEV5tCqKjGhDlo/Rw",
+	"wxKUq0srLaQEcC+U7DK85ywwM/AbkuncW+t722TsmgialeTsFg6cLN+6xbOOGa4cxT0Xcft0khwwn7mI",
+	"G4sM2NzUcqq0mXE92D/b+NA/Lsz9BJbxfHjOGZ2xvgf9bsaVCVxk7HpWZkNli4BdD1BvznSciixY1b8f",
+	"LYxtsPgJTpIxjm49tydDBIuEEpGlF0KixaeL0+PBaHh9Pbq8uvh0ejK4CpFxbBSYUbH9P2bTtE4qdiPX",
+	"pIS4eSE9S1nQjEmMuqHNxdJ6KV8QhmmNLioNO/BFtAoC8iwk0YfZNSJDE1Mnb00GSuskklUWtCbHvFWG",
+	"eAa6ID/4AswKp9eISo+UNEpYuZM2aqWNIpwyKb0idmjqrAlvhsJ30Hjsc/8Twsk9XsrX6OLdu2cXi1QG",
+	"6DMZf7B/frh8EaC3Z/3jAH142Tf61mQyX5BKf7IxZbZfzWrUaU6YFV6yABnDPYA0OaA3x5fo5b8ihaeo",
+	"GxLoE07Y/sdhuPcaWKYlSNjElFFp0lDwrUQDNk2onEEps4o4/fx7KM6tiNDz/udPeP+XL78eBi++dvd/",
+	"6u//B97/5WD/B/3NX7/u/fu/1LRumC88/P1yJrAkaEaZkqgLNd0CFIt0KvcgryxLmbbMBd+CnXFeXaA/",
+	"HCfnFqXMY2/tzSuiUsGQY0RgfYQbNfPhUAFBcean/Mr08dOqdAXI5ENFY869FHxC27uVm8Kd/ghpNb7o",
+	"pI9WOq0IH1uEjWcB0Cs5R+tzjLYN/aZylHeP812eUo0SPqXsUYH37QMEniqm2kEtB5JdRXHL60Khyzv/",
+	"UnPoj7vWjMKyu81qbjMNHmvhHTBV1w3XCKN5mC2EMvX0WdswKS/e40hxsSbdwPy+ZRvlmChMkzWl58x7",
+	"qxewZqcKCX7/nUR2ENQNjZcnfBaC5TMMnPdK/zXnsZZBe73enrfoHI39V72ZKeFTRDRoW7YUrXemar6q",
+	"nIRYAH4WhpZ/LiTuFRyvUL20XV1UixPH2eSZG6CwBvud5irHbmb7nQmcqn57mS/LfnOSrc5+YUqsfvka",
+	"dHgElu7HcqniMIHD5sB1xs5wsIyuOX41Es2ThHyvkOEu5nsTDvaEwffuvthBvzX0P/EIj9PE30s99vaS",
+	"vIZyE2CIoRJ890ZEBw8hI/d+m2dC51TVlXiRrogFNlmjc7xEM3xH6tpRivlGabMr2ruYm97hptiSWVoz",
+	"hB4vzBSgvUPLOrT8ZHxyj4O2HQRStnegbgC1P7EdL+j6hOaQsgnvZZFAjiP0L09R4WGv1W+c0iQewS69",
+	"IQF8brnFas8yPlqtN76uFnld/kXeoNBMVlpUaZ6gBAovHDmNiB+Kme1hnQEVxFnj4wSnp99SOyXMmmIb",
+	"Jewan/1aW2+tqlw0AnsSOJYJabGmapm+3EharARftKhawNXCWwsOnoIRzm7kgfj1sGBWsplMUFNa/7U0",
+	"oWzCJmq3L8lg3NSthZQcV5ruKTtwUNjTWmA8kmNmMN3xy1p+qWF0mQcf+KzHio8WCV7W2Yu2craYKQWJ",
+	"URGHUTfU04Xo30wUJWcTOk1NVHRMRI2/xYWMbBD3kdF4I/4M4ckVK1U1qNH2gi+EcRjpEWJHJZRkeo2g",
+	"2aQrMWa5gdy+V3xNEEoOWheMYmf+N7vEKodu0fa4nteZRbhTCAroUuJ9BuCNXTCq6PgEDKCI3Ds+0JYP",
+	"tAv4arLeb8A7ntpFk/EdZ7nSa+kEHes00n+BE9cbe1IThXac4PmCQOv/g96r//d//z8Oewfl9DAbOlaf",
+	"CbwF43lsrFm1m9WUE4nGOLp1JZX8HGHzjG2LQ2awPFexKj0qa4Ft5G/kQaMA9tS4g6BBlBB8R6QR0WOy",
+	"SPhyTphC3SjhaYwIi6F5ADR/jEmUQIMTJVLpmvquImTV2ikV1GQpNb6oFNGJlt4aOifWe+7CO0yjBJwk",
+	"/iiJxuiThGOv6eIDj0kiUTcmETflmM2TRhikUh+uZg29VoV5agVmqWoyNTBNKJuGR5BNkW3Shme8RqHt",
+	"fxUewTFAWkSMJGWRDX8pNSm/tRmrxg6cMnyHqVnxmkZaNV30rEXVLLyAS7XM74okeKs0wIgzrUnBcbdu",
+	"/19qD10G6jsBdU8hKAhqa+Znad76Tlq/fYCwRGE+FmisoSQs/mDitUPUfXnw0rWXuWEmNO618QWYeqbu",
+	"9Z5pHG/yURapWHBJwteIEUhAMzUlrYJhg8FXaiXWbtaMVtIdO0oQrCBmJfBkiABbMgtzzfkgdwbHpmhD",
+	"add7Ph9uUwpmFjfx6DzM6vmXBq9Ftzr+CMxrhJOE39elszhar+OLEWcKU6ZVwjAPYYLfQggaXSiJZkSQ",
+	"zbRCE+vhX1JJR22vNFYuiyb1MZ+lAIRsYUEFdg2gfwLRMl/2TqpcB24r8mQNK0iqBJTyjXAyh3MjWI87",
+	"FlTqO+Aei7n3xs3Hg1A65RMv1tfXMwy3vfBVfyM6EXF9CYCiKahSww0GWA81s8sn9CetAHDnW9oIl9c5",
+	"l8YpTRRlo42dOYALEcWJ2rx4qn1x2Uqghgb7j/U15VOW1x1UAFCargVAn4Af75xRm+PxdoUvRH2H3Rat",
+	"uiu9x+eUuY+t/Jy+XZXrna3pALkuI6BRey9LW59sjTAKFgFG7pEpcIW6CyIiwlSA0oX+6YXWP+kcJ9IX",
+	"sgMh41EqqFoONYJlvqofybKfqplP9ZdE3Gnlv395im7J0loALi+G1gSAUzXTf+zfkqWEXHeEI2XjP7Wq",
+	"Bi1rtSLBExIg8Bcbw4b+UUZ8YTJ9qJ5uRrCx9ZnLsPP3/f7l6f6PpBDja1YLfjDI6HHrNp/eOpj/7fP1",
+	"irjfZ+VEJu9WICwvRFygMP/S5uuEPQSNW/SioSA8KCqY3TB97ti2lrBoBBYCW1xCi4lSmRLPVmhE3VBz",
+	"rdAVbg5Nceb8M5Rlzj/mpZpDqw0BjwCiN6lNGYhmSi06X79CbwfjVgM5PVJ5B3xDm30pqVS2zZZ5Tx49",
+	"ezalapaOexGfG9MOhseeTbEi9+YyWPXGFcYDVHlnHj5CGn6EKVurOTD18AJUVGUssph+F1f9d64pTqBh",
+	"d8Nc63StlScknhJoEB6gCcEqFa4CQdeUwe5fngboYkHYW/Prs4u3V4NLRO5wktoVYK3dJcAE0XA4uGGu",
+	"7ExW4gz1n71x9fj2Apuhpi+fOUGfyXjIo1uiIKDZeBxv2A37H/8DHes9MdjRDdtHA8iD/9vw4hwJy8YR",
+	"edA6EVoIPiYSdcNnpitaGKDwGfSsCvf0n6bRmQwDZJavpzKrlBqlNMYh9Je/EHuR/eUvRyj89cax7JtO",
+	"gG6Aa5u/gHGbPx3vvukcoV9vCtXbzc95xfibzr9/1d9kHP6m8zXswbb0aBJFWIilDfDWwEHvr68vkYnH",
+	"c229bCEaZPiPOWWsnxknBIVaqwr1Rrrhp/7Z6Un/+vTifDS4urq40vA4v7gevb34eH6iP1xf/Dg4Hw3+",
+	"fnl6NYAvrvrXg9HZ6YfT69Hg78eDwQl83ev19vQBz9K5nt6aD8JAz2Lj+E0ZMxROKEni0CTIKK2iasBy",
+	"ZitohDYMzm7ZdjGzh6i3TolE4d/3bfD5/ulJiLp5OY7vpGkVgaaEacYARTjInhn67/vHXAiSAJz1mzDH",
+	"FU+INN0xOMsLwW/NJIqsKqFS5bwKoSK3CnM2GjaxLghVmuOlsbxRZfiQa+CXM5f+Akczsn/YO1jhLff3",
+	"9z0MP/e4mD6z78pnZ6fHg/PhAN4B4UUlFTZVZCuF7POjzmHvuXkJzOwL2jnqvOgd9F5AOKiawR33rHdP",
+	"kmQfDHvP/nl/K3v/tDVDpqQmvgAI9zMZox/JEg3zlrHm7pB0Cv3W9JVocEh/LcEPrn8Dk9dybggZJ8ny",
+	"hnXDv32+HvXP3l1cnV6//xCiQXwy7Gs8uRoevvp+r4c+Z91TbEDDe/2DyeAjcCJgXreFnWZYkPiGSRIJ",
+	"86OxoC3ScULljMTmdLKzPo07R513RP3t849DSEE12AzgOTw4cNeETS8t1Nd/5kBlhNImkRXGh9tnFaYa",
+	"WpKonj6tl2ZO31DZ2p69wVlrD/3K85fNr3wU9JrzM24EwJcvnje/8h7EDqlfw8IUHn510GKqazonPC0L",
+	"Vp2jn75oOd30wD/qXOrjiPTObTbOHRF0sixJIlDsCyrfgPNo1vmiRzTihybmZ2BF3U+4KY7jRdlzAnQK",
+	"ldV66C1NFBForOdRXATIxP8GmolBdwpgRXChCX3N9dBxKiQXKL8BeivIc0al6uuVnHGoI7PAAs+JAlvc",
+	"T78aCc61XbOcoBBmnGNPgxn3a1A7lrVnZCOVk5laj+SA4HKzn27Ayk4b031WigczBVcLhp7HrhqJZsV0",
+	"TjIxuTK7lmP9AF6r7dXNbQs/NU4LTs7NJ/WRVI5Jz84goLTFgwZhO1+/fENe5rC9ZBfz8La+phso90wM",
+	"ELfmcAct2NVHppkEF/QXEpuXXjS/9JaLsSkotyUjPTxsszLrBNQS3oApWxN0eybcYmNDo6B+LPjwHsm/",
+	"fy2plj+5tjlfvpYY+5BgEc2yjHpIeCnycc249xeYkWQNO39GHhbcpPB7ufrQCv1QodDSp8npnBmxriTL",
+	"TYDrSyRJQiIVIFa4E8CDdzz8dMO6VrrY0yxGSzmBcXdl1QK0gqBVLC0wjrGKZlpVMcLFjCQgR87JnAst",
+	"+fCEaHX0ePgJRSRJ7Oowkgs9ppwRotA9T5MYiZSZZFvNKNIEoy64ZbUQZfxs/6bl+v+p/9nX//z/wwDh",
+	"G6bw2IjSIHVrKhOQc7oHotZCkAl9cDWZwu+s2BvNMGVOGbFyG6xVH9INUwLfkUSCU/Lv+0Dk+8f6lX3j",
+	"ZwlRN4RKjMYOMBb6kg4z8b34wnvwZXZBUQWnNAVN22Q+wQQ0PpphOQv3bG0+0EuMFhZCiJY+Ap+sNgDU",
+	"2PDCtVy4yJhzT2gk7wpOcPPpn+WGKvXXQ1/ZZAN9L8wxW2YI2X2+//xA/7dXd1WYLAHvouDNsmnsoGQd",
+	"e+4rSrWTNnbSRvOk31w0MCRakAxMEYxnmrRKI1XFBWPoRFBUIKRxUEjWCxwWB4XEPPs32FCtKF9Cq6CA",
+	"E4E1AwW5dSegiwB8JHhKmAqcceOGKa26gr1Br2RBhGFcr3MDiFYscw5VhbBXy7N8AW4czBBWCkezOWEQ",
+	"gmN2DsdxbM5h/4TKBZfUX/slzF9/rS84ovHh32462R26b4wfGgXgL9KL5N3/pg/zpgNdcvNTWHV4rDJz",
+	"vzGgnrWTh31g76gbHhzl9iRIf3UK+95myxjWNNb/PCNQgja/zfTM9rIDtdLG3+dTOV4Ptxn4vSstYvOT",
+	"3Ams/8UFVsOsHiuwGvNFrcD6GSe3soChBjm14COInl4W678DIZkuOIDJHDjiLYo5kRDFN9fS56oh4hOs",
+	"wUlGnW/N5WE6+/46LVAzirvCs1AwNFGoixPJc85gQEIlMsS4919QV/xzk49tiFqmHoNzZer5ThY4cEtS",
+	"inA0I89MHNLRr50Flx4qMg4HKEqwwJHpO80Z6aG+Caf0qQvHeshjPXona+H7hsfLJ6MFGBtmyZCw7DVX",
+	"IiVfvyEx5gtYR4WfIZ8aSyTInN/pC/EPTl4t3rjEy4TjuEgr25Dl81dtdiTThebUJP5AYoqvtZzw3/s6",
+	"9fIDwENbgd/QXJn6zbd+6s/7PNSzgCvA3rLlx1yVYcYXjm7JMjSXpNbi0DThY2TzWVA3/EsYoPDf9T8/",
+	"9Xq9L+EeogyZ6uwJXhIB1zJ3XwkCdLmWx5xmC//mjCafasdtdtzmvzu3yanBsJuMJYyXjuA34kBSYVXv",
+	"S7wkwnKIrpZjDJDR2fMAXZGYSnR2uHeEZlTJwDQ6kAGS9BfjU5xRhQRWruEIRmNB8G3M7xmYFzLeVeOd",
+	"Bqobwuq+NW3DLE3yvAYUlYpGciem/ym0XDjawrG1JAsbTLafdaDxEsaFiIkgsaa6W7IsutkjrMiUi2Vg",
+	"GuPQhKplAMsg0D2HPKjXKFrxsaMzKpW0N7CeO0AhZSaBLNQiv0SURUkak/ioMLIJo5SlsDatL0POFGZ4",
+	"akJ4wAWD+ESvYzJBXQMxE5015ndkz+/jf2v7xLRwN7htl4xOTc17jt1LtRbufKcbDfwpf6126LxV6YpB",
+	"rlCIdMViK6IZvcsaL2FBkGnPhVKWQBzHjEJonpZK6kzY2A7id4TY+OfmtRxjSfYpk4RJqugdAeSyUmCM",
+	"8BRTJpXGz6BYSiYwgbgm7sN20/Mt8ue1HoqGbLU/l3dfo0x7z77tQbgzk/7XM5MG5SD4uqtF40o56njl",
+	"cilfI1++BjXa3Y9kabhI+KtjoV97v0qGbwlUlP1q82PdjyhMqVbkxji6JSzWf5owT3tfTA0LD4MbFpKH",
+	"BRFUXwDGfc0XMuy5GNY0IeiOchN8CrHE6OXhoRbLKJta2yxJ4syNzqYEUXnDsjxeFucRhlp5hFcSPLWt",
+	"yhI+RV0IV+bu1+FwYIOX97x2Kyi1+dY0+fsW6qQe2uSetNIgnz/pxE3yJSP3AL4/OmM5+KH5jWPOJgmN",
+	"1E7R/BObtYAaES7xuUY2t0aWbopw6idJlsHhhCyIs8nFYCcB7xWLyrv2qcbNDMHaXKB/9D+cvbZsLCHI",
+	"NXjMctG7GLmWZMgsLNCcCiNbCUHQBUq4NO6nGWVTj4hs/GgbCMlrY3KApeRBOfbjEs8Tn5f2W4tDZm+A",
+	"OcWBYDnbDeSPEDCuyJhHqYkL2ElV/22lKuuWzlXgR3EbQ/D1ZnXD36TmFaZAmMwkGNNfiFWRE1ETIQP1",
+	"LUzszRHCCXR8sEyid8P6RggyFnpLjlq8Splr2XtLyEJC0qNNXemhMBbLkUhZiJx1TxZd5TfMllNB94Iq",
+	"M8+qSX6+ITeyc26mhH75hqLZ/IlYTjbQb+omyGdudBNoRDP4iWIaoy4XNjQ25ns7v8FOnPsWfgODbu2U",
+	"1XV8NcuN3bd5sc9wktQKdafM5BZBLc3XNi4djZcuJLtLetMeChcmGTPcCwz3LOck+eyl/pykJBm65bm8",
+	"/Fas0KymtYmxMomryVNnabR3md+YdtgmPtduppCY/HtE6q6uYpchVIcT7c2Jlox2ou9/Y9E3Qx6HDQhH",
+	"gksJ4mWVZ69w4AaO/av+31fDm/3t64shJhn/hZIdTrcu1O8r2f0gjye0HXZCY/pb5c2mx4217FXYcQPp",
+	"6pd+JMtLrGY++n3pKYNpFvOHt6O1wLZzrt7ylMU7AnwSGchgxqYmraC+MoDR9Fx9G0jcYMppdQGCaF/o",
+	"vooNbYWDazyF8rjLknfYY+JC3WYnb9XB6zFRvSPqW5DdwW9qGjdm8VLGiAZk/Zl8J/NDmHCBwtPJ/ges",
+	"olmIOEOX/evj9+sTMb7ueMfu8m57eb8janOestDo6LFK2es/879JNKV3hPXQxULROUSyoIgzw2ui5ZHm",
+	"L3ERwZ1lHGkS0fLlkqfihpk6ti+fH+bpB8C9nFEK6iPvQXx5mDWjscV3xzxeou7Lgx/Mu1ShmE4mREA1",
+	"XlMFLZNbtCCByAOOVGJi5KHME7JGjztbvmysMRObnFFJCIp5JJ+N0+iWgHVrHnsdhKbb6+P5WeDjGwCu",
+	"rt36nsvPMF5PqDMVI6N2euuTOfjXqXm+cubf0JR2CWv5HQxgTazc9mL4c3g6N+Wym7tGW/DYSwE97yEp",
+	"8i2UON+Z4f68IqhhYU/pVTXa3TPrMq33d/QZwsXYNSdNEqh+oMXJCXg+QfWTLqgNSkEkEJpo49uwvNUj",
+	"cLEqbNrYuD+/wFkC1E6R3FFxhYotomsyfiLyzROBbFjymoxApwSauDG9uRSuVE2qmKFCoL5keCFnXKGu",
+	"ka3MG6YrRjQj8V6A7mc0mt2wUuYPEkTfGxJSgnA0s4JQD13PKFQmjCDJyDyFGL9fyR0CtcsVQ+UCEpYy",
+	"UbNUWWa8RDPM4pbJRiZo2CQc/UH5SzlnqSFR+IQzsuMvO/5S4S9vNYmVKQop7ghuhetsZxB+lhl322Q5",
+	"KA03ZQtdvkbkYUGhR54bAzhLZrzSQsQci1tThcKfWHCRTf9YZe7PFmrudt7eR5SBeccsdpapDePUF0Ts",
+	"Qz/wnFb55AlFl2zYZ79mTGJ0S5ZrPU7X1jKEpkTlfqfvtCIi5jgpmLpNHss6n5Ijp2/NR67d7jbzR139",
+	"OfKBd5T7m1/zBjMQXiXRNgbk1HNhf8C3RTeuJMJoKVAZUZMUQV0ujFNkniaKgkFW2bDHAGFnod3T8gZn",
+	"5IaVLn7UxYZsKQgFrn5kgPjCNL5IlihliiYoNBKCHGEV+mT6y1T9AWj321hf3aY2yDX5NgJGk53Dodt/",
+	"Pd60s47+GRniEDxpm3PDFlLKqo7UKmSxxNk4g3+IDV70qzbNAYgbcrZvGK/4B4qHy7MMdzrOTsd5VOic",
+	"T7vxmUjqUnLD/4+9919u48byR18FpXurQtY2KcpWshOx5g9aohNN9GtEyZl8t/eywW6QxKgJ9AKgZE4q",
+	"VfsOe59wn+RbOAfobpJNkbYly3b6n8QimwAawPl9zue4RyIyo5nOY9Y80cs9tzQ2epFmypSGqg6sSNPN",
+	"rusUBKB/s7k2RM9noTCSHHQ6bRLlq7HaEfbxIddvj8nr169/BObjmsakMqYpciNfACLHY80w34dwEYrI",
+	"fvsvKRj04m1QQU57Fz3yL2hg47uH3N4cN4+Wx+NC88TqhgldpPZtWpreQ6tumkGdr2LjuWZJgCUvU2rI",
+	"lGYZE5qYBx4zIhhLYOG4ojbpGQdIbocH3Ee3S1QxAnyEJaHwqQFSxCzwWY7Ox+WAYr0N6GLxPl71oLhh",
+	"pOHyEIOl4mPAr81ri0mPaAiaEpdX7iP5DgBc05nPczTFB1xoQ7FWh5LDzo+bS5RXWNsT+KKfXg9dWeOL",
+	"lD2vrGErws4KJdf5AbUa+3Wqse4iF+a079IYe4bxia779SKc33myU4o39bzQeLw6IY1nz13/j1yWakMX",
+	"4C0o4E6NojyFdLDmJq/ckzLI7cb9aVKnh38Ec6m10qfKJ1+VXFsVz+pom8hTDvOccjT0sGEIJF96AjUI",
+	"Ma0BvAX6SCbz2EXe7A9TaphgWlemhH8x9Nl5KV3jG9Uwapp+9jzvD6b1DZnelyJdrNgnGpOswaB84Jot",
+	"25Fc5+AACUn5nWU81hiFFJLqVOmXpPNnN2leJMf5A9mMT3euDZraoPmasaBQK6E5v/pAJvjRFs1+TEXM",
+	"0s3ZkDfAH2OpEjBVXANxBy4Q4a9TlkRddN6v8tuYCjJiJH9uk1lzDA/UalOxUTVHq62oJ2IucKdegrlk",
+	"illN71H0c+/AgXowV+BrbawiDIDGGXRneE9jg+24iRy7yreG5UhYSBcKJdNUzk3TwUPl3iEA/8G1BUX7",
+	"TUzaJildyLkhDXDUEE1nGbbaXM+pwPf59tmUe9Ft3Mqdb23l1Vbe7laeu1seo8tSNAQUn54rGTmZpI9U",
+	"erxNeaZJ5HDKo3Wt5AYG+PrLrb7potCaWD85nPLATTx1MX0iBfRAG4+fIitoLrbWTWJKJa2unhylbFN+",
+	"8q0f+uunT8W0kaom0JpAN+Uxw/1YI5IPpNC70b6HWt2cnXdR6mRfbrviAyUILRcQ41CsaKkpBuDQc5NC",
+	"IxaAhRZ0xtrkeDd0wV9GJ/nyngNVsBh/K6DgOo704wO/xR9sHNCsABQ+PtoNnezUjkTPRwh24RNvKjb/",
+	"Q5uPvPrmmo8Ux757PVhOJzVq4DffrRmKuO6EfEhZMmEtqJpOSoxomcXejR7JbOxzaBseQelHRpXZt5yk",
+	"lVBDHXCQFECfM8vOI0ulOiKNqG3emyggUXsGDUfaUzNL4R9ZMob/2xsfdUNBDZlJbUh03vvH8Pbq7LJ3",
+	"Mnzz201/gFhC0tC0iamNgNOfI2tHvwNrCIBZB8R1sJ+rNCAzZqhdILB0/UfUDgV2MAEewjWJpyy+Ywlp",
+	"QPt76D8XQH4kaGd2wKbHKaViYX+B2swRvOyIJjgS5jtq9NNgy2oXxGqTPo2n7lclNHBN/mvO5giGQbhI",
+	"2HvL6hoRsv0jkoPagiAasVjOmA6FZlZIwuKkiBmJ4KfWwCM9XMoadjhN7fssPB5TfhkAl8g+IKRx6wsF",
+	"6KNHkATADZsRTReaRMkc+RM7gs5UEawppgowmNB5xTWU+eRY/KSHpxmK6Jc3Q3uix5cXx7fX1/2LG3e4",
+	"g4jMM8QKoIphVio1+F4ZU1iApLqw03CnINdVP0BV8fed13DpQhFdM6MWrd7YMBW1iZVWHv2qEdljt5es",
+	"uBRuR3MhojHHFnANpDCUC3L7b51Op0Mah69ehWK1p02zSy5uz7DpKRCE/ZWSqbXsFY0t5y/yY+0s32nU",
+	"Iuw7Jkpm2SacgglbVROeIxBazODTOoO9CpL+kAFv4RR3i6a+esIXwS3bZoDk7A5OwBGiPb4KAqzx07/t",
+	"EOjlPVN2c/AAnh/qJUlK18/ICgZcKYODvfetkUwWLcDu3Dvam3sK22jz7JzDaUokESD06HQu7rBlBJuN",
+	"WGLljssaA+BQ1yM27/qMMghpZlMSZ8FlPth7USdk1qrvU+ZXJsVFrNR2Kz0FA9dhIG8uEJDIbZ37yyte",
+	"AYnGgKwXNQMgrpRqQ5hSUgVIWoh6bY2vWM6F0QHJlJwopjV5mIIe6tU/17nA0l9l6uWzUNVzGKO7yuSa",
+	"bmuTdZVwLwXbZLEWqc05yeRusgra3iIt9xWDYTa7769Zi703VqvX1ipslSSlYi0QlssCtU1OS1je7nEo",
+	"gygZbohxYFzbRujOrFiW0hgq32a+U5Q2LFvnAte45mfhBK8+Myf4OyjgNQ+oZfdqvyF7xYEIcsoHx8SO",
+	"ZP5POdo1BgDOmX/KETIUppcm7YLMB0kdOdntoJ2BrlFZZtCkdkyVF+aGqLnQm6IAf7Nr2zkAwD7Asf43",
+	"ORrAT75CJ/bf5Gh3/7U93tp1/c3rAadexNvz9mlyXOXK847MYKuQBymEhM9LU4ILMmc/jbFUhL2H9DnX",
+	"OAvSdbxrMDecyUwmDLo65pwCvMrNzaLc6zpv0B3wjELZzfj1y+SPIK9vVkyiU+bDBWVGBUv3YykEg3ak",
+	"m0XmW4ADA3wETRqDQb+J0hDBPT3GqKXQctsZds/SIr31VzYaSMhIbUT7DzpqBqG4lzxmGGi3KyJaIs5w",
+	"yrUdu+EDQgedDkAJB0V/CowG5f3ocQmh8LAO1rKmxspiCCKA7+2aJVy73TroOJAHl/NPyetOy8E+pIxq",
+	"5vo5J4wmoXDDf1f4whKuaZYxqroEX8IvPZYzVuTguu+YhkpLxSZcG7Wo8v7/xEzP7sGVPZTj0pk8o9hd",
+	"nWub0Z7yewgs+edrJvGVhIDvWU69ltj8XZVj6BDn8VPWeAYwiA1sY8aM4vEj4L+CAbEsQIze3hyThC4C",
+	"ItMkV75L3rIooQsd2Ue0gwEGuSoTujgiCeXpgtDY8HsWCpcXn0C8MTbE3hImDEQnE8yaDwglPy8yps7k",
+	"5ExOUJBTCIACD2gGnhQRCT0UDc/OcsrFaYw9pWZgRb0hM6t2IayBVCwJilgk3GzAVEdmIhKPuBOKmBuc",
+	"JVhqnICfuPieOxYId6LnUJMGLCWClx/i8pSOHOQ6crGcMRGaJNq5RVozNpNqkZsr0rfEZg+e5TXbBHDG",
+	"MfRVsMKtfOncHfqa+bJ89j/LBzKjYoHn2Tho/dhpbkrVsY9U95D+92BvRt/z2Xy2d/Qjpu3gH0XSDheG",
+	"TZh6Ziyy8qtv9WvCXR3zyVzVTTn/BDbKCZz3aK65YFqTWU4gu3PSfLANnPTWsTTL/6xe5bLhgG/+O5BY",
+	"sDHBZym3EUFaXTwjFKslCTpAAb+DpAiwAwSZckOUbzcfioTZwZmIF2TKaGqmgXdlIqdsk2PfbsJrdmva",
+	"GMw6pYgbnzM4TcxUyflkigy864rXEVIGxUzDMhzfZhTfqEmKxhiWPfrkknYoogkTls05EDXIcvHtyR6o",
+	"zvtibGWJA3d6z81/3Dzb+Y+ejiRVtQH3dfAP6BcEtk9+ch/EPEBN2R/N07tHejcB6As6OCho7lYrOGhZ",
+	"q8r114POTZZENShL9tMjEsk7yJy641nGkgjxCmOapkx9p4l8EKGgMagZADgopJmi1ubJLyDR2B96RBp0",
+	"JO8R2y8fRMmUdR0TcMCJQ/tZ5PpFITIfPo7QenpuadHugB1eSDOExlMR9h4E3SnyfeHPeoOb4eD2qn/d",
+	"Ozk/vYiazt2bd+YLBbQpfhA54zCKCo2b1LXGn2W6DkheJLDcvPqbOcPWbtZ32ht5uk0AiYemaSicDgYJ",
+	"bWCWW1X3unfTH56dnp/eDGFZw9tB/3rYO745vbwYVKJdv5mnd1YK9GBdz5QWtjxJzhE+L0DG8iIeY3ZX",
+	"HuYX8U10nbj18olbr3Yof7+R8pyKhTsB/c32+ELGASiqjolAanQOn8eQmcgxWkrAhz+C83Nxz80j9WcI",
+	"Oaqxsxea0MQx7RwUlpI5nCTJqNYPUiWu9EVzMUmZpTIC01AnOu4YIKZS4/r4aOcPj04v3p3e9CwfG97c",
+	"nA1/vry9HkSk4XFk//1Vs01uwHd3ZzUtjRnJXBO/5wCzEYqG5cqDn3utV9//UGRcN7tESDKjPIXPmDBH",
+	"0PzLqmzynqnC1YibAi/KMqN9mvDV5eCG4D7OzXS/eCe9j09GbQKKnXYjkMhuMiY7Ryi/I797uksiOI4I",
+	"dd+oEExRabs0IN0uyS3SOOy8brZJTxAGb+N8Bvm5cO0AZF1TM9KAdeg2riqJml3s6c0SkNZOPDa2SJbm",
+	"huZo3DDLcp9JrBQTfJBIOXjaBWxtpXaTXxv0IS3fpdLNJw09tQqDlenNGsCkFmt/KrGG1EywjctHiCvI",
+	"uppyy9AXOyVolPBM0NhP5eSIxFaqeaW8oNBgSUF3LpP8wVAs6fONPJSkGNVSYKf0ZlBIQcU0c65ZyKnm",
+	"UrTJr1LdQRdL/AxKZuLc1yqrykGrXQiWJf7sduJjM7i+sjSP0ivvlujhboqPutX+1G/en9rz5jRQMjgD",
+	"MRF7mpPKR/Gcgkk8XiJxL30LLLcOmVlVNf91F6IsqAloIzNNHqS6g9RtV7jWOOwcoivRTJlCL4OQgjnd",
+	"1yt5iDeX6+SFLu7ZT97Tdln9g1UMFSzUaoKhUNa0WNcHq9gOvl+hET1vaQbOVqd31urH00FF2BsFbUOW",
+	"yfLT2YJdIRPJY6ng23iDa36v5wCUL9iD4xMuwWSsmJ6iybxYtiJCAXC+VqkomYFYx1saPofbB2OVJWTB",
+	"zCrmb841QlHJNqzZbO3HD2IadmOehWl0XsDKs+dSG3VfEiplzeAK+8pyD8c8Vi/px/K4jKkZtYtsFWrP",
+	"JhZXVIh6LgRFoZhjJx+w7QcWzUO2SUKkcl6shg+ABKR3dUru2EIHoYiluGdKO18YNPZ2WTQBKbL/Eh67",
+	"N0WshowajgXbIiETRaFmDvG7fLvgIBRlLxtW5GhmcK90s+ujyIjvW/BtNB5ZUnhjE9JwsfE8JB6K3IjM",
+	"Y+lNbNKVIx2U7McxU8zqfnFqjzhxml6WMZG0ADk4AuN1mMqJdxfaGYfs3g4cQV36HctMl1D0ObadcRk5",
+	"q9fuPdcu8XE20kYK1iZRLMWYq9kQTiBCHIMRw6CZO8DvtD+fw1evmm1yjY258q4s5Xje0qHnOQY+8WrZ",
+	"g/ljE/2tILS8Abwhwuc9nte7C50rf2nTBdZxOhflJ0iep/dt5ovEJX6Qg7PuLVM7FWuht1yoXXa8cwWy",
+	"APjLRMrkY6UfCIWWN6o3y75oJhN2RAybZVJRtYgIOv9InihUfFe4CBuKmbkS0EUwZs2AzKi6WxKgoYgs",
+	"Wx665Ab/SwwqMeHSNr3s7Lqq0Pfg6OQiz8o47LwORXTVGwx+vbw+GR7/3Lv4qT+87v/99vS6fxJ5G8Np",
+	"s5gH0U6YoTzVbT+pXwQ8FTVhXxHZfizVeoAsX2ub+N2BHxJ8ab0cIixJX9Kwu9HFhiN+bL/06/6gfwPx",
+	"wfPTi9ub/iBqwiFvmh1PMOoWgtdvFtbVQjFtKDjEzaxoy4N4MRXWXMKFrcsorpaE05rdlO8aLuDDjCZY",
+	"grWczJW/el+Y8Fpf4QvlfBTTa7YVN6CCBp0is3T/anOuFqd/XicZ8DvvpMoK/rO7AH3YXNhxNYfyKkx+",
+	"QAsmAgaOVmIsZzNuIMW3lJwrx4Ce58sVGnZtaNEFoVhOXi5ZYQ4Q3YHNxVOfvqi7JGEpv2eYJUyupDYT",
+	"xQZ/PwvF2engpn+xf3F5c/r2NwweUmIUn0yYAgTXciQRirx83qJ7VsnUTj2i8V05UdC+HSSdIHpc5DK9",
+	"h4g+7pIj3SE019Kau7kgjzIuJpFPScmkmERW9uQ1LOBHxAAjlMkdeWWCaR93gMbNAxa38pK61pWSRsYy",
+	"PSJ4QQISzjud1zEm69h/ssgzyshJcSjEILnA6RKMyBArrkFItkmPzDjg3QQ+k9oO0sA6d5kx0XQpQPC5",
+	"C0rgKl0PapCwI5bKh1Dg+AGJU6mZK5U56HT+0s0VF3AvOLE9Yjk2o5AP/umD120yYCwUiYz1fukit2eV",
+	"udqXGROlZG3YrW3lK73SZgd5KIfo+Shz20ymwBJKSwXFY0OJi/feVCLSHnZ+/GEdhHbVVXqAwmgFogiQ",
+	"zV3K7XKJpV9oHTH99IjpMgter6xDlwi6ckgjP4PmJoYb7L1vee2qZelj78gHQwtebDVgmvHWHVtsZsVn",
+	"XHtACu9uAbcbEUsZFD62iDqvZrFiBmrkIMxOrayAruuNyKOltq0FMowhJSBqViNZ9KAbhv5gtfaLykjA",
+	"l9gdecJub01T31AWAuQxVdRk5ATlfdllara/3QyTnKfc2t+BINf4Gm5QTRrRP1q9q9PWL2wROVHisgPs",
+	"L2hsrVT0C8gHwZRTFnJ0ZCyQ8Gm1qCDAg3lBBWoraOly48ZGwofc2dw6qhKZuH6kjGdKCi1P8UJpoTg5",
+	"LiTZZnXesUVQ6qoMG/nF25W1mfhnYFZ4gwkVnlOtM6pKpWIHuFjMdwBM9/G6ltEFcI2qFKj2hryjnKXU",
+	"OUc1pNznppMidWg3OlmvDtkcO7iaj1IeW8PUqeOFb3KMlTdYWODDq+groDNGMpnyeGGlfRmQohmEwhcN",
+	"Yd0y5kEqCEg49/dKKQ164q0demSnnINXRRTfH3YOQ1Gu0Lm4vBm+vby9OIm69gfOjg9yK96a765xQJ5w",
+	"BBBZmhwedELRKA/W/8cVxCGCpSKg6/67y1/WPu2dXfd7J78Ne8fH/aub/knUbJOzwqkeijjlTBhyerVc",
+	"0nJz+UvfjnnS758Pr/rXUF9UXdXSgwUvpSw9iwt9ZZoXcqDf2DN+1H5x59fNMUf9HfpoNvnB/GuHOX6S",
+	"gtUO62/KYb1SE2mvYc4Q1xI3K7gwBEEfS1hygUix7CHNSw6/JzMu5obppqtpVAzTMFee+6GTP9gOxa1j",
+	"npA4owPyoKSY5EzdV4R4Dp0UscXGw5QasL3KUqBJJsxgZxhg+ugKDkh02DkgpxfvemenJ8Njy9gubk57",
+	"Z4Mo8K1a4HHDZ2yJQ5KCQVKRBKGwNuaY8nSuGAB8rDxRyJ0yOz27/On0Yvi2d3p2e90fRM3CRX346seq",
+	"ziroCWXvY8YSlrTJWzejE3J+EnCjo//79MrugbHjrM7bOz6+vL24KeYnCUvpAuwrOHRNGvOMGFn14/Pe",
+	"P4Yn/bPeb8NB//jy4mQQNclobpzZi614AEnZ+fdHMllAs/ZUxnc+z0DOTTsUPVFRDluE99czjZv5NuUH",
+	"dNg5aBPYI9iHZMZFKDAGsx6uDAglsVSKxRUhfrIlwh+KnSL7wRpBgGMdi2s3RvnzctkGnh42t8kFa97i",
+	"iJsi9c29/+tKKXwGxPs8ohfG/lLl7ZmcTFhCuKhBCWpB+wKC9kxOrAQBKsXkT2xAsR4Irha5dvyd6iCW",
+	"eEwpU3hJyMpxOcWpXcUm7IS7WPeOsCzrruGNvnybuw+pfDw/+y03b8Y2RrrKlXMjNuUuP3np/knlTfvK",
+	"1innbO+ZS1u3eZHdC9RX98u8umsd/rfGhtyBbrnW23NP+yLReWsthAp2HtccX6sEimpX4PqLSMECV/rg",
+	"MzLzsrNQZJSrNuk58yVyPyqloAKg1uGrV5gXQw32N8R0G5csaZ/A7kaorVYGjED3LOU5PkvIaGmSL1Xz",
+	"8+vzlSVd4kyR4lxqpKpaKfyS4kcFIFXO13bUFJcztLe7x69ZwthMgxemyNWFgllI4/PG8xGm3nuqKaxx",
+	"TPMt/OShQP95M8DKK0225do/xmTb5LbsND8KxWHnkEQuXx2cz2WfeZXDfK5ZckQODzqksfS73D0eiqXP",
+	"Sw7y8se3gzWveOHRCcXHesWXkr1/5WZ64xLTnoNff3xmeYXen7NVzUzXCqLcvOGm9mHXXPTzmdYDcOst",
+	"sSVXelPiaVv4pjOPHzOxS/azJkoa6LzNaDwFna0Ix8WsTa6wqt/qhlIwVOQeaNH22zKlUKiS2Y79yT0X",
+	"dO4+5MZ2IUwkZSR88PGB8td0CAceLbWaycDan5e1wBRfbLStBP0AKvhn1fdqvvNN8p3+e18LseJdg/rr",
+	"lRu3lf9YFYqpHVBDcwRMryLdlLMbXL05oQZ65hhy8KrUBD9AsBKoCAFdrYwuWu62j+2zKE+7yOJGCt5E",
+	"zVPINnDNgLggK8EPbJQRtUNRHRxb0pOu+z+dDm7618s6EgSA0EUKfNPzzCnV5ZjWxOujwAujV52DKI/i",
+	"IfZp/uWDVHdBKLTEAcvqalGQeM9o6ht5QIyRTGkBzKqP8poUXjQbgfhhXgNZwgqdO6yCpABAdcDIrjS1",
+	"4QFGeeKdsfJBNEkiGQDKuGGxdSlmnKZyAuisUNWh19JaqCZzPacpJhRQY9gsMyXBYHVUe9Xa/qoN/cId",
+	"VMEG/dTdy+cSGzj8CyWc7uIhhJ4GBaR6qfjEufHz65l43w/hCVYOpa1USkzDg5uJYeHSJc4VA6A9THy1",
+	"x/CR0qkWNN+koCnySbd6NwE0Zd8BpTzquvf+SuhoanmQa0mU0glpQMu4lPkiJvRCNHNsFuCvoYg0FzEb",
+	"3jNlldYoAF23aDBlh2qTyKEEDu3rp8ww8HGOaaqZy17AKp3qMckDU4xkai6sFW/c82pB/AphvblE2oDr",
+	"+Talk2O3J7u1eS0vYm+VJZXLxsZSzajBvkc/HO6VWiJ1PnNLpNJLbuNp/hzhttS1M99emu2muEnw+7Kn",
+	"0d4ZnV8HuPWEkuLeey4DF2WNzbi2aY+gV/XdE6irwK9KDIXMoAc7Iw1oERk7tD0pFjM51740J1hpJwfY",
+	"Fb6nHNT52Z9htZ5rmzKS9ywgluyUoCl872uGIDMKsCiaRcoMwAwDMJZh702bRMYeq9WNoBzIZaTpZXb4",
+	"nUadjidtcgkvTFMS2TkiBKTQqB9iM4yuqz1aeXsr9+0OAOA+ikqryUVvz3o/lVybbZL31sjRtkJhecUC",
+	"wUKMJJTkq16dST4ITRq+r4pbdRfKv309lN+fLiKjVh8FIOSvfAZAWekOXlF4pf673tmwd3F58dv55e0A",
+	"FH+EHIkCDw4Gp3L59rp/VamR+isFV/eZ1FI/xwu5M/p5O8JtjLzUuLAOYdW66VchczxxOXGwDHq3LnOC",
+	"vfetnBG1RjJZtIDb7B398P33r39YEUlO2WxZrXaz/vsrugGylGIOKnT57LreEr5Zp0K7LXFINoZya7iD",
+	"tmpt8fYmRdOhqQ9gBc+s75Xn2sYr7JZYgz+uewR/9RRk76AH4i/OdavC9jhVDFyTSciulnkbILifARkt",
+	"NjQST/mYAVaBb4i7kTJwgs9CGKWparr4s9DFNaNpy11F3xD9w8jDXpqN9NEjkTUP9kEEtPDhyCcsfKRt",
+	"E4osnet1C8c3zcZvN1s53ZKVAyuAegurOAOT0EcASGv3giVRQCLFlv70vhkucu9MQBAH14EoBQ4XVw9H",
+	"8/Qu/5REU0aVGTFqXC8ubPOIQhRQIuW4iI6Svw0uL4gc/ZPFJhS4rSPMMIkKcoUlR23SBw8PStrR3OQt",
+	"JF0EIOLJUYSNyiepHLlXh3Aq19APIn9LNCaiM6pNC0ZvnZ5E1lhSLGb8nhH2nsYmRWPJOaJmXGsGdSal",
+	"Zt65lgA1LM02+XXqSzg8H36g2jmqMPIAr0Q0E4kORdVOozuLkor9dXniuUcOYJ9oOpZqhlkt47mZKxaK",
+	"1VdbyhGEkFRBCnYQZ5yVQZ0AQXmeAaJWwnV+Pzx+83zGNEml1inTOl3YM8v3l4sJYD8RgH7Smm2AfMLz",
+	"9Sbbo0hPx3I2oy3N7EPG+ajQci8dW14kRtN0YxvzsZtuA8ZTp7OO8RSsQZACIDbVmmtT4Hs0j8oXxgFz",
+	"RXKsWBYdkcuMibeM2gNyrhVrUxs+duIMdV6wcMkDG5FMyXtuObCrErbLd4pmKKLfQ1hluHcU7ik2Ziae",
+	"FvZhuBeEe8zQCXyN+GLOe4MIY+HeH1HujPXYaQ0h8W9E9tbSQ3XmEbMSdhwwqq67OJq4JeS9n+1P7M0l",
+	"TCSZ5MK4bvjoneBMl7QGB3qCbw4/ypsM0uSeKcM1eIogwmYvDF6lqrP1YFrVber3Sqe2F+wxMZ9Be5ul",
+	"T+G4rH2x9RJAI7pkqck3Mid3HZMA76YllfwyIoZMseIlQt10Kw+qLuV2p/GaWPoYZQnWttnRgLECOJW9",
+	"wL0dLOeYxlPWOpbCKJlWSM30gS40iYRsAV5g1F56+dWX/aN2Rn+FDoVnUuOASaFI1KRhJ2aqNbA3EbWb",
+	"5laVzruyH4uEeWQ2Oxnec54ntqJGkddQOWUAGihMLK+SzY3WzrtS9OgZLR03zTYrx21EbeJ83SbOsYva",
+	"lhTfHcI1d6N9zaiKH8lvjO7YIq9AeXP+6nsINKBBM52LO2JlTECiexYbq4tzTWKpuWBE8xlPqX09UPln",
+	"I5YkXEy0tREWI8WTKBS54kSwXnkkzZQ0rlnMLd+jKbmm4o68nQOxjRY+4tL0tsCUW3VVKe6anCj7OCCw",
+	"xNKqwVygraGYUZxB42EwyqCtBjyD2iwVd4FDHYh9I5eG7yYSEMNNygKinelohRwXk1Bk1EwDABxs5h5B",
+	"IdWMpvaqE2u5Ge6CXLhbdjzsPB/Bt4shTyJQtTU+oUPhnsECImpwmAVpRMXQbfsrOSYRHOOMJZBUQvk+",
+	"e28UjU3LTx012+QSasm5SNh7lhQ9UiBAg8dfHSAfwHe/eMTfN1SzZ4qr/DLCuV4oruKn38Yrp9zogIxy",
+	"uM46tFKHVr6c6iC8w8BrcpRuMkKiXQa3vRuVZECZeVgevVkUoLpg2TywHsv4oyL1HPobTebK8j3g9dDm",
+	"vH/+pn9ycnrx0/Dq+vLd6Un/2qFky/E4tVJiSvUUeGn+o4LNIy61AMO5d9qyG0YNZPfMZMLSZkDOXrUc",
+	"U9TW2soD9/A9NL9y3YT5jAlE4lprbARhbyMnDDA0Sg6WVeYalQA2liLY5/2T0+Pe2bB3Wg5cV0ep7Vue",
+	"45A37L15rkC1neZUZPPPH6P2cn5riNo/WOfc1zzxc5eGwy3FEhwkQs8gC2p/hEXuj6h5TGe+FDmjtAwG",
+	"NWTI0E6glcIjLPNL40/6ORnUG7uNL8ulYAk7syqdo33BUeZiUEc1E6uZ2MswMUBeIwedDvAZ/SG8bMVW",
+	"3MzQ3nKRaJJwzai10gFTT80nmjQgDgkHmCCiHRXUyNkCMwDoiBh7MAXLS6ENAnRF8QHKfcFU1ISaIVQp",
+	"rQLIwdKmakFm1DXOAL+DzJhIFyTlMRPWhr+XMR3NUwoegMbP8xkVoTjBhZJLYWQqJ4uAvD3pwYpdP1Rg",
+	"oiMFJrvErnE87pIIolXFDrVnSdQMCotehwK8CY0on3YRBSTiEDO1Q0dHhMJE30HDVY5eCTcB6qNckFQ+",
+	"QEMSzQL7OK72Ox0K+/Dq4glPwLngtNsoYYbFZijYBBhfKfjkO9pxQ+BbqxHPRcyUoVwEocBQo3030KtH",
+	"CKA3pjOeLsjMMjlQvi/YpP++pc0iZUTHMmNQ3aXbZJBRgV6DW8FjmVgBlrBQQHhHByRiIokIex+nc83v",
+	"WZtcOh0fMRgNUzMuIORe0vG77rVKMur88qR/NuwNBqeDmwgbpMZTavJ4GITQaVLyrzQiLecqZkeo+K9A",
+	"DGKjXKkI/qO4W3ZLjHbgvOw9hLoE4yBnsZTLnj1JAcnqxSUzUquTzX1Ps88knoEPuyntCl5ESK8sYquY",
+	"9tdhLOeWXqyotqcKsroW0LWA/uwCGq8uiVMugO0WNxTk4YeZHr656WYxPQDclChTcpaZKK9KKKyMZTba",
+	"WPOrND1Agl5ow2YER8LKipgqNp6nxK2IPCiOaR5v2FgqZqVOyui91QGiq59Ph1eXZ6fHv0XEh/vdatyQ",
+	"DcUSuzWjRShySTBCzNcc2vYVjvTm7PL4l/5J1CRzkTKtSeR9SYPhzfXt4KZ/AnEHzUwhcxpChiJ/1WIP",
+	"ALCGRJdX/Yve6bB3dTr8pf8b9Fvzn73pDfrD2+uzCNxP0fHPvZvcefVXq39QHjUhM8Kv9HtAg3WPDG8v",
+	"eu96p2e9N2f96KWFxk/uzjy/x8nP9CKSwk2+g4xwSVafPeJZC4RaIBzt/TSnKoHu1O9N6Sp+gBCYMpqa",
+	"6SMFDMhWjFeHFsRZeVJBNaykicvgQ0iDPMcM9PqCTbbJ8ZTFd5oICRq0YZZPZ0wkTMRo3aEpJaTvUtcm",
+	"CB4WkJTfMRK5tUYbam8dS+qd/oyv9IzsYWWqXXgEjIA10B+f/v05kxaeqKTcbRXpnZKpP5dd7ybYXluK",
+	"a7zIBDs6vxMubdL5QAOybvI1rCh2V5nfs8jHj5oebGP1sgP6kdFLDoLAXXykkTwJ2XOGlxbWZ1x7qjjH",
+	"rXx+msCJtlNErkLiIX9m4fkRyXWfWxa9jEA5Xj2YDyBXxai7MRusiSy1BBRBhm1EuDCS6PmoBbsF6coj",
+	"zI+PADSHTRbRdzpPL2EJuo1Io9qrFgqfk6MJszQuYpdebMkyD+QiF+AZs8T+nfaJPBRqjEqsBAwqbqD5",
+	"sxuskf8etqbrWQayl4KXuIGYajo03VkGPY8pGXNB0xyiJQZ7p8jl0dhImESzeWr4cCqziIxlmsoHXcjf",
+	"3B3hAweZYvdczjWZyuy70nID58iNZvS9HUtHRBuW6TY59r2tcnxaVxAdHU+p8d9CX+/ZS7Owa7hTl/dM",
+	"5WlDz4YQZGd6EWsDp94hxK38g/YacpGniJXvVW2G1GbI55Ya55ZhtSx7KV3RPK1zY/LQNoGyLZW0R8zU",
+	"UkHKKcBtlLrb5ImoVs4QTA8Fto0M64HxyRSKfiAT9IhENM2mNHK1KaHAB3wlhou9p1xjO77ogLSI+wV2",
+	"18HnXGorabw5f/V9E59vzLhozeh7UuQVhQIyRXWzTaIxTw1TOiKKaaN4DL2iIDEQoTZKOaOylGoZU6UW",
+	"dpcdfiedgHPJyFA4WVJK+qRrOaQLyDxn7UmbRCeXpydHP77+/lUUkGjGjGX7XETNNhnQGSOIKmJFRMZC",
+	"QbVj88UGv7SIwDQ1p34+t5Rw0+CcLyIsvo7c0lou1HLhkQxS0gCm3fwQYZBn/z+CAmUNfpf0D8kLJb2/",
+	"Ipu03DzDTBlXFZUGjdYBpEM0Q5GPlQ+A+vpNKfs0/2rGqIYGeSl7jxHye6ZSmiEw6oxRAUmqjSJrAX5q",
+	"2e7LstOSZ39QbPnzcNNighdhpcX0W6Eb8idrNlqz0c/vlKmofzIPcrcErYwaqKh+pDRRaraG4iYVmco0",
+	"0YSSiaLQbwhaYiJGhGbQHR4BDeyvpWwGZCY11ioLky5CgQWVCeofXRLPlZaKZHTCBUWcgFPDZk6ZdVi2",
+	"Y86UG7nBkwCCAsESGF4osPNXM3AJOXk03DGFrjVCMBkXU4EmzFzhJkRt0nNZU7rAz7VzYnW6zygjNNWS",
+	"OE6kSZTNVSY1QwSKB8WN640PkMdEyQcSuW1up1jA737hTfRQ8MRjh2701V75k9qCXPDrdOGwomJsSat8",
+	"NzSWkMbPp1e9nu+OBgtsBgRVfaMYNTPch2v4MaIAAixhlyQShFM2N+Tq51MyZYptgjxwr/coYmmp3PxV",
+	"pwOApXn5eWUxfBVhFRuxD0Dfezs8eAwXbe9ZQVDdWQ2QSO3pPd4WIKMTAL/11FiDof55wFDXmsj5S7AK",
+	"42P5Vomd55z7P/8INrlAxIJoPhEsaXEHuGkHih2Qs2MR3TXuzk2b9BCvHWBAPffCH0ahaAi5xli9y1nJ",
+	"h0oehvDRjjKeSWV0o3+Avnjw1HM/RujHDlq9LuR8cb3yT6Qfemp3VOyovpqTrKqF+7/z5A9kLCnDZMCV",
+	"XH2Hm4nNIWTR55w0nGrIGDbJOOy8DggVC0BnTzUjh53DZjWfwckqUzlO4KuCi6yoQltk/2lyRc20SvZX",
+	"tBbDqb54av3wZmW18H4eSsMLs0ZpeXIIkIPeJMIrra8l8gpIQVINtGIU2hvNMuV1l6jM0d6h1enRYAlF",
+	"brF0fdvDORgE43mK1pEzYqCFy7oRA4/87v4aWjvMjfdHBBgY9mdGUaExkd63u6GJLhkmG/K0PpWyg8fN",
+	"Id8k7as2hj6D5bI91gxnWLPGmjXuxBovBdtJ/7Bk74qdtzDCCHhUlDPEFdUjsvwm2kUDCUWUt3lx4IPu",
+	"b58SJCbgERpRDVXcXUKJNjRl6OTx9QOdH0MRvetfD04vL4bHlxdvz06Pb9An5Brh+N5dbdJDPxIwE0QA",
+	"jx27dYVgUrCyamRZtmO+S9CcgAAEibEuxpy3VOEsTdBTVsVob2GQJ9Gins2Iu4KL8Jmd/juyP++7/EbZ",
+	"YGcHp/uxFOOUx6a2GL89i9H3k/xoi3HfqbqbggqfbDVeIFgixh6WIgihKIUQHnel/+T18Y9WNb9CnzS8",
+	"9O4eaTzIWtGrecduvOPXqUQ6hap5Z1ntqvpVo0F8Kq/wmiKfYWkoqobdUMCPIQVuQrnItTTX+J9pV6uP",
+	"EwvGEqg/Qp7TOHz1qulBHJ1tCcDwBuKcoTjodBzx4LPVni54orpmyX7jaLYHq/lC9TRY6ItkaJQXsE1j",
+	"g40OfHNTe42cqvztsbZaF/uWajiB21Dft7nk83M86sO1sv3f7WDD53Xsd+1/iybFsHzMGBHScd5qjqjY",
+	"vbyr9v1fw1dPwxMD13E1o1B06Hx1bmN2a7U6n8OT271zFbEFfJXagVbzgR35AF4Yxwi+07sR/5TvI37T",
+	"NqwtS6IHfyHoDx/QMSM/UzWSqpQCRew91yXcrAY4ngIyYXKiaDblMZkDpNSIpfIB05qgojkgiJwvXa04",
+	"RZawYFQFJJtKB9k0pu+JmM9G0HCItbCreZIoprWdZjC4CDwaSChQ4wpc1TDJUor1Tr6jeT4QQHfFLCD3",
+	"bMrj1KND2ZMt55QF5Pb6TAfQLrQ06YjLGTOKx/CzbCqhwcaYKTumDgi1+iKUsvzlR3gE33Eu+H/Nl8Zv",
+	"IjCszycuqg6hlGORsYDojIoAa/WxMFCMfa0ewJ65njqZO4o2ieBEImjtCsUhTnUFhyQCoEDqnn1qE5wW",
+	"2YimdSFDgbi23J76vUzvWXJEFJvMU6oIe5/ZTeJS6IC4jrWuBBPOQaxhp0FiXcqtblzKa4Y7Sg3dv7i8",
+	"OT3uR01om0TTFHdcsRhbH9iFu6xpKG7EMs8RE/EUYMjas8TKjM3YWoED1gKMLYqCZ0M29UrHWICX2ZIX",
+	"fQJkdjXlz5XYMuUvo2JPOb7aDmAn5RRNKEKt81zq/OkvX7JaCUgyJQ22G3MShQvU8yzvcchuZWE75Sty",
+	"FgGmNstZpCJoieYwFa+mPCKJdAzTSwYnXLGMAyAjCgnsAkXQr87LDQC3nGeZQ3iEsUaKxndWM29E/3HR",
+	"O+//ZxSQ6D+ufr68gH+22+1mCbx8zAWAzZKGBhEB8s3hZ4XI16kmmgnTzGUOKUQOArugcmCZtF/kYziH",
+	"QSh2ZsYrpS2lzfsINn0Np/RNsml8tR3YNN5UDwuEECXUQN/A/Oxqxl0z7q/AJILb+mm8GxqcboxTuTCT",
+	"CzBhNTZ0npTQoMdQM4daGOoYnSAM7BapQN1tk+O1qpbKgNQtrGLNl1GVTmSnXmpd9yh2hMS2aNVDcT1E",
+	"TJKqVngjKVNGRVUjwmOqWYsLzYTmAGkCLw/IySxBZ7o2bifAspun2B1jU4qUK+V/rBvhN1UeYo979xAc",
+	"XNG6IuQbcvxg/+QqPpd/s8Tp7F3Ba1DiY/j3Cifbn7FHmwz6MjkiH4T3KWMKSxVm3uJKyTFP2d4z08I2",
+	"lSXDZdRdA7/yyqb89mX5vVq9zRsTAI9L0dl8nITrLKULJ2z7VuIEIJyxKx/KZ2uVCGmIZum4pXFT2htS",
+	"4pav/NMbCC7xDud4of5zu1CcT3D7Wiivjnl+hS3kkBiWKXozZ1iWc9vqkk4YqLbUFAkdEBholGoBfF0G",
+	"ljgYZfVVbegCkfkA3dx+rZ2f27mXofG2w/LTc8tDICrq2tiPGEnyqRPSOOz8uMFh7B+y5PiEhUyfl0+U",
+	"39UeTJ0KWyvCH8AVgHTWy6j8nXLhzko1oVLFvRQu1WC0ILxaqf2qye2bJLGaYp7RdPyJmceoaIOy3bN0",
+	"qX3ti68yAU+XE3zO9eW8Ey7mX4jDNsmpGDEGMa4KMpWmqStX4aoQruTaqu0+B3OuGYmubh1eYyHy961y",
+	"H20uafl06n56nR82s1jeV6D115K8Niq+WvXBWRV5ppTnXMiydjIsgMtALHdehVSeczlXYEf6lq25Smrk",
+	"Z74eD5QRjb2IBHtwvgnXo4gaIkXMdrcrZvJRm2KA2s01Rgi+KB44YMYuq+Z9Ne+red+T8L6CRWws33MM",
+	"0EUMN7E9V+y8MWzwDr8PSCxnM44ZA6M5TxNi+Ix5RqfmAtCkR1xQtQhy8HlfSg2PcU16V6ekNH6lieZm",
+	"fM6og5viMabwMe/9Z+rd8wb2ohRrL90x18yndMkkj9l+wmNsH7Hv1f6Nt+68DBZZKmtX2gREwlM0TReI",
+	"BSmFt0iqIu7kEpNy7b3/LhR+aowLAEYkIi9uqhY98ase+EVvQWC8tGvKpwFAFK79AjeFwL12stv9LdaE",
+	"v/vqQuCrm7p7ODy3GOuI+J+zFAKi4SthQHeZ8stR4kXAeh6pLx0YqowmNFfdx5DQI6TB3Hlo90yzKCDR",
+	"FP6bKTlRTGv3b+xFHnUxXdMOA2l4oTBslqXWFIFuQdFPfefNWOWF/jkdNa1JwI1GPudHcrmaXpIetEMR",
+	"0dFIsXsOAwwzmfJ4UbTmJpHHZoyaJGExT5gmU/lAEglVDUrOjUs7veeGpsgKHxQ3hgk7eiyFnQ1H50lE",
+	"ZnMNJohltB5pxG9++WHdzQu54HfA9gDQhGpCQ5HXTrTJAD/nglxJbSaKDf5+dkSoWEAWIo8pVBVwMffA",
+	"KHg6m5ElVznKM0VwV6d5EazJ1UVsM26s6ek3sA7l1pbH5+vxYJkroQWHrmDM23TEHWK99vMlNpHHdg17",
+	"b6A3u+UsXkf0dacAY4v02GxvgJqsYCs15mQd4/niMCfXdKBKFWhjYqCnm7wo0SkfULFipgyIRyRt0hMy",
+	"N6e+y5MjrKRXDPmk/YWQxteAVRj4z0hTnReTsV+JfK1J90vCRNyFaneSj/t0nnC5uf4M24ZmVJn9sVSz",
+	"VkINdWVmVqmP4OcRGfPUtzKVwlAuoFe3SLAsSxM5DkUE2K6x4iPWg181c2+f5wY5oiJWgWG+FRcTAFjM",
+	"f53kRWihyM2JvIPywvKRKVYnC0ZVa8a1JjpjaQrlanIMbaMEMUzNfENxpaASJCg6a/jpMuPQHYWLvySu",
+	"cTjNMiaSnNpvsLhd01nuvAxIRueutg6aafJ/sVBAsXMTXxB2L9+F0pQlHxMUvFWZL73lBcCePk/8puIO",
+	"fAQ/hAW+SJlbsQTYsh05MqFj45pN4lkHRcWbvwrrR1fHgGpL7NOkzeU9U3Zz8Ih3kjI/UcMe6OIZhA1S",
+	"jJM39sI7LrMibIK9962RTBYt4Pd7R3v43I4yKJazGRWJfkQMuUfANQRu+0zeMUHcx5bljxVzFWWNcE/Y",
+	"/3uP2l5Awr2JJEYC4Af+rWNFDbQRpCbcC0IR7s1FIvFLAEwa0fgO/+RCM2Vcv1PC3tMZfo7sPX8r/1s9",
+	"n619qo3MQrH6Ib2HEgMW7jW7uHbAPOeoCNP89bgmh69ekej24peLy18vhseX5+e9i5OoTSI7cISCRmOr",
+	"Kbe3XRLZ8aNc9GjC8zxmvDgo1mKqFHdmsF2M79HqHYcOnUOHolLmdQGnb65ZkjNOQ+98Iy/cDScJA2JX",
+	"G5B8e7Hcgt6zyqLruchnOsaN+NLSE1bX93VKt5yIfE03NyThNTxxLcm+rbrvuSCUgCTyV/6jrSbPUzdL",
+	"rONU6hXfIvTeaAFbBOJ7oCpBhKdyw1iMIFFNzqm6S6yh0qBkyijYQRlToXByzVlB7L3BMagm2qh5bADr",
+	"6G+DywsyWnghSBo+zwz/dNEYH0MKCJtlZhEKKZjrbwsf4PAbBALZKA/89iQlP08oDjs/kujk9Pimd3N6",
+	"eTF8e3rROzv9P30rxkqeVR8+A9FgxVZAyu7WCkHx1s32tO6hZ5QWfsEvKy78KrYJjPXD9E5ye1i1lKil",
+	"xDcG6wS3PWfFHy0jAD9ko3xAZS0HbmpYngcgrYrFciK41adZqtnDlCnWdLhKubOYvCuLMU240DxhhJtQ",
+	"gPXzQCxbA3xFNDXWDaIVA2ijmdNut5vYDNb5PLgIhVQJU10nQt4bMmLmgSFm68xaK5jcBXmxInFqplv7",
+	"d5qUsxAIZiGgBEsSloTCvWs8V4qJfNVtstZvxfOjpb4r2I8SsqI1fTgqN10JhQOe/ZFUdFxpRAkzlKe6",
+	"7WYe+vmam7qxLNs9oSgZPoU1pzFRBIQqdQZRrnM3VoTiVe920D+JmstSFNaOg7vZ135YSNNmm0TZlA9p",
+	"ypTREWSp6XWUPd9302+6XW+Ou+t3dgoxGZJycccSD8e+gzPyBrFzvkzxaxf3Nfshl8G3HFnWcriWw9+S",
+	"HF51PK6gcW0TxXly3KOwNqM5T02LC5e153+zaoYsxbW5KEXfQA4WcSyUoEUKH7SDzwVrOO90XseCzhj8",
+	"i4V7heslSfTWPOKb/J0+B4/KZ9vGpvKXrXF2niJZ/lOI5gJcByDb4caZ0o15nHIynrGUC9Z62Ewxt9lE",
+	"0YRpq4xS8isbDWR8xwwCWSOeJyVxCh1bdMbonSaNq+Pzgx/IwQ/k7ud/kZkUMiAUW+L9cIg+CqlCgVUQ",
+	"ZKygJ13Ued85iMi/kRGftJhIOBVE2+siYuYQusm/EU1nWcqc/2TKqHIYP9gZAMCsg1C4OIFmljRihh4R",
+	"9++HKU9Rz0fAate9lBvScAuyK3kV+XVRg6HhSM5NNjdDXMFQQV89OSaR184Vo8ki8mCpI3srWlw4Rw+o",
+	"f1KUU1YhGBxalm9kLFPyv//9/7uywJkVARMWEKaUVAi9DbpoKrVD4rYPc11gW8N5Aqw1OYazCIUbRR8V",
+	"S+SCmygoL9muy34CkZs2t/rRyp9te42hw3IQisgNap+BNxxyYf/tppcJfJNxMYm6RDNl7wi7tyRwtLpR",
+	"drTyuto0viuGAix4+2cpxpqw1NCVz5YW56mseDL/JH+ONGKOrE57XTg6nlJz7D6NwIpp2uFwE/DYi03B",
+	"v9szhjPYO2hGjMITmRQT+384t6U3xJ3277jyqaB34A0zU6utIwOH4JZUJNp/0NFRqc2QtZTs5bZHP2Bx",
+	"K6fI1pW7SUcEeUngZA88j8InIq5RRwQfRgQKS0iujncJDcWMa83FJCBc3NOUg33aSObKGiAlM6FJ2PvM",
+	"qtAEFxSj7xNu/0Gn85c2ubxnKhTRu8vT4/7wvPeP4aA/sObXAKB3bwf964g0aKyk1p4oNDQnrviJNZan",
+	"PH+u6aJeyIuWpz54nYtmxaiWgkQ3l5fD897Fb8VwYGopqPZdXeXb6955f/jmt5v+IMpf58duweaMlERD",
+	"2wKJUS1IdoF7UayhSrBfZkyADX/lGO+24iDsW4IbHJQMtfkoZxtTEESlyl9rnG4qHIKBNkFnHnZ+/GF7",
+	"h5IDlNsrZREP3MRgoTozvpATfqF1Bc6n6/SPFNhZncxHOYoSi+IcqqP33gpuYQ07qherSkLRw+JRtdrV",
+	"bmTllheO27hSE403WEATD+V/UV3VCVRSmvk5yztX5toOMJk/Wiu/3wrIJNJOtnTjKorC5pVdcaB9csrG",
+	"xkoBcsdY5gBr7mk6Z20S6YwxTGOJUzrLQGaSTvv7//3v/3nV7ljRgnqPK55i77k2ueYZT6VmwjLSe25Z",
+	"fePw1SvsHfPANWtuxrepJKKnd7GtTvMiXrZPIGKMoSIrqsudamfXZ+6cbD6UDW0Uz3a57LH2XVJBKMRU",
+	"SutuuSEUdt9bkt2NyKGeDKmJiJinaUUZ1LVdwZcsvH3Vay3Evw0iekPjO290+LP9cCJSLKWLzYQDmsKU",
+	"GuIdZq7sGycq3BFHSFa67KKIoJqZwK3x+TuhiLScq5gd4RBR4OgO/FBgQhZeCiw80Ewk57nzpZw9NJJm",
+	"6l1Guh2K6sY4S91v0Na97p/1ftuhC05KF0BlN/k7PaciAfO9SJ10/z0Ge7exkPwovZcBz67uDVw3zvkW",
+	"Q3KoEFCffO9v/1ae6kBqNrkM+jSeYt/KyRw1EWfeWJZ1x0VCGpE24FY1RkfNUrGpyXEy7J+Q9KEYTUGL",
+	"CkUjkuBkHVOecjGJmgGJ5sVeRuiE4Ma7zNRckClTjDQyGt9Bk87cAyokuWOLgMSpnCdESBMKmqbygSXo",
+	"p5wLqCqLyIiNpWIlOA67lq6dCupfOaT3s/fYxxI1rZQaJuIFkeP8NbCyLecrEKDQBMtCcmggd5HbpJc6",
+	"rEAsKCvV4K0V3YWCxjHLjMY3xVQCXNp4PMsY1NplVn0UBovUoKRNsQnXRi3IGPrZR/vouq/sQO/UvoGH",
+	"JnpejQ+n2ZpL4VCUav1u8uLYwoOMsXiak7kOnIvEteHydz5hsUygjjRnftsZzSJlLbi95pHuXHTGEhLL",
+	"2chBfUFRKDhmXP+PRcoKH39MBZHjMWhO8FXks6dLemWzukGXu6GL1BomsKjnJ4d8sm3YWM75YZdVE8ZL",
+	"h+4HGaN3XExaePuy/LpsufELYaZMP1qKcM1EgrIAUk0pVtChqIAuLbnL0d5+76H0JpTPxiw6beSX3krY",
+	"FXiq0rdRs02uPI2Dl98ozvK8Q0idgbA52iA3N4Ph1fXlu9OT/nXUDUX0j9bNzaDlR4gAkBcdEXb5kFqJ",
+	"6rYjW/eDtzRNRzS+OyLWSoiIpgtIw2FUpdzOKFgorEbAkjaJZtlr99oym+uICMsEnCBsHB58D7qGnBvC",
+	"TZdED/TePZ3Fs4jQ9MEO/iDVXbPoWxoKMLlIwjDD1yWmFk7b7zudjjUiFY2N3Ro5HltLMiCHnR9/AHvy",
+	"MmOid1oN1psfOLLRZzLA/DSf5MK1N2w/PfhheVrMDd472sMki72Ktnzup/YUPva3cvLRP32g9x/600re",
+	"ilkCe8EeBmZhl5bv6KZTcD/Yv7kZ5I/+EewtU8QOP84fzX8MMmKHX+Jz8GK1F7wuNf8cpeY3kDEvQRED",
+	"vrar5NvXRjE62ywAz9BvtsI5o4CM5qZkNnFsV20FVDydizsIB6G95n+rWRKUk8lC4f8IiIby8gXUNVud",
+	"EfL+vTloZ3mYyrRoba1AKlsh9BbYiz5yUsXDMeaJR/tnBz90iaKG/fXgh06n04VSBMFS/dcDsGlXhVgD",
+	"BRVWjR+BTelyQwRYbxBLTCHXowllDF40gVC1slGX141m7GhhTW2a2u9KnlYoLAGZ2qgWwM1uKYG9NBSF",
+	"ieaKYccsjETYcwRJvaiUffB9LfeeWO5tFl4BEgJmZtRSrJZitRT7MCkWOJ7GtpeaF466p0HjsvLAA56T",
+	"KKViMnfpupmSs8xEpJFNFdXMg2WNpYIcZGewgSww9A5kwAzTrCPDZ0wbOsuslNFsMrP7ik5EqRKXdwkP",
+	"YZqyFGOeWPHYdDnOuWsSRWBe6pj7cAsJAfhd90zhd2BCUWW+0yQ6Rl7bsjczOiK/9t5Bonko/vK///0/",
+	"h38hdz//K4Bkc+zfwhSTTWesdcnlTz/tX2ZzHZBf2ejc/fP86nVA3p71jmHZ54c9dA3nHtFQcKGNNYET",
+	"smbzom/RF9qVXVfNNgH0dCvbi6zS3u3J6aXPKm0cHryGHOPV7wf948uLk/wJP8Dg5mZ4c3rev7y9KT3y",
+	"fefwUWvbVWyWzG07Tm5ufyAaGTT0wor9Lo6OrTBTOXGYbe760NIoWE6YZUzYPbRqWECSOUr3IFdBKm3e",
+	"m2Uf9t6zYZXdlFf7IslLSyvYWnnz1aCO1SLuGxJxzn9vDYDKorzdwMAKwMbdSvQQrrEhxyjqdMZiTlOz",
+	"iCC3WI59Iy3/eVGVt9S8HoZph+KNNFNgbFDBTbUT2C0jW2ChgVDEIaQHiKzEk8zrAT062mMxsXfFS29t",
+	"BsKwpsi9D2c66kIPxJUdAUFFRxCv29QkxO/Jpnz/Hw6DvRkX/s+D7bn/Tx63KHZmG9crLk5dSPAnzZe0",
+	"TDumaekqfEDjjl6SaDLPLF0fdDqOijIonElT0oB2HAf/+9//88NhyUkfED1XSs4FwDBh0lXGgOh1RiEW",
+	"othM3rMEoBvsoISmECS3PEgx0oipZi0uNBOaG37P0kXTKsF3LHP9/EjPkJnUxi6rtK5Q2C04IhQXCIrV",
+	"g5ynCcmoBgcVtW9UAEO8emWVvOPem9uz3vVvw7e3Z2dRs4SxBB3NEaaiUt3qJck6s3q2LK9ilhdRuG41",
+	"U7vznlyUOPDgApkhSbip22TUeeOfNyMrSdxNXI3SPsoZNyli+7/bwR7tmXG8wsTa5LBzWJQjOvQdBxuj",
+	"51ZNZGq2qUnGCgO4YWq2rheBRpNRMy0VL+KDy1ziCXWbw6ogOnD3Gqa/ps0d4SbhwnhdIPdhfRyF8sdK",
+	"Lvtg+GAGeo7r+N5YU0avpFpBrXhFvoXLxgDdIqYiz4QMRSPKfxw1uyRywamIzKi609i8zD/hTCz3SJv0",
+	"3KJ4QiaS2cmNDMV6IM4Xh5YrMTaAobzDrXhua2SX1Ck8lcBB6K5nr+KWgj+zTq966fQqvDd5E7riuFYp",
+	"ZAMxLnWr27H7qGvKjTeADBhV8ZSMFsRwk7KAjHlqtcfRgtgv+L1dDOQzQ78ImSZMVbUl3UAYx0sL3OJc",
+	"WJXiRM9HKA5zBmLXuMmf8F+b/AivOp1twjao7Hqa70DDSnLIqEacXNzCxpimmjVXewZCvcsO/g8/+tKy",
+	"3cJGUqaMClxZ1Y/xJDa98cFOb/w1dVgtX6Tdu6sunUztl6lbrFZ1+Szx1uXPt3dZFQ6Puvy7bp6cSZFf",
+	"uWQdAfndaJsXIUVfrdLe0Ae0fO+fyd9RnuJF6trKC3iMrnFHvnxjp4aIrJuE0iWe8AiLWVPjtjYIdR7T",
+	"KpUL/RcrPKNu8Fm7H764Bp9LIFAezdQXiT8qkStNnJU+nkujb2zmWR0RfSbq6Xx2cXkzXcbaqqm0ptLd",
+	"e3nuKL4sgZh4WuGSd7j0VEAFsfMu5BZ14U3oFmo0fkAwZKkJN+0NwFFPR6PPq05fwd585tjhh/AHh5jz",
+	"jfOJWr/+piIY1pLOWQmRymUWf5rGvc/e2zN5NOtrSa3I4R4KJBwA0skbZCUyns8Ar+ARjb0Ps34mncOw",
+	"92Z/5ta3zFB2qr5Yf7VapaipdieqxXtebiD34RSamwebaPQyTZg2PrSxc5DivDA7Po7yvjJfunvf3d3o",
+	"OXhXTe41ue+YCok3xt4e+gG2xAZvO2DWmRK02RIeXZ7FcCfkQ8qSCYNWDqQxXYwUT4iGGGdAqDUwUvnQ",
+	"mmdEMaM4u6cpROoQrB098pi+qMkDo3c+BSBHVJtSTTS7Z4qmUPejm3nX/6W3/E6TKddGqgVg4YWiGgwP",
+	"C1wQwCp2bR40Qeg97GX5H+I/owBqeLBqJsq1jQhKdKGRGNZyhcKNNNeMRFeXgxvyGBd19cmVYEmDAszv",
+	"SzOv3LJqAL7asKoB+L6MdE99V8IP/Xi1blfAhCWgUY+VkDeP59YGA0yhfWjs0nJs7oj43jDtGOOIEbad",
+	"R6DhUPgXAOgC9yT2aSENx1jtqIHlwthgKyi4cUQaUjDM14d0duThTcjDEkVfmnYiBVua2PGGJnTMkcr3",
+	"ZmmT41Rq39EklkK4FskxFTFLdZmtbMQk+GZYeKUhWz7eD/COTanB3enb329i4TC4E60136759rPx7efi",
+	"w77G37MQx8Iag0G/+Qk8+nf3r+GnBqk/lTdtN6U9m6kD2rWh+9wBbSv8Z/mNfgri2h8pKjCwVq0NYTaU",
+	"1XYEe1h2TU9lmni694O72kJswxinc/cAB9jFKjJ9A/M/iWf6CWj14EXCY6s7W7czrhnJc/WJAHL75CiW",
+	"YhMmLBk/iryapTR2HjVAJ/fKga+YU2BHScGavkG8pYQNjOI6nxKh2J8wgHXw1DbHLgT/jTprvnRSrx0t",
+	"O3Y6yKm2cDNOKN/GKxI2k1iytzF81iN6BlAeSj5opjD8A8V32G0pb7GwpGxAn+WoumlzFIpG3gh0vRdw",
+	"84hwU8JmYmTGYyWzqRQMAC0T7Zs0Y8dmbHkchCJL6cKhM+KSHAcDoPSpfNArYFFB2Qby6Ya5K71N7EGz",
+	"JBQQSmCzEUsSyBbUzGjSeJDqLgdEbhZ1xfZtAK2FCXs3EtKITi6PB8P+Re/NWf8kaqLvP+pfvDu9vrw4",
+	"71/cAP6lkAbwzpI5+HSibtEtjxx2DjEsAJVGuVvrYSo1C0V0xRQ0f5BCt65kyuNFRKDjw+r+kUZU/PHX",
+	"hmbpuAl4CyT6f6DL6l+x+S4tdXB1PXjtNlAAUSNjnqZ5H2Ljdjrx/ihoPg0gEdWplCdsJhHscDePztTM",
+	"0o9IS7BXGy7rx/Psz2BPvUBp4nqt4TLp5htX4h32Tq+xjP3fgRT+2Mg6Bo7KEKzN0kvKTKltgRyTqDRe",
+	"FBRE5i4X4oB288J9AHZDeL2J1Ubaj16wnl3eTkX61D25uUo/o8YwZX/5//1Hr/V/aOtfndaP7WHrP38/",
+	"CA46nT/+372PASKCCx5r/fj9DvC5f9J76jpZfTg5wBt2gcPZ513QE0OLdhO+aCp5EWPhiSisB5WyPMYT",
+	"8DWrWGy+jdTsPzcR16kwTLmaU5955QAKoYW9w6ncIrYqCWjwQCcTpm5Pn5dDu2nI7WnNp7fdomKvNl+V",
+	"fTzi/d8tPW/jyjpAJoy4cXzm8zIiGMpBdO8rlsh4I1+u5r4y1rszXvjf5+e78L77mfgI6OpnYdnu8Sy1",
+	"KnvN3L9y5r7EjoG36WqqxS5Sm00vl830qtMhD1OeMt+cBZRzNbc2yvGUxXeAYIQ9XJiIq+nyZ5zrGTMI",
+	"3QwbuzfhsrkmNOX3H38nv0LufcbvmbAvnyk5Kgt7dwHwNsyYUfwRiX+l5IyZKZtrbMzA3mdSA5IbQcbV",
+	"JhfSEEqy+SjlMWEiySQX5gjdddF5/+b69HgwvLn8pX8REc3QAA6tNUwzppxtzSEhN+o5XxTchCPyBhwU",
+	"BM3Dsl3YXRm9d3Jy7QZ3L2SN4VA4pQQ6DFFDNLPCAXq+asME8yAakBvFNVFybliez3fYOXTzCMatVRxg",
+	"/Xwo3LvKudE8gVvm7GcYqvR7K7qKbytJ5NwdwG5az8cwazfDJ7oRnyZtTSmpHvN8rt4XaDli8uw1lwNC",
+	"Eg4tJklMlVpAdVYhOD7PQs+La0YSrr3TxS/f+V3+CrgsUTNXj6VYubQAzmtfxd2pRukyefSGlU1ptr9W",
+	"llRiJrP82leyJTlWLNu/P9hn9zSdU8P2xyk8tymSgBhf9iFyzzUfWblVhvwLiB8pWcqTtVSFXq6of0Mn",
+	"EYnlPaL7MxgtFIrZAa2JswxPZmfhKTcLkrJ7VrQidYN2Cc2vq4tczKiJp1xMQhGdjlsXUrDWuf0oItBr",
+	"/nXnsMp7dWm3ou8W/xZ2oVrJxb4ehZq7NMejiESVuuzTZ1uV34RLkfMYl3j1TBoCzPpmnt5duxk2J1r5",
+	"lemVdi72ZqxfuXc05Qk1CK6N8oPpeQqloo+w5z+CvddVCR8XDp8WE3sTormIUfmy05e599Nuy1vsMrRp",
+	"V/wd5prMaGplPjC6q971oD/sX19fXkdNn5zurj7h4t7uDWlEpxfvemenJ8Pjy4ub/j9uPO96QpEC7/ET",
+	"hP1S4Nob8FoSJgynqSYPTDHsYzWaY+sGt9x2Kf71+ZZ2k7uzZ3SB+sjIga4b6S6D8z5q/SAVbv5g8Ovl",
+	"9cnw+OfexU/94XX/77en1/2TXDS8wDv4ezKSycJeFiMlSa0E2V1awVyVWXuf91X8K1ix/LfB5UW7FBX8",
+	"jCuRksyosOqpFIuZnOsyh/KlJtaySRJl9fxGdN276Q/PTs9Pb4Zvz3o/DfvvemfD3sXlxW/nl7eD4VX/",
+	"enh+enF704+aXag7WTgUqOja/tHq2T+sHh1LkawywdIj2zpLwaP4JPaW2kXxgE3ZHB79fBtfirH6XUqp",
+	"cXH4nXQhmOZpwq7B7yuACG+v+1dkNE/vSrehpEWB4oQtJvJ7s9Rs4ofvv3/9w2M61v7vd2zxx2ZN6zJj",
+	"4i2jZq4YuWYzaRgpZDq5cjHWNoH91VACBIv+ThM9pVne+SjB/rhwUS8ub4ZvL28vTiK0uqKb3vVP/ZvT",
+	"i5+Gv/R/G56fDganFz9FAVkTKAFZEkXksNNp7qRF7eQpvGOLXWGUd4B2/PbUqmLWwRyit9t1q+dRZIqF",
+	"bFFnioUQ7HEM/YSBjzrtJfDazA6aT8WFrDWcz6HhPKGpD+9gOULhU15/hwsH1r7ZwKw1r1rzqjWvb17z",
+	"0lxMUnQNfboCljFBM972O7kR7QXa3V+dktftTvt1HunBpDOm7pki9+iLYNp1+fI8AfLxtAkI1Y6gKlzQ",
+	"bnj7/aeGapzKI0f/ZPHGijb/Op+M3fIVukBvLN+Aly+2xR9OdbzO35IFxYSHD70lVJMHxY1hwgfSFYMY",
+	"jlQL0ojc8EvTRM3H7slvvfOzD7snfun1Pfnke+I2v+KeQC+tjRfEhWyvpDYTxQZ/PwvINUs4GGMB5pEW",
+	"oP8B+XuiqDABdq6dMkC0pKu9AEhMhYuxtcn3ndc4TDGFVaRxEq5JIh9EF6PKELrDprBHJGETRROWRPhr",
+	"F5ALRd6atwgxkwYu64jcsQUoioingQbllBpyx1gGOX9cTLqY79T0k2/IDL2GbXtGQ8lOwMUG26ifc2tr",
+	"YJbfFaOIn1AA+Dkv/evPs1s9Q1JGNfTTL+9Vfr2g20oJZbX9pDSZr+3xkDrkL20kxGvfwuWpE+iuYdpn",
+	"TZ67ZicyrvPmtt+TEziJCib9sDnT4jYDRgityij5lY0GMr5jLsbNxQRUBEQD0KSilkHZO8hnvpwhcpnx",
+	"LImCUEQOAyhag5QoQ0eUv5QCeqGbRcbFBLuiM23vLfxb2s9C4SAiumgHpxyQCiChI/qn5DBgyug9K41c",
+	"GhTz/eCfbfIGSz20FSrW/NPMhIKKlZyQiKClQ6w0LDYpIBpt8XINAYnljOm8wXc0YHEr/0XLOyqPCFoF",
+	"QUWaiZ+sgY2XFEugTEQbutBEziH36vb6DD2aqZzoZiic8yiCcSICzVJI7mlskx6BqgkxsdLRB8pwvZA/",
+	"QuZ4D0icSu0q4zQsORQgOQ86nb90sdYlphmNuVmQg87Ba0Cv5cIwZaXmGN1g9puDSn9oxsS1uzHbuuH0",
+	"SpsaFDUnej7Kb6HbKHd2zr2zqd0MDLQpIH3Y+fGH7dmVB+hfW0kyfeAYYPeemYKI/ELrziufnsr4qNZq",
+	"rQu8VcXul1ih/xINZK/3tJRM7XGD5f3Hbma7nRds36oba9cxwf7e6KnJrSFIKMoF7V6wN1fp3tHePtR8",
+	"ulWuo/1gJl1g3w01gAC6TCeEC8yC87lfM59rlV92pxqs93Wya1xT8F09mLKaDSiEZR2hNCqIlPUxr9mE",
+	"a6OcRpHKCReBYy6KjRXTU9ea917G7iG7hDu20KSBlXP2CqP958tU5pXLv4W6PCXH3Odz24MhMyrohMFW",
+	"uwHtx3ppRPikYshjzNHDmjK3nQ4yoBEtlxgvjbdcZFi90zSZcUESqqcjScHFjG9rP97PqGCpFZqUxDSe",
+	"soS4Kx2QhPJ04Y81ICm/Z6EoQJAQVjBNrcZpNV5cNoXnPHIP0EAXtwfmy4+INLi496V/QShyB7gVtQYu",
+	"WXoHPb7s9yRjakYteRLAOoHjc3K92c3zj6ZUT1vxlHLhGq4bexFCsfTG8HnLiiz72h6WEIGHSeN48M5K",
+	"J6twYJf4e6b42Cn0bfKOM0hwnNEFUEQ3FDCqtkvtEkvMzq2P+XFjqYieW/EDT6E48rfLftSCA6g4Od/H",
+	"egVOcf2S4VvdjZZvLox9N6q6avaYIeKjZLo8CNyAinHg84qhfCwUXIKr51seeIwPtiDKWjHB0vdVEy37",
+	"HEtJkTRtAceFJSDYjp96fbJNww/sxZ+nLCH3VHEqDHlgfDI1+VFufpn93+3//gAjDoZoud8sTbz2bcUi",
+	"dgsu26X46PXSFOh8rXg3dFxYtQAifJClZKR3aNidTHhslg4NywPLo2PN8vroV9SA5uvTn9wAGX6skbHY",
+	"ezGjqasxJo2EzeRE0WwKfMUalCmb6YDM4Mp7jgChpQlnIHtiO4nlF6nTOOlINzGzeQKt17XPPW4Tp7Nx",
+	"VCDlg2DqOx1YFRHO7zttCZyGAnuBuWYlE0WF6eYuZJpAIQeWdGRzlUmNzRe5RsYC8VD3mm37fNRcIm6/",
+	"AxV7dsIMK1KmFUuQy1l2anU1MFwIys4lIev3dsqXjiab8g2Mf10dsWM8LF/NXC2p4BQpF8CDGKhNhL03",
+	"CtfqK5S4mOB5aD7jKbVqS1BwrBZwrJKjajZPDW9pw7JQKEa1FFxM0NM2mVOVQA+EWYYM3r8v3oq0RXnU",
+	"hWLv0iftWbK87cVXe3/85x//NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

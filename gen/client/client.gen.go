@@ -110,6 +110,39 @@ func (e AudioFormat) Valid() bool {
 	}
 }
 
+// Defines values for AuditExportEnvelopeSuccess.
+const (
+	AuditExportEnvelopeSuccessTrue AuditExportEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the AuditExportEnvelopeSuccess enum.
+func (e AuditExportEnvelopeSuccess) Valid() bool {
+	switch e {
+	case AuditExportEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditExportMetaChainStatus.
+const (
+	Broken AuditExportMetaChainStatus = "broken"
+	Valid  AuditExportMetaChainStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the AuditExportMetaChainStatus enum.
+func (e AuditExportMetaChainStatus) Valid() bool {
+	switch e {
+	case Broken:
+		return true
+	case Valid:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditLogListEnvelopeSuccess.
 const (
 	AuditLogListEnvelopeSuccessTrue AuditLogListEnvelopeSuccess = true
@@ -1484,6 +1517,51 @@ func (e OfrepFlagNotFoundErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PanelConnectionsEnvelopeSuccess.
+const (
+	PanelConnectionsEnvelopeSuccessTrue PanelConnectionsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelConnectionsEnvelopeSuccess enum.
+func (e PanelConnectionsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelConnectionsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelMetricsEnvelopeSuccess.
+const (
+	PanelMetricsEnvelopeSuccessTrue PanelMetricsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelMetricsEnvelopeSuccess enum.
+func (e PanelMetricsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelMetricsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PanelSummaryEnvelopeSuccess.
+const (
+	PanelSummaryEnvelopeSuccessTrue PanelSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the PanelSummaryEnvelopeSuccess enum.
+func (e PanelSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case PanelSummaryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PasswordResetMode.
 const (
 	ResetResultTemporary PasswordResetMode = "temporary"
@@ -2264,6 +2342,24 @@ func (e VoiceVocabularyEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for ExportAuditLogsParamsFormat.
+const (
+	ExportAuditLogsParamsFormatCsv  ExportAuditLogsParamsFormat = "csv"
+	ExportAuditLogsParamsFormatJson ExportAuditLogsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportAuditLogsParamsFormat enum.
+func (e ExportAuditLogsParamsFormat) Valid() bool {
+	switch e {
+	case ExportAuditLogsParamsFormatCsv:
+		return true
+	case ExportAuditLogsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportFlagsParamsFormat.
 const (
 	ExportFlagsParamsFormatJson ExportFlagsParamsFormat = "json"
@@ -2398,6 +2494,35 @@ type AuditEntry struct {
 	Success      bool                   `json:"success"`
 	UserAgent    string                 `json:"user_agent"`
 }
+
+// AuditExportEnvelope defines model for AuditExportEnvelope.
+type AuditExportEnvelope struct {
+	Data []AuditEntry `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  AuditExportMeta            `json:"metadata"`
+	Success   AuditExportEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// AuditExportEnvelopeSuccess defines model for AuditExportEnvelope.Success.
+type AuditExportEnvelopeSuccess bool
+
+// AuditExportMeta defines model for AuditExportMeta.
+type AuditExportMeta struct {
+	ChainHeadHash string                     `json:"chain_head_hash"`
+	ChainHeadId   int64                      `json:"chain_head_id"`
+	ChainStatus   AuditExportMetaChainStatus `json:"chain_status"`
+
+	// Count Entries in `data`.
+	Count     int    `json:"count"`
+	Limit     int    `json:"limit"`
+	RequestId string `json:"request_id"`
+}
+
+// AuditExportMetaChainStatus defines model for AuditExportMeta.ChainStatus.
+type AuditExportMetaChainStatus string
 
 // AuditLogListEnvelope defines model for AuditLogListEnvelope.
 type AuditLogListEnvelope struct {
@@ -4290,6 +4415,195 @@ type Pagination struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// PanelCacheLayer defines model for PanelCacheLayer.
+type PanelCacheLayer struct {
+	HitRate float32 `json:"hit_rate"`
+	Hits    int64   `json:"hits"`
+	Layer   string  `json:"layer"`
+	Misses  int64   `json:"misses"`
+}
+
+// PanelConnections defines model for PanelConnections.
+type PanelConnections struct {
+	Admin       PanelSocketList `json:"admin"`
+	GeneratedAt time.Time       `json:"generated_at"`
+	Replicas    []PanelReplica  `json:"replicas"`
+
+	// SseStreams Flag streams of all replicas.
+	SseStreams int             `json:"sse_streams"`
+	Voice      PanelSocketList `json:"voice"`
+	Websocket  PanelSocketList `json:"websocket"`
+}
+
+// PanelConnectionsEnvelope defines model for PanelConnectionsEnvelope.
+type PanelConnectionsEnvelope struct {
+	Data PanelConnections `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                      `json:"error"`
+	Metadata  ResponseMeta                    `json:"metadata"`
+	Success   PanelConnectionsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+// PanelConnectionsEnvelopeSuccess defines model for PanelConnectionsEnvelope.Success.
+type PanelConnectionsEnvelopeSuccess bool
+
+// PanelCount A count per key (role, status, category, type, level).
+type PanelCount map[string]int64
+
+// PanelDayActivity defines model for PanelDayActivity.
+type PanelDayActivity struct {
+	Conversations int64              `json:"conversations"`
+	Day           openapi_types.Date `json:"day"`
+	Messages      int64              `json:"messages"`
+}
+
+// PanelDependency defines model for PanelDependency.
+type PanelDependency struct {
+	Error     string  `json:"error"`
+	LatencyMs float32 `json:"latency_ms"`
+
+	// Name postgres, redis, qdrant (vector store), model, voice.
+	Name string `json:"name"`
+
+	// State `up`, `down`, `disabled` (not configured) or `unknown` (not called yet).
+	State string `json:"state"`
+}
+
+// PanelMetrics defines model for PanelMetrics.
+type PanelMetrics struct {
+	Days        int               `json:"days"`
+	GeneratedAt time.Time         `json:"generated_at"`
+	Series      []PanelMetricsDay `json:"series"`
+}
+
+// PanelMetricsDay defines model for PanelMetricsDay.
+type PanelMetricsDay struct {
+	// DailyActiveUsers Distinct authenticated users (HyperLogLog estimate, within about 1%).
+	DailyActiveUsers int64              `json:"daily_active_users"`
+	Day              openapi_types.Date `json:"day"`
+
+	// ErrorRate errors / requests (0 without requests).
+	ErrorRate float32 `json:"error_rate"`
+
+	// Errors Requests answered with a 5xx.
+	Errors                     int64 `json:"errors"`
+	FlagEvaluations            int64 `json:"flag_evaluations"`
+	Messages                   int64 `json:"messages"`
+	RagQueriesWithCitations    int64 `json:"rag_queries_with_citations"`
+	RagQueriesWithoutCitations int64 `json:"rag_queries_without_citations"`
+	Registrations              int64 `json:"registrations"`
+	Requests                   int64 `json:"requests"`
+}
+
+// PanelMetricsEnvelope defines model for PanelMetricsEnvelope.
+type PanelMetricsEnvelope struct {
+	Data PanelMetrics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelMetricsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelMetricsEnvelopeSuccess defines model for PanelMetricsEnvelope.Success.
+type PanelMetricsEnvelopeSuccess bool
+
+// PanelReplica defines model for PanelReplica.
+type PanelReplica struct {
+	AdminSockets int       `json:"admin_sockets"`
+	Replica      string    `json:"replica"`
+	SeenAt       time.Time `json:"seen_at"`
+
+	// SseByType A count per key (role, status, category, type, level).
+	SseByType         PanelCount `json:"sse_by_type"`
+	SseStreams        int        `json:"sse_streams"`
+	WebsocketSessions int        `json:"websocket_sessions"`
+}
+
+// PanelSocket defines model for PanelSocket.
+type PanelSocket struct {
+	ConnectionId   openapi_types.UUID  `json:"connection_id"`
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+
+	// Kind `websocket` (`/ws`), `voice` or `admin` (`/api/admin/panel/ws`).
+	Kind      string              `json:"kind"`
+	Replica   string              `json:"replica"`
+	SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+	StartedAt time.Time           `json:"started_at"`
+	UserId    openapi_types.UUID  `json:"user_id"`
+}
+
+// PanelSocketList defines model for PanelSocketList.
+type PanelSocketList struct {
+	Sessions []PanelSocket `json:"sessions"`
+	Total    int           `json:"total"`
+}
+
+// PanelSummary defines model for PanelSummary.
+type PanelSummary struct {
+	// Activity The last 7 UTC days, oldest first.
+	Activity    []PanelDayActivity `json:"activity"`
+	Cache       []PanelCacheLayer  `json:"cache"`
+	Connections struct {
+		AdminSockets      int `json:"admin_sockets"`
+		Replicas          int `json:"replicas"`
+		SseStreams        int `json:"sse_streams"`
+		VoiceSessions     int `json:"voice_sessions"`
+		WebsocketSessions int `json:"websocket_sessions"`
+	} `json:"connections"`
+	Dependencies []PanelDependency `json:"dependencies"`
+	Flags        struct {
+		// ByCategory A count per key (role, status, category, type, level).
+		ByCategory PanelCount `json:"by_category"`
+
+		// ByType A count per key (role, status, category, type, level).
+		ByType PanelCount `json:"by_type"`
+		Total  int64      `json:"total"`
+	} `json:"flags"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	KnowledgeBase struct {
+		// Backlog Documents waiting for or in indexing (pending + processing).
+		Backlog int64 `json:"backlog"`
+
+		// ByStatus A count per key (role, status, category, type, level).
+		ByStatus PanelCount `json:"by_status"`
+	} `json:"knowledge_base"`
+	ScheduledChanges struct {
+		NextDue *struct {
+			FlagKey     string             `json:"flag_key"`
+			Id          openapi_types.UUID `json:"id"`
+			ScheduledAt time.Time          `json:"scheduled_at"`
+		} `json:"next_due"`
+		Pending int64 `json:"pending"`
+	} `json:"scheduled_changes"`
+	Users struct {
+		Active int64 `json:"active"`
+
+		// ByRole A count per key (role, status, category, type, level).
+		ByRole PanelCount `json:"by_role"`
+		New24h int64      `json:"new_24h"`
+		New7d  int64      `json:"new_7d"`
+		Total  int64      `json:"total"`
+	} `json:"users"`
+}
+
+// PanelSummaryEnvelope defines model for PanelSummaryEnvelope.
+type PanelSummaryEnvelope struct {
+	Data PanelSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                  `json:"error"`
+	Metadata  ResponseMeta                `json:"metadata"`
+	Success   PanelSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                   `json:"timestamp"`
+}
+
+// PanelSummaryEnvelopeSuccess defines model for PanelSummaryEnvelope.Success.
+type PanelSummaryEnvelopeSuccess bool
+
 // PasswordReset defines model for PasswordReset.
 type PasswordReset struct {
 	// ExpiresAt `token` mode: when the token stops working.
@@ -5457,6 +5771,27 @@ type ListAuditLogsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ExportAuditLogsParams defines parameters for ExportAuditLogs.
+type ExportAuditLogsParams struct {
+	Format *ExportAuditLogsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit At most this many entries (1-100000).
+	Limit        *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action       *string             `form:"action,omitempty" json:"action,omitempty"`
+	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// From Entries at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Entries before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportAuditLogsParamsFormat defines parameters for ExportAuditLogs.
+type ExportAuditLogsParamsFormat string
+
 // ListFlagsParams defines parameters for ListFlags.
 type ListFlagsParams struct {
 	Category   *FlagCategory   `form:"category,omitempty" json:"category,omitempty"`
@@ -5554,6 +5889,12 @@ type ListKbJobsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetAdminPanelMetricsParams defines parameters for GetAdminPanelMetrics.
+type GetAdminPanelMetricsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetUserHistoryParams defines parameters for GetUserHistory.
 type GetUserHistoryParams struct {
 	// Limit Page size.
@@ -5561,6 +5902,12 @@ type GetUserHistoryParams struct {
 
 	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// OpenAdminPanelSocketParams defines parameters for OpenAdminPanelSocket.
+type OpenAdminPanelSocketParams struct {
+	// Token Access token, when the subprotocol header cannot be used.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
 // ListApiKeysParams defines parameters for ListApiKeys.
@@ -6412,6 +6759,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/audit-logs (the `ListAuditLogs` operationId).
 	ListAuditLogs(ctx context.Context, params *ListAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ExportAuditLogs Export the audit log
+	//
+	// Streams the entries that the list operation's filters select, newest first, as CSV
+	// (default) or JSON, read from the database in batches (never held in memory whole).
+	// CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
+	// tab or a carriage return) are prefixed with `'`. The chain status of the whole log
+	// travels as `X-Audit-Chain-Status` (`valid` or `broken`) and `X-Audit-Chain-Head` (the
+	// last intact entry as `id:hash`), and in `metadata` for JSON.
+	//
+	// Corresponds with GET /api/admin/audit-logs/export (the `ExportAuditLogs` operationId).
+	ExportAuditLogs(ctx context.Context, params *ExportAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// VerifyAuditLog Verify the audit log's hash chain
 	//
 	// Walks the whole chain and reports the first entry whose hash or link does not match.
@@ -6785,6 +7144,38 @@ type ClientInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBase(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAdminPanelConnections Live streams and sockets of all replicas
+	//
+	// Flag streams (SSE) counted by replica and visibility level, and the WebSocket (`/ws`),
+	// voice and admin sockets listed (at most 100 each, with the total). Every replica
+	// publishes what it serves to Redis every 10 seconds with a 30-second lease, so a dead
+	// replica's entries disappear; voice sockets come from the voice session registry.
+	//
+	// Corresponds with GET /api/admin/panel/connections (the `GetAdminPanelConnections` operationId).
+	GetAdminPanelConnections(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAdminPanelMetrics Daily business metrics
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today: daily active
+	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+	// (counted from the users table), chat messages stored, answered questions with and without
+	// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+	// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
+	//
+	// Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
+	GetAdminPanelMetrics(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAdminPanelSummary The admin dashboard
+	//
+	// Users, activity of the last 7 days, knowledge-base documents by status, flags, pending
+	// scheduled changes, live streams and sockets of all replicas, cache hit rates and
+	// dependency health, in one answer. Computed at most every 10 seconds and shared by
+	// replicas through Redis; a new audit entry (any audited change) invalidates it at once.
+	// `generated_at` says when it was computed.
+	//
+	// Corresponds with GET /api/admin/panel/summary (the `GetAdminPanelSummary` operationId).
+	GetAdminPanelSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// BulkUserActionWithBody Activate, deactivate or change the role of many users
 	//
 	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
@@ -6925,6 +7316,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
 	AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenAdminPanelSocket Live admin events (WebSocket)
+	//
+	// Pushes `admin_event` for every committed audit entry of any replica (user, flag,
+	// knowledge-base, scheduled-change and cache actions; delivered by PostgreSQL
+	// LISTEN/NOTIFY from a trigger on the audit log, so nothing from a rolled-back change is
+	// ever sent) and `metrics_update` (the summary) every 10 seconds; answers `ping` with
+	// `pong`. Authentication as for `/ws`: the access token in
+	// `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; viewer or
+	// above. A missing, invalid or (while open) expired or revoked token, or a role below
+	// viewer, closes with 1008; a token that cannot be checked now with 1013. See
+	// docs/admin-panel.md.
+	//
+	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
+	OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListApiKeys The caller's API keys
 	//
@@ -8369,6 +8775,28 @@ func (c *Client) ListAuditLogs(ctx context.Context, params *ListAuditLogsParams,
 	return c.Client.Do(req)
 }
 
+// ExportAuditLogs Export the audit log
+//
+// Streams the entries that the list operation's filters select, newest first, as CSV
+// (default) or JSON, read from the database in batches (never held in memory whole).
+// CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
+// tab or a carriage return) are prefixed with `'`. The chain status of the whole log
+// travels as `X-Audit-Chain-Status` (`valid` or `broken`) and `X-Audit-Chain-Head` (the
+// last intact entry as `id:hash`), and in `metadata` for JSON.
+//
+// Corresponds with GET /api/admin/audit-logs/export (the `ExportAuditLogs` operationId).
+func (c *Client) ExportAuditLogs(ctx context.Context, params *ExportAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportAuditLogsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // VerifyAuditLog Verify the audit log's hash chain
 //
 // Walks the whole chain and reports the first entry whose hash or link does not match.
@@ -9162,6 +9590,68 @@ func (c *Client) ReindexKnowledgeBase(ctx context.Context, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// GetAdminPanelConnections Live streams and sockets of all replicas
+//
+// Flag streams (SSE) counted by replica and visibility level, and the WebSocket (`/ws`),
+// voice and admin sockets listed (at most 100 each, with the total). Every replica
+// publishes what it serves to Redis every 10 seconds with a 30-second lease, so a dead
+// replica's entries disappear; voice sockets come from the voice session registry.
+//
+// Corresponds with GET /api/admin/panel/connections (the `GetAdminPanelConnections` operationId).
+func (c *Client) GetAdminPanelConnections(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminPanelConnectionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAdminPanelMetrics Daily business metrics
+//
+// One entry per UTC day, oldest first, the last `days` days including today: daily active
+// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+// (counted from the users table), chat messages stored, answered questions with and without
+// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
+//
+// Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
+func (c *Client) GetAdminPanelMetrics(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminPanelMetricsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAdminPanelSummary The admin dashboard
+//
+// Users, activity of the last 7 days, knowledge-base documents by status, flags, pending
+// scheduled changes, live streams and sockets of all replicas, cache hit rates and
+// dependency health, in one answer. Computed at most every 10 seconds and shared by
+// replicas through Redis; a new audit entry (any audited change) invalidates it at once.
+// `generated_at` says when it was computed.
+//
+// Corresponds with GET /api/admin/panel/summary (the `GetAdminPanelSummary` operationId).
+func (c *Client) GetAdminPanelSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminPanelSummaryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // BulkUserActionWithBody Activate, deactivate or change the role of many users
 //
 // Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
@@ -9403,6 +9893,31 @@ func (c *Client) AdminResetPasswordWithBody(ctx context.Context, id IdPath, cont
 // Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
 func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminResetPasswordRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenAdminPanelSocket Live admin events (WebSocket)
+//
+// Pushes `admin_event` for every committed audit entry of any replica (user, flag,
+// knowledge-base, scheduled-change and cache actions; delivered by PostgreSQL
+// LISTEN/NOTIFY from a trigger on the audit log, so nothing from a rolled-back change is
+// ever sent) and `metrics_update` (the summary) every 10 seconds; answers `ping` with
+// `pong`. Authentication as for `/ws`: the access token in
+// `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; viewer or
+// above. A missing, invalid or (while open) expired or revoked token, or a role below
+// viewer, closes with 1008; a token that cannot be checked now with 1013. See
+// docs/admin-panel.md.
+//
+// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
+func (c *Client) OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenAdminPanelSocketRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12304,6 +12819,144 @@ func NewListAuditLogsRequest(server string, params *ListAuditLogsParams) (*http.
 	return req, nil
 }
 
+// NewExportAuditLogsRequest constructs an http.Request for the ExportAuditLogs method
+func NewExportAuditLogsRequest(server string, params *ExportAuditLogsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/audit-logs/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "actor_id", *params.ActorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResourceType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resource_type", *params.ResourceType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResourceId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resource_id", *params.ResourceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewVerifyAuditLogRequest constructs an http.Request for the VerifyAuditLog method
 func NewVerifyAuditLogRequest(server string) (*http.Request, error) {
 	var err error
@@ -13960,6 +14613,114 @@ func NewReindexKnowledgeBaseRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetAdminPanelConnectionsRequest constructs an http.Request for the GetAdminPanelConnections method
+func NewGetAdminPanelConnectionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/connections")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAdminPanelMetricsRequest constructs an http.Request for the GetAdminPanelMetrics method
+func NewGetAdminPanelMetricsRequest(server string, params *GetAdminPanelMetricsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAdminPanelSummaryRequest constructs an http.Request for the GetAdminPanelSummary method
+func NewGetAdminPanelSummaryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewBulkUserActionRequest calls the generic BulkUserAction builder with application/json body
 func NewBulkUserActionRequest(server string, body BulkUserActionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -14271,6 +15032,60 @@ func NewAdminResetPasswordRequestWithBody(server string, id IdPath, contentType 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOpenAdminPanelSocketRequest constructs an http.Request for the OpenAdminPanelSocket method
+func NewOpenAdminPanelSocketRequest(server string, params *OpenAdminPanelSocketParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/panel/ws")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -18160,6 +18975,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/audit-logs (the `ListAuditLogs` operationId).
 	ListAuditLogsWithResponse(ctx context.Context, params *ListAuditLogsParams, reqEditors ...RequestEditorFn) (*ListAuditLogsResponse, error)
 
+	// ExportAuditLogsWithResponse Export the audit log
+	//
+	// Streams the entries that the list operation's filters select, newest first, as CSV
+	// (default) or JSON, read from the database in batches (never held in memory whole).
+	// CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
+	// tab or a carriage return) are prefixed with `'`. The chain status of the whole log
+	// travels as `X-Audit-Chain-Status` (`valid` or `broken`) and `X-Audit-Chain-Head` (the
+	// last intact entry as `id:hash`), and in `metadata` for JSON.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/audit-logs/export (the `ExportAuditLogs` operationId).
+	ExportAuditLogsWithResponse(ctx context.Context, params *ExportAuditLogsParams, reqEditors ...RequestEditorFn) (*ExportAuditLogsResponse, error)
+
 	// VerifyAuditLogWithResponse Verify the audit log's hash chain
 	//
 	// Walks the whole chain and reports the first entry whose hash or link does not match.
@@ -18581,6 +19410,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/admin/kb/reindex (the `ReindexKnowledgeBase` operationId).
 	ReindexKnowledgeBaseWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReindexKnowledgeBaseResponse, error)
 
+	// GetAdminPanelConnectionsWithResponse Live streams and sockets of all replicas
+	//
+	// Flag streams (SSE) counted by replica and visibility level, and the WebSocket (`/ws`),
+	// voice and admin sockets listed (at most 100 each, with the total). Every replica
+	// publishes what it serves to Redis every 10 seconds with a 30-second lease, so a dead
+	// replica's entries disappear; voice sockets come from the voice session registry.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/connections (the `GetAdminPanelConnections` operationId).
+	GetAdminPanelConnectionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminPanelConnectionsResponse, error)
+
+	// GetAdminPanelMetricsWithResponse Daily business metrics
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today: daily active
+	// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+	// (counted from the users table), chat messages stored, answered questions with and without
+	// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+	// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
+	GetAdminPanelMetricsWithResponse(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*GetAdminPanelMetricsResponse, error)
+
+	// GetAdminPanelSummaryWithResponse The admin dashboard
+	//
+	// Users, activity of the last 7 days, knowledge-base documents by status, flags, pending
+	// scheduled changes, live streams and sockets of all replicas, cache hit rates and
+	// dependency health, in one answer. Computed at most every 10 seconds and shared by
+	// replicas through Redis; a new audit entry (any audited change) invalidates it at once.
+	// `generated_at` says when it was computed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/summary (the `GetAdminPanelSummary` operationId).
+	GetAdminPanelSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminPanelSummaryResponse, error)
+
 	// BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
 	//
 	// Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
@@ -18727,6 +19594,23 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/admin/panel/users/{id}/reset-password (the `AdminResetPassword` operationId).
 	AdminResetPasswordWithResponse(ctx context.Context, id IdPath, body AdminResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
+
+	// OpenAdminPanelSocketWithResponse Live admin events (WebSocket)
+	//
+	// Pushes `admin_event` for every committed audit entry of any replica (user, flag,
+	// knowledge-base, scheduled-change and cache actions; delivered by PostgreSQL
+	// LISTEN/NOTIFY from a trigger on the audit log, so nothing from a rolled-back change is
+	// ever sent) and `metrics_update` (the summary) every 10 seconds; answers `ping` with
+	// `pong`. Authentication as for `/ws`: the access token in
+	// `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; viewer or
+	// above. A missing, invalid or (while open) expired or revoked token, or a role below
+	// viewer, closes with 1008; a token that cannot be checked now with 1013. See
+	// docs/admin-panel.md.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
+	OpenAdminPanelSocketWithResponse(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*OpenAdminPanelSocketResponse, error)
 
 	// ListApiKeysWithResponse The caller's API keys
 	//
@@ -20420,6 +21304,126 @@ func (r ListAuditLogsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAuditLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportAuditLogsResponse200Headers the declared response headers of an HTTP 200 response for ExportAuditLogs
+type ExportAuditLogsResponse200Headers struct {
+	ContentDisposition *string
+	XAuditChainHead    *string
+	XAuditChainStatus  *string
+}
+
+// ExportAuditLogsResponse401Headers the declared response headers of an HTTP 401 response for ExportAuditLogs
+type ExportAuditLogsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExportAuditLogsResponse504Headers the declared response headers of an HTTP 504 response for ExportAuditLogs
+type ExportAuditLogsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type ExportAuditLogsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditExportEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportAuditLogsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportAuditLogsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportAuditLogsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON200() *AuditExportEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportAuditLogsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportAuditLogsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportAuditLogsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportAuditLogsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportAuditLogsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24376,6 +25380,325 @@ func (r ReindexKnowledgeBaseResponse) ContentType() string {
 	return ""
 }
 
+// GetAdminPanelConnectionsResponse401Headers the declared response headers of an HTTP 401 response for GetAdminPanelConnections
+type GetAdminPanelConnectionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAdminPanelConnectionsResponse504Headers the declared response headers of an HTTP 504 response for GetAdminPanelConnections
+type GetAdminPanelConnectionsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetAdminPanelConnectionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PanelConnectionsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAdminPanelConnectionsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetAdminPanelConnectionsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON200() *PanelConnectionsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetAdminPanelConnectionsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminPanelConnectionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminPanelConnectionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminPanelConnectionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminPanelConnectionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAdminPanelMetricsResponse401Headers the declared response headers of an HTTP 401 response for GetAdminPanelMetrics
+type GetAdminPanelMetricsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAdminPanelMetricsResponse504Headers the declared response headers of an HTTP 504 response for GetAdminPanelMetrics
+type GetAdminPanelMetricsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetAdminPanelMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PanelMetricsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAdminPanelMetricsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetAdminPanelMetricsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON200() *PanelMetricsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetAdminPanelMetricsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminPanelMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminPanelMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminPanelMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminPanelMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAdminPanelSummaryResponse401Headers the declared response headers of an HTTP 401 response for GetAdminPanelSummary
+type GetAdminPanelSummaryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAdminPanelSummaryResponse504Headers the declared response headers of an HTTP 504 response for GetAdminPanelSummary
+type GetAdminPanelSummaryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetAdminPanelSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PanelSummaryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAdminPanelSummaryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetAdminPanelSummaryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON200() *PanelSummaryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetAdminPanelSummaryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminPanelSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminPanelSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminPanelSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminPanelSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // BulkUserActionResponse401Headers the declared response headers of an HTTP 401 response for BulkUserAction
 type BulkUserActionResponse401Headers struct {
 	WWWAuthenticate *string
@@ -25354,6 +26677,89 @@ func (r AdminResetPasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OpenAdminPanelSocketResponse401Headers the declared response headers of an HTTP 401 response for OpenAdminPanelSocket
+type OpenAdminPanelSocketResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenAdminPanelSocketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenAdminPanelSocketResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r OpenAdminPanelSocketResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenAdminPanelSocketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenAdminPanelSocketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenAdminPanelSocketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenAdminPanelSocketResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -36208,6 +37614,26 @@ func (c *ClientWithResponses) ListAuditLogsWithResponse(ctx context.Context, par
 	return ParseListAuditLogsResponse(rsp)
 }
 
+// ExportAuditLogsWithResponse Export the audit log
+//
+// Streams the entries that the list operation's filters select, newest first, as CSV
+// (default) or JSON, read from the database in batches (never held in memory whole).
+// CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
+// tab or a carriage return) are prefixed with `'`. The chain status of the whole log
+// travels as `X-Audit-Chain-Status` (`valid` or `broken`) and `X-Audit-Chain-Head` (the
+// last intact entry as `id:hash`), and in `metadata` for JSON.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/audit-logs/export (the `ExportAuditLogs` operationId).
+func (c *ClientWithResponses) ExportAuditLogsWithResponse(ctx context.Context, params *ExportAuditLogsParams, reqEditors ...RequestEditorFn) (*ExportAuditLogsResponse, error) {
+	rsp, err := c.ExportAuditLogs(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportAuditLogsResponse(rsp)
+}
+
 // VerifyAuditLogWithResponse Verify the audit log's hash chain
 //
 // Walks the whole chain and reports the first entry whose hash or link does not match.
@@ -36881,6 +38307,62 @@ func (c *ClientWithResponses) ReindexKnowledgeBaseWithResponse(ctx context.Conte
 	return ParseReindexKnowledgeBaseResponse(rsp)
 }
 
+// GetAdminPanelConnectionsWithResponse Live streams and sockets of all replicas
+//
+// Flag streams (SSE) counted by replica and visibility level, and the WebSocket (`/ws`),
+// voice and admin sockets listed (at most 100 each, with the total). Every replica
+// publishes what it serves to Redis every 10 seconds with a 30-second lease, so a dead
+// replica's entries disappear; voice sockets come from the voice session registry.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/connections (the `GetAdminPanelConnections` operationId).
+func (c *ClientWithResponses) GetAdminPanelConnectionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminPanelConnectionsResponse, error) {
+	rsp, err := c.GetAdminPanelConnections(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminPanelConnectionsResponse(rsp)
+}
+
+// GetAdminPanelMetricsWithResponse Daily business metrics
+//
+// One entry per UTC day, oldest first, the last `days` days including today: daily active
+// users (distinct authenticated users, a HyperLogLog per day in Redis), registrations
+// (counted from the users table), chat messages stored, answered questions with and without
+// citations, flag evaluations, requests and server errors (from `daily_counters`, which every
+// replica adds its in-memory counts to every few seconds). Cached for 10 seconds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/metrics (the `GetAdminPanelMetrics` operationId).
+func (c *ClientWithResponses) GetAdminPanelMetricsWithResponse(ctx context.Context, params *GetAdminPanelMetricsParams, reqEditors ...RequestEditorFn) (*GetAdminPanelMetricsResponse, error) {
+	rsp, err := c.GetAdminPanelMetrics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminPanelMetricsResponse(rsp)
+}
+
+// GetAdminPanelSummaryWithResponse The admin dashboard
+//
+// Users, activity of the last 7 days, knowledge-base documents by status, flags, pending
+// scheduled changes, live streams and sockets of all replicas, cache hit rates and
+// dependency health, in one answer. Computed at most every 10 seconds and shared by
+// replicas through Redis; a new audit entry (any audited change) invalidates it at once.
+// `generated_at` says when it was computed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/summary (the `GetAdminPanelSummary` operationId).
+func (c *ClientWithResponses) GetAdminPanelSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminPanelSummaryResponse, error) {
+	rsp, err := c.GetAdminPanelSummary(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminPanelSummaryResponse(rsp)
+}
+
 // BulkUserActionWithBodyWithResponse Activate, deactivate or change the role of many users
 //
 // Applies one action to 1-100 users and answers per user: `ok`, `skipped` (the caller's own
@@ -37092,6 +38574,29 @@ func (c *ClientWithResponses) AdminResetPasswordWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseAdminResetPasswordResponse(rsp)
+}
+
+// OpenAdminPanelSocketWithResponse Live admin events (WebSocket)
+//
+// Pushes `admin_event` for every committed audit entry of any replica (user, flag,
+// knowledge-base, scheduled-change and cache actions; delivered by PostgreSQL
+// LISTEN/NOTIFY from a trigger on the audit log, so nothing from a rolled-back change is
+// ever sent) and `metrics_update` (the summary) every 10 seconds; answers `ping` with
+// `pong`. Authentication as for `/ws`: the access token in
+// `Sec-WebSocket-Protocol: bearer, <token>` or the `token` query parameter; viewer or
+// above. A missing, invalid or (while open) expired or revoked token, or a role below
+// viewer, closes with 1008; a token that cannot be checked now with 1013. See
+// docs/admin-panel.md.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
+func (c *ClientWithResponses) OpenAdminPanelSocketWithResponse(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*OpenAdminPanelSocketResponse, error) {
+	rsp, err := c.OpenAdminPanelSocket(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenAdminPanelSocketResponse(rsp)
 }
 
 // ListApiKeysWithResponse The caller's API keys
@@ -39555,6 +41060,138 @@ func ParseListAuditLogsResponse(rsp *http.Response) (*ListAuditLogsResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 504:
 		var headers ListAuditLogsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportAuditLogsResponse parses an HTTP response from a ExportAuditLogsWithResponse call
+func ParseExportAuditLogsResponse(rsp *http.Response) (*ExportAuditLogsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportAuditLogsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditExportEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportAuditLogsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("X-Audit-Chain-Head"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Audit-Chain-Head", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XAuditChainHead = &value
+		}
+		if values := rsp.Header.Values("X-Audit-Chain-Status"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Audit-Chain-Status", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XAuditChainStatus = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportAuditLogsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportAuditLogsResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -43338,6 +44975,307 @@ func ParseReindexKnowledgeBaseResponse(rsp *http.Response) (*ReindexKnowledgeBas
 	return response, nil
 }
 
+// ParseGetAdminPanelConnectionsResponse parses an HTTP response from a GetAdminPanelConnectionsWithResponse call
+func ParseGetAdminPanelConnectionsResponse(rsp *http.Response) (*GetAdminPanelConnectionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminPanelConnectionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PanelConnectionsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAdminPanelConnectionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetAdminPanelConnectionsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminPanelMetricsResponse parses an HTTP response from a GetAdminPanelMetricsWithResponse call
+func ParseGetAdminPanelMetricsResponse(rsp *http.Response) (*GetAdminPanelMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminPanelMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PanelMetricsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAdminPanelMetricsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetAdminPanelMetricsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminPanelSummaryResponse parses an HTTP response from a GetAdminPanelSummaryWithResponse call
+func ParseGetAdminPanelSummaryResponse(rsp *http.Response) (*GetAdminPanelSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminPanelSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PanelSummaryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAdminPanelSummaryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetAdminPanelSummaryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseBulkUserActionResponse parses an HTTP response from a BulkUserActionWithResponse call
 func ParseBulkUserActionResponse(rsp *http.Response) (*BulkUserActionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -44407,6 +46345,83 @@ func ParseAdminResetPasswordResponse(rsp *http.Response) (*AdminResetPasswordRes
 			headers.RetryAfter = &value
 		}
 		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOpenAdminPanelSocketResponse parses an HTTP response from a OpenAdminPanelSocketWithResponse call
+func ParseOpenAdminPanelSocketResponse(rsp *http.Response) (*OpenAdminPanelSocketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenAdminPanelSocketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenAdminPanelSocketResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

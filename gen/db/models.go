@@ -64,6 +64,12 @@ type Conversation struct {
 	LastMessageAt *time.Time
 }
 
+type DailyCounter struct {
+	Day   pgtype.Date
+	Name  string
+	Value int64
+}
+
 type DictationSession struct {
 	ID                 uuid.UUID
 	UserID             uuid.UUID

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Querier interface {
+	// Adds a batch of per-day deltas (one row per day and name in the arrays).
+	AddDailyCounters(ctx context.Context, arg AddDailyCountersParams) error
 	// A message and its conversation's counters (and first-question title) in one statement: one
 	// round trip on the way to the first token.
 	AddMessage(ctx context.Context, arg AddMessageParams) (AddMessageRow, error)
@@ -24,6 +27,8 @@ type Querier interface {
 	// until the transaction ends and reports the transaction's isolation level: the chain head
 	// must be read with a snapshot taken after the lock.
 	AuditLockChain(ctx context.Context, lockKey int64) (string, error)
+	// Committed audit rows after an id, oldest first, for the admin socket.
+	AuditLogAfter(ctx context.Context, arg AuditLogAfterParams) ([]AuditLogAfterRow, error)
 	// The id of the row about to be appended and the hash of the current last row (NULL when the
 	// log is empty). Run only while holding the chain lock.
 	AuditNextLink(ctx context.Context) (AuditNextLinkRow, error)
@@ -57,6 +62,9 @@ type Querier interface {
 	CreateResetToken(ctx context.Context, arg CreateResetTokenParams) (PasswordResetToken, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (User, error)
 	CreateVoiceSession(ctx context.Context, arg CreateVoiceSessionParams) (VoiceSession, error)
+	// One counter's days from a day on (primary-key range).
+	DailyCounterSince(ctx context.Context, arg DailyCounterSinceParams) ([]DailyCounterSinceRow, error)
+	DailyCountersSince(ctx context.Context, since pgtype.Date) ([]DailyCounter, error)
 	DeleteConversation(ctx context.Context, arg DeleteConversationParams) (int64, error)
 	DeleteDictationSession(ctx context.Context, arg DeleteDictationSessionParams) (int64, error)
 	DeleteExpiredRefreshTokens(ctx context.Context) (int64, error)
@@ -189,6 +197,22 @@ type Querier interface {
 	MessagesUpTo(ctx context.Context, arg MessagesUpToParams) ([]Message, error)
 	NextDueAt(ctx context.Context) (time.Time, error)
 	OverridesOfFlag(ctx context.Context, flagKey string) ([]FlagOverride, error)
+	// The newest audit id: part of the summary's cache key, so any audited change invalidates it.
+	PanelAuditHead(ctx context.Context) (int64, error)
+	// Conversations started per UTC day since the given time (index conversations_created_idx).
+	PanelConversationsPerDay(ctx context.Context, since time.Time) ([]PanelConversationsPerDayRow, error)
+	// Live (not archived) flags by category and type.
+	PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, error)
+	// Accounts created in the last 7 days and 24 hours (index users_created_idx).
+	PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error)
+	// The next pending change (none: no rows).
+	PanelNextDueChange(ctx context.Context) (PanelNextDueChangeRow, error)
+	// Pending scheduled changes (index scheduled_changes_due).
+	PanelPendingChanges(ctx context.Context) (int64, error)
+	// Accounts created per UTC day since the given time (index users_created_idx).
+	PanelRegistrationsPerDay(ctx context.Context, since time.Time) ([]PanelRegistrationsPerDayRow, error)
+	// Accounts by role and state: one scan with a tiny hash aggregate.
+	PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error)
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
 	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/handlers"
+	"github.com/voiceassist/gateway/internal/adminpanel"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/buildinfo"
@@ -31,6 +32,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/conversation"
+	"github.com/voiceassist/gateway/internal/counter"
 	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/demo"
 	"github.com/voiceassist/gateway/internal/docs"
@@ -72,6 +74,9 @@ type App struct {
 	Voice         *voice.Service
 	VoiceSessions *session.Hub
 	Patients      *patient.Service
+	// Panel is the admin panel: dashboard, daily counters (Panel.Flush stores them now) and
+	// the admin event socket.
+	Panel *adminpanel.Service
 	// Health holds what real calls said of providers that are not probed (voice, models);
 	// /ready, /api/voice/status and the admin summary read it.
 	Health *health.Registry
@@ -141,6 +146,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	a.Auth = authSvc
 	biz := telemetry.NewBusiness(a.Registry)
+	// Per-day counts for the admin panel, bumped where the business metrics are and stored by
+	// the panel every few seconds.
+	daily := counter.New(nil)
+	biz.Daily = daily
 	authSvc.Metrics = biz
 	// Requests reload revocations themselves when Redis lost them; this only warms it.
 	if err := authSvc.LoadRevocations(ctx); err != nil {
@@ -235,6 +244,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	spec := sr.spec
 	specJSON := sync.OnceValues(func() ([]byte, error) { return json.Marshal(spec) })
+	flagM := flagstore.NewMetrics(a.Registry)
+	flagM.Daily = daily
 	stopping, stopStreams := context.WithCancel(context.Background())
 	a.stopStreams = stopStreams
 	h := &handlers.Server{
@@ -245,7 +256,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Redis:    a.Redis,
 		Auth:     authSvc,
 		Flags:    flags,
-		FlagM:    flagstore.NewMetrics(a.Registry),
+		FlagM:    flagM,
 		Stream:   hub,
 		Schedule: sched,
 		KB:       kbs,
@@ -280,6 +291,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
+	a.Panel = a.newPanel(daily, h.Ready)
+	h.Panel = a.Panel
+	workers.Add(1)
+	go func() { defer workers.Done(); a.Panel.Run(bg) }()
 	a.Echo = httpserver.New(httpserver.Options{
 		Config:   cfg,
 		Logger:   log,
@@ -292,8 +307,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		WithClient: func(ctx context.Context, id, ip, ua string) context.Context {
 			return audit.WithRequest(ctx, audit.Request{ID: id, IP: ip, UserAgent: ua})
 		},
-		Authenticate:  authSvc.Authenticate,
-		WithPrincipal: auth.WithPrincipal,
+		Authenticate: authSvc.Authenticate,
+		WithPrincipal: func(ctx context.Context, p any) context.Context {
+			if pr, ok := p.(*auth.Principal); ok {
+				daily.Active(pr.UserID) // daily active users
+			}
+			return auth.WithPrincipal(ctx, p)
+		},
+		Daily: daily,
 	})
 	if cfg.MetricsEnabled && cfg.MetricsAddr != "" {
 		if err := a.serveMetrics(cfg.MetricsAddr); err != nil {

@@ -358,6 +358,9 @@ func (s *Service) insert(ctx context.Context, conv uuid.UUID, m message, title s
 	row, err := s.q.AddMessage(ctx, db.AddMessageParams{ConversationID: conv, Role: m.role, Content: m.content,
 		Citations: cj, Model: database.NonEmpty(m.model), Retrieval: rj, Title: database.NonEmpty(title),
 		Source: m.source, Interrupted: m.interrupted})
+	if err == nil {
+		s.Metrics.Message()
+	}
 	return Message(row), err
 }
 

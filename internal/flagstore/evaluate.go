@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/voiceassist/gateway/internal/counter"
 	"github.com/voiceassist/gateway/internal/flageval"
 )
 
@@ -12,6 +13,8 @@ import (
 type Metrics struct {
 	evaluations *prometheus.CounterVec
 	duration    prometheus.Histogram
+	// Daily counts evaluations per day for the admin panel (nil: not).
+	Daily *counter.Set
 }
 
 // NewMetrics registers the evaluation metrics.
@@ -64,6 +67,7 @@ func (e *Evaluator) Evaluate(key string, ctx flageval.EvalContext) flageval.Resu
 	}
 	if e.metrics != nil {
 		e.metrics.evaluations.WithLabelValues(string(r.Reason)).Inc()
+		e.metrics.Daily.Add(counter.FlagEvaluations, 1)
 	}
 	return r
 }

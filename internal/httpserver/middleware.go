@@ -17,6 +17,7 @@ import (
 
 	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/counter"
 )
 
 // setRequestIDs answers with the request's X-Request-ID (the client's when it is a safe
@@ -277,7 +278,7 @@ func markRoute(routes opTable[bool]) echo.MiddlewareFunc {
 
 // observe writes the access log line and the RED metrics of every request. It commits
 // errors first so the logged status is the one the client receives.
-func observe(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
+func observe(log *slog.Logger, m *httpMetrics, daily *counter.Set) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -295,6 +296,10 @@ func observe(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 			d := time.Since(start)
 			m.requests.WithLabelValues(method, route, strconv.Itoa(res.Status)).Inc()
 			m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+			daily.Add(counter.Requests, 1)
+			if res.Status >= 500 {
+				daily.Add(counter.Errors, 1)
+			}
 			level := slog.LevelInfo
 			if res.Status >= 500 {
 				level = slog.LevelError

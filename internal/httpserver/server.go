@@ -17,6 +17,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/internal/config"
+	"github.com/voiceassist/gateway/internal/counter"
 	"github.com/voiceassist/gateway/internal/telemetry"
 )
 
@@ -39,6 +40,8 @@ type Options struct {
 	WithClient func(ctx context.Context, requestID, ip, userAgent string) context.Context
 	// Tracing makes the request spans (nil: none, but traceparent is still answered).
 	Tracing *telemetry.Tracing
+	// Daily counts requests and 5xx answers per day for the admin panel's metrics (nil: not).
+	Daily *counter.Set
 	// Register adds the API routes (generated from the spec) to the Echo instance.
 	Register func(e *echo.Echo, mws []api.StrictMiddlewareFunc)
 }
@@ -60,7 +63,7 @@ func New(o Options) *echo.Echo {
 	routes := opTable[bool]{}
 
 	e.Use(begin(o.Tracing, o.WithClient))
-	e.Use(observe(o.Logger, metrics))
+	e.Use(observe(o.Logger, metrics, o.Daily))
 	e.Use(requestLimits) // the first input check: 414/431 in the envelope
 	e.Use(recoverer(o.Logger))
 	e.Use(markRoute(routes))

@@ -39,6 +39,7 @@ type conn struct {
 	token string // re-checked every ping interval
 	reqID string
 	log   *slog.Logger
+	start time.Time // when it connected (the admin panel lists it)
 
 	ctx    context.Context // cancelled when the connection closes: stops a running answer
 	cancel context.CancelFunc
@@ -57,7 +58,7 @@ func newConn(reqCtx context.Context, h *Hub, ws *websocket.Conn, p Principal, to
 	id := uuid.New()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(reqCtx))
 	c := &conn{
-		h: h, id: id, user: p, token: token, reqID: reqID,
+		h: h, id: id, user: p, token: token, reqID: reqID, start: time.Now().UTC(),
 		log: h.log.With("connection_id", id, "user_id", p.UserID, "request_id", reqID),
 		ctx: ctx, cancel: cancel,
 		joined: map[uuid.UUID]bool{}, typing: map[uuid.UUID]time.Time{},

@@ -262,6 +262,26 @@ func (h *Hub) unregister(c *conn) {
 	h.connGauge.Dec()
 }
 
+// Session is one open /ws connection of this replica.
+type Session struct {
+	ID, UserID uuid.UUID
+	StartedAt  time.Time
+}
+
+// Sessions lists up to limit of this replica's open connections and how many there are.
+func (h *Hub) Sessions(limit int) ([]Session, int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Session, 0, min(limit, len(h.conns)))
+	for c := range h.conns {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, Session{ID: c.id, UserID: c.user.UserID, StartedAt: c.start})
+	}
+	return out, len(h.conns)
+}
+
 func (h *Hub) isClosed() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiceassist/gateway/internal/apierr"
+	"github.com/voiceassist/gateway/internal/counter"
 )
 
 // Business holds the business metrics of one gateway (the seed's core/business_metrics.py):
@@ -28,6 +29,8 @@ type Business struct {
 	tokens        *prometheus.CounterVec
 	indexedDocs   prometheus.Counter
 	indexedChunks prometheus.Counter
+	// Daily counts answers per day for the admin panel (nil: not).
+	Daily *counter.Set
 }
 
 // Stages of Business.Stage.
@@ -118,13 +121,23 @@ func (b *Business) Answer(model string, citations, promptTokens, completionToken
 		return
 	}
 	with := "without"
+	daily := counter.RAGWithout
 	if citations > 0 {
-		with = "with"
+		with, daily = "with", counter.RAGWithCitations
 	}
+	b.Daily.Add(daily, 1)
 	b.ragQueries.WithLabelValues(with).Inc()
 	b.citations.Observe(float64(citations))
 	b.tokens.WithLabelValues(model, "prompt").Add(float64(promptTokens))
 	b.tokens.WithLabelValues(model, "completion").Add(float64(completionTokens))
+}
+
+// Message counts a stored chat message (question or answer) for the admin panel's daily
+// figures (no Prometheus series: the answers above already count the traffic).
+func (b *Business) Message() {
+	if b != nil {
+		b.Daily.Add(counter.Messages, 1)
+	}
 }
 
 // Stage records the latency of a retrieval or generation stage begun at start.
