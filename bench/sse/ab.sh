@@ -5,6 +5,7 @@
 #   A_BIN=/tmp/old/bin/voiceassist B_BIN=bin/voiceassist bash bench/sse/ab.sh
 #   A_BIN=... B_BIN=... N=10000 ROUNDS=6 bash bench/sse/ab.sh
 #   B_ENV="GOGC=400" bash bench/sse/ab.sh          # one build, two settings
+#   PROFILE=1 ...                                   # also the servers' CPU profiles of the change phase
 #
 # Method: the method of `make bench-compare` for streams (bench/sse: N idle streams, $CHANGES
 # toggles through the admin API, change→delivery at every client from the moment the change
@@ -17,6 +18,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 LOG_PREFIX=sse-ab
+QUIET_WAIT=${QUIET_WAIT:-30} # the machine is shared: wait a little, then measure (interleaved)
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
@@ -26,7 +28,6 @@ A_BIN=${A_BIN:-bin/voiceassist} B_BIN=${B_BIN:-bin/voiceassist}
 N=${N:-5000}
 CHANGES=${CHANGES:-20}
 ROUNDS=${ROUNDS:-4}
-QUIET_WAIT=${QUIET_WAIT:-30}
 PORT=${PORT:-18380}
 export GOGC=${GOGC:-100} GOMEMLIMIT=${GOMEMLIMIT:-off}
 ADMIN_EMAIL=bench@example.org
@@ -102,8 +103,10 @@ run() { # SIDE ROUND
   local f=$OUT/run-$1-$2.txt line
   start "$1"
   wait_quiet
+  local prof=()
+  [[ -n "${PROFILE:-}" ]] && prof=(-cpuprofile "$OUT/cpu-$1-$2.pprof")
   taskset -c 1 "$OUT/sse-load" -url "$GW" -token "$TOKEN" -n "$N" -changes "$CHANGES" -pid "$PID" \
-    -pprof "127.0.0.1:$GW_PPROF" >/dev/null 2>"$f" || { cat "$f" >&2; die "run $1 $2 failed"; }
+    -pprof "127.0.0.1:$GW_PPROF" "${prof[@]}" >/dev/null 2>"$f" || { cat "$f" >&2; die "run $1 $2 failed"; }
   stop
   line=$(grep '^SSEBENCH ' "$f") || die "no SSEBENCH line in $f"
   P50[$1]+="$(sed 's/.* p50_ms=\([0-9.]*\).*/\1/' <<<"$line") "
