@@ -22,15 +22,19 @@ type rawServer struct {
 	running, closed atomic.Int64
 }
 
-func newRawServer(t *testing.T, f *fixture) *rawServer {
+func newRawServer(t *testing.T, f *fixture, expires ...time.Time) *rawServer {
 	t.Helper()
 	s := &rawServer{}
+	var exp time.Time
+	if len(expires) > 0 {
+		exp = expires[0]
+	}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.running.Add(1)
 		defer s.running.Add(-1)
 		w.Header().Set("X-Request-ID", "req-1") // a middleware's header survives the hijack
 		err := f.hub.Serve(w, r, stream.Session{Level: flageval.VisibilityPublic.Level(), IP: "127.0.0.1",
-			OnClose: func() { s.closed.Add(1) }})
+			ExpiresAt: exp, OnClose: func() { s.closed.Add(1) }})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		}
@@ -117,4 +121,19 @@ func TestRawStreamLeaveAndClose(t *testing.T) {
 	_, err := stay.Next()
 	require.ErrorIs(t, err, io.EOF, "the chunked body ends")
 	require.Equal(t, int64(2), s.closed.Load())
+}
+
+// A hijacked stream still ends when the caller's token expires (a timer, no goroutine).
+func TestRawStreamTokenExpiry(t *testing.T) {
+	t.Parallel()
+	f := newHub(t, 64)
+	s := newRawServer(t, f, time.Now()) // expired as soon as it is served
+	_, r := s.open(t)
+	require.Equal(t, "connected", next(t, r).Event)
+	ev := next(t, r)
+	require.Equal(t, "error", ev.Event)
+	require.Contains(t, ev.Data, "token expired")
+	_, err := r.Next()
+	require.ErrorIs(t, err, io.EOF)
+	require.Eventually(t, func() bool { return s.closed.Load() == 1 }, 5*time.Second, 5*time.Millisecond)
 }
