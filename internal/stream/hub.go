@@ -118,7 +118,7 @@ func (h *Hub) Run(ctx context.Context) {
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
 	for {
-		changed := h.flags.Changed()
+		changed := h.flags.Moved() // the log, not the snapshot: no wait for the reload
 		select {
 		case <-ctx.Done():
 			return
