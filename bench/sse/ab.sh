@@ -6,6 +6,7 @@
 #   A_BIN=... B_BIN=... N=10000 ROUNDS=6 bash bench/sse/ab.sh
 #   B_ENV="GOGC=400" bash bench/sse/ab.sh          # one build, two settings
 #   PROFILE=1 ...                                   # also the servers' CPU profiles of the change phase
+#   A_BIN=bare B_BIN=bin/voiceassist bash bench/sse/ab.sh   # the yardstick (bench/bare) as side A
 #
 # Method: the method of `make bench-compare` for streams (bench/sse: N idle streams, $CHANGES
 # toggles through the admin API, change→delivery at every client from the moment the change
@@ -50,6 +51,7 @@ GW=http://127.0.0.1:$GW_PORT
 
 [[ "$A_BIN" != bin/voiceassist && "$B_BIN" != bin/voiceassist ]] || make -s build >&2
 go build -o "$OUT/sse-load" ./bench/sse
+[[ "$A_BIN" == bare || "$B_BIN" == bare ]] && go build -C bench/bare -o "$(realpath -m "$OUT")/bare" .
 
 eval "$(scripts/services.sh up)"
 bench_database voiceassist_sse_ab_a
@@ -77,6 +79,13 @@ done
 start() { # SIDE: starts that side's server (PID), logs in (TOKEN), creates the flag once
   local bin=$A_BIN env=$A_ENV url=$A_URL
   [[ $1 == B ]] && bin=$B_BIN env=$B_ENV url=$B_URL
+  if [[ "$bin" == bare ]]; then # the reference: no database, no login; it ignores the token
+    taskset -c 0 "$OUT/bare" -addr "127.0.0.1:$GW_PORT" -flags bench/ofrep/flags.json -pprof "127.0.0.1:$GW_PPROF" >>"$OUT/server-$1.log" 2>&1 &
+    PID=$!
+    wait_up "$1" "$PID" "http://127.0.0.1:$GW_PPROF/debug/pprof/cmdline" "$OUT/server-$1.log"
+    TOKEN=none
+    return 0
+  fi
   # shellcheck disable=SC2086
   env -i PATH="$PATH" HOME="${HOME:-/root}" GOGC="$GOGC" GOMEMLIMIT="$GOMEMLIMIT" \
     ENVIRONMENT=test HOST=127.0.0.1 PORT="$GW_PORT" LOG_LEVEL=warn DATA_DIR="$OUT/data-$1" \
