@@ -34,6 +34,7 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 	ctx := req.Context()
 	ip := c.RealIP()
 
+	var release func()
 	if s.Config.RateLimitEnabled {
 		// Open streams per IP across replicas (the seed's SSE_MAX_CONNECTIONS_PER_IP_PER_MINUTE):
 		// 429 over it; without Redis the stream is admitted unlimited, logged and counted.
@@ -49,10 +50,10 @@ func (r *routes) StreamFlags(c echo.Context, params api.StreamFlagsParams) error
 				WithHeader("X-RateLimit-Limit", strconv.Itoa(s.Config.SSEMaxConnectionsPerIPPerMinute)).
 				WithHeader("X-RateLimit-Remaining", "0")
 		default:
-			defer slot.Release()
+			release = slot.Release // when the stream ends, which may be after this handler returns
 		}
 	}
-	sess := stream.Session{Level: streamLevel(ctx), IP: ip, LastEventID: params.LastEventID,
+	sess := stream.Session{Level: streamLevel(ctx), IP: ip, LastEventID: params.LastEventID, OnClose: release,
 		OFREP: params.Protocol != nil && *params.Protocol == api.Ofrep}
 	if params.Flags != nil && strings.TrimSpace(*params.Flags) != "" {
 		sess.Keys = map[string]bool{}

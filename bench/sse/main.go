@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -33,6 +34,7 @@ func main() {
 	gap := flag.Duration("gap", 300*time.Millisecond, "pause between changes")
 	pid := flag.Int("pid", 0, "server pid, for RSS per stream (0: skip)")
 	pprof := flag.String("pprof", "", "server pprof address, to force a GC before reading RSS")
+	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile of the change phase here (needs -pprof)")
 	flag.Parse()
 
 	u, err := url.Parse(*base)
@@ -68,6 +70,13 @@ func main() {
 	time.Sleep(time.Second)
 	rssAfter := rss(*pid, *pprof)
 
+	profiled := make(chan struct{})
+	if *cpuProfile != "" && *pprof != "" {
+		secs := max(1, int((time.Duration(*changes) * *gap).Seconds()))
+		go func() { defer close(profiled); saveProfile(*pprof, secs, *cpuProfile) }()
+	} else {
+		close(profiled)
+	}
 	sent := make([]time.Time, *changes)
 	client := &http.Client{Timeout: 30 * time.Second}
 	for k := 0; k < *changes; k++ {
@@ -90,6 +99,7 @@ func main() {
 	case <-time.After(15 * time.Second):
 	}
 
+	<-profiled
 	var lat []time.Duration
 	missing := 0
 	for k := 0; k < *changes; k++ {
@@ -156,6 +166,21 @@ func stream(host string, i, changes int, connected *atomic.Int64, arrivals [][]t
 			}
 		}
 	}
+}
+
+// saveProfile writes the server's CPU profile over the next secs seconds to path.
+func saveProfile(addr string, secs int, path string) {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		return
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	must(err)
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	must(err)
 }
 
 // rss reads the server's resident set size in bytes (after a forced GC when pprof is given).

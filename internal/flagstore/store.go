@@ -40,6 +40,7 @@ type Store struct {
 	snap     atomic.Pointer[flageval.Snapshot]
 	reloadMu sync.Mutex
 	changed  chan struct{} // closed and replaced on every snapshot swap
+	moved    chan struct{} // closed and replaced when the event log may have moved (chMu)
 	chMu     sync.Mutex
 }
 
@@ -48,7 +49,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, poll time.Du
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, q: db.New(pool), log: log, now: now, poll: poll, changed: make(chan struct{})}
+	s := &Store{pool: pool, q: db.New(pool), log: log, now: now, poll: poll, changed: make(chan struct{}), moved: make(chan struct{})}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -63,6 +64,22 @@ func (s *Store) Changed() <-chan struct{} {
 	s.chMu.Lock()
 	defer s.chMu.Unlock()
 	return s.changed
+}
+
+// Moved returns a channel closed as soon as the event log may have moved: after a local
+// commit, or on a NOTIFY, before the snapshot is reloaded (the flag stream tails the log
+// itself and need not wait for the reload: issue 17).
+func (s *Store) Moved() <-chan struct{} {
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	return s.moved
+}
+
+func (s *Store) signalMoved() {
+	s.chMu.Lock()
+	close(s.moved)
+	s.moved = make(chan struct{})
+	s.chMu.Unlock()
 }
 
 // Refresh reloads when the event log moved past the snapshot's revision.
@@ -132,6 +149,7 @@ func (s *Store) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			s.signalMoved()
 		case <-t.C:
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
@@ -154,6 +172,7 @@ func (s *Store) write(ctx context.Context, change func(q *db.Queries, tx pgx.Tx)
 	if err != nil {
 		return err
 	}
+	s.signalMoved()
 	if err := s.Refresh(ctx); err != nil {
 		s.log.WarnContext(ctx, "flag snapshot refresh after write", "error", err)
 	}

@@ -28,6 +28,8 @@ type Client struct {
 	// visible to it); delivered the newest it has been sent, every event up to it written or
 	// skipped. Their gap to the hub's version is the client's version drift.
 	seen, delivered atomic.Int64
+
+	raw *rawStream // set (under mu) once the stream is hijacked (raw.go)
 }
 
 func newClient(id string, level int, ip string, keys map[string]bool, queue int) *Client {
@@ -55,6 +57,14 @@ func (c *Client) push(it Item) bool {
 		return false
 	}
 	c.pending = append(c.pending, it)
+	if r := c.raw; r != nil {
+		sched := r.scheduleLocked()
+		c.mu.Unlock()
+		if sched {
+			r.loop.add(c)
+		}
+		return true
+	}
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -101,12 +111,7 @@ func (c *Client) offerHeartbeat(it Item) { c.push(it) }
 // Drain moves every waiting frame into buf (reused between calls) and returns it.
 func (c *Client) Drain(buf []Item) []Item {
 	c.mu.Lock()
-	buf = append(buf[:0], c.pending...)
-	clear(c.pending)
-	c.pending = c.pending[:0]
-	if cap(c.pending) > 64 {
-		c.pending = nil // give a burst's memory back
-	}
+	buf = drainLocked(c, buf[:0])
 	c.mu.Unlock()
 	return buf
 }
@@ -116,6 +121,13 @@ func (c *Client) kill(reason string) {
 	c.closeOnce.Do(func() {
 		c.reason.Store(&reason)
 		close(c.done)
+		c.mu.Lock()
+		r := c.raw
+		sched := r != nil && r.scheduleLocked()
+		c.mu.Unlock()
+		if sched {
+			r.loop.add(c) // its loop writes the final event and closes
+		}
 	})
 }
 

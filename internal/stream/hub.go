@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,13 @@ type Hub struct {
 	closed   bool
 
 	connects, disconnects, drops int64
+
+	// Hijacked streams (raw.go): their write loops, started with the first, and a count of
+	// those still open, which Close waits for.
+	loopsOnce sync.Once
+	loops     []*writeLoop
+	nextLoop  atomic.Uint32
+	raws      sync.WaitGroup
 }
 
 // New loads the current flag state and version consistently (one snapshot).
@@ -110,7 +118,7 @@ func (h *Hub) Run(ctx context.Context) {
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
 	for {
-		changed := h.flags.Changed()
+		changed := h.flags.Moved() // the log, not the snapshot: no wait for the reload
 		select {
 		case <-ctx.Done():
 			return
@@ -323,14 +331,24 @@ func (h *Hub) dropLocked(c *Client, reason string) {
 	c.kill("your connection could not keep up and was closed; reconnect with Last-Event-ID to resume")
 }
 
+// closeWait bounds how long Close waits for hijacked streams to get their final event
+// (http.Server.Shutdown does not track hijacked connections).
+const closeWait = 3 * time.Second
+
 // Close ends every stream with a final error event; new subscriptions are refused.
 func (h *Hub) Close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.closed = true
 	for c := range h.clients {
 		h.removeLocked(c)
 		c.kill("the server is shutting down; reconnect with Last-Event-ID to resume")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.raws.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
 	}
 }
 

@@ -26,12 +26,23 @@ type Session struct {
 	// Recheck, when set, is called at each heartbeat; an error ends the stream (revoked
 	// token, disabled account).
 	Recheck func(context.Context) error
+	// OnClose, when set, runs once when the stream ends (or could not be opened): the
+	// per-IP slot's release.
+	OnClose func()
 }
 
 // Serve subscribes and streams to w until the client leaves, the hub drops it, the token
 // expires or the hub closes. An error means nothing was written: the stream could not be
-// opened (ErrClosed, ErrTooManyStreams, ErrTooManyFromIP).
+// opened (ErrClosed, ErrTooManyStreams, ErrTooManyFromIP). An HTTP/1.1 stream is hijacked
+// after its greeting and Serve returns at once, the hub's write loops serving it from then on
+// (raw.go); s.OnClose runs when the stream ends, whichever way it is served.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
+	handedOff := false
+	defer func() {
+		if !handedOff && s.OnClose != nil {
+			s.OnClose()
+		}
+	}()
 	ctx := r.Context()
 	if err := h.catchUp(ctx, s.LastEventID); err != nil {
 		return err
@@ -40,16 +51,17 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 	if err != nil {
 		return err
 	}
-	defer h.Unsubscribe(client)
-
-	out := sse.NewWriter(w)
-	out.Header().Set("Connection", "keep-alive")
-	_ = out.Start() // headers now: a stream whose greeting is empty (OFREP) must still open
+	defer func() {
+		if !handedOff {
+			h.Unsubscribe(client)
+		}
+	}()
 
 	// Greeting: a replay when Last-Event-ID names a known past event, else the full state.
 	last, resumed := lastEventID(s.LastEventID, version)
 	h.metrics.Reconnects.WithLabelValues(strconv.FormatBool(resumed)).Inc()
 	var greeting [][]byte
+	replayFailed := false
 	switch {
 	case s.OFREP:
 		// OFREP providers just fetched: only a client that missed changes is told to refetch.
@@ -59,18 +71,34 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Session) error {
 	case resumed:
 		h.metrics.VersionLag.Observe(float64(version - last))
 		rep, err := h.ReplayFor(ctx, client, last, version)
-		if err != nil {
+		switch {
+		case err != nil:
 			h.log.ErrorContext(ctx, "stream replay", "error", err)
-			_ = out.Send(ErrorFrame("replay failed; reconnect"))
-			return nil
-		}
-		if rep.Complete {
+			greeting, replayFailed = [][]byte{ErrorFrame("replay failed; reconnect")}, true
+		case rep.Complete:
 			greeting = append(rep.Frames, ReconnectedFrame(client, version, len(rep.Frames), true))
-		} else {
+		default:
 			greeting = append(HistoryIncompleteFrames(client, last, version, state), ReconnectedFrame(client, version, 0, false))
 		}
 	default:
 		greeting = [][]byte{ConnectedFrame(client, version, state)}
+	}
+
+	if !replayFailed {
+		if conn, sc, ok := hijack(w, r, greeting); ok {
+			if conn != nil {
+				h.attach(client, conn, sc, s)
+				handedOff = true
+			}
+			return nil
+		}
+	}
+	out := sse.NewWriter(w)
+	out.Header().Set("Connection", "keep-alive")
+	_ = out.Start() // headers now: a stream whose greeting is empty (OFREP) must still open
+	if replayFailed {
+		_ = out.Send(greeting...)
+		return nil
 	}
 	for _, fr := range greeting {
 		if out.Send(fr) != nil {
