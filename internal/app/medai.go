@@ -13,15 +13,11 @@ import (
 	"github.com/voiceassist/gateway/internal/ratelimit"
 )
 
-// newExtractor is the entity extractor: the embedded vocabularies, or NER_VOCAB_DIR's files
-// in their place.
+// newExtractor is the entity extractor: the embedded vocabularies (built on first use), or
+// NER_VOCAB_DIR's files in their place (built now, so a misconfigured directory stops the start).
 func newExtractor(cfg *config.Config) (*ner.Extractor, error) {
 	if cfg.NERVocabDir == "" {
-		x, err := ner.Default()
-		if err != nil {
-			return nil, fmt.Errorf("app: entity extractor: %w", err)
-		}
-		return x, nil
+		return ner.Deferred(), nil // built on first use: start-up does not wait for it
 	}
 	x, err := ner.Load(cfg.NERVocabDir)
 	if err != nil {

@@ -352,3 +352,14 @@ func TestClinicalNote(t *testing.T) {
 		}
 	}
 }
+
+func TestDeferredBuildsOnFirstUse(t *testing.T) {
+	x := Deferred()
+	if x.m != nil {
+		t.Fatal("a deferred extractor built its dictionaries before its first use")
+	}
+	got := x.Extract("The patient denies asthma.", Options{DetectNegation: true})
+	if x.Err() != nil || len(got) == 0 || !got[0].Negated {
+		t.Fatalf("deferred extractor: %v, %+v", x.Err(), got)
+	}
+}
