@@ -1,6 +1,6 @@
 -- name: PanelUsersByRole :many
--- Accounts by role and state: one scan with a tiny hash aggregate.
-SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active;
+-- Accounts by role and state from the trigger-maintained user_counts (00018): at most 8 rows.
+SELECT role, is_active, n FROM user_counts;
 
 -- name: PanelNewUsers :one
 -- Accounts created in the last 7 days and 24 hours (index users_created_idx).

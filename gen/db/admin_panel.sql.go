@@ -325,25 +325,19 @@ func (q *Queries) PanelRegistrationsPerDay(ctx context.Context, since time.Time)
 }
 
 const panelUsersByRole = `-- name: PanelUsersByRole :many
-SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active
+SELECT role, is_active, n FROM user_counts
 `
 
-type PanelUsersByRoleRow struct {
-	Role     string
-	IsActive bool
-	N        int64
-}
-
-// Accounts by role and state: one scan with a tiny hash aggregate.
-func (q *Queries) PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error) {
+// Accounts by role and state from the trigger-maintained user_counts (00018): at most 8 rows.
+func (q *Queries) PanelUsersByRole(ctx context.Context) ([]UserCount, error) {
 	rows, err := q.db.Query(ctx, panelUsersByRole)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []PanelUsersByRoleRow{}
+	items := []UserCount{}
 	for rows.Next() {
-		var i PanelUsersByRoleRow
+		var i UserCount
 		if err := rows.Scan(&i.Role, &i.IsActive, &i.N); err != nil {
 			return nil, err
 		}
