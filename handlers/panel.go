@@ -55,7 +55,7 @@ func summaryOf(in adminpanel.Summary) api.PanelSummary {
 		return api.PanelCacheLayer{Layer: c.Layer, Hits: c.Hits, Misses: c.Misses, HitRate: float32(c.HitRate)}
 	})
 	out.Dependencies = mapAll(in.Dependencies, func(d adminpanel.Dependency) api.PanelDependency {
-		return api.PanelDependency{Name: d.Name, State: d.State, LatencyMs: float32(d.LatencyMS), Error: d.Error}
+		return api.PanelDependency{Name: d.Name, State: d.State, LatencyMs: float32(d.LatencyMS), Error: d.Error, CheckedAt: d.CheckedAt}
 	})
 	return out
 }

@@ -134,7 +134,10 @@ func (s *Service) Run(ctx context.Context) {
 	defer flush.Stop()
 	beat := time.NewTicker(presenceEvery)
 	defer beat.Stop()
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
 	s.publishPresence(ctx)
+	s.probe(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,7 +154,16 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		case <-beat.C:
 			s.publishPresence(ctx)
+		case <-probe.C:
+			s.probe(ctx)
 		}
+	}
+}
+
+// probe runs a readiness round for the summary's dependency health, off the request path.
+func (s *Service) probe(ctx context.Context) {
+	if s.cfg.Sources.Ready != nil {
+		s.cfg.Sources.Ready.Verdict(ctx)
 	}
 }
 

@@ -20,6 +20,13 @@ import (
 // activityDays is how many days the summary's activity covers.
 const activityDays = 7
 
+// Dependency health comes from a probe round Run refreshes every probeEvery; a summary
+// probes itself only when the newest round is older than probeMaxAge (Run not started).
+const (
+	probeEvery  = 10 * time.Second
+	probeMaxAge = 3 * probeEvery
+)
+
 // Summary is the answer of GET /api/admin/panel/summary; its JSON (the Redis cache and the
 // socket's metrics_update) has the contract's field names.
 type Summary struct {
@@ -95,10 +102,11 @@ type CacheLayer struct {
 
 // Dependency is one dependency's health.
 type Dependency struct {
-	Name      string  `json:"name"`
-	State     string  `json:"state"`
-	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error"`
+	Name      string     `json:"name"`
+	State     string     `json:"state"`
+	LatencyMS float64    `json:"latency_ms"`
+	Error     string     `json:"error"`
+	CheckedAt *time.Time `json:"checked_at"` // nil: never checked
 }
 
 // Summary returns the dashboard, computed at most every CacheTTL and shared by replicas.
@@ -249,18 +257,24 @@ func (s *Service) scheduled(ctx context.Context, sc *Scheduled) error {
 	return nil
 }
 
-// dependencies probes what /ready probes and adds the chat model's last observed call.
+// dependencies reports the newest probe round of what /ready probes (Run refreshes it every
+// probeEvery; a request probes only when none is younger than probeMaxAge) and the chat
+// model's last observed call, each with when it was taken.
 func (s *Service) dependencies(ctx context.Context) []Dependency {
 	out := []Dependency{}
 	if s.cfg.Sources.Ready != nil {
-		st, _ := s.cfg.Sources.Ready.Verdict(ctx)
+		st, at := s.cfg.Sources.Ready.Recent(ctx, probeMaxAge)
 		for name, v := range st {
-			out = append(out, Dependency{Name: name, State: v.State, Error: v.Err, LatencyMS: ms(v.Latency)})
+			d := Dependency{Name: name, State: v.State, Error: v.Err, LatencyMS: ms(v.Latency)}
+			if v.State != "disabled" {
+				d.CheckedAt = utcPtr(at)
+			}
+			out = append(out, d)
 		}
 	}
 	model := Dependency{Name: "model", State: "unknown"}
 	if o, ok := s.observed("model"); ok {
-		model = Dependency{Name: "model", State: "up", LatencyMS: ms(o.Latency), Error: o.Err}
+		model = Dependency{Name: "model", State: "up", LatencyMS: ms(o.Latency), Error: o.Err, CheckedAt: utcPtr(o.At)}
 		if !o.OK {
 			model.State = "down"
 		}
@@ -269,6 +283,8 @@ func (s *Service) dependencies(ctx context.Context) []Dependency {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+func utcPtr(t time.Time) *time.Time { t = t.UTC(); return &t }
 
 func (s *Service) observed(name string) (health.Observation, bool) {
 	if s.cfg.Sources.Observed == nil {
