@@ -23,6 +23,11 @@ FROM users
 WHERE created_at >= sqlc.arg(since)::timestamptz
 GROUP BY 1 ORDER BY 1;
 
+-- name: PanelKBByStatus :many
+-- Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+-- unlike CountKbByStatus, which has to read the table).
+SELECT status, count(*)::bigint AS n FROM kb_documents GROUP BY status;
+
 -- name: PanelFlagCounts :many
 -- Live (not archived) flags by category and type.
 SELECT split_part(key, '.', 1)::text AS category, type, count(*)::bigint AS n

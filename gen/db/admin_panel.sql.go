@@ -235,6 +235,37 @@ func (q *Queries) PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, er
 	return items, nil
 }
 
+const panelKBByStatus = `-- name: PanelKBByStatus :many
+SELECT status, count(*)::bigint AS n FROM kb_documents GROUP BY status
+`
+
+type PanelKBByStatusRow struct {
+	Status string
+	N      int64
+}
+
+// Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+// unlike CountKbByStatus, which has to read the table).
+func (q *Queries) PanelKBByStatus(ctx context.Context) ([]PanelKBByStatusRow, error) {
+	rows, err := q.db.Query(ctx, panelKBByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PanelKBByStatusRow{}
+	for rows.Next() {
+		var i PanelKBByStatusRow
+		if err := rows.Scan(&i.Status, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const panelNewUsers = `-- name: PanelNewUsers :one
 SELECT count(*)::bigint AS new_7d,
        count(*) FILTER (WHERE created_at >= $1::timestamptz)::bigint AS new_24h

@@ -203,6 +203,9 @@ type Querier interface {
 	PanelConversationsPerDay(ctx context.Context, since time.Time) ([]PanelConversationsPerDayRow, error)
 	// Live (not archived) flags by category and type.
 	PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, error)
+	// Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+	// unlike CountKbByStatus, which has to read the table).
+	PanelKBByStatus(ctx context.Context) ([]PanelKBByStatusRow, error)
 	// Accounts created in the last 7 days and 24 hours (index users_created_idx).
 	PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error)
 	// The next pending change (none: no rows).

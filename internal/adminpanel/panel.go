@@ -31,8 +31,6 @@ type Sources struct {
 	WebSockets func(limit int) ([]Socket, int)
 	// Voice lists up to limit live voice sockets of all replicas (the Redis registry).
 	Voice func(ctx context.Context, limit int) ([]Socket, int, error)
-	// KBByStatus counts knowledge-base documents by indexing status.
-	KBByStatus func(ctx context.Context) (map[string]int64, error)
 	// CacheStats are the cache layers' counters on this replica.
 	CacheStats func() []CacheLayer
 	// Ready probes the dependencies (PostgreSQL, Redis, vector store, voice).

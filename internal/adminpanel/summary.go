@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/counter"
@@ -116,7 +117,40 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, wrap("audit head", err)
 	}
+	return s.summaryAt(ctx, head)
+}
+
+func (s *Service) summaryAt(ctx context.Context, head int64) (Summary, error) {
 	return cached(ctx, s, s.key("summary", strconv.FormatInt(head, 10)), s.ComputeSummary)
+}
+
+// SummaryJSON is Summary as encode renders it (the API's shape), cached in Redis as those
+// bytes so a cached answer is written as is: no decoding and re-encoding per request.
+// A miss goes through Summary's own cache, which the admin socket shares.
+func (s *Service) SummaryJSON(ctx context.Context, encode func(Summary) ([]byte, error)) ([]byte, error) {
+	head, err := s.q.PanelAuditHead(ctx)
+	if err != nil {
+		return nil, wrap("audit head", err)
+	}
+	key := s.key("summary", "encoded", strconv.FormatInt(head, 10))
+	raw, err := s.cfg.Redis.Get(ctx, key).Bytes()
+	if err == nil {
+		return raw, nil
+	}
+	if !errors.Is(err, redis.Nil) {
+		s.log.Warn("adminpanel: read cache", "key", key, "error", err)
+	}
+	sum, err := s.summaryAt(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err = encode(sum); err != nil {
+		return nil, wrap("encode summary", err)
+	}
+	if err := s.cfg.Redis.Set(ctx, key, raw, CacheTTL).Err(); err != nil {
+		s.log.Warn("adminpanel: write cache", "key", key, "error", err)
+	}
+	return raw, nil
 }
 
 // ComputeSummary computes the dashboard without the cache. Its parts are independent
@@ -215,14 +249,12 @@ func (s *Service) activity(ctx context.Context, now time.Time, out *Summary) err
 
 func (s *Service) kbCounts(ctx context.Context, kb *KBCounts) error {
 	kb.ByStatus = map[string]int64{"pending": 0, "processing": 0, "indexed": 0, "failed": 0}
-	if f := s.cfg.Sources.KBByStatus; f != nil {
-		by, err := f(ctx)
-		if err != nil {
-			return wrap("documents by status", err)
-		}
-		for k, v := range by {
-			kb.ByStatus[k] = v
-		}
+	rows, err := s.q.PanelKBByStatus(ctx)
+	if err != nil {
+		return wrap("documents by status", err)
+	}
+	for _, r := range rows {
+		kb.ByStatus[r.Status] = r.N
 	}
 	kb.Backlog = kb.ByStatus["pending"] + kb.ByStatus["processing"]
 	return nil
