@@ -2,6 +2,8 @@ package adminpanel
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,6 +79,34 @@ func TestUserCountsStayExact(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, tx.Rollback(ctx))
 	check("rolled back")
+
+	// Concurrent writers moving users between roles in opposite directions lock the counter
+	// rows in one order: no deadlock, and the counts stay exact.
+	exec("seed movers", `INSERT INTO users (email, password_hash, role)
+		SELECT 'm' || i || '@example.org', 'x', CASE WHEN i % 2 = 0 THEN 'user' ELSE 'admin' END
+		FROM generate_series(1, 8) AS i`)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 1; i <= 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			email := fmt.Sprintf("m%d@example.org", i)
+			for range 20 {
+				if _, err := pool.Exec(ctx, `UPDATE users SET role = CASE role WHEN 'user' THEN 'admin' ELSE 'user' END,
+					is_active = NOT is_active WHERE email = $1`, email); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	check("concurrent movers")
 
 	exec("truncate", `TRUNCATE users CASCADE`)
 	exec("insert after truncate", `INSERT INTO users (email, password_hash, role) VALUES ('two@example.org', 'x', 'viewer')`)
