@@ -147,8 +147,11 @@ func (s *Service) SummaryJSON(ctx context.Context, encode func(Summary) ([]byte,
 	if raw, err = encode(sum); err != nil {
 		return nil, wrap("encode summary", err)
 	}
-	if err := s.cfg.Redis.Set(ctx, key, raw, CacheTTL).Err(); err != nil {
-		s.log.Warn("adminpanel: write cache", "key", key, "error", err)
+	// Live only as long as the value it encodes, so an answer is never older than CacheTTL.
+	if ttl := CacheTTL - s.now().Sub(sum.GeneratedAt); ttl >= time.Millisecond {
+		if err := s.cfg.Redis.Set(ctx, key, raw, ttl).Err(); err != nil {
+			s.log.Warn("adminpanel: write cache", "key", key, "error", err)
+		}
 	}
 	return raw, nil
 }
