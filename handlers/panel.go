@@ -23,11 +23,32 @@ import (
 )
 
 func (s *Server) GetAdminPanelSummary(ctx context.Context, _ api.GetAdminPanelSummaryRequestObject) (api.GetAdminPanelSummaryResponseObject, error) {
-	sum, err := s.Panel.Summary(ctx)
+	data, err := s.Panel.SummaryJSON(ctx, func(sum adminpanel.Summary) ([]byte, error) { return json.Marshal(summaryOf(sum)) })
 	if err != nil {
 		return nil, err
 	}
-	return api.GetAdminPanelSummary200JSONResponse{Success: true, Data: summaryOf(sum), Metadata: meta(ctx), Timestamp: now()}, nil
+	return rawSummaryResponse{Success: true, Data: data, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+// rawSummaryResponse is api.PanelSummaryEnvelope with its data already encoded (the cached
+// bytes of an api.PanelSummary), so the cached path does not decode and re-encode it.
+type rawSummaryResponse struct {
+	Data      json.RawMessage                 `json:"data"`
+	Error     *api.NullError                  `json:"error"`
+	Metadata  api.ResponseMeta                `json:"metadata"`
+	Success   api.PanelSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                       `json:"timestamp"`
+}
+
+func (r rawSummaryResponse) VisitGetAdminPanelSummaryResponse(w http.ResponseWriter) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(append(body, '\n'))
+	return err
 }
 
 func summaryOf(in adminpanel.Summary) api.PanelSummary {
@@ -55,7 +76,7 @@ func summaryOf(in adminpanel.Summary) api.PanelSummary {
 		return api.PanelCacheLayer{Layer: c.Layer, Hits: c.Hits, Misses: c.Misses, HitRate: float32(c.HitRate)}
 	})
 	out.Dependencies = mapAll(in.Dependencies, func(d adminpanel.Dependency) api.PanelDependency {
-		return api.PanelDependency{Name: d.Name, State: d.State, LatencyMs: float32(d.LatencyMS), Error: d.Error}
+		return api.PanelDependency{Name: d.Name, State: d.State, LatencyMs: float32(d.LatencyMS), Error: d.Error, CheckedAt: d.CheckedAt}
 	})
 	return out
 }

@@ -1,6 +1,6 @@
 -- name: PanelUsersByRole :many
--- Accounts by role and state: one scan with a tiny hash aggregate.
-SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active;
+-- Accounts by role and state from the trigger-maintained user_counts (00018): at most 8 rows.
+SELECT role, is_active, n FROM user_counts;
 
 -- name: PanelNewUsers :one
 -- Accounts created in the last 7 days and 24 hours (index users_created_idx).
@@ -22,6 +22,11 @@ SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
 FROM users
 WHERE created_at >= sqlc.arg(since)::timestamptz
 GROUP BY 1 ORDER BY 1;
+
+-- name: PanelKBByStatus :many
+-- Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+-- unlike CountKbByStatus, which has to read the table).
+SELECT status, count(*)::bigint AS n FROM kb_documents GROUP BY status;
 
 -- name: PanelFlagCounts :many
 -- Live (not archived) flags by category and type.

@@ -43,6 +43,11 @@ func TestAdminPanelSummary(t *testing.T) {
 	names := map[string]string{}
 	for _, d := range first.Dependencies {
 		names[d.Name] = string(d.State)
+		if d.State == "up" || d.State == "down" {
+			// From the newest probe round, not probed per request: it says when it ran.
+			require.NotNil(t, d.CheckedAt, d.Name)
+			require.False(t, d.CheckedAt.After(first.GeneratedAt), d.Name)
+		}
 	}
 	require.Equal(t, "up", names["postgres"])
 	require.Equal(t, "up", names["redis"])

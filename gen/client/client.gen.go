@@ -4459,10 +4459,12 @@ type PanelDayActivity struct {
 	Messages      int64              `json:"messages"`
 }
 
-// PanelDependency defines model for PanelDependency.
+// PanelDependency Taken from the newest readiness probe round (run in the background every 10 s and by `/ready`), not probed per request; `checked_at` says how old `state` and `latency_ms` are. The model's figures are its last observed call.
 type PanelDependency struct {
-	Error     string  `json:"error"`
-	LatencyMs float32 `json:"latency_ms"`
+	// CheckedAt When the probe (or observed call) ran; null when never (`unknown`, `disabled`).
+	CheckedAt *time.Time `json:"checked_at"`
+	Error     string     `json:"error"`
+	LatencyMs float32    `json:"latency_ms"`
 
 	// Name postgres, redis, qdrant (vector store), model, voice.
 	Name string `json:"name"`

@@ -235,6 +235,37 @@ func (q *Queries) PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, er
 	return items, nil
 }
 
+const panelKBByStatus = `-- name: PanelKBByStatus :many
+SELECT status, count(*)::bigint AS n FROM kb_documents GROUP BY status
+`
+
+type PanelKBByStatusRow struct {
+	Status string
+	N      int64
+}
+
+// Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+// unlike CountKbByStatus, which has to read the table).
+func (q *Queries) PanelKBByStatus(ctx context.Context) ([]PanelKBByStatusRow, error) {
+	rows, err := q.db.Query(ctx, panelKBByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PanelKBByStatusRow{}
+	for rows.Next() {
+		var i PanelKBByStatusRow
+		if err := rows.Scan(&i.Status, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const panelNewUsers = `-- name: PanelNewUsers :one
 SELECT count(*)::bigint AS new_7d,
        count(*) FILTER (WHERE created_at >= $1::timestamptz)::bigint AS new_24h
@@ -325,25 +356,19 @@ func (q *Queries) PanelRegistrationsPerDay(ctx context.Context, since time.Time)
 }
 
 const panelUsersByRole = `-- name: PanelUsersByRole :many
-SELECT role, is_active, count(*)::bigint AS n FROM users GROUP BY role, is_active
+SELECT role, is_active, n FROM user_counts
 `
 
-type PanelUsersByRoleRow struct {
-	Role     string
-	IsActive bool
-	N        int64
-}
-
-// Accounts by role and state: one scan with a tiny hash aggregate.
-func (q *Queries) PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error) {
+// Accounts by role and state from the trigger-maintained user_counts (00018): at most 8 rows.
+func (q *Queries) PanelUsersByRole(ctx context.Context) ([]UserCount, error) {
 	rows, err := q.db.Query(ctx, panelUsersByRole)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []PanelUsersByRoleRow{}
+	items := []UserCount{}
 	for rows.Next() {
-		var i PanelUsersByRoleRow
+		var i UserCount
 		if err := rows.Scan(&i.Role, &i.IsActive, &i.N); err != nil {
 			return nil, err
 		}

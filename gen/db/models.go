@@ -299,6 +299,12 @@ type User struct {
 	AuthEpochAt        *time.Time
 }
 
+type UserCount struct {
+	Role     string
+	IsActive bool
+	N        int64
+}
+
 type UserVocabulary struct {
 	UserID    uuid.UUID
 	Term      string

@@ -203,6 +203,9 @@ type Querier interface {
 	PanelConversationsPerDay(ctx context.Context, since time.Time) ([]PanelConversationsPerDayRow, error)
 	// Live (not archived) flags by category and type.
 	PanelFlagCounts(ctx context.Context) ([]PanelFlagCountsRow, error)
+	// Documents by indexing status: an Index Only Scan of kb_documents_status (no chunk sums,
+	// unlike CountKbByStatus, which has to read the table).
+	PanelKBByStatus(ctx context.Context) ([]PanelKBByStatusRow, error)
 	// Accounts created in the last 7 days and 24 hours (index users_created_idx).
 	PanelNewUsers(ctx context.Context, arg PanelNewUsersParams) (PanelNewUsersRow, error)
 	// The next pending change (none: no rows).
@@ -211,8 +214,8 @@ type Querier interface {
 	PanelPendingChanges(ctx context.Context) (int64, error)
 	// Accounts created per UTC day since the given time (index users_created_idx).
 	PanelRegistrationsPerDay(ctx context.Context, since time.Time) ([]PanelRegistrationsPerDayRow, error)
-	// Accounts by role and state: one scan with a tiny hash aggregate.
-	PanelUsersByRole(ctx context.Context) ([]PanelUsersByRoleRow, error)
+	// Accounts by role and state from the trigger-maintained user_counts (00018): at most 8 rows.
+	PanelUsersByRole(ctx context.Context) ([]UserCount, error)
 	// Deletes a prefix of the log: everything beyond the newest retain_count events, and
 	// everything older than max_age. Ids below the threshold only, so the kept log is contiguous.
 	PruneFlagEvents(ctx context.Context, arg PruneFlagEventsParams) (int64, error)

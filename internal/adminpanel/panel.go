@@ -31,8 +31,6 @@ type Sources struct {
 	WebSockets func(limit int) ([]Socket, int)
 	// Voice lists up to limit live voice sockets of all replicas (the Redis registry).
 	Voice func(ctx context.Context, limit int) ([]Socket, int, error)
-	// KBByStatus counts knowledge-base documents by indexing status.
-	KBByStatus func(ctx context.Context) (map[string]int64, error)
 	// CacheStats are the cache layers' counters on this replica.
 	CacheStats func() []CacheLayer
 	// Ready probes the dependencies (PostgreSQL, Redis, vector store, voice).
@@ -134,7 +132,10 @@ func (s *Service) Run(ctx context.Context) {
 	defer flush.Stop()
 	beat := time.NewTicker(presenceEvery)
 	defer beat.Stop()
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
 	s.publishPresence(ctx)
+	s.probe(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,7 +152,16 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		case <-beat.C:
 			s.publishPresence(ctx)
+		case <-probe.C:
+			s.probe(ctx)
 		}
+	}
+}
+
+// probe runs a readiness round for the summary's dependency health, off the request path.
+func (s *Service) probe(ctx context.Context) {
+	if s.cfg.Sources.Ready != nil {
+		s.cfg.Sources.Ready.Verdict(ctx)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/counter"
@@ -19,6 +20,13 @@ import (
 
 // activityDays is how many days the summary's activity covers.
 const activityDays = 7
+
+// Dependency health comes from a probe round Run refreshes every probeEvery; a summary
+// probes itself only when the newest round is older than probeMaxAge (Run not started).
+const (
+	probeEvery  = 10 * time.Second
+	probeMaxAge = 3 * probeEvery
+)
 
 // Summary is the answer of GET /api/admin/panel/summary; its JSON (the Redis cache and the
 // socket's metrics_update) has the contract's field names.
@@ -95,10 +103,11 @@ type CacheLayer struct {
 
 // Dependency is one dependency's health.
 type Dependency struct {
-	Name      string  `json:"name"`
-	State     string  `json:"state"`
-	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error"`
+	Name      string     `json:"name"`
+	State     string     `json:"state"`
+	LatencyMS float64    `json:"latency_ms"`
+	Error     string     `json:"error"`
+	CheckedAt *time.Time `json:"checked_at"` // nil: never checked
 }
 
 // Summary returns the dashboard, computed at most every CacheTTL and shared by replicas.
@@ -108,7 +117,43 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, wrap("audit head", err)
 	}
+	return s.summaryAt(ctx, head)
+}
+
+func (s *Service) summaryAt(ctx context.Context, head int64) (Summary, error) {
 	return cached(ctx, s, s.key("summary", strconv.FormatInt(head, 10)), s.ComputeSummary)
+}
+
+// SummaryJSON is Summary as encode renders it (the API's shape), cached in Redis as those
+// bytes so a cached answer is written as is: no decoding and re-encoding per request.
+// A miss goes through Summary's own cache, which the admin socket shares.
+func (s *Service) SummaryJSON(ctx context.Context, encode func(Summary) ([]byte, error)) ([]byte, error) {
+	head, err := s.q.PanelAuditHead(ctx)
+	if err != nil {
+		return nil, wrap("audit head", err)
+	}
+	key := s.key("summary", "encoded", strconv.FormatInt(head, 10))
+	raw, err := s.cfg.Redis.Get(ctx, key).Bytes()
+	if err == nil {
+		return raw, nil
+	}
+	if !errors.Is(err, redis.Nil) {
+		s.log.Warn("adminpanel: read cache", "key", key, "error", err)
+	}
+	sum, err := s.summaryAt(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err = encode(sum); err != nil {
+		return nil, wrap("encode summary", err)
+	}
+	// Live only as long as the value it encodes, so an answer is never older than CacheTTL.
+	if ttl := CacheTTL - s.now().Sub(sum.GeneratedAt); ttl >= time.Millisecond {
+		if err := s.cfg.Redis.Set(ctx, key, raw, ttl).Err(); err != nil {
+			s.log.Warn("adminpanel: write cache", "key", key, "error", err)
+		}
+	}
+	return raw, nil
 }
 
 // ComputeSummary computes the dashboard without the cache. Its parts are independent
@@ -207,14 +252,12 @@ func (s *Service) activity(ctx context.Context, now time.Time, out *Summary) err
 
 func (s *Service) kbCounts(ctx context.Context, kb *KBCounts) error {
 	kb.ByStatus = map[string]int64{"pending": 0, "processing": 0, "indexed": 0, "failed": 0}
-	if f := s.cfg.Sources.KBByStatus; f != nil {
-		by, err := f(ctx)
-		if err != nil {
-			return wrap("documents by status", err)
-		}
-		for k, v := range by {
-			kb.ByStatus[k] = v
-		}
+	rows, err := s.q.PanelKBByStatus(ctx)
+	if err != nil {
+		return wrap("documents by status", err)
+	}
+	for _, r := range rows {
+		kb.ByStatus[r.Status] = r.N
 	}
 	kb.Backlog = kb.ByStatus["pending"] + kb.ByStatus["processing"]
 	return nil
@@ -249,18 +292,24 @@ func (s *Service) scheduled(ctx context.Context, sc *Scheduled) error {
 	return nil
 }
 
-// dependencies probes what /ready probes and adds the chat model's last observed call.
+// dependencies reports the newest probe round of what /ready probes (Run refreshes it every
+// probeEvery; a request probes only when none is younger than probeMaxAge) and the chat
+// model's last observed call, each with when it was taken.
 func (s *Service) dependencies(ctx context.Context) []Dependency {
 	out := []Dependency{}
 	if s.cfg.Sources.Ready != nil {
-		st, _ := s.cfg.Sources.Ready.Verdict(ctx)
+		st, at := s.cfg.Sources.Ready.Recent(ctx, probeMaxAge)
 		for name, v := range st {
-			out = append(out, Dependency{Name: name, State: v.State, Error: v.Err, LatencyMS: ms(v.Latency)})
+			d := Dependency{Name: name, State: v.State, Error: v.Err, LatencyMS: ms(v.Latency)}
+			if v.State != "disabled" {
+				d.CheckedAt = utcPtr(at)
+			}
+			out = append(out, d)
 		}
 	}
 	model := Dependency{Name: "model", State: "unknown"}
 	if o, ok := s.observed("model"); ok {
-		model = Dependency{Name: "model", State: "up", LatencyMS: ms(o.Latency), Error: o.Err}
+		model = Dependency{Name: "model", State: "up", LatencyMS: ms(o.Latency), Error: o.Err, CheckedAt: utcPtr(o.At)}
 		if !o.OK {
 			model.State = "down"
 		}
@@ -269,6 +318,8 @@ func (s *Service) dependencies(ctx context.Context) []Dependency {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+func utcPtr(t time.Time) *time.Time { t = t.UTC(); return &t }
 
 func (s *Service) observed(name string) (health.Observation, bool) {
 	if s.cfg.Sources.Observed == nil {

@@ -38,14 +38,6 @@ func (a *App) newPanel(daily *counter.Set, ready *health.Checker) *adminpanel.Se
 				}
 				return out, n, err
 			},
-			KBByStatus: func(ctx context.Context) (map[string]int64, error) {
-				rows, err := a.KB.CountByStatus(ctx)
-				out := map[string]int64{}
-				for _, r := range rows {
-					out[r.Status] = r.Documents
-				}
-				return out, err
-			},
 			CacheStats: func() []adminpanel.CacheLayer { return cacheLayers(a.Cache.Stats()) },
 			Ready:      ready,
 			Observed:   a.Health,

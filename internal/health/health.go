@@ -24,6 +24,11 @@ type Checker struct {
 	// Optional names dependencies the gateway answers without (voice providers, the vector
 	// store behind keyword fallback): one down makes the gateway degraded, not unready.
 	Optional map[string]bool
+
+	mu     sync.Mutex // guards last and lastAt
+	last   map[string]Status
+	lastAt time.Time
+	once   sync.Mutex // one probe round at a time in Recent
 }
 
 // Verdicts of Check.
@@ -70,6 +75,9 @@ func (c *Checker) Verdict(ctx context.Context) (map[string]Status, string) {
 		}()
 	}
 	wg.Wait()
+	c.mu.Lock()
+	c.last, c.lastAt = out, time.Now()
+	c.mu.Unlock()
 	verdict := Ready
 	for name, s := range out {
 		switch {
@@ -83,6 +91,34 @@ func (c *Checker) Verdict(ctx context.Context) (map[string]Status, string) {
 		}
 	}
 	return out, verdict
+}
+
+// Recent returns the newest probe round (from Verdict, /ready or Refresh) and when it ran,
+// probing only when there is none younger than maxAge; concurrent callers share that round.
+// Readers such as the admin summary thus pay no probe latency while Refresh keeps it fresh.
+func (c *Checker) Recent(ctx context.Context, maxAge time.Duration) (map[string]Status, time.Time) {
+	if st, at, ok := c.fresh(maxAge); ok {
+		return st, at
+	}
+	c.once.Lock()
+	defer c.once.Unlock()
+	if st, at, ok := c.fresh(maxAge); ok { // probed while we waited
+		return st, at
+	}
+	st, _ := c.Verdict(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return st, c.lastAt
+}
+
+func (c *Checker) fresh(maxAge time.Duration) (map[string]Status, time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil || time.Since(c.lastAt) > maxAge {
+		return nil, time.Time{}, false
+	}
+	// Verdict replaces the map rather than writing into it, so sharing it is safe.
+	return c.last, c.lastAt, true
 }
 
 // describe says why a probe failed without leaking addresses or credentials.

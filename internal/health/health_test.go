@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -72,5 +73,31 @@ func TestCheckDisabledWhileProbing(t *testing.T) {
 		if !ok || len(got) != len(probes) {
 			t.Fatalf("ready %v with %d statuses, want ready with %d", ok, len(got), len(probes))
 		}
+	}
+}
+
+// Recent reuses the newest round (whoever ran it) while it is young enough and probes
+// again only when it is older than maxAge.
+func TestRecentReusesLastRound(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	c := &Checker{Timeout: time.Second, Probes: map[string]Probe{
+		"postgres": func(context.Context) error { calls.Add(1); return nil },
+	}}
+	ctx := context.Background()
+	st, at := c.Recent(ctx, time.Hour)
+	if calls.Load() != 1 || st["postgres"].State != "up" || at.IsZero() {
+		t.Fatalf("first Recent: %d probes, %+v at %v", calls.Load(), st, at)
+	}
+	st2, at2 := c.Recent(ctx, time.Hour)
+	if calls.Load() != 1 || !at2.Equal(at) || st2["postgres"].State != "up" {
+		t.Fatalf("young round not reused: %d probes", calls.Load())
+	}
+	c.Verdict(ctx) // /ready's round is reused too
+	if _, at3 := c.Recent(ctx, time.Hour); calls.Load() != 2 || !at3.After(at) && !at3.Equal(at) {
+		t.Fatalf("Verdict's round not recorded: %d probes", calls.Load())
+	}
+	if c.Recent(ctx, -1); calls.Load() != 3 {
+		t.Fatalf("stale round not re-probed: %d probes", calls.Load())
 	}
 }
