@@ -61,6 +61,8 @@ type Server struct {
 	Voice *voice.Service
 	// VoiceSessions serves the voice conversation WebSocket.
 	VoiceSessions http.Handler
+	// VoiceFeedback stores and summarises feedback on voice sessions.
+	VoiceFeedback *voice.FeedbackService
 	// Dictation holds dictation sessions and user vocabularies.
 	Dictation *dictation.Service
 	// Patients holds patient records and their grants; it grounds answers that name one.

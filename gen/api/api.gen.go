@@ -357,19 +357,19 @@ func (e ConversationListEnvelopeSuccess) Valid() bool {
 
 // Defines values for DependencyCheckStatus.
 const (
-	Disabled DependencyCheckStatus = "disabled"
-	Down     DependencyCheckStatus = "down"
-	Up       DependencyCheckStatus = "up"
+	DependencyCheckStatusDisabled DependencyCheckStatus = "disabled"
+	DependencyCheckStatusDown     DependencyCheckStatus = "down"
+	DependencyCheckStatusUp       DependencyCheckStatus = "up"
 )
 
 // Valid indicates whether the value is a known member of the DependencyCheckStatus enum.
 func (e DependencyCheckStatus) Valid() bool {
 	switch e {
-	case Disabled:
+	case DependencyCheckStatusDisabled:
 		return true
-	case Down:
+	case DependencyCheckStatusDown:
 		return true
-	case Up:
+	case DependencyCheckStatusUp:
 		return true
 	default:
 		return false
@@ -2176,6 +2176,96 @@ const (
 func (e VersionEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VersionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackThumbs.
+const (
+	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
+	VoiceFeedbackThumbsUp   VoiceFeedbackThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackThumbs enum.
+func (e VoiceFeedbackThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackThumbsDown:
+		return true
+	case VoiceFeedbackThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackEnvelopeSuccess.
+const (
+	VoiceFeedbackEnvelopeSuccessTrue VoiceFeedbackEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackEnvelopeSuccess enum.
+func (e VoiceFeedbackEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackInputThumbs.
+const (
+	VoiceFeedbackInputThumbsDown VoiceFeedbackInputThumbs = "down"
+	VoiceFeedbackInputThumbsUp   VoiceFeedbackInputThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackInputThumbs enum.
+func (e VoiceFeedbackInputThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackInputThumbsDown:
+		return true
+	case VoiceFeedbackInputThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryTrendDirection.
+const (
+	Declining        VoiceFeedbackSummaryTrendDirection = "declining"
+	Improving        VoiceFeedbackSummaryTrendDirection = "improving"
+	InsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
+	Stable           VoiceFeedbackSummaryTrendDirection = "stable"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryTrendDirection enum.
+func (e VoiceFeedbackSummaryTrendDirection) Valid() bool {
+	switch e {
+	case Declining:
+		return true
+	case Improving:
+		return true
+	case InsufficientData:
+		return true
+	case Stable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryEnvelopeSuccess.
+const (
+	VoiceFeedbackSummaryEnvelopeSuccessTrue VoiceFeedbackSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryEnvelopeSuccess enum.
+func (e VoiceFeedbackSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackSummaryEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -5480,6 +5570,105 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceFeedback defines model for VoiceFeedback.
+type VoiceFeedback struct {
+	Accuracy *int `json:"accuracy,omitempty"`
+
+	// Comment As stored, after PHI screening.
+	Comment *string `json:"comment,omitempty"`
+
+	// CommentRedacted The PHI detector replaced identifiers in the comment.
+	CommentRedacted bool                 `json:"comment_redacted"`
+	CreatedAt       time.Time            `json:"created_at"`
+	Latency         *int                 `json:"latency,omitempty"`
+	Naturalness     *int                 `json:"naturalness,omitempty"`
+	SessionId       openapi_types.UUID   `json:"session_id"`
+	Thumbs          *VoiceFeedbackThumbs `json:"thumbs,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at"`
+}
+
+// VoiceFeedbackThumbs defines model for VoiceFeedback.Thumbs.
+type VoiceFeedbackThumbs string
+
+// VoiceFeedbackDay defines model for VoiceFeedbackDay.
+type VoiceFeedbackDay struct {
+	Accuracy    *float32           `json:"accuracy"`
+	Count       int64              `json:"count"`
+	Day         openapi_types.Date `json:"day"`
+	Latency     *float32           `json:"latency"`
+	Naturalness *float32           `json:"naturalness"`
+	ThumbsDown  int64              `json:"thumbs_down"`
+	ThumbsUp    int64              `json:"thumbs_up"`
+
+	// ThumbsUpRatio up / (up + down); null without thumbs.
+	ThumbsUpRatio *float32 `json:"thumbs_up_ratio"`
+}
+
+// VoiceFeedbackEnvelope defines model for VoiceFeedbackEnvelope.
+type VoiceFeedbackEnvelope struct {
+	Data VoiceFeedback `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   VoiceFeedbackEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// VoiceFeedbackEnvelopeSuccess defines model for VoiceFeedbackEnvelope.Success.
+type VoiceFeedbackEnvelopeSuccess bool
+
+// VoiceFeedbackInput At least one field.
+type VoiceFeedbackInput struct {
+	Accuracy    *int                      `json:"accuracy,omitempty"`
+	Comment     *string                   `json:"comment,omitempty"`
+	Latency     *int                      `json:"latency,omitempty"`
+	Naturalness *int                      `json:"naturalness,omitempty"`
+	Thumbs      *VoiceFeedbackInputThumbs `json:"thumbs,omitempty"`
+}
+
+// VoiceFeedbackInputThumbs defines model for VoiceFeedbackInput.Thumbs.
+type VoiceFeedbackInputThumbs string
+
+// VoiceFeedbackSummary defines model for VoiceFeedbackSummary.
+type VoiceFeedbackSummary struct {
+	Accuracy      *float32           `json:"accuracy"`
+	Count         int64              `json:"count"`
+	Days          int                `json:"days"`
+	Latency       *float32           `json:"latency"`
+	Naturalness   *float32           `json:"naturalness"`
+	Series        []VoiceFeedbackDay `json:"series"`
+	ThumbsDown    int64              `json:"thumbs_down"`
+	ThumbsUp      int64              `json:"thumbs_up"`
+	ThumbsUpRatio *float32           `json:"thumbs_up_ratio"`
+	Trend         struct {
+		Direction VoiceFeedbackSummaryTrendDirection `json:"direction"`
+
+		// Earlier Mean rating of the older half of the window.
+		Earlier *float32 `json:"earlier"`
+
+		// Recent Mean rating of the newer half of the window.
+		Recent *float32 `json:"recent"`
+	} `json:"trend"`
+}
+
+// VoiceFeedbackSummaryTrendDirection defines model for VoiceFeedbackSummary.Trend.Direction.
+type VoiceFeedbackSummaryTrendDirection string
+
+// VoiceFeedbackSummaryEnvelope defines model for VoiceFeedbackSummaryEnvelope.
+type VoiceFeedbackSummaryEnvelope struct {
+	Data VoiceFeedbackSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceFeedbackSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceFeedbackSummaryEnvelopeSuccess defines model for VoiceFeedbackSummaryEnvelope.Success.
+type VoiceFeedbackSummaryEnvelopeSuccess bool
+
 // VoiceInfo defines model for VoiceInfo.
 type VoiceInfo struct {
 	// Default The provider's default voice.
@@ -5915,6 +6104,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
+type GetVoiceFeedbackSummaryParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit Page size.
@@ -6184,6 +6379,9 @@ type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
 // RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
 type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SubmitVoiceSessionFeedbackJSONRequestBody defines body for SubmitVoiceSessionFeedback for application/json ContentType.
+type SubmitVoiceSessionFeedbackJSONRequestBody = VoiceFeedbackInput
 
 // SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
 type SynthesizeSpeechJSONRequestBody = SynthesisInput
@@ -6817,6 +7015,9 @@ type ServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	// (GET /api/admin/voice/feedback/summary)
+	GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -6994,6 +7195,9 @@ type ServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx echo.Context) error
+	// SubmitVoiceSessionFeedback Rate a voice session
+	// (POST /api/voice/sessions/{id}/feedback)
+	SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	// (GET /api/voice/status)
 	GetVoiceStatus(ctx echo.Context) error
@@ -8132,6 +8336,24 @@ func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceFeedbackSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceFeedbackSummary(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceFeedbackSummaryParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceFeedbackSummary(ctx, params)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -8965,6 +9187,22 @@ func (w *ServerInterfaceWrapper) RelayVoiceTranscript(ctx echo.Context) error {
 	return err
 }
 
+// SubmitVoiceSessionFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitVoiceSessionFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitVoiceSessionFeedback(ctx, id)
+	return err
+}
+
 // GetVoiceStatus converts echo context to params.
 func (w *ServerInterfaceWrapper) GetVoiceStatus(ctx echo.Context) error {
 	var err error
@@ -9638,6 +9876,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/voice/preferences", wrapper.UpdateVoicePreferences, options.OperationMiddlewares["updateVoicePreferences"]...)
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
+	router.POST(options.BaseURL+"/api/voice/sessions/:id/feedback", wrapper.SubmitVoiceSessionFeedback, options.OperationMiddlewares["submitVoiceSessionFeedback"]...)
+	router.GET(options.BaseURL+"/api/admin/voice/feedback/summary", wrapper.GetVoiceFeedbackSummary, options.OperationMiddlewares["getVoiceFeedbackSummary"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
 	router.GET(options.BaseURL+"/api/voice/dictation/sessions", wrapper.ListDictationSessions, options.OperationMiddlewares["listDictationSessions"]...)
 	router.POST(options.BaseURL+"/api/voice/dictation/sessions", wrapper.CreateDictationSession, options.OperationMiddlewares["createDictationSession"]...)
@@ -17345,6 +17585,148 @@ func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummaryRequestObject struct {
+	Params GetVoiceFeedbackSummaryParams
+}
+
+type GetVoiceFeedbackSummaryResponseObject interface {
+	VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceFeedbackSummary200JSONResponse VoiceFeedbackSummaryEnvelope
+
+func (response GetVoiceFeedbackSummary200JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceFeedbackSummary400JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceFeedbackSummary401JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceFeedbackSummary403JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceFeedbackSummary414JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceFeedbackSummary422JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceFeedbackSummary431JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceFeedbackSummary503JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceFeedbackSummary504JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27028,6 +27410,193 @@ func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type SubmitVoiceSessionFeedbackRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *SubmitVoiceSessionFeedbackJSONRequestBody
+}
+
+type SubmitVoiceSessionFeedbackResponseObject interface {
+	VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error
+}
+
+type SubmitVoiceSessionFeedback200JSONResponse VoiceFeedbackEnvelope
+
+func (response SubmitVoiceSessionFeedback200JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SubmitVoiceSessionFeedback400JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SubmitVoiceSessionFeedback401JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SubmitVoiceSessionFeedback403JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SubmitVoiceSessionFeedback404JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SubmitVoiceSessionFeedback413JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SubmitVoiceSessionFeedback414JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SubmitVoiceSessionFeedback415JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SubmitVoiceSessionFeedback422JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SubmitVoiceSessionFeedback431JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SubmitVoiceSessionFeedback503JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SubmitVoiceSessionFeedback504JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVoiceStatusRequestObject struct {
 }
 
@@ -32317,6 +32886,9 @@ type StrictServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	// (GET /api/admin/voice/feedback/summary)
+	GetVoiceFeedbackSummary(ctx context.Context, request GetVoiceFeedbackSummaryRequestObject) (GetVoiceFeedbackSummaryResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -32494,6 +33066,9 @@ type StrictServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx context.Context, request RelayVoiceTranscriptRequestObject) (RelayVoiceTranscriptResponseObject, error)
+	// SubmitVoiceSessionFeedback Rate a voice session
+	// (POST /api/voice/sessions/{id}/feedback)
+	SubmitVoiceSessionFeedback(ctx context.Context, request SubmitVoiceSessionFeedbackRequestObject) (SubmitVoiceSessionFeedbackResponseObject, error)
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	// (GET /api/voice/status)
 	GetVoiceStatus(ctx context.Context, request GetVoiceStatusRequestObject) (GetVoiceStatusResponseObject, error)
@@ -34080,6 +34655,31 @@ func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdmin
 		return err
 	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
 		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceFeedbackSummary operation middleware
+func (sh *strictHandler) GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error {
+	var request GetVoiceFeedbackSummaryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceFeedbackSummary(ctx.Request().Context(), request.(GetVoiceFeedbackSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceFeedbackSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceFeedbackSummaryResponseObject); ok {
+		return validResponse.VisitGetVoiceFeedbackSummaryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -36190,6 +36790,54 @@ func (sh *strictHandler) RelayVoiceTranscript(ctx echo.Context) error {
 	return nil
 }
 
+// SubmitVoiceSessionFeedback operation middleware
+func (sh *strictHandler) SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error {
+	var request SubmitVoiceSessionFeedbackRequestObject
+
+	request.Id = id
+
+	var body SubmitVoiceSessionFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitVoiceSessionFeedback(ctx.Request().Context(), request.(SubmitVoiceSessionFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitVoiceSessionFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitVoiceSessionFeedbackResponseObject); ok {
+		return validResponse.VisitSubmitVoiceSessionFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetVoiceStatus operation middleware
 func (sh *strictHandler) GetVoiceStatus(ctx echo.Context) error {
 	var request GetVoiceStatusRequestObject
@@ -37235,762 +37883,780 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17dhu5kjCIbwWHX/9OUfdL0bJsV9+ST5/+0RJt65Ys6RNl+94uuZlgJkjiKgmwAKQkVo3PmT3MRmYB",
-	"899sYNYwK5mDAJAvIplJSq5HN+sPl0hm4hGICMQ7fu1EfL7gjDAlO0e/dmYEx0TAn1dYkTM6pwr+0d/E",
-	"REaCLhTlrHPUuSI/p0QqiXCS8HsSI8qQmhF0T1nM73udoCOjGZlj/aZaLkjnqEOZIlMiOl+/BvnwV2SO",
-	"KaNsumaKhEzU9uNL4ln+kEScxRKlTNGkMDAS+nnZPD5RYtmfKCLqx1Yc3WOq0JhMuCBI6FcomzaOfX09",
-	"fIuTZIyj29XBQyVSEqL7GWEIM0SwSCgRaCH4HY2JQBNMExIjzGKkZlQizghSnN8ifkdEeWrC0nnn6KeO",
-	"HrETdCY4kaTzJXBLkkroY7ErurQTrK7oekaQXBASzfJVqBlW+lOcRiQG8OI0pty79fI8nziNiH+SO/0T",
-	"SiWJ14/zNegssMBzoiwuH6dCcs/KLxb455SgCH5GE8HnKJwThWOscG+Bp5Rh/WSPkQc1Mk+FiE9gPwtB",
-	"7ihPJVrgKdHroXrEn1Milp2gw/BcL8m8U1rsHD+cETZVs87Rq+eHPmC/TfD0R7K8xPoZHxwmCZ6iW7IM",
-	"UPhrhBWZcrH82vtVMnxLRnrmr2G2oIUeJVuPfrMTdAT5OaWCxJ0jffQ1q3t+eBB05pRln31rPY3dMj2z",
-	"0XjtXBMu5lh1jjppCk+ujl7Dei7xlCBJf6kFewLvFeeKyQSnieocvdKbwg90rlH/8MBs0XzKN1gkxg9E",
-	"Sjwlazc6N8+MHr3hayymRFG2/vxTRhXgoCZpQWOC8GKRUAIcp4s1hQhEYzReIrvvvRp8UG6+0S1ZtkWM",
-	"w1ffNyHGVz2UXHAmCRDgGxxbZq4/RZwpwuBPWHgEVPbsn1Lv8NfCpP8iyKRz1Pkfz/Jb6pn5VT4bCMHF",
-	"gN2RhC+ImXIVUsJMiqhEc5xo+JP4CMklU/ghQBjdC86mSK8+0Mw0ZbeM3zM0oSSJ9e9zKiVlUzTm8TJA",
-	"ijyoGwasjUrEuEJ3OKEx+nj9dv+vqKtBGyBAxQDZmxQJguMA/W14cQ6D7OlR4RMf/5NECt1TNUP4hsWp",
-	"AQTRhI24QIxIRWIUE7Iw/JSh71+ihNyRROpB9LoSsn+Hk5TEZlaUcT00pXeE3bC5vnfgXc4i0ut8DTrH",
-	"nE0SGv1OBxHZ2aXZuEbiKBWCMIWk0rvvYpSBArapcELQHRGScrYHO3jLxZjGMWG/7RYinCREfCeR4AlB",
-	"MScGBUD8sVftggiYPtAHqPem+C1hGlmAI+mbkCOMFljKey5iFM0wmxLUDS/7w+Hni6uT0fH7/vm7wehq",
-	"8L8+nl4NTkKz43dYkXu8vKZzwtPf+OSyKz2msdkwk/eavzCk6JxkW3Un7B6TCguFqBYQzQv6wClDod7b",
-	"YHg9uj79MLj4eD0aDo4vzk+GIeqG9iu3a87Ib7tXc1zkgQLpjVOFIswQ4yjhbEoEGhvpA3XJw0KzyQAJ",
-	"csdvSayBgBNN60t4wmzgveEB15yfaT77+1CcY0TkISIk1jzkR/oGdcP3g/7J4Go4ur64GJ31r94NLNTP",
-	"uXrLUxb/dqs950im0UxL3jwVEUFdzf40d6WSjhN9LIZRAAGaVV5MBFl8K/jC4O8IIwInsPqtYJyv86np",
-	"tvX6iL4dYIaMLPVwCVGkkRxfG30FYa3joBD0nX1QeEIkjYKjhYqixpg/UrcD+/SzgvYES4cdfRRUHyU3",
-	"quDvc5JGILIHKdFf84O8IyLhOCbx78R+qdZV8R2mCdY0wQUid/rOv+fi1vw8TuXydfWk8FIaXVFxc6BP",
-	"d2iXeKkh8vuyNy1UZceluYTWC8x1C+d2KQBXqX71LajGv/U6LVMzd32s5baIwEqtUIO0LA7mk/B0sv8B",
-	"q2gWwtKHRNzRiHzMT/23W3ofxWRBWExYtESMkNjKLvbuL+Gi4xQJVkTAyn8XQeVJBZDXiKobNsdLfefr",
-	"7VESr2WFaKgEwXOJsCCIPJD5Qj0dpV1z/gGzpbOH/XZwvdIiORCTpTFjenn8roLO3/czE91+puevfb1s",
-	"kKwMUTIjthomf2NlKGsxbDmMfhpg95HhVM24oL/8llzmg9FRA0QZqKMBstKpviOcfBoJEhOmKE6qt/bn",
-	"z5/3+6ma6V+10uU3OeD8Cc2yYHEgmKWSNBjjADALwSMipWYXA6aoWv5udoB7kiT7xhIAEv4d5ZpxSYSR",
-	"SDUzC4kesQc2gBCYs7lY4Atgbx+ZTBcLLhSJP5CY4mvY8u92+82wXvyxmXxfL6aijhaU1SgiC3MxfgNp",
-	"a6OlW0kLrCZgrQYTxl5Z9ELd8OPVqdFRLs7fgYry1WEboG9/PBbkjsJyL3lCo6XHZB4llNEIJ+ERuum8",
-	"OjhA8ym6vEBvTk9uOgG66by5RM9fHjz74QDN5++nNx2NBA8LzGISF18ZL9Gcp2qG1D2NCIoxTZY3HY3+",
-	"zpLuJtJf2QE8BvWg04dzOGV3VMHKC8YxHBthBSeXQp+gokR2jsA2H3QWha9+7Tg7Qsm2mH0ZrJia19rs",
-	"gg5ov5vb+opWw5/sIEG+jHz7xuIF24/nlAHjvLSPbQeAOY9JyZFB5gsuMJiCzUJWgB90Hvb14/t3WABt",
-	"6/dgKR94TK4LA+RfmpGqO4XJa3f3cRFjRT5KItpubU5Z8dvn1c1O0iQZGbvtCocWdD4nsRbEJsZA8fLw",
-	"cM+Y2DRlC57oy4Ayp1EbbFGUTbVcKnCkiICLoXj0BwceJKFyhCNF70iB1485TwhmgAur0GDLTzhJPavu",
-	"s6UxhYIN8zWIavp1NE+lQhNr4wZnh/5aL4+liRWElUiJHn1BfyRA8mVgRYJgReIRViXi0Geyr+icdDxb",
-	"M9emXPdOeX4feOIWhv6gk2CpRvqkHjWZQ4aVHxaCTOiD/yZfpOOERlY6tr4s8CWBghjxKaOSIArS68rA",
-	"Vpx41KoFN4rMupvkSj9TJTgAJew526EdLSied+kgK6Au7cBLu4BPx2a0VbTCCwqekoblW6z8GnTsw6vH",
-	"cD/jCQC+h4Yzfs8QZ8nS+LipRM558hpJxYU+DsSM03s99zVeHLfKxg1md/XKRmOscLtdOlhpAgILS8Nb",
-	"52niTDFBxzlbG/HBwuMDUVi/J9NIi5MF3q+RLd9vxpGCjkZLqfB80ZYRVEDqpgoMTNwuC2svzlEP8jMq",
-	"VTO8qSJz2R697FxYCLzcnUD9CaQx5W/tzLm4cI/v9CiLF52gwxepnmERzf0CWxpTNWBKeO4afR8aMXnl",
-	"NRwpLkZa0UzW/O6/NBoZqXnZsdOVn2OiME1kvdxRGjYHVmU1lKnvX3ZWXeNBhy688/IIPHqb3b1WK7Cg",
-	"8PxsrGiNvyuriq08UcDXVQxNJREjPLUK0HpshLMp7rFwiuUDL51Q4NCkutjy5oICthdgAsAurTM/3zqE",
-	"V4MHraM+Fc/JCeA35TuFnfxpWU9x/auS6gxTNpoRHI9mWM68yFt4pjV1mnekwiotgqoDNqJO0BkLv4Kk",
-	"X+Up84Td6NOnRIKlWu897HknTpwxb/WntVReAX0J+0ubqcIjWIGh24JbTO3BnPHpU97LvxON/OnvZvWJ",
-	"CDqxRicfiZDo1ojjfoy0D2h8bEEZEyqkGhn8r6Onmsu3MEqJYsvLek8ekP7FqFdYIaJxooeuSMRFrIV5",
-	"nipJY+MG0lAaY0m0hG/DNgk7Qtj4U27YXQE2RjWWiiYJEgRHs8L4LqIGK5g8QPczGs1QTBSJlFYp5vwO",
-	"gx0A37CIM0mlIkwhQe4FVcTpgozcE2mGpET2bpjvui6wolXVRmtciDKFI7ey7oH1Qc6IVmYkYpyRvZbH",
-	"JQiWNeKV4WV+Q0QRSx3Pc4i0igPZNPneikfcCnEfqU2t0MGOZ9TxjDdpcvtREtGPHg/38lhXRKaJ2oG+",
-	"Jei3M9vmCpMTSsCkiBUBsbbwwTjNjQT9xas2ON5QzRzQnNZ41YFNasn5OwlB6AoJy2hnVCpuIiKKpnKv",
-	"3bO91cqK6TSWJcGh0SY4xw+n5uHnNizZfazIEkEnZfTnlNifwRJaOedM18iW0uYsAfXXqLePPy09g2wt",
-	"T7n15URZlalkOp9jo5P78c8nhVYua36P5phB3J6QiDCNNnCVAuIYmbMg6Trw1UHcbTJf3DrQ1wE9sp4N",
-	"T0yXplikf0djMqMsNkGyKpWI6/vVhPuG/DZE3XA4OHsbBij8eG4CS0/0h9Pz4ce3b0+PTwfn16PLwdWH",
-	"0+Hw9OJ8qH87v7gevb34eA4PnvWH16Phx8vBVf/kw+l5GKBer7fXa2ObsBHxflV8RSfhtxpct3SxMJdz",
-	"FuAbdBhXownEIzpm1c6lowE8hIku9OD5x2E2Tf7d28KE+bdZJGTxS8Ptv+RU3i6wv4gq7sUMEoE57hxq",
-	"Pow5xtGMHCcEi8fdd/k4u7uu4a4rgmqbew6QcYF96UwXLFkaU3/2EOqS3rSHwttxTxIsopkmQTIfkzjc",
-	"e41wkticr7EkDLwzC6wUEXq0//wJ7/9ysP9Db7T/5dfnwfcvv/6LFzxrd+hnRKA2kHZGhxUN3rxaC9pT",
-	"E7CCFdnW/20BUIXuu4SPITkGhRl4j27JMgxQBcZHfwkr1/+Lg4PNPN5uFc3b9Cq3kwRPnU9pVcExIYJr",
-	"0sAEuaMQRWiiQQWB4A0kSMIxpCC20rIqW8rWlK+g1e6egDOVgLVjTWtZ0xleEqGvJbkK8PFSEbmlacPq",
-	"/tu+rfciW1opyR0Fwant8zOqRsJGqdlfWTofZz+2HSfRoCuKIMnzTtBJDr1y65xKSdqOnDEcuU4qbaSD",
-	"czeMOV8f85ak5XYr2Gf2bsGV7c6OVwBxLd5V1raCexucwwagreyivPratdYsEWDQXhOpktuKKuIDcdOq",
-	"noBbZqvZsUk/sEEjfVyQmc1PHD1xtB0j9087ZAV4K8uuTFkDLnVsQxJ9ZviU3Y5aRjjFPErnev6WzxOm",
-	"aIb+K6IO068n9BcSI/egSQmDpEpYGNKz6ZsEdY2IbMRlxhmBmHzI7DV50K0o3oLBRit7bA8zgmMbb56N",
-	"uBpTWXmpRpQzd5hJLsQShT+xL6EreGGyF/y+toXVsZtvZcm02qv8i6TKG0NQwSitHRePNcgxwo2RQyWf",
-	"sQ7RTMLE4I4wb3kOcUfEPpwj0Y/IACpZFFOnF1q+12zgKEQJZeTohoXw7BGyinTPhoWFKPz1xmnXN50j",
-	"ZJP6v4avV9+JSaKweQP+1M/fdHq93k2n9HxkMcQ86j7pp4tk5J+CM9JqTcDw7AQ8JoWlBKj0crbAGodN",
-	"BZ1XaLsmrqI2wpCRqYuQq7jkQA2xtIj4BNGscoshU63ympcLKF28NGwExzri/EBiGuHEbAai77WuxCM8",
-	"ThNrDlyPyoVng1JcIbzmxVjOtCpUwxq1Kkmtmry6pbHALJqReDQRfO5nAPYojUkgKsyF7rFEbgAoUVJS",
-	"6NrGCm0TDzvhia338qRhr65YxmNiSN0YWaTCKsOrY2pBJ4XQ7E1g4QsBcgwvO/rqqipBqYVZm/DrkYJh",
-	"EVN3omGtaFgA0ylbpJuKhTl1FGvmNBqPCohZjbVvku7WbuEJw1iqCLQLZNkYoS6ximaPzvhYf6vkCOgx",
-	"DcJvr6FA2Hyhlsjs2gSBONm5eMtA7SuqpH2zYhN97nWJPiEiA6M0Yc3bKWku5J+yUYyX0q7K1HV68f2r",
-	"hjJPuaCzIS1vncsA8/mw6CRLuz6eEVP/rbJTR33lU/88W5poojxt20gSksZEkBjF/J6hLuPFVFCTFKSI",
-	"YDiRez3/la30YKOKEzvm6TgpUFVuhFv17qULUBzuQX+gkAMa+8vMlQjSjOOFEY2MNNtf6M0+7rqsDLZz",
-	"ijWwOT+8PJkyi4Qa1tUW+vD8V3D5ktbvneuHtSY8oyOcEKE8FoRTwPcJJULzt5SZYgt2hT1FHlSYxach",
-	"SST4U2ZYQuUfym5JjBZYUet2a3WHXr4/7evVeIMWzAyttzi0z+uhBGZmZ63fvs5fWUEGO3CQnVYJjk2n",
-	"7863Grkwn2MWt7etZkMemzfroz3olHHhUzovKYmIhAhG8qBQLPhiQWI0JhFOJUGxmwGUqQUGM8t4iTCy",
-	"i3UVOtWMzHt1QYjxyF+Q87pYw4yAN+M7CQsJrMcWisAh/XY2ocCsVRyFHqbuiocUThKbPePYluiAGE6u",
-	"SKCRnIuYiAD9k1Nmtmw8E82JZDBvkB9mEQL5QazHkDSmPJOsK9xB/+bfl4DQLS2sdD/3PyGc3OOlfI0u",
-	"3r17drFIZYA+k/EH++eHyxcBenvWPw7Qh5d9E7UzmcwXZFoOLh1TZpOCN3KwOlbgCrWo0vKoRGOsMYmz",
-	"qo/1xWGnsa5kKXgIwLHe2Volk210FnucvnAEguQCqp/ZZ6yn/KYz5RqrFglmJtV9I2GvBODHQMitfDMY",
-	"/UjNZp0kYgzgAk8FXsysQTyhDEwO5EGNLPma/FKo7lr4aspHihc+xyQhiozApiEJ02ISgdi8mFfJhUki",
-	"1EiR+SIxkXLAg2ywGNzaUnEtJUl85w+dq2GS667d8gm/1fiQ33KOD80wFMuZaYRWHOFIIc5QV2/CkBPj",
-	"LkyyVCHTbGnPb8LDYlpHUJEzC4YlcIYBrMqMCj9XYBa24pa39rw3uW4AR1byaCngmt5Ifjk2YJwQJKoJ",
-	"8bBmP0/FhWZTJbwMj66d/y1l4CB5ImHYDbcTh9uKww5i2/DlJ2KSrVhj5WRX0GQr6XtrkbZWIoVlrN3I",
-	"KXCIa8dU27o0nES1rResZPyFwdau8pz71jbH4hY04hpvpyIIS/TBPhUgbAr/7h8i618D55djpybxhzz4",
-	"azbYp7YQyIeWoXlE8ZbAcnDK9ltYTiPY6o/20VvKht5ga+1cU+UdgGuqChOT9etAswE87PROmpEca5lh",
-	"tgB5hU+F4WRQaitORYMgMay7rf4YdFM9qNbL3Hg1DcvIGFtF0CrUnRotssJTazO8VktVQbJtbobdthLA",
-	"Nt49Fx8iczxY5UQ0dmmBjtfkuvSUExdfuuo6tJdM/FsU09HscrQlbUIUNa2PU2lcY5EV+TzhBZEXCoJb",
-	"fC4o58C9ofaR1uMlRxMsWtuZ2vDq3CLbbiTz+FaO0jUK9SmLBJlrPQkMESZc2WQMvUYYbIkmGL5UG1XN",
-	"yBLCd9aq2g1ykTnJDEsCL/EWszEqpFE45XyDq5RbwqV672+FOtqwnycS6guGxJ003wrw2wjz3/JmWLXa",
-	"WL6SNScoviR9oSLflH16yo2Z3zOzJKIS4TFPFepevj9FxtQMFM64QgJTTeYTLrTIWzK977XYTNXJlu2s",
-	"zVk/oQfda7rfedE3o8AVP6KtO2itZ3GRka4XdZ0Q6YkDN2amLRSJivbpC/XkdsbNBi5pPk1x5maOINvG",
-	"WohmYHii6yQH6w6dG9H5mjyobW4Tp3aVze6bGd7beTZA/HxCp4Z1IbUySl2X/JpVp4WzrG7lU8zMsh4S",
-	"nRS67K1iz6LQ8W4Dx1zuo7UF4/NgU1TYS+Ccjs7HBiUJ8sKsrX102TIL+wlKUPOBfjAfk/gNVtFsW6ws",
-	"n0YBP//aBj1bVzvw7XrNlp6IxlrswXcatctymQIVdkvnhEmH2Z7suOKr1SSDPOSmitZzHpOkFmtHid1S",
-	"FXnNVnNN9QEit6HSwIJTpmSvWdXKV+yWERR3WV7BWmi9cSF0W4KsjJ7tgdcWmHUbl/6dN+/1cbdyBW67",
-	"G7nuRs4A9UTw3oG6HtSQnzF4UALX2JqLWV+tLvZS5odXrTKzNR/HwD14yibcOGP57cjLJKqk7hZdnC1/",
-	"vw0kHol7VbjuULAtCm4jHpgKeiPIWsokattO1liFKw1ZsLh1OU4BSllEhMKUBTaQQuOvkfXwnCbLQt4i",
-	"SSSBQh+wjJrgijllo4izCY0h4GTlFj8RfJEnSY5J1p0yf+m1LSKCuEAHaE4wMxHhGTZ/J13jWBSlap9P",
-	"JqgbMiJ6J+bbD5QdZ6OFAYpmXBKGnCIhTF8dLe0uuMCvUcwj+WxuSHcf09483rOhRJkykSkWB56YYo+A",
-	"9qqVEqS/kLXVV4gk0FlArpRXgfZq84VatjbEe1PSciH31eY1vOoFSpjj9KRmX5BmJx1aQWAP1JmppNAu",
-	"9ZFm3/VoDJ2tLQrsOwRyBVNOLk5Pjn548eow1KAJ50RpcqYs3POlCjScCrCgNzxetq17NVTQ826Ooxll",
-	"ZF8QHMMX+ukjFH7qn52e9K9PL85Hg6uri6swQOGb/snINvoyBbD6H6/fX1yd/sfgJAxuWHh98ePgfDT4",
-	"+yW0WQ2Q/eL0HAbLv7gafLr40dXNgt9Gx1eDk8H59Wn/DEpmvb24enN6cjI4h3HXFdeq7fJaLbz1YXD9",
-	"/uJkpL/rn51dfDaPHF+cvz07Pb6GeQYf+qdno/7Z1aB/8o/R4O+nw2uY4/Og/+PITWQm/cfZRf+k0OcT",
-	"wDH8eHl5cXU9OBl9GJyc9kfX/7gcwMCXV9AO7RTA+bZ/emYmv+pfD0Znpx9Or0eDvx8PBifm6+Hg6tPp",
-	"8WD08bz/qX961n9zNjCguh5cnffP7HmYpFTygOeLRKNC9cC8CeTtypdXoty4QHn9GJM+K48gf9b8fdM5",
-	"Qj/9etOBZk6VLNqvX76uCzPLCRBeroteNd2N4BGEFQJ+GSBo0QTJy9DviItCr2aG5+SRRdVWoiVL5cTc",
-	"itfXDC93b6oVTCo9XCA8F4V67ZCxji3UsxYWrSDaSnrJ2caTSi9w2f5RxRfTwHXL+ljQ1OuhMVVgkHWJ",
-	"PbYvmMYltQae54cHay06xQqauRGnbnOUs75Sgo5TE+aB2fJi0jn6qe2ihxFOsBYTWqoQnjer1qiKUrFd",
-	"GZ+aeYoDFODowPIl8Dj5Cn187Zki7ECGumOeMlvrFJqfatmSEakoM2HwD/tTvu+2xJZl0B/nOPK4TeZn",
-	"uFJi82JB2FuCVSp8W3mNQtMLjrLpj2QZImqk0ZRRhWgc2LKWc6KlQeMqzDYvURcrNOdSoe9f7PVQnxUA",
-	"QyWUxoTEx266QIqj5weHLwsdr/YCW3kjQJbsofN+miQQckclxCK7Vw9Mm2oJpymh8bl+wRSjyJ47PLBP",
-	"ZCvu2sNAUvGFNEWw93ootHUgTZk/TJMQTi4UPCEhbFMShcZLG34j7ogwaZolfy+OINscXo0wY1yhMUFR",
-	"guncVFiooNz3L1esnwXg+7q/tcjfzLHgkYptNs4u7rjdzbCmbu8kwdP2hpW3CZ7mY/osK67SYJtihF2o",
-	"X4JovGcUy5zoU9m6Tn+GmDXlEVfKTdr1Vd8MLCjWg9Ey6dIFVNJrDl+uXnqr9uRVR9KX1d7KWzIlbwe8",
-	"wYMJovKEKEpJpcIsK7nRrMOax1xx201f89W5zWXQ1eV4D8Ru55GMxAFlx0BqGUjJ/rkaoe7cHp5kxxnc",
-	"uTFJnK8IPuybA4aIHSnbKTT6vZF5r6YuzurISGCGuqFWW4/7Z6P+6ejDxcngbNQfDk+H1+YSxWaRzjVa",
-	"Y0rzN9MMY1OSEotliLp6e3wySSgr2Mf8qfKZn9dbxsyU8o2Jvu+5QOH54Gr06eK4/2Z0cnoVukxRMNJN",
-	"U0jYp4LoyUxRVxzZsg1uGOgbgiY00UKQMpFWM9NbQyE5c8XOGiKkTNWj0sorx+LDHSvM6Ttj01pIEVZk",
-	"ysWyzX107J7dMsTZ2jBHd67/6NoYPNentCq+/uorVmeKGHh3WFfLl9+zmlgCwZOEp2q0ICIiTFmW26LW",
-	"gkgTstkVf5Um3mAliZOa6P6qENFY4q5NKKFeijOSbhVlvOmJ3mFBMVObAeuTecm3yZqMrRpJBtru0sRW",
-	"XmucNn/a398zo6EypgYutcShp4NTlRIK4HA45EVCixal9Ts8tphRqn9VCI3eoPJVidKLZUNoJ+iMcXRL",
-	"TC5mPKcMQt0UmZq+5qbVKxF0bjri8YX0BgLCDCAPyKcQk4eqJuLPJsqO9HsJUcTPHyRlERltiEAbPF2V",
-	"FErTFQ9pZbnrBOUCDB8nmhUPYyed1UlnACXOjEFm0wD0ojWtqnqs2I8azC9buHf0WrD1wDtiJj+nOJG2",
-	"n0f2gboOH9TmUyhMIUoIulPL0T1VM+Bncfa3IFPy0Ak6UwX/6LMAFpUok0w3vyNiRH7O/4YHs78LDyWq",
-	"+Lc/W27De6Za1iE7iAJQ3KB1p/5I6ipIZjvqWkddBWOHv8bWyPkiHQ6/Peu/G2V+uk7Que5fvRtcn56/",
-	"G/04+McIPH3n7/T3/7gc6I8f+tfH7ztB57J/NRxknq7MjXhxfj34+3Un6LwbnA+u+mdeDKyTJvPOV255",
-	"w+v+9elxJ+icDN72P55dlxboljK8PDvVv5ycDvtvzgZ6F2ZdX55QympqZbHpFWY7UZRll2LLvnUxxnDW",
-	"0H/Vc87w/aZlUTe3q8E0p4rMG0TJFWfmHKssRrv7fK9FAGZ+vRc313SzF1a44V2zVtl7KgWsfAEdBNtp",
-	"ZI0eLH5HhKAx2eZ0L+y7K94kjz8pVwWrxXS2Vg3zUJqDg4Zgmu2VxvVeskyHbC4c2ahT5jMdHjxew/zN",
-	"tcWiK9RD8E+rDdYmuHmQc7uimo/J4c7vqcYWiyv2/qonqinj5RHXVWGq7182hvqXFloH+vdGvappQOJy",
-	"jDfTAxM+HZly+Bu8wJM4b7rdquGuMrFj68pr5w/NeCpqgvE19EYRXuDIInvNIxuvUL8k6S/EN2ZNH4z8",
-	"Yszfrq5wZTlVAJZOYBVSq2BpgxyP16dLqLYT+9eJ/adzJwpuxgh/ezmxFE9zsFZubNHOTTZA5PFIaMbZ",
-	"Oe5bI2Ft71djPN3M6h6L5UikzC8Ap8y4Qzcc0xpuN3mpynztVvKxiovJV10LqK3C9X8HpSNLCLBLqlVC",
-	"8iDY3HTdY+R+BL3peaoq9rbDsr3tRbDGsbSlNpGtHaT1nW6x0y3a6RZPWDCjYrbc1cpofZUUVTvvNbKR",
-	"zGI0vhozylOog2u73ea6YrNu+ARdfZ7UwFnfQbcajLbGjlmAcH4Wm3tTHU48XqYrWrV2RNgI8G3ElRZU",
-	"9Rijyjc1iqwFxlNeDxVU3N0PrVHzaToR/UEM+Tu7+X9r2XZdRaO8khGVtqxksZgR6r48+CEvfw/R6lQi",
-	"rBBmkF+y1zIo/VECtpdCAUs2Tuwyz24G6TygpBFVjCm2cgE0dTRe7aHlJ86FoFxYCFZK0PB7ItCECqle",
-	"I0hgvyVkYTNxRFzXBvcxl9xqAuk8TRSFJ5TBFGm6E9iXTBuQNLFJOS2aqZhyoPmZ1fFqE1jmae2FFZLQ",
-	"LdcUiQqf4QV9Bit7ZlBdhmiRjhMqZ7a4IoaFH0FdWXlPVTSDNwFQMkCMqxsGNWedcAo7MpHESzTHS1OK",
-	"NZVEyL0ecnmIUHZcf2mq1l68vRpcIi5uWHFJNtuD2LTf38hhnBBvP9prkZIK3d9jiezz0ADN9HnibEoE",
-	"AvJOiGmkozkJ5Fn5w8e3igL+fXhwq9LZ94ROZ6pV6LEPwe3rPuT+Q0XPbhMkWwqAzT1JhdhXh4BrafsD",
-	"XmybaOkLPK3OsKaftr4iIWGAT6CPNriwXgNNDIcDZPtNhzZvXdO+RPczGs006nNGWmTkDiU55oyRSEEb",
-	"t8aHr0i0yePWx3XKsnDVFi9puHwEhbnt0/JNmty2f+U9wUKNCVZtHrbax5fSgdX4h02x05EFUX29s/Fy",
-	"BK0h1uGVJ7WuikCFeUaKK5y0pM2Yyq1fNV3aNnpn5sA9khp74prtzfHDyF6YjQ9oFWFEFy3caJ4jKcDf",
-	"B8Ma+FT3Xl6wd3W+rX9ZywieyLVcRNKdpr1O066253ALDNy0gbs+g84/jb2vKGnWZi58ymXVjbxgGyre",
-	"RihYYKWI0DfGf/6E93852P/hi/3/aP/LrwfB9y++/kvnMbL/xvJMLpVUej4azR4S77UoG9j8+xcoJhGd",
-	"40Sa6828D80hjVCMZDq3Cf0lnW9zm8CGUhAcZi75tGoB1SY8tin61c75eF7gFr/jA+v4wKeSuFpV5Tgo",
-	"V05FypWSbp4jH1i9Sits2e/mPtg7MnpehG7Sg4MXEcKpmhGmaIS1NuO+jOeUuQ+uvzPq9i9P0S1ZGlLQ",
-	"j0jEWbJ8jRi5I8LOQOK9Hsq3gGJOTErphCaKCJPuixmeQi8P6GwqUdeofzDos4nx5e2DMhgGoIKaAJq9",
-	"IyQVnkxswyqtUlOiFX7BE1O2BI/5ndarie0Posf4TmZZsaaEABTQ6IEIbzitAYmWx4vQqOSMaRh4eew7",
-	"wojAaivjvb6pFb8lTJYc6SZa0bGRw4ODxv7jC8Hni6oV8GWrEndkDqklqSClrueHm7AuO70PpS14vEyr",
-	"vtDwYkYLvS88bSHgN2RbK7q+tWYZqBsqkUpFYpsWHV5eXXw6PRlcDUfXVx+H14MTyFKSxDSFcGggSIwj",
-	"pWWyhEMNbJwk/F7TrBnNe/rmJVLXvcIs6B47m2LWKpiab6VtCu1hRv5+Wf4a3q5gcAFshaWtP5bH8fXC",
-	"8e7Yeh1bf09wojzFqFd73c/gyaUX1Tbehy/Gb323/KJxYv2WTtkdVTVkjaOILNRogX1Vwj9r7mu7td5R",
-	"RTS7ZrHJGQRWaLg7hloN91xABmEe9WQuilTNntFsBfKZmbE+ImEz9ygso6bxAWXThOyn0i7f3ij6hR4a",
-	"zvg9gzsRUetJKFaxWw05kKSRWD5KD7uFF906K27/IvDXH9zjCL+AADvCX0slRJ/hdhX4oK7XKiaem7qr",
-	"ksRQGFKLUVMqleHDJaXEDFDuuv3qpS+wJk2SUWstTAtcjQenn1ktc6/X4wPV3z7/2FSrs8JlkqlXdLit",
-	"MU/fqprAH9miIqZ+uWbVw1X6WSl+uA5OeuNNcbAwoG/+H8fHtWwYCvmOKIvJg9+KFfMondf3LvR0ZUyI",
-	"Q5HGSC3baNZTjNd2NMw60WI1CxBPFRFQiA+8d6W6yY2Bxgvrn69ZVGHLkqciIqNUJK020bIbaBGQeZNS",
-	"B4GgdBL+UzyxI3guU6UldCV9HRFj8qAh6B7JmrmZlBU0zWQzv9vTLGtNkg4k+zM1mmHpucmH7/v7h6++",
-	"zzp8Ki5IjOw7AZqRB++t5wZ1nqxv053UvjNebtWVM+vGMcpUlOZ33BVYlXdMBcYES4Vo5cjQBNPEFLRr",
-	"Dn3chPrcjteznh/HJkd4g2apsINRbHVp2++gsmOcJEgfjMMM2Lq9TCdpkkNBpMwbNtFMxzDEY9vD2mWM",
-	"oFrEIwcrijPr7rAV2te8ywPESzwlyJTm7F6evAWpcq/XCjZZL+fG0790T0JZmV/IaLy0Peda+FI2ZKXt",
-	"usjmnDBvI7tFCanaFtybR/mua0Nt389qGRXkwgI4K3y02Ci2wICDnNNvFrGbg+xxAn3hEtoJ9HUCfQ6k",
-	"rcx9LZlEpebuqwPPSsrkl/NtQSvi/sHLv7aJBVyPGte4TXygt6fdZYK1NkweoCvGB9vJH3WteCTRmER8",
-	"TlDktGnXLLnaGgJadrSxaDrqrwY3b9SOranTfI4JTxioXKbBXZjyhjS52vN1QZiVwReC63nMBys+QMtD",
-	"LYB57W2ZdFQYTxlzq35zpuZgco0nziFbM0jqTHCZoVlMMk9f7dynbErko1m6GWWXVNuIQgZQroJNBdQF",
-	"5aw99cbpIgFPUk0VXCMTgBcAJ4Lg2FoNCbpl/D4h8dR0rX+NQreArLgaeaCmJDxnxOc+qOqn2VJypX8t",
-	"HOpSi1f7IbZBP3/loqpgBSP6F/U3Pq5VjP2aq/3xkUL9VkVj1xtVGufM3s+usXaa5ybH8jc+zuh7paet",
-	"64n9ON2qbSmOW8riulSEUdH28WR6TjQjcZpseKrShVY3AtYGWfrUBtirGyvD0U5lr9l5VtSA0sJr6WTg",
-	"GHyVWNrvdS1hZRfIepac783kIsJbtYt+UglKM4ud8NT+5stwduWauqJ3RKB/8jEClJVFZzm+w9SwgKAT",
-	"YRaRxARDu+ja2AYvYhHD37kgJogSS/umSBkz32bYXSMOXRaIvXo7M1ITpeoiQxsCoGAE97gfSFcERMbH",
-	"imN2mJ081oiVZUitgPvnlKSl1Im6s7UP1k2iBCV3RAwjLjyHKjC7XSWL5/smK0z/WnD02qG+k5Bu5Le4",
-	"SzdPecQ3Hw5fIfgNdW/J8p6LeE8ryxGXlBEk6ZwmWEDPxTtSbSBQE5IDa3cz+rc/JFg8tm+0G2WH0o0o",
-	"bQD1nqpaV107E3xU8PitP5rjooe+0Cp5VRupdvektlsELKzYYta0/iRZQ1yEc6/GXutup8dZCEJdH2ZL",
-	"Bm1YaomG9blZqm1NftB/KNUkbWiQMjRbjgWNoX1IgKCvLmTtFYgcHu111nSb9UTjtGksvbqldZQd5LgT",
-	"uGiwDEHW4eGHSnViB/BsmUHHAKHmQnZkv01YQ0VHqm9CCw4kKpF7oeQtqqMPg6N27OY+2KcnJv5BtiIp",
-	"a82xzWfackcA9tdA30ZiuRph0cKmac21HlA52EgUYSGWlE1t8CtnzgOn0RdPZWvy9Nh7n/vsvXwxuq1U",
-	"gKoNf38etLiqxXItztZJAx53rSfAZdMDnlG1iVKds3cPO3sUsngC1Fq2mjdD2OntjvLXV/3cfuBfmzY9",
-	"a7O56xM/eqP9L3/xJn38OP64SDiOPU01aLVWQkb1Y8qwWHaCpuIFc8oc6npKJjyN86RyjeCpRBMuLPml",
-	"sDcSQ48l1BVkQbBJ/jZJkvpJqR/Fyd5jKPPwoMGyZoDpO9ozPqXskZFp1ciyBkbmojpLcM++LPt7nh9u",
-	"5rNxwW7ZcL4920br/dO6oNxohj1erNA28QpR1wk/dwSE9JAvCMM09Aa72G5bYt2AjWO4tmF+yaUskkHz",
-	"/WI/LugEajDRH2i+GoTMbyEheSr0S6vXf9B52NeP7t9hAZm++p0MrBf65ezTSTZKbcRxvr0CuAJzDC0O",
-	"8HHqSxUbdvpLnf5iIWUldk/jfTahMWFROYvkeUNRHMJ8EuBkIolCeOIShiCAKOIxQQtOjRToGbUg6E/w",
-	"nCY1qSNWmYHyLa7WBTxuG+5CdQtkO+LR2vwM0/1Ig8RfwIGRqSt+6vkxU7dMJGvSIj/+PHvnmDMId19t",
-	"DQqVbBzxL1FkHgyg+2dexcJBIOJpEiPb8jdfkrdNqLkxPWwMBIfQ3HtOc8TQYNC2Hq5p7uiYTd4tMctj",
-	"+eI3wAtViyo20AxCRzdClFpdrU2djRJJZO3oWESEwtRbStefvWMrSpgtGpoooUiOTMXhSyiYoXxQpMTs",
-	"2BoJupp8HFNJsAR/oUgz93mcgsaJGVZ8rudK8Ljl/WCmOcmGtZ/N4ObDZWEK800/m8h8PtPT5Uv/4IT9",
-	"iq8jM037kk+gGTh05VzY4FiJ1AwrxAiJEVUowgxhJu+JQF2MBJlzZZEYWIaU6ZzEKJvEkFXed7OmV2hM",
-	"54RJV4ehOYjP+cWyBlhOUndXY/HibHlF6z0MCuPAF8dmMPNjPmIhJ9tTf8m0RW0p1KAuZkt0sSCsf7qv",
-	"yQgrqJFjepK36DJq/WbZtIHrO5qf9BoEh53JmuTD9gpeCeeanNl27MZVPYnwYje4E10aRBejXb+FPGT5",
-	"57dY/QFNQl+bgL9N0CROFjNcsjId9F5VBZ/PEEzl5ABjwQQ/jCniYI2bphAcBF5JFD5H+wgGD3ulqg0N",
-	"IuskR6AWxFlGukeZAH8ra9uHvG17RcZ3+Zatmaa+XIpOiKodxgZBeW+ZiLM7IqTJM2jrGtkiYKd14oMi",
-	"QqSL2lxvKzPYDtrOD472Xap3lEJfbaFMu22ogjfGYqqlDhbYFBpB8Nw87Xzq+iY1QYrQ9xseg4vTTqiJ",
-	"myoUUxLvwRNUQXK7okmCxkT/7CozvEahBXiIZjyJJbrXgg/koWMKM7lHkeRogkUP9fOd2A3OsEQhUGro",
-	"F3XWtH43YhSIW/eCw5iZrBXmdhWjThRbp1uc3+u16xkF/hOjma2/1eyD0MO+ZV6jJQ+T3lhUjFq8NDQP",
-	"1xV4LOG7XU1OJEGBALN5y4hZooA1tP1YucMwiJ3EUS9xAIS2ue4KLLFwQ/y1zQ1h7RVeGeWd4KmtB+MY",
-	"lY1csG99J5Egkb4ku5IQFE6JujS/GGq8t6VnBMFaTXqNXh68vDG1b++pJHs9dA0eUhgCAiJwbFL5w0Uq",
-	"FlyS0JRoSWOqTOJy6Aws+tnwteZcguBoRuQNyywHkOGM5FIqMt+HUmnopmNX5roR33QQ1OyACTQDtgVp",
-	"ICGROqMHHIk0RUUb2b1dc+m+7WjmqGyzcH+Wn91RFQ5dC4jsgMJqcsPhpgkKDk/WoN8ThtUVSH4XWLcJ",
-	"C7iyN0rWld6UbjDmMFw6vxz5yrfFmhIaFqlRhOcETQSfo24YzbAlWT1unCG+qwdFneQgS9VvrFHhjlO4",
-	"VWIarQQR5AtctUXWFIn1xr3rFxCNUTc8uTg9OfrhxavD8DXCKBbp9Dtp0pZpZCoIU4YSKOocYc1k1tWO",
-	"85XfIRMiNBPQz3hfzq2lHmtGzGkcou77dI4ZsrYrdMEUT/h0uRegcBLjEHX1uk3N071MRjMlpycodLWj",
-	"njEizLFkpjQZIGtKg7NJ8LhFMejCggMjOMD+fSiYE91qI/fkHi8lCrUsFWog42KCbrFqSY20lc9yMRFk",
-	"8SZNbt9imqS+MDqgneNKvEm5qXVdK+zNml3DRCdEYZrI5hjlfFlf1m3LnxNS2tOmC6kv79yWNcLqPriH",
-	"1/e++XZdaural2awcxzcA787yNfKaqz6OJwpY+fMfpoxKFean3FFJzSy9lvKpNLXLJ+gBU8Syqat7Rqw",
-	"1EG+GG9KxEadGMuI44sF2e6MWzdltFty5QD/8GT55NTgLdvdgtpzmBViIjzS+UNjJlg+0rF9wWsbq8w6",
-	"zOWblXoy/0W4RV4t3S5hzWHkNLmKuiwGB58nZNuc3EdBmxdUeNa3DMrAGkHV8oQkeDkk0bpi2DkJSekr",
-	"xlt1/dV1xoPNv03w9Jyrt1pna0m4b8/670bnF9ejtxcfz0/+1HRoagomNalMzZe8f9QPLZPvK4KSGFMl",
-	"sK0lihwkUDeTwW2NUddARktyEVZkysWyKK/mq7l8f9pPiFBNQRTrKgtvE1ZxPMMCR4oIxI3XnDIU2gqa",
-	"Pc2koFymqU0JJfm65CFKUknvSoJ3MZ7a75RvPRFUAYwJ03c5KOxYKOmfyhHZqpBfGEA/hLrvTy/7fTTE",
-	"E4LeYzHmYi9ApDftoXAx44yEAQq1yBw2y9pex3zhkHwYfImnlNVU5JphOZrbEPRVnTWhc1qTdcfIgxpF",
-	"qZCGIJrrVrnMpwq49NdojlU0M2ZjMpeBdWDPCIb611CNpNdcNdqsNsj35AcGI8kxjmbkDC+Jh5hnVI2E",
-	"TT5bwWIXgNumT70bfpV3USlb1rSp7hDGzKJm7UBBvub6HZe7LlT8WVBUuIGTwjBDHt0SKC+hR7bVvDb0",
-	"bggCqd/txVeY+cq85ZNepSTF3giV9kd5qWlTJjrRyqRZQU3rJbA3bA6NezKW8MXG71ZOuQTWArzKOy1O",
-	"mBtJzFG2QYPHGdxXkGpndqszu1lQpesaHrRrL1IWA2wtrgUR6JYsUVfwhATIBLEG2YUfwBUUILBT19z+",
-	"eoEneNm3sqVXCsgcQa1Xi5crIPfGyFtj4Db8UM8RVFZXGLH2NE7IgjB9YS5rhDkv306w0q/40xzqjH4L",
-	"LtUUDGuCxFQG6OdYYKZc2qRxCewFxrMQIKDj3tp8/4pFMF1o8SHm9wz+TyU0gQpR1/h8syAwiH9K2S3T",
-	"T9pfMbhzl7bq+HpCsAFOrlRAARjrkukB3B+IEjTyJUrjZU0lhe2uFkkEJRteLHZxJ3jZGEMFyw2q/NlO",
-	"2rT7E7z0AYAmy5FtwwOt6VZP+AQKq0Sq0hkBnkbd98sFEWd8esaniEhF51iRALxclNlo4uf/v7atINvS",
-	"LJx3JiWVl2tKRaBnyOqyEnUPYD16Ke67PW+aYl41pJL170YyXgISu4Lcrx4eWu4MulfnDSnaMrGNmFPQ",
-	"EXg6+jkFfBjpJY5K8SlbDMBTtfkYhcrL7d8xEN6eCXswubqUAjjXgqoJDJ7TLOygUKykgKZN1PkE0pDj",
-	"cjtJaK0k5AR5vxYyMhJtza0g8nc9vJ+wzS4LSUbj5ahNWH1BhFvVN1aXmQnmI0mkrOt0t2L6M3vLd1KV",
-	"94sL9k4SVGBYewbDTE9ZkfOsQN86vK05JK7RNOACyyuCTbbBEHXDZ/cy3AtQCPKRieWGvYblTj0LvTt4",
-	"trdG9azBH4DitptoUbHX222hHaD94efl48rHC4rIlK+rAR1AF11tCFLA4PZClUWw5k7hbQviuLaC2XLq",
-	"N5PO59Z37uk/6e1hde0Suv4Vfbw+RlrMCxBPYuKt/d64+aIq5YswxdGMbAbOgr3KH7LaYNtpxVVrfm3k",
-	"dkCSaznd4zjiGsNHkfVVltGGF8ZODdxYaSgokOu8s+WjGC9HTivf7MLZ6pZq34S0htSKy83X4IPjdspa",
-	"VlNyNMY+f/wYR7cJ97RrOMlyCe4xhZqTEy4gzpjlhdy7trwX+p8or7PaVg8aL0ftioMXQV4BYz5GkG3F",
-	"B7y8iJ5tfL4KCbC1x6m39GKlSoEWjOt8Zi2v9G3KEfqih7O1tCgU6GqxbYGueRm3DEy+GTLl2teUuKWW",
-	"NF6O2oRjl+mQkfvR4ctZyyn00//atlLlo0nc7j7fWb7cbCmrwFxvrna6X3bdrlC6Y5A+3C/fZu6yrLDq",
-	"prv/CZQ5J0XslLl6Zc6UtLgi0qdKlLucVUR7aBMWgs3zKE8CN73WpOILie65uLVBU1t2v6gEIygyX3Bh",
-	"67RAl7J2KaqwPVPl57owRPFrMxoAWBI1qunVVt60KnduM1vX11h4eTG8RnlPOVc55BkMHqKutC3dItIu",
-	"9cRJRCNNP7Gv+ZH53WWqQRYQPGvS5U3LOFJTPjAD66hYRqW6c/dQcffueaQ4mmEWI35HxObb21qHypUl",
-	"W4qoAqhGnH8slymSz47N1LMZSFDwt3SULQQ0eL1vHv4KHVSJmNox2ryZPa8FACrUbBRbu3ejmfwb5v4l",
-	"eNx2B2f6UUCX2IWntnzzQ+ENPYDwsDWbVOrSS4wxvxXl1ibz83vWlqZB/h0nrdQ22NKlexw440PLt4bk",
-	"YbtWPaV+p9VeaZGAjtOG0ZpsaCMGvbaJBiZMyczqMp9qYhaowklbGHwyD3uF9gz2WUWDAs4bkBVgXkaq",
-	"InFlS7KoGjh6LfZz3aSnUJmQPeHZtpIZ+DQF5IXF/AiFsCGT5+UshgBqNaNsGqDwXlBFQpMTBYFycAIB",
-	"CiEDDL4v5qTAcIU+3PC6iR31l6VcYSOe/HiCDOCW4MynisyDvKG4ILasKZ1AGwaGuuGCMBrRJKEMdQWW",
-	"s72wXK9toyyuoo3ulcdEZ3fw2OvOsPHdRddw0b0T+NG3HYyRX3nbXENTPUTWrXC15b/9XfMosJx2i/Wc",
-	"sEI4MtEp91iimED59T1f4YnGW6KcQdp4HWwtDhbmKRrSM67VkMXsgbzHo2F4DZ0vEkqkZTHlfu84zpjK",
-	"Gm4C0zwJQRp021FlG6rcqlTII+j2CVQbO33Tzp4wLbeKV7vc3E3wbLtqNE+m0VR7eiuXqj5JVSpIYCvz",
-	"Tbgg6PkPBwf7B8/3D56vGGn+YArL2irBtWrJhjLUb6mHPIW0Xyfdr0HOM3uEm/CBi7Ek4i6rttPgDfYc",
-	"o1dczjGjKjHHXBKQ4ycQEMSiJcIS6QtVES05z4nSqEoZenVwgOZT9Ob05KmE53VbKsKhibyrcb5w3EjS",
-	"KUNcoASPkQDDY69TZQUOd8kDni+0UNV5c1ku6tCCABS+3TCSJmUmSySfdj5/Py1P/OIwWJPZl7/5/OXB",
-	"sx8ONly0H7ddXl+2oTW4fYlVNGs8mTllxW8PvyEr/iMzVF8FW48V6DXCDJH5Qi2RWTaUrrwjElHVWz3h",
-	"PyUnrrPuQNlbm38HNnSbJU4lMq16TAf8LH3u8PnLf3351xffv/zX9SXTnob5u2WvI4gCFL+pXWFoYO5U",
-	"oAmZY5tZCP+Dcj5QZRaMHy29NvnYb914+Vcfql9c2Dnybz662QrrzOOKqgwaKmtoIL0upP5JaJCuRSYU",
-	"JZQBedgKOauMe0tjdkul+GksrY+0fja4pGusjx6rYTtDoT2up9dsCp7hnW6ziW7zKWNcTyJAelkKEXOs",
-	"hzkBk9N2fSQgZ0bMR1k/iYrDI5VQnRzqlhkr13cSwcOoC7WEBYmhNtA+ZZIwSRW9I8lypbxWi9YUeVGE",
-	"auPwxkpchS14z2RGT4gycRa+OOCUKbkuXW39HVVJwaTMtFVf2ITo1/CvNBI744xARwg8luXS9vlqJ3YE",
-	"nxfF9XGPiQiyPBN+R0SCF/I1GvOUFUq/U61goy5WaM6lguqzelV5gfb2jU8uZ9TurDFxKFt/4EDbdCaP",
-	"NO4VT3fHmGoZU36Cv3Hhg8f3k/jG3QfWFjXAWoJHeLEgWEhnIgLK8kbdt4pdnVHTrqBNvQPXVK6h7MGM",
-	"bmNOcxAocNznBwetyiFrplZT/9rWt9ZPvIYcdHCVGJantXpQkzZhPa65Q8H88EOFC4Fi/nNK7O/QNsPX",
-	"7qEGeFckxjX3Qz0//uzK9wqySHBE4tdILjDTnyca1XmBC+vJn4TbrkVbmApuGoKjGbJLz9anL4bwp+t/",
-	"XA6+tCm/YTAv238T6B7NxvND2LHxNWz82luLpY9WCq9Ua7MUvW9W5ZgSPhV4MaORWZP+Dsq0QEuTB+gJ",
-	"Zbp6San1kbmAzifQrWm0SDAzagvE/wadhEaEQdDrHZnRKDHBrHemWkMq9DB0AYZYPocEQjOb4nqUKRlp",
-	"SWb01x+cJjyq6X55RXBMmbdUVzQj0a3ne5eZ3oQbea7DsR4JKsbHzku94YuQA7/Fe61qcqy8V3Xxug27",
-	"dWQb8cblZwkA1RKctoFYeGSDdtwcKAtSXiIqUbow1YUZ4gtz94C42f1fMKdN9c9rCe4h6NFwz6oO4WWx",
-	"9VnQYVyNzNc+PHg0NbqUBYs1TbR3BRrKNvfsHD+MZnwhS/WMX1R1hw9aSjdqkKkbTxYSdWU63gfVjnIm",
-	"99Acx6RkTXvVZERr1fLglTfNT2BFpstmhmqXPHQvtO92kL37G/U72KZL2oQynIxMPr7/4tVH5cr6oojP",
-	"x5RBvf+f2JfQSANSiwNhtiV/q8F2pfuzwgDKziwr1ftt1X5/Wmh9W1MYqjWsC4dOFt5KRU+MPYUR3Vor",
-	"R1Ou0F9qxFXfXzWb/nHiS47HO9llPf90KNOghVYC92dYuN45qMgRv5PO0IwUEXOJJlBonzJElUTkzgy4",
-	"UYcZ91JNUWts63m7buRx1i2juK7A+oVMqf0Iau5TZutRz0lMsSIWb8P2fdsb+Jtn8FpKbzZsyXQ8cttp",
-	"ruYJY1ZeKsDSv7hGvXaVOZS65An9WNCZp4mi+oKFAecLLLDN9YpwKiH7y6ZlJDUC5UQQuWU3dWFezlNh",
-	"Ctfsy4Mfvt/MnVsezQ+SKZWKiEc2Dq7Ql2nWALXe9yNw2mVBuTGfY8g2BZI6PTnvo/7w+PRU4/0cdcPx",
-	"//1/RTMietavHaIxificyBsWPrD9/bH+cf/2DmcPvEaEQh9AuSBQLholfCoRZXs9dEUmqZ69+/LwcM+s",
-	"QdO34Ani4oZRdkcltK8zHAwyYiNX8FKiLlSa/IUIvn9PYzXbC7RMStkdTmjsdqJ1H6gUj2+Y/SrBY5Kg",
-	"OYV0WgMYNxhGx0tBk4RGKPx//s8Q4TlnU3SGlX6NKAWV/MtdLZzOVLWAe7qiJ8mopoC+oHNoGiTWQQQ1",
-	"AMTX5uKP1xQa8oLyJKFt8JqR+9GT7sNlzlV7bG9Iz2aQoLy+GhjkN/uq/loqa7relZQ9mdc6sm7PVvWY",
-	"y1p3cYHFbk2rZjKeJPx+lC781VWd9uNXT6o1CWrMqtUO8h6N9dJdz1N6R5izwYH416KqqluLXW8+jxcg",
-	"PKmREQRPCEpwHBNxZHIMb9KDgxcRuqMEmm1pnXafs2SJILdiz/0On9wHmS6IgG+KWrLtYGJGKiRn5E97",
-	"r7ihyz4+htgMT9C9KRC8zuPdGL/uxlgbKQKFnPNwEYLgLRfhJnicRqYJ8kqid3Pb1qxt26O2UahNsI7S",
-	"TNPDY/vwlrkH7p3xMvfBrjxUAqLn94npMTBaU1f+KYolQBlEIuXIV3v2Pb9Hib4ZjZ+nWAXBteBzNai3",
-	"O9s5j+mENoFqm4IORfvXugOv0NDQvGRVq184I342u000ySY1Jsrz5+hbxpugYO6q4pwPuPUZaxUyC4qs",
-	"Y5UHlNFmBVd9jLUC58cp5lXGt1PP69TzCqS26p63JeesMLiKO7JF3ZZKDc23x+jFixc/oO7hweGr/YPn",
-	"+89fXT9/eXRwcHRw8B+mS1TCI5yUHjj44ejgYM922GOoQFRw/2ZRu74xy9Lly4r/9KDGeF3gGfnw/TkR",
-	"NMLPzsn96B9c3DYGj1YRocwb3JG0OPEnjB/zUN0ugGwbKtwqVvv5H4YuH0cUjXjfCD1BtKDskXYnExLp",
-	"+wwq+IzkDAuPLD94wJFC0tkebRViW29YGUE/4anaQ/czLgmyvXhs/LMs5wptHExTOLSM5irHmgpBmBpB",
-	"S23lj91ZGTamkwkR9cE+q7W+yf1mM1gwtFI6C88G1f2Upi4t3Ec4vsJ0I8KgQrhfJ10rE28pSFaKPLWN",
-	"N36UAFp7AeRrWCc9ZnJhCWJFOdJLLV9ak9+TCnCOpHc3SMsbZJihljMh5FXkrLBeFOmtiE78oRdDoq54",
-	"smWwcZt6cqavd9Uypb/0bpXOaYKFt49DTOeErSnTmTlbV4mxNGqluRKXlBGUP+KcUuqeIzIfkxiCpWod",
-	"TvvPVxhmFQHy2d0ig+Jm1sPhkbSWz72jr1r6yoC0bcjl823ai+sXDzd/0RPU97zjRvNuTxLb68ZXQS2M",
-	"3G/hUSHsFvqJQsshBP4r24WoUNrF3u1g/pOrSUFRUqh84bVeNd6ObxM81cyOfMCLrTCllMKzaZnJfAPF",
-	"/B1X/LEBoySpaRQcAnZaUBuY2uZwpoqeqTwYa4VWkDt+S+IASSKg//osVTG/ZwFSnCOZ8Pu9VbDbJgV+",
-	"m/sjKc2N3WL3+ug+LvyZ+SGIJcb+FB5BWBmYkI14EqMuVRKFND4KEZUAJ4OMNPbsV7/p771o67Jn/biN",
-	"8Su3fIE5DWq7dIIOvyNC0JiMJDSkyj7mT1iXo31zRuOY+A3zEJu7rBNRt8HhNh1EM1ppTOx0wETdacLH",
-	"OHGm+3blhT1dcwvJyjmdtMIQ+SZNbteiiRyN0+Q2RxZJ7ojAiWE6CCuotdhDA+N+1qgEoQP7BYRCXcwQ",
-	"nS+4UEdQtUZydmS/CF+jHNmgypbdQQhJPcDmYJDvpElycMALkFleiGY8iWXhydiurVLOSxISwAxUIWoD",
-	"zJeQSRvZjjd6bebLI6Qvy1DTOcKOSQgi07keXfC5q2JBVd4gfZImCbLZE5kH2UAJ7PcYLUTKSIxmVCou",
-	"lqibwcJ+M6JMI5ZG+LCG0jZm2bkDoxppv6yepRD0jrgjRd3QnlCAwrr1/Qak95sSktyMgt4TLNSYeGvU",
-	"ztxv4RG6JWSxjxMN3a6J+R0OB6P3g/7V9ZtB/3o0HBxfnJ8MPUf+2164+WzB2hxvvXWDEacZQvhAsIo1",
-	"5taFxpOxOT6J7okgljReI4w8XAcZT/jGMo4zfmwCkqCj2cwI1lY1NTQ2evoml35RDMoFgPIqV/faAn2v",
-	"SLRGKhWkKJdColGeb2bo3EinFfYInPQMS7UPDa/3T082PTaDFyMPLylA3CFXEf+emuM8jcBa3Y5n7Y2H",
-	"tWRqRiSV26hHbhcNDdDTmPK35lGtPi6IDyue66uT6aeS18iG3ZsLEWoyQ1w2YREpa+uHRbNs75XHvunJ",
-	"mnvVRoPLEjtWit5AdgS1t3X4bmCLYsP35l8ZttrCtlVkanPjoOD344wKMMQlpmJnU6ilmRxGNdUw8/DS",
-	"VQ5kq89T5it4HnGtLqZM0cSl8RMpUVF9rOkN7EJRNxvfvrXJBPVbg19G1Q7/Y4IFEV5tCqKjGhDlo/Rw",
-	"wxKUq0srLaQEcC+U7DK85ywwM/AbkuncW+t722TsmgialeTsFg6cLN+6xbOOGa4cxT0Xcft0khwwn7mI",
-	"G4sM2NzUcqq0mXE92D/b+NA/Lsz9BJbxfHjOGZ2xvgf9bsaVCVxk7HpWZkNli4BdD1BvznSciixY1b8f",
-	"LYxtsPgJTpIxjm49tydDBIuEEpGlF0KixaeL0+PBaHh9Pbq8uvh0ejK4CpFxbBSYUbH9P2bTtE4qdiPX",
-	"pIS4eSE9S1nQjEmMuqHNxdJ6KV8QhmmNLioNO/BFtAoC8iwk0YfZNSJDE1Mnb00GSuskklUWtCbHvFWG",
-	"eAa6ID/4AswKp9eISo+UNEpYuZM2aqWNIpwyKb0idmjqrAlvhsJ30Hjsc/8Twsk9XsrX6OLdu2cXi1QG",
-	"6DMZf7B/frh8EaC3Z/3jAH142Tf61mQyX5BKf7IxZbZfzWrUaU6YFV6yABnDPYA0OaA3x5fo5b8ihaeo",
-	"GxLoE07Y/sdhuPcaWKYlSNjElFFp0lDwrUQDNk2onEEps4o4/fx7KM6tiNDz/udPeP+XL78eBi++dvd/",
-	"6u//B97/5WD/B/3NX7/u/fu/1LRumC88/P1yJrAkaEaZkqgLNd0CFIt0KvcgryxLmbbMBd+CnXFeXaA/",
-	"HCfnFqXMY2/tzSuiUsGQY0RgfYQbNfPhUAFBcean/Mr08dOqdAXI5ENFY869FHxC27uVm8Kd/ghpNb7o",
-	"pI9WOq0IH1uEjWcB0Cs5R+tzjLYN/aZylHeP812eUo0SPqXsUYH37QMEniqm2kEtB5JdRXHL60Khyzv/",
-	"UnPoj7vWjMKyu81qbjMNHmvhHTBV1w3XCKN5mC2EMvX0WdswKS/e40hxsSbdwPy+ZRvlmChMkzWl58x7",
-	"qxewZqcKCX7/nUR2ENQNjZcnfBaC5TMMnPdK/zXnsZZBe73enrfoHI39V72ZKeFTRDRoW7YUrXemar6q",
-	"nIRYAH4WhpZ/LiTuFRyvUL20XV1UixPH2eSZG6CwBvud5irHbmb7nQmcqn57mS/LfnOSrc5+YUqsfvka",
-	"dHgElu7HcqniMIHD5sB1xs5wsIyuOX41Es2ThHyvkOEu5nsTDvaEwffuvthBvzX0P/EIj9PE30s99vaS",
-	"vIZyE2CIoRJ890ZEBw8hI/d+m2dC51TVlXiRrogFNlmjc7xEM3xH6tpRivlGabMr2ruYm97hptiSWVoz",
-	"hB4vzBSgvUPLOrT8ZHxyj4O2HQRStnegbgC1P7EdL+j6hOaQsgnvZZFAjiP0L09R4WGv1W+c0iQewS69",
-	"IQF8brnFas8yPlqtN76uFnld/kXeoNBMVlpUaZ6gBAovHDmNiB+Kme1hnQEVxFnj4wSnp99SOyXMmmIb",
-	"Jewan/1aW2+tqlw0AnsSOJYJabGmapm+3EharARftKhawNXCWwsOnoIRzm7kgfj1sGBWsplMUFNa/7U0",
-	"oWzCJmq3L8lg3NSthZQcV5ruKTtwUNjTWmA8kmNmMN3xy1p+qWF0mQcf+KzHio8WCV7W2Yu2craYKQWJ",
-	"URGHUTfU04Xo30wUJWcTOk1NVHRMRI2/xYWMbBD3kdF4I/4M4ckVK1U1qNH2gi+EcRjpEWJHJZRkeo2g",
-	"2aQrMWa5gdy+V3xNEEoOWheMYmf+N7vEKodu0fa4nteZRbhTCAroUuJ9BuCNXTCq6PgEDKCI3Ds+0JYP",
-	"tAv4arLeb8A7ntpFk/EdZ7nSa+kEHes00n+BE9cbe1IThXac4PmCQOv/g96r//d//z8Oewfl9DAbOlaf",
-	"CbwF43lsrFm1m9WUE4nGOLp1JZX8HGHzjG2LQ2awPFexKj0qa4Ft5G/kQaMA9tS4g6BBlBB8R6QR0WOy",
-	"SPhyTphC3SjhaYwIi6F5ADR/jEmUQIMTJVLpmvquImTV2ikV1GQpNb6oFNGJlt4aOifWe+7CO0yjBJwk",
-	"/iiJxuiThGOv6eIDj0kiUTcmETflmM2TRhikUh+uZg29VoV5agVmqWoyNTBNKJuGR5BNkW3Shme8RqHt",
-	"fxUewTFAWkSMJGWRDX8pNSm/tRmrxg6cMnyHqVnxmkZaNV30rEXVLLyAS7XM74okeKs0wIgzrUnBcbdu",
-	"/19qD10G6jsBdU8hKAhqa+Znad76Tlq/fYCwRGE+FmisoSQs/mDitUPUfXnw0rWXuWEmNO618QWYeqbu",
-	"9Z5pHG/yURapWHBJwteIEUhAMzUlrYJhg8FXaiXWbtaMVtIdO0oQrCBmJfBkiABbMgtzzfkgdwbHpmhD",
-	"add7Ph9uUwpmFjfx6DzM6vmXBq9Ftzr+CMxrhJOE39elszhar+OLEWcKU6ZVwjAPYYLfQggaXSiJZkSQ",
-	"zbRCE+vhX1JJR22vNFYuiyb1MZ+lAIRsYUEFdg2gfwLRMl/2TqpcB24r8mQNK0iqBJTyjXAyh3MjWI87",
-	"FlTqO+Aei7n3xs3Hg1A65RMv1tfXMwy3vfBVfyM6EXF9CYCiKahSww0GWA81s8sn9CetAHDnW9oIl9c5",
-	"l8YpTRRlo42dOYALEcWJ2rx4qn1x2Uqghgb7j/U15VOW1x1UAFCargVAn4Af75xRm+PxdoUvRH2H3Rat",
-	"uiu9x+eUuY+t/Jy+XZXrna3pALkuI6BRey9LW59sjTAKFgFG7pEpcIW6CyIiwlSA0oX+6YXWP+kcJ9IX",
-	"sgMh41EqqFoONYJlvqofybKfqplP9ZdE3Gnlv395im7J0loALi+G1gSAUzXTf+zfkqWEXHeEI2XjP7Wq",
-	"Bi1rtSLBExIg8Bcbw4b+UUZ8YTJ9qJ5uRrCx9ZnLsPP3/f7l6f6PpBDja1YLfjDI6HHrNp/eOpj/7fP1",
-	"irjfZ+VEJu9WICwvRFygMP/S5uuEPQSNW/SioSA8KCqY3TB97ti2lrBoBBYCW1xCi4lSmRLPVmhE3VBz",
-	"rdAVbg5Nceb8M5Rlzj/mpZpDqw0BjwCiN6lNGYhmSi06X79CbwfjVgM5PVJ5B3xDm30pqVS2zZZ5Tx49",
-	"ezalapaOexGfG9MOhseeTbEi9+YyWPXGFcYDVHlnHj5CGn6EKVurOTD18AJUVGUssph+F1f9d64pTqBh",
-	"d8Nc63StlScknhJoEB6gCcEqFa4CQdeUwe5fngboYkHYW/Prs4u3V4NLRO5wktoVYK3dJcAE0XA4uGGu",
-	"7ExW4gz1n71x9fj2Apuhpi+fOUGfyXjIo1uiIKDZeBxv2A37H/8DHes9MdjRDdtHA8iD/9vw4hwJy8YR",
-	"edA6EVoIPiYSdcNnpitaGKDwGfSsCvf0n6bRmQwDZJavpzKrlBqlNMYh9Je/EHuR/eUvRyj89cax7JtO",
-	"gG6Aa5u/gHGbPx3vvukcoV9vCtXbzc95xfibzr9/1d9kHP6m8zXswbb0aBJFWIilDfDWwEHvr68vkYnH",
-	"c229bCEaZPiPOWWsnxknBIVaqwr1Rrrhp/7Z6Un/+vTifDS4urq40vA4v7gevb34eH6iP1xf/Dg4Hw3+",
-	"fnl6NYAvrvrXg9HZ6YfT69Hg78eDwQl83ev19vQBz9K5nt6aD8JAz2Lj+E0ZMxROKEni0CTIKK2iasBy",
-	"ZitohDYMzm7ZdjGzh6i3TolE4d/3bfD5/ulJiLp5OY7vpGkVgaaEacYARTjInhn67/vHXAiSAJz1mzDH",
-	"FU+INN0xOMsLwW/NJIqsKqFS5bwKoSK3CnM2GjaxLghVmuOlsbxRZfiQa+CXM5f+Akczsn/YO1jhLff3",
-	"9z0MP/e4mD6z78pnZ6fHg/PhAN4B4UUlFTZVZCuF7POjzmHvuXkJzOwL2jnqvOgd9F5AOKiawR33rHdP",
-	"kmQfDHvP/nl/K3v/tDVDpqQmvgAI9zMZox/JEg3zlrHm7pB0Cv3W9JVocEh/LcEPrn8Dk9dybggZJ8ny",
-	"hnXDv32+HvXP3l1cnV6//xCiQXwy7Gs8uRoevvp+r4c+Z91TbEDDe/2DyeAjcCJgXreFnWZYkPiGSRIJ",
-	"86OxoC3ScULljMTmdLKzPo07R513RP3t849DSEE12AzgOTw4cNeETS8t1Nd/5kBlhNImkRXGh9tnFaYa",
-	"WpKonj6tl2ZO31DZ2p69wVlrD/3K85fNr3wU9JrzM24EwJcvnje/8h7EDqlfw8IUHn510GKqazonPC0L",
-	"Vp2jn75oOd30wD/qXOrjiPTObTbOHRF0sixJIlDsCyrfgPNo1vmiRzTihybmZ2BF3U+4KY7jRdlzAnQK",
-	"ldV66C1NFBForOdRXATIxP8GmolBdwpgRXChCX3N9dBxKiQXKL8BeivIc0al6uuVnHGoI7PAAs+JAlvc",
-	"T78aCc61XbOcoBBmnGNPgxn3a1A7lrVnZCOVk5laj+SA4HKzn27Ayk4b031WigczBVcLhp7HrhqJZsV0",
-	"TjIxuTK7lmP9AF6r7dXNbQs/NU4LTs7NJ/WRVI5Jz84goLTFgwZhO1+/fENe5rC9ZBfz8La+phso90wM",
-	"ELfmcAct2NVHppkEF/QXEpuXXjS/9JaLsSkotyUjPTxsszLrBNQS3oApWxN0eybcYmNDo6B+LPjwHsm/",
-	"fy2plj+5tjlfvpYY+5BgEc2yjHpIeCnycc249xeYkWQNO39GHhbcpPB7ufrQCv1QodDSp8npnBmxriTL",
-	"TYDrSyRJQiIVIFa4E8CDdzz8dMO6VrrY0yxGSzmBcXdl1QK0gqBVLC0wjrGKZlpVMcLFjCQgR87JnAst",
-	"+fCEaHX0ePgJRSRJ7Oowkgs9ppwRotA9T5MYiZSZZFvNKNIEoy64ZbUQZfxs/6bl+v+p/9nX//z/wwDh",
-	"G6bw2IjSIHVrKhOQc7oHotZCkAl9cDWZwu+s2BvNMGVOGbFyG6xVH9INUwLfkUSCU/Lv+0Dk+8f6lX3j",
-	"ZwlRN4RKjMYOMBb6kg4z8b34wnvwZXZBUQWnNAVN22Q+wQQ0PpphOQv3bG0+0EuMFhZCiJY+Ap+sNgDU",
-	"2PDCtVy4yJhzT2gk7wpOcPPpn+WGKvXXQ1/ZZAN9L8wxW2YI2X2+//xA/7dXd1WYLAHvouDNsmnsoGQd",
-	"e+4rSrWTNnbSRvOk31w0MCRakAxMEYxnmrRKI1XFBWPoRFBUIKRxUEjWCxwWB4XEPPs32FCtKF9Cq6CA",
-	"E4E1AwW5dSegiwB8JHhKmAqcceOGKa26gr1Br2RBhGFcr3MDiFYscw5VhbBXy7N8AW4czBBWCkezOWEQ",
-	"gmN2DsdxbM5h/4TKBZfUX/slzF9/rS84ovHh32462R26b4wfGgXgL9KL5N3/pg/zpgNdcvNTWHV4rDJz",
-	"vzGgnrWTh31g76gbHhzl9iRIf3UK+95myxjWNNb/PCNQgja/zfTM9rIDtdLG3+dTOV4Ptxn4vSstYvOT",
-	"3Ams/8UFVsOsHiuwGvNFrcD6GSe3soChBjm14COInl4W678DIZkuOIDJHDjiLYo5kRDFN9fS56oh4hOs",
-	"wUlGnW/N5WE6+/46LVAzirvCs1AwNFGoixPJc85gQEIlMsS4919QV/xzk49tiFqmHoNzZer5ThY4cEtS",
-	"inA0I89MHNLRr50Flx4qMg4HKEqwwJHpO80Z6aG+Caf0qQvHeshjPXona+H7hsfLJ6MFGBtmyZCw7DVX",
-	"IiVfvyEx5gtYR4WfIZ8aSyTInN/pC/EPTl4t3rjEy4TjuEgr25Dl81dtdiTThebUJP5AYoqvtZzw3/s6",
-	"9fIDwENbgd/QXJn6zbd+6s/7PNSzgCvA3rLlx1yVYcYXjm7JMjSXpNbi0DThY2TzWVA3/EsYoPDf9T8/",
-	"9Xq9L+EeogyZ6uwJXhIB1zJ3XwkCdLmWx5xmC//mjCafasdtdtzmvzu3yanBsJuMJYyXjuA34kBSYVXv",
-	"S7wkwnKIrpZjDJDR2fMAXZGYSnR2uHeEZlTJwDQ6kAGS9BfjU5xRhQRWruEIRmNB8G3M7xmYFzLeVeOd",
-	"Bqobwuq+NW3DLE3yvAYUlYpGciem/ym0XDjawrG1JAsbTLafdaDxEsaFiIkgsaa6W7IsutkjrMiUi2Vg",
-	"GuPQhKplAMsg0D2HPKjXKFrxsaMzKpW0N7CeO0AhZSaBLNQiv0SURUkak/ioMLIJo5SlsDatL0POFGZ4",
-	"akJ4wAWD+ESvYzJBXQMxE5015ndkz+/jf2v7xLRwN7htl4xOTc17jt1LtRbufKcbDfwpf6126LxV6YpB",
-	"rlCIdMViK6IZvcsaL2FBkGnPhVKWQBzHjEJonpZK6kzY2A7id4TY+OfmtRxjSfYpk4RJqugdAeSyUmCM",
-	"8BRTJpXGz6BYSiYwgbgm7sN20/Mt8ue1HoqGbLU/l3dfo0x7z77tQbgzk/7XM5MG5SD4uqtF40o56njl",
-	"cilfI1++BjXa3Y9kabhI+KtjoV97v0qGbwlUlP1q82PdjyhMqVbkxji6JSzWf5owT3tfTA0LD4MbFpKH",
-	"BRFUXwDGfc0XMuy5GNY0IeiOchN8CrHE6OXhoRbLKJta2yxJ4syNzqYEUXnDsjxeFucRhlp5hFcSPLWt",
-	"yhI+RV0IV+bu1+FwYIOX97x2Kyi1+dY0+fsW6qQe2uSetNIgnz/pxE3yJSP3AL4/OmM5+KH5jWPOJgmN",
-	"1E7R/BObtYAaES7xuUY2t0aWbopw6idJlsHhhCyIs8nFYCcB7xWLyrv2qcbNDMHaXKB/9D+cvbZsLCHI",
-	"NXjMctG7GLmWZMgsLNCcCiNbCUHQBUq4NO6nGWVTj4hs/GgbCMlrY3KApeRBOfbjEs8Tn5f2W4tDZm+A",
-	"OcWBYDnbDeSPEDCuyJhHqYkL2ElV/22lKuuWzlXgR3EbQ/D1ZnXD36TmFaZAmMwkGNNfiFWRE1ETIQP1",
-	"LUzszRHCCXR8sEyid8P6RggyFnpLjlq8Splr2XtLyEJC0qNNXemhMBbLkUhZiJx1TxZd5TfMllNB94Iq",
-	"M8+qSX6+ITeyc26mhH75hqLZ/IlYTjbQb+omyGdudBNoRDP4iWIaoy4XNjQ25ns7v8FOnPsWfgODbu2U",
-	"1XV8NcuN3bd5sc9wktQKdafM5BZBLc3XNi4djZcuJLtLetMeChcmGTPcCwz3LOck+eyl/pykJBm65bm8",
-	"/Fas0KymtYmxMomryVNnabR3md+YdtgmPtduppCY/HtE6q6uYpchVIcT7c2Jlox2ou9/Y9E3Qx6HDQhH",
-	"gksJ4mWVZ69w4AaO/av+31fDm/3t64shJhn/hZIdTrcu1O8r2f0gjye0HXZCY/pb5c2mx4217FXYcQPp",
-	"6pd+JMtLrGY++n3pKYNpFvOHt6O1wLZzrt7ylMU7AnwSGchgxqYmraC+MoDR9Fx9G0jcYMppdQGCaF/o",
-	"vooNbYWDazyF8rjLknfYY+JC3WYnb9XB6zFRvSPqW5DdwW9qGjdm8VLGiAZk/Zl8J/NDmHCBwtPJ/ges",
-	"olmIOEOX/evj9+sTMb7ueMfu8m57eb8janOestDo6LFK2es/879JNKV3hPXQxULROUSyoIgzw2ui5ZHm",
-	"L3ERwZ1lHGkS0fLlkqfihpk6ti+fH+bpB8C9nFEK6iPvQXx5mDWjscV3xzxeou7Lgx/Mu1ShmE4mREA1",
-	"XlMFLZNbtCCByAOOVGJi5KHME7JGjztbvmysMRObnFFJCIp5JJ+N0+iWgHVrHnsdhKbb6+P5WeDjGwCu",
-	"rt36nsvPMF5PqDMVI6N2euuTOfjXqXm+cubf0JR2CWv5HQxgTazc9mL4c3g6N+Wym7tGW/DYSwE97yEp",
-	"8i2UON+Z4f68IqhhYU/pVTXa3TPrMq33d/QZwsXYNSdNEqh+oMXJCXg+QfWTLqgNSkEkEJpo49uwvNUj",
-	"cLEqbNrYuD+/wFkC1E6R3FFxhYotomsyfiLyzROBbFjymoxApwSauDG9uRSuVE2qmKFCoL5keCFnXKGu",
-	"ka3MG6YrRjQj8V6A7mc0mt2wUuYPEkTfGxJSgnA0s4JQD13PKFQmjCDJyDyFGL9fyR0CtcsVQ+UCEpYy",
-	"UbNUWWa8RDPM4pbJRiZo2CQc/UH5SzlnqSFR+IQzsuMvO/5S4S9vNYmVKQop7ghuhetsZxB+lhl322Q5",
-	"KA03ZQtdvkbkYUGhR54bAzhLZrzSQsQci1tThcKfWHCRTf9YZe7PFmrudt7eR5SBeccsdpapDePUF0Ts",
-	"Qz/wnFb55AlFl2zYZ79mTGJ0S5ZrPU7X1jKEpkTlfqfvtCIi5jgpmLpNHss6n5Ijp2/NR67d7jbzR139",
-	"OfKBd5T7m1/zBjMQXiXRNgbk1HNhf8C3RTeuJMJoKVAZUZMUQV0ujFNkniaKgkFW2bDHAGFnod3T8gZn",
-	"5IaVLn7UxYZsKQgFrn5kgPjCNL5IlihliiYoNBKCHGEV+mT6y1T9AWj321hf3aY2yDX5NgJGk53Dodt/",
-	"Pd60s47+GRniEDxpm3PDFlLKqo7UKmSxxNk4g3+IDV70qzbNAYgbcrZvGK/4B4qHy7MMdzrOTsd5VOic",
-	"T7vxmUjqUnLD/4+9919u48byR18FpXurQtY2KcpWshOx5g9aohNN9GtEyZl8t/eywW6QxKgJ9AKgZE4q",
-	"VfsOe59wn+RbOAfobpJNkbYly3b6n8QimwAawPl9zue4RyIyo5nOY9Y80cs9tzQ2epFmypSGqg6sSNPN",
-	"rusUBKB/s7k2RM9noTCSHHQ6bRLlq7HaEfbxIddvj8nr169/BObjmsakMqYpciNfACLHY80w34dwEYrI",
-	"fvsvKRj04m1QQU57Fz3yL2hg47uH3N4cN4+Wx+NC88TqhgldpPZtWpreQ6tumkGdr2LjuWZJgCUvU2rI",
-	"lGYZE5qYBx4zIhhLYOG4ojbpGQdIbocH3Ee3S1QxAnyEJaHwqQFSxCzwWY7Ox+WAYr0N6GLxPl71oLhh",
-	"pOHyEIOl4mPAr81ri0mPaAiaEpdX7iP5DgBc05nPczTFB1xoQ7FWh5LDzo+bS5RXWNsT+KKfXg9dWeOL",
-	"lD2vrGErws4KJdf5AbUa+3Wqse4iF+a079IYe4bxia779SKc33myU4o39bzQeLw6IY1nz13/j1yWakMX",
-	"4C0o4E6NojyFdLDmJq/ckzLI7cb9aVKnh38Ec6m10qfKJ1+VXFsVz+pom8hTDvOccjT0sGEIJF96AjUI",
-	"Ma0BvAX6SCbz2EXe7A9TaphgWlemhH8x9Nl5KV3jG9Uwapp+9jzvD6b1DZnelyJdrNgnGpOswaB84Jot",
-	"25Fc5+AACUn5nWU81hiFFJLqVOmXpPNnN2leJMf5A9mMT3euDZraoPmasaBQK6E5v/pAJvjRFs1+TEXM",
-	"0s3ZkDfAH2OpEjBVXANxBy4Q4a9TlkRddN6v8tuYCjJiJH9uk1lzDA/UalOxUTVHq62oJ2IucKdegrlk",
-	"illN71H0c+/AgXowV+BrbawiDIDGGXRneE9jg+24iRy7yreG5UhYSBcKJdNUzk3TwUPl3iEA/8G1BUX7",
-	"TUzaJildyLkhDXDUEE1nGbbaXM+pwPf59tmUe9Ft3Mqdb23l1Vbe7laeu1seo8tSNAQUn54rGTmZpI9U",
-	"erxNeaZJ5HDKo3Wt5AYG+PrLrb7potCaWD85nPLATTx1MX0iBfRAG4+fIitoLrbWTWJKJa2unhylbFN+",
-	"8q0f+uunT8W0kaom0JpAN+Uxw/1YI5IPpNC70b6HWt2cnXdR6mRfbrviAyUILRcQ41CsaKkpBuDQc5NC",
-	"IxaAhRZ0xtrkeDd0wV9GJ/nyngNVsBh/K6DgOo704wO/xR9sHNCsABQ+PtoNnezUjkTPRwh24RNvKjb/",
-	"Q5uPvPrmmo8Ux757PVhOJzVq4DffrRmKuO6EfEhZMmEtqJpOSoxomcXejR7JbOxzaBseQelHRpXZt5yk",
-	"lVBDHXCQFECfM8vOI0ulOiKNqG3emyggUXsGDUfaUzNL4R9ZMob/2xsfdUNBDZlJbUh03vvH8Pbq7LJ3",
-	"Mnzz201/gFhC0tC0iamNgNOfI2tHvwNrCIBZB8R1sJ+rNCAzZqhdILB0/UfUDgV2MAEewjWJpyy+Ywlp",
-	"QPt76D8XQH4kaGd2wKbHKaViYX+B2swRvOyIJjgS5jtq9NNgy2oXxGqTPo2n7lclNHBN/mvO5giGQbhI",
-	"2HvL6hoRsv0jkoPagiAasVjOmA6FZlZIwuKkiBmJ4KfWwCM9XMoadjhN7fssPB5TfhkAl8g+IKRx6wsF",
-	"6KNHkATADZsRTReaRMkc+RM7gs5UEawppgowmNB5xTWU+eRY/KSHpxmK6Jc3Q3uix5cXx7fX1/2LG3e4",
-	"g4jMM8QKoIphVio1+F4ZU1iApLqw03CnINdVP0BV8fed13DpQhFdM6MWrd7YMBW1iZVWHv2qEdljt5es",
-	"uBRuR3MhojHHFnANpDCUC3L7b51Op0Mah69ehWK1p02zSy5uz7DpKRCE/ZWSqbXsFY0t5y/yY+0s32nU",
-	"Iuw7Jkpm2SacgglbVROeIxBazODTOoO9CpL+kAFv4RR3i6a+esIXwS3bZoDk7A5OwBGiPb4KAqzx07/t",
-	"EOjlPVN2c/AAnh/qJUlK18/ICgZcKYODvfetkUwWLcDu3Dvam3sK22jz7JzDaUokESD06HQu7rBlBJuN",
-	"WGLljssaA+BQ1yM27/qMMghpZlMSZ8FlPth7USdk1qrvU+ZXJsVFrNR2Kz0FA9dhIG8uEJDIbZ37yyte",
-	"AYnGgKwXNQMgrpRqQ5hSUgVIWoh6bY2vWM6F0QHJlJwopjV5mIIe6tU/17nA0l9l6uWzUNVzGKO7yuSa",
-	"bmuTdZVwLwXbZLEWqc05yeRusgra3iIt9xWDYTa7769Zi703VqvX1ipslSSlYi0QlssCtU1OS1je7nEo",
-	"gygZbohxYFzbRujOrFiW0hgq32a+U5Q2LFvnAte45mfhBK8+Myf4OyjgNQ+oZfdqvyF7xYEIcsoHx8SO",
-	"ZP5POdo1BgDOmX/KETIUppcm7YLMB0kdOdntoJ2BrlFZZtCkdkyVF+aGqLnQm6IAf7Nr2zkAwD7Asf43",
-	"ORrAT75CJ/bf5Gh3/7U93tp1/c3rAadexNvz9mlyXOXK847MYKuQBymEhM9LU4ILMmc/jbFUhL2H9DnX",
-	"OAvSdbxrMDecyUwmDLo65pwCvMrNzaLc6zpv0B3wjELZzfj1y+SPIK9vVkyiU+bDBWVGBUv3YykEg3ak",
-	"m0XmW4ADA3wETRqDQb+J0hDBPT3GqKXQctsZds/SIr31VzYaSMhIbUT7DzpqBqG4lzxmGGi3KyJaIs5w",
-	"yrUdu+EDQgedDkAJB0V/CowG5f3ocQmh8LAO1rKmxspiCCKA7+2aJVy73TroOJAHl/NPyetOy8E+pIxq",
-	"5vo5J4wmoXDDf1f4whKuaZYxqroEX8IvPZYzVuTguu+YhkpLxSZcG7Wo8v7/xEzP7sGVPZTj0pk8o9hd",
-	"nWub0Z7yewgs+edrJvGVhIDvWU69ltj8XZVj6BDn8VPWeAYwiA1sY8aM4vEj4L+CAbEsQIze3hyThC4C",
-	"ItMkV75L3rIooQsd2Ue0gwEGuSoTujgiCeXpgtDY8HsWCpcXn0C8MTbE3hImDEQnE8yaDwglPy8yps7k",
-	"5ExOUJBTCIACD2gGnhQRCT0UDc/OcsrFaYw9pWZgRb0hM6t2IayBVCwJilgk3GzAVEdmIhKPuBOKmBuc",
-	"JVhqnICfuPieOxYId6LnUJMGLCWClx/i8pSOHOQ6crGcMRGaJNq5RVozNpNqkZsr0rfEZg+e5TXbBHDG",
-	"MfRVsMKtfOncHfqa+bJ89j/LBzKjYoHn2Tho/dhpbkrVsY9U95D+92BvRt/z2Xy2d/Qjpu3gH0XSDheG",
-	"TZh6Ziyy8qtv9WvCXR3zyVzVTTn/BDbKCZz3aK65YFqTWU4gu3PSfLANnPTWsTTL/6xe5bLhgG/+O5BY",
-	"sDHBZym3EUFaXTwjFKslCTpAAb+DpAiwAwSZckOUbzcfioTZwZmIF2TKaGqmgXdlIqdsk2PfbsJrdmva",
-	"GMw6pYgbnzM4TcxUyflkigy864rXEVIGxUzDMhzfZhTfqEmKxhiWPfrkknYoogkTls05EDXIcvHtyR6o",
-	"zvtibGWJA3d6z81/3Dzb+Y+ejiRVtQH3dfAP6BcEtk9+ch/EPEBN2R/N07tHejcB6As6OCho7lYrOGhZ",
-	"q8r114POTZZENShL9tMjEsk7yJy641nGkgjxCmOapkx9p4l8EKGgMagZADgopJmi1ubJLyDR2B96RBp0",
-	"JO8R2y8fRMmUdR0TcMCJQ/tZ5PpFITIfPo7QenpuadHugB1eSDOExlMR9h4E3SnyfeHPeoOb4eD2qn/d",
-	"Ozk/vYiazt2bd+YLBbQpfhA54zCKCo2b1LXGn2W6DkheJLDcvPqbOcPWbtZ32ht5uk0AiYemaSicDgYJ",
-	"bWCWW1X3unfTH56dnp/eDGFZw9tB/3rYO745vbwYVKJdv5mnd1YK9GBdz5QWtjxJzhE+L0DG8iIeY3ZX",
-	"HuYX8U10nbj18olbr3Yof7+R8pyKhTsB/c32+ELGASiqjolAanQOn8eQmcgxWkrAhz+C83Nxz80j9WcI",
-	"Oaqxsxea0MQx7RwUlpI5nCTJqNYPUiWu9EVzMUmZpTIC01AnOu4YIKZS4/r4aOcPj04v3p3e9CwfG97c",
-	"nA1/vry9HkSk4XFk//1Vs01uwHd3ZzUtjRnJXBO/5wCzEYqG5cqDn3utV9//UGRcN7tESDKjPIXPmDBH",
-	"0PzLqmzynqnC1YibAi/KMqN9mvDV5eCG4D7OzXS/eCe9j09GbQKKnXYjkMhuMiY7Ryi/I797uksiOI4I",
-	"dd+oEExRabs0IN0uyS3SOOy8brZJTxAGb+N8Bvm5cO0AZF1TM9KAdeg2riqJml3s6c0SkNZOPDa2SJbm",
-	"huZo3DDLcp9JrBQTfJBIOXjaBWxtpXaTXxv0IS3fpdLNJw09tQqDlenNGsCkFmt/KrGG1EywjctHiCvI",
-	"uppyy9AXOyVolPBM0NhP5eSIxFaqeaW8oNBgSUF3LpP8wVAs6fONPJSkGNVSYKf0ZlBIQcU0c65ZyKnm",
-	"UrTJr1LdQRdL/AxKZuLc1yqrykGrXQiWJf7sduJjM7i+sjSP0ivvlujhboqPutX+1G/en9rz5jRQMjgD",
-	"MRF7mpPKR/Gcgkk8XiJxL30LLLcOmVlVNf91F6IsqAloIzNNHqS6g9RtV7jWOOwcoivRTJlCL4OQgjnd",
-	"1yt5iDeX6+SFLu7ZT97Tdln9g1UMFSzUaoKhUNa0WNcHq9gOvl+hET1vaQbOVqd31urH00FF2BsFbUOW",
-	"yfLT2YJdIRPJY6ng23iDa36v5wCUL9iD4xMuwWSsmJ6iybxYtiJCAXC+VqkomYFYx1saPofbB2OVJWTB",
-	"zCrmb841QlHJNqzZbO3HD2IadmOehWl0XsDKs+dSG3VfEiplzeAK+8pyD8c8Vi/px/K4jKkZtYtsFWrP",
-	"JhZXVIh6LgRFoZhjJx+w7QcWzUO2SUKkcl6shg+ABKR3dUru2EIHoYiluGdKO18YNPZ2WTQBKbL/Eh67",
-	"N0WshowajgXbIiETRaFmDvG7fLvgIBRlLxtW5GhmcK90s+ujyIjvW/BtNB5ZUnhjE9JwsfE8JB6K3IjM",
-	"Y+lNbNKVIx2U7McxU8zqfnFqjzhxml6WMZG0ADk4AuN1mMqJdxfaGYfs3g4cQV36HctMl1D0ObadcRk5",
-	"q9fuPdcu8XE20kYK1iZRLMWYq9kQTiBCHIMRw6CZO8DvtD+fw1evmm1yjY258q4s5Xje0qHnOQY+8WrZ",
-	"g/ljE/2tILS8Abwhwuc9nte7C50rf2nTBdZxOhflJ0iep/dt5ovEJX6Qg7PuLVM7FWuht1yoXXa8cwWy",
-	"APjLRMrkY6UfCIWWN6o3y75oJhN2RAybZVJRtYgIOv9InihUfFe4CBuKmbkS0EUwZs2AzKi6WxKgoYgs",
-	"Wx665Ab/SwwqMeHSNr3s7Lqq0Pfg6OQiz8o47LwORXTVGwx+vbw+GR7/3Lv4qT+87v/99vS6fxJ5G8Np",
-	"s5gH0U6YoTzVbT+pXwQ8FTVhXxHZfizVeoAsX2ub+N2BHxJ8ab0cIixJX9Kwu9HFhiN+bL/06/6gfwPx",
-	"wfPTi9ub/iBqwiFvmh1PMOoWgtdvFtbVQjFtKDjEzaxoy4N4MRXWXMKFrcsorpaE05rdlO8aLuDDjCZY",
-	"grWczJW/el+Y8Fpf4QvlfBTTa7YVN6CCBp0is3T/anOuFqd/XicZ8DvvpMoK/rO7AH3YXNhxNYfyKkx+",
-	"QAsmAgaOVmIsZzNuIMW3lJwrx4Ce58sVGnZtaNEFoVhOXi5ZYQ4Q3YHNxVOfvqi7JGEpv2eYJUyupDYT",
-	"xQZ/PwvF2engpn+xf3F5c/r2NwweUmIUn0yYAgTXciQRirx83qJ7VsnUTj2i8V05UdC+HSSdIHpc5DK9",
-	"h4g+7pIj3SE019Kau7kgjzIuJpFPScmkmERW9uQ1LOBHxAAjlMkdeWWCaR93gMbNAxa38pK61pWSRsYy",
-	"PSJ4QQISzjud1zEm69h/ssgzyshJcSjEILnA6RKMyBArrkFItkmPzDjg3QQ+k9oO0sA6d5kx0XQpQPC5",
-	"C0rgKl0PapCwI5bKh1Dg+AGJU6mZK5U56HT+0s0VF3AvOLE9Yjk2o5AP/umD120yYCwUiYz1fukit2eV",
-	"udqXGROlZG3YrW3lK73SZgd5KIfo+Shz20ymwBJKSwXFY0OJi/feVCLSHnZ+/GEdhHbVVXqAwmgFogiQ",
-	"zV3K7XKJpV9oHTH99IjpMgter6xDlwi6ckgjP4PmJoYb7L1vee2qZelj78gHQwtebDVgmvHWHVtsZsVn",
-	"XHtACu9uAbcbEUsZFD62iDqvZrFiBmrkIMxOrayAruuNyKOltq0FMowhJSBqViNZ9KAbhv5gtfaLykjA",
-	"l9gdecJub01T31AWAuQxVdRk5ATlfdllara/3QyTnKfc2t+BINf4Gm5QTRrRP1q9q9PWL2wROVHisgPs",
-	"L2hsrVT0C8gHwZRTFnJ0ZCyQ8Gm1qCDAg3lBBWoraOly48ZGwofc2dw6qhKZuH6kjGdKCi1P8UJpoTg5",
-	"LiTZZnXesUVQ6qoMG/nF25W1mfhnYFZ4gwkVnlOtM6pKpWIHuFjMdwBM9/G6ltEFcI2qFKj2hryjnKXU",
-	"OUc1pNznppMidWg3OlmvDtkcO7iaj1IeW8PUqeOFb3KMlTdYWODDq+groDNGMpnyeGGlfRmQohmEwhcN",
-	"Yd0y5kEqCEg49/dKKQ164q0demSnnINXRRTfH3YOQ1Gu0Lm4vBm+vby9OIm69gfOjg9yK96a765xQJ5w",
-	"BBBZmhwedELRKA/W/8cVxCGCpSKg6/67y1/WPu2dXfd7J78Ne8fH/aub/knUbJOzwqkeijjlTBhyerVc",
-	"0nJz+UvfjnnS758Pr/rXUF9UXdXSgwUvpSw9iwt9ZZoXcqDf2DN+1H5x59fNMUf9HfpoNvnB/GuHOX6S",
-	"gtUO62/KYb1SE2mvYc4Q1xI3K7gwBEEfS1hygUix7CHNSw6/JzMu5obppqtpVAzTMFee+6GTP9gOxa1j",
-	"npA4owPyoKSY5EzdV4R4Dp0UscXGw5QasL3KUqBJJsxgZxhg+ugKDkh02DkgpxfvemenJ8Njy9gubk57",
-	"Z4Mo8K1a4HHDZ2yJQ5KCQVKRBKGwNuaY8nSuGAB8rDxRyJ0yOz27/On0Yvi2d3p2e90fRM3CRX346seq",
-	"ziroCWXvY8YSlrTJWzejE3J+EnCjo//79MrugbHjrM7bOz6+vL24KeYnCUvpAuwrOHRNGvOMGFn14/Pe",
-	"P4Yn/bPeb8NB//jy4mQQNclobpzZi614AEnZ+fdHMllAs/ZUxnc+z0DOTTsUPVFRDluE99czjZv5NuUH",
-	"dNg5aBPYI9iHZMZFKDAGsx6uDAglsVSKxRUhfrIlwh+KnSL7wRpBgGMdi2s3RvnzctkGnh42t8kFa97i",
-	"iJsi9c29/+tKKXwGxPs8ohfG/lLl7ZmcTFhCuKhBCWpB+wKC9kxOrAQBKsXkT2xAsR4Irha5dvyd6iCW",
-	"eEwpU3hJyMpxOcWpXcUm7IS7WPeOsCzrruGNvnybuw+pfDw/+y03b8Y2RrrKlXMjNuUuP3np/knlTfvK",
-	"1innbO+ZS1u3eZHdC9RX98u8umsd/rfGhtyBbrnW23NP+yLReWsthAp2HtccX6sEimpX4PqLSMECV/rg",
-	"MzLzsrNQZJSrNuk58yVyPyqloAKg1uGrV5gXQw32N8R0G5csaZ/A7kaorVYGjED3LOU5PkvIaGmSL1Xz",
-	"8+vzlSVd4kyR4lxqpKpaKfyS4kcFIFXO13bUFJcztLe7x69ZwthMgxemyNWFgllI4/PG8xGm3nuqKaxx",
-	"TPMt/OShQP95M8DKK0225do/xmTb5LbsND8KxWHnkEQuXx2cz2WfeZXDfK5ZckQODzqksfS73D0eiqXP",
-	"Sw7y8se3gzWveOHRCcXHesWXkr1/5WZ64xLTnoNff3xmeYXen7NVzUzXCqLcvOGm9mHXXPTzmdYDcOst",
-	"sSVXelPiaVv4pjOPHzOxS/azJkoa6LzNaDwFna0Ix8WsTa6wqt/qhlIwVOQeaNH22zKlUKiS2Y79yT0X",
-	"dO4+5MZ2IUwkZSR88PGB8td0CAceLbWaycDan5e1wBRfbLStBP0AKvhn1fdqvvNN8p3+e18LseJdg/rr",
-	"lRu3lf9YFYqpHVBDcwRMryLdlLMbXL05oQZ65hhy8KrUBD9AsBKoCAFdrYwuWu62j+2zKE+7yOJGCt5E",
-	"zVPINnDNgLggK8EPbJQRtUNRHRxb0pOu+z+dDm7618s6EgSA0EUKfNPzzCnV5ZjWxOujwAujV52DKI/i",
-	"IfZp/uWDVHdBKLTEAcvqalGQeM9o6ht5QIyRTGkBzKqP8poUXjQbgfhhXgNZwgqdO6yCpABAdcDIrjS1",
-	"4QFGeeKdsfJBNEkiGQDKuGGxdSlmnKZyAuisUNWh19JaqCZzPacpJhRQY9gsMyXBYHVUe9Xa/qoN/cId",
-	"VMEG/dTdy+cSGzj8CyWc7uIhhJ4GBaR6qfjEufHz65l43w/hCVYOpa1USkzDg5uJYeHSJc4VA6A9THy1",
-	"x/CR0qkWNN+koCnySbd6NwE0Zd8BpTzquvf+SuhoanmQa0mU0glpQMu4lPkiJvRCNHNsFuCvoYg0FzEb",
-	"3jNlldYoAF23aDBlh2qTyKEEDu3rp8ww8HGOaaqZy17AKp3qMckDU4xkai6sFW/c82pB/AphvblE2oDr",
-	"+Talk2O3J7u1eS0vYm+VJZXLxsZSzajBvkc/HO6VWiJ1PnNLpNJLbuNp/hzhttS1M99emu2muEnw+7Kn",
-	"0d4ZnV8HuPWEkuLeey4DF2WNzbi2aY+gV/XdE6irwK9KDIXMoAc7Iw1oERk7tD0pFjM51740J1hpJwfY",
-	"Fb6nHNT52Z9htZ5rmzKS9ywgluyUoCl872uGIDMKsCiaRcoMwAwDMJZh702bRMYeq9WNoBzIZaTpZXb4",
-	"nUadjidtcgkvTFMS2TkiBKTQqB9iM4yuqz1aeXsr9+0OAOA+ikqryUVvz3o/lVybbZL31sjRtkJhecUC",
-	"wUKMJJTkq16dST4ITRq+r4pbdRfKv309lN+fLiKjVh8FIOSvfAZAWekOXlF4pf673tmwd3F58dv55e0A",
-	"FH+EHIkCDw4Gp3L59rp/VamR+isFV/eZ1FI/xwu5M/p5O8JtjLzUuLAOYdW66VchczxxOXGwDHq3LnOC",
-	"vfetnBG1RjJZtIDb7B398P33r39YEUlO2WxZrXaz/vsrugGylGIOKnT57LreEr5Zp0K7LXFINoZya7iD",
-	"tmpt8fYmRdOhqQ9gBc+s75Xn2sYr7JZYgz+uewR/9RRk76AH4i/OdavC9jhVDFyTSciulnkbILifARkt",
-	"NjQST/mYAVaBb4i7kTJwgs9CGKWparr4s9DFNaNpy11F3xD9w8jDXpqN9NEjkTUP9kEEtPDhyCcsfKRt",
-	"E4osnet1C8c3zcZvN1s53ZKVAyuAegurOAOT0EcASGv3giVRQCLFlv70vhkucu9MQBAH14EoBQ4XVw9H",
-	"8/Qu/5REU0aVGTFqXC8ubPOIQhRQIuW4iI6Svw0uL4gc/ZPFJhS4rSPMMIkKcoUlR23SBw8PStrR3OQt",
-	"JF0EIOLJUYSNyiepHLlXh3Aq19APIn9LNCaiM6pNC0ZvnZ5E1lhSLGb8nhH2nsYmRWPJOaJmXGsGdSal",
-	"Zt65lgA1LM02+XXqSzg8H36g2jmqMPIAr0Q0E4kORdVOozuLkor9dXniuUcOYJ9oOpZqhlkt47mZKxaK",
-	"1VdbyhGEkFRBCnYQZ5yVQZ0AQXmeAaJWwnV+Pzx+83zGNEml1inTOl3YM8v3l4sJYD8RgH7Smm2AfMLz",
-	"9Sbbo0hPx3I2oy3N7EPG+ajQci8dW14kRtN0YxvzsZtuA8ZTp7OO8RSsQZACIDbVmmtT4Hs0j8oXxgFz",
-	"RXKsWBYdkcuMibeM2gNyrhVrUxs+duIMdV6wcMkDG5FMyXtuObCrErbLd4pmKKLfQ1hluHcU7ik2Ziae",
-	"FvZhuBeEe8zQCXyN+GLOe4MIY+HeH1HujPXYaQ0h8W9E9tbSQ3XmEbMSdhwwqq67OJq4JeS9n+1P7M0l",
-	"TCSZ5MK4bvjoneBMl7QGB3qCbw4/ypsM0uSeKcM1eIogwmYvDF6lqrP1YFrVber3Sqe2F+wxMZ9Be5ul",
-	"T+G4rH2x9RJAI7pkqck3Mid3HZMA76YllfwyIoZMseIlQt10Kw+qLuV2p/GaWPoYZQnWttnRgLECOJW9",
-	"wL0dLOeYxlPWOpbCKJlWSM30gS40iYRsAV5g1F56+dWX/aN2Rn+FDoVnUuOASaFI1KRhJ2aqNbA3EbWb",
-	"5laVzruyH4uEeWQ2Oxnec54ntqJGkddQOWUAGihMLK+SzY3WzrtS9OgZLR03zTYrx21EbeJ83SbOsYva",
-	"lhTfHcI1d6N9zaiKH8lvjO7YIq9AeXP+6nsINKBBM52LO2JlTECiexYbq4tzTWKpuWBE8xlPqX09UPln",
-	"I5YkXEy0tREWI8WTKBS54kSwXnkkzZQ0rlnMLd+jKbmm4o68nQOxjRY+4tL0tsCUW3VVKe6anCj7OCCw",
-	"xNKqwVygraGYUZxB42EwyqCtBjyD2iwVd4FDHYh9I5eG7yYSEMNNygKinelohRwXk1Bk1EwDABxs5h5B",
-	"IdWMpvaqE2u5Ge6CXLhbdjzsPB/Bt4shTyJQtTU+oUPhnsECImpwmAVpRMXQbfsrOSYRHOOMJZBUQvk+",
-	"e28UjU3LTx012+QSasm5SNh7lhQ9UiBAg8dfHSAfwHe/eMTfN1SzZ4qr/DLCuV4oruKn38Yrp9zogIxy",
-	"uM46tFKHVr6c6iC8w8BrcpRuMkKiXQa3vRuVZECZeVgevVkUoLpg2TywHsv4oyL1HPobTebK8j3g9dDm",
-	"vH/+pn9ycnrx0/Dq+vLd6Un/2qFky/E4tVJiSvUUeGn+o4LNIy61AMO5d9qyG0YNZPfMZMLSZkDOXrUc",
-	"U9TW2soD9/A9NL9y3YT5jAlE4lprbARhbyMnDDA0Sg6WVeYalQA2liLY5/2T0+Pe2bB3Wg5cV0ep7Vue",
-	"45A37L15rkC1neZUZPPPH6P2cn5riNo/WOfc1zzxc5eGwy3FEhwkQs8gC2p/hEXuj6h5TGe+FDmjtAwG",
-	"NWTI0E6glcIjLPNL40/6ORnUG7uNL8ulYAk7syqdo33BUeZiUEc1E6uZ2MswMUBeIwedDvAZ/SG8bMVW",
-	"3MzQ3nKRaJJwzai10gFTT80nmjQgDgkHmCCiHRXUyNkCMwDoiBh7MAXLS6ENAnRF8QHKfcFU1ISaIVQp",
-	"rQLIwdKmakFm1DXOAL+DzJhIFyTlMRPWhr+XMR3NUwoegMbP8xkVoTjBhZJLYWQqJ4uAvD3pwYpdP1Rg",
-	"oiMFJrvErnE87pIIolXFDrVnSdQMCotehwK8CY0on3YRBSTiEDO1Q0dHhMJE30HDVY5eCTcB6qNckFQ+",
-	"QEMSzQL7OK72Ox0K+/Dq4glPwLngtNsoYYbFZijYBBhfKfjkO9pxQ+BbqxHPRcyUoVwEocBQo3030KtH",
-	"CKA3pjOeLsjMMjlQvi/YpP++pc0iZUTHMmNQ3aXbZJBRgV6DW8FjmVgBlrBQQHhHByRiIokIex+nc83v",
-	"WZtcOh0fMRgNUzMuIORe0vG77rVKMur88qR/NuwNBqeDmwgbpMZTavJ4GITQaVLyrzQiLecqZkeo+K9A",
-	"DGKjXKkI/qO4W3ZLjHbgvOw9hLoE4yBnsZTLnj1JAcnqxSUzUquTzX1Ps88knoEPuyntCl5ESK8sYquY",
-	"9tdhLOeWXqyotqcKsroW0LWA/uwCGq8uiVMugO0WNxTk4YeZHr656WYxPQDclChTcpaZKK9KKKyMZTba",
-	"WPOrND1Agl5ow2YER8LKipgqNp6nxK2IPCiOaR5v2FgqZqVOyui91QGiq59Ph1eXZ6fHv0XEh/vdatyQ",
-	"DcUSuzWjRShySTBCzNcc2vYVjvTm7PL4l/5J1CRzkTKtSeR9SYPhzfXt4KZ/AnEHzUwhcxpChiJ/1WIP",
-	"ALCGRJdX/Yve6bB3dTr8pf8b9Fvzn73pDfrD2+uzCNxP0fHPvZvcefVXq39QHjUhM8Kv9HtAg3WPDG8v",
-	"eu96p2e9N2f96KWFxk/uzjy/x8nP9CKSwk2+g4xwSVafPeJZC4RaIBzt/TSnKoHu1O9N6Sp+gBCYMpqa",
-	"6SMFDMhWjFeHFsRZeVJBNaykicvgQ0iDPMcM9PqCTbbJ8ZTFd5oICRq0YZZPZ0wkTMRo3aEpJaTvUtcm",
-	"CB4WkJTfMRK5tUYbam8dS+qd/oyv9IzsYWWqXXgEjIA10B+f/v05kxaeqKTcbRXpnZKpP5dd7ybYXluK",
-	"a7zIBDs6vxMubdL5QAOybvI1rCh2V5nfs8jHj5oebGP1sgP6kdFLDoLAXXykkTwJ2XOGlxbWZ1x7qjjH",
-	"rXx+msCJtlNErkLiIX9m4fkRyXWfWxa9jEA5Xj2YDyBXxai7MRusiSy1BBRBhm1EuDCS6PmoBbsF6coj",
-	"zI+PADSHTRbRdzpPL2EJuo1Io9qrFgqfk6MJszQuYpdebMkyD+QiF+AZs8T+nfaJPBRqjEqsBAwqbqD5",
-	"sxuskf8etqbrWQayl4KXuIGYajo03VkGPY8pGXNB0xyiJQZ7p8jl0dhImESzeWr4cCqziIxlmsoHXcjf",
-	"3B3hAweZYvdczjWZyuy70nID58iNZvS9HUtHRBuW6TY59r2tcnxaVxAdHU+p8d9CX+/ZS7Owa7hTl/dM",
-	"5WlDz4YQZGd6EWsDp94hxK38g/YacpGniJXvVW2G1GbI55Ya55ZhtSx7KV3RPK1zY/LQNoGyLZW0R8zU",
-	"UkHKKcBtlLrb5ImoVs4QTA8Fto0M64HxyRSKfiAT9IhENM2mNHK1KaHAB3wlhou9p1xjO77ogLSI+wV2",
-	"18HnXGorabw5f/V9E59vzLhozeh7UuQVhQIyRXWzTaIxTw1TOiKKaaN4DL2iIDEQoTZKOaOylGoZU6UW",
-	"dpcdfiedgHPJyFA4WVJK+qRrOaQLyDxn7UmbRCeXpydHP77+/lUUkGjGjGX7XETNNhnQGSOIKmJFRMZC",
-	"QbVj88UGv7SIwDQ1p34+t5Rw0+CcLyIsvo7c0lou1HLhkQxS0gCm3fwQYZBn/z+CAmUNfpf0D8kLJb2/",
-	"Ipu03DzDTBlXFZUGjdYBpEM0Q5GPlQ+A+vpNKfs0/2rGqIYGeSl7jxHye6ZSmiEw6oxRAUmqjSJrAX5q",
-	"2e7LstOSZ39QbPnzcNNighdhpcX0W6Eb8idrNlqz0c/vlKmofzIPcrcErYwaqKh+pDRRaraG4iYVmco0",
-	"0YSSiaLQbwhaYiJGhGbQHR4BDeyvpWwGZCY11ioLky5CgQWVCeofXRLPlZaKZHTCBUWcgFPDZk6ZdVi2",
-	"Y86UG7nBkwCCAsESGF4osPNXM3AJOXk03DGFrjVCMBkXU4EmzFzhJkRt0nNZU7rAz7VzYnW6zygjNNWS",
-	"OE6kSZTNVSY1QwSKB8WN640PkMdEyQcSuW1up1jA737hTfRQ8MRjh2701V75k9qCXPDrdOGwomJsSat8",
-	"NzSWkMbPp1e9nu+OBgtsBgRVfaMYNTPch2v4MaIAAixhlyQShFM2N+Tq51MyZYptgjxwr/coYmmp3PxV",
-	"pwOApXn5eWUxfBVhFRuxD0Dfezs8eAwXbe9ZQVDdWQ2QSO3pPd4WIKMTAL/11FiDof55wFDXmsj5S7AK",
-	"42P5Vomd55z7P/8INrlAxIJoPhEsaXEHuGkHih2Qs2MR3TXuzk2b9BCvHWBAPffCH0ahaAi5xli9y1nJ",
-	"h0oehvDRjjKeSWV0o3+Avnjw1HM/RujHDlq9LuR8cb3yT6Qfemp3VOyovpqTrKqF+7/z5A9kLCnDZMCV",
-	"XH2Hm4nNIWTR55w0nGrIGDbJOOy8DggVC0BnTzUjh53DZjWfwckqUzlO4KuCi6yoQltk/2lyRc20SvZX",
-	"tBbDqb54av3wZmW18H4eSsMLs0ZpeXIIkIPeJMIrra8l8gpIQVINtGIU2hvNMuV1l6jM0d6h1enRYAlF",
-	"brF0fdvDORgE43mK1pEzYqCFy7oRA4/87v4aWjvMjfdHBBgY9mdGUaExkd63u6GJLhkmG/K0PpWyg8fN",
-	"Id8k7as2hj6D5bI91gxnWLPGmjXuxBovBdtJ/7Bk74qdtzDCCHhUlDPEFdUjsvwm2kUDCUWUt3lx4IPu",
-	"b58SJCbgERpRDVXcXUKJNjRl6OTx9QOdH0MRvetfD04vL4bHlxdvz06Pb9An5Brh+N5dbdJDPxIwE0QA",
-	"jx27dYVgUrCyamRZtmO+S9CcgAAEibEuxpy3VOEsTdBTVsVob2GQJ9Gins2Iu4KL8Jmd/juyP++7/EbZ",
-	"YGcHp/uxFOOUx6a2GL89i9H3k/xoi3HfqbqbggqfbDVeIFgixh6WIgihKIUQHnel/+T18Y9WNb9CnzS8",
-	"9O4eaTzIWtGrecduvOPXqUQ6hap5Z1ntqvpVo0F8Kq/wmiKfYWkoqobdUMCPIQVuQrnItTTX+J9pV6uP",
-	"EwvGEqg/Qp7TOHz1qulBHJ1tCcDwBuKcoTjodBzx4LPVni54orpmyX7jaLYHq/lC9TRY6ItkaJQXsE1j",
-	"g40OfHNTe42cqvztsbZaF/uWajiB21Dft7nk83M86sO1sv3f7WDD53Xsd+1/iybFsHzMGBHScd5qjqjY",
-	"vbyr9v1fw1dPwxMD13E1o1B06Hx1bmN2a7U6n8OT271zFbEFfJXagVbzgR35AF4Yxwi+07sR/5TvI37T",
-	"NqwtS6IHfyHoDx/QMSM/UzWSqpQCRew91yXcrAY4ngIyYXKiaDblMZkDpNSIpfIB05qgojkgiJwvXa04",
-	"RZawYFQFJJtKB9k0pu+JmM9G0HCItbCreZIoprWdZjC4CDwaSChQ4wpc1TDJUor1Tr6jeT4QQHfFLCD3",
-	"bMrj1KND2ZMt55QF5Pb6TAfQLrQ06YjLGTOKx/CzbCqhwcaYKTumDgi1+iKUsvzlR3gE33Eu+H/Nl8Zv",
-	"IjCszycuqg6hlGORsYDojIoAa/WxMFCMfa0ewJ65njqZO4o2ieBEImjtCsUhTnUFhyQCoEDqnn1qE5wW",
-	"2YimdSFDgbi23J76vUzvWXJEFJvMU6oIe5/ZTeJS6IC4jrWuBBPOQaxhp0FiXcqtblzKa4Y7Sg3dv7i8",
-	"OT3uR01om0TTFHdcsRhbH9iFu6xpKG7EMs8RE/EUYMjas8TKjM3YWoED1gKMLYqCZ0M29UrHWICX2ZIX",
-	"fQJkdjXlz5XYMuUvo2JPOb7aDmAn5RRNKEKt81zq/OkvX7JaCUgyJQ22G3MShQvU8yzvcchuZWE75Sty",
-	"FgGmNstZpCJoieYwFa+mPCKJdAzTSwYnXLGMAyAjCgnsAkXQr87LDQC3nGeZQ3iEsUaKxndWM29E/3HR",
-	"O+//ZxSQ6D+ufr68gH+22+1mCbx8zAWAzZKGBhEB8s3hZ4XI16kmmgnTzGUOKUQOArugcmCZtF/kYziH",
-	"QSh2ZsYrpS2lzfsINn0Np/RNsml8tR3YNN5UDwuEECXUQN/A/Oxqxl0z7q/AJILb+mm8GxqcboxTuTCT",
-	"CzBhNTZ0npTQoMdQM4daGOoYnSAM7BapQN1tk+O1qpbKgNQtrGLNl1GVTmSnXmpd9yh2hMS2aNVDcT1E",
-	"TJKqVngjKVNGRVUjwmOqWYsLzYTmAGkCLw/IySxBZ7o2bifAspun2B1jU4qUK+V/rBvhN1UeYo979xAc",
-	"XNG6IuQbcvxg/+QqPpd/s8Tp7F3Ba1DiY/j3Cifbn7FHmwz6MjkiH4T3KWMKSxVm3uJKyTFP2d4z08I2",
-	"lSXDZdRdA7/yyqb89mX5vVq9zRsTAI9L0dl8nITrLKULJ2z7VuIEIJyxKx/KZ2uVCGmIZum4pXFT2htS",
-	"4pav/NMbCC7xDud4of5zu1CcT3D7Wiivjnl+hS3kkBiWKXozZ1iWc9vqkk4YqLbUFAkdEBholGoBfF0G",
-	"ljgYZfVVbegCkfkA3dx+rZ2f27mXofG2w/LTc8tDICrq2tiPGEnyqRPSOOz8uMFh7B+y5PiEhUyfl0+U",
-	"39UeTJ0KWyvCH8AVgHTWy6j8nXLhzko1oVLFvRQu1WC0ILxaqf2qye2bJLGaYp7RdPyJmceoaIOy3bN0",
-	"qX3ti68yAU+XE3zO9eW8Ey7mX4jDNsmpGDEGMa4KMpWmqStX4aoQruTaqu0+B3OuGYmubh1eYyHy961y",
-	"H20uafl06n56nR82s1jeV6D115K8Niq+WvXBWRV5ppTnXMiydjIsgMtALHdehVSeczlXYEf6lq25Smrk",
-	"Z74eD5QRjb2IBHtwvgnXo4gaIkXMdrcrZvJRm2KA2s01Rgi+KB44YMYuq+Z9Ne+red+T8L6CRWws33MM",
-	"0EUMN7E9V+y8MWzwDr8PSCxnM44ZA6M5TxNi+Ix5RqfmAtCkR1xQtQhy8HlfSg2PcU16V6ekNH6lieZm",
-	"fM6og5viMabwMe/9Z+rd8wb2ohRrL90x18yndMkkj9l+wmNsH7Hv1f6Nt+68DBZZKmtX2gREwlM0TReI",
-	"BSmFt0iqIu7kEpNy7b3/LhR+aowLAEYkIi9uqhY98ase+EVvQWC8tGvKpwFAFK79AjeFwL12stv9LdaE",
-	"v/vqQuCrm7p7ODy3GOuI+J+zFAKi4SthQHeZ8stR4kXAeh6pLx0YqowmNFfdx5DQI6TB3Hlo90yzKCDR",
-	"FP6bKTlRTGv3b+xFHnUxXdMOA2l4oTBslqXWFIFuQdFPfefNWOWF/jkdNa1JwI1GPudHcrmaXpIetEMR",
-	"0dFIsXsOAwwzmfJ4UbTmJpHHZoyaJGExT5gmU/lAEglVDUrOjUs7veeGpsgKHxQ3hgk7eiyFnQ1H50lE",
-	"ZnMNJohltB5pxG9++WHdzQu54HfA9gDQhGpCQ5HXTrTJAD/nglxJbSaKDf5+dkSoWEAWIo8pVBVwMffA",
-	"KHg6m5ElVznKM0VwV6d5EazJ1UVsM26s6ek3sA7l1pbH5+vxYJkroQWHrmDM23TEHWK99vMlNpHHdg17",
-	"b6A3u+UsXkf0dacAY4v02GxvgJqsYCs15mQd4/niMCfXdKBKFWhjYqCnm7wo0SkfULFipgyIRyRt0hMy",
-	"N6e+y5MjrKRXDPmk/YWQxteAVRj4z0hTnReTsV+JfK1J90vCRNyFaneSj/t0nnC5uf4M24ZmVJn9sVSz",
-	"VkINdWVmVqmP4OcRGfPUtzKVwlAuoFe3SLAsSxM5DkUE2K6x4iPWg181c2+f5wY5oiJWgWG+FRcTAFjM",
-	"f53kRWihyM2JvIPywvKRKVYnC0ZVa8a1JjpjaQrlanIMbaMEMUzNfENxpaASJCg6a/jpMuPQHYWLvySu",
-	"cTjNMiaSnNpvsLhd01nuvAxIRueutg6aafJ/sVBAsXMTXxB2L9+F0pQlHxMUvFWZL73lBcCePk/8puIO",
-	"fAQ/hAW+SJlbsQTYsh05MqFj45pN4lkHRcWbvwrrR1fHgGpL7NOkzeU9U3Zz8Ih3kjI/UcMe6OIZhA1S",
-	"jJM39sI7LrMibIK9962RTBYt4Pd7R3v43I4yKJazGRWJfkQMuUfANQRu+0zeMUHcx5bljxVzFWWNcE/Y",
-	"/3uP2l5Awr2JJEYC4Af+rWNFDbQRpCbcC0IR7s1FIvFLAEwa0fgO/+RCM2Vcv1PC3tMZfo7sPX8r/1s9",
-	"n619qo3MQrH6Ib2HEgMW7jW7uHbAPOeoCNP89bgmh69ekej24peLy18vhseX5+e9i5OoTSI7cISCRmOr",
-	"Kbe3XRLZ8aNc9GjC8zxmvDgo1mKqFHdmsF2M79HqHYcOnUOHolLmdQGnb65ZkjNOQ+98Iy/cDScJA2JX",
-	"G5B8e7Hcgt6zyqLruchnOsaN+NLSE1bX93VKt5yIfE03NyThNTxxLcm+rbrvuSCUgCTyV/6jrSbPUzdL",
-	"rONU6hXfIvTeaAFbBOJ7oCpBhKdyw1iMIFFNzqm6S6yh0qBkyijYQRlToXByzVlB7L3BMagm2qh5bADr",
-	"6G+DywsyWnghSBo+zwz/dNEYH0MKCJtlZhEKKZjrbwsf4PAbBALZKA/89iQlP08oDjs/kujk9Pimd3N6",
-	"eTF8e3rROzv9P30rxkqeVR8+A9FgxVZAyu7WCkHx1s32tO6hZ5QWfsEvKy78KrYJjPXD9E5ye1i1lKil",
-	"xDcG6wS3PWfFHy0jAD9ko3xAZS0HbmpYngcgrYrFciK41adZqtnDlCnWdLhKubOYvCuLMU240DxhhJtQ",
-	"gPXzQCxbA3xFNDXWDaIVA2ijmdNut5vYDNb5PLgIhVQJU10nQt4bMmLmgSFm68xaK5jcBXmxInFqplv7",
-	"d5qUsxAIZiGgBEsSloTCvWs8V4qJfNVtstZvxfOjpb4r2I8SsqI1fTgqN10JhQOe/ZFUdFxpRAkzlKe6",
-	"7WYe+vmam7qxLNs9oSgZPoU1pzFRBIQqdQZRrnM3VoTiVe920D+JmstSFNaOg7vZ135YSNNmm0TZlA9p",
-	"ypTREWSp6XWUPd9302+6XW+Ou+t3dgoxGZJycccSD8e+gzPyBrFzvkzxaxf3Nfshl8G3HFnWcriWw9+S",
-	"HF51PK6gcW0TxXly3KOwNqM5T02LC5e153+zaoYsxbW5KEXfQA4WcSyUoEUKH7SDzwVrOO90XseCzhj8",
-	"i4V7heslSfTWPOKb/J0+B4/KZ9vGpvKXrXF2niJZ/lOI5gJcByDb4caZ0o15nHIynrGUC9Z62Ewxt9lE",
-	"0YRpq4xS8isbDWR8xwwCWSOeJyVxCh1bdMbonSaNq+Pzgx/IwQ/k7ud/kZkUMiAUW+L9cIg+CqlCgVUQ",
-	"ZKygJ13Ued85iMi/kRGftJhIOBVE2+siYuYQusm/EU1nWcqc/2TKqHIYP9gZAMCsg1C4OIFmljRihh4R",
-	"9++HKU9Rz0fAate9lBvScAuyK3kV+XVRg6HhSM5NNjdDXMFQQV89OSaR184Vo8ki8mCpI3srWlw4Rw+o",
-	"f1KUU1YhGBxalm9kLFPyv//9/7uywJkVARMWEKaUVAi9DbpoKrVD4rYPc11gW8N5Aqw1OYazCIUbRR8V",
-	"S+SCmygoL9muy34CkZs2t/rRyp9te42hw3IQisgNap+BNxxyYf/tppcJfJNxMYm6RDNl7wi7tyRwtLpR",
-	"drTyuto0viuGAix4+2cpxpqw1NCVz5YW56mseDL/JH+ONGKOrE57XTg6nlJz7D6NwIpp2uFwE/DYi03B",
-	"v9szhjPYO2hGjMITmRQT+384t6U3xJ3277jyqaB34A0zU6utIwOH4JZUJNp/0NFRqc2QtZTs5bZHP2Bx",
-	"K6fI1pW7SUcEeUngZA88j8InIq5RRwQfRgQKS0iujncJDcWMa83FJCBc3NOUg33aSObKGiAlM6FJ2PvM",
-	"qtAEFxSj7xNu/0Gn85c2ubxnKhTRu8vT4/7wvPeP4aA/sObXAKB3bwf964g0aKyk1p4oNDQnrviJNZan",
-	"PH+u6aJeyIuWpz54nYtmxaiWgkQ3l5fD897Fb8VwYGopqPZdXeXb6955f/jmt5v+IMpf58duweaMlERD",
-	"2wKJUS1IdoF7UayhSrBfZkyADX/lGO+24iDsW4IbHJQMtfkoZxtTEESlyl9rnG4qHIKBNkFnHnZ+/GF7",
-	"h5IDlNsrZREP3MRgoTozvpATfqF1Bc6n6/SPFNhZncxHOYoSi+IcqqP33gpuYQ07qherSkLRw+JRtdrV",
-	"bmTllheO27hSE403WEATD+V/UV3VCVRSmvk5yztX5toOMJk/Wiu/3wrIJNJOtnTjKorC5pVdcaB9csrG",
-	"xkoBcsdY5gBr7mk6Z20S6YwxTGOJUzrLQGaSTvv7//3v/3nV7ljRgnqPK55i77k2ueYZT6VmwjLSe25Z",
-	"fePw1SvsHfPANWtuxrepJKKnd7GtTvMiXrZPIGKMoSIrqsudamfXZ+6cbD6UDW0Uz3a57LH2XVJBKMRU",
-	"SutuuSEUdt9bkt2NyKGeDKmJiJinaUUZ1LVdwZcsvH3Vay3Evw0iekPjO290+LP9cCJSLKWLzYQDmsKU",
-	"GuIdZq7sGycq3BFHSFa67KKIoJqZwK3x+TuhiLScq5gd4RBR4OgO/FBgQhZeCiw80Ewk57nzpZw9NJJm",
-	"6l1Guh2K6sY4S91v0Na97p/1ftuhC05KF0BlN/k7PaciAfO9SJ10/z0Ge7exkPwovZcBz67uDVw3zvkW",
-	"Q3KoEFCffO9v/1ae6kBqNrkM+jSeYt/KyRw1EWfeWJZ1x0VCGpE24FY1RkfNUrGpyXEy7J+Q9KEYTUGL",
-	"CkUjkuBkHVOecjGJmgGJ5sVeRuiE4Ma7zNRckClTjDQyGt9Bk87cAyokuWOLgMSpnCdESBMKmqbygSXo",
-	"p5wLqCqLyIiNpWIlOA67lq6dCupfOaT3s/fYxxI1rZQaJuIFkeP8NbCyLecrEKDQBMtCcmggd5HbpJc6",
-	"rEAsKCvV4K0V3YWCxjHLjMY3xVQCXNp4PMsY1NplVn0UBovUoKRNsQnXRi3IGPrZR/vouq/sQO/UvoGH",
-	"JnpejQ+n2ZpL4VCUav1u8uLYwoOMsXiak7kOnIvEteHydz5hsUygjjRnftsZzSJlLbi95pHuXHTGEhLL",
-	"2chBfUFRKDhmXP+PRcoKH39MBZHjMWhO8FXks6dLemWzukGXu6GL1BomsKjnJ4d8sm3YWM75YZdVE8ZL",
-	"h+4HGaN3XExaePuy/LpsufELYaZMP1qKcM1EgrIAUk0pVtChqIAuLbnL0d5+76H0JpTPxiw6beSX3krY",
-	"FXiq0rdRs02uPI2Dl98ozvK8Q0idgbA52iA3N4Ph1fXlu9OT/nXUDUX0j9bNzaDlR4gAkBcdEXb5kFqJ",
-	"6rYjW/eDtzRNRzS+OyLWSoiIpgtIw2FUpdzOKFgorEbAkjaJZtlr99oym+uICMsEnCBsHB58D7qGnBvC",
-	"TZdED/TePZ3Fs4jQ9MEO/iDVXbPoWxoKMLlIwjDD1yWmFk7b7zudjjUiFY2N3Ro5HltLMiCHnR9/AHvy",
-	"MmOid1oN1psfOLLRZzLA/DSf5MK1N2w/PfhheVrMDd472sMki72Ktnzup/YUPva3cvLRP32g9x/600re",
-	"ilkCe8EeBmZhl5bv6KZTcD/Yv7kZ5I/+EewtU8QOP84fzX8MMmKHX+Jz8GK1F7wuNf8cpeY3kDEvQRED",
-	"vrar5NvXRjE62ywAz9BvtsI5o4CM5qZkNnFsV20FVDydizsIB6G95n+rWRKUk8lC4f8IiIby8gXUNVud",
-	"EfL+vTloZ3mYyrRoba1AKlsh9BbYiz5yUsXDMeaJR/tnBz90iaKG/fXgh06n04VSBMFS/dcDsGlXhVgD",
-	"BRVWjR+BTelyQwRYbxBLTCHXowllDF40gVC1slGX141m7GhhTW2a2u9KnlYoLAGZ2qgWwM1uKYG9NBSF",
-	"ieaKYccsjETYcwRJvaiUffB9LfeeWO5tFl4BEgJmZtRSrJZitRT7MCkWOJ7GtpeaF466p0HjsvLAA56T",
-	"KKViMnfpupmSs8xEpJFNFdXMg2WNpYIcZGewgSww9A5kwAzTrCPDZ0wbOsuslNFsMrP7ik5EqRKXdwkP",
-	"YZqyFGOeWPHYdDnOuWsSRWBe6pj7cAsJAfhd90zhd2BCUWW+0yQ6Rl7bsjczOiK/9t5Bonko/vK///0/",
-	"h38hdz//K4Bkc+zfwhSTTWesdcnlTz/tX2ZzHZBf2ejc/fP86nVA3p71jmHZ54c9dA3nHtFQcKGNNYET",
-	"smbzom/RF9qVXVfNNgH0dCvbi6zS3u3J6aXPKm0cHryGHOPV7wf948uLk/wJP8Dg5mZ4c3rev7y9KT3y",
-	"fefwUWvbVWyWzG07Tm5ufyAaGTT0wor9Lo6OrTBTOXGYbe760NIoWE6YZUzYPbRqWECSOUr3IFdBKm3e",
-	"m2Uf9t6zYZXdlFf7IslLSyvYWnnz1aCO1SLuGxJxzn9vDYDKorzdwMAKwMbdSvQQrrEhxyjqdMZiTlOz",
-	"iCC3WI59Iy3/eVGVt9S8HoZph+KNNFNgbFDBTbUT2C0jW2ChgVDEIaQHiKzEk8zrAT062mMxsXfFS29t",
-	"BsKwpsi9D2c66kIPxJUdAUFFRxCv29QkxO/Jpnz/Hw6DvRkX/s+D7bn/Tx63KHZmG9crLk5dSPAnzZe0",
-	"TDumaekqfEDjjl6SaDLPLF0fdDqOijIonElT0oB2HAf/+9//88NhyUkfED1XSs4FwDBh0lXGgOh1RiEW",
-	"othM3rMEoBvsoISmECS3PEgx0oipZi0uNBOaG37P0kXTKsF3LHP9/EjPkJnUxi6rtK5Q2C04IhQXCIrV",
-	"g5ynCcmoBgcVtW9UAEO8emWVvOPem9uz3vVvw7e3Z2dRs4SxBB3NEaaiUt3qJck6s3q2LK9ilhdRuG41",
-	"U7vznlyUOPDgApkhSbip22TUeeOfNyMrSdxNXI3SPsoZNyli+7/bwR7tmXG8wsTa5LBzWJQjOvQdBxuj",
-	"51ZNZGq2qUnGCgO4YWq2rheBRpNRMy0VL+KDy1ziCXWbw6ogOnD3Gqa/ps0d4SbhwnhdIPdhfRyF8sdK",
-	"Lvtg+GAGeo7r+N5YU0avpFpBrXhFvoXLxgDdIqYiz4QMRSPKfxw1uyRywamIzKi609i8zD/hTCz3SJv0",
-	"3KJ4QiaS2cmNDMV6IM4Xh5YrMTaAobzDrXhua2SX1Ck8lcBB6K5nr+KWgj+zTq966fQqvDd5E7riuFYp",
-	"ZAMxLnWr27H7qGvKjTeADBhV8ZSMFsRwk7KAjHlqtcfRgtgv+L1dDOQzQ78ImSZMVbUl3UAYx0sL3OJc",
-	"WJXiRM9HKA5zBmLXuMmf8F+b/AivOp1twjao7Hqa70DDSnLIqEacXNzCxpimmjVXewZCvcsO/g8/+tKy",
-	"3cJGUqaMClxZ1Y/xJDa98cFOb/w1dVgtX6Tdu6sunUztl6lbrFZ1+Szx1uXPt3dZFQ6Puvy7bp6cSZFf",
-	"uWQdAfndaJsXIUVfrdLe0Ae0fO+fyd9RnuJF6trKC3iMrnFHvnxjp4aIrJuE0iWe8AiLWVPjtjYIdR7T",
-	"KpUL/RcrPKNu8Fm7H764Bp9LIFAezdQXiT8qkStNnJU+nkujb2zmWR0RfSbq6Xx2cXkzXcbaqqm0ptLd",
-	"e3nuKL4sgZh4WuGSd7j0VEAFsfMu5BZ14U3oFmo0fkAwZKkJN+0NwFFPR6PPq05fwd585tjhh/AHh5jz",
-	"jfOJWr/+piIY1pLOWQmRymUWf5rGvc/e2zN5NOtrSa3I4R4KJBwA0skbZCUyns8Ar+ARjb0Ps34mncOw",
-	"92Z/5ta3zFB2qr5Yf7VapaipdieqxXtebiD34RSamwebaPQyTZg2PrSxc5DivDA7Po7yvjJfunvf3d3o",
-	"OXhXTe41ue+YCok3xt4e+gG2xAZvO2DWmRK02RIeXZ7FcCfkQ8qSCYNWDqQxXYwUT4iGGGdAqDUwUvnQ",
-	"mmdEMaM4u6cpROoQrB098pi+qMkDo3c+BSBHVJtSTTS7Z4qmUPejm3nX/6W3/E6TKddGqgVg4YWiGgwP",
-	"C1wQwCp2bR40Qeg97GX5H+I/owBqeLBqJsq1jQhKdKGRGNZyhcKNNNeMRFeXgxvyGBd19cmVYEmDAszv",
-	"SzOv3LJqAL7asKoB+L6MdE99V8IP/Xi1blfAhCWgUY+VkDeP59YGA0yhfWjs0nJs7oj43jDtGOOIEbad",
-	"R6DhUPgXAOgC9yT2aSENx1jtqIHlwthgKyi4cUQaUjDM14d0duThTcjDEkVfmnYiBVua2PGGJnTMkcr3",
-	"ZmmT41Rq39EklkK4FskxFTFLdZmtbMQk+GZYeKUhWz7eD/COTanB3enb329i4TC4E60136759rPx7efi",
-	"w77G37MQx8Iag0G/+Qk8+nf3r+GnBqk/lTdtN6U9m6kD2rWh+9wBbSv8Z/mNfgri2h8pKjCwVq0NYTaU",
-	"1XYEe1h2TU9lmni694O72kJswxinc/cAB9jFKjJ9A/M/iWf6CWj14EXCY6s7W7czrhnJc/WJAHL75CiW",
-	"YhMmLBk/iryapTR2HjVAJ/fKga+YU2BHScGavkG8pYQNjOI6nxKh2J8wgHXw1DbHLgT/jTprvnRSrx0t",
-	"O3Y6yKm2cDNOKN/GKxI2k1iytzF81iN6BlAeSj5opjD8A8V32G0pb7GwpGxAn+WoumlzFIpG3gh0vRdw",
-	"84hwU8JmYmTGYyWzqRQMAC0T7Zs0Y8dmbHkchCJL6cKhM+KSHAcDoPSpfNArYFFB2Qby6Ya5K71N7EGz",
-	"JBQQSmCzEUsSyBbUzGjSeJDqLgdEbhZ1xfZtAK2FCXs3EtKITi6PB8P+Re/NWf8kaqLvP+pfvDu9vrw4",
-	"71/cAP6lkAbwzpI5+HSibtEtjxx2DjEsAJVGuVvrYSo1C0V0xRQ0f5BCt65kyuNFRKDjw+r+kUZU/PHX",
-	"hmbpuAl4CyT6f6DL6l+x+S4tdXB1PXjtNlAAUSNjnqZ5H2Ljdjrx/ihoPg0gEdWplCdsJhHscDePztTM",
-	"0o9IS7BXGy7rx/Psz2BPvUBp4nqt4TLp5htX4h32Tq+xjP3fgRT+2Mg6Bo7KEKzN0kvKTKltgRyTqDRe",
-	"FBRE5i4X4oB288J9AHZDeL2J1Ubaj16wnl3eTkX61D25uUo/o8YwZX/5//1Hr/V/aOtfndaP7WHrP38/",
-	"CA46nT/+372PASKCCx5r/fj9DvC5f9J76jpZfTg5wBt2gcPZ513QE0OLdhO+aCp5EWPhiSisB5WyPMYT",
-	"8DWrWGy+jdTsPzcR16kwTLmaU5955QAKoYW9w6ncIrYqCWjwQCcTpm5Pn5dDu2nI7WnNp7fdomKvNl+V",
-	"fTzi/d8tPW/jyjpAJoy4cXzm8zIiGMpBdO8rlsh4I1+u5r4y1rszXvjf5+e78L77mfgI6OpnYdnu8Sy1",
-	"KnvN3L9y5r7EjoG36WqqxS5Sm00vl830qtMhD1OeMt+cBZRzNbc2yvGUxXeAYIQ9XJiIq+nyZ5zrGTMI",
-	"3QwbuzfhsrkmNOX3H38nv0LufcbvmbAvnyk5Kgt7dwHwNsyYUfwRiX+l5IyZKZtrbMzA3mdSA5IbQcbV",
-	"JhfSEEqy+SjlMWEiySQX5gjdddF5/+b69HgwvLn8pX8REc3QAA6tNUwzppxtzSEhN+o5XxTchCPyBhwU",
-	"BM3Dsl3YXRm9d3Jy7QZ3L2SN4VA4pQQ6DFFDNLPCAXq+asME8yAakBvFNVFybliez3fYOXTzCMatVRxg",
-	"/Xwo3LvKudE8gVvm7GcYqvR7K7qKbytJ5NwdwG5az8cwazfDJ7oRnyZtTSmpHvN8rt4XaDli8uw1lwNC",
-	"Eg4tJklMlVpAdVYhOD7PQs+La0YSrr3TxS/f+V3+CrgsUTNXj6VYubQAzmtfxd2pRukyefSGlU1ptr9W",
-	"llRiJrP82leyJTlWLNu/P9hn9zSdU8P2xyk8tymSgBhf9iFyzzUfWblVhvwLiB8pWcqTtVSFXq6of0Mn",
-	"EYnlPaL7MxgtFIrZAa2JswxPZmfhKTcLkrJ7VrQidYN2Cc2vq4tczKiJp1xMQhGdjlsXUrDWuf0oItBr",
-	"/nXnsMp7dWm3ou8W/xZ2oVrJxb4ehZq7NMejiESVuuzTZ1uV34RLkfMYl3j1TBoCzPpmnt5duxk2J1r5",
-	"lemVdi72ZqxfuXc05Qk1CK6N8oPpeQqloo+w5z+CvddVCR8XDp8WE3sTormIUfmy05e599Nuy1vsMrRp",
-	"V/wd5prMaGplPjC6q971oD/sX19fXkdNn5zurj7h4t7uDWlEpxfvemenJ8Pjy4ub/j9uPO96QpEC7/ET",
-	"hP1S4Nob8FoSJgynqSYPTDHsYzWaY+sGt9x2Kf71+ZZ2k7uzZ3SB+sjIga4b6S6D8z5q/SAVbv5g8Ovl",
-	"9cnw+OfexU/94XX/77en1/2TXDS8wDv4ezKSycJeFiMlSa0E2V1awVyVWXuf91X8K1ix/LfB5UW7FBX8",
-	"jCuRksyosOqpFIuZnOsyh/KlJtaySRJl9fxGdN276Q/PTs9Pb4Zvz3o/DfvvemfD3sXlxW/nl7eD4VX/",
-	"enh+enF704+aXag7WTgUqOja/tHq2T+sHh1LkawywdIj2zpLwaP4JPaW2kXxgE3ZHB79fBtfirH6XUqp",
-	"cXH4nXQhmOZpwq7B7yuACG+v+1dkNE/vSrehpEWB4oQtJvJ7s9Rs4ofvv3/9w2M61v7vd2zxx2ZN6zJj",
-	"4i2jZq4YuWYzaRgpZDq5cjHWNoH91VACBIv+ThM9pVne+SjB/rhwUS8ub4ZvL28vTiK0uqKb3vVP/ZvT",
-	"i5+Gv/R/G56fDganFz9FAVkTKAFZEkXksNNp7qRF7eQpvGOLXWGUd4B2/PbUqmLWwRyit9t1q+dRZIqF",
-	"bFFnioUQ7HEM/YSBjzrtJfDazA6aT8WFrDWcz6HhPKGpD+9gOULhU15/hwsH1r7ZwKw1r1rzqjWvb17z",
-	"0lxMUnQNfboCljFBM972O7kR7QXa3V+dktftTvt1HunBpDOm7pki9+iLYNp1+fI8AfLxtAkI1Y6gKlzQ",
-	"bnj7/aeGapzKI0f/ZPHGijb/Op+M3fIVukBvLN+Aly+2xR9OdbzO35IFxYSHD70lVJMHxY1hwgfSFYMY",
-	"jlQL0ojc8EvTRM3H7slvvfOzD7snfun1Pfnke+I2v+KeQC+tjRfEhWyvpDYTxQZ/PwvINUs4GGMB5pEW",
-	"oP8B+XuiqDABdq6dMkC0pKu9AEhMhYuxtcn3ndc4TDGFVaRxEq5JIh9EF6PKELrDprBHJGETRROWRPhr",
-	"F5ALRd6atwgxkwYu64jcsQUoioingQbllBpyx1gGOX9cTLqY79T0k2/IDL2GbXtGQ8lOwMUG26ifc2tr",
-	"YJbfFaOIn1AA+Dkv/evPs1s9Q1JGNfTTL+9Vfr2g20oJZbX9pDSZr+3xkDrkL20kxGvfwuWpE+iuYdpn",
-	"TZ67ZicyrvPmtt+TEziJCib9sDnT4jYDRgityij5lY0GMr5jLsbNxQRUBEQD0KSilkHZO8hnvpwhcpnx",
-	"LImCUEQOAyhag5QoQ0eUv5QCeqGbRcbFBLuiM23vLfxb2s9C4SAiumgHpxyQCiChI/qn5DBgyug9K41c",
-	"GhTz/eCfbfIGSz20FSrW/NPMhIKKlZyQiKClQ6w0LDYpIBpt8XINAYnljOm8wXc0YHEr/0XLOyqPCFoF",
-	"QUWaiZ+sgY2XFEugTEQbutBEziH36vb6DD2aqZzoZiic8yiCcSICzVJI7mlskx6BqgkxsdLRB8pwvZA/",
-	"QuZ4D0icSu0q4zQsORQgOQ86nb90sdYlphmNuVmQg87Ba0Cv5cIwZaXmGN1g9puDSn9oxsS1uzHbuuH0",
-	"SpsaFDUnej7Kb6HbKHd2zr2zqd0MDLQpIH3Y+fGH7dmVB+hfW0kyfeAYYPeemYKI/ELrziufnsr4qNZq",
-	"rQu8VcXul1ih/xINZK/3tJRM7XGD5f3Hbma7nRds36oba9cxwf7e6KnJrSFIKMoF7V6wN1fp3tHePtR8",
-	"ulWuo/1gJl1g3w01gAC6TCeEC8yC87lfM59rlV92pxqs93Wya1xT8F09mLKaDSiEZR2hNCqIlPUxr9mE",
-	"a6OcRpHKCReBYy6KjRXTU9ea917G7iG7hDu20KSBlXP2CqP958tU5pXLv4W6PCXH3Odz24MhMyrohMFW",
-	"uwHtx3ppRPikYshjzNHDmjK3nQ4yoBEtlxgvjbdcZFi90zSZcUESqqcjScHFjG9rP97PqGCpFZqUxDSe",
-	"soS4Kx2QhPJ04Y81ICm/Z6EoQJAQVjBNrcZpNV5cNoXnPHIP0EAXtwfmy4+INLi496V/QShyB7gVtQYu",
-	"WXoHPb7s9yRjakYteRLAOoHjc3K92c3zj6ZUT1vxlHLhGq4bexFCsfTG8HnLiiz72h6WEIGHSeN48M5K",
-	"J6twYJf4e6b42Cn0bfKOM0hwnNEFUEQ3FDCqtkvtEkvMzq2P+XFjqYieW/EDT6E48rfLftSCA6g4Od/H",
-	"egVOcf2S4VvdjZZvLox9N6q6avaYIeKjZLo8CNyAinHg84qhfCwUXIKr51seeIwPtiDKWjHB0vdVEy37",
-	"HEtJkTRtAceFJSDYjp96fbJNww/sxZ+nLCH3VHEqDHlgfDI1+VFufpn93+3//gAjDoZoud8sTbz2bcUi",
-	"dgsu26X46PXSFOh8rXg3dFxYtQAifJClZKR3aNidTHhslg4NywPLo2PN8vroV9SA5uvTn9wAGX6skbHY",
-	"ezGjqasxJo2EzeRE0WwKfMUalCmb6YDM4Mp7jgChpQlnIHtiO4nlF6nTOOlINzGzeQKt17XPPW4Tp7Nx",
-	"VCDlg2DqOx1YFRHO7zttCZyGAnuBuWYlE0WF6eYuZJpAIQeWdGRzlUmNzRe5RsYC8VD3mm37fNRcIm6/",
-	"AxV7dsIMK1KmFUuQy1l2anU1MFwIys4lIev3dsqXjiab8g2Mf10dsWM8LF/NXC2p4BQpF8CDGKhNhL03",
-	"CtfqK5S4mOB5aD7jKbVqS1BwrBZwrJKjajZPDW9pw7JQKEa1FFxM0NM2mVOVQA+EWYYM3r8v3oq0RXnU",
-	"hWLv0iftWbK87cVXe3/85x//NwAA//8=",
+	"7P17dhu5kjCIbwWHX/9OUfdL0bJsV9+ST5/+0RJt65Ys6ZNk+94uuZlgJkjiKglkAUhJrBqfM3uYjcwC",
+	"5r/ZwKxhVjIHASBfRDKTlFyPbtUfLpHMxCMQEYh3/NqL+CLljDAlewe/9uYEx0TAnxdYkRO6oAr+0d/E",
+	"REaCpopy1jvoXZCfMyKVRDhJ+B2JEWVIzQm6oyzmd4Ne0JPRnCywflMtU9I76FGmyIyI3tevQTH8BVlg",
+	"yiibrZkiIVO1/fiSeJZ/SSLOYokypmhSGhgJ/bxsH58osRxOFRHNYyuO7jBVaEKmXBAk9CuUzVrHvrq6",
+	"fIuTZIKjm9XBQyUyEqK7OWEIM0SwSCgRKBX8lsZEoCmmCYkRZjFScyoRZwQpzm8QvyWiOjVh2aJ38FNP",
+	"j9gLelOcSNL7ErglSSX0sdgVndsJVld0NSdIpoRE82IVao6V/hRnEYkBvDiLKfduvTrPJ04j4p/kVv+E",
+	"Mkni9eN8DXopFnhBlMXlw0xI7ln5WYp/zgiK4Gc0FXyBwgVROMYKD1I8owzrJweM3KuxeSpEfAr7SQW5",
+	"pTyTKMUzotdD9Yg/Z0Qse0GP4YVeknmnstgFvj8hbKbmvYNXz/d9wH6b4NmPZHmO9TM+OEwTPEM3ZBmg",
+	"8NcIKzLjYvl18Ktk+IaM9cxfw3xBqR4lX49+sxf0BPk5o4LEvQN99A2re76/F/QWlOWffWs9jt0yPbPR",
+	"eO1cUy4WWPUOelkGT66O3sB6zvGMIEl/aQR7Au+V54rJFGeJ6h280pvC93ShUX9/z2zRfCo2WCbGD0RK",
+	"PCNrN7owz4wfvOErLGZEUbb+/DNGFeCgJmlBY4JwmiaUAMfpY00hAtEYTZbI7nunAR+Um298Q5ZdEWP/",
+	"1fdtiPFVDyVTziQBAnyDY8vM9aeIM0UY/AkLj4DKnv1T6h3+Wpr0XwSZ9g56/+NZcUs9M7/KZyMhuBix",
+	"W5LwlJgpVyElzKSISrTAiYY/iQ+QXDKF7wOE0Z3gbIb06gPNTDN2w/gdQ1NKklj/vqBSUjZDEx4vA6TI",
+	"vbpmwNqoRIwrdIsTGqOPV293/4r6GrQBAlQMkL1JkSA4DtDfLs9OYZAdPSp84pN/kkihO6rmCF+zODOA",
+	"IJqwEReIEalIjGJCUsNPGfr+JUrILUmkHkSvKyG7tzjJSGxmRTnXQzN6S9g1W+h7B97lLCKD3tegd8jZ",
+	"NKHR73QQkZ1dmo1rJI4yIQhTSCq9+z5GOShgmwonBN0SISlnO7CDt1xMaBwT9ttuIcJJQsR3EgmeEBRz",
+	"YlAAxB971aZEwPSBPkC9N8VvCNPIAhxJ34QcYZRiKe+4iFE0x2xGUD88H15efj67OBofvh+evhuNL0b/",
+	"6+PxxegoNDt+hxW5w8sruiA8+41PLr/SYxqbDTN5p/kLQ4ouSL5Vd8LuMamwUIhqAdG8oA+cMhTqvY0u",
+	"r8ZXxx9GZx+vxpejw7PTo8sQ9UP7lds1Z+S33as5LnJPgfQmmUIRZohxlHA2IwJNjPSB+uQ+1WwyQILc",
+	"8hsSayDgRNP6Ep4wG3hveMAV5yeaz/4+FOcYEbmPCIk1D/mRvkH98P1oeDS6uBxfnZ2NT4YX70YW6qdc",
+	"veUZi3+71Z5yJLNoriVvnomIoL5mf5q7UkkniT4WwyiAAM0qz6aCpN8KvjD4O8KIwAmsfisYF+t8bLrt",
+	"vD6ibweYISdLPVxCFGklx9dGX0FY6zgoBH1nFxSeEEmj4GihoqwxFo807cA+/aykPcHSYUcfBdVHyY0q",
+	"+PucpBGI7EFK9NfiIG+JSDiOSfw7sV+qdVV8i2mCNU1wgcitvvPvuLgxP08yuXxdPym8lEZXVNwc6OMd",
+	"2jleaoj8vuxNC1X5cWkuofUCc93CuZ0LwFWqX30LqvFvvU7L1MxdH2u5LSKwUivUIC2Lg/kkPJ7ufsAq",
+	"moew9EsibmlEPhan/tstfYhikhIWExYtESMktrKLvfsruOg4RYIVEbDy30VQeVQB5DWi6pot8FLf+Xp7",
+	"lMRrWSG6VILghURYEETuySJVj0dpV5x/wGzp7GG/HVwvtEgOxGRpzJheHr6roPf33dxEt5vr+Wtfrxok",
+	"a0NUzIidhineWBnKWgw7DqOfBth9ZDhTcy7oL78ll/lgdNQAUQbqaICsdKrvCCefRoLEhCmKk/qt/fnz",
+	"591hpub6V610+U0OuHhCsyxYHAhmmSQtxjgATCp4RKTU7GLEFFXL380OcEeSZNdYAkDCv6VcMy6JMBKZ",
+	"ZmYh0SMOwAYQAnM2Fwt8AeztI5NZmnKhSPyBxBRfwZZ/t9tvjvXiD83ku3oxNXW0pKxGEUnNxfgNpK2N",
+	"lm4lLbCagLUaTBg7VdEL9cOPF8dGRzk7fQcqyleHbYC+w8lEkFsKyz3nCY2WHpN5lFBGI5yEB+i692pv",
+	"Dy1m6PwMvTk+uu4F6Lr35hw9f7n37Ic9tFi8n133NBLcp5jFJC6/MlmiBc/UHKk7GhEUY5osr3sa/Z0l",
+	"3U2kv7IDeAzqQW8I53DMbqmClZeMYzg2wgpOzoU+QUWJ7B2AbT7opaWvfu05O0LFtph/GayYmtfa7IIe",
+	"aL+b2/rKVsOf7CBBsYxi+8biBduPF5QB4zy3j20HgAWPScWRQRYpFxhMwWYhK8APeve7+vHdWyyAtvV7",
+	"sJQPPCZXpQGKL81I9Z3C5I27+5jGWJGPkoiuW1tQVv72eX2z0yxJxsZuu8KhBV0sSKwFsakxULzc398x",
+	"JjZN2YIn+jKgzGnUBlsUZTMtlwocKSLgYigf/d6eB0moHONI0VtS4vUTzhOCGeDCKjTY8hNOMs+qh2xp",
+	"TKFgw3wNopp+HS0yqdDU2rjB2aG/1stjWWIFYSUyokdP6Y8ESL4KrEgQrEg8xqpCHPpMdhVdkJ5na+ba",
+	"lOveqc7vA0/cwdAf9BIs1Vif1IMmc8iw8kMqyJTe+2/yNJskNLLSsfVlgS8JFMSIzxiVBFGQXlcGtuLE",
+	"g1YtuFFk1t0kF/qZOsEBKGHP+Q7taEH5vCsHWQN1ZQde2gV8OjSjraIVTil4SlqWb7Hya9CzD68ew92c",
+	"JwD4Abqc8zuGOEuWxsdNJXLOk9dIKi70cSBmnN7rua/x4rhVtm4wv6tXNhpjhbvt0sFKExBYWFreOs0S",
+	"Z4oJes7Z2ooPFh4fiML6PZlFWpws8X6NbMV+c44U9DRaSoUXaVdGUAOpmyowMHG7LK29PEczyE+oVO3w",
+	"poosZHf0snNhIfDy6QSaTyCLKX9rZy7EhTt8q0dJX/SCHk8zPUMaLfwCWxZTNWJKeO4afR8aMXnlNRwp",
+	"LsZa0UzW/O6/NFoZqXnZsdOVn2OiME1ks9xRGbYAVm01lKnvX/ZWXeNBj6beeXkEHr3N7l6rFVhQeH42",
+	"VrTW35VVxVaeKOHrKoZmkogxnlkFaD02wtmU91g6xeqBV04ocGhSX2x1c0EJ20swAWBX1lmcbxPCq9G9",
+	"1lEfi+cUBPCb8p3STv60rKe8/lVJdY4pG88JjsdzLOde5C0905k6zTtSYZWVQdUDG1Ev6E2EX0HSr/KM",
+	"ecJu9OlTIsFSrfceDrwTJ86Yt/rTWiqvgb6C/ZXN1OERrMDQbcEtpvFgTvjsMe/l34lG/vR3s/pEBJ1a",
+	"o5OPREh0Y8RxP0baBzQ+dqCMKRVSjQ3+N9FTw+VbGqVCsdVlvSf3SP9i1CusENE4MUAXJOIi1sI8z5Sk",
+	"sXEDaShNsCRawrdhm4QdIGz8KdfstgQboxpLRZMECYKjeWl8F1GDFUweoLs5jeYoJopESqsUC36LwQ6A",
+	"r1nEmaRSEaaQIHeCKuJ0QUbuiDRDUiIH18x3XZdY0apqozUuRJnCkVtZf8/6IOdEKzMSMc7ITsfjEgTL",
+	"BvHK8DK/IaKMpY7nOURaxYF8mmJv5SPuhLgP1KZW6OCJZzTxjDdZcvNREjGMHg736lgXRGaJegJ9R9Bv",
+	"Z7YtFCYnlIBJESsCYm3pg3GaGwn6i1dtcLyhnjmgOa3xqgOb1JLzdxKC0BUSltHOqVTcRESUTeVeu2d3",
+	"q5UV02ksK4JDq01wge+PzcPPbViy+1iTJYJexujPGbE/gyW0ds65rpEvpctZAuqvUW8fflp6BtlZnnLr",
+	"K4iyLlPJbLHARif3459PCq1d1vwOLTCDuD0hEWEabeAqBcQxMmdJ0nXga4K422SxuHWgbwJ6ZD0bnpgu",
+	"TbFI/44mZE5ZbIJkVSYR1/erCfcN+U2I+uHl6ORtGKDw46kJLD3SH45PLz++fXt8eDw6vRqfjy4+HF9e",
+	"Hp+dXurfTs+uxm/PPp7CgyfDy6vx5cfz0cXw6MPxaRigwWCwM+him7AR8X5VfEUn4TcaXDc0Tc3lnAf4",
+	"Bj3G1XgK8YiOWXVz6WgAX8JEZ3rw4uNlPk3x3dvShMW3eSRk+UvD7b8UVN4tsL+MKu7FHBKBOe4Caj6M",
+	"OcTRnBwmBIuH3XfFOE93XctdVwbVNvccIGOKfelMZyxZGlN//hDqk8FsgMKbyUASLKK5JkGymJA43HmN",
+	"cJLYnK+JJAy8MylWigg92n/+hHd/2dv9YTDe/fLr8+D7l1//xQuetTv0MyJQG0g3o8OKBm9ebQTtsQlY",
+	"wYps6/+2AKhD913CJ5Acg8IcvAc3ZBkGqAbjg7+Etev/xd7eZh5vt4r2bXqV22mCZ86ntKrgmBDBNWlg",
+	"gtxSiCI00aCCQPAGEiThGFIQO2lZtS3laypW0Gl3j8CZKsB6Yk1rWdMJXhKhryW5CvDJUhG5pWnD6v7b",
+	"vq33IjtaKcktBcGp6/NzqsbCRqnZX1m2mOQ/dh0n0aAriyDJ817QS/a9cuuCSkm6jpwzHLlOKm2lg1M3",
+	"jDlfH/OWpON2a9hn9m7Ble/OjlcCcSPe1da2gnsbnMMGoK3torr6xrU2LBFg0F0TqZPbiiriA3Hbqh6B",
+	"W+areWKTfmCDRvqwIDObnzh+5Gg7Ru4ed8ga8FaWXZuyAVzq0IYk+szwGbsZd4xwinmULfT8HZ8nTNEc",
+	"/VdEHaZfT+gvJEbuQZMSBkmVsDCkZ9M3CeobEdmIy4wzAjH5kNlr8qA7UbwFg41W9tge5gTHNt48H3E1",
+	"prL2UoMoZ+4wk1yIJQp/Yl9CV/DCZC/4fW2p1bHbb2XJtNqr/IukyhtDUMMorR2XjzUoMMKNUUClmLEJ",
+	"0UzCxOiWMG95DnFLxC6cI9GPyAAqWZRTp1Mt32s2cBCihDJycM1CePYAWUV6YMPCQhT+eu206+veAbJJ",
+	"/V/D16vvxCRR2LwBf+rnr3uDweC6V3k+shhiHnWf9NNlMvJPwRnptCZgeHYCHpPSUgJUeTlfYIPDpobO",
+	"K7TdEFfRGGHIyMxFyNVccqCGWFpEfIpoXrnFkKlWec3LJZQuXxo2gmMdcX4gMY1wYjYD0fdaV+IRnmSJ",
+	"NQeuR+XSs0ElrhBe82IsZ1oVamCNWpWkVk1e3dJEYBbNSTyeCr7wMwB7lMYkEJXmQndYIjcAlCipKHRd",
+	"Y4W2iYed8sTWe3nUsFdXLOMhMaRujDxSYZXhNTG1oJdBaPYmsPCFADmGlx99fVW1oNTSrG349UDBsIyp",
+	"T6Jho2hYAtMxS7NNxcKCOso1c1qNRyXErMfat0l3a7fwiGEsdQR6CmTZGKHOsYrmD874WH+rFAjoMQ3C",
+	"b6+hQNgiVUtkdm2CQJzsXL5loPYVVdK+WbOJPve6RB8RkYFRmrDm7ZQ0F/JP2TjGS2lXZeo6vfj+VUuZ",
+	"p0LQ2ZCWt85lgPl8WHSUp10fzomp/1bbqaO+6ql/ni9NNFGRtm0kCUljIkiMYn7HUJ/xciqoSQpSRDCc",
+	"yJ2B/8pWerBxzYkd82ySlKiqMMKteveyFBSHO9AfKOSAxv4ycxWCNON4YUQjI80OU73Zh12XtcGenGIt",
+	"bM4PL0+mTJpQw7q6Qh+e/wouX9L5vVP9sNaE53SMEyKUx4JwDPg+pURo/pYxU2zBrnCgyL0K8/g0JIkE",
+	"f8ocS6j8Q9kNiVGKFbVut0536Pn746FejTdowczQeYuX9nk9lMDM7Kzz21fFKyvIYAcO8tOqwLHt9N35",
+	"1iMXFgvM4u621XzIQ/Nmc7QHnTEufErnOSURkRDBSO4VigVPUxKjCYlwJgmK3QygTKUYzCyTJcLILtZV",
+	"6FRzshg0BSHGY39BzqtyDTMC3ozvJCwksB5bKAKH9Nv5hAKzTnEUepimKx5SOEls9oxjW6IDYji5IoFG",
+	"ci5iIgL0T06Z2bLxTLQnksG8QXGYZQgUB7EeQ7KY8lyyrnEH/Zt/XwJCt7Sw0v88/IRwcoeX8jU6e/fu",
+	"2VmayQB9JpMP9s8P5y8C9PZkeBigDy+HJmpnOl2kZFYNLp1QZpOCN3KwOlbgCrWoyvKoRBOsMYmzuo/1",
+	"xX6vta5kJXgIwLHe2Vonk210FnucvnAEgmQK1c/sM9ZTft2bcY1VaYKZSXXfSNirAPghEHIr3wxGP1Kz",
+	"WSeJGAO4wDOB07k1iCeUgcmB3KuxJV+TXwrVXUtfzfhY8dLnmCREkTHYNCRhWkwiEJsX8zq5MEmEGiuy",
+	"SBMTKQc8yAaLwa0tFddSksS3/tC5Bia57tqtnvBbjQ/FLef40BxDsZy5RmjFEY4U4gz19SYMOTHuwiQr",
+	"FTLNlnb8JjwsZk0EFTmzYFgBZxjAqsyo8HMNZmEnbnljz3uT6wZwZCWPlgKu6Y0Ul2MLxglBooYQD2v2",
+	"81RcaDdVwsvw6Nr531IGDpJHEobdcE/icFdx2EFsG778SEyyE2usnewKmmwlfW8t0jZKpLCMtRs5Bg5x",
+	"5ZhqV5eGk6i29YJVjL8w2NpVnnLf2hZY3IBG3ODtVARhiT7YpwKETeHf3X1k/Wvg/HLs1CT+kHt/zQb7",
+	"1BYC+aVlaB5RvCOwHJzy/ZaW0wq25qN98JbyoTfYWjfXVHUH4Jqqw8Rk/TrQbAAPO72TZiTHWmaYpyCv",
+	"8JkwnAxKbcWZaBEkLptuqz8G3dQPqvMyN15NyzJyxlYTtEp1p8ZpXnhqbYbXaqkqSLYtzLDbVgLYxrvn",
+	"4kNkgQernIjGLi3Q8ZpCl55x4uJLV12H9pKJf4tiOppdjrekTYiips1xKq1rLLMinye8JPJCQXCLzyXl",
+	"HLg31D7SerzkaIpFZztTF15dWGS7jWQe38pRukahPmaRIAutJ4EhwoQrm4yh1wiDLdEEw1dqo6o5WUL4",
+	"zlpVu0UuMieZY0ngJd5yNkaNNEqnXGxwlXIruNTs/a1RRxf280hCfcmQ+CTNdwL8NsL8t7wZVq02lq/k",
+	"zQnKL0lfqMg3ZZ+ecmPm99wsiahEeMIzhfrn74+RMTUDhTOukMBUk/mUCy3yVkzvOx02U3ey5TvrctaP",
+	"6EH3mu6fvOibUeCKH9HWHbTWs7jMSNeLuk6I9MSBGzPTFopETfv0hXpyO+NmA1c0n7Y4czNHkG9jLURz",
+	"MDzSdVKA9QmdW9H5ityrbW4Tp3ZVze6bGd67eTZA/HxEp4Z1IXUySl1V/Jp1p4WzrG7lU8zNsh4SnZa6",
+	"7K1iT1rqeLeBY67w0dqC8UWwKSrtJXBOR+djg5IERWHWzj66fJml/QQVqPlAP1pMSPwGq2i+LVZWT6OE",
+	"n3/tgp6dqx34dr1mS49EYx324DuNxmW5TIEau6ULwqTDbE92XPnVepJBEXJTR+sFj0nSiLXjxG6pjrxm",
+	"q4Wmeg+R21BpIOWUKTloV7WKFbtlBOVdVlewFlpvXAjdliCromd34HUFZtPGpX/n7Xt92K1cg9vTjdx0",
+	"I+eAeiR4P4G6GdSQnzG6VwI32JrLWV+dLvZK5odXrTKztR/HyD14zKbcOGP5zdjLJOqk7hZdnq14vwsk",
+	"Hoh7dbg+oWBXFNxGPDAV9MaQtZRL1LadrLEK1xqyYHHjcpwClLGICIUpC2wghcZfI+vhBU2WpbxFkkgC",
+	"hT5gGQ3BFQvKxhFnUxpDwMnKLX4keFokSU5I3p2yeOm1LSKCuEB7aEEwMxHhOTZ/J13jWBRlapdPp6gf",
+	"MiIGR+bbD5Qd5qOFAYrmXBKGnCIhTF8dLe2mXODXKOaRfLYwpLuL6WAR79hQolyZyBWLPU9MsUdAe9VJ",
+	"CdJfyMbqK0QS6CwgV8qrQHu1RaqWnQ3x3pS0Qsh9tXkNr2aBEuY4PmrYF6TZSYdWENgDdWZqKbRLfaT5",
+	"dwMaQ2driwK7DoFcwZSjs+Ojgx9evNoPNWjCBVGanCkLd3ypAi2nAizoDY+XXeteXSroebfA0ZwysisI",
+	"juEL/fQBCj8NT46PhlfHZ6fj0cXF2UUYoPDN8GhsG32ZAljDj1fvzy6O/2N0FAbXLLw6+3F0Oh79/Rza",
+	"rAbIfnF8CoMVX1yMPp396OpmwW/jw4vR0ej06nh4AiWz3p5dvDk+Ohqdwrjrims1dnmtF976MLp6f3Y0",
+	"1t8NT07OPptHDs9O354cH17BPKMPw+OT8fDkYjQ8+sd49PfjyyuY4/No+OPYTWQm/cfJ2fCo1OcTwHH5",
+	"8fz87OJqdDT+MDo6Ho6v/nE+goHPL6Ad2jGA8+3w+MRMfjG8Go1Pjj8cX41Hfz8cjY7M15eji0/Hh6Px",
+	"x9Php+HxyfDNyciA6mp0cTo8sedhklLJPV6kiUaF+oF5E8i7lS+vRblxgYr6MSZ9Vh5A/qz5+7p3gH76",
+	"9boHzZxqWbRfv3xdF2ZWECC83BS9arobwSMIKwT8MkDQogmSl6HfERelXs0ML8gDi6qtREtWyom5Fa+v",
+	"GV7t3tQomNR6uEB4Lgr12iFjHVuo5y0sOkG0k/RSsI1HlV7gsv2jii+mgeuW9bGgqdd9a6rAKO8Se2hf",
+	"MI1LGg08z/f31lp0yhU0CyNO0+YoZ0OlBJ1kJswDs+XZtHfwU9dFX0Y4wVpM6KhCeN6sW6NqSsV2ZXwa",
+	"5ikPUIKjA8uXwOPkK/XxtWeKsAMZ6k94xmytU2h+qmVLRqSizITB3+/O+K7bEltWQX9Y4MjDNlmc4UqJ",
+	"zbOUsLcEq0z4tvIahaYXHGWzH8kyRNRIoxmjCtE4sGUtF0RLg8ZVmG9eoj5WaMGlQt+/2BmgISsBhkoo",
+	"jQmJj/0sRYqj53v7L0sdr3YCW3kjQJbsofN+liQQckclxCK7V/dMm2oJpymh8bl+wRSjyJ/b37NP5Cvu",
+	"28NAUvFUmiLYOwMU2jqQpswfpkkIJxcKnpAQtimJQpOlDb8Rt0SYNM2KvxdHkG0Or0aYMa7QhKAowXRh",
+	"KizUUO77lyvWzxLwfd3fOuRvFljwQMU2H+cp7rjbzbCmbu80wbPuhpW3CZ4VY/osK67SYJdihH2oX4Jo",
+	"vGMUy4LoM9m5Tn+OmA3lEVfKTdr11d8MLCjWg9Ey6coFVNFr9l+uXnqr9uRVR9KX1d7KWzIlbwe80b0J",
+	"ovKEKEpJpcIsL7nRrsOax1xx201f89W5LWTQ1eV4D8Ru54GMxAHliYE0MpCK/XM1Qt25PTzJjnO4c2OS",
+	"OF8RfNg1BwwRO1J2U2j0e2PzXkNdnNWRkcAM9UOtth4OT8bD4/GHs6PRyXh4eXl8eWUuUWwW6VyjDaY0",
+	"fzPNMDYlKbFYhqivt8en04Sykn3Mnyqf+3m9ZcxMKd+Y6PueCxSeji7Gn84Oh2/GR8cXocsUBSPdLIOE",
+	"fSqInswUdcWRLdvghoG+IWhKEy0EKRNpNTe9NRSSc1fsrCVCylQ9qqy8diw+3LHCnL4zNq2FFGFFZlws",
+	"u9xHh+7ZLUOcrQ1zfOv6j66NwXN9Suvi66++YnWmiIF3h021fPkda4glEDxJeKbGKRERYcqy3A61FkSW",
+	"kM2u+Iss8QYrSZw0RPfXhYjWEnddQgn1UpyRdKso401P9BYLipnaDFifzEu+TTZkbDVIMtB2lya28lrr",
+	"tMXT/v6eOQ1VMTVwqSUOPR2c6pRQAofDIS8SWrSorN/hscWMSv2rUmj0BpWvKpReLhtCe0FvgqMbYnIx",
+	"4wVlEOqmyMz0NTetXomgC9MRj6fSGwgIM4A8IB9DTL5UDRF/NlF2rN9LiCJ+/iApi8h4QwTa4Om6pFCZ",
+	"rnxIK8tdJyiXYPgw0ax8GE/SWZN0BlDizBhkNg1AL1vT6qrHiv2oxfyyhXtHrwVbD7wjZvJzhhNp+3nk",
+	"H6jr8EFtPoXCFKKEoDu1HN9RNQd+Fud/CzIj972gN1Pwjz4LYFGJMsl0i1sixuTn4m94MP+79FCiyn/7",
+	"s+U2vGfqZR3ygygBxQ3adOoPpK6SZPZEXeuoq2Ts8NfYGjtfpMPhtyfDd+PcT9cLelfDi3ejq+PTd+Mf",
+	"R/8Yg6fv9J3+/h/nI/3xw/Dq8H0v6J0PLy5HuacrdyOenV6N/n7VC3rvRqeji+GJFwObpMmi85Vb3uXV",
+	"8Or4sBf0jkZvhx9PrioLdEu5PD851r8cHV8O35yM9C7Mur48opTV1spi0yvMdqKoyi7lln3rYozhrKH/",
+	"quec4ftNy6JubleDaY4VWbSIkivOzAVWeYx2//lOhwDM4novb67tZi+tcMO7Zq2y91gKWPUC2gu208ha",
+	"PVj8lghBY7LN6Z7Zd1e8SR5/UqEK1ovpbK0aFqE0e3stwTTbK43rvWS5DtleOLJVpyxm2t97uIb5m2uL",
+	"ZVeoh+AfVxtsTHDzIOd2RTUfksNd3FOtLRZX7P11T1RbxssDrqvSVN+/bA31ryy0CfTvjXrV0IDE5Rhv",
+	"pgcmfDY25fA3eIEncdF0u1PDXWVix9aV1y4emvNMNATja+iNI5ziyCJ7wyMbr1C/JOkvxDdmQx+M4mIs",
+	"3q6vcGU5dQBWTmAVUqtg6YIcD9enK6j2JPavE/uPF04U3IwR/vZyYiWeZm+t3NihnZtsgcjDkdCM8+S4",
+	"74yEjb1fjfF0M6t7LJZjkTG/AJwx4w7dcExruN3kpTrztVspxiovplh1I6C2Ctf/HZSOPCHALqlRCSmC",
+	"YAvT9YCRuzH0pueZqtnb9qv2thfBGsfSltpEvnaQ1p90iyfdoptu8YgFM2pmy6daGZ2vkrJq571GNpJZ",
+	"jMbXYEZ5DHVwbbfbQlds1w0foavPoxo4mzvo1oPR1tgxSxAuzmJzb6rDiYfLdGWr1hMRtgJ8G3GlA1U9",
+	"xKjyTY0ia4HxmNdDDRWf7ofOqPk4nYj+IIb8J7v5f2vZdl1Fo6KSEZW2rGS5mBHqv9z7oSh/D9HqVCKs",
+	"EGaQX7LTMSj9QQK2l0IBSzZO7DLPbgbpIqCkFVWMKbZ2AbR1NF7toeUnzlRQLiwEayVo+B0RaEqFVK8R",
+	"JLDfEJLaTBwRN7XBfcglt5pAusgSReEJZTBFmu4E9iXTBiRLbFJOh2YqphxocWZNvNoElnlae2GFJHTL",
+	"NUWiwmc4pc9gZc8MqssQpdkkoXJuiytiWPgB1JWVd1RFc3gTACUDxLi6ZlBz1gmnsCMTSbxEC7w0pVgz",
+	"SYTcGSCXhwhlx/WXpmrt2duL0Tni4pqVl2SzPYhN+/2NHMYJ8fajvRIZqdH9HZbIPg8N0EyfJ85mRCAg",
+	"74SYRjqak0CelT98fKso4N+HB3cqnX1H6GyuOoUe+xDcvu5D7j9U9Ow2QbKVANjCk1SKfXUIuJa2P+B0",
+	"20RLX+BpfYY1/bT1FQkJA3wKfbTBhfUaaOLycoRsv+nQ5q1r2pfobk6juUZ9zkiHjNxLSQ45YyRS0Mat",
+	"9eELEm3yuPVxHbM8XLXDSxouH0Fh7vq0fJMlN91feU+wUBOCVZeHrfbxpXJgDf5hU+x0bEHUXO9sshxD",
+	"a4h1eOVJrasjUGmeseIKJx1pM6Zy61dNl7aN3pk7cI+lxp64YXsLfD+2F2brA1pFGNO0gxvNcyQl+Ptg",
+	"2ACf+t6rC/auzrf1L2sZwSO5lstI+qRpr9O06+053AIDN23grs+g909j7ytLmo2ZC58KWXUjL9iGircR",
+	"ClKsFBH6xvjPn/DuL3u7P3yx/x/vfvl1L/j+xdd/6T1E9t9YnimkklrPR6PZQ+K9FmUDm3//AsUkoguc",
+	"SHO9mfehOaQRipHMFjahv6LzbW4T2FAKgsMsJJ9OLaC6hMe2Rb/aOR/OC9zin/jAOj7wqSKu1lU5DsqV",
+	"U5EKpaRf5MgHVq/SClv+u7kPdg6Mnheh62xv70WEcKbmhCkaYa3NuC/jBWXug+vvjPrD82N0Q5aGFPQj",
+	"EnGWLF8jRm6JsDOQeGeAii2gmBOTUjqliSLCpPtihmfQywM6m0rUN+ofDPpsanx5u6AMhgGooCaAZucA",
+	"SYWnU9uwSqvUlGiFX/DElC3BE36r9Wpi+4PoMb6TeVasKSEABTQGIMIbTmtAouXxMjRqOWMaBl4e+44w",
+	"IrDaynivb2rFbwiTFUe6iVZ0bGR/b6+1/3gq+CKtWwFfdipxRxaQWpIJUul6vr8J67LT+1DagsfLtJoL",
+	"DadzWup94WkLAb8h21rR9a01y0D9UIlMKhLbtOjw/OLs0/HR6OJyfHXx8fJqdARZSpKYphAODQSJcaS0",
+	"TJZwqIGNk4TfaZo1o3lP37xEmrpXmAXdYWdTzFsFU/OttE2hPczI3y/LX8PbFQwuga20tPXH8jC+Xjre",
+	"J7bexNbfE5woTzHq1V73c3hy6UW1jffhi/Fb3y2/bJxYv6VjdktVA1njKCKpGqfYVyX8s+a+tlvrLVVE",
+	"s2sWm5xBYIWGu2Oo1XDHBWQQFlFP5qLI1PwZzVcgn5kZmyMSNnOPwjIaGh9QNkvIbibt8u2Nol8YoMs5",
+	"v2NwJyJqPQnlKnarIQeStBLLR+lht/CiW2fN7V8G/vqDexjhlxDgifDXUgnRZ7hdBT6o67WKiaem7qok",
+	"MRSG1GLUjEpl+HBFKTEDVLtuv3rpC6zJkmTcWQvTAlfrwelnVsvc6/X4QPW3zz+21eqscZlk5hUdbhrM",
+	"0zeqIfBHdqiIqV9uWPXlKv2sFD9cBye98bY4WBjQN/+Pk8NGNgyFfMeUxeTeb8WKeZQtmnsXeroyJsSh",
+	"SGuklm006ynGazsa5p1osZoHiGeKCCjEB967St3k1kDj1PrnGxZV2rLkmYjIOBNJp0107AZaBmTRpNRB",
+	"IKichP8Uj+wInstUaQldSV9HxJjcawi6R/JmbiZlBc1y2czv9jTLWpOkA8n+TI3nWHpu8sv3w939V9/n",
+	"HT4VFyRG9p0Azcm999ZzgzpP1rfpTmrfmSy36sqZd+MY5ypK+zvuCqzLO6YCY4KlQrR2ZGiKaWIK2rWH",
+	"Pm5CfW7H61nPjxOTI7xBs1TYwTi2urTtd1DbMU4SpA/GYQZs3V6m0ywpoCAy5g2baKdjGOKh7WHtMsZQ",
+	"LeKBg5XFmXV32Arta97lAeI5nhFkSnP2z4/eglS5M+gEm7yXc+vpn7snoazML2Q8Wdqecx18KRuy0m5d",
+	"ZAtOWLSR3aKEVGML7s2jfNe1obbv57WMSnJhCZw1PlpuFFtiwEHB6TeL2C1A9jCBvnQJPQn0TQJ9AaSt",
+	"zH0dmUSt5u6rPc9KquRX8G1Ba+L+3su/dokFXI8aV7hLfKC3p915grU2TO6hK8YH28kf9a14JNGERHxB",
+	"UOS0adcsud4aAlp2dLFoOuqvBzdv1I6trdN8gQmPGKhcpcGnMOUNaXK152tKmJXBU8H1POaDFR+g5aEW",
+	"wLz2tlw6Ko2njLlVvzlXCzC5xlPnkG0YJHMmuNzQLKa5p69x7mM2I/LBLN2M8pRU24pCBlCugk0N1CXl",
+	"rDv1xlmagCepoQqukQnAC4ATQXBsrYYE3TB+l5B4ZrrWv0ahW0BeXI3cU1MSnjPicx/U9dN8KYXSvxYO",
+	"TanFq/0Qu6Cfv3JRXbCCEf2L+hufNCrGfs3V/vhAoX6rorHrjSqtc+bv59dYN81zk2P5G5/k9L3S09b1",
+	"xH6YbtW1FMcNZXFTKsK4bPt4ND0nmpM4SzY8VelCq1sBa4MsfWoD7NWNleNor7bX/DxrakBl4Y10MnIM",
+	"vk4s3fe6lrDyC2Q9Sy72ZnIR4a3GRT+qBKWZxZPw1P3my3F25Zq6oLdEoH/yCQKUlWVnOb7F1LCAoBdh",
+	"FpHEBEO76NrYBi9iEcPfhSAmiBJL+6bIGDPf5tjdIA6dl4i9fjsz0hCl6iJDWwKgYAT3uB9IFwRExoeK",
+	"Y3aYJ3msFSurkFoB988ZySqpE01nax9smkQJSm6JuIy48ByqwOxmlSye75qsMP1rydFrh/pOQrqR3+Iu",
+	"3TzVEd982H+F4DfUvyHLOy7iHa0sR1xSRpCkC5pgAT0Xb0m9gUBDSA6s3c3o3/4lweKhfaPdKE8o3YrS",
+	"BlDvqWp01XUzwUclj9/6ozkse+hLrZJXtZF6d09qu0XAwsotZk3rT5I3xEW48GrsdO52epiHIDT1YbZk",
+	"0IWlVmhYn5ul2s7kB/2HMk3ShgYpQ/PlRNAY2ocECPrqQtZeicjh0UFvTbdZTzROl8bSq1taR9lBgTuB",
+	"iwbLEWQdHn6oVSd2AM+XGfQMEBouZEf224Q11HSk5ia04ECiErkXKt6iJvowOGrHbu+DfXxk4h9kJ5Ky",
+	"1hzbfKYrdwRgfw30bSSWqxEWHWya1lzrAZWDjUQRFmJJ2cwGv3LmPHAaffFMdiZPj733uc/ey9PxTa0C",
+	"VGP4+/Ogw1Utlmtxtkka8LhrPQEumx7wnKpNlOqCvXvY2YOQxROg1rHVvBnCTm93VLy+6uf2A//KtOlZ",
+	"m83dnPgxGO9++Ys36ePHycc04Tj2NNWg9VoJOdVPKMNi2QvaihcsKHOo6ymZ8DjOk9o1gmcSTbmw5JfB",
+	"3kgMPZZQX5CUYJP8bZIk9ZNSP4qTnYdQ5v5ei2XNANN3tCd8RtkDI9PqkWUtjMxFdVbgnn9Z9fc839/M",
+	"Z+OC3fLhfHu2jdaHx01BudEce7xYoW3iFaK+E35uCQjpIU8JwzT0BrvYblti3YCtY7i2YX7JpSqSQfP9",
+	"cj8u6ARqMNEfaL4ahMxvICF5JvRLq9d/0Lvf1Y/u3mIBmb76nRysZ/rl/NNRPkpjxHGxvRK4AnMMHQ7w",
+	"YepLHRue9Jcm/cVCykrsnsb7bEpjwqJqFsnzlqI4hPkkwOlUEoXw1CUMQQBRxGOCUk6NFOgZtSToT/GC",
+	"Jg2pI1aZgfItrtYFPG4b7kJ1C2Q74tHG/AzT/UiDxF/AgZGZK37q+TFXt0wka9IhP/40f+eQMwh3X20N",
+	"CpVsHPEvUWQeDKD7Z1HFwkEg4lkSI9vyt1iSt02ouTE9bAwEh9Dce05zxNBg0LYebmju6JhN0S0xz2P5",
+	"4jfAC9WIKjbQDEJHN0KURl2tS52NCknk7ehYRITC1FtK15+9YytKmC0amqigSIFM5eErKJijfFCmxPzY",
+	"Wgm6nnwcU0mwBH+hyHL3eZyBxokZVnyh50rwpOP9YKY5yoe1n83g5sN5aQrzzTCfyHw+0dMVS//ghP2a",
+	"ryM3TfuST6AZOHTlTG1wrERqjhVihMSIKhRhhjCTd0SgPkaCLLiySAwsQ8psQWKUT2LIqui72dArNKYL",
+	"wqSrw9AexOf8YnkDLCepu6uxfHF2vKL1HkalceCLQzOY+bEYsZST7am/ZNqidhRqUB+zJTpLCRse72oy",
+	"wgpq5Jie5B26jFq/WT5t4PqOFie9BsFhZ7Ih+bC7glfBuTZnth27dVWPIrzYDT6JLi2ii9Gu30Iesvzz",
+	"W6z+gCahr23A3yZoEifpHFesTHuDV3XB5zMEUzk5wFgwwQ9jijhY46YpBAeBVxKFz9EugsHDQaVqQ4vI",
+	"Oi0QqANxVpHuQSbA38ra9qFo216T8V2+ZWemqS+XshOiboexQVDeWybi7JYIafIMurpGtgjY6Zz4oIgQ",
+	"WdqY621lBttB2/nB0a5L9Y4y6KstlGm3DVXwJljMtNTBAptCIwhemKedT13fpCZIEfp+w2NwcdoJNXFT",
+	"hWJK4h14gipIblc0SdCE6J9dZYbXKLQAD9GcJ7FEd1rwgTx0TGEm9yiSHE2xGKBhsRO7wTmWKARKDf2i",
+	"zprW70aMAnHrTnAYM5e1wsKuYtSJcut0i/M7g249o8B/YjSz9beafRB62HfMa7TkYdIby4pRh5cuzcNN",
+	"BR4r+G5XUxBJUCLAfN4qYlYoYA1tP1TuMAziSeJoljgAQttcdyWWWLoh/trlhrD2Cq+M8k7wzNaDcYzK",
+	"Ri7Yt76TSJBIX5J9SQgKZ0Sdm18MNd7Z0jOCYK0mvUYv915em9q3d1SSnQG6Ag8pDAEBETg2qfxhmomU",
+	"SxKaEi1ZTJVJXA6dgUU/G77WnEsQHM2JvGa55QAynJFcSkUWu1AqDV337MpcN+LrHoKaHTCBZsC2IA0k",
+	"JFJn9IAjkaaoaCu7t2uu3Lc9zRyVbRbuz/KzO6rDoW8BkR9QWE9u2N80QcHhyRr0e8SwuhLJPwXWbcIC",
+	"LuyNknelN6UbjDkMV86vQL7qbbGmhIZFahThBUFTwReoH0ZzbElWjxvniO/qQVEnOchK9RtrVLjlFG6V",
+	"mEYrQQTFAldtkQ1FYr1x7/oFRGPUD4/Ojo8Ofnjxaj98jTCKRTb7Tpq0ZRqZCsKUoQSKOkdYM5l1teN8",
+	"5XfIlAjNBPQz3pcLa6nHmhFzGoeo/z5bYIas7QqdMcUTPlvuBCicxjhEfb1uU/N0J5fRTMnpKQpd7ahn",
+	"jAhzLLkpTQbImtLgbBI86VAMurTgwAgOsH8fChZEt9rIPbnDS4lCLUuFGsi4nKBbrlrSIG0Vs5xNBUnf",
+	"ZMnNW0yTzBdGB7RzWIs3qTa1bmqFvVmza5joiChME9keo1ws68u6bflzQip72nQhzeWdu7JGWN0H9/D6",
+	"3jffrktNU/vSHHaOg3vgdwv5WnmNVR+HM2XsnNlPMwblSvMzruiURtZ+S5lU+prlU5TyJKFs1tmuAUsd",
+	"FYvxpkRs1Imxiji+WJDtzrhzU0a7JVcO8A9Plo9ODd6y3R2ovYBZKSbCI53ft2aCFSMd2he8trHarJeF",
+	"fLNST+a/CLcoqqXbJaw5jIImV1GXxeDg84Rsm5P7KGj7gkrP+pZBGVgjqFoekQQvL0m0rhh2QUJS+orx",
+	"1l1/TZ3xYPNvEzw75eqt1tk6Eu7bk+G78enZ1fjt2cfToz81HZqagklDKlP7Je8f9UPH5PuaoCQmVAls",
+	"a4kiBwnUz2VwW2PUNZDRklyEFZlxsSzLq8Vqzt8fDxMiVFsQxbrKwtuEVRzOscCRIgJx4zWnDIW2guZA",
+	"Mykol2lqU0JJvj65j5JM0tuK4F2Op/Y75TtPBFUAY8L0XQ4KOxZK+qdyRLYq5JcG0A+h/vvj8+EQXeIp",
+	"Qe+xmHCxEyAymA1QmM45I2GAQi0yh+2yttcxXzokHwaf4xllDRW55liOFzYEfVVnTeiCNmTdMXKvxlEm",
+	"pCGI9rpVLvOpBi79NVpgFc2N2ZgsZGAd2HOCof41VCMZtFeNNqsNij35gcFIcoijOTnBS+Ih5jlVY2GT",
+	"z1aw2AXgdulT74Zf5V1Uyo41beo7hDHzqFk7UFCsuXnH1a4LNX8WFBVu4aQwzCWPbgiUl9Aj22peG3o3",
+	"BIHU7+7iK8x8Yd7ySa9SknJvhFr7o6LUtCkTnWhl0qygofUS2Bs2h8YdmUj4YuN3a6dcAWsJXtWdlics",
+	"jCTmKLugwcMM7itI9WR2azK7WVBl6xoedGsvUhUDbC2ulAh0Q5aoL3hCAmSCWIP8wg/gCgoQ2Kkbbn+9",
+	"wCO8HFrZ0isF5I6gzqvFyxWQe2PkrTFwG36o5whqqyuN2HgaRyQlTF+YywZhzsu3E6z0K/40hyajX8ql",
+	"moFhTZCYygD9HAvMlEubNC6BncB4FgIEdDxYm+9fswhmqRYfYn7H4P9UQhOoEPWNzzcPAoP4p4zdMP2k",
+	"/RWDO3dpq46vJwQb4ORKBZSAsS6ZHsD9gShBI1+iNF42VFLY7mqRRFCy4cViF3eEl60xVLDcoM6f7aRt",
+	"uz/CSx8AaLIc2zY80Jpu9YSPoLBKpGqdEeBp1H+/TIk44bMTPkNEKrrAigTg5aLMRhM///91bQXZlWbh",
+	"vHMpqbpcUyoCPUNWl5Wovwfr0Utx3+140xSLqiG1rH83kvESkNgV5H51f99xZ9C9umhI0ZWJbcScgp7A",
+	"s/HPGeDDWC9xXIlP2WIAnqnNxyhVXu7+joHw9kzYg8n1pZTAuRZUbWDwnGZpB6ViJSU0baPOR5CGHJd7",
+	"koTWSkJOkPdrIWMj0TbcCqJ418P7CdvsspBkPFmOu4TVl0S4VX1jdZm5YD6WRMqmTncrpj+zt2IndXm/",
+	"vGDvJEENho1ncJnrKStynhXoO4e3tYfEtZoGXGB5TbDJNxiifvjsToY7AQpBPjKx3LDXsNqpJ9W7g2cH",
+	"a1TPBvwBKG67iQ4Ve73dFroB2h9+Xj2uYrygjEzFulrQAXTR1YYgJQzuLlRZBGvvFN61II5rK5gvp3kz",
+	"2WJhfeee/pPeHlZXLqHrX9HHq0OkxbwA8SQm3trvrZsvq1K+CFMczclm4CzZq/whqy22nU5cteHXVm4H",
+	"JLmW0z2MI64xfJRZX20ZXXhh7NTAjZWGkgK5zjtbPYrJcuy08s0unK1uqe5NSBtIrbzcYg0+OG6nrOU1",
+	"JccT7PPHT3B0k3BPu4ajPJfgDlOoOTnlAuKMWVHIvW/Le6H/iYo6q131oMly3K04eBnkNTAWYwT5VnzA",
+	"K4ro2cbnq5AAW3uceUsv1qoUaMG4yWfW8UrfphyhL3o4X0uHQoGuFtsW6FqUccvB5JshV659TYk7akmT",
+	"5bhLOHaVDhm5G++/nHecQj/9r10rVT6YxO3ui50Vy82XsgrM9eZqp/vl1+0KpTsG6cP96m3mLssaq267",
+	"+x9BmXNSxJMy16zMmZIWF0T6VIlql7OaaA9twkKweR4USeCm15pUPJXojosbGzS1ZfeLWjCCIouUC1un",
+	"BbqUdUtRhe2ZKj9XpSHKX5vRAMCSqHFDr7bqplW1c5vZur7GwvOzyytU9JRzlUOeweAh6kvb0i0i3VJP",
+	"nEQ01vQT+5ofmd9dphpkAcGzJl3etIwjDeUDc7COy2VU6jt3D5V3755HiqM5ZjHit0Rsvr2tdahCWbKl",
+	"iGqAasX5h3KZMvk8sZlmNgMJCv6WjrKDgAavD83DX6GDKhEzO0aXN/PntQBAhZqPY2v3bjWTf8PcvwRP",
+	"uu7gRD8K6BK78NSOb34ovaEHEB62ZpNKXXqJMeZ3otzGZH5+x7rSNMi/k6ST2gZbOnePA2e87/jWJbnf",
+	"rlVPpd9pvVdaJKDjtGG0JhvaiEGvbaKBCVMys7rMp4aYBapw0hUGn8zDXqE9h31e0aCE8wZkJZhXkapM",
+	"XPmSLKoGjl7L/Vw36SlUJWRPeLatZAY+TQF5YTE/QCFsyOR5OYshgFrNKZsFKLwTVJHQ5ERBoBycQIBC",
+	"yACD78s5KTBcqQ83vG5iR/1lKVfYiCc/niADuCU486kii6BoKC6ILWtKp9CGgaF+mBJGI5oklKG+wHK+",
+	"E1brtW2UxVW20b3ymOjsDh563Rk2/nTRtVx07wR+8G0HYxRX3jbX0EwPkXcrXG35b3/XPAosp/1yPSes",
+	"EI5MdModligmUH59x1d4ovWWqGaQtl4HW4uDpXnKhvSca7VkMXsg7/FoGF5DF2lCibQsptrvHcc5U1nD",
+	"TWCaRyFIg25PVNmFKrcqFfIAun0E1cZO37azR0zLrePVU27uJni2XTWaR9No6j29lUtVn2YqEySwlfmm",
+	"XBD0/Ie9vd2957t7z1eMNH8whWVtleBGtWRDGeq31EMeQ9pvku7XIOeJPcJN+MDZRBJxm1fbafEGe47R",
+	"Ky4XmFGXmGMuCcjxUwgIYtESYYn0haqIlpwXRGlUpQy92ttDixl6c3z0WMLzui2V4dBG3vU4XzhuJOmM",
+	"IS5QgidIgOFx0KuzAoe75B4vUi1U9d6cV4s6dCAAhW82jKTJmMkSKaZdLN7PqhO/2A/WZPYVbz5/uffs",
+	"h70NF+3HbZfXl29oDW6fYxXNW09mQVn52/1vyIr/yAzVV8HWYwV6jTBDZJGqJTLLhtKVt0QiqgarJ/yn",
+	"5MRN1h0oe2vz78CGbrPEqUSmVY/pgJ+nz+0/f/mvL//64vuX/7q+ZNrjMH+37HUEUYLiN7UrXBqYOxVo",
+	"ShbYZhbC/6CcD1SZBeNHR69NMfZbN17x1Yf6F2d2juKbj2620jqLuKI6g4bKGhpIr0upfxIapGuRCUUJ",
+	"ZUAetkLOKuPe0pjdUSl+HEvrA62fLS7pBuujx2rYzVBoj+vxNZuSZ/hJt9lEt/mUM65HESC9LIWIBdbD",
+	"HIHJabs+EpAzIxbjvJ9EzeGRSahODnXLjJXrO4ngYdSHWsKCxFAbaJcySZikit6SZLlSXqtDa4qiKEK9",
+	"cXhrJa7SFrxnMqdHRJk4C18ccMaUXJeutv6OqqVgUmbaqqc2Ifo1/CuNxM44I9ARAk9ktbR9sdqpHcHn",
+	"RXF93GMigjzPhN8SkeBUvkYTnrFS6XeqFWzUxwotuFRQfVavqijQ3r3xyfmc2p21Jg7l6w8caNvO5IHG",
+	"vfLpPjGmRsZUnOBvXPjg4f0kvnH3gbVFDbCW4BFOU4KFdCYioCxv1H2n2NU5Ne0KutQ7cE3lWsoezOk2",
+	"5jQHgRLHfb6316kcsmZqDfWvbX1r/cRryEEHV4lheVqrBzVpE9bjmjuUzA8/1LgQKOY/Z8T+Dm0zfO0e",
+	"GoB3QWLccD808+PPrnyvIGmCIxK/RjLFTH+ealTnJS6sJ38UbrsWbWEquGkIjubILj1fn74Ywp+u/nE+",
+	"+tKl/IbBvHz/baB7MBsvDuGJja9h41feWixDtFJ4pV6bpex9syrHjPCZwOmcRmZN+jso0wItTe6hJ5Tp",
+	"6iWl1kcWAjqfQLemcZpgZtQWiP8NegmNCIOg11syp1FigllvTbWGTOhhaAqGWL6ABEIzm+J6lBkZa0lm",
+	"/NcfnCY8buh+eUFwTJm3VFc0J9GN53uXmd6GG0Wuw6EeCSrGx85LveGLkAO/xXudanKsvFd38boNu3Xk",
+	"G/HG5ecJAPUSnLaBWHhgg3bcHCgPUl4iKlGWmurCDPHU3D0gbvb/F8xpU/2LWoI7CHo03LG6Q3hZbn0W",
+	"9BhXY/O1Dw8eTI0uZcFiTRvtXYCGss09u8D34zlPZaWe8Yu67vBBS+lGDTJ140kqUV9mk11Q7Shncgct",
+	"cEwq1rRXbUa0Ti0PXnnT/ARWZLZsZ6h2yZfuhe7dDvJ3f6N+B9t0SZtShpOxycf3X7z6qFxZXxTxxYQy",
+	"qPf/E/sSGmlAanEgzLfkbzXYrXR/XhhA2ZllrXq/rdrvTwttbmsKQ3WGdenQSeqtVPTI2FMa0a21djTV",
+	"Cv2VRlzN/VXz6R8mvhR4/CS7rOefDmVatNBa4P4cC9c7B5U54nfSGZqRImIh0RQK7VOGqJKI3JoBN+ow",
+	"415qKGqNbT1v1408zrtllNcVWL+QKbUfQc19ymw96gWJKVbE4m3YvW97C3/zDN5I6e2GLZlNxm477dU8",
+	"YczaSyVY+hfXqteuModKlzyhHwt6iyxRVF+wMOAixQLbXK8IZxKyv2xaRtIgUE4FkVt2Uxfm5SIVpnTN",
+	"vtz74fvN3LnV0fwgmVGpiHhg4+AafZlmDVDrfTcCp10elBvzBYZsUyCp46PTIRpeHh4fa7xfoH44+b//",
+	"r2hOxMD6tUM0IRFfEHnNwnu2uzvRP+7e3OL8gdeIUOgDKFMC5aJRwmcSUbYzQBdkmunZ+y/393fMGjR9",
+	"C54gLq4ZZbdUQvs6w8EgIzZyBS8l6kOlyV+I4Lt3NFbznUDLpJTd4oTGbida94FK8fia2a8SPCEJWlBI",
+	"pzWAcYNhdLgUNElohML/5/8MEV5wNkMnWOnXiFJQyb/a1cLpTHULuKcrepKMGwroC7qApkFiHURQC0B8",
+	"bS7+eE2hIS+oSBLaBq8ZuRs/6j5c5ly9x/aG9GwGCarra4BBcbOv6q+VsqbrXUn5k0WtI+v27FSPuap1",
+	"lxdY7ta0aibjScLvxlnqr67qtB+/elKvSdBgVq13kPdorOfuep7RW8KcDQ7Evw5VVd1a7HqLebwA4UmD",
+	"jCB4QlCC45iIA5NjeJ3t7b2I0C0l0GxL67S7nCVLBLkVO+53+OQ+yCwlAr4pa8m2g4kZqZScUTztveIu",
+	"XfbxIcRmeILuTYHgdR7v1vh1N8baSBEo5FyEixAEb7kIN8HjLDJNkFcSvdvbtuZt2x60jVJtgnWUZpoe",
+	"HtqHt8w9cO9MloUPduWhChA9v09Nj4Hxmrryj1EsAcogEinHvtqz7/kdSvTNaPw85SoIrgWfq0G93dku",
+	"eEyntA1U2xR0KNu/1h14jYYuzUtWtfqFM+Jns9tEk2xSY6I6f4G+VbwJSuauOs75gNucsVYjs6DMOlZ5",
+	"QBVtVnDVx1hrcH6YYl5nfE/qeZN6XoPUVt3ztuScNQZXc0d2qNtSq6H59hC9ePHiB9Tf39t/tbv3fPf5",
+	"q6vnLw/29g729v7DdIlKeISTygN7Pxzs7e3YDnsMlYgK7t88atc3ZlW6fFnzn+41GK9LPKMYfrgggkb4",
+	"2Sm5G/+Di5vW4NE6IlR5gzuSDif+iPFjHqp7CiDbhgq3itV+/oehy4cRRSvet0JPEC0oe6Td6ZRE+j6D",
+	"Cj5jOcfCI8uP7nGkkHS2R1uF2NYbVkbQT3imdtDdnEuCbC8eG/8sq7lCGwfTlA4tp7nasWZCEKbG0FJb",
+	"+WN3VoaN6XRKRHOwz2qtb3K32QwWDJ2UztKzQX0/lakrC/cRjq8w3ZgwqBDu10nXysRbCpK1Ik9d440f",
+	"JIA2XgDFGtZJj7lcWIFYWY70UsuXzuT3qAKcI+mnG6TjDXKZo5YzIRRV5KywXhbprYhO/KEXl0Rd8GTL",
+	"YOMu9eRMX++6ZUp/6d0qXdAEC28fh5guCFtTpjN3tq4SY2XUWnMlLikjqHjEOaXUHUdkMSExBEs1Opx2",
+	"n68wzDoCFLO7RQblzayHwwNprZj7ib4a6SsH0rYhl8+3aS+uX9zf/EVPUN/znhvNuz1JbK8bXwW1MHK/",
+	"hQelsFvoJwothxD4r2wXolJpF3u3g/lPriYFRUmp8oXXetV6O75N8EwzO/IBp1thSiWFZ9Myk8UGyvk7",
+	"rvhjC0ZJ0tAoOATstKA2MLXN4UwVPVN5MNYKrSC3/IbEAZJEQP/1eaZifscCpDhHMuF3O6tgt00K/Db3",
+	"B1KaG7vD7vXRfUz9mfkhiCXG/hQeQFgZmJCNeBKjPlUShTQ+CBGVACeDjDT27Fe/6e+9aOuy5/24jfGr",
+	"sHyBOQ1qu/SCHr8lQtCYjCU0pMo/Fk9Yl6N9c07jmPgN8xCbu2wSUbfB4S4dRHNaaU3sdMBE/VnCJzhx",
+	"pvtu5YU9XXNLycoFnXTCEPkmS27WookcT7LkpkAWSW6JwIlhOggrqLU4QCPjftaoBKEDuyWEQn3MEF2k",
+	"XKgDqFojOTuwX4SvUYFsUGXL7iCEpB5gczDId9IkOTjgBcgsL0RznsSy9GRs11Yr5yUJCWAGqhC1AeZL",
+	"yKSNbMcbvTbz5QHSl2Wo6RxhxyQEkdlCjy74wlWxoKpokD7NkgTZ7Incg2ygBPZ7jFKRMRKjOZWKiyXq",
+	"57Cw34wp04ilET5soLSNWXbhwKhH2i/rZykEvSXuSFE/tCcUoLBpfb8B6f2mhCQ3o6D3BAs1Id4atXP3",
+	"W3iAbghJd3Giods3Mb+Xl6Px+9Hw4urNaHg1vhwdnp0eXXqO/Le9cIvZgrU53nrrBiOOc4TwgWAVa8yt",
+	"C40nY3N8Et0RQSxpvEYYebgOMp7wjWUcZ/zYBCRBT7OZMaytbmpobfT0TS79shhUCADVVa7utQP6XpBo",
+	"jVQqSFkuhUSjIt/M0LmRTmvsETjpCZZqFxpe7x4fbXpsBi/GHl5SgrhDrjL+PTbHeRyBtb4dz9pbD2vJ",
+	"1JxIKrdRj9wuWhqgZzHlb82jWn1MiQ8rnuurk+mnktfIht2bCxFqMkNcNmERqWrr+2Wz7OCVx77pyZp7",
+	"1UWDyxM7VoreQHYEtbd1+G5ki2LD9+ZfGXbawrZVZBpz46Dg98OMCjDEOabiyabQSDMFjBqqYRbhpasc",
+	"yFafp8xX8DziWl3MmKKJS+MnUqKy+tjQG9iFom42vn1rkwmatwa/jOsd/icECyK82hRER7Ugykfp4YYV",
+	"KNeXVllIBeBeKNlleM9ZYGbgd0lmC2+t722TsRsiaFaSszs4cPJ86w7POma4chR3XMTd00kKwHzmIm4t",
+	"MmBzU6up0mbG9WD/bOND/7gw9xNYzvPhOWd0xvoe9LsZVyZwkbHrWZkNlS0Ddj1AvTnTcSbyYFX/frQw",
+	"tsHipzhJJji68dyeDBEsEkpEnl4IiRafzo4PR+PLq6vx+cXZp+Oj0UWIjGOjxIzK7f8xm2VNUrEbuSEl",
+	"xM0L6VnKgmZCYtQPbS6W1kt5ShimDbqoNOzAF9EqCMizkEQf5teIDE1MnbwxGSidk0hWWdCaHPNOGeI5",
+	"6ILi4EswK51eKyo9UNKoYOWTtNEobZThlEvpNbFDU2dDeDMUvoPGY5+HnxBO7vBSvkZn7949O0szGaDP",
+	"ZPLB/vnh/EWA3p4MDwP04eXQ6FvT6SIltf5kE8psv5rVqNOCMGu8JAUZwz2ANDmgN4fn6OW/IoVnqB8S",
+	"6BNO2O7Hy3DnNbBMS5CwiRmj0qSh4BuJRmyWUDmHUmY1cfr591CcWxGh5/3Pn/DuL19+3Q9efO3v/jTc",
+	"/Q+8+8ve7g/6m79+3fn3f2lo3bBIPfz9fC6wJGhOmZKoDzXdAhSLbCZ3IK8sT5m2zAXfgJ1xUV+gPxyn",
+	"4BaVzGNv7c0LojLBkGNEYH2EGzX34VABQXHmp+LK9PHTunQFyORDRWPOPRd8Sru7ldvCnf4IaTW+6KSP",
+	"VjqtCR9bhI3nAdArOUfrc4y2Df2mclx0j/NdnlKNEz6j7EGB990DBB4rptpBrQCSXUV5y+tCoas7/9Jw",
+	"6A+71ozC8nSbNdxmGjzWwjtiqqkbrhFGizBbCGUa6LO2YVJevMeR4mJNuoH5fcs2yjFRmCZrSs+Z91Yv",
+	"YM1OFRL87juJ7CCoHxovT/gsBMtnGDjvlf5rwWMtgw4Ggx1v0Tka+696M1PCZ4ho0HZsKdrsTNV8VTkJ",
+	"sQT8PAyt+FxK3Cs5XqF6abe6qBYnDvPJczdAaQ32O81VDt3M9jsTOFX/9rxYlv3mKF+d/cKUWP3yNejx",
+	"CCzdD+VS5WECh82B64yd42AVXQv8aiWaRwn5XiHDp5jvTTjYIwbfu/viCfqdof+JR3iSJf5e6rG3l+QV",
+	"lJsAQwyV4Ls3Ijp4CBm589s8E7qgqqnEi3RFLLDJGl3gJZrjW9LUjlIsNkqbXdHexcL0DjfFlszS2iH0",
+	"cGGmBO0ntGxCy0/GJ/cwaNtBIGX7CdQtoPYntuOUrk9oDimb8kEeCeQ4wvD8GJUe9lr9JhlN4jHs0hsS",
+	"wBeWW6z2LOPj1Xrj62qRN+VfFA0KzWSVRVXmCSqg8MKR04i8JSR2ptoVT1YmcLT0tXb35HLzhXOQ1Cy+",
+	"EkkoVxJYH//5+2MkI0EIs12U2zO8zdhjARUnSYPwq8eNobQwhFfaGprlqvc2DcgO5zcsb6PeQ8psV0Ax",
+	"rDKBE1cQsf0F2/y3a26KmmeLSSWBIEs1sdkOBe1dix+qqZfW6zm6zVprVlD0CC+3wtJSjhZUvuwWdhOb",
+	"2To0O2k7/FJuVqezL3nr4CzHcHYd++6bN7J00+fH4AlYpawsRc9QP0vR/4QKkDuvkWmnaKuZm/fXUHFD",
+	"2kQMRYBdJdJi1dU9r66vCsOgOP7iIFrx6IF3dIVrPt3Sjbd0GU7dYotqF4dCCcG2Ev6UkiT2NifJqb97",
+	"ic3SXbVSZHMdfXefoUbo3V9s4d4drNYVuJc6w/x2bLMhg+tbMkq5WpSoMw0fYa/x43fhve03grAxCvXs",
+	"OVE0zHCYQxfgjgKDW0yg0w/8LRU2fnvKZDad0ggiC4GofUE61l/v66+OGdJLZzMX4cCTmAg0x8nUfXNH",
+	"WczvOlwQmv9EXgnSMw+DwkxbzVO/iHLIFTvNl7LK11avMag75epQfZMLzZ36l47U/oj3W6mj0NM113wA",
+	"flU0d+Cui0IBn4AJFIXIUb9WMiPMxrO0yu8Ngc9rA2Ya/Y3lSBpPFvzSOABb1lSvdV5EmpTbaZXDUizg",
+	"GuF9QqUnBiJ3vnsgfnVZ8s1bPRAa8+i/liYfSNhqV93r2plY382uHWfcWWvsswMHpT2tBcYjkDzA9InO",
+	"19L5eRHB7QvBUXycJnjZ5HTfKmLNTClIjMo4jPqhni5E/2YtGmxKZ5lJLY2JaAhac3H3GwTP5zTeij+X",
+	"8OSKAaGeGUZYPRbemOAhAc8YiqyK6eo0W24gV3o5dw5UaIjkL0DrIvrtzP9ml1jn0B2MVc28zizCnUJQ",
+	"QpcK7zMA72YYKaHjIzCAMnI/8YGufKCbZtsWArUB73jsOLec7zi1Qa+lF/Rs5J3+CyJhvbpBQyrPYYIX",
+	"KYmR4mhv8Or//d//j/3BXrXGhs2/aS6ntAXjeWjCTr0l8IwTibQU7OrS+jnC5mWvLA6ZwYqCL3XpUdkw",
+	"llb+Ru41CmBPoXDIvEIJwbdEGj9HTNKELxeEKdSPEp7FiLAYOrBBB32tJ0KXSCUyqUi845dH6yEjUoHW",
+	"U+keuGJC8RYiPbIhyE6PM93mcJL4Q81blciEY6//9wOPSSJRPyYRNz1tzJNGGKRSH65mDYNO1U0bBWap",
+	"GtLdMU0om4UHkJKeb9LGuL9GoW0iHB7AMUBueYwkZZHNISgXFeY3tuyP0eczhm8xTaxS39iNuKEVuQ1L",
+	"MQsv4VIj87sgCd6qlkrE2S0REo67qzcjNa1Wx76Ip3cCmkdAZgU0KCjO0rz1nbTBzwHCEoXFWOD2CyVh",
+	"8QeT9Bqi/su9l86qfc1MftFrE1BlmkK41weC4Di0Sf1pJlIuSfgaMQJVPExhfqtg2IzalYLzjZs1o1V0",
+	"R637YwXmysCTZg9sySzMdTiHAgQ4NpXvKrve8QXCttWxyYPPH1zMpn7+lcEb0a2JPwLzGuMk4XdNNQEc",
+	"rTfxxYgzhSnTKmFY5IHAbyFk3qVKojkRZDOt0ATM+5dU0VG7K421y6JNfSxmKQEhX1hQg10L6B9BtCyW",
+	"/SRVrgO3FXnyrn8kUwL6oUQ4WcC5EazHnQgq9R1wh8XCe+MW40E+kvKJF+uLlBuG2134ar4RnYi43g5b",
+	"NgXVCmHDAOuhZnb5iEF5KwB8CtDbCJfXRehNMpooysYbR8QBLkQUJ2rzDhT2xWUngTqTRIwfGrBXTFld",
+	"d1ADQGW6DgB9BH78FNG3OR5vVz2wjkKbFH2odFC2wpb72ClY1LeratHoNW3016VVt2rvVWnrky20TMEi",
+	"wMgdMlWCUT8lIiJMBShL9U8vtP5JFziRvrwH8PNGmaBqeakRLA/4+5Esh5ma+1R/ScStVv6H58fohiyt",
+	"BeD87NKaAHCm5vqP3RuylFAwDOFI2SQ6rarxOwYKv+AJCRAE3RrDhv5RRjw15RKonm5OsLH1mcuw9/fd",
+	"4fnx7o+klChpVgvBhFAWwa3bfHrrYP63z1cr4v6QVatBeLcCuU0h4gKFxZe26EE4QND9Ui8aumqBooLZ",
+	"NdPnjm1/PotGYCGwFfq0mCiV6ZNjhUbUDzXXCl33m9B0uCk+Q2+b4mPR7ya02hDwCCB6Ux8iB9FcqbT3",
+	"9Ss0yDNuNZDTIyA+C1mgzaGUVCrbq9i8Jw+ePZtRNc8mg4gvjGkHw2PPZliRO3MZrHrjSuMBqrwzDx8g",
+	"DT/ClG14E5ii4gEqqzIWWUzTwIvhO9dZNNCwu2YLEtMIJ0hr5QmJZwRNsCQBmhKsMuHKuPVNL6Hh+XGA",
+	"zlLC3ppfn529vRidI3KLk8yuAGvtLgEmiC4vR9fM1e7M60Sj4bM3rqj5TmDLfOjLZ0HQZzK55NENUZAV",
+	"ajyO1+ya/Y//gQ71nhjs6JrtohEUE/vb5dkpEpaNI3KvdSKUCj4hEvXDZ6a1dBig8Bk0/g139J+mW7QM",
+	"A2SWr6cyq5QapTTGIfSXvxB7kf3lLwco/PXasezrXoCugWubv4Bxmz8d777uHaBfr0stsMzPRdut696/",
+	"f9Xf5Bz+uvc1HMC29GgSRViIpc2S1cBB76+uzpFJanK9kW01T2T4jzlljEz0BAq1VhXqjfTDT8OT46Ph",
+	"1fHZ6Xh0cXF2oeFxenY1fnv28fRIf7g6+3F0Oh79/fz4YgRfXAyvRuOT4w/HV+PR3w9HoyP4ejAY7OgD",
+	"nmcLPb01H4SBnsUmQ5ta0CiEeKjQVBlQWkXVgOXMliEMbS6R3bJtBW0PUW+dEonCv+/aDN7d46MQ9Yua",
+	"ht9J028PzQjTjAEqGZIdM/Tfdw+5ECQBOOs3YY4LnhBpWgxyVnTT2ppJlFlVQqUqeBVCZW4VFmw0bGNd",
+	"kO+xwEtjeaPK8CHXBb1gLsMUR3Oyuz/YW+Etd3d3Aww/D7iYPbPvymcnx4ej08sRvAPCi0pqbKrMVkol",
+	"vA56+4Pn5iUws6e0d9B7MdgbvICcOjWHO+7Z4I4kyS4Y9p798+5GDv5pCy/OSEN8ARDuZzJBP5IluiR5",
+	"DRJzd0g6g6bV+ko0OKS/luAH17+ByWu5MISMk2R5zfrh3z5fjYcn784ujq/efwjRKD66HGo8ubjcf/X9",
+	"zgB9zltQ2oCG9/oHUwaFwImAed1Wx51jQeJrJkkkzI/GgpZmk4TKOYnN6eRnfRz3DnrviPrb5x8vIUDH",
+	"YDOAZ39vz10TNoCo1KTsmQOVEUrbRFYYH26fVZhqaEmiBvq0Xpo5fUPla3v2Buf9EfUrz1+2v/JR0CvO",
+	"T7gRAF++eN7+ynsQO6R+DQvTveXVXoepruiC8KwqWPUOfvqi5XQbNtg718cR6Z3bkga3RNDpsiKJQMVk",
+	"KB8KzqN574se0YgfmpifgRV1N+GmwqgXZU8J0CmUpx6gtzRRRKCJnkdxESCTRBloJgYt/oAVwYUm9DU3",
+	"QIeZkFyg4gYYrCDPCZVqqFdywqEYZ4oFXhAFtriffjUSnOtdbTlBKVezwJ4WM+7XoHEsa8/IR6pWhOg8",
+	"kgOCK3D1eAPWdtpaM2GlAwtTcLVgBfeHLemoWTFdkFxMrs2u5Vg/gNdqe01z2+q5rdOCk3PzSX0kVWDS",
+	"sxPIyuvwoEHY3tcv35CXOWyv2MU8vG2o6QZ65hADxK053F4HdvWRaSbBBf2FxOalF+0vveViYqpyb8lI",
+	"9/e7rMw6AbWEN2LKNlbYngl32NilUVA/lnx4D+Tfv1ZUy59c79EvXyuM/ZJgEc3zsmRQNaDMxzXj3k0x",
+	"I8kadv6M3Kfc1EHzcvVLK/RDmXdLn6YwztyIdRVZbgpcXyJJEhKpAIJ83Z0AHrzDy0/XrG+lix3NYrSU",
+	"Exh3V15yTSsIWsXSAuMEq2iuVRUjXMxJAnLkgiy40JIPT4hWRw8vP6GIJIldHUYy1WPKOSEK3fEsiZHI",
+	"mKlYpBlFlmDUB7esFqKMn+3ftFz/P/U/u/qf/38YIHzNFJ4YURqkbk1lAgr37IColQoypfeusG34nRV7",
+	"ozmmzCkjLr55Dl1q+eyaKYFvSSLBKfn3XSDy3UP9yq7xs4SoH0I5e2MHmAh9SYe5+F5+4T34MvugqIJT",
+	"moKmbcpHwAQ0PphjOQ93bIFz0EuMFhZCiJY+Ap+sNgLU2PDCtVy4zJgLT2gkb0tOcPPpn9WulM3Xw1DZ",
+	"jG19LywwW+YI2X+++3xP/7fTdFWYVGvvouDNqmlsr2Ide+6r7PskbTxJG+2TfnPRwJBoSTIwlQSfadKq",
+	"jFQXF4yhE0FltpDGQaniSeCwOChVN7F/gw3VivIVtApKOBFYM1BQWHcCmgbgI8EzwlTgjBvXTGnVFewN",
+	"eiUpEYZxvS4MIFqxLDhUHcJeLc/yBbhxMENYKRzNXcKw2Tkcx6E5h90jKlMuqb+AZli8/lpfcETjw79d",
+	"9/I7dNcYPzQKwF9kEMnb/00f5nUvHFSQZtXhscrM/caAZtZO7neBvaN+uHdQ2JOghpBT2Hc2W0YRsLES",
+	"+wt9PIrbTM9sLztQK238fTGV4/Vwm4HfGwr8evj91yeB9b+4wGqY1UMFVmO+aBRYP+PkRpYw1CCnFnwE",
+	"0dPLchMtICTTShQwmQNHvEExJxKi+BZa+lw1RHyCNTjJqPetuTxMZ99fpwVqRnFbeha6LiQK9XEiecEZ",
+	"DEioRIYYd/4L6op/bvIBnK9Tj8G5KvV8J0scuCMpRTiak2cmDung117KpYeKjMMBKrulOCLgTOCMDNDQ",
+	"hFP61IVDPeShHr0XOMfOGx4vH40WYGyYJUfCqtdciYx8/YbEWCxgHRV+hqJUWCJBFvxWX4h/cPLq8MY5",
+	"XiYcx2Va2YYsn7/qsiOZpZpTk/gDiSm+0nLCf+/r1MsPAA9tGzNDc1XqN9/6qb9oltfMAi4Ae6uWH3NV",
+	"hjlfOLghy9BcklqLQ7OET5DNZ0H98C9hgMJ/1//8NBgMvoQ7iDJkWlwleEkEXMvcfSUI0OVaHnOcL/yb",
+	"M5piqidu88Rt/rtzm4IaDLvJWcJk6Qh+Iw4kFVbNvsRzIiyH6Gs5xgAZnTwP0AWJqUQn+zsHaE6VDEy3",
+	"OBkgSX8xPsU5VUhg5bo2YjQRBN/E/I6BeSHnXQ3eaaC6S1jdt6ZtmKVNnteAolLRSD6J6X8KLReOtnRs",
+	"HcnCBpPt5m08vYRxJmIiSKyp7oYsy272CCsy42IZmO6iNKFqGcAyCLQgJffqNYpWfOzohEol7Q2s5w5Q",
+	"SJlJIAu1yC8RZVGSxSQ+KI1swihlJaxN68uQM4UZnpkQHnDBID7V65hOUd9AzERnTfgt2fH7+N/aZpsd",
+	"3A1u2xWjU1sH1EP3UqOFu9jpRgN/Kl5rHJowjYuxzyBX6uawYrEV0Zze5t1rsSDI9DhGGUsgjmNOITRP",
+	"SyVNJmxsB/E7Qmz8c/taDrEku5RJwiRV9JYAclkpMEZ4himTSuNnUK7HGZhAXBP3YVuS+xb581oPRUu2",
+	"2p/Lu69Rprtn3zZyfzKT/tczkwbVIPimq0XjSjXqeOVyqV4jX74GDdrdj2RpuEj4q2OhXwe/SoZvCLTl",
+	"+GrzY92PKMyoVuQmOLohLNZ/mjBPe1/MDAsPg2sWkvuUCKovAOO+5qkMBy6GNUsIuqXcBJ9CLDF6ub+v",
+	"xTLKZtY2S5I4d6OzGUFUXrM8j5fFRYShVh7hlQTPbL/nhM9QH8KVufv18nJkg5d3vHYrqGb61nRK/xbq",
+	"pB7a5J500iCfP+rEbfIlI3cAvj86Y9n7of2NQ86mCY3Uk6L5JzZrATUiXOFzrWxujSzdFuE0TJI8g8MJ",
+	"WRBnU4jBTgLeKXfm4rdECBpbNzMEa3OB/jH8cPLasrGEINclP89F72Pk+jojs7BAcyqMbCUEQVOUcGnc",
+	"T3PKZh4R2fjRNhCS18bkAEspgnLsxyVeJD4v7bcWh8zeAHPKA8FythvIHyFgXJExjzITF/AkVf23laqs",
+	"W7pQgR/EbQzBN5vVDX+TmleYAmEyl2BMk1ZWR05ETYQM1LcwsTcHCCfQNs8yicE1GxohyFjoLTlq8Spj",
+	"ttsWuiEklZD0aFNXBiiMxXIsMhYiZ92TZVf5NXNFwu8EVWaeVZP8YkNuZOfcTAn98g1Fs8UjsZx8oN/U",
+	"TVDM3Oom0Ihm8BPFNEZ9LmxobMx3nvwGT+Lct/AbGHTrpqyu46t5buyuzYt9hpOkUag7Zia3CGppvrZx",
+	"6WiydCHZfTKYDVCYmmTMcCcw3LOak+Szl/pzkpLk0i3P5eV3YoVmNZ1NjLVJXE2eJkujvcv8xrT9LvG5",
+	"djOlxOTfI1J3dRVPGUJNONHdnGjJ6En0/W8s+ubI47AB4UhwKUG8rPPsFQ7cwrF/1f/7aniz1nfXh5jk",
+	"/BdKdjjdulS/r2L3gzye0LYpDY3pb5U3m0ah1rJXY8ctpKtf+pEsz7Ga++j3pacMplnMH96O1gHbTrl6",
+	"yzMWPxHgo8hABjM2NWkFzZUBjKbn6ttA4gZTTqsLEET7Sv0VNrQVjq7wDMrjLiveYY+JC/Xbnbx1B6/H",
+	"RPWOqG9Bdnu/qWncmMUrGSMakM1n8p0sDmHKBQqPp7sfsIrmIeIMnQ+vDt+vT8T4+sQ7ni7vrpf3O6I2",
+	"5ympRkePVcpe/7n/TaIZvSVsgM5SRRcQyYIizgyviZYHmr/EZQR3lnGkSUTLl0ueiWtm6ti+fL5fpB8A",
+	"93JGKaiPvAPx5WHe0dMW353weIn6L/d+MO9ShWI6nRIB1XhNFbRcbtGCBCL3OFKJiZGHMk/IGj1ubfmy",
+	"icZMbHJGJSEo5pF8NsmiGwLWrUXsdRB+BDvdw/lZ4OMbAK6+3fqOy88wXk+oMxUjo3Z665M5+Depeb5y",
+	"5t/QlHYOa/kdDGBtrNz2YvhzeDo35bKbu0Y78NhzQSLOTGHBt1Di/MkM9+cVQQ0Le0yvqtHunlmXabO/",
+	"Y8gQLseuOWmSQPUDLU5OwfMJqp90QW1QCiKB0EQb34bljR6Bi1Vh08bG/fkFzgqgnhTJJyquUbFFdE3G",
+	"j0S+RSKQDUtekxHolMD/j72/XW7cxtaG4VNB+X2rItVNyXK3kz2xan6obXXiidv2WHZncm/OI0IkJGFM",
+	"AdwAaLcmlap9Dvs5wn0kT2EtgKRkylJ/uN3d4Z+kLVEECALX+r4W5o3Zh8tBpNqjSgWpJOprQTM9l4a0",
+	"ULfCX2BXjHjOknZA7uc8nodipfKHKGblhoaSIBrPnSLUJddzDsyEMRQZ4VVEyPsHtUNgdnkyVKmgYKlQ",
+	"NVeYZSZLMqci2bHYCJOGseDoC8WX1ZqlLYXCJ1KwBl8afFnDl9f2iK2eKGKkP3APUOfDHML7hXN3lyoH",
+	"Y9fNOKLLPmHvMg498vw9AFkK55VVIhZU3SILRX1hwUUx/Mcac19bqrl/8t1jRMUyN2DReKbeM089Y6qT",
+	"a1ZJlIT0pk+muhS33f+9AInxLVs+GnG6dp4hMmOmjDt9Zw0RtaBpxdWNdSyPxZT8cXpqHLn2T/d+8air",
+	"r6MeuDm5n13M484g9OER3cWBnNf1d6e31TCuZgqtFGBGtEeKkZZUGBRZ5Knh4JA1Lu0xINR7aNtW35CC",
+	"hWJF8JMWxWPLQSnw/JEBkRk2vkiXJBeGpyRCDUGPqYnqdPrL3HwBZ/dpvK/+od6j1uRpFIxtfg6/3b49",
+	"bGq8o18jII4gkvb+aLiDlvLQRtopZXEF2aSA/zCXvFhv2mxPQHxPZHvCfMUvKB+urDJsbJzGxvmo1Lk6",
+	"66bORbKpJDdyl0RkQTNdxKx5old7bmls9CLNnCkNVR1YkabbfdcpCEj/Frk2ROeLUBhJDnq9LomK2Vjt",
+	"CPv4kKvXx+Tly5c/Avi4pjGpjGmKaOQLQOR0qhnm+xAuQhHZb/8tBYNevC0qyOngfED+DQ1sfPeQm+vj",
+	"9tHq/bjQPLG6YUKXqX2ajqZ30KqbZlDnq9g01ywJsORlTg2Z0yxjQhNzz2NGBGMJTBxn1CUD4wjJ7e2B",
+	"99GtElWMAI6wJBQ+NUCKmAU+y9H5uBxRrLcBXSzex6vuFTeMtFweYrBSfAz8tUVtMRkQDUFT4vLKfSTf",
+	"EYBruvB5jqb8gAttKNbqUHLY+3FzifIatH0CX/Sn10PX5vgsZc9rc9jKsLN2kpv8gEaN/TrVWLeRS3Pa",
+	"d2mMPWB8pOv+YRHO7zzZKcWbeiw0nq9OSOPhue//UchSbegSvAUl3alRlKeQDtbe5JX7pAC53bg/TZr0",
+	"8A8Al0Yr/VT55OuSa6viWR9tE0XKYZFTjoYeNgyB5Et/QA1STGsgb4E+kkkeu8ib/WFKDRNM69qU8C/m",
+	"fPaeS9f4RjWM5kw/eZ73e5/1DZneFyJdrtknGpOswaC855qt2pFcF+QACUn5rQUea4xCCkl9qvRznvMn",
+	"N2meJcf5PWHGpzs3Bk1j0HzNXFColdACr94TBD/YotmPqYhZujkb8hrwMZYqAVPFNRB35AIR/jplSdRH",
+	"5/063sZUkAkjxXWbzJpjuKBRm8qFahCtsaI+EbjAnnoOcMkUs5reo+zn3oED9WCuwNfaWGUYAI0z6M7w",
+	"jsYG23ETOXWVby2LSFhIFwol01Tmpu3ooQrvEJD/4NyCsv0mJm2TlC5lbkgLHDVE00WGrTYf5lTg83z7",
+	"MOUedBtauffbWHmNlbe7lef2lufosicaAoqfHpWMnM3SRyo9Xqc80yRyPOXRQ63kGm7w9ZdbfdNFoc1h",
+	"/ehwyj038dzF9IkU0ANtOv0UWUG52Fo3iSmVtL56cpKyTfnJN/7WX//5VEwbqZoD2hzQTXnMsD8eHJL3",
+	"PKG3k31Ptbo5O++80sm+2nbFB0qQWi4gxrFY0UpTDOCh5yaFRixACy3ognXJ8W7sgr9MTorpPQWrYHn/",
+	"rYSCD3mkH7/xa/zBxhuaNYLCx+92TWc7tSPR+QTJLnziTc3iv2/zkRffXPOR8rXvXg9WnJOGNfCb79YM",
+	"RVy3Qt6nLJmxDlRNJxUgWoXY28kjmY1DDm3DIyj9yKgy+xZJOgk11BEHSQHnc2HhPLKnVEekFXXNOxMF",
+	"JOouoOFId24WKfwjS6bwf7vjo34oqCELqQ2J3gz+Mb65PLsYnIxf/XY9HCGXkDQ0bWNqI/D0F8za0e8A",
+	"DQGAdUBcB/tcpQFZMEPtBAHS9R9RNxTYwQQwhGsSz1l8yxLSgvb30H8ugPxI0M7sDduep5SKpf0FajNH",
+	"8LATmuCdMN9Ro58GW1a7IFaXDGk8d7+qsIFr8l85y5EMg3CRsHcW6loRwv4RKUhtQRBNWCwXTIdCMysk",
+	"YXJSxIxE8FNr4JEBTuUBdzhN7fMsPR9TsRmAl8heIKRx8wsF6KNHkATADVsQTZeaREmO+MSOoDNVBHOK",
+	"qQIOJnRecQ1lPgUXPxng2wxF9MursX2jxxfnxzdXV8Pza/dyRxHJM+QKoIphVio1+FwZU1iApPqw0rCn",
+	"INdV30NV8fe9l7DpQhFdMaOWncHUMBV1iZVWnv2qFdnXbjdZuSncihZCRGOOLfAaSGEoF+Tm//R6vR5p",
+	"Hb54EYr1njbtPjm/OcOmp3Ag7K+UTK1lr2hskb/Mj7WjfKdRi7DPmCiZZZt4CmZsXU14ikBoOYJP6wz2",
+	"ao70+9zwBt7ibtHUF5/wQXDJthkgBdzBG3AH0b6+mgPY8Kd/2yHQizum7OLgC3h6qpckqWw/I2sAuFYG",
+	"B3vvOhOZLDvA3bl3tJf7E7bR5tk5h9NUjkSA1KPzXNxiywi2mLDEyh2XNQbEoa5HbNH1GWUQnplNSZwl",
+	"yry396JJyGxU30+ZX5mUG7FW2631FIxch4GiuUBAIrd07i+veAUkmgKzXtQO4HClVBvClJIqwKOFrNfW",
+	"+IplLowOSKbkTDGtyf0c9FCv/rnOBfb81aZePsmpegpjdFeZ3JzbxmRdP7gXgm2yWMvU5uLIFG6ymrO9",
+	"RVruKwa32ey+v2Id9s5YrV5bq7BTkZSKdUBYrgrULjmtcHm7y6EMomK4IceBcW0boTuzYllKY6h8W/hO",
+	"Udqw7CEKXOGcnwQJXnxmJPg7KOANBjSye73fkN3icAiKkw+OiR2P+b/kZNcYADhn/iUnCChMrwzaB5kP",
+	"kjpysttRO8O5RmWZQZPaKVVemBuicqE3RQH+Zue2cwCAvYdj/W9yMoKffIVO7L/Jye7+a/t6G9f1N68H",
+	"nHoRb9+3T5PjqlCedwSDrUIepBAefF4ZElyQBfy0plIR9g7S51zjLEjX8a7BwnAmC5kw6OpYIAV4ldub",
+	"RbnXdV6hO+AJhbIb8euXyR9wvL5ZMYlOmfcXlBkVLN2PpRAM2pFuFpmvgQ4M+BE0aY1GwzZKQyT39Byj",
+	"9oRW286wO5aW6a2/sslIQkZqK9q/11E7CMWd5DHDQLudEdESeYZTru29Wz4gdNDrAZVwUPanwGhQ0Y8e",
+	"pxAKT+tgLWtqrCyGIAL43q5YwrVbrYOeI3lwOf+UvOx1HO1Dyqhmrp9zwmgSCnf770pfWMI1zTJGVZ/g",
+	"Q/ipx3LByhxc9x3TUGmp2Ixro5Z13v+fmBnYNbi0L+W48k6eUOyuj7XNaE/5HQSW/PUNSHwlIeA7Vpxe",
+	"e9j8XpVT6BDn+VMeYAYAxAbYWDCjePwI+a9gcFiWIEZvro9JQpcBkWlSKN8Vb1mU0KWO7CXa0QCDXJUJ",
+	"XR6RhPJ0SWhs+B0LhcuLTyDeGBtidwkTBqKTCWbNB4SSn5cZU2dydiZnKMgpBEABA9qBP4rIhB6Kloez",
+	"4uTiMMa+pXZgRb0hC6t2Ia2BVCwJylgk7GzgVEcwEYln3AlFzA2OEqw0TsBPXHzPvRYId6LnUJMWTCWC",
+	"hx/j9JSOHOU6olgBTIQmiXZukc6CLaRaFuaK9C2x2b2HvHaXAM84hr5KKNyKS2/cS39gvqy++5/lPVlQ",
+	"scT32Tro/Nhrb0rVsZfU95D+j2BvQd/xRb7YO/oR03bwjzJphwvDZkw9MRdZ9dG3+jVhr075LFdNU84/",
+	"gY1yAu97kmsumNZkURyQ3ZG0uNkGJL1xkGbxz+pVLhsOcPM/4IgFGxN8VnIbkaTVxTNCsV6SoAMU8DtI",
+	"igA7QJA5N0T5dvOhSJi9ORPxkswZTc088K5MRMouOfbtJrxm90Abg1HnFHnjC4DTxMyVzGdzBPC+K15H",
+	"ShkUMy0LOL7NKD5Rm5SNMSw8+uSSbiiiGRMW5hyJGmS5+PZk91QXfTG2QuLIvb2nxh83znb80fOJpKox",
+	"4L4O/IB+QWD7FG/uvcAD1JT9SZ7ePtK7CUhf0MFBQXO3WsFBx1pVrr8edG6yR1SDsmQ/PSKRvIXMqVue",
+	"ZSyJkK8wpmnK1HeayHsRChqDmgGEg0KaOWpt/vgFJJr6lx6RFp3IO+T2K26iZMr6DgQcceLYfha5flHI",
+	"zIeXI7Wezu1ZtCtgby+kGUPjqQh7D4LuFPm+8GeD0fV4dHM5vBqcvDk9j9rO3Vt05gsFtCm+FwVwGEWF",
+	"xkXqW+PPgq4jkhcJTLeo/mbOsLWL9Z32Rp7uEmDioWkaCqeDQUIbmOVW1b0aXA/HZ6dvTq/HMK3xzWh4",
+	"NR4cX59enI9q2a5f5emtlQIDmNcTpYWtDlIgwuclyFidxGNgd+lpfpHfRDeJW8+fuPVih/L3aynfULF0",
+	"b0B/sz2+EDiARdWBCKRGF/R5DMFETtFSAhz+AOTn4o6bR+rPkHJUY2cvNKGJA+2CFJaSHN4kyajW91Il",
+	"rvRFczFLmT1lBIahTnTcMmBMpcb18dHOHx6dnr89vR5YHBtfX5+Nf764uRpFpOV5ZP/jRbtLrsF3d2s1",
+	"LY0ZyVwTv+ZAsxGKlkXl0c+Dzovvfygzrtt9IiRZUJ7CZ0yYI2j+ZVU2ecdU6WrERYEHZZnRPk348mJ0",
+	"TXAdczPfL59J7+OVUZeAYqfdHUhkFxmTnSOU35FfPd0nEbyOCHXfqBRMUWW5NDDdrsgt0jrsvWx3yUAQ",
+	"Bk/jfAbFe+HaEci6pmakBfPQXZxVErX72NObJSCtnXhsbZEs7Q3N0bhhFnKfSKyUA7yXSDn4tBPY2krt",
+	"utg26ENa3UuVnU9aem4VBivT2w2BSSPW/lRiDU8zwTYuHyCuIOtqzi2gL3dK0KjwmaCxn8rZEYmtVPNK",
+	"eXlCgxUF3blMigtDsaLPt4pQkmJUS4Gd0ttBKQUV08y5ZiGnmkvRJb9KdQtdLPEzKJmJC1+rrCsHrXch",
+	"WEj82a3Eh2ZwfWVpHpVH3i3Rw+0UH3Vr/KnfvD914M1pOMngDMRE7HlxVD4Ic0qQeLxE4k76FlhuHjKz",
+	"qmrx6z5EWVAT0EZmmtxLdQup265wrXXYO0RXopkzhV4GIQVzuq9X8pBvrtDJS13cw0/R03ZV/YNZjBVM",
+	"1GqCoVDWtHioD9bBDj5fqRE9bWkGjtakdzbqx6ejirA7CtqGrB7Lj4cFO0MmksdSwbdhg2t+r3Mgyhfs",
+	"3uGESzCZKqbnaDIvV62IUACdr1UqKmYg1vFWbl/Q7YOxyhKyZGad87dAjVDUwoY1m639+F6gYRfmSUCj",
+	"9wxWnn0vjVH3JbFSNgBX2lcWPRx4rG/SD8W4jKkFtZPslGrPJogrK0Q9CkFRKObYyXts+4FF85BtkhCp",
+	"nBer5QMgARlcnpJbttRBKGIp7pjSzhcGjb1dFk1Ayuy/hMfuSZGrIaOGY8G2SMhMUaiZQ/4u3y44CEXV",
+	"y4YVOZoZXCvd7vsoMvL7lriNxiNLSm9sQlouNl6ExENRGJFFLL2NTboKpoOK/ThlilndL07tK06cppdl",
+	"TCQdYA6OwHgdp3Lm3YV2xDG7szeOoC79lmWmTyj6HLvOuIyc1WvXnmuX+LiYaCMF65IolmLK1WIMbyBC",
+	"HoMJw6CZe4Hfaf9+Dl+8aHfJFTbmKrqyVON5Ky+9yDHwiVerHswf2+hvBaHlDeANET7v8bzaXehc+k2b",
+	"LrGO07koP0LyfHrfZjFJnOJ7OTib3jKNU7ERequF2lXHO1cgCwBfZlImHyr9QCh0vFG9WfZFC5mwI2LY",
+	"IpOKqmVE0PlHikSh8rvSRdhSzORKQBfBmLUDsqDqdkWAhiKysDx2yQ3+lxhUYsKlbXrZ2XdVoe/A0clF",
+	"kZVx2HsZiuhyMBr9enF1Mj7+eXD+03B8Nfz7zenV8CTyNobTZjEPopswQ3mqu35QPwm4KmrDuiKz/VSq",
+	"hwGyYq5d4lcHfkjwofVqiLAifUnLrkYfG474e/upXw1Hw2uID745Pb+5Ho6iNrzkTaPjG4z6peD1i4V1",
+	"tVBMGwoOcTMr2oogXkyFNZdwYg9lFFcrwumB3VSsGk7g/YwmmIK1nMyl33pfmPB6OMNnyvkoh9dsK29A",
+	"zRl0iszK/mvMuUac/nmdZIB33kmVlfizuwC931zYcZlDeRUmP6AFEwGAo5UYy8WCG0jxrSTnyimw5/ly",
+	"hZadG1p0QShWk5crVpgjRHdkc/Hcpy/qPklYyu8YZgmTS6nNTLHR389CcXY6uh6e759fXJ++/g2Dh5QY",
+	"xWczpoDBtRpJhCIvn7forlUytUNPaHxbTRS0TwdJJ8geF7lM7zGyj7vkSPcS2g/SmvuFII8yLmaRT0nJ",
+	"pJhFVvYUNSzgR8QAI5TJHXllgmkfd4DGzSMWd4qSus6lkkbGMj0iuEECEua93ssYk3XsP1nkgTJyUhwK",
+	"MUghcPoEIzLEimsQkl0yIAsOfDeBz6S2N2lhnbvMmGi7FCD43AUlcJauBzVI2AlL5X0o8P4BiVOpmSuV",
+	"Oej1/tIvFBdwLzixPWEFN6OQ9/7qg5ddMmIsFImM9X5lI3cXtbnaFxkTlWRtWK1t5SuDymIHRSiH6HyS",
+	"uWUmc4CEylRB8dhQ4uK9N7WMtIe9H394SEK77io9QGG0RlEEzOYu5Xa1xNJPtImYfnzEdBWCH1bWoUsE",
+	"XTmkVbyD9ibADfbedbx21bHnY+/IB0PXsBgcZPtTxhKLRlsLRT5ZyR1pUeJHrSQxI9ENXfoaCbiNzieI",
+	"9+0jMnd1X3aUfDHRJM/QvSfvBY6Mn3fyDMKWXBaepgWDXvBQ5Wv1bOBCFXmalpFRsWx3ybU0NNXgBsQu",
+	"8Vwk8h5dUTQURjGRHK3cEepW4IbaM6AKwLk5Tae+mAZvU+RoQ2P+NHEXBaGI+CJT8g6g2yJzwuKUC0Ry",
+	"hw9LkvDpFOnEqYEiYkN63RffB4SlmpFIQzFh1Ld3EzqfTnnMmTBjx58L7VlxUnMI9LhZb0gfeWv3xmv3",
+	"ksoilD9TXV7dEmztEo+XNbj4zWeSwO4oYMzXADsGAXrHFJTyAv5Y0KigNcBuVTHOzdz+o3PLlpv14jOu",
+	"PTuQ931DDATQpsRfD2fogNAsVsxAwTLkPFGruBu+YKQVeerqrmDvzDiG/KyoXU8rNIDWRPq9fQxfVHoY",
+	"PsTuNEB2eZuD/A0dZEgqrSmQKw6UDyxWVSv7282c9UX9g/0dWFUaH8PdVJNW9I/O4PK08wtbRk6vd6la",
+	"9hc0NtraY65OjClnuRVU9Vit5mscUPWAC4vqNjQd0e3Ijbs3HnwoZChcVXWSHuePJ+OJMvSrQzxTjj4O",
+	"jhNJtonwW+ZRHD3ndiG/eCdf47P7M4AV7mBChUeqh0BVq1TswN2NyWfQYGP6UMvoA9NRXT5qd0MSaAEp",
+	"TQJow+/5uc9Jmce52zl5WKq3OZB7mU9SHnfJiDl1vAwUTbEMEqu8fK4LOm7pgpFMpjxeWmlfZQdqB6Hw",
+	"FZxIIoFJ6Qqiwy4WuVbXiGFRkmt2ZIfMwcUtyu8Pe4ehqJZLnl9cj19f3JyfRH37A+dUDQqXqlRFF5ci",
+	"+xP4CjU5POiFolW92fAflxAUDlYqMq+Gby9+efDp4OxqODj5bTw4Ph5eXg9PonaXnJURzlDEKWfCkNPL",
+	"1frC64tfhvaeJ8Phm/Hl8AqKPetLDAcw4ZX80SeJZ64N80zRzGv7jh+1X9z76xcE0H4PfTBMvjd+7TDG",
+	"T1KwJnr4TUUP1wrU7TYsAPFBFn0NCkNGymPZoy4rRKyGq4r67+/JgovcMN12BeaKYU782nU/9IoLu6G4",
+	"ceAJWYw6IPdKilkB6r48zyN0UiZ6tO7n1DDvKPY/aJMZM9imC0Af43IBiQ57B+T0/O3g7PRkfGyB7fz6",
+	"dHA2igLvNYbLDV+wFYQkJUBSkQShsDbmlPI0VwzYltauKOVOFU7PLn46PR+/Hpye3VwNR1G7jBcevvix",
+	"rs0V+ovZu5ixhCVd8tqN6IScHwRimhiMPL20a2DsfdbHHRwfX9ycX5fjk4Sl4OfXmIakSSvPiJF1P34z",
+	"+Mf4ZHg2+G08Gh5fnJ+MojaZ5MaZvdgXDWjtXbB1IpMliakgqYxvfdKXzE03FANRw01Q5lo9LPtoF8tU",
+	"vKDD3kGXwBrBOiQLLkKBAfGHuSMBoSSWSrG4Jt+KbEm3CsVOaVbBgwMBUU5kOtiYclVwF7Tw7WGnsUKw",
+	"Fv3muCnzkN3zv6yVwmdweJ9G9MK9v1R5eyZnM5YQLhqGmEbQPoOgPZMzK0HglGImPnYDepiVUy9y7f13",
+	"KkpbwZhK2caKkJXTar5ptw4m7IC7WPfuYFnobrjmvnybewiRdl68+y07b8E2RrqqZcwTNucuhL+y/6Ty",
+	"pn1tH6s3bO+JeQa2eZHdAzRb98vcuoF9//wXttw5NuRe6JZtvb0QYCgSXfQ5RN5253EtyA4r6TJ2Bq7Z",
+	"kxQscHVoPj2+qAEORUa56pKBM18i96NKPQCwGx6+eIGJNtRgs1nMfXSZ6/YKbDWH2mptwAh0z0rS+ZOE",
+	"jFYG+VI1Pz8/X+bXJ84UKd9LQxvYKIVfUvyoZAcscG1HTXG1XGa7e/yKJYwtNHhhysIJYC+AnGpvPB9h",
+	"HZQ/NaU1jjUXpZ88FOg/bwdYBqvJtsKnx0C2S26qTvOjUBz2DknkiofA+Vz1mdc5zHPNkiNyeNAjrZXf",
+	"Fe7xUKx8XnGQVz++GT3wipcenVB8qFd8pfLmV27m1y5L+Cnw+sPLfGr0/gJWNTN9K4gK84abxofdoOjn",
+	"M61H4NZbgSVXB1nBtC246czjx0zsiv2siZKGGnaEicpcV8NxMeuSS6RYsbqhFAwVuXuruLnonQWlUKiK",
+	"2X4/l2nZIsi5+xCN7USYSKptScDHB8pf29HNeOrqepCBuT8ttMAQX2y0rcLDAyr4Z9X3Gtz5JnFn+M4X",
+	"pq1514AMY23HbcUfq0IxtQOFc0FH7FWk62p2gyP/KGsPDl5Yw0fR2ED/EGCOgvI80NWqVM/2K3scqYt0",
+	"gZuyjxA3UfAkKk8h28B1ZuOCrAU/sGtR1A1FfXBsRU+6Gv50OroeXq3qSBAAQhcp4KbHzDnV1ZjWzOuj",
+	"gIXRi95BVETxkIi6+PJeqtsgFFriDavqalkdfsdo6rsqQYyRzGnJkq2PigJBXnZ+gvhhUZBeIW7OHXFM",
+	"UrJRO5Z6xxPQ8mzPPPHOWHkv2iSRDNi93G2xjzRmnKYSS1egxE4/SGuhmuQ6pykmFFBj2CIzFcFgdVS7",
+	"1bp+q439xB1vzAb91O3LpxIbePtnSjjdxUMIDWbK/haVSkDnxi+2Z+J9P4QnWMaZdlIpMQ0PdiaGhSub",
+	"uFAM4Oxh4qt9DR8onRpB800KmjKfdKt3Exis9h1r1aOue++vhPbSUHOH/eFSOiMt6N+ZMl9Ril6IdkGU",
+	"BfgaikhzEbPxHVNWaY0C0HXL0kN7qy6JHGXr2D5+ygwDH+eUppq57AUsmay/J7lnipFM5YJhQZ9w8/Qz",
+	"hPkWEmlDldzrlM6O3Zrs1nO7Oom9dUiq1sNNpVpQg8VuPxzuVergep+5Dq7ykNswzb9H2C1N7cy3l2a7",
+	"KW4S/L7qabR7RhfbAXY9oaTc9x5lYKM8gBnXw/IRKsGhuwJ1FfhVBVDIgi6JZoy0oF9v7KhPpVguZK59",
+	"aU6w1tsTiIR8g08ourY/w+o/18NqIu9YQOyxU4Km8L2vGYLMKCAGapcpM8D5DiyFhr0zXRIZ+1qtbgTl",
+	"QC4jTa/C4XcadTqedMkFPDBNSWTHiJAdSKN+iJ2J+q72aO3prdy3KwDdT1BUWk0uen02+Kni2uySotFR",
+	"QX0YCosVS2RuMpJQUsx6fSR5LzRp+SZXbtZ94OLw9VB+ffpIU13/KqBdydpnwFqY7uAVhUcavh2cjQfn",
+	"F+e/vbm4GYHij/xPUeCZGuGtXLy+Gl7WaqR+S8HWfSK11I/xTO6MYdEbdhuQV7rINiGsRjf9KmSOP1xO",
+	"HKwykD6UOcHeu04BRJ2JTJYdQJu9ox++//7lD2siySmbHavVbtZ/f0U3QJZSzEGFlst91+jHd05WaLcl",
+	"jlbMUG4Nd9BWrS3e3aRoutYWI5jBE+t71bG2ch4YaqzBHzcN27/6E2T3oO+KUr7XrQrb46di5Dr+Qna1",
+	"LHqywf4MyMTZXDzlZklSdsdSdG6lfMqAq8B3J994MnCAz3IwKkM15+LPci6uGE07bisKwbDH7XsdD7tp",
+	"Np6PAYmsebAPIqCDF0c+YeEDbZtQZGmuH1o4xBk4+O1mK6dfsXJgBlBvYRVnAAl9BOzgdi1YEgUkUmzl",
+	"T++b4aLwzgQESckdo13gSMr1eJKnt8WnJJozqsyEUeMaI2LP3b5jhzK0oHGCjLa/jS7OiZz8i8UmFLis",
+	"E8wwicrjClOOumQIHh6UtJPcFP18XQQg4slRhERSs1RO3KNDOJVraM5TPCUaE9EZ1aYDd++cnkTWWFIs",
+	"ZvyOEfaOxiZFY8k5ohZcawZ1JmXj8VJLgBqWdpf8OvclHB6H76l2jiqMPMAjEc1EokNRt9LozqKkZn1d",
+	"nnjhkQMOPppOpVpgVss0N7lioVh/tJUcQQhJlUfB3sQZZ1WGPaCzzzOgN0y4LvaHJ9PPF0yTVGqdMq3T",
+	"pX1nxfpyMQMiPgI8fFqzDfx7+H69yfYoO9WxXCxoRzN7kXE+KrTcK6+tKBKjabqRu2rqhttAuNfrPSTc",
+	"Cx7wQQMLENWaa1Pye7SPqhvGsSRGcqpYFh2Ri4yJ14zaF+RcK9amNnzqxBnqvGDhkns2IUApZhHYVQnb",
+	"6TtFMxTR7yHMMtw7CvcUmzITz0v7MNwLwj1m6Ay+RrJH571Busdw74+ocMZ6IsuWkPg3tlnQ0vMmFxGz",
+	"CpEnAFXfbRxN3BSKRvz2J3bnEiaSTHJhAgyioXeCM13RGhzpCT45/Kjo+EqTO6YM1+Apggib3TC4lere",
+	"rWc2rOcm26u8tb1gj4l8UTA6FZ/C67L2xdZNAF1BE4/0wHeH4OS2YxLg3rRHpdiMyCFTznjloG7alQd1",
+	"m3K70/iBWPoQZQnmttnRgLECeCt7gXs6mM4xjeescyyFUTKtkZrpPV1qEgnZAfLWqLvy8OsP+0fjjP4K",
+	"HQpPpMYBSKFI1KRlB2aqM7I7EbWb9laVzruyH4uEeWY2Oxjuc14ktqJGUdRQOWUAutnMLFbJ9kZr520l",
+	"evSElo4bZpuV4xaiMXG+bhPn2EVtK4rvDuGa28m+ZlTFj+Q3RrdsWVSgvHrz4vuSXDWe5+KWWBkTkOiO",
+	"xcbq4lyTWGouGNF8wVNqHw9U/sWEJQkXM21thOVE8SQKRaE4EaxXnkgzJ60rFnOLezQlV1Tcktc5HLbJ",
+	"0kdc2t4WmHOrrirFXccpZS8HBpZYWjWYC0cZy4ziDLrAg1EGPY7gGtRmqbh1JLEk9l21Wr61U0AMNykL",
+	"iHamoxVyXMxCkVEzD4BwsF14BIVUC5rarU6s5Wa4C3Lhatn7gVeeRPDtcsyTCFRtjVfoULhrsICIGrzN",
+	"krSi8tZd+ys5JRG8xgVLIKmE8n32zigam44fOmp3yQXUknORsHcsKRtWQYAGX399gHwE3/3i6ddfUc2e",
+	"KK7yywTHeqa4ih9+G1bOudEBmRR0nU1opQmtfDnVQbiHAWuKlglkgod2lWn8dlKRAVXwsBi9WRSgumBh",
+	"HqDHAn9Upp5Ds7lZrizuAdYzRVrR8M2r4cnJ6flP48uri7enJ8Mr17JATqeplRJzqueApcWPSpjHJgEC",
+	"DOfBaccuGDWQ3bOQCUvbATl70XGgqK21VQTu4XvoROhau/MFE8jE9aDLHIS9jZwx4NCoOFjWwTWqEGys",
+	"RLDfDE9Ojwdn48FpNXBdH6W2T/kGb3nN3pmnClTbYU5Fln/+GLWX81tD1P7CJue+wcTPXRoOuxRLcPAQ",
+	"eoAsT/sjELk/oeYxnflCFEBpAQY1ZMjQTqCvzSOQ+aXhk35KgHpll/F5UQqmsDNU6YLtC15lIQZ11IBY",
+	"A2LPA2LAvEYOej3AGf0+WLZmK24GtNdcJJokXDOqXVeEROUzTVoQh4QXmCCjHRXUyMUSMwDohBj7YkrI",
+	"S6ENArSo8gHKfcFU1IaaIVQprQLIwdKmakkW1HUxAr+DzJhIlyTlMRPWhr+TMZ3kKQUPQOvnfEFFKE5w",
+	"ouRCGJnK2TIgr08GMGPXnBpAdKLAZJfYwpPHfRJBtKpcoe4iidpBadHrUIA3oRUVwy6jgEQcYqb21tER",
+	"oTDQd9D9mqNXwg2A+igXJJX30B1Ks8BejrP9TofCXrw+ecITcC447TZKmGGxGQs2A+CrBJ98e1FuCHxr",
+	"NeJcxEwZykUQCgw12mcDvXqCBHpTuuDpkiwsyIHyfc5mw3cdbZYpIzqWGYPqLt0lo4wK9BrcCB7LxAqw",
+	"hIUCwjs6IBETSUTYuzjNNb9jXXLhdHzkYDRMLbiAkHtFx++7x6rIqDcXJ8Oz8WA0Oh1dR9itOp5TU8TD",
+	"IIROk4p/pRVpmauYHaHiv0YxiF3LpSL4j3Jv2SUx2pHzsncQ6hKMg5zFUi777kkKTFbPLpnxtDrZPPRn",
+	"9onEM+CwG9LO4FmE9Noktoppvx2mMrfnxYpq+1ZBVjcCuhHQn11A49Yl0AzMwm65Q0Eevp/p4TtNbxbT",
+	"I+BNiTIlF5mJiqqE0spYhdHWA79K2xMk6KU2bEHwTlhZEVPFpnlK3IzIveKY5vGKTaViVuqkjN5ZHSC6",
+	"/Pl0fHlxdnr8W0R8uN/Nxt2ypVhil2ayDEUhCSbI+VpQ277AO706uzj+ZXgStUkuUqY1ibwvaTS+vroZ",
+	"XQ9PIO6gmSllTkvIUBSPWq4BENaQ6OJyeD44HQ8uT8e/DH/Drm3us1eD0XB8c3UWgfspOv55cF04r/5q",
+	"9Q/KozZkRviZfg9ssO6S8c354O3g9Gzw6mwYPbfQ+Mntmaf3OPmRnkVSuMF3kBEuyeqzRzwbgdAIhKO9",
+	"n3KqEpagWlJuxfcQAnNGUzN/pIABYcV4dWhJnJUnFVTDSpq4DD6kNChyzECvL2GyS47nLL7FRpNsIQ2z",
+	"OJ0xkTARo3WHppSQvktdlyB5WEBSfstI5OYabai9dZA0OP0ZH+kJ4WFtqF0wAu6ANdAfnv79OZMWPlFJ",
+	"uVsqMjglc/9edt2bYHttKa7xIhPs6GJPuLRJ5wMNyEOTr2VFsdvK/I5FPn7U9mQb65sd2I+MXnEQBG7j",
+	"4xkpkpA9Mjy3sD7j2p+KN7iUT38mcKDtJ6JQIfElf2bh+QHJdZ9bFj2PQDlefzHvcVwVo27HbLAmstQe",
+	"oAgybCPChZFE55MOrBakK08wPz4C0hw2W0bf6SK9hCXoNiKteq9aKHxOjibMnnERu/RieyyLQC6iAM+Y",
+	"PezfaZ/IQ6HGqAIlYFBxA5343c1axe9hafoeMhBeSixxN2Kq7dh0Fxk0oKdkygVNC4qWGOydMpdHY1d3",
+	"Ei3y1PDxXGYRmco0lfe6lL+FO8IHDjLF7rjMNZnL7LvKdAPnyI0W9J29l46INizTXXLse1sV/LSuIDo6",
+	"nlPjv7Vjq8VzQ9gV7KmLO6aKtKEnYwiyIz2LtYFD7xDiVv5Cuw25KFLEqvuqMUMaM+RzS403FrA6Fl4q",
+	"W7RI69yYPLRNoGxLJR0QM7enIOUU6DYq3W2KRFQrZwimhwJsI2DdMz6bQ9EPZIIekYim2ZxGrjYlFHiB",
+	"r8RwsfeUa2zHFx2QDnG/wO46eJ1LbSWtV29efN/G61sLLjoL+o6UeUWhgExR3e6SaMpTw5SOiGLaKB5D",
+	"ryhIDESqjUrOqKykWsZUqaVdZcffSWfgXDIyFE6WVJI+6YMc0iVknrPurEuik4vTk6MfX37/IgpItGDG",
+	"wj4XUbtLRnTBCLKKWBGRsVBQ7WC+XODnFhGYpubUz6eWEm4YHPNZhMXXkVvayIVGLjySQUpaANrt9xEG",
+	"Rfb/IyxQ1uB3Sf+QvFDR+2uySavNM8yccVVTadDqHEA6RDsUxb2KG6C+fl3JPi2+WjCqoUFeyt5hhPyO",
+	"qZRmSIy6YFRAkmqrzFqAn1rYfV44rXj2R+WSPw2algM8C5SWw2+lbiiubGC0gdHP75SpqX8y93K3BK2M",
+	"GqiofqQ0UWr2gMVNKjKXaaIJJTNFod8QtMREjgjNoDs8EhrYX0vZDshCaqxVFiZdhgILKhPUP/okzpWW",
+	"imR0xgVFnoBTwxZOmXVctlPOlLtziycBBAWCFTK8UGDnr3bgEnKKaLgDhb41QjAZF1OBZsxc4iJEXTJw",
+	"WVO65M+1Y2J1us8oIzTVkjgk0iTKcpVJzZCB4l5x43rjA+UxUfKeRG6ZuykW8LtfeBM9FDzx3KEbfbWX",
+	"/k1tYS74db50XFExtqRVvhsaS0jr59PLwcB3R4MJtgOCqr5RjJoFrsMV/BhZAIGWsE8SCcIpyw25/PmU",
+	"zJlimygP3OM9ylhaKTd/0esBYWlRfl5bDF93sMqF2Aei770dLjyGjbb3pCSo7l2N8JDat/d4W4CMzoD8",
+	"1p/Ghgz1z0OG+qCJnN8E6zQ+FrcqcF4g9z//CDa5QMSSaD4TLOlwR7hpbxQ7ImcHEf0H6M5NlwyQrx1o",
+	"QD164Q+jULSEfACs3uWs5H0thiF9tDsZT6Qyuru/h7548KnHfuygHztq9aaQ89n1yj+RfuhPuzvF7tTX",
+	"I8m6Wrj/O0/+QGBJGSYDruXqO95MbA4hyz7npOVUQ8awScZh72VAqFgCO3uqGTnsHbbrcQYHq03lOIGv",
+	"ShRZU4W2yP7T5JKaeZ3sr2kthkN98af1/ZuVNcL7aU4abpgHJ61IDoHjoDeJ8Frra+V4BaQ8Ui20YhTa",
+	"G+3qyeuvnDJ39g6tTo8GSygKi6Xv2x7mYBBM8xStI2fEQAuXh0YMXPK7+2ts7TB3vz8i4MCwPzOKCo2J",
+	"9L7dDU10xTDZkKf1sSc7eNwc8k3Svmpj6DNYLttjzfAOG2hsoHEnaLwQbCf9wx57V+y8BQgjwKioAMQ1",
+	"1SOyeBPtooGEIiravDjyQfe3TwkSM/AITaiGKu4+oUQbmjJ08vj6gd6PoYjeDq9Gpxfn4+OL89dnp8fX",
+	"6BNyjXB8764uGaAfCcAEGcBjB7euEEwKVlWNLGQ78F2h5gQGIEiMdTHmoqUKZ2mCnrI6oL2Bm3wSLerJ",
+	"jLhL2Aif2em/I/x53+U3CoO9HZzux1JMUx6bxmL89ixG30/ygy3GfafqbgoqfLTVeI5kiRh7WIkghKIS",
+	"Qnjclf6T18c/WNX8Cn3S8NC7e6TxRTaKXoMdu2HHr3OJ5xSq5p1ltavqV88G8bFY4TVFvsDSUFQN+6GA",
+	"H0MK3IxyUWhprvE/065WHwcWjCVQf4SY0zp88aLtSRydbQnE8AbinKE46PXc4cFr6z1dcEV9zZL9xp3Z",
+	"AczmC9XTYKLPkqFRncA2jQ0WOvDNTe02cqrytwdtjS72LdVwAtpQ37e54vNzGPX+Wtn+7/Zm46d17Pft",
+	"f8smxTB9zBgR0iFvPSIqdidv633/V/DVp8HEwHVczSgUHTpfnVuY3Vqt5jlcud07VxNbwEdpHGgNDuyI",
+	"A7hhHBB8p3c7/HO+j/xN27i27BE9+AtBf/iIThn5maqJVJUUKGL3ua7wZrXA8RSQGZMzRbM5j0kOlFIT",
+	"lsp7TGuCiuaAIHO+dLXiFCFhyagKSDaXjrJpSt8RkS8m0HCIdbCreZIoprUdZjQ6DzwbSChQ4wpc1TDJ",
+	"Uor1Tr6jeXEjoO6KWUDu2JzHqWeHsm+2mlMWkJurMx1Au9DKoBMuF8woHsPPsrmEBhtTpuw9dUCo1Reh",
+	"lOUvP8Il+Iy54P+Vr9y/jcSwPp+4rDqEUo5lxgKiMyoCrNXHwkAx9bV6QHvmeupk7lV0SQRvJILWrlAc",
+	"4lRXcEgiAQqk7tmrNtFpkY1sWucyFMhry+1bv5PpHUuOiGKzPKWKsHeZXSQuhQ6I61jrSjDhPYgH3GmQ",
+	"WJdyqxtX8pphj1JD988vrk+Ph1Eb2ibRNMUVVyzG1gd24i5rGoobscxzwkQ8Bxqy7iKxMmMzt1bgiLWA",
+	"Y4ui4NmQTb3WMRboZbbkRZ/AMbuc86dKbJnz51Gx5xwfbQeyk2qKJhShNnkuTf70ly9ZrQQkmZIG2405",
+	"icIF6nkWexyzW1XYzvmanEWCqc1yFk8RtERznIqXcx6RRDrA9JLBCVcs4wDKiFICu0AR9KvzcgPILfMs",
+	"cwyPcK+JovGt1cxb0X+eD94M/xkFJPrPy58vzuGf3W63XSEvn3IBZLOkpUFEgHxz/Fkh4jrVRDNh2oXM",
+	"IaXIQWIXVA4sSPtJPsZzGIRiZzBeK22pLN4HwPQVvKVvEqbx0XaAadypnhYIKUqogb6BxbtrgLsB7q/A",
+	"JILd+nHYDQ1ON8apXJjJBZiwGhs6T0po0GOoyaEWhjqgE4SB3SIVqLtdcvygqqU2IHUDs3jgy6hLJ7JD",
+	"r7Sue5Q7QmJbtPpbcT1GTpK6VngTKVNGRV0jwmOqWYcLzYTmQGkCDw/MySxBZ7o2biXAsstT7I6xKUXK",
+	"lfI/1o3wmyoPsa979xAcbNGmIuQbcvxg/+Q6nCu+WUE6u1dwG1RwDP9eQ7L9BXu0yaAvkyPyXnifMqaw",
+	"1HHmLS+VnPKU7T3xWdimsmQ4jaZr4Fde2VTsvqzYV+u7eWMC4HElOlvcJ+E6S+nSCduhlTgBCGfsyofy",
+	"2VolQhqiWTrtaFyU7oaUuNUt/+kNBJd4h2M8U/+5XU6cT3D7Wk5eE/P8ClvI4WFYPdGbkWFVzm2rSzph",
+	"oNpSUyZ0QGCgVakF8HUZWOJglNVXtaFLZOYDdnP7tXZ+budehsbbjstP5xZDICrq2thPGEmKoRPSOuz9",
+	"uMFh7C+yx/ETFjJ9XpyoPqt9MU0qbKMIvwcqwNF5WEbl95QLd9aqCbUq7oVwqQaTJeH1Su1Xfdy+ySPW",
+	"nJgnNB1/YuaxU7RB2R7Yc6l97YuvMgFPlxN8zvXlvBMu5l+Kwy4pTjFyDGJcFWQqTVNXrsJVKVzJlVXb",
+	"fQ5mrhmJLm8cX2Mp8vetch9tLmn5+NP96XV+WMxyel+B1t9I8sao+GrVB2dVFJlSHrkQsnYyLABlIJab",
+	"1zGVFyjnCuzI0MKaq6RGPPP1eKCMaOxFJNi98024HkXUEClitrtdsZCP2hQj1G6uMELwRWHgiBk7rQb7",
+	"GuxrsO+TYF8JERvL9xwAuojhJthzxc4bwwZv8fuAxHKx4JgxMMl5mhDDF8wDncoFsElPuKBqGRTk876U",
+	"Gi7jmgwuT0nl/rUmmhvxKaMObojHQOFDnvvP1LvnFaxFJdZe2WOumU9lk0kes/2Ex9g+Yt+r/Rt33Zsq",
+	"WWSlrF1pExAJV9E0XSIXpBTeIqmLuJMLTMq1+/67UPihMS4AHJHIvLipWvTEz3rkJ72FgfHCzqkYBghR",
+	"uPYT3BQC99rJbvu3nBP+7qsLga8v6u7h8MJibCLif85SCIiGr4UB3WYqNkcFiwB6HqkvHRmqjCa0UN2n",
+	"kNAjpMHceWj3TLMoINEc/pspOVNMa/dv7EUe9TFd094G0vBCYdgiS60pAt2Cop+GzpuxjoX+Oh21rUnA",
+	"jUac83dyuZpekh50QxHRyUSxOw43GGcy5fGybM1NIs/NGLVJwmKeME3m8p4kEqoalMyNSzu944amCIX3",
+	"ihvDhL17LIUdDe/Ok4gscg0miAVazzTiF796se4XhVzwO4A9IDShmtBQFLUTXTLCz7kgl1KbmWKjv58d",
+	"ESqWkIXIYwpVBVzknhgF385mZsl1RHmiCO76MM/CNbk+iW3GjTU9/QI2odzG8vh8PR4suBJaInQNMG/T",
+	"EXeI9drPV2CiiO0a9s5Ab3aLLF5H9HWnQGOL57Hd3UA1WQMrDedkE+P54jgnH+hAtSrQxsRAf26KokSn",
+	"fEDFipkzODwi6ZKBkIU59V2RHGElvWKIk/YXQhpfA1Zj4D/hmeo9m4z9SuRrc3S/JE7EXU7tTvJxn+YJ",
+	"l5vrz7BtaEaV2Z9Ktegk1FBXZmaV+gh+HpEpT30rUykM5QJ6dYsEy7I0kdNQRMDtGis+YQP4Vbvw9nk0",
+	"KBgVsQoM8624mAHBYvHrpChCC0VhThQdlJcWR+ZYnSwYVZ0F15rojKUplKvJKbSNEsQwtfANxZWCSpCg",
+	"7Kzhh8uMY3cULv6SuMbhNMuYSIrTfo3F7ZouCudlQDKau9o6aKbJ/81CAcXObXxAWL1iFSpDVnxMUPBW",
+	"Z74MVicAa/o08ZuaPfABeAgTfJYyt3IKsGQ7IjKhU+OaTeK7DsqKN78VHr66JgbUWGIfJ20u7piyi4Ov",
+	"eCcp8xM17J4un0DY4Ilx8sZueIcya8Im2HvXmchk2QG83zvaw+t2lEGxXCyoSPQjYshdAq4hcNtn8pYJ",
+	"4j62kD9VzFWUtcI9Yf/vPWp7AQn3ZpIYCYQf+LeOFTXQRpCacC8IRbiXi0Til0CYNKHxLf7JhWbKuH6n",
+	"hL2jC/wc4b14Kv9bnS8efKqNzEKx/iG9gxIDFu61+zh34DznqAjT4vG4JocvXpDo5vyX84tfz8fHF2/e",
+	"DM5Poi6J7I0jFDQaW025te2TyN4/KkSPJrzIY8aNg2ItpkpxZwbbyfgerd5x6Ng5dChqZV4fePpyzZIC",
+	"OA299Y28cDWcJAyInW1AiuXFcgt6x2qLrnNRjHSMC/GlpSesz+/rlG7FIfI13dyQhDf0xI0k+7bqvnNB",
+	"KAFJ5Lf8B1tNHlM3S6zjVOo13yL03ugALMLhu6cqQYanasNYjCBRTd5QdZtYQ6VFyZxRsIMypkLh5Jqz",
+	"gtg7g/egmmij8tgA19HfRhfnZLL0QpC0fJ4Z/umiMT6GFBC2yMwyFFIw198WPsDbbxAIZKM88MuTVPw8",
+	"oTjs/Uiik9Pj68H16cX5+PXp+eDs9P8OrRireFZ9+AxEgxVbAam6W2sExWs32qd1Dz2htPATfl5x4Wex",
+	"TWA8fJneSW5fViMlGinxjdE6wW4voPiDZQTwh2yUD6isFcRNLYt5QNKqWCxnglt9mqWa3c+ZYm3Hq1Q4",
+	"i8nbqhjThAvNE0a4CQVYP/fEwhrwK6Kp8dAgWjOANpo53W63jc1gnc+Di1BIlTDVdyLknSETZu4ZcrYu",
+	"rLWCyV2QFysSp2a6uX+nSTULgWAWAkqwJGFJKNyzxrlSTBSz7pIH/VY8Hq30XcF+lJAVren9UbXpSigc",
+	"8eyPpKbjSitKmKE81V038tiP197UjWXV7glFxfAprTmNiSIgVKkziAqdu7UmFC8HN6PhSdRelaIwd7y5",
+	"G/3BD0tp2u6SKJvzMU2ZMjqCLDX9kGXP9930i27nW/Du+pWdQ0yGpFzcssTTse/gjLxG7pwvU/zayX3N",
+	"fshV8i13LBs53Mjhb0kOrzse19i4toniIjnuUVqbSc5T0+HCZe3536ybIStxbS4q0TeQg2UcCyVomcIH",
+	"7eALwRrmvd7LWNAFg3+xcK90vSSJ3ppHfF080+fAqGK0bTBVPGzDs/MpkuU/5tCcg+sAZDvsOFPZMY+f",
+	"nIxnLOWCde43n5ibbKZowrRVRin5lU1GMr5lBomskc+TkjiFji06Y/RWk9bl8ZuDH8jBD+T253+ThRQy",
+	"IBRb4v1wiD4KqUKBVRBkqqAnXdR71zuIyP8hEz7rMJFwKoi220XEzDF0k/9DNF1kKXP+kzmjynH8YGcA",
+	"ILMOQuHiBJrZoxEz9Ii4f9/PeYp6PhJWu+6l3JCWm5CdyYvIz4saDA1HMjdZbsY4g7GCvnpySiKvnStG",
+	"k2XkyVIndld0uHCOHlD/pKimrEIwOLSQb2QsU/K///3/urLAhRUBMxYQppRUSL0NumgqtWPithdzXXJb",
+	"w/sEWmtyDO8iFO4u+qicIhfcREF1ynZe9hOI3HS51Y/W/uzabQwdloNQRO6m9hp4wjEX9t9ueJnANxkX",
+	"s6hPNFN2j7A7ewSO1hfK3q06ry6Nb8tbARe8/bMSY01YaujaZyuT86esvLL4pLiOtGKOUKe9Lhwdz6k5",
+	"dp9GYMW07e1wEfC1l4uCf3cXDEewe9BMGIUrMilm9v/w3laeEFfaP+Pap4LegjfMzK22jgAOwS2pSLR/",
+	"r6OjSpshaynZzW1f/YjFneJEdi7dTjoiiCWBkz1wPQqfiLhGHRF8GBEoLCGFOt4nNBQLrjUXs4BwcUdT",
+	"DvZpK8mVNUAqZkKbsHeZVaEJTihG3yfs/oNe7y9dcnHHVCiitxenx8Pxm8E/xqPhyJpfI6DevRkNryLS",
+	"orGSWvtDoaE5cc1PrLE858V1bRf1QixaHfrgZSGaFaNaChJdX1yM3wzOfytvB6aWgmrf9Vm+vhq8GY5f",
+	"/XY9HEXF4/zYL2HOSEk0tC2QGNWCZBfYF+Uc6gT7RcYE2PCXDni3FQdh3xJc4KBiqOWTAjbmIIgqlb/W",
+	"ON1UOAQ32kSdedj78YftHUoOUG6vlUXccxODherM+FJO+Ik2FTgfr9M/UmBndTIf5ShLLMr3UB+991Zw",
+	"B2vYUb1YVxLKHhaPqtWudiOrtrxwaONKTTTuYAFNPJT/RX1VJ5ySyshPWd65NtZ2gsni0kb5/VZIJvHs",
+	"ZCs7rqYoLK/tigPtk1M2NVYKkFvGMkdYc0fTnHVJpDPGMI0lTukiA5lJet3v//e//+dFt2dFC+o9rniK",
+	"vePaFJpnPJeaCQukd9xCfevwxQvsHXPPNWtv5repPUSf3sW2PsyzeNk+4hBjDBWhqCl3apxdn7lzsnlf",
+	"GNoonu102WPtu6SCUIipldb9akMo7L63IrtbkWM9GVMTEZGnaU0Z1JWdwZcsvH3VayPEv41D9IrGt97o",
+	"8O/2/Q+RYildbj44oCnMqSHeYebKvnGg0h1xhMdKV10UEVQzE9g1Pn8nFJGWuYrZEd4iCty5Az8UmJCl",
+	"lwILDzQTyZvC+VLNHppIM/cuI90NRX1jnJXuN2jrXg3PBr/t0AUnpUs4ZdfFMz2lIgHjPUud9PAdBnu3",
+	"QUjxKr2XAd9d0xu4aZzzLYbkUCGgPvne7/6tmLqWO8lYMqHx7WMgmy8mmuQZkYok8l4E5OB///t/vicK",
+	"aEHRHSqoyRVNBdM6IDSOc0VdGklKDRPx0ndZj+ViAW7wlmuyTl4EvV7PwriisWFKtwMk4fD8QGSSg82V",
+	"MqoNlBvM+B0TXQIMPSu5LKHARscLurSzYxA9oBtrXYv6Vkjw0CyWIiE6n4CjVQrfSctl8gOdB1aKuYcg",
+	"GdU+rfTy51OCXc2kIhM2lQpGL7gzAoD8CPqbXZydHv8WHYFnPKGxibx48kKmmh5S7RcX/ef1b5fDf0ak",
+	"FbkpjH0jsCNiYTgCB/kklfFtRBSb5rpyVyhasBN4dXZx/MvwJCKCLrzzGHq/BSSiaSrvqxOimnArvl6x",
+	"OXe4OmX2bTMyTemMRHb3MJF0YXeN/X6KCLNGNkSLp87dhNr0EZHTKWlJVXi024WUPey9dGJWJoxEr4eD",
+	"65ur4fjkdDR4dTY8qeWMHdkXhrqtSzV97ff0F5bzAnP0k3s+a9zPYGuqqbvu67HDG1H6564pQMpY1P53",
+	"LcV2nG2bPOhDK4qgjfMsR8PcefssnN9aRGxF2kCU0RgdtSvcC6agjbJ/Qg6kYjQFGAxFK5IQc5xSnnIx",
+	"i9oBifJyHSP0yXPjI0gqF2TOFCOtjMa30LO6CAgKSW7ZMiBxKvPEirVQAI6zBMN2uYAi66gUTJ6dys6l",
+	"b4cCEYkCi73Dts7oeHDym8hp8RhY6F2o2RCv1wSrJAumPLcZu2SQOupcrK+ulKQ/qEEPBY1jlhmNT4qZ",
+	"dTi16XSRMSg9zxTTTDhJDBXeis24NmoJiKVJtI+R7Dph4UMYI8/U97RQi8NsTS10pIKNu2P27FT7o4yx",
+	"eF4ccx24iIHrSun3fMKshqI0KYFvO9AsU9aB3WseaVZJFyyxCubEMV8CRwLEKVw7rGXKypB3TIVVp8CR",
+	"AF9Fvpio4mZp1/erdDt0mbJLN6mnPw7FYNuoIl0swE6rORjPnck2yhi95WLWwd2XFdtly45fWsNJP1qZ",
+	"d8VEgrIAKi8oFpSjqICmZUUEzu5+H7DzHkVfnFA2nio2vZWwa2yNlW+jdpdc+jMOQW+jOCvS8CGTFLLI",
+	"0CV3fT0aX15dvD09GV5F/VBE/+hcX486/g5gSTlD0E4fKg3QpnHH1v3gNU1Tq1I7a41ouoSsVEZVyu2I",
+	"goXCagQs6ZJokb10jy2zXEdEWBBwgrB1ePA96BoyN4SbPonu6Z27OosXEaHpvb35vVS37bKNdyjAA0kS",
+	"hgUvrk6jjGF+v2qMW3BJuWABOez9+ANYchcZE4PTeu764oUjjD6RP9IP81ERTbvD9tODH1aHxVKZvaM9",
+	"zDncq+lS635q38KH/lbOPvin9/TufX9ai62YNLcX7GGeEqzS6h7d9BbcD/avr0fFpX8Ee6snYocfF5cW",
+	"PwYZscMv8Tp4sCYo3DCvfA7mlWsoIJOgiAGu7Sr59rVRjC42C8AzDCOtIWcUgNuzNJu4hlRpK6DieS5u",
+	"ITvCORg9HLIkqOZWh8L/ERANbCtLcOdYnRHK4Lw5aEe5n8vUlQ9CNqeVylYIvQZ40UdOqnh24iIPd//s",
+	"4Ic+OFv/evBDr9frQ2WeYKn+6wHYtOtCrIWCCklUjsCmdKmSAqw3SK1JIfWxDVV9XjSBULWyUVfnjWbs",
+	"ZGlNbZra7yqBR6izBJnaqhfA7X6lnqtyKwoD5YphA0kMzNv3CJJ6WSv74PtG7n1iubdZeAV4EDBRsZFi",
+	"jRRrpNj7SbHAYRrbzrxSOuo+DTmllQdFfC9KqZjlrnolU3KRmYi0srmimnnuyKlUUJLjDDaQBYbeggxY",
+	"YNVRZPiCaUMXmZUyms0Wdl3RiShV4soQ4CKs2pFiyhMrHtuu5KdwTaIILCr/Cx9uKSGAzvKOKfwOTCiq",
+	"zHeaRMeItR27M6Mj8uvgLdRdheIv//vf/3P4F3L7878DqL3CdmZMMdl2xlqfXPz00/5FluuA/Momb9w/",
+	"31y+DMjrs8ExTPvN4QBdw4VHNBRcaGNN4IQ8sHnRt+jrzquuq3aXQDMRK9vLIovBzcnphS+yaB0evISI",
+	"4vr3o+HxxflJcYW/wej6enx9+mZ4cXNdueT73uGj1rYjMKiY2/Y+hbn9nuSc0N8SCWz6eHfsDJ3KmaMw",
+	"dduHVu6C1fVZxoRdQ6uGBSTJUboHhQpSa/Ner/qw956MuvO6OttniR6uzGBrIepXQ8LZiLhvSMQ5/701",
+	"AGpr1Hfjxiz5i3erWEf24pacoqjTGYs5Tc0yglIbOfV9Jf3nZZF64bosSJC7oXglzRyADQhNqHYCu2Nk",
+	"Byw0EIp4C+n5kmvplYvyeE8W+lhM7G350Ft7YzEssXXPw5mO+tASeG1FQFDRCcTrNvXM8muyqfzth8Ng",
+	"b8GF//NgeyncJ49blCuzDfXKjdPU1f1JsxAsaMc0rWyF9+hjNUgSSLUzkhz0eu4UZVBHmqakBYlxB//7",
+	"3//zw2HFSR8QnSslcwGshJiDnDE49DrDBDbFFvKOYaKbvSmhKQTJLQYpRlox1azDhWZCc8PvWLpsWyX4",
+	"lmWuvS0ZuHS9g151XqGwS3BEKE4QFKt7macJ5MZB/ph9opIn6cULq+QdD17dnA2ufhu/vjk7i9oVysFY",
+	"5hbbpEiXterWIEkegtWTJWuVozyLwnWjmdodewpR4rj0S6KiJOGm6RrVZGN93gTlJHE7cT1K+ygyblLE",
+	"9n+3N3u0hdTxGoh1yWHvsKzOd2R0jkVN51ZNZGqxqWfUGgBcM7V4qBeBRpNRM6/U8uOFqyjxCXWbw7og",
+	"OqB707WmOZs7ZkrChvG6QOHD+rATyh9jIBiC4YMpmQXN8TtjTRm9lmoF1Ck1+RYuGwN0i5iKIhMyFK2o",
+	"+HHU7pPIBacisqDqVmMZgb/CmVjuki4ZuEnxhMwks4MbGYqHgTjPlVAtTNzADfYWl+KprZFdUqfwrQSO",
+	"Uf5h9iouKZY0NOlVz5xehfum6Mlavq71E7LhMK40b92xGTeNrYT0RS0jRlU8J5MlMdykLCBTnlrtcbIk",
+	"9gt+ZycD+czQPkmmCVN1Xbo3HIzjlQlucS6sS3Gi8wmKwwJA7Bw3+RP+a5Mf4UWvt03YBrVNwIsVaFlJ",
+	"DhnVSBuPS9ia0lSz9noLXSj/3MH/4e++Mm03sYmUKaMCZ1b3Y3wTm574YKcn/poajlc30u7NxlfeTOOX",
+	"aTqO1zW9rmDr6ufbm44L156h+rt+kZxJEa9cso6A/G60zcuQoi/e7G5oi13d90/k76gO8Sxl3tUJPHau",
+	"cUW+fGOnYUxuembTFUx4BGIeqHFb+2U7j2mdyoX+izXMaPpdN+6HL67f9Qonoif39pwpj0rkWhNnra31",
+	"yt039rauj4g+0enpfXZxiXwF5bXNKW1O6e6trXcUX/aAmHhe45J3bVqogApi510oLOrSm9Av1Wj8gGDI",
+	"UhNuuht4FD/dGX1adfoS1uYzxw7fBx8cgdw3jhONfv1NRTCsJV1ACZHKZRZ/nMa9z97Zd/Jo1teKWlHQ",
+	"PZTEcMArV/SLTGScL4Cv4BGNfQijfiadw7B3Zn/h5rcKKDtVXzx8tEalaE7tTqcW93m1n+r7n9DCPNh0",
+	"Ri/ShGnjQxs7BynelGbHh528r8yX7p53dzd6wWXZHPfmuO+YCok7xu4e+h62xAZvO1DSmQrT5wo9a5HF",
+	"cCvkfcqSGYPORqQ1X04UT4iGGGdAqDUwUnnfyTOimFGc3dEUInUVnj+XvqjJPaO3PgWgIBidU000u2OK",
+	"plD3ox3tk1nTDr7TZM61kQrpD0NRzw2LBS7I5xi7rkeaIBMttnb+T/HPKIAaHqyaiQptI4ISXeiribVc",
+	"oXB3yjUj0eXF6Jo8hqKuPrmeWa/ktv3SzCs3rYaPtjGsGj7aLyPdU99W6LQ/XK3blTBhhXfbcyX4J7TI",
+	"TZFTaB/6nHUczB0R3yqtG2McERpYed79UPgHAOoCdyW2LSMtB6z2roFFYew3GZRoHJGWFAzz9SGdHTG8",
+	"DXlYomzT1k2kYCsDO2xoQwM5qXyrsi45TqX2HK2xFAIbX5KYipilugorGzkJvhkIrzVkq6/3Pbxjc2pw",
+	"dYb295sgHG7uRGuD2w1uPxluPxUO+xp/DyEOwlqj0bD9ERj9u/vX+GOD1B+LTdtNaQ8zTUC7MXSfOqBt",
+	"hf+i2NGf4nDtTxQVGFir14YwG8pqO4Ldr7qm5zJN/Ln3N3e1hdiVOE5zdwEH2sW6Y/oKxv8knulPcFYP",
+	"niU8tr6yTXf/Bkieqm0SHLePjmIpNmPCHuNHmVexu4Vj+damUA58xZwCO0oK5txbiDEbgOKqGBI7k3zC",
+	"ANbBp7Y5djnw36iz5ks/6o2jZcfGP8WpLd2MM8q3YUXCFhJL9jaGzwZEL4DKQ8l7zRSGf6D4DpsPFh2H",
+	"VpQNeccUiapky64lW+deR6FoFX2xH7bGbx8RbircTIwseKxkNpeCAaFlosnBD+T253+Ty+M3Bz9gf3Ad",
+	"hCJL6dKxM+KUHIIBUfpc3us1sqigagP5dMPCld4l9kWzJBQQSmCLCUsSyBbUzGjSupfqtiBEbpd1xfZp",
+	"gK2FCbs3EtKKTi6OR+PhOTataaPvPxqevz29ujh/Mzy/jnz7oShTMsnBpxP1y+ax5LB3iGEBqDQq3Fr3",
+	"c6lZKKJLplyTIt25lCmPlxGBjg/r60daUfnHX1uapdM28C2Q6P8HTcf/ir3oaaWhuWtJb5eBAokamfI0",
+	"LdryG7fSifdHaUIdSUR9KuUJW0gkO9zNozM3i/QD0hLs1obN+uGY/RnsqWcoTXxYa7h6dIuFq2CH3dMP",
+	"IGP/dzgKf2yEjpE7ZUjWZs9LykylbYGckqhyvygoD5nbXMgD2i8K94HYDen1ZlYb6T66wQZ2ejsV6VN3",
+	"5eYq/Ywaw5T95f/zn4PO/6Wdf/c6P3bHnX/+fhAc9Hp//P/3PoSICDZ4rPXj+zvA6/5F76hr7Pj+xwGe",
+	"sA8IZ693QU8MLdpF+KJPybMYC5/ohA2gUpbH+AZ8zSoWm287avafmw7XqTBMuZpTn3nlCAo1yC2yi9iq",
+	"PUCjezqbMXVz+rQI7YYhN6cNTm/bReVabd4q+/iK93+353kbKusAQRh54/jC52VEcCtH0b2vWCLjjbhc",
+	"j74y1rsDL/zv8+MuPO9+Jj6AuvpJINtdnqVWZW/A/SsH9xU4BmzT9acWu0htNr1cNtOLXo/cz3nKfHMW",
+	"UM5Vbm2U4zmLb4HBCHu4MBHXn8ufcawnzCB0I2zs3oTT5prQlN99+J78CtH7jN8xYR8+U3JSFfZuA+Bu",
+	"WDCj+CMS/1LJBTNzlmtszMDeZVIDkxtB4OqSc2kIJVk+SXlMmEgyyYU5Qndd9GZ4fXV6PBpfX/wyPI+I",
+	"ZmgAh9YaphlTzrbGJq/RwPmiYCcckVfgoCBoHlbtwv7a3QcnJ1fu5u6BrDEcCqeUQIchaohmVjhAC3Rt",
+	"mGCeRANyo7gmSuaGVRrBHrpxBOPWKg6wfj4U7lllbjRPYJc5+xkbDJe/t6Kr/Lb2iLxxL2A3redDwNqN",
+	"8JFuxE+TtqaUVI95Ptf3C7QcMUX2mssBIQmHFpMkpkotoTqrFByfZ6Jvym1GEq6908VP3/ld/gq8LFG7",
+	"UI+lWNu0QM5rH8XtqVZlM3n2hrVFaXe/VkiqgMmi2Pa1sCSnimX7dwf7voPz/jSF6zZFEpDjC7pB33HN",
+	"J1ZuVSn/gkov6GqerD1V6OWKhtd0FpFY3iG7P/aWDoVi9obWxFmlJ7Oj8JSbJUnZHStbkbqb9gkttquL",
+	"XCyoiedczEIRnU4751Kwzhv7UURm1kp62Tus815d2KUYusm/hlWoV3Kxr0ep5q6M8SgjUa0u++mzrapP",
+	"wqUoMMYlXj2RhgCjvsrT2ys3wuZEKz8zvdbOxe6Mh1vuLU15Qg2Sa6P8YDpPoVT0EXj+I9h7WZfwce74",
+	"aTGxNyGaixiVLzt8Fb0/7bK8xi5Dm1bF72GuyYKmVuYD0F0OrkbD8fDq6uIqavvkdLf1CRd3dm1IKzo9",
+	"fzs4Oz0ZH1+cXw//ce2x6xOKFHiOnyDslwJqb+BrgXb2NNXknimGfaygqb9ifrrdSvzr803tunBnL+gS",
+	"9ZGJI1030m0G533U+l4qXPzR6NeLq5Px8c+D85+G46vh329Or4YnhWh4hmfw+2Qik6XdLEZKkloJsru0",
+	"grFqs/Y+76P4R7Bi+W+ji/NuJSr4GWciJVlQYdVTKZYLmesqQvlSE2vZJImyen4ruhpcD8dnp29Or8ev",
+	"zwY/jYdvB2fjwfnF+W9vLm5G48vh1fjN6fnN9TBq96HuZOlYoKIr+0dnYP+wenQsRbIOgpVLtnWWgkvx",
+	"SuwttYviAYuyOTz6+Ra+EmP1q5RS4+LwO+lCMMynCbsGv68RIry+Gl6SSZ7eVnZDRYsCxQlbTBT7ZqXZ",
+	"xA/ff//yh8d0rP3fb9nyj82a1kXGxGtGTa4YuWILaRgpZTq5dDHWLoH11VACBJP+ThM9p1nR+SjB/riw",
+	"Uc8vrsevL27OTyK0uqLrwdVPw+vT85/Gvwx/G785HY1Oz3+KAvJAoARkRRSRw16vvZMWtZOn8JYtd6VR",
+	"3oHa8dtTq8pRRzlEb7frVk+jyJQT2aLOlBMh2OMY+gkDjjrtJfDazA6aT82GbDScz6HhfEJTH57BIkLp",
+	"U374DOeOrH2zgdloXo3m1Whe37zmpbmYpega+ngFLGOCZrzrV3Ij2wu0u788JS+7ve7LItKDSWdM3TFF",
+	"7tAXwbTr8uUxAfLxtAkI1e5A1big3e3t9x8bqnEqj5z8i8UbK9r843w0d8tX6AK9trgBD18ui3859fE6",
+	"v0uWFBMe3neXUE3uFTeGCR9IVwxiOFItSStyt18ZJmo/tk9+G7w5e7994qfe7JOP3idu8Wv2CfTS2rhB",
+	"XMj2UmozU2z097OAXLGEgzEWYB5pSfofkL8nigoTYOfaOQNGS7reC4DEVLgYW5d833uJtymHsIo0DsI1",
+	"SeS96GNUGUJ32BT2iCRspmjCkgh/7QJyoSha85YhZtLCaR2RW7YERRH5NNCgnFNDbhnLIOePi1kf853a",
+	"fvANmaFXsGxPaCjZAbjYYBsNC7S2Bmb1WTGK+BEFgJ9z07/8PKs1MCRlVEM//epaFdsLuq1UWFa7n/RM",
+	"FnN7PKQO+UsbD+KVb+HyqRPormDYJ02eu2InMm7y5rbvkxN4EzUgfb850+ImAyCEVmWU/MomIxnfMhfj",
+	"5mIGKgKyAWhSU8ug7B7kC1/OELnMeJZEQSgixwEUPaCUqFJHVL+UAnqhm2XGxQy7ojNt9y38W9rPQuEo",
+	"IvpoB6ccmAogoSP6l+Rww5TRO1a5c+WmmO8H/+ySV1jqoa1QseafZiYUVKzlhEQELR1ipWG5SAHRaItX",
+	"awhILBdMFw2+oxGLO8UvOt5ReUTQKghq0kz8YC1svKRYAmUi2tClJjKH3KubqzP0aKZyptuhcM6jCO4T",
+	"EWiWQgpPY5cMCFRNiJmVjj5QhvOF/BGS4z4gcSq1q4zTMOVQgOQ86PX+0sdal5hmNOZmSQ56By+BvZYL",
+	"w5SVmlN0g9lvDmr9oRkTV27HbOuGM6gsalDWnOh8UuxCt1Du3Tn3zqZ2M3CjTQHpw96PP2zPrjxA/9pa",
+	"kuk9xwC798yUh8hPtOm88vGpjI9qrda6wF1Vrn4FCv2XaCB7vaejZGpfN1jef+xmtttxwfat27F2HjPs",
+	"742emsIagoSiQtDuBXu5SveO9vah5tPN8iHbD2bSBfbZUAMIoMt0QrjALDif+7XwuVbFZneqwcO+TnaO",
+	"DxR8Vw+mrGYDCmFVR6jcFUTKw3tesRnXRjmNIpUzLgIHLopNFdNz15r3TsbuIjuFW7bUpIWVc3YLo/3n",
+	"y1Ty2unfQF2eklPu87ntiyELKuiMwVK7G9qP9cod4ZOaWx5jjh7WlLnldJQBrWi1xHjlfqtFhvUrTZMF",
+	"FyShej6RFFzM+LT24/2MCpZaoUlJTOM5S4jb0gFJKE+X/rUGJOV3LBQlCRLSCqap1TitxovTpnCdZ+6B",
+	"M9DH5YHxildEWlzc+dK/IBSFA9yKWgObLL2FHl/2e5IxtaD2eBLgOoHX5+R6u1/kH82pnnfiOeXCNVw3",
+	"diOEYuWJ4fOOFVn2sT0tIRIPk9bx6K2VTlbhwC7xd0zxqVPou+QtZ5DguKBLOBH9UMBdtZ1qn9jD7Nz6",
+	"mB83lYro3IofuArFkd9d9qMOvICaN+f7WK/RKT7cZPhUt5PVnQv3vp3UbTX7miHio2S6ehPYATX3gc9r",
+	"buVjoeASXH+/1RtP8cIORFlrBlj5vm6gVZ9jJSmSph1AXJgCku34oR8Otun2I7vx85Ql5I4qToUh94zP",
+	"5qZ4lZsfZv93+78/wIiDW3Tcb1YGfvBtzSR2Cy7bqfjo9coQ6HyteTZ0XFi1ACJ8kKVkpHdo2JVMeGxW",
+	"XhqWB1bvjjXLD+9+SQ1ovj79yd0gw481AovdFwuauhpj0krYQs4UzeaAK9agTNlCB2QBW94jAoSWZpyB",
+	"7IntIBYvUqdx0oluY2bzDFqva5973CVOZ+OoQMp7wdR3OrAqIry/77Q94DQU2AvMNSuZKSpMv3Ah0wQK",
+	"ObCkI8tVJjU2X+QagQXioe4xu/b6qL1yuP0K1KzZCTOsTJlWLEGUs3BqdTUwXAjKzhUh69d2zldeTTbn",
+	"G4D/oTpi73G/ujULtaQGKVIuAIMYqE2EvTMK5+orlLiY4fvQfMFTatWWoESsDiBWxVG1yFPDO9qwLBSK",
+	"US0FFzP0tM1yqhLogbDIEOD98+KuSDuUR30o9q580l0kq8tefrX3xz//+P8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

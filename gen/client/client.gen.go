@@ -352,19 +352,19 @@ func (e ConversationListEnvelopeSuccess) Valid() bool {
 
 // Defines values for DependencyCheckStatus.
 const (
-	Disabled DependencyCheckStatus = "disabled"
-	Down     DependencyCheckStatus = "down"
-	Up       DependencyCheckStatus = "up"
+	DependencyCheckStatusDisabled DependencyCheckStatus = "disabled"
+	DependencyCheckStatusDown     DependencyCheckStatus = "down"
+	DependencyCheckStatusUp       DependencyCheckStatus = "up"
 )
 
 // Valid indicates whether the value is a known member of the DependencyCheckStatus enum.
 func (e DependencyCheckStatus) Valid() bool {
 	switch e {
-	case Disabled:
+	case DependencyCheckStatusDisabled:
 		return true
-	case Down:
+	case DependencyCheckStatusDown:
 		return true
-	case Up:
+	case DependencyCheckStatusUp:
 		return true
 	default:
 		return false
@@ -2171,6 +2171,96 @@ const (
 func (e VersionEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VersionEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackThumbs.
+const (
+	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
+	VoiceFeedbackThumbsUp   VoiceFeedbackThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackThumbs enum.
+func (e VoiceFeedbackThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackThumbsDown:
+		return true
+	case VoiceFeedbackThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackEnvelopeSuccess.
+const (
+	VoiceFeedbackEnvelopeSuccessTrue VoiceFeedbackEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackEnvelopeSuccess enum.
+func (e VoiceFeedbackEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackInputThumbs.
+const (
+	VoiceFeedbackInputThumbsDown VoiceFeedbackInputThumbs = "down"
+	VoiceFeedbackInputThumbsUp   VoiceFeedbackInputThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackInputThumbs enum.
+func (e VoiceFeedbackInputThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackInputThumbsDown:
+		return true
+	case VoiceFeedbackInputThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryTrendDirection.
+const (
+	Declining        VoiceFeedbackSummaryTrendDirection = "declining"
+	Improving        VoiceFeedbackSummaryTrendDirection = "improving"
+	InsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
+	Stable           VoiceFeedbackSummaryTrendDirection = "stable"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryTrendDirection enum.
+func (e VoiceFeedbackSummaryTrendDirection) Valid() bool {
+	switch e {
+	case Declining:
+		return true
+	case Improving:
+		return true
+	case InsufficientData:
+		return true
+	case Stable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryEnvelopeSuccess.
+const (
+	VoiceFeedbackSummaryEnvelopeSuccessTrue VoiceFeedbackSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryEnvelopeSuccess enum.
+func (e VoiceFeedbackSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackSummaryEnvelopeSuccessTrue:
 		return true
 	default:
 		return false
@@ -5475,6 +5565,105 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceFeedback defines model for VoiceFeedback.
+type VoiceFeedback struct {
+	Accuracy *int `json:"accuracy,omitempty"`
+
+	// Comment As stored, after PHI screening.
+	Comment *string `json:"comment,omitempty"`
+
+	// CommentRedacted The PHI detector replaced identifiers in the comment.
+	CommentRedacted bool                 `json:"comment_redacted"`
+	CreatedAt       time.Time            `json:"created_at"`
+	Latency         *int                 `json:"latency,omitempty"`
+	Naturalness     *int                 `json:"naturalness,omitempty"`
+	SessionId       openapi_types.UUID   `json:"session_id"`
+	Thumbs          *VoiceFeedbackThumbs `json:"thumbs,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at"`
+}
+
+// VoiceFeedbackThumbs defines model for VoiceFeedback.Thumbs.
+type VoiceFeedbackThumbs string
+
+// VoiceFeedbackDay defines model for VoiceFeedbackDay.
+type VoiceFeedbackDay struct {
+	Accuracy    *float32           `json:"accuracy"`
+	Count       int64              `json:"count"`
+	Day         openapi_types.Date `json:"day"`
+	Latency     *float32           `json:"latency"`
+	Naturalness *float32           `json:"naturalness"`
+	ThumbsDown  int64              `json:"thumbs_down"`
+	ThumbsUp    int64              `json:"thumbs_up"`
+
+	// ThumbsUpRatio up / (up + down); null without thumbs.
+	ThumbsUpRatio *float32 `json:"thumbs_up_ratio"`
+}
+
+// VoiceFeedbackEnvelope defines model for VoiceFeedbackEnvelope.
+type VoiceFeedbackEnvelope struct {
+	Data VoiceFeedback `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   VoiceFeedbackEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// VoiceFeedbackEnvelopeSuccess defines model for VoiceFeedbackEnvelope.Success.
+type VoiceFeedbackEnvelopeSuccess bool
+
+// VoiceFeedbackInput At least one field.
+type VoiceFeedbackInput struct {
+	Accuracy    *int                      `json:"accuracy,omitempty"`
+	Comment     *string                   `json:"comment,omitempty"`
+	Latency     *int                      `json:"latency,omitempty"`
+	Naturalness *int                      `json:"naturalness,omitempty"`
+	Thumbs      *VoiceFeedbackInputThumbs `json:"thumbs,omitempty"`
+}
+
+// VoiceFeedbackInputThumbs defines model for VoiceFeedbackInput.Thumbs.
+type VoiceFeedbackInputThumbs string
+
+// VoiceFeedbackSummary defines model for VoiceFeedbackSummary.
+type VoiceFeedbackSummary struct {
+	Accuracy      *float32           `json:"accuracy"`
+	Count         int64              `json:"count"`
+	Days          int                `json:"days"`
+	Latency       *float32           `json:"latency"`
+	Naturalness   *float32           `json:"naturalness"`
+	Series        []VoiceFeedbackDay `json:"series"`
+	ThumbsDown    int64              `json:"thumbs_down"`
+	ThumbsUp      int64              `json:"thumbs_up"`
+	ThumbsUpRatio *float32           `json:"thumbs_up_ratio"`
+	Trend         struct {
+		Direction VoiceFeedbackSummaryTrendDirection `json:"direction"`
+
+		// Earlier Mean rating of the older half of the window.
+		Earlier *float32 `json:"earlier"`
+
+		// Recent Mean rating of the newer half of the window.
+		Recent *float32 `json:"recent"`
+	} `json:"trend"`
+}
+
+// VoiceFeedbackSummaryTrendDirection defines model for VoiceFeedbackSummary.Trend.Direction.
+type VoiceFeedbackSummaryTrendDirection string
+
+// VoiceFeedbackSummaryEnvelope defines model for VoiceFeedbackSummaryEnvelope.
+type VoiceFeedbackSummaryEnvelope struct {
+	Data VoiceFeedbackSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceFeedbackSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceFeedbackSummaryEnvelopeSuccess defines model for VoiceFeedbackSummaryEnvelope.Success.
+type VoiceFeedbackSummaryEnvelopeSuccess bool
+
 // VoiceInfo defines model for VoiceInfo.
 type VoiceInfo struct {
 	// Default The provider's default voice.
@@ -5910,6 +6099,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
+type GetVoiceFeedbackSummaryParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit Page size.
@@ -6179,6 +6374,9 @@ type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
 // RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
 type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SubmitVoiceSessionFeedbackJSONRequestBody defines body for SubmitVoiceSessionFeedback for application/json ContentType.
+type SubmitVoiceSessionFeedbackJSONRequestBody = VoiceFeedbackInput
 
 // SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
 type SynthesizeSpeechJSONRequestBody = SynthesisInput
@@ -7332,6 +7530,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+	// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+	// ratio and the mean of each rating (null without any). Totals over the window, and a
+	// trend: the mean of all ratings in the newer half of the window against the older half,
+	// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+	// `insufficient_data` when a half has no rating.
+	//
+	// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+	GetVoiceFeedbackSummary(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -8331,6 +8541,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitVoiceSessionFeedbackWithBody Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 403 with code `FEATURE_DISABLED`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitVoiceSessionFeedback Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 403 with code `FEATURE_DISABLED`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedback(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	//
@@ -9918,6 +10160,28 @@ func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminRe
 // Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 func (c *Client) OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOpenAdminPanelSocketRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+// ratio and the mean of each rating (null without any). Totals over the window, and a
+// trend: the mean of all ratings in the newer half of the window against the older half,
+// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+// `insufficient_data` when a half has no rating.
+//
+// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+func (c *Client) GetVoiceFeedbackSummary(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceFeedbackSummaryRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11808,6 +12072,58 @@ func (c *Client) RelayVoiceTranscriptWithBody(ctx context.Context, contentType s
 // Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRelayVoiceTranscriptRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitVoiceSessionFeedbackWithBody Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 403 with code `FEATURE_DISABLED`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *Client) SubmitVoiceSessionFeedbackWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitVoiceSessionFeedbackRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitVoiceSessionFeedback Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 403 with code `FEATURE_DISABLED`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *Client) SubmitVoiceSessionFeedback(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitVoiceSessionFeedbackRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15090,6 +15406,60 @@ func NewOpenAdminPanelSocketRequest(server string, params *OpenAdminPanelSocketP
 	return req, nil
 }
 
+// NewGetVoiceFeedbackSummaryRequest constructs an http.Request for the GetVoiceFeedbackSummary method
+func NewGetVoiceFeedbackSummaryRequest(server string, params *GetVoiceFeedbackSummaryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/voice/feedback/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
@@ -17579,6 +17949,53 @@ func NewRelayVoiceTranscriptRequestWithBody(server string, contentType string, b
 	return req, nil
 }
 
+// NewSubmitVoiceSessionFeedbackRequest calls the generic SubmitVoiceSessionFeedback builder with application/json body
+func NewSubmitVoiceSessionFeedbackRequest(server string, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitVoiceSessionFeedbackRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitVoiceSessionFeedbackRequestWithBody constructs an http.Request for the SubmitVoiceSessionFeedback method, with any body, and a specified content type
+func NewSubmitVoiceSessionFeedbackRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/sessions/%s/feedback", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetVoiceStatusRequest constructs an http.Request for the GetVoiceStatus method
 func NewGetVoiceStatusRequest(server string) (*http.Request, error) {
 	var err error
@@ -19612,6 +20029,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocketWithResponse(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*OpenAdminPanelSocketResponse, error)
 
+	// GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+	// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+	// ratio and the mean of each rating (null without any). Totals over the window, and a
+	// trend: the mean of all ratings in the newer half of the window against the older half,
+	// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+	// `insufficient_data` when a half has no rating.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+	GetVoiceFeedbackSummaryWithResponse(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*GetVoiceFeedbackSummaryResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -20667,6 +21098,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
+
+	// SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 403 with code `FEATURE_DISABLED`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error)
+
+	// SubmitVoiceSessionFeedbackWithResponse Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 403 with code `FEATURE_DISABLED`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithResponse(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error)
 
 	// GetVoiceStatusWithResponse Speech providers, their health and the decoders available
 	//
@@ -26760,6 +27223,117 @@ func (r OpenAdminPanelSocketResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OpenAdminPanelSocketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceFeedbackSummaryResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceFeedbackSummary
+type GetVoiceFeedbackSummaryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceFeedbackSummaryResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceFeedbackSummary
+type GetVoiceFeedbackSummaryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceFeedbackSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceFeedbackSummaryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceFeedbackSummaryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceFeedbackSummaryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON200() *VoiceFeedbackSummaryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceFeedbackSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceFeedbackSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceFeedbackSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceFeedbackSummaryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -33942,6 +34516,138 @@ func (r RelayVoiceTranscriptResponse) ContentType() string {
 	return ""
 }
 
+// SubmitVoiceSessionFeedbackResponse401Headers the declared response headers of an HTTP 401 response for SubmitVoiceSessionFeedback
+type SubmitVoiceSessionFeedbackResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SubmitVoiceSessionFeedbackResponse504Headers the declared response headers of an HTTP 504 response for SubmitVoiceSessionFeedback
+type SubmitVoiceSessionFeedbackResponse504Headers struct {
+	RetryAfter *int
+}
+
+type SubmitVoiceSessionFeedbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceFeedbackEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitVoiceSessionFeedbackResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SubmitVoiceSessionFeedbackResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON200() *VoiceFeedbackEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitVoiceSessionFeedbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitVoiceSessionFeedbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitVoiceSessionFeedbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitVoiceSessionFeedbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetVoiceStatusResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceStatus
 type GetVoiceStatusResponse401Headers struct {
 	WWWAuthenticate *string
@@ -38599,6 +39305,26 @@ func (c *ClientWithResponses) OpenAdminPanelSocketWithResponse(ctx context.Conte
 	return ParseOpenAdminPanelSocketResponse(rsp)
 }
 
+// GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+// ratio and the mean of each rating (null without any). Totals over the window, and a
+// trend: the mean of all ratings in the newer half of the window against the older half,
+// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+// `insufficient_data` when a half has no rating.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+func (c *ClientWithResponses) GetVoiceFeedbackSummaryWithResponse(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*GetVoiceFeedbackSummaryResponse, error) {
+	rsp, err := c.GetVoiceFeedbackSummary(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceFeedbackSummaryResponse(rsp)
+}
+
 // ListApiKeysWithResponse The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -40187,6 +40913,50 @@ func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRelayVoiceTranscriptResponse(rsp)
+}
+
+// SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 403 with code `FEATURE_DISABLED`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *ClientWithResponses) SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error) {
+	rsp, err := c.SubmitVoiceSessionFeedbackWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitVoiceSessionFeedbackResponse(rsp)
+}
+
+// SubmitVoiceSessionFeedbackWithResponse Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 403 with code `FEATURE_DISABLED`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *ClientWithResponses) SubmitVoiceSessionFeedbackWithResponse(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error) {
+	rsp, err := c.SubmitVoiceSessionFeedback(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitVoiceSessionFeedbackResponse(rsp)
 }
 
 // GetVoiceStatusWithResponse Speech providers, their health and the decoders available
@@ -46422,6 +47192,111 @@ func ParseOpenAdminPanelSocketResponse(rsp *http.Response) (*OpenAdminPanelSocke
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceFeedbackSummaryResponse parses an HTTP response from a GetVoiceFeedbackSummaryWithResponse call
+func ParseGetVoiceFeedbackSummaryResponse(rsp *http.Response) (*GetVoiceFeedbackSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceFeedbackSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceFeedbackSummaryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceFeedbackSummaryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceFeedbackSummaryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -53659,6 +54534,132 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers RelayVoiceTranscriptResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitVoiceSessionFeedbackResponse parses an HTTP response from a SubmitVoiceSessionFeedbackWithResponse call
+func ParseSubmitVoiceSessionFeedbackResponse(rsp *http.Response) (*SubmitVoiceSessionFeedbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitVoiceSessionFeedbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceFeedbackEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SubmitVoiceSessionFeedbackResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers SubmitVoiceSessionFeedbackResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

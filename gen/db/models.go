@@ -305,6 +305,19 @@ type UserVocabulary struct {
 	CreatedAt time.Time
 }
 
+type VoiceFeedback struct {
+	SessionID       uuid.UUID
+	UserID          uuid.UUID
+	Thumbs          *string
+	Naturalness     *int16
+	Accuracy        *int16
+	Latency         *int16
+	Comment         *string
+	CommentRedacted bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
 type VoicePreference struct {
 	UserID    uuid.UUID
 	Provider  string

@@ -259,7 +259,11 @@ type Querier interface {
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
 	UpsertPatientGrant(ctx context.Context, arg UpsertPatientGrantParams) (PatientGrant, error)
+	UpsertVoiceFeedback(ctx context.Context, arg UpsertVoiceFeedbackParams) (VoiceFeedback, error)
 	UpsertVoicePreferences(ctx context.Context, arg UpsertVoicePreferencesParams) (VoicePreference, error)
+	// One row per UTC day from sqlc.arg(first_day) to sqlc.arg(last_day), days without feedback
+	// included; a feedback counts on the day it was last submitted.
+	VoiceFeedbackDaily(ctx context.Context, arg VoiceFeedbackDailyParams) ([]VoiceFeedbackDailyRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/adminpanel"
 	"github.com/voiceassist/gateway/internal/audit"
@@ -170,6 +171,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Flags = flags
+	if cfg.VoiceFlagsCreate {
+		if n, err := voice.EnsureFlags(ctx, flags, audit.Actor{Email: "system"}); err != nil {
+			return nil, fmt.Errorf("app: voice flags: %w", err)
+		} else if n > 0 {
+			log.Info("created the missing voice feature flags (disabled)", "count", n)
+		}
+	}
 
 	hub, err := stream.New(ctx, pool, flags, log, stream.NewMetrics(a.Registry), stream.Options{
 		Heartbeat: cfg.SSEHeartbeat, Poll: cfg.FlagPollInterval,
@@ -276,6 +284,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
+	// Feedback comments are stored, so PHI_POLICY applies whatever the providers are.
+	h.VoiceFeedback = &voice.FeedbackService{Q: db.New(pool), Switches: &voice.Switches{Flags: flags, Metrics: flagM},
+		Guard: phi.NewGuard(cfg.PHIPolicy), Now: a.now}
 	h.MedAI = newMedAI(cfg, h.Limiter, a.extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
