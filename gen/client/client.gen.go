@@ -352,19 +352,19 @@ func (e ConversationListEnvelopeSuccess) Valid() bool {
 
 // Defines values for DependencyCheckStatus.
 const (
-	DependencyCheckStatusDisabled DependencyCheckStatus = "disabled"
-	DependencyCheckStatusDown     DependencyCheckStatus = "down"
-	DependencyCheckStatusUp       DependencyCheckStatus = "up"
+	Disabled DependencyCheckStatus = "disabled"
+	Down     DependencyCheckStatus = "down"
+	Up       DependencyCheckStatus = "up"
 )
 
 // Valid indicates whether the value is a known member of the DependencyCheckStatus enum.
 func (e DependencyCheckStatus) Valid() bool {
 	switch e {
-	case DependencyCheckStatusDisabled:
+	case Disabled:
 		return true
-	case DependencyCheckStatusDown:
+	case Down:
 		return true
-	case DependencyCheckStatusUp:
+	case Up:
 		return true
 	default:
 		return false
@@ -2230,22 +2230,22 @@ func (e VoiceFeedbackInputThumbs) Valid() bool {
 
 // Defines values for VoiceFeedbackSummaryTrendDirection.
 const (
-	Declining        VoiceFeedbackSummaryTrendDirection = "declining"
-	Improving        VoiceFeedbackSummaryTrendDirection = "improving"
-	InsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
-	Stable           VoiceFeedbackSummaryTrendDirection = "stable"
+	TrendDeclining        VoiceFeedbackSummaryTrendDirection = "declining"
+	TrendImproving        VoiceFeedbackSummaryTrendDirection = "improving"
+	TrendInsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
+	TrendStable           VoiceFeedbackSummaryTrendDirection = "stable"
 )
 
 // Valid indicates whether the value is a known member of the VoiceFeedbackSummaryTrendDirection enum.
 func (e VoiceFeedbackSummaryTrendDirection) Valid() bool {
 	switch e {
-	case Declining:
+	case TrendDeclining:
 		return true
-	case Improving:
+	case TrendImproving:
 		return true
-	case InsufficientData:
+	case TrendInsufficientData:
 		return true
-	case Stable:
+	case TrendStable:
 		return true
 	default:
 		return false

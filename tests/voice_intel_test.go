@@ -1,0 +1,202 @@
+package tests
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/gen/client"
+	"github.com/voiceassist/gateway/internal/auth"
+)
+
+var voiceCapabilities = []string{"memory", "repair", "prosody", "emotion", "backchannel", "analytics", "feedback"}
+
+// voiceIntelServer is a voice gateway that creates the backend.voice_* flags at start-up.
+func voiceIntelServer(t *testing.T, env map[string]string) *testServer {
+	t.Helper()
+	cfg := map[string]string{"VOICE_FLAGS_CREATE": "true"}
+	for k, v := range env {
+		cfg[k] = v
+	}
+	s, _ := openAIVoice(t, cfg)
+	return s
+}
+
+// voiceSession opens a voice socket for the token's user and returns its session id.
+func voiceSession(t *testing.T, s *testServer, tok string) uuid.UUID {
+	t.Helper()
+	v := dialVoice(t, s, tok)
+	ready := v.start(map[string]any{})
+	return uuid.MustParse(ready["session_id"].(string))
+}
+
+// enableVoiceFlag turns a capability on for exactly the listed users (a rule on user_id,
+// nobody else: rollout 0).
+func (s *testServer) enableVoiceFlag(t *testing.T, admin, capability string, users ...uuid.UUID) {
+	t.Helper()
+	ids := make([]any, len(users))
+	for i, u := range users {
+		ids[i] = u.String()
+	}
+	res, err := s.Client.UpdateFlagWithResponse(context.Background(), "backend.voice_"+capability, nil, client.FlagPatch{
+		Enabled: ptr(true), RolloutPercentage: ptr(0.0),
+		Rules: &[]client.FlagRule{{Id: "listed", Value: anyv(true), Conditions: []client.FlagCondition{
+			{Attribute: "user_id", Operator: client.FlagConditionOperator("in"), Value: anyv(ids)}}}},
+	}, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+}
+
+func (s *testServer) feedback(t *testing.T, tok string, id uuid.UUID, in client.VoiceFeedbackInput) *client.SubmitVoiceSessionFeedbackResponse {
+	t.Helper()
+	res, err := s.Client.SubmitVoiceSessionFeedbackWithResponse(context.Background(), id, in, bearerAuth(tok))
+	require.NoError(t, err)
+	return res
+}
+
+// Start-up creates every backend.voice_* flag disabled; a second start on the same database
+// changes none of them (an operator's change survives).
+func TestVoiceIntelFlagsCreatedDisabled(t *testing.T) {
+	t.Parallel()
+	s := voiceIntelServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	for _, c := range voiceCapabilities {
+		f, err := s.Client.GetFlagWithResponse(ctx, "backend.voice_"+c, bearerAuth(admin))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, f.StatusCode(), "%s: %s", c, f.Body)
+		require.False(t, f.JSON200.Data.Enabled, c)
+		require.Equal(t, client.FlagTypeBoolean, f.JSON200.Data.Type)
+	}
+	s.enableVoiceFlag(t, admin, "memory", uuid.New())
+	before, err := s.Client.GetFlagWithResponse(ctx, "backend.voice_memory", bearerAuth(admin))
+	require.NoError(t, err)
+
+	again := startServer(t, map[string]string{"DATABASE_URL": s.Env["DATABASE_URL"], "VOICE_FLAGS_CREATE": "true"})
+	after, err := again.Client.GetFlagWithResponse(ctx, "backend.voice_memory", bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, after.StatusCode(), "%s", after.Body)
+	require.True(t, after.JSON200.Data.Enabled)
+	require.Equal(t, before.JSON200.Data.Version, after.JSON200.Data.Version, "an existing flag is never rewritten")
+}
+
+// Feedback is behind backend.voice_feedback per user, only for the session's owner, validated,
+// and its comment redacted under PHI_POLICY=redact; the summary counts it.
+func TestVoiceIntelFeedback(t *testing.T) {
+	t.Parallel()
+	s := voiceIntelServer(t, nil)
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	a, b, c := s.account(t, auth.RoleUser), s.account(t, auth.RoleUser), s.account(t, auth.RoleUser)
+	ta, tb, tc := s.token(t, a), s.token(t, b), s.token(t, c)
+	sa := voiceSession(t, s, ta)
+	sc := voiceSession(t, s, tc)
+	good := client.VoiceFeedbackInput{Thumbs: ptr(client.VoiceFeedbackInputThumbsUp), Naturalness: ptr(4), Accuracy: ptr(5), Latency: ptr(3)}
+
+	// Off for everyone (the flag as created).
+	off := s.feedback(t, ta, sa, good)
+	require.Equal(t, http.StatusForbidden, off.StatusCode(), "%s", off.Body)
+	require.Equal(t, "FEATURE_DISABLED", errorOf(t, off.Body).Error.Code)
+
+	// On for a and b only: c stays off.
+	s.enableVoiceFlag(t, admin, "feedback", a.User.ID, b.User.ID)
+	ok := s.feedback(t, ta, sa, good)
+	require.Equal(t, http.StatusOK, ok.StatusCode(), "%s", ok.Body)
+	require.Equal(t, sa, ok.JSON200.Data.SessionId)
+	require.Equal(t, 4, *ok.JSON200.Data.Naturalness)
+	require.Nil(t, ok.JSON200.Data.Comment)
+	offC := s.feedback(t, tc, sc, good)
+	require.Equal(t, http.StatusForbidden, offC.StatusCode(), "%s", offC.Body)
+
+	// Another user's session, or none, is not found.
+	other := s.feedback(t, tb, sa, good)
+	require.Equal(t, http.StatusNotFound, other.StatusCode(), "%s", other.Body)
+	missing := s.feedback(t, ta, uuid.New(), good)
+	require.Equal(t, http.StatusNotFound, missing.StatusCode(), "%s", missing.Body)
+
+	// Validation: nothing given, blank comment, out of range, too long, unknown field.
+	for name, in := range map[string]client.VoiceFeedbackInput{
+		"empty":        {},
+		"blank":        {Comment: ptr("   \n ")},
+		"rating 0":     {Naturalness: ptr(0)},
+		"rating 6":     {Latency: ptr(6)},
+		"long comment": {Comment: ptr(strings.Repeat("é", 2001))},
+		"bad thumbs":   {Thumbs: ptr(client.VoiceFeedbackInputThumbs("sideways"))},
+	} {
+		res := s.feedback(t, ta, sa, in)
+		require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, res.StatusCode(), "%s: %s", name, res.Body)
+		require.Equal(t, "VALIDATION_ERROR", errorOf(t, res.Body).Error.Code, name)
+	}
+	raw, err := s.Client.SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx, sa, "application/json",
+		strings.NewReader(`{"thumbs":"up","stars":5}`), bearerAuth(ta))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, raw.StatusCode(), "%s", raw.Body)
+	require.Equal(t, "stars", *errorOf(t, raw.Body).Error.Field)
+
+	// PHI in the comment is redacted before it is stored; a second submission replaces the first.
+	red := s.feedback(t, ta, sa, client.VoiceFeedbackInput{Thumbs: ptr(client.VoiceFeedbackInputThumbsDown), Naturalness: ptr(2),
+		Comment: ptr("It misheard my MRN 12345678 and my phone 312-555-0199, answers were slow.")})
+	require.Equal(t, http.StatusOK, red.StatusCode(), "%s", red.Body)
+	require.True(t, red.JSON200.Data.CommentRedacted)
+	require.NotContains(t, *red.JSON200.Data.Comment, "12345678")
+	require.NotContains(t, *red.JSON200.Data.Comment, "555-0199")
+	require.Contains(t, *red.JSON200.Data.Comment, "answers were slow")
+	require.Nil(t, red.JSON200.Data.Accuracy, "the second submission replaced the first")
+
+	// The summary: viewers only, today's row counts the one feedback of a.
+	viewer := s.token(t, s.account(t, auth.RoleViewer))
+	denied, err := s.Client.GetVoiceFeedbackSummaryWithResponse(ctx, nil, bearerAuth(ta))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusForbidden, denied.StatusCode())
+	bad, err := s.Client.GetVoiceFeedbackSummaryWithResponse(ctx, &client.GetVoiceFeedbackSummaryParams{Days: ptr(0)}, bearerAuth(viewer))
+	require.NoError(t, err)
+	require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, bad.StatusCode(), "%s", bad.Body)
+	sum, err := s.Client.GetVoiceFeedbackSummaryWithResponse(ctx, &client.GetVoiceFeedbackSummaryParams{Days: ptr(3)}, bearerAuth(viewer))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, sum.StatusCode(), "%s", sum.Body)
+	d := sum.JSON200.Data
+	require.Len(t, d.Series, 3)
+	today := d.Series[2]
+	require.EqualValues(t, 1, today.Count)
+	require.EqualValues(t, 0, today.ThumbsUp)
+	require.EqualValues(t, 1, today.ThumbsDown)
+	require.InDelta(t, 2.0, *today.Naturalness, 1e-6)
+	require.Nil(t, today.Accuracy)
+	require.InDelta(t, 0.0, *d.ThumbsUpRatio, 1e-6)
+	require.EqualValues(t, 0, d.Series[0].Count)
+	require.Nil(t, d.Series[0].ThumbsUpRatio)
+	require.Equal(t, client.VoiceFeedbackSummaryTrendDirection("insufficient_data"), d.Trend.Direction)
+}
+
+// Under PHI_POLICY=block a comment with identifiers is refused and nothing is stored.
+func TestVoiceIntelFeedbackPHIBlocked(t *testing.T) {
+	t.Parallel()
+	s := voiceIntelServer(t, map[string]string{"PHI_POLICY": "block"})
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	a := s.account(t, auth.RoleUser)
+	ta := s.token(t, a)
+	sa := voiceSession(t, s, ta)
+	s.enableVoiceFlag(t, admin, "feedback", a.User.ID)
+
+	res := s.feedback(t, ta, sa, client.VoiceFeedbackInput{Thumbs: ptr(client.VoiceFeedbackInputThumbsUp), Comment: ptr("Call me at 312-555-0199.")})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), "%s", res.Body)
+	e := errorOf(t, res.Body).Error
+	require.Equal(t, "PHI_BLOCKED", e.Code)
+	require.NotContains(t, string(res.Body), "555-0199")
+
+	viewer := s.token(t, s.account(t, auth.RoleViewer))
+	sum, err := s.Client.GetVoiceFeedbackSummaryWithResponse(ctx, nil, bearerAuth(viewer))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, sum.StatusCode(), "%s", sum.Body)
+	require.EqualValues(t, 0, sum.JSON200.Data.Count, "a refused comment stores nothing")
+	require.Len(t, sum.JSON200.Data.Series, 7)
+
+	clean := s.feedback(t, ta, sa, client.VoiceFeedbackInput{Comment: ptr("Lovely voice, a bit slow.")})
+	require.Equal(t, http.StatusOK, clean.StatusCode(), "%s", clean.Body)
+	require.False(t, clean.JSON200.Data.CommentRedacted)
+}
