@@ -99,7 +99,7 @@ func TestVoiceIntelFeedback(t *testing.T) {
 
 	// Off for everyone (the flag as created).
 	off := s.feedback(t, ta, sa, good)
-	require.Equal(t, http.StatusForbidden, off.StatusCode(), "%s", off.Body)
+	require.Equal(t, http.StatusNotFound, off.StatusCode(), "%s", off.Body)
 	require.Equal(t, "FEATURE_DISABLED", errorOf(t, off.Body).Error.Code)
 
 	// On for a and b only: c stays off.
@@ -110,11 +110,13 @@ func TestVoiceIntelFeedback(t *testing.T) {
 	require.Equal(t, 4, *ok.JSON200.Data.Naturalness)
 	require.Nil(t, ok.JSON200.Data.Comment)
 	offC := s.feedback(t, tc, sc, good)
-	require.Equal(t, http.StatusForbidden, offC.StatusCode(), "%s", offC.Body)
+	require.Equal(t, http.StatusNotFound, offC.StatusCode(), "%s", offC.Body)
+	require.Equal(t, "FEATURE_DISABLED", errorOf(t, offC.Body).Error.Code)
 
 	// Another user's session, or none, is not found.
 	other := s.feedback(t, tb, sa, good)
 	require.Equal(t, http.StatusNotFound, other.StatusCode(), "%s", other.Body)
+	require.Equal(t, "NOT_FOUND", errorOf(t, other.Body).Error.Code)
 	missing := s.feedback(t, ta, uuid.New(), good)
 	require.Equal(t, http.StatusNotFound, missing.StatusCode(), "%s", missing.Body)
 

@@ -8551,7 +8551,7 @@ type ClientInterface interface {
 	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-	// missing) answers 403 with code `FEATURE_DISABLED`.
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -8567,7 +8567,7 @@ type ClientInterface interface {
 	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-	// missing) answers 403 with code `FEATURE_DISABLED`.
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -12091,7 +12091,7 @@ func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTransc
 // `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 // `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 // Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-// missing) answers 403 with code `FEATURE_DISABLED`.
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 //
 // Takes any type of body and a specified content type.
 //
@@ -12117,7 +12117,7 @@ func (c *Client) SubmitVoiceSessionFeedbackWithBody(ctx context.Context, id IdPa
 // `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 // `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 // Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-// missing) answers 403 with code `FEATURE_DISABLED`.
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -21108,7 +21108,7 @@ type ClientWithResponsesInterface interface {
 	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-	// missing) answers 403 with code `FEATURE_DISABLED`.
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -21124,7 +21124,7 @@ type ClientWithResponsesInterface interface {
 	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-	// missing) answers 403 with code `FEATURE_DISABLED`.
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -40924,7 +40924,7 @@ func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Conte
 // `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 // `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 // Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-// missing) answers 403 with code `FEATURE_DISABLED`.
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -40946,7 +40946,7 @@ func (c *ClientWithResponses) SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx
 // `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
 // `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
 // Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
-// missing) answers 403 with code `FEATURE_DISABLED`.
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -106,8 +106,9 @@ func (s *Switches) Enabled(c Capability, user uuid.UUID, email, role string) boo
 	return r.ErrorCode == "" && on
 }
 
-// ErrCapabilityOff is the answer to a request for a capability that is off for the caller.
+// ErrCapabilityOff is the answer to a request for a capability that is off for the caller:
+// 404 (the operation does not exist for them; 403 is kept for a role the caller lacks).
 func ErrCapabilityOff(c Capability) *apierr.Error {
-	return apierr.New(http.StatusForbidden, "FEATURE_DISABLED",
+	return apierr.New(http.StatusNotFound, "FEATURE_DISABLED",
 		"Voice "+string(c)+" is not enabled for this account (feature flag "+c.FlagKey()+").")
 }

@@ -41,7 +41,7 @@ type FeedbackService struct {
 }
 
 // Submit stores feedback on a session the user owns (404 for any other session) when the
-// backend.voice_feedback flag is on for the user (403 FEATURE_DISABLED otherwise). A second
+// backend.voice_feedback flag is on for the user (404 FEATURE_DISABLED otherwise). A second
 // submission replaces the first.
 func (s *FeedbackService) Submit(ctx context.Context, user uuid.UUID, email, role string, f Feedback) (Feedback, error) {
 	if !s.Switches.Enabled(CapFeedback, user, email, role) {
