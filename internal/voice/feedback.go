@@ -222,16 +222,23 @@ func (s *FeedbackService) Summary(ctx context.Context, days int) (FeedbackSummar
 	}
 	out.Naturalness, out.Accuracy, out.Latency = nat.mean(), acc.mean(), lat.mean()
 	out.ThumbsUpRatio = ratio(out.ThumbsUp, out.ThumbsDown)
-	out.Trend = Trend{Direction: "insufficient_data", Earlier: earlier.mean(), Recent: recent.mean()}
-	if out.Trend.Earlier != nil && out.Trend.Recent != nil {
-		switch diff := *out.Trend.Recent - *out.Trend.Earlier; {
-		case diff >= TrendThreshold:
-			out.Trend.Direction = "improving"
-		case diff <= -TrendThreshold:
-			out.Trend.Direction = "declining"
-		default:
-			out.Trend.Direction = "stable"
-		}
-	}
+	out.Trend = trendOf(earlier.mean(), recent.mean())
 	return out, nil
+}
+
+// trendOf compares the mean ratings of the older and the newer half of a window.
+func trendOf(earlier, recent *float64) Trend {
+	t := Trend{Direction: "insufficient_data", Earlier: earlier, Recent: recent}
+	if earlier == nil || recent == nil {
+		return t
+	}
+	switch diff := *recent - *earlier; {
+	case diff >= TrendThreshold:
+		t.Direction = "improving"
+	case diff <= -TrendThreshold:
+		t.Direction = "declining"
+	default:
+		t.Direction = "stable"
+	}
+	return t
 }
