@@ -63,6 +63,8 @@ type Server struct {
 	VoiceSessions http.Handler
 	// VoiceFeedback stores and summarises feedback on voice sessions.
 	VoiceFeedback *voice.FeedbackService
+	// VoiceMemory is what voice turns remembered about each user.
+	VoiceMemory *voice.MemoryService
 	// Dictation holds dictation sessions and user vocabularies.
 	Dictation *dictation.Service
 	// Patients holds patient records and their grants; it grounds answers that name one.

@@ -65,3 +65,39 @@ func f32(v *float64) *float32 {
 	x := float32(*v)
 	return &x
 }
+
+func (s *Server) GetVoiceMemory(ctx context.Context, _ api.GetVoiceMemoryRequestObject) (api.GetVoiceMemoryResponseObject, error) {
+	m, err := s.VoiceMemory.Get(ctx, owner(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := api.VoiceMemory{Sessions: make([]api.VoiceSessionMemory, 0, len(m.Sessions))}
+	for _, x := range m.Sessions {
+		out.Sessions = append(out.Sessions, api.VoiceSessionMemory{SessionId: x.SessionID, Topics: x.Topics,
+			Entities: x.Entities, OpenQuestions: x.OpenQuestions, UpdatedAt: x.UpdatedAt.UTC()})
+	}
+	if p := m.Profile; p != nil {
+		prof := api.VoiceMemoryProfile{Language: p.Language, Turns: p.Turns, Words: p.Words, SpeakingRateWpm: f32(p.SpeakingRate),
+			VocabularySize: p.VocabularySize, UpdatedAt: p.UpdatedAt.UTC()}
+		if p.Units != nil {
+			u := api.VoiceMemoryProfileUnits(*p.Units)
+			prof.Units = &u
+		}
+		if p.DetailLevel != nil {
+			d := api.VoiceMemoryProfileDetailLevel(*p.DetailLevel)
+			prof.DetailLevel = &d
+		}
+		out.Profile = &prof
+	}
+	return api.GetVoiceMemory200JSONResponse{Success: true, Data: out, Metadata: meta(ctx), Timestamp: now()}, nil
+}
+
+func (s *Server) EraseVoiceMemory(ctx context.Context, _ api.EraseVoiceMemoryRequestObject) (api.EraseVoiceMemoryResponseObject, error) {
+	n, err := s.VoiceMemory.Erase(ctx, actorOf(ctx), owner(ctx))
+	if err != nil {
+		return nil, err
+	}
+	res := api.EraseVoiceMemory200JSONResponse{Success: true, Metadata: meta(ctx), Timestamp: now()}
+	res.Data.RowsRemoved = n
+	return res, nil
+}

@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
 var voiceCapabilities = []string{"memory", "repair", "prosody", "emotion", "backchannel", "analytics", "feedback"}
@@ -201,4 +203,99 @@ func TestVoiceIntelFeedbackPHIBlocked(t *testing.T) {
 	clean := s.feedback(t, ta, sa, client.VoiceFeedbackInput{Comment: ptr("Lovely voice, a bit slow.")})
 	require.Equal(t, http.StatusOK, clean.StatusCode(), "%s", clean.Body)
 	require.False(t, clean.JSON200.Data.CommentRedacted)
+}
+
+// Memory is written from voice turns (typed and spoken) only for users with
+// backend.voice_memory on, kept across sessions, and erased completely, resume buffers included.
+func TestVoiceIntelMemory(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true"})
+	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
+		return llmtest.Transcript{Text: "Can I take metformin with my blood pressure pills?", Language: "english", Duration: 1}
+	})
+	ctx := context.Background()
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	a, b := s.account(t, auth.RoleUser), s.account(t, auth.RoleUser)
+	ta, tb := s.token(t, a), s.token(t, b)
+	s.enableVoiceFlag(t, admin, "memory", a.User.ID)
+	typed := "I prefer metric units and brief answers. What is the first line treatment for hypertension?"
+
+	// Session 1 of a: a typed turn.
+	v1 := dialVoice(t, s, ta)
+	s1 := uuid.MustParse(v1.start(map[string]any{})["session_id"].(string))
+	v1.send(map[string]any{"type": "message", "content": typed})
+	v1.until("response.complete")
+	// Session 2 of a: a spoken turn.
+	v2 := dialVoice(t, s, ta)
+	s2 := uuid.MustParse(v2.start(map[string]any{"vad": map[string]any{"silence_ms": 300}})["session_id"].(string))
+	v2.stream(1, speech(0.4, 1.0, 0.6))
+	v2.until("response.complete")
+	// b has the flag off: nothing is remembered.
+	vb := dialVoice(t, s, tb)
+	vb.start(map[string]any{})
+	vb.send(map[string]any{"type": "message", "content": typed})
+	vb.until("response.complete")
+
+	mem := func(tok string) client.VoiceMemory {
+		t.Helper()
+		res, err := s.Client.GetVoiceMemoryWithResponse(ctx, bearerAuth(tok))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode(), "%s", res.Body)
+		return res.JSON200.Data
+	}
+	ma := mem(ta)
+	require.Len(t, ma.Sessions, 2)
+	bySession := map[uuid.UUID]client.VoiceSessionMemory{}
+	for _, x := range ma.Sessions {
+		bySession[x.SessionId] = x
+	}
+	first := bySession[s1]
+	require.Contains(t, first.Entities, "disease:hypertension", "%+v", first)
+	require.Contains(t, first.Topics, "hypertension")
+	require.Equal(t, []string{"What is the first line treatment for hypertension?"}, first.OpenQuestions)
+	second := bySession[s2]
+	require.Equal(t, []string{"Can I take metformin with my blood pressure pills?"}, second.OpenQuestions)
+	require.Contains(t, second.Topics, "metformin", "%+v", second)
+	require.NotNil(t, ma.Profile)
+	p := ma.Profile
+	require.Equal(t, client.MemoryUnitsMetric, *p.Units)
+	require.Equal(t, client.MemoryDetailBrief, *p.DetailLevel)
+	require.Nil(t, p.Language)
+	require.Equal(t, 2, p.Turns)
+	require.EqualValues(t, 15+9, p.Words)
+	require.NotNil(t, p.SpeakingRateWpm, "the spoken turn gives a speaking rate")
+	require.Greater(t, p.VocabularySize, 15)
+
+	mb := mem(tb)
+	require.Empty(t, mb.Sessions)
+	require.Nil(t, mb.Profile)
+
+	// The erase is complete: rows and resume buffers; a second erase finds nothing.
+	rdb := redisOf(t, s)
+	bufs := []string{s.Env["REDIS_KEY_PREFIX"] + "voice:buf:" + s1.String(), s.Env["REDIS_KEY_PREFIX"] + "voice:buf:" + s2.String()}
+	n, err := rdb.Exists(ctx, bufs...).Result()
+	require.NoError(t, err)
+	require.Positive(t, n, "the sessions left resume buffers")
+	del, err := s.Client.EraseVoiceMemoryWithResponse(ctx, bearerAuth(ta))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, del.StatusCode(), "%s", del.Body)
+	require.EqualValues(t, 3, del.JSON200.Data.RowsRemoved)
+	after := mem(ta)
+	require.Empty(t, after.Sessions)
+	require.Nil(t, after.Profile)
+	n, err = rdb.Exists(ctx, bufs...).Result()
+	require.NoError(t, err)
+	require.Zero(t, n)
+	again, err := s.Client.EraseVoiceMemoryWithResponse(ctx, bearerAuth(ta))
+	require.NoError(t, err)
+	require.EqualValues(t, 0, again.JSON200.Data.RowsRemoved)
+}
+
+func redisOf(t *testing.T, s *testServer) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(s.Env["REDIS_URL"])
+	require.NoError(t, err)
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }

@@ -2287,6 +2287,72 @@ func (e VoiceListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceMemoryEnvelopeSuccess.
+const (
+	VoiceMemoryEnvelopeSuccessTrue VoiceMemoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryEnvelopeSuccess enum.
+func (e VoiceMemoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryErasedEnvelopeSuccess.
+const (
+	VoiceMemoryErasedEnvelopeSuccessTrue VoiceMemoryErasedEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryErasedEnvelopeSuccess enum.
+func (e VoiceMemoryErasedEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryErasedEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileDetailLevel.
+const (
+	MemoryDetailBrief    VoiceMemoryProfileDetailLevel = "brief"
+	MemoryDetailDetailed VoiceMemoryProfileDetailLevel = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileDetailLevel enum.
+func (e VoiceMemoryProfileDetailLevel) Valid() bool {
+	switch e {
+	case MemoryDetailBrief:
+		return true
+	case MemoryDetailDetailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileUnits.
+const (
+	MemoryUnitsImperial VoiceMemoryProfileUnits = "imperial"
+	MemoryUnitsMetric   VoiceMemoryProfileUnits = "metric"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileUnits enum.
+func (e VoiceMemoryProfileUnits) Valid() bool {
+	switch e {
+	case MemoryUnitsImperial:
+		return true
+	case MemoryUnitsMetric:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoicePreferencesEnvelopeSuccess.
 const (
 	VoicePreferencesEnvelopeSuccessTrue VoicePreferencesEnvelopeSuccess = true
@@ -5702,6 +5768,62 @@ type VoiceListEnvelope struct {
 // VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
 type VoiceListEnvelopeSuccess bool
 
+// VoiceMemory defines model for VoiceMemory.
+type VoiceMemory struct {
+	Profile  *VoiceMemoryProfile  `json:"profile"`
+	Sessions []VoiceSessionMemory `json:"sessions"`
+}
+
+// VoiceMemoryEnvelope defines model for VoiceMemoryEnvelope.
+type VoiceMemoryEnvelope struct {
+	Data VoiceMemory `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceMemoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceMemoryEnvelopeSuccess defines model for VoiceMemoryEnvelope.Success.
+type VoiceMemoryEnvelopeSuccess bool
+
+// VoiceMemoryErasedEnvelope defines model for VoiceMemoryErasedEnvelope.
+type VoiceMemoryErasedEnvelope struct {
+	Data struct {
+		RowsRemoved int64 `json:"rows_removed"`
+	} `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   VoiceMemoryErasedEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// VoiceMemoryErasedEnvelopeSuccess defines model for VoiceMemoryErasedEnvelope.Success.
+type VoiceMemoryErasedEnvelopeSuccess bool
+
+// VoiceMemoryProfile defines model for VoiceMemoryProfile.
+type VoiceMemoryProfile struct {
+	DetailLevel *VoiceMemoryProfileDetailLevel `json:"detail_level"`
+	Language    *string                        `json:"language"`
+
+	// SpeakingRateWpm Words per minute over spoken turns (utterance length); null without any.
+	SpeakingRateWpm *float32                 `json:"speaking_rate_wpm"`
+	Turns           int                      `json:"turns"`
+	Units           *VoiceMemoryProfileUnits `json:"units"`
+	UpdatedAt       time.Time                `json:"updated_at"`
+	VocabularySize  int                      `json:"vocabulary_size"`
+	Words           int64                    `json:"words"`
+}
+
+// VoiceMemoryProfileDetailLevel defines model for VoiceMemoryProfile.DetailLevel.
+type VoiceMemoryProfileDetailLevel string
+
+// VoiceMemoryProfileUnits defines model for VoiceMemoryProfile.Units.
+type VoiceMemoryProfileUnits string
+
 // VoicePreferences defines model for VoicePreferences.
 type VoicePreferences struct {
 	AutoPlay bool   `json:"auto_play"`
@@ -5786,6 +5908,16 @@ type VoiceRelayInput struct {
 	// Purpose Why the patient record is read (with `patient_id`).
 	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
+}
+
+// VoiceSessionMemory defines model for VoiceSessionMemory.
+type VoiceSessionMemory struct {
+	// Entities `type:name`, e.g. `disease:hypertension`.
+	Entities      []string           `json:"entities"`
+	OpenQuestions []string           `json:"open_questions"`
+	SessionId     openapi_types.UUID `json:"session_id"`
+	Topics        []string           `json:"topics"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // VoiceStatus defines model for VoiceStatus.
@@ -7180,6 +7312,12 @@ type ServerInterface interface {
 	// ListDictationTemplates Note and insert templates
 	// (GET /api/voice/dictation/templates)
 	ListDictationTemplates(ctx echo.Context) error
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	// (DELETE /api/voice/memory)
+	EraseVoiceMemory(ctx echo.Context) error
+	// GetVoiceMemory What voice sessions remembered about the caller
+	// (GET /api/voice/memory)
+	GetVoiceMemory(ctx echo.Context) error
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error
@@ -9133,6 +9271,24 @@ func (w *ServerInterfaceWrapper) ListDictationTemplates(ctx echo.Context) error 
 	return err
 }
 
+// EraseVoiceMemory converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseVoiceMemory(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseVoiceMemory(ctx)
+	return err
+}
+
+// GetVoiceMemory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceMemory(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceMemory(ctx)
+	return err
+}
+
 // OpenVoicePipeline converts echo context to params.
 func (w *ServerInterfaceWrapper) OpenVoicePipeline(ctx echo.Context) error {
 	var err error
@@ -9878,6 +10034,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/sessions/:id/feedback", wrapper.SubmitVoiceSessionFeedback, options.OperationMiddlewares["submitVoiceSessionFeedback"]...)
 	router.GET(options.BaseURL+"/api/admin/voice/feedback/summary", wrapper.GetVoiceFeedbackSummary, options.OperationMiddlewares["getVoiceFeedbackSummary"]...)
+	router.DELETE(options.BaseURL+"/api/voice/memory", wrapper.EraseVoiceMemory, options.OperationMiddlewares["eraseVoiceMemory"]...)
+	router.GET(options.BaseURL+"/api/voice/memory", wrapper.GetVoiceMemory, options.OperationMiddlewares["getVoiceMemory"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
 	router.GET(options.BaseURL+"/api/voice/dictation/sessions", wrapper.ListDictationSessions, options.OperationMiddlewares["listDictationSessions"]...)
 	router.POST(options.BaseURL+"/api/voice/dictation/sessions", wrapper.CreateDictationSession, options.OperationMiddlewares["createDictationSession"]...)
@@ -26671,6 +26829,256 @@ func (response ListDictationTemplates504JSONResponse) VisitListDictationTemplate
 	return err
 }
 
+type EraseVoiceMemoryRequestObject struct {
+}
+
+type EraseVoiceMemoryResponseObject interface {
+	VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error
+}
+
+type EraseVoiceMemory200JSONResponse VoiceMemoryErasedEnvelope
+
+func (response EraseVoiceMemory200JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EraseVoiceMemory400JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EraseVoiceMemory401JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response EraseVoiceMemory403JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EraseVoiceMemory414JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EraseVoiceMemory431JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EraseVoiceMemory503JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EraseVoiceMemory504JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemoryRequestObject struct {
+}
+
+type GetVoiceMemoryResponseObject interface {
+	VisitGetVoiceMemoryResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceMemory200JSONResponse VoiceMemoryEnvelope
+
+func (response GetVoiceMemory200JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceMemory400JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceMemory401JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceMemory403JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceMemory414JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceMemory431JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceMemory503JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceMemory504JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OpenVoicePipelineRequestObject struct {
 	Params OpenVoicePipelineParams
 }
@@ -33051,6 +33459,12 @@ type StrictServerInterface interface {
 	// ListDictationTemplates Note and insert templates
 	// (GET /api/voice/dictation/templates)
 	ListDictationTemplates(ctx context.Context, request ListDictationTemplatesRequestObject) (ListDictationTemplatesResponseObject, error)
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	// (DELETE /api/voice/memory)
+	EraseVoiceMemory(ctx context.Context, request EraseVoiceMemoryRequestObject) (EraseVoiceMemoryResponseObject, error)
+	// GetVoiceMemory What voice sessions remembered about the caller
+	// (GET /api/voice/memory)
+	GetVoiceMemory(ctx context.Context, request GetVoiceMemoryRequestObject) (GetVoiceMemoryResponseObject, error)
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx context.Context, request OpenVoicePipelineRequestObject) (OpenVoicePipelineResponseObject, error)
@@ -36627,6 +37041,52 @@ func (sh *strictHandler) ListDictationTemplates(ctx echo.Context) error {
 	return nil
 }
 
+// EraseVoiceMemory operation middleware
+func (sh *strictHandler) EraseVoiceMemory(ctx echo.Context) error {
+	var request EraseVoiceMemoryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseVoiceMemory(ctx.Request().Context(), request.(EraseVoiceMemoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseVoiceMemory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseVoiceMemoryResponseObject); ok {
+		return validResponse.VisitEraseVoiceMemoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceMemory operation middleware
+func (sh *strictHandler) GetVoiceMemory(ctx echo.Context) error {
+	var request GetVoiceMemoryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceMemory(ctx.Request().Context(), request.(GetVoiceMemoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceMemory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceMemoryResponseObject); ok {
+		return validResponse.VisitGetVoiceMemoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // OpenVoicePipeline operation middleware
 func (sh *strictHandler) OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error {
 	var request OpenVoicePipelineRequestObject
@@ -37883,781 +38343,795 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1tdhs5ljAIbwWHT78nqXpCtCzb2ZXy6dMvLdG2KmVJjyTbVZ1yM8AIkEQpCEQBCEnMHJ8ze5iNzALm",
-	"32xg1jArmYMLIL6IYAQp2ZnVrfqRZQUj8HFx78X9vr/1Ir5IOSNMyd7Bb705wTER8M8LrMgJXVAF/9FP",
-	"YiIjQVNFOesd9C7IPzIilUQ4SfgdiRFlSM0JuqMs5neDXtCT0ZwssP5SLVPSO+hRpsiMiN7Xr0Ex/AVZ",
-	"YMoom62ZIiFTtf34kniWf0kizmKJMqZoUhoYCf2+bB+fKLEcThURzWMrju4wVWhCplwQJPQnlM1ax766",
-	"unyLk2SCo5vVwUMlMhKiuzlhCDNEsEgoESgV/JbGRKAppgmJEWYxUnMqEWcEKc5vEL8lojo1Ydmid/BL",
-	"T4/YC3pTnEjS+xK4JUkl9LHYFZ3bCVZXdDUnSKaERPNiFWqOlf4rziISA3hxFlPu3Xp1nk+cRsQ/ya3+",
-	"CWWSxOvH+Rr0UizwgiiLy4eZkNyz8rMU/yMjKIKf0VTwBQoXROEYKzxI8YwyrN8cMHKvxuatEPEp7CcV",
-	"5JbyTKIUz4heD9Uj/iMjYtkLegwv9JLMN5XFLvD9CWEzNe8dvHq+7wP22wTPfibLc6zf8cFhmuAZuiHL",
-	"AIW/RViRGRfLr4PfJMM3ZKxn/hrmC0r1KPl69Je9oCfIPzIqSNw70EffsLrn+3tBb0FZ/rdvrcexW6Zn",
-	"NhqvnWvKxQKr3kEvy+DN1dEbWM85nhEk6a+NYE/gu/JcMZniLFG9g1d6U/ieLjTq7++ZLZq/ig2WifED",
-	"kRLPyNqNLsw74wdv+AqLGVGUrT//jFEFOKhJWtCYIJymCSXAcfpYU4hANEaTJbL73mnAB+XmG9+QZVfE",
-	"2H/1YxtifNVDyZQzSYAA3+DYMnP9V8SZIgz+CQuPgMqe/V3qHf5WmvRfBJn2Dnr/41lxSz0zv8pnIyG4",
-	"GLFbkvCUmClXISXMpIhKtMCJhj+JD5BcMoXvA4TRneBshvTqA81MM3bD+B1DU0qSWP++oFJSNkMTHi8D",
-	"pMi9umbA2qhEjCt0ixMao49Xb3f/jPoatAECVAyQvUmRIDgO0F8uz05hkB09KvzFJ38nkUJ3VM0RvmZx",
-	"ZgBBNGEjLhAjUpEYxYSkhp8y9ONLlJBbkkg9iF5XQnZvcZKR2MyKcq6HZvSWsGu20PcOfMtZRAa9r0Hv",
-	"kLNpQqPf6SAiO7s0G9dIHGVCEKaQVHr3fYxyUMA2FU4IuiVCUs52YAdvuZjQOCbs+24hwklCxA8SCZ4Q",
-	"FHNiUADEH3vVpkTA9IE+QL03xW8I08gCHEnfhBxhlGIp77iIUTTHbEZQPzwfXl5+Prs4Gh++H56+G40v",
-	"Rv/r4/HF6Cg0O36HFbnDyyu6IDz7zieXX+kxjc2GmbzT/IUhRRck36o7YfeaVFgoRLWAaD7QB04ZCvXe",
-	"RpdX46vjD6Ozj1fjy9Hh2enRZYj6oX3kds0Z+b57NcdF7imQ3iRTKMIMMY4SzmZEoImRPlCf3KeaTQZI",
-	"kFt+Q2INBJxoWl/CG2YD7w0PuOL8RPPZ34fiHCMi9xEhseYhP9M3qB++Hw2PRheX46uzs/HJ8OLdyEL9",
-	"lKu3PGPx91vtKUcyi+Za8uaZiAjqa/anuSuVdJLoYzGMAgjQrPJsKkj6reALg78jjAicwOq3gnGxzsem",
-	"287rI/p2gBlystTDJUSRVnJ8bfQVhLWOg0LQd3ZB4QmRNAqOFirKGmPxStMO7NvPStoTLB129FFQfZTc",
-	"qIK/z0kagcgepER/Lg7yloiE45jEvxP7pVpXxbeYJljTBBeI3Oo7/46LG/PzJJPL1/WTwktpdEXFzYE+",
-	"3qGd46WGyO/L3rRQlR+X5hJaLzDXLZzbuQBcpfrTt6Aaf+91WqZm7vpYy20RgZVaoQZpWRzMJ+HxdPcD",
-	"VtE8hKVfEnFLI/KxOPXvt/QhiklKWExYtESMkNjKLvbur+Ci4xQJVkTAyn8XQeVRBZDXiKprtsBLfefr",
-	"7VESr2WF6FIJghcSYUEQuSeLVD0epV1x/gGzpbOHfT+4XmiRHIjJ0pgxvTx8V0Hvr7u5iW431/PXfl41",
-	"SNaGqJgROw1TfLEylLUYdhxGvw2w+8hwpuZc0F+/J5f5YHTUAFEG6miArHSq7wgnn0aCxIQpipP6rf35",
-	"8+fdYabm+letdPlNDrh4Q7MsWBwIZpkkLcY4AEwqeESk1OxixBRVy9/NDnBHkmTXWAJAwr+lXDMuiTAS",
-	"mWZmIdEjDsAGEAJzNhcLPAD29pHJLE25UCT+QGKKr2DLv9vtN8d68Ydm8l29mJo6WlJWo4ik5mL8BtLW",
-	"Rku3khZYTcBaDSaMnarohfrhx4tjo6Ocnb4DFeWrwzZA3+FkIsgtheWe84RGS4/JPEoooxFOwgN03Xu1",
-	"t4cWM3R+ht4cH133AnTde3OOnr/ce/bTHlos3s+uexoJ7lPMYhKXP5ks0YJnao7UHY0IijFNltc9jf7O",
-	"ku4m0o/sAB6DetAbwjkcs1uqYOUl4xiOjbCCk3OhT1BRInsHYJsPemnp0W89Z0eo2Bbzh8GKqXmtzS7o",
-	"gfa7ua2vbDX8xQ4SFMsotm8sXrD9eEEZMM5z+9p2AFjwmFQcGWSRcoHBFGwWsgL8oHe/q1/fvcUCaFt/",
-	"B0v5wGNyVRqgeGhGqu8UJm/c3cc0xop8lER03dqCsvLT5/XNTrMkGRu77QqHFnSxILEWxKbGQPFyf3/H",
-	"mNg0ZQue6MuAMqdRG2xRlM20XCpwpIiAi6F89Ht7HiShcowjRW9JiddPOE8IZoALq9Bgy084yTyrHrKl",
-	"MYWCDfM1iGr6c7TIpEJTa+MGZ4d+rJfHssQKwkpkRI+e0p8JkHwVWJEgWJF4jFWFOPSZ7Cq6ID3P1sy1",
-	"Kdd9U53fB564g6E/6CVYqrE+qQdN5pBh5YdUkCm999/kaTZJaGSlY+vLAl8SKIgRnzEqCaIgva4MbMWJ",
-	"B61acKPIrLtJLvQ7dYIDUMKe8x3a0YLyeVcOsgbqyg68tAv4dGhGW0UrnFLwlLQs32Ll16BnX149hrs5",
-	"TwDwA3Q553cMcZYsjY+bSuScJ6+RVFzo40DMOL3Xc1/jxXGrbN1gflevbDTGCnfbpYOVJiCwsLR8dZol",
-	"zhQT9JyztRUfLDw+EIX1dzKLtDhZ4v0a2Yr95hwp6Gm0lAov0q6MoAZSN1VgYOJ2WVp7eY5mkJ9Qqdrh",
-	"TRVZyO7oZefCQuDl0wk0n0AWU/7WzlyIC3f4Vo+SvugFPZ5meoY0WvgFtiymasSU8Nw1+j40YvLKZzhS",
-	"XIy1opms+d1/abQyUvOxY6crP8dEYZrIZrmjMmwBrNpqKFM/vuytusaDHk298/IIPHqb3b1WK7Cg8Pxs",
-	"rGitvyuriq28UcLXVQzNJBFjPLMK0HpshLMp77F0itUDr5xQ4NCkvtjq5oIStpdgAsCurLM43yaEV6N7",
-	"raM+Fs8pCOC78p3STv5pWU95/auS6hxTNp4THI/nWM69yFt6pzN1mm+kwiorg6oHNqJe0JsIv4KkP+UZ",
-	"84Td6NOnRIKlWu89HHgnTpwxb/WntVReA30F+yubqcMjWIGh24JbTOPBnPDZY97LvxON/NPfzeoTEXRq",
-	"jU4+EiHRjRHH/RhpX9D42IEyplRINTb430RPDZdvaZQKxVaX9Z7cI/2LUa+wQkTjxABdkIiLWAvzPFOS",
-	"xsYNpKE0wZJoCd+GbRJ2gLDxp1yz2xJsjGosFU0SJAiO5qXxXUQNVjB5gO7mNJqjmCgSKa1SLPgtBjsA",
-	"vmYRZ5JKRZhCgtwJqojTBRm5I9IMSYkcXDPfdV1iRauqjda4EGUKR25l/T3rg5wTrcxIxDgjOx2PSxAs",
-	"G8Qrw8v8hogyljqe5xBpFQfyaYq9lY+4E+I+UJtaoYMnntHEM95kyc1HScQwejjcq2NdEJkl6gn0HUG/",
-	"ndm2UJicUAImRawIiLWlP4zT3EjQX7xqg+MN9cwBzWmNVx3YpJacf5AQhK6QsIx2TqXiJiKibCr32j27",
-	"W62smE5jWREcWm2CC3x/bF5+bsOS3Z81WSLoZYz+IyP2Z7CE1s451zXypXQ5S0D9Nertw09LzyA7y1Nu",
-	"fQVR1mUqmS0W2OjkfvzzSaG1y5rfoQVmELcnJCJMow1cpYA4RuYsSboOfE0Qd5ssFrcO9E1Aj6xnwxPT",
-	"pSkW6d/RhMwpi02QrMok4vp+NeG+Ib8JUT+8HJ28DQMUfjw1gaVH+o/j08uPb98eHx6PTq/G56OLD8eX",
-	"l8dnp5f6t9Ozq/Hbs4+n8OLJ8PJqfPnxfHQxPPpwfBoGaDAY7Ay62CZsRLxfFV/RSfiNBtcNTVNzOecB",
-	"vkGPcTWeQjyiY1bdXDoawJcw0ZkevPjzMp+mePa2NGHxNI+ELD803P5LQeXdAvvLqOI+zCERmOMuoObD",
-	"mEMczclhQrB42H1XjPN017XcdWVQbXPPATKm2JfOdMaSpTH15y+hPhnMBii8mQwkwSKaaxIkiwmJw53X",
-	"CCeJzfmaSMLAO5NipYjQo/3nL3j3173dnwbj3S+/PQ9+fPn1X7zgWbtDPyMCtYF0MzqsaPDm00bQHpuA",
-	"FazItv5vC4A6dN8lfALJMSjMwXtwQ5ZhgGowPvhTWLv+X+ztbebxdqto36ZXuZ0meOZ8SqsKjgkRXJMG",
-	"JsgthShCEw0qCARvIEESjiEFsZOWVdtSvqZiBZ129wicqQKsJ9a0ljWd4CUR+lqSqwCfLBWRW5o2rO6/",
-	"7dd6L7KjlZLcUhCcur4/p2osbJSa/ZVli0n+Y9dxEg26sgiSPO8FvWTfK7cuqJSk68g5w5HrpNJWOjh1",
-	"w5jz9TFvSTput4Z9Zu8WXPnu7HglEDfiXW1tK7i3wTlsANraLqqrb1xrwxIBBt01kTq5ragiPhC3reoR",
-	"uGW+mic26Qc2aKQPCzKz+YnjR462Y+TucYesAW9l2bUpG8ClDm1Ios8Mn7GbcccIp5hH2ULP3/F9whTN",
-	"0X9F1GH684T+SmLkXjQpYZBUCQtDejZ9k6C+EZGNuMw4IxCTD5m9Jg+6E8VbMNhoZY/tYU5wbOPN8xFX",
-	"YyprHzWIcuYOM8mFWKLwF/YldAUvTPaC39eWWh27/VaWTKu9yr9IqrwxBDWM0tpx+ViDAiPcGAVUihmb",
-	"EM0kTIxuCfOW5xC3ROzCORL9igygkkU5dTrV8r1mAwchSigjB9cshHcPkFWkBzYsLEThb9dOu77uHSCb",
-	"1P81fL36TUwShc0X8E/9/nVvMBhc9yrvRxZDzKvuL/12mYz8U3BGOq0JGJ6dgMektJQAVT7OF9jgsKmh",
-	"8wptN8RVNEYYMjJzEXI1lxyoIZYWEZ8imlduMWSqVV7zcQmly5eGjeBYR5wfSEwjnJjNQPS91pV4hCdZ",
-	"Ys2B61G59G5QiSuEz7wYy5lWhRpYo1YlqVWTV7c0EZhFcxKPp4Iv/AzAHqUxCUSludAdlsgNACVKKgpd",
-	"11ihbeJhpzyx9V4eNezVFct4SAypGyOPVFhleE1MLehlEJq9CSx8IUCO4eVHX19VLSi1NGsbfj1QMCxj",
-	"6pNo2CgalsB0zNJsU7GwoI5yzZxW41EJMeux9m3S3dotPGIYSx2BngJZNkaoc6yi+YMzPtbfKgUCekyD",
-	"8NtrKBC2SNUSmV2bIBAnO5dvGah9RZW0X9Zsos+9LtFHRGRglCaseTslzYX8UzaO8VLaVZm6Ti9+fNVS",
-	"5qkQdDak5a1zGWA+HxYd5WnXh3Ni6r/Vduqor3rqn+dLE01UpG0bSULSmAgSo5jfMdRnvJwKapKCFBEM",
-	"J3Jn4L+ylR5sXHNixzybJCWqKoxwq969LAXF4Q70Bwo5oLG/zFyFIM04XhjRyEizw1Rv9mHXZW2wJ6dY",
-	"C5vzw8uTKZMm1LCurtCH97+Cy5d0/u5Uv6w14Tkd44QI5bEgHAO+TykRmr9lzBRbsCscKHKvwjw+DUki",
-	"wZ8yxxIq/1B2Q2KUYkWt263THXr+/nioV+MNWjAzdN7ipX1fDyUwMzvr/PVV8ckKMtiBg/y0KnBsO313",
-	"vvXIhcUCs7i7bTUf8tB82RztQWeMC5/SeU5JRCREMJJ7hWLB05TEaEIinEmCYjcDKFMpBjPLZIkwsot1",
-	"FTrVnCwGTUGI8dhfkPOqXMOMgDfjBwkLCazHForAIf11PqHArFMchR6m6YqHFE4Smz3j2JbogBhOrkig",
-	"kZyLmIgA/Z1TZrZsPBPtiWQwb1AcZhkCxUGsx5AspjyXrGvcQf/m35eA0C0trPQ/Dz8hnNzhpXyNzt69",
-	"e3aWZjJAn8nkg/3nh/MXAXp7MjwM0IeXQxO1M50uUjKrBpdOKLNJwRs5WB0rcIVaVGV5VKIJ1pjEWd3H",
-	"+mK/11pXshI8BOBY72ytk8k2Oos9Tl84AkEyhepn9h3rKb/uzbjGqjTBzKS6byTsVQD8EAi5lW8Go5+p",
-	"2ayTRIwBXOCZwOncGsQTysDkQO7V2JKvyS+F6q6lRzM+Vrz0d0wSosgYbBqSMC0mEYjNi3mdXJgkQo0V",
-	"WaSJiZQDHmSDxeDWloprKUniW3/oXAOTXHftVk/4rcaH4pZzfGiOoVjOXCO04ghHCnGG+noThpwYd2GS",
-	"lQqZZks7fhMeFrMmgoqcWTCsgDMMYFVmVPi5BrOwE7e8see9yXUDOLKSR0sB1/RGisuxBeOEIFFDiIc1",
-	"+3kqLrSbKuFjeHXt/G8pAwfJIwnDbrgncbirOOwgtg1ffiQm2Yk11k52BU22kr63FmkbJVJYxtqNHAOH",
-	"uHJMtatLw0lU23rBKsZfGGztKk+5b20LLG5AI27wdiqCsEQf7FsBwqbw7+4+sv41cH45dmoSf8i9v2aD",
-	"fWsLgfzSMjSPKN4RWA5O+X5Ly2kFW/PRPnhL+dAbbK2ba6q6A3BN1WFisn4daDaAh53eSTOSYy0zzFOQ",
-	"V/hMGE4GpbbiTLQIEpdNt9Ufg27qB9V5mRuvpmUZOWOrCVqlulPjNC88tTbDa7VUFSTbFmbYbSsBbOPd",
-	"c/EhssCDVU5EY5cW6HhNoUvPOHHxpauuQ3vJxN+jmI5ml+MtaROiqGlznErrGsusyOcJL4m8UBDc4nNJ",
-	"OQfuDbWPtB4vOZpi0dnO1IVXFxbZbiOZ17dylK5RqI9ZJMhC60lgiDDhyiZj6DXCYEs0wfCV2qhqTpYQ",
-	"vrNW1W6Ri8xJ5lgSeIm3nI1RI43SKRcbXKXcCi41e39r1NGF/TySUF8yJD5J850Av40w/y1vhlWrjeUr",
-	"eXOC8kfSFyryTdmnp9yY+T03SyIqEZ7wTKH++ftjZEzNQOGMKyQw1WQ+5UKLvBXT+06HzdSdbPnOupz1",
-	"I3rQvab7Jy/6ZhS44ke0dQet9SwuM9L1oq4TIj1x4MbMtIUiUdM+faGe3M642cAVzactztzMEeTbWAvR",
-	"HAyPdJ0UYH1C51Z0viL3apvbxKldVbP7Zob3bp4NED8f0alhXUidjFJXFb9m3WnhLKtb+RRzs6yHRKel",
-	"Lnur2JOWOt5t4JgrfLS2YHwRbIpKewmc09H52KAkQVGYtbOPLl9maT9BBWo+0I8WExK/wSqab4uV1dMo",
-	"4eefu6Bn52oHvl2v2dIj0ViHPfhOo3FZLlOgxm7pgjDpMNuTHVf+tJ5kUITc1NF6wWOSNGLtOLFbqiOv",
-	"2Wqhqd5D5DZUGkg5ZUoO2lWtYsVuGUF5l9UVrIXWGxdCtyXIqujZHXhdgdm0cenfefteH3Yr1+D2dCM3",
-	"3cg5oB4J3k+gbgY15GeM7pXADbbmctZXp4u9kvnhVavMbO3HMXIvHrMpN85YfjP2Mok6qbtFl2crvu8C",
-	"iQfiXh2uTyjYFQW3EQ9MBb0xZC3lErVtJ2uswrWGLFjcuBynAGUsIkJhygIbSKHx18h6eEGTZSlvkSSS",
-	"QKEPWEZDcMWCsnHE2ZTGEHCycosfCZ4WSZITknenLD56bYuIIC7QHloQzExEeI7NP0jXOBZFmdrl0ynq",
-	"h4yIwZF5+oGyw3y0MEDRnEvCkFMkhOmro6XdlAv8GsU8ks8WhnR3MR0s4h0bSpQrE7liseeJKfYIaK86",
-	"KUH6gWysvkIkgc4CcqW8CrRXW6Rq2dkQ701JK4TcV5vX8GoWKGGO46OGfUGanXRoBYE9UGemlkK71Eea",
-	"PxvQGDpbWxTYdQjkCqYcnR0fHfz04tV+qEETLojS5ExZuONLFWg5FWBBb3i87Fr36lJBz7sFjuaUkV1B",
-	"cAwP9NsHKPw0PDk+Gl4dn52ORxcXZxdhgMI3w6OxbfRlCmANP169P7s4/o/RURhcs/Dq7OfR6Xj013No",
-	"sxog++D4FAYrHlyMPp397OpmwW/jw4vR0ej06nh4AiWz3p5dvDk+Ohqdwrjrims1dnmtF976MLp6f3Y0",
-	"1s+GJydnn80rh2enb0+OD69gntGH4fHJeHhyMRoe/W08+uvx5RXM8Xk0/HnsJjKT/u3kbHhU6vMJ4Lj8",
-	"eH5+dnE1Ohp/GB0dD8dXfzsfwcDnF9AO7RjA+XZ4fGImvxhejcYnxx+Or8ajvx6ORkfm8eXo4tPx4Wj8",
-	"8XT4aXh8MnxzMjKguhpdnA5P7HmYpFRyjxdpolGhfmDeBPJu5ctrUW5coKJ+jEmflQeQP2v+fd07QL/8",
-	"dt2DZk61LNqvX76uCzMrCBA+bopeNd2N4BWEFQJ+GSBo0QTJy9DviItSr2aGF+SBRdVWoiUr5cTcitfX",
-	"DK92b2oUTGo9XCA8F4V67ZCxji3U8xYWnSDaSXop2MajSi9w2f5RxRfTwHXL+ljQ1Ou+NVVglHeJPbQf",
-	"mMYljQae5/t7ay065QqahRGnaXOUs6FSgk4yE+aB2fJs2jv4peuiLyOcYC0mdFQhPF/WrVE1pWK7Mj4N",
-	"85QHKMHRgeVL4HHylfr42jNF2IEM9Sc8Y7bWKTQ/1bIlI1JRZsLg73dnfNdtiS2roD8scORhmyzOcKXE",
-	"5llK2FuCVSZ8W3mNQtMLjrLZz2QZImqk0YxRhWgc2LKWC6KlQeMqzDcvUR8rtOBSoR9f7AzQkJUAQyWU",
-	"xoTEx36WIsXR8739l6WOVzuBrbwRIEv20Hk/SxIIuaMSYpHdp3umTbWE05TQ+Fx/YIpR5O/t79k38hX3",
-	"7WEgqXgqTRHsnQEKbR1IU+YP0ySEkwsFT0gI25REocnSht+IWyJMmmbF34sjyDaHTyPMGFdoQlCUYLow",
-	"FRZqKPfjyxXrZwn4vu5vHfI3Cyx4oGKbj/MUd9ztZlhTt3ea4Fl3w8rbBM+KMX2WFVdpsEsxwj7UL0E0",
-	"3jGKZUH0mexcpz9HzIbyiCvlJu366l8GFhTrwWiZdOUCqug1+y9XL71Ve/KqI+nLam/lLZmStwPe6N4E",
-	"UXlCFKWkUmGWl9xo12HNa6647aaf+ercFjLo6nK8B2K380BG4oDyxEAaGUjF/rkaoe7cHp5kxzncuTFJ",
-	"nK8I/tg1BwwRO1J2U2j0d2PzXUNdnNWRkcAM9UOtth4OT8bD4/GHs6PRyXh4eXl8eWUuUWwW6VyjDaY0",
-	"fzPNMDYlKbFYhqivt8en04Sykn3Mnyqf+3m9ZcxMKd+Y6PueCxSeji7Gn84Oh2/GR8cXocsUBSPdLIOE",
-	"fSqInswUdcWRLdvghoG+IWhKEy0EKRNpNTe9NRSSc1fsrCVCylQ9qqy8diw+3LHCnL4zNq2FFGFFZlws",
-	"u9xHh+7dLUOcrQ1zfOv6j66NwXN9Suvi62++YnWmiIF3h021fPkda4glEDxJeKbGKRERYcqy3A61FkSW",
-	"kM2u+Iss8QYrSZw0RPfXhYjWEnddQgn1UpyRdKso401P9BYLipnaDFifzEe+TTZkbDVIMtB2lya28lrr",
-	"tMXb/v6eOQ1VMTVwqSUOPR2c6pRQAofDIS8SWrSorN/hscWMSv2rUmj0BpWvKpReLhtCe0FvgqMbYnIx",
-	"4wVlEOqmyMz0NTetXomgC9MRj6fSGwgIM4A8IB9DTL5UDRF/NlF2rL9LiCJ+/iApi8h4QwTa4O26pFCZ",
-	"rnxIK8tdJyiXYPgw0ax8GE/SWZN0BlDizBhkNg1AL1vT6qrHiv2oxfyyhXtHrwVbD7wjZvKPDCfS9vPI",
-	"/6Cuwwe1+RQKU4gSgu7UcnxH1Rz4WZz/W5AZue8FvZmC/+izABaVKJNMt7glYkz+UfwbXsz/XXopUeV/",
-	"+7PlNrxn6mUd8oMoAcUN2nTqD6SukmT2RF3rqKtk7PDX2Bo7X6TD4bcnw3fj3E/XC3pXw4t3o6vj03fj",
-	"n0d/G4On7/Sdfv6385H+88Pw6vB9L+idDy8uR7mnK3cjnp1ejf561Qt670ano4vhiRcDm6TJovOVW97l",
-	"1fDq+LAX9I5Gb4cfT64qC3RLuTw/Oda/HB1fDt+cjPQuzLq+PKKU1dbKYtMrzHaiqMou5ZZ962KM4ayh",
-	"/6rnnOH5pmVRN7erwTTHiixaRMkVZ+YCqzxGu/98p0MAZnG9lzfXdrOXVrjhXbNW2XssBax6Ae0F22lk",
-	"rR4sfkuEoDHZ5nTP7Lcr3iSPP6lQBevFdLZWDYtQmr29lmCa7ZXG9V6yXIdsLxzZqlMWM+3vPVzD/O7a",
-	"YtkV6iH4x9UGGxPcPMi5XVHNh+RwF/dUa4vFFXt/3RPVlvHygOuqNNWPL1tD/SsLbQL9e6NeNTQgcTnG",
-	"m+mBCZ+NTTn8DT7gSVw03e7UcFeZ2LF15bWLl+Y8Ew3B+Bp64winOLLI3vDKxivUH0n6K/GN2dAHo7gY",
-	"i6/rK1xZTh2AlRNYhdQqWLogx8P16QqqPYn968T+44UTBTdjhN9fTqzE0+ytlRs7tHOTLRB5OBKacZ4c",
-	"952RsLH3qzGebmZ1j8VyLDLmF4AzZtyhG45pDbebfFRnvnYrxVjlxRSrbgTUVuH6v4PSkScE2CU1KiFF",
-	"EGxhuh4wcjeG3vQ8UzV7237V3vYiWONY2lKbyNcO0vqTbvGkW3TTLR6xYEbNbPlUK6PzVVJW7bzXyEYy",
-	"i9H4Gswoj6EOru12W+iK7brhI3T1eVQDZ3MH3Xow2ho7ZgnCxVls7k11OPFwma5s1XoiwlaAbyOudKCq",
-	"hxhVvqlRZC0wHvN6qKHi0/3QGTUfpxPRH8SQ/2Q3/28t266raFRUMqLSlpUsFzNC/Zd7PxXl7yFanUqE",
-	"FcIM8kt2OgalP0jA9lIoYMnGiV3m3c0gXQSUtKKKMcXWLoC2jsarPbT8xJkKyoWFYK0EDb8jAk2pkOo1",
-	"ggT2G0JSm4kj4qY2uA+55FYTSBdZoii8oQymSNOdwH5k2oBkiU3K6dBMxZQDLc6siVebwDJPay+skIRu",
-	"uaZIVPgMp/QZrOyZQXUZojSbJFTObXFFDAs/gLqy8o6qaA5fAqBkgBhX1wxqzjrhFHZkIomXaIGXphRr",
-	"JomQOwPk8hCh7Lh+aKrWnr29GJ0jLq5ZeUk224PYtN/v5DBOiLcf7ZXISI3u77BE9n1ogGb6PHE2IwIB",
-	"eSfENNLRnATyrPzh41tFAf8+PLhT6ew7Qmdz1Sn02Ifg9nMfcv+home3CZKtBMAWnqRS7KtDwLW0/QGn",
-	"2yZa+gJP6zOs6aetr0hIGOBT6KMNLqzXQBOXlyNk+02HNm9d075Ed3MazTXqc0Y6ZOReSnLIGSORgjZu",
-	"rS9fkGiT162P65jl4aodPtJw+QgKc9e35Zssuen+yXuChZoQrLq8bLWPL5UDa/APm2KnYwui5npnk+UY",
-	"WkOswytPal0dgUrzjBVXOOlImzGVW39qurRt9M3cgXssNfbEDdtb4PuxvTBbX9AqwpimHdxoniMpwd8H",
-	"wwb41PdeXbB3db6tf1nLCB7JtVxG0idNe52mXW/P4RYYuGkDd30Gvb8be19Z0mzMXPhUyKobecE2VLyN",
-	"UJBipYjQN8Z//oJ3f93b/emL/f/x7pff9oIfX3z9l95DZP+N5ZlCKqn1fDSaPSTea1E2sPn3L1BMIrrA",
-	"iTTXm/kemkMaoRjJbGET+is63+Y2gQ2lIDjMQvLp1AKqS3hsW/SrnfPhvMAt/okPrOMDnyrial2V46Bc",
-	"ORWpUEr6RY58YPUqrbDlv5v7YOfA6HkRus729l5ECGdqTpiiEdbajHsYLyhzf7j+zqg/PD9GN2RpSEG/",
-	"IhFnyfI1YuSWCDsDiXcGqNgCijkxKaVTmigiTLovZngGvTygs6lEfaP+waDPpsaXtwvKYBiACmoCaHYO",
-	"kFR4OrUNq7RKTYlW+AVPTNkSPOG3Wq8mtj+IHuMHmWfFmhICUEBjACK84bQGJFoeL0OjljOmYeDlse8I",
-	"IwKrrYz3+qZW/IYwWXGkm2hFx0b29/Za+4+ngi/SuhXwZacSd2QBqSWZIJWu5/ubsC47vQ+lLXi8TKu5",
-	"0HA6p6XeF562EPAbsq0VXd9aswzUD5XIpCKxTYsOzy/OPh0fjS4ux1cXHy+vRkeQpSSJaQrh0ECQGEdK",
-	"y2QJhxrYOEn4naZZM5r39M1HpKl7hVnQHXY2xbxVMDVPpW0K7WFG/n5Z/hrermBwCWylpa0/lofx9dLx",
-	"PrH1Jrb+nuBEeYpRr/a6n8ObSy+qbbwPX4zf+m75ZePE+i0ds1uqGsgaRxFJ1TjFvirhnzX3td1ab6ki",
-	"ml2z2OQMAis03B1DrYY7LiCDsIh6MhdFpubPaL4C+czM2ByRsJl7FJbR0PiAsllCdjNpl29vFP3BAF3O",
-	"+R2DOxFR60koV7FbDTmQpJVYPkoPu4UP3Tprbv8y8Ncf3MMIv4QAT4S/lkqIPsPtKvBBXa9VTDw1dVcl",
-	"iaEwpBajZlQqw4crSokZoNp1+9VLX2BNliTjzlqYFrhaD06/s1rmXq/HB6q/fP65rVZnjcskM6/ocNNg",
-	"nr5RDYE/skNFTP1xw6ovV+lnpfjhOjjpjbfFwcKAvvl/nhw2smEo5DumLCb3fitWzKNs0dy70NOVMSEO",
-	"RVojtWyjWU8xXtvRMO9Ei9U8QDxTREAhPvDeVeomtwYap9Y/37Co0pYlz0RExplIOm2iYzfQMiCLJqUO",
-	"AkHlJPyneGRH8FymSkvoSvo6IsbkXkPQvZI3czMpK2iWy2Z+t6dZ1pokHUj2Z2o8x9Jzk1++H+7uv/ox",
-	"7/CpuCAxst8EaE7uvbeeG9R5sr5Nd1L7zWS5VVfOvBvHOFdR2r9xV2Bd3jEVGBMsFaK1I0NTTBNT0K49",
-	"9HET6nM7Xs96fp6YHOENmqXCDsax1aVtv4PajnGSIH0wDjNg6/YynWZJAQWRMW/YRDsdwxAPbQ9rlzGG",
-	"ahEPHKwszqy7w1ZoX/MuDxDP8YwgU5qzf370FqTKnUEn2OS9nFtP/9y9CWVlfiXjydL2nOvgS9mQlXbr",
-	"IltwwqKN7BYlpBpbcG8e5buuDbX9Pq9lVJILS+Cs8dFyo9gSAw4KTr9ZxG4BsocJ9KVL6EmgbxLoCyBt",
-	"Ze7ryCRqNXdf7XlWUiW/gm8LWhP3917+uUss4HrUuMJd4gO9Pe3OE6y1YXIPXTE+2E7+qG/FI4kmJOIL",
-	"giKnTbtmyfXWENCyo4tF01F/Pbh5o3ZsbZ3mC0x4xEDlKg0+hSlvSJOrPV9TwqwMngqu5zF/WPEBWh5q",
-	"Acxrb8ulo9J4yphb9ZdztQCTazx1DtmGQTJngssNzWKae/oa5z5mMyIfzNLNKE9Jta0oZADlKtjUQF1S",
-	"zrpTb5ylCXiSGqrgGpkAvAA4EQTH1mpI0A3jdwmJZ6Zr/WsUugXkxdXIPTUl4TkjPvdBXT/Nl1Io/Wvh",
-	"0JRavNoPsQv6+SsX1QUrGNG/qL/wSaNi7Ndc7Y8PFOq3Khq73qjSOmf+fX6NddM8NzmWv/BJTt8rPW1d",
-	"T+yH6VZdS3HcUBY3pSKMy7aPR9NzojmJs2TDU5UutLoVsDbI0qc2wF7dWDmO9mp7zc+zpgZUFt5IJyPH",
-	"4OvE0n2vawkrv0DWs+RibyYXEb5qXPSjSlCaWTwJT91vvhxnV66pC3pLBPo7nyBAWVl2luNbTA0LCHoR",
-	"ZhFJTDC0i66NbfAiFjH8uxDEBFFiab8UGWPmaY7dDeLQeYnY67czIw1Rqi4ytCUACkZwr/uBdEFAZHyo",
-	"OGaHeZLHWrGyCqkVcP8jI1kldaLpbO2LTZMoQcktEZcRF55DFZjdrJLF812TFaZ/LTl67VA/SEg38lvc",
-	"pZunOuKbD/uvEPyG+jdkecdFvKOV5YhLygiSdEETLKDn4i2pNxBoCMmBtbsZ/du/JFg8tG+0G+UJpVtR",
-	"2gDqPVWNrrpuJvio5PFbfzSHZQ99qVXyqjZS7+5JbbcIWFi5xaxp/UnyhrgIF16Nnc7dTg/zEISmPsyW",
-	"DLqw1AoN63OzVNuZ/KD/UKZJ2tAgZWi+nAgaQ/uQAEFfXcjaKxE5vDrorek264nG6dJYenVL6yg7KHAn",
-	"cNFgOYKsw8MPterEDuD5MoOeAULDhezIfpuwhpqO1NyEFhxIVCL3QcVb1EQfBkft2O19sI+PTPyD7ERS",
-	"1ppjm8905Y4A7K+Bvo3EcjXCooNN05prPaBysJEowkIsKZvZ4FfOnAdOoy+eyc7k6bH3PvfZe3k6vqlV",
-	"gGoMf38edLiqxXItzjZJAx53rSfAZdMDnlO1iVJdsHcPO3sQsngC1Dq2mjdD2OntjorPV/3cfuBfmTY9",
-	"a7O5mxM/BuPdL3/yJn38PPmYJhzHnqYatF4rIaf6CWVYLHtBW/GCBWUOdT0lEx7HeVK7RvBMoikXlvwy",
-	"2BuJoccS6guSEmySv02SpH5T6ldxsvMQytzfa7GsGWD6jvaEzyh7YGRaPbKshZG5qM4K3POHVX/P8/3N",
-	"fDYu2C0fzrdn22h9eNwUlBvNsceLFdomXiHqO+HnloCQHvKUMExDb7CL7bYl1g3YOoZrG+aXXKoiGTTf",
-	"L/fjgk6gBhP9gearQcj8BhKSZ0J/tHr9B737Xf3q7i0WkOmrv8nBeqY/zv86ykdpjDgutlcCV2COocMB",
-	"Pkx9qWPDk/7SpL9YSFmJ3dN4n01pTFhUzSJ53lIUhzCfBDidSqIQnrqEIQgginhMUMqpkQI9o5YE/Sle",
-	"0KQhdcQqM1C+xdW6gNdtw12oboFsRzzamJ9huh9pkPgLODAyc8VPPT/m6paJZE065Mef5t8ccgbh7qut",
-	"QaGSjSP+JYrMiwF0/yyqWDgIRDxLYmRb/hZL8rYJNTemh42B4BCae89pjhgaDNrWww3NHR2zKbol5nks",
-	"X/wGeKEaUcUGmkHo6EaI0qirdamzUSGJvB0di4hQmHpL6fqzd2xFCbNFQxMVFCmQqTx8BQVzlA/KlJgf",
-	"WytB15OPYyoJluAvFFnuPo8z0Dgxw4ov9FwJnnS8H8w0R/mw9m8zuPnjvDSFeTLMJzJ/n+jpiqV/cMJ+",
-	"zdeRm6Z9ySfQDBy6cqY2OFYiNccKMUJiRBWKMEOYyTsiUB8jQRZcWSQGliFltiAxyicxZFX03WzoFRrT",
-	"BWHS1WFoD+JzfrG8AZaT1N3VWL44O17Reg+j0jjw4NAMZn4sRizlZHvqL5m2qB2FGtTHbInOUsKGx7ua",
-	"jLCCGjmmJ3mHLqPWb5ZPG7i+o8VJr0Fw2JlsSD7sruBVcK7NmW3Hbl3VowgvdoNPokuL6GK067eQhyz/",
-	"+S1Wf0CT0Nc24G8TNImTdI4rVqa9wau64PMZgqmcHGAsmOCHMUUcrHHTFIKDwCuJwudoF8Hg4aBStaFF",
-	"ZJ0WCNSBOKtI9yAT4Peytn0o2rbXZHyXb9mZaerLpeyEqNthbBCU95aJOLslQpo8g66ukS0CdjonPigi",
-	"RJY25npbmcF20HZ+cLTrUr2jDPpqC2XabUMVvAkWMy11sMCm0AiCF+Zt51PXN6kJUoS+3/AaXJx2Qk3c",
-	"VKGYkngH3qAKktsVTRI0IfpnV5nhNQotwEM050ks0Z0WfCAPHVOYyb2KJEdTLAZoWOzEbnCOJQqBUkO/",
-	"qLOm9bsRo0DcuhMcxsxlrbCwqxh1otw63eL8zqBbzyjwnxjNbP2tZl+EHvYd8xoteZj0xrJi1OGjS/Ny",
-	"U4HHCr7b1RREEpQIMJ+3ipgVClhD2w+VOwyDeJI4miUOgNA2112JJZZuiD93uSGsvcIro7wTPLP1YByj",
-	"spEL9qsfJBIk0pdkXxKCwhlR5+YXQ413tvSMIFirSa/Ry72X16b27R2VZGeArsBDCkNAQASOTSp/mGYi",
-	"5ZKEpkRLFlNlEpdDZ2DR74avNecSBEdzIq9ZbjmADGckl1KRxS6USkPXPbsy1434uoegZgdMoBmwLUgD",
-	"CYnUGT3gSKQpKtrK7u2aK/dtTzNHZZuF+7P87I7qcOhbQOQHFNaTG/Y3TVBweLIG/R4xrK5E8k+BdZuw",
-	"gAt7o+Rd6U3pBmMOw5XzK5CvelusKaFhkRpFeEHQVPAF6ofRHFuS1ePGOeK7elDUSQ6yUv3GGhVuOYVb",
-	"JabRShBBscBVW2RDkVhv3Lv+ANEY9cOjs+Ojg59evNoPXyOMYpHNfpAmbZlGpoIwZSiBos4R1kxmXe04",
-	"X/kdMiVCMwH9jvfjwlrqsWbEnMYh6r/PFpgha7tCZ0zxhM+WOwEKpzEOUV+v29Q83cllNFNyeopCVzvq",
-	"GSPCHEtuSpMBsqY0OJsETzoUgy4tODCCA+zfh4IF0a02ck/u8FKiUMtSoQYyLifolquWNEhbxSxnU0HS",
-	"N1ly8xbTJPOF0QHtHNbiTapNrZtaYW/W7BomOiIK00S2xygXy/qyblv+nJDKnjZdSHN5566sEVb3wb28",
-	"vvfNt+tS09S+NIed4+Ae+N1CvlZeY9XH4UwZO2f204xBudL8jCs6pZG131Imlb5m+RSlPEkom3W2a8BS",
-	"R8VivCkRG3VirCKOLxZkuzPu3JTRbsmVA/zDk+WjU4O3bHcHai9gVoqJ8Ejn962ZYMVIh/YDr22sNutl",
-	"Id+s1JP5L8ItimrpdglrDqOgyVXUZTE4+Dwh2+bkPgravqDSu75lUAbWCKqWRyTBy0sSrSuGXZCQlL5i",
-	"vHXXX1NnPNj82wTPTrl6q3W2joT79mT4bnx6djV+e/bx9Oifmg5NTcGkIZWp/ZL3j/qhY/J9TVASE6oE",
-	"trVEkYME6ucyuK0x6hrIaEkuworMuFiW5dViNefvj4cJEaotiGJdZeFtwioO51jgSBGBuPGaU4ZCW0Fz",
-	"oJkUlMs0tSmhJF+f3EdJJultRfAux1P7nfKdJ4IqgDFh+i4HhR0LJf1TOSJbFfJLA+iXUP/98flwiC7x",
-	"lKD3WEy42AkQGcwGKEznnJEwQKEWmcN2WdvrmC8dkg+Dz/GMsoaKXHMsxwsbgr6qsyZ0QRuy7hi5V+Mo",
-	"E9IQRHvdKpf5VAOXfowWWEVzYzYmCxlYB/acYKh/DdVIBu1Vo81qg2JPfmAwkhziaE5O8JJ4iHlO1VjY",
-	"5LMVLHYBuF361LvhV3kXlbJjTZv6DmHMPGrWDhQUa27ecbXrQs2fBUWFWzgpDHPJoxsC5SX0yLaa14be",
-	"DUEg9bu7+AozX5ivfNKrlKTcG6HW/qgoNW3KRCdamTQraGi9BPaGzaFxRyYSHmz8be2UK2Atwau60/KE",
-	"hZHEHGUXNHiYwX0FqZ7Mbk1mNwuqbF3Dg27tRapigK3FlRKBbsgS9QVPSIBMEGuQX/gBXEEBAjt1w+2v",
-	"F3iEl0MrW3qlgNwR1Hm1eLkCcm+MvDUGbsMP9RxBbXWlERtP44ikhOkLc9kgzHn5doKV/sSf5tBk9Eu5",
-	"VDMwrAkSUxmgf8QCM+XSJo1LYCcwnoUAAR0P1ub71yyCWarFh5jfMfh/KqEJVIj6xuebB4FB/FPGbph+",
-	"0/6KwZ27tFXH1xOCDXBypQJKwFiXTA/g/kCUoJEvURovGyopbHe1SCIo2fBisYs7wsvWGCpYblDnz3bS",
-	"tt0f4aUPADRZjm0bHmhNt3rCR1BYJVK1zgjwNuq/X6ZEnPDZCZ8hIhVdYEUC8HJRZqOJn///uraC7Eqz",
-	"cN65lFRdrikVgZ4hq8tK1N+D9eiluGc73jTFompILevfjWS8BCR2Bblf3d933Bl0ry4aUnRlYhsxp6An",
-	"8Gz8jwzwYayXOK7Ep2wxAM/U5mOUKi93/8ZAeHsm7MHk+lJK4FwLqjYweE6ztINSsZISmrZR5yNIQ47L",
-	"PUlCayUhJ8j7tZCxkWgbbgVRfOvh/YRtdllIMp4sx13C6ksi3Kq+sbrMXDAfSyJlU6e7FdOf2Vuxk7q8",
-	"X16wd5KgBsPGM7jM9ZQVOc8K9J3D29pD4lpNAy6wvCbY5BsMUT98difDnQCFIB+ZWG7Ya1jt1JPq3cG7",
-	"gzWqZwP+ABS33USHir3ebgvdAO0PP68eVzFeUEamYl0t6AC66GpDkBIGdxeqLIK1dwrvWhDHtRXMl9O8",
-	"mWyxsL5zT/9Jbw+rK5fQ9a/o49Uh0mJegHgSE2/t99bNl1UpX4QpjuZkM3CW7FX+kNUW204nrtrwayu3",
-	"A5Jcy+kexhHXGD7KrK+2jC68MHZq4MZKQ0mBXOedrR7FZDl2WvlmF85Wt1T3JqQNpFZebrEGHxy3U9by",
-	"mpLjCfb54yc4ukm4p13DUZ5LcIcp1JyccgFxxqwo5N635b3Q/0RFndWuetBkOe5WHLwM8hoYizGCfCs+",
-	"4BVF9Gzj81VIgK09zrylF2tVCrRg3OQz63ilb1OO0Bc9nK+lQ6FAV4ttC3QtyrjlYPLNkCvXvqbEHbWk",
-	"yXLcJRy7SoeM3I33X847TqHf/teulSofTOJ298XOiuXmS1kF5npztdP98ut2hdIdg/ThfvU2c5dljVW3",
-	"3f2PoMw5KeJJmWtW5kxJiwsifapEtctZTbSHNmEh2DwPiiRw02tNKp5KdMfFjQ2a2rL7RS0YQZFFyoWt",
-	"0wJdyrqlqML2TJWfq9IQ5cdmNACwJGrc0KutumlV7dxmtq6vsfD87PIKFT3lXOWQZzB4iPrStnSLSLfU",
-	"EycRjTX9xL7mR+Z3l6kGWUDwrkmXNy3jSEP5wBys43IZlfrO3Uvl3bv3keJojlmM+C0Rm29vax2qUJZs",
-	"KaIaoFpx/qFcpkw+T2ymmc1AgoK/paPsIKDB50Pz8lfooErEzI7R5cv8fS0AUKHm49javVvN5N8w9y/B",
-	"k647ONGvArrELjy145cfSl/oAYSHrdmkUpdeYoz5nSi3MZmf37GuNA3y7yTppLbBls7d68AZ7zt+dUnu",
-	"t2vVU+l3Wu+VFgnoOG0YrcmGNmLQa5toYMKUzKwu86khZoEqnHSFwSfzsldoz2GfVzQo4bwBWQnmVaQq",
-	"E1e+JIuqgaPXcj/XTXoKVQnZE55tK5mBT1NAXljMD1AIGzJ5Xs5iCKBWc8pmAQrvBFUkNDlRECgHJxCg",
-	"EDLA4Hk5JwWGK/Xhhs9N7Ki/LOUKG/HkxxNkALcEZz5VZBEUDcUFsWVN6RTaMDDUD1PCaESThDLUF1jO",
-	"d8JqvbaNsrjKNrpXHhOd3cFDrzvDxp8uupaL7p3AD77tYIziytvmGprpIfJuhast/+3vmkeB5bRfrueE",
-	"FcKRiU65wxLFBMqv7/gKT7TeEtUM0tbrYGtxsDRP2ZCec62WLGYP5D0eDcNr6CJNKJGWxVT7veM4Zypr",
-	"uAlM8ygEadDtiSq7UOVWpUIeQLePoNrY6dt29ohpuXW8esrN3QTPtqtG82gaTb2nt3Kp6tNMZYIEtjLf",
-	"lAuCnv+0t7e793x37/mKkeYPprCsrRLcqJZsKEN9Tz3kMaT9Jul+DXKe2CPchA+cTSQRt3m1nRZvsOcY",
-	"veJygRl1iTnmkoAcP4WAIBYtEZZIX6iKaMl5QZRGVcrQq709tJihN8dHjyU8r9tSGQ5t5F2P84XjRpLO",
-	"GOICJXiCBBgeB706K3C4S+7xItVCVe/NebWoQwcCUPhmw0iajJkskWLaxeL9rDrxi/1gTWZf8eXzl3vP",
-	"ftrbcNF+3HZ5ffmG1uD2OVbRvPVkFpSVn+5/Q1b8R2aovgq2HivQa4QZIotULZFZNpSuvCUSUTVYPeF/",
-	"Sk7cZN2Bsrc2/w5s6DZLnEpkWvWYDvh5+tz+85f/+vLPL358+a/rS6Y9DvN3y15HECUoflO7wqWBuVOB",
-	"pmSBbWYh/B+U84Eqs2D86Oi1KcZ+68YrHn2oPzizcxRPPrrZSuss4orqDBoqa2ggvS6l/klokK5FJhQl",
-	"lAF52Ao5q4x7S2N2R6X4cSytD7R+trikG6yPHqthN0OhPa7H12xKnuEn3WYT3eZTzrgeRYD0shQiFlgP",
-	"cwQmp+36SEDOjFiM834SNYdHJqE6OdQtM1auHySCl1EfagkLEkNtoF3KJGGSKnpLkuVKea0OrSmKogj1",
-	"xuGtlbhKW/CeyZweEWXiLHxxwBlTcl262vo7qpaCSZlpq57ahOjX8F9pJHbGGYGOEHgiq6Xti9VO7Qg+",
-	"L4rr4x4TEeR5JvyWiASn8jWa8IyVSr9TrWCjPlZowaWC6rN6VUWB9u6NT87n1O6sNXEoX3/gQNt2Jg80",
-	"7pVP94kxNTKm4gS/c+GDh/eT+MbdB9YWNcBagkc4TQkW0pmIgLK8UfedYlfn1LQr6FLvwDWVayl7MKfb",
-	"mNMcBEoc9/neXqdyyJqpNdS/tvWt9RuvIQcdXCWG5WmtHtSkTViPa+5QMj/8VONCoJj/IyP2d2ib4Wv3",
-	"0AC8CxLjhvuhmR9/duV7BUkTHJH4NZIpZvrvqUZ1XuLCevJH4bZr0RamgpuG4GiO7NLz9emLIfzl6m/n",
-	"oy9dym8YzMv33wa6B7Px4hCe2PgaNn7lrcUyRCuFV+q1WcreN6tyzAifCZzOaWTWpJ9BmRZoaXIPPaFM",
-	"Vy8ptT6yEND5BLo1jdMEM6O2QPxv0EtoRBgEvd6SOY0SE8x6a6o1ZEIPQ1MwxPIFJBCa2RTXo8zIWEsy",
-	"4z//5DThcUP3ywuCY8q8pbqiOYluPM9dZnobbhS5Dod6JKgYHzsv9YYfQg78Ft91qsmx8l3dxes27NaR",
-	"b8Qbl58nANRLcNoGYuGBDdpxc6A8SHmJqERZaqoLM8RTc/eAuNn/XzCnTfUvagnuIOjRcMfqDuFlufVZ",
-	"0GNcjc1jHx48mBpdyoLFmjbauwANZZt7doHvx3Oeyko94xd13eGDltKNGmTqxpNUor7MJrug2lHO5A5a",
-	"4JhUrGmv2oxonVoevPKm+QmsyGzZzlDtki/dB927HeTffqd+B9t0SZtShpOxycf3X7z6qFxZXxTxxYQy",
-	"qPf/C/sSGmlAanEgzLfkbzXYrXR/XhhA2ZllrXq/rdrvTwttbmsKQ3WGdenQSeqtVPTI2FMa0a21djTV",
-	"Cv2VRlzN/VXz6R8mvhR4/CS7rOefDmVatNBa4P4cC9c7B5U54g/SGZqRImIh0RQK7VOGqJKI3JoBN+ow",
-	"4z5qKGqNbT1v1408zrtllNcVWL+QKbUfQc19ymw96gWJKVbE4m3YvW97C3/zDN5I6e2GLZlNxm477dU8",
-	"YczaRyVY+hfXqteuModKlzyhXwt6iyxRVF+wMOAixQLbXK8IZxKyv2xaRtIgUE4FkVt2Uxfm4yIVpnTN",
-	"vtz76cfN3LnV0fwgmVGpiHhg4+AafZlmDVDrfTcCp10elBvzBYZsUyCp46PTIRpeHh4fa7xfoH44+b//",
-	"r2hOxMD6tUM0IRFfEHnNwnu2uzvRP+7e3OL8hdeIUOgDKFMC5aJRwmcSUbYzQBdkmunZ+y/393fMGjR9",
-	"C54gLq4ZZbdUQvs6w8EgIzZyBS8l6kOlyV+J4Lt3NFbznUDLpJTd4oTGbida94FK8fia2UcJnpAELSik",
-	"0xrAuMEwOlwKmiQ0QuH/83+GCC84m6ETrPRnRCmo5F/tauF0proF3NMVPUnGDQX0BV1A0yCxDiKoBSC+",
-	"Nhd/vKbQkBdUJAltg9eM3I0fdR8uc67eY3tDejaDBNX1NcCguNlX9ddKWdP1rqT8zaLWkXV7dqrHXNW6",
-	"ywssd2taNZPxJOF34yz1V1d12o9fPanXJGgwq9Y7yHs01nN3Pc/oLWHOBgfiX4eqqm4tdr3FPF6A8KRB",
-	"RhA8ISjBcUzEgckxvM729l5E6JYSaLalddpdzpIlgtyKHfc7/OX+kFlKBDwpa8m2g4kZqZScUbztveIu",
-	"XfbxIcRmeILuTYHgdR7v1vh1N8baSBEo5FyEixAEX7kIN8HjLDJNkFcSvdvbtuZt2x60jVJtgnWUZpoe",
-	"HtqXt8w9cN9MloUPduWlChA9v09Nj4Hxmrryj1EsAcogEinHvtqz7/kdSvTNaPw85SoIrgWfq0G93dku",
-	"eEyntA1U2xR0KNu/1h14jYYuzUdWtfqVM+Jns9tEk2xSY6I6f4G+VbwJSuauOs75gNucsVYjs6DMOlZ5",
-	"QBVtVnDVx1hrcH6YYl5nfE/qeZN6XoPUVt3ztuScNQZXc0d2qNtSq6H59hC9ePHiJ9Tf39t/tbv3fPf5",
-	"q6vnLw/29g729v7DdIlKeISTygt7Px3s7e3YDnsMlYgK7t88atc3ZlW6fFnzn+41GK9LPKMYfrgggkb4",
-	"2Sm5G/+Ni5vW4NE6IlR5gzuSDif+iPFjHqp7CiDbhgq3itV+/oehy4cRRSvet0JPEC0oe6Td6ZRE+j6D",
-	"Cj5jOcfCI8uP7nGkkHS2R1uF2NYbVkbQT3imdtDdnEuCbC8eG/8sq7lCGwfTlA4tp7nasWZCEKbG0FJb",
-	"+WN3VoaN6XRKRHOwz2qtb3K32QwWDJ2UztK7QX0/lakrC/cRjq8w3ZgwqBDu10nXysRbCpK1Ik9d440f",
-	"JIA2XgDFGtZJj7lcWIFYWY70UsuXzuT3qAKcI+mnG6TjDXKZo5YzIRRV5KywXhbprYhO/KEXl0Rd8GTL",
-	"YOMu9eRMX++6ZUo/9G6VLmiChbePQ0wXhK0p05k7W1eJsTJqrbkSl5QRVLzinFLqjiOymJAYgqUaHU67",
-	"z1cYZh0BitndIoPyZtbD4YG0Vsz9RF+N9JUDaduQy+fbtBfXH+5v/qEnqO95z43m3Z4ktteNr4JaGLnf",
-	"woNS2C30E4WWQwj8V7YLUam0i73bwfwnV5OCoqRU+cJrvWq9Hd8meKaZHfmA060wpZLCs2mZyWID5fwd",
-	"V/yxBaMkaWgUHAJ2WlAbmNrmcKaKnqk8GGuFVpBbfkPiAEkioP/6PFMxv2MBUpwjmfC7nVWw2yYFfpv7",
-	"AynNjd1h9/roPqb+zPwQxBJjfwoPIKwMTMhGPIlRnyqJQhofhIhKgJNBRhp79qu/9PdetHXZ837cxvhV",
-	"WL7AnAa1XXpBj98SIWhMxhIaUuV/Fm9Yl6P9ck7jmPgN8xCbu2wSUbfB4S4dRHNaaU3sdMBE/VnCJzhx",
-	"pvtu5YU9XXNLycoFnXTCEPkmS27WookcT7LkpkAWSW6JwIlhOggrqLU4QCPjftaoBKEDuyWEQn3MEF2k",
-	"XKgDqFojOTuwD8LXqEA2qLJldxBCUg+wORjkB2mSHBzwAmSWF6I5T2JZejO2a6uV85KEBDADVYjaAPMl",
-	"ZNJGtuONXpt5eID0ZRlqOkfYMQlBZLbQowu+cFUsqCoapE+zJEE2eyL3IBsogf0eo1RkjMRoTqXiYon6",
-	"OSzskzFlGrE0wocNlLYxyy4cGPVI+2X9LIWgt8QdKeqH9oQCFDat7zuQ3nclJLkZBb0nWKgJ8daonbvf",
-	"wgN0Q0i6ixMN3b6J+b28HI3fj4YXV29Gw6vx5ejw7PTo0nPk3/fCLWYL1uZ4660bjDjOEcIHglWsMbcu",
-	"NJ6MzfFJdEcEsaTxGmHk4TrIeMI3lnGc8WMTkAQ9zWbGsLa6qaG10dM3ufTLYlAhAFRXubrXDuh7QaI1",
-	"UqkgZbkUEo2KfDND50Y6rbFH4KQnWKpdaHi9e3y06bEZvBh7eEkJ4g65yvj32BzncQTW+nY8a289rCVT",
-	"cyKp3EY9crtoaYCexZS/Na9q9TElPqx4rq9Opt9KXiMbdm8uRKjJDHHZhEWkqq3vl82yg1ce+6Yna+5V",
-	"Fw0uT+xYKXoD2RHU3tbhu5Etig3PzX9l2GkL21aRacyNg4LfDzMqwBDnmIonm0IjzRQwaqiGWYSXrnIg",
-	"W32eMl/B84hrdTFjiiYujZ9IicrqY0NvYBeKutn49qtNJmjeGvwyrnf4nxAsiPBqUxAd1YIoH6WHG1ag",
-	"XF9aZSEVgHuhZJfhPWeBmYHfJZktvLW+t03GboigWUnO7uDAyfOtO7zrmOHKUdxxEXdPJykA85mLuLXI",
-	"gM1NraZKmxnXg/2zjQ/948LcT2A5z4f3nNEZ63vQ72ZcmcBFxq5nZTZUtgzY9QD15kzHmciDVf370cLY",
-	"Bouf4iSZ4OjGc3syRLBIKBF5eiEkWnw6Oz4cjS+vrsbnF2efjo9GFyEyjo0SMyq3/8dsljVJxW7khpQQ",
-	"Ny+kZykLmgmJUT+0uVhaL+UpYZg26KLSsANfRKsgIM9CEn2YXyMyNDF18sZkoHROIlllQWtyzDtliOeg",
-	"C4qDL8GsdHqtqPRASaOClU/SRqO0UYZTLqXXxA5NnQ3hzVD4DhqPfR5+Qji5w0v5Gp29e/fsLM1kgD6T",
-	"yQf7zw/nLwL09mR4GKAPL4dG35pOFymp9SebUGb71axGnRaEWeMlKcgY7gWkyQG9OTxHL/8VKTxD/ZBA",
-	"n3DCdj9ehjuvgWVagoRNzBiVJg0F30g0YrOEyjmUMquJ089/hOLcigg973/+gnd//fLbfvDia3/3l+Hu",
-	"f+DdX/d2f9JP/vx159//paF1wyL18PfzucCSoDllSqI+1HQLUCyymdyBvLI8ZdoyF3wDdsZFfYH+cJyC",
-	"W1Qyj721Ny+IygRDjhGB9RFu1NyHQwUExZmfiivTx0/r0hUgkw8VjTn3XPAp7e5Wbgt3+iOk1fiikz5a",
-	"6bQmfGwRNp4HQK/kHK3PMdo29JvKcdE9znd5SjVO+IyyBwXedw8QeKyYage1Akh2FeUtrwuFru78S8Oh",
-	"P+xaMwrL023WcJtp8FgL74ippm64RhgtwmwhlGmgz9qGSXnxHkeKizXpBub3Ldsox0RhmqwpPWe+W72A",
-	"NTtVSPC7HySyg6B+aLw84bMQLJ9h4LxX+l8LHmsZdDAY7HiLztHYf9WbmRI+Q0SDtmNL0WZnquarykmI",
-	"JeDnYWjF36XEvZLjFaqXdquLanHiMJ88dwOU1mCfaa5y6Ga2z0zgVP3pebEs++QoX519YEqsfvka9HgE",
-	"lu6HcqnyMIHD5sB1xs5xsIquBX61Es2jhHyvkOFTzPcmHOwRg+/dffEE/c7Q/8QjPMkSfy/12NtL8grK",
-	"TYAhhkrw3RsRHTyEjNz5bZ4JXVDVVOJFuiIW2GSNLvASzfEtaWpHKRYbpc2uaO9iYXqHm2JLZmntEHq4",
-	"MFOC9hNaNqHlJ+OTexi07SCQsv0E6hZQ+xPbcUrXJzSHlE35II8EchxheH6MSi97rX6TjCbxGHbpDQng",
-	"C8stVnuW8fFqvfF1tcib8i+KBoVmssqiKvMEFVB44chpRN4SEjtT7YonKxM4Wvpau3tyufnCOUhqFl+J",
-	"JJQrCayP//z9MZKRIITZLsrtGd5m7LGAipOkQfjV48ZQWhjCK20NzXLVe5sGZIfzG5a3Ue8hZbYroBhW",
-	"mcCJK4jY/oFt/ts1N0XNs8WkkkCQpZrYbIeC9cD2SuYVPLmC4T/qIT3Pj1xnggfr+6VdexBgswadlYUe",
-	"4eVWuF7K9IL6md2Cd2IzW4eWKW0oVMrw6oRBJZ8fHM0YMKBj937zRZZu+v4Y/Amr9Jml6BnqZyn6n1BH",
-	"cuc1Mk0ZbU108/0aXtCQfBFDKWFXz7RYdXXPq+urwjAojr84iFY8euBNX+G9T3d9411fhlO3CKXa9aNQ",
-	"QrCtpz+lJIm9LU5y6u9eqLN0462U6lxH391nqBF69w9b7oBNeT7AvYnxl3603P9r2zmW+tV8PzbckFf2",
-	"LRmvXC2V1JknHGGvSeZ34eXtN4ywkRP1nD5RtPFwmEgX4CQDxIsJ9B+Cf0uFTTQBZTKbTmkE8Y7AJLqh",
-	"7JVexHFpdHhwVJoCHly6ecz7pcmOYC7Ni02Egq+jPGZIg4XNXEwHT2Ii0BwnU/fkjrKY33W4zDSvjLwy",
-	"s2ceBqWotpqnfmnmp1LsNF/KKg9evXKh0parvPVNLl+HUV86cpJHvItLPZSeruTmA/Ar37nLel3cDXhB",
-	"TGgsxMr69bAZYTaCp1U9bAj1Xhsi1OhhLccOefL+l8bl2bKmenX3Iram3ECsHIhjAdcI7xMqPVEfebiB",
-	"B+JXl6VoBKv5Qisi/a+lyYAStr5X90p+Jrp5syvNmbPWmjftwEFpT2uB8QgkDzB9ovO1dH5exKz7go4U",
-	"H6cJXjaFGWwVo2emFCRGZRxG/VBPF6J/szYcNqWzzCTTxkQ0hOm5TIMN0gVyGm/Fn0t4c8XYUc+FI6we",
-	"/W+cDpByaExjVh12laktN5Ar3as7h2Y05C4UoHU5DHbmf7NLrHPoDua5Zl5nFuFOISihS4X3GYB3M+KU",
-	"0PERGEAZuZ/4QFc+0E0Lbwv62oB3PHZkX853nEqi19ILejbWUP8LYn+9KQsNyUuHCV6kJEaKo73Bq//3",
-	"f/8/9gd71aoiNuOouYDUFoznoSlK9SbIM04k0lKwq8Tr5wibF/qyOGQGK0rc1KVHZQN3WvkbudcogD2l",
-	"0SHXDCUE3xJpPDsxSRO+XBCmUD9KeBYjwmLoOYcYV0jroNAXU4lMKhLv+OXRepCMVKD1VPolrph7vKVX",
-	"j2zQtdPjTH89nCT+4PpWJTLh2Ovx/sBjkkjUj0nETRcf86YRBqnUh6tZw6BTPddGgVmqhgR/TBPKZuEB",
-	"JOHnm7RR/a9RaNsmhwdwDJBNHyNJWWSzJspllPmNLXRkFPmM4VtME6vIN/Zfbmi+bgNxzMJLuNTI/C5I",
-	"greqHhNxdkuEhOPu6r9JTXPZsS/G652AdhmQSwItGYqzNF/9IG24d4CwRGExFjg6Q0lY/MGk+Yao/3Lv",
-	"pbPAXzOTUfXahJCZNhju84EgOA5tGYM0EymXJHyNGIG6JaYVgVUwbA7xSon9xs2a0Sq6o9b9sQLTauAp",
-	"LABsySzM9XSHkgs4NrX+Krve8YX+tlXuycPtH1y+p37+lcEb0a2JPwLzGuMk4XdNVRAcrTfxxYgzhSnT",
-	"KmFYZL7AbyHkGqZKojkRZDOt0KQI+JdU0VG7K421y6JNfSxmKQEhX1hQg10L6B9BtCyW/SRVrgO3FXny",
-	"PockUwI6wEQ4WcC5EazHnQgq9R1wh8XCe+MW40EGlvKJF+vLshuG2134ar4RnYi43g5bNgXVSn/DAOuh",
-	"Znb5iGGIKwB8CkncCJfXxSROMpooysYbxwACLkQUJ2rznhv2w2UngTqTRIwfGqJYTFldd1ADQGW6DgB9",
-	"BH78FMO4OR5vVy+xjkKblLmo9Iy2wpb7s1N4rG9X1TLZjdtZn0jeqr1Xpa1PtrQ0BYsAI3fI1EVG/ZSI",
-	"iDAVoCzVP73Q+idd4ET6Mj3AhxxlgqrlpUawPMTxZ7IcZmruU/0lEbda+R+eH6MbsrQWgPOzS2sCwJma",
-	"63/s3pClhBJpCEfKpg1qVY3fMVD4BU9IgCDM2Bg29I8y4qkpEEH1dHOCja3PXIa9v+4Oz493fyal1FCz",
-	"WgifhEIQbt3mr7cO5n/5fLUi7g9Ztf6FdyuQzRUiLlBYPLRlHsIBgn6fetHQRwwUFcyumT53bDsSWjQC",
-	"C4GtSajFRKlMZyArNKJ+qLlW6Pr9hKanT/E3dPMp/iw6/IRWGwIeAURvKmLkIJorlfa+foWWgMatBnJ6",
-	"BMRnIQu0OZSSSmW7M5vv5MGzZzOq5tlkEPGFMe1geO3ZDCtyZy6DVW9caTxAlXfm5QOk4UeYsi1+AlNG",
-	"PUBlVcYii2mTeDF853qpBhp212xBYhrhBGmtPCHxjKAJliRAU4JVJlzhur7pnjQ8Pw7QWUrYW/Prs7O3",
-	"F6NzRG5xktkVYK3dJcAE0eXl6Jq5aqV5ZWw0fPbGlXHfCWxhE335LAj6TCaXPLohCvJgjcfxml2z//E/",
-	"0KHeE4MdXbNdNILyaX+5PDtFwrJxRO61ToRSwSdEon74zDTTDgMUPoNWx+GO/qfpjy3DAJnl66nMKqVG",
-	"KY1xCP3pT8ReZH/60wEKf7t2LPu6F6Br4NrmX8C4zT8d777uHaDfrktNv8zPRaOx696/f9VPcg5/3fsa",
-	"DmBbejSJIizE0uYFa+Cg91dX58ikcblu0LZ+KTL8x5wyRiYyA4Vaqwr1Rvrhp+HJ8dHw6vjsdDy6uDi7",
-	"0PA4Pbsavz37eHqk/7g6+3l0Oh799fz4YgQPLoZXo/HJ8Yfjq/Hor4ej0RE8HgwGO/qA59lCT2/NB2Gg",
-	"Z7Hp36b6NQohdis0dRWUVlE1YDmzhRdDmz1lt2ybX9tD1FunRKLwr7s2Z3n3+ChE/aKK4w/SdBhEM8I0",
-	"Y4DajWTHDP3X3UMuBEkAzvpLmOOCJ0SapoqcFf3DtmYSZVaVUKkKXoVQmVuFBRsN21gXZLgs8NJY3qgy",
-	"fMj1fS+YyzDF0Zzs7g/2VnjL3d3dAMPPAy5mz+y38tnJ8eHo9HIE34DwopIamyqzlVLRsoPe/uC5+QjM",
-	"7CntHfReDPYGLyCLUM3hjns2uCNJsguGvWd/v7uRg7/bUpMz0hBfAIT7mUzQz2SJLkledcXcHZLOoE23",
-	"vhINDunHEvzg+jcweS0XhpBxkiyvWT/8y+er8fDk3dnF8dX7DyEaxUeXQ40nF5f7r37cGaDPedNNG9Dw",
-	"Xv9gCr8QOBEwr9t6wHMsSHzNJImE+dFY0NJsklA5J7E5nfysj+PeQe8dUX/5/PMlBOgYbAbw7O/tuWvC",
-	"BhCV2rI9c6AyQmmbyArjw+2zClMNLUnUQJ/WSzOnb6h8bc/e4LwjpP7k+cv2Tz4KesX5CTcC4MsXz9s/",
-	"eQ9ih9SfYWH61bza6zDVFV0QnlUFq97BL1+0nG5DEnvn+jgivXNbxOGWCDpdViQRqBENBVPBeTQ3QY9G",
-	"/NDE/AysqLsJNzVVvSh7SoBOoSD3AL2liSICTfQ8iosAmbTRQDMxaGoIrAguNKGvuQE6zITkAhU3wGAF",
-	"eU6oVEO9khMO5UdTLPCCKLDF/fKbkeBct27LCUrZqQX2tJhxvwaNY1l7Rj5StQZG55EcEFxJr8cbsLbT",
-	"1ioRKz1nmIKrBSu4P2wRS82K6YLkYnJtdi3H+gG8VttrmtvWC26dFpycm0/qI6kCk56dQB5ihxcNwva+",
-	"fvmGvMxhe8Uu5uFtQ0030CWIGCBuzeH2OrCrj0wzCS7oryQ2H71o/+gtFxNTh3xLRrq/32Vl1gmoJbwR",
-	"U7aVxPZMuMPGLo2C+rHkw3sg//6tolr+4rqtfvlaYeyXBItonhdigzoJZT6uGfduihlJ1rDzZ+Q+5aby",
-	"m5erX1qhHwrbW/o0pYDmRqyryHJT4PoSSZKQSAUQ5OvuBPDgHV5+umZ9K13saBajpZzAuLvyInNaQdAq",
-	"lhYYJ1hFc62qGOFiThKQIxdkwYWWfHhCtDp6ePkJRSRJ7OowkqkeU84JUeiOZ0mMRMZMjSbNKLIEoz64",
-	"ZbUQZfxs/6bl+v+p/7Or//P/DwOEr5nCEyNKg9StqUxAqaIdELVSQab03pXyDX+wYm80x5Q5ZcTFN8+h",
-	"Ly+fXTMl8C1JJDgl/7oLRL57qD/ZNX6WEPVDKOBv7AAToS/pMBffyx+8B19mHxRVcEpT0LRNwQyYgMYH",
-	"cyzn4Y4t6Q56idHCQgjR0kfgk9VGgBobXriWC5cZc+EJjeRtyQlu/vp7tQ9n8/UwVDZHXd8LC8yWOUL2",
-	"n+8+39P/22m6KkxyuXdR8GXVNLZXsY4999UyfpI2nqSN9km/uWhgSLQkGZjaic80aVVGqosLxtCJoBZd",
-	"SOOgVOMlcFgclOq52H+DDdWK8hW0Cko4EVgzUFBYdwKaBuAjwTPCVOCMG9dMadUV7A16JSkRhnG9Lgwg",
-	"WrEsOFQdwl4tz/IFuHEwQ1gpHM1dirTZORzHoTmH3SMqUy6pv2RoWHz+Wl9wROPDv1338jt01xg/NArA",
-	"v8ggkrf/mz7M6144qCDNqsNjlZn7jQHNrJ3c7wJ7R/1w76CwJ0HVJKew72y2jCJgYyX2FzqXFLeZntle",
-	"dqBW2vj7YirH6+E2A783lDT28PuvTwLrf3GB1TCrhwqsxnzRKLB+xsmNLGGoQU4t+Aiip5fltmFASKZ5",
-	"KmAyB454g2JOJETxLbT0uWqI+ARrcJJR71tzeZjOfr9OC9SM4rb0LvSZSBTq40TygjMYkFCJDDHu/BfU",
-	"Ff+5yQdwvk49Bueq1PODLHHgjqQU4WhOnpk4pIPfeimXHioyDgdIRU1xRMCZwBkZoKEJp/SpC4d6yEM9",
-	"ei9wjp03PF4+Gi3A2DBLjoRVr7kSGfn6DYmxWMA6KvwMZbiwRIIs+K2+EP/g5NXhi3O8TDiOy7SyDVk+",
-	"f9VlRzJLNacm8QcSU3yl5YT/3teplx8AHtrGbYbmqtRvnvqpv2gP2MwCLgB7q5Yfc1WGOV84uCHL0FyS",
-	"WotDs4RPkM1nQf3wT2GAwn/X//llMBh8CXcQZcg09Urwkgi4lrl7JAjQ5Voec5wv/JszmmKqJ27zxG3+",
-	"u3ObghoMu8lZwmTpCH4jDiQVVs2+xHMiLIfoaznGABmdPA/QBYmpRCf7OwdoTpUMTH88GSBJfzU+xTlV",
-	"SGDl+lRiNBEE38T8joF5IeddDd5poLpLWN23pm2YpU2e14CiUtFIPonp/xRaLhxt6dg6koUNJtvNG5d6",
-	"CeNMxESQWFPdDVmW3ewRVmTGxTIw/VRpQtUygGUQaLpK7tVrFK342NEJlUraG1jPHaCQMpNAFmqRXyLK",
-	"oiSLSXxQGtmEUcpKWJvWlyFnCjM8MyE84IJBfKrXMZ2ivoGYic6a8Fuy4/fxv7XtRTu4G9y2K0antp6v",
-	"h+6jRgt3sdONBv5UfNY4NGEaF2OfQa7Uv2LFYiuiOb3N+/ViQZDp6owylkAcx5xCaJ6WSppM2NgO4neE",
-	"2Pjn9rUcYkl2KZOESaroLQHkslJgjPAMUyaVxs+gXIE0MIG4Ju7DNmH3LfIfaz0ULdlq/1zefY0y3T37",
-	"tnX9k5n0v56ZNKgGwTddLRpXqlHHK5dL9Rr58jVo0O5+JkvDRcLfHAv9OvhNMnxDoBHJV5sf635EYUa1",
-	"IjfB0Q1hsf6nCfO098XMsPAwuGYhuU+JoPoCMO5rnspw4GJYs4SgW8pN8CnEEqOX+/taLKNsZm2zJIlz",
-	"NzqbEUTlNcvzeFlcRBhq5RE+SfDMdrhO+Az1IVyZu18vL0c2eHnHa7eCyqtvTW/4b6FO6qFN7kknDfL5",
-	"o07cJl8ycgfg+6Mzlr2f2r845Gya0Eg9KZr/xGYtoEaEK3yulc2tkaXbIpyGSZJncDghC+JsCjHYScA7",
-	"5V5k/JYIQWPrZoZgbS7Q34YfTl5bNpYQFNKFnrzIRe9j5DpZI7OwQHMqjGwlBEFTlHBp3E9zymYeEdn4",
-	"0TYQktfG5ABLKYJy7J9LvEh8XtpvLQ6ZvQHmlAeC5Ww3kD9CwLgiYx5lJi7gSar6bytVWbd0oQI/iNsY",
-	"gm82qxv+JjWvMAXCZC7BmLa0rI6ciJoIGahvYWJvDhBOoFGgZRKDazY0QpCx0Fty1OJVxmx/MXRDSCoh",
-	"6dGmrgxQGIvlWGQsRM66J8uu8mvmCprfCarMPKsm+cWG3MjOuZkS+uUbimaLR2I5+UDf1U1QzNzqJtCI",
-	"ZvATxTRGfS5saGzMd578Bk/i3LfwGxh066asruOreW7srs2LfYaTpFGoO2Ymtwhqab62celosnQh2X0y",
-	"mA1QmJpkzHAnMNyzmpPks5f6c5KS5NItz+Xld2KFZjWdTYy1SVxNniZLo73L/Ma0/S7xuXYzpcTk3yNS",
-	"d3UVTxlCTTjR3ZxoyehJ9P1vLPrmyOOwAeFIcClBvKzz7BUO3MKxf9P/99XwZq3vrg8xyfkvlOxwunWp",
-	"fl/F7gd5PKFtzBoa098qbzatUa1lr8aOW0hXf/QzWZ5jNffR70tPGUyzmD+8Ha0Dtp1y9ZZnLH4iwEeR",
-	"gQxmbGrSCporAxhNz9W3gcQNppxWFyCI9pX6ETa0FY6u8AzK4y4r3mGPiQv12528dQevx0T1jqhvQXZ7",
-	"39U0bszilYwRDcjmM/lBFocw5QKFx9PdD1hF8xBxhs6HV4fv1ydifH3iHU+Xd9fL+x1Rm/OUVKOjxypl",
-	"r//c/ybRjN4SNkBnqaILiGRBEWeG10TLA81f4jKCO8s40iSi5cslz8Q1M3VsXz7fL9IPgHs5oxTUR96B",
-	"+PIw72Fqi+9OeLxE/Zd7P5lvqUIxnU6JgGq8pgpaLrdoQQKRexypxMTIQ5knZI0et7Z82URjJjY5o5IQ",
-	"FPNIPptk0Q0B69Yi9joIP4Kd7uH8LPDxDQBX3259x+VnGK8n1JmKkVE7vfXJHPyb1DxfOfNvaEo7h7X8",
-	"DgawNlZuezH8c3g6N+Wym7tGO/DYc0EizkxhwbdQ4vzJDPfPK4IaFvaYXlWj3T2zLtNmf8eQIfz/sfe/",
-	"y43b2N4ofCsov29VpHoo2e52sidWzQe1rU48cdsey+5Mns05IkRCEsYUwA2AdmtSqdr3sM8V7is5hbUA",
-	"kpIpS+62290dfknaEgWAANb/tX6rmrvmtUkG6AdWnZxA5BNMP+2T2gAKIoXURJffRvWNHUGq+8qmy437",
-	"+hXOpY1qDMmGileo2F10S8ZPRL5lIZBLS36gItAbgZg3Zl8uB5FqSZUKUknU14JmeiYNaaFuhb/Arhjx",
-	"jCXtgNzNeDwLxVLlD1HMyg0NJUE0njlFqEuuZhyQCWMoMsKniJB392qHwOzyYKhSQcFSoWouIcuMF2RG",
-	"RbJlsREmDWPB0RfKX5ZrljYUCh9LwRr+0vCXFf7y1pLYMkURIz3B3eM6H+cQ3i2cu9tUORi7b8YBXfYI",
-	"+5Bx6JHnxwDOUjivrBIxp+oGUSjqCwvOi+k/1Zj72lLN/ZtvHyMqtrlhFo1n6pF56hlTnVyzSqIkpDc9",
-	"mepSDLv7e8EkRjds8WDE6cp5hsiUmTLu9J01RNScphVXN9axPBRT8uT03Hzkyr/d4+JRl19HPXBDuZ9d",
-	"zOPNIPQ+iW7jQM7r+rvTm2oYVzOFVgogI1qSYqQlFQZF5nlqODhkjUt7DAj1Htq21TekYKFYEvykRZFs",
-	"OSgFHj8yIDLDxhfpguTC8JREqCHoETVRnU5/kZsvgHafx/vqX+oRtSbPo2Bs8nP46/bt8abGO/o1MsQh",
-	"RNIezw230FLu20hbpSwucTYp4D/MJS/WmzabExAfydmeMV/xC8qHK6sMGxunsXE+KXWuzrqpc5GsK8mN",
-	"3CMRmdNMFzFrnujlnlsaG71IM2NKQ1UHVqTpds91CgLQv3muDdH5PBRGkv29vS6JitVY7Qj7+JDLt0fk",
-	"9evXPwLzcU1jUhnTFLmRLwCRk4lmmO9DuAhFZL/9txQMevG2qCAn/bM++Tc0sPHdQ66vjtqHy+NxoXli",
-	"dcOELlL7Nh1Nb6FVN82gzlexSa5ZEmDJy4waMqNZxoQm5o7HjAjGElg4rqhL+sYBktvhAffR7RJVjAAf",
-	"YUkofGqAFDELfJaj83E5oFhvA7pYvI9X3SluGGm5PMRgqfgY8GuL2mLSJxqCpsTllftIvgMA13Tu8xxN",
-	"+QEX2lCs1aHkYO/H9SXKK6ztCXzRT6+HrqzxRcqeV9awEWFnhZKb/IBGjf061Vh3kUtz2ndpjD3D+ETX",
-	"/f0inN95slWKN/W80Hi8OiGNZ889/49ClmpDF+AtKOFOjaI8hXSw9jqv3JMyyM3G/UnSpId/BHNptNKn",
-	"yidflVwbFc/6aJsoUg6LnHI09LBhCCRfegI1CDGtAbwF+kgmeewib/aHKTVMMK1rU8K/GPrceyld4xvV",
-	"MBqafvY870fT+ppM73ORLlbsE41J1mBQ3nHNlu1IrgtwgISk/MYyHmuMQgpJfar0S9L5s5s0L5Lj/Eg2",
-	"49OdG4OmMWi+Ziwo1Epowa8eyQQ/2qLZjamIWbo+G/IK+GMsVQKmimsg7sAFIvx1ypKoh877VX4bU0HG",
-	"jBTPrTNrjuCBRm0qN6rhaI0V9UTMBe7USzCXTDGr6T2Ifu4dOFAP5gp8rY1VhgHQOIPuDB9obLAdN5ET",
-	"V/nWshwJC+lCoWSayty0HTxU4R0C8B9cW1C238SkbZLShcwNaYGjhmg6z7DV5v2cCnyfb59NuRfdxK3c",
-	"+TZWXmPlbW/lubvlMbosRUNA8em5kpHTafpApcfblGeaRA6nPLqvlVzBAF9/udU3XRTaEOsnh1PuuIln",
-	"LqZPpIAeaJPJU2QF5WJj3SSmVNL66slxytblJ1/7ob9++lRMG6kaAm0IdF0eM9yPe0TySAq9Ge96qNX1",
-	"2XlnlU721bYrPlCC0HIBMQ7FilaaYgAOPTcpNGIBWGhB56xLjrZDF/xlfFws7zlQBcvxNwIK3seRfnjg",
-	"t/iDtQOaFYDCh0e7otOt2pHofIxgFz7xpmbzH9t85NU313ykPPbt68EKOmlQA7/5bs1QxHUj5F3Kkinr",
-	"QNV0UmFEyyz2ZvxAZuOAQ9vwCEo/MqrMruUknYQa6oCDpAD6nFt2Hlkq1RFpRV3zwUQBibpzaDjSnZl5",
-	"Cv/Ikgn83974qBcKashcakOid/1/jK4vTs/7x6M3v10NhoglJA1N25jaCDj9BbJ29DuwhgCYdUBcB/tc",
-	"pQGZM0PtAoGl6z+ibiiwgwnwEK5JPGPxDUtIC9rfQ/+5APIjQTuzA7Y9TikVC/sL1GYO4WXHNMGRMN9R",
-	"o58GW1a7IFaXDGg8c7+qoIFr8l85yxEMg3CRsA+W1bUiZPuHpAC1BUE0ZrGcMx0KzayQhMVJETMSwU+t",
-	"gUf6uJR72OE0te+z8HhMxWUAXCL7gJDGrS8UoI8eQhIAN2xONF1oEiU58id2CJ2pIlhTTBVgMKHzimso",
-	"8ymw+EkfTzMU0S9vRvZEj87Pjq4vLwdnV+5whxHJM8QKoIphVio1+F4ZU1iApHqw03CnINdV30FV8fd7",
-	"r+HShSK6ZEYtOv2JYSrqEiutPPpVK7LHbi9ZeSncjhZCRGOOLeAaSGEoF+T6/+zt7e2R1sGrV6FY7WnT",
-	"7pGz61NsegoEYX+lZGote0Vjy/nL/Fg7y3catQj7jomSWbYOp2DKVtWE5wiEljP4tM5gp4akHzPgNZzi",
-	"dtHUV0/4IrhlmwyQgt3BCThCtMdXQ4ANfvq3HQI9v2XKbg4ewPNDvSRJ5foZWcOAa2VwsPOhM5bJogPY",
-	"nTuHO7mnsLU2z9Y5nKZCEgFCj85ycYMtI9h8zBIrd1zWGACHuh6xRddnlEFIM+uSOEsu82jvRZOQ2ai+",
-	"T5lfmZQXsVbbrfUUDF2HgaK5QEAit3XuL694BSSaALJe1A6AuFKqDWFKSRUgaSHqtTW+YpkLowOSKTlV",
-	"TGtyNwM91Kt/rnOBpb/a1MtnoarnMEa3lckN3TYm6yrhngu2zmItU5sLkincZDW0vUFa7ioGw6x331+y",
-	"DvtgrFavrVXYqUhKxTogLJcFapecVLC83eNQBlEx3BDjwLi2jdCdWbEspTFUvs19pyhtWHafC1zimp+F",
-	"E7z6zJzg76CANzygkd2r/YbsFQciKCgfHBNbkvm/5HjbGAA4Z/4lx8hQmF6atAcyHyR15GS3g3YGukZl",
-	"mUGT2glVXpgbonKh10UB/mbXtnUAgD3Csf43OR7CT75CJ/bf5Hh7/7U93sZ1/c3rASdexNvz9mlyXBXK",
-	"85bMYKOQBymEhM8rU4ILsmA/rYlUhH2A9DnXOAvSdbxrsDCcyVwmDLo6FpwCvMrt9aLc6zpv0B3wjELZ",
-	"zfj1y+SPIK9vVkyiU+bxgjKjgqW7sRSCQTvS9SLzLcCBAT6CJq3hcNBGaYjgnh5j1FJote0Mu2Vpmd76",
-	"KxsPJWSktqLdOx21g1DcSh4zDLTbFREtEWc45dqO3fIBof29PYASDsr+FBgNKvrR4xJC4WEdrGVNjZXF",
-	"EEQA39slS7h2u7W/50AeXM4/Ja/3Og72IWVUM9fPOWE0CYUb/rvSF5ZwTbOMUdUj+BJ+6bGcszIH133H",
-	"NFRaKjbl2qhFnff/J2b6dg8u7KEcVc7kGcXu6lybjPaU30JgyT/fMImvJAR8ywrqtcTm76qcQIc4j59y",
-	"j2cAg1jDNubMKB4/AP4rGBDLAsTo9dURSegiIDJNCuW74i2LErrQkX1EOxhgkKsyoYtDklCeLgiNDb9l",
-	"oXB58QnEG2ND7C1hwkB0MsGs+YBQ8vMiY+pUTk/lFAU5hQAo8IB24EkRkdBD0fLsrKBcnMbYU2oHVtQb",
-	"MrdqF8IaSMWSoIxFws0GTHVkJiLxiDuhiLnBWYKlxgn4iYvvuWOBcCd6DjVpwVIiePkRLk/pyEGuIxcr",
-	"GBOhSaKdW6QzZ3OpFoW5In1LbHbnWV67SwBnHENfJSvcyJfeuUO/Z74sn/3P8o7MqVjgebb2Oz/utdel",
-	"6thH6ntI/0ewM6cf+Dyf7xz+iGk7+EeZtMOFYVOmnhmLrPrqG/2acFcnfJqrpinnn8BGOYbzHueaC6Y1",
-	"mRcEsj0nLQZbw0mvHUuz/M/qVS4bDvjmfwCJBWsTfJZyGxGk1cUzQrFakqADFPBbSIoAO0CQGTdE+Xbz",
-	"oUiYHZyJeEFmjKZmFnhXJnLKLjny7Sa8ZndPG4NZZxRx4wsGp4mZKZlPZ8jAe654HSFlUMy0LMPxbUbx",
-	"jdqkbIxh2aNPLumGIpoyYdmcA1GDLBffnuyO6qIvxkaWOHSn99z8x82zmf/o2VhS1RhwXwf/gH5BYPsU",
-	"J/co5gFqyu44T28e6N0EoC/o4KCguVutYL9jrSrXXw86N1kS1aAs2U8PSSRvIHPqhmcZSyLEK4xpmjL1",
-	"nSbyToSCxqBmAOCgkGaGWpsnv4BEE3/oEWnRsbxFbL9iECVT1nNMwAEnjuxnkesXhch8+DhC6+nc0qLd",
-	"ATu8kGYEjaci7D0IulPk+8Kf9odXo+H1xeCyf/zu5CxqO3dv0ZkvFNCm+E4UjMMoKjRuUs8af5bpOiB5",
-	"kcByi+pv5gxbu1nfaW/k6S4BJB6apqFwOhgktIFZblXdy/7VYHR68u7kagTLGl0PB5ej/tHVyfnZsBbt",
-	"+k2e3lgp0Id1PVNa2PIkBUf4vAAZy4t4iNldeJhfxDfRTeLWyyduvdqi/P1KyndULNwJ6G+2xxcyDkBR",
-	"dUwEUqML+DyGzERO0FICPvwRnJ+LW24eqD9DyFGNnb3QhCaOaRegsJTkcJIko1rfSZW40hfNxTRllsoI",
-	"TEOd6LhhgJhKjevjo50/PDo5e39y1bd8bHR1dTr6+fz6chiRlseR/Y9X7S65At/djdW0NGYkc038ngPM",
-	"RihalisPf+53Xn3/Q5lx3e4RIcmc8hQ+Y8IcQvMvq7LJW6ZKVyNuCrwoy4z2acIX58MrgvuYm9lu+U56",
-	"F5+MugQUO+1GIJHdZEx2jlB+R373dI9EcBwR6r5RKZiiynZpQLpdklukdbD3ut0lfUEYvI3zGRTnwrUD",
-	"kHVNzUgL1qG7uKokavewpzdLQFo78djaIFnaa5qjccMsy30msVJO8CiRsv+0C9jYSu2quDboQ1q+S5Wb",
-	"T1p6ZhUGK9PbDYBJI9b+VGINqZlgG5ePEFeQdTXjlqEvtkrQqOCZoLGfyukhia1U80p5SaHBkoLuXCbF",
-	"g6FY0udbRShJMaqlwE7p7aCUgopp5lyzkFPNpeiSX6W6gS6W+BmUzMSFr1XWlYPWuxAsS/zZ7cTHZnB9",
-	"ZWkelVfeLtHD3RQfdWv8qd+8P7XvzWmgZHAGYiL2rCCVj+I5JZN4uETiVvoWWG4dMrOqavHrHkRZUBPQ",
-	"Rmaa3El1A6nbrnCtdbB3gK5EM2MKvQxCCuZ0X6/kId5coZOXurhnP0VP22X1D1YxUrBQqwmGQlnT4r4+",
-	"WMd28P1Kjeh5SzNwtia9s1E/ng4qwt4oaBuyTJafzhbsCplIHkoF38QbXPN7nQNQvmB3jk+4BJOJYnqG",
-	"JvNi2YoIBcD5WqWiYgZiHW9l+AJuH4xVlpAFM6uYvwXXCEUt27Bms7UfH8U07MY8C9PYewErz55LY9R9",
-	"SaiUDYMr7SvLPRzzWL2kH8vjMqbm1C6yU6o961hcWSHquRAUhWKOnbzDth9YNA/ZJgmRynmxWj4AEpD+",
-	"xQm5YQsdhCKW4pYp7Xxh0NjbZdEEpMz+S3js3hSxGjJqOBZsi4RMFYWaOcTv8u2Cg1BUvWxYkaOZwb3S",
-	"7Z6PIiO+b8m30XhkSemNTUjLxcaLkHgoCiOyiKW3sUlXgXRQsR8nTDGr+8WpPeLEaXpZxkTSAeTgCIzX",
-	"USqn3l1oZxyxWztwBHXpNywzPULR59h1xmXkrF6791y7xMf5WBspWJdEsRQTruYjOIEIcQzGDINm7gC/",
-	"0/58Dl69anfJJTbmKrqyVON5S4de5Bj4xKtlD+aPbfS3gtDyBvCaCJ/3eF5uL3Qu/KVNF1jH6VyUnyB5",
-	"nt63WSwSl/goB2fTW6ZxKjZCb7lQu+p45wpkAfCXqZTJx0o/EAodb1Svl33RXCbskBg2z6SiahERdP6R",
-	"IlGo/K50EbYUM7kS0EUwZu2AzKm6WRKgoYgsWx655Ab/SwwqMeHSNr3s7Lmq0A/g6OSiyMo42Hsdiuii",
-	"Pxz+en55PDr6uX/202B0Ofj79cnl4DjyNobTZjEPopswQ3mqu35Svwh4KmrDviKy/USq+wGyYq1d4ncH",
-	"fkjwpfVyiLAifUnL7kYPG474sf3SLwfDwRXEB9+dnF1fDYZRGw553ex4glGvFLx+s7CuFoppQ8EhbmZF",
-	"WxHEi6mw5hIu7L6M4mpJON2zm4pdwwU8zmiCJVjLyVz4q/eFCa/7K3yhnI9yes024gbU0KBTZJbuX2PO",
-	"NeL0z+skA37nnVRZyX+2F6B36ws7LnIor8LkB7RgImDgaCXGcj7nBlJ8K8m5cgLoeb5coWXXhhZdEIrl",
-	"5OWKFeYA0R3YXDzz6Yu6RxKW8luGWcLkQmozVWz499NQnJ4MrwZnu2fnVydvf8PgISVG8emUKUBwrUYS",
-	"ocjL5y26Z5VM7dRjGt9UEwXt20HSCaLHRS7Te4To4y450h1C+15ac68Q5FHGxTTyKSmZFNPIyp6ihgX8",
-	"iBhghDK5Q69MMO3jDtC4ecjiTlFS17lQ0shYpocEL0hAwnxv73WMyTr2nyzyjDJyUhwKMUghcHoEIzLE",
-	"imsQkl3SJ3MOeDeBz6S2g7Swzl1mTLRdChB87oISuErXgxok7Jil8i4UOH5A4lRq5kpl9vf2/tIrFBdw",
-	"LzixPWYFNqOQd/7p/dddMmQsFImM9W7lInfntbna5xkTlWRt2K1N5Sv9ymYHRSiH6HycuW0mM2AJlaWC",
-	"4rGmxMV7b2oRaQ/2fvzhPgjtqqt0H4XRCkQRIJu7lNvlEku/0CZi+ukR02UWfL+yDl0i6MohreIM2usY",
-	"brDzoeO1q46lj51DHwxd4cXgINudMJZYbrSxUOTJSu5IixI/ayWJGYFu6MLXSMAwOh8jv28fkpmr+7Kz",
-	"5POxJnmG7j15J3Bm/LyTZxC25LLwNM0Z9IKHKl+rZwMWqsjTtIyMikW7S66koakGNyB2iecikXfoiqKh",
-	"MIqJ5HBpRKhbgQG1R0AVwOdmNJ34YhocpsjRhsb8aeIeCkIR8Xmm5C2wbsuZExanXCAnd/xhQRI+mSCc",
-	"ODVQRGzIXvfV9wFhqWYk0lBMGPXsaELnkwmPORNm5PBzoT0rLmoGgR636jXpI+/t3XjrDqksQvkz1eXV",
-	"bcHGLvH4WMMXv/lMErgdBRvzNcAOQYDeMgWlvMB/LNOocGtgu1XFODcz+4/ODVus14tPufboQN73DTEQ",
-	"4DYl//XsDB0QmsWKGShYhpwnahV3w+eMtCIPXd0V7IMZxZCfFbXrYYX60JpIP9rH8EWlh+FLbA8DZLe3",
-	"IeRviJAhqbSmQK4gKB9YrKpW9rfrMeuL+gf7O7CqNL6GG1STVvSPTv/ipPMLW0ROr3epWvYXNDba2mOu",
-	"TowpZ7kVUPVYreZrHFD1gAeL6jY0HdHtyI0bGwkfChkKV1WdpMf1I2U8U4Z+dYoXytHHyXEhySYRfsM8",
-	"F0fPud3IL97J1/js/gzMCm8wocJzqvuMqlap2AK7G5PPoMHG5L6W0QOko7p81O6aJNCCpTQJoA2+5+em",
-	"kzKPczs6uV+qtz6Qe5GPUx53yZA5dbwMFE2wDBKrvHyuCzpu6ZyRTKY8XlhpX0UHageh8BWcCCKBSekK",
-	"osMuFrlS14hhUZJrdminzMHFLcrvD/YOQlEtlzw7vxq9Pb8+O4569gfOqRoULlWpii4uRfYn4BVqcrC/",
-	"F4pWdbDBPy4gKBwsVWReDt6f/3Lv0/7p5aB//Nuof3Q0uLgaHEftLjktI5yhiFPOhCEnF8v1hVfnvwzs",
-	"mMeDwbvRxeASij3rSwz7sOCl/NFniWeuTPNC0cwre8YP2i/u/HoFALS/Qx/NJh/Nv7aY4ycpWBM9/Kai",
-	"hysF6vYaFgzxXhZ9DReGjJSHskddVohYDlcV9d/fkzkXuWG67QrMFcOc+JXnftgrHuyG4toxT8hi1AG5",
-	"U1JMC6buy/M8h07KRI/W3Ywa5h3F/gdtMmUG23QB08e4XECig719cnL2vn96cjw6sozt7OqkfzqMAu81",
-	"hscNn7MlDklKBklFEoTC2pgTytNcMUBbWnmilDtVdnp6/tPJ2eht/+T0+nIwjNplvPDg1Y91ba7QX8w+",
-	"xIwlLOmSt25GJ+T8JBDTxGDkyYXdA2PHWZ23f3R0fn12Vc5PEpaCn19jGpImrTwjRtb9+F3/H6PjwWn/",
-	"t9FwcHR+djyM2mScG2f2Yl80gLV3wdaxTBYkpoKkMr7xSV8yN91Q9EUNNkGZa3W/7KNdbFNxQAd7+10C",
-	"ewT7kMy5CAUGxO/njgSEklgqxeKafCuyId0qFFulWQX3CAKinIh0sDblqsAuaOHpYaexQrAW/ea4KfOQ",
-	"3fu/rpXCp0C8zyN6YewvVd6eyumUJYSLBiGmEbQvIGhP5dRKEKBSzMTHbkD3s3LqRa4df6uitCUeUynb",
-	"WBKyclLNN+3WsQk74TbWvSMsy7obrLkv3+YeQKSdF2e/4ebN2dpIV7WMecxm3IXwl+6fVN60r+1j9Y7t",
-	"PDPOwCYvsnuB5up+mVc3sOfPf2GLrWND7kA3XOvNhQADkeiizyHitjuPawF2WEmXsStwzZ6kYIGrQ/Pp",
-	"8UUNcCgyylWX9J35ErkfVeoBAN3w4NUrTLShBpvNYu6jy1y3T2CrOdRWawNGoHtWks6fJWS0NMmXqvn5",
-	"9fkyvx5xpkh5Lg1sYKMUfknxoxIdsOBrW2qKy+Uym93jlyxhbK7BC1MWTgB6AeRUe+P5EOugPNWU1jjW",
-	"XJR+8lCg/7wdYBmsJpsKnx5isl1yXXWaH4biYO+ARK54CJzPVZ95ncM81yw5JAf7e6S19LvCPR6Kpc8r",
-	"DvLqx9fDe17x0qMTio/1ii9V3vzKzezKZQk/B7/++DKfGr2/YKuamZ4VRIV5w03jw2646OczrYfg1lti",
-	"S64OssLTNvBNZx4/ZGJX7GdNlDTUsENMVOa6Go6LWZdcIMSK1Q2lYKjI3VnFzUXvLFMKhaqY7XczmZYt",
-	"gpy7D7mxXQgTSbUtCfj4QPlrO7gZD11dz2Rg7c/LWmCKLzbaVsHhARX8s+p7Dd/5JvnO4IMvTFvxrgEY",
-	"xsqN28h/rArF1BYQzgUcsVeRrqrZDQ78o6w92H9lDR9FYwP9QwA5CsrzQFerQj3bryw5UhfpAjdlD1nc",
-	"WMGbqDyFbAPXmY0LshL8wK5FUTcU9cGxJT3pcvDTyfBqcLmsI0EACF2kwDc9z5xRXY1pTb0+CrwwerW3",
-	"HxVRPASiLr68k+omCIWWOGBVXS2rw28ZTX1XJYgxkhktUbL1YVEgyMvOTxA/LArSK8DNuQOOSUo0aodS",
-	"73ACWh7tmSfeGSvvRJskkgG6lxsW+0hjxmkqsXQFSuz0vbQWqkmuc5piQgE1hs0zUxEMVke1V63rr9rI",
-	"L9zhxqzRT929fC6xgcO/UMLpNh5CaDBT9reoVAI6N35xPRPv+yE8wTLOtJNKiWl4cDMxLFy5xIViALSH",
-	"ia/2GD5SOjWC5psUNGU+6UbvJiBY7TrUqgdd995fCe2loeYO+8OldEpa0L8zZb6iFL0Q7QIoC/hrKCLN",
-	"RcxGt0xZpTUKQNctSw/tUF0SOcjWkX39lBkGPs4JTTVz2QtYMlk/JrljipFM5YJhQZ9w6/QrhPUWEmlN",
-	"ldzblE6P3J5s13O7uoidVZZUrYebSDWnBovdfjjYqdTB7X3mOrjKS27iaf4c4bY0tTPfXprturhJ8Puy",
-	"p9HeGV1cB7j1hJLy3nsuAxflHptxPSwfgBIcuCdQV4FfVRgKmdMF0YyRFvTrjR30qRSLucy1L80JVnp7",
-	"ApCQb/AJRdf2Z1j953pYjeUtC4glOyVoCt/7miHIjAJgoHaZMgOY74BSaNgH0yWRscdqdSMoB3IZaXqZ",
-	"HX6nUafjSZecwwvTlER2jgjRgTTqh9iZqOdqj1be3sp9uwPQ/QRFpdXkoren/Z8qrs0uKRodFdCHobC8",
-	"YoHITUYSSopVr84k74QmLd/kyq26B1gcvh7K708PYarrjwLalax8BqiF6RZeUXilwfv+6ah/dn7227vz",
-	"6yEo/oj/FAUeqRFO5fzt5eCiViP1Vwqu7jOppX6OF3JnDIresJsYeaWLbBPCanTTr0LmeOJy4mAZgfS+",
-	"zAl2PnQKRtQZy2TRAW6zc/jD99+//mFFJDlls2O12vX676/oBshSijmo0HK55xr9+M7JCu22xMGKGcqt",
-	"4Q7aqrXFu+sUTdfaYggreGZ9rzrXRswDQ401+OOmYftXT0H2DvquKOW5blTYHqaKoev4C9nVsujJBvcz",
-	"IGNnc/GUmwVJ2S1L0bmV8gkDrALfnXwtZeAEn4UwKlM1dPFnoYtLRtOOu4pCMOxx+yjysJdmLX30SWTN",
-	"g10QAR18OPIJCx9p24QiS3N938IhzsDBb9dbOb2KlQMrgHoLqzgDk9CHgA5u94IlUUAixZb+9L4ZLgrv",
-	"TEAQlNwh2gUOpFyPxnl6U3xKohmjyowZNa4xIvbc7Tl0KEMLGCfIaPvb8PyMyPG/WGxCgds6xgyTqCRX",
-	"WHLUJQPw8KCkHeem6OfrIgARTw4jBJKapnLsXh3CqVxDc57iLdGYiE6pNh0YvXNyHFljSbGY8VtG2Aca",
-	"mxSNJeeImnOtGdSZlI3HSy0BaljaXfLrzJdweD58R7VzVGHkAV6JaCYSHYq6nUZ3FiU1++vyxAuPHGDw",
-	"0XQi1RyzWia5yRULxeqrLeUIQkiqJAU7iDPOqgh7AGefZwBvmHBd3A8Ppp/PmSap1DplWqcLe2bF/nIx",
-	"BSA+Ajh8WrM1+Ht4vt5kexCd6kjO57SjmX3IOB8VWu6VYyuKxGiarsWumrjp1gDu7e3dB9wL7uFBAwoQ",
-	"1ZprU+J7tA+rF8ahJEZyolgWHZLzjIm3jNoDcq4Va1MbPnHiDHVesHDJHRsTgBSzHNhVCdvlO0UzFNHv",
-	"Iawy3DkMdxSbMBPPSvsw3AnCHWboFL5GsEfnvUG4x3Dnj6hwxnogy5aQ+De2WdDS4yYXEbMKkCcwqp67",
-	"OJq4JRSN+O1P7M0lTCSZ5MIEGERD7wRnuqI1ONATfHP4UdHxlSa3TBmuwVMEETZ7YfAq1Z2tRzasxybb",
-	"qZzaTrDDRD4vEJ2KT+G4rH2x8RJAV9DEc3rAu0Pm5K5jEuDdtKRSXEbEkClXvESo627lft2l3Ow0vieW",
-	"PkZZgrWtdzRgrABOZSdwbwfLOaLxjHWOpDBKpjVSM72jC00iITsA3hp1l15+9WX/aJzRX6FD4ZnUOGBS",
-	"KBI1admJmeoM7U1E7aa9UaXzruyHImEemc1OhvecF4mtqFEUNVROGYBuNlPLq2R7rbXzvhI9ekZLx02z",
-	"ycpxG9GYOF+3iXPkorYVxXeLcM3NeFczquIH8hujG7YoKlDevHv1fQmuGs9ycUOsjAlIdMtiY3Vxrkks",
-	"NReMaD7nKbWvByr/fMyShIuptjbCYqx4EoWiUJwI1iuPpZmR1iWLueV7NCWXVNyQtzkQ23jhIy5tbwvM",
-	"uFVXleKu45SyjwMCSyytGsyFg4xlRnEGXeDBKIMeR/AMarNU3DiQWBL7rlot39opIIablAVEO9PRCjku",
-	"pqHIqJkFADjYLjyCQqo5Te1VJ9ZyM9wFuXC37HjglScRfLsY8SQCVVvjEzoU7hksIKIGh1mQVlQO3bW/",
-	"khMSwTHOWQJJJZTvsg9G0dh0/NRRu0vOoZaci4R9YEnZsAoCNHj89QHyIXz3i4dff0M1e6a4yi9jnOuF",
-	"4ip++k28csaNDsi4gOtsQitNaOXLqQ7COwy8pmiZQMZItMtI4zfjigyoMg/Lo9eLAlQXLJsH1mMZf1Sm",
-	"nkOzuWmuLN8DXs8UaUWDd28Gx8cnZz+NLi7P358cDy5dywI5maRWSsyongEvLX5UsnlsEiDAcO6fdOyG",
-	"UQPZPXOZsLQdkNNXHccUtbW2isA9fA+dCF1rdz5nApG47nWZg7C3kVMGGBoVB8sqc40qABtLEex3g+OT",
-	"o/7pqH9SDVzXR6ntW77DIa/YB/NcgWo7zYnI8s8fo/ZyfmOI2j/Y5Nw3PPFzl4bDLcUSHCRCzyBLan+A",
-	"Re6OqXlIZz4XBaO0DAY1ZMjQTqCvzQMs80vjT/o5GdQbu40vy6VgCVuzKl2gfcFRFmJQRw0Ta5jYyzAx",
-	"QF4j+3t7wGf0Y3jZiq24nqG95SLRJOGaUe26IiQqn2rSgjgkHGCCiHZUUCPnC8wAoGNi7MGULC+FNgjQ",
-	"osoHKHcFU1EbaoZQpbQKIAdLm6oFmVPXxQj8DjJjIl2QlMdMWBv+VsZ0nKcUPACtn/M5FaE4xoWSc2Fk",
-	"KqeLgLw97sOKXXNqYKJjBSa7xBaePO6RCKJV5Q5150nUDkqLXocCvAmtqJh2EQUk4hAztUNHh4TCRN9B",
-	"92uOXgk3AeqjXJBU3kF3KM0C+ziu9jsdCvvw6uIJT8C54LTbKGGGxWYk2BQYXyX45NuLckPgW6sR5yJm",
-	"ylAuglBgqNG+G+jVYwTQm9A5TxdkbpkcKN9nbDr40NFmkTKiY5kxqO7SXTLMqECvwbXgsUysAEtYKCC8",
-	"owMSMZFEhH2I01zzW9Yl507HRwxGw9ScCwi5V3T8nnutiox6d348OB31h8OT4VWE3arjGTVFPAxC6DSp",
-	"+FdakZa5itkhKv4rEIPYtVwqgv8o75bdEqMdOC/7AKEuwTjIWSzlsmdPUkCyenHJjNTqZPPA0+wziWfg",
-	"w25Ku4IXEdIri9gopv11mMjc0osV1fZUQVY3AroR0J9dQOPVJdAMzLLd8oaCPHyc6eE7Ta8X00PATYky",
-	"JeeZiYqqhNLKWGajrXt+lbYHSNALbdic4EhYWRFTxSZ5StyKyJ3imObxhk2kYlbqpIzeWh0guvj5ZHRx",
-	"fnpy9FtEfLjfrcYN2VIssVszXoSikARjxHwtoG1f4UhvTs+PfhkcR22Si5RpTSLvSxqOri6vh1eDY4g7",
-	"aGZKmdMSMhTFq5Z7AIA1JDq/GJz1T0b9i5PRL4PfsGub++xNfzgYXV+eRuB+io5+7l8Vzqu/Wv2D8qgN",
-	"mRF+pd8DGqx7ZHR91n/fPzntvzkdRC8tNH5yd+b5PU5+pheRFG7yLWSES7L67BHPRiA0AuFw56ecqoQl",
-	"qJaUV/ERQmDGaGpmDxQwIFsxXh1aEGflSQXVsJImLoMPIQ2KHDPQ60s22SVHMxbfYKNJNpeGWT6dMZEw",
-	"EaN1h6aUkL5LXZcgeFhAUn7DSOTWGq2pvXUsqX/yM77SM7KHlam24REwAtZAf3z69+dMWniiknK3VaR/",
-	"Qmb+XLa9m2B7bSiu8SIT7OjiTri0SecDDch9k69lRbG7yvyWRT5+1PZgG6uXHdCPjF5yEATu4iONFEnI",
-	"njO8tLA+5dpTxTvcyuenCZxoM0UUKiQe8mcWnh+RXPe5ZdHLCJSj1YN5BLkqRt2NWWNNZKkloAgybCPC",
-	"hZFE5+MO7BakK48xPz4C0Bw2XUTf6SK9hCXoNiKteq9aKHxOjibM0riIXXqxJcsikItcgGfMEvt32ify",
-	"UKgxqrASMKi4gU78brBW8XvYmp5nGcheSl7iBmKq7dB05xk0oKdkwgVNC4iWGOydMpdHY1d3Es3z1PDR",
-	"TGYRmcg0lXe6lL+FO8IHDjLFbrnMNZnJ7LvKcgPnyI3m9IMdS0dEG5bpLjnyva0KfFpXEB0dzajx39q5",
-	"1fylWdgl3KnzW6aKtKFnQwiyM72ItYFTbxHiVv5Bew25KFLEqveqMUMaM+RzS413lmF1LHupXNEirXNt",
-	"8tAmgbIplbRPzMxSQcopwG1UutsUiahWzhBMDwW2jQzrjvHpDIp+IBP0kEQ0zWY0crUpocAHfCWGi72n",
-	"XGM7vmifdIj7BXbXwedcaitpvXn36vs2Pt+ac9GZ0w+kzCsKBWSK6naXRBOeGqZ0RBTTRvEYekVBYiBC",
-	"bVRyRmUl1TKmSi3sLjv8TjoF55KRoXCypJL0Se/lkC4g85x1p10SHZ+fHB/++Pr7V1FAojkzlu1zEbW7",
-	"ZEjnjCCqiBURGQsF1Y7Nlxv80iIC09Sc+vncUsJNg3O+iLD4OnJLG7nQyIUHMkhJC5h2+zHCoMj+fwAF",
-	"yhr8Lukfkhcqen9NNmm1eYaZMa5qKg1anX1Ih2iHohirGAD19atK9mnx1ZxRDQ3yUvYBI+S3TKU0Q2DU",
-	"OaMCklRbZdYC/NSy3ZdlpxXP/rDc8ufhpuUEL8JKy+k3QjcUTzZstGGjn98pU1P/ZO7kdglaGTVQUf1A",
-	"aaLU7B6Km1RkJtNEE0qmikK/IWiJiRgRmkF3eAQ0sL+Wsh2QudRYqyxMuggFFlQmqH/0SJwrLRXJ6JQL",
-	"ijgBJ4bNnTLrsGwnnCk3cosnAQQFgiUwvFBg56924BJyimi4Ywo9a4RgMi6mAk2ZucBNiLqk77KmdImf",
-	"a+fE6nSfUUZoqiVxnEiTKMtVJjVDBIo7xY3rjQ+Qx0TJOxK5be6mWMDvfuFN9FDwxGOHrvXVXviT2oBc",
-	"8Ots4bCiYmxJq3w3NJaQ1s8nF/2+744GC2wHBFV9oxg1c9yHS/gxogACLGGPJBKEU5YbcvHzCZkxxdZB",
-	"HrjXexCxtFJu/mpvDwBLi/Lz2mL4OsIqN2IXgL53tnjwCC7azrOCoLqzGiKR2tN7uC1ARqcAfuupsQFD",
-	"/fOAod5rIucvwSqMj+VbFXZecO5//hGsc4GIBdF8KljS4Q5w0w4UOyBnxyJ697g7N13SR7x2gAH13At/",
-	"GIWiJeQ9xupdzkre1fIwhI92lPFMKqMb/RH64v5Tz/0QoR85aPWmkPPF9co/kX7oqd1RsaP6ek6yqhbu",
-	"/s6TP5CxpAyTAVdy9R1uJjaHkGWfc9JyqiFj2CTjYO91QKhYADp7qhk52Dto1/MZnKw2leMYviq5yIoq",
-	"tEH2nyQX1MzqZH9NazGc6oun1sc3K2uE9/NQGl6Ye5RWJIcAOeh1IrzW+loir4CUJNVCK0ahvdGuUl5v",
-	"icoc7R1YnR4NllAUFkvPtz3MwSCY5ClaR86IgRYu940YeOR399fI2mFuvD8iwMCwPzOKCo2J9L7dDU10",
-	"xTBZk6f1qZQdPGwO+SZpX7Ux9Bksl82xZjjDhjU2rHEr1ngu2Fb6hyV7V+y8gRFGwKOigiGuqB6R5TfR",
-	"NhpIKKKizYsDH3R/+5QgMQWP0JhqqOLuEUq0oSlDJ4+vH9j7MRTR+8Hl8OT8bHR0fvb29OToCn1CrhGO",
-	"793VJX30IwEzQQTw2LFbVwgmBauqRpZlO+a7BM0JCECQGOtizEVLFc7SBD1ldYz2GgZ5Ei3q2Yy4C7gI",
-	"n9npvyX7877Lb5QN7m3hdD+SYpLy2DQW47dnMfp+kh9tMe46VXddUOGTrcYzBEvE2MNSBCEUlRDCw670",
-	"n7w+/tGq5lfok4aX3t4jjQfZKHoN79iOd/w6k0inUDXvLKttVb96NIhP5RVeU+RzLA1F1bAXCvgxpMBN",
-	"KReFluYa/zPtavVxYsFYAvVHyHNaB69etT2Io7MtARjeQJwzFPt7e4548Nl6Txc8UV+zZL9xNNuH1Xyh",
-	"ehos9EUyNKoL2KSxwUYHvrmpvUZOVf72WFuji31LNZzAbajv21zx+Tke9XitbPd3O9joeR37Pfvfskkx",
-	"LB8zRoR0nLeeIyp2K2/qff+X8NXT8MTAdVzNKBQdOl+d25jtWq3mOTy52TtXE1vAV2kcaA0f2JIP4IVx",
-	"jOA7vR3xz/gu4jdtwtqyJLr/F4L+8CGdMPIzVWOpKilQxN5zXcHNaoHjKSBTJqeKZjMekxwgpcYslXeY",
-	"1gQVzQFB5HzpasUpsoQFoyog2Uw6yKYJ/UBEPh9DwyHWwa7mSaKY1naa4fAs8GggoUCNK3BVwyRLKdY7",
-	"+Y7mxUAA3RWzgNyyGY9Tjw5lT7aaUxaQ68tTHUC70MqkYy7nzCgew8+ymYQGGxOm7Jg6INTqi1DK8pcf",
-	"4RF8x1zw/8qXxm8jMKzPJy6rDqGUY5GxgOiMigBr9bEwUEx8rR7AnrmeOpk7ii6J4EQiaO0KxSFOdQWH",
-	"JAKgQOqefWodnBZZi6Z1JkOBuLbcnvqtTG9ZckgUm+YpVYR9yOwmcSl0QFzHWleCCecg7mGnQWJdyq1u",
-	"XMlrhjtKDd09O786ORpEbWibRNMUd1yxGFsf2IW7rGkobsQyzzET8QxgyLrzxMqM9dhagQPWAowtioJn",
-	"TTb1SsdYgJfZkBd9DGR2MePPldgy4y+jYs84vtoWYCfVFE0oQm3yXJr86S9fsloJSDIlDbYbcxKFC9Tz",
-	"LO9xyG5VYTvjK3IWAabWy1mkImiJ5jAVL2Y8Iol0DNNLBidcsYwDICNKCewCRdCvzssNALfMs8whPMJY",
-	"Y0XjG6uZt6L/POu/G/wzCkj0nxc/n5/BP7vdbrsCXj7hAsBmSUuDiAD55vCzQuTrVBPNhGkXMoeUIgeB",
-	"XVA5sEzaL/IhnMMgFFsz45XSlsrmfQSbvoRT+ibZNL7aFmwab6qHBUKIEmqgb2Bxdg3jbhj3V2ASwW39",
-	"NN4NDU7XxqlcmMkFmLAaGzpPSmjQY6jJoRaGOkYnCAO7RSpQd7vk6F5VS21A6hpWcc+XUZdOZKdeal33",
-	"IHaExLZo9UNxPUJMkrpWeGMpU0ZFXSPCI6pZhwvNhOYAaQIvD8jJLEFnujZuJ8Cyy1PsjrEuRcqV8j/U",
-	"jfCbKg+xx719CA6uaFMR8g05frB/ch2fK75Z4nT2ruA1qPAx/HuFk+3O2YNNBn2ZHJF3wvuUMYWlDjNv",
-	"caHkhKds55lpYZPKkuEymq6BX3llU3H7suJerd7mtQmAR5XobDFOwnWW0oUTtgMrcQIQztiVD+WztUqE",
-	"NESzdNLRuCndNSlxy1f+6Q0El3iHc7xQ/7ltKM4nuH0tlNfEPL/CFnJIDMsUvZ4zLMu5TXVJxwxUW2rK",
-	"hA4IDLQqtQC+LgNLHIyy+qo2dIHIfIBubr/Wzs/t3MvQeNth+enc8hCIiro29mNGkmLqhLQO9n5c4zD2",
-	"D1lyfMJCps/LJ6rvag+mSYVtFOFHcAUgnftlVP5OuXBnrZpQq+KeC5dqMF4QXq/UftXk9k2SWEMxz2g6",
-	"/sTMQ1S0RtnuW7rUvvbFV5mAp8sJPuf6ct4JF/MvxWGXFFSMGIMYVwWZStPUlatwVQpXcmnVdp+DmWtG",
-	"ootrh9dYivxdq9xH60taPp26n17nh80sl/cVaP2NJG+Miq9WfXBWRZEp5TkXsqytDAvgMhDLzeuQygsu",
-	"5wrsyMCyNVdJjfzM1+OBMqKxF5Fgd8434XoUUUOkiNn2dsVcPmhTDFG7ucQIwRfFA4fM2GU1vK/hfQ3v",
-	"exLeV7KIteV7jgG6iOE6tueKndeGDd7j9wGJ5XzOMWNgnPM0IYbPmWd0KheAJj3mgqpFUIDP+1JqeIxr",
-	"0r84IZXxa000N+NzRh3cFA8xhY957z9T7543sBeVWHvljrlmPpVLJnnMdhMeY/uIXa/2r71176pgkZWy",
-	"dqVNQCQ8RdN0gViQUniLpC7iTs4xKdfe++9C4afGuABgRCLy4rpq0WO/6qFf9AYExnO7pmIaAETh2i9w",
-	"XQjcayfb3d9yTfi7ry4Evrqp24fDC4uxiYj/OUshIBq+EgZ0l6m4HBVeBKzngfrSoaHKaEIL1X0CCT1C",
-	"Gsydh3bPNIsCEs3gv5mSU8W0dv/GXuRRD9M17TCQhhcKw+ZZak0R6BYU/TRw3oxVXuif01HbmgTcaORz",
-	"fiSXq+kl6X43FBEdjxW75TDAKJMpjxdla24SeWzGqE0SFvOEaTKTdySRUNWgZG5c2uktNzRFVninuDFM",
-	"2NFjKexsODpPIjLPNZggltF6pBG/+dWHda8o5ILfAdsDQBOqCQ1FUTvRJUP8nAtyIbWZKjb8++khoWIB",
-	"WYg8plBVwEXugVHwdNYjS65ylGeK4K5O8yJYk6uL2GTcWNPTb2ATym0sj8/X48EyV0JLDl3DmDfpiFvE",
-	"eu3nS2yiiO0a9sFAb3bLWbyO6OtOAcYW6bHdXQM1WcNWGszJJsbzxWFO3tOBalWgtYmBnm6KokSnfEDF",
-	"ipkxIB6RdElfyMKc+q5IjrCSXjHkk/YXQhpfA1Zj4D8jTe29mIz9SuRrQ7pfEibiNlS7lXzcpXnC5fr6",
-	"M2wbmlFldidSzTsJNdSVmVmlPoKfR2TCU9/KVApDuYBe3SLBsixN5CQUEWC7xoqPWR9+1S68fZ4bFIiK",
-	"WAWG+VZcTAFgsfh1UhShhaIwJ4oOygvLR2ZYnSwYVZ0515rojKUplKvJCbSNEsQwNfcNxZWCSpCg7Kzh",
-	"p8uMQ3cULv6SuMbhNMuYSApqv8Lidk3nhfMyIBnNXW0dNNPk/2ahgGLnNr4g7F6xC5UpKz4mKHirM1/6",
-	"ywuAPX2e+E3NHfgIfggLfJEyt3IJsGVbcmRCJ8Y1m8SzDsqKN38V7h9dEwNqLLFPkzbnt0zZzcEj3krK",
-	"/EQNu6OLZxA2SDFO3tgL77jMirAJdj50xjJZdIDf7xzu4HNbyqBYzudUJPoBMeQeAdcQuO0zecMEcR9b",
-	"lj9RzFWUtcIdYf/vPWo7AQl3ppIYCYAf+LeOFTXQRpCacCcIRbiTi0TilwCYNKbxDf7JhWbKuH6nhH2g",
-	"c/wc2XvxVv63Op/f+1QbmYVi9UN6CyUGLNxp93DtgHnOURGmxetxTQ5evSLR9dkvZ+e/no2Ozt+9658d",
-	"R10S2YEjFDQaW025ve2RyI4fFaJHE17kMePFQbEWU6W4M4PtYnyPVu84dOgcOhS1Mq8HOH25ZknBOA29",
-	"8Y28cDecJAyIXW1Aiu3Fcgt6y2qLrnNRzHSEG/GlpSesru/rlG4FEfmabm5Iwht44kaSfVt137kglIAk",
-	"8lf+o60mz1PXS6yjVOoV3yL03ugAWwTiu6MqQYSnasNYjCBRTd5RdZNYQ6VFyYxRsIMypkLh5JqzgtgH",
-	"g2NQTbRReWwA6+hvw/MzMl54IUhaPs8M/3TRGB9DCgibZ2YRCimY628LH+DwawQCWSsP/PYkFT9PKA72",
-	"fiTR8cnRVf/q5Pxs9PbkrH968n8HVoxVPKs+fAaiwYqtgFTdrTWC4q2b7WndQ88oLfyCX1Zc+FVsEhj3",
-	"D9M7ye1hNVKikRLfGKwT3PaCFX+0jAD8kLXyAZW1AripZXkegLQqFsup4FafZqlmdzOmWNvhKhXOYvK+",
-	"KsY04ULzhBFuQgHWzx2xbA3wFdHUuG8QrRhAa82cbrfbxmawzufBRSikSpjqORHywZAxM3cMMVvn1lrB",
-	"5C7IixWJUzPd2r/TpJqFQDALASVYkrAkFO5d41wpJopVd8m9fiueHy31XcF+lJAVrendYbXpSigc8OyP",
-	"pKbjSitKmKE81V0388jP117XjWXZ7glFxfAprTmNiSIgVKkziAqdu7UiFC/618PBcdRelqKwdhzczX7v",
-	"h6U0bXdJlM34iKZMGR1Blpq+j7Ln+276TbfrLXB3/c7OICZDUi5uWOLh2LdwRl4hds6XKX7t4r5mP+Qy",
-	"+JYjy0YON3L4W5LDq47HFTSuTaK4SI57ENZmnPPUdLhwWXv+N6tmyFJcm4tK9A3kYBnHQglapvBBO/hC",
-	"sIb53t7rWNA5g3+xcKd0vSSJ3phHfFW80+fgUcVsm9hU8bINzs5TJMt/CtGcgesAZDvcOFO5MQ9TTsYz",
-	"lnLBOnfrKeY6myqaMG2VUUp+ZeOhjG+YQSBrxPOkJE6hY4vOGL3RpHVx9G7/B7L/A7n5+d9kLoUMCMWW",
-	"eD8coI9CqlBgFQSZKOhJF+192NuPyP8hYz7tMJFwKoi210XEzCF0k/9DNJ1nKXP+kxmjymH8YGcAALMO",
-	"QuHiBJpZ0ogZekTcv+9mPEU9HwGrXfdSbkjLLciu5FXk10UNhoYjmZssNyNcwUhBXz05IZHXzhWjySLy",
-	"YKljeys6XDhHD6h/UlRTViEYHFqWb2QsU/K///3/urLAuRUBUxYQppRUCL0NumgqtUPitg9zXWJbw3kC",
-	"rDU5grMIhRtFH5ZL5IKbKKgu2a7LfgKRmy63+tHKn117jaHDchCKyA1qn4E3HHFh/+2mlwl8k3ExjXpE",
-	"M2XvCLu1JHC4ulF2tOq6ujS+KYcCLHj7ZyXGmrDU0JXPlhbnqax8svikeI60Yo6sTntdODqaUXPkPo3A",
-	"imnb4XAT8NjLTcG/u3OGM9g7aMaMwhOZFFP7fzi3pTfEnfbvuPKpoDfgDTMzq60jA4fgllQk2r3T0WGl",
-	"zZC1lOzltkc/ZHGnoMjOhbtJhwR5SeBkDzyPwicirlFHBB9GBApLSKGO9wgNxZxrzcU0IFzc0pSDfdpK",
-	"cmUNkIqZ0CbsQ2ZVaIILitH3Cbd/f2/vL11yfstUKKL35ydHg9G7/j9Gw8HQml9DgN69Hg4uI9KisZJa",
-	"e6LQ0Jy45ifWWJ7x4rm2i3ohL1qeev91IZoVo1oKEl2dn4/e9c9+K4cDU0tBte/qKt9e9t8NRm9+uxoM",
-	"o+J1fuyVbM5ISTS0LZAY1YJkF7gX5RrqBPt5xgTY8BeO8W4qDsK+JbjBQcVQy8cF25iBIKpU/lrjdF3h",
-	"EAy0DjrzYO/HHzZ3KNlHub1SFnHHTQwWqjPjSznhF9pU4Hy6Tv9AgZ3VyXyUoyyxKM+hPnrvreAO1rCj",
-	"erGqJJQ9LB5Uq13tRlZteeG4jSs10XiDBTTxUP4X9VWdQCWVmZ+zvHNlrs0Ak8WjjfL7rYBMIu1kSzeu",
-	"pigsr+2KA+2TUzYxVgqQG8YyB1hzS9OcdUmkM8YwjSVO6TwDmUn2ut//73//z6vunhUtqPe44in2gWtT",
-	"aJ7xTGomLCO95ZbVtw5evcLeMXdcs/Z6fJtaInp6F9vqNC/iZfsEIsYYKrKiptypcXZ95s7J5rFsaK14",
-	"tstlD7XvkgpCIaZWWveqDaGw+96S7G5FDvVkRE1ERJ6mNWVQl3YFX7Lw9lWvjRD/NojoDY1vvNHhz/bx",
-	"RKRYShfrCQc0hRk1xDvMXNk3TlS6Iw6RrHTVRRFBNTOBW+Pzd0IRaZmrmB3iEFHg6A78UGBCll4KLDzQ",
-	"TCTvCudLNXtoLM3Mu4x0NxT1jXGWut+grXs5OO3/tkUXnJQugMquind6TkUC5nuROunBBwz2bmIhxVF6",
-	"LwOeXdMbuGmc8y2G5FAhoD753t/+jTx1JXeSsWRM45uHmGw+H2uSZ0Qqksg7EZD9//3v//meKIAFRXeo",
-	"oCZXNBVM64DQOM4VdWkkKTVMxAvfZT2W8zm4wVuuyTp5Fezt7Vk2rmhsmNLtAEE4PD4QGedgc6WMagPl",
-	"BlN+y0SXAELPUi5LKLDR8Zwu7OoYRA/o2lrXor4VEjw0i6VIiM7H4GiVwnfScpn8AOeBlWLuJUhGtU8r",
-	"vfj5hGBXM6nImE2kgtkL7IwAWH4E/c3OT0+OfosOwTOe0NhEXjx5IVNND6n2i4v+8+q3i8E/I9KK3BJG",
-	"vhHYIbFsOAIH+TiV8U1EFJvkujIqFC3YBbw5PT/6ZXAcEUHn3nkMvd8CEtE0lXfVBVFNuBVfb9iMO746",
-	"Yfa0GZmkdEoie3uYSLpwu0b+PkWEWSMbosUT525CbfqQyMmEtKQqPNrtQspCu2kQszJhJHo76F9dXw5G",
-	"xyfD/ptTu+LWwd5rgHfXTtS7IQAfrR5P0Z4nqr4uE/Wtv/JfWEoMrNEv7uWMdb+CjZmo7rmvx0xvJO2f",
-	"u+QAEWXRONi2UttBuq1zsA+spIIuz9Mc7XbnDLTc/sYyzFakDQQhjdFRuwLNYApUKfsnpEgqRlPgkqFo",
-	"RRJCkhPKUy6mUTsgUV7uY4Que258gEnlgsyYYqSV0fgGWloX8UIhyQ1bBCROZZ5YqRcKYPMswaheLqAG",
-	"Oyrllgevsmvp2alAgqI8Yx+w6zP6JZx4J3JSvAbWgRdaOITzNcEiygJIz13GLumnDlkXy68rFev3StRD",
-	"QeOYZUbjm2LiHS5tMplnDCrTM8U0E05QQwG4YlOujVoAx9Ik2sVAd52w8BGOoQfye15Wi9NszDx0mION",
-	"N2T64kj8w4yxeFaQuQ5cQME1rfR3PmFWgVGalIxvM6NZpKwDt9c80MuSzlli9c+xA8YECAUIY7huWYuU",
-	"lRHxmAqrbYGfAb6KfK1RxQvTrm9n6W7oImUXblHPTw7FZJuQJF2owC6rIYyXTnQbZozecDHt4O3Liuuy",
-	"4cYvrF2lHyzcu2QiQVkAhRkU681RVEBPsyJAZ2+/j+d5h6OvXSj7UhWX3krYFTDHyrdRu0suPI1DTNwo",
-	"zoosfUg0hSQz9NhdXQ1HF5fn70+OB5dRLxTRPzpXV8OOHwEMLWcn2uVDIQKaPI5s3Q/e0jS1KrUz5oi2",
-	"dg4VhFGVcjujYKGwGgFLuiSaZ6/da8ss1xERlgk4Qdg62P8edA2ZG8JNj0R39NY9ncXziND0zg5+J9VN",
-	"u+zyHQpwUJKEYT2MK+MoQ5zfL9vqlrmkXLCAHOz9+AOYZOcZE/2TelOsOHBko8/krvTTfFLA096w3XT/",
-	"h+VpsZJm53AHUxJ3aprYup/aU/jY38rpR//0jt4+9qe1vBVz6naCHUxjgl1avqPrTsH9YPfqalg8+kew",
-	"s0wRW/y4eLT4MciILX6Jz8GLNTHjBpjlcwCzXEF9mQRFDPjatpJvVxvF6Hy9ADzFKNMK54wC8IqWZhPX",
-	"kEltBVQ8y8UNJE84/6NnhywJqqnXofB/BEQDGMsC3DlWZ4QqOW8O2lnuZjJ11YWQ7GmlshVCb4G96EMn",
-	"VTx4cZGmu3u6/0MPfLF/3f9hb2+vB4V7gqX6r/tg064KsRYKKsRYOQSb0mVSCrDeIPMmhczINhT9edEE",
-	"QtXKRl1dN5qx44U1tWlqv6vEJaEME2Rqq14At3uVcq/KUBQmyhXD/pIYt7fnCJJ6USv74PtG7j2x3Fsv",
-	"vAIkBMxjbKRYI8UaKfY4KRY4nsY2A7OUjrqnwa608qAI/0UpFdPcFbdkSs4zE5FWNlNUMw8tOZEKKnac",
-	"wQaywNAbkAFzLEqKDJ8zbeg8s1JGs+nc7is6EaVKXJUCPIRFPVJMeGLFY9tVBBWuSRSBBTBA4cMtJQSg",
-	"Xd4yhd+BCUWV+U6T6Ah5bcfezOiQ/Np/D2VZofjL//73/xz8hdz8/O8ASrOw2xlTTLadsdYj5z/9tHue",
-	"5Togv7LxO/fPdxevA/L2tH8Ey3530EfXcOERDQUX2lgTOCH3bF70Lfqy9Krrqt0l0GvEyvayBqN/fXxy",
-	"7mswWgf7ryHguPr9cHB0fnZcPOEHGF5dja5O3g3Or68qj3y/d/Cgte3wDSrmth2nMLcfid0J7S8R36aH",
-	"o2Pj6FROHcKpuz60MgoW32cZE3YPrRoWkCRH6R4UKkitzXu17MPeeTZkz6vqal8keri0go11ql8NRmcj",
-	"4r4hEef899YAqC1h3w46s4Q33q6gHcGNW3KCok5nLOY0NYsIKnHkxLed9J+XNeyF67LASO6G4o00M2Bs",
-	"gHdCtRPYHSM7YKGBUMQhpIdTrkVfLqrnPZboQzGx9+VLb2ydxbAC170PZzrqQcfglR0BQUXHEK9b11LL",
-	"78m66rgfDoKdORf+z/3NlXJPHrcod2YT1ysvTlN29yfNQrBMO6Zp5So8os1VP0kgE89Isr+356gogzLT",
-	"NCUtyJvb/9///p8fDipO+oDoXCmZCwAtxBTljAHR6wzz2xSby1uGeXB2UEJTCJJbHqQYacVUsw4XmgnN",
-	"Db9l6aJtleAblrnut6Tvsvn296rrCoXdgkNCcYGgWN3JPE0gdQ7Sy+wblTBKr15ZJe+o/+b6tH/52+jt",
-	"9elp1K4gEsYyt7xNinRRq271k+Q+s3q2ZK1ylhdRuK41U9vznkKUOKj9EscoSbhpmko12VifN385SdxN",
-	"XI3SPsgZ1yliu7/bwR7sMHW0wsS6mG7qi/cdVp0DWdO5VROZmq9rKbXCAK6Ymt/Xi0CjyaiZVUr98cFl",
-	"LvGEus1BXRAduHvT1KahzS0zJeHCeF2g8GF9HIXyhwAKBmD4YEpmgYL8wVhTRq+kWgGySk2+hcvGAN0i",
-	"pqLIhAxFKyp+HLV7JHLBqYjMqbrRWGXgn3AmlnukS/puUTwhU8ns5EaG4n4gzkMpVOsW10CHvceteG5r",
-	"ZJvUKTyVwAHO389exS3FiocmveqF06vw3hQtW8vjWqWQNcS41Nt1y17dNLYS0te8DBlV8YyMF8Rwk7KA",
-	"THhqtcfxgtgv+K1dDOQzQ3clmSZM1TXxXkMYR0sL3OBcWJXiROdjFIcFA7FrXOdP+K91foRXe3ubhG1Q",
-	"2yO82IGWleSQUY2o8riFrQlNNWuvdtiF6tAt/B9+9KVlu4WNpUwZFbiyuh/jSax74/2t3vhr6kdevUjb",
-	"9yJfOpnGL9M0JK/riV3hrcufb+5JLlz3hurvekVyJkV+5ZJ1BOR3o21ehhR9bWd3Tdfs6r1/Jn9HdYoX",
-	"qQKvLuAhusYd+fKNnQZQuWmpTZd4wgMs5p4at7GdtvOY1qlc6L9Y4RlNO+zG/fDFtcNegkz02N8eUuVB",
-	"iVxr4qx0vV4afW3r6/qI6DNRz95nF5cIZ1A+21BpQ6Xbd77eUnxZAjHxrMYl77q4UAEVxM67UFjUpTeh",
-	"V6rR+AHBkKUm3HTXwCw+HY0+rzp9AXvzmWOHj+EPDl/uG+cTjX79TUUwrCVdsBIilcss/jSNe5d9sGfy",
-	"YNbXklpRwD2UuHEAO1e0k0xknM8Br+ABjX0As34mncOwD2Z37ta3zFC2qr64/2qNStFQ7VZUi/e82m71",
-	"8RRamAfraPQ8TZg2PrSxdZDiXWl2fBzlfWW+dPe+27vRC6jLhtwbct8yFRJvjL099BG2xBpvOyDWmQoQ",
-	"6BJ6a5HFcCPkXcqSKYPGR6Q1W4wVT4iGGGdAqDUwUnnXyTOimFGc3dIUInUVGECXvqjJHaM3PgWgwB+d",
-	"UU00u2WKplD3ox3sk1nRDr7TZMa1kQrREUNRDx2LBS4I9xi7pkiaIFAtdn7+T/HPKIAaHqyaiQptI4IS",
-	"XWi7ibVcoXAj5ZqR6OJ8eEUe4qKuPrkWLGlYQt9+aeaVW1YDV9sYVg1c7ZeR7qlvKmjbH6/WbQuYsATL",
-	"7bES/Btazk0RU2gX2qB1HJs7JL6TWjfGOCL0t/Kw/KHwLwDQBe5J7GpGWo6x2lEDy4WxHWVQcuOItKRg",
-	"mK8P6ezIw9uQhyXKLm7dRAq2NLHjDW3oLyeV72TWJUep1B7CNZZCYF9MElMRs1RX2cpaTIJvhoXXGrLV",
-	"432Ed2xGDe7OwP5+HQuHwZ1obfh2w7efjW8/Fx/2Nf6ehTgW1hoOB+1P4NG/u3+NPjVI/am8abMp7dlM",
-	"E9BuDN3nDmhb4T8vbvRTENfuWFGBgbV6bQizoay2I9jdsmt6JtPE070f3NUWYtPiOM3dAxxgF+vI9A3M",
-	"/ySe6Seg1f0XCY+t7mzT/L9hJM/VVQnI7ZOjWIpNmbBk/CDyKja/cCjf2hTKga+YU2BHScGcewt5zBpG",
-	"cVlMiY1LnjCAtf/UNsc2BP+NOmu+dFJvHC1b9gUqqLZ0M04p38QrEjaXWLK3NnzWJ3oOUB5K3mmmMPwD",
-	"xXfYm7BoSLSkbMhbpkhUBVt2Hds6dzoKRatom32/c377kHBTwWZiZM5jJbOZFAwALRNN9n8gNz//m1wc",
-	"vdv/AduH6yAUWUoXDp0Rl+Q4GAClz+SdXgGLCqo2kE83LFzpXWIPmiWhgFACm49ZkkC2oGZGk9adVDcF",
-	"IHK7rCu2bwNoLUzYu5GQVnR8fjQcDc6wp00bff/R4Oz9yeX52bvB2VXkuxNFmZJJDj6dqFf2liUHewcY",
-	"FoBKo8KtdTeTmoUiumDK9TDSnQuZ8ngREej4sLp/pBWVf/y1pVk6aQPeAon+f9CT/K/Yqp5W+p27jvV2",
-	"GyiAqJEJT9Oia79xO514f5Qm1IFE1KdSHrO5RLDD7Tw6MzNPPyItwV5tuKwfz7M/gz31AqWJ92sNl0m3",
-	"2LgK77B3+h7L2P0dSOGPtaxj6KgMwdosvaTMVNoWyAmJKuNFQUlk7nIhDmivKNwHYDeE15tabaT74AXr",
-	"2+VtVaRP3ZPrq/QzagxT9pf/z3/2O/+Xdv691/mxO+r88/f9YH9v74///87HABHBBY+1fvh+B/jcv+gt",
-	"dX0fH08O8IY94HD2eRf0xNCi3YQvmkpexFh4IgrrQ6Usj/EEfM0qFptvIjX7z3XEdSIMU67m1GdeOYBC",
-	"DXKLbCO2agloeEenU6auT56XQ7tpyPVJw6c33aJyr9ZflV084t3fLT1v4so6QCaMuHF87vMyIhjKQXTv",
-	"KpbIeC1frue+MtbbM1743+fnu/C+u5n4COjqZ2HZ7vEstSp7w9y/cua+xI6Bt+l6qsUuUutNL5fN9Gpv",
-	"j9zNeMp8cxZQzlVubZSjGYtvAMEIe7gwEdfT5c841zNmELoZ1nZvwmVzTWjKbz/+Tn6F3PuU3zJhXz5T",
-	"clwV9u4C4G2YM6P4AxL/Qsk5MzOWa2zMwD5kUgOSG0HG1SVn0hBKsnyc8pgwkWSSC3OI7rro3eDq8uRo",
-	"OLo6/2VwFhHN0AAOrTVMM6acbY09YKO+80XBTTgkb8BBQdA8rNqFvZXR+8fHl25w90LWGA6FU0qgwxA1",
-	"RDMrHKBDujZMMA+iAblRXBMlc8OqfWLdPIJxaxUHWD8fCveuMjeaJ3DLnP2M/YcrfWa5qHxbSyLv3AFs",
-	"p/V8DLN2M3yiG/Fp0taUkuohz+fqfYGWI6bIXnM5ICTh0GKSxFSpBVRnlYLj8yz0XXnNSMK1d7r45Tu/",
-	"y18BlyVqF+qxFCuXFsB57au4O9WqXCaP3rCyKe3u18qSKsxkXlz7WrYkJ4plu7f7u77B8+4khefWRRIQ",
-	"4wuaRd9yzcdWblUh/4JKq+hqnqylKvRyRYMrOo1ILG8R3R9bT4dCMTugNXGW4cnsLDzlZkFSdsvKVqRu",
-	"0B6hxXV1kYs5NfGMi2koopNJ50wK1nlnP4rI1FpJr/cO6rxX53YrBm7xb2EX6pVc7OtRqrlLczyISFSr",
-	"yz59tlX1TbgUBY9xiVfPpCHArG/y9ObSzbA+0cqvTK+0c7E34/6Ve09TnlCD4NooP5jOUygVfYA9/xHs",
-	"vK5L+Dhz+LSY2JsQzUWMypedvsq9n3Zb3mKXoXW74u8w12ROUyvzgdFd9C+Hg9Hg8vL8Mmr75HR39QkX",
-	"t3ZvSCs6OXvfPz05Hh2dn10N/nHledcTihR4j58g7JcC116D1wLd7mmqyR1TDPtYQc9/xfxyu5X41+db",
-	"2lXhzp7TBeojYwe6bqS7DM77qPWdVLj5w+Gv55fHo6Of+2c/DUaXg79fn1wOjgvR8ALv4O/JWCYLe1mM",
-	"lCS1EmR7aQVz1Wbtfd5X8a9gxfLfhudn3UpU8DOuREoyp8Kqp1Is5jLXVQ7lS02sZZMkyur5reiyfzUY",
-	"nZ68O7kavT3t/zQavO+fjvpn52e/vTu/Ho4uBpejdydn11eDqN2DupOFQ4GKLu0fnb79w+rRsRTJKhOs",
-	"PLKpsxQ8ik9ib6ltFA/YlPXh0c+38ZUYq9+llBoXh99KF4JpnibsGvy+Aojw9nJwQcZ5elO5DRUtChQn",
-	"bDFR3JulZhM/fP/96x8e0rF2f79hiz/Wa1rnGRNvGTW5YuSSzaVhpJTp5MLFWLsE9ldDCRAs+jtN9Ixm",
-	"ReejBPvjwkU9O78avT2/PjuO0OqKrvqXPw2uTs5+Gv0y+G307mQ4PDn7KQrIPYESkCVRRA729tpbaVFb",
-	"eQpv2GJbGOUtoB2/PbWqnHWYQ/R2s271PIpMuZAN6ky5EII9jqGfMPBRp70EXpvZQvOpuZCNhvM5NJwn",
-	"NPXhHSxHKH3K99/hzIG1rzcwG82r0bwazeub17w0F9MUXUOfroBlTNCMd/1OrkV7gXb3FyfkdXev+7qI",
-	"9GDSGVO3TJFb9EUw7bp8eZ4A+XjaBIRqR1A1Lmg3vP3+U0M1TuWR43+xeG1Fm3+dT8Zu+QpdoFeWb8DL",
-	"l9viD6c+XudvyYJiwsNjbwnV5E5xY5jwgXTFIIYj1YK0Ijf80jRR+6F78lv/3enj7olfenNPPvmeuM2v",
-	"uSfQS2vtBXEh2wupzVSx4d9PA3LJEg7GWIB5pCXof0D+nigqTICda2cMEC3pai8AElPhYmxd8v3eaxym",
-	"nMIq0jgJ1ySRd6KHUWUI3WFT2EOSsKmiCUsi/LULyIWiaM1bhphJC5d1SG7YAhRFxNNAg3JGDblhLIOc",
-	"Py6mPcx3avvJ12SGXsK2PaOhZCfgYo1tNCi4tTUwq++KUcRPKAD8nJf+9efZrb4hKaMa+ulX96q4XtBt",
-	"pYKy2n1SmizW9nBIHfKX1hLipW/h8tQJdJcw7bMmz12yYxk3eXOb78kxnEQNk75bn2lxnQEjhFZllPzK",
-	"xkMZ3zAX4+ZiCioCogFoUlPLoOwd5HNfzhC5zHiWREEoIocBFN2DlKhCR1S/lAJ6oZtFxsUUu6Izbe8t",
-	"/Fvaz0LhICJ6aAenHJAKIKEj+pfkMGDK6C2rjFwZFPP94J9d8gZLPbQVKtb808yEgoqVnJCIoKVDrDQs",
-	"NykgGm3xag0BieWc6aLBdzRkcaf4Rcc7Kg8JWgVBTZqJn6yFjZcUS6BMRBu60ETmkHt1fXmKHs1UTnU7",
-	"FM55FME4EYFmKaTwNHZJn0DVhJha6egDZbheyB8hOd4DEqdSu8o4DUsOBUjO/b29v/Sw1iWmGY25WZD9",
-	"vf3XgF7LhWHKSs0JusHsN/u1/tCMiUt3YzZ1w+lXNjUoa050Pi5uodsod3bOvbOu3QwMtC4gfbD34w+b",
-	"syv30b+2kmR6xzHA7j0zJRH5hTadVz49lfFBrdVaF3iryt2vsEL/JRrIXu/pKJna4wbL+4/tzHY7L9i+",
-	"dTfWrmOK/b3RU1NYQ5BQVAjanWAnV+nO4c4u1Hy6Vd5H+8FMusC+G2oAAXSZTggXmAXnc7/mPtequOxO",
-	"Nbjf18mu8Z6C7+rBlNVsQCGs6giVUUGk3B/zkk25NsppFKmcchE45qLYRDE9c615b2XsHrJLuGELTVpY",
-	"OWevMNp/vkwlr13+NdTlKTnhPp/bHgyZU0GnDLbaDWg/1ksjwic1Qx5hjh7WlLntdJABrWi5xHhpvOUi",
-	"w/qdpsmcC5JQPRtLCi5mfFv78W5GBUut0KQkpvGMJcRd6YAklKcLf6wBSfktC0UJgoSwgmlqNU6r8eKy",
-	"KTznkXuABnq4PTBfcUSkxcWtL/0LQlE4wK2oNXDJ0hvo8WW/JxlTc2rJkwDWCRyfk+vtXpF/NKN61oln",
-	"lAvXcN3YixCKpTeGzztWZNnX9rCECDxMWkfD91Y6WYUDu8TfMsUnTqHvkvecQYLjnC6AInqhgFG1XWqP",
-	"WGJ2bn3Mj5tIRXRuxQ88heLI3y77UQcOoObkfB/rFTjF+5cM3+pmvHxzYeybcd1Vs8cMER8l0+VB4AbU",
-	"jAOf1wzlY6HgElw93+rAE3ywA1HWmgmWvq+baNnnWEmKpGkHOC4sAcF2/NT3J1s3/NBe/DxlCbmlilNh",
-	"yB3j05kpjnL9y+z+bv/3BxhxMETH/WZp4nvf1ixiu+CyXYqPXi9Ngc7XmndDx4VVCyDCB1lKRnqHht3J",
-	"hMdm6dCwPLA6OtYs3x/9ghrQfH36kxsgw481MhZ7L+Y0dTXGpJWwuZwqms2Ar1iDMmVzHZA5XHnPESC0",
-	"NOUMZE9sJ7H8InUaJx3rNmY2T6H1uva5x13idDaOCqS8E0x9pwOrIsL5factgdNQYC8w16xkqqgwvcKF",
-	"TBMo5MCSjixXmdTYfJFrZCwQD3Wv2bXPR+0l4vY7ULNnx8ywMmVasQS5nGWnVlcDw4Wg7FwSsn5vZ3zp",
-	"aLIZX8P476sjdoy75atZqCU1nCLlAngQA7WJsA9G4Vp9hRIXUzwPzec8pVZtCUqO1QGOVXFUzfPU8I42",
-	"LAuFYlRLwcUUPW3TnKoEeiDMM2Tw/n3xVqQdyqMeFHtXPunOk+VtL7/a+eOff/x/AQAA//8=",
+	"7P1tdiM3siiKTgWLZ79lqk9KpSpXebdVa6/zZEnlUltV0pFUdvex6jDBzCCJVhJgA0hJtF+t9ebwJvIG",
+	"cP/dCdwx3JHchQCQX0Qyk5Tsdu+t/uEuJTPxEYgIxHf8OkjEfCE4cK0GB78OZkBTkPjPS6rhjM2Zxv+Y",
+	"JymoRLKFZoIPDgaX8I8clFaEZpm4h5QwTvQMyD3jqbjfG0QDlcxgTs2XermAwcGAcQ1TkIMvX6Jy+EuY",
+	"U8YZn66ZIoOJ3n58BYHlX0EieKpIzjXLKgMTad5X3eODlsvDiQbZPrYW5J4yTcYwERKINJ8wPu0c+/r6",
+	"6h3NsjFNblcHj7XMISb3M+CEcgJUZgwkWUhxx1KQZEJZBimhPCV6xhQRHIgW4paIO5D1qYHn88HBzwMz",
+	"4iAaTGimYPA58ktSWppjcSu6cBOsruh6BkQtAJJZuQo9o9r8leYJpAhemqdMBLden+dHwRIIT3JnfiK5",
+	"gnT9OF+iwYJKOgftcPkol0oEVn6+oP/IgST4M5lIMSfxHDRNqaZ7CzplnJo39zg86JF9KyZigvtZSLhj",
+	"IldkQadg1sPMiP/IQS4H0YDTuVmS/aa22Dl9OAM+1bPBwZuXr0LAfpfR6Q+wvKDmnRAcJhmdkltYRiT+",
+	"NaEapkIuv+z9qji9hZGZ+UtcLGhhRinWY74cRAMJ/8iZhHRwYI6+ZXUvX+1Hgznjxd+htZ6mfpmB2Vi6",
+	"dq6JkHOqBweDPMc3V0dvYT0XdApEsV9awZ7hd9W5UpjQPNODgzdmU/SBzQ3qv9q3W7R/lRusEuMHUIpO",
+	"Ye1G5/ad0aM3fE3lFDTj688/50wjDhqSliwFQheLjAFynCE1FCIJS8l4Sdy+d1rwQfv5Rrew7IsYr958",
+	"04UYX8xQaiG4AiTA72jqmLn5KxFcA8d/4sITpLIXf1dmh79WJv03CZPBweC/vShvqRf2V/XiREohT/gd",
+	"ZGIBdspVSEk7KWGKzGlm4A/pAVFLrulDRCi5l4JPiVl9ZJhpzm+5uOdkwiBLze9zphTjUzIW6TIiGh70",
+	"DUfWxhThQpM7mrGUfLp+t/tnMjSgjQiiYkTcTUok0DQif7k6/4iD7JhR8S8x/jskmtwzPSP0hqe5BQQY",
+	"wiZCEg5KQ0pSgIXlp5x885pkcAeZMoOYdWWwe0ezHFI7Kym4HpmyO+A3fG7uHfxW8AT2Bl+iwZHgk4wl",
+	"/6SDSNzsym7cIHGSSwlcE6XN7oeUFKDAbWqaAbkDqZjgO7iDd0KOWZoC/323kNAsA/mVIlJkQFIBFgVQ",
+	"/HFX7QIkTh+ZAzR70+IWuEEW5EjmJhSEkgVV6l7IlCQzyqdAhvHF4dXVT+eXx6Oj94cfvz8ZXZ78z0+n",
+	"lyfHsd3x91TDPV1eszmI/Hc+ueJKT1lqN8zVveEvnGg2h2Kr/oT9a0pTqQkzAqL9wBw44yQ2ezu5uh5d",
+	"n344Of90Pbo6OTr/eHwVk2HsHvldCw6/717tccEDQ9Ib55oklBMuSCb4FCQZW+mDDOFhYdhkRCTciVtI",
+	"DRBoZmh9iW/YDby3POBaiDPDZ/85FOcZETwkAKnhIT+w78gwfn9yeHxyeTW6Pj8fnR1efn/ioP5R6Hci",
+	"5+nvt9qPgqg8mRnJW+QyATI07M9wV6bYODPHYhkFEqBd5flEwuK3gi8O/j1wkDTD1W8F43KdT023vdcH",
+	"5nbAGQqyNMNloKGTHN9afYVQo+OQGPWdXVR4YqKsgmOEiqrGWL7StgP39ouK9oRLxx19kswcpbCq4D/n",
+	"JK1A5A5SkT+XB3kHMhM0hfSfxH6Z0VXpHWUZNTQhJIE7c+ffC3lrfx7navm2eVJ0qayuqIU90Kc7tAu6",
+	"NBD557I3I1QVx2W4hNEL7HWL53YhEVeZ+fQdqsa/9zodU7N3fWrktgRwpU6oIUYWR/NJfDrZ/UB1Motx",
+	"6Vcg71gCn8pT//2WfkhSWABPgSdLwgFSJ7u4u7+Gi55TZFSDxJX/UwSVJxVA3hKmb/icLs2db7bHIF3L",
+	"CsmVlkDnilAJBB5gvtBPR2nXQnygfOntYb8fXC+NSI7E5GjMml4ev6to8NfdwkS3W+j5az+vGyQbQ9TM",
+	"iL2GKb9YGcpZDHsOY95G2H3iNNczIdkvvyeX+WB11IgwjupoRJx0au4IL58mElLgmtGseWv/9NNPu4e5",
+	"nplfjdIVNjnQ8g3DsnBxKJjlCjqMcQiYhRQJKGXYxQnXTC//aXaAe8iyXWsJQAn/jgnDuBShROaGmcVg",
+	"RtxDG0CMzNleLPgA2dsnrvLFQkgN6QdIGb3GLf/Tbr8ZNYs/spPvmsU01NGKspoksLAX428gbW20dCdp",
+	"odUErdVowtipi15kGH+6PLU6yvnH71FF+eKxDdH3cDyWcMdwuRciY8kyYDJPMsZZQrP4gNwM3uzvk/mU",
+	"XJyT706PbwYRuRl8d0Fevt5/8e0+mc/fT28GBgkeFpSnkFY/GS/JXOR6RvQ9S4CklGXLm4FBf29J9xOZ",
+	"R26AgEE9GhziOZzyO6Zx5RXjGE2tsEKzC2lOUDNQgwO0zUeDReXRrwNvR6jZFouH0Yqpea3NLhqg9ru5",
+	"ra9qNfzZDRKVyyi3by1euP10zjgyzgv32nYAmIsUao4MmC+EpGgKtgtZAX40eNg1r+/eUYm0bb7DpXwQ",
+	"KVxXBigf2pGaO8XJW3f3aZFSDZ8UyL5bmzNeffqyudlJnmUja7dd4dCSzeeQGkFsYg0Ur1+92rEmNkPZ",
+	"UmTmMmDca9QWWzTjUyOXSppokHgxVI9+fz+AJEyNaKLZHVR4/ViIDChHXFiFBl/+SLM8sOpDvrSmULRh",
+	"vkVRzXxO5rnSZOJs3OjsMI/N8nieOUFYyxzM6Av2AyDJ14GVSKAa0hHVNeIwZ7Kr2RwGga3Za1Ot+6Y+",
+	"fwg8aQ9DfzTIqNIjc1KPmswjw8oPCwkT9hC+yRf5OGOJk46dLwt9SaggJmLKmQLCUHpdGdiJE49atRRW",
+	"kVl3k1yad5oEh6DEPRc7dKNF1fOuHWQD1LUdBGkX8enIjraKVnTB0FPSsXyHlV+igXt59RjuZyJDwO+R",
+	"q5m450TwbGl93EwR7zx5S5QW0hwH4dbpvZ77Wi+OX2XnBou7emWjKdW03y49rAwBoYWl46uPeeZNMdHA",
+	"O1s78cHB4wNoar5TeWLEyQrvN8hW7rfgSNHAoKXSdL7oywgaIPVTRRYmfpeVtVfnaAf5GVO6G95Mw1z1",
+	"Ry83F5WSLp9PoP0E8pSJd27mUly4p3dmlMXXg2ggFrmZYZHMwwJbnjJ9wrUM3DXmPrRi8spnNNFCjoyi",
+	"ma35PXxpdDJS+7Fnpys/p6Apy1S73FEbtgRWYzWM629eD1Zd49GALYLzigQ9epvdvU4rcKAI/GytaJ2/",
+	"a6eKrbxRwddVDM0VyBGdOgVoPTbi2VT3WDnF+oHXTijyaNJcbH1zUQXbKzBBYNfWWZ5vG8Lrkwejoz4V",
+	"zykJ4HflO5Wd/Muynur6VyXVGWV8NAOajmZUzYLIW3mnN3Xab5SmOq+CaoA2okE0GMuwgmQ+FTkPhN2Y",
+	"02eg0FJt9h7vBSfOvDFv9ae1VN4AfQ37a5tpwiNagaHfgl9M68GcielT3sv/JBr5l7+b9Y8g2cQZnUIk",
+	"AsmtFcfDGOleMPjYgzImTCo9svjfRk8tl29llBrF1pf1Hh6I+cWqV1QTMDixRy4hETI1wrzItWKpdQMZ",
+	"KI2pAiPhu7BN4AeEWn/KDb+rwMaqxkqzLCMSaDKrjO8jaqjGySNyP2PJjKSgIdFGpZiLO4p2AHrDE8EV",
+	"Uxq4JhLuJdPgdUEO96DskAzU3g0PXdcVVrSq2hiNizCuaeJXNtx3PsgZGGVGES447PQ8LglUtYhXlpeF",
+	"DRFVLPU8zyPSKg4U05R7qx5xL8R9pDa1QgfPPKONZ3yXZ7efFMjD5PFwr491CSrP9DPoe4J+O7NtqTB5",
+	"oQRNilQDirWVP6zT3ErQn4Nqg+cNzcwBw2mtVx3ZpJGcv1IYhK6JdIx2xpQWNiKiaioP2j37W62cmM5S",
+	"VRMcOm2Cc/pwal9+6cKS/Z8NWSIa5Jz9Iwf3M1pCG+dc6BrFUvqcJaL+GvX28adlZlC95Sm/vpIomzKV",
+	"yudzanXyMP6FpNDGZS3uyZxyjNuTigA3aINXKSKOlTkrkq4HXxvE/SbLxa0DfRvQE+fZCMR0GYol5ncy",
+	"hhnjqQ2S1bkiwtyvNtw3FrcxGcZXJ2fv4ojEnz7awNJj88fpx6tP796dHp2efLweXZxcfji9ujo9/3hl",
+	"fvt4fj16d/7pI754dnh1Pbr6dHFyeXj84fRjHJG9vb2dvT62CRcRH1bFV3QScWvAdcsWC3s5FwG+0YAL",
+	"PZpgPKJnVv1cOgbAVzjRuRm8/POqmKZ89q4yYfm0iISsPrTc/nNJ5f0C+6uo4j8sIBHZ4y6hFsKYI5rM",
+	"4CgDKh9335XjPN91HXddFVTb3HOIjAsaSmc659nSmvqLl8gQ9qZ7JL4d7ymgMpkZEoT5GNJ45y2hWeZy",
+	"vsYKOHpnFlRrkGa0//0z3f1lf/fbvdHu519fRt+8/vJvQfCs3WGYEaHaAP2MDisavP20FbSnNmCFatjW",
+	"/+0A0ITu95kYY3IMiQvwHtzCMo5IA8YHf4ob1//X+/ubebz9Krq3GVRuJxmdep/SqoJjQwTXpIFJuGMY",
+	"RWijQSVg8AaRkAmKKYi9tKzGloo1lSvotbsn4Ew1YD2zprWs6YwuQZprSa0CfLzUoLY0bTjdf9uvzV5U",
+	"Tysl3DEUnPq+P2N6JF2UmvuV5/Nx8WPfcTIDuqoIkr0cRIPsVVBunTOloO/IBcNR66TSTjr46Iex5xti",
+	"3gp6breBfXbvDlzF7tx4FRC34l1jbSu4t8E5bADaxi7qq29da8sSEQb9NZEmua2oIiEQd63qCbhlsZpn",
+	"NhkGNmqkjwsyc/mJoyeOtuNw/7RDNoC3suzGlC3g0kcuJDFkhs/57ahnhFMqknxu5u/5PnDNCvRfEXW4",
+	"+Txjv0BK/Is2JQyTKnFhxMxmbhIytCKyFZe54IAx+ZjZa/Oge1G8A4OLVg7YHmZAUxdvXoy4GlPZ+KhF",
+	"lLN3mE0upIrEP/PPsS94YbMXwr62hdOxu29lxY3aq8OLZDoYQ9DAKKMdV481KjHCj1FCpZyxDdFswsTJ",
+	"HfBgeQ55B3IXzxHMKyrCShbV1OmFke8NGziIScY4HNzwGN89IE6R3nNhYTGJf73x2vXN4IC4pP4v8dvV",
+	"b1LINLVf4D/N+zeDvb29m0Ht/cRhiH3V/2XerpJReArBodeakOG5CUQKlaVEpPZxscAWh00DnVdouyWu",
+	"ojXCkMPUR8g1XHKohjhaJGJCWFG5xZKpUXntxxWUrl4aLoJjHXF+gJQlNLObweh7oyuJhI7zzJkD16Ny",
+	"5d2oFleInwUxVnCjCrWwRqNKMqcmr25pLClPZpCOJlLMwwzAHaU1CSSVucg9VcQPgCVKagpd31ihbeJh",
+	"JyJz9V6eNOzVF8t4TAypH6OIVFhleG1MLRrkGJq9CSxCIUCe4RVH31xVIyi1MmsXfj1SMKxi6rNo2Coa",
+	"VsB0yhf5pmJhSR3VmjmdxqMKYjZj7buku7VbeMIwliYCPQeybIxQF1Qns0dnfKy/VUoEDJgG8be3WCBs",
+	"vtBLYndtg0C87Fy9ZbD2FdPKfdmwib4MukSfEJGRUdqw5u2UNB/yz/gopUvlVmXrOn39zZuOMk+loLMh",
+	"LW+dy4DzhbDouEi7PpqBrf/W2Kmnvvqp/zRb2miiMm3bShKKpSAhJam452TIRTUV1CYFaZCcZmpnL3xl",
+	"azPYqOHETkU+zipUVRrhVr17+QIVh3vUHxjmgKbhMnM1grTjBGHEEivNHi7MZh93XTYGe3aKdbC5MLwC",
+	"mTKLjFnW1Rf6+P4XdPlC7+8+mpeNJjxjI5qB1AELwini+4SBNPwt57bYglvhnoYHHRfxaUSBQn/KjCqs",
+	"/MP4LaRkQTVzbrded+jF+9NDs5pg0IKdofcWr9z7ZihJud1Z76+vy09WkMENHBWnVYNj1+n7821GLszn",
+	"lKf9bavFkEf2y/ZoDzblQoaUzgsGCSiMYIQHTVIpFgtIyRgSmisgqZ8BlakFRTPLeEkocYv1FTr1DOZ7",
+	"bUGI6ShckPO6WsMM0JvxlcKFRM5ji0XgiPm6mFBS3iuOwgzTdsVjCiekds80dSU6MIZTaIgMkguZgozI",
+	"3wXjdsvWM9GdSIbzRuVhViFQHsR6DMlTJgrJusEdzG/hfUkM3TLCyvCnwx8Jze7pUr0l599//+J8kauI",
+	"/ATjD+6fHy6+jsi7s8OjiHx4fWijdiaT+QKm9eDSMeMuKXgjB6tnBb5Qi64tjykypgaTBG/6WL9+Neis",
+	"K1kLHkJwrHe2NslkG53FHWcoHAGIWmD1M/eO85TfDKbCYNUio9ymum8k7NUA/BgI+ZVvBqMfmN2sl0Ss",
+	"AVzSqaSLmTOIZ4yjyQEe9MiRr80vxequlUdTMdKi8ncKGWgYoU1DATdiEmBsXiqa5MIVSD3SMF9kNlIO",
+	"eZALFsNbW2lhpCRF78Khcy1Mct21Wz/hdwYfylvO86EZxWI5M4PQWhCaaCI4GZpNWHLiwodJ1ipk2i3t",
+	"hE14VE7bCCrxZsG4Bs44wlXZUfHnBsziXtzy1p33JtcN4shKHi1DXDMbKS/HDoyTEpKWEA9n9gtUXOg2",
+	"VeLH+Ora+d8xjg6SJxKG/XDP4nBfcdhDbBu+/ERMshdrbJzsCppsJX1vLdK2SqS4jLUbOUUOce2Zal+X",
+	"hpeotvWC1Yy/ONjaVX4UobXNqbxFjbjF26mBUEU+uLciQm3h391XxPnX0Pnl2alN/IGHcM0G99YWAvmV",
+	"Y2gBUbwnsDyciv1WltMJtvajffSWiqE32Fo/11R9B+iaasLEZv160GwADze9l2aUoEZmmC1QXhFTaTkZ",
+	"ltpKc9khSFy13VZ/DLppHlTvZW68mo5lFIytIWhV6k6NFkXhqbUZXqulqjDZtjTDblsJYBvvno8PUSUe",
+	"rHIilvq0QM9rSl16KsDHl666Dt0lk/4exXQMuxxtSZsYRc3a41Q611hlRSFPeEXkxYLgDp8ryjlyb6x9",
+	"ZPR4JciEyt52pj68urTI9hvJvr6Vo3SNQn3KEwlzoyehIcKGK9uMobeEoi3RBsPXaqPqGSwxfGetqt0h",
+	"F9mTLLAkChJvNRujQRqVUy43uEq5NVxq9/42qKMP+3kiob5iSHyW5nsBfhth/re8GVatNo6vFM0Jqh+p",
+	"UKjIb8o+A+XG7O+FWZIwRehY5JoML96fEmtqRgrnQhNJmSHziZBG5K2Z3nd6bKbpZCt21uesn9CDHjTd",
+	"P3vRN6PAFT+iqzvorGdplZGuF3W9EBmIA7dmpi0UiYb2GQr1FG7GzQauaT5dceZ2jqjYxlqIFmB4ouuk",
+	"BOszOnei8zU86G1uE6921c3umxne+3k2UPx8QqeGcyH1Mkpd1/yaTaeFt6xu5VMszLIBEp1UuuytYs+i",
+	"0vFuA8dc6aN1BePLYFNS2UvknY7ex4YlCcrCrL19dMUyK/uJalALgf5kPob0O6qT2bZYWT+NCn7+uQ96",
+	"9q52ENr1mi09EY312EPoNFqX5TMFGuyWzYErj9mB7Ljqp80kgzLkponWc5FC1oq1o8xtqYm8dqulpvqA",
+	"kdtYaWAhGNdqr1vVKlfslxFVd1lfwVpofedD6LYEWR09+wOvLzDbNq7CO+/e6+Nu5Qbcnm/kthu5ANQT",
+	"wfsZ1O2gxvyMkwctaYutuZr11etir2V+BNUqO1v3cZz4F0/5RFhnrLgdBZlEk9T9oquzld/3gcQjca8J",
+	"12cU7IuC24gHtoLeCLOWConatZO1VuFGQxYqb32OU0RynoDUlPHIBVIY/LWyHp2zbFnJW4RMARb6wGW0",
+	"BFfMGR8lgk9YigEnK7f4sRSLMklyDEV3yvKjt66ICBGS7JM5UG4jwgts/kr5xrEkyfWumEzIMOYg947t",
+	"0w+MHxWjxRFJZkIBJ16RkLavjpF2F0LStyQViXoxt6S7S9nePN1xoUSFMlEoFvuBmOKAgPamlxJkHqjW",
+	"6iugADsLqJXyKthebb7Qy96G+GBKWinkvtm8hle7QIlznB637AvT7JRHKwzswTozjRTapTnS4tkeS7Gz",
+	"tUOBXY9AvmDK8fnp8cG3X795FRvQxHPQhpwZj3dCqQIdp4Is6DuRLvvWvbrS2PNuTpMZ47Argab4wLx9",
+	"QOIfD89Ojw+vT88/jk4uL88v44jE3x0ej1yjL1sA6/DT9fvzy9P/dXIcRzc8vj7/4eTj6OSvF9hmNSLu",
+	"welHHKx8cHny4/kPvm4W/jY6ujw5Pvl4fXp4hiWz3p1ffnd6fHzyEcddV1yrtctrs/DWh5Pr9+fHI/Ps",
+	"8Ozs/Cf7ytH5x3dnp0fXOM/Jh8PTs9Hh2eXJ4fHfRid/Pb26xjl+Ojn8YeQnspP+7ez88LjS5xPBcfXp",
+	"4uL88vrkePTh5Pj0cHT9t4sTHPjiEtuhnSI43x2entnJLw+vT0Znpx9Or0cnfz06OTm2j69OLn88PToZ",
+	"ffp4+OPh6dnhd2cnFlTXJ5cfD8/cedikVHig80VmUKF5YMEE8n7lyxtRbkKSsn6MTZ9VB5g/a/99Mzgg",
+	"P/96M8BmTo0s2i+fv6wLMysJED9ui1613Y3wFUI1QX4ZEWzRhMnL2O9IyEqvZk7n8MiiaivRkrVyYn7F",
+	"62uG17s3tQomjR4uGJ5LYrN2zFinDupFC4teEO0lvZRs40mlF7xs/6jii23gumV9LGzq9dCZKnBSdIk9",
+	"ch/YxiWtBp6Xr/bXWnSqFTRLI07b5pjgh1pLNs5tmAfly/PJ4ODnvou+SmhGjZjQU4UIfNm0RjWUiu3K",
+	"+LTMUx2gAkcPls9RwMlX6ePrzpRQDzIyHIucu1qn2PzUyJYclGbchsE/7E7Frt8SX9ZBf1TiyOM2WZ7h",
+	"SonN8wXwd0B1LkNbeUti2wuO8ekPsIwJs9JozpkmLI1cWcs5GGnQugqLzSsypJrMhdLkm6939sghrwCG",
+	"KSyNiYmPw3xBtCAv91+9rnS82olc5Y2IOLLHzvt5lmHIHVMYi+w/3bdtqhWepsLG5+YDW4yieO/Vvnuj",
+	"WPHQHQZRWiyULYK9s0diVwfSlvmjLIvx5GIpMohxmwo0GS9d+I28A2nTNGv+Xppgtjl+mlDOhSZjIElG",
+	"2dxWWGig3DevV6yfFeCHur/1yN8sseCRim0xznPccb+bYU3d3klGp/0NK+8yOi3HDFlWfKXBPsUIh1i/",
+	"hLB0xyqWJdHnqned/gIxW8ojrpSbdOtrfhk5UKwHo2PStQuopte8er166a3ak1cdSZ9XeytvyZSCHfBO",
+	"HmwQVSBEUSmmNOVFyY1uHda+5ovbbvpZqM5tKYOuLid4IG47j2QkHijPDKSVgdTsn6sR6t7tEUh2nOGd",
+	"m0LmfUX4x649YIzYUaqfQmO+G9nvWurirI5MJOVkGBu19ejwbHR4OvpwfnxyNjq8ujq9uraXKLWL9K7R",
+	"FlNauJlmnNqSlFQuYzI02xOTScZ4xT4WTpUv/LzBMma2lG8K5r4XksQfTy5HP54fHX43Oj69jH2mKBrp",
+	"pjkm7DMJZjJb1JUmrmyDHwb7hpAJy4wQpG2k1cz21tBEzXyxs44IKVv1qLbyxrGEcMcJc+bO2LQWUkI1",
+	"TIVc9rmPjvy7W4Y4Oxvm6M73H10bg+f7lDbF119DxepsEYPgDttq+Yp73hJLIEWWiVyPFiAT4Nqx3B61",
+	"FmSewWZX/GWeBYOVFM1aovubQkRnibs+oYRmKd5IulWU8aYnekclo1xvBqwf7UehTbZkbLVIMth2l2Wu",
+	"8lrntOXb4f6eBQ3VMTXyqSUePT2cmpRQAYfHoSASOrSord/jscOMWv2rSmj0BpWvapReLRvCBtFgTJNb",
+	"sLmY6ZxxDHXTMLV9zW2rV5BsbjviiYUKBgLiDCgPqKcQk690S8SfS5Qdme8y0BDmD4rxBEYbItAGbzcl",
+	"hdp01UNaWe46QbkCw8eJZtXDeJbO2qQzhJLg1iCzaQB61ZrWVD1W7Ecd5pct3DtmLdR54D0xwz9yminX",
+	"z6P4g/kOH8zlU2jKMEoIu1Or0T3TM+RnafFvCVN4GESDqcb/mLNAFpVpm0w3vwM5gn+U/8YXi39XXsp0",
+	"9d/hbLkN75lmWYfiICpA8YO2nfojqasimT1T1zrqqhg7wjW2Rt4X6XH43dnh96PCTzeIBteHl9+fXJ9+",
+	"/H70w8nfRujp+/i9ef63ixPz54fD66P3g2hwcXh5dVJ4ugo34vnH65O/Xg+iwfcnH08uD8+CGNgmTZad",
+	"r/zyrq4Pr0+PBtHg+OTd4aez69oC/VKuLs5OzS/Hp1eH352dmF3YdX1+Qimrq5XFpleY60RRl12qLfvW",
+	"xRjjWWP/1cA54/NNy6JublfDaU41zDtEyRVn5pzqIkZ7+HKnRwBmeb1XN9d1s1dWuOFds1bZeyoFrH4B",
+	"7UfbaWSdHixxB1KyFLY53XP37Yo3KeBPKlXBZjGdrVXDMpRmf78jmGZ7pXG9l6zQIbsLR3bqlOVMr/Yf",
+	"r2H+7tpi1RUaIPin1QZbE9wCyLldUc3H5HCX91Rni8UVe3/TE9WV8fKI66oy1TevO0P9awttA/17q161",
+	"NCDxOcab6YGZmI5sOfwNPhBZWjbd7tVwV9vYsXXltcuXZiKXLcH4BnqjhC5o4pC95ZWNV2g+UuwXCI3Z",
+	"0gejvBjLr5srXFlOE4C1E1iF1CpY+iDH4/XpGqo9i/3rxP7TuRcFN2OEv7+cWIun2V8rN/Zo56Y6IPJ4",
+	"JLTjPDvueyNha+9XazzdzOqeyuVI5jwsAOfcukM3HNMZbjf5qMl83VbKsaqLKVfdCqitwvX/CUpHkRDg",
+	"ltSqhJRBsKXpeo/D/Qh704tcN+xtr+r2tq+jNY6lLbWJYu0orT/rFs+6RT/d4gkLZjTMls+1MnpfJVXV",
+	"LniNbCSzWI2vxYzyFOrg2m63pa7YrRs+QVefJzVwtnfQbQajrbFjViBcnsXm3lSPE4+X6apWrWci7AT4",
+	"NuJKD6p6jFHlNzWKrAXGU14PDVR8vh96o+bTdCL6gxjyn+3m/6Vl23UVjcpKRky5spLVYkZk+Hr/27L8",
+	"PUarM0WoJpRjfslOz6D0RwnYQQpFLNk4scu+uxmky4CSTlSxptjGBdDV0Xi1h1aYOBeSCekg2ChBI+5B",
+	"kgmTSr8lmMB+C7BwmTgybWuD+5hLbjWBdJ5nmuEb2mKKst0J3Ee2DUieuaScHs1UbDnQ8szaeLUNLAu0",
+	"9qKaKOyWa4tExS/ogr3Alb2wqK5issjHGVMzV1yR4sIPsK6sumc6meGXCCgVES70Dceas144xR3ZSOIl",
+	"mdOlLcWaK5BqZ4/4PEQsO24e2qq15+8uTy6IkDe8uiSX7QEu7fd3chhnEOxHey1zaND9PVXEvY8N0Gyf",
+	"J8GnIAmSdwa2kY7hJJhnFQ4f3yoK+J/Dg3uVzr4HNp3pXqHHIQR3n4eQ+w8VPbtNkGwtALb0JFViXz0C",
+	"rqXtD3SxbaJlKPC0OcOaftrmisSEATHBPtrownqLNHF1dUJcv+nY5a0b2lfkfsaSmUF9waFHRu6VgiPB",
+	"OSQa27h1vnwJySavOx/XKS/CVXt8ZODyCRXmvm+r7/Lstv8n74FKPQaq+7zstI/PtQNr8Q/bYqcjB6L2",
+	"emfj5QhbQ6zDq0BqXROBKvOMtNA060mbKVNbf2q7tG30zcyDe6QM9qQt25vTh5G7MDtfMCrCiC16uNEC",
+	"R1KBfwiGLfBp7r2+4ODqQlv/vJYRPJFruYqkz5r2Ok272Z7DLzDy00b++owGf7f2vqqk2Zq58GMpq27k",
+	"BdtQ8bZCwYJqDdLcGP/7Z7r7y/7ut5/d/492P/+6H33z9Zd/GzxG9t9YnimlkkbPR6vZY+K9EWUjl3//",
+	"NUkhYXOaKXu92e+xOaQVionK5y6hv6bzbW4T2FAKwsMsJZ9eLaD6hMd2Rb+6OR/PC/zin/nAOj7wY01c",
+	"bapyApUrryKVSsmwzJGPnF5lFLbid3sf7BxYPS8hN/n+/tcJobmeAdcsoUab8Q/TOeP+D9/fmQwPL07J",
+	"LSwtKZhXFBE8W74lHO5Auhkg3dkj5RZIKsCmlE5YpkHadF/K6RR7eWBnU0WGVv3DQV9MrC9vF5XBOEIV",
+	"1AbQ7BwQpelk4hpWGZWagVH4pchs2RI6FndGrwbXH8SM8ZUqsmJtCQEsoLGHIrzltBYkRh6vQqORM2Zg",
+	"EOSx3wMHSfVWxntzU2txC1zVHOk2WtGzkVf7+539xxdSzBdNK+DrXiXuYI6pJbmEWtfzV5uwLjd9CKUd",
+	"eIJMq73Q8GLGKr0vAm0h8DfiWiv6vrV2GWQYa5krDalLi44vLs9/PD0+ubwaXV9+uro+OcYsJQW2KYRH",
+	"AwkpTbSRyTKBNbBplol7Q7N2tODp24+grXuFXdA99TbFolUws0+VawodYEbhflnhGt6+YHAFbJWlrT+W",
+	"x/H1yvE+s/U2tv4eaKYDxahXe93P8M1lENU23kcoxm99t/yqcWL9lk75HdMtZE2TBBZ6tKChKuE/Ge7r",
+	"urXeMQ2GXfPU5gwiK7TcnWKthnshMYOwjHqyF0WuZy9YsQL1ws7YHpGwmXsUl9HS+IDxaQa7uXLLdzeK",
+	"+WCPXM3EPcc7kTDnSahWsVsNOVDQSSyfVIDd4od+nQ23fxX46w/ucYRfQYBnwl9LJWDOcLsKfFjXaxUT",
+	"P9q6qwpSLAxpxKgpU9ry4ZpSYgeod91+8zoUWJNn2ai3FmYErs6DM++slrk36wmB6i8//dBVq7PBZbJp",
+	"UHS4bTFP3+qWwB/VoyKm+bhl1Ver9LNS/HAdnMzGu+JgccDQ/D+Mj1rZMBbyHTGewkPYipWKJJ+39y4M",
+	"dGXMwKNIZ6SWazQbKMbrOhoWnWipnkVE5BokFuJD712tbnJnoPHC+edbFlXZshK5TGCUy6zXJnp2A60C",
+	"smxS6iEQ1U4ifIrHboTAZaqNhK5VqCNiCg8Ggv6VopmbTVkh00I2C7s97bLWJOlgsj/XoxlVgZv86v3h",
+	"7qs33xQdPrWQkBL3TURm8BC89fyg3pP123Qndd+Ml1t15Sy6cYwKFaX7G38FNuUdW4Exo0oT1jgyMqEs",
+	"swXtukMfN6E+v+P1rOeHsc0R3qBZKu5glDpd2vU7aOyYZhkxB+MxA7fuLtNJnpVQkDkPhk100zEO8dj2",
+	"sG4ZI6wW8cjBquLMujtshfYN7woA8YJOgdjSnMOL43coVe7s9YJN0cu58/Qv/JtYVuYXGI2XrudcD1/K",
+	"hqy0XxfZkhOWbWS3KCHV2oJ78yjfdW2o3fdFLaOKXFgBZ4OPVhvFVhhwVHL6zSJ2S5A9TqCvXELPAn2b",
+	"QF8CaStzX08m0ai5+2Y/sJI6+ZV8W7KGuL//+s99YgHXo8Y17RMfGOxpd5FRow3DA3bF+OA6+ZOhE48U",
+	"GUMi5kASr037ZsnN1hDYsqOPRdNTfzO4eaN2bF2d5ktMeMJA5ToNPocpb0iTqz1fF8CdDL6Qwsxj/3Di",
+	"A7Y8NAJY0N5WSEeV8bQ1t5ovZ3qOJtd04h2yLYPk3gRXGJrlpPD0tc59yqegHs3S7SjPSbWdKGQB5SvY",
+	"NEBdUc76U2+aLzL0JLVUwbUyAXoBaCaBps5qCOSWi/sM0qntWv+WxH4BRXE1eGC2JLzgEHIfNPXTYiml",
+	"0r8WDm2pxav9EPugX7hyUVOwwhHDi/qLGLcqxmHN1f34SKF+q6Kx640qnXMW3xfXWD/Nc5Nj+YsYF/S9",
+	"0tPW98R+nG7VtxTHLeNpWyrCqGr7eDI9J5lBmmcbnqryodWdgHVBliG1AffqxypwdNDYa3GeDTWgtvBW",
+	"OjnxDL5JLP33upawigtkPUsu92ZzEfGr1kU/qQRlmMWz8NT/5itwduWaumR3IMnfxZggyqqqs5zeUWZZ",
+	"QDRIKE8gs8HQPro2dcGLVKb471IQk6Dl0n0pc87t0wK7W8ShiwqxN29nDi1Rqj4ytCMACkfwr4eBdAko",
+	"Mj5WHHPDPMtjnVhZh9QKuP+RQ15LnWg7W/di2yRaMrgDeZUIGThUSfntKlm83LVZYebXiqPXDfWVwnSj",
+	"sMVd+XnqI3734dUbgr+R4S0s74VMd4yynAjFOBDF5iyjEnsu3kGzgUBLSA6u3c8Y3v4VUPnYvtF+lGeU",
+	"7kRpC6j3TLe66vqZ4JOKx2/90RxVPfSVVsmr2kizuydz3SJwYdUWs7b1JxQNcQktvRo7vbudHhUhCG19",
+	"mB0Z9GGpNRo25+aotjf5Yf+h3JC0pUHGyWw5lizF9iERwb66mLVXIXJ8dW+wpttsIBqnT2Pp1S2to+yo",
+	"xJ3IR4MVCLIODz80qhN7gBfLjAYWCC0Xsif7bcIaGjpSexNadCAxRfwHNW9RG31YHHVjd/fBPj228Q+q",
+	"F0k5a45rPtOXOyKwv0TmNpLL1QiLHjZNZ64NgMrDRpGESrlkfOqCXwX3HjiDvnSqepNnwN77MmTvFYvR",
+	"baMCVGv4+8uox1Utl2txtk0aCLhrAwEumx7wjOlNlOqSvQfY2aOQJRCg1rPVvB3CTe92VH6+6ucOA//a",
+	"tulZm83dnvixN9r9/Kdg0scP40+LTNA00FSDNWslFFQ/ZpzK5SDqKl4wZ9yjbqBkwtM4TxrXCJ0qMhHS",
+	"kV+Oe4MUeyyRoYQFUJv8bZMkzZvKvEqzncdQ5qv9DsuaBWboaM/ElPFHRqY1I8s6GJmP6qzBvXhY9/e8",
+	"fLWZz8YHuxXDhfbsGq0fnrYF5SYzGvBixa6JV0yGXvi5AxTSY7EATlkcDHZx3bbkugE7x/Btw8KSS10k",
+	"w+b71X5c2AnUYmI40Hw1CFncYkLyVJqPVq//aPCwa17dvaMSM33NNwVYz83HxV/HxSitEcfl9irgiuwx",
+	"9DjAx6kvTWx41l/a9BcHKSexBxrv8wlLgSf1LJKXHUVxgIckwMlEgSZ04hOGMIAoESmQhWBWCgyMWhH0",
+	"J3TOspbUEafMYPkWX+sCX3cNd7G6BXEd8VhrfobtfmRAEi7gwGHqi58GfizULRvJmvXIj/9YfHMkOIa7",
+	"r7YGxUo2nviXJLEvRtj9s6xi4SGQiDxLiWv5Wy4p2CbU3pgBNoaCQ2zvPa85Umww6FoPtzR39Mym7JZY",
+	"5LF8DhvgpW5FFRdohqGjGyFKq67Wp85GjSSKdnQ8AakpC5bSDWfvuIoSdouWJmooUiJTdfgaChYoH1Up",
+	"sTi2ToJuJh+nTAFV6C+UeeE+T3PUOCmnWszNXBkd97wf7DTHxbDubzu4/eOiMoV9clhMZP8+M9OVS//g",
+	"hf2Gr6MwTYeST7AZOHblXLjgWEX0jGrCAVLCNEkoJ5Sre5BkSImEudAOiZFlKJXPISXFJJasyr6bLb1C",
+	"UzYHrnwdhu4gPu8XKxpgeUndX43Vi7PnFW32cFIZBx8c2cHsj+WIlZzsQP0l2xa1p1BDhpQvyfkC+OHp",
+	"riEjqrFGju1J3qPLqPObFdNGvu9oedJrEBx3plqSD/sreDWc63Jmu7E7V/Ukwovb4LPo0iG6WO36HeYh",
+	"q399i9Uf0CT0pQv42wRN0mwxozUr0/7em6bg8xMGU3k5wFow0Q9jizg446YtBIeBV4rEL8kuwcHjvVrV",
+	"hg6RdVIiUA/irCPdo0yAv5e17UPZtr0h4/t8y95M01wuVSdE0w7jgqCCt0wi+B1IZfMM+rpGtgjY6Z34",
+	"oEHKfNGa6+1kBtdB2/vBya5P9U5y7KsttW23jVXwxlROjdTBI5dCI4HO7dvep25uUhukiH2/8TW8ON2E",
+	"hriZJimDdAffYBqT2zXLMjIG87OvzPCWxA7gMZmJLFXk3gg+mIdOGc7kXyVKkAmVe+Sw3Inb4IwqEiOl",
+	"xmFRZ03rdytGobh1LwWOWchacWlXsepEtXW6w/mdvX49o9B/YjWz9beaexF72PfMa3TkYdMbq4pRj4+u",
+	"7MttBR5r+O5WUxJJVCHAYt46YtYoYA1tP1busAziWeJolzgQQttcdxWWWLkh/tznhnD2iqCM8r0UuasH",
+	"4xmVi1xwX32liITEXJJDBUDiKegL+4ulxntXekYCNWrSW/J6//WNrX17zxTs7JFr9JDiEBgQQVObyh8v",
+	"crkQCmJboiVPmbaJy7E3sJh347eGc0mgyQzUDS8sB5jhTNRSaZjvYqk0cjNwK/PdiG8GBGt24ASGAbuC",
+	"NJiQyLzRA49E2aKinezerbl23w4Mc9SuWXg4y8/tqAmHoQNEcUBxM7nh1aYJCh5P1qDfE4bVVUj+ObBu",
+	"ExZw6W6Uoiu9Ld1gzWG0dn4l8tVvizUlNBxSk4TOgUykmJNhnMyoI1kzblogvq8HxbzkoGrVb5xR4U4w",
+	"vFVSlqwEEZQLXLVFthSJDca9mw8IS8kwPj4/PT749us3r+K3hJJU5tOvlE1bZomtIMw4ybCoc0INk1lX",
+	"Oy5UfgcmIA0TMO8EPy6tpQFrRipYGpPh+3xOOXG2K3LOtcjEdLkTkXiS0pgMzbptzdOdQkazJacnJPa1",
+	"o15wkPZYClOaiogzpeHZZHTcoxh0ZcGRFRxw/yEULIlutZF7dk+XisRGlooNkGk1QbdataRF2ipnOZ9I",
+	"WHyXZ7fvKMvyUBgd0s5RI96k3tS6rRX2Zs2ucaJj0JRlqjtGuVzW53XbCueE1Pa06ULayzv3ZY24ug/+",
+	"5fW9b367LjVt7UsL2HkOHoDfHeZrFTVWQxzOlrHzZj/DGLQvzc+FZhOWOPst40qba1ZMyEJkGePT3nYN",
+	"XOpJuZhgSsRGnRjriBOKBdnujHs3ZXRb8uUA//Bk+eTUECzb3YPaS5hVYiIC0vlDZyZYOdKR+yBoG2vM",
+	"elXKNyv1ZP6TcIuyWrpbwprDKGlyFXV5ig6+QMi2PblPknUvqPJuaBmMozWC6eUxZHR5Bcm6YtglCSkV",
+	"KsbbdP21dcbDzb/L6PSj0O+MztaTcN+dHX4/+nh+PXp3/unj8b80HdqagllLKlP3JR8e9UPP5PuGoCTH",
+	"TEvqaokSDwkyLGRwV2PUN5AxklxCNUyFXFbl1XI1F+9PDzOQuiuIYl1l4W3CKo5mVNJEgyTCes0ZJ7Gr",
+	"oLlnmBSWy7S1KbEk3xAekixX7K4meFfjqcNO+d4TYRXAFLi5y1Fhp1Kr8FSeyFaF/MoA5iUyfH96cXhI",
+	"rugEyHsqx0LuRAT2pnskXswEhzgisRGZ425ZO+iYrxxSCIMv6JTxlopcM6pGcxeCvqqzZmzOWrLuODzo",
+	"UZJLZQmiu26Vz3xqgMs8JnOqk5k1G8NcRc6BPQOK9a+xGsled9Vou9qo3FMYGByyI5rM4IwuIUDMM6ZH",
+	"0iWfrWCxD8Dt06feD7/Ku5hSPWvaNHeIYxZRs26gqFxz+47rXRca/iwsKtzBSXGYK5HcApaXMCO7al4b",
+	"ejckYOp3f/EVZ760X4WkV6Wg2huh0f6oLDVty0RnRpm0K2hpvYT2hs2hcQ9jhQ82/rZxyjWwVuBV32l1",
+	"wtJIYo+yDxo8zuC+glTPZrc2s5sDVb6u4UG/9iJ1McDV4lqAJLewJEMpMoiIDWKNigs/wisoIminbrn9",
+	"zQKP6fLQyZZBKaBwBPVeLV2ugDwYI++MgdvwQzNH1FhdZcTW0ziGBXBzYS5bhLkg386oNp+E0xzajH4L",
+	"ofQUDWsSUqYi8o9UUq592qR1CexE1rMQEaTjvbX5/g2LYL4w4kMq7jn+P1PYBComQ+vzLYLAMP4p57fc",
+	"vOl+pejOXbqq4+sJwQU4+VIBFWCsS6ZHcH8ALVkSSpSmy5ZKCttdLQokgw0vFre4Y7rsjKHC5UZN/uwm",
+	"7dr9MV2GAMCy5ci14cHWdKsnfIyFVRLd6IyAb5Ph++UC5JmYnokpAaXZnGqI0MvFuIsmfvn/6tsKsi/N",
+	"4nkXUlJ9ubZUBHlBnC6ryHAf12OW4p/tBNMUy6ohjax/P5L1EkDqC3K/eXjouTPsXl02pOjLxDZiTtFA",
+	"0unoHzniw8gscVSLT9liAJHrzceoVF7u/42F8PZMOIDJzaVUwLkWVF1gCJxmZQeVYiUVNO2izieQhjyX",
+	"e5aE1kpCXpAPayEjK9G23Aqy/DbA+4FvdlkoGI2Xoz5h9RURblXfWF1mIZiPFCjV1uluxfRn91bupCnv",
+	"VxccnCRqwLD1DK4KPWVFznMCfe/wtu6QuE7TgA8sbwg2xQZjMoxf3Kt4JyIxykc2lhv3Gtc79SzM7vDd",
+	"vTWqZwv+IBS33USPir3Bbgv9AB0OP68fVzleVEWmcl0d6IC66GpDkAoG9xeqHIJ1dwrvWxDHtxUsltO+",
+	"mXw+d77zQP/JYA+ra5/Q9e/k0/URMWJeRESWQrD2e+fmq6pUKMKUJjPYDJwVe1U4ZLXDttOLq7b82snt",
+	"kCTXcrrHccQ1ho8q62ssow8vTL0auLHSUFEg13ln60cxXo68Vr7ZhbPVLdW/CWkLqVWXW64hBMftlLWi",
+	"puRoTEP++DFNbjMRaNdwXOQS3FOGNScnQmKcMS8LuQ9deS/y30lZZ7WvHjRejvoVB6+CvAHGcoyo2EoI",
+	"eGURPdf4fBUSaGtP82DpxUaVAiMYt/nMel7p25QjDEUPF2vpUSjQ12LbAl3LMm4FmEIzFMp1qClxTy1p",
+	"vBz1Cceu0yGH+9Gr17OeU5i3/71vpcpHk7jbfbmzcrnFUlaBud5c7XW/4rpdoXTPIEO4X7/N/GXZYNVd",
+	"d/8TKHNeinhW5tqVOVvS4hJUSJWodzlriPbYJixGm+dBmQRue60pLRaK3At564Kmtux+0QhG0DBfCOnq",
+	"tGCXsn4pqrg9W+XnujJE9bEdDQGsQI9aerXVN63rndvs1s01Fl+cX12TsqecrxzyAgePyVC5lm4J9Es9",
+	"8RLRyNBPGmp+ZH/3mWqYBYTv2nR52zIOWsoHFmAdVcuoNHfuX6ru3r9PtCAzylMi7kBuvr2tdahSWXKl",
+	"iBqA6sT5x3KZKvk8s5l2NoMJCuGWjqqHgIafH9qXv2AHVZBTN0afL4v3jQDApJ6NUmf37jST/4a5fxkd",
+	"993BmXkV0SX14ak9v/xQ+cIMIANszSWV+vQSa8zvRbmtyfzinvelaZR/x1kvtQ23dOFfR8740POrK3jY",
+	"rlVPrd9ps1daIrHjtGW0NhvaikFvXaKBDVOys/rMp5aYBaZp1hcGP9qXg0J7AfuiokEF5y3IKjCvI1WV",
+	"uIolOVSNPL1W+7lu0lOoTsiB8GxXyQx9mhLzwlJxQGLckM3z8hZDBLWeMT6NSHwvmYbY5kRhoByeQERi",
+	"zADD59WcFByu0ocbP7exo+GylCtsJJAfD8QCbonOfKZhHpUNxSW4sqZsgm0YOBnGC+AsYVnGOBlKqmY7",
+	"cb1e20ZZXFUb3ZuAic7t4LHXnWXjzxddx0X3vaSPvu1wjPLK2+Yampohim6Fqy3/3e+GR6HldFit50Q1",
+	"oYmNTrmniqSA5dd3QoUnOm+JegZp53WwtThYmadqSC+4VkcWcwDyAY+G5TVsvsgYKMdi6v3eaVowlTXc",
+	"BKd5EoK06PZMlX2ocqtSIY+g2ydQbdz0XTt7wrTcJl495+ZugmfbVaN5Mo2m2dNb+1T1Sa5zCZGrzDcR",
+	"EsjLb/f3d/df7u6/XDHS/MEUlrVVglvVkg1lqN9TD3kKab9Nul+DnGfuCDfhA+djBfKuqLbT4Q0OHGNQ",
+	"XC4xoykxp0IByvETDAjiyZJQRcyFqsFIznPQBlUZJ2/298l8Sr47PX4q4Xndlqpw6CLvZpwvHjdRbMqJ",
+	"kCSjYyLR8Lg3aLICj7vwQOcLI1QNvruoF3XoQQCa3m4YSZNzmyVSTjufv5/WJ/76VbQms6/88uXr/Rff",
+	"7m+46DBu+7y+YkNrcPuC6mTWeTJzxqtPX/2GrPiPzFBDFWwDVqC3hHIC84VeErtsLF15B4owvbd6wv+S",
+	"nLjNuoNlb13+HdrQXZY4U8S26rEd8Iv0uVcvX//76z9//c3rf19fMu1pmL9f9jqCqEDxN7UrXFmYexVo",
+	"AnPqMgvx/7CcD1aZReNHT69NOfY7P1756EPzwbmbo3zyyc9WWWcZV9Rk0FhZwwDpbSX1T2GDdCMykSRj",
+	"HMnDVchZZdxbGrN7KsVPY2l9pPWzwyXdYn0MWA37GQrdcT29ZlPxDD/rNpvoNj8WjOtJBMggSwE5p2aY",
+	"YzQ5bddHAnNm5HxU9JNoODxyhdXJsW6ZtXJ9pQi+TIZYS1hCirWBdhlXwBXT7A6y5Up5rR6tKcqiCM3G",
+	"4Z2VuCpbCJ7JjB2DtnEWoTjgnGu1Ll1t/R3VSMFk3LZVX7iE6Lf4X2Uldi44YEcIOlb10vblaiduhJAX",
+	"xfdxT0FGRZ6JuAOZ0YV6S8Yi55XS78wo2GRINZkLpbH6rFlVWaC9f+OTixlzO+tMHCrWH3nQdp3JI417",
+	"1dN9ZkytjKk8wd+58MHj+0n8xt0H1hY1oEaCJ3SxACqVNxEhZQWj7nvFrs6YbVfQp96BbyrXUfZgxrYx",
+	"p3kIVDjuy/39XuWQDVNrqX/t6lubN95iDjq6SizLM1o9qkmbsB7f3KFifvi2wYVQMf9HDu53bJsRavfQ",
+	"ArxLSGnL/dDOj3/y5XslLDKaQPqWqAXl5u+JQXVR4cJm8ifhtmvRFqfCmwZoMiNu6cX6zMUQ/3z9t4uT",
+	"z33Kb1jMK/bfBbpHs/HyEJ7Z+Bo2fh2sxXJIVgqvNGuzVL1vTuWYgphKupixxK7JPMMyLdjS5AF7Qtmu",
+	"XkoZfWQusfMJdmsaLTLKrdqC8b/RIGMJcAx6vYMZSzIbzHpnqzXk0gzDFmiIFXNMILSzaWFGmcLISDKj",
+	"P3/rNeFRS/fLS6Ap48FSXckMktvAc5+Z3oUbZa7DkRkJK8an3ku94YeYA7/Fd71qcqx813Tx+g37dRQb",
+	"CcblFwkAzRKcroFYfOCCdvwcpAhSXhKmSL6w1YU5EQt796C4OfyfOKdL9S9rCe4Q7NFwz5sO4WW19Vk0",
+	"4EKP7OMQHjyaGn3KgsOaLtq7RA1lm3t2Th9GM7FQtXrGXzd1hw9GSrdqkK0bDwtFhiof76JqxwRXO2RO",
+	"U6hZ0950GdF6tTx4E0zzk1TDdNnNUN2Sr/wH/bsdFN/+Tv0OtumSNmGcZiObjx++eM1R+bK+JBHzMeNY",
+	"7/9n/jm20oAy4kBcbCncarBf6f6iMIB2M6tG9X5XtT+cFtre1hSH6g3ryqHDIlip6ImxpzKiX2vjaOoV",
+	"+muNuNr7qxbTP058KfH4WXZZzz89ynRooY3A/RmVvncOqXLEr5Q3NBMNcq7IBAvtM06YVgTu7IAbdZjx",
+	"H7UUtaaunrfvRp4W3TKq64qcX8iW2k+w5j7jrh71HFJGNTi8jfv3be/gb4HBWym927Cl8vHIb6e7mieO",
+	"2fioAsvw4jr12lXmUOuSJ81r0WCeZ5qZCxYHnC+opC7XK6G5wuwvl5aRtQiUEwlqy27q0n5cpsJUrtnX",
+	"+99+s5k7tz5aGCRTpjTIRzYObtCXbdaAtd53E3TaFUG5qZhTzDZFkjo9/nhIDq+OTk8N3s/JMB7/n/9H",
+	"MgO55/zaMRlDIuagbnj8wHd3x+bH3ds7WrzwlgDDPoBqAVgummRiqgjjO3vkEia5mX34+tWrHbsGQ99S",
+	"ZETIG874HVPYvs5yMMyITXzBS0WGWGnyF5Bi956lerYTGZmU8TuasdTvxOg+WCme3nD3KKNjyMicYTqt",
+	"BYwfjJKjpWRZxhIS/1///5jQueBTcka1+Qy0xkr+9a4WXmdqWsADXdGzbNRSQF+yOTYNkusgQjoAEmpz",
+	"8cdrCo15QWWS0DZ4zeF+9KT78JlzzR7bG9KzHSSqr68FBuXNvqq/1sqarnclFW+WtY6c27NXPea61l1d",
+	"YLVb06qZTGSZuB/li3B1Va/9hNWTZk2CFrNqs4N8QGO98NfzlN0B9zY4FP96VFX1a3HrLecJAkRkLTKC",
+	"FBmQjKYpyAObY3iT7+9/nZA7Bthsy+i0u4JnS4K5FTv+d/zL/6HyBUh8UtWSXQcTO1IlOaN8O3jFXfns",
+	"4yOMzQgE3dsCwes83p3x636MtZEiWMi5DBcBgl/5CDcp0jyxTZBXEr2727YWbdsetY1KbYJ1lGabHh65",
+	"l7fMPfDfjJelD3blpRoQA79PbI+B0Zq68k9RLAHLIIJSo1Dt2ffinmTmZrR+nmoVBN+Cz9eg3u5s5yJl",
+	"E9YFqm0KOlTtX+sOvEFDV/Yjp1r9IjiE2ew20SSb1Jioz1+ibx1vooq5q4lzIeC2Z6w1yCyqso5VHlBH",
+	"mxVcDTHWBpwfp5g3Gd+zet6mnjcgtVX3vC05Z4PBNdyRPeq2NGpovjsiX3/99bdk+Gr/1Zvd/Ze7L99c",
+	"v3x9sL9/sL//v2yXqEwkNKu9sP/twf7+juuwx0mFqPD+LaJ2Q2PWpcvXDf/pfovxusIzyuEP5yBZQl98",
+	"hPvR34S87QwebSJCnTf4I+lx4k8YPxaguucAsm2ocKtY7Zd/GLp8HFF04n0n9CQYQTkg7U4mkJj7DCv4",
+	"jNSMyoAsf/JAE02Utz26KsSu3rC2gn4mcr1D7mdCAXG9eFz8s6rnCm0cTFM5tILmGseaSwlcj7Cltg7H",
+	"7qwMm7LJBGR7sM9qrW+432wGB4ZeSmfl3ai5n9rUtYWHCCdUmG4EHCuEh3XStTLxloJko8hT33jjRwmg",
+	"rRdAuYZ10mMhF9YgVpUjg9TyuTf5PakA50n6+QbpeYNcFajlTQhlFTknrFdFeieiQzj04gr0pci2DDbu",
+	"U0/O9vVuWqbMw+BW2ZxlVAb7OKRsDnxNmc7C2bpKjLVRG82VhGIcSPmKd0rpe0FgPoYUg6VaHU67L1cY",
+	"ZhMBytn9IqPqZtbD4ZG0Vs79TF+t9FUAaduQy5fbtBc3H77a/MNAUN/LgR8tuD0FrtdNqIJanPjf4oNK",
+	"2C32E8WWQwT9V64LUaW0i7vb0fynVpOCkqxS+SJoveq8Hd9ldGqYHXygi60wpZbCs2mZyXID1fwdX/yx",
+	"A6MUtDQKjhE7HagtTF1zOFtFz1YeTI1CK+FO3EIaEQUS+6/Pcp2Kex4RLQRRmbjfWQW7a1IQtrk/ktL8",
+	"2D12b47u0yKcmR+jWGLtT/EBhpWhCdmKJykZMq1IzNKDmDCFcLLIyNLAfs2X4d6Lri570Y/bGr9Kyxea",
+	"07C2yyAaiDuQkqUwUtiQqvizfMO5HN2XM5amEDbMY2zusk1E3QaH+3QQLWilM7HTA5MMp5kY08yb7vuV",
+	"Fw50za0kK5d00gtD1Hd5drsWTdRonGe3JbIouANJM8t0CNVYa3GPnFj3s0ElDB3YrSAUGVJO2HwhpD7A",
+	"qjVK8AP3IH5LSmTDKltuBzEm9SCbw0G+UjbJwQMvInZ5MZmJLFWVN1O3tkY5LwUQ4QxME+YCzJeYSZu4",
+	"jjdmbfbhATGXZWzonFDPJCSofG5Gl2Luq1gwXTZIn+RZRlz2ROFBtlBC+z0lC5lzSMmMKS3kkgwLWLgn",
+	"I8YNYhmEj1sobWOWXTowmpH2y+ZZSsnuwB8pGcbuhCISt63vdyC935WQ1GYU9B6o1GMI1qid+d/iA3IL",
+	"sNilmYHu0Mb8Xl2djN6fHF5ef3dyeD26Ojk6/3h8FTjy3/fCLWeL1uZ4m61bjDgtECIEglWssbcuNp5M",
+	"7fEpcg8SHGm8JZQEuA6xnvCNZRxv/NgEJNHAsJkRrq1pauhs9PSbXPpVMagUAOqrXN1rD/S9hGSNVCqh",
+	"KpdiolGZb2bp3EqnDfaInPSMKr2LDa93T483PTaLF6MAL6lA3CNXFf+emuM8jcDa3E5g7Z2HteR6Boqp",
+	"bdQjv4uOBuh5ysQ7+6pRHxcQwoqX5urk5q3sLXFh9/ZCxJrMGJcNPIG6tv6qapbdexOwbway5t700eCK",
+	"xI6VojeYHcHcbR1/f+KKYuNz+18V99rCtlVkWnPjsOD344wKOMQFZfLZptBKMyWMWqphluGlqxzIVZ9n",
+	"PFTwPBFGXcy5ZplP4welSFV9bOkN7ENRNxvffbXJBO1bw19GzQ7/Y6ASZFCbwuioDkT5pALcsAbl5tJq",
+	"C6kBPAglt4zgOUvKLfyuYDoP1vreNhm7JYJmJTm7hwOnyLfu8a5nhitHcS9k2j+dpATMT0KmnUUGXG5q",
+	"PVXazrge7D+5+NA/LszDBFbwfHzPG52puQfDbsaVCXxk7HpW5kJlq4BdD9BgznSayyJYNbwfI4xtsPgJ",
+	"zbIxTW4DtycnQGXGQBbphZho8eP56dHJ6Or6enRxef7j6fHJZUysY6PCjKrt/ymf5m1SsR+5JSXEz4vp",
+	"WdqBZgwpGcYuF8vopWIBnLIWXVRZdhCKaJWA8iwm0cfFNaJiG1Onbm0GSu8kklUWtCbHvFeGeAG6qDz4",
+	"Cswqp9eJSo+UNGpY+SxttEobVTgVUnpD7DDU2RLejIXvsPHYT4c/Eprd06V6S86///7F+SJXEfkJxh/c",
+	"Pz9cfB2Rd2eHRxH58PrQ6luTyXwBjf5kY8Zdv5rVqNOSMBu8ZIEyhn+BGHIg3x1dkNf/TjSdkmEM2Ccc",
+	"+O6nq3jnLbJMR5C4iSlnyqah0FtFTvg0Y2qGpcwa4vTLb7A4twZp5v3fP9PdXz7/+ir6+stw9+fD3f9F",
+	"d3/Z3/3WPPnzl53/8W8trRvmiwB/v5hJqoDMGNeKDLGmW0RSmU/VDuaVFSnTjrnQW7QzzpsLDIfjlNyi",
+	"lnkcrL15CTqXnHhGhNZHvFELHw6TGBRnfyqvzBA/bUpXiEwhVLTm3AspJqy/W7kr3OmPkFYTik765KTT",
+	"hvCxRdh4EQC9knO0Psdo29BvpkZl97jQ5an0KBNTxh8VeN8/QOCpYqo91EoguVVUt7wuFLq+888th/64",
+	"a80qLM+3WcttZsDjLLwnXLd1w7XCaBlmi6FMe+asXZhUEO9pooVck25gf9+yjXIKmrJsTek5+93qBWzY",
+	"qSZS3H+liBuEDGPr5YlfxGj5jCPvvTL/movUyKB7e3s7waJzLA1f9XamTEwJGND2bCna7kw1fFV7CbEC",
+	"/CIMrfy7krhXcbxi9dJ+dVEdThwVkxdugMoa3DPDVY78zO6ZDZxqPr0ol+WeHBercw9sidXPX6KBSNDS",
+	"/VguVR0m8tgc+c7YBQ7W0bXEr06ieZKQ7xUyfI753oSDPWHwvb8vnqHfG/o/ioSO8yzcSz0N9pK8xnIT",
+	"aIhhCn33VkRHDyGH+7DNM2NzpttKvChfxILarNE5XZIZvYO2dpRyvlHa7Ir2Lue2d7gttmSX1g2hxwsz",
+	"FWg/o2UbWv5ofXKPg7YbBFO2n0HdAepwYjtdsPUJzTHjE7FXRAJ5jnB4cUoqLwetfuOcZekIdxkMCRBz",
+	"xy1We5aJ0Wq98XW1yNvyL8oGhXay2qJq80Q1UAThKFgC7wBSb6pd8WTlkibLUGv3QC63mHsHScPiq4jC",
+	"ciWR8/FfvD8lKpEA3HVR7s7wtmOPJFachBbh14ybYmlhDK90NTSrVe9dGpAbLmxY3ka9x5TZvoDiVOeS",
+	"Zr4gYvcHrvlv39wUPcvn41oCQb4wxOY6FKwHdlAyr+HJNQ7/yQwZeH7sOxM8Wt+v7DqAAJs16Kwt9Jgu",
+	"t8L1SqYX1s/sF7yT2tl6tEzpQqFKhlcvDKr4/PBoRogBPbv32y/yxabvj9CfsEqf+YK8IMN8Qf471pHc",
+	"eUtsU0ZXE91+v4YXtCRfpFhK2NczLVdd3/Pq+uowjMrjLw+iE48eedPXeO/zXd9611fh1C9CqXH9aJIB",
+	"dfX0JwyyNNjipKD+/oU6KzfeSqnOdfTdf4YGoff/sOMO2JTnI9zbGH/lR8f9v3SdY6Vfze/Hhlvyyn5L",
+	"xqtWSyX15gnHNGiS+afw8u4bRrrIiWZOnyzbeHhMZHN0kiHipYD9h/DfSlMbTcC4yicTlmC8IzKJfih7",
+	"bRZxWhkdHxxXpsAHV34e+35lsmOcy/BiG6EQ6ihPOTFg4VMf0yGyFCSZ0Wzin9wznor7HpeZ4ZVJUGYO",
+	"zMOxFNVW8zQvzeJUyp0WS1nlwatXLlba8pW3fpPL12PU556c5Anv4koPpecruf0Awsp34bJeF3eDXhAb",
+	"GouxsmE9bArcRfB0qoctod5rQ4RaPazV2KFA3v/Sujw71tSs7l7G1lQbiFUDcRzgWuF9xlQg6qMINwhA",
+	"/PqqEo3gNF9sRWT+tbQZUNLV9+pfyc9GN292pXlz1lrzphs4quxpLTCegOQRps90vpbOP8BchCS1hQ0B",
+	"cZ1FzyeDg597QNyO5sJHBl9WzBGltWNDFLuyX7nVduFaMUdU7KMDAE+AbeXanvGtE9ySKki7gd4sWHGv",
+	"RraPa7pNik3t+9AKnw+u6+AuSrbQlAw0ZdkogztbxaNIDpAMJoXz28J9CxOlnf0YB/nODVl9dlwM3xAM",
+	"OoULjDZkfGqEVxjdL+aBdFcMu1uAJHPGcw3Y4o8oG+6oc8kVGeZag6Q8AZKhoaBpAaN82UtjwOHCmmzO",
+	"ma7p/EXTHjZfgGS2mvrWwP1khv/gh6w8Oy1G37YTa+FfHCn2C4R3V+QnbErVFiwNaauCjB6mforQka+u",
+	"sZ/N+aLM+AqF7GoxWmR02Rakt1WEu51SQkqqEiAZxma6mPyH84DwCZvmthRFCrIlyN3n6W2QbFdIyN1X",
+	"Nr65gjLNTHLgzdw567LHhH3rWHKk5Ps6OFm6Uc9tk8DGlsy/ErQ+A9DN/B9uiU39podzq11TsIvwpxBV",
+	"0KWGyxbgG6PjEwg0VeR+vhzXXo4VUPWzYXeFTG/AO546Lr7gO/6aMWsZRAMXqW/+hZkzwYS/ltTfo4zO",
+	"F5ASLcj+3pv/+//7/3u1t1+vyeXyddvLL27BeB6b4Eu57Y1J7P7IVIAiY5rc+jr2YY6weZlMh0N2sLJA",
+	"XEjC6iXTwINBARpoLIKZ2iQDegfKxkWksMjEcg5ck2GSiTwlwFPs2Eq40CSFJMOu0lrmSkO6E7bmNENM",
+	"lUabYa3b8IqzJFi4/NilLHkrqO1OS7MsnJrWKVBlggbjxT6IFDJFhikkwvbAs29aUwpT5nANa9jrVQ29",
+	"1dykdEt5HMoyxqfxAZawKTbpcuLekjjnt1zc8/gAjwFr0aREMSNhYjZgtQmBuHVlAq2Il3N6R1nmzOBu",
+	"oMBBNHihs1q5MFa78AoutTK/S8joVrXXEsHvQCo87r7RDwvbmn0UipD+XmKzKczExIZG5Vnar75SLlkq",
+	"IlSRuBwLw4RiBTz9YItkxGT4ev+1l95vuM1HfmsDsG0TKf/5ngSaxq4I0CKXC6Egfks4oJJgG/k485yr",
+	"wLHSoKZ1s3a0muV1oCVQjY7JKFCWB9mSXZjbqy1YRFNbKbe2651Q4kxX3bsiWe3Rxe+a518bvBXd6qag",
+	"FTYJXLOSZdZozox3YLA8jgj2EopTpoAqOJgtzQi2pGO8mcHUXIZFi61N26ZsGPkjFizZcIqnjdNxK4hK",
+	"KK8AoJ+k2nbJ4Q00olkm7tsKQXmG3Xa5JYJryjhIReIy+Rd/i7HcwkIrMgMJm52zzZIML6lmpu9v1Gzc",
+	"+F1WzXKWChCKhUUN2HWA/gn0g3LZz6rBOnA7ubVo9Qy5ltgEL6HZHM8NqBl3LJkyF/k9lfOg2FSOh0no",
+	"OiQjru9MYxlNfwm6Xazxcv56V3TVG9bofoIDrIea3eUTZmKsAPA5K2MjXF6XljHOWaYZH22cBoG4kDCa",
+	"6c3bjrkPl720olyBHD02S6Ocsr7uqAGA2nQ9APoE/Pg5jWNzPN6uZHQThTap9IUC96n90ls9/J+9MoRC",
+	"u6p3CmndzvpaOp0mmLq09aPrrsHQrMPhntjWEGS4AJkA1xHJF+anr0kKCZvTTIWSXVEMTnLJ9PLKIFiR",
+	"5fEDLA9zPQvZbxTIO5YA5nTcwtKZcS7Or5wdh+Z6Zv6xewtLhVViCU20q5xg9G1xz9FqI0UGEcFMK2ud",
+	"Mj+qRCxsjSxmppsBtQZbexkO/rp7eHG6+wNUqmPY1WIGCdbC8uu2f73zMP/LT9crOtshr5cAC24FE9pj",
+	"IiSJy4eu0lW8R7DluVk0tlJFbZPyG27OnbqmzA6N0MzjyjIbMVFp2xzRCY1kGBuuFfuWh7Fta1j+jQ0N",
+	"yz/LJoexU2mRRyDR26JgBYhmWi8GX75gV2QbWYRyeoLE5yCLtHmoFFMY8y8z9506ePFiyvQsH+8lYm7t",
+	"cxRfezGlGu7tZbAakFQZD1Hle/vyATHwMxqM7XIY2U4yEanqow5ZbKfoy8PvfTv5yMDuhs8hZQnNyC0X",
+	"9xmkUyBjqiAiE6A6l75279A2kDy8OI3I+QL4O/vri/N3lycXBO5olrsVUKOiZ8gEydXVyQ33BduL5iDk",
+	"8MV3vpPNTuRqu5nLZw7kJxhfieQWNJYCsUFXN/yG/7f/Ro7Mnjju6IbvkhOsIPuXq/OPRDo2TuDB6ERk",
+	"IcUYFBnGL2Zm3FkckfiFBJou4x3zT+ttVHFE7PLNVHaVyqCUwThC/vQncBfZn/50QOJfbzzLvhlE5Aa5",
+	"tv0XMm77T8+7bwYH5NebSt9T+3PZa/Vm8D++mCcFh78ZfIn3cFtmNEUSKuXSlUYxwCHvr68viM1kx/VS",
+	"TlwJd2L5jz1lSmxwKomNVhWbjQzjHw/PTo8Pr0/PP45OLi/PLw08Pp5fj96df/p4bP64Pv/h5OPo5K8X",
+	"p5cn+ODy8PpkdHb64fR6dPLXo5OTY3y8t7e3Yw54ls/N9M4GFEdmFlcBxzYAITGGr8e2tJQ2KqoBrOCu",
+	"9nTsEsjdlvEki0M0W2egSPzXXVe2Zff0OCbDspD1V8o2WSZT4IYxYPlq2LFD/3X3SEgJGcLZfIlzXIoM",
+	"lO0rLXjZQnVrJlFlVRlTuuRVhFS5VVyy0biLdWGS75wurfmUacuHMpYAt5Yzx1wOFzSZwe6rvf0V3nJ/",
+	"f79H8ec9Iacv3Lfqxdnp0cnHqxP8BoUXnTXYVJWtVOq2Hgxe7b20H6GvZMEGB4Ov9/b3vsZCCnqGd9yL",
+	"vXvIsl20zr74+/2t2vu7q7Y9hZYQSyTcn2BMfoAluYKi8Jy9OxSbcoNH5kq0OGQeKwwFNL+h3XI5t4RM",
+	"s2x5w4fxX366Hh2efX9+eXr9/kNMTtLjq0ODJ5dXr958s7NHfir6jruYzvfmB1v7DvBE0EfiWiLMqIT0",
+	"hitIpP3RmkEX+ThjagapPZ3irE/TwcHge9B/+emHK4xRttiM4Hm1v++vCRdDXelM+8KDygqlXSIrjo+3",
+	"zypMDbQU6D1zWq/tnKGhirW9+I4WTbHNJy9fd3/ySbJrIc6EFQBff/2y+5P3KHYo8xmVtmXfm/0eU12z",
+	"OYi8LlgNDn7+bOR0l5UxuDDHkZiduzpWdyDZZFmTRLBNBtaMRw/gzOZ9WPHDEPMLNIXvZsKWlQ+i7EdA",
+	"OsWeJHvkHcs0SDI282ghI2IrZ0SGiWFfZ2RFeKFJc83tkaNcKiFJeQPsrSDPGVP60KzkTGAF9gWVdA4a",
+	"bXE//2oluH/kgLXMHCeoFOgosafD+Polah3L2TOKkeplwHqP5IHgq5o+3YCNnXYWylppu8c1Xi1U4/3h",
+	"6ngbVszmUIjJjdmNHBsG8Fptr21u1zKhc1r0VG8+aYikSkx6cYalGHq8aBEWA19/M17msb1mFwvwtkND",
+	"N9goESwQt+Zw+z3Y1SdumISQ7BdI7Udfd3/0TsixbcWyJSN99arPypwn10h4J1y7blrbM+EeG7uyCuqn",
+	"iiP2kfz715pq+bNvOP/5S42xXwGVyayoRYuloqp83DDu3QXlkK1h5y/gYSFs8dsgV79yQj/29nH0aash",
+	"zqxYV5PlJsj1FVGQQaIjzHPydwK6YY+ufrzhQydd7BgWY6ScyPosizq7RkEwKpYRGMdUJzOjqljhYgYZ",
+	"ypFz9AiS+5nIwKijR1c/kgSyzK2OErUwY6oZgCb3Is9SInNuy1QaRpFnlAzRt26EKOss/Q8j1/93859d",
+	"85//dxwResM1HVtRGqVuQ2USqzXuoKi1kDBhD76bQfyVE3uTGWXcKyM+xcus1RzSDdeS3kGm0LP8110k",
+	"8t0j88mu9bPEZBhjDyNrBxhLc0nHhfhe/eA9OqSHqKhiZAFDTdvWDMMJWHowo2pmFDvsaoN6idXCYoyz",
+	"M0cQktVOEDU2vHAdF64y5tKdnai7SiSD/evv9Vbk7dfDoXZlesy9MKd8WSDk8OXuy33zv522q8LW1wku",
+	"Cr+sm8b2a9axl6Go1Gdp41na6J70NxcNLIlWJANbPvqFIa3aSE1xwRo6CZbjjVkaVcrcRR6Lo0pJO/dv",
+	"tKE6Ub6GVlEFJyJnBopK607EFhH6SOgUuI68ceOGa6O6or3BrGQB0jKut6UBxCiWJYdqQjio5Tm+gDcO",
+	"5YRqTZOZrxJjd47HcWTPYfeYqYVQLFw1PS4/f2suODD48B83g+IO3bXGD4MC+C/YS9Td/8cc5s0A40vK",
+	"U1h1eKwy87AxoJ21w8MusncyjPcPSnsSFo70CvvOZssoAzZWArixeVt5m5mZ3WWHaqVLQSyn8rwebzP0",
+	"e2NXhwC///IssP4nF1gts3qswGrNF60C6080u1UVDLXIaQQfCWZ6Ve2cioRk+8cjJgvkiLckFaAwFHNu",
+	"pM9VQ8SPuAYvGQ1+ay6P07nv12mBhlHcVd7FVluZJkOaKVFyBgsSpoglxp3/hLrivzb5IM43qcfiXJ16",
+	"vlIVDtyTlBKazOCFjUM6+HWwECpARdbhgEljC5oAOhMEhz1yaGNiQ+rCkRnyyIw+iLxj5zuRLp+MFnBs",
+	"nKVAwrrX3GUd/2bEWC5gHRX+hJVIqSIu+/QPT149vrigy0zQtEor25Dlyzd9dqTyheHUkH6AlNFrIyf8",
+	"175Og/wA8dD1rrU0V6d++zRM/WWH5HYWcInYW7f82KsyLvjCwS0sY3tJGi2OTDMxJi4piQzjP8URif+H",
+	"+c/Pe3t7n+MdwjixfU0zugSJ17LwjyQgXa7lMafFwn9zRlNO9cxtnrnNf3VuU1KDZTcFSxgvPcFvxIGU",
+	"prrdl3gB0nGIoZFjLJDJ2cuIXELKFDl7tXNAZkyryLYIVhFR7BfrU5wxTSTVvlU3JWMJ9DYV9xzNCwXv",
+	"avFOI9Vd4ep+a9rGWbrkeQMopjRL1LOY/i+h5eLRVo6tJ1m4YLLdond7kDDOZQoSUkN1t7CsutkTqmEq",
+	"5DKyLeVZxvQywmUA9p2HB/2WJCs+dnLGlFbuBjZzRyRm3GYBxkbkV4TxJMtTSA8qI9swSlULazP6Mia+",
+	"UU6nNoQHXTBETMw6JhMytBCz0VljcQc7YR//O9dhvYe7wW+7ZnTqant/5D9qtXCXO91o4B/Lz1qHBm5w",
+	"MQ0Z5CotvFYstjKZsTtIixb8QGZIeiTnGcZxzBiG5hmppM2ETd0gYUeIi3/uXssRVbDLuAKumGZ3gMjl",
+	"pMCU0CllXGmDn1G1CHtkA3Ft3AedqrZF/mOth6Ij5fBfy7tvUKa/Zx9P/tmv/5/RTBrVg+DbrhaDK/Wo",
+	"45XLpX6NfP4StWh3P8DScpH4V89Cv+z9qji9BezF9sUlOfsfSZwzo8iNaXILPDX/tGGe7r6YWhYeRzc8",
+	"hocFSGYuAOu+FgsV7/kY1jwDcseEDT7FWGLy+tUrI5YxPnW2WcjSwo3Op0CYuuFFMjZPywhDozziJxmd",
+	"Emyfj26PIYYrC//r1dWJC17eCdqtsPi8ocXfSJ00Q9vck14a5MsnnbhLvuRwj+D7ozOW/W+7vzgSfJKx",
+	"RD8rmv/CZi2kRkJrfK6Tza2RpbsinA6zrMjg8EIWxtmUYrCXgHeq7VjFHUjJUudmxmBtIcnfDj+cvXVs",
+	"LAMSs7mZvMxFH1JiQJaBBmIXFhlORYkrZyHZgmRCWffTjPFpQES2frQNhOS1MTnIUsqgHPfnks6zkJf2",
+	"txaH7N4Qc6oD4XK2GygcIWBdkalIchsX8CxV/ZeVqpxbulSBH8VtLMG3m9Utf1OGV9jaGaqQYGxnft5E",
+	"TsJshAzWt7CxNweEZtgr2TGJvRt+aIUga6F35GjEq5y7FqvkFmChMOnRpa7skTiVy5HMeUy8dU9VXeU3",
+	"3Fe0vJdM23lWTfLzDbmRm3MzJfTzbyiazZ+I5RQD/a5ugnLmTjeBQTSLnyRlKRkK6UJjU7Hz7Dd4Fud+",
+	"C7+BRbd+yuo6vlrkxu66vNgXNMtahbpTbnOLsCDqWxeXTsZLH5I9tCWhFjYZM96JLPes5ySF7KXhnKQs",
+	"u/LL83n5vVihXU1vE2NjEl+Tp83S6O6ysDHtVZ/4XLeZSmLyPyNSd3UVzxlCbTjR35zoyOhZ9P0vLPoW",
+	"yOOxgdBECqVQvGzy7BUO3MGxfzX/98XyZqPvrg8xKfgvluzwunWlCGPN7od5PLHrTR9b098qb7bd4Z1l",
+	"r8GOO0jXfPQDLC+onoXo93WglqldzB/ejtYD2z4K/U78P+z97XLjNrY/Ct8Kys9TFan+lCx3O9kTq+aD",
+	"2lZ3PPHbWHYy+W/OMSESkjCmAG4AtKxJpWrfwz5XuK/kFNYCSEqWLLnbbnd3+CVpSxQAAljva/1WLpKa",
+	"AJ9FB8Kb8VSXVrAeGQAtPY9vA4UbwnirLiCQ7avtRxRpK+pf0TFgHM8XosMrXFyksTnIuxzgXeGi+sDM",
+	"S5Bd57O6xtEtvlAxYjdy/Zl8p8tDGElFouNR65SaeBIRKchF7+rwp8cLMf6oeUctvLcV3h+YeTpPyex1",
+	"XOGVcuK/iL9pMuZ3TLTJeWb4FDJZSCwF8pp4fmD5S1K94N4zTiyJWP1yLnMVCgQj3t97U5YfAPfyTikA",
+	"uW5CfnlUtHF3CMpDmcxJY7/zI/6WG5Lw0YgpgFRGFLRCb7GKBGH3NDYp5sgDzBNxTo87B182tDeTYs2o",
+	"ZowkMta7wzy+ZeDdmiYrA4TX4Kf7dH4WrOIbsF0N9+pNX5+BUU/AmUoImp0r8cn8/q8z81Zh0r+gK+0C",
+	"1vIKDrBNrNzBFH8dkc6nctmnh0a34LEXisVSILDge2y3VLvhvloVFFnYc0ZV0brbdSHT9fGOniC0mrvm",
+	"tUkG6AdWnRxB5BNMP+2T2gAKIoXURJffRvWtHUGqh8qmy437+hXOhY2qDcmaipeo2F10S8bPRL5lIZBL",
+	"S36kItAbgZg3Zl8uB5FqSZUKUknU14JmeiINaaBuhb/A1ibxhCXNgMwmPJ6EYqHyhyhm5YaGkiAaT5wi",
+	"1CZXEw7IhDEUGeFTRMjZg9ohMLs8GKpUULBUqJoLyDLDOZlQkWxZbIRJw1hw9IXyl8WapQ2FwkdSsJq/",
+	"1Pxlib+8tyS2SFHESE9wD7jOxzmEdwvn7jZVDsbum3FAl13C7jMOjQ79GMBZCueVVSKmVN0iCsXqwoLz",
+	"YvpPNea+tlRz/+bbx4iKba6ZRe2ZemKeesZUK9eskigJ6U3PproUw+7+XjCJm1s2fzTidOU8Q2TMTBl3",
+	"+s4aImpK04qrG+tYHospeXJ6aT5y5d/uafGoy6+jHrim3M8u5vFmEPqQRLdxIOcrBPYpva2GcTVTaKUA",
+	"MqIlKUYaUmFQZJqnhoND1ri0x4BQ76FtWn1DChaKBcFPGhTJloNS4PEjAyIzbHyRzkkuDE9JhBqCvqEm",
+	"WqXTX+TmC6Ddl/G++pd6Qq3JyygYm/wc/rp9e7yp9o5+jQxxAJG0p3PDLbSUhzbSVimLC5xNCvgPc8mL",
+	"q02bzQmIT+RsL5iv+AXlw5VVhrWNU9s4n5Q6t8q6WeUiWVeSG7lHIjKlmS5i1jzRiz23NDZ6kWbClIaq",
+	"DqxI082u6xQEoH/TXBui82kojCR7nU6bRMVqrHaEfXzI5ftD8vbt2x+B+bimMamMaYrcyBeAyNFIM8z3",
+	"IVyEIrLf/lsKBg2VG1SQ495Zj/wbGtj47iHXV4fNg8XxuNA8sbphQuepfZuWpnfQb51mUOer2CjXLAmw",
+	"5GVCDZnQLGNCEzPjMSOCsQQWjitqk55xgOR2eMB9dLtEFSPAR1gSCp8aIEXMAp/l6HxcDijW24AuFu/j",
+	"VTPFDSMNl4cYLBQfA35tUVtMekRD0JS4vHIfyXcA4JpOfZ6jKT/gQhuKtTqU7Hd+XF+ivMTansEX/fx6",
+	"6NIaX6XseWkNGxF2lii5zg+o1divU411F7k0p32XxtgzjE903T8swvmdJ1uleFPPC43HqxPSePbc9f8o",
+	"ZKk2dA7eghLu1CjKU0gHa67zyj0rg9xs3B8ndXr4RzCXWit9rnzyZcm1UfFcHW0TRcphkVOOhh42DIHk",
+	"S0+gBiGmNYC3QB/JJI9d5M3+MKWGCab1ypTwL4Y+O6+la3yjGkZN0y+e5/1kWl+T6X0u0vmSfaIxyRoM",
+	"yhnXbNGO5LoAB0hIym8t47HGKKSQrE6Vfk06f3GT5lVynJ/IZny6c23Q1AbN14wFhVoJLfjVE5ngR1s0",
+	"uzEVMUvXZ0NeAX+MpUrAVHENxB24QIS/TlkSddF5v8xvYyrIkJHiuXVmzSE8UKtN5UbVHK22op6JucCd",
+	"eg3mkilmNb1H0c+9AwfqwVyBr7WxyjAAGmfQneGexgbbcRM5cpVvDcuRsJAuFEqmqcxN08FDFd4hAP/B",
+	"tQVl+01M2iYpncvckAY4aoim0wxbbT7MqcD3+fbZlHvRTdzKnW9t5dVW3vZWnrtbHqPLUjQEFJ+fKxk5",
+	"HqePVHq8T3mmSeRwyqOHWskVDPD1l1t900WhNbF+cjhlxk08cTF9IgX0QBuNniMrKBcb6yYxpZKurp4c",
+	"pmxdfvK1H/rrp0/FtJGqJtCaQNflMcP9eEAkT6TQ2+Guh1pdn513VulkX2274gMlCC0XEONQrGilKQbg",
+	"0HOTQiMWgIUWdMra5HA7dMGfh0fF8l4CVbAcfyOg4EMc6ccHfo8/WDugWQIofHy0Kzreqh2JzocIduET",
+	"b1Zs/lObj7z55pqPlMe+fT1YQSc1auA3360ZirhuhZylLBmzFlRNJxVGtMhib4ePZDb2ObQNj6D0I6PK",
+	"7FpO0kqooQ44SAqgz6ll55GlUh2RRtQ29yYKSNSeQsOR9sRMU/hHlozg//bGR91QUEOmUhsSnfb+cXN9",
+	"cXLeO7p599tVf4BYQtLQtImpjYDTXyBrR78DawiAWQfEdbDPVRqQKTPULhBYuv4jaocCO5gAD+GaxBMW",
+	"37KENKD9PfSfCyA/ErQzO2DT45RSMbe/QG3mAF52SBMcCfMdNfppsGW1C2K1SZ/GE/erChq4Jv+VsxzB",
+	"MAgXCbu3rK4RIds/IAWoLQiiIYvllOlQaGaFJCxOipiRCH5qDTzSw6U8wA6nqX2fucdjKi4D4BLZB4Q0",
+	"bn2hAH30AJIAuGFToulckyjJkT+xA+hMFcGaYqoAgwmdV1xDmU+BxU96eJqhiH5+d2NP9PD87PD68rJ/",
+	"duUOdxCRPEOsAKoYZqVSg++VMYUFSKoLOw13CnJd9Qyqir/vvIVLF4rokhk1b/VGhqmoTay08uhXjcge",
+	"u71k5aVwO1oIEY05toBrIIWhXJDr/9PpdDqksf/mTSiWe9o0u+Ts+gSbngJB2F8pmVrLXtHYcv4yP9bO",
+	"8p1GLcK+Y6Jklq3DKRizZTXhJQKh5Qw+rTPYWUHSTxnwGk5xu2jqm2d8EdyyTQZIwe7gBBwh2uNbQYA1",
+	"fvq3HQI9v2PKbg4ewMtDvSRJ5foZuYIBr5TBwc59ayiTeQuwO3cOdnJPYWttnq1zOE2FJAKEHp3k4hZb",
+	"RrDpkCVW7risMQAOdT1ii67PKIOQZtYlcZZc5sneizohs1Z9nzO/Mikv4kptd6WnYOA6DBTNBQISua1z",
+	"f3nFKyDRCJD1omYAxJVSbQhTSqoASQtRr63xFctcGB2QTMmxYlqT2QT0UK/+uc4Flv5Wpl6+CFW9hDG6",
+	"rUyu6bY2WZcJ91ywdRZrmdpckEzhJltB2xuk5a5iMMx69/0la7F7Y7V6ba3CVkVSKtYCYbkoUNvkuILl",
+	"7R6HMoiK4YYYB8a1bYTuzIplKY2h8m3qO0Vpw7KHXOAS1/winODNZ+YEfwcFvOYBtexe7jdkrzgQQUH5",
+	"4JjYksz/JYfbxgDAOfMvOUSGwvTCpF2Q+SCpIye7HbQz0DUqywya1I6o8sLcEJULvS4K8De7tq0DAOwJ",
+	"jvW/yeEAfvIVOrH/Jofb+6/t8dau629eDzj2It6et0+T46pQnrdkBhuFPEghJHxemRJckAX7aYykIuwe",
+	"0udc4yxI1/GuwcJwJlOZMOjqWHAK8Co314tyr+u8Q3fACwplN+PXL5M/gry+WTGJTpmnC8qMCpbuxlII",
+	"Bu1I14vM9wAHBvgImjQGg34TpSGCe3qMUUuh1bYz7I6lZXrrr2w4kJCR2oh2ZzpqBqG4kzxmGGi3KyJa",
+	"Is5wyrUdu+EDQnudDkAJB2V/CowGFf3ocQmh8LAO1rKmxspiCCKA7+2SJVy73drrOJAHl/NPydtOy8E+",
+	"pIxq5vo5J4wmoXDDf1f6whKuaZYxqroEX8IvPZZTVubguu+YhkpLxcZcGzVf5f3/wEzP7sGFPZTDypm8",
+	"oNhdnmuT0Z7yOwgs+edrJvGVhIDvWEG9ltj8XZUj6BDn8VMe8AxgEGvYxpQZxeNHwH8FA2KZgxi9vjok",
+	"CZ0HRKZJoXxXvGVRQuc6so9oBwMMclUmdH5AEsrTOaGx4XcsFC4vPoF4Y2yIvSVMGIhOJpg1HxBKfppn",
+	"TJ3I8YkcoyCnEAAFHtAMPCkiEnooGp6dFZSL0xh7Ss3AinpDplbtQlgDqVgSlLFIuNmAqY7MRCQecScU",
+	"MTc4S7DQOAE/cfE9dywQ7kTPoSYNWEoEL3+Dy1M6cpDryMUKxkRokmjnFmlN2VSqeWGuSN8Sm808y2u2",
+	"CeCMY+irZIUb+dKpO/QH5svi2f8kZ2RKxRzPs7HX+rHTXJeqYx9Z3UP6P4KdKb3n03y6c/Ajpu3gH2XS",
+	"DheGjZl6YSyy6qtv9GvCXR3xca7qppx/AhvlCM57mGsumNZkWhDI9py0GGwNJ712LM3yP6tXuWw44Jv/",
+	"ASQWrE3wWchtRJBWF88IxXJJgg5QwG8hKQLsAEEm3BDl282HImF2cCbiOZkwmppJ4F2ZyCnb5NC3m/Ca",
+	"3QNtDGadUMSNLxicJmaiZD6eIAPvuuJ1hJRBMdOwDMe3GcU3apKyMYZljz65pB2KaMyEZXMORA2yXHx7",
+	"shnVRV+MjSxx4E7vpfmPm2cz/9GToaSqNuC+Dv4B/YLA9ilO7knMA9SU3WGe3j7SuwlAX9DBQUFzt1rB",
+	"XstaVa6/HnRusiSqQVmynx6QSN5C5tQtzzKWRIhXGNM0Zeo7TeRMhILGoGYA4KCQZoJamye/gEQjf+gR",
+	"adChvENsv2IQJVPWdUzAASfe2M8i1y8KkfnwcYTW07mlRbsDdnghzQ00noqw9yDoTpHvC3/SG1zdDK4v",
+	"+pe9o9Pjs6jp3L1FZ75QQJvimSgYh1FUaNykrjX+LNN1QPIigeUW1d/MGbZ2s77T3sjTbQJIPDRNQ+F0",
+	"MEhoA7PcqrqXvav+zcnx6fHVDSzr5nrQv7zpHV4dn58NVqJdv8vTWysFerCuF0oLW5yk4AifFyBjcRGP",
+	"MbsLD/OL+Ca6Ttx6/cStN1uUv19JeUrF3J2A/mZ7fCHjABRVx0QgNbqAz2PITOQILSXgwx/B+bm44+aR",
+	"+jOEHNXY2QtNaOKYdgEKS0kOJ0kyqvVMqsSVvmguximzVEZgGupExy0DxFRqXB8f7fzh0fHZL8dXPcvH",
+	"bq6uTm5+Or++HESk4XFk/+NNs02uwHd3azUtjRnJXBO/5wCzEYqG5cqDn3qtN9//UGZcN7tESDKlPIXP",
+	"mDAH0PzLqmzyjqnS1YibAi/KMqN9mvDF+eCK4D7mZrJbvpPexSejNgHFTrsRSGQ3GZOdI5Tfkd893SUR",
+	"HEeEum9UCqaosl0akG4X5BZp7HfeNtukJwiDt3E+g+JcuHYAsq6pGWnAOnQbV5VEzS729GYJSGsnHhsb",
+	"JEtzTXM0bphluS8kVsoJniRS9p53ARtbqV0V1wZ9SIt3qXLzSUNPrMJgZXqzBjCpxdqfSqwhNRNs4/IR",
+	"4gqyribcMvT5VgkaFTwTNPZTOT4gsZVqXikvKTRYUNCdy6R4MBQL+nyjCCUpRrUU2Cm9GZRSUDHNnGsW",
+	"cqq5FG3yq1S30MUSP4OSmbjwtcpV5aCrXQiWJf7kduJjM7i+sjSPyitvl+jhboqPutX+1G/en9rz5jRQ",
+	"MjgDMRF7UpDKR/Gckkk8XiJxJ30LLLcOmVlVtfh1F6IsqAloIzNNZlLdQuq2K1xr7Hf20ZVoJkyhl0FI",
+	"wZzu65U8xJsrdPJSF/fsp+hpu6j+wSpuFCzUaoKhUNa0eKgPrmI7+H6lRvSypRk4W53eWasfzwcVYW8U",
+	"tA1ZJMtPZwt2hUwkj6WCb+INrvm9zgEoX7CZ4xMuwWSkmJ6gyTxftCJCAXC+VqmomIFYx1sZvoDbB2OV",
+	"JWTOzDLmb8E1QrGSbViz2dqPT2IadmNehGl0XsHKs+dSG3VfEiplzeBK+8pyD8c8li/px/K4jKkptYts",
+	"lWrPOhZXVoh6LgRFoZhjJ2fY9gOL5iHbJCFSOS9WwwdAAtK7OCa3bK6DUMRS3DGlnS8MGnu7LJqAlNl/",
+	"CY/dmyJWQ0YNx4JtkZCxolAzh/hdvl1wEIqqlw0rcjQzuFe62fVRZMT3Lfk2Go8sKb2xCWm42HgREg9F",
+	"YUQWsfQmNukqkA4q9uOIKWZ1vzi1R5w4TS/LmEhagBwcgfF6k8qxdxfaGW/YnR04grr0W5aZLqHoc2w7",
+	"4zJyVq/de65d4uN0qI0UrE2iWIoRV9MbOIEIcQyGDINm7gC/0/589t+8abbJJTbmKrqyVON5C4de5Bj4",
+	"xKtFD+aPTfS3gtDyBvCaCJ/3eF5uL3Qu/KVN51jH6VyUnyB5nt+3WSwSl/gkB2fdW6Z2KtZCb7FQu+p4",
+	"5wpkAfCXsZTJx0o/EAotb1Svl33RVCbsgBg2zaSiah4RdP6RIlGo/K50ETYUM7kS0EUwZs2ATKm6XRCg",
+	"oYgsW75xyQ3+lxhUYsKlbXrZ2XVVoffg6OSiyMrY77wNRXTRGwx+Pb88ujn8qXf2oX9z2f/79fFl/yjy",
+	"NobTZjEPop0wQ3mq235Svwh4KmrCviKy/UiqhwGyYq1t4ncHfkjwpfViiLAifUnD7kYXG474sf3SL/uD",
+	"/hXEB0+Pz66v+oOoCYe8bnY8wahbCl6/WVhXC8W0oeAQN7OirQjixVRYcwkX9lBGcbUgnB7YTcWu4QKe",
+	"ZjTBEqzlZC781fvChNfDFb5Szkc5vWYbcQNW0KBTZBbuX23O1eL0z+skA37nnVRZyX+2F6Cz9YUdFzmU",
+	"V2HyA1owETBwtBJjOZ1yAym+leRcOQL0PF+u0LBrQ4suCMVi8nLFCnOA6A5sLp749EXdJQlL+R3DLGFy",
+	"IbUZKzb4+0koTo4HV/2z3bPzq+P3v2HwkBKj+HjMFCC4ViOJUOTl8xbds0qmduohjW+riYL27SDpBNHj",
+	"IpfpfYPo4y450h1C80Fac7cQ5FHGxTjyKSmZFOPIyp6ihgX8iBhghDK5A69MMO3jDtC4ecDiVlFS17pQ",
+	"0shYpgcEL0hAwrzTeRtjso79J4s8o4ycFIdCDFIInC7BiAyx4hqEZJv0yJQD3k3gM6ntIA2sc5cZE02X",
+	"AgSfu6AErtL1oAYJO2SpnIUCxw9InErNXKnMXqfzl26huIB7wYntISuwGYWc+af33rbJgLFQJDLWu5WL",
+	"3J6uzNU+z5ioJGvDbm0qX+lVNjsoQjlE58PMbTOZAEuoLBUUjzUlLt57sxKRdr/z4w8PQWiXXaV7KIyW",
+	"IIoA2dyl3C6WWPqF1hHTT4+YLrLgh5V16BJBVw5pFGfQXMdwg537lteuWpY+dg58MHSJF4ODbHfEWGK5",
+	"0cZCkWcruSMNSvyslSRmBLqhc18jAcPofIj8vnlAJq7uy86ST4ea5Bm69+RM4Mz4eSvPIGzJZeFpmjLo",
+	"BQ9VvlbPBixUkadpGRkV82abXElDUw1uQOwSz0UiZ+iKoqEwionkYGFEqFuBAbVHQBXA5yY0HfliGhym",
+	"yNGGxvxp4h4KQhHxaabkHbBuy5kTFqdcICd3/GFOEj4aIZw4NVBEbEin/eb7gLBUMxJpKCaMunY0ofPR",
+	"iMecCXPj8HOhPSsuagKBHrfqNekjv9i78d4dUlmE8meqy1u1BRu7xONjNV/85jNJ4HYUbMzXADsEAXrH",
+	"FJTyAv+xTKPCrYHtVhXj3EzsP1q3bL5eLz7h2qMDed83xECA25T817MzdEBoFitmoGAZcp6oVdwNnzLS",
+	"iDx0dVuwe3MTQ35W1FwNK9SD1kT6yT6GLyo9DF9iexggu701IX9DhAxJpSsK5AqC8oHFqmplf7ses76o",
+	"f7C/A6tK42u4QTVpRP9o9S6OWz+zeeT0epeqZX9BY6OtPebqxJhyllsBVY/Var7GAVUPeLCobkPTEd2O",
+	"3LixkfChkKFwVa2S9Lh+pIwXytCvTvFKOfo4OS4k2STCb5nn4ug5txv5xTv5ap/dn4FZ4Q0mVHhO9ZBR",
+	"rVQqtsDuxuQzaLAxeqhldAHpaFU+antNEmjBUuoE0Brf83PTSZnHuR2dPCzVWx/IvciHKY/bZMCcOl4G",
+	"ikZYBolVXj7XBR23dMpIJlMez620r6IDNYNQ+ApOBJHApHQF0WEXi1yqa8SwKMk1O7BT5uDiFuX3+539",
+	"UFTLJc/Or27en1+fHUVd+wPnVA0Kl6pURReXIvsT8Ao12d/rhKJRHaz/jwsICgcLFZmX/V/Of37wae/k",
+	"st87+u2md3jYv7jqH0XNNjkpI5yhiFPOhCHHF4v1hVfnP/ftmEf9/unNRf8Sij1Xlxj2YMEL+aMvEs9c",
+	"muaVoplX9owftV/c+XULAGh/hz6aTT6Zf20xxwcpWB09/Kaih0sF6vYaFgzxQRb9Ci4MGSmPZY+6rBCx",
+	"GK4q6r+/J1MucsN00xWYK4Y58UvP/dApHmyH4toxT8hi1AGZKSnGBVP35XmeQydlokdjNqGGeUex/0GT",
+	"jJnBNl3A9DEuF5Bov7NHjs9+6Z0cH90cWsZ2dnXcOxlEgfcaw+OGT9kChyQlg6QiCUJhbcwR5WmuGKAt",
+	"LT1Ryp0qOz05/3B8dvO+d3xyfdkfRM0yXrj/5sdVba7QX8zuY8YSlrTJezejE3J+EohpYjDy+MLugbHj",
+	"LM/bOzw8vz67KucnCUvBz68xDUmTRp4RI1f9+LT3j5uj/knvt5tB//D87GgQNckwN87sxb5oAGvvgq1D",
+	"mcxJTAVJZXzrk75kbtqh6IkV2ARlrtXDso9msU3FAe139toE9gj2IZlyEQoMiD/MHQkIJbFUisUr8q3I",
+	"hnSrUGyVZhU8IAiIciLSwdqUqwK7oIGnh53GCsFa9JvjpsxDdu//dqUUPgHifRnRC2N/qfL2RI7HLCFc",
+	"1AgxtaB9BUF7IsdWggCVYiY+dgN6mJWzWuTa8bcqSlvgMZWyjQUhK0fVfNP2KjZhJ9zGuneEZVl3jTX3",
+	"5dvcfYi08+LsN9y8KVsb6aqWMQ/ZhLsQ/sL9k8qb9iv7WJ2ynRfGGdjkRXYvUF/dL/PqBvb8+c9svnVs",
+	"yB3ohmu9uRCgLxJd9DlE3HbncS3ADivpMnYFrtmTFCxwdWg+Pb6oAQ5FRrlqk54zXyL3o0o9AKAb7r95",
+	"g4k21GCzWcx9dJnr9glsNYfa6sqAEeielaTzFwkZLUzypWp+fn2+zK9LnClSnksNG1grhV9S/KhEByz4",
+	"2paa4mK5zGb3+CVLGJtq8MKUhROAXgA51d54PsA6KE81pTWONRelnzwU6D9vBlgGq8mmwqfHmGybXFed",
+	"5geh2O/sk8gVD4HzueozX+UwzzVLDsj+Xoc0Fn5XuMdDsfB5xUFe/fh68MArXnp0QvGxXvGFyptfuZlc",
+	"uSzhl+DXH1/ms0LvL9iqZqZrBVFh3nBT+7BrLvr5TOsBuPUW2JKrg6zwtA1805nHj5nYFftZEyUNNewA",
+	"E5W5robjYtYmFwixYnVDKRgqcjOruLnonWVKoVAVs302kWnZIsi5+5Ab24UwkVTbkoCPD5S/poOb8dDV",
+	"q5kMrP1lWQtM8cVG2yo4PKCCf1Z9r+Y73yTf6d/7wrQl7xqAYSzduI38x6pQTG0B4VzAEXsV6aqa3eDA",
+	"P8rag7031vBRNDbQPwSQo6A8D3S1KtSz/cqSI3WRLnBTdpHFDRW8icpTyDZwndm4IEvBD+xaFLVDsTo4",
+	"tqAnXfY/HA+u+peLOhIEgNBFCnzT88wJ1dWY1tjro8ALozedvaiI4iEQdfHlTKrbIBRa4oBVdbWsDr9j",
+	"NPVdlSDGSCa0RMnWB0WBIC87P0H8sChIrwA35w44JinRqB1KvcMJaHi0Z554Z6yciSZJJAN0Lzcs9pHG",
+	"jNNUYukKlNjpB2ktVJNc5zTFhAJqDJtmpiIYrI5qr1rbX7Ubv3CHG7NGP3X38qXEBg7/Sgmn23gIocFM",
+	"2d+iUgno3PjF9Uy874fwBMs401YqJabhwc3EsHDlEheKAdAeJr7aY/hI6VQLmm9S0JT5pBu9m4BgtetQ",
+	"qx513Xt/JbSXhpo77A+X0jFpQP/OlPmKUvRCNAugLOCvoYg0FzG7uWPKKq1RALpuWXpoh2qTyEG23tjX",
+	"T5lh4OMc0VQzl72AJZOrxyQzphjJVC4YFvQJt06/QlhvIZHWVMm9T+n40O3Jdj23q4vYWWZJ1Xq4kVRT",
+	"arDY7Yf9nUodXOcz18FVXnITT/PnCLelrp359tJs18VNgt8XPY32zujiOsCtJ5SU995zGbgoD9iM62H5",
+	"CJRg3z2Bugr8qsJQyJTOiWaMNKBfb+ygT6WYT2WufWlOsNTbE4CEfINPKLq2P8PqP9fDaijvWEAs2SlB",
+	"U/je1wxBZhQAAzXLlBnAfAeUQsPuTZtExh6r1Y2gHMhlpOlFdvidRp2OJ21yDi9MUxLZOSJEB9KoH2Jn",
+	"oq6rPVp6eyv37Q5A9xMUlVaTi96f9D5UXJttUjQ6KqAPQ2F5xRyRm4wklBSrXp5JzoQmDd/kyq26C1gc",
+	"vh7K708XYapXHwW0K1n6DFAL0y28ovBK/V96Jze9s/Oz307Prweg+CP+UxR4pEY4lfP3l/2LlRqpv1Jw",
+	"dV9ILfVzvJI7o1/0ht3EyCtdZOsQVq2bfhUyxxOXEweLCKQPZU6wc98qGFFrKJN5C7jNzsEP33//9ocl",
+	"keSUzZbVatfrv7+iGyBLKeagQsvlrmv04zsnK7TbEgcrZii3hjtoq9YWb69TNF1riwGs4IX1vepcGzEP",
+	"DDXW4I/rhu1fPQXZO+i7opTnulFhe5wqBq7jL2RXy6InG9zPgAydzcVTbuYkZXcsRedWykcMsAp8d/K1",
+	"lIETfBbCqExV08WfhS4uGU1b7ioKwbDH7ZPIw16atfTRI5E1D3ZBBLTw4cgnLHykbROKLM31QwuHOAMH",
+	"v11v5XQrVg6sAOotrOIMTEIfADq43QuWRAGJFFv40/tmuCi8MwFBUHKHaBc4kHJ9M8zT2+JTEk0YVWbI",
+	"qHGNEbHnbtehQxlawDhBRtvfBudnRA7/xWITCtzWIWaYRCW5wpKjNumDhwcl7TA3RT9fFwGIeHIQIZDU",
+	"OJVD9+oQTuUamvMUb4nGRHRCtWnB6K3jo8gaS4rFjN8xwu5pbFI0lpwjasq1ZlBnUjYeL7UEqGFptsmv",
+	"E1/C4fnwjGrnqMLIA7wS0UwkOhSrdhrdWZSs2F+XJ1545ACDj6YjqaaY1TLKTa5YKJZfbSFHEEJSJSnY",
+	"QZxxVkXYAzj7PAN4w4Tr4n54MP18yjRJpdYp0zqd2zMr9peLMQDxEcDh05qtwd/D8/Um26PoVIdyOqUt",
+	"zexDxvmo0HKvHFtRJEbTdC121chNtwZwr9N5CLgXPMCDBhQgqjXXpsT3aB5UL4xDSYzkSLEsOiDnGRPv",
+	"GbUH5Fwr1qY2fOTEGeq8YOGSGRsSgBSzHNhVCdvlO0UzFNHvIawy3DkIdxQbMRNPSvsw3AnCHWboGL5G",
+	"sEfnvUG4x3Dnj6hwxnogy4aQ+De2WdDS4yYXEbMKkCcwqq67OJq4JRSN+O1P7M0lTCSZ5MIEGERD7wRn",
+	"uqI1ONATfHP4UdHxlSZ3TBmuwVMEETZ7YfAqrTpbj2y4Gptsp3JqO8EOE/m0QHQqPoXjsvbFxksAXUET",
+	"z+kB7w6Zk7uOSYB305JKcRkRQ6Zc8QKhrruVe6su5Wan8QOx9DHKEqxtvaMBYwVwKjuBeztYziGNJ6x1",
+	"KIVRMl0hNdMZnWsSCdkC8NaovfDyyy/7R+2M/godCi+kxgGTQpGoScNOzFRrYG8iajfNjSqdd2U/Fgnz",
+	"yGx2MrznvEhsRY2iqKFyygB0sxlbXiWba62dXyrRoxe0dNw0m6wctxG1ifN1mziHLmpbUXy3CNfcDnc1",
+	"oyp+JL8xumXzogLl3emb70tw1XiSi1tiZUxAojsWG6uLc01iqblgRPMpT6l9PVD5p0OWJFyMtbUR5kPF",
+	"kygUheJEsF55KM2ENC5ZzC3foym5pOKWvM+B2IZzH3Fpeltgwq26qhR3HaeUfRwQWGJp1WAuHGQsM4oz",
+	"6AIPRhn0OIJnUJul4taBxJLYd9Vq+NZOATHcpCwg2pmOVshxMQ5FRs0kAMDBZuERFFJNaWqvOrGWm+Eu",
+	"yIW7ZccDrzyJ4Nv5DU8iULU1PqFD4Z7BAiJqcJg5aUTl0G37KzkiERzjlCWQVEL5Lrs3isam5aeOmm1y",
+	"DrXkXCTsniVlwyoI0ODxrw6QD+C7nz38+juq2QvFVX4e4lyvFFfx02/ilRNudECGBVxnHVqpQytfTnUQ",
+	"3mHgNUXLBDJEol1EGr8dVmRAlXlYHr1eFKC6YNk8sB7L+KMy9RyazY1zZfke8HqmSCPqn77rHx0dn324",
+	"ubg8/+X4qH/pWhbI0Si1UmJC9QR4afGjks1jkwABhnPvuGU3jBrI7pnKhKXNgJy8aTmmqK21VQTu4Xvo",
+	"ROhau/MpE4jE9aDLHIS9jRwzwNCoOFiWmWtUAdhYiGCf9o+OD3snN73jauB6dZTavuUpDnnF7s1LBart",
+	"NMciyz9/jNrL+Y0hav9gnXNf88TPXRoOtxRLcJAIPYMsqf0RFrk7pOYxnflcFIzSMhjUkCFDO4G+No+w",
+	"zC+NP+mXZFDv7Da+LpeCJWzNqnSB9gVHWYhBHdVMrGZir8PEAHmN7HU6wGf0U3jZkq24nqG95yLRJOGa",
+	"Ue26IiQqH2vSgDgkHGCCiHZUUCOnc8wAoENi7MGULC+FNgjQosoHKHcFU1ETaoZQpbQKIAdLm6o5mVLX",
+	"xQj8DjJjIp2TlMdMWBv+TsZ0mKcUPACNn/IpFaE4woWSc2FkKsfzgLw/6sGKXXNqYKJDBSa7xBaePO6S",
+	"CKJV5Q61p0nUDEqLXocCvAmNqJh2HgUk4hAztUNHB4TCRN9B92uOXgk3AeqjXJBUzqA7lGaBfRxX+50O",
+	"hX14efGEJ+BccNptlDDDYnMj2BgYXyX45NuLckPgW6sR5yJmylAuglBgqNG+G+jVQwTQG9EpT+dkapkc",
+	"KN9nbNy/b2kzTxnRscwYVHfpNhlkVKDX4FrwWCZWgCUsFBDe0QGJmEgiwu7jNNf8jrXJudPxEYPRMDXl",
+	"AkLuFR2/616rIqNOz4/6Jze9weB4cBVht+p4Qk0RD4MQOk0q/pVGpGWuYnaAiv8SxCB2LZeK4D/Ku2W3",
+	"xGgHzsvuIdQlGAc5i6Vc9uxJCkhWry6ZkVqdbO57mn0h8Qx82E1pV/AqQnppERvFtL8OI5lberGi2p4q",
+	"yOpaQNcC+rMLaLy6BJqBWbZb3lCQh08zPXyn6fViegC4KVGm5DQzUVGVUFoZi2y08cCv0vQACXquDZsS",
+	"HAkrK2Kq2ChPiVsRmSmOaR7v2EgqZqVOyuid1QGii5+Oby7OT44Pf4uID/e71bghG4oldmuG81AUkmCI",
+	"mK8FtO0bHOndyfnhz/2jqElykTKtSeR9SYObq8vrwVX/COIOmplS5jSEDEXxquUeAGANic4v+me945ve",
+	"xfHNz/3fsGub++xdb9C/ub48icD9FB3+1LsqnFd/tfoH5VETMiP8Sr8HNFj3yM31We+X3vFJ791JP3pt",
+	"ofHB3ZmX9zj5mV5FUrjJt5ARLsnqs0c8a4FQC4SDnQ85VQlLUC0pr+IThMCE0dRMHilgQLZivDo0J87K",
+	"kwqqYSVNXAYfQhoUOWag15dssk0OJyy+xUaTbCoNs3w6YyJhIkbrDk0pIX2XujZB8LCApPyWkcitNVpT",
+	"e+tYUu/4J3ylF2QPS1NtwyNgBKyB/vj078+ZtPBMJeVuq0jvmEz8uWx7N8H22lBc40Um2NHFnXBpk84H",
+	"GpCHJl/DimJ3lfkdi3z8qOnBNpYvO6AfGb3gIAjcxUcaKZKQPWd4bWF9wrWnilPcypenCZxoM0UUKiQe",
+	"8mcWnh+RXPe5ZdHrCJTD5YN5ArkqRt2NWWNNZKkloAgybCPChZFE58MW7BakKw8xPz4C0Bw2nkff6SK9",
+	"hCXoNiKN1V61UPicHE2YpXERu/RiS5ZFIBe5AM+YJfbvtE/koVBjVGElYFBxA5343WCN4vewNV3PMpC9",
+	"lLzEDcRU06HpTjNoQE/JiAuaFhAtMdg7ZS6Pxq7uJJrmqeE3E5lFZCTTVM50KX8Ld4QPHGSK3XGZazKR",
+	"2XeV5QbOkRtN6b0dS0dEG5bpNjn0va0KfFpXEB0dTqjx39q51fS1Wdgl3KnzO6aKtKEXQwiyM72KtYFT",
+	"bxHiVv5Bew25KFLEqveqNkNqM+RzS41Ty7Balr1UrmiR1rk2eWiTQNmUStojZmKpIOUU4DYq3W2KRFQr",
+	"ZwimhwLbRoY1Y3w8gaIfyAQ9IBFNswmNXG1KKPABX4nhYu8p19iOL9ojLeJ+gd118DmX2koa707ffN/E",
+	"5xtTLlpTek/KvKJQQKaobrZJNOKpYUpHRDFtFI+hVxQkBiLURiVnVFZSLWOq1NzussPvpGNwLhkZCidL",
+	"Kkmf9EEO6Rwyz1l73CbR0fnx0cGPb79/EwUkmjJj2T4XUbNNBnTKCKKKWBGRsVBQ7dh8ucGvLSIwTc2p",
+	"ny8tJdw0OOerCIuvI7e0lgu1XHgkg5Q0gGk3nyIMiuz/R1CgrMHvkv4heaGi96/IJq02zzATxtWKSoNG",
+	"aw/SIZqhKMYqBkB9/aqSfVp8NWVUQ4O8lN1jhPyOqZRmCIw6ZVRAkmqjzFqAn1q2+7rstOLZH5Rb/jLc",
+	"tJzgVVhpOf1G6IbiyZqN1mz08ztlVtQ/mZncLkErowYqqh8pTZSaPUBxk4pMZJpoQslYUeg3BC0xESNC",
+	"M+gOj4AG9tdSNgMylRprlYVJ56HAgsoE9Y8uiXOlpSIZHXNBESfg2LCpU2Ydlu2IM+VGbvAkgKBAsACG",
+	"Fwrs/NUMXEJOEQ13TKFrjRBMxsVUoDEzF7gJUZv0XNaULvFz7ZxYne4zyghNtSSOE2kSZbnKpGaIQDFT",
+	"3Lje+AB5TJSckchtczvFAn73C2+ih4InHjt0ra/2wp/UBuSCXydzhxUVY0ta5buhsYQ0fjq+6PV8dzRY",
+	"YDMgqOobxaiZ4j5cwo8RBRBgCbskkSCcstyQi5+OyYQptg7ywL3eo4illXLzN50OAJYW5ecri+FXEVa5",
+	"EbsA9L2zxYOHcNF2XhQE1Z3VAInUnt7jbQEyOgbwW0+NNRjqnwcM9UETOX8JlmF8LN+qsPOCc//zj2Cd",
+	"C0TMieZjwZIWd4CbdqDYATk7FtF9wN25aZMe4rUDDKjnXvjDKBQNIR8wVu9yVnK2kochfLSjjBdSGd3o",
+	"T9AX95577scI/dBBq9eFnK+uV/6J9ENP7Y6KHdWv5iTLauHu7zz5AxlLyjAZcClX3+FmYnMIWfY5Jw2n",
+	"GjKGTTL2O28DQsUc0NlTzch+Z7+5ms/gZCtTOY7gq5KLLKlCG2T/cXJBzWSV7F/RWgyn+uKp9enNymrh",
+	"/TKUhhfmAaUVySFADnqdCF9pfS2QV0BKkmqgFaPQ3mhWKa+7QGWO9vatTo8GSygKi6Xr2x7mYBCM8hSt",
+	"I2fEQAuXh0YMPPK7++vG2mFuvD8iwMCwPzOKCo2J9L7dDU10xTBZk6f1qZQdPG4O+SZpX7Ux9Bksl82x",
+	"ZjjDmjXWrHEr1ngu2Fb6hyV7V+y8gRFGwKOigiEuqR6R5TfRNhpIKKKizYsDH3R/+5QgMQaP0JBqqOLu",
+	"Ekq0oSlDJ4+vH+j8GIrol/7l4Pj87Obw/Oz9yfHhFfqEXCMc37urTXroRwJmggjgsWO3rhBMClZVjSzL",
+	"dsx3AZoTEIAgMdbFmIuWKpylCXrKVjHaaxjkWbSoFzPiLuAifGan/5bsz/suv1E22NnC6X4oxSjlsakt",
+	"xm/PYvT9JD/aYtx1qu66oMInW41nCJaIsYeFCEIoKiGEx13pH7w+/tGq5lfok4aX3t4jjQdZK3o179iO",
+	"d/w6kUinUDXvLKttVb/VaBCfyiu8psinWBqKqmE3FPBjSIEbUy4KLc01/mfa1erjxIKxBOqPkOc09t+8",
+	"aXoQR2dbAjC8gThnKPY6HUc8+OxqTxc8sbpmyX7jaLYHq/lC9TRY6KtkaFQXsEljg40OfHNTe42cqvzt",
+	"sbZaF/uWajiB21Dft7ni83M86ula2e7vdrCbl3Xsd+1/yybFsHzMGBHScd7VHFGxO3m72vd/CV89D08M",
+	"XMfVjELRofPVuY3ZrtVqnsOTm71zK2IL+Cq1A63mA1vyAbwwjhF8p7cj/gnfRfymTVhblkT3/kLQHz6g",
+	"I0Z+omooVSUFith7riu4WQ1wPAVkzORY0WzCY5IDpNSQpXKGaU1Q0RwQRM6XrlacIkuYM6oCkk2kg2wa",
+	"0Xsi8ukQGg6xFnY1TxLFtLbTDAZngUcDCQVqXIGrGiZZSrHeyXc0LwYC6K6YBeSOTXicenQoe7LVnLKA",
+	"XF+e6ADahVYmHXI5ZUbxGH6WTSQ02BgxZcfUAaFWX4RSlr/8CI/gO+aC/1e+MH4TgWF9PnFZdQilHPOM",
+	"BURnVARYq4+FgWLka/UA9sz11MncUbRJBCcSQWtXKA5xqis4JBEABVL37FPr4LTIWjStMxkKxLXl9tTv",
+	"ZHrHkgOi2DhPqSLsPrObxKXQAXEda10JJpyDeICdBol1Kbe6cSWvGe4oNXT37Pzq+LAfNaFtEk1T3HHF",
+	"Ymx9YBfusqahuBHLPIdMxBOAIWtPEysz1mNrBQ5YCzC2KAqeNdnUSx1jAV5mQ170EZDZxYS/VGLLhL+O",
+	"ij3h+GpbgJ1UUzShCLXOc6nzp798yWolIMmUNNhuzEkULlDPs7zHIbtVhe2EL8lZBJhaL2eRiqAlmsNU",
+	"vJjwiCTSMUwvGZxwxTIOgIwoJbALFEG/Oi83ANwyzzKH8AhjDRWNb61m3oj+86x32v9nFJDoPy9+Oj+D",
+	"f7bb7WYFvHzEBYDNkoYGEQHyzeFnhcjXqSaaCdMsZA4pRQ4Cu6ByYJm0X+RjOIdBKLZmxkulLZXN+wg2",
+	"fQmn9E2yaXy1Ldg03lQPC4QQJdRA38Di7GrGXTPur8Akgtv6abwbGpyujVO5MJMLMGE1NnSelNCgx1CT",
+	"Qy0MdYxOEAZ2i1Sg7rbJ4YOqlpUBqWtYxQNfxqp0Ijv1Quu6R7EjJLZFWz0U1zeISbKqFd5QypRRsaoR",
+	"4SHVrMWFZkJzgDSBlwfkZJagM10btxNg2eUpdsdYlyLlSvkf60b4TZWH2OPePgQHV7SuCPmGHD/YP3kV",
+	"nyu+WeB09q7gNajwMfx7iZPtTtmjTQZ9mRyRM+F9ypjCsgozb36h5IinbOeFaWGTypLhMuqugV95ZVNx",
+	"+7LiXi3f5rUJgIeV6GwxTsJ1ltK5E7Z9K3ECEM7YlQ/ls7VKhDREs3TU0rgp7TUpcYtX/vkNBJd4h3O8",
+	"Uv+5bSjOJ7h9LZRXxzy/whZySAyLFL2eMyzKuU11SUcMVFtqyoQOCAw0KrUAvi4DSxyMsvqqNnSOyHyA",
+	"bm6/1s7P7dzL0HjbYfnp3PIQiIq6NvZDRpJi6oQ09js/rnEY+4csOT5jIdPn5RPVd7UHU6fC1orwE7gC",
+	"kM7DMip/p1y4c6WasFLFPRcu1WA4J3y1UvtVk9s3SWI1xbyg6fiBmceoaI2y3bN0qX3ti68yAU+XE3zO",
+	"9eW8Ey7mX4rDNimoGDEGMa4KMpWmqStX4aoUruTSqu0+BzPXjEQX1w6vsRT5u1a5j9aXtHw6dT+/zg+b",
+	"WS7vK9D6a0leGxVfrfrgrIoiU8pzLmRZWxkWwGUglpuvQiovuJwrsCN9y9ZcJTXyM1+PB8qIxl5Egs2c",
+	"b8L1KKKGSBGz7e2KqXzUphigdnOJEYIvigcOmLHLqnlfzftq3vcsvK9kEWvL9xwDdBHDdWzPFTuvDRv8",
+	"gt8HJJbTKceMgWHO04QYPmWe0alcAJr0kAuq5kEBPu9LqeExrknv4phUxl9porkZXzLq4KZ4jCl8zHv/",
+	"mXr3vIO9qMTaK3fMNfOpXDLJY7ab8BjbR+x6tX/trTutgkVWytqVNgGR8BRN0zliQUrhLZJVEXdyjkm5",
+	"9t5/Fwo/NcYFACMSkRfXVYse+VUP/KI3IDCe2zUV0wAgCtd+getC4F472e7+lmvC3311IfDlTd0+HF5Y",
+	"jHVE/M9ZCgHR8KUwoLtMxeWo8CJgPY/Ulw4MVUYTWqjuI0joEdJg7jy0e6ZZFJBoAv/NlBwrprX7N/Yi",
+	"j7qYrmmHgTS8UBg2zVJrikC3oOhD33kzlnmhf05HTWsScKORz/mRXK6ml6R77VBEdDhU7I7DADeZTHk8",
+	"L1tzk8hjM0ZNkrCYJ0yTiZyRREJVg5K5cWmnd9zQFFnhTHFjmLCjx1LY2XB0nkRkmmswQSyj9UgjfvOr",
+	"D+tuUcgFvwO2B4AmVBMaiqJ2ok0G+DkX5EJqM1Zs8PeTA0LFHLIQeUyhqoCL3AOj4OmsR5Zc5igvFMFd",
+	"nuZVsCaXF7HJuLGmp9/AOpRbWx6fr8eDZa6Elhx6BWPepCNuEeu1ny+wiSK2a9i9gd7slrN4HdHXnQKM",
+	"LdJjs70GanIFW6kxJ+sYzxeHOflAB1qpAq1NDPR0UxQlOuUDKlbMhAHxiKRNekIW5tR3RXKElfSKIZ+0",
+	"vxDS+BqwFQb+C9JU59Vk7FciX2vS/ZIwEbeh2q3k4y7NEy7X159h29CMKrM7kmraSqihrszMKvUR/Dwi",
+	"I576VqZSGMoF9OoWCZZlaSJHoYgA2zVWfMh68Ktm4e3z3KBAVMQqMMy34mIMAIvFr5OiCC0UhTlRdFCe",
+	"Wz4ywepkwahqTbnWRGcsTaFcTY6gbZQghqmpbyiuFFSCBGVnDT9dZhy6o3Dxl8Q1DqdZxkRSUPsVFrdr",
+	"Oi2clwHJaO5q66CZJv83CwUUOzfxBWH3il2oTFnxMUHB2yrzpbe4ANjTl4nfrLgDH8EPYYGvUuZWLgG2",
+	"bEuOTOjIuGaTeNZBWfHmr8LDo6tjQLUl9mnS5vyOKbs5eMRbSZkP1LAZnb+AsEGKcfLGXnjHZZaETbBz",
+	"3xrKZN4Cfr9zsIPPbSmDYjmdUpHoR8SQewRcQ+C2z+QtE8R9bFn+SDFXUdYId4T9v/eo7QQk3BlLYiQA",
+	"fuDfOlbUQBtBasKdIBThTi4SiV8CYNKQxrf4JxeaKeP6nRJ2T6f4ObL34q38b3U+ffCpNjILxfKH9A5K",
+	"DFi40+zi2gHznKMiTIvX45rsv3lDouuzn8/Ofz27OTw/Pe2dHUVtEtmBIxQ0GltNub3tksiOHxWiRxNe",
+	"5DHjxUGxFlOluDOD7WJ8j1bvOHToHDoUK2VeF3D6cs2SgnEaeusbeeFuOEkYELvagBTbi+UW9I6tLLrO",
+	"RTHTIW7El5aesLy+r1O6FUTka7q5IQmv4YlrSfZt1X3nglACkshf+Y+2mjxPXS+xDlOpl3yL0HujBWwR",
+	"iG9GVYIIT9WGsRhBopqcUnWbWEOlQcmEUbCDMqZC4eSas4LYvcExqCbaqDw2gHX0t8H5GRnOvRAkDZ9n",
+	"hn+6aIyPIQWETTMzD4UUzPW3hQ9w+DUCgayVB357koqfJxT7nR9JdHR8eNW7Oj4/u3l/fNY7Of6/fSvG",
+	"Kp5VHz4D0WDFVkCq7tYVguK9m+153UMvKC38gl9XXPhVbBIYDw/TO8ntYdVSopYS3xisE9z2ghV/tIwA",
+	"/JC18gGVtQK4qWF5HoC0KhbLseBWn2apZrMJU6zpcJUKZzH5pSrGNOFC84QRbkIB1s+MWLYG+Ipoajw0",
+	"iJYMoLVmTrvdbmIzWOfz4CIUUiVMdZ0IuTdkyMyMIWbr1FormNwFebEicWqmW/t3mlSzEAhmIaAESxKW",
+	"hMK9a5wrxUSx6jZ50G/F86OFvivYjxKyojWdHVSbroTCAc/+SFZ0XGlECTOUp7rtZr7x8zXXdWNZtHtC",
+	"UTF8SmtOY6IICFXqDKJC524sCcWL3vWgfxQ1F6UorB0Hd7M/+GEpTZttEmUTfkNTpoyOIEtNP0TZ8303",
+	"/abb9Ra4u35nJxCTISkXtyzxcOxbOCOvEDvnyxS/dnFfsx9yEXzLkWUth2s5/C3J4WXH4xIa1yZRXCTH",
+	"PQprM8x5alpcuKw9/5tlM2Qhrs1FJfoGcrCMY6EELVP4oB18IVjDvNN5Gws6ZfAvFu6Urpck0RvziK+K",
+	"d/ocPKqYbRObKl62xtl5jmT5TyGaM3AdgGyHG2cqN+ZxypmyqVTzx7KlLtlU3jFfr4bPQ3/PhcRO0qBp",
+	"SswEnPEFgrXrpAmazzAfjawSIkfgrubKuWR0AQuNmpKotBBtRPBMG2dtM0U1S6KmV2G0JSlRaR3aJoeV",
+	"7FIytYx0zEpIH7d6B/Yzb5PjhE0zadYoN307H2jcp7hNL1lhUk4D0z6qJfwkZ2RKRfU4NJkxgFO1p5XU",
+	"JPkVi0A4f1T0FknEni6bDhkkSA9lXk1rf0r6VkGkgc/ixpzzhTxtnBrdk7MJT9EyHqV0TKIhjW+ZSNrw",
+	"zA1ewigUEKODfHiwB8HvCeX8IiGWdu2/Z1LdwrtBloMfsnlA9EQC51JTwPItbKuGkRmPtcPYMdxwpsvl",
+	"widzwu6NorGRKiBwl10m2i1Lur6WlmlDvu+U9TyB771E3nQIN2yKWPnWampi54B8istpZCWGP+SEYh66",
+	"lkiDM6kSfRAK6GYQkJSKcU7HLCBoVpKU3bG067ynBRS9Y2yJMzJTKcZuNtjyAIcNQqEzRm/tzilqGDYP",
+	"cEFQ92AlA0bzfzMwAxEVCQxmkacpGbKRVO4EudImFJWrZMdZ0175FZjfBq3DiYKav33NPd8+lbMt6jAZ",
+	"z1jKBWvN1mv919lY0YRpYiSh5Fc2HMj4lhmkJ8QkpyROoescUJwmjYvD070fyN4P5Panf5OpFDIgFNv6",
+	"/rCPcRapQoGVnGSkoK9u1Lnv7EXk/5AhH7eYSDgVRNv7J2LmuoyQ/2MVlyxlTkeaMKocTiF2N4KGHED5",
+	"QOaaWQqLGUZ13L9LjoxNN1wHdm5Iwy3IruRN5NdFDaa3RTI3WW5ucAU3CnoDyxGJvIfR8ux55AHfh/aa",
+	"tbhwwSpQ5KSolt1AQltozVYjY5mS//3v/7dQFUH7CghTSipsHwL+tFRq103EPsxXMcU2OYSzCIXX4Q7K",
+	"JXLBTRRUl2zXZT+B7JM2F1lulv5s28ttFdwoCEXkBrXPwBvecGH/7aaXCXyTcTGOukQzZe8Iu7OEcbC8",
+	"UXa06rraNL4thwJhYf+s5IklLDV06bOFxXnaK58sPimeI42Yo7mmvTIcHU6oOXSfRuCJbdrhcBPw2MtN",
+	"wb/bU4Yz2DtohozCE5kUY/t/OLeFN8Sd9u+49KmgtxDRMxMrlFEOQIKOVCTanenooNIqMRQGLrc9+gGL",
+	"WwVFti7cTTogyGECZz/D82hAR8Q1G4vgw4hAcSwpXIpdQkMx5doqHAHh4o6mHHzsjSRXVpRWXJ1Nwu4z",
+	"DmIQM4swfgu3f6/T+UubnN8xFYrol/Pjw/7Nae8fN4P+YHB8fjaA9gHXg/5lRBo0VlJrTxS6aWdb8ZOI",
+	"NKC41z3XdJk7yIsWp957W7GgqJaCRFfn5zenvbPfyuHAXawAsWR5le8ve6f9m3e/XfUHUfE6P3ZLNmek",
+	"JBpaL0nMzIGEXbgX5RpW6QXnGRMgsS8c491U4Iy913CDg4qzOR8WbGMCkq2CXpJrlqwrfoaB1sF/73d+",
+	"/GFzl7U9VASWSjtn3MTgZXehiFJO+IXWVcSf7pd8BCTAang+U6NiyBfnsDoD0XvyW4jDg0rHspJQ6vCP",
+	"ugZd/WlWbdvluI0rl9V4gwU0IlP+F+216vNFZeaX1qErc20GyS4erbXpbwUoG2knW7hxKwrb85Wd/Via",
+	"aJKykbFSgNwyljnQvTua5qxNIp0xhqm4cUqnGchM0ml//7///T9v2h0rWlDvcQXg7J5rU2ie8URqJiwj",
+	"veOW1Tf237zB/nczrllzPUbfSiJ6/jDh8jSvEin8BCLGPDBkRXXJdh2w+1z857AE/XwSG1ornu1y2WMt",
+	"SKWCdA6zUlp3q00tsYPwguxuRA657YaaCJxjK0q5L+0KvmTh7ZE7aiH+bRDROxrfeqPDn+3TiUixlM7X",
+	"Ew5oChNqiHeYOega5+kv3BEHSFa66qKIAJGlcK6DgRiKSMtcxewAh4gCR3fghwITsvRSYPGkZiI5LZwv",
+	"1QzooTSTImDXDsXq5n4LHfzQ1r3sn/R+26KTX0rnQGVXxTu9pCIB870K1kv/HhPWNrGQ4ii9lwHP7tur",
+	"R6+b/9XN/3Z6qBBQHzvzt38jT12q/2AsGdL49jEmm0+HmuQZkYokciYCsve///0/3xMF0OboDhXU5Iqm",
+	"gmkdEBrHuaIuFTalhonYAWJiISC4wRtFsDLodDqWjSsaG6Z0M0AgMY9xSIY52Fwpo9pAyeSY3zHRJoAy",
+	"uJCPGwo5E0yRKZ1jcJEb0qBr8ToKjA5IUtUsliIhOh+Co1UK3w3UVSNCmBGr3d1LkIxqXxpz8dMxwc6s",
+	"UvngJDcl/lcALD+CHq3nJ8eHv0UH4BlPaGwiL568kKmmuFZ73kb/efXbRf+fEWlEbgk3vpnpAbFsOAIH",
+	"+TCV8W1EFBvlujIqFF7aBbw7OT/8uX8UEUGn3nkM/WsDEtE0lbPqgqgm3Iqvd2zCHV8dMXvaq0Pn/j5F",
+	"hFkjG0LLLn7utOkDIkcj0pCq8Gg3Cym739l3YlYmjETv+72r68v+zdHxoPfuxK64sd95C5ku2ol6NwRg",
+	"vK7GhLbniaqvq6Z576/8F5bWC2v0i3s9Y92vYGM1jXvu6zHTa0n75y6bRFT8hTj9ZmmJ8LLrHOx9K6li",
+	"KUZ8nKPd7pyBltvfWobZiLSBIKQxOmpW4KVMgYxp/4QyD8VoClwyFI1IQkhyRHnKxThqBiTKy32M0GXP",
+	"jQ8wqVyQCVOMNDIa30KOYBEvFJLcsnlA4lTmiZV6oQA2zxKM6uUCcGSiUm55AE67lq6dCiQoyjN2b5gS",
+	"NEW/hBPvRI6K10Asm0ILh3C+JggEUYABu8vYJr3UdQdACJkK6s4DmJ1Q0DhmmdH4plg8gEsbjaYZA3Sd",
+	"TDHNhBPUAGKj2Jhro+bAsTSJdjHQ/ViC0MCDEb8sq8VpNlZPONzk2hsyfvVuQoOMsXhSkLkOXEDBNd72",
+	"dz5hVoFRmpSMbzOjmaesBbfXPNKPm05ZYvXPoQP3BhgoCGO4JOB5ysqIeEyF1bbAzwBfRT7JueKFaa5u",
+	"ye1u6DxlF25RL08OxWSb0LBdqMAuqyaM107WH7iEzhbevqy4Lhtu/NzaVfpR8IFLJhKUBVBcShEzB0UF",
+	"9GUtAnT29vt4nnc4+vrLsrdmcemthF0CpK58GzXb5MLTOMTEjeKsqDSEYhlIMkOP3dXV4Obi8vyX46P+",
+	"ZdQNRfSP1tXVoOVHAEPL2Yl2+VBMiSaPI1v3g/c0Ta1K7Yw5oq2dQwVhVKXczihYKKxGwJI2iabZW/fa",
+	"Mst1RIRlAk4QNvb3vgddQ+aGcNMl0YzeuaezeBoRms7s4DOpbh2Em93hUICDkiQMa3pdKWoZ4vx+0Va3",
+	"zCXlggVkv/PjD2CSnWdM9I5Xm2LFgSMbfSF3pZ/mkwKe9obtpns/LE6L1cA7BzuYkrizohG/+6k9hY/9",
+	"rRx/9E9n9O6pP13JWzGnbifYwTQm2KXFO7ruFNwPdq+uBsWjfwQ7ixSxxY+LR4sfg4zY4pf4HLxYHTOu",
+	"weU+B7jcFdTIS1DEgK9tK/l2tVGMTtcLwBOMMi1xzigAr2hpNnENmdRWQMWTXNxC8oTzP3p2yJKgmnod",
+	"Cv9HQDQAys3BnWN1Rqj0r9ZYzCYydQgJkOxppbIVQu+BvegDJ1V8A4YiTXf3ZO+HLvhi/7r3Q6fT6QL4",
+	"gGCp/use2LTLQqyBggpx4g7ApnSZlAKsN8i8SSEzsgnABV40gVC1slE/qA0hw7k1tWlqv6vEJQFKAmRq",
+	"Y7UAbnYrJeuVoShMlCuGPbIxbm/PEST1fKXsg+9ruffMcm+98AqQEDCPsZZitRSrpdjTpFjgeBrbDC5X",
+	"OuqeB3/byoMi/Bf5+kPXbmiamYg0sgnUlDp47JFUULHjDDaQBYbeggyYYlFSZPiUaUOnmZUymo2ndl/R",
+	"iShV4qoU4CEs6pFixBMrHpuuIqhwTaIILMCNCh9uKSEAsfuOqbKs0774d5pEh8hrW/ZmRgfk194vUJYV",
+	"ir/873//z/5fyO1P/w6gNAs7tjLFZNMZa11y/uHD7nmW64D8yoan7p+nF28D8v6kdwjLPt3voWu48IiG",
+	"ggttrAmckAc2L/oWPbRO1XXVbBPol2Zle1mD0bs+Oj73NRiN/b23EHBc/n7QPzw/Oyqe8AMMrq5uro5P",
+	"++fXV5VHvu/sP2ptO4ymirltxynM7Sfij0MLb8To6+LoWJyfyrFDaXfXh1ZGQQChLGPC7qFVwwKS5Cjd",
+	"g0IFWWnzXi36sHdeDJ38qrraV4keLqxgI9bGV4MzXou4b0jEOf+9NQBWwvBsB/9dFqhvB8qDDRoacoSi",
+	"Tmcs5jQ18wgqceTIt872n5dQI4Xrsujz0A7FO2kmwNgAs41qJ7BbRrbAQgOhiENI3xJiZQeJAgHI46E/",
+	"FhP7pXzpje0/GVbguvfhTEddQtN0eUdAUNEhxOvWtQX1e7KuOu6H/WBnyoX/c29zpdyzxy3KndnE9cqL",
+	"U5fd/UmzECzTjmlauQpPaNXZSxLIxDOS7HU6jooyKDNNU9KAvLm9//3v//lhv+KkD4jOlZK5KKBLFMsY",
+	"EL3OML/NgexAHhxgdtAUguSWBylGGjHVrMWFZkJzw+9YOm9aJfiWZa6DP+m5bL69TnVdobBbcEAoLhAU",
+	"q5nM0wRS5yC9zL5RCQX55o1V8g57765Pepe/3by/PjmJmhVU5VjmlrdJkc5Xqlu9JHnIrF4sWauc5VUU",
+	"rmvN1Pa8pxAlrl1QicWYJNzUjTHrbKzPm7+cJO4mLkdpH+WM6xSx3d/tYI92yTxcYmJtTDf1xfsO9s0B",
+	"xercqolMTde1xVxiAFdMTR/qRaDRZNRMKqX++OAil3hG3WZ/HeBd3VOzps1tMyXhwnhdYBWS2hMolD8G",
+	"UNAHwwdTMotODvfGmjJ6KdUKkFVW5Fu4bAzQLWIqikzIUDSi4sdRs0siF5yKyJSqW41VBv4JZ2K5R9qk",
+	"5xbFEzKWAHNmZCgeBuI8lEK1bnEN/OkvuBUvbY1skzqFpxK4pjkPs1dxS7HioU6veuX0Krw3BTppeVzL",
+	"FLKGGBf606+lxFMJCcgxEyadExpbCelrXgaMqnhChnNiuElZQEY8tdrjcE7sF/yOJS6fGTpEyjRhqk0O",
+	"c6WlIhkdu1zFdYRxuLDADc6FZSlOdD5EcVgwELvGdf6E/1rnR3jT6WwStsFDR0da2YGGleSQUY2dcXAL",
+	"GyOaatZcgH/RXawO3cL/4UdfWLZb2FDKlFGBK1v1YzyJdW+8t9Ubb6iJgRjBzhYP4m142Y7F1Yu0iQ32",
+	"7MUEobNwMrVf5k+q89j7sqjlxEtsyfPWxc/XO2sG2C6DCteBqvq7bpGcSZFfuWQdAfndaJuXIUVf2/nQ",
+	"FjlUjBpWvfcv5O+oTvEqVeDVBTxG17gjX76xUzeF+DNzG+ANUA69QLnrWMwDNQ6Ktx9zdjiP6SqVC/0X",
+	"SzzjEyphN7kfcL7a/VATx5bEgRdmiTqK/iUeUuVRibzSxOktIgEsjI4QpsDPCK1AA6yJiL4Q9XQ+u7hE",
+	"OIPy2ZpKayrdjkrPBdtWfFkCMfFkhUvedaKjAiqInXehsKhLb0K3VKPxA9cXRBNu2mtgFp+PRl9Wnb6A",
+	"vfnMscOn8AeHL/eN84lav/6mIhjWki5YCZHKZRZ/msa9y+7tmTya9bWgVhRwDyVuHMDOFS2xExnnU8Ar",
+	"eERj78Osn0nnMOze7E7d+hYZylbVFw9frVYpaqrdrk8U3PNqy/inU2hhHqyj0fM0Ydr40MbWQYrT0uz4",
+	"OMr7ynzp7n23d6MXUJc1udfkvmUqpOtmKEfbC+b13nZArDMVINAF9NYii+FWyFnKkjGDxkekMZkPFU+I",
+	"hhhnQKg1MFI5a+UZUcwozu5oCpG6CgygS1/UZMborU8BKPBHJ1QTze6YoinU/WgH+2SWtIPvNJlwbaRC",
+	"dMRQrIaOxQIXhHuMXVMkTRCoFtSJ6D/FP6MAaniwaiYqtI0ISnShdTjWcoXCjZRrRqKL88EVeYyLuvrk",
+	"lWBJgxL69kszr9yyarja2rCq4Wq/jHRPfVtB2/54tW5bwIQFWG6PleDf0HJuiphCu9AGreXY3AHxndTa",
+	"McYRob+Vh+UPhX8BgC5wT2JXM9JwjNWOGlgujC21g5IbR6QhBcN8fUhnRx7ehDwsUXZxaydSsIWJHW9o",
+	"Qn85qXwnszY5TKX2EK6xFAJ7e5OYipiluspW1mISfDMsfKUhWz3eJ3jHJtTg7vTt79excBjcidaab9d8",
+	"+8X49kvxYV/j71mIY2GNwaDf/AQe/bv7182nBqk/lTdtNqU9m6kD2rWh+9IBbSv8p8WNfg7i2h0qKjCw",
+	"tlobwmwoq+0INlt0TU9kmni694O72kIItYs4zd0D0AadrSLTdzD/s3imn4FW914lPLa8s98cX3h6rlrN",
+	"SF6oqxKQ2ydHsRQbM2HJ+FHkVWx+4VC+tSmUA18xp8COkoI59xbymDWM4rKYEhuXPGMAa++5bY5tCP4b",
+	"ddZ86aReO1q27AtUUG3pZhxTvolXJGwqsWRvbfisR/QUoDyUnGmmMPwDxXfYm7BoSLSgbMg7pkhUBVt2",
+	"HdtaMx2FolG0zX7YOb95QLipYDMxMuWxktlECgaAlokmez+Q25/+TS4OT/d+wPbhOghFltK5Q2fEJTkO",
+	"BkDpEznTS2BRQdUG8umGhSu9TexBsyQUEEpg0yFLEsgW1Mxo0phJdVsAIjfLumL7NoDWwoS9GwlpREfn",
+	"h4Ob/hn2tGmi7z/qn/1yfHl+dto/u4p8d6IoUzLJwacTdcvesmS/s49hAag0Ktxas4nULBTRBVOuh5Fu",
+	"XciUx/OIQMeH5f0jjaj8468NzdJRE/AWSPT/g57kf8VW9bTS79x1rLfbQAFEjYx4mhZd+43b6cT7ozSh",
+	"DiRidSrlEZtKBDvczqMzMdP0I9IS7NWGy/rxPPsz2FOvUJr4sNZwkXSLjavwDnunH7CM3d+BFP5YyzoG",
+	"jsoQrM3SS8pMpW2BHJGoMl4UlETmLhfigHaLwn0AdkN4vbHVRtqPXrCeXd5WRfrUPbm+Sj+jxjBlf/n/",
+	"/Gev9X9p69+d1o/tm9Y/f98L9jqdP/7/Ox8DRAQXPNb68fsd4HP/onfU9X18OjnAG3aBw9nnXdATQ4t2",
+	"E75oKnkVY+GZKKwHlbI8xhPwNatYbL6J1Ow/1xHXsTBMuZpTn3nlAAo1yC2yjdhaSUCDGR2Pmbo+flkO",
+	"7aYh18c1n950i8q9Wn9VdvGId3+39LyJK+sAmTDixvGpz8uIYCgH0b2rWCLjtXx5NfeVsd6e8cL/Pj/f",
+	"hffdzcRHQFe/CMt2j2epVdlr5v6VM/cFdgy8Ta+mWuwitd70ctlMbzodMpvwlPnmLKCcq9zaKIcTFt8C",
+	"ghH2cGEiXk2XP+FcL5hB6GZY270Jl801oSm/+/g7+RVy7xN+x4R9+UzJYVXYuwuAt2HKjOKPSPwLJafM",
+	"TFiusTEDu8+kBiQ3goyrTc6kIZRk+TDlMWEiySQX5gDdddFp/+ry+HBwc3X+c/8sIpqhARxaa5hmTDnb",
+	"GnvARj3ni4KbcEDegYOCoHlYtQu7S6P3jo4u3eDuhawxHAqnlECHIWqIZlY4QId0bZhgHkQDcqO4Jkrm",
+	"hlX7xLp5BOPWKg6wfj4U7l1lbjRP4JY5+xn7D1f6zHJR+XYliZy6A9hO6/kYZu1m+EQ34vOkrSkl1WOe",
+	"z+X7Ai1HTJG95nJASMKhxSSJqVJzqM4qBcfnWehpec1IwrV3uvjlO7/LXwGXJWoW6rEUS5cWwHntq7g7",
+	"1ahcJo/esLQpzfbXypIqzGRaXPuVbEmOFMt27/Z2fYPn3VEKz62LJCDGFzSLvuOaD63cqkL+BZVW0dU8",
+	"WUtV6OWK+ld0HJFY3iG6P7aeDoVidkBr4izCk9lZeMrNnKTsjpWtSN2gXUKL6+oiF1Nq4gkX41BEx6PW",
+	"mRSsdWo/isjYWklvO/urvFfndiv6bvHvYRdWK7nY16NUcxfmeBSRaKUu+/zZVtU34VIUPMYlXr2QhgCz",
+	"vsvT20s3w/pEK78yvdTOxd6Mh1fuF5ryhBoE10b5wXSeQqnoI+z5j2Dn7aqEjzOHT4uJvQnRXMSofNnp",
+	"q9z7ebflPXYZWrcr/g5zTaY0tTIfGN1F73LQv+lfXp5fRk2fnO6uPuHizu4NaUTHZ7/0To6Pbg7Pz676",
+	"/7jyvOsZRQq8xwcI+6XAtdfgtUC3e5pqMmOKYR8r6PmvmF9uuxL/+nxLuyrc2VM6R31k6EDXjXSXwXkf",
+	"tZ5JhZs/GPx6fnl0c/hT7+xD/+ay//fr48v+USEaXuEd/D0ZymRuL4uRkqRWgmwvrWCulVl7n/dV/CtY",
+	"sfy3wflZuxIV/IwrkZJMqbDqqRTzqcx1lUP5UhNr2SSJsnp+I7rsXfVvTo5Pj69u3p/0Ptz0f+md3PTO",
+	"zs9+Oz2/Htxc9C9vTo/Prq/6UbMLdSdzhwIVXdo/Wj37h9WjYymSZSZYeWRTZyl4FJ/E3lLbKB6wKevD",
+	"o59v4ysxVr9LKTUuDr+VLgTTPE/YNfh9CRDh/WX/ggzz9LZyGypaFChO2GKiuDcLzSZ++P77tz88pmPt",
+	"/n7L5n+s17TOMybeM2pyxcglm0rDSCnTyYWLsbYJ7K+GEiBY9Hea6AnNis5HCfbHhYt6dn518/78+uwo",
+	"QqsruupdfuhfHZ99uPm5/9vN6fFgcHz2IQrIA4ESkAVRRPY7neZWWtRWnsJbNt8WRnkLaMdvT60qZx3k",
+	"EL3drFu9jCJTLmSDOlMuhGCPY+gnDHzUaS+B12a20HxWXMhaw/kcGs4zmvrwDpYjlD7lh+9w5sDa1xuY",
+	"teZVa1615vXNa16ai3GKrqFPV8AyJmjG234n16K9QLv7i2Pytt1pvy0iPZh0xtQdU+QOfRFMuy5fnidA",
+	"Pp42AaHaEdQKF7Qb3n7/qaEap/LI4b9YvLaizb/OJ2O3fIUu0CvLN+Dly23xh7M6XudvyZxiwsNTbwnV",
+	"ZKa4MUz4QLpiEMORak4akRt+YZqo+dg9+a13evK0e+KXXt+TT74nbvNX3BPopbX2griQ7YXUZqzY4O8n",
+	"AblkCQdjLMA80hL0PyB/TxQVJsDOtRMGiJZ0uRcAialwMbY2+b7zFocpp7CKNE7CNUnkTHQxqgyhO2wK",
+	"e0ASNlY0YUmEv3YBuVAUrXnLEDNp4LIOyC2bg6KIeBpoUE6oIbeMZZDzx8W4i/lOTT/5mszQS9i2FzSU",
+	"7ARcrLGN+gW3tgZm9V0xivgJBYCf89K//Ty71TMkZVRDP/3qXhXXC7qtVFBW289Kk8XaHg+pQ/7SWkK8",
+	"9C1cnjuB7hKmfdHkuUt2JOM6b27zPTmCk1jBpGfrMy2uM2CE0KqMkl/ZcCDjW+Zi3FyMQUVANABNVtQy",
+	"KHsH+dSXM0QuM54lURCKyGEARQ8gJarQEdUvpYBe6GaecTHGruhM23sL/5b2s1A4iIgu2sEpB6QCSOiI",
+	"/iU5DJgyescqI1cGxXw/+GebvMNSD22FijX/NDOhoGIpJyQiaOkQKw3LTQqIRlu8WkNAYjllumjwHQ1Y",
+	"3Cp+0fKOygOCVkGwIs3ET9bAxkuKJVAmog2dayJzyL26vjxBj2Yqx7oZCuc8imCciECzFFJ4GtukR6Bq",
+	"QoytdPSBMlwv5I+QHO8BiVOpXWWchiWHAiTnXqfzly7WusQ0ozE3c7LX2XsL6LVcGKas1ByhG8x+s7fS",
+	"H5oxceluzKZuOL3KpgZlzYnOh8UtdBvlzs65d9a1m4GB1gWk9zs//rA5u3IP/WtLSaYzjgF275kpicgv",
+	"tO688umpjI9qrda6wFtV7n6FFfov0UD2ek9LydQeN1jef2xnttt5wfZddWPtOsbY3xs9NYU1BAlFhaDd",
+	"CXZyle4c7OxCzadb5UO0H8ykC+y7oQYQQJfphHCBWXA+92vqc62Ky+5Ug4d9newaHyj4rh5MWc0GFMKq",
+	"jlAZFUTKwzEv2Zhro5xGkcoxF4FjLoqNFNMT15r3TsbuIbuEWzbXpIGVc/YKo/3ny1Tylcu/hro8JUfc",
+	"53PbgyFTKuiYwVa7Ae3HemFE+GTFkIeYo4c1ZW47HWRAI1osMV4Yb7HIcPVO02TKBUmongwlBRczvq39",
+	"eDejgqVWaFIS03jCEuKudEASytO5P9aApPyOhaIEQUJYwTS1GqfVeHHZFJ7zyD1AA13cHpivOCLS4OLO",
+	"l/4FoSgc4FbUGrhk6S30+LLfk4ypKbXkSQDrBI7PyfVmt8g/mlA9acUTyoVruG7sRQjFwhvD5y0rsuxr",
+	"e1hCBB4mjcPBL1Y6WYUDu8TfMcVHTqFvk184gwTHKZ0DRXRDAaNqu9QuscTs3PqYHzeSiujcih94CsWR",
+	"v132oxYcwIqT832sl+AUH14yfKvb4eLNhbFvh6uumj1miPgomS4OAjdgxTjw+YqhfCwUXILL51sdeIQP",
+	"tiDKumKChe9XTbToc6wkRdK0BRwXloBgO37qh5OtG35gL36esoTcUcWpMGTG+HhiiqNc/zK7v9v//QFG",
+	"HAzRcr9ZmPjBtysWsV1w2S7FR68XpkDn64p3Q8eFVQsgwgdZSkZ6h4bdyYTHZuHQsDywOjrWLD8c/YIa",
+	"0Hx9+pMbIMOPNTIWey+mNHU1xqSRsKkcK5pNgK9YgzJlUx2QKVx5zxEgtDTmDGRPbCex/CJ1Gicd6iZm",
+	"No+h9br2ucdt4nQ2jgqknAmmvtOBVRHh/L7TlsBpKLAXmGtWMlZUmG7hQqYJFHJgSUeWq0xqbL7INTIW",
+	"iIe612zb56PmAnH7HVixZ0fMsDJlWrEEuZxlp1ZXA8OFoOxcELJ+byd84WiyCV/D+B+qI3aM2eLVLNSS",
+	"FZwi5QJ4EAO1ibB7o3CtvkKJizGeh+ZTnlKrtgQlx2oBx6o4qqZ5anhLG5aFQjGqpeBijJ62cU5VAj0Q",
+	"phkyeP++eCvSFuVRF4q9K5+0p8nitpdf7fzxzz/+vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2282,6 +2282,72 @@ func (e VoiceListEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceMemoryEnvelopeSuccess.
+const (
+	VoiceMemoryEnvelopeSuccessTrue VoiceMemoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryEnvelopeSuccess enum.
+func (e VoiceMemoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryErasedEnvelopeSuccess.
+const (
+	VoiceMemoryErasedEnvelopeSuccessTrue VoiceMemoryErasedEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryErasedEnvelopeSuccess enum.
+func (e VoiceMemoryErasedEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryErasedEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileDetailLevel.
+const (
+	MemoryDetailBrief    VoiceMemoryProfileDetailLevel = "brief"
+	MemoryDetailDetailed VoiceMemoryProfileDetailLevel = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileDetailLevel enum.
+func (e VoiceMemoryProfileDetailLevel) Valid() bool {
+	switch e {
+	case MemoryDetailBrief:
+		return true
+	case MemoryDetailDetailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileUnits.
+const (
+	MemoryUnitsImperial VoiceMemoryProfileUnits = "imperial"
+	MemoryUnitsMetric   VoiceMemoryProfileUnits = "metric"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileUnits enum.
+func (e VoiceMemoryProfileUnits) Valid() bool {
+	switch e {
+	case MemoryUnitsImperial:
+		return true
+	case MemoryUnitsMetric:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoicePreferencesEnvelopeSuccess.
 const (
 	VoicePreferencesEnvelopeSuccessTrue VoicePreferencesEnvelopeSuccess = true
@@ -5697,6 +5763,62 @@ type VoiceListEnvelope struct {
 // VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
 type VoiceListEnvelopeSuccess bool
 
+// VoiceMemory defines model for VoiceMemory.
+type VoiceMemory struct {
+	Profile  *VoiceMemoryProfile  `json:"profile"`
+	Sessions []VoiceSessionMemory `json:"sessions"`
+}
+
+// VoiceMemoryEnvelope defines model for VoiceMemoryEnvelope.
+type VoiceMemoryEnvelope struct {
+	Data VoiceMemory `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceMemoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceMemoryEnvelopeSuccess defines model for VoiceMemoryEnvelope.Success.
+type VoiceMemoryEnvelopeSuccess bool
+
+// VoiceMemoryErasedEnvelope defines model for VoiceMemoryErasedEnvelope.
+type VoiceMemoryErasedEnvelope struct {
+	Data struct {
+		RowsRemoved int64 `json:"rows_removed"`
+	} `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   VoiceMemoryErasedEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// VoiceMemoryErasedEnvelopeSuccess defines model for VoiceMemoryErasedEnvelope.Success.
+type VoiceMemoryErasedEnvelopeSuccess bool
+
+// VoiceMemoryProfile defines model for VoiceMemoryProfile.
+type VoiceMemoryProfile struct {
+	DetailLevel *VoiceMemoryProfileDetailLevel `json:"detail_level"`
+	Language    *string                        `json:"language"`
+
+	// SpeakingRateWpm Words per minute over spoken turns (utterance length); null without any.
+	SpeakingRateWpm *float32                 `json:"speaking_rate_wpm"`
+	Turns           int                      `json:"turns"`
+	Units           *VoiceMemoryProfileUnits `json:"units"`
+	UpdatedAt       time.Time                `json:"updated_at"`
+	VocabularySize  int                      `json:"vocabulary_size"`
+	Words           int64                    `json:"words"`
+}
+
+// VoiceMemoryProfileDetailLevel defines model for VoiceMemoryProfile.DetailLevel.
+type VoiceMemoryProfileDetailLevel string
+
+// VoiceMemoryProfileUnits defines model for VoiceMemoryProfile.Units.
+type VoiceMemoryProfileUnits string
+
 // VoicePreferences defines model for VoicePreferences.
 type VoicePreferences struct {
 	AutoPlay bool   `json:"auto_play"`
@@ -5781,6 +5903,16 @@ type VoiceRelayInput struct {
 	// Purpose Why the patient record is read (with `patient_id`).
 	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
+}
+
+// VoiceSessionMemory defines model for VoiceSessionMemory.
+type VoiceSessionMemory struct {
+	// Entities `type:name`, e.g. `disease:hypertension`.
+	Entities      []string           `json:"entities"`
+	OpenQuestions []string           `json:"open_questions"`
+	SessionId     openapi_types.UUID `json:"session_id"`
+	Topics        []string           `json:"topics"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // VoiceStatus defines model for VoiceStatus.
@@ -8463,6 +8595,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
 	ListDictationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	//
+	// Removes every memory row of the caller (all three tiers) and the resume buffers of
+	// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+	// transaction. Conversation messages are not memory and stay. Idempotent.
+	//
+	// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+	EraseVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoiceMemory What voice sessions remembered about the caller
+	//
+	// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+	// is on for them (reading and erasing work whatever the flag): short term per session
+	// (topics and entities from the entity extractor, questions asked; the newest 50
+	// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+	// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+	// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+	// remembered turn.
+	//
+	// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+	GetVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OpenVoicePipeline The voice conversation WebSocket
 	//
@@ -11924,6 +12078,48 @@ func (c *Client) AppendDictationText(ctx context.Context, id IdPath, body Append
 // Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
 func (c *Client) ListDictationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListDictationTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EraseVoiceMemory Erase what voice sessions remembered about the caller
+//
+// Removes every memory row of the caller (all three tiers) and the resume buffers of
+// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+// transaction. Conversation messages are not memory and stay. Idempotent.
+//
+// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+func (c *Client) EraseVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseVoiceMemoryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceMemory What voice sessions remembered about the caller
+//
+// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+// is on for them (reading and erasing work whatever the flag): short term per session
+// (topics and entities from the entity extractor, questions asked; the newest 50
+// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+// remembered turn.
+//
+// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+func (c *Client) GetVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceMemoryRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -17761,6 +17957,60 @@ func NewListDictationTemplatesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewEraseVoiceMemoryRequest constructs an http.Request for the EraseVoiceMemory method
+func NewEraseVoiceMemoryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/memory")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVoiceMemoryRequest constructs an http.Request for the GetVoiceMemory method
+func NewGetVoiceMemoryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/memory")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOpenVoicePipelineRequest constructs an http.Request for the OpenVoicePipeline method
 func NewOpenVoicePipelineRequest(server string, params *OpenVoicePipelineParams) (*http.Request, error) {
 	var err error
@@ -21014,6 +21264,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
 	ListDictationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDictationTemplatesResponse, error)
+
+	// EraseVoiceMemoryWithResponse Erase what voice sessions remembered about the caller
+	//
+	// Removes every memory row of the caller (all three tiers) and the resume buffers of
+	// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+	// transaction. Conversation messages are not memory and stay. Idempotent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+	EraseVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EraseVoiceMemoryResponse, error)
+
+	// GetVoiceMemoryWithResponse What voice sessions remembered about the caller
+	//
+	// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+	// is on for them (reading and erasing work whatever the flag): short term per session
+	// (topics and entities from the entity extractor, questions asked; the newest 50
+	// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+	// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+	// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+	// remembered turn.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+	GetVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceMemoryResponse, error)
 
 	// OpenVoicePipelineWithResponse The voice conversation WebSocket
 	//
@@ -33951,6 +34227,214 @@ func (r ListDictationTemplatesResponse) ContentType() string {
 	return ""
 }
 
+// EraseVoiceMemoryResponse401Headers the declared response headers of an HTTP 401 response for EraseVoiceMemory
+type EraseVoiceMemoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EraseVoiceMemoryResponse504Headers the declared response headers of an HTTP 504 response for EraseVoiceMemory
+type EraseVoiceMemoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type EraseVoiceMemoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceMemoryErasedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EraseVoiceMemoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EraseVoiceMemoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON200() *VoiceMemoryErasedEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseVoiceMemoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseVoiceMemoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseVoiceMemoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseVoiceMemoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceMemoryResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceMemory
+type GetVoiceMemoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceMemoryResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceMemory
+type GetVoiceMemoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceMemoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceMemoryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceMemoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceMemoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON200() *VoiceMemoryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceMemoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceMemoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceMemoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceMemoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // OpenVoicePipelineResponse401Headers the declared response headers of an HTTP 401 response for OpenVoicePipeline
 type OpenVoicePipelineResponse401Headers struct {
 	WWWAuthenticate *string
@@ -40787,6 +41271,44 @@ func (c *ClientWithResponses) ListDictationTemplatesWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseListDictationTemplatesResponse(rsp)
+}
+
+// EraseVoiceMemoryWithResponse Erase what voice sessions remembered about the caller
+//
+// Removes every memory row of the caller (all three tiers) and the resume buffers of
+// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+// transaction. Conversation messages are not memory and stay. Idempotent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+func (c *ClientWithResponses) EraseVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EraseVoiceMemoryResponse, error) {
+	rsp, err := c.EraseVoiceMemory(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseVoiceMemoryResponse(rsp)
+}
+
+// GetVoiceMemoryWithResponse What voice sessions remembered about the caller
+//
+// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+// is on for them (reading and erasing work whatever the flag): short term per session
+// (topics and entities from the entity extractor, questions asked; the newest 50
+// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+// remembered turn.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+func (c *ClientWithResponses) GetVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceMemoryResponse, error) {
+	rsp, err := c.GetVoiceMemory(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceMemoryResponse(rsp)
 }
 
 // OpenVoicePipelineWithResponse The voice conversation WebSocket
@@ -53978,6 +54500,202 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 		response.Headers401 = &headers
 	case rsp.StatusCode == 504:
 		var headers ListDictationTemplatesResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEraseVoiceMemoryResponse parses an HTTP response from a EraseVoiceMemoryWithResponse call
+func ParseEraseVoiceMemoryResponse(rsp *http.Response) (*EraseVoiceMemoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseVoiceMemoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceMemoryErasedEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EraseVoiceMemoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers EraseVoiceMemoryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceMemoryResponse parses an HTTP response from a GetVoiceMemoryWithResponse call
+func ParseGetVoiceMemoryResponse(rsp *http.Response) (*GetVoiceMemoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceMemoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceMemoryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceMemoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceMemoryResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

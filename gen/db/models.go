@@ -318,6 +318,28 @@ type VoiceFeedback struct {
 	UpdatedAt       time.Time
 }
 
+type VoiceMemoryProfile struct {
+	UserID        uuid.UUID
+	Units         *string
+	Language      *string
+	DetailLevel   *string
+	Turns         int32
+	Words         int64
+	SpokenWords   int64
+	SpeechSeconds float64
+	Vocabulary    []string
+	UpdatedAt     time.Time
+}
+
+type VoiceMemorySession struct {
+	SessionID     uuid.UUID
+	UserID        uuid.UUID
+	Topics        []string
+	Entities      []string
+	OpenQuestions []string
+	UpdatedAt     time.Time
+}
+
 type VoicePreference struct {
 	UserID    uuid.UUID
 	Provider  string

@@ -285,8 +285,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
 	// Feedback comments are stored, so PHI_POLICY applies whatever the providers are.
-	h.VoiceFeedback = &voice.FeedbackService{Q: db.New(pool), Switches: &voice.Switches{Flags: flags, Metrics: flagM},
-		Guard: phi.NewGuard(cfg.PHIPolicy), Now: a.now}
+	switches := &voice.Switches{Flags: flags, Metrics: flagM}
+	h.VoiceFeedback = &voice.FeedbackService{Q: db.New(pool), Switches: switches, Guard: phi.NewGuard(cfg.PHIPolicy), Now: a.now}
+	h.VoiceMemory = &voice.MemoryService{Pool: pool, Q: db.New(pool), Switches: switches, NER: a.extractor, Redis: a.Redis}
 	h.MedAI = newMedAI(cfg, h.Limiter, a.extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
@@ -298,7 +299,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	kbs.SetSearchLimit(h.Limiter, cfg.KBSearchPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
-	a.VoiceSessions = a.newVoiceSessions(h.Dictation)
+	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory)
+	h.VoiceMemory.BufferKey = a.VoiceSessions.BufferKey
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}
