@@ -209,7 +209,7 @@ func TestVoiceIntelFeedbackPHIBlocked(t *testing.T) {
 // backend.voice_memory on, kept across sessions, and erased completely, resume buffers included.
 func TestVoiceIntelMemory(t *testing.T) {
 	t.Parallel()
-	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true"})
+	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
 	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
 		return llmtest.Transcript{Text: "Can I take metformin with my blood pressure pills?", Language: "english", Duration: 1}
 	})
@@ -230,11 +230,27 @@ func TestVoiceIntelMemory(t *testing.T) {
 	s2 := uuid.MustParse(v2.start(map[string]any{"vad": map[string]any{"silence_ms": 300}})["session_id"].(string))
 	v2.stream(1, speech(0.4, 1.0, 0.6))
 	v2.until("response.complete")
+	// The second session's answer was prompted with what the first one remembered (topics
+	// included); the first turn's own statement already applied to its answer.
+	chats := fake.Requests(llmtest.Chat)
+	prompt := func(r llmtest.Request) string {
+		var b strings.Builder
+		for _, m := range r.Messages {
+			b.WriteString(m.Content + "\n")
+		}
+		return b.String()
+	}
+	require.Len(t, chats, 2)
+	require.Contains(t, prompt(chats[0]), "Preferred units: metric.", "a turn's own stated preference applies at once")
+	require.Contains(t, prompt(chats[1]), "Preferred units: metric.")
+	require.Contains(t, prompt(chats[1]), "Preferred level of detail: brief.")
+	require.Contains(t, prompt(chats[1]), "hypertension")
 	// b has the flag off: nothing is remembered.
 	vb := dialVoice(t, s, tb)
 	vb.start(map[string]any{})
 	vb.send(map[string]any{"type": "message", "content": typed})
 	vb.until("response.complete")
+	require.NotContains(t, prompt(fake.Requests(llmtest.Chat)[2]), "Preferred units", "b's memory is off")
 
 	mem := func(tok string) client.VoiceMemory {
 		t.Helper()

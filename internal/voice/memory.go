@@ -255,3 +255,47 @@ func (m *MemoryService) Erase(ctx context.Context, actor audit.Actor, user uuid.
 	}
 	return removed, nil
 }
+
+// promptSessions is how many recent sessions' topics reach the prompt.
+const promptSessions = 3
+
+// PromptContext renders what the model should know about the user from memory (stated
+// preferences, recent topics), or "" when backend.voice_memory is off or nothing is known.
+// It reaches the model as a system-level block for one answer and is never stored.
+func (m *MemoryService) PromptContext(ctx context.Context, user uuid.UUID, email, role string) (string, error) {
+	if m == nil || !m.Switches.Enabled(CapMemory, user, email, role) {
+		return "", nil
+	}
+	mem, err := m.Get(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	if p := mem.Profile; p != nil {
+		if p.Units != nil {
+			lines = append(lines, "Preferred units: "+*p.Units+".")
+		}
+		if p.Language != nil {
+			lines = append(lines, "Preferred language: "+*p.Language+".")
+		}
+		if p.DetailLevel != nil {
+			lines = append(lines, "Preferred level of detail: "+*p.DetailLevel+".")
+		}
+	}
+	var topics []string
+	for i, s := range mem.Sessions {
+		if i == promptSessions {
+			break
+		}
+		for _, t := range s.Topics {
+			topics = appendNew(topics, t)
+		}
+	}
+	if len(topics) > 0 {
+		lines = append(lines, "Recent topics: "+strings.Join(topics, ", ")+".")
+	}
+	if len(lines) == 0 {
+		return "", nil
+	}
+	return "What earlier voice conversations told about this user (follow stated preferences):\n" + strings.Join(lines, "\n"), nil
+}

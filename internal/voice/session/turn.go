@@ -206,7 +206,15 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			}
 		}
 	}
-	q, a, err := s.h.cfg.Chats.SendFrom(t.ctx, s.user.UserID, s.conv, text, source, func(ev conversation.Event) error {
+	opt := conversation.SendOptions{Source: source}
+	if m := s.h.cfg.Memory; m != nil {
+		c, err := m.PromptContext(t.ctx, s.user.UserID, s.user.Email, s.user.Role)
+		if err != nil {
+			s.log.Warn("voice session: memory not read", "err", err)
+		}
+		opt.Context = c
+	}
+	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
