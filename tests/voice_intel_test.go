@@ -302,6 +302,11 @@ func TestVoiceIntelMemory(t *testing.T) {
 	n, err = rdb.Exists(ctx, bufs...).Result()
 	require.NoError(t, err)
 	require.Zero(t, n)
+	logs, err := s.Client.ListAuditLogsWithResponse(ctx, &client.ListAuditLogsParams{Action: ptr("voice.memory.erased"),
+		ResourceId: ptr(a.User.ID.String())}, bearerAuth(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, logs.StatusCode(), "%s", logs.Body)
+	require.Len(t, logs.JSON200.Data, 1, "the erase is audited")
 	again, err := s.Client.EraseVoiceMemoryWithResponse(ctx, bearerAuth(ta))
 	require.NoError(t, err)
 	require.EqualValues(t, 0, again.JSON200.Data.RowsRemoved)

@@ -249,8 +249,12 @@ func (m *MemoryService) Erase(ctx context.Context, actor audit.Actor, user uuid.
 			keys[i] = m.BufferKey(s)
 		}
 		// Redis holds no source of truth: a failure here is reported, the rows are gone.
-		if err := m.Redis.Del(ctx, keys...).Err(); err != nil {
-			return removed, fmt.Errorf("voice: erase resume buffers: %w", err)
+		for len(keys) > 0 {
+			n := min(len(keys), 500) // bounded commands for users with many sessions
+			if err := m.Redis.Del(ctx, keys[:n]...).Err(); err != nil {
+				return removed, fmt.Errorf("voice: erase resume buffers: %w", err)
+			}
+			keys = keys[n:]
 		}
 	}
 	return removed, nil
