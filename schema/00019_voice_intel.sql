@@ -1,4 +1,5 @@
 -- +goose Up
+-- Voice intelligence (issue 20): session feedback and voice memory.
 -- Feedback on a voice session (POST /api/voice/sessions/{id}/feedback): one row per session,
 -- a second submission replaces it. The comment is stored after PHI screening (PHI_POLICY).
 CREATE TABLE voice_feedback (
